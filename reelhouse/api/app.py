@@ -1,0 +1,42 @@
+"""``create_app(core)``: the FastAPI application (API, OpenAPI docs at ``/docs``, web UI)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from reelhouse import __version__
+from reelhouse.api import routes_auth, routes_library, routes_sources
+from reelhouse.api.errors import install_error_handlers
+from reelhouse.core import Core
+
+__all__ = ["create_app"]
+
+
+def create_app(core: Core, close_core: bool = False) -> FastAPI:
+    """Build the app around ``core``; with ``close_core`` the core is closed at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if close_core:
+            core.close()
+
+    app = FastAPI(title="reelhouse", version=__version__, lifespan=lifespan)
+    app.state.core = core
+    install_error_handlers(app)
+
+    @app.get("/api/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """Liveness: no authentication needed."""
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(routes_auth.router)
+    app.include_router(routes_sources.router)
+    app.include_router(routes_library.router)
+    from reelhouse.web.routes import install_web
+
+    install_web(app)
+    return app

@@ -1,0 +1,70 @@
+"""ReelhouseError → HTTP status, in one table. Every error body is ``{"detail": msg}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reelhouse import errors as e
+
+__all__ = ["STATUS", "install_error_handlers", "status_for"]
+
+log = logging.getLogger(__name__)
+
+#: Most specific class first.
+STATUS: list[tuple[type[e.ReelhouseError], int]] = [
+    (e.RangeNotSatisfiable, 416),
+    (e.InvalidInput, 400),
+    (e.NotFound, 404),
+    (e.PermissionDenied, 403),
+    (e.AuthenticationFailed, 401),
+    (e.Conflict, 409),
+    (e.StorageFull, 507),
+    (e.SourceBusy, 503),
+    (e.SourceUnavailable, 503),
+    (e.ProbeFailed, 422),
+    (e.ConfigError, 500),
+]
+
+
+def status_for(exc: e.ReelhouseError) -> int:
+    for cls, code in STATUS:
+        if isinstance(exc, cls):
+            return code
+    return 500
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register handlers so no request ends in a traceback."""
+
+    @app.exception_handler(e.ReelhouseError)
+    async def _domain(request: Request, exc: e.ReelhouseError) -> JSONResponse:
+        code = status_for(exc)
+        headers: dict[str, str] = {}
+        if isinstance(exc, e.RangeNotSatisfiable):
+            headers = {"content-range": f"bytes */{exc.size}", "accept-ranges": "bytes"}
+        if code == 401:
+            headers["www-authenticate"] = "Bearer"
+        return JSONResponse({"detail": exc.message}, status_code=code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+            problems.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
+        return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error"}, status_code=500)

@@ -1,0 +1,133 @@
+"""The library: grid, movies, shows, media files, playback URLs and the stream itself."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from reelhouse.api.convert import media_file_public, movie_public, show_public
+from reelhouse.api.deps import CoreDep, CurrentUser, DbSession, user_from_request
+from reelhouse.api.schemas import (
+    GridItemPublic,
+    MediaFilePublic,
+    MoviePublic,
+    Page,
+    PlaybackOut,
+    ShowPublic,
+)
+from reelhouse.errors import NotFound
+from reelhouse.library import queries
+from reelhouse.playback.direct import RangeStreamResponse, content_type_for, entity_tag
+
+router = APIRouter(prefix="/api/library", tags=["library"])
+
+PageNo = Annotated[int, Query(ge=1, le=1_000_000)]
+PerPage = Annotated[int, Query(ge=1, le=500)]
+
+
+def _page(items: list[object], page: int, per_page: int) -> dict[str, object]:
+    start = (page - 1) * per_page
+    return {"items": items[start : start + per_page], "total": len(items), "page": page,
+            "per_page": per_page}
+
+
+@router.get("/items", response_model=Page[GridItemPublic])
+def library_items(
+    db: DbSession,
+    _: CurrentUser,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    type: Literal["movie", "show"] | None = None,
+    source_id: int | None = None,
+    source_kind: Literal["ftp", "local"] | None = None,
+    page: PageNo = 1,
+    per_page: PerPage = 60,
+) -> dict[str, object]:
+    """The grid: movies and shows, searchable by title, filterable by type and source."""
+    items = queries.grid(db, type, q, source_id, source_kind)
+    return _page([GridItemPublic(**vars(i)) for i in items], page, per_page)
+
+
+@router.get("/movies", response_model=Page[MoviePublic])
+def movies(db: DbSession, _: CurrentUser, page: PageNo = 1, per_page: PerPage = 50) -> dict[str, object]:
+    items = [m for m in (movie_public(m) for m in queries.list_movies(db)) if m.files]
+    return _page(list(items), page, per_page)
+
+
+@router.get("/movies/{movie_id}", response_model=MoviePublic)
+def movie(movie_id: int, db: DbSession, _: CurrentUser) -> MoviePublic:
+    return movie_public(queries.get_movie(db, movie_id))
+
+
+@router.get("/shows", response_model=Page[ShowPublic])
+def shows(db: DbSession, _: CurrentUser, page: PageNo = 1, per_page: PerPage = 50) -> dict[str, object]:
+    """Shows with their seasons and episodes."""
+    items = [s for s in (show_public(s) for s in queries.list_shows(db)) if s.seasons]
+    return _page(list(items), page, per_page)
+
+
+@router.get("/shows/{show_id}", response_model=ShowPublic)
+def show(show_id: int, db: DbSession, _: CurrentUser) -> ShowPublic:
+    return show_public(queries.get_show(db, show_id))
+
+
+@router.get("/media-files", response_model=Page[MediaFilePublic])
+def media_files(
+    db: DbSession,
+    _: CurrentUser,
+    source_id: int | None = None,
+    include_missing: bool = False,
+    page: PageNo = 1,
+    per_page: PerPage = 100,
+) -> dict[str, object]:
+    rows, total = queries.list_media_files(db, source_id, include_missing, (page - 1) * per_page, per_page)
+    return {"items": [media_file_public(r) for r in rows], "total": total, "page": page,
+            "per_page": per_page}
+
+
+@router.get("/media-files/{file_id}", response_model=MediaFilePublic)
+def media_file(file_id: int, db: DbSession, _: CurrentUser) -> MediaFilePublic:
+    return media_file_public(queries.get_media_file(db, file_id))
+
+
+@router.post("/media-files/{file_id}/playback", response_model=PlaybackOut)
+def playback(file_id: int, db: DbSession, core: CoreDep, user: CurrentUser, request: Request) -> PlaybackOut:
+    """A stream URL with a short-lived signed token bound to this file (for ``<video>``,
+    mpv, VLC, ffprobe: no cookie needed)."""
+    mf = queries.get_media_file(db, file_id)
+    token = core.signer.playback(user.id, mf.id)
+    url = str(request.url_for("stream", file_id=mf.id).include_query_params(token=token))
+    return PlaybackOut(url=url, token=token, expires_in=core.settings.playback_token_ttl,
+                       content_type=content_type_for(mf.path))
+
+
+@router.api_route("/media-files/{file_id}/stream", methods=["GET", "HEAD"], name="stream")
+def stream(
+    file_id: int,
+    request: Request,
+    db: DbSession,
+    core: CoreDep,
+    token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response:
+    """The file's bytes with HTTP Range support (RFC 9110 §14): 200 or 206, 416 for a
+    range outside the file. Authenticated by ``?token=`` (a playback token) or by the
+    session cookie / bearer token. For an FTP file each range becomes REST + RETR."""
+    if token:
+        core.signer.check_playback(token, file_id)
+    else:
+        user_from_request(request, core)
+    mf = queries.get_media_file(db, file_id)
+    if mf.missing_since is not None:
+        raise NotFound("this file is no longer on its source")
+    source = core.sources.source(mf.source_id)
+    return RangeStreamResponse(
+        source,
+        mf.path,
+        mf.size,
+        method=request.method,
+        range_header=request.headers.get("range"),
+        if_range=request.headers.get("if-range"),
+        etag=entity_tag(mf.source_id, mf.path, mf.size, mf.mtime),
+        mtime=mf.mtime,
+    )

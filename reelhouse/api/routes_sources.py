@@ -1,0 +1,81 @@
+"""Sources: list, add, edit, remove, test the connection, start a scan, follow jobs."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Response
+from starlette.concurrency import run_in_threadpool
+
+from reelhouse.api.convert import source_public
+from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser
+from reelhouse.api.schemas import JobPublic, SourceCreate, SourcePublic, SourceUpdate, TestResult
+from reelhouse.errors import ReelhouseError
+from reelhouse.library.sources import SourceSpec
+
+router = APIRouter(prefix="/api", tags=["sources"])
+
+
+@router.get("/sources", response_model=list[SourcePublic])
+def list_sources(core: CoreDep, _: CurrentUser) -> list[SourcePublic]:
+    return [source_public(r) for r in core.sources.list()]
+
+
+@router.post("/sources", response_model=SourcePublic, status_code=201)
+def add_source(body: SourceCreate, core: CoreDep, _: AdminUser) -> SourcePublic:
+    return source_public(core.sources.create(SourceSpec(**body.model_dump())))
+
+
+@router.get("/sources/{source_id}", response_model=SourcePublic)
+def get_source(source_id: int, core: CoreDep, _: CurrentUser) -> SourcePublic:
+    return source_public(core.sources.get(source_id))
+
+
+@router.patch("/sources/{source_id}", response_model=SourcePublic)
+def edit_source(source_id: int, body: SourceUpdate, core: CoreDep, _: AdminUser) -> SourcePublic:
+    spec = SourceSpec(**body.model_dump(exclude_unset=True))
+    return source_public(core.sources.update(source_id, spec))
+
+
+@router.delete("/sources/{source_id}", status_code=204)
+def remove_source(source_id: int, core: CoreDep, _: AdminUser) -> Response:
+    core.sources.remove(source_id)
+    return Response(status_code=204)
+
+
+@router.post("/sources/{source_id}/test", response_model=TestResult)
+async def test_source(source_id: int, core: CoreDep, _: CurrentUser) -> TestResult:
+    """Connect with the stored settings and list the root folder (a fresh connection,
+    not the pool's, so the result reflects the settings as they are now)."""
+    row = core.sources.get(source_id)
+
+    def _test() -> TestResult:
+        start = time.perf_counter()
+        src = core.sources.build(row)
+        try:
+            entries = src.list("")
+        except ReelhouseError as exc:
+            return TestResult(ok=False, message=exc.message)
+        finally:
+            src.close()
+        ms = (time.perf_counter() - start) * 1000
+        return TestResult(ok=True, message=f"connected; {len(entries)} entries in the root folder",
+                          latency_ms=round(ms, 1), entries=len(entries))
+
+    return await run_in_threadpool(_test)
+
+
+@router.post("/sources/{source_id}/scan", response_model=JobPublic, status_code=202)
+def scan_source(source_id: int, core: CoreDep, _: CurrentUser) -> JobPublic:
+    """Start a background scan (or return the one already running)."""
+    return JobPublic.model_validate(core.jobs.submit_scan(source_id))
+
+
+@router.get("/jobs", response_model=list[JobPublic])
+def list_jobs(core: CoreDep, _: CurrentUser) -> list[JobPublic]:
+    return [JobPublic.model_validate(j) for j in core.jobs.recent()]
+
+
+@router.get("/jobs/{job_id}", response_model=JobPublic)
+def get_job(job_id: int, core: CoreDep, _: CurrentUser) -> JobPublic:
+    return JobPublic.model_validate(core.jobs.get(job_id))

@@ -1,0 +1,166 @@
+"""Request and response bodies (``XCreate``, ``XUpdate``, ``XPublic``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+
+class LoginIn(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    is_admin: bool
+
+
+class LoginOut(BaseModel):
+    token: str
+    token_type: str = "bearer"
+    expires_in: int
+    user: UserPublic
+
+
+class SourceCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=128)
+    kind: Literal["local", "ftp"]
+    path: str | None = Field(default=None, max_length=4096, description="local folder, or FTP root folder")
+    host: str | None = Field(default=None, max_length=255)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str | None = Field(default=None, max_length=255)
+    password: str | None = Field(default=None, max_length=1024)
+    tls: Literal["none", "explicit", "implicit"] = "none"
+    verify_tls: bool = True
+
+
+class SourceUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=128)
+    path: str | None = Field(default=None, max_length=4096)
+    host: str | None = Field(default=None, max_length=255)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    username: str | None = Field(default=None, max_length=255)
+    password: str | None = Field(default=None, max_length=1024, description="empty string clears it")
+    tls: Literal["none", "explicit", "implicit"] | None = None
+    verify_tls: bool | None = None
+
+
+class SourcePublic(BaseModel):
+    """A source as the API shows it: never the password, only whether one is set."""
+
+    id: int
+    name: str
+    kind: str
+    path: str
+    host: str | None
+    port: int | None
+    username: str | None
+    has_password: bool
+    tls: str
+    verify_tls: bool
+    last_scan_at: datetime | None
+    last_error: str | None
+
+
+class TestResult(BaseModel):
+    ok: bool
+    message: str
+    latency_ms: float | None = None
+    entries: int | None = None
+
+
+class JobPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: str
+    source_id: int | None
+    state: str
+    progress: dict[str, int]
+    message: str | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class MediaFilePublic(BaseModel):
+    id: int
+    source_id: int
+    source_name: str
+    source_kind: str
+    path: str
+    name: str
+    size: int
+    mtime: float | None
+    kind: str
+    container: str | None
+    duration: float | None = Field(description="seconds")
+    video_codec: str | None
+    audio_codec: str | None
+    width: int | None
+    height: int | None
+    bitrate: int | None = Field(description="bits per second")
+    probe_error: str | None
+    missing: bool
+    movie_id: int | None
+    episode_id: int | None
+    first_seen: datetime
+    last_seen: datetime
+
+
+class MoviePublic(BaseModel):
+    id: int
+    title: str
+    year: int | None
+    files: list[MediaFilePublic]
+
+
+class EpisodePublic(BaseModel):
+    id: int
+    number: int
+    title: str | None
+    files: list[MediaFilePublic]
+
+
+class SeasonPublic(BaseModel):
+    id: int
+    number: int
+    episodes: list[EpisodePublic]
+
+
+class ShowPublic(BaseModel):
+    id: int
+    title: str
+    year: int | None
+    seasons: list[SeasonPublic]
+
+
+class GridItemPublic(BaseModel):
+    type: str
+    id: int
+    title: str
+    year: int | None
+    source_kinds: list[str]
+    source_ids: list[int]
+    file_count: int
+
+
+class PlaybackOut(BaseModel):
+    url: str = Field(description="stream URL with a signed token; works without a cookie")
+    token: str
+    expires_in: int = Field(description="seconds")
+    content_type: str

@@ -1,0 +1,136 @@
+"""Settings: ``REELHOUSE_*`` environment variables and an optional TOML file.
+
+Precedence (highest first): keyword arguments, environment (``REELHOUSE_PORT=9000``),
+the TOML file named by ``REELHOUSE_CONFIG`` (keys as the field names, e.g. ``port =
+9000``), defaults. :func:`load_settings` turns validation failures into
+:class:`~reelhouse.errors.ConfigError` whose message names the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from reelhouse.errors import ConfigError
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseSettings):
+    """All settings of a reelhouse process. Units are in the field names' docs."""
+
+    model_config = SettingsConfigDict(env_prefix="REELHOUSE_", extra="forbid")
+
+    data_dir: Path = Field(
+        default_factory=lambda: Path(platformdirs.user_data_dir("reelhouse")),
+        description="Folder for the database, keys, caches (a per-user data dir by default).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/reelhouse.db. "
+        "postgresql+psycopg://user:pass@host/db works too.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the web server binds.")
+    port: int = Field(default=8420, ge=0, le=65535, description="TCP port of the web server.")
+    playback_token_ttl: int = Field(
+        default=6 * 3600, ge=60, description="Lifetime of signed playback URLs, seconds."
+    )
+    session_ttl: int = Field(
+        default=14 * 86400, ge=60, description="Lifetime of login sessions and API tokens, seconds."
+    )
+    ftp_pool_size: int = Field(
+        default=5, ge=1, le=64, description="Max FTP connections per source."
+    )
+    ftp_connect_timeout: float = Field(
+        default=10.0, gt=0, description="FTP connect/login timeout, seconds."
+    )
+    ftp_read_timeout: float = Field(
+        default=30.0, gt=0, description="FTP socket read timeout, seconds."
+    )
+    probe_budget_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Most bytes a probe may read from one file before it gives up.",
+    )
+    log_level: str = Field(default="INFO", description="Python logging level name.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_path = os.environ.get("REELHOUSE_CONFIG")
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
+        return tuple(sources)
+
+    @property
+    def db_url(self) -> str:
+        """The effective database URL."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'reelhouse.db'}"
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data dir (mode 0700) if needed and return it."""
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.data_dir
+
+    def secret(self, name: str, nbytes: int = 32) -> bytes:
+        """A persistent random secret stored as ``<data_dir>/<name>.key`` (mode 0600).
+
+        Used for the signing key of sessions/playback tokens and the key that encrypts
+        FTP passwords. Created on first use.
+        """
+        path = self.ensure_data_dir() / f"{name}.key"
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(nbytes))
+        return path.read_bytes()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build and validate :class:`Settings`; raises :class:`ConfigError` naming the setting."""
+    toml_path = os.environ.get("REELHOUSE_CONFIG")
+    if toml_path and not Path(toml_path).is_file():
+        raise ConfigError(f"REELHOUSE_CONFIG: no such file: {toml_path}")
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "settings"
+            problems.append(f"{loc} (REELHOUSE_{loc.upper()}): {err['msg']}")
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from exc
+    except ValueError as exc:  # e.g. a TOML syntax error
+        raise ConfigError(f"invalid settings file: {exc}") from exc

@@ -1,0 +1,81 @@
+"""An embedded FTP/FTPS server (pyftpdlib) on a loopback port, run in a thread.
+
+Used by ``reelhouse demo`` and by the test suite as a real FTP server. ``port=0`` picks
+a free port; read it back from :attr:`EmbeddedFtpServer.port` after :meth:`start`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from pyftpdlib.authorizers import DummyAuthorizer
+from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+from pyftpdlib.servers import FTPServer
+
+__all__ = ["EmbeddedFtpServer"]
+
+logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+
+
+class EmbeddedFtpServer:
+    """A pyftpdlib server for one user, serving ``root`` read-write.
+
+    ``certfile`` (PEM with key and certificate) turns on explicit FTPS (AUTH TLS).
+    ``handler_overrides`` sets handler class attributes (e.g. ``use_sendfile``,
+    ``max_cons_per_ip``) for tests of server quirks.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        user: str = "reel",
+        password: str = "house",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        certfile: str | Path | None = None,
+        handler_overrides: dict[str, Any] | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.user = user
+        self.password = password
+        authorizer = DummyAuthorizer()
+        authorizer.add_user(user, password, str(self.root), perm="elradfmwMT")
+        base: type[FTPHandler] = TLS_FTPHandler if certfile else FTPHandler
+        attrs: dict[str, Any] = {"authorizer": authorizer, "banner": "reelhouse embedded FTP"}
+        if certfile:
+            attrs["certfile"] = str(certfile)
+        attrs.update(handler_overrides or {})
+        handler = type("Handler", (base,), attrs)
+        self.server = FTPServer((host, port), handler)
+        self.host = host
+        self.port: int = self.server.socket.getsockname()[1]
+        self._serving = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> EmbeddedFtpServer:
+        """Serve in a daemon thread; returns self."""
+        self._serving = True
+        self._thread = threading.Thread(target=self._loop, name=f"ftpd:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while self._serving:
+            self.server.ioloop.loop(timeout=0.05, blocking=False)
+        self.server.close_all()
+
+    def stop(self) -> None:
+        """Stop serving and disconnect every client (waits for the thread)."""
+        self._serving = False
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def __enter__(self) -> EmbeddedFtpServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

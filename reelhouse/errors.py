@@ -1,0 +1,95 @@
+"""The one exception tree of reelhouse.
+
+Every error that crosses a module boundary is a :class:`ReelhouseError`. Third-party
+errors (``ftplib.error_perm``, ``OSError``, ``av.FFmpegError`` …) are translated where
+the library is called, with ``raise OurError(...) from exc``; the edges map this tree to
+the outside world once: HTTP status in ``api/errors.py``, exit codes in ``cli.py``.
+
+::
+
+    ReelhouseError
+    ├── InvalidInput              bad argument, bad setting, bad request body
+    │   └── RangeNotSatisfiable   a Range that selects no byte of the file (RFC 9110 §15.5.17)
+    ├── NotFound                  no such file, folder, row
+    ├── PermissionDenied          the server or OS refused access
+    ├── AuthenticationFailed      bad login (ours or the source's, e.g. FTP 530)
+    ├── Conflict                  already exists / state does not allow it
+    ├── StorageFull               no space left (FTP 452/552, ENOSPC)
+    ├── SourceUnavailable         the source cannot be reached (timeouts, resets, refused)
+    │   └── SourceBusy            the source refuses more connections (FTP 421)
+    ├── ProbeFailed               a file could not be read as media
+    └── ConfigError               settings that stop start-up
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationFailed",
+    "ConfigError",
+    "Conflict",
+    "InvalidInput",
+    "NotFound",
+    "PermissionDenied",
+    "ProbeFailed",
+    "RangeNotSatisfiable",
+    "ReelhouseError",
+    "SourceBusy",
+    "SourceUnavailable",
+    "StorageFull",
+]
+
+
+class ReelhouseError(Exception):
+    """Base of every reelhouse error; ``str(err)`` is a message fit for a user."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(ReelhouseError):
+    """The caller gave something malformed or out of range."""
+
+
+class RangeNotSatisfiable(InvalidInput):
+    """A Range header selects no byte of a representation of ``size`` bytes."""
+
+    def __init__(self, message: str, size: int) -> None:
+        super().__init__(message)
+        self.size = size
+
+
+class NotFound(ReelhouseError):
+    """The file, folder or row does not exist."""
+
+
+class PermissionDenied(ReelhouseError):
+    """Access was refused (by the OS, the FTP server or our own rules)."""
+
+
+class AuthenticationFailed(ReelhouseError):
+    """Credentials were refused (a reelhouse login, or an FTP server's 530)."""
+
+
+class Conflict(ReelhouseError):
+    """The thing exists already, or its state does not allow the operation."""
+
+
+class StorageFull(ReelhouseError):
+    """No space left on the target (FTP 452/552, ENOSPC)."""
+
+
+class SourceUnavailable(ReelhouseError):
+    """The source cannot be reached now: refused, timed out, reset, TLS failure."""
+
+
+class SourceBusy(SourceUnavailable):
+    """The source refuses more connections now (FTP 421 "too many connections")."""
+
+
+class ProbeFailed(ReelhouseError):
+    """A file could not be read as media (damaged, not media, or over the byte budget)."""
+
+
+class ConfigError(ReelhouseError):
+    """A setting is invalid; the message names the setting."""

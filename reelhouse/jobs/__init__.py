@@ -1,0 +1,1 @@
+"""Background jobs with persistent progress (:mod:`.runner`)."""

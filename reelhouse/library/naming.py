@@ -1,0 +1,112 @@
+"""File names → what they are (movie or episode), with guessit. Pure: no I/O.
+
+The show folder gives context: ``The Office (US)/Season 01/The.Office.S01E01.mkv`` is
+an episode of "The Office (US)"; a folder named like ``Title (Year)`` names a movie.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from guessit import guessit
+
+__all__ = ["MEDIA_EXTENSIONS", "Parsed", "is_media_file", "match_key", "parse_media_path"]
+
+#: Extensions of video files the scanner indexes.
+MEDIA_EXTENSIONS = frozenset(
+    ".mkv .mp4 .m4v .avi .mov .webm .ts .m2ts .mts .mpg .mpeg .wmv .flv .ogv .3gp .divx .vob".split()
+)
+_SEASON_DIR = re.compile(r"^(season|series|saison|staffel|temporada|s)[ ._-]*\d+$|^specials?$", re.I)
+_SKIP = re.compile(r"(^|[ ._\-\[(])(sample|trailer)([ ._\-\])]|$)", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What a path names. ``kind`` is "movie", "episode" or "other"."""
+
+    kind: str
+    title: str
+    year: int | None = None
+    season: int | None = None
+    episode: int | None = None
+    episode_title: str | None = None
+
+
+def is_media_file(name: str) -> bool:
+    """Whether ``name`` has a video extension and is not a sample or trailer."""
+    stem, ext = posixpath.splitext(name)
+    return ext.lower() in MEDIA_EXTENSIONS and not _SKIP.search(stem)
+
+
+def match_key(title: str, year: int | None = None) -> str:
+    """A normalised key so "The Office (US)" and "the office us" match: NFKD, no accents,
+    lower case, alphanumerics only, with the year appended."""
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"[^\w]+", " ", text).strip()
+    return f"{text}|{year or ''}"
+
+
+def _first_int(value: Any) -> int | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, int) else None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = " ".join(str(v) for v in value)
+    return str(value) if value else None
+
+
+def parse_media_path(path: str) -> Parsed:
+    """Classify a source-relative path; the folders above the file give context."""
+    parts = [p for p in path.split("/") if p]
+    name = parts[-1] if parts else path
+    folders = parts[:-1]
+    guess = guessit(name)
+    kind = guess.get("type")
+    if kind == "episode" and (guess.get("season") is not None or guess.get("episode") is not None):
+        show_title = _text(guess.get("title"))
+        year = _first_int(guess.get("year"))
+        # Context: "Show/Season 01/file" or "Show/file" → the show folder's name wins.
+        show_dir = None
+        if len(folders) >= 2 and _SEASON_DIR.match(folders[-1]):
+            show_dir = folders[-2]
+        elif folders and not _SEASON_DIR.match(folders[-1]):
+            show_dir = folders[-1]
+        if show_dir:
+            folder_guess = guessit(show_dir, {"type": "episode"})
+            folder_title = _text(folder_guess.get("title"))
+            if folder_title and (
+                not show_title or match_key(show_title).split("|")[0] in match_key(show_dir)
+            ):
+                show_title = folder_title
+                year = _first_int(folder_guess.get("year")) or year
+                country = folder_guess.get("country")
+                if country is not None and "(" in show_dir:
+                    show_title = f"{show_title} ({getattr(country, 'alpha2', country)})"
+        season = _first_int(guess.get("season"))
+        episode = _first_int(guess.get("episode"))
+        return Parsed(
+            kind="episode",
+            title=show_title or "Unknown show",
+            year=year,
+            season=season if season is not None else (1 if episode is not None else None),
+            episode=episode,
+            episode_title=_text(guess.get("episode_title")),
+        )
+    title = _text(guess.get("title"))
+    year = _first_int(guess.get("year"))
+    if folders:
+        folder_guess = guessit(folders[-1], {"type": "movie"})
+        if folder_guess.get("year") and (not year or not title):
+            title = _text(folder_guess.get("title")) or title
+            year = _first_int(folder_guess.get("year"))
+    if not title:
+        return Parsed(kind="other", title=posixpath.splitext(name)[0])
+    return Parsed(kind="movie", title=title, year=year)

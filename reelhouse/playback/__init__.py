@@ -1,0 +1,1 @@
+"""Playback: Range parsing (pure), direct streaming over any Source, signed tokens."""

@@ -1,0 +1,360 @@
+"""One FTP control connection: connect, TLS, login, MLSD/LIST, MLST/SIZE/MDTM, REST reads.
+
+Built on :mod:`ftplib`; every ftplib/socket/ssl error is translated here into the
+reelhouse error tree (:func:`translate_error`). Commands and replies follow RFC 959,
+REST/SIZE/MDTM/MLSD/MLST follow RFC 3659, AUTH TLS / PROT P follow RFC 4217.
+"""
+
+from __future__ import annotations
+
+import ftplib
+import posixpath
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from reelhouse.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ReelhouseError,
+    SourceBusy,
+    SourceUnavailable,
+    StorageFull,
+)
+from reelhouse.sources.base import Entry, join, normalize_path
+from reelhouse.sources.ftp.listing import ListingEntry, parse_list, parse_mlsd, parse_mlsd_line
+
+__all__ = ["FtpClient", "FtpConfig", "TlsMode", "translate_error"]
+
+TlsMode = Literal["none", "explicit", "implicit"]
+
+
+@dataclass(frozen=True)
+class FtpConfig:
+    """How to reach one FTP server. ``timeout`` values are seconds.
+
+    ``root`` is the folder on the server that the source exposes ("/" by default).
+    The password is kept out of ``repr`` so it can never reach a log line.
+    """
+
+    host: str
+    port: int = 21
+    user: str = "anonymous"
+    password: str = field(default="", repr=False)
+    tls: TlsMode = "none"
+    root: str = "/"
+    verify_tls: bool = True
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    pool_size: int = 5
+
+    def __post_init__(self) -> None:
+        if not self.host:
+            raise InvalidInput("FTP host is required")
+        if not 0 < self.port < 65536:
+            raise InvalidInput(f"FTP port out of range: {self.port}")
+        if self.tls not in ("none", "explicit", "implicit"):
+            raise InvalidInput(f"FTP TLS mode must be none, explicit or implicit: {self.tls!r}")
+
+
+def translate_error(exc: BaseException, what: str) -> ReelhouseError:
+    """Map an ftplib/socket/ssl exception to the reelhouse error tree.
+
+    Reply codes per RFC 959 §4.2: 421 → SourceBusy, 530 → AuthenticationFailed,
+    550 → NotFound (PermissionDenied when the text says so), 553 → InvalidInput,
+    452/552 → StorageFull, other 4xx → SourceUnavailable; network failures and timeouts
+    → SourceUnavailable.
+    """
+    if isinstance(exc, ReelhouseError):
+        return exc
+    text = str(exc).strip()
+    code = text[:3]
+    if isinstance(exc, ftplib.Error) and code.isdigit():
+        if code == "421":
+            return SourceBusy(f"FTP server is busy ({text}) while {what}")
+        if code == "530":
+            return AuthenticationFailed(f"FTP login refused: {text}")
+        if code in ("550", "450"):
+            low = text.lower()
+            if "permission" in low or "denied" in low or "access" in low:
+                return PermissionDenied(f"FTP server denied access while {what}: {text}")
+            return NotFound(f"not found on the FTP server while {what}: {text}")
+        if code == "553":
+            return InvalidInput(f"FTP server refused the file name while {what}: {text}")
+        if code in ("452", "552"):
+            return StorageFull(f"FTP server storage is full while {what}: {text}")
+        if code[0] == "4":
+            return SourceUnavailable(f"FTP server error while {what}: {text}")
+        return SourceUnavailable(f"unexpected FTP reply while {what}: {text}")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return SourceUnavailable(f"TLS certificate of the FTP server not trusted: {exc.verify_message}")
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return SourceUnavailable(f"FTP server timed out while {what}")
+    if isinstance(exc, ConnectionRefusedError):
+        return SourceUnavailable(f"FTP server refused the connection while {what}")
+    if isinstance(exc, socket.gaierror):
+        return SourceUnavailable(f"cannot resolve the FTP host while {what}: {exc.strerror}")
+    if isinstance(exc, OSError | EOFError | ftplib.Error | ssl.SSLError | UnicodeError):
+        return SourceUnavailable(f"FTP connection failed while {what}: {exc or type(exc).__name__}")
+    return SourceUnavailable(f"FTP failure while {what}: {type(exc).__name__}: {exc}")
+
+
+class _TLS(ftplib.FTP_TLS):
+    """FTP_TLS that reuses the control connection's TLS session on data connections
+    (vsftpd's ``require_ssl_reuse``) and can speak implicit FTPS (TLS from byte one)."""
+
+    implicit = False
+
+    def connect(self, host: str = "", port: int = 0, timeout: float = -999, source_address: Any = None) -> str:
+        if not self.implicit:
+            return super().connect(host, port, timeout, source_address)
+        if host:
+            self.host = host
+        if port:
+            self.port = port
+        if timeout != -999:
+            self.timeout = timeout
+        raw = socket.create_connection((self.host, self.port), self.timeout)
+        self.sock = self.context.wrap_socket(raw, server_hostname=self.host)
+        self.af = self.sock.family
+        self.file = self.sock.makefile("r", encoding=self.encoding)
+        self.welcome = self.getresp()
+        return self.welcome
+
+    def login(self, user: str = "", passwd: str = "", acct: str = "", secure: bool = True) -> str:
+        if self.implicit:
+            return ftplib.FTP.login(self, user, passwd, acct)
+        return super().login(user, passwd, acct, secure)
+
+    def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[socket.socket, int | None]:
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:  # type: ignore[attr-defined]
+            session = getattr(self.sock, "session", None)
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=session)
+        return conn, size
+
+
+class FtpClient:
+    """One logged-in control connection. Not thread-safe: the pool hands it to one user
+    at a time. Raises reelhouse errors only."""
+
+    def __init__(self, config: FtpConfig) -> None:
+        self.config = config
+        self.ftp: ftplib.FTP | None = None
+        self.features: set[str] = set()
+        self.last_used = time.monotonic()
+        self.in_transfer = False
+        self._binary = False  # ftplib's retrlines switches to TYPE A; RETR needs TYPE I
+
+    # -- connection -------------------------------------------------------------------
+    def connect(self) -> None:
+        """Connect, secure (per ``tls``), log in, switch to UTF-8 and binary mode."""
+        cfg = self.config
+        try:
+            ftp: ftplib.FTP
+            if cfg.tls == "none":
+                ftp = ftplib.FTP(timeout=cfg.connect_timeout)
+            else:
+                ctx = ssl.create_default_context()
+                if not cfg.verify_tls:
+                    ctx.check_hostname = False
+                    ctx.verify_mode = ssl.CERT_NONE
+                ftp = _TLS(context=ctx, timeout=cfg.connect_timeout)
+                ftp.implicit = cfg.tls == "implicit"  # type: ignore[attr-defined]
+            ftp.encoding = "utf-8"
+            self.ftp = ftp
+            ftp.connect(cfg.host, cfg.port, timeout=cfg.connect_timeout)
+            ftp.login(cfg.user, cfg.password)
+            if isinstance(ftp, ftplib.FTP_TLS):
+                ftp.prot_p()
+            try:
+                feat = ftp.sendcmd("FEAT")
+                self.features = {
+                    line.strip().split(" ")[0].upper() for line in feat.splitlines()[1:-1]
+                }
+            except ftplib.Error:
+                self.features = set()
+            if "UTF8" in self.features:
+                try:
+                    ftp.sendcmd("OPTS UTF8 ON")
+                except ftplib.Error:
+                    pass
+            ftp.voidcmd("TYPE I")
+            self._binary = True
+            ftp.set_pasv(True)
+            if ftp.sock is not None:
+                ftp.sock.settimeout(cfg.read_timeout)
+                ftp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            ftp.timeout = cfg.read_timeout
+        except BaseException as exc:
+            self.close()
+            raise translate_error(exc, f"connecting to {cfg.host}:{cfg.port}") from exc
+        self.last_used = time.monotonic()
+
+    def close(self) -> None:
+        """Drop the connection without a goodbye (never raises)."""
+        ftp, self.ftp = self.ftp, None
+        if ftp is not None:
+            try:
+                ftp.close()
+            except Exception:  # noqa: S110 - closing a broken socket must not fail
+                pass
+
+    def quit(self) -> None:
+        """Say QUIT politely, then close (never raises)."""
+        if self.ftp is not None:
+            try:
+                self.ftp.sock.settimeout(2.0)  # type: ignore[union-attr]
+                self.ftp.quit()
+            except Exception:  # noqa: S110
+                pass
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.ftp is not None
+
+    def _ftp(self) -> ftplib.FTP:
+        if self.ftp is None:
+            raise SourceUnavailable("FTP connection is closed")
+        return self.ftp
+
+    def _abs(self, path: str) -> str:
+        rel = normalize_path(path)
+        return posixpath.join("/", self.config.root.strip("/"), rel) if rel else (
+            "/" + self.config.root.strip("/")
+        )
+
+    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        try:
+            result = fn()
+        except ftplib.error_perm as exc:
+            # a permanent reply leaves the control connection in sync
+            raise translate_error(exc, what) from exc
+        except BaseException as exc:
+            self.close()  # the connection state is unknown: never reuse it
+            raise translate_error(exc, what) from exc
+        self.last_used = time.monotonic()
+        return result
+
+    def noop(self) -> None:
+        """Check the connection (NOOP); raises SourceUnavailable if it is dead."""
+        self._call("checking the connection", lambda: self._ftp().voidcmd("NOOP"))
+
+    # -- listing -----------------------------------------------------------------------
+    def list(self, path: str) -> list[Entry]:
+        """Entries of a folder: MLSD (RFC 3659 §7) when offered, else LIST."""
+        rel = normalize_path(path)
+        target = self._abs(rel)
+        lines: list[str] = []
+        what = f"listing {rel or '/'!r}"
+        self._binary = False
+        if "MLST" in self.features:
+            self._call(what, lambda: self._ftp().retrlines(f"MLSD {target}", lines.append))
+            parsed = parse_mlsd(lines)
+        else:
+            def _list() -> None:
+                ftp = self._ftp()
+                ftp.cwd(target)
+                ftp.retrlines("LIST", lines.append)
+            self._call(what, _list)
+            parsed = parse_list(lines, datetime.now(UTC))
+        return [_entry(rel, item) for item in parsed if item.name and "/" not in item.name]
+
+    def stat(self, path: str) -> Entry:
+        """One entry: MLST when offered, else SIZE + MDTM, else the parent's listing."""
+        rel = normalize_path(path)
+        if not rel:
+            return Entry("", "", True)
+        target = self._abs(rel)
+        what = f"reading details of {rel!r}"
+        if "MLST" in self.features:
+            reply: str = self._call(what, lambda: self._ftp().sendcmd(f"MLST {target}"))
+            for line in reply.splitlines()[1:-1]:
+                item = parse_mlsd_line(line[1:] if line.startswith(" ") else line)
+                if item is not None:
+                    return Entry(rel.rsplit("/", 1)[-1], rel, item.is_dir, item.size, item.mtime)
+        parent, _, name = rel.rpartition("/")
+        for entry in self.list(parent):
+            if entry.name == name:
+                return entry
+        raise NotFound(f"not found on the FTP server: {rel!r}")
+
+    # -- reading -----------------------------------------------------------------------
+    def start_retr(self, path: str, offset: int) -> socket.socket:
+        """Open a data connection streaming ``path`` from byte ``offset`` (REST + RETR).
+
+        The caller reads the socket, then calls :meth:`end_transfer`.
+        """
+        if offset < 0:
+            raise InvalidInput("offset must be >= 0")
+        rel = normalize_path(path)
+        target = self._abs(rel)
+        rest = offset if offset else None
+        def _open() -> tuple[socket.socket, int | None]:
+            ftp = self._ftp()
+            if not self._binary:
+                ftp.voidcmd("TYPE I")
+                self._binary = True
+            return ftp.ntransfercmd(f"RETR {target}", rest)
+
+        conn: socket.socket
+        conn, _ = self._call(f"opening {rel!r} at byte {offset}", _open)
+        self.in_transfer = True
+        conn.settimeout(self.config.read_timeout)
+        return conn
+
+    def end_transfer(self, data: socket.socket, complete: bool) -> bool:
+        """Close a data connection and read the server's final reply.
+
+        ``complete`` says the whole file was read to EOF (expect 226); otherwise the
+        transfer is cut short by closing the data connection, and the server's 426/451
+        (or 226 if it had finished sending) is read with a 2 s limit. Returns whether the
+        control connection is still in sync and reusable.
+        """
+        try:
+            if isinstance(data, ssl.SSLSocket) and complete:
+                try:
+                    data.unwrap()
+                except (OSError, ValueError):
+                    pass
+            data.close()
+        except OSError:
+            pass
+        self.in_transfer = False
+        ftp = self.ftp
+        if ftp is None or ftp.sock is None:
+            return False
+        try:
+            ftp.sock.settimeout(self.config.read_timeout if complete else 2.0)
+            resp = ftp.getresp() if not complete else ftp.voidresp()
+            ok = resp[:1] in ("2",)
+        except ftplib.Error as exc:
+            ok = str(exc)[:1] == "4"  # 426/450/451: transfer aborted, connection in sync
+        except Exception:
+            ok = False
+        if ok:
+            try:
+                ftp.sock.settimeout(self.config.read_timeout)
+            except OSError:
+                ok = False
+        if not ok:
+            self.close()
+        self.last_used = time.monotonic()
+        return ok
+
+
+def _entry(folder: str, item: ListingEntry) -> Entry:
+    return Entry(
+        name=item.name,
+        path=join(folder, item.name),
+        is_dir=item.is_dir,
+        size=None if item.is_dir else item.size,
+        mtime=item.mtime,
+    )

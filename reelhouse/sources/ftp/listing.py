@@ -1,0 +1,360 @@
+"""Pure parsers for FTP directory listings: MLSD (RFC 3659) and LIST (``ls -l``, DOS/IIS).
+
+No I/O and no clock: every function takes text (one line, without or with its CRLF) and,
+where a year must be guessed, the caller's ``now``. Unparseable lines give ``None``; no
+parser raises on any input text.
+
+Formats
+-------
+* **MLSD** (RFC 3659 §7): ``fact=value;fact=value; name``. Fact names and ``type`` values
+  are case-insensitive (RFC 3659 §7.1; ABNF strings, RFC 5234 §2.3). ``modify`` is
+  ``YYYYMMDDHHMMSS[.sss]`` in UTC (RFC 3659 §2.3).
+* **Unix LIST** as written by ``ls -l`` and the servers that imitate it (vsftpd,
+  pure-ftpd, proftpd, pyftpdlib, busybox, FileZilla Server, Synology/QNAP NAS)::
+
+      -rw-r--r--   1 owner    group    1234 Jan 12 14:05 name
+      -rw-r--r--   1 owner             1234 Jan 12  2023 name      (no group column)
+      crw-rw-rw-   1 0        0        1, 3 Jan 12 14:05 null      (device: no size)
+      lrwxrwxrwx   1 owner    group      12 Jan 12 14:05 link -> target
+
+* **DOS LIST** as written by Microsoft IIS (and servers that copy it)::
+
+      01-12-23  02:05PM       <DIR>          Folder Name
+      01-12-2023  14:05            1234567 file name.mkv
+
+Times
+-----
+LIST times carry no zone; servers print local time or UTC at their whim (pyftpdlib: UTC
+by default; vsftpd: UTC unless ``use_localtime``). They are read **as UTC**: an error of
+at most the server's UTC offset, which the scanner tolerates (it compares a file's mtime
+with the mtime the same server gave before). LIST times have minute precision, or day
+precision for the ``Jan 12  2023`` form (read as midnight).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+__all__ = ["ListingEntry", "parse_list", "parse_list_line", "parse_mlsd", "parse_mlsd_line"]
+
+#: Half a mean Gregorian year, seconds: the window in which ``ls -l`` prints ``HH:MM``
+#: instead of the year (GNU coreutils ``ls.c``: ``six_months_ago = now - 31556952 / 2``).
+SIX_MONTHS = 31_556_952 / 2
+
+
+@dataclass(frozen=True, slots=True)
+class ListingEntry:
+    """One entry of a directory listing, as the server described it.
+
+    ``name`` is exactly the server's name (spaces kept); ``size`` is in bytes (``None``
+    when unknown, and for device files); ``mtime`` is seconds since the epoch, UTC
+    (``None`` when absent or invalid). For a symbolic link ``is_link`` is true,
+    ``is_dir`` is false (a listing does not say what the link points to) and ``size`` is
+    the size the server gave for the link itself, not for its target.
+    """
+
+    name: str
+    is_dir: bool
+    size: int | None  # bytes
+    mtime: float | None  # seconds since epoch, UTC
+    is_link: bool = False
+    link_target: str | None = None
+
+
+# --------------------------------------------------------------------------- helpers
+
+# Month abbreviations as ``ls`` prints them: the C locale, plus the usual abbreviations
+# of servers run under a German, French, Spanish, Italian or Portuguese LC_TIME (glibc
+# locale data). Keys are lower case without a trailing dot.
+_MONTHS: dict[str, int] = {
+    **{m: i for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )},
+    "sept": 9,
+    # de
+    "jän": 1, "mär": 3, "mrz": 3, "mai": 5, "okt": 10, "dez": 12,
+    # fr
+    "janv": 1, "févr": 2, "fév": 2, "mars": 3, "avr": 4, "juin": 6, "juil": 7,
+    "août": 8, "aoû": 8, "déc": 12,
+    # es
+    "ene": 1, "abr": 4, "ago": 8, "dic": 12,
+    # it
+    "gen": 1, "mag": 5, "giu": 6, "lug": 7, "set": 9, "ott": 10,
+    # pt
+    "fev": 2, "out": 10,
+}  # fmt: skip
+
+
+def _strip_eol(line: str) -> str:
+    """``line`` without one trailing line terminator (CRLF, LF or CR); nothing else."""
+    if line.endswith("\r\n"):
+        return line[:-2]
+    if line.endswith(("\n", "\r")):
+        return line[:-1]
+    return line
+
+
+def _timestamp(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> float | None:
+    """Seconds since the epoch of a UTC wall time; ``None`` if it is not a valid time."""
+    try:
+        return datetime(year, month, day, hour, minute, tzinfo=UTC).timestamp()
+    except (ValueError, OverflowError):
+        return None
+
+
+def _as_utc(now: datetime) -> datetime:
+    """``now`` in UTC; a naive ``now`` is taken to be UTC already."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        return now.replace(tzinfo=UTC)
+    return now.astimezone(UTC)
+
+
+# ---------------------------------------------------------------------------- MLSD
+
+_MLSD_MODIFY = re.compile(
+    r"(?P<y>[0-9]{4})(?P<mo>[0-9]{2})(?P<d>[0-9]{2})"
+    r"(?P<h>[0-9]{2})(?P<mi>[0-9]{2})(?P<s>[0-9]{2})(?:\.(?P<frac>[0-9]+))?"
+)
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _parse_mlsd_time(value: str) -> float | None:
+    """RFC 3659 §2.3 ``time-val`` (``YYYYMMDDHHMMSS[.sss]``, UTC) → epoch seconds.
+
+    A leap second (``SS`` = 60, allowed by §2.3) counts as the next second.
+    """
+    m = _MLSD_MODIFY.fullmatch(value)
+    if m is None:
+        return None
+    seconds = int(m["s"])
+    if seconds > 60:
+        return None
+    base = _timestamp(int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]))
+    if base is None:
+        return None
+    frac = m["frac"]
+    return base + seconds + (int(frac) / 10 ** len(frac) if frac else 0.0)
+
+
+def _parse_size(value: str | None) -> int | None:
+    """A decimal byte count (ASCII digits only), or ``None``."""
+    if value is None or _DIGITS.fullmatch(value) is None:
+        return None
+    return int(value)
+
+
+def parse_mlsd_line(line: str) -> ListingEntry | None:
+    """Parse one MLSD line (RFC 3659 §7.2): ``fact=value;…; name``.
+
+    The facts end at the first ``"; "`` (a fact value cannot contain ``;``, §7.1), so the
+    name is everything after it, exactly: spaces, ``;``, ``=`` and any unicode included.
+    A line without ``"; "`` (a server that drops the last ``;``) is split at its first
+    space.
+
+    ``type`` decides the kind: ``file``, ``dir``, ``OS.unix=slink:TARGET`` or
+    ``OS.unix=symlink`` (a link; ``is_dir`` false), other ``OS.*`` types (device, fifo:
+    not a folder). ``size`` gives the size, or ``sizd`` when ``size`` is absent;
+    ``modify`` the mtime. Returns ``None`` for ``cdir``/``pdir``, the names ``.`` and
+    ``..``, a missing or unknown ``type``, and lines that are not MLSD at all.
+    """
+    text = _strip_eol(line)
+    split = text.find("; ")
+    if split >= 0:
+        facts_text, name = text[: split + 1], text[split + 2 :]
+    else:
+        space = text.find(" ")
+        if space <= 0:
+            return None
+        facts_text, name = text[:space], text[space + 1 :]
+    if name in ("", ".", ".."):
+        return None
+
+    facts: dict[str, str] = {}
+    for piece in facts_text.split(";"):
+        key, sep, value = piece.partition("=")
+        if sep and key:
+            facts.setdefault(key.lower(), value)
+
+    raw_type = facts.get("type")
+    if raw_type is None:
+        return None
+    kind = raw_type.lower()
+    is_dir = is_link = False
+    link_target: str | None = None
+    if kind in ("cdir", "pdir"):
+        return None
+    if kind == "dir":
+        is_dir = True
+    elif kind.startswith(("os.unix=slink", "os.unix=symlink")):
+        is_link = True
+        _, colon, target = raw_type.partition(":")
+        link_target = target if colon and target else None
+    elif kind != "file" and not kind.startswith("os."):
+        return None
+
+    size_text = facts.get("size")
+    if size_text is None:
+        size_text = facts.get("sizd")
+    modify = facts.get("modify")
+    return ListingEntry(
+        name=name,
+        is_dir=is_dir,
+        size=_parse_size(size_text),
+        mtime=_parse_mlsd_time(modify) if modify is not None else None,
+        is_link=is_link,
+        link_target=link_target,
+    )
+
+
+def parse_mlsd(lines: Iterable[str]) -> list[ListingEntry]:
+    """Parse MLSD output line by line, dropping ``.``/``..``/``cdir``/``pdir`` and junk."""
+    return [entry for entry in map(parse_mlsd_line, lines) if entry is not None]
+
+
+# ---------------------------------------------------------------------------- LIST
+
+# The mode column: a type letter and nine permission letters, then an optional ACL /
+# SELinux / xattr marker (``+``, ``.``, ``@``), then a blank.
+_UNIX_MODE = re.compile(r"[-bcdDlnps?][-a-zA-Z?]{9}[.+@]?(?=[ \t])")
+
+# Everything after the link count, owner and group: found by searching for the leftmost
+# "size month day time-or-year" run, which owner and group names cannot form. Possessive
+# quantifiers keep the search linear on hostile input. Exactly one space separates the
+# time or year from the name, so leading spaces of a name survive.
+_UNIX_TAIL = re.compile(
+    r"[ \t](?P<size>[0-9]++(?:,[ \t]*+[0-9]++)?+)"
+    r"[ \t]++(?P<month>[^\W\d_]{3,4}+\.?+)"
+    r"[ \t]++(?P<day>[0-9]{1,2}+)"
+    r"[ \t]++(?:(?P<hour>[0-9]{1,2}+):(?P<minute>[0-9]{2}+)|(?P<year>[0-9]{4}+))"
+    r" (?P<name>.*)\Z"
+)
+
+_DOS = re.compile(
+    r"(?P<mo>[0-9]{1,2}+)[-/.](?P<d>[0-9]{1,2}+)[-/.](?P<y>[0-9]{4}+|[0-9]{2}+)"
+    r"[ \t]++(?P<h>[0-9]{1,2}+):(?P<mi>[0-9]{2}+)(?::[0-9]{2}+)?+"
+    r"(?:[ \t]*+(?P<ampm>[AaPp][Mm]))?+"
+    r"[ \t]++(?:(?P<dir><[Dd][Ii][Rr]>)|(?P<size>[0-9]{1,3}+(?:,[0-9]{3}+)++|[0-9]++))"
+    r"(?P<sep>[ \t]++)(?P<name>.*)"
+)
+
+# IIS pads "<DIR>" with exactly this many spaces before the name (the name column).
+_IIS_DIR_PAD = " " * 10
+
+
+def _ls_time(
+    month: str, day: str, hour: str | None, minute: str | None, year: str | None, now: datetime
+) -> float | None:
+    """The mtime of an ``ls -l`` date, read as UTC.
+
+    ``Jan 12  2023`` is midnight of that day. ``Jan 12 14:05`` has no year: it is
+    ``now``'s year unless that puts it more than six months after ``now``, then the year
+    before (``ls`` prints this form only for times within six months of its clock).
+    """
+    mon = _MONTHS.get(month.rstrip(".").lower())
+    if mon is None:
+        return None
+    d = int(day)
+    if year is not None:
+        return _timestamp(int(year), mon, d)
+    assert hour is not None and minute is not None
+    h, mi = int(hour), int(minute)
+    ref = _as_utc(now)
+    stamp = _timestamp(ref.year, mon, d, h, mi)
+    if stamp is None or stamp > ref.timestamp() + SIX_MONTHS:
+        stamp = _timestamp(ref.year - 1, mon, d, h, mi)
+    return stamp
+
+
+def _parse_unix(text: str, now: datetime) -> ListingEntry | None:
+    mode = _UNIX_MODE.match(text)
+    if mode is None:
+        return None
+    m = _UNIX_TAIL.search(text, mode.end())
+    if m is None:
+        return None
+    kind = text[0]
+    name = m["name"]
+    link_target: str | None = None
+    if kind == "l":
+        name, arrow, target = name.partition(" -> ")
+        link_target = target if arrow and target else None
+    if name in ("", ".", ".."):
+        return None
+    size_text = m["size"]
+    size = None if kind in "bc" or "," in size_text else int(size_text)
+    return ListingEntry(
+        name=name,
+        is_dir=kind == "d",
+        size=size,
+        mtime=_ls_time(m["month"], m["day"], m["hour"], m["minute"], m["year"], now),
+        is_link=kind == "l",
+        link_target=link_target,
+    )
+
+
+def _dos_time(m: re.Match[str]) -> float | None:
+    """The mtime of a DOS/IIS date (``MM-DD-YY``, 12 h or 24 h clock), read as UTC.
+
+    Two-digit years follow POSIX ``strptime %y``: 69–99 are 19xx, 00–68 are 20xx. A
+    first field above 12 is taken as a day (``DD-MM-YYYY`` servers).
+    """
+    month, day = int(m["mo"]), int(m["d"])
+    if month > 12 >= day:
+        month, day = day, month
+    year = int(m["y"])
+    if len(m["y"]) == 2:
+        year += 1900 if year >= 69 else 2000
+    hour = int(m["h"])
+    ampm = m["ampm"]
+    if ampm is not None:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if ampm.lower() == "pm" else 0)
+    return _timestamp(year, month, day, hour, int(m["mi"]))
+
+
+def _parse_dos(text: str) -> ListingEntry | None:
+    m = _DOS.fullmatch(text)
+    if m is None:
+        return None
+    sep, name = m["sep"], m["name"]
+    is_dir = m["dir"] is not None
+    if is_dir:
+        # IIS puts the name 10 spaces after "<DIR>"; spaces beyond are the name's own.
+        # Other servers pad differently: then leading spaces cannot be told apart.
+        if sep.startswith(_IIS_DIR_PAD):
+            name = sep[len(_IIS_DIR_PAD) :] + name
+    else:
+        # Sizes are right-aligned and followed by exactly one space.
+        name = sep[1:] + name
+    if name in ("", ".", ".."):
+        return None
+    return ListingEntry(
+        name=name,
+        is_dir=is_dir,
+        size=None if is_dir else int(m["size"].replace(",", "")),
+        mtime=_dos_time(m),
+    )
+
+
+def parse_list_line(line: str, now: datetime) -> ListingEntry | None:
+    """Parse one LIST line, Unix ``ls -l`` style or DOS/IIS style.
+
+    ``now`` (naive = UTC) fixes the year of ``ls`` dates printed as ``Jan 12 14:05``; see
+    the module docstring for how times are read. Returns ``None`` for ``total N``, blank
+    lines, ``.`` and ``..``, and anything not recognised. For a symlink
+    (``name -> target``) the name is the part before the first ``" -> "``.
+    """
+    text = _strip_eol(line)
+    if not text.strip() or text.startswith("total "):
+        return None
+    return _parse_unix(text, now) or _parse_dos(text)
+
+
+def parse_list(lines: Iterable[str], now: datetime) -> list[ListingEntry]:
+    """Parse LIST output line by line, dropping ``total N``, ``.``/``..`` and junk."""
+    return [entry for line in lines if (entry := parse_list_line(line, now)) is not None]

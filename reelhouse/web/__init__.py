@@ -1,0 +1,1 @@
+"""The browser UI: server-rendered pages (Jinja2) with a little vanilla JS."""

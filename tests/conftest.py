@@ -1,0 +1,177 @@
+"""Shared fixtures: a real FTP server (pyftpdlib, port 0), real media clips (ffmpeg),
+a Core + app on a temp data dir, and guards against leaked sockets and threads.
+
+Markers (pyproject.toml) say what a test needs; locally a missing dependency skips the
+test with the reason, under ``CI=true`` such a skip fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from reelhouse.api.app import create_app
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.demo.media import make_clip
+
+FTP_USER, FTP_PASSWORD = "reel", "h0use pass"
+ADMIN, ADMIN_PASSWORD = "admin", "admin-password"
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+_NEEDS = ("requires_ffmpeg", "requires_chromium", "requires_postgres", "requires_fuse",
+          "requires_redis", "ftpd")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if CI and report.skipped and any(item.get_closest_marker(m) for m in _NEEDS):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true (a system dependency is missing): {report.longrepr}"
+
+
+# -- leak guard -----------------------------------------------------------------------
+def _ftp_sockets(port: int) -> int:
+    """Established TCP connections from this process to ``port`` (Linux /proc)."""
+    count = 0
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    hexport = f"{port:04X}"
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            remote, state, inode = cols[2], cols[3], cols[9]
+            if remote.endswith(":" + hexport) and state == "01" and inode in inodes:
+                count += 1
+    return count
+
+
+@pytest.fixture(autouse=True)
+def _leak_guard() -> Iterator[None]:
+    """No stray non-daemon threads after a test."""
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    deadline = time.monotonic() + 5
+    while True:
+        extra = [t for t in threading.enumerate()
+                 if t.ident not in before and t.is_alive() and not t.daemon
+                 and not t.name.startswith(("ThreadPoolExecutor", "AnyIO", "asyncio", "job"))]
+        if not extra or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert not extra, f"threads leaked: {[t.name for t in extra]}"
+
+
+# -- FTP ------------------------------------------------------------------------------
+@pytest.fixture
+def ftp_root(tmp_path: Path) -> Path:
+    root = tmp_path / "ftp"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def ftp_server(ftp_root: Path) -> Iterator[EmbeddedFtpServer]:
+    """A pyftpdlib server on a free loopback port serving ``ftp_root``; after the test,
+    no connection from this process to it may remain open."""
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD).start()
+    yield server
+    deadline = time.monotonic() + 5
+    while _ftp_sockets(server.port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leaked = _ftp_sockets(server.port)
+    server.stop()
+    assert leaked == 0, f"{leaked} FTP connection(s) to the test server left open"
+
+
+# -- media ----------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("clips")
+
+
+@pytest.fixture(scope="session")
+def sample_mp4(clip_cache: Path) -> Path:
+    """A 12 s 320x240 H.264/AAC MP4 (moov first)."""
+    return make_clip(clip_cache / "sample.mp4", seconds=12, width=320, height=240)
+
+
+@pytest.fixture(scope="session")
+def sample_mkv(clip_cache: Path) -> Path:
+    """A 12 s 320x240 H.264/AAC MKV."""
+    return make_clip(clip_cache / "sample.mkv", seconds=12, width=320, height=240)
+
+
+@pytest.fixture(scope="session")
+def big_file(clip_cache: Path) -> Path:
+    """8 MiB of random bytes (range tests need bytes, not media)."""
+    path = clip_cache / "big.bin"
+    path.write_bytes(os.urandom(8 * 1024 * 1024))
+    return path
+
+
+def place(src: Path, root: Path, rel: str) -> Path:
+    """Copy ``src`` to ``root/rel`` (creating folders); returns the new path."""
+    dest = root / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest)
+    return dest
+
+
+# -- app ------------------------------------------------------------------------------
+@pytest.fixture
+def core(tmp_path: Path) -> Iterator[Core]:
+    """A Core on a fresh data dir (SQLite, or REELHOUSE_TEST_POSTGRES_URL if asked for
+    with ``@pytest.mark.parametrize('core', ['postgres'], indirect=True)``) with an admin."""
+    settings = load_settings(data_dir=tmp_path / "data")
+    c = Core(settings)
+    c.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def client(core: Core) -> Iterator[TestClient]:
+    """A logged-in API client (session cookie + bearer token)."""
+    with TestClient(create_app(core)) as c:
+        r = c.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
+        assert r.status_code == 200, r.text
+        c.headers["authorization"] = f"Bearer {r.json()['token']}"
+        yield c
+
+
+@pytest.fixture
+def anon(core: Core) -> Iterator[TestClient]:
+    """An API client that has not logged in."""
+    with TestClient(create_app(core)) as c:
+        yield c
+
+
+def wait_job(client: TestClient, job_id: int, timeout: float = 60) -> dict[str, object]:
+    """Poll a job until done/failed; returns its JSON."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, object] = client.get(f"/api/jobs/{job_id}").json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")

@@ -8,7 +8,6 @@ test with the reason, under ``CI=true`` such a skip fails the run.
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -23,8 +22,7 @@ from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
 
-FTP_USER, FTP_PASSWORD = "reel", "h0use pass"
-ADMIN, ADMIN_PASSWORD = "admin", "admin-password"
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _NEEDS = ("requires_ffmpeg", "requires_chromium", "requires_postgres", "requires_fuse",
           "requires_redis", "ftpd")
@@ -129,14 +127,6 @@ def big_file(clip_cache: Path) -> Path:
     return path
 
 
-def place(src: Path, root: Path, rel: str) -> Path:
-    """Copy ``src`` to ``root/rel`` (creating folders); returns the new path."""
-    dest = root / rel
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dest)
-    return dest
-
-
 # -- app ------------------------------------------------------------------------------
 @pytest.fixture
 def core(tmp_path: Path) -> Iterator[Core]:
@@ -164,14 +154,3 @@ def anon(core: Core) -> Iterator[TestClient]:
     """An API client that has not logged in."""
     with TestClient(create_app(core)) as c:
         yield c
-
-
-def wait_job(client: TestClient, job_id: int, timeout: float = 60) -> dict[str, object]:
-    """Poll a job until done/failed; returns its JSON."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job: dict[str, object] = client.get(f"/api/jobs/{job_id}").json()
-        if job["state"] in ("done", "failed"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s")

@@ -63,6 +63,11 @@ class EmbeddedFtpServer:
         return self
 
     def _loop(self) -> None:
+        # pyftpdlib configures root-less logging at INFO on its first loop (one line per
+        # command); mark it started so it leaves logging to us (WARNING and up).
+        from pyftpdlib.ioloop import _IOLoop
+
+        _IOLoop._started_once = True
         while self._serving:
             self.server.ioloop.loop(timeout=0.05, blocking=False)
         self.server.close_all()

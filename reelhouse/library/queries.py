@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
@@ -28,7 +28,7 @@ class GridItem:
     file_count: int = 0
 
 
-def _present() -> object:
+def _present() -> ColumnElement[bool]:
     return MediaFile.missing_since.is_(None)
 
 

@@ -8,8 +8,9 @@ root.
 
 from __future__ import annotations
 
+import builtins
 import posixpath
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -92,11 +93,11 @@ class Source(Protocol):
         """
         ...
 
-    def aread_range(self, path: str, offset: int, length: int) -> AsyncIterator[bytes]:
+    def aread_range(self, path: str, offset: int, length: int) -> AsyncGenerator[bytes, None]:
         """Async twin of :meth:`read_range` for the event loop (streaming endpoints)."""
         ...
 
-    def walk(self, path: str = "") -> Iterator[tuple[str, list[Entry] | Exception]]:
+    def walk(self, path: str = "") -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
         """Depth-first walk from ``path``: yields ``(folder, entries)`` per folder.
 
         A folder whose listing failed yields ``(folder, error)`` and is not descended
@@ -114,7 +115,9 @@ class Source(Protocol):
         ...
 
 
-def walk_source(source: Source, path: str = "") -> Iterator[tuple[str, list[Entry] | Exception]]:
+def walk_source(
+    source: Source, path: str = ""
+) -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
     """Generic depth-first walk over ``source.list`` (see :meth:`Source.walk`)."""
     from reelhouse.errors import ReelhouseError
 

@@ -4,9 +4,10 @@ symlinks that resolve outside the root are treated as permission errors."""
 from __future__ import annotations
 
 import asyncio
+import builtins
 import errno
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from pathlib import Path
 
 from reelhouse.errors import (
@@ -115,7 +116,7 @@ class LocalSource:
         finally:
             os.close(fd)
 
-    async def aread_range(self, path: str, offset: int, length: int) -> AsyncIterator[bytes]:
+    async def aread_range(self, path: str, offset: int, length: int) -> AsyncGenerator[bytes, None]:
         rel = normalize_path(path)
         fd, pos = self._open(rel, offset)
         # Reads of 1 MiB per thread hop: the hop costs ~50 µs, a 1 MiB pread from page
@@ -136,7 +137,7 @@ class LocalSource:
         finally:
             os.close(fd)
 
-    def walk(self, path: str = "") -> Iterator[tuple[str, list[Entry] | Exception]]:
+    def walk(self, path: str = "") -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
         return walk_source(self, path)
 
     def test(self) -> None:

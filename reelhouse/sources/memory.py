@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import builtins
+from collections.abc import AsyncGenerator, Iterator
 
 from reelhouse.errors import NotFound, SourceUnavailable
 from reelhouse.sources.base import Entry, normalize_path, parent_of, walk_source
@@ -72,11 +73,11 @@ class MemorySource:
         for i in range(0, len(data), 65536):
             yield data[i : i + 65536]
 
-    async def aread_range(self, path: str, offset: int, length: int) -> AsyncIterator[bytes]:
+    async def aread_range(self, path: str, offset: int, length: int) -> AsyncGenerator[bytes, None]:
         for chunk in self.read_range(path, offset, length):
             yield chunk
 
-    def walk(self, path: str = "") -> Iterator[tuple[str, list[Entry] | Exception]]:
+    def walk(self, path: str = "") -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
         return walk_source(self, path)
 
     def test(self) -> None:

@@ -111,7 +111,9 @@ class _TLS(ftplib.FTP_TLS):
 
     implicit = False
 
-    def connect(self, host: str = "", port: int = 0, timeout: float = -999, source_address: Any = None) -> str:
+    def connect(
+        self, host: str = "", port: int = 0, timeout: float = -999, source_address: Any = None
+    ) -> str:
         if not self.implicit:
             return super().connect(host, port, timeout, source_address)
         if host:
@@ -132,7 +134,9 @@ class _TLS(ftplib.FTP_TLS):
             return ftplib.FTP.login(self, user, passwd, acct)
         return super().login(user, passwd, acct, secure)
 
-    def ntransfercmd(self, cmd: str, rest: int | str | None = None) -> tuple[socket.socket, int | None]:
+    def ntransfercmd(
+        self, cmd: str, rest: int | str | None = None
+    ) -> tuple[socket.socket, int | None]:
         conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
         if self._prot_p:  # type: ignore[attr-defined]
             session = getattr(self.sock, "session", None)
@@ -166,7 +170,7 @@ class FtpClient:
                     ctx.check_hostname = False
                     ctx.verify_mode = ssl.CERT_NONE
                 ftp = _TLS(context=ctx, timeout=cfg.connect_timeout)
-                ftp.implicit = cfg.tls == "implicit"  # type: ignore[attr-defined]
+                ftp.implicit = cfg.tls == "implicit"
             ftp.encoding = "utf-8"
             self.ftp = ftp
             ftp.connect(cfg.host, cfg.port, timeout=cfg.connect_timeout)

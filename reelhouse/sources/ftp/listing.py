@@ -159,9 +159,12 @@ def parse_mlsd_line(line: str) -> ListingEntry | None:
     ``OS.unix=symlink`` (a link; ``is_dir`` false), other ``OS.*`` types (device, fifo:
     not a folder). ``size`` gives the size, or ``sizd`` when ``size`` is absent;
     ``modify`` the mtime. Returns ``None`` for ``cdir``/``pdir``, the names ``.`` and
-    ``..``, a missing or unknown ``type``, and lines that are not MLSD at all.
+    ``..``, a missing or unknown ``type``, and anything that is not one MLSD line (text
+    with a line feed inside is two lines).
     """
     text = _strip_eol(line)
+    if "\n" in text:
+        return None
     split = text.find("; ")
     if split >= 0:
         facts_text, name = text[: split + 1], text[split + 2 :]
@@ -217,21 +220,28 @@ def parse_mlsd(lines: Iterable[str]) -> list[ListingEntry]:
 
 # ---------------------------------------------------------------------------- LIST
 
-# The mode column: a type letter and nine permission letters, then an optional ACL /
-# SELinux / xattr marker (``+``, ``.``, ``@``), then a blank.
-_UNIX_MODE = re.compile(r"[-bcdDlnps?][-a-zA-Z?]{9}[.+@]?(?=[ \t])")
-
-# Everything after the link count, owner and group: found by searching for the leftmost
-# "size month day time-or-year" run, which owner and group names cannot form. Possessive
-# quantifiers keep the search linear on hostile input. Exactly one space separates the
-# time or year from the name, so leading spaces of a name survive.
-_UNIX_TAIL = re.compile(
-    r"[ \t](?P<size>[0-9]++(?:,[ \t]*+[0-9]++)?+)"
+# One ``ls -l`` line: mode (a type letter, nine permission letters, an optional ACL /
+# SELinux / xattr marker ``+ . @``), then some fields (link count, owner, group: any
+# blank-free tokens, as few as possible), then "size month day time-or-year", one space,
+# the name. Exactly one space before the name, so a name's leading spaces survive.
+# Possessive quantifiers fix every token boundary, keeping the match linear on hostile
+# input.
+_UNIX_TEMPLATE = (
+    r"(?P<kind>[-bcdDlnps?])[-a-zA-Z?]{9}[.+@]?+"
+    r"FIELDS"
+    r"[ \t]++(?P<size>[0-9]++(?:,[ \t]*+[0-9]++)?+)"
     r"[ \t]++(?P<month>[^\W\d_]{3,4}+\.?+)"
     r"[ \t]++(?P<day>[0-9]{1,2}+)"
     r"[ \t]++(?:(?P<hour>[0-9]{1,2}+):(?P<minute>[0-9]{2}+)|(?P<year>[0-9]{4}+))"
-    r" (?P<name>.*)\Z"
+    r" (?P<name>.*)"
 )
+# At least one field before the size. Without fields, the link count, an owner named
+# like a month ("jan", or "ftp", "root" as unknown months), a numeric group and a 4-digit
+# size would read as "size month day year" (``1 ftp 0 1000 Jan  1 00:00 x``); with one
+# field or more, owner and group (single tokens) cannot pose as a date.
+_UNIX_LINE = re.compile(_UNIX_TEMPLATE.replace("FIELDS", r"(?:[ \t]++[^ \t]++)+?"))
+# Servers that print no link count, owner or group.
+_UNIX_BARE = re.compile(_UNIX_TEMPLATE.replace("FIELDS", ""))
 
 _DOS = re.compile(
     r"(?P<mo>[0-9]{1,2}+)[-/.](?P<d>[0-9]{1,2}+)[-/.](?P<y>[0-9]{4}+|[0-9]{2}+)"
@@ -270,13 +280,10 @@ def _ls_time(
 
 
 def _parse_unix(text: str, now: datetime) -> ListingEntry | None:
-    mode = _UNIX_MODE.match(text)
-    if mode is None:
-        return None
-    m = _UNIX_TAIL.search(text, mode.end())
+    m = _UNIX_LINE.fullmatch(text) or _UNIX_BARE.fullmatch(text)
     if m is None:
         return None
-    kind = text[0]
+    kind = m["kind"]
     name = m["name"]
     link_target: str | None = None
     if kind == "l":
@@ -346,11 +353,11 @@ def parse_list_line(line: str, now: datetime) -> ListingEntry | None:
 
     ``now`` (naive = UTC) fixes the year of ``ls`` dates printed as ``Jan 12 14:05``; see
     the module docstring for how times are read. Returns ``None`` for ``total N``, blank
-    lines, ``.`` and ``..``, and anything not recognised. For a symlink
-    (``name -> target``) the name is the part before the first ``" -> "``.
+    lines, ``.`` and ``..``, text with a line feed inside, and anything not recognised.
+    For a symlink (``name -> target``) the name is the part before the first ``" -> "``.
     """
     text = _strip_eol(line)
-    if not text.strip() or text.startswith("total "):
+    if "\n" in text or not text.strip() or text.startswith("total "):
         return None
     return _parse_unix(text, now) or _parse_dos(text)
 

@@ -64,6 +64,7 @@ class FtpPool:
         """
         deadline = time.monotonic() + self.wait_timeout
         while True:
+            client: FtpClient | None
             with self._cond:
                 while True:
                     if self._closed:

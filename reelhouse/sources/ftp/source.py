@@ -8,13 +8,14 @@ connection can be reused, or drops it when the reply does not come.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import socket
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import TypeVar
 
 from reelhouse.errors import InvalidInput, SourceUnavailable
-from reelhouse.sources.base import DEFAULT_CHUNK, Entry, normalize_path, walk_source
+from reelhouse.sources.base import Entry, normalize_path, walk_source
 from reelhouse.sources.ftp.client import FtpClient, FtpConfig, translate_error
 from reelhouse.sources.ftp.pool import FtpPool
 
@@ -120,7 +121,7 @@ class FtpSource:
         finally:
             self._finish(client, data, complete)
 
-    async def aread_range(self, path: str, offset: int, length: int) -> AsyncIterator[bytes]:
+    async def aread_range(self, path: str, offset: int, length: int) -> AsyncGenerator[bytes, None]:
         """Async range read: the REST/RETR handshake runs in a worker thread, then a plain
         data connection is read on the event loop itself (no thread hop per chunk); a
         TLS data connection is read in a worker thread with chunks of 1 MiB."""
@@ -160,7 +161,7 @@ class FtpSource:
             # thread releases the connection even if this await is cancelled.
             await asyncio.to_thread(self._finish, client, data, complete)
 
-    def walk(self, path: str = "") -> Iterator[tuple[str, list[Entry] | Exception]]:
+    def walk(self, path: str = "") -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
         return walk_source(self, path)
 
     def test(self) -> None:

@@ -187,6 +187,26 @@ UNIX_CASES: list[tuple[str, str, ListingEntry | None]] = [
         "-rw-r--r--   1 ftp      ftp           100 Mar 01 10:00 1 2 Jan 12 14:05 weird.mkv",
         f("1 2 Jan 12 14:05 weird.mkv", 100, ts(2024, 3, 1, 10, 0)),
     ),
+    (
+        "owner-month-numeric-group-cannot-pose-as-date",
+        "-rw-r--r--   1 ftp      0            1000 Jan  1 00:00 0",
+        f("0", 1000, ts(2024, 1, 1, 0, 0)),
+    ),
+    (
+        "owner-jan-group-12",
+        "-rw-r--r--   1 jan      12           2023 Mar 01 10:00 Jan 12 2023.mkv",
+        f("Jan 12 2023.mkv", 2023, ts(2024, 3, 1, 10, 0)),
+    ),
+    (
+        "group-with-space",
+        "-rwxrwxrwx   1 owner    Domain Users  100 Mar 01 10:00 x.mkv",
+        f("x.mkv", 100, ts(2024, 3, 1, 10, 0)),
+    ),
+    (
+        "no-link-owner-group-columns",
+        "-rw-r--r-- 1234 Mar 01 10:00 bare.mkv",
+        f("bare.mkv", 1234, ts(2024, 3, 1, 10, 0)),
+    ),
     # Names: spaces, semicolons, arrows, emoji.
     (
         "multiple-spaces",
@@ -646,7 +666,8 @@ minute_times = st.datetimes(
     min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31, 23, 59)
 ).map(lambda t: t.replace(second=0, microsecond=0))
 
-owners = st.sampled_from(["ftp", "0", "1000", "alice", "admin", "owner"])
+# Owners and groups that look like months, days, sizes and years on purpose.
+owners = st.sampled_from(["ftp", "0", "12", "1000", "2023", "alice", "jan", "may", "root"])
 
 
 def unix_line(kind: str, name: str, size: int, date: str, owner: str, group: str | None) -> str:
@@ -664,6 +685,7 @@ def unix_line(kind: str, name: str, size: int, date: str, owner: str, group: str
     owner=owners,
     group=st.none() | owners,
 )
+@example(name="0", is_dir=False, size=1000, now=NOW, age=0, owner="ftp", group="0")
 @example(name=" lead", is_dir=False, size=0, now=NOW, age=0, owner="ftp", group="ftp")
 @example(name="trail ", is_dir=True, size=4096, now=NOW, age=0, owner="0", group=None)
 @example(name="Mar 01 10:00 x", is_dir=False, size=1, now=NOW, age=60, owner="ftp", group="ftp")
@@ -819,6 +841,9 @@ def test_hostile_long_lines_are_fast() -> None:
         "-rw-r--r-- " + " 1 Jan 1" * 20_000,
         "01-01-01 " + " " * 100_000,
         "type=file;" * 20_000,
+        "-rw-r--r-- " + " 1, 1" * 20_000,
+        "-rw-r--r-- " + " a" * 50_000,
+        "-rw-r--r-- " + " 1 Jan 1 2000" * 20_000 + "\n x",
     ):
         assert parse_list_line(text, NOW) is None
         assert parse_mlsd_line(text) is None
@@ -829,6 +854,11 @@ def test_entry_is_frozen_and_slotted() -> None:
     with pytest.raises(AttributeError):
         entry.name = "y"  # type: ignore[misc]
     assert not hasattr(entry, "__dict__")
+
+
+def test_embedded_line_feed_is_not_one_line() -> None:
+    assert parse_list_line("-rw-r--r-- 1 ftp ftp 1 Mar 01 10:00 a\nb", NOW) is None
+    assert parse_mlsd_line("type=file;size=1; a\nb") is None
 
 
 def test_dos_dir_marker_is_case_insensitive() -> None:

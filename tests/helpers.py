@@ -1,0 +1,31 @@
+"""Helpers for tests (import as ``from helpers import place, wait_job``)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+FTP_USER, FTP_PASSWORD = "reel", "h0use pass"
+ADMIN, ADMIN_PASSWORD = "admin", "admin-password"
+
+
+def place(src: Path, root: Path, rel: str) -> Path:
+    """Copy ``src`` to ``root/rel`` (creating folders); returns the new path."""
+    dest = root / rel
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest)
+    return dest
+
+
+def wait_job(client: TestClient, job_id: int, timeout: float = 60) -> dict[str, object]:
+    """Poll a job until done/failed; returns its JSON."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job: dict[str, object] = client.get(f"/api/jobs/{job_id}").json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")

@@ -90,6 +90,8 @@ FILTERS = {
     "hms": hms,
     "bitrate": bitrate,
     "initials": initials,
+    "resolution": resolution,
+    "episode_code": episode_code,
     "poster_hue": poster_hue,
     "when": when,
 }

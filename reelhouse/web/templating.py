@@ -34,6 +34,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     """Render template ``name`` with ``context`` (plus ``request``); ``user`` defaults to None."""
     templates: Jinja2Templates = request.app.state.web_templates
     context.setdefault("user", None)
+    context.setdefault("nav", "")
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers.setdefault("cache-control", "no-store")
     return response

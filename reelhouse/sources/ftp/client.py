@@ -337,10 +337,16 @@ class FtpClient:
             return False
         try:
             ftp.sock.settimeout(self.config.read_timeout if complete else 2.0)
-            resp = ftp.getresp() if not complete else ftp.voidresp()
-            ok = resp[:1] in ("2",)
-        except ftplib.Error as exc:
-            ok = str(exc)[:1] == "4"  # 426/450/451: transfer aborted, connection in sync
+            resp = _final_reply(ftp)
+            if resp.startswith("1"):
+                # pure-ftpd reports a transfer cut by the client with a 1xx statistics
+                # line and nothing after it: prove the connection is in sync with NOOP.
+                ftp.putcmd("NOOP")
+                for _ in range(3):
+                    resp = _final_reply(ftp)
+                    if resp.startswith("200"):
+                        break
+            ok = resp[:1] in ("2", "4")  # 226 done, or 426/450/451 cut: either way in sync
         except Exception:
             ok = False
         if ok:
@@ -352,6 +358,14 @@ class FtpClient:
             self.close()
         self.last_used = time.monotonic()
         return ok
+
+
+def _final_reply(ftp: ftplib.FTP) -> str:
+    """The next reply's text, whatever its code (ftplib raises for 4xx/5xx)."""
+    try:
+        return ftp.getresp()
+    except (ftplib.error_temp, ftplib.error_perm, ftplib.error_reply) as exc:
+        return str(exc)
 
 
 def _entry(folder: str, item: ListingEntry) -> Entry:

@@ -1,0 +1,134 @@
+"""The pages behind the login: library grid, movie and show details, the player and
+the sources settings. Each reads through :mod:`reelhouse.library.queries` and renders
+a template; a domain error becomes an HTML error page with the matching status."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from reelhouse.api.convert import media_file_public, movie_public, show_public, source_public
+from reelhouse.api.errors import status_for
+from reelhouse.core import Core
+from reelhouse.db.models import MediaFile, User
+from reelhouse.errors import ReelhouseError
+from reelhouse.library import queries
+from reelhouse.playback.direct import content_type_for
+from reelhouse.web.format import episode_code
+from reelhouse.web.guard import PageUser
+from reelhouse.web.templating import render
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+
+_TYPES = ("movie", "show")
+_KINDS = ("ftp", "local")
+
+
+def _core(request: Request) -> Core:
+    core: Core = request.app.state.core
+    return core
+
+
+def _error(request: Request, user: User, exc: ReelhouseError) -> Response:
+    return render(request, "error.html", status_code=status_for(exc), user=user,
+                  message=exc.message)
+
+
+def _source_filter(value: str) -> tuple[int | None, str | None]:
+    """The ``source`` query value → (source id, source kind): ``"3"``, ``"ftp"``, ``"local"``."""
+    if value.isdigit() and len(value) < 10:
+        return int(value), None
+    if value in _KINDS:
+        return None, value
+    return None, None
+
+
+@router.get("/", name="library_page")
+def library_page(
+    request: Request, user: PageUser, q: str = "", type: str = "", source: str = ""
+) -> Response:
+    """The grid: every movie and show with a file, filtered by the query parameters
+    ``q`` (title substring), ``type`` (movie | show) and ``source`` (id | ftp | local)."""
+    core = _core(request)
+    kind = type if type in _TYPES else None
+    source_id, source_kind = _source_filter(source)
+    query = q.strip()[:200]
+    filtered = bool(query or kind or source_id is not None or source_kind)
+    with core.sessions() as s:
+        items = queries.grid(s, kind, query or None, source_id, source_kind)
+        empty_library = not items and (not filtered or not queries.grid(s))
+    return render(
+        request, "library.html", user=user, nav="library", items=items,
+        sources=[source_public(r) for r in core.sources.list()],
+        q=query, type=kind or "", source=source if (source_id or source_kind) else "",
+        filtered=filtered, empty_library=empty_library,
+    )
+
+
+@router.get("/movies/{movie_id:int}", name="movie_page")
+def movie_page(request: Request, movie_id: int, user: PageUser) -> Response:
+    """A movie with each of its files and their technical details."""
+    try:
+        with _core(request).sessions() as s:
+            movie = movie_public(queries.get_movie(s, movie_id))
+    except ReelhouseError as exc:
+        return _error(request, user, exc)
+    return render(request, "movie.html", user=user, nav="library", movie=movie)
+
+
+@router.get("/shows/{show_id:int}", name="show_page")
+def show_page(request: Request, show_id: int, user: PageUser) -> Response:
+    """A show: seasons, episodes (S01E01) and the files of each."""
+    try:
+        with _core(request).sessions() as s:
+            show = show_public(queries.get_show(s, show_id))
+    except ReelhouseError as exc:
+        return _error(request, user, exc)
+    return render(request, "show.html", user=user, nav="library", show=show)
+
+
+def _headline(mf: MediaFile) -> tuple[str, str, str, str]:
+    """(title, subtitle, back URL, back label) for the player page of ``mf``."""
+    if mf.movie is not None:
+        title = mf.movie.title + (f" ({mf.movie.year})" if mf.movie.year else "")
+        return title, "", f"/movies/{mf.movie.id}", mf.movie.title
+    if mf.episode is not None:
+        season = mf.episode.season
+        show = season.show
+        code = episode_code(season.number, mf.episode.number)
+        subtitle = code + (f" · {mf.episode.title}" if mf.episode.title else "")
+        return show.title, subtitle, f"/shows/{show.id}", show.title
+    name = mf.path.rsplit("/", 1)[-1]
+    return name, "", "/", "the library"
+
+
+@router.get("/play/{file_id:int}", name="play_page")
+def play_page(request: Request, file_id: int, user: PageUser) -> Response:
+    """The player: a ``<video>`` on a fresh signed stream URL (no cookie needed, so the
+    same URL works in mpv or VLC), with the file's technical details."""
+    core = _core(request)
+    try:
+        with core.sessions() as s:
+            mf = queries.get_media_file(s, file_id)
+            info = media_file_public(mf)
+            title, subtitle, back_url, back_label = _headline(mf)
+    except ReelhouseError as exc:
+        return _error(request, user, exc)
+    token = core.signer.playback(user.id, file_id)
+    stream_url = str(request.url_for("stream", file_id=file_id).include_query_params(token=token))
+    return render(
+        request, "play.html", user=user, nav="library", file=info, title=title,
+        subtitle=subtitle, back_url=back_url, back_label=back_label, stream_url=stream_url,
+        content_type=content_type_for(info.path),
+        token_minutes=max(1, core.settings.playback_token_ttl // 60),
+    )
+
+
+@router.get("/settings/sources", name="sources_page")
+def sources_page(request: Request, user: PageUser) -> Response:
+    """Configured sources with edit / test / scan / remove (the buttons call the API)."""
+    sources = [source_public(r) for r in _core(request).sources.list()]
+    return render(request, "sources.html", user=user, nav="sources", sources=sources,
+                  can_edit=user.is_admin)

@@ -1,0 +1,103 @@
+"""Compatibility with a real system FTP daemon: Debian's pure-ftpd (MLSD, LIST, REST),
+started on a free loopback port with a virtual user (puredb)."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reelhouse.sources.ftp import FtpConfig, FtpSource
+
+pytestmark = pytest.mark.ftpd
+
+PURE_FTPD = shutil.which("pure-ftpd") or "/usr/sbin/pure-ftpd"
+PURE_PW = shutil.which("pure-pw") or "/usr/bin/pure-pw"
+USER, PASSWORD = "reel", "pure-secret-1"
+NAMES = ["Amélie (2001)/Amélie [1080p] 'Director's Cut'.mkv", "千と千尋の神隠し.mkv", "Plain.File.2010.mkv"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def pureftpd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    if not (os.path.exists(PURE_FTPD) and os.path.exists(PURE_PW)):
+        pytest.skip("pure-ftpd is not installed (apt-get install pure-ftpd)")
+    if os.geteuid() != 0:
+        pytest.skip("pure-ftpd with virtual users needs root")
+    home = tmp_path / "home"
+    home.mkdir()
+    rng = random.Random(7)
+    for name in NAMES:
+        path = home / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(rng.randbytes(3 * 1024 * 1024 + 17))
+    subprocess.run(["chown", "-R", "nobody:nogroup", str(home)], check=True)
+    home.parent.chmod(0o755)
+    subprocess.run(
+        [PURE_PW, "useradd", USER, "-u", "nobody", "-g", "nogroup", "-d", str(home),
+         "-f", str(tmp_path / "passwd"), "-m", "-F", str(tmp_path / "pure.pdb")],
+        input=f"{PASSWORD}\n{PASSWORD}\n", text=True, check=True, capture_output=True,
+    )
+    port = _free_port()
+    low = rng.randrange(41000, 59000)
+    proc = subprocess.Popen(
+        [PURE_FTPD, "-S", f"127.0.0.1,{port}", "-l", f"puredb:{tmp_path / 'pure.pdb'}",
+         "-E", "-H", "-u", "1", "-p", f"{low}:{low + 200}", "-c", "20", "-C", "20"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    try:
+        yield port, home
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("mlsd", [True, False], ids=["mlsd", "list"])
+def test_listing_stat_and_ranges(pureftpd: tuple[int, Path], mlsd: bool) -> None:
+    port, home = pureftpd
+    src = FtpSource(FtpConfig("127.0.0.1", port, USER, PASSWORD, pool_size=2))
+    try:
+        if not mlsd:  # exercise the LIST fallback against the real daemon
+            client, _ = src.pool.acquire()
+            client.features.discard("MLST")
+            src.pool.release(client)
+        root = {e.name: e for e in src.list("")}
+        assert {"Amélie (2001)", "千と千尋の神隠し.mkv", "Plain.File.2010.mkv"} <= set(root)
+        assert root["Amélie (2001)"].is_dir
+        inner = src.list("Amélie (2001)")
+        assert [e.name for e in inner] == ["Amélie [1080p] 'Director's Cut'.mkv"]
+        for name in NAMES:
+            data = (home / name).read_bytes()
+            entry = src.stat(name) if mlsd else next(e for e in src.list(name.rpartition("/")[0])
+                                                     if e.path == name)
+            assert entry.size == len(data)
+            rng = random.Random(name)
+            for _ in range(15):
+                start = rng.randrange(len(data))
+                length = rng.randrange(1, 400_000)
+                got = b"".join(src.read_range(name, start, length))
+                assert got == data[start : start + length]
+            assert b"".join(src.read_range(name, 0, len(data))) == data
+        # partial reads keep the control connection usable
+        assert src.pool.stats["live"] <= 2
+    finally:
+        src.close()

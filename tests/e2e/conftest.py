@@ -1,0 +1,152 @@
+"""Fixtures for the browser tests: a real uvicorn server on a loopback port, headless
+Debian Chromium driven by Playwright, and a library holding a film on a real FTP
+server and another in a local folder."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import uvicorn
+
+from reelhouse.api.app import create_app
+from reelhouse.core import Core
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.demo.media import make_clip
+from reelhouse.library.sources import SourceSpec
+
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+FILM_REL = "Big Buck Bunny (2008)/Big.Buck.Bunny.2008.1080p.mp4"
+LOCAL_REL = "Sintel (2010)/Sintel.2010.720p.mp4"
+
+
+# -- server ---------------------------------------------------------------------------
+@pytest.fixture
+def core(ftp_server: EmbeddedFtpServer, core: Core) -> Core:
+    """The suite's Core, set up after the FTP server so that it is closed (and its FTP
+    pools with it) before the ``ftp_server`` fixture checks for leaked connections."""
+    return core
+
+
+@pytest.fixture
+def live_server(core: Core) -> Iterator[str]:
+    """``create_app(core)`` served by uvicorn in a thread on a free loopback port;
+    yields the base URL (``http://127.0.0.1:PORT``)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(core), host="127.0.0.1", port=port, log_level="warning",
+                            timeout_graceful_shutdown=3)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                              name=f"uvicorn:{port}")
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            thread.join(5)
+            sock.close()
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        assert not thread.is_alive(), "uvicorn did not stop"
+
+
+# -- browser --------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium (one per test session)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: str) -> Iterator[Page]:
+    """A fresh browser context (no cookies) on the live server; closed before the
+    server stops, so no stream is left open."""
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def log_in(page: Page, path: str = "/") -> None:
+    """Open ``path`` (→ login form), log in as the admin, land back on ``path``."""
+    page.goto(path)
+    page.get_by_label("User name").fill(ADMIN)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """``test-artifacts/`` at the repository root (screenshots)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+# -- library --------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def film(clip_cache: Path) -> Path:
+    """A 30 s 640x360 H.264/AAC MP4 (moov first), like a web-friendly release."""
+    return make_clip(clip_cache / "film.mp4", seconds=30, width=640, height=360)
+
+
+@dataclass
+class Library:
+    ftp_source_id: int
+    local_source_id: int
+
+
+@pytest.fixture
+def library(
+    core: Core, ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path, film: Path,
+    sample_mp4: Path,
+) -> Library:
+    """Two scanned sources: "Seedbox" (FTP) with Big Buck Bunny (2008), "Home disk"
+    (local folder) with Sintel (2010)."""
+    place(film, ftp_root, FILM_REL)
+    place(sample_mp4, tmp_path / "films", LOCAL_REL)
+    ftp = core.sources.create(SourceSpec(
+        name="Seedbox", kind="ftp", host=ftp_server.host, port=ftp_server.port,
+        username=FTP_USER, password=FTP_PASSWORD,
+    ))
+    local = core.sources.create(SourceSpec(name="Home disk", kind="local",
+                                           path=str(tmp_path / "films")))
+    for source_id in (ftp.id, local.id):
+        report = core.jobs.run_scan_now(source_id)
+        assert not report.errors, report.errors
+    return Library(ftp.id, local.id)

@@ -1,0 +1,176 @@
+"""Clients that hang up mid-stream: a real uvicorn server in a thread (TestClient cannot
+disconnect mid-response) streaming a big file from a real FTP server through a pool of
+two connections. Every cut transfer must give its connection back (or drop it), so the
+pool never runs dry."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from reelhouse.api.app import create_app
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.library import queries
+from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.ftp import FtpSource
+
+from helpers import FTP_PASSWORD, FTP_USER
+
+MiB = 1024 * 1024
+HUGE_SIZE = 256 * MiB  # sparse: the transfer cannot finish while the client reads 1 MiB
+HUGE_NAME = "Films/Huge.Movie.2020.mkv"
+
+
+@dataclass
+class Live:
+    core: Core
+    source: FtpSource
+    file_id: int
+    token: str
+    port: int
+
+    @property
+    def path(self) -> str:
+        return f"/api/library/media-files/{self.file_id}/stream?token={self.token}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path) -> Iterator[Live]:
+    huge = ftp_root / HUGE_NAME
+    huge.parent.mkdir(parents=True)
+    with huge.open("wb") as fh:
+        fh.truncate(HUGE_SIZE)
+    core = Core(load_settings(data_dir=tmp_path / "data", ftp_pool_size=2))
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+    try:
+        user = core.users.add("viewer", "viewer-password")
+        row = core.sources.create(SourceSpec(name="ftp", kind="ftp", host="127.0.0.1",
+                                             port=ftp_server.port, username=FTP_USER,
+                                             password=FTP_PASSWORD))
+        core.jobs.run_scan_now(row.id)
+        with core.sessions() as s:
+            files, _ = queries.list_media_files(s, row.id, False, 0, 10)
+        assert [f.path for f in files] == [HUGE_NAME]
+        src = core.sources.source(row.id)
+        assert isinstance(src, FtpSource) and src.pool.size == 2
+        port = _free_port()
+        config = uvicorn.Config(create_app(core), host="127.0.0.1", port=port,
+                                log_level="warning", lifespan="on")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        yield Live(core, src, files[0].id, core.signer.playback(user.id, files[0].id), port)
+    finally:
+        if server is not None and thread is not None:
+            server.should_exit = True
+            thread.join(timeout=10)
+            assert not thread.is_alive(), "uvicorn did not stop"
+        core.close()
+
+
+def _read_then_hang_up(live: Live, range_header: str | None, body_bytes: int) -> int:
+    """Send a GET on a raw socket, read the headers and ``body_bytes`` of the body, then
+    close the socket (RST if data is pending). Returns the status code."""
+    sock = socket.create_connection(("127.0.0.1", live.port), timeout=10)
+    try:
+        req = f"GET {live.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        if range_header:
+            req += f"Range: {range_header}\r\n"
+        sock.sendall((req + "\r\n").encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = sock.recv(65536)
+            assert chunk, "connection closed before the headers"
+            buf += chunk
+        head, _, body = buf.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        got = len(body)
+        while got < body_bytes:
+            chunk = sock.recv(min(1 << 20, body_bytes - got))
+            assert chunk, "connection closed before the body"
+            got += len(chunk)
+        return status
+    finally:
+        sock.close()
+
+
+def _wait_pool_idle(src: FtpSource, timeout: float = 2.0) -> dict[str, int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        stats = src.pool.stats
+        if stats["in_use"] == 0 or time.monotonic() > deadline:
+            return stats
+        time.sleep(0.02)
+
+
+def test_hang_ups_release_ftp_connections(live: Live) -> None:
+    for i in range(20):
+        header = [None, "bytes=0-", f"bytes={i * MiB}-", f"bytes={i * 7 * MiB}-{HUGE_SIZE - 1}"][i % 4]
+        status = _read_then_hang_up(live, header, MiB)
+        assert status == (200 if header is None else 206)
+        assert live.source.pool.stats["live"] <= 2
+    # a normal request still goes through at once, with the right bytes
+    start = time.monotonic()
+    r = httpx.get(f"http://127.0.0.1:{live.port}{live.path}",
+                  headers={"range": f"bytes={100 * MiB}-{102 * MiB - 1}"}, timeout=10)
+    assert time.monotonic() - start < 5
+    assert r.status_code == 206
+    assert r.headers["content-range"] == f"bytes {100 * MiB}-{102 * MiB - 1}/{HUGE_SIZE}"
+    assert r.content == b"\0" * (2 * MiB)
+    stats = _wait_pool_idle(live.source)
+    assert stats["in_use"] == 0, stats
+    assert stats["live"] <= 2, stats
+
+
+def test_hang_up_with_httpx_stream_and_before_the_body(live: Live) -> None:
+    url = f"http://127.0.0.1:{live.port}{live.path}"
+    for i in range(6):
+        with httpx.Client(timeout=10) as http, http.stream("GET", url) as r:
+            assert r.status_code == 200
+            assert r.headers["content-length"] == str(HUGE_SIZE)
+            got = 0
+            for chunk in r.iter_raw():
+                got += len(chunk)
+                if got >= (i + 1) * MiB // 2:
+                    break
+        # hang up right after the status line
+        assert _read_then_hang_up(live, "bytes=5-", 0) == 206
+    stats = _wait_pool_idle(live.source)
+    assert stats["in_use"] == 0 and stats["live"] <= 2, stats
+    # two concurrent full reads fit the pool; both finish cleanly
+    results: list[int] = []
+
+    def fetch(offset: int) -> None:
+        r = httpx.get(url, headers={"range": f"bytes={offset}-{offset + MiB - 1}"}, timeout=10)
+        results.append(len(r.content) if r.status_code == 206 else -r.status_code)
+
+    threads = [threading.Thread(target=fetch, args=(k * 10 * MiB,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert results == [MiB, MiB, MiB]
+    stats = _wait_pool_idle(live.source)
+    assert stats["in_use"] == 0 and stats["live"] <= 2, stats

@@ -106,18 +106,21 @@ def playback(file_id: int, db: DbSession, core: CoreDep, user: CurrentUser, requ
 def stream(
     file_id: int,
     request: Request,
-    db: DbSession,
     core: CoreDep,
     token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response:
     """The file's bytes with HTTP Range support (RFC 9110 §14): 200 or 206, 416 for a
     range outside the file. Authenticated by ``?token=`` (a playback token) or by the
-    session cookie / bearer token. For an FTP file each range becomes REST + RETR."""
+    session cookie / bearer token. For an FTP file each range becomes REST + RETR.
+
+    The database session is closed before streaming starts: a two-hour stream must not
+    hold a pooled DB connection."""
     if token:
         core.signer.check_playback(token, file_id)
     else:
         user_from_request(request, core)
-    mf = queries.get_media_file(db, file_id)
+    with core.sessions() as db:
+        mf = queries.get_media_file(db, file_id)
     if mf.missing_since is not None:
         raise NotFound("this file is no longer on its source")
     source = core.sources.source(mf.source_id)

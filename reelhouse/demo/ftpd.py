@@ -20,10 +20,19 @@ __all__ = ["EmbeddedFtpServer"]
 logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
 
 
+class _ImplicitTLSHandler(TLS_FTPHandler):  # type: ignore[misc]
+    """pyftpdlib speaks only explicit FTPS; start the TLS handshake at connect instead."""
+
+    def handle(self) -> None:
+        self.secure_connection(self.ssl_context)
+        super().handle()
+
+
 class EmbeddedFtpServer:
     """A pyftpdlib server for one user, serving ``root`` read-write.
 
-    ``certfile`` (PEM with key and certificate) turns on explicit FTPS (AUTH TLS).
+    ``certfile`` (PEM with key and certificate) turns on explicit FTPS (AUTH TLS), or
+    implicit FTPS (TLS from the first byte, RFC 4217 §2 "implicit") with ``implicit_tls``.
     ``handler_overrides`` sets handler class attributes (e.g. ``use_sendfile``,
     ``max_cons_per_ip``) for tests of server quirks.
     """
@@ -36,6 +45,7 @@ class EmbeddedFtpServer:
         host: str = "127.0.0.1",
         port: int = 0,
         certfile: str | Path | None = None,
+        implicit_tls: bool = False,
         handler_overrides: dict[str, Any] | None = None,
     ) -> None:
         self.root = Path(root)
@@ -43,7 +53,7 @@ class EmbeddedFtpServer:
         self.password = password
         authorizer = DummyAuthorizer()
         authorizer.add_user(user, password, str(self.root), perm="elradfmwMT")
-        base: type[FTPHandler] = TLS_FTPHandler if certfile else FTPHandler
+        base: type[FTPHandler] = (_ImplicitTLSHandler if implicit_tls else TLS_FTPHandler) if certfile else FTPHandler
         attrs: dict[str, Any] = {"authorizer": authorizer, "banner": "reelhouse embedded FTP"}
         if certfile:
             attrs["certfile"] = str(certfile)

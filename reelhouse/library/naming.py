@@ -63,6 +63,15 @@ def _text(value: Any) -> str | None:
     return str(value) if value else None
 
 
+def _show_title(guess: Any) -> str | None:
+    """guessit's title, with the country as in "The Office (US)" when it names one."""
+    title = _text(guess.get("title"))
+    country = guess.get("country")
+    if title and country is not None:
+        title = f"{title} ({getattr(country, 'alpha2', country)})"
+    return title
+
+
 def parse_media_path(path: str) -> Parsed:
     """Classify a source-relative path; the folders above the file give context."""
     parts = [p for p in path.split("/") if p]
@@ -71,9 +80,10 @@ def parse_media_path(path: str) -> Parsed:
     guess = guessit(name)
     kind = guess.get("type")
     if kind == "episode" and (guess.get("season") is not None or guess.get("episode") is not None):
-        show_title = _text(guess.get("title"))
+        show_title = _show_title(guess)
         year = _first_int(guess.get("year"))
-        # Context: "Show/Season 01/file" or "Show/file" → the show folder's name wins.
+        # Context: "Show/Season 01/file" or "Show/file" → the show folder's name wins
+        # when it names the same show (it is usually the cleaner spelling).
         show_dir = None
         if len(folders) >= 2 and _SEASON_DIR.match(folders[-1]):
             show_dir = folders[-2]
@@ -81,15 +91,11 @@ def parse_media_path(path: str) -> Parsed:
             show_dir = folders[-1]
         if show_dir:
             folder_guess = guessit(show_dir, {"type": "episode"})
-            folder_title = _text(folder_guess.get("title"))
-            if folder_title and (
-                not show_title or match_key(show_title).split("|")[0] in match_key(show_dir)
-            ):
+            folder_title = _show_title(folder_guess)
+            base = match_key(_text(guess.get("title")) or "").split("|")[0]
+            if folder_title and (not show_title or base in match_key(show_dir)):
                 show_title = folder_title
                 year = _first_int(folder_guess.get("year")) or year
-                country = folder_guess.get("country")
-                if country is not None and "(" in show_dir:
-                    show_title = f"{show_title} ({getattr(country, 'alpha2', country)})"
         season = _first_int(guess.get("season"))
         episode = _first_int(guess.get("episode"))
         return Parsed(

@@ -32,7 +32,10 @@ def _core(request: Request) -> Core:
 
 
 def _error(request: Request, user: User, exc: ReelhouseError) -> Response:
-    return render(request, "error.html", status_code=status_for(exc), user=user,
+    status = status_for(exc)
+    heading = {404: "Not found", 403: "Not allowed", 503: "Source unavailable"}.get(
+        status, "Something went wrong")
+    return render(request, "error.html", status_code=status, user=user, heading=heading,
                   message=exc.message)
 
 

@@ -90,6 +90,8 @@ def test_play_film_from_ftp_and_seek(
     assert 29 < duration < 31, duration
 
     target = duration / 2
+    buffered_to = page.evaluate(
+        f"(() => {{ const b = {VIDEO}.buffered; return b.length ? b.end(b.length - 1) : 0; }})()")
     page.evaluate(f"t => {{ {VIDEO}.currentTime = t; }}", target)
     page.wait_for_function(f"t => {VIDEO}.currentTime > t + 1", arg=target, timeout=20_000)
     assert page.evaluate(f"{VIDEO}.error") is None
@@ -99,6 +101,7 @@ def test_play_film_from_ftp_and_seek(
     assert streams, "the video element never requested the stream"
     assert all(r.status in (200, 206) for r in streams), [(r.status, r.url) for r in streams]
     assert any(r.status == 206 for r in streams)
+    print("STREAMS", buffered_to, [(r.status, r.request.headers.get("range"), r.headers.get("content-range")) for r in streams])
 
 
 def test_sources_page_adds_tests_and_scans(

@@ -25,10 +25,10 @@ Formats
 Times
 -----
 LIST times carry no zone; servers print local time or UTC at their whim (pyftpdlib: UTC
-by default; vsftpd: UTC unless ``use_localtime``). They are read **as UTC**: an error of
-at most the server's UTC offset, which the scanner tolerates (it compares a file's mtime
-with the mtime the same server gave before). LIST times have minute precision, or day
-precision for the ``Jan 12  2023`` form (read as midnight).
+by default; vsftpd: UTC unless ``use_localtime``). They are read **as UTC**: off by at
+most the server's UTC offset, and off by the same amount on every listing of the same
+server, so comparing two listings' mtimes still works. LIST times have minute precision,
+or day precision for the ``Jan 12  2023`` form (read as midnight).
 """
 
 from __future__ import annotations
@@ -121,6 +121,10 @@ _MLSD_MODIFY = re.compile(
 )
 _DIGITS = re.compile(r"[0-9]+")
 
+#: Longest decimal number read as a size: 2**64 has 20 digits. Longer ones are junk, and
+#: ``int()`` refuses strings over ``sys.get_int_max_str_digits()`` (4300) digits anyway.
+_MAX_DIGITS = 30
+
 
 def _parse_mlsd_time(value: str) -> float | None:
     """RFC 3659 §2.3 ``time-val`` (``YYYYMMDDHHMMSS[.sss]``, UTC) → epoch seconds.
@@ -136,13 +140,13 @@ def _parse_mlsd_time(value: str) -> float | None:
     base = _timestamp(int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]))
     if base is None:
         return None
-    frac = m["frac"]
+    frac = (m["frac"] or "")[:9]  # nanoseconds are already below a float's precision
     return base + seconds + (int(frac) / 10 ** len(frac) if frac else 0.0)
 
 
 def _parse_size(value: str | None) -> int | None:
-    """A decimal byte count (ASCII digits only), or ``None``."""
-    if value is None or _DIGITS.fullmatch(value) is None:
+    """A decimal byte count (ASCII digits only, at most ``_MAX_DIGITS``), or ``None``."""
+    if value is None or len(value) > _MAX_DIGITS or _DIGITS.fullmatch(value) is None:
         return None
     return int(value)
 
@@ -291,8 +295,7 @@ def _parse_unix(text: str, now: datetime) -> ListingEntry | None:
         link_target = target if arrow and target else None
     if name in ("", ".", ".."):
         return None
-    size_text = m["size"]
-    size = None if kind in "bc" or "," in size_text else int(size_text)
+    size = None if kind in "bc" else _parse_size(m["size"])
     return ListingEntry(
         name=name,
         is_dir=kind == "d",
@@ -343,7 +346,7 @@ def _parse_dos(text: str) -> ListingEntry | None:
     return ListingEntry(
         name=name,
         is_dir=is_dir,
-        size=None if is_dir else int(m["size"].replace(",", "")),
+        size=None if is_dir else _parse_size(m["size"].replace(",", "")),
         mtime=_dos_time(m),
     )
 

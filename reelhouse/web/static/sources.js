@@ -42,8 +42,10 @@
     });
   }
 
-  function fillPortHint() {
-    $("src-port").placeholder = $("src-tls").value === "implicit" ? "990" : "21";
+  function fillTlsHints() {
+    const tls = $("src-tls").value;
+    $("src-port").placeholder = tls === "implicit" ? "990" : "21";
+    $("verify-row").hidden = tls === "none";
   }
 
   function openEditor(source) {
@@ -71,7 +73,7 @@
       }
     }
     showKind($("src-kind").value);
-    fillPortHint();
+    fillTlsHints();
     editor.hidden = false;
     editor.scrollIntoView({ block: "nearest" });
     $("src-name").focus();
@@ -103,7 +105,7 @@
     $("add-source").addEventListener("click", () => openEditor(null));
     $("cancel-source").addEventListener("click", () => { editor.hidden = true; });
     $("src-kind").addEventListener("change", () => showKind($("src-kind").value));
-    $("src-tls").addEventListener("change", fillPortHint);
+    $("src-tls").addEventListener("change", fillTlsHints);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const id = $("src-id").value;

@@ -269,6 +269,11 @@ UNIX_CASES: list[tuple[str, str, ListingEntry | None]] = [
         "-rw-r--r--   1 ftp      ftp           100 Mar 01 25:61 x.mkv",
         f("x.mkv", 100, None),
     ),
+    (
+        "huge-size-is-unknown",
+        f"-rw-r--r--   1 ftp      ftp      {'9' * 5000} Mar 01 10:00 x.mkv",
+        f("x.mkv", None, ts(2024, 3, 1, 10, 0)),
+    ),
     # Lines that are not entries.
     ("total", "total 24\r\n", None),
     ("total-zero", "total 0", None),
@@ -364,6 +369,11 @@ DOS_CASES: list[tuple[str, str, ListingEntry | None]] = [
         "bad-12h-hour-keeps-entry",
         "03-14-24  13:00PM                  100 odd.mkv",
         f("odd.mkv", 100, None),
+    ),
+    (
+        "dos-huge-size-is-unknown",
+        f"03-14-24  09:00PM  {'9' * 5000} x.mkv",
+        f("x.mkv", None, ts(2024, 3, 14, 21, 0)),
     ),
     ("dos-no-name", "03-14-24  09:00PM       <DIR>          ", None),
 ]
@@ -505,6 +515,12 @@ MLSD_CASES: list[tuple[str, str, ListingEntry | None]] = [
         "bad-size",
         "type=file;size=abc;modify=20240314120000; x.mkv",
         f("x.mkv", None, ts(2024, 3, 14, 12)),
+    ),
+    ("huge-size", f"type=file;size={'9' * 5000}; x.mkv", f("x.mkv", None, None)),
+    (
+        "huge-fraction",
+        f"type=file;modify=20240314120000.{'5' * 5000}; x",
+        f("x", None, ts(2024, 3, 14, 12, 0, 0.555555555)),
     ),
     ("size-beats-sizd", "type=dir;size=5;sizd=4096; d", d("d", 5, None)),
     # Not entries.
@@ -773,7 +789,7 @@ LISTING_TOKENS = [
     "02:05PM", "12:00AM", "13:00PM", "AM", "type=file;", "type=dir;", "type=cdir;",
     "type=OS.unix=slink:", "size=", "size=12;", "modify=20241301000000;",
     "modify=99999999999999.9;", "sizd=;", ";", "=", " ", "  ", ".", "..", "total", "\t",
-    "\r", "\x00", "千", "",
+    "\r", "\x00", "千", "", "9" * 5000, "modify=20240101000000." + "1" * 5000 + ";",
 ]  # fmt: skip
 
 

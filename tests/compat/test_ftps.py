@@ -43,7 +43,9 @@ def certfile(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(params=["explicit", "implicit"])
-def tls_server(request: pytest.FixtureRequest, tmp_path: Path, certfile: Path) -> Iterator[tuple[EmbeddedFtpServer, str, bytes]]:
+def tls_server(
+    request: pytest.FixtureRequest, tmp_path: Path, certfile: Path
+) -> Iterator[tuple[EmbeddedFtpServer, str, bytes]]:
     data = os.urandom(2 * 1024 * 1024 + 3)
     (tmp_path / "Films").mkdir()
     (tmp_path / "Films" / "Sintel.2010.mkv").write_bytes(data)

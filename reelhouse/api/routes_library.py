@@ -102,7 +102,7 @@ def playback(file_id: int, db: DbSession, core: CoreDep, user: CurrentUser, requ
                        content_type=content_type_for(mf.path))
 
 
-@router.api_route("/media-files/{file_id}/stream", methods=["GET", "HEAD"], name="stream")
+@router.get("/media-files/{file_id}/stream", name="stream")
 def stream(
     file_id: int,
     request: Request,
@@ -134,3 +134,15 @@ def stream(
         etag=entity_tag(mf.source_id, mf.path, mf.size, mf.mtime),
         mtime=mf.mtime,
     )
+
+
+@router.head("/media-files/{file_id}/stream", name="stream_head")
+def stream_head(
+    file_id: int,
+    request: Request,
+    core: CoreDep,
+    token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response:
+    """The same headers as ``GET …/stream`` (status, Content-Length, Content-Range,
+    Accept-Ranges, ETag), no body."""
+    return stream(file_id, request, core, token)

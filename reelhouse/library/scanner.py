@@ -46,6 +46,7 @@ class ScanReport:
     missing: int = 0
     restored: int = 0
     probed: int = 0
+    total: int = 0
     errors: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
@@ -59,6 +60,8 @@ class ScanReport:
             "restored": self.restored,
             "probed": self.probed,
             "errors": len(self.errors),
+            "total": self.total,
+            "done": self.files_seen,
         }
 
 
@@ -170,7 +173,7 @@ def scan_source(
             notify(report.counts(), f"listing {folder or '/'}")
     now: datetime = utcnow()
     seen_ids: list[int] = []
-    total = len(media)
+    report.total = len(media)
     for i, entry in enumerate(media, 1):
         if should_stop is not None and should_stop():
             break
@@ -205,7 +208,7 @@ def scan_source(
                     report.errors.append(f"{entry.path}: {exc.message}")
             _link(s, mf)
             s.commit()
-        notify({**report.counts(), "total": total, "done": i}, f"indexed {entry.path}")
+        notify(report.counts(), f"indexed {entry.path}")
     with sessions() as s:
         for start in range(0, len(seen_ids), 500):
             s.execute(
@@ -221,6 +224,6 @@ def scan_source(
                 s.execute(update(MediaFile).where(MediaFile.id == file_id).values(missing_since=now))
                 report.missing += 1
         s.commit()
-    notify({**report.counts(), "total": total, "done": total}, "done")
+    notify(report.counts(), "done")
     log.info("scan of source %s: %s", source_id, report.counts())
     return report

@@ -8,12 +8,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 import uvicorn
+from e2e.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, FILM_REL, LOCAL_REL, Library
+from helpers import FTP_PASSWORD, FTP_USER, place
 
 from reelhouse.api.app import create_app
 from reelhouse.core import Core
@@ -21,23 +22,8 @@ from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
 from reelhouse.library.sources import SourceSpec
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place
-
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-FILM_REL = "Big Buck Bunny (2008)/Big.Buck.Bunny.2008.1080p.mp4"
-LOCAL_REL = "Sintel (2010)/Sintel.2010.720p.mp4"
 
 
 # -- server ---------------------------------------------------------------------------
@@ -102,15 +88,6 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
         context.close()
 
 
-def log_in(page: Page, path: str = "/") -> None:
-    """Open ``path`` (→ login form), log in as the admin, land back on ``path``."""
-    page.goto(path)
-    page.get_by_label("User name").fill(ADMIN)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/login" not in url)
-
-
 @pytest.fixture
 def artifacts() -> Path:
     """``test-artifacts/`` at the repository root (screenshots)."""
@@ -123,12 +100,6 @@ def artifacts() -> Path:
 def film(clip_cache: Path) -> Path:
     """A 30 s 640x360 H.264/AAC MP4 (moov first), like a web-friendly release."""
     return make_clip(clip_cache / "film.mp4", seconds=30, width=640, height=360)
-
-
-@dataclass
-class Library:
-    ftp_source_id: int
-    local_source_id: int
 
 
 @pytest.fixture

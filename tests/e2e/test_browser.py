@@ -9,12 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from e2e.support import CHROMIUM, LOCAL_REL, Library, log_in
+from helpers import ADMIN, FTP_PASSWORD, FTP_USER, place
 
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
-
-from e2e.conftest import CHROMIUM, LOCAL_REL, Library, log_in
-from helpers import ADMIN, FTP_PASSWORD, FTP_USER, place
+from reelhouse.demo.media import make_clip
+from reelhouse.library.sources import SourceSpec
 
 pytestmark = [
     pytest.mark.requires_chromium,
@@ -49,7 +50,7 @@ def test_anonymous_visit_redirects_to_login(page: Page, live_server: str) -> Non
 
 
 def test_play_film_from_ftp_and_seek(
-    page: Page, live_server: str, library: Library, artifacts: Path
+    page: Page, live_server: str, library: Library, film: Path, artifacts: Path
 ) -> None:
     streams: list[Response] = []
     page.on("response", lambda r: streams.append(r) if "/stream?" in r.url else None)
@@ -96,12 +97,31 @@ def test_play_film_from_ftp_and_seek(
     page.wait_for_function(f"t => {VIDEO}.currentTime > t + 1", arg=target, timeout=20_000)
     assert page.evaluate(f"{VIDEO}.error") is None
     expect(page.locator("#player-note")).to_be_hidden()
-    page.screenshot(path=str(artifacts / "e2e-player.png"))
+    page.screenshot(path=str(artifacts / "e2e-player.png"), full_page=True)
 
     assert streams, "the video element never requested the stream"
     assert all(r.status in (200, 206) for r in streams), [(r.status, r.url) for r in streams]
     assert any(r.status == 206 for r in streams)
-    print("STREAMS", buffered_to, [(r.status, r.request.headers.get("range"), r.headers.get("content-range")) for r in streams])
+    if buffered_to < target:  # the seek left the buffer: Chrome had to ask for a new range
+        starts = [_range_start(r.headers.get("content-range")) for r in streams if r.status == 206]
+        assert any(start > 0 for start in starts), starts
+
+    # the copied stream URL works without a cookie (mpv, VLC): a range from the middle
+    # of the file is the FTP file's exact bytes (Range → REST + RETR)
+    url = page.locator("#stream-url").input_value()
+    data = film.read_bytes()
+    middle = len(data) // 2
+    with httpx.Client() as http:
+        r = http.get(url, headers={"range": f"bytes={middle}-{middle + 65535}"})
+    assert r.status_code == 206, r.text
+    assert r.headers["content-range"] == f"bytes {middle}-{middle + 65535}/{len(data)}"
+    assert r.content == data[middle : middle + 65536]
+
+
+def _range_start(content_range: str | None) -> int:
+    """``"bytes 100-199/1000"`` → 100."""
+    match = re.match(r"bytes (\d+)-", content_range or "")
+    return int(match.group(1)) if match else -1
 
 
 def test_sources_page_adds_tests_and_scans(
@@ -131,7 +151,7 @@ def test_sources_page_adds_tests_and_scans(
     expect(home).to_contain_text(str(folder))
 
     home.get_by_role("button", name="Test connection").click()
-    expect(home.locator(".status")).to_contain_text(re.compile(r"OK: connected; 1 entries .*ms"))
+    expect(home.locator(".status")).to_contain_text(re.compile(r"OK: connected; 1 entry .*ms"))
 
     # an FTP server: the password is sent once and never shown again
     page.get_by_role("button", name="Add source").click()
@@ -164,3 +184,21 @@ def test_sources_page_adds_tests_and_scans(
     page.screenshot(path=str(artifacts / "e2e-sources.png"), full_page=True)
     home.get_by_role("link", name=re.compile("Back to the library")).click()
     expect(page.locator(".tile", has_text="Sintel").locator(".badge-local")).to_have_text("Local")
+
+
+def test_unplayable_file_still_gets_a_player_page(
+    page: Page, live_server: str, core: Core, tmp_path: Path
+) -> None:
+    make_clip(tmp_path / "old" / "Nosferatu (1922)" / "Nosferatu.1922.avi", seconds=2,
+              width=320, height=240)
+    source = core.sources.create(SourceSpec(name="Old disk", kind="local",
+                                            path=str(tmp_path / "old")))
+    core.jobs.run_scan_now(source.id)
+
+    log_in(page, "/")
+    page.locator(".tile", has_text="Nosferatu").click()
+    page.locator(".file").get_by_role("link", name=re.compile("Play")).click()
+    expect(page.locator("h1")).to_have_text("Nosferatu (1922)")
+    expect(page.locator("#player-note")).to_contain_text("cannot play this file")
+    expect(page.locator("#player-note")).to_contain_text("mpv or VLC")
+    expect(page.locator("#stream-url")).to_have_value(re.compile(r"/stream\?token="))

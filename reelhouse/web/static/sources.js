@@ -137,13 +137,14 @@
   function progressLine(job) {
     const p = job.progress || {};
     const n = (key) => (p[key] || 0);
+    const count = (key, one, many) => n(key) + " " + (n(key) === 1 ? one : many);
     return [
-      n("folders") + " folders",
-      n("files_seen") + " files seen",
+      count("folders", "folder", "folders"),
+      count("files_seen", "file seen", "files seen"),
       n("added") + " added",
       n("updated") + " updated",
       n("missing") + " missing",
-      n("errors") + " errors",
+      count("errors", "error", "errors"),
     ].join(" · ");
   }
 

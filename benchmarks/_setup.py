@@ -23,6 +23,7 @@ import contextlib
 import ctypes
 import hashlib
 import json
+import math
 import os
 import select
 import shutil
@@ -97,12 +98,18 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
-def spawn(argv: list[str], *, env: dict[str, str] | None = None, stdout: Any = subprocess.PIPE,
-          stderr: Any = None) -> subprocess.Popen[bytes]:
+def spawn(
+    argv: list[str], *, env: dict[str, str] | None = None, stdout: Any = subprocess.PIPE, stderr: Any = None
+) -> subprocess.Popen[bytes]:
     """Start a child in its own session/process group that dies with us."""
     return subprocess.Popen(
-        argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, env=env,
-        start_new_session=True, preexec_fn=_die_with_parent,
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        env=env,
+        start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
 
 
@@ -124,7 +131,8 @@ def read_ready(proc: subprocess.Popen[bytes], what: str, timeout: float) -> dict
             buf += more
         elif proc.poll() is not None:
             raise RuntimeError(f"{what} exited early (status {proc.returncode})")
-    return json.loads(buf.split(b"\n", 1)[0])
+    info: dict[str, Any] = json.loads(buf.split(b"\n", 1)[0])
+    return info
 
 
 def kill_group(proc: subprocess.Popen[bytes] | None, grace: float = 3.0) -> None:
@@ -159,8 +167,10 @@ def free_port() -> int:
 
 def _terminate_on_sigterm() -> None:
     """SIGTERM/SIGHUP → SystemExit, so ``finally`` blocks run as on Ctrl-C."""
+
     def handler(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)
+
     for sig in (signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(ValueError):
             signal.signal(sig, handler)
@@ -198,38 +208,67 @@ class Stack:
 
         ftpd = spawn([PYTHON, str(HERE / "_setup.py"), "ftpd", str(self.root), FTP_USER, FTP_PASSWORD])
         self.procs.append(ftpd)
-        self.ftp_port = int(read_ready(ftpd, "FTP server", 30)["port"])
+        self.ftp_port = read_ready(ftpd, "FTP server", 30)["port"]
         self.ftpd_pid = ftpd.pid
         self.direct_url = f"ftp://{FTP_USER}:{FTP_PASSWORD}@127.0.0.1:{self.ftp_port}/{FILM}"
         log(f"FTP server pid {ftpd.pid} on 127.0.0.1:{self.ftp_port}")
 
         rclone_port = free_port()
-        obscured = subprocess.run(["rclone", "obscure", FTP_PASSWORD], check=True,
-                                  capture_output=True, text=True).stdout.strip()
+        obscured = subprocess.run(
+            ["rclone", "obscure", FTP_PASSWORD], check=True, capture_output=True, text=True
+        ).stdout.strip()
         conf = Path(self.tmp) / "rclone.conf"
         conf.write_text("")
-        env = dict(os.environ, RCLONE_CONFIG=str(conf),
-                   RCLONE_CONFIG_BENCHFTP_TYPE="ftp", RCLONE_CONFIG_BENCHFTP_HOST="127.0.0.1",
-                   RCLONE_CONFIG_BENCHFTP_PORT=str(self.ftp_port),
-                   RCLONE_CONFIG_BENCHFTP_USER=FTP_USER, RCLONE_CONFIG_BENCHFTP_PASS=obscured)
+        env = dict(
+            os.environ,
+            RCLONE_CONFIG=str(conf),
+            RCLONE_CONFIG_BENCHFTP_TYPE="ftp",
+            RCLONE_CONFIG_BENCHFTP_HOST="127.0.0.1",
+            RCLONE_CONFIG_BENCHFTP_PORT=str(self.ftp_port),
+            RCLONE_CONFIG_BENCHFTP_USER=FTP_USER,
+            RCLONE_CONFIG_BENCHFTP_PASS=obscured,
+        )
         self.rclone_log = Path(self.tmp) / "rclone.log"
-        rclone = spawn(["rclone", "serve", "http", "benchftp:", "--addr", f"127.0.0.1:{rclone_port}",
-                        "--vfs-cache-mode", "off", "--read-only", "--log-file", str(self.rclone_log)],
-                       env=env, stdout=subprocess.DEVNULL)
+        rclone = spawn(
+            [
+                "rclone",
+                "serve",
+                "http",
+                "benchftp:",
+                "--addr",
+                f"127.0.0.1:{rclone_port}",
+                "--vfs-cache-mode",
+                "off",
+                "--read-only",
+                "--log-file",
+                str(self.rclone_log),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         self.procs.append(rclone)
         self.rclone_pid = rclone.pid
         self.rclone_url = f"http://127.0.0.1:{rclone_port}/{FILM}"
 
-        rh = spawn([PYTHON, str(HERE / "_setup.py"), "reelhouse", str(Path(self.tmp) / "data"),
-                    str(self.ftp_port), FTP_USER, FTP_PASSWORD, FILM])
+        rh = spawn(
+            [
+                PYTHON,
+                str(HERE / "_setup.py"),
+                "reelhouse",
+                str(Path(self.tmp) / "data"),
+                str(self.ftp_port),
+                FTP_USER,
+                FTP_PASSWORD,
+                FILM,
+            ]
+        )
         self.procs.append(rh)
         ready = read_ready(rh, "reelhouse", 120)
         self.reelhouse_pid = rh.pid
         self.reelhouse_port = int(ready["port"])
         self.reelhouse_url = str(ready["stream_url"])
         self.reelhouse_info = ready
-        log(f"reelhouse pid {rh.pid} on 127.0.0.1:{self.reelhouse_port} "
-            f"(http={ready['http']}, loop={ready['loop']})")
+        log(f"reelhouse pid {rh.pid} on 127.0.0.1:{self.reelhouse_port} (http={ready['http']}, loop={ready['loop']})")
 
         self._wait_http(self.rclone_url, rclone, "rclone serve http", 30)
         log(f"rclone serve http pid {rclone.pid} on 127.0.0.1:{rclone_port}")
@@ -244,7 +283,7 @@ class Stack:
             if proc.poll() is not None:
                 raise RuntimeError(f"{what} exited (status {proc.returncode}); see {self.rclone_log}")
             try:
-                conn = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+                conn = http.client.HTTPConnection(u.hostname or "127.0.0.1", u.port, timeout=5)
                 conn.request("HEAD", u.path)
                 status = conn.getresponse().status
                 conn.close()
@@ -259,10 +298,13 @@ class Stack:
     def versions(self) -> dict[str, str]:
         rc = subprocess.run(["rclone", "version"], capture_output=True, text=True).stdout
         cv = subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout
-        return {"python": sys.version.split()[0], "rclone": rc.split("\n", 1)[0],
-                "curl": cv.split(" ", 2)[1] if cv else "?",
-                "uvicorn_http": str(self.reelhouse_info["http"]),
-                "uvicorn_loop": str(self.reelhouse_info["loop"])}
+        return {
+            "python": sys.version.split()[0],
+            "rclone": rc.split("\n", 1)[0],
+            "curl": cv.split(" ", 2)[1] if cv else "?",
+            "uvicorn_http": str(self.reelhouse_info["http"]),
+            "uvicorn_loop": str(self.reelhouse_info["loop"]),
+        }
 
     def close(self) -> None:
         for proc in reversed(self.procs):
@@ -279,7 +321,7 @@ def percentile(values: list[float], q: float) -> float:
     s = sorted(values)
     if not s:
         return float("nan")
-    k = max(0, min(len(s) - 1, int(round(q / 100 * len(s) + 0.5)) - 1))
+    k = max(0, min(len(s) - 1, math.ceil(q / 100 * len(s)) - 1))
     return s[k]
 
 
@@ -304,9 +346,12 @@ def base_args(description: str, samples: int, samples_help: str) -> argparse.Arg
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--size-mib", type=int, default=1024, help="size of the test film (default 1024)")
     p.add_argument("--samples", type=int, default=samples, help=samples_help)
-    p.add_argument("--cache-dir", type=Path, default=None,
-                   help="where the test film is kept (default $REELHOUSE_BENCH_CACHE or "
-                        "~/.cache/reelhouse-bench)")
+    p.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="where the test film is kept (default $REELHOUSE_BENCH_CACHE or ~/.cache/reelhouse-bench)",
+    )
     return p
 
 
@@ -346,8 +391,9 @@ def _reelhouse_main(data_dir: str, ftp_port: str, user: str, password: str, film
 
     core = Core(load_settings(data_dir=data_dir, log_level="WARNING"))
     core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
-    row = core.sources.create(SourceSpec(name="bench-ftp", kind="ftp", host="127.0.0.1",
-                                         port=int(ftp_port), username=user, password=password))
+    row = core.sources.create(
+        SourceSpec(name="bench-ftp", kind="ftp", host="127.0.0.1", port=int(ftp_port), username=user, password=password)
+    )
     report = core.jobs.run_scan_now(row.id)
     app = create_app(core, close_core=True)
     http_impl = "httptools" if importlib.util.find_spec("httptools") else "h11"
@@ -356,8 +402,9 @@ def _reelhouse_main(data_dir: str, ftp_port: str, user: str, password: str, film
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, http=http_impl, loop=loop_impl, log_level="warning",
-                                           access_log=False, lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, http=http_impl, loop=loop_impl, log_level="warning", access_log=False, lifespan="on")
+    )
 
     def call(method: str, path: str, body: object = None, token: str | None = None) -> Any:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -380,9 +427,19 @@ def _reelhouse_main(data_dir: str, ftp_port: str, user: str, password: str, film
             files = call("GET", "/api/library/media-files?per_page=500&include_missing=true", token=token)
             mf = next(f for f in files["items"] if f["path"] == film)
             url = call("POST", f"/api/library/media-files/{mf['id']}/playback", token=token)["url"]
-            print(json.dumps({"port": port, "stream_url": url, "media_file_id": mf["id"],
-                              "http": http_impl, "loop": loop_impl, "scan": report.counts()}),
-                  flush=True)
+            print(
+                json.dumps(
+                    {
+                        "port": port,
+                        "stream_url": url,
+                        "media_file_id": mf["id"],
+                        "http": http_impl,
+                        "loop": loop_impl,
+                        "scan": report.counts(),
+                    }
+                ),
+                flush=True,
+            )
         except Exception as exc:  # the parent sees EOF/timeout and reports
             print(f"reelhouse set-up failed: {exc!r}", file=sys.stderr, flush=True)
             os._exit(1)

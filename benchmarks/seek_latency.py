@@ -14,6 +14,7 @@ after the clock stops). Prints one JSON object on stdout; progress goes to stder
 from __future__ import annotations
 
 import ftplib
+import math
 import os
 import random
 import socket
@@ -25,7 +26,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _setup import (  # noqa: E402
+from _setup import (
     FILM,
     FTP_PASSWORD,
     FTP_USER,
@@ -38,23 +39,25 @@ from _setup import (  # noqa: E402
 )
 
 WANT = 64 * 1024
-WARMUP = 10
+WARMUP = 5
+MAX_CONSECUTIVE_FAILURES = 3
 GOAL_P50_MS = 5.0
 GOAL_P99_MS = 60.0
 
 Sample = tuple[float, float, bytes]  # (first byte s, 64 KiB s, the 64 KiB)
 
 
-def http_seek(url: str) -> Callable[[int], Sample]:
+def http_seek(url: str, timeout: float) -> Callable[[int], Sample]:
     u = urlsplit(url)
     host, port = u.hostname or "127.0.0.1", u.port or 80
     target = u.path + (f"?{u.query}" if u.query else "")
 
     def one(offset: int) -> Sample:
-        req = (f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: */*\r\n"
-               f"Range: bytes={offset}-\r\n\r\n").encode()
+        req = (
+            f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: */*\r\nRange: bytes={offset}-\r\n\r\n"
+        ).encode()
         t0 = time.perf_counter()
-        sock = socket.create_connection((host, port), timeout=8)
+        sock = socket.create_connection((host, port), timeout=timeout)
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.sendall(req)
@@ -69,7 +72,7 @@ def http_seek(url: str) -> Callable[[int], Sample]:
                     first = time.perf_counter()
                 buf += more
                 end = buf.find(b"\r\n\r\n")
-            head, body = bytes(buf[:end]), buf[end + 4:]
+            head, body = bytes(buf[:end]), buf[end + 4 :]
             while len(body) < WANT:
                 more = sock.recv(262144)
                 if not more:
@@ -89,11 +92,12 @@ def http_seek(url: str) -> Callable[[int], Sample]:
 class DirectFtp:
     """REST+RETR on one persistent, logged-in control connection (the limit)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, timeout: float) -> None:
         self.ftp = ftplib.FTP()
-        self.ftp.connect("127.0.0.1", port, timeout=8)
+        self.ftp.connect("127.0.0.1", port, timeout=timeout)
         self.ftp.login(FTP_USER, FTP_PASSWORD)
         self.ftp.voidcmd("TYPE I")
+        assert self.ftp.sock is not None
         self.ftp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def __call__(self, offset: int) -> Sample:
@@ -125,83 +129,132 @@ class DirectFtp:
             self.ftp.close()
 
 
-def summarise(name: str, samples: list[Sample], offsets: list[int], fd: int) -> dict[str, object]:
-    ms = [s[1] * 1000 for s in samples]
-    first = [s[0] * 1000 for s in samples]
-    bad = sum(1 for s, off in zip(samples, offsets, strict=True)
-              if s[2] != os.pread(fd, WANT, off))
+def _ms(value: float) -> float | None:
+    return None if math.isinf(value) else round(value, 2)
+
+
+def summarise(
+    name: str, samples: list[Sample | None], offsets: list[int], fd: int, errors: list[str], aborted: bool
+) -> dict[str, object]:
+    """Percentiles over all samples, a failed one counting as infinitely slow (so a
+    percentile that reaches into the failures is ``null``)."""
+    ms = [s[1] * 1000 if s else math.inf for s in samples]
+    first = [s[0] * 1000 if s else math.inf for s in samples]
+    ok = [(s, off) for s, off in zip(samples, offsets, strict=False) if s]
+    good = sum(1 for s, off in ok if s[2] == os.pread(fd, WANT, off))
     out: dict[str, object] = {
-        "p50_ms": round(percentile(ms, 50), 2),
-        "p90_ms": round(percentile(ms, 90), 2),
-        "p99_ms": round(percentile(ms, 99), 2),
-        "max_ms": round(max(ms), 2),
-        "first_byte_p50_ms": round(percentile(first, 50), 2),
+        "p50_ms": _ms(percentile(ms, 50)),
+        "p90_ms": _ms(percentile(ms, 90)),
+        "p99_ms": _ms(percentile(ms, 99)),
+        "max_ms": _ms(max(ms)) if ms else None,
+        "first_byte_p50_ms": _ms(percentile(first, 50)),
         "samples": len(samples),
-        "bytes_verified_samples": len(samples) - bad,
+        "failed": len(samples) - len(ok),
+        "bytes_verified_samples": good,
     }
-    log(f"{name:9s} p50 {out['p50_ms']} ms  p90 {out['p90_ms']} ms  p99 {out['p99_ms']} ms  "
-        f"max {out['max_ms']} ms  (verified {len(samples) - bad}/{len(samples)})")
+    if errors:
+        out["errors"] = len(errors)
+        out["first_error"] = errors[0]
+        first_bad = next(i for i, s in enumerate(samples) if s is None) if len(ok) < len(samples) else None
+        out["ok_before_first_failure"] = first_bad
+    if aborted:
+        out["aborted"] = f"stopped after {MAX_CONSECUTIVE_FAILURES} failures in a row"
+    log(
+        f"{name:9s} p50 {out['p50_ms']} ms  p90 {out['p90_ms']} ms  p99 {out['p99_ms']} ms  "
+        f"max {out['max_ms']} ms  failed {out['failed']}  (verified {good}/{len(ok)})"
+    )
     return out
+
+
+def measure(
+    name: str, fn: Callable[[int], Sample], warm: list[int], offsets: list[int], gap_ms: float
+) -> tuple[list[Sample | None], list[str], bool]:
+    """Warm-up seeks (untimed), then the samples. A failed seek (timeout, error reply)
+    is recorded as ``None``; after MAX_CONSECUTIVE_FAILURES in a row the target is given
+    up (the rest would only wait for the same timeout)."""
+    errors: list[str] = []
+    samples: list[Sample | None] = []
+    streak = 0
+    for i, off in enumerate(warm + offsets):
+        try:
+            got: Sample | None = fn(off)
+            streak = 0
+        except (OSError, RuntimeError, ftplib.Error) as exc:
+            got = None
+            streak += 1
+            where = "warm-up" if i < len(warm) else f"sample {i - len(warm)}"
+            errors.append(f"{where} at byte {off}: {type(exc).__name__}: {exc}"[:300])
+            log(f"{name}: {errors[-1]}")
+        if i >= len(warm):
+            samples.append(got)
+        if streak >= MAX_CONSECUTIVE_FAILURES:
+            return samples, errors, True
+        if gap_ms:
+            time.sleep(gap_ms / 1000)
+    return samples, errors, False
 
 
 def main() -> None:
     p = base_args(__doc__.split("\n\n")[0], 200, "seeks per target (default 200)")
     p.add_argument("--seed", type=int, default=1, help="random seed of the offsets (default 1)")
-    p.add_argument("--gap-ms", type=float, default=0.0,
-                   help="pause between two seeks (default 0: back to back)")
+    p.add_argument("--gap-ms", type=float, default=0.0, help="pause between two seeks (default 0: back to back)")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds before a seek counts as failed (default 5)")
     args = p.parse_args()
     direct: DirectFtp | None = None
     with Stack(args.size_mib, args.cache_dir) as st:
         rng = random.Random(args.seed)
         offsets = [rng.randrange(0, st.size - WANT) for _ in range(args.samples)]
         warm = [rng.randrange(0, st.size - WANT) for _ in range(WARMUP)]
+        fd = os.open(st.path, os.O_RDONLY)
         try:
-            direct = DirectFtp(st.ftp_port)
+            direct = DirectFtp(st.ftp_port, args.timeout)
             targets: dict[str, Callable[[int], Sample]] = {
                 "direct": direct,
-                "reelhouse": http_seek(st.reelhouse_url),
-                "rclone": http_seek(st.rclone_url),
+                "reelhouse": http_seek(st.reelhouse_url, args.timeout),
+                "rclone": http_seek(st.rclone_url, args.timeout),
             }
-            fd = os.open(st.path, os.O_RDONLY)
             results: dict[str, dict[str, object]] = {}
             for name, fn in targets.items():  # one target at a time: back-to-back seeks
-                for off in warm:
-                    fn(off)
-                samples = []
-                for off in offsets:
-                    samples.append(fn(off))
-                    if args.gap_ms:
-                        time.sleep(args.gap_ms / 1000)
-                results[name] = summarise(name, samples, offsets, fd)
-            os.close(fd)
+                samples, errors, aborted = measure(name, fn, warm, offsets, args.gap_ms)
+                results[name] = summarise(name, samples, offsets, fd, errors, aborted)
         finally:
+            os.close(fd)
             if direct is not None:
                 direct.close()
         versions = st.versions()
 
     rh, rc, dr = results["reelhouse"], results["rclone"], results["direct"]
-    verified = all(r["bytes_verified_samples"] == r["samples"] for r in results.values())
+    verified = all(
+        r["bytes_verified_samples"] == r["samples"] - r["failed"]  # type: ignore[operator]
+        for r in results.values()
+    )
+
+    def rat(a: object, b: object) -> float | None:
+        return ratio(a, b) if isinstance(a, float) and isinstance(b, float) else None
+
     result = {
         "benchmark": "seek_latency",
         "size_mib": args.size_mib,
         "samples": args.samples,
         "seed": args.seed,
         "gap_ms": args.gap_ms,
-        "measure": "ms from connect (HTTP) / PASV (FTP) to the first 64 KiB of body",
+        "timeout_s": args.timeout,
+        "measure": "ms from connect (HTTP) / PASV (FTP) to the first 64 KiB of body; "
+        "a failed seek counts as infinitely slow (null percentile)",
         "direct_ftp": dr,
         "reelhouse": rh,
         "rclone": rc,
         "ratios": {
-            "p50_reelhouse_direct": ratio(rh["p50_ms"], dr["p50_ms"]),  # type: ignore[arg-type]
-            "p99_reelhouse_direct": ratio(rh["p99_ms"], dr["p99_ms"]),  # type: ignore[arg-type]
-            "p50_reelhouse_rclone": ratio(rh["p50_ms"], rc["p50_ms"]),  # type: ignore[arg-type]
-            "p99_reelhouse_rclone": ratio(rh["p99_ms"], rc["p99_ms"]),  # type: ignore[arg-type]
+            "p50_reelhouse_direct": rat(rh["p50_ms"], dr["p50_ms"]),
+            "p99_reelhouse_direct": rat(rh["p99_ms"], dr["p99_ms"]),
+            "p50_reelhouse_rclone": rat(rh["p50_ms"], rc["p50_ms"]),
+            "p99_reelhouse_rclone": rat(rh["p99_ms"], rc["p99_ms"]),
         },
         "goals": {
             "reelhouse_p50_max_ms": GOAL_P50_MS,
             "reelhouse_p99_max_ms": GOAL_P99_MS,
-            "met_p50": rh["p50_ms"] <= GOAL_P50_MS,  # type: ignore[operator]
-            "met_p99": rh["p99_ms"] <= GOAL_P99_MS,  # type: ignore[operator]
+            "met_p50": isinstance(rh["p50_ms"], float) and rh["p50_ms"] <= GOAL_P50_MS,
+            "met_p99": isinstance(rh["p99_ms"], float) and rh["p99_ms"] <= GOAL_P99_MS,
         },
         "bytes_verified": verified,
         "env": versions,

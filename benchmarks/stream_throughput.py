@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _setup import (  # noqa: E402
+from _setup import (
     Stack,
     base_args,
     cpu_seconds,
@@ -37,7 +37,7 @@ def curl(url: str, byte_range: str | None = None) -> tuple[int, float, int]:
     argv = ["curl", "-s", "-S", "-o", "/dev/null", "-w", "%{size_download} %{time_total} %{response_code}"]
     if byte_range:
         argv += ["-r", byte_range]
-    out = subprocess.run(argv + [url], check=True, capture_output=True, text=True).stdout.split()
+    out = subprocess.run([*argv, url], check=True, capture_output=True, text=True).stdout.split()
     return int(out[0]), float(out[1]), int(out[2])
 
 
@@ -64,7 +64,7 @@ def main() -> None:
             "rclone": (st.rclone_url, st.rclone_pid),
         }
         ok_status = {"direct": 226, "reelhouse": 200, "rclone": 200}
-        for name, (url, _) in targets.items():  # fill pools and caches, untimed
+        for url, _ in targets.values():  # fill pools and caches, untimed
             curl(url, f"0-{min(WARMUP_BYTES, st.size) - 1}")
         runs: dict[str, list[float]] = {k: [] for k in targets}
         cpu: dict[str, list[float]] = {k: [] for k in targets}

@@ -59,7 +59,8 @@ async def test_source(source_id: int, core: CoreDep, _: CurrentUser) -> TestResu
         finally:
             src.close()
         ms = (time.perf_counter() - start) * 1000
-        return TestResult(ok=True, message=f"connected; {len(entries)} {'entry' if len(entries) == 1 else 'entries'} in the root folder",
+        noun = "entry" if len(entries) == 1 else "entries"
+        return TestResult(ok=True, message=f"connected; {len(entries)} {noun} in the root folder",
                           latency_ms=round(ms, 1), entries=len(entries))
 
     return await run_in_threadpool(_test)

@@ -174,7 +174,7 @@ def scan_source(
     now: datetime = utcnow()
     seen_ids: list[int] = []
     report.total = len(media)
-    for i, entry in enumerate(media, 1):
+    for entry in media:
         if should_stop is not None and should_stop():
             break
         report.files_seen += 1

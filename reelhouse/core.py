@@ -12,6 +12,7 @@ from reelhouse.db.engine import make_engine, make_sessionmaker
 from reelhouse.db.migrate import upgrade
 from reelhouse.jobs.runner import JobRunner
 from reelhouse.library.sources import SourceService
+from reelhouse.playback.targets import StreamTargets
 
 __all__ = ["Core"]
 
@@ -31,7 +32,9 @@ class Core:
         self.signer = TokenSigner(
             settings.secret("signing"), settings.session_ttl, settings.playback_token_ttl
         )
-        self.jobs = JobRunner(self.sessions, self.sources, settings.probe_budget_bytes)
+        self.stream_targets = StreamTargets(self.sessions)
+        self.jobs = JobRunner(self.sessions, self.sources, settings.probe_budget_bytes,
+                              on_scan_done=self.stream_targets.clear)
 
     def close(self) -> None:
         self.jobs.close()

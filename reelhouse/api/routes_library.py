@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from reelhouse.api.convert import media_file_public, movie_public, show_public
@@ -17,6 +18,7 @@ from reelhouse.api.schemas import (
     PlaybackOut,
     ShowPublic,
 )
+from reelhouse.core import Core
 from reelhouse.errors import NotFound
 from reelhouse.library import queries
 from reelhouse.playback.direct import RangeStreamResponse, content_type_for, entity_tag
@@ -103,46 +105,49 @@ def playback(file_id: int, db: DbSession, core: CoreDep, user: CurrentUser, requ
 
 
 @router.get("/media-files/{file_id}/stream", name="stream")
-def stream(
+async def stream(
     file_id: int,
     request: Request,
-    core: CoreDep,
     token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response:
     """The file's bytes with HTTP Range support (RFC 9110 §14): 200 or 206, 416 for a
     range outside the file. Authenticated by ``?token=`` (a playback token) or by the
     session cookie / bearer token. For an FTP file each range becomes REST + RETR.
 
-    The database session is closed before streaming starts: a two-hour stream must not
-    hold a pooled DB connection."""
+    Async and, on the hot path (a playback token, a cached target, a live source), free
+    of thread hops and database reads: a seek costs what the source costs
+    (benchmarks/seek_latency.py)."""
+    core: Core = request.app.state.core
     if token:
         core.signer.check_playback(token, file_id)
     else:
-        user_from_request(request, core)
-    with core.sessions() as db:
-        mf = queries.get_media_file(db, file_id)
-    if mf.missing_since is not None:
+        await run_in_threadpool(user_from_request, request, core)
+    target = core.stream_targets.cached(file_id)
+    if target is None:
+        target = await run_in_threadpool(core.stream_targets.get, file_id)
+    if target.missing:
         raise NotFound("this file is no longer on its source")
-    source = core.sources.source(mf.source_id)
+    source = core.sources.live(target.source_id)
+    if source is None:
+        source = await run_in_threadpool(core.sources.source, target.source_id)
     return RangeStreamResponse(
         source,
-        mf.path,
-        mf.size,
+        target.path,
+        target.size,
         method=request.method,
         range_header=request.headers.get("range"),
         if_range=request.headers.get("if-range"),
-        etag=entity_tag(mf.source_id, mf.path, mf.size, mf.mtime),
-        mtime=mf.mtime,
+        etag=entity_tag(target.source_id, target.path, target.size, target.mtime),
+        mtime=target.mtime,
     )
 
 
 @router.head("/media-files/{file_id}/stream", name="stream_head")
-def stream_head(
+async def stream_head(
     file_id: int,
     request: Request,
-    core: CoreDep,
     token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response:
     """The same headers as ``GET …/stream`` (status, Content-Length, Content-Range,
     Accept-Ranges, ETag), no body."""
-    return stream(file_id, request, core, token)
+    return await stream(file_id, request, token)

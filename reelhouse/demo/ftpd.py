@@ -13,6 +13,7 @@ from typing import Any
 
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
 __all__ = ["EmbeddedFtpServer"]
@@ -59,7 +60,9 @@ class EmbeddedFtpServer:
             attrs["certfile"] = str(certfile)
         attrs.update(handler_overrides or {})
         handler = type("Handler", (base,), attrs)
-        self.server = FTPServer((host, port), handler)
+        # An IOLoop of its own: pyftpdlib's default is one process-wide singleton, so two
+        # servers (or one stopping while the next starts) would share and close sockets.
+        self.server = FTPServer((host, port), handler, ioloop=IOLoop())
         self.host = host
         self.port: int = self.server.socket.getsockname()[1]
         self._serving = False

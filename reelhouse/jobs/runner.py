@@ -35,7 +35,10 @@ class JobRunner:
         sources: SourceService,
         probe_budget: int,
         workers: int = 2,
+        on_scan_done: Callable[[], None] | None = None,
     ) -> None:
+        """``on_scan_done`` runs after every scan (e.g. to drop caches of file rows)."""
+        self.on_scan_done = on_scan_done
         self.sessions = sessions
         self.sources = sources
         self.probe_budget = probe_budget
@@ -128,11 +131,17 @@ class JobRunner:
             if reraise:
                 raise
             return ScanReport(errors=[str(exc)])
+        finally:
+            self._scan_done()
         summary = "; ".join(report.errors[:5]) or None
         self._set(job_id, state="done", progress=report.counts(), message="done",
                   error=summary, finished_at=utcnow())
         self._set_source(source_id, last_scan_at=utcnow(), last_error=None)
         return report
+
+    def _scan_done(self) -> None:
+        if self.on_scan_done is not None:
+            self.on_scan_done()
 
     def _set(self, job_id: int, **values: object) -> None:
         with self.sessions() as s:

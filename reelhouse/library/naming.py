@@ -14,14 +14,22 @@ from typing import Any
 
 from guessit import guessit
 
-__all__ = ["MEDIA_EXTENSIONS", "Parsed", "is_media_file", "match_key", "parse_media_path"]
+__all__ = ["MEDIA_EXTENSIONS", "Parsed", "is_media_file", "is_media_path", "match_key", "parse_media_path"]
 
 #: Extensions of video files the scanner indexes.
 MEDIA_EXTENSIONS = frozenset(
     ".mkv .mp4 .m4v .avi .mov .webm .ts .m2ts .mts .mpg .mpeg .wmv .flv .ogv .3gp .divx .vob".split()
 )
 _SEASON_DIR = re.compile(r"^(season|series|saison|staffel|temporada|s)[ ._-]*\d+$|^specials?$", re.I)
-_SKIP = re.compile(r"(^|[ ._\-\[(])(sample|trailer)([ ._\-\])]|$)", re.I)
+# A sample/trailer marker at the start ("sample-grp-film"), at the end ("Film.sample"),
+# or in brackets ("Film [trailer]"); a title that merely contains the word ("Trailer
+# Park Boys", "The Sample") is not skipped.
+_SKIP = re.compile(
+    r"^(sample|trailer)([ ._-]|$)|[ ._-](sample|trailer)$|[\[(](sample|trailer)[\])]", re.I
+)
+#: Folders that hold extras, not the film itself.
+_SKIP_DIRS = frozenset({"sample", "samples", "trailer", "trailers", "extras", "featurettes",
+                        "behind the scenes", "deleted scenes", "interviews", "shorts"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,14 @@ def is_media_file(name: str) -> bool:
     """Whether ``name`` has a video extension and is not a sample or trailer."""
     stem, ext = posixpath.splitext(name)
     return ext.lower() in MEDIA_EXTENSIONS and not _SKIP.search(stem)
+
+
+def is_media_path(path: str) -> bool:
+    """Like :func:`is_media_file`, and not inside a Sample/Trailers/Extras folder."""
+    parts = [p for p in path.split("/") if p]
+    if not parts:
+        return False
+    return is_media_file(parts[-1]) and not any(p.casefold() in _SKIP_DIRS for p in parts[:-1])
 
 
 def match_key(title: str, year: int | None = None) -> str:

@@ -51,6 +51,8 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024) 
         with av.open(reader, mode="r", options={"probesize": "2000000"}) as container:
             video = next(iter(container.streams.video), None)
             audio = next(iter(container.streams.audio), None)
+            if video is None and audio is None:
+                raise ProbeFailed("no audio or video stream found (damaged or not media)")
             duration = container.duration / 1_000_000 if container.duration else None
             return ProbeResult(
                 container=_container(container.format.name, path),

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, utcnow
 from reelhouse.errors import ProbeFailed, ReelhouseError, SourceUnavailable
-from reelhouse.library.naming import is_media_file, match_key, parse_media_path
+from reelhouse.library.naming import is_media_path, match_key, parse_media_path
 from reelhouse.library.probe import probe
 from reelhouse.sources.base import Entry, Source
 
@@ -167,7 +167,7 @@ def scan_source(
             continue
         report.folders += 1
         listed[folder] = {e.name for e in result}
-        media.extend(e for e in result if not e.is_dir and is_media_file(e.name))
+        media.extend(e for e in result if not e.is_dir and is_media_path(e.path))
         if time.monotonic() - last_note > 0.3:
             last_note = time.monotonic()
             notify(report.counts(), f"listing {folder or '/'}")

@@ -187,6 +187,13 @@ class SourceService:
         )
         return FtpSource(cfg)
 
+    def live(self, source_id: int) -> Source | None:
+        """The shared live Source if one is built already (no I/O: safe on the event
+        loop). Sources changed through this service are rebuilt on next use."""
+        with self._lock:
+            cached = self._live.get(source_id)
+        return cached[1] if cached is not None else None
+
     def source(self, source_id: int) -> Source:
         """The shared live Source for a row (its FTP pool is reused across requests)."""
         row = self.get(source_id)

@@ -15,7 +15,16 @@ from reelhouse.errors import RangeNotSatisfiable
 
 __all__ = ["ByteRange", "content_range", "if_range_matches", "parse_range"]
 
-_SPEC = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+# RFC 9110 DIGIT is ASCII 0-9 only (\d would accept other scripts' digits); OWS is SP/HTAB.
+_SPEC = re.compile(r"^[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*$")
+#: A position with more digits is past any file (10**30 bytes). Capping
+#: also avoids Python's limit on int() of very long digit strings.
+_MAX_DIGITS = 30
+_HUGE = 10**_MAX_DIGITS
+
+
+def _num(digits: str) -> int:
+    return int(digits) if len(digits) <= _MAX_DIGITS else _HUGE
 #: Most range-specs we evaluate in one header; more is treated as abuse and ignored.
 MAX_RANGES = 64
 
@@ -58,12 +67,12 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         if first == "" and last == "":
             return None
         if first == "":
-            suffix = int(last)
+            suffix = _num(last)
             if suffix > 0 and size > 0:
                 satisfiable.append(ByteRange(max(0, size - suffix), size - 1))
             continue
-        start = int(first)
-        end = int(last) if last else None
+        start = _num(first)
+        end = _num(last) if last else None
         if end is not None and end < start:
             return None  # invalid range-spec → ignore the header (§14.1.1)
         if start >= size:

@@ -57,7 +57,7 @@ class LocalSource:
         st = full.stat()
         is_dir = full.is_dir()
         return Entry(
-            name=full.name if rel else "",
+            name=rel.rsplit("/", 1)[-1],  # the link's own name, not its target's
             path=rel,
             is_dir=is_dir,
             size=None if is_dir else st.st_size,

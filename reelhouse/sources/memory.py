@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncGenerator, Iterator
 
-from reelhouse.errors import NotFound, SourceUnavailable
+from reelhouse.errors import InvalidInput, NotFound, SourceUnavailable
 from reelhouse.sources.base import Entry, normalize_path, parent_of, walk_source
 
 __all__ = ["MemorySource"]
@@ -65,6 +65,8 @@ class MemorySource:
         raise NotFound(f"no such file: {p!r}")
 
     def read_range(self, path: str, offset: int, length: int) -> Iterator[bytes]:
+        if offset < 0:
+            raise InvalidInput("offset must be >= 0")
         self._check()
         p = normalize_path(path)
         if p not in self.files:

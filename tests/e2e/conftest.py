@@ -65,7 +65,7 @@ def live_server(core: Core) -> Iterator[str]:
 
 
 # -- browser --------------------------------------------------------------------------
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # sync Playwright keeps an event loop running: end it with the module
 def browser() -> Iterator[Browser]:
     """Headless Debian Chromium (one per test session)."""
     from playwright.sync_api import sync_playwright

@@ -85,6 +85,10 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
             if "permission" in low or "denied" in low or "access" in low:
                 return PermissionDenied(f"FTP server denied access while {what}: {text}")
             return NotFound(f"not found on the FTP server while {what}: {text}")
+        if code == "501" and ("no such" in text.lower() or "not a dir" in text.lower()):
+            return NotFound(f"not found on the FTP server while {what}: {text}")
+        if code in ("501", "504"):
+            return InvalidInput(f"FTP server refused the request while {what}: {text}")
         if code == "553":
             return InvalidInput(f"FTP server refused the file name while {what}: {text}")
         if code in ("452", "552"):
@@ -291,10 +295,12 @@ class FtpClient:
         raise NotFound(f"not found on the FTP server: {rel!r}")
 
     # -- reading -----------------------------------------------------------------------
-    def start_retr(self, path: str, offset: int) -> socket.socket:
+    def start_retr(self, path: str, offset: int) -> socket.socket | None:
         """Open a data connection streaming ``path`` from byte ``offset`` (REST + RETR).
 
-        The caller reads the socket, then calls :meth:`end_transfer`.
+        The caller reads the socket, then calls :meth:`end_transfer`. Returns ``None``
+        when the server says the offset is past the end of the file (554, RFC 3659 §5.5):
+        there is nothing to read there.
         """
         if offset < 0:
             raise InvalidInput("offset must be >= 0")
@@ -309,7 +315,13 @@ class FtpClient:
             return ftp.ntransfercmd(f"RETR {target}", rest)
 
         conn: socket.socket
-        conn, _ = self._call(f"opening {rel!r} at byte {offset}", _open)
+        try:
+            conn, _ = self._call(f"opening {rel!r} at byte {offset}", _open)
+        except ReelhouseError as exc:
+            cause = exc.__cause__
+            if offset and isinstance(cause, ftplib.error_perm) and str(cause).startswith("554"):
+                return None
+            raise
         self.in_transfer = True
         conn.settimeout(self.config.read_timeout)
         return conn

@@ -12,6 +12,7 @@ import builtins
 import socket
 import ssl
 from collections.abc import AsyncGenerator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from reelhouse.errors import InvalidInput, SourceUnavailable
@@ -26,6 +27,9 @@ T = TypeVar("T")
 #: Bytes asked of one recv on the data connection. Loopback and LAN deliver 64-512 KiB
 #: per wake-up; 1 MiB lets a read take all of it (benchmarks/stream_throughput.py).
 RECV_SIZE = 1024 * 1024
+
+#: Threads that end transfers (read the server's last reply, release the connection).
+_FINISHER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ftp-finish")
 
 
 def _recv_fill(sock: socket.socket, want: int) -> bytes:
@@ -79,14 +83,14 @@ class FtpSource:
     def stat(self, path: str) -> Entry:
         return self._run(lambda c: c.stat(path))
 
-    def _start(self, path: str, offset: int) -> tuple[FtpClient, socket.socket]:
+    def _start(self, path: str, offset: int) -> tuple[FtpClient, socket.socket | None]:
         if offset < 0:
             raise InvalidInput("offset must be >= 0")
         rel = normalize_path(path)
         for attempt in (1, 2):
             client, reused = self.pool.acquire()
             try:
-                return client, client.start_retr(rel, offset)
+                data = client.start_retr(rel, offset)
             except SourceUnavailable:
                 self.pool.release(client, reusable=False)
                 if reused and attempt == 1:
@@ -95,6 +99,9 @@ class FtpSource:
             except BaseException:
                 self.pool.release(client, reusable=client.alive)
                 raise
+            if data is None:  # offset past the end: nothing to read, connection in sync
+                self.pool.release(client)
+            return client, data
         raise AssertionError("unreachable")
 
     def _finish(self, client: FtpClient, data: socket.socket, complete: bool) -> None:
@@ -105,6 +112,8 @@ class FtpSource:
         if length <= 0:
             return
         client, data = self._start(path, offset)
+        if data is None:
+            return
         remaining = length
         complete = False
         try:
@@ -128,6 +137,8 @@ class FtpSource:
         if length <= 0:
             return
         client, data = await asyncio.to_thread(self._start, path, offset)
+        if data is None:
+            return
         remaining = length
         complete = False
         loop = asyncio.get_running_loop()
@@ -157,9 +168,13 @@ class FtpSource:
                     data.setblocking(True)
                 except OSError:
                     pass
-            # Off the event loop: reading the server's final reply may take a moment. The
-            # thread releases the connection even if this await is cancelled.
-            await asyncio.to_thread(self._finish, client, data, complete)
+            # Off the event loop (reading the server's final reply may take a moment), on
+            # an executor of its own so it never queues behind requests blocked in
+            # pool.acquire(), and shielded: a client disconnect cancels this task, often
+            # again while this finally runs, and the connection must still go back to
+            # the pool. The executor job runs to the end whatever happens to the await.
+            job = loop.run_in_executor(_FINISHER, self._finish, client, data, complete)
+            await asyncio.shield(job)
 
     def walk(self, path: str = "") -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
         return walk_source(self, path)

@@ -1,0 +1,77 @@
+"""What the stream endpoint needs to know of a media file, cached for a few seconds.
+
+A browser seeking through a film sends a Range request per seek; looking the file up in
+the database each time cost ~1.5 ms of a ~6 ms time-to-first-byte
+(benchmarks/seek_latency.py). Entries live ``ttl`` seconds (10 s), so a rescan's new
+size or a file gone missing is seen within that time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from reelhouse.db.models import MediaFile
+from reelhouse.errors import NotFound
+
+__all__ = ["StreamTarget", "StreamTargets"]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamTarget:
+    """A media file's source id, source-relative path, size (bytes), mtime (epoch s)."""
+
+    file_id: int
+    source_id: int
+    path: str
+    size: int
+    mtime: float | None
+    missing: bool
+
+
+class StreamTargets:
+    """Thread-safe TTL cache of :class:`StreamTarget` by media file id."""
+
+    def __init__(self, sessions: sessionmaker[Session], ttl: float = 10.0, max_entries: int = 4096):
+        self.sessions = sessions
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._cache: OrderedDict[int, tuple[float, StreamTarget]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def cached(self, file_id: int) -> StreamTarget | None:
+        """The cached target if fresh (no I/O: safe on the event loop)."""
+        with self._lock:
+            hit = self._cache.get(file_id)
+            if hit is None or hit[0] < time.monotonic():
+                return None
+            return hit[1]
+
+    def get(self, file_id: int) -> StreamTarget:
+        """The target, from the cache or the database; raises NotFound."""
+        hit = self.cached(file_id)
+        if hit is not None:
+            return hit
+        with self.sessions() as s:
+            row = s.execute(
+                select(MediaFile.source_id, MediaFile.path, MediaFile.size, MediaFile.mtime,
+                       MediaFile.missing_since).where(MediaFile.id == file_id)
+            ).first()
+        if row is None:
+            raise NotFound(f"no media file with id {file_id}")
+        target = StreamTarget(file_id, row[0], row[1], row[2], row[3], row[4] is not None)
+        with self._lock:
+            self._cache[file_id] = (time.monotonic() + self.ttl, target)
+            self._cache.move_to_end(file_id)
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+        return target
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()

@@ -12,7 +12,7 @@ and as the entry point of the child processes it starts::
     python benchmarks/_setup.py reelhouse DATA_DIR FTP_PORT USER PASSWORD FILM_PATH
 
 Each child prints one JSON line on stdout when it is ready. Children run in their own
-session (process group) and get SIGTERM if the benchmark process dies
+session (process group) and get SIGKILL if the benchmark process dies
 (``PR_SET_PDEATHSIG``); :meth:`Stack.close` kills the whole group of each one.
 """
 
@@ -93,7 +93,7 @@ def ensure_film(size_mib: int, cache: Path | None = None) -> tuple[Path, Path, s
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     try:
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: even if we are SIGKILLed
     except OSError:
         pass
 
@@ -135,28 +135,25 @@ def read_ready(proc: subprocess.Popen[bytes], what: str, timeout: float) -> dict
     return info
 
 
-def kill_group(proc: subprocess.Popen[bytes] | None, grace: float = 3.0) -> None:
-    """SIGTERM the child's process group, SIGKILL it after ``grace`` seconds."""
-    if proc is None:
-        return
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            proc.wait(wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # stragglers of the group
-    with contextlib.suppress(Exception):
-        proc.wait(1)
-    for pipe in (proc.stdout, proc.stderr):
-        if pipe is not None:
-            with contextlib.suppress(OSError):
-                pipe.close()
+def kill_groups(procs: list[subprocess.Popen[bytes]], grace: float = 3.0) -> None:
+    """SIGTERM the process group of every child at once, SIGKILL what is left after
+    ``grace`` seconds."""
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(max(0.0, deadline - time.monotonic()))
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the child and any stragglers of its group
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(5)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
 
 def free_port() -> int:
@@ -174,6 +171,14 @@ def _terminate_on_sigterm() -> None:
     for sig in (signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(ValueError):
             signal.signal(sig, handler)
+
+
+def _remove_stale_tmp() -> None:
+    """Temp dirs of earlier runs that were SIGKILLed (their pid is gone)."""
+    for d in Path(tempfile.gettempdir()).glob("reelhouse-bench-*-*"):
+        pid = d.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(d, ignore_errors=True)
 
 
 class Stack:
@@ -200,7 +205,8 @@ class Stack:
     def _start(self) -> None:
         self.root, self.path, self.sha256 = ensure_film(self.size_mib, self.cache)
         self.size = self.path.stat().st_size
-        self.tmp = tempfile.mkdtemp(prefix="reelhouse-bench-")
+        _remove_stale_tmp()
+        self.tmp = tempfile.mkdtemp(prefix=f"reelhouse-bench-{os.getpid()}-")
         # warm the page cache so the first measured run is not a disk read
         with open(self.path, "rb") as fh:
             while fh.read(CHUNK):
@@ -250,20 +256,25 @@ class Stack:
         self.rclone_pid = rclone.pid
         self.rclone_url = f"http://127.0.0.1:{rclone_port}/{FILM}"
 
-        rh = spawn(
-            [
-                PYTHON,
-                str(HERE / "_setup.py"),
-                "reelhouse",
-                str(Path(self.tmp) / "data"),
-                str(self.ftp_port),
-                FTP_USER,
-                FTP_PASSWORD,
-                FILM,
-            ]
-        )
+        self.reelhouse_log = Path(self.tmp) / "reelhouse.log"
+        with open(self.reelhouse_log, "wb") as rh_log:  # the child keeps its own copy
+            rh = spawn(
+                [
+                    PYTHON,
+                    str(HERE / "_setup.py"),
+                    "reelhouse",
+                    str(Path(self.tmp) / "data"),
+                    str(self.ftp_port),
+                    FTP_USER,
+                    FTP_PASSWORD,
+                    FILM,
+                ],
+                # the user's REELHOUSE_* settings (database URL, config file) must not leak in
+                env={k: v for k, v in os.environ.items() if not k.startswith("REELHOUSE_")},
+                stderr=rh_log,
+            )
         self.procs.append(rh)
-        ready = read_ready(rh, "reelhouse", 120)
+        ready = read_ready(rh, "reelhouse", 120)  # on failure close() shows its stderr
         self.reelhouse_pid = rh.pid
         self.reelhouse_port = int(ready["port"])
         self.reelhouse_url = str(ready["stream_url"])
@@ -306,10 +317,20 @@ class Stack:
             "uvicorn_loop": str(self.reelhouse_info["loop"]),
         }
 
+    def _show_log(self) -> None:
+        """What reelhouse wrote to stderr so far (errors of the run), before its shutdown
+        noise (cancelled requests) goes to the same file and is thrown away."""
+        try:
+            text = self.reelhouse_log.read_text(errors="replace").strip()
+        except (OSError, AttributeError):
+            return
+        if text:
+            log("reelhouse stderr:\n" + text[-20000:])
+
     def close(self) -> None:
-        for proc in reversed(self.procs):
-            kill_group(proc)
-        self.procs.clear()
+        self._show_log()
+        procs, self.procs = self.procs, []
+        kill_groups(procs)
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
@@ -403,7 +424,15 @@ def _reelhouse_main(data_dir: str, ftp_port: str, user: str, password: str, film
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, http=http_impl, loop=loop_impl, log_level="warning", access_log=False, lifespan="on")
+        uvicorn.Config(
+            app,
+            http=http_impl,
+            loop=loop_impl,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=1,
+        )
     )
 
     def call(method: str, path: str, body: object = None, token: str | None = None) -> Any:

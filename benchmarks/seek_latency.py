@@ -148,7 +148,7 @@ def summarise(
         "p99_ms": _ms(percentile(ms, 99)),
         "max_ms": _ms(max(ms)) if ms else None,
         "first_byte_p50_ms": _ms(percentile(first, 50)),
-        "samples": len(samples),
+        "samples_run": len(samples),
         "failed": len(samples) - len(ok),
         "bytes_verified_samples": good,
     }
@@ -202,6 +202,7 @@ def main() -> None:
     args = p.parse_args()
     direct: DirectFtp | None = None
     with Stack(args.size_mib, args.cache_dir) as st:
+        load_start = round(os.getloadavg()[0], 2)
         rng = random.Random(args.seed)
         offsets = [rng.randrange(0, st.size - WANT) for _ in range(args.samples)]
         warm = [rng.randrange(0, st.size - WANT) for _ in range(WARMUP)]
@@ -221,11 +222,11 @@ def main() -> None:
             os.close(fd)
             if direct is not None:
                 direct.close()
-        versions = st.versions()
+        versions = {**st.versions(), "loadavg_1m_end": round(os.getloadavg()[0], 2)}
 
     rh, rc, dr = results["reelhouse"], results["rclone"], results["direct"]
     verified = all(
-        r["bytes_verified_samples"] == r["samples"] - r["failed"]  # type: ignore[operator]
+        r["bytes_verified_samples"] == r["samples_run"] - r["failed"]  # type: ignore[operator]
         for r in results.values()
     )
 
@@ -257,7 +258,7 @@ def main() -> None:
             "met_p99": isinstance(rh["p99_ms"], float) and rh["p99_ms"] <= GOAL_P99_MS,
         },
         "bytes_verified": verified,
-        "env": versions,
+        "env": {**versions, "loadavg_1m_start": load_start},
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     emit(result)

@@ -10,6 +10,8 @@ Prints one JSON object on stdout; progress goes to stderr. See benchmarks/README
 from __future__ import annotations
 
 import hashlib
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -41,6 +43,12 @@ def curl(url: str, byte_range: str | None = None) -> tuple[int, float, int]:
     return int(out[0]), float(out[1]), int(out[2])
 
 
+def children_cpu() -> float:
+    """CPU seconds of our finished children so far (the curl processes)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def sha256_of_download(url: str) -> tuple[str, int]:
     """Stream a download by curl into hashlib: ``(hexdigest, bytes)``."""
     h = hashlib.sha256()
@@ -67,21 +75,24 @@ def main() -> None:
         for url, _ in targets.values():  # fill pools and caches, untimed
             curl(url, f"0-{min(WARMUP_BYTES, st.size) - 1}")
         runs: dict[str, list[float]] = {k: [] for k in targets}
-        cpu: dict[str, list[float]] = {k: [] for k in targets}
-        ftpd_cpu: dict[str, list[float]] = {k: [] for k in targets}
+        # CPU seconds per GiB moved, per process: the proxy, the FTP server, the client
+        cost: dict[str, dict[str, list[float]]] = {k: {"server": [], "ftpd": [], "client": []} for k in targets}
+        load_start = os.getloadavg()[0]
         for i in range(args.samples):
             for name, (url, pid) in targets.items():  # interleaved: drift hits all alike
-                c0, f0 = cpu_seconds(pid), cpu_seconds(st.ftpd_pid)
+                c0, f0, k0 = cpu_seconds(pid), cpu_seconds(st.ftpd_pid), children_cpu()
                 got, secs, status = curl(url)
-                c1, f1 = cpu_seconds(pid), cpu_seconds(st.ftpd_pid)
+                c1, f1, k1 = cpu_seconds(pid), cpu_seconds(st.ftpd_pid), children_cpu()
                 if got != st.size or status != ok_status[name]:
                     raise RuntimeError(f"{name}: got {got} of {st.size} bytes, status {status}")
                 mbps = got / secs / 1e6
                 runs[name].append(mbps)
-                if name != "direct":
-                    cpu[name].append((c1 - c0) / secs)
-                ftpd_cpu[name].append((f1 - f0) / secs)
+                gib = got / 2**30
+                cost[name]["server"].append(0.0 if name == "direct" else (c1 - c0) / gib)
+                cost[name]["ftpd"].append((f1 - f0) / gib)
+                cost[name]["client"].append((k1 - k0) / gib)
                 log(f"run {i + 1}/{args.samples} {name:9s} {mbps:8.1f} MB/s ({secs:.2f} s)")
+        load_end = os.getloadavg()[0]
 
         log("verifying the bytes of one full reelhouse download (sha256)")
         digest, n = sha256_of_download(st.reelhouse_url)
@@ -110,15 +121,11 @@ def main() -> None:
                 "met_rclone": vs_rclone is not None and vs_rclone >= GOAL_VS_RCLONE,
             },
             "runs_mbps": {k: [round(x, 1) for x in v] for k, v in runs.items()},
-            "server_cpu_share": {  # CPU seconds per wall second of the serving process
-                "reelhouse": round(median(cpu["reelhouse"]), 2),
-                "rclone": round(median(cpu["rclone"]), 2),
-                "ftpd_during_direct": round(median(ftpd_cpu["direct"]), 2),
-                "ftpd_during_reelhouse": round(median(ftpd_cpu["reelhouse"]), 2),
-                "ftpd_during_rclone": round(median(ftpd_cpu["rclone"]), 2),
+            "cpu_seconds_per_gib": {
+                k: {who: round(median(v), 2) for who, v in parts.items()} for k, parts in cost.items()
             },
             "bytes_verified": {"target": "reelhouse", "bytes": n, "sha256_match": verified},
-            "env": st.versions(),
+            "env": {**st.versions(), "loadavg_1m_start": round(load_start, 2), "loadavg_1m_end": round(load_end, 2)},
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
     emit(result)

@@ -23,6 +23,7 @@ from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER
+
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _NEEDS = ("requires_ffmpeg", "requires_chromium", "requires_postgres", "requires_fuse",
           "requires_redis", "ftpd")

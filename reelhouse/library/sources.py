@@ -8,6 +8,7 @@ the data dir (``fernet.key``); they are never returned by :func:`public_view` no
 from __future__ import annotations
 
 import base64
+import os
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +109,8 @@ class SourceService:
         if row.kind == "local":
             if not row.path or not row.path.startswith("/"):
                 raise InvalidInput("a local source needs an absolute folder path")
+            if spec.path is not None and not os.path.isdir(row.path):
+                raise InvalidInput(f"no such folder on this machine: {row.path}")
         else:
             if not row.host:
                 raise InvalidInput("an FTP source needs a host")

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 import pytest
 import uvicorn
 from e2e.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, FILM_REL, LOCAL_REL, Library
-from helpers import FTP_PASSWORD, FTP_USER, place
 
 from reelhouse.api.app import create_app
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
 from reelhouse.library.sources import SourceSpec
+
+from helpers import FTP_PASSWORD, FTP_USER, place
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -10,12 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 from e2e.support import CHROMIUM, LOCAL_REL, Library, log_in
-from helpers import ADMIN, FTP_PASSWORD, FTP_USER, place
 
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
 from reelhouse.library.sources import SourceSpec
+
+from helpers import ADMIN, FTP_PASSWORD, FTP_USER, place
 
 pytestmark = [
     pytest.mark.requires_chromium,

@@ -22,6 +22,8 @@ from reelhouse.sources.ftp import FtpSource
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place, wait_job
 
+pytestmark = pytest.mark.requires_ffmpeg
+
 BIG_NAME = "Films/Big.Buck.Bunny.2008.mkv"
 
 
@@ -271,8 +273,13 @@ def test_playback_token(env: Env, anon: TestClient) -> None:
     r = anon.get(f"/api/library/media-files/{other}/stream", params={"token": token})
     assert r.status_code == 401
     # tampered tokens
-    flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
-    for bad in (flipped, token[:-5], token + "x", "garbage", "a.b.c"):
+    def flip(tok: str, i: int) -> str:  # not the last char: its low bits are base64 padding
+        return tok[:i] + ("A" if tok[i] != "A" else "B") + tok[i + 1 :]
+
+    payload, stamp, _sig = token.split(".")
+    other_file = token.replace(payload, payload[:-2] + ("Mn" if payload[-2:] != "Mn" else "Mw"))
+    for bad in (flip(token, len(token) - 5), flip(token, 3), flip(token, len(payload) + 2),
+                other_file, token[:-5], token + "x", f"{payload}.{stamp}", "garbage", "a.b.c"):
         r = anon.get(env.url, params={"token": bad})
         assert r.status_code == 401, bad
     # a session token is not a playback token

@@ -5,6 +5,7 @@ pool never runs dry."""
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 import time
@@ -73,7 +74,8 @@ def live(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path) -> Itera
         assert isinstance(src, FtpSource) and src.pool.size == 2
         port = _free_port()
         config = uvicorn.Config(create_app(core), host="127.0.0.1", port=port,
-                                log_level="warning", lifespan="on")
+                                log_level="warning", lifespan="on",
+                                timeout_graceful_shutdown=2)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
         thread.start()
@@ -85,15 +87,20 @@ def live(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path) -> Itera
     finally:
         if server is not None and thread is not None:
             server.should_exit = True
+        # Closing the pools first wakes any request stuck waiting for a connection, so
+        # uvicorn can stop even after a failure.
+        core.sources.close()
+        if thread is not None:
             thread.join(timeout=10)
             assert not thread.is_alive(), "uvicorn did not stop"
         core.close()
+        gc.collect()  # connections orphaned by a failed test are closed by their finalisers
 
 
 def _read_then_hang_up(live: Live, range_header: str | None, body_bytes: int) -> int:
     """Send a GET on a raw socket, read the headers and ``body_bytes`` of the body, then
     close the socket (RST if data is pending). Returns the status code."""
-    sock = socket.create_connection(("127.0.0.1", live.port), timeout=10)
+    sock = socket.create_connection(("127.0.0.1", live.port), timeout=5)
     try:
         req = f"GET {live.path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         if range_header:
@@ -122,15 +129,52 @@ def _wait_pool_idle(src: FtpSource, timeout: float = 2.0) -> dict[str, int]:
         stats = src.pool.stats
         if stats["in_use"] == 0 or time.monotonic() > deadline:
             return stats
-        time.sleep(0.02)
+        time.sleep(0.01)
+
+
+def _hang_up_with_httpx(live: Live, nbytes: int) -> None:
+    url = f"http://127.0.0.1:{live.port}{live.path}"
+    with httpx.Client(timeout=5) as http, http.stream("GET", url) as r:
+        assert r.status_code == 200
+        assert r.headers["content-length"] == str(HUGE_SIZE)
+        got = 0
+        for chunk in r.iter_raw():
+            got += len(chunk)
+            if got >= nbytes:
+                break
+
+
+def test_full_request_releases_its_connection(live: Live) -> None:
+    """A complete response on a kept-alive connection gives the FTP connection back.
+    (The client stays connected while we look.)"""
+    with httpx.Client(timeout=10) as http:
+        r = http.get(f"http://127.0.0.1:{live.port}{live.path}",
+                     headers={"range": f"bytes={HUGE_SIZE - 3 * MiB}-"})
+        assert r.status_code == 206 and r.content == b"\0" * (3 * MiB)
+        stats = _wait_pool_idle(live.source)
+        assert stats == {"live": 1, "idle": 1, "in_use": 0, "size": 2}
+        r = http.get(f"http://127.0.0.1:{live.port}{live.path}", headers={"range": "bytes=0-99"})
+        assert r.status_code == 206 and r.content == b"\0" * 100
+        stats = _wait_pool_idle(live.source)
+        assert stats["in_use"] == 0 and stats["live"] <= 2, stats
 
 
 def test_hang_ups_release_ftp_connections(live: Live) -> None:
-    for i in range(20):
-        header = [None, "bytes=0-", f"bytes={i * MiB}-", f"bytes={i * 7 * MiB}-{HUGE_SIZE - 1}"][i % 4]
-        status = _read_then_hang_up(live, header, MiB)
-        assert status == (200 if header is None else 206)
-        assert live.source.pool.stats["live"] <= 2
+    """30 clients hang up mid-body (raw sockets and httpx, 200 and 206, some right after
+    the status line); after each one the pool must be idle again within 2 s. (A cleanup
+    awaited unshielded in FtpSource.aread_range's finally lost ~20% of them.)"""
+    headers = [None, "bytes=0-", "bytes={off}-", "bytes={off}-" + str(HUGE_SIZE - 1)]
+    for i in range(30):
+        if i % 5 == 4:
+            _hang_up_with_httpx(live, (i + 1) * MiB // 4)
+        else:
+            header = headers[i % 4]
+            header = header.format(off=i * 7 * MiB) if header else None
+            body = 0 if i % 7 == 6 else MiB
+            assert _read_then_hang_up(live, header, body) == (200 if header is None else 206)
+        stats = _wait_pool_idle(live.source)
+        assert stats["in_use"] == 0, f"hang-up {i} kept its FTP connection: {stats}"
+        assert stats["live"] <= 2, stats
     # a normal request still goes through at once, with the right bytes
     start = time.monotonic()
     r = httpx.get(f"http://127.0.0.1:{live.port}{live.path}",
@@ -139,31 +183,12 @@ def test_hang_ups_release_ftp_connections(live: Live) -> None:
     assert r.status_code == 206
     assert r.headers["content-range"] == f"bytes {100 * MiB}-{102 * MiB - 1}/{HUGE_SIZE}"
     assert r.content == b"\0" * (2 * MiB)
-    stats = _wait_pool_idle(live.source)
-    assert stats["in_use"] == 0, stats
-    assert stats["live"] <= 2, stats
-
-
-def test_hang_up_with_httpx_stream_and_before_the_body(live: Live) -> None:
-    url = f"http://127.0.0.1:{live.port}{live.path}"
-    for i in range(6):
-        with httpx.Client(timeout=10) as http, http.stream("GET", url) as r:
-            assert r.status_code == 200
-            assert r.headers["content-length"] == str(HUGE_SIZE)
-            got = 0
-            for chunk in r.iter_raw():
-                got += len(chunk)
-                if got >= (i + 1) * MiB // 2:
-                    break
-        # hang up right after the status line
-        assert _read_then_hang_up(live, "bytes=5-", 0) == 206
-    stats = _wait_pool_idle(live.source)
-    assert stats["in_use"] == 0 and stats["live"] <= 2, stats
-    # two concurrent full reads fit the pool; both finish cleanly
+    # three concurrent reads share the two connections and all finish
     results: list[int] = []
 
     def fetch(offset: int) -> None:
-        r = httpx.get(url, headers={"range": f"bytes={offset}-{offset + MiB - 1}"}, timeout=10)
+        r = httpx.get(f"http://127.0.0.1:{live.port}{live.path}",
+                      headers={"range": f"bytes={offset}-{offset + MiB - 1}"}, timeout=10)
         results.append(len(r.content) if r.status_code == 206 else -r.status_code)
 
     threads = [threading.Thread(target=fetch, args=(k * 10 * MiB,)) for k in range(3)]

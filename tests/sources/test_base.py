@@ -1,0 +1,216 @@
+"""Tests for reelhouse.sources.base: path rules, the generic walk, and the Source
+contract run against every implementation (MemorySource, LocalSource, FtpSource on a
+real FTP server) with the same files."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reelhouse.errors import InvalidInput, NotFound
+from reelhouse.sources.base import Entry, Source, join, normalize_path, parent_of, walk_source
+from reelhouse.sources.ftp import FtpConfig, FtpSource
+from reelhouse.sources.local import LocalSource
+from reelhouse.sources.memory import MemorySource
+
+from helpers import FTP_PASSWORD, FTP_USER
+
+FILES = {
+    "Films/Sintel.2010.mkv": os.urandom(200_000),
+    "Films/Amélie [1080p] \"Director's Cut\".mkv": os.urandom(1234),
+    "Shows/The Office (US)/Season 01/The.Office.S01E01.mkv": os.urandom(10),
+    "千と千尋の神隠し.mp4": os.urandom(5000),
+    "empty.mkv": b"",
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("", ""), ("/", ""), (".", ""), ("//", ""), ("a", "a"), ("/a/b/", "a/b"),
+        ("a//b", "a/b"), ("./a/./b", "a/b"), ("a\\b", "a\\b"), ("Amélie (2001)", "Amélie (2001)"),
+        (" spaced /x ", " spaced /x "), ("...", "..."), ("..a", "..a"), ("a..", "a.."),
+    ],
+)
+def test_normalize_path(path: str, expected: str) -> None:
+    assert normalize_path(path) == expected
+
+
+@pytest.mark.parametrize("path", ["..", "../x", "a/../b", "a/..", "/..", "a/b/../../..",
+                                  "a\x00b", "\x00"])
+def test_normalize_path_refuses(path: str) -> None:
+    with pytest.raises(InvalidInput):
+        normalize_path(path)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=8),
+                max_size=6).map("/".join))
+def test_normalize_path_properties(path: str) -> None:
+    try:
+        out = normalize_path(path)
+    except InvalidInput:
+        assert ".." in path.split("/")
+        return
+    assert not out.startswith("/") and not out.endswith("/") and "//" not in out
+    assert ".." not in out.split("/") and "." not in out.split("/")
+    assert normalize_path(out) == out  # idempotent
+
+
+def test_join_and_parent() -> None:
+    assert join("", "a.mkv") == "a.mkv"
+    assert join("Films", "a.mkv") == "Films/a.mkv"
+    assert join("/Films/", "a b.mkv") == "Films/a b.mkv"
+    with pytest.raises(InvalidInput):
+        join("Films", "..")
+    assert parent_of("Films/a.mkv") == "Films"
+    assert parent_of("a.mkv") == ""
+    assert parent_of("/a/b/c") == "a/b"
+
+
+def test_walk_source_reports_failed_folders_and_goes_on() -> None:
+    src = MemorySource({"A/1.mkv": b"1", "A/B/2.mkv": b"2", "C/3.mkv": b"3", "C/D/4.mkv": b"4"})
+    src.failing = {"A"}
+    out = list(walk_source(src))
+    folders = [f for f, _ in out]
+    assert folders == ["", "A", "C", "C/D"]  # depth-first, by name, A not descended
+    assert isinstance(dict(out)["A"], Exception)
+    assert [e.name for e in dict(out)["C/D"]] == ["4.mkv"]  # type: ignore[union-attr]
+    src.failing = {""}
+    assert [(f, type(r).__name__) for f, r in walk_source(src)] == [("", "SourceUnavailable")]
+
+
+# ---------------------------------------------------------------- the Source contract
+
+@pytest.fixture(params=["memory", "local", "ftp"])
+def source(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Source]:
+    kind = request.param
+    if kind == "memory":
+        yield MemorySource(FILES)
+        return
+    root = request.getfixturevalue("ftp_root") if kind == "ftp" else tmp_path / "local"
+    for rel, data in FILES.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(data)
+    (root / "Empty Folder").mkdir()
+    if kind == "local":
+        yield LocalSource(root)
+        return
+    server = request.getfixturevalue("ftp_server")
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=2))
+    yield src
+    src.close()
+
+
+def read(source: Source, path: str, offset: int, length: int) -> bytes:
+    return b"".join(source.read_range(path, offset, length))
+
+
+def test_is_a_source(source: Source) -> None:
+    assert isinstance(source, Source)
+    source.test()
+
+
+def test_list_and_stat(source: Source) -> None:
+    root = {e.name: e for e in source.list("")}
+    assert {"Films", "Shows", "千と千尋の神隠し.mp4", "empty.mkv"} <= set(root)
+    assert root["Films"].is_dir and root["Films"].path == "Films"
+    mp4 = root["千と千尋の神隠し.mp4"]
+    assert (mp4.is_dir, mp4.size, mp4.path) == (False, 5000, "千と千尋の神隠し.mp4")
+    films = sorted(source.list("/Films/"), key=lambda e: e.name)
+    assert [(e.name, e.path, e.size) for e in films] == [
+        ("Amélie [1080p] \"Director's Cut\".mkv", "Films/Amélie [1080p] \"Director's Cut\".mkv",
+         1234),
+        ("Sintel.2010.mkv", "Films/Sintel.2010.mkv", 200_000),
+    ]
+    for rel, data in FILES.items():
+        e = source.stat(rel)
+        assert isinstance(e, Entry)
+        assert (e.name, e.path, e.is_dir, e.size) == (rel.rsplit("/", 1)[-1], rel, False, len(data))
+    assert source.stat("Shows/The Office (US)").is_dir
+
+
+def test_walk_finds_every_file(source: Source) -> None:
+    found = {}
+    for folder, entries in source.walk():
+        assert isinstance(entries, list), (folder, entries)
+        found.update({e.path: e.size for e in entries if not e.is_dir})
+    assert found == {rel: len(data) for rel, data in FILES.items()}
+
+
+@pytest.mark.parametrize(("offset", "length"), [(0, 1), (0, 200_000), (1, 10), (65535, 65538),
+                                                (199_999, 1), (199_990, 1000), (0, 10**9)])
+def test_read_range(source: Source, offset: int, length: int) -> None:
+    data = FILES["Films/Sintel.2010.mkv"]
+    assert read(source, "Films/Sintel.2010.mkv", offset, length) == data[offset : offset + length]
+
+
+def test_read_empty_file_and_zero_length(source: Source) -> None:
+    assert read(source, "empty.mkv", 0, 100) == b""
+    assert read(source, "Films/Sintel.2010.mkv", 5, 0) == b""
+
+
+def test_read_at_end_of_file_is_empty(source: Source) -> None:
+    assert read(source, "千と千尋の神隠し.mp4", 5000, 10) == b""
+
+
+def test_read_past_end_of_file_is_empty(source: Source) -> None:
+    """The contract: "fewer bytes only if the file ends first" (a file that shrank; an
+    FTP server answers '554 REST position > file size')."""
+    assert read(source, "千と千尋の神隠し.mp4", 5001, 10) == b""
+    assert read(source, "千と千尋の神隠し.mp4", 10**6, 10) == b""
+
+
+def test_negative_offset_is_invalid(source: Source) -> None:
+    with pytest.raises(InvalidInput):
+        read(source, "Films/Sintel.2010.mkv", -1, 10)
+
+
+def test_missing_is_not_found(source: Source) -> None:
+    with pytest.raises(NotFound):
+        source.list("No Such Folder")
+    with pytest.raises(NotFound):
+        source.stat("Films/nope.mkv")
+    with pytest.raises(NotFound):
+        read(source, "Films/nope.mkv", 0, 10)
+
+
+@pytest.mark.parametrize("path", ["../x", "Films/../../x", "a\x00b"])
+def test_escaping_paths_are_refused(source: Source, path: str) -> None:
+    with pytest.raises(InvalidInput):
+        source.stat(path)
+    with pytest.raises(InvalidInput):
+        read(source, path, 0, 1)
+    with pytest.raises(InvalidInput):
+        source.list(path)
+
+
+def test_early_close_then_reuse(source: Source) -> None:
+    data = FILES["Films/Sintel.2010.mkv"]
+    for i in range(3):
+        it = source.read_range("Films/Sintel.2010.mkv", i, 200_000)
+        assert next(iter(it))[:5] == data[i : i + 5]
+        it.close()  # type: ignore[attr-defined]
+    assert read(source, "Films/Sintel.2010.mkv", 100, 5) == data[100:105]
+
+
+def test_aread_range_matches_read_range(source: Source) -> None:
+    async def collect(offset: int, length: int) -> bytes:
+        return b"".join([c async for c in source.aread_range("Films/Sintel.2010.mkv", offset,
+                                                             length)])
+
+    async def main() -> None:
+        data = FILES["Films/Sintel.2010.mkv"]
+        for offset, length in [(0, 200_000), (3, 7), (199_000, 5000), (0, 0)]:
+            assert await collect(offset, length) == data[offset : offset + length]
+        agen = source.aread_range("Films/Sintel.2010.mkv", 0, 200_000)
+        await agen.__anext__()
+        await agen.aclose()  # type: ignore[attr-defined]
+
+    asyncio.run(main())

@@ -1,0 +1,140 @@
+"""Tests for reelhouse.sources.reader.SourceReader: file semantics (read/seek/tell),
+block cache, byte budget; over the memory double, a local folder and a real FTP server."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.errors import NotFound, ProbeFailed
+from reelhouse.sources.ftp import FtpConfig, FtpSource
+from reelhouse.sources.local import LocalSource
+from reelhouse.sources.memory import MemorySource
+from reelhouse.sources.reader import SourceReader
+
+from helpers import FTP_PASSWORD, FTP_USER
+
+DATA = os.urandom(100_000)
+
+
+def reader(data: bytes = DATA, **kw: int) -> SourceReader:
+    return SourceReader(MemorySource({"f.mkv": data}), "f.mkv", len(data), **kw)
+
+
+def test_basic_file_semantics() -> None:
+    r = reader(block_size=4096)
+    assert r.readable() and r.seekable() and not r.writable()
+    assert r.tell() == 0
+    assert r.read(10) == DATA[:10] and r.tell() == 10
+    assert r.seek(5000) == 5000 and r.read(5000) == DATA[5000:10000]  # across blocks
+    assert r.seek(-10, io.SEEK_END) == len(DATA) - 10
+    assert r.read() == DATA[-10:]
+    assert r.read(5) == b"" and r.read() == b""
+    assert r.seek(3, io.SEEK_SET) == 3 and r.seek(4, io.SEEK_CUR) == 7
+    assert r.read(1) == DATA[7:8]
+    assert r.seek(len(DATA) + 50) == len(DATA) + 50 and r.read(10) == b""  # past the end
+    with pytest.raises(ValueError):
+        r.seek(-1)
+    with pytest.raises(ValueError):
+        r.seek(0, 7)
+    r.seek(0)
+    assert r.read(-1) == DATA
+    buf = bytearray(20)
+    r.seek(100)
+    assert r.readinto(buf) == 20 and bytes(buf) == DATA[100:120]
+
+
+def test_buffered_wrapper() -> None:
+    r = io.BufferedReader(reader(block_size=1000), buffer_size=333)
+    assert r.read(5) == DATA[:5]
+    r.seek(50_000)
+    assert r.read(70_000) == DATA[50_000:]
+
+
+def test_blocks_are_cached() -> None:
+    r = reader(block_size=10_000, cache_blocks=2)
+    r.read(100)
+    r.seek(0)
+    r.read(100)
+    assert r.range_reads == 1 and r.bytes_read == 10_000
+    r.seek(15_000)
+    r.read(10)  # block 1
+    r.seek(25_000)
+    r.read(10)  # block 2 evicts block 0
+    r.seek(0)
+    r.read(10)
+    assert r.range_reads == 4 and r.bytes_read == 40_000
+
+
+def test_last_block_is_short() -> None:
+    r = reader(DATA[:25_000], block_size=10_000)
+    r.seek(20_000)
+    assert r.read() == DATA[20_000:25_000]
+    assert r.bytes_read == 5_000
+
+
+def test_budget() -> None:
+    r = reader(block_size=10_000, budget=25_000)
+    r.read(20_000)
+    assert r.bytes_read == 20_000
+    r.seek(0)
+    r.read(20_000)  # cached: free
+    with pytest.raises(ProbeFailed):
+        r.read(10_000)  # a third block would go over
+    assert r.bytes_read == 20_000
+
+
+def test_missing_file() -> None:
+    r = SourceReader(MemorySource({}), "nope.mkv", 100)
+    with pytest.raises(NotFound):
+        r.read(1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(ops=st.lists(st.tuples(st.integers(-5, 120_000), st.integers(-1, 30_000),
+                              st.sampled_from([io.SEEK_SET, io.SEEK_CUR, io.SEEK_END])),
+                    max_size=15),
+       block=st.sampled_from([1000, 4096, 65536, 256 * 1024]))
+def test_matches_bytes_slicing(ops: list[tuple[int, int, int]], block: int) -> None:
+    r = reader(block_size=block, cache_blocks=3)
+    pos = 0
+    for offset, n, whence in ops:
+        target = {io.SEEK_SET: 0, io.SEEK_CUR: pos, io.SEEK_END: len(DATA)}[whence] + offset
+        if target < 0:
+            with pytest.raises(ValueError):
+                r.seek(offset, whence)
+            continue
+        assert r.seek(offset, whence) == target
+        pos = target
+        want = DATA[pos:] if n < 0 else DATA[pos : pos + n]
+        assert r.read(n) == want
+        pos += len(want)
+        assert r.tell() == pos
+
+
+@pytest.mark.parametrize("kind", ["local", "ftp"])
+def test_over_real_sources(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    root = request.getfixturevalue("ftp_root") if kind == "ftp" else tmp_path
+    (root / "Films").mkdir()
+    (root / "Films" / "a b.mkv").write_bytes(DATA)
+    if kind == "ftp":
+        server: EmbeddedFtpServer = request.getfixturevalue("ftp_server")
+        src: LocalSource | FtpSource = FtpSource(
+            FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=2))
+    else:
+        src = LocalSource(root)
+    try:
+        r = SourceReader(src, "Films/a b.mkv", len(DATA), block_size=8192)
+        r.seek(-100, io.SEEK_END)
+        assert r.read() == DATA[-100:]
+        r.seek(12_345)
+        assert r.read(30_000) == DATA[12_345:42_345]
+        assert r.range_reads == 6
+    finally:
+        src.close()

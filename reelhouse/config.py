@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         default=None,
+        repr=False,  # may carry a PostgreSQL password
         description="SQLAlchemy URL; default sqlite:///<data_dir>/reelhouse.db. "
         "postgresql+psycopg://user:pass@host/db works too.",
     )

@@ -124,13 +124,6 @@ def test_secret_is_persistent_and_private(tmp_path: Path) -> None:
     assert (tmp_path / "data" / "signing.key").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "data").stat().st_mode & 0o777 == 0o700
 
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (minor, security): Settings.database_url is a plain str field, so "
-    "repr(settings) (a log line, a traceback) shows the PostgreSQL password; FtpConfig hides "
-    "its password with repr=False, database_url should too (or be masked)",
-)
 def test_repr_has_no_secrets(tmp_path: Path) -> None:
     s = Settings(data_dir=tmp_path, database_url="postgresql+psycopg://user:hunter2@db/x")
     text = repr(s)

@@ -5,16 +5,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from reelhouse.core import Core
 from reelhouse.db.models import User
 from reelhouse.errors import AuthenticationFailed, PermissionDenied
 
-__all__ = ["SESSION_COOKIE", "AdminUser", "CoreDep", "CurrentUser", "DbSession", "user_from_request"]
+__all__ = [
+    "SESSION_COOKIE",
+    "AdminUser",
+    "CoreDep",
+    "CurrentUser",
+    "DbSession",
+    "RowId",
+    "RowIdQuery",
+    "user_from_request",
+]
 
 SESSION_COOKIE = "reelhouse_session"
+
+#: Database ids are signed 64-bit integers (SQLite INTEGER, PostgreSQL bigint/integer);
+#: a number outside that range is a 422, never an overflow deep in the driver.
+_ID_RANGE = {"ge": -(2**63), "le": 2**63 - 1}
+RowId = Annotated[int, Path(**_ID_RANGE)]
+RowIdQuery = Annotated[int | None, Query(**_ID_RANGE)]
 
 
 def get_core(request: Request) -> Core:

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from reelhouse.api.convert import media_file_public, movie_public, show_public
-from reelhouse.api.deps import CoreDep, CurrentUser, DbSession, user_from_request
+from reelhouse.api.deps import CoreDep, CurrentUser, DbSession, RowId, RowIdQuery, user_from_request
 from reelhouse.api.schemas import (
     GridItemPublic,
     MediaFilePublic,
@@ -41,7 +41,7 @@ def library_items(
     _: CurrentUser,
     q: Annotated[str | None, Query(max_length=200)] = None,
     type: Literal["movie", "show"] | None = None,
-    source_id: int | None = None,
+    source_id: RowIdQuery = None,
     source_kind: Literal["ftp", "local"] | None = None,
     page: PageNo = 1,
     per_page: PerPage = 60,
@@ -58,7 +58,7 @@ def movies(db: DbSession, _: CurrentUser, page: PageNo = 1, per_page: PerPage = 
 
 
 @router.get("/movies/{movie_id}", response_model=MoviePublic)
-def movie(movie_id: int, db: DbSession, _: CurrentUser) -> MoviePublic:
+def movie(movie_id: RowId, db: DbSession, _: CurrentUser) -> MoviePublic:
     return movie_public(queries.get_movie(db, movie_id))
 
 
@@ -70,7 +70,7 @@ def shows(db: DbSession, _: CurrentUser, page: PageNo = 1, per_page: PerPage = 5
 
 
 @router.get("/shows/{show_id}", response_model=ShowPublic)
-def show(show_id: int, db: DbSession, _: CurrentUser) -> ShowPublic:
+def show(show_id: RowId, db: DbSession, _: CurrentUser) -> ShowPublic:
     return show_public(queries.get_show(db, show_id))
 
 
@@ -78,7 +78,7 @@ def show(show_id: int, db: DbSession, _: CurrentUser) -> ShowPublic:
 def media_files(
     db: DbSession,
     _: CurrentUser,
-    source_id: int | None = None,
+    source_id: RowIdQuery = None,
     include_missing: bool = False,
     page: PageNo = 1,
     per_page: PerPage = 100,
@@ -89,12 +89,12 @@ def media_files(
 
 
 @router.get("/media-files/{file_id}", response_model=MediaFilePublic)
-def media_file(file_id: int, db: DbSession, _: CurrentUser) -> MediaFilePublic:
+def media_file(file_id: RowId, db: DbSession, _: CurrentUser) -> MediaFilePublic:
     return media_file_public(queries.get_media_file(db, file_id))
 
 
 @router.post("/media-files/{file_id}/playback", response_model=PlaybackOut)
-def playback(file_id: int, db: DbSession, core: CoreDep, user: CurrentUser, request: Request) -> PlaybackOut:
+def playback(file_id: RowId, db: DbSession, core: CoreDep, user: CurrentUser, request: Request) -> PlaybackOut:
     """A stream URL with a short-lived signed token bound to this file (for ``<video>``,
     mpv, VLC, ffprobe: no cookie needed)."""
     mf = queries.get_media_file(db, file_id)
@@ -106,7 +106,7 @@ def playback(file_id: int, db: DbSession, core: CoreDep, user: CurrentUser, requ
 
 @router.get("/media-files/{file_id}/stream", name="stream")
 async def stream(
-    file_id: int,
+    file_id: RowId,
     request: Request,
     token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response:
@@ -144,7 +144,7 @@ async def stream(
 
 @router.head("/media-files/{file_id}/stream", name="stream_head")
 async def stream_head(
-    file_id: int,
+    file_id: RowId,
     request: Request,
     token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.convert import source_public
-from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser
+from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId
 from reelhouse.api.schemas import JobPublic, SourceCreate, SourcePublic, SourceUpdate, TestResult
 from reelhouse.errors import ReelhouseError
 from reelhouse.library.sources import SourceSpec
@@ -27,24 +27,24 @@ def add_source(body: SourceCreate, core: CoreDep, _: AdminUser) -> SourcePublic:
 
 
 @router.get("/sources/{source_id}", response_model=SourcePublic)
-def get_source(source_id: int, core: CoreDep, _: CurrentUser) -> SourcePublic:
+def get_source(source_id: RowId, core: CoreDep, _: CurrentUser) -> SourcePublic:
     return source_public(core.sources.get(source_id))
 
 
 @router.patch("/sources/{source_id}", response_model=SourcePublic)
-def edit_source(source_id: int, body: SourceUpdate, core: CoreDep, _: AdminUser) -> SourcePublic:
+def edit_source(source_id: RowId, body: SourceUpdate, core: CoreDep, _: AdminUser) -> SourcePublic:
     spec = SourceSpec(**body.model_dump(exclude_unset=True))
     return source_public(core.sources.update(source_id, spec))
 
 
 @router.delete("/sources/{source_id}", status_code=204)
-def remove_source(source_id: int, core: CoreDep, _: AdminUser) -> Response:
+def remove_source(source_id: RowId, core: CoreDep, _: AdminUser) -> Response:
     core.sources.remove(source_id)
     return Response(status_code=204)
 
 
 @router.post("/sources/{source_id}/test", response_model=TestResult)
-async def test_source(source_id: int, core: CoreDep, _: CurrentUser) -> TestResult:
+async def test_source(source_id: RowId, core: CoreDep, _: CurrentUser) -> TestResult:
     """Connect with the stored settings and list the root folder (a fresh connection,
     not the pool's, so the result reflects the settings as they are now)."""
     row = core.sources.get(source_id)
@@ -67,7 +67,7 @@ async def test_source(source_id: int, core: CoreDep, _: CurrentUser) -> TestResu
 
 
 @router.post("/sources/{source_id}/scan", response_model=JobPublic, status_code=202)
-def scan_source(source_id: int, core: CoreDep, _: CurrentUser) -> JobPublic:
+def scan_source(source_id: RowId, core: CoreDep, _: CurrentUser) -> JobPublic:
     """Start a background scan (or return the one already running)."""
     return JobPublic.model_validate(core.jobs.submit_scan(source_id))
 
@@ -78,5 +78,5 @@ def list_jobs(core: CoreDep, _: CurrentUser) -> list[JobPublic]:
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic)
-def get_job(job_id: int, core: CoreDep, _: CurrentUser) -> JobPublic:
+def get_job(job_id: RowId, core: CoreDep, _: CurrentUser) -> JobPublic:
     return JobPublic.model_validate(core.jobs.get(job_id))

@@ -21,15 +21,13 @@ MEDIA_EXTENSIONS = frozenset(
     ".mkv .mp4 .m4v .avi .mov .webm .ts .m2ts .mts .mpg .mpeg .wmv .flv .ogv .3gp .divx .vob".split()
 )
 _SEASON_DIR = re.compile(r"^(season|series|saison|staffel|temporada|s)[ ._-]*\d+$|^specials?$", re.I)
-# A sample/trailer marker at the start ("sample-grp-film"), at the end ("Film.sample"),
+# A sample/trailer marker at the start (scene style "sample-grp-film"), at the end ("Film.sample"),
 # or in brackets ("Film [trailer]"); a title that merely contains the word ("Trailer
 # Park Boys", "The Sample") is not skipped.
-_SKIP = re.compile(
-    r"^(sample|trailer)([ ._-]|$)|[ ._-](sample|trailer)$|[\[(](sample|trailer)[\])]", re.I
-)
+_SKIP = re.compile(r"^sample(-|$)|^trailer$|[ ._-](sample|trailer)$|[\[(](sample|trailer)[\])]", re.I)
 #: Folders that hold extras, not the film itself.
 _SKIP_DIRS = frozenset({"sample", "samples", "trailer", "trailers", "extras", "featurettes",
-                        "behind the scenes", "deleted scenes", "interviews", "shorts"})
+                        "behind the scenes", "deleted scenes", "interviews"})
 
 
 @dataclass(frozen=True, slots=True)

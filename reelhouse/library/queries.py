@@ -54,13 +54,16 @@ def grid(
         base = base.where(SourceRow.id == source_id)
     if source_kind:
         base = base.where(SourceRow.kind == source_kind)
-    pattern = f"%{q.strip().lower()}%" if q and q.strip() else None
+    pattern = None
+    if q and q.strip():
+        literal = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{literal}%"
     if kind in (None, "", "movie"):
         stmt = base.add_columns(Movie.id, Movie.title, Movie.year).join(
             Movie, Movie.id == MediaFile.movie_id
         )
         if pattern:
-            stmt = stmt.where(func.lower(Movie.title).like(pattern))
+            stmt = stmt.where(func.lower(Movie.title).like(pattern, escape="\\"))
         for _fid, skind, sid, mid, title, year in s.execute(stmt):
             item = items.setdefault(("movie", mid), GridItem("movie", mid, title, year))
             _add(item, skind, sid)
@@ -72,7 +75,7 @@ def grid(
             .join(Show, Show.id == Season.show_id)
         )
         if pattern:
-            stmt = stmt.where(func.lower(Show.title).like(pattern))
+            stmt = stmt.where(func.lower(Show.title).like(pattern, escape="\\"))
         for _fid, skind, sid, shid, title, year in s.execute(stmt):
             item = items.setdefault(("show", shid), GridItem("show", shid, title, year))
             _add(item, skind, sid)

@@ -151,7 +151,7 @@ def scan_source(
     notify = progress or (lambda counts, message: None)
     with sessions() as s:
         known = {
-            mf.path: (mf.id, mf.size, mf.mtime, mf.missing_since)
+            mf.path: (mf.id, mf.size, mf.mtime, mf.missing_since, mf.container is None)
             for mf in s.scalars(select(MediaFile).where(MediaFile.source_id == source_id))
         }
     listed: dict[str, set[str]] = {}
@@ -179,7 +179,8 @@ def scan_source(
             break
         report.files_seen += 1
         old = known.get(entry.path)
-        if old is not None and old[1] == entry.size and old[2] == entry.mtime and old[3] is None:
+        if (old is not None and old[1] == entry.size and old[2] == entry.mtime and old[3] is None
+                and not old[4]):  # old[4]: never probed (the source failed mid-probe)
             report.unchanged += 1
             seen_ids.append(old[0])
             continue
@@ -217,7 +218,7 @@ def scan_source(
                 .values(last_seen=now)
             )
         seen_paths = {e.path for e in media}
-        for path, (file_id, _size, _mtime, missing) in known.items():
+        for path, (file_id, _size, _mtime, missing, _unprobed) in known.items():
             if path in seen_paths or missing is not None:
                 continue
             if _is_gone(path, listed):

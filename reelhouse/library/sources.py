@@ -138,13 +138,15 @@ class SourceService:
         return saved
 
     def _save(self, row: SourceRow, merge: bool = False) -> SourceRow:
+        name = row.name  # read before a failed flush expires the instance
         with self.sessions() as s:
             try:
                 row = s.merge(row) if merge else row
                 s.add(row)
                 s.commit()
             except IntegrityError as exc:
-                raise Conflict(f"a source named {row.name!r} exists already") from exc
+                s.rollback()
+                raise Conflict(f"a source named {name!r} exists already") from exc
             return row
 
     def remove(self, source_id: int) -> None:

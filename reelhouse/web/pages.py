@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from reelhouse.api.convert import media_file_public, movie_public, show_public, source_public
+from reelhouse.api.deps import RowId
 from reelhouse.api.errors import status_for
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, User
@@ -71,7 +72,7 @@ def library_page(
 
 
 @router.get("/movies/{movie_id:int}", name="movie_page")
-def movie_page(request: Request, movie_id: int, user: PageUser) -> Response:
+def movie_page(request: Request, movie_id: RowId, user: PageUser) -> Response:
     """A movie with each of its files and their technical details."""
     try:
         with _core(request).sessions() as s:
@@ -82,7 +83,7 @@ def movie_page(request: Request, movie_id: int, user: PageUser) -> Response:
 
 
 @router.get("/shows/{show_id:int}", name="show_page")
-def show_page(request: Request, show_id: int, user: PageUser) -> Response:
+def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
     """A show: seasons, episodes (S01E01) and the files of each."""
     try:
         with _core(request).sessions() as s:
@@ -108,7 +109,7 @@ def _headline(mf: MediaFile) -> tuple[str, str, str, str]:
 
 
 @router.get("/play/{file_id:int}", name="play_page")
-def play_page(request: Request, file_id: int, user: PageUser) -> Response:
+def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
     """The player: a ``<video>`` on a fresh signed stream URL (no cookie needed, so the
     same URL works in mpv or VLC), with the file's technical details."""
     core = _core(request)

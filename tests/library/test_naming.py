@@ -95,14 +95,6 @@ def test_episodes_of_one_show_share_a_key() -> None:
 def test_is_media_file(name: str, expected: bool) -> None:
     assert is_media_file(name) is expected
 
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: naming._SKIP's first alternative `^(sample|trailer)([ ._-]|$)` skips every "
-    "stem that starts with the word, so the show 'Trailer Park Boys' "
-    "(Trailer.Park.Boys.S01E01.mkv) is never indexed; a leading marker should only count "
-    "when nothing but release tags follow, or not at all",
-)
 @pytest.mark.parametrize("name", ["Trailer.Park.Boys.S01E01.mkv", "Trailer Park Boys S01E01.mkv",
                                   "Sample.Sale.2021.1080p.mkv"])
 def test_titles_containing_skip_words_are_media(name: str) -> None:

@@ -288,12 +288,6 @@ class FlakyReads(MemorySource):
 
 
 @pytest.mark.requires_ffmpeg
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: scan_source's fast path counts a file as unchanged when (size, mtime) match, "
-    "before the `mf.container is None` re-probe check; a file whose probe failed because "
-    "the source failed (container None) is never probed again on later scans",
-)
 def test_probe_interrupted_by_source_failure_is_retried(
     lib: Core, tmp_path: Path, sample_mp4: Path
 ) -> None:

@@ -113,14 +113,6 @@ def test_names_are_unique(core: Core, tmp_path: Path) -> None:
     with pytest.raises(Conflict):
         core.sources.create(SourceSpec(name="disk", kind="local", path=str(tmp_path)))
 
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: SourceService._save(merge=True) builds the Conflict message from "
-    "`row.name` after the failed flush; `row` is the merged instance, expired in a "
-    "rolled-back session, so SQLAlchemy raises PendingRollbackError instead of Conflict "
-    "(PATCH /api/sources/{id} with a taken name answers 500)",
-)
 def test_rename_to_a_taken_name_is_conflict(core: Core, tmp_path: Path) -> None:
     core.sources.create(SourceSpec(name="disk", kind="local", path=str(tmp_path)))
     other = core.sources.create(SourceSpec(name="disk2", kind="local", path=str(tmp_path)))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pyftpdlib.authorizers import DummyAuthorizer
-from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
+from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
@@ -21,12 +21,21 @@ __all__ = ["EmbeddedFtpServer"]
 logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
 
 
-class _ImplicitTLSHandler(TLS_FTPHandler):  # type: ignore[misc]
-    """pyftpdlib speaks only explicit FTPS; start the TLS handshake at connect instead."""
+def _tls_handler(implicit: bool) -> type[FTPHandler]:
+    """pyftpdlib's FTPS handler (needs pyOpenSSL, a dev dependency), or an implicit-TLS
+    variant: pyftpdlib speaks only explicit FTPS, so that one starts the handshake at
+    connect."""
+    from pyftpdlib.handlers import TLS_FTPHandler
 
-    def handle(self) -> None:
-        self.secure_connection(self.ssl_context)
-        super().handle()
+    if not implicit:
+        return TLS_FTPHandler  # type: ignore[no-any-return]
+
+    class ImplicitTLSHandler(TLS_FTPHandler):  # type: ignore[misc]
+        def handle(self) -> None:
+            self.secure_connection(self.ssl_context)
+            super().handle()
+
+    return ImplicitTLSHandler
 
 
 class EmbeddedFtpServer:
@@ -54,7 +63,7 @@ class EmbeddedFtpServer:
         self.password = password
         authorizer = DummyAuthorizer()
         authorizer.add_user(user, password, str(self.root), perm="elradfmwMT")
-        base: type[FTPHandler] = (_ImplicitTLSHandler if implicit_tls else TLS_FTPHandler) if certfile else FTPHandler
+        base: type[FTPHandler] = _tls_handler(implicit_tls) if certfile else FTPHandler
         attrs: dict[str, Any] = {"authorizer": authorizer, "banner": "reelhouse embedded FTP"}
         if certfile:
             attrs["certfile"] = str(certfile)

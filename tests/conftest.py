@@ -22,7 +22,7 @@ from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, ftp_connections
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _NEEDS = ("requires_ffmpeg", "requires_chromium", "requires_postgres", "requires_fuse",
@@ -39,31 +39,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 # -- leak guard -----------------------------------------------------------------------
-def _ftp_sockets(port: int) -> int:
-    """Established TCP connections from this process to ``port`` (Linux /proc)."""
-    count = 0
-    inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    hexport = f"{port:04X}"
-    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            cols = line.split()
-            remote, state, inode = cols[2], cols[3], cols[9]
-            if remote.endswith(":" + hexport) and state == "01" and inode in inodes:
-                count += 1
-    return count
-
-
 @pytest.fixture(autouse=True)
 def _leak_guard() -> Iterator[None]:
     """No stray non-daemon threads after a test."""
@@ -95,9 +70,9 @@ def ftp_server(ftp_root: Path) -> Iterator[EmbeddedFtpServer]:
     server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD).start()
     yield server
     deadline = time.monotonic() + 5
-    while _ftp_sockets(server.port) and time.monotonic() < deadline:
+    while ftp_connections(server.port) and time.monotonic() < deadline:
         time.sleep(0.05)
-    leaked = _ftp_sockets(server.port)
+    leaked = ftp_connections(server.port)
     server.stop()
     assert leaked == 0, f"{leaked} FTP connection(s) to the test server left open"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -29,3 +30,27 @@ def wait_job(client: TestClient, job_id: int, timeout: float = 60) -> dict[str, 
             return job
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+def ftp_connections(port: int) -> int:
+    """Established TCP connections from this process to ``port`` (Linux /proc): the
+    leak guard's count of FTP connections left open to a test server."""
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if cols[2].endswith(f":{port:04X}") and cols[3] == "01" and cols[9] in inodes:
+                count += 1
+    return count

@@ -3,7 +3,6 @@ media files, playback of awkward names, missing files, bad queries."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, ftp_connections, place, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -34,23 +33,6 @@ FTP_FILES = {
 LOCAL_FILES = {"Sintel (2010)/Sintel.2010.1080p.mkv": "mkv", "Dark/Season 1/Dark.S01E01.mp4": "mp4"}
 
 
-def _ftp_connections(port: int) -> int:
-    """Established TCP connections from this process to ``port`` (Linux /proc)."""
-    inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    count = 0
-    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            cols = line.split()
-            if cols[2].endswith(f":{port:04X}") and cols[3] == "01" and cols[9] in inodes:
-                count += 1
-    return count
 
 
 def add_and_scan(client: TestClient, body: dict[str, object]) -> int:
@@ -102,9 +84,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, sample_mp4: Path,
     finally:
         core.close()
         deadline = time.monotonic() + 5
-        while _ftp_connections(server.port) and time.monotonic() < deadline:
+        while ftp_connections(server.port) and time.monotonic() < deadline:
             time.sleep(0.05)
-        leaked = _ftp_connections(server.port)
+        leaked = ftp_connections(server.port)
         server.stop()
         assert leaked == 0, f"{leaked} FTP connection(s) left open"
 

@@ -4,7 +4,6 @@ playback-token authentication."""
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.sources.ftp import FtpSource
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, ftp_connections, place, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -65,23 +64,6 @@ def file_ids(client: TestClient, sid: int) -> dict[str, int]:
     return {f["path"]: f["id"] for f in r.json()["items"]}
 
 
-def _ftp_connections(port: int) -> int:
-    """Established TCP connections from this process to ``port`` (Linux /proc)."""
-    inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    count = 0
-    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            cols = line.split()
-            if cols[2].endswith(f":{port:04X}") and cols[3] == "01" and cols[9] in inodes:
-                count += 1
-    return count
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +96,9 @@ def world(
     finally:
         core.close()
         deadline = time.monotonic() + 5
-        while _ftp_connections(server.port) and time.monotonic() < deadline:
+        while ftp_connections(server.port) and time.monotonic() < deadline:
             time.sleep(0.05)
-        leaked = _ftp_connections(server.port)
+        leaked = ftp_connections(server.port)
         server.stop()
         assert leaked == 0, f"{leaked} FTP connection(s) left open"
 

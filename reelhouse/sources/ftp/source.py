@@ -58,13 +58,14 @@ class FtpSource:
         self.config = config
         self.pool = pool or FtpPool(config)
 
-    def _run(self, fn: Callable[[FtpClient], T]) -> T:
-        """Run ``fn`` on a pooled connection; retry once on a fresh one if a reused
-        connection turns out dead (servers close idle control connections)."""
+    def _attempt(self, fn: Callable[[FtpClient], T]) -> tuple[FtpClient, T]:
+        """Run ``fn`` on a pooled connection and return it with the result (the caller
+        releases it); retry once on a fresh connection if a reused one turns out dead
+        (servers close idle control connections)."""
         for attempt in (1, 2):
             client, reused = self.pool.acquire()
             try:
-                result = fn(client)
+                return client, fn(client)
             except SourceUnavailable:
                 self.pool.release(client, reusable=False)
                 if reused and attempt == 1:
@@ -73,9 +74,12 @@ class FtpSource:
             except BaseException:
                 self.pool.release(client, reusable=client.alive and not client.in_transfer)
                 raise
-            self.pool.release(client)
-            return result
         raise AssertionError("unreachable")
+
+    def _run(self, fn: Callable[[FtpClient], T]) -> T:
+        client, result = self._attempt(fn)
+        self.pool.release(client)
+        return result
 
     def list(self, path: str) -> list[Entry]:
         return self._run(lambda c: c.list(path))
@@ -87,22 +91,10 @@ class FtpSource:
         if offset < 0:
             raise InvalidInput("offset must be >= 0")
         rel = normalize_path(path)
-        for attempt in (1, 2):
-            client, reused = self.pool.acquire()
-            try:
-                data = client.start_retr(rel, offset)
-            except SourceUnavailable:
-                self.pool.release(client, reusable=False)
-                if reused and attempt == 1:
-                    continue
-                raise
-            except BaseException:
-                self.pool.release(client, reusable=client.alive)
-                raise
-            if data is None:  # offset past the end: nothing to read, connection in sync
-                self.pool.release(client)
-            return client, data
-        raise AssertionError("unreachable")
+        client, data = self._attempt(lambda c: c.start_retr(rel, offset))
+        if data is None:  # offset past the end: nothing to read, connection in sync
+            self.pool.release(client)
+        return client, data
 
     def _finish(self, client: FtpClient, data: socket.socket, complete: bool) -> None:
         ok = client.end_transfer(data, complete)

@@ -17,7 +17,7 @@ from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound, Sourc
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.ftp.pool import FtpPool
 
-from helpers import FTP_PASSWORD, FTP_USER
+from helpers import FTP_PASSWORD, FTP_USER, ftp_connections
 
 AMELIE = "Amélie (2001)/Amélie [1080p] \"Director's Cut\".mkv"
 CHIHIRO = "千と千尋の神隠し.mkv"
@@ -33,23 +33,6 @@ ODD = [
 DATA = os.urandom(3 * 1024 * 1024 + 17)
 
 
-def _ftp_connections(port: int) -> int:
-    """Established TCP connections from this process to ``port`` (Linux /proc)."""
-    inodes = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            target = os.readlink(f"/proc/self/fd/{fd}")
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    count = 0
-    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            cols = line.split()
-            if cols[2].endswith(f":{port:04X}") and cols[3] == "01" and cols[9] in inodes:
-                count += 1
-    return count
 
 
 def _free_port() -> int:
@@ -302,8 +285,8 @@ def test_server_restart_is_transparent(ftp_root: Path, files: dict[str, bytes]) 
     finally:
         s.close()
         deadline = time.monotonic() + 5
-        while _ftp_connections(port) and time.monotonic() < deadline:
+        while ftp_connections(port) and time.monotonic() < deadline:
             time.sleep(0.05)
-        leaked = _ftp_connections(port)
+        leaked = ftp_connections(port)
         server.stop()
         assert leaked == 0

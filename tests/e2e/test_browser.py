@@ -92,8 +92,6 @@ def test_play_film_from_ftp_and_seek(
     assert 29 < duration < 31, duration
 
     target = duration / 2
-    buffered_to = page.evaluate(
-        f"(() => {{ const b = {VIDEO}.buffered; return b.length ? b.end(b.length - 1) : 0; }})()")
     page.evaluate(f"t => {{ {VIDEO}.currentTime = t; }}", target)
     page.wait_for_function(f"t => {VIDEO}.currentTime > t + 1", arg=target, timeout=20_000)
     assert page.evaluate(f"{VIDEO}.error") is None
@@ -103,9 +101,8 @@ def test_play_film_from_ftp_and_seek(
     assert streams, "the video element never requested the stream"
     assert all(r.status in (200, 206) for r in streams), [(r.status, r.url) for r in streams]
     assert any(r.status == 206 for r in streams)
-    if buffered_to < target:  # the seek left the buffer: Chrome had to ask for a new range
-        starts = [_range_start(r.headers.get("content-range")) for r in streams if r.status == 206]
-        assert any(start > 0 for start in starts), starts
+    # (Whether Chrome sends a new Range for the seek depends on what it has buffered
+    # and on its open request, so that is not asserted; the explicit range below is.)
 
     # the copied stream URL works without a cookie (mpv, VLC): a range from the middle
     # of the file is the FTP file's exact bytes (Range → REST + RETR)
@@ -117,12 +114,6 @@ def test_play_film_from_ftp_and_seek(
     assert r.status_code == 206, r.text
     assert r.headers["content-range"] == f"bytes {middle}-{middle + 65535}/{len(data)}"
     assert r.content == data[middle : middle + 65536]
-
-
-def _range_start(content_range: str | None) -> int:
-    """``"bytes 100-199/1000"`` → 100."""
-    match = re.match(r"bytes (\d+)-", content_range or "")
-    return int(match.group(1)) if match else -1
 
 
 def test_sources_page_adds_tests_and_scans(

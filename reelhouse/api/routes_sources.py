@@ -9,7 +9,14 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.convert import source_public
 from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId
-from reelhouse.api.schemas import JobPublic, SourceCreate, SourcePublic, SourceUpdate, TestResult
+from reelhouse.api.schemas import (
+    JobPublic,
+    SourceCreate,
+    SourceHealth,
+    SourcePublic,
+    SourceUpdate,
+    TestResult,
+)
 from reelhouse.errors import ReelhouseError
 from reelhouse.library.sources import SourceSpec
 
@@ -64,6 +71,12 @@ async def test_source(source_id: RowId, core: CoreDep, _: CurrentUser) -> TestRe
                           latency_ms=round(ms, 1), entries=len(entries))
 
     return await run_in_threadpool(_test)
+
+
+@router.get("/sources/{source_id}/health", response_model=SourceHealth)
+async def source_health(source_id: RowId, core: CoreDep, _: CurrentUser) -> SourceHealth:
+    """Is the source reachable now, how fast, and how busy is its connection pool."""
+    return SourceHealth(**await run_in_threadpool(core.sources.health, source_id))
 
 
 @router.post("/sources/{source_id}/scan", response_model=JobPublic, status_code=202)

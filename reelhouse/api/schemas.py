@@ -83,6 +83,13 @@ class TestResult(BaseModel):
     entries: int | None = None
 
 
+class SourceHealth(BaseModel):
+    state: Literal["up", "degraded", "down"]
+    latency_ms: float | None = Field(description="time to list the root folder, ms")
+    error: str | None
+    pool: dict[str, int] | None = Field(description="FTP connections: live, idle, in_use, size")
+
+
 class JobPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
-from reelhouse.errors import Conflict, InvalidInput, NotFound
+from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.local import LocalSource
@@ -214,6 +215,32 @@ class SourceService:
         if old is not None:
             old[1].close()
         return built
+
+    def health(self, source_id: int) -> dict[str, Any]:
+        """Check a source now through its shared live Source (an FTP server's pool).
+
+        Returns ``{"state": "up" | "degraded" | "down", "latency_ms", "error",
+        "pool"}``: down when listing the root fails, degraded when it took over 2 s or
+        every pooled connection is busy.
+        """
+        start = time.perf_counter()
+        error: str | None = None
+        try:
+            src = self.source(source_id)
+            src.list("")
+        except NotFound:
+            raise
+        except ReelhouseError as exc:
+            error = exc.message
+            src = self.live(source_id)  # type: ignore[assignment]
+        latency = round((time.perf_counter() - start) * 1000, 1)
+        pool = getattr(src, "pool", None)
+        stats = pool.stats if pool is not None else None
+        state = "down" if error else "up"
+        if state == "up" and (latency > 2000 or (stats and stats["in_use"] >= stats["size"])):
+            state = "degraded"
+        return {"state": state, "latency_ms": None if error else latency, "error": error,
+                "pool": stats}
 
     def _drop_live(self, source_id: int) -> None:
         with self._lock:

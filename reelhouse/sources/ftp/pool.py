@@ -4,11 +4,13 @@ At most ``size`` connections exist at once; a caller that finds none free waits 
 ``wait_timeout`` seconds) instead of failing. Idle connections older than
 ``check_after`` seconds are checked with NOOP before reuse; dead ones are replaced.
 A connection left out of sync (an aborted transfer whose reply did not come) is
-dropped, never handed out again.
+dropped, never handed out again. A server that answers 421 ("too many connections")
+lowers the limit to the connections that exist instead of failing the caller.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -19,6 +21,8 @@ from reelhouse.errors import ReelhouseError, SourceBusy, SourceUnavailable
 from reelhouse.sources.ftp.client import FtpClient, FtpConfig
 
 __all__ = ["FtpPool"]
+
+log = logging.getLogger(__name__)
 
 
 class FtpPool:
@@ -87,6 +91,11 @@ class FtpPool:
                 fresh = FtpClient(self.config)
                 try:
                     fresh.connect()
+                except SourceBusy:
+                    self._forget()
+                    if not self._shrink():
+                        raise
+                    continue  # wait for one of the connections we have
                 except BaseException:
                     self._forget()
                     raise
@@ -102,6 +111,19 @@ class FtpPool:
                 self._forget()
                 continue
             return client, True
+
+    def _shrink(self) -> bool:
+        """The server refused one more connection (421 "too many connections"): lower
+        the limit to the connections that exist, so callers wait for those instead of
+        failing. False when there are none to wait for."""
+        with self._cond:
+            if self._live <= 0:
+                return False
+            if self._live < self.size:
+                log.warning("FTP server %s allows %d connections; pool limit lowered from %d",
+                            self.config.host, self._live, self.size)
+                self.size = self._live
+            return True
 
     def release(self, client: FtpClient, reusable: bool = True) -> None:
         """Give a connection back; a broken or out-of-sync one is closed instead."""

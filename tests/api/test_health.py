@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from helpers import FTP_PASSWORD, FTP_USER
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+from helpers import FTP_PASSWORD, FTP_USER
 
 
 def test_health_of_ftp_and_local_sources(

@@ -9,11 +9,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import FTP_PASSWORD, FTP_USER
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import SourceBusy
 from reelhouse.sources.ftp import FtpConfig, FtpSource
+
+from helpers import FTP_PASSWORD, FTP_USER
 
 
 def test_421_shrinks_the_pool_and_everyone_is_served(tmp_path: Path) -> None:

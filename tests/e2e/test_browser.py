@@ -158,6 +158,8 @@ def test_sources_page_adds_tests_and_scans(
     seedbox = page.locator(".source", has_text="Seedbox")
     expect(seedbox.locator(".badge-ftp")).to_have_text("FTP")
     expect(seedbox).to_contain_text(f"{ftp_server.host}:{ftp_server.port}")
+    expect(seedbox.locator(".health")).to_contain_text(re.compile(r"● up · \d+ ms · 0/5 connections busy"))
+    expect(home.locator(".health")).to_contain_text("● up")
     seedbox.get_by_role("button", name="Test connection").click()
     expect(seedbox.locator(".status")).to_contain_text("OK: connected")
     seedbox.get_by_role("button", name="Edit").click()

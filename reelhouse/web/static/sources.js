@@ -178,8 +178,26 @@
     button.disabled = false;
   }
 
+  // -- health: up / degraded / down, latency and pool use (GET /api/sources/{id}/health)
+  async function showHealth(row, id) {
+    const badge = row.querySelector(".health");
+    try {
+      const h = await api("GET", "/api/sources/" + id + "/health");
+      badge.className = "health health-" + h.state;
+      let text = "● " + h.state;
+      if (h.latency_ms != null) text += " · " + Math.round(h.latency_ms) + " ms";
+      if (h.pool) text += " · " + h.pool.in_use + "/" + h.pool.size + " connections busy";
+      badge.textContent = text;
+      badge.title = h.error || "";
+      badge.hidden = false;
+    } catch (err) {
+      badge.hidden = true;
+    }
+  }
+
   document.querySelectorAll(".source").forEach((row) => {
     const id = row.dataset.id;
+    showHealth(row, id);
     row.querySelectorAll("[data-action]").forEach((button) => {
       button.addEventListener("click", async () => {
         const action = button.dataset.action;

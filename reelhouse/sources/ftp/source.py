@@ -57,6 +57,39 @@ def _recv_fill(sock: socket.socket, want: int) -> bytes:
     return b"".join(parts)
 
 
+async def _recv_ready(
+    loop: asyncio.AbstractEventLoop, data: socket.socket, want: int, timeout: float
+) -> bytes:
+    """Up to ``want`` bytes from a non-blocking socket: what the kernel has now, else
+    after waiting (at most ``timeout`` seconds; then TimeoutError) until it is readable.
+
+    Neither ``loop.sock_recv`` nor ``wait_for``/``asyncio.timeout``: a Task per chunk
+    costs throughput, and cancelling a pending ``sock_recv`` (a client hang-up under
+    anyio's cancel scope) delayed the next seek by milliseconds. A plain future woken by
+    ``add_reader`` is cheap and cancels cleanly (benchmarks/seek_latency.py).
+    """
+    fd = data.fileno()
+    while True:
+        try:
+            return data.recv(want)
+        except BlockingIOError:
+            pass
+        ready: asyncio.Future[bool] = loop.create_future()
+        loop.add_reader(fd, _wake, ready, True)
+        stall = loop.call_later(timeout, _wake, ready, False)
+        try:
+            if not await ready:
+                raise TimeoutError(f"no data for {timeout} s")
+        finally:
+            loop.remove_reader(fd)
+            stall.cancel()
+
+
+def _wake(fut: asyncio.Future[bool], value: bool) -> None:
+    if not fut.done():
+        fut.set_result(value)
+
+
 class FtpSource:
     """Files on an FTP/FTPS server. Thread-safe; all methods raise reelhouse errors."""
 
@@ -197,13 +230,12 @@ class FtpSource:
                             # Take what the kernel has without a trip through the event
                             # loop; wait (with a timeout, no Task per chunk) only when it
                             # has none. Every 16th read yields so other requests progress.
-                            try:
-                                if reads % 16 == 0:
-                                    raise BlockingIOError
-                                chunk = data.recv(want)
-                            except BlockingIOError:
-                                async with asyncio.timeout(self.config.read_timeout):
-                                    chunk = await loop.sock_recv(data, want)
+                            # Yield to the loop before every read: a stream whose source
+                            # and client are both ready must not starve the loop (the
+                            # disconnect watcher, new requests: measured, a 16-read burst
+                            # doubled seek latency).
+                            await asyncio.sleep(0)
+                            chunk = await _recv_ready(loop, data, want, self.config.read_timeout)
                         else:
                             chunk = await asyncio.to_thread(_recv_fill, data, want)
                     except (OSError, EOFError, TimeoutError, ssl.SSLError):
@@ -217,10 +249,15 @@ class FtpSource:
                     yield chunk
             finally:
                 if plain:
+                    # Unregister and close the data socket here, on the loop: closed
+                    # from the finisher thread while the loop still watched it (a
+                    # cancelled sock_recv), its fd number could come back for the next
+                    # transfer with the loop's stale watch on it.
                     try:
-                        data.setblocking(True)
-                    except OSError:
+                        loop.remove_reader(data.fileno())
+                    except (OSError, ValueError):
                         pass
+                    data.close()
                 # Off the event loop (reading the server's final reply may take a
                 # moment), on an executor of its own so it never queues behind requests
                 # blocked in pool.acquire(), and shielded: a client disconnect cancels

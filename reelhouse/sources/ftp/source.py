@@ -63,10 +63,10 @@ async def _recv_ready(
     """Up to ``want`` bytes from a non-blocking socket: what the kernel has now, else
     after waiting (at most ``timeout`` seconds; then TimeoutError) until it is readable.
 
-    Neither ``loop.sock_recv`` nor ``wait_for``/``asyncio.timeout``: a Task per chunk
-    costs throughput, and cancelling a pending ``sock_recv`` (a client hang-up under
-    anyio's cancel scope) delayed the next seek by milliseconds. A plain future woken by
-    ``add_reader`` is cheap and cancels cleanly (benchmarks/seek_latency.py).
+    No Task per chunk (``wait_for``) and no ``asyncio.timeout`` (task cancellation):
+    a plain future woken by ``add_reader`` and a timer handle cost less per chunk.
+    The caller yields to the loop before each read, so a stream whose source and
+    client are both always ready cannot starve the loop (benchmarks/seek_latency.py).
     """
     fd = data.fileno()
     while True:
@@ -221,19 +221,14 @@ class FtpSource:
             try:
                 if plain:
                     data.setblocking(False)
-                reads = 0
                 while pos < end:
                     want = min(RECV_SIZE, end - pos)
-                    reads += 1
                     try:
                         if plain:
-                            # Take what the kernel has without a trip through the event
-                            # loop; wait (with a timeout, no Task per chunk) only when it
-                            # has none. Every 16th read yields so other requests progress.
                             # Yield to the loop before every read: a stream whose source
                             # and client are both ready must not starve the loop (the
-                            # disconnect watcher, new requests: measured, a 16-read burst
-                            # doubled seek latency).
+                            # disconnect watcher, new requests: measured, reading 16
+                            # chunks between yields doubled seek latency).
                             await asyncio.sleep(0)
                             chunk = await _recv_ready(loop, data, want, self.config.read_timeout)
                         else:

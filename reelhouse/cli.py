@@ -64,6 +64,8 @@ def serve(
     settings = load_settings(**overrides)
     core = _core(settings)
     console.print(f"reelhouse on http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
+    if core.users.count() == 0:
+        console.print("[yellow]no users yet: create one with `reelhouse user add NAME --admin`[/yellow]")
     run_server(core, settings.host, settings.port)
 
 

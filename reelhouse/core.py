@@ -11,6 +11,7 @@ from reelhouse.config import Settings
 from reelhouse.db.engine import make_engine, make_sessionmaker
 from reelhouse.db.migrate import upgrade
 from reelhouse.jobs.runner import JobRunner
+from reelhouse.library.progress import ProgressService
 from reelhouse.library.sources import SourceService
 from reelhouse.playback.targets import StreamTargets
 
@@ -33,6 +34,7 @@ class Core:
             settings.secret("signing"), settings.session_ttl, settings.playback_token_ttl
         )
         self.stream_targets = StreamTargets(self.sessions)
+        self.progress = ProgressService(self.sessions)
         self.jobs = JobRunner(self.sessions, self.sources, settings.probe_budget_bytes,
                               on_scan_done=self.stream_targets.clear)
 

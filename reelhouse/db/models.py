@@ -31,6 +31,7 @@ __all__ = [
     "Show",
     "SourceRow",
     "User",
+    "WatchProgress",
     "utcnow",
 ]
 
@@ -186,6 +187,22 @@ class MediaFile(Base):
     source: Mapped[SourceRow] = relationship(back_populates="files")
     movie: Mapped[Movie | None] = relationship(back_populates="files")
     episode: Mapped[Episode | None] = relationship(back_populates="files")
+
+
+class WatchProgress(Base):
+    """Where a user is in a media file. ``position`` and ``duration`` are seconds;
+    ``watched`` follows Jellyfin's rule (see library/progress.py)."""
+
+    __tablename__ = "watch_progress"
+    __table_args__ = (UniqueConstraint("user_id", "media_file_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    media_file_id: Mapped[int] = mapped_column(ForeignKey("media_files.id", ondelete="CASCADE"), index=True)
+    position: Mapped[float] = mapped_column(Float, default=0.0)
+    duration: Mapped[float | None] = mapped_column(Float, nullable=True)
+    watched: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Job(Base):

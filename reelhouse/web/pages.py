@@ -68,6 +68,7 @@ def library_page(
         sources=[source_public(r) for r in core.sources.list()],
         q=query, type=kind or "", source=source if (source_id or source_kind) else "",
         filtered=filtered, empty_library=empty_library,
+        resume=core.progress.continue_watching(user.id),
     )
 
 

@@ -5,6 +5,7 @@ real film (H.264/AAC MP4) streamed from FTP, with a seek that needs a Range requ
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import httpx
@@ -103,6 +104,22 @@ def test_play_film_from_ftp_and_seek(
     assert any(r.status == 206 for r in streams)
     # (Whether Chrome sends a new Range for the seek depends on what it has buffered
     # and on its open request, so that is not asserted; the explicit range below is.)
+
+    # pausing saves the position: the library shows it under "Continue watching", and
+    # the player resumes there
+    page.evaluate(f"{VIDEO}.pause()")
+    progress_url = f"{live_server}/api/library/media-files/{page.url.rsplit('/', 1)[1]}/progress"
+    deadline = time.monotonic() + 10
+    while page.request.get(progress_url).json()["position"] <= target and time.monotonic() < deadline:
+        time.sleep(0.1)
+    saved = page.request.get(progress_url).json()["position"]
+    assert target < saved < duration * 0.9, saved
+    player_url = page.url
+    page.goto("/")
+    expect(page.locator(".resume-tile", has_text="Big Buck Bunny")).to_be_visible()
+    page.goto(player_url)
+    page.wait_for_function(f"{VIDEO}.dataset.resumedAt !== undefined", timeout=20_000)
+    assert abs(float(page.evaluate(f"{VIDEO}.dataset.resumedAt")) - saved) < 0.01
 
     # the copied stream URL works without a cookie (mpv, VLC): a range from the middle
     # of the file is the FTP file's exact bytes (Range → REST + RETR)

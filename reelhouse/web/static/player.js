@@ -30,6 +30,40 @@
       }
     });
     video.addEventListener("playing", () => { note.hidden = true; });
+    trackProgress(video);
+  }
+
+  // Resume where this user stopped, and report the position every 10 s, on pause and
+  // at the end (PUT /api/library/media-files/{id}/progress; the server applies the
+  // 5 % / 90 % rule).
+  function trackProgress(v) {
+    const id = v.dataset.fileId;
+    if (!id) return;
+    const url = "/api/library/media-files/" + id + "/progress";
+    let lastSent = -1;
+    const report = () => {
+      if (!isFinite(v.currentTime) || Math.abs(v.currentTime - lastSent) < 1) return;
+      lastSent = v.currentTime;
+      const body = { position: v.currentTime };
+      if (isFinite(v.duration) && v.duration > 0) body.duration = v.duration;
+      fetch(url, { method: "PUT", headers: { "content-type": "application/json" },
+                   body: JSON.stringify(body), keepalive: true }).catch(() => {});
+    };
+    v.addEventListener("loadedmetadata", async () => {
+      try {
+        const r = await fetch(url, { credentials: "same-origin" });
+        if (!r.ok) return;
+        const p = await r.json();
+        if (p.position > 0 && p.position < v.duration) {
+          v.currentTime = p.position;
+          v.dataset.resumedAt = String(p.position);
+        }
+      } catch (_) { /* start from the beginning */ }
+    }, { once: true });
+    setInterval(() => { if (!v.paused) report(); }, 10000);
+    v.addEventListener("pause", report);
+    v.addEventListener("ended", report);
+    window.addEventListener("pagehide", report);
   }
 
   if (field && copy) {

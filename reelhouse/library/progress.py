@@ -1,0 +1,117 @@
+"""Watch progress per user: where each user is in each file, and what they finished.
+
+The rule is Jellyfin's (its defaults MinResumePct = 5, MaxResumePct = 90): a position
+under 5 % of the duration is not worth resuming (start over), one past 90 % counts as
+watched (and the resume point is cleared), anything between is resumed.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from reelhouse.db.models import Episode, MediaFile, Season, WatchProgress, utcnow
+from reelhouse.errors import InvalidInput, NotFound
+
+__all__ = ["MAX_RESUME", "MIN_RESUME", "ProgressService", "ResumeItem", "apply_rule"]
+
+MIN_RESUME = 0.05
+MAX_RESUME = 0.90
+
+
+def apply_rule(position: float, duration: float | None) -> tuple[float, bool]:
+    """``(resume position s, watched)`` for a reported ``position`` of ``duration`` s."""
+    if duration is None or duration <= 0:
+        return max(position, 0.0), False
+    share = position / duration
+    if share >= MAX_RESUME:
+        return 0.0, True
+    if share < MIN_RESUME:
+        return 0.0, False
+    return position, False
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeItem:
+    """One tile of "continue watching": the file, a display title, position/duration s."""
+
+    media_file_id: int
+    title: str
+    subtitle: str | None
+    position: float
+    duration: float | None
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.position / self.duration) if self.duration else 0
+
+
+class ProgressService:
+    """Save and read watch progress."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def save(self, user_id: int, file_id: int, position: float, duration: float | None = None,
+             watched: bool | None = None) -> WatchProgress:
+        """Record ``position`` (s) in a file for a user; ``duration`` defaults to the
+        probed one. ``watched`` forces the flag (marking watched/unwatched by hand).
+        Raises NotFound for an unknown file, InvalidInput for a negative position."""
+        if position < 0 or position != position:  # NaN != NaN
+            raise InvalidInput("position must be a number of seconds >= 0")
+        with self.sessions() as s:
+            mf = s.get(MediaFile, file_id)
+            if mf is None:
+                raise NotFound(f"no media file with id {file_id}")
+            duration = duration if duration and duration > 0 else mf.duration
+            if duration and position > duration * 1.01 + 1:
+                raise InvalidInput(f"position {position:.1f} s is past the end ({duration:.1f} s)")
+            resume, done = apply_rule(position, duration)
+            if watched is not None:
+                resume, done = (0.0, True) if watched else (resume, False)
+            row = s.scalar(select(WatchProgress).where(
+                WatchProgress.user_id == user_id, WatchProgress.media_file_id == file_id))
+            if row is None:
+                row = WatchProgress(user_id=user_id, media_file_id=file_id)
+                s.add(row)
+            row.position, row.duration, row.watched, row.updated_at = resume, duration, done, utcnow()
+            try:
+                s.commit()
+            except IntegrityError:  # a concurrent first save: update the row it made
+                s.rollback()
+                return self.save(user_id, file_id, position, duration, watched)
+            return row
+
+    def get(self, user_id: int, file_id: int) -> WatchProgress | None:
+        with self.sessions() as s:
+            return s.scalar(select(WatchProgress).where(
+                WatchProgress.user_id == user_id, WatchProgress.media_file_id == file_id))
+
+    def continue_watching(self, user_id: int, limit: int = 12) -> list[ResumeItem]:
+        """Files the user stopped in the middle of, most recent first (present files only)."""
+        with self.sessions() as s:
+            rows = s.execute(
+                select(WatchProgress, MediaFile)
+                .join(MediaFile, MediaFile.id == WatchProgress.media_file_id)
+                .where(WatchProgress.user_id == user_id, WatchProgress.position > 0,
+                       WatchProgress.watched.is_(False), MediaFile.missing_since.is_(None))
+                .options(selectinload(MediaFile.movie),
+                         selectinload(MediaFile.episode).selectinload(Episode.season)
+                         .selectinload(Season.show))
+                .order_by(WatchProgress.updated_at.desc())
+                .limit(limit)
+            ).all()
+            return [ResumeItem(mf.id, *_titles(mf), wp.position, wp.duration) for wp, mf in rows]
+
+
+def _titles(mf: MediaFile) -> tuple[str, str | None]:
+    if mf.movie is not None:
+        return mf.movie.title, str(mf.movie.year) if mf.movie.year else None
+    if mf.episode is not None:
+        ep = mf.episode
+        return ep.season.show.title, f"S{ep.season.number:02d}E{ep.number:02d}"
+    return posixpath.basename(mf.path), None

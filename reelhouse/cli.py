@@ -90,7 +90,7 @@ def source_add(
     user: Annotated[str | None, typer.Option(help="FTP user (anonymous if not given).")] = None,
     password: Annotated[str | None, typer.Option(help="FTP password (asked if --user is given).")] = None,
     tls: Annotated[str, typer.Option(help="none | explicit | implicit")] = "none",
-    root: Annotated[str, typer.Option(help="Folder on the FTP server to use as the root.")] = "/",
+    root: Annotated[str, typer.Option(help="Folder on the server to use (default: the login folder).")] = "",
     verify_tls: Annotated[bool, typer.Option(help="Verify the server's TLS certificate.")] = True,
 ) -> None:
     """Add a local folder (--local PATH) or an FTP server (--ftp HOST)."""

@@ -85,7 +85,7 @@ def run_demo(folder: str, port: int, console: Console) -> None:
     try:
         ftp_id = _upsert(core, SourceSpec(
             name="Demo FTP", kind="ftp", host="127.0.0.1", port=ftpd.port, username="demo",
-            password=ftp_password, tls="none", path="/"))
+            password=ftp_password, tls="none", path=""))
         local_id = _upsert(core, SourceSpec(name="Demo local", kind="local", path=str(media / "local")))
         scan_with_progress(core, [core.sources.get(ftp_id), core.sources.get(local_id)], console)
         pw_file = base / "admin-password.txt"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -116,7 +117,9 @@ class SourceService:
             if not row.host:
                 raise InvalidInput("an FTP source needs a host")
             row.port = row.port or (990 if row.tls == "implicit" else 21)
-            row.path = "/" + (row.path or "").strip("/")
+            root = (row.path or "").strip()
+            root = re.sub(r"/{2,}", "/", root)
+            row.path = "/" + root.strip("/") if root.startswith("/") else root.strip("/")
 
     def create(self, spec: SourceSpec) -> SourceRow:
         """Add a source; raises InvalidInput or Conflict (name taken)."""

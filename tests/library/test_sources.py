@@ -61,10 +61,13 @@ def test_create_validation(core: Core, spec: SourceSpec) -> None:
 
 
 def test_ftp_defaults(core: Core) -> None:
+    # a root without a leading slash is relative to the login folder; empty is the login folder
     row = core.sources.create(ftp_spec(path="Media/Films/"))
-    assert (row.port, row.path, row.tls, row.verify_tls) == (21, "/Media/Films", "none", True)
+    assert (row.port, row.path, row.tls, row.verify_tls) == (21, "Media/Films", "none", True)
+    row = core.sources.create(ftp_spec(name="absolute", path="/srv//Media/"))
+    assert row.path == "/srv/Media"
     row = core.sources.create(ftp_spec(name="implicit", tls="implicit"))
-    assert (row.port, row.path) == (990, "/")
+    assert (row.port, row.path) == (990, "")
 
 
 def test_password_is_encrypted_at_rest(core: Core) -> None:

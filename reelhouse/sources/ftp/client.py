@@ -39,7 +39,10 @@ TlsMode = Literal["none", "explicit", "implicit"]
 class FtpConfig:
     """How to reach one FTP server. ``timeout`` values are seconds.
 
-    ``root`` is the folder on the server that the source exposes ("/" by default).
+    ``root`` is the folder on the server that the source exposes: "" (the default) is
+    the folder the server puts the user in at login (its PWD, as FileZilla starts
+    there), "/media" is absolute, "media" is relative to the login folder. Servers that
+    do not chroot their users (vsftpd's default) make the difference.
     The password is kept out of ``repr`` so it can never reach a log line.
     """
 
@@ -48,7 +51,7 @@ class FtpConfig:
     user: str = "anonymous"
     password: str = field(default="", repr=False)
     tls: TlsMode = "none"
-    root: str = "/"
+    root: str = ""
     verify_tls: bool = True
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
@@ -158,6 +161,7 @@ class FtpClient:
         self.features: set[str] = set()
         self.last_used = time.monotonic()
         self.in_transfer = False
+        self.home = "/"  # the login folder (PWD), learnt at connect
         self._binary = False  # ftplib's retrlines switches to TYPE A; RETR needs TYPE I
 
     # -- connection -------------------------------------------------------------------
@@ -193,6 +197,11 @@ class FtpClient:
                     ftp.sendcmd("OPTS UTF8 ON")
                 except ftplib.Error:
                     pass
+            try:
+                home = ftp.pwd()
+                self.home = home if home.startswith("/") else "/"
+            except ftplib.Error:
+                self.home = "/"
             ftp.voidcmd("TYPE I")
             self._binary = True
             ftp.set_pasv(True)
@@ -234,10 +243,12 @@ class FtpClient:
         return self.ftp
 
     def _abs(self, path: str) -> str:
+        """The server path of a source-relative path (under the source's root)."""
         rel = normalize_path(path)
-        return posixpath.join("/", self.config.root.strip("/"), rel) if rel else (
-            "/" + self.config.root.strip("/")
-        )
+        root = self.config.root
+        base = root if root.startswith("/") else posixpath.join(self.home, root)
+        base = posixpath.normpath(base) if base not in ("", "/") else "/"
+        return posixpath.join(base, rel) if rel else base
 
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
         try:

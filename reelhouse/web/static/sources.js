@@ -69,7 +69,7 @@
         $("src-username").value = source.username || "";
         $("src-tls").value = source.tls;
         $("src-verify").checked = source.verify_tls;
-        $("src-root").value = source.path || "/";
+        $("src-root").value = source.path || "";
       }
     }
     showKind($("src-kind").value);
@@ -97,7 +97,7 @@
     else if (editing && $("src-clear-password").checked) body.password = "";
     body.tls = $("src-tls").value;
     body.verify_tls = $("src-verify").checked;
-    body.path = $("src-root").value.trim() || "/";
+    body.path = $("src-root").value.trim();
     return body;
   }
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from reelhouse.sources.ftp import FtpConfig, FtpSource
+
+from helpers import daemon, free_port
 
 pytestmark = pytest.mark.ftpd
 
@@ -24,10 +24,6 @@ USER, PASSWORD = "reel", "pure-secret-1"
 NAMES = ["Amélie (2001)/Amélie [1080p] 'Director's Cut'.mkv", "千と千尋の神隠し.mkv", "Plain.File.2010.mkv"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -50,25 +46,12 @@ def pureftpd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
          "-f", str(tmp_path / "passwd"), "-m", "-F", str(tmp_path / "pure.pdb")],
         input=f"{PASSWORD}\n{PASSWORD}\n", text=True, check=True, capture_output=True,
     )
-    port = _free_port()
+    port = free_port()
     low = rng.randrange(41000, 59000)
-    proc = subprocess.Popen(
-        [PURE_FTPD, "-S", f"127.0.0.1,{port}", "-l", f"puredb:{tmp_path / 'pure.pdb'}",
-         "-E", "-H", "-u", "1", "-p", f"{low}:{low + 200}", "-c", "20", "-C", "20"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    try:
+    argv = [PURE_FTPD, "-S", f"127.0.0.1,{port}", "-l", f"puredb:{tmp_path / 'pure.pdb'}",
+            "-E", "-H", "-u", "1", "-p", f"{low}:{low + 200}", "-c", "20", "-C", "20"]
+    with daemon(argv, port):
         yield port, home
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.mark.parametrize("mlsd", [True, False], ids=["mlsd", "list"])

@@ -7,15 +7,14 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from reelhouse.sources.ftp import FtpConfig, FtpSource
+
+from helpers import daemon, free_port
 
 pytestmark = pytest.mark.ftpd
 
@@ -44,9 +43,7 @@ def vsftpd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     (tmp_path / "empty").mkdir()
     for p in [tmp_path, *anon.rglob("*"), anon]:
         p.chmod(0o755 if p.is_dir() else 0o644)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     low = rng.randrange(42000, 58000)
     conf = tmp_path / "vsftpd.conf"
     conf.write_text(
@@ -57,19 +54,8 @@ def vsftpd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
         "run_as_launching_user=YES\nseccomp_sandbox=NO\nbackground=NO\nutf8_filesystem=YES\n"
         f"ftp_username={'nobody' if os.geteuid() == 0 else os.environ.get('USER', 'nobody')}\n"
     )
-    proc = subprocess.Popen([binary, str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    try:
+    with daemon([binary, str(conf)], port):
         yield port, anon
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_list_stat_and_ranges_relative_to_the_login_folder(vsftpd: tuple[int, Path]) -> None:

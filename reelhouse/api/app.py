@@ -6,10 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reelhouse import __version__
 from reelhouse.api import routes_auth, routes_library, routes_sources
+from reelhouse.api.deps import CurrentUser
 from reelhouse.api.errors import install_error_handlers
+from reelhouse.api.metrics import Metrics
 from reelhouse.core import Core
 
 __all__ = ["create_app"]
@@ -26,12 +30,19 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
 
     app = FastAPI(title="reelhouse", version=__version__, lifespan=lifespan)
     app.state.core = core
+    app.state.metrics = Metrics(core.sources)
     install_error_handlers(app)
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, str]:
         """Liveness: no authentication needed."""
         return {"status": "ok", "version": __version__}
+
+    @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+    def metrics(_: CurrentUser) -> Response:
+        """Prometheus metrics (text exposition format); needs a login like the API
+        (scrape with ``Authorization: Bearer <token>``)."""
+        return Response(generate_latest(app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(routes_auth.router)
     app.include_router(routes_sources.router)

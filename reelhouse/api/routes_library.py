@@ -176,6 +176,7 @@ async def stream(
         if_range=request.headers.get("if-range"),
         etag=entity_tag(target.source_id, target.path, target.size, target.mtime),
         mtime=target.mtime,
+        observer=request.app.state.metrics.stream_observer(source.kind),
     )
 
 

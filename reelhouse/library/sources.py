@@ -8,6 +8,7 @@ the data dir (``fernet.key``); they are never returned by :func:`public_view` no
 from __future__ import annotations
 
 import base64
+import builtins
 import os
 import re
 import threading
@@ -202,6 +203,11 @@ class SourceService:
         with self._lock:
             cached = self._live.get(source_id)
         return cached[1] if cached is not None else None
+
+    def live_sources(self) -> builtins.list[tuple[int, Source]]:
+        """The live Sources built so far, by source id (for metrics)."""
+        with self._lock:
+            return [(sid, entry[1]) for sid, entry in self._live.items()]
 
     def source(self, source_id: int) -> Source:
         """The shared live Source for a row (its FTP pool is reused across requests)."""

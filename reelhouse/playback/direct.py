@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import time
+from collections.abc import Callable
 from email.utils import formatdate
 from typing import Any
 
@@ -22,7 +24,11 @@ from reelhouse.errors import RangeNotSatisfiable
 from reelhouse.playback.ranges import ByteRange, content_range, if_range_matches, parse_range
 from reelhouse.sources.base import Source
 
-__all__ = ["RangeStreamResponse", "content_type_for", "entity_tag"]
+__all__ = ["RangeStreamResponse", "StreamObserver", "content_type_for", "entity_tag"]
+
+#: Called once a response ends: (HTTP status, body bytes sent, seconds to the first
+#: byte from the source). The API uses it for metrics.
+StreamObserver = Callable[[int, int, float], None]
 
 _TYPES = {
     ".mp4": "video/mp4",
@@ -79,8 +85,10 @@ class RangeStreamResponse(Response):
         mtime: float | None,
         media_type: str | None = None,
         extra_headers: dict[str, str] | None = None,
+        observer: StreamObserver | None = None,
     ) -> None:
         self.source = source
+        self.observer = observer
         self.path = path
         self.size = size
         self.method = method.upper()
@@ -117,7 +125,9 @@ class RangeStreamResponse(Response):
         if self.method == "HEAD" or self.length == 0:
             await send(start_msg)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+            self._observe(0, 0.0)
             return
+        started = time.perf_counter()
         chunks = self.source.aread_range(self.path, self.start, self.length)
         try:
             first = await chunks.__anext__()  # errors here become a clean 4xx/5xx
@@ -127,7 +137,9 @@ class RangeStreamResponse(Response):
             with anyio.CancelScope(shield=True):
                 await chunks.aclose()
             raise
+        first_byte = time.perf_counter() - started
         await send(start_msg)
+        sent = 0
         try:
             async with anyio.create_task_group() as tg:
 
@@ -138,13 +150,20 @@ class RangeStreamResponse(Response):
 
                 tg.start_soon(watch_disconnect)
                 await send({"type": "http.response.body", "body": first, "more_body": True})
+                sent = len(first)
                 async for chunk in chunks:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    sent += len(chunk)
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
                 tg.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
                 await chunks.aclose()
+            self._observe(sent, first_byte)
+
+    def _observe(self, sent: int, first_byte: float) -> None:
+        if self.observer is not None:
+            self.observer(self.status_code, sent, first_byte)
 
 
 def unsatisfiable_headers(exc: RangeNotSatisfiable) -> dict[str, str]:

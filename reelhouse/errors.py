@@ -18,6 +18,7 @@ the outside world once: HTTP status in ``api/errors.py``, exit codes in ``cli.py
     ├── SourceUnavailable         the source cannot be reached (timeouts, resets, refused)
     │   └── SourceBusy            the source refuses more connections (FTP 421)
     ├── ProbeFailed               a file could not be read as media
+    ├── Cancelled                 a job was cancelled by a user
     └── ConfigError               settings that stop start-up
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuthenticationFailed",
+    "Cancelled",
     "ConfigError",
     "Conflict",
     "InvalidInput",
@@ -89,6 +91,10 @@ class SourceBusy(SourceUnavailable):
 
 class ProbeFailed(ReelhouseError):
     """A file could not be read as media (damaged, not media, or over the byte budget)."""
+
+
+class Cancelled(ReelhouseError):
+    """A job (a scan) was cancelled before it finished."""
 
 
 class ConfigError(ReelhouseError):

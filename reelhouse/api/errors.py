@@ -27,6 +27,7 @@ STATUS: list[tuple[type[e.ReelhouseError], int]] = [
     (e.SourceBusy, 503),
     (e.SourceUnavailable, 503),
     (e.ProbeFailed, 422),
+    (e.Cancelled, 409),
     (e.ConfigError, 500),
 ]
 

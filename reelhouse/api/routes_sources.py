@@ -90,6 +90,12 @@ def list_jobs(core: CoreDep, _: CurrentUser) -> list[JobPublic]:
     return [JobPublic.model_validate(j) for j in core.jobs.recent()]
 
 
+@router.post("/jobs/{job_id}/cancel", response_model=JobPublic, status_code=202)
+def cancel_job(job_id: RowId, core: CoreDep, _: CurrentUser) -> JobPublic:
+    """Ask a queued or running scan to stop (409 if it has ended already)."""
+    return JobPublic.model_validate(core.jobs.cancel(job_id))
+
+
 @router.get("/jobs/{job_id}", response_model=JobPublic)
 def get_job(job_id: RowId, core: CoreDep, _: CurrentUser) -> JobPublic:
     return JobPublic.model_validate(core.jobs.get(job_id))

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Job, SourceRow, utcnow
-from reelhouse.errors import NotFound, ReelhouseError
+from reelhouse.errors import Cancelled, Conflict, NotFound, ReelhouseError
 from reelhouse.library.scanner import ScanReport, scan_source
 from reelhouse.library.sources import SourceService
 
@@ -45,6 +45,7 @@ class JobRunner:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
         self._lock = threading.Lock()
         self._stopping = False
+        self._cancelled: set[int] = set()
         with sessions() as s:
             s.execute(
                 update(Job)
@@ -84,6 +85,15 @@ class JobRunner:
         self._pool.submit(self._run_scan, job.id, source_id)
         return job
 
+    def cancel(self, job_id: int) -> Job:
+        """Ask a queued or running job to stop; raises NotFound, or Conflict when it has
+        ended already. A scan stops at the next folder or file and marks nothing missing."""
+        job = self.get(job_id)
+        if job.state not in ("queued", "running"):
+            raise Conflict(f"job {job_id} has ended already ({job.state})")
+        self._cancelled.add(job_id)
+        return job
+
     def run_scan_now(
         self, source_id: int, progress: Callable[[dict[str, int], str], None] | None = None
     ) -> ScanReport:
@@ -101,6 +111,9 @@ class JobRunner:
         extra: Callable[[dict[str, int], str], None] | None = None,
         reraise: bool = False,
     ) -> ScanReport:
+        if job_id in self._cancelled:
+            self._set(job_id, state="cancelled", error="cancelled before it started", finished_at=utcnow())
+            return ScanReport(errors=["cancelled"])
         self._set(job_id, state="running", started_at=utcnow(), message="starting")
         last = 0.0
 
@@ -117,8 +130,13 @@ class JobRunner:
             source = self.sources.source(source_id)
             report = scan_source(
                 self.sessions, source_id, source, progress, self.probe_budget,
-                should_stop=lambda: self._stopping,
+                should_stop=lambda: self._stopping or job_id in self._cancelled,
             )
+        except Cancelled as exc:
+            self._set(job_id, state="cancelled", error=exc.message, finished_at=utcnow())
+            if reraise:
+                raise
+            return ScanReport(errors=[exc.message])
         except ReelhouseError as exc:
             self._set(job_id, state="failed", error=exc.message, finished_at=utcnow())
             self._set_source(source_id, last_error=exc.message)

@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, utcnow
-from reelhouse.errors import ProbeFailed, ReelhouseError, SourceUnavailable
+from reelhouse.errors import Cancelled, ProbeFailed, ReelhouseError
 from reelhouse.library.naming import is_media_path, match_key, parse_media_path
 from reelhouse.library.probe import probe
 from reelhouse.sources.base import Entry, Source
@@ -159,7 +159,7 @@ def scan_source(
     last_note = 0.0
     for folder, result in source.walk(""):
         if should_stop is not None and should_stop():
-            raise SourceUnavailable("scan cancelled")
+            raise Cancelled("scan cancelled while listing; nothing was changed")
         if isinstance(result, Exception):
             if folder == "":
                 raise result
@@ -176,7 +176,8 @@ def scan_source(
     report.total = len(media)
     for entry in media:
         if should_stop is not None and should_stop():
-            break
+            # files indexed so far stay; nothing is marked missing by a partial scan
+            raise Cancelled(f"scan cancelled after {report.files_seen} of {len(media)} files")
         report.files_seen += 1
         old = known.get(entry.path)
         if (old is not None and old[1] == entry.size and old[2] == entry.mtime and old[3] is None

@@ -14,7 +14,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.demo.ftpd import EmbeddedFtpServer
-from reelhouse.errors import SourceUnavailable
+from reelhouse.errors import Cancelled, SourceUnavailable
 from reelhouse.library.scanner import ScanReport, scan_source
 from reelhouse.library.sources import SourceSpec
 from reelhouse.sources.base import Source
@@ -245,7 +245,7 @@ def test_should_stop_cancels_without_hiding(lib: Core, tmp_path: Path) -> None:
     sid = local_row(lib, tmp_path / "m")
     src = MemorySource({"A/Sintel.2010.mkv": b"1", "B/Tears.of.Steel.2012.mkv": b"2"})
     scan(lib, sid, src)
-    with pytest.raises(SourceUnavailable, match="cancelled"):
+    with pytest.raises(Cancelled, match="cancelled"):
         scan_source(lib.sessions, sid, src, should_stop=lambda: True)
     assert all(r["missing_since"] is None for r in snapshot(lib, sid).values())
 

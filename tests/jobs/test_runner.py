@@ -1,0 +1,80 @@
+"""Scan jobs: cancel a running scan (nothing is marked missing, it ends "cancelled"),
+cancel errors, and the cancel endpoint."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from reelhouse.core import Core
+from reelhouse.errors import Conflict, NotFound
+from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.base import Entry
+from reelhouse.sources.memory import MemorySource
+
+
+class GatedSource(MemorySource):
+    """Listings wait for ``gate``; ``entered`` says a scan is in the middle of one."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        super().__init__(files)
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def list(self, path: str) -> list[Entry]:
+        self.entered.set()
+        assert self.gate.wait(10)
+        return super().list(path)
+
+
+def _install(core: Core, tmp_path: Path, source: MemorySource) -> int:
+    row = core.sources.create(SourceSpec(name="disk", kind="local", path=str(tmp_path)))
+    ident = (row.kind, row.path, row.host, row.port, row.username, row.password_enc, row.tls,
+             row.verify_tls)
+    core.sources._live[row.id] = (ident, source)  # the scan reads this source
+    return row.id
+
+
+def _wait(core: Core, job_id: int) -> str:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        state = core.jobs.get(job_id).state
+        if state not in ("queued", "running"):
+            return state
+        time.sleep(0.02)
+    raise AssertionError("job did not end")
+
+
+def test_cancel_a_running_scan(core: Core, tmp_path: Path) -> None:
+    src = GatedSource({"Films/Sintel.2010.mkv": b"x" * 100, "Films/Dune.2021.mkv": b"y" * 100})
+    sid = _install(core, tmp_path, src)
+    job = core.jobs.submit_scan(sid)
+    assert src.entered.wait(10)
+    core.jobs.cancel(job.id)
+    src.gate.set()
+    assert _wait(core, job.id) == "cancelled"
+    assert "cancelled" in (core.jobs.get(job.id).error or "")
+    with pytest.raises(Conflict):
+        core.jobs.cancel(job.id)
+    with pytest.raises(NotFound):
+        core.jobs.cancel(999)
+    # a later scan runs normally
+    again = core.jobs.submit_scan(sid)
+    assert _wait(core, again.id) == "done"
+    assert core.jobs.get(again.id).progress["added"] == 2
+
+
+def test_cancel_endpoint(client: TestClient, tmp_path: Path) -> None:
+    sid = client.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(tmp_path)}).json()["id"]
+    job = client.post(f"/api/sources/{sid}/scan").json()
+    deadline = time.monotonic() + 20
+    while client.get(f"/api/jobs/{job['id']}").json()["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    r = client.post(f"/api/jobs/{job['id']}/cancel")
+    assert r.status_code == 409 and "ended" in r.json()["detail"]
+    assert client.post("/api/jobs/999/cancel").status_code == 404

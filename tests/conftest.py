@@ -22,7 +22,7 @@ from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, ftp_connections
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _NEEDS = ("requires_ffmpeg", "requires_chromium", "requires_postgres", "requires_fuse",
@@ -69,12 +69,7 @@ def ftp_server(ftp_root: Path) -> Iterator[EmbeddedFtpServer]:
     no connection from this process to it may remain open."""
     server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD).start()
     yield server
-    deadline = time.monotonic() + 5
-    while ftp_connections(server.port) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    leaked = ftp_connections(server.port)
-    server.stop()
-    assert leaked == 0, f"{leaked} FTP connection(s) to the test server left open"
+    stop_without_leaks(server)
 
 
 # -- media ----------------------------------------------------------------------------

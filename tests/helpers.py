@@ -13,6 +13,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+
 FTP_USER, FTP_PASSWORD = "reel", "h0use pass"
 ADMIN, ADMIN_PASSWORD = "admin", "admin-password"
 
@@ -84,3 +86,14 @@ def daemon(argv: list[str], port: int, timeout: float = 10.0) -> Iterator[subpro
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def stop_without_leaks(server: EmbeddedFtpServer, wait: float = 5.0) -> None:
+    """Stop a test FTP server, failing if this process still holds a connection to it
+    after ``wait`` seconds (the leak guard)."""
+    deadline = time.monotonic() + wait
+    while ftp_connections(server.port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leaked = ftp_connections(server.port)
+    server.stop()
+    assert leaked == 0, f"{leaked} FTP connection(s) to the test server left open"

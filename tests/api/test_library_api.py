@@ -3,7 +3,6 @@ media files, playback of awkward names, missing files, bad queries."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, ftp_connections, place, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place, stop_without_leaks, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -83,12 +82,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sample_mp4: Path,
             yield World(client, core, ftp_id, local_id, base / "ftp")
     finally:
         core.close()
-        deadline = time.monotonic() + 5
-        while ftp_connections(server.port) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        leaked = ftp_connections(server.port)
-        server.stop()
-        assert leaked == 0, f"{leaked} FTP connection(s) left open"
+        stop_without_leaks(server)
 
 
 class TestScannedLibrary:

@@ -5,7 +5,6 @@ playback-token authentication."""
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.sources.ftp import FtpSource
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, ftp_connections, place, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place, stop_without_leaks, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -95,12 +94,7 @@ def world(
             yield envs
     finally:
         core.close()
-        deadline = time.monotonic() + 5
-        while ftp_connections(server.port) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        leaked = ftp_connections(server.port)
-        server.stop()
-        assert leaked == 0, f"{leaked} FTP connection(s) left open"
+        stop_without_leaks(server)
 
 
 @pytest.fixture(params=["ftp", "local"])

@@ -89,6 +89,75 @@ def ensure_film(size_mib: int, cache: Path | None = None) -> tuple[Path, Path, s
     return root, path, h.hexdigest()
 
 
+# -- a synthetic library tree ---------------------------------------------------------
+def ensure_tree(shows: int = 40, seasons: int = 20, episodes: int = 25, cache: Path | None = None) -> Path:
+    """A tree of empty episode files: ``shows × seasons`` folders (plus one per show) of
+    ``episodes`` files each — 40 × 20 × 25 = 20,000 files in 840 folders by default.
+    Created once under the cache dir and reused."""
+    root = (cache or cache_root()) / f"tree-{shows}x{seasons}x{episodes}"
+    done = root / ".complete"
+    if done.is_file():
+        return root
+    log(f"creating the synthetic tree at {root}")
+    for sh in range(1, shows + 1):
+        title = f"Show Number {sh:03d}"
+        for se in range(1, seasons + 1):
+            folder = root / title / f"Season {se:02d}"
+            folder.mkdir(parents=True, exist_ok=True)
+            for ep in range(1, episodes + 1):
+                (folder / f"{title.replace(' ', '.')}.S{se:02d}E{ep:02d}.1080p.WEB.x264.mkv").touch()
+    done.touch()
+    return root
+
+
+class Ftpd:
+    """A pyftpdlib server in its own process serving ``root`` (``with Ftpd(root) as f: f.port``)."""
+
+    def __init__(self, root: Path, forking: bool = False) -> None:
+        """``forking``: one server process per connection (like vsftpd and pure-ftpd)
+        instead of pyftpdlib's single-threaded default."""
+        self.root = root
+        self.role = "ftpd-forking" if forking else "ftpd"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def __enter__(self) -> Ftpd:
+        _terminate_on_sigterm()
+        self.proc = spawn([PYTHON, str(HERE / "_setup.py"), self.role, str(self.root), FTP_USER, FTP_PASSWORD])
+        self.port = int(read_ready(self.proc, "FTP server", 30)["port"])
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            kill_groups([self.proc])
+
+    def rclone_env(self, tmp: Path) -> dict[str, str]:
+        """Environment for ``rclone … benchftp:`` against this server."""
+        obscured = subprocess.run(
+            ["rclone", "obscure", FTP_PASSWORD], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        conf = tmp / "rclone.conf"
+        conf.write_text("")
+        return dict(
+            os.environ,
+            RCLONE_CONFIG=str(conf),
+            RCLONE_CONFIG_BENCHFTP_TYPE="ftp",
+            RCLONE_CONFIG_BENCHFTP_HOST="127.0.0.1",
+            RCLONE_CONFIG_BENCHFTP_PORT=str(self.port),
+            RCLONE_CONFIG_BENCHFTP_USER=FTP_USER,
+            RCLONE_CONFIG_BENCHFTP_PASS=obscured,
+        )
+
+    def source(self, pool_size: int = 5) -> Any:
+        """A reelhouse FtpSource on this server."""
+        sys.path.insert(0, str(HERE.parent))
+        from reelhouse.sources.ftp.client import FtpConfig
+        from reelhouse.sources.ftp.source import FtpSource
+
+        return FtpSource(FtpConfig(host="127.0.0.1", port=self.port, user=FTP_USER, password=FTP_PASSWORD,
+                                   pool_size=pool_size))
+
+
 # -- child processes -------------------------------------------------------------------
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     try:
@@ -398,6 +467,23 @@ def _ftpd_main(root: str, user: str, password: str) -> None:
         server.stop()
 
 
+def _ftpd_forking_main(root: str, user: str, password: str) -> None:
+    """pyftpdlib with one process per connection, as vsftpd and pure-ftpd work."""
+    import logging
+
+    from pyftpdlib.authorizers import DummyAuthorizer
+    from pyftpdlib.handlers import FTPHandler
+    from pyftpdlib.servers import MultiprocessFTPServer
+
+    logging.basicConfig(level=logging.WARNING)
+    auth = DummyAuthorizer()
+    auth.add_user(user, password, root, perm="elradfmwMT")
+    handler = type("Handler", (FTPHandler,), {"authorizer": auth, "passive_ports": None})
+    server = MultiprocessFTPServer(("127.0.0.1", 0), handler)
+    print(json.dumps({"port": server.address[1]}), flush=True)
+    server.serve_forever()
+
+
 def _reelhouse_main(data_dir: str, ftp_port: str, user: str, password: str, film: str) -> None:
     sys.path.insert(0, str(HERE.parent))
     import http.client
@@ -481,6 +567,8 @@ if __name__ == "__main__":
     role, *rest = sys.argv[1:]
     if role == "ftpd":
         _ftpd_main(*rest)
+    elif role == "ftpd-forking":
+        _ftpd_forking_main(*rest)
     elif role == "reelhouse":
         _reelhouse_main(*rest)
     else:

@@ -33,6 +33,7 @@ or day precision for the ``Jan 12  2023`` form (read as midnight).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -126,6 +127,7 @@ _DIGITS = re.compile(r"[0-9]+")
 _MAX_DIGITS = 30
 
 
+@functools.lru_cache(maxsize=4096)  # files of one folder often share an mtime
 def _parse_mlsd_time(value: str) -> float | None:
     """RFC 3659 §2.3 ``time-val`` (``YYYYMMDDHHMMSS[.sss]``, UTC) → epoch seconds.
 

@@ -140,6 +140,18 @@ class FtpPool:
             self._live -= 1
             self._cond.notify()
 
+    def drop_idle(self) -> int:
+        """Close every idle connection (after one turned out dead: a server restart kills
+        them all, so the next caller should connect afresh); returns how many."""
+        with self._cond:
+            idle = list(self._idle)
+            self._idle.clear()
+            self._live -= len(idle)
+            self._cond.notify_all()
+        for client in idle:
+            client.close()
+        return len(idle)
+
     @contextmanager
     def connection(self) -> Iterator[FtpClient]:
         """``with pool.connection() as client:`` — released (or dropped if broken) after."""

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from reelhouse.errors import InvalidInput, SourceUnavailable
-from reelhouse.sources.base import Entry, normalize_path, walk_source
+from reelhouse.sources.base import Entry, normalize_path, walk_parallel
 from reelhouse.sources.ftp.client import FtpClient, FtpConfig
 from reelhouse.sources.ftp.pool import FtpPool
 
@@ -102,7 +102,8 @@ class FtpSource:
     def _attempt(self, fn: Callable[[FtpClient], T]) -> tuple[FtpClient, T]:
         """Run ``fn`` on a pooled connection and return it with the result (the caller
         releases it); retry once on a fresh connection if a reused one turns out dead
-        (servers close idle control connections)."""
+        (servers close idle control connections; a restart kills every idle one, so
+        they are all dropped then)."""
         for attempt in (1, 2):
             client, reused = self.pool.acquire()
             try:
@@ -110,6 +111,7 @@ class FtpSource:
             except SourceUnavailable:
                 self.pool.release(client, reusable=False)
                 if reused and attempt == 1:
+                    self.pool.drop_idle()
                     continue
                 raise
             except BaseException:
@@ -266,7 +268,7 @@ class FtpSource:
             failures += 1
 
     def walk(self, path: str = "") -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
-        return walk_source(self, path)
+        return walk_parallel(self, path, workers=max(1, self.pool.size - 1))
 
     def test(self) -> None:
         self.list("")

@@ -19,6 +19,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    false as sa_false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
@@ -91,6 +94,7 @@ class SourceRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_scan_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    scan_interval: Mapped[int | None] = mapped_column(Integer, nullable=True)  # minutes; None: settings
 
     files: Mapped[list[MediaFile]] = relationship(
         back_populates="source", cascade="all, delete-orphan", passive_deletes=True
@@ -174,6 +178,8 @@ class MediaFile(Base):
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     bitrate: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bits/s
     probe_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # blake2b of size + first and last 64 KiB (library/fingerprint.py): finds moved files
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -222,3 +228,4 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())

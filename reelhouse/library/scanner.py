@@ -2,7 +2,11 @@
 
 Idempotent: files are keyed by (source, path) with a (size, mtime) signature; an
 unchanged file is neither re-probed nor rewritten, so a second scan of an unchanged
-source changes nothing but ``last_seen``.
+source changes nothing but ``last_seen`` and reads no byte of any file.
+
+Moves: a new path whose size and fingerprint (library/fingerprint.py: first and last
+64 KiB) equal those of an indexed file whose path is gone takes over that file's row, so
+its metadata, its movie/episode link and watch progress stay.
 
 Safe: a file is marked missing only when a complete, successful listing of its folder
 (or of an ancestor that no longer shows the folder) lacks it. A failed listing, an
@@ -23,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, utcnow
 from reelhouse.errors import Cancelled, ProbeFailed, ReelhouseError
+from reelhouse.library.fingerprint import content_hash
 from reelhouse.library.naming import is_media_path, match_key, parse_media_path
 from reelhouse.library.probe import probe
 from reelhouse.sources.base import Entry, Source
@@ -45,6 +50,7 @@ class ScanReport:
     unchanged: int = 0
     missing: int = 0
     restored: int = 0
+    moved: int = 0
     probed: int = 0
     total: int = 0
     errors: list[str] = field(default_factory=list)
@@ -58,11 +64,25 @@ class ScanReport:
             "unchanged": self.unchanged,
             "missing": self.missing,
             "restored": self.restored,
+            "moved": self.moved,
             "probed": self.probed,
             "errors": len(self.errors),
             "total": self.total,
             "done": self.files_seen,
         }
+
+
+def _move(sessions: sessionmaker[Session], file_id: int, entry: Entry, now: datetime) -> None:
+    """Point row ``file_id`` at its new path. The row keeps its id, so its technical
+    metadata, its movie/episode link (with metadata and manual fixes) and every user's
+    watch progress stay; nothing is re-probed."""
+    with sessions() as s:
+        s.execute(
+            update(MediaFile)
+            .where(MediaFile.id == file_id)
+            .values(path=entry.path, mtime=entry.mtime, last_seen=now, missing_since=None)
+        )
+        s.commit()
 
 
 def _is_gone(path: str, listed: dict[str, set[str]]) -> bool:
@@ -115,6 +135,11 @@ def _link(s: Session, mf: MediaFile) -> None:
 
 
 def _apply_probe(mf: MediaFile, source: Source, entry: Entry, budget: int, report: ScanReport) -> None:
+    if not entry.size:
+        mf.probe_error = "empty file (0 bytes)"
+        mf.container = posixpath.splitext(entry.path)[1].lstrip(".").lower() or None
+        report.errors.append(f"{entry.path}: {mf.probe_error}")
+        return
     try:
         result = probe(source, entry.path, entry.size or 0, budget=budget)
     except ProbeFailed as exc:
@@ -131,6 +156,51 @@ def _apply_probe(mf: MediaFile, source: Source, entry: Entry, budget: int, repor
     mf.width = result.width
     mf.height = result.height
     mf.bitrate = result.bitrate
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """What the scan needs of an indexed file, loaded once before the walk."""
+
+    id: int
+    size: int
+    mtime: float | None
+    missing: datetime | None
+    unprobed: bool  # container None: the source failed mid-probe last time
+    content_hash: str | None
+
+
+class _Moves:
+    """Rows whose path is gone, by size: a new path with the same size and fingerprint
+    is the same file moved or renamed, and takes the row over (library/fingerprint.py)."""
+
+    def __init__(self, vanished: dict[str, _Known]) -> None:
+        self.by_size: dict[int, list[tuple[str, _Known]]] = {}
+        for path, k in vanished.items():
+            if k.content_hash is not None and k.size > 0:
+                self.by_size.setdefault(k.size, []).append((path, k))
+        self.moved_from: set[str] = set()
+
+    def candidates(self, size: int | None) -> bool:
+        return bool(size) and bool(self.by_size.get(size or 0))
+
+    def take(self, size: int, digest: str) -> tuple[str, _Known] | None:
+        for i, (path, k) in enumerate(self.by_size.get(size, [])):
+            if k.content_hash == digest:
+                del self.by_size[size][i]
+                self.moved_from.add(path)
+                return path, k
+        return None
+
+
+def _fingerprint(source: Source, entry: Entry, report: ScanReport) -> str | None:
+    if not entry.size:
+        return None
+    try:
+        return content_hash(source, entry.path, entry.size)
+    except ReelhouseError as exc:
+        report.errors.append(f"{entry.path}: fingerprint: {exc.message}")
+        return None
 
 
 def scan_source(
@@ -151,8 +221,12 @@ def scan_source(
     notify = progress or (lambda counts, message: None)
     with sessions() as s:
         known = {
-            mf.path: (mf.id, mf.size, mf.mtime, mf.missing_since, mf.container is None)
-            for mf in s.scalars(select(MediaFile).where(MediaFile.source_id == source_id))
+            row.path: _Known(row.id, row.size, row.mtime, row.missing_since, row.container is None,
+                             row.content_hash)
+            for row in s.execute(
+                select(MediaFile.id, MediaFile.path, MediaFile.size, MediaFile.mtime, MediaFile.missing_since,
+                       MediaFile.container, MediaFile.content_hash).where(MediaFile.source_id == source_id)
+            )
         }
     listed: dict[str, set[str]] = {}
     media: list[Entry] = []
@@ -174,17 +248,32 @@ def scan_source(
     now: datetime = utcnow()
     seen_ids: list[int] = []
     report.total = len(media)
+    seen_paths = {e.path for e in media}
+    moves = _Moves({
+        path: k for path, k in known.items()
+        if path not in seen_paths and (k.missing is not None or _is_gone(path, listed))
+    })
     for entry in media:
         if should_stop is not None and should_stop():
             # files indexed so far stay; nothing is marked missing by a partial scan
             raise Cancelled(f"scan cancelled after {report.files_seen} of {len(media)} files")
         report.files_seen += 1
         old = known.get(entry.path)
-        if (old is not None and old[1] == entry.size and old[2] == entry.mtime and old[3] is None
-                and not old[4]):  # old[4]: never probed (the source failed mid-probe)
+        if (old is not None and old.size == entry.size and old.mtime == entry.mtime and old.missing is None
+                and not old.unprobed):
             report.unchanged += 1
-            seen_ids.append(old[0])
+            seen_ids.append(old.id)
             continue
+        digest = None
+        if old is None and moves.candidates(entry.size):
+            digest = _fingerprint(source, entry, report)
+            taken = moves.take(entry.size or 0, digest) if digest is not None else None
+            if taken is not None:
+                _move(sessions, taken[1].id, entry, now)
+                report.moved += 1
+                seen_ids.append(taken[1].id)
+                notify(report.counts(), f"moved {taken[0]} → {entry.path}")
+                continue
         with sessions() as s:
             if old is None:
                 mf = MediaFile(source_id=source_id, path=entry.path, size=entry.size or 0,
@@ -192,20 +281,21 @@ def scan_source(
                 s.add(mf)
                 report.added += 1
             else:
-                found = s.get(MediaFile, old[0])
+                found = s.get(MediaFile, old.id)
                 assert found is not None
                 mf = found
-                if old[3] is not None:
+                if old.missing is not None:
                     report.restored += 1
-                if (old[1], old[2]) != (entry.size, entry.mtime):
+                if (old.size, old.mtime) != (entry.size, entry.mtime):
                     report.updated += 1
                 mf.missing_since = None
                 mf.last_seen = now
-            if old is None or (old[1], old[2]) != (entry.size, entry.mtime) or mf.container is None:
+            if old is None or (old.size, old.mtime) != (entry.size, entry.mtime) or mf.container is None:
                 mf.size = entry.size or 0
                 mf.mtime = entry.mtime
                 try:
                     _apply_probe(mf, source, entry, probe_budget, report)
+                    mf.content_hash = digest or _fingerprint(source, entry, report)
                 except ReelhouseError as exc:  # the source failed mid-probe: keep the row
                     report.errors.append(f"{entry.path}: {exc.message}")
             _link(s, mf)
@@ -218,12 +308,11 @@ def scan_source(
                 .where(MediaFile.id.in_(seen_ids[start : start + 500]))
                 .values(last_seen=now)
             )
-        seen_paths = {e.path for e in media}
-        for path, (file_id, _size, _mtime, missing, _unprobed) in known.items():
-            if path in seen_paths or missing is not None:
+        for path, k in known.items():
+            if path in seen_paths or path in moves.moved_from or k.missing is not None:
                 continue
             if _is_gone(path, listed):
-                s.execute(update(MediaFile).where(MediaFile.id == file_id).values(missing_since=now))
+                s.execute(update(MediaFile).where(MediaFile.id == k.id).values(missing_since=now))
                 report.missing += 1
         s.commit()
     notify(report.counts(), "done")

@@ -3,8 +3,8 @@
 Revision ID: 0007
 Revises: 0006
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0007'
@@ -14,8 +14,20 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('media_files', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('content_hash', sa.String(length=64), nullable=True))
+        batch_op.create_index(batch_op.f('ix_media_files_content_hash'), ['content_hash'], unique=False)
+    with op.batch_alter_table('sources', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('scan_interval', sa.Integer(), nullable=True))
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('cancel_requested', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('jobs', schema=None) as batch_op:
+        batch_op.drop_column('cancel_requested')
+    with op.batch_alter_table('sources', schema=None) as batch_op:
+        batch_op.drop_column('scan_interval')
+    with op.batch_alter_table('media_files', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_media_files_content_hash'))
+        batch_op.drop_column('content_hash')

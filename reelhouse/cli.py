@@ -48,8 +48,10 @@ EXIT_CODES: list[tuple[type[e.ReelhouseError], int]] = [
 ]
 
 
-def _core(settings: Settings | None = None) -> Core:
-    return Core(settings or load_settings())
+def _core(settings: Settings | None = None, consume_jobs: bool = False) -> Core:
+    """The services; one-shot commands never pick up queued jobs (only ``serve`` and
+    ``worker`` run them)."""
+    return Core(settings or load_settings(), consume_jobs=consume_jobs)
 
 
 @app.command()
@@ -62,7 +64,7 @@ def serve(
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = load_settings(**overrides)
-    core = _core(settings)
+    core = _core(settings, consume_jobs=True)
     console.print(f"reelhouse on http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
     if core.users.count() == 0:
         console.print("[yellow]no users yet: create one with `reelhouse user add NAME --admin`[/yellow]")
@@ -178,6 +180,23 @@ def scan(
         core.close()
     if failed:
         raise e.SourceUnavailable(f"{failed} source(s) could not be scanned")
+
+
+@app.command()
+def worker(
+    workers: Annotated[int | None, typer.Option(help="Jobs run at once (default: job_workers).")] = None,
+) -> None:
+    """Run background jobs (scans, scheduled rescans) from the shared queue until stopped
+    (Ctrl-C or SIGTERM). For scale-out: set jobs_backend=redis and redis_url, and
+    jobs_in_process=false on the web servers."""
+    settings = load_settings()
+    core = _core(settings)
+    console.print(f"reelhouse worker: {settings.jobs_backend} queue, "
+                  f"{workers or settings.job_workers} worker thread(s)")
+    try:
+        core.jobs.run_worker(workers or settings.job_workers)
+    finally:
+        core.close()
 
 
 @user_app.command("add")

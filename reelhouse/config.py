@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -65,6 +65,23 @@ class Settings(BaseSettings):
         description="Most bytes a probe may read from one file before it gives up.",
     )
     log_level: str = Field(default="INFO", description="Python logging level name.")
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db for scale-out (job queue, watch-party hub); unset: in-process only.",
+    )
+    jobs_backend: Literal["sqlite", "redis"] = Field(
+        default="sqlite",
+        description="Job queue storage (huey): 'sqlite' (<data_dir>/jobs.db) or 'redis' (needs redis_url).",
+    )
+    jobs_in_process: bool = Field(
+        default=True,
+        description="Run background jobs inside the web server; false when `reelhouse worker` processes do.",
+    )
+    job_workers: int = Field(default=2, ge=1, le=32, description="Jobs run at once per process (threads).")
+    scan_interval_minutes: int = Field(
+        default=0, ge=0, description="Rescan every source this often (minutes; 0: only on demand). "
+        "A source's own interval wins.",
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -73,6 +90,12 @@ class Settings(BaseSettings):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return value
+
+    @model_validator(mode="after")
+    def _check_jobs(self) -> Settings:
+        if self.jobs_backend == "redis" and not self.redis_url:
+            raise ValueError("jobs_backend 'redis' needs redis_url")
+        return self
 
     @field_validator("database_url")
     @classmethod

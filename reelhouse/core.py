@@ -10,6 +10,7 @@ from reelhouse.auth.users import UserService
 from reelhouse.config import Settings
 from reelhouse.db.engine import make_engine, make_sessionmaker
 from reelhouse.db.migrate import upgrade
+from reelhouse.jobs.queue import make_huey
 from reelhouse.jobs.runner import JobRunner
 from reelhouse.library.progress import ProgressService
 from reelhouse.library.sources import SourceService
@@ -21,7 +22,9 @@ __all__ = ["Core"]
 class Core:
     """Everything a request or a command needs; close it when done."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, consume_jobs: bool = True) -> None:
+        """``consume_jobs=False``: queue jobs but never run them here (``reelhouse
+        worker`` builds its own consumer; the CLI's one-shot commands need none)."""
         self.settings = settings
         settings.ensure_data_dir()
         logging.getLogger("reelhouse").setLevel(settings.log_level)
@@ -35,8 +38,11 @@ class Core:
         )
         self.stream_targets = StreamTargets(self.sessions)
         self.progress = ProgressService(self.sessions)
-        self.jobs = JobRunner(self.sessions, self.sources, settings.probe_budget_bytes,
-                              on_scan_done=self.stream_targets.clear)
+        self.jobs = JobRunner(
+            self.sessions, self.sources, settings.probe_budget_bytes, make_huey(settings),
+            workers=settings.job_workers, consume=consume_jobs and settings.jobs_in_process,
+            scan_interval_minutes=settings.scan_interval_minutes, on_scan_done=self.stream_targets.clear,
+        )
 
     def close(self) -> None:
         self.jobs.close()

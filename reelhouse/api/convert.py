@@ -27,6 +27,7 @@ def source_public(row: SourceRow) -> SourcePublic:
         has_password=bool(row.password_enc),
         tls=row.tls,
         verify_tls=row.verify_tls,
+        scan_interval=row.scan_interval,
         last_scan_at=row.last_scan_at,
         last_error=row.last_error,
     )

@@ -46,6 +46,10 @@ class SourceCreate(BaseModel):
     password: str | None = Field(default=None, max_length=1024)
     tls: Literal["none", "explicit", "implicit"] = "none"
     verify_tls: bool = True
+    scan_interval: int | None = Field(
+        default=None, ge=0, le=525600,
+        description="minutes between scheduled rescans (0: never; unset: the server's scan_interval_minutes)",
+    )
 
 
 class SourceUpdate(BaseModel):
@@ -57,6 +61,7 @@ class SourceUpdate(BaseModel):
     password: str | None = Field(default=None, max_length=1024, description="empty string clears it")
     tls: Literal["none", "explicit", "implicit"] | None = None
     verify_tls: bool | None = None
+    scan_interval: int | None = Field(default=None, ge=0, le=525600, description="minutes; 0: never")
 
 
 class SourcePublic(BaseModel):
@@ -72,6 +77,7 @@ class SourcePublic(BaseModel):
     has_password: bool
     tls: str
     verify_tls: bool
+    scan_interval: int | None
     last_scan_at: datetime | None
     last_error: str | None
 

@@ -1,8 +1,16 @@
-"""Runs scans in background threads and keeps their progress in the ``jobs`` table so
-the API, the UI and the CLI can all show it.
+"""Background jobs: scans (and, through :meth:`JobRunner.submit`, any other long work)
+run as huey tasks, and keep their state and progress in the ``jobs`` table so the API,
+the UI and the CLI can all show it, from any process.
 
-One scan per source at a time: asking again while one is queued or running returns the
-running job. Jobs left running by a process that died are marked failed at start-up.
+- One scan per source at a time: asking again while one is queued or running returns
+  that job.
+- The queue is persistent (jobs/queue.py): a job queued when the server stops runs
+  after it starts again. A job that was *running* in a process that died is marked
+  failed when a consumer starts.
+- Cancelling sets ``cancel_requested`` in the database: the process running the job
+  (this one or a ``reelhouse worker``) sees it within :data:`CANCEL_POLL` seconds.
+- Scheduled rescans: a periodic task (every minute) queues a scan of each source whose
+  interval (the source's ``scan_interval``, else ``scan_interval_minutes``) has passed.
 """
 
 from __future__ import annotations
@@ -11,30 +19,47 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
 
+from huey import crontab
+from huey.api import Huey
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Job, SourceRow, utcnow
 from reelhouse.errors import Cancelled, Conflict, NotFound, ReelhouseError
+from reelhouse.jobs.queue import InProcessConsumer, start_consumer
 from reelhouse.library.scanner import ScanReport, scan_source
 from reelhouse.library.sources import SourceService
 
-__all__ = ["JobRunner"]
+__all__ = ["CANCEL_POLL", "JobRunner"]
 
 log = logging.getLogger(__name__)
 
+#: Seconds between two looks at a running job's ``cancel_requested`` flag.
+CANCEL_POLL = 0.5
+
+Progress = Callable[[dict[str, int], str], None]
+
 
 class JobRunner:
-    """``submit_scan(source_id)`` → job id; ``get(job_id)`` → the Job row."""
+    """``submit_scan(source_id)`` → Job row; ``get(job_id)``; ``cancel(job_id)``.
+
+    ``consume``: run the queue's tasks in this process (worker threads + scheduler);
+    false in a web server whose jobs run in ``reelhouse worker`` processes.
+    """
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         sources: SourceService,
         probe_budget: int,
+        huey: Huey,
+        *,
         workers: int = 2,
+        consume: bool = True,
+        scan_interval_minutes: int = 0,
         on_scan_done: Callable[[], None] | None = None,
     ) -> None:
         """``on_scan_done`` runs after every scan (e.g. to drop caches of file rows)."""
@@ -42,18 +67,47 @@ class JobRunner:
         self.sessions = sessions
         self.sources = sources
         self.probe_budget = probe_budget
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+        self.scan_interval_minutes = scan_interval_minutes
+        self.huey = huey
         self._lock = threading.Lock()
         self._stopping = False
-        self._cancelled: set[int] = set()
-        with sessions() as s:
+        self._scan_task = huey.task(name="reelhouse.scan")(self._scan_task_body)
+        huey.periodic_task(crontab(minute="*"), name="reelhouse.schedule")(self._schedule_task_body)
+        self._consumer: InProcessConsumer | None = None
+        if consume:
+            self.start(workers)
+
+    # -- consumer ----------------------------------------------------------------------
+    def start(self, workers: int) -> None:
+        """Mark jobs left running by a dead process failed and start consuming."""
+        with self.sessions() as s:
             s.execute(
                 update(Job)
-                .where(Job.state.in_(("queued", "running")))
-                .values(state="failed", error="interrupted: the server stopped", finished_at=utcnow())
+                .where(Job.state == "running")
+                .values(state="failed", error="interrupted: the process running it stopped", finished_at=utcnow())
             )
             s.commit()
+        self._consumer = start_consumer(self.huey, workers)
 
+    def run_worker(self, workers: int) -> None:
+        """Consume in the foreground until SIGINT/SIGTERM (``reelhouse worker``)."""
+        from huey.consumer import Consumer
+
+        with self.sessions() as s:
+            s.execute(update(Job).where(Job.state == "running")
+                      .values(state="failed", error="interrupted: the process running it stopped",
+                              finished_at=utcnow()))
+            s.commit()
+        Consumer(self.huey, workers=workers, worker_type="thread", periodic=True, max_delay=1.0).run()
+
+    def close(self) -> None:
+        """Ask running jobs to stop and wait for them (queued ones stay queued)."""
+        self._stopping = True
+        if self._consumer is not None:
+            self._consumer.stop(graceful=True)
+            self._consumer = None
+
+    # -- reading -----------------------------------------------------------------------
     def get(self, job_id: int) -> Job:
         with self.sessions() as s:
             job = s.get(Job, job_id)
@@ -65,8 +119,10 @@ class JobRunner:
         with self.sessions() as s:
             return list(s.scalars(select(Job).order_by(Job.id.desc()).limit(limit)))
 
+    # -- scans -------------------------------------------------------------------------
     def submit_scan(self, source_id: int) -> Job:
-        """Queue a scan of a source (or return the one already queued/running)."""
+        """Queue a scan of a source (or return the one already queued/running).
+        Raises NotFound for an unknown source."""
         with self._lock, self.sessions() as s:
             if s.get(SourceRow, source_id) is None:
                 raise NotFound(f"no source with id {source_id}")
@@ -82,39 +138,99 @@ class JobRunner:
             job = Job(kind="scan", source_id=source_id, state="queued", progress={})
             s.add(job)
             s.commit()
-        self._pool.submit(self._run_scan, job.id, source_id)
+        self._scan_task(job.id, source_id)
         return job
 
     def cancel(self, job_id: int) -> Job:
         """Ask a queued or running job to stop; raises NotFound, or Conflict when it has
         ended already. A scan stops at the next folder or file and marks nothing missing."""
-        job = self.get(job_id)
-        if job.state not in ("queued", "running"):
-            raise Conflict(f"job {job_id} has ended already ({job.state})")
-        self._cancelled.add(job_id)
-        return job
+        with self.sessions() as s:
+            job = s.get(Job, job_id)
+            if job is None:
+                raise NotFound(f"no job with id {job_id}")
+            if job.state not in ("queued", "running"):
+                raise Conflict(f"job {job_id} has ended already ({job.state})")
+            job.cancel_requested = True
+            s.commit()
+            return job
 
-    def run_scan_now(
-        self, source_id: int, progress: Callable[[dict[str, int], str], None] | None = None
-    ) -> ScanReport:
+    def run_scan_now(self, source_id: int, progress: Progress | None = None) -> ScanReport:
         """Scan in the calling thread (the CLI), recording a job row as well."""
         with self.sessions() as s:
+            if s.get(SourceRow, source_id) is None:
+                raise NotFound(f"no source with id {source_id}")
             job = Job(kind="scan", source_id=source_id, state="queued", progress={})
             s.add(job)
             s.commit()
         return self._run_scan(job.id, source_id, progress, reraise=True)
 
+    def due_sources(self, now: datetime | None = None) -> list[int]:
+        """Ids of the sources whose scan interval has passed since their last scan."""
+        now = now or utcnow()
+        due = []
+        with self.sessions() as s:
+            for row in s.scalars(select(SourceRow)):
+                minutes = row.scan_interval if row.scan_interval is not None else self.scan_interval_minutes
+                if minutes <= 0:
+                    continue
+                if row.last_scan_at is None or now - row.last_scan_at >= timedelta(minutes=minutes):
+                    due.append(row.id)
+        return due
+
+    def run_schedule(self, now: datetime | None = None) -> list[int]:
+        """Queue a scan of every due source; returns their ids (the periodic task)."""
+        due = self.due_sources(now)
+        for source_id in due:
+            try:
+                self.submit_scan(source_id)
+            except NotFound:  # removed meanwhile
+                continue
+        return due
+
+    # -- task bodies -------------------------------------------------------------------
+    def _scan_task_body(self, job_id: int, source_id: int) -> None:
+        self._run_scan(job_id, source_id)
+
+    def _schedule_task_body(self) -> None:
+        due = self.run_schedule()
+        if due:
+            log.info("scheduled rescans queued for sources %s", due)
+
+    def _stop_check(self, job_id: int) -> Callable[[], bool]:
+        """A ``should_stop`` for a job: true on shutdown or once cancel is requested
+        (the flag is read at most every :data:`CANCEL_POLL` seconds)."""
+        state = {"at": 0.0, "stop": False}
+
+        def should_stop() -> bool:
+            if self._stopping:
+                return True
+            now = time.monotonic()
+            if not state["stop"] and now - state["at"] >= CANCEL_POLL:
+                state["at"] = now
+                with self.sessions() as s:
+                    state["stop"] = bool(s.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
+            return bool(state["stop"])
+
+        return should_stop
+
     def _run_scan(
         self,
         job_id: int,
         source_id: int,
-        extra: Callable[[dict[str, int], str], None] | None = None,
+        extra: Progress | None = None,
         reraise: bool = False,
     ) -> ScanReport:
-        if job_id in self._cancelled:
-            self._set(job_id, state="cancelled", error="cancelled before it started", finished_at=utcnow())
-            return ScanReport(errors=["cancelled"])
-        self._set(job_id, state="running", started_at=utcnow(), message="starting")
+        should_stop = self._stop_check(job_id)
+        with self.sessions() as s:
+            job = s.get(Job, job_id)
+            if job is None or job.state != "queued":  # removed, or handled elsewhere
+                return ScanReport(errors=["not queued"])
+            if job.cancel_requested:
+                job.state, job.error, job.finished_at = "cancelled", "cancelled before it started", utcnow()
+                s.commit()
+                return ScanReport(errors=["cancelled"])
+            job.state, job.started_at, job.message = "running", utcnow(), "starting"
+            s.commit()
         last = 0.0
 
         def progress(counts: dict[str, int], message: str) -> None:
@@ -129,8 +245,7 @@ class JobRunner:
         try:
             source = self.sources.source(source_id)
             report = scan_source(
-                self.sessions, source_id, source, progress, self.probe_budget,
-                should_stop=lambda: self._stopping or job_id in self._cancelled,
+                self.sessions, source_id, source, progress, self.probe_budget, should_stop=should_stop,
             )
         except Cancelled as exc:
             self._set(job_id, state="cancelled", error=exc.message, finished_at=utcnow())
@@ -139,7 +254,7 @@ class JobRunner:
             return ScanReport(errors=[exc.message])
         except ReelhouseError as exc:
             self._set(job_id, state="failed", error=exc.message, finished_at=utcnow())
-            self._set_source(source_id, last_error=exc.message)
+            self._set_source(source_id, last_error=exc.message, last_scan_at=utcnow())
             if reraise:
                 raise
             return ScanReport(errors=[exc.message])
@@ -161,17 +276,12 @@ class JobRunner:
         if self.on_scan_done is not None:
             self.on_scan_done()
 
-    def _set(self, job_id: int, **values: object) -> None:
+    def _set(self, job_id: int, **values: Any) -> None:
         with self.sessions() as s:
             s.execute(update(Job).where(Job.id == job_id).values(**values))
             s.commit()
 
-    def _set_source(self, source_id: int, **values: object) -> None:
+    def _set_source(self, source_id: int, **values: Any) -> None:
         with self.sessions() as s:
             s.execute(update(SourceRow).where(SourceRow.id == source_id).values(**values))
             s.commit()
-
-    def close(self) -> None:
-        """Ask running scans to stop and wait for them."""
-        self._stopping = True
-        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -47,6 +47,7 @@ class SourceSpec:
     password: str | None = None
     tls: str | None = None
     verify_tls: bool | None = None
+    scan_interval: int | None = None  # minutes between scheduled rescans; 0: never
 
 
 class SourceService:
@@ -109,6 +110,10 @@ class SourceService:
             row.tls = spec.tls
         if spec.verify_tls is not None:
             row.verify_tls = spec.verify_tls
+        if spec.scan_interval is not None:
+            if spec.scan_interval < 0:
+                raise InvalidInput("scan_interval is minutes, 0 or more (0: no scheduled rescans)")
+            row.scan_interval = spec.scan_interval
         if row.kind == "local":
             if not row.path or not row.path.startswith("/"):
                 raise InvalidInput("a local source needs an absolute folder path")

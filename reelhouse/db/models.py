@@ -151,6 +151,8 @@ class Episode(Base):
     season_id: Mapped[int] = mapped_column(ForeignKey("seasons.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    last_number: Mapped[int | None] = mapped_column(Integer, nullable=True)  # multi-episode file: E02E03 → 3
+    air_date: Mapped[str | None] = mapped_column(String(10), nullable=True)  # date-based episodes, YYYY-MM-DD
 
     season: Mapped[Season] = relationship(back_populates="episodes")
     files: Mapped[list[MediaFile]] = relationship(back_populates="episode")
@@ -180,6 +182,7 @@ class MediaFile(Base):
     probe_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # blake2b of size + first and last 64 KiB (library/fingerprint.py): finds moved files
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    part: Mapped[int | None] = mapped_column(Integer, nullable=True)  # CD1/part2 of a multi-part film
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

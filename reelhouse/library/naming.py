@@ -41,6 +41,12 @@ class Parsed:
     season: int | None = None
     episode: int | None = None
     episode_title: str | None = None
+    #: last episode of a multi-episode file (``S01E02E03`` → episode 2, episode_end 3)
+    episode_end: int | None = None
+    #: air date of a date-based episode (``Show.2011.11.15``), ISO ``YYYY-MM-DD``
+    air_date: str | None = None
+    #: part of a multi-part film (``CD1``, ``part2``, ``Disc1``); the parts are one movie
+    part: int | None = None
 
 
 def is_media_file(name: str) -> bool:
@@ -97,6 +103,26 @@ def _folder_guess(name: str, kind: str) -> Any:
     return _guess(name, kind)
 
 
+# "Title - 500 [1080p]": an anime-style absolute episode number, which guessit may read
+# as season 5 episode 0 (or 1x071 for 1071) when nothing marks a season.
+_ABSOLUTE = re.compile(r" - (\d{2,4})(?:v\d)?(?=$|[ .\[(])")
+_SEASON_MARK = re.compile(r"s\d{1,4}[ ._-]?e\d|\d{1,2}x\d{2}|season|series", re.I)
+# "Dune.Part.Two.2024": the part word comes before the year, so it belongs to the title
+_TITLE_PART = re.compile(r"(?:^|[ ._-])part[ ._-]?(\w+)[ ._-]+\(?(?:19|20)\d\d", re.I)
+_DISC = re.compile(r"(?:^|[ ._-])(?:cd|dvd|disc|disk)[ ._-]?(\d{1,2})(?=$|[ ._-])", re.I)
+_YEAR = re.compile(r"(?:^|[ ._(\[])((?:19|20)\d\d)(?=$|[ ._)\]])")
+
+
+def _plain_stem_title(name: str) -> str | None:
+    """The words before the year in a release name ("WALL-E.2008.mkv" → "WALL-E")."""
+    stem = posixpath.splitext(name)[0]
+    m = _YEAR.search(stem)
+    if m is None or m.start() == 0:
+        return None
+    words = re.sub(r"[._]+", " ", stem[: m.start()]).strip(" -([")
+    return words or None
+
+
 def _show_title(guess: Any) -> str | None:
     """guessit's title, with the country as in "The Office (US)" when it names one."""
     title = _text(guess.get("title"))
@@ -113,13 +139,24 @@ def parse_media_path(path: str) -> Parsed:
     folders = parts[:-1]
     guess = _guess(name)
     kind = guess.get("type")
+    stem = posixpath.splitext(name)[0]
+    absolute = _ABSOLUTE.search(stem)
+    if absolute and not _SEASON_MARK.search(stem) and kind == "episode":
+        guess = dict(guess)  # anime absolute numbering: the number is the episode
+        guess.pop("season", None)
+        guess["episode"] = int(absolute.group(1))
+    if kind == "episode" and guess.get("date") is not None and guess.get("episode") is None:
+        return _dated_episode(guess, folders)
     if kind == "episode" and (guess.get("season") is not None or guess.get("episode") is not None):
         show_title = _show_title(guess)
         year = _first_int(guess.get("year"))
         # Context: "Show/Season 01/file" or "Show/file" → the show folder's name wins
         # when it names the same show (it is usually the cleaner spelling).
+        # A "Show/Season N/" layout names the show whatever the file says (anime files
+        # often carry the original title); a lone folder only when it names the same show.
         show_dir = None
-        if len(folders) >= 2 and _SEASON_DIR.match(folders[-1]):
+        organised = len(folders) >= 2 and bool(_SEASON_DIR.match(folders[-1]))
+        if organised:
             show_dir = folders[-2]
         elif folders and not _SEASON_DIR.match(folders[-1]):
             show_dir = folders[-1]
@@ -127,11 +164,15 @@ def parse_media_path(path: str) -> Parsed:
             folder_guess = _folder_guess(show_dir, "episode")
             folder_title = _show_title(folder_guess)
             base = match_key(_text(guess.get("title")) or "").split("|")[0]
-            if folder_title and (not show_title or base in match_key(show_dir)):
+            if folder_title and (organised or not show_title or base in match_key(show_dir)):
                 show_title = folder_title
                 year = _first_int(folder_guess.get("year")) or year
         season = _first_int(guess.get("season"))
-        episode = _first_int(guess.get("episode"))
+        if season is None and folders and re.fullmatch(r"specials?", folders[-1], re.I):
+            season = 0
+        episodes = guess.get("episode")
+        episode = _first_int(episodes)
+        last = max(episodes) if isinstance(episodes, list) and episodes else None
         return Parsed(
             kind="episode",
             title=show_title or "Unknown show",
@@ -139,14 +180,41 @@ def parse_media_path(path: str) -> Parsed:
             season=season if season is not None else (1 if episode is not None else None),
             episode=episode,
             episode_title=_text(guess.get("episode_title")),
+            episode_end=last if last is not None and last != episode else None,
         )
     title = _text(guess.get("title"))
     year = _first_int(guess.get("year"))
+    plain = _plain_stem_title(name)
+    if title and plain and len(title) <= 2 < len(plain) and plain.endswith(title):
+        title = plain  # "WALL-E": guessit took "WALL-" for something else
+    part = _first_int(guess.get("cd")) or _first_int(guess.get("part"))
+    named_part = _TITLE_PART.search(stem)
+    if named_part and title:  # "Dune Part Two (2024)" is a title, not a part of a file
+        title, part = f"{title} Part {named_part.group(1)}", None
+    if part is None and (disc := _DISC.search(stem)):
+        part = int(disc.group(1))
     if folders:
         folder_guess = _folder_guess(folders[-1], "movie")
         if folder_guess.get("year") and (not year or not title):
             title = _text(folder_guess.get("title")) or title
             year = _first_int(folder_guess.get("year"))
     if not title:
-        return Parsed(kind="other", title=posixpath.splitext(name)[0])
-    return Parsed(kind="movie", title=title, year=year)
+        return Parsed(kind="other", title=stem)
+    return Parsed(kind="movie", title=title, year=year, part=part)
+
+
+def _dated_episode(guess: Any, folders: list[str]) -> Parsed:
+    """A date-based episode (talk and news shows): season = the year, episode = MMDD,
+    as Plex and Kodi number them; the air date is kept."""
+    day = guess["date"]
+    title = _show_title(guess) or (folders[-1] if folders else "Unknown show")
+    if folders and not _SEASON_DIR.match(folders[-1]):
+        title = _show_title(_folder_guess(folders[-1], "episode")) or title
+    return Parsed(
+        kind="episode",
+        title=title,
+        season=day.year,
+        episode=day.month * 100 + day.day,
+        episode_title=_text(guess.get("episode_title")) or day.isoformat(),
+        air_date=day.isoformat(),
+    )

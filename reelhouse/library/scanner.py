@@ -100,6 +100,7 @@ def _is_gone(path: str, listed: dict[str, set[str]]) -> bool:
 def _link(s: Session, mf: MediaFile) -> None:
     parsed = parse_media_path(mf.path)
     mf.kind = parsed.kind
+    mf.part = parsed.part
     mf.movie_id = None
     mf.episode_id = None
     if parsed.kind == "movie":
@@ -130,7 +131,11 @@ def _link(s: Session, mf: MediaFile) -> None:
         if ep is None:
             ep = Episode(season_id=season.id, number=parsed.episode, title=parsed.episode_title)
             s.add(ep)
-            s.flush()
+        if parsed.episode_end is not None:
+            ep.last_number = parsed.episode_end
+        if parsed.air_date is not None:
+            ep.air_date = parsed.air_date
+        s.flush()
         mf.episode_id = ep.id
 
 

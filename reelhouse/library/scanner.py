@@ -25,6 +25,7 @@ from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, utcnow
 from reelhouse.errors import Cancelled, ProbeFailed, ReelhouseError
 from reelhouse.library.naming import is_media_path, match_key, parse_media_path
 from reelhouse.library.probe import probe
+from reelhouse.library.streams import store_streams
 from reelhouse.sources.base import Entry, Source
 
 __all__ = ["ScanReport", "scan_source"]
@@ -119,7 +120,9 @@ def _apply_probe(mf: MediaFile, source: Source, entry: Entry, budget: int, repor
         result = probe(source, entry.path, entry.size or 0, budget=budget)
     except ProbeFailed as exc:
         mf.probe_error = exc.message
+        mf.probe_bytes = None
         mf.container = posixpath.splitext(entry.path)[1].lstrip(".").lower() or None
+        store_streams(mf, ())
         report.errors.append(f"{entry.path}: {exc.message}")
         return
     report.probed += 1
@@ -131,6 +134,8 @@ def _apply_probe(mf: MediaFile, source: Source, entry: Entry, budget: int, repor
     mf.width = result.width
     mf.height = result.height
     mf.bitrate = result.bitrate
+    mf.probe_bytes = result.bytes_read
+    store_streams(mf, result.streams)
 
 
 def scan_source(

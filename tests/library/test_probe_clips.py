@@ -1,0 +1,216 @@
+"""Deep probing of real clips (made with ffmpeg at test time, reelhouse/demo/
+probe_clips.py): recorded results, bytes read over FTP against the 2 MiB goal, damaged
+and non-media files, the byte budget, and the scanner storing streams.
+
+Recorded results live in tests/library/probe_records/<clip>.json (the probe result
+minus what varies from run to run: bytes read, bitrate, exact duration). Regenerate
+them with ``REELHOUSE_RECORD=1 pytest tests/library/test_probe_clips.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.db.models import MediaFile, MediaStream
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.errors import ProbeFailed
+from reelhouse.library.probe import ProbeResult, probe
+from reelhouse.library.scanner import scan_source
+from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.ftp import FtpConfig, FtpSource
+from reelhouse.sources.local import LocalSource
+
+from helpers import FTP_PASSWORD, FTP_USER
+
+pytestmark = pytest.mark.requires_ffmpeg
+
+RECORDS = Path(__file__).with_name("probe_records")
+RECORD = os.environ.get("REELHOUSE_RECORD", "") not in ("", "0")
+GOAL = 2 * 1024 * 1024  # bytes per probe (issue 4)
+MEDIA = ("moov_at_end.mp4", "two_audio_subs.mkv", "hevc_hdr10.mkv")
+DAMAGED = {"truncated.mkv": "damaged: the file is truncated",
+           "not_media.mkv": "not a readable media file"}
+
+
+def record_of(result: ProbeResult | ProbeFailed) -> dict[str, Any]:
+    """What a recorded probe result keeps: no bytes read, bitrate or exact duration."""
+    if isinstance(result, ProbeFailed):
+        return {"error": result.message.split(" (")[0]}
+    return {
+        "container": result.container,
+        "duration": round(result.duration, 1) if result.duration is not None else None,
+        "video_codec": result.video_codec,
+        "audio_codec": result.audio_codec,
+        "width": result.width,
+        "height": result.height,
+        "streams": [asdict(s) for s in result.streams],
+    }
+
+
+def probe_or_error(src: LocalSource | FtpSource, name: str, size: int) -> ProbeResult | ProbeFailed:
+    try:
+        return probe(src, name, size)
+    except ProbeFailed as exc:
+        return exc
+
+
+@pytest.mark.parametrize("name", [*MEDIA, *DAMAGED])
+def test_recorded_probe_results(name: str, probe_clips: dict[str, Path]) -> None:
+    clip = probe_clips[name]
+    got = record_of(probe_or_error(LocalSource(clip.parent), name, clip.stat().st_size))
+    path = RECORDS / f"{name}.json"
+    if RECORD:
+        RECORDS.mkdir(exist_ok=True)
+        path.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert got == json.loads(path.read_text(encoding="utf-8")), f"regenerate with REELHOUSE_RECORD=1: {name}"
+
+
+def test_records_say_what_the_issue_asks(probe_clips: dict[str, Path]) -> None:
+    """The recordings themselves hold the facts the clips were made to show."""
+    mp4 = json.loads((RECORDS / "moov_at_end.mp4.json").read_text())
+    assert mp4["container"] == "mp4" and [s["type"] for s in mp4["streams"]] == ["video", "audio"]
+    mkv = json.loads((RECORDS / "two_audio_subs.mkv.json").read_text())
+    audio = [s for s in mkv["streams"] if s["type"] == "audio"]
+    assert [(a["language"], a["title"], a["channels"], a["is_default"]) for a in audio] == [
+        ("eng", "English 5.1", 6, True), ("ger", "Deutsch Stereo", 2, False)]
+    (sub,) = [s for s in mkv["streams"] if s["type"] == "subtitle"]
+    assert (sub["codec"], sub["subtitle_format"], sub["language"], sub["is_forced"]) == (
+        "subrip", "text", "eng", True)
+    (video,) = json.loads((RECORDS / "hevc_hdr10.mkv.json").read_text())["streams"]
+    assert (video["codec"], video["profile"], video["bit_depth"], video["pixel_format"]) == (
+        "hevc", "Main 10", 10, "yuv420p10le")
+    assert (video["color_primaries"], video["color_transfer"], video["hdr"]) == (
+        "bt2020", "smpte2084", "HDR10")
+
+
+@pytest.fixture
+def ftp(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+        probe_clips: dict[str, Path]) -> Iterator[FtpSource]:
+    for name, clip in probe_clips.items():
+        shutil.copyfile(clip, ftp_root / name)
+    src = FtpSource(FtpConfig("127.0.0.1", ftp_server.port, FTP_USER, FTP_PASSWORD, pool_size=2))
+    yield src
+    src.close()
+
+
+def test_bytes_read_over_ftp_stay_under_the_goal(ftp: FtpSource, probe_clips: dict[str, Path]) -> None:
+    for name in MEDIA:
+        size = probe_clips[name].stat().st_size
+        result = probe(ftp, name, size)
+        assert result.bytes_read <= GOAL, (name, result.bytes_read)
+        assert result.range_reads <= 4, (name, result.range_reads)
+        assert record_of(result) == json.loads((RECORDS / f"{name}.json").read_text())
+    # the big clips are bigger than the goal, so the goal means something, and the
+    # moov-at-end MP4 and the MKV are read at a small fraction of their size
+    for name in ("moov_at_end.mp4", "two_audio_subs.mkv"):
+        size = probe_clips[name].stat().st_size
+        assert size > GOAL
+        assert probe(ftp, name, size).bytes_read < size / 8
+    assert ftp.pool.stats["in_use"] == 0
+
+
+def test_damaged_and_non_media_over_ftp(ftp: FtpSource, probe_clips: dict[str, Path]) -> None:
+    for name, message in DAMAGED.items():
+        with pytest.raises(ProbeFailed, match=message):
+            probe(ftp, name, probe_clips[name].stat().st_size)
+    assert ftp.pool.stats["in_use"] == 0
+
+
+def test_budget_stops_the_probe_over_ftp(ftp: FtpSource, probe_clips: dict[str, Path]) -> None:
+    size = probe_clips["two_audio_subs.mkv"].stat().st_size
+    needed = probe(ftp, "two_audio_subs.mkv", size).bytes_read
+    with pytest.raises(ProbeFailed, match=f"exceed the budget of {needed - 1} bytes"):
+        probe(ftp, "two_audio_subs.mkv", size, budget=needed - 1)
+    assert ftp.pool.stats["in_use"] == 0
+
+
+# -- the scanner stores what the probe found ---------------------------------------------
+LAYOUT = {
+    "Films/Clip (2020)/Clip.2020.mp4": "moov_at_end.mp4",
+    "Films/Tracks (2021)/Tracks.2021.mkv": "two_audio_subs.mkv",
+    "Films/Bright (2022)/Bright.2022.2160p.HDR.mkv": "hevc_hdr10.mkv",
+    "Films/Broken (2019)/Broken.2019.mkv": "truncated.mkv",
+    "Films/Notes (2018)/Notes.2018.mkv": "not_media.mkv",
+}
+
+
+@pytest.fixture
+def lib(tmp_path: Path) -> Iterator[Core]:
+    core = Core(load_settings(data_dir=tmp_path / "data"))
+    yield core
+    core.close()
+
+
+def rows(core: Core) -> dict[str, tuple[MediaFile, list[MediaStream]]]:
+    with core.sessions() as s:
+        files = s.scalars(select(MediaFile)).all()
+        return {f.path: (f, list(f.streams)) for f in files}
+
+
+def test_scan_stores_streams_and_damage(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                        lib: Core, probe_clips: dict[str, Path]) -> None:
+    for rel, name in LAYOUT.items():
+        (ftp_root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(probe_clips[name], ftp_root / rel)
+    sid = lib.sources.create(SourceSpec(name="ftp", kind="ftp", host="127.0.0.1",
+                                        port=ftp_server.port, username=FTP_USER,
+                                        password=FTP_PASSWORD)).id
+    src = lib.sources.source(sid)
+    report = scan_source(lib.sessions, sid, src, probe_budget=GOAL)
+    assert (report.files_seen, report.probed, len(report.errors)) == (5, 3, 2)
+    got = rows(lib)
+    for rel, name in LAYOUT.items():
+        mf, streams = got[rel]
+        if name in DAMAGED:
+            assert mf.probe_error is not None and mf.probe_error.startswith(DAMAGED[name])
+            assert streams == [] and mf.probe_bytes is None and mf.container == "mkv"
+            continue
+        want = json.loads((RECORDS / f"{name}.json").read_text())
+        assert mf.probe_error is None
+        assert 0 < (mf.probe_bytes or 0) <= GOAL
+        assert [{c: getattr(r, c) for c in want["streams"][0]} for r in streams] == want["streams"]
+        assert (mf.video_codec, mf.audio_codec, mf.width, mf.height) == (
+            want["video_codec"], want["audio_codec"], want["width"], want["height"])
+
+    # the file changes: a re-probe replaces its streams as a whole
+    tracks = ftp_root / "Films/Tracks (2021)/Tracks.2021.mkv"
+    shutil.copyfile(probe_clips["hevc_hdr10.mkv"], tracks)
+    os.utime(tracks, (1_600_000_000, 1_600_000_000))
+    report = scan_source(lib.sessions, sid, src, probe_budget=GOAL)
+    assert report.updated == 1 and report.probed == 1
+    mf, streams = rows(lib)["Films/Tracks (2021)/Tracks.2021.mkv"]
+    assert [(r.index, r.type, r.codec, r.hdr) for r in streams] == [(0, "video", "hevc", "HDR10")]
+    assert mf.audio_codec is None
+    with lib.sessions() as s:
+        assert len(s.scalars(select(MediaStream)).all()) == 2 + 1 + 1  # mp4, hdr, new hdr
+    src.close()
+
+
+def test_scan_over_budget_is_recorded_and_goes_on(tmp_path: Path, lib: Core,
+                                                  probe_clips: dict[str, Path]) -> None:
+    root = tmp_path / "disk"
+    for rel, name in LAYOUT.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(probe_clips[name], root / rel)
+    sid = lib.sources.create(SourceSpec(name="disk", kind="local", path=str(root))).id
+    needed = probe(LocalSource(probe_clips["hevc_hdr10.mkv"].parent), "hevc_hdr10.mkv",
+                   probe_clips["hevc_hdr10.mkv"].stat().st_size).bytes_read
+    report = scan_source(lib.sessions, sid, LocalSource(root), probe_budget=needed)
+    got = rows(lib)
+    assert got["Films/Bright (2022)/Bright.2022.2160p.HDR.mkv"][0].probe_error is None
+    over = {p for p, (mf, _) in got.items() if mf.probe_error and "budget" in mf.probe_error}
+    assert over == {"Films/Clip (2020)/Clip.2020.mp4", "Films/Tracks (2021)/Tracks.2021.mkv",
+                    "Films/Broken (2019)/Broken.2019.mkv"}  # the truncation check comes later
+    assert got["Films/Notes (2018)/Notes.2018.mkv"][0].probe_error is not None
+    assert (report.files_seen, report.probed, len(report.errors)) == (5, 1, 4)

@@ -19,6 +19,7 @@ reported as truncated, which FFmpeg alone accepts silently.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import av
 from av.audio.stream import AudioStream
@@ -87,28 +88,31 @@ def _rate(stream: Stream) -> float | None:
     return None
 
 
+def _attr(obj: object, name: str) -> Any:
+    """``obj.name``, or None where PyAV has no such attribute for this kind of stream
+    (attachments have no codec context, data streams no decoder …)."""
+    try:
+        return getattr(obj, name, None)
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
 def _facts(stream: Stream, dolby_vision: bool) -> StreamFacts:
     """Copy what PyAV says about ``stream`` (see :class:`StreamFacts`)."""
-    cc = stream.codec_context
-    try:
-        codec = cc.codec
-        codec_name: str | None = codec.canonical_name
-        text_sub: bool | None = codec.text_sub
-        bitmap_sub: bool | None = codec.bitmap_sub
-    except (AttributeError, ValueError):  # no decoder for this stream (data, attachment)
-        codec_name = getattr(cc, "name", None)
-        text_sub = bitmap_sub = None
+    cc = _attr(stream, "codec_context")
+    codec = _attr(cc, "codec")
+    tag = _attr(stream, "codec_tag")
     facts = StreamFacts(
         index=stream.index,
-        type=stream.type,
-        codec=codec_name,
-        profile=stream.profile,
-        codec_tag=stream.codec_tag.strip("\x00 ") or None,
-        language=stream.language,
-        metadata=dict(stream.metadata),
-        disposition=int(stream.disposition),
-        text_sub=text_sub,
-        bitmap_sub=bitmap_sub,
+        type=str(_attr(stream, "type") or "data"),
+        codec=_attr(codec, "canonical_name") or _attr(cc, "name"),
+        profile=_attr(stream, "profile"),
+        codec_tag=tag.strip("\x00 ") or None if isinstance(tag, str) else None,
+        language=_attr(stream, "language"),
+        metadata=dict(_attr(stream, "metadata") or {}),
+        disposition=int(_attr(stream, "disposition") or 0),
+        text_sub=_attr(codec, "text_sub"),
+        bitmap_sub=_attr(codec, "bitmap_sub"),
     )
     if isinstance(stream, VideoStream):
         vc = stream.codec_context
@@ -133,6 +137,14 @@ def _facts(stream: Stream, dolby_vision: bool) -> StreamFacts:
             sample_rate=ac.sample_rate,
         )
     return facts
+
+
+def _safe_facts(stream: Stream, dolby_vision: bool) -> StreamFacts:
+    """:func:`_facts`, or only index and type when PyAV cannot describe the stream."""
+    try:
+        return _facts(stream, dolby_vision)
+    except (AttributeError, TypeError, ValueError):
+        return StreamFacts(index=stream.index, type=str(_attr(stream, "type") or "data"))
 
 
 def _mp4_truncated(reader: SourceReader) -> int | None:
@@ -215,7 +227,7 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024) 
                 raise ProbeFailed("no audio or video stream found (damaged or not media)")
             duration = container.duration / 1_000_000 if container.duration else None
             name = _container(container.format.name, path)
-            facts = [_facts(s, dolby and s is video) for s in container.streams]
+            facts = [_safe_facts(s, dolby and s is video) for s in container.streams]
             result = ProbeResult(
                 container=name,
                 duration=duration,

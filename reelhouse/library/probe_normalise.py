@@ -166,11 +166,18 @@ def _language(facts: StreamFacts) -> str | None:
     return lang.lower()
 
 
-def _title(facts: StreamFacts) -> str | None:
+def _tag(facts: StreamFacts, name: str) -> str | None:
     for key, value in facts.metadata.items():
-        if key.lower() == "title":
+        if key.lower() == name:
             return _clean(value)
     return None
+
+
+def _title(facts: StreamFacts) -> str | None:
+    title = _tag(facts, "title")
+    if title is None and facts.type == "attachment":
+        return _tag(facts, "filename")  # Matroska attachments: fonts, covers
+    return title
 
 
 def _subtitle_format(facts: StreamFacts) -> str | None:
@@ -209,6 +216,7 @@ def normalise_stream(facts: StreamFacts) -> StreamInfo:
         transfer = _TRANSFERS.get(facts.color_trc or 0)
         dolby = facts.dolby_vision or (facts.codec_tag or "").strip() in _DOLBY_VISION_TAGS
         fps = round(facts.fps, 3) if facts.fps and 0 < facts.fps < 1000 else None
+        fps = fps or None  # a rate that rounds to 0 is unknown
         return replace(
             common,
             width=_positive(facts.width),

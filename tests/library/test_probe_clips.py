@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -214,3 +215,42 @@ def test_scan_over_budget_is_recorded_and_goes_on(tmp_path: Path, lib: Core,
                     "Films/Broken (2019)/Broken.2019.mkv"}  # the truncation check comes later
     assert got["Films/Notes (2018)/Notes.2018.mkv"][0].probe_error is not None
     assert (report.files_seen, report.probed, len(report.errors)) == (5, 1, 4)
+
+
+@pytest.fixture(scope="module")
+def extras(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An MKV with an ASS track and a font attachment, and an MP4 with cover art
+    (attached_pic) and mov_text subtitles: streams PyAV describes only in part."""
+    from reelhouse.demo.media import ffmpeg_exe
+
+    folder = tmp_path_factory.mktemp("probe_extras")
+    (folder / "font.ttf").write_bytes(b"not really a font")
+    (folder / "subs.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nHi\n", encoding="utf-8")
+    ff = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y"]
+    src = ["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=24:duration=1", "-f", "lavfi",
+           "-i", "sine=sample_rate=48000:duration=1", "-i", str(folder / "subs.srt")]
+    subprocess.run([*ff, "-f", "lavfi", "-i", "color=red:size=64x64", "-frames:v", "1",
+                    str(folder / "cover.png")], check=True, timeout=60)
+    subprocess.run([*ff, *src, "-map", "0:v", "-map", "1:a", "-map", "2:s",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-c:s", "ass",
+                    "-attach", str(folder / "font.ttf"), "-metadata:s:t", "mimetype=font/ttf",
+                    str(folder / "fonts.mkv")], check=True, timeout=60)
+    subprocess.run([*ff, *src, "-i", str(folder / "cover.png"),
+                    "-map", "0:v", "-map", "1:a", "-map", "2:s", "-map", "3:v",
+                    "-c:v:0", "libx264", "-preset", "ultrafast", "-c:v:1", "png",
+                    "-disposition:v:1", "attached_pic", "-c:a", "aac", "-c:s", "mov_text",
+                    str(folder / "cover.mp4")], check=True, timeout=60)
+    return folder
+
+
+def test_attachments_and_cover_art(extras: Path) -> None:
+    src = LocalSource(extras)
+    fonts = probe(src, "fonts.mkv", (extras / "fonts.mkv").stat().st_size)
+    assert [(s.type, s.codec, s.subtitle_format, s.title) for s in fonts.streams] == [
+        ("video", "h264", None, None), ("audio", "aac", None, None),
+        ("subtitle", "ass", "text", None), ("attachment", None, None, "font.ttf")]
+    cover = probe(src, "cover.mp4", (extras / "cover.mp4").stat().st_size)
+    assert [(s.type, s.codec, s.subtitle_format) for s in cover.streams] == [
+        ("video", "h264", None), ("audio", "aac", None), ("subtitle", "mov_text", "text"),
+        ("attachment", "png", None)]
+    assert (cover.video_codec, cover.width, cover.height) == ("h264", 160, 120)  # not the cover

@@ -134,7 +134,7 @@ CASES: list[tuple[StreamFacts, dict[str, Any]]] = [
     (  # Matroska font attachment
         StreamFacts(index=9, type="attachment", codec="ttf",
                     metadata={"filename": "Arial.ttf", "mimetype": "font/ttf"}),
-        {"index": 9, "type": "attachment", "codec": "ttf"},
+        {"index": 9, "type": "attachment", "codec": "ttf", "title": "Arial.ttf"},
     ),
     (  # data streams (timecode tracks) and unknown types
         StreamFacts(index=10, type="data", codec="bin_data"),

@@ -18,6 +18,7 @@ reported as truncated, which FFmpeg alone accepts silently.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -37,6 +38,8 @@ from reelhouse.sources.base import Source
 from reelhouse.sources.reader import SourceReader
 
 __all__ = ["PROBE_OPTIONS", "ProbeResult", "probe"]
+
+log = logging.getLogger(__name__)
 
 # Demuxer names (FFmpeg's comma lists) → the container name users know.
 _CONTAINERS = {
@@ -252,4 +255,7 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024) 
         raise ProbeFailed(f"not a readable media file: {reason}") from exc
     except (OSError, ValueError, EOFError) as exc:
         raise ProbeFailed(f"could not read media header: {exc}") from exc
+    except Exception as exc:  # a damaged file must never stop a scan
+        log.warning("unexpected error probing %r", path, exc_info=True)
+        raise ProbeFailed(f"could not read media header: {type(exc).__name__}: {exc}") from exc
     return replace(result, bytes_read=reader.bytes_read, range_reads=reader.range_reads)

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from reelhouse.config import load_settings
@@ -31,6 +33,7 @@ from reelhouse.library.scanner import scan_source
 from reelhouse.library.sources import SourceSpec
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.local import LocalSource
+from reelhouse.sources.memory import MemorySource
 
 from helpers import FTP_PASSWORD, FTP_USER
 
@@ -254,3 +257,21 @@ def test_attachments_and_cover_art(extras: Path) -> None:
         ("video", "h264", None), ("audio", "aac", None), ("subtitle", "mov_text", "text"),
         ("attachment", "png", None)]
     assert (cover.video_codec, cover.width, cover.height) == ("h264", 160, 120)  # not the cover
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(clip=st.sampled_from(["moov_at_end.mp4", "two_audio_subs.mkv", "hevc_hdr10.mkv"]),
+       flips=st.lists(st.tuples(st.integers(0, 8191), st.integers(1, 255)), min_size=1, max_size=8),
+       tail=st.booleans())
+def test_garbled_headers_fail_cleanly(probe_clips: dict[str, Path], clip: str,
+                                      flips: list[tuple[int, int]], tail: bool) -> None:
+    """Bytes flipped in the header (the head, or the tail where a moov-at-end lives):
+    the probe returns or raises ProbeFailed — nothing else, no hang."""
+    data = bytearray(probe_clips[clip].read_bytes())
+    for pos, xor in flips:
+        i = len(data) - 1 - pos if tail else pos
+        data[i] ^= xor
+    try:
+        probe(MemorySource({clip: bytes(data)}), clip, len(data), budget=GOAL)
+    except ProbeFailed:
+        pass

@@ -275,3 +275,17 @@ def test_garbled_headers_fail_cleanly(probe_clips: dict[str, Path], clip: str,
         probe(MemorySource({clip: bytes(data)}), clip, len(data), budget=GOAL)
     except ProbeFailed:
         pass
+
+
+def test_dolby_vision_configuration_is_found_in_the_header(probe_clips: dict[str, Path]) -> None:
+    """FFmpeg keeps a DV configuration record in stream side data that PyAV does not
+    expose, so the probe looks for the ``dvcC`` box in the bytes it read. Here a
+    top-level box holding one is appended after the moov of a real clip (the plumbing:
+    bytes read → facts → the video stream's HDR kind); without it the clip is SDR."""
+    data = probe_clips["moov_at_end.mp4"].read_bytes()
+    dvcc = b"\x00\x00\x00\x18dvcC" + bytes([1, 0, 0x10, 0x35]) + bytes(12)
+    tagged = data + (8 + len(dvcc)).to_bytes(4, "big") + b"free" + dvcc
+    plain = probe(MemorySource({"f.mp4": data}), "f.mp4", len(data))
+    dv = probe(MemorySource({"f.mp4": tagged}), "f.mp4", len(tagged))
+    assert [s.hdr for s in plain.streams] == [None, None]
+    assert [s.hdr for s in dv.streams] == ["Dolby Vision", None]

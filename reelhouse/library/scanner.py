@@ -25,7 +25,7 @@ from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, utcnow
 from reelhouse.errors import Cancelled, ProbeFailed, ReelhouseError
 from reelhouse.library.naming import is_media_path, match_key, parse_media_path
 from reelhouse.library.probe import probe
-from reelhouse.library.streams import store_streams
+from reelhouse.library.streams import store_streams, unprobed
 from reelhouse.sources.base import Entry, Source
 
 __all__ = ["ScanReport", "scan_source"]
@@ -156,7 +156,7 @@ def scan_source(
     notify = progress or (lambda counts, message: None)
     with sessions() as s:
         known = {
-            mf.path: (mf.id, mf.size, mf.mtime, mf.missing_since, mf.container is None)
+            mf.path: (mf.id, mf.size, mf.mtime, mf.missing_since, unprobed(mf))
             for mf in s.scalars(select(MediaFile).where(MediaFile.source_id == source_id))
         }
     listed: dict[str, set[str]] = {}
@@ -186,7 +186,7 @@ def scan_source(
         report.files_seen += 1
         old = known.get(entry.path)
         if (old is not None and old[1] == entry.size and old[2] == entry.mtime and old[3] is None
-                and not old[4]):  # old[4]: never probed (the source failed mid-probe)
+                and not old[4]):  # old[4]: never (deep-)probed, or the source failed mid-probe
             report.unchanged += 1
             seen_ids.append(old[0])
             continue
@@ -206,7 +206,7 @@ def scan_source(
                     report.updated += 1
                 mf.missing_since = None
                 mf.last_seen = now
-            if old is None or (old[1], old[2]) != (entry.size, entry.mtime) or mf.container is None:
+            if old is None or (old[1], old[2]) != (entry.size, entry.mtime) or unprobed(mf):
                 mf.size = entry.size or 0
                 mf.mtime = entry.mtime
                 try:

@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session, object_session
 from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.library.probe_normalise import StreamInfo
 
-__all__ = ["store_streams", "streams_by_file"]
+__all__ = ["store_streams", "streams_by_file", "unprobed"]
+
+
+def unprobed(mf: MediaFile) -> bool:
+    """True if ``mf`` has no probe result yet: never probed (the source failed
+    mid-probe), or probed before streams were stored (migration 0003: no
+    ``probe_bytes`` and no ``probe_error``), so a rescan probes it once more."""
+    return mf.container is None or (mf.probe_bytes is None and mf.probe_error is None)
 
 
 def store_streams(mf: MediaFile, streams: Sequence[StreamInfo]) -> None:

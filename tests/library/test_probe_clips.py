@@ -289,3 +289,25 @@ def test_dolby_vision_configuration_is_found_in_the_header(probe_clips: dict[str
     dv = probe(MemorySource({"f.mp4": tagged}), "f.mp4", len(tagged))
     assert [s.hdr for s in plain.streams] == [None, None]
     assert [s.hdr for s in dv.streams] == ["Dolby Vision", None]
+
+
+def test_files_probed_before_streams_existed_are_probed_once_more(
+        tmp_path: Path, lib: Core, probe_clips: dict[str, Path]) -> None:
+    root = tmp_path / "disk"
+    rel = "Films/Tracks (2021)/Tracks.2021.mkv"
+    (root / rel).parent.mkdir(parents=True)
+    shutil.copyfile(probe_clips["two_audio_subs.mkv"], root / rel)
+    sid = lib.sources.create(SourceSpec(name="disk", kind="local", path=str(root))).id
+    src = LocalSource(root)
+    scan_source(lib.sessions, sid, src)
+    with lib.sessions() as s:  # as a scan before migration 0003 left it
+        mf = s.scalars(select(MediaFile)).one()
+        mf.streams.clear()
+        mf.probe_bytes = None
+        s.commit()
+    report = scan_source(lib.sessions, sid, src)
+    assert (report.probed, report.unchanged) == (1, 0)
+    mf, streams = rows(lib)[rel]
+    assert len(streams) == 4 and mf.probe_bytes
+    report = scan_source(lib.sessions, sid, src)
+    assert (report.probed, report.unchanged) == (0, 1)  # and then never again

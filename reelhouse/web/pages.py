@@ -136,13 +136,14 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
         with core.sessions() as s:
             mf = queries.get_media_file(s, file_id)
             info = media_file_public(mf)
+            streams = _streams(s, [file_id]).get(file_id, [])
             title, subtitle, back_url, back_label = _headline(mf)
     except ReelhouseError as exc:
         return _error(request, user, exc)
     token = core.signer.playback(user.id, file_id)
     stream_url = str(request.url_for("stream", file_id=file_id).include_query_params(token=token))
     return render(
-        request, "play.html", user=user, nav="library", file=info, title=title,
+        request, "play.html", user=user, nav="library", file=info, streams=streams, title=title,
         subtitle=subtitle, back_url=back_url, back_label=back_label, stream_url=stream_url,
         content_type=content_type_for(info.path),
         token_minutes=max(1, core.settings.playback_token_ttl // 60),

@@ -110,3 +110,8 @@ def test_movie_and_show_pages_show_stream_tables(client: TestClient,
     html = client.get(f"/shows/{show_id}").text
     assert episode["name"] in html
     assert "Deutsch Stereo" in _table(html, "audio")
+
+
+def test_player_page_shows_stream_tables(client: TestClient, files: dict[str, dict[str, Any]]) -> None:
+    html = client.get(f"/play/{files['Tracks (2021)/Tracks.2021.1080p.mkv']['id']}").text
+    assert "Deutsch Stereo" in _table(html, "audio") and "forced" in _table(html, "subtitles")

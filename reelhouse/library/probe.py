@@ -29,6 +29,7 @@ from av.video.stream import VideoStream
 
 from reelhouse.errors import ProbeFailed, ReelhouseError
 from reelhouse.library.probe_normalise import (
+    DISPOSITION_ATTACHED_PIC,
     StreamFacts,
     StreamInfo,
     dolby_vision_in,
@@ -63,8 +64,9 @@ _SEGMENT = b"\x18\x53\x80\x67"
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
     """Container, duration (seconds), overall bitrate (bits/s), the streams, and the
-    first video/audio stream's codecs and size (pixels) as a summary. ``bytes_read``
-    and ``range_reads`` are what the probe cost."""
+    first video/audio stream's codecs (FFmpeg's canonical names: ``av1``, not the
+    decoder's ``libdav1d``) and size (pixels) as a summary. ``bytes_read`` and
+    ``range_reads`` are what the probe cost."""
 
     container: str | None
     duration: float | None
@@ -224,23 +226,24 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024) 
     try:
         with av.open(reader, mode="r", options=PROBE_OPTIONS) as container:
             video = next((s for s in container.streams.video
-                          if not int(s.disposition) & 0x0400), None)
-            audio = next(iter(container.streams.audio), None)
-            if video is None and audio is None:
-                raise ProbeFailed("no audio or video stream found (damaged or not media)")
-            duration = container.duration / 1_000_000 if container.duration else None
-            name = _container(container.format.name, path)
+                          if not int(s.disposition) & DISPOSITION_ATTACHED_PIC), None)
             facts = [_safe_facts(s, dolby and s is video) for s in container.streams]
+            streams = tuple(normalise_streams(facts))
+            first_video = next((s for s in streams if s.type == "video"), None)
+            first_audio = next((s for s in streams if s.type == "audio"), None)
+            if first_video is None and first_audio is None:
+                raise ProbeFailed("no audio or video stream found (damaged or not media)")
+            name = _container(container.format.name, path)
             result = ProbeResult(
                 container=name,
-                duration=duration,
-                video_codec=video.codec_context.name if video is not None else None,
-                audio_codec=audio.codec_context.name if audio is not None else None,
-                width=(video.codec_context.width or None) if video is not None else None,
-                height=(video.codec_context.height or None) if video is not None else None,
+                duration=container.duration / 1_000_000 if container.duration else None,
+                video_codec=first_video.codec if first_video is not None else None,
+                audio_codec=first_audio.codec if first_audio is not None else None,
+                width=first_video.width if first_video is not None else None,
+                height=first_video.height if first_video is not None else None,
                 bitrate=container.bit_rate or None,
                 bytes_read=0,
-                streams=tuple(normalise_streams(facts)),
+                streams=streams,
             )
         check = {"mp4": _mp4_truncated, "mkv": _mkv_truncated, "webm": _mkv_truncated}.get(name)
         needed = check(reader) if check is not None else None

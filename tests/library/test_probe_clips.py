@@ -222,8 +222,9 @@ def test_scan_over_budget_is_recorded_and_goes_on(tmp_path: Path, lib: Core,
 
 @pytest.fixture(scope="module")
 def extras(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An MKV with an ASS track and a font attachment, and an MP4 with cover art
-    (attached_pic) and mov_text subtitles: streams PyAV describes only in part."""
+    """An MKV with an ASS track and a font attachment, an MP4 with cover art
+    (attached_pic) and mov_text subtitles (streams PyAV describes only in part), and a
+    one-second AV1 clip."""
     from reelhouse.demo.media import ffmpeg_exe
 
     folder = tmp_path_factory.mktemp("probe_extras")
@@ -243,7 +244,16 @@ def extras(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     "-c:v:0", "libx264", "-preset", "ultrafast", "-c:v:1", "png",
                     "-disposition:v:1", "attached_pic", "-c:a", "aac", "-c:s", "mov_text",
                     str(folder / "cover.mp4")], check=True, timeout=60)
+    subprocess.run([*ff, "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=24:duration=1",
+                    "-c:v", "libaom-av1", "-cpu-used", "8", "-b:v", "100k",
+                    str(folder / "av1.mkv")], check=True, timeout=120)
     return folder
+
+
+def test_codec_names_are_canonical(extras: Path) -> None:
+    """PyAV decodes AV1 with libdav1d; the file's codec is still ``av1``."""
+    result = probe(LocalSource(extras), "av1.mkv", (extras / "av1.mkv").stat().st_size)
+    assert result.video_codec == "av1" and [s.codec for s in result.streams] == ["av1"]
 
 
 def test_attachments_and_cover_art(extras: Path) -> None:

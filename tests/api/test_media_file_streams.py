@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import wait_job
+from reelhouse.api.app import create_app
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+
+from helpers import ADMIN, ADMIN_PASSWORD, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -25,18 +30,39 @@ LAYOUT = {
 }
 
 
-@pytest.fixture
-def files(client: TestClient, tmp_path: Path, probe_clips: dict[str, Path]) -> dict[str, dict[str, Any]]:
-    root = tmp_path / "disk"
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory,
+          probe_clips: dict[str, Path]) -> Iterator[tuple[TestClient, dict[str, dict[str, Any]]]]:
+    """One scanned library for the module: a logged-in client and the files by path."""
+    base = tmp_path_factory.mktemp("streams")
     for rel, name in LAYOUT.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(probe_clips[name], root / rel)
-    r = client.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(root)})
-    assert r.status_code == 201, r.text
-    job = wait_job(client, client.post(f"/api/sources/{r.json()['id']}/scan").json()["id"])
-    assert job["state"] == "done", job
-    items = client.get("/api/library/media-files", params={"per_page": 50}).json()["items"]
-    return {f["path"]: f for f in items}
+        (base / "disk" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(probe_clips[name], base / "disk" / rel)
+    core = Core(load_settings(data_dir=base / "data"))
+    core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+    try:
+        with TestClient(create_app(core)) as client:
+            r = client.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
+            client.headers["authorization"] = f"Bearer {r.json()['token']}"
+            r = client.post("/api/sources", json={"name": "disk", "kind": "local",
+                                                   "path": str(base / "disk")})
+            assert r.status_code == 201, r.text
+            job = wait_job(client, client.post(f"/api/sources/{r.json()['id']}/scan").json()["id"])
+            assert job["state"] == "done", job
+            items = client.get("/api/library/media-files", params={"per_page": 50}).json()["items"]
+            yield client, {f["path"]: f for f in items}
+    finally:
+        core.close()
+
+
+@pytest.fixture
+def client(world: tuple[TestClient, dict[str, dict[str, Any]]]) -> TestClient:
+    return world[0]
+
+
+@pytest.fixture
+def files(world: tuple[TestClient, dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    return world[1]
 
 
 def test_media_file_detail_has_streams(client: TestClient, files: dict[str, dict[str, Any]]) -> None:
@@ -70,10 +96,11 @@ def test_media_file_detail_has_streams(client: TestClient, files: dict[str, dict
     assert broken["streams"] == [] and broken["probe_bytes"] is None
 
 
-def test_media_file_detail_errors(client: TestClient, anon: TestClient) -> None:
+def test_media_file_detail_errors(client: TestClient) -> None:
     assert client.get("/api/library/media-files/999999").status_code == 404
     assert client.get("/api/library/media-files/abc").status_code == 422
-    assert anon.get("/api/library/media-files/1").status_code == 401
+    with TestClient(client.app) as anon:  # same app, not logged in
+        assert anon.get("/api/library/media-files/1").status_code == 401
 
 
 def _table(html: str, kind: str) -> str:

@@ -21,6 +21,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
+from reelhouse.demo.probe_clips import make_probe_clips
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks
 
@@ -88,6 +89,13 @@ def sample_mp4(clip_cache: Path) -> Path:
 def sample_mkv(clip_cache: Path) -> Path:
     """A 12 s 320x240 H.264/AAC MKV."""
     return make_clip(clip_cache / "sample.mkv", seconds=12, width=320, height=240)
+
+
+@pytest.fixture(scope="session")
+def probe_clips(clip_cache: Path) -> dict[str, Path]:
+    """The probe clips (reelhouse/demo/probe_clips.py) by name: moov_at_end.mp4,
+    two_audio_subs.mkv, hevc_hdr10.mkv, truncated.mkv, not_media.mkv."""
+    return make_probe_clips(clip_cache / "probe")
 
 
 @pytest.fixture(scope="session")

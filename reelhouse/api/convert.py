@@ -6,13 +6,15 @@ import posixpath
 
 from reelhouse.api.schemas import (
     EpisodePublic,
+    MediaFileDetail,
     MediaFilePublic,
+    MediaStreamPublic,
     MoviePublic,
     SeasonPublic,
     ShowPublic,
     SourcePublic,
 )
-from reelhouse.db.models import MediaFile, Movie, Show, SourceRow
+from reelhouse.db.models import MediaFile, MediaStream, Movie, Show, SourceRow
 
 
 def source_public(row: SourceRow) -> SourcePublic:
@@ -57,6 +59,19 @@ def media_file_public(mf: MediaFile) -> MediaFilePublic:
         episode_id=mf.episode_id,
         first_seen=mf.first_seen,
         last_seen=mf.last_seen,
+    )
+
+
+def media_stream_public(row: MediaStream) -> MediaStreamPublic:
+    return MediaStreamPublic.model_validate(row)
+
+
+def media_file_detail(mf: MediaFile) -> MediaFileDetail:
+    """``mf`` with its streams (loads ``mf.streams`` if not loaded yet)."""
+    return MediaFileDetail(
+        **media_file_public(mf).model_dump(),
+        probe_bytes=mf.probe_bytes,
+        streams=[media_stream_public(r) for r in mf.streams],
     )
 
 

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from reelhouse.api.convert import media_file_public, movie_public, show_public
+from reelhouse.api.convert import media_file_detail, media_file_public, movie_public, show_public
 from reelhouse.api.deps import CoreDep, CurrentUser, DbSession, RowId, RowIdQuery, user_from_request
 from reelhouse.api.schemas import (
     GridItemPublic,
+    MediaFileDetail,
     MediaFilePublic,
     MoviePublic,
     Page,
@@ -92,9 +93,11 @@ def media_files(
             "per_page": per_page}
 
 
-@router.get("/media-files/{file_id}", response_model=MediaFilePublic)
-def media_file(file_id: RowId, db: DbSession, _: CurrentUser) -> MediaFilePublic:
-    return media_file_public(queries.get_media_file(db, file_id))
+@router.get("/media-files/{file_id}", response_model=MediaFileDetail)
+def media_file(file_id: RowId, db: DbSession, _: CurrentUser) -> MediaFileDetail:
+    """One file with its technical metadata: container, duration, bitrate and a row
+    per stream (video, audio, subtitle …)."""
+    return media_file_detail(queries.get_media_file(db, file_id))
 
 
 @router.get("/continue", response_model=list[ResumePublic])

@@ -135,6 +135,40 @@ class MediaFilePublic(BaseModel):
     last_seen: datetime
 
 
+class MediaStreamPublic(BaseModel):
+    """One stream of a media file; fields that do not apply to its type are null."""
+
+    model_config = ConfigDict(from_attributes=True)
+    index: int
+    type: Literal["video", "audio", "subtitle", "attachment", "data"]
+    codec: str | None = Field(description="FFmpeg codec name: h264, hevc, aac, subrip …")
+    profile: str | None = Field(description="codec profile: Main 10, High, LC, DTS-HD MA …")
+    width: int | None = Field(description="pixels")
+    height: int | None = Field(description="pixels")
+    fps: float | None = Field(description="average frames per second")
+    pixel_format: str | None = Field(description="FFmpeg pixel format: yuv420p10le …")
+    bit_depth: int | None = Field(description="bits per sample of the video")
+    color_transfer: str | None = Field(description="smpte2084 (PQ), arib-std-b67 (HLG), bt709 …")
+    color_primaries: str | None = Field(description="bt2020, bt709 …")
+    hdr: str | None = Field(description="HDR10, HLG, Dolby Vision; null for SDR")
+    channels: int | None
+    channel_layout: str | None = Field(description="stereo, 5.1(side) …")
+    sample_rate: int | None = Field(description="Hz")
+    language: str | None = Field(description="as tagged (ISO 639-2, e.g. eng, ger); null if undetermined")
+    title: str | None
+    is_default: bool
+    is_forced: bool
+    subtitle_format: Literal["text", "image"] | None = Field(
+        description="text (subrip, ass, mov_text, webvtt) or image (PGS, VobSub)")
+
+
+class MediaFileDetail(MediaFilePublic):
+    """A media file with every stream its probe found."""
+
+    probe_bytes: int | None = Field(description="bytes the last probe read from the source")
+    streams: list[MediaStreamPublic]
+
+
 class MoviePublic(BaseModel):
     id: int
     title: str

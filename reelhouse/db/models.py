@@ -29,6 +29,7 @@ __all__ = [
     "Episode",
     "Job",
     "MediaFile",
+    "MediaStream",
     "Movie",
     "Season",
     "Show",
@@ -183,6 +184,7 @@ class MediaFile(Base):
     # blake2b of size + first and last 64 KiB (library/fingerprint.py): finds moved files
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     part: Mapped[int | None] = mapped_column(Integer, nullable=True)  # CD1/part2 of a multi-part film
+    probe_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # read by the last probe
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -196,6 +198,9 @@ class MediaFile(Base):
     source: Mapped[SourceRow] = relationship(back_populates="files")
     movie: Mapped[Movie | None] = relationship(back_populates="files")
     episode: Mapped[Episode | None] = relationship(back_populates="files")
+    streams: Mapped[list[MediaStream]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="MediaStream.index"
+    )
 
 
 class WatchProgress(Base):
@@ -232,3 +237,37 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+
+
+class MediaStream(Base):
+    """One stream of a probed media file (see library/probe_normalise.py for the
+    meaning of each field). Replaced as a whole when the file is probed again.
+    ``fps`` is frames per second, ``sample_rate`` Hz, ``bit_depth`` bits per sample."""
+
+    __tablename__ = "media_streams"
+    __table_args__ = (UniqueConstraint("media_file_id", "index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    media_file_id: Mapped[int] = mapped_column(
+        ForeignKey("media_files.id", ondelete="CASCADE"), index=True
+    )
+    index: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16))  # video|audio|subtitle|attachment|data
+    codec: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    profile: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pixel_format: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    bit_depth: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    color_transfer: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    color_primaries: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    hdr: Mapped[str | None] = mapped_column(String(32), nullable=True)  # HDR10 | HLG | Dolby Vision
+    channels: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    channel_layout: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sample_rate: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    subtitle_format: Mapped[str | None] = mapped_column(String(8), nullable=True)  # text | image

@@ -1,17 +1,46 @@
-"""Basic technical metadata with PyAV, read through a :class:`SourceReader` so an FTP
-file is read by ranges, never downloaded whole."""
+"""Technical metadata with PyAV, read through a :class:`SourceReader` so an FTP file is
+read by ranges, never downloaded whole.
+
+What a probe costs (bytes and range reads, measured by benchmarks/probe_bytes.py):
+FFmpeg's demuxers read the container header, seek where it points (an MP4 ``moov`` at
+the end, Matroska ``SeekHead`` targets) and then ``avformat_find_stream_info`` reads
+packets until every stream's parameters are known. ``probesize`` caps those packet
+bytes (1 MB here, FFmpeg's default is 5 MB) and ``analyzeduration`` their duration
+(2 s instead of 5 s); parameters that the header already carries (MP4 ``avcC``/
+``hvcC``, Matroska ``CodecPrivate``) need no packets at all. The reader fetches 64 KiB
+after a seek and doubles its read-ahead while reading in a row, so a moov-at-end MP4
+costs a few small range reads at both ends of the file.
+
+After FFmpeg, a cheap integrity check looks at the container's own sizes (MP4 top-level
+boxes, the Matroska ``Segment`` size): a file shorter than its container says is
+reported as truncated, which FFmpeg alone accepts silently.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
+from typing import Any
 
 import av
+from av.audio.stream import AudioStream
+from av.stream import Stream
+from av.video.stream import VideoStream
 
 from reelhouse.errors import ProbeFailed, ReelhouseError
+from reelhouse.library.probe_normalise import (
+    DISPOSITION_ATTACHED_PIC,
+    StreamFacts,
+    StreamInfo,
+    dolby_vision_in,
+    normalise_streams,
+)
 from reelhouse.sources.base import Source
 from reelhouse.sources.reader import SourceReader
 
-__all__ = ["ProbeResult", "probe"]
+__all__ = ["PROBE_OPTIONS", "ProbeResult", "probe"]
+
+log = logging.getLogger(__name__)
 
 # Demuxer names (FFmpeg's comma lists) → the container name users know.
 _CONTAINERS = {
@@ -19,10 +48,25 @@ _CONTAINERS = {
     "matroska,webm": "mkv",
 }
 
+#: FFmpeg format options of every probe: ``probesize`` in bytes, ``analyzeduration``
+#: in microseconds (libavformat/options_table.h).
+PROBE_OPTIONS = {"probesize": "1000000", "analyzeduration": "2000000"}
+
+_EBML = b"\x1a\x45\xdf\xa3"
+# Top-level ISO BMFF box types (ISO/IEC 14496-12 Table 1): anything else is junk
+# appended to the file, which the size check ignores.
+_MP4_BOXES = {b"ftyp", b"styp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid",
+              b"moof", b"mfra", b"meta", b"pdin", b"sidx", b"ssix", b"emsg", b"prft",
+              b"jP  ", b"pnot", b"PICT"}
+_SEGMENT = b"\x18\x53\x80\x67"
+
 
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
-    """Container, duration (seconds), codecs, video size (pixels), bitrate (bits/s)."""
+    """Container, duration (seconds), overall bitrate (bits/s), the streams, and the
+    first video/audio stream's codecs (FFmpeg's canonical names: ``av1``, not the
+    decoder's ``libdav1d``) and size (pixels) as a summary. ``bytes_read`` and
+    ``range_reads`` are what the probe cost."""
 
     container: str | None
     duration: float | None
@@ -32,6 +76,8 @@ class ProbeResult:
     height: int | None
     bitrate: int | None
     bytes_read: int
+    streams: tuple[StreamInfo, ...] = ()
+    range_reads: int = 0
 
 
 def _container(name: str, path: str) -> str:
@@ -40,33 +86,179 @@ def _container(name: str, path: str) -> str:
     return _CONTAINERS.get(name, name.split(",")[0])
 
 
-def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024) -> ProbeResult:
-    """Read the container header of ``path`` and return its technical metadata.
+def _rate(stream: Stream) -> float | None:
+    for rate in (stream.average_rate, stream.guessed_rate):
+        if rate is not None and rate > 0:
+            return float(rate)
+    return None
 
-    Raises :class:`ProbeFailed` for damaged or non-media files and when more than
-    ``budget`` bytes would be read; source errors (``SourceUnavailable`` …) pass through.
-    """
-    reader = SourceReader(source, path, size, budget=budget)
+
+def _attr(obj: object, name: str) -> Any:
+    """``obj.name``, or None where PyAV has no such attribute for this kind of stream
+    (attachments have no codec context, data streams no decoder …)."""
     try:
-        with av.open(reader, mode="r", options={"probesize": "2000000"}) as container:
-            video = next(iter(container.streams.video), None)
-            audio = next(iter(container.streams.audio), None)
-            if video is None and audio is None:
+        return getattr(obj, name, None)
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def _facts(stream: Stream, dolby_vision: bool) -> StreamFacts:
+    """Copy what PyAV says about ``stream`` (see :class:`StreamFacts`)."""
+    cc = _attr(stream, "codec_context")
+    codec = _attr(cc, "codec")
+    tag = _attr(stream, "codec_tag")
+    facts = StreamFacts(
+        index=stream.index,
+        type=str(_attr(stream, "type") or "data"),
+        codec=_attr(codec, "canonical_name") or _attr(cc, "name"),
+        profile=_attr(stream, "profile"),
+        codec_tag=tag.strip("\x00 ") or None if isinstance(tag, str) else None,
+        language=_attr(stream, "language"),
+        metadata=dict(_attr(stream, "metadata") or {}),
+        disposition=int(_attr(stream, "disposition") or 0),
+        text_sub=_attr(codec, "text_sub"),
+        bitmap_sub=_attr(codec, "bitmap_sub"),
+    )
+    if isinstance(stream, VideoStream):
+        vc = stream.codec_context
+        fmt = vc.format
+        return replace(
+            facts,
+            width=vc.width,
+            height=vc.height,
+            fps=_rate(stream),
+            pix_fmt=fmt.name if fmt is not None else None,
+            bit_depth=fmt.components[0].bits if fmt is not None and fmt.components else None,
+            color_primaries=int(vc.color_primaries),
+            color_trc=int(vc.color_trc),
+            dolby_vision=dolby_vision,
+        )
+    if isinstance(stream, AudioStream):
+        ac = stream.codec_context
+        return replace(
+            facts,
+            channels=ac.channels,
+            channel_layout=ac.layout.name if ac.layout is not None else None,
+            sample_rate=ac.sample_rate,
+        )
+    return facts
+
+
+def _safe_facts(stream: Stream, dolby_vision: bool) -> StreamFacts:
+    """:func:`_facts`, or only index and type when PyAV cannot describe the stream."""
+    try:
+        return _facts(stream, dolby_vision)
+    except (AttributeError, TypeError, ValueError):
+        return StreamFacts(index=stream.index, type=str(_attr(stream, "type") or "data"))
+
+
+def _mp4_truncated(reader: SourceReader) -> int | None:
+    """The size the top-level MP4 boxes need when it is more than the file's, else None
+    (ISO/IEC 14496-12 §4.2: 32-bit size, 1 → 64-bit size follows, 0 → to the end)."""
+    offset = 0
+    for _ in range(256):
+        if offset + 8 > reader.size:
+            return None
+        reader.seek(offset)
+        head = reader.read(16)
+        size = int.from_bytes(head[:4], "big")
+        if size == 1 and len(head) == 16:
+            size = int.from_bytes(head[8:16], "big")
+        if size == 0:
+            return None
+        if size < 8 or head[4:8] not in _MP4_BOXES:
+            return None  # not a box: trailing junk, leave it to FFmpeg
+        if offset + size > reader.size:
+            return offset + size
+        offset += size
+    return None
+
+
+def _vint(data: bytes, pos: int) -> tuple[int, int, bool] | None:
+    """An EBML variable-size integer at ``pos``: (value, length, all-ones=unknown)."""
+    if pos >= len(data) or data[pos] == 0:
+        return None
+    first = data[pos]
+    length = 8 - first.bit_length() + 1
+    if pos + length > len(data):
+        return None
+    value = first & (0xFF >> length)
+    for b in data[pos + 1 : pos + length]:
+        value = (value << 8) | b
+    return value, length, value == (1 << (7 * length)) - 1
+
+
+def _mkv_truncated(reader: SourceReader) -> int | None:
+    """The end of the Matroska ``Segment`` when it lies past the file's end, else None
+    (RFC 8794 §4 for EBML sizes; RFC 9559 §5.1 for the Segment)."""
+    reader.seek(0)
+    head = reader.read(256)
+    if not head.startswith(_EBML):
+        return None
+    size = _vint(head, 4)
+    if size is None:
+        return None
+    pos = 4 + size[1] + size[0]
+    if head[pos : pos + 4] != _SEGMENT:
+        return None
+    seg = _vint(head, pos + 4)
+    if seg is None or seg[2]:  # unknown size (live streams): nothing to check
+        return None
+    end = pos + 4 + seg[1] + seg[0]
+    return end if end > reader.size else None
+
+
+def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024) -> ProbeResult:
+    """Read the container header of ``path`` (``size`` bytes) and return its technical
+    metadata, reading at most ``budget`` bytes.
+
+    Raises :class:`ProbeFailed` for damaged (truncated) or non-media files and when more
+    than ``budget`` bytes would be read; source errors (``SourceUnavailable`` …) pass
+    through.
+    """
+    dolby = False
+
+    def look(offset: int, data: bytes) -> None:
+        nonlocal dolby
+        dolby = dolby or dolby_vision_in(data)
+
+    reader = SourceReader(source, path, size, budget=budget, on_fetch=look)
+    try:
+        with av.open(reader, mode="r", options=PROBE_OPTIONS) as container:
+            video = next((s for s in container.streams.video
+                          if not int(s.disposition) & DISPOSITION_ATTACHED_PIC), None)
+            facts = [_safe_facts(s, dolby and s is video) for s in container.streams]
+            streams = tuple(normalise_streams(facts))
+            first_video = next((s for s in streams if s.type == "video"), None)
+            first_audio = next((s for s in streams if s.type == "audio"), None)
+            if first_video is None and first_audio is None:
                 raise ProbeFailed("no audio or video stream found (damaged or not media)")
-            duration = container.duration / 1_000_000 if container.duration else None
-            return ProbeResult(
-                container=_container(container.format.name, path),
-                duration=duration,
-                video_codec=video.codec_context.name if video is not None else None,
-                audio_codec=audio.codec_context.name if audio is not None else None,
-                width=(video.codec_context.width or None) if video is not None else None,
-                height=(video.codec_context.height or None) if video is not None else None,
+            name = _container(container.format.name, path)
+            result = ProbeResult(
+                container=name,
+                duration=container.duration / 1_000_000 if container.duration else None,
+                video_codec=first_video.codec if first_video is not None else None,
+                audio_codec=first_audio.codec if first_audio is not None else None,
+                width=first_video.width if first_video is not None else None,
+                height=first_video.height if first_video is not None else None,
                 bitrate=container.bit_rate or None,
-                bytes_read=reader.bytes_read,
+                bytes_read=0,
+                streams=streams,
+            )
+        check = {"mp4": _mp4_truncated, "mkv": _mkv_truncated, "webm": _mkv_truncated}.get(name)
+        needed = check(reader) if check is not None else None
+        if needed is not None:
+            raise ProbeFailed(
+                f"damaged: the file is truncated ({size} bytes, its container needs {needed})"
             )
     except ReelhouseError:
         raise
     except av.FFmpegError as exc:
-        raise ProbeFailed(f"not a readable media file: {exc}") from exc
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ProbeFailed(f"not a readable media file: {reason}") from exc
     except (OSError, ValueError, EOFError) as exc:
         raise ProbeFailed(f"could not read media header: {exc}") from exc
+    except Exception as exc:  # a damaged file must never stop a scan
+        log.warning("unexpected error probing %r", path, exc_info=True)
+        raise ProbeFailed(f"could not read media header: {type(exc).__name__}: {exc}") from exc
+    return replace(result, bytes_read=reader.bytes_read, range_reads=reader.range_reads)

@@ -30,6 +30,7 @@ from reelhouse.errors import Cancelled, ProbeFailed, ReelhouseError
 from reelhouse.library.fingerprint import content_hash
 from reelhouse.library.naming import is_media_path, match_key, parse_media_path
 from reelhouse.library.probe import probe
+from reelhouse.library.streams import store_streams, unprobed
 from reelhouse.sources.base import Entry, Source
 
 __all__ = ["ScanReport", "scan_source"]
@@ -149,7 +150,9 @@ def _apply_probe(mf: MediaFile, source: Source, entry: Entry, budget: int, repor
         result = probe(source, entry.path, entry.size or 0, budget=budget)
     except ProbeFailed as exc:
         mf.probe_error = exc.message
+        mf.probe_bytes = None
         mf.container = posixpath.splitext(entry.path)[1].lstrip(".").lower() or None
+        store_streams(mf, ())
         report.errors.append(f"{entry.path}: {exc.message}")
         return
     report.probed += 1
@@ -161,6 +164,8 @@ def _apply_probe(mf: MediaFile, source: Source, entry: Entry, budget: int, repor
     mf.width = result.width
     mf.height = result.height
     mf.bitrate = result.bitrate
+    mf.probe_bytes = result.bytes_read
+    store_streams(mf, result.streams)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +176,7 @@ class _Known:
     size: int
     mtime: float | None
     missing: datetime | None
-    unprobed: bool  # container None: the source failed mid-probe last time
+    unprobed: bool  # no probe result yet (see library/streams.unprobed): probe it again
     content_hash: str | None
 
 
@@ -226,11 +231,13 @@ def scan_source(
     notify = progress or (lambda counts, message: None)
     with sessions() as s:
         known = {
-            row.path: _Known(row.id, row.size, row.mtime, row.missing_since, row.container is None,
+            row.path: _Known(row.id, row.size, row.mtime, row.missing_since,
+                             row.container is None or (row.probe_bytes is None and row.probe_error is None),
                              row.content_hash)
             for row in s.execute(
                 select(MediaFile.id, MediaFile.path, MediaFile.size, MediaFile.mtime, MediaFile.missing_since,
-                       MediaFile.container, MediaFile.content_hash).where(MediaFile.source_id == source_id)
+                       MediaFile.container, MediaFile.probe_bytes, MediaFile.probe_error, MediaFile.content_hash)
+                .where(MediaFile.source_id == source_id)
             )
         }
     listed: dict[str, set[str]] = {}
@@ -295,7 +302,7 @@ def scan_source(
                     report.updated += 1
                 mf.missing_since = None
                 mf.last_seen = now
-            if old is None or (old.size, old.mtime) != (entry.size, entry.mtime) or mf.container is None:
+            if old is None or (old.size, old.mtime) != (entry.size, entry.mtime) or unprobed(mf):
                 mf.size = entry.size or 0
                 mf.mtime = entry.mtime
                 try:

@@ -5,15 +5,24 @@ a template; a domain error becomes an HTML error page with the matching status."
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from reelhouse.api.convert import media_file_public, movie_public, show_public, source_public
+from reelhouse.api.convert import (
+    media_file_public,
+    media_stream_public,
+    movie_public,
+    show_public,
+    source_public,
+)
 from reelhouse.api.deps import RowId
 from reelhouse.api.errors import status_for
+from reelhouse.api.schemas import MediaStreamPublic
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, User
 from reelhouse.errors import ReelhouseError
 from reelhouse.library import queries
+from reelhouse.library.streams import streams_by_file
 from reelhouse.playback.direct import content_type_for
 from reelhouse.web.format import episode_code
 from reelhouse.web.guard import PageUser
@@ -38,6 +47,12 @@ def _error(request: Request, user: User, exc: ReelhouseError) -> Response:
         status, "Something went wrong")
     return render(request, "error.html", status_code=status, user=user, heading=heading,
                   message=exc.message)
+
+
+def _streams(s: Session, file_ids: list[int]) -> dict[int, list[MediaStreamPublic]]:
+    """The stream rows of each file, for the stream tables of a detail page."""
+    return {fid: [media_stream_public(r) for r in rows]
+            for fid, rows in streams_by_file(s, file_ids).items()}
 
 
 def _source_filter(value: str) -> tuple[int | None, str | None]:
@@ -78,9 +93,10 @@ def movie_page(request: Request, movie_id: RowId, user: PageUser) -> Response:
     try:
         with _core(request).sessions() as s:
             movie = movie_public(queries.get_movie(s, movie_id))
+            streams = _streams(s, [f.id for f in movie.files])
     except ReelhouseError as exc:
         return _error(request, user, exc)
-    return render(request, "movie.html", user=user, nav="library", movie=movie)
+    return render(request, "movie.html", user=user, nav="library", movie=movie, streams=streams)
 
 
 @router.get("/shows/{show_id:int}", name="show_page")
@@ -89,9 +105,11 @@ def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
     try:
         with _core(request).sessions() as s:
             show = show_public(queries.get_show(s, show_id))
+            streams = _streams(s, [f.id for season in show.seasons for ep in season.episodes
+                                   for f in ep.files])
     except ReelhouseError as exc:
         return _error(request, user, exc)
-    return render(request, "show.html", user=user, nav="library", show=show)
+    return render(request, "show.html", user=user, nav="library", show=show, streams=streams)
 
 
 def _headline(mf: MediaFile) -> tuple[str, str, str, str]:
@@ -118,13 +136,14 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
         with core.sessions() as s:
             mf = queries.get_media_file(s, file_id)
             info = media_file_public(mf)
+            streams = _streams(s, [file_id]).get(file_id, [])
             title, subtitle, back_url, back_label = _headline(mf)
     except ReelhouseError as exc:
         return _error(request, user, exc)
     token = core.signer.playback(user.id, file_id)
     stream_url = str(request.url_for("stream", file_id=file_id).include_query_params(token=token))
     return render(
-        request, "play.html", user=user, nav="library", file=info, title=title,
+        request, "play.html", user=user, nav="library", file=info, streams=streams, title=title,
         subtitle=subtitle, back_url=back_url, back_label=back_label, stream_url=stream_url,
         content_type=content_type_for(info.path),
         token_minutes=max(1, core.settings.playback_token_ttl // 60),

@@ -142,7 +142,11 @@ class TestScannedLibrary:
             assert (f["video_codec"], f["audio_codec"], f["width"], f["height"]) == (
                 "h264", "aac", 320, 240)
             assert f["size"] == (world.ftp_root / path).stat().st_size
-            assert c.get(f"/api/library/media-files/{f['id']}").json() == f
+            detail = c.get(f"/api/library/media-files/{f['id']}").json()
+            assert {k: detail[k] for k in f} == f  # the detail adds probe_bytes and streams
+            assert [(s["type"], s["codec"]) for s in detail["streams"]] == [
+                ("video", "h264"), ("audio", "aac")]
+            assert 0 < detail["probe_bytes"] <= 2 * 1024 * 1024
         page = c.get("/api/library/media-files", params={"per_page": 4, "page": 3}).json()
         assert page["total"] == 10 and len(page["items"]) == 2
 

@@ -83,6 +83,10 @@ def test_play_film_from_ftp_and_seek(
     for text in ("Big.Buck.Bunny.2008.1080p.mp4", "Seedbox", "640x360", "h264", "aac",
                  "0:00:30", "MiB"):
         expect(card).to_contain_text(text)
+    expect(card.locator(".streams-video tbody tr")).to_have_count(1)
+    expect(card.locator(".streams-video")).to_contain_text("8-bit")
+    expect(card.locator(".streams-audio tbody tr")).to_have_count(1)
+    expect(card.locator(".streams-audio")).to_contain_text("stereo")
     card.get_by_role("link", name=re.compile("Play")).click()
 
     expect(page).to_have_url(re.compile(r"/play/\d+$"))

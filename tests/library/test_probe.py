@@ -85,8 +85,11 @@ def test_header_without_streams_is_probe_failed(sample_mp4: Path, cut: int) -> N
 
 def test_budget_is_enforced(sample_mkv: Path) -> None:
     data = sample_mkv.read_bytes()
+    src = MemorySource({"f.mkv": data})
+    needed = probe(src, "f.mkv", len(data)).bytes_read
+    assert probe(src, "f.mkv", len(data), budget=needed).bytes_read == needed
     with pytest.raises(ProbeFailed, match="budget"):
-        probe(MemorySource({"f.mkv": data}), "f.mkv", len(data), budget=100_000)
+        probe(src, "f.mkv", len(data), budget=needed - 1)
 
 
 def test_source_errors_pass_through(sample_mp4: Path) -> None:

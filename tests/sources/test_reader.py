@@ -24,6 +24,8 @@ DATA = os.urandom(100_000)
 
 
 def reader(data: bytes = DATA, **kw: int) -> SourceReader:
+    """A reader over ``data``; read-ahead off (one block per miss) unless ``max_fetch``."""
+    kw.setdefault("max_fetch", kw.get("block_size", 64 * 1024))
     return SourceReader(MemorySource({"f.mkv": data}), "f.mkv", len(data), **kw)
 
 
@@ -90,6 +92,53 @@ def test_budget() -> None:
     assert r.bytes_read == 20_000
 
 
+def test_read_ahead_grows_on_sequential_misses() -> None:
+    r = reader(block_size=1000, max_fetch=8000, cache_blocks=100)
+    assert r.read(20_000) == DATA[:20_000]
+    # fetches of 1, 2, 4, 8, 8 blocks (capped at max_fetch): 5 reads for 20 blocks
+    assert r.range_reads == 5 and r.bytes_read == 23_000
+
+
+def test_read_ahead_resets_on_seek() -> None:
+    r = reader(block_size=1000, max_fetch=8000, cache_blocks=100)
+    r.read(3000)  # 1 + 2 blocks
+    r.seek(90_000)
+    r.read(10)  # a seek: one block only
+    assert r.range_reads == 3 and r.bytes_read == 4000
+    r.seek(91_000)
+    r.read(10)  # sequential again: two blocks
+    assert r.range_reads == 4 and r.bytes_read == 6000
+
+
+def test_read_ahead_stops_at_cached_blocks_and_end() -> None:
+    r = reader(DATA[:10_500], block_size=1000, max_fetch=8000, cache_blocks=100)
+    r.seek(4000)
+    r.read(10)  # block 4
+    r.seek(0)
+    r.read(10)  # block 0
+    r.read(4000)  # blocks 1..3 in one read (block 4 cached), then 5.. sequential
+    assert r.read() == DATA[4010:10_500]
+    assert r.bytes_read == 10_500  # nothing read twice, nothing past the end
+
+
+def test_read_ahead_shrinks_to_fit_the_budget() -> None:
+    r = reader(block_size=1000, max_fetch=8000, budget=4500)
+    assert r.read(4000) == DATA[:4000]  # 1 + 2 blocks, then one block (4 would not fit)
+    assert r.bytes_read == 4000
+    with pytest.raises(ProbeFailed, match="budget"):
+        r.read(1000)
+
+
+def test_on_fetch_sees_every_range() -> None:
+    seen: list[tuple[int, int]] = []
+    r = SourceReader(MemorySource({"f": DATA}), "f", len(DATA), block_size=1000,
+                     max_fetch=4000, on_fetch=lambda off, data: seen.append((off, len(data))))
+    r.read(3500)
+    r.seek(-10, io.SEEK_END)
+    r.read()
+    assert seen == [(0, 1000), (1000, 2000), (3000, 4000), (99_000, 1000)]
+
+
 def test_missing_file() -> None:
     r = SourceReader(MemorySource({}), "nope.mkv", 100)
     with pytest.raises(NotFound):
@@ -130,7 +179,7 @@ def test_over_real_sources(kind: str, request: pytest.FixtureRequest, tmp_path: 
     else:
         src = LocalSource(root)
     try:
-        r = SourceReader(src, "Films/a b.mkv", len(DATA), block_size=8192)
+        r = SourceReader(src, "Films/a b.mkv", len(DATA), block_size=8192, max_fetch=8192)
         r.seek(-100, io.SEEK_END)
         assert r.read() == DATA[-100:]
         r.seek(12_345)

@@ -40,6 +40,22 @@ _PARTIAL, _EOF, _BROKEN = "partial", "eof", "broken"
 _FINISHER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ftp-finish")
 
 
+#: Range reads up to this many bytes cap the data connection's receive buffer.
+SHORT_READ = 1024 * 1024
+
+
+def _cap_receive_window(sock: socket.socket, length: int) -> None:
+    """For a short range read (a probe's header block), keep the kernel from taking in
+    much more than ``length`` bytes before the read is cut: the receive buffer (and so
+    the TCP window the server may fill) is capped at ``length`` (≥ 64 KiB) instead of
+    growing to megabytes. Long reads (streaming) keep the kernel's autotuning."""
+    if length <= SHORT_READ:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, max(64 * 1024, length))
+        except OSError:
+            pass
+
+
 def _recv_fill(sock: socket.socket, want: int) -> bytes:
     """Read up to ``want`` bytes, looping over short reads (TLS gives ≤16 KiB per recv);
     returns fewer only at EOF."""
@@ -176,6 +192,7 @@ class FtpSource:
                 client, data = self._start(path, pos)
             if data is None:
                 return
+            _cap_receive_window(data, end - pos)
             outcome = _PARTIAL
             try:
                 while pos < end:

@@ -1,0 +1,29 @@
+"""Tests for reelhouse.sources.ftp.source._cap_receive_window: short range reads (a
+probe's header blocks) cap the data socket's receive buffer, long reads keep the
+kernel's autotuning."""
+
+from __future__ import annotations
+
+import socket
+
+from reelhouse.sources.ftp.source import SHORT_READ, _cap_receive_window
+
+
+def _rcvbuf(length: int) -> tuple[int, int]:
+    a, b = socket.socketpair()
+    with a, b:
+        before = a.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        _cap_receive_window(a, length)
+        return before, a.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+
+
+def test_short_reads_get_a_small_receive_buffer() -> None:
+    _, after = _rcvbuf(64 * 1024)
+    assert after <= 2 * 64 * 1024 + 4096  # Linux doubles the value for bookkeeping
+    _, after = _rcvbuf(1000)
+    assert after >= 64 * 1024  # never below 64 KiB
+
+
+def test_long_reads_are_left_alone() -> None:
+    before, after = _rcvbuf(SHORT_READ + 1)
+    assert after == before

@@ -11,6 +11,7 @@ from reelhouse.config import Settings
 from reelhouse.db.engine import make_engine, make_sessionmaker
 from reelhouse.db.migrate import upgrade
 from reelhouse.jobs.runner import JobRunner
+from reelhouse.library.metadata.service import MetadataService
 from reelhouse.library.progress import ProgressService
 from reelhouse.library.sources import SourceService
 from reelhouse.playback.targets import StreamTargets
@@ -35,10 +36,13 @@ class Core:
         )
         self.stream_targets = StreamTargets(self.sessions)
         self.progress = ProgressService(self.sessions)
+        self.metadata = MetadataService(settings, self.sessions)
         self.jobs = JobRunner(self.sessions, self.sources, settings.probe_budget_bytes,
-                              on_scan_done=self.stream_targets.clear)
+                              on_scan_done=self.stream_targets.clear,
+                              enrich=self.metadata.enrich_file)
 
     def close(self) -> None:
         self.jobs.close()
+        self.metadata.close()
         self.sources.close()
         self.engine.dispose()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Job, SourceRow, utcnow
 from reelhouse.errors import Cancelled, Conflict, NotFound, ReelhouseError
-from reelhouse.library.scanner import ScanReport, scan_source
+from reelhouse.library.scanner import Enrich, ScanReport, scan_source
 from reelhouse.library.sources import SourceService
 
 __all__ = ["JobRunner"]
@@ -36,9 +36,11 @@ class JobRunner:
         probe_budget: int,
         workers: int = 2,
         on_scan_done: Callable[[], None] | None = None,
+        enrich: Enrich | None = None,
     ) -> None:
         """``on_scan_done`` runs after every scan (e.g. to drop caches of file rows)."""
         self.on_scan_done = on_scan_done
+        self.enrich = enrich  # the metadata hook passed to every scan
         self.sessions = sessions
         self.sources = sources
         self.probe_budget = probe_budget
@@ -131,6 +133,7 @@ class JobRunner:
             report = scan_source(
                 self.sessions, source_id, source, progress, self.probe_budget,
                 should_stop=lambda: self._stopping or job_id in self._cancelled,
+                enrich=self.enrich,
             )
         except Cancelled as exc:
             self._set(job_id, state="cancelled", error=exc.message, finished_at=utcnow())

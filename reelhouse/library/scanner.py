@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, utcnow
 from reelhouse.errors import Cancelled, ProbeFailed, ReelhouseError
+from reelhouse.library.metadata.sidecars import FolderIndex
 from reelhouse.library.naming import is_media_path, match_key, parse_media_path
 from reelhouse.library.probe import probe
 from reelhouse.sources.base import Entry, Source
@@ -32,6 +33,9 @@ __all__ = ["ScanReport", "scan_source"]
 log = logging.getLogger(__name__)
 
 Progress = Callable[[dict[str, int], str], None]
+#: The metadata hook: ``enrich(source, source_id, media_file_id, folder_index)``, called
+#: after a new or changed file was committed (MetadataService.enrich_file); never raises.
+Enrich = Callable[[Source, int, int, FolderIndex], None]
 
 
 @dataclass
@@ -140,6 +144,7 @@ def scan_source(
     progress: Progress | None = None,
     probe_budget: int = 32 * 1024 * 1024,
     should_stop: Callable[[], bool] | None = None,
+    enrich: Enrich | None = None,
 ) -> ScanReport:
     """Scan ``source`` (row ``source_id``) into the library and return the counts.
 
@@ -155,6 +160,7 @@ def scan_source(
             for mf in s.scalars(select(MediaFile).where(MediaFile.source_id == source_id))
         }
     listed: dict[str, set[str]] = {}
+    sidecars = FolderIndex()  # NFO/artwork entries per folder, for ``enrich``
     media: list[Entry] = []
     last_note = 0.0
     for folder, result in source.walk(""):
@@ -167,6 +173,7 @@ def scan_source(
             continue
         report.folders += 1
         listed[folder] = {e.name for e in result}
+        sidecars.add(folder, result)
         media.extend(e for e in result if not e.is_dir and is_media_path(e.path))
         if time.monotonic() - last_note > 0.3:
             last_note = time.monotonic()
@@ -210,6 +217,8 @@ def scan_source(
                     report.errors.append(f"{entry.path}: {exc.message}")
             _link(s, mf)
             s.commit()
+        if enrich is not None and (old is None or (old[1], old[2]) != (entry.size, entry.mtime)):
+            enrich(source, source_id, mf.id, sidecars)
         notify(report.counts(), f"indexed {entry.path}")
     with sessions() as s:
         for start in range(0, len(seen_ids), 500):

@@ -17,9 +17,12 @@ from tmdb_fake import FakeTmdb, jpeg
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, Image, Movie, Season, Show
+from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.library.scanner import ScanReport, scan_source
 from reelhouse.library.sources import SourceSpec
 from reelhouse.sources.memory import MemorySource
+
+from helpers import FTP_PASSWORD, FTP_USER
 
 VIDEO = b"\x00not really a video\x00" * 8  # the probe fails fast; the metadata does not care
 
@@ -240,3 +243,28 @@ def test_resized_images(no_tmdb: Core, tmp_path: Path) -> None:
     path, kind = no_tmdb.metadata.images.file(poster, 200)
     with PILImage.open(path) as img:
         assert (img.size, kind) == ((200, 300), "image/jpeg")
+
+
+def test_sidecars_over_ftp_through_the_job_runner(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                  tmp_path: Path) -> None:
+    folder = ftp_root / "Amélie (2001)"
+    folder.mkdir()
+    (folder / "Amélie.2001.mkv").write_bytes(VIDEO)
+    (folder / "Amélie.2001.nfo").write_bytes(
+        "<movie><title>Le Fabuleux Destin d'Amélie Poulain</title><plot>Paris, Montmartre.</plot>"
+        "<genre>Comedy</genre><genre>Romance</genre></movie>".encode())
+    (folder / "Amélie.2001-poster.jpg").write_bytes(jpeg(400, 600))
+    (folder / "fanart.jpg").write_bytes(jpeg(800, 450))
+    core = make_core(tmp_path)
+    try:
+        sid = core.sources.create(SourceSpec(name="ftp", kind="ftp", host="127.0.0.1", port=ftp_server.port,
+                                             username=FTP_USER, password=FTP_PASSWORD)).id
+        report = core.jobs.run_scan_now(sid)  # the Core wires the metadata hook into scans
+        assert report.added == 1
+        m = movie(core, "amelie")
+        assert (m.title, m.year, m.overview, m.genres) == (
+            "Le Fabuleux Destin d'Amélie Poulain", 2001, "Paris, Montmartre.", ["Comedy", "Romance"])
+        assert image(core, m.poster_image_id).ref == f"{sid}:Amélie (2001)/Amélie.2001-poster.jpg"
+        assert image(core, m.backdrop_image_id).width == 800
+    finally:
+        core.close()

@@ -1,6 +1,6 @@
 """Metadata: cached images (resized), and manual correction of movies and shows —
 search TMDB, pick a match, edit title/year (admins; the item is then locked, so scans
-keep the choice), unlock."""
+keep the choice), unlock, refresh from NFO/TMDB."""
 
 from __future__ import annotations
 
@@ -83,6 +83,14 @@ def movie_unlock(movie_id: RowId, core: CoreDep, _: AdminUser) -> MoviePublic:
     return _movie(core, movie_id)
 
 
+@router.post("/api/library/movies/{movie_id}/refresh", response_model=MoviePublic, tags=["library"])
+def movie_refresh(movie_id: RowId, core: CoreDep, _: AdminUser) -> MoviePublic:
+    """Read the movie's NFO and artwork and ask TMDB again (e.g. TMDB was down during
+    the scan). 409 when the movie is locked."""
+    core.metadata.refresh("movie", movie_id, core.sources.source)
+    return _movie(core, movie_id)
+
+
 @router.get("/api/library/shows/{show_id}/match", response_model=list[MatchCandidatePublic],
             tags=["library"])
 def show_match_search(show_id: RowId, core: CoreDep, _: CurrentUser, query: SearchQuery = None,
@@ -102,6 +110,14 @@ def show_match_pick(show_id: RowId, body: MatchPick, core: CoreDep, _: AdminUser
 def show_update(show_id: RowId, body: ItemUpdate, core: CoreDep, _: AdminUser) -> ShowPublic:
     """Set title and/or year by hand; the show is locked."""
     core.metadata.edit("show", show_id, body.title, body.year, clear_year="year" in body.model_fields_set)
+    return _show(core, show_id)
+
+
+@router.post("/api/library/shows/{show_id}/refresh", response_model=ShowPublic, tags=["library"])
+def show_refresh(show_id: RowId, core: CoreDep, _: AdminUser) -> ShowPublic:
+    """Read the show's and its episodes' NFOs and artwork and ask TMDB again. 409 when
+    the show is locked."""
+    core.metadata.refresh("show", show_id, core.sources.source)
     return _show(core, show_id)
 
 

@@ -5,6 +5,7 @@ missing → 503, never a 500."""
 from __future__ import annotations
 
 import io
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,18 @@ def build(tmp_path: Path, **settings: Any) -> Core:
     return core
 
 
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory, fake: FakeTmdb) -> Path:
+    """A data dir scanned once (with TMDB); each test works on its own copy."""
+    root = tmp_path_factory.mktemp("scanned")
+    build(root, **fake.settings()).close()
+    return root / "data"
+
+
 @pytest.fixture
-def tmdb_core(tmp_path: Path, fake: FakeTmdb) -> Iterator[Core]:
-    core = build(tmp_path, **fake.settings())
+def tmdb_core(tmp_path: Path, fake: FakeTmdb, scanned: Path) -> Iterator[Core]:
+    shutil.copytree(scanned, tmp_path / "data")
+    core = Core(load_settings(data_dir=tmp_path / "data", **fake.settings()))
     yield core
     core.close()
 
@@ -188,3 +198,14 @@ def test_pages_show_posters_overview_and_fix_match(api: TestClient, tmdb_core: C
     with TestClient(create_app(tmdb_core)) as viewer:
         login(viewer, "viewer", "viewer-password")
         assert "Fix match" not in viewer.get(f"/movies/{items['Sintel']['id']}").text
+
+
+def test_refresh_endpoint(api: TestClient) -> None:
+    items = ids(api)
+    r = api.post(f"/api/library/movies/{items['The Thing']['id']}/refresh")
+    assert r.status_code == 200 and r.json()["needs_review"]
+    assert api.post(f"/api/library/shows/{items['The Office']['id']}/refresh").json()["tmdb_id"] == 2316
+    api.patch(f"/api/library/movies/{items['Sintel']['id']}", json={"title": "Mine"})
+    r = api.post(f"/api/library/movies/{items['Sintel']['id']}/refresh")
+    assert r.status_code == 409 and "unlock" in r.json()["detail"]
+    assert api.post("/api/library/movies/999999/refresh").status_code == 404

@@ -5,24 +5,30 @@ alone) and cached images."""
 
 from __future__ import annotations
 
+import logging
+import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
-from reelhouse.db.models import Movie, Show
-from reelhouse.errors import InvalidInput, NotFound
+from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
+from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError
 from reelhouse.library.metadata.enrich import BACKDROP_SIZE, POSTER_SIZE, Enricher, merge
 from reelhouse.library.metadata.images import ImageStore
 from reelhouse.library.metadata.matcher import Candidate, confidence
-from reelhouse.library.metadata.sidecars import FolderIndex
+from reelhouse.library.metadata.sidecars import FolderIndex, show_folder
 from reelhouse.library.metadata.tmdb import TmdbClient
 from reelhouse.sources.base import Source
 
 __all__ = ["ItemKind", "MatchCandidate", "MetadataService"]
 
 ItemKind = Literal["movie", "show"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,3 +119,39 @@ class MetadataService:
         with self.sessions() as s:
             self._get(s, kind, item_id).locked = False
             s.commit()
+
+    def refresh(self, kind: ItemKind, item_id: int, source_for: Callable[[int], Source]) -> None:
+        """Read the item's NFO and artwork again and ask TMDB again (through its cache),
+        as a scan does for a changed file: for when TMDB was down during the scan, or
+        sidecars were added. ``source_for(source_id)`` gives the live Source. Raises
+        NotFound, Conflict (the item is locked: unlock it first). Folders that cannot be
+        listed are skipped (their sidecars are then not seen)."""
+        with self.sessions() as s:
+            row = self._get(s, kind, item_id)
+            if row.locked:
+                raise Conflict(f"this {kind} was fixed by hand; unlock it first")
+            stmt = select(MediaFile.id, MediaFile.source_id, MediaFile.path).where(MediaFile.missing_since.is_(None))
+            if kind == "movie":
+                stmt = stmt.where(MediaFile.movie_id == item_id)
+            else:
+                stmt = (stmt.join(Episode, Episode.id == MediaFile.episode_id)
+                        .join(Season, Season.id == Episode.season_id).where(Season.show_id == item_id))
+            files = list(s.execute(stmt.order_by(MediaFile.path)))
+        self.tmdb.reset()  # asked for by a user: try TMDB even if it failed a moment ago
+        index = FolderIndex()
+        listed: set[tuple[int, str]] = set()
+        for file_id, source_id, path in files:
+            try:
+                source = source_for(source_id)
+            except ReelhouseError as exc:
+                log.warning("refresh of %s %s: source %s: %s", kind, item_id, source_id, exc.message)
+                continue
+            for folder in {posixpath.dirname(path), show_folder(path) if kind == "show" else None}:
+                if folder is None or (source_id, folder) in listed:
+                    continue
+                listed.add((source_id, folder))
+                try:
+                    index.add(folder, source.list(folder))
+                except ReelhouseError as exc:
+                    log.warning("refresh of %s %s: cannot list %r: %s", kind, item_id, folder, exc.message)
+            self.enricher.enrich_file(source, source_id, file_id, index)

@@ -142,6 +142,10 @@ class TmdbClient:
     def close(self) -> None:
         self._http.close()
 
+    def reset(self) -> None:
+        """Forget a recent failure: the next call asks TMDB again (a user asked)."""
+        self._down_until = 0.0
+
     # -- public calls --------------------------------------------------------------
     def search_movie(self, title: str, year: int | None = None) -> list[Candidate]:
         """Movies matching ``title`` (and ``year`` when given), TMDB's order."""

@@ -18,6 +18,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, Image, Movie, Season, Show
 from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.errors import Conflict
 from reelhouse.library.scanner import ScanReport, scan_source
 from reelhouse.library.sources import SourceSpec
 from reelhouse.sources.memory import MemorySource
@@ -267,4 +268,41 @@ def test_sidecars_over_ftp_through_the_job_runner(ftp_server: EmbeddedFtpServer,
         assert image(core, m.poster_image_id).ref == f"{sid}:Amélie (2001)/Amélie.2001-poster.jpg"
         assert image(core, m.backdrop_image_id).width == 800
     finally:
+        core.close()
+
+
+def test_refresh_after_tmdb_was_down(tmp_path: Path, fake: FakeTmdb) -> None:
+    films = tmp_path / "films"
+    (films / "Sintel (2010)").mkdir(parents=True)
+    (films / "Sintel (2010)" / "Sintel.mkv").write_bytes(VIDEO)
+    (films / "Dark" / "Season 1").mkdir(parents=True)
+    (films / "Dark" / "Season 1" / "Dark.S01E01.mkv").write_bytes(VIDEO)
+    fake.faults.clear()
+    fake.script("/3/", [(503, {})] * 2)
+    core = make_core(tmp_path, **fake.settings(tmdb_retries=1))
+    try:
+        sid = core.sources.create(SourceSpec(name="disk", kind="local", path=str(films))).id
+        core.jobs.run_scan_now(sid)
+        sintel = movie(core, "sintel")
+        assert sintel.tmdb_id is None and not sintel.needs_review  # TMDB was down: nothing to review
+
+        # TMDB is back, and the show got an NFO since: a refresh reads both
+        (films / "Dark" / "tvshow.nfo").write_text("<tvshow><title>Dark</title><plot>Winden.</plot></tvshow>")
+        (films / "Dark" / "poster.jpg").write_bytes(jpeg(200, 300))
+        core.metadata.refresh("movie", sintel.id, core.sources.source)
+        sintel = movie(core, "sintel")
+        assert (sintel.tmdb_id, sintel.match_confidence, sintel.overview is not None) == (45745, 1.0, True)
+        with core.sessions() as s:
+            show_id = s.scalars(select(Show.id)).one()
+        core.metadata.refresh("show", show_id, core.sources.source)
+        with core.sessions() as s:
+            show = s.get(Show, show_id)
+            assert show is not None and (show.title, show.overview) == ("Dark", "Winden.")
+            assert image(core, show.poster_image_id).origin == "source"
+
+        core.metadata.edit("movie", sintel.id, "Mine", None)
+        with pytest.raises(Conflict):
+            core.metadata.refresh("movie", sintel.id, core.sources.source)
+    finally:
+        fake.faults.clear()
         core.close()

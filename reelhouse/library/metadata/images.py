@@ -110,13 +110,16 @@ class ImageStore:
             return original, content_type
         resized = self.root / f"w{width}" / f"{image_id}.jpg"
         if not resized.exists():
-            with PILImage.open(original) as img:
-                img.draft("RGB", (width, width * 4))  # JPEG: decode at a smaller scale
-                rgb = img.convert("RGB")
-                height = max(1, round(rgb.height * width / rgb.width))
-                out = io.BytesIO()
-                rgb.resize((width, height), PILImage.Resampling.LANCZOS).save(
-                    out, "JPEG", quality=85, optimize=True, progressive=True)
+            try:
+                with PILImage.open(original) as img:
+                    img.draft("RGB", (width, width * 4))  # JPEG: decode at a smaller scale
+                    rgb = img.convert("RGB")
+                    height = max(1, round(rgb.height * width / rgb.width))
+                    out = io.BytesIO()
+                    rgb.resize((width, height), PILImage.Resampling.LANCZOS).save(
+                        out, "JPEG", quality=85, optimize=True, progressive=True)
+            except (OSError, ValueError, PILImage.DecompressionBombError) as exc:
+                raise NotFound(f"image {image_id} in the cache cannot be read: {exc}") from exc
             _write(resized, out.getvalue())
         return resized, "image/jpeg"
 

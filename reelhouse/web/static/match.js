@@ -94,6 +94,21 @@
     }
   });
 
+  const refresh = box.querySelector(".match-refresh");
+  if (refresh) {
+    refresh.addEventListener("click", async () => {
+      refresh.disabled = true;
+      status.textContent = "Reading the NFO and asking TMDB…";
+      try {
+        await api("POST", `${base}/refresh`);
+        location.reload();
+      } catch (err) {
+        status.textContent = err.message;
+        refresh.disabled = false;
+      }
+    });
+  }
+
   const unlock = box.querySelector(".match-unlock");
   if (unlock) {
     unlock.addEventListener("click", async () => {

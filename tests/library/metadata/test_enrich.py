@@ -18,7 +18,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, Image, Movie, Season, Show
 from reelhouse.demo.ftpd import EmbeddedFtpServer
-from reelhouse.errors import Conflict
+from reelhouse.errors import Conflict, NotFound
 from reelhouse.library.scanner import ScanReport, scan_source
 from reelhouse.library.sources import SourceSpec
 from reelhouse.sources.memory import MemorySource
@@ -306,3 +306,15 @@ def test_refresh_after_tmdb_was_down(tmp_path: Path, fake: FakeTmdb) -> None:
     finally:
         fake.faults.clear()
         core.close()
+
+
+def test_unreadable_cached_image_is_not_found(no_tmdb: Core, tmp_path: Path) -> None:
+    source = MemorySource({"F (2001)/f.mkv": VIDEO, "F (2001)/poster.jpg": jpeg(1000, 1500)})
+    scan(no_tmdb, source, tmp_path)
+    poster = image(no_tmdb, movie(no_tmdb, "f").poster_image_id)
+    (no_tmdb.settings.data_dir / "images" / poster.file).write_bytes(b"\xff\xd8 truncated")
+    with pytest.raises(NotFound, match="cannot be read"):
+        no_tmdb.metadata.images.file(poster.id, 400)
+    (no_tmdb.settings.data_dir / "images" / poster.file).unlink()
+    with pytest.raises(NotFound, match="no longer in the cache"):
+        no_tmdb.metadata.images.file(poster.id, 400)

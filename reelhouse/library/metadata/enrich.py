@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 #: TMDB image sizes we download (https://developer.themoviedb.org/docs/image-basics).
 POSTER_SIZE, BACKDROP_SIZE, STILL_SIZE = "w780", "w1280", "w780"
+_Item = TypeVar("_Item", Movie, Show)
 #: A show title with a country, as naming.py writes it: "The Office (US)".
 _COUNTRY = re.compile(r"^(.+?)\s*\(([A-Za-z]{2})\)$")
 
@@ -125,48 +127,33 @@ class Enricher:
 
     # -- items -------------------------------------------------------------------------
     def _movie(self, source: Source, source_id: int, path: str, movie_id: int, index: FolderIndex) -> None:
-        with self.sessions() as s:
-            movie = s.get(Movie, movie_id)
-            if movie is None or movie.locked:
-                return
-        parsed = parse_media_path(path)
-        nfo = self._nfo(source, index.movie_nfo(path))
-        poster, fanart = index.movie_art(path)
-        details, confidence, tried = self._lookup("movie", parsed.title, parsed.year, nfo)
-        fields = merge(nfo, details)
-        if tried:
-            fields.match_confidence = confidence
-            fields.needs_review = details is None and not (nfo and (nfo.title or nfo.tmdb_id))
-        fields.poster_image_id = self._art(source, source_id, poster) or self._tmdb_image(
-            details.poster_path if details else None, POSTER_SIZE)
-        fields.backdrop_image_id = self._art(source, source_id, fanart) or self._tmdb_image(
-            details.backdrop_path if details else None, BACKDROP_SIZE)
-        with self.sessions() as s:
-            row = s.get(Movie, movie_id)
-            if row is not None and not row.locked:
-                fields.apply(row)
-                s.commit()
+        self._item(Movie, movie_id, "movie", source, source_id, path, index.movie_nfo(path), index.movie_art(path))
 
     def _show(self, source: Source, source_id: int, path: str, show_id: int, index: FolderIndex) -> None:
+        self._item(Show, show_id, "tv", source, source_id, path, index.show_nfo(path), index.show_art(path))
+
+    def _item(self, model: type[_Item], item_id: int, kind: str, source: Source, source_id: int,
+              path: str, nfo_entry: Entry | None, art: tuple[Entry | None, Entry | None]) -> None:
+        """Fill a movie (``kind`` "movie") or show ("tv") from its NFO, artwork, TMDB."""
         with self.sessions() as s:
-            show = s.get(Show, show_id)
-            if show is None or show.locked:
+            row = s.get(model, item_id)
+            if row is None or row.locked:
                 return
         parsed = parse_media_path(path)
-        nfo = self._nfo(source, index.show_nfo(path))
-        poster, fanart = index.show_art(path)
-        details, confidence, tried = self._lookup("tv", parsed.title, parsed.year, nfo)
+        nfo = self._nfo(source, nfo_entry)
+        details, confidence, tried = self._lookup(kind, parsed.title, parsed.year, nfo)
         fields = merge(nfo, details)
         if tried:
             fields.match_confidence = confidence
             fields.needs_review = details is None and not (nfo and (nfo.title or nfo.tmdb_id))
+        poster, fanart = art
         fields.poster_image_id = self._art(source, source_id, poster) or self._tmdb_image(
             details.poster_path if details else None, POSTER_SIZE)
         fields.backdrop_image_id = self._art(source, source_id, fanart) or self._tmdb_image(
             details.backdrop_path if details else None, BACKDROP_SIZE)
         with self.sessions() as s:
-            row = s.get(Show, show_id)
-            if row is not None and not row.locked:
+            row = s.get(model, item_id)
+            if row is not None and not row.locked:  # a user may have fixed it meanwhile
                 fields.apply(row)
                 s.commit()
 

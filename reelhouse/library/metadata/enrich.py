@@ -139,9 +139,8 @@ class Enricher:
             row = s.get(model, item_id)
             if row is None or row.locked:
                 return
-        parsed = parse_media_path(path)
         nfo = self._nfo(source, nfo_entry)
-        details, confidence, tried = self._lookup(kind, parsed.title, parsed.year, nfo)
+        details, confidence, tried = self._lookup(kind, path, nfo)
         fields = merge(nfo, details)
         if tried:
             fields.match_confidence = confidence
@@ -192,17 +191,20 @@ class Enricher:
             s.commit()
 
     # -- sources of data ---------------------------------------------------------------
-    def _lookup(self, kind: str, title: str, year: int | None,
+    def _lookup(self, kind: str, path: str,
                 nfo: NfoInfo | None) -> tuple[Details | None, float | None, bool]:
         """(details, confidence, whether TMDB answered). The NFO's TMDB id is trusted
         (confidence 1); else a search by the NFO's or the file name's title and year."""
         if not self.tmdb.enabled:
             return None, None, False
+        title = path
         try:
             if nfo is not None and nfo.tmdb_id:
                 return self.details(kind, nfo.tmdb_id), 1.0, True
-            query = (nfo.title if nfo and nfo.title else None) or title
-            query_year = (nfo.year if nfo else None) or year
+            parsed = parse_media_path(path)  # guessit: only when a search is needed
+            title = parsed.title
+            query = (nfo.title if nfo and nfo.title else None) or parsed.title
+            query_year = (nfo.year if nfo else None) or parsed.year
             country = _COUNTRY.match(query) if kind == "tv" else None
             if country:  # "The Office (US)": search "The Office", prefer shows from the US
                 query = country.group(1)

@@ -47,6 +47,7 @@ class MetadataService:
         self.settings = settings
         self.sessions = sessions
         self.tmdb = tmdb or TmdbClient(settings, sessions)
+        self.tmdb.prune()  # expired TMDB answers go at start-up, so the cache cannot only grow
         self.images = ImageStore(settings.ensure_data_dir() / "images", sessions)
         self.enricher = Enricher(settings, sessions, self.tmdb, self.images)
 

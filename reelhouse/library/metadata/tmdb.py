@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -141,6 +142,14 @@ class TmdbClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def prune(self) -> int:
+        """Delete cached answers older than ``tmdb_cache_ttl``; returns how many."""
+        cutoff = utcnow() - timedelta(seconds=self.settings.tmdb_cache_ttl)
+        with self.sessions() as s:
+            result = s.execute(delete(TmdbCache).where(TmdbCache.fetched_at < cutoff))
+            s.commit()
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def reset(self) -> None:
         """Forget a recent failure: the next call asks TMDB again (a user asked)."""

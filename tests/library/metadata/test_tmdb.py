@@ -94,6 +94,10 @@ def test_cache_makes_repeats_free_and_hides_the_key(make: Any, fake: FakeTmdb,
         s.commit()
     tmdb.movie(45745)
     assert fake.count() - before == 2
+    with sessions() as s:
+        s.execute(update(TmdbCache).values(fetched_at=utcnow() - timedelta(days=30)))
+        s.commit()
+    assert tmdb.prune() == 1 and tmdb.prune() == 0
 
 
 def test_429_waits_retry_after(make: Any, fake: FakeTmdb, sleeps: list[float]) -> None:

@@ -29,6 +29,8 @@ __all__ = ["IMAGE_EXTENSIONS", "FolderIndex", "is_sidecar", "show_folder"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 _SIDECAR_EXTENSIONS = frozenset((".nfo", *IMAGE_EXTENSIONS))
+#: A part marker at the end of a stem: "Film.CD1", "Film - part 2", "Film_disc1", "Film.pt3".
+_PART = re.compile(r"[ ._-]*(cd|dvd|part|pt|disc|disk)[ ._-]*\d+$", re.I)
 _SEASON_DIR = re.compile(r"^(season|series|saison|staffel|temporada|s)[ ._-]*(\d+)$|^(specials?)$", re.I)
 
 
@@ -54,22 +56,22 @@ class FolderIndex:
     service enrich a show once per scan."""
 
     sidecars: dict[str, dict[str, Entry]] = field(default_factory=dict)
-    media_count: dict[str, int] = field(default_factory=dict)
+    media_count: dict[str, int] = field(default_factory=dict)  # distinct films (parts count once)
     done: set[tuple[str, int]] = field(default_factory=set)
 
     def add(self, folder: str, entries: Iterable[Entry]) -> None:
         """Record the listing of ``folder`` (keeps only sidecar files, by lower-case name)."""
         found: dict[str, Entry] = {}
-        count = 0
+        films: set[str] = set()
         for e in entries:
             if e.is_dir:
                 continue
             if is_sidecar(e.name):
                 found.setdefault(e.name.lower(), e)
             elif is_media_file(e.name):
-                count += 1
+                films.add(_PART.sub("", posixpath.splitext(e.name)[0]).casefold())
         self.sidecars[folder] = found
-        self.media_count[folder] = count
+        self.media_count[folder] = len(films)
 
     def find(self, folder: str, *names: str) -> Entry | None:
         """The first of ``names`` (case-insensitive; a name without extension tries each
@@ -87,8 +89,8 @@ class FolderIndex:
         return None
 
     def single(self, folder: str) -> bool:
-        """Whether ``folder`` holds at most one media file, so generic names
-        (``poster.jpg``, ``movie.nfo``) describe that one."""
+        """Whether ``folder`` holds at most one film (its parts ``CD1``/``part2`` … count
+        once), so generic names (``poster.jpg``, ``movie.nfo``) describe that one."""
         return self.media_count.get(folder, 0) <= 1
 
     # -- what belongs to what ------------------------------------------------------

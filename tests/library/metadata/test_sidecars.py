@@ -63,6 +63,15 @@ def test_shared_folder_ignores_generic_names() -> None:
     assert names(idx.movie_art("Films/B (2002).mkv")[0]) == ["Films/B (2002)-poster.jpg"]
 
 
+def test_parts_of_one_film_share_the_generic_names() -> None:
+    idx = index("Heat (1995)/Heat.1995.CD1.avi", "Heat (1995)/Heat.1995.CD2.avi", "Heat (1995)/poster.jpg",
+                "Heat (1995)/movie.nfo", "Alien (1979)/Alien-part1.mkv", "Alien (1979)/Alien - Part 2.mkv",
+                "Alien (1979)/folder.jpg")
+    assert names(idx.movie_nfo("Heat (1995)/Heat.1995.CD2.avi"), idx.movie_art("Heat (1995)/Heat.1995.CD1.avi")[0]) == [
+        "Heat (1995)/movie.nfo", "Heat (1995)/poster.jpg"]
+    assert names(idx.movie_art("Alien (1979)/Alien-part1.mkv")[0]) == ["Alien (1979)/folder.jpg"]
+
+
 def test_root_ignores_generic_names() -> None:
     idx = index("Film.mkv", "poster.jpg", "movie.nfo")
     assert names(idx.movie_nfo("Film.mkv"), *idx.movie_art("Film.mkv")) == [None, None, None]

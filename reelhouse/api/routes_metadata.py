@@ -101,8 +101,9 @@ def show_match_search(show_id: RowId, core: CoreDep, _: CurrentUser, query: Sear
 
 @router.put("/api/library/shows/{show_id}/match", response_model=ShowPublic, tags=["library"])
 def show_match_pick(show_id: RowId, body: MatchPick, core: CoreDep, _: AdminUser) -> ShowPublic:
-    """Match the show to a TMDB id by hand; the show is locked."""
-    core.metadata.pick("show", show_id, body.tmdb_id)
+    """Match the show to a TMDB id by hand (its seasons and episodes follow); the show
+    is locked."""
+    core.metadata.pick("show", show_id, body.tmdb_id, core.sources.source)
     return _show(core, show_id)
 
 

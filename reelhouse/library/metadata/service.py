@@ -76,6 +76,7 @@ class MetadataService:
             year = year if query else (year or row.year)
         if not title:
             raise InvalidInput("the search needs a title")
+        self.tmdb.reset()  # a user asks: try TMDB even if it failed a moment ago
         search = self.tmdb.search_movie if kind == "movie" else self.tmdb.search_tv
         found = search(title, year) or (search(title, None) if year else [])
         scored = [MatchCandidate(c, confidence(title, year, c),
@@ -83,12 +84,15 @@ class MetadataService:
                   for c in found]
         return sorted(scored, key=lambda m: -m.confidence)
 
-    def pick(self, kind: ItemKind, item_id: int, tmdb_id: int) -> None:
+    def pick(self, kind: ItemKind, item_id: int, tmdb_id: int,
+             source_for: Callable[[int], Source] | None = None) -> None:
         """Match item ``item_id`` to TMDB id ``tmdb_id`` by hand: its details and
         images replace the item's, and the item is locked (scans keep the choice).
-        Raises NotFound (item or TMDB id), SourceUnavailable."""
+        For a show, with ``source_for``, its seasons and episodes are filled again
+        from the new match. Raises NotFound (item or TMDB id), SourceUnavailable."""
         with self.sessions() as s:
             self._get(s, kind, item_id)
+        self.tmdb.reset()  # a user asks: try TMDB even if it failed a moment ago
         details = self.enricher.details("movie" if kind == "movie" else "tv", tmdb_id)
         fields = merge(None, details)
         fields.match_confidence = 1.0
@@ -101,6 +105,8 @@ class MetadataService:
             row.tmdb_id = details.tmdb_id
             row.locked = True
             s.commit()
+        if kind == "show" and source_for is not None:
+            self._reenrich(kind, item_id, source_for)  # the show is locked: seasons and episodes only
 
     def edit(self, kind: ItemKind, item_id: int, title: str | None, year: int | None,
              clear_year: bool = False) -> None:
@@ -128,9 +134,14 @@ class MetadataService:
         NotFound, Conflict (the item is locked: unlock it first). Folders that cannot be
         listed are skipped (their sidecars are then not seen)."""
         with self.sessions() as s:
-            row = self._get(s, kind, item_id)
-            if row.locked:
+            if self._get(s, kind, item_id).locked:
                 raise Conflict(f"this {kind} was fixed by hand; unlock it first")
+        self.tmdb.reset()  # asked for by a user: try TMDB even if it failed a moment ago
+        self._reenrich(kind, item_id, source_for)
+
+    def _reenrich(self, kind: ItemKind, item_id: int, source_for: Callable[[int], Source]) -> None:
+        """Run the scan-time enrichment for every present file of the item."""
+        with self.sessions() as s:
             stmt = select(MediaFile.id, MediaFile.source_id, MediaFile.path).where(MediaFile.missing_since.is_(None))
             if kind == "movie":
                 stmt = stmt.where(MediaFile.movie_id == item_id)
@@ -138,7 +149,6 @@ class MetadataService:
                 stmt = (stmt.join(Episode, Episode.id == MediaFile.episode_id)
                         .join(Season, Season.id == Episode.season_id).where(Season.show_id == item_id))
             files = list(s.execute(stmt.order_by(MediaFile.path)))
-        self.tmdb.reset()  # asked for by a user: try TMDB even if it failed a moment ago
         index = FolderIndex()
         listed: set[tuple[int, str]] = set()
         for file_id, source_id, path in files:

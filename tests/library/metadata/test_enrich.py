@@ -318,3 +318,27 @@ def test_unreadable_cached_image_is_not_found(no_tmdb: Core, tmp_path: Path) -> 
     (no_tmdb.settings.data_dir / "images" / poster.file).unlink()
     with pytest.raises(NotFound, match="no longer in the cache"):
         no_tmdb.metadata.images.file(poster.id, 400)
+
+
+def test_picking_another_show_refills_its_episodes(tmp_path: Path, fake: FakeTmdb) -> None:
+    shows = tmp_path / "shows" / "The Office (US)" / "Season 01"
+    shows.mkdir(parents=True)
+    for n in (1, 2):
+        (shows / f"The.Office.S01E0{n}.mkv").write_bytes(VIDEO)
+    fake.faults.clear()
+    core = make_core(tmp_path, **fake.settings())
+    try:
+        sid = core.sources.create(SourceSpec(name="disk", kind="local", path=str(tmp_path / "shows"))).id
+        core.jobs.run_scan_now(sid)
+        with core.sessions() as s:
+            show_id = s.scalars(select(Show.id)).one()
+            assert [e.title for e in s.scalars(select(Episode).order_by(Episode.number))] == ["Pilot", "Diversity Day"]
+        core.metadata.pick("show", show_id, 2996, core.sources.source)  # the British one, by hand
+        with core.sessions() as s:
+            show = s.get(Show, show_id)
+            assert show is not None and (show.tmdb_id, show.year, show.locked) == (2996, 2001, True)
+            eps = s.scalars(select(Episode).order_by(Episode.number)).all()
+            assert [e.title for e in eps] == ["Downsize", "Work Experience"]
+            assert eps[0].overview and eps[0].overview.startswith("Brent")
+    finally:
+        core.close()

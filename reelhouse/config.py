@@ -82,6 +82,29 @@ class Settings(BaseSettings):
         default=0, ge=0, description="Rescan every source this often (minutes; 0: only on demand). "
         "A source's own interval wins.",
     )
+    tmdb_api_key: str | None = Field(
+        default=None, repr=False,
+        description="TMDB API key (v3 key, or a v4 read access token); unset: no TMDB lookups.",
+    )
+    tmdb_base_url: str = Field(
+        default="https://api.themoviedb.org/3", description="TMDB API base URL (tests point it at a fake)."
+    )
+    tmdb_image_base_url: str = Field(
+        default="https://image.tmdb.org/t/p", description="TMDB image base URL (a size and path follow)."
+    )
+    tmdb_language: str = Field(default="en-US", description="Language of TMDB titles and overviews.")
+    tmdb_timeout: float = Field(default=10.0, gt=0, description="Timeout of one TMDB request, seconds.")
+    tmdb_retries: int = Field(default=3, ge=0, le=10, description="Retries of a TMDB request on 429/5xx/timeouts.")
+    tmdb_rate_limit: int = Field(
+        default=40, ge=1, description="TMDB requests allowed per 10 s (token bucket)."
+    )
+    tmdb_cache_ttl: int = Field(
+        default=7 * 86400, ge=0, description="How long a cached TMDB response is used, seconds."
+    )
+    match_threshold: float = Field(
+        default=0.8, ge=0, le=1,
+        description="TMDB matches with a lower confidence (0..1) are marked 'needs review'.",
+    )
 
     @field_validator("log_level")
     @classmethod

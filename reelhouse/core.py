@@ -12,6 +12,7 @@ from reelhouse.db.engine import make_engine, make_sessionmaker
 from reelhouse.db.migrate import upgrade
 from reelhouse.jobs.queue import make_huey
 from reelhouse.jobs.runner import JobRunner
+from reelhouse.library.metadata.service import MetadataService
 from reelhouse.library.progress import ProgressService
 from reelhouse.library.sources import SourceService
 from reelhouse.playback.targets import StreamTargets
@@ -38,13 +39,16 @@ class Core:
         )
         self.stream_targets = StreamTargets(self.sessions)
         self.progress = ProgressService(self.sessions)
+        self.metadata = MetadataService(settings, self.sessions)
         self.jobs = JobRunner(
             self.sessions, self.sources, settings.probe_budget_bytes, make_huey(settings),
             workers=settings.job_workers, consume=consume_jobs and settings.jobs_in_process,
             scan_interval_minutes=settings.scan_interval_minutes, on_scan_done=self.stream_targets.clear,
+            enrich=self.metadata.enrich_file,
         )
 
     def close(self) -> None:
         self.jobs.close()
+        self.metadata.close()
         self.sources.close()
         self.engine.dispose()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import posixpath
+from typing import Any
 
 from reelhouse.api.schemas import (
     EpisodePublic,
+    GridItemPublic,
     MediaFileDetail,
     MediaFilePublic,
     MediaStreamPublic,
@@ -15,6 +17,7 @@ from reelhouse.api.schemas import (
     SourcePublic,
 )
 from reelhouse.db.models import MediaFile, MediaStream, Movie, Show, SourceRow
+from reelhouse.library.queries import GridItem
 
 
 def source_public(row: SourceRow) -> SourcePublic:
@@ -79,8 +82,28 @@ def _present(files: list[MediaFile]) -> list[MediaFilePublic]:
     return [media_file_public(f) for f in files if f.missing_since is None]
 
 
+def image_url(image_id: int | None) -> str | None:
+    """The API URL of a cached image (None for no image)."""
+    return f"/api/images/{image_id}" if image_id is not None else None
+
+
+def grid_item_public(item: GridItem) -> GridItemPublic:
+    fields = {k: v for k, v in vars(item).items() if k != "poster_image_id"}
+    return GridItemPublic(**fields, poster_url=image_url(item.poster_image_id))
+
+
+def _meta(item: Movie | Show) -> dict[str, Any]:
+    return {
+        "overview": item.overview, "genres": list(item.genres or []), "rating": item.rating,
+        "tmdb_id": item.tmdb_id, "imdb_id": item.imdb_id,
+        "poster_url": image_url(item.poster_image_id), "backdrop_url": image_url(item.backdrop_image_id),
+        "match_confidence": item.match_confidence, "needs_review": bool(item.needs_review),
+        "locked": bool(item.locked),
+    }
+
+
 def movie_public(m: Movie) -> MoviePublic:
-    return MoviePublic(id=m.id, title=m.title, year=m.year, files=_present(m.files))
+    return MoviePublic(id=m.id, title=m.title, year=m.year, files=_present(m.files), **_meta(m))
 
 
 def show_public(show: Show) -> ShowPublic:
@@ -92,8 +115,10 @@ def show_public(show: Show) -> ShowPublic:
             SeasonPublic(
                 id=season.id,
                 number=season.number,
+                poster_url=image_url(season.poster_image_id),
                 episodes=[
-                    EpisodePublic(id=ep.id, number=ep.number, title=ep.title, files=_present(ep.files))
+                    EpisodePublic(id=ep.id, number=ep.number, title=ep.title, files=_present(ep.files),
+                                  overview=ep.overview, still_url=image_url(ep.still_image_id))
                     for ep in season.episodes
                     if any(f.missing_since is None for f in ep.files)
                 ],
@@ -101,4 +126,5 @@ def show_public(show: Show) -> ShowPublic:
             for season in show.seasons
             if any(f.missing_since is None for ep in season.episodes for f in ep.files)
         ],
+        **_meta(show),
     )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from reelhouse.api.convert import media_file_detail, media_file_public, movie_public, show_public
+from reelhouse.api.convert import grid_item_public, media_file_detail, media_file_public, movie_public, show_public
 from reelhouse.api.deps import CoreDep, CurrentUser, DbSession, RowId, RowIdQuery, user_from_request
 from reelhouse.api.schemas import (
     GridItemPublic,
@@ -53,7 +53,7 @@ def library_items(
 ) -> dict[str, object]:
     """The grid: movies and shows, searchable by title, filterable by type and source."""
     items = queries.grid(db, type, q, source_id, source_kind)
-    return _page([GridItemPublic(**vars(i)) for i in items], page, per_page)
+    return _page([grid_item_public(i) for i in items], page, per_page)
 
 
 @router.get("/movies", response_model=Page[MoviePublic])

@@ -174,6 +174,16 @@ class MoviePublic(BaseModel):
     title: str
     year: int | None
     files: list[MediaFilePublic]
+    overview: str | None = None
+    genres: list[str] = Field(default_factory=list)
+    rating: float | None = Field(default=None, description="0..10 (TMDB vote average or the NFO's)")
+    tmdb_id: int | None = None
+    imdb_id: str | None = None
+    poster_url: str | None = Field(default=None, description="/api/images/{id}; add ?w=200|400|800")
+    backdrop_url: str | None = None
+    match_confidence: float | None = Field(default=None, description="0..1, of the TMDB match")
+    needs_review: bool = Field(default=False, description="the TMDB match was too unsure to apply")
+    locked: bool = Field(default=False, description="fixed by a user: scans keep it")
 
 
 class EpisodePublic(BaseModel):
@@ -181,12 +191,15 @@ class EpisodePublic(BaseModel):
     number: int
     title: str | None
     files: list[MediaFilePublic]
+    overview: str | None = None
+    still_url: str | None = None
 
 
 class SeasonPublic(BaseModel):
     id: int
     number: int
     episodes: list[EpisodePublic]
+    poster_url: str | None = None
 
 
 class ShowPublic(BaseModel):
@@ -194,6 +207,16 @@ class ShowPublic(BaseModel):
     title: str
     year: int | None
     seasons: list[SeasonPublic]
+    overview: str | None = None
+    genres: list[str] = Field(default_factory=list)
+    rating: float | None = Field(default=None, description="0..10 (TMDB vote average or the NFO's)")
+    tmdb_id: int | None = None
+    imdb_id: str | None = None
+    poster_url: str | None = Field(default=None, description="/api/images/{id}; add ?w=200|400|800")
+    backdrop_url: str | None = None
+    match_confidence: float | None = Field(default=None, description="0..1, of the TMDB match")
+    needs_review: bool = Field(default=False, description="the TMDB match was too unsure to apply")
+    locked: bool = Field(default=False, description="fixed by a user: scans keep it")
 
 
 class GridItemPublic(BaseModel):
@@ -204,6 +227,8 @@ class GridItemPublic(BaseModel):
     source_kinds: list[str]
     source_ids: list[int]
     file_count: int
+    poster_url: str | None = None
+    needs_review: bool = False
 
 
 class PlaybackOut(BaseModel):
@@ -238,3 +263,26 @@ class ResumePublic(BaseModel):
     position: float
     duration: float | None
     percent: int
+
+
+class MatchCandidatePublic(BaseModel):
+    """A TMDB search result for the "fix match" dialog."""
+
+    tmdb_id: int
+    title: str
+    original_title: str | None
+    year: int | None
+    overview: str | None
+    poster_url: str | None = Field(description="TMDB's own small poster URL (w200)")
+    confidence: float = Field(description="0..1 against the query")
+
+
+class MatchPick(BaseModel):
+    tmdb_id: int = Field(ge=1, le=2**31 - 1)
+
+
+class ItemUpdate(BaseModel):
+    """PATCH body: fields to set by hand (``year: null`` clears the year)."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=512)
+    year: int | None = Field(default=None, ge=1870, le=2200)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 __all__ = [
     "Base",
     "Episode",
+    "Image",
     "Job",
     "MediaFile",
     "MediaStream",
@@ -34,6 +35,7 @@ __all__ = [
     "Season",
     "Show",
     "SourceRow",
+    "TmdbCache",
     "User",
     "WatchProgress",
     "utcnow",
@@ -111,6 +113,19 @@ class Movie(Base):
     year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     match_key: Mapped[str] = mapped_column(String(600))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # metadata (NFO / TMDB / manual); ``locked``: a user's choice that scans keep
+    overview: Mapped[str | None] = mapped_column(Text, nullable=True)
+    genres: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    rating: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..10
+    tmdb_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    imdb_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    poster_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
+    backdrop_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
+    match_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..1
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     files: Mapped[list[MediaFile]] = relationship(back_populates="movie")
 
@@ -124,6 +139,19 @@ class Show(Base):
     year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     match_key: Mapped[str] = mapped_column(String(600))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # metadata (NFO / TMDB / manual); ``locked``: a user's choice that scans keep
+    overview: Mapped[str | None] = mapped_column(Text, nullable=True)
+    genres: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    rating: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..10
+    tmdb_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    imdb_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    poster_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
+    backdrop_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
+    match_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..1
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     seasons: Mapped[list[Season]] = relationship(
         back_populates="show", cascade="all, delete-orphan", order_by="Season.number"
@@ -137,6 +165,8 @@ class Season(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
+    poster_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
 
     show: Mapped[Show] = relationship(back_populates="seasons")
     episodes: Mapped[list[Episode]] = relationship(
@@ -154,6 +184,9 @@ class Episode(Base):
     title: Mapped[str | None] = mapped_column(String(512), nullable=True)
     last_number: Mapped[int | None] = mapped_column(Integer, nullable=True)  # multi-episode file: E02E03 → 3
     air_date: Mapped[str | None] = mapped_column(String(10), nullable=True)  # date-based episodes, YYYY-MM-DD
+    overview: Mapped[str | None] = mapped_column(Text, nullable=True)
+    still_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
 
     season: Mapped[Season] = relationship(back_populates="episodes")
     files: Mapped[list[MediaFile]] = relationship(back_populates="episode")
@@ -271,3 +304,34 @@ class MediaStream(Base):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     is_forced: Mapped[bool] = mapped_column(Boolean, default=False)
     subtitle_format: Mapped[str | None] = mapped_column(String(8), nullable=True)  # text | image
+
+
+class Image(Base):
+    """A picture cached under ``<data_dir>/images`` (``file`` is relative to it).
+
+    ``origin`` is "tmdb" (``ref`` = the TMDB image path, e.g. "/abc.jpg") or "source"
+    (``ref`` = "<source id>:<path>"); ``width``/``height`` in pixels of the cached file."""
+
+    __tablename__ = "images"
+    __table_args__ = (UniqueConstraint("origin", "ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    origin: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(Text)
+    file: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bytes at the origin
+    mtime: Mapped[float | None] = mapped_column(Float, nullable=True)  # at the origin (source files)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TmdbCache(Base):
+    """One cached TMDB response (status 200), keyed by its URL without the API key."""
+
+    __tablename__ = "tmdb_cache"
+
+    key: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)  # JSON
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from reelhouse.db.models import Job, SourceRow, utcnow
 from reelhouse.errors import Cancelled, Conflict, NotFound, ReelhouseError
 from reelhouse.jobs.queue import InProcessConsumer, start_consumer
-from reelhouse.library.scanner import ScanReport, scan_source
+from reelhouse.library.scanner import Enrich, ScanReport, scan_source
 from reelhouse.library.sources import SourceService
 
 __all__ = ["CANCEL_POLL", "JobRunner"]
@@ -61,9 +61,11 @@ class JobRunner:
         consume: bool = True,
         scan_interval_minutes: int = 0,
         on_scan_done: Callable[[], None] | None = None,
+        enrich: Enrich | None = None,
     ) -> None:
         """``on_scan_done`` runs after every scan (e.g. to drop caches of file rows)."""
         self.on_scan_done = on_scan_done
+        self.enrich = enrich  # the metadata hook passed to every scan
         self.sessions = sessions
         self.sources = sources
         self.probe_budget = probe_budget
@@ -246,6 +248,7 @@ class JobRunner:
             source = self.sources.source(source_id)
             report = scan_source(
                 self.sessions, source_id, source, progress, self.probe_budget, should_stop=should_stop,
+                enrich=self.enrich,
             )
         except Cancelled as exc:
             self._set(job_id, state="cancelled", error=exc.message, finished_at=utcnow())

@@ -26,6 +26,8 @@ class GridItem:
     source_kinds: list[str] = field(default_factory=list)
     source_ids: list[int] = field(default_factory=list)
     file_count: int = 0
+    poster_image_id: int | None = None
+    needs_review: bool = False
 
 
 def _present() -> ColumnElement[bool]:
@@ -59,25 +61,28 @@ def grid(
         literal = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{literal}%"
     if kind in (None, "", "movie"):
-        stmt = base.add_columns(Movie.id, Movie.title, Movie.year).join(
+        stmt = base.add_columns(Movie.id, Movie.title, Movie.year, Movie.poster_image_id,
+                                Movie.needs_review).join(
             Movie, Movie.id == MediaFile.movie_id
         )
         if pattern:
             stmt = stmt.where(func.lower(Movie.title).like(pattern, escape="\\"))
-        for _fid, skind, sid, mid, title, year in s.execute(stmt):
-            item = items.setdefault(("movie", mid), GridItem("movie", mid, title, year))
+        for _fid, skind, sid, mid, title, year, poster, review in s.execute(stmt):
+            item = items.setdefault(("movie", mid), GridItem("movie", mid, title, year,
+                                                             poster_image_id=poster, needs_review=review))
             _add(item, skind, sid)
     if kind in (None, "", "show"):
         stmt = (
-            base.add_columns(Show.id, Show.title, Show.year)
+            base.add_columns(Show.id, Show.title, Show.year, Show.poster_image_id, Show.needs_review)
             .join(Episode, Episode.id == MediaFile.episode_id)
             .join(Season, Season.id == Episode.season_id)
             .join(Show, Show.id == Season.show_id)
         )
         if pattern:
             stmt = stmt.where(func.lower(Show.title).like(pattern, escape="\\"))
-        for _fid, skind, sid, shid, title, year in s.execute(stmt):
-            item = items.setdefault(("show", shid), GridItem("show", shid, title, year))
+        for _fid, skind, sid, shid, title, year, poster, review in s.execute(stmt):
+            item = items.setdefault(("show", shid), GridItem("show", shid, title, year,
+                                                             poster_image_id=poster, needs_review=review))
             _add(item, skind, sid)
     return sorted(items.values(), key=lambda i: (i.title.casefold(), i.year or 0, i.type))
 

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, utcnow
 from reelhouse.errors import Cancelled, ProbeFailed, ReelhouseError
 from reelhouse.library.fingerprint import content_hash
+from reelhouse.library.metadata.sidecars import FolderIndex
 from reelhouse.library.naming import is_media_path, match_key, parse_media_path
 from reelhouse.library.probe import probe
 from reelhouse.library.streams import store_streams, unprobed
@@ -38,6 +39,9 @@ __all__ = ["ScanReport", "scan_source"]
 log = logging.getLogger(__name__)
 
 Progress = Callable[[dict[str, int], str], None]
+#: The metadata hook: ``enrich(source, source_id, media_file_id, folder_index)``, called
+#: after a new or changed file was committed (MetadataService.enrich_file); never raises.
+Enrich = Callable[[Source, int, int, FolderIndex], None]
 
 
 @dataclass
@@ -53,6 +57,7 @@ class ScanReport:
     restored: int = 0
     moved: int = 0
     probed: int = 0
+    matched: int = 0  # files sent through metadata matching (NFO, artwork, TMDB)
     total: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -67,6 +72,7 @@ class ScanReport:
             "restored": self.restored,
             "moved": self.moved,
             "probed": self.probed,
+            "matched": self.matched,
             "errors": len(self.errors),
             "total": self.total,
             "done": self.files_seen,
@@ -220,6 +226,7 @@ def scan_source(
     progress: Progress | None = None,
     probe_budget: int = 32 * 1024 * 1024,
     should_stop: Callable[[], bool] | None = None,
+    enrich: Enrich | None = None,
 ) -> ScanReport:
     """Scan ``source`` (row ``source_id``) into the library and return the counts.
 
@@ -241,6 +248,7 @@ def scan_source(
             )
         }
     listed: dict[str, set[str]] = {}
+    sidecars = FolderIndex()  # NFO/artwork entries per folder, for ``enrich``
     media: list[Entry] = []
     last_note = 0.0
     for folder, result in source.walk(""):
@@ -253,6 +261,7 @@ def scan_source(
             continue
         report.folders += 1
         listed[folder] = {e.name for e in result}
+        sidecars.add(folder, result)
         media.extend(e for e in result if not e.is_dir and is_media_path(e.path))
         if time.monotonic() - last_note > 0.3:
             last_note = time.monotonic()
@@ -312,6 +321,9 @@ def scan_source(
                     report.errors.append(f"{entry.path}: {exc.message}")
             _link(s, mf)
             s.commit()
+        if enrich is not None and (old is None or (old.size, old.mtime) != (entry.size, entry.mtime)):
+            enrich(source, source_id, mf.id, sidecars)
+            report.matched += 1
         notify(report.counts(), f"indexed {entry.path}")
     with sessions() as s:
         for start in range(0, len(seen_ids), 500):

@@ -118,6 +118,7 @@ def show_public(show: Show) -> ShowPublic:
                 poster_url=image_url(season.poster_image_id),
                 episodes=[
                     EpisodePublic(id=ep.id, number=ep.number, title=ep.title, files=_present(ep.files),
+                                  last_number=ep.last_number, air_date=ep.air_date,
                                   overview=ep.overview, still_url=image_url(ep.still_image_id))
                     for ep in season.episodes
                     if any(f.missing_since is None for f in ep.files)

@@ -190,6 +190,8 @@ class EpisodePublic(BaseModel):
     id: int
     number: int
     title: str | None
+    last_number: int | None = Field(default=None, description="multi-episode file: its last episode number")
+    air_date: str | None = Field(default=None, description="date-based episode: YYYY-MM-DD")
     files: list[MediaFilePublic]
     overview: str | None = None
     still_url: str | None = None

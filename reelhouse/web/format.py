@@ -59,9 +59,10 @@ def resolution(width: int | None, height: int | None) -> str:
     return f"{width}x{height}"
 
 
-def episode_code(season: int, episode: int) -> str:
-    """``(1, 2)`` → ``"S01E02"``."""
-    return f"S{season:02d}E{episode:02d}"
+def episode_code(season: int, episode: int, last: int | None = None) -> str:
+    """``(1, 2)`` → ``"S01E02"``; a multi-episode file ``(1, 2, 3)`` → ``"S01E02-E03"``."""
+    code = f"S{season:02d}E{episode:02d}"
+    return f"{code}-E{last:02d}" if last is not None and last != episode else code
 
 
 def initials(title: str) -> str:

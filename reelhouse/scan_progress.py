@@ -46,8 +46,8 @@ def scan_with_progress(core: Core, rows: list[SourceRow], console: Console) -> i
         c = report.counts()
         console.print(
             f"✓ {row.name}: {c['files_seen']} files in {c['folders']} folders — "
-            f"{c['added']} added, {c['updated']} updated, {c['missing']} missing, "
-            f"{c['probed']} probed, {c['errors']} errors"
+            f"{c['added']} added, {c['updated']} updated, {c['moved']} moved, {c['missing']} missing, "
+            f"{c['probed']} probed, {c['matched']} matched, {c['errors']} errors"
         )
         for line in report.errors[:10]:
             console.print(f"  [yellow]! {line}[/yellow]")

@@ -143,7 +143,10 @@
       count("files_seen", "file seen", "files seen"),
       n("added") + " added",
       n("updated") + " updated",
+      n("moved") + " moved",
       n("missing") + " missing",
+      n("probed") + " probed",
+      n("matched") + " matched",
       count("errors", "error", "errors"),
     ].join(" · ");
   }

@@ -1,0 +1,64 @@
+"""The command line, run as a real process: adding and listing sources, a scan with its
+summary, and user mistakes that end with one line on stderr and the documented exit
+code (cli.EXIT_CODES), never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def run(tmp_path: Path):  # type: ignore[no-untyped-def]
+    env = dict(os.environ, REELHOUSE_DATA_DIR=str(tmp_path / "data"), COLUMNS="200", NO_COLOR="1")
+
+    def _run(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([sys.executable, "-m", "reelhouse.cli", *args], env=env, capture_output=True,
+                              text=True, timeout=120, stdin=subprocess.DEVNULL)
+        assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        return proc
+
+    return _run
+
+
+def test_add_list_scan(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    media = tmp_path / "media"
+    (media / "Heat (1995)").mkdir(parents=True)
+    (media / "Heat (1995)/Heat.1995.mkv").write_bytes(b"x" * 100)
+    (media / "Friends/Season 1").mkdir(parents=True)
+    (media / "Friends/Season 1/Friends.S01E02E03.mkv").write_bytes(b"y" * 100)
+    assert "added source 'disk'" in run("source", "add", "disk", "--local", str(media)).stdout
+    listing = run("source", "list").stdout
+    assert "disk" in listing and str(media) in listing
+    out = run("scan", "disk").stdout
+    assert "✓ disk: 2 files in 4 folders" in out and "2 added" in out and "2 matched" in out
+    again = run("scan").stdout  # all sources; nothing changed
+    assert "0 added, 0 updated, 0 moved, 0 missing, 0 probed, 0 matched" in again
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("source", "add", "x"), 2, "give exactly one of --local PATH or --ftp HOST"),
+        (("source", "add", "x", "--local", "/no/such/folder"), 2, "folder"),
+        (("scan", "nope"), 3, "nope"),
+        (("source", "remove", "nope"), 3, "nope"),
+        (("user", "add", "bob", "--password", "short"), 2, "8 characters"),
+        (("source", "add", "x", "--ftp", "127.0.0.1", "--port", "70000"), 2, "port"),
+    ],
+)
+def test_user_mistakes_exit_with_their_code(run, args: tuple[str, ...], code: int, message: str) -> None:  # type: ignore[no-untyped-def]
+    proc = run(*args, code=code)
+    assert proc.stderr.startswith("error:") and message in proc.stderr
+
+
+def test_bad_settings_name_the_setting(tmp_path: Path) -> None:
+    env = dict(os.environ, REELHOUSE_DATA_DIR=str(tmp_path), REELHOUSE_JOBS_BACKEND="redis")
+    proc = subprocess.run([sys.executable, "-m", "reelhouse.cli", "source", "list"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 7 and "redis_url" in proc.stderr and "Traceback" not in proc.stderr

@@ -45,6 +45,7 @@ EXIT_CODES: list[tuple[type[e.ReelhouseError], int]] = [
     (e.Conflict, 5),
     (e.SourceUnavailable, 6),
     (e.ConfigError, 7),
+    (e.StorageFull, 8),
 ]
 
 

@@ -8,6 +8,7 @@ REST/SIZE/MDTM/MLSD/MLST follow RFC 3659, AUTH TLS / PROT P follow RFC 4217.
 from __future__ import annotations
 
 import ftplib
+import functools
 import posixpath
 import socket
 import ssl
@@ -19,6 +20,7 @@ from typing import Any, Literal
 
 from reelhouse.errors import (
     AuthenticationFailed,
+    Conflict,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -381,6 +383,142 @@ class FtpClient:
             self.close()
         self.last_used = time.monotonic()
         return ok
+
+    # -- writing -----------------------------------------------------------------------
+    def size(self, path: str) -> int | None:
+        """A file's size in bytes: ``SIZE`` (RFC 3659 §4) when the server has it, else
+        the listing's value (servers without SIZE, or with SIZE refused in ASCII mode).
+        Raises NotFound."""
+        rel = normalize_path(path)
+        if "SIZE" in self.features:
+            def _size() -> int | None:
+                ftp = self._ftp()
+                if not self._binary:
+                    ftp.voidcmd("TYPE I")
+                    self._binary = True
+                return ftp.size(self._abs(rel))
+            try:
+                value: int | None = self._call(f"reading the size of {rel!r}", _size)
+                if value is not None:
+                    return value
+            except InvalidInput:
+                pass  # 501/504: SIZE not usable here, fall back to the listing
+        return self.stat(rel).size
+
+    def start_stor(self, path: str, offset: int = 0, append: bool = False) -> socket.socket:
+        """Open a data connection that writes ``path``: ``STOR`` from byte 0, ``APPE``
+        (``append``: the file holds exactly ``offset`` bytes) or ``REST offset`` +
+        ``STOR`` (RFC 3659 §5.3) to resume. The caller sends the bytes, then calls
+        :meth:`end_upload`."""
+        if offset < 0:
+            raise InvalidInput("offset must be >= 0")
+        rel = normalize_path(path)
+        if not rel:
+            raise InvalidInput("cannot write to the source root")
+        target = self._abs(rel)
+        cmd = f"APPE {target}" if offset and append else f"STOR {target}"
+        rest = offset if offset and not append else None
+
+        def _open() -> tuple[socket.socket, int | None]:
+            ftp = self._ftp()
+            if not self._binary:
+                ftp.voidcmd("TYPE I")
+                self._binary = True
+            return ftp.ntransfercmd(cmd, rest)
+
+        conn: socket.socket
+        conn, _ = self._call(f"writing {rel!r} at byte {offset}", _open)
+        self.in_transfer = True
+        conn.settimeout(self.config.read_timeout)
+        return conn
+
+    def end_upload(self, data: socket.socket, what: str, failure: BaseException | None) -> None:
+        """Close an upload's data connection and read the server's verdict.
+
+        226/250 → done. A 4xx/5xx (552 storage full, 553 bad name, 451 …) raises its
+        domain error, also when the data connection broke first (``failure``: the
+        server often closes it and then says why). No reply → SourceUnavailable and
+        the control connection is dropped."""
+        try:
+            if isinstance(data, ssl.SSLSocket) and failure is None:
+                try:
+                    data.unwrap()
+                except (OSError, ValueError):
+                    pass
+            data.close()
+        except OSError:
+            pass
+        self.in_transfer = False
+        ftp = self.ftp
+        if ftp is None or ftp.sock is None:
+            raise SourceUnavailable(f"FTP connection lost while {what}")
+        try:
+            ftp.sock.settimeout(self.config.read_timeout if failure is None else 5.0)
+            resp = ftp.getresp()
+        except (ftplib.error_temp, ftplib.error_perm) as exc:
+            self.last_used = time.monotonic()  # an error reply: the connection is in sync
+            raise translate_error(exc, what) from exc
+        except BaseException as exc:
+            self.close()
+            raise translate_error(failure or exc, what) from exc
+        try:
+            ftp.sock.settimeout(self.config.read_timeout)
+        except OSError:
+            self.close()
+        self.last_used = time.monotonic()
+        if failure is not None:
+            # the server says it stored what came; the client side broke
+            raise translate_error(failure, what) from failure
+        if not resp.startswith("2"):
+            self.close()
+            raise SourceUnavailable(f"unexpected FTP reply while {what}: {resp}")
+
+    def mkdirs(self, path: str) -> None:
+        """``MKD`` each missing folder of ``path`` in turn (mkdir -p). A folder that
+        exists already is fine; a file in the way is Conflict."""
+        rel = normalize_path(path)
+        parts = rel.split("/") if rel else []
+        for depth in range(1, len(parts) + 1):
+            sub = "/".join(parts[:depth])
+            target = self._abs(sub)
+            try:
+                self._call(f"creating folder {sub!r}", functools.partial(self._mkd, target))
+            except (NotFound, PermissionDenied, InvalidInput, Conflict) as exc:
+                # 550/521 "exists" (or denied because it exists): check what is there
+                try:
+                    entry = self.stat(sub)
+                except NotFound:
+                    raise exc from None
+                if not entry.is_dir:
+                    raise Conflict(f"a file of that name exists already: {sub!r}") from exc
+
+    def _mkd(self, target: str) -> str:
+        return self._ftp().mkd(target)
+
+    def rename(self, old: str, new: str) -> None:
+        """``RNFR`` + ``RNTO`` (RFC 959 §4.1.3)."""
+        src, dst = normalize_path(old), normalize_path(new)
+        if not src or not dst:
+            raise InvalidInput("cannot rename the source root")
+        self._call(f"renaming {src!r} to {dst!r}",
+                   lambda: self._ftp().rename(self._abs(src), self._abs(dst)))
+
+    def delete(self, path: str) -> None:
+        """``DELE`` a file, or ``RMD`` an empty folder."""
+        rel = normalize_path(path)
+        if not rel:
+            raise InvalidInput("cannot delete the source root")
+        target = self._abs(rel)
+        try:
+            self._call(f"deleting {rel!r}", lambda: self._ftp().delete(target))
+        except (NotFound, PermissionDenied, InvalidInput) as exc:
+            try:
+                entry = self.stat(rel)
+            except NotFound:
+                raise exc from None
+            if not entry.is_dir:
+                raise
+            self._call(f"deleting folder {rel!r}", lambda: self._ftp().rmd(target))
 
 
 def _final_reply(ftp: ftplib.FTP) -> str:

@@ -14,6 +14,9 @@ from reelhouse.jobs.runner import JobRunner
 from reelhouse.library.progress import ProgressService
 from reelhouse.library.sources import SourceService
 from reelhouse.playback.targets import StreamTargets
+from reelhouse.transfers.offline import OfflineCopies
+from reelhouse.transfers.queue import TransferQueue
+from reelhouse.transfers.sync import SyncService
 
 __all__ = ["Core"]
 
@@ -37,8 +40,14 @@ class Core:
         self.progress = ProgressService(self.sessions)
         self.jobs = JobRunner(self.sessions, self.sources, settings.probe_budget_bytes,
                               on_scan_done=self.stream_targets.clear)
+        # transfers: workers start with the web server (create_app), not for CLI commands
+        self.transfers = TransferQueue(self.sessions, self.sources, settings)
+        self.offline = OfflineCopies(self.sessions, self.transfers, settings.store_dir)
+        self.syncs = SyncService(self)
 
     def close(self) -> None:
         self.jobs.close()
+        self.syncs.close()
+        self.transfers.close()
         self.sources.close()
         self.engine.dispose()

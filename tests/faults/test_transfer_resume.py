@@ -15,9 +15,8 @@ import pytest
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.library.sources import SourceSpec
-
 from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.library.sources import SourceSpec
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER
 

@@ -1,4 +1,4 @@
-"""The command line (Typer): serve · demo · source · scan · user.
+"""The command line (Typer): serve · demo · source · scan · sync · transfer · user.
 
 Errors from reelhouse print one line (``error: …``) on stderr and exit non-zero; the
 exit code says what kind of error it was (see ``EXIT_CODES``). No tracebacks for user
@@ -19,6 +19,7 @@ from reelhouse import errors as e
 from reelhouse.config import Settings, load_settings
 from reelhouse.core import Core
 from reelhouse.library.sources import SourceSpec
+from reelhouse.transfer_cli import sync_command, transfer_app
 
 __all__ = ["EXIT_CODES", "app", "main"]
 
@@ -32,6 +33,8 @@ source_app = typer.Typer(help="Add, list, test and remove sources.", no_args_is_
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(source_app, name="source")
 app.add_typer(user_app, name="user")
+app.add_typer(transfer_app, name="transfer")
+app.command("sync")(sync_command)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -46,6 +49,7 @@ EXIT_CODES: list[tuple[type[e.ReelhouseError], int]] = [
     (e.SourceUnavailable, 6),
     (e.ConfigError, 7),
     (e.StorageFull, 8),
+    (e.Cancelled, 9),
 ]
 
 

@@ -1,5 +1,5 @@
 """The pages behind the login: library grid, movie and show details, the player and
-the sources settings. Each reads through :mod:`reelhouse.library.queries` and renders
+the sources settings, transfers. Each reads through :mod:`reelhouse.library.queries` and renders
 a template; a domain error becomes an HTML error page with the matching status."""
 
 from __future__ import annotations
@@ -80,7 +80,9 @@ def movie_page(request: Request, movie_id: RowId, user: PageUser) -> Response:
             movie = movie_public(queries.get_movie(s, movie_id))
     except ReelhouseError as exc:
         return _error(request, user, exc)
-    return render(request, "movie.html", user=user, nav="library", movie=movie)
+    offline = _core(request).offline
+    return render(request, "movie.html", user=user, nav="library", movie=movie,
+                  offline=offline.states([f.id for f in movie.files]))
 
 
 @router.get("/shows/{show_id:int}", name="show_page")
@@ -91,7 +93,12 @@ def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
             show = show_public(queries.get_show(s, show_id))
     except ReelhouseError as exc:
         return _error(request, user, exc)
-    return render(request, "show.html", user=user, nav="library", show=show)
+    ids = [f.id for season in show.seasons for ep in season.episodes for f in ep.files]
+    offline = _core(request).offline.states(ids)
+    kept = {season.id for season in show.seasons for ep in season.episodes for f in ep.files
+            if f.id in offline}
+    return render(request, "show.html", user=user, nav="library", show=show,
+                  offline=offline, kept_seasons=kept)
 
 
 def _headline(mf: MediaFile) -> tuple[str, str, str, str]:
@@ -127,6 +134,7 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
         request, "play.html", user=user, nav="library", file=info, title=title,
         subtitle=subtitle, back_url=back_url, back_label=back_label, stream_url=stream_url,
         content_type=content_type_for(info.path),
+        offline=core.offline.states([file_id]).get(file_id),
         token_minutes=max(1, core.settings.playback_token_ttl // 60),
     )
 
@@ -134,6 +142,18 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
 @router.get("/settings/sources", name="sources_page")
 def sources_page(request: Request, user: PageUser) -> Response:
     """Configured sources with edit / test / scan / remove (the buttons call the API)."""
-    sources = [source_public(r) for r in _core(request).sources.list()]
+    core = _core(request)
+    sources = [source_public(r) for r in core.sources.list()]
+    syncs = {s.id: core.syncs.history(s.id, limit=5) for s in sources}
     return render(request, "sources.html", user=user, nav="sources", sources=sources,
-                  can_edit=user.is_admin)
+                  can_edit=user.is_admin, syncs=syncs)
+
+
+@router.get("/transfers", name="transfers_page")
+def transfers_page(request: Request, user: PageUser) -> Response:
+    """The transfer queue (live progress through the API), a browser upload form and
+    the offline copies."""
+    core = _core(request)
+    return render(request, "transfers.html", user=user, nav="transfers",
+                  sources=[source_public(r) for r in core.sources.list()],
+                  copies=core.offline.copies(), store=str(core.settings.store_dir))

@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Episode, MediaFile, Movie, OfflineCopy, Season, Transfer, utcnow
-from reelhouse.errors import Conflict, InvalidInput, NotFound
+from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError
 from reelhouse.sources.base import normalize_path
 from reelhouse.sources.local import LocalSource
 from reelhouse.transfers.queue import TransferQueue
@@ -162,16 +162,24 @@ class OfflineCopies:
 
     # -- serving ---------------------------------------------------------------------
     def ready_copy(self, media_file_id: int) -> LocalCopy | None:
-        """The ready copy of a file, from memory (loaded once, refreshed on changes)."""
+        """The ready copy of a file, from memory (loaded once, refreshed on changes);
+        copies whose file is missing or of the wrong size are left out."""
         ready = self._ready
         if ready is None:
             with self.sessions() as s:
                 rows = s.scalars(select(OfflineCopy).where(OfflineCopy.state == "ready"))
                 ready = {c.media_file_id: LocalCopy(c.media_file_id, c.local_path, c.size, c.mtime)
-                         for c in rows}
+                         for c in rows if self._intact(c.local_path, c.size)}
             with self._lock:
                 self._ready = ready
         return ready.get(media_file_id)
+
+    def _intact(self, rel: str, size: int) -> bool:
+        """The copy's file is there with its full size (a crash may have cut it)."""
+        try:
+            return self.local.stat(rel).size == size
+        except ReelhouseError:
+            return False
 
     def _forget_ready(self) -> None:
         with self._lock:

@@ -97,6 +97,8 @@ def source_add(
     tls: Annotated[str, typer.Option(help="none | explicit | implicit")] = "none",
     root: Annotated[str, typer.Option(help="Folder on the server to use (default: the login folder).")] = "",
     verify_tls: Annotated[bool, typer.Option(help="Verify the server's TLS certificate.")] = True,
+    tls_cert: Annotated[str | None, typer.Option(help="PEM file of a certificate to trust "
+                                                      "(a self-signed server's).")] = None,
 ) -> None:
     """Add a local folder (--local PATH) or an FTP server (--ftp HOST)."""
     if (local is None) == (ftp is None):
@@ -109,7 +111,8 @@ def source_add(
         if user and password is None:
             password = getpass.getpass(f"FTP password for {user}@{ftp}: ")
         spec = SourceSpec(name=name, kind="ftp", host=ftp, port=port, username=user,
-                          password=password or "", tls=tls, path=root, verify_tls=verify_tls)
+                          password=password or "", tls=tls, path=root, verify_tls=verify_tls,
+                          tls_cert=tls_cert)
     core = _core()
     try:
         row = core.sources.create(spec)

@@ -27,6 +27,7 @@ def source_public(row: SourceRow) -> SourcePublic:
         has_password=bool(row.password_enc),
         tls=row.tls,
         verify_tls=row.verify_tls,
+        has_tls_cert=bool(row.tls_cert_pem),
         last_scan_at=row.last_scan_at,
         last_error=row.last_error,
     )

@@ -46,6 +46,8 @@ class SourceCreate(BaseModel):
     password: str | None = Field(default=None, max_length=1024)
     tls: Literal["none", "explicit", "implicit"] = "none"
     verify_tls: bool = True
+    tls_cert: str | None = Field(default=None, max_length=65536,
+                                 description="PEM certificate to trust (a self-signed server's)")
 
 
 class SourceUpdate(BaseModel):
@@ -57,6 +59,8 @@ class SourceUpdate(BaseModel):
     password: str | None = Field(default=None, max_length=1024, description="empty string clears it")
     tls: Literal["none", "explicit", "implicit"] | None = None
     verify_tls: bool | None = None
+    tls_cert: str | None = Field(default=None, max_length=65536,
+                                 description="PEM certificate to trust; empty string clears it")
 
 
 class SourcePublic(BaseModel):
@@ -72,6 +76,7 @@ class SourcePublic(BaseModel):
     has_password: bool
     tls: str
     verify_tls: bool
+    has_tls_cert: bool = False
     last_scan_at: datetime | None
     last_error: str | None
 

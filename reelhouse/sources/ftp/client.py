@@ -46,6 +46,9 @@ class FtpConfig:
     there), "/media" is absolute, "media" is relative to the login folder. Servers that
     do not chroot their users (vsftpd's default) make the difference.
     The password is kept out of ``repr`` so it can never reach a log line.
+    TLS: ``verify_tls`` (default) checks the server's certificate against the system's
+    CAs and the host name; ``trusted_cert`` (PEM) trusts that certificate instead — a
+    self-signed server's own — whatever its name; ``verify_tls=False`` checks nothing.
     """
 
     host: str
@@ -55,6 +58,7 @@ class FtpConfig:
     tls: TlsMode = "none"
     root: str = ""
     verify_tls: bool = True
+    trusted_cert: str | None = field(default=None, repr=False)  # PEM: pin this certificate
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     pool_size: int = 5
@@ -66,6 +70,29 @@ class FtpConfig:
             raise InvalidInput(f"FTP port out of range: {self.port}")
         if self.tls not in ("none", "explicit", "implicit"):
             raise InvalidInput(f"FTP TLS mode must be none, explicit or implicit: {self.tls!r}")
+
+
+def tls_context(cfg: FtpConfig) -> ssl.SSLContext:
+    """The client TLS context for ``cfg``: system CAs and host name check; or only the
+    pinned ``trusted_cert`` (a leaf accepted as its own anchor, OpenSSL's
+    ``X509_V_FLAG_PARTIAL_CHAIN``; no name check: the pin is the identity); or no
+    verification at all. Raises InvalidInput for a PEM that is not a certificate."""
+    if not cfg.verify_tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    if not cfg.trusted_cert:
+        return ssl.create_default_context()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    try:
+        ctx.load_verify_locations(cadata=cfg.trusted_cert)
+    except (ssl.SSLError, ValueError) as exc:
+        raise InvalidInput(f"the trusted certificate is not a PEM certificate: {exc}") from exc
+    return ctx
 
 
 def translate_error(exc: BaseException, what: str) -> ReelhouseError:
@@ -175,10 +202,7 @@ class FtpClient:
             if cfg.tls == "none":
                 ftp = ftplib.FTP(timeout=cfg.connect_timeout)
             else:
-                ctx = ssl.create_default_context()
-                if not cfg.verify_tls:
-                    ctx.check_hostname = False
-                    ctx.verify_mode = ssl.CERT_NONE
+                ctx = tls_context(cfg)
                 ftp = _TLS(context=ctx, timeout=cfg.connect_timeout)
                 ftp.implicit = cfg.tls == "implicit"
             ftp.encoding = "utf-8"

@@ -195,7 +195,10 @@ class FtpClient:
 
     # -- connection -------------------------------------------------------------------
     def connect(self) -> None:
-        """Connect, secure (per ``tls``), log in, switch to UTF-8 and binary mode."""
+        """Connect, secure (per ``tls``), log in, switch to UTF-8 (or latin-1 for a
+        server without UTF8 in FEAT) and binary mode. A PASV reply's address is not
+        used: data connections go to the control host (ftplib's default, which covers
+        servers behind NAT that announce a private address)."""
         cfg = self.config
         try:
             ftp: ftplib.FTP
@@ -223,6 +226,11 @@ class FtpClient:
                     ftp.sendcmd("OPTS UTF8 ON")
                 except ftplib.Error:
                     pass
+            else:
+                # UTF-8 off (RFC 2640 §3.2: no UTF8 in FEAT): names are in the server's
+                # own 8-bit encoding. latin-1 decodes any byte and encodes back to the
+                # same byte, so every name lists, opens and round-trips unchanged.
+                _use_encoding(ftp, "latin-1")
             try:
                 home = ftp.pwd()
                 self.home = home if home.startswith("/") else "/"
@@ -543,6 +551,14 @@ class FtpClient:
             if not entry.is_dir:
                 raise
             self._call(f"deleting folder {rel!r}", lambda: self._ftp().rmd(target))
+
+
+def _use_encoding(ftp: ftplib.FTP, encoding: str) -> None:
+    """Switch the control connection's text encoding (between replies: nothing is
+    buffered). ftplib reads replies through a text file made at connect."""
+    ftp.encoding = encoding
+    if ftp.sock is not None:
+        ftp.file = ftp.sock.makefile("r", encoding=encoding)
 
 
 def _final_reply(ftp: ftplib.FTP) -> str:

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from reelhouse.api.deps import CoreDep, CurrentUser, RowId
+from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId
 from reelhouse.api.schemas import (
     OfflineCopyPublic,
     SyncRunPublic,
@@ -19,7 +19,7 @@ from reelhouse.api.schemas import (
     TransferPublic,
 )
 from reelhouse.db.models import Transfer
-from reelhouse.errors import InvalidInput, StorageFull
+from reelhouse.errors import InvalidInput, PermissionDenied, StorageFull
 from reelhouse.sources.base import join, normalize_path
 from reelhouse.transfers.copy import upload
 
@@ -48,7 +48,10 @@ def list_transfers(
 
 @router.post("/transfers", response_model=TransferPublic, status_code=201)
 def create_transfer(body: TransferCreate, core: CoreDep, user: CurrentUser) -> TransferPublic:
-    """Queue an upload, download, delete, rename or mkdir on a source."""
+    """Queue an upload, download, delete, rename or mkdir on a source. Anything that
+    changes a source (all but download) needs an admin, as editing sources does."""
+    if body.kind != "download" and not user.is_admin:
+        raise PermissionDenied("only an admin may change files on a source")
     local: str | Path | None = body.local_path
     if body.kind == "upload":
         if not body.local_path:
@@ -64,7 +67,7 @@ def create_transfer(body: TransferCreate, core: CoreDep, user: CurrentUser) -> T
 @router.post("/transfers/upload", response_model=TransferPublic, status_code=201)
 async def upload_file(
     core: CoreDep,
-    user: CurrentUser,
+    user: AdminUser,
     file: Annotated[UploadFile, File(description="the file to upload")],
     source_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
     folder: Annotated[str, Form(max_length=4096)] = "",
@@ -114,7 +117,7 @@ async def put_file(
     source_id: RowId,
     request: Request,
     core: CoreDep,
-    _: CurrentUser,
+    _: AdminUser,
     path: Annotated[str, Query(min_length=1, max_length=4096)],
 ) -> dict[str, object]:
     """Upload the request body to ``path`` on the source now (``curl -T film.mkv``) and

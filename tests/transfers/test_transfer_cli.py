@@ -1,27 +1,53 @@
-"""``reelhouse transfer upload|download|list|cancel`` and ``reelhouse sync`` as a user
-runs them (a subprocess per command) against a real FTP server."""
+"""``reelhouse transfer upload|download|list|cancel`` and ``reelhouse sync`` through
+the CLI's entry point (``cli.main``: exit codes and error lines included) against a real
+FTP server. In-process: a subprocess per command cost ~5 s each on a busy machine."""
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from reelhouse.cli import main
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
 from helpers import FTP_PASSWORD, FTP_USER
 
 
-def cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REELHOUSE_")}
-    env.update(REELHOUSE_DATA_DIR=str(data), COLUMNS="200")
-    return subprocess.run([sys.executable, "-m", "reelhouse.cli", *args], env=env, text=True,
-                          capture_output=True, timeout=120)
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> object:
+    for key in [k for k in os.environ if k.startswith("REELHOUSE_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(data: Path, *args: str) -> Result:
+        monkeypatch.setenv("REELHOUSE_DATA_DIR", str(data))
+        monkeypatch.setattr(sys, "argv", ["reelhouse", *args])
+        capsys.readouterr()
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return run
 
 
 def test_upload_download_list_cancel_sync(ftp_server: EmbeddedFtpServer, ftp_root: Path,
-                                          tmp_path: Path) -> None:
+                                          tmp_path: Path, cli: Any) -> None:
     data_dir = tmp_path / "data"
     local = tmp_path / "Sintel.2010.mkv"
     payload = os.urandom(2_000_000)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pyftpdlib.handlers import DTPHandler, FTPHandler
+from pyftpdlib.handlers import DTPHandler, FTPHandler, ThrottledDTPHandler
 
 from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
@@ -267,3 +267,92 @@ def test_priority_and_restart_recovery(ftp_server: EmbeddedFtpServer, ftp_root: 
         assert (tcore.settings.store_dir / "low.bin").read_bytes() == DATA
     finally:
         q.close()
+
+
+class _Slow(ThrottledDTPHandler):  # type: ignore[misc]
+    read_limit = 256 * 1024  # bytes/s: a 3 MiB transfer takes ~12 s
+    write_limit = 256 * 1024
+
+
+@pytest.fixture
+def slow_server(ftp_root: Path) -> Iterator[EmbeddedFtpServer]:
+    (ftp_root / "f.bin").write_bytes(DATA)
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,
+                               handler_overrides={"dtp_handler": _Slow, "use_sendfile": False}).start()
+    yield server
+    stop_without_leaks(server)
+
+
+def _wait(pred: Any, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_cancel_a_running_download_shows_progress_first(
+    slow_server: EmbeddedFtpServer, api: TestClient, tcore: Core
+) -> None:
+    sid = add_ftp(api, slow_server.port)
+    tid = api.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                           "remote_path": "f.bin"}).json()["id"]
+    _wait(lambda: (api.get(f"/api/transfers/{tid}").json()["bytes_done"] or 0) > 300_000)
+    running = api.get(f"/api/transfers/{tid}").json()
+    assert running["state"] == "running" and running["bytes_total"] == len(DATA)
+    assert running["rate"] and 50_000 < running["rate"] < 2_000_000  # bytes/s
+    assert running["eta_seconds"] is not None and 0 < running["percent"] < 100
+    r = api.post(f"/api/transfers/{tid}/cancel")
+    assert r.status_code == 202 and r.json()["state"] == "cancelled"
+    local = Path(r.json()["local_path"])
+    _wait(lambda: not local.with_name(local.name + ".part").exists())  # no .part left
+    assert not local.exists()
+
+
+def test_a_stopped_server_resumes_its_transfer_at_the_next_start(
+    ftp_server: EmbeddedFtpServer, slow_server: EmbeddedFtpServer, tmp_path: Path
+) -> None:
+    """Stopped mid-download (slow server), the transfer is queued again with its .part;
+    the next start resumes it (from a fast server on the same files, to save time)."""
+    from reelhouse.library.sources import SourceSpec
+
+    settings = load_settings(data_dir=tmp_path / "data2", transfer_retry_delay=0.05)
+    first = Core(settings)
+    row = first.sources.create(SourceSpec(name="s", kind="ftp", host="127.0.0.1",
+                                          port=slow_server.port, username=FTP_USER,
+                                          password=FTP_PASSWORD))
+    t = first.transfers.submit("download", row.id, "f.bin")
+    first.transfers.start()
+    _wait(lambda: first.transfers.get(t.id).bytes_done > 100_000)
+    first.close()  # the server stops mid-download
+    stopped = first.transfers.get(t.id)
+    assert stopped.state == "queued" and "server stopped" in (stopped.error or "")
+    part = Path(str(stopped.local_path) + ".part")
+    assert 0 < part.stat().st_size < len(DATA)
+    second = Core(settings)
+    try:
+        second.sources.update(row.id, SourceSpec(port=ftp_server.port))
+        second.transfers.start()
+        _wait(lambda: second.transfers.get(t.id).state == "done")
+        assert Path(str(stopped.local_path)).read_bytes() == DATA
+    finally:
+        second.close()
+
+
+def test_only_admins_change_files_on_a_source(
+    ftp_server: EmbeddedFtpServer, api: TestClient, tcore: Core
+) -> None:
+    sid = add_ftp(api, ftp_server.port)
+    tcore.users.add("viewer", "viewer-password")
+    with TestClient(create_app(tcore)) as viewer:
+        token = viewer.post("/api/auth/login", json={"username": "viewer",
+                                                     "password": "viewer-password"}).json()["token"]
+        viewer.headers["authorization"] = f"Bearer {token}"
+        r = viewer.post("/api/transfers", json={"kind": "delete", "source_id": sid,
+                                                "remote_path": "x"})
+        assert r.status_code == 403
+        assert viewer.put(f"/api/sources/{sid}/files", params={"path": "x"}, content=b"x").status_code == 403
+        r = viewer.post("/api/transfers/upload", data={"source_id": str(sid)}, files={"file": ("a", b"x")})
+        assert r.status_code == 403
+        r = viewer.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                                "remote_path": "x"})
+        assert r.status_code == 201

@@ -238,8 +238,10 @@ class SourceService:
     def source(self, source_id: int) -> Source:
         """The shared live Source for a row (its FTP pool is reused across requests)."""
         row = self.get(source_id)
-        ident = (row.kind, row.path, row.host, row.port, row.username, row.password_enc, row.tls, row.verify_tls,
-                 row.tls_cert_pem)
+        ident: tuple[Any, ...] = (row.kind, row.path, row.host, row.port, row.username,
+                                  row.password_enc, row.tls, row.verify_tls)
+        if row.tls_cert_pem:  # only when set: the tuple's shape stays as before otherwise
+            ident += (row.tls_cert_pem,)
         with self._lock:
             cached = self._live.get(source_id)
             if cached is not None and cached[0] == ident:

@@ -23,6 +23,7 @@ import ftplib
 import hashlib
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -147,15 +148,21 @@ def recovery(server: Server, name: str, size: int, digest: str, down: float) -> 
             "bytes_ok": ok, "total_s": round(time.monotonic() - start, 2)}
 
 
-def timed(fn: Any) -> float:
-    t = time.perf_counter()
+def timed(fn: Any) -> tuple[float, float]:
+    """(wall seconds, client CPU seconds: this process + finished children, i.e. curl)."""
+    def cpu() -> float:
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    c, t = cpu(), time.perf_counter()
     fn()
-    return time.perf_counter() - t
+    return time.perf_counter() - t, cpu() - c
 
 
 def throughput(server: Server, local: Path, name: str, size: int, samples: int, tmp: Path) -> dict[str, Any]:
     url = f"ftp://{USER}:{PASSWORD}@127.0.0.1:{server.port}"
     src = FtpSource(FtpConfig("127.0.0.1", server.port, USER, PASSWORD, pool_size=2))
+    cpu: dict[str, list[float]] = {}
     runs: dict[str, list[float]] = {k: [] for k in
                                     ("download_reelhouse", "download_ftplib", "download_curl",
                                      "upload_reelhouse", "upload_ftplib", "upload_curl")}
@@ -194,9 +201,9 @@ def throughput(server: Server, local: Path, name: str, size: int, samples: int, 
         for i in range(samples):
             rot = order[i % len(order):] + order[: i % len(order)]
             for key in rot:
-                for stale in ("dl_reelhouse.bin",):
-                    (tmp / stale).unlink(missing_ok=True)
-                runs[key].append(size / timed(jobs[key]) / MB)
+                wall, used = timed(jobs[key])
+                runs[key].append(size / wall / MB)
+                cpu.setdefault(key, []).append(used / (size / 2**30))
                 log(f"{key}: {runs[key][-1]:.0f} MB/s")
     finally:
         src.close()
@@ -210,7 +217,9 @@ def throughput(server: Server, local: Path, name: str, size: int, samples: int, 
         "upload_vs_ftplib": ratio(med["upload_reelhouse"], med["upload_ftplib"]),
         "upload_vs_curl": ratio(med["upload_reelhouse"], med["upload_curl"]),
     }
-    return {"mbps": med, "ratios": ratios, "runs_mbps": {k: [round(x, 1) for x in v] for k, v in runs.items()},
+    return {"mbps": med, "ratios": ratios,
+            "client_cpu_s_per_gib": {k: round(median(v), 2) for k, v in cpu.items()},
+            "runs_mbps": {k: [round(x, 1) for x in v] for k, v in runs.items()},
             "bytes_verified": ok,
             "met": {k: (v is not None and v >= GOAL_RATIO) for k, v in ratios.items()}}
 

@@ -8,7 +8,8 @@ its own process) in one run.
 2. **Throughput**: upload and download of the same file by reelhouse
    (``transfers.copy.upload/download``: ``.part``, size check, rename, fsync on
    download) vs direct ``ftplib`` (``storbinary``/``retrbinary``, 1 MiB blocks) vs
-   ``curl`` (``-T`` / ``-o``), one after another, ``--samples`` times, median MB/s
+   ``curl`` (``-T`` / ``-o``), in a shuffled order per sample, after an untimed
+   ``sync`` each, ``--samples`` times, median MB/s
    (10^6 bytes/s). Goal: reelhouse ≥ 0.9 × each peer.
 
     .venv/bin/python benchmarks/faults.py [--size-mib 256] [--samples 3] [--down 0.5,1.5,3]
@@ -23,6 +24,7 @@ import ftplib
 import hashlib
 import json
 import os
+import random
 import resource
 import shutil
 import signal
@@ -199,8 +201,10 @@ def throughput(server: Server, local: Path, name: str, size: int, samples: int, 
     order = list(jobs)
     try:
         for i in range(samples):
-            rot = order[i % len(order):] + order[: i % len(order)]
+            rot = order[:]
+            random.Random(i).shuffle(rot)  # no job always follows the same one
             for key in rot:
+                os.sync()  # untimed: the last job's dirty pages are not this one's cost
                 wall, used = timed(jobs[key])
                 runs[key].append(size / wall / MB)
                 cpu.setdefault(key, []).append(used / (size / 2**30))

@@ -24,7 +24,8 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        core.transfers.start()
+        core.transfers.start()  # transfers and syncs: recovered and run by the server only
+        core.syncs.recover()
         yield
         if close_core:
             core.close()

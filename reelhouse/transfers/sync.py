@@ -92,7 +92,11 @@ class SyncService:
         self.core = core
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job-sync")
         self._lock = threading.Lock()
-        with core.sessions() as s:
+
+    def recover(self) -> None:
+        """Mark runs a dead server left running as failed (the web server calls this at
+        start-up; a CLI command must not, as a server may be syncing right now)."""
+        with self.core.sessions() as s:
             s.execute(update(SyncRun).where(SyncRun.state == "running")
                       .values(state="failed", errors=["interrupted: the server stopped"],
                               finished_at=utcnow()))

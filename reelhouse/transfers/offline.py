@@ -116,6 +116,24 @@ class OfflineCopies:
         self._forget_ready()
         return len(copies)
 
+    def refresh_stale(self) -> int:
+        """Download again the copies whose source file changed (size or mtime) since
+        they were made, e.g. after a sync found it updated; returns how many scopes
+        were queued again. A copy of an older version is never served meanwhile."""
+        with self.sessions() as s:
+            rows = s.execute(select(OfflineCopy.scope).join(MediaFile)
+                             .where(MediaFile.missing_since.is_(None),
+                                    OfflineCopy.state != "pending",
+                                    (OfflineCopy.size != MediaFile.size)
+                                    | (OfflineCopy.mtime != MediaFile.mtime)))
+            scopes = sorted({str(r[0]) for r in rows})
+        for scope in scopes:
+            try:
+                self.keep(scope)
+            except (NotFound, InvalidInput):
+                continue
+        return len(scopes)
+
     def copies(self, scope: str | None = None) -> list[OfflineCopy]:
         with self.sessions() as s:
             q = select(OfflineCopy)

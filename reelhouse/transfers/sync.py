@@ -67,6 +67,9 @@ def _run(core: _Services, run_id: int, source_id: int) -> SyncRun:
                   "deleted": report.missing, "restored": report.restored,
                   "unchanged": report.unchanged, "errors": report.errors[:100]}
         _note_source(core, source_id, last_scan_at=utcnow(), last_error=None)
+        offline = getattr(core, "offline", None)  # copies of files the sync saw change
+        if offline is not None and report.updated:
+            offline.refresh_stale()
     targets = getattr(core, "stream_targets", None)  # drop cached sizes of changed files
     if targets is not None:
         targets.clear()

@@ -103,6 +103,30 @@ def test_offline_copy_plays_when_the_server_is_down(
     assert not list((tcore.settings.store_dir / "offline").rglob("*.mkv"))
 
 
+def test_a_changed_file_gets_a_fresh_copy_after_sync(
+    ftp_server: EmbeddedFtpServer, ftp_root: Path, files: dict[str, bytes], api: TestClient,
+    tcore: Core
+) -> None:
+    sid = setup_source(api, ftp_server.port)
+    movie = next(i for i in api.get("/api/library/items").json()["items"] if i["type"] == "movie")
+    api.post(f"/api/library/movies/{movie['id']}/offline")
+    first = wait_copies(api, 1)[0]
+    new = os.urandom(800_000)
+    (ftp_root / FILM).write_bytes(new)
+    os.utime(ftp_root / FILM, (1_800_000_000, 1_800_000_000))
+    run = run_sync(tcore, sid)
+    assert run.updated == 1
+    deadline = time.monotonic() + 30
+    while True:
+        copy = api.get("/api/offline").json()[0]
+        if copy["state"] == "ready" and copy["size"] == len(new):
+            break
+        assert time.monotonic() < deadline, copy
+        time.sleep(0.05)
+    assert copy["transfer_id"] != first["transfer_id"]
+    assert (tcore.settings.store_dir / "offline/1" / FILM).read_bytes() == new
+
+
 def test_keep_a_season_offline(
     ftp_server: EmbeddedFtpServer, files: dict[str, bytes], api: TestClient, tcore: Core
 ) -> None:

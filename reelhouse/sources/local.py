@@ -182,9 +182,9 @@ class LocalSource:
     def mkdir(self, path: str) -> None:
         rel = normalize_path(path)
         full = self._resolve(rel)
-        if full.exists() and not full.is_dir():
-            raise Conflict(f"a file of that name exists already: {rel!r}")
         try:
+            if full.exists() and not full.is_dir():
+                raise Conflict(f"a file of that name exists already: {rel!r}")
             full.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _translate(exc, rel) from exc

@@ -122,6 +122,8 @@ class TransferQueue:
         elif kind == "upload":
             if local_path is None:
                 raise InvalidInput("an upload needs local_path")
+            if "\x00" in str(local_path):
+                raise InvalidInput("local_path contains a NUL byte")
             path = Path(local_path).expanduser()
             if not path.is_file():
                 raise NotFound(f"no such local file: {path}")
@@ -138,7 +140,10 @@ class TransferQueue:
         return row
 
     def local_target(self, source_name: str, remote: str, local_path: str | Path | None) -> Path:
-        """Where a download is written: inside the store, never outside it."""
+        """Where a download is written: inside the store, never outside it. Raises
+        InvalidInput for a path outside it (or with a NUL byte)."""
+        if local_path is not None and "\x00" in str(local_path):
+            raise InvalidInput("local_path contains a NUL byte")
         store = self.store.resolve()
         if local_path is None:
             rel = normalize_path(f"{_safe(source_name)}/{remote}")

@@ -108,3 +108,12 @@ def test_memory_capacity_is_storage_full() -> None:
     with pytest.raises(StorageFull):
         src.write("a.bin", chunks(DATA, 100))
     assert len(src.files["a.bin"]) <= 1000
+
+
+def test_a_name_too_long_is_invalid_input(source: Source) -> None:
+    if isinstance(source, MemorySource):
+        pytest.skip("memory names have no length limit")
+    with pytest.raises(InvalidInput):
+        source.mkdir("x" * 4000)
+    with pytest.raises((InvalidInput, NotFound)):
+        source.write("x" * 4000, [b"x"])

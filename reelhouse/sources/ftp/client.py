@@ -99,7 +99,8 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     """Map an ftplib/socket/ssl exception to the reelhouse error tree.
 
     Reply codes per RFC 959 §4.2: 421 → SourceBusy, 530 → AuthenticationFailed,
-    550 → NotFound (PermissionDenied when the text says so), 553 → InvalidInput,
+    550 → NotFound (PermissionDenied when the text says so), 553 and 500/501/504 (a
+    request the server cannot parse, e.g. a name too long) → InvalidInput,
     452/552 → StorageFull, other 4xx → SourceUnavailable; network failures and timeouts
     → SourceUnavailable.
     """
@@ -119,7 +120,7 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
             return NotFound(f"not found on the FTP server while {what}: {text}")
         if code == "501" and ("no such" in text.lower() or "not a dir" in text.lower()):
             return NotFound(f"not found on the FTP server while {what}: {text}")
-        if code in ("501", "504"):
+        if code in ("500", "501", "504"):  # 500: e.g. a line too long for the server
             return InvalidInput(f"FTP server refused the request while {what}: {text}")
         if code == "553":
             return InvalidInput(f"FTP server refused the file name while {what}: {text}")

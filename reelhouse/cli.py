@@ -1,4 +1,4 @@
-"""The command line (Typer): serve · demo · source · scan · user.
+"""The command line (Typer): serve · demo · source · scan · sync · transfer · user.
 
 Errors from reelhouse print one line (``error: …``) on stderr and exit non-zero; the
 exit code says what kind of error it was (see ``EXIT_CODES``). No tracebacks for user
@@ -19,6 +19,7 @@ from reelhouse import errors as e
 from reelhouse.config import Settings, load_settings
 from reelhouse.core import Core
 from reelhouse.library.sources import SourceSpec
+from reelhouse.transfer_cli import sync_command, transfer_app
 
 __all__ = ["EXIT_CODES", "app", "main"]
 
@@ -32,6 +33,8 @@ source_app = typer.Typer(help="Add, list, test and remove sources.", no_args_is_
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(source_app, name="source")
 app.add_typer(user_app, name="user")
+app.add_typer(transfer_app, name="transfer")
+app.command("sync")(sync_command)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -45,6 +48,8 @@ EXIT_CODES: list[tuple[type[e.ReelhouseError], int]] = [
     (e.Conflict, 5),
     (e.SourceUnavailable, 6),
     (e.ConfigError, 7),
+    (e.StorageFull, 8),
+    (e.Cancelled, 9),
 ]
 
 
@@ -94,6 +99,8 @@ def source_add(
     tls: Annotated[str, typer.Option(help="none | explicit | implicit")] = "none",
     root: Annotated[str, typer.Option(help="Folder on the server to use (default: the login folder).")] = "",
     verify_tls: Annotated[bool, typer.Option(help="Verify the server's TLS certificate.")] = True,
+    tls_cert: Annotated[str | None, typer.Option(help="PEM file of a certificate to trust "
+                                                      "(a self-signed server's).")] = None,
 ) -> None:
     """Add a local folder (--local PATH) or an FTP server (--ftp HOST)."""
     if (local is None) == (ftp is None):
@@ -106,7 +113,8 @@ def source_add(
         if user and password is None:
             password = getpass.getpass(f"FTP password for {user}@{ftp}: ")
         spec = SourceSpec(name=name, kind="ftp", host=ftp, port=port, username=user,
-                          password=password or "", tls=tls, path=root, verify_tls=verify_tls)
+                          password=password or "", tls=tls, path=root, verify_tls=verify_tls,
+                          tls_cert=tls_cert)
     core = _core()
     try:
         row = core.sources.create(spec)

@@ -105,6 +105,19 @@ class Settings(BaseSettings):
         default=0.8, ge=0, le=1,
         description="TMDB matches with a lower confidence (0..1) are marked 'needs review'.",
     )
+    transfer_concurrency: int = Field(
+        default=3, ge=1, le=32, description="Transfers (uploads, downloads, ops) run at once."
+    )
+    transfer_retries: int = Field(
+        default=3, ge=0, le=20, description="Retries of a failed transfer before it fails."
+    )
+    transfer_retry_delay: float = Field(
+        default=2.0, ge=0, description="First retry wait, seconds (doubles, plus jitter)."
+    )
+    library_store: Path | None = Field(
+        default=None,
+        description="Folder for downloads and offline copies (default <data_dir>/library).",
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -146,6 +159,11 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         """The effective database URL."""
         return self.database_url or f"sqlite:///{self.data_dir / 'reelhouse.db'}"
+
+    @property
+    def store_dir(self) -> Path:
+        """The local library store (downloads, offline copies)."""
+        return self.library_store or self.data_dir / "library"
 
     def ensure_data_dir(self) -> Path:
         """Create the data dir (mode 0700) if needed and return it."""

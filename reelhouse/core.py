@@ -16,6 +16,9 @@ from reelhouse.library.metadata.service import MetadataService
 from reelhouse.library.progress import ProgressService
 from reelhouse.library.sources import SourceService
 from reelhouse.playback.targets import StreamTargets
+from reelhouse.transfers.offline import OfflineCopies
+from reelhouse.transfers.queue import TransferQueue
+from reelhouse.transfers.sync import SyncService
 
 __all__ = ["Core"]
 
@@ -46,9 +49,16 @@ class Core:
             scan_interval_minutes=settings.scan_interval_minutes, on_scan_done=self.stream_targets.clear,
             enrich=self.metadata.enrich_file,
         )
+        # transfers: workers start with the web server (create_app), not for CLI commands
+        self.transfers = TransferQueue(self.sessions, self.sources, settings)
+        self.offline = OfflineCopies(self.sessions, self.transfers, settings.store_dir)
+        self.syncs = SyncService(self)
+        self.jobs.schedule_action = self.syncs.start  # scheduled rescans keep a sync report
 
     def close(self) -> None:
         self.jobs.close()
+        self.syncs.close()
+        self.transfers.close()
         self.metadata.close()
         self.sources.close()
         self.engine.dispose()

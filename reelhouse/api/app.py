@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reelhouse import __version__
-from reelhouse.api import routes_auth, routes_library, routes_metadata, routes_sources
+from reelhouse.api import routes_auth, routes_library, routes_metadata, routes_sources, routes_transfers
 from reelhouse.api.deps import CurrentUser
 from reelhouse.api.errors import install_error_handlers
 from reelhouse.api.metrics import Metrics
@@ -24,6 +24,8 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        core.transfers.start()  # transfers and syncs: recovered and run by the server only
+        core.syncs.recover()
         yield
         if close_core:
             core.close()
@@ -48,6 +50,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     app.include_router(routes_sources.router)
     app.include_router(routes_library.router)
     app.include_router(routes_metadata.router)
+    app.include_router(routes_transfers.router)
     from reelhouse.web.routes import install_web
 
     install_web(app)

@@ -33,6 +33,7 @@ def source_public(row: SourceRow) -> SourcePublic:
         tls=row.tls,
         verify_tls=row.verify_tls,
         scan_interval=row.scan_interval,
+        has_tls_cert=bool(row.tls_cert_pem),
         last_scan_at=row.last_scan_at,
         last_error=row.last_error,
     )

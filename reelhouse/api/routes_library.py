@@ -27,6 +27,7 @@ from reelhouse.core import Core
 from reelhouse.errors import NotFound
 from reelhouse.library import queries
 from reelhouse.playback.direct import RangeStreamResponse, content_type_for, entity_tag
+from reelhouse.playback.fallback import FallbackSource
 
 router = APIRouter(prefix="/api/library", tags=["library"])
 
@@ -170,6 +171,12 @@ async def stream(
     source = core.sources.live(target.source_id)
     if source is None:
         source = await run_in_threadpool(core.sources.source, target.source_id)
+    copy = core.offline.ready_copy(file_id)
+    if copy is not None and copy.size == target.size and copy.mtime == target.mtime:
+        sid = target.source_id
+        source = FallbackSource(source, core.offline.local, copy.path,
+                                is_down=lambda: core.offline.source_down(sid),
+                                mark_down=lambda: core.offline.mark_down(sid))
     return RangeStreamResponse(
         source,
         target.path,
@@ -179,7 +186,8 @@ async def stream(
         if_range=request.headers.get("if-range"),
         etag=entity_tag(target.source_id, target.path, target.size, target.mtime),
         mtime=target.mtime,
-        observer=request.app.state.metrics.stream_observer(source.kind),
+        observer=request.app.state.metrics.stream_observer(
+            source.primary.kind if isinstance(source, FallbackSource) else source.kind),
     )
 
 

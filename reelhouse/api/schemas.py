@@ -50,6 +50,8 @@ class SourceCreate(BaseModel):
         default=None, ge=0, le=525600,
         description="minutes between scheduled rescans (0: never; unset: the server's scan_interval_minutes)",
     )
+    tls_cert: str | None = Field(default=None, max_length=65536,
+                                 description="PEM certificate to trust (a self-signed server's)")
 
 
 class SourceUpdate(BaseModel):
@@ -62,6 +64,8 @@ class SourceUpdate(BaseModel):
     tls: Literal["none", "explicit", "implicit"] | None = None
     verify_tls: bool | None = None
     scan_interval: int | None = Field(default=None, ge=0, le=525600, description="minutes; 0: never")
+    tls_cert: str | None = Field(default=None, max_length=65536,
+                                 description="PEM certificate to trust; empty string clears it")
 
 
 class SourcePublic(BaseModel):
@@ -78,6 +82,7 @@ class SourcePublic(BaseModel):
     tls: str
     verify_tls: bool
     scan_interval: int | None
+    has_tls_cert: bool = False
     last_scan_at: datetime | None
     last_error: str | None
 
@@ -288,3 +293,68 @@ class ItemUpdate(BaseModel):
 
     title: str | None = Field(default=None, min_length=1, max_length=512)
     year: int | None = Field(default=None, ge=1870, le=2200)
+
+
+# -- transfers, offline copies, sync (issue 5) ------------------------------------------
+class TransferCreate(BaseModel):
+    """A queued operation. ``download``: ``local_path`` is relative to the library store
+    (default ``<source name>/<remote_path>``). ``upload`` from the API takes a
+    ``local_path`` inside the store (a browser file goes to ``POST /api/transfers/upload``).
+    ``rename`` needs ``target_path``."""
+
+    kind: Literal["upload", "download", "delete", "rename", "mkdir"]
+    source_id: int = Field(ge=1, le=2**63 - 1)
+    remote_path: str = Field(min_length=1, max_length=4096)
+    local_path: str | None = Field(default=None, max_length=4096)
+    target_path: str | None = Field(default=None, max_length=4096)
+    priority: int = Field(default=0, ge=-1000, le=1000)
+
+
+class TransferPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: str
+    source_id: int | None
+    remote_path: str
+    target_path: str | None
+    local_path: str | None
+    priority: int
+    state: str
+    bytes_done: int = Field(description="bytes")
+    bytes_total: int | None = Field(description="bytes")
+    rate: float | None = Field(description="bytes/s over the last seconds")
+    eta_seconds: float | None = Field(default=None, description="seconds left at that rate")
+    percent: float | None = None
+    error: str | None
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class OfflineCopyPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    media_file_id: int
+    scope: str
+    size: int
+    state: str
+    transfer_id: int | None
+    error: str | None
+    created_at: datetime
+    ready_at: datetime | None
+
+
+class SyncRunPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    source_id: int
+    state: str
+    added: int
+    updated: int
+    deleted: int = Field(description="files marked missing (soft delete)")
+    restored: int
+    unchanged: int
+    errors: list[str]
+    started_at: datetime
+    finished_at: datetime | None

@@ -9,8 +9,9 @@ the UI and the CLI can all show it, from any process.
   failed when a consumer starts.
 - Cancelling sets ``cancel_requested`` in the database: the process running the job
   (this one or a ``reelhouse worker``) sees it within :data:`CANCEL_POLL` seconds.
-- Scheduled rescans: a periodic task (every minute) queues a scan of each source whose
-  interval (the source's ``scan_interval``, else ``scan_interval_minutes``) has passed.
+- Scheduled rescans: a periodic task (every minute) starts a sync (a scan with a kept
+  report, transfers/sync.py) of each source whose interval (the source's
+  ``scan_interval``, else ``scan_interval_minutes``) has passed.
 """
 
 from __future__ import annotations
@@ -65,7 +66,10 @@ class JobRunner:
     ) -> None:
         """``on_scan_done`` runs after every scan (e.g. to drop caches of file rows)."""
         self.on_scan_done = on_scan_done
-        self.enrich = enrich  # the metadata hook passed to every scan
+        self.enrich = enrich
+        #: what the schedule does with a due source: a scan job by default; Core makes
+        #: it a sync (a scan whose report is kept in the sync history)
+        self.schedule_action: Callable[[int], object] = self.submit_scan  # the metadata hook passed to every scan
         self.sessions = sessions
         self.sources = sources
         self.probe_budget = probe_budget
@@ -180,11 +184,12 @@ class JobRunner:
         return due
 
     def run_schedule(self, now: datetime | None = None) -> list[int]:
-        """Queue a scan of every due source; returns their ids (the periodic task)."""
+        """Start :attr:`schedule_action` (a scan, or a sync) for every due source;
+        returns their ids (the periodic task runs this every minute)."""
         due = self.due_sources(now)
         for source_id in due:
             try:
-                self.submit_scan(source_id)
+                self.schedule_action(source_id)
             except NotFound:  # removed meanwhile
                 continue
         return due

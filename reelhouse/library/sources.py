@@ -11,9 +11,11 @@ import base64
 import builtins
 import os
 import re
+import ssl
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -48,6 +50,27 @@ class SourceSpec:
     tls: str | None = None
     verify_tls: bool | None = None
     scan_interval: int | None = None  # minutes between scheduled rescans; 0: never
+    tls_cert: str | None = None  # PEM text or a path to a PEM file; "" clears it
+
+
+def read_certificate(value: str) -> str:
+    """A trusted certificate given as PEM text or as the path of a PEM file: the PEM
+    text of its first certificate. Raises InvalidInput."""
+    text = value.strip()
+    if "-----BEGIN" not in text:
+        try:
+            text = Path(text).expanduser().read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"tls_cert is neither PEM text nor a readable PEM file: {value[:80]!r}") from exc
+    match = re.search(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", text, re.S)
+    if match is None:
+        raise InvalidInput("tls_cert holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    pem = match.group(0) + "\n"
+    try:
+        ssl.create_default_context(cadata=pem)
+    except (ssl.SSLError, ValueError) as exc:
+        raise InvalidInput(f"tls_cert is not a valid certificate: {exc}") from exc
+    return pem
 
 
 class SourceService:
@@ -114,6 +137,8 @@ class SourceService:
             if spec.scan_interval < 0:
                 raise InvalidInput("scan_interval is minutes, 0 or more (0: no scheduled rescans)")
             row.scan_interval = spec.scan_interval
+        if spec.tls_cert is not None:
+            row.tls_cert_pem = read_certificate(spec.tls_cert) if spec.tls_cert.strip() else None
         if row.kind == "local":
             if not row.path or not row.path.startswith("/"):
                 raise InvalidInput("a local source needs an absolute folder path")
@@ -196,6 +221,7 @@ class SourceService:
             tls=row.tls,  # type: ignore[arg-type]
             root=row.path or "/",
             verify_tls=row.verify_tls,
+            trusted_cert=row.tls_cert_pem,
             connect_timeout=self.settings.ftp_connect_timeout,
             read_timeout=self.settings.ftp_read_timeout,
             pool_size=self.settings.ftp_pool_size,
@@ -217,7 +243,10 @@ class SourceService:
     def source(self, source_id: int) -> Source:
         """The shared live Source for a row (its FTP pool is reused across requests)."""
         row = self.get(source_id)
-        ident = (row.kind, row.path, row.host, row.port, row.username, row.password_enc, row.tls, row.verify_tls)
+        ident: tuple[Any, ...] = (row.kind, row.path, row.host, row.port, row.username,
+                                  row.password_enc, row.tls, row.verify_tls)
+        if row.tls_cert_pem:  # only when set: the tuple's shape stays as before otherwise
+            ident += (row.tls_cert_pem,)
         with self._lock:
             cached = self._live.get(source_id)
             if cached is not None and cached[0] == ident:

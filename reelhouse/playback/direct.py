@@ -138,6 +138,10 @@ class RangeStreamResponse(Response):
                 await chunks.aclose()
             raise
         first_byte = time.perf_counter() - started
+        served_from = getattr(self.source, "served_from", None)  # playback/fallback.py
+        if served_from:
+            start_msg["headers"] = [*self.raw_headers,
+                                    (b"x-reelhouse-served-from", served_from.encode())]
         await send(start_msg)
         sent = 0
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import posixpath
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -108,6 +108,35 @@ class Source(Protocol):
 
     def test(self) -> None:
         """Check that the source is reachable and its root listable; raises on failure."""
+        ...
+
+    # -- writing ---------------------------------------------------------------------
+    def write(self, path: str, chunks: Iterable[bytes], offset: int = 0) -> int:
+        """Write the bytes of ``chunks`` to file ``path`` from byte ``offset``; returns
+        the number of bytes written.
+
+        ``offset`` 0 creates (or truncates) the file; ``offset`` > 0 resumes an upload:
+        the file must hold at least ``offset`` bytes, whatever follows is replaced (FTP:
+        ``APPE`` when the file is exactly ``offset`` long, else ``REST`` + ``STOR``, RFC
+        3659 §5). The parent folder must exist (see :meth:`mkdir`). Raises
+        ``StorageFull`` (FTP 452/552, ENOSPC), ``InvalidInput`` (FTP 553, a bad name or
+        an offset past the end), ``NotFound``/``PermissionDenied`` (FTP 550),
+        ``SourceUnavailable`` when the connection breaks (bytes already sent stay).
+        """
+        ...
+
+    def mkdir(self, path: str) -> None:
+        """Create folder ``path`` and any missing parents (``mkdir -p``); an existing
+        folder is fine, an existing file of that name is ``Conflict``."""
+        ...
+
+    def rename(self, old: str, new: str) -> None:
+        """Move ``old`` to ``new`` (same source; a file or a folder). ``NotFound`` when
+        ``old`` is missing; the target is replaced if the server allows it."""
+        ...
+
+    def delete(self, path: str) -> None:
+        """Delete a file, or an empty folder. ``NotFound`` when it is missing."""
         ...
 
     def close(self) -> None:

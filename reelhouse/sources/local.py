@@ -7,15 +7,17 @@ import asyncio
 import builtins
 import errno
 import os
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from pathlib import Path
 
 from reelhouse.errors import (
+    Conflict,
     InvalidInput,
     NotFound,
     PermissionDenied,
     ReelhouseError,
     SourceUnavailable,
+    StorageFull,
 )
 from reelhouse.sources.base import DEFAULT_CHUNK, Entry, join, normalize_path, walk_source
 
@@ -27,6 +29,12 @@ def _translate(exc: OSError, path: str) -> ReelhouseError:
         return NotFound(f"no such file or folder: {path!r}")
     if isinstance(exc, PermissionError):
         return PermissionDenied(f"permission denied: {path!r}")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull(f"no space left on the disk while writing {path!r}")
+    if exc.errno == errno.EEXIST or isinstance(exc, FileExistsError):
+        return Conflict(f"a file of that name exists already: {path!r}")
+    if exc.errno in (errno.ENAMETOOLONG, errno.EINVAL, errno.EISDIR):
+        return InvalidInput(f"bad file name: {path!r} ({exc.strerror})")
     return SourceUnavailable(f"cannot read {path!r}: {exc.strerror or exc}")
 
 
@@ -139,6 +147,71 @@ class LocalSource:
 
     def walk(self, path: str = "") -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
         return walk_source(self, path)
+
+    # -- writing -----------------------------------------------------------------------
+    def write(self, path: str, chunks: Iterable[bytes], offset: int = 0) -> int:
+        rel = normalize_path(path)
+        if not rel:
+            raise InvalidInput("cannot write to the source root")
+        if offset < 0:
+            raise InvalidInput("offset must be >= 0")
+        full = self._resolve(rel)
+        written = 0
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if offset == 0 else 0)
+            fd = os.open(full, flags, 0o644)
+            try:
+                if offset:
+                    size = os.fstat(fd).st_size
+                    if offset > size:
+                        raise InvalidInput(f"cannot resume {rel!r} at byte {offset}: it has {size}")
+                    os.ftruncate(fd, offset)
+                    os.lseek(fd, offset, os.SEEK_SET)
+                for chunk in chunks:
+                    view = memoryview(chunk)
+                    while view:
+                        n = os.write(fd, view)
+                        view = view[n:]
+                        written += n
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise _translate(exc, rel) from exc
+        return written
+
+    def mkdir(self, path: str) -> None:
+        rel = normalize_path(path)
+        full = self._resolve(rel)
+        try:
+            if full.exists() and not full.is_dir():
+                raise Conflict(f"a file of that name exists already: {rel!r}")
+            full.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _translate(exc, rel) from exc
+
+    def rename(self, old: str, new: str) -> None:
+        src, dst = normalize_path(old), normalize_path(new)
+        if not src or not dst:
+            raise InvalidInput("cannot rename the source root")
+        try:
+            os.replace(self._resolve(src), self._resolve(dst))
+        except OSError as exc:
+            raise _translate(exc, src) from exc
+
+    def delete(self, path: str) -> None:
+        rel = normalize_path(path)
+        if not rel:
+            raise InvalidInput("cannot delete the source root")
+        full = self._resolve(rel)
+        try:
+            if full.is_dir():
+                full.rmdir()
+            else:
+                full.unlink()
+        except OSError as exc:
+            if exc.errno == errno.ENOTEMPTY:
+                raise Conflict(f"folder is not empty: {rel!r}") from exc
+            raise _translate(exc, rel) from exc
 
     def test(self) -> None:
         if not self.root.is_dir():

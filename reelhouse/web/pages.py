@@ -1,5 +1,5 @@
 """The pages behind the login: library grid, movie and show details, the player and
-the sources settings. Each reads through :mod:`reelhouse.library.queries` and renders
+the sources settings, transfers. Each reads through :mod:`reelhouse.library.queries` and renders
 a template; a domain error becomes an HTML error page with the matching status."""
 
 from __future__ import annotations
@@ -96,7 +96,9 @@ def movie_page(request: Request, movie_id: RowId, user: PageUser) -> Response:
             streams = _streams(s, [f.id for f in movie.files])
     except ReelhouseError as exc:
         return _error(request, user, exc)
-    return render(request, "movie.html", user=user, nav="library", movie=movie, streams=streams)
+    offline = _core(request).offline
+    return render(request, "movie.html", user=user, nav="library", movie=movie, streams=streams,
+                  offline=offline.states([f.id for f in movie.files]))
 
 
 @router.get("/shows/{show_id:int}", name="show_page")
@@ -109,7 +111,12 @@ def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
                                    for f in ep.files])
     except ReelhouseError as exc:
         return _error(request, user, exc)
-    return render(request, "show.html", user=user, nav="library", show=show, streams=streams)
+    ids = [f.id for season in show.seasons for ep in season.episodes for f in ep.files]
+    offline = _core(request).offline.states(ids)
+    kept = {season.id for season in show.seasons for ep in season.episodes for f in ep.files
+            if f.id in offline}
+    return render(request, "show.html", user=user, nav="library", show=show, streams=streams,
+                  offline=offline, kept_seasons=kept)
 
 
 def _headline(mf: MediaFile) -> tuple[str, str, str, str]:
@@ -146,6 +153,7 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
         request, "play.html", user=user, nav="library", file=info, streams=streams, title=title,
         subtitle=subtitle, back_url=back_url, back_label=back_label, stream_url=stream_url,
         content_type=content_type_for(info.path),
+        offline=core.offline.states([file_id]).get(file_id),
         token_minutes=max(1, core.settings.playback_token_ttl // 60),
     )
 
@@ -153,6 +161,18 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
 @router.get("/settings/sources", name="sources_page")
 def sources_page(request: Request, user: PageUser) -> Response:
     """Configured sources with edit / test / scan / remove (the buttons call the API)."""
-    sources = [source_public(r) for r in _core(request).sources.list()]
+    core = _core(request)
+    sources = [source_public(r) for r in core.sources.list()]
+    syncs = {s.id: core.syncs.history(s.id, limit=5) for s in sources}
     return render(request, "sources.html", user=user, nav="sources", sources=sources,
-                  can_edit=user.is_admin)
+                  can_edit=user.is_admin, syncs=syncs)
+
+
+@router.get("/transfers", name="transfers_page")
+def transfers_page(request: Request, user: PageUser) -> Response:
+    """The transfer queue (live progress through the API), a browser upload form and
+    the offline copies."""
+    core = _core(request)
+    return render(request, "transfers.html", user=user, nav="transfers",
+                  sources=[source_public(r) for r in core.sources.list()],
+                  copies=core.offline.copies(), store=str(core.settings.store_dir))

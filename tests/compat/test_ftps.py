@@ -75,3 +75,67 @@ def test_ftps_self_signed_refused_when_verifying(tls_server: tuple[EmbeddedFtpSe
             src.list("")
     finally:
         src.close()
+
+
+def _cert_pem(certfile: Path) -> str:
+    text = certfile.read_text()
+    return text[text.index("-----BEGIN CERTIFICATE-----"):]
+
+
+def test_ftps_trusting_the_servers_certificate(
+    tls_server: tuple[EmbeddedFtpServer, str, bytes], certfile: Path, tmp_path: Path
+) -> None:
+    """Verification stays on; the pinned self-signed certificate is the trust anchor."""
+    server, mode, data = tls_server
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, USER, PASSWORD, tls=mode,  # type: ignore[arg-type]
+                              trusted_cert=_cert_pem(certfile)))
+    try:
+        assert b"".join(src.read_range("Films/Sintel.2010.mkv", 5, 100)) == data[5:105]
+        src.write("up.bin", [b"uploaded over TLS"])
+        assert b"".join(src.read_range("up.bin", 0, 100)) == b"uploaded over TLS"
+    finally:
+        src.close()
+    # another certificate pinned: refused
+    other = tmp_path / "other.pem"
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "other")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    other.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    wrong = FtpSource(FtpConfig("127.0.0.1", server.port, USER, PASSWORD, tls=mode,  # type: ignore[arg-type]
+                                trusted_cert=other.read_text()))
+    try:
+        with pytest.raises(SourceUnavailable, match="certificate"):
+            wrong.list("")
+    finally:
+        wrong.close()
+
+
+def test_source_service_stores_a_trusted_certificate(
+    tls_server: tuple[EmbeddedFtpServer, str, bytes], certfile: Path, tmp_path: Path
+) -> None:
+    from reelhouse.config import load_settings
+    from reelhouse.core import Core
+    from reelhouse.errors import InvalidInput
+    from reelhouse.library.sources import SourceSpec
+
+    server, mode, _ = tls_server
+    core = Core(load_settings(data_dir=tmp_path / "data"))
+    try:
+        pem_file = tmp_path / "server-cert.pem"
+        pem_file.write_text(_cert_pem(certfile))
+        row = core.sources.create(SourceSpec(name="tls", kind="ftp", host="127.0.0.1",
+                                             port=server.port, username=USER, password=PASSWORD,
+                                             tls=mode, tls_cert=str(pem_file)))
+        assert row.tls_cert_pem and row.verify_tls
+        assert "Films" in [e.name for e in core.sources.source(row.id).list("")]
+        with pytest.raises(InvalidInput):
+            core.sources.update(row.id, SourceSpec(tls_cert="not a certificate"))
+        core.sources.update(row.id, SourceSpec(tls_cert=""))  # cleared: the system CAs again
+        with pytest.raises(SourceUnavailable, match="certificate"):
+            core.sources.source(row.id).list("")
+    finally:
+        core.close()

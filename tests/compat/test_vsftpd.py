@@ -80,3 +80,92 @@ def test_list_stat_and_ranges_relative_to_the_login_folder(vsftpd: tuple[int, Pa
         assert [e.name for e in absolute.list("")] == ["Sintel.2010.720p.mkv"]
     finally:
         absolute.close()
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path, str]:
+    """(certificate file, key file, certificate PEM) for "localhost", made now."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+            .sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    (folder / "cert.pem").write_text(pem)
+    (folder / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (folder / "key.pem").chmod(0o600)
+    return folder / "cert.pem", folder / "key.pem", pem
+
+
+@pytest.fixture(params=["plain", "ftps-ssl-reuse"])
+def vsftpd_rw(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[FtpConfig, Path]]:
+    """vsftpd with anonymous uploads into ``incoming/`` (mkdir, rename, delete allowed);
+    the FTPS variant demands TLS on login and data with ``require_ssl_reuse=YES``."""
+    binary = _vsftpd()
+    if binary is None:
+        pytest.skip("vsftpd not found (.ci/run unpacks Debian's vsftpd into .ci/vsftpd)")
+    anon = tmp_path / "anon"
+    (anon / "incoming").mkdir(parents=True)
+    (tmp_path / "empty").mkdir()
+    tmp_path.chmod(0o755)
+    anon.chmod(0o755)
+    (anon / "incoming").chmod(0o777)
+    port = free_port()
+    low = random.Random(port).randrange(42000, 58000)
+    conf = [
+        "listen=YES", "listen_address=127.0.0.1", f"listen_port={port}",
+        "anonymous_enable=YES", "no_anon_password=YES", f"anon_root={anon}",
+        "local_enable=NO", "write_enable=YES", "anon_upload_enable=YES",
+        "anon_mkdir_write_enable=YES", "anon_other_write_enable=YES", "anon_umask=022",
+        "pasv_enable=YES", f"pasv_min_port={low}", f"pasv_max_port={low + 100}",
+        f"secure_chroot_dir={tmp_path / 'empty'}", "run_as_launching_user=YES",
+        "seccomp_sandbox=NO", "background=NO", "utf8_filesystem=YES",
+        f"ftp_username={'nobody' if os.geteuid() == 0 else os.environ.get('USER', 'nobody')}",
+    ]
+    cfg = FtpConfig("127.0.0.1", port, root="incoming", pool_size=2)
+    if request.param != "plain":
+        cert, key, pem = _self_signed(tmp_path)
+        conf += ["ssl_enable=YES", f"rsa_cert_file={cert}", f"rsa_private_key_file={key}",
+                 "allow_anon_ssl=YES", "force_anon_logins_ssl=YES", "force_anon_data_ssl=YES",
+                 "require_ssl_reuse=YES"]
+        cfg = FtpConfig("127.0.0.1", port, root="incoming", pool_size=2, tls="explicit",
+                        trusted_cert=pem)
+    (tmp_path / "vsftpd.conf").write_text("\n".join(conf) + "\n")
+    with daemon([binary, str(tmp_path / "vsftpd.conf")], port):
+        yield cfg, anon / "incoming"
+
+
+def test_upload_download_and_ops(vsftpd_rw: tuple[FtpConfig, Path], tmp_path: Path) -> None:
+    from reelhouse.transfers.copy import download, upload
+
+    cfg, incoming = vsftpd_rw
+    data = random.Random(5).randbytes(3 * 1024 * 1024 + 1)
+    local = tmp_path / "film.mkv"
+    local.write_bytes(data)
+    src = FtpSource(cfg)
+    try:
+        assert upload(src, local, "Films/Amélie (2001)/Amélie.mkv") == len(data)
+        assert (incoming / "Films/Amélie (2001)/Amélie.mkv").read_bytes() == data
+        # resume: half of it is there already as .part (APPE)
+        half = len(data) // 2
+        src.write("second.mkv.part", [data[:half]])
+        assert upload(src, local, "second.mkv") == len(data)
+        assert (incoming / "second.mkv").read_bytes() == data
+        out = tmp_path / "back.mkv"
+        assert download(src, "Films/Amélie (2001)/Amélie.mkv", out) == len(data)
+        assert out.read_bytes() == data
+        src.rename("second.mkv", "third.mkv")
+        src.delete("third.mkv")
+        assert sorted(e.name for e in src.list("")) == ["Films"]
+        assert src.pool.stats["in_use"] == 0
+    finally:
+        src.close()

@@ -8,6 +8,7 @@ REST/SIZE/MDTM/MLSD/MLST follow RFC 3659, AUTH TLS / PROT P follow RFC 4217.
 from __future__ import annotations
 
 import ftplib
+import functools
 import posixpath
 import socket
 import ssl
@@ -19,6 +20,7 @@ from typing import Any, Literal
 
 from reelhouse.errors import (
     AuthenticationFailed,
+    Conflict,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -44,6 +46,9 @@ class FtpConfig:
     there), "/media" is absolute, "media" is relative to the login folder. Servers that
     do not chroot their users (vsftpd's default) make the difference.
     The password is kept out of ``repr`` so it can never reach a log line.
+    TLS: ``verify_tls`` (default) checks the server's certificate against the system's
+    CAs and the host name; ``trusted_cert`` (PEM) trusts that certificate instead — a
+    self-signed server's own — whatever its name; ``verify_tls=False`` checks nothing.
     """
 
     host: str
@@ -53,6 +58,7 @@ class FtpConfig:
     tls: TlsMode = "none"
     root: str = ""
     verify_tls: bool = True
+    trusted_cert: str | None = field(default=None, repr=False)  # PEM: pin this certificate
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     pool_size: int = 5
@@ -66,11 +72,35 @@ class FtpConfig:
             raise InvalidInput(f"FTP TLS mode must be none, explicit or implicit: {self.tls!r}")
 
 
+def tls_context(cfg: FtpConfig) -> ssl.SSLContext:
+    """The client TLS context for ``cfg``: system CAs and host name check; or only the
+    pinned ``trusted_cert`` (a leaf accepted as its own anchor, OpenSSL's
+    ``X509_V_FLAG_PARTIAL_CHAIN``; no name check: the pin is the identity); or no
+    verification at all. Raises InvalidInput for a PEM that is not a certificate."""
+    if not cfg.verify_tls:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    if not cfg.trusted_cert:
+        return ssl.create_default_context()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    try:
+        ctx.load_verify_locations(cadata=cfg.trusted_cert)
+    except (ssl.SSLError, ValueError) as exc:
+        raise InvalidInput(f"the trusted certificate is not a PEM certificate: {exc}") from exc
+    return ctx
+
+
 def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     """Map an ftplib/socket/ssl exception to the reelhouse error tree.
 
     Reply codes per RFC 959 §4.2: 421 → SourceBusy, 530 → AuthenticationFailed,
-    550 → NotFound (PermissionDenied when the text says so), 553 → InvalidInput,
+    550 → NotFound (PermissionDenied when the text says so), 553 and 500/501/504 (a
+    request the server cannot parse, e.g. a name too long) → InvalidInput,
     452/552 → StorageFull, other 4xx → SourceUnavailable; network failures and timeouts
     → SourceUnavailable.
     """
@@ -90,7 +120,7 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
             return NotFound(f"not found on the FTP server while {what}: {text}")
         if code == "501" and ("no such" in text.lower() or "not a dir" in text.lower()):
             return NotFound(f"not found on the FTP server while {what}: {text}")
-        if code in ("501", "504"):
+        if code in ("500", "501", "504"):  # 500: e.g. a line too long for the server
             return InvalidInput(f"FTP server refused the request while {what}: {text}")
         if code == "553":
             return InvalidInput(f"FTP server refused the file name while {what}: {text}")
@@ -166,17 +196,17 @@ class FtpClient:
 
     # -- connection -------------------------------------------------------------------
     def connect(self) -> None:
-        """Connect, secure (per ``tls``), log in, switch to UTF-8 and binary mode."""
+        """Connect, secure (per ``tls``), log in, switch to UTF-8 (or latin-1 for a
+        server without UTF8 in FEAT) and binary mode. A PASV reply's address is not
+        used: data connections go to the control host (ftplib's default, which covers
+        servers behind NAT that announce a private address)."""
         cfg = self.config
         try:
             ftp: ftplib.FTP
             if cfg.tls == "none":
                 ftp = ftplib.FTP(timeout=cfg.connect_timeout)
             else:
-                ctx = ssl.create_default_context()
-                if not cfg.verify_tls:
-                    ctx.check_hostname = False
-                    ctx.verify_mode = ssl.CERT_NONE
+                ctx = tls_context(cfg)
                 ftp = _TLS(context=ctx, timeout=cfg.connect_timeout)
                 ftp.implicit = cfg.tls == "implicit"
             ftp.encoding = "utf-8"
@@ -197,6 +227,11 @@ class FtpClient:
                     ftp.sendcmd("OPTS UTF8 ON")
                 except ftplib.Error:
                     pass
+            else:
+                # UTF-8 off (RFC 2640 §3.2: no UTF8 in FEAT): names are in the server's
+                # own 8-bit encoding. latin-1 decodes any byte and encodes back to the
+                # same byte, so every name lists, opens and round-trips unchanged.
+                _use_encoding(ftp, "latin-1")
             try:
                 home = ftp.pwd()
                 self.home = home if home.startswith("/") else "/"
@@ -396,6 +431,150 @@ class FtpClient:
             self.close()
         self.last_used = time.monotonic()
         return ok
+
+    # -- writing -----------------------------------------------------------------------
+    def size(self, path: str) -> int | None:
+        """A file's size in bytes: ``SIZE`` (RFC 3659 §4) when the server has it, else
+        the listing's value (servers without SIZE, or with SIZE refused in ASCII mode).
+        Raises NotFound."""
+        rel = normalize_path(path)
+        if "SIZE" in self.features:
+            def _size() -> int | None:
+                ftp = self._ftp()
+                if not self._binary:
+                    ftp.voidcmd("TYPE I")
+                    self._binary = True
+                return ftp.size(self._abs(rel))
+            try:
+                value: int | None = self._call(f"reading the size of {rel!r}", _size)
+                if value is not None:
+                    return value
+            except InvalidInput:
+                pass  # 501/504: SIZE not usable here, fall back to the listing
+        return self.stat(rel).size
+
+    def start_stor(self, path: str, offset: int = 0, append: bool = False) -> socket.socket:
+        """Open a data connection that writes ``path``: ``STOR`` from byte 0, ``APPE``
+        (``append``: the file holds exactly ``offset`` bytes) or ``REST offset`` +
+        ``STOR`` (RFC 3659 §5.3) to resume. The caller sends the bytes, then calls
+        :meth:`end_upload`."""
+        if offset < 0:
+            raise InvalidInput("offset must be >= 0")
+        rel = normalize_path(path)
+        if not rel:
+            raise InvalidInput("cannot write to the source root")
+        target = self._abs(rel)
+        cmd = f"APPE {target}" if offset and append else f"STOR {target}"
+        rest = offset if offset and not append else None
+
+        def _open() -> tuple[socket.socket, int | None]:
+            ftp = self._ftp()
+            if not self._binary:
+                ftp.voidcmd("TYPE I")
+                self._binary = True
+            return ftp.ntransfercmd(cmd, rest)
+
+        conn: socket.socket
+        conn, _ = self._call(f"writing {rel!r} at byte {offset}", _open)
+        self.in_transfer = True
+        conn.settimeout(self.config.read_timeout)
+        return conn
+
+    def end_upload(self, data: socket.socket, what: str, failure: BaseException | None) -> None:
+        """Close an upload's data connection and read the server's verdict.
+
+        226/250 → done. A 4xx/5xx (552 storage full, 553 bad name, 451 …) raises its
+        domain error, also when the data connection broke first (``failure``: the
+        server often closes it and then says why). No reply → SourceUnavailable and
+        the control connection is dropped."""
+        try:
+            if isinstance(data, ssl.SSLSocket) and failure is None:
+                try:
+                    data.unwrap()
+                except (OSError, ValueError):
+                    pass
+            data.close()
+        except OSError:
+            pass
+        self.in_transfer = False
+        ftp = self.ftp
+        if ftp is None or ftp.sock is None:
+            raise SourceUnavailable(f"FTP connection lost while {what}")
+        try:
+            ftp.sock.settimeout(self.config.read_timeout if failure is None else 5.0)
+            resp = ftp.getresp()
+        except (ftplib.error_temp, ftplib.error_perm) as exc:
+            self.last_used = time.monotonic()  # an error reply: the connection is in sync
+            raise translate_error(exc, what) from exc
+        except BaseException as exc:
+            self.close()
+            raise translate_error(failure or exc, what) from exc
+        try:
+            ftp.sock.settimeout(self.config.read_timeout)
+        except OSError:
+            self.close()
+        self.last_used = time.monotonic()
+        if failure is not None:
+            # the server says it stored what came; the client side broke
+            raise translate_error(failure, what) from failure
+        if not resp.startswith("2"):
+            self.close()
+            raise SourceUnavailable(f"unexpected FTP reply while {what}: {resp}")
+
+    def mkdirs(self, path: str) -> None:
+        """``MKD`` each missing folder of ``path`` in turn (mkdir -p). A folder that
+        exists already is fine; a file in the way is Conflict."""
+        rel = normalize_path(path)
+        parts = rel.split("/") if rel else []
+        for depth in range(1, len(parts) + 1):
+            sub = "/".join(parts[:depth])
+            target = self._abs(sub)
+            try:
+                self._call(f"creating folder {sub!r}", functools.partial(self._mkd, target))
+            except (NotFound, PermissionDenied, InvalidInput, Conflict) as exc:
+                # 550/521 "exists" (or denied because it exists): check what is there
+                try:
+                    entry = self.stat(sub)
+                except NotFound:
+                    raise exc from None
+                if not entry.is_dir:
+                    raise Conflict(f"a file of that name exists already: {sub!r}") from exc
+
+    def _mkd(self, target: str) -> str:
+        return self._ftp().mkd(target)
+
+    def rename(self, old: str, new: str) -> None:
+        """``RNFR`` + ``RNTO`` (RFC 959 §4.1.3)."""
+        src, dst = normalize_path(old), normalize_path(new)
+        if not src or not dst:
+            raise InvalidInput("cannot rename the source root")
+        self._call(f"renaming {src!r} to {dst!r}",
+                   lambda: self._ftp().rename(self._abs(src), self._abs(dst)))
+
+    def delete(self, path: str) -> None:
+        """``DELE`` a file, or ``RMD`` an empty folder."""
+        rel = normalize_path(path)
+        if not rel:
+            raise InvalidInput("cannot delete the source root")
+        target = self._abs(rel)
+        try:
+            self._call(f"deleting {rel!r}", lambda: self._ftp().delete(target))
+        except (NotFound, PermissionDenied, InvalidInput) as exc:
+            try:
+                entry = self.stat(rel)
+            except NotFound:
+                raise exc from None
+            if not entry.is_dir:
+                raise
+            self._call(f"deleting folder {rel!r}", lambda: self._ftp().rmd(target))
+
+
+def _use_encoding(ftp: ftplib.FTP, encoding: str) -> None:
+    """Switch the control connection's text encoding (between replies: nothing is
+    buffered). ftplib reads replies through a text file made at connect."""
+    ftp.encoding = encoding
+    if ftp.sock is not None:
+        ftp.file = ftp.sock.makefile("r", encoding=encoding)
 
 
 def _final_reply(ftp: ftplib.FTP) -> str:

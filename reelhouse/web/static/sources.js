@@ -46,6 +46,7 @@
     const tls = $("src-tls").value;
     $("src-port").placeholder = tls === "implicit" ? "990" : "21";
     $("verify-row").hidden = tls === "none";
+    $("tls-cert-row").hidden = tls === "none";
   }
 
   function openEditor(source) {
@@ -97,6 +98,8 @@
     else if (editing && $("src-clear-password").checked) body.password = "";
     body.tls = $("src-tls").value;
     body.verify_tls = $("src-verify").checked;
+    const cert = $("src-tls-cert").value.trim();
+    if (cert) body.tls_cert = cert;
     body.path = $("src-root").value.trim();
     return body;
   }

@@ -1,0 +1,63 @@
+"""Server quirks, each on a real pyftpdlib server configured to have it: UTF-8 off
+(latin-1 names), no SIZE/MDTM/MLST (values from the LIST listing), and a PASV reply
+carrying an unroutable address (NAT): reads and writes still work."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.sources.ftp import FtpConfig, FtpSource
+from reelhouse.transfers.copy import download, upload
+
+from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
+
+DATA = os.urandom(300_000)
+
+
+def _serve(root: Path, **overrides: Any) -> EmbeddedFtpServer:
+    return EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, handler_overrides=overrides).start()
+
+
+@pytest.fixture
+def quirky(request: pytest.FixtureRequest, ftp_root: Path) -> Iterator[tuple[FtpSource, Path]]:
+    from pyftpdlib.handlers import FTPHandler
+
+    overrides: dict[str, Any] = {
+        "latin1": {"encoding": "latin-1"},
+        "no-size-mdtm-mlst": {"proto_cmds": {k: v for k, v in FTPHandler.proto_cmds.items()
+                                             if k not in ("SIZE", "MDTM", "MLST", "MLSD")}},
+        "nat-pasv": {"masquerade_address": "10.255.255.1"},
+    }[request.param]
+    (ftp_root / "Films").mkdir()
+    (ftp_root / "Films" / "Amélie.2001.mkv").write_bytes(DATA)
+    server = _serve(ftp_root, **overrides)
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=2,
+                              connect_timeout=5, read_timeout=5))
+    try:
+        yield src, ftp_root
+    finally:
+        src.close()
+        stop_without_leaks(server)
+
+
+@pytest.mark.parametrize("quirky", ["latin1", "no-size-mdtm-mlst", "nat-pasv"], indirect=True)
+def test_list_stat_read_write(quirky: tuple[FtpSource, Path], tmp_path: Path) -> None:
+    src, root = quirky
+    assert [e.name for e in src.list("Films")] == ["Amélie.2001.mkv"]
+    entry = src.stat("Films/Amélie.2001.mkv")
+    assert entry.size == len(DATA) and not entry.is_dir
+    assert src.size("Films/Amélie.2001.mkv") == len(DATA)
+    assert b"".join(src.read_range("Films/Amélie.2001.mkv", 1000, 5000)) == DATA[1000:6000]
+    # transfers: upload a name with accents, download it back
+    local = tmp_path / "in.bin"
+    local.write_bytes(DATA[:100_000])
+    assert upload(src, local, "Séries/Été.mkv") == 100_000
+    assert (root / "Séries" / "Été.mkv").read_bytes() == DATA[:100_000]
+    assert download(src, "Séries/Été.mkv", tmp_path / "out.bin") == 100_000
+    assert (tmp_path / "out.bin").read_bytes() == DATA[:100_000]

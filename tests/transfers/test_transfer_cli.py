@@ -1,0 +1,76 @@
+"""``reelhouse transfer upload|download|list|cancel`` and ``reelhouse sync`` through
+the CLI's entry point (``cli.main``: exit codes and error lines included) against a real
+FTP server. In-process: a subprocess per command cost ~5 s each on a busy machine."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reelhouse.cli import main
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+from helpers import FTP_PASSWORD, FTP_USER
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> object:
+    for key in [k for k in os.environ if k.startswith("REELHOUSE_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(data: Path, *args: str) -> Result:
+        monkeypatch.setenv("REELHOUSE_DATA_DIR", str(data))
+        monkeypatch.setattr(sys, "argv", ["reelhouse", *args])
+        capsys.readouterr()
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return run
+
+
+def test_upload_download_list_cancel_sync(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                          tmp_path: Path, cli: Any) -> None:
+    data_dir = tmp_path / "data"
+    local = tmp_path / "Sintel.2010.mkv"
+    payload = os.urandom(2_000_000)
+    local.write_bytes(payload)
+    r = cli(data_dir, "source", "add", "box", "--ftp", "127.0.0.1", "--port", str(ftp_server.port),
+            "--user", FTP_USER, "--password", FTP_PASSWORD)
+    assert r.returncode == 0, r.stderr
+    r = cli(data_dir, "transfer", "upload", str(local), "box", "Films/Sintel.2010.mkv")
+    assert r.returncode == 0, r.stderr
+    assert "size verified" in r.stdout
+    assert (ftp_root / "Films/Sintel.2010.mkv").read_bytes() == payload
+    r = cli(data_dir, "transfer", "download", "box", "Films/Sintel.2010.mkv", "--to", "copy.mkv")
+    assert r.returncode == 0, r.stderr
+    assert (data_dir / "library/copy.mkv").read_bytes() == payload
+    r = cli(data_dir, "transfer", "download", "box", "Films/Nope.mkv")
+    assert r.returncode == 3 and "not found" in r.stderr  # NotFound's exit code
+    r = cli(data_dir, "transfer", "upload", str(local), "box", "x.mkv", "--no-wait")
+    assert r.returncode == 0 and "queued transfer 4" in r.stdout
+    r = cli(data_dir, "transfer", "cancel", "4")
+    assert r.returncode == 0, r.stderr
+    r = cli(data_dir, "transfer", "list")
+    assert r.returncode == 0
+    assert "cancelled" in r.stdout and "done" in r.stdout and "failed" in r.stdout
+    r = cli(data_dir, "sync", "box")
+    assert r.returncode == 0, r.stderr
+    assert "1 added" in r.stdout

@@ -1,0 +1,358 @@
+"""Transfers end to end through the API against a real FTP server: upload (multipart and
+PUT), download to the store, ops, cancel, priority, restart recovery, and the errors of
+issue 5 (wrong password → 401, full disk → 507, file gone → 404)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pyftpdlib.handlers import DTPHandler, FTPHandler, ThrottledDTPHandler
+
+from reelhouse.api.app import create_app
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.db.models import Transfer
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks
+
+DATA = os.urandom(3 * 1024 * 1024 + 7)
+
+
+@pytest.fixture
+def tcore(tmp_path: Path) -> Iterator[Core]:
+    settings = load_settings(data_dir=tmp_path / "data", transfer_retry_delay=0.05)
+    c = Core(settings)
+    c.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def api(tcore: Core) -> Iterator[TestClient]:
+    with TestClient(create_app(tcore), raise_server_exceptions=False) as c:
+        r = c.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
+        c.headers["authorization"] = f"Bearer {r.json()['token']}"
+        yield c
+
+
+def add_ftp(api: TestClient, port: int, password: str = FTP_PASSWORD, name: str = "seedbox") -> int:
+    r = api.post("/api/sources", json={"name": name, "kind": "ftp", "host": "127.0.0.1",
+                                       "port": port, "username": FTP_USER, "password": password})
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def wait_transfer(api: TestClient, tid: int, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        t: dict[str, Any] = api.get(f"/api/transfers/{tid}").json()
+        if t["state"] in ("done", "failed", "cancelled"):
+            return t
+        time.sleep(0.05)
+    raise AssertionError(f"transfer {tid} did not end in {timeout} s")
+
+
+def test_upload_then_download_are_byte_identical(
+    ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core) -> None:
+    sid = add_ftp(api, ftp_server.port)
+    r = api.post("/api/transfers/upload", data={"source_id": str(sid), "folder": "New/Films"},
+                 files={"file": ("Sintel.2010.mkv", DATA, "video/x-matroska")})
+    assert r.status_code == 201, r.text
+    up = wait_transfer(api, r.json()["id"])
+    assert up["state"] == "done", up
+    assert (up["bytes_done"], up["bytes_total"], up["percent"]) == (len(DATA), len(DATA), 100.0)
+    assert (ftp_root / "New/Films/Sintel.2010.mkv").read_bytes() == DATA
+    assert not (ftp_root / "New/Films/Sintel.2010.mkv.part").exists()
+    assert list((tcore.settings.data_dir / "spool").iterdir()) == []  # spool copy removed
+
+    r = api.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                         "remote_path": "New/Films/Sintel.2010.mkv"})
+    assert r.status_code == 201, r.text
+    down = wait_transfer(api, r.json()["id"])
+    assert down["state"] == "done", down
+    local = Path(down["local_path"])
+    assert local == tcore.settings.store_dir.resolve() / "seedbox/New/Films/Sintel.2010.mkv"
+    assert hashlib.sha256(local.read_bytes()).digest() == hashlib.sha256(DATA).digest()
+    listed = api.get("/api/transfers").json()
+    assert [t["kind"] for t in listed] == ["download", "upload"]
+
+
+def test_put_uploads_now(ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient) -> None:
+    sid = add_ftp(api, ftp_server.port)
+    r = api.put(f"/api/sources/{sid}/files", params={"path": "a/b/c.bin"}, content=DATA)
+    assert r.status_code == 201, r.text
+    assert r.json() == {"path": "a/b/c.bin", "size": len(DATA)}
+    assert (ftp_root / "a/b/c.bin").read_bytes() == DATA
+
+
+def test_ops_mkdir_rename_delete(ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient) -> None:
+    sid = add_ftp(api, ftp_server.port)
+    (ftp_root / "old.mkv").write_bytes(b"x")
+
+    def run(body: dict[str, Any]) -> dict[str, Any]:
+        r = api.post("/api/transfers", json={"source_id": sid, **body})
+        assert r.status_code == 201, r.text
+        return wait_transfer(api, r.json()["id"])
+
+    assert run({"kind": "mkdir", "remote_path": "Shows/X/Season 01"})["state"] == "done"
+    assert (ftp_root / "Shows/X/Season 01").is_dir()
+    assert run({"kind": "rename", "remote_path": "old.mkv",
+                "target_path": "Shows/X/Season 01/x.mkv"})["state"] == "done"
+    assert (ftp_root / "Shows/X/Season 01/x.mkv").read_bytes() == b"x"
+    assert run({"kind": "delete", "remote_path": "Shows/X/Season 01/x.mkv"})["state"] == "done"
+    gone = run({"kind": "delete", "remote_path": "Shows/X/Season 01/x.mkv"})
+    assert gone["state"] == "failed" and gone["attempts"] == 1  # not found: no retry
+    assert "not found" in gone["error"]
+
+
+def test_bad_requests_are_4xx(ftp_server: EmbeddedFtpServer, api: TestClient, tmp_path: Path) -> None:
+    sid = add_ftp(api, ftp_server.port)
+    outside = tmp_path / "secret.txt"
+    outside.write_text("secret")
+    cases = [
+        ({"kind": "download", "source_id": sid, "remote_path": "../x"}, 400),
+        ({"kind": "download", "source_id": sid, "remote_path": "x", "local_path": "../../x"}, 400),
+        ({"kind": "upload", "source_id": sid, "remote_path": "x", "local_path": str(outside)}, 400),
+        ({"kind": "upload", "source_id": sid, "remote_path": "x"}, 400),
+        ({"kind": "rename", "source_id": sid, "remote_path": "x"}, 400),
+        ({"kind": "download", "source_id": 999, "remote_path": "x"}, 404),
+        ({"kind": "explode", "source_id": sid, "remote_path": "x"}, 422),
+    ]
+    for body, code in cases:
+        r = api.post("/api/transfers", json=body)
+        assert r.status_code == code, (body, r.text)
+    assert api.get("/api/transfers/999").status_code == 404
+    assert api.post("/api/transfers/999/cancel").status_code == 404
+    r = api.post("/api/transfers/upload", data={"source_id": str(sid), "folder": "../up"},
+                 files={"file": ("a.mkv", b"x")})
+    assert r.status_code == 400
+
+
+def test_wrong_password_is_401_with_a_clear_message(
+    ftp_server: EmbeddedFtpServer, api: TestClient) -> None:
+    sid = add_ftp(api, ftp_server.port, password="wrong")
+    r = api.put(f"/api/sources/{sid}/files", params={"path": "x.bin"}, content=b"abc")
+    assert r.status_code == 401, r.text
+    assert "FTP login refused" in r.json()["detail"]
+    r = api.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "x"})
+    t = wait_transfer(api, r.json()["id"])
+    assert t["state"] == "failed" and t["attempts"] == 1 and "login refused" in t["error"]
+
+
+class _FullDisk(DTPHandler):  # type: ignore[misc]
+    """Answers 552 (RFC 959: exceeded storage allocation) after 256 KiB of an upload."""
+
+    def handle_read(self) -> None:
+        super().handle_read()
+        if self.receive and self.tot_bytes_received > 256 * 1024 and not self._closed:
+            self._resp = ("552 Requested file action aborted. Exceeded storage allocation.",
+                          logging.getLogger("pyftpdlib").warning)
+            self.close()
+
+    handle_read_event = handle_read  # DTPHandler aliases it; the loop calls this name
+
+
+@pytest.fixture
+def full_server(ftp_root: Path) -> Iterator[EmbeddedFtpServer]:
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,
+                               handler_overrides={"dtp_handler": _FullDisk}).start()
+    yield server
+    stop_without_leaks(server)
+
+
+def test_full_disk_is_507_and_fails_without_retry(full_server: EmbeddedFtpServer, api: TestClient) -> None:
+    sid = add_ftp(api, full_server.port)
+    r = api.put(f"/api/sources/{sid}/files", params={"path": "big.bin"}, content=DATA)
+    assert r.status_code == 507, r.text
+    assert "storage is full" in r.json()["detail"]
+    r = api.post("/api/transfers/upload", data={"source_id": str(sid)},
+                 files={"file": ("big.bin", DATA)})
+    t = wait_transfer(api, r.json()["id"])
+    assert t["state"] == "failed" and t["attempts"] == 1 and "storage is full" in t["error"]
+    # small files still fit: the connection stayed usable
+    r = api.put(f"/api/sources/{sid}/files", params={"path": "small.bin"}, content=b"abc")
+    assert r.status_code == 201, r.text
+
+
+def _refuse_names(self: Any, file: str, mode: str = "w") -> Any:
+    """STOR that refuses names with a '?' (RFC 959 553: file name not allowed)."""
+    if "?" in file:
+        self.respond("553 Requested action not taken. File name not allowed.")
+        return None
+    return FTPHandler.ftp_STOR(self, file, mode)
+
+
+def test_bad_file_name_is_400(ftp_root: Path, tcore: Core) -> None:
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,
+                               handler_overrides={"ftp_STOR": _refuse_names}).start()
+    try:
+        with TestClient(create_app(tcore), raise_server_exceptions=False) as api:
+            r = api.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
+            api.headers["authorization"] = f"Bearer {r.json()['token']}"
+            sid = add_ftp(api, server.port)
+            r = api.put(f"/api/sources/{sid}/files", params={"path": "what?.bin"}, content=b"abc")
+            assert r.status_code == 400, r.text
+            assert "refused the file name" in r.json()["detail"]
+            (ftp_root / "taken").write_bytes(b"file")
+            r = api.put(f"/api/sources/{sid}/files", params={"path": "taken/x.bin"}, content=b"a")
+            assert r.status_code == 409, r.text  # a file where the folder should be
+    finally:
+        tcore.sources.close()
+        stop_without_leaks(server)
+
+
+def test_file_gone_is_404(ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core) -> None:
+    sid = add_ftp(api, ftp_server.port)
+    (ftp_root / "Films").mkdir()
+    (ftp_root / "Films/Gone.2001.mkv").write_bytes(b"g" * 5000)
+    job = api.post(f"/api/sources/{sid}/scan").json()
+    from helpers import wait_job
+
+    assert wait_job(api, job["id"])["state"] == "done"
+    fid = api.get("/api/library/media-files").json()["items"][0]["id"]
+    (ftp_root / "Films/Gone.2001.mkv").unlink()
+    r = api.get(f"/api/library/media-files/{fid}/stream", headers={"range": "bytes=0-99"})
+    assert r.status_code == 404, r.text
+    r = api.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                         "remote_path": "Films/Gone.2001.mkv"})
+    t = wait_transfer(api, r.json()["id"])
+    assert t["state"] == "failed" and "not found" in t["error"]
+
+
+def test_cancel_queued_and_ended(ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core) -> None:
+    sid = add_ftp(api, ftp_server.port)
+    (ftp_root / "f.bin").write_bytes(DATA)
+    tcore.transfers.close()  # no workers: everything stays queued
+    tcore.transfers._stopping = False
+    r = api.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "f.bin"})
+    tid = r.json()["id"]
+    r = api.post(f"/api/transfers/{tid}/cancel")
+    assert r.status_code == 202 and r.json()["state"] == "cancelled"
+    assert api.post(f"/api/transfers/{tid}/cancel").status_code == 409
+
+
+def test_priority_and_restart_recovery(ftp_server: EmbeddedFtpServer, ftp_root: Path, tcore: Core) -> None:
+    from reelhouse.library.sources import SourceSpec
+
+    row = tcore.sources.create(SourceSpec(name="s", kind="ftp", host="127.0.0.1",
+                                          port=ftp_server.port, username=FTP_USER,
+                                          password=FTP_PASSWORD))
+    (ftp_root / "f.bin").write_bytes(DATA)
+    q = tcore.transfers
+    low = q.submit("download", row.id, "f.bin", local_path="low.bin", priority=-5)
+    high = q.submit("download", row.id, "f.bin", local_path="high.bin", priority=5)
+    # a transfer a dead process left running is queued again at start-up
+    with tcore.sessions() as s:
+        s.get(Transfer, low.id).state = "running"  # type: ignore[union-attr]
+        s.commit()
+    assert q._claim() == high.id  # the highest priority first
+    with tcore.sessions() as s:
+        s.get(Transfer, high.id).state = "queued"  # type: ignore[union-attr]
+        s.commit()
+    q.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and {q.get(low.id).state, q.get(high.id).state} != {"done"}:
+            time.sleep(0.05)
+        assert q.get(low.id).state == q.get(high.id).state == "done"
+        assert (tcore.settings.store_dir / "low.bin").read_bytes() == DATA
+    finally:
+        q.close()
+
+
+class _Slow(ThrottledDTPHandler):  # type: ignore[misc]
+    read_limit = 256 * 1024  # bytes/s: a 3 MiB transfer takes ~12 s
+    write_limit = 256 * 1024
+
+
+@pytest.fixture
+def slow_server(ftp_root: Path) -> Iterator[EmbeddedFtpServer]:
+    (ftp_root / "f.bin").write_bytes(DATA)
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,
+                               handler_overrides={"dtp_handler": _Slow, "use_sendfile": False}).start()
+    yield server
+    stop_without_leaks(server)
+
+
+def _wait(pred: Any, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_cancel_a_running_download_shows_progress_first(
+    slow_server: EmbeddedFtpServer, api: TestClient, tcore: Core
+) -> None:
+    sid = add_ftp(api, slow_server.port)
+    tid = api.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                           "remote_path": "f.bin"}).json()["id"]
+    _wait(lambda: (api.get(f"/api/transfers/{tid}").json()["bytes_done"] or 0) > 300_000)
+    running = api.get(f"/api/transfers/{tid}").json()
+    assert running["state"] == "running" and running["bytes_total"] == len(DATA)
+    assert running["rate"] and 50_000 < running["rate"] < 2_000_000  # bytes/s
+    assert running["eta_seconds"] is not None and 0 < running["percent"] < 100
+    r = api.post(f"/api/transfers/{tid}/cancel")
+    assert r.status_code == 202 and r.json()["state"] == "cancelled"
+    local = Path(r.json()["local_path"])
+    _wait(lambda: not local.with_name(local.name + ".part").exists())  # no .part left
+    assert not local.exists()
+
+
+def test_a_stopped_server_resumes_its_transfer_at_the_next_start(
+    ftp_server: EmbeddedFtpServer, slow_server: EmbeddedFtpServer, tmp_path: Path
+) -> None:
+    """Stopped mid-download (slow server), the transfer is queued again with its .part;
+    the next start resumes it (from a fast server on the same files, to save time)."""
+    from reelhouse.library.sources import SourceSpec
+
+    settings = load_settings(data_dir=tmp_path / "data2", transfer_retry_delay=0.05)
+    first = Core(settings)
+    row = first.sources.create(SourceSpec(name="s", kind="ftp", host="127.0.0.1",
+                                          port=slow_server.port, username=FTP_USER,
+                                          password=FTP_PASSWORD))
+    t = first.transfers.submit("download", row.id, "f.bin")
+    first.transfers.start()
+    _wait(lambda: first.transfers.get(t.id).bytes_done > 100_000)
+    first.close()  # the server stops mid-download
+    stopped = first.transfers.get(t.id)
+    assert stopped.state == "queued" and "server stopped" in (stopped.error or "")
+    part = Path(str(stopped.local_path) + ".part")
+    assert 0 < part.stat().st_size < len(DATA)
+    second = Core(settings)
+    try:
+        second.sources.update(row.id, SourceSpec(port=ftp_server.port))
+        second.transfers.start()
+        _wait(lambda: second.transfers.get(t.id).state == "done")
+        assert Path(str(stopped.local_path)).read_bytes() == DATA
+    finally:
+        second.close()
+
+
+def test_only_admins_change_files_on_a_source(
+    ftp_server: EmbeddedFtpServer, api: TestClient, tcore: Core
+) -> None:
+    sid = add_ftp(api, ftp_server.port)
+    tcore.users.add("viewer", "viewer-password")
+    with TestClient(create_app(tcore)) as viewer:
+        token = viewer.post("/api/auth/login", json={"username": "viewer",
+                                                     "password": "viewer-password"}).json()["token"]
+        viewer.headers["authorization"] = f"Bearer {token}"
+        r = viewer.post("/api/transfers", json={"kind": "delete", "source_id": sid,
+                                                "remote_path": "x"})
+        assert r.status_code == 403
+        assert viewer.put(f"/api/sources/{sid}/files", params={"path": "x"}, content=b"x").status_code == 403
+        r = viewer.post("/api/transfers/upload", data={"source_id": str(sid)}, files={"file": ("a", b"x")})
+        assert r.status_code == 403
+        r = viewer.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                                "remote_path": "x"})
+        assert r.status_code == 201

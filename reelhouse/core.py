@@ -13,6 +13,7 @@ from reelhouse.db.migrate import upgrade
 from reelhouse.jobs.runner import JobRunner
 from reelhouse.library.progress import ProgressService
 from reelhouse.library.sources import SourceService
+from reelhouse.playback.hls.service import HlsService
 from reelhouse.playback.targets import StreamTargets
 
 __all__ = ["Core"]
@@ -35,10 +36,12 @@ class Core:
         )
         self.stream_targets = StreamTargets(self.sessions)
         self.progress = ProgressService(self.sessions)
+        self.hls = HlsService(settings, self.sources, self.stream_targets)
         self.jobs = JobRunner(self.sessions, self.sources, settings.probe_budget_bytes,
                               on_scan_done=self.stream_targets.clear)
 
     def close(self) -> None:
         self.jobs.close()
+        self.hls.close()
         self.sources.close()
         self.engine.dispose()

@@ -1,0 +1,353 @@
+"""``HlsService``: playlists, segments and subtitles of a media file, and the playback
+plan (direct | remux | transcode) for a client. What the API calls; blocking (run it in
+a worker thread).
+
+Where things live under ``<data_dir>/hls/``: ``cache/<file key>/<track>/<n>.ts``
+(segments made on demand, LRU-bounded by ``hls_cache_bytes``), ``cache/<file
+key>/subs/<key>.vtt`` and ``prepared/<file key>/<track>/<n>.ts`` (renditions made ahead
+by "prepare for streaming"; never evicted). The file key changes when the file's size
+or mtime or the segment length changes, so stale segments are never served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from reelhouse.config import Settings
+from reelhouse.errors import Cancelled, InvalidInput, NotFound, ProbeFailed, ReelhouseError, TranscodeFailed
+from reelhouse.library.sources import SourceService
+from reelhouse.playback.hls import ffmpeg
+from reelhouse.playback.hls.cache import SegmentCache
+from reelhouse.playback.hls.decision import ClientCaps, Decision, decide
+from reelhouse.playback.hls.encoders import EncoderPool
+from reelhouse.playback.hls.facts import FileStreams, probe_streams
+from reelhouse.playback.hls.feed import SourceFeed
+from reelhouse.playback.hls.ladder import Rendition, ladder
+from reelhouse.playback.hls.playlists import (
+    AudioEntry,
+    SubtitleEntry,
+    master_playlist,
+    media_playlist,
+    segment_count,
+    subtitle_playlist,
+)
+from reelhouse.playback.hls.subtitles import find_sidecars, to_webvtt
+from reelhouse.playback.targets import StreamTarget, StreamTargets
+from reelhouse.sources.base import Source, parent_of
+
+__all__ = ["HlsService", "SubtitleInfo"]
+
+log = logging.getLogger(__name__)
+
+_AUDIO_TRACK = re.compile(r"audio(\d{1,2})")
+_SUB_KEY = re.compile(r"[ex]\d{1,3}")
+
+#: ISO 639 codes → names shown in the player's menus (unknown codes show as they are).
+_LANGS = {"en": "English", "eng": "English", "fr": "Français", "fra": "Français",
+          "fre": "Français", "de": "Deutsch", "deu": "Deutsch", "ger": "Deutsch",
+          "es": "Español", "spa": "Español", "it": "Italiano", "ita": "Italiano",
+          "ja": "日本語", "jpn": "日本語", "nl": "Nederlands", "nld": "Nederlands",
+          "dut": "Nederlands", "pt": "Português", "por": "Português"}
+
+
+@dataclass(frozen=True, slots=True)
+class SubtitleInfo:
+    """A subtitle track as the API lists it: ``key`` (``e0`` embedded, ``x0`` sidecar),
+    language, display name, codec/format, ``text`` (served as WebVTT) or a picture
+    format (PGS, VobSub: listed, not convertible), forced flag, sidecar path if any."""
+
+    key: str
+    language: str | None
+    name: str
+    codec: str
+    text: bool
+    forced: bool
+    path: str | None = None
+
+
+def _display(language: str | None, title: str | None, fallback: str) -> str:
+    name = _LANGS.get((language or "").lower(), language or "")
+    if title and name:
+        return f"{name} ({title})"
+    return title or name or fallback
+
+
+class HlsService:
+    """The HLS side of playback for one process (see the module doc)."""
+
+    def __init__(self, settings: Settings, sources: SourceService, targets: StreamTargets) -> None:
+        self.settings = settings
+        self.sources = sources
+        self.targets = targets
+        root = settings.ensure_data_dir() / "hls"
+        self.cache = SegmentCache(root / "cache", settings.hls_cache_bytes)
+        self.prepared_root = root / "prepared"
+        self.feed = SourceFeed()
+        self.encoders = EncoderPool(
+            settings.hls_max_encoders, settings.hls_idle_timeout, settings.hls_restart_gap,
+            settings.hls_ahead_segments, on_tick=self.cache.trim,
+        )
+        self._streams: OrderedDict[tuple[int, int, float | None], FileStreams] = OrderedDict()
+        self._subs: dict[str, list[SubtitleInfo]] = {}
+        self._lock = threading.Lock()
+        self._vtt_locks: dict[str, threading.Lock] = {}
+        self._ffmpeg: str | None = None
+
+    # -- ffmpeg -------------------------------------------------------------------------
+    def check_ffmpeg(self) -> ffmpeg.FfmpegInfo:
+        """Locate and check ffmpeg (start-up check); raises ConfigError if there is none."""
+        return ffmpeg.check(ffmpeg.locate(self.settings.hls_ffmpeg))
+
+    def ffmpeg_path(self) -> str:
+        """The checked ffmpeg; raises TranscodeFailed with the reason when it is unfit."""
+        if self._ffmpeg is None:
+            try:
+                info = self.check_ffmpeg()
+            except ReelhouseError as exc:
+                raise TranscodeFailed(exc.message) from exc
+            problem = info.problem()
+            if problem:
+                raise TranscodeFailed(problem)
+            self._ffmpeg = info.path
+        return self._ffmpeg
+
+    # -- facts --------------------------------------------------------------------------
+    def _target(self, file_id: int) -> tuple[StreamTarget, Source]:
+        target = self.targets.get(file_id)
+        if target.missing:
+            raise NotFound("this file is no longer on its source")
+        return target, self.sources.source(target.source_id)
+
+    def _file_key(self, target: StreamTarget) -> str:
+        ident = f"{target.source_id}\0{target.path}\0{target.size}\0{target.mtime}\0" \
+                f"{self.settings.hls_segment_seconds}"
+        return f"{target.file_id}-{hashlib.sha1(ident.encode()).hexdigest()[:12]}"
+
+    def streams(self, file_id: int) -> FileStreams:
+        """The file's streams (PyAV over the source, header only); cached per size+mtime.
+        Raises NotFound, ProbeFailed, SourceUnavailable."""
+        target, source = self._target(file_id)
+        ident = (file_id, target.size, target.mtime)
+        with self._lock:
+            hit = self._streams.get(ident)
+            if hit is not None:
+                self._streams.move_to_end(ident)
+                return hit
+        found = probe_streams(source, target.path, target.size, self.settings.probe_budget_bytes)
+        if found.duration <= 0:
+            raise ProbeFailed("the file's duration is unknown; it cannot be segmented")
+        with self._lock:
+            self._streams[ident] = found
+            while len(self._streams) > 512:
+                self._streams.popitem(last=False)
+        return found
+
+    def plan(self, file_id: int, caps: ClientCaps) -> tuple[Decision, FileStreams]:
+        """How ``file_id`` should play on a client with ``caps``, and its streams."""
+        streams = self.streams(file_id)
+        return decide(streams.facts(), caps), streams
+
+    def renditions(self, streams: FileStreams) -> list[Rendition]:
+        facts = streams.facts()
+        copy = decide(facts, ClientCaps(video=frozenset({"h264", "hevc"}))).copy_video
+        return ladder(streams.width, streams.height, streams.video_codec, copy, streams.bitrate) \
+            if streams.video_codec else []
+
+    # -- playlists ----------------------------------------------------------------------
+    def master(self, file_id: int, token: str) -> str:
+        """The master playlist text (RFC 8216 §4.3.4)."""
+        streams = self.streams(file_id)
+        audio = [AudioEntry(f"audio{a.index}", a.language,
+                            _display(a.language, a.title, f"Track {a.index + 1}"), a.index == 0)
+                 for a in streams.audio]
+        subs = [SubtitleEntry(s.key, s.language, s.name, s.forced)
+                for s in self.subtitles(file_id) if s.text]
+        renditions = self.renditions(streams)
+        if not renditions:
+            raise ProbeFailed("the file has no video stream to stream over HLS")
+        return master_playlist(renditions, audio, subs, token)
+
+    def media(self, file_id: int, track: str, token: str) -> str:
+        """A rendition's or audio track's complete VOD playlist; NotFound for an
+        unknown track."""
+        streams = self.streams(file_id)
+        self._command_for(streams, track)  # validates the track
+        return media_playlist(track, streams.duration, self.settings.hls_segment_seconds, token)
+
+    def _command_for(self, streams: FileStreams, track: str) -> Callable[[str, int, str], list[str]]:
+        """A builder ``(input url, start segment, out dir) → argv`` for ``track``."""
+        seg = self.settings.hls_segment_seconds
+        m = _AUDIO_TRACK.fullmatch(track)
+        if m:
+            index = int(m.group(1))
+            if index >= len(streams.audio):
+                raise NotFound(f"no audio track {index} in this file")
+            return lambda url, start, out: ffmpeg.audio_command(
+                self.ffmpeg_path(), url, index, start, seg, out)
+        for r in self.renditions(streams):
+            if r.name == track:
+                return lambda url, start, out: ffmpeg.video_command(
+                    self.ffmpeg_path(), url, r, start, seg, out, self.settings.hls_preset,
+                    self.settings.hls_threads)
+        raise NotFound(f"no HLS track {track!r} for this file")
+
+    # -- segments -----------------------------------------------------------------------
+    def segment(self, file_id: int, track: str, n: int) -> Path:
+        """Path of segment ``n`` of ``track`` (prepared, cached, or made now). Raises
+        NotFound, ServiceBusy (encoder limit), TranscodeFailed, SourceUnavailable."""
+        target, source = self._target(file_id)
+        streams = self.streams(file_id)
+        if n < 0 or n >= segment_count(streams.duration, self.settings.hls_segment_seconds):
+            raise NotFound(f"segment {n} is past the end of the media")
+        build = self._command_for(streams, track)
+        key = self._file_key(target)
+        prepared = self.prepared_root / key / track / f"{n}.ts"
+        if prepared.exists():
+            return prepared
+        out_dir = self.cache.track_dir(key, track)
+        url = self.feed.url(source, target.path, target.size)
+        return self.encoders.segment((key, track), n, out_dir,
+                                     lambda start: build(url, start, str(out_dir)))
+
+    # -- subtitles ----------------------------------------------------------------------
+    def subtitles(self, file_id: int) -> list[SubtitleInfo]:
+        """Embedded subtitle tracks (``e<i>``) and sidecar files (``x<i>``); a failing
+        folder listing yields the embedded ones only."""
+        target, source = self._target(file_id)
+        key = self._file_key(target)
+        with self._lock:
+            hit = self._subs.get(key)
+        if hit is not None:
+            return hit
+        streams = self.streams(file_id)
+        out = [SubtitleInfo(f"e{s.index}", s.language,
+                            _display(s.language, s.title, f"Subtitles {s.index + 1}"),
+                            s.codec, s.text, s.forced)
+               for s in streams.subtitles]
+        try:
+            names = [e.name for e in source.list(parent_of(target.path)) if not e.is_dir]
+        except ReelhouseError as exc:
+            log.warning("listing sidecars of %s failed: %s", target.path, exc)
+            names = []
+        for i, side in enumerate(find_sidecars(target.path, names)):
+            out.append(SubtitleInfo(f"x{i}", side.language,
+                                    _display(side.language, None, posixpath.basename(side.path)),
+                                    side.format, True, side.forced, side.path))
+        with self._lock:
+            self._subs[key] = out
+        return out
+
+    def subtitle_playlist(self, file_id: int, key: str, token: str) -> str:
+        self._subtitle(file_id, key)
+        return subtitle_playlist(key, self.streams(file_id).duration, token)
+
+    def _subtitle(self, file_id: int, key: str) -> SubtitleInfo:
+        if not _SUB_KEY.fullmatch(key):
+            raise NotFound(f"no subtitle track {key!r}")
+        for info in self.subtitles(file_id):
+            if info.key == key:
+                if not info.text:
+                    raise InvalidInput(f"subtitle track {key} is a picture format "
+                                       f"({info.codec}); it cannot be served as WebVTT")
+                return info
+        raise NotFound(f"no subtitle track {key!r} in this file")
+
+    def subtitle_vtt(self, file_id: int, key: str) -> Path:
+        """The track as a WebVTT file (converted once, then cached). Cue times are in
+        source time; the ``X-TIMESTAMP-MAP`` header ties them to the segments' MPEG-TS
+        clock (RFC 8216 §3.5)."""
+        info = self._subtitle(file_id, key)
+        target, source = self._target(file_id)
+        fkey = self._file_key(target)
+        path = self.cache.file_dir(fkey) / "subs" / f"{key}.vtt"
+        with self._lock:
+            lock = self._vtt_locks.setdefault(f"{fkey}/{key}", threading.Lock())
+        with lock:
+            if self.cache.hit(path):
+                return path
+            if info.path is not None:
+                size = source.stat(info.path).size or 0
+                url = self.feed.url(source, info.path, size)
+                argv = ffmpeg.webvtt_command(self.ffmpeg_path(), url, None)
+            else:
+                url = self.feed.url(source, target.path, target.size)
+                argv = ffmpeg.webvtt_command(self.ffmpeg_path(), url, int(key[1:]))
+            vtt = to_webvtt(argv)
+            offset = self.streams(file_id).start_time if info.path is None else 0.0
+            mpegts = round((offset + ffmpeg.TS_OFFSET) * 90_000)
+            body = vtt.split(b"\n", 1)[1] if b"\n" in vtt else b"\n"
+            header = f"WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:{mpegts},LOCAL:00:00:00.000\n".encode()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(header + body)
+            os.replace(tmp, path)
+        return path
+
+    # -- prepare for streaming ----------------------------------------------------------
+    def prepare(self, file_id: int, progress: Callable[[dict[str, int], str], None],
+                should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
+        """Make every rendition and audio track of ``file_id`` ahead of time into
+        ``prepared/`` (segments served from there first). Progress counts tracks.
+        Raises TranscodeFailed, Cancelled, and what :meth:`streams` raises."""
+        target, source = self._target(file_id)
+        streams = self.streams(file_id)
+        tracks = [r.name for r in self.renditions(streams)]
+        tracks += [f"audio{a.index}" for a in streams.audio]
+        key = self._file_key(target)
+        url = self.feed.url(source, target.path, target.size)
+        counts = {"tracks": len(tracks), "done": 0}
+        for track in tracks:
+            final = self.prepared_root / key / track
+            if final.is_dir():
+                counts["done"] += 1
+                continue
+            work = self.prepared_root / key / f".{track}.partial"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            progress(counts, f"encoding {track}")
+            argv = self._command_for(streams, track)(url, 0, str(work))
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE)
+            while proc.poll() is None:
+                if should_stop():
+                    proc.kill()
+                    proc.wait()
+                    shutil.rmtree(work, ignore_errors=True)
+                    raise Cancelled("prepare for streaming was cancelled")
+                try:
+                    proc.wait(0.5)
+                except subprocess.TimeoutExpired:
+                    pass
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            if proc.stderr:
+                proc.stderr.close()
+            if proc.returncode != 0:
+                shutil.rmtree(work, ignore_errors=True)
+                raise TranscodeFailed(f"preparing {track} failed: {err.strip()[-300:]}")
+            work.rename(final)
+            counts["done"] += 1
+            progress(counts, f"{track} ready")
+        return counts
+
+    def prepared(self, file_id: int) -> bool:
+        """True when every track of the file has been prepared."""
+        target, _ = self._target(file_id)
+        streams = self.streams(file_id)
+        root = self.prepared_root / self._file_key(target)
+        names = [r.name for r in self.renditions(streams)] + [f"audio{a.index}" for a in streams.audio]
+        return all((root / n).is_dir() for n in names)
+
+    def close(self) -> None:
+        self.encoders.close()
+        self.feed.close()

@@ -1,0 +1,77 @@
+"""Clips for the HLS tests, made with ffmpeg at test time (small and short so the whole
+HLS test set stays fast): an HEVC + AC3 MKV with two audio languages and a text
+subtitle, an H.264/AAC MP4, a VP9/Opus WebM and a 4K H.264 clip."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from reelhouse.demo.media import ffmpeg_exe
+
+SRT = """1
+00:00:00,500 --> 00:00:10,000
+Embedded cue one
+
+2
+00:00:10,500 --> 00:00:20,000
+Embedded cue two
+"""
+
+SIDECAR_SRT = """1
+00:00:00,200 --> 00:00:20,000
+Sidecar cue
+"""
+
+
+def _run(args: list[str]) -> None:
+    proc = subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *args], capture_output=True,
+                          text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-800:])
+
+
+def _lavfi(seconds: float, width: int, height: int, fps: int) -> list[str]:
+    return ["-f", "lavfi", "-t", f"{seconds}", "-i", f"testsrc2=size={width}x{height}:rate={fps}"]
+
+
+def _tone(seconds: float, hz: int) -> list[str]:
+    return ["-f", "lavfi", "-t", f"{seconds}", "-i", f"sine=frequency={hz}:sample_rate=48000"]
+
+
+def hevc_mkv(path: Path, seconds: float = 24, width: int = 320, height: int = 180) -> Path:
+    """HEVC video, two AC3 audio tracks (eng, fra), an SRT subtitle track (eng)."""
+    srt = path.with_suffix(".src.srt")
+    srt.write_text(SRT)
+    _run([*_lavfi(seconds, width, height, 24), *_tone(seconds, 440), *_tone(seconds, 880),
+          "-i", str(srt), "-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:s",
+          "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:keyint=48",
+          "-pix_fmt", "yuv420p", "-c:a", "ac3", "-b:a", "64k", "-c:s", "srt",
+          "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra",
+          "-metadata:s:s:0", "language=eng", str(path)])
+    srt.unlink()
+    return path
+
+
+def h264_mp4(path: Path, seconds: float = 8, width: int = 320, height: int = 180,
+             fps: int = 24) -> Path:
+    """H.264 + AAC, moov first (direct play in every browser)."""
+    _run([*_lavfi(seconds, width, height, fps), *_tone(seconds, 440),
+          "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", str(fps),
+          "-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart", str(path)])
+    return path
+
+
+def vp9_webm(path: Path, seconds: float = 4, width: int = 320, height: int = 180) -> Path:
+    """VP9 + Opus WebM."""
+    _run([*_lavfi(seconds, width, height, 12), *_tone(seconds, 440),
+          "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "200k",
+          "-c:a", "libopus", "-b:a", "48k", str(path)])
+    return path
+
+
+def uhd_h264(path: Path) -> Path:
+    """A 1 s 3840x2160 H.264 clip at a tiny bitrate (renditions capped at 1080p)."""
+    _run([*_lavfi(1, 3840, 2160, 8), "-c:v", "libx264", "-preset", "ultrafast",
+          "-pix_fmt", "yuv420p", "-b:v", "300k", "-g", "8", str(path)])
+    return path

@@ -39,14 +39,16 @@ def _tone(seconds: float, hz: int) -> list[str]:
     return ["-f", "lavfi", "-t", f"{seconds}", "-i", f"sine=frequency={hz}:sample_rate=48000"]
 
 
-def hevc_mkv(path: Path, seconds: float = 24, width: int = 320, height: int = 180) -> Path:
-    """HEVC video, two AC3 audio tracks (eng, fra), an SRT subtitle track (eng)."""
+def hevc_mkv(path: Path, seconds: float = 24, width: int = 1280, height: int = 720,
+             fps: int = 12) -> Path:
+    """HEVC video (720p: two renditions, 360p and 720p), two AC3 audio tracks (eng, fra)
+    and an SRT subtitle track (eng)."""
     srt = path.with_suffix(".src.srt")
     srt.write_text(SRT)
-    _run([*_lavfi(seconds, width, height, 24), *_tone(seconds, 440), *_tone(seconds, 880),
+    _run([*_lavfi(seconds, width, height, fps), *_tone(seconds, 440), *_tone(seconds, 880),
           "-i", str(srt), "-map", "0:v", "-map", "1:a", "-map", "2:a", "-map", "3:s",
-          "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:keyint=48",
-          "-pix_fmt", "yuv420p", "-c:a", "ac3", "-b:a", "64k", "-c:s", "srt",
+          "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", f"log-level=error:keyint={2 * fps}",
+          "-b:v", "300k", "-pix_fmt", "yuv420p", "-c:a", "ac3", "-b:a", "64k", "-c:s", "srt",
           "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fra",
           "-metadata:s:s:0", "language=eng", str(path)])
     srt.unlink()

@@ -49,9 +49,15 @@ def _uri(path: str, token: str) -> str:
     return f"{path}?token={quote(token, safe='')}"
 
 
+#: A tail shorter than this (seconds) joins the last segment: container durations often
+#: run a few milliseconds past the last frame, and an encoder makes no segment for them.
+_MIN_TAIL = 0.25
+
+
 def segment_count(duration: float, segment_seconds: float) -> int:
-    """Segments of ``segment_seconds`` covering ``duration`` seconds (at least one)."""
-    return max(1, math.ceil(duration / segment_seconds - 1e-6))
+    """Segments of ``segment_seconds`` covering ``duration`` seconds (at least one; a
+    tail under 0.25 s belongs to the last segment)."""
+    return max(1, math.ceil((duration - _MIN_TAIL) / segment_seconds))
 
 
 def master_playlist(renditions: list[Rendition], audio: list[AudioEntry],
@@ -94,11 +100,13 @@ def media_playlist(track: str, duration: float, segment_seconds: float, token: s
     """A complete VOD media playlist for ``track``: segment ``n`` is ``{track}/{n}.ts``
     and covers ``[n·segment_seconds, (n+1)·segment_seconds)`` of the source."""
     count = segment_count(duration, segment_seconds)
-    target = math.ceil(segment_seconds)
+    target = math.ceil(max(segment_seconds, duration - (count - 1) * segment_seconds))
     lines = ["#EXTM3U", "#EXT-X-VERSION:6", f"#EXT-X-TARGETDURATION:{target}",
              "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-INDEPENDENT-SEGMENTS"]
     for n in range(count):
         length = min(segment_seconds, duration - n * segment_seconds)
+        if n == count - 1:
+            length = duration - n * segment_seconds
         lines.append(f"#EXTINF:{max(length, 0.001):.3f},")
         lines.append(_uri(f"{track}/{n}.ts", token))
     lines.append("#EXT-X-ENDLIST")

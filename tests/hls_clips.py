@@ -4,6 +4,7 @@ subtitle, an H.264/AAC MP4, a VP9/Opus WebM and a 4K H.264 clip."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -77,3 +78,18 @@ def uhd_h264(path: Path) -> Path:
     _run([*_lavfi(1, 3840, 2160, 8), "-c:v", "libx264", "-preset", "ultrafast",
           "-pix_fmt", "yuv420p", "-b:v", "300k", "-g", "8", str(path)])
     return path
+
+
+def ffmpeg_children() -> list[int]:
+    """Pids of ffmpeg processes whose parent is this test process (Linux /proc)."""
+    me, out = os.getpid(), []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        state_ppid = stat[stat.rindex(")") + 2 :].split()
+        if comm == "ffmpeg" and int(state_ppid[1]) == me and state_ppid[0] != "Z":
+            out.append(int(pid))
+    return out

@@ -6,7 +6,6 @@ limit and the idle timeout."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -49,21 +48,6 @@ class World:
     def url(self, kind: str, tail: str, token: str | None = None) -> str:
         tok = self.tokens[kind] if token is None else token
         return f"/api/library/media-files/{self.ids[kind]}/hls/{tail}?token={tok}"
-
-
-def ffmpeg_children() -> list[int]:
-    """Pids of ffmpeg processes whose parent is this test process (Linux /proc)."""
-    me, out = os.getpid(), []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
-        state_ppid = stat[stat.rindex(")") + 2 :].split()
-        if comm == "ffmpeg" and int(state_ppid[1]) == me and state_ppid[0] != "Z":
-            out.append(int(pid))
-    return out
 
 
 def make_world(base: Path, server: EmbeddedFtpServer, **settings: object) -> tuple[Core, TestClient]:
@@ -286,10 +270,10 @@ def test_idle_encoders_stop(world: World) -> None:
     assert world.client.get(world.url("hevc", "audio0/0.ts")).status_code == 200
     # the viewer goes away: after the idle timeout (1 s) no encoder and no ffmpeg remain
     deadline = time.monotonic() + 10
-    while (hls.encoders.running() or ffmpeg_children()) and time.monotonic() < deadline:
+    while (hls.encoders.running() or hls_clips.ffmpeg_children()) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert hls.encoders.running() == []
-    assert ffmpeg_children() == []
+    assert hls_clips.ffmpeg_children() == []
 
 
 def test_encoder_limit_answers_busy(ftp: EmbeddedFtpServer, tmp_path: Path) -> None:
@@ -310,4 +294,4 @@ def test_encoder_limit_answers_busy(ftp: EmbeddedFtpServer, tmp_path: Path) -> N
     finally:
         client.__exit__(None, None, None)
         core.close()
-    assert ffmpeg_children() == []
+    assert hls_clips.ffmpeg_children() == []

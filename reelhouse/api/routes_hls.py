@@ -9,6 +9,7 @@ without a cookie; every URI inside a playlist carries the same token.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -16,7 +17,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
-from reelhouse.api.deps import CoreDep, CurrentUser, RowId, user_from_request
+from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId, user_from_request
+from reelhouse.api.schemas import JobPublic
 from reelhouse.core import Core
 from reelhouse.library import queries
 from reelhouse.playback.direct import content_type_for
@@ -114,8 +116,9 @@ def plan(file_id: RowId, caps: ClientCapsIn, core: CoreDep, user: CurrentUser,
         content_type=content_type_for(path) if direct else _M3U8,
         duration=streams.duration,
         renditions=[r.name for r in core.hls.renditions(streams)],
-        audio=[TrackOut(key=f"audio{a.index}", language=a.language, name=a.title or a.language
-                        or f"Track {a.index + 1}", codec=a.codec) for a in streams.audio],
+        audio=[TrackOut(key=a.track, language=a.language, name=a.name, codec=codec)
+               for a, codec in zip(core.hls.audio_entries(streams),
+                                   (t.codec for t in streams.audio), strict=True)],
         subtitles=[TrackOut(key=t.key, language=t.language, name=t.name, codec=t.codec,
                             text=t.text, forced=t.forced) for t in core.hls.subtitles(file_id)],
         prepared=core.hls.prepared(file_id),
@@ -167,6 +170,21 @@ async def subtitle(file_id: RowId, key: SubKey, request: Request, token: Token =
     path = await run_in_threadpool(_core(request).hls.subtitle_vtt, file_id, key)
     return FileResponse(path, media_type="text/vtt; charset=utf-8",
                         headers={"cache-control": "private, max-age=3600"})
+
+
+@router.post("/{file_id}/prepare", response_model=JobPublic, status_code=202)
+def prepare(file_id: RowId, core: CoreDep, _: AdminUser) -> JobPublic:
+    """"Prepare for streaming": a background job (follow it at ``/api/jobs/{id}``) that
+    makes every rendition and audio track ahead of time; playback then serves them
+    without an encoder. Admins only (it costs CPU and disk)."""
+    with core.sessions() as s:
+        queries.get_media_file(s, file_id)  # 404 before queueing
+
+    def work(progress: Callable[[dict[str, int], str], None],
+             should_stop: Callable[[], bool]) -> dict[str, int]:
+        return core.hls.prepare(file_id, progress, should_stop)
+
+    return JobPublic.model_validate(core.jobs.submit_task("hls_prepare", work))
 
 
 @router.get("/{file_id}/subtitles", response_model=list[TrackOut])

@@ -21,9 +21,13 @@ from reelhouse.errors import Cancelled, Conflict, NotFound, ReelhouseError
 from reelhouse.library.scanner import ScanReport, scan_source
 from reelhouse.library.sources import SourceService
 
-__all__ = ["JobRunner"]
+__all__ = ["JobRunner", "Task"]
 
 log = logging.getLogger(__name__)
+
+#: Generic work for :meth:`JobRunner.submit_task`: ``work(progress, should_stop)`` →
+#: final counts; ``progress(counts, message)`` may be called often (writes are throttled).
+Task = Callable[[Callable[[dict[str, int], str], None], Callable[[], bool]], dict[str, int]]
 
 
 class JobRunner:
@@ -156,6 +160,43 @@ class JobRunner:
                   error=summary, finished_at=utcnow())
         self._set_source(source_id, last_scan_at=utcnow(), last_error=None)
         return report
+
+    # -- generic work (e.g. HLS "prepare for streaming") ---------------------------------
+    def submit_task(self, kind: str, work: Task) -> Job:
+        """Queue ``work(progress, should_stop)`` as a job of ``kind`` with persistent
+        progress. ``work`` returns its final counts; a ReelhouseError fails the job with
+        its message, Cancelled (or ``should_stop()`` honoured) cancels it."""
+        with self.sessions() as s:
+            job = Job(kind=kind, state="queued", progress={})
+            s.add(job)
+            s.commit()
+        self._pool.submit(self._run_task, job.id, work)
+        return job
+
+    def _run_task(self, job_id: int, work: Task) -> None:
+        if job_id in self._cancelled:
+            self._set(job_id, state="cancelled", error="cancelled before it started", finished_at=utcnow())
+            return
+        self._set(job_id, state="running", started_at=utcnow(), message="starting")
+        last = 0.0
+
+        def progress(counts: dict[str, int], message: str) -> None:
+            nonlocal last
+            if time.monotonic() - last > 0.5:
+                last = time.monotonic()
+                self._set(job_id, progress=dict(counts), message=message)
+
+        try:
+            counts = work(progress, lambda: self._stopping or job_id in self._cancelled)
+        except Cancelled as exc:
+            self._set(job_id, state="cancelled", error=exc.message, finished_at=utcnow())
+        except ReelhouseError as exc:
+            self._set(job_id, state="failed", error=exc.message, finished_at=utcnow())
+        except Exception as exc:
+            log.exception("job %s crashed", job_id)
+            self._set(job_id, state="failed", error=f"internal error: {exc}", finished_at=utcnow())
+        else:
+            self._set(job_id, state="done", progress=dict(counts), message="done", finished_at=utcnow())
 
     def _scan_done(self) -> None:
         if self.on_scan_done is not None:

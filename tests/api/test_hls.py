@@ -20,10 +20,11 @@ from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.errors import ConfigError, TranscodeFailed
 from reelhouse.library.sources import SourceSpec
-from reelhouse.playback.hls.ffmpeg import TS_OFFSET
+from reelhouse.playback.hls.ffmpeg import TS_OFFSET, check, locate
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -295,3 +296,44 @@ def test_encoder_limit_answers_busy(ftp: EmbeddedFtpServer, tmp_path: Path) -> N
         client.__exit__(None, None, None)
         core.close()
     assert hls_clips.ffmpeg_children() == []
+
+
+# -- prepare for streaming ------------------------------------------------------------
+def test_prepare_for_streaming(world: World) -> None:
+    fid = world.ids["mp4"]
+    r = world.client.post(f"/api/library/media-files/{fid}/prepare")
+    assert r.status_code == 202, r.text
+    job = wait_job(world.client, r.json()["id"])
+    assert job["state"] == "done", job
+    assert job["kind"] == "hls_prepare" and job["progress"] == {"tracks": 3, "done": 3}
+    plan = world.client.post(f"/api/library/media-files/{fid}/playback/plan", json={}).json()
+    assert plan["prepared"] is True and plan["mode"] == "transcode"  # a client with no codecs
+    starts = world.core.hls.encoders.starts
+    for tail in ("180p/0.ts", "180p/1.ts", "audio0/1.ts", "copy/0.ts"):
+        r = world.client.get(world.url("mp4", tail))
+        assert r.status_code == 200, (tail, r.text)
+    assert world.core.hls.encoders.starts == starts  # served from the prepared renditions
+    assert world.client.post("/api/library/media-files/999999/prepare").status_code == 404
+
+
+# -- ffmpeg ---------------------------------------------------------------------------
+def test_ffmpeg_without_libx264_is_reported(tmp_path: Path, world: World) -> None:
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("#!/bin/sh\n"
+                    "case \"$*\" in *-version*) echo 'ffmpeg version 0.0-fake';;\n"
+                    "*) printf ' V....D libvpx-vp9  VP9\\n A..... aac  AAC\\n';; esac\n")
+    fake.chmod(0o755)
+    info = check(str(fake))
+    assert info.missing == ("libx264",) and not info.ok
+    assert "libx264" in (info.problem() or "") and "REELHOUSE_HLS_FFMPEG" in (info.problem() or "")
+    with pytest.raises(ConfigError, match="not an executable"):
+        locate(str(tmp_path / "nope"))
+    assert locate() and check(locate()).ok  # this machine's ffmpeg has both
+
+    core = Core(load_settings(data_dir=tmp_path / "data", hls_ffmpeg=str(fake)))
+    try:
+        assert "libx264" in (core.hls.startup_problem() or "")
+        with pytest.raises(TranscodeFailed, match="libx264"):
+            core.hls.ffmpeg_path()
+    finally:
+        core.close()

@@ -164,13 +164,28 @@ class HlsService:
         return ladder(streams.width, streams.height, streams.video_codec, copy, streams.bitrate) \
             if streams.video_codec else []
 
+    @staticmethod
+    def audio_entries(streams: FileStreams) -> list[AudioEntry]:
+        """One entry per audio stream, the first the default, with display names."""
+        return [AudioEntry(f"audio{a.index}", a.language,
+                           _display(a.language, a.title, f"Track {a.index + 1}"), a.index == 0)
+                for a in streams.audio]
+
+    def startup_problem(self) -> str | None:
+        """Why HLS cannot work with this machine's ffmpeg (the start-up check), or None."""
+        try:
+            info = self.check_ffmpeg()
+        except ReelhouseError as exc:
+            return exc.message
+        if info.ok:
+            log.info("HLS: %s (%s)", info.path, info.version)
+        return info.problem()
+
     # -- playlists ----------------------------------------------------------------------
     def master(self, file_id: int, token: str) -> str:
         """The master playlist text (RFC 8216 §4.3.4)."""
         streams = self.streams(file_id)
-        audio = [AudioEntry(f"audio{a.index}", a.language,
-                            _display(a.language, a.title, f"Track {a.index + 1}"), a.index == 0)
-                 for a in streams.audio]
+        audio = self.audio_entries(streams)
         subs = [SubtitleEntry(s.key, s.language, s.name, s.forced)
                 for s in self.subtitles(file_id) if s.text]
         renditions = self.renditions(streams)

@@ -45,6 +45,7 @@ class Encoder:
     start: int
     log_path: Path
     last_used: float
+    heavy: bool = True
     next: int = 0
     wanted: int = 0
     paused: bool = False
@@ -85,14 +86,15 @@ class EncoderPool:
 
     # -- requests -----------------------------------------------------------------------
     def segment(self, key: Key, n: int, out_dir: Path, command: Callable[[int], list[str]],
-                timeout: float = 60.0) -> Path:
+                timeout: float = 60.0, heavy: bool = True) -> Path:
         """Path of segment ``n`` of ``key`` in ``out_dir``, made by ``command(start)`` if
-        needed; blocks until it is written (at most ``timeout`` seconds).
+        needed; blocks until it is written (at most ``timeout`` seconds). ``heavy``: a
+        video transcode (counts against ``max_encoders``).
 
         Raises ServiceBusy (too many encoders), TranscodeFailed (ffmpeg failed or timed
         out), NotFound (the encoder ended without reaching ``n``)."""
         path = out_dir / f"{n}.ts"
-        enc = self._ensure(key, n, out_dir, command, path)
+        enc = self._ensure(key, n, out_dir, command, path, heavy)
         deadline = time.monotonic() + timeout
         while enc is not None:
             if path.exists():
@@ -110,7 +112,7 @@ class EncoderPool:
         return path
 
     def _ensure(self, key: Key, n: int, out_dir: Path, command: Callable[[int], list[str]],
-                path: Path) -> Encoder | None:
+                path: Path, heavy: bool) -> Encoder | None:
         with self._lock:
             enc = self._encoders.get(key)
             now = time.monotonic()
@@ -127,11 +129,13 @@ class EncoderPool:
                 self._kill(enc)
             elif path.exists():
                 return None
-            running = sum(1 for e in self._encoders.values() if e.alive())
-            if running >= self.max_encoders:
-                raise ServiceBusy(f"the server is already running {running} encoder(s), its "
+            alive = [e for e in self._encoders.values() if e.alive()]
+            transcodes = sum(1 for e in alive if e.heavy)
+            if (heavy and transcodes >= self.max_encoders) or len(alive) >= 4 * self.max_encoders:
+                raise ServiceBusy(f"the server is already running {transcodes} transcode(s), its "
                                   "limit (hls_max_encoders); try again in a few seconds")
             enc = self._start(key, n, out_dir, command(n), now)
+            enc.heavy = heavy
             self._ensure_monitor()
             return enc
 

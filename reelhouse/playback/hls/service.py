@@ -232,8 +232,9 @@ class HlsService:
             return prepared
         out_dir = self.cache.track_dir(key, track)
         url = self.feed.url(source, target.path, target.size)
+        heavy = not (track == "copy" or _AUDIO_TRACK.fullmatch(track))
         return self.encoders.segment((key, track), n, out_dir,
-                                     lambda start: build(url, start, str(out_dir)))
+                                     lambda start: build(url, start, str(out_dir)), heavy=heavy)
 
     # -- subtitles ----------------------------------------------------------------------
     def subtitles(self, file_id: int) -> list[SubtitleInfo]:

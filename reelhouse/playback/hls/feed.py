@@ -58,6 +58,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         start, end = (wanted.start, wanted.end) if wanted else (0, size - 1)
         length = max(0, end - start + 1)
+        chunks = iter(source.read_range(path, start, length)) if body and length else iter(())
+        try:
+            first = next(chunks, b"")  # a source failure becomes a 503, not a cut body
+        except ReelhouseError as exc:
+            log.warning("feed: reading %s failed: %s", path, exc)
+            self.send_error(503, "source unavailable")
+            return
         self.send_response(206 if wanted else 200)
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Type", "application/octet-stream")
@@ -65,10 +72,9 @@ class _Handler(BaseHTTPRequestHandler):
         if wanted:
             self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
         self.end_headers()
-        if not body or not length:
-            return
-        chunks = source.read_range(path, start, length)
         try:
+            if first:
+                self.wfile.write(first)
             for chunk in chunks:
                 self.wfile.write(chunk)
         except (BrokenPipeError, ConnectionResetError):

@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,7 +100,7 @@ class HlsService:
             settings.hls_ahead_segments, on_tick=self.cache.trim,
         )
         self._streams: OrderedDict[tuple[int, int, float | None], FileStreams] = OrderedDict()
-        self._subs: dict[str, list[SubtitleInfo]] = {}
+        self._subs: dict[str, tuple[float, list[SubtitleInfo]]] = {}
         self._lock = threading.Lock()
         self._vtt_locks: dict[str, threading.Lock] = {}
         self._ffmpeg: str | None = None
@@ -239,13 +240,14 @@ class HlsService:
     # -- subtitles ----------------------------------------------------------------------
     def subtitles(self, file_id: int) -> list[SubtitleInfo]:
         """Embedded subtitle tracks (``e<i>``) and sidecar files (``x<i>``); a failing
-        folder listing yields the embedded ones only."""
+        folder listing yields the embedded ones only. Cached for a minute (a sidecar
+        added later shows up after that)."""
         target, source = self._target(file_id)
         key = self._file_key(target)
         with self._lock:
             hit = self._subs.get(key)
-        if hit is not None:
-            return hit
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
         streams = self.streams(file_id)
         out = [SubtitleInfo(f"e{s.index}", s.language,
                             _display(s.language, s.title, f"Subtitles {s.index + 1}"),
@@ -261,7 +263,7 @@ class HlsService:
                                     _display(side.language, None, posixpath.basename(side.path)),
                                     side.format, True, side.forced, side.path))
         with self._lock:
-            self._subs[key] = out
+            self._subs[key] = (time.monotonic() + 60.0, out)
         return out
 
     def subtitle_playlist(self, file_id: int, key: str, token: str) -> str:

@@ -29,8 +29,9 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api/library/media-files", tags=["hls"])
 
 Token = Annotated[str | None, Query(max_length=2048)]
-Track = Annotated[str, Path(pattern=r"^(\d{3,4}p|copy|audio\d{1,2})$")]
-SubKey = Annotated[str, Path(pattern=r"^[ex]\d{1,3}$")]
+# Track names and subtitle keys are checked by the service (404), after authentication.
+Track = Annotated[str, Path(max_length=16, description="360p, 720p, 1080p, copy, audio0 …")]
+SubKey = Annotated[str, Path(max_length=8, description="e0 (embedded), x0 (sidecar) …")]
 Segment = Annotated[int, Path(ge=0, le=1_000_000)]
 
 _M3U8 = "application/vnd.apple.mpegurl"

@@ -21,7 +21,9 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import ConfigError, TranscodeFailed
+from reelhouse.library import queries
 from reelhouse.library.sources import SourceSpec
+from reelhouse.playback.hls.decision import ClientCaps
 from reelhouse.playback.hls.ffmpeg import TS_OFFSET, check, locate
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks, wait_job
@@ -319,7 +321,7 @@ def test_prepare_for_streaming(world: World) -> None:
 
 
 # -- ffmpeg ---------------------------------------------------------------------------
-def test_ffmpeg_without_libx264_is_reported(tmp_path: Path, world: World) -> None:
+def test_ffmpeg_without_libx264_is_reported(tmp_path: Path) -> None:
     fake = tmp_path / "ffmpeg"
     fake.write_text("#!/bin/sh\n"
                     "case \"$*\" in *-version*) echo 'ffmpeg version 0.0-fake';;\n"
@@ -337,5 +339,16 @@ def test_ffmpeg_without_libx264_is_reported(tmp_path: Path, world: World) -> Non
         assert "libx264" in (core.hls.startup_problem() or "")
         with pytest.raises(TranscodeFailed, match="libx264"):
             core.hls.ffmpeg_path()
+        # the plan falls back to direct play and says why
+        (tmp_path / "m").mkdir()
+        hls_clips.h264_mp4(tmp_path / "m" / "Film.2020.avi", seconds=1)
+        disk = core.sources.create(SourceSpec(name="disk", kind="local", path=str(tmp_path / "m")))
+        core.jobs.run_scan_now(disk.id)
+        with core.sessions() as s:
+            fid = queries.list_media_files(s, disk.id, False, 0, 1)[0][0].id
+        decision, _ = core.hls.plan(fid, ClientCaps(frozenset({"mp4"}), frozenset({"h264"}),
+                                                    frozenset({"aac"})))
+        assert decision.mode == "direct" and "HLS is off" in decision.reason
+        assert "avi container" in decision.reason
     finally:
         core.close()

@@ -103,6 +103,13 @@ def test_hevc_mkv_plays_through_hls(
         "&& t.activeCues.length > 0 && t.activeCues[0].text.includes('Embedded cue'))",
         timeout=20_000)
 
+    # keyboard: K pauses and plays
+    page.locator("h1").click()
+    page.keyboard.press("k")
+    page.wait_for_function(f"{VIDEO}.paused")
+    page.keyboard.press("k")
+    page.wait_for_function(f"!{VIDEO}.paused")
+
     # seek to 70 % and play on
     target = duration * 0.7
     page.evaluate(f"t => {{ {VIDEO}.currentTime = t; }}", target)

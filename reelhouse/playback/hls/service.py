@@ -155,9 +155,18 @@ class HlsService:
         return found
 
     def plan(self, file_id: int, caps: ClientCaps) -> tuple[Decision, FileStreams]:
-        """How ``file_id`` should play on a client with ``caps``, and its streams."""
+        """How ``file_id`` should play on a client with ``caps``, and its streams. When
+        ffmpeg is missing or unfit, HLS is off: the answer is direct play, and the
+        reason says why."""
         streams = self.streams(file_id)
-        return decide(streams.facts(), caps), streams
+        decision = decide(streams.facts(), caps)
+        if decision.mode != "direct":
+            try:
+                self.ffmpeg_path()
+            except TranscodeFailed as exc:
+                return Decision("direct", f"{decision.reason}, but HLS is off: {exc.message}",
+                                False), streams
+        return decision, streams
 
     def renditions(self, streams: FileStreams) -> list[Rendition]:
         facts = streams.facts()

@@ -93,3 +93,48 @@ def ffmpeg_children() -> list[int]:
         if comm == "ffmpeg" and int(state_ppid[1]) == me and state_ppid[0] != "Z":
             out.append(int(pid))
     return out
+
+
+def _spu(width: int, height: int, x: int, y: int, seconds: float) -> bytes:
+    """One DVD subpicture unit (DVD-Video SPU): a ``width``×``height`` box at (x, y) in
+    pattern colour, shown at once and hidden after ``seconds``."""
+    import struct
+
+    line = bytes([0x00, 0x01])  # RLE "fill to the end of the line" with colour 1
+    fields = line * (height // 2)
+    top, bottom = 4, 4 + len(fields)
+    ctrl = bottom + len(fields)
+    x2, y2 = x + width - 1, y + height - 1
+    cmds = bytes([0x01, 0x03, 0x32, 0x10, 0x04, 0xFF, 0xF0, 0x05,
+                  x >> 4, ((x & 0xF) << 4) | (x2 >> 8), x2 & 0xFF,
+                  y >> 4, ((y & 0xF) << 4) | (y2 >> 8), y2 & 0xFF])
+    cmds += struct.pack(">BHH", 0x06, top, bottom) + b"\xff"
+    stop = ctrl + 4 + len(cmds)
+    seq = struct.pack(">HH", 0, stop) + cmds + struct.pack(">HH", int(seconds * 90000 / 1024), stop) + b"\x02\xff"
+    body = fields + fields + seq
+    return struct.pack(">HH", 4 + len(body), ctrl) + body
+
+
+def vobsub_mkv(path: Path, seconds: float = 8) -> Path:
+    """A DVD rip: H.264 (black, 320x180), AC3 audio and a picture subtitle track (DVD
+    subtitles): a 64x16 box at (10, 10) from 0.5 to 2.5 s and from 5.0 to 7.0 s."""
+    from fractions import Fraction
+
+    import av
+
+    subs = path.with_suffix(".subs.mkv")
+    with av.open(str(subs), "w") as out:
+        stream = out.add_stream("dvd_subtitle")
+        stream.time_base = Fraction(1, 1000)
+        for start in (500, 5000):
+            packet = av.Packet(_spu(64, 16, 10, 10, 2.0))
+            packet.stream, packet.pts, packet.dts = stream, start, start
+            packet.time_base, packet.duration = stream.time_base, 2000
+            out.mux(packet)
+    _run(["-f", "lavfi", "-t", f"{seconds}", "-i", "color=c=black:size=320x180:rate=12",
+          *_tone(seconds, 440), "-i", str(subs), "-map", "0:v", "-map", "1:a", "-map", "2:s",
+          "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "12",
+          "-c:a", "ac3", "-b:a", "64k", "-c:s", "copy", "-metadata:s:s:0", "language=ger",
+          str(path)])
+    subs.unlink()
+    return path

@@ -127,12 +127,14 @@ def plan(file_id: RowId, caps: ClientCapsIn, core: CoreDep, user: CurrentUser,
 
 
 @router.get("/{file_id}/hls/master.m3u8", name="hls_master")
-async def master(file_id: RowId, request: Request, token: Token = None) -> Response:
+async def master(file_id: RowId, request: Request, token: Token = None,
+                 burn: Annotated[str | None, Query(max_length=8)] = None) -> Response:
     """The master playlist: 360p/720p/1080p H.264 renditions no taller than the source
     (and a copy rendition for H.264/HEVC sources), an AUDIO group with one entry per
-    audio track and a SUBTITLES group (WebVTT)."""
+    audio track and a SUBTITLES group (WebVTT). ``?burn=e2`` burns the picture subtitle
+    track e2 (PGS, VobSub) into every rendition instead (no copy rendition)."""
     tok = await _token(request, file_id, token)
-    return _playlist(await run_in_threadpool(_core(request).hls.master, file_id, tok))
+    return _playlist(await run_in_threadpool(_core(request).hls.master, file_id, tok, burn))
 
 
 @router.get("/{file_id}/hls/{track}.m3u8", name="hls_media")

@@ -35,6 +35,7 @@ FILMS = {
     "mp4": "Films/Web Film (2021)/Web.Film.2021.mp4",
     "webm": "Films/Vp9 Film (2022)/Vp9.Film.2022.webm",
     "uhd": "Films/Uhd Film (2023)/Uhd.Film.2023.2160p.mp4",
+    "vobsub": "Films/Old Film (1999)/Old.Film.1999.DVDRip.mkv",
 }
 CHROMIUM_CAPS = {"containers": ["mp4", "webm"], "video": ["h264", "vp8", "vp9", "av1"],
                  "audio": ["aac", "mp3", "opus", "vorbis", "flac"]}
@@ -72,7 +73,7 @@ def make_world(base: Path, server: EmbeddedFtpServer, **settings: object) -> tup
 def ftp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedFtpServer]:
     root = tmp_path_factory.mktemp("hls-ftp")
     made = {"hevc": hls_clips.hevc_mkv, "mp4": hls_clips.h264_mp4, "webm": hls_clips.vp9_webm,
-            "uhd": hls_clips.uhd_h264}
+            "uhd": hls_clips.uhd_h264, "vobsub": hls_clips.vobsub_mkv}
     for kind, rel in FILMS.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         made[kind](root / rel)
@@ -114,6 +115,7 @@ def probe(data: bytes, tmp: Path) -> dict[str, object]:
     ("mp4", "direct", ["180p", "copy"]),
     ("webm", "direct", ["180p"]),
     ("uhd", "direct", ["360p", "720p", "1080p", "copy"]),
+    ("vobsub", "remux", ["180p", "copy"]),
 ])
 def test_plan(world: World, kind: str, mode: str, renditions: list[str]) -> None:
     r = world.client.post(f"/api/library/media-files/{world.ids[kind]}/playback/plan",
@@ -241,6 +243,43 @@ def test_subtitles_as_webvtt(world: World) -> None:
     r = world.client.get(world.url("hevc", "subs/x0.m3u8"))
     assert "x0.vtt?token=" in r.text and r.text.rstrip().endswith("#EXT-X-ENDLIST")
     assert world.client.get(world.url("hevc", "subs/e5.vtt")).status_code == 404
+
+
+def pixel(segment: bytes, at: float, xy: tuple[int, int], tmp: Path) -> tuple[int, int, int]:
+    """RGB of pixel ``xy`` in the frame ``at`` seconds into an MPEG-TS segment."""
+    path = tmp / "frame.ts"
+    path.write_bytes(segment)
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-ss", f"{at}", "-frames:v", "1",
+                          "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True,
+                         check=True).stdout
+    width = 320
+    i = (xy[1] * width + xy[0]) * 3
+    return raw[i], raw[i + 1], raw[i + 2]
+
+
+def test_picture_subtitles_are_listed_and_burned_in(world: World, tmp_path: Path) -> None:
+    fid = world.ids["vobsub"]
+    listed = world.client.get(f"/api/library/media-files/{fid}/subtitles").json()
+    assert [(s["key"], s["codec"], s["text"], s["language"]) for s in listed] == [
+        ("e0", "dvdsub", False, "ger")]
+    r = world.client.get(world.url("vobsub", "subs/e0.vtt"))
+    assert r.status_code == 400 and "picture" in r.json()["detail"]
+    master = world.client.get(world.url("vobsub", "master.m3u8")).text
+    assert "TYPE=SUBTITLES" not in master  # a picture track is no WebVTT rendition
+    burned = world.client.get(world.url("vobsub", "master.m3u8") + "&burn=e0")
+    assert burned.status_code == 200, burned.text
+    assert "180p-e0.m3u8?token=" in burned.text and "copy" not in burned.text
+    plain = world.client.get(world.url("vobsub", "180p/1.ts")).content
+    with_subs = world.client.get(world.url("vobsub", "180p-e0/1.ts"))
+    assert with_subs.status_code == 200, with_subs.text
+    # segment 1 covers 4-8 s; the box is shown from 5.0 to 7.0 s at (10, 10) 64x16
+    r, g, b = pixel(with_subs.content, 1.5, (40, 18), tmp_path)
+    assert b > 150 and r < 90 and g < 90, (r, g, b)
+    assert max(pixel(plain, 1.5, (40, 18), tmp_path)) < 40  # black without burn-in
+    assert max(pixel(with_subs.content, 1.5, (200, 120), tmp_path)) < 40  # only the box
+    assert world.client.get(world.url("vobsub", "master.m3u8") + "&burn=e1").status_code == 404
+    hevc_burn = world.client.get(world.url("hevc", "master.m3u8") + "&burn=e0")
+    assert hevc_burn.status_code == 400  # a text track: served as WebVTT instead
 
 
 # -- tokens ---------------------------------------------------------------------------

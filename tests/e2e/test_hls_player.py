@@ -125,3 +125,39 @@ def test_hevc_mkv_plays_through_hls(
         time.sleep(0.1)
     assert core.hls.encoders.running() == []
     assert hls_clips.ffmpeg_children() == []
+
+
+def test_picture_subtitle_is_burned_in(
+    page: Page, core: Core, ftp_server: EmbeddedFtpServer, ftp_root: Path,
+) -> None:
+    (ftp_root / "Old Film (1999)").mkdir()
+    hls_clips.vobsub_mkv(ftp_root / "Old Film (1999)" / "Old.Film.1999.mkv")
+    source = core.sources.create(SourceSpec(name="Seedbox", kind="ftp", host=ftp_server.host,
+                                            port=ftp_server.port, username=FTP_USER,
+                                            password=FTP_PASSWORD))
+    assert not core.jobs.run_scan_now(source.id).errors
+    with core.sessions() as s:
+        file_id = queries.list_media_files(s, source.id, False, 0, 10)[0][0].id
+
+    log_in(page, f"/play/{file_id}")
+    page.wait_for_function(f"{VIDEO}.dataset.mode === 'remux'", timeout=20_000)
+    page.wait_for_function(f"{VIDEO}.currentTime > 0.3", timeout=30_000)
+    expect(page.locator("#subtitle-menu option")).to_have_count(2)  # Off, the picture track
+    page.select_option("#subtitle-menu", label="Deutsch (burned in)")
+    page.wait_for_function(f"{VIDEO}.dataset.burn === 'e0'")
+    page.wait_for_function("window.reelhouseHls.levels.length > 0 && "
+                           "window.reelhouseHls.levels[0].url[0].includes('180p-e0.m3u8')",
+                           timeout=20_000)
+    page.evaluate(f"{VIDEO}.currentTime = 5.3")
+    page.wait_for_function(f"{VIDEO}.currentTime > 5.5", timeout=30_000)
+    page.evaluate(f"{VIDEO}.pause()")
+    rgb = page.evaluate(f"""() => {{
+        const v = {VIDEO};
+        const c = document.createElement('canvas');
+        c.width = v.videoWidth; c.height = v.videoHeight;
+        const g = c.getContext('2d');
+        g.drawImage(v, 0, 0);
+        return Array.from(g.getImageData(40, 18, 1, 1).data.slice(0, 3));
+    }}""")
+    assert page.evaluate(f"{VIDEO}.currentTime") < 6.9  # still inside the 5.0-7.0 s cue
+    assert rgb[2] > 150 and rgb[0] < 90, rgb  # the blue box is in the picture

@@ -110,17 +110,23 @@ def _input(ffmpeg: str, url: str, start: int, segment_seconds: float) -> list[st
 
 def video_command(ffmpeg: str, url: str, rendition: Rendition, start: int,
                   segment_seconds: float, out_dir: str, preset: str = "veryfast",
-                  threads: int = 0) -> list[str]:
+                  threads: int = 0, burn: int | None = None) -> list[str]:
     """ffmpeg argv writing video-only segments ``start, start+1, …`` of ``rendition`` to
-    ``out_dir/{n}.ts`` (H.264 with a keyframe at every segment start, or a stream copy)."""
+    ``out_dir/{n}.ts`` (H.264 with a keyframe at every segment start, or a stream copy).
+    ``burn``: the subtitle stream (0-based among subtitle streams, a picture format: PGS,
+    VobSub) drawn into the picture before scaling."""
     cmd = _input(ffmpeg, url, start, segment_seconds)
-    cmd += ["-map", "0:v:0", "-an", "-sn", "-dn"]
+    scale = f"scale={rendition.width}:{rendition.height}:flags=bicubic,format=yuv420p"
     if rendition.copy:
-        cmd += ["-c:v", "copy"]
+        cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-c:v", "copy"]
     else:
         kbit = rendition.bitrate // 1000
+        if burn is None:
+            cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-vf", scale]
+        else:
+            cmd += ["-filter_complex", f"[0:v:0][0:s:{burn}]overlay=eof_action=pass,{scale}[v]",
+                    "-map", "[v]", "-an", "-sn", "-dn"]
         cmd += [
-            "-vf", f"scale={rendition.width}:{rendition.height}:flags=bicubic,format=yuv420p",
             "-c:v", "libx264", "-preset", preset, "-profile:v", "high",
             "-b:v", f"{kbit}k", "-maxrate", f"{kbit * 3 // 2}k", "-bufsize", f"{kbit * 2}k",
             "-force_key_frames", f"expr:gte(t,n_forced*{segment_seconds:g})",

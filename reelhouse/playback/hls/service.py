@@ -11,6 +11,7 @@ or mtime or the segment length changes, so stale segments are never served.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -52,6 +53,7 @@ __all__ = ["HlsService", "SubtitleInfo"]
 log = logging.getLogger(__name__)
 
 _AUDIO_TRACK = re.compile(r"audio(\d{1,2})")
+_BURNED = re.compile(r"(\d{3,4}p)-(e\d{1,3})")  # a rendition with a picture subtitle burned in
 _SUB_KEY = re.compile(r"[ex]\d{1,3}")
 
 #: ISO 639 codes → names shown in the player's menus (unknown codes show as they are).
@@ -168,11 +170,29 @@ class HlsService:
                                 False), streams
         return decision, streams
 
-    def renditions(self, streams: FileStreams) -> list[Rendition]:
+    def renditions(self, streams: FileStreams, burn: str | None = None) -> list[Rendition]:
+        """The video renditions; with ``burn`` (a picture subtitle key, ``e2``) the
+        transcoded ones with that track burned in, named ``720p-e2`` (no copy)."""
+        if not streams.video_codec:
+            return []
         facts = streams.facts()
-        copy = decide(facts, ClientCaps(video=frozenset({"h264", "hevc"}))).copy_video
-        return ladder(streams.width, streams.height, streams.video_codec, copy, streams.bitrate) \
-            if streams.video_codec else []
+        copy = burn is None and decide(facts, ClientCaps(video=frozenset({"h264", "hevc"}))).copy_video
+        out = ladder(streams.width, streams.height, streams.video_codec, copy, streams.bitrate)
+        if burn is not None:
+            out = [dataclasses.replace(r, name=f"{r.name}-{burn}") for r in out]
+        return out
+
+    def _burnable(self, streams: FileStreams, key: str) -> int:
+        """The subtitle stream index of picture track ``key`` (``e<i>``); NotFound or
+        InvalidInput (a text track: choose it as WebVTT instead)."""
+        index = int(key[1:]) if _SUB_KEY.fullmatch(key) and key[0] == "e" else -1
+        track = next((t for t in streams.subtitles if t.index == index), None)
+        if track is None:
+            raise NotFound(f"no embedded subtitle track {key!r} to burn in")
+        if track.text:
+            raise InvalidInput(f"subtitle track {key} is text; it is served as WebVTT, "
+                               "not burned in")
+        return index
 
     @staticmethod
     def audio_entries(streams: FileStreams) -> list[AudioEntry]:
@@ -192,13 +212,16 @@ class HlsService:
         return info.problem()
 
     # -- playlists ----------------------------------------------------------------------
-    def master(self, file_id: int, token: str) -> str:
-        """The master playlist text (RFC 8216 §4.3.4)."""
+    def master(self, file_id: int, token: str, burn: str | None = None) -> str:
+        """The master playlist text (RFC 8216 §4.3.4); ``burn``: a picture subtitle
+        track (``e2``) burned into every rendition."""
         streams = self.streams(file_id)
+        if burn is not None:
+            self._burnable(streams, burn)
         audio = self.audio_entries(streams)
         subs = [SubtitleEntry(s.key, s.language, s.name, s.forced)
                 for s in self.subtitles(file_id) if s.text]
-        renditions = self.renditions(streams)
+        renditions = self.renditions(streams, burn)
         if not renditions:
             raise ProbeFailed("the file has no video stream to stream over HLS")
         return master_playlist(renditions, audio, subs, token)
@@ -220,11 +243,14 @@ class HlsService:
                 raise NotFound(f"no audio track {index} in this file")
             return lambda url, start, out: ffmpeg.audio_command(
                 self.ffmpeg_path(), url, index, start, seg, out)
-        for r in self.renditions(streams):
+        burned = _BURNED.fullmatch(track)
+        burn = burned.group(2) if burned else None
+        burn_index = self._burnable(streams, burn) if burn is not None else None
+        for r in self.renditions(streams, burn):
             if r.name == track:
                 return lambda url, start, out: ffmpeg.video_command(
                     self.ffmpeg_path(), url, r, start, seg, out, self.settings.hls_preset,
-                    self.settings.hls_threads)
+                    self.settings.hls_threads, burn_index)
         raise NotFound(f"no HLS track {track!r} for this file")
 
     # -- segments -----------------------------------------------------------------------

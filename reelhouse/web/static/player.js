@@ -56,47 +56,62 @@
     return t.name || t.lang || "Track " + (i + 1);
   }
 
-  function startHls(url) {
-    const hls = new window.Hls({ capLevelToPlayerSize: false, maxBufferLength: 30,
-                                 fragLoadPolicy: { default: { maxTimeToFirstByteMs: 30000,
-                                   maxLoadTimeMs: 60000, timeoutRetry: { maxNumRetry: 4, retryDelayMs: 0, maxRetryDelayMs: 0 },
-                                   errorRetry: { maxNumRetry: 6, retryDelayMs: 1000, maxRetryDelayMs: 8000 } } } });
+  // hls.js: one instance at a time (a burned-in subtitle reloads the master with
+  // ?burn=KEY at the current position); the menus' listeners are attached once.
+  let hls = null;
+  let plan = null;
+  let burning = null;       // key of the picture subtitle burned in, or null
+  let pendingSubtitle = -1; // text track to select once a reload has its tracks
+
+  const levelName = (l) => l ? (l.name === "copy" || !l.height ? "Original" : l.height + "p") : "";
+  const qualityOptions = () => [[-1, "Auto" + (hls.autoLevelEnabled && hls.currentLevel >= 0
+    ? " (" + levelName(hls.levels[hls.currentLevel]) + ")" : "")]]
+    .concat(hls.levels.map((l, i) => [i, levelName(l)]));
+
+  function subtitleOptions() {
+    const text = hls ? hls.subtitleTracks.map((t, i) => [i, trackLabel(t, i)]) : [];
+    const pictures = (plan ? plan.subtitles : []).filter((t) => !t.text)
+      .map((t) => ["burn:" + t.key, t.name + " (burned in)"]);
+    return [[-1, "Off"]].concat(text, pictures);
+  }
+
+  function startHls(url, startPosition) {
+    if (hls) hls.destroy();
+    hls = new window.Hls({ capLevelToPlayerSize: false, maxBufferLength: 30, startPosition,
+                           fragLoadPolicy: { default: { maxTimeToFirstByteMs: 30000,
+                             maxLoadTimeMs: 60000, timeoutRetry: { maxNumRetry: 4, retryDelayMs: 0, maxRetryDelayMs: 0 },
+                             errorRetry: { maxNumRetry: 6, retryDelayMs: 1000, maxRetryDelayMs: 8000 } } } });
     window.reelhouseHls = hls; // for the browser tests and the curious
     hls.loadSource(url);
     hls.attachMedia(video);
-    const qualityOptions = () => [[-1, "Auto" + (hls.autoLevelEnabled && hls.currentLevel >= 0
-      ? " (" + levelName(hls.levels[hls.currentLevel]) + ")" : "")]]
-      .concat(hls.levels.map((l, i) => [i, levelName(l)]));
-    const levelName = (l) => l ? (l.name === "copy" ? "Original" : l.height + "p") : "";
-    hls.on(window.Hls.Events.MANIFEST_PARSED, () => {
+    const E = window.Hls.Events;
+    hls.on(E.MANIFEST_PARSED, () => {
       fill(qualityMenu, qualityOptions(), -1);
+      fill(subtitleMenu, subtitleOptions(), burning ? "burn:" + burning : -1);
     });
-    hls.on(window.Hls.Events.LEVEL_SWITCHED, () => {
-      const value = hls.autoLevelEnabled ? -1 : hls.currentLevel;
-      fill(qualityMenu, qualityOptions(), value);
+    hls.on(E.LEVEL_SWITCHED, () => {
+      fill(qualityMenu, qualityOptions(), hls.autoLevelEnabled ? -1 : hls.currentLevel);
       video.dataset.level = String(hls.currentLevel);
     });
-    hls.on(window.Hls.Events.AUDIO_TRACKS_UPDATED, () => {
+    hls.on(E.AUDIO_TRACKS_UPDATED, () => {
       fill(audioMenu, hls.audioTracks.map((t, i) => [i, trackLabel(t, i)]), hls.audioTrack);
     });
-    hls.on(window.Hls.Events.AUDIO_TRACK_SWITCHED, () => {
+    hls.on(E.AUDIO_TRACK_SWITCHED, () => {
       audioMenu.value = String(hls.audioTrack);
       video.dataset.audioTrack = String(hls.audioTrack);
     });
-    hls.on(window.Hls.Events.SUBTITLE_TRACKS_UPDATED, () => {
-      const options = [[-1, "Off"]].concat(hls.subtitleTracks.map((t, i) => [i, trackLabel(t, i)]));
-      fill(subtitleMenu, options, hls.subtitleTrack);
-      subtitleMenu.parentElement.hidden = hls.subtitleTracks.length === 0;
+    hls.on(E.SUBTITLE_TRACKS_UPDATED, () => {
+      const options = subtitleOptions();
+      fill(subtitleMenu, options, burning ? "burn:" + burning : -1);
+      subtitleMenu.parentElement.hidden = options.length < 2;
+      if (pendingSubtitle >= 0) {
+        hls.subtitleDisplay = true;
+        hls.subtitleTrack = pendingSubtitle;
+        subtitleMenu.value = String(pendingSubtitle);
+        pendingSubtitle = -1;
+      }
     });
-    qualityMenu.addEventListener("change", () => {
-      hls.currentLevel = Number(qualityMenu.value); // -1: automatic
-    });
-    audioMenu.addEventListener("change", () => { hls.audioTrack = Number(audioMenu.value); });
-    subtitleMenu.addEventListener("change", () => {
-      hls.subtitleDisplay = true;
-      hls.subtitleTrack = Number(subtitleMenu.value);
-    });
-    hls.on(window.Hls.Events.ERROR, (_, data) => {
+    hls.on(E.ERROR, (_, data) => {
       const status = data.response && data.response.code;
       if (status === 503) show("The server is busy transcoding for other viewers; retrying…");
       if (!data.fatal) return;
@@ -107,12 +122,31 @@
              "or open the HLS URL below in mpv or VLC.");
       }
     });
-    return hls;
   }
+
+  qualityMenu.addEventListener("change", () => {
+    if (hls) hls.currentLevel = Number(qualityMenu.value); // -1: automatic
+  });
+  audioMenu.addEventListener("change", () => { if (hls) hls.audioTrack = Number(audioMenu.value); });
+  subtitleMenu.addEventListener("change", () => {
+    if (!hls) return;
+    const value = subtitleMenu.value;
+    const wanted = value.startsWith("burn:") ? value.slice(5) : null;
+    if (wanted !== burning) { // burn in another picture track, or stop burning
+      burning = wanted;
+      pendingSubtitle = wanted ? -1 : Number(value);
+      video.dataset.burn = wanted || "";
+      const resume = video.currentTime;
+      startHls(plan.master_url + (wanted ? "&burn=" + encodeURIComponent(wanted) : ""), resume);
+      video.play().catch(() => {});
+      return;
+    }
+    hls.subtitleDisplay = true;
+    hls.subtitleTrack = Number(value);
+  });
 
   async function start() {
     const id = video.dataset.fileId;
-    let plan = null;
     try {
       const r = await fetch("/api/library/media-files/" + id + "/playback/plan", {
         method: "POST", credentials: "same-origin",
@@ -131,7 +165,7 @@
     if (plan.mode === "direct") {
       video.src = plan.url;
     } else if (window.Hls && window.Hls.isSupported()) {
-      startHls(plan.url);
+      startHls(plan.url, -1);
     } else {
       video.src = plan.url; // Safari plays HLS natively
     }

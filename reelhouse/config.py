@@ -92,7 +92,9 @@ class Settings(BaseSettings):
         description="An encoder this many segments ahead of its viewers pauses until they catch up.",
     )
     hls_preset: str = Field(
-        default="veryfast", description="x264 preset of HLS transcodes (ultrafast … medium)."
+        default="superfast",
+        description="x264 preset of HLS transcodes (ultrafast … medium). superfast: about "
+        "twice veryfast's speed on 2 cores (benchmarks/hls_seek.py), for seeks and real time.",
     )
     hls_threads: int = Field(
         default=0, ge=0, le=64, description="ffmpeg threads per encoder; 0 lets ffmpeg choose."

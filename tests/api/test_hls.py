@@ -6,6 +6,7 @@ limit and the idle timeout."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -28,7 +29,10 @@ from reelhouse.playback.hls.ffmpeg import TS_OFFSET, check, locate
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks, wait_job
 
-pytestmark = pytest.mark.requires_ffmpeg
+pytestmark = [
+    pytest.mark.requires_ffmpeg,
+    pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is missing"),
+]
 
 FILMS = {
     "hevc": "Films/Hevc Film (2020)/Hevc.Film.2020.mkv",

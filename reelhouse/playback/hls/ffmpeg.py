@@ -109,7 +109,7 @@ def _input(ffmpeg: str, url: str, start: int, segment_seconds: float) -> list[st
 
 
 def video_command(ffmpeg: str, url: str, rendition: Rendition, start: int,
-                  segment_seconds: float, out_dir: str, preset: str = "veryfast",
+                  segment_seconds: float, out_dir: str, preset: str = "superfast",
                   threads: int = 0, burn: int | None = None) -> list[str]:
     """ffmpeg argv writing video-only segments ``start, start+1, …`` of ``rendition`` to
     ``out_dir/{n}.ts`` (H.264 with a keyframe at every segment start, or a stream copy).

@@ -190,6 +190,14 @@ def prepare(file_id: RowId, core: CoreDep, _: AdminUser) -> JobPublic:
     return JobPublic.model_validate(core.jobs.submit_task("hls_prepare", work))
 
 
+@router.delete("/{file_id}/prepare", status_code=204)
+def unprepare(file_id: RowId, core: CoreDep, _: AdminUser) -> Response:
+    """Delete the renditions made ahead of time (they take disk space; playback makes
+    segments on demand again)."""
+    core.hls.unprepare(file_id)
+    return Response(status_code=204)
+
+
 @router.get("/{file_id}/subtitles", response_model=list[TrackOut])
 def subtitles(file_id: RowId, core: CoreDep, _: CurrentUser) -> list[TrackOut]:
     """Every subtitle track: embedded (text and picture) and sidecar files."""

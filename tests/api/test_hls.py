@@ -360,6 +360,9 @@ def test_prepare_for_streaming(world: World) -> None:
         r = world.client.get(world.url("mp4", tail))
         assert r.status_code == 200, (tail, r.text)
     assert world.core.hls.encoders.starts == starts  # served from the prepared renditions
+    assert world.client.delete(f"/api/library/media-files/{fid}/prepare").status_code == 204
+    plan = world.client.post(f"/api/library/media-files/{fid}/playback/plan", json={}).json()
+    assert plan["prepared"] is False
     assert world.client.post("/api/library/media-files/999999/prepare").status_code == 404
 
 

@@ -8,7 +8,8 @@ encoder's start) the encoder is killed and a new one starts at ``n``. At most
 
 A monitor thread (every ``tick`` seconds) kills encoders nobody asked anything of for
 ``idle_timeout`` seconds, pauses (SIGSTOP) encoders more than ``ahead`` segments past
-the furthest request and resumes them (SIGCONT) when viewers catch up, so a closed tab
+the furthest request and resumes them (SIGCONT) when viewers catch up (POSIX; on
+Windows encoders are not paused), so a closed tab
 costs nothing after the timeout and a paused film costs no CPU.
 """
 
@@ -32,6 +33,8 @@ __all__ = ["Encoder", "EncoderPool"]
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (file key, track)
+
+_CAN_PAUSE = hasattr(signal, "SIGSTOP")
 
 
 @dataclass(eq=False)
@@ -159,7 +162,7 @@ class EncoderPool:
 
     @staticmethod
     def _resume_if_needed(enc: Encoder) -> None:
-        if enc.paused and enc.alive():
+        if enc.paused and enc.alive() and _CAN_PAUSE:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(enc.proc.pid, signal.SIGCONT)
         enc.paused = False
@@ -200,14 +203,14 @@ class EncoderPool:
             for enc in list(self._encoders.values()):
                 enc.advance()
                 if not enc.alive():
-                    if enc.proc.returncode not in (0, None, -signal.SIGKILL):
+                    if enc.proc.returncode not in (0, None, -9):  # -9: we killed it
                         log.warning("encoder %s ended with %s: %s", enc.key,
                                     enc.proc.returncode, enc.error_tail())
                     self._kill(enc)
                 elif now - enc.last_used > self.idle_timeout:
                     log.debug("encoder %s idle for %.1f s: stopped", enc.key, now - enc.last_used)
                     self._kill(enc)
-                elif not enc.paused and enc.next > enc.wanted + self.ahead:
+                elif _CAN_PAUSE and not enc.paused and enc.next > enc.wanted + self.ahead:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(enc.proc.pid, signal.SIGSTOP)
                     enc.paused = True

@@ -393,6 +393,11 @@ class HlsService:
             progress(counts, f"{track} ready")
         return counts
 
+    def unprepare(self, file_id: int) -> None:
+        """Delete the prepared renditions of ``file_id`` (segments are made on demand again)."""
+        target, _ = self._target(file_id)
+        shutil.rmtree(self.prepared_root / self._file_key(target), ignore_errors=True)
+
     def prepared(self, file_id: int) -> bool:
         """True when every track of the file has been prepared."""
         target, _ = self._target(file_id)

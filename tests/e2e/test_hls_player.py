@@ -5,6 +5,7 @@ tab closes, no ffmpeg is left once the idle timeout has passed."""
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,8 +56,8 @@ def core(ftp_server: EmbeddedFtpServer, tmp_path: Path) -> Iterator[Core]:
 
 
 def test_hevc_mkv_plays_through_hls(
-    page: Page, core: Core, ftp_server: EmbeddedFtpServer, ftp_root: Path, hevc_film: Path,
-    artifacts: Path,
+    page: Page, live_server: str, core: Core, ftp_server: EmbeddedFtpServer, ftp_root: Path,
+    hevc_film: Path, artifacts: Path,
 ) -> None:
     place(hevc_film, ftp_root, FILM_REL)
     (ftp_root / FILM_REL.replace(".mkv", ".en.srt")).write_text(hls_clips.SIDECAR_SRT)
@@ -66,6 +67,14 @@ def test_hevc_mkv_plays_through_hls(
     assert not core.jobs.run_scan_now(source.id).errors
     with core.sessions() as s:
         file_id = queries.list_media_files(s, source.id, False, 0, 10)[0][0].id
+    # the master URL opens in an external player (ffprobe here: the token is in the URL)
+    master = (f"{live_server}/api/library/media-files/{file_id}/hls/master.m3u8"
+              f"?token={core.signer.playback(1, file_id)}")
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name",
+                          "-of", "csv=p=0", master], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert {"h264", "aac"} <= set(out.stdout.split()), out.stdout
+
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url) if "/hls/" in r.url else None)
 

@@ -198,6 +198,27 @@ def test_segments_align_across_renditions(world: World, tmp_path: Path) -> None:
     assert spans["360p"] == spans["720p"]  # segment N covers the same span everywhere
 
 
+def test_copy_segments_start_on_keyframes_and_tile(world: World, tmp_path: Path) -> None:
+    playlist = world.client.get(world.url("hevc", "copy.m3u8")).text
+    lengths = [float(line[8:-1]) for line in playlist.splitlines() if line.startswith("#EXTINF:")]
+    assert abs(sum(lengths) - 24.0) < 0.1
+    end = None
+    for n, length in enumerate(lengths):
+        r = world.client.get(world.url("hevc", f"copy/{n}.ts"))
+        assert r.status_code == 200, r.text
+        info = probe(r.content, tmp_path)
+        assert [s["codec_name"] for s in info["streams"]] == ["hevc"]  # type: ignore[attr-defined, index]
+        first = info["packets"][0]  # type: ignore[index]  # in decoding order: a keyframe
+        assert first["flags"].startswith("K")
+        start = float(first["pts_time"])
+        if end is not None:
+            assert abs(start - end) < 0.1, (n, start, end)  # no gap, no overlap
+        else:
+            assert TS_OFFSET - 0.01 < start < TS_OFFSET + 0.5  # the first keyframe
+        end = start + length
+    assert world.client.get(world.url("hevc", f"copy/{len(lengths)}.ts")).status_code == 404
+
+
 def test_audio_segments(world: World, tmp_path: Path) -> None:
     for track in ("audio0", "audio1"):
         r = world.client.get(world.url("hevc", f"{track}/2.ts"))

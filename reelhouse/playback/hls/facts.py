@@ -67,6 +67,7 @@ class FileStreams:
     bitrate: int | None
     audio: tuple[AudioTrack, ...]
     subtitles: tuple[SubtitleTrack, ...]
+    keyframes: tuple[float, ...] = ()
 
     def facts(self) -> MediaFacts:
         return MediaFacts(self.container, self.video_codec, tuple(a.codec for a in self.audio),
@@ -92,6 +93,27 @@ def _lang(meta: dict[str, str]) -> str | None:
     return None if not lang or lang.lower() in ("und", "unknown") else lang
 
 
+#: Most keyframes kept (a 3-hour film with a keyframe every 2 s has 5,400).
+_MAX_KEYFRAMES = 100_000
+
+
+def _keyframes(c: av.container.InputContainer, video: av.VideoStream) -> tuple[float, ...]:
+    """The video keyframes' times (seconds, the file's own clock) from the container's
+    index: MP4's sync-sample table, Matroska's Cues (read by one seek, a few range reads
+    at the end of the file). Empty when the container has no index."""
+    try:
+        if not len(video.index_entries) > 1 and c.duration:
+            c.seek(c.duration // 2)  # Matroska loads its Cues on the first seek
+        base = video.time_base
+        if base is None:
+            return ()
+        times = [float(e.timestamp * base) for e in video.index_entries
+                 if e.is_keyframe and e.timestamp is not None]
+    except (av.FFmpegError, OSError, ValueError):
+        return ()
+    return tuple(sorted(set(times)))[:_MAX_KEYFRAMES]
+
+
 def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStreams:
     """Read the header of ``path`` on ``source`` (at most ``budget`` bytes).
 
@@ -114,6 +136,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
             if video is None and not audio:
                 raise ProbeFailed("no audio or video stream found (damaged or not media)")
             vcc = video.codec_context if video is not None else None
+            keyframes = _keyframes(c, video) if video is not None else ()
             return FileStreams(
                 container=_container(c.format.name, path),
                 duration=(c.duration or 0) / 1_000_000,
@@ -123,7 +146,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
                 height=(vcc.height or None) if vcc is not None else None,
                 pix_fmt=vcc.pix_fmt if vcc is not None else None,
                 bitrate=(video.bit_rate or c.bit_rate or None) if video is not None else None,
-                audio=audio, subtitles=tuple(subs),
+                audio=audio, subtitles=tuple(subs), keyframes=keyframes,
             )
     except ReelhouseError:
         raise

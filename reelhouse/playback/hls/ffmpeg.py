@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from reelhouse.errors import ConfigError
 from reelhouse.playback.hls.ladder import AUDIO_BITRATE, Rendition
 
-__all__ = ["TS_OFFSET", "FfmpegInfo", "audio_command", "check", "locate", "video_command",
-           "webvtt_command"]
+__all__ = ["TS_OFFSET", "FfmpegInfo", "audio_command", "check", "copy_segment_command", "locate",
+           "video_command", "webvtt_command"]
 
 #: Seconds FFmpeg's MPEG-TS muxer adds to the first timestamp (measured: a source
 #: starting at 0 gives segments whose first PTS is 1.400 s).
@@ -135,6 +135,21 @@ def video_command(ffmpeg: str, url: str, rendition: Rendition, start: int,
         if threads:
             cmd += ["-threads", str(threads)]
     return cmd + _hls_output(out_dir, start, segment_seconds)
+
+
+def copy_segment_command(ffmpeg: str, url: str, seek: float, end: float | None,
+                         out_path: str) -> list[str]:
+    """ffmpeg argv writing one stream-copy segment (video only) to ``out_path`` as
+    MPEG-TS: from the keyframe before ``seek`` seconds after the file's start to ``end``
+    (the next segment's keyframe, in the file's clock; ``None``: to the end). The
+    source's timestamps are kept, so copy segments sit on the same clock as the rest."""
+    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-ss", f"{seek:.3f}",
+           "-copyts", "-i", url, "-map", "0:v:0", "-an", "-sn", "-dn", "-c:v", "copy"]
+    if end is not None:
+        cmd += ["-to", f"{end:.3f}"]
+    # keep negative decoding times (B-frames before the first keyframe): shifting them
+    # would move segment 0 off the clock the other segments keep
+    return [*cmd, "-avoid_negative_ts", "disabled", "-f", "mpegts", out_path]
 
 
 def audio_command(ffmpeg: str, url: str, audio_index: int, start: int,

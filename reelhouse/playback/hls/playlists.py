@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from reelhouse.playback.hls.ladder import AUDIO_BITRATE, AUDIO_CODECS, Rendition
 
-__all__ = ["AudioEntry", "SubtitleEntry", "master_playlist", "media_playlist",
+__all__ = ["AudioEntry", "SubtitleEntry", "keyframe_spans", "master_playlist", "media_playlist",
            "segment_count", "subtitle_playlist"]
 
 
@@ -60,6 +60,26 @@ def segment_count(duration: float, segment_seconds: float) -> int:
     return max(1, math.ceil((duration - _MIN_TAIL) / segment_seconds))
 
 
+def keyframe_spans(keyframes: tuple[float, ...], start: float, duration: float,
+                   segment_seconds: float) -> list[tuple[float, float]]:
+    """Segments of a stream copy: ``(begin, end)`` in the file's clock (seconds), each
+    beginning at a keyframe — the first keyframe at or after every ``segment_seconds``
+    mark (a long GOP makes fewer, longer segments). Empty when ``keyframes`` is."""
+    marks = [start + i * segment_seconds for i in range(segment_count(duration, segment_seconds))]
+    begins: list[float] = []
+    i = 0
+    for mark in marks:
+        while i < len(keyframes) and keyframes[i] < mark - 0.01:
+            i += 1
+        if i == len(keyframes):
+            break
+        if not begins or keyframes[i] > begins[-1]:
+            begins.append(keyframes[i])
+    end = start + duration
+    begins = [b for b in begins if b < end - 0.05]
+    return [(b, begins[j + 1] if j + 1 < len(begins) else end) for j, b in enumerate(begins)]
+
+
 def master_playlist(renditions: list[Rendition], audio: list[AudioEntry],
                     subtitles: list[SubtitleEntry], token: str) -> str:
     """The master playlist: one ``EXT-X-STREAM-INF`` per rendition (BANDWIDTH, RESOLUTION,
@@ -96,9 +116,13 @@ def master_playlist(renditions: list[Rendition], audio: list[AudioEntry],
     return "\n".join(lines) + "\n"
 
 
-def media_playlist(track: str, duration: float, segment_seconds: float, token: str) -> str:
+def media_playlist(track: str, duration: float, segment_seconds: float, token: str,
+                   lengths: list[float] | None = None) -> str:
     """A complete VOD media playlist for ``track``: segment ``n`` is ``{track}/{n}.ts``
-    and covers ``[n·segment_seconds, (n+1)·segment_seconds)`` of the source."""
+    and covers ``[n·segment_seconds, (n+1)·segment_seconds)`` of the source, or, with
+    ``lengths`` (a stream copy cut at keyframes), those durations in seconds."""
+    if lengths:
+        return _playlist_of(track, lengths, token)
     count = segment_count(duration, segment_seconds)
     target = math.ceil(max(segment_seconds, duration - (count - 1) * segment_seconds))
     lines = ["#EXTM3U", "#EXT-X-VERSION:6", f"#EXT-X-TARGETDURATION:{target}",
@@ -107,6 +131,16 @@ def media_playlist(track: str, duration: float, segment_seconds: float, token: s
         length = min(segment_seconds, duration - n * segment_seconds)
         if n == count - 1:
             length = duration - n * segment_seconds
+        lines.append(f"#EXTINF:{max(length, 0.001):.3f},")
+        lines.append(_uri(f"{track}/{n}.ts", token))
+    lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"
+
+
+def _playlist_of(track: str, lengths: list[float], token: str) -> str:
+    lines = ["#EXTM3U", "#EXT-X-VERSION:6", f"#EXT-X-TARGETDURATION:{math.ceil(max(lengths))}",
+             "#EXT-X-MEDIA-SEQUENCE:0", "#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    for n, length in enumerate(lengths):
         lines.append(f"#EXTINF:{max(length, 0.001):.3f},")
         lines.append(_uri(f"{track}/{n}.ts", token))
     lines.append("#EXT-X-ENDLIST")

@@ -11,6 +11,7 @@ or mtime or the segment length changes, so stale segments are never served.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import logging
@@ -39,6 +40,7 @@ from reelhouse.playback.hls.ladder import Rendition, ladder
 from reelhouse.playback.hls.playlists import (
     AudioEntry,
     SubtitleEntry,
+    keyframe_spans,
     master_playlist,
     media_playlist,
     segment_count,
@@ -176,7 +178,8 @@ class HlsService:
         if not streams.video_codec:
             return []
         facts = streams.facts()
-        copy = burn is None and decide(facts, ClientCaps(video=frozenset({"h264", "hevc"}))).copy_video
+        copy = (burn is None and bool(self.copy_spans(streams))
+                and decide(facts, ClientCaps(video=frozenset({"h264", "hevc"}))).copy_video)
         out = ladder(streams.width, streams.height, streams.video_codec, copy, streams.bitrate)
         if burn is not None:
             out = [dataclasses.replace(r, name=f"{r.name}-{burn}") for r in out]
@@ -231,7 +234,45 @@ class HlsService:
         unknown track."""
         streams = self.streams(file_id)
         self._command_for(streams, track)  # validates the track
-        return media_playlist(track, streams.duration, self.settings.hls_segment_seconds, token)
+        lengths = [end - begin for begin, end in self.copy_spans(streams)] if track == "copy" else None
+        return media_playlist(track, streams.duration, self.settings.hls_segment_seconds, token,
+                              lengths)
+
+    def copy_spans(self, streams: FileStreams) -> list[tuple[float, float]]:
+        """The copy rendition's segments, ``(begin, end)`` seconds in the file's clock,
+        each starting at a keyframe (:func:`keyframe_spans`)."""
+        return keyframe_spans(streams.keyframes, streams.start_time, streams.duration,
+                              self.settings.hls_segment_seconds)
+
+    def _copy_segment(self, url: str, streams: FileStreams, n: int, out: Path) -> Path:
+        """Write copy segment ``n`` to ``out`` (one short ffmpeg run: a stream copy of
+        one keyframe span is fast) unless it is there; raises TranscodeFailed."""
+        spans = self.copy_spans(streams)
+        begin, end = spans[n]
+        with self._lock:
+            lock = self._vtt_locks.setdefault(str(out), threading.Lock())
+        with lock:
+            if self.cache.hit(out):
+                return out
+            tmp = out.with_name(out.name + ".part")
+            # seek halfway to the next keyframe: ffmpeg lands on the keyframe before its
+            # target, and a few frames' reordering delay must not take it one GOP back
+            after = bisect.bisect_right(streams.keyframes, begin)
+            target = (begin + streams.keyframes[after]) / 2 if after < len(streams.keyframes) \
+                else begin + 0.5
+            argv = ffmpeg.copy_segment_command(
+                self.ffmpeg_path(), url, target - streams.start_time,
+                end if n + 1 < len(spans) else None, str(tmp))
+            try:
+                proc = subprocess.run(argv, capture_output=True, timeout=120,
+                                      stdin=subprocess.DEVNULL)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise TranscodeFailed(f"copying segment {n} failed: {exc}") from exc
+            if proc.returncode != 0 or not tmp.exists():
+                tail = proc.stderr.decode(errors="replace").strip()[-300:]
+                raise TranscodeFailed(f"copying segment {n} failed: {tail}")
+            os.replace(tmp, out)
+        return out
 
     def _command_for(self, streams: FileStreams, track: str) -> Callable[[str, int, str], list[str]]:
         """A builder ``(input url, start segment, out dir) → argv`` for ``track``."""
@@ -259,16 +300,20 @@ class HlsService:
         NotFound, ServiceBusy (encoder limit), TranscodeFailed, SourceUnavailable."""
         target, source = self._target(file_id)
         streams = self.streams(file_id)
-        if n < 0 or n >= segment_count(streams.duration, self.settings.hls_segment_seconds):
-            raise NotFound(f"segment {n} is past the end of the media")
         build = self._command_for(streams, track)
+        count = len(self.copy_spans(streams)) if track == "copy" else \
+            segment_count(streams.duration, self.settings.hls_segment_seconds)
+        if n < 0 or n >= count:
+            raise NotFound(f"segment {n} is past the end of the media")
         key = self._file_key(target)
         prepared = self.prepared_root / key / track / f"{n}.ts"
         if prepared.exists():
             return prepared
         out_dir = self.cache.track_dir(key, track)
         url = self.feed.url(source, target.path, target.size)
-        heavy = not (track == "copy" or _AUDIO_TRACK.fullmatch(track))
+        if track == "copy":
+            return self._copy_segment(url, streams, n, out_dir / f"{n}.ts")
+        heavy = not _AUDIO_TRACK.fullmatch(track)
         return self.encoders.segment((key, track), n, out_dir,
                                      lambda start: build(url, start, str(out_dir)), heavy=heavy)
 
@@ -369,6 +414,16 @@ class HlsService:
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
             progress(counts, f"encoding {track}")
+            if track == "copy":
+                for n in range(len(self.copy_spans(streams))):
+                    if should_stop():
+                        shutil.rmtree(work, ignore_errors=True)
+                        raise Cancelled("prepare for streaming was cancelled")
+                    self._copy_segment(url, streams, n, work / f"{n}.ts")
+                work.rename(final)
+                counts["done"] += 1
+                progress(counts, f"{track} ready")
+                continue
             argv = self._command_for(streams, track)(url, 0, str(work))
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE)

@@ -3,6 +3,7 @@ complete VOD media playlists."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -13,6 +14,7 @@ from reelhouse.playback.hls.ladder import ladder
 from reelhouse.playback.hls.playlists import (
     AudioEntry,
     SubtitleEntry,
+    keyframe_spans,
     master_playlist,
     media_playlist,
     segment_count,
@@ -86,3 +88,34 @@ def test_media_playlist_spans_the_duration(duration: float, seg: float) -> None:
 def test_subtitle_playlist() -> None:
     text = subtitle_playlist("e0", 61.5, "t")
     assert "#EXT-X-TARGETDURATION:62" in text and "e0.vtt?token=t" in text
+
+
+@pytest.mark.parametrize(("keyframes", "start", "duration", "spans"), [
+    # a keyframe every 2 s: one span per 4 s mark
+    (tuple(range(0, 12, 2)), 0.0, 12.0, [(0, 4), (4, 8), (8, 12.0)]),
+    # a 10 s GOP: fewer, longer spans, each on a keyframe
+    ((0.0, 10.0, 20.0), 0.0, 25.0, [(0.0, 10.0), (10.0, 20.0), (20.0, 25.0)]),
+    # keyframes a little after the marks, the file starting at 0.021 s
+    ((0.021, 2.021, 4.021, 6.021, 8.021), 0.021, 10.0, [(0.021, 4.021), (4.021, 8.021), (8.021, 10.021)]),
+    ((), 0.0, 10.0, []),  # no index: no copy rendition
+])
+def test_keyframe_spans(keyframes: tuple[float, ...], start: float, duration: float,
+                        spans: list[tuple[float, float]]) -> None:
+    got = keyframe_spans(tuple(float(k) for k in keyframes), start, duration, 4.0)
+    flat = [x for span in got for x in span]
+    assert flat == pytest.approx([float(x) for span in spans for x in span])
+
+
+@given(st.lists(st.floats(0, 600), max_size=300).map(lambda v: tuple(sorted(set(v)))),
+       st.floats(1, 600))
+def test_keyframe_spans_tile_the_film(keyframes: tuple[float, ...], duration: float) -> None:
+    spans = keyframe_spans(keyframes, 0.0, duration, 4.0)
+    for (b1, e1), (b2, _) in itertools.pairwise(spans):
+        assert e1 == b2 and b1 < e1  # contiguous, in order
+    for b, _ in spans:
+        assert b in keyframes  # every span starts on a keyframe
+    if spans:
+        assert spans[-1][1] == duration
+    lengths = [e - b for b, e in spans]
+    text = media_playlist("copy", duration, 4.0, "t", lengths or None)
+    assert text.count("#EXTINF") == (len(spans) or segment_count(duration, 4.0))

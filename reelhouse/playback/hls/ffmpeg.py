@@ -18,13 +18,15 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from reelhouse.errors import ConfigError
+from reelhouse.errors import Cancelled, ConfigError, TranscodeFailed
 from reelhouse.playback.hls.ladder import AUDIO_BITRATE, Rendition
 
 __all__ = ["TS_OFFSET", "FfmpegInfo", "audio_command", "check", "copy_segment_command", "locate",
-           "video_command", "webvtt_command"]
+           "run_until_done", "video_command", "webvtt_command"]
 
 #: Seconds FFmpeg's MPEG-TS muxer adds to the first timestamp (measured: a source
 #: starting at 0 gives segments whose first PTS is 1.400 s).
@@ -91,6 +93,31 @@ def check(path: str) -> FfmpegInfo:
              if len(line.split()) > 1 and len(line.split()[0]) == 6}
     missing = tuple(e for e in REQUIRED_ENCODERS if e not in names)
     return FfmpegInfo(path, version[0] if version else "unknown version", missing)
+
+
+def run_until_done(argv: list[str], should_stop: Callable[[], bool], poll: float = 0.5) -> None:
+    """Run an ffmpeg command to its end, killing it when ``should_stop()`` turns true.
+
+    Raises Cancelled (stopped) or TranscodeFailed (ffmpeg failed, with its message)."""
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=err)
+        except OSError as exc:
+            raise TranscodeFailed(f"could not start ffmpeg: {exc}") from exc
+        while True:
+            try:
+                proc.wait(poll)
+                break
+            except subprocess.TimeoutExpired:
+                if should_stop():
+                    proc.kill()
+                    proc.wait()
+                    raise Cancelled("stopped before ffmpeg finished") from None
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip()[-300:]
+            raise TranscodeFailed(f"ffmpeg failed: {tail or f'exit status {proc.returncode}'}")
 
 
 def _hls_output(out_dir: str, start: int, segment_seconds: float) -> list[str]:

@@ -425,24 +425,11 @@ class HlsService:
                 progress(counts, f"{track} ready")
                 continue
             argv = self._command_for(streams, track)(url, 0, str(work))
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.PIPE)
-            while proc.poll() is None:
-                if should_stop():
-                    proc.kill()
-                    proc.wait()
-                    shutil.rmtree(work, ignore_errors=True)
-                    raise Cancelled("prepare for streaming was cancelled")
-                try:
-                    proc.wait(0.5)
-                except subprocess.TimeoutExpired:
-                    pass
-            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-            if proc.stderr:
-                proc.stderr.close()
-            if proc.returncode != 0:
+            try:
+                ffmpeg.run_until_done(argv, should_stop)
+            except ReelhouseError:
                 shutil.rmtree(work, ignore_errors=True)
-                raise TranscodeFailed(f"preparing {track} failed: {err.strip()[-300:]}")
+                raise
             work.rename(final)
             counts["done"] += 1
             progress(counts, f"{track} ready")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import hls_clips
 import pytest
-from e2e.support import CHROMIUM, log_in
+from e2e.support import CHROMIUM, Library, log_in
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
@@ -170,3 +170,13 @@ def test_picture_subtitle_is_burned_in(
     }}""")
     assert page.evaluate(f"{VIDEO}.currentTime") < 6.9  # still inside the 5.0-7.0 s cue
     assert rgb[2] > 150 and rgb[0] < 90, rgb  # the blue box is in the picture
+
+
+def test_prepare_for_streaming_button(page: Page, core: Core, library: Library) -> None:
+    log_in(page, "/")
+    page.locator(".tile", has_text="Big Buck Bunny").click()
+    page.get_by_role("button", name="Prepare for streaming").click()
+    expect(page.locator(".prepare-status")).to_have_text("Ready for streaming.", timeout=60_000)
+    with core.sessions() as s:
+        file_id = queries.list_media_files(s, library.ftp_source_id, False, 0, 10)[0][0].id
+    assert core.hls.prepared(file_id)

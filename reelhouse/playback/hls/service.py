@@ -314,8 +314,10 @@ class HlsService:
         if track == "copy":
             return self._copy_segment(url, streams, n, out_dir / f"{n}.ts")
         heavy = not _AUDIO_TRACK.fullmatch(track)
-        return self.encoders.segment((key, track), n, out_dir,
+        path = self.encoders.segment((key, track), n, out_dir,
                                      lambda start: build(url, start, str(out_dir)), heavy=heavy)
+        self.cache.hit(path)  # the newest now: the LRU trim takes older ones first
+        return path
 
     # -- subtitles ----------------------------------------------------------------------
     def subtitles(self, file_id: int) -> list[SubtitleInfo]:

@@ -419,3 +419,11 @@ def test_ffmpeg_without_libx264_is_reported(tmp_path: Path) -> None:
         assert "avi container" in decision.reason
     finally:
         core.close()
+
+
+def test_logged_in_user_needs_no_token(world: World) -> None:
+    """With a session (bearer here), the master playlist mints the token its URIs carry."""
+    r = world.client.get(f"/api/library/media-files/{world.ids['hevc']}/hls/master.m3u8")
+    assert r.status_code == 200, r.text
+    token = r.text.split("720p.m3u8?token=")[1].splitlines()[0]
+    world.core.signer.check_playback(token, world.ids["hevc"])  # a valid playback token

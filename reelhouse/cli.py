@@ -73,6 +73,9 @@ def serve(
     console.print(f"reelhouse on http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
     if core.users.count() == 0:
         console.print("[yellow]no users yet: create one with `reelhouse user add NAME --admin`[/yellow]")
+    problem = core.hls.startup_problem()
+    if problem:
+        console.print(f"[yellow]HLS (transcoded playback) is off: {problem}[/yellow]")
     run_server(core, settings.host, settings.port)
 
 

@@ -118,6 +118,40 @@ class Settings(BaseSettings):
         default=None,
         description="Folder for downloads and offline copies (default <data_dir>/library).",
     )
+    hls_ffmpeg: str | None = Field(
+        default=None, description="ffmpeg for HLS; default: ffmpeg on PATH, else imageio-ffmpeg's."
+    )
+    hls_segment_seconds: float = Field(
+        default=4.0, ge=1.0, le=12.0, description="HLS segment length, seconds."
+    )
+    hls_max_encoders: int = Field(
+        default=2, ge=1, le=64,
+        description="Most ffmpeg encoders running at once; past it HLS answers 503 busy.",
+    )
+    hls_idle_timeout: float = Field(
+        default=60.0, gt=0, description="An encoder nobody reads from stops after this, seconds."
+    )
+    hls_cache_bytes: int = Field(
+        default=4 * 1024**3, ge=16 * 1024**2,
+        description="Size limit of the on-disk HLS segment cache (least recently used out), bytes.",
+    )
+    hls_restart_gap: int = Field(
+        default=2, ge=0, le=100,
+        description="A request more than this many segments past a running encoder restarts "
+        "it at the requested segment.",
+    )
+    hls_ahead_segments: int = Field(
+        default=10, ge=1, le=1000,
+        description="An encoder this many segments ahead of its viewers pauses until they catch up.",
+    )
+    hls_preset: str = Field(
+        default="superfast",
+        description="x264 preset of HLS transcodes (ultrafast … medium). superfast: about "
+        "twice veryfast's speed on 2 cores (benchmarks/hls_seek.py), for seeks and real time.",
+    )
+    hls_threads: int = Field(
+        default=0, ge=0, le=64, description="ffmpeg threads per encoder; 0 lets ffmpeg choose."
+    )
 
     @field_validator("log_level")
     @classmethod

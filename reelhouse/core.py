@@ -15,6 +15,7 @@ from reelhouse.jobs.runner import JobRunner
 from reelhouse.library.metadata.service import MetadataService
 from reelhouse.library.progress import ProgressService
 from reelhouse.library.sources import SourceService
+from reelhouse.playback.hls.service import HlsService
 from reelhouse.playback.targets import StreamTargets
 from reelhouse.transfers.offline import OfflineCopies
 from reelhouse.transfers.queue import TransferQueue
@@ -43,6 +44,7 @@ class Core:
         self.stream_targets = StreamTargets(self.sessions)
         self.progress = ProgressService(self.sessions)
         self.metadata = MetadataService(settings, self.sessions)
+        self.hls = HlsService(settings, self.sources, self.stream_targets)
         self.jobs = JobRunner(
             self.sessions, self.sources, settings.probe_budget_bytes, make_huey(settings),
             workers=settings.job_workers, consume=consume_jobs and settings.jobs_in_process,
@@ -57,6 +59,7 @@ class Core:
 
     def close(self) -> None:
         self.jobs.close()
+        self.hls.close()
         self.syncs.close()
         self.transfers.close()
         self.metadata.close()

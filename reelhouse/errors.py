@@ -19,6 +19,8 @@ the outside world once: HTTP status in ``api/errors.py``, exit codes in ``cli.py
     │   └── SourceBusy            the source refuses more connections (FTP 421)
     ├── ProbeFailed               a file could not be read as media
     ├── Cancelled                 a job was cancelled by a user
+    ├── ServiceBusy               reelhouse is at a limit it set itself (concurrent encoders)
+    ├── TranscodeFailed           ffmpeg is missing, unfit, or failed on a file
     └── ConfigError               settings that stop start-up
 """
 
@@ -35,9 +37,11 @@ __all__ = [
     "ProbeFailed",
     "RangeNotSatisfiable",
     "ReelhouseError",
+    "ServiceBusy",
     "SourceBusy",
     "SourceUnavailable",
     "StorageFull",
+    "TranscodeFailed",
 ]
 
 
@@ -95,6 +99,14 @@ class ProbeFailed(ReelhouseError):
 
 class Cancelled(ReelhouseError):
     """A job (a scan) was cancelled before it finished."""
+
+
+class ServiceBusy(ReelhouseError):
+    """reelhouse is at a limit of its own (e.g. ``hls_max_encoders``); retry shortly."""
+
+
+class TranscodeFailed(ReelhouseError):
+    """ffmpeg is missing or lacks an encoder, or it failed on this file."""
 
 
 class ConfigError(ReelhouseError):

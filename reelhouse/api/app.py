@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reelhouse import __version__
-from reelhouse.api import routes_auth, routes_library, routes_metadata, routes_sources, routes_transfers
+from reelhouse.api import routes_auth, routes_hls, routes_library, routes_metadata, routes_sources, routes_transfers
 from reelhouse.api.deps import CurrentUser
 from reelhouse.api.errors import install_error_handlers
 from reelhouse.api.metrics import Metrics
@@ -51,6 +51,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     app.include_router(routes_library.router)
     app.include_router(routes_metadata.router)
     app.include_router(routes_transfers.router)
+    app.include_router(routes_hls.router)
     from reelhouse.web.routes import install_web
 
     install_web(app)

@@ -25,6 +25,8 @@ STATUS: list[tuple[type[e.ReelhouseError], int]] = [
     (e.Conflict, 409),
     (e.StorageFull, 507),
     (e.SourceBusy, 503),
+    (e.ServiceBusy, 503),
+    (e.TranscodeFailed, 502),
     (e.SourceUnavailable, 503),
     (e.ProbeFailed, 422),
     (e.Cancelled, 409),
@@ -48,6 +50,8 @@ def install_error_handlers(app: FastAPI) -> None:
         headers: dict[str, str] = {}
         if isinstance(exc, e.RangeNotSatisfiable):
             headers = {"content-range": f"bytes */{exc.size}", "accept-ranges": "bytes"}
+        if isinstance(exc, e.ServiceBusy):
+            headers["retry-after"] = "5"
         if code == 401:
             headers["www-authenticate"] = "Bearer"
         return JSONResponse({"detail": exc.message}, status_code=code, headers=headers)

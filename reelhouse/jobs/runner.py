@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,7 +35,7 @@ from reelhouse.jobs.queue import InProcessConsumer, start_consumer
 from reelhouse.library.scanner import Enrich, ScanReport, scan_source
 from reelhouse.library.sources import SourceService
 
-__all__ = ["CANCEL_POLL", "JobRunner"]
+__all__ = ["CANCEL_POLL", "JobRunner", "Task"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,10 @@ log = logging.getLogger(__name__)
 CANCEL_POLL = 0.5
 
 Progress = Callable[[dict[str, int], str], None]
+
+#: Generic work for :meth:`JobRunner.submit_task`: ``work(progress, should_stop)`` →
+#: final counts; ``progress(counts, message)`` may be called often (writes are throttled).
+Task = Callable[[Progress, Callable[[], bool]], dict[str, int]]
 
 
 class JobRunner:
@@ -80,16 +85,18 @@ class JobRunner:
         self._scan_task = huey.task(name="reelhouse.scan")(self._scan_task_body)
         huey.periodic_task(crontab(minute="*"), name="reelhouse.schedule")(self._schedule_task_body)
         self._consumer: InProcessConsumer | None = None
+        self._tasks = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="task")
         if consume:
             self.start(workers)
 
     # -- consumer ----------------------------------------------------------------------
     def start(self, workers: int) -> None:
-        """Mark jobs left running by a dead process failed and start consuming."""
+        """Mark jobs left running by a dead process failed (and in-process tasks left
+        queued: their work died with the process) and start consuming."""
         with self.sessions() as s:
             s.execute(
                 update(Job)
-                .where(Job.state == "running")
+                .where((Job.state == "running") | ((Job.state == "queued") & (Job.kind != "scan")))
                 .values(state="failed", error="interrupted: the process running it stopped", finished_at=utcnow())
             )
             s.commit()
@@ -112,6 +119,7 @@ class JobRunner:
         if self._consumer is not None:
             self._consumer.stop(graceful=True)
             self._consumer = None
+        self._tasks.shutdown(wait=True, cancel_futures=True)
 
     # -- reading -----------------------------------------------------------------------
     def get(self, job_id: int) -> Job:
@@ -279,6 +287,48 @@ class JobRunner:
                   error=summary, finished_at=utcnow())
         self._set_source(source_id, last_scan_at=utcnow(), last_error=None)
         return report
+
+    # -- generic work (e.g. HLS "prepare for streaming") ---------------------------------
+    def submit_task(self, kind: str, work: Task) -> Job:
+        """Queue ``work(progress, should_stop)`` as a job of ``kind`` with persistent
+        progress. ``work`` returns its final counts; a ReelhouseError fails the job with
+        its message, Cancelled (or ``should_stop()`` honoured) cancels it.
+
+        Unlike scans, such work is a closure over this process's services (e.g. HLS
+        encoders), so it runs on a thread pool of this process, not on the huey queue;
+        a restart fails it (``start`` marks it interrupted)."""
+        with self.sessions() as s:
+            job = Job(kind=kind, state="queued", progress={})
+            s.add(job)
+            s.commit()
+        self._tasks.submit(self._run_task, job.id, work)
+        return job
+
+    def _run_task(self, job_id: int, work: Task) -> None:
+        should_stop = self._stop_check(job_id)
+        if should_stop():
+            self._set(job_id, state="cancelled", error="cancelled before it started", finished_at=utcnow())
+            return
+        self._set(job_id, state="running", started_at=utcnow(), message="starting")
+        last = 0.0
+
+        def progress(counts: dict[str, int], message: str) -> None:
+            nonlocal last
+            if time.monotonic() - last > 0.5:
+                last = time.monotonic()
+                self._set(job_id, progress=dict(counts), message=message)
+
+        try:
+            counts = work(progress, should_stop)
+        except Cancelled as exc:
+            self._set(job_id, state="cancelled", error=exc.message, finished_at=utcnow())
+        except ReelhouseError as exc:
+            self._set(job_id, state="failed", error=exc.message, finished_at=utcnow())
+        except Exception as exc:
+            log.exception("job %s crashed", job_id)
+            self._set(job_id, state="failed", error=f"internal error: {exc}", finished_at=utcnow())
+        else:
+            self._set(job_id, state="done", progress=dict(counts), message="done", finished_at=utcnow())
 
     def _scan_done(self) -> None:
         if self.on_scan_done is not None:

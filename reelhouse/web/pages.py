@@ -149,9 +149,11 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
         return _error(request, user, exc)
     token = core.signer.playback(user.id, file_id)
     stream_url = str(request.url_for("stream", file_id=file_id).include_query_params(token=token))
+    hls_url = str(request.url_for("hls_master", file_id=file_id).include_query_params(token=token))
     return render(
         request, "play.html", user=user, nav="library", file=info, streams=streams, title=title,
         subtitle=subtitle, back_url=back_url, back_label=back_label, stream_url=stream_url,
+        hls_url=hls_url,
         content_type=content_type_for(info.path),
         offline=core.offline.states([file_id]).get(file_id),
         token_minutes=max(1, core.settings.playback_token_ttl // 60),

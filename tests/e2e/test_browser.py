@@ -201,9 +201,11 @@ def test_sources_page_adds_tests_and_scans(
     expect(page.locator(".tile", has_text="Sintel").locator(".badge-local")).to_have_text("Local")
 
 
-def test_unplayable_file_still_gets_a_player_page(
+def test_avi_plays_through_hls_remux(
     page: Page, live_server: str, core: Core, tmp_path: Path
 ) -> None:
+    """An AVI (a container no browser plays) with H.264 inside: the player asks for a
+    plan, gets "remux" and plays the HLS copy through hls.js."""
     make_clip(tmp_path / "old" / "Nosferatu (1922)" / "Nosferatu.1922.avi", seconds=2,
               width=320, height=240)
     source = core.sources.create(SourceSpec(name="Old disk", kind="local",
@@ -214,6 +216,9 @@ def test_unplayable_file_still_gets_a_player_page(
     page.locator(".tile", has_text="Nosferatu").click()
     page.locator(".file").get_by_role("link", name=re.compile("Play")).click()
     expect(page.locator("h1")).to_have_text("Nosferatu (1922)")
-    expect(page.locator("#player-note")).to_contain_text("cannot play this file")
-    expect(page.locator("#player-note")).to_contain_text("mpv or VLC")
+    expect(page.locator("#playback-mode")).to_have_text("Remux (HLS)")
+    expect(page.locator("#playback-mode")).to_have_attribute("title", re.compile("avi container"))
+    page.wait_for_function(f"{VIDEO}.currentTime > 0.5", timeout=20_000)
+    expect(page.locator("#player-note")).to_be_hidden()
     expect(page.locator("#stream-url")).to_have_value(re.compile(r"/stream\?token="))
+    expect(page.locator("#hls-url")).to_have_value(re.compile(r"/hls/master\.m3u8\?token="))

@@ -1,4 +1,7 @@
-// Player page: explain playback errors and copy the stream URL for mpv / VLC.
+// Player page: ask the server how to play this file in this browser (direct | remux |
+// transcode, POST …/playback/plan with what canPlayType / MediaSource.isTypeSupported
+// say), then play the file directly or its HLS master through hls.js (quality, audio
+// and subtitle menus); resume position, keyboard shortcuts, copy the URLs for mpv / VLC.
 "use strict";
 (() => {
   const video = document.getElementById("player");
@@ -6,14 +9,172 @@
   const field = document.getElementById("stream-url");
   const copy = document.getElementById("copy-url");
   const copyStatus = document.getElementById("copy-status");
+  const modeBadge = document.getElementById("playback-mode");
+  const qualityMenu = document.getElementById("quality-menu");
+  const audioMenu = document.getElementById("audio-menu");
+  const subtitleMenu = document.getElementById("subtitle-menu");
 
   function show(text) {
     note.textContent = text;
     note.hidden = false;
   }
 
+  // -- what this browser decodes, in FFmpeg's names ------------------------------------
+  const VIDEO = { h264: 'video/mp4; codecs="avc1.64001f"', hevc: 'video/mp4; codecs="hvc1.1.6.L93.B0"',
+                  vp9: 'video/webm; codecs="vp9"', vp8: 'video/webm; codecs="vp8"',
+                  av1: 'video/mp4; codecs="av01.0.04M.08"' };
+  const AUDIO = { aac: 'audio/mp4; codecs="mp4a.40.2"', mp3: "audio/mpeg", opus: 'audio/webm; codecs="opus"',
+                  vorbis: 'audio/webm; codecs="vorbis"', flac: 'audio/mp4; codecs="flac"',
+                  ac3: 'audio/mp4; codecs="ac-3"', eac3: 'audio/mp4; codecs="ec-3"' };
+  const CONTAINERS = { mp4: "video/mp4", webm: "video/webm", mkv: "video/x-matroska",
+                       mov: "video/quicktime", ogg: "video/ogg" };
+
+  function capabilities() {
+    const mse = window.MediaSource || window.ManagedMediaSource;
+    const plays = (type) => video.canPlayType(type) !== "" ||
+      !!(mse && mse.isTypeSupported && mse.isTypeSupported(type));
+    const pick = (table, test) => Object.keys(table).filter((k) => test(table[k]));
+    const hls = !!(window.Hls && window.Hls.isSupported()) ||
+      video.canPlayType("application/vnd.apple.mpegurl") !== "";
+    return { containers: pick(CONTAINERS, (t) => video.canPlayType(t) !== ""),
+             video: pick(VIDEO, plays), audio: pick(AUDIO, plays), hls };
+  }
+
+  // -- menus ---------------------------------------------------------------------------
+  function fill(menu, options, selected) {
+    menu.replaceChildren(...options.map(([value, label]) => {
+      const o = document.createElement("option");
+      o.value = String(value);
+      o.textContent = label;
+      return o;
+    }));
+    menu.value = String(selected);
+    menu.parentElement.hidden = options.length < 2;
+  }
+
+  function trackLabel(t, i) {
+    return t.name || t.lang || "Track " + (i + 1);
+  }
+
+  // hls.js: one instance at a time (a burned-in subtitle reloads the master with
+  // ?burn=KEY at the current position); the menus' listeners are attached once.
+  let hls = null;
+  let plan = null;
+  let burning = null;       // key of the picture subtitle burned in, or null
+  let pendingSubtitle = -1; // text track to select once a reload has its tracks
+
+  const levelName = (l) => l ? (l.name === "copy" || !l.height ? "Original" : l.height + "p") : "";
+  const qualityOptions = () => [[-1, "Auto" + (hls.autoLevelEnabled && hls.currentLevel >= 0
+    ? " (" + levelName(hls.levels[hls.currentLevel]) + ")" : "")]]
+    .concat(hls.levels.map((l, i) => [i, levelName(l)]));
+
+  function subtitleOptions() {
+    const text = hls ? hls.subtitleTracks.map((t, i) => [i, trackLabel(t, i)]) : [];
+    const pictures = (plan ? plan.subtitles : []).filter((t) => !t.text)
+      .map((t) => ["burn:" + t.key, t.name + " (burned in)"]);
+    return [[-1, "Off"]].concat(text, pictures);
+  }
+
+  function startHls(url, startPosition) {
+    if (hls) hls.destroy();
+    hls = new window.Hls({ capLevelToPlayerSize: false, maxBufferLength: 30, startPosition,
+                           fragLoadPolicy: { default: { maxTimeToFirstByteMs: 30000,
+                             maxLoadTimeMs: 60000, timeoutRetry: { maxNumRetry: 4, retryDelayMs: 0, maxRetryDelayMs: 0 },
+                             errorRetry: { maxNumRetry: 6, retryDelayMs: 1000, maxRetryDelayMs: 8000 } } } });
+    window.reelhouseHls = hls; // for the browser tests and the curious
+    hls.loadSource(url);
+    hls.attachMedia(video);
+    const E = window.Hls.Events;
+    hls.on(E.MANIFEST_PARSED, () => {
+      fill(qualityMenu, qualityOptions(), -1);
+      fill(subtitleMenu, subtitleOptions(), burning ? "burn:" + burning : -1);
+    });
+    hls.on(E.LEVEL_SWITCHED, () => {
+      fill(qualityMenu, qualityOptions(), hls.autoLevelEnabled ? -1 : hls.currentLevel);
+      video.dataset.level = String(hls.currentLevel);
+    });
+    hls.on(E.AUDIO_TRACKS_UPDATED, () => {
+      fill(audioMenu, hls.audioTracks.map((t, i) => [i, trackLabel(t, i)]), hls.audioTrack);
+    });
+    hls.on(E.AUDIO_TRACK_SWITCHED, () => {
+      audioMenu.value = String(hls.audioTrack);
+      video.dataset.audioTrack = String(hls.audioTrack);
+    });
+    hls.on(E.SUBTITLE_TRACKS_UPDATED, () => {
+      const options = subtitleOptions();
+      fill(subtitleMenu, options, burning ? "burn:" + burning : -1);
+      subtitleMenu.parentElement.hidden = options.length < 2;
+      if (pendingSubtitle >= 0) {
+        hls.subtitleDisplay = true;
+        hls.subtitleTrack = pendingSubtitle;
+        subtitleMenu.value = String(pendingSubtitle);
+        pendingSubtitle = -1;
+      }
+    });
+    hls.on(E.ERROR, (_, data) => {
+      const status = data.response && data.response.code;
+      if (status === 503) show("The server is busy transcoding for other viewers; retrying…");
+      if (!data.fatal) return;
+      if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) {
+        hls.recoverMediaError();
+      } else {
+        show("Playback failed (" + (data.details || "error") + "). Reload the page to try again, " +
+             "or open the HLS URL below in mpv or VLC.");
+      }
+    });
+  }
+
+  qualityMenu.addEventListener("change", () => {
+    if (hls) hls.currentLevel = Number(qualityMenu.value); // -1: automatic
+  });
+  audioMenu.addEventListener("change", () => { if (hls) hls.audioTrack = Number(audioMenu.value); });
+  subtitleMenu.addEventListener("change", () => {
+    if (!hls) return;
+    const value = subtitleMenu.value;
+    const wanted = value.startsWith("burn:") ? value.slice(5) : null;
+    if (wanted !== burning) { // burn in another picture track, or stop burning
+      burning = wanted;
+      pendingSubtitle = wanted ? -1 : Number(value);
+      video.dataset.burn = wanted || "";
+      const resume = video.currentTime;
+      startHls(plan.master_url + (wanted ? "&burn=" + encodeURIComponent(wanted) : ""), resume);
+      video.play().catch(() => {});
+      return;
+    }
+    hls.subtitleDisplay = true;
+    hls.subtitleTrack = Number(value);
+  });
+
+  async function start() {
+    const id = video.dataset.fileId;
+    try {
+      const r = await fetch("/api/library/media-files/" + id + "/playback/plan", {
+        method: "POST", credentials: "same-origin",
+        headers: { "content-type": "application/json" }, body: JSON.stringify(capabilities()) });
+      if (r.ok) plan = await r.json();
+    } catch (_) { /* fall back to the file as it is */ }
+    if (!plan) {
+      video.src = video.dataset.streamUrl;
+      modeBadge.textContent = "Direct play";
+      return;
+    }
+    const label = { direct: "Direct play", remux: "Remux (HLS)", transcode: "Transcode (HLS)" }[plan.mode];
+    modeBadge.textContent = label;
+    modeBadge.title = plan.reason;
+    video.dataset.mode = plan.mode;
+    if (plan.mode === "direct") {
+      video.src = plan.url;
+    } else if (window.Hls && window.Hls.isSupported()) {
+      startHls(plan.url, -1);
+    } else {
+      video.src = plan.url; // Safari plays HLS natively
+    }
+  }
+
+  // -- errors of direct play -----------------------------------------------------------
   if (video) {
     video.addEventListener("error", () => {
+      if (video.dataset.mode && video.dataset.mode !== "direct") return; // hls.js reports its own
       const err = video.error;
       const what = [video.dataset.container, video.dataset.codecs].filter(Boolean).join(", ");
       if (err && err.code === err.MEDIA_ERR_SRC_NOT_SUPPORTED) {
@@ -31,6 +192,8 @@
     });
     video.addEventListener("playing", () => { note.hidden = true; });
     trackProgress(video);
+    keyboard(video);
+    start();
   }
 
   // Resume where this user stopped, and report the position every 10 s, on pause and
@@ -64,6 +227,30 @@
     v.addEventListener("pause", report);
     v.addEventListener("ended", report);
     window.addEventListener("pagehide", report);
+  }
+
+  // Space/K play·pause, ←/→ (J/L) ∓10 s, ↑/↓ volume, M mute, F full screen, C subtitles.
+  function keyboard(v) {
+    document.addEventListener("keydown", (e) => {
+      const tag = (e.target && e.target.tagName) || "";
+      if (e.ctrlKey || e.metaKey || e.altKey || ["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(tag)) return;
+      const key = e.key.toLowerCase();
+      const seek = (d) => { v.currentTime = Math.max(0, Math.min((v.duration || 0) - 0.5, v.currentTime + d)); };
+      if (key === " " || key === "k") { if (v.paused) v.play(); else v.pause(); }
+      else if (key === "arrowleft" || key === "j") seek(-10);
+      else if (key === "arrowright" || key === "l") seek(10);
+      else if (key === "arrowup") v.volume = Math.min(1, v.volume + 0.1);
+      else if (key === "arrowdown") v.volume = Math.max(0, v.volume - 0.1);
+      else if (key === "m") v.muted = !v.muted;
+      else if (key === "f") {
+        if (document.fullscreenElement) document.exitFullscreen(); else v.requestFullscreen().catch(() => {});
+      } else if (key === "c" && !subtitleMenu.parentElement.hidden) {
+        const opts = Array.from(subtitleMenu.options).map((o) => o.value);
+        subtitleMenu.value = opts[(opts.indexOf(subtitleMenu.value) + 1) % opts.length];
+        subtitleMenu.dispatchEvent(new Event("change"));
+      } else return;
+      e.preventDefault();
+    });
   }
 
   if (field && copy) {

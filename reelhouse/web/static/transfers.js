@@ -147,7 +147,7 @@
   // -- the player: say when the stream comes from the offline copy ------------------------
   const video = document.getElementById("player");
   if (video && video.dataset.offline === "ready") {
-    fetch(video.src, { headers: { range: "bytes=0-0" } }).then((r) => {
+    fetch(video.dataset.streamUrl || video.src, { headers: { range: "bytes=0-0" } }).then((r) => {
       if (r.headers.get("x-reelhouse-served-from") === "offline-copy") {
         const note = $("offline-note");
         note.hidden = false;

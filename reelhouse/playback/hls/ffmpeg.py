@@ -1,0 +1,198 @@
+"""The ffmpeg binary and the commands reelhouse runs with it.
+
+:func:`locate` finds ffmpeg (a configured path, else the one on ``PATH``, else the
+imageio-ffmpeg wheel's binary); :func:`check` asks it for its encoders and says clearly
+when libx264 or aac is missing. The command builders are pure.
+
+Segments are MPEG-TS from FFmpeg's ``hls`` muxer. An encoder started for segment ``n``
+seeks the input to ``n·L`` (``-ss`` before ``-i``: accurate, it decodes from the previous
+keyframe and drops what comes before) and keeps the source's timestamps (``-copyts``),
+forcing a keyframe every ``L`` seconds, so segment ``n`` covers the same span and begins
+with a keyframe in every rendition, whichever run made it. FFmpeg's MPEG-TS muxer starts
+timestamps 1.4 s after the source's (its default ``muxdelay``/preload), hence
+:data:`TS_OFFSET`.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reelhouse.errors import Cancelled, ConfigError, TranscodeFailed
+from reelhouse.playback.hls.ladder import AUDIO_BITRATE, Rendition
+
+__all__ = ["TS_OFFSET", "FfmpegInfo", "audio_command", "check", "copy_segment_command", "locate",
+           "run_until_done", "video_command", "webvtt_command"]
+
+#: Seconds FFmpeg's MPEG-TS muxer adds to the first timestamp (measured: a source
+#: starting at 0 gives segments whose first PTS is 1.400 s).
+TS_OFFSET = 1.4
+
+REQUIRED_ENCODERS = ("libx264", "aac")
+
+
+@dataclass(frozen=True, slots=True)
+class FfmpegInfo:
+    """The binary's path, its version line, and the required encoders it lacks."""
+
+    path: str
+    version: str
+    missing: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing
+
+    def problem(self) -> str | None:
+        """A message for the user when HLS cannot work with this ffmpeg, else None."""
+        if not self.missing:
+            return None
+        return (f"{self.path} ({self.version}) lacks the encoder(s) {', '.join(self.missing)} "
+                "needed for HLS; install a full ffmpeg (Debian: apt install ffmpeg) or set "
+                "REELHOUSE_HLS_FFMPEG to one that has them")
+
+
+def locate(configured: str | None = None) -> str:
+    """The ffmpeg to use: ``configured``, else ``ffmpeg`` on PATH, else imageio-ffmpeg's.
+
+    Raises :class:`ConfigError` when there is none."""
+    if configured:
+        found = shutil.which(configured)
+        if found is None:
+            raise ConfigError(f"hls_ffmpeg: {configured!r} is not an executable")
+        return found
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError) as exc:
+        raise ConfigError("no ffmpeg found: install ffmpeg (on PATH) or the imageio-ffmpeg "
+                          "wheel; HLS playback needs it") from exc
+
+
+@functools.lru_cache(maxsize=8)
+def check(path: str) -> FfmpegInfo:
+    """Run ``ffmpeg -encoders`` once per path and report what is missing.
+
+    Raises :class:`ConfigError` when the binary does not run."""
+    try:
+        version = subprocess.run([path, "-hide_banner", "-version"], capture_output=True,
+                                 text=True, timeout=20).stdout.splitlines()
+        out = subprocess.run([path, "-hide_banner", "-encoders"], capture_output=True,
+                             text=True, timeout=20).stdout
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ConfigError(f"ffmpeg at {path} does not run: {exc}") from exc
+    names = {line.split()[1] for line in out.splitlines()
+             if len(line.split()) > 1 and len(line.split()[0]) == 6}
+    missing = tuple(e for e in REQUIRED_ENCODERS if e not in names)
+    return FfmpegInfo(path, version[0] if version else "unknown version", missing)
+
+
+def run_until_done(argv: list[str], should_stop: Callable[[], bool], poll: float = 0.5) -> None:
+    """Run an ffmpeg command to its end, killing it when ``should_stop()`` turns true.
+
+    Raises Cancelled (stopped) or TranscodeFailed (ffmpeg failed, with its message)."""
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=err)
+        except OSError as exc:
+            raise TranscodeFailed(f"could not start ffmpeg: {exc}") from exc
+        while True:
+            try:
+                proc.wait(poll)
+                break
+            except subprocess.TimeoutExpired:
+                if should_stop():
+                    proc.kill()
+                    proc.wait()
+                    raise Cancelled("stopped before ffmpeg finished") from None
+        if proc.returncode != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip()[-300:]
+            raise TranscodeFailed(f"ffmpeg failed: {tail or f'exit status {proc.returncode}'}")
+
+
+def _hls_output(out_dir: str, start: int, segment_seconds: float) -> list[str]:
+    return [
+        "-f", "hls", "-hls_time", f"{segment_seconds:g}", "-hls_segment_type", "mpegts",
+        "-start_number", str(start), "-hls_list_size", "0", "-hls_flags", "temp_file",
+        "-hls_segment_filename", f"{out_dir}/%d.ts", f"{out_dir}/run.m3u8",
+    ]
+
+
+def _input(ffmpeg: str, url: str, start: int, segment_seconds: float) -> list[str]:
+    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y"]
+    if start:
+        cmd += ["-ss", f"{start * segment_seconds:.3f}"]
+    return [*cmd, "-copyts", "-i", url]
+
+
+def video_command(ffmpeg: str, url: str, rendition: Rendition, start: int,
+                  segment_seconds: float, out_dir: str, preset: str = "superfast",
+                  threads: int = 0, burn: int | None = None) -> list[str]:
+    """ffmpeg argv writing video-only segments ``start, start+1, …`` of ``rendition`` to
+    ``out_dir/{n}.ts`` (H.264 with a keyframe at every segment start, or a stream copy).
+    ``burn``: the subtitle stream (0-based among subtitle streams, a picture format: PGS,
+    VobSub) drawn into the picture before scaling."""
+    cmd = _input(ffmpeg, url, start, segment_seconds)
+    scale = f"scale={rendition.width}:{rendition.height}:flags=bicubic,format=yuv420p"
+    if rendition.copy:
+        cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-c:v", "copy"]
+    else:
+        kbit = rendition.bitrate // 1000
+        if burn is None:
+            cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-vf", scale]
+        else:
+            cmd += ["-filter_complex", f"[0:v:0][0:s:{burn}]overlay=eof_action=pass,{scale}[v]",
+                    "-map", "[v]", "-an", "-sn", "-dn"]
+        cmd += [
+            "-c:v", "libx264", "-preset", preset, "-profile:v", "high",
+            "-b:v", f"{kbit}k", "-maxrate", f"{kbit * 3 // 2}k", "-bufsize", f"{kbit * 2}k",
+            "-force_key_frames", f"expr:gte(t,n_forced*{segment_seconds:g})",
+            "-sc_threshold", "0",
+        ]
+        if threads:
+            cmd += ["-threads", str(threads)]
+    return cmd + _hls_output(out_dir, start, segment_seconds)
+
+
+def copy_segment_command(ffmpeg: str, url: str, seek: float, end: float | None,
+                         out_path: str) -> list[str]:
+    """ffmpeg argv writing one stream-copy segment (video only) to ``out_path`` as
+    MPEG-TS: from the keyframe before ``seek`` seconds after the file's start to ``end``
+    (the next segment's keyframe, in the file's clock; ``None``: to the end). The
+    source's timestamps are kept, so copy segments sit on the same clock as the rest."""
+    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-ss", f"{seek:.3f}",
+           "-copyts", "-i", url, "-map", "0:v:0", "-an", "-sn", "-dn", "-c:v", "copy"]
+    if end is not None:
+        cmd += ["-to", f"{end:.3f}"]
+    # keep negative decoding times (B-frames before the first keyframe): shifting them
+    # would move segment 0 off the clock the other segments keep
+    return [*cmd, "-avoid_negative_ts", "disabled", "-f", "mpegts", out_path]
+
+
+def audio_command(ffmpeg: str, url: str, audio_index: int, start: int,
+                  segment_seconds: float, out_dir: str) -> list[str]:
+    """ffmpeg argv writing audio-only AAC stereo segments of the file's audio stream
+    ``audio_index`` (0-based among audio streams) to ``out_dir/{n}.ts``."""
+    cmd = _input(ffmpeg, url, start, segment_seconds)
+    cmd += ["-map", f"0:a:{audio_index}", "-vn", "-sn", "-dn",
+            "-c:a", "aac", "-b:a", f"{AUDIO_BITRATE // 1000}k", "-ac", "2", "-ar", "48000"]
+    return cmd + _hls_output(out_dir, start, segment_seconds)
+
+
+def webvtt_command(ffmpeg: str, url: str, subtitle_index: int | None) -> list[str]:
+    """ffmpeg argv printing a subtitle track as WebVTT on stdout: the file's subtitle
+    stream ``subtitle_index`` (0-based among subtitle streams), or with ``None`` the
+    first stream of a subtitle file (a sidecar)."""
+    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", url]
+    cmd += ["-map", f"0:s:{subtitle_index}" if subtitle_index is not None else "0:s:0"]
+    return [*cmd, "-c:s", "webvtt", "-f", "webvtt", "-"]

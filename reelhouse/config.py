@@ -65,6 +65,15 @@ class Settings(BaseSettings):
         description="Most bytes a probe may read from one file before it gives up.",
     )
     log_level: str = Field(default="INFO", description="Python logging level name.")
+    party_redis_url: str | None = Field(
+        default=None,
+        description="Redis URL (redis://host:port/db) for watch parties served by several "
+        "API processes; unset: one process, in memory.",
+    )
+    party_wait_timeout: float = Field(
+        default=8.0, gt=0, le=600,
+        description="Seconds a buffering participant may hold a watch party before it plays on.",
+    )
 
     @field_validator("log_level")
     @classmethod

@@ -13,6 +13,7 @@ from reelhouse.db.migrate import upgrade
 from reelhouse.jobs.runner import JobRunner
 from reelhouse.library.progress import ProgressService
 from reelhouse.library.sources import SourceService
+from reelhouse.party.service import PartyService
 from reelhouse.playback.targets import StreamTargets
 
 __all__ = ["Core"]
@@ -35,6 +36,7 @@ class Core:
         )
         self.stream_targets = StreamTargets(self.sessions)
         self.progress = ProgressService(self.sessions)
+        self.parties = PartyService(self.sessions, wait_timeout=settings.party_wait_timeout)
         self.jobs = JobRunner(self.sessions, self.sources, settings.probe_budget_bytes,
                               on_scan_done=self.stream_targets.clear)
 

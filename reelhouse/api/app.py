@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reelhouse import __version__
-from reelhouse.api import routes_auth, routes_library, routes_sources
+from reelhouse.api import party_socket, routes_auth, routes_library, routes_parties, routes_sources
 from reelhouse.api.deps import CurrentUser
 from reelhouse.api.errors import install_error_handlers
 from reelhouse.api.metrics import Metrics
@@ -25,6 +25,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await party_socket.close_hub(app)
         if close_core:
             core.close()
 
@@ -47,6 +48,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     app.include_router(routes_auth.router)
     app.include_router(routes_sources.router)
     app.include_router(routes_library.router)
+    app.include_router(routes_parties.router)
     from reelhouse.web.routes import install_web
 
     install_web(app)

@@ -1,0 +1,176 @@
+"""The WebSocket messages of a party, version 1: JSON objects with ``v`` and ``type``.
+
+Client → server::
+
+    {"v": 1, "type": "ping", "t0": <client time s>}         → pong
+    {"v": 1, "type": "play"} · {"type": "pause"} · {"type": "seek", "position": <s>}
+    {"v": 1, "type": "buffering"} · {"type": "ready"}
+    {"v": 1, "type": "mode", "mode": "host" | "collaborative"}
+    {"v": 1, "type": "host", "to": <user id>}                 hand the host role over
+    {"v": 1, "type": "leave"}
+
+Server → client::
+
+    {"v": 1, "type": "welcome", "you": {"id", "name"}, "server": <s>, "party": SNAPSHOT}
+    {"v": 1, "type": "pong", "t0": <as sent>, "server": <server time s>}
+    {"v": 1, "type": "state", "party": SNAPSHOT, "event": {"kind", "by", "name", "position"} | null}
+    {"v": 1, "type": "error", "status": <HTTP-like code>, "message": "..."}
+    {"v": 1, "type": "ended", "party": SNAPSHOT}
+
+SNAPSHOT is the authority: ``{state, position, at, rate}`` say where playback is (at
+server time ``at`` s the position is ``position`` s; while ``playing`` it advances at
+``rate``), plus the code, mode, host, duration and the participants with their status
+(playing · paused · waiting · idle · buffering · disconnected).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from reelhouse.errors import InvalidInput
+from reelhouse.party import state as st
+
+__all__ = ["MAX_MESSAGE", "VERSION", "ClientMessage", "dumps", "parse", "snapshot", "to_event"]
+
+VERSION = 1
+#: Largest client message accepted, bytes (every valid one is far smaller).
+MAX_MESSAGE = 4096
+_TYPES = ("ping", "play", "pause", "seek", "buffering", "ready", "mode", "host", "leave")
+
+
+@dataclass(frozen=True, slots=True)
+class ClientMessage:
+    type: str
+    position: float | None = None
+    mode: str | None = None
+    to: int | None = None
+    t0: float | None = None
+
+
+def parse(raw: str | bytes) -> ClientMessage:
+    """One client message; raises InvalidInput with a reason fit for the sender."""
+    if len(raw) > MAX_MESSAGE:
+        raise InvalidInput("message too large")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("a message is a JSON object") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("a message is a JSON object")
+    if data.get("v") != VERSION:
+        raise InvalidInput(f"unsupported protocol version {data.get('v')!r}; this server speaks v{VERSION}")
+    kind = data.get("type")
+    if kind not in _TYPES:
+        raise InvalidInput(f"unknown message type {kind!r}")
+    if kind == "ping":
+        return ClientMessage("ping", t0=_number(data.get("t0", 0), "t0"))
+    if kind == "seek":
+        return ClientMessage("seek", position=_number(data.get("position"), "position"))
+    if kind == "mode":
+        mode = data.get("mode")
+        if mode not in ("host", "collaborative"):
+            raise InvalidInput("mode must be 'host' or 'collaborative'")
+        return ClientMessage("mode", mode=mode)
+    if kind == "host":
+        to = data.get("to")
+        if not isinstance(to, int) or isinstance(to, bool):
+            raise InvalidInput("'to' must be a user id")
+        return ClientMessage("host", to=to)
+    return ClientMessage(kind)
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInput(f"{name!r} must be a finite number")
+    return float(value)
+
+
+def to_event(msg: ClientMessage, user_id: int) -> Callable[[float], st.Event]:
+    """The state-machine event for a command from ``user_id``, as a function of server
+    time; raises InvalidInput for ``ping`` (answered, not applied)."""
+    match msg.type:
+        case "play":
+            return lambda now: st.Play(user_id, now)
+        case "pause":
+            return lambda now: st.Pause(user_id, now)
+        case "seek":
+            position = msg.position or 0.0
+            return lambda now: st.Seek(user_id, now, position)
+        case "buffering":
+            return lambda now: st.Buffering(user_id, now)
+        case "ready":
+            return lambda now: st.Ready(user_id, now)
+        case "mode":
+            mode: st.Mode = "collaborative" if msg.mode == "collaborative" else "host"
+            return lambda now: st.SetMode(user_id, now, mode)
+        case "host":
+            to = msg.to or 0
+            return lambda now: st.HostTransfer(user_id, now, to)
+        case "leave":
+            return lambda now: st.Leave(user_id, now)
+    raise InvalidInput(f"{msg.type!r} is not a command")
+
+
+def _status(party: st.Party, p: st.Participant, now: float) -> str:
+    if not p.connected:
+        return "disconnected"
+    if p.buffering_since is not None:
+        return "buffering"
+    return party.state
+
+
+def snapshot(code: str, media_file_id: int, party: st.Party, now: float) -> dict[str, Any]:
+    """The public state of a party (see the module docstring)."""
+    return {
+        "code": code,
+        "media_file_id": media_file_id,
+        "state": party.state,
+        "position": round(party.position, 4),
+        "at": party.at,
+        "rate": party.rate,
+        "mode": party.mode,
+        "host_id": party.host_id,
+        "duration": party.duration,
+        "wait_timeout": party.wait_timeout,
+        "participants": [
+            {"id": p.user_id, "name": p.name, "joined_at": p.joined_at, "connected": p.connected,
+             "buffering": p.buffering_since is not None, "status": _status(party, p, now),
+             "host": p.user_id == party.host_id}
+            for p in party.participants
+        ],
+    }
+
+
+def event_of(before: st.Party, after: st.Party) -> dict[str, Any] | None:
+    """What happened between two states, for toasts: ``{"kind", "by", "name", "position"}``
+    (kind: play · pause · seek · buffering · host · mode · leave · end · join · left ·
+    resumed), or None when nothing worth a toast did."""
+    names = {p.user_id: p.name for p in (*before.participants, *after.participants)}
+    if after.last is not None and after.last != before.last:
+        kind, by, position = after.last
+        if kind == "play" and after.state == "playing" and before.state != "playing":
+            kind = "play"
+        return {"kind": kind, "by": by, "name": names.get(by, "") if by is not None else "",
+                "position": round(position, 3), "mode": after.mode, "host_id": after.host_id}
+    joined = {p.user_id for p in after.participants if p.connected} - \
+        {p.user_id for p in before.participants if p.connected}
+    if joined:
+        uid = min(joined)
+        return {"kind": "join", "by": uid, "name": names.get(uid, ""), "position": None}
+    gone = {p.user_id for p in before.participants if p.connected} - \
+        {p.user_id for p in after.participants if p.connected}
+    if gone:
+        uid = min(gone)
+        return {"kind": "disconnect", "by": uid, "name": names.get(uid, ""), "position": None}
+    if before.state == "waiting" and after.state == "playing":
+        return {"kind": "resumed", "by": None, "name": "", "position": round(after.position, 3)}
+    return None
+
+
+def dumps(message: dict[str, Any]) -> str:
+    """A server message with the protocol version added, as compact JSON text."""
+    return json.dumps({"v": VERSION, **message}, separators=(",", ":"))

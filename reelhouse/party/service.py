@@ -1,0 +1,186 @@
+"""Parties in the database: ``watch_sessions`` and ``watch_participants``.
+
+Every change loads the party, runs the pure state machine (:mod:`reelhouse.party.state`)
+and writes the result back guarded by the row's ``version`` (optimistic locking), so
+several API processes can serve one party: a writer that lost the race reloads and
+applies its event again. Because the whole state is in the database, a party survives
+a server restart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from reelhouse.db.models import MediaFile, User, WatchParticipant, WatchSession, utcnow
+from reelhouse.errors import Conflict, InvalidInput, NotFound, SourceBusy
+from reelhouse.party import state as st
+from reelhouse.party.clock import server_now
+from reelhouse.party.codes import new_code, normalize_code
+
+__all__ = ["PartyInfo", "PartyService"]
+
+_RETRIES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class PartyInfo:
+    """A party as stored: its ``code``, media file, creator, and the machine state."""
+
+    id: int
+    code: str
+    media_file_id: int
+    created_by: int | None
+    party: st.Party
+
+
+class PartyService:
+    """Create, read and change parties. ``clock`` gives server time (s);
+    ``wait_timeout`` and ``lead`` (s) are the state machine's (see ``state``)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], float] = server_now,
+        wait_timeout: float = st.DEFAULT_WAIT_TIMEOUT,
+        lead: float = st.DEFAULT_LEAD,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.wait_timeout = wait_timeout
+        self.lead = lead
+
+    # -- reads ------------------------------------------------------------------------
+    def get(self, code: str) -> PartyInfo:
+        """The party with invite ``code`` (any case); raises NotFound."""
+        with self.sessions() as s:
+            return self._info(s, self._load(s, code))
+
+    def list_for(self, user_id: int) -> list[PartyInfo]:
+        """Parties (not ended) that ``user_id`` is a member of, newest first."""
+        with self.sessions() as s:
+            rows = s.scalars(
+                select(WatchSession)
+                .join(WatchParticipant, WatchParticipant.session_id == WatchSession.id)
+                .where(WatchParticipant.user_id == user_id, WatchSession.ended_at.is_(None))
+                .options(selectinload(WatchSession.participants).selectinload(WatchParticipant.user))
+                .order_by(WatchSession.id.desc())
+            ).all()
+            return [self._info(s, r) for r in rows]
+
+    # -- writes -----------------------------------------------------------------------
+    def create(self, user: User, media_file_id: int, mode: st.Mode = "host") -> PartyInfo:
+        """A new party on ``media_file_id`` with ``user`` as host and first member;
+        raises NotFound (no such file) or InvalidInput (bad mode)."""
+        if mode not in ("host", "collaborative"):
+            raise InvalidInput("mode must be 'host' or 'collaborative'")
+        now = self.clock()
+        with self.sessions() as s:
+            if s.get(MediaFile, media_file_id) is None:
+                raise NotFound(f"no media file with id {media_file_id}")
+            for _ in range(10):  # a code collision is astronomically rare; retry anyway
+                row = WatchSession(code=new_code(), media_file_id=media_file_id, host_id=user.id,
+                                   created_by=user.id, mode=mode, state="idle", position=0.0,
+                                   position_at=now, rate=1.0, version=0)
+                row.participants.append(WatchParticipant(user_id=user.id, joined_at=now, connected=False))
+                s.add(row)
+                try:
+                    s.commit()
+                except IntegrityError:
+                    s.rollback()
+                    continue
+                return self.get(row.code)
+        raise Conflict("could not allocate a party code; try again")  # pragma: no cover
+
+    def apply(self, code: str, make_event: Callable[[float], st.Event]) -> tuple[st.Party, PartyInfo]:
+        """Apply the event ``make_event(now)`` to the stored party and store the result.
+
+        Returns ``(party before, info after)``. Raises what the state machine raises,
+        NotFound (no such party), or SourceBusy if the row stays contended (after ~20
+        attempts: the database is overloaded)."""
+        for attempt in range(_RETRIES):
+            try:
+                with self.sessions() as s:
+                    row = self._load(s, code)
+                    before = self._party(s, row)
+                    after = st.apply(before, make_event(self.clock()))
+                    info = self._info(s, row, after)
+                    if after == before and after.last == before.last:
+                        return before, info
+                    if not self._store(s, row, after):
+                        s.rollback()
+                        continue
+                    s.commit()
+                    return before, info
+            except OperationalError:  # SQLite: another process holds or changed the file
+                time.sleep(0.005 * (attempt + 1))
+        raise SourceBusy("the party is too busy right now; try again")
+
+    # -- rows <-> state -----------------------------------------------------------------
+    @staticmethod
+    def _load(s: Session, code: str) -> WatchSession:
+        clean = normalize_code(code)
+        row = None
+        if clean is not None:
+            row = s.scalar(
+                select(WatchSession).where(WatchSession.code == clean)
+                .options(selectinload(WatchSession.participants).selectinload(WatchParticipant.user))
+            )
+        if row is None:
+            raise NotFound(f"no party with code {code[:16]!r}")
+        return row
+
+    def _party(self, s: Session, row: WatchSession) -> st.Party:
+        duration = s.scalar(select(MediaFile.duration).where(MediaFile.id == row.media_file_id))
+        members = tuple(
+            st.Participant(p.user_id, p.user.name, p.joined_at, p.connected, p.buffering_since)
+            for p in sorted(row.participants, key=lambda p: (p.joined_at, p.id or 0))
+        )
+        return st.Party(
+            host_id=row.host_id, mode="collaborative" if row.mode == "collaborative" else "host",
+            state=_STATES.get(row.state, "idle"), position=row.position, at=row.position_at,
+            rate=row.rate, duration=float(duration) if duration else None, participants=members,
+            wait_timeout=self.wait_timeout, lead=self.lead,
+        )
+
+    def _info(self, s: Session, row: WatchSession, party: st.Party | None = None) -> PartyInfo:
+        return PartyInfo(row.id, row.code, row.media_file_id, row.created_by,
+                         party if party is not None else self._party(s, row))
+
+    @staticmethod
+    def _store(s: Session, row: WatchSession, party: st.Party) -> bool:
+        """Write ``party`` over ``row`` if nobody changed it since it was read."""
+        done = s.execute(
+            update(WatchSession)
+            .where(WatchSession.id == row.id, WatchSession.version == row.version)
+            .values(host_id=party.host_id, mode=party.mode, state=party.state,
+                    position=party.position, position_at=party.at, rate=party.rate,
+                    version=row.version + 1, updated_at=utcnow(),
+                    ended_at=utcnow() if party.state == "ended" else None)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        wanted = {p.user_id: p for p in party.participants}
+        for member in list(row.participants):
+            p = wanted.pop(member.user_id, None)
+            if p is None:
+                row.participants.remove(member)
+                continue
+            member.connected = p.connected
+            member.buffering_since = p.buffering_since
+        for p in wanted.values():
+            row.participants.append(WatchParticipant(user_id=p.user_id, joined_at=p.joined_at,
+                                                     connected=p.connected,
+                                                     buffering_since=p.buffering_since))
+        return True
+
+
+_STATES: dict[str, st.PlaybackState] = {
+    "idle": "idle", "waiting": "waiting", "paused": "paused", "playing": "playing", "ended": "ended",
+}

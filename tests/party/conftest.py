@@ -1,25 +1,11 @@
-"""Fixtures of the party tests: a media file row and a second and third user."""
+"""Fixtures of the party tests: a media file row and two more users (sam, alex)."""
 
 from __future__ import annotations
 
 import pytest
+from party.support import USERS, add_media_file
 
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, SourceRow
-
-USERS = {"sam": "sam-password", "alex": "alex-password"}
-
-
-def add_media_file(core: Core, duration: float = 30.0) -> int:
-    """A media file row (no bytes behind it: enough for the party API)."""
-    with core.sessions() as s:
-        src = SourceRow(name="disk", kind="local", path="/nowhere")
-        s.add(src)
-        s.flush()
-        mf = MediaFile(source_id=src.id, path="film.mp4", size=1000, kind="movie", duration=duration)
-        s.add(mf)
-        s.commit()
-        return mf.id
 
 
 @pytest.fixture

@@ -4,13 +4,14 @@ party survives a restart of the app (its state is in the database)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from party.conftest import USERS
+from party.support import USERS
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
@@ -149,9 +150,15 @@ def test_websocket_sync_and_permissions(client: TestClient, sam: TestClient, ano
         msg = recv_until(host, "state", lambda m: m["party"]["host_id"] == sam_id)
         assert msg["event"]["kind"] == "host"
 
-    # the sockets closed: both members are shown disconnected
-    party = client.get(f"/api/parties/{code}").json()
-    assert [p["status"] for p in party["participants"]] == ["disconnected", "disconnected"]
+    # the sockets closed: both members are shown disconnected (soon: the server notices)
+    deadline = time.monotonic() + 10
+    while True:
+        party = client.get(f"/api/parties/{code}").json()
+        statuses = [p["status"] for p in party["participants"]]
+        if statuses == ["disconnected", "disconnected"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert statuses == ["disconnected", "disconnected"]
 
 
 def test_buffering_member_is_dropped_after_the_timeout(tmp_path: Any) -> None:
@@ -159,7 +166,7 @@ def test_buffering_member_is_dropped_after_the_timeout(tmp_path: Any) -> None:
     try:
         for name, password in USERS.items():
             core.users.add(name, password)
-        from party.conftest import add_media_file
+        from party.support import add_media_file
 
         fid = add_media_file(core)
         app = create_app(core)

@@ -137,3 +137,33 @@ def wait_state(page: Page, state: str, timeout: float = 20.0) -> None:
 
 def pause_for(seconds: float) -> None:
     time.sleep(seconds)
+
+
+def click_command(host: Page, action: str) -> None:
+    """The host presses play/pause (``toggle``) or +10 s (``forward``) in the page."""
+    host.locator("#party-play" if action == "toggle" else "#party-fwd").click()
+
+
+#: (window name, host action, seconds to hold, party state it leads to)
+SCRIPT = [
+    ("play", "toggle", 6.0, "playing"),
+    ("pause", "toggle", 3.5, "paused"),
+    ("play again", "toggle", 4.5, "playing"),
+    ("seek +10 s", "forward", 5.5, "playing"),
+]
+
+
+def run_script(host: Page, pages: list[Page], on_command: Any = None) -> list[Window]:
+    """Play, pause, play, seek +10 s from the host's page; returns the settled windows.
+    ``on_command(name)`` runs once every page shows the new state."""
+    windows: list[Window] = []
+    for name, action, hold, state in SCRIPT:
+        click_command(host, action)
+        for p in pages:
+            wait_state(p, state)
+        t = server_time(host)
+        if on_command is not None:
+            on_command(name)
+        time.sleep(max(0.0, hold - (server_time(host) - t)))
+        windows.append(Window(name, t + SETTLE, server_time(host)))
+    return windows

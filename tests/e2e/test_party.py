@@ -15,6 +15,7 @@ from e2e.party_sync import (
     SETTLE,
     Window,
     drift,
+    run_script,
     samples,
     server_time,
     start_sampling,
@@ -120,27 +121,13 @@ def test_three_browsers_stay_in_sync(core: Core, film_id: int, contexts: dict[st
     for p in pages:
         start_sampling(p)
 
-    windows: list[Window] = []
+    toasts = {"play": f"{ADMIN} played at 0:00:00", "pause": f"{ADMIN} paused at"}
 
-    def command(name: str, action: str, hold: float, state: str, toast: str = "") -> None:
-        if action == "play":
-            host.locator("#party-play").click()
-        elif action == "pause":
-            host.locator("#party-play").click()
-        else:
-            host.locator("#party-fwd").click()
-        for p in pages:
-            wait_state(p, state)
-        t = server_time(host)
-        if toast:
-            expect(sam.locator(".toast", has_text=toast).first).to_be_visible()
-        time.sleep(hold)
-        windows.append(Window(name, t + SETTLE, server_time(host)))
+    def check_toast(name: str) -> None:
+        if name in toasts:
+            expect(sam.locator(".toast", has_text=toasts[name]).first).to_be_visible()
 
-    command("play", "play", 6.0, "playing", toast=f"{ADMIN} played at 0:00:00")
-    command("pause", "pause", 3.5, "paused", toast=f"{ADMIN} paused at")
-    command("play again", "play", 4.5, "playing")
-    command("seek +10 s", "seek", 5.5, "playing")
+    windows = run_script(host, pages, check_toast)
     host.screenshot(path=str(artifacts / "e2e-party-host.png"))
     alex.screenshot(path=str(artifacts / "e2e-party-guest.png"))
 

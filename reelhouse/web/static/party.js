@@ -67,6 +67,10 @@
     if (auth.duration) pos = Math.min(pos, auth.duration);
     return Math.max(0, pos);
   }
+  // ?sync=naive turns the clock and the correction off: the page obeys each message as it
+  // arrives (play now, pause now, seek to the position sent), as simple sync players do.
+  // benchmarks/party_drift.py measures it as the peer.
+  const naive = new URLSearchParams(location.search).get("sync") === "naive";
   const canControl = () => auth && me && (auth.mode === "collaborative" || auth.host_id === me.id);
 
   // -- buffering reports ---------------------------------------------------------------
@@ -173,7 +177,19 @@
     video.currentTime = expected(serverNow() + seekCost);
   }
 
+  function obey() {
+    if (!auth) return;
+    if (auth.state === "playing") {
+      if (Math.abs(video.currentTime - auth.position) > 0.5 && !video.seeking && video.paused) video.currentTime = auth.position;
+      if (video.paused) video.play().catch(() => {});
+    } else {
+      if (!video.paused) video.pause();
+      if (Math.abs(video.currentTime - auth.position) > 0.04) video.currentTime = auth.position;
+    }
+  }
+
   function steer() {
+    if (naive) return;
     if (auth && auth.state === "playing" && video.readyState < 3) stalled();
     if (!auth || aligning || video.readyState < 1) return;
     const now = serverNow();
@@ -217,7 +233,10 @@
       epoch++;
       redone = 0;
       correcting = false;
-      if (party.state === "playing") align(); else steer();
+      if (naive) {
+        if (prev && party.state === "playing" && prev.position !== party.position) video.currentTime = party.position;
+        obey();
+      } else if (party.state === "playing") align(); else steer();
     }
     render(event);
   }

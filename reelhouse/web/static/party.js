@@ -198,7 +198,7 @@
       video.playbackRate = 1;
       correcting = false;
       lastPos = null;
-      if (Math.abs(video.currentTime - auth.position) > 0.04 && !video.seeking) video.currentTime = auth.position;
+      if (Math.abs(video.currentTime - auth.position) > 0.01 && !video.seeking) video.currentTime = auth.position;
       return;
     }
     if (auth.duration && expected(now) >= auth.duration - 0.05) return;

@@ -66,9 +66,9 @@ def render(before: st.Party, info: PartyInfo) -> str:
     """The message that tells every member about the change ``before`` → ``info``."""
     party = info.party
     kind = "ended" if party.state == "ended" else "state"
-    return protocol.dumps({"type": kind, "party": protocol.snapshot(info.code, info.media_file_id, party,
-                                                                    server_now()),
-                           "event": protocol.event_of(before, party)})
+    changed, gone = protocol.members_changed(before, party)
+    return protocol.dumps({"type": kind, "party": protocol.playback(info.code, info.media_file_id, party),
+                           "members": changed, "gone": gone, "event": protocol.event_of(before, party)})
 
 
 async def broadcast(app: FastAPI, before: st.Party, info: PartyInfo) -> None:
@@ -138,7 +138,8 @@ class _Connection:
                 return
             await self.send({"type": "welcome", "you": {"id": self.user_id, "name": self.name},
                              "server": server_now(),
-                             "party": protocol.snapshot(info.code, info.media_file_id, info.party, server_now())})
+                             "party": protocol.playback(info.code, info.media_file_id, info.party),
+                             "members": [protocol.member(p) for p in info.party.participants]})
             forward = asyncio.create_task(self._forward(queue))
             try:
                 await self._read()

@@ -11,16 +11,21 @@ Client → server::
 
 Server → client::
 
-    {"v": 1, "type": "welcome", "you": {"id", "name"}, "server": <s>, "party": SNAPSHOT}
+    {"v": 1, "type": "welcome", "you": {"id", "name"}, "server": <s>, "party": PLAYBACK,
+     "members": [MEMBER, ...]}                                 every member
     {"v": 1, "type": "pong", "t0": <as sent>, "server": <server time s>}
-    {"v": 1, "type": "state", "party": SNAPSHOT, "event": {"kind", "by", "name", "position"} | null}
+    {"v": 1, "type": "state", "party": PLAYBACK, "members": [MEMBER, ...], "gone": [<user id>, ...],
+     "event": {"kind", "by", "name", "position"} | null}     only the members that changed
     {"v": 1, "type": "error", "status": <HTTP-like code>, "message": "..."}
-    {"v": 1, "type": "ended", "party": SNAPSHOT}
+    {"v": 1, "type": "ended", ... as "state"}
 
-SNAPSHOT is the authority: ``{state, position, at, rate}`` say where playback is (at
+PLAYBACK is the authority: ``{state, position, at, rate}`` say where playback is (at
 server time ``at`` s the position is ``position`` s; while ``playing`` it advances at
-``rate``), plus the code, mode, host, duration and the participants with their status
-(playing · paused · waiting · idle · buffering · disconnected).
+``rate``), plus the code, mode, host, duration. MEMBER is ``{id, name, joined_at,
+connected, buffering}``; a member's status (playing · paused · waiting · idle ·
+buffering · disconnected) follows from it and the party state. State messages carry
+only the members that changed, so a play/pause/seek message stays small however big
+the party is (benchmarks/party_fanout.py).
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ from typing import Any
 from reelhouse.errors import InvalidInput
 from reelhouse.party import state as st
 
-__all__ = ["MAX_MESSAGE", "VERSION", "ClientMessage", "dumps", "parse", "snapshot", "to_event"]
+__all__ = ["MAX_MESSAGE", "VERSION", "ClientMessage", "dumps", "event_of", "member", "members_changed", "parse",
+           "playback", "snapshot", "to_event"]
 
 VERSION = 1
 #: Largest client message accepted, bytes (every valid one is far smaller).
@@ -123,8 +129,39 @@ def _status(party: st.Party, p: st.Participant, now: float) -> str:
     return party.state
 
 
+def playback(code: str, media_file_id: int, party: st.Party) -> dict[str, Any]:
+    """PLAYBACK of the module docstring."""
+    return {
+        "code": code,
+        "media_file_id": media_file_id,
+        "state": party.state,
+        "position": round(party.position, 4),
+        "at": party.at,
+        "rate": party.rate,
+        "mode": party.mode,
+        "host_id": party.host_id,
+        "duration": party.duration,
+        "wait_timeout": party.wait_timeout,
+    }
+
+
+def member(p: st.Participant) -> dict[str, Any]:
+    """MEMBER of the module docstring."""
+    return {"id": p.user_id, "name": p.name, "joined_at": p.joined_at, "connected": p.connected,
+            "buffering": p.buffering_since is not None}
+
+
+def members_changed(before: st.Party, after: st.Party) -> tuple[list[dict[str, Any]], list[int]]:
+    """(members new or changed, ids of members gone) between two states."""
+    old = {p.user_id: p for p in before.participants}
+    changed = [member(p) for p in after.participants if old.get(p.user_id) != p]
+    now_ids = {p.user_id for p in after.participants}
+    return changed, [uid for uid in old if uid not in now_ids]
+
+
 def snapshot(code: str, media_file_id: int, party: st.Party, now: float) -> dict[str, Any]:
-    """The public state of a party (see the module docstring)."""
+    """The whole public state of a party (REST answers): PLAYBACK and every member with
+    its ``status`` and ``host`` flag."""
     return {
         "code": code,
         "media_file_id": media_file_id,

@@ -126,18 +126,20 @@ def test_websocket_sync_and_permissions(client: TestClient, sam: TestClient, ano
             assert msg["event"]["kind"] == "play" and msg["event"]["name"] == ADMIN
             party = msg["party"]
             assert party["position"] == 12.0 and party["rate"] == 1.0
-            assert party["at"] > msg["party"]["participants"][0]["joined_at"]
+            assert msg["members"] == [] and msg["gone"] == []  # a command carries no member list
+            assert party["at"] > welcome["members"][0]["joined_at"]
 
         guest.send_json({"v": 1, "type": "buffering"})  # the party waits for sam
         for ws in (host, guest):
             msg = recv_until(ws, "state", lambda m: m["party"]["state"] == "waiting")
-            assert [p["status"] for p in msg["party"]["participants"]] == ["waiting", "buffering"]
+            assert [(m["name"], m["buffering"]) for m in msg["members"]] == [("sam", True)]  # what changed
+        party = client.get(f"/api/parties/{code}").json()
+        assert [p["status"] for p in party["participants"]] == ["waiting", "buffering"]
         guest.send_json({"v": 1, "type": "ready"})
         for ws in (host, guest):
             recv_until(ws, "state", lambda m: m["party"]["state"] == "playing")
 
-        sam_id = welcome["party"]["participants"][0]["id"] + 0  # admin's id; sam's from the list
-        sam_id = next(p["id"] for p in msg["party"]["participants"] if p["name"] == "sam")
+        sam_id = next(p["id"] for p in party["participants"] if p["name"] == "sam")
         host.send_json({"v": 1, "type": "mode", "mode": "collaborative"})
         recv_until(guest, "state", lambda m: m["party"]["mode"] == "collaborative")
         guest.send_json({"v": 1, "type": "pause"})  # anyone controls now
@@ -180,7 +182,8 @@ def test_buffering_member_is_dropped_after_the_timeout(tmp_path: Any) -> None:
                 recv_until(host, "state", lambda m: m["party"]["state"] == "waiting")
                 msg = recv_until(host, "state", lambda m: m["party"]["state"] == "playing")  # after 0.5 s
                 assert msg["event"]["kind"] == "resumed"
-                assert [p["status"] for p in msg["party"]["participants"]] == ["playing", "buffering"]
+                party = sam.get(f"/api/parties/{code}").json()
+                assert [p["status"] for p in party["participants"]] == ["playing", "buffering"]
     finally:
         core.close()
 

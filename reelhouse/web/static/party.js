@@ -225,7 +225,18 @@
   setInterval(steer, 100);
 
   // -- messages --------------------------------------------------------------------------
-  function onState(party, event) {
+  // Members arrive whole in "welcome", then only those that changed ("members", "gone").
+  let members = new Map();
+  function onState(msg, full) {
+    const party = msg.party;
+    if (full) members = new Map();
+    (msg.members || []).forEach((m) => members.set(m.id, m));
+    (msg.gone || []).forEach((id) => members.delete(id));
+    party.participants = [...members.values()]
+      .sort((a, b) => a.joined_at - b.joined_at || a.id - b.id)
+      .map((m) => ({ ...m, host: m.id === party.host_id,
+                     status: !m.connected ? "disconnected" : m.buffering ? "buffering" : party.state }));
+    const event = msg.event || null;
     const prev = auth;
     auth = party;
     const moved = !prev || prev.state !== party.state || prev.at !== party.at || prev.position !== party.position;
@@ -260,9 +271,9 @@
         me = msg.you;
         if (clock.samples.length === 0) clock.offset = msg.server - t1;
         auth = null;
-        onState(msg.party, null);
-      } else if (msg.type === "state") onState(msg.party, msg.event);
-      else if (msg.type === "ended") { closedForGood = true; onState(msg.party, msg.event); }
+        onState(msg, true);
+      } else if (msg.type === "state") onState(msg, false);
+      else if (msg.type === "ended") { closedForGood = true; onState(msg, false); }
       else if (msg.type === "error") toast(msg.message);
     };
     ws.onclose = (e) => {

@@ -99,6 +99,12 @@ async def serve_socket(websocket: WebSocket, code: str) -> None:
     await _Connection(app, core, websocket, user.id, user.name, info.code).run()
 
 
+def _quiet(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and isinstance(task.exception(), Exception) and \
+            not isinstance(task.exception(), ReelhouseError):
+        log.warning("party: marking a member disconnected failed", exc_info=task.exception())
+
+
 class _Connection:
     def __init__(self, app: FastAPI, core: Core, ws: WebSocket, user_id: int, name: str, code: str) -> None:
         self.app, self.core, self.ws = app, core, ws
@@ -151,9 +157,11 @@ class _Connection:
                     timer.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await forward
-                if not self.left:
-                    with contextlib.suppress(ReelhouseError):
-                        await self.apply(lambda now: st.Disconnect(self.user_id, now))
+                if not self.left:  # shielded: a cancelled handler still marks its member gone
+                    gone = asyncio.ensure_future(self.apply(lambda now: st.Disconnect(self.user_id, now)))
+                    gone.add_done_callback(_quiet)
+                    with contextlib.suppress(ReelhouseError, asyncio.CancelledError):
+                        await asyncio.shield(gone)
 
     async def _forward(self, queue: asyncio.Queue[str]) -> None:
         while True:

@@ -9,6 +9,7 @@ a server restart.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +55,17 @@ class PartyService:
         self.clock = clock
         self.wait_timeout = wait_timeout
         self.lead = lead
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    def _lock(self, code: str) -> threading.Lock:
+        """One lock per party in this process: its writers queue here instead of racing
+        on the row's version (other processes still race, and retry)."""
+        key = normalize_code(code) or code
+        with self._locks_lock:
+            if len(self._locks) > 10_000:
+                self._locks.clear()
+            return self._locks.setdefault(key, threading.Lock())
 
     # -- reads ------------------------------------------------------------------------
     def get(self, code: str) -> PartyInfo:
@@ -103,6 +115,10 @@ class PartyService:
         Returns ``(party before, info after)``. Raises what the state machine raises,
         NotFound (no such party), or SourceBusy if the row stays contended (after ~20
         attempts: the database is overloaded)."""
+        with self._lock(code):
+            return self._apply(code, make_event)
+
+    def _apply(self, code: str, make_event: Callable[[float], st.Event]) -> tuple[st.Party, PartyInfo]:
         for attempt in range(_RETRIES):
             try:
                 with self.sessions() as s:

@@ -189,8 +189,6 @@ def event_of(before: st.Party, after: st.Party) -> dict[str, Any] | None:
     names = {p.user_id: p.name for p in (*before.participants, *after.participants)}
     if after.last is not None and after.last != before.last:
         kind, by, position = after.last
-        if kind == "play" and after.state == "playing" and before.state != "playing":
-            kind = "play"
         return {"kind": kind, "by": by, "name": names.get(by, "") if by is not None else "",
                 "position": round(position, 3), "mode": after.mode, "host_id": after.host_id}
     joined = {p.user_id for p in after.participants if p.connected} - \

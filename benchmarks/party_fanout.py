@@ -172,6 +172,15 @@ async def run_clients(url: str, tokens: list[str | None], commands: int, make_cm
     }
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def bench_reelhouse(clients: int, commands: int) -> dict[str, Any]:
     from reelhouse.config import load_settings
     from reelhouse.core import Core
@@ -206,8 +215,7 @@ def bench_reelhouse(clients: int, commands: int) -> dict[str, Any]:
             return asyncio.run(run_clients(
                 url, tokens, commands, lambda k: json.dumps({"v": 1, "type": "seek", "position": k}), proc.pid))
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(20)
+            _stop(proc)
 
 
 def bench_peer(clients: int, commands: int) -> dict[str, Any]:
@@ -223,8 +231,7 @@ def bench_peer(clients: int, commands: int) -> dict[str, Any]:
             lambda k: json.dumps({"type": "state", "event": {"kind": "seek"}, "party": {"position": k}}),
             proc.pid))
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(20)
+        _stop(proc)
 
 
 def main() -> None:

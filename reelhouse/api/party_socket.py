@@ -73,7 +73,7 @@ def render(before: st.Party, info: PartyInfo) -> str:
 
 async def broadcast(app: FastAPI, before: st.Party, info: PartyInfo) -> None:
     """Publish a change to every member, in every process (no-op if nothing changed)."""
-    if before == info.party and info.party.last is None:
+    if before == info.party and before.last == info.party.last:
         return
     await get_hub(app).publish(info.code, render(before, info))
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -57,6 +57,7 @@ class PartyService:
         self.lead = lead
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        self._cache: dict[str, tuple[int, PartyInfo]] = {}
 
     def _lock(self, code: str) -> threading.Lock:
         """One lock per party in this process: its writers queue here instead of racing
@@ -71,7 +72,8 @@ class PartyService:
     def get(self, code: str) -> PartyInfo:
         """The party with invite ``code`` (any case); raises NotFound."""
         with self.sessions() as s:
-            return self._info(s, self._load(s, code))
+            head = self._head(s, code)
+            return self._cached_info(s, head)
 
     def list_for(self, user_id: int) -> list[PartyInfo]:
         """Parties (not ended) that ``user_id`` is a member of, newest first."""
@@ -122,20 +124,52 @@ class PartyService:
         for attempt in range(_RETRIES):
             try:
                 with self.sessions() as s:
-                    row = self._load(s, code)
-                    before = self._party(s, row)
+                    head = self._head(s, code)
+                    info = self._cached_info(s, head)
+                    before = info.party
                     after = st.apply(before, make_event(self.clock()))
-                    info = self._info(s, row, after)
                     if after == before and after.last == before.last:
                         return before, info
-                    if not self._store(s, row, after):
+                    if not self._store(s, head, before, after):
                         s.rollback()
                         continue
                     s.commit()
-                    return before, info
+                    new = replace(info, party=after)
+                    self._remember(head.version + 1, new)
+                    return before, new
             except OperationalError:  # SQLite: another process holds or changed the file
                 time.sleep(0.005 * (attempt + 1))
         raise SourceBusy("the party is too busy right now; try again")
+
+    # -- the cache: the last party state this process wrote or read, by version ------------
+    def _remember(self, version: int, info: PartyInfo) -> None:
+        with self._locks_lock:
+            if len(self._cache) > 1000:
+                self._cache.clear()
+            # as if read from the database: ``last`` (what just happened) is not stored
+            self._cache[info.code] = (version, replace(info, party=replace(info.party, last=None)))
+
+    def _cached_info(self, s: Session, head: _Head) -> PartyInfo:
+        """The party at ``head``'s version: from the cache when this process holds that
+        version (no member rows read), else loaded whole."""
+        with self._locks_lock:
+            hit = self._cache.get(head.code)
+        if hit is not None and hit[0] == head.version:
+            return hit[1]
+        info = self._info(s, self._load(s, head.code))
+        self._remember(head.version, info)
+        return info
+
+    @staticmethod
+    def _head(s: Session, code: str) -> _Head:
+        clean = normalize_code(code)
+        row = None
+        if clean is not None:
+            row = s.execute(select(WatchSession.id, WatchSession.code, WatchSession.version)
+                            .where(WatchSession.code == clean)).first()
+        if row is None:
+            raise NotFound(f"no party with code {code[:16]!r}")
+        return _Head(row[0], row[1], row[2])
 
     # -- rows <-> state -----------------------------------------------------------------
     @staticmethod
@@ -169,32 +203,47 @@ class PartyService:
                          party if party is not None else self._party(s, row))
 
     @staticmethod
-    def _store(s: Session, row: WatchSession, party: st.Party) -> bool:
-        """Write ``party`` over ``row`` if nobody changed it since it was read."""
+    def _store(s: Session, head: _Head, before: st.Party, party: st.Party) -> bool:
+        """Write ``party`` over the row if nobody changed it since ``head`` was read;
+        only the member rows that changed are written."""
         done = s.execute(
             update(WatchSession)
-            .where(WatchSession.id == row.id, WatchSession.version == row.version)
+            .where(WatchSession.id == head.id, WatchSession.version == head.version)
             .values(host_id=party.host_id, mode=party.mode, state=party.state,
                     position=party.position, position_at=party.at, rate=party.rate,
-                    version=row.version + 1, updated_at=utcnow(),
+                    version=head.version + 1, updated_at=utcnow(),
                     ended_at=utcnow() if party.state == "ended" else None)
             .execution_options(synchronize_session=False)
         )
         if done.rowcount != 1:  # type: ignore[attr-defined]
             return False
-        wanted = {p.user_id: p for p in party.participants}
-        for member in list(row.participants):
-            p = wanted.pop(member.user_id, None)
-            if p is None:
-                row.participants.remove(member)
-                continue
-            member.connected = p.connected
-            member.buffering_since = p.buffering_since
-        for p in wanted.values():
-            row.participants.append(WatchParticipant(user_id=p.user_id, joined_at=p.joined_at,
-                                                     connected=p.connected,
-                                                     buffering_since=p.buffering_since))
+        old = {p.user_id: p for p in before.participants}
+        new = {p.user_id: p for p in party.participants}
+        gone = [uid for uid in old if uid not in new]
+        if gone:
+            s.execute(delete(WatchParticipant).where(WatchParticipant.session_id == head.id,
+                                                     WatchParticipant.user_id.in_(gone)))
+        for uid, p in new.items():
+            was = old.get(uid)
+            if was is None:
+                s.execute(insert(WatchParticipant).values(
+                    session_id=head.id, user_id=uid, joined_at=p.joined_at, connected=p.connected,
+                    buffering_since=p.buffering_since))
+            elif was != p:
+                s.execute(update(WatchParticipant)
+                          .where(WatchParticipant.session_id == head.id, WatchParticipant.user_id == uid)
+                          .values(connected=p.connected, buffering_since=p.buffering_since)
+                          .execution_options(synchronize_session=False))
         return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """The columns that say which party and which version of it."""
+
+    id: int
+    code: str
+    version: int
 
 
 _STATES: dict[str, st.PlaybackState] = {

@@ -144,7 +144,7 @@ def test_three_browsers_stay_in_sync(core: Core, film_id: int, contexts: dict[st
     host.locator("#party-seek").evaluate("(el) => { el.value = '2'; el.dispatchEvent(new Event('change')); }")
     for p in pages:
         p.wait_for_function("() => { const s = window.reelParty.state(); "
-                            "return s.position === 2 && s.state === 'playing'; }")
+                            "return s.state === 'playing' && window.reelParty.expected() < 8; }")
     time.sleep(1.0)
     sam.reload()
     wait_members(host, 3)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from sqlalchemy import select
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
@@ -40,6 +41,7 @@ from e2e.support import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from reelhouse.api.app import create_app  # noqa: E402
 from reelhouse.config import load_settings  # noqa: E402
 from reelhouse.core import Core  # noqa: E402
+from reelhouse.db.models import MediaFile, User  # noqa: E402
 from reelhouse.demo.media import make_clip  # noqa: E402
 from reelhouse.library.sources import SourceSpec  # noqa: E402
 
@@ -70,7 +72,8 @@ def one_round(browser: Any, core: Core, base: str, file_id: int, query: str) -> 
         for name in USERS:
             ctx = browser.new_context(base_url=base, viewport={"width": 1000, "height": 700})
             ctx.set_default_timeout(30_000)
-            uid = next(u.id for u in (core.users.get(i) for i in range(1, 10)) if u and u.name == name)
+            with core.sessions() as s:
+                uid = s.scalars(select(User.id).where(User.name == name)).one()
             ctx.add_cookies([{"name": "reelhouse_session", "value": core.signer.session(uid), "url": base}])
             contexts.append(ctx)
             if code is None:
@@ -108,10 +111,8 @@ def main() -> None:
             core.users.add(name, password)
         src = core.sources.create(SourceSpec(name="disk", kind="local", path=str(films)))
         core.jobs.run_scan_now(src.id)
-        from reelhouse.db.models import MediaFile
-
         with core.sessions() as s:
-            file_id = s.query(MediaFile).one().id
+            file_id = s.scalars(select(MediaFile.id)).one()
         server, thread, base = serve(core)
         results: dict[str, Any] = {}
         try:

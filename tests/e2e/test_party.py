@@ -24,8 +24,10 @@ from e2e.party_sync import (
     wait_state,
 )
 from e2e.support import CHROMIUM
+from sqlalchemy import select
 
 from reelhouse.core import Core
+from reelhouse.db.models import MediaFile, User
 from reelhouse.demo.media import make_clip
 from reelhouse.library.sources import SourceSpec
 
@@ -60,10 +62,8 @@ def film_id(core: Core, tmp_path: Path, party_film: Path) -> int:
     assert not core.jobs.run_scan_now(src.id).errors
     for name, password in GUESTS.items():
         core.users.add(name, password)
-    from reelhouse.db.models import MediaFile
     with core.sessions() as s:
-        mf = s.query(MediaFile).one()
-        return mf.id
+        return s.scalars(select(MediaFile.id)).one()
 
 
 @pytest.fixture
@@ -74,8 +74,9 @@ def contexts(browser: Browser, live_server: str, core: Core) -> Iterator[dict[st
         for name in (ADMIN, *GUESTS):
             ctx = browser.new_context(base_url=live_server, viewport={"width": 1000, "height": 700})
             ctx.set_default_timeout(20_000)
-            user = next(u for u in [core.users.get(i) for i in range(1, 10)] if u and u.name == name)
-            ctx.add_cookies([{"name": "reelhouse_session", "value": core.signer.session(user.id),
+            with core.sessions() as s:
+                user_id = s.scalars(select(User.id).where(User.name == name)).one()
+            ctx.add_cookies([{"name": "reelhouse_session", "value": core.signer.session(user_id),
                               "url": live_server}])
             made[name] = ctx
         yield made
@@ -85,7 +86,6 @@ def contexts(browser: Browser, live_server: str, core: Core) -> Iterator[dict[st
 
 
 def _movie_id(core: Core, film_id: int) -> int:
-    from reelhouse.db.models import MediaFile
     with core.sessions() as s:
         mf = s.get(MediaFile, film_id)
         assert mf is not None and mf.movie_id is not None

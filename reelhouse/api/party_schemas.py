@@ -34,6 +34,8 @@ class PartyPublic(BaseModel):
     rate: float
     mode: Literal["host", "collaborative"]
     host_id: int | None
+    acting_host_id: int | None = Field(description="who controls playback in host mode: the host, or while the "
+                                       "host is disconnected the longest-present connected member")
     duration: float | None = Field(description="seconds")
     wait_timeout: float = Field(description="seconds a buffering member may hold the party")
     server_time: float = Field(description="server time of this answer, epoch seconds")

@@ -140,6 +140,7 @@ def playback(code: str, media_file_id: int, party: st.Party) -> dict[str, Any]:
         "rate": party.rate,
         "mode": party.mode,
         "host_id": party.host_id,
+        "acting_host_id": st.acting_host(party),
         "duration": party.duration,
         "wait_timeout": party.wait_timeout,
     }
@@ -163,16 +164,7 @@ def snapshot(code: str, media_file_id: int, party: st.Party, now: float) -> dict
     """The whole public state of a party (REST answers): PLAYBACK and every member with
     its ``status`` and ``host`` flag."""
     return {
-        "code": code,
-        "media_file_id": media_file_id,
-        "state": party.state,
-        "position": round(party.position, 4),
-        "at": party.at,
-        "rate": party.rate,
-        "mode": party.mode,
-        "host_id": party.host_id,
-        "duration": party.duration,
-        "wait_timeout": party.wait_timeout,
+        **playback(code, media_file_id, party),
         "participants": [
             {"id": p.user_id, "name": p.name, "joined_at": p.joined_at, "connected": p.connected,
              "buffering": p.buffering_since is not None, "status": _status(party, p, now),

@@ -58,6 +58,7 @@ __all__ = [
     "Seek",
     "SetMode",
     "Tick",
+    "acting_host",
     "apply",
     "check_invariants",
 ]
@@ -119,7 +120,7 @@ class Party:
         return tuple(
             p for p in self.participants
             if p.connected and p.buffering_since is not None
-            and now - p.buffering_since < self.wait_timeout
+            and now < p.buffering_since + self.wait_timeout  # the same sum as wait_deadline
         )
 
     def wait_deadline(self) -> float | None:
@@ -216,9 +217,14 @@ COMMANDS = (Play, Pause, Seek)
 
 # -- transitions ----------------------------------------------------------------------
 def apply(party: Party, event: Event) -> Party:
-    """The party after ``event`` (see the module docstring for the rules and errors)."""
+    """The party after ``event`` (see the module docstring for the rules and errors).
+    Every event also lets time pass: a wait whose holders are gone or timed out ends."""
     if party.state == "ended":
         raise Conflict("this party has ended")
+    return _settle(_transition(party, event), event.now)
+
+
+def _transition(party: Party, event: Event) -> Party:
     now = event.now
     if isinstance(event, Tick):
         return _settle(party, now)
@@ -278,10 +284,24 @@ def apply(party: Party, event: Event) -> Party:
     raise InvalidInput(f"unknown event {event!r}")  # pragma: no cover
 
 
+def acting_host(party: Party) -> int | None:
+    """Who controls playback in host mode: the host, or while the host is disconnected
+    (a closed tab, a lost network) the longest-present connected member."""
+    host = party.member(party.host_id) if party.host_id is not None else None
+    if host is not None and host.connected:
+        return host.user_id
+    present = [p for p in party.participants if p.connected]
+    return min(present, key=lambda p: p.joined_at).user_id if present else party.host_id
+
+
 def _check_control(party: Party, event: Event) -> None:
     user_id = getattr(event, "user_id", None)
     host_only = isinstance(event, (HostTransfer, SetMode, End))
-    if (host_only or party.mode == "host") and user_id != party.host_id:
+    if host_only:
+        allowed = user_id == party.host_id
+    else:
+        allowed = party.mode == "collaborative" or user_id in (party.host_id, acting_host(party))
+    if not allowed:
         raise PermissionDenied("only the host can do this" if host_only
                                else "only the host controls playback in this party")
 

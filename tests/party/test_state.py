@@ -65,6 +65,8 @@ TABLE: list[tuple[str, st.Party, st.Event, str, float | None, float | None]] = [
      st.Pause(A, 3.0), "paused", 3.0, 3.0),
     ("end", party(A, state="playing", position=1.0, at=0.0), st.End(A, 2.0), "ended", 3.0, 2.0),
     ("collaborative: a guest plays", party(A, B, mode="collaborative"), st.Play(B, 1.0), "playing", 0.0, 1.3),
+    ("the host is gone: the longest-present member controls",
+     st.apply(party(A, B, C), st.Disconnect(A, 5.0)), st.Play(B, 6.0), "playing", 0.0, 6.3),
 ]
 
 
@@ -88,6 +90,10 @@ REFUSED: list[tuple[str, st.Party, st.Event, type[ReelhouseError]]] = [
     ("guest hands the host role", party(A, B, mode="collaborative"), st.HostTransfer(B, 1.0, B), PermissionDenied),
     ("guest ends the party", party(A, B, mode="collaborative"), st.End(B, 1.0), PermissionDenied),
     ("a stranger plays", party(A), st.Play(C, 1.0), PermissionDenied),
+    ("the host is gone: not the newer member", st.apply(party(A, B, C), st.Disconnect(A, 5.0)),
+     st.Play(C, 6.0), PermissionDenied),
+    ("the host is gone: still only the host ends it", st.apply(party(A, B), st.Disconnect(A, 5.0)),
+     st.End(B, 6.0), PermissionDenied),
     ("a stranger buffers", party(A), st.Buffering(C, 1.0), PermissionDenied),
     ("host role to a stranger", party(A), st.HostTransfer(A, 1.0, C), InvalidInput),
     ("negative seek", party(A), st.Seek(A, 1.0, -1.0), InvalidInput),

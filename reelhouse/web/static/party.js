@@ -71,7 +71,8 @@
   // arrives (play now, pause now, seek to the position sent), as simple sync players do.
   // benchmarks/party_drift.py measures it as the peer.
   const naive = new URLSearchParams(location.search).get("sync") === "naive";
-  const canControl = () => auth && me && (auth.mode === "collaborative" || auth.host_id === me.id);
+  const canControl = () => auth && me && (auth.mode === "collaborative" || auth.host_id === me.id ||
+                                          auth.acting_host_id === me.id);
 
   // -- buffering reports ---------------------------------------------------------------
   function setBuffering(on) {

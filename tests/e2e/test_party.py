@@ -177,3 +177,12 @@ def test_three_browsers_stay_in_sync(core: Core, film_id: int, contexts: dict[st
                   [Window("after buffering", t + SETTLE, server_time(host))]).figures()
     print("after buffering", after)
     assert after["samples"] >= 10 and after["p95_ms"] <= 100, after
+
+    # collaborative mode and handing the host role over, from the host's page
+    host.get_by_label("Everyone can control playback").check()
+    expect(sam.locator("#party-play")).to_be_enabled()
+    expect(sam.locator(".toast", has_text="let everyone control playback").first).to_be_visible()
+    host.locator("#participants li", has_text="sam").get_by_role("button", name="Make host").click()
+    expect(sam.locator("#host-tools")).to_be_visible()
+    expect(sam.locator("#participants li", has_text="sam").locator(".host-badge")).to_have_text("Host")
+    expect(host.locator("#host-tools")).to_be_hidden()

@@ -1,7 +1,8 @@
 """Watch party in three real browsers (Debian chromium): one host, two guests, one of
 them throttled (CPU and network, via the Chrome DevTools Protocol). Play, pause and
 seek stay in sync (p95 ≤ 100 ms, max ≤ 250 ms once a command has settled for 2 s), a
-reload rejoins in sync, and a buffering guest makes the others wait."""
+reload rejoins in sync, a buffering guest makes the others wait, and the host opens
+control to everyone and hands the host role over."""
 
 from __future__ import annotations
 

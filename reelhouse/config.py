@@ -152,6 +152,15 @@ class Settings(BaseSettings):
     hls_threads: int = Field(
         default=0, ge=0, le=64, description="ffmpeg threads per encoder; 0 lets ffmpeg choose."
     )
+    party_redis_url: str | None = Field(
+        default=None,
+        description="Redis URL (redis://host:port/db) for watch parties served by several "
+        "API processes; unset: redis_url, else one process, in memory.",
+    )
+    party_wait_timeout: float = Field(
+        default=8.0, gt=0, le=600,
+        description="Seconds a buffering participant may hold a watch party before it plays on.",
+    )
 
     @field_validator("log_level")
     @classmethod

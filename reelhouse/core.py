@@ -15,6 +15,7 @@ from reelhouse.jobs.runner import JobRunner
 from reelhouse.library.metadata.service import MetadataService
 from reelhouse.library.progress import ProgressService
 from reelhouse.library.sources import SourceService
+from reelhouse.party.service import PartyService
 from reelhouse.playback.hls.service import HlsService
 from reelhouse.playback.targets import StreamTargets
 from reelhouse.transfers.offline import OfflineCopies
@@ -43,6 +44,7 @@ class Core:
         )
         self.stream_targets = StreamTargets(self.sessions)
         self.progress = ProgressService(self.sessions)
+        self.parties = PartyService(self.sessions, wait_timeout=settings.party_wait_timeout)
         self.metadata = MetadataService(settings, self.sessions)
         self.hls = HlsService(settings, self.sources, self.stream_targets)
         self.jobs = JobRunner(

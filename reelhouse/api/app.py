@@ -10,7 +10,16 @@ from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from reelhouse import __version__
-from reelhouse.api import routes_auth, routes_hls, routes_library, routes_metadata, routes_sources, routes_transfers
+from reelhouse.api import (
+    party_socket,
+    routes_auth,
+    routes_hls,
+    routes_library,
+    routes_metadata,
+    routes_parties,
+    routes_sources,
+    routes_transfers,
+)
 from reelhouse.api.deps import CurrentUser
 from reelhouse.api.errors import install_error_handlers
 from reelhouse.api.metrics import Metrics
@@ -27,6 +36,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
         core.transfers.start()  # transfers and syncs: recovered and run by the server only
         core.syncs.recover()
         yield
+        await party_socket.close_hub(app)
         if close_core:
             core.close()
 
@@ -52,6 +62,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     app.include_router(routes_metadata.router)
     app.include_router(routes_transfers.router)
     app.include_router(routes_hls.router)
+    app.include_router(routes_parties.router)
     from reelhouse.web.routes import install_web
 
     install_web(app)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 
 from reelhouse.core import Core
 from reelhouse.db.models import User
@@ -48,8 +49,9 @@ def get_db(core: CoreDep) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_db)]
 
 
-def user_from_request(request: Request, core: Core) -> User:
-    """The user behind a bearer token or the session cookie; raises AuthenticationFailed."""
+def user_from_request(request: HTTPConnection, core: Core) -> User:
+    """The user behind a bearer token or the session cookie of a request or WebSocket
+    handshake; raises AuthenticationFailed."""
     token = None
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):

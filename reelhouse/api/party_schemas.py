@@ -1,0 +1,42 @@
+"""Request and response bodies of the watch-party API (``/api/parties``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = ["ParticipantPublic", "PartyCreate", "PartyPublic"]
+
+
+class PartyCreate(BaseModel):
+    media_file_id: int = Field(ge=1, le=2**63 - 1)
+    mode: Literal["host", "collaborative"] = "host"
+
+
+class ParticipantPublic(BaseModel):
+    id: int
+    name: str
+    joined_at: float = Field(description="server time, epoch seconds")
+    connected: bool
+    buffering: bool
+    status: str = Field(description="playing | paused | waiting | idle | buffering | disconnected")
+    host: bool
+
+
+class PartyPublic(BaseModel):
+    code: str = Field(description="6-character invite code")
+    invite_path: str = Field(description="the party page, e.g. /party/KQ7ART")
+    media_file_id: int
+    state: Literal["idle", "waiting", "paused", "playing", "ended"]
+    position: float = Field(description="seconds into the file at server time `at`")
+    at: float = Field(description="server time, epoch seconds")
+    rate: float
+    mode: Literal["host", "collaborative"]
+    host_id: int | None
+    acting_host_id: int | None = Field(description="who controls playback in host mode: the host, or while the "
+                                       "host is disconnected the longest-present connected member")
+    duration: float | None = Field(description="seconds")
+    wait_timeout: float = Field(description="seconds a buffering member may hold the party")
+    server_time: float = Field(description="server time of this answer, epoch seconds")
+    participants: list[ParticipantPublic]

@@ -1,0 +1,10 @@
+"""Watch parties: friends watch one media file together, in sync.
+
+- ``state``     the pure state machine (idle · waiting · paused · playing · ended)
+- ``clock``     the server clock and the NTP-style offset estimate clients run
+- ``protocol``  the versioned JSON messages of the WebSocket (parse and render)
+- ``codes``     short invite codes from an unambiguous alphabet
+- ``service``   parties in the database (``watch_sessions``, ``watch_participants``)
+- ``hub``       fan-out of messages to every connection: in memory or Redis pub/sub
+- ``live``      one WebSocket connection: join, commands, broadcasts, timeouts
+"""

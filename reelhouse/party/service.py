@@ -1,0 +1,251 @@
+"""Parties in the database: ``watch_sessions`` and ``watch_participants``.
+
+Every change loads the party, runs the pure state machine (:mod:`reelhouse.party.state`)
+and writes the result back guarded by the row's ``version`` (optimistic locking), so
+several API processes can serve one party: a writer that lost the race reloads and
+applies its event again. Because the whole state is in the database, a party survives
+a server restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from reelhouse.db.models import MediaFile, User, WatchParticipant, WatchSession, utcnow
+from reelhouse.errors import Conflict, InvalidInput, NotFound, SourceBusy
+from reelhouse.party import state as st
+from reelhouse.party.clock import server_now
+from reelhouse.party.codes import new_code, normalize_code
+
+__all__ = ["PartyInfo", "PartyService"]
+
+_RETRIES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class PartyInfo:
+    """A party as stored: its ``code``, media file, creator, and the machine state."""
+
+    id: int
+    code: str
+    media_file_id: int
+    created_by: int | None
+    party: st.Party
+
+
+class PartyService:
+    """Create, read and change parties. ``clock`` gives server time (s);
+    ``wait_timeout`` and ``lead`` (s) are the state machine's (see ``state``)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], float] = server_now,
+        wait_timeout: float = st.DEFAULT_WAIT_TIMEOUT,
+        lead: float = st.DEFAULT_LEAD,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.wait_timeout = wait_timeout
+        self.lead = lead
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+        self._cache: dict[str, tuple[int, PartyInfo]] = {}
+
+    def _lock(self, code: str) -> threading.Lock:
+        """One lock per party in this process: its writers queue here instead of racing
+        on the row's version (other processes still race, and retry)."""
+        key = normalize_code(code) or code
+        with self._locks_lock:
+            if len(self._locks) > 10_000:
+                self._locks.clear()
+            return self._locks.setdefault(key, threading.Lock())
+
+    # -- reads ------------------------------------------------------------------------
+    def get(self, code: str) -> PartyInfo:
+        """The party with invite ``code`` (any case); raises NotFound."""
+        with self.sessions() as s:
+            head = self._head(s, code)
+            return self._cached_info(s, head)
+
+    def list_for(self, user_id: int) -> list[PartyInfo]:
+        """Parties (not ended) that ``user_id`` is a member of, newest first."""
+        with self.sessions() as s:
+            rows = s.scalars(
+                select(WatchSession)
+                .join(WatchParticipant, WatchParticipant.session_id == WatchSession.id)
+                .where(WatchParticipant.user_id == user_id, WatchSession.ended_at.is_(None))
+                .options(selectinload(WatchSession.participants).selectinload(WatchParticipant.user))
+                .order_by(WatchSession.id.desc())
+            ).all()
+            return [self._info(s, r) for r in rows]
+
+    # -- writes -----------------------------------------------------------------------
+    def create(self, user: User, media_file_id: int, mode: st.Mode = "host") -> PartyInfo:
+        """A new party on ``media_file_id`` with ``user`` as host and first member;
+        raises NotFound (no such file) or InvalidInput (bad mode)."""
+        if mode not in ("host", "collaborative"):
+            raise InvalidInput("mode must be 'host' or 'collaborative'")
+        now = self.clock()
+        with self.sessions() as s:
+            if s.get(MediaFile, media_file_id) is None:
+                raise NotFound(f"no media file with id {media_file_id}")
+            for _ in range(10):  # a code collision is astronomically rare; retry anyway
+                row = WatchSession(code=new_code(), media_file_id=media_file_id, host_id=user.id,
+                                   created_by=user.id, mode=mode, state="idle", position=0.0,
+                                   position_at=now, rate=1.0, version=0)
+                row.participants.append(WatchParticipant(user_id=user.id, joined_at=now, connected=False))
+                s.add(row)
+                try:
+                    s.commit()
+                except IntegrityError:
+                    s.rollback()
+                    continue
+                return self.get(row.code)
+        raise Conflict("could not allocate a party code; try again")  # pragma: no cover
+
+    def apply(self, code: str, make_event: Callable[[float], st.Event]) -> tuple[st.Party, PartyInfo]:
+        """Apply the event ``make_event(now)`` to the stored party and store the result.
+
+        Returns ``(party before, info after)``. Raises what the state machine raises,
+        NotFound (no such party), or SourceBusy if the row stays contended (after ~20
+        attempts: the database is overloaded)."""
+        with self._lock(code):
+            return self._apply(code, make_event)
+
+    def _apply(self, code: str, make_event: Callable[[float], st.Event]) -> tuple[st.Party, PartyInfo]:
+        for attempt in range(_RETRIES):
+            try:
+                with self.sessions() as s:
+                    head = self._head(s, code)
+                    info = self._cached_info(s, head)
+                    before = info.party
+                    after = st.apply(before, make_event(self.clock()))
+                    if after == before and after.last == before.last:
+                        return before, info
+                    if not self._store(s, head, before, after):
+                        s.rollback()
+                        continue
+                    s.commit()
+                    new = replace(info, party=after)
+                    self._remember(head.version + 1, new)
+                    return before, new
+            except OperationalError:  # SQLite: another process holds or changed the file
+                time.sleep(0.005 * (attempt + 1))
+        raise SourceBusy("the party is too busy right now; try again")
+
+    # -- the cache: the last party state this process wrote or read, by version ------------
+    def _remember(self, version: int, info: PartyInfo) -> None:
+        with self._locks_lock:
+            if len(self._cache) > 1000:
+                self._cache.clear()
+            # as if read from the database: ``last`` (what just happened) is not stored
+            self._cache[info.code] = (version, replace(info, party=replace(info.party, last=None)))
+
+    def _cached_info(self, s: Session, head: _Head) -> PartyInfo:
+        """The party at ``head``'s version: from the cache when this process holds that
+        version (no member rows read), else loaded whole."""
+        with self._locks_lock:
+            hit = self._cache.get(head.code)
+        if hit is not None and hit[0] == head.version:
+            return hit[1]
+        info = self._info(s, self._load(s, head.code))
+        self._remember(head.version, info)
+        return info
+
+    @staticmethod
+    def _head(s: Session, code: str) -> _Head:
+        clean = normalize_code(code)
+        row = None
+        if clean is not None:
+            row = s.execute(select(WatchSession.id, WatchSession.code, WatchSession.version)
+                            .where(WatchSession.code == clean)).first()
+        if row is None:
+            raise NotFound(f"no party with code {code[:16]!r}")
+        return _Head(row[0], row[1], row[2])
+
+    # -- rows <-> state -----------------------------------------------------------------
+    @staticmethod
+    def _load(s: Session, code: str) -> WatchSession:
+        clean = normalize_code(code)
+        row = None
+        if clean is not None:
+            row = s.scalar(
+                select(WatchSession).where(WatchSession.code == clean)
+                .options(selectinload(WatchSession.participants).selectinload(WatchParticipant.user))
+            )
+        if row is None:
+            raise NotFound(f"no party with code {code[:16]!r}")
+        return row
+
+    def _party(self, s: Session, row: WatchSession) -> st.Party:
+        duration = s.scalar(select(MediaFile.duration).where(MediaFile.id == row.media_file_id))
+        members = tuple(
+            st.Participant(p.user_id, p.user.name, p.joined_at, p.connected, p.buffering_since)
+            for p in sorted(row.participants, key=lambda p: (p.joined_at, p.id or 0))
+        )
+        return st.Party(
+            host_id=row.host_id, mode="collaborative" if row.mode == "collaborative" else "host",
+            state=_STATES.get(row.state, "idle"), position=row.position, at=row.position_at,
+            rate=row.rate, duration=float(duration) if duration else None, participants=members,
+            wait_timeout=self.wait_timeout, lead=self.lead,
+        )
+
+    def _info(self, s: Session, row: WatchSession, party: st.Party | None = None) -> PartyInfo:
+        return PartyInfo(row.id, row.code, row.media_file_id, row.created_by,
+                         party if party is not None else self._party(s, row))
+
+    @staticmethod
+    def _store(s: Session, head: _Head, before: st.Party, party: st.Party) -> bool:
+        """Write ``party`` over the row if nobody changed it since ``head`` was read;
+        only the member rows that changed are written."""
+        done = s.execute(
+            update(WatchSession)
+            .where(WatchSession.id == head.id, WatchSession.version == head.version)
+            .values(host_id=party.host_id, mode=party.mode, state=party.state,
+                    position=party.position, position_at=party.at, rate=party.rate,
+                    version=head.version + 1, updated_at=utcnow(),
+                    ended_at=utcnow() if party.state == "ended" else None)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        old = {p.user_id: p for p in before.participants}
+        new = {p.user_id: p for p in party.participants}
+        gone = [uid for uid in old if uid not in new]
+        if gone:
+            s.execute(delete(WatchParticipant).where(WatchParticipant.session_id == head.id,
+                                                     WatchParticipant.user_id.in_(gone)))
+        for uid, p in new.items():
+            was = old.get(uid)
+            if was is None:
+                s.execute(insert(WatchParticipant).values(
+                    session_id=head.id, user_id=uid, joined_at=p.joined_at, connected=p.connected,
+                    buffering_since=p.buffering_since))
+            elif was != p:
+                s.execute(update(WatchParticipant)
+                          .where(WatchParticipant.session_id == head.id, WatchParticipant.user_id == uid)
+                          .values(connected=p.connected, buffering_since=p.buffering_since)
+                          .execution_options(synchronize_session=False))
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """The columns that say which party and which version of it."""
+
+    id: int
+    code: str
+    version: int
+
+
+_STATES: dict[str, st.PlaybackState] = {
+    "idle": "idle", "waiting": "waiting", "paused": "paused", "playing": "playing", "ended": "ended",
+}

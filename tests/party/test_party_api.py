@@ -1,0 +1,210 @@
+"""The party REST API and WebSocket on the real app (starlette's TestClient): create,
+get, join, leave, end, list mine; authentication everywhere; host-only commands; a
+party survives a restart of the app (its state is in the database)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from party.support import USERS
+from starlette.testclient import WebSocketTestSession
+from starlette.websockets import WebSocketDisconnect
+
+from reelhouse.api.app import create_app
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.party.codes import ALPHABET
+
+from helpers import ADMIN
+
+
+def login(app: FastAPI, name: str) -> TestClient:
+    """A client of ``app`` (one app: one hub, as in one server process) logged in as ``name``."""
+    c = TestClient(app)
+    r = c.post("/api/auth/login", json={"username": name, "password": USERS[name]})
+    assert r.status_code == 200, r.text
+    return c
+
+
+@pytest.fixture
+def sam(client: TestClient, media_id: int) -> Iterator[TestClient]:
+    with login(client.app, "sam") as c:  # type: ignore[arg-type]
+        yield c
+
+
+def recv_until(ws: WebSocketTestSession, kind: str, pred: Any = None, limit: int = 20) -> dict[str, Any]:
+    for _ in range(limit):
+        msg: dict[str, Any] = ws.receive_json()
+        assert msg["v"] == 1
+        if msg["type"] == kind and (pred is None or pred(msg)):
+            return msg
+    raise AssertionError(f"no {kind} message")
+
+
+def test_rest_lifecycle(client: TestClient, sam: TestClient, anon: TestClient, media_id: int) -> None:
+    r = client.post("/api/parties", json={"media_file_id": media_id})
+    assert r.status_code == 201, r.text
+    party = r.json()
+    code = party["code"]
+    assert len(code) == 6 and set(code) <= set(ALPHABET)
+    assert party["invite_path"] == f"/party/{code}"
+    assert party["state"] == "idle" and party["mode"] == "host" and party["duration"] == 30.0
+    assert [(p["name"], p["host"]) for p in party["participants"]] == [(ADMIN, True)]
+
+    assert client.get(f"/api/parties/{code.lower()}").json()["code"] == code  # any case
+    assert client.get("/api/parties/ZZZZZZ").status_code == 404
+    assert client.get("/api/parties/not-a-code").status_code == 404
+    assert client.post("/api/parties", json={"media_file_id": 9999}).status_code == 404
+    assert client.post("/api/parties", json={"media_file_id": media_id, "mode": "chaos"}).status_code == 422
+
+    joined = sam.post(f"/api/parties/{code}/join").json()
+    assert [p["name"] for p in joined["participants"]] == [ADMIN, "sam"]
+    assert sam.post(f"/api/parties/{code}/join").status_code == 200  # idempotent
+    assert [p["code"] for p in sam.get("/api/parties").json()] == [code]
+    assert sam.post(f"/api/parties/{code}/end").status_code == 403  # not the host
+
+    for method, path in (("post", "/api/parties"), ("get", "/api/parties"), ("get", f"/api/parties/{code}"),
+                         ("post", f"/api/parties/{code}/join"), ("post", f"/api/parties/{code}/leave"),
+                         ("post", f"/api/parties/{code}/end")):
+        assert anon.request(method.upper(), path, json={"media_file_id": media_id}).status_code == 401
+
+    left = client.post(f"/api/parties/{code}/leave").json()  # the host leaves: sam takes over
+    sam_id = left["participants"][0]["id"]
+    assert left["host_id"] == sam_id and [p["name"] for p in left["participants"]] == ["sam"]
+    assert client.post(f"/api/parties/{code}/leave").status_code == 403  # no longer a member
+    assert client.get("/api/parties").json() == []
+
+    ended = sam.post(f"/api/parties/{code}/end").json()
+    assert ended["state"] == "ended"
+    assert sam.get("/api/parties").json() == []
+    assert client.post(f"/api/parties/{code}/join").status_code == 409
+
+
+def test_websocket_sync_and_permissions(client: TestClient, sam: TestClient, anon: TestClient,
+                                        media_id: int) -> None:
+    code = client.post("/api/parties", json={"media_file_id": media_id}).json()["code"]
+
+    with pytest.raises(WebSocketDisconnect) as refused:  # a stranger without a login
+        with anon.websocket_connect(f"/api/parties/{code}/ws"):
+            pass
+    assert refused.value.code == 4401
+    with pytest.raises(WebSocketDisconnect) as missing:
+        with client.websocket_connect("/api/parties/ZZZZZZ/ws"):
+            pass
+    assert missing.value.code == 4404
+
+    with client.websocket_connect(f"/api/parties/{code}/ws") as host, \
+            sam.websocket_connect(f"/api/parties/{code}/ws") as guest:
+        welcome = recv_until(host, "welcome")
+        assert welcome["you"]["name"] == ADMIN and welcome["party"]["state"] == "idle"
+        recv_until(guest, "welcome")
+
+        guest.send_json({"v": 1, "type": "ping", "t0": 12.5})
+        pong = recv_until(guest, "pong")
+        assert pong["t0"] == 12.5 and pong["server"] > 1e9
+
+        guest.send_json({"v": 1, "type": "play"})  # host mode: refused, clearly
+        err = recv_until(guest, "error")
+        assert err["status"] == 403 and "host" in err["message"]
+        guest.send_json({"v": 2, "type": "play"})
+        assert "version" in recv_until(guest, "error")["message"]
+        guest.send_text("not json")
+        assert recv_until(guest, "error")["status"] == 400
+
+        host.send_json({"v": 1, "type": "seek", "position": 12.0})
+        for ws in (host, guest):
+            msg = recv_until(ws, "state", lambda m: m["event"] and m["event"]["kind"] == "seek")
+            assert msg["party"]["position"] == 12.0 and msg["party"]["state"] == "idle"
+        host.send_json({"v": 1, "type": "play"})
+        for ws in (host, guest):
+            msg = recv_until(ws, "state", lambda m: m["party"]["state"] == "playing")
+            assert msg["event"]["kind"] == "play" and msg["event"]["name"] == ADMIN
+            party = msg["party"]
+            assert party["position"] == 12.0 and party["rate"] == 1.0
+            assert msg["members"] == [] and msg["gone"] == []  # a command carries no member list
+            assert party["at"] > welcome["members"][0]["joined_at"]
+
+        guest.send_json({"v": 1, "type": "buffering"})  # the party waits for sam
+        for ws in (host, guest):
+            msg = recv_until(ws, "state", lambda m: m["party"]["state"] == "waiting")
+            assert [(m["name"], m["buffering"]) for m in msg["members"]] == [("sam", True)]  # what changed
+        party = client.get(f"/api/parties/{code}").json()
+        assert [p["status"] for p in party["participants"]] == ["waiting", "buffering"]
+        guest.send_json({"v": 1, "type": "ready"})
+        for ws in (host, guest):
+            recv_until(ws, "state", lambda m: m["party"]["state"] == "playing")
+
+        sam_id = next(p["id"] for p in party["participants"] if p["name"] == "sam")
+        host.send_json({"v": 1, "type": "mode", "mode": "collaborative"})
+        recv_until(guest, "state", lambda m: m["party"]["mode"] == "collaborative")
+        guest.send_json({"v": 1, "type": "pause"})  # anyone controls now
+        for ws in (host, guest):
+            msg = recv_until(ws, "state", lambda m: m["party"]["state"] == "paused")
+            assert msg["event"] == {**msg["event"], "kind": "pause", "name": "sam"}
+        guest.send_json({"v": 1, "type": "mode", "mode": "host"})  # but only the host sets the mode
+        assert recv_until(guest, "error")["status"] == 403
+        host.send_json({"v": 1, "type": "host", "to": sam_id})
+        msg = recv_until(host, "state", lambda m: m["party"]["host_id"] == sam_id)
+        assert msg["event"]["kind"] == "host"
+
+    # the sockets closed: both members are shown disconnected (soon: the server notices)
+    deadline = time.monotonic() + 10
+    while True:
+        party = client.get(f"/api/parties/{code}").json()
+        statuses = [p["status"] for p in party["participants"]]
+        if statuses == ["disconnected", "disconnected"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert statuses == ["disconnected", "disconnected"]
+
+
+def test_buffering_member_is_dropped_after_the_timeout(tmp_path: Any) -> None:
+    core = Core(load_settings(data_dir=tmp_path / "data", party_wait_timeout=0.5))
+    try:
+        for name, password in USERS.items():
+            core.users.add(name, password)
+        from party.support import add_media_file
+
+        fid = add_media_file(core)
+        app = create_app(core)
+        with login(app, "sam") as sam, login(app, "alex") as alex:
+            code = sam.post("/api/parties", json={"media_file_id": fid}).json()["code"]
+            with sam.websocket_connect(f"/api/parties/{code}/ws") as host, \
+                    alex.websocket_connect(f"/api/parties/{code}/ws") as guest:
+                recv_until(guest, "welcome")
+                guest.send_json({"v": 1, "type": "buffering"})
+                host.send_json({"v": 1, "type": "play"})
+                recv_until(host, "state", lambda m: m["party"]["state"] == "waiting")
+                msg = recv_until(host, "state", lambda m: m["party"]["state"] == "playing")  # after 0.5 s
+                assert msg["event"]["kind"] == "resumed"
+                party = sam.get(f"/api/parties/{code}").json()
+                assert [p["status"] for p in party["participants"]] == ["playing", "buffering"]
+    finally:
+        core.close()
+
+
+def test_party_survives_a_restart(core: Core, media_id: int) -> None:
+    with login(create_app(core), "sam") as sam:
+        code = sam.post("/api/parties", json={"media_file_id": media_id}).json()["code"]
+        with sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
+            recv_until(ws, "welcome")
+            ws.send_json({"v": 1, "type": "seek", "position": 7.5})
+            ws.send_json({"v": 1, "type": "play"})
+            playing = recv_until(ws, "state", lambda m: m["party"]["state"] == "playing")["party"]
+    settings = core.settings
+    core.close()
+    again = Core(settings)  # a new process on the same database
+    try:
+        with login(create_app(again), "sam") as sam:
+            party = sam.get(f"/api/parties/{code}").json()
+            assert (party["state"], party["position"], party["at"]) == \
+                ("playing", 7.5, playing["at"])
+            with sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
+                assert recv_until(ws, "welcome")["party"]["state"] == "playing"
+    finally:
+        again.close()

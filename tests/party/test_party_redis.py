@@ -1,0 +1,162 @@
+"""Two API processes (``reelhouse serve`` under uvicorn, on loopback) share one party
+through a real redis-server and one database: members connected to different processes
+see every change, and their state messages agree."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from party.support import USERS, add_media_file
+
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.party.clock import ClockEstimate
+
+from helpers import daemon, free_port
+
+pytestmark = [
+    pytest.mark.requires_redis,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is missing"),
+    pytest.mark.timeout(120),
+]
+
+websockets_sync = pytest.importorskip("websockets.sync.client")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    port = free_port()
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    with daemon(argv, port):
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@contextmanager
+def api_process(data_dir: Path, redis_url: str) -> Iterator[str]:
+    """``reelhouse serve`` in a child process; yields its base URL once healthy."""
+    port = free_port()
+    env = {**os.environ, "REELHOUSE_DATA_DIR": str(data_dir), "REELHOUSE_PARTY_REDIS_URL": redis_url,
+           "REELHOUSE_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from reelhouse.cli import main; main()", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 45
+        while True:
+            try:
+                if httpx.get(base + "/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"reelhouse serve did not start: {proc.stderr.read().decode()[-2000:]}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def token(base: str, name: str) -> str:
+    r = httpx.post(base + "/api/auth/login", json={"username": name, "password": USERS[name]}, timeout=30)
+    assert r.status_code == 200, r.text
+    return str(r.json()["token"])
+
+
+class Member:
+    """A WebSocket member (the ``websockets`` library) with its own server-clock estimate."""
+
+    def __init__(self, stack: ExitStack, base: str, code: str, bearer: str) -> None:
+        url = base.replace("http://", "ws://") + f"/api/parties/{code}/ws"
+        self.ws = stack.enter_context(
+            websockets_sync.connect(url, additional_headers={"Authorization": f"Bearer {bearer}"}))
+        self.clock = ClockEstimate()
+        self.party: dict[str, Any] = self.recv("welcome")["party"]
+        for _ in range(8):
+            t0 = time.time()
+            self.send(type="ping", t0=t0)
+            pong = self.recv("pong")
+            self.clock.add(pong["t0"], pong["server"], time.time())
+
+    def send(self, **msg: Any) -> None:
+        self.ws.send(json.dumps({"v": 1, **msg}))
+
+    def recv(self, kind: str, pred: Any = None, timeout: float = 15.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            msg: dict[str, Any] = json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+            if msg["type"] in ("state", "welcome"):
+                self.party = msg["party"]
+            if msg["type"] == kind and (pred is None or pred(msg)):
+                return msg
+
+    def position(self) -> float:
+        """Where playback should be now, from this member's view of the server clock."""
+        p = self.party
+        now = self.clock.server_time(time.time())
+        pos = float(p["position"])
+        if p["state"] == "playing" and now > p["at"]:
+            pos += (now - p["at"]) * p["rate"]
+        return pos
+
+
+def test_party_across_two_processes(tmp_path: Path, redis_url: str) -> None:
+    data_dir = tmp_path / "data"
+    core = Core(load_settings(data_dir=data_dir))
+    for name, password in USERS.items():
+        core.users.add(name, password)
+    media_id = add_media_file(core)
+    core.close()
+
+    with ExitStack() as stack:
+        one = stack.enter_context(api_process(data_dir, redis_url))
+        two = stack.enter_context(api_process(data_dir, redis_url))  # started after: migrations are done
+        sam, alex = token(one, "sam"), token(two, "alex")
+        r = httpx.post(one + "/api/parties", json={"media_file_id": media_id},
+                       headers={"Authorization": f"Bearer {sam}"}, timeout=30)
+        code = r.json()["code"]
+        host = Member(stack, one, code, sam)
+        guest = Member(stack, two, code, alex)  # on the other process
+        host.recv("state", lambda m: m["event"] and m["event"]["kind"] == "join")  # alex, via redis
+
+        host.send(type="seek", position=5.0)
+        host.send(type="play")
+        states = [m.recv("state", lambda x: x["party"]["state"] == "playing")["party"] for m in (host, guest)]
+        assert states[0] == states[1]  # the very same authoritative message
+        assert states[0]["position"] == 5.0
+        time.sleep(0.5)
+        assert abs(host.position() - guest.position()) < 0.02  # both clocks agree (one machine)
+
+        guest.send(type="pause")  # host mode: refused by process two
+        assert guest.recv("error")["status"] == 403
+        guest.send(type="buffering")  # buffering on process two makes process one's member wait
+        assert host.recv("state", lambda m: m["party"]["state"] == "waiting")["event"]["name"] == "alex"
+        guest.send(type="ready")
+        resumed = host.recv("state", lambda m: m["party"]["state"] == "playing")["party"]
+        assert guest.recv("state", lambda m: m["party"]["state"] == "playing")["party"] == resumed
+
+        host.send(type="pause")
+        paused = [m.recv("state", lambda x: x["party"]["state"] == "paused")["party"] for m in (host, guest)]
+        assert paused[0]["position"] == paused[1]["position"] > 5.0
+
+        r = httpx.post(two + f"/api/parties/{code}/end", headers={"Authorization": f"Bearer {sam}"}, timeout=30)
+        assert r.status_code == 200
+        assert host.recv("ended")["party"]["state"] == "ended"  # ended on two, heard on one

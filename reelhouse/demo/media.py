@@ -6,26 +6,18 @@ system package is needed.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
-from reelhouse.errors import ConfigError
+from reelhouse.playback.hls.ffmpeg import locate
 
 __all__ = ["ffmpeg_exe", "make_clip"]
 
 
 def ffmpeg_exe() -> str:
-    """Path of an ffmpeg binary; raises ConfigError when there is none."""
-    found = shutil.which("ffmpeg")
-    if found:
-        return found
-    try:
-        import imageio_ffmpeg
-
-        return str(imageio_ffmpeg.get_ffmpeg_exe())
-    except (ImportError, RuntimeError) as exc:
-        raise ConfigError("no ffmpeg: install ffmpeg or the imageio-ffmpeg wheel") from exc
+    """Path of an ffmpeg binary (on PATH, else the imageio-ffmpeg wheel's); raises
+    ConfigError when there is none."""
+    return locate(None)
 
 
 def make_clip(

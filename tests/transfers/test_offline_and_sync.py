@@ -6,41 +6,21 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.api.app import create_app
-from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.transfers.sync import run_sync
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, wait_job
+from helpers import FTP_PASSWORD, FTP_USER, wait_job
 
 FILM = "Films/Sintel.2010.720p.mkv"
 EPISODES = ["Shows/The Office (US)/Season 01/The.Office.S01E01.mkv",
             "Shows/The Office (US)/Season 01/The.Office.S01E02.mkv"]
-
-
-@pytest.fixture
-def tcore(tmp_path: Path) -> Iterator[Core]:
-    settings = load_settings(data_dir=tmp_path / "data", transfer_retry_delay=0.05)
-    c = Core(settings)
-    c.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def api(tcore: Core) -> Iterator[TestClient]:
-    with TestClient(create_app(tcore), raise_server_exceptions=False) as c:
-        r = c.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
-        c.headers["authorization"] = f"Bearer {r.json()['token']}"
-        yield c
 
 
 @pytest.fixture

@@ -27,23 +27,6 @@ from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_
 DATA = os.urandom(3 * 1024 * 1024 + 7)
 
 
-@pytest.fixture
-def tcore(tmp_path: Path) -> Iterator[Core]:
-    settings = load_settings(data_dir=tmp_path / "data", transfer_retry_delay=0.05)
-    c = Core(settings)
-    c.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def api(tcore: Core) -> Iterator[TestClient]:
-    with TestClient(create_app(tcore), raise_server_exceptions=False) as c:
-        r = c.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
-        c.headers["authorization"] = f"Bearer {r.json()['token']}"
-        yield c
-
-
 def add_ftp(api: TestClient, port: int, password: str = FTP_PASSWORD, name: str = "seedbox") -> int:
     r = api.post("/api/sources", json={"name": name, "kind": "ftp", "host": "127.0.0.1",
                                        "port": port, "username": FTP_USER, "password": password})

@@ -1,0 +1,33 @@
+"""Fixtures of the transfer tests: a Core whose retries wait 50 ms, and a logged-in
+admin client on it that turns server errors into responses (so a 500 would show)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from reelhouse.api.app import create_app
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+
+from helpers import ADMIN, ADMIN_PASSWORD
+
+
+@pytest.fixture
+def tcore(tmp_path: Path) -> Iterator[Core]:
+    settings = load_settings(data_dir=tmp_path / "data", transfer_retry_delay=0.05)
+    c = Core(settings)
+    c.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def api(tcore: Core) -> Iterator[TestClient]:
+    with TestClient(create_app(tcore), raise_server_exceptions=False) as c:
+        r = c.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
+        c.headers["authorization"] = f"Bearer {r.json()['token']}"
+        yield c

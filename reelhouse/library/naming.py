@@ -15,7 +15,9 @@ from typing import Any
 
 from guessit.api import GuessItApi
 
-__all__ = ["MEDIA_EXTENSIONS", "Parsed", "is_media_file", "is_media_path", "match_key", "parse_media_path"]
+__all__ = [
+    "MEDIA_EXTENSIONS", "Parsed", "is_media_file", "is_media_folder", "is_media_path", "match_key", "parse_media_path",
+]
 
 #: Extensions of video files the scanner indexes.
 MEDIA_EXTENSIONS = frozenset(
@@ -61,6 +63,13 @@ def is_media_path(path: str) -> bool:
     if not parts:
         return False
     return is_media_file(parts[-1]) and not any(p.casefold() in _SKIP_DIRS for p in parts[:-1])
+
+
+def is_media_folder(folder: str) -> bool:
+    """Whether files of ``folder`` may be media: it is not (inside) a Sample, Trailers or
+    Extras folder. ``is_media_path(f"{folder}/{name}")`` equals
+    ``is_media_folder(folder) and is_media_file(name)``, for one check per folder."""
+    return not any(p.casefold() in _SKIP_DIRS for p in folder.split("/") if p)
 
 
 def match_key(title: str, year: int | None = None) -> str:

@@ -19,6 +19,7 @@ import logging
 import posixpath
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,7 +30,7 @@ from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, utcnow
 from reelhouse.errors import Cancelled, ProbeFailed, ReelhouseError
 from reelhouse.library.fingerprint import content_hash
 from reelhouse.library.metadata.sidecars import FolderIndex
-from reelhouse.library.naming import is_media_path, match_key, parse_media_path
+from reelhouse.library.naming import is_media_file, is_media_folder, match_key, parse_media_path
 from reelhouse.library.probe import probe
 from reelhouse.library.streams import store_streams, unprobed
 from reelhouse.sources.base import Entry, Source
@@ -236,17 +237,24 @@ def scan_source(
     """
     report = ScanReport()
     notify = progress or (lambda counts, message: None)
-    with sessions() as s:
-        known = {
-            row.path: _Known(row.id, row.size, row.mtime, row.missing_since,
-                             row.container is None or (row.probe_bytes is None and row.probe_error is None),
-                             row.content_hash)
-            for row in s.execute(
-                select(MediaFile.id, MediaFile.path, MediaFile.size, MediaFile.mtime, MediaFile.missing_since,
-                       MediaFile.container, MediaFile.probe_bytes, MediaFile.probe_error, MediaFile.content_hash)
-                .where(MediaFile.source_id == source_id)
-            )
-        }
+    def load_known() -> dict[str, _Known]:
+        with sessions() as s:
+            return {
+                row.path: _Known(row.id, row.size, row.mtime, row.missing_since,
+                                 row.container is None or (row.probe_bytes is None and row.probe_error is None),
+                                 row.content_hash)
+                for row in s.execute(
+                    select(MediaFile.id, MediaFile.path, MediaFile.size, MediaFile.mtime, MediaFile.missing_since,
+                           MediaFile.container, MediaFile.probe_bytes, MediaFile.probe_error,
+                           MediaFile.content_hash)
+                    .where(MediaFile.source_id == source_id)
+                )
+            }
+
+    # the rows are read while the source is listed (a network-bound wait)
+    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-load")
+    known_future = loader.submit(load_known)
+    loader.shutdown(wait=False)
     listed: dict[str, set[str]] = {}
     sidecars = FolderIndex()  # NFO/artwork entries per folder, for ``enrich``
     media: list[Entry] = []
@@ -262,10 +270,12 @@ def scan_source(
         report.folders += 1
         listed[folder] = {e.name for e in result}
         sidecars.add(folder, result)
-        media.extend(e for e in result if not e.is_dir and is_media_path(e.path))
+        if is_media_folder(folder):
+            media.extend(e for e in result if not e.is_dir and is_media_file(e.name))
         if time.monotonic() - last_note > 0.3:
             last_note = time.monotonic()
             notify(report.counts(), f"listing {folder or '/'}")
+    known = known_future.result()
     now: datetime = utcnow()
     seen_ids: list[int] = []
     report.total = len(media)

@@ -173,7 +173,8 @@ def walk_parallel(
     Folders come out in completion order. Closing the generator early (a cancelled scan)
     drops the folders not yet listed; the ones being listed finish in the background.
     """
-    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+    import queue
+    from concurrent.futures import ThreadPoolExecutor
 
     from reelhouse.errors import ReelhouseError
 
@@ -181,26 +182,30 @@ def walk_parallel(
         yield from walk_source(source, path)
         return
 
-    def _list(folder: str) -> builtins.list[Entry] | Exception:
+    # Completions arrive on a queue (O(1) each); concurrent.futures.wait() would scan
+    # every pending future on each call, O(folders²) for a wide tree.
+    done: queue.SimpleQueue[tuple[str, builtins.list[Entry] | Exception]] = queue.SimpleQueue()
+
+    def _list(folder: str) -> None:
         try:
-            return source.list(folder)
-        except ReelhouseError as exc:
-            return exc
+            done.put((folder, source.list(folder)))
+        except Exception as exc:  # a non-ReelhouseError is a bug: re-raised in the caller
+            done.put((folder, exc))
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="walk")
-    running: dict[Future[builtins.list[Entry] | Exception], str] = {}
     try:
-        root = normalize_path(path)
-        running[pool.submit(_list, root)] = root
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: running[f]):
-                folder = running.pop(future)
-                result = future.result()
-                if not isinstance(result, Exception):
-                    for e in result:
-                        if e.is_dir:
-                            running[pool.submit(_list, e.path)] = e.path
-                yield folder, result
+        pending = 1
+        pool.submit(_list, normalize_path(path))
+        while pending:
+            folder, result = done.get()
+            pending -= 1
+            if isinstance(result, Exception) and not isinstance(result, ReelhouseError):
+                raise result
+            if not isinstance(result, Exception):
+                for e in result:
+                    if e.is_dir:
+                        pool.submit(_list, e.path)
+                        pending += 1
+            yield folder, result
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

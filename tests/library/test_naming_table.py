@@ -138,3 +138,11 @@ def test_parts_and_editions_share_the_movie_key() -> None:
 
     assert key("Kill Bill (2003)/Kill.Bill.Vol.1.2003.CD1.avi") == key("Kill Bill (2003)/Kill.Bill.Vol.1.2003.CD2.avi")
     assert key("Alien.1979.Directors.Cut.mkv") == key("Alien (1979)/Alien.1979.1080p.mkv")
+
+
+@pytest.mark.parametrize(("path", "expected"), TABLE, ids=[p for p, _ in TABLE])
+def test_folder_check_agrees_with_the_path_check(path: str, expected: object) -> None:
+    from reelhouse.library.naming import is_media_file, is_media_folder
+
+    folder, _, name = path.rpartition("/")
+    assert is_media_path(path) == (is_media_folder(folder) and is_media_file(name))

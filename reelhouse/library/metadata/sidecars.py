@@ -62,16 +62,18 @@ class FolderIndex:
     def add(self, folder: str, entries: Iterable[Entry]) -> None:
         """Record the listing of ``folder`` (keeps only sidecar files, by lower-case name)."""
         found: dict[str, Entry] = {}
-        films: set[str] = set()
+        others: list[str] = []
         for e in entries:
             if e.is_dir:
                 continue
             if is_sidecar(e.name):
                 found.setdefault(e.name.lower(), e)
-            elif is_media_file(e.name):
-                films.add(_PART.sub("", posixpath.splitext(e.name)[0]).casefold())
-        self.sidecars[folder] = found
-        self.media_count[folder] = len(films)
+            else:
+                others.append(e.name)
+        if found:  # the film count matters only where generic sidecars may be (``single``)
+            films = {_PART.sub("", posixpath.splitext(n)[0]).casefold() for n in others if is_media_file(n)}
+            self.sidecars[folder] = found
+            self.media_count[folder] = len(films)
 
     def find(self, folder: str, *names: str) -> Entry | None:
         """The first of ``names`` (case-insensitive; a name without extension tries each

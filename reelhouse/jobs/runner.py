@@ -69,12 +69,13 @@ class JobRunner:
         on_scan_done: Callable[[], None] | None = None,
         enrich: Enrich | None = None,
     ) -> None:
-        """``on_scan_done`` runs after every scan (e.g. to drop caches of file rows)."""
+        """``on_scan_done`` runs after every scan (e.g. to drop caches of file rows);
+        ``enrich`` is the metadata hook passed to every scan (library/metadata)."""
         self.on_scan_done = on_scan_done
         self.enrich = enrich
         #: what the schedule does with a due source: a scan job by default; Core makes
         #: it a sync (a scan whose report is kept in the sync history)
-        self.schedule_action: Callable[[int], object] = self.submit_scan  # the metadata hook passed to every scan
+        self.schedule_action: Callable[[int], object] = self.submit_scan
         self.sessions = sessions
         self.sources = sources
         self.probe_budget = probe_budget
@@ -103,14 +104,12 @@ class JobRunner:
         self._consumer = start_consumer(self.huey, workers)
 
     def run_worker(self, workers: int) -> None:
-        """Consume in the foreground until SIGINT/SIGTERM (``reelhouse worker``)."""
+        """Consume in the foreground until SIGINT/SIGTERM (``reelhouse worker``).
+
+        Unlike :meth:`start`, it marks no running job failed: other workers may be
+        running them right now."""
         from huey.consumer import Consumer
 
-        with self.sessions() as s:
-            s.execute(update(Job).where(Job.state == "running")
-                      .values(state="failed", error="interrupted: the process running it stopped",
-                              finished_at=utcnow()))
-            s.commit()
         Consumer(self.huey, workers=workers, worker_type="thread", periodic=True, max_delay=1.0).run()
 
     def close(self) -> None:

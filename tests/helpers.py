@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,3 +98,36 @@ def stop_without_leaks(server: EmbeddedFtpServer, wait: float = 5.0) -> None:
     leaked = ftp_connections(server.port)
     server.stop()
     assert leaked == 0, f"{leaked} FTP connection(s) to the test server left open"
+
+
+class Restartable:
+    """An FTP server on a fixed port that can be killed and brought back."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD).start()
+        self.port = self.server.port
+
+    def kill(self) -> None:
+        self.server.stop()  # closes every control and data connection at once
+
+    def revive(self) -> None:
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                self.server = EmbeddedFtpServer(self.root, FTP_USER, FTP_PASSWORD, port=self.port).start()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def restart_after(self, delay: float) -> threading.Thread:
+        def run() -> None:
+            self.kill()
+            time.sleep(delay)
+            self.revive()
+
+        t = threading.Thread(target=run, name="ftpd-restart", daemon=True)
+        t.start()
+        return t

@@ -14,47 +14,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import SourceUnavailable
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 
-from helpers import FTP_PASSWORD, FTP_USER, wait_job
+from helpers import FTP_PASSWORD, FTP_USER, Restartable, wait_job
 
 SIZE = 24 * 1024 * 1024 + 11
 NAME = "Films/Big.Buck.Bunny.2008.mkv"
-
-
-class Restartable:
-    """An FTP server on a fixed port that can be killed and brought back."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD).start()
-        self.port = self.server.port
-
-    def kill(self) -> None:
-        self.server.stop()  # closes every control and data connection at once
-
-    def revive(self) -> None:
-        deadline = time.monotonic() + 5
-        while True:
-            try:
-                self.server = EmbeddedFtpServer(self.root, FTP_USER, FTP_PASSWORD, port=self.port).start()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def restart_after(self, delay: float) -> threading.Thread:
-        def run() -> None:
-            self.kill()
-            time.sleep(delay)
-            self.revive()
-
-        t = threading.Thread(target=run, name="ftpd-restart", daemon=True)
-        t.start()
-        return t
 
 
 @pytest.fixture

@@ -15,36 +15,11 @@ import pytest
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.library.sources import SourceSpec
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, Restartable
 
 SIZE = 16 * 1024 * 1024 + 3
-
-
-class Restartable:
-    """An FTP server on a fixed port that can be killed and brought back."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD).start()
-        self.port = self.server.port
-
-    def kill(self) -> None:
-        self.server.stop()  # closes every control and data connection at once
-
-    def revive(self) -> None:
-        deadline = time.monotonic() + 5
-        while True:
-            try:
-                self.server = EmbeddedFtpServer(self.root, FTP_USER, FTP_PASSWORD,
-                                                port=self.port).start()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from reelhouse.errors import (
 )
 from reelhouse.sources.base import Entry, normalize_path
 from reelhouse.sources.ftp.listing import ListingEntry, parse_list, parse_mlsd, parse_mlsd_line
+from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
 
 __all__ = ["FtpClient", "FtpConfig", "TlsMode", "translate_error"]
 
@@ -70,29 +71,6 @@ class FtpConfig:
             raise InvalidInput(f"FTP port out of range: {self.port}")
         if self.tls not in ("none", "explicit", "implicit"):
             raise InvalidInput(f"FTP TLS mode must be none, explicit or implicit: {self.tls!r}")
-
-
-def tls_context(cfg: FtpConfig) -> ssl.SSLContext:
-    """The client TLS context for ``cfg``: system CAs and host name check; or only the
-    pinned ``trusted_cert`` (a leaf accepted as its own anchor, OpenSSL's
-    ``X509_V_FLAG_PARTIAL_CHAIN``; no name check: the pin is the identity); or no
-    verification at all. Raises InvalidInput for a PEM that is not a certificate."""
-    if not cfg.verify_tls:
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        return ctx
-    if not cfg.trusted_cert:
-        return ssl.create_default_context()
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_REQUIRED
-    ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
-    try:
-        ctx.load_verify_locations(cadata=cfg.trusted_cert)
-    except (ssl.SSLError, ValueError) as exc:
-        raise InvalidInput(f"the trusted certificate is not a PEM certificate: {exc}") from exc
-    return ctx
 
 
 def translate_error(exc: BaseException, what: str) -> ReelhouseError:
@@ -142,45 +120,6 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     return SourceUnavailable(f"FTP failure while {what}: {type(exc).__name__}: {exc}")
 
 
-class _TLS(ftplib.FTP_TLS):
-    """FTP_TLS that reuses the control connection's TLS session on data connections
-    (vsftpd's ``require_ssl_reuse``) and can speak implicit FTPS (TLS from byte one)."""
-
-    implicit = False
-
-    def connect(
-        self, host: str = "", port: int = 0, timeout: float = -999, source_address: Any = None
-    ) -> str:
-        if not self.implicit:
-            return super().connect(host, port, timeout, source_address)
-        if host:
-            self.host = host
-        if port:
-            self.port = port
-        if timeout != -999:
-            self.timeout = timeout
-        raw = socket.create_connection((self.host, self.port), self.timeout)
-        self.sock = self.context.wrap_socket(raw, server_hostname=self.host)
-        self.af = self.sock.family
-        self.file = self.sock.makefile("r", encoding=self.encoding)
-        self.welcome = self.getresp()
-        return self.welcome
-
-    def login(self, user: str = "", passwd: str = "", acct: str = "", secure: bool = True) -> str:
-        if self.implicit:
-            return ftplib.FTP.login(self, user, passwd, acct)
-        return super().login(user, passwd, acct, secure)
-
-    def ntransfercmd(
-        self, cmd: str, rest: int | str | None = None
-    ) -> tuple[socket.socket, int | None]:
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        if self._prot_p:  # type: ignore[attr-defined]
-            session = getattr(self.sock, "session", None)
-            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=session)
-        return conn, size
-
-
 class FtpClient:
     """One logged-in control connection. Not thread-safe: the pool hands it to one user
     at a time. Raises reelhouse errors only."""
@@ -206,8 +145,8 @@ class FtpClient:
             if cfg.tls == "none":
                 ftp = ftplib.FTP(timeout=cfg.connect_timeout)
             else:
-                ctx = tls_context(cfg)
-                ftp = _TLS(context=ctx, timeout=cfg.connect_timeout)
+                ctx = tls_context(cfg.verify_tls, cfg.trusted_cert)
+                ftp = SessionReusingTLS(context=ctx, timeout=cfg.connect_timeout)
                 ftp.implicit = cfg.tls == "implicit"
             ftp.encoding = "utf-8"
             self.ftp = ftp
@@ -387,16 +326,11 @@ class FtpClient:
         conn.settimeout(self.config.read_timeout)
         return conn
 
-    def end_transfer(self, data: socket.socket, complete: bool) -> bool:
-        """Close a data connection and read the server's final reply.
-
-        ``complete`` says the whole file was read to EOF (expect 226); otherwise the
-        transfer is cut short by closing the data connection, and the server's 426/451
-        (or 226 if it had finished sending) is read with a 2 s limit. Returns whether the
-        control connection is still in sync and reusable.
-        """
+    def _close_data(self, data: socket.socket, clean: bool) -> None:
+        """Close a data connection (after a TLS close_notify when the transfer ended
+        cleanly; a cut one is just closed) and leave the transfer state."""
         try:
-            if isinstance(data, ssl.SSLSocket) and complete:
+            if isinstance(data, ssl.SSLSocket) and clean:
                 try:
                     data.unwrap()
                 except (OSError, ValueError):
@@ -405,6 +339,16 @@ class FtpClient:
         except OSError:
             pass
         self.in_transfer = False
+
+    def end_transfer(self, data: socket.socket, complete: bool) -> bool:
+        """Close a data connection and read the server's final reply.
+
+        ``complete`` says the whole file was read to EOF (expect 226); otherwise the
+        transfer is cut short by closing the data connection, and the server's 426/451
+        (or 226 if it had finished sending) is read with a 2 s limit. Returns whether the
+        control connection is still in sync and reusable.
+        """
+        self._close_data(data, clean=complete)
         ftp = self.ftp
         if ftp is None or ftp.sock is None:
             return False
@@ -487,16 +431,7 @@ class FtpClient:
         domain error, also when the data connection broke first (``failure``: the
         server often closes it and then says why). No reply → SourceUnavailable and
         the control connection is dropped."""
-        try:
-            if isinstance(data, ssl.SSLSocket) and failure is None:
-                try:
-                    data.unwrap()
-                except (OSError, ValueError):
-                    pass
-            data.close()
-        except OSError:
-            pass
-        self.in_transfer = False
+        self._close_data(data, clean=failure is None)
         ftp = self.ftp
         if ftp is None or ftp.sock is None:
             raise SourceUnavailable(f"FTP connection lost while {what}")

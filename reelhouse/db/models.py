@@ -110,7 +110,25 @@ class SourceRow(Base):
     )
 
 
-class Movie(Base):
+class _TitleMetadata:
+    """Metadata columns shared by movies and shows (NFO / TMDB / manual);
+    ``locked``: a user's choice that scans keep."""
+
+    overview: Mapped[str | None] = mapped_column(Text, nullable=True)
+    genres: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    rating: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..10
+    tmdb_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    imdb_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    poster_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
+    backdrop_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
+    match_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..1
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Movie(_TitleMetadata, Base):
     __tablename__ = "movies"
     __table_args__ = (UniqueConstraint("match_key"),)
 
@@ -119,24 +137,11 @@ class Movie(Base):
     year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     match_key: Mapped[str] = mapped_column(String(600))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # metadata (NFO / TMDB / manual); ``locked``: a user's choice that scans keep
-    overview: Mapped[str | None] = mapped_column(Text, nullable=True)
-    genres: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
-    rating: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..10
-    tmdb_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    imdb_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    poster_image_id: Mapped[int | None] = mapped_column(
-        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
-    backdrop_image_id: Mapped[int | None] = mapped_column(
-        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
-    match_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..1
-    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
-    locked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     files: Mapped[list[MediaFile]] = relationship(back_populates="movie")
 
 
-class Show(Base):
+class Show(_TitleMetadata, Base):
     __tablename__ = "shows"
     __table_args__ = (UniqueConstraint("match_key"),)
 
@@ -145,19 +150,6 @@ class Show(Base):
     year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     match_key: Mapped[str] = mapped_column(String(600))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # metadata (NFO / TMDB / manual); ``locked``: a user's choice that scans keep
-    overview: Mapped[str | None] = mapped_column(Text, nullable=True)
-    genres: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
-    rating: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..10
-    tmdb_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    imdb_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    poster_image_id: Mapped[int | None] = mapped_column(
-        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
-    backdrop_image_id: Mapped[int | None] = mapped_column(
-        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
-    match_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..1
-    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
-    locked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     seasons: Mapped[list[Season]] = relationship(
         back_populates="show", cascade="all, delete-orphan", order_by="Season.number"

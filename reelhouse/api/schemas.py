@@ -174,11 +174,12 @@ class MediaFileDetail(MediaFilePublic):
     streams: list[MediaStreamPublic]
 
 
-class MoviePublic(BaseModel):
+class TitlePublic(BaseModel):
+    """What movies and shows share: the title and its metadata (NFO / TMDB / manual)."""
+
     id: int
     title: str
     year: int | None
-    files: list[MediaFilePublic]
     overview: str | None = None
     genres: list[str] = Field(default_factory=list)
     rating: float | None = Field(default=None, description="0..10 (TMDB vote average or the NFO's)")
@@ -189,6 +190,10 @@ class MoviePublic(BaseModel):
     match_confidence: float | None = Field(default=None, description="0..1, of the TMDB match")
     needs_review: bool = Field(default=False, description="the TMDB match was too unsure to apply")
     locked: bool = Field(default=False, description="fixed by a user: scans keep it")
+
+
+class MoviePublic(TitlePublic):
+    files: list[MediaFilePublic]
 
 
 class EpisodePublic(BaseModel):
@@ -209,21 +214,8 @@ class SeasonPublic(BaseModel):
     poster_url: str | None = None
 
 
-class ShowPublic(BaseModel):
-    id: int
-    title: str
-    year: int | None
+class ShowPublic(TitlePublic):
     seasons: list[SeasonPublic]
-    overview: str | None = None
-    genres: list[str] = Field(default_factory=list)
-    rating: float | None = Field(default=None, description="0..10 (TMDB vote average or the NFO's)")
-    tmdb_id: int | None = None
-    imdb_id: str | None = None
-    poster_url: str | None = Field(default=None, description="/api/images/{id}; add ?w=200|400|800")
-    backdrop_url: str | None = None
-    match_confidence: float | None = Field(default=None, description="0..1, of the TMDB match")
-    needs_review: bool = Field(default=False, description="the TMDB match was too unsure to apply")
-    locked: bool = Field(default=False, description="fixed by a user: scans keep it")
 
 
 class GridItemPublic(BaseModel):

@@ -18,7 +18,7 @@ from rich.table import Table
 from reelhouse import errors as e
 from reelhouse.config import Settings, load_settings
 from reelhouse.core import Core
-from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.registry import SourceSpec
 from reelhouse.transfer_cli import sync_command, transfer_app
 
 __all__ = ["EXIT_CODES", "app", "main"]

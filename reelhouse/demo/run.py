@@ -19,8 +19,8 @@ from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
 from reelhouse.errors import NotFound
-from reelhouse.library.sources import SourceSpec
 from reelhouse.scan_progress import scan_with_progress
+from reelhouse.sources.registry import SourceSpec
 
 __all__ = ["SAMPLES", "make_samples", "run_demo"]
 

@@ -33,8 +33,8 @@ from reelhouse.errors import (
     ReelhouseError,
     SourceUnavailable,
 )
-from reelhouse.library.sources import SourceService
 from reelhouse.sources.base import normalize_path
+from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.copy import Meter, download, part_name, upload
 
 __all__ = ["KINDS", "STATES", "TransferQueue"]

@@ -18,7 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from reelhouse.errors import ReelhouseError, SourceBusy, SourceUnavailable
-from reelhouse.sources.ftp.client import FtpClient, FtpConfig
+from reelhouse.sources.ftp.client import FtpClient
+from reelhouse.sources.ftp.config import FtpConfig
 
 __all__ = ["FtpPool"]
 

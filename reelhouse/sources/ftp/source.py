@@ -19,7 +19,8 @@ from typing import TypeVar
 
 from reelhouse.errors import InvalidInput, SourceUnavailable
 from reelhouse.sources.base import Entry, normalize_path, walk_parallel
-from reelhouse.sources.ftp.client import FtpClient, FtpConfig
+from reelhouse.sources.ftp.client import FtpClient
+from reelhouse.sources.ftp.config import FtpConfig
 from reelhouse.sources.ftp.pool import FtpPool
 
 __all__ = ["FtpSource"]

@@ -44,15 +44,15 @@ def _run(core: Core, t: Transfer, wait: bool) -> None:
         def progress(done: int, total: int | None, rate: float | None) -> None:
             bar.update(task, completed=done, total=total)
 
-        try:
-            ended = core.transfers.run_now(t.id, progress)  # raises the error that ended it here
-        except e.ReelhouseError:
-            console.print(f"✗ transfer {t.id} ({t.kind} {t.remote_path}) did not complete")
-            raise
+        ended = core.transfers.run_now(t.id, progress)
     if ended.state == "done":
         where = ended.local_path if ended.kind == "download" else ended.remote_path
         console.print(f"✓ transfer {ended.id}: {ended.bytes_done} bytes, size verified → {where}")
         return
+    error = core.transfers.ended_by(ended.id)
+    if error is not None:  # ended here: its class gives the exit code
+        console.print(f"✗ transfer {t.id} ({t.kind} {t.remote_path}) did not complete")
+        raise error
     # ended in another process: its error class is not known here
     message = f"transfer {ended.id} {ended.state}: {ended.error or ''}".strip()
     raise e.Cancelled(message) if ended.state == "cancelled" else e.ReelhouseError(message)

@@ -250,16 +250,10 @@ class TransferQueue:
     def run_now(self, transfer_id: int, progress: Progress | None = None) -> Transfer:
         """Run one transfer in the calling thread (the CLI), retries included, and
         return it ended. If another process took it first, follow it until it ends.
-
-        Raises the ReelhouseError that failed or cancelled it when that happened here
-        (so the caller maps it by class); a transfer ended by another process is
-        returned as it ended."""
+        :meth:`ended_by` then gives the error that failed or cancelled it here."""
         while True:
             row = self.get(transfer_id)
             if row.state in _ENDED:
-                ended_by = self._ended_by.pop(transfer_id, None)
-                if ended_by is not None and row.state != "done":
-                    raise ended_by
                 return row
             if row.state == "queued":
                 wait = (row.not_before - utcnow()).total_seconds() if row.not_before else 0
@@ -272,6 +266,12 @@ class TransferQueue:
             if progress is not None:
                 progress(row.bytes_done, row.bytes_total, row.rate)
             time.sleep(0.3)  # run by another process: follow it
+
+    def ended_by(self, transfer_id: int) -> ReelhouseError | None:
+        """The error that failed or cancelled a transfer run by :meth:`run_now` in this
+        process (once; None if it ended otherwise or elsewhere): the caller maps it by
+        class, never by message."""
+        return self._ended_by.pop(transfer_id, None)
 
     def _execute(self, tid: int, extra: Progress | None = None, keep_error: bool = False) -> None:
         row = self.get(tid)

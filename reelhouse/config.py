@@ -53,6 +53,21 @@ class Settings(BaseSettings):
     ftp_pool_size: int = Field(
         default=5, ge=1, le=64, description="Max FTP connections per source."
     )
+    ftp_user_connections: int = Field(
+        default=0, ge=0, le=64,
+        description="Most pooled FTP connections of one source one user holds (streams); "
+        "0: the pool size minus one, so another user always finds one.",
+    )
+    ftp_user_waiters: int = Field(
+        default=8, ge=1, le=1000,
+        description="Most requests of one user waiting for an FTP connection of one source; "
+        "past it they get 503 at once.",
+    )
+    stream_send_timeout: float = Field(
+        default=30.0, gt=0,
+        description="A stream whose client takes no data for this long is ended and its FTP "
+        "connection goes back to the pool, seconds.",
+    )
     ftp_connect_timeout: float = Field(
         default=10.0, gt=0, description="FTP connect/login timeout, seconds."
     )

@@ -160,9 +160,9 @@ async def stream(
     (benchmarks/seek_latency.py)."""
     core: Core = request.app.state.core
     if token:
-        core.signer.check_playback(token, file_id)
+        user_id = core.signer.check_playback(token, file_id)
     else:
-        await run_in_threadpool(user_from_request, request, core)
+        user_id = (await run_in_threadpool(user_from_request, request, core)).id
     target = core.stream_targets.cached(file_id)
     if target is None:
         target = await run_in_threadpool(core.stream_targets.get, file_id)
@@ -188,6 +188,8 @@ async def stream(
         mtime=target.mtime,
         observer=request.app.state.metrics.stream_observer(
             source.primary.kind if isinstance(source, FallbackSource) else source.kind),
+        user_key=f"user:{user_id}",
+        send_timeout=core.settings.stream_send_timeout,
     )
 
 

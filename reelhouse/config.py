@@ -143,6 +143,15 @@ class Settings(BaseSettings):
         default=2, ge=1, le=64,
         description="Most ffmpeg encoders running at once; past it HLS answers 503 busy.",
     )
+    hls_max_encoders_per_user: int = Field(
+        default=0, ge=0, le=64,
+        description="Most ffmpeg transcodes one user's viewers run at once; 0: hls_max_encoders.",
+    )
+    hls_encoders_per_track: int = Field(
+        default=4, ge=1, le=16,
+        description="Most encoders of one file and track at once (viewers at different "
+        "positions each get one).",
+    )
     hls_idle_timeout: float = Field(
         default=60.0, gt=0, description="An encoder nobody reads from stops after this, seconds."
     )

@@ -102,6 +102,8 @@ class HlsService:
         self.encoders = EncoderPool(
             settings.hls_max_encoders, settings.hls_idle_timeout, settings.hls_restart_gap,
             settings.hls_ahead_segments, on_tick=self.cache.trim,
+            max_per_user=settings.hls_max_encoders_per_user or None,
+            max_per_track=settings.hls_encoders_per_track,
         )
         self._streams: OrderedDict[tuple[int, int, float | None], FileStreams] = OrderedDict()
         self._subs: dict[str, tuple[float, list[SubtitleInfo]]] = {}
@@ -295,9 +297,11 @@ class HlsService:
         raise NotFound(f"no HLS track {track!r} for this file")
 
     # -- segments -----------------------------------------------------------------------
-    def segment(self, file_id: int, track: str, n: int) -> Path:
-        """Path of segment ``n`` of ``track`` (prepared, cached, or made now). Raises
-        NotFound, ServiceBusy (encoder limit), TranscodeFailed, SourceUnavailable."""
+    def segment(self, file_id: int, track: str, n: int, viewer: str | None = None,
+                user: int | None = None) -> Path:
+        """Path of segment ``n`` of ``track`` (prepared, cached, or made now) for
+        ``viewer`` (its playback token) of ``user``. Raises NotFound, ServiceBusy (an
+        encoder limit), TranscodeFailed, SourceUnavailable."""
         target, source = self._target(file_id)
         streams = self.streams(file_id)
         build = self._command_for(streams, track)
@@ -315,7 +319,8 @@ class HlsService:
             return self._copy_segment(url, streams, n, out_dir / f"{n}.ts")
         heavy = not _AUDIO_TRACK.fullmatch(track)
         path = self.encoders.segment((key, track), n, out_dir,
-                                     lambda start: build(url, start, str(out_dir)), heavy=heavy)
+                                     lambda start: build(url, start, str(out_dir)), heavy=heavy,
+                                     viewer=viewer, user=None if user is None else f"user:{user}")
         self.cache.hit(path)  # the newest now: the LRU trim takes older ones first
         return path
 

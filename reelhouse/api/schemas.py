@@ -15,6 +15,9 @@ class Page(BaseModel, Generic[T]):
     total: int
     page: int
     per_page: int
+    next_cursor: str | None = Field(
+        default=None, description="pass as ?cursor= for the next page (keyset: deep pages "
+        "cost what the first does); null on the last page")
 
 
 class LoginIn(BaseModel):

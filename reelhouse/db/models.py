@@ -458,3 +458,8 @@ class WatchParticipant(Base):
 
     session: Mapped[WatchSession] = relationship(back_populates="participants")
     user: Mapped[User] = relationship()
+
+
+# Indexes of the big-library queries live beside the queries' needs (db/indexes.py);
+# imported here so that every user of the models (migrations' check, create_all) has them.
+from reelhouse.db import indexes as _indexes  # noqa: E402,F401

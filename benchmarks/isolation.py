@@ -41,7 +41,7 @@ def _prepare(data: Path, ftp_port: int, local: Path) -> dict[str, Any]:
     from reelhouse.config import load_settings
     from reelhouse.core import Core
     from reelhouse.library import queries
-    from reelhouse.library.sources import SourceSpec
+    from reelhouse.sources.registry import SourceSpec
 
     core = Core(load_settings(data_dir=data, log_level="WARNING"))
     try:

@@ -15,11 +15,11 @@ import hls_clips
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
-from reelhouse.library.sources import SourceSpec
+from reelhouse.server import create_app
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from rich.console import Console
 
+from reelhouse.cli.progress import scan_with_progress
 from reelhouse.core import Core
-from reelhouse.library.sources import SourceSpec
-from reelhouse.scan_progress import scan_with_progress
 from reelhouse.sources.memory import MemorySource
+from reelhouse.sources.registry import SourceSpec
 
 
 def _library(folders: int) -> MemorySource:

@@ -174,7 +174,7 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
             title, subtitle, back_url, back_label = _headline(mf)
     except ReelhouseError as exc:
         return _error(request, user, exc)
-    token = core.signer.playback(user.id, file_id)
+    token = core.playback.token_for(user.id, file_id)
     stream_url = str(request.url_for("stream", file_id=file_id).include_query_params(token=token))
     hls_url = str(request.url_for("hls_master", file_id=file_id).include_query_params(token=token))
     return render(

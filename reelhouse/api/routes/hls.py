@@ -41,10 +41,10 @@ async def _token(request: Request, file_id: int, token: str | None) -> str:
     """The playback token to use (checked), or a fresh one for a logged-in user."""
     core = _core(request)
     if token:
-        core.signer.check_playback(token, file_id)
+        core.playback.check_token(token, file_id)
         return token
     user = await run_in_threadpool(user_from_request, request, core)
-    return core.signer.playback(user.id, file_id)
+    return core.playback.token_for(user.id, file_id)
 
 
 def _playlist(text: str) -> Response:

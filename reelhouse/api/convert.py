@@ -15,9 +15,11 @@ from reelhouse.api.schemas import (
     SeasonPublic,
     ShowPublic,
     SourcePublic,
+    VersionPublic,
 )
 from reelhouse.db.models import MediaFile, MediaStream, Movie, Show, SourceRow
 from reelhouse.library.queries import GridItem
+from reelhouse.library.versions import group_versions
 
 
 def source_public(row: SourceRow) -> SourcePublic:
@@ -61,6 +63,10 @@ def media_file_public(mf: MediaFile) -> MediaFilePublic:
         missing=mf.missing_since is not None,
         movie_id=mf.movie_id,
         episode_id=mf.episode_id,
+        show_id=mf.show_id,
+        extra_type=mf.extra_type,
+        version=mf.version,
+        part=mf.part,
         first_seen=mf.first_seen,
         last_seen=mf.last_seen,
     )
@@ -104,7 +110,17 @@ def _meta(item: Movie | Show) -> dict[str, Any]:
 
 
 def movie_public(m: Movie) -> MoviePublic:
-    return MoviePublic(id=m.id, title=m.title, year=m.year, files=_present(m.files), **_meta(m))
+    """``m`` with its own files, grouped into versions, and its extras apart."""
+    own = _present([f for f in m.files if f.kind != "extra"])
+    return MoviePublic(
+        id=m.id, title=m.title, year=m.year, files=own,
+        versions=[VersionPublic(label=label, files=files) for label, files in group_versions(own)],
+        extras=_extras([f for f in m.files if f.kind == "extra"]), **_meta(m),
+    )
+
+
+def _extras(files: list[MediaFile]) -> list[MediaFilePublic]:
+    return sorted(_present(files), key=lambda f: (f.extra_type or "", f.path))
 
 
 def show_public(show: Show) -> ShowPublic:
@@ -128,5 +144,6 @@ def show_public(show: Show) -> ShowPublic:
             for season in show.seasons
             if any(f.missing_since is None for ep in season.episodes for f in ep.files)
         ],
+        extras=_extras(list(show.extras)),
         **_meta(show),
     )

@@ -136,6 +136,13 @@ class MediaFilePublic(BaseModel):
     missing: bool
     movie_id: int | None
     episode_id: int | None
+    show_id: int | None = Field(default=None, description="the show this file is an extra of")
+    extra_type: str | None = Field(
+        default=None, description="an extra: trailer, featurette, deleted, behindthescenes, interview, scene, "
+                                  "short, clip, themevideo or other")
+    version: str | None = Field(default=None, description="label of this version of the movie: 1080p, "
+                                                          "Director's Cut, …")
+    part: int | None = Field(default=None, description="part of a film split in files (cd1, part2)")
     first_seen: datetime
     last_seen: datetime
 
@@ -192,8 +199,18 @@ class TitlePublic(BaseModel):
     locked: bool = Field(default=False, description="fixed by a user: scans keep it")
 
 
-class MoviePublic(TitlePublic):
+class VersionPublic(BaseModel):
+    """One version of a movie: its label and its files (several when the film is split
+    in parts, in part order)."""
+
+    label: str
     files: list[MediaFilePublic]
+
+
+class MoviePublic(TitlePublic):
+    files: list[MediaFilePublic] = Field(description="the film's own files (all versions and parts)")
+    versions: list[VersionPublic] = Field(default_factory=list, description="the files grouped by version")
+    extras: list[MediaFilePublic] = Field(default_factory=list, description="trailers, featurettes, …")
 
 
 class EpisodePublic(BaseModel):
@@ -216,6 +233,7 @@ class SeasonPublic(BaseModel):
 
 class ShowPublic(TitlePublic):
     seasons: list[SeasonPublic]
+    extras: list[MediaFilePublic] = Field(default_factory=list, description="trailers, featurettes, …")
 
 
 class GridItemPublic(BaseModel):

@@ -56,7 +56,10 @@ def paren_year_title(stem: str) -> tuple[str, int, str] | None:
     m = _PAREN_YEAR.match(stem)
     if m is None:
         return None
-    return m.group(1).strip(" .-_"), int(m.group(2)), m.group(3)
+    title = m.group(1)
+    if (cut := re.search(r"\s*[\[{]", title)) and cut.start() > 0:
+        title = title[: cut.start()]  # "Film [1080p] (2005)": tags are no title
+    return title.strip(" .-_"), int(m.group(2)), m.group(3)
 
 
 _VERSION_WORDS = re.compile(

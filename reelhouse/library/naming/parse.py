@@ -118,12 +118,6 @@ def _guess(text: str, kind: str | None = None) -> Any:
     return api.guessit(text, {"type": kind} if kind else None)
 
 
-@functools.lru_cache(maxsize=4096)
-def _folder_guess(name: str, kind: str) -> Any:
-    """guessit of a folder name; cached: every file of a folder asks again."""
-    return _guess(name, kind)
-
-
 def _first_int(value: Any) -> int | None:
     if isinstance(value, list):
         value = value[0] if value else None
@@ -167,14 +161,6 @@ def _folder_title(folder: str) -> tuple[str | None, int | None]:
         if m and m.start() > 0 and re.search(r"[._]", folder):
             year, title = int(m.group(1)), title[: m.start()].strip()
     return (title or None), year
-
-
-def _show_title_from_guess(guess: Any) -> str | None:
-    title = _text(guess.get("title"))
-    country = guess.get("country")
-    if title and country is not None:
-        title = f"{title} ({getattr(country, 'alpha2', country)})"
-    return title
 
 
 # -- the path --------------------------------------------------------------------------
@@ -343,7 +329,7 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
     if folder is not None and folder_yr and (not year or not title):
         title, year = folder_title or title, folder_yr
     if not title:
-        return Parsed(kind="other", title=stem)
+        return Parsed(kind="other", title=stem.strip() or name)
     return Parsed(kind="movie", title=title, year=year, part=part, version=version, **ids)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from reelhouse.api.convert import movie_public, show_public
+from reelhouse.api.schemas import MoviePublic, ShowPublic
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, Movie, Show
@@ -60,20 +60,20 @@ def test_extras_versions_and_remakes(lib: tuple[Core, int, MemorySource]) -> Non
     movies = _movies(core)
     assert {("Dune", 2021), ("Dune", 1984), ("Kill Bill", 2003)} <= set(movies)
     with core.sessions() as s:
-        dune = movie_public(queries.get_movie(s, movies["Dune", 2021].id))
+        dune = MoviePublic.model_validate(queries.get_movie(s, movies["Dune", 2021].id))
         assert sorted(f.name for f in dune.files) == [
             "Dune (2021) - 2160p.mkv", "Dune (2021) - Director's Cut.mkv", "Dune (2021).mkv"]
         assert [v.label for v in dune.versions][1:] == ["2160p", "Director's Cut"]
         assert {(f.name, f.extra_type) for f in dune.extras} == {
             ("Teaser.mkv", "trailer"), ("Dune (2021)-featurette.mkv", "featurette")}
-        kill_bill = movie_public(queries.get_movie(s, movies["Kill Bill", 2003].id))
+        kill_bill = MoviePublic.model_validate(queries.get_movie(s, movies["Kill Bill", 2003].id))
         assert [(v.label, [f.part for f in v.files]) for v in kill_bill.versions] == [("Kill Bill (2003) - cd1",
                                                                                         [1, 2])]
         shows = {(sh.title, sh.year): sh for sh in s.scalars(select(Show))}
         assert set(shows) == {("Doctor Who", 1963), ("Doctor Who", 2005)}
-        new_who = show_public(queries.get_show(s, shows["Doctor Who", 2005].id))
+        new_who = ShowPublic.model_validate(queries.get_show(s, shows["Doctor Who", 2005].id))
         assert [f.name for f in new_who.extras] == ["Confidential.mkv"]
-        assert show_public(queries.get_show(s, shows["Doctor Who", 1963].id)).extras == []
+        assert ShowPublic.model_validate(queries.get_show(s, shows["Doctor Who", 1963].id)).extras == []
         assert not s.scalar(select(MediaFile).where(MediaFile.path.like("%Sample%")))  # samples are skipped
         grid = queries.grid(s, "movie")
         assert sum(1 for g in grid if g.title == "Dune") == 2

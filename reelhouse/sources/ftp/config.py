@@ -37,6 +37,8 @@ class FtpConfig:
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     pool_size: int = 5
+    user_limit: int = 0  # most pooled connections one user holds; 0: pool_size - 1
+    user_waiters: int = 8  # most requests of one user waiting for a connection
 
     def __post_init__(self) -> None:
         if not self.host:

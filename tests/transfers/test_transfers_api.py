@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 from fastapi.testclient import TestClient
 from pyftpdlib.handlers import DTPHandler, FTPHandler, ThrottledDTPHandler
+from sqlalchemy import update
 
 from reelhouse.api.app import create_app
 from reelhouse.config import load_settings

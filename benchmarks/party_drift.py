@@ -43,7 +43,7 @@ from reelhouse.config import load_settings  # noqa: E402
 from reelhouse.core import Core  # noqa: E402
 from reelhouse.db.models import MediaFile, User  # noqa: E402
 from reelhouse.demo.media import make_clip  # noqa: E402
-from reelhouse.library.sources import SourceSpec  # noqa: E402
+from reelhouse.sources.registry import SourceSpec  # noqa: E402
 
 USERS = {"host": "host-password", "sam": "sam-password", "alex": "alex-password"}
 

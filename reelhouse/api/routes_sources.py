@@ -18,7 +18,7 @@ from reelhouse.api.schemas import (
     TestResult,
 )
 from reelhouse.errors import ReelhouseError
-from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.registry import SourceSpec
 
 router = APIRouter(prefix="/api", tags=["sources"])
 

@@ -27,7 +27,7 @@ from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.jobs.system import CANCEL_POLL, JobSystem
 from reelhouse.jobs.tasks import JobContext, Observer, Outcome, TaskSpec
 from reelhouse.library.scanner import Enrich, ScanReport, scan_source
-from reelhouse.library.sources import SourceService
+from reelhouse.sources.registry import SourceService
 
 __all__ = ["CANCEL_POLL", "JobRunner"]
 

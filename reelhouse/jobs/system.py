@@ -214,7 +214,9 @@ class JobSystem:
     def execute(self, job: Job, observer: Observer | None = None,
                 reraise: bool = False) -> tuple[Job, object]:
         """Run a job this process claimed, in the calling thread, and record how it
-        ended. Returns the job as it is now and the body's ``Outcome.value``."""
+        ended. Returns the job as it is now and the body's ``Outcome.value``; with
+        ``reraise``, the ReelhouseError that failed or cancelled it is raised after it
+        is recorded (a crash as "internal error"; a Retry is not raised)."""
         spec = self.specs.get(job.kind)
         stop = _StopCheck(self, job)
         last = [0.0]
@@ -254,7 +256,7 @@ class JobSystem:
             log.exception("job %s (%s) crashed", job.id, job.kind)
             self._end(job, "failed", error=f"internal error: {exc}")
             if reraise:
-                raise
+                raise ReelhouseError(f"internal error: {exc}") from exc
         else:
             out = result if isinstance(result, Outcome) else Outcome(dict(result or {}))
             value = out.value
@@ -267,7 +269,11 @@ class JobSystem:
                 follow: Callable[[Job], None] | None = None) -> Job:
         """Run a queued job in the calling thread (the CLI), retries included, and
         return it ended. If another process runs it, follow it (``follow(job)`` about
-        every 0.3 s) until it ends."""
+        every 0.3 s) until it ends.
+
+        Raises the ReelhouseError that failed or cancelled it when that happened here
+        (so the caller maps it by class); a job ended by another process is returned
+        as it ended."""
         while True:
             job = self.get(job_id)
             if job.state in ENDED:
@@ -279,7 +285,7 @@ class JobSystem:
                     continue
                 claimed = self.claim(job.key)
                 if claimed is not None:
-                    self.execute(claimed, observer)
+                    self.execute(claimed, observer, reraise=True)
                     continue
             if follow is not None:
                 follow(job)

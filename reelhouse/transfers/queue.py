@@ -39,8 +39,8 @@ from reelhouse.errors import (
 )
 from reelhouse.jobs.system import JobSystem
 from reelhouse.jobs.tasks import JobContext, Retry, TaskSpec
-from reelhouse.library.sources import SourceService
 from reelhouse.sources.base import normalize_path
+from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.copy import Meter, download, part_name, upload
 
 __all__ = ["KINDS", "STATES", "TransferQueue"]
@@ -203,7 +203,11 @@ class TransferQueue:
 
     def run_now(self, transfer_id: int, progress: Progress | None = None) -> Transfer:
         """Run one transfer in the calling thread (the CLI), retries included, and
-        return it ended. If another process took it first, follow it until it ends."""
+        return it ended. If another process took it first, follow it until it ends.
+
+        Raises the ReelhouseError that failed or cancelled it when that happened here
+        (so the caller maps it by class); a transfer ended by another process is
+        returned as it ended."""
         row = self.get(transfer_id)
         if row.job_id is None:
             raise NotFound(f"transfer {transfer_id} has no job")

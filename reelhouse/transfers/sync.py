@@ -22,7 +22,7 @@ from reelhouse.errors import Cancelled, NotFound, ReelhouseError
 from reelhouse.jobs.system import JobSystem
 from reelhouse.jobs.tasks import JobContext, Outcome, TaskSpec
 from reelhouse.library.scanner import Enrich, scan_source
-from reelhouse.library.sources import SourceService
+from reelhouse.sources.registry import SourceService
 
 __all__ = ["SyncService", "run_sync"]
 

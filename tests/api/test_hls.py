@@ -23,9 +23,9 @@ from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import ConfigError, TranscodeFailed
 from reelhouse.library import queries
-from reelhouse.library.sources import SourceSpec
 from reelhouse.playback.hls.decision import ClientCaps
 from reelhouse.playback.hls.ffmpeg import TS_OFFSET, check, locate
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks, wait_job
 

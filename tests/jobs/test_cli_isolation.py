@@ -19,9 +19,9 @@ from pathlib import Path
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import Job
-from reelhouse.library.sources import SourceSpec
 from reelhouse.sources.base import Entry
 from reelhouse.sources.memory import MemorySource
+from reelhouse.sources.registry import SourceSpec
 
 
 class GatedSource(MemorySource):

@@ -20,7 +20,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import Job
 from reelhouse.demo.ftpd import EmbeddedFtpServer
-from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
 

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, SourceRow, utcnow
-from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.registry import SourceSpec
 
 
 def _wait(core: Core, job_id: int, timeout: float = 30) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
-from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER
 

@@ -229,7 +229,7 @@ def test_priority_and_restart_recovery(ftp_server: EmbeddedFtpServer, ftp_root: 
     from datetime import timedelta
 
     from reelhouse.db.models import Job, utcnow
-    from reelhouse.library.sources import SourceSpec
+    from reelhouse.sources.registry import SourceSpec
 
     settings = load_settings(data_dir=tmp_path / "data", transfer_retry_delay=0.05,
                              job_workers=1, transfer_concurrency=1)
@@ -309,7 +309,7 @@ def test_a_stopped_server_resumes_its_transfer_at_the_next_start(
 ) -> None:
     """Stopped mid-download (slow server), the transfer is queued again with its .part;
     the next start resumes it (from a fast server on the same files, to save time)."""
-    from reelhouse.library.sources import SourceSpec
+    from reelhouse.sources.registry import SourceSpec
 
     settings = load_settings(data_dir=tmp_path / "data2", transfer_retry_delay=0.05)
     first = Core(settings)

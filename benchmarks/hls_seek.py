@@ -102,10 +102,10 @@ def main() -> None:
     args = parser.parse_args()
     import uvicorn
 
-    from reelhouse.api.app import create_app
     from reelhouse.config import load_settings
     from reelhouse.core import Core
     from reelhouse.playback.hls import ffmpeg
+    from reelhouse.server import create_app
     from reelhouse.sources.registry import SourceSpec
 
     root = (Path(args.cache_dir) if args.cache_dir else cache_root()) / f"hls-{args.seconds}s"

@@ -71,3 +71,61 @@ def test_source_registry_imports_only_errors_config_db_and_sources() -> None:
     path = _modules()["reelhouse.sources.registry"]
     bad = sorted(i for i in _imports(path) if not any(_within(i, ok) for ok in REGISTRY_MAY_IMPORT))
     assert bad == []
+
+
+def _package_of(module: str) -> str:
+    """The top-level package of a reelhouse module (``reelhouse.api.deps`` → ``api``);
+    modules directly under reelhouse are their own node (``core``, ``server``)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "reelhouse"
+
+
+def package_graph() -> dict[str, set[str]]:
+    """Which top-level package imports which (self-imports left out)."""
+    graph: dict[str, set[str]] = {}
+    for mod, path in _modules().items():
+        src = _package_of(mod)
+        graph.setdefault(src, set())
+        for target in _imports(path):
+            dst = _package_of(target)
+            if dst != src and dst != "reelhouse":
+                graph[src].add(dst)
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of ``graph`` as a path (first node repeated at the end), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt):], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_cycle_finder_finds_a_cycle() -> None:
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_cycle_between_top_level_packages() -> None:
+    assert _cycle(package_graph()) is None
+
+
+def test_api_does_not_import_web() -> None:
+    """server.py joins the API and the UI; the UI may use the API's dependencies, the
+    API never the UI."""
+    assert "web" not in package_graph()["api"]

@@ -17,11 +17,11 @@ import httpx
 import pytest
 import uvicorn
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.library import queries
+from reelhouse.server import create_app
 from reelhouse.sources.ftp import FtpSource
 from reelhouse.sources.registry import SourceSpec
 

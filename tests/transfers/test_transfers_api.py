@@ -17,11 +17,11 @@ from fastapi.testclient import TestClient
 from pyftpdlib.handlers import DTPHandler, FTPHandler, ThrottledDTPHandler
 from sqlalchemy import update
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import Transfer
 from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks
 

@@ -140,8 +140,8 @@ class LeaseKeeper:
         now = utcnow()
         taken = []
         with self.sessions() as s:
-            expired = list(s.scalars(select(Job).where(Job.state == "running",
-                                                       Job.lease_until < now)))
+            lapsed = (Job.lease_until < now) | Job.lease_until.is_(None)  # None: no lease ever
+            expired = list(s.scalars(select(Job).where(Job.state == "running", lapsed)))
             for job in expired:
                 give_up = job.attempts >= MAX_ATTEMPTS
                 values: dict[str, object] = (
@@ -151,8 +151,7 @@ class LeaseKeeper:
                     {"state": "queued", "not_before": None,
                      "error": f"its worker ({job.owner}) stopped; queued again"}
                 )
-                res = s.execute(update(Job).where(Job.id == job.id, Job.state == "running",
-                                                  Job.lease_until < now)
+                res = s.execute(update(Job).where(Job.id == job.id, Job.state == "running", lapsed)
                                 .values(owner=None, lease_until=None, **values))
                 s.commit()
                 if res.rowcount != 1:  # type: ignore[attr-defined]

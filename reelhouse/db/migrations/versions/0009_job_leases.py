@@ -28,7 +28,9 @@ def upgrade() -> None:
     jobs = sa.table('jobs', sa.column('id', sa.Integer()), sa.column('key', sa.String()))
     for (ident,) in conn.execute(sa.select(jobs.c.id)).all():
         conn.execute(jobs.update().where(jobs.c.id == ident).values(key=uuid.uuid4().hex))
-    # jobs a dead process left running have no lease: end them (they predate leases)
+    # unfinished jobs predate leases: scans run again (queued: consumers announce queued
+    # jobs when they start); in-process tasks had no arguments in their row, they end
+    conn.execute(sa.text("UPDATE jobs SET state = 'queued' WHERE state = 'running' AND kind = 'scan'"))
     conn.execute(sa.text("UPDATE jobs SET state = 'failed', error = 'interrupted: the process "
                          "running it stopped' WHERE state IN ('queued', 'running') AND kind != 'scan'"))
     with op.batch_alter_table('jobs', schema=None) as batch_op:

@@ -24,12 +24,12 @@ from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
 
-DATA = os.urandom(768 * 1024 + 3)
+DATA = os.urandom(1024 * 1024 + 3)
 LEASE = 1.5  # seconds: short, so the test waits little for the dead worker's lease
 
 
 class _Slow(ThrottledDTPHandler):  # type: ignore[misc]
-    write_limit = 256 * 1024  # bytes/s sent: the download takes ~3 s
+    write_limit = 256 * 1024  # bytes/s sent: the download takes ~4 s
 
 
 @pytest.fixture

@@ -76,9 +76,11 @@ class TaskSpec:
     - ``on_submit(session, job)`` runs inside the transaction that creates the job
       (e.g. a sync creates its report row), so the row exists before any worker can
       claim the job.
-    - ``on_change(job)`` runs after the job system changes the job's state outside
-      the body: queued again (retry, stop, lost lease), cancelled while queued, ended.
-      Services mirror the state into their own rows with it (transfers, sync runs).
+    - ``on_change(job)`` runs right after the job system changed the job's state
+      outside the body (queued again by a retry, a stop or a lost lease; cancelled
+      while queued; ended), in the process that changed it. Services mirror the state
+      into their own rows with it (transfers, sync runs), so those follow the job row
+      within milliseconds, not in its transaction.
     - ``unique``: one queued or running job of this kind per source at a time;
       submitting another returns that one.
     """

@@ -119,6 +119,9 @@ def test_a_cancelled_sync_ends_its_run_failed(core: Core, tmp_path: Path) -> Non
     core.jobs.cancel(run.job_id)
     src.gate.set()
     assert _ended(core, run.job_id).state == "cancelled"
-    ended = core.syncs.get(run.id)
+    deadline = time.monotonic() + 10  # the run follows its job right after (on_change)
+    while (ended := core.syncs.get(run.id)).state == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     assert ended.state == "failed" and "cancel" in ended.errors[0]
     assert ended.finished_at is not None

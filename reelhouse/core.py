@@ -17,6 +17,7 @@ from reelhouse.library.metadata.service import MetadataService
 from reelhouse.library.progress import ProgressService
 from reelhouse.party.service import PartyService
 from reelhouse.playback.hls.service import HlsService
+from reelhouse.playback.service import PlaybackService
 from reelhouse.playback.targets import StreamTargets
 from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.offline import OfflineCopies
@@ -57,6 +58,8 @@ class Core:
         # every kind of background work registers with the one job system
         self.transfers = TransferQueue(self.sessions, self.sources, settings, self.jobs)
         self.offline = OfflineCopies(self.sessions, self.transfers, settings.store_dir)
+        self.playback = PlaybackService(settings.playback_token_ttl, self.signer, self.stream_targets,
+                                        self.sources, self.offline, self.hls)
         self.syncs = SyncService(self.sessions, self.sources, self.jobs, settings.probe_budget_bytes,
                                  enrich=self.metadata.enrich_file, after_scan=self.stream_targets.clear,
                                  files_updated=self.offline.refresh_stale)

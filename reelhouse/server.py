@@ -25,7 +25,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        await party_socket.close_hub(app)
+        await party_socket.close_live(app)
         if close_core:
             core.close()
 

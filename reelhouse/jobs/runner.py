@@ -97,8 +97,12 @@ class JobRunner(JobSystem):
         finally:
             if self.on_scan_done is not None:
                 self.on_scan_done()
-        self._set_source(ctx.source_id, last_scan_at=utcnow(), last_error=None)
-        return Outcome(report.counts(), "; ".join(report.errors[:5]) or None, report)
+        # a scan whose folders could not all be listed is "partial" (or "failed"), never
+        # "done": the failed folders are listed in the job's error and the source's
+        state = report.outcome
+        self._set_source(ctx.source_id, last_scan_at=utcnow(),
+                         last_error=report.problem() if state != "done" else None)
+        return Outcome(report.counts(), report.problem(), report, state=state)
 
     # -- schedule ----------------------------------------------------------------------
     def due_sources(self, now: datetime | None = None) -> list[int]:

@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 CANCEL_POLL = 0.5
 #: Seconds between two progress writes of a job (its observer sees every call).
 PROGRESS_EVERY = 0.5
-ENDED = ("done", "failed", "cancelled")
+ENDED = ("done", "partial", "failed", "cancelled")
 
 Attach = Callable[[Session, Job], None]
 
@@ -260,7 +260,7 @@ class JobSystem:
         else:
             out = result if isinstance(result, Outcome) else Outcome(dict(result or {}))
             value = out.value
-            self._end(job, "done", progress=out.counts, message="done", error=out.note)
+            self._end(job, out.state, progress=out.counts, message=out.state, error=out.note)
         finally:
             self.leases.release(job.key)
         return self.get(job.id), value

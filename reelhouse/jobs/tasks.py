@@ -36,12 +36,15 @@ class Retry(Exception):
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What a body may return: final ``counts`` (the job's progress), an optional
-    ``note`` kept as the job's ``error`` of a job that still ends ``done`` (e.g. "3
-    files could not be read"), and any ``value`` handed back to an in-process caller."""
+    ``note`` kept as the job's ``error`` (e.g. "3 files could not be read"), any
+    ``value`` handed back to an in-process caller, and the final ``state``: ``done``,
+    or ``partial``/``failed`` for work that ended but did not do all it should (a scan
+    whose folders could not all be listed)."""
 
     counts: dict[str, int] = field(default_factory=dict)
     note: str | None = None
     value: object = None
+    state: str = "done"
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,17 +124,19 @@ class SyncService:
         finally:
             if self.after_scan is not None:
                 self.after_scan()
-        self._note_source(ctx.source_id, last_scan_at=utcnow(), last_error=None)
+        state = report.outcome  # done, or partial/failed: folders could not be listed
+        self._note_source(ctx.source_id, last_scan_at=utcnow(),
+                          last_error=report.problem() if state != "done" else None)
         if self.files_updated is not None and report.updated:
             self.files_updated()
-        self._finish(ctx.job_id, state="done", added=report.added, updated=report.updated,
+        self._finish(ctx.job_id, state=state, added=report.added, updated=report.updated,
                      deleted=report.missing, restored=report.restored,
                      unchanged=report.unchanged, errors=report.errors[:100])
-        return Outcome(report.counts(), "; ".join(report.errors[:5]) or None)
+        return Outcome(report.counts(), report.problem(), state=state)
 
     def _job_changed(self, job: Job) -> None:
-        """A sync job that ended other than through its body's success (failed,
-        cancelled, given up) ends its run ``failed`` with the job's error."""
+        """A sync job that ended other than through its body (failed, cancelled, given
+        up) ends its run ``failed`` with the job's error."""
         if job.state in ("failed", "cancelled"):
             self._finish(job.id, state="failed", errors=[job.error or f"sync {job.state}"])
 

@@ -57,7 +57,8 @@ class Transfer(Base):
 class SyncRun(Base):
     """One comparison of a source with the library: counts of added / updated /
     deleted (soft: marked missing) / restored files and the errors met.
-    State: running | done | failed (failed: the source could not be listed; nothing
+    State: running | done | partial | failed (partial: some folders could not be listed;
+    failed: the source, or too many folders, could not be listed; nothing
     was marked deleted)."""
 
     __tablename__ = "sync_runs"

@@ -1,7 +1,7 @@
 """one job system: job keys, priorities, payloads, leases; transfers and syncs name their job
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0012
 """
 import uuid
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

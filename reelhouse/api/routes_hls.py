@@ -17,7 +17,15 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
-from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId, user_from_request
+from reelhouse.api.deps import (
+    AdminUser,
+    CoreDep,
+    CurrentUser,
+    RowId,
+    check_playback_token,
+    playback_token_for,
+    user_from_request,
+)
 from reelhouse.api.schemas import JobPublic
 from reelhouse.core import Core
 from reelhouse.library import queries
@@ -85,10 +93,10 @@ async def _token(request: Request, file_id: int, token: str | None) -> str:
     """The playback token to use (checked), or a fresh one for a logged-in user."""
     core = _core(request)
     if token:
-        core.signer.check_playback(token, file_id)
+        await check_playback_token(core, token, file_id)
         return token
-    user = await run_in_threadpool(user_from_request, request, core)
-    return core.signer.playback(user.id, file_id)
+    await run_in_threadpool(user_from_request, request, core)
+    return playback_token_for(request, core, file_id)
 
 
 def _playlist(text: str) -> Response:
@@ -106,7 +114,7 @@ def plan(file_id: RowId, caps: ClientCapsIn, core: CoreDep, user: CurrentUser,
         path = mf.path
     decision, streams = core.hls.plan(file_id, ClientCaps(
         frozenset(caps.containers), frozenset(caps.video), frozenset(caps.audio), caps.hls))
-    token = core.signer.playback(user.id, file_id)
+    token = playback_token_for(request, core, file_id)
     stream_url = str(request.url_for("stream", file_id=file_id).include_query_params(token=token))
     master_url = str(request.url_for("hls_master", file_id=file_id).include_query_params(token=token))
     direct = decision.mode == "direct"

@@ -9,7 +9,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from reelhouse.api.convert import grid_item_public, media_file_detail, media_file_public, movie_public, show_public
-from reelhouse.api.deps import CoreDep, CurrentUser, DbSession, RowId, RowIdQuery, user_from_request
+from reelhouse.api.deps import (
+    CoreDep,
+    CurrentUser,
+    DbSession,
+    RowId,
+    RowIdQuery,
+    check_playback_token,
+    playback_token_for,
+    user_from_request,
+)
 from reelhouse.api.schemas import (
     GridItemPublic,
     MediaFileDetail,
@@ -139,7 +148,7 @@ def playback(file_id: RowId, db: DbSession, core: CoreDep, user: CurrentUser, re
     """A stream URL with a short-lived signed token bound to this file (for ``<video>``,
     mpv, VLC, ffprobe: no cookie needed)."""
     mf = queries.get_media_file(db, file_id)
-    token = core.signer.playback(user.id, mf.id)
+    token = playback_token_for(request, core, mf.id)
     url = str(request.url_for("stream", file_id=mf.id).include_query_params(token=token))
     return PlaybackOut(url=url, token=token, expires_in=core.settings.playback_token_ttl,
                        content_type=content_type_for(mf.path))
@@ -160,7 +169,7 @@ async def stream(
     (benchmarks/seek_latency.py)."""
     core: Core = request.app.state.core
     if token:
-        core.signer.check_playback(token, file_id)
+        await check_playback_token(core, token, file_id)
     else:
         await run_in_threadpool(user_from_request, request, core)
     target = core.stream_targets.cached(file_id)

@@ -82,6 +82,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    restrict_sources: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
 
 class SourceRow(Base):
@@ -412,6 +414,9 @@ class OfflineCopy(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
 
 
 class WatchSession(Base):
@@ -458,3 +463,7 @@ class WatchParticipant(Base):
 
     session: Mapped[WatchSession] = relationship(back_populates="participants")
     user: Mapped[User] = relationship()
+
+
+# the auth tables (sessions, API keys, source grants, audit log) live in their own module
+from reelhouse.db import auth_models as _auth_models  # noqa: E402,F401

@@ -15,7 +15,7 @@ from reelhouse.api.convert import (
     show_public,
     source_public,
 )
-from reelhouse.api.deps import RowId
+from reelhouse.api.deps import RowId, playback_token_for
 from reelhouse.api.errors import status_for
 from reelhouse.api.schemas import MediaStreamPublic
 from reelhouse.core import Core
@@ -147,7 +147,7 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
             title, subtitle, back_url, back_label = _headline(mf)
     except ReelhouseError as exc:
         return _error(request, user, exc)
-    token = core.signer.playback(user.id, file_id)
+    token = playback_token_for(request, core, file_id)
     stream_url = str(request.url_for("stream", file_id=file_id).include_query_params(token=token))
     hls_url = str(request.url_for("hls_master", file_id=file_id).include_query_params(token=token))
     return render(

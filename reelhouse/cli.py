@@ -20,6 +20,7 @@ from reelhouse.config import Settings, load_settings
 from reelhouse.core import Core
 from reelhouse.library.sources import SourceSpec
 from reelhouse.transfer_cli import sync_command, transfer_app
+from reelhouse.user_cli import user_app
 
 __all__ = ["EXIT_CODES", "app", "main"]
 
@@ -30,7 +31,6 @@ app = typer.Typer(
     add_completion=False,
 )
 source_app = typer.Typer(help="Add, list, test and remove sources.", no_args_is_help=True)
-user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(source_app, name="source")
 app.add_typer(user_app, name="user")
 app.add_typer(transfer_app, name="transfer")
@@ -208,25 +208,6 @@ def worker(
         core.jobs.run_worker(workers or settings.job_workers)
     finally:
         core.close()
-
-
-@user_app.command("add")
-def user_add(
-    name: Annotated[str, typer.Argument(help="User name.")],
-    admin: Annotated[bool, typer.Option("--admin", help="May manage sources.")] = False,
-    password: Annotated[str | None, typer.Option(help="Password (asked if not given).")] = None,
-) -> None:
-    """Create a user."""
-    if password is None:
-        password = getpass.getpass("password: ")
-        if password != getpass.getpass("again: "):
-            raise e.InvalidInput("the passwords differ")
-    core = _core()
-    try:
-        core.users.add(name, password, is_admin=admin)
-    finally:
-        core.close()
-    console.print(f"added {'admin' if admin else 'user'} {name!r}")
 
 
 def main() -> None:

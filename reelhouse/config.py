@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     ftp_read_timeout: float = Field(
         default=30.0, gt=0, description="FTP socket read timeout, seconds."
     )
+    ftp_listing_limit: int = Field(
+        default=64 * 1024 * 1024, ge=64 * 1024,
+        description="Most bytes one FTP folder listing may have (a hostile server cannot "
+        "stream an endless MLSD into memory).",
+    )
     probe_budget_bytes: int = Field(
         default=32 * 1024 * 1024,
         ge=64 * 1024,

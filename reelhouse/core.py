@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from reelhouse.auth.access import SourceAccess
 from reelhouse.auth.apikeys import ApiKeyService
 from reelhouse.auth.audit import AuditLog
 from reelhouse.auth.identity import Authenticator
@@ -46,6 +47,7 @@ class Core:
                                             idle_ttl=settings.session_idle_ttl)
         self.users = UserService(self.sessions, self.auth_sessions)
         self.api_keys = ApiKeyService(self.sessions)
+        self.access = SourceAccess(self.sessions, self.users)
         self.audit = AuditLog(self.sessions)
         self.login_throttle = LoginThrottle(settings.login_free_failures, settings.login_backoff_max)
         self.sources = SourceService(settings, self.sessions)

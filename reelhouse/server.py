@@ -10,10 +10,12 @@ from reelhouse.core import Core
 __all__ = ["make_server", "run_server"]
 
 
-def make_server(core: Core, host: str, port: int) -> uvicorn.Server:
-    """A uvicorn server for the app (httptools + uvloop when installed)."""
+def make_server(core: Core, host: str, port: int, close_core: bool = True) -> uvicorn.Server:
+    """A uvicorn server for the app (httptools + uvloop when installed). WebSocket
+    messages over ``ws_message_limit`` bytes are refused by the protocol layer (close
+    1009) before they are buffered; pings keep idle sockets honest."""
     config = uvicorn.Config(
-        create_app(core, close_core=True),
+        create_app(core, close_core=close_core),
         host=host,
         port=port,
         log_level="warning",
@@ -21,6 +23,7 @@ def make_server(core: Core, host: str, port: int) -> uvicorn.Server:
         http="auto",
         loop="auto",
         lifespan="on",
+        ws_max_size=core.settings.ws_message_limit,
     )
     return uvicorn.Server(config)
 

@@ -19,10 +19,12 @@ from reelhouse.api import (
     routes_parties,
     routes_sources,
     routes_transfers,
+    routes_users,
 )
 from reelhouse.api.deps import CurrentUser
 from reelhouse.api.errors import install_error_handlers
 from reelhouse.api.metrics import Metrics
+from reelhouse.api.security import SecurityMiddleware
 from reelhouse.core import Core
 
 __all__ = ["create_app"]
@@ -40,7 +42,10 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
         if close_core:
             core.close()
 
-    app = FastAPI(title="reelhouse", version=__version__, lifespan=lifespan)
+    # /docs is served from vendored files by reelhouse.web.docs (no CDN, no inline script)
+    app = FastAPI(title="reelhouse", version=__version__, lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
+    app.add_middleware(SecurityMiddleware)
     app.state.core = core
     app.state.metrics = Metrics(core.sources)
     install_error_handlers(app)
@@ -63,6 +68,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     app.include_router(routes_transfers.router)
     app.include_router(routes_hls.router)
     app.include_router(routes_parties.router)
+    app.include_router(routes_users.router)
     from reelhouse.web.routes import install_web
 
     install_web(app)

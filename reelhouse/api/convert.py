@@ -20,22 +20,24 @@ from reelhouse.db.models import MediaFile, MediaStream, Movie, Show, SourceRow
 from reelhouse.library.queries import GridItem
 
 
-def source_public(row: SourceRow) -> SourcePublic:
+def source_public(row: SourceRow, full: bool = True) -> SourcePublic:
+    """A source for the API; ``full=False`` (non-admins) hides where it lives: host,
+    port, user name, root folder and the server's error text."""
     return SourcePublic(
         id=row.id,
         name=row.name,
         kind=row.kind,
-        path=row.path,
-        host=row.host,
-        port=row.port,
-        username=row.username,
-        has_password=bool(row.password_enc),
+        path=row.path if full else "",
+        host=row.host if full else None,
+        port=row.port if full else None,
+        username=row.username if full else None,
+        has_password=bool(row.password_enc) if full else False,
         tls=row.tls,
         verify_tls=row.verify_tls,
         scan_interval=row.scan_interval,
         has_tls_cert=bool(row.tls_cert_pem),
         last_scan_at=row.last_scan_at,
-        last_error=row.last_error,
+        last_error=row.last_error if full else ("unavailable" if row.last_error else None),
     )
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "DbSession",
     "RowId",
     "RowIdQuery",
+    "VisibleFile",
     "check_playback_token",
     "client_address",
     "identity_from_request",
@@ -129,3 +130,14 @@ async def check_playback_token(core: Core, token: str, media_file_id: int) -> in
 def playback_token_for(request: HTTPConnection, core: Core, media_file_id: int) -> str:
     """A playback token for the identity of this (authenticated) request."""
     return core.auth.playback_token(identity_from_request(request, core), media_file_id)
+
+
+def visible_file(file_id: RowId, core: CoreDep, user: CurrentUser) -> int:
+    """The path's ``file_id`` if the user may see that media file (per-user source
+    grants), else 404."""
+    core.access.check_file(user, file_id)
+    return file_id
+
+
+#: Add as a parameter to a ``/media-files/{file_id}/…`` route to apply source grants.
+VisibleFile = Annotated[int, Depends(visible_file)]

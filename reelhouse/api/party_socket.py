@@ -8,6 +8,11 @@ made here or in another process, reaches it as a ``state`` message through the h
 Commands are applied through :class:`~reelhouse.party.service.PartyService`; a refused
 one is answered with an ``error`` message (status 403 for a non-host command) and the
 socket stays open.
+
+Limits: a cross-origin handshake is refused by :mod:`reelhouse.api.security`; a
+message over ``ws_message_limit`` bytes is refused by the server's protocol layer
+(uvicorn ``ws_max_size``, close 1009); more than ``ws_messages_per_second`` (bursts of
+twice that) closes with 1008; a binary frame closes with 1003.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.deps import user_from_request
 from reelhouse.api.errors import status_for
+from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, MessageRate
 from reelhouse.core import Core
 from reelhouse.errors import AuthenticationFailed, NotFound, ReelhouseError
 from reelhouse.party import protocol
@@ -89,6 +95,7 @@ async def serve_socket(websocket: WebSocket, code: str) -> None:
         return
     try:
         info = await run_in_threadpool(core.parties.get, code)
+        await run_in_threadpool(core.access.check_file, user, info.media_file_id)
     except NotFound as exc:
         await websocket.close(CLOSE_NOT_FOUND, exc.message)
         return
@@ -172,8 +179,22 @@ class _Connection:
                 return
 
     async def _read(self) -> None:
+        settings = self.core.settings
+        rate = MessageRate(settings.ws_messages_per_second)
         while True:
-            raw = await self.ws.receive_text()
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(message.get("code", 1000))
+            raw = message.get("text")
+            if raw is None:  # a binary frame: the protocol is JSON text
+                await self.ws.close(CLOSE_UNSUPPORTED, "binary frames are not accepted")
+                return
+            if len(raw.encode()) > settings.ws_message_limit:  # servers without ws_max_size
+                await self.ws.close(CLOSE_TOO_BIG, "message too big")
+                return
+            if not rate.allow():
+                await self.ws.close(CLOSE_POLICY, "too many messages; slow down")
+                return
             received = server_now()
             try:
                 msg = protocol.parse(raw)

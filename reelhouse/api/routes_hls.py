@@ -22,6 +22,7 @@ from reelhouse.api.deps import (
     CoreDep,
     CurrentUser,
     RowId,
+    VisibleFile,
     check_playback_token,
     playback_token_for,
     user_from_request,
@@ -95,7 +96,8 @@ async def _token(request: Request, file_id: int, token: str | None) -> str:
     if token:
         await check_playback_token(core, token, file_id)
         return token
-    await run_in_threadpool(user_from_request, request, core)
+    user = await run_in_threadpool(user_from_request, request, core)
+    await run_in_threadpool(core.access.check_file, user, file_id)
     return playback_token_for(request, core, file_id)
 
 
@@ -104,7 +106,7 @@ def _playlist(text: str) -> Response:
 
 
 @router.post("/{file_id}/playback/plan", response_model=PlanOut)
-def plan(file_id: RowId, caps: ClientCapsIn, core: CoreDep, user: CurrentUser,
+def plan(file_id: RowId, caps: ClientCapsIn, core: CoreDep, user: CurrentUser, _: VisibleFile,
          request: Request) -> PlanOut:
     """Decide how this client plays the file — **direct** (the file as it is), **remux**
     (video copied into HLS) or **transcode** (H.264 renditions) — and say why; returns
@@ -207,7 +209,7 @@ def unprepare(file_id: RowId, core: CoreDep, _: AdminUser) -> Response:
 
 
 @router.get("/{file_id}/subtitles", response_model=list[TrackOut])
-def subtitles(file_id: RowId, core: CoreDep, _: CurrentUser) -> list[TrackOut]:
+def subtitles(file_id: RowId, core: CoreDep, _: VisibleFile) -> list[TrackOut]:
     """Every subtitle track: embedded (text and picture) and sidecar files."""
     return [TrackOut(key=t.key, language=t.language, name=t.name, codec=t.codec, text=t.text,
                      forced=t.forced) for t in core.hls.subtitles(file_id)]

@@ -15,6 +15,7 @@ from reelhouse.api.deps import (
     DbSession,
     RowId,
     RowIdQuery,
+    VisibleFile,
     check_playback_token,
     playback_token_for,
     user_from_request,
@@ -32,6 +33,7 @@ from reelhouse.api.schemas import (
     ShowPublic,
     WatchedIn,
 )
+from reelhouse.api.visibility import visible_grid, visible_movie, visible_show
 from reelhouse.core import Core
 from reelhouse.errors import NotFound
 from reelhouse.library import queries
@@ -53,7 +55,8 @@ def _page(items: list[object], page: int, per_page: int) -> dict[str, object]:
 @router.get("/items", response_model=Page[GridItemPublic])
 def library_items(
     db: DbSession,
-    _: CurrentUser,
+    core: CoreDep,
+    user: CurrentUser,
     q: Annotated[str | None, Query(max_length=200)] = None,
     type: Literal["movie", "show"] | None = None,
     source_id: RowIdQuery = None,
@@ -63,48 +66,70 @@ def library_items(
 ) -> dict[str, object]:
     """The grid: movies and shows, searchable by title, filterable by type and source."""
     items = queries.grid(db, type, q, source_id, source_kind)
-    return _page([grid_item_public(i) for i in items], page, per_page)
+    allowed = core.access.allowed(user)
+    return _page(list(visible_grid([grid_item_public(i) for i in items], allowed)), page, per_page)
 
 
 @router.get("/movies", response_model=Page[MoviePublic])
-def movies(db: DbSession, _: CurrentUser, page: PageNo = 1, per_page: PerPage = 50) -> dict[str, object]:
-    items = [m for m in (movie_public(m) for m in queries.list_movies(db)) if m.files]
+def movies(db: DbSession, core: CoreDep, user: CurrentUser, page: PageNo = 1,
+           per_page: PerPage = 50) -> dict[str, object]:
+    allowed = core.access.allowed(user)
+    items = [m for m in (visible_movie(movie_public(m), allowed) for m in queries.list_movies(db))
+             if m is not None and m.files]
     return _page(list(items), page, per_page)
 
 
 @router.get("/movies/{movie_id}", response_model=MoviePublic)
-def movie(movie_id: RowId, db: DbSession, _: CurrentUser) -> MoviePublic:
-    return movie_public(queries.get_movie(db, movie_id))
+def movie(movie_id: RowId, db: DbSession, core: CoreDep, user: CurrentUser) -> MoviePublic:
+    found = visible_movie(movie_public(queries.get_movie(db, movie_id)), core.access.allowed(user))
+    if found is None:
+        raise NotFound(f"no movie with id {movie_id}")
+    return found
 
 
 @router.get("/shows", response_model=Page[ShowPublic])
-def shows(db: DbSession, _: CurrentUser, page: PageNo = 1, per_page: PerPage = 50) -> dict[str, object]:
+def shows(db: DbSession, core: CoreDep, user: CurrentUser, page: PageNo = 1,
+          per_page: PerPage = 50) -> dict[str, object]:
     """Shows with their seasons and episodes."""
-    items = [s for s in (show_public(s) for s in queries.list_shows(db)) if s.seasons]
+    allowed = core.access.allowed(user)
+    items = [s for s in (visible_show(show_public(s), allowed) for s in queries.list_shows(db))
+             if s is not None and s.seasons]
     return _page(list(items), page, per_page)
 
 
 @router.get("/shows/{show_id}", response_model=ShowPublic)
-def show(show_id: RowId, db: DbSession, _: CurrentUser) -> ShowPublic:
-    return show_public(queries.get_show(db, show_id))
+def show(show_id: RowId, db: DbSession, core: CoreDep, user: CurrentUser) -> ShowPublic:
+    found = visible_show(show_public(queries.get_show(db, show_id)), core.access.allowed(user))
+    if found is None:
+        raise NotFound(f"no show with id {show_id}")
+    return found
 
 
 @router.get("/media-files", response_model=Page[MediaFilePublic])
 def media_files(
     db: DbSession,
-    _: CurrentUser,
+    core: CoreDep,
+    user: CurrentUser,
     source_id: RowIdQuery = None,
     include_missing: bool = False,
     page: PageNo = 1,
     per_page: PerPage = 100,
 ) -> dict[str, object]:
+    """Media files by source and path (a user with source grants: one granted source
+    at a time, ``source_id`` required)."""
+    allowed = core.access.allowed(user)
+    if allowed is not None:
+        if source_id is None and len(allowed) == 1:
+            source_id = next(iter(allowed))
+        if source_id is None or source_id not in allowed:
+            return {"items": [], "total": 0, "page": page, "per_page": per_page}
     rows, total = queries.list_media_files(db, source_id, include_missing, (page - 1) * per_page, per_page)
     return {"items": [media_file_public(r) for r in rows], "total": total, "page": page,
             "per_page": per_page}
 
 
 @router.get("/media-files/{file_id}", response_model=MediaFileDetail)
-def media_file(file_id: RowId, db: DbSession, _: CurrentUser) -> MediaFileDetail:
+def media_file(file_id: RowId, db: DbSession, _: VisibleFile) -> MediaFileDetail:
     """One file with its technical metadata: container, duration, bitrate and a row
     per stream (video, audio, subtitle …)."""
     return media_file_detail(queries.get_media_file(db, file_id))
@@ -119,7 +144,7 @@ def continue_watching(core: CoreDep, user: CurrentUser) -> list[ResumePublic]:
 
 
 @router.get("/media-files/{file_id}/progress", response_model=ProgressPublic)
-def get_progress(file_id: RowId, core: CoreDep, user: CurrentUser) -> ProgressPublic:
+def get_progress(file_id: RowId, core: CoreDep, user: CurrentUser, _: VisibleFile) -> ProgressPublic:
     """The current user's resume point in a file (position 0 if never played)."""
     row = core.progress.get(user.id, file_id)
     if row is None:
@@ -131,20 +156,22 @@ def get_progress(file_id: RowId, core: CoreDep, user: CurrentUser) -> ProgressPu
 
 
 @router.put("/media-files/{file_id}/progress", response_model=ProgressPublic)
-def put_progress(file_id: RowId, body: ProgressIn, core: CoreDep, user: CurrentUser) -> ProgressPublic:
+def put_progress(file_id: RowId, body: ProgressIn, core: CoreDep, user: CurrentUser,
+                 _: VisibleFile) -> ProgressPublic:
     """Report the playing position (the player does every 10 s and on pause); under 5 %
     is stored as 0, past 90 % marks the file watched (Jellyfin's rule)."""
     return ProgressPublic.model_validate(core.progress.save(user.id, file_id, body.position, body.duration))
 
 
 @router.put("/media-files/{file_id}/watched", response_model=ProgressPublic)
-def put_watched(file_id: RowId, body: WatchedIn, core: CoreDep, user: CurrentUser) -> ProgressPublic:
+def put_watched(file_id: RowId, body: WatchedIn, core: CoreDep, user: CurrentUser,
+                _: VisibleFile) -> ProgressPublic:
     """Mark a file watched or unwatched by hand."""
     return ProgressPublic.model_validate(core.progress.save(user.id, file_id, 0.0, None, body.watched))
 
 
 @router.post("/media-files/{file_id}/playback", response_model=PlaybackOut)
-def playback(file_id: RowId, db: DbSession, core: CoreDep, user: CurrentUser, request: Request) -> PlaybackOut:
+def playback(file_id: RowId, db: DbSession, core: CoreDep, _: VisibleFile, request: Request) -> PlaybackOut:
     """A stream URL with a short-lived signed token bound to this file (for ``<video>``,
     mpv, VLC, ffprobe: no cookie needed)."""
     mf = queries.get_media_file(db, file_id)
@@ -171,7 +198,8 @@ async def stream(
     if token:
         await check_playback_token(core, token, file_id)
     else:
-        await run_in_threadpool(user_from_request, request, core)
+        user = await run_in_threadpool(user_from_request, request, core)
+        await run_in_threadpool(core.access.check_file, user, file_id)
     target = core.stream_targets.cached(file_id)
     if target is None:
         target = await run_in_threadpool(core.stream_targets.get, file_id)

@@ -14,7 +14,7 @@ from reelhouse.core import Core
 
 from helpers import ADMIN, ADMIN_PASSWORD
 
-PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health")}
+PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health"), ("POST", "/api/setup")}
 # Logging out needs no login: it only clears the cookie (idempotent, harmless).
 NO_AUTH_NEEDED = {("POST", "/api/auth/logout")}
 

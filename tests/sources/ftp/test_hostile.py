@@ -4,6 +4,7 @@ path is InvalidInput before anything is sent."""
 
 from __future__ import annotations
 
+import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -98,3 +99,21 @@ def test_cr_lf_in_paths_is_invalid_input(ftp_server: EmbeddedFtpServer, path: st
         c.noop()  # the connection is still usable: nothing was sent
     finally:
         c.close()
+
+
+def test_cr_lf_through_the_api_is_400(ftp_server: EmbeddedFtpServer, client: object) -> None:
+    from fastapi.testclient import TestClient
+
+    assert isinstance(client, TestClient)
+    sid = client.post("/api/sources", json={"name": "ftp", "kind": "ftp", "host": "127.0.0.1",
+                                             "port": ftp_server.port, "username": FTP_USER,
+                                             "password": FTP_PASSWORD}).json()["id"]
+    r = client.put(f"/api/sources/{sid}/files", params={"path": "a\r\nDELE b.mkv"}, content=b"x")
+    assert r.status_code == 400 and "CR or LF" in r.json()["detail"]
+    r = client.post("/api/transfers", json={"kind": "mkdir", "source_id": sid, "remote_path": "x\ny"})
+    assert r.status_code == 201  # queued: the transfer fails at once, with no retry
+    deadline = time.monotonic() + 10
+    while (t := client.get(f"/api/transfers/{r.json()['id']}").json())["state"] not in ("done", "failed"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert t["state"] == "failed" and "CR or LF" in t["error"] and t["attempts"] == 1, t

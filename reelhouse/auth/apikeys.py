@@ -17,8 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.auth.sessions import token_hash
-from reelhouse.db.auth_models import ApiKey
-from reelhouse.db.models import User, utcnow
+from reelhouse.db.models import ApiKey, User, utcnow
 from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
 
 __all__ = ["KEY_PREFIX", "ApiKeyInfo", "ApiKeyService"]

@@ -13,8 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from reelhouse.db.auth_models import AuditEvent
-from reelhouse.db.models import User
+from reelhouse.db.models import AuditEvent, User
 
 __all__ = ["AuditLog"]
 

@@ -34,8 +34,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from reelhouse.db.auth_models import AuthSession
-from reelhouse.db.models import User
+from reelhouse.db.models import AuthSession, User
 from reelhouse.errors import AuthenticationFailed, NotFound
 
 __all__ = ["LIVE_CACHE_SECONDS", "SESSION_PREFIX", "TOUCH_SECONDS", "SessionInfo",

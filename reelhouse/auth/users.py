@@ -22,8 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.auth.sessions import SessionService
-from reelhouse.db.auth_models import UserSource
-from reelhouse.db.models import SourceRow, User
+from reelhouse.db.models import SourceRow, User, UserSource
 from reelhouse.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 
 __all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "UserChange", "UserService", "check_password_shape"]

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from reelhouse.api.convert import source_public
 from reelhouse.api.deps import client_address
-from reelhouse.api.routes_users import user_admin_public
+from reelhouse.api.routes.users import user_admin_public
+from reelhouse.api.schemas import SourcePublic
 from reelhouse.api.session_cookie import set_session_cookie
 from reelhouse.auth.users import MAX_PASSWORD, MIN_PASSWORD
 from reelhouse.core import Core
@@ -91,7 +91,7 @@ def users_page(request: Request, user: PageUser) -> Response:
         return _forbidden(request, user)
     core = _core(request)
     users = [user_admin_public(core, u) for u in core.users.list()]
-    sources = [source_public(r) for r in core.sources.list()]
+    sources = [SourcePublic.model_validate(r) for r in core.sources.list()]
     return render(request, "users.html", user=user, nav="users", users=users, sources=sources,
                   min_password=MIN_PASSWORD)
 

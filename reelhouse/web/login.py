@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from reelhouse.api.deps import request_token, user_from_request
-from reelhouse.api.routes_auth import perform_login
+from reelhouse.api.routes.auth import perform_login
 from reelhouse.api.session_cookie import clear_session_cookie, set_session_cookie
 from reelhouse.auth.users import MAX_PASSWORD
 from reelhouse.core import Core

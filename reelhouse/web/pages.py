@@ -8,16 +8,9 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from reelhouse.api.convert import (
-    media_file_public,
-    media_stream_public,
-    movie_public,
-    show_public,
-    source_public,
-)
 from reelhouse.api.deps import RowId, playback_token_for
 from reelhouse.api.errors import status_for
-from reelhouse.api.schemas import MediaStreamPublic
+from reelhouse.api.schemas import MediaFilePublic, MediaStreamPublic, MoviePublic, ShowPublic, SourcePublic
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, User
 from reelhouse.errors import ReelhouseError
@@ -49,9 +42,15 @@ def _error(request: Request, user: User, exc: ReelhouseError) -> Response:
                   message=exc.message)
 
 
+def _visible_sources(core: Core, user: User) -> list[SourcePublic]:
+    """The sources ``user`` may see, as they may see them (non-admins: not where)."""
+    return [SourcePublic.model_validate(r).for_user(user.is_admin) for r in core.sources.list()
+            if core.access.may_see_source(user, r.id)]
+
+
 def _streams(s: Session, file_ids: list[int]) -> dict[int, list[MediaStreamPublic]]:
     """The stream rows of each file, for the stream tables of a detail page."""
-    return {fid: [media_stream_public(r) for r in rows]
+    return {fid: [MediaStreamPublic.model_validate(r) for r in rows]
             for fid, rows in streams_by_file(s, file_ids).items()}
 
 
@@ -77,10 +76,13 @@ def library_page(
     filtered = bool(query or kind or source_id is not None or source_kind)
     with core.sessions() as s:
         items = queries.grid(s, kind, query or None, source_id, source_kind)
+        allowed = core.access.allowed(user)
+        if allowed is not None:
+            items = [i for i in items if set(i.source_ids) & allowed]
         empty_library = not items and (not filtered or not queries.grid(s))
     return render(
         request, "library.html", user=user, nav="library", items=items,
-        sources=[source_public(r) for r in core.sources.list()],
+        sources=_visible_sources(core, user),
         q=query, type=kind or "", source=source if (source_id or source_kind) else "",
         filtered=filtered, empty_library=empty_library,
         resume=core.progress.continue_watching(user.id),
@@ -92,7 +94,7 @@ def movie_page(request: Request, movie_id: RowId, user: PageUser) -> Response:
     """A movie with each of its files and their technical details."""
     try:
         with _core(request).sessions() as s:
-            movie = movie_public(queries.get_movie(s, movie_id))
+            movie = MoviePublic.model_validate(queries.get_movie(s, movie_id))
             streams = _streams(s, [f.id for f in movie.files])
     except ReelhouseError as exc:
         return _error(request, user, exc)
@@ -106,7 +108,7 @@ def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
     """A show: seasons, episodes (S01E01) and the files of each."""
     try:
         with _core(request).sessions() as s:
-            show = show_public(queries.get_show(s, show_id))
+            show = ShowPublic.model_validate(queries.get_show(s, show_id))
             streams = _streams(s, [f.id for season in show.seasons for ep in season.episodes
                                    for f in ep.files])
     except ReelhouseError as exc:
@@ -141,8 +143,9 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
     core = _core(request)
     try:
         with core.sessions() as s:
+            core.access.check_file(user, file_id)
             mf = queries.get_media_file(s, file_id)
-            info = media_file_public(mf)
+            info = MediaFilePublic.model_validate(mf)
             streams = _streams(s, [file_id]).get(file_id, [])
             title, subtitle, back_url, back_label = _headline(mf)
     except ReelhouseError as exc:
@@ -164,8 +167,8 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
 def sources_page(request: Request, user: PageUser) -> Response:
     """Configured sources with edit / test / scan / remove (the buttons call the API)."""
     core = _core(request)
-    sources = [source_public(r) for r in core.sources.list()]
-    syncs = {s.id: core.syncs.history(s.id, limit=5) for s in sources}
+    sources = _visible_sources(core, user)
+    syncs = {s.id: core.syncs.history(s.id, limit=5) for s in sources} if user.is_admin else {}
     return render(request, "sources.html", user=user, nav="sources", sources=sources,
                   can_edit=user.is_admin, syncs=syncs)
 
@@ -176,5 +179,6 @@ def transfers_page(request: Request, user: PageUser) -> Response:
     the offline copies."""
     core = _core(request)
     return render(request, "transfers.html", user=user, nav="transfers",
-                  sources=[source_public(r) for r in core.sources.list()],
-                  copies=core.offline.copies(), store=str(core.settings.store_dir))
+                  sources=_visible_sources(core, user) if user.is_admin else [],
+                  copies=[c for c in core.offline.copies() if user.is_admin or c.user_id == user.id],
+                  store=str(core.settings.store_dir) if user.is_admin else "the library store")

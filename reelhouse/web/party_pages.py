@@ -58,6 +58,7 @@ def party_page(request: Request, code: str, user: PageUser) -> Response:
     core = _core(request)
     try:
         info = core.parties.get(code[:32])
+        core.access.check_file(user, info.media_file_id)
         with core.sessions() as s:
             mf = queries.get_media_file(s, info.media_file_id)
             title, subtitle, back_url, back_label = _headline(mf)

@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 from party.support import add_media_file
 from starlette.websockets import WebSocketDisconnect
 
-from reelhouse.api.app import create_app
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, Movie, OfflineCopy, SourceRow, Transfer
+from reelhouse.server import create_app
 
 from helpers import session_token
 

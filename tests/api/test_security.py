@@ -18,10 +18,9 @@ from party.support import add_media_file
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from reelhouse.api.app import create_app
 from reelhouse.api.security import CSP
 from reelhouse.core import Core
-from reelhouse.server import make_server
+from reelhouse.server import create_app, make_server
 
 from helpers import ADMIN, ADMIN_PASSWORD, session_token
 

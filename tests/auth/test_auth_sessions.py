@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.api.app import create_app
 from reelhouse.api.session_cookie import SESSION_COOKIE
 from reelhouse.auth.sessions import SessionService
 from reelhouse.core import Core
 from reelhouse.errors import AuthenticationFailed, NotFound
+from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD
 

@@ -21,9 +21,9 @@ from e2e.support import log_in
 from party.support import add_media_file
 from playwright.sync_api import expect
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
+from reelhouse.server import create_app
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page

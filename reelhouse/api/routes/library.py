@@ -1,0 +1,119 @@
+"""The library (``/api/library``): the grid, movies, shows, media files with their streams."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from reelhouse.api.deps import CoreDep, CurrentUser, DbSession, RowId, RowIdQuery, VisibleFile
+from reelhouse.api.schemas import (
+    GridItemPublic,
+    MediaFileDetail,
+    MediaFilePublic,
+    MoviePublic,
+    Page,
+    ShowPublic,
+)
+from reelhouse.api.visibility import visible_grid, visible_movie, visible_show
+from reelhouse.errors import NotFound
+from reelhouse.library import queries
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/library", tags=["library"])
+
+PageNo = Annotated[int, Query(ge=1, le=1_000_000)]
+PerPage = Annotated[int, Query(ge=1, le=500)]
+
+
+def _page(items: list[object], page: int, per_page: int) -> dict[str, object]:
+    start = (page - 1) * per_page
+    return {"items": items[start : start + per_page], "total": len(items), "page": page,
+            "per_page": per_page}
+
+
+@router.get("/items", response_model=Page[GridItemPublic])
+def library_items(
+    db: DbSession,
+    core: CoreDep,
+    user: CurrentUser,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    type: Literal["movie", "show"] | None = None,
+    source_id: RowIdQuery = None,
+    source_kind: Literal["ftp", "local"] | None = None,
+    page: PageNo = 1,
+    per_page: PerPage = 60,
+) -> dict[str, object]:
+    """The grid: movies and shows, searchable by title, filterable by type and source."""
+    items = queries.grid(db, type, q, source_id, source_kind)
+    allowed = core.access.allowed(user)
+    return _page(list(visible_grid([GridItemPublic.model_validate(i) for i in items], allowed)),
+                 page, per_page)
+
+
+@router.get("/movies", response_model=Page[MoviePublic])
+def movies(db: DbSession, core: CoreDep, user: CurrentUser, page: PageNo = 1,
+           per_page: PerPage = 50) -> dict[str, object]:
+    allowed = core.access.allowed(user)
+    items = [m for m in (visible_movie(MoviePublic.model_validate(m), allowed)
+                         for m in queries.list_movies(db)) if m is not None and m.files]
+    return _page(list(items), page, per_page)
+
+
+@router.get("/movies/{movie_id}", response_model=MoviePublic)
+def movie(movie_id: RowId, db: DbSession, core: CoreDep, user: CurrentUser) -> MoviePublic:
+    found = visible_movie(MoviePublic.model_validate(queries.get_movie(db, movie_id)),
+                          core.access.allowed(user))
+    if found is None:
+        raise NotFound(f"no movie with id {movie_id}")
+    return found
+
+
+@router.get("/shows", response_model=Page[ShowPublic])
+def shows(db: DbSession, core: CoreDep, user: CurrentUser, page: PageNo = 1,
+          per_page: PerPage = 50) -> dict[str, object]:
+    """Shows with their seasons and episodes."""
+    allowed = core.access.allowed(user)
+    items = [s for s in (visible_show(ShowPublic.model_validate(s), allowed)
+                         for s in queries.list_shows(db)) if s is not None and s.seasons]
+    return _page(list(items), page, per_page)
+
+
+@router.get("/shows/{show_id}", response_model=ShowPublic)
+def show(show_id: RowId, db: DbSession, core: CoreDep, user: CurrentUser) -> ShowPublic:
+    found = visible_show(ShowPublic.model_validate(queries.get_show(db, show_id)),
+                         core.access.allowed(user))
+    if found is None:
+        raise NotFound(f"no show with id {show_id}")
+    return found
+
+
+@router.get("/media-files", response_model=Page[MediaFilePublic])
+def media_files(
+    db: DbSession,
+    core: CoreDep,
+    user: CurrentUser,
+    source_id: RowIdQuery = None,
+    include_missing: bool = False,
+    page: PageNo = 1,
+    per_page: PerPage = 100,
+) -> dict[str, object]:
+    """Media files by source and path (a user with source grants: one granted source
+    at a time)."""
+    allowed = core.access.allowed(user)
+    if allowed is not None:
+        if source_id is None and len(allowed) == 1:
+            source_id = next(iter(allowed))
+        if source_id is None or source_id not in allowed:
+            return {"items": [], "total": 0, "page": page, "per_page": per_page}
+    rows, total = queries.list_media_files(db, source_id, include_missing, (page - 1) * per_page, per_page)
+    return {"items": [MediaFilePublic.model_validate(r) for r in rows], "total": total, "page": page,
+            "per_page": per_page}
+
+
+@router.get("/media-files/{file_id}", response_model=MediaFileDetail)
+def media_file(file_id: RowId, db: DbSession, _: VisibleFile) -> MediaFileDetail:
+    """One file with its technical metadata: container, duration, bitrate and a row
+    per stream (video, audio, subtitle …)."""
+    return MediaFileDetail.model_validate(queries.get_media_file(db, file_id))

@@ -40,6 +40,8 @@ SubKey = Annotated[str, Path(max_length=8, description="e0 (embedded), x0 (sidec
 Segment = Annotated[int, Path(ge=0, le=1_000_000)]
 
 _M3U8 = "application/vnd.apple.mpegurl"
+
+
 def _core(request: Request) -> Core:
     core: Core = request.app.state.core
     return core
@@ -85,8 +87,9 @@ async def segment(file_id: RowId, track: Track, n: Segment, request: Request,
     """Segment ``n`` (MPEG-TS) of a track: from the prepared renditions or the cache, or
     made now by ffmpeg reading the file through its source. 503 with a message when the
     server runs its maximum of encoders."""
-    await _token(request, file_id, token)
-    path = await run_in_threadpool(_core(request).hls.segment, file_id, track, n)
+    tok = await _token(request, file_id, token)
+    user = _core(request).signer.check_playback(tok, file_id).user_id
+    path = await run_in_threadpool(_core(request).hls.segment, file_id, track, n, tok, user)
     return FileResponse(path, media_type="video/mp2t",
                         headers={"cache-control": "private, max-age=3600"})
 

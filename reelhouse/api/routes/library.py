@@ -15,9 +15,10 @@ from reelhouse.api.schemas import (
     Page,
     ShowPublic,
 )
-from reelhouse.api.visibility import visible_grid, visible_movie, visible_show
-from reelhouse.errors import NotFound
+from reelhouse.api.visibility import visible_movie, visible_show
+from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.library import queries
+from reelhouse.library.grid import GridFilter, grid_page
 
 __all__ = ["router"]
 
@@ -42,14 +43,29 @@ def library_items(
     type: Literal["movie", "show"] | None = None,
     source_id: RowIdQuery = None,
     source_kind: Literal["ftp", "local"] | None = None,
+    genre: Annotated[str | None, Query(max_length=100)] = None,
+    year: Annotated[int | None, Query(ge=1800, le=3000)] = None,
+    resolution: Literal["2160p", "1080p", "720p", "sd"] | None = None,
+    unwatched: bool = False,
+    letter: Annotated[str | None, Query(pattern=r"^([A-Za-z]|#)$")] = None,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
     page: PageNo = 1,
     per_page: PerPage = 60,
 ) -> dict[str, object]:
-    """The grid: movies and shows, searchable by title, filterable by type and source."""
-    items = queries.grid(db, type, q, source_id, source_kind)
+    """The grid: movies and shows in title order, searchable by title, filterable by
+    type, source, genre, year, resolution, "unwatched" (by you) and first letter (A-Z
+    jump; ``#`` for the rest). Pages by ``cursor`` (``next_cursor`` of the previous page:
+    deep pages stay fast) or by ``page`` number."""
     allowed = core.access.allowed(user)
-    return _page(list(visible_grid([GridItemPublic.model_validate(i) for i in items], allowed)),
-                 page, per_page)
+    f = GridFilter(type, q, source_id, source_kind, genre, year, resolution,
+                   user.id if unwatched else None, letter,
+                   None if allowed is None else frozenset(allowed))
+    offset = 0 if cursor else (page - 1) * per_page
+    if offset > 10_000:
+        raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
+    result = grid_page(db, f, per_page, cursor, offset)
+    return {"items": [GridItemPublic.model_validate(i) for i in result.items], "total": result.total,
+            "page": page, "per_page": per_page, "next_cursor": result.next_cursor}
 
 
 @router.get("/movies", response_model=Page[MoviePublic])
@@ -96,20 +112,26 @@ def media_files(
     user: CurrentUser,
     source_id: RowIdQuery = None,
     include_missing: bool = False,
+    cursor: Annotated[str | None, Query(max_length=5000)] = None,
     page: PageNo = 1,
     per_page: PerPage = 100,
 ) -> dict[str, object]:
     """Media files by source and path (a user with source grants: one granted source
-    at a time)."""
+    at a time). Pages by ``cursor`` (``next_cursor`` of the previous page; keyset on
+    (source, path): deep pages cost what the first does) or by ``page`` number."""
     allowed = core.access.allowed(user)
     if allowed is not None:
         if source_id is None and len(allowed) == 1:
             source_id = next(iter(allowed))
         if source_id is None or source_id not in allowed:
-            return {"items": [], "total": 0, "page": page, "per_page": per_page}
-    rows, total = queries.list_media_files(db, source_id, include_missing, (page - 1) * per_page, per_page)
+            return {"items": [], "total": 0, "page": page, "per_page": per_page, "next_cursor": None}
+    offset = 0 if cursor else (page - 1) * per_page
+    if offset > 10_000:
+        raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
+    rows, total, next_cursor = queries.media_files_page(db, source_id, include_missing, per_page,
+                                                        cursor, offset)
     return {"items": [MediaFilePublic.model_validate(r) for r in rows], "total": total, "page": page,
-            "per_page": per_page}
+            "per_page": per_page, "next_cursor": next_cursor}
 
 
 @router.get("/media-files/{file_id}", response_model=MediaFileDetail)

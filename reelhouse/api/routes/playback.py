@@ -66,10 +66,11 @@ async def stream(
     (benchmarks/seek_latency.py)."""
     core: Core = request.app.state.core
     if token:
-        await check_playback_token(core, token, file_id)
+        user_id = await check_playback_token(core, token, file_id)
     else:
         user = await run_in_threadpool(user_from_request, request, core)
         await run_in_threadpool(core.access.check_file, user, file_id)
+        user_id = user.id
     opened = await core.playback.stream(file_id)
     target = opened.target
     return RangeStreamResponse(
@@ -82,6 +83,8 @@ async def stream(
         etag=opened.etag,
         mtime=target.mtime,
         observer=request.app.state.metrics.stream_observer(opened.kind),
+        user_key=f"user:{user_id}",
+        send_timeout=core.settings.stream_send_timeout,
     )
 
 

@@ -1,14 +1,14 @@
 """users, revocable sessions, API keys, source grants, audit log
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0012
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0007'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

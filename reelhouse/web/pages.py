@@ -15,9 +15,10 @@ from starlette.responses import Response
 from reelhouse.api.deps import RowId, playback_token_for
 from reelhouse.api.errors import status_for
 from reelhouse.api.schemas import MediaFilePublic, MediaStreamPublic, MoviePublic, ShowPublic, SourcePublic
+from reelhouse.api.visibility import visible_movie, visible_show
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, User
-from reelhouse.errors import ReelhouseError
+from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.library import queries
 from reelhouse.library.grid import RESOLUTIONS, GridFilter, grid_page
 from reelhouse.library.streams import streams_by_file
@@ -129,7 +130,11 @@ def movie_page(request: Request, movie_id: RowId, user: PageUser) -> Response:
     """A movie with each of its files and their technical details."""
     try:
         with _core(request).sessions() as s:
-            movie = MoviePublic.model_validate(queries.get_movie(s, movie_id))
+            found = visible_movie(MoviePublic.model_validate(queries.get_movie(s, movie_id)),
+                                  _core(request).access.allowed(user))
+            if found is None:
+                raise NotFound(f"no movie with id {movie_id}")
+            movie = found
             streams = _streams(s, [f.id for f in movie.files])
     except ReelhouseError as exc:
         return _error(request, user, exc)
@@ -143,7 +148,11 @@ def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
     """A show: seasons, episodes (S01E01) and the files of each."""
     try:
         with _core(request).sessions() as s:
-            show = ShowPublic.model_validate(queries.get_show(s, show_id))
+            shown = visible_show(ShowPublic.model_validate(queries.get_show(s, show_id)),
+                                 _core(request).access.allowed(user))
+            if shown is None:
+                raise NotFound(f"no show with id {show_id}")
+            show = shown
             streams = _streams(s, [f.id for season in show.seasons for ep in season.episodes
                                    for f in ep.files])
     except ReelhouseError as exc:

@@ -148,3 +148,44 @@ def test_login_throttle(core: Core, anon: TestClient) -> None:
     assert "try again" in r.json()["detail"]
     failed = [e for e in core.audit.recent() if e.action == "login" and not e.ok]
     assert len(failed) == 2 and failed[0].user_name == ADMIN and failed[0].address
+
+
+def test_source_grants_hide_titles_files_and_parties(core: Core, client: TestClient) -> None:
+    from reelhouse.db.models import MediaFile, Movie, SourceRow
+
+    ids: dict[str, tuple[int, int, int]] = {}
+    with core.sessions() as s:
+        for name in ("kids", "grown-ups"):
+            src = SourceRow(name=name, kind="local", path=f"/srv/{name}")
+            movie = Movie(title=f"Film for {name}", year=2000, match_key=f"film-{name}")
+            s.add_all([src, movie])
+            s.flush()
+            mf = MediaFile(source_id=src.id, path="film.mp4", size=1000, kind="movie", movie_id=movie.id)
+            s.add(mf)
+            s.flush()
+            ids[name] = (src.id, movie.id, mf.id)
+        s.commit()
+    r = client.post("/api/users", json={"name": "kid", "password": "kid-password",
+                                        "restrict_sources": True, "sources": [ids["kids"][0]]})
+    assert r.status_code == 201
+    _, hidden_movie, hidden_file = ids["grown-ups"]
+    with _login(core, "kid", "kid-password") as kid:
+        kid.headers["origin"] = "http://testserver"
+        titles = [i["title"] for i in kid.get("/api/library/items").json()["items"]]
+        assert titles == ["Film for kids"]
+        assert [m["title"] for m in kid.get("/api/library/movies").json()["items"]] == ["Film for kids"]
+        assert kid.get(f"/api/library/movies/{hidden_movie}").status_code == 404
+        for method, path in (("GET", f"/api/library/media-files/{hidden_file}"),
+                             ("POST", f"/api/library/media-files/{hidden_file}/playback"),
+                             ("GET", f"/api/library/media-files/{hidden_file}/stream"),
+                             ("GET", f"/api/library/media-files/{hidden_file}/progress")):
+            assert kid.request(method, path).status_code == 404, path
+        assert kid.post("/api/parties", json={"media_file_id": hidden_file}).status_code == 404
+        party = client.post("/api/parties", json={"media_file_id": hidden_file}).json()["code"]
+        assert kid.get(f"/api/parties/{party}").status_code == 404
+        assert kid.post(f"/api/parties/{party}/join").status_code == 404
+        assert kid.get(f"/movies/{hidden_movie}").status_code == 404
+        assert kid.get(f"/play/{hidden_file}").status_code == 404
+        assert "Film for grown-ups" not in kid.get("/").text
+        assert "/srv/" not in kid.get("/settings/sources").text
+    assert client.get(f"/api/library/movies/{hidden_movie}").status_code == 200  # admins see all

@@ -121,6 +121,7 @@ def create_transfer(body: TransferCreate, request: Request, core: CoreDep,
 
 @router.post("/transfers/upload", response_model=TransferPublic, status_code=201)
 async def upload_file(
+    request: Request,
     core: CoreDep,
     user: AdminUser,
     file: Annotated[UploadFile, File(description="the file to upload")],
@@ -153,6 +154,9 @@ async def upload_file(
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
+    await run_in_threadpool(lambda: core.audit.record(
+        "transfer.create", user=user, address=client_address(request),
+        target=f"transfer:{t.id} upload source:{t.source_id} {t.remote_path}"))
     return transfer_public(t, user, core.settings.store_dir)
 
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0012'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,7 @@ from rich.table import Table
 from reelhouse import errors as e
 from reelhouse.config import Settings, load_settings
 from reelhouse.core import Core
+from reelhouse.drive_cli import drive_app
 from reelhouse.library.sources import SourceSpec
 from reelhouse.transfer_cli import sync_command, transfer_app
 
@@ -34,6 +35,7 @@ user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 app.add_typer(source_app, name="source")
 app.add_typer(user_app, name="user")
 app.add_typer(transfer_app, name="transfer")
+app.add_typer(drive_app, name="drive")
 app.command("sync")(sync_command)
 
 console = Console()

@@ -152,6 +152,34 @@ class FtpPool:
             client.close()
         return len(idle)
 
+    def keepalive(self, idle_after: float) -> int:
+        """NOOP every idle connection unused for ``idle_after`` seconds, so a server's
+        idle timeout does not close it (RFC 959 §4.1.3 NOOP); dead ones are dropped.
+        Returns how many were checked."""
+        now = time.monotonic()
+        with self._cond:
+            due = [c for c in self._idle if now - c.last_used >= idle_after]
+            for client in due:
+                self._idle.remove(client)
+        kept = []
+        for client in due:
+            try:
+                client.noop()
+                kept.append(client)
+            except ReelhouseError:
+                client.close()
+                self._forget()
+        with self._cond:
+            closed = self._closed
+            if not closed:
+                self._idle.extendleft(kept)
+                self._cond.notify_all()
+        if closed:
+            for client in kept:
+                client.quit()
+                self._forget()
+        return len(due)
+
     @contextmanager
     def connection(self) -> Iterator[FtpClient]:
         """``with pool.connection() as client:`` — released (or dropped if broken) after."""

@@ -3,8 +3,8 @@ is uploaded on close or ``fsync``.
 
 An upload goes to ``name.part`` (STOR), its size is checked against the spool file
 (SIZE, else the listing), then it is renamed over ``name`` (RNFR/RNTO): a reader on the
-server never sees half a file under the real name. A failed upload is retried
-``attempts`` times with a doubling delay; if it still fails the spool file stays, with
+server never sees half a file under the real name. An upload whose connection failed
+is retried ``attempts`` times with a doubling delay (one the server refused is not); if it still fails the spool file stays, with
 a manifest (``<id>.json``: the remote path), ``drive status`` lists it as pending, and
 the next mount of the same server retries it (:meth:`Spool.recover`). Nothing written
 is dropped silently.
@@ -212,6 +212,8 @@ class Spool:
                     error = exc
                     log.warning("upload of %r failed (try %d of %d): %s",
                                 node.path, attempt + 1, self.attempts, exc.message)
+                    if not isinstance(exc, SourceUnavailable):
+                        break  # refused (permission, full, bad name): trying again now will not help
                     continue
                 node.dirty = False
                 node.error = None

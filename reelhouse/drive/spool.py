@@ -4,10 +4,10 @@ is uploaded on close or ``fsync``.
 An upload goes to ``name.part`` (STOR), its size is checked against the spool file
 (SIZE, else the listing), then it is renamed over ``name`` (RNFR/RNTO): a reader on the
 server never sees half a file under the real name. An upload whose connection failed
-is retried ``attempts`` times with a doubling delay (one the server refused is not); if it still fails the spool file stays, with
-a manifest (``<id>.json``: the remote path), ``drive status`` lists it as pending, and
-the next mount of the same server retries it (:meth:`Spool.recover`). Nothing written
-is dropped silently.
+is retried ``attempts`` times with a doubling delay (one the server refused is not).
+If it still fails the spool file stays with a manifest (``<id>.json``: the remote
+path), ``drive status`` lists it as pending, and the next mount of the same server
+retries it (:meth:`Spool.recover`). Nothing written is dropped silently.
 """
 
 from __future__ import annotations

@@ -148,7 +148,8 @@ def test_vsftpd_ftps_with_session_reuse(tmp_path: Path, mount: Mounter) -> None:
     cert, key = _self_signed(tmp_path)
     port = free_port()
     conf = [
-        *_vsftpd_conf(tmp_path, anon, port, True), "ssl_enable=YES", f"rsa_cert_file={cert}", f"rsa_private_key_file={key}", "allow_anon_ssl=YES",
+        *_vsftpd_conf(tmp_path, anon, port, True), "ssl_enable=YES", f"rsa_cert_file={cert}",
+        f"rsa_private_key_file={key}", "allow_anon_ssl=YES",
         "force_anon_logins_ssl=YES", "force_anon_data_ssl=YES", "require_ssl_reuse=YES"]
     (tmp_path / "vsftpd.conf").write_text("\n".join(conf) + "\n")
     with daemon([binary, str(tmp_path / "vsftpd.conf")], port):

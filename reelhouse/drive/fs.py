@@ -17,7 +17,8 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -58,7 +59,11 @@ class DriveFS:
     threads). ``read_only`` refuses every change with EROFS."""
 
     def __init__(self, source: Source, *, listings: ListingCache, blocks: BlockCache,
-                 spool: Spool, counters: Counters, health: Health, read_only: bool = False) -> None:
+                 spool: Spool, counters: Counters, health: Health, read_only: bool = False,
+                 prefetch_workers: int = 0, thread_init: Callable[[], None] | None = None) -> None:
+        """``prefetch_workers`` > 0 lists the subfolders of a folder just read in the
+        background, that many at a time (a walk then finds them cached); ``thread_init``
+        runs first in each of those threads."""
         self.source = source
         self.listings = listings
         self.blocks = blocks
@@ -70,6 +75,14 @@ class DriveFS:
         self._handles: dict[int, _Handle] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._inflight: dict[str, Future[list[Entry]]] = {}
+        self._stack: list[tuple[str, Future[list[Entry]]]] = []  # last in, first listed
+        self._wake = threading.Condition(self._lock)
+        self._closing = False
+        self._workers = [threading.Thread(target=self._prefetcher, args=(thread_init,), daemon=True,
+                                          name=f"drive-prefetch-{i}") for i in range(prefetch_workers)]
+        for worker in self._workers:
+            worker.start()
 
     # -- plumbing ------------------------------------------------------------------------
     @contextmanager
@@ -115,10 +128,55 @@ class DriveFS:
 
     def _list(self, folder: str) -> list[Entry]:
         cached = self.listings.listing(folder)
-        if cached is None:
-            cached = self.source.list(folder)
-            self.listings.put_listing(folder, cached)
-        return cached
+        if cached is not None:
+            return cached
+        with self._lock:
+            pending = self._inflight.get(folder)
+        if pending is not None:
+            try:
+                return pending.result()
+            except ReelhouseError:
+                pass  # the prefetch failed: ask again, and report this caller's error
+        entries = self.source.list(folder)
+        self.listings.put_listing(folder, entries)
+        return entries
+
+    def _prefetch_children(self, entries: list[Entry]) -> None:
+        """Queue the subfolders of a folder just read for listing in the background, up
+        to 64. Last queued, first listed: a depth-first walk (``os.walk``, ``find``,
+        ``ls -R``) enters the folders it read last, so those are ready first."""
+        if not self._workers:
+            return
+        folders = [e.path for e in entries if e.is_dir][:64]
+        with self._lock:
+            for path in reversed(folders):  # the first subfolder on top of the stack
+                if path in self._inflight or self.listings.listing(path) is not None:
+                    continue
+                future: Future[list[Entry]] = Future()
+                self._inflight[path] = future
+                self._stack.append((path, future))
+            del self._stack[:-1024]  # bounded: the oldest guesses are dropped
+            self._wake.notify(len(folders))
+
+    def _prefetcher(self, thread_init: Callable[[], None] | None) -> None:
+        if thread_init is not None:
+            thread_init()
+        while True:
+            with self._lock:
+                while not self._stack and not self._closing:
+                    self._wake.wait()
+                if self._closing:
+                    return
+                folder, future = self._stack.pop()
+            try:
+                entries = self.source.list(folder)
+                self.listings.put_listing(folder, entries)
+                future.set_result(entries)
+            except BaseException as exc:
+                future.set_exception(exc)
+            finally:
+                with self._lock:
+                    self._inflight.pop(folder, None)
 
     def _handle(self, fh: int) -> _Handle:
         with self._lock:
@@ -146,7 +204,9 @@ class DriveFS:
         with self._errors(path):
             if not self._entry(rel).is_dir:
                 raise os_error(errno.ENOTDIR, path)
-            entries = {e.name: e for e in self._list(rel)}
+            listed = self._list(rel)
+            self._prefetch_children(listed)
+            entries = {e.name: e for e in listed}
             with self.spool.lock:
                 for node in self.spool.nodes.values():
                     if node.path.rpartition("/")[0] == rel and not node.unlinked:
@@ -375,7 +435,16 @@ class DriveFS:
         return 4096, total, 0 if self.read_only else total, 255
 
     def close(self) -> None:
-        """Close every open handle (at unmount)."""
+        """Close every open handle (at unmount) and stop prefetching."""
+        with self._lock:
+            self._closing = True
+            dropped, self._stack = self._stack, []
+            self._wake.notify_all()
+        for path, future in dropped:
+            future.set_exception(SourceUnavailable("the drive is unmounting"))
+            self._inflight.pop(path, None)
+        for worker in self._workers:
+            worker.join(timeout=10)
         with self._lock:
             fhs = list(self._handles)
         for fh in fhs:

@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 #: may change the server; our own caches (TTL 30/60 s) answer the rest without a round trip.
 KERNEL_TTL = 1.0
 #: Most bytes the kernel reads ahead of a sequential reader.
-MAX_READAHEAD = 1024 * 1024
+MAX_READAHEAD = 4 * 1024 * 1024
+#: Largest read/write request the kernel sends (fewer, larger calls into Python).
+MAX_REQUEST = 1024 * 1024
 
 
 _LOOP_ENDED = 8
@@ -105,8 +107,9 @@ def _operations(fs: DriveFS) -> Any:
                 config.attr_timeout = KERNEL_TTL
                 config.negative_timeout = 0.0
                 config.auto_cache = 1  # keep page cache while size and mtime stay the same
-            if conn is not None and hasattr(conn, "max_readahead"):
+            if conn is not None:
                 conn.max_readahead = MAX_READAHEAD
+                conn.max_write = MAX_REQUEST  # also sets the kernel's largest request (max_pages)
 
         def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
             return _stat(fs.getattr(path), uid, gid)
@@ -191,10 +194,34 @@ def _operations(fs: DriveFS) -> Any:
     return Operations()
 
 
+def _fuse_class() -> Any:
+    """mfusepy's FUSE with READDIRPLUS on libfuse 3: a listing gives the kernel every
+    entry's attributes at once, so a walk (``ls -l``, ``find``, a file manager) makes no
+    LOOKUP/GETATTR call per file (mfusepy passes names and types only)."""
+    import ctypes
+
+    import mfusepy
+
+    class Fuse(mfusepy.FUSE):  # type: ignore[misc]
+        def readdir_fuse_3(self, path: bytes | None, buf: Any, filler: Any, offset: int, fip: Any,
+                           flags: int) -> int:
+            plus = 2 if flags & 1 else 0  # FUSE_READDIR_PLUS asked → FUSE_FILL_DIR_PLUS given
+            name = None if path is None else path.decode(self.encoding, self.errors)
+            st = mfusepy.c_stat()
+            for entry, attrs, _ in self.operations.readdir(name, fip.contents.fh):
+                ctypes.memset(ctypes.byref(st), 0, ctypes.sizeof(st))
+                mfusepy.set_st_attrs(st, attrs, use_ns=True)
+                if filler(buf, entry.encode(self.encoding, self.errors), st, 0,
+                          0 if entry in (".", "..") else plus) != 0:
+                    break
+            return 0
+
+    return Fuse
+
+
 def run_fuse(fs: DriveFS, mount_point: str, label: str, read_only: bool) -> None:
     """Mount and serve until unmounted or signalled (SIGINT, SIGTERM: libfuse's own
     handlers end the loop and unmount); blocks the calling thread."""
-    import mfusepy
 
     options: dict[str, Any] = {"foreground": True, "fsname": f"reelhouse:{label}",
                                "subtype": "reelhouse", "default_permissions": True}
@@ -205,7 +232,7 @@ def run_fuse(fs: DriveFS, mount_point: str, label: str, read_only: bool) -> None
     if sys.platform == "darwin":
         options["volname"] = label
     try:
-        mfusepy.FUSE(_operations(fs), mount_point, **options)
+        _fuse_class()(_operations(fs), mount_point, **options)
     except RuntimeError as exc:
         # fuse_main's result (libfuse helper.c): 8 is "the loop ended with an error",
         # which is also how a signal (SIGINT/SIGTERM, our unmount) ends it

@@ -101,11 +101,17 @@ def _refused(exc: BaseException) -> bool:
     return False
 
 
+def _block_signals() -> None:
+    """Keep this thread from taking the signals meant for libfuse's loop (SIGINT,
+    SIGTERM end the mount; a helper thread taking one would leave the loop waiting)."""
+    if _SIGNALS:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+
+
 def _quiet_thread(target: Callable[[], None], name: str) -> threading.Thread:
     """A daemon thread that never takes the signals meant for libfuse's loop."""
     def run() -> None:
-        if _SIGNALS:
-            signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        _block_signals()
         target()
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
@@ -136,7 +142,9 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
     spool = Spool(spool_dir, opened.source, counters, s.retry_attempts, s.retry_delay_seconds)
     read_only = s.read_only or s.view == "library"
     fs = DriveFS(opened.source, listings=ListingCache(*ttl), blocks=blocks, spool=spool,
-                 counters=counters, health=health, read_only=read_only)
+                 counters=counters, health=health, read_only=read_only,
+                 prefetch_workers=max(1, s.max_connections - 2) if s.cache_enabled else 0,
+                 thread_init=_block_signals)
     stop = threading.Event()
     started = time.time()
 

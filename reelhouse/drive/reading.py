@@ -5,7 +5,9 @@ A file read from its start (or read again where the last read ended) is served f
 ``REST``/``RETR`` stream to the end of the file: the read-ahead is the data
 connection's TCP window (which the kernel grows as the transfer runs), the kernel's
 FUSE read-ahead (up to ``max_readahead``, set by the adapter) and a window of recent
-bytes here; nothing is fetched before the first read. A read elsewhere (a player seeking, a ``pread``) is
+bytes here; nothing is fetched before the first read. Streamed bytes are not copied to
+the block cache (the kernel's page cache keeps them while the file is unchanged: the
+adapter asks for ``auto_cache``). A read elsewhere (a player seeking, a ``pread``) is
 served from the block cache, else with a ``REST`` read of the aligned block(s) on a
 pooled connection, kept in the block cache. Reads that fall just behind the stream
 (the kernel's read-ahead threads can arrive out of order) come from the window.
@@ -58,7 +60,7 @@ class FileReader:
             if offset >= end:
                 return b""
             if self._start <= offset and end <= self._stream_pos:
-                data = bytes(self._window[offset - self._start:end - self._start])
+                data = memoryview(self._window)[offset - self._start:end - self._start].tobytes()
             elif self._stream is not None and self._start <= offset <= self._stream_pos + SKIP_AHEAD:
                 data = self._from_stream(offset, end)
             else:
@@ -88,30 +90,13 @@ class FileReader:
             if not chunk:
                 self._close_stream()
                 break
-            first = self._stream_pos
             self._window += chunk
-            self._keep_blocks(first, self._stream_pos)
-        data = bytes(self._window[offset - self._start:end - self._start])
+        data = memoryview(self._window)[offset - self._start:end - self._start].tobytes()
         behind = offset - self._start - WINDOW_KEEP
         if behind > WINDOW_KEEP:  # trim rarely: each trim moves the kept bytes
             del self._window[:behind]
             self._start += behind
         return data
-
-    def _keep_blocks(self, first: int, last: int) -> None:
-        """Copy whole blocks the stream completed in ``[first, last)`` to the cache."""
-        bs = self.blocks.block_size
-        if self.blocks.capacity <= 0:
-            return
-        index = first // bs
-        while (index + 1) * bs <= last or (last == self.size and index * bs < last):
-            lo, hi = index * bs, min((index + 1) * bs, self.size)
-            if lo >= self._start and hi <= self._stream_pos and hi > first - bs:
-                self.blocks.put(self.path, self.size, self.mtime, index,
-                                bytes(self._window[lo - self._start:hi - self._start]))
-            index += 1
-            if index * bs >= self.size:
-                break
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None

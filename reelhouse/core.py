@@ -14,10 +14,11 @@ from reelhouse.jobs.queue import make_huey
 from reelhouse.jobs.runner import JobRunner
 from reelhouse.library.metadata.service import MetadataService
 from reelhouse.library.progress import ProgressService
-from reelhouse.library.sources import SourceService
 from reelhouse.party.service import PartyService
 from reelhouse.playback.hls.service import HlsService
+from reelhouse.playback.service import PlaybackService
 from reelhouse.playback.targets import StreamTargets
+from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.offline import OfflineCopies
 from reelhouse.transfers.queue import TransferQueue
 from reelhouse.transfers.sync import SyncService
@@ -56,6 +57,8 @@ class Core:
         # transfers: workers start with the web server (create_app), not for CLI commands
         self.transfers = TransferQueue(self.sessions, self.sources, settings)
         self.offline = OfflineCopies(self.sessions, self.transfers, settings.store_dir)
+        self.playback = PlaybackService(settings.playback_token_ttl, self.signer, self.stream_targets,
+                                        self.sources, self.offline, self.hls)
         self.syncs = SyncService(self)
         self.jobs.schedule_action = self.syncs.start  # scheduled rescans keep a sync report
 

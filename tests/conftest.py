@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
 from reelhouse.demo.probe_clips import make_probe_clips
+from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks
 
@@ -49,7 +49,8 @@ def _leak_guard() -> Iterator[None]:
     while True:
         extra = [t for t in threading.enumerate()
                  if t.ident not in before and t.is_alive() and not t.daemon
-                 and not t.name.startswith(("ThreadPoolExecutor", "AnyIO", "asyncio", "job", "ftp-finish"))]
+                 and not t.name.startswith(("ThreadPoolExecutor", "AnyIO", "asyncio", "job", "ftp-finish",
+                                                  "local-io"))]
         if not extra or time.monotonic() > deadline:
             break
         time.sleep(0.05)

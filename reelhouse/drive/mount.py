@@ -54,7 +54,7 @@ def _ftp_config(s: DriveSettings) -> FtpConfig:
         raise InvalidInput("give --host HOST, --source NAME, or [ftp] host in --config")
     cert = None
     if s.tls_cert:
-        from reelhouse.library.sources import read_certificate
+        from reelhouse.sources.registry import read_certificate
 
         cert = read_certificate(s.tls_cert)
     return FtpConfig(host=s.host, port=s.port, user=s.username or "anonymous",

@@ -4,27 +4,24 @@ a template; a domain error becomes an HTML error page with the matching status."
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from reelhouse.api.convert import (
-    media_file_public,
-    media_stream_public,
-    movie_public,
-    show_public,
-    source_public,
-)
 from reelhouse.api.deps import RowId
 from reelhouse.api.errors import status_for
-from reelhouse.api.schemas import MediaStreamPublic
+from reelhouse.api.schemas import MediaFilePublic, MediaStreamPublic, MoviePublic, ShowPublic, SourcePublic
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, User
 from reelhouse.errors import ReelhouseError
 from reelhouse.library import queries
+from reelhouse.library.grid import RESOLUTIONS, GridFilter, grid_page
 from reelhouse.library.streams import streams_by_file
 from reelhouse.playback.direct import content_type_for
-from reelhouse.web.format import episode_code
+from reelhouse.web.format import episode_code, extra_label
 from reelhouse.web.guard import PageUser
 from reelhouse.web.templating import render
 
@@ -33,6 +30,8 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 _TYPES = ("movie", "show")
+#: Titles on one page of the library grid.
+PAGE_SIZE = 60
 _KINDS = ("ftp", "local")
 
 
@@ -51,7 +50,7 @@ def _error(request: Request, user: User, exc: ReelhouseError) -> Response:
 
 def _streams(s: Session, file_ids: list[int]) -> dict[int, list[MediaStreamPublic]]:
     """The stream rows of each file, for the stream tables of a detail page."""
-    return {fid: [media_stream_public(r) for r in rows]
+    return {fid: [MediaStreamPublic.model_validate(r) for r in rows]
             for fid, rows in streams_by_file(s, file_ids).items()}
 
 
@@ -66,24 +65,52 @@ def _source_filter(value: str) -> tuple[int | None, str | None]:
 
 @router.get("/", name="library_page")
 def library_page(
-    request: Request, user: PageUser, q: str = "", type: str = "", source: str = ""
+    request: Request, user: PageUser, q: str = "", type: str = "", source: str = "",
+    genre: str = "", year: str = "", resolution: str = "", unwatched: str = "", letter: str = "",
+    cursor: str = "",
 ) -> Response:
-    """The grid: every movie and show with a file, filtered by the query parameters
-    ``q`` (title substring), ``type`` (movie | show) and ``source`` (id | ftp | local)."""
+    """The grid, a page (``PAGE_SIZE`` titles) at a time in title order: every movie and
+    show with a file, filtered by the query parameters ``q`` (title substring), ``type``
+    (movie | show), ``source`` (id | ftp | local), ``genre``, ``year``, ``resolution``
+    (2160p | 1080p | 720p | sd), ``unwatched`` (1) and ``letter`` (A-Z jump, ``#``);
+    ``cursor`` is the next page's (the "Next page" link). Bad values are ignored."""
     core = _core(request)
     kind = type if type in _TYPES else None
     source_id, source_kind = _source_filter(source)
     query = q.strip()[:200]
-    filtered = bool(query or kind or source_id is not None or source_kind)
+    f = GridFilter(
+        kind=kind, q=query or None, source_id=source_id, source_kind=source_kind,
+        genre=genre.strip()[:100] or None,
+        year=int(year) if year.isdigit() and 1800 <= int(year) <= 3000 else None,
+        resolution=resolution if resolution in RESOLUTIONS else None,
+        unwatched_by=user.id if unwatched == "1" else None,
+        letter=letter.upper() if letter == "#" or (len(letter) == 1 and letter.isascii()
+                                                   and letter.isalpha()) else None,
+    )
+    filtered = f != GridFilter()
     with core.sessions() as s:
-        items = queries.grid(s, kind, query or None, source_id, source_kind)
-        empty_library = not items and (not filtered or not queries.grid(s))
+        try:
+            page = grid_page(s, f, PAGE_SIZE, cursor[:2000] or None)
+        except ReelhouseError:  # a stale or edited cursor: the first page
+            page = grid_page(s, f, PAGE_SIZE)
+        empty_library = not page.items and (not filtered or grid_page(s, GridFilter(), 1).total == 0)
+    params = {"q": query, "type": kind or "", "source": source if (source_id or source_kind) else "",
+              "genre": f.genre or "", "year": str(f.year or ""), "resolution": f.resolution or "",
+              "unwatched": "1" if f.unwatched_by else "", "letter": f.letter or ""}
+
+    def link(**change: str) -> str:
+        merged = {k: v for k, v in {**params, **change}.items() if v}
+        return "/?" + urlencode(merged) if merged else "/"
+
+    context: dict[str, Any] = dict(params)
     return render(
-        request, "library.html", user=user, nav="library", items=items,
-        sources=[source_public(r) for r in core.sources.list()],
-        q=query, type=kind or "", source=source if (source_id or source_kind) else "",
-        filtered=filtered, empty_library=empty_library,
-        resume=core.progress.continue_watching(user.id),
+        request, "library.html", user=user, nav="library", items=page.items, total=page.total,
+        next_url=link(cursor=page.next_cursor) if page.next_cursor else None,
+        first_url=link() if cursor else None,
+        letters=[(c, link(letter=c if c != f.letter else "")) for c in "#ABCDEFGHIJKLMNOPQRSTUVWXYZ"],
+        sources=[SourcePublic.model_validate(r) for r in core.sources.list()],
+        filtered=filtered, empty_library=empty_library, resolutions=list(RESOLUTIONS),
+        resume=core.progress.continue_watching(user.id), **context,
     )
 
 
@@ -92,7 +119,7 @@ def movie_page(request: Request, movie_id: RowId, user: PageUser) -> Response:
     """A movie with each of its files and their technical details."""
     try:
         with _core(request).sessions() as s:
-            movie = movie_public(queries.get_movie(s, movie_id))
+            movie = MoviePublic.model_validate(queries.get_movie(s, movie_id))
             streams = _streams(s, [f.id for f in movie.files])
     except ReelhouseError as exc:
         return _error(request, user, exc)
@@ -106,7 +133,7 @@ def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
     """A show: seasons, episodes (S01E01) and the files of each."""
     try:
         with _core(request).sessions() as s:
-            show = show_public(queries.get_show(s, show_id))
+            show = ShowPublic.model_validate(queries.get_show(s, show_id))
             streams = _streams(s, [f.id for season in show.seasons for ep in season.episodes
                                    for f in ep.files])
     except ReelhouseError as exc:
@@ -121,9 +148,12 @@ def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
 
 def _headline(mf: MediaFile) -> tuple[str, str, str, str]:
     """(title, subtitle, back URL, back label) for the player page of ``mf``."""
+    extra = f"{extra_label(mf.extra_type)} · {mf.path.rsplit('/', 1)[-1]}" if mf.kind == "extra" else ""
     if mf.movie is not None:
         title = mf.movie.title + (f" ({mf.movie.year})" if mf.movie.year else "")
-        return title, "", f"/movies/{mf.movie.id}", mf.movie.title
+        return title, extra, f"/movies/{mf.movie.id}", mf.movie.title
+    if mf.show is not None:
+        return mf.show.title, extra, f"/shows/{mf.show.id}", mf.show.title
     if mf.episode is not None:
         season = mf.episode.season
         show = season.show
@@ -142,18 +172,20 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
     try:
         with core.sessions() as s:
             mf = queries.get_media_file(s, file_id)
-            info = media_file_public(mf)
+            info = MediaFilePublic.model_validate(mf)
             streams = _streams(s, [file_id]).get(file_id, [])
             title, subtitle, back_url, back_label = _headline(mf)
+            versions = (MoviePublic.model_validate(mf.movie).versions
+                        if mf.movie is not None and mf.kind != "extra" else [])
     except ReelhouseError as exc:
         return _error(request, user, exc)
-    token = core.signer.playback(user.id, file_id)
+    token = core.playback.token_for(user.id, file_id)
     stream_url = str(request.url_for("stream", file_id=file_id).include_query_params(token=token))
     hls_url = str(request.url_for("hls_master", file_id=file_id).include_query_params(token=token))
     return render(
         request, "play.html", user=user, nav="library", file=info, streams=streams, title=title,
         subtitle=subtitle, back_url=back_url, back_label=back_label, stream_url=stream_url,
-        hls_url=hls_url,
+        hls_url=hls_url, versions=versions,
         content_type=content_type_for(info.path),
         offline=core.offline.states([file_id]).get(file_id),
         token_minutes=max(1, core.settings.playback_token_ttl // 60),
@@ -164,7 +196,7 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
 def sources_page(request: Request, user: PageUser) -> Response:
     """Configured sources with edit / test / scan / remove (the buttons call the API)."""
     core = _core(request)
-    sources = [source_public(r) for r in core.sources.list()]
+    sources = [SourcePublic.model_validate(r) for r in core.sources.list()]
     syncs = {s.id: core.syncs.history(s.id, limit=5) for s in sources}
     return render(request, "sources.html", user=user, nav="sources", sources=sources,
                   can_edit=user.is_admin, syncs=syncs)
@@ -176,5 +208,5 @@ def transfers_page(request: Request, user: PageUser) -> Response:
     the offline copies."""
     core = _core(request)
     return render(request, "transfers.html", user=user, nav="transfers",
-                  sources=[source_public(r) for r in core.sources.list()],
+                  sources=[SourcePublic.model_validate(r) for r in core.sources.list()],
                   copies=core.offline.copies(), store=str(core.settings.store_dir))

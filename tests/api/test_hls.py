@@ -17,15 +17,15 @@ import hls_clips
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import ConfigError, TranscodeFailed
 from reelhouse.library import queries
-from reelhouse.library.sources import SourceSpec
 from reelhouse.playback.hls.decision import ClientCaps
 from reelhouse.playback.hls.ffmpeg import TS_OFFSET, check, locate
+from reelhouse.server import create_app
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks, wait_job
 
@@ -355,7 +355,9 @@ def test_encoder_limit_answers_busy(ftp: EmbeddedFtpServer, tmp_path: Path) -> N
         assert len(core.hls.encoders.running()) == 1  # paused one segment ahead, not ended
         # audio costs little: it does not count against the limit of transcodes
         assert client.get(f"{base}/audio1/0.ts?token={token}").status_code == 200
-        r = client.get(f"{base}/720p/0.ts?token={token}")
+        # another viewer's transcode does not fit: the one running is watched
+        other = core.signer.playback(core.users.add("other", "other-password").id, hevc)
+        r = client.get(f"{base}/720p/0.ts?token={other}")
         assert r.status_code == 503
         assert "limit" in r.json()["detail"] and r.headers["retry-after"] == "5"
         # the same track is shared: no second encoder needed

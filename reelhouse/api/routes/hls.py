@@ -1,0 +1,130 @@
+"""Adaptive HLS: the master playlist, rendition and audio playlists, segments made on
+demand, subtitles as WebVTT, and "prepare for streaming" (the playback plan that picks
+direct | remux | transcode is in :mod:`.playback`).
+
+Playlist, segment and subtitle URLs authenticate by ``?token=`` (a playback token bound
+to the file, as ``/stream``), so hls.js, mpv, VLC and ffplay can open the master URL
+without a cookie; every URI inside a playlist carries the same token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import FileResponse, Response
+
+from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId, user_from_request
+from reelhouse.api.schemas import JobPublic, TrackOut
+from reelhouse.core import Core
+from reelhouse.library import queries
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/library/media-files", tags=["hls"])
+
+Token = Annotated[str | None, Query(max_length=2048)]
+# Track names and subtitle keys are checked by the service (404), after authentication.
+Track = Annotated[str, Path(max_length=16, description="360p, 720p, 1080p, copy, audio0 …")]
+SubKey = Annotated[str, Path(max_length=8, description="e0 (embedded), x0 (sidecar) …")]
+Segment = Annotated[int, Path(ge=0, le=1_000_000)]
+
+_M3U8 = "application/vnd.apple.mpegurl"
+def _core(request: Request) -> Core:
+    core: Core = request.app.state.core
+    return core
+
+
+async def _token(request: Request, file_id: int, token: str | None) -> str:
+    """The playback token to use (checked), or a fresh one for a logged-in user."""
+    core = _core(request)
+    if token:
+        core.playback.check_token(token, file_id)
+        return token
+    user = await run_in_threadpool(user_from_request, request, core)
+    return core.playback.token_for(user.id, file_id)
+
+
+def _playlist(text: str) -> Response:
+    return Response(text, media_type=_M3U8, headers={"cache-control": "private, no-cache"})
+
+
+@router.get("/{file_id}/hls/master.m3u8", name="hls_master")
+async def master(file_id: RowId, request: Request, token: Token = None,
+                 burn: Annotated[str | None, Query(max_length=8)] = None) -> Response:
+    """The master playlist: 360p/720p/1080p H.264 renditions no taller than the source
+    (and a copy rendition for H.264/HEVC sources), an AUDIO group with one entry per
+    audio track and a SUBTITLES group (WebVTT). ``?burn=e2`` burns the picture subtitle
+    track e2 (PGS, VobSub) into every rendition instead (no copy rendition)."""
+    tok = await _token(request, file_id, token)
+    return _playlist(await run_in_threadpool(_core(request).hls.master, file_id, tok, burn))
+
+
+@router.get("/{file_id}/hls/{track}.m3u8", name="hls_media")
+async def media(file_id: RowId, track: Track, request: Request, token: Token = None) -> Response:
+    """A rendition's (``720p``, ``copy``) or audio track's (``audio1``) complete VOD
+    playlist: every segment listed from the duration."""
+    tok = await _token(request, file_id, token)
+    return _playlist(await run_in_threadpool(_core(request).hls.media, file_id, track, tok))
+
+
+@router.get("/{file_id}/hls/{track}/{n}.ts", name="hls_segment")
+async def segment(file_id: RowId, track: Track, n: Segment, request: Request,
+                  token: Token = None) -> Response:
+    """Segment ``n`` (MPEG-TS) of a track: from the prepared renditions or the cache, or
+    made now by ffmpeg reading the file through its source. 503 with a message when the
+    server runs its maximum of encoders."""
+    tok = await _token(request, file_id, token)
+    user = _core(request).signer.check_playback(tok, file_id)
+    path = await run_in_threadpool(_core(request).hls.segment, file_id, track, n, tok, user)
+    return FileResponse(path, media_type="video/mp2t",
+                        headers={"cache-control": "private, max-age=3600"})
+
+
+@router.get("/{file_id}/hls/subs/{key}.m3u8", name="hls_subtitle_playlist")
+async def subtitle_playlist(file_id: RowId, key: SubKey, request: Request,
+                            token: Token = None) -> Response:
+    """A subtitle track's playlist (one WebVTT segment: the whole track)."""
+    tok = await _token(request, file_id, token)
+    return _playlist(await run_in_threadpool(_core(request).hls.subtitle_playlist, file_id, key, tok))
+
+
+@router.get("/{file_id}/hls/subs/{key}.vtt", name="hls_subtitle")
+async def subtitle(file_id: RowId, key: SubKey, request: Request, token: Token = None) -> Response:
+    """A text subtitle track (embedded SRT/ASS/mov_text, or a sidecar .srt/.ass/.vtt)
+    as WebVTT; 400 for a picture track (PGS, VobSub)."""
+    await _token(request, file_id, token)
+    path = await run_in_threadpool(_core(request).hls.subtitle_vtt, file_id, key)
+    return FileResponse(path, media_type="text/vtt; charset=utf-8",
+                        headers={"cache-control": "private, max-age=3600"})
+
+
+@router.post("/{file_id}/prepare", response_model=JobPublic, status_code=202)
+def prepare(file_id: RowId, core: CoreDep, _: AdminUser) -> JobPublic:
+    """"Prepare for streaming": a background job (follow it at ``/api/jobs/{id}``) that
+    makes every rendition and audio track ahead of time; playback then serves them
+    without an encoder. Admins only (it costs CPU and disk)."""
+    with core.sessions() as s:
+        queries.get_media_file(s, file_id)  # 404 before queueing
+
+    def work(progress: Callable[[dict[str, int], str], None],
+             should_stop: Callable[[], bool]) -> dict[str, int]:
+        return core.hls.prepare(file_id, progress, should_stop)
+
+    return JobPublic.model_validate(core.jobs.submit_task("hls_prepare", work))
+
+
+@router.delete("/{file_id}/prepare", status_code=204)
+def unprepare(file_id: RowId, core: CoreDep, _: AdminUser) -> Response:
+    """Delete the renditions made ahead of time (they take disk space; playback makes
+    segments on demand again)."""
+    core.hls.unprepare(file_id)
+    return Response(status_code=204)
+
+
+@router.get("/{file_id}/subtitles", response_model=list[TrackOut])
+def subtitles(file_id: RowId, core: CoreDep, _: CurrentUser) -> list[TrackOut]:
+    """Every subtitle track: embedded (text and picture) and sidecar files."""
+    return [TrackOut.model_validate(t) for t in core.hls.subtitles(file_id)]

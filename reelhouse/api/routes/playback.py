@@ -1,0 +1,108 @@
+"""Opening a playback (``/api/library/media-files/{id}``): the playback URL with its
+signed token, the playback plan (direct | remux | transcode, and why), and the stream
+itself (HTTP Range). The decisions are the playback service's
+(:mod:`reelhouse.playback.service`); this module turns them into URLs and responses."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from reelhouse.api.deps import CoreDep, CurrentUser, RowId, user_from_request
+from reelhouse.api.schemas import ClientCapsIn, PlanOut, PlaybackOut, TrackOut
+from reelhouse.core import Core
+from reelhouse.playback.direct import RangeStreamResponse
+from reelhouse.playback.hls.decision import ClientCaps
+from reelhouse.playback.service import Playback
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/library/media-files", tags=["library"])
+
+
+def _urls(request: Request, playback: Playback) -> tuple[str, str]:
+    """The stream URL and the HLS master URL of a playback, both with its token."""
+    stream = request.url_for("stream", file_id=playback.file_id)
+    master = request.url_for("hls_master", file_id=playback.file_id)
+    return (str(stream.include_query_params(token=playback.token)),
+            str(master.include_query_params(token=playback.token)))
+
+
+@router.post("/{file_id}/playback", response_model=PlaybackOut)
+def playback(file_id: RowId, core: CoreDep, user: CurrentUser, request: Request) -> PlaybackOut:
+    """A stream URL with a short-lived signed token bound to this file (for ``<video>``,
+    mpv, VLC, ffprobe: no cookie needed)."""
+    opened = core.playback.open(file_id, user.id)
+    stream_url, _ = _urls(request, opened)
+    return PlaybackOut(url=stream_url, token=opened.token, expires_in=opened.expires_in,
+                       content_type=opened.content_type)
+
+
+@router.get("/{file_id}/stream", name="stream")
+async def stream(
+    file_id: RowId,
+    request: Request,
+    token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response:
+    """The file's bytes with HTTP Range support (RFC 9110 §14): 200 or 206, 416 for a
+    range outside the file. Authenticated by ``?token=`` (a playback token) or by the
+    session cookie / bearer token. For an FTP file each range becomes REST + RETR; a
+    file with an offline copy carries on from the copy when its source fails.
+
+    Async and, on the hot path (a playback token, a cached target, a live source), free
+    of thread hops and database reads: a seek costs what the source costs
+    (benchmarks/seek_latency.py)."""
+    core: Core = request.app.state.core
+    if token:
+        user_id = core.playback.check_token(token, file_id)
+    else:
+        user_id = (await run_in_threadpool(user_from_request, request, core)).id
+    opened = await core.playback.stream(file_id)
+    target = opened.target
+    return RangeStreamResponse(
+        opened.source,
+        target.path,
+        target.size,
+        method=request.method,
+        range_header=request.headers.get("range"),
+        if_range=request.headers.get("if-range"),
+        etag=opened.etag,
+        mtime=target.mtime,
+        observer=request.app.state.metrics.stream_observer(opened.kind),
+        user_key=f"user:{user_id}",
+        send_timeout=core.settings.stream_send_timeout,
+    )
+
+
+@router.head("/{file_id}/stream", name="stream_head")
+async def stream_head(
+    file_id: RowId,
+    request: Request,
+    token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response:
+    """The same headers as ``GET …/stream`` (status, Content-Length, Content-Range,
+    Accept-Ranges, ETag), no body."""
+    return await stream(file_id, request, token)
+
+
+@router.post("/{file_id}/playback/plan", response_model=PlanOut, tags=["hls"])
+def plan(file_id: RowId, caps: ClientCapsIn, core: CoreDep, user: CurrentUser,
+         request: Request) -> PlanOut:
+    """Decide how this client plays the file — **direct** (the file as it is), **remux**
+    (video copied into HLS) or **transcode** (H.264 renditions) — and say why; returns
+    the URL to load with a fresh playback token, and the audio and subtitle tracks."""
+    opened = core.playback.open(file_id, user.id, ClientCaps(
+        frozenset(caps.containers), frozenset(caps.video), frozenset(caps.audio), caps.hls))
+    stream_url, master_url = _urls(request, opened)
+    return PlanOut(
+        mode=opened.mode, reason=opened.reason,
+        url=stream_url if opened.direct else master_url, stream_url=stream_url, master_url=master_url,
+        token=opened.token, expires_in=opened.expires_in, content_type=opened.content_type,
+        duration=opened.duration, renditions=list(opened.renditions),
+        audio=[TrackOut.model_validate(t) for t in opened.audio],
+        subtitles=[TrackOut.model_validate(t) for t in opened.subtitles],
+        prepared=opened.prepared,
+    )

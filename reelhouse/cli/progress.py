@@ -1,0 +1,63 @@
+"""The scan progress bar of the CLI (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from reelhouse.core import Core
+from reelhouse.db.models import SourceRow
+from reelhouse.errors import ReelhouseError
+
+__all__ = ["scan_with_progress"]
+
+
+def scan_with_progress(core: Core, rows: list[SourceRow], console: Console) -> int:
+    """Scan each source in turn; returns how many failed or ended partial (folders that
+    could not be listed); their errors are printed."""
+    failed = 0
+    for row in rows:
+        with Progress(
+            TextColumn("[bold]{task.fields[source]}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[note]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as bar:
+            task = bar.add_task("scan", total=None, source=row.name, note="listing")
+
+            def progress(counts: dict[str, int], message: str, task: object = task) -> None:
+                total = counts.get("total")
+                bar.update(
+                    task,  # type: ignore[arg-type]
+                    total=total,
+                    completed=counts.get("done", 0),
+                    note=f"{counts.get('folders', 0)} folders, {counts.get('files_seen', 0)} files"
+                    f" — {message[-50:]}",
+                )
+
+            try:
+                report = core.jobs.run_scan_now(row.id, progress)
+            except ReelhouseError as exc:
+                failed += 1
+                console.print(f"[red]✗ {row.name}: {exc.message}[/red]")
+                continue
+        c = report.counts()
+        outcome = report.outcome
+        if outcome != "done":  # folders that could not be listed: not a complete scan
+            failed += 1
+        mark = {"done": "✓", "partial": "[yellow]⚠ partial:[/yellow]", "failed": "[red]✗ failed:[/red]"}[outcome]
+        console.print(
+            f"{mark} {row.name}: {c['files_seen']} files in {c['folders']} folders — "
+            f"{c['added']} added, {c['updated']} updated, {c['moved']} moved, {c['missing']} missing, "
+            f"{c['probed']} probed, {c['matched']} matched, {c['errors']} errors"
+        )
+        if report.folder_errors:
+            console.print(f"  [yellow]{len(report.folder_errors)} of "
+                          f"{len(report.folder_errors) + c['folders']} folders could not be listed "
+                          "(their files were left as they were):[/yellow]")
+        for line in (report.folder_errors or report.errors)[:10]:
+            console.print(f"  [yellow]! {line}[/yellow]")
+    return failed

@@ -1,0 +1,149 @@
+"""CLI commands of transfers and sync: ``reelhouse transfer upload|download|list|cancel``
+and ``reelhouse sync SOURCE``, with rich progress bars. Registered by ``cli/root.py``;
+errors reach ``cli.main`` and become one line and an exit code there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from reelhouse import errors as e
+from reelhouse.cli.common import console
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.db.models import Transfer
+
+__all__ = ["sync_command", "transfer_app"]
+
+transfer_app = typer.Typer(help="Upload, download, list and cancel transfers.",
+                           no_args_is_help=True)
+
+
+def _run(core: Core, t: Transfer, wait: bool) -> None:
+    """Run a queued transfer here with a progress bar (or leave it to the server)."""
+    if not wait:
+        console.print(f"queued transfer {t.id} ({t.kind} {t.remote_path})")
+        return
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+        TransferSpeedColumn(), TimeRemainingColumn(), console=console,
+    ) as bar:
+        task = bar.add_task(f"{t.kind} {t.remote_path.rsplit('/', 1)[-1]}", total=None)
+
+        def progress(done: int, total: int | None, rate: float | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            ended = core.transfers.run_now(t.id, progress)  # raises the error that ended it here
+        except e.ReelhouseError:
+            console.print(f"✗ transfer {t.id} ({t.kind} {t.remote_path}) did not complete")
+            raise
+    if ended.state == "done":
+        where = ended.local_path if ended.kind == "download" else ended.remote_path
+        console.print(f"✓ transfer {ended.id}: {ended.bytes_done} bytes, size verified → {where}")
+        return
+    # ended in another process: its error class is not known here
+    message = f"transfer {ended.id} {ended.state}: {ended.error or ''}".strip()
+    raise e.Cancelled(message) if ended.state == "cancelled" else e.ReelhouseError(message)
+
+
+@transfer_app.command("upload")
+def upload_cmd(
+    local: Annotated[Path, typer.Argument(help="Local file to upload.")],
+    source: Annotated[str, typer.Argument(help="Source name or id.")],
+    remote: Annotated[str, typer.Argument(help="Path on the source (folders are created).")],
+    priority: Annotated[int, typer.Option(help="Higher runs first.")] = 0,
+    wait: Annotated[bool, typer.Option(help="Run now with a progress bar (--no-wait: queue "
+                                             "it for the server).")] = True,
+) -> None:
+    """Upload a file to a source: written as NAME.part, size-checked, then renamed."""
+    core = Core(load_settings())
+    try:
+        row = core.sources.find(source)
+        t = core.transfers.submit("upload", row.id, remote, local_path=local, priority=priority)
+        _run(core, t, wait)
+    finally:
+        core.close()
+
+
+@transfer_app.command("download")
+def download_cmd(
+    source: Annotated[str, typer.Argument(help="Source name or id.")],
+    remote: Annotated[str, typer.Argument(help="Path of the file on the source.")],
+    to: Annotated[str | None, typer.Option(help="Where in the library store (relative path; "
+                                                "default <source>/<remote>).")] = None,
+    priority: Annotated[int, typer.Option(help="Higher runs first.")] = 0,
+    wait: Annotated[bool, typer.Option(help="Run now with a progress bar.")] = True,
+) -> None:
+    """Download a file from a source into the local library store."""
+    core = Core(load_settings())
+    try:
+        row = core.sources.find(source)
+        t = core.transfers.submit("download", row.id, remote, local_path=to, priority=priority)
+        _run(core, t, wait)
+    finally:
+        core.close()
+
+
+@transfer_app.command("list")
+def list_cmd(
+    state: Annotated[str | None, typer.Option(help="queued | running | done | failed | "
+                                                   "cancelled")] = None,
+) -> None:
+    """List transfers (running and queued first)."""
+    core = Core(load_settings())
+    try:
+        rows = core.transfers.list(state)
+    finally:
+        core.close()
+    table = Table("id", "kind", "state", "source", "path", "progress", "attempts", "error")
+    for t in rows:
+        pct = f"{100 * t.bytes_done / t.bytes_total:.0f} %" if t.bytes_total else ""
+        table.add_row(str(t.id), t.kind, t.state, str(t.source_id or ""), t.remote_path,
+                      pct, str(t.attempts), (t.error or "")[:60])
+    console.print(table)
+
+
+@transfer_app.command("cancel")
+def cancel_cmd(transfer_id: Annotated[int, typer.Argument(help="Transfer id.")]) -> None:
+    """Cancel a queued or running transfer."""
+    core = Core(load_settings())
+    try:
+        t = core.transfers.cancel(transfer_id)
+    finally:
+        core.close()
+    console.print(f"cancelled transfer {t.id}")
+
+
+def sync_command(
+    source: Annotated[str, typer.Argument(help="Source name or id.")],
+) -> None:
+    """Compare a source with the library: added / updated / deleted (soft) / errors,
+    kept in the sync history. An unreachable source is an error, never deletions."""
+    from reelhouse.transfers.sync import run_sync
+
+    core = Core(load_settings())
+    try:
+        row = core.sources.find(source)
+        with console.status(f"syncing {row.name}…"):
+            run = run_sync(core, row.id)
+    finally:
+        core.close()
+    if run.state != "done":
+        raise e.SourceUnavailable(f"sync of {row.name!r} failed: {'; '.join(run.errors)}")
+    console.print(f"✓ {row.name}: {run.added} added, {run.updated} updated, {run.deleted} "
+                  f"deleted, {run.restored} restored, {run.unchanged} unchanged, "
+                  f"{len(run.errors)} errors")
+    for line in run.errors[:10]:
+        console.print(f"  [yellow]! {line}[/yellow]")

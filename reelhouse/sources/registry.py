@@ -1,0 +1,317 @@
+"""The source registry: configured sources. Create/update/remove rows, encrypt FTP
+passwords, and build (and cache) the live :class:`Source` object for each row; playback,
+transfers, jobs and the drive reach a source through it.
+
+The one module of ``sources/`` that touches the database (it imports ``config`` and
+``db``; the Source adapters beside it import only ``errors``).
+
+FTP passwords are encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under a key kept in
+the data dir (``fernet.key``); they are never returned by :func:`public_view` nor logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import os
+import re
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from reelhouse.config import Settings
+from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
+from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError, SourceBusy
+from reelhouse.sources.base import Source
+from reelhouse.sources.ftp import FtpConfig, FtpSource
+from reelhouse.sources.local import LocalSource
+
+__all__ = ["SourceService", "SourceSpec"]
+
+_KINDS = ("local", "ftp")
+_TLS = ("none", "explicit", "implicit")
+
+
+@dataclass
+class SourceSpec:
+    """Fields of a source as given by a user (API body or CLI options)."""
+
+    name: str | None = None
+    kind: str | None = None
+    path: str | None = None
+    host: str | None = None
+    port: int | None = None
+    username: str | None = None
+    password: str | None = None
+    tls: str | None = None
+    verify_tls: bool | None = None
+    scan_interval: int | None = None  # minutes between scheduled rescans; 0: never
+    tls_cert: str | None = None  # PEM text or a path to a PEM file; "" clears it
+
+
+def read_certificate(value: str) -> str:
+    """A trusted certificate given as PEM text or as the path of a PEM file: the PEM
+    text of its first certificate. Raises InvalidInput."""
+    text = value.strip()
+    if "-----BEGIN" not in text:
+        try:
+            text = Path(text).expanduser().read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"tls_cert is neither PEM text nor a readable PEM file: {value[:80]!r}") from exc
+    match = re.search(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", text, re.S)
+    if match is None:
+        raise InvalidInput("tls_cert holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    pem = match.group(0) + "\n"
+    try:
+        ssl.create_default_context(cadata=pem)
+    except (ssl.SSLError, ValueError) as exc:
+        raise InvalidInput(f"tls_cert is not a valid certificate: {exc}") from exc
+    return pem
+
+
+class SourceService:
+    """Everything about configured sources; thread-safe."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        key = base64.urlsafe_b64encode(settings.secret("fernet", 32))
+        self._fernet = Fernet(key)
+        self._live: dict[int, tuple[tuple[Any, ...], Source]] = {}
+        self._lock = threading.Lock()
+
+    # -- rows ------------------------------------------------------------------------
+    def list(self) -> list[SourceRow]:
+        with self.sessions() as s:
+            return list(s.scalars(select(SourceRow).order_by(SourceRow.name)))
+
+    def get(self, source_id: int) -> SourceRow:
+        with self.sessions() as s:
+            row = s.get(SourceRow, source_id)
+            if row is None:
+                raise NotFound(f"no source with id {source_id}")
+            return row
+
+    def find(self, ref: str) -> SourceRow:
+        """A source by id or by name (for the CLI)."""
+        with self.sessions() as s:
+            row = s.get(SourceRow, int(ref)) if ref.isdigit() else None
+            row = row or s.scalar(select(SourceRow).where(SourceRow.name == ref))
+            if row is None:
+                raise NotFound(f"no source named {ref!r}")
+            return row
+
+    def _apply(self, row: SourceRow, spec: SourceSpec) -> None:
+        if spec.name is not None:
+            name = spec.name.strip()
+            if not name or len(name) > 128:
+                raise InvalidInput("name must be 1-128 characters")
+            row.name = name
+        if spec.kind is not None:
+            if spec.kind not in _KINDS:
+                raise InvalidInput(f"kind must be one of {', '.join(_KINDS)}")
+            row.kind = spec.kind
+        if spec.path is not None:
+            row.path = spec.path
+        if spec.host is not None:
+            row.host = spec.host.strip()
+        if spec.port is not None:
+            if not 0 < spec.port < 65536:
+                raise InvalidInput("port must be 1-65535")
+            row.port = spec.port
+        if spec.username is not None:
+            row.username = spec.username
+        if spec.password is not None:
+            row.password_enc = self._fernet.encrypt(spec.password.encode()) if spec.password else None
+        if spec.tls is not None:
+            if spec.tls not in _TLS:
+                raise InvalidInput(f"tls must be one of {', '.join(_TLS)}")
+            row.tls = spec.tls
+        if spec.verify_tls is not None:
+            row.verify_tls = spec.verify_tls
+        if spec.scan_interval is not None:
+            if spec.scan_interval < 0:
+                raise InvalidInput("scan_interval is minutes, 0 or more (0: no scheduled rescans)")
+            row.scan_interval = spec.scan_interval
+        if spec.tls_cert is not None:
+            row.tls_cert_pem = read_certificate(spec.tls_cert) if spec.tls_cert.strip() else None
+        if row.kind == "local":
+            if not row.path or not row.path.startswith("/"):
+                raise InvalidInput("a local source needs an absolute folder path")
+            if spec.path is not None and not os.path.isdir(row.path):
+                raise InvalidInput(f"no such folder on this machine: {row.path}")
+        else:
+            if not row.host:
+                raise InvalidInput("an FTP source needs a host")
+            row.port = row.port or (990 if row.tls == "implicit" else 21)
+            root = (row.path or "").strip()
+            root = re.sub(r"/{2,}", "/", root)
+            row.path = "/" + root.strip("/") if root.startswith("/") else root.strip("/")
+
+    def create(self, spec: SourceSpec) -> SourceRow:
+        """Add a source; raises InvalidInput or Conflict (name taken)."""
+        if not spec.name or not spec.kind:
+            raise InvalidInput("name and kind are required")
+        row = SourceRow(tls="none", verify_tls=True, path="")
+        self._apply(row, spec)
+        return self._save(row)
+
+    def update(self, source_id: int, spec: SourceSpec) -> SourceRow:
+        """Change fields of a source (``None`` fields stay as they are)."""
+        with self.sessions() as s:
+            row = s.get(SourceRow, source_id)
+            if row is None:
+                raise NotFound(f"no source with id {source_id}")
+            s.expunge(row)
+        self._apply(row, spec)
+        saved = self._save(row, merge=True)
+        self._drop_live(source_id)
+        return saved
+
+    def _save(self, row: SourceRow, merge: bool = False) -> SourceRow:
+        name = row.name  # read before a failed flush expires the instance
+        with self.sessions() as s:
+            try:
+                row = s.merge(row) if merge else row
+                s.add(row)
+                s.commit()
+            except IntegrityError as exc:
+                s.rollback()
+                raise Conflict(f"a source named {name!r} exists already") from exc
+            return row
+
+    def remove(self, source_id: int) -> None:
+        """Remove a source and its files from the library (the user asked for it)."""
+        with self.sessions() as s:
+            row = s.get(SourceRow, source_id)
+            if row is None:
+                raise NotFound(f"no source with id {source_id}")
+            s.execute(delete(MediaFile).where(MediaFile.source_id == source_id))
+            s.delete(row)
+            s.flush()
+            prune_orphans(s)
+            s.commit()
+        self._drop_live(source_id)
+
+    # -- live sources ----------------------------------------------------------------
+    def password(self, row: SourceRow) -> str:
+        if not row.password_enc:
+            return ""
+        try:
+            return self._fernet.decrypt(row.password_enc).decode()
+        except InvalidToken as exc:
+            raise InvalidInput(
+                f"the stored password of source {row.name!r} cannot be decrypted "
+                "(was fernet.key replaced?); set it again"
+            ) from exc
+
+    def build(self, row: SourceRow) -> Source:
+        """A fresh Source object for ``row`` (not cached)."""
+        if row.kind == "local":
+            return LocalSource(row.path)
+        cfg = FtpConfig(
+            host=row.host or "",
+            port=row.port or 21,
+            user=row.username or "anonymous",
+            password=self.password(row),
+            tls=row.tls,  # type: ignore[arg-type]
+            root=row.path or "/",
+            verify_tls=row.verify_tls,
+            trusted_cert=row.tls_cert_pem,
+            connect_timeout=self.settings.ftp_connect_timeout,
+            read_timeout=self.settings.ftp_read_timeout,
+            pool_size=self.settings.ftp_pool_size,
+            user_limit=self.settings.ftp_user_connections,
+            user_waiters=self.settings.ftp_user_waiters,
+        )
+        return FtpSource(cfg)
+
+    def live(self, source_id: int) -> Source | None:
+        """The shared live Source if one is built already (no I/O: safe on the event
+        loop). Sources changed through this service are rebuilt on next use."""
+        with self._lock:
+            cached = self._live.get(source_id)
+        return cached[1] if cached is not None else None
+
+    def live_sources(self) -> builtins.list[tuple[int, Source]]:
+        """The live Sources built so far, by source id (for metrics)."""
+        with self._lock:
+            return [(sid, entry[1]) for sid, entry in self._live.items()]
+
+    def source(self, source_id: int) -> Source:
+        """The shared live Source for a row (its FTP pool is reused across requests)."""
+        row = self.get(source_id)
+        ident: tuple[Any, ...] = (row.kind, row.path, row.host, row.port, row.username,
+                                  row.password_enc, row.tls, row.verify_tls)
+        if row.tls_cert_pem:  # only when set: the tuple's shape stays as before otherwise
+            ident += (row.tls_cert_pem,)
+        with self._lock:
+            cached = self._live.get(source_id)
+            if cached is not None and cached[0] == ident:
+                return cached[1]
+        built = self.build(row)
+        with self._lock:
+            old = self._live.get(source_id)
+            self._live[source_id] = (ident, built)
+        if old is not None:
+            old[1].close()
+        return built
+
+    def health(self, source_id: int) -> dict[str, Any]:
+        """Check a source now through its shared live Source (an FTP server's pool).
+
+        Returns ``{"state": "up" | "degraded" | "down", "latency_ms", "error",
+        "pool"}``: down when listing the root fails, degraded when it took over 2 s or
+        every pooled connection is busy. Never waits for a pooled connection (a check
+        must answer while streams hold them all): then it reports degraded at once.
+        """
+        start = time.perf_counter()
+        error: str | None = None
+        try:
+            src = self.source(source_id)
+            getattr(src, "list_now", src.list)("")
+        except NotFound:
+            raise
+        except SourceBusy:
+            pool = getattr(self.live(source_id), "pool", None)
+            return {"state": "degraded", "latency_ms": None, "error": None,
+                    "pool": pool.stats if pool is not None else None}
+        except ReelhouseError as exc:
+            error = exc.message
+            src = self.live(source_id)  # type: ignore[assignment]
+        latency = round((time.perf_counter() - start) * 1000, 1)
+        pool = getattr(src, "pool", None)
+        stats = pool.stats if pool is not None else None
+        state = "down" if error else "up"
+        if state == "up" and (latency > 2000 or (stats and stats["in_use"] >= stats["size"])):
+            state = "degraded"
+        return {"state": state, "latency_ms": None if error else latency, "error": error,
+                "pool": stats}
+
+    def _drop_live(self, source_id: int) -> None:
+        with self._lock:
+            old = self._live.pop(source_id, None)
+        if old is not None:
+            old[1].close()
+
+    def close(self) -> None:
+        with self._lock:
+            live, self._live = list(self._live.values()), {}
+        for _, src in live:
+            src.close()
+
+
+def prune_orphans(s: Session) -> None:
+    """Delete movies, episodes, seasons and shows that no file points at any more."""
+    s.execute(delete(Movie).where(~Movie.files.any()))
+    s.execute(delete(Episode).where(~Episode.files.any()))
+    s.execute(delete(Season).where(~Season.episodes.any()))
+    s.execute(delete(Show).where(~Show.seasons.any(), ~Show.extras.any()))

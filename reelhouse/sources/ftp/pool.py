@@ -360,27 +360,28 @@ class FtpPool:
         idle timeout does not close it (RFC 959 §4.1.3 NOOP); dead ones are dropped.
         Returns how many were checked."""
         now = time.monotonic()
-        with self._cond:
+        with self._lock:
             due = [c for c in self._idle if now - c.last_used >= idle_after]
             for client in due:
                 self._idle.remove(client)
-        kept = []
+        kept, dead = [], 0
         for client in due:
             try:
                 client.noop()
                 kept.append(client)
             except ReelhouseError:
                 client.close()
-                self._forget()
-        with self._cond:
+                dead += 1
+        with self._lock:
             closed = self._closed
+            self._live -= dead + (len(kept) if closed else 0)
             if not closed:
                 self._idle.extendleft(kept)
-                self._cond.notify_all()
+            wakes = self._dispatch()
+        self._call(wakes)
         if closed:
             for client in kept:
                 client.quit()
-                self._forget()
         return len(due)
 
     @contextmanager

@@ -99,6 +99,23 @@ def test_read_write_checklist(ftp_server: EmbeddedFtpServer, ftp_root: Path, big
     wait_no_connections(ftp_server.port)
 
 
+def test_a_file_over_100_mb(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path, mount: Mounter) -> None:
+    """The one big file of the suite: 101 MiB read (sha256 equal) and written back."""
+    big = ftp_root / "Big.Film.2008.mkv"
+    with big.open("wb") as f:
+        for _ in range(101):
+            f.write(os.urandom(1024 * 1024))
+    want = hashlib.sha256(big.read_bytes()).hexdigest()
+    m = mount(*login(ftp_server))
+    got = hashlib.sha256()
+    with (m.path / big.name).open("rb") as f:
+        while chunk := f.read(1024 * 1024):
+            got.update(chunk)
+    assert got.hexdigest() == want
+    shutil.copy(m.path / big.name, m.path / "copy.mkv")
+    assert hashlib.sha256((ftp_root / "copy.mkv").read_bytes()).hexdigest() == want
+
+
 def test_git_and_an_editors_atomic_save(ftp_server: EmbeddedFtpServer, ftp_root: Path, mount: Mounter) -> None:
     m = mount(*login(ftp_server))
     repo = m.path / "repo"

@@ -113,3 +113,37 @@ def test_server_down_at_mount_time(tmp_path: Path, ftp_root: Path, mount: Mounte
         wait_no_connections(port)
     finally:
         server.stop()
+
+
+def test_full_server_and_a_silent_server_give_enospc_and_etimedout(tmp_path: Path, ftp_root: Path,
+                                                                   mount: Mounter) -> None:
+    from pyftpdlib.handlers import FTPHandler
+
+    def full_stor(self: FTPHandler, file: str, mode: str = "w") -> None:
+        self.respond("552 Requested file action aborted. Exceeded storage allocation.")
+
+    def silent_mlsd(self: FTPHandler, path: str) -> None:
+        if path.rstrip("/").endswith("slow"):
+            return  # never answers: the client's read timeout decides
+        FTPHandler.ftp_MLSD(self, path)
+
+    (ftp_root / "slow").mkdir()
+    (ftp_root / "fine.txt").write_text("fine")
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,
+                               handler_overrides={"ftp_STOR": full_stor, "ftp_MLSD": silent_mlsd}).start()
+    try:
+        conf = tmp_path / "drive.ini"
+        conf.write_text("[connection]\ntimeout_seconds = 1\nretry_attempts = 1\n")
+        m = mount(*login(server.port), "--config", str(conf))
+        f = (m.path / "film.mkv").open("wb")
+        f.write(b"x" * 100_000)
+        with pytest.raises(OSError) as info:
+            f.close()
+        assert info.value.errno == errno.ENOSPC
+        with pytest.raises(OSError) as info:
+            os.listdir(m.path / "slow")
+        assert info.value.errno == errno.ETIMEDOUT
+        assert (m.path / "fine.txt").read_text() == "fine"
+        m.stop()
+    finally:
+        server.stop()

@@ -44,15 +44,15 @@ def _run(core: Core, t: Transfer, wait: bool) -> None:
         def progress(done: int, total: int | None, rate: float | None) -> None:
             bar.update(task, completed=done, total=total)
 
-        ended = core.transfers.run_now(t.id, progress)
+        try:
+            ended = core.transfers.run_now(t.id, progress)  # raises the error that ended it here
+        except e.ReelhouseError:
+            console.print(f"✗ transfer {t.id} ({t.kind} {t.remote_path}) did not complete")
+            raise
     if ended.state == "done":
         where = ended.local_path if ended.kind == "download" else ended.remote_path
         console.print(f"✓ transfer {ended.id}: {ended.bytes_done} bytes, size verified → {where}")
         return
-    error = core.transfers.ended_by(ended.id)
-    if error is not None:  # ended here: its class gives the exit code
-        console.print(f"✗ transfer {t.id} ({t.kind} {t.remote_path}) did not complete")
-        raise error
     # ended in another process: its error class is not known here
     message = f"transfer {ended.id} {ended.state}: {ended.error or ''}".strip()
     raise e.Cancelled(message) if ended.state == "cancelled" else e.ReelhouseError(message)
@@ -68,7 +68,7 @@ def upload_cmd(
                                              "it for the server).")] = True,
 ) -> None:
     """Upload a file to a source: written as NAME.part, size-checked, then renamed."""
-    core = Core(load_settings())
+    core = Core(load_settings(), consume_jobs=False)
     try:
         row = core.sources.find(source)
         t = core.transfers.submit("upload", row.id, remote, local_path=local, priority=priority)
@@ -87,7 +87,7 @@ def download_cmd(
     wait: Annotated[bool, typer.Option(help="Run now with a progress bar.")] = True,
 ) -> None:
     """Download a file from a source into the local library store."""
-    core = Core(load_settings())
+    core = Core(load_settings(), consume_jobs=False)
     try:
         row = core.sources.find(source)
         t = core.transfers.submit("download", row.id, remote, local_path=to, priority=priority)
@@ -102,7 +102,7 @@ def list_cmd(
                                                    "cancelled")] = None,
 ) -> None:
     """List transfers (running and queued first)."""
-    core = Core(load_settings())
+    core = Core(load_settings(), consume_jobs=False)
     try:
         rows = core.transfers.list(state)
     finally:
@@ -118,7 +118,7 @@ def list_cmd(
 @transfer_app.command("cancel")
 def cancel_cmd(transfer_id: Annotated[int, typer.Argument(help="Transfer id.")]) -> None:
     """Cancel a queued or running transfer."""
-    core = Core(load_settings())
+    core = Core(load_settings(), consume_jobs=False)
     try:
         t = core.transfers.cancel(transfer_id)
     finally:
@@ -133,7 +133,7 @@ def sync_command(
     kept in the sync history. An unreachable source is an error, never deletions."""
     from reelhouse.transfers.sync import run_sync
 
-    core = Core(load_settings())
+    core = Core(load_settings(), consume_jobs=False)
     try:
         row = core.sources.find(source)
         with console.status(f"syncing {row.name}…"):

@@ -252,6 +252,9 @@ class JobSystem:
             self._end(job, "failed", error=exc.message)
             if reraise:
                 raise
+        except KeyboardInterrupt:  # Ctrl-C in a CLI command: the user stopped it
+            self._end(job, "cancelled", error="interrupted (Ctrl-C)")
+            raise
         except Exception as exc:
             log.exception("job %s (%s) crashed", job.id, job.kind)
             self._end(job, "failed", error=f"internal error: {exc}")

@@ -155,3 +155,24 @@ def test_the_reaper_gives_up_on_a_job_that_kills_its_workers(core: Core) -> None
                                                              lease_until=utcnow() + timedelta(seconds=60)))
         s.commit()
     assert core.jobs.leases.reap() == []
+
+
+def test_ctrl_c_cancels_the_cli_s_own_transfer(tmp_path: Path, slow_ftp: EmbeddedFtpServer) -> None:
+    """Ctrl-C in ``reelhouse transfer download`` ends its job cancelled (no worker
+    picks it up later) and the command exits 130."""
+    env = dict(os.environ, REELHOUSE_DATA_DIR=str(tmp_path / "data"))
+    web = Core(load_settings(data_dir=tmp_path / "data"), consume_jobs=False)
+    try:
+        web.sources.create(SourceSpec(name="slow", kind="ftp", host="127.0.0.1", port=slow_ftp.port,
+                                      username=FTP_USER, password=FTP_PASSWORD))
+        cli = subprocess.Popen([sys.executable, "-m", "reelhouse.cli", "transfer", "download", "slow",
+                                "f.bin"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _until(lambda: any(t.bytes_done > 100_000 for t in web.transfers.list()), 30, "no download")
+        cli.send_signal(signal.SIGINT)
+        _, err = cli.communicate(timeout=20)
+        assert cli.returncode == 130, err
+        (t,) = web.transfers.list()
+        job = web.jobs.get(t.job_id)  # type: ignore[arg-type]
+        assert (job.state, job.owner) == ("cancelled", None) and t.state == "cancelled"
+    finally:
+        web.close()

@@ -42,7 +42,9 @@ def _killed_worker_job_runs_elsewhere(tmp_path: Path, port: int, backend: dict[s
         first.wait(10)
         job = web.jobs.get(t.job_id)
         assert (job.state, job.owner) == ("running", owner)  # until its lease passes
-        second = worker(env)
+        second = worker(env)  # its reaper queues the job again (the transfer follows)
+        until(lambda: web.jobs.get(t.job_id).state != "running" or web.jobs.get(t.job_id).owner != owner,
+              30, "the lease was never taken back")
         states = set()
 
         def ended() -> bool:

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import logging
 
+from reelhouse.auth.access import SourceAccess
+from reelhouse.auth.apikeys import ApiKeyService
+from reelhouse.auth.audit import AuditLog
+from reelhouse.auth.identity import Authenticator
+from reelhouse.auth.sessions import SessionService
+from reelhouse.auth.throttle import LoginThrottle
 from reelhouse.auth.tokens import TokenSigner
 from reelhouse.auth.users import UserService
 from reelhouse.config import Settings
@@ -40,11 +46,16 @@ class Core:
         self.engine = make_engine(settings.db_url)
         upgrade(self.engine)
         self.sessions = make_sessionmaker(self.engine)
-        self.users = UserService(self.sessions)
+        self.auth_sessions = SessionService(self.sessions, absolute_ttl=settings.session_ttl,
+                                            idle_ttl=settings.session_idle_ttl)
+        self.users = UserService(self.sessions, self.auth_sessions)
+        self.api_keys = ApiKeyService(self.sessions)
+        self.access = SourceAccess(self.sessions, self.users)
+        self.audit = AuditLog(self.sessions)
+        self.login_throttle = LoginThrottle(settings.login_free_failures, settings.login_backoff_max)
         self.sources = SourceService(settings, self.sessions)
-        self.signer = TokenSigner(
-            settings.secret("signing"), settings.session_ttl, settings.playback_token_ttl
-        )
+        self.signer = TokenSigner(settings.secret("signing"), settings.playback_token_ttl)
+        self.auth = Authenticator(self.auth_sessions, self.api_keys, self.signer)
         self.stream_targets = StreamTargets(self.sessions)
         self.progress = ProgressService(self.sessions)
         self.parties = PartyService(self.sessions, wait_timeout=settings.party_wait_timeout)
@@ -58,7 +69,7 @@ class Core:
         # every kind of background work registers with the one job system
         self.transfers = TransferQueue(self.sessions, self.sources, settings, self.jobs)
         self.offline = OfflineCopies(self.sessions, self.transfers, settings.store_dir)
-        self.playback = PlaybackService(settings.playback_token_ttl, self.signer, self.stream_targets,
+        self.playback = PlaybackService(settings.playback_token_ttl, self.auth, self.stream_targets,
                                         self.sources, self.offline, self.hls)
         self.syncs = SyncService(self.sessions, self.sources, self.jobs, settings.probe_budget_bytes,
                                  enrich=self.metadata.enrich_file, after_scan=self.stream_targets.clear,

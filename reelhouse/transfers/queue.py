@@ -41,6 +41,7 @@ from reelhouse.jobs.system import JobSystem
 from reelhouse.jobs.tasks import JobContext, Retry, TaskSpec
 from reelhouse.sources.base import normalize_path
 from reelhouse.sources.registry import SourceService
+from reelhouse.transfers.confine import confine
 from reelhouse.transfers.copy import Meter, download, part_name, upload
 
 __all__ = ["KINDS", "STATES", "TransferQueue"]
@@ -155,8 +156,10 @@ class TransferQueue:
             rel = normalize_path(f"{_safe(source_name)}/{remote}")
             return store / rel
         path = Path(local_path)
-        full = (path if path.is_absolute() else store / normalize_path(str(path))).resolve()
-        if full != store and not full.is_relative_to(store):
+        if not path.is_absolute():
+            return confine(store, str(path))  # a client's path: normalised, confined
+        full = path.resolve()
+        if full == store or not full.is_relative_to(store):
             raise InvalidInput(f"downloads go inside the library store ({store})")
         return full
 

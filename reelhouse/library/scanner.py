@@ -30,7 +30,8 @@ from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, utcnow
 from reelhouse.errors import Cancelled, ProbeFailed, ReelhouseError
 from reelhouse.library.fingerprint import content_hash
 from reelhouse.library.metadata.sidecars import FolderIndex
-from reelhouse.library.naming import is_media_file, is_media_folder, match_key, parse_media_path
+from reelhouse.library.name_cache import NameCache
+from reelhouse.library.naming import Parsed, is_media_file, is_media_folder, match_key, parse_media_path
 from reelhouse.library.probe import probe
 from reelhouse.library.streams import store_streams, unprobed
 from reelhouse.sources.base import Entry, Source
@@ -131,8 +132,8 @@ def _is_gone(path: str, listed: dict[str, set[str]]) -> bool:
     return False
 
 
-def _link(s: Session, mf: MediaFile) -> None:
-    parsed = parse_media_path(mf.path)
+def _link(s: Session, mf: MediaFile, parse: Callable[[str], Parsed] = parse_media_path) -> None:
+    parsed = parse(mf.path)
     mf.kind = parsed.kind
     mf.part = parsed.part
     mf.movie_id = None
@@ -282,6 +283,7 @@ def scan_source(
     known_future = loader.submit(load_known)
     loader.shutdown(wait=False)
     listed: dict[str, set[str]] = {}
+    names = NameCache()  # the episodes of a show share one parse
     sidecars = FolderIndex()  # NFO/artwork entries per folder, for ``enrich``
     media: list[Entry] = []
     last_note = 0.0
@@ -356,7 +358,7 @@ def scan_source(
                     mf.content_hash = digest or _fingerprint(source, entry, report)
                 except ReelhouseError as exc:  # the source failed mid-probe: keep the row
                     report.errors.append(f"{entry.path}: {exc.message}")
-            _link(s, mf)
+            _link(s, mf, names)
             s.commit()
         if enrich is not None and (old is None or (old.size, old.mtime) != (entry.size, entry.mtime)):
             enrich(source, source_id, mf.id, sidecars)

@@ -70,7 +70,7 @@ def grid(
         stmt = base.add_columns(Movie.id, Movie.title, Movie.year, Movie.poster_image_id,
                                 Movie.needs_review).join(
             Movie, Movie.id == MediaFile.movie_id
-        )
+        ).where(MediaFile.kind != "extra")  # a film's trailer alone does not make it a tile
         if pattern:
             stmt = stmt.where(func.lower(Movie.title).like(pattern, escape="\\"))
         for _fid, skind, sid, mid, title, year, poster, review in s.execute(stmt):
@@ -120,7 +120,8 @@ def get_show(s: Session, show_id: int) -> Show:
             selectinload(Show.seasons)
             .selectinload(Season.episodes)
             .selectinload(Episode.files)
-            .selectinload(MediaFile.source)
+            .selectinload(MediaFile.source),
+            selectinload(Show.extras).selectinload(MediaFile.source),
         )
     )
     if show is None:
@@ -137,7 +138,8 @@ def list_shows(s: Session) -> list[Show]:
                 selectinload(Show.seasons)
                 .selectinload(Season.episodes)
                 .selectinload(Episode.files)
-                .selectinload(MediaFile.source)
+                .selectinload(MediaFile.source),
+                selectinload(Show.extras).selectinload(MediaFile.source),
             )
         )
     )

@@ -314,4 +314,4 @@ def prune_orphans(s: Session) -> None:
     s.execute(delete(Movie).where(~Movie.files.any()))
     s.execute(delete(Episode).where(~Episode.files.any()))
     s.execute(delete(Season).where(~Season.episodes.any()))
-    s.execute(delete(Show).where(~Show.seasons.any()))
+    s.execute(delete(Show).where(~Show.seasons.any(), ~Show.extras.any()))

@@ -21,7 +21,7 @@ from reelhouse.library import queries
 from reelhouse.library.grid import RESOLUTIONS, GridFilter, grid_page
 from reelhouse.library.streams import streams_by_file
 from reelhouse.playback.direct import content_type_for
-from reelhouse.web.format import episode_code
+from reelhouse.web.format import episode_code, extra_label
 from reelhouse.web.guard import PageUser
 from reelhouse.web.templating import render
 
@@ -148,9 +148,12 @@ def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
 
 def _headline(mf: MediaFile) -> tuple[str, str, str, str]:
     """(title, subtitle, back URL, back label) for the player page of ``mf``."""
+    extra = f"{extra_label(mf.extra_type)} · {mf.path.rsplit('/', 1)[-1]}" if mf.kind == "extra" else ""
     if mf.movie is not None:
         title = mf.movie.title + (f" ({mf.movie.year})" if mf.movie.year else "")
-        return title, "", f"/movies/{mf.movie.id}", mf.movie.title
+        return title, extra, f"/movies/{mf.movie.id}", mf.movie.title
+    if mf.show is not None:
+        return mf.show.title, extra, f"/shows/{mf.show.id}", mf.show.title
     if mf.episode is not None:
         season = mf.episode.season
         show = season.show
@@ -172,6 +175,8 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
             info = MediaFilePublic.model_validate(mf)
             streams = _streams(s, [file_id]).get(file_id, [])
             title, subtitle, back_url, back_label = _headline(mf)
+            versions = (MoviePublic.model_validate(mf.movie).versions
+                        if mf.movie is not None and mf.kind != "extra" else [])
     except ReelhouseError as exc:
         return _error(request, user, exc)
     token = core.playback.token_for(user.id, file_id)
@@ -180,7 +185,7 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
     return render(
         request, "play.html", user=user, nav="library", file=info, streams=streams, title=title,
         subtitle=subtitle, back_url=back_url, back_label=back_label, stream_url=stream_url,
-        hls_url=hls_url,
+        hls_url=hls_url, versions=versions,
         content_type=content_type_for(info.path),
         offline=core.offline.states([file_id]).get(file_id),
         token_minutes=max(1, core.settings.playback_token_ttl // 60),

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from typing import Final
 
 from reelhouse.errors import ReelhouseError, SourceBusy, SourceUnavailable
-from reelhouse.sources.ftp.client import FtpClient, FtpConfig
+from reelhouse.sources.ftp.client import FtpClient
+from reelhouse.sources.ftp.config import FtpConfig
 
 __all__ = ["FtpPool", "pool_user"]
 

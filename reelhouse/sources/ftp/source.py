@@ -13,6 +13,7 @@ import functools
 import logging
 import socket
 import ssl
+import sys
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,8 @@ from typing import TypeVar
 
 from reelhouse.errors import InvalidInput, SourceBusy, SourceUnavailable
 from reelhouse.sources.base import Entry, normalize_path, walk_parallel
-from reelhouse.sources.ftp.client import FtpClient, FtpConfig
+from reelhouse.sources.ftp.client import FtpClient
+from reelhouse.sources.ftp.config import FtpConfig
 from reelhouse.sources.ftp.pool import FtpPool
 
 __all__ = ["FtpSource"]
@@ -43,14 +45,22 @@ _PARTIAL, _EOF, _BROKEN = "partial", "eof", "broken"
 SHORT_READ = 1024 * 1024
 
 
+#: The smallest receive buffer a short read asks for (bytes, before Linux doubles it).
+MIN_RCVBUF = 16 * 1024
+
+
 def _cap_receive_window(sock: socket.socket, length: int) -> None:
     """For a short range read (a probe's header block), keep the kernel from taking in
     much more than ``length`` bytes before the read is cut: the receive buffer (and so
-    the TCP window the server may fill) is capped at ``length`` (≥ 64 KiB) instead of
-    growing to megabytes. Long reads (streaming) keep the kernel's autotuning."""
+    the TCP window the server may fill) is capped instead of growing to megabytes.
+    Linux doubles the value given to SO_RCVBUF (socket(7): the kernel keeps room for its
+    bookkeeping), so asking ``length`` would let ``2 × length`` in — a 64 KiB read cost
+    128 KiB on the wire; half of ``length`` is asked. Long reads (streaming) keep the
+    kernel's autotuning."""
     if length <= SHORT_READ:
+        want = max(MIN_RCVBUF, length // 2 if sys.platform.startswith("linux") else length)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, max(64 * 1024, length))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, want)
         except OSError:
             pass
 

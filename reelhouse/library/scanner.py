@@ -32,7 +32,7 @@ from reelhouse.library.fingerprint import content_hash
 from reelhouse.library.linking import NAMING_VERSION, link_file, relink, unplaced_extras
 from reelhouse.library.metadata.sidecars import FolderIndex
 from reelhouse.library.naming import is_media_path, is_video_file, is_video_folder
-from reelhouse.library.probe import probe
+from reelhouse.library.probe import PROBE_SLOW_START, probe
 from reelhouse.library.streams import store_streams, unprobed
 from reelhouse.sources.base import Entry, Source
 from reelhouse.sources.reader import SourceReader
@@ -264,7 +264,7 @@ def scan_source(
         digest = None
         # one reader per file: the probe and the fingerprint share its fetched blocks,
         # so the head (and the tail, where an index lives) is read once
-        reader = SourceReader(source, entry.path, entry.size or 0)
+        reader = SourceReader(source, entry.path, entry.size or 0, slow_start=PROBE_SLOW_START)
         if old is None and moves.candidates(entry.size):
             digest = _fingerprint(source, entry, report, reader)
             taken = moves.take(entry.size or 0, digest) if digest is not None else None

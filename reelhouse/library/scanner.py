@@ -47,9 +47,15 @@ Progress = Callable[[dict[str, int], str], None]
 Enrich = Callable[[Source, int, int, FolderIndex], None]
 
 
+#: A scan in which at least this share of the folders could not be listed ends
+#: ``failed`` rather than ``partial`` (issue 14: 400 of 407 failed folders ended "done").
+FAILED_SHARE = 0.5
+
+
 @dataclass
 class ScanReport:
-    """Counts of one scan; ``errors`` holds one line per failed folder or file."""
+    """Counts of one scan; ``errors`` holds one line per failed folder or file,
+    ``folder_errors`` the failed folders' lines alone."""
 
     folders: int = 0
     files_seen: int = 0
@@ -63,6 +69,25 @@ class ScanReport:
     matched: int = 0  # files sent through metadata matching (NFO, artwork, TMDB)
     total: int = 0
     errors: list[str] = field(default_factory=list)
+    folder_errors: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        """``done`` when every folder was listed; ``partial`` when some could not be
+        (their files were neither added nor marked missing); ``failed`` when
+        :data:`FAILED_SHARE` or more of them could not be."""
+        failed = len(self.folder_errors)
+        if not failed:
+            return "done"
+        return "failed" if failed >= FAILED_SHARE * (failed + self.folders) else "partial"
+
+    def problem(self, limit: int = 20) -> str | None:
+        """One line for a job's ``error``: the failed folders first, then other errors."""
+        if self.folder_errors:
+            n, total = len(self.folder_errors), len(self.folder_errors) + self.folders
+            more = f"; … {n - limit} more" if n > limit else ""
+            return f"{n} of {total} folders could not be listed: " + "; ".join(self.folder_errors[:limit]) + more
+        return "; ".join(self.errors[:5]) or None
 
     def counts(self) -> dict[str, int]:
         return {
@@ -77,6 +102,7 @@ class ScanReport:
             "probed": self.probed,
             "matched": self.matched,
             "errors": len(self.errors),
+            "folders_failed": len(self.folder_errors),
             "total": self.total,
             "done": self.files_seen,
         }
@@ -228,6 +254,7 @@ def scan_source(
             if folder == "":
                 raise result
             report.errors.append(f"{folder or '/'}: {result}")
+            report.folder_errors.append(f"{folder or '/'}: {result}")
             continue
         report.folders += 1
         listed[folder] = {e.name for e in result}

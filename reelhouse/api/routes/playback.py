@@ -57,9 +57,9 @@ async def stream(
     (benchmarks/seek_latency.py)."""
     core: Core = request.app.state.core
     if token:
-        core.playback.check_token(token, file_id)
+        user_id = core.playback.check_token(token, file_id)
     else:
-        await run_in_threadpool(user_from_request, request, core)
+        user_id = (await run_in_threadpool(user_from_request, request, core)).id
     opened = await core.playback.stream(file_id)
     target = opened.target
     return RangeStreamResponse(
@@ -72,6 +72,8 @@ async def stream(
         etag=opened.etag,
         mtime=target.mtime,
         observer=request.app.state.metrics.stream_observer(opened.kind),
+        user_key=f"user:{user_id}",
+        send_timeout=core.settings.stream_send_timeout,
     )
 
 

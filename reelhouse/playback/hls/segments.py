@@ -44,9 +44,11 @@ class Segments:
         self._lock = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
 
-    def segment(self, file_id: int, track: str, n: int) -> Path:
-        """Path of segment ``n`` of ``track`` (prepared, cached, or made now). Raises
-        NotFound, ServiceBusy (encoder limit), TranscodeFailed, SourceUnavailable."""
+    def segment(self, file_id: int, track: str, n: int, viewer: str | None = None,
+                user: int | None = None) -> Path:
+        """Path of segment ``n`` of ``track`` (prepared, cached, or made now) for
+        ``viewer`` (its playback token) of ``user``. Raises NotFound, ServiceBusy (an
+        encoder limit), TranscodeFailed, SourceUnavailable."""
         plans = self.plans
         target, source = plans.target(file_id)
         streams = plans.streams(file_id)
@@ -65,7 +67,8 @@ class Segments:
             return self.copy_segment(url, streams, n, out_dir / f"{n}.ts")
         heavy = not AUDIO_TRACK.fullmatch(track)
         path = self.encoders.segment((key, track), n, out_dir,
-                                     lambda start: build(url, start, str(out_dir)), heavy=heavy)
+                                     lambda start: build(url, start, str(out_dir)), heavy=heavy,
+                                     viewer=viewer, user=None if user is None else f"user:{user}")
         self.cache.hit(path)  # the newest now: the LRU trim takes older ones first
         return path
 

@@ -49,6 +49,8 @@ class HlsService:
         self.encoders = EncoderPool(
             settings.hls_max_encoders, settings.hls_idle_timeout, settings.hls_restart_gap,
             settings.hls_ahead_segments, on_tick=self.cache.trim,
+            max_per_user=settings.hls_max_encoders_per_user or None,
+            max_per_track=settings.hls_encoders_per_track,
         )
         self.plans = Plans(settings, sources, targets)
         self.segments = Segments(self.plans, self.cache, self.feed, self.encoders, self.prepared_root)
@@ -87,8 +89,9 @@ class HlsService:
         return self.plans.media(file_id, track, token)
 
     # -- segments -------------------------------------------------------------------------
-    def segment(self, file_id: int, track: str, n: int) -> Path:
-        return self.segments.segment(file_id, track, n)
+    def segment(self, file_id: int, track: str, n: int, viewer: str | None = None,
+                user: int | None = None) -> Path:
+        return self.segments.segment(file_id, track, n, viewer, user)
 
     def prepare(self, file_id: int, progress: Callable[[dict[str, int], str], None],
                 should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from alembic import command
@@ -37,7 +38,11 @@ def upgrade(engine: Engine) -> None:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.commit()
         try:
-            with conn.begin():
+            with conn.begin(), warnings.catch_warnings():
+                # SQLite's batch mode reflects tables and cannot reflect expression
+                # indexes (the title sort keys of 0011); no table rebuilt after 0011 has
+                # one (the query-plan tests use them), so the warning is noise on stderr
+                warnings.filterwarnings("ignore", "Skipped unsupported reflection")
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         finally:

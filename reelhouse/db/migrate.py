@@ -31,10 +31,6 @@ def upgrade(engine: Engine) -> None:
     would cascade into every table that refers to it (watch progress, sessions, …).
     This is the procedure of https://www.sqlite.org/lang_altertable.html §7; the pragma
     has no effect inside a transaction, so it is set before the migration's own.
-
-    A batch migration reflects the tables its table refers to; SQLAlchemy cannot reflect
-    expression indexes (``ix_movies_sort``) and warns. Those tables are not rebuilt, so
-    their indexes stay: the warning is silenced (it reached the CLI's stderr).
     """
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     sqlite = engine.dialect.name == "sqlite"
@@ -44,8 +40,9 @@ def upgrade(engine: Engine) -> None:
             conn.commit()
         try:
             with conn.begin(), warnings.catch_warnings():
-                warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index",
-                                        SAWarning)
+                # a batch rebuild reflects the tables around it; SQLite cannot reflect the
+                # expression indexes (ix_movies_sort…), which the rebuild does not touch
+                warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         finally:

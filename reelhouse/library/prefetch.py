@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from reelhouse.errors import ReelhouseError
 from reelhouse.library.fingerprint import content_hash
-from reelhouse.library.probe import ProbeResult, probe
+from reelhouse.library.probe import PROBE_SLOW_START, ProbeResult, probe
 from reelhouse.sources.base import Entry, Source
 from reelhouse.sources.reader import SourceReader
 
@@ -70,7 +70,7 @@ class ProbeAhead:
         self._next = 0
 
     def _work(self, entry: Entry) -> Prepared:
-        reader = SourceReader(self.source, entry.path, entry.size or 0)
+        reader = SourceReader(self.source, entry.path, entry.size or 0, slow_start=PROBE_SLOW_START)
         if not entry.size:
             return Prepared(reader, None, None)
         if self.may_move(entry.size):  # the loop checks for a move first: fingerprint first

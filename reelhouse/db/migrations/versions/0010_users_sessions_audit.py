@@ -29,9 +29,11 @@ def downgrade() -> None:
 
 
 def _upgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('disabled', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('restrict_sources', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # plain ADD COLUMN, never batch mode on users: SQLite's batch mode drops and re-creates
+    # the table, and with foreign keys on that DROP cascades into every user's rows
+    op.add_column('users', sa.Column('disabled', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('users', sa.Column('restrict_sources', sa.Boolean(), server_default=sa.false(),
+                                     nullable=False))
     with op.batch_alter_table('offline_copies', schema=None) as batch_op:
         batch_op.add_column(sa.Column('user_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_offline_copies_user_id_users', 'users', ['user_id'], ['id'],
@@ -102,6 +104,5 @@ def _downgrade() -> None:
     with op.batch_alter_table('offline_copies', schema=None) as batch_op:
         batch_op.drop_constraint('fk_offline_copies_user_id_users', type_='foreignkey')
         batch_op.drop_column('user_id')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('restrict_sources')
-        batch_op.drop_column('disabled')
+    op.drop_column('users', 'restrict_sources')  # SQLite >= 3.35: no table re-creation
+    op.drop_column('users', 'disabled')

@@ -109,7 +109,7 @@ def fill(url: str, data: Path, files: int) -> dict[str, Any]:
                 from sqlalchemy import text
 
                 conn.execute(text("ANALYZE"))
-        token = core.signer.session(1)
+        token = core.auth_sessions.create(1)[0]
     finally:
         core.close()
 

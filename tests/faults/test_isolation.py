@@ -144,7 +144,7 @@ def test_stalled_readers_starve_nobody(site: Site) -> None:
         hogs += [_stalled(site, site.stream_path(site.alice, site.ftp_file)) for _ in range(8)]
         _wait(lambda: site.ftp.pool.stats["waiting"] == 8, 10, "alice's requests did not queue")
         assert site.ftp.pool.stats["in_use"] == 4
-        token = site.core.signer.session(site.bob)
+        token = site.core.auth_sessions.create(site.bob)[0]
         auth = {"authorization": f"Bearer {token}"}
         times: dict[str, list[float]] = {"local": [], "ftp": [], "health": [], "source": []}
         with httpx.Client(timeout=10) as http:

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 __all__ = ["alembic_config", "upgrade"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK = 0x7265656C  # "reel": the advisory lock key of schema upgrades
 
 
 def alembic_config(url: str) -> Config:
@@ -25,5 +26,9 @@ def upgrade(engine: Engine) -> None:
     """Bring the database behind ``engine`` to the newest revision (idempotent)."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # nodes and workers starting together on a fresh database take turns (the
+            # lock ends with the transaction); the later ones find the schema at head
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -137,6 +137,11 @@ class Settings(BaseSettings):
         description="Run background jobs inside the web server; false when `reelhouse worker` processes do.",
     )
     job_workers: int = Field(default=2, ge=1, le=32, description="Jobs run at once per process (threads).")
+    job_lease: float = Field(
+        default=60.0, ge=1.0, le=3600.0,
+        description="Seconds a running job stays a worker's without a heartbeat; past it another "
+        "worker runs it again (see reelhouse/jobs/leases.py for why 60).",
+    )
     scan_interval_minutes: int = Field(
         default=0, ge=0, description="Rescan every source this often (minutes; 0: only on demand). "
         "A source's own interval wins.",

@@ -26,8 +26,6 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        core.transfers.start()  # transfers and syncs: recovered and run by the server only
-        core.syncs.recover()
         yield
         await party_socket.close_live(app)
         if close_core:

@@ -23,12 +23,29 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the database behind ``engine`` to the newest revision (idempotent)."""
+    """Bring the database behind ``engine`` to the newest revision (idempotent).
+
+    On SQLite, foreign keys are off while the migrations run: a batch migration
+    rebuilds a table (copy, drop, rename), and dropping ``users`` with foreign keys on
+    would cascade into every table that refers to it (watch progress, sessions, …).
+    This is the procedure of https://www.sqlite.org/lang_altertable.html §7; the pragma
+    has no effect inside a transaction, so it is set before the migration's own.
+    """
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # nodes and workers starting together on a fresh database take turns (the
-            # lock ends with the transaction); the later ones find the schema at head
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    # nodes and workers starting together on a fresh database take turns
+                    # (the lock ends with the transaction); the later ones find it at head
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()

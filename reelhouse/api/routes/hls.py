@@ -9,7 +9,6 @@ without a cookie; every URI inside a playlist carries the same token.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -119,12 +118,7 @@ def prepare(file_id: RowId, core: CoreDep, _: AdminUser) -> JobPublic:
     without an encoder. Admins only (it costs CPU and disk)."""
     with core.sessions() as s:
         queries.get_media_file(s, file_id)  # 404 before queueing
-
-    def work(progress: Callable[[dict[str, int], str], None],
-             should_stop: Callable[[], bool]) -> dict[str, int]:
-        return core.hls.prepare(file_id, progress, should_stop)
-
-    return JobPublic.model_validate(core.jobs.submit_task("hls_prepare", work))
+    return JobPublic.model_validate(core.jobs.submit("hls_prepare", payload={"file_id": file_id}))
 
 
 @router.delete("/{file_id}/prepare", status_code=204)

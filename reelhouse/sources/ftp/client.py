@@ -412,6 +412,16 @@ class FtpClient:
         self._call(f"renaming {src!r} to {dst!r}",
                    lambda: self._ftp().rename(self._abs(src), self._abs(dst)))
 
+    def set_mtime(self, path: str, mtime: float) -> None:
+        """Set a file's modification time (seconds since the epoch) with ``MFMT``
+        (draft-somers-ftp-mfxx). InvalidInput when the server has no MFMT."""
+        if "MFMT" not in self.features:
+            raise InvalidInput("the FTP server cannot set modification times (no MFMT)")
+        rel = normalize_path(path)
+        stamp = datetime.fromtimestamp(mtime, UTC).strftime("%Y%m%d%H%M%S")
+        target = self._abs(rel)
+        self._call(f"setting the time of {rel!r}", lambda: self._ftp().sendcmd(f"MFMT {stamp} {target}"))
+
     def delete(self, path: str) -> None:
         """``DELE`` a file, or ``RMD`` an empty folder."""
         rel = normalize_path(path)

@@ -1,7 +1,7 @@
 """users, revocable sessions, API keys, source grants, audit log
 
 Revision ID: 0010
-Revises: 0012
+Revises: 0009
 """
 import warnings
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0010'
-down_revision = '0012'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

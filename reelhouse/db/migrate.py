@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from alembic import command
@@ -38,7 +39,11 @@ def upgrade(engine: Engine) -> None:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.commit()
         try:
-            with conn.begin():
+            with conn.begin(), warnings.catch_warnings():
+                # SQLite's batch mode reflects tables and cannot reflect expression
+                # indexes (the title sort keys of 0011); no table rebuilt after 0011 has
+                # one (the query-plan tests use them), so the warning is noise on stderr
+                warnings.filterwarnings("ignore", "Skipped unsupported reflection")
                 if conn.dialect.name == "postgresql":
                     # nodes and workers starting together on a fresh database take turns
                     # (the lock ends with the transaction); the later ones find it at head

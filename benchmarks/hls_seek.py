@@ -127,7 +127,7 @@ def main() -> None:
             from reelhouse.library import queries
 
             file_id = queries.list_media_files(s, source.id, False, 0, 10)[0][0].id
-        token = core.signer.playback(1, file_id)
+        token = core.signer.playback(1, file_id, f"s:{core.auth_sessions.create(1)[1].id}")
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         http_port = sock.getsockname()[1]

@@ -74,7 +74,7 @@ def one_round(browser: Any, core: Core, base: str, file_id: int, query: str) -> 
             ctx.set_default_timeout(30_000)
             with core.sessions() as s:
                 uid = s.scalars(select(User.id).where(User.name == name)).one()
-            ctx.add_cookies([{"name": "reelhouse_session", "value": core.signer.session(uid), "url": base}])
+            ctx.add_cookies([{"name": "reelhouse_session", "value": core.auth_sessions.create(uid)[0], "url": base}])
             contexts.append(ctx)
             if code is None:
                 user = core.users.get(uid)

@@ -202,7 +202,7 @@ def bench_reelhouse(clients: int, commands: int) -> dict[str, Any]:
         host = core.users.get(ids[0])
         assert host is not None
         code = core.parties.create(host, mf.id).code
-        tokens: list[str | None] = [core.signer.session(i) for i in ids]
+        tokens: list[str | None] = [core.auth_sessions.create(i)[0] for i in ids]
         core.close()
         port = free_port()
         env = {**os.environ, "REELHOUSE_DATA_DIR": str(data), "REELHOUSE_LOG_LEVEL": "WARNING"}

@@ -8,10 +8,12 @@ session cookie and no ``Authorization`` header must come from one of the server'
 own origins: its ``Origin`` (RFC 6454) must be a configured public URL
 (``Settings.public_urls``) or the origin the request was sent to (scheme + Host);
 without ``Origin``, ``Sec-Fetch-Site`` must be ``same-origin`` or ``none``; with
-neither, it is refused. Bearer-token requests are not affected (a browser never adds
-that header by itself). Login and setup forms are checked too when an ``Origin`` is
-present (login CSRF). A WebSocket handshake whose ``Origin`` is not the server's own
-is refused (403) before the app sees it.
+neither, the session's CSRF token must come along (``X-CSRF-Token`` or a form's
+``csrf_token``: :meth:`~reelhouse.auth.tokens.TokenSigner.csrf_token`). Bearer-token
+requests are not affected (a browser never adds that header by itself). Login and
+setup forms are checked too when an ``Origin`` is present (login CSRF). A WebSocket
+handshake whose ``Origin`` is not the server's own is refused (403) before the app
+sees it.
 
 Bodies: every route takes at most ``Settings.json_body_limit`` bytes; the upload
 routes (:data:`UPLOAD_ROUTES`) take ``Settings.upload_limit`` and only from an
@@ -25,12 +27,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
+from starlette.requests import cookie_parser as parse_cookie
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelhouse.api.session_cookie import SESSION_COOKIE
@@ -153,11 +157,14 @@ class SecurityMiddleware:
         settings: Settings = core.settings
         method, path = scope["method"], scope["path"]
         headers = Headers(scope=scope)
+        replay: list[Message] = []
         if method not in SAFE_METHODS:
             if _has_cookie_auth(headers) and not same_origin(settings, scope):
-                await _json(send, 403, "cross-site request refused: it does not come from this "
-                            "server's pages (Origin / Sec-Fetch-Site)")
-                return
+                proof = await self._csrf_proof(scope, receive, headers, core, replay)
+                if not proof:
+                    await _json(send, 403, "cross-site request refused: it does not come from "
+                                "this server's pages (Origin / Sec-Fetch-Site / CSRF token)")
+                    return
             if path in _FORM_LOGINS and headers.get("origin") is not None \
                     and not same_origin(settings, scope):
                 await _json(send, 403, "cross-site login refused")
@@ -179,7 +186,7 @@ class SecurityMiddleware:
 
         async def limited_receive() -> Message:
             nonlocal seen
-            message = await receive()
+            message = replay.pop(0) if replay else await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
@@ -197,6 +204,35 @@ class SecurityMiddleware:
             await self.app(scope, limited_receive, send_with_headers)
         except BodyTooLarge as exc:  # raised outside a route (a route's handler answers 413 itself)
             await _json(send, 413, str(exc.detail))
+
+    @staticmethod
+    async def _csrf_proof(scope: Scope, receive: Receive, headers: Headers, core: Any,
+                          replay: list[Message]) -> bool:
+        """Without Origin and Sec-Fetch-Site (an old browser, a privacy proxy that
+        strips them), the session's CSRF token proves the request: the ``X-CSRF-Token``
+        header, or the ``csrf_token`` field of a small urlencoded form (read here and
+        replayed to the app). A foreign Origin or Sec-Fetch-Site is never enough."""
+        if headers.get("origin") is not None or headers.get("sec-fetch-site") is not None:
+            return False
+        session = parse_cookie(headers.get("cookie", "")).get(SESSION_COOKIE, "")
+        if not session:
+            return False
+        header = headers.get("x-csrf-token")
+        if header is not None:
+            return bool(core.signer.check_csrf(session, header))
+        if headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+            return False
+        body, more = b"", True
+        limit = core.settings.json_body_limit
+        while more and len(body) <= limit:
+            message = await receive()
+            replay.append(message)
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if len(body) > limit:
+            return False
+        token = parse_qs(body.decode("latin-1")).get("csrf_token", [""])[0]
+        return bool(core.signer.check_csrf(session, token))
 
     @staticmethod
     async def _refuse_upload(scope: Scope) -> tuple[int, str] | None:

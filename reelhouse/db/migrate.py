@@ -7,12 +7,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SAWarning
 
 __all__ = ["alembic_config", "upgrade"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_MIGRATION_LOCK = 0x7265656C  # "reel": the advisory lock key of schema upgrades
 
 
 def alembic_config(url: str) -> Config:
@@ -43,6 +44,10 @@ def upgrade(engine: Engine) -> None:
                 # a batch rebuild reflects the tables around it; SQLite cannot reflect the
                 # expression indexes (ix_movies_sort…), which the rebuild does not touch
                 warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
+                if conn.dialect.name == "postgresql":
+                    # nodes and workers starting together on a fresh database take turns
+                    # (the lock ends with the transaction); the later ones find it at head
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         finally:

@@ -35,6 +35,9 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     templates: Jinja2Templates = request.app.state.web_templates
     context.setdefault("user", None)
     context.setdefault("nav", "")
+    session = request.cookies.get("reelhouse_session")
+    # the session's CSRF token for forms (reelhouse/api/security.py); "" when logged out
+    context.setdefault("csrf_token", request.app.state.core.signer.csrf_token(session) if session else "")
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers.setdefault("cache-control", "no-store")
     return response

@@ -234,3 +234,26 @@ def test_websocket_message_size_binary_and_rate(live: tuple[int, str, str]) -> N
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
     with _ws(port, code, token, origin) as ws:  # the server is fine afterwards
         assert json.loads(ws.recv(timeout=5))["type"] == "welcome"  # type: ignore[attr-defined]
+
+
+def test_csrf_token_stands_in_when_origin_headers_are_missing(core: Core, browser: TestClient) -> None:
+    """An old browser or a privacy proxy may send neither Origin nor Sec-Fetch-Site:
+    then the session's CSRF token (form field or X-CSRF-Token) proves the request."""
+    session = browser.cookies["reelhouse_session"]
+    good = core.signer.csrf_token(session)
+    assert browser.post("/api/auth/sessions/revoke-others").status_code == 403
+    r = browser.post("/api/auth/sessions/revoke-others", headers={"x-csrf-token": "0" * 32})
+    assert r.status_code == 403
+    r = browser.post("/api/auth/sessions/revoke-others", headers={"x-csrf-token": good})
+    assert r.status_code == 200
+    # a foreign Origin is never rescued by a token
+    r = browser.post("/api/auth/sessions/revoke-others",
+                     headers={"x-csrf-token": good, "origin": "http://evil.example"})
+    assert r.status_code == 403
+    page = browser.get("/account").text
+    assert f'name="csrf_token" value="{good}"' in page  # the logout form carries it
+    r = browser.post("/logout", data={"csrf_token": "wrong"}, follow_redirects=False)
+    assert r.status_code == 403
+    r = browser.post("/logout", data={"csrf_token": good}, follow_redirects=False)
+    assert r.status_code == 303
+    assert browser.get("/api/auth/me").status_code == 401  # the form's body reached the route

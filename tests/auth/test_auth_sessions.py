@@ -162,3 +162,16 @@ def test_sessions_api(core: Core, client: TestClient) -> None:
         # an admin may end anyone's
         assert client.delete(f"/api/auth/sessions/{their_info.id}").status_code == 204
         assert friend.get("/api/auth/me").status_code == 401
+
+
+def test_api_key_playback_token_dies_with_the_key(core: Core) -> None:
+    key, info = core.api_keys.create(1, "script")
+    identity = core.auth.identify(key)
+    assert identity.api_key_id == info.id and identity.grant == f"k:{info.id}"
+    token = core.auth.playback_token(identity, 5)
+    assert core.auth.check_playback(token, 5) == 1
+    core.api_keys.revoke(info.id)
+    with pytest.raises(AuthenticationFailed):
+        core.auth.check_playback(token, 5)
+    with pytest.raises(AuthenticationFailed):
+        core.auth.identify(key)

@@ -1,8 +1,10 @@
 """users, revocable sessions, API keys, source grants, audit log
 
 Revision ID: 0010
-Revises: 0012
+Revises: 0009
 """
+import warnings
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -14,9 +16,24 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('disabled', sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column('restrict_sources', sa.Boolean(), server_default=sa.false(), nullable=False))
+    with warnings.catch_warnings():
+        # SQLite batch mode reflects related tables; their expression indexes (0011) warn
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        _upgrade()
+
+
+def downgrade() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        _downgrade()
+
+
+def _upgrade() -> None:
+    # plain ADD COLUMN, never batch mode on users: SQLite's batch mode drops and re-creates
+    # the table, and with foreign keys on that DROP cascades into every user's rows
+    op.add_column('users', sa.Column('disabled', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('users', sa.Column('restrict_sources', sa.Boolean(), server_default=sa.false(),
+                                     nullable=False))
     with op.batch_alter_table('offline_copies', schema=None) as batch_op:
         batch_op.add_column(sa.Column('user_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_offline_copies_user_id_users', 'users', ['user_id'], ['id'],
@@ -76,7 +93,7 @@ def upgrade() -> None:
     op.create_index('ix_audit_log_at', 'audit_log', ['at'])
 
 
-def downgrade() -> None:
+def _downgrade() -> None:
     op.drop_index('ix_audit_log_at', table_name='audit_log')
     op.drop_table('audit_log')
     op.drop_table('user_sources')
@@ -87,6 +104,5 @@ def downgrade() -> None:
     with op.batch_alter_table('offline_copies', schema=None) as batch_op:
         batch_op.drop_constraint('fk_offline_copies_user_id_users', type_='foreignkey')
         batch_op.drop_column('user_id')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('restrict_sources')
-        batch_op.drop_column('disabled')
+    op.drop_column('users', 'restrict_sources')  # SQLite >= 3.35: no table re-creation
+    op.drop_column('users', 'disabled')

@@ -24,6 +24,8 @@ from reelhouse.api.deps import CurrentUser
 from reelhouse.api.errors import install_error_handlers
 from reelhouse.api.metrics import Metrics
 from reelhouse.core import Core
+from reelhouse.jellyfin.app import create_jellyfin_app
+from reelhouse.jellyfin.asgi import JellyfinMount
 
 __all__ = ["create_app"]
 
@@ -66,4 +68,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     from reelhouse.web.routes import install_web
 
     install_web(app)
+    jellyfin = create_jellyfin_app(core)
+    jellyfin.state.metrics = app.state.metrics
+    app.add_middleware(JellyfinMount, jellyfin=jellyfin)
     return app

@@ -27,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 __all__ = [
     "Base",
     "Episode",
+    "Favorite",
     "Image",
     "Job",
     "MediaFile",
@@ -458,3 +459,17 @@ class WatchParticipant(Base):
 
     session: Mapped[WatchSession] = relationship(back_populates="participants")
     user: Mapped[User] = relationship()
+
+
+class Favorite(Base):
+    """A title a user marked as favourite (Jellyfin's ``IsFavorite``): ``item_kind`` is
+    movie | show | season | episode and ``item_id`` that row's id."""
+
+    __tablename__ = "favorites"
+    __table_args__ = (UniqueConstraint("user_id", "item_kind", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    item_kind: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,7 +15,7 @@ from reelhouse.jellyfin import ids
 
 __all__ = ["container_of", "media_source", "media_streams", "ticks"]
 
-_TYPES = {"video": "Video", "audio": "Audio", "subtitle": "Subtitle", "attachment": "Attachment"}
+_TYPES = {"video": "Video", "audio": "Audio", "subtitle": "Subtitle"}  # MediaStreamType
 _TEXT_SUBS = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}
 
 

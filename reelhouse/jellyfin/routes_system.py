@@ -80,7 +80,7 @@ def ping() -> Response:
 
 @router.get("/branding/configuration")
 def branding() -> dict[str, Any]:
-    return {"LoginDisclaimer": "", "CustomCss": "", "SplashscreenEnabled": False}
+    return {"LoginDisclaimer": "", "CustomCss": ""}
 
 
 @router.get("/branding/css")

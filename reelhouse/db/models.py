@@ -12,6 +12,7 @@ from sqlalchemy import (
     Dialect,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -21,6 +22,9 @@ from sqlalchemy import (
 )
 from sqlalchemy import (
     false as sa_false,
+)
+from sqlalchemy import (
+    func as sa_func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -473,3 +477,13 @@ class Favorite(Base):
     item_kind: Mapped[str] = mapped_column(String(16))
     item_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Indexes of the Jellyfin items queries (reelhouse/jellyfin/query.py): titles in sort
+# order, and "has a present file" answered from the index alone.
+Index("ix_movies_sort_title", sa_func.lower(Movie.title), Movie.id)
+Index("ix_shows_sort_title", sa_func.lower(Show.title), Show.id)
+Index("ix_movies_created_at", Movie.created_at)
+Index("ix_shows_created_at", Show.created_at)
+Index("ix_media_files_movie_present", MediaFile.movie_id, MediaFile.missing_since)
+Index("ix_media_files_episode_present", MediaFile.episode_id, MediaFile.missing_since)

@@ -23,6 +23,7 @@ from reelhouse.api.errors import status_for
 from reelhouse.core import Core
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.auth import JellyfinAuth
+from reelhouse.jellyfin.query import Counts
 
 __all__ = ["create_jellyfin_app", "problem"]
 
@@ -57,6 +58,7 @@ def create_jellyfin_app(core: Core) -> FastAPI:
     app.state.core = core
     app.state.jellyfin_auth = JellyfinAuth(core)
     app.state.server_id = ids.server_id(core.settings.secret("jellyfin"))
+    app.state.counts = Counts()
 
     @app.exception_handler(e.ReelhouseError)
     async def _domain(request: Request, exc: e.ReelhouseError) -> JSONResponse:

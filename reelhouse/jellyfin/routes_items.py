@@ -17,7 +17,7 @@ from reelhouse.jellyfin import browse, ids
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, check_user_path
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader, view_dto
 from reelhouse.jellyfin.params import Args
-from reelhouse.jellyfin.query import ItemQuery, count, page, parse_query
+from reelhouse.jellyfin.query import Counts, ItemQuery, page, parse_query
 
 __all__ = ["STREAM_OVER", "router"]
 
@@ -63,6 +63,7 @@ def media_folders(request: Request, caller: CallerDep) -> dict[str, Any]:
 # -- items -----------------------------------------------------------------------------------
 def _items(core: Core, request: Request, caller: Caller, args: Args, q: ItemQuery) -> Response:
     ctx = _ctx(request, caller, args)
+    counts: Counts = request.app.state.counts
     with_total = args.flag("enabletotalrecordcount", True)
     if q.root:
         return JSONResponse(_views(request, caller))
@@ -70,13 +71,14 @@ def _items(core: Core, request: Request, caller: Caller, args: Args, q: ItemQuer
         def build() -> dict[str, Any]:
             with core.sessions() as s:
                 items = Loader(s, ctx).load(page(s, q))
-                total = count(s, q) if with_total else len(items) + q.start
+                total = counts.get(s, q) if with_total else len(items) + q.start
                 return _result(items, total, q.start)
         return JSONResponse(build())
-    return StreamingResponse(_stream(core, ctx, q, bool(with_total)), media_type="application/json")
+    return StreamingResponse(_stream(core, ctx, q, counts if with_total else None),
+                             media_type="application/json")
 
 
-def _stream(core: Core, ctx: Ctx, q: ItemQuery, with_total: bool) -> Iterator[bytes]:
+def _stream(core: Core, ctx: Ctx, q: ItemQuery, counts: Counts | None) -> Iterator[bytes]:
     """``{"Items": [...], "TotalRecordCount": n, "StartIndex": s}`` written in chunks of
     200 items: memory stays flat however many items match (jellyfin/jellyfin#953)."""
     with core.sessions() as s, core.sessions() as rows_session:
@@ -94,7 +96,7 @@ def _stream(core: Core, ctx: Ctx, q: ItemQuery, with_total: bool) -> Iterator[by
         for dto in loader.load(chunk):
             yield (b"," if n else b"") + json.dumps(dto, separators=(",", ":")).encode()
             n += 1
-        total = count(s, q) if with_total else n + q.start
+        total = counts.get(s, q) if counts is not None else n + q.start
         yield f'],"TotalRecordCount":{total},"StartIndex":{q.start}}}'.encode()
 
 
@@ -240,6 +242,7 @@ def _exists(core: Core, request: Request, caller: Caller, args: Args, ref: ids.R
 def _mark(core: Core, request: Request, caller: Caller, item_id: str, what: str, on: bool) -> dict[str, Any]:
     ref = ids.decode(item_id, "movie", "show", "season", "episode")
     ctx = Ctx(caller.user.id, request.app.state.server_id, set(), caller.token)
+    request.app.state.counts.clear()
     if what == "played":
         return browse.mark_played(core, ctx, ref, on)
     return browse.mark_favorite(core, ctx, ref, on)

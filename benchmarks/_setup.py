@@ -491,10 +491,10 @@ def _reelhouse_main(data_dir: str, ftp_port: str, user: str, password: str, film
 
     import uvicorn
 
-    from reelhouse.api.app import create_app
     from reelhouse.config import load_settings
     from reelhouse.core import Core
-    from reelhouse.library.sources import SourceSpec
+    from reelhouse.server import create_app
+    from reelhouse.sources.registry import SourceSpec
 
     core = Core(load_settings(data_dir=data_dir, log_level="WARNING"))
     core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)

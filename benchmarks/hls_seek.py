@@ -102,11 +102,11 @@ def main() -> None:
     args = parser.parse_args()
     import uvicorn
 
-    from reelhouse.api.app import create_app
     from reelhouse.config import load_settings
     from reelhouse.core import Core
-    from reelhouse.library.sources import SourceSpec
     from reelhouse.playback.hls import ffmpeg
+    from reelhouse.server import create_app
+    from reelhouse.sources.registry import SourceSpec
 
     root = (Path(args.cache_dir) if args.cache_dir else cache_root()) / f"hls-{args.seconds}s"
     film = make_film(root, args.seconds)

@@ -90,9 +90,9 @@ def serve(data: str, port: str) -> None:
 
     import uvicorn
 
-    from reelhouse.api.app import create_app
     from reelhouse.config import load_settings
     from reelhouse.core import Core
+    from reelhouse.server import create_app
 
     core = Core(load_settings(data_dir=Path(data), log_level="WARNING"), consume_jobs=False)
     config = uvicorn.Config(create_app(core, close_core=True), host="127.0.0.1", port=int(port),

@@ -32,8 +32,8 @@ from pathlib import Path
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.library.scanner import scan_source
-from reelhouse.library.sources import SourceSpec
 from reelhouse.sources.memory import MemorySource
+from reelhouse.sources.registry import SourceSpec
 
 
 class CountingSource(MemorySource):

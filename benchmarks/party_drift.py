@@ -38,12 +38,12 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from e2e.party_sync import Drift, drift, run_script, samples, start_sampling, throttle, wait_members  # noqa: E402
 from e2e.support import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-from reelhouse.api.app import create_app  # noqa: E402
 from reelhouse.config import load_settings  # noqa: E402
 from reelhouse.core import Core  # noqa: E402
 from reelhouse.db.models import MediaFile, User  # noqa: E402
 from reelhouse.demo.media import make_clip  # noqa: E402
-from reelhouse.library.sources import SourceSpec  # noqa: E402
+from reelhouse.server import create_app  # noqa: E402
+from reelhouse.sources.registry import SourceSpec  # noqa: E402
 
 USERS = {"host": "host-password", "sam": "sam-password", "alex": "alex-password"}
 

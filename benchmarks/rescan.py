@@ -33,8 +33,8 @@ def main() -> None:
     from reelhouse.core import Core
     from reelhouse.db.models import SourceRow
     from reelhouse.library.scanner import scan_source
-    from reelhouse.library.sources import SourceSpec
     from reelhouse.sources.base import walk_parallel
+    from reelhouse.sources.registry import SourceSpec
 
     root = ensure_tree(args.shows, args.seasons, args.episodes)
     data = root.parent / f"{root.name}-data"

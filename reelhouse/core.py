@@ -14,10 +14,10 @@ from reelhouse.jobs.queue import make_huey
 from reelhouse.jobs.runner import JobRunner
 from reelhouse.library.metadata.service import MetadataService
 from reelhouse.library.progress import ProgressService
-from reelhouse.library.sources import SourceService
 from reelhouse.party.service import PartyService
 from reelhouse.playback.hls.service import HlsService
 from reelhouse.playback.targets import StreamTargets
+from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.offline import OfflineCopies
 from reelhouse.transfers.queue import TransferQueue
 from reelhouse.transfers.sync import SyncService

@@ -3,7 +3,7 @@
 Every error that crosses a module boundary is a :class:`ReelhouseError`. Third-party
 errors (``ftplib.error_perm``, ``OSError``, ``av.FFmpegError`` …) are translated where
 the library is called, with ``raise OurError(...) from exc``; the edges map this tree to
-the outside world once: HTTP status in ``api/errors.py``, exit codes in ``cli.py``.
+the outside world once: HTTP status in ``api/errors.py``, exit codes in ``cli/errors.py``.
 
 ::
 

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
 from reelhouse.demo.probe_clips import make_probe_clips
+from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks
 

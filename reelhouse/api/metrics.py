@@ -16,8 +16,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from reelhouse.library.sources import SourceService
 from reelhouse.playback.direct import StreamObserver
+from reelhouse.sources.registry import SourceService
 
 __all__ = ["Metrics"]
 

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import secrets
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
+from reelhouse.db.models import SourceRow
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
 from reelhouse.errors import NotFound
-from reelhouse.library.sources import SourceSpec
-from reelhouse.scan_progress import scan_with_progress
+from reelhouse.sources.registry import SourceSpec
 
-__all__ = ["SAMPLES", "make_samples", "run_demo"]
+__all__ = ["SAMPLES", "ScanWithProgress", "make_samples", "run_demo"]
 
 #: (half, path, seconds, width, height, test pattern, tone Hz). Names follow real
 #: releases so the scanner's parsing is exercised.
@@ -70,8 +71,13 @@ def _upsert(core: Core, spec: SourceSpec) -> int:
     return core.sources.update(row.id, spec).id
 
 
-def run_demo(folder: str, port: int, console: Console) -> None:
-    """Build the demo and serve it until Ctrl-C."""
+#: Scans sources with progress shown on a console (the CLI's): returns how many failed.
+ScanWithProgress = Callable[[Core, list[SourceRow], Console], int]
+
+
+def run_demo(folder: str, port: int, console: Console, scan_with_progress: ScanWithProgress) -> None:
+    """Build the demo and serve it until Ctrl-C; ``scan_with_progress`` scans the two
+    sample sources (the CLI passes its progress bar)."""
     from reelhouse.server import make_server
 
     base = Path(folder).expanduser().resolve()

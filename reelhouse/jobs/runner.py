@@ -33,7 +33,7 @@ from reelhouse.db.models import Job, SourceRow, utcnow
 from reelhouse.errors import Cancelled, Conflict, NotFound, ReelhouseError
 from reelhouse.jobs.queue import InProcessConsumer, start_consumer
 from reelhouse.library.scanner import Enrich, ScanReport, scan_source
-from reelhouse.library.sources import SourceService
+from reelhouse.sources.registry import SourceService
 
 __all__ = ["CANCEL_POLL", "JobRunner", "Task"]
 

@@ -33,8 +33,8 @@ from reelhouse.errors import (
     ReelhouseError,
     SourceUnavailable,
 )
-from reelhouse.library.sources import SourceService
 from reelhouse.sources.base import normalize_path
+from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.copy import Meter, download, part_name, upload
 
 __all__ = ["KINDS", "STATES", "TransferQueue"]
@@ -84,6 +84,7 @@ class TransferQueue:
         self._threads: list[threading.Thread] = []
         self._stopping = False
         self._cancelled: set[int] = set()
+        self._ended_by: dict[int, ReelhouseError] = {}  # run_now: the error that ended a transfer here
 
     # -- queue -----------------------------------------------------------------------
     def submit(
@@ -248,10 +249,17 @@ class TransferQueue:
 
     def run_now(self, transfer_id: int, progress: Progress | None = None) -> Transfer:
         """Run one transfer in the calling thread (the CLI), retries included, and
-        return it ended. If another process took it first, follow it until it ends."""
+        return it ended. If another process took it first, follow it until it ends.
+
+        Raises the ReelhouseError that failed or cancelled it when that happened here
+        (so the caller maps it by class); a transfer ended by another process is
+        returned as it ended."""
         while True:
             row = self.get(transfer_id)
             if row.state in _ENDED:
+                ended_by = self._ended_by.pop(transfer_id, None)
+                if ended_by is not None and row.state != "done":
+                    raise ended_by
                 return row
             if row.state == "queued":
                 wait = (row.not_before - utcnow()).total_seconds() if row.not_before else 0
@@ -259,13 +267,13 @@ class TransferQueue:
                     time.sleep(min(wait, 1.0))
                     continue
                 if self._claim(only=transfer_id) == transfer_id:
-                    self._execute(transfer_id, progress)
+                    self._execute(transfer_id, progress, keep_error=True)
                     continue
             if progress is not None:
                 progress(row.bytes_done, row.bytes_total, row.rate)
             time.sleep(0.3)  # run by another process: follow it
 
-    def _execute(self, tid: int, extra: Progress | None = None) -> None:
+    def _execute(self, tid: int, extra: Progress | None = None, keep_error: bool = False) -> None:
         row = self.get(tid)
         meter = Meter()
         last = 0.0
@@ -301,6 +309,8 @@ class TransferQueue:
                 return
             self._finish(tid, state="cancelled", error=exc.message)
             self._cleanup(row)
+            if keep_error:
+                self._ended_by[tid] = exc
         except ReelhouseError as exc:
             if _retryable(exc) and row.attempts <= self.retries:
                 delay = backoff(row.attempts, self.retry_delay)
@@ -310,6 +320,8 @@ class TransferQueue:
                              not_before=utcnow() + timedelta(seconds=delay))
                 return
             self._finish(tid, state="failed", error=exc.message)
+            if keep_error:
+                self._ended_by[tid] = exc
         except Exception as exc:
             log.exception("transfer %s crashed", tid)
             self._finish(tid, state="failed", error=f"internal error: {exc}")

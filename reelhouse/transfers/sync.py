@@ -21,7 +21,7 @@ from reelhouse.db.models import SourceRow, SyncRun, utcnow
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.library.metadata.service import MetadataService
 from reelhouse.library.scanner import scan_source
-from reelhouse.library.sources import SourceService
+from reelhouse.sources.registry import SourceService
 
 __all__ = ["SyncService", "run_sync"]
 

@@ -8,16 +8,9 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from reelhouse.api.convert import (
-    media_file_public,
-    media_stream_public,
-    movie_public,
-    show_public,
-    source_public,
-)
 from reelhouse.api.deps import RowId
 from reelhouse.api.errors import status_for
-from reelhouse.api.schemas import MediaStreamPublic
+from reelhouse.api.schemas import MediaFilePublic, MediaStreamPublic, MoviePublic, ShowPublic, SourcePublic
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, User
 from reelhouse.errors import ReelhouseError
@@ -51,7 +44,7 @@ def _error(request: Request, user: User, exc: ReelhouseError) -> Response:
 
 def _streams(s: Session, file_ids: list[int]) -> dict[int, list[MediaStreamPublic]]:
     """The stream rows of each file, for the stream tables of a detail page."""
-    return {fid: [media_stream_public(r) for r in rows]
+    return {fid: [MediaStreamPublic.model_validate(r) for r in rows]
             for fid, rows in streams_by_file(s, file_ids).items()}
 
 
@@ -80,7 +73,7 @@ def library_page(
         empty_library = not items and (not filtered or not queries.grid(s))
     return render(
         request, "library.html", user=user, nav="library", items=items,
-        sources=[source_public(r) for r in core.sources.list()],
+        sources=[SourcePublic.model_validate(r) for r in core.sources.list()],
         q=query, type=kind or "", source=source if (source_id or source_kind) else "",
         filtered=filtered, empty_library=empty_library,
         resume=core.progress.continue_watching(user.id),
@@ -92,7 +85,7 @@ def movie_page(request: Request, movie_id: RowId, user: PageUser) -> Response:
     """A movie with each of its files and their technical details."""
     try:
         with _core(request).sessions() as s:
-            movie = movie_public(queries.get_movie(s, movie_id))
+            movie = MoviePublic.model_validate(queries.get_movie(s, movie_id))
             streams = _streams(s, [f.id for f in movie.files])
     except ReelhouseError as exc:
         return _error(request, user, exc)
@@ -106,7 +99,7 @@ def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
     """A show: seasons, episodes (S01E01) and the files of each."""
     try:
         with _core(request).sessions() as s:
-            show = show_public(queries.get_show(s, show_id))
+            show = ShowPublic.model_validate(queries.get_show(s, show_id))
             streams = _streams(s, [f.id for season in show.seasons for ep in season.episodes
                                    for f in ep.files])
     except ReelhouseError as exc:
@@ -142,7 +135,7 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
     try:
         with core.sessions() as s:
             mf = queries.get_media_file(s, file_id)
-            info = media_file_public(mf)
+            info = MediaFilePublic.model_validate(mf)
             streams = _streams(s, [file_id]).get(file_id, [])
             title, subtitle, back_url, back_label = _headline(mf)
     except ReelhouseError as exc:
@@ -164,7 +157,7 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
 def sources_page(request: Request, user: PageUser) -> Response:
     """Configured sources with edit / test / scan / remove (the buttons call the API)."""
     core = _core(request)
-    sources = [source_public(r) for r in core.sources.list()]
+    sources = [SourcePublic.model_validate(r) for r in core.sources.list()]
     syncs = {s.id: core.syncs.history(s.id, limit=5) for s in sources}
     return render(request, "sources.html", user=user, nav="sources", sources=sources,
                   can_edit=user.is_admin, syncs=syncs)
@@ -176,5 +169,5 @@ def transfers_page(request: Request, user: PageUser) -> Response:
     the offline copies."""
     core = _core(request)
     return render(request, "transfers.html", user=user, nav="transfers",
-                  sources=[source_public(r) for r in core.sources.list()],
+                  sources=[SourcePublic.model_validate(r) for r in core.sources.list()],
                   copies=core.offline.copies(), store=str(core.settings.store_dir))

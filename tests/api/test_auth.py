@@ -8,9 +8,9 @@ import re
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from reelhouse.api.app import create_app
 from reelhouse.api.deps import SESSION_COOKIE
 from reelhouse.core import Core
+from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD
 

@@ -17,15 +17,15 @@ import hls_clips
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import ConfigError, TranscodeFailed
 from reelhouse.library import queries
-from reelhouse.library.sources import SourceSpec
 from reelhouse.playback.hls.decision import ClientCaps
 from reelhouse.playback.hls.ffmpeg import TS_OFFSET, check, locate
+from reelhouse.server import create_app
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks, wait_job
 

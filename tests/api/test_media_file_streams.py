@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
+from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD, wait_job
 

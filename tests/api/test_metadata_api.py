@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 from PIL import Image as PILImage
 from tmdb_fake import FakeTmdb, jpeg
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.library.scanner import scan_source
-from reelhouse.library.sources import SourceSpec
+from reelhouse.server import create_app
 from reelhouse.sources.memory import MemorySource
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, ADMIN_PASSWORD
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.api.app import create_app
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.server import create_app
 
 from helpers import FTP_PASSWORD, FTP_USER, place, wait_job
 

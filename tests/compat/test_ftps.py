@@ -120,7 +120,7 @@ def test_source_service_stores_a_trusted_certificate(
     from reelhouse.config import load_settings
     from reelhouse.core import Core
     from reelhouse.errors import InvalidInput
-    from reelhouse.library.sources import SourceSpec
+    from reelhouse.sources.registry import SourceSpec
 
     server, mode, _ = tls_server
     core = Core(load_settings(data_dir=tmp_path / "data"))

@@ -17,10 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, text
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import Base
+from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD, place, wait_job
 

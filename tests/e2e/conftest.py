@@ -15,11 +15,11 @@ import pytest
 import uvicorn
 from e2e.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, FILM_REL, LOCAL_REL, Library
 
-from reelhouse.api.app import create_app
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
-from reelhouse.library.sources import SourceSpec
+from reelhouse.server import create_app
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER, place
 

@@ -15,7 +15,7 @@ from e2e.support import CHROMIUM, LOCAL_REL, Library, log_in
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
-from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, FTP_PASSWORD, FTP_USER, place
 

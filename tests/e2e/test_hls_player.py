@@ -18,7 +18,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.library import queries
-from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place
 

@@ -14,7 +14,7 @@ from tmdb_fake import FakeTmdb, jpeg
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, ADMIN_PASSWORD
 

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, User
 from reelhouse.demo.media import make_clip
-from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, place
 

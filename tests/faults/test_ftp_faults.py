@@ -11,12 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from reelhouse.api.app import create_app
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import SourceUnavailable
 from reelhouse.library.scanner import scan_source
+from reelhouse.server import create_app
 from reelhouse.sources.base import Entry
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 

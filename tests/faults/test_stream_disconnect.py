@@ -17,13 +17,13 @@ import httpx
 import pytest
 import uvicorn
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.library import queries
-from reelhouse.library.sources import SourceSpec
+from reelhouse.server import create_app
 from reelhouse.sources.ftp import FtpSource
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER
 

@@ -15,7 +15,7 @@ import pytest
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, Restartable
 

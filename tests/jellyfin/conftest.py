@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from jellyfin.support import AUTH, Library
 
-from reelhouse.api.app import create_app
 from reelhouse.core import Core
 from reelhouse.demo.probe_clips import make_probe_clip
+from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD, place, wait_job
 

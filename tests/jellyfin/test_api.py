@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from jellyfin.support import AUTH, Library
 from starlette.websockets import WebSocketDisconnect
 
-from reelhouse.api.app import create_app
 from reelhouse.core import Core
+from reelhouse.server import create_app
 
 pytestmark = pytest.mark.requires_ffmpeg
 

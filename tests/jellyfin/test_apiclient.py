@@ -17,8 +17,8 @@ from jellyfin.support import Library
 from jellyfin_apiclient_python import JellyfinClient
 from jellyfin_apiclient_python.connection_manager import CONNECTION_STATE
 
-from reelhouse.api.app import create_app
 from reelhouse.core import Core
+from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD, serving
 

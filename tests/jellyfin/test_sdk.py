@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from jellyfin.support import Library
 
-from reelhouse.api.app import create_app
 from reelhouse.core import Core
+from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD, serving
 

@@ -19,7 +19,7 @@ from sqlalchemy import update
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, SourceRow, utcnow
-from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import daemon, free_port
 

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from reelhouse.core import Core
 from reelhouse.errors import Conflict, NotFound
-from reelhouse.library.sources import SourceSpec
 from reelhouse.sources.base import Entry
 from reelhouse.sources.memory import MemorySource
+from reelhouse.sources.registry import SourceSpec
 
 
 class GatedSource(MemorySource):

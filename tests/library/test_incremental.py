@@ -17,9 +17,9 @@ from reelhouse.db.models import MediaFile, Movie
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.library.fingerprint import EDGE_BYTES, content_hash
 from reelhouse.library.scanner import ScanReport, scan_source
-from reelhouse.library.sources import SourceSpec
 from reelhouse.sources.base import Source
 from reelhouse.sources.local import LocalSource
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER, place
 

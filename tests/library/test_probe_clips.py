@@ -30,10 +30,10 @@ from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import ProbeFailed
 from reelhouse.library.probe import ProbeResult, probe
 from reelhouse.library.scanner import scan_source
-from reelhouse.library.sources import SourceSpec
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.local import LocalSource
 from reelhouse.sources.memory import MemorySource
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER
 

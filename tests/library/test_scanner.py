@@ -16,11 +16,11 @@ from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import Cancelled, SourceUnavailable
 from reelhouse.library.scanner import ScanReport, scan_source
-from reelhouse.library.sources import SourceSpec
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp import FtpSource
 from reelhouse.sources.local import LocalSource
 from reelhouse.sources.memory import MemorySource
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER, place
 

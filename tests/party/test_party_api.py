@@ -15,10 +15,10 @@ from party.support import USERS
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.party.codes import ALPHABET
+from reelhouse.server import create_app
 
 from helpers import ADMIN
 

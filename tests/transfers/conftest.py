@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
+from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD
 

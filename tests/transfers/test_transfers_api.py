@@ -16,11 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pyftpdlib.handlers import DTPHandler, FTPHandler, ThrottledDTPHandler
 
-from reelhouse.api.app import create_app
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import Transfer
 from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks
 
@@ -224,7 +224,7 @@ def test_cancel_queued_and_ended(ftp_server: EmbeddedFtpServer, ftp_root: Path, 
 
 
 def test_priority_and_restart_recovery(ftp_server: EmbeddedFtpServer, ftp_root: Path, tcore: Core) -> None:
-    from reelhouse.library.sources import SourceSpec
+    from reelhouse.sources.registry import SourceSpec
 
     row = tcore.sources.create(SourceSpec(name="s", kind="ftp", host="127.0.0.1",
                                           port=ftp_server.port, username=FTP_USER,
@@ -296,7 +296,7 @@ def test_a_stopped_server_resumes_its_transfer_at_the_next_start(
 ) -> None:
     """Stopped mid-download (slow server), the transfer is queued again with its .part;
     the next start resumes it (from a fast server on the same files, to save time)."""
-    from reelhouse.library.sources import SourceSpec
+    from reelhouse.sources.registry import SourceSpec
 
     settings = load_settings(data_dir=tmp_path / "data2", transfer_retry_delay=0.05)
     first = Core(settings)

@@ -29,7 +29,6 @@ from pathlib import Path
 
 from reelhouse.config import Settings
 from reelhouse.errors import Cancelled, InvalidInput, NotFound, ProbeFailed, ReelhouseError, TranscodeFailed
-from reelhouse.library.sources import SourceService
 from reelhouse.playback.hls import ffmpeg
 from reelhouse.playback.hls.cache import SegmentCache
 from reelhouse.playback.hls.decision import ClientCaps, Decision, decide
@@ -49,6 +48,7 @@ from reelhouse.playback.hls.playlists import (
 from reelhouse.playback.hls.subtitles import find_sidecars, to_webvtt
 from reelhouse.playback.targets import StreamTarget, StreamTargets
 from reelhouse.sources.base import Source, parent_of
+from reelhouse.sources.registry import SourceService
 
 __all__ = ["HlsService", "SubtitleInfo"]
 

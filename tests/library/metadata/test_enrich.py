@@ -20,8 +20,8 @@ from reelhouse.db.models import Episode, Image, Movie, Season, Show
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import Conflict, NotFound
 from reelhouse.library.scanner import ScanReport, scan_source
-from reelhouse.library.sources import SourceSpec
 from reelhouse.sources.memory import MemorySource
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER
 

@@ -1,5 +1,9 @@
-"""Configured sources: create/update/remove rows, encrypt FTP passwords, and build (and
-cache) the live :class:`Source` object for each row.
+"""The source registry: configured sources. Create/update/remove rows, encrypt FTP
+passwords, and build (and cache) the live :class:`Source` object for each row; playback,
+transfers, jobs and the drive reach a source through it.
+
+The one module of ``sources/`` that touches the database (it imports ``config`` and
+``db``; the Source adapters beside it import only ``errors``).
 
 FTP passwords are encrypted with Fernet (AES-128-CBC + HMAC-SHA256) under a key kept in
 the data dir (``fernet.key``); they are never returned by :func:`public_view` nor logged.

@@ -1,6 +1,6 @@
 """CLI commands of transfers and sync: ``reelhouse transfer upload|download|list|cancel``
-and ``reelhouse sync SOURCE``, with rich progress bars. Registered by ``cli.py``; errors
-reach ``cli.main`` and become one line and an exit code there."""
+and ``reelhouse sync SOURCE``, with rich progress bars. Registered by ``cli/root.py``;
+errors reach ``cli.main`` and become one line and an exit code there."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -20,6 +19,7 @@ from rich.progress import (
 from rich.table import Table
 
 from reelhouse import errors as e
+from reelhouse.cli.common import console
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import Transfer
@@ -28,7 +28,6 @@ __all__ = ["sync_command", "transfer_app"]
 
 transfer_app = typer.Typer(help="Upload, download, list and cancel transfers.",
                            no_args_is_help=True)
-console = Console()
 
 
 def _run(core: Core, t: Transfer, wait: bool) -> None:
@@ -45,26 +44,18 @@ def _run(core: Core, t: Transfer, wait: bool) -> None:
         def progress(done: int, total: int | None, rate: float | None) -> None:
             bar.update(task, completed=done, total=total)
 
-        ended = core.transfers.run_now(t.id, progress)
+        try:
+            ended = core.transfers.run_now(t.id, progress)  # raises the error that ended it here
+        except e.ReelhouseError:
+            console.print(f"✗ transfer {t.id} ({t.kind} {t.remote_path}) did not complete")
+            raise
     if ended.state == "done":
         where = ended.local_path if ended.kind == "download" else ended.remote_path
         console.print(f"✓ transfer {ended.id}: {ended.bytes_done} bytes, size verified → {where}")
         return
-    raise _error(ended)
-
-
-def _error(t: Transfer) -> e.ReelhouseError:
-    message = f"transfer {t.id} {t.state}: {t.error or ''}".strip()
-    text = (t.error or "").lower()
-    if t.state == "cancelled":
-        return e.Cancelled(message)
-    if "storage is full" in text or "no space" in text:
-        return e.StorageFull(message)
-    if "not found" in text or "no such" in text:
-        return e.NotFound(message)
-    if "login refused" in text:
-        return e.AuthenticationFailed(message)
-    return e.SourceUnavailable(message)
+    # ended in another process: its error class is not known here
+    message = f"transfer {ended.id} {ended.state}: {ended.error or ''}".strip()
+    raise e.Cancelled(message) if ended.state == "cancelled" else e.ReelhouseError(message)
 
 
 @transfer_app.command("upload")

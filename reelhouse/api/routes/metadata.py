@@ -9,11 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from starlette.responses import FileResponse
 
-from reelhouse.api.convert import movie_public, show_public
 from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId
 from reelhouse.api.schemas import ItemUpdate, MatchCandidatePublic, MatchPick, MoviePublic, ShowPublic
 from reelhouse.library import queries
 from reelhouse.library.metadata.service import ItemKind
+
+__all__ = ["router"]
 
 router = APIRouter(tags=["metadata"])
 
@@ -44,12 +45,12 @@ def _search(core: CoreDep, kind: ItemKind, item_id: int, query: str | None,
 
 def _movie(core: CoreDep, movie_id: int) -> MoviePublic:
     with core.sessions() as s:
-        return movie_public(queries.get_movie(s, movie_id))
+        return MoviePublic.model_validate(queries.get_movie(s, movie_id))
 
 
 def _show(core: CoreDep, show_id: int) -> ShowPublic:
     with core.sessions() as s:
-        return show_public(queries.get_show(s, show_id))
+        return ShowPublic.model_validate(queries.get_show(s, show_id))
 
 
 @router.get("/api/library/movies/{movie_id}/match", response_model=list[MatchCandidatePublic],

@@ -1,6 +1,6 @@
-"""Adaptive HLS: the playback plan (direct | remux | transcode, and why), the master
-playlist, rendition and audio playlists, segments made on demand, and subtitles as
-WebVTT.
+"""Adaptive HLS: the master playlist, rendition and audio playlists, segments made on
+demand, subtitles as WebVTT, and "prepare for streaming" (the playback plan that picks
+direct | remux | transcode is in :mod:`.playback`).
 
 Playlist, segment and subtitle URLs authenticate by ``?token=`` (a playback token bound
 to the file, as ``/stream``), so hls.js, mpv, VLC and ffplay can open the master URL
@@ -10,19 +10,16 @@ without a cookie; every URI inside a playlist carries the same token.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
 from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId, user_from_request
-from reelhouse.api.schemas import JobPublic
+from reelhouse.api.schemas import JobPublic, TrackOut
 from reelhouse.core import Core
 from reelhouse.library import queries
-from reelhouse.playback.direct import content_type_for
-from reelhouse.playback.hls.decision import ClientCaps
 
 __all__ = ["router"]
 
@@ -35,47 +32,6 @@ SubKey = Annotated[str, Path(max_length=8, description="e0 (embedded), x0 (sidec
 Segment = Annotated[int, Path(ge=0, le=1_000_000)]
 
 _M3U8 = "application/vnd.apple.mpegurl"
-_NAME = Field(max_length=32, pattern=r"^[a-z0-9_.-]+$")
-
-
-class ClientCapsIn(BaseModel):
-    """What the browser can decode, in FFmpeg names (the web player maps
-    ``canPlayType`` / ``MediaSource.isTypeSupported`` answers to them)."""
-
-    containers: list[Annotated[str, _NAME]] = Field(default_factory=list, max_length=32,
-                                                   examples=[["mp4", "webm"]])
-    video: list[Annotated[str, _NAME]] = Field(default_factory=list, max_length=32,
-                                              examples=[["h264", "vp9", "av1"]])
-    audio: list[Annotated[str, _NAME]] = Field(default_factory=list, max_length=32,
-                                              examples=[["aac", "mp3", "opus"]])
-    hls: bool = Field(default=True, description="the client plays HLS (hls.js or natively)")
-
-
-class TrackOut(BaseModel):
-    key: str
-    language: str | None
-    name: str
-    codec: str
-    text: bool = True
-    forced: bool = False
-
-
-class PlanOut(BaseModel):
-    mode: Literal["direct", "remux", "transcode"]
-    reason: str = Field(description="why this mode, in a sentence")
-    url: str = Field(description="what to load: the stream URL (direct) or the HLS master")
-    stream_url: str
-    master_url: str
-    token: str
-    expires_in: int = Field(description="seconds")
-    content_type: str = Field(description="of ``url``")
-    duration: float | None = Field(description="seconds")
-    renditions: list[str]
-    audio: list[TrackOut]
-    subtitles: list[TrackOut]
-    prepared: bool = Field(description="every rendition was made ahead of time")
-
-
 def _core(request: Request) -> Core:
     core: Core = request.app.state.core
     return core
@@ -93,37 +49,6 @@ async def _token(request: Request, file_id: int, token: str | None) -> str:
 
 def _playlist(text: str) -> Response:
     return Response(text, media_type=_M3U8, headers={"cache-control": "private, no-cache"})
-
-
-@router.post("/{file_id}/playback/plan", response_model=PlanOut)
-def plan(file_id: RowId, caps: ClientCapsIn, core: CoreDep, user: CurrentUser,
-         request: Request) -> PlanOut:
-    """Decide how this client plays the file — **direct** (the file as it is), **remux**
-    (video copied into HLS) or **transcode** (H.264 renditions) — and say why; returns
-    the URL to load with a fresh playback token, and the audio and subtitle tracks."""
-    with core.sessions() as s:
-        mf = queries.get_media_file(s, file_id)
-        path = mf.path
-    decision, streams = core.hls.plan(file_id, ClientCaps(
-        frozenset(caps.containers), frozenset(caps.video), frozenset(caps.audio), caps.hls))
-    token = core.signer.playback(user.id, file_id)
-    stream_url = str(request.url_for("stream", file_id=file_id).include_query_params(token=token))
-    master_url = str(request.url_for("hls_master", file_id=file_id).include_query_params(token=token))
-    direct = decision.mode == "direct"
-    return PlanOut(
-        mode=decision.mode, reason=decision.reason,
-        url=stream_url if direct else master_url, stream_url=stream_url, master_url=master_url,
-        token=token, expires_in=core.settings.playback_token_ttl,
-        content_type=content_type_for(path) if direct else _M3U8,
-        duration=streams.duration,
-        renditions=[r.name for r in core.hls.renditions(streams)],
-        audio=[TrackOut(key=a.track, language=a.language, name=a.name, codec=codec)
-               for a, codec in zip(core.hls.audio_entries(streams),
-                                   (t.codec for t in streams.audio), strict=True)],
-        subtitles=[TrackOut(key=t.key, language=t.language, name=t.name, codec=t.codec,
-                            text=t.text, forced=t.forced) for t in core.hls.subtitles(file_id)],
-        prepared=core.hls.prepared(file_id),
-    )
 
 
 @router.get("/{file_id}/hls/master.m3u8", name="hls_master")
@@ -201,5 +126,4 @@ def unprepare(file_id: RowId, core: CoreDep, _: AdminUser) -> Response:
 @router.get("/{file_id}/subtitles", response_model=list[TrackOut])
 def subtitles(file_id: RowId, core: CoreDep, _: CurrentUser) -> list[TrackOut]:
     """Every subtitle track: embedded (text and picture) and sidecar files."""
-    return [TrackOut(key=t.key, language=t.language, name=t.name, codec=t.codec, text=t.text,
-                     forced=t.forced) for t in core.hls.subtitles(file_id)]
+    return [TrackOut.model_validate(t) for t in core.hls.subtitles(file_id)]

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Path, Request, WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.deps import CoreDep, CurrentUser
-from reelhouse.api.party_schemas import PartyCreate, PartyPublic
 from reelhouse.api.party_socket import broadcast, serve_socket
+from reelhouse.api.schemas import PartyCreate, PartyPublic
 from reelhouse.party import protocol
 from reelhouse.party import state as st
 from reelhouse.party.clock import server_now

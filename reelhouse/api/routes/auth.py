@@ -7,6 +7,8 @@ from fastapi import APIRouter, Response
 from reelhouse.api.deps import SESSION_COOKIE, CoreDep, CurrentUser
 from reelhouse.api.schemas import LoginIn, LoginOut, UserPublic
 
+__all__ = ["router"]
+
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 

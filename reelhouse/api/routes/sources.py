@@ -1,4 +1,5 @@
-"""Sources: list, add, edit, remove, test the connection, start a scan, follow jobs."""
+"""Sources (``/api/sources``): list, add, edit, remove, test the connection, health,
+start a scan (follow it at ``/api/jobs/{id}``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import time
 from fastapi import APIRouter, Response
 from starlette.concurrency import run_in_threadpool
 
-from reelhouse.api.convert import source_public
 from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId
 from reelhouse.api.schemas import (
     JobPublic,
@@ -18,30 +18,32 @@ from reelhouse.api.schemas import (
     TestResult,
 )
 from reelhouse.errors import ReelhouseError
-from reelhouse.library.sources import SourceSpec
+from reelhouse.sources.registry import SourceSpec
+
+__all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["sources"])
 
 
 @router.get("/sources", response_model=list[SourcePublic])
 def list_sources(core: CoreDep, _: CurrentUser) -> list[SourcePublic]:
-    return [source_public(r) for r in core.sources.list()]
+    return [SourcePublic.model_validate(r) for r in core.sources.list()]
 
 
 @router.post("/sources", response_model=SourcePublic, status_code=201)
 def add_source(body: SourceCreate, core: CoreDep, _: AdminUser) -> SourcePublic:
-    return source_public(core.sources.create(SourceSpec(**body.model_dump())))
+    return SourcePublic.model_validate(core.sources.create(SourceSpec(**body.model_dump())))
 
 
 @router.get("/sources/{source_id}", response_model=SourcePublic)
 def get_source(source_id: RowId, core: CoreDep, _: CurrentUser) -> SourcePublic:
-    return source_public(core.sources.get(source_id))
+    return SourcePublic.model_validate(core.sources.get(source_id))
 
 
 @router.patch("/sources/{source_id}", response_model=SourcePublic)
 def edit_source(source_id: RowId, body: SourceUpdate, core: CoreDep, _: AdminUser) -> SourcePublic:
     spec = SourceSpec(**body.model_dump(exclude_unset=True))
-    return source_public(core.sources.update(source_id, spec))
+    return SourcePublic.model_validate(core.sources.update(source_id, spec))
 
 
 @router.delete("/sources/{source_id}", status_code=204)
@@ -83,19 +85,3 @@ async def source_health(source_id: RowId, core: CoreDep, _: CurrentUser) -> Sour
 def scan_source(source_id: RowId, core: CoreDep, _: CurrentUser) -> JobPublic:
     """Start a background scan (or return the one already running)."""
     return JobPublic.model_validate(core.jobs.submit_scan(source_id))
-
-
-@router.get("/jobs", response_model=list[JobPublic])
-def list_jobs(core: CoreDep, _: CurrentUser) -> list[JobPublic]:
-    return [JobPublic.model_validate(j) for j in core.jobs.recent()]
-
-
-@router.post("/jobs/{job_id}/cancel", response_model=JobPublic, status_code=202)
-def cancel_job(job_id: RowId, core: CoreDep, _: CurrentUser) -> JobPublic:
-    """Ask a queued or running scan to stop (409 if it has ended already)."""
-    return JobPublic.model_validate(core.jobs.cancel(job_id))
-
-
-@router.get("/jobs/{job_id}", response_model=JobPublic)
-def get_job(job_id: RowId, core: CoreDep, _: CurrentUser) -> JobPublic:
-    return JobPublic.model_validate(core.jobs.get(job_id))

@@ -1,4 +1,4 @@
-"""Tests for reelhouse.library.sources.SourceService: validation, encrypted passwords,
+"""Tests for reelhouse.sources.registry.SourceService: validation, encrypted passwords,
 live Source objects (cached, rebuilt on change), removal."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, Movie, SourceRow
 from reelhouse.errors import Conflict, InvalidInput, NotFound
 from reelhouse.library.scanner import scan_source
-from reelhouse.library.sources import SourceSpec
 from reelhouse.sources.ftp import FtpSource
 from reelhouse.sources.local import LocalSource
 from reelhouse.sources.memory import MemorySource
+from reelhouse.sources.registry import SourceSpec
 
 SECRET = "s3cret pässword"
 

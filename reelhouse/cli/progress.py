@@ -1,4 +1,4 @@
-"""Scans with a rich progress bar for the CLI."""
+"""The scan progress bar of the CLI (rich)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,52 @@
+"""Files of a source written at once (``PUT /api/sources/{id}/files?path=…``): the
+request body is stored under its final name with its size verified before the answer."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from reelhouse.api.deps import AdminUser, CoreDep, RowId
+from reelhouse.errors import InvalidInput, StorageFull
+from reelhouse.sources.base import normalize_path
+from reelhouse.transfers.copy import upload
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api", tags=["transfers"])
+
+
+@router.put("/sources/{source_id}/files", status_code=201)
+async def put_file(
+    source_id: RowId,
+    request: Request,
+    core: CoreDep,
+    _: AdminUser,
+    path: Annotated[str, Query(min_length=1, max_length=4096)],
+) -> dict[str, object]:
+    """Upload the request body to ``path`` on the source now (``curl -T film.mkv``) and
+    answer once it is stored under its final name with its size verified: 201
+    ``{"path", "size"}``, or 507 when the source is full, 400 for a name it refuses,
+    401 when it refuses our login, 503 when it is down. The body is spooled first;
+    on the source it is written as ``NAME.part`` and renamed when complete."""
+    core.sources.get(source_id)
+    remote = normalize_path(path)
+    if not remote:
+        raise InvalidInput("path must name a file")
+    spool = core.settings.data_dir / "spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    dest = spool / f"{uuid.uuid4().hex}.put"
+    try:
+        with open(dest, "wb") as out:
+            async for block in request.stream():
+                await run_in_threadpool(out.write, block)
+        source = await run_in_threadpool(core.sources.source, source_id)
+        size = await run_in_threadpool(upload, source, dest, remote)
+    except OSError as exc:
+        raise StorageFull(f"cannot keep the upload on this machine: {exc.strerror}") from exc
+    finally:
+        dest.unlink(missing_ok=True)
+    return {"path": remote, "size": size}

@@ -1,0 +1,45 @@
+"""Watch progress (``/api/library``): a user's resume point per file, watched marks and
+"continue watching"."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from reelhouse.api.deps import CoreDep, CurrentUser, RowId
+from reelhouse.api.schemas import ProgressIn, ProgressPublic, ResumePublic, WatchedIn
+from reelhouse.library import queries
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/library", tags=["library"])
+
+
+@router.get("/continue", response_model=list[ResumePublic])
+def continue_watching(core: CoreDep, user: CurrentUser) -> list[ResumePublic]:
+    """What the current user stopped in the middle of, most recent first."""
+    return [ResumePublic.model_validate(i) for i in core.progress.continue_watching(user.id)]
+
+
+@router.get("/media-files/{file_id}/progress", response_model=ProgressPublic)
+def get_progress(file_id: RowId, core: CoreDep, user: CurrentUser) -> ProgressPublic:
+    """The current user's resume point in a file (position 0 if never played)."""
+    row = core.progress.get(user.id, file_id)
+    if row is None:
+        with core.sessions() as s:
+            queries.get_media_file(s, file_id)  # 404 for unknown files
+        return ProgressPublic(media_file_id=file_id, position=0.0, duration=None, watched=False,
+                              updated_at=None)
+    return ProgressPublic.model_validate(row)
+
+
+@router.put("/media-files/{file_id}/progress", response_model=ProgressPublic)
+def put_progress(file_id: RowId, body: ProgressIn, core: CoreDep, user: CurrentUser) -> ProgressPublic:
+    """Report the playing position (the player does every 10 s and on pause); under 5 %
+    is stored as 0, past 90 % marks the file watched (Jellyfin's rule)."""
+    return ProgressPublic.model_validate(core.progress.save(user.id, file_id, body.position, body.duration))
+
+
+@router.put("/media-files/{file_id}/watched", response_model=ProgressPublic)
+def put_watched(file_id: RowId, body: WatchedIn, core: CoreDep, user: CurrentUser) -> ProgressPublic:
+    """Mark a file watched or unwatched by hand."""
+    return ProgressPublic.model_validate(core.progress.save(user.id, file_id, 0.0, None, body.watched))

@@ -1,0 +1,224 @@
+"""The library (``/api/library``): media files and their streams, movies, shows, the grid.
+
+Every ``…Public`` model reads an ORM row directly (``Model.model_validate(row)``,
+pydantic's ``from_attributes``): the few fields that are not plain copies say where
+they come from (``validation_alias``) and how they are derived (a ``before`` validator).
+Only files still on their source (``missing_since`` unset) are listed under a title.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
+
+__all__ = [
+    "EpisodePublic",
+    "GridItemPublic",
+    "MediaFileDetail",
+    "MediaFilePublic",
+    "MediaStreamPublic",
+    "MoviePublic",
+    "SeasonPublic",
+    "ShowPublic",
+    "TitlePublic",
+    "image_url",
+]
+
+_FROM_ROWS = ConfigDict(from_attributes=True, populate_by_name=True)
+
+
+def image_url(image_id: int | None) -> str | None:
+    """The API URL of a cached image (None for no image)."""
+    return f"/api/images/{image_id}" if image_id is not None else None
+
+
+def _image_url(value: object) -> object:
+    return image_url(value) if isinstance(value, int) else value
+
+
+def _present(files: Any) -> Any:
+    """The files of a title still on their source (ORM rows; dicts pass as they are)."""
+    if files is None:
+        return []
+    return [f for f in files if getattr(f, "missing_since", None) is None]
+
+
+def _has_present_file(episode: Any) -> bool:
+    return any(getattr(f, "missing_since", None) is None for f in getattr(episode, "files", ()))
+
+
+class MediaFilePublic(BaseModel):
+    """A media file; ``name`` is the last part of ``path``, ``missing`` says that a
+    complete listing of its folder no longer showed it."""
+
+    model_config = _FROM_ROWS
+    id: int
+    source_id: int
+    source_name: str = Field(validation_alias=AliasPath("source", "name"))
+    source_kind: str = Field(validation_alias=AliasPath("source", "kind"))
+    path: str
+    name: str = Field(validation_alias=AliasPath("path"))  # its last part: see _base_name
+    size: int
+    mtime: float | None
+    kind: str
+    container: str | None
+    duration: float | None = Field(description="seconds")
+    video_codec: str | None
+    audio_codec: str | None
+    width: int | None
+    height: int | None
+    bitrate: int | None = Field(description="bits per second")
+    probe_error: str | None
+    missing: bool = Field(validation_alias="missing_since")
+    movie_id: int | None
+    episode_id: int | None
+    first_seen: datetime
+    last_seen: datetime
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _base_name(cls, value: object) -> object:
+        return posixpath.basename(value) if isinstance(value, str) else value
+
+    @field_validator("missing", mode="before")
+    @classmethod
+    def _missing(cls, value: object) -> object:
+        return value if isinstance(value, bool) else value is not None
+
+
+class MediaStreamPublic(BaseModel):
+    """One stream of a media file; fields that do not apply to its type are null."""
+
+    model_config = ConfigDict(from_attributes=True)
+    index: int
+    type: Literal["video", "audio", "subtitle", "attachment", "data"]
+    codec: str | None = Field(description="FFmpeg codec name: h264, hevc, aac, subrip …")
+    profile: str | None = Field(description="codec profile: Main 10, High, LC, DTS-HD MA …")
+    width: int | None = Field(description="pixels")
+    height: int | None = Field(description="pixels")
+    fps: float | None = Field(description="average frames per second")
+    pixel_format: str | None = Field(description="FFmpeg pixel format: yuv420p10le …")
+    bit_depth: int | None = Field(description="bits per sample of the video")
+    color_transfer: str | None = Field(description="smpte2084 (PQ), arib-std-b67 (HLG), bt709 …")
+    color_primaries: str | None = Field(description="bt2020, bt709 …")
+    hdr: str | None = Field(description="HDR10, HLG, Dolby Vision; null for SDR")
+    channels: int | None
+    channel_layout: str | None = Field(description="stereo, 5.1(side) …")
+    sample_rate: int | None = Field(description="Hz")
+    language: str | None = Field(description="as tagged (ISO 639-2, e.g. eng, ger); null if undetermined")
+    title: str | None
+    is_default: bool
+    is_forced: bool
+    subtitle_format: Literal["text", "image"] | None = Field(
+        description="text (subrip, ass, mov_text, webvtt) or image (PGS, VobSub)")
+
+
+class MediaFileDetail(MediaFilePublic):
+    """A media file with every stream its probe found."""
+
+    probe_bytes: int | None = Field(description="bytes the last probe read from the source")
+    streams: list[MediaStreamPublic]
+
+
+class TitlePublic(BaseModel):
+    """What movies and shows share: the title and its metadata (NFO / TMDB / manual)."""
+
+    model_config = _FROM_ROWS
+    id: int
+    title: str
+    year: int | None
+    overview: str | None = None
+    genres: list[str] = Field(default_factory=list)
+    rating: float | None = Field(default=None, description="0..10 (TMDB vote average or the NFO's)")
+    tmdb_id: int | None = None
+    imdb_id: str | None = None
+    poster_url: str | None = Field(default=None, validation_alias="poster_image_id",
+                                   description="/api/images/{id}; add ?w=200|400|800")
+    backdrop_url: str | None = Field(default=None, validation_alias="backdrop_image_id")
+    match_confidence: float | None = Field(default=None, description="0..1, of the TMDB match")
+    needs_review: bool = Field(default=False, description="the TMDB match was too unsure to apply")
+    locked: bool = Field(default=False, description="fixed by a user: scans keep it")
+
+    _urls = field_validator("poster_url", "backdrop_url", mode="before")(_image_url)
+
+    @field_validator("genres", mode="before")
+    @classmethod
+    def _genres(cls, value: object) -> object:
+        return [] if value is None else value
+
+    @field_validator("needs_review", "locked", mode="before")
+    @classmethod
+    def _flag(cls, value: object) -> object:
+        return bool(value)
+
+
+class MoviePublic(TitlePublic):
+    files: list[MediaFilePublic]
+
+    _files = field_validator("files", mode="before")(_present)
+
+
+class EpisodePublic(BaseModel):
+    model_config = _FROM_ROWS
+    id: int
+    number: int
+    title: str | None
+    last_number: int | None = Field(default=None, description="multi-episode file: its last episode number")
+    air_date: str | None = Field(default=None, description="date-based episode: YYYY-MM-DD")
+    files: list[MediaFilePublic]
+    overview: str | None = None
+    still_url: str | None = Field(default=None, validation_alias="still_image_id")
+
+    _files = field_validator("files", mode="before")(_present)
+    _url = field_validator("still_url", mode="before")(_image_url)
+
+
+class SeasonPublic(BaseModel):
+    """A season with its episodes that have a file on their source."""
+
+    model_config = _FROM_ROWS
+    id: int
+    number: int
+    episodes: list[EpisodePublic]
+    poster_url: str | None = Field(default=None, validation_alias="poster_image_id")
+
+    _url = field_validator("poster_url", mode="before")(_image_url)
+
+    @field_validator("episodes", mode="before")
+    @classmethod
+    def _present_episodes(cls, value: Any) -> Any:
+        return [ep for ep in value if _has_present_file(ep)] if value is not None else []
+
+
+class ShowPublic(TitlePublic):
+    """A show with its seasons that have an episode file on their source."""
+
+    seasons: list[SeasonPublic]
+
+    @field_validator("seasons", mode="before")
+    @classmethod
+    def _present_seasons(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        return [season for season in value
+                if any(_has_present_file(ep) for ep in getattr(season, "episodes", ()))]
+
+
+class GridItemPublic(BaseModel):
+    """One tile of the grid (from :class:`reelhouse.library.queries.GridItem`)."""
+
+    model_config = _FROM_ROWS
+    type: str
+    id: int
+    title: str
+    year: int | None
+    source_kinds: list[str]
+    source_ids: list[int]
+    file_count: int
+    poster_url: str | None = Field(default=None, validation_alias="poster_image_id")
+    needs_review: bool = False
+
+    _url = field_validator("poster_url", mode="before")(_image_url)

@@ -1,0 +1,6 @@
+"""``python -m reelhouse.cli``: the command line."""
+
+from reelhouse.cli.root import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""The root command: every command group registered on one Typer app, and the entry
+point that turns reelhouse errors into one line on stderr and an exit code
+(:mod:`reelhouse.cli.errors`). No tracebacks for user mistakes."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from reelhouse import errors as e
+from reelhouse.cli.common import err_console
+from reelhouse.cli.errors import exit_code
+from reelhouse.cli.scan import scan
+from reelhouse.cli.serve import demo, serve, worker
+from reelhouse.cli.sources import source_app
+from reelhouse.cli.transfers import sync_command, transfer_app
+from reelhouse.cli.users import user_app
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    help="reelhouse: a media server for films and series on FTP servers and local disks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command()(serve)
+app.command()(demo)
+app.add_typer(source_app, name="source")
+app.command()(scan)
+app.command("sync")(sync_command)
+app.add_typer(transfer_app, name="transfer")
+app.command()(worker)
+app.add_typer(user_app, name="user")
+
+
+def main() -> None:
+    """Entry point: run the CLI, turning reelhouse errors into one line and an exit code."""
+    try:
+        app()
+    except e.ReelhouseError as exc:
+        err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        sys.exit(exit_code(exc))
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,59 @@
+"""The long-running commands: ``reelhouse serve``, ``reelhouse demo``, ``reelhouse worker``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from reelhouse.cli.common import console, make_core
+from reelhouse.config import load_settings
+
+__all__ = ["demo", "serve", "worker"]
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default from settings).")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port (default from settings).")] = None,
+) -> None:
+    """Run the web server (UI at /, API at /api, docs at /docs)."""
+    from reelhouse.server import run_server
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = load_settings(**overrides)
+    core = make_core(settings, consume_jobs=True)
+    console.print(f"reelhouse on http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
+    if core.users.count() == 0:
+        console.print("[yellow]no users yet: create one with `reelhouse user add NAME --admin`[/yellow]")
+    problem = core.hls.startup_problem()
+    if problem:
+        console.print(f"[yellow]HLS (transcoded playback) is off: {problem}[/yellow]")
+    run_server(core, settings.host, settings.port)
+
+
+def demo(
+    port: Annotated[int, typer.Option(help="Web server port (0 = any free port).")] = 8420,
+    folder: Annotated[str, typer.Option("--dir", help="Where the demo keeps its data.")] = ".demo",
+) -> None:
+    """Make a sample library, serve half of it from an embedded FTP server and half from a
+    local folder, scan both, create an admin, and start the web server."""
+    from reelhouse.cli.progress import scan_with_progress
+    from reelhouse.demo.run import run_demo
+
+    run_demo(folder, port, console, scan_with_progress)
+
+
+def worker(
+    workers: Annotated[int | None, typer.Option(help="Jobs run at once (default: job_workers).")] = None,
+) -> None:
+    """Run background jobs (scans, scheduled rescans) from the shared queue until stopped
+    (Ctrl-C or SIGTERM). For scale-out: set jobs_backend=redis and redis_url, and
+    jobs_in_process=false on the web servers."""
+    settings = load_settings()
+    core = make_core(settings)
+    console.print(f"reelhouse worker: {settings.jobs_backend} queue, "
+                  f"{workers or settings.job_workers} worker thread(s)")
+    try:
+        core.jobs.run_worker(workers or settings.job_workers)
+    finally:
+        core.close()

@@ -1,0 +1,48 @@
+"""ORM models, one module per noun. Models hold data only: no I/O, no business rules
+(services own those). Every model is re-exported here: ``from reelhouse.db.models
+import X`` is the import path to use.
+
+- ``base``: ``Base``, the UTC datetime column type, ``utcnow``
+- ``users``: ``User``
+- ``sources``: ``SourceRow``
+- ``library``: ``Movie``, ``Show``, ``Season``, ``Episode``, ``MediaFile``, ``MediaStream``
+- ``metadata``: ``Image``, ``TmdbCache``
+- ``progress``: ``WatchProgress``, ``Favorite``
+- ``jobs``: ``Job``
+- ``transfers``: ``Transfer``, ``SyncRun``, ``OfflineCopy``
+- ``parties``: ``WatchSession``, ``WatchParticipant``
+"""
+
+from reelhouse.db.models.base import Base, UTCDateTime, utcnow
+from reelhouse.db.models.jobs import Job
+from reelhouse.db.models.library import Episode, MediaFile, MediaStream, Movie, Season, Show
+from reelhouse.db.models.metadata import Image, TmdbCache
+from reelhouse.db.models.parties import WatchParticipant, WatchSession
+from reelhouse.db.models.progress import Favorite, WatchProgress
+from reelhouse.db.models.sources import SourceRow
+from reelhouse.db.models.transfers import OfflineCopy, SyncRun, Transfer
+from reelhouse.db.models.users import User
+
+__all__ = [
+    "Base",
+    "Episode",
+    "Favorite",
+    "Image",
+    "Job",
+    "MediaFile",
+    "MediaStream",
+    "Movie",
+    "OfflineCopy",
+    "Season",
+    "Show",
+    "SourceRow",
+    "SyncRun",
+    "TmdbCache",
+    "Transfer",
+    "UTCDateTime",
+    "User",
+    "WatchParticipant",
+    "WatchProgress",
+    "WatchSession",
+    "utcnow",
+]

@@ -1,0 +1,196 @@
+"""The library: titles (movies, shows, seasons, episodes), media files and their streams."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from reelhouse.db.models.base import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from reelhouse.db.models.sources import SourceRow
+
+__all__ = ["Episode", "MediaFile", "MediaStream", "Movie", "Season", "Show"]
+
+
+class _TitleMetadata:
+    """Metadata columns shared by movies and shows (NFO / TMDB / manual);
+    ``locked``: a user's choice that scans keep."""
+
+    overview: Mapped[str | None] = mapped_column(Text, nullable=True)
+    genres: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    rating: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..10
+    tmdb_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    imdb_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    poster_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
+    backdrop_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
+    match_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)  # 0..1
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Movie(_TitleMetadata, Base):
+    __tablename__ = "movies"
+    __table_args__ = (UniqueConstraint("match_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(512))
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    match_key: Mapped[str] = mapped_column(String(600))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    files: Mapped[list[MediaFile]] = relationship(back_populates="movie")
+
+
+class Show(_TitleMetadata, Base):
+    __tablename__ = "shows"
+    __table_args__ = (UniqueConstraint("match_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(512))
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    match_key: Mapped[str] = mapped_column(String(600))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    seasons: Mapped[list[Season]] = relationship(
+        back_populates="show", cascade="all, delete-orphan", order_by="Season.number"
+    )
+
+
+class Season(Base):
+    __tablename__ = "seasons"
+    __table_args__ = (UniqueConstraint("show_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    poster_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
+
+    show: Mapped[Show] = relationship(back_populates="seasons")
+    episodes: Mapped[list[Episode]] = relationship(
+        back_populates="season", cascade="all, delete-orphan", order_by="Episode.number"
+    )
+
+
+class Episode(Base):
+    __tablename__ = "episodes"
+    __table_args__ = (UniqueConstraint("season_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("seasons.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    last_number: Mapped[int | None] = mapped_column(Integer, nullable=True)  # multi-episode file: E02E03 → 3
+    air_date: Mapped[str | None] = mapped_column(String(10), nullable=True)  # date-based episodes, YYYY-MM-DD
+    overview: Mapped[str | None] = mapped_column(Text, nullable=True)
+    still_image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("images.id", ondelete="SET NULL"), nullable=True)
+
+    season: Mapped[Season] = relationship(back_populates="episodes")
+    files: Mapped[list[MediaFile]] = relationship(back_populates="episode")
+
+
+class MediaFile(Base):
+    """One file on one source, keyed by (source, path), with its (size, mtime) signature
+    and basic technical metadata. ``missing_since`` is set only after a complete listing
+    of its folder no longer showed it."""
+
+    __tablename__ = "media_files"
+    __table_args__ = (UniqueConstraint("source_id", "path"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime: Mapped[float | None] = mapped_column(Float, nullable=True)
+    kind: Mapped[str] = mapped_column(String(16), default="other")  # movie | episode | other
+    container: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    duration: Mapped[float | None] = mapped_column(Float, nullable=True)  # seconds
+    video_codec: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    audio_codec: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    bitrate: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # bits/s
+    probe_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # blake2b of size + first and last 64 KiB (library/fingerprint.py): finds moved files
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    part: Mapped[int | None] = mapped_column(Integer, nullable=True)  # CD1/part2 of a multi-part film
+    probe_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # read by the last probe
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    movie_id: Mapped[int | None] = mapped_column(
+        ForeignKey("movies.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    episode_id: Mapped[int | None] = mapped_column(
+        ForeignKey("episodes.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+
+    source: Mapped[SourceRow] = relationship(back_populates="files")
+    movie: Mapped[Movie | None] = relationship(back_populates="files")
+    episode: Mapped[Episode | None] = relationship(back_populates="files")
+    streams: Mapped[list[MediaStream]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="MediaStream.index"
+    )
+
+
+class MediaStream(Base):
+    """One stream of a probed media file (see library/probe_normalise.py for the
+    meaning of each field). Replaced as a whole when the file is probed again.
+    ``fps`` is frames per second, ``sample_rate`` Hz, ``bit_depth`` bits per sample."""
+
+    __tablename__ = "media_streams"
+    __table_args__ = (UniqueConstraint("media_file_id", "index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    media_file_id: Mapped[int] = mapped_column(
+        ForeignKey("media_files.id", ondelete="CASCADE"), index=True
+    )
+    index: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16))  # video|audio|subtitle|attachment|data
+    codec: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    profile: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fps: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pixel_format: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    bit_depth: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    color_transfer: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    color_primaries: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    hdr: Mapped[str | None] = mapped_column(String(32), nullable=True)  # HDR10 | HLG | Dolby Vision
+    channels: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    channel_layout: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sample_rate: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_forced: Mapped[bool] = mapped_column(Boolean, default=False)
+    subtitle_format: Mapped[str | None] = mapped_column(String(8), nullable=True)  # text | image
+
+
+# Indexes of the Jellyfin items queries (reelhouse/jellyfin/query.py): titles in sort
+# order, and "has a present file" answered from the index alone.
+Index("ix_movies_sort_title", func.lower(Movie.title), Movie.id)
+Index("ix_shows_sort_title", func.lower(Show.title), Show.id)
+Index("ix_movies_created_at", Movie.created_at)
+Index("ix_shows_created_at", Show.created_at)
+Index("ix_media_files_movie_present", MediaFile.movie_id, MediaFile.missing_since)
+Index("ix_media_files_episode_present", MediaFile.episode_id, MediaFile.missing_since)

@@ -10,6 +10,7 @@ from reelhouse.auth.users import UserService
 from reelhouse.config import Settings
 from reelhouse.db.engine import make_engine, make_sessionmaker
 from reelhouse.db.migrate import upgrade
+from reelhouse.db.models import SourceRow
 from reelhouse.jobs.queue import make_huey
 from reelhouse.jobs.runner import JobRunner
 from reelhouse.library.metadata.service import MetadataService
@@ -17,12 +18,20 @@ from reelhouse.library.progress import ProgressService
 from reelhouse.party.service import PartyService
 from reelhouse.playback.hls.service import HlsService
 from reelhouse.playback.targets import StreamTargets
+from reelhouse.sources.base import Source
+from reelhouse.sources.jellyfin import jellyfin_source
 from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.offline import OfflineCopies
 from reelhouse.transfers.queue import TransferQueue
 from reelhouse.transfers.sync import SyncService
 
 __all__ = ["Core"]
+
+
+def _jellyfin(row: SourceRow, password: str, settings: Settings) -> Source:
+    """A Jellyfin server's films and episodes (sources/jellyfin.py)."""
+    return jellyfin_source(row.path, row.username or "", password, device_id=f"reelhouse-source-{row.id}",
+                           timeout=settings.ftp_read_timeout)
 
 
 class Core:
@@ -39,6 +48,7 @@ class Core:
         self.sessions = make_sessionmaker(self.engine)
         self.users = UserService(self.sessions)
         self.sources = SourceService(settings, self.sessions)
+        self.sources.register_kind("jellyfin", _jellyfin)
         self.signer = TokenSigner(
             settings.secret("signing"), settings.session_ttl, settings.playback_token_ttl
         )

@@ -17,12 +17,14 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
+from reelhouse.errors import InvalidInput
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.sqlorder import OrderedJoin
@@ -59,6 +61,7 @@ class ItemQuery:
     favorite: bool | None = None
     fields: set[str] = field(default_factory=set)
     root: bool = False  # no parent, not recursive: the user's views
+    since: datetime | None = None  # MinDateLastSaved: titles with a file added since
 
 
 def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuery:
@@ -100,8 +103,21 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
             q.only.setdefault(ref.kind, set()).add(ref.id)
         q.kinds = (q.kinds | set(q.only)) & set(ARM_KINDS) if not wanted else q.kinds
     q.fields = args.lower_set("fields")
+    q.since = _date_arg(args, "mindatelastsaved")
     q.root = q.parent is None and not q.recursive and not id_list and not wanted
     return q
+
+
+def _date_arg(args: Args, name: str) -> datetime | None:
+    """An ISO 8601 date/time argument (``2024-05-01T12:00:00.0000000Z``), UTC."""
+    text = args.text(name, 40)
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text[:19])
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be an ISO 8601 date, not {text!r}") from exc
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _default_kinds(q: ItemQuery) -> set[str]:
@@ -130,6 +146,8 @@ def _like(text: str) -> str:
 def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
     """EXISTS a present file joined by ``link`` — with the user's progress filters."""
     stmt = select(MediaFile.id).where(link, _present())
+    if q.since is not None:
+        stmt = stmt.where(MediaFile.first_seen >= q.since)
     if q.played is True or q.resumable:
         stmt = stmt.join(WatchProgress, and_(WatchProgress.media_file_id == MediaFile.id,
                                              WatchProgress.user_id == q.user_id))
@@ -323,7 +341,7 @@ class Counts:
     def key(q: ItemQuery) -> tuple[Any, ...]:
         only = tuple(sorted((k, tuple(sorted(v))) for k, v in q.only.items())) if q.only is not None else None
         return (tuple(sorted(q.kinds)), q.parent, q.recursive, q.search, tuple(q.years),
-                tuple(q.genres), only)
+                tuple(q.genres), only, q.since)
 
     def get(self, s: Session, q: ItemQuery, now: float | None = None) -> int:
         if q.played is not None or q.resumable or q.favorite is not None:

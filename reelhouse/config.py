@@ -8,13 +8,16 @@ the TOML file named by ``REELHOUSE_CONFIG`` (keys as the field names, e.g. ``por
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import os
 import secrets
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -52,6 +55,21 @@ class Settings(BaseSettings):
     )
     ftp_pool_size: int = Field(
         default=5, ge=1, le=64, description="Max FTP connections per source."
+    )
+    ftp_user_connections: int = Field(
+        default=0, ge=0, le=64,
+        description="Most pooled FTP connections of one source one user holds (streams); "
+        "0: the pool size minus one, so another user always finds one.",
+    )
+    ftp_user_waiters: int = Field(
+        default=8, ge=1, le=1000,
+        description="Most requests of one user waiting for an FTP connection of one source; "
+        "past it they get 503 at once.",
+    )
+    stream_send_timeout: float = Field(
+        default=30.0, gt=0,
+        description="A stream whose client takes no data for this long is ended and its FTP "
+        "connection goes back to the pool, seconds.",
     )
     ftp_connect_timeout: float = Field(
         default=10.0, gt=0, description="FTP connect/login timeout, seconds."
@@ -128,6 +146,15 @@ class Settings(BaseSettings):
         default=2, ge=1, le=64,
         description="Most ffmpeg encoders running at once; past it HLS answers 503 busy.",
     )
+    hls_max_encoders_per_user: int = Field(
+        default=0, ge=0, le=64,
+        description="Most ffmpeg transcodes one user's viewers run at once; 0: hls_max_encoders.",
+    )
+    hls_encoders_per_track: int = Field(
+        default=4, ge=1, le=16,
+        description="Most encoders of one file and track at once (viewers at different "
+        "positions each get one).",
+    )
     hls_idle_timeout: float = Field(
         default=60.0, gt=0, description="An encoder nobody reads from stops after this, seconds."
     )
@@ -151,6 +178,28 @@ class Settings(BaseSettings):
     )
     hls_threads: int = Field(
         default=0, ge=0, le=64, description="ffmpeg threads per encoder; 0 lets ffmpeg choose."
+    )
+    signing_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs sessions and playback tokens (32+ characters, e.g. "
+        "`openssl rand -base64 32`). Every node of a cluster needs the same one. Unset: "
+        "signing_key_file, else <data_dir>/signing.key (made on first use).",
+    )
+    signing_key_file: Path | None = Field(
+        default=None, description="A file holding signing_key (a Docker/Kubernetes secret).",
+    )
+    fernet_key: SecretStr | None = Field(
+        default=None,
+        description="Key that encrypts stored FTP passwords (32+ characters; a Fernet key "
+        "from Fernet.generate_key() is used as it is). Every node needs the same one. "
+        "Unset: fernet_key_file, else <data_dir>/fernet.key (made on first use).",
+    )
+    fernet_key_file: Path | None = Field(
+        default=None, description="A file holding fernet_key (a Docker/Kubernetes secret).",
+    )
+    node_name: str | None = Field(
+        default=None, max_length=64,
+        description="This process's name in a cluster, shown by /api/health (default: host:port).",
     )
     party_redis_url: str | None = Field(
         default=None,
@@ -214,17 +263,44 @@ class Settings(BaseSettings):
         return self.data_dir
 
     def secret(self, name: str, nbytes: int = 32) -> bytes:
-        """A persistent random secret stored as ``<data_dir>/<name>.key`` (mode 0600).
+        """``nbytes`` of the persistent secret ``name`` ("signing" or "fernet").
 
-        Used for the signing key of sessions/playback tokens and the key that encrypts
-        FTP passwords. Created on first use.
+        From the setting ``<name>_key`` (environment ``REELHOUSE_<NAME>_KEY``), else the
+        file named by ``<name>_key_file``, else ``<data_dir>/<name>.key`` (random, mode
+        0600, created on first use: one node's own). A configured key that is url-safe
+        base64 of exactly ``nbytes`` bytes (a Fernet key) is used as it is; other text
+        (at least 32 characters) is hashed to ``nbytes`` bytes (SHA-256). Raises
+        ConfigError for a short key or an unreadable file.
         """
+        value: SecretStr | None = getattr(self, f"{name}_key", None)
+        file: Path | None = getattr(self, f"{name}_key_file", None)
+        text: str | None = value.get_secret_value() if value is not None else None
+        if text is None and file is not None:
+            try:
+                text = file.read_text().strip()
+            except OSError as exc:
+                raise ConfigError(f"{name}_key_file: cannot read {file}: {exc.strerror}") from exc
+        if text is not None:
+            return _key_bytes(text, nbytes, name)
         path = self.ensure_data_dir() / f"{name}.key"
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(secrets.token_bytes(nbytes))
         return path.read_bytes()
+
+
+def _key_bytes(text: str, nbytes: int, name: str) -> bytes:
+    text = text.strip()
+    if len(text) < 32:
+        raise ConfigError(f"{name}_key (REELHOUSE_{name.upper()}_KEY) must be at least 32 characters")
+    try:
+        raw = base64.urlsafe_b64decode(text.encode())
+        if len(raw) == nbytes:
+            return raw
+    except (binascii.Error, ValueError):
+        pass
+    return hashlib.sha256(text.encode()).digest()[:nbytes]
 
 
 def load_settings(**overrides: Any) -> Settings:

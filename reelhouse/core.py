@@ -17,6 +17,7 @@ from reelhouse.library.metadata.service import MetadataService
 from reelhouse.library.progress import ProgressService
 from reelhouse.party.service import PartyService
 from reelhouse.playback.hls.service import HlsService
+from reelhouse.playback.service import PlaybackService
 from reelhouse.playback.targets import StreamTargets
 from reelhouse.sources.base import Source
 from reelhouse.sources.jellyfin import jellyfin_source
@@ -66,6 +67,8 @@ class Core:
         # transfers: workers start with the web server (create_app), not for CLI commands
         self.transfers = TransferQueue(self.sessions, self.sources, settings)
         self.offline = OfflineCopies(self.sessions, self.transfers, settings.store_dir)
+        self.playback = PlaybackService(settings.playback_token_ttl, self.signer, self.stream_targets,
+                                        self.sources, self.offline, self.hls)
         self.syncs = SyncService(self)
         self.jobs.schedule_action = self.syncs.start  # scheduled rescans keep a sync report
 

@@ -30,7 +30,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
         core.transfers.start()  # transfers and syncs: recovered and run by the server only
         core.syncs.recover()
         yield
-        await party_socket.close_hub(app)
+        await party_socket.close_live(app)
         if close_core:
             core.close()
 

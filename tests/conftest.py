@@ -49,7 +49,8 @@ def _leak_guard() -> Iterator[None]:
     while True:
         extra = [t for t in threading.enumerate()
                  if t.ident not in before and t.is_alive() and not t.daemon
-                 and not t.name.startswith(("ThreadPoolExecutor", "AnyIO", "asyncio", "job", "ftp-finish"))]
+                 and not t.name.startswith(("ThreadPoolExecutor", "AnyIO", "asyncio", "job", "ftp-finish",
+                                                  "local-io"))]
         if not extra or time.monotonic() > deadline:
             break
         time.sleep(0.05)

@@ -129,3 +129,79 @@ def test_api_does_not_import_web() -> None:
     """server.py joins the API and the UI; the UI may use the API's dependencies, the
     API never the UI."""
     assert "web" not in package_graph()["api"]
+
+
+#: Pure modules (shared/DESIGN.md: no I/O, no clock; property-tested).
+PURE_MODULES = (
+    "reelhouse.playback.ranges",
+    "reelhouse.library.naming",
+    "reelhouse.party.state",
+    "reelhouse.party.protocol",
+    "reelhouse.playback.hls.decision",
+    "reelhouse.playback.hls.ladder",
+    "reelhouse.playback.hls.playlists",
+    "reelhouse.library.probe_normalise",
+)
+
+#: Standard and third-party modules that do I/O, keep time or run things concurrently.
+IO_MODULES = frozenset({
+    "aiofiles", "anyio", "asyncio", "av", "concurrent", "fastapi", "ftplib", "http", "httpx", "huey",
+    "io", "mfusepy", "multiprocessing", "os", "pathlib", "pyftpdlib", "redis", "requests", "select",
+    "selectors", "shutil", "socket", "sqlalchemy", "sqlite3", "ssl", "starlette", "subprocess",
+    "tempfile", "threading", "time", "urllib.request", "uvicorn",
+})
+
+
+def _all_imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _closure(module: str) -> set[str]:
+    """``module``, the packages that contain it (their ``__init__`` runs first) and every
+    reelhouse module they import, transitively."""
+    modules = _modules()
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        parts = name.split(".")
+        for i in range(1, len(parts) + 1):
+            candidate = ".".join(parts[:i])
+            if candidate in modules and candidate not in seen:
+                seen.add(candidate)
+                todo.extend(i for i in _imports(modules[candidate]) if i in modules)
+    return seen
+
+
+def test_pure_modules_import_no_io() -> None:
+    modules = _modules()
+    bad: dict[str, list[str]] = {}
+    for pure in PURE_MODULES:
+        for mod in sorted(_closure(pure)):
+            io = sorted(i for i in _all_imports(modules[mod])
+                        if i in IO_MODULES or i.split(".")[0] in IO_MODULES)
+            if io:
+                bad[f"{pure} (via {mod})"] = io
+    assert bad == {}
+
+
+def test_the_io_check_sees_io() -> None:
+    assert "reelhouse.party.clock" in _closure("reelhouse.party.clock")
+    assert "time" in _all_imports(_modules()["reelhouse.party.clock"])
+
+
+MAX_LINES = 500
+
+
+def test_no_module_over_500_lines() -> None:
+    """Every module of the package, migrations included (CONVENTIONS.md 8: one noun per
+    module)."""
+    long = {str(path.relative_to(PACKAGE)): n for path in sorted(PACKAGE.rglob("*.py"))
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}

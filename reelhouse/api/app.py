@@ -24,10 +24,14 @@ def install_api(app: FastAPI, core: Core) -> None:
     app.state.metrics = Metrics(core.sources)
     install_error_handlers(app)
 
+    node = core.settings.node_name or f"{core.settings.host}:{core.settings.port}"
+
     @app.get("/api/health", tags=["health"])
-    def health() -> dict[str, str]:
-        """Liveness: no authentication needed."""
-        return {"status": "ok", "version": __version__}
+    async def health() -> dict[str, str]:
+        """Liveness: no authentication needed. Async: answered on the event loop, never
+        behind a thread pool that streams or jobs could fill. ``node``: which process
+        answered (``node_name``; several nodes behind a proxy)."""
+        return {"status": "ok", "version": __version__, "node": node}
 
     @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
     def metrics(_: CurrentUser) -> Response:

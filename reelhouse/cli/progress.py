@@ -13,7 +13,8 @@ __all__ = ["scan_with_progress"]
 
 
 def scan_with_progress(core: Core, rows: list[SourceRow], console: Console) -> int:
-    """Scan each source in turn; returns how many failed (their errors are printed)."""
+    """Scan each source in turn; returns how many failed or ended partial (folders that
+    could not be listed); their errors are printed."""
     failed = 0
     for row in rows:
         with Progress(
@@ -44,11 +45,19 @@ def scan_with_progress(core: Core, rows: list[SourceRow], console: Console) -> i
                 console.print(f"[red]✗ {row.name}: {exc.message}[/red]")
                 continue
         c = report.counts()
+        outcome = report.outcome
+        if outcome != "done":  # folders that could not be listed: not a complete scan
+            failed += 1
+        mark = {"done": "✓", "partial": "[yellow]⚠ partial:[/yellow]", "failed": "[red]✗ failed:[/red]"}[outcome]
         console.print(
-            f"✓ {row.name}: {c['files_seen']} files in {c['folders']} folders — "
+            f"{mark} {row.name}: {c['files_seen']} files in {c['folders']} folders — "
             f"{c['added']} added, {c['updated']} updated, {c['moved']} moved, {c['missing']} missing, "
             f"{c['probed']} probed, {c['matched']} matched, {c['errors']} errors"
         )
-        for line in report.errors[:10]:
+        if report.folder_errors:
+            console.print(f"  [yellow]{len(report.folder_errors)} of "
+                          f"{len(report.folder_errors) + c['folders']} folders could not be listed "
+                          "(their files were left as they were):[/yellow]")
+        for line in (report.folder_errors or report.errors)[:10]:
             console.print(f"  [yellow]! {line}[/yellow]")
     return failed

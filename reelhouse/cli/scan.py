@@ -26,4 +26,4 @@ def scan(
     finally:
         core.close()
     if failed:
-        raise e.SourceUnavailable(f"{failed} source(s) could not be scanned")
+        raise e.SourceUnavailable(f"{failed} source(s) could not be scanned completely")

@@ -281,10 +281,13 @@ class JobRunner:
             return ScanReport(errors=[str(exc)])
         finally:
             self._scan_done()
-        summary = "; ".join(report.errors[:5]) or None
-        self._set(job_id, state="done", progress=report.counts(), message="done",
-                  error=summary, finished_at=utcnow())
-        self._set_source(source_id, last_scan_at=utcnow(), last_error=None)
+        # a scan whose folders could not all be listed is "partial" (or "failed"), never
+        # "done": the failed folders are listed in the job's error and the source's
+        state = report.outcome
+        self._set(job_id, state=state, progress=report.counts(), message=state,
+                  error=report.problem(), finished_at=utcnow())
+        self._set_source(source_id, last_scan_at=utcnow(),
+                         last_error=report.problem() if state != "done" else None)
         return report
 
     # -- generic work (e.g. HLS "prepare for streaming") ---------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from reelhouse.sources.base import Source
+from reelhouse.sources.reader import SourceReader
 
 __all__ = ["EDGE_BYTES", "content_hash"]
 
@@ -18,19 +19,25 @@ __all__ = ["EDGE_BYTES", "content_hash"]
 EDGE_BYTES = 64 * 1024
 
 
-def content_hash(source: Source, path: str, size: int) -> str:
+def content_hash(source: Source, path: str, size: int, reader: SourceReader | None = None) -> str:
     """Hex blake2b-256 of ``size``, the first and the last :data:`EDGE_BYTES` of ``path``
-    (the whole file when it is at most twice that). Raises what the source raises
-    (SourceUnavailable, NotFound …)."""
+    (the whole file when it is at most twice that). With ``reader`` (a SourceReader of
+    the same file, e.g. the probe's), blocks it already fetched are not read again.
+    Raises what the source raises (SourceUnavailable, NotFound …)."""
     h = hashlib.blake2b(str(size).encode() + b"\0", digest_size=32)
     if size <= 2 * EDGE_BYTES:
         spans = [(0, size)]
     else:
         spans = [(0, EDGE_BYTES), (size - EDGE_BYTES, EDGE_BYTES)]
     for offset, length in spans:
-        got = 0
-        for chunk in source.read_range(path, offset, length):
-            h.update(chunk)
-            got += len(chunk)
+        if reader is not None:
+            data = reader.pread(offset, length)
+            h.update(data)
+            got = len(data)
+        else:
+            got = 0
+            for chunk in source.read_range(path, offset, length):
+                h.update(chunk)
+                got += len(chunk)
         h.update(got.to_bytes(8, "big"))  # a short read (file shrank) changes the hash
     return h.hexdigest()

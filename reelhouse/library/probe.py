@@ -208,9 +208,12 @@ def _mkv_truncated(reader: SourceReader) -> int | None:
     return end if end > reader.size else None
 
 
-def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024) -> ProbeResult:
+def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
+          reader: SourceReader | None = None) -> ProbeResult:
     """Read the container header of ``path`` (``size`` bytes) and return its technical
-    metadata, reading at most ``budget`` bytes.
+    metadata, reading at most ``budget`` bytes. ``reader``: a SourceReader of that file
+    to read through (the scan shares one with the fingerprint, so no block is fetched
+    twice); ``bytes_read`` then counts only what this probe fetched.
 
     Raises :class:`ProbeFailed` for damaged (truncated) or non-media files and when more
     than ``budget`` bytes would be read; source errors (``SourceUnavailable`` …) pass
@@ -222,7 +225,10 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024) 
         nonlocal dolby
         dolby = dolby or dolby_vision_in(data)
 
-    reader = SourceReader(source, path, size, budget=budget, on_fetch=look)
+    if reader is None:
+        reader = SourceReader(source, path, size)
+    start_bytes, start_reads = reader.bytes_read, reader.range_reads
+    reader.budget, reader.on_fetch = start_bytes + budget, look
     try:
         with av.open(reader, mode="r", options=PROBE_OPTIONS) as container:
             video = next((s for s in container.streams.video
@@ -261,4 +267,7 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024) 
     except Exception as exc:  # a damaged file must never stop a scan
         log.warning("unexpected error probing %r", path, exc_info=True)
         raise ProbeFailed(f"could not read media header: {type(exc).__name__}: {exc}") from exc
-    return replace(result, bytes_read=reader.bytes_read, range_reads=reader.range_reads)
+    finally:
+        reader.budget, reader.on_fetch = None, None
+    return replace(result, bytes_read=reader.bytes_read - start_bytes,
+                   range_reads=reader.range_reads - start_reads)

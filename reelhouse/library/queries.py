@@ -4,15 +4,21 @@ all missing are not shown (they come back when a scan sees the files again)."""
 
 from __future__ import annotations
 
+import base64
+import json
+import threading
+import time
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
-from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
+from reelhouse.db.models import Episode, Job, MediaFile, Movie, Season, Show, SourceRow
 from reelhouse.errors import InvalidInput, NotFound
 
-__all__ = ["GridItem", "get_media_file", "get_movie", "get_show", "grid", "list_media_files"]
+__all__ = ["GridItem", "cached_count", "get_media_file", "get_movie", "get_show", "grid",
+           "library_version", "list_media_files", "media_files_page"]
 
 
 @dataclass
@@ -64,7 +70,7 @@ def grid(
         stmt = base.add_columns(Movie.id, Movie.title, Movie.year, Movie.poster_image_id,
                                 Movie.needs_review).join(
             Movie, Movie.id == MediaFile.movie_id
-        )
+        ).where(MediaFile.kind != "extra")  # a film's trailer alone does not make it a tile
         if pattern:
             stmt = stmt.where(func.lower(Movie.title).like(pattern, escape="\\"))
         for _fid, skind, sid, mid, title, year, poster, review in s.execute(stmt):
@@ -114,7 +120,8 @@ def get_show(s: Session, show_id: int) -> Show:
             selectinload(Show.seasons)
             .selectinload(Season.episodes)
             .selectinload(Episode.files)
-            .selectinload(MediaFile.source)
+            .selectinload(MediaFile.source),
+            selectinload(Show.extras).selectinload(MediaFile.source),
         )
     )
     if show is None:
@@ -131,7 +138,8 @@ def list_shows(s: Session) -> list[Show]:
                 selectinload(Show.seasons)
                 .selectinload(Season.episodes)
                 .selectinload(Episode.files)
-                .selectinload(MediaFile.source)
+                .selectinload(MediaFile.source),
+                selectinload(Show.extras).selectinload(MediaFile.source),
             )
         )
     )
@@ -164,6 +172,84 @@ def list_media_files(
         .limit(limit)
     )
     return list(rows), total
+
+
+def media_files_page(
+    s: Session, source_id: int | None, include_missing: bool, limit: int,
+    cursor: str | None = None, offset: int = 0,
+) -> tuple[list[MediaFile], int, str | None]:
+    """A page of media files by (source, path) after ``cursor`` (keyset: the unique
+    (source_id, path) index is read from the cursor on) or ``offset``; with the total
+    (reused for a few seconds) and the next page's cursor (None at the end)."""
+    stmt = select(MediaFile)
+    if source_id is not None:
+        stmt = stmt.where(MediaFile.source_id == source_id)
+    if not include_missing:
+        stmt = stmt.where(_present())
+    total = cached_count(s, stmt, ("media_files", source_id, include_missing))
+    page = stmt
+    if cursor:
+        after_source, after_path = _decode_file_cursor(cursor)
+        page = page.where(tuple_(MediaFile.source_id, MediaFile.path) > tuple_(literal(after_source),
+                                                                               literal(after_path)))
+    rows = list(s.scalars(
+        page.options(selectinload(MediaFile.source))
+        .order_by(MediaFile.source_id, MediaFile.path)
+        .offset(0 if cursor else offset)
+        .limit(limit + 1)
+    ))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = _encode_file_cursor(rows[-1].source_id, rows[-1].path) if more and rows else None
+    return rows, total, next_cursor
+
+
+def _encode_file_cursor(source_id: int, path: str) -> str:
+    raw = json.dumps([source_id, path], ensure_ascii=False).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_file_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        source_id, path = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(source_id, int) or not isinstance(path, str):
+            raise ValueError(cursor)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("cursor is not valid (use next_cursor of the previous page)") from exc
+    return source_id, path
+
+
+_COUNTS: dict[tuple[object, ...], tuple[float, tuple[object, ...], int]] = {}
+_COUNTS_LOCK = threading.Lock()
+
+
+def library_version(s: Session) -> tuple[object, ...]:
+    """A cheap token that changes when files are added, sources removed or a scan runs
+    (three index lookups): counts cached under one version stay right."""
+    row = s.execute(select(
+        select(func.max(MediaFile.id)).scalar_subquery(),
+        select(func.count(SourceRow.id)).scalar_subquery(),
+        select(func.max(Job.id)).scalar_subquery(),
+    )).one()
+    return tuple(row)
+
+
+def cached_count(s: Session, stmt: Select[Any], key: tuple[object, ...], ttl: float = 30.0) -> int:
+    """``count(*)`` of ``stmt`` (a count reads every row it counts), reused while the
+    :func:`library_version` is the same, for at most ``ttl`` seconds (watch progress,
+    for "unwatched" counts, does not change the version)."""
+    now = time.monotonic()
+    version = library_version(s)
+    with _COUNTS_LOCK:
+        hit = _COUNTS.get(key)
+    if hit is not None and now - hit[0] < ttl and hit[1] == version:
+        return hit[2]
+    total = int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    with _COUNTS_LOCK:
+        if len(_COUNTS) > 1000:
+            _COUNTS.clear()
+        _COUNTS[key] = (now, version, total)
+    return total
 
 
 def get_media_file(s: Session, file_id: int) -> MediaFile:

@@ -26,14 +26,16 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, utcnow
+from reelhouse.db.models import MediaFile, utcnow
 from reelhouse.errors import Cancelled, ProbeFailed, ReelhouseError
 from reelhouse.library.fingerprint import content_hash
+from reelhouse.library.linking import NAMING_VERSION, link_file, relink, unplaced_extras
 from reelhouse.library.metadata.sidecars import FolderIndex
-from reelhouse.library.naming import is_media_file, is_media_folder, match_key, parse_media_path
+from reelhouse.library.naming import is_media_path, is_video_file, is_video_folder
 from reelhouse.library.probe import probe
 from reelhouse.library.streams import store_streams, unprobed
 from reelhouse.sources.base import Entry, Source
+from reelhouse.sources.reader import SourceReader
 
 __all__ = ["ScanReport", "scan_source"]
 
@@ -45,9 +47,15 @@ Progress = Callable[[dict[str, int], str], None]
 Enrich = Callable[[Source, int, int, FolderIndex], None]
 
 
+#: A scan in which at least this share of the folders could not be listed ends
+#: ``failed`` rather than ``partial`` (issue 14: 400 of 407 failed folders ended "done").
+FAILED_SHARE = 0.5
+
+
 @dataclass
 class ScanReport:
-    """Counts of one scan; ``errors`` holds one line per failed folder or file."""
+    """Counts of one scan; ``errors`` holds one line per failed folder or file,
+    ``folder_errors`` the failed folders' lines alone."""
 
     folders: int = 0
     files_seen: int = 0
@@ -61,6 +69,25 @@ class ScanReport:
     matched: int = 0  # files sent through metadata matching (NFO, artwork, TMDB)
     total: int = 0
     errors: list[str] = field(default_factory=list)
+    folder_errors: list[str] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        """``done`` when every folder was listed; ``partial`` when some could not be
+        (their files were neither added nor marked missing); ``failed`` when
+        :data:`FAILED_SHARE` or more of them could not be."""
+        failed = len(self.folder_errors)
+        if not failed:
+            return "done"
+        return "failed" if failed >= FAILED_SHARE * (failed + self.folders) else "partial"
+
+    def problem(self, limit: int = 20) -> str | None:
+        """One line for a job's ``error``: the failed folders first, then other errors."""
+        if self.folder_errors:
+            n, total = len(self.folder_errors), len(self.folder_errors) + self.folders
+            more = f"; … {n - limit} more" if n > limit else ""
+            return f"{n} of {total} folders could not be listed: " + "; ".join(self.folder_errors[:limit]) + more
+        return "; ".join(self.errors[:5]) or None
 
     def counts(self) -> dict[str, int]:
         return {
@@ -75,6 +102,7 @@ class ScanReport:
             "probed": self.probed,
             "matched": self.matched,
             "errors": len(self.errors),
+            "folders_failed": len(self.folder_errors),
             "total": self.total,
             "done": self.files_seen,
         }
@@ -105,56 +133,15 @@ def _is_gone(path: str, listed: dict[str, set[str]]) -> bool:
     return False
 
 
-def _link(s: Session, mf: MediaFile) -> None:
-    parsed = parse_media_path(mf.path)
-    mf.kind = parsed.kind
-    mf.part = parsed.part
-    mf.movie_id = None
-    mf.episode_id = None
-    if parsed.kind == "movie":
-        key = match_key(parsed.title, parsed.year)
-        movie = s.scalar(select(Movie).where(Movie.match_key == key))
-        if movie is None:
-            movie = Movie(title=parsed.title, year=parsed.year, match_key=key)
-            s.add(movie)
-            s.flush()
-        mf.movie_id = movie.id
-    elif parsed.kind == "episode" and parsed.season is not None and parsed.episode is not None:
-        key = match_key(parsed.title)
-        show = s.scalar(select(Show).where(Show.match_key == key))
-        if show is None:
-            show = Show(title=parsed.title, year=parsed.year, match_key=key)
-            s.add(show)
-            s.flush()
-        season = s.scalar(
-            select(Season).where(Season.show_id == show.id, Season.number == parsed.season)
-        )
-        if season is None:
-            season = Season(show_id=show.id, number=parsed.season)
-            s.add(season)
-            s.flush()
-        ep = s.scalar(
-            select(Episode).where(Episode.season_id == season.id, Episode.number == parsed.episode)
-        )
-        if ep is None:
-            ep = Episode(season_id=season.id, number=parsed.episode, title=parsed.episode_title)
-            s.add(ep)
-        if parsed.episode_end is not None:
-            ep.last_number = parsed.episode_end
-        if parsed.air_date is not None:
-            ep.air_date = parsed.air_date
-        s.flush()
-        mf.episode_id = ep.id
-
-
-def _apply_probe(mf: MediaFile, source: Source, entry: Entry, budget: int, report: ScanReport) -> None:
+def _apply_probe(mf: MediaFile, source: Source, entry: Entry, budget: int, report: ScanReport,
+                 reader: SourceReader) -> None:
     if not entry.size:
         mf.probe_error = "empty file (0 bytes)"
         mf.container = posixpath.splitext(entry.path)[1].lstrip(".").lower() or None
         report.errors.append(f"{entry.path}: {mf.probe_error}")
         return
     try:
-        result = probe(source, entry.path, entry.size or 0, budget=budget)
+        result = probe(source, entry.path, entry.size or 0, budget=budget, reader=reader)
     except ProbeFailed as exc:
         mf.probe_error = exc.message
         mf.probe_bytes = None
@@ -185,6 +172,7 @@ class _Known:
     missing: datetime | None
     unprobed: bool  # no probe result yet (see library/streams.unprobed): probe it again
     content_hash: str | None
+    naming_version: int = NAMING_VERSION  # the naming rules that placed it (library/linking.py)
 
 
 class _Moves:
@@ -210,11 +198,11 @@ class _Moves:
         return None
 
 
-def _fingerprint(source: Source, entry: Entry, report: ScanReport) -> str | None:
+def _fingerprint(source: Source, entry: Entry, report: ScanReport, reader: SourceReader) -> str | None:
     if not entry.size:
         return None
     try:
-        return content_hash(source, entry.path, entry.size)
+        return content_hash(source, entry.path, entry.size, reader=reader)
     except ReelhouseError as exc:
         report.errors.append(f"{entry.path}: fingerprint: {exc.message}")
         return None
@@ -242,11 +230,11 @@ def scan_source(
             return {
                 row.path: _Known(row.id, row.size, row.mtime, row.missing_since,
                                  row.container is None or (row.probe_bytes is None and row.probe_error is None),
-                                 row.content_hash)
+                                 row.content_hash, row.naming_version)
                 for row in s.execute(
                     select(MediaFile.id, MediaFile.path, MediaFile.size, MediaFile.mtime, MediaFile.missing_since,
                            MediaFile.container, MediaFile.probe_bytes, MediaFile.probe_error,
-                           MediaFile.content_hash)
+                           MediaFile.content_hash, MediaFile.naming_version)
                     .where(MediaFile.source_id == source_id)
                 )
             }
@@ -266,17 +254,20 @@ def scan_source(
             if folder == "":
                 raise result
             report.errors.append(f"{folder or '/'}: {result}")
+            report.folder_errors.append(f"{folder or '/'}: {result}")
             continue
         report.folders += 1
         listed[folder] = {e.name for e in result}
         sidecars.add(folder, result)
-        if is_media_folder(folder):
-            media.extend(e for e in result if not e.is_dir and is_media_file(e.name))
+        if is_video_folder(folder):  # films, episodes and their extras; no samples
+            media.extend(e for e in result if not e.is_dir and is_video_file(e.name))
         if time.monotonic() - last_note > 0.3:
             last_note = time.monotonic()
             notify(report.counts(), f"listing {folder or '/'}")
     known = known_future.result()
+    media.sort(key=lambda e: not is_media_path(e.path))  # extras after the titles they belong to
     now: datetime = utcnow()
+    stale: list[int] = []  # unchanged files placed by older naming rules
     seen_ids: list[int] = []
     report.total = len(media)
     seen_paths = {e.path for e in media}
@@ -294,10 +285,15 @@ def scan_source(
                 and not old.unprobed):
             report.unchanged += 1
             seen_ids.append(old.id)
+            if old.naming_version < NAMING_VERSION:
+                stale.append(old.id)
             continue
         digest = None
+        # one reader per file: the probe and the fingerprint share its fetched blocks,
+        # so the head (and the tail, where an index lives) is read once
+        reader = SourceReader(source, entry.path, entry.size or 0)
         if old is None and moves.candidates(entry.size):
-            digest = _fingerprint(source, entry, report)
+            digest = _fingerprint(source, entry, report, reader)
             taken = moves.take(entry.size or 0, digest) if digest is not None else None
             if taken is not None:
                 _move(sessions, taken[1].id, entry, now)
@@ -325,16 +321,23 @@ def scan_source(
                 mf.size = entry.size or 0
                 mf.mtime = entry.mtime
                 try:
-                    _apply_probe(mf, source, entry, probe_budget, report)
-                    mf.content_hash = digest or _fingerprint(source, entry, report)
+                    _apply_probe(mf, source, entry, probe_budget, report, reader)
+                    mf.content_hash = digest or _fingerprint(source, entry, report, reader)
                 except ReelhouseError as exc:  # the source failed mid-probe: keep the row
                     report.errors.append(f"{entry.path}: {exc.message}")
-            _link(s, mf)
+            link_file(s, mf)
             s.commit()
         if enrich is not None and (old is None or (old.size, old.mtime) != (entry.size, entry.mtime)):
             enrich(source, source_id, mf.id, sidecars)
             report.matched += 1
         notify(report.counts(), f"indexed {entry.path}")
+    with sessions() as s:  # place again what older rules placed, and extras found before their film
+        relinked = relink(s, stale + unplaced_extras(s, source_id))
+        s.commit()
+    if enrich is not None:
+        for file_id in relinked:
+            enrich(source, source_id, file_id, sidecars)
+            report.matched += 1
     with sessions() as s:
         for start in range(0, len(seen_ids), 500):
             s.execute(

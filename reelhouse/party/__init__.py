@@ -6,5 +6,6 @@
 - ``codes``     short invite codes from an unambiguous alphabet
 - ``service``   parties in the database (``watch_sessions``, ``watch_participants``)
 - ``hub``       fan-out of messages to every connection: in memory or Redis pub/sub
-- ``live``      one WebSocket connection: join, commands, broadcasts, timeouts
+- ``live``      the runtime of one process: membership per connection, broadcasts,
+                the timers that end a wait (the WebSocket adapter is ``api/party_socket.py``)
 """

@@ -4,12 +4,17 @@ An ASGI response that answers ``GET``/``HEAD`` with 200 or 206 (RFC 9110 §14, �
 and streams from :meth:`Source.aread_range`. The first chunk is read before the status
 line goes out, so a source failure becomes a clean error response instead of a broken
 206. A client disconnect cancels the stream at once and the source read is closed
-(an FTP transfer is cut and its connection returned to the pool or dropped).
+(an FTP transfer is cut and its connection returned to the pool or dropped); so does
+a client that takes no data for ``send_timeout`` seconds (it stopped reading: a paused
+player whose buffers are full, or a hostile client) — its FTP connection must serve
+others. The stream runs in the FTP pool's share of ``user_key``
+(:data:`~reelhouse.sources.ftp.pool.pool_user`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import posixpath
 import time
 from collections.abc import Callable
@@ -23,8 +28,11 @@ from starlette.types import Receive, Scope, Send
 from reelhouse.errors import RangeNotSatisfiable
 from reelhouse.playback.ranges import ByteRange, content_range, if_range_matches, parse_range
 from reelhouse.sources.base import Source
+from reelhouse.sources.ftp.pool import pool_user
 
 __all__ = ["RangeStreamResponse", "StreamObserver", "content_type_for", "entity_tag"]
+
+log = logging.getLogger(__name__)
 
 #: Called once a response ends: (HTTP status, body bytes sent, seconds to the first
 #: byte from the source). The API uses it for metrics.
@@ -86,8 +94,12 @@ class RangeStreamResponse(Response):
         media_type: str | None = None,
         extra_headers: dict[str, str] | None = None,
         observer: StreamObserver | None = None,
+        user_key: str | None = None,
+        send_timeout: float | None = None,
     ) -> None:
         self.source = source
+        self.user_key = user_key
+        self.send_timeout = send_timeout
         self.observer = observer
         self.path = path
         self.size = size
@@ -128,6 +140,7 @@ class RangeStreamResponse(Response):
             self._observe(0, 0.0)
             return
         started = time.perf_counter()
+        pool_user.set(self.user_key)  # whose share of the FTP pool this stream uses
         chunks = self.source.aread_range(self.path, self.start, self.length)
         try:
             first = await chunks.__anext__()  # errors here become a clean 4xx/5xx
@@ -144,6 +157,7 @@ class RangeStreamResponse(Response):
                                     (b"x-reelhouse-served-from", served_from.encode())]
         await send(start_msg)
         sent = 0
+        stalled = False
         try:
             async with anyio.create_task_group() as tg:
 
@@ -152,18 +166,29 @@ class RangeStreamResponse(Response):
                         pass
                     tg.cancel_scope.cancel()
 
+                async def body(chunk: bytes, more: bool) -> None:
+                    nonlocal stalled
+                    with anyio.move_on_after(self.send_timeout) as scope:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": more})
+                    if scope.cancelled_caught:  # the client stopped reading
+                        stalled = True
+                        tg.cancel_scope.cancel()
+
                 tg.start_soon(watch_disconnect)
-                await send({"type": "http.response.body", "body": first, "more_body": True})
+                await body(first, True)
                 sent = len(first)
                 async for chunk in chunks:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    await body(chunk, True)
                     sent += len(chunk)
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                await body(b"", False)
                 tg.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
                 await chunks.aclose()
             self._observe(sent, first_byte)
+        if stalled:
+            log.info("stream of %r ended: the client read nothing for %s s", self.path,
+                     self.send_timeout)
 
     def _observe(self, sent: int, first_byte: float) -> None:
         if self.observer is not None:

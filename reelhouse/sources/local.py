@@ -8,6 +8,7 @@ import builtins
 import errno
 import os
 from collections.abc import AsyncGenerator, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from reelhouse.errors import (
@@ -22,6 +23,11 @@ from reelhouse.errors import (
 from reelhouse.sources.base import DEFAULT_CHUNK, Entry, join, normalize_path, walk_source
 
 __all__ = ["LocalSource"]
+
+#: The local disks' own bounded executor for stream reads: never asyncio's default one,
+#: which FTP waits or anything else could fill, so a local stream never waits behind
+#: an FTP server (tests/faults/test_isolation.py). Threads start on first use.
+_LOCAL_IO = ThreadPoolExecutor(max_workers=8, thread_name_prefix="local-io")
 
 
 def _translate(exc: OSError, path: str) -> ReelhouseError:
@@ -130,11 +136,12 @@ class LocalSource:
         # Reads of 1 MiB per thread hop: the hop costs ~50 µs, a 1 MiB pread from page
         # cache ~100 µs, so the hop is amortised (benchmarks/stream_throughput.py).
         size = max(self.chunk_size, 1024 * 1024)
+        loop = asyncio.get_running_loop()
         try:
             remaining = length
             while remaining > 0:
                 try:
-                    chunk = await asyncio.to_thread(os.pread, fd, min(size, remaining), pos)
+                    chunk = await loop.run_in_executor(_LOCAL_IO, os.pread, fd, min(size, remaining), pos)
                 except OSError as exc:
                     raise _translate(exc, rel) from exc
                 if not chunk:

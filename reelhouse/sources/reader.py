@@ -126,6 +126,38 @@ class SourceReader(io.RawIOBase):
             self._blocks.popitem(last=False)
         self._next_block = index + count
 
+    def pread(self, offset: int, length: int) -> bytes:
+        """``length`` bytes at ``offset`` (fewer at the end), without moving the
+        position: what the cached blocks hold comes from them, the rest in one range
+        read per gap, of exactly the missing bytes (not cached). For readers that share
+        this one's fetches, e.g. the scan's fingerprint after the probe
+        (library/fingerprint.py)."""
+        end = min(offset + max(0, length), self.size)
+        parts: list[bytes] = []
+        pos = offset
+        while pos < end:
+            index, within = divmod(pos, self.block_size)
+            block = self._blocks.get(index)
+            if block is not None:
+                piece = block[within : within + end - pos]
+                if not piece:
+                    break
+            else:
+                gap_end = pos
+                while gap_end < end and (gap_end // self.block_size) not in self._blocks:
+                    gap_end = min(end, (gap_end // self.block_size + 1) * self.block_size)
+                piece = b"".join(self.source.read_range(self.path, pos, gap_end - pos))
+                self.bytes_read += len(piece)
+                self.range_reads += 1
+                if self.on_fetch is not None and piece:
+                    self.on_fetch(pos, piece)
+                if len(piece) < gap_end - pos:  # the file is shorter than it was
+                    parts.append(piece)
+                    break
+            parts.append(piece)
+            pos += len(piece)
+        return b"".join(parts)
+
     def read(self, n: int = -1) -> bytes:
         if self._pos >= self.size:
             return b""

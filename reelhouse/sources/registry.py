@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
-from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError
+from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError, SourceBusy
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.local import LocalSource
@@ -250,6 +250,8 @@ class SourceService:
             connect_timeout=self.settings.ftp_connect_timeout,
             read_timeout=self.settings.ftp_read_timeout,
             pool_size=self.settings.ftp_pool_size,
+            user_limit=self.settings.ftp_user_connections,
+            user_waiters=self.settings.ftp_user_waiters,
         )
         return FtpSource(cfg)
 
@@ -289,15 +291,20 @@ class SourceService:
 
         Returns ``{"state": "up" | "degraded" | "down", "latency_ms", "error",
         "pool"}``: down when listing the root fails, degraded when it took over 2 s or
-        every pooled connection is busy.
+        every pooled connection is busy. Never waits for a pooled connection (a check
+        must answer while streams hold them all): then it reports degraded at once.
         """
         start = time.perf_counter()
         error: str | None = None
         try:
             src = self.source(source_id)
-            src.list("")
+            getattr(src, "list_now", src.list)("")
         except NotFound:
             raise
+        except SourceBusy:
+            pool = getattr(self.live(source_id), "pool", None)
+            return {"state": "degraded", "latency_ms": None, "error": None,
+                    "pool": pool.stats if pool is not None else None}
         except ReelhouseError as exc:
             error = exc.message
             src = self.live(source_id)  # type: ignore[assignment]
@@ -328,4 +335,4 @@ def prune_orphans(s: Session) -> None:
     s.execute(delete(Movie).where(~Movie.files.any()))
     s.execute(delete(Episode).where(~Episode.files.any()))
     s.execute(delete(Season).where(~Season.episodes.any()))
-    s.execute(delete(Show).where(~Show.seasons.any()))
+    s.execute(delete(Show).where(~Show.seasons.any(), ~Show.extras.any()))

@@ -10,6 +10,7 @@ __all__ = [
     "FILTERS",
     "bitrate",
     "episode_code",
+    "extra_label",
     "hms",
     "human_size",
     "initials",
@@ -86,7 +87,20 @@ def when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+_EXTRA_LABELS = {
+    "trailer": "Trailer", "featurette": "Featurette", "deleted": "Deleted scene",
+    "behindthescenes": "Behind the scenes", "interview": "Interview", "scene": "Scene",
+    "short": "Short", "clip": "Clip", "themevideo": "Theme video", "other": "Extra",
+}
+
+
+def extra_label(kind: str | None) -> str:
+    """The display name of an extra type ("deleted" → "Deleted scene")."""
+    return _EXTRA_LABELS.get(kind or "", "Extra")
+
+
 FILTERS = {
+    "extra_label": extra_label,
     "human_size": human_size,
     "hms": hms,
     "bitrate": bitrate,

@@ -4,6 +4,9 @@ a template; a domain error becomes an HTML error page with the matching status."
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -15,9 +18,10 @@ from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, User
 from reelhouse.errors import ReelhouseError
 from reelhouse.library import queries
+from reelhouse.library.grid import RESOLUTIONS, GridFilter, grid_page
 from reelhouse.library.streams import streams_by_file
 from reelhouse.playback.direct import content_type_for
-from reelhouse.web.format import episode_code
+from reelhouse.web.format import episode_code, extra_label
 from reelhouse.web.guard import PageUser
 from reelhouse.web.templating import render
 
@@ -26,6 +30,8 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 _TYPES = ("movie", "show")
+#: Titles on one page of the library grid.
+PAGE_SIZE = 60
 _KINDS = ("ftp", "local")
 
 
@@ -59,24 +65,52 @@ def _source_filter(value: str) -> tuple[int | None, str | None]:
 
 @router.get("/", name="library_page")
 def library_page(
-    request: Request, user: PageUser, q: str = "", type: str = "", source: str = ""
+    request: Request, user: PageUser, q: str = "", type: str = "", source: str = "",
+    genre: str = "", year: str = "", resolution: str = "", unwatched: str = "", letter: str = "",
+    cursor: str = "",
 ) -> Response:
-    """The grid: every movie and show with a file, filtered by the query parameters
-    ``q`` (title substring), ``type`` (movie | show) and ``source`` (id | ftp | local)."""
+    """The grid, a page (``PAGE_SIZE`` titles) at a time in title order: every movie and
+    show with a file, filtered by the query parameters ``q`` (title substring), ``type``
+    (movie | show), ``source`` (id | ftp | local), ``genre``, ``year``, ``resolution``
+    (2160p | 1080p | 720p | sd), ``unwatched`` (1) and ``letter`` (A-Z jump, ``#``);
+    ``cursor`` is the next page's (the "Next page" link). Bad values are ignored."""
     core = _core(request)
     kind = type if type in _TYPES else None
     source_id, source_kind = _source_filter(source)
     query = q.strip()[:200]
-    filtered = bool(query or kind or source_id is not None or source_kind)
+    f = GridFilter(
+        kind=kind, q=query or None, source_id=source_id, source_kind=source_kind,
+        genre=genre.strip()[:100] or None,
+        year=int(year) if year.isdigit() and 1800 <= int(year) <= 3000 else None,
+        resolution=resolution if resolution in RESOLUTIONS else None,
+        unwatched_by=user.id if unwatched == "1" else None,
+        letter=letter.upper() if letter == "#" or (len(letter) == 1 and letter.isascii()
+                                                   and letter.isalpha()) else None,
+    )
+    filtered = f != GridFilter()
     with core.sessions() as s:
-        items = queries.grid(s, kind, query or None, source_id, source_kind)
-        empty_library = not items and (not filtered or not queries.grid(s))
+        try:
+            page = grid_page(s, f, PAGE_SIZE, cursor[:2000] or None)
+        except ReelhouseError:  # a stale or edited cursor: the first page
+            page = grid_page(s, f, PAGE_SIZE)
+        empty_library = not page.items and (not filtered or grid_page(s, GridFilter(), 1).total == 0)
+    params = {"q": query, "type": kind or "", "source": source if (source_id or source_kind) else "",
+              "genre": f.genre or "", "year": str(f.year or ""), "resolution": f.resolution or "",
+              "unwatched": "1" if f.unwatched_by else "", "letter": f.letter or ""}
+
+    def link(**change: str) -> str:
+        merged = {k: v for k, v in {**params, **change}.items() if v}
+        return "/?" + urlencode(merged) if merged else "/"
+
+    context: dict[str, Any] = dict(params)
     return render(
-        request, "library.html", user=user, nav="library", items=items,
+        request, "library.html", user=user, nav="library", items=page.items, total=page.total,
+        next_url=link(cursor=page.next_cursor) if page.next_cursor else None,
+        first_url=link() if cursor else None,
+        letters=[(c, link(letter=c if c != f.letter else "")) for c in "#ABCDEFGHIJKLMNOPQRSTUVWXYZ"],
         sources=[SourcePublic.model_validate(r) for r in core.sources.list()],
-        q=query, type=kind or "", source=source if (source_id or source_kind) else "",
-        filtered=filtered, empty_library=empty_library,
-        resume=core.progress.continue_watching(user.id),
+        filtered=filtered, empty_library=empty_library, resolutions=list(RESOLUTIONS),
+        resume=core.progress.continue_watching(user.id), **context,
     )
 
 
@@ -114,9 +148,12 @@ def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
 
 def _headline(mf: MediaFile) -> tuple[str, str, str, str]:
     """(title, subtitle, back URL, back label) for the player page of ``mf``."""
+    extra = f"{extra_label(mf.extra_type)} · {mf.path.rsplit('/', 1)[-1]}" if mf.kind == "extra" else ""
     if mf.movie is not None:
         title = mf.movie.title + (f" ({mf.movie.year})" if mf.movie.year else "")
-        return title, "", f"/movies/{mf.movie.id}", mf.movie.title
+        return title, extra, f"/movies/{mf.movie.id}", mf.movie.title
+    if mf.show is not None:
+        return mf.show.title, extra, f"/shows/{mf.show.id}", mf.show.title
     if mf.episode is not None:
         season = mf.episode.season
         show = season.show
@@ -138,15 +175,17 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
             info = MediaFilePublic.model_validate(mf)
             streams = _streams(s, [file_id]).get(file_id, [])
             title, subtitle, back_url, back_label = _headline(mf)
+            versions = (MoviePublic.model_validate(mf.movie).versions
+                        if mf.movie is not None and mf.kind != "extra" else [])
     except ReelhouseError as exc:
         return _error(request, user, exc)
-    token = core.signer.playback(user.id, file_id)
+    token = core.playback.token_for(user.id, file_id)
     stream_url = str(request.url_for("stream", file_id=file_id).include_query_params(token=token))
     hls_url = str(request.url_for("hls_master", file_id=file_id).include_query_params(token=token))
     return render(
         request, "play.html", user=user, nav="library", file=info, streams=streams, title=title,
         subtitle=subtitle, back_url=back_url, back_label=back_label, stream_url=stream_url,
-        hls_url=hls_url,
+        hls_url=hls_url, versions=versions,
         content_type=content_type_for(info.path),
         offline=core.offline.states([file_id]).get(file_id),
         token_minutes=max(1, core.settings.playback_token_ttl // 60),

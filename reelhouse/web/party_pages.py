@@ -65,7 +65,7 @@ def party_page(request: Request, code: str, user: PageUser) -> Response:
         return _error(request, user, NotFound("No party has this code. Check it with whoever invited you."))
     except ReelhouseError as exc:
         return _error(request, user, exc)
-    token = core.signer.playback(user.id, info.media_file_id)
+    token = core.playback.token_for(user.id, info.media_file_id)
     stream_url = str(request.url_for("stream", file_id=info.media_file_id).include_query_params(token=token))
     invite_url = str(request.url_for("party_page", code=info.code))
     return render(request, "party.html", user=user, nav="parties", code=info.code, title=title,

@@ -355,7 +355,9 @@ def test_encoder_limit_answers_busy(ftp: EmbeddedFtpServer, tmp_path: Path) -> N
         assert len(core.hls.encoders.running()) == 1  # paused one segment ahead, not ended
         # audio costs little: it does not count against the limit of transcodes
         assert client.get(f"{base}/audio1/0.ts?token={token}").status_code == 200
-        r = client.get(f"{base}/720p/0.ts?token={token}")
+        # another viewer's transcode does not fit: the one running is watched
+        other = core.signer.playback(core.users.add("other", "other-password").id, hevc)
+        r = client.get(f"{base}/720p/0.ts?token={other}")
         assert r.status_code == 503
         assert "limit" in r.json()["detail"] and r.headers["retry-after"] == "5"
         # the same track is shared: no second encoder needed

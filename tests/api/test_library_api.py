@@ -114,7 +114,7 @@ class TestScannedLibrary:
         assert [i["title"] for i in found] == ["Amélie"]
         assert c.get("/api/library/items", params={"q": "office"}).json()["total"] == 1
         assert c.get("/api/library/items", params={"q": "zzz"}).json() == {
-            "items": [], "total": 0, "page": 1, "per_page": 60}
+            "items": [], "total": 0, "page": 1, "per_page": 60, "next_cursor": None}
         page2 = c.get("/api/library/items", params={"per_page": 3, "page": 2}).json()
         assert page2["total"] == 8 and [i["title"] for i in page2["items"]] == titles[3:6]
 

@@ -165,7 +165,7 @@ path_part = st.text(alphabet=st.characters(blacklist_characters="/\x00"), min_si
        path_part, st.sampled_from([".mkv", ".mp4", ".avi", ""]))
 def test_parse_never_fails(folders: list[str], stem: str, ext: str) -> None:
     p = parse_media_path("/".join([*folders, stem + ext]))
-    assert p.kind in ("movie", "episode", "other")
+    assert p.kind in ("movie", "episode", "extra", "other")
     assert isinstance(p.title, str) and p.title
     if p.kind == "episode":
         assert isinstance(p.season, int) and isinstance(p.episode, int)

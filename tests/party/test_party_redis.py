@@ -160,3 +160,37 @@ def test_party_across_two_processes(tmp_path: Path, redis_url: str) -> None:
         r = httpx.post(two + f"/api/parties/{code}/end", headers={"Authorization": f"Bearer {sam}"}, timeout=30)
         assert r.status_code == 200
         assert host.recv("ended")["party"]["state"] == "ended"  # ended on two, heard on one
+
+
+def test_host_with_a_tab_on_each_process_stays_connected(tmp_path: Path, redis_url: str) -> None:
+    """The host's tab on process one closes; its tab on process two keeps the host
+    connected (process two joins it again when it hears of the disconnect), so alex
+    still cannot play in host mode."""
+    data_dir = tmp_path / "data"
+    core = Core(load_settings(data_dir=data_dir))
+    for name, password in USERS.items():
+        core.users.add(name, password)
+    media_id = add_media_file(core)
+    core.close()
+
+    with ExitStack() as stack:
+        one = stack.enter_context(api_process(data_dir, redis_url))
+        two = stack.enter_context(api_process(data_dir, redis_url))
+        sam, alex = token(one, "sam"), token(two, "alex")
+        auth = {"Authorization": f"Bearer {sam}"}
+        code = httpx.post(one + "/api/parties", json={"media_file_id": media_id}, headers=auth,
+                          timeout=30).json()["code"]
+        tab_two = Member(stack, two, code, sam)
+        guest = Member(stack, two, code, alex)
+        with ExitStack() as tab_stack:
+            Member(tab_stack, one, code, sam)
+        # process one marks sam disconnected, process two joins sam again
+        tab_two.recv("state", lambda m: any(x["name"] == "sam" and not x["connected"] for x in m["members"]))
+        tab_two.recv("state", lambda m: any(x["name"] == "sam" and x["connected"] for x in m["members"]))
+        party = httpx.get(one + f"/api/parties/{code}", headers=auth, timeout=30).json()
+        host = next(p for p in party["participants"] if p["name"] == "sam")
+        assert host["connected"] and party["acting_host_id"] == host["id"]
+        guest.send(type="play")
+        assert guest.recv("error")["status"] == 403
+        tab_two.send(type="play")
+        assert guest.recv("state", lambda m: m["party"]["state"] == "playing")["event"]["name"] == "sam"

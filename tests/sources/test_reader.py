@@ -187,3 +187,20 @@ def test_over_real_sources(kind: str, request: pytest.FixtureRequest, tmp_path: 
         assert r.range_reads == 6
     finally:
         src.close()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 7), max_size=4), st.integers(0, 700), st.integers(0, 700))
+def test_pread_uses_cached_blocks_and_reads_only_the_gaps(cached: list[int], offset: int, length: int) -> None:
+    data = bytes(range(256)) * 3  # 768 bytes in 100-byte blocks
+    r = reader(data, block_size=100)
+    for index in cached:
+        r.seek(index * 100)
+        r.read(1)
+    before, reads = r.bytes_read, r.range_reads
+    assert r.pread(offset, length) == data[offset : offset + length]
+    span = range(offset, min(offset + length, len(data)))
+    missing = sum(1 for b in span if b // 100 not in set(cached))
+    assert r.bytes_read - before == missing  # only the bytes no cached block holds
+    assert r.tell() == (cached[-1] * 100 + 1 if cached else 0)  # the position did not move
+    assert r.range_reads - reads <= len(cached) + 1

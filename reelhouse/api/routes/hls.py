@@ -41,10 +41,10 @@ async def _token(request: Request, file_id: int, token: str | None) -> str:
     """The playback token to use (checked), or a fresh one for a logged-in user."""
     core = _core(request)
     if token:
-        core.signer.check_playback(token, file_id)
+        core.playback.check_token(token, file_id)
         return token
     user = await run_in_threadpool(user_from_request, request, core)
-    return core.signer.playback(user.id, file_id)
+    return core.playback.token_for(user.id, file_id)
 
 
 def _playlist(text: str) -> Response:
@@ -76,8 +76,9 @@ async def segment(file_id: RowId, track: Track, n: Segment, request: Request,
     """Segment ``n`` (MPEG-TS) of a track: from the prepared renditions or the cache, or
     made now by ffmpeg reading the file through its source. 503 with a message when the
     server runs its maximum of encoders."""
-    await _token(request, file_id, token)
-    path = await run_in_threadpool(_core(request).hls.segment, file_id, track, n)
+    tok = await _token(request, file_id, token)
+    user = _core(request).signer.check_playback(tok, file_id)
+    path = await run_in_threadpool(_core(request).hls.segment, file_id, track, n, tok, user)
     return FileResponse(path, media_type="video/mp2t",
                         headers={"cache-control": "private, max-age=3600"})
 

@@ -15,7 +15,9 @@ from reelhouse.api.schemas import (
     Page,
     ShowPublic,
 )
+from reelhouse.errors import InvalidInput
 from reelhouse.library import queries
+from reelhouse.library.grid import GridFilter, grid_page
 
 __all__ = ["router"]
 
@@ -34,17 +36,32 @@ def _page(items: list[object], page: int, per_page: int) -> dict[str, object]:
 @router.get("/items", response_model=Page[GridItemPublic])
 def library_items(
     db: DbSession,
-    _: CurrentUser,
+    user: CurrentUser,
     q: Annotated[str | None, Query(max_length=200)] = None,
     type: Literal["movie", "show"] | None = None,
     source_id: RowIdQuery = None,
     source_kind: Literal["ftp", "local"] | None = None,
+    genre: Annotated[str | None, Query(max_length=100)] = None,
+    year: Annotated[int | None, Query(ge=1800, le=3000)] = None,
+    resolution: Literal["2160p", "1080p", "720p", "sd"] | None = None,
+    unwatched: bool = False,
+    letter: Annotated[str | None, Query(pattern=r"^([A-Za-z]|#)$")] = None,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
     page: PageNo = 1,
     per_page: PerPage = 60,
 ) -> dict[str, object]:
-    """The grid: movies and shows, searchable by title, filterable by type and source."""
-    items = queries.grid(db, type, q, source_id, source_kind)
-    return _page([GridItemPublic.model_validate(i) for i in items], page, per_page)
+    """The grid: movies and shows in title order, searchable by title, filterable by
+    type, source, genre, year, resolution, "unwatched" (by you) and first letter (A-Z
+    jump; ``#`` for the rest). Pages by ``cursor`` (``next_cursor`` of the previous page:
+    deep pages stay fast) or by ``page`` number."""
+    f = GridFilter(type, q, source_id, source_kind, genre, year, resolution,
+                   user.id if unwatched else None, letter)
+    offset = 0 if cursor else (page - 1) * per_page
+    if offset > 10_000:
+        raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
+    result = grid_page(db, f, per_page, cursor, offset)
+    return {"items": [GridItemPublic.model_validate(i) for i in result.items], "total": result.total,
+            "page": page, "per_page": per_page, "next_cursor": result.next_cursor}
 
 
 @router.get("/movies", response_model=Page[MoviePublic])
@@ -76,12 +93,20 @@ def media_files(
     _: CurrentUser,
     source_id: RowIdQuery = None,
     include_missing: bool = False,
+    cursor: Annotated[str | None, Query(max_length=5000)] = None,
     page: PageNo = 1,
     per_page: PerPage = 100,
 ) -> dict[str, object]:
-    rows, total = queries.list_media_files(db, source_id, include_missing, (page - 1) * per_page, per_page)
+    """Media files by source and path. Pages by ``cursor`` (``next_cursor`` of the
+    previous page; keyset on (source, path): deep pages cost what the first does) or by
+    ``page`` number."""
+    offset = 0 if cursor else (page - 1) * per_page
+    if offset > 10_000:
+        raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
+    rows, total, next_cursor = queries.media_files_page(db, source_id, include_missing, per_page,
+                                                        cursor, offset)
     return {"items": [MediaFilePublic.model_validate(r) for r in rows], "total": total, "page": page,
-            "per_page": per_page}
+            "per_page": per_page, "next_cursor": next_cursor}
 
 
 @router.get("/media-files/{file_id}", response_model=MediaFileDetail)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Request, WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.deps import CoreDep, CurrentUser
-from reelhouse.api.party_socket import broadcast, serve_socket
+from reelhouse.api.party_socket import get_live, serve_socket
 from reelhouse.api.schemas import PartyCreate, PartyPublic
 from reelhouse.party import protocol
 from reelhouse.party import state as st
@@ -56,7 +56,7 @@ async def join_party(code: Code, request: Request, core: CoreDep, user: CurrentU
     """Become a member (idempotent); opening the WebSocket joins too. 409 if it ended."""
     before, info = await run_in_threadpool(
         core.parties.apply, code, lambda now: st.Join(user.id, user.name, now, connected=False))
-    await broadcast(request.app, before, info)
+    await get_live(request.app).broadcast(before, info)
     return party_public(info)
 
 
@@ -65,7 +65,7 @@ async def leave_party(code: Code, request: Request, core: CoreDep, user: Current
     """Stop being a member; if you were the host, the longest-present member takes over.
     403 if you are not a member."""
     before, info = await run_in_threadpool(core.parties.apply, code, lambda now: st.Leave(user.id, now))
-    await broadcast(request.app, before, info)
+    await get_live(request.app).broadcast(before, info)
     return party_public(info)
 
 
@@ -73,7 +73,7 @@ async def leave_party(code: Code, request: Request, core: CoreDep, user: Current
 async def end_party(code: Code, request: Request, core: CoreDep, user: CurrentUser) -> PartyPublic:
     """End the party for everyone (host only: 403 otherwise); sockets close with 4410."""
     before, info = await run_in_threadpool(core.parties.apply, code, lambda now: st.End(user.id, now))
-    await broadcast(request.app, before, info)
+    await get_live(request.app).broadcast(before, info)
     return party_public(info)
 
 

@@ -18,6 +18,7 @@ from reelhouse.api.schemas.library import (
     SeasonPublic,
     ShowPublic,
     TitlePublic,
+    VersionPublic,
     image_url,
 )
 from reelhouse.api.schemas.metadata import ItemUpdate, MatchCandidatePublic, MatchPick
@@ -66,6 +67,7 @@ __all__ = [
     "TransferCreate",
     "TransferPublic",
     "UserPublic",
+    "VersionPublic",
     "WatchedIn",
     "image_url",
 ]

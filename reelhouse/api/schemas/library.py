@@ -12,7 +12,9 @@ import posixpath
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from reelhouse.library.versions import group_versions
 
 __all__ = [
     "EpisodePublic",
@@ -24,6 +26,7 @@ __all__ = [
     "SeasonPublic",
     "ShowPublic",
     "TitlePublic",
+    "VersionPublic",
     "image_url",
 ]
 
@@ -75,6 +78,13 @@ class MediaFilePublic(BaseModel):
     missing: bool = Field(validation_alias="missing_since")
     movie_id: int | None
     episode_id: int | None
+    show_id: int | None = Field(default=None, description="the show this file is an extra of")
+    extra_type: str | None = Field(
+        default=None, description="an extra: trailer, featurette, deleted, behindthescenes, interview, scene, "
+                                  "short, clip, themevideo or other")
+    version: str | None = Field(default=None, description="label of this version of the movie: 1080p, "
+                                                          "Director's Cut, …")
+    part: int | None = Field(default=None, description="part of a film split in files (cd1, part2)")
     first_seen: datetime
     last_seen: datetime
 
@@ -155,10 +165,40 @@ class TitlePublic(BaseModel):
         return bool(value)
 
 
-class MoviePublic(TitlePublic):
+def _own(files: Any) -> Any:
+    """The film's own files (not its extras) still on their source."""
+    return [f for f in _present(files) if getattr(f, "kind", None) != "extra"]
+
+
+def _extras(files: Any) -> Any:
+    """The extras still on their source, by type then path."""
+    extras = [f for f in _present(files) if getattr(f, "kind", None) == "extra"]
+    return sorted(extras, key=lambda f: (getattr(f, "extra_type", None) or "", getattr(f, "path", "")))
+
+
+class VersionPublic(BaseModel):
+    """One version of a movie: its label and its files (several when the film is split
+    in parts, in part order); see library/versions.py."""
+
+    label: str
     files: list[MediaFilePublic]
 
-    _files = field_validator("files", mode="before")(_present)
+
+class MoviePublic(TitlePublic):
+    files: list[MediaFilePublic] = Field(description="the film's own files (every version and part)")
+    versions: list[VersionPublic] = Field(default_factory=list, description="the files grouped by version")
+    extras: list[MediaFilePublic] = Field(default_factory=list, validation_alias=AliasPath("files"),
+                                          description="trailers, featurettes, deleted scenes, …")
+
+    _files = field_validator("files", mode="before")(_own)
+    _extra_files = field_validator("extras", mode="before")(_extras)
+
+    @model_validator(mode="after")
+    def _versions(self) -> MoviePublic:
+        if not self.versions:
+            self.versions = [VersionPublic(label=label, files=members)
+                             for label, members in group_versions(self.files)]
+        return self
 
 
 class EpisodePublic(BaseModel):
@@ -194,9 +234,12 @@ class SeasonPublic(BaseModel):
 
 
 class ShowPublic(TitlePublic):
-    """A show with its seasons that have an episode file on their source."""
+    """A show with its seasons that have an episode file on their source, and its extras."""
 
     seasons: list[SeasonPublic]
+    extras: list[MediaFilePublic] = Field(default_factory=list, description="trailers, featurettes, …")
+
+    _extra_files = field_validator("extras", mode="before")(_extras)
 
     @field_validator("seasons", mode="before")
     @classmethod

@@ -46,3 +46,8 @@ __all__ = [
     "WatchSession",
     "utcnow",
 ]
+
+
+# Indexes of the big-library queries live beside the queries' needs (db/indexes.py);
+# imported here so that every user of the models (migrations' check, create_all) has them.
+from reelhouse.db import indexes as _indexes  # noqa: F401

@@ -66,12 +66,15 @@ class Show(_TitleMetadata, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(512))
     year: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    match_key: Mapped[str] = mapped_column(String(600))
+    match_key: Mapped[str] = mapped_column(String(600))  # naming.match_key(title, year)
+    tvdb_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     seasons: Mapped[list[Season]] = relationship(
         back_populates="show", cascade="all, delete-orphan", order_by="Season.number"
     )
+    extras: Mapped[list[MediaFile]] = relationship(
+        back_populates="show", primaryjoin="foreign(MediaFile.show_id) == Show.id", order_by="MediaFile.path")
 
 
 class Season(Base):
@@ -121,7 +124,7 @@ class MediaFile(Base):
     path: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(BigInteger)
     mtime: Mapped[float | None] = mapped_column(Float, nullable=True)
-    kind: Mapped[str] = mapped_column(String(16), default="other")  # movie | episode | other
+    kind: Mapped[str] = mapped_column(String(16), default="other")  # movie | episode | extra | other
     container: Mapped[str | None] = mapped_column(String(64), nullable=True)
     duration: Mapped[float | None] = mapped_column(Float, nullable=True)  # seconds
     video_codec: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -134,6 +137,13 @@ class MediaFile(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     part: Mapped[int | None] = mapped_column(Integer, nullable=True)  # CD1/part2 of a multi-part film
     probe_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # read by the last probe
+    # an extra (kind "extra") of its movie (movie_id) or show (show_id): trailer, featurette,
+    # deleted, behindthescenes, interview, scene, short, clip, themevideo, other
+    extra_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # the label of one version of a movie: "1080p", "Director's Cut" (naming.Parsed.version)
+    version: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # the naming rules (library/linking.NAMING_VERSION) that placed this file; older → relinked
+    naming_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -143,10 +153,17 @@ class MediaFile(Base):
     episode_id: Mapped[int | None] = mapped_column(
         ForeignKey("episodes.id", ondelete="SET NULL"), nullable=True, index=True
     )
+    # the show this file is an extra of. No FOREIGN KEY: SQLite can add one only by
+    # copying media_files, which would empty the tables pointing at it (migration 0012);
+    # shows are deleted only when no file names them (linking.prune_unlinked_titles,
+    # registry.prune_orphans)
+    show_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
     source: Mapped[SourceRow] = relationship(back_populates="files")
     movie: Mapped[Movie | None] = relationship(back_populates="files")
     episode: Mapped[Episode | None] = relationship(back_populates="files")
+    show: Mapped[Show | None] = relationship(
+        back_populates="extras", primaryjoin="foreign(MediaFile.show_id) == Show.id")
     streams: Mapped[list[MediaStream]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="MediaStream.index"
     )

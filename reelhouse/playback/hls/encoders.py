@@ -1,10 +1,21 @@
-"""The ffmpeg processes that make segments: one per (file, track), shared by viewers.
+"""The ffmpeg processes that make segments, shared by viewers.
 
-:meth:`EncoderPool.segment` returns the path of segment ``n`` once it is on disk. If the
-track's encoder is running and ``n`` is at most ``restart_gap`` segments past what it
-has written, the request waits for it; otherwise (a seek far ahead, or back before the
-encoder's start) the encoder is killed and a new one starts at ``n``. At most
-``max_encoders`` run at once: beyond that :class:`~reelhouse.errors.ServiceBusy`.
+:meth:`EncoderPool.segment` returns the path of segment ``n`` once it is on disk. A
+(file, track) may have several encoders, one per position window, so viewers at
+different positions of one file never take each other's encoder away (issue 14: two
+viewers made 6 of 10 segment requests fail with 502):
+
+- A request waits for an encoder of its track that has started at or before ``n`` and
+  written up to ``n - restart_gap`` (the one nearest below ``n``).
+- Otherwise a new encoder starts at ``n``. A viewer (its playback token) that seeks
+  replaces its own old encoder of that track, unless another viewer asked that encoder
+  for something in the last ``stale_after`` seconds.
+- Limits: ``max_encoders`` video transcodes on the server, ``max_per_user`` of them per
+  user, ``max_per_track`` encoders per (file, track). At a limit, an encoder no viewer
+  asked anything of for ``stale_after`` seconds makes room; else
+  :class:`~reelhouse.errors.ServiceBusy` (503, never a 502).
+- An encoder that catches up with the segments another one of its track made stops.
+- A request whose encoder was stopped meanwhile asks again instead of failing.
 
 A monitor thread (every ``tick`` seconds) kills encoders nobody asked anything of for
 ``idle_timeout`` seconds, pauses (SIGSTOP) encoders more than ``ahead`` segments past
@@ -40,7 +51,9 @@ _CAN_PAUSE = hasattr(signal, "SIGSTOP")
 @dataclass(eq=False)
 class Encoder:
     """One running ffmpeg: writes ``start, start+1, …`` into ``out_dir``; ``next`` is the
-    first segment not yet on disk, ``wanted`` the furthest one asked for."""
+    first segment not yet on disk, ``wanted`` the furthest one asked for; ``viewers``
+    the last request time (monotonic s) of each viewer it served; ``owner`` the user
+    who started it."""
 
     key: Key
     proc: subprocess.Popen[bytes]
@@ -52,6 +65,9 @@ class Encoder:
     next: int = 0
     wanted: int = 0
     paused: bool = False
+    owner: str | None = None
+    stopped: bool = False  # killed by the pool (not an ffmpeg failure)
+    viewers: dict[str | None, float] = field(default_factory=dict)
     started_at: float = field(default_factory=time.monotonic)
 
     def advance(self) -> int:
@@ -68,20 +84,28 @@ class Encoder:
         except OSError:
             return ""
 
+    def others_recent(self, viewer: str | None, since: float) -> bool:
+        """Did a viewer other than ``viewer`` ask it for something after ``since``?"""
+        return any(t > since for v, t in self.viewers.items() if v != viewer)
+
 
 class EncoderPool:
     """Encoders by (file key, track); see the module doc for the rules."""
 
     def __init__(self, max_encoders: int, idle_timeout: float, restart_gap: int = 2,
                  ahead: int = 8, tick: float = 0.5,
-                 on_tick: Callable[[], object] | None = None) -> None:
+                 on_tick: Callable[[], object] | None = None, max_per_user: int | None = None,
+                 max_per_track: int = 4, stale_after: float = 20.0) -> None:
         self.max_encoders = max_encoders
+        self.max_per_user = max_per_user or max_encoders
+        self.max_per_track = max_per_track
+        self.stale_after = stale_after
         self.idle_timeout = idle_timeout
         self.restart_gap = restart_gap
         self.ahead = ahead
         self.tick = min(tick, max(0.05, idle_timeout / 4))
         self.on_tick = on_tick
-        self._encoders: dict[Key, Encoder] = {}
+        self._encoders: dict[Key, list[Encoder]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._monitor: threading.Thread | None = None
@@ -89,64 +113,106 @@ class EncoderPool:
 
     # -- requests -----------------------------------------------------------------------
     def segment(self, key: Key, n: int, out_dir: Path, command: Callable[[int], list[str]],
-                timeout: float = 60.0, heavy: bool = True) -> Path:
+                timeout: float = 60.0, heavy: bool = True, viewer: str | None = None,
+                user: str | None = None) -> Path:
         """Path of segment ``n`` of ``key`` in ``out_dir``, made by ``command(start)`` if
         needed; blocks until it is written (at most ``timeout`` seconds). ``heavy``: a
-        video transcode (counts against ``max_encoders``).
+        video transcode (counts against the limits). ``viewer``: who asks (a playback
+        token), ``user``: whose limit a new encoder counts against.
 
-        Raises ServiceBusy (too many encoders), TranscodeFailed (ffmpeg failed or timed
+        Raises ServiceBusy (an encoder limit), TranscodeFailed (ffmpeg failed or timed
         out), NotFound (the encoder ended without reaching ``n``)."""
         path = out_dir / f"{n}.ts"
-        enc = self._ensure(key, n, out_dir, command, path, heavy)
         deadline = time.monotonic() + timeout
-        while enc is not None:
-            if path.exists():
-                break
-            if not enc.alive():
+        while True:
+            enc = self._ensure(key, n, out_dir, command, path, heavy, viewer, user)
+            while enc is not None:
                 if path.exists():
-                    break
-                if enc.proc.returncode == 0:
-                    raise NotFound(f"segment {n} is past the end of the media")
-                raise TranscodeFailed(f"ffmpeg failed making segment {n}: {enc.error_tail()}")
+                    return path
+                if not enc.alive():
+                    if path.exists():
+                        return path
+                    if enc.stopped:
+                        break  # stopped by the pool (made room, caught up): ask again
+                    if enc.proc.returncode == 0:
+                        raise NotFound(f"segment {n} is past the end of the media")
+                    raise TranscodeFailed(f"ffmpeg failed making segment {n}: {enc.error_tail()}")
+                if time.monotonic() > deadline:
+                    raise TranscodeFailed(f"segment {n} took longer than {timeout:.0f} s to make")
+                now = time.monotonic()
+                enc.last_used = now
+                enc.viewers[viewer] = now
+                time.sleep(0.01)
+            if enc is None:
+                return path
             if time.monotonic() > deadline:
                 raise TranscodeFailed(f"segment {n} took longer than {timeout:.0f} s to make")
-            enc.last_used = time.monotonic()
-            time.sleep(0.01)
-        return path
 
     def _ensure(self, key: Key, n: int, out_dir: Path, command: Callable[[int], list[str]],
-                path: Path, heavy: bool) -> Encoder | None:
+                path: Path, heavy: bool, viewer: str | None, user: str | None) -> Encoder | None:
         with self._lock:
-            enc = self._encoders.get(key)
             now = time.monotonic()
-            if enc is not None:
+            for enc in list(self._encoders.get(key, [])):
                 enc.advance()
-                enc.wanted = max(enc.wanted, n) if n >= enc.start else n
-                enc.last_used = now
-                if path.exists():
-                    self._resume_if_needed(enc)
-                    return None
-                if enc.alive() and enc.start <= n <= enc.next + self.restart_gap:
-                    self._resume_if_needed(enc)
-                    return enc
-                self._kill(enc)
-            elif path.exists():
+                if not enc.alive():  # ended (its waiters see why): out of the way
+                    self._kill(enc)
+            serving = [e for e in self._encoders.get(key, [])
+                       if e.start <= n <= e.next + self.restart_gap]
+            best = max(serving, key=lambda e: e.start) if serving else None
+            if best is not None:
+                best.wanted = max(best.wanted, n)
+                best.last_used = now
+                best.viewers[viewer] = now
+                self._resume_if_needed(best)
+            if path.exists():
                 return None
-            alive = [e for e in self._encoders.values() if e.alive()]
-            transcodes = sum(1 for e in alive if e.heavy)
-            if (heavy and transcodes >= self.max_encoders) or len(alive) >= 4 * self.max_encoders:
-                raise ServiceBusy(f"the server is already running {transcodes} transcode(s), its "
-                                  "limit (hls_max_encoders); try again in a few seconds")
+            if best is not None and best.next <= n:  # (past n: n left the cache)
+                return best
+            # a seek: this viewer's own old encoder of the track makes way
+            stale = now - self.stale_after
+            for enc in list(self._encoders.get(key, [])):
+                if viewer in enc.viewers and not enc.others_recent(viewer, stale):
+                    self._kill(enc)
+            self._make_room(key, heavy, user, viewer, stale)
             enc = self._start(key, n, out_dir, command(n), now)
-            enc.heavy = heavy
+            enc.heavy, enc.owner, enc.viewers[viewer] = heavy, user, now
             self._ensure_monitor()
             return enc
 
+    def _make_room(self, key: Key, heavy: bool, user: str | None, viewer: str | None,
+                   stale: float) -> None:
+        """Stop encoders nobody watches (else the asking viewer's own, e.g. of the
+        rendition it switches from) until a new one fits every limit; raises
+        ServiceBusy when the ones in the way are all watched by others."""
+        while True:
+            alive = [e for es in self._encoders.values() for e in es if e.alive()]
+            transcodes = [e for e in alive if e.heavy]
+            mine = [e for e in transcodes if user is not None and e.owner == user]
+            track = [e for e in alive if e.key == key]
+            if heavy and len(mine) >= self.max_per_user:
+                blocking, what = mine, (f"your {len(mine)} transcode(s), the limit per user "
+                                        "(hls_max_encoders_per_user)")
+            elif heavy and len(transcodes) >= self.max_encoders:
+                blocking, what = transcodes, (f"{len(transcodes)} transcode(s), the server's limit "
+                                              "(hls_max_encoders)")
+            elif len(track) >= self.max_per_track:
+                blocking, what = track, f"{len(track)} encoders of this track, its limit"
+            elif len(alive) >= 4 * self.max_encoders:
+                blocking, what = alive, f"{len(alive)} encoders, the server's limit"
+            else:
+                return
+            idle = [e for e in blocking if max(e.viewers.values(), default=e.last_used) <= stale]
+            own = [e for e in blocking if viewer in e.viewers and not e.others_recent(viewer, stale)]
+            if not idle and not own:
+                raise ServiceBusy(f"the server is already running {what}; try again in a few seconds")
+            self._kill(min(idle or own, key=lambda e: e.last_used))
+
     def _start(self, key: Key, n: int, out_dir: Path, argv: list[str], now: float) -> Encoder:
         out_dir.mkdir(parents=True, exist_ok=True)
-        for stale in out_dir.glob("*.tmp"):
-            with contextlib.suppress(OSError):
-                stale.unlink()
+        if not self._encoders.get(key):  # no other encoder of the track writes here
+            for stale in out_dir.glob("*.tmp"):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
         log_path = out_dir / f"encoder-{n}.log"
         with open(log_path, "wb") as err:
             try:
@@ -155,7 +221,7 @@ class EncoderPool:
             except OSError as exc:
                 raise TranscodeFailed(f"could not start ffmpeg: {exc}") from exc
         enc = Encoder(key, proc, out_dir, n, log_path, now, next=n, wanted=n)
-        self._encoders[key] = enc
+        self._encoders.setdefault(key, []).append(enc)
         self.starts += 1
         log.debug("encoder %s started at segment %d (pid %d)", key, n, proc.pid)
         return enc
@@ -168,8 +234,13 @@ class EncoderPool:
         enc.paused = False
 
     def _kill(self, enc: Encoder) -> None:
-        self._encoders.pop(enc.key, None)
+        encs = self._encoders.get(enc.key, [])
+        if enc in encs:
+            encs.remove(enc)
+        if not encs:
+            self._encoders.pop(enc.key, None)
         if enc.alive():
+            enc.stopped = True
             with contextlib.suppress(ProcessLookupError):
                 enc.proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -200,9 +271,14 @@ class EncoderPool:
         """One monitor pass: drop ended encoders, kill idle ones, throttle fast ones."""
         now = time.monotonic()
         with self._lock:
-            for enc in list(self._encoders.values()):
+            for enc in [e for es in self._encoders.values() for e in es]:
                 enc.advance()
-                if not enc.alive():
+                ahead_of_it = [o for o in self._encoders.get(enc.key, [])
+                               if o is not enc and o.alive() and o.start <= enc.next < o.next]
+                if ahead_of_it and enc.alive():  # caught up with another's segments
+                    log.debug("encoder %s at %d reached another's segments: stopped", enc.key, enc.next)
+                    self._kill(enc)
+                elif not enc.alive():
                     if enc.proc.returncode not in (0, None, -9):  # -9: we killed it
                         log.warning("encoder %s ended with %s: %s", enc.key,
                                     enc.proc.returncode, enc.error_tail())
@@ -219,11 +295,11 @@ class EncoderPool:
 
     def running(self) -> list[Encoder]:
         with self._lock:
-            return [e for e in self._encoders.values() if e.alive()]
+            return [e for es in self._encoders.values() for e in es if e.alive()]
 
     def stop_file(self, file_key: str) -> None:
         with self._lock:
-            for enc in [e for e in self._encoders.values() if e.key[0] == file_key]:
+            for enc in [e for es in self._encoders.values() for e in es if e.key[0] == file_key]:
                 self._kill(enc)
 
     def close(self) -> None:
@@ -232,5 +308,5 @@ class EncoderPool:
         if self._monitor is not None:
             self._monitor.join(5)
         with self._lock:
-            for enc in list(self._encoders.values()):
+            for enc in [e for es in self._encoders.values() for e in es]:
                 self._kill(enc)

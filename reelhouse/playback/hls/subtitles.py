@@ -2,18 +2,33 @@
 
 Sidecars share the media file's name up to the extension, with optional tags between:
 ``Film.2010.srt``, ``Film.2010.en.srt``, ``Film.2010.fr.forced.ass`` (the convention of
-Plex, Jellyfin and Kodi). :func:`find_sidecars` is pure; :func:`to_webvtt` runs ffmpeg.
+Plex, Jellyfin and Kodi). :func:`find_sidecars` is pure; :func:`to_webvtt` runs ffmpeg;
+:class:`Subtitles` lists a file's tracks and serves them (playlist and WebVTT file,
+cached under ``<data_dir>/hls/cache/<file key>/subs/``).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import posixpath
 import subprocess
+import threading
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from reelhouse.errors import TranscodeFailed
+from reelhouse.errors import InvalidInput, NotFound, ReelhouseError, TranscodeFailed
+from reelhouse.playback.hls import ffmpeg
+from reelhouse.playback.hls.cache import SegmentCache
+from reelhouse.playback.hls.feed import SourceFeed
+from reelhouse.playback.hls.plans import SUB_KEY, Plans, display_name
+from reelhouse.playback.hls.playlists import SubtitleEntry, subtitle_playlist
+from reelhouse.sources.base import parent_of
 
-__all__ = ["SIDECAR_EXTENSIONS", "Sidecar", "find_sidecars", "to_webvtt"]
+__all__ = ["SIDECAR_EXTENSIONS", "Sidecar", "SubtitleInfo", "Subtitles", "find_sidecars", "to_webvtt"]
+
+log = logging.getLogger(__name__)
 
 SIDECAR_EXTENSIONS = (".srt", ".ass", ".ssa", ".vtt")
 
@@ -73,3 +88,110 @@ def to_webvtt(argv: list[str], timeout: float = 300.0) -> bytes:
         tail = proc.stderr.decode(errors="replace").strip()[-300:]
         raise TranscodeFailed(f"subtitle conversion failed: {tail or 'no output'}")
     return proc.stdout
+
+
+@dataclass(frozen=True, slots=True)
+class SubtitleInfo:
+    """A subtitle track as the API lists it: ``key`` (``e0`` embedded, ``x0`` sidecar),
+    language, display name, codec/format, ``text`` (served as WebVTT) or a picture
+    format (PGS, VobSub: listed, not convertible), forced flag, sidecar path if any."""
+
+    key: str
+    language: str | None
+    name: str
+    codec: str
+    text: bool
+    forced: bool
+    path: str | None = None
+
+
+class Subtitles:
+    """A file's subtitle tracks: listed (embedded and sidecars), as a playlist, as
+    WebVTT. Blocking (run it in a worker thread)."""
+
+    def __init__(self, plans: Plans, cache: SegmentCache, feed: SourceFeed) -> None:
+        self.plans = plans
+        self.cache = cache
+        self.feed = feed
+        self._lock = threading.Lock()
+        self._lists: dict[str, tuple[float, list[SubtitleInfo]]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+
+    def tracks(self, file_id: int) -> list[SubtitleInfo]:
+        """Embedded subtitle tracks (``e<i>``) and sidecar files (``x<i>``); a failing
+        folder listing yields the embedded ones only. Cached for a minute (a sidecar
+        added later shows up after that)."""
+        target, source = self.plans.target(file_id)
+        key = self.plans.file_key(target)
+        with self._lock:
+            hit = self._lists.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        streams = self.plans.streams(file_id)
+        out = [SubtitleInfo(f"e{s.index}", s.language,
+                            display_name(s.language, s.title, f"Subtitles {s.index + 1}"),
+                            s.codec, s.text, s.forced)
+               for s in streams.subtitles]
+        try:
+            names = [e.name for e in source.list(parent_of(target.path)) if not e.is_dir]
+        except ReelhouseError as exc:
+            log.warning("listing sidecars of %s failed: %s", target.path, exc)
+            names = []
+        for i, side in enumerate(find_sidecars(target.path, names)):
+            out.append(SubtitleInfo(f"x{i}", side.language,
+                                    display_name(side.language, None, posixpath.basename(side.path)),
+                                    side.format, True, side.forced, side.path))
+        with self._lock:
+            self._lists[key] = (time.monotonic() + 60.0, out)
+        return out
+
+    def entries(self, file_id: int) -> list[SubtitleEntry]:
+        """The text tracks as entries of the master playlist's SUBTITLES group."""
+        return [SubtitleEntry(s.key, s.language, s.name, s.forced) for s in self.tracks(file_id) if s.text]
+
+    def playlist(self, file_id: int, key: str, token: str) -> str:
+        """The playlist of text track ``key``: one WebVTT segment, the whole track."""
+        self._text_track(file_id, key)
+        return subtitle_playlist(key, self.plans.streams(file_id).duration, token)
+
+    def _text_track(self, file_id: int, key: str) -> SubtitleInfo:
+        if not SUB_KEY.fullmatch(key):
+            raise NotFound(f"no subtitle track {key!r}")
+        for info in self.tracks(file_id):
+            if info.key == key:
+                if not info.text:
+                    raise InvalidInput(f"subtitle track {key} is a picture format "
+                                       f"({info.codec}); it cannot be served as WebVTT")
+                return info
+        raise NotFound(f"no subtitle track {key!r} in this file")
+
+    def vtt(self, file_id: int, key: str) -> Path:
+        """The track as a WebVTT file (converted once, then cached). Cue times are in
+        source time; the ``X-TIMESTAMP-MAP`` header ties them to the segments' MPEG-TS
+        clock (RFC 8216 §3.5)."""
+        info = self._text_track(file_id, key)
+        target, source = self.plans.target(file_id)
+        fkey = self.plans.file_key(target)
+        path = self.cache.file_dir(fkey) / "subs" / f"{key}.vtt"
+        with self._lock:
+            lock = self._locks.setdefault(f"{fkey}/{key}", threading.Lock())
+        with lock:
+            if self.cache.hit(path):
+                return path
+            if info.path is not None:
+                size = source.stat(info.path).size or 0
+                url = self.feed.url(source, info.path, size)
+                argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), url, None)
+            else:
+                url = self.feed.url(source, target.path, target.size)
+                argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), url, int(key[1:]))
+            vtt = to_webvtt(argv)
+            offset = self.plans.streams(file_id).start_time if info.path is None else 0.0
+            mpegts = round((offset + ffmpeg.TS_OFFSET) * 90_000)
+            body = vtt.split(b"\n", 1)[1] if b"\n" in vtt else b"\n"
+            header = f"WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:{mpegts},LOCAL:00:00:00.000\n".encode()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(header + body)
+            os.replace(tmp, path)
+        return path

@@ -1,7 +1,8 @@
-"""The FTP layer: ``listing`` (pure parsers), ``client`` (one control connection),
+"""The FTP layer: ``config`` (FtpConfig), ``listing`` (pure parsers), ``replies`` (reply
+codes and failures → domain errors), ``tls``, ``client`` (one control connection),
 ``pool`` (per-source connection pool), ``source`` (FtpSource)."""
 
-from reelhouse.sources.ftp.client import FtpConfig, TlsMode
+from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.source import FtpSource
 
 __all__ = ["FtpConfig", "FtpSource", "TlsMode"]

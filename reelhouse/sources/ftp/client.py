@@ -1,8 +1,9 @@
 """One FTP control connection: connect, TLS, login, MLSD/LIST, MLST/SIZE/MDTM, REST reads.
 
-Built on :mod:`ftplib`; every ftplib/socket/ssl error is translated here into the
-reelhouse error tree (:func:`translate_error`). Commands and replies follow RFC 959,
-REST/SIZE/MDTM/MLSD/MLST follow RFC 3659, AUTH TLS / PROT P follow RFC 4217.
+Built on :mod:`ftplib`; every ftplib/socket/ssl error is translated into the reelhouse
+error tree as it leaves this module (:func:`~reelhouse.sources.ftp.replies.translate_error`).
+Commands and replies follow RFC 959, REST/SIZE/MDTM/MLSD/MLST follow RFC 3659, AUTH TLS /
+PROT P follow RFC 4217.
 """
 
 from __future__ import annotations
@@ -14,110 +15,24 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from reelhouse.errors import (
-    AuthenticationFailed,
     Conflict,
     InvalidInput,
     NotFound,
     PermissionDenied,
     ReelhouseError,
-    SourceBusy,
     SourceUnavailable,
-    StorageFull,
 )
 from reelhouse.sources.base import Entry, normalize_path
+from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.listing import ListingEntry, parse_list, parse_mlsd, parse_mlsd_line
+from reelhouse.sources.ftp.replies import translate_error
 from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
 
-__all__ = ["FtpClient", "FtpConfig", "TlsMode", "translate_error"]
-
-TlsMode = Literal["none", "explicit", "implicit"]
-
-
-@dataclass(frozen=True)
-class FtpConfig:
-    """How to reach one FTP server. ``timeout`` values are seconds.
-
-    ``root`` is the folder on the server that the source exposes: "" (the default) is
-    the folder the server puts the user in at login (its PWD, as FileZilla starts
-    there), "/media" is absolute, "media" is relative to the login folder. Servers that
-    do not chroot their users (vsftpd's default) make the difference.
-    The password is kept out of ``repr`` so it can never reach a log line.
-    TLS: ``verify_tls`` (default) checks the server's certificate against the system's
-    CAs and the host name; ``trusted_cert`` (PEM) trusts that certificate instead — a
-    self-signed server's own — whatever its name; ``verify_tls=False`` checks nothing.
-    """
-
-    host: str
-    port: int = 21
-    user: str = "anonymous"
-    password: str = field(default="", repr=False)
-    tls: TlsMode = "none"
-    root: str = ""
-    verify_tls: bool = True
-    trusted_cert: str | None = field(default=None, repr=False)  # PEM: pin this certificate
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
-    pool_size: int = 5
-
-    def __post_init__(self) -> None:
-        if not self.host:
-            raise InvalidInput("FTP host is required")
-        if not 0 < self.port < 65536:
-            raise InvalidInput(f"FTP port out of range: {self.port}")
-        if self.tls not in ("none", "explicit", "implicit"):
-            raise InvalidInput(f"FTP TLS mode must be none, explicit or implicit: {self.tls!r}")
-
-
-def translate_error(exc: BaseException, what: str) -> ReelhouseError:
-    """Map an ftplib/socket/ssl exception to the reelhouse error tree.
-
-    Reply codes per RFC 959 §4.2: 421 → SourceBusy, 530 → AuthenticationFailed,
-    550 → NotFound (PermissionDenied when the text says so), 553 and 500/501/504 (a
-    request the server cannot parse, e.g. a name too long) → InvalidInput,
-    452/552 → StorageFull, other 4xx → SourceUnavailable; network failures and timeouts
-    → SourceUnavailable.
-    """
-    if isinstance(exc, ReelhouseError):
-        return exc
-    text = str(exc).strip()
-    code = text[:3]
-    if isinstance(exc, ftplib.Error) and code.isdigit():
-        if code == "421":
-            return SourceBusy(f"FTP server is busy ({text}) while {what}")
-        if code == "530":
-            return AuthenticationFailed(f"FTP login refused: {text}")
-        if code in ("550", "450"):
-            low = text.lower()
-            if "permission" in low or "denied" in low or "access" in low:
-                return PermissionDenied(f"FTP server denied access while {what}: {text}")
-            return NotFound(f"not found on the FTP server while {what}: {text}")
-        if code == "501" and ("no such" in text.lower() or "not a dir" in text.lower()):
-            return NotFound(f"not found on the FTP server while {what}: {text}")
-        if code in ("500", "501", "504"):  # 500: e.g. a line too long for the server
-            return InvalidInput(f"FTP server refused the request while {what}: {text}")
-        if code == "553":
-            return InvalidInput(f"FTP server refused the file name while {what}: {text}")
-        if code in ("452", "552"):
-            return StorageFull(f"FTP server storage is full while {what}: {text}")
-        if code[0] == "4":
-            return SourceUnavailable(f"FTP server error while {what}: {text}")
-        return SourceUnavailable(f"unexpected FTP reply while {what}: {text}")
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return SourceUnavailable(f"TLS certificate of the FTP server not trusted: {exc.verify_message}")
-    if isinstance(exc, TimeoutError | socket.timeout):
-        return SourceUnavailable(f"FTP server timed out while {what}")
-    if isinstance(exc, ConnectionRefusedError):
-        return SourceUnavailable(f"FTP server refused the connection while {what}")
-    if isinstance(exc, socket.gaierror):
-        return SourceUnavailable(f"cannot resolve the FTP host while {what}: {exc.strerror}")
-    if isinstance(exc, OSError | EOFError | ftplib.Error | ssl.SSLError | UnicodeError):
-        return SourceUnavailable(f"FTP connection failed while {what}: {exc or type(exc).__name__}")
-    return SourceUnavailable(f"FTP failure while {what}: {type(exc).__name__}: {exc}")
+__all__ = ["FtpClient", "FtpConfig", "TlsMode", "translate_error"]  # config and replies re-exported
 
 
 class FtpClient:

@@ -1,4 +1,4 @@
-"""A per-source pool of FTP control connections.
+"""A per-source pool of FTP control connections, shared fairly between users.
 
 At most ``size`` connections exist at once; a caller that finds none free waits (up to
 ``wait_timeout`` seconds) instead of failing. Idle connections older than
@@ -6,23 +6,61 @@ At most ``size`` connections exist at once; a caller that finds none free waits 
 A connection left out of sync (an aborted transfer whose reply did not come) is
 dropped, never handed out again. A server that answers 421 ("too many connections")
 lowers the limit to the connections that exist instead of failing the caller.
+
+Fairness (nobody starves anybody): callers say who they are through the
+:data:`pool_user` context variable (the API sets it to the user a stream is for;
+``None`` is the server's own work: scans, probes, transfers).
+
+- A user holds at most ``user_limit`` connections (default ``size - 1``), so one user
+  with stalled players can never take the connection another user needs.
+- At most ``user_waiters`` callers of one user wait at once; one more is refused with
+  :class:`SourceBusy` at once (the API answers 503) instead of queueing for a minute.
+- A freed connection goes to the waiter whose user holds the fewest connections, then
+  the longest waiting: a second connection for a user only when no other user waits.
+
+Waiting holds no thread: a freed connection is handed to its waiter directly (a
+``threading.Event`` for threads, a future for :meth:`FtpPool.aacquire` on the event
+loop), so streams waiting for a connection never fill an executor.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import threading
 import time
-from collections import deque
-from collections.abc import Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Final
 
 from reelhouse.errors import ReelhouseError, SourceBusy, SourceUnavailable
-from reelhouse.sources.ftp.client import FtpClient, FtpConfig
+from reelhouse.sources.ftp.client import FtpClient
+from reelhouse.sources.ftp.config import FtpConfig
 
-__all__ = ["FtpPool"]
+__all__ = ["FtpPool", "pool_user"]
 
 log = logging.getLogger(__name__)
+
+#: Who the current pool work is for (e.g. ``"user:3"``); ``None``: the server's own.
+pool_user: ContextVar[str | None] = ContextVar("reelhouse_pool_user", default=None)
+
+_NEW: Final = "new"  # a grant of a slot for a brand-new connection
+_CLOSED: Final = "closed"  # the pool closed while the caller waited
+
+Grant = FtpClient | str
+
+
+@dataclass
+class _Waiter:
+    user: str | None
+    seq: int
+    wake: Callable[[], None]
+    grant: Grant | None = None
 
 
 class FtpPool:
@@ -31,6 +69,9 @@ class FtpPool:
     ``size``: max live connections (default from the config, 5). ``check_after``:
     idle seconds after which a connection is NOOP-checked before reuse (15 s: shorter
     than the 60-300 s idle timeouts of vsftpd/pure-ftpd/proftpd defaults).
+    ``user_limit``: most connections one named user holds (default from the config,
+    else ``size - 1``, at least 1); ``user_waiters``: most callers of one user waiting
+    at once (default from the config, 8).
     """
 
     def __init__(
@@ -39,84 +80,236 @@ class FtpPool:
         size: int | None = None,
         wait_timeout: float = 60.0,
         check_after: float = 15.0,
+        user_limit: int | None = None,
+        user_waiters: int | None = None,
     ) -> None:
         self.config = config
         self.size = size or config.pool_size
         self.wait_timeout = wait_timeout
         self.check_after = check_after
+        self._user_limit = user_limit or config.user_limit
+        self.user_waiters = user_waiters or config.user_waiters
         self._idle: deque[FtpClient] = deque()
         self._live = 0
-        self._cond = threading.Condition()
+        self._held: Counter[str | None] = Counter()
+        self._owner: dict[int, str | None] = {}
+        self._waiters: list[_Waiter] = []
+        self._seq = itertools.count()
+        self._lock = threading.Lock()
         self._closed = False
 
     @property
+    def user_limit(self) -> int:
+        """Most connections one named user may hold now."""
+        return self._user_limit or max(1, self.size - 1)
+
+    @property
     def stats(self) -> dict[str, int]:
-        """``{"live": n, "idle": n, "in_use": n, "size": n}`` for health and tests."""
-        with self._cond:
+        """``{"live", "idle", "in_use", "size", "waiting"}`` for health and tests."""
+        with self._lock:
             return {
                 "live": self._live,
                 "idle": len(self._idle),
                 "in_use": self._live - len(self._idle),
                 "size": self.size,
+                "waiting": len(self._waiters),
             }
 
-    def acquire(self) -> tuple[FtpClient, bool]:
-        """A logged-in connection and whether it was reused (``False`` = brand new).
+    # -- granting (under the lock, no I/O) -----------------------------------------------
+    def _cap(self, user: str | None) -> int:
+        return self.size if user is None else self.user_limit
 
-        Waits for a free slot; raises :class:`SourceBusy` after ``wait_timeout``
-        seconds, or the connect error (``SourceUnavailable``, ``AuthenticationFailed``).
+    def _take(self, user: str | None) -> Grant | None:
+        if self._held[user] >= self._cap(user):
+            return None
+        if self._idle:
+            client = self._idle.pop()  # most recently used: warmest
+            self._owner[id(client)] = user
+        elif self._live < self.size:
+            self._live += 1
+            client = None
+        else:
+            return None
+        self._held[user] += 1
+        return client if client is not None else _NEW
+
+    def _dispatch(self) -> list[Callable[[], None]]:
+        """Hand free connections to waiters, fewest held first; returns wake-ups to call
+        once the lock is released."""
+        wakes: list[Callable[[], None]] = []
+        while self._waiters:
+            ready = [w for w in self._waiters if self._held[w.user] < self._cap(w.user)]
+            if not ready:
+                break
+            best = min(ready, key=lambda w: (self._held[w.user], w.seq))
+            grant = self._take(best.user)
+            if grant is None:
+                break
+            self._waiters.remove(best)
+            best.grant = grant
+            wakes.append(best.wake)
+        return wakes
+
+    @staticmethod
+    def _call(wakes: list[Callable[[], None]]) -> None:
+        for wake in wakes:
+            wake()
+
+    def _enqueue(self, user: str | None, wake: Callable[[], None]) -> _Waiter | Grant:
+        """A grant now, or a registered waiter; raises SourceBusy past ``user_waiters``."""
+        with self._lock:
+            if self._closed:
+                raise SourceUnavailable("the FTP source was closed")
+            grant = self._take(user)
+            if grant is not None:
+                return grant
+            if user is not None and sum(w.user == user for w in self._waiters) >= self.user_waiters:
+                raise SourceBusy(f"{self.user_waiters} requests of yours wait for this FTP "
+                                 "server already; try again when one has finished")
+            waiter = _Waiter(user, next(self._seq), wake)
+            self._waiters.append(waiter)
+            return waiter
+
+    def _give_up(self, waiter: _Waiter) -> Grant | None:
+        """The waiter stops waiting: its grant if one came meanwhile, else None."""
+        with self._lock:
+            if waiter.grant is None:
+                self._waiters.remove(waiter)
+            return waiter.grant
+
+    def _busy(self) -> SourceBusy:
+        return SourceBusy(f"all {self.size} FTP connections stayed busy for {self.wait_timeout:.0f} s")
+
+    # -- acquiring ---------------------------------------------------------------------
+    def _grant_sync(self, user: str | None, deadline: float) -> Grant:
+        done = threading.Event()
+        got = self._enqueue(user, done.set)
+        if not isinstance(got, _Waiter):
+            return got
+        done.wait(max(0.0, deadline - time.monotonic()))
+        grant = self._give_up(got)
+        if grant is None:
+            raise self._busy()
+        return grant
+
+    async def _grant_async(self, user: str | None, deadline: float) -> Grant:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+
+        def settle() -> None:
+            if not fut.done():
+                fut.set_result(None)
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(settle)
+
+        got = self._enqueue(user, wake)
+        if not isinstance(got, _Waiter):
+            return got
+        try:
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                await fut
+        except TimeoutError:
+            pass
+        except BaseException:
+            grant = self._give_up(got)
+            if grant is not None:
+                self._return_grant(grant, user)
+            raise
+        grant = self._give_up(got)
+        if grant is None:
+            raise self._busy()
+        return grant
+
+    def _return_grant(self, grant: Grant, user: str | None) -> None:
+        if isinstance(grant, FtpClient):
+            self.release(grant)
+        elif grant == _NEW:
+            self._forget(user)
+
+    def _ready(self, grant: Grant, user: str | None) -> tuple[FtpClient, bool] | None:
+        """Turn a grant into a usable connection (connect, or NOOP-check an old one);
+        None when the caller must wait again (a dead idle connection, a 421)."""
+        if grant == _CLOSED:
+            raise SourceUnavailable("the FTP source was closed")
+        if not isinstance(grant, FtpClient):
+            fresh = FtpClient(self.config)
+            try:
+                fresh.connect()
+            except SourceBusy:
+                self._forget(user)
+                if not self._shrink():
+                    raise
+                return None  # wait for one of the connections we have
+            except BaseException:
+                self._forget(user)
+                raise
+            with self._lock:
+                self._owner[id(fresh)] = user
+            return fresh, False
+        client = grant
+        if time.monotonic() - client.last_used > self.check_after:
+            try:
+                client.noop()
+            except ReelhouseError:
+                client.close()
+        if not client.alive:
+            self._drop(client)
+            return None
+        return client, True
+
+    def acquire(self) -> tuple[FtpClient, bool]:
+        """A logged-in connection for :data:`pool_user` and whether it was reused
+        (``False`` = brand new). Blocks this thread while it waits.
+
+        Raises :class:`SourceBusy` after ``wait_timeout`` seconds (or at once past the
+        user's waiters), or the connect error (``SourceUnavailable``,
+        ``AuthenticationFailed``).
         """
+        user = pool_user.get()
         deadline = time.monotonic() + self.wait_timeout
         while True:
-            client: FtpClient | None
-            with self._cond:
-                while True:
-                    if self._closed:
-                        raise SourceUnavailable("the FTP source was closed")
-                    if self._idle:
-                        client = self._idle.pop()  # most recently used: warmest
-                        break
-                    if self._live < self.size:
-                        self._live += 1
-                        client = None
-                        break
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise SourceBusy(
-                            f"all {self.size} FTP connections stayed busy for "
-                            f"{self.wait_timeout:.0f} s"
-                        )
-                    self._cond.wait(left)
-            if client is None:
-                fresh = FtpClient(self.config)
-                try:
-                    fresh.connect()
-                except SourceBusy:
-                    self._forget()
-                    if not self._shrink():
-                        raise
-                    continue  # wait for one of the connections we have
-                except BaseException:
-                    self._forget()
-                    raise
-                return fresh, False
-            if time.monotonic() - client.last_used > self.check_after:
-                try:
-                    client.noop()
-                except ReelhouseError:
-                    client.close()
-                    self._forget()
-                    continue
-            if not client.alive:
-                self._forget()
-                continue
-            return client, True
+            ready = self._ready(self._grant_sync(user, deadline), user)
+            if ready is not None:
+                return ready
+
+    async def aacquire(self, io: Executor | None = None) -> tuple[FtpClient, bool]:
+        """:meth:`acquire` for the event loop: waiting holds no thread; connecting (or
+        the NOOP check) runs in the executor ``io``."""
+        user = pool_user.get()
+        deadline = time.monotonic() + self.wait_timeout
+        loop = asyncio.get_running_loop()
+        while True:
+            grant = await self._grant_async(user, deadline)
+            job = loop.run_in_executor(io, self._ready, grant, user)
+            try:
+                ready = await asyncio.shield(job)
+            except asyncio.CancelledError:
+                job.add_done_callback(self._release_abandoned)
+                raise
+            if ready is not None:
+                return ready
+
+    def try_acquire(self) -> tuple[FtpClient, bool] | None:
+        """A connection now, never waiting (for health checks); None when none is free."""
+        user = pool_user.get()
+        with self._lock:
+            if self._closed:
+                raise SourceUnavailable("the FTP source was closed")
+            grant = self._take(user)
+        return self._ready(grant, user) if grant is not None else None
+
+    def _release_abandoned(self, job: asyncio.Future[tuple[FtpClient, bool] | None]) -> None:
+        if not job.cancelled() and job.exception() is None:
+            ready = job.result()
+            if ready is not None:
+                self.release(ready[0])
 
     def _shrink(self) -> bool:
         """The server refused one more connection (421 "too many connections"): lower
         the limit to the connections that exist, so callers wait for those instead of
         failing. False when there are none to wait for."""
-        with self._cond:
+        with self._lock:
             if self._live <= 0:
                 return False
             if self._live < self.size:
@@ -128,26 +321,36 @@ class FtpPool:
     def release(self, client: FtpClient, reusable: bool = True) -> None:
         """Give a connection back; a broken or out-of-sync one is closed instead."""
         if reusable and client.alive and not client.in_transfer and not self._closed:
-            with self._cond:
+            with self._lock:
+                self._held[self._owner.pop(id(client), None)] -= 1
                 self._idle.append(client)
-                self._cond.notify()
+                wakes = self._dispatch()
+            self._call(wakes)
             return
         client.close()
-        self._forget()
+        self._drop(client)
 
-    def _forget(self) -> None:
-        with self._cond:
+    def _drop(self, client: FtpClient) -> None:
+        with self._lock:
+            user = self._owner.pop(id(client), None)
+        self._forget(user)
+
+    def _forget(self, user: str | None) -> None:
+        with self._lock:
             self._live -= 1
-            self._cond.notify()
+            self._held[user] -= 1
+            wakes = self._dispatch()
+        self._call(wakes)
 
     def drop_idle(self) -> int:
         """Close every idle connection (after one turned out dead: a server restart kills
         them all, so the next caller should connect afresh); returns how many."""
-        with self._cond:
+        with self._lock:
             idle = list(self._idle)
             self._idle.clear()
             self._live -= len(idle)
-            self._cond.notify_all()
+            wakes = self._dispatch()
+        self._call(wakes)
         for client in idle:
             client.close()
         return len(idle)
@@ -164,12 +367,16 @@ class FtpPool:
         self.release(client)
 
     def close(self) -> None:
-        """Close idle connections now; connections in use are closed when released."""
-        with self._cond:
+        """Close idle connections now; connections in use are closed when released.
+        Waiters are woken and raise SourceUnavailable."""
+        with self._lock:
             self._closed = True
             idle = list(self._idle)
             self._idle.clear()
             self._live -= len(idle)
-            self._cond.notify_all()
+            waiters, self._waiters = self._waiters, []
+            for w in waiters:
+                w.grant = _CLOSED
+        self._call([w.wake for w in waiters])
         for client in idle:
             client.quit()

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import functools
 import logging
 import socket
 import ssl
+import sys
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from reelhouse.errors import InvalidInput, SourceUnavailable
+from reelhouse.errors import InvalidInput, SourceBusy, SourceUnavailable
 from reelhouse.sources.base import Entry, normalize_path, walk_parallel
-from reelhouse.sources.ftp.client import FtpClient, FtpConfig
+from reelhouse.sources.ftp.client import FtpClient
+from reelhouse.sources.ftp.config import FtpConfig
 from reelhouse.sources.ftp.pool import FtpPool
 
 __all__ = ["FtpSource"]
@@ -38,22 +41,26 @@ RECV_SIZE = 1024 * 1024
 RESUME_DELAYS = (0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
 _PARTIAL, _EOF, _BROKEN = "partial", "eof", "broken"
 
-#: Threads that end transfers (read the server's last reply, release the connection).
-_FINISHER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ftp-finish")
-
-
 #: Range reads up to this many bytes cap the data connection's receive buffer.
 SHORT_READ = 1024 * 1024
+
+
+#: The smallest receive buffer a short read asks for (bytes, before Linux doubles it).
+MIN_RCVBUF = 16 * 1024
 
 
 def _cap_receive_window(sock: socket.socket, length: int) -> None:
     """For a short range read (a probe's header block), keep the kernel from taking in
     much more than ``length`` bytes before the read is cut: the receive buffer (and so
-    the TCP window the server may fill) is capped at ``length`` (≥ 64 KiB) instead of
-    growing to megabytes. Long reads (streaming) keep the kernel's autotuning."""
+    the TCP window the server may fill) is capped instead of growing to megabytes.
+    Linux doubles the value given to SO_RCVBUF (socket(7): the kernel keeps room for its
+    bookkeeping), so asking ``length`` would let ``2 × length`` in — a 64 KiB read cost
+    128 KiB on the wire; half of ``length`` is asked. Long reads (streaming) keep the
+    kernel's autotuning."""
     if length <= SHORT_READ:
+        want = max(MIN_RCVBUF, length // 2 if sys.platform.startswith("linux") else length)
         try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, max(64 * 1024, length))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, want)
         except OSError:
             pass
 
@@ -109,13 +116,23 @@ def _wake(fut: asyncio.Future[bool], value: bool) -> None:
 
 
 class FtpSource:
-    """Files on an FTP/FTPS server. Thread-safe; all methods raise reelhouse errors."""
+    """Files on an FTP/FTPS server. Thread-safe; all methods raise reelhouse errors.
+
+    The async reads (streams) run their blocking steps (connect, REST/RETR, a TLS
+    read, the end of a transfer) in this source's own bounded executor, never in
+    asyncio's default one: a busy or hung FTP server stalls its own streams, not the
+    local disk's, not health checks or logins. Waiting for a pooled connection holds
+    no thread at all (:meth:`FtpPool.aacquire`); so at most one thread per pooled
+    connection is busy, and the executor has ``pool size + 2`` threads.
+    """
 
     kind = "ftp"
 
     def __init__(self, config: FtpConfig, pool: FtpPool | None = None) -> None:
         self.config = config
         self.pool = pool or FtpPool(config)
+        self._io = ThreadPoolExecutor(max_workers=self.pool.size + 2,
+                                      thread_name_prefix=f"ftp-io-{config.host}")
 
     def _attempt(self, fn: Callable[[FtpClient], T]) -> tuple[FtpClient, T]:
         """Run ``fn`` on a pooled connection and return it with the result (the caller
@@ -145,6 +162,21 @@ class FtpSource:
     def list(self, path: str) -> list[Entry]:
         return self._run(lambda c: c.list(path))
 
+    def list_now(self, path: str) -> builtins.list[Entry]:
+        """:meth:`list` on a connection that is free now (health checks never wait
+        behind streams); raises SourceBusy when every pooled connection is in use."""
+        got = self.pool.try_acquire()
+        if got is None:
+            raise SourceBusy(f"all {self.pool.size} FTP connections are in use")
+        client = got[0]
+        try:
+            entries = client.list(path)
+        except BaseException:
+            self.pool.release(client, reusable=client.alive and not client.in_transfer)
+            raise
+        self.pool.release(client)
+        return entries
+
     def stat(self, path: str) -> Entry:
         return self._run(lambda c: c.stat(path))
 
@@ -156,6 +188,41 @@ class FtpSource:
         if data is None:  # offset past the end: nothing to read, connection in sync
             self.pool.release(client)
         return client, data
+
+    async def _astart(self, path: str, offset: int) -> tuple[FtpClient, socket.socket | None]:
+        """:meth:`_start` for the event loop: the pool wait holds no thread, the
+        REST/RETR handshake runs in this source's executor. A cancelled caller's
+        connection still goes back to the pool once the handshake ends."""
+        rel = normalize_path(path)
+        for attempt in (1, 2):
+            client, reused = await self.pool.aacquire(self._io)
+            job = self._in_io(client.start_retr, rel, offset)
+            try:
+                data = await asyncio.shield(job)
+            except asyncio.CancelledError:
+                job.add_done_callback(functools.partial(self._abandon, client))
+                raise
+            except SourceUnavailable:
+                self.pool.release(client, reusable=False)
+                if reused and attempt == 1:
+                    self.pool.drop_idle()
+                    continue
+                raise
+            except BaseException:
+                self.pool.release(client, reusable=client.alive and not client.in_transfer)
+                raise
+            if data is None:  # offset past the end: nothing to read, connection in sync
+                self.pool.release(client)
+            return client, data
+        raise AssertionError("unreachable")
+
+    def _abandon(self, client: FtpClient, job: asyncio.Future[socket.socket | None]) -> None:
+        """A handshake whose caller went away: drop the transfer and its connection."""
+        if not job.cancelled() and job.exception() is None and (data := job.result()) is not None:
+            data.close()
+            self.pool.release(client, reusable=False)
+            return
+        self.pool.release(client, reusable=client.alive and not client.in_transfer)
 
     def _finish(self, client: FtpClient, data: socket.socket, complete: bool) -> bool:
         """End a transfer and release its connection; True if the server's final reply
@@ -218,23 +285,25 @@ class FtpSource:
     async def aread_range(self, path: str, offset: int, length: int) -> AsyncGenerator[bytes, None]:
         """Async range read with the same mid-stream resume as :meth:`read_range`.
 
-        The REST/RETR handshake runs in a worker thread, then a plain data connection is
-        read on the event loop itself (no thread hop per chunk); a TLS data connection
-        is read in a worker thread with chunks of 1 MiB."""
+        The REST/RETR handshake runs in this source's executor, then a plain data
+        connection is read on the event loop itself (no thread hop per chunk); a TLS
+        data connection is read in the executor with chunks of 1 MiB."""
         if length <= 0:
             return
+        if offset < 0:
+            raise InvalidInput("offset must be >= 0")
         pos, end, failures = offset, offset + length, 0
         loop = asyncio.get_running_loop()
         while pos < end:
             if failures:
                 await asyncio.sleep(self._lost(path, pos, failures))
                 try:
-                    client, data = await asyncio.to_thread(self._start, path, pos)
+                    client, data = await self._astart(path, pos)
                 except SourceUnavailable:
                     failures += 1
                     continue
             else:
-                client, data = await asyncio.to_thread(self._start, path, pos)
+                client, data = await self._astart(path, pos)
             if data is None:
                 return
             outcome = _PARTIAL
@@ -253,7 +322,7 @@ class FtpSource:
                             await asyncio.sleep(0)
                             chunk = await _recv_ready(loop, data, want, self.config.read_timeout)
                         else:
-                            chunk = await asyncio.to_thread(_recv_fill, data, want)
+                            chunk = await self._in_io(_recv_fill, data, want)
                     except (OSError, EOFError, TimeoutError, ssl.SSLError):
                         outcome = _BROKEN
                         break
@@ -275,12 +344,12 @@ class FtpSource:
                         pass
                     data.close()
                 # Off the event loop (reading the server's final reply may take a
-                # moment), on an executor of its own so it never queues behind requests
-                # blocked in pool.acquire(), and shielded: a client disconnect cancels
-                # this task, often again while this finally runs, and the connection
-                # must still go back to the pool. The executor job runs to the end
-                # whatever happens to the await.
-                job = loop.run_in_executor(_FINISHER, self._finish, client, data, outcome == _EOF)
+                # moment), in this source's executor (no thread there waits for the
+                # pool), and shielded: a client disconnect cancels this task, often
+                # again while this finally runs, and the connection must still go back
+                # to the pool. The executor job runs to the end whatever happens to
+                # the await.
+                job = self._in_io(self._finish, client, data, outcome == _EOF)
                 clean = await asyncio.shield(job)
             if outcome == _PARTIAL or (outcome == _EOF and clean):
                 return
@@ -354,5 +423,15 @@ class FtpSource:
     def test(self) -> None:
         self.list("")
 
+    def _in_io(self, fn: Callable[..., T], *args: object) -> asyncio.Future[T]:
+        """``fn(*args)`` in this source's executor (a fresh thread once it is closed:
+        a stream of a source replaced mid-play still ends its transfer)."""
+        loop = asyncio.get_running_loop()
+        try:
+            return loop.run_in_executor(self._io, fn, *args)
+        except RuntimeError:  # executor shut down by close()
+            return loop.run_in_executor(None, fn, *args)
+
     def close(self) -> None:
         self.pool.close()
+        self._io.shutdown(wait=False)

@@ -177,6 +177,12 @@
       link.href = "/";
       link.textContent = "Back to the library →";
       status.append(link);
+    } else if (job.state === "partial") {
+      // some folders could not be listed: their files were neither added nor removed
+      row.querySelector(".scan-info").textContent = "Last scan: just now (partial)";
+      const status = setStatus(row, "", "bad");
+      status.dataset.state = "partial";
+      status.append("Scan partial — " + progressLine(job) + ". " + (job.error || "") + ".");
     } else {
       const status = setStatus(row, "Scan failed: " + (job.error || job.message || "unknown error"), "bad");
       status.dataset.state = "failed";

@@ -37,12 +37,12 @@ def _kill(client: FtpClient) -> None:
 
 
 def test_acquire_release_reuse(pool: FtpPool) -> None:
-    assert pool.stats == {"live": 0, "idle": 0, "in_use": 0, "size": 2}
+    assert pool.stats == {"live": 0, "idle": 0, "in_use": 0, "size": 2, "waiting": 0}
     c1, reused = pool.acquire()
     assert reused is False and c1.alive
-    assert pool.stats == {"live": 1, "idle": 0, "in_use": 1, "size": 2}
+    assert pool.stats == {"live": 1, "idle": 0, "in_use": 1, "size": 2, "waiting": 0}
     pool.release(c1)
-    assert pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 2}
+    assert pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 2, "waiting": 0}
     c2, reused = pool.acquire()
     assert reused is True and c2 is c1
     c2.noop()
@@ -75,7 +75,7 @@ def test_max_is_respected_and_a_waiter_gets_a_released_connection(pool: FtpPool)
         pool.release(c1)
         assert done.wait(5), "the waiter did not get the released connection"
         assert got == [c1]
-        assert pool.stats == {"live": 2, "idle": 0, "in_use": 2, "size": 2}
+        assert pool.stats == {"live": 2, "idle": 0, "in_use": 2, "size": 2, "waiting": 0}
     finally:
         t.join(5)
         pool.release(c2)
@@ -143,7 +143,7 @@ def test_connection_context_manager(pool: FtpPool) -> None:
     with pool.connection() as c:
         c.noop()
         assert pool.stats["in_use"] == 1
-    assert pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 2}
+    assert pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 2, "waiting": 0}
     with pytest.raises(RuntimeError), pool.connection():
         raise RuntimeError("boom")
     assert pool.stats["in_use"] == 0 and pool.stats["live"] == 1  # a healthy one is kept
@@ -158,7 +158,7 @@ def test_dead_idle_connection_is_replaced_after_noop_check(ftp_server: EmbeddedF
     assert c2 is not c1 and reused is False
     assert not c1.alive
     c2.noop()
-    assert p.stats == {"live": 1, "idle": 0, "in_use": 1, "size": 2}
+    assert p.stats == {"live": 1, "idle": 0, "in_use": 1, "size": 2, "waiting": 0}
     p.release(c2)
     p.close()
 
@@ -167,7 +167,7 @@ def test_release_of_a_closed_client_drops_it(pool: FtpPool) -> None:
     c, _ = pool.acquire()
     c.close()
     pool.release(c)  # reusable=True, but it is not alive
-    assert pool.stats == {"live": 0, "idle": 0, "in_use": 0, "size": 2}
+    assert pool.stats == {"live": 0, "idle": 0, "in_use": 0, "size": 2, "waiting": 0}
 
 
 def test_connect_failure_gives_the_slot_back() -> None:
@@ -178,7 +178,7 @@ def test_connect_failure_gives_the_slot_back() -> None:
     for _ in range(5):  # more attempts than slots: a failed connect must not hold one
         with pytest.raises(SourceUnavailable):
             p.acquire()
-    assert p.stats == {"live": 0, "idle": 0, "in_use": 0, "size": 2}
+    assert p.stats == {"live": 0, "idle": 0, "in_use": 0, "size": 2, "waiting": 0}
     p.close()
 
 
@@ -193,7 +193,7 @@ def test_close(pool: FtpPool) -> None:
         pool.acquire()
     pool.release(busy)
     assert not busy.alive
-    assert pool.stats == {"live": 0, "idle": 0, "in_use": 0, "size": 2}
+    assert pool.stats == {"live": 0, "idle": 0, "in_use": 0, "size": 2, "waiting": 0}
 
 
 def test_close_wakes_waiters(pool: FtpPool) -> None:

@@ -114,13 +114,13 @@ def test_partial_reads_keep_one_reusable_connection(src: FtpSource) -> None:
         first = next(it)
         assert first == DATA[i * 1000 : i * 1000 + len(first)]
         it.close()  # abort mid-transfer
-        assert src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3}
+        assert src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3, "waiting": 0}
     for i in range(5):  # small reads that stop before the end of the file
         assert read(src, AMELIE, 100 * i, 10) == DATA[100 * i : 100 * i + 10]
         assert src.pool.stats["live"] == 1
     assert read(src, AMELIE, 0, len(DATA)) == DATA
     assert read(src, AMELIE, 0, len(DATA) + 100) == DATA  # ends at EOF
-    assert src.list("Films") and src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3}
+    assert src.list("Films") and src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3, "waiting": 0}
 
 
 def test_zero_length_read_opens_nothing(src: FtpSource) -> None:
@@ -139,11 +139,11 @@ def test_read_to_exact_end(src: FtpSource, files: dict[str, bytes]) -> None:
 def test_concurrent_readers_share_the_pool(src: FtpSource) -> None:
     iters = [src.read_range(AMELIE, k * 100_000, 500_000) for k in range(3)]
     firsts = [next(it) for it in iters]  # three transfers open at once
-    assert src.pool.stats == {"live": 3, "idle": 0, "in_use": 3, "size": 3}
+    assert src.pool.stats == {"live": 3, "idle": 0, "in_use": 3, "size": 3, "waiting": 0}
     for k, (it, first) in enumerate(zip(iters, firsts, strict=True)):
         rest = b"".join(it)
         assert first + rest == DATA[k * 100_000 : k * 100_000 + 500_000]
-    assert src.pool.stats == {"live": 3, "idle": 3, "in_use": 0, "size": 3}
+    assert src.pool.stats == {"live": 3, "idle": 3, "in_use": 0, "size": 3, "waiting": 0}
 
 
 def test_missing_file_is_not_found(src: FtpSource) -> None:
@@ -154,7 +154,7 @@ def test_missing_file_is_not_found(src: FtpSource) -> None:
     with pytest.raises(NotFound):
         read(src, "Films/nope.mkv", 5, 10)
     # a 550 leaves the control connection in sync: it is kept
-    assert src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3}
+    assert src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3, "waiting": 0}
 
 
 def test_list_of_missing_folder_or_file_is_not_found(src: FtpSource) -> None:
@@ -165,13 +165,13 @@ def test_list_of_missing_folder_or_file_is_not_found(src: FtpSource) -> None:
         src.list(CHIHIRO)
     assert read(src, CHIHIRO, 0, 3) == DATA[:3]
     # the control connection stayed in sync: it was kept, not replaced
-    assert src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3}
+    assert src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3, "waiting": 0}
 
 
 def test_read_past_the_end_keeps_the_connection(src: FtpSource) -> None:
     assert read(src, CHIHIRO, 5000, 10) == b""
     assert read(src, CHIHIRO, 0, 3) == DATA[:3]
-    assert src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3}
+    assert src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3, "waiting": 0}
 
 
 def test_root_folder_config(ftp_server: EmbeddedFtpServer, files: dict[str, bytes]) -> None:
@@ -200,7 +200,7 @@ def test_async_range_reads(src: FtpSource) -> None:
             await src.aread_range("nope.mkv", 0, 5).__anext__()
 
     asyncio.run(main())
-    assert src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3}
+    assert src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3, "waiting": 0}
 
 
 def test_wrong_password_is_authentication_failed(ftp_root: Path) -> None:
@@ -249,7 +249,7 @@ def test_killed_idle_connection_is_replaced(src: FtpSource) -> None:
     assert client.ftp is not None and client.ftp.sock is not None
     client.ftp.sock.shutdown(socket.SHUT_RDWR)
     assert {e.name for e in src.list("Films")} >= {"a;b=c d.mkv"}
-    assert src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3}
+    assert src.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": 3, "waiting": 0}
     client, _ = src.pool.acquire()
     src.pool.release(client)
     client.ftp.sock.shutdown(socket.SHUT_RDWR)  # type: ignore[union-attr]

@@ -1,0 +1,331 @@
+"""Big libraries: API latency with 100,000 files, and first-scan speed (issue 14).
+
+    .venv/bin/python benchmarks/big_library.py [--files 100000] [--seconds 15] [--clients 20]
+        [--postgres postgresql+psycopg://…] [--scan-local 2000] [--scan-ftp 1000]
+
+**API.** A synthetic library goes straight into the database (films, shows with
+seasons and episodes, one file each, about one file in five a film; one user with
+watch progress): ``--files`` files. Then ``reelhouse serve`` runs in its own process
+and ``--clients`` concurrent clients (asyncio + httpx, one connection each, no pause)
+ask for, at random: the grid's first page, a deep grid page (keyset cursor), a title
+search, a show page, continue watching, and a deep ``/api/library/media-files``
+page (``per_page=50``, cursor). p50/p99 per request kind, on SQLite and (with
+``--postgres`` or ``REELHOUSE_TEST_POSTGRES_URL``) on PostgreSQL. Goal p99 ≤ 30 ms.
+The peer: ``count(*)`` of the files table, the cheapest query that reads them all.
+
+**First scan.** ``--scan-local`` empty files named like releases in a local folder and
+``--scan-ftp`` on a pyftpdlib server (own process) are scanned from scratch; files a
+second, the time to browsable, and, for FTP, the bare listing (``walk``) and
+``rclone lsf -R`` of the same tree. Goals: 100,000 local files ≤ 120 s, 20,000 FTP
+files ≤ 60 s (extrapolated from the rate). One JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _setup import Ftpd, base_args, emit, free_port, kill_groups, log, percentile, spawn
+
+GOAL_P99_MS = 30.0
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+WORDS = ["night", "river", "star", "house", "green", "last", "city", "dream", "iron", "storm",
+         "ghost", "blue", "secret", "king", "road", "winter", "shadow", "fire", "ocean", "glass"]
+
+
+def _title(rng: random.Random) -> str:
+    return " ".join(w.capitalize() for w in rng.sample(WORDS, 3)) + f" {rng.randint(1, 999)}"
+
+
+def fill(url: str, data: Path, files: int) -> dict[str, Any]:
+    """The synthetic library, by bulk inserts; returns ids and cursors for the clients."""
+    from sqlalchemy import func, insert, select
+
+    from reelhouse.config import load_settings
+    from reelhouse.core import Core
+    from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, User, WatchProgress
+
+    rng = random.Random(14)
+    core = Core(load_settings(data_dir=data, database_url=url, log_level="WARNING"))
+    try:
+        n_movies = files // 5
+        n_shows = max(1, (files - n_movies) // 80)  # 4 seasons x 20 episodes
+        with core.sessions() as s:
+            s.execute(insert(SourceRow), [{"id": 1, "name": "disk", "kind": "local", "path": str(data),
+                                           "tls": "none", "verify_tls": True, "created_at": NOW}])
+            s.execute(insert(User), [{"id": 1, "name": "bench", "password_hash": "x", "is_admin": True,
+                                      "created_at": NOW}])
+            genres = ["Drama", "Comedy", "Action", "Horror", "Documentary"]
+            for lo in range(0, n_movies, 5000):
+                s.execute(insert(Movie), [{"id": i, "title": _title(rng), "year": rng.randint(1950, 2025),
+                                           "match_key": f"m{i}", "genres": [rng.choice(genres)],
+                                           "needs_review": False, "locked": False, "created_at": NOW}
+                                          for i in range(lo + 1, min(n_movies, lo + 5000) + 1)])
+            s.execute(insert(Show), [{"id": i, "title": _title(rng), "year": rng.randint(1990, 2025),
+                                      "match_key": f"s{i}", "needs_review": False, "locked": False,
+                                      "created_at": NOW} for i in range(1, n_shows + 1)])
+            s.execute(insert(Season), [{"id": sh * 10 + n, "show_id": sh, "number": n}
+                                       for sh in range(1, n_shows + 1) for n in range(1, 5)])
+            eps = [{"id": (sh * 10 + n) * 100 + e, "season_id": sh * 10 + n, "number": e}
+                   for sh in range(1, n_shows + 1) for n in range(1, 5) for e in range(1, 21)]
+            for lo in range(0, len(eps), 10000):
+                s.execute(insert(Episode), eps[lo : lo + 10000])
+            rows = [{"source_id": 1, "path": f"Films/{i:06d}.mkv", "size": 1, "kind": "movie", "movie_id": i,
+                     "height": rng.choice([720, 1080, 2160]), "first_seen": NOW, "last_seen": NOW}
+                    for i in range(1, n_movies + 1)]
+            rows += [{"source_id": 1, "path": f"Shows/{e['id']:09d}.mkv", "size": 1, "kind": "episode",
+                      "episode_id": e["id"], "height": 1080, "first_seen": NOW, "last_seen": NOW} for e in eps]
+            for lo in range(0, len(rows), 10000):
+                s.execute(insert(MediaFile), rows[lo : lo + 10000])
+            s.execute(insert(WatchProgress), [{"user_id": 1, "media_file_id": i, "position": 60.0,
+                                               "watched": False, "updated_at": NOW}
+                                              for i in rng.sample(range(1, len(rows) + 1), 500)])
+            s.commit()
+            total = s.scalar(select(func.count(MediaFile.id)))
+            grid_keys = [(t.lower(), y or 0, "movie", i)
+                         for i, t, y in s.execute(select(Movie.id, Movie.title, Movie.year))]
+            grid_keys += [(t.lower(), y or 0, "show", i)
+                          for i, t, y in s.execute(select(Show.id, Show.title, Show.year))]
+        grid_keys.sort(key=lambda k: (k[0], k[1], 0 if k[2] == "movie" else 1, k[3]))
+        if core.engine.dialect.name == "postgresql":
+            with core.engine.begin() as conn:
+                from sqlalchemy import text
+
+                conn.execute(text("ANALYZE"))
+        token = core.signer.session(1)
+    finally:
+        core.close()
+
+    def enc(obj: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    return {
+        "files": total, "movies": n_movies, "shows": n_shows, "token": token,
+        "grid_cursors": [enc(list(k)) for k in grid_keys[60::60]],
+        "file_cursors": [enc([1, r["path"]]) for r in sorted(rows, key=lambda r: r["path"])[50::50]],
+        "show_ids": list(range(1, n_shows + 1)),
+    }
+
+
+def count_all(url: str, data: Path) -> float:
+    """The peer: seconds of ``count(*)`` over the files table."""
+    from sqlalchemy import text
+
+    from reelhouse.db.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            t0 = time.perf_counter()
+            for _ in range(5):
+                conn.execute(text("SELECT count(*) FROM media_files")).scalar()
+            return (time.perf_counter() - t0) / 5
+    finally:
+        engine.dispose()
+
+
+async def load(port: int, fixture: dict[str, Any], clients: int, seconds: float) -> dict[str, Any]:
+    import httpx
+
+    rng = random.Random(1)
+    kinds: dict[str, Callable[[], str]] = {
+        "grid_first_page": lambda: "/api/library/items?per_page=60",
+        "grid_deep_page": lambda: f"/api/library/items?per_page=60&cursor={rng.choice(fixture['grid_cursors'])}",
+        "title_search": lambda: f"/api/library/items?per_page=60&q={rng.choice(WORDS)}%20{rng.choice(WORDS)}",
+        "show_page": lambda: f"/api/library/shows/{rng.choice(fixture['show_ids'])}",
+        "continue_watching": lambda: "/api/library/continue",
+        "media_files_deep_page":
+            lambda: f"/api/library/media-files?per_page=50&cursor={rng.choice(fixture['file_cursors'])}",
+    }
+    names = list(kinds)
+    times: dict[str, list[float]] = {k: [] for k in names}
+    errors: list[str] = []
+    headers = {"authorization": f"Bearer {fixture['token']}"}
+    deadline = time.monotonic() + seconds
+
+    async def client(i: int) -> None:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30,
+                                     limits=httpx.Limits(max_connections=1)) as http:
+            n = i
+            while time.monotonic() < deadline:
+                kind = names[n % len(names)]
+                n += 1
+                t0 = time.perf_counter()
+                r = await http.get(kinds[kind]())
+                took = time.perf_counter() - t0
+                if r.status_code != 200:
+                    errors.append(f"{kind}: {r.status_code} {r.text[:100]}")
+                    continue
+                times[kind].append(took * 1000)
+
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    out: dict[str, Any] = {}
+    for kind, ms in times.items():
+        out[kind] = {"n": len(ms), "p50_ms": round(percentile(ms, 50), 1), "p99_ms": round(percentile(ms, 99), 1)}
+    all_ms = [t for ms in times.values() for t in ms]
+    out["all"] = {"n": len(all_ms), "p50_ms": round(percentile(all_ms, 50), 1),
+                  "p99_ms": round(percentile(all_ms, 99), 1), "requests_per_s": round(len(all_ms) / seconds, 1)}
+    out["errors"] = errors[:5]
+    return out
+
+
+def api_run(url: str, data: Path, files: int, clients: int, seconds: float) -> dict[str, Any]:
+    t0 = time.monotonic()
+    fixture = fill(url, data, files)
+    fill_s = time.monotonic() - t0
+    port = free_port()
+    env = dict(os.environ, REELHOUSE_DATA_DIR=str(data), REELHOUSE_DATABASE_URL=url, REELHOUSE_LOG_LEVEL="WARNING")
+    exe = Path(sys.executable).parent / "reelhouse"
+    server = spawn([str(exe), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    try:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        asyncio.run(load(port, fixture, 4, 2.0))  # warm-up
+        result = asyncio.run(load(port, fixture, clients, seconds))
+    finally:
+        kill_groups([server])
+    return {"files": fixture["files"], "movies": fixture["movies"], "shows": fixture["shows"],
+            "fill_s": round(fill_s, 1), "latency": result,
+            "peer_count_all_files_ms": round(count_all(url, data) * 1000, 1),
+            "goal_p99_ms": GOAL_P99_MS, "goal_met": result["all"]["p99_ms"] <= GOAL_P99_MS}
+
+
+def _release_names(n: int) -> list[str]:
+    rng = random.Random(7)
+    names = []
+    for i in range(n):
+        if i % 5 == 0:
+            t = _title(rng).replace(" ", ".")
+            names.append(f"Films/{t} ({1950 + i % 70})/{t}.{1950 + i % 70}.1080p.BluRay.x264.mkv")
+        else:
+            show = f"Show {i // 80:04d}"
+            names.append(f"Shows/{show}/Season {(i // 20) % 4 + 1:02d}/{show.replace(' ', '.')}."
+                         f"S{(i // 20) % 4 + 1:02d}E{i % 20 + 1:02d}.720p.WEB.mkv")
+    return names
+
+
+def scan_run(local_n: int, ftp_n: int, tmp: Path) -> dict[str, Any]:
+    from reelhouse.config import load_settings
+    from reelhouse.core import Core
+    from reelhouse.sources.base import walk_parallel
+    from reelhouse.sources.registry import SourceSpec
+
+    out: dict[str, Any] = {}
+    for kind, n in (("local", local_n), ("ftp", ftp_n)):
+        if n <= 0:
+            continue
+        root = tmp / f"tree-{kind}"
+        for name in _release_names(n):
+            p = root / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(b"")
+        core = Core(load_settings(data_dir=tmp / f"scan-{kind}", log_level="WARNING"))
+        try:
+            if kind == "local":
+                row = core.sources.create(SourceSpec(name="disk", kind="local", path=str(root)))
+                t0 = time.monotonic()
+                report = core.jobs.run_scan_now(row.id)
+                took = time.monotonic() - t0
+                out[kind] = {"files": report.files_seen, "seconds": round(took, 1),
+                             "files_per_s": round(report.files_seen / took, 1),
+                             "extrapolated_100k_s": round(100_000 / (report.files_seen / took)),
+                             "goal_100k_s": 120}
+            else:
+                with Ftpd(root) as ftpd:
+                    row = core.sources.create(SourceSpec(name="ftp", kind="ftp", host="127.0.0.1", port=ftpd.port,
+                                                         username="reel", password="house"))
+                    src = core.sources.source(row.id)
+                    t0 = time.monotonic()
+                    listed = sum(len(r) for _, r in walk_parallel(src, "", workers=4) if isinstance(r, list))
+                    listing = time.monotonic() - t0
+                    rclone = None
+                    if shutil.which("rclone"):
+                        env = ftpd.rclone_env(tmp)
+                        t0 = time.monotonic()
+                        subprocess.run(["rclone", "lsf", "-R", "benchftp:"], env=env, check=True,
+                                       capture_output=True)
+                        rclone = time.monotonic() - t0
+                    t0 = time.monotonic()
+                    report = core.jobs.run_scan_now(row.id)
+                    took = time.monotonic() - t0
+                    t0 = time.monotonic()
+                    core.jobs.run_scan_now(row.id)
+                    rescan = time.monotonic() - t0
+                out[kind] = {"files": report.files_seen, "entries_listed": listed, "seconds": round(took, 1),
+                             "files_per_s": round(report.files_seen / took, 1),
+                             "extrapolated_20k_s": round(20_000 / (report.files_seen / took)), "goal_20k_s": 60,
+                             "bare_listing_s": round(listing, 2),
+                             "rclone_lsf_R_s": round(rclone, 2) if rclone is not None else None,
+                             "rescan_unchanged_s": round(rescan, 2),
+                             "rescan_over_listing": round(rescan / listing, 2)}
+        finally:
+            core.close()
+    return out
+
+
+def main() -> None:
+    p = base_args("big library API latency and first-scan speed", 15, "seconds of load per database")
+    p.add_argument("--files", type=int, default=100_000)
+    p.add_argument("--clients", type=int, default=20)
+    p.add_argument("--postgres", default=os.environ.get("REELHOUSE_TEST_POSTGRES_URL", ""))
+    p.add_argument("--scan-local", type=int, default=2000)
+    p.add_argument("--scan-ftp", type=int, default=1000)
+    args = p.parse_args()
+    result: dict[str, Any] = {"benchmark": "big_library", "clients": args.clients, "seconds": args.samples}
+    with tempfile.TemporaryDirectory(prefix="reelhouse-big-") as tmp_s:
+        tmp = Path(tmp_s)
+        log(f"SQLite: {args.files} files")
+        result["sqlite"] = api_run(f"sqlite:///{tmp / 'sqlite' / 'reelhouse.db'}", tmp / "sqlite", args.files,
+                                   args.clients, args.samples)
+        if args.postgres:
+            from sqlalchemy import create_engine, text
+
+            schema = f"rh_big_{uuid.uuid4().hex[:10]}"
+            admin = create_engine(args.postgres)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            try:
+                log(f"PostgreSQL: {args.files} files")
+                sep = "&" if "?" in args.postgres else "?"
+                url = f"{args.postgres}{sep}options={quote(f'-csearch_path={schema}')}"
+                result["postgresql"] = api_run(url, tmp / "pg", args.files, args.clients, args.samples)
+            finally:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                admin.dispose()
+        log("first scans")
+        result["first_scan"] = scan_run(args.scan_local, args.scan_ftp, tmp)
+    result["loadavg"] = os.getloadavg()
+    result["cpus"] = os.cpu_count()
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()

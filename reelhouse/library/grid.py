@@ -1,0 +1,212 @@
+"""The library grid for big libraries: movies and shows with a present file, in title
+order, a page at a time in SQL (issue 14: 100,000 files).
+
+The order is ``lower(title), coalesce(year, 0), type (movie first), id``, read in order
+from the ``ix_movies_sort`` / ``ix_shows_sort`` indexes (:mod:`reelhouse.db.indexes`).
+Pages go by keyset (an opaque ``cursor`` after the last item; deep pages cost what the
+first does) or by page number (OFFSET, for the first pages of a classic pager). The
+A-Z jump (``letter``) starts the walk at a letter. Filters: type, title substring,
+source, source kind, genre, year, resolution (by video height) and "unwatched" for a
+user. A combined page of movies and shows merges one index walk of each table.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, cast, exists, func, literal, or_, select, tuple_
+from sqlalchemy.orm import Session
+from sqlalchemy.types import Text
+
+from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, WatchProgress
+from reelhouse.errors import InvalidInput
+from reelhouse.library.queries import GridItem, cached_count
+
+__all__ = ["RESOLUTIONS", "GridFilter", "GridPage", "grid_page"]
+
+#: Resolution filter → the video heights (pixels) it takes, [low, high).
+RESOLUTIONS: dict[str, tuple[int, int]] = {
+    "2160p": (1800, 100_000), "1080p": (900, 1800), "720p": (600, 900), "sd": (1, 600),
+}
+_RANK = {"movie": 0, "show": 1}
+
+
+@dataclass(frozen=True)
+class GridFilter:
+    """What the grid shows. ``unwatched_by``: a user id (items with a file that user has
+    not watched); ``letter``: "a"…"z" or "#" (titles not starting with a letter)."""
+
+    kind: str | None = None
+    q: str | None = None
+    source_id: int | None = None
+    source_kind: str | None = None
+    genre: str | None = None
+    year: int | None = None
+    resolution: str | None = None
+    unwatched_by: int | None = None
+    letter: str | None = None
+
+    def check(self) -> None:
+        if self.kind not in (None, "", "movie", "show"):
+            raise InvalidInput("type must be 'movie' or 'show'")
+        if self.source_kind not in (None, "", "ftp", "local"):
+            raise InvalidInput("source kind must be 'ftp' or 'local'")
+        if self.resolution not in (None, "", *RESOLUTIONS):
+            raise InvalidInput(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+        if self.letter not in (None, "", "#") and not (len(self.letter) == 1 and self.letter.isalpha()):
+            raise InvalidInput("letter must be one letter or '#'")
+
+
+@dataclass
+class GridPage:
+    items: list[GridItem]
+    total: int
+    next_cursor: str | None
+
+
+def encode_cursor(key: tuple[str, int, str, int]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, ensure_ascii=False).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, int, str, int]:
+    """Raises InvalidInput for anything that is not a cursor this module made."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        sort, year, kind, ident = raw
+        if not (isinstance(sort, str) and isinstance(year, int) and kind in _RANK and isinstance(ident, int)):
+            raise ValueError(raw)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("cursor is not valid (use next_cursor of the previous page)") from exc
+    return sort, year, kind, ident
+
+
+def _file_filter(f: GridFilter) -> list[ColumnElement[bool]]:
+    """Conditions on a MediaFile for it to count (present, source, resolution, unwatched)."""
+    conds: list[ColumnElement[bool]] = [MediaFile.missing_since.is_(None)]
+    if f.source_id is not None:
+        conds.append(MediaFile.source_id == f.source_id)
+    if f.source_kind:
+        conds.append(MediaFile.source_id.in_(select(SourceRow.id).where(SourceRow.kind == f.source_kind)))
+    if f.resolution:
+        low, high = RESOLUTIONS[f.resolution]
+        conds.append(and_(MediaFile.height >= low, MediaFile.height < high))
+    if f.unwatched_by is not None:
+        conds.append(~exists().where(WatchProgress.media_file_id == MediaFile.id,
+                                     WatchProgress.user_id == f.unwatched_by,
+                                     WatchProgress.watched.is_(True)))
+    return conds
+
+
+def _table_query(kind: str, f: GridFilter) -> tuple[Select[Any], ColumnElement[Any], ColumnElement[Any], Any]:
+    """SELECT id, title, year, poster, needs_review, sort, year0 of movies or shows that
+    pass ``f``; with the sort expressions and the table's id column."""
+    model: Any = Movie if kind == "movie" else Show
+    sort = func.lower(model.title)
+    year0 = func.coalesce(model.year, 0)
+    files = _file_filter(f)
+    if kind == "movie":
+        has_file = exists().where(MediaFile.movie_id == Movie.id, *files)
+    else:
+        has_file = exists(
+            select(literal(1)).select_from(Season)
+            .join(Episode, Episode.season_id == Season.id)
+            .join(MediaFile, MediaFile.episode_id == Episode.id)
+            .where(Season.show_id == Show.id, *files)
+        )
+    stmt = select(model.id, model.title, model.year, model.poster_image_id, model.needs_review,
+                  sort.label("sort"), year0.label("year0")).where(has_file)
+    if f.q and f.q.strip():
+        literal_q = f.q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(sort.like(f"%{literal_q}%", escape="\\"))
+    if f.genre:
+        stmt = stmt.where(cast(model.genres, Text).like(f"%{json.dumps(f.genre)}%"))
+    if f.year is not None:
+        stmt = stmt.where(model.year == f.year)
+    if f.letter:
+        if f.letter == "#":  # digits, signs, and letters outside a-z
+            stmt = stmt.where(or_(sort < "a", sort >= "{"))
+        else:
+            low = f.letter.lower()
+            stmt = stmt.where(sort >= low, sort < chr(ord(low) + 1))
+    return stmt, sort, year0, model.id
+
+
+def _after(kind: str, sort: ColumnElement[Any], year0: ColumnElement[Any], ident: Any,
+           cursor: tuple[str, int, str, int]) -> ColumnElement[bool]:
+    """Rows of ``kind`` after the cursor in (sort, year0, type rank, id) order."""
+    c_sort, c_year, c_kind, c_id = cursor
+    if c_kind == kind:
+        return tuple_(sort, year0, ident) > tuple_(literal(c_sort), literal(c_year), literal(c_id))
+    if _RANK[kind] > _RANK[c_kind]:  # same title and year: this kind comes after
+        return tuple_(sort, year0) >= tuple_(literal(c_sort), literal(c_year))
+    return tuple_(sort, year0) > tuple_(literal(c_sort), literal(c_year))
+
+
+def grid_page(s: Session, f: GridFilter, limit: int, cursor: str | None = None,
+              offset: int = 0) -> GridPage:
+    """One page of the grid: ``limit`` items after ``cursor`` (or after ``offset``
+    items), the total for ``f`` and the cursor of the next page (None at the end)."""
+    f.check()
+    after = decode_cursor(cursor) if cursor else None
+    kinds = [k for k in ("movie", "show") if f.kind in (None, "", k)]
+    rows: list[tuple[tuple[str, int, int, int], Any, str]] = []
+    for kind in kinds:
+        stmt, sort, year0, ident = _table_query(kind, f)
+        if after is not None:
+            stmt = stmt.where(_after(kind, sort, year0, ident, after))
+        stmt = stmt.order_by(sort, year0, ident).limit(limit + offset + 1)
+        for r in s.execute(stmt):
+            rows.append(((r.sort, r.year0, _RANK[kind], r.id), r, kind))
+    rows.sort(key=lambda x: x[0])
+    window = rows[offset : offset + limit + 1]
+    more = len(window) > limit
+    window = window[:limit]
+    items = [GridItem(kind, r.id, r.title, r.year, poster_image_id=r.poster_image_id,
+                      needs_review=bool(r.needs_review)) for _, r, kind in window]
+    _fill_sources(s, items, f)
+    next_cursor = None
+    if more and window:
+        key, _, kind = window[-1]
+        next_cursor = encode_cursor((key[0], key[1], kind, key[3]))
+    return GridPage(items, _total(s, f, kinds), next_cursor)
+
+
+def _total(s: Session, f: GridFilter, kinds: list[str]) -> int:
+    total = 0
+    for kind in kinds:
+        stmt, *_ = _table_query(kind, f)
+        total += cached_count(s, stmt, ("grid", kind, f))
+    return total
+
+
+def _fill_sources(s: Session, items: list[GridItem], f: GridFilter) -> None:
+    """Source kinds, source ids and file counts of the page's items (one query a type)."""
+    files = _file_filter(f)
+    by_key = {(i.type, i.id): i for i in items}
+    movie_ids = [i.id for i in items if i.type == "movie"]
+    show_ids = [i.id for i in items if i.type == "show"]
+    queries: list[tuple[str, Any]] = []
+    if movie_ids:
+        queries.append(("movie", select(MediaFile.movie_id, SourceRow.kind, SourceRow.id, func.count())
+                        .join(SourceRow, SourceRow.id == MediaFile.source_id)
+                        .where(MediaFile.movie_id.in_(movie_ids), *files)
+                        .group_by(MediaFile.movie_id, SourceRow.kind, SourceRow.id)))
+    if show_ids:
+        queries.append(("show", select(Season.show_id, SourceRow.kind, SourceRow.id, func.count())
+                        .select_from(Season)
+                        .join(Episode, Episode.season_id == Season.id)
+                        .join(MediaFile, MediaFile.episode_id == Episode.id)
+                        .join(SourceRow, SourceRow.id == MediaFile.source_id)
+                        .where(Season.show_id.in_(show_ids), *files)
+                        .group_by(Season.show_id, SourceRow.kind, SourceRow.id)))
+    for kind, stmt in queries:
+        for owner, skind, sid, count in s.execute(stmt.order_by(SourceRow.id)):
+            item = by_key[(kind, owner)]
+            item.file_count += int(count)
+            if skind not in item.source_kinds:
+                item.source_kinds.append(skind)
+            if sid not in item.source_ids:
+                item.source_ids.append(sid)

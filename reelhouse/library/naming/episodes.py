@@ -1,0 +1,186 @@
+"""The episode forms of a file name, without guessit: ``S01E02``, ``1x02``, ranges,
+``Season 3 Episode 9``, air dates, anime absolute numbers, bare numbers inside a show.
+Pure: no I/O; one pass of a few compiled patterns (about 20 µs a name, against 5-30 ms
+for guessit).
+
+Sources of the forms: Sonarr's episode naming (``S01E01-E03``, ``1x01``, daily
+``2014-07-22``, anime ``Title - 001``), Plex "Naming and organizing your TV show files"
+(``s02e17-e19``, ``2011-11-15``), Kodi "Naming video files/TV shows" (``1x02``,
+``s01e01e02``, ``S01 E02``), Jellyfin's episode naming tests (``02x03 - x04 - x15``,
+``02x03-E15``, ``Season 2/02 - blah``, ``[Group] Title - 136 [720p]``, ``[21]``,
+``ABC News 2018_03_24_19_00_00``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+__all__ = ["EpisodeMatch", "find_episode", "strip_release_words"]
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeMatch:
+    """Where the episode marker of a name is and what it says."""
+
+    before: str  # the text before the marker (the show title, raw)
+    after: str  # the text after it (the episode title and release words, raw)
+    season: int | None = None
+    episode: int | None = None
+    episode_end: int | None = None
+    air_date: str | None = None
+    absolute: bool = False  # an anime-style absolute number (no season given)
+
+
+_B = r"(?:^|(?<=[ ._\-\[(]))"  # a word boundary that treats separators as boundaries
+_E = r"(?=$|[ ._\-\])\[(,])"
+# S01E02, s01.e02, S01xE02, S01 E02, S003 E009, S2009E23; E02E03 / -E03 / -03 chains
+_SXE = re.compile(
+    _B + r"s(\d{1,4})[ ._]?(?:x?[ ._]?e|x)(\d{1,4})(?!\d)"
+    r"((?:(?:[ ._]?-[ ._]?|[ ._]?)(?:s\d{1,4})?[ ._]?x?e\d{1,4}(?!\d)|-\d{1,4}(?![\dpi]))*)",
+    re.I,
+)
+# 1x02, 2009x02, 02x03x04x15, 02x03-04-15, 02x03-E15, 02x03 - 02x04 - 02x15, 02x03 - x04
+_NXN = re.compile(
+    _B + r"(\d{1,4})x(\d{1,3})(?![\dpi])"
+    r"((?:x\d{1,3}(?!\d)|-e?\d{1,3}(?![\dpi])|[ ._]?-[ ._]?(?:\d{1,4})?x\d{1,3}(?!\d))*)",
+    re.I,
+)
+_RESOLUTION = re.compile(r"\d{3,4}x\d{3,4}")
+# Season 3 Episode 9, Season 3 Ep 9
+_WORDS = re.compile(_B + r"season[ ._-]*(\d{1,4})[ ._-]*(?:episode|ep)[ ._-]*(\d{1,4})" + _E, re.I)
+# dates: 2011.11.15, 2011-11-15, 2018_03_24_19_00_00, 2023 07 14
+_DATE = re.compile(_B + r"((?:19|20)\d\d)([._ -])(\d\d)\2(\d\d)(?:[._ -]\d\d[._ -]\d\d(?:[._ -]\d\d)?)?" + _E)
+# 03-24-2018, 03.24.2018 (Plex: MM-DD-YYYY)
+_US_DATE = re.compile(_B + r"(\d\d)([._ -])(\d\d)\2((?:19|20)\d\d)" + _E)
+# 140722 (YYMMDD, talk shows)
+_SHORT_DATE = re.compile(_B + r"(\d\d)(\d\d)(\d\d)" + _E)
+# anime: "S2 - 05" (a season, then the episode after " - ")
+_ANIME_SEASON = re.compile(r"[ ._]s(\d{1,2}) - (\d{1,4})(?:v\d)?" + _E, re.I)
+# anime: "Title - 136 [720p]", "Title - 01v2"
+_DASH = re.compile(r" - (\d{1,4})(?:v\d)?(?=$|[ .\[(]| - )")
+# anime: "[VCB-Studio] Title [21][Ma10p_1080p]"
+_BRACKET = re.compile(r"\[(\d{1,4})(?:v\d)?\]")
+# "Episode 16", "Ep 16", "Foo_ep_02", "E07" (a Chinese drama release)
+_EP_WORD = re.compile(_B + r"(?:episode|ep)[ ._-]*(\d{1,4})" + _E, re.I)
+_E_ONLY = re.compile(_B + r"e(\d{1,4})(?:-e?(\d{1,4}))?" + _E, re.I)
+# inside a show folder: "02 - blah", "2. Infestation", "16 Some Title", "02-03 - blah", "1-12"
+_LEADING = re.compile(r"^(\d{1,4})(?:-(\d{1,4}))?(?=$|[ ._\-])(?!\.\d)")
+# inside a show folder: "One Piece 1001", "The Simpsons 889", "Hunter X Hunter - 101"
+_SEASON_DASH = re.compile(r"^(\d)-(\d{2,3})(?=$|[ ._])")
+_TRAILING = re.compile(r"[ ._](\d{1,4})(?:v\d)?(?=$|[ ._]*\[| - )")
+_GROUP = re.compile(r"^\s*\[[^\]]*\]\s*")
+
+
+def _chain_end(chain: str) -> int | None:
+    found = re.findall(r"(?:x|e|-)(\d{1,4})", chain, re.I)
+    return int(found[-1]) if found else None
+
+
+def _valid_date(y: int, m: int, d: int) -> str | None:
+    try:
+        return date(y, m, d).isoformat()
+    except ValueError:
+        return None
+
+
+def find_episode(stem: str, *, in_show: bool) -> EpisodeMatch | None:
+    """The episode marker of file name ``stem`` (no extension). ``in_show``: the file is
+    inside a season or show folder, so bare numbers ("02 - Pilot", "One Piece 1001")
+    count as episode numbers. Returns None when the name has no episode form."""
+    if m := _SXE.search(stem):
+        end = _chain_end(m.group(3)) if m.group(3) else None
+        return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)),
+                            end if end is not None and end > int(m.group(2)) else None)
+    if m := _WORDS.search(stem):
+        return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)))
+    for m in _NXN.finditer(stem):
+        if _RESOLUTION.fullmatch(m.group(0).split("-")[0].strip(" ._")):
+            continue
+        end = _chain_end(m.group(3)) if m.group(3) else None
+        return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)),
+                            end if end is not None and end > int(m.group(2)) else None)
+    if m := _DATE.search(stem):
+        day = _valid_date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
+        if day and m.start() > 0:
+            return EpisodeMatch(stem[: m.start()], stem[m.end():], air_date=day)
+    if (m := _US_DATE.search(stem)) and m.start() > 0:
+        day = _valid_date(int(m.group(4)), int(m.group(1)), int(m.group(3)))
+        if day:
+            return EpisodeMatch(stem[: m.start()], stem[m.end():], air_date=day)
+    if m := _ANIME_SEASON.search(stem):
+        return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)))
+    if m := _EP_WORD.search(stem):
+        return EpisodeMatch(stem[: m.start()], stem[m.end():], None, int(m.group(1)))
+    if m := _SEASON_DASH.match(stem):  # "4-12 - The Woman": season 4, episode 12
+        return EpisodeMatch("", stem[m.end():], int(m.group(1)), int(m.group(2)))
+    if in_show and (leading := _leading(stem)) is not None:
+        return leading
+    body = _GROUP.sub("", stem)
+    cut = len(stem) - len(body)
+    if (m := _DASH.search(body)) and not _before_year(body, m, in_show):
+        return EpisodeMatch(stem[: cut + m.start()], body[m.end():], None, int(m.group(1)), absolute=True)
+    if m := _E_ONLY.search(stem):
+        end = int(m.group(2)) if m.group(2) else None
+        return EpisodeMatch(stem[: m.start()], stem[m.end():], None, int(m.group(1)),
+                            end if end is not None and end > int(m.group(1)) else None)
+    if cut and (m := _BRACKET.search(body)) and not _is_year(m.group(1)):
+        return EpisodeMatch(stem[: cut + m.start()], body[m.end():], None, int(m.group(1)), absolute=True)
+    if not in_show:
+        if (m := _SHORT_DATE.search(stem)) and m.start() > 0:
+            day = _valid_date(2000 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            if day:
+                return EpisodeMatch(stem[: m.start()], stem[m.end():], air_date=day)
+        return None
+    for m in _TRAILING.finditer(stem):
+        if not _is_year(m.group(1)) and m.start() > 0:
+            return EpisodeMatch(stem[: m.start()], stem[m.end():], None, int(m.group(1)), absolute=True)
+    return None
+
+
+def _leading(stem: str) -> EpisodeMatch | None:
+    """"02 - Pilot", "2. Infestation", "16 Some Title", "02-03 - Two parts" in a show."""
+    m = _LEADING.match(stem)
+    if m is None or (_is_year(m.group(1)) and not m.group(2)):
+        return None
+    first, second = int(m.group(1)), m.group(2)
+    end = int(second) if second is not None and int(second) > first else None
+    return EpisodeMatch("", stem[m.end():], None, first, end)
+
+
+def _before_year(body: str, m: re.Match[str], in_show: bool) -> bool:
+    """Whether " - N" is part of a film title ("Wolf of Wall Street - 2 (2013)") or a
+    year ("Maximum Ride - 2016 - WEBDL") rather than an episode number."""
+    if re.match(r"\s*\((?:19|20)\d\d\)", body[m.end():]):
+        return True
+    return not in_show and _is_year(m.group(1))
+
+
+def _is_year(text: str) -> bool:
+    return len(text) == 4 and 1900 <= int(text) <= 2099
+
+
+_JUNK = re.compile(
+    r"(?:^|[ ._\-\[(])(?:\d{3,4}[pi]|4k|8k|uhd|hdr\d*|dv|sdr|web|web-?dl|webrip|web-?rip|hdtv|pdtv|sdtv"
+    r"|dsr|bluray|blu-ray|bdrip|brrip|dvdrip|dvd|hdrip|remux|ntsc|pal|[xh]\.?26[45]|hevc|avc|xvid"
+    r"|divx|av1|aac\d?|ac3|eac3|dts(?:-?hd)?|dd[p+]?\d?|truehd|atmos|flac|opus|mp3|\d\.\d|nf|amzn"
+    r"|hulu|dsnp|hmax|atvp|proper|repack|internal|german|french|multi|dual|vostfr|subbed|dubbed"
+    r"|ita|eng|spa|lat|complete|10bit|8bit|hi10p?)(?=$|[ ._\-\])\[(])",
+    re.I,
+)
+
+
+def strip_release_words(text: str) -> str:
+    """``text`` cut at the first release word (``720p``, ``WEB-DL``, ``x264``, a bracket
+    group), separators made spaces: the episode title left after the marker."""
+    text = re.sub(r"\[[^\]]*\]|\{[^}]*\}", " ", text)
+    if m := _JUNK.search(text):
+        text = text[: m.start()]
+    text = re.sub(r"-[A-Za-z0-9]+$", "", text) if re.search(r"[._]", text) else text
+    text = text.replace("_", " ")
+    if " " not in text.strip(" .-"):
+        text = text.replace(".", " ")
+    elif re.search(r"\w\.\w", text) and text.count(".") > text.count(" "):
+        text = text.replace(".", " ")
+    return re.sub(r"\s+", " ", text).strip(" -–.,()")

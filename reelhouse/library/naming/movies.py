@@ -1,0 +1,99 @@
+"""Film names: extras by suffix, version labels, parts, and the "Title (Year)" form.
+Pure: no I/O.
+
+Sources of the rules: Plex "Local Files for Movie Trailers and Extras" (``-trailer``,
+``-deleted``, ``-featurette``, ``-interview``, ``-scene``, ``-short``, ``-behindthescenes``,
+``-other``), "Naming and organizing your Movie files" (``Title (Year) - part1``,
+``{edition-Director's Cut}``); Jellyfin "Movies" (``Title (Year) - 1080p`` versions,
+``-trailer2``, ``Title (Year) - sample``; letter parts ``parta``–``partd``); Kodi "Naming
+video files/Movies" (``Title.trailer.ext``, ``cd1``, ``disc2``, ``dvd3``).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["EXTRA_SUFFIXES", "extra_suffix", "paren_year_title", "part_of", "version_label"]
+
+#: suffix word → extra type (Plex, Jellyfin, Kodi)
+EXTRA_SUFFIXES: dict[str, str] = {
+    "trailer": "trailer", "sample": "sample", "scene": "scene", "clip": "clip",
+    "deleted": "deleted", "deletedscene": "deleted", "interview": "interview",
+    "behindthescenes": "behindthescenes", "featurette": "featurette", "short": "short",
+    "extra": "other", "other": "other", "theme": "themevideo", "backdrop": "themevideo",
+}
+_WORDS = "|".join(sorted(EXTRA_SUFFIXES, key=len, reverse=True))
+# "300-trailer", "300 - trailer2", "300-deleted"; trailer and sample also "300.trailer",
+# "300_trailer" (Kodi) and "Film [trailer]" / "Film (sample)"; "trailer" alone
+_SUFFIX = re.compile(rf"(?:^|\s*-\s*)({_WORDS})(\d{{0,2}})$", re.I)
+_SOFT_SUFFIX = re.compile(r"(?:^|[._]|\s-\s)(trailer|sample)(\d{0,2})$|[\[(](trailer|sample)[\])]$", re.I)
+_PREFIX = re.compile(r"^(sample)-", re.I)  # scene style "sample-grp-film"
+
+
+def extra_suffix(stem: str) -> tuple[str, str] | None:
+    """``(owner stem, extra type)`` when file name ``stem`` names an extra by its suffix
+    ("Dune (2021)-trailer" → ("Dune (2021)", "trailer")), else None. "I Live In A
+    Trailer" and "The DNA Sample" are films: the word must follow a dash, dot or
+    underscore."""
+    text = stem.strip()
+    if m := _SUFFIX.search(text):
+        if m.start() == 0 or text[m.start():].lstrip().startswith("-"):
+            return text[: m.start()].strip(" .-_"), EXTRA_SUFFIXES[m.group(1).lower()]
+    if m := _SOFT_SUFFIX.search(text):
+        word = (m.group(1) or m.group(3)).lower()
+        return text[: m.start()].strip(" .-_"), EXTRA_SUFFIXES[word]
+    if m := _PREFIX.match(text):
+        return text[m.end():], "sample"
+    return None
+
+
+_PAREN_YEAR = re.compile(r"^(.*?\S)[ ._]*\(((?:19|20)\d\d)\)(.*)$")
+
+
+def paren_year_title(stem: str) -> tuple[str, int, str] | None:
+    """``(title, year, rest)`` of the Plex/Jellyfin/Kodi form "Title (Year) rest"
+    ("300 (2006) - 1080p" → ("300", 2006, " - 1080p")); None if there is no "(Year)"."""
+    m = _PAREN_YEAR.match(stem)
+    if m is None:
+        return None
+    title = m.group(1)
+    if (cut := re.search(r"\s*[\[{]", title)) and cut.start() > 0:
+        title = title[: cut.start()]  # "Film [1080p] (2005)": tags are no title
+    return title.strip(" .-_"), int(m.group(2)), m.group(3)
+
+
+_VERSION_WORDS = re.compile(
+    r"^(?:\d{3,4}[pi]|4k|2160p|uhd|hdr|sdr|dv|3d(?:[ .-]?h?(?:sbs|tab|ou))?|h?sbs|h?tab|remux"
+    r"|bluray|blu-ray|web-?dl|dvd|imax|open matte|remastered|extended(?: (?:cut|edition))?"
+    r"|unrated|uncut|theatrical(?: (?:cut|release|edition))?|director'?s'? cut|directors cut"
+    r"|final cut|special edition|ultimate (?:cut|edition)|criterion|colou?rized|black and white"
+    r"|high bitrate|\d+ version)(?:\b.*)?$",
+    re.I,
+)
+
+
+def version_label(rest: str, *, owner_known: bool) -> str | None:
+    """The version label after a film's title ("- 1080p", "_720p", "-Director's Cut"),
+    or None. ``owner_known``: the title before it is the folder's film (or carries its
+    year), so any label counts; else only quality and edition words do."""
+    m = re.match(r"^\s*(?:-|_|\s-\s)\s*(.+?)\s*$", rest)
+    if m is None:
+        return None
+    label = re.sub(r"^\[(.*)\]$", r"\1", m.group(1)).strip(" -_")
+    if not label or re.fullmatch(r"(?:cd|dvd|disc|disk|part|pt)[ ._-]?(?:\d{1,2}|[a-d])", label, re.I):
+        return None
+    if owner_known or _VERSION_WORDS.match(label):
+        return label
+    return None
+
+
+_PART = re.compile(r"(?:^|[ ._-])(?:cd|dvd|disc|disk|part|pt)[ ._-]?(\d{1,2}|[a-d])(?=$|[ ._)\]-])", re.I)
+
+
+def part_of(text: str) -> int | None:
+    """The part number of a stacked film file ("cd2", "part3", "Disc 1", "partb" → 2)."""
+    m = _PART.search(text)
+    if m is None:
+        return None
+    value = m.group(1).lower()
+    return int(value) if value.isdigit() else "abcd".index(value) + 1

@@ -1,0 +1,347 @@
+"""Source-relative paths → what they name: a film, an episode, an extra of a film or
+show, or "other". Pure: no I/O.
+
+The whole path decides, as in Plex, Jellyfin and Kodi: the show folder names the show,
+a season folder (``Season 2``, ``Staffel 2``, ``S02``, ``Specials``) gives the season, a
+release folder stands in for an obfuscated file name, an extras folder (``Trailers``,
+``Featurettes``, …) or suffix (``-trailer``) makes the file an extra of the film or show
+above it, and a "Title (Year)" folder names a film. Common forms are read by our own
+patterns (episodes.py, movies.py, folders.py); guessit reads the release names left.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from guessit.api import GuessItApi
+
+from reelhouse.library.naming.episodes import EpisodeMatch, find_episode, strip_release_words
+from reelhouse.library.naming.folders import (
+    clean_words,
+    edition_tag,
+    extras_folder,
+    folder_year,
+    provider_ids,
+    season_folder,
+    series_folder_title,
+    strip_ids,
+)
+from reelhouse.library.naming.movies import extra_suffix, paren_year_title, part_of, version_label
+
+__all__ = ["MEDIA_EXTENSIONS", "Parsed", "match_key", "parse_media_path", "split_stem"]
+
+#: Extensions of video files the scanner indexes.
+MEDIA_EXTENSIONS = frozenset(
+    ".mkv .mp4 .m4v .avi .mov .webm .ts .m2ts .mts .mpg .mpeg .wmv .flv .ogv .3gp .divx .vob".split()
+)
+_OTHER_EXTENSIONS = frozenset(".iso .wtv .dvr-ms .strm .disc .rmvb .asf .mp3 .flac .m4a".split())
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """What a path names. ``kind`` is "movie", "episode", "extra" or "other"."""
+
+    kind: str
+    #: the film or show (of an extra: the film or show it belongs to)
+    title: str
+    year: int | None = None
+    season: int | None = None
+    episode: int | None = None
+    episode_title: str | None = None
+    #: last episode of a multi-episode file (``S01E02E03`` → episode 2, episode_end 3)
+    episode_end: int | None = None
+    #: air date of a date-based episode (``Show.2011.11.15``), ISO ``YYYY-MM-DD``
+    air_date: str | None = None
+    #: part of a multi-part film (``CD1``, ``part2``, ``Disc1``); the parts are one movie
+    part: int | None = None
+    #: type of an extra: trailer, featurette, deleted, behindthescenes, interview,
+    #: scene, short, clip, themevideo, sample, other
+    extra: str | None = None
+    #: label of one version of a film ("1080p", "Director's Cut", ``{edition-…}``)
+    version: str | None = None
+    tmdb_id: int | None = None
+    tvdb_id: int | None = None
+    imdb_id: str | None = None
+
+
+def match_key(title: str, year: int | None = None) -> str:
+    """A normalised key so "The Office (US)" and "the office us" match: NFKD, no accents,
+    lower case, alphanumerics only, with the year appended."""
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"[\W_]+", " ", text).strip()
+    return f"{text}|{year or ''}"
+
+
+def _key(text: str) -> str:
+    return match_key(text).split("|")[0].replace(" ", "")
+
+
+def split_stem(name: str) -> tuple[str, str]:
+    """``(stem, extension)``; only a known media extension is an extension
+    ("Foo (2019).S04E03" has none)."""
+    stem, ext = posixpath.splitext(name)
+    if ext.lower() in MEDIA_EXTENSIONS or ext.lower() in _OTHER_EXTENSIONS:
+        return stem, ext
+    return name, ""
+
+
+#: Folders that say nothing of what is inside (library roots, letters).
+_GENERIC = frozenset(
+    "movies movie films film videos video media tv tvshows tv shows shows series anime "
+    "downloads download complete data server drive library temp tmp public pub incoming "
+    "kids documentaries docs".split()
+)
+
+
+def _generic(folder: str) -> bool:
+    text = folder.strip().casefold()
+    return text in _GENERIC or len(text) <= 1 or re.sub(r"[\W_]+", " ", text).strip() in _GENERIC
+
+
+# -- guessit -------------------------------------------------------------------------
+
+#: One guessit instance per option set: guessit re-merges its whole configuration
+#: whenever the options differ from the previous call's (about 5 ms).
+_APIS: dict[str, GuessItApi] = {}
+
+
+def _guess(text: str, kind: str | None = None) -> Any:
+    api = _APIS.get(kind or "")
+    if api is None:
+        api = _APIS[kind or ""] = GuessItApi()
+    return api.guessit(text, {"type": kind} if kind else None)
+
+
+def _first_int(value: Any) -> int | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, int) else None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, list):
+        value = " ".join(str(v) for v in value)
+    return str(value) if value else None
+
+
+# -- titles ----------------------------------------------------------------------------
+
+_LEAD_GROUPS = re.compile(r"^\s*(?:\[[^\]]*\]\s*)+")
+_TITLE_YEAR = re.compile(r"[ ._-]*[(\[]?((?:19|20)\d\d)[)\]]?[ ._-]*$")
+
+
+def _title_year(raw: str) -> tuple[str, int | None]:
+    """A show or film title from the raw text before a marker: group tags dropped,
+    a trailing year split off ("Doctor.Who.2005." → ("Doctor Who", 2005))."""
+    text = _LEAD_GROUPS.sub("", strip_ids(raw))
+    text = re.sub(r"\[[^\]]*\]", " ", text).strip(" ._-–")
+    year = None
+    if (m := _TITLE_YEAR.search(text)) and m.start() > 0:
+        year = int(m.group(1))
+        text = text[: m.start()]
+    return clean_words(text), year
+
+
+@functools.lru_cache(maxsize=4096)
+def _folder_title(folder: str) -> tuple[str | None, int | None]:
+    """``(title, year)`` of a show or film folder ("Doctor Who (2005)" → "Doctor Who",
+    2005; "The.Show.S01.COMPLETE" → "The Show")."""
+    title = series_folder_title(re.sub(r"\[[^\]]*\]", " ", folder).strip() or folder)
+    if title:  # "[Group]Foo - 01 - 12[1080p]": the episode range of a batch folder
+        title = re.sub(r"\s+-\s+\d[\d\s-]*$", "", title) or title
+    year = folder_year(folder)
+    if year is None and title:
+        m = _TITLE_YEAR.search(title)
+        if m and m.start() > 0 and re.search(r"[._]", folder):
+            year, title = int(m.group(1)), title[: m.start()].strip()
+    return (title or None), year
+
+
+# -- the path --------------------------------------------------------------------------
+
+
+def parse_media_path(path: str) -> Parsed:
+    """Classify a source-relative path (``/`` separated; a leading ``/`` is ignored);
+    the folders above the file give context."""
+    parts = [p for p in path.replace("\\", "/").split("/") if p]
+    name = parts[-1] if parts else path
+    folders = parts[:-1]
+    stem, ext = split_stem(name)
+    ids = provider_ids("/".join(parts))
+    id_fields: dict[str, Any] = {"tmdb_id": ids.tmdb, "tvdb_id": ids.tvdb, "imdb_id": ids.imdb}
+    clean = strip_ids(stem)
+
+    for i in range(len(folders) - 1, -1, -1):
+        kind = extras_folder(folders[i])
+        if kind is not None:
+            return _extra(folders[:i], stem, kind, id_fields)
+    suffix = extra_suffix(clean)
+    if suffix is not None:
+        owner, kind = suffix
+        return _extra(folders, owner, kind, id_fields)
+
+    season_dir = None
+    if folders:
+        season_dir = season_folder(folders[-1], folders[-2] if len(folders) > 1 else None)
+    show_dir: str | None = None
+    if season_dir is not None:
+        show_dir = folders[-2] if len(folders) > 1 else None
+    elif folders and not _generic(folders[-1]):
+        show_dir = folders[-1]
+    in_show = season_dir is not None or (
+        show_dir is not None and folder_year(show_dir) is None and _key(show_dir) != _key(clean)
+        and _key(_title_year(clean)[0]) != _key(show_dir)
+    )
+    em = find_episode(clean, in_show=in_show)
+    from_folder = False
+    if em is None and folders and season_dir is None and re.fullmatch(r"[0-9a-f]{12,}|\w{1,6}", clean, re.I):
+        em = find_episode(strip_ids(folders[-1]), in_show=False)  # an obfuscated file name
+        from_folder = em is not None
+        if from_folder:
+            show_dir = folders[-2] if len(folders) > 1 and not _generic(folders[-2]) else None
+    if em is not None:
+        return _episode(em, folders, season_dir, show_dir, from_folder, id_fields)
+    return _movie(folders, clean, ext, name, edition_tag(stem), id_fields)
+
+
+def _episode(em: EpisodeMatch, folders: list[str], season_dir: int | None, show_dir: str | None,
+             from_folder: bool, ids: dict[str, Any]) -> Parsed:
+    file_title, year = _title_year(em.before)
+    title = file_title
+    if show_dir is not None and not _generic(show_dir):
+        folder_title, folder_yr = _folder_title(show_dir)
+        if folder_title and (season_dir is not None or not file_title or em.air_date is not None
+                             or _key(file_title) in _key(show_dir) or from_folder):
+            title, year = folder_title, folder_yr or year
+    elif season_dir is not None and folders and not file_title:
+        folder_title, folder_yr = _folder_title(folders[-1])
+        if folder_title and season_folder(folders[-1]) is not None and folder_title != folders[-1]:
+            title, year = folder_title, folder_yr
+    if not title and folders and not _generic(folders[-1]) and season_dir is None:
+        title = _folder_title(folders[-1])[0] or ""
+    title = title or "Unknown show"
+    episode_title = strip_release_words(em.after) or None
+    if em.air_date is not None:
+        y, m, d = (int(x) for x in em.air_date.split("-"))
+        return Parsed(kind="episode", title=title, year=year, season=y, episode=m * 100 + d,
+                      episode_title=episode_title or em.air_date, air_date=em.air_date, **ids)
+    season = em.season if em.season is not None else season_dir
+    if season is None and em.episode is not None:
+        season = 1
+    part = None
+    if episode_title and (pm := _EPISODE_PART.search(episode_title)):
+        part, episode_title = int(pm.group(1)), episode_title[: pm.start()].strip(" -") or None
+    return Parsed(kind="episode", title=title, year=year, season=season, episode=em.episode,
+                  episode_title=episode_title, episode_end=em.episode_end, part=part, **ids)
+
+
+# "S02E03 Part 1", "S01E01 - pt2", "S01E01.cd1": one episode split in files (Jellyfin, Plex)
+_EPISODE_PART = re.compile(r"(?:^|\s)(?:part|pt|cd|disc)\s?(\d{1,2})$", re.I)
+
+
+def _owner(folders: list[str], stem: str) -> tuple[str, int | None]:
+    """The film or show an extra belongs to: the nearest folder above it that is not a
+    season folder, else the file name before the suffix."""
+    for i in range(len(folders) - 1, -1, -1):
+        if season_folder(folders[i], folders[i - 1] if i else None) is not None:
+            continue
+        if _generic(folders[i]):
+            break
+        title, year = _folder_title(folders[i])
+        if title:
+            return title, year
+    if py := paren_year_title(stem):
+        return py[0], py[1]
+    title, year = _title_year(stem)
+    return title, year
+
+
+def _extra(folders: list[str], stem: str, kind: str, ids: dict[str, Any]) -> Parsed:
+    title, year = _owner(folders, strip_ids(stem))
+    return Parsed(kind="extra", title=title or "Unknown", year=year, extra=kind, **ids)
+
+
+_TITLE_PART = re.compile(r"(?:^|[ ._-])part[ ._-]?(\w+)[ ._-]+\(?(?:19|20)\d\d", re.I)
+_YEAR = re.compile(r"(?:^|[ ._(\[])((?:19|20)\d\d)(?=$|[ ._)\]])")
+
+
+def _plain_stem_title(stem: str) -> str | None:
+    """The words before the year in a release name ("WALL-E.2008" → "WALL-E")."""
+    m = _YEAR.search(stem)
+    if m is None or m.start() == 0:
+        return None
+    words = re.sub(r"[._]+", " ", stem[: m.start()]).strip(" -([")
+    return words or None
+
+
+def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | None,
+           ids: dict[str, Any]) -> Parsed:
+    folder = folders[-1] if folders and not _generic(folders[-1]) else None
+    folder_title, folder_yr = _folder_title(folder) if folder else (None, None)
+    version = edition
+    part = None
+    title: str | None
+    year: int | None
+    if py := paren_year_title(stem):
+        title, year, rest = py
+        part = part_of(rest)
+        version = version or version_label(rest, owner_known=True)
+        title = clean_words(title) if not re.search(r"\s", title) else title
+    elif (split := _split_version(stem, folder_title)) is not None:
+        title, version_found = split
+        year, version = folder_yr, version or version_found
+    else:
+        guess = _guess(name if ext else stem + ".mkv")
+        if guess.get("type") == "episode":  # no episode form: a film with a number
+            guess = _guess(name if ext else stem + ".mkv", "movie")
+        title = _text(guess.get("title"))
+        year = _first_int(guess.get("year"))
+        alternative = _text(guess.get("alternative_title"))
+        if title and alternative and year is None and " - " in stem:
+            title = f"{title} - {alternative}"  # "Star Trek 1 - The motion picture" is one title
+        plain = _plain_stem_title(stem)
+        if title and plain and len(title) <= 2 < len(plain) and plain.endswith(title):
+            title = plain  # "WALL-E": guessit took "WALL-" for something else
+        lead = re.match(r"^(\d{1,4})[ ._-]+", stem)
+        if (not title or title.isdigit()) and re.match(r"^\d{1,4}(?=$|[ ._-])", stem):
+            title = _title_year(re.split(r"[\[(]", stem)[0])[0] or title
+            if title and title == str(year):  # "1917.mkv": the number is the title
+                year = None
+        elif title and re.fullmatch(r"(?:.*\s)?(?:trailer|sample)", stem, re.I) and \
+                _key(stem).startswith(_key(title)):
+            title = clean_words(stem)  # "I Live In A Trailer": the word ends the title
+        elif title and lead and not title.startswith(lead.group(1)) and _key(stem[lead.end():]).startswith(_key(title)):
+            title = f"{lead.group(1)} {title}"  # "480 Super movie": guessit took 480 for a resolution
+        if not title and re.search(r"[^\W\d_]", stem):
+            title = clean_words(stem)  # "[rec]": guessit found no title
+        part = _first_int(guess.get("cd")) or _first_int(guess.get("part"))
+        named_part = _TITLE_PART.search(stem)
+        if named_part and title:  # "Dune Part Two (2024)" is a title, not a part of a file
+            title, part = f"{title} Part {named_part.group(1)}", None
+        elif part is None:
+            part = part_of(stem)
+    if folder is not None and folder_yr and (not year or not title):
+        title, year = folder_title or title, folder_yr
+    if not title:
+        return Parsed(kind="other", title=stem.strip() or name)
+    return Parsed(kind="movie", title=title, year=year, part=part, version=version, **ids)
+
+
+def _split_version(stem: str, folder_title: str | None) -> tuple[str, str] | None:
+    """``(title, label)`` of "Iron Man - 720p" / "Iron Man_3d" in the folder "Iron Man",
+    or of "Movie - Director's Cut" anywhere; None if ``stem`` has no version label."""
+    for m in re.finditer(r"\s+-\s+|-|_", stem):
+        head, rest = stem[: m.start()], stem[m.start():]
+        if _TITLE_YEAR.search(head):  # "Title - 2016 - WEBDL": a release name for guessit
+            return None
+        owner = folder_title is not None and _key(head) == _key(folder_title)
+        label = version_label(rest, owner_known=owner)
+        if label and (owner or " - " in m.group(0)):
+            return head.strip(), label
+    return None

@@ -1,0 +1,68 @@
+"""FTP replies and failures → the reelhouse error tree (:func:`translate_error`): the one
+place where ftplib, socket and ssl exceptions become our errors."""
+
+from __future__ import annotations
+
+import ftplib
+import socket
+import ssl
+
+from reelhouse.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ReelhouseError,
+    SourceBusy,
+    SourceUnavailable,
+    StorageFull,
+)
+
+__all__ = ["translate_error"]
+
+
+def translate_error(exc: BaseException, what: str) -> ReelhouseError:
+    """Map an ftplib/socket/ssl exception to the reelhouse error tree.
+
+    Reply codes per RFC 959 §4.2: 421 → SourceBusy, 530 → AuthenticationFailed,
+    550 → NotFound (PermissionDenied when the text says so), 553 and 500/501/504 (a
+    request the server cannot parse, e.g. a name too long) → InvalidInput,
+    452/552 → StorageFull, other 4xx → SourceUnavailable; network failures and timeouts
+    → SourceUnavailable.
+    """
+    if isinstance(exc, ReelhouseError):
+        return exc
+    text = str(exc).strip()
+    code = text[:3]
+    if isinstance(exc, ftplib.Error) and code.isdigit():
+        if code == "421":
+            return SourceBusy(f"FTP server is busy ({text}) while {what}")
+        if code == "530":
+            return AuthenticationFailed(f"FTP login refused: {text}")
+        if code in ("550", "450"):
+            low = text.lower()
+            if "permission" in low or "denied" in low or "access" in low:
+                return PermissionDenied(f"FTP server denied access while {what}: {text}")
+            return NotFound(f"not found on the FTP server while {what}: {text}")
+        if code == "501" and ("no such" in text.lower() or "not a dir" in text.lower()):
+            return NotFound(f"not found on the FTP server while {what}: {text}")
+        if code in ("500", "501", "504"):  # 500: e.g. a line too long for the server
+            return InvalidInput(f"FTP server refused the request while {what}: {text}")
+        if code == "553":
+            return InvalidInput(f"FTP server refused the file name while {what}: {text}")
+        if code in ("452", "552"):
+            return StorageFull(f"FTP server storage is full while {what}: {text}")
+        if code[0] == "4":
+            return SourceUnavailable(f"FTP server error while {what}: {text}")
+        return SourceUnavailable(f"unexpected FTP reply while {what}: {text}")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return SourceUnavailable(f"TLS certificate of the FTP server not trusted: {exc.verify_message}")
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return SourceUnavailable(f"FTP server timed out while {what}")
+    if isinstance(exc, ConnectionRefusedError):
+        return SourceUnavailable(f"FTP server refused the connection while {what}")
+    if isinstance(exc, socket.gaierror):
+        return SourceUnavailable(f"cannot resolve the FTP host while {what}: {exc.strerror}")
+    if isinstance(exc, OSError | EOFError | ftplib.Error | ssl.SSLError | UnicodeError):
+        return SourceUnavailable(f"FTP connection failed while {what}: {exc or type(exc).__name__}")
+    return SourceUnavailable(f"FTP failure while {what}: {type(exc).__name__}: {exc}")

@@ -1,0 +1,116 @@
+"""Two nodes behind nginx (issue 14): two ``reelhouse serve`` processes and a worker on
+one PostgreSQL and one Redis, each with a data dir of its own (as on two machines),
+behind nginx running ``deploy/nginx.conf``. Requests land on both nodes; a scan
+queued through one runs on the worker; a session, a playback token and a stored FTP
+password made on one node work on the other; a party made on one is seen on the other."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from reelhouse.core import Core
+from reelhouse.demo.cluster import Cluster
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.sources.registry import SourceSpec
+
+from helpers import FTP_PASSWORD, FTP_USER, daemon, free_port
+
+PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
+
+pytestmark = [
+    pytest.mark.requires_postgres,
+    pytest.mark.requires_redis,
+    pytest.mark.skipif(not PG_URL, reason="set REELHOUSE_TEST_POSTGRES_URL to run the cluster test"),
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is missing"),
+    pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is missing"),
+]
+
+FILM = "Films/Sintel (2010)/Sintel.2010.mkv"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    schema = f"rh_cluster_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    port = free_port()
+    with daemon(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no"], port):
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+def test_two_nodes_behind_nginx(pg_url: str, redis_url: str, ftp_server: EmbeddedFtpServer,
+                                ftp_root: Path, tmp_path: Path) -> None:
+    film = os.urandom(3 * 1024 * 1024)
+    (ftp_root / FILM).parent.mkdir(parents=True)
+    (ftp_root / FILM).write_bytes(film)
+    with Cluster(tmp_path / "cluster", pg_url, redis_url, nodes=2, workers=1) as cluster:
+        core = Core(cluster.settings())
+        try:
+            core.users.add("admin", "admin-password", is_admin=True)
+            source = core.sources.create(SourceSpec(name="ftp", kind="ftp", host="127.0.0.1",
+                                                    port=ftp_server.port, username=FTP_USER,
+                                                    password=FTP_PASSWORD)).id
+        finally:
+            core.close()
+        proxy = httpx.Client(base_url=cluster.proxy_url, timeout=30)
+        node_a, node_b = (httpx.Client(base_url=u, timeout=30) for u in cluster.node_urls)
+        try:
+            # requests through nginx land on both nodes
+            seen = {proxy.get("/api/health").json()["node"] for _ in range(12)}
+            assert seen == {"node1", "node2"}
+            token = proxy.post("/api/auth/login", json={"username": "admin",
+                                                        "password": "admin-password"}).json()["token"]
+            auth = {"authorization": f"Bearer {token}"}
+            # a scan queued through the proxy runs on the worker
+            job = proxy.post(f"/api/sources/{source}/scan", headers=auth).json()
+            deadline = time.monotonic() + 60
+            while job["state"] in ("queued", "running"):
+                assert time.monotonic() < deadline, f"the scan did not run: {job}"
+                time.sleep(0.2)
+                job = proxy.get(f"/api/jobs/{job['id']}", headers=auth).json()
+            assert job["state"] == "done", job
+            # the session works on either node
+            for node in (node_a, node_b):
+                items = node.get("/api/library/media-files", headers=auth).json()["items"]
+                assert [i["path"] for i in items] == [FILM]
+            file_id = items[0]["id"]
+            # a playback token made on node 1 streams from node 2 (which decrypts the
+            # FTP password node 1's client stored) and through the proxy
+            url = node_a.post(f"/api/library/media-files/{file_id}/playback", headers=auth).json()["url"]
+            path = url[url.index("/api/"):]
+            for client in (node_b, node_a, proxy):
+                r = client.get(path, headers={"range": "bytes=1000-1099999"})
+                assert r.status_code == 206 and r.content == film[1000:1100000]
+            # a party made on node 1 is there on node 2
+            party = node_a.post("/api/parties", json={"media_file_id": file_id}, headers=auth).json()
+            assert node_b.get(f"/api/parties/{party['code']}", headers=auth).json()["code"] == party["code"]
+            # a login on node 2 works on node 1
+            token_b = node_b.post("/api/auth/login", json={"username": "admin",
+                                                           "password": "admin-password"}).json()["token"]
+            assert node_a.get("/api/auth/me", headers={"authorization": f"Bearer {token_b}"}).status_code == 200
+        finally:
+            for c in (proxy, node_a, node_b):
+                c.close()

@@ -1,0 +1,197 @@
+"""The big-library queries use indexes (issue 14): the plans of the grid page (also a
+deep keyset page and the A-Z jump), the media-file keyset page, a show page and
+continue watching, by ``EXPLAIN QUERY PLAN`` on SQLite and ``EXPLAIN`` on PostgreSQL
+(with sequential scans priced out, so a small test table shows what a big one gets).
+Also: keyset pages walk the whole grid and the whole file list, each item once."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy.engine import Engine
+
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, User, WatchProgress
+from reelhouse.library import queries
+from reelhouse.library.grid import GridFilter, grid_page
+
+PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def fill(core: Core, movies: int = 300, shows: int = 12) -> dict[str, int]:
+    """A synthetic library straight into the database: ``movies`` films and ``shows``
+    shows of 2 seasons x 10 episodes, one file each, on one source; one user who has
+    watched some."""
+    with core.sessions() as s:
+        s.execute(insert(SourceRow), [{"id": 1, "name": "disk", "kind": "local", "path": "/m",
+                                       "tls": "none", "verify_tls": True, "created_at": NOW}])
+        s.execute(insert(User), [{"id": 1, "name": "u", "password_hash": "x", "is_admin": False,
+                                  "created_at": NOW}])
+        s.execute(insert(Movie), [{"id": i, "title": f"{chr(65 + i % 26)}ilm {i}", "year": 1950 + i % 70,
+                                   "match_key": f"m{i}", "genres": ["Drama"] if i % 3 else ["Comedy"],
+                                   "needs_review": False, "locked": False, "created_at": NOW}
+                                  for i in range(1, movies + 1)])
+        s.execute(insert(Show), [{"id": i, "title": f"{chr(65 + i % 26)}how {i}", "year": 2000 + i,
+                                  "match_key": f"s{i}", "needs_review": False, "locked": False,
+                                  "created_at": NOW} for i in range(1, shows + 1)])
+        s.execute(insert(Season), [{"id": sh * 10 + n, "show_id": sh, "number": n}
+                                   for sh in range(1, shows + 1) for n in (1, 2)])
+        s.execute(insert(Episode), [{"id": (sh * 10 + n) * 100 + e, "season_id": sh * 10 + n, "number": e}
+                                    for sh in range(1, shows + 1) for n in (1, 2) for e in range(1, 11)])
+        files = [{"source_id": 1, "path": f"Films/{i}.mkv", "size": 1, "kind": "movie", "movie_id": i,
+                  "height": 1080 if i % 2 else 720, "first_seen": NOW, "last_seen": NOW}
+                 for i in range(1, movies + 1)]
+        files += [{"source_id": 1, "path": f"Shows/{sh}/{n}/{e}.mkv", "size": 1, "kind": "episode",
+                   "episode_id": (sh * 10 + n) * 100 + e, "height": 720, "first_seen": NOW, "last_seen": NOW}
+                  for sh in range(1, shows + 1) for n in (1, 2) for e in range(1, 11)]
+        s.execute(insert(MediaFile), files)
+        s.execute(insert(WatchProgress), [{"user_id": 1, "media_file_id": i, "position": 10.0,
+                                           "watched": i % 4 == 0, "updated_at": NOW} for i in range(1, 60)])
+        s.commit()
+    return {"movies": movies, "shows": shows, "files": len(files)}
+
+
+def plans(engine: Engine, call: Callable[[], object]) -> list[tuple[str, str]]:
+    """(SQL, its plan) of every SELECT that ``call`` runs."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    out = []
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cur = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            cur.execute("SET enable_seqscan = off")
+            cur.execute("SET enable_sort = off")
+        for sql, params in seen:
+            prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+            cur.execute(prefix + sql, params)
+            out.append((sql, "\n".join(" ".join(str(c) for c in row) for row in cur.fetchall())))
+        cur.close()
+    return out
+
+
+def _check(engine: Engine, call: Callable[[], object], table: str, index: str, marker: str = "LIMIT") -> str:
+    """The plan of the first query reading ``table`` (and containing ``marker``: the
+    page query, not a count) names ``index``."""
+    found = [(sql, plan) for sql, plan in plans(engine, call) if f"FROM {table}" in sql and marker in sql]
+    assert found, f"no query read {table}"
+    sql, plan = found[0]
+    assert index in plan, f"{index} not used:\n{sql}\n{plan}"
+    return plan
+
+
+def _assert_plans(core: Core) -> None:
+    e = core.engine
+    with core.sessions() as s:
+        first = grid_page(s, GridFilter(), 50)
+        assert first.next_cursor
+        deep = first.next_cursor
+        for call in (lambda: grid_page(s, GridFilter(), 50),
+                     lambda: grid_page(s, GridFilter(), 50, cursor=deep),
+                     lambda: grid_page(s, GridFilter(letter="k"), 50)):
+            _check(e, call, "movies", "ix_movies_sort")
+            _check(e, call, "shows", "ix_shows_sort")
+        plan = _check(e, lambda: grid_page(s, GridFilter(kind="movie"), 50), "movies", "ix_movies_sort")
+        assert "ix_media_files_movie" in plan, plan  # (PostgreSQL may take the one-column index)
+        _, _, cursor = queries.media_files_page(s, None, False, 50)
+        assert cursor
+        _check(e, lambda: queries.media_files_page(s, None, False, 50, cursor), "media_files",
+               "source_id_path" if e.dialect.name == "postgresql" else "sqlite_autoindex_media_files")
+        _check(e, lambda: queries.get_show(s, 3), "shows", "shows_pkey" if e.dialect.name == "postgresql"
+               else "INTEGER PRIMARY KEY", marker="WHERE shows.id")
+        _check(e, lambda: queries.get_show(s, 3), "episodes", "episodes_season_id_number_key"
+               if e.dialect.name == "postgresql" else "sqlite_autoindex_episodes", marker="episodes.season_id IN")
+    _check(e, lambda: core.progress.continue_watching(1), "watch_progress", "ix_watch_progress_user_updated")
+
+
+def _walk_all(core: Core, counts: dict[str, int]) -> None:
+    with core.sessions() as s:
+        seen: list[tuple[str, int]] = []
+        cursor = None
+        while True:
+            page = grid_page(s, GridFilter(), 37, cursor)
+            assert page.total == counts["movies"] + counts["shows"]
+            seen += [(i.type, i.id) for i in page.items]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert len(seen) == len(set(seen)) == counts["movies"] + counts["shows"]
+        files: list[int] = []
+        cursor = None
+        while True:
+            rows, total, cursor = queries.media_files_page(s, None, False, 50, cursor)
+            files += [r.id for r in rows]
+            if cursor is None:
+                break
+        assert len(files) == len(set(files)) == total == counts["files"]
+        # filters
+        drama = grid_page(s, GridFilter(kind="movie", genre="Drama"), 500)
+        assert drama.total == counts["movies"] - counts["movies"] // 3
+        sd = grid_page(s, GridFilter(kind="movie", resolution="1080p"), 500)
+        assert sd.total == (counts["movies"] + 1) // 2
+        unwatched = grid_page(s, GridFilter(kind="movie", unwatched_by=1), 500)
+        assert unwatched.total == counts["movies"] - 59 // 4
+        k = grid_page(s, GridFilter(letter="K"), 500)
+        assert k.items and all(i.title.startswith("K") for i in k.items)
+
+
+@pytest.fixture
+def sqlite_core(tmp_path: Path) -> Iterator[Core]:
+    core = Core(load_settings(data_dir=tmp_path / "data"))
+    yield core
+    core.close()
+
+
+def test_sqlite_plans_use_the_indexes(sqlite_core: Core) -> None:
+    counts = fill(sqlite_core)
+    _assert_plans(sqlite_core)
+    _walk_all(sqlite_core, counts)
+
+
+@pytest.fixture
+def pg_core(tmp_path: Path) -> Iterator[Core]:
+    if not PG_URL:
+        pytest.skip("set REELHOUSE_TEST_POSTGRES_URL to run the PostgreSQL tests")
+    schema = f"rh_plan_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in PG_URL else "?"
+    core = Core(load_settings(data_dir=tmp_path / "data",
+                              database_url=f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"))
+    try:
+        yield core
+    finally:
+        core.close()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.requires_postgres
+def test_postgres_plans_use_the_indexes(pg_core: Core) -> None:
+    counts = fill(pg_core)
+    with pg_core.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    _assert_plans(pg_core)
+    _walk_all(pg_core, counts)

@@ -1,0 +1,112 @@
+"""Party membership per connection (party/live.py): a member with two connections
+stays connected — and a host stays in control — when one of them closes; a member
+buffers while any of its connections buffers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from party.support import USERS
+from starlette.testclient import WebSocketTestSession
+
+from reelhouse.party.live import Connections
+
+from helpers import ADMIN
+
+
+def _login(client: TestClient, name: str) -> TestClient:
+    c = TestClient(client.app)
+    assert c.post("/api/auth/login", json={"username": name, "password": USERS[name]}).status_code == 200
+    return c
+
+
+@pytest.fixture
+def sam(client: TestClient, media_id: int) -> Iterator[TestClient]:
+    with _login(client, "sam") as c:
+        yield c
+
+
+def _recv(ws: WebSocketTestSession, kind: str, pred: Any = None, limit: int = 30) -> dict[str, Any]:
+    for _ in range(limit):
+        msg: dict[str, Any] = ws.receive_json()
+        if msg["type"] == kind and (pred is None or pred(msg)):
+            return msg
+    raise AssertionError(f"no {kind} message")
+
+
+def _member(client: TestClient, code: str, name: str) -> dict[str, Any]:
+    party = client.get(f"/api/parties/{code}").json()
+    return {**next(p for p in party["participants"] if p["name"] == name), "party": party}
+
+
+def _wait_for(check: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_connections_bookkeeping() -> None:
+    c = Connections()
+    assert c.open("P", 1, 10) is True and c.open("P", 1, 11) is False and c.open("P", 2, 12) is True
+    assert c.buffering("P", 1, 10, True) is True  # the member starts buffering
+    assert c.buffering("P", 1, 11, True) is False  # already buffering
+    assert c.buffering("P", 1, 10, False) is False  # 11 still buffers
+    assert c.close("P", 1, 11) == (False, True)  # the last buffering connection closed
+    assert c.holds("P", 1) and c.close("P", 1, 10) == (True, False) and not c.holds("P", 1)
+    assert c.buffering("P", 1, 10, True) is False  # a closed connection says nothing
+    assert c.close("P", 2, 12) == (True, False)
+
+
+def test_host_with_two_connections_stays_host_when_one_closes(client: TestClient, sam: TestClient,
+                                                              media_id: int) -> None:
+    code = client.post("/api/parties", json={"media_file_id": media_id}).json()["code"]
+    with client.websocket_connect(f"/api/parties/{code}/ws") as tab2, \
+            sam.websocket_connect(f"/api/parties/{code}/ws") as guest:
+        host_id = _recv(tab2, "welcome")["you"]["id"]
+        _recv(guest, "welcome")
+        with client.websocket_connect(f"/api/parties/{code}/ws") as tab1:
+            _recv(tab1, "welcome")
+        time.sleep(0.5)  # the closed tab is handled by now
+        host = _member(client, code, ADMIN)
+        assert host["connected"] and host["host"]
+        assert host["party"]["acting_host_id"] == host_id
+
+        guest.send_json({"v": 1, "type": "play"})  # host mode: the other member cannot play
+        err = _recv(guest, "error")
+        assert err["status"] == 403 and "host" in err["message"]
+        tab2.send_json({"v": 1, "type": "play"})  # the host's other tab still can
+        for ws in (tab2, guest):
+            assert _recv(ws, "state", lambda m: m["party"]["state"] == "playing")["event"]["name"] == ADMIN
+        guest.send_json({"v": 1, "type": "pause"})
+        assert _recv(guest, "error")["status"] == 403
+    # the last connections closed: now the members are disconnected
+    _wait_for(lambda: not _member(client, code, ADMIN)["connected"]
+              and not _member(client, code, "sam")["connected"])
+
+
+def test_member_buffers_while_any_connection_buffers(client: TestClient, sam: TestClient,
+                                                     media_id: int) -> None:
+    code = client.post("/api/parties", json={"media_file_id": media_id}).json()["code"]
+    with client.websocket_connect(f"/api/parties/{code}/ws") as host, \
+            sam.websocket_connect(f"/api/parties/{code}/ws") as tab1, \
+            sam.websocket_connect(f"/api/parties/{code}/ws") as tab2:
+        for ws in (host, tab1, tab2):
+            _recv(ws, "welcome")
+        host.send_json({"v": 1, "type": "play"})
+        _recv(host, "state", lambda m: m["party"]["state"] == "playing")
+        tab1.send_json({"v": 1, "type": "buffering"})
+        tab2.send_json({"v": 1, "type": "buffering"})
+        _recv(host, "state", lambda m: m["party"]["state"] == "waiting")
+        tab1.send_json({"v": 1, "type": "ready"})  # tab2 still buffers: the party still waits
+        tab1.send_json({"v": 1, "type": "ping", "t0": 1.0})
+        _recv(tab1, "pong")
+        assert _member(client, code, "sam")["buffering"]
+        assert client.get(f"/api/parties/{code}").json()["state"] == "waiting"
+        tab2.send_json({"v": 1, "type": "ready"})
+        _recv(host, "state", lambda m: m["party"]["state"] == "playing")
+        assert not _member(client, code, "sam")["buffering"]

@@ -184,6 +184,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
     """The arm's statement (``id`` first, then sort columns) and its order columns."""
     p = q.parent
     show_title = func.lower(Show.title)
+    show_order = [show_title, func.coalesce(Show.year, 0), Show.id]  # db/indexes.py: ix_shows_sort
     if kind == "movie":
         if p is not None and not (p.kind == "view" and p.id == 1):
             return None
@@ -192,7 +193,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         keys: dict[str, list[Any]] = {"datecreated": [Movie.created_at],
                 "productionyear": [Movie.year], "premieredate": [Movie.year],
                 "communityrating": [Movie.rating]}
-        return _finish(q, kind, stmt, Movie.id, keys, [func.lower(Movie.title)])
+        return _finish(q, kind, stmt, Movie.id, keys, [func.lower(Movie.title), func.coalesce(Movie.year, 0)])
     if kind == "show":
         if p is not None and not (p.kind == "view" and p.id == 2):
             return None
@@ -202,7 +203,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         keys = {"datecreated": [Show.created_at],
                 "productionyear": [Show.year], "premieredate": [Show.year],
                 "communityrating": [Show.rating]}
-        return _finish(q, kind, stmt, Show.id, keys, [show_title])
+        return _finish(q, kind, stmt, Show.id, keys, show_order[:2])
     if kind == "season":
         link = and_(MediaFile.episode_id == Episode.id, Episode.season_id == Season.id)
         stmt = select(Season.id).join(Show, Show.id == Season.show_id).where(_file_filter(q, link))
@@ -212,7 +213,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
             return None
         if q.search:
             stmt = stmt.where(show_title.like(_like(q.search), escape="\\"))
-        order = [show_title, Show.id, Season.number]
+        order = [*show_order, Season.number]
         return _finish(q, kind, stmt, Season.id, {"indexnumber": [Season.number]}, order)
     link = MediaFile.episode_id == Episode.id
     if p is None or p.kind == "view":  # the whole library: series in title order, no sort
@@ -235,7 +236,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         stmt = stmt.where(Show.year.in_(q.years))
     first_seen = (select(func.min(MediaFile.first_seen)).where(MediaFile.episode_id == Episode.id)
                   .scalar_subquery())
-    order = [show_title, Show.id, Season.number, Episode.number]
+    order = [*show_order, Season.number, Episode.number]
     keys = {"datecreated": [first_seen], "productionyear": [Show.year],
             "premieredate": [Episode.air_date]}
     return _finish(q, kind, stmt, Episode.id, keys, order)

@@ -101,10 +101,10 @@ async def stream(item_id: str, request: Request, core: CoreDep) -> Response:
     """The file as it is (``static=true`` or not: reelhouse does not transcode into a
     progressive stream), with HTTP Range (RFC 9110 §14): 206 + exact Content-Range,
     416 outside the file."""
-    await _authorize(request, core)
+    caller = await _authorize(request, core)
     q = request.query_params
     file_id = await run_in_threadpool(file_for, core, item_id, q.get("mediasourceid"))
-    return await range_response(core, request, file_id)
+    return await range_response(core, request, file_id, caller.user.id if caller else None)
 
 
 # -- HLS -------------------------------------------------------------------------------------

@@ -1,10 +1,9 @@
 """Which file a video URL means, and its bytes over reelhouse's Range path
-(playback/direct.py; the offline-copy fallback as in the web player's stream)."""
+(playback/direct.py) from the playback service (playback/service.py)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,8 +11,7 @@ from reelhouse.core import Core
 from reelhouse.db.models import MediaFile
 from reelhouse.errors import NotFound
 from reelhouse.jellyfin import ids
-from reelhouse.playback.direct import RangeStreamResponse, entity_tag
-from reelhouse.playback.fallback import FallbackSource
+from reelhouse.playback.direct import RangeStreamResponse
 
 __all__ = ["file_for", "range_response"]
 
@@ -39,27 +37,17 @@ def file_for(core: Core, item_id: str, media_source_id: str | None) -> int:
     return int(found)
 
 
-async def range_response(core: Core, request: Request, file_id: int) -> Response:
-    """The file's bytes: 200/206 with exact Content-Range, 416 outside the file."""
-    target = core.stream_targets.cached(file_id)
-    if target is None:
-        target = await run_in_threadpool(core.stream_targets.get, file_id)
-    if target.missing:
-        raise NotFound("this file is no longer on its source")
-    source = core.sources.live(target.source_id)
-    if source is None:
-        source = await run_in_threadpool(core.sources.source, target.source_id)
-    copy = core.offline.ready_copy(file_id)
-    if copy is not None and copy.size == target.size and copy.mtime == target.mtime:
-        sid = target.source_id
-        source = FallbackSource(source, core.offline.local, copy.path,
-                                is_down=lambda: core.offline.source_down(sid),
-                                mark_down=lambda: core.offline.mark_down(sid))
+async def range_response(core: Core, request: Request, file_id: int, user_id: int | None) -> Response:
+    """The file's bytes through the playback service (its source, or the offline copy
+    when the source fails): 200/206 with an exact Content-Range, 416 outside the file."""
+    opened = await core.playback.stream(file_id)
+    target = opened.target
     metrics = getattr(request.app.state, "metrics", None)
-    kind = source.primary.kind if isinstance(source, FallbackSource) else source.kind
     return RangeStreamResponse(
-        source, target.path, target.size, method=request.method,
+        opened.source, target.path, target.size, method=request.method,
         range_header=request.headers.get("range"), if_range=request.headers.get("if-range"),
-        etag=entity_tag(target.source_id, target.path, target.size, target.mtime),
-        mtime=target.mtime, observer=metrics.stream_observer(kind) if metrics else None,
+        etag=opened.etag, mtime=target.mtime,
+        observer=metrics.stream_observer(opened.kind) if metrics else None,
+        user_key=f"user:{user_id}" if user_id is not None else None,
+        send_timeout=core.settings.stream_send_timeout,
     )

@@ -11,12 +11,10 @@ from sqlalchemy import (
     Boolean,
     Float,
     ForeignKey,
-    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    func,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -202,12 +200,3 @@ class MediaStream(Base):
     is_forced: Mapped[bool] = mapped_column(Boolean, default=False)
     subtitle_format: Mapped[str | None] = mapped_column(String(8), nullable=True)  # text | image
 
-
-# Indexes of the Jellyfin items queries (reelhouse/jellyfin/query.py): titles in sort
-# order, and "has a present file" answered from the index alone.
-Index("ix_movies_sort_title", func.lower(Movie.title), Movie.id)
-Index("ix_shows_sort_title", func.lower(Show.title), Show.id)
-Index("ix_movies_created_at", Movie.created_at)
-Index("ix_shows_created_at", Show.created_at)
-Index("ix_media_files_movie_present", MediaFile.movie_id, MediaFile.missing_since)
-Index("ix_media_files_episode_present", MediaFile.episode_id, MediaFile.missing_since)

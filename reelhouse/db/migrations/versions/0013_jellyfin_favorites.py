@@ -1,14 +1,14 @@
-"""jellyfin: favourites, and indexes for the Jellyfin items queries
+"""jellyfin: favourites, and newest-first indexes for the Jellyfin items queries
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0012
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0013'
-down_revision = '0007'
+down_revision = '0012'  # given as 0007; chained after main's 0012 so one head stays
 branch_labels = None
 depends_on = None
 
@@ -27,22 +27,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('favorites', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_favorites_user_id'), ['user_id'], unique=False)
-    op.create_index('ix_movies_sort_title', 'movies', [sa.text('lower(title)'), 'id'], unique=False)
-    op.create_index('ix_shows_sort_title', 'shows', [sa.text('lower(title)'), 'id'], unique=False)
     op.create_index('ix_movies_created_at', 'movies', ['created_at'], unique=False)
     op.create_index('ix_shows_created_at', 'shows', ['created_at'], unique=False)
-    op.create_index('ix_media_files_movie_present', 'media_files', ['movie_id', 'missing_since'], unique=False)
-    op.create_index('ix_media_files_episode_present', 'media_files', ['episode_id', 'missing_since'],
-                    unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_media_files_episode_present', table_name='media_files')
-    op.drop_index('ix_media_files_movie_present', table_name='media_files')
     op.drop_index('ix_shows_created_at', table_name='shows')
     op.drop_index('ix_movies_created_at', table_name='movies')
-    op.drop_index('ix_shows_sort_title', table_name='shows')
-    op.drop_index('ix_movies_sort_title', table_name='movies')
     with op.batch_alter_table('favorites', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_favorites_user_id'))
     op.drop_table('favorites')

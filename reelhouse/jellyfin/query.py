@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
@@ -37,6 +37,9 @@ ARM_KINDS = ("movie", "show", "season", "episode")
 _SORTS = {"sortname", "name", "datecreated", "productionyear", "premieredate",
           "communityrating", "random", "indexnumber"}
 MAX_LIMIT = 100_000
+#: A literal 0, not a bound parameter: ``coalesce(year, ?)`` would not match the
+#: expression index ``coalesce(year, 0)`` and SQLite would sort the whole table.
+_ZERO = literal_column("0")
 _CHUNK = 500
 
 
@@ -184,7 +187,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
     """The arm's statement (``id`` first, then sort columns) and its order columns."""
     p = q.parent
     show_title = func.lower(Show.title)
-    show_order = [show_title, func.coalesce(Show.year, 0), Show.id]  # db/indexes.py: ix_shows_sort
+    show_order = [show_title, func.coalesce(Show.year, _ZERO), Show.id]  # db/indexes.py: ix_shows_sort
     if kind == "movie":
         if p is not None and not (p.kind == "view" and p.id == 1):
             return None
@@ -193,7 +196,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         keys: dict[str, list[Any]] = {"datecreated": [Movie.created_at],
                 "productionyear": [Movie.year], "premieredate": [Movie.year],
                 "communityrating": [Movie.rating]}
-        return _finish(q, kind, stmt, Movie.id, keys, [func.lower(Movie.title), func.coalesce(Movie.year, 0)])
+        return _finish(q, kind, stmt, Movie.id, keys, [func.lower(Movie.title), func.coalesce(Movie.year, _ZERO)])
     if kind == "show":
         if p is not None and not (p.kind == "view" and p.id == 2):
             return None

@@ -39,7 +39,7 @@ _SORTS = {"sortname", "name", "datecreated", "productionyear", "premieredate",
 MAX_LIMIT = 100_000
 #: A literal 0, not a bound parameter: ``coalesce(year, ?)`` would not match the
 #: expression index ``coalesce(year, 0)`` and SQLite would sort the whole table.
-_ZERO = literal_column("0")
+_ZERO: ColumnElement[int] = literal_column("0")
 _CHUNK = 500
 
 
@@ -65,6 +65,7 @@ class ItemQuery:
     fields: set[str] = field(default_factory=set)
     root: bool = False  # no parent, not recursive: the user's views
     since: datetime | None = None  # MinDateLastSaved: titles with a file added since
+    sources: frozenset[int] | None = None  # the user's granted sources (None: all)
 
 
 def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuery:
@@ -81,9 +82,8 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     else:
         q.kinds = wanted or _default_kinds(q)
     q.kinds -= {_TYPES[t] for t in args.lower_set("excludeitemtypes") if t in _TYPES}
-    sorts = [s for s in args.lower_set("sortby") if s in _SORTS]
-    sort_by = [s.lower() for s in args.values("sortby")]
-    q.sort = next((s for s in sort_by if s in _SORTS), "sortname") if sorts else "sortname"
+    # the first sort key we know decides; the rest (and unknown ones) are ignored
+    q.sort = next((s for s in (v.lower() for v in args.values("sortby")) if s in _SORTS), "sortname")
     q.descending = (args.values("sortorder") or ["Ascending"])[0].lower() == "descending"
     q.start = args.number("startindex", 0) or 0
     q.limit = args.number("limit", None, 0, MAX_LIMIT)
@@ -149,6 +149,8 @@ def _like(text: str) -> str:
 def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
     """EXISTS a present file joined by ``link`` — with the user's progress filters."""
     stmt = select(MediaFile.id).where(link, _present())
+    if q.sources is not None:
+        stmt = stmt.where(MediaFile.source_id.in_(sorted(q.sources)))
     if q.since is not None:
         stmt = stmt.where(MediaFile.first_seen >= q.since)
     if q.played is True or q.resumable:
@@ -345,7 +347,7 @@ class Counts:
     def key(q: ItemQuery) -> tuple[Any, ...]:
         only = tuple(sorted((k, tuple(sorted(v))) for k, v in q.only.items())) if q.only is not None else None
         return (tuple(sorted(q.kinds)), q.parent, q.recursive, q.search, tuple(q.years),
-                tuple(q.genres), only, q.since)
+                tuple(q.genres), only, q.since, tuple(sorted(q.sources)) if q.sources is not None else None)
 
     def get(self, s: Session, q: ItemQuery, now: float | None = None) -> int:
         if q.played is not None or q.resumable or q.favorite is not None:

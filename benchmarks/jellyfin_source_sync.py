@@ -4,7 +4,7 @@ A reelhouse speaking the Jellyfin API (issue 16 part 1) serves a library of
 ``--films`` films and ``--shows`` × 10 × 20 episodes (built once by
 benchmarks/jellyfin_items.py's builder, cached) in a child process; this process is the
 other reelhouse, with a Jellyfin source on it (``sources/jellyfin.py``). Timed: the
-first catalogue (every item with MediaSources, paged by 500) plus the folder tree, an
+first catalogue (every item with MediaSources, paged by 1000) plus the folder tree, an
 incremental one (``MinDateLastSaved`` + the id list) and a full walk of the tree (what
 the scanner lists). Not timed: probing the new files (the scanner reads each file's
 head and tail through the stream; the benchmark's files have no bytes).

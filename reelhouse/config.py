@@ -51,7 +51,43 @@ class Settings(BaseSettings):
         default=6 * 3600, ge=60, description="Lifetime of signed playback URLs, seconds."
     )
     session_ttl: int = Field(
-        default=14 * 86400, ge=60, description="Lifetime of login sessions and API tokens, seconds."
+        default=14 * 86400, ge=60,
+        description="Absolute lifetime of a login session (cookie or bearer), seconds.",
+    )
+    session_idle_ttl: int = Field(
+        default=3 * 86400, ge=60,
+        description="A session unused this long ends (idle timeout), seconds.",
+    )
+    public_urls: list[str] = Field(
+        default_factory=list,
+        description="The URLs users reach the server at (e.g. https://media.example.org); "
+        "state changes with cookie auth and WebSockets must come from one of them or from "
+        "the Host the request was sent to.",
+    )
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure; unset: on when a public URL is https.",
+    )
+    json_body_limit: int = Field(
+        default=256 * 1024, ge=1024, description="Largest request body of a JSON or form route, bytes.",
+    )
+    upload_limit: int = Field(
+        default=64 * 1024**3, ge=1024, description="Largest upload (admins only), bytes.",
+    )
+    login_free_failures: int = Field(
+        default=5, ge=1, le=1000,
+        description="Failed logins per account or address before each further one waits.",
+    )
+    login_backoff_max: float = Field(
+        default=900.0, ge=1.0,
+        description="Longest wait after repeated failed logins (the wait doubles from 1 s), seconds.",
+    )
+    ws_message_limit: int = Field(
+        default=4096, ge=256, le=1024 * 1024,
+        description="Largest WebSocket message a client may send, bytes (enforced by the server).",
+    )
+    ws_messages_per_second: float = Field(
+        default=20.0, gt=0, description="WebSocket messages a connection may send per second (burst 2x).",
     )
     ftp_pool_size: int = Field(
         default=5, ge=1, le=64, description="Max FTP connections per source."
@@ -77,6 +113,11 @@ class Settings(BaseSettings):
     ftp_read_timeout: float = Field(
         default=30.0, gt=0, description="FTP socket read timeout, seconds."
     )
+    ftp_listing_limit: int = Field(
+        default=64 * 1024 * 1024, ge=64 * 1024,
+        description="Most bytes one FTP folder listing may have (a hostile server cannot "
+        "stream an endless MLSD into memory).",
+    )
     probe_budget_bytes: int = Field(
         default=32 * 1024 * 1024,
         ge=64 * 1024,
@@ -96,6 +137,11 @@ class Settings(BaseSettings):
         description="Run background jobs inside the web server; false when `reelhouse worker` processes do.",
     )
     job_workers: int = Field(default=2, ge=1, le=32, description="Jobs run at once per process (threads).")
+    job_lease: float = Field(
+        default=60.0, ge=1.0, le=3600.0,
+        description="Seconds a running job stays a worker's without a heartbeat; past it another "
+        "worker runs it again (see reelhouse/jobs/leases.py for why 60).",
+    )
     scan_interval_minutes: int = Field(
         default=0, ge=0, description="Rescan every source this often (minutes; 0: only on demand). "
         "A source's own interval wins.",

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import logging
 
+from reelhouse.auth.access import SourceAccess
+from reelhouse.auth.apikeys import ApiKeyService
+from reelhouse.auth.audit import AuditLog
+from reelhouse.auth.identity import Authenticator
+from reelhouse.auth.sessions import SessionService
+from reelhouse.auth.throttle import LoginThrottle
 from reelhouse.auth.tokens import TokenSigner
 from reelhouse.auth.users import UserService
 from reelhouse.config import Settings
@@ -13,6 +19,7 @@ from reelhouse.db.migrate import upgrade
 from reelhouse.db.models import SourceRow
 from reelhouse.jobs.queue import make_huey
 from reelhouse.jobs.runner import JobRunner
+from reelhouse.jobs.tasks import JobContext, TaskSpec
 from reelhouse.library.metadata.service import MetadataService
 from reelhouse.library.progress import ProgressService
 from reelhouse.party.service import PartyService
@@ -40,19 +47,25 @@ class Core:
 
     def __init__(self, settings: Settings, consume_jobs: bool = True) -> None:
         """``consume_jobs=False``: queue jobs but never run them here (``reelhouse
-        worker`` builds its own consumer; the CLI's one-shot commands need none)."""
+        worker`` builds its own consumer; the CLI's one-shot commands run only the
+        jobs they start, and touch no other)."""
         self.settings = settings
         settings.ensure_data_dir()
         logging.getLogger("reelhouse").setLevel(settings.log_level)
         self.engine = make_engine(settings.db_url)
         upgrade(self.engine)
         self.sessions = make_sessionmaker(self.engine)
-        self.users = UserService(self.sessions)
+        self.auth_sessions = SessionService(self.sessions, absolute_ttl=settings.session_ttl,
+                                            idle_ttl=settings.session_idle_ttl)
+        self.users = UserService(self.sessions, self.auth_sessions)
+        self.api_keys = ApiKeyService(self.sessions)
+        self.access = SourceAccess(self.sessions, self.users)
+        self.audit = AuditLog(self.sessions)
+        self.login_throttle = LoginThrottle(settings.login_free_failures, settings.login_backoff_max)
         self.sources = SourceService(settings, self.sessions)
         self.sources.register_kind("jellyfin", _jellyfin)
-        self.signer = TokenSigner(
-            settings.secret("signing"), settings.session_ttl, settings.playback_token_ttl
-        )
+        self.signer = TokenSigner(settings.secret("signing"), settings.playback_token_ttl)
+        self.auth = Authenticator(self.auth_sessions, self.api_keys, self.signer)
         self.stream_targets = StreamTargets(self.sessions)
         self.progress = ProgressService(self.sessions)
         self.parties = PartyService(self.sessions, wait_timeout=settings.party_wait_timeout)
@@ -60,23 +73,33 @@ class Core:
         self.hls = HlsService(settings, self.sources, self.stream_targets)
         self.jobs = JobRunner(
             self.sessions, self.sources, settings.probe_budget_bytes, make_huey(settings),
-            workers=settings.job_workers, consume=consume_jobs and settings.jobs_in_process,
-            scan_interval_minutes=settings.scan_interval_minutes, on_scan_done=self.stream_targets.clear,
-            enrich=self.metadata.enrich_file,
+            lease=settings.job_lease, scan_interval_minutes=settings.scan_interval_minutes,
+            on_scan_done=self.stream_targets.clear, enrich=self.metadata.enrich_file,
         )
-        # transfers: workers start with the web server (create_app), not for CLI commands
-        self.transfers = TransferQueue(self.sessions, self.sources, settings)
+        # every kind of background work registers with the one job system
+        self.transfers = TransferQueue(self.sessions, self.sources, settings, self.jobs)
         self.offline = OfflineCopies(self.sessions, self.transfers, settings.store_dir)
-        self.playback = PlaybackService(settings.playback_token_ttl, self.signer, self.stream_targets,
+        self.playback = PlaybackService(settings.playback_token_ttl, self.auth, self.stream_targets,
                                         self.sources, self.offline, self.hls)
-        self.syncs = SyncService(self)
-        self.jobs.schedule_action = self.syncs.start  # scheduled rescans keep a sync report
+        self.syncs = SyncService(self.sessions, self.sources, self.jobs, settings.probe_budget_bytes,
+                                 enrich=self.metadata.enrich_file, after_scan=self.stream_targets.clear,
+                                 files_updated=self.offline.refresh_stale)
+        self.jobs.register(TaskSpec("hls_prepare", self._hls_prepare))
+        if consume_jobs and settings.jobs_in_process:
+            self.jobs.start(self.job_threads())
+
+    def job_threads(self) -> int:
+        """Jobs this process runs at once: ``job_workers`` (scans, syncs, prepares)
+        plus ``transfer_concurrency`` (transfers), as before they shared one queue."""
+        return self.settings.job_workers + self.settings.transfer_concurrency
+
+    def _hls_prepare(self, ctx: JobContext) -> dict[str, int]:
+        """The ``hls_prepare`` job: every rendition of ``payload["file_id"]`` ahead of time."""
+        return self.hls.prepare(int(ctx.payload["file_id"]), ctx.progress, ctx.should_stop)
 
     def close(self) -> None:
         self.jobs.close()
         self.hls.close()
-        self.syncs.close()
-        self.transfers.close()
         self.metadata.close()
         self.sources.close()
         self.engine.dispose()

@@ -20,6 +20,7 @@ the outside world once: HTTP status in ``api/errors.py``, exit codes in ``cli/er
     ├── ProbeFailed               a file could not be read as media
     ├── Cancelled                 a job was cancelled by a user
     ├── ServiceBusy               reelhouse is at a limit it set itself (concurrent encoders)
+    ├── TooManyRequests           a client must slow down (failed logins); has retry_after
     ├── TranscodeFailed           ffmpeg is missing, unfit, or failed on a file
     └── ConfigError               settings that stop start-up
 """
@@ -41,6 +42,7 @@ __all__ = [
     "SourceBusy",
     "SourceUnavailable",
     "StorageFull",
+    "TooManyRequests",
     "TranscodeFailed",
 ]
 
@@ -103,6 +105,14 @@ class Cancelled(ReelhouseError):
 
 class ServiceBusy(ReelhouseError):
     """reelhouse is at a limit of its own (e.g. ``hls_max_encoders``); retry shortly."""
+
+
+class TooManyRequests(ReelhouseError):
+    """A client must wait ``retry_after`` seconds before trying again (RFC 6585 §4)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class TranscodeFailed(ReelhouseError):

@@ -1,7 +1,9 @@
 """The ASGI application and its server: ``create_app(core)`` joins the JSON API
 (:mod:`reelhouse.api`), the browser UI (:mod:`reelhouse.web`) and the Jellyfin API
 (:mod:`reelhouse.jellyfin`, under ``/jellyfin``) into one FastAPI app (OpenAPI docs at
-``/docs``) and owns its lifespan; ``make_server`` wraps it in uvicorn."""
+``/docs``), guarded by :class:`~reelhouse.api.security.SecurityMiddleware` (the Jellyfin
+API has its own rules: tokens in headers, open CORS), and owns its lifespan;
+``make_server`` wraps it in uvicorn."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from fastapi import FastAPI
 from reelhouse import __version__
 from reelhouse.api import party_socket
 from reelhouse.api.app import install_api
+from reelhouse.api.security import SecurityMiddleware
 from reelhouse.core import Core
 from reelhouse.jellyfin.app import create_jellyfin_app
 from reelhouse.jellyfin.asgi import JellyfinMount
@@ -27,14 +30,15 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        core.transfers.start()  # transfers and syncs: recovered and run by the server only
-        core.syncs.recover()
         yield
         await party_socket.close_live(app)
         if close_core:
             core.close()
 
-    app = FastAPI(title="reelhouse", version=__version__, lifespan=lifespan)
+    # /docs is served from vendored files by reelhouse.web.docs (no CDN, no inline script)
+    app = FastAPI(title="reelhouse", version=__version__, lifespan=lifespan, docs_url=None,
+                  redoc_url=None)
+    app.add_middleware(SecurityMiddleware)
     install_api(app, core)
     install_web(app)
     jellyfin = create_jellyfin_app(core)
@@ -43,10 +47,12 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     return app
 
 
-def make_server(core: Core, host: str, port: int) -> uvicorn.Server:
-    """A uvicorn server for the app (httptools + uvloop when installed)."""
+def make_server(core: Core, host: str, port: int, close_core: bool = True) -> uvicorn.Server:
+    """A uvicorn server for the app (httptools + uvloop when installed). WebSocket
+    messages over ``ws_message_limit`` bytes are refused by the protocol layer (close
+    1009) before they are buffered; pings keep idle sockets honest."""
     config = uvicorn.Config(
-        create_app(core, close_core=True),
+        create_app(core, close_core=close_core),
         host=host,
         port=port,
         log_level="warning",
@@ -54,6 +60,7 @@ def make_server(core: Core, host: str, port: int) -> uvicorn.Server:
         http="auto",
         loop="auto",
         lifespan="on",
+        ws_max_size=core.settings.ws_message_limit,
     )
     return uvicorn.Server(config)
 

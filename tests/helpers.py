@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
 FTP_USER, FTP_PASSWORD = "reel", "h0use pass"
@@ -158,3 +159,15 @@ def serving(app: object, timeout: float = 10.0) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def session_token(core: Core, user_id: int) -> str:
+    """A fresh server-side session token for ``user_id`` (as a login makes)."""
+    token, _ = core.auth_sessions.create(user_id, device="test")
+    return token
+
+
+def playback_token(core: Core, user_id: int, file_id: int) -> str:
+    """A playback token for ``file_id`` bound to a fresh session of ``user_id``."""
+    _, info = core.auth_sessions.create(user_id, device="test")
+    return core.signer.playback(user_id, file_id, f"s:{info.id}")

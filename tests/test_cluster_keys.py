@@ -29,7 +29,7 @@ def test_nodes_with_shared_keys_accept_each_others_tokens_and_passwords(tmp_path
     a, b = _nodes(tmp_path, signing_key_file=secrets / "signing", fernet_key=Fernet.generate_key().decode())
     try:
         user = a.users.add("alice", "alice-password")
-        assert b.signer.check_playback(a.signer.playback(user.id, 7), 7) == user.id
+        assert b.signer.check_playback(a.signer.playback(user.id, 7, "s:1"), 7).user_id == user.id
         row = a.sources.create(SourceSpec(name="ftp", kind="ftp", host="ftp.example", password="s3cret"))
         assert b.sources.password(b.sources.get(row.id)) == "s3cret"
         assert not (tmp_path / "a" / "signing.key").exists()  # nothing of one node's own
@@ -42,7 +42,7 @@ def test_nodes_with_shared_keys_accept_each_others_tokens_and_passwords(tmp_path
 def test_nodes_with_their_own_keys_do_not(tmp_path: Path) -> None:
     a, b = _nodes(tmp_path)
     try:
-        token = a.signer.playback(1, 7)
+        token = a.signer.playback(1, 7, "s:1")
         with pytest.raises(AuthenticationFailed):
             b.signer.check_playback(token, 7)
     finally:

@@ -1,4 +1,5 @@
-"""Dependencies shared by the routers: the Core, a DB session, the current user."""
+"""Dependencies shared by the routers: the Core, a DB session, the current user and
+identity (user + the session or API key it came with)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
+from reelhouse.api.session_cookie import SESSION_COOKIE
+from reelhouse.auth.identity import Identity
 from reelhouse.core import Core
 from reelhouse.db.models import User
 from reelhouse.errors import AuthenticationFailed, PermissionDenied
@@ -17,14 +21,20 @@ __all__ = [
     "SESSION_COOKIE",
     "AdminUser",
     "CoreDep",
+    "CurrentIdentity",
     "CurrentUser",
     "DbSession",
     "RowId",
     "RowIdQuery",
+    "VisibleFile",
+    "check_playback_token",
+    "client_address",
+    "identity_from_request",
+    "playback_token_for",
+    "request_token",
     "user_from_request",
 ]
 
-SESSION_COOKIE = "reelhouse_session"
 
 #: Database ids are signed 64-bit integers (SQLite INTEGER, PostgreSQL bigint/integer);
 #: a number outside that range is a 422, never an overflow deep in the driver.
@@ -49,20 +59,46 @@ def get_db(core: CoreDep) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_db)]
 
 
-def user_from_request(request: HTTPConnection, core: Core) -> User:
-    """The user behind a bearer token or the session cookie of a request or WebSocket
-    handshake; raises AuthenticationFailed."""
-    token = None
+def request_token(request: HTTPConnection) -> tuple[str | None, str]:
+    """The token of a request and how it came: ``(token, "bearer" | "cookie")``;
+    a bearer header wins over the cookie."""
     auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        token = auth[7:].strip()
-    token = token or request.cookies.get(SESSION_COOKIE)
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None, "bearer"
+    return request.cookies.get(SESSION_COOKIE) or None, "cookie"
+
+
+def client_address(request: HTTPConnection) -> str:
+    """The peer's IP address (as uvicorn reports it: behind a proxy, set
+    ``--forwarded-allow-ips`` so it is the client's)."""
+    return request.client.host if request.client else ""
+
+
+def identity_from_request(request: HTTPConnection, core: Core) -> Identity:
+    """The identity behind a bearer token (session or API key) or the session cookie of
+    a request or WebSocket handshake; raises AuthenticationFailed. Kept on
+    ``request.state.identity`` for the rest of the request."""
+    cached: Identity | None = getattr(request.state, "identity", None)
+    if cached is not None:
+        return cached
+    token, _ = request_token(request)
     if not token:
         raise AuthenticationFailed("log in first")
-    user = core.users.get(core.signer.check_session(token))
-    if user is None:
-        raise AuthenticationFailed("the user of this token no longer exists")
-    return user
+    identity = core.auth.identify(token)
+    request.state.identity = identity
+    return identity
+
+
+def user_from_request(request: HTTPConnection, core: Core) -> User:
+    """The user of :func:`identity_from_request`."""
+    return identity_from_request(request, core).user
+
+
+def current_identity(request: Request, core: CoreDep) -> Identity:
+    return identity_from_request(request, core)
+
+
+CurrentIdentity = Annotated[Identity, Depends(current_identity)]
 
 
 def current_user(request: Request, core: CoreDep) -> User:
@@ -79,3 +115,29 @@ def admin_user(user: CurrentUser) -> User:
 
 
 AdminUser = Annotated[User, Depends(admin_user)]
+
+
+async def check_playback_token(core: Core, token: str, media_file_id: int) -> int:
+    """The user id of a valid playback token whose session or API key still lives;
+    raises AuthenticationFailed. No thread hop when the session was seen live within
+    the last half second (the hot seek path)."""
+    claim = core.auth.playback_claim(token, media_file_id)
+    if not core.auth.grant_cached(claim):
+        await run_in_threadpool(core.auth.check_grant, claim)
+    return claim.user_id
+
+
+def playback_token_for(request: HTTPConnection, core: Core, media_file_id: int) -> str:
+    """A playback token for the identity of this (authenticated) request."""
+    return core.auth.playback_token(identity_from_request(request, core), media_file_id)
+
+
+def visible_file(file_id: RowId, core: CoreDep, user: CurrentUser) -> int:
+    """The path's ``file_id`` if the user may see that media file (per-user source
+    grants), else 404."""
+    core.access.check_file(user, file_id)
+    return file_id
+
+
+#: Add as a parameter to a ``/media-files/{file_id}/…`` route to apply source grants.
+VisibleFile = Annotated[int, Depends(visible_file)]

@@ -26,6 +26,7 @@ STATUS: list[tuple[type[e.ReelhouseError], int]] = [
     (e.StorageFull, 507),
     (e.SourceBusy, 503),
     (e.ServiceBusy, 503),
+    (e.TooManyRequests, 429),
     (e.TranscodeFailed, 502),
     (e.SourceUnavailable, 503),
     (e.ProbeFailed, 422),
@@ -52,6 +53,8 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {"content-range": f"bytes */{exc.size}", "accept-ranges": "bytes"}
         if isinstance(exc, e.ServiceBusy):
             headers["retry-after"] = "5"
+        if isinstance(exc, e.TooManyRequests):
+            headers["retry-after"] = str(exc.retry_after)
         if code == 401:
             headers["www-authenticate"] = "Bearer"
         return JSONResponse({"detail": exc.message}, status_code=code, headers=headers)

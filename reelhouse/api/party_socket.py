@@ -9,6 +9,12 @@ joined (connected), gets ``welcome`` with the snapshot, and every change of the 
 made here or in another process, reaches it as a ``state`` message through the hub. A
 refused command is answered with an ``error`` message (its HTTP status: 403 for a
 non-host command) and the socket stays open.
+
+Limits: a cross-origin handshake is refused by :mod:`reelhouse.api.security`; a
+message over ``ws_message_limit`` bytes is refused by the server's protocol layer
+(uvicorn ``ws_max_size``, close 1009); more than ``ws_messages_per_second`` (bursts of
+twice that) closes with 1008; a binary frame closes with 1003. A party on a source the
+user was not granted is unknown to them (4404).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.deps import user_from_request
 from reelhouse.api.errors import status_for
+from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, MessageRate
+from reelhouse.config import Settings
 from reelhouse.core import Core
 from reelhouse.errors import AuthenticationFailed, NotFound, ReelhouseError
 from reelhouse.party.live import LiveConnection, PartyLive
@@ -63,6 +71,7 @@ async def serve_socket(websocket: WebSocket, code: str) -> None:
         return
     try:
         info = await run_in_threadpool(core.parties.get, code)
+        await run_in_threadpool(core.access.check_file, user, info.media_file_id)
     except NotFound as exc:
         await websocket.close(CLOSE_NOT_FOUND, exc.message)
         return
@@ -81,7 +90,7 @@ async def serve_socket(websocket: WebSocket, code: str) -> None:
             await send(conn.welcome())
             forward = asyncio.create_task(_forward(websocket, conn, send))
             try:
-                await _read(websocket, conn, send)
+                await _read(websocket, conn, send, core.settings)
             except WebSocketDisconnect:
                 pass
             finally:
@@ -100,9 +109,22 @@ async def _forward(websocket: WebSocket, conn: LiveConnection, send: Any) -> Non
     await websocket.close(CLOSE_ENDED, "this party has ended")
 
 
-async def _read(websocket: WebSocket, conn: LiveConnection, send: Any) -> None:
+async def _read(websocket: WebSocket, conn: LiveConnection, send: Any, settings: Settings) -> None:
+    rate = MessageRate(settings.ws_messages_per_second)
     while True:
-        raw = await websocket.receive_text()
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        raw = message.get("text")
+        if raw is None:  # a binary frame: the protocol is JSON text
+            await websocket.close(CLOSE_UNSUPPORTED, "binary frames are not accepted")
+            return
+        if len(raw.encode()) > settings.ws_message_limit:  # servers without ws_max_size
+            await websocket.close(CLOSE_TOO_BIG, "message too big")
+            return
+        if not rate.allow():
+            await websocket.close(CLOSE_POLICY, "too many messages; slow down")
+            return
         try:
             answer = await conn.handle(raw)
             if answer is not None:

@@ -1,38 +1,73 @@
-"""Users with argon2id password hashes (argon2-cffi's defaults, RFC 9106 parameters)."""
+"""Users with argon2id password hashes (argon2-cffi's defaults, RFC 9106 parameters).
+
+Roles: ``admin`` (``is_admin``: everything) and ``user`` (browse, play, parties, own
+progress, own downloads). A user with ``restrict_sources`` sees only the sources an
+admin granted (:meth:`UserService.allowed_sources`). Changing a password, disabling
+or deleting a user ends their sessions at once (:class:`~.sessions.SessionService`).
+
+Passwords are 8 to :data:`MAX_PASSWORD` characters: the cap bounds the argon2 work an
+anonymous client can cause (OWASP ASVS 4.0 §2.1.2 allows a 128+ cap; ours is 256).
+"""
 
 from __future__ import annotations
 
+import builtins
 import re
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from reelhouse.db.models import User
+from reelhouse.auth.sessions import SessionService
+from reelhouse.db.models import SourceRow, User, UserSource
 from reelhouse.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 
-__all__ = ["UserService"]
+__all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "UserChange", "UserService", "check_password_shape"]
 
+MIN_PASSWORD = 8
+MAX_PASSWORD = 256
 _NAME = re.compile(r"^[\w.@+-]{1,64}$")
 _hasher = PasswordHasher()
 
 
-class UserService:
-    """Create users and check passwords."""
+def check_password_shape(password: str) -> None:
+    """Raise InvalidInput unless ``password`` has 8-256 characters."""
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInput(f"password must have at most {MAX_PASSWORD} characters")
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+
+@dataclass
+class UserChange:
+    """A partial update by an admin; ``None`` leaves a field as it is."""
+
+    name: str | None = None
+    is_admin: bool | None = None
+    disabled: bool | None = None
+    password: str | None = None
+    restrict_sources: bool | None = None
+    sources: list[int] | None = None
+
+
+class UserService:
+    """Create, change, disable and delete users; check passwords."""
+
+    def __init__(self, sessions: sessionmaker[Session], auth_sessions: SessionService | None = None) -> None:
         self.sessions = sessions
+        self.auth_sessions = auth_sessions
 
     def add(self, name: str, password: str, is_admin: bool = False) -> User:
-        """Create a user; raises InvalidInput (bad name, password under 8 characters)
+        """Create a user; raises InvalidInput (bad name, password not 8-256 characters)
         or Conflict (name taken)."""
         if not _NAME.match(name):
             raise InvalidInput("user name must be 1-64 letters, digits or . @ + - _")
-        if len(password) < 8:
-            raise InvalidInput("password must have at least 8 characters")
-        user = User(name=name, password_hash=_hasher.hash(password), is_admin=is_admin)
+        check_password_shape(password)
+        user = User(name=name, password_hash=_hasher.hash(password), is_admin=is_admin,
+                    disabled=False, restrict_sources=False)
         with self.sessions() as s:
             s.add(user)
             try:
@@ -41,19 +76,117 @@ class UserService:
                 raise Conflict(f"user {name!r} exists already") from exc
         return user
 
-    def set_password(self, name: str, password: str) -> None:
-        if len(password) < 8:
-            raise InvalidInput("password must have at least 8 characters")
+    def add_first_admin(self, name: str, password: str) -> User:
+        """Create the first admin, only while no user exists (the setup page); raises
+        Conflict once someone does."""
+        if self.count():
+            raise Conflict("the server is set up already; log in")
+        return self.add(name, password, is_admin=True)
+
+    def by_name(self, name: str) -> User:
         with self.sessions() as s:
             user = s.scalar(select(User).where(User.name == name))
-            if user is None:
-                raise NotFound(f"no user named {name!r}")
-            user.password_hash = _hasher.hash(password)
+        if user is None:
+            raise NotFound(f"no user named {name!r}")
+        return user
+
+    def get_or_404(self, user_id: int) -> User:
+        user = self.get(user_id)
+        if user is None:
+            raise NotFound(f"no user with id {user_id}")
+        return user
+
+    def set_password(self, name: str, password: str) -> None:
+        """Set a user's password and end all their sessions."""
+        self.update(self.by_name(name).id, UserChange(password=password))
+
+    def change_own_password(self, user_id: int, old: str, new: str, keep_session: int | None) -> None:
+        """Change one's own password (the old one must be right); ends every other
+        session of the user. Raises AuthenticationFailed for a wrong old password."""
+        user = self.get_or_404(user_id)
+        self.authenticate(user.name, old)
+        check_password_shape(new)
+        with self.sessions() as s:
+            row = s.get(User, user_id)
+            assert row is not None
+            row.password_hash = _hasher.hash(new)
             s.commit()
+        if self.auth_sessions is not None:
+            self.auth_sessions.revoke_user(user_id, keep=keep_session)
+
+    def update(self, user_id: int, change: UserChange) -> User:
+        """Apply an admin's change. A new password, ``disabled`` or losing admin ends the
+        user's sessions. Refuses (Conflict) to leave the server without an enabled admin."""
+        if change.name is not None and not _NAME.match(change.name):
+            raise InvalidInput("user name must be 1-64 letters, digits or . @ + - _")
+        if change.password is not None:
+            check_password_shape(change.password)
+        revoke = False
+        with self.sessions() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"no user with id {user_id}")
+            if change.name is not None:
+                user.name = change.name
+            if change.is_admin is not None:
+                revoke |= user.is_admin and not change.is_admin
+                user.is_admin = change.is_admin
+            if change.disabled is not None:
+                revoke |= change.disabled and not user.disabled
+                user.disabled = change.disabled
+            if change.password is not None:
+                user.password_hash = _hasher.hash(change.password)
+                revoke = True
+            if change.restrict_sources is not None:
+                user.restrict_sources = change.restrict_sources
+            if change.sources is not None:
+                known = set(s.scalars(select(SourceRow.id).where(SourceRow.id.in_(change.sources))))
+                if unknown := set(change.sources) - known:
+                    raise InvalidInput(f"no source with id {min(unknown)}")
+                s.execute(delete(UserSource).where(UserSource.user_id == user_id))
+                s.add_all(UserSource(user_id=user_id, source_id=sid) for sid in sorted(known))
+            s.flush()
+            self._keep_an_admin(s)
+            try:
+                s.commit()
+            except IntegrityError as exc:
+                raise Conflict(f"user {change.name!r} exists already") from exc
+        if revoke and self.auth_sessions is not None:
+            self.auth_sessions.revoke_user(user_id)
+        return user
+
+    def remove(self, user_id: int) -> User:
+        """Delete a user (their sessions, keys and grants go with them); refuses
+        (Conflict) to delete the last enabled admin."""
+        with self.sessions() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"no user with id {user_id}")
+            others = s.scalar(select(func.count(User.id)).where(
+                User.is_admin, ~User.disabled, User.id != user_id)) or 0
+        if user.is_admin and not user.disabled and not others:
+            raise Conflict("the server needs at least one enabled admin")
+        if self.auth_sessions is not None:  # first, so no cached session outlives the user
+            self.auth_sessions.revoke_user(user_id)
+        with self.sessions() as s:
+            s.execute(delete(User).where(User.id == user_id))
+            s.commit()
+        return user
+
+    @staticmethod
+    def _keep_an_admin(s: Session) -> None:
+        admins = s.scalar(select(func.count(User.id)).where(User.is_admin, ~User.disabled)) or 0
+        users = s.scalar(select(func.count(User.id))) or 0
+        if users and not admins:
+            s.rollback()
+            raise Conflict("the server needs at least one enabled admin")
 
     def authenticate(self, name: str, password: str) -> User:
-        """The user if the password is right; raises AuthenticationFailed otherwise
-        (same message whether the name or the password was wrong)."""
+        """The user if the password is right and the account enabled; raises
+        AuthenticationFailed otherwise (same message whether the name or the password
+        was wrong; a disabled account says so only after a right password)."""
+        if len(password) > MAX_PASSWORD:
+            raise AuthenticationFailed("wrong user name or password")
         with self.sessions() as s:
             user = s.scalar(select(User).where(User.name == name))
         if user is None:
@@ -63,12 +196,30 @@ class UserService:
             _hasher.verify(user.password_hash, password)
         except (VerificationError, InvalidHashError) as exc:
             raise AuthenticationFailed("wrong user name or password") from exc
+        if user.disabled:
+            raise AuthenticationFailed("this account is disabled")
         return user
 
     def get(self, user_id: int) -> User | None:
         with self.sessions() as s:
             return s.get(User, user_id)
 
+    def list(self) -> list[User]:
+        with self.sessions() as s:
+            return list(s.scalars(select(User).order_by(User.name)))
+
     def count(self) -> int:
         with self.sessions() as s:
             return int(s.scalar(select(func.count(User.id))) or 0)
+
+    def granted_sources(self, user_id: int) -> builtins.list[int]:
+        """Source ids granted to a user (meaningful when ``restrict_sources`` is set)."""
+        with self.sessions() as s:
+            return sorted(s.scalars(select(UserSource.source_id).where(UserSource.user_id == user_id)))
+
+    def allowed_sources(self, user: User) -> set[int] | None:
+        """The source ids ``user`` may see, or None for all of them (admins, and users
+        without ``restrict_sources``)."""
+        if user.is_admin or not user.restrict_sources:
+            return None
+        return set(self.granted_sources(user.id))

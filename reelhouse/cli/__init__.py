@@ -8,6 +8,7 @@
 - :mod:`.scan`: ``scan``
 - :mod:`.transfers`: ``transfer upload|download|list|cancel`` · ``sync``
 - :mod:`.users`: ``user add``
+- :mod:`.drive`: ``drive mount|unmount|status``
 - :mod:`.progress`: the scan progress bar
 
 A new group (e.g. ``drive``) is a module with its own ``typer.Typer`` and one

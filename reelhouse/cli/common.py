@@ -15,5 +15,5 @@ err_console = Console(stderr=True)
 
 def make_core(settings: Settings | None = None, consume_jobs: bool = False) -> Core:
     """The services; one-shot commands never pick up queued jobs (only ``serve`` and
-    ``worker`` run them)."""
+    ``worker`` run them) and touch no job they did not start."""
     return Core(settings or load_settings(), consume_jobs=consume_jobs)

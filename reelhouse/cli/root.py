@@ -10,6 +10,7 @@ import typer
 
 from reelhouse import errors as e
 from reelhouse.cli.common import err_console
+from reelhouse.cli.drive import drive_app
 from reelhouse.cli.errors import exit_code
 from reelhouse.cli.scan import scan
 from reelhouse.cli.serve import demo, serve, worker
@@ -33,6 +34,7 @@ app.command("sync")(sync_command)
 app.add_typer(transfer_app, name="transfer")
 app.command()(worker)
 app.add_typer(user_app, name="user")
+app.add_typer(drive_app, name="drive")
 
 
 def main() -> None:

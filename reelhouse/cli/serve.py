@@ -44,16 +44,18 @@ def demo(
 
 
 def worker(
-    workers: Annotated[int | None, typer.Option(help="Jobs run at once (default: job_workers).")] = None,
+    workers: Annotated[int | None, typer.Option(help="Jobs run at once (default: job_workers + "
+                                                     "transfer_concurrency).")] = None,
 ) -> None:
-    """Run background jobs (scans, scheduled rescans) from the shared queue until stopped
-    (Ctrl-C or SIGTERM). For scale-out: set jobs_backend=redis and redis_url, and
-    jobs_in_process=false on the web servers."""
+    """Run background jobs (scans, syncs, transfers, HLS prepares, scheduled rescans) from
+    the shared queue until stopped (Ctrl-C or SIGTERM: its running jobs go back to the
+    queue; if it is killed, they run elsewhere once their lease passes). For scale-out:
+    set jobs_backend=redis and redis_url, and jobs_in_process=false on the web servers."""
     settings = load_settings()
     core = make_core(settings)
-    console.print(f"reelhouse worker: {settings.jobs_backend} queue, "
-                  f"{workers or settings.job_workers} worker thread(s)")
+    threads = workers or core.job_threads()
+    console.print(f"reelhouse worker: {settings.jobs_backend} queue, {threads} worker thread(s)")
     try:
-        core.jobs.run_worker(workers or settings.job_workers)
+        core.jobs.run_worker(threads)
     finally:
         core.close()

@@ -7,8 +7,8 @@ login, ``Token`` repeated: the last non-empty one counts), ``X-Emby-Authorizatio
 (same value), ``X-Emby-Token``, ``X-MediaBrowser-Token``, and ``api_key`` / ``ApiKey``
 in the query (streams, images, the socket).
 
-:class:`JellyfinAuth` is the adapter from those tokens to reelhouse users: today a
-token is a signed reelhouse session token (``auth/tokens.py``).
+:class:`JellyfinAuth` is the adapter from those tokens to reelhouse's server-side
+sessions (revocable: a logout, a disabled user or a revoked session ends them at once).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from reelhouse.auth.identity import Identity
 from reelhouse.core import Core
 from reelhouse.db.models import User
 from reelhouse.errors import AuthenticationFailed
@@ -76,29 +77,42 @@ def token_of(headers: dict[str, str], query: dict[str, str]) -> tuple[str | None
 
 
 class JellyfinAuth:
-    """Log in, resolve and end Jellyfin sessions over reelhouse's users and tokens."""
+    """Log in, resolve and end Jellyfin sessions: reelhouse's server-side sessions
+    (``auth/sessions.py``, kind ``jellyfin``, with the app's device and client names),
+    and API keys as tokens too. Logins are throttled and audited like the web's."""
 
     def __init__(self, core: Core) -> None:
         self.core = core
 
-    def login(self, name: str, password: str, info: ClientInfo) -> tuple[User, str]:
-        """Check the password; the user and a new access token. Raises
-        AuthenticationFailed."""
-        user = self.core.users.authenticate(name, password)
-        return user, self.core.signer.session(user.id)
+    def login(self, name: str, password: str, info: ClientInfo, address: str) -> tuple[User, str]:
+        """Check the password (blocking: argon2); the user and a new session token.
+        Raises TooManyRequests while the name or address must wait, AuthenticationFailed."""
+        core = self.core
+        core.login_throttle.check(name, address)
+        try:
+            user = core.users.authenticate(name, password)
+        except AuthenticationFailed:
+            core.login_throttle.failed(name, address)
+            core.audit.record("login", user_name=name[:64], address=address, ok=False)
+            raise
+        core.login_throttle.succeeded(name)
+        device = " ".join(x for x in (info.device, f"({info.device_id})" if info.device_id else None) if x)
+        client = " ".join(x for x in (info.client, info.version) if x)
+        token, _ = core.auth_sessions.create(user.id, kind="jellyfin", device=device[:128],
+                                             client=client[:128], address=address)
+        core.audit.record("login", user=user, address=address)
+        return user, token
 
-    def resolve(self, token: str | None) -> User:
-        """The user of a token; raises AuthenticationFailed (missing, invalid, expired,
-        user gone)."""
+    def resolve(self, token: str | None) -> Identity:
+        """The identity (user + session or API key) of a token; raises
+        AuthenticationFailed (missing, unknown, revoked, expired, user disabled)."""
         if not token:
             raise AuthenticationFailed("no access token: log in first")
         if len(token) > 4096:
             raise AuthenticationFailed("invalid token")
-        user = self.core.users.get(self.core.signer.check_session(token))
-        if user is None:
-            raise AuthenticationFailed("the user of this token no longer exists")
-        return user
+        return self.core.auth.identify(token)
 
     def logout(self, token: str | None) -> None:
-        """End a session. Signed tokens cannot be revoked one by one yet; this becomes a
-        revocation once reelhouse has server-side sessions."""
+        """End the session of ``token`` at once (its playback tokens die with it)."""
+        if token:
+            self.core.auth_sessions.revoke_token(token)

@@ -20,18 +20,24 @@ __all__ = ["files_of", "item", "latest", "mark_favorite", "mark_played", "next_u
 
 
 def item(s: Session, ctx: Ctx, ref: ids.Ref) -> dict[str, Any]:
-    """One item with its MediaSources; raises NotFound."""
+    """One item with its MediaSources; raises NotFound (also for a title with no file
+    on a source the user may see)."""
     if ref.kind == "view" and ref.id not in VIEWS:
         raise NotFound("no such view")
+    if ctx.granted is not None and ref.kind != "view" and not files_of(s, ref, ctx.granted):
+        raise NotFound(f"no item with id {ids.encode(ref.kind, ref.id)}")
     found = Loader(s, ctx).load([ref])
     if not found:
         raise NotFound(f"no item with id {ids.encode(ref.kind, ref.id)}")
     return found[0]
 
 
-def files_of(s: Session, ref: ids.Ref) -> list[int]:
-    """Present media file ids of an item (a show or season: of all its episodes)."""
+def files_of(s: Session, ref: ids.Ref, granted: frozenset[int] | None = None) -> list[int]:
+    """Present media file ids of an item (a show or season: of all its episodes), on
+    ``granted`` sources only when given."""
     stmt = select(MediaFile.id).where(MediaFile.missing_since.is_(None))
+    if granted is not None:
+        stmt = stmt.where(MediaFile.source_id.in_(sorted(granted)))
     if ref.kind == "movie":
         stmt = stmt.where(MediaFile.movie_id == ref.id)
     elif ref.kind == "episode":
@@ -51,7 +57,7 @@ def mark_played(core: Core, ctx: Ctx, ref: ids.Ref, played: bool) -> dict[str, A
     """Mark every file of the item watched / unwatched; returns the item's UserData."""
     with core.sessions() as s:
         item(s, ctx, ref)  # NotFound first
-        fids = files_of(s, ref)
+        fids = files_of(s, ref, ctx.granted)
     for fid in fids:
         core.progress.save(ctx.user_id, fid, 0.0, None, played)
     with core.sessions() as s:
@@ -81,7 +87,8 @@ def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0) ->
         .join(WatchProgress, and_(WatchProgress.media_file_id == MediaFile.id,
                                   WatchProgress.user_id == ctx.user_id))
         .where(WatchProgress.position > 0, WatchProgress.watched.is_(False),
-               MediaFile.missing_since.is_(None))
+               MediaFile.missing_since.is_(None),
+               *([] if ctx.granted is None else [MediaFile.source_id.in_(sorted(ctx.granted))]))
         .order_by(WatchProgress.updated_at.desc()).limit(2000))
     refs: list[ids.Ref] = []
     seen = set()
@@ -103,7 +110,7 @@ def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int) -> list[dic
     elif parent is not None:
         kinds = {"episode"}
     q = ItemQuery(user_id=ctx.user_id, kinds=kinds, parent=parent, recursive=True,
-                  sort="datecreated", descending=True, limit=limit)
+                  sort="datecreated", descending=True, limit=limit, sources=ctx.granted)
     return Loader(s, ctx).load(page(s, q))
 
 
@@ -134,7 +141,8 @@ def next_up(s: Session, ctx: Ctx, series: ids.Ref | None, limit: int) -> list[di
             .join(MediaFile, and_(MediaFile.episode_id == Episode.id, MediaFile.missing_since.is_(None)))
             .where(Season.show_id == show_id, Season.number > 0,
                    (Season.number > season_no) | ((Season.number == season_no) & (Episode.number > ep_no)),
-                   MediaFile.id.not_in(seen))
+                   MediaFile.id.not_in(seen),
+                   *([] if ctx.granted is None else [MediaFile.source_id.in_(sorted(ctx.granted))]))
             .order_by(Season.number, Episode.number).limit(1)).scalar()
         if nxt is not None:
             refs.append(ids.Ref("episode", nxt))

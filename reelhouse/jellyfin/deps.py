@@ -42,6 +42,7 @@ class Caller:
     user: User
     token: str
     client: ClientInfo
+    grant: str  # the session ("s:<id>") or API key ("k:<id>") playback tokens die with
 
     @property
     def user_id(self) -> str:
@@ -55,9 +56,9 @@ def caller_of(conn: HTTPConnection) -> Caller:
     headers = {k.lower(): v for k, v in conn.headers.items()}
     query = {k.lower(): v for k, v in conn.query_params.items()}
     token, info = token_of(headers, query)
-    user = auth.resolve(token)
+    identity = auth.resolve(token)
     assert token is not None
-    return Caller(user, token, info)
+    return Caller(identity.user, token, info, identity.grant)
 
 
 async def get_caller(request: Request) -> Caller:

@@ -38,6 +38,7 @@ class Ctx:
     fields: set[str] = field(default_factory=set)
     token: str | None = None
     sources: bool = False  # MediaSources on every item (single-item answers)
+    granted: frozenset[int] | None = None  # source ids the user may see (None: all)
 
     @property
     def want_sources(self) -> bool:
@@ -108,6 +109,8 @@ class Loader:
     def _files(self, col: Any, keys: list[int]) -> dict[int, list[MediaFile]]:
         stmt = select(MediaFile).where(col.in_(keys), MediaFile.missing_since.is_(None)).order_by(
             MediaFile.part.nulls_first(), MediaFile.id)
+        if self.ctx.granted is not None:
+            stmt = stmt.where(MediaFile.source_id.in_(sorted(self.ctx.granted)))
         if self.ctx.want_sources:
             stmt = stmt.options(selectinload(MediaFile.streams))
         out: dict[int, list[MediaFile]] = defaultdict(list)
@@ -216,8 +219,12 @@ class Loader:
                        func.count(func.distinct(case((MediaFile.id.in_(watched), Episode.id)))))
                 .select_from(Episode).join(Season, Season.id == Episode.season_id)
                 .join(MediaFile, and_(MediaFile.episode_id == Episode.id, MediaFile.missing_since.is_(None)))
-                .where(col.in_(keys)).group_by(col))
+                .where(col.in_(keys), *self._granted()).group_by(col))
         return {row[0]: (int(row[1]), int(row[2])) for row in self.s.execute(stmt)}
+
+    def _granted(self) -> list[Any]:
+        g = self.ctx.granted
+        return [] if g is None else [MediaFile.source_id.in_(sorted(g))]
 
     def _folder_user_data(self, item_id: str, counts: tuple[int, int], favorite: bool) -> dict[str, Any]:
         total, seen = counts

@@ -28,9 +28,16 @@ STREAM_OVER = 500
 _CHUNK = 200
 
 
+def _granted(request: Request, caller: Caller) -> frozenset[int] | None:
+    """The sources the caller may see (None: all), from their grants."""
+    core: Core = request.app.state.core
+    allowed = core.access.allowed(caller.user)
+    return None if allowed is None else frozenset(allowed)
+
+
 def _ctx(request: Request, caller: Caller, args: Args, sources: bool = False) -> Ctx:
     return Ctx(caller.user.id, request.app.state.server_id, args.lower_set("fields"),
-               caller.token, sources)
+               caller.token, sources, _granted(request, caller))
 
 
 def _result(items: list[dict[str, Any]], total: int, start: int = 0) -> dict[str, Any]:
@@ -63,6 +70,7 @@ def media_folders(request: Request, caller: CallerDep) -> dict[str, Any]:
 # -- items -----------------------------------------------------------------------------------
 def _items(core: Core, request: Request, caller: Caller, args: Args, q: ItemQuery) -> Response:
     ctx = _ctx(request, caller, args)
+    q.sources = ctx.granted
     counts: Counts = request.app.state.counts
     with_total = args.flag("enabletotalrecordcount", True)
     if q.root:
@@ -241,7 +249,8 @@ def _exists(core: Core, request: Request, caller: Caller, args: Args, ref: ids.R
 # -- marks -----------------------------------------------------------------------------------
 def _mark(core: Core, request: Request, caller: Caller, item_id: str, what: str, on: bool) -> dict[str, Any]:
     ref = ids.decode(item_id, "movie", "show", "season", "episode")
-    ctx = Ctx(caller.user.id, request.app.state.server_id, set(), caller.token)
+    ctx = Ctx(caller.user.id, request.app.state.server_id, set(), caller.token,
+              granted=_granted(request, caller))
     request.app.state.counts.clear()
     if what == "played":
         return browse.mark_played(core, ctx, ref, on)

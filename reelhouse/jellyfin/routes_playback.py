@@ -52,6 +52,9 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
         stmt = stmt.where(col == ref.id)
         if chosen is not None:
             stmt = stmt.where(MediaFile.id == chosen)
+        allowed = core.access.allowed(caller.user)
+        if allowed is not None:
+            stmt = stmt.where(MediaFile.source_id.in_(sorted(allowed)))
         files = list(s.scalars(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.id)))
         if not files:
             raise NotFound(f"no playable file for {item_id}")
@@ -90,7 +93,7 @@ async def _authorize(request: Request, core: Core, file_id: int | None = None) -
     a playback ``token`` bound to ``file_id``."""
     token = request.query_params.get("token")
     if token and file_id is not None:
-        core.signer.check_playback(token, file_id)
+        await run_in_threadpool(core.playback.check_token, token, file_id)
         return None
     return await run_in_threadpool(caller_of, request)
 
@@ -104,6 +107,8 @@ async def stream(item_id: str, request: Request, core: CoreDep) -> Response:
     caller = await _authorize(request, core)
     q = request.query_params
     file_id = await run_in_threadpool(file_for, core, item_id, q.get("mediasourceid"))
+    if caller is not None:
+        await run_in_threadpool(core.access.check_file, caller.user, file_id)
     return await range_response(core, request, file_id, caller.user.id if caller else None)
 
 
@@ -114,7 +119,8 @@ async def _hls_file(request: Request, core: Core, item_id: str) -> tuple[int, st
     file_id = await run_in_threadpool(file_for, core, item_id, request.query_params.get("mediasourceid"))
     token = request.query_params.get("token")
     if caller is not None:
-        token = core.signer.playback(caller.user.id, file_id)
+        await run_in_threadpool(core.access.check_file, caller.user, file_id)
+        token = core.playback.token_for(caller.user.id, file_id, caller.grant)
     if token is None:
         raise AuthenticationFailed("no access token")
     return file_id, token
@@ -182,8 +188,10 @@ async def subtitle_vtt(item_id: str, key: SubKey, request: Request, core: CoreDe
 async def subtitle(item_id: str, source_id: str, index: Annotated[int, Path(ge=0, le=999)],
                    request: Request, core: CoreDep) -> Response:
     """Subtitle stream ``index`` of a media source as WebVTT (whatever the extension)."""
-    await _authorize(request, core)
+    caller = await _authorize(request, core)
     file_id = await run_in_threadpool(file_for, core, item_id, source_id)
+    if caller is not None:
+        await run_in_threadpool(core.access.check_file, caller.user, file_id)
 
     def build() -> str:
         # Jellyfin numbers streams across the file; reelhouse's keys count subtitle

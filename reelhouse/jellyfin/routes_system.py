@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from reelhouse import __version__
+from reelhouse.api.deps import client_address
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.auth import JellyfinAuth, token_of
@@ -116,7 +117,7 @@ async def authenticate(request: Request, core: CoreDep) -> dict[str, Any]:
         raise InvalidInput("Username is required")
     auth: JellyfinAuth = request.app.state.jellyfin_auth
     _, client = token_of({k.lower(): v for k, v in request.headers.items()}, {})
-    user, token = await run_in_threadpool(auth.login, name, password, client)
+    user, token = await run_in_threadpool(auth.login, name, password, client, client_address(request))
     server_id = request.app.state.server_id
     dto = user_dto(user, server_id)
     session = {

@@ -48,6 +48,7 @@ class GridFilter:
     resolution: str | None = None
     unwatched_by: int | None = None
     letter: str | None = None
+    source_ids: frozenset[int] | None = None  # per-user source grants: only these sources
 
     def check(self) -> None:
         if self.kind not in (None, "", "movie", "show"):
@@ -88,6 +89,8 @@ def _file_filter(f: GridFilter) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [MediaFile.missing_since.is_(None)]
     if f.source_id is not None:
         conds.append(MediaFile.source_id == f.source_id)
+    if f.source_ids is not None:
+        conds.append(MediaFile.source_id.in_(sorted(f.source_ids)))
     if f.source_kind:
         conds.append(MediaFile.source_id.in_(select(SourceRow.id).where(SourceRow.kind == f.source_kind)))
     if f.resolution:

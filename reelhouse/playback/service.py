@@ -17,7 +17,7 @@ from typing import Protocol
 
 from anyio import to_thread
 
-from reelhouse.auth.tokens import TokenSigner
+from reelhouse.auth.identity import Authenticator
 from reelhouse.errors import NotFound
 from reelhouse.playback.direct import content_type_for, entity_tag
 from reelhouse.playback.fallback import FallbackSource
@@ -112,32 +112,36 @@ class PlaybackService:
     """Open playbacks and hand out streams. ``token_ttl``: seconds a playback token
     lives (the signer enforces it; it is reported as ``expires_in``)."""
 
-    def __init__(self, token_ttl: int, signer: TokenSigner, targets: StreamTargets,
+    def __init__(self, token_ttl: int, auth: Authenticator, targets: StreamTargets,
                  sources: SourceService, offline: OfflineStore, hls: HlsService) -> None:
         self.token_ttl = token_ttl
-        self.signer = signer
+        self.auth = auth
         self.targets = targets
         self.sources = sources
         self.offline = offline
         self.hls = hls
 
     # -- tokens ---------------------------------------------------------------------------
-    def token_for(self, user_id: int, file_id: int) -> str:
-        """A fresh playback token of ``user_id`` bound to ``file_id``."""
-        return self.signer.playback(user_id, file_id)
+    def token_for(self, user_id: int, file_id: int, grant: str) -> str:
+        """A fresh playback token of ``user_id`` bound to ``file_id`` and to ``grant``,
+        the session (``s:<id>``) or API key (``k:<id>``) it dies with."""
+        return self.auth.signer.playback(user_id, file_id, grant)
 
     def check_token(self, token: str, file_id: int) -> int:
-        """The user id of a playback token valid for ``file_id``; raises AuthenticationFailed."""
-        return self.signer.check_playback(token, file_id)
+        """The user id of a playback token valid for ``file_id`` whose session or key
+        still lives; raises AuthenticationFailed (may read the database)."""
+        return self.auth.check_playback(token, file_id)
 
     # -- opening --------------------------------------------------------------------------
-    def open(self, file_id: int, user_id: int, caps: ClientCaps | None = None) -> Playback:
+    def open(self, file_id: int, user_id: int, caps: ClientCaps | None = None, *,
+             grant: str) -> Playback:
         """How ``user_id`` plays ``file_id``: without ``caps`` the file as it is (direct);
         with the client's capabilities the playback plan — direct, remux or transcode —
         with its renditions and tracks. When ffmpeg is missing or unfit the plan is
-        direct and the reason says why. Raises NotFound (no such file)."""
+        direct and the reason says why. The token dies with ``grant`` (see
+        :meth:`token_for`). Raises NotFound (no such file)."""
         target = self.targets.get(file_id)
-        token = self.token_for(user_id, file_id)
+        token = self.token_for(user_id, file_id, grant)
         file_type = content_type_for(target.path)
         if caps is None:
             return Playback(file_id, "direct", "the file as it is", token, self.token_ttl, file_type)

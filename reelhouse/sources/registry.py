@@ -250,6 +250,7 @@ class SourceService:
             connect_timeout=self.settings.ftp_connect_timeout,
             read_timeout=self.settings.ftp_read_timeout,
             pool_size=self.settings.ftp_pool_size,
+            max_listing_bytes=self.settings.ftp_listing_limit,
             user_limit=self.settings.ftp_user_connections,
             user_waiters=self.settings.ftp_user_waiters,
         )

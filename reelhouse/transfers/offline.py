@@ -80,8 +80,10 @@ class OfflineCopies:
                                              local_path=self.store / rel,
                                              priority=OFFLINE_PRIORITY, user_id=user_id)
                 if copy is None:
-                    copy = OfflineCopy(media_file_id=mf.id)
+                    copy = OfflineCopy(media_file_id=mf.id, user_id=user_id)
                     s.add(copy)
+                elif user_id is not None:
+                    copy.user_id = user_id  # who asked last owns the new copy
                 copy.scope, copy.local_path, copy.size, copy.mtime = scope, rel, mf.size, mf.mtime
                 copy.state, copy.transfer_id, copy.error, copy.ready_at = (
                     "pending", transfer.id, None, None)

@@ -1,30 +1,34 @@
-"""The transfer queue: a priority queue kept in the ``transfers`` table.
+"""The transfer queue: uploads, downloads and file operations on sources, each a
+``transfer`` job of the job system (jobs/) with its own row in ``transfers`` (paths,
+bytes, rate, attempts) that the API, the UI and the CLI show.
 
-Workers (``transfer_concurrency`` threads, 3 by default) take the queued transfer with
-the highest priority (then the oldest) whose ``not_before`` has passed; taking one is
-one conditional UPDATE, so two processes (the server and a CLI) never run the same
-transfer. A transfer that fails with an error worth retrying (the source is down or
-busy, a size mismatch) goes back to the queue after ``delay * 2**(attempt-1)`` seconds
-plus up to as much jitter again, at most ``transfer_retries`` times (3); other errors
-(not found, denied, storage full, bad name) fail it at once. Transfers left running by
-a process that died are queued again at start-up and resume from their ``.part``.
+Jobs run by priority (higher first, then the oldest) on any consumer (the web
+server's threads, ``reelhouse worker``) or in the CLI command that submitted them
+(:meth:`TransferQueue.run_now`); a claim is one conditional UPDATE, so two processes
+never run the same transfer, and a transfer whose process died runs again elsewhere
+when its lease passes (jobs/leases.py), resuming from its ``.part``. A transfer that
+fails with an error worth retrying (the source is down or busy, a size mismatch) goes
+back to the queue after ``delay * 2**(attempt-1)`` seconds plus up to as much jitter
+again, at most ``transfer_retries`` times (3); other errors (not found, denied,
+storage full, bad name) fail it at once. A transfer names its job by ``job_id`` (and
+the job its message by a uuid), so a transfer id SQLite reuses after a source was
+deleted is a new transfer in every respect.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
-from reelhouse.db.models import SourceRow, Transfer, utcnow
+from reelhouse.db.models import Job, SourceRow, Transfer, utcnow
 from reelhouse.errors import (
     Cancelled,
     Conflict,
@@ -33,8 +37,11 @@ from reelhouse.errors import (
     ReelhouseError,
     SourceUnavailable,
 )
+from reelhouse.jobs.system import JobSystem
+from reelhouse.jobs.tasks import JobContext, Retry, TaskSpec
 from reelhouse.sources.base import normalize_path
 from reelhouse.sources.registry import SourceService
+from reelhouse.transfers.confine import confine
 from reelhouse.transfers.copy import Meter, download, part_name, upload
 
 __all__ = ["KINDS", "STATES", "TransferQueue"]
@@ -68,23 +75,19 @@ def _retryable(exc: ReelhouseError) -> bool:
 
 
 class TransferQueue:
-    """Submit, list, cancel and run transfers. Thread-safe. :meth:`start` starts the
-    workers (the server does; a CLI command runs one transfer with :meth:`run_now`)."""
+    """Submit, list, cancel and run transfers. Thread-safe. The job system runs them
+    (``transfer`` jobs); a CLI command runs its own with :meth:`run_now`."""
 
     def __init__(self, sessions: sessionmaker[Session], sources: SourceService,
-                 settings: Settings) -> None:
+                 settings: Settings, jobs: JobSystem) -> None:
         self.sessions = sessions
         self.sources = sources
+        self.jobs = jobs
         self.store = settings.store_dir
-        self.concurrency = settings.transfer_concurrency
         self.retries = settings.transfer_retries
         self.retry_delay = settings.transfer_retry_delay
         self.listeners: list[Listener] = []
-        self._cond = threading.Condition()
-        self._threads: list[threading.Thread] = []
-        self._stopping = False
-        self._cancelled: set[int] = set()
-        self._ended_by: dict[int, ReelhouseError] = {}  # run_now: the error that ended a transfer here
+        jobs.register(TaskSpec("transfer", self._body, on_change=self._job_changed))
 
     # -- queue -----------------------------------------------------------------------
     def submit(
@@ -98,9 +101,9 @@ class TransferQueue:
         user_id: int | None = None,
         remove_local: bool = False,
     ) -> Transfer:
-        """Queue a transfer and wake a worker. ``local_path``: the file to upload, or
-        where a download goes (default ``<store>/<source name>/<remote_path>``; a
-        relative path is under the store). ``target_path``: a rename's new name.
+        """Queue a transfer (a job of the job system). ``local_path``: the file to
+        upload, or where a download goes (default ``<store>/<source name>/<remote_path>``;
+        a relative path is under the store). ``target_path``: a rename's new name.
         Raises InvalidInput or NotFound (no such source)."""
         if kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
@@ -129,16 +132,19 @@ class TransferQueue:
             if not path.is_file():
                 raise NotFound(f"no such local file: {path}")
             local = str(path.resolve())
-        with self.sessions() as s:
+        made: list[Transfer] = []
+
+        def attach(s: Session, job: Job) -> None:
             row = Transfer(kind=kind, source_id=source_id, remote_path=remote,
                            target_path=target, local_path=local, priority=priority,
                            state="queued", bytes_done=0, attempts=0, user_id=user_id,
-                           remove_local=remove_local)
+                           remove_local=remove_local, job_id=job.id)
             s.add(row)
-            s.commit()
-        with self._cond:
-            self._cond.notify()
-        return row
+            s.flush()
+            made.append(row)
+
+        self.jobs.submit("transfer", source_id=source_id, priority=priority, attach=attach)
+        return made[0]
 
     def local_target(self, source_name: str, remote: str, local_path: str | Path | None) -> Path:
         """Where a download is written: inside the store, never outside it. Raises
@@ -150,8 +156,10 @@ class TransferQueue:
             rel = normalize_path(f"{_safe(source_name)}/{remote}")
             return store / rel
         path = Path(local_path)
-        full = (path if path.is_absolute() else store / normalize_path(str(path))).resolve()
-        if full != store and not full.is_relative_to(store):
+        if not path.is_absolute():
+            return confine(store, str(path))  # a client's path: normalised, confined
+        full = path.resolve()
+        if full == store or not full.is_relative_to(store):
             raise InvalidInput(f"downloads go inside the library store ({store})")
         return full
 
@@ -189,63 +197,12 @@ class TransferQueue:
                       .values(state="cancelled", finished_at=utcnow(),
                               error="cancelled by a user"))
             s.commit()
-        self._cancelled.add(transfer_id)
-        ended = self.get(transfer_id)
-        if row.state == "queued":
-            self._notify(ended)
-        return ended
-
-    # -- workers ---------------------------------------------------------------------
-    def start(self) -> None:
-        """Queue again what a dead process left running, and start the workers
-        (idempotent)."""
-        if self._threads:
-            return
-        with self.sessions() as s:
-            s.execute(update(Transfer).where(Transfer.state == "running")
-                      .values(state="queued", error="interrupted: the server stopped"))
-            s.commit()
-        for i in range(self.concurrency):
-            t = threading.Thread(target=self._work, name=f"transfer-{i}", daemon=True)
-            t.start()
-            self._threads.append(t)
-
-    def _work(self) -> None:
-        while not self._stopping:
+        if row.job_id is not None:
             try:
-                tid = self._claim()
-            except Exception:  # the database hiccupped: try again shortly
-                log.exception("transfer queue: cannot claim a transfer")
-                tid = None
-            if tid is None:
-                with self._cond:
-                    if not self._stopping:
-                        self._cond.wait(0.5)
-                continue
-            self._execute(tid)
-
-    def _claim(self, only: int | None = None) -> int | None:
-        """Mark the next due transfer running and return its id (None if none)."""
-        now = utcnow()
-        with self.sessions() as s:
-            for _ in range(5):
-                q = select(Transfer.id).where(Transfer.state == "queued")
-                if only is not None:
-                    q = q.where(Transfer.id == only)
-                else:
-                    q = q.where(or_(Transfer.not_before.is_(None), Transfer.not_before <= now))
-                tid = s.scalar(q.order_by(Transfer.priority.desc(), Transfer.id).limit(1))
-                if tid is None:
-                    return None
-                res = s.execute(
-                    update(Transfer).where(Transfer.id == tid, Transfer.state == "queued")
-                    .values(state="running", started_at=now, attempts=Transfer.attempts + 1,
-                            not_before=None)
-                )
-                s.commit()
-                if res.rowcount == 1:  # type: ignore[attr-defined]
-                    return int(tid)
-        return None
+                self.jobs.cancel(row.job_id)
+            except (Conflict, NotFound):
+                pass
+        return self.get(transfer_id)
 
     def run_now(self, transfer_id: int, progress: Progress | None = None) -> Transfer:
         """Run one transfer in the calling thread (the CLI), retries included, and
@@ -254,37 +211,52 @@ class TransferQueue:
         Raises the ReelhouseError that failed or cancelled it when that happened here
         (so the caller maps it by class); a transfer ended by another process is
         returned as it ended."""
-        while True:
-            row = self.get(transfer_id)
-            if row.state in _ENDED:
-                ended_by = self._ended_by.pop(transfer_id, None)
-                if ended_by is not None and row.state != "done":
-                    raise ended_by
-                return row
-            if row.state == "queued":
-                wait = (row.not_before - utcnow()).total_seconds() if row.not_before else 0
-                if wait > 0:
-                    time.sleep(min(wait, 1.0))
-                    continue
-                if self._claim(only=transfer_id) == transfer_id:
-                    self._execute(transfer_id, progress, keep_error=True)
-                    continue
-            if progress is not None:
-                progress(row.bytes_done, row.bytes_total, row.rate)
-            time.sleep(0.3)  # run by another process: follow it
+        row = self.get(transfer_id)
+        if row.job_id is None:
+            raise NotFound(f"transfer {transfer_id} has no job")
 
-    def _execute(self, tid: int, extra: Progress | None = None, keep_error: bool = False) -> None:
-        row = self.get(tid)
+        def observe(counts: dict[str, int], message: str) -> None:
+            if progress is not None:
+                progress(counts.get("bytes_done", 0), counts.get("bytes_total"),
+                         counts.get("rate"))
+
+        def follow(job: Job) -> None:
+            if progress is not None:
+                t = self.get(transfer_id)
+                progress(t.bytes_done, t.bytes_total, t.rate)
+
+        self.jobs.run_now(row.job_id, observe, follow)
+        return self.get(transfer_id)
+
+    # -- the job -----------------------------------------------------------------------
+    def _body(self, ctx: JobContext) -> None:
+        with self.sessions() as s:
+            row = s.scalar(select(Transfer).where(Transfer.job_id == ctx.job_id))
+            if row is None:
+                raise NotFound("this transfer was removed (its source was deleted)")
+            res = s.execute(update(Transfer).where(Transfer.id == row.id,
+                                                   Transfer.state.in_(("queued", "running")))
+                            .values(state="running", started_at=utcnow(), not_before=None,
+                                    attempts=Transfer.attempts + 1))
+            s.commit()
+            if res.rowcount != 1:  # type: ignore[attr-defined]
+                raise Cancelled("cancelled by a user")
+            s.refresh(row)
+        tid = row.id
         meter = Meter()
         last = 0.0
-        lost = False  # our row was cancelled by someone else
+        lost = False  # our row was cancelled or removed by someone else
 
         def progress(done: int, total: int | None) -> None:
             nonlocal last, lost
             now = time.monotonic()
             meter.add(now, done)
-            if extra is not None:
-                extra(done, total, meter.rate)
+            counts = {"bytes_done": done}
+            if total is not None:
+                counts["bytes_total"] = total
+            if meter.rate is not None:
+                counts["rate"] = int(meter.rate)
+            ctx.progress(counts, row.remote_path)
             if now - last < PROGRESS_EVERY and done != total:
                 return
             last = now
@@ -297,20 +269,19 @@ class TransferQueue:
                 lost = True
 
         def should_stop() -> bool:
-            return self._stopping or lost or tid in self._cancelled
+            return lost or ctx.should_stop()
 
         started = time.monotonic()
         try:
             size = self._perform(row, progress, should_stop)
-        except Cancelled as exc:
-            if self._stopping and not lost and tid not in self._cancelled:
+        except Cancelled:
+            if ctx.shutting_down() and not lost:
                 self._finish(tid, state="queued", error="interrupted: the server stopped",
                              finished=False)
-                return
-            self._finish(tid, state="cancelled", error=exc.message)
-            self._cleanup(row)
-            if keep_error:
-                self._ended_by[tid] = exc
+            else:
+                self._finish(tid, state="cancelled", error="cancelled by a user")
+                self._cleanup(row)
+            raise
         except ReelhouseError as exc:
             if _retryable(exc) and row.attempts <= self.retries:
                 delay = backoff(row.attempts, self.retry_delay)
@@ -318,23 +289,38 @@ class TransferQueue:
                             row.attempts, delay)
                 self._finish(tid, state="queued", error=exc.message, finished=False,
                              not_before=utcnow() + timedelta(seconds=delay))
-                return
+                raise Retry(exc.message, delay) from exc
             self._finish(tid, state="failed", error=exc.message)
-            if keep_error:
-                self._ended_by[tid] = exc
+            raise
         except Exception as exc:
-            log.exception("transfer %s crashed", tid)
             self._finish(tid, state="failed", error=f"internal error: {exc}")
+            raise
+        took = time.monotonic() - started
+        if size is not None:
+            self._finish(tid, state="done", error=None, bytes_done=size, bytes_total=size,
+                         rate=size / took if took > 0 else None)
         else:
-            took = time.monotonic() - started
-            if size is not None:
-                self._finish(tid, state="done", error=None, bytes_done=size, bytes_total=size,
-                             rate=size / took if took > 0 else None)
-            else:
-                self._finish(tid, state="done", error=None)
-            if row.remove_local and row.local_path:
-                Path(row.local_path).unlink(missing_ok=True)
-        self._notify(self.get(tid))
+            self._finish(tid, state="done", error=None)
+        if row.remove_local and row.local_path:
+            Path(row.local_path).unlink(missing_ok=True)
+
+    def _job_changed(self, job: Job) -> None:
+        """Mirror a job state the job system set into the transfer (queued again after
+        a lost lease; ended by a cancel or a give-up) and tell the listeners of ends."""
+        with self.sessions() as s:
+            row = s.scalar(select(Transfer).where(Transfer.job_id == job.id))
+            if row is None:
+                return
+            if job.state == "queued":
+                s.execute(update(Transfer).where(Transfer.id == row.id, Transfer.state == "running")
+                          .values(state="queued", error=job.error))
+            elif job.state in _ENDED:
+                s.execute(update(Transfer).where(Transfer.id == row.id,
+                                                 Transfer.state.in_(("queued", "running")))
+                          .values(state=job.state, error=job.error, finished_at=utcnow()))
+            s.commit()
+        if job.state in _ENDED:
+            self._notify(self.get(row.id))
 
     def _perform(self, row: Transfer, progress: Callable[[int, int | None], None],
                  should_stop: Callable[[], bool]) -> int | None:
@@ -382,16 +368,6 @@ class TransferQueue:
                 listener(row)
             except Exception:
                 log.exception("transfer listener failed")
-
-    def close(self) -> None:
-        """Stop the workers; a running transfer goes back to the queue (its ``.part``
-        stays and is resumed at the next start)."""
-        self._stopping = True
-        with self._cond:
-            self._cond.notify_all()
-        for t in self._threads:
-            t.join(timeout=30)
-        self._threads = []
 
 
 def _safe(name: str) -> str:

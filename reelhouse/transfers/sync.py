@@ -1,4 +1,6 @@
-"""Sync: compare a source with the library and keep the report (``sync_runs``).
+"""Sync: compare a source with the library and keep the report (``sync_runs``); a
+``sync`` job of the job system (jobs/), queued by the API and the schedule, or run
+by ``reelhouse sync`` itself.
 
 The comparison is the scanner's (``library/scanner.py``): it adds new files, updates
 changed ones, and marks files missing (a soft delete) only after a complete listing
@@ -9,18 +11,17 @@ run with the error, and nothing is marked deleted.
 from __future__ import annotations
 
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from reelhouse.config import Settings
-from reelhouse.db.models import SourceRow, SyncRun, utcnow
-from reelhouse.errors import NotFound, ReelhouseError
-from reelhouse.library.metadata.service import MetadataService
-from reelhouse.library.scanner import scan_source
+from reelhouse.db.models import Job, SourceRow, SyncRun, utcnow
+from reelhouse.errors import Cancelled, NotFound, ReelhouseError
+from reelhouse.jobs.system import JobSystem
+from reelhouse.jobs.tasks import JobContext, Outcome, TaskSpec
+from reelhouse.library.scanner import Enrich, scan_source
 from reelhouse.sources.registry import SourceService
 
 __all__ = ["SyncService", "run_sync"]
@@ -28,114 +29,124 @@ __all__ = ["SyncService", "run_sync"]
 log = logging.getLogger(__name__)
 
 
-class _Services(Protocol):
-    sessions: sessionmaker[Session]
-    sources: SourceService
-    settings: Settings
-    metadata: MetadataService
+class _HasSyncs(Protocol):
+    syncs: SyncService
 
 
-def run_sync(core: _Services, source_id: int) -> SyncRun:
+def run_sync(core: _HasSyncs, source_id: int) -> SyncRun:
     """Sync one source now, in the calling thread; returns the ended run.
 
     Raises NotFound for an unknown source; every other failure is recorded in the run
     (state ``failed``, ``errors``) and returned, so a scheduler can call this blindly.
     """
-    with core.sessions() as s:
-        if s.get(SourceRow, source_id) is None:
-            raise NotFound(f"no source with id {source_id}")
-        run = SyncRun(source_id=source_id, state="running", errors=[], added=0, updated=0,
-                      deleted=0, restored=0, unchanged=0)
-        s.add(run)
-        s.commit()
-        run_id = run.id
-    return _run(core, run_id, source_id)
-
-
-def _run(core: _Services, run_id: int, source_id: int) -> SyncRun:
-    values: dict[str, object]
-    try:
-        source = core.sources.source(source_id)
-        report = scan_source(core.sessions, source_id, source,
-                             probe_budget=core.settings.probe_budget_bytes, enrich=core.metadata.enrich_file)
-    except ReelhouseError as exc:
-        values = {"state": "failed", "errors": [exc.message]}
-        _note_source(core, source_id, last_error=exc.message)
-    except Exception as exc:
-        log.exception("sync of source %s crashed", source_id)
-        values = {"state": "failed", "errors": [f"internal error: {exc}"]}
-    else:
-        values = {"state": "done", "added": report.added, "updated": report.updated,
-                  "deleted": report.missing, "restored": report.restored,
-                  "unchanged": report.unchanged, "errors": report.errors[:100]}
-        _note_source(core, source_id, last_scan_at=utcnow(), last_error=None)
-        offline = getattr(core, "offline", None)  # copies of files the sync saw change
-        if offline is not None and report.updated:
-            offline.refresh_stale()
-    targets = getattr(core, "stream_targets", None)  # drop cached sizes of changed files
-    if targets is not None:
-        targets.clear()
-    with core.sessions() as s:
-        s.execute(update(SyncRun).where(SyncRun.id == run_id)
-                  .values(finished_at=utcnow(), **values))
-        s.commit()
-        run = s.get(SyncRun, run_id)
-        assert run is not None
-        return run
-
-
-def _note_source(core: _Services, source_id: int, **values: object) -> None:
-    with core.sessions() as s:
-        s.execute(update(SourceRow).where(SourceRow.id == source_id).values(**values))
-        s.commit()
+    return core.syncs.run_now(source_id)
 
 
 class SyncService:
-    """Background syncs (one per source at a time) and their history."""
+    """Syncs (one per source at a time, as jobs of kind ``sync``) and their history.
 
-    def __init__(self, core: _Services) -> None:
-        self.core = core
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job-sync")
-        self._lock = threading.Lock()
+    ``after_scan()`` runs after every sync (e.g. drop cached file sizes);
+    ``files_updated()`` after a sync that saw files change (e.g. refresh offline
+    copies of older versions)."""
 
-    def recover(self) -> None:
-        """Mark runs a dead server left running as failed (the web server calls this at
-        start-up; a CLI command must not, as a server may be syncing right now)."""
-        with self.core.sessions() as s:
-            s.execute(update(SyncRun).where(SyncRun.state == "running")
-                      .values(state="failed", errors=["interrupted: the server stopped"],
-                              finished_at=utcnow()))
-            s.commit()
+    def __init__(self, sessions: sessionmaker[Session], sources: SourceService, jobs: JobSystem,
+                 probe_budget: int, enrich: Enrich | None = None,
+                 after_scan: Callable[[], None] | None = None,
+                 files_updated: Callable[[], object] | None = None) -> None:
+        self.sessions = sessions
+        self.sources = sources
+        self.jobs = jobs
+        self.probe_budget = probe_budget
+        self.enrich = enrich
+        self.after_scan = after_scan
+        self.files_updated = files_updated
+        jobs.register(TaskSpec("sync", self._body, on_submit=self._open_run,
+                               on_change=self._job_changed, unique=True))
 
     def start(self, source_id: int) -> SyncRun:
-        """Start a sync in the background (or return the one running for the source)."""
-        with self._lock, self.core.sessions() as s:
-            if s.get(SourceRow, source_id) is None:
-                raise NotFound(f"no source with id {source_id}")
-            running = s.scalar(select(SyncRun).where(SyncRun.source_id == source_id,
-                                                     SyncRun.state == "running"))
-            if running is not None:
-                return running
-            run = SyncRun(source_id=source_id, state="running", errors=[], added=0, updated=0,
-                          deleted=0, restored=0, unchanged=0)
-            s.add(run)
-            s.commit()
-        self._pool.submit(_run, self.core, run.id, source_id)
-        return run
+        """Queue a sync (or return the run of the one queued or running for the
+        source). Raises NotFound for an unknown source."""
+        self._check(source_id)
+        return self._run_of(self.jobs.submit("sync", source_id=source_id))
+
+    def run_now(self, source_id: int) -> SyncRun:
+        """Sync in the calling thread (``reelhouse sync``); returns the ended run."""
+        self._check(source_id)
+        job, _ = self.jobs.run_here("sync", source_id=source_id)
+        return self._run_of(job)
 
     def get(self, run_id: int) -> SyncRun:
-        with self.core.sessions() as s:
+        with self.sessions() as s:
             run = s.get(SyncRun, run_id)
             if run is None:
                 raise NotFound(f"no sync run with id {run_id}")
             return run
 
     def history(self, source_id: int | None = None, limit: int = 50) -> list[SyncRun]:
-        with self.core.sessions() as s:
+        with self.sessions() as s:
             q = select(SyncRun)
             if source_id is not None:
                 q = q.where(SyncRun.source_id == source_id)
             return list(s.scalars(q.order_by(SyncRun.id.desc()).limit(limit)))
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    # -- the job -----------------------------------------------------------------------
+    def _check(self, source_id: int) -> None:
+        with self.sessions() as s:
+            if s.get(SourceRow, source_id) is None:
+                raise NotFound(f"no source with id {source_id}")
+
+    def _run_of(self, job: Job) -> SyncRun:
+        with self.sessions() as s:
+            run = s.scalar(select(SyncRun).where(SyncRun.job_id == job.id))
+            if run is None:
+                raise NotFound(f"no sync run of job {job.id}")
+            return run
+
+    @staticmethod
+    def _open_run(s: Session, job: Job) -> None:
+        if job.source_id is None:
+            raise NotFound("a sync needs a source")
+        s.add(SyncRun(source_id=job.source_id, state="running", errors=[], added=0, updated=0,
+                      deleted=0, restored=0, unchanged=0, job_id=job.id))
+
+    def _body(self, ctx: JobContext) -> Outcome:
+        if ctx.source_id is None:
+            raise NotFound("the source of this sync was removed")
+        try:
+            source = self.sources.source(ctx.source_id)
+            report = scan_source(self.sessions, ctx.source_id, source, ctx.progress,
+                                 self.probe_budget, should_stop=ctx.should_stop, enrich=self.enrich)
+        except Cancelled:
+            raise
+        except ReelhouseError as exc:
+            self._note_source(ctx.source_id, last_error=exc.message)
+            raise  # the job fails; _job_changed writes the run
+        finally:
+            if self.after_scan is not None:
+                self.after_scan()
+        state = report.outcome  # done, or partial/failed: folders could not be listed
+        self._note_source(ctx.source_id, last_scan_at=utcnow(),
+                          last_error=report.problem() if state != "done" else None)
+        if self.files_updated is not None and report.updated:
+            self.files_updated()
+        self._finish(ctx.job_id, state=state, added=report.added, updated=report.updated,
+                     deleted=report.missing, restored=report.restored,
+                     unchanged=report.unchanged, errors=report.errors[:100])
+        return Outcome(report.counts(), report.problem(), state=state)
+
+    def _job_changed(self, job: Job) -> None:
+        """A sync job that ended other than through its body (failed, cancelled, given
+        up) ends its run ``failed`` with the job's error."""
+        if job.state in ("failed", "cancelled"):
+            self._finish(job.id, state="failed", errors=[job.error or f"sync {job.state}"])
+
+    def _finish(self, job_id: int, **values: object) -> None:
+        with self.sessions() as s:
+            s.execute(update(SyncRun).where(SyncRun.job_id == job_id, SyncRun.state == "running")
+                      .values(finished_at=utcnow(), **values))
+            s.commit()
+
+    def _note_source(self, source_id: int, **values: object) -> None:
+        with self.sessions() as s:
+            s.execute(update(SourceRow).where(SourceRow.id == source_id).values(**values))
+            s.commit()

@@ -4,6 +4,7 @@ a template; a domain error becomes an HTML error page with the matching status."
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 from urllib.parse import urlencode
 
@@ -11,12 +12,13 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from reelhouse.api.deps import RowId
+from reelhouse.api.deps import RowId, playback_token_for
 from reelhouse.api.errors import status_for
 from reelhouse.api.schemas import MediaFilePublic, MediaStreamPublic, MoviePublic, ShowPublic, SourcePublic
+from reelhouse.api.visibility import visible_movie, visible_show
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, User
-from reelhouse.errors import ReelhouseError
+from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.library import queries
 from reelhouse.library.grid import RESOLUTIONS, GridFilter, grid_page
 from reelhouse.library.streams import streams_by_file
@@ -46,6 +48,12 @@ def _error(request: Request, user: User, exc: ReelhouseError) -> Response:
         status, "Something went wrong")
     return render(request, "error.html", status_code=status, user=user, heading=heading,
                   message=exc.message)
+
+
+def _visible_sources(core: Core, user: User) -> list[SourcePublic]:
+    """The sources ``user`` may see, as they may see them (non-admins: not where)."""
+    return [SourcePublic.model_validate(r).for_user(user.is_admin) for r in core.sources.list()
+            if core.access.may_see_source(user, r.id)]
 
 
 def _streams(s: Session, file_ids: list[int]) -> dict[int, list[MediaStreamPublic]]:
@@ -88,6 +96,9 @@ def library_page(
                                                    and letter.isalpha()) else None,
     )
     filtered = f != GridFilter()
+    allowed = core.access.allowed(user)
+    if allowed is not None:  # per-user source grants
+        f = dataclasses.replace(f, source_ids=frozenset(allowed))
     with core.sessions() as s:
         try:
             page = grid_page(s, f, PAGE_SIZE, cursor[:2000] or None)
@@ -108,7 +119,7 @@ def library_page(
         next_url=link(cursor=page.next_cursor) if page.next_cursor else None,
         first_url=link() if cursor else None,
         letters=[(c, link(letter=c if c != f.letter else "")) for c in "#ABCDEFGHIJKLMNOPQRSTUVWXYZ"],
-        sources=[SourcePublic.model_validate(r) for r in core.sources.list()],
+        sources=_visible_sources(core, user),
         filtered=filtered, empty_library=empty_library, resolutions=list(RESOLUTIONS),
         resume=core.progress.continue_watching(user.id), **context,
     )
@@ -119,7 +130,11 @@ def movie_page(request: Request, movie_id: RowId, user: PageUser) -> Response:
     """A movie with each of its files and their technical details."""
     try:
         with _core(request).sessions() as s:
-            movie = MoviePublic.model_validate(queries.get_movie(s, movie_id))
+            found = visible_movie(MoviePublic.model_validate(queries.get_movie(s, movie_id)),
+                                  _core(request).access.allowed(user))
+            if found is None:
+                raise NotFound(f"no movie with id {movie_id}")
+            movie = found
             streams = _streams(s, [f.id for f in movie.files])
     except ReelhouseError as exc:
         return _error(request, user, exc)
@@ -133,7 +148,11 @@ def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
     """A show: seasons, episodes (S01E01) and the files of each."""
     try:
         with _core(request).sessions() as s:
-            show = ShowPublic.model_validate(queries.get_show(s, show_id))
+            shown = visible_show(ShowPublic.model_validate(queries.get_show(s, show_id)),
+                                 _core(request).access.allowed(user))
+            if shown is None:
+                raise NotFound(f"no show with id {show_id}")
+            show = shown
             streams = _streams(s, [f.id for season in show.seasons for ep in season.episodes
                                    for f in ep.files])
     except ReelhouseError as exc:
@@ -171,6 +190,7 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
     core = _core(request)
     try:
         with core.sessions() as s:
+            core.access.check_file(user, file_id)
             mf = queries.get_media_file(s, file_id)
             info = MediaFilePublic.model_validate(mf)
             streams = _streams(s, [file_id]).get(file_id, [])
@@ -179,7 +199,7 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
                         if mf.movie is not None and mf.kind != "extra" else [])
     except ReelhouseError as exc:
         return _error(request, user, exc)
-    token = core.playback.token_for(user.id, file_id)
+    token = playback_token_for(request, core, file_id)
     stream_url = str(request.url_for("stream", file_id=file_id).include_query_params(token=token))
     hls_url = str(request.url_for("hls_master", file_id=file_id).include_query_params(token=token))
     return render(
@@ -196,8 +216,8 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
 def sources_page(request: Request, user: PageUser) -> Response:
     """Configured sources with edit / test / scan / remove (the buttons call the API)."""
     core = _core(request)
-    sources = [SourcePublic.model_validate(r) for r in core.sources.list()]
-    syncs = {s.id: core.syncs.history(s.id, limit=5) for s in sources}
+    sources = _visible_sources(core, user)
+    syncs = {s.id: core.syncs.history(s.id, limit=5) for s in sources} if user.is_admin else {}
     return render(request, "sources.html", user=user, nav="sources", sources=sources,
                   can_edit=user.is_admin, syncs=syncs)
 
@@ -208,5 +228,6 @@ def transfers_page(request: Request, user: PageUser) -> Response:
     the offline copies."""
     core = _core(request)
     return render(request, "transfers.html", user=user, nav="transfers",
-                  sources=[SourcePublic.model_validate(r) for r in core.sources.list()],
-                  copies=core.offline.copies(), store=str(core.settings.store_dir))
+                  sources=_visible_sources(core, user) if user.is_admin else [],
+                  copies=[c for c in core.offline.copies() if user.is_admin or c.user_id == user.id],
+                  store=str(core.settings.store_dir) if user.is_admin else "the library store")

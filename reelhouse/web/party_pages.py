@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
+from reelhouse.api.deps import playback_token_for
 from reelhouse.core import Core
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.library import queries
@@ -57,6 +58,7 @@ def party_page(request: Request, code: str, user: PageUser) -> Response:
     core = _core(request)
     try:
         info = core.parties.get(code[:32])
+        core.access.check_file(user, info.media_file_id)
         with core.sessions() as s:
             mf = queries.get_media_file(s, info.media_file_id)
             title, subtitle, back_url, back_label = _headline(mf)
@@ -65,7 +67,7 @@ def party_page(request: Request, code: str, user: PageUser) -> Response:
         return _error(request, user, NotFound("No party has this code. Check it with whoever invited you."))
     except ReelhouseError as exc:
         return _error(request, user, exc)
-    token = core.playback.token_for(user.id, info.media_file_id)
+    token = playback_token_for(request, core, info.media_file_id)
     stream_url = str(request.url_for("stream", file_id=info.media_file_id).include_query_params(token=token))
     invite_url = str(request.url_for("party_page", code=info.code))
     return render(request, "party.html", user=user, nav="parties", code=info.code, title=title,

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from reelhouse.web import login, pages, party_pages
+from reelhouse.web import account_pages, docs, login, pages, party_pages
 from reelhouse.web.guard import LoginRequired, login_required_handler
 from reelhouse.web.templating import make_templates
 
@@ -25,5 +25,7 @@ def install_web(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, login_required_handler)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(login.router)
+    app.include_router(docs.router)
+    app.include_router(account_pages.router)
     app.include_router(pages.router)
     app.include_router(party_pages.router)

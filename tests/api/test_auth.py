@@ -14,7 +14,7 @@ from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD
 
-PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health")}
+PUBLIC = {("POST", "/api/auth/login"), ("GET", "/api/health"), ("POST", "/api/setup")}
 # Logging out needs no login: it only clears the cookie (idempotent, harmless).
 NO_AUTH_NEEDED = {("POST", "/api/auth/logout")}
 
@@ -86,26 +86,32 @@ def test_login_bearer_and_cookie(core: Core, anon: TestClient) -> None:
     assert "password" not in r.text and "hash" not in r.text
     assert SESSION_COOKIE in anon.cookies  # the cookie alone authenticates
     assert anon.get("/api/auth/me").json()["name"] == ADMIN
-    anon.post("/api/auth/logout")
-    assert anon.get("/api/auth/me").status_code == 401
     with TestClient(create_app(core)) as fresh:
         r = fresh.get("/api/auth/me", headers={"authorization": f"Bearer {body['token']}"})
         assert r.status_code == 200 and r.json()["name"] == ADMIN
         r = fresh.get("/api/auth/me", headers={"authorization": f"bearer   {body['token']} "})
         assert r.status_code == 200
+    anon.post("/api/auth/logout", headers={"origin": "http://testserver"})
+    assert anon.get("/api/auth/me").status_code == 401
+    with TestClient(create_app(core)) as fresh:  # logout ended the session: bearer too
+        r = fresh.get("/api/auth/me", headers={"authorization": f"Bearer {body['token']}"})
+        assert r.status_code == 401
 
 
 def test_bad_tokens(core: Core, anon: TestClient) -> None:
-    token = core.signer.session(1)
-    playback = core.signer.playback(1, 1)
+    token, _ = core.auth_sessions.create(1)
+    playback = core.signer.playback(1, 1, "s:1")
     for header in (f"Bearer {token[:-2]}", f"Bearer {token}x", "Bearer ", "Basic YWRtaW46eA==",
                    f"Bearer {playback}", "Bearer a.b.c", token):
         r = anon.get("/api/auth/me", headers={"authorization": header})
         assert r.status_code == 401, header
     anon.cookies.set(SESSION_COOKIE, token[:-3] + "abc")
     assert anon.get("/api/auth/me").status_code == 401
-    # a valid token of a user that does not exist
-    r = anon.get("/api/auth/me", headers={"authorization": f"Bearer {core.signer.session(999)}"})
+    # a session whose user is gone
+    core.users.add("ghost", "ghost-password")
+    ghost, _ = core.auth_sessions.create(core.users.by_name("ghost").id)
+    core.users.remove(core.users.by_name("ghost").id)
+    r = anon.get("/api/auth/me", headers={"authorization": f"Bearer {ghost}"})
     assert r.status_code == 401
 
 

@@ -27,7 +27,7 @@ from reelhouse.playback.hls.ffmpeg import TS_OFFSET, check, locate
 from reelhouse.server import create_app
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, playback_token, stop_without_leaks, wait_job
 
 pytestmark = [
     pytest.mark.requires_ffmpeg,
@@ -96,7 +96,7 @@ def world(ftp: EmbeddedFtpServer, tmp_path_factory: pytest.TempPathFactory) -> I
         items = client.get("/api/library/media-files").json()["items"]
         by_path = {f["path"]: f["id"] for f in items}
         ids = {kind: by_path[rel] for kind, rel in FILMS.items()}
-        tokens = {kind: core.signer.playback(1, fid) for kind, fid in ids.items()}
+        tokens = {kind: playback_token(core, 1, fid) for kind, fid in ids.items()}
         yield World(core, client, ids, tokens)
     finally:
         client.__exit__(None, None, None)
@@ -321,7 +321,7 @@ def test_tampered_expired_and_foreign_tokens(world: World, tail: str,
         assert anon.get(world.url("hevc", tail, world.tokens["mp4"])).status_code == 401
         real = time.time
         monkeypatch.setattr(time, "time", lambda: real() - world.core.settings.playback_token_ttl - 60)
-        old = world.core.signer.playback(1, world.ids["hevc"])
+        old = playback_token(world.core, 1, world.ids["hevc"])
         monkeypatch.setattr(time, "time", real)
         r = anon.get(world.url("hevc", tail, old))
         assert r.status_code == 401 and "expired" in r.json()["detail"]
@@ -349,14 +349,14 @@ def test_encoder_limit_answers_busy(ftp: EmbeddedFtpServer, tmp_path: Path) -> N
     try:
         fid = client.get("/api/library/media-files").json()["items"]
         hevc = next(f["id"] for f in fid if f["path"] == FILMS["hevc"])
-        token = core.signer.playback(1, hevc)
+        token = playback_token(core, 1, hevc)
         base = f"/api/library/media-files/{hevc}/hls"
         assert client.get(f"{base}/360p/0.ts?token={token}").status_code == 200
         assert len(core.hls.encoders.running()) == 1  # paused one segment ahead, not ended
         # audio costs little: it does not count against the limit of transcodes
         assert client.get(f"{base}/audio1/0.ts?token={token}").status_code == 200
         # another viewer's transcode does not fit: the one running is watched
-        other = core.signer.playback(core.users.add("other", "other-password").id, hevc)
+        other = playback_token(core, core.users.add("other", "other-password").id, hevc)
         r = client.get(f"{base}/720p/0.ts?token={other}")
         assert r.status_code == 503
         assert "limit" in r.json()["detail"] and r.headers["retry-after"] == "5"
@@ -428,4 +428,4 @@ def test_logged_in_user_needs_no_token(world: World) -> None:
     r = world.client.get(f"/api/library/media-files/{world.ids['hevc']}/hls/master.m3u8")
     assert r.status_code == 200, r.text
     token = r.text.split("720p.m3u8?token=")[1].splitlines()[0]
-    world.core.signer.check_playback(token, world.ids["hevc"])  # a valid playback token
+    world.core.auth.check_playback(token, world.ids["hevc"])  # a valid playback token

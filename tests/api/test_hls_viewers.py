@@ -21,7 +21,7 @@ from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.server import create_app
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
+from helpers import FTP_PASSWORD, FTP_USER, playback_token, stop_without_leaks
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -62,8 +62,8 @@ def _video_track(client: TestClient, base: str, token: str) -> str:
 def test_two_viewers_at_different_positions_are_both_served(ftp: EmbeddedFtpServer, tmp_path: Path) -> None:
     core, client, fid = _world(tmp_path / "data", ftp, hls_max_encoders=2, hls_ahead_segments=1)
     try:
-        alice = core.signer.playback(core.users.add("alice", "alice-password").id, fid)
-        bob = core.signer.playback(core.users.add("bob", "bob-password").id, fid)
+        alice = playback_token(core, core.users.add("alice", "alice-password").id, fid)
+        bob = playback_token(core, core.users.add("bob", "bob-password").id, fid)
         base = f"/api/library/media-files/{fid}/hls"
         track = _video_track(client, base, alice)
         statuses: dict[str, list[int]] = {"alice": [], "bob": []}
@@ -82,7 +82,7 @@ def test_two_viewers_at_different_positions_are_both_served(ftp: EmbeddedFtpServ
         assert statuses == {"alice": [200] * 5, "bob": [200] * 5}
         assert core.hls.encoders.starts == 2  # one encoder per position, none restarted
         # a third viewer at a third position finds both encoders watched: 503, not 502
-        carol = core.signer.playback(core.users.add("carol", "carol-password").id, fid)
+        carol = playback_token(core, core.users.add("carol", "carol-password").id, fid)
         ahead = max(e.advance() for e in core.hls.encoders.running() if e.start == 0)
         between = ahead + 4  # past alice's encoder and its restart gap, before bob's
         assert between < 25, "alice's encoder ran too far ahead"
@@ -101,7 +101,7 @@ def test_per_user_limit(ftp: EmbeddedFtpServer, tmp_path: Path) -> None:
                                hls_ahead_segments=1)
     try:
         uid = core.users.add("alice", "alice-password").id
-        tab1 = core.signer.playback(uid, fid)
+        tab1 = playback_token(core, uid, fid)
         base = f"/api/library/media-files/{fid}/hls"
         track = _video_track(client, base, tab1)
         assert client.get(f"{base}/{track}/0.ts?token={tab1}").status_code == 200
@@ -110,14 +110,14 @@ def test_per_user_limit(ftp: EmbeddedFtpServer, tmp_path: Path) -> None:
         assert len(core.hls.encoders.running()) == 1
         # a second tab of the same user, elsewhere: over the user's limit, 503
         time.sleep(1.1)  # a token signed in another second: another viewer
-        tab2 = core.signer.playback(uid, fid)
+        tab2 = playback_token(core, uid, fid)
         assert tab2 != tab1
         far = max(e.advance() for e in core.hls.encoders.running()) + 4
         assert far < 40, "the encoder ran to the end"
         r = client.get(f"{base}/{track}/{far}.ts?token={tab2}")
         assert r.status_code == 503 and "per user" in r.json()["detail"]
         # bob has his own share of the server's encoders
-        bob = core.signer.playback(core.users.add("bob", "bob-password").id, fid)
+        bob = playback_token(core, core.users.add("bob", "bob-password").id, fid)
         assert client.get(f"{base}/{track}/{far}.ts?token={bob}").status_code == 200
         assert len(core.hls.encoders.running()) == 2
     finally:

@@ -81,7 +81,10 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, live_server: str) -> Iterator[Page]:
     """A fresh browser context (no cookies) on the live server; closed before the
     server stops, so no stream is left open."""
-    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 860})
+    # bypass_csp: these tests poll with wait_for_function, which evaluates a string and
+    # the app's CSP forbids that; test_accounts.py checks the CSP in contexts without it
+    context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 860},
+                                  bypass_csp=True)
     context.set_default_timeout(10_000)
     try:
         yield context.new_page()

@@ -20,7 +20,7 @@ from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.library import queries
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place, playback_token
 
 pytestmark = [
     pytest.mark.requires_chromium,
@@ -69,7 +69,7 @@ def test_hevc_mkv_plays_through_hls(
         file_id = queries.list_media_files(s, source.id, False, 0, 10)[0][0].id
     # the master URL opens in an external player (ffprobe here: the token is in the URL)
     master = (f"{live_server}/api/library/media-files/{file_id}/hls/master.m3u8"
-              f"?token={core.signer.playback(1, file_id)}")
+              f"?token={playback_token(core, 1, file_id)}")
     out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name",
                           "-of", "csv=p=0", master], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr

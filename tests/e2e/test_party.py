@@ -32,7 +32,7 @@ from reelhouse.db.models import MediaFile, User
 from reelhouse.demo.media import make_clip
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import ADMIN, place
+from helpers import ADMIN, place, session_token
 
 pytestmark = [
     pytest.mark.requires_chromium,
@@ -77,7 +77,7 @@ def contexts(browser: Browser, live_server: str, core: Core) -> Iterator[dict[st
             ctx.set_default_timeout(20_000)
             with core.sessions() as s:
                 user_id = s.scalars(select(User.id).where(User.name == name)).one()
-            ctx.add_cookies([{"name": "reelhouse_session", "value": core.signer.session(user_id),
+            ctx.add_cookies([{"name": "reelhouse_session", "value": session_token(core, user_id),
                               "url": live_server}])
             made[name] = ctx
         yield made

@@ -27,7 +27,7 @@ from reelhouse.server import create_app
 from reelhouse.sources.ftp import FtpSource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, free_port
+from helpers import FTP_PASSWORD, FTP_USER, free_port, playback_token
 
 MiB = 1024 * 1024
 HUGE = "Films/Huge.Movie.2020.mkv"
@@ -48,7 +48,7 @@ class Site:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def stream_path(self, user_id: int, file_id: int) -> str:
-        token = self.core.signer.playback(user_id, file_id)
+        token = playback_token(self.core, user_id, file_id)
         return f"/api/library/media-files/{file_id}/stream?token={token}"
 
 

@@ -25,7 +25,7 @@ from reelhouse.server import create_app
 from reelhouse.sources.ftp import FtpSource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER
+from helpers import FTP_PASSWORD, FTP_USER, playback_token
 
 MiB = 1024 * 1024
 HUGE_SIZE = 256 * MiB  # sparse: the transfer cannot finish while the client reads 1 MiB
@@ -83,7 +83,7 @@ def live(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path) -> Itera
         while not server.started:
             assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
             time.sleep(0.02)
-        yield Live(core, src, files[0].id, core.signer.playback(user.id, files[0].id), port)
+        yield Live(core, src, files[0].id, playback_token(core, user.id, files[0].id), port)
     finally:
         if server is not None and thread is not None:
             server.should_exit = True

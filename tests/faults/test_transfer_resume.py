@@ -15,6 +15,7 @@ import pytest
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
+from reelhouse.errors import SourceUnavailable
 from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, Restartable
@@ -33,7 +34,7 @@ def server(tmp_path: Path) -> Iterator[Restartable]:
 @pytest.fixture
 def tcore(tmp_path: Path, server: Restartable) -> Iterator[Core]:
     settings = load_settings(data_dir=tmp_path / "data", transfer_retry_delay=0.2)
-    c = Core(settings)
+    c = Core(settings, consume_jobs=False)  # like the CLI: run_now runs each transfer here
     c.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
     yield c
     c.close()
@@ -108,7 +109,9 @@ def test_server_that_stays_down_fails_after_the_retries(server: Restartable, tco
     server.kill()
     try:
         t = tcore.transfers.submit("upload", sid, "x.bin", local_path=local)
-        done = tcore.transfers.run_now(t.id)
+        with pytest.raises(SourceUnavailable, match="refused"):  # the error that ended it here
+            tcore.transfers.run_now(t.id)
+        done = tcore.transfers.get(t.id)
         assert done.state == "failed" and done.attempts == 4  # 1 + 3 retries
         assert "refused" in (done.error or "")
     finally:

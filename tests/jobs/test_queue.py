@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,8 +18,6 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, SourceRow, utcnow
 from reelhouse.sources.registry import SourceSpec
-
-from helpers import daemon, free_port
 
 
 def _wait(core: Core, job_id: int, timeout: float = 30) -> str:
@@ -115,16 +111,6 @@ def test_scan_interval_is_validated_at_the_api(client: object) -> None:
     assert r.status_code == 422
     r = client.post("/api/sources", json={"name": "x", "kind": "local", "path": "/tmp", "scan_interval": 30})
     assert r.status_code == 201 and r.json()["scan_interval"] == 30
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    with daemon([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], port):
-        yield f"redis://127.0.0.1:{port}/0"
 
 
 @pytest.mark.requires_redis

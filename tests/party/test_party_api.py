@@ -26,6 +26,7 @@ from helpers import ADMIN
 def login(app: FastAPI, name: str) -> TestClient:
     """A client of ``app`` (one app: one hub, as in one server process) logged in as ``name``."""
     c = TestClient(app)
+    c.headers["origin"] = "http://testserver"  # cookie auth: a browser's same-origin proof
     r = c.post("/api/auth/login", json={"username": name, "password": USERS[name]})
     assert r.status_code == 200, r.text
     return c

@@ -65,18 +65,22 @@ def film(core: Core, tmp_path: Path) -> MediaFile:
 
 
 def _service(core: Core, store: Store) -> PlaybackService:
-    return PlaybackService(60, core.signer, core.stream_targets, core.sources, store, core.hls)
+    return PlaybackService(60, core.auth, core.stream_targets, core.sources, store, core.hls)
 
 
 def test_open_direct_issues_a_token_bound_to_the_file(core: Core, film: MediaFile) -> None:
-    opened = core.playback.open(film.id, 7)
+    _, session = core.auth_sessions.create(1)
+    opened = core.playback.open(film.id, 1, grant=f"s:{session.id}")
     assert (opened.mode, opened.direct, opened.content_type) == ("direct", True, "video/mp4")
     assert opened.expires_in == core.settings.playback_token_ttl
-    assert core.playback.check_token(opened.token, film.id) == 7
+    assert core.playback.check_token(opened.token, film.id) == 1
     with pytest.raises(AuthenticationFailed):
         core.playback.check_token(opened.token, film.id + 1)
     with pytest.raises(NotFound):
-        core.playback.open(9999, 7)
+        core.playback.open(9999, 1, grant=f"s:{session.id}")
+    core.auth_sessions.revoke(session.id)  # the token dies with its session
+    with pytest.raises(AuthenticationFailed):
+        core.playback.check_token(opened.token, film.id)
 
 
 def test_stream_from_the_source_then_from_the_copy(core: Core, film: MediaFile, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pyftpdlib.handlers import DTPHandler, FTPHandler, ThrottledDTPHandler
+from sqlalchemy import update
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
@@ -214,8 +215,7 @@ def test_file_gone_is_404(ftp_server: EmbeddedFtpServer, ftp_root: Path, api: Te
 def test_cancel_queued_and_ended(ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core) -> None:
     sid = add_ftp(api, ftp_server.port)
     (ftp_root / "f.bin").write_bytes(DATA)
-    tcore.transfers.close()  # no workers: everything stays queued
-    tcore.transfers._stopping = False
+    tcore.jobs.close()  # nothing consumes: everything stays queued
     r = api.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "f.bin"})
     tid = r.json()["id"]
     r = api.post(f"/api/transfers/{tid}/cancel")
@@ -223,33 +223,46 @@ def test_cancel_queued_and_ended(ftp_server: EmbeddedFtpServer, ftp_root: Path, 
     assert api.post(f"/api/transfers/{tid}/cancel").status_code == 409
 
 
-def test_priority_and_restart_recovery(ftp_server: EmbeddedFtpServer, ftp_root: Path, tcore: Core) -> None:
+def test_priority_and_restart_recovery(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path) -> None:
+    """The highest priority runs first; a transfer whose process died (its job running
+    with a lease that passed) is taken back by the next consumer and ends done."""
+    from datetime import timedelta
+
+    from reelhouse.db.models import Job, utcnow
     from reelhouse.sources.registry import SourceSpec
 
-    row = tcore.sources.create(SourceSpec(name="s", kind="ftp", host="127.0.0.1",
+    settings = load_settings(data_dir=tmp_path / "data", transfer_retry_delay=0.05,
+                             job_workers=1, transfer_concurrency=1)
+    first = Core(settings, consume_jobs=False)  # queues only
+    row = first.sources.create(SourceSpec(name="s", kind="ftp", host="127.0.0.1",
                                           port=ftp_server.port, username=FTP_USER,
                                           password=FTP_PASSWORD))
     (ftp_root / "f.bin").write_bytes(DATA)
-    q = tcore.transfers
+    q = first.transfers
     low = q.submit("download", row.id, "f.bin", local_path="low.bin", priority=-5)
     high = q.submit("download", row.id, "f.bin", local_path="high.bin", priority=5)
-    # a transfer a dead process left running is queued again at start-up
-    with tcore.sessions() as s:
-        s.get(Transfer, low.id).state = "running"  # type: ignore[union-attr]
+    dead = q.submit("download", row.id, "f.bin", local_path="dead.bin", priority=0)
+    with first.sessions() as s:  # a process that died while running it
+        s.execute(update(Job).where(Job.id == dead.job_id).values(
+            state="running", owner="elsewhere:1:dead", attempts=1,
+            lease_until=utcnow() - timedelta(seconds=1)))
+        s.execute(update(Transfer).where(Transfer.id == dead.id).values(state="running"))
         s.commit()
-    assert q._claim() == high.id  # the highest priority first
-    with tcore.sessions() as s:
-        s.get(Transfer, high.id).state = "queued"  # type: ignore[union-attr]
-        s.commit()
-    q.start()
+    first.close()
+    second = Core(load_settings(data_dir=tmp_path / "data", transfer_retry_delay=0.05,
+                                job_workers=1, transfer_concurrency=1), consume_jobs=False)
+    second.jobs.start(1)  # one thread: the order of the queue shows
     try:
+        q = second.transfers
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and {q.get(low.id).state, q.get(high.id).state} != {"done"}:
+        while time.monotonic() < deadline and {q.get(t.id).state for t in (low, high, dead)} != {"done"}:
             time.sleep(0.05)
-        assert q.get(low.id).state == q.get(high.id).state == "done"
-        assert (tcore.settings.store_dir / "low.bin").read_bytes() == DATA
+        assert q.get(low.id).state == q.get(high.id).state == q.get(dead.id).state == "done"
+        assert q.get(high.id).started_at < q.get(low.id).started_at  # type: ignore[operator]
+        assert (settings.store_dir / "dead.bin").read_bytes() == DATA
+        assert second.jobs.get(dead.job_id).attempts == 2  # type: ignore[arg-type]
     finally:
-        q.close()
+        second.close()
 
 
 class _Slow(ThrottledDTPHandler):  # type: ignore[misc]
@@ -304,7 +317,6 @@ def test_a_stopped_server_resumes_its_transfer_at_the_next_start(
                                           port=slow_server.port, username=FTP_USER,
                                           password=FTP_PASSWORD))
     t = first.transfers.submit("download", row.id, "f.bin")
-    first.transfers.start()
     _wait(lambda: first.transfers.get(t.id).bytes_done > 100_000)
     first.close()  # the server stops mid-download
     stopped = first.transfers.get(t.id)
@@ -314,7 +326,6 @@ def test_a_stopped_server_resumes_its_transfer_at_the_next_start(
     second = Core(settings)
     try:
         second.sources.update(row.id, SourceSpec(port=ftp_server.port))
-        second.transfers.start()
         _wait(lambda: second.transfers.get(t.id).state == "done")
         assert Path(str(stopped.local_path)).read_bytes() == DATA
     finally:

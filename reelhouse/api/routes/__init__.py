@@ -19,12 +19,14 @@ from reelhouse.api.routes import (
     sources,
     syncs,
     transfers,
+    users,
 )
 
 __all__ = ["ROUTERS"]
 
 #: auth · sources · files (PUT on a source) · jobs · library · progress · playback (URL,
-#: plan, stream) · hls · metadata · transfers · offline copies · syncs · parties
+#: plan, stream) · hls · metadata · transfers · offline copies · syncs · parties · users
+#: (users, API keys, audit, setup)
 ROUTERS: list[APIRouter] = [
     auth.router,
     sources.router,
@@ -39,4 +41,5 @@ ROUTERS: list[APIRouter] = [
     offline.router,
     syncs.router,
     parties.router,
+    users.router,
 ]

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from reelhouse.api.deps import AdminUser, CoreDep, RowId
+from reelhouse.api.deps import AdminUser, CoreDep, RowId, client_address
 from reelhouse.errors import InvalidInput, StorageFull
 from reelhouse.sources.base import normalize_path
 from reelhouse.transfers.copy import upload
@@ -24,7 +24,7 @@ async def put_file(
     source_id: RowId,
     request: Request,
     core: CoreDep,
-    _: AdminUser,
+    admin: AdminUser,
     path: Annotated[str, Query(min_length=1, max_length=4096)],
 ) -> dict[str, object]:
     """Upload the request body to ``path`` on the source now (``curl -T film.mkv``) and
@@ -49,4 +49,7 @@ async def put_file(
         raise StorageFull(f"cannot keep the upload on this machine: {exc.strerror}") from exc
     finally:
         dest.unlink(missing_ok=True)
+    await run_in_threadpool(lambda: core.audit.record(
+        "file.upload", user=admin, address=client_address(request),
+        target=f"source:{source_id} {remote} ({size} bytes)"))
     return {"path": remote, "size": size}

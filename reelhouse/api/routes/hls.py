@@ -9,14 +9,21 @@ without a cookie; every URI inside a playlist carries the same token.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
-from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId, user_from_request
+from reelhouse.api.deps import (
+    AdminUser,
+    CoreDep,
+    RowId,
+    VisibleFile,
+    check_playback_token,
+    playback_token_for,
+    user_from_request,
+)
 from reelhouse.api.schemas import JobPublic, TrackOut
 from reelhouse.core import Core
 from reelhouse.library import queries
@@ -32,6 +39,8 @@ SubKey = Annotated[str, Path(max_length=8, description="e0 (embedded), x0 (sidec
 Segment = Annotated[int, Path(ge=0, le=1_000_000)]
 
 _M3U8 = "application/vnd.apple.mpegurl"
+
+
 def _core(request: Request) -> Core:
     core: Core = request.app.state.core
     return core
@@ -41,10 +50,11 @@ async def _token(request: Request, file_id: int, token: str | None) -> str:
     """The playback token to use (checked), or a fresh one for a logged-in user."""
     core = _core(request)
     if token:
-        core.playback.check_token(token, file_id)
+        await check_playback_token(core, token, file_id)
         return token
     user = await run_in_threadpool(user_from_request, request, core)
-    return core.playback.token_for(user.id, file_id)
+    await run_in_threadpool(core.access.check_file, user, file_id)
+    return playback_token_for(request, core, file_id)
 
 
 def _playlist(text: str) -> Response:
@@ -77,7 +87,7 @@ async def segment(file_id: RowId, track: Track, n: Segment, request: Request,
     made now by ffmpeg reading the file through its source. 503 with a message when the
     server runs its maximum of encoders."""
     tok = await _token(request, file_id, token)
-    user = _core(request).signer.check_playback(tok, file_id)
+    user = _core(request).signer.check_playback(tok, file_id).user_id
     path = await run_in_threadpool(_core(request).hls.segment, file_id, track, n, tok, user)
     return FileResponse(path, media_type="video/mp2t",
                         headers={"cache-control": "private, max-age=3600"})
@@ -108,12 +118,7 @@ def prepare(file_id: RowId, core: CoreDep, _: AdminUser) -> JobPublic:
     without an encoder. Admins only (it costs CPU and disk)."""
     with core.sessions() as s:
         queries.get_media_file(s, file_id)  # 404 before queueing
-
-    def work(progress: Callable[[dict[str, int], str], None],
-             should_stop: Callable[[], bool]) -> dict[str, int]:
-        return core.hls.prepare(file_id, progress, should_stop)
-
-    return JobPublic.model_validate(core.jobs.submit_task("hls_prepare", work))
+    return JobPublic.model_validate(core.jobs.submit("hls_prepare", payload={"file_id": file_id}))
 
 
 @router.delete("/{file_id}/prepare", status_code=204)
@@ -125,6 +130,6 @@ def unprepare(file_id: RowId, core: CoreDep, _: AdminUser) -> Response:
 
 
 @router.get("/{file_id}/subtitles", response_model=list[TrackOut])
-def subtitles(file_id: RowId, core: CoreDep, _: CurrentUser) -> list[TrackOut]:
+def subtitles(file_id: RowId, core: CoreDep, _: VisibleFile) -> list[TrackOut]:
     """Every subtitle track: embedded (text and picture) and sidecar files."""
     return [TrackOut.model_validate(t) for t in core.hls.subtitles(file_id)]

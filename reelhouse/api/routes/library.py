@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from reelhouse.api.deps import CurrentUser, DbSession, RowId, RowIdQuery
+from reelhouse.api.deps import CoreDep, CurrentUser, DbSession, RowId, RowIdQuery, VisibleFile
 from reelhouse.api.schemas import (
     GridItemPublic,
     MediaFileDetail,
@@ -15,7 +15,8 @@ from reelhouse.api.schemas import (
     Page,
     ShowPublic,
 )
-from reelhouse.errors import InvalidInput
+from reelhouse.api.visibility import visible_movie, visible_show
+from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.library import queries
 from reelhouse.library.grid import GridFilter, grid_page
 
@@ -36,6 +37,7 @@ def _page(items: list[object], page: int, per_page: int) -> dict[str, object]:
 @router.get("/items", response_model=Page[GridItemPublic])
 def library_items(
     db: DbSession,
+    core: CoreDep,
     user: CurrentUser,
     q: Annotated[str | None, Query(max_length=200)] = None,
     type: Literal["movie", "show"] | None = None,
@@ -54,8 +56,10 @@ def library_items(
     type, source, genre, year, resolution, "unwatched" (by you) and first letter (A-Z
     jump; ``#`` for the rest). Pages by ``cursor`` (``next_cursor`` of the previous page:
     deep pages stay fast) or by ``page`` number."""
+    allowed = core.access.allowed(user)
     f = GridFilter(type, q, source_id, source_kind, genre, year, resolution,
-                   user.id if unwatched else None, letter)
+                   user.id if unwatched else None, letter,
+                   None if allowed is None else frozenset(allowed))
     offset = 0 if cursor else (page - 1) * per_page
     if offset > 10_000:
         raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
@@ -65,41 +69,62 @@ def library_items(
 
 
 @router.get("/movies", response_model=Page[MoviePublic])
-def movies(db: DbSession, _: CurrentUser, page: PageNo = 1, per_page: PerPage = 50) -> dict[str, object]:
-    items = [m for m in (MoviePublic.model_validate(m) for m in queries.list_movies(db)) if m.files]
+def movies(db: DbSession, core: CoreDep, user: CurrentUser, page: PageNo = 1,
+           per_page: PerPage = 50) -> dict[str, object]:
+    allowed = core.access.allowed(user)
+    items = [m for m in (visible_movie(MoviePublic.model_validate(m), allowed)
+                         for m in queries.list_movies(db)) if m is not None and m.files]
     return _page(list(items), page, per_page)
 
 
 @router.get("/movies/{movie_id}", response_model=MoviePublic)
-def movie(movie_id: RowId, db: DbSession, _: CurrentUser) -> MoviePublic:
-    return MoviePublic.model_validate(queries.get_movie(db, movie_id))
+def movie(movie_id: RowId, db: DbSession, core: CoreDep, user: CurrentUser) -> MoviePublic:
+    found = visible_movie(MoviePublic.model_validate(queries.get_movie(db, movie_id)),
+                          core.access.allowed(user))
+    if found is None:
+        raise NotFound(f"no movie with id {movie_id}")
+    return found
 
 
 @router.get("/shows", response_model=Page[ShowPublic])
-def shows(db: DbSession, _: CurrentUser, page: PageNo = 1, per_page: PerPage = 50) -> dict[str, object]:
+def shows(db: DbSession, core: CoreDep, user: CurrentUser, page: PageNo = 1,
+          per_page: PerPage = 50) -> dict[str, object]:
     """Shows with their seasons and episodes."""
-    items = [s for s in (ShowPublic.model_validate(s) for s in queries.list_shows(db)) if s.seasons]
+    allowed = core.access.allowed(user)
+    items = [s for s in (visible_show(ShowPublic.model_validate(s), allowed)
+                         for s in queries.list_shows(db)) if s is not None and s.seasons]
     return _page(list(items), page, per_page)
 
 
 @router.get("/shows/{show_id}", response_model=ShowPublic)
-def show(show_id: RowId, db: DbSession, _: CurrentUser) -> ShowPublic:
-    return ShowPublic.model_validate(queries.get_show(db, show_id))
+def show(show_id: RowId, db: DbSession, core: CoreDep, user: CurrentUser) -> ShowPublic:
+    found = visible_show(ShowPublic.model_validate(queries.get_show(db, show_id)),
+                         core.access.allowed(user))
+    if found is None:
+        raise NotFound(f"no show with id {show_id}")
+    return found
 
 
 @router.get("/media-files", response_model=Page[MediaFilePublic])
 def media_files(
     db: DbSession,
-    _: CurrentUser,
+    core: CoreDep,
+    user: CurrentUser,
     source_id: RowIdQuery = None,
     include_missing: bool = False,
     cursor: Annotated[str | None, Query(max_length=5000)] = None,
     page: PageNo = 1,
     per_page: PerPage = 100,
 ) -> dict[str, object]:
-    """Media files by source and path. Pages by ``cursor`` (``next_cursor`` of the
-    previous page; keyset on (source, path): deep pages cost what the first does) or by
-    ``page`` number."""
+    """Media files by source and path (a user with source grants: one granted source
+    at a time). Pages by ``cursor`` (``next_cursor`` of the previous page; keyset on
+    (source, path): deep pages cost what the first does) or by ``page`` number."""
+    allowed = core.access.allowed(user)
+    if allowed is not None:
+        if source_id is None and len(allowed) == 1:
+            source_id = next(iter(allowed))
+        if source_id is None or source_id not in allowed:
+            return {"items": [], "total": 0, "page": page, "per_page": per_page, "next_cursor": None}
     offset = 0 if cursor else (page - 1) * per_page
     if offset > 10_000:
         raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
@@ -110,7 +135,7 @@ def media_files(
 
 
 @router.get("/media-files/{file_id}", response_model=MediaFileDetail)
-def media_file(file_id: RowId, db: DbSession, _: CurrentUser) -> MediaFileDetail:
+def media_file(file_id: RowId, db: DbSession, _: VisibleFile) -> MediaFileDetail:
     """One file with its technical metadata: container, duration, bitrate and a row
     per stream (video, audio, subtitle …)."""
     return MediaFileDetail.model_validate(queries.get_media_file(db, file_id))

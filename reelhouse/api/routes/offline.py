@@ -1,5 +1,6 @@
 """Offline copies (``/api/offline``; keep-offline on movies and seasons): files kept in
-the local store so they play when their source is down."""
+the local store so they play when their source is down. A user lists and drops their
+own (someone else's: 404); admins all."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from fastapi import APIRouter
 
 from reelhouse.api.deps import CoreDep, CurrentUser, RowId
 from reelhouse.api.schemas import OfflineCopyPublic
+from reelhouse.core import Core
+from reelhouse.db.models import User
+from reelhouse.errors import NotFound
 
 __all__ = ["router"]
 
@@ -14,8 +18,18 @@ router = APIRouter(prefix="/api", tags=["offline"])
 
 
 @router.get("/offline", response_model=list[OfflineCopyPublic])
-def list_offline(core: CoreDep, _: CurrentUser) -> list[OfflineCopyPublic]:
-    return [OfflineCopyPublic.model_validate(c) for c in core.offline.copies()]
+def list_offline(core: CoreDep, user: CurrentUser) -> list[OfflineCopyPublic]:
+    """Offline copies (a non-admin: their own)."""
+    return [OfflineCopyPublic.model_validate(c) for c in core.offline.copies()
+            if user.is_admin or c.user_id == user.id]
+
+
+def _drop(core: Core, scope: str, user: User) -> None:
+    """Drop a scope's copies; a non-admin only their own (else 404)."""
+    copies = core.offline.copies(scope)
+    if not copies or not (user.is_admin or all(c.user_id == user.id for c in copies)):
+        raise NotFound(f"nothing of yours is kept offline in {scope}")
+    core.offline.drop(scope)
 
 
 @router.post("/library/movies/{movie_id}/offline", response_model=list[OfflineCopyPublic],
@@ -27,8 +41,8 @@ def keep_movie_offline(movie_id: RowId, core: CoreDep, user: CurrentUser) -> lis
 
 
 @router.delete("/library/movies/{movie_id}/offline", status_code=204)
-def drop_movie_offline(movie_id: RowId, core: CoreDep, _: CurrentUser) -> None:
-    core.offline.drop(f"movie:{movie_id}")
+def drop_movie_offline(movie_id: RowId, core: CoreDep, user: CurrentUser) -> None:
+    _drop(core, f"movie:{movie_id}", user)
 
 
 @router.post("/library/seasons/{season_id}/offline", response_model=list[OfflineCopyPublic],
@@ -40,5 +54,5 @@ def keep_season_offline(season_id: RowId, core: CoreDep, user: CurrentUser) -> l
 
 
 @router.delete("/library/seasons/{season_id}/offline", status_code=204)
-def drop_season_offline(season_id: RowId, core: CoreDep, _: CurrentUser) -> None:
-    core.offline.drop(f"season:{season_id}")
+def drop_season_offline(season_id: RowId, core: CoreDep, user: CurrentUser) -> None:
+    _drop(core, f"season:{season_id}", user)

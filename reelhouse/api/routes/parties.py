@@ -35,6 +35,7 @@ def party_public(info: PartyInfo) -> PartyPublic:
 @router.post("", response_model=PartyPublic, status_code=201)
 async def create_party(body: PartyCreate, core: CoreDep, user: CurrentUser) -> PartyPublic:
     """Start a party on a media file with you as host (404 if the file does not exist)."""
+    await run_in_threadpool(core.access.check_file, user, body.media_file_id)
     info = await run_in_threadpool(core.parties.create, user, body.media_file_id, body.mode)
     return party_public(info)
 
@@ -46,14 +47,19 @@ async def my_parties(core: CoreDep, user: CurrentUser) -> list[PartyPublic]:
 
 
 @router.get("/{code}", response_model=PartyPublic)
-async def get_party(code: Code, core: CoreDep, _: CurrentUser) -> PartyPublic:
-    """A party by its invite code (404 if there is none)."""
-    return party_public(await run_in_threadpool(core.parties.get, code))
+async def get_party(code: Code, core: CoreDep, user: CurrentUser) -> PartyPublic:
+    """A party by its invite code (404 if there is none, or its file is on a source
+    you were not granted)."""
+    info = await run_in_threadpool(core.parties.get, code)
+    await run_in_threadpool(core.access.check_file, user, info.media_file_id)
+    return party_public(info)
 
 
 @router.post("/{code}/join", response_model=PartyPublic)
 async def join_party(code: Code, request: Request, core: CoreDep, user: CurrentUser) -> PartyPublic:
     """Become a member (idempotent); opening the WebSocket joins too. 409 if it ended."""
+    party = await run_in_threadpool(core.parties.get, code)
+    await run_in_threadpool(core.access.check_file, user, party.media_file_id)
     before, info = await run_in_threadpool(
         core.parties.apply, code, lambda now: st.Join(user.id, user.name, now, connected=False))
     await get_live(request.app).broadcast(before, info)

@@ -11,7 +11,14 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from reelhouse.api.deps import CoreDep, CurrentUser, RowId, user_from_request
+from reelhouse.api.deps import (
+    CoreDep,
+    CurrentIdentity,
+    RowId,
+    VisibleFile,
+    check_playback_token,
+    user_from_request,
+)
 from reelhouse.api.schemas import ClientCapsIn, PlanOut, PlaybackOut, TrackOut
 from reelhouse.core import Core
 from reelhouse.playback.direct import RangeStreamResponse
@@ -32,11 +39,13 @@ def _urls(request: Request, playback: Playback) -> tuple[str, str]:
 
 
 @router.post("/{file_id}/playback", response_model=PlaybackOut)
-def playback(file_id: RowId, core: CoreDep, user: CurrentUser, request: Request) -> PlaybackOut:
-    """A stream URL with a short-lived signed token bound to this file (for ``<video>``,
-    mpv, VLC, ffprobe: no cookie needed)."""
-    opened = core.playback.open(file_id, user.id)
-    stream_url, _ = _urls(request, opened)
+def playback(file_id: RowId, core: CoreDep, identity: CurrentIdentity, _: VisibleFile,
+             request: Request) -> PlaybackOut:
+    """A stream URL with a short-lived signed token bound to this file and to this
+    session (for ``<video>``, mpv, VLC, ffprobe: no cookie needed); it stops working
+    when the session ends."""
+    opened = core.playback.open(file_id, identity.user.id, grant=identity.grant)
+    stream_url = _urls(request, opened)[0]
     return PlaybackOut(url=stream_url, token=opened.token, expires_in=opened.expires_in,
                        content_type=opened.content_type)
 
@@ -57,9 +66,11 @@ async def stream(
     (benchmarks/seek_latency.py)."""
     core: Core = request.app.state.core
     if token:
-        user_id = core.playback.check_token(token, file_id)
+        user_id = await check_playback_token(core, token, file_id)
     else:
-        user_id = (await run_in_threadpool(user_from_request, request, core)).id
+        user = await run_in_threadpool(user_from_request, request, core)
+        await run_in_threadpool(core.access.check_file, user, file_id)
+        user_id = user.id
     opened = await core.playback.stream(file_id)
     target = opened.target
     return RangeStreamResponse(
@@ -89,13 +100,14 @@ async def stream_head(
 
 
 @router.post("/{file_id}/playback/plan", response_model=PlanOut, tags=["hls"])
-def plan(file_id: RowId, caps: ClientCapsIn, core: CoreDep, user: CurrentUser,
-         request: Request) -> PlanOut:
+def plan(file_id: RowId, caps: ClientCapsIn, core: CoreDep, identity: CurrentIdentity,
+         _: VisibleFile, request: Request) -> PlanOut:
     """Decide how this client plays the file — **direct** (the file as it is), **remux**
     (video copied into HLS) or **transcode** (H.264 renditions) — and say why; returns
     the URL to load with a fresh playback token, and the audio and subtitle tracks."""
-    opened = core.playback.open(file_id, user.id, ClientCaps(
-        frozenset(caps.containers), frozenset(caps.video), frozenset(caps.audio), caps.hls))
+    opened = core.playback.open(file_id, identity.user.id, ClientCaps(
+        frozenset(caps.containers), frozenset(caps.video), frozenset(caps.audio), caps.hls),
+        grant=identity.grant)
     stream_url, master_url = _urls(request, opened)
     return PlanOut(
         mode=opened.mode, reason=opened.reason,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from reelhouse.api.deps import CoreDep, CurrentUser, RowId
+from reelhouse.api.deps import CoreDep, CurrentUser, RowId, VisibleFile
 from reelhouse.api.schemas import ProgressIn, ProgressPublic, ResumePublic, WatchedIn
 from reelhouse.library import queries
 
@@ -21,7 +21,7 @@ def continue_watching(core: CoreDep, user: CurrentUser) -> list[ResumePublic]:
 
 
 @router.get("/media-files/{file_id}/progress", response_model=ProgressPublic)
-def get_progress(file_id: RowId, core: CoreDep, user: CurrentUser) -> ProgressPublic:
+def get_progress(file_id: RowId, core: CoreDep, user: CurrentUser, _: VisibleFile) -> ProgressPublic:
     """The current user's resume point in a file (position 0 if never played)."""
     row = core.progress.get(user.id, file_id)
     if row is None:
@@ -33,13 +33,15 @@ def get_progress(file_id: RowId, core: CoreDep, user: CurrentUser) -> ProgressPu
 
 
 @router.put("/media-files/{file_id}/progress", response_model=ProgressPublic)
-def put_progress(file_id: RowId, body: ProgressIn, core: CoreDep, user: CurrentUser) -> ProgressPublic:
+def put_progress(file_id: RowId, body: ProgressIn, core: CoreDep, user: CurrentUser,
+                 _: VisibleFile) -> ProgressPublic:
     """Report the playing position (the player does every 10 s and on pause); under 5 %
     is stored as 0, past 90 % marks the file watched (Jellyfin's rule)."""
     return ProgressPublic.model_validate(core.progress.save(user.id, file_id, body.position, body.duration))
 
 
 @router.put("/media-files/{file_id}/watched", response_model=ProgressPublic)
-def put_watched(file_id: RowId, body: WatchedIn, core: CoreDep, user: CurrentUser) -> ProgressPublic:
+def put_watched(file_id: RowId, body: WatchedIn, core: CoreDep, user: CurrentUser,
+                _: VisibleFile) -> ProgressPublic:
     """Mark a file watched or unwatched by hand."""
     return ProgressPublic.model_validate(core.progress.save(user.id, file_id, 0.0, None, body.watched))

@@ -1,4 +1,9 @@
-"""Transfers (``/api/transfers``): queue, upload a browser file, follow, cancel."""
+"""Transfers (``/api/transfers``): queue, upload a browser file, follow, cancel.
+
+Ownership: a user sees, reads and cancels their own transfers; someone else's answers
+404 (not 403, so ids do not leak). Admins act on all. Anything that changes a source
+is admins' business. Uploads are admins' only and are authenticated before a byte of
+the body is read (see api/security.py)."""
 
 from __future__ import annotations
 
@@ -7,17 +12,20 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId
+from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId, client_address
 from reelhouse.api.schemas import (
     TransferCreate,
     TransferPublic,
 )
-from reelhouse.db.models import Transfer
-from reelhouse.errors import InvalidInput, PermissionDenied, StorageFull
+from reelhouse.core import Core
+from reelhouse.db.models import OfflineCopy, Transfer, User
+from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StorageFull
 from reelhouse.sources.base import join, normalize_path
+from reelhouse.transfers.confine import confine
 
 __all__ = ["router", "transfer_public"]
 
@@ -26,8 +34,12 @@ router = APIRouter(prefix="/api", tags=["transfers"])
 _UPLOAD_BLOCK = 1024 * 1024
 
 
-def transfer_public(t: Transfer) -> TransferPublic:
+def transfer_public(t: Transfer, user: User | None = None, store: Path | None = None) -> TransferPublic:
+    """A transfer for the API; for a non-admin ``local_path`` is shown relative to
+    the library store (never a server path)."""
     out = TransferPublic.model_validate(t)
+    if user is not None and not user.is_admin and out.local_path:
+        out.local_path = _store_relative(out.local_path, store or Path("/"))
     if t.bytes_total:
         out.percent = round(100.0 * t.bytes_done / t.bytes_total, 1)
         if t.state == "running" and t.rate:
@@ -35,35 +47,81 @@ def transfer_public(t: Transfer) -> TransferPublic:
     return out
 
 
+def _store_relative(local_path: str, store: Path) -> str:
+    path, root = Path(local_path), store.resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+
+
+def _refuse_others_file(core: Core, local: Path, user: User) -> None:
+    """Conflict when ``local`` is a file written by another user's transfer or is an
+    offline copy (which serves everyone)."""
+    store = core.settings.store_dir.resolve()
+    rel = local.relative_to(store).as_posix()
+    with core.sessions() as s:
+        copy = s.scalar(select(OfflineCopy.id).where(OfflineCopy.local_path == rel))
+        other = s.scalar(select(Transfer.id).where(Transfer.local_path == str(local),
+                                                   Transfer.user_id != user.id))
+    if copy is not None or (other is not None and not user.is_admin) or \
+            (local.exists() and not user.is_admin and other is None and not _wrote(core, local, user)):
+        raise Conflict("local_path names a file that belongs to someone else; choose another")
+
+
+def _wrote(core: Core, local: Path, user: User) -> bool:
+    with core.sessions() as s:
+        return s.scalar(select(Transfer.id).where(Transfer.local_path == str(local),
+                                                  Transfer.user_id == user.id)) is not None
+
+
 @router.get("/transfers", response_model=list[TransferPublic])
 def list_transfers(
-    core: CoreDep, _: CurrentUser,
+    core: CoreDep, user: CurrentUser,
     state: Literal["queued", "running", "done", "failed", "cancelled"] | None = None,
 ) -> list[TransferPublic]:
-    """Running and queued transfers first, then the most recent (200 at most)."""
-    return [transfer_public(t) for t in core.transfers.list(state)]
+    """Running and queued transfers first, then the most recent (200 at most); a
+    non-admin sees their own."""
+    return [transfer_public(t, user, core.settings.store_dir) for t in core.transfers.list(state) if _mine(t, user)]
+
+
+def _mine(t: Transfer, user: User) -> bool:
+    return user.is_admin or t.user_id == user.id
+
+
+def _own_transfer(core: Core, transfer_id: int, user: User) -> Transfer:
+    t = core.transfers.get(transfer_id)
+    if not _mine(t, user):
+        raise NotFound(f"no transfer with id {transfer_id}")
+    return t
 
 
 @router.post("/transfers", response_model=TransferPublic, status_code=201)
-def create_transfer(body: TransferCreate, core: CoreDep, user: CurrentUser) -> TransferPublic:
+def create_transfer(body: TransferCreate, request: Request, core: CoreDep,
+                    user: CurrentUser) -> TransferPublic:
     """Queue an upload, download, delete, rename or mkdir on a source. Anything that
-    changes a source (all but download) needs an admin, as editing sources does."""
+    changes a source (all but download) needs an admin, as editing sources does.
+    ``local_path`` is confined to the library store (reelhouse/transfers/confine.py)
+    and may not name a file another user's transfer or offline copy wrote."""
     if body.kind != "download" and not user.is_admin:
         raise PermissionDenied("only an admin may change files on a source")
-    local: str | Path | None = body.local_path
-    if body.kind == "upload":
-        if not body.local_path:
-            raise InvalidInput("an upload from the API needs local_path inside the library "
-                               "store; send a file with POST /api/transfers/upload")
-        local = core.transfers.local_target("", "", body.local_path)  # refuses outside paths
+    core.access.check_source(user, body.source_id)
+    local: Path | None = None
+    if body.local_path is not None:
+        local = confine(core.settings.store_dir, body.local_path)
+        if body.kind == "download":
+            _refuse_others_file(core, local, user)
+    if body.kind == "upload" and local is None:
+        raise InvalidInput("an upload from the API needs local_path inside the library "
+                           "store; send a file with POST /api/transfers/upload")
     t = core.transfers.submit(body.kind, body.source_id, body.remote_path, local_path=local,
                               target_path=body.target_path, priority=body.priority,
                               user_id=user.id)
-    return transfer_public(t)
+    core.audit.record("transfer.create", user=user, address=client_address(request),
+                      target=f"transfer:{t.id} {t.kind} source:{t.source_id} {t.remote_path}")
+    return transfer_public(t, user, core.settings.store_dir)
 
 
 @router.post("/transfers/upload", response_model=TransferPublic, status_code=201)
 async def upload_file(
+    request: Request,
     core: CoreDep,
     user: AdminUser,
     file: Annotated[UploadFile, File(description="the file to upload")],
@@ -96,15 +154,19 @@ async def upload_file(
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
-    return transfer_public(t)
+    await run_in_threadpool(lambda: core.audit.record(
+        "transfer.create", user=user, address=client_address(request),
+        target=f"transfer:{t.id} upload source:{t.source_id} {t.remote_path}"))
+    return transfer_public(t, user, core.settings.store_dir)
 
 
 @router.get("/transfers/{transfer_id}", response_model=TransferPublic)
-def get_transfer(transfer_id: RowId, core: CoreDep, _: CurrentUser) -> TransferPublic:
-    return transfer_public(core.transfers.get(transfer_id))
+def get_transfer(transfer_id: RowId, core: CoreDep, user: CurrentUser) -> TransferPublic:
+    return transfer_public(_own_transfer(core, transfer_id, user), user, core.settings.store_dir)
 
 
 @router.post("/transfers/{transfer_id}/cancel", response_model=TransferPublic, status_code=202)
-def cancel_transfer(transfer_id: RowId, core: CoreDep, _: CurrentUser) -> TransferPublic:
-    """Cancel a queued or running transfer (409 when it has ended)."""
-    return transfer_public(core.transfers.cancel(transfer_id))
+def cancel_transfer(transfer_id: RowId, core: CoreDep, user: CurrentUser) -> TransferPublic:
+    """Cancel a queued or running transfer of yours (409 when it has ended)."""
+    _own_transfer(core, transfer_id, user)
+    return transfer_public(core.transfers.cancel(transfer_id), user, core.settings.store_dir)

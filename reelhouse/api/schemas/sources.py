@@ -69,6 +69,15 @@ class SourcePublic(BaseModel):
     def _is_set(cls, value: object) -> bool:
         return bool(value)
 
+    def for_user(self, is_admin: bool) -> SourcePublic:
+        """What a user may see: admins everything; others not where the source lives
+        (host, port, user name, root folder, the server's error text)."""
+        if is_admin:
+            return self
+        return self.model_copy(update={
+            "path": "", "host": None, "port": None, "username": None, "has_password": False,
+            "last_error": "unavailable" if self.last_error else None})
+
 
 class TestResult(BaseModel):
     ok: bool

@@ -4,6 +4,8 @@ import X`` is the import path to use.
 
 - ``base``: ``Base``, the UTC datetime column type, ``utcnow``
 - ``users``: ``User``
+- ``auth``: ``AuthSession``, ``ApiKey``, ``UserSource``, ``AuditEvent`` (sessions, API
+  keys, per-user source grants, the audit log)
 - ``sources``: ``SourceRow``
 - ``library``: ``Movie``, ``Show``, ``Season``, ``Episode``, ``MediaFile``, ``MediaStream``
 - ``metadata``: ``Image``, ``TmdbCache``
@@ -13,6 +15,7 @@ import X`` is the import path to use.
 - ``parties``: ``WatchSession``, ``WatchParticipant``
 """
 
+from reelhouse.db.models.auth import ApiKey, AuditEvent, AuthSession, UserSource
 from reelhouse.db.models.base import Base, UTCDateTime, utcnow
 from reelhouse.db.models.jobs import Job
 from reelhouse.db.models.library import Episode, MediaFile, MediaStream, Movie, Season, Show
@@ -24,6 +27,9 @@ from reelhouse.db.models.transfers import OfflineCopy, SyncRun, Transfer
 from reelhouse.db.models.users import User
 
 __all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "AuthSession",
     "Base",
     "Episode",
     "Favorite",
@@ -41,6 +47,7 @@ __all__ = [
     "Transfer",
     "UTCDateTime",
     "User",
+    "UserSource",
     "WatchParticipant",
     "WatchProgress",
     "WatchSession",

@@ -51,12 +51,14 @@ class Transfer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)  # the job running it
 
 
 class SyncRun(Base):
     """One comparison of a source with the library: counts of added / updated /
     deleted (soft: marked missing) / restored files and the errors met.
-    State: running | done | failed (failed: the source could not be listed; nothing
+    State: running | done | partial | failed (partial: some folders could not be listed;
+    failed: the source, or too many folders, could not be listed; nothing
     was marked deleted)."""
 
     __tablename__ = "sync_runs"
@@ -72,6 +74,7 @@ class SyncRun(Base):
     errors: Mapped[list[str]] = mapped_column(JSON, default=list)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    job_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)  # the job running it
 
 
 class OfflineCopy(Base):
@@ -98,3 +101,6 @@ class OfflineCopy(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )

@@ -28,6 +28,7 @@ from reelhouse.errors import (
 )
 from reelhouse.sources.base import Entry, normalize_path
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
+from reelhouse.sources.ftp.limits import BoundedFTP, ListingBudget
 from reelhouse.sources.ftp.listing import ListingEntry, parse_list, parse_mlsd, parse_mlsd_line
 from reelhouse.sources.ftp.replies import translate_error
 from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
@@ -58,7 +59,7 @@ class FtpClient:
         try:
             ftp: ftplib.FTP
             if cfg.tls == "none":
-                ftp = ftplib.FTP(timeout=cfg.connect_timeout)
+                ftp = BoundedFTP(timeout=cfg.connect_timeout)
             else:
                 ctx = tls_context(cfg.verify_tls, cfg.trusted_cert)
                 ftp = SessionReusingTLS(context=ctx, timeout=cfg.connect_timeout)
@@ -132,7 +133,10 @@ class FtpClient:
         return self.ftp
 
     def _abs(self, path: str) -> str:
-        """The server path of a source-relative path (under the source's root)."""
+        """The server path of a source-relative path (under the source's root).
+        InvalidInput for CR or LF: they would end the FTP command (RFC 959 §4.1.3)."""
+        if "\r" in path or "\n" in path:
+            raise InvalidInput("an FTP path cannot contain CR or LF")
         rel = normalize_path(path)
         root = self.config.root
         base = root if root.startswith("/") else posixpath.join(self.home, root)
@@ -163,19 +167,25 @@ class FtpClient:
         lines: list[str] = []
         what = f"listing {rel or '/'!r}"
         self._binary = False
+        budget = ListingBudget(self.config.max_listing_bytes, what)
         if "MLST" in self.features:
-            raw: bytes = self._call(what, lambda: self._retr_all(f"MLSD {target}"))
+            raw: bytes = self._call(what, lambda: self._retr_all(f"MLSD {target}", budget))
             parsed = parse_mlsd(raw.decode(self._ftp().encoding).splitlines())
         else:
+            def _line(line: str) -> None:
+                budget.take(len(line) + 2)
+                lines.append(line)
+
             def _list() -> None:
                 ftp = self._ftp()
                 ftp.cwd(target)
-                ftp.retrlines("LIST", lines.append)
+                ftp.retrlines("LIST", _line)
             self._call(what, _list)
             parsed = parse_list(lines, datetime.now(UTC))
-        return [_entry(rel, item) for item in parsed if item.name not in ("", ".", "..") and "/" not in item.name]
+        return [_entry(rel, item) for item in parsed if item.name not in ("", ".", "..")
+                and not any(c in item.name for c in "/\r\n")]
 
-    def _retr_all(self, cmd: str) -> bytes:
+    def _retr_all(self, cmd: str, budget: ListingBudget) -> bytes:
         """Send ``cmd`` (MLSD), read its whole data connection in large recv calls and
         return the bytes. Unlike ``retrlines`` it sends no ``TYPE A`` first (MLSD output
         is not subject to TYPE, RFC 3659 §7.2: one round trip less per folder) and does
@@ -184,6 +194,7 @@ class FtpClient:
         chunks: list[bytes] = []
         with ftp.transfercmd(cmd) as conn:
             while chunk := conn.recv(1 << 20):
+                budget.take(len(chunk))
                 chunks.append(chunk)
             if isinstance(conn, ssl.SSLSocket):
                 conn.unwrap()
@@ -400,6 +411,16 @@ class FtpClient:
             raise InvalidInput("cannot rename the source root")
         self._call(f"renaming {src!r} to {dst!r}",
                    lambda: self._ftp().rename(self._abs(src), self._abs(dst)))
+
+    def set_mtime(self, path: str, mtime: float) -> None:
+        """Set a file's modification time (seconds since the epoch) with ``MFMT``
+        (draft-somers-ftp-mfxx). InvalidInput when the server has no MFMT."""
+        if "MFMT" not in self.features:
+            raise InvalidInput("the FTP server cannot set modification times (no MFMT)")
+        rel = normalize_path(path)
+        stamp = datetime.fromtimestamp(mtime, UTC).strftime("%Y%m%d%H%M%S")
+        target = self._abs(rel)
+        self._call(f"setting the time of {rel!r}", lambda: self._ftp().sendcmd(f"MFMT {stamp} {target}"))
 
     def delete(self, path: str) -> None:
         """``DELE`` a file, or ``RMD`` an empty folder."""

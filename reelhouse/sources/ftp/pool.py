@@ -355,6 +355,35 @@ class FtpPool:
             client.close()
         return len(idle)
 
+    def keepalive(self, idle_after: float) -> int:
+        """NOOP every idle connection unused for ``idle_after`` seconds, so a server's
+        idle timeout does not close it (RFC 959 §4.1.3 NOOP); dead ones are dropped.
+        Returns how many were checked."""
+        now = time.monotonic()
+        with self._lock:
+            due = [c for c in self._idle if now - c.last_used >= idle_after]
+            for client in due:
+                self._idle.remove(client)
+        kept, dead = [], 0
+        for client in due:
+            try:
+                client.noop()
+                kept.append(client)
+            except ReelhouseError:
+                client.close()
+                dead += 1
+        with self._lock:
+            closed = self._closed
+            self._live -= dead + (len(kept) if closed else 0)
+            if not closed:
+                self._idle.extendleft(kept)
+            wakes = self._dispatch()
+        self._call(wakes)
+        if closed:
+            for client in kept:
+                client.quit()
+        return len(due)
+
     @contextmanager
     def connection(self) -> Iterator[FtpClient]:
         """``with pool.connection() as client:`` — released (or dropped if broken) after."""

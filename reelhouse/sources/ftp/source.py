@@ -420,6 +420,10 @@ class FtpSource:
     def delete(self, path: str) -> None:
         self._run(lambda c: c.delete(path))
 
+    def set_mtime(self, path: str, mtime: float) -> None:
+        """Set a file's modification time (MFMT); InvalidInput if the server cannot."""
+        self._run(lambda c: c.set_mtime(path, mtime))
+
     def test(self) -> None:
         self.list("")
 

@@ -217,3 +217,19 @@ def test_close_wakes_waiters(pool: FtpPool) -> None:
     pool.release(c1)
     pool.release(c2)
     assert pool.stats["live"] == 0
+
+
+def test_keepalive_noops_idle_connections_and_drops_dead_ones(pool: FtpPool, ftp_server: EmbeddedFtpServer) -> None:
+    a, _ = pool.acquire()
+    b, _ = pool.acquire()
+    pool.release(a)
+    pool.release(b)
+    time.sleep(0.05)
+    assert pool.keepalive(60) == 0  # none idle that long
+    before = a.last_used
+    assert pool.keepalive(0.01) == 2
+    assert a.last_used > before and (pool.stats["live"], pool.stats["idle"]) == (2, 2)
+    _kill(b)  # a connection the server (or a NAT) dropped
+    time.sleep(0.05)
+    assert pool.keepalive(0.01) == 2
+    assert pool.stats["live"] == 1 and pool.stats["idle"] == 1

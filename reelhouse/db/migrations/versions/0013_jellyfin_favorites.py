@@ -1,14 +1,14 @@
 """jellyfin: favourites, and newest-first indexes for the Jellyfin items queries
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0013'
-down_revision = '0012'  # given as 0007; chained after main's 0012 so one head stays
+down_revision = '0010'  # given as 0007; chained after main's head (0010) so one head stays
 branch_labels = None
 depends_on = None
 

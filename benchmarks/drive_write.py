@@ -1,0 +1,135 @@
+"""Writing through the drive: 1,000 small files (4–64 KiB) copied into the mount, and
+one 1 GiB file written, through ``reelhouse drive mount`` and ``rclone mount
+--vfs-cache-mode writes`` of the same FTP server (pyftpdlib, forking) in the same run;
+the limit for the big file is a plain ftplib ``STOR``.
+
+For the copy two times are reported: until ``cp`` returns, and until every file is on
+the server with its full size (rclone uploads after close, in the background; reelhouse
+uploads in ``close``). Goals (issue 12): copy ≥ 1.5× faster than rclone; the 1 GiB
+write ≥ 0.9× a plain STOR. Prints one JSON object::
+
+    python benchmarks/drive_write.py [--files 1000] [--size-mib 1024] [--samples 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ftplib
+import io
+import os
+import random
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from _drive import load, log, rclone_mount, reelhouse_mount
+from _setup import FTP_PASSWORD, FTP_USER, Ftpd, emit, median, ratio
+
+BLOCK = 1024 * 1024
+
+
+def small_files(folder: Path, count: int) -> int:
+    rng = random.Random(3)
+    folder.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for i in range(count):
+        data = rng.randbytes(rng.randrange(4 * 1024, 64 * 1024 + 1))
+        (folder / f"file-{i:04d}.bin").write_bytes(data)
+        total += len(data)
+    return total
+
+
+def on_server(folder: Path, expect: dict[str, int], timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if all((folder / n).stat().st_size == size for n, size in expect.items()):
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"files did not reach {folder} in {timeout} s")
+
+
+def copy(mp: Path, src: Path, server_root: Path, name: str) -> tuple[float, float]:
+    expect = {p.name: p.stat().st_size for p in src.iterdir()}
+    t0 = time.perf_counter()
+    subprocess.run(["cp", "-r", str(src), str(mp / name)], check=True)
+    returned = time.perf_counter() - t0
+    on_server(server_root / name, expect)
+    return returned, time.perf_counter() - t0
+
+
+def write_big(mp: Path, local: Path, server_root: Path, name: str) -> float:
+    size = local.stat().st_size
+    t0 = time.perf_counter()
+    with open(local, "rb") as f, open(mp / name, "wb") as out:
+        shutil.copyfileobj(f, out, BLOCK)
+    on_server(server_root, {name: size})  # rclone uploads after close: wait for it
+    return time.perf_counter() - t0
+
+
+def stor(port: int, local: Path) -> float:
+    ftp = ftplib.FTP()
+    ftp.connect("127.0.0.1", port)
+    ftp.login(FTP_USER, FTP_PASSWORD)
+    t0 = time.perf_counter()
+    with open(local, "rb") as f:
+        ftp.storbinary("STOR direct.bin", f, blocksize=BLOCK)
+    took = time.perf_counter() - t0
+    ftp.delete("direct.bin")
+    ftp.quit()
+    return took
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--files", type=int, default=1000)
+    p.add_argument("--size-mib", type=int, default=1024)
+    p.add_argument("--samples", type=int, default=1)
+    args = p.parse_args()
+    result: dict[str, object] = {"benchmark": "drive_write", "files": args.files, "size_mib": args.size_mib,
+                                 "load_before": load(),
+                                 "goal": "copy >= 1.5x rclone (writes); 1 GiB write >= 0.9x ftplib STOR"}
+    with tempfile.TemporaryDirectory(prefix="drive-bench-") as t:
+        tmp = Path(t)
+        server_root = tmp / "server"
+        server_root.mkdir()
+        src = tmp / "small"
+        result["small_bytes"] = small_files(src, args.files)
+        big = tmp / "big.bin"
+        with open(big, "wb") as f:
+            for _ in range(args.size_mib):
+                f.write(os.urandom(BLOCK))
+        copies: dict[str, list[tuple[float, float]]] = {"reelhouse": [], "rclone_writes": []}
+        bigs: dict[str, list[float]] = {"direct_stor": [], "reelhouse": [], "rclone_writes": []}
+        with Ftpd(server_root, forking=True) as ftpd:
+            for sample in range(args.samples):
+                bigs["direct_stor"].append(stor(ftpd.port, big))
+                for name in copies:
+                    mp = tmp / f"mnt-{name}-{sample}"
+                    ctx = (reelhouse_mount(ftpd, mp, tmp) if name == "reelhouse"
+                           else rclone_mount(ftpd, mp, tmp, "writes", "--vfs-write-back", "0s"))
+                    with ctx:
+                        copies[name].append(copy(mp, src, server_root, f"{name}-{sample}"))
+                        log(f"{name} copy {copies[name][-1]}")
+                        bigs[name].append(write_big(mp, big, server_root, f"{name}-{sample}.bin"))
+                        log(f"{name} 1 GiB write {args.size_mib / bigs[name][-1]:.0f} MiB/s")
+                    for leftover in server_root.glob(f"{name}-{sample}*"):
+                        shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+    result["copy_seconds"] = {k: {"cp_returned": round(median([x[0] for x in v]), 2),
+                                  "all_on_server": round(median([x[1] for x in v]), 2)} for k, v in copies.items()}
+    result["copy_speedup_vs_rclone"] = ratio(median([x[1] for x in copies["rclone_writes"]]),
+                                             median([x[1] for x in copies["reelhouse"]]))
+    mib = {k: round(args.size_mib / median(v), 1) for k, v in bigs.items()}
+    result["write_1gib_mib_s"] = mib
+    result["write_vs_stor"] = ratio(mib["reelhouse"], mib["direct_stor"])
+    result["load_after"] = load()
+    emit(result)
+
+
+if __name__ == "__main__":
+    io.DEFAULT_BUFFER_SIZE = BLOCK
+    main()

@@ -1,0 +1,36 @@
+"""The session cookie: ``HttpOnly``, ``SameSite=Lax``, ``Secure`` when the server is
+reached over https.
+
+Lax, not Strict: a watch-party invite link opened from a chat app is a cross-site
+top-level navigation, and a Strict cookie would not come with it (the friend would
+land on the login page although logged in). Lax cookies are never sent with
+cross-site POST/PUT/DELETE or WebSocket-from-fetch requests, and every state change
+with cookie auth must also pass the Origin check of :mod:`reelhouse.api.security`.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from reelhouse.config import Settings
+
+__all__ = ["SESSION_COOKIE", "clear_session_cookie", "cookie_secure", "set_session_cookie"]
+
+SESSION_COOKIE = "reelhouse_session"
+
+
+def cookie_secure(settings: Settings) -> bool:
+    """``Settings.secure_cookies`` if set, else whether a public URL is https."""
+    if settings.secure_cookies is not None:
+        return settings.secure_cookies
+    return any(u.lower().startswith("https://") for u in settings.public_urls)
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_ttl, httponly=True,
+                        samesite="lax", secure=cookie_secure(settings), path="/")
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax",
+                           secure=cookie_secure(settings), path="/")

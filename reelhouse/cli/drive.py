@@ -1,0 +1,170 @@
+"""``reelhouse drive``: mount an FTP/FTPS server, a configured source or the library as
+a folder (FUSE), unmount it, and show the live mounts.
+
+Errors are reelhouse errors: the CLI's entry point prints one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from reelhouse import errors as e
+from reelhouse.cli.common import console
+from reelhouse.drive.settings import DriveSettings, load_file
+
+__all__ = ["drive_app"]
+
+drive_app = typer.Typer(help="Mount an FTP server, a source or the library as a folder.",
+                        no_args_is_help=True)
+
+
+def _logging(s: DriveSettings) -> None:
+    root = logging.getLogger("reelhouse")
+    root.setLevel(s.log_level.upper())
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if s.log_file:
+        handler: logging.Handler = logging.FileHandler(s.log_file)
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+    if s.log_console:
+        console_handler = logging.StreamHandler(sys.stderr)
+        console_handler.setFormatter(fmt)
+        root.addHandler(console_handler)
+
+
+@drive_app.command("mount")
+def mount(
+    mount_point: Annotated[str | None, typer.Argument(help="An empty folder (or a drive letter such as Z:).")] = None,
+    host: Annotated[str | None, typer.Option(help="FTP host name or address.")] = None,
+    port: Annotated[int | None, typer.Option(help="FTP port (21; 990 for implicit TLS).")] = None,
+    user: Annotated[str | None, typer.Option(help="FTP user (anonymous if not given).")] = None,
+    password: Annotated[str | None, typer.Option(help="FTP password.")] = None,
+    password_env: Annotated[str | None, typer.Option(help="Read the password from this variable.")] = None,
+    tls: Annotated[str | None, typer.Option(help="explicit | implicit (FTPS).")] = None,
+    tls_cert: Annotated[str | None, typer.Option(help="PEM of a certificate to trust.")] = None,
+    no_verify_tls: Annotated[bool, typer.Option("--no-verify-tls", help="Accept any certificate.")] = False,
+    root: Annotated[str | None, typer.Option(help="Folder on the server to mount.")] = None,
+    source: Annotated[str | None, typer.Option(help="A configured source (name or id).")] = None,
+    view: Annotated[str | None, typer.Option(help="files (the server's tree) | library.")] = None,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every change (EROFS).")] = False,
+    config: Annotated[str | None, typer.Option(help="INI or TOML file: [ftp] [mount] [cache] "
+                                                    "[connection] [logging].")] = None,
+    log_file: Annotated[str | None, typer.Option(help="Write the log here.")] = None,
+    log_level: Annotated[str | None, typer.Option(help="debug | info | warning | error.")] = None,
+) -> None:
+    """Mount and stay in the foreground until Ctrl-C / SIGTERM, then unmount cleanly."""
+    from reelhouse.drive import fuse
+    from reelhouse.drive.fs import DriveFS
+    from reelhouse.drive.mount import open_source, serve
+
+    settings = load_file(config) if config else DriveSettings()
+    if password_env is not None:
+        if password_env not in os.environ:
+            raise e.InvalidInput(f"--password-env: the variable {password_env} is not set")
+        password = os.environ[password_env]
+    if tls is not None and tls not in ("explicit", "implicit", "none"):
+        raise e.InvalidInput(f"--tls must be explicit or implicit, not {tls!r}")
+    if view is not None and view not in ("files", "library"):
+        raise e.InvalidInput(f"--view must be files or library, not {view!r}")
+    if log_level is not None and log_level.lower() not in ("debug", "info", "warning", "error", "critical"):
+        raise e.InvalidInput(f"--log-level must be debug, info, warning or error, not {log_level!r}")
+    settings = settings.override(
+        host=host, port=port, username=user, password=password, tls=tls, tls_cert=tls_cert,
+        verify_tls=False if no_verify_tls else None, root=root, source=source, view=view,
+        read_only=True if read_only else None, mount_point=mount_point, log_file=log_file,
+        log_level=log_level)
+    if settings.source and settings.host and settings.view == "files":
+        raise e.InvalidInput("give --host or --source, not both")
+    if not settings.mount_point:
+        raise e.InvalidInput("give a MOUNTPOINT (or [mount] mount_point in --config)")
+    fuse.check_platform()
+    mp = str(fuse.check_mount_point(settings.mount_point))
+    _logging(settings)
+    from reelhouse.config import load_settings
+
+    data_dir = load_settings().data_dir
+    opened = open_source(settings)
+    def run(fs: DriveFS) -> None:
+        print(f"mounting {opened.server} at {mp} (Ctrl-C to unmount)", file=sys.stderr, flush=True)
+        fuse.run_fuse(fs, mp, settings.volume_label, fs.read_only)
+
+    try:
+        left = serve(settings, mp, opened, data_dir, run)
+    except BaseException:
+        opened.close()
+        raise
+    if left:
+        raise e.SourceUnavailable(f"{len(left)} upload(s) failed and are kept in the spool; "
+                                  "they are retried on the next mount")
+
+
+def _unmount_lazily(mp: str) -> None:
+    tool = shutil.which("fusermount3") or shutil.which("fusermount")
+    argv = [tool, "-u", "-z", mp] if tool else ["umount", "-l", mp]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise e.InvalidInput(f"cannot unmount {mp}: {done.stderr.strip() or done.stdout.strip()}")
+
+
+@drive_app.command("unmount")
+def unmount(
+    mount_point: Annotated[str, typer.Argument(help="The mount point of a running mount.")],
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the mount to finish.")] = 60.0,
+) -> None:
+    """Unmount a drive started by another process (open files get ENOTCONN, no hang)."""
+    from reelhouse.drive.status import live_mounts, process_running
+
+    mp = os.path.abspath(os.path.expanduser(mount_point))
+    owners = [m for m in live_mounts() if os.path.abspath(m["mount_point"]) == mp]
+    if not owners:
+        if not os.path.ismount(mp):
+            raise e.NotFound(f"nothing is mounted at {mp}")
+        _unmount_lazily(mp)
+        console.print(f"unmounted {mp}")
+        return
+    pid = int(owners[0]["pid"])
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process_running(pid):
+            break
+        time.sleep(0.05)
+    else:
+        _unmount_lazily(mp)  # the process did not finish: detach the mount anyway
+    if os.path.ismount(mp):
+        _unmount_lazily(mp)
+    console.print(f"unmounted {mp}")
+
+
+@drive_app.command("status")
+def status(as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False) -> None:
+    """Every live mount: mount point, server, view, state, open files, cache, traffic,
+    pending uploads."""
+    from reelhouse.drive.status import live_mounts
+
+    mounts = live_mounts()
+    if as_json:
+        print(json.dumps(mounts, indent=2, sort_keys=True))
+        return
+    if not mounts:
+        console.print("no drives mounted")
+        return
+    table = Table("mount point", "server", "view", "state", "open", "cache", "read", "written", "pending")
+    for m in mounts:
+        cache = m.get("cache", {})
+        table.add_row(m["mount_point"], m["server"], m["view"], m["state"], str(m["open_files"]),
+                      f"{cache.get('used_bytes', 0) >> 20} / {cache.get('capacity_bytes', 0) >> 20} MiB",
+                      f"{m['bytes_read'] >> 20} MiB", f"{m['bytes_written'] >> 20} MiB",
+                      str(len(m["pending_uploads"])))
+    console.print(table)

@@ -1,0 +1,451 @@
+"""The drive's filesystem operations over a Source, free of any platform detail.
+
+Paths come in as the kernel gives them (``/Films/a.mkv``); results are :class:`Attr`,
+names and bytes; every failure is an ``OSError`` whose errno comes from
+:mod:`reelhouse.drive.errnos` (ENOENT, EACCES, EEXIST, ENOTEMPTY, ENOTDIR, EISDIR,
+EROFS, ENOSPC, ETIMEDOUT, ENOTCONN …). The FUSE adapter only converts.
+
+Writes go through the spool (:mod:`reelhouse.drive.spool`) and are uploaded on
+``flush`` (every ``close``) and ``fsync``; the listing cache is updated by our own
+changes at once, so a file just written, renamed or deleted shows as such.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from reelhouse.drive.cache import BlockCache, ListingCache
+from reelhouse.drive.errnos import errno_for, os_error
+from reelhouse.drive.reading import FileReader
+from reelhouse.drive.spool import Spool, SpoolFile
+from reelhouse.drive.status import Counters, Health
+from reelhouse.errors import NotFound, ReelhouseError, SourceUnavailable
+from reelhouse.sources.base import Entry, Source, normalize_path
+
+__all__ = ["Attr", "DriveFS"]
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR
+_ROOT = Entry("", "", True)
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    """What ``stat`` shows: a folder or a file of ``size`` bytes, ``mtime`` in seconds
+    since the epoch; ``writable`` is false on a read-only mount."""
+
+    is_dir: bool
+    size: int
+    mtime: float
+    writable: bool
+
+
+@dataclass
+class _Handle:
+    path: str
+    reader: FileReader | None = None
+    node: SpoolFile | None = None
+
+
+class DriveFS:
+    """Filesystem operations over ``source``. Thread-safe (FUSE calls from many
+    threads). ``read_only`` refuses every change with EROFS."""
+
+    def __init__(self, source: Source, *, listings: ListingCache, blocks: BlockCache,
+                 spool: Spool, counters: Counters, health: Health, read_only: bool = False,
+                 prefetch_workers: int = 0, thread_init: Callable[[], None] | None = None) -> None:
+        """``prefetch_workers`` > 0 lists the subfolders of a folder just read in the
+        background, that many at a time (a walk then finds them cached); ``thread_init``
+        runs first in each of those threads."""
+        self.source = source
+        self.listings = listings
+        self.blocks = blocks
+        self.spool = spool
+        self.counters = counters
+        self.health = health
+        self.read_only = read_only
+        self.started = time.time()
+        self._handles: dict[int, _Handle] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._inflight: dict[str, Future[list[Entry]]] = {}
+        self._stack: list[tuple[str, Future[list[Entry]]]] = []  # last in, first listed
+        self._wake = threading.Condition(self._lock)
+        self._closing = False
+        self._workers = [threading.Thread(target=self._prefetcher, args=(thread_init,), daemon=True,
+                                          name=f"drive-prefetch-{i}") for i in range(prefetch_workers)]
+        for worker in self._workers:
+            worker.start()
+
+    # -- plumbing ------------------------------------------------------------------------
+    @contextmanager
+    def _errors(self, path: str = "") -> Iterator[None]:
+        """Map reelhouse errors to ``OSError(errno)`` and keep the health state."""
+        try:
+            yield
+        except OSError:
+            raise
+        except SourceUnavailable as exc:
+            self.health.failed(exc.message)
+            raise os_error(errno_for(exc), path) from exc
+        except ReelhouseError as exc:
+            raise os_error(errno_for(exc), path) from exc
+        else:
+            self.health.ok()
+
+    def _writable(self, path: str) -> None:
+        if self.read_only:
+            raise os_error(errno.EROFS, path)
+
+    def _attr(self, entry: Entry) -> Attr:
+        return Attr(entry.is_dir, entry.size or 0, entry.mtime or self.started, not self.read_only)
+
+    def _entry(self, rel: str) -> Entry:
+        """The entry of ``rel``: an open spool file, the cache, else the parent's
+        listing. Raises NotFound."""
+        if not rel:
+            return _ROOT
+        node = self.spool.node(rel)
+        if node is not None and not node.unlinked:
+            return node.entry()
+        known = self.listings.lookup(rel)
+        if known is False:
+            raise NotFound(f"no such file: {rel!r}")
+        if isinstance(known, Entry):
+            return known
+        folder, _, name = rel.rpartition("/")
+        for entry in self._list(folder):
+            if entry.name == name:
+                return entry
+        raise NotFound(f"no such file: {rel!r}")
+
+    def _list(self, folder: str) -> list[Entry]:
+        cached = self.listings.listing(folder)
+        if cached is not None:
+            return cached
+        with self._lock:
+            pending = self._inflight.get(folder)
+        if pending is not None:
+            try:
+                return pending.result()
+            except ReelhouseError:
+                pass  # the prefetch failed: ask again, and report this caller's error
+        entries = self.source.list(folder)
+        self.listings.put_listing(folder, entries)
+        return entries
+
+    def _prefetch_children(self, entries: list[Entry]) -> None:
+        """Queue the subfolders of a folder just read for listing in the background, up
+        to 64. Last queued, first listed: a depth-first walk (``os.walk``, ``find``,
+        ``ls -R``) enters the folders it read last, so those are ready first."""
+        if not self._workers:
+            return
+        folders = [e.path for e in entries if e.is_dir][:64]
+        with self._lock:
+            for path in reversed(folders):  # the first subfolder on top of the stack
+                if path in self._inflight or self.listings.listing(path) is not None:
+                    continue
+                future: Future[list[Entry]] = Future()
+                self._inflight[path] = future
+                self._stack.append((path, future))
+            del self._stack[:-1024]  # bounded: the oldest guesses are dropped
+            self._wake.notify(len(folders))
+
+    def _prefetcher(self, thread_init: Callable[[], None] | None) -> None:
+        if thread_init is not None:
+            thread_init()
+        while True:
+            with self._lock:
+                while not self._stack and not self._closing:
+                    self._wake.wait()
+                if self._closing:
+                    return
+                folder, future = self._stack.pop()
+            try:
+                entries = self.source.list(folder)
+                self.listings.put_listing(folder, entries)
+                future.set_result(entries)
+            except BaseException as exc:
+                future.set_exception(exc)
+            finally:
+                with self._lock:
+                    self._inflight.pop(folder, None)
+
+    def _handle(self, fh: int) -> _Handle:
+        with self._lock:
+            handle = self._handles.get(fh)
+        if handle is None:
+            raise os_error(errno.EBADF)
+        return handle
+
+    def _add(self, handle: _Handle) -> int:
+        with self._lock:
+            fh = next(self._ids)
+            self._handles[fh] = handle
+        self.counters.opened(1)
+        return fh
+
+    # -- reading -------------------------------------------------------------------------
+    def getattr(self, path: str) -> Attr:
+        rel = normalize_path(path)
+        with self._errors(path):
+            return self._attr(self._entry(rel))
+
+    def readdir(self, path: str) -> list[tuple[str, Attr]]:
+        """The entries of folder ``path`` with their attributes (no ``.``/``..``)."""
+        rel = normalize_path(path)
+        with self._errors(path):
+            if not self._entry(rel).is_dir:
+                raise os_error(errno.ENOTDIR, path)
+            listed = self._list(rel)
+            self._prefetch_children(listed)
+            entries = {e.name: e for e in listed}
+            with self.spool.lock:
+                for node in self.spool.nodes.values():
+                    if node.path.rpartition("/")[0] == rel and not node.unlinked:
+                        entries[node.path.rpartition("/")[2]] = node.entry()
+            return [(name, self._attr(e)) for name, e in entries.items()]
+
+    def open(self, path: str, flags: int) -> int:
+        rel = normalize_path(path)
+        with self._errors(path):
+            entry = self._entry(rel)
+            if entry.is_dir:
+                raise os_error(errno.EISDIR, path)
+            handle = _Handle(rel)
+            if flags & _WRITE_FLAGS:
+                self._writable(path)
+                handle.node = self.spool.open(rel, new=bool(flags & os.O_TRUNC),
+                                              remote_size=entry.size or 0)
+            else:
+                handle.reader = FileReader(self.source, rel, entry.size or 0, entry.mtime,
+                                           self.blocks, self.counters)
+            return self._add(handle)
+
+    def read(self, fh: int, offset: int, size: int) -> bytes:
+        handle = self._handle(fh)
+        with self._errors(handle.path):
+            node = handle.node or self.spool.node(handle.path)
+            if node is not None and (node.dirty or node.loaded):
+                data = node.read(self.source, offset, size)
+                self.counters.add_read(len(data))
+                return data
+            if handle.reader is None:
+                entry = self._entry(handle.path)
+                handle.reader = FileReader(self.source, handle.path, entry.size or 0, entry.mtime,
+                                           self.blocks, self.counters)
+            return handle.reader.read(offset, size)
+
+    # -- writing -------------------------------------------------------------------------
+    def create(self, path: str, flags: int) -> int:
+        rel = normalize_path(path)
+        self._writable(path)
+        with self._errors(path):
+            try:
+                existing: Entry | None = self._entry(rel)
+            except NotFound:
+                existing = None
+            if existing is not None:
+                if flags & os.O_EXCL:
+                    raise os_error(errno.EEXIST, path)
+                if existing.is_dir:
+                    raise os_error(errno.EISDIR, path)
+            parent = self._entry(rel.rpartition("/")[0])
+            if not parent.is_dir:
+                raise os_error(errno.ENOTDIR, path)
+            node = self.spool.open(rel, new=True)
+            self.listings.put(node.entry())
+            return self._add(_Handle(rel, node=node))
+
+    def write(self, fh: int, offset: int, data: bytes) -> int:
+        handle = self._handle(fh)
+        if handle.node is None:
+            raise os_error(errno.EBADF)
+        with self._errors(handle.path):
+            return handle.node.write(self.source, offset, data)
+
+    def truncate(self, path: str, length: int, fh: int | None = None) -> None:
+        rel = normalize_path(path)
+        self._writable(path)
+        with self._errors(path):
+            node = self._handle(fh).node if fh is not None else self.spool.node(rel)
+            if node is not None:
+                node.truncate(self.source, length)
+                return
+            entry = self._entry(rel)
+            if entry.is_dir:
+                raise os_error(errno.EISDIR, path)
+            node = self.spool.open(rel, new=length == 0, remote_size=entry.size or 0)
+            try:
+                node.truncate(self.source, length)
+                self._upload(node)
+            finally:
+                self.spool.release(node)
+
+    def _upload(self, node: SpoolFile) -> None:
+        entry = self.spool.upload(node)
+        if entry is not None:
+            self.listings.put(entry)
+
+    def flush(self, fh: int) -> None:
+        """Upload a written file (every ``close`` calls this); its errors reach close()."""
+        handle = self._handle(fh)
+        if handle.node is not None:
+            with self._errors(handle.path):
+                self._upload(handle.node)
+
+    def fsync(self, fh: int) -> None:
+        self.flush(fh)
+
+    def release(self, fh: int) -> None:
+        with self._lock:
+            handle = self._handles.pop(fh, None)
+        if handle is None:
+            return
+        self.counters.opened(-1)
+        if handle.reader is not None:
+            handle.reader.close()
+        if handle.node is not None:
+            try:
+                with self._errors(handle.path):
+                    self._upload(handle.node)
+            except OSError:
+                pass  # kept in the spool, listed as pending; flush already reported it
+            finally:
+                self.spool.release(handle.node)
+
+    def unlink(self, path: str) -> None:
+        rel = normalize_path(path)
+        self._writable(path)
+        with self._errors(path):
+            entry = self._entry(rel)
+            if entry.is_dir:
+                raise os_error(errno.EISDIR, path)
+            node = self.spool.node(rel)
+            self.spool.forget(rel)
+            try:
+                self.source.delete(rel)
+            except NotFound:
+                if node is None:  # a file only in the spool was never on the server
+                    raise
+            self.listings.remove(rel)
+
+    def mkdir(self, path: str) -> None:
+        rel = normalize_path(path)
+        self._writable(path)
+        with self._errors(path):
+            try:
+                self._entry(rel)
+            except NotFound:
+                pass
+            else:
+                raise os_error(errno.EEXIST, path)
+            if not self._entry(rel.rpartition("/")[0]).is_dir:
+                raise os_error(errno.ENOTDIR, path)
+            self.source.mkdir(rel)
+            self.listings.put(Entry(rel.rpartition("/")[2], rel, True, None, time.time()))
+            self.listings.put_listing(rel, [])
+
+    def rmdir(self, path: str) -> None:
+        rel = normalize_path(path)
+        self._writable(path)
+        with self._errors(path):
+            if not rel:
+                raise os_error(errno.EBUSY, path)
+            if not self._entry(rel).is_dir:
+                raise os_error(errno.ENOTDIR, path)
+            if self.source.list(rel) or any(n.path.startswith(rel + "/") and not n.unlinked
+                                            for n in list(self.spool.nodes.values())):
+                raise os_error(errno.ENOTEMPTY, path)
+            self.source.delete(rel)
+            self.listings.remove(rel)
+
+    def rename(self, old: str, new: str) -> None:
+        src, dst = normalize_path(old), normalize_path(new)
+        self._writable(old)
+        with self._errors(old):
+            entry = self._entry(src)
+            if not dst or not src:
+                raise os_error(errno.EBUSY, old)
+            node = self.spool.node(src)
+            if node is not None:
+                self._upload(node)  # the server must hold it before it can move
+            try:
+                target: Entry | None = self._entry(dst)
+            except NotFound:
+                target = None
+            if target is not None:
+                if target.is_dir and not entry.is_dir:
+                    raise os_error(errno.EISDIR, new)
+                if entry.is_dir and not target.is_dir:
+                    raise os_error(errno.ENOTDIR, new)
+                if target.is_dir and self.source.list(dst):
+                    raise os_error(errno.ENOTEMPTY, new)
+            try:
+                self.source.rename(src, dst)
+            except (NotFound, SourceUnavailable):
+                raise
+            except ReelhouseError:
+                if target is None:
+                    raise
+                self.source.delete(dst)  # a server that will not rename over a file
+                self.source.rename(src, dst)
+            if self.spool.node(dst) is not node:
+                self.spool.forget(dst)  # whatever was written to the old target is gone
+            self.spool.rekey(src, dst)
+            self.listings.remove(src)
+            self.listings.remove(dst)
+            self.listings.put(Entry(dst.rpartition("/")[2], dst, entry.is_dir, entry.size, entry.mtime))
+
+    def utimens(self, path: str, mtime: float) -> None:
+        """Set the modification time (MFMT where the server has it, else only here)."""
+        rel = normalize_path(path)
+        self._writable(path)
+        with self._errors(path):
+            entry = self._entry(rel)
+            node = self.spool.node(rel)
+            if node is not None:
+                node.mtime = mtime
+            setter = getattr(self.source, "set_mtime", None)
+            if callable(setter) and (node is None or not node.dirty):
+                try:
+                    setter(rel, mtime)
+                except (NotFound, SourceUnavailable):
+                    raise
+                except ReelhouseError:
+                    pass  # the server refuses MFMT here: the time is kept in the cache
+            self.listings.put(Entry(entry.name, rel, entry.is_dir, entry.size, mtime))
+
+    def chmod(self, path: str) -> None:
+        """FTP has no portable modes: accepted (so ``cp -p``, git work) and ignored."""
+        self._writable(path)
+        self.getattr(path)
+
+    def statfs(self) -> tuple[int, int, int, int]:
+        """``(block size, total blocks, free blocks, max name length)``: FTP tells no
+        quota, so a large free space is reported (0 free on a read-only mount)."""
+        total = 1 << 30  # blocks of 4 KiB: 4 TiB
+        return 4096, total, 0 if self.read_only else total, 255
+
+    def close(self) -> None:
+        """Close every open handle (at unmount) and stop prefetching."""
+        with self._lock:
+            self._closing = True
+            dropped, self._stack = self._stack, []
+            self._wake.notify_all()
+        for path, future in dropped:
+            future.set_exception(SourceUnavailable("the drive is unmounting"))
+            self._inflight.pop(path, None)
+        for worker in self._workers:
+            worker.join(timeout=10)
+        with self._lock:
+            fhs = list(self._handles)
+        for fh in fhs:
+            self.release(fh)

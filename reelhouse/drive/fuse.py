@@ -1,0 +1,242 @@
+"""The thin mfusepy adapter: kernel calls in, :class:`~reelhouse.drive.fs.DriveFS` calls
+out. Platform details (stat dicts, open flags, ``fuse_config``, mount options) live
+here and nowhere else.
+
+mfusepy speaks libfuse 2 and 3 (Linux, FreeBSD), macFUSE and WinFsp's FUSE layer from
+one API; Linux with FUSE 3 is what is tested (see the README's Drive section).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import shutil
+import stat
+import sys
+from pathlib import Path
+from typing import Any
+
+from reelhouse.drive.fs import Attr, DriveFS
+from reelhouse.errors import ConfigError, InvalidInput
+
+__all__ = ["check_mount_point", "check_platform", "run_fuse"]
+
+log = logging.getLogger(__name__)
+
+#: Kernel-side caching of names and attributes, seconds: short, since another client
+#: may change the server; our own caches (TTL 30/60 s) answer the rest without a round trip.
+KERNEL_TTL = 1.0
+#: Most bytes the kernel reads ahead of a sequential reader.
+MAX_READAHEAD = 4 * 1024 * 1024
+#: Largest read/write request the kernel sends (fewer, larger calls into Python).
+MAX_REQUEST = 1024 * 1024
+
+
+_LOOP_ENDED = 8
+_FUSE_MAIN_ERRORS = {1: "bad options", 2: "no mount point", 3: "setup failed",
+                     4: "the mount was refused", 5: "daemonize failed", 6: "signal handlers",
+                     7: "file system init failed"}
+
+
+def check_platform() -> None:
+    """Raise ConfigError (one line, naming the package) when FUSE cannot work here."""
+    if sys.platform.startswith("linux"):
+        if not os.path.exists("/dev/fuse"):
+            raise ConfigError("/dev/fuse does not exist: load the fuse module (modprobe fuse) "
+                              "or, in a container, pass --device /dev/fuse")
+        if shutil.which("fusermount3") is None and shutil.which("fusermount") is None:
+            raise ConfigError("fusermount3 not found: install the fuse3 package (apt-get install fuse3)")
+    try:
+        import mfusepy  # noqa: F401  (loads libfuse)
+    except (ImportError, OSError) as exc:
+        raise ConfigError(f"libfuse could not be loaded ({exc}): install fuse3 (Linux), macFUSE "
+                          "(macOS) or WinFsp (Windows)") from exc
+
+
+def check_mount_point(path: str) -> Path:
+    """The mount point, checked: an existing, empty folder that is not a mount already
+    (a drive letter such as ``Z:`` on Windows). Raises InvalidInput."""
+    if sys.platform == "win32" and len(path) == 2 and path[1] == ":":
+        return Path(path)
+    mp = Path(path).expanduser().absolute()
+    if os.path.ismount(mp) or _in_mounts(mp):
+        raise InvalidInput(f"mount point {str(mp)!r} is already a mount (unmount it first: "
+                           f"reelhouse drive unmount {mp})")
+    if not mp.exists():
+        raise InvalidInput(f"mount point {str(mp)!r} does not exist")
+    if not mp.is_dir():
+        raise InvalidInput(f"mount point {str(mp)!r} is not a folder")
+    if any(mp.iterdir()):
+        raise InvalidInput(f"mount point {str(mp)!r} is not empty")
+    return mp
+
+
+def _in_mounts(mp: Path) -> bool:
+    try:
+        lines = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return False
+    target = str(mp)
+    return any(len(p := line.split()) > 1 and p[1].encode().decode("unicode_escape") == target
+               for line in lines)
+
+
+def _stat(attr: Attr, uid: int, gid: int) -> dict[str, Any]:
+    if attr.is_dir:
+        mode = stat.S_IFDIR | (0o755 if attr.writable else 0o555)
+    else:
+        mode = stat.S_IFREG | (0o644 if attr.writable else 0o444)
+    ns = int(attr.mtime * 1e9)
+    return {"st_mode": mode, "st_nlink": 2 if attr.is_dir else 1, "st_size": attr.size,
+            "st_uid": uid, "st_gid": gid, "st_mtime": ns, "st_atime": ns, "st_ctime": ns,
+            "st_blocks": (attr.size + 511) // 512, "st_blksize": 128 * 1024}
+
+
+def _operations(fs: DriveFS) -> Any:
+    import mfusepy
+
+    uid, gid = (os.getuid(), os.getgid()) if hasattr(os, "getuid") else (0, 0)
+
+    class Operations(mfusepy.Operations):  # type: ignore[misc]
+        use_ns = True
+
+        def init_with_config(self, conn: Any, config: Any) -> None:
+            if config is not None:
+                config.entry_timeout = KERNEL_TTL
+                config.attr_timeout = KERNEL_TTL
+                config.negative_timeout = 0.0
+                config.auto_cache = 1  # keep page cache while size and mtime stay the same
+            if conn is not None:
+                conn.max_readahead = MAX_READAHEAD
+                conn.max_write = MAX_REQUEST  # also sets the kernel's largest request (max_pages)
+
+        def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
+            return _stat(fs.getattr(path), uid, gid)
+
+        def readdir(self, path: str, fh: int) -> list[Any]:
+            out: list[Any] = [(".", {"st_mode": stat.S_IFDIR}, 0), ("..", {"st_mode": stat.S_IFDIR}, 0)]
+            out += [(name, _stat(a, uid, gid), 0) for name, a in fs.readdir(path)]
+            return out
+
+        def open(self, path: str, flags: int) -> int:
+            return fs.open(path, flags)
+
+        def create(self, path: str, mode: int, flags: int) -> int:
+            return fs.create(path, flags)
+
+        def read(self, path: str, size: int, offset: int, fh: int) -> bytes:
+            return fs.read(fh, offset, size)
+
+        def write(self, path: str, data: bytes, offset: int, fh: int) -> int:
+            return fs.write(fh, offset, data)
+
+        def truncate(self, path: str, length: int, fh: int | None = None) -> int:
+            fs.truncate(path, length, fh)
+            return 0
+
+        def flush(self, path: str, fh: int) -> int:
+            fs.flush(fh)
+            return 0
+
+        def fsync(self, path: str, datasync: int, fh: int) -> int:
+            fs.fsync(fh)
+            return 0
+
+        def release(self, path: str, fh: int) -> int:
+            fs.release(fh)
+            return 0
+
+        def unlink(self, path: str) -> int:
+            fs.unlink(path)
+            return 0
+
+        def mkdir(self, path: str, mode: int) -> int:
+            fs.mkdir(path)
+            return 0
+
+        def rmdir(self, path: str) -> int:
+            fs.rmdir(path)
+            return 0
+
+        def rename(self, old: str, new: str) -> int:
+            fs.rename(old, new)
+            return 0
+
+        def utimens(self, path: str, times: tuple[int, int] | None = None) -> int:
+            mtime = times[1] / 1e9 if times else None
+            if mtime is None:
+                import time
+
+                mtime = time.time()
+            fs.utimens(path, mtime)
+            return 0
+
+        def chmod(self, path: str, mode: int) -> int:
+            fs.chmod(path)
+            return 0
+
+        def chown(self, path: str, uid_: int, gid_: int) -> int:
+            fs.chmod(path)
+            return 0
+
+        def access(self, path: str, amode: int) -> int:
+            fs.getattr(path)
+            if amode & os.W_OK and fs.read_only:
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+            return 0
+
+        def statfs(self, path: str) -> dict[str, int]:
+            bsize, total, free, namemax = fs.statfs()
+            return {"f_bsize": bsize, "f_frsize": bsize, "f_blocks": total, "f_bfree": free,
+                    "f_bavail": free, "f_files": 1 << 20, "f_ffree": 1 << 20, "f_namemax": namemax}
+
+    return Operations()
+
+
+def _fuse_class() -> Any:
+    """mfusepy's FUSE with READDIRPLUS on libfuse 3: a listing gives the kernel every
+    entry's attributes at once, so a walk (``ls -l``, ``find``, a file manager) makes no
+    LOOKUP/GETATTR call per file (mfusepy passes names and types only)."""
+    import ctypes
+
+    import mfusepy
+
+    class Fuse(mfusepy.FUSE):  # type: ignore[misc]
+        def readdir_fuse_3(self, path: bytes | None, buf: Any, filler: Any, offset: int, fip: Any,
+                           flags: int) -> int:
+            plus = 2 if flags & 1 else 0  # FUSE_READDIR_PLUS asked → FUSE_FILL_DIR_PLUS given
+            name = None if path is None else path.decode(self.encoding, self.errors)
+            st = mfusepy.c_stat()
+            for entry, attrs, _ in self.operations.readdir(name, fip.contents.fh):
+                ctypes.memset(ctypes.byref(st), 0, ctypes.sizeof(st))
+                mfusepy.set_st_attrs(st, attrs, use_ns=True)
+                if filler(buf, entry.encode(self.encoding, self.errors), st, 0,
+                          0 if entry in (".", "..") else plus) != 0:
+                    break
+            return 0
+
+    return Fuse
+
+
+def run_fuse(fs: DriveFS, mount_point: str, label: str, read_only: bool) -> None:
+    """Mount and serve until unmounted or signalled (SIGINT, SIGTERM: libfuse's own
+    handlers end the loop and unmount); blocks the calling thread."""
+
+    options: dict[str, Any] = {"foreground": True, "fsname": f"reelhouse:{label}",
+                               "subtype": "reelhouse", "default_permissions": True}
+    if read_only:
+        options["ro"] = True
+    if sys.platform.startswith("linux") and os.geteuid() == 0:
+        options["allow_other"] = True
+    if sys.platform == "darwin":
+        options["volname"] = label
+    try:
+        _fuse_class()(_operations(fs), mount_point, **options)
+    except RuntimeError as exc:
+        # fuse_main's result (libfuse helper.c): 8 is "the loop ended with an error",
+        # which is also how a signal (SIGINT/SIGTERM, our unmount) ends it
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else -1
+        if code != _LOOP_ENDED:
+            raise ConfigError(f"mounting at {mount_point} failed (libfuse error {code}: "
+                              f"{_FUSE_MAIN_ERRORS.get(code, 'unknown')})") from exc

@@ -1,0 +1,211 @@
+"""One mount's life: open the source, check it, build the filesystem, serve it until
+unmounted or signalled, publish its status, keep connections alive, and leave nothing
+behind (uploads flushed or kept in the spool, caches removed, status file removed).
+
+A server that refuses connections at mount time (not running) is mounted anyway and
+shown ``down``; a wrong password, an unknown host or one that does not answer within
+the timeout stop the mount with a one-line error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reelhouse.drive.cache import BlockCache, ListingCache
+from reelhouse.drive.fs import DriveFS
+from reelhouse.drive.settings import DriveSettings
+from reelhouse.drive.spool import Spool
+from reelhouse.drive.status import Counters, Health, remove_status, write_status
+from reelhouse.errors import InvalidInput, SourceUnavailable
+from reelhouse.sources.base import Source
+from reelhouse.sources.ftp import FtpConfig, FtpSource
+
+__all__ = ["Opened", "open_source", "serve"]
+
+log = logging.getLogger(__name__)
+_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP} if hasattr(signal, "SIGHUP") else set()
+
+
+@dataclass
+class Opened:
+    """A source ready to mount: ``server`` describes it (no password), ``key`` names its
+    spool folder (stable across mounts of the same server), ``close`` releases it."""
+
+    source: Source
+    server: str
+    key: str
+    close: Callable[[], None]
+    probe: bool = True  # check reachability at mount (not for the library view)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _ftp_config(s: DriveSettings) -> FtpConfig:
+    if not s.host:
+        raise InvalidInput("give --host HOST, --source NAME, or [ftp] host in --config")
+    cert = None
+    if s.tls_cert:
+        from reelhouse.sources.registry import read_certificate
+
+        cert = read_certificate(s.tls_cert)
+    return FtpConfig(host=s.host, port=s.port, user=s.username or "anonymous",
+                     password=s.password or "", tls=s.tls,  # type: ignore[arg-type]
+                     root=s.root, verify_tls=s.verify_tls, trusted_cert=cert,
+                     connect_timeout=s.timeout_seconds, read_timeout=s.timeout_seconds,
+                     pool_size=s.max_connections)
+
+
+def open_source(s: DriveSettings) -> Opened:
+    """The Source the settings name: an FTP server (``host``), a configured source
+    (``source``), or the library (``view = library``). Raises InvalidInput/NotFound."""
+    if s.view == "library" or s.source:
+        from reelhouse.config import load_settings
+        from reelhouse.core import Core
+
+        core = Core(load_settings(), consume_jobs=False)
+        try:
+            if s.view == "library":
+                from reelhouse.drive.library import LibrarySource
+
+                lib = LibrarySource(core.sessions, core.sources.source, ttl=s.directory_ttl_seconds)
+                return Opened(lib, "library", "library", core.close, probe=False)
+            row = core.sources.find(s.source or "")
+            src = core.sources.source(row.id)
+        except BaseException:
+            core.close()
+            raise
+        return Opened(src, f"source {row.name}", f"source-{row.id}", core.close)
+    cfg = _ftp_config(s)
+    src = FtpSource(cfg)
+    scheme = {"none": "ftp", "explicit": "ftpes", "implicit": "ftps"}[cfg.tls]
+    server = f"{scheme}://{cfg.user}@{cfg.host}:{cfg.port}/{cfg.root.lstrip('/')}"
+    key = hashlib.sha1(f"{cfg.host}:{cfg.port}:{cfg.user}:{cfg.root}".encode()).hexdigest()[:16]
+    return Opened(src, server, key, src.close)
+
+
+def _refused(exc: BaseException) -> bool:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        cause = cause.__cause__
+    return False
+
+
+def _block_signals() -> None:
+    """Keep this thread from taking the signals meant for libfuse's loop (SIGINT,
+    SIGTERM end the mount; a helper thread taking one would leave the loop waiting)."""
+    if _SIGNALS:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+
+
+def _quiet_thread(target: Callable[[], None], name: str) -> threading.Thread:
+    """A daemon thread that never takes the signals meant for libfuse's loop."""
+    def run() -> None:
+        _block_signals()
+        target()
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
+          run: Callable[[DriveFS], None]) -> list[str]:
+    """Mount ``opened`` at ``mount_point`` and serve until ``run`` returns (the FUSE
+    loop: unmount or signal). Returns the paths whose uploads are still pending in the
+    spool after the final flush. Raises AuthenticationFailed / SourceUnavailable when
+    the server cannot be used at all (before anything is mounted)."""
+    health = Health(down_after=max(3.0, s.retry_attempts * s.retry_delay_seconds * 2))
+    if opened.probe:
+        try:
+            opened.source.list("")
+        except SourceUnavailable as exc:
+            if not _refused(exc):
+                raise
+            log.warning("the server is down (%s); mounting anyway", exc.message)
+            health.down(exc.message)
+    counters = Counters()
+    cache_root = Path(s.cache_directory) if s.cache_directory else Path(tempfile.gettempdir())
+    blocks = BlockCache(cache_root / f"reelhouse-drive-cache-{os.getpid()}",
+                        s.data_cache_mb * 1024 * 1024 if s.cache_enabled else 0)
+    ttl = (s.directory_ttl_seconds, s.metadata_ttl_seconds) if s.cache_enabled else (0.0, 0.0)
+    spool_dir = Path(s.spool_directory) if s.spool_directory else data_dir / "drive-spool" / opened.key
+    spool = Spool(spool_dir, opened.source, counters, s.retry_attempts, s.retry_delay_seconds)
+    read_only = s.read_only or s.view == "library"
+    fs = DriveFS(opened.source, listings=ListingCache(*ttl), blocks=blocks, spool=spool,
+                 counters=counters, health=health, read_only=read_only,
+                 prefetch_workers=max(1, s.max_connections - 2) if s.cache_enabled else 0,
+                 thread_init=_block_signals)
+    stop = threading.Event()
+    started = time.time()
+
+    def status() -> dict[str, Any]:
+        return {"pid": os.getpid(), "mount_point": mount_point, "server": opened.server,
+                "view": s.view, "read_only": read_only, "state": health.state,
+                "last_error": health.last_error, "open_files": counters.open_files,
+                "cache": {"used_bytes": blocks.used, "capacity_bytes": blocks.capacity,
+                          "hits": blocks.hits, "misses": blocks.misses},
+                "bytes_read": counters.bytes_read, "bytes_written": counters.bytes_written,
+                "pending_uploads": spool.pending(), "spool": str(spool_dir), "started_at": started}
+
+    def publish() -> None:
+        while True:
+            try:
+                write_status(status())
+            except OSError as exc:
+                log.warning("cannot write the drive status file: %s", exc)
+            if stop.wait(1.0):
+                return
+
+    def watch() -> None:
+        pool = getattr(opened.source, "pool", None)
+        last_keepalive = time.monotonic()
+        while not stop.wait(1.0):
+            if health.state != "up" and opened.probe:
+                try:
+                    opened.source.list("")
+                    health.ok()
+                except SourceUnavailable as exc:
+                    health.failed(exc.message)
+                except Exception as exc:
+                    log.debug("probe failed: %s", exc)
+            if pool is not None and time.monotonic() - last_keepalive >= s.keepalive_interval_seconds:
+                last_keepalive = time.monotonic()
+                pool.keepalive(s.keepalive_interval_seconds)
+
+    def recover() -> None:
+        left = spool.recover()
+        if left:
+            log.warning("%d upload(s) from an earlier mount still pending: %s", len(left), ", ".join(left))
+
+    write_status(status())
+    threads = [_quiet_thread(publish, "drive-status"), _quiet_thread(watch, "drive-watch")]
+    if not read_only:
+        threads.append(_quiet_thread(recover, "drive-recover"))
+    left: list[str] = []
+    try:
+        run(fs)
+    finally:
+        stop.set()
+        fs.close()
+        if not read_only:
+            left = spool.flush_all()
+        spool.close()
+        blocks.close()
+        for thread in threads:
+            thread.join(timeout=2.0)
+        remove_status()
+        opened.close()
+    if left:
+        log.warning("%d upload(s) failed and stay in the spool %s; they are retried on the "
+                    "next mount: %s", len(left), spool_dir, ", ".join(left))
+    return left

@@ -1,0 +1,311 @@
+"""The write spool: what is written through the drive lands in a local file first and
+is uploaded on close or ``fsync``.
+
+An upload goes to ``name.part`` (STOR), its size is checked against the spool file
+(SIZE, else the listing), then it is renamed over ``name`` (RNFR/RNTO): a reader on the
+server never sees half a file under the real name. An upload whose connection failed
+is retried ``attempts`` times with a doubling delay (one the server refused is not).
+If it still fails the spool file stays with a manifest (``<id>.json``: the remote
+path), ``drive status`` lists it as pending, and the next mount of the same server
+retries it (:meth:`Spool.recover`). Nothing written is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from reelhouse.drive.status import Counters
+from reelhouse.errors import NotFound, ReelhouseError, SourceUnavailable
+from reelhouse.sources.base import Entry, Source
+
+__all__ = ["Spool", "SpoolFile"]
+
+log = logging.getLogger(__name__)
+_CHUNK = 1024 * 1024
+
+
+class SpoolFile:
+    """The local copy of one remote file being written (shared by its open handles).
+
+    ``loaded``: the local copy holds the remote content (a new or truncated file is
+    loaded at once; an existing one is fetched on first use). ``dirty``: it differs
+    from the server. ``error``: the last upload's failure, kept until one succeeds.
+    """
+
+    def __init__(self, folder: Path, path: str, *, loaded: bool, remote_size: int = 0,
+                 ident: str | None = None) -> None:
+        self.ident = ident or uuid.uuid4().hex
+        self.local = folder / f"{self.ident}.data"
+        self.manifest = folder / f"{self.ident}.json"
+        self.path = path
+        self.loaded = loaded
+        self.remote_size = remote_size
+        self.dirty = False
+        self.unlinked = False
+        self.handles = 0
+        self.mtime = time.time()
+        self.error: str | None = None
+        self.lock = threading.RLock()
+        self.fd = os.open(self.local, os.O_RDWR | os.O_CREAT, 0o600)
+
+    @property
+    def size(self) -> int:
+        with self.lock:
+            return os.fstat(self.fd).st_size if self.loaded else self.remote_size
+
+    def entry(self) -> Entry:
+        return Entry(self.path.rpartition("/")[2], self.path, False, self.size, self.mtime)
+
+    def load(self, source: Source) -> None:
+        """Fetch the remote content once (before a partial write, a read, a truncate)."""
+        with self.lock:
+            if self.loaded:
+                return
+            os.ftruncate(self.fd, 0)
+            pos = 0
+            for chunk in source.read_range(self.path, 0, self.remote_size):
+                os.pwrite(self.fd, chunk, pos)
+                pos += len(chunk)
+            self.loaded = True
+
+    def read(self, source: Source, offset: int, size: int) -> bytes:
+        with self.lock:
+            self.load(source)
+            return os.pread(self.fd, size, offset)
+
+    def write(self, source: Source, offset: int, data: bytes) -> int:
+        with self.lock:
+            self.load(source)
+            n = os.pwrite(self.fd, data, offset)
+            self.dirty = True
+            self.mtime = time.time()
+            return n
+
+    def truncate(self, source: Source, length: int) -> None:
+        with self.lock:
+            if length == 0:
+                self.loaded = True
+            else:
+                self.load(source)
+            os.ftruncate(self.fd, length)
+            self.dirty = True
+            self.mtime = time.time()
+
+    def chunks(self) -> Iterator[bytes]:
+        pos = 0
+        while chunk := os.pread(self.fd, _CHUNK, pos):
+            pos += len(chunk)
+            yield chunk
+
+    def discard(self) -> None:
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+        self.local.unlink(missing_ok=True)
+        self.manifest.unlink(missing_ok=True)
+
+
+class Spool:
+    """Spool files of one server under ``folder``; uploads through ``source``.
+
+    ``attempts`` uploads at most (``retry_attempts``), waiting ``delay`` seconds, then
+    twice that, … between them (``retry_delay_seconds``).
+    """
+
+    def __init__(self, folder: Path, source: Source, counters: Counters,
+                 attempts: int = 3, delay: float = 1.0) -> None:
+        self.folder = folder
+        self.source = source
+        self.counters = counters
+        self.attempts = max(1, attempts)
+        self.delay = delay
+        self.nodes: dict[str, SpoolFile] = {}
+        self.lock = threading.RLock()
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def node(self, path: str) -> SpoolFile | None:
+        with self.lock:
+            return self.nodes.get(path)
+
+    def open(self, path: str, *, new: bool, remote_size: int = 0) -> SpoolFile:
+        """The spool file of ``path`` (one per path), with one more handle. ``new``: the
+        file starts empty (created, or opened with O_TRUNC) and is uploaded even if
+        nothing is written."""
+        with self.lock:
+            node = self.nodes.get(path)
+            if node is None:
+                node = SpoolFile(self.folder, path, loaded=new, remote_size=remote_size)
+                self.nodes[path] = node
+            if new:
+                with node.lock:
+                    node.loaded = True
+                    os.ftruncate(node.fd, 0)
+                    node.dirty = True
+                    node.mtime = time.time()
+            node.handles += 1
+            return node
+
+    def release(self, node: SpoolFile) -> None:
+        """One handle less; a clean spool file with no handles is removed."""
+        with self.lock:
+            node.handles -= 1
+            if node.handles <= 0 and (not node.dirty or node.unlinked):
+                if self.nodes.get(node.path) is node:
+                    del self.nodes[node.path]
+                node.discard()
+
+    def rekey(self, old: str, new: str) -> None:
+        """``old`` was renamed to ``new``: its spool file (if any) follows."""
+        with self.lock:
+            node = self.nodes.pop(old, None)
+            if node is not None:
+                node.path = new
+                self.nodes[new] = node
+                if node.dirty:
+                    self._write_manifest(node)
+
+    def forget(self, path: str) -> None:
+        """``path`` was deleted: its spool file is never uploaded."""
+        with self.lock:
+            node = self.nodes.get(path)
+            if node is not None:
+                node.unlinked = True
+                node.dirty = False
+                node.manifest.unlink(missing_ok=True)
+                if node.handles <= 0:
+                    del self.nodes[path]
+                    node.discard()
+
+    def pending(self) -> list[dict[str, object]]:
+        """Spool files whose upload failed (or has not succeeded yet)."""
+        with self.lock:
+            return [{"path": n.path, "size": n.size, "error": n.error}
+                    for n in self.nodes.values() if n.dirty and n.error]
+
+    def _write_manifest(self, node: SpoolFile) -> None:
+        node.manifest.write_text(json.dumps({"path": node.path}))
+
+    def upload(self, node: SpoolFile) -> Entry | None:
+        """Upload ``node`` if it is dirty: ``.part``, size check, rename; with retries.
+        Returns the uploaded entry (``None`` if there was nothing to do); raises the
+        last error, the spool file kept for a later retry."""
+        with node.lock:
+            if not node.dirty or node.unlinked:
+                return None
+            self._write_manifest(node)
+            size = node.size
+            error: ReelhouseError | None = None
+            for attempt in range(self.attempts):
+                if attempt:
+                    time.sleep(self.delay * 2 ** (attempt - 1))
+                try:
+                    self._put(node, size)
+                except ReelhouseError as exc:
+                    error = exc
+                    log.warning("upload of %r failed (try %d of %d): %s",
+                                node.path, attempt + 1, self.attempts, exc.message)
+                    if not isinstance(exc, SourceUnavailable):
+                        break  # refused (permission, full, bad name): trying again now will not help
+                    continue
+                node.dirty = False
+                node.error = None
+                node.remote_size = size
+                node.manifest.unlink(missing_ok=True)
+                self.counters.add_written(size)
+                return node.entry()
+            assert error is not None
+            node.error = error.message
+            raise error
+
+    def _put(self, node: SpoolFile, size: int) -> None:
+        folder, _, name = node.path.rpartition("/")
+        part = f"{folder}/{name}.part" if folder else f"{name}.part"
+        self.source.write(part, node.chunks())
+        got = _remote_size(self.source, part)
+        if got != size:
+            raise SourceUnavailable(f"upload of {node.path!r} incomplete: the server has {got} "
+                                    f"of {size} bytes")
+        try:
+            self.source.rename(part, node.path)
+        except (NotFound, SourceUnavailable):
+            raise
+        except ReelhouseError:
+            # a server that will not rename over an existing file: delete it first
+            self.source.delete(node.path)
+            self.source.rename(part, node.path)
+
+    def recover(self) -> list[str]:
+        """Adopt the spool files a previous mount left (failed uploads) and upload them
+        now; returns the paths still pending."""
+        left = []
+        for manifest in sorted(self.folder.glob("*.json")):
+            try:
+                path = str(json.loads(manifest.read_text())["path"])
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            ident = manifest.stem
+            if not (self.folder / f"{ident}.data").exists():
+                manifest.unlink(missing_ok=True)
+                continue
+            with self.lock:
+                if path in self.nodes:
+                    continue
+                node = SpoolFile(self.folder, path, loaded=True, ident=ident)
+                node.dirty = True
+                node.error = "left by an earlier mount"
+                self.nodes[path] = node
+            try:
+                self.upload(node)
+            except ReelhouseError:
+                left.append(path)
+                continue
+            self.release_clean(node)
+        return left
+
+    def release_clean(self, node: SpoolFile) -> None:
+        """Drop a spool file with no handles once it is uploaded."""
+        with self.lock:
+            if node.handles <= 0 and not node.dirty:
+                if self.nodes.get(node.path) is node:
+                    del self.nodes[node.path]
+                node.discard()
+
+    def flush_all(self) -> list[str]:
+        """Upload every dirty spool file (at unmount); returns the paths left pending."""
+        left = []
+        with self.lock:
+            nodes = list(self.nodes.values())
+        for node in nodes:
+            try:
+                self.upload(node)
+            except ReelhouseError:
+                left.append(node.path)
+        return left
+
+    def close(self) -> None:
+        """Close the spool's files; dirty ones stay on disk with their manifests."""
+        with self.lock:
+            for node in self.nodes.values():
+                try:
+                    os.close(node.fd)
+                except OSError:
+                    pass
+                if not node.dirty:
+                    node.local.unlink(missing_ok=True)
+            self.nodes.clear()
+
+
+def _remote_size(source: Source, path: str) -> int | None:
+    size = getattr(source, "size", None)
+    if callable(size):
+        got = size(path)
+        return int(got) if got is not None else None
+    return source.stat(path).size

@@ -1,0 +1,57 @@
+"""Size limits on what an FTP server sends, so a hostile or broken server cannot grow
+our memory without bound (DESIGN.md: "size limits on everything read").
+
+- A control reply (RFC 959 §4.2: multi-line replies end with ``NNN<space>``) may have
+  at most :data:`MAX_REPLY_BYTES`; ftplib already caps one line at 8192 bytes
+  (``FTP.maxline``) but not the number of lines of a multi-line reply.
+- A listing (MLSD, RFC 3659 §7, or LIST) may have at most ``FtpConfig.max_listing_bytes``
+  (``Settings.ftp_listing_limit``): :class:`ListingBudget` counts it as it arrives.
+"""
+
+from __future__ import annotations
+
+import ftplib
+
+from reelhouse.errors import SourceUnavailable
+
+__all__ = ["MAX_REPLY_BYTES", "BoundedFTP", "BoundedReplies", "ListingBudget"]
+
+MAX_REPLY_BYTES = 256 * 1024
+
+
+class BoundedReplies:
+    """Mixin for ``ftplib.FTP`` subclasses: multi-line replies are capped."""
+
+    def getmultiline(self) -> str:
+        ftp: ftplib.FTP = self  # type: ignore[assignment]
+        line = ftp.getline()
+        if line[3:4] != "-":
+            return line
+        code, parts, size = line[:3], [line], len(line)
+        while True:
+            nextline = ftp.getline()
+            size += len(nextline) + 1
+            if size > MAX_REPLY_BYTES:
+                raise ftplib.error_proto(f"reply over {MAX_REPLY_BYTES} bytes; the server misbehaves")
+            parts.append(nextline)
+            if nextline[:3] == code and nextline[3:4] != "-":
+                return "\n".join(parts)
+
+
+class BoundedFTP(BoundedReplies, ftplib.FTP):
+    """Plain FTP with bounded replies."""
+
+
+class ListingBudget:
+    """Counts the bytes of one listing; raises SourceUnavailable past ``limit`` bytes."""
+
+    def __init__(self, limit: int, what: str) -> None:
+        self.limit = limit
+        self.used = 0
+        self.what = what
+
+    def take(self, n: int) -> None:
+        self.used += n
+        if self.used > self.limit:
+            raise SourceUnavailable(f"the FTP server sent over {self.limit} bytes while {self.what}; "
+                                    "listing refused (raise ftp_listing_limit if the folder is that big)")

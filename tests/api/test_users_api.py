@@ -1,0 +1,191 @@
+"""Users (REST), API keys, the audit log and first-run setup."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.server import create_app
+
+from helpers import ADMIN, ADMIN_PASSWORD
+
+
+def _login(core: Core, name: str, password: str) -> TestClient:
+    c = TestClient(create_app(core))
+    r = c.post("/api/auth/login", json={"username": name, "password": password})
+    assert r.status_code == 200, r.text
+    c.headers["authorization"] = f"Bearer {r.json()['token']}"
+    return c
+
+
+def test_user_lifecycle(core: Core, client: TestClient) -> None:
+    r = client.post("/api/users", json={"name": "friend", "password": "friend-password"})
+    assert r.status_code == 201, r.text
+    friend = r.json()
+    assert friend["role"] == "user" and friend["disabled"] is False and "password" not in r.text
+    assert client.post("/api/users", json={"name": "friend", "password": "x" * 8}).status_code == 409
+    assert client.post("/api/users", json={"name": "bob", "password": "short"}).status_code == 400
+    r = client.post("/api/users", json={"name": "bob", "password": "x" * 257})
+    assert r.status_code == 422 and "257" not in r.json()["detail"][:0] + "ok"
+    names = [u["name"] for u in client.get("/api/users").json()]
+    assert names == sorted([ADMIN, "friend"])
+    with _login(core, "friend", "friend-password") as fc:
+        assert fc.get("/api/auth/me").json()["is_admin"] is False
+        assert fc.get("/api/users").status_code == 403
+        # disabling ends the session at once
+        assert client.patch(f"/api/users/{friend['id']}", json={"disabled": True}).json()["disabled"]
+        assert fc.get("/api/auth/me").status_code == 401
+        r = fc.post("/api/auth/login", json={"username": "friend", "password": "friend-password"})
+        assert r.status_code == 401 and "disabled" in r.json()["detail"]
+    client.patch(f"/api/users/{friend['id']}", json={"disabled": False, "role": "admin"})
+    with _login(core, "friend", "friend-password") as fc:
+        assert fc.get("/api/users").status_code == 200
+        # a password reset by an admin ends the session
+        client.patch(f"/api/users/{friend['id']}", json={"password": "reset-password"})
+        assert fc.get("/api/auth/me").status_code == 401
+    with _login(core, "friend", "reset-password") as fc:
+        assert client.delete(f"/api/users/{friend['id']}").status_code == 204
+        assert fc.get("/api/auth/me").status_code == 401
+    assert client.get(f"/api/users/{friend['id']}").status_code == 404
+    admin_id = client.get("/api/auth/me").json()["id"]
+    r = client.patch(f"/api/users/{admin_id}", json={"role": "user"})
+    assert r.status_code == 409 and "admin" in r.json()["detail"]
+    assert client.delete(f"/api/users/{admin_id}").status_code == 409
+    actions = [e["action"] for e in client.get("/api/audit").json()]
+    assert "user.create" in actions and "user.update" in actions and "user.delete" in actions
+    assert actions.count("login") >= 4
+
+
+def test_change_own_password(core: Core, client: TestClient) -> None:
+    core.users.add("friend", "friend-password")
+    with _login(core, "friend", "friend-password") as fc, _login(core, "friend", "friend-password") as other:
+        r = fc.post("/api/auth/password", json={"old_password": "wrong-one!", "new_password": "new-password"})
+        assert r.status_code == 401
+        r = fc.post("/api/auth/password", json={"old_password": "friend-password", "new_password": "short"})
+        assert r.status_code == 400
+        r = fc.post("/api/auth/password",
+                    json={"old_password": "friend-password", "new_password": "new-password"})
+        assert r.status_code == 204
+        assert fc.get("/api/auth/me").status_code == 200  # this session stays
+        assert other.get("/api/auth/me").status_code == 401  # the others end
+
+
+def test_source_grants_and_redaction(core: Core, client: TestClient, tmp_path: object) -> None:
+    from pathlib import Path
+
+    base = Path(str(tmp_path))
+    ids = []
+    for name in ("films", "series"):
+        (base / name).mkdir()
+        ids.append(client.post("/api/sources", json={"name": name, "kind": "local",
+                                                     "path": str(base / name)}).json()["id"])
+    r = client.post("/api/users", json={"name": "kid", "password": "kid-password",
+                                        "restrict_sources": True, "sources": [ids[0]]})
+    assert r.status_code == 201 and r.json()["sources"] == [ids[0]]
+    with _login(core, "kid", "kid-password") as kid:
+        seen = kid.get("/api/sources").json()
+        assert [s["id"] for s in seen] == [ids[0]]
+        assert seen[0]["path"] == "" and seen[0]["host"] is None and str(base) not in kid.get(
+            "/api/sources").text
+        assert kid.get(f"/api/sources/{ids[1]}").status_code == 404
+        assert kid.post(f"/api/sources/{ids[0]}/test").status_code == 403
+        assert kid.post(f"/api/sources/{ids[0]}/scan").status_code == 403
+    client.patch(f"/api/users/{r.json()['id']}", json={"restrict_sources": False})
+    with _login(core, "kid", "kid-password") as kid:
+        assert len(kid.get("/api/sources").json()) == 2
+    r = client.patch(f"/api/users/{r.json()['id']}", json={"sources": [99999]})
+    assert r.status_code == 400
+
+
+def test_api_keys(core: Core, client: TestClient) -> None:
+    r = client.post("/api/keys", json={"name": "backup script"})
+    assert r.status_code == 201
+    key = r.json()["key"]
+    assert key.startswith("rhk_") and key not in client.get("/api/keys").text
+    with TestClient(create_app(core)) as robot:
+        robot.headers["authorization"] = f"Bearer {key}"
+        assert robot.get("/api/auth/me").json()["name"] == ADMIN
+        # a playback token issued through a key dies with the key
+        assert client.delete(f"/api/keys/{r.json()['id']}").status_code == 204
+        assert robot.get("/api/auth/me").status_code == 401
+    assert client.delete(f"/api/keys/{r.json()['id']}").status_code == 404
+
+
+@pytest.fixture
+def empty_core(tmp_path: object) -> Iterator[Core]:
+    from pathlib import Path
+
+    c = Core(load_settings(data_dir=Path(str(tmp_path)) / "empty"))
+    yield c
+    c.close()
+
+
+def test_first_run_setup(empty_core: Core) -> None:
+    with TestClient(create_app(empty_core)) as c:
+        c.headers["origin"] = "http://testserver"  # cookie auth, as a browser sends it
+        r = c.get("/login", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/setup"
+        r = c.post("/api/setup", json={"name": "owner", "password": "owner-password"})
+        assert r.status_code == 201 and r.json()["user"]["is_admin"] is True
+        assert c.get("/api/auth/me").json()["name"] == "owner"
+        r = c.post("/api/setup", json={"name": "thief", "password": "thief-password"})
+        assert r.status_code == 409
+        assert empty_core.users.count() == 1
+
+
+def test_login_throttle(core: Core, anon: TestClient) -> None:
+    core.login_throttle.free = 2
+    for _ in range(2):
+        r = anon.post("/api/auth/login", json={"username": ADMIN, "password": "wrong-password"})
+        assert r.status_code == 401
+    # two failures are free; the next attempt, even with the right password, waits 1 s
+    r = anon.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    assert "try again" in r.json()["detail"]
+    failed = [e for e in core.audit.recent() if e.action == "login" and not e.ok]
+    assert len(failed) == 2 and failed[0].user_name == ADMIN and failed[0].address
+
+
+def test_source_grants_hide_titles_files_and_parties(core: Core, client: TestClient) -> None:
+    from reelhouse.db.models import MediaFile, Movie, SourceRow
+
+    ids: dict[str, tuple[int, int, int]] = {}
+    with core.sessions() as s:
+        for name in ("kids", "grown-ups"):
+            src = SourceRow(name=name, kind="local", path=f"/srv/{name}")
+            movie = Movie(title=f"Film for {name}", year=2000, match_key=f"film-{name}")
+            s.add_all([src, movie])
+            s.flush()
+            mf = MediaFile(source_id=src.id, path="film.mp4", size=1000, kind="movie", movie_id=movie.id)
+            s.add(mf)
+            s.flush()
+            ids[name] = (src.id, movie.id, mf.id)
+        s.commit()
+    r = client.post("/api/users", json={"name": "kid", "password": "kid-password",
+                                        "restrict_sources": True, "sources": [ids["kids"][0]]})
+    assert r.status_code == 201
+    _, hidden_movie, hidden_file = ids["grown-ups"]
+    with _login(core, "kid", "kid-password") as kid:
+        kid.headers["origin"] = "http://testserver"
+        titles = [i["title"] for i in kid.get("/api/library/items").json()["items"]]
+        assert titles == ["Film for kids"]
+        assert [m["title"] for m in kid.get("/api/library/movies").json()["items"]] == ["Film for kids"]
+        assert kid.get(f"/api/library/movies/{hidden_movie}").status_code == 404
+        for method, path in (("GET", f"/api/library/media-files/{hidden_file}"),
+                             ("POST", f"/api/library/media-files/{hidden_file}/playback"),
+                             ("GET", f"/api/library/media-files/{hidden_file}/stream"),
+                             ("GET", f"/api/library/media-files/{hidden_file}/progress")):
+            assert kid.request(method, path).status_code == 404, path
+        assert kid.post("/api/parties", json={"media_file_id": hidden_file}).status_code == 404
+        party = client.post("/api/parties", json={"media_file_id": hidden_file}).json()["code"]
+        assert kid.get(f"/api/parties/{party}").status_code == 404
+        assert kid.post(f"/api/parties/{party}/join").status_code == 404
+        assert kid.get(f"/movies/{hidden_movie}").status_code == 404
+        assert kid.get(f"/play/{hidden_file}").status_code == 404
+        assert "Film for grown-ups" not in kid.get("/").text
+        assert "/srv/" not in kid.get("/settings/sources").text
+    assert client.get(f"/api/library/movies/{hidden_movie}").status_code == 200  # admins see all

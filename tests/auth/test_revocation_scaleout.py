@@ -1,0 +1,166 @@
+"""A revoked session stops working in under a second on every API process: two
+``reelhouse serve`` processes share one PostgreSQL database (and a redis-server for
+their party hub, as deployed); a logout on one, and an admin disabling a user on one,
+end the bearer token, the cookie and the playback URL on the other."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.db.models import MediaFile, SourceRow
+
+from helpers import ADMIN, ADMIN_PASSWORD, daemon, free_port
+
+URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
+
+pytestmark = [
+    pytest.mark.requires_postgres,
+    pytest.mark.requires_redis,
+    pytest.mark.skipif(not URL, reason="set REELHOUSE_TEST_POSTGRES_URL to run the PostgreSQL tests"),
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is missing"),
+]
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    schema = f"rh_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in URL else "?"
+    try:
+        yield f"{URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    port = free_port()
+    with daemon(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no"], port):
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@contextmanager
+def api_process(env: dict[str, str]) -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from reelhouse.cli import main; main()", "serve", "--port", str(port)],
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 45
+        while True:
+            try:
+                if httpx.get(base + "/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"serve did not start: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def _until_refused(probes: dict[str, Callable[[], int]], limit: float = 5.0) -> dict[str, float]:
+    """Seconds until each probe answers 401 (polled every 20 ms)."""
+    start, seen = time.monotonic(), {}
+    while len(seen) < len(probes) and time.monotonic() - start < limit:
+        for name, probe in probes.items():
+            if name not in seen and probe() == 401:
+                seen[name] = time.monotonic() - start
+        time.sleep(0.02)
+    return seen
+
+
+def test_revocation_reaches_the_other_process_at_once(pg_url: str, redis_url: str, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "film.mp4").write_bytes(os.urandom(100_000))
+    core = Core(load_settings(data_dir=data, database_url=pg_url), consume_jobs=False)
+    try:
+        core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+        core.users.add("friend", "friend-password")
+        with core.sessions() as s:
+            src = SourceRow(name="disk", kind="local", path=str(media))
+            s.add(src)
+            s.flush()
+            mf = MediaFile(source_id=src.id, path="film.mp4", size=100_000, kind="movie")
+            s.add(mf)
+            s.commit()
+            file_id = mf.id
+    finally:
+        core.close()
+    env = {"REELHOUSE_DATA_DIR": str(data), "REELHOUSE_DATABASE_URL": pg_url,
+           "REELHOUSE_PARTY_REDIS_URL": redis_url, "REELHOUSE_JOBS_IN_PROCESS": "false",
+           "REELHOUSE_LOG_LEVEL": "WARNING"}
+    with api_process(env) as a, api_process(env) as b, httpx.Client(timeout=10) as http:
+        def login(base: str, name: str, password: str) -> str:
+            r = http.post(base + "/api/auth/login", json={"username": name, "password": password})
+            assert r.status_code == 200, r.text
+            http.cookies.clear()  # the probes send the cookie or the bearer on purpose
+            return str(r.json()["token"])
+
+        def probes(token: str) -> dict[str, Callable[[], int]]:
+            bearer = {"authorization": f"Bearer {token}"}
+            r = http.post(f"{b}/api/library/media-files/{file_id}/playback", headers=bearer)
+            assert r.status_code == 200, r.text
+            play_url = r.json()["url"]
+            assert http.get(play_url, headers={"range": "bytes=0-9"}).status_code == 206
+            return {
+                "bearer": lambda: http.get(b + "/api/auth/me", headers=bearer).status_code,
+                "cookie": lambda: http.get(b + "/api/auth/me",
+                                           headers={"cookie": f"reelhouse_session={token}"}).status_code,
+                "playback": lambda: http.get(play_url, headers={"range": "bytes=0-9"}).status_code,
+            }
+
+        # 1. a logout on A
+        token = login(a, ADMIN, ADMIN_PASSWORD)
+        checks = probes(token)
+        assert all(p() in (200, 206) for p in checks.values())
+        assert http.post(a + "/api/auth/logout",
+                         headers={"authorization": f"Bearer {token}"}).status_code == 204
+        times = _until_refused(checks)
+        print("logout on A -> refused on B after (s):", times)
+        assert set(times) == set(checks) and max(times.values()) < 1.0, times
+
+        # 2. an admin on A disables a user logged in on B
+        admin = login(a, ADMIN, ADMIN_PASSWORD)
+        friend = login(b, "friend", "friend-password")
+        checks = probes(friend)
+        users = http.get(a + "/api/users", headers={"authorization": f"Bearer {admin}"}).json()
+        fid = next(u["id"] for u in users if u["name"] == "friend")
+        r = http.patch(f"{a}/api/users/{fid}", json={"disabled": True},
+                       headers={"authorization": f"Bearer {admin}"})
+        assert r.status_code == 200
+        times = _until_refused(checks)
+        print("disabled on A -> refused on B after (s):", times)
+        assert set(times) == set(checks) and max(times.values()) < 1.0, times

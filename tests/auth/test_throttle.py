@@ -1,0 +1,62 @@
+"""Login throttling: exponential backoff per account and per address (pure, fake clock)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reelhouse.auth.throttle import LoginThrottle
+from reelhouse.errors import TooManyRequests
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_backoff_doubles_and_caps() -> None:
+    clock = Clock()
+    t = LoginThrottle(free=3, max_wait=60, clock=clock)
+    for _ in range(3):
+        t.check("bob", "10.0.0.1")
+        t.failed("bob", "10.0.0.1")
+    waits = []
+    for _ in range(9):
+        with pytest.raises(TooManyRequests) as err:
+            t.check("bob", "10.0.0.1")
+        waits.append(err.value.retry_after)
+        clock.now += err.value.retry_after
+        t.check("bob", "10.0.0.1")
+        t.failed("bob", "10.0.0.1")
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+
+
+def test_per_address_and_per_account() -> None:
+    clock = Clock()
+    t = LoginThrottle(free=2, clock=clock)
+    for name in ("a", "b"):  # one address guessing at two accounts
+        t.failed(name, "10.0.0.9")
+    with pytest.raises(TooManyRequests):
+        t.check("c", "10.0.0.9")  # a third account from the same address waits too
+    t.check("c", "10.0.0.10")  # another address is free
+    for addr in ("1.1.1.1", "2.2.2.2"):  # many addresses guessing one account
+        t.failed("victim", addr)
+    with pytest.raises(TooManyRequests):
+        t.check("victim", "3.3.3.3")
+    t.succeeded("victim")
+    t.check("victim", "3.3.3.3")
+
+
+def test_counts_fade_and_memory_is_bounded() -> None:
+    clock = Clock()
+    t = LoginThrottle(free=1, max_wait=10, forget_after=100, clock=clock, max_keys=50)
+    t.failed("x", "1.2.3.4")
+    with pytest.raises(TooManyRequests):
+        t.check("x", "1.2.3.4")
+    clock.now += 101
+    t.check("x", "1.2.3.4")
+    for i in range(500):
+        t.failed(f"user{i}", f"10.0.{i // 250}.{i % 250}")
+    assert len(t._counts) <= 50

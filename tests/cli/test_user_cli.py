@@ -1,0 +1,49 @@
+"""``reelhouse user …`` as a real process: the password never on argv."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+
+
+def _run(tmp_path: Path, *args: str, code: int = 0, env: dict[str, str] | None = None,
+         stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    full = dict(os.environ, REELHOUSE_DATA_DIR=str(tmp_path / "data"), COLUMNS="200", NO_COLOR="1")
+    full.pop("REELHOUSE_NEW_PASSWORD", None)
+    full.update(env or {})
+    proc = subprocess.run([sys.executable, "-m", "reelhouse.cli", "user", *args], env=full,
+                          capture_output=True, text=True, timeout=120, input=stdin)
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    return proc
+
+
+def test_user_commands(tmp_path: Path) -> None:
+    pw = tmp_path / "pw"
+    pw.write_text("boss-password\n")
+    _run(tmp_path, "add", "boss", "--admin", "--password-file", str(pw))
+    _run(tmp_path, "add", "friend", env={"REELHOUSE_NEW_PASSWORD": "friend-password"})
+    _run(tmp_path, "add", "kid", "--password-file", "-", stdin="kid-password\n")
+    err = _run(tmp_path, "add", "nobody", code=2, stdin="").stderr
+    assert "password" in err
+    listing = _run(tmp_path, "list").stdout
+    assert "boss" in listing and "admin" in listing and "friend" in listing
+    core = Core(load_settings(data_dir=tmp_path / "data"), consume_jobs=False)
+    try:
+        core.auth_sessions.create(core.users.by_name("friend").id)
+        _run(tmp_path, "disable", "friend")
+        assert "disabled" in _run(tmp_path, "list").stdout
+        assert core.auth_sessions.list(core.users.by_name("friend").id) == []
+        _run(tmp_path, "enable", "friend")
+        _run(tmp_path, "passwd", "friend", env={"REELHOUSE_NEW_PASSWORD": "new-friend-pass"})
+        core.users.authenticate("friend", "new-friend-pass")
+        _run(tmp_path, "remove", "kid")
+        assert "no user named 'kid'" in _run(tmp_path, "remove", "kid", code=3).stderr
+        assert "admin" in _run(tmp_path, "remove", "boss", code=5).stderr
+    finally:
+        core.close()

@@ -1,0 +1,96 @@
+"""Helpers of the drive tests: mounts run as their own process (``reelhouse drive
+mount``, as a user runs it), mount and connection checks for the leak guard."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+FUSE_READY = (os.path.exists("/dev/fuse") and shutil.which("fusermount3") is not None
+              and hasattr(os, "geteuid") and os.geteuid() == 0)
+CLI = [sys.executable, "-c", "from reelhouse.cli import main; main()"]
+
+
+def needs_fuse() -> None:
+    if not FUSE_READY:
+        pytest.skip("needs /dev/fuse, fusermount3 (apt-get install fuse3) and root")
+
+
+def mounted(path: Path) -> bool:
+    target = str(path)
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        if line.split()[1] == target:
+            return True
+    return False
+
+
+def server_connections(port: int) -> int:
+    """Established TCP connections whose local port is ``port`` (the server side), from
+    any process: what a mount process left open to a test server."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if cols[1].endswith(f":{port:04X}") and cols[3] == "01":
+                count += 1
+    return count
+
+
+def wait_no_connections(port: int, wait: float = 5.0) -> None:
+    deadline = time.monotonic() + wait
+    while server_connections(port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server_connections(port) == 0, f"connections to port {port} left open"
+
+
+@dataclass
+class Mount:
+    proc: subprocess.Popen[bytes]
+    path: Path
+    log: Path
+    env: dict[str, str]
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if mounted(self.path):
+            subprocess.run(["fusermount3", "-u", "-z", str(self.path)], check=False)
+        return int(self.proc.returncode)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+class Mounter(Protocol):
+    def __call__(self, *args: str, mp: Path | None = None, wait: bool = True) -> Mount: ...
+
+
+def run_cli(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def status(env: dict[str, str]) -> list[dict[str, Any]]:
+    done = run_cli(env, "drive", "status", "--json")
+    assert done.returncode == 0, done.stderr
+    return list(json.loads(done.stdout))
+
+

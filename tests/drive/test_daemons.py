@@ -1,0 +1,179 @@
+"""The drive against real FTP daemons: pure-ftpd (MLSD, a virtual user), vsftpd (LIST
+only, anonymous, a server refusing writes; and FTPS with session reuse), and FTPS on
+pyftpdlib with a pinned self-signed certificate."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from drive.support import Mounter
+
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+from helpers import daemon, free_port
+
+pytestmark = pytest.mark.requires_fuse
+
+NAMES = ["Amélie (2001)/Amélie 'Director's Cut'.mkv", "千と千尋.mkv", "with  spaces #1 50%.txt"]
+
+
+def _tree(root: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    for name in NAMES:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(rng.randbytes(700_000 + seed))
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256()))
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    (folder / "key.pem").chmod(0o600)
+    return folder / "cert.pem", folder / "key.pem"
+
+
+def _vsftpd() -> str:
+    for candidate in (os.environ.get("REELHOUSE_TEST_VSFTPD"), shutil.which("vsftpd"),
+                      str(Path(__file__).parents[2] / ".ci/vsftpd/usr/sbin/vsftpd")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    pytest.skip("vsftpd not found (.ci/run unpacks Debian's vsftpd into .ci/vsftpd)")
+
+
+def _checks(mp: Path, home: Path) -> None:
+    assert sorted(os.listdir(mp)) == sorted({n.split("/")[0] for n in NAMES})
+    for name in NAMES:
+        assert hashlib.sha256((mp / name).read_bytes()).digest() == hashlib.sha256((home / name).read_bytes()).digest()
+
+
+@pytest.fixture
+def pureftpd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    pure, pw = shutil.which("pure-ftpd") or "/usr/sbin/pure-ftpd", shutil.which("pure-pw") or "/usr/bin/pure-pw"
+    if not (os.path.exists(pure) and os.path.exists(pw)):
+        pytest.skip("pure-ftpd is not installed (apt-get install pure-ftpd)")
+    home = tmp_path / "home"
+    home.mkdir()
+    _tree(home, 1)
+    subprocess.run(["chown", "-R", "nobody:nogroup", str(home)], check=True)
+    home.parent.chmod(0o755)
+    subprocess.run([pw, "useradd", "reel", "-u", "nobody", "-g", "nogroup", "-d", str(home), "-f",
+                    str(tmp_path / "passwd"), "-m", "-F", str(tmp_path / "pure.pdb")],
+                   input="pure-secret-1\npure-secret-1\n", text=True, check=True, capture_output=True)
+    port = free_port()
+    low = random.Random(port).randrange(41000, 59000)
+    argv = [pure, "-S", f"127.0.0.1,{port}", "-l", f"puredb:{tmp_path / 'pure.pdb'}", "-E", "-H",
+            "-u", "1", "-p", f"{low}:{low + 200}", "-c", "20", "-C", "20"]
+    with daemon(argv, port):
+        yield port, home
+
+
+@pytest.mark.ftpd
+def test_pureftpd_read_write(pureftpd: tuple[int, Path], mount: Mounter) -> None:
+    port, home = pureftpd
+    m = mount("--host", "127.0.0.1", "--port", str(port), "--user", "reel", "--password", "pure-secret-1")
+    _checks(m.path, home)
+    os.mkdir(m.path / "Season 01")
+    (m.path / "Season 01" / "e01.txt").write_text("one")
+    os.rename(m.path / "Season 01" / "e01.txt", m.path / "Season 01" / "e02.txt")
+    assert (home / "Season 01" / "e02.txt").read_text() == "one"
+    with pytest.raises(OSError) as info:
+        os.rmdir(m.path / "Season 01")
+    assert info.value.errno == errno.ENOTEMPTY
+    os.unlink(m.path / "Season 01" / "e02.txt")
+    os.rmdir(m.path / "Season 01")
+    assert not (home / "Season 01").exists()
+
+
+def _vsftpd_conf(tmp_path: Path, anon: Path, port: int, writable: bool) -> list[str]:
+    low = random.Random(port).randrange(42000, 58000)
+    conf = ["listen=YES", "listen_address=127.0.0.1", f"listen_port={port}", "anonymous_enable=YES",
+            "no_anon_password=YES", f"anon_root={anon}", "local_enable=NO", "pasv_enable=YES",
+            f"pasv_min_port={low}", f"pasv_max_port={low + 100}", f"secure_chroot_dir={tmp_path / 'empty'}",
+            "run_as_launching_user=YES", "seccomp_sandbox=NO", "background=NO", "utf8_filesystem=YES",
+            "ftp_username=nobody"]
+    conf += (["write_enable=YES", "anon_upload_enable=YES", "anon_mkdir_write_enable=YES",
+              "anon_other_write_enable=YES", "anon_umask=022"] if writable else ["write_enable=NO"])
+    return conf
+
+
+@pytest.mark.ftpd
+def test_vsftpd_anonymous_list_only_and_refusing_writes(tmp_path: Path, mount: Mounter) -> None:
+    binary = _vsftpd()
+    anon = tmp_path / "anon"
+    _tree(anon, 2)
+    (tmp_path / "empty").mkdir()
+    for p in [tmp_path, anon, *anon.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    port = free_port()
+    (tmp_path / "vsftpd.conf").write_text("\n".join(_vsftpd_conf(tmp_path, anon, port, False)) + "\n")
+    with daemon([binary, str(tmp_path / "vsftpd.conf")], port):
+        m = mount("--host", "127.0.0.1", "--port", str(port))  # no --user: anonymous
+        _checks(m.path, anon)
+        with pytest.raises(OSError) as info:
+            (m.path / "new.txt").write_text("x")
+        assert info.value.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+        m.stop()
+
+
+@pytest.mark.ftpd
+def test_vsftpd_ftps_with_session_reuse(tmp_path: Path, mount: Mounter) -> None:
+    binary = _vsftpd()
+    anon = tmp_path / "anon"
+    (anon / "incoming").mkdir(parents=True)
+    (tmp_path / "empty").mkdir()
+    for p in (tmp_path, anon):
+        p.chmod(0o755)
+    (anon / "incoming").chmod(0o777)
+    cert, key = _self_signed(tmp_path)
+    port = free_port()
+    conf = [
+        *_vsftpd_conf(tmp_path, anon, port, True), "ssl_enable=YES", f"rsa_cert_file={cert}",
+        f"rsa_private_key_file={key}", "allow_anon_ssl=YES",
+        "force_anon_logins_ssl=YES", "force_anon_data_ssl=YES", "require_ssl_reuse=YES"]
+    (tmp_path / "vsftpd.conf").write_text("\n".join(conf) + "\n")
+    with daemon([binary, str(tmp_path / "vsftpd.conf")], port):
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--tls", "explicit", "--tls-cert", str(cert),
+                  "--root", "incoming")
+        payload = os.urandom(2 * 1024 * 1024 + 3)
+        (m.path / "Amélie.bin").write_bytes(payload)
+        assert (anon / "incoming" / "Amélie.bin").read_bytes() == payload
+        assert (m.path / "Amélie.bin").read_bytes() == payload
+        m.stop()
+
+
+@pytest.mark.parametrize("mode", ["explicit", "implicit"])
+def test_pyftpdlib_ftps(tmp_path: Path, mode: str, mount: Mounter) -> None:
+    cert, key = _self_signed(tmp_path)
+    (tmp_path / "server.pem").write_bytes(key.read_bytes() + cert.read_bytes())
+    root = tmp_path / "root"
+    root.mkdir()
+    _tree(root, 3)
+    with EmbeddedFtpServer(root, "tls", "tls-secret", certfile=tmp_path / "server.pem",
+                           implicit_tls=mode == "implicit") as server:
+        m = mount("--host", "127.0.0.1", "--port", str(server.port), "--user", "tls", "--password", "tls-secret",
+                  "--tls", mode, "--no-verify-tls")
+        _checks(m.path, root)
+        (m.path / "up.txt").write_text("over TLS")
+        assert (root / "up.txt").read_text() == "over TLS"
+        m.stop()

@@ -1,0 +1,149 @@
+"""The drive when the server fails: killed mid-read (the read resumes, bytes identical),
+killed mid-upload (retried; kept in the spool and uploaded at the next mount when it
+stays away), down at mount time (mounted anyway, "down", ENOTCONN until it is back)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from drive.support import Mounter, status, wait_no_connections
+
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+from helpers import FTP_PASSWORD, FTP_USER, Restartable, free_port
+
+pytestmark = pytest.mark.requires_fuse
+
+
+def login(port: int) -> list[str]:
+    return ["--host", "127.0.0.1", "--port", str(port), "--user", FTP_USER, "--password", FTP_PASSWORD]
+
+
+def fast_retries(tmp_path: Path, attempts: int = 3, delay: float = 0.5) -> list[str]:
+    conf = tmp_path / "drive.toml"
+    conf.write_text(f"[connection]\nretry_attempts = {attempts}\nretry_delay_seconds = {delay}\n"
+                    "timeout_seconds = 5\n")
+    return ["--config", str(conf)]
+
+
+def test_server_killed_mid_read_resumes_with_identical_bytes(tmp_path: Path, ftp_root: Path, big_file: Path,
+                                                             mount: Mounter) -> None:
+    shutil.copy(big_file, ftp_root / "big.bin")
+    data = big_file.read_bytes()
+    server = Restartable(ftp_root)
+    try:
+        m = mount(*login(server.port), "--read-only")
+        got = bytearray()
+        with (m.path / "big.bin").open("rb", buffering=0) as f:
+            got += f.read(len(data) // 3)
+            server.restart_after(0.5).join()
+            while chunk := f.read(256 * 1024):
+                got += chunk
+        assert bytes(got) == data
+        m.stop()
+    finally:
+        server.kill()
+
+
+def test_server_killed_mid_upload_is_retried(tmp_path: Path, ftp_root: Path, mount: Mounter) -> None:
+    server = Restartable(ftp_root)
+    try:
+        m = mount(*login(server.port), *fast_retries(tmp_path))
+        payload = os.urandom(6 * 1024 * 1024)
+        with (m.path / "upload.bin").open("wb") as f:
+            f.write(payload)
+            back = server.restart_after(0.7)  # killed now, back in 0.7 s
+            # close() uploads: the first try fails, a retry after the server is back succeeds
+        back.join()
+        assert (ftp_root / "upload.bin").read_bytes() == payload
+        assert not (ftp_root / "upload.bin.part").exists()
+        assert m.stop() == 0
+    finally:
+        server.kill()
+
+
+def test_upload_kept_in_the_spool_when_the_server_stays_away(tmp_path: Path, ftp_root: Path,
+                                                              mount: Mounter) -> None:
+    server = Restartable(ftp_root)
+    try:
+        m = mount(*login(server.port), *fast_retries(tmp_path, attempts=2, delay=0.2))
+        f = (m.path / "precious.txt").open("w")
+        f.write("do not lose me")
+        server.kill()
+        with pytest.raises(OSError) as info:
+            f.close()  # the upload fails: close() says so
+        assert info.value.errno in (errno.ENOTCONN, errno.ETIMEDOUT, errno.EIO)
+        [st] = status(m.env)
+        assert [p["path"] for p in st["pending_uploads"]] == ["precious.txt"]
+        assert (m.path / "precious.txt").read_text() == "do not lose me"  # still readable
+        assert m.stop() != 0  # exits non-zero: uploads left pending
+        server.revive()
+        again = mount(*login(server.port), mp=m.path)  # the next mount uploads it
+        deadline = time.monotonic() + 15
+        while not (ftp_root / "precious.txt").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (ftp_root / "precious.txt").read_text() == "do not lose me"
+        again.stop()
+    finally:
+        server.kill()
+
+
+def test_server_down_at_mount_time(tmp_path: Path, ftp_root: Path, mount: Mounter) -> None:
+    (ftp_root / "hello.txt").write_text("hi")
+    port = free_port()
+    m = mount(*login(port))
+    [st] = status(m.env)
+    assert st["state"] == "down"
+    with pytest.raises(OSError) as info:
+        os.listdir(m.path)
+    assert info.value.errno == errno.ENOTCONN
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=port).start()
+    try:
+        deadline = time.monotonic() + 15
+        while status(m.env)[0]["state"] != "up" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert os.listdir(m.path) == ["hello.txt"]
+        assert (m.path / "hello.txt").read_text() == "hi"
+        assert m.stop() == 0
+        wait_no_connections(port)
+    finally:
+        server.stop()
+
+
+def test_full_server_and_a_silent_server_give_enospc_and_etimedout(tmp_path: Path, ftp_root: Path,
+                                                                   mount: Mounter) -> None:
+    from pyftpdlib.handlers import FTPHandler
+
+    def full_stor(self: FTPHandler, file: str, mode: str = "w") -> None:
+        self.respond("552 Requested file action aborted. Exceeded storage allocation.")
+
+    def silent_mlsd(self: FTPHandler, path: str) -> None:
+        if path.rstrip("/").endswith("slow"):
+            return  # never answers: the client's read timeout decides
+        FTPHandler.ftp_MLSD(self, path)
+
+    (ftp_root / "slow").mkdir()
+    (ftp_root / "fine.txt").write_text("fine")
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,
+                               handler_overrides={"ftp_STOR": full_stor, "ftp_MLSD": silent_mlsd}).start()
+    try:
+        conf = tmp_path / "drive.ini"
+        conf.write_text("[connection]\ntimeout_seconds = 1\nretry_attempts = 1\n")
+        m = mount(*login(server.port), "--config", str(conf))
+        f = (m.path / "film.mkv").open("wb")
+        f.write(b"x" * 100_000)
+        with pytest.raises(OSError) as info:
+            f.close()
+        assert info.value.errno == errno.ENOSPC
+        with pytest.raises(OSError) as info:
+            os.listdir(m.path / "slow")
+        assert info.value.errno == errno.ETIMEDOUT
+        assert (m.path / "fine.txt").read_text() == "fine"
+        m.stop()
+    finally:
+        server.stop()

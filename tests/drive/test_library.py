@@ -1,0 +1,58 @@
+"""The ``library`` view: the scanned library as a read-only tree across sources (a local
+folder and an FTP server), on a real mount; and its path rules without a database."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+from drive.support import Mounter
+
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.drive.library import library_paths
+from reelhouse.library.scanner import scan_source
+from reelhouse.sources.registry import SourceSpec
+
+from helpers import FTP_PASSWORD, FTP_USER, place
+
+
+def test_library_paths_keep_real_names_and_number_duplicates() -> None:
+    got = library_paths([(1, "Films/Blade.Runner.2049.2017.mkv", "Movies/Blade Runner 2049 (2017)"),
+                         (2, "x/Blade.Runner.2049.2017.mkv", "Movies/Blade Runner 2049 (2017)"),
+                         (1, "a/b/S02E01.mkv", "Shows/Breaking Bad/Season 02")])
+    movies = "Movies/Blade Runner 2049 (2017)"
+    assert got == {f"{movies}/Blade.Runner.2049.2017.mkv": (1, "Films/Blade.Runner.2049.2017.mkv"),
+                   f"{movies}/Blade.Runner.2049.2017 (2).mkv": (2, "x/Blade.Runner.2049.2017.mkv"),
+                   "Shows/Breaking Bad/Season 02/S02E01.mkv": (1, "a/b/S02E01.mkv")}
+
+
+@pytest.mark.requires_fuse
+@pytest.mark.requires_ffmpeg
+def test_library_view_across_a_local_folder_and_an_ftp_server(
+        tmp_path: Path, ftp_server: EmbeddedFtpServer, ftp_root: Path, sample_mkv: Path,
+        drive_env: dict[str, str], mount: Mounter) -> None:
+    disk = tmp_path / "disk"
+    film = place(sample_mkv, disk, "Films/Blade.Runner.2049.2017.2160p.mkv")
+    episode = place(sample_mkv, ftp_root, "Breaking Bad/Season 02/Breaking.Bad.S02E01.720p.mkv")
+    core = Core(load_settings(data_dir=Path(drive_env["REELHOUSE_DATA_DIR"])))
+    try:
+        local = core.sources.create(SourceSpec(name="disk", kind="local", path=str(disk)))
+        ftp = core.sources.create(SourceSpec(name="seedbox", kind="ftp", host="127.0.0.1", port=ftp_server.port,
+                                             username=FTP_USER, password=FTP_PASSWORD))
+        for row in (local, ftp):
+            scan_source(core.sessions, row.id, core.sources.source(row.id), probe_budget=8 << 20)
+    finally:
+        core.close()
+    m = mount("--view", "library")
+    assert sorted(os.listdir(m.path)) == ["Movies", "Shows"]
+    movie = m.path / "Movies" / "Blade Runner 2049 (2017)" / "Blade.Runner.2049.2017.2160p.mkv"
+    show = m.path / "Shows" / "Breaking Bad" / "Season 02" / "Breaking.Bad.S02E01.720p.mkv"
+    assert movie.read_bytes() == film.read_bytes()  # from the local folder
+    assert show.read_bytes() == episode.read_bytes()  # from the FTP server
+    with pytest.raises(OSError) as info:
+        (movie.parent / "new.txt").write_text("x")
+    assert info.value.errno == errno.EROFS

@@ -1,0 +1,222 @@
+"""``reelhouse drive`` on a real FUSE mount of a real FTP server (pyftpdlib): the
+checklist of a drive — listing, reading (sha256, preads), every kind of write, errno
+values provoked for real, git, an editor's atomic save, status, unmount."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+from drive.support import Mounter, mounted, run_cli, status, wait_no_connections
+
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+from helpers import FTP_PASSWORD, FTP_USER
+
+pytestmark = pytest.mark.requires_fuse
+
+NAMES = ["Amélie (2001)/Amélie 'Director's Cut' #1 100%.mkv", "千と千尋.mkv", "-leading dash.txt",
+         "with  spaces/a b.txt"]
+
+
+def login(server: EmbeddedFtpServer) -> list[str]:
+    return ["--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER, "--password", FTP_PASSWORD]
+
+
+def expect(code: int, fn: object, *args: object) -> None:
+    with pytest.raises(OSError) as info:
+        fn(*args)  # type: ignore[operator]
+    assert info.value.errno == code, f"{info.value} (wanted {errno.errorcode[code]})"
+
+
+def test_read_write_checklist(ftp_server: EmbeddedFtpServer, ftp_root: Path, big_file: Path,
+                              mount: Mounter) -> None:
+    rng = random.Random(5)
+    for name in NAMES:
+        (ftp_root / name).parent.mkdir(parents=True, exist_ok=True)
+        (ftp_root / name).write_bytes(rng.randbytes(1000 + len(name)))
+    shutil.copy(big_file, ftp_root / "big.bin")
+    m = mount(*login(ftp_server))
+    mp = m.path
+    assert sorted(os.listdir(mp)) == sorted(["Amélie (2001)", "千と千尋.mkv", "-leading dash.txt",
+                                              "with  spaces", "big.bin"])
+    for name in NAMES:
+        assert (mp / name).read_bytes() == (ftp_root / name).read_bytes()
+    data = big_file.read_bytes()
+    assert hashlib.sha256((mp / "big.bin").read_bytes()).digest() == hashlib.sha256(data).digest()
+    fd = os.open(mp / "big.bin", os.O_RDONLY)
+    try:
+        for _ in range(40):
+            off, n = rng.randrange(len(data)), rng.randrange(1, 200_000)
+            assert os.pread(fd, n, off) == data[off:off + n]
+    finally:
+        os.close(fd)
+    # create, edit, append, copy, rename, move, delete
+    (mp / "new.txt").write_text("one\n")
+    assert (ftp_root / "new.txt").read_text() == "one\n"
+    with (mp / "new.txt").open("a") as f:
+        f.write("two\n")
+    assert (ftp_root / "new.txt").read_text() == "one\ntwo\n"
+    with (mp / "new.txt").open("r+") as f:
+        f.seek(1)
+        f.write("N")
+    assert (ftp_root / "new.txt").read_text() == "oNe\ntwo\n"
+    shutil.copy(mp / "big.bin", mp / "copy.bin")
+    assert (ftp_root / "copy.bin").read_bytes() == data
+    os.truncate(mp / "copy.bin", 1000)
+    assert (ftp_root / "copy.bin").read_bytes() == data[:1000]
+    os.mkdir(mp / "Season 01")
+    os.rename(mp / "new.txt", mp / "Season 01" / "renamed.txt")
+    assert (ftp_root / "Season 01" / "renamed.txt").read_text() == "oNe\ntwo\n"
+    assert not (mp / "new.txt").exists()
+    expect(errno.ENOTEMPTY, os.rmdir, mp / "Season 01")
+    expect(errno.EEXIST, os.mkdir, mp / "Season 01")
+    expect(errno.EEXIST, os.open, mp / "copy.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    expect(errno.ENOENT, os.open, mp / "missing.mkv", os.O_RDONLY)
+    expect(errno.ENOENT, os.stat, mp / "Season 01" / "missing")
+    expect(errno.ENOTDIR, os.listdir, mp / "copy.bin")
+    expect(errno.EISDIR, os.open, mp / "Season 01", os.O_WRONLY)
+    os.unlink(mp / "Season 01" / "renamed.txt")
+    os.rmdir(mp / "Season 01")
+    os.unlink(mp / "copy.bin")
+    assert not (ftp_root / "Season 01").exists() and not (ftp_root / "copy.bin").exists()
+    assert not [p for p in ftp_root.rglob("*.part")]
+    [info] = status(m.env)
+    assert info["mount_point"] == str(mp) and info["state"] == "up" and info["view"] == "files"
+    assert info["bytes_read"] >= len(data) and info["bytes_written"] >= len(data) and info["pending_uploads"] == []
+    done = run_cli(m.env, "drive", "unmount", str(mp))
+    assert done.returncode == 0, done.stderr
+    assert m.proc.wait(timeout=10) == 0 and not mounted(mp)
+    assert status(m.env) == []
+    wait_no_connections(ftp_server.port)
+
+
+def test_a_file_over_100_mb(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path, mount: Mounter) -> None:
+    """The one big file of the suite: 101 MiB read (sha256 equal) and written back."""
+    big = ftp_root / "Big.Film.2008.mkv"
+    with big.open("wb") as f:
+        for _ in range(101):
+            f.write(os.urandom(1024 * 1024))
+    want = hashlib.sha256(big.read_bytes()).hexdigest()
+    m = mount(*login(ftp_server))
+    got = hashlib.sha256()
+    with (m.path / big.name).open("rb") as f:
+        while chunk := f.read(1024 * 1024):
+            got.update(chunk)
+    assert got.hexdigest() == want
+    shutil.copy(m.path / big.name, m.path / "copy.mkv")
+    assert hashlib.sha256((ftp_root / "copy.mkv").read_bytes()).hexdigest() == want
+
+
+def test_git_and_an_editors_atomic_save(ftp_server: EmbeddedFtpServer, ftp_root: Path, mount: Mounter) -> None:
+    m = mount(*login(ftp_server))
+    repo = m.path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    (repo / "README").write_text("hello\n")
+    subprocess.run([*git, "add", "README"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "first"], cwd=repo, check=True)
+    clean = subprocess.run([*git, "status", "--porcelain"], cwd=repo, check=True, capture_output=True, text=True)
+    assert clean.stdout == ""
+    (repo / "README").write_text("hello again\n")
+    dirty = subprocess.run([*git, "status", "--porcelain"], cwd=repo, check=True, capture_output=True, text=True)
+    assert dirty.stdout.strip() == "M README"
+    log = subprocess.run([*git, "log", "--oneline"], cwd=ftp_root / "repo", check=True, capture_output=True, text=True)
+    assert "first" in log.stdout  # the repository on the server is a real one
+    # an editor's save: write a temp file, fsync, rename over the original
+    target = m.path / "doc.txt"
+    target.write_text("v1")
+    tmp = m.path / ".doc.txt.swp"
+    with tmp.open("w") as f:
+        f.write("v2, saved atomically")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, target)
+    assert target.read_text() == "v2, saved atomically" == (ftp_root / "doc.txt").read_text()
+    assert not (ftp_root / ".doc.txt.swp").exists()
+
+
+@pytest.mark.requires_ffmpeg
+def test_ffprobe_and_a_seek_on_the_mount(ftp_server: EmbeddedFtpServer, ftp_root: Path, sample_mp4: Path,
+                                         mount: Mounter) -> None:
+    if shutil.which("ffprobe") is None:
+        pytest.skip("ffprobe not installed")
+    shutil.copy(sample_mp4, ftp_root / "Sintel (2010).mp4")
+    m = mount(*login(ftp_server), "--read-only")
+    film = str(m.path / "Sintel (2010).mp4")
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", film],
+                           capture_output=True, text=True, timeout=60)
+    assert probe.returncode == 0 and 11 < float(probe.stdout) < 13, probe.stderr
+    seek = subprocess.run(["ffmpeg", "-v", "error", "-ss", "8", "-i", film, "-frames:v", "1", "-f", "null", "-"],
+                          capture_output=True, text=True, timeout=60)
+    assert seek.returncode == 0, seek.stderr
+
+
+def test_read_only_sigint_and_remount(ftp_server: EmbeddedFtpServer, ftp_root: Path, mount: Mounter) -> None:
+    (ftp_root / "a.txt").write_text("a")
+    m = mount(*login(ftp_server), "--read-only")
+    expect(errno.EROFS, (m.path / "b.txt").write_text, "b")
+    expect(errno.EROFS, os.mkdir, m.path / "d")
+    expect(errno.EROFS, os.unlink, m.path / "a.txt")
+    assert m.stop(signal.SIGINT) == 0 and not mounted(m.path)
+    again = mount(*login(ftp_server), mp=m.path)  # the same mount point again
+    (again.path / "b.txt").write_text("b")
+    assert (ftp_root / "b.txt").read_text() == "b"
+
+
+def test_unmount_with_open_handles(ftp_server: EmbeddedFtpServer, ftp_root: Path, big_file: Path,
+                                   mount: Mounter) -> None:
+    shutil.copy(big_file, ftp_root / "big.bin")
+    m = mount(*login(ftp_server))
+    reading = (m.path / "big.bin").open("rb")
+    writing = (m.path / "draft.txt").open("w")
+    try:
+        reading.read(100_000)
+        writing.write("unsaved")
+        writing.flush()
+        done = run_cli(m.env, "drive", "unmount", str(m.path), timeout=30)
+        assert done.returncode == 0, done.stderr
+        assert m.proc.wait(timeout=15) == 0 and not mounted(m.path)
+        with pytest.raises(OSError) as info:
+            reading.read(100_000)
+        assert info.value.errno in (errno.ENOTCONN, errno.EIO, errno.ENODEV)
+    finally:
+        for handle in (reading, writing):
+            with contextlib.suppress(OSError):  # the mount is gone: close() says ENOTCONN
+                handle.close()
+    assert (ftp_root / "draft.txt").read_text() == "unsaved"  # flushed at unmount
+    wait_no_connections(ftp_server.port)
+
+
+def test_bad_input_is_one_line_and_non_zero(ftp_server: EmbeddedFtpServer, tmp_path: Path,
+                                            drive_env: dict[str, str], mount: Mounter) -> None:
+    base = ["drive", "mount"]
+    cases: list[tuple[list[str], str]] = [
+        ([str(tmp_path / "nope"), *login(ftp_server)], "does not exist"),
+        ([str(tmp_path), *login(ftp_server)], "not empty"),
+        ([str(tmp_path / "empty"), "--host", "127.0.0.1", "--port", str(ftp_server.port), "--user", FTP_USER,
+          "--password", "wrong"], "login refused"),
+        ([str(tmp_path / "empty"), "--config", str(tmp_path / "bad.ini")], "cache.data_cach_mb: unknown key"),
+        ([str(tmp_path / "empty"), "--host", "127.0.0.1", "--port", str(ftp_server.port), "--tls", "sometimes"],
+         "--tls"),
+    ]
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bad.ini").write_text("[ftp]\nhost = 127.0.0.1\n[cache]\ndata_cach_mb = 5\n")
+    for args, message in cases:
+        done = run_cli(drive_env, *base, *args, timeout=30)
+        assert done.returncode != 0 and message in done.stderr, (args, done.stderr)
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    m = mount(*login(ftp_server))
+    done = run_cli(drive_env, *base, str(m.path), *login(ftp_server), timeout=30)
+    assert done.returncode != 0 and "already a mount" in done.stderr
+    done = run_cli(drive_env, "drive", "unmount", str(tmp_path / "empty"))
+    assert done.returncode != 0 and "nothing is mounted" in done.stderr

@@ -1,0 +1,90 @@
+"""The drive's --config file: INI and TOML, defaults, one-line errors naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reelhouse.drive.settings import DriveSettings, load_file
+from reelhouse.errors import ConfigError
+
+INI = """
+[ftp]
+host = seedbox.example
+port = 2121
+username = me
+password = s3cret
+passive_mode = true
+
+[mount]
+mount_point = /mnt/films
+volume_label = Films
+read_only = yes
+view = files
+
+[cache]
+enabled = true
+directory_ttl_seconds = 30
+metadata_ttl_seconds = 60
+data_cache_mb = 256
+
+[connection]
+timeout_seconds = 30
+retry_attempts = 3
+retry_delay_seconds = 1
+keepalive_interval_seconds = 60
+
+[logging]
+level = info
+file = /tmp/drive.log
+console = false
+"""
+
+TOML = """
+[ftp]
+host = "seedbox.example"
+port = 2121
+[cache]
+directory_ttl_seconds = 5.5
+[mount]
+read_only = true
+"""
+
+
+def test_ini_and_toml(tmp_path: Path) -> None:
+    (tmp_path / "drive.ini").write_text(INI)
+    s = load_file(tmp_path / "drive.ini")
+    assert (s.host, s.port, s.username, s.password, s.read_only) == ("seedbox.example", 2121, "me", "s3cret", True)
+    assert (s.data_cache_mb, s.log_level, s.log_console, s.volume_label) == (256, "info", False, "Films")
+    (tmp_path / "drive.toml").write_text(TOML)
+    t = load_file(tmp_path / "drive.toml")
+    assert (t.host, t.port, t.directory_ttl_seconds, t.metadata_ttl_seconds) == ("seedbox.example", 2121, 5.5, 60.0)
+    assert t.override(port=21, host=None).port == 21 and t.override(host=None).host == "seedbox.example"
+    assert DriveSettings().directory_ttl_seconds == 30.0
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[ftp]\nhots = x\n", "ftp.hots: unknown key"),
+    ("[ftp]\nport = 99999\n", "ftp.port: must be a whole number from 1 to 65535, got '99999'"),
+    ("[cache]\ndirectory_ttl_seconds = soon\n", "cache.directory_ttl_seconds: must be a number >= 0"),
+    ("[mount]\nview = tree\n", "mount.view: must be one of files, library"),
+    ("[mount]\nread_only = maybe\n", "mount.read_only: must be true or false"),
+    ("[ftp]\npassive_mode = false\n", "ftp.passive_mode: active mode"),
+    ("[disk]\nx = 1\n", "unknown section 'disk'"),
+    ("[connection]\nretry_attempts = 0\n", "connection.retry_attempts"),
+])
+def test_bad_keys_and_values_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "drive.ini"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_file(path)
+    assert message in info.value.message and "\n" not in info.value.message
+
+
+def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
+    (tmp_path / "d.toml").write_text("[ftp\nhost=")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_file(tmp_path / "d.toml")
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_file(tmp_path / "missing.ini")

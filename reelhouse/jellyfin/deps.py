@@ -17,7 +17,7 @@ from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.auth import ClientInfo, JellyfinAuth, token_of
 from reelhouse.jellyfin.params import Args
 
-__all__ = ["ArgsDep", "Caller", "CallerDep", "CoreDep", "caller_of", "check_user_path"]
+__all__ = ["ArgsDep", "Caller", "CallerDep", "CoreDep", "caller_of", "check_user_path", "read_body"]
 
 
 def get_core(request: HTTPConnection) -> Core:
@@ -74,3 +74,24 @@ def check_user_path(caller: Caller, user_id: str) -> None:
     ref = ids.decode(user_id, "user")
     if ref.id != caller.user.id and not caller.user.is_admin:
         raise PermissionDenied("you may only read your own user's items")
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, at most ``Settings.json_body_limit`` bytes (the Jellyfin API is
+    mounted outside the web app's guard, which limits bodies there): a declared or
+    counted larger body is 413."""
+    from starlette.exceptions import HTTPException
+
+    core: Core = request.app.state.core
+    limit = core.settings.json_body_limit
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the body is over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"the body is over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

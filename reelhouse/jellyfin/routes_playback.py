@@ -18,7 +18,7 @@ from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
 from reelhouse.jellyfin import ids
-from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of
+from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_body
 from reelhouse.jellyfin.media import media_source
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, new_play_session
@@ -79,7 +79,7 @@ async def playback_info_post(item_id: str, request: Request, caller: CallerDep, 
                              args: ArgsDep) -> dict[str, Any]:
     """Media sources judged against the body's DeviceProfile: direct play when it plays
     the container and codecs, else a ``TranscodingUrl`` to our HLS."""
-    raw = await request.body()
+    raw = await read_body(request)
     try:
         body = json.loads(raw) if raw.strip() else None
     except (ValueError, UnicodeDecodeError) as exc:

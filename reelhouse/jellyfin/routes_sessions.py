@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from reelhouse.core import Core
 from reelhouse.errors import InvalidInput
 from reelhouse.jellyfin import ids
-from reelhouse.jellyfin.deps import Caller, CallerDep, CoreDep
+from reelhouse.jellyfin.deps import Caller, CallerDep, CoreDep, read_body
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.streams import file_for
 
@@ -26,7 +26,7 @@ _TICKS = 10_000_000
 
 async def _body(request: Request) -> Args:
     """Body (JSON object, any key case) and query arguments together; the body wins."""
-    raw = await request.body()
+    raw = await read_body(request)
     body: Any = None
     if raw.strip():
         try:

@@ -17,7 +17,7 @@ from reelhouse.api.deps import client_address
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.auth import JellyfinAuth, token_of
-from reelhouse.jellyfin.deps import ArgsDep, CallerDep, CoreDep, check_user_path
+from reelhouse.jellyfin.deps import ArgsDep, CallerDep, CoreDep, check_user_path, read_body
 from reelhouse.jellyfin.params import body_args
 from reelhouse.jellyfin.users import user_dto
 
@@ -107,7 +107,7 @@ async def authenticate(request: Request, core: CoreDep) -> dict[str, Any]:
     """Log in with ``Username`` and ``Pw`` (or ``Password``); any key case. Returns the
     user, a session and the ``AccessToken``; 401 for a wrong name or password."""
     try:
-        body = json.loads(await request.body() or b"{}")
+        body = json.loads(await read_body(request) or b"{}")
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("the body must be JSON with Username and Pw") from exc
     args = body_args(body)

@@ -235,3 +235,10 @@ def test_socket(core: Core, jf: TestClient) -> None:
             jf.websocket_connect("/jellyfin/socket?api_key=bad", headers={"authorization": ""}) as ws:
         ws.receive_json()
     assert info.value.code == 1008
+
+
+def test_bodies_are_limited(jf: TestClient, core: Core) -> None:
+    big = b"{" + b" " * (core.settings.json_body_limit + 10) + b"}"
+    for path in ("/jellyfin/Users/AuthenticateByName", "/jellyfin/Sessions/Playing/Progress"):
+        r = jf.post(path, content=big, headers={"content-type": "application/json"})
+        assert r.status_code == 413 and r.json()["status"] == 413, path

@@ -109,7 +109,7 @@ def fill(url: str, data: Path, files: int) -> dict[str, Any]:
                 from sqlalchemy import text
 
                 conn.execute(text("ANALYZE"))
-        token = core.signer.session(1)
+        token, _ = core.auth_sessions.create(1, device="bench")
     finally:
         core.close()
 
@@ -297,14 +297,16 @@ def main() -> None:
     p.add_argument("--postgres", default=os.environ.get("REELHOUSE_TEST_POSTGRES_URL", ""))
     p.add_argument("--scan-local", type=int, default=2000)
     p.add_argument("--scan-ftp", type=int, default=1000)
+    p.add_argument("--scan-only", action="store_true", help="skip the API part")
     args = p.parse_args()
     result: dict[str, Any] = {"benchmark": "big_library", "clients": args.clients, "seconds": args.samples}
     with tempfile.TemporaryDirectory(prefix="reelhouse-big-") as tmp_s:
         tmp = Path(tmp_s)
-        log(f"SQLite: {args.files} files")
-        result["sqlite"] = api_run(f"sqlite:///{tmp / 'sqlite' / 'reelhouse.db'}", tmp / "sqlite", args.files,
-                                   args.clients, args.samples)
-        if args.postgres:
+        if not args.scan_only:
+            log(f"SQLite: {args.files} files")
+            result["sqlite"] = api_run(f"sqlite:///{tmp / 'sqlite' / 'reelhouse.db'}", tmp / "sqlite", args.files,
+                                       args.clients, args.samples)
+        if args.postgres and not args.scan_only:
             from sqlalchemy import create_engine, text
 
             schema = f"rh_big_{uuid.uuid4().hex[:10]}"

@@ -86,6 +86,7 @@ def main() -> None:
         tmp = Path(t)
         seq: dict[str, list[float]] = {"direct": [], "reelhouse": [], "rclone_off": [], "rclone_full": []}
         rnd: dict[str, tuple[list[float], list[float]]] = {}
+        errors: list[str] = []
         for sample in range(args.samples):
             seq["direct"].append(direct(ftpd.port))
             contenders = [("reelhouse", lambda mp: reelhouse_mount(ftpd, mp, tmp)),
@@ -93,7 +94,12 @@ def main() -> None:
                           ("rclone_full", lambda mp: rclone_mount(ftpd, mp, tmp, "full"))]
             for name, make in contenders:
                 with make(tmp / f"mnt-{name}-{sample}") as mp:
-                    took, got = read_all(mp / FILM)
+                    try:
+                        took, got = read_all(mp / FILM)
+                    except OSError as exc:  # recorded, not fatal: a peer may fail a run
+                        errors.append(f"{name} sample {sample}: {exc}")
+                        log(errors[-1])
+                        continue
                     if got != digest:
                         raise SystemExit(f"{name}: the bytes differ")
                     seq[name].append(took)
@@ -108,6 +114,7 @@ def main() -> None:
                                       "full": ratio(mib["reelhouse"], mib["rclone_full"])}
     result["sequential_vs_direct"] = ratio(mib["reelhouse"], mib["direct"])
     result["preads_64k"] = {k: {"cold": summary(c), "warm": summary(w)} for k, (c, w) in rnd.items()}
+    result["errors"] = errors
     result["load_after"] = load()
     emit(result)
 

@@ -56,7 +56,8 @@ def _prepare(data: Path, ftp_port: int, local: Path) -> dict[str, Any]:
             ftp_file = queries.list_media_files(s, ftp.id, False, 0, 1)[0][0].id
             local_file = queries.list_media_files(s, disk.id, False, 0, 1)[0][0].id
         def stream(user: int, file_id: int) -> str:
-            token = core.signer.playback(user, file_id)
+            _, info = core.auth_sessions.create(user, device="bench")
+            token = core.signer.playback(user, file_id, f"s:{info.id}")
             return f"/api/library/media-files/{file_id}/stream?token={token}"
 
         return {
@@ -64,7 +65,7 @@ def _prepare(data: Path, ftp_port: int, local: Path) -> dict[str, Any]:
             "alice_ftp": stream(alice.id, ftp_file),
             "bob_ftp": stream(bob.id, ftp_file),
             "bob_local": stream(bob.id, local_file),
-            "bob_token": core.signer.session(bob.id),
+            "bob_token": core.auth_sessions.create(bob.id, device="bench")[0],
         }
     finally:
         core.close()

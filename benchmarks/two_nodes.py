@@ -87,12 +87,13 @@ def run(nodes: int, pg: str, redis_url: str, ftp_port: int, tmp: Path, clients: 
                 sid = core.sources.create(SourceSpec(name="ftp", kind="ftp", host="127.0.0.1", port=ftp_port,
                                                      username=FTP_USER, password=FTP_PASSWORD)).id
                 core.jobs.run_scan_now(sid)
-                token = core.signer.session(user.id)
+                token, info = core.auth_sessions.create(user.id, device="bench")
                 files = httpx.get(cluster.proxy_url + "/api/library/media-files",
                                   headers={"authorization": f"Bearer {token}"}).json()["items"]
                 fid = files[0]["id"]
                 size = files[0]["size"]
-                stream = f"/api/library/media-files/{fid}/stream?token={core.signer.playback(user.id, fid)}"
+                play = core.signer.playback(user.id, fid, f"s:{info.id}")
+                stream = f"/api/library/media-files/{fid}/stream?token={play}"
             finally:
                 core.close()
             asyncio.run(load(cluster.proxy_url, token, stream, size, 4, 1.0))  # warm-up

@@ -87,7 +87,9 @@ class DriveFS:
     # -- plumbing ------------------------------------------------------------------------
     @contextmanager
     def _errors(self, path: str = "") -> Iterator[None]:
-        """Map reelhouse errors to ``OSError(errno)`` and keep the health state."""
+        """Map reelhouse errors to ``OSError(errno)``; a connection failure marks the
+        server unhealthy (answers from the server mark it healthy again: ``_list``,
+        uploads, the mount's probe)."""
         try:
             yield
         except OSError:
@@ -97,8 +99,6 @@ class DriveFS:
             raise os_error(errno_for(exc), path) from exc
         except ReelhouseError as exc:
             raise os_error(errno_for(exc), path) from exc
-        else:
-            self.health.ok()
 
     def _writable(self, path: str) -> None:
         if self.read_only:
@@ -138,6 +138,7 @@ class DriveFS:
             except ReelhouseError:
                 pass  # the prefetch failed: ask again, and report this caller's error
         entries = self.source.list(folder)
+        self.health.ok()
         self.listings.put_listing(folder, entries)
         return entries
 
@@ -292,6 +293,7 @@ class DriveFS:
     def _upload(self, node: SpoolFile) -> None:
         entry = self.spool.upload(node)
         if entry is not None:
+            self.health.ok()
             self.listings.put(entry)
 
     def flush(self, fh: int) -> None:

@@ -139,7 +139,8 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
                         s.data_cache_mb * 1024 * 1024 if s.cache_enabled else 0)
     ttl = (s.directory_ttl_seconds, s.metadata_ttl_seconds) if s.cache_enabled else (0.0, 0.0)
     spool_dir = Path(s.spool_directory) if s.spool_directory else data_dir / "drive-spool" / opened.key
-    spool = Spool(spool_dir, opened.source, counters, s.retry_attempts, s.retry_delay_seconds)
+    spool = Spool(spool_dir, opened.source, counters, s.retry_attempts, s.retry_delay_seconds,
+                  thread_init=_block_signals)
     read_only = s.read_only or s.view == "library"
     fs = DriveFS(opened.source, listings=ListingCache(*ttl), blocks=blocks, spool=spool,
                  counters=counters, health=health, read_only=read_only,

@@ -16,6 +16,7 @@ pooled connection, kept in the block cache. Reads that fall just behind the stre
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator
 
 from reelhouse.drive.cache import BlockCache
@@ -44,13 +45,25 @@ class FileReader:
         self.counters = counters
         self._lock = threading.Lock()
         self._stream: Iterator[bytes] | None = None
-        self._window = bytearray()
-        self._start = 0  # file offset of _window[0]
+        # recent stream chunks as received (no copying into one buffer): contiguous,
+        # from file offset _start to _stream_pos
+        self._window: deque[bytes] = deque()
+        self._start = 0
+        self._stream_pos = 0
         self._last_end = -1  # where the previous read ended (sequential detection)
 
-    @property
-    def _stream_pos(self) -> int:
-        return self._start + len(self._window)
+    def _slice(self, offset: int, end: int) -> bytes:
+        """Bytes ``[offset, end)`` of the window (one copy; none for a whole chunk)."""
+        parts = []
+        pos = self._start
+        for chunk in self._window:
+            nxt = pos + len(chunk)
+            if nxt > offset:
+                if pos >= end:
+                    break
+                parts.append(chunk[max(0, offset - pos):end - pos])
+            pos = nxt
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def read(self, offset: int, size: int) -> bytes:
         """Up to ``size`` bytes from ``offset`` (fewer only at the end of the file).
@@ -60,7 +73,7 @@ class FileReader:
             if offset >= end:
                 return b""
             if self._start <= offset and end <= self._stream_pos:
-                data = memoryview(self._window)[offset - self._start:end - self._start].tobytes()
+                data = self._slice(offset, end)
             elif self._stream is not None and self._start <= offset <= self._stream_pos + SKIP_AHEAD:
                 data = self._from_stream(offset, end)
             else:
@@ -80,8 +93,8 @@ class FileReader:
     def _open_stream(self, offset: int) -> None:
         self._close_stream()
         self._stream = iter(self.source.read_range(self.path, offset, self.size - offset))
-        self._window = bytearray()
-        self._start = offset
+        self._window = deque()
+        self._start = self._stream_pos = offset
 
     def _from_stream(self, offset: int, end: int) -> bytes:
         assert self._stream is not None
@@ -90,12 +103,11 @@ class FileReader:
             if not chunk:
                 self._close_stream()
                 break
-            self._window += chunk
-        data = memoryview(self._window)[offset - self._start:end - self._start].tobytes()
-        behind = offset - self._start - WINDOW_KEEP
-        if behind > WINDOW_KEEP:  # trim rarely: each trim moves the kept bytes
-            del self._window[:behind]
-            self._start += behind
+            self._window.append(chunk)
+            self._stream_pos += len(chunk)
+        data = self._slice(offset, min(end, self._stream_pos))
+        while self._window and self._start + len(self._window[0]) < offset - WINDOW_KEEP:
+            self._start += len(self._window.popleft())
         return data
 
     def _close_stream(self) -> None:
@@ -138,4 +150,4 @@ class FileReader:
                 self._close_stream()
             except Exception:  # noqa: S110 - closing must not fail a release
                 pass
-            self._window = bytearray()
+            self._window = deque()

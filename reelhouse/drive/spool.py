@@ -18,10 +18,11 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from reelhouse.drive.status import Counters
+from reelhouse.drive.streamer import STREAM_AFTER, Streamer
 from reelhouse.errors import NotFound, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
 
@@ -40,7 +41,8 @@ class SpoolFile:
     """
 
     def __init__(self, folder: Path, path: str, *, loaded: bool, remote_size: int = 0,
-                 ident: str | None = None) -> None:
+                 ident: str | None = None, start_stream: Callable[[SpoolFile, int], Streamer | None] | None = None
+                 ) -> None:
         self.ident = ident or uuid.uuid4().hex
         self.local = folder / f"{self.ident}.data"
         self.manifest = folder / f"{self.ident}.json"
@@ -54,6 +56,32 @@ class SpoolFile:
         self.error: str | None = None
         self.lock = threading.RLock()
         self.fd = os.open(self.local, os.O_RDWR | os.O_CREAT, 0o600)
+        # bytes written in order from 0 (None once a write lands elsewhere) and the
+        # upload running during the writes (see streamer.py)
+        self.sequential: int | None = 0 if loaded and remote_size == 0 else None
+        self.streamer: Streamer | None = None
+        self._start_stream = start_stream
+
+    def stop_stream(self) -> None:
+        with self.lock:
+            self.sequential = None
+            streamer, self.streamer = self.streamer, None
+        if streamer is not None:
+            streamer.cancel()
+
+    def _follow(self, offset: int, data: bytes) -> None:
+        """Keep the upload during writes going (or start or stop it) after a write."""
+        if self.sequential is None:
+            return
+        if offset != self.sequential:
+            self.stop_stream()
+            return
+        self.sequential += len(data)
+        if self.streamer is not None:
+            if not self.streamer.feed(data):
+                self.stop_stream()
+        elif self._start_stream is not None and self.sequential >= STREAM_AFTER:
+            self.streamer = self._start_stream(self, self.sequential)
 
     @property
     def size(self) -> int:
@@ -69,6 +97,7 @@ class SpoolFile:
             if self.loaded:
                 return
             os.ftruncate(self.fd, 0)
+            self.sequential = None
             pos = 0
             for chunk in source.read_range(self.path, 0, self.remote_size):
                 os.pwrite(self.fd, chunk, pos)
@@ -86,6 +115,7 @@ class SpoolFile:
             n = os.pwrite(self.fd, data, offset)
             self.dirty = True
             self.mtime = time.time()
+            self._follow(offset, data[:n])
             return n
 
     def truncate(self, source: Source, length: int) -> None:
@@ -94,6 +124,10 @@ class SpoolFile:
                 self.loaded = True
             else:
                 self.load(source)
+            if self.streamer is not None or self.sequential != length:
+                self.stop_stream()
+            if length == 0:
+                self.sequential = 0
             os.ftruncate(self.fd, length)
             self.dirty = True
             self.mtime = time.time()
@@ -105,6 +139,7 @@ class SpoolFile:
             yield chunk
 
     def discard(self) -> None:
+        self.stop_stream()
         try:
             os.close(self.fd)
         except OSError:
@@ -121,13 +156,18 @@ class Spool:
     """
 
     def __init__(self, folder: Path, source: Source, counters: Counters,
-                 attempts: int = 3, delay: float = 1.0) -> None:
+                 attempts: int = 3, delay: float = 1.0, stream: bool = True,
+                 thread_init: Callable[[], None] | None = None) -> None:
+        """``stream``: upload big files while they are written (streamer.py);
+        ``thread_init`` runs first in each upload thread."""
         self.folder = folder
         self.source = source
         self.counters = counters
         self.attempts = max(1, attempts)
         self.delay = delay
         self.nodes: dict[str, SpoolFile] = {}
+        self.stream = stream
+        self.thread_init = thread_init
         self.lock = threading.RLock()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
 
@@ -142,11 +182,14 @@ class Spool:
         with self.lock:
             node = self.nodes.get(path)
             if node is None:
-                node = SpoolFile(self.folder, path, loaded=new, remote_size=remote_size)
+                node = SpoolFile(self.folder, path, loaded=new, remote_size=remote_size,
+                                 start_stream=self._streamer if self.stream else None)
                 self.nodes[path] = node
             if new:
                 with node.lock:
                     node.loaded = True
+                    node.stop_stream()
+                    node.sequential = 0
                     os.ftruncate(node.fd, 0)
                     node.dirty = True
                     node.mtime = time.time()
@@ -162,11 +205,15 @@ class Spool:
                     del self.nodes[node.path]
                 node.discard()
 
+    def _streamer(self, node: SpoolFile, start: int) -> Streamer:
+        return Streamer(self.source, _part(node.path), node.fd, start, self.thread_init)
+
     def rekey(self, old: str, new: str) -> None:
         """``old`` was renamed to ``new``: its spool file (if any) follows."""
         with self.lock:
             node = self.nodes.pop(old, None)
             if node is not None:
+                node.stop_stream()  # it was uploading under the old name
                 node.path = new
                 self.nodes[new] = node
                 if node.dirty:
@@ -177,6 +224,7 @@ class Spool:
         with self.lock:
             node = self.nodes.get(path)
             if node is not None:
+                node.stop_stream()
                 node.unlinked = True
                 node.dirty = False
                 node.manifest.unlink(missing_ok=True)
@@ -226,9 +274,14 @@ class Spool:
             raise error
 
     def _put(self, node: SpoolFile, size: int) -> None:
-        folder, _, name = node.path.rpartition("/")
-        part = f"{folder}/{name}.part" if folder else f"{name}.part"
-        self.source.write(part, node.chunks())
+        part = _part(node.path)
+        streamer, node.streamer = node.streamer, None
+        streamed = streamer is not None and node.sequential == size and streamer.finish() \
+            and streamer.sent == size
+        if streamer is not None and not streamed:
+            streamer.cancel()
+        if not streamed:
+            self.source.write(part, node.chunks())
         got = _remote_size(self.source, part)
         if got != size:
             raise SourceUnavailable(f"upload of {node.path!r} incomplete: the server has {got} "
@@ -301,6 +354,11 @@ class Spool:
                 if not node.dirty:
                     node.local.unlink(missing_ok=True)
             self.nodes.clear()
+
+
+def _part(path: str) -> str:
+    folder, _, name = path.rpartition("/")
+    return f"{folder}/{name}.part" if folder else f"{name}.part"
 
 
 def _remote_size(source: Source, path: str) -> int | None:

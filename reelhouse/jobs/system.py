@@ -27,6 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from huey.api import Huey
@@ -92,11 +93,16 @@ class JobSystem:
                     max_delay=1.0).run()
 
     def _prepare_consuming(self) -> None:
-        self.leases.reap_with(self._announce, self._changed)
+        self.leases.reap_with(self._requeued, self._changed)
         with self.sessions() as s:
             queued = list(s.scalars(select(Job).where(Job.state == "queued")))
         for job in queued:
             self._announce(job)
+
+    def _requeued(self, job: Job) -> None:
+        """A job taken back from a dead worker: tell its kind, announce it."""
+        self._changed(job)
+        self._announce(job)
 
     def _stop_bodies(self) -> None:
         self._stopping = True
@@ -252,6 +258,9 @@ class JobSystem:
             self._end(job, "failed", error=exc.message)
             if reraise:
                 raise
+        except KeyboardInterrupt:  # Ctrl-C in a CLI command: the user stopped it
+            self._end(job, "cancelled", error="interrupted (Ctrl-C)")
+            raise
         except Exception as exc:
             log.exception("job %s (%s) crashed", job.id, job.kind)
             self._end(job, "failed", error=f"internal error: {exc}")
@@ -305,8 +314,6 @@ class JobSystem:
             self._changed(self.get(job.id))
 
     def _requeue(self, job: Job, error: str, delay: float | None) -> None:
-        from datetime import timedelta
-
         not_before = utcnow() + timedelta(seconds=delay) if delay else None
         if self._write(job, state="queued", owner=None, lease_until=None, error=error,
                        not_before=not_before):

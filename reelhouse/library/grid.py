@@ -111,7 +111,8 @@ def _table_query(kind: str, f: GridFilter) -> tuple[Select[Any], ColumnElement[A
     year0 = func.coalesce(model.year, 0)
     files = _file_filter(f)
     if kind == "movie":
-        has_file = exists().where(MediaFile.movie_id == Movie.id, *files)
+        # a film's own files: its trailer alone does not make it a tile (extras: naming)
+        has_file = exists().where(MediaFile.movie_id == Movie.id, MediaFile.kind != "extra", *files)
     else:
         has_file = exists(
             select(literal(1)).select_from(Season)
@@ -195,7 +196,7 @@ def _fill_sources(s: Session, items: list[GridItem], f: GridFilter) -> None:
     if movie_ids:
         queries.append(("movie", select(MediaFile.movie_id, SourceRow.kind, SourceRow.id, func.count())
                         .join(SourceRow, SourceRow.id == MediaFile.source_id)
-                        .where(MediaFile.movie_id.in_(movie_ids), *files)
+                        .where(MediaFile.movie_id.in_(movie_ids), MediaFile.kind != "extra", *files)
                         .group_by(MediaFile.movie_id, SourceRow.kind, SourceRow.id)))
     if show_ids:
         queries.append(("show", select(Season.show_id, SourceRow.kind, SourceRow.id, func.count())

@@ -32,7 +32,8 @@ from reelhouse.library.fingerprint import content_hash
 from reelhouse.library.linking import NAMING_VERSION, link_file, relink, unplaced_extras
 from reelhouse.library.metadata.sidecars import FolderIndex
 from reelhouse.library.naming import is_media_path, is_video_file, is_video_folder
-from reelhouse.library.probe import probe
+from reelhouse.library.prefetch import NOT_RUN, Prepared, ProbeAhead, _NotRun
+from reelhouse.library.probe import ProbeResult, probe
 from reelhouse.library.streams import store_streams, unprobed
 from reelhouse.sources.base import Entry, Source
 from reelhouse.sources.reader import SourceReader
@@ -134,14 +135,19 @@ def _is_gone(path: str, listed: dict[str, set[str]]) -> bool:
 
 
 def _apply_probe(mf: MediaFile, source: Source, entry: Entry, budget: int, report: ScanReport,
-                 reader: SourceReader) -> None:
+                 reader: SourceReader, ahead: ProbeResult | ReelhouseError | _NotRun | None = NOT_RUN) -> None:
+    """Probe ``entry`` into ``mf``; ``ahead``: the result (or error) a prefetch worker
+    got already (library/prefetch.py). Raises the source's errors."""
     if not entry.size:
         mf.probe_error = "empty file (0 bytes)"
         mf.container = posixpath.splitext(entry.path)[1].lstrip(".").lower() or None
         report.errors.append(f"{entry.path}: {mf.probe_error}")
         return
     try:
-        result = probe(source, entry.path, entry.size or 0, budget=budget, reader=reader)
+        if isinstance(ahead, ReelhouseError):
+            raise ahead
+        result = ahead if isinstance(ahead, ProbeResult) else \
+            probe(source, entry.path, entry.size or 0, budget=budget, reader=reader)
     except ProbeFailed as exc:
         mf.probe_error = exc.message
         mf.probe_bytes = None
@@ -198,10 +204,15 @@ class _Moves:
         return None
 
 
-def _fingerprint(source: Source, entry: Entry, report: ScanReport, reader: SourceReader) -> str | None:
+def _fingerprint(source: Source, entry: Entry, report: ScanReport, reader: SourceReader,
+                 ahead: Prepared | None = None) -> str | None:
     if not entry.size:
         return None
     try:
+        if ahead is not None:
+            if isinstance(ahead.digest, ReelhouseError):
+                raise ahead.digest
+            return ahead.digest
         return content_hash(source, entry.path, entry.size, reader=reader)
     except ReelhouseError as exc:
         report.errors.append(f"{entry.path}: fingerprint: {exc.message}")
@@ -275,6 +286,30 @@ def scan_source(
         path: k for path, k in known.items()
         if path not in seen_paths and (k.missing is not None or _is_gone(path, listed))
     })
+    def needs_reads(e: Entry) -> bool:  # the loop below probes it (new, changed or unprobed)
+        k = known.get(e.path)
+        return k is None or (k.size, k.mtime) != (e.size, e.mtime) or k.unprobed
+
+    ahead = ProbeAhead(source, [e for e in media if needs_reads(e)], probe_budget,
+                       lambda size, digest: any(k.content_hash == digest
+                                                for _, k in list(moves.by_size.get(size, ()))),
+                       moves.candidates)
+    try:
+        _index(sessions, source_id, source, media, known, moves, ahead, probe_budget, should_stop,
+               enrich, sidecars, report, notify, now, seen_ids, stale)
+    finally:
+        ahead.close()
+    _finish(sessions, source_id, source, known, seen_paths, moves, listed, enrich, sidecars, report,
+            notify, now, seen_ids, stale)
+    return report
+
+
+def _index(sessions: sessionmaker[Session], source_id: int, source: Source, media: list[Entry],
+           known: dict[str, _Known], moves: _Moves, ahead: ProbeAhead, probe_budget: int,
+           should_stop: Callable[[], bool] | None, enrich: Enrich | None, sidecars: FolderIndex,
+           report: ScanReport, notify: Progress, now: datetime, seen_ids: list[int],
+           stale: list[int]) -> None:
+    """Index each listed media file: add, update, move or leave it (the scan's loop)."""
     for entry in media:
         if should_stop is not None and should_stop():
             # files indexed so far stay; nothing is marked missing by a partial scan
@@ -290,10 +325,12 @@ def scan_source(
             continue
         digest = None
         # one reader per file: the probe and the fingerprint share its fetched blocks,
-        # so the head (and the tail, where an index lives) is read once
-        reader = SourceReader(source, entry.path, entry.size or 0)
+        # so the head (and the tail, where an index lives) is read once; a worker of
+        # ``ahead`` read them already, while the rows of the files before were written
+        prepared = ahead.take(entry)
+        reader = prepared.reader
         if old is None and moves.candidates(entry.size):
-            digest = _fingerprint(source, entry, report, reader)
+            digest = _fingerprint(source, entry, report, reader, prepared)
             taken = moves.take(entry.size or 0, digest) if digest is not None else None
             if taken is not None:
                 _move(sessions, taken[1].id, entry, now)
@@ -321,8 +358,8 @@ def scan_source(
                 mf.size = entry.size or 0
                 mf.mtime = entry.mtime
                 try:
-                    _apply_probe(mf, source, entry, probe_budget, report, reader)
-                    mf.content_hash = digest or _fingerprint(source, entry, report, reader)
+                    _apply_probe(mf, source, entry, probe_budget, report, reader, prepared.probe)
+                    mf.content_hash = digest or _fingerprint(source, entry, report, reader, prepared)
                 except ReelhouseError as exc:  # the source failed mid-probe: keep the row
                     report.errors.append(f"{entry.path}: {exc.message}")
             link_file(s, mf)
@@ -331,6 +368,13 @@ def scan_source(
             enrich(source, source_id, mf.id, sidecars)
             report.matched += 1
         notify(report.counts(), f"indexed {entry.path}")
+
+
+def _finish(sessions: sessionmaker[Session], source_id: int, source: Source, known: dict[str, _Known],
+            seen_paths: set[str], moves: _Moves, listed: dict[str, set[str]], enrich: Enrich | None,
+            sidecars: FolderIndex, report: ScanReport, notify: Progress, now: datetime,
+            seen_ids: list[int], stale: list[int]) -> None:
+    """After the loop: relink, mark what was seen, and what is proven gone."""
     with sessions() as s:  # place again what older rules placed, and extras found before their film
         relinked = relink(s, stale + unplaced_extras(s, source_id))
         s.commit()
@@ -354,4 +398,3 @@ def scan_source(
         s.commit()
     notify(report.counts(), "done")
     log.info("scan of source %s: %s", source_id, report.counts())
-    return report

@@ -41,9 +41,14 @@ class SourceReader(io.RawIOBase):
         budget: int | None = None,
         max_fetch: int = 1024 * 1024,
         on_fetch: Callable[[int, bytes], None] | None = None,
+        slow_start: int = 0,
     ) -> None:
         """``block_size``, ``max_fetch`` and ``budget`` are bytes; ``cache_blocks`` the
-        LRU size in blocks; ``on_fetch(offset, data)`` sees every range that arrives."""
+        LRU size in blocks; ``on_fetch(offset, data)`` sees every range that arrives.
+        ``slow_start`` (bytes): until a sequential run is that long, one fetch is at
+        most two blocks — a prober that needs a few hundred KiB of packets does not pay
+        for a read-ahead of a megabyte, while a long run (a big MP4 ``moov``) still gets
+        it."""
         super().__init__()
         self.source = source
         self.path = path
@@ -59,6 +64,8 @@ class SourceReader(io.RawIOBase):
         self._blocks: OrderedDict[int, bytes] = OrderedDict()
         self._window = 1  # blocks fetched by the next sequential miss
         self._next_block = -1  # the block after the previous fetch
+        self.slow_start = slow_start
+        self._run = 0  # bytes fetched in the current sequential run
 
     def readable(self) -> bool:
         return True
@@ -95,9 +102,10 @@ class SourceReader(io.RawIOBase):
         """One range read from block ``index``: one block after a seek, twice the last
         fetch after a sequential miss; never past a cached block, the end, the budget."""
         if index == self._next_block:
-            self._window = min(self._window * 2, self.max_fetch_blocks)
+            limit = self.max_fetch_blocks if self._run >= self.slow_start else min(2, self.max_fetch_blocks)
+            self._window = min(self._window * 2, limit)
         else:
-            self._window = 1
+            self._window, self._run = 1, 0
         last_block = max(0, (self.size - 1) // self.block_size)
         count = 1
         while (count < self._window and index + count <= last_block
@@ -116,6 +124,7 @@ class SourceReader(io.RawIOBase):
                     )
         data = b"".join(self.source.read_range(self.path, start, length))
         self.bytes_read += len(data)
+        self._run += len(data)
         self.range_reads += 1
         if self.on_fetch is not None:
             self.on_fetch(start, data)

@@ -158,7 +158,7 @@ class OfflineCopies:
             if kind == "movie":
                 if s.get(Movie, ident) is None:
                     raise NotFound(f"no movie with id {ident}")
-                q = select(MediaFile).where(MediaFile.movie_id == ident)
+                q = select(MediaFile).where(MediaFile.movie_id == ident, MediaFile.kind != "extra")
             else:
                 if s.get(Season, ident) is None:
                     raise NotFound(f"no season with id {ident}")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from drive.support import CLI, Mount, Mounter, mounted, needs_fuse
+from drive.support import CLI, Mount, Mounter, mounted, needs_fuse, wait_no_connections
 
 
 @pytest.fixture
@@ -49,4 +49,8 @@ def mount(tmp_path: Path, drive_env: dict[str, str]) -> Iterator[Mounter]:
     yield start
     for m in started:
         m.stop()
+        assert m.proc.poll() is not None, "the mount process still runs"
         assert not mounted(m.path), f"{m.path} still mounted"
+        args = list(m.proc.args)  # type: ignore[arg-type]
+        if "--port" in args:  # the leak guard: nothing left connected to the server
+            wait_no_connections(int(args[args.index("--port") + 1]))

@@ -152,3 +152,29 @@ def test_failed_upload_stays_in_the_spool_and_is_retried_next_mount(tmp_path: Pa
     assert again.spool.recover() == []
     assert src.files["keep.txt"] == b"precious"
     assert not list((tmp_path / "spool").iterdir())
+
+
+def test_a_big_sequential_write_is_uploaded_while_written(tmp_path: Path, src: MemorySource) -> None:
+    from reelhouse.drive.streamer import STREAM_AFTER
+
+    fs = make_fs(tmp_path, src)
+    block = os.urandom(1024 * 1024)
+    fh = fs.create("/big.bin", os.O_WRONLY | os.O_CREAT)
+    total = STREAM_AFTER + 3 * len(block)
+    for pos in range(0, total, len(block)):
+        fs.write(fh, pos, block)
+    node = fs.spool.node("big.bin")
+    assert node is not None and node.streamer is not None  # uploading already
+    fs.release(fh)
+    assert src.files["big.bin"] == block * (total // len(block)) and "big.bin.part" not in src.files
+    # a write elsewhere cancels the stream: the file is uploaded whole at close
+    fh = fs.create("/other.bin", os.O_WRONLY | os.O_CREAT)
+    for pos in range(0, total, len(block)):
+        fs.write(fh, pos, block)
+    fs.write(fh, 5, b"PATCH")
+    node = fs.spool.node("other.bin")
+    assert node is not None and node.streamer is None
+    fs.release(fh)
+    want = bytearray(block * (total // len(block)))
+    want[5:10] = b"PATCH"
+    assert src.files["other.bin"] == bytes(want)

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter
+from drive.support import Mounter, run_cli
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
@@ -56,3 +56,22 @@ def test_library_view_across_a_local_folder_and_an_ftp_server(
     with pytest.raises(OSError) as info:
         (movie.parent / "new.txt").write_text("x")
     assert info.value.errno == errno.EROFS
+
+
+@pytest.mark.requires_fuse
+def test_mount_a_configured_source_by_name(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                           drive_env: dict[str, str], mount: Mounter) -> None:
+    (ftp_root / "Films").mkdir()
+    (ftp_root / "Films" / "a.txt").write_text("from the stored credentials")
+    core = Core(load_settings(data_dir=Path(drive_env["REELHOUSE_DATA_DIR"])))
+    try:
+        core.sources.create(SourceSpec(name="seedbox", kind="ftp", host="127.0.0.1", port=ftp_server.port,
+                                       username=FTP_USER, password=FTP_PASSWORD))
+    finally:
+        core.close()
+    m = mount("--source", "seedbox")
+    assert (m.path / "Films" / "a.txt").read_text() == "from the stored credentials"
+    (m.path / "Films" / "b.txt").write_text("written back")
+    assert (ftp_root / "Films" / "b.txt").read_text() == "written back"
+    done = run_cli(drive_env, "drive", "status", "--json")
+    assert '"server": "source seedbox"' in done.stdout

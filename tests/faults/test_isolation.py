@@ -27,7 +27,7 @@ from reelhouse.server import create_app
 from reelhouse.sources.ftp import FtpSource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, free_port, playback_token
+from helpers import FTP_PASSWORD, FTP_USER, free_port, playback_token, session_token
 
 MiB = 1024 * 1024
 HUGE = "Films/Huge.Movie.2020.mkv"
@@ -144,7 +144,7 @@ def test_stalled_readers_starve_nobody(site: Site) -> None:
         hogs += [_stalled(site, site.stream_path(site.alice, site.ftp_file)) for _ in range(8)]
         _wait(lambda: site.ftp.pool.stats["waiting"] == 8, 10, "alice's requests did not queue")
         assert site.ftp.pool.stats["in_use"] == 4
-        token = site.core.signer.session(site.bob)
+        token = session_token(site.core, site.bob)
         auth = {"authorization": f"Bearer {token}"}
         times: dict[str, list[float]] = {"local": [], "ftp": [], "health": [], "source": []}
         with httpx.Client(timeout=10) as http:

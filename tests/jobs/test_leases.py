@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pyftpdlib.handlers import ThrottledDTPHandler
+from jobs.support import DATA, until, worker
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
@@ -22,35 +18,9 @@ from reelhouse.db.models import Job
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
+from helpers import FTP_PASSWORD, FTP_USER
 
-DATA = os.urandom(1024 * 1024 + 3)
 LEASE = 1.5  # seconds: short, so the test waits little for the dead worker's lease
-
-
-class _Slow(ThrottledDTPHandler):  # type: ignore[misc]
-    write_limit = 256 * 1024  # bytes/s sent: the download takes ~4 s
-
-
-@pytest.fixture
-def slow_ftp(ftp_root: Path) -> Iterator[EmbeddedFtpServer]:
-    (ftp_root / "f.bin").write_bytes(DATA)
-    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,
-                               handler_overrides={"dtp_handler": _Slow, "use_sendfile": False}).start()
-    yield server
-    stop_without_leaks(server, wait=10)
-
-
-def _worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "reelhouse.cli", "worker"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _until(pred: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not pred():  # type: ignore[operator]
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
 
 
 def _killed_worker_job_runs_elsewhere(tmp_path: Path, port: int, backend: dict[str, str]) -> None:
@@ -65,21 +35,23 @@ def _killed_worker_job_runs_elsewhere(tmp_path: Path, port: int, backend: dict[s
                                             username=FTP_USER, password=FTP_PASSWORD))
         t = web.transfers.submit("download", row.id, "f.bin")
         assert t.job_id is not None
-        first = _worker(env)
-        _until(lambda: web.transfers.get(t.id).bytes_done > 100_000, 30, "the first worker never started")
+        first = worker(env)
+        until(lambda: web.transfers.get(t.id).bytes_done > 100_000, 30, "the first worker never started")
         owner = web.jobs.get(t.job_id).owner
         first.send_signal(signal.SIGKILL)  # dies mid-download: no clean-up of any kind
         first.wait(10)
         job = web.jobs.get(t.job_id)
         assert (job.state, job.owner) == ("running", owner)  # until its lease passes
-        second = _worker(env)
+        second = worker(env)  # its reaper queues the job again (the transfer follows)
+        until(lambda: web.jobs.get(t.job_id).state != "running" or web.jobs.get(t.job_id).owner != owner,
+              30, "the lease was never taken back")
         states = set()
 
         def ended() -> bool:
             states.add(web.jobs.get(t.job_id).state)
             return web.transfers.get(t.id).state not in ("queued", "running")
 
-        _until(ended, 30, "the job never ran again")
+        until(ended, 30, "the job never ran again")
         done = web.transfers.get(t.id)
         assert done.state == "done", done.error
         assert Path(str(done.local_path)).read_bytes() == DATA
@@ -103,33 +75,6 @@ def test_a_killed_worker_s_job_runs_on_another_worker_redis(
 ) -> None:
     _killed_worker_job_runs_elsewhere(tmp_path, slow_ftp.port, {"REELHOUSE_JOBS_BACKEND": "redis",
                                                                 "REELHOUSE_REDIS_URL": redis_url})
-
-
-def test_a_stopped_worker_queues_its_job_again(tmp_path: Path, slow_ftp: EmbeddedFtpServer) -> None:
-    """SIGTERM: the worker stops its running job at once and puts it back in the queue
-    (no waiting for a lease); the next worker resumes it."""
-    env = dict(os.environ, REELHOUSE_DATA_DIR=str(tmp_path / "data"), REELHOUSE_JOBS_IN_PROCESS="false")
-    web = Core(load_settings(data_dir=tmp_path / "data", jobs_in_process=False))
-    worker = None
-    try:
-        row = web.sources.create(SourceSpec(name="slow", kind="ftp", host="127.0.0.1",
-                                            port=slow_ftp.port, username=FTP_USER, password=FTP_PASSWORD))
-        t = web.transfers.submit("download", row.id, "f.bin")
-        worker = _worker(env)
-        _until(lambda: web.transfers.get(t.id).bytes_done > 100_000, 30, "the worker never started")
-        worker.send_signal(signal.SIGTERM)
-        assert worker.wait(20) == 0
-        job = web.jobs.get(t.job_id)  # type: ignore[arg-type]
-        assert (job.state, job.owner, job.lease_until) == ("queued", None, None)
-        assert "stopped" in (job.error or "") and web.transfers.get(t.id).state == "queued"
-        worker = _worker(env)
-        _until(lambda: web.transfers.get(t.id).state == "done", 30, "the job never ran again")
-        assert Path(str(web.transfers.get(t.id).local_path)).read_bytes() == DATA
-    finally:
-        if worker is not None and worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(20)
-        web.close()
 
 
 def test_the_reaper_gives_up_on_a_job_that_kills_its_workers(core: Core) -> None:

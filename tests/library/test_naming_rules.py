@@ -72,6 +72,12 @@ TABLE: list[tuple[str, dict[str, object]]] = [
     # absolute numbers
     ("One Piece/Season 21/One Piece 1001.mkv", dict(kind=E, title="One Piece", season=21, episode=1001)),
     ("The Simpsons/The Simpsons 889.mkv", dict(kind=E, title="The Simpsons", season=1, episode=889)),
+    # scene numbering "Title.103" (season 1, episode 3), not when a year follows (a film)
+    ("the.Series.110.hdtv-lol.mkv", dict(kind=E, title="the Series", season=1, episode=10)),
+    ("Show/Season 1/Show.103.HDTV.mkv", dict(kind=E, title="Show", season=1, episode=3)),
+    ("Cell.211.2009.mkv", dict(kind=M, title="Cell 211", year=2009)),
+    ("Series - 2016x231.mkv", dict(kind=E, title="Series", season=2016, episode=231)),
+    ("Series Title [HDTV][Cap.402](website.com).avi", dict(kind=E, title="Series Title", season=4, episode=2)),
     # multi-episode ranges
     ("Show/Season 02/02x03-E15 - Name.mkv", dict(kind=E, title="Show", season=2, episode=3, episode_end=15,
                                                  episode_title="Name")),

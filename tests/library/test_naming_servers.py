@@ -101,8 +101,6 @@ DISAGREE = {
     "/Drive/extras", "/Drive/EXTRAS",
     # a bare number folder is a season folder (Jellyfin agrees for shows, not for films)
     "/Drive/300 Collection/1",
-    # "_102" is read as absolute episode 102, like "The Simpsons 102" in Jellyfin's own table
-    "/server/anything_102.mp4",
     # dates in a film's name make it a dated episode (talk shows are far more common)
     "My Movie 2013.12.09", "My Movie 2013-12-09", "My Movie 2013-12-09 2013",
     # release words only guessit knows
@@ -123,3 +121,39 @@ def test_agreement_with_published_tables_is_at_least_95_percent() -> None:
 @pytest.mark.parametrize(("path", "kind"), EXTRAS, ids=[p for p, _ in EXTRAS])
 def test_extras_are_no_main_titles(path: str, kind: str | None) -> None:
     assert is_media_path(path) is (kind is None)
+
+
+SONARR = json.loads((Path(__file__).parent / "naming_records" / "sonarr.json").read_text("utf-8"))["rows"]
+#: Sonarr release names reelhouse reads differently: titles with "/" (not file names),
+#: numbering only Sonarr's release-title parser knows ("Part01", "5of9", "Se.3 afl.3",
+#: "s06.01", "11-02 Title", a year then MMDD), and names glued to a group ("grp-zoos01e11").
+SONARR_DISAGREE = {
+    "24 7 Series-Title - Road to the Sonarr Part01 720p HDTV x264 ORENJI",
+    "24 7 Series-Title - Road to the Sonarr Part 02 720p HDTV x264 ORENJI",
+    '(Series of Title s03 e - "Series of Title Season 3 Episode 10"',
+    "grp-zoos01e11-1080p",
+    "John.Smith.The.Series.Title.5of9.The.Universe.Of.Development.1990.DVDRip.x264-HANDJOB",
+    "App.Sonarr.Made.in.Canada.Part.Two.720p.HDTV.x264-2HD",
+    "this.is.a.show.2015.0308-yestv",
+    "11-02 The Series Reaction (HD).m4v",
+    "tvs-amgo-dd51-dl-7p-azhd-x264-103",
+    "Series T Se.3 afl.3",
+    "Босх: Спадок (S2E1) / Series: Legacy (S2E1) (2023) WEB-DL 1080p Ukr/Eng | sub Eng",
+    "Босх: Спадок / Series: Legacy / S2E1 of 10 (2023) WEB-DL 1080p Ukr/Eng | sub Eng",
+    "Titles.s06.01.1999.BDRip.1080p.Ukr.Eng.AC3.Hurtom.TNU.Tenax555",
+    "Amazing Title (2024/S01E07/DSNP/WEB-DL/1080p/ESP/EAC3 5.1/ING/EAC3 5.1 Atmos/SUBS) SPWEB",
+    "Mini Title (Miniserie) (2024/S01E07/DSNP/WEB-DL/1080p/ESP/EAC3 5.1/ING/EAC3 5.1 Atmos/SUBS) SPWEB",
+    "221205 ABC123 17研究所！ #17.ts",
+}
+
+
+def test_agreement_with_sonarr_single_episode_table() -> None:
+    misses = set()
+    for name, _, season, episode in SONARR:
+        file = name if name.lower().endswith((".mkv", ".avi", ".mp4", ".m4v", ".ts")) else name + ".mkv"
+        r = parse_media_path(file)
+        if (r.season, r.episode) != (season, episode):
+            misses.add(name)
+    assert len(SONARR) >= 180
+    assert misses == SONARR_DISAGREE, (sorted(misses - SONARR_DISAGREE), sorted(SONARR_DISAGREE - misses))
+    assert 1 - len(misses) / len(SONARR) >= 0.9

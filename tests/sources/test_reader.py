@@ -204,3 +204,14 @@ def test_pread_uses_cached_blocks_and_reads_only_the_gaps(cached: list[int], off
     assert r.bytes_read - before == missing  # only the bytes no cached block holds
     assert r.tell() == (cached[-1] * 100 + 1 if cached else 0)  # the position did not move
     assert r.range_reads - reads <= len(cached) + 1
+
+
+def test_slow_start_keeps_fetches_small_until_a_long_run() -> None:
+    data = os.urandom(3 * 1024 * 1024)
+    r = reader(data, slow_start=512 * 1024, max_fetch=1024 * 1024)
+    sizes: list[int] = []
+    r.on_fetch = lambda _offset, chunk: sizes.append(len(chunk))
+    assert r.read(len(data)) == data
+    kib = [s // 1024 for s in sizes]
+    assert kib[:5] == [64, 128, 128, 128, 128]  # two blocks at most while the run is short
+    assert max(kib) == 1024  # then the usual doubling up to max_fetch

@@ -88,7 +88,7 @@ async def segment(file_id: RowId, track: Track, n: Segment, request: Request,
     server runs its maximum of encoders."""
     tok = await _token(request, file_id, token)
     user = _core(request).signer.check_playback(tok, file_id).user_id
-    path = await run_in_threadpool(_core(request).hls.segment, file_id, track, n, tok, user)
+    path = await _core(request).hls.asegment(file_id, track, n, tok, user)
     return FileResponse(path, media_type="video/mp2t",
                         headers={"cache-control": "private, max-age=3600"})
 

@@ -37,7 +37,7 @@ _B = r"(?:^|(?<=[ ._\-\[(]))"  # a word boundary that treats separators as bound
 _E = r"(?=$|[ ._\-\])\[(,])"
 # S01E02, s01.e02, S01xE02, S01 E02, S003 E009, S2009E23; E02E03 / -E03 / -03 chains
 _SXE = re.compile(
-    _B + r"s(\d{1,4})[ ._]?(?:x?[ ._]?e|x)(\d{1,4})(?!\d)"
+    _B + r"s(\d{1,4})(?:[ ._]?|[ ._]?-[ ._]?)(?:x?[ ._]?ep?[ ._]?|x)(\d{1,5})(?!\d)"
     r"((?:(?:[ ._]?-[ ._]?|[ ._]?)(?:s\d{1,4})?[ ._]?x?e\d{1,4}(?!\d)|-\d{1,4}(?![\dpi]))*)",
     re.I,
 )
@@ -47,7 +47,13 @@ _NXN = re.compile(
     r"((?:x\d{1,3}(?!\d)|-e?\d{1,3}(?![\dpi])|[ ._]?-[ ._]?(?:\d{1,4})?x\d{1,3}(?!\d))*)",
     re.I,
 )
-_RESOLUTION = re.compile(r"\d{3,4}x\d{3,4}")
+_RESOLUTION = re.compile(r"(\d{3,4})x(\d{3,4})")
+
+
+def _is_resolution(text: str) -> bool:
+    """"1920x1080", "720x576": a picture size (width ≥ height, ratio ≤ 2.5), not "2016x231"."""
+    m = _RESOLUTION.fullmatch(text)
+    return m is not None and int(m.group(2)) >= 200 and 1 <= int(m.group(1)) / int(m.group(2)) <= 2.5
 # Season 3 Episode 9, Season 3 Ep 9
 _WORDS = re.compile(_B + r"season[ ._-]*(\d{1,4})[ ._-]*(?:episode|ep)[ ._-]*(\d{1,4})" + _E, re.I)
 # dates: 2011.11.15, 2011-11-15, 2018_03_24_19_00_00, 2023 07 14
@@ -62,6 +68,10 @@ _ANIME_SEASON = re.compile(r"[ ._]s(\d{1,2}) - (\d{1,4})(?:v\d)?" + _E, re.I)
 _DASH = re.compile(r" - (\d{1,4})(?:v\d)?(?=$|[ .\[(]| - )")
 # anime: "[VCB-Studio] Title [21][Ma10p_1080p]"
 _BRACKET = re.compile(r"\[(\d{1,4})(?:v\d)?\]")
+# Spanish releases: "[Cap.201]" is season 2, episode 1; "[Cap.1901]" season 19, episode 1
+_CAP = re.compile(r"\[cap\.\s?(\d{1,2})(\d{2})\]", re.I)
+# scene "Title.103.720p.HDTV-GRP", "Title_209_Words": season 1 episode 3 (Sonarr, Jellyfin)
+_SCENE_SEE = re.compile(r"(?<=[._])([1-9]\d?)(\d{2})(?=$|[._-])")
 # "Episode 16", "Ep 16", "Foo_ep_02", "E07" (a Chinese drama release)
 _EP_WORD = re.compile(_B + r"(?:episode|ep)[ ._-]*(\d{1,4})" + _E, re.I)
 _E_ONLY = re.compile(_B + r"e(\d{1,4})(?:-e?(\d{1,4}))?" + _E, re.I)
@@ -96,7 +106,7 @@ def find_episode(stem: str, *, in_show: bool) -> EpisodeMatch | None:
     if m := _WORDS.search(stem):
         return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)))
     for m in _NXN.finditer(stem):
-        if _RESOLUTION.fullmatch(m.group(0).split("-")[0].strip(" ._")):
+        if _is_resolution(m.group(0).split("-")[0].strip(" ._")):
             continue
         end = _chain_end(m.group(3)) if m.group(3) else None
         return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)),
@@ -105,6 +115,8 @@ def find_episode(stem: str, *, in_show: bool) -> EpisodeMatch | None:
         day = _valid_date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
         if day and m.start() > 0:
             return EpisodeMatch(stem[: m.start()], stem[m.end():], air_date=day)
+    if m := _CAP.search(stem):
+        return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)))
     if (m := _US_DATE.search(stem)) and m.start() > 0:
         day = _valid_date(int(m.group(4)), int(m.group(1)), int(m.group(3)))
         if day:
@@ -128,6 +140,9 @@ def find_episode(stem: str, *, in_show: bool) -> EpisodeMatch | None:
     if cut and (m := _BRACKET.search(body)) and not _is_year(m.group(1)):
         return EpisodeMatch(stem[: cut + m.start()], body[m.end():], None, int(m.group(1)), absolute=True)
     if not in_show:
+        for m in _SCENE_SEE.finditer(stem):
+            if _scene_episode(stem, m):
+                return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)))
         if (m := _SHORT_DATE.search(stem)) and m.start() > 0:
             day = _valid_date(2000 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
             if day:
@@ -136,6 +151,9 @@ def find_episode(stem: str, *, in_show: bool) -> EpisodeMatch | None:
     for m in _TRAILING.finditer(stem):
         if not _is_year(m.group(1)) and m.start() > 0:
             return EpisodeMatch(stem[: m.start()], stem[m.end():], None, int(m.group(1)), absolute=True)
+    for m in _SCENE_SEE.finditer(stem):  # "Show/Season 1/Show.103.HDTV"
+        if _scene_episode(stem, m):
+            return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)))
     return None
 
 
@@ -157,6 +175,22 @@ def _before_year(body: str, m: re.Match[str], in_show: bool) -> bool:
     return not in_show and _is_year(m.group(1))
 
 
+def _scene_episode(stem: str, m: re.Match[str]) -> bool:
+    """Whether "103" in a dotted or underscored release name is season 1 episode 3: a
+    title before it, no space in the name, not a year, no year after it (then it is a
+    film: "Cell.211.2009"), and nothing or release words after it."""
+    number = m.group(1) + m.group(2)
+    if " " in stem or m.start() < 2 or _is_year(number) or int(m.group(2)) == 0:
+        return False
+    after = stem[m.end():]
+    if _YEAR_ANYWHERE.search(after):
+        return False
+    return not after or bool(_JUNK.match(after)) or bool(re.match(r"[._][A-Za-z]", after)) or after[0] == "-"
+
+
+_YEAR_ANYWHERE = re.compile(r"(?:^|[._ (\[-])(?:19|20)\d\d(?=$|[._ )\]-])")
+
+
 def _is_year(text: str) -> bool:
     return len(text) == 4 and 1900 <= int(text) <= 2099
 
@@ -174,7 +208,7 @@ _JUNK = re.compile(
 def strip_release_words(text: str) -> str:
     """``text`` cut at the first release word (``720p``, ``WEB-DL``, ``x264``, a bracket
     group), separators made spaces: the episode title left after the marker."""
-    text = re.sub(r"\[[^\]]*\]|\{[^}]*\}", " ", text)
+    text = re.sub(r"\[[^\]]*\]|\{[^}]*\}|\([^)]*\.(?:com|org|net|info|to|tv)\)", " ", text)
     if m := _JUNK.search(text):
         text = text[: m.start()]
     text = re.sub(r"-[A-Za-z0-9]+$", "", text) if re.search(r"[._]", text) else text

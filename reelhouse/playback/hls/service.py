@@ -16,7 +16,9 @@ or mtime or the segment length changes, so stale segments are never served.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from reelhouse.config import Settings
@@ -52,6 +54,8 @@ class HlsService:
             max_per_user=settings.hls_max_encoders_per_user or None,
             max_per_track=settings.hls_encoders_per_track,
         )
+        self.executor = ThreadPoolExecutor(max_workers=max(8, 4 * settings.hls_max_encoders),
+                                           thread_name_prefix="hls-wait")
         self.plans = Plans(settings, sources, targets)
         self.segments = Segments(self.plans, self.cache, self.feed, self.encoders, self.prepared_root)
         self.subs = Subtitles(self.plans, self.cache, self.feed)
@@ -113,6 +117,15 @@ class HlsService:
     def subtitle_vtt(self, file_id: int, key: str) -> Path:
         return self.subs.vtt(file_id, key)
 
+    async def asegment(self, file_id: int, track: str, n: int, viewer: str | None = None,
+                       user: int | None = None) -> Path:
+        """:meth:`segment` for the event loop, in HLS's own bounded executor: requests
+        waiting for ffmpeg (up to a minute each) never fill the thread pool that logins,
+        health checks and the rest of the API use (issue 14)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self.segment, file_id, track, n, viewer, user)
+
     def close(self) -> None:
         self.encoders.close()
         self.feed.close()
+        self.executor.shutdown(wait=False)

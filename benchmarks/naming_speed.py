@@ -1,0 +1,214 @@
+"""Naming speed and agreement: time per path of reelhouse's naming
+(``parse_media_path``: own patterns for the common forms, guessit for the rest), of the
+previous release's naming (guessit with corrections, file name only) and of guessit
+alone (the peer), on a corpus of real-world forms; and the agreement of each with the
+published naming tables (Jellyfin's tests, Plex/Jellyfin/Kodi extras) that
+tests/library/test_naming_servers.py checks.
+
+    .venv/bin/python benchmarks/naming_speed.py [--passes 3] [--previous REV]
+
+The corpus: every path of the published tables and of reelhouse's own tables, plus
+generated release names in the common forms (``Show.S01E02.1080p.WEB.x264-GRP``,
+``Show/Season 1/Show - 1x02 - Title``, ``Movie.2010.1080p.BluRay``, ``Movie (2010)``,
+anime ``[Grp] Show - 12 [1080p]``). Times are the median of ``--passes`` passes over
+the whole corpus, after one warm-up pass; guessit's instances are reused, as in a scan.
+``fast_path_share``: the paths reelhouse names without calling guessit. Prints one JSON
+object on stdout; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "library"))
+
+
+def log(*parts: object) -> None:
+    print("[bench]", *parts, file=sys.stderr, flush=True)
+
+
+def corpus(seed: int = 15) -> list[str]:
+    import test_naming_rules as rules
+    import test_naming_servers as servers  # the published tables
+    import test_naming_table as table
+
+    paths = {p for _, p, _ in servers._cases()} | {p for p, _ in rules.TABLE} | {p for p, _ in table.TABLE}
+    rng = random.Random(seed)
+    shows = ["The Office", "Breaking Bad", "Doctor Who", "Dark", "The Expanse", "Severance", "Fargo"]
+    films = ["The Matrix", "Heat", "Blade Runner 2049", "Parasite", "Dune Part Two", "Coco", "Alien"]
+    tags = ["1080p.WEB.h264-GRP", "720p.HDTV.x264-KILLERS", "2160p.NF.WEB-DL.DDP5.1.x265", "1080p.BluRay.x264"]
+    for _ in range(600):
+        show, film = rng.choice(shows), rng.choice(films)
+        s, e, y = rng.randint(1, 12), rng.randint(1, 24), rng.randint(1950, 2024)
+        paths |= {
+            f"{show}/Season {s}/{show.replace(' ', '.')}.S{s:02d}E{e:02d}.{rng.choice(tags)}.mkv",
+            f"{show}/Season {s:02d}/{show} - {s}x{e:02d} - Episode {e}.mkv",
+            f"{show.replace(' ', '.')}.S{s:02d}E{e:02d}E{e + 1:02d}.{rng.choice(tags)}.mkv",
+            f"[SubsPlease] {show} - {e + 100} (1080p) [ABCD{e:04d}].mkv",
+            f"{film} ({y})/{film} ({y}).mkv",
+            f"{film.replace(' ', '.')}.{y}.{rng.choice(tags)}.mkv",
+            f"Movies/{film} ({y})/{film} ({y}) - 1080p.mkv",
+        }
+    return sorted(paths)
+
+
+def _previous(rev: str) -> Callable[[str], Any]:
+    """``parse_media_path`` of reelhouse at ``rev`` (the single-module naming)."""
+    text = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:reelhouse/library/naming.py"],
+                          capture_output=True, text=True, check=True).stdout
+    path = Path(tempfile.mkdtemp()) / "previous_naming.py"
+    path.write_text(text)
+    spec = importlib.util.spec_from_file_location("previous_naming", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["previous_naming"] = module
+    spec.loader.exec_module(module)
+    return module.parse_media_path  # type: ignore[no-any-return]
+
+
+def _time(fn: Callable[[str], Any], paths: list[str], passes: int) -> dict[str, float]:
+    for p in paths:  # warm-up (guessit builds its rules once)
+        fn(p)
+    runs = []
+    for _ in range(passes):
+        t0 = time.perf_counter()
+        for p in paths:
+            fn(p)
+        runs.append(time.perf_counter() - t0)
+    per = statistics.median(runs) / len(paths)
+    return {"us_per_path": round(per * 1e6, 1), "paths_per_s": round(1 / per)}
+
+
+def _agreement(parse: Callable[[str], Any]) -> dict[str, Any]:
+    """Agreement with the published tables, with ``parse`` standing in for
+    parse_media_path (folder-only tables keep reelhouse's folder functions)."""
+    import test_naming_servers as servers
+
+    saved = servers.parse_media_path
+    servers.parse_media_path = parse
+    try:
+        cases = []
+        for table, case, ok in _safe(servers._cases):
+            cases.append((table, case, ok))
+    finally:
+        servers.parse_media_path = saved
+    by_table: dict[str, list[bool]] = {}
+    for table, _, ok in cases:
+        by_table.setdefault(table, []).append(ok)
+    files = [ok for table, _, ok in cases if table not in ("season folder", "series folder")]
+    return {"cases": len(cases), "agreement": round(sum(ok for _, _, ok in cases) / len(cases), 4),
+            # without the folder-name tables (which use reelhouse's folder parser for all)
+            "path_cases": len(files), "path_agreement": round(sum(files) / len(files), 4),
+            "by_table": {t: round(sum(v) / len(v), 3) for t, v in sorted(by_table.items())}}
+
+
+def _safe(gen: Callable[[], Any]) -> list[tuple[str, str, bool]]:
+    out = []
+    it = gen()
+    while True:
+        try:
+            out.append(next(it))
+        except StopIteration:
+            return out
+        except Exception:  # an old parser's crash or a field it lacks: a disagreement
+            out.append(("error", "", False))
+
+
+class _Adapt:
+    """Fields of reelhouse's Parsed on top of an older or foreign parse result."""
+
+    def __init__(self, kind: str, title: str | None, **fields: Any) -> None:
+        self.kind, self.title = kind, title or ""
+        for name in ("year", "season", "episode", "episode_end", "air_date", "extra"):
+            setattr(self, name, fields.get(name))
+
+
+def _guessit_parse() -> Callable[[str], Any]:
+    from guessit.api import GuessItApi
+
+    api = GuessItApi()
+
+    def parse(path: str) -> Any:
+        g = api.guessit(path.lstrip("/"))
+        eps = g.get("episode")
+        first = eps[0] if isinstance(eps, list) and eps else eps
+        last = max(eps) if isinstance(eps, list) and eps else None
+        date = g.get("date")
+        kind = g.get("type", "movie")
+        return _Adapt(kind if kind in ("movie", "episode") else "movie", str(g.get("title") or ""),
+                      year=g.get("year") if isinstance(g.get("year"), int) else None,
+                      season=g.get("season") if isinstance(g.get("season"), int) else
+                      (1 if isinstance(first, int) else None),
+                      episode=first if isinstance(first, int) else None,
+                      episode_end=last if last != first else None,
+                      air_date=date.isoformat() if date is not None and hasattr(date, "isoformat") else None,
+                      extra="trailer" if "Trailer" in str(g.get("other", "")) else None)
+    return parse
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    p.add_argument("--passes", type=int, default=3)
+    p.add_argument("--previous", default="6f205c3", help="git revision of the previous naming module")
+    args = p.parse_args()
+    import reelhouse.library.naming.parse as parse_module
+    from reelhouse.library.naming import parse_media_path
+
+    paths = corpus()
+    log(f"{len(paths)} paths")
+    calls = [0]
+    real_guess = parse_module._guess
+
+    def counting(text: str, kind: str | None = None) -> Any:
+        calls[0] += 1
+        return real_guess(text, kind)
+
+    parse_module._guess = counting
+    guessed = 0
+    for path in paths:
+        before = calls[0]
+        parse_media_path(path)
+        guessed += calls[0] != before
+    parse_module._guess = real_guess
+    previous = _previous(args.previous)
+    peer = _guessit_parse()
+    log("timing reelhouse")
+    ours = _time(parse_media_path, paths, args.passes)
+    log("timing the previous naming")
+    old = _time(previous, paths, args.passes)
+    log("timing guessit")
+    guess = _time(peer, paths, args.passes)
+    log("agreement")
+    print(json.dumps({
+        "benchmark": "naming_speed",
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "paths": len(paths),
+        "passes": args.passes,
+        "reelhouse": {**ours, "fast_path_share": round(1 - guessed / len(paths), 3),
+                      **_agreement(parse_media_path)},
+        "previous": {**old, "revision": args.previous, **_agreement(previous)},
+        "guessit": {**guess, **_agreement(peer)},
+        "speedup_vs_previous": round(old["us_per_path"] / ours["us_per_path"], 2),
+        "speedup_vs_guessit": round(guess["us_per_path"] / ours["us_per_path"], 2),
+    }, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Helpers of the job tests: a slow FTP server's data, ``reelhouse worker`` processes,
+waiting for a condition."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from pyftpdlib.handlers import ThrottledDTPHandler
+
+DATA = os.urandom(1024 * 1024 + 3)
+
+
+class SlowDTP(ThrottledDTPHandler):  # type: ignore[misc]
+    write_limit = 256 * 1024  # bytes/s sent: a download of DATA takes ~4 s
+
+
+def worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """A ``reelhouse worker`` process with ``env``."""
+    return subprocess.Popen([sys.executable, "-m", "reelhouse.cli", "worker"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def until(pred: Callable[[], bool], timeout: float, what: str) -> None:
+    """Wait until ``pred()`` (checked every 50 ms), failing with ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)

@@ -16,6 +16,7 @@ from reelhouse.auth.users import UserService
 from reelhouse.config import Settings
 from reelhouse.db.engine import make_engine, make_sessionmaker
 from reelhouse.db.migrate import upgrade
+from reelhouse.db.models import SourceRow
 from reelhouse.jobs.queue import make_huey
 from reelhouse.jobs.runner import JobRunner
 from reelhouse.jobs.tasks import JobContext, TaskSpec
@@ -25,12 +26,20 @@ from reelhouse.party.service import PartyService
 from reelhouse.playback.hls.service import HlsService
 from reelhouse.playback.service import PlaybackService
 from reelhouse.playback.targets import StreamTargets
+from reelhouse.sources.base import Source
+from reelhouse.sources.jellyfin import jellyfin_source
 from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.offline import OfflineCopies
 from reelhouse.transfers.queue import TransferQueue
 from reelhouse.transfers.sync import SyncService
 
 __all__ = ["Core"]
+
+
+def _jellyfin(row: SourceRow, password: str, settings: Settings) -> Source:
+    """A Jellyfin server's films and episodes (sources/jellyfin.py)."""
+    return jellyfin_source(row.path, row.username or "", password, device_id=f"reelhouse-source-{row.id}",
+                           timeout=settings.ftp_read_timeout)
 
 
 class Core:
@@ -54,6 +63,7 @@ class Core:
         self.audit = AuditLog(self.sessions)
         self.login_throttle = LoginThrottle(settings.login_free_failures, settings.login_backoff_max)
         self.sources = SourceService(settings, self.sessions)
+        self.sources.register_kind("jellyfin", _jellyfin)
         self.signer = TokenSigner(settings.secret("signing"), settings.playback_token_ttl)
         self.auth = Authenticator(self.auth_sessions, self.api_keys, self.signer)
         self.stream_targets = StreamTargets(self.sessions)

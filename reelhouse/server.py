@@ -1,7 +1,9 @@
 """The ASGI application and its server: ``create_app(core)`` joins the JSON API
-(:mod:`reelhouse.api`) and the browser UI (:mod:`reelhouse.web`) into one FastAPI app
-(OpenAPI docs at ``/docs``), guarded by :class:`~reelhouse.api.security.SecurityMiddleware`,
-and owns its lifespan; ``make_server`` wraps it in uvicorn."""
+(:mod:`reelhouse.api`), the browser UI (:mod:`reelhouse.web`) and the Jellyfin API
+(:mod:`reelhouse.jellyfin`, under ``/jellyfin``) into one FastAPI app (OpenAPI docs at
+``/docs``), guarded by :class:`~reelhouse.api.security.SecurityMiddleware` (the Jellyfin
+API has its own rules: tokens in headers, open CORS), and owns its lifespan;
+``make_server`` wraps it in uvicorn."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from reelhouse.api import party_socket
 from reelhouse.api.app import install_api
 from reelhouse.api.security import SecurityMiddleware
 from reelhouse.core import Core
+from reelhouse.jellyfin.app import create_jellyfin_app
+from reelhouse.jellyfin.asgi import JellyfinMount
 from reelhouse.web.routes import install_web
 
 __all__ = ["create_app", "make_server", "run_server"]
@@ -37,6 +41,9 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     app.add_middleware(SecurityMiddleware)
     install_api(app, core)
     install_web(app)
+    jellyfin = create_jellyfin_app(core)
+    jellyfin.state.metrics = app.state.metrics
+    app.add_middleware(JellyfinMount, jellyfin=jellyfin)
     return app
 
 

@@ -27,7 +27,7 @@ from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _NEEDS = ("requires_ffmpeg", "requires_chromium", "requires_postgres", "requires_fuse",
-          "requires_redis", "ftpd")
+          "requires_redis", "ftpd", "requires_node")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -134,6 +134,33 @@ class Restartable:
         return t
 
 
+@contextmanager
+def serving(app: object, timeout: float = 10.0) -> Iterator[str]:
+    """Serve an ASGI ``app`` with uvicorn in a thread on a free loopback port until the
+    block ends; yields the base URL (``http://127.0.0.1:PORT``)."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",  # type: ignore[arg-type]
+                            timeout_graceful_shutdown=3)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{port}")
+    thread.start()
+    deadline = time.monotonic() + timeout
+    try:
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise AssertionError("uvicorn did not start")
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
 def session_token(core: Core, user_id: int) -> str:
     """A fresh server-side session token for ``user_id`` (as a login makes)."""
     token, _ = core.auth_sessions.create(user_id, device="test")

@@ -22,19 +22,28 @@ def source_add(
     name: Annotated[str, typer.Argument(help="A name for the source.")],
     local: Annotated[str | None, typer.Option(help="Local folder (absolute path).")] = None,
     ftp: Annotated[str | None, typer.Option(help="FTP host name or address.")] = None,
+    jellyfin: Annotated[str | None, typer.Option(help="A Jellyfin server's address "
+                                                      "(http://host:8096).")] = None,
     port: Annotated[int | None, typer.Option(help="FTP port (21, or 990 for implicit TLS).")] = None,
-    user: Annotated[str | None, typer.Option(help="FTP user (anonymous if not given).")] = None,
-    password: Annotated[str | None, typer.Option(help="FTP password (asked if --user is given).")] = None,
+    user: Annotated[str | None, typer.Option(help="FTP or Jellyfin user (FTP: anonymous if not given).")] = None,
+    password: Annotated[str | None, typer.Option(help="Its password (asked if --user is given).")] = None,
     tls: Annotated[str, typer.Option(help="none | explicit | implicit")] = "none",
     root: Annotated[str, typer.Option(help="Folder on the server to use (default: the login folder).")] = "",
     verify_tls: Annotated[bool, typer.Option(help="Verify the server's TLS certificate.")] = True,
     tls_cert: Annotated[str | None, typer.Option(help="PEM file of a certificate to trust "
                                                       "(a self-signed server's).")] = None,
 ) -> None:
-    """Add a local folder (--local PATH) or an FTP server (--ftp HOST)."""
-    if (local is None) == (ftp is None):
-        raise e.InvalidInput("give exactly one of --local PATH or --ftp HOST")
-    if local is not None:
+    """Add a local folder (--local PATH), an FTP server (--ftp HOST) or a Jellyfin server
+    (--jellyfin URL --user U --password P)."""
+    if sum(x is not None for x in (local, ftp, jellyfin)) != 1:
+        raise e.InvalidInput("give exactly one of --local PATH or --ftp HOST (or --jellyfin URL)")
+    if jellyfin is not None:
+        if not user:
+            raise e.InvalidInput("a Jellyfin source needs --user")
+        if password is None:
+            password = getpass.getpass(f"Jellyfin password for {user}: ")
+        spec = SourceSpec(name=name, kind="jellyfin", path=jellyfin, username=user, password=password)
+    elif local is not None:
         from pathlib import Path
 
         spec = SourceSpec(name=name, kind="local", path=str(Path(local).expanduser().resolve()))
@@ -62,7 +71,8 @@ def source_list() -> None:
         core.close()
     table = Table("id", "name", "kind", "where", "tls", "last scan", "last error")
     for r in rows:
-        where = r.path if r.kind == "local" else f"{r.username or 'anonymous'}@{r.host}:{r.port}{r.path}"
+        where = (r.path if r.kind == "local" else f"{r.username}@{r.path}" if r.kind == "jellyfin"
+                 else f"{r.username or 'anonymous'}@{r.host}:{r.port}{r.path}")
         table.add_row(str(r.id), r.name, r.kind, where, r.tls if r.kind == "ftp" else "",
                       str(r.last_scan_at or ""), r.last_error or "")
     console.print(table)

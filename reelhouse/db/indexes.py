@@ -6,6 +6,8 @@
 - ``ix_media_files_movie_present`` / ``ix_media_files_episode_present``: "has a file
   that is not missing" answered from the index alone.
 - ``ix_watch_progress_user_updated``: a user's continue-watching row, newest first.
+- ``ix_movies_created_at`` / ``ix_shows_created_at``: newest first (Jellyfin's
+  ``Items/Latest`` and ``SortBy=DateCreated``, jellyfin/query.py).
 
 ``tests/library/test_query_plans.py`` shows the query plans use them.
 """
@@ -24,4 +26,6 @@ INDEXES = (
     Index("ix_media_files_movie_present", MediaFile.movie_id, MediaFile.missing_since),
     Index("ix_media_files_episode_present", MediaFile.episode_id, MediaFile.missing_since),
     Index("ix_watch_progress_user_updated", WatchProgress.user_id, WatchProgress.updated_at),
+    Index("ix_movies_created_at", Movie.created_at),
+    Index("ix_shows_created_at", Show.created_at),
 )

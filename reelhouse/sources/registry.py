@@ -18,6 +18,7 @@ import re
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,11 @@ from reelhouse.sources.base import Source
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.local import LocalSource
 
-__all__ = ["SourceService", "SourceSpec"]
+__all__ = ["RemoteFactory", "SourceService", "SourceSpec"]
+
+#: Builds the Source of a media-server source row (kind "jellyfin", later "plex"):
+#: (row: its URL in ``path``, user in ``username``; the decrypted password; settings).
+RemoteFactory = Callable[["SourceRow", str, Settings], Source]
 
 _KINDS = ("local", "ftp")
 _TLS = ("none", "explicit", "implicit")
@@ -87,6 +92,13 @@ class SourceService:
         self._fernet = Fernet(key)
         self._live: dict[int, tuple[tuple[Any, ...], Source]] = {}
         self._lock = threading.Lock()
+        self._remote: dict[str, RemoteFactory] = {}
+
+    def register_kind(self, kind: str, factory: RemoteFactory) -> None:
+        """Add a media-server source kind (``jellyfin``): rows of that kind hold the
+        server's URL in ``path``, a user and an encrypted password; ``factory`` builds
+        their Source. The registry itself stays free of any server's protocol."""
+        self._remote[kind] = factory
 
     # -- rows ------------------------------------------------------------------------
     def list(self) -> list[SourceRow]:
@@ -116,8 +128,8 @@ class SourceService:
                 raise InvalidInput("name must be 1-128 characters")
             row.name = name
         if spec.kind is not None:
-            if spec.kind not in _KINDS:
-                raise InvalidInput(f"kind must be one of {', '.join(_KINDS)}")
+            if spec.kind not in (*_KINDS, *self._remote):
+                raise InvalidInput(f"kind must be one of {', '.join((*_KINDS, *self._remote))}")
             row.kind = spec.kind
         if spec.path is not None:
             row.path = spec.path
@@ -148,6 +160,13 @@ class SourceService:
                 raise InvalidInput("a local source needs an absolute folder path")
             if spec.path is not None and not os.path.isdir(row.path):
                 raise InvalidInput(f"no such folder on this machine: {row.path}")
+        elif row.kind in self._remote:
+            url = (row.path or "").strip().rstrip("/")
+            if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+                raise InvalidInput(f"a {row.kind} source needs the server's http:// or https:// address")
+            if not row.username:
+                raise InvalidInput(f"a {row.kind} source needs a user")
+            row.path = url
         else:
             if not row.host:
                 raise InvalidInput("an FTP source needs a host")
@@ -217,6 +236,8 @@ class SourceService:
         """A fresh Source object for ``row`` (not cached)."""
         if row.kind == "local":
             return LocalSource(row.path)
+        if row.kind in self._remote:
+            return self._remote[row.kind](row, self.password(row), self.settings)
         cfg = FtpConfig(
             host=row.host or "",
             port=row.port or 21,

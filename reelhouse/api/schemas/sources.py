@@ -12,8 +12,9 @@ __all__ = ["SourceCreate", "SourceHealth", "SourcePublic", "SourceUpdate", "Test
 
 class SourceCreate(BaseModel):
     name: str = Field(min_length=1, max_length=128)
-    kind: Literal["local", "ftp"]
-    path: str | None = Field(default=None, max_length=4096, description="local folder, or FTP root folder")
+    kind: Literal["local", "ftp", "jellyfin"]
+    path: str | None = Field(default=None, max_length=4096,
+                             description="local folder, FTP root folder, or a Jellyfin server's address")
     host: str | None = Field(default=None, max_length=255)
     port: int | None = Field(default=None, ge=1, le=65535)
     username: str | None = Field(default=None, max_length=255)

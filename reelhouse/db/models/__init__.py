@@ -9,7 +9,7 @@ import X`` is the import path to use.
 - ``sources``: ``SourceRow``
 - ``library``: ``Movie``, ``Show``, ``Season``, ``Episode``, ``MediaFile``, ``MediaStream``
 - ``metadata``: ``Image``, ``TmdbCache``
-- ``progress``: ``WatchProgress``
+- ``progress``: ``WatchProgress``, ``Favorite``
 - ``jobs``: ``Job``
 - ``transfers``: ``Transfer``, ``SyncRun``, ``OfflineCopy``
 - ``parties``: ``WatchSession``, ``WatchParticipant``
@@ -21,7 +21,7 @@ from reelhouse.db.models.jobs import Job
 from reelhouse.db.models.library import Episode, MediaFile, MediaStream, Movie, Season, Show
 from reelhouse.db.models.metadata import Image, TmdbCache
 from reelhouse.db.models.parties import WatchParticipant, WatchSession
-from reelhouse.db.models.progress import WatchProgress
+from reelhouse.db.models.progress import Favorite, WatchProgress
 from reelhouse.db.models.sources import SourceRow
 from reelhouse.db.models.transfers import OfflineCopy, SyncRun, Transfer
 from reelhouse.db.models.users import User
@@ -32,6 +32,7 @@ __all__ = [
     "AuthSession",
     "Base",
     "Episode",
+    "Favorite",
     "Image",
     "Job",
     "MediaFile",

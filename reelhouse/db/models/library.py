@@ -199,3 +199,4 @@ class MediaStream(Base):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     is_forced: Mapped[bool] = mapped_column(Boolean, default=False)
     subtitle_format: Mapped[str | None] = mapped_column(String(8), nullable=True)  # text | image
+

@@ -1,4 +1,4 @@
-"""Watch progress: where a user is in a media file."""
+"""A user's marks: watch progress (where they are in a media file) and favourites."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    String,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reelhouse.db.models.base import Base, UTCDateTime, utcnow
 
-__all__ = ["WatchProgress"]
+__all__ = ["Favorite", "WatchProgress"]
 
 
 class WatchProgress(Base):
@@ -32,3 +33,17 @@ class WatchProgress(Base):
     duration: Mapped[float | None] = mapped_column(Float, nullable=True)
     watched: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Favorite(Base):
+    """A title a user marked as favourite (Jellyfin's ``IsFavorite``): ``item_kind`` is
+    movie | show | season | episode and ``item_id`` that row's id."""
+
+    __tablename__ = "favorites"
+    __table_args__ = (UniqueConstraint("user_id", "item_kind", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    item_kind: Mapped[str] = mapped_column(String(16))
+    item_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,13 @@
+"""The Jellyfin server API: a translation over reelhouse's services, so Jellyfin's apps
+browse and play a reelhouse library (mounted under ``/jellyfin`` by the app factory).
+
+- ``asgi``: the mount (case-insensitive paths and query names, ``/emby`` prefix)
+- ``app``: the ASGI app, ProblemDetails errors, CORS
+- ``auth``: authorization header forms, tokens as reelhouse sessions
+- ``ids``: 32-hex ids ↔ (kind, row id)
+- ``params``: query/body arguments the way clients send them
+- ``query``: the Items query (SQL arms, merged, paged) · ``loader``: BaseItemDto in bulk
+- ``media``: MediaSourceInfo/MediaStream · ``playback``: PlaybackInfo decisions
+- ``streams``: Range streaming of a file · ``browse``: one item, resume, latest, next up, marks
+- ``routes_*``: the HTTP routes · ``socket``: the ``/socket`` WebSocket
+"""

@@ -1,0 +1,151 @@
+"""What the item routes need beyond the Items query: one item, the resume list, the
+latest additions, next up, and marking played / favourite (over the progress service,
+so an app's "played" is the web player's "watched")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from reelhouse.core import Core
+from reelhouse.db.models import Episode, Favorite, MediaFile, Season, WatchProgress
+from reelhouse.errors import NotFound
+from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader
+from reelhouse.jellyfin.query import ItemQuery, page
+
+__all__ = ["files_of", "item", "latest", "mark_favorite", "mark_played", "next_up", "resume"]
+
+
+def item(s: Session, ctx: Ctx, ref: ids.Ref) -> dict[str, Any]:
+    """One item with its MediaSources; raises NotFound (also for a title with no file
+    on a source the user may see)."""
+    if ref.kind == "view" and ref.id not in VIEWS:
+        raise NotFound("no such view")
+    if ctx.granted is not None and ref.kind != "view" and not files_of(s, ref, ctx.granted):
+        raise NotFound(f"no item with id {ids.encode(ref.kind, ref.id)}")
+    found = Loader(s, ctx).load([ref])
+    if not found:
+        raise NotFound(f"no item with id {ids.encode(ref.kind, ref.id)}")
+    return found[0]
+
+
+def files_of(s: Session, ref: ids.Ref, granted: frozenset[int] | None = None) -> list[int]:
+    """Present media file ids of an item (a show or season: of all its episodes), on
+    ``granted`` sources only when given."""
+    stmt = select(MediaFile.id).where(MediaFile.missing_since.is_(None))
+    if granted is not None:
+        stmt = stmt.where(MediaFile.source_id.in_(sorted(granted)))
+    if ref.kind == "movie":
+        stmt = stmt.where(MediaFile.movie_id == ref.id)
+    elif ref.kind == "episode":
+        stmt = stmt.where(MediaFile.episode_id == ref.id)
+    elif ref.kind in ("season", "show"):
+        stmt = stmt.join(Episode, Episode.id == MediaFile.episode_id)
+        stmt = (stmt.where(Episode.season_id == ref.id) if ref.kind == "season" else
+                stmt.join(Season, Season.id == Episode.season_id).where(Season.show_id == ref.id))
+    elif ref.kind == "file":
+        stmt = stmt.where(MediaFile.id == ref.id)
+    else:
+        return []
+    return list(s.scalars(stmt.order_by(MediaFile.id)))
+
+
+def mark_played(core: Core, ctx: Ctx, ref: ids.Ref, played: bool) -> dict[str, Any]:
+    """Mark every file of the item watched / unwatched; returns the item's UserData."""
+    with core.sessions() as s:
+        item(s, ctx, ref)  # NotFound first
+        fids = files_of(s, ref, ctx.granted)
+    for fid in fids:
+        core.progress.save(ctx.user_id, fid, 0.0, None, played)
+    with core.sessions() as s:
+        data: dict[str, Any] = item(s, ctx, ref)["UserData"]
+        return data
+
+
+def mark_favorite(core: Core, ctx: Ctx, ref: ids.Ref, favorite: bool) -> dict[str, Any]:
+    """Add or remove a favourite; returns the item's UserData."""
+    with core.sessions() as s:
+        item(s, ctx, ref)
+        row = s.scalar(select(Favorite).where(Favorite.user_id == ctx.user_id,
+                                              Favorite.item_kind == ref.kind, Favorite.item_id == ref.id))
+        if favorite and row is None:
+            s.add(Favorite(user_id=ctx.user_id, item_kind=ref.kind, item_id=ref.id))
+        elif not favorite and row is not None:
+            s.delete(row)
+        s.commit()
+        data: dict[str, Any] = item(s, ctx, ref)["UserData"]
+        return data
+
+
+def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """Titles the user stopped in the middle of, most recently played first."""
+    rows = s.execute(
+        select(MediaFile.movie_id, MediaFile.episode_id)
+        .join(WatchProgress, and_(WatchProgress.media_file_id == MediaFile.id,
+                                  WatchProgress.user_id == ctx.user_id))
+        .where(WatchProgress.position > 0, WatchProgress.watched.is_(False),
+               MediaFile.missing_since.is_(None),
+               *([] if ctx.granted is None else [MediaFile.source_id.in_(sorted(ctx.granted))]))
+        .order_by(WatchProgress.updated_at.desc()).limit(2000))
+    refs: list[ids.Ref] = []
+    seen = set()
+    for movie_id, episode_id in rows:
+        ref = (ids.Ref("movie", movie_id) if movie_id is not None else
+               ids.Ref("episode", episode_id) if episode_id is not None else None)
+        if ref is None or ref in seen or ref.kind not in kinds:
+            continue
+        seen.add(ref)
+        refs.append(ref)
+    return Loader(s, ctx).load(refs[start:start + limit]), len(refs)
+
+
+def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int) -> list[dict[str, Any]]:
+    """Newest titles: films, and series by when they were added."""
+    kinds = {"movie", "show"}
+    if parent is not None and parent.kind == "view":
+        kinds = {"movie"} if parent.id == 1 else {"show"}
+    elif parent is not None:
+        kinds = {"episode"}
+    q = ItemQuery(user_id=ctx.user_id, kinds=kinds, parent=parent, recursive=True,
+                  sort="datecreated", descending=True, limit=limit, sources=ctx.granted)
+    return Loader(s, ctx).load(page(s, q))
+
+
+def next_up(s: Session, ctx: Ctx, series: ids.Ref | None, limit: int) -> list[dict[str, Any]]:
+    """Per series the user watched an episode of: the first present, unwatched episode
+    after the last watched one (most recently watched series first)."""
+    watched = (select(Season.show_id, Season.number, Episode.number, WatchProgress.updated_at)
+               .select_from(WatchProgress)
+               .join(MediaFile, MediaFile.id == WatchProgress.media_file_id)
+               .join(Episode, Episode.id == MediaFile.episode_id)
+               .join(Season, Season.id == Episode.season_id)
+               .where(WatchProgress.user_id == ctx.user_id, WatchProgress.watched.is_(True)))
+    if series is not None:
+        watched = watched.where(Season.show_id == series.id)
+    last: dict[int, tuple[int, int, Any]] = {}
+    for show_id, season_no, ep_no, at in s.execute(watched):
+        cur = last.get(show_id)
+        if cur is None or (season_no, ep_no) > cur[:2]:
+            last[show_id] = (season_no, ep_no, max(at, cur[2]) if cur else at)
+        elif at > cur[2]:
+            last[show_id] = (cur[0], cur[1], at)
+    refs = []
+    for show_id, (season_no, ep_no, _at) in sorted(last.items(), key=lambda kv: kv[1][2], reverse=True):
+        seen = select(WatchProgress.media_file_id).where(
+            WatchProgress.user_id == ctx.user_id, WatchProgress.watched.is_(True))
+        nxt = s.execute(
+            select(Episode.id).join(Season, Season.id == Episode.season_id)
+            .join(MediaFile, and_(MediaFile.episode_id == Episode.id, MediaFile.missing_since.is_(None)))
+            .where(Season.show_id == show_id, Season.number > 0,
+                   (Season.number > season_no) | ((Season.number == season_no) & (Episode.number > ep_no)),
+                   MediaFile.id.not_in(seen),
+                   *([] if ctx.granted is None else [MediaFile.source_id.in_(sorted(ctx.granted))]))
+            .order_by(Season.number, Episode.number).limit(1)).scalar()
+        if nxt is not None:
+            refs.append(ids.Ref("episode", nxt))
+        if len(refs) >= limit:
+            break
+    return Loader(s, ctx).load(refs)

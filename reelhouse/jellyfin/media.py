@@ -1,0 +1,123 @@
+"""Media files as Jellyfin ``MediaSourceInfo`` with ``MediaStreams`` (pure mapping).
+
+Ticks are Jellyfin's time unit: 100 ns, so seconds × 10^7 as an integer. Codec names
+are FFmpeg's, lowercase, as Jellyfin reports them. A subtitle stream's ``Index`` is
+the stream's index in the file; sidecar subtitle files follow the last embedded stream.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from reelhouse.db.models import MediaFile, MediaStream
+from reelhouse.jellyfin import ids
+
+__all__ = ["container_of", "media_source", "media_streams", "ticks"]
+
+_TYPES = {"video": "Video", "audio": "Audio", "subtitle": "Subtitle"}  # MediaStreamType
+_TEXT_SUBS = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}
+
+
+def ticks(seconds: float | None) -> int | None:
+    """Seconds → Jellyfin ticks (100 ns units)."""
+    return None if seconds is None else round(seconds * 10_000_000)
+
+
+def container_of(mf: MediaFile) -> str:
+    """The container as Jellyfin names it: the file's extension (``mkv``, ``mp4``)."""
+    ext = posixpath.splitext(mf.path)[1].lower().lstrip(".")
+    return ext or (mf.container or "").split(",")[0]
+
+
+def _stream(st: MediaStream, default_audio: int | None) -> dict[str, Any]:
+    kind = _TYPES.get(st.type, "Data")
+    out: dict[str, Any] = {
+        "Codec": (st.codec or "").lower() or None,
+        "Language": st.language,
+        "Title": st.title,
+        "Type": kind,
+        "Index": st.index,
+        "IsDefault": bool(st.is_default) or (kind == "Audio" and st.index == default_audio),
+        "IsForced": bool(st.is_forced),
+        "IsExternal": False,
+        "IsInterlaced": False,
+        "Level": 0,
+    }
+    name = " ".join(x for x in ((st.language or "").upper(), (st.codec or "").upper()) if x)
+    out["DisplayTitle"] = (f"{st.title} - {name}" if st.title else name) or kind
+    if kind == "Video":
+        out.update({"Width": st.width, "Height": st.height, "Profile": st.profile,
+                    "AverageFrameRate": st.fps, "RealFrameRate": st.fps,
+                    "PixelFormat": st.pixel_format, "BitDepth": st.bit_depth,
+                    "ColorTransfer": st.color_transfer, "ColorPrimaries": st.color_primaries,
+                    "VideoRange": "HDR" if st.hdr else "SDR", "IsAVC": st.codec == "h264",
+                    "AspectRatio": f"{st.width}:{st.height}" if st.width and st.height else None})
+    elif kind == "Audio":
+        out.update({"Channels": st.channels, "ChannelLayout": st.channel_layout,
+                    "SampleRate": st.sample_rate, "Profile": st.profile})
+    elif kind == "Subtitle":
+        text = st.subtitle_format == "text" or (st.codec or "") in _TEXT_SUBS
+        out.update({"IsTextSubtitleStream": text, "SupportsExternalStream": text})
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def media_streams(mf: MediaFile, item_id: str, token: str | None) -> list[dict[str, Any]]:
+    """The file's probed streams; text subtitles get an external ``DeliveryUrl``
+    (WebVTT, with ``api_key`` so a player can fetch it without headers)."""
+    audio = [s.index for s in mf.streams if s.type == "audio"]
+    default_audio = next((s.index for s in mf.streams if s.type == "audio" and s.is_default),
+                         audio[0] if audio else None)
+    out = []
+    source_id = ids.encode("file", mf.id)
+    for st in mf.streams:
+        if st.type not in _TYPES:
+            continue
+        dto = _stream(st, default_audio)
+        if dto["Type"] == "Subtitle" and dto.get("IsTextSubtitleStream"):
+            url = f"/Videos/{item_id}/{source_id}/Subtitles/{st.index}/0/Stream.vtt"
+            dto.update({"DeliveryMethod": "External",
+                        "DeliveryUrl": f"{url}?api_key={token}" if token else url,
+                        "IsExternalUrl": False})
+        out.append(dto)
+    return out
+
+
+def media_source(mf: MediaFile, item_id: str, token: str | None, with_streams: bool = True) -> dict[str, Any]:
+    """A ``MediaSourceInfo`` for direct play of ``mf`` (PlaybackInfo adds the decision)."""
+    streams = media_streams(mf, item_id, token) if with_streams else []
+    audio = [s["Index"] for s in streams if s["Type"] == "Audio"]
+    default_audio = next((s["Index"] for s in streams if s["Type"] == "Audio" and s["IsDefault"]),
+                         audio[0] if audio else None)
+    out: dict[str, Any] = {
+        "Protocol": "File",
+        "Id": ids.encode("file", mf.id),
+        "Path": posixpath.basename(mf.path),
+        "Type": "Default",
+        "Container": container_of(mf),
+        "Size": mf.size,
+        "Name": posixpath.splitext(posixpath.basename(mf.path))[0],
+        "IsRemote": False,
+        "ETag": f"{mf.size:x}{int(mf.mtime or 0):x}",
+        "RunTimeTicks": ticks(mf.duration),
+        "ReadAtNativeFramerate": False,
+        "IgnoreDts": False,
+        "IgnoreIndex": False,
+        "GenPtsInput": False,
+        "SupportsTranscoding": True,
+        "SupportsDirectStream": True,
+        "SupportsDirectPlay": True,
+        "IsInfiniteStream": False,
+        "RequiresOpening": False,
+        "RequiresClosing": False,
+        "RequiresLooping": False,
+        "SupportsProbing": True,
+        "VideoType": "VideoFile",
+        "MediaStreams": streams,
+        "MediaAttachments": [],
+        "Formats": [],
+        "Bitrate": mf.bitrate,
+        "RequiredHttpHeaders": {},
+        "DefaultAudioStreamIndex": default_audio,
+    }
+    return {k: v for k, v in out.items() if v is not None}

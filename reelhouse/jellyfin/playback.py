@@ -1,0 +1,83 @@
+"""PlaybackInfo: which media source, and whether the client plays it as it is (direct
+play over our Range path) or through our HLS (``TranscodingUrl``).
+
+The client's ``DeviceProfile.DirectPlayProfiles`` (containers, video and audio codecs
+per profile; an empty codec list means any) becomes reelhouse's ClientCaps and the
+decision is reelhouse's own (playback/hls/decision.py), made from the library's
+probed facts — no I/O on the source.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from reelhouse.db.models import MediaFile
+from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.media import container_of
+from reelhouse.playback.hls.decision import ClientCaps, Decision, MediaFacts, decide
+
+__all__ = ["apply_decision", "caps_from_profile", "new_play_session"]
+
+#: Codec names used when a profile accepts "any" codec in a container.
+_ANY_VIDEO = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "vc1", "msmpeg4v3"})
+_ANY_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "dts", "truehd", "flac", "opus", "vorbis",
+                        "pcm_s16le", "pcm_s24le", "mp2", "alac"})
+_CONTAINERS = {"m4v": "mp4", "mpegts": "ts", "matroska": "mkv"}
+
+
+def _split(value: Any) -> set[str]:
+    if not isinstance(value, str):
+        return set()
+    return {v.strip().lower() for v in value.split(",") if v.strip()}
+
+
+def caps_from_profile(profile: Any) -> ClientCaps | None:
+    """ClientCaps from a DeviceProfile object, or None when there is none (then the
+    client is trusted to play the file as it is, as Jellyfin does)."""
+    if not isinstance(profile, dict):
+        return None
+    found = next((v for k, v in profile.items() if k.lower() == "directplayprofiles"), None)
+    if not isinstance(found, list):
+        return None
+    containers: set[str] = set()
+    video: set[str] = set()
+    audio: set[str] = set()
+    for entry in found[:100]:
+        if not isinstance(entry, dict):
+            continue
+        low = {k.lower(): v for k, v in entry.items()}
+        if str(low.get("type", "Video")).lower() != "video":
+            continue
+        containers |= {_CONTAINERS.get(c, c) for c in _split(low.get("container"))}
+        vc, ac = _split(low.get("videocodec")), _split(low.get("audiocodec"))
+        video |= vc or set(_ANY_VIDEO)
+        audio |= ac or set(_ANY_AUDIO)
+    return ClientCaps(frozenset(containers), frozenset(video), frozenset(audio), True)
+
+
+def _facts(mf: MediaFile) -> MediaFacts:
+    container = _CONTAINERS.get(container_of(mf), container_of(mf))
+    return MediaFacts(container, mf.video_codec, (mf.audio_codec,) if mf.audio_codec else (),
+                      mf.width, mf.height)
+
+
+def new_play_session() -> str:
+    return secrets.token_hex(16)
+
+
+def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | None, *,
+                   allow_direct: bool, play_session: str, token: str) -> Decision | None:
+    """Set the SupportsDirect*/Transcoding* fields of a MediaSourceInfo for ``caps``."""
+    decision = decide(_facts(mf), caps) if caps is not None else None
+    direct = allow_direct and (decision is None or decision.mode == "direct")
+    source["SupportsDirectPlay"] = direct
+    source["SupportsDirectStream"] = direct
+    source["SupportsTranscoding"] = True
+    if not direct:
+        file_id = ids.encode("file", mf.id)
+        source["TranscodingUrl"] = (f"/videos/{file_id}/master.m3u8?MediaSourceId={file_id}"
+                                    f"&PlaySessionId={play_session}&api_key={token}")
+        source["TranscodingSubProtocol"] = "hls"
+        source["TranscodingContainer"] = "ts"
+    return decision

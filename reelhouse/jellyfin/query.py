@@ -1,0 +1,373 @@
+"""The ``Items`` query: which titles, in which order, one page at a time.
+
+An :class:`ItemQuery` is read from Jellyfin's arguments (``ParentId``, ``Recursive``,
+``IncludeItemTypes``, ``SortBy``, ``SortOrder``, ``StartIndex``, ``Limit``,
+``SearchTerm``, ``Filters``, ``Years``, ``Genres``, ``Ids``, ``SeriesId``,
+``SeasonId``, ``IsPlayed``, ``IsFavorite``). Each item type is one SQL "arm" (movies,
+series, seasons, episodes) that returns only ``(sort key, id)`` rows, ordered and cut
+in SQL with the indexes; arms are merged in order and only the page's rows are then
+loaded in full (:mod:`.loader`). So a page costs what its rows cost, not the library's
+size (jellyfin/jellyfin#15063: 20-50 s on 20k items).
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
+from reelhouse.errors import InvalidInput
+from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.params import Args
+from reelhouse.jellyfin.sqlorder import OrderedJoin
+
+__all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "page", "parse_query"]
+
+#: Jellyfin type names (lowercase) → our kinds.
+_TYPES = {"movie": "movie", "series": "show", "season": "season", "episode": "episode"}
+ARM_KINDS = ("movie", "show", "season", "episode")
+_SORTS = {"sortname", "name", "datecreated", "productionyear", "premieredate",
+          "communityrating", "random", "indexnumber"}
+MAX_LIMIT = 100_000
+#: A literal 0, not a bound parameter: ``coalesce(year, ?)`` would not match the
+#: expression index ``coalesce(year, 0)`` and SQLite would sort the whole table.
+_ZERO: ColumnElement[int] = literal_column("0")
+_CHUNK = 500
+
+
+@dataclass
+class ItemQuery:
+    """What an Items request asks for (see the module doc); ``kinds`` are ours."""
+
+    user_id: int
+    kinds: set[str] = field(default_factory=set)
+    parent: ids.Ref | None = None
+    recursive: bool = False
+    sort: str = "sortname"
+    descending: bool = False
+    start: int = 0
+    limit: int | None = None
+    search: str | None = None
+    years: list[int] = field(default_factory=list)
+    genres: list[str] = field(default_factory=list)
+    only: dict[str, set[int]] | None = None  # Ids=…: kind → row ids
+    played: bool | None = None
+    resumable: bool = False
+    favorite: bool | None = None
+    fields: set[str] = field(default_factory=set)
+    root: bool = False  # no parent, not recursive: the user's views
+    since: datetime | None = None  # MinDateLastSaved: titles with a file added since
+    sources: frozenset[int] | None = None  # the user's granted sources (None: all)
+
+
+def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuery:
+    """Read an :class:`ItemQuery`; raises InvalidInput for unreadable values and
+    NotFound for a ParentId that is not ours."""
+    q = ItemQuery(user_id=user_id)
+    pid = parent or args.text("parentid", 64) or args.text("seasonid", 64) or args.text("seriesid", 64)
+    if pid:
+        q.parent = ids.decode(pid, "view", "show", "season")
+    q.recursive = bool(args.flag("recursive", False))
+    wanted = {_TYPES[t] for t in args.lower_set("includeitemtypes") if t in _TYPES}
+    if args.values("includeitemtypes") and not wanted:
+        q.kinds = set()  # only types reelhouse does not have (BoxSet, Audio …)
+    else:
+        q.kinds = wanted or _default_kinds(q)
+    q.kinds -= {_TYPES[t] for t in args.lower_set("excludeitemtypes") if t in _TYPES}
+    # the first sort key we know decides; the rest (and unknown ones) are ignored
+    q.sort = next((s for s in (v.lower() for v in args.values("sortby")) if s in _SORTS), "sortname")
+    q.descending = (args.values("sortorder") or ["Ascending"])[0].lower() == "descending"
+    q.start = args.number("startindex", 0) or 0
+    q.limit = args.number("limit", None, 0, MAX_LIMIT)
+    q.search = args.text("searchterm", 200) or args.text("namestartswith", 200)
+    q.years = [int(y) for y in args.values("years") if y.isdigit()][:100]
+    q.genres = args.values("genres", 50)
+    filters = args.lower_set("filters")
+    q.played = args.flag("isplayed")
+    if "isplayed" in filters:
+        q.played = True
+    if "isunplayed" in filters:
+        q.played = False
+    q.resumable = "isresumable" in filters
+    q.favorite = True if "isfavorite" in filters else args.flag("isfavorite")
+    id_list = args.values("ids", 1000)
+    if id_list:
+        q.only = {}
+        for text in id_list:
+            ref = ids.decode(text)
+            q.only.setdefault(ref.kind, set()).add(ref.id)
+        q.kinds = (q.kinds | set(q.only)) & set(ARM_KINDS) if not wanted else q.kinds
+    q.fields = args.lower_set("fields")
+    q.since = _date_arg(args, "mindatelastsaved")
+    q.root = q.parent is None and not q.recursive and not id_list and not wanted
+    return q
+
+
+def _date_arg(args: Args, name: str) -> datetime | None:
+    """An ISO 8601 date/time argument (``2024-05-01T12:00:00.0000000Z``), UTC."""
+    text = args.text(name, 40)
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text[:19])
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be an ISO 8601 date, not {text!r}") from exc
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _default_kinds(q: ItemQuery) -> set[str]:
+    p = q.parent
+    if p is None:
+        return {"movie", "show"}
+    if p.kind == "view":
+        if p.id == 1:
+            return {"movie"}
+        return {"show", "season", "episode"} if q.recursive else {"show"}
+    if p.kind == "show":
+        return {"season", "episode"} if q.recursive else {"season"}
+    return {"episode"}
+
+
+# -- arms -------------------------------------------------------------------------------
+def _present() -> ColumnElement[bool]:
+    return MediaFile.missing_since.is_(None)
+
+
+def _like(text: str) -> str:
+    literal = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{literal}%"
+
+
+def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
+    """EXISTS a present file joined by ``link`` — with the user's progress filters."""
+    stmt = select(MediaFile.id).where(link, _present())
+    if q.sources is not None:
+        stmt = stmt.where(MediaFile.source_id.in_(sorted(q.sources)))
+    if q.since is not None:
+        stmt = stmt.where(MediaFile.first_seen >= q.since)
+    if q.played is True or q.resumable:
+        stmt = stmt.join(WatchProgress, and_(WatchProgress.media_file_id == MediaFile.id,
+                                             WatchProgress.user_id == q.user_id))
+        stmt = stmt.where(WatchProgress.watched.is_(True)) if q.played else stmt.where(
+            WatchProgress.watched.is_(False), WatchProgress.position > 0)
+    cond = exists(stmt)
+    if q.played is False:
+        watched = select(WatchProgress.id).where(
+            WatchProgress.media_file_id == MediaFile.id, WatchProgress.user_id == q.user_id,
+            WatchProgress.watched.is_(True))
+        cond = exists(select(MediaFile.id).where(link, _present(), ~exists(watched)))
+    return cond
+
+
+def _favorite(q: ItemQuery, kind: str, col: Any) -> ColumnElement[bool]:
+    cond = exists(select(Favorite.id).where(Favorite.user_id == q.user_id,
+                                            Favorite.item_kind == kind, Favorite.item_id == col))
+    return cond if q.favorite else ~cond
+
+
+def _title_filters(q: ItemQuery, table: type[Movie] | type[Show]) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if q.search:
+        out.append(func.lower(table.title).like(_like(q.search), escape="\\"))
+    if q.years:
+        out.append(table.year.in_(q.years))
+    if q.genres:
+        text = cast(table.genres, String)
+        out.append(or_(*[text.like(_like(f'"{g}"'), escape="\\") for g in q.genres]))
+    return out
+
+
+def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
+    """The arm's statement (``id`` first, then sort columns) and its order columns."""
+    p = q.parent
+    show_title = func.lower(Show.title)
+    show_order = [show_title, func.coalesce(Show.year, _ZERO), Show.id]  # db/indexes.py: ix_shows_sort
+    if kind == "movie":
+        if p is not None and not (p.kind == "view" and p.id == 1):
+            return None
+        stmt = select(Movie.id).where(_file_filter(q, MediaFile.movie_id == Movie.id),
+                                      *_title_filters(q, Movie))
+        keys: dict[str, list[Any]] = {"datecreated": [Movie.created_at],
+                "productionyear": [Movie.year], "premieredate": [Movie.year],
+                "communityrating": [Movie.rating]}
+        return _finish(q, kind, stmt, Movie.id, keys, [func.lower(Movie.title), func.coalesce(Movie.year, _ZERO)])
+    if kind == "show":
+        if p is not None and not (p.kind == "view" and p.id == 2):
+            return None
+        link = and_(MediaFile.episode_id == Episode.id, Episode.season_id == Season.id,
+                    Season.show_id == Show.id)
+        stmt = select(Show.id).where(_file_filter(q, link), *_title_filters(q, Show))
+        keys = {"datecreated": [Show.created_at],
+                "productionyear": [Show.year], "premieredate": [Show.year],
+                "communityrating": [Show.rating]}
+        return _finish(q, kind, stmt, Show.id, keys, show_order[:2])
+    if kind == "season":
+        link = and_(MediaFile.episode_id == Episode.id, Episode.season_id == Season.id)
+        stmt = select(Season.id).join(Show, Show.id == Season.show_id).where(_file_filter(q, link))
+        if p is not None and p.kind == "show":
+            stmt = stmt.where(Season.show_id == p.id)
+        elif p is not None and not (p.kind == "view" and p.id == 2):
+            return None
+        if q.search:
+            stmt = stmt.where(show_title.like(_like(q.search), escape="\\"))
+        order = [*show_order, Season.number]
+        return _finish(q, kind, stmt, Season.id, {"indexnumber": [Season.number]}, order)
+    link = MediaFile.episode_id == Episode.id
+    if p is None or p.kind == "view":  # the whole library: series in title order, no sort
+        tables = OrderedJoin(OrderedJoin(Show.__table__, Season.__table__, Season.show_id == Show.id),
+                             Episode.__table__, Episode.season_id == Season.id)
+        stmt = select(Episode.id).select_from(tables).where(_file_filter(q, link))
+    else:
+        stmt = (select(Episode.id).join(Season, Season.id == Episode.season_id)
+                .join(Show, Show.id == Season.show_id).where(_file_filter(q, link)))
+    if p is not None and p.kind == "show":
+        stmt = stmt.where(Season.show_id == p.id)
+    elif p is not None and p.kind == "season":
+        stmt = stmt.where(Episode.season_id == p.id)
+    elif p is not None and not (p.kind == "view" and p.id == 2):
+        return None
+    if q.search:
+        stmt = stmt.where(or_(func.lower(Episode.title).like(_like(q.search), escape="\\"),
+                              show_title.like(_like(q.search), escape="\\")))
+    if q.years:
+        stmt = stmt.where(Show.year.in_(q.years))
+    first_seen = (select(func.min(MediaFile.first_seen)).where(MediaFile.episode_id == Episode.id)
+                  .scalar_subquery())
+    order = [*show_order, Season.number, Episode.number]
+    keys = {"datecreated": [first_seen], "productionyear": [Show.year],
+            "premieredate": [Episode.air_date]}
+    return _finish(q, kind, stmt, Episode.id, keys, order)
+
+
+def _finish(q: ItemQuery, kind: str, stmt: Select[Any], id_col: Any, keys: dict[str, list[Any]],
+            name_order: list[Any]) -> tuple[Select[Any], list[Any]]:
+    if q.only is not None:
+        stmt = stmt.where(id_col.in_(sorted(q.only.get(kind, set()))))
+    if q.favorite is not None:
+        stmt = stmt.where(_favorite(q, kind, id_col))
+    if q.sort == "random":
+        order: list[Any] = [func.random()]
+    else:
+        order = [*keys.get(q.sort, []), *name_order, id_col]
+    return stmt.add_columns(*order), order
+
+
+def _rows(s: Session, stmt: Select[Any], order: list[Any], desc: bool, n: int | None,
+          skip: int = 0) -> Iterator[tuple[Any, ...]]:
+    ordered = [o.desc() if desc else o.asc() for o in order]
+    stmt = stmt.order_by(*ordered)
+    if n is not None:
+        stmt = stmt.limit(n)
+    if skip:
+        stmt = stmt.offset(skip)
+    yield from s.execute(stmt.execution_options(yield_per=_CHUNK))
+
+
+class _Key:
+    """A row's sort key that compares None lowest, in either direction."""
+
+    __slots__ = ("desc", "values")
+
+    def __init__(self, values: tuple[Any, ...], desc: bool) -> None:
+        self.values = tuple((v is not None, v if v is not None else 0) for v in values)
+        self.desc = desc
+
+    def __lt__(self, other: _Key) -> bool:
+        try:
+            return (self.values > other.values) if self.desc else (self.values < other.values)
+        except TypeError:
+            return str(self.values) < str(other.values)
+
+
+def arms(q: ItemQuery) -> list[tuple[str, Select[Any], list[Any]]]:
+    out = []
+    for kind in ARM_KINDS:
+        if kind in q.kinds:
+            built = _arm(q, kind)
+            if built is not None:
+                out.append((kind, *built))
+    return out
+
+
+def _keyed(kind: str, rows: Iterator[tuple[Any, ...]], desc: bool) -> Iterator[tuple[_Key, str, int]]:
+    for r in rows:
+        yield _Key(tuple(r[1:]), desc), kind, r[0]
+
+
+def page(s: Session, q: ItemQuery) -> Iterator[ids.Ref]:
+    """The refs of the requested page, in order (lazily: an unpaged query of 10,000
+    items is read from the database as it is written out)."""
+    built = arms(q)
+    if len(built) == 1:  # one arm: the database skips and cuts (the indexes do the work)
+        kind, stmt, order = built[0]
+        for row in _rows(s, stmt, order, q.descending, q.limit, q.start):
+            yield ids.Ref(kind, row[0])  # type: ignore[arg-type]
+        return
+    need = None if q.limit is None else q.start + q.limit
+    streams = [_keyed(kind, _rows(s, stmt, order, q.descending, need), q.descending)
+               for kind, stmt, order in built]
+    merged = heapq.merge(*streams, key=lambda t: t[0])
+    for n, (_key, kind, row_id) in enumerate(merged):
+        if need is not None and n >= need:
+            break
+        if n >= q.start:
+            yield ids.Ref(kind, row_id)  # type: ignore[arg-type]
+
+
+def count(s: Session, q: ItemQuery) -> int:
+    """TotalRecordCount: how many items match (all pages)."""
+    total = 0
+    for _kind, stmt, _order in arms(q):
+        inner = stmt.with_only_columns(stmt.selected_columns[0]).subquery()
+        total += int(s.scalar(select(func.count()).select_from(inner)) or 0)
+    return total
+
+
+class Counts:
+    """TotalRecordCount per filter, kept ``ttl`` seconds (10 s): a client paging
+    through a grid sends the same filter with every page, and counting 60,000 episodes
+    costs more than serving the page. Filters on the user's own marks (played,
+    resumable, favourite) are counted every time. Thread-safe; at most ``size`` kept."""
+
+    def __init__(self, ttl: float = 10.0, size: int = 256) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._hits: dict[tuple[Any, ...], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(q: ItemQuery) -> tuple[Any, ...]:
+        only = tuple(sorted((k, tuple(sorted(v))) for k, v in q.only.items())) if q.only is not None else None
+        return (tuple(sorted(q.kinds)), q.parent, q.recursive, q.search, tuple(q.years),
+                tuple(q.genres), only, q.since, tuple(sorted(q.sources)) if q.sources is not None else None)
+
+    def get(self, s: Session, q: ItemQuery, now: float | None = None) -> int:
+        if q.played is not None or q.resumable or q.favorite is not None:
+            return count(s, q)
+        key = self.key(q)
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hit = self._hits.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = count(s, q)
+        with self._lock:
+            if len(self._hits) >= self.size:
+                self._hits = {k: v for k, v in self._hits.items() if v[0] > now}
+                if len(self._hits) >= self.size:
+                    self._hits.clear()
+            self._hits[key] = (now + self.ttl, value)
+        return value
+
+    def clear(self) -> None:
+        """Forget every count (a mark changed what a personal filter matches)."""
+        with self._lock:
+            self._hits.clear()

@@ -1,0 +1,79 @@
+"""``Items/{id}/Images/{type}`` (and ``/{index}``): Primary (poster; an episode's
+still, else its season's or series' poster), Backdrop and Thumb (the backdrop), from
+reelhouse's image cache; ``maxWidth``/``fillWidth``/``width`` pick the smallest cached
+width that is large enough. 404 where there is no such image."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from reelhouse.core import Core
+from reelhouse.db.models import Episode, Movie, Season, Show
+from reelhouse.errors import NotFound
+from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.params import Args
+from reelhouse.library.metadata.images import WIDTHS
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+def _image_id(core: Core, ref: ids.Ref, kind: str) -> int | None:
+    poster = kind == "primary"
+    with core.sessions() as s:
+        if ref.kind in ("movie", "show"):
+            row = s.get(Movie, ref.id) if ref.kind == "movie" else s.get(Show, ref.id)
+            if row is None:
+                raise NotFound("no such item")
+            return row.poster_image_id if poster else row.backdrop_image_id
+        if ref.kind == "season":
+            season = s.execute(select(Season.poster_image_id, Show.poster_image_id, Show.backdrop_image_id)
+                              .join(Show, Show.id == Season.show_id).where(Season.id == ref.id)).first()
+            if season is None:
+                raise NotFound("no such item")
+            return (season[0] or season[1]) if poster else season[2]
+        if ref.kind == "episode":
+            found = s.execute(select(Episode.still_image_id, Season.poster_image_id, Show.poster_image_id,
+                                     Show.backdrop_image_id)
+                              .join(Season, Season.id == Episode.season_id)
+                              .join(Show, Show.id == Season.show_id).where(Episode.id == ref.id)).first()
+            if found is None:
+                raise NotFound("no such item")
+            if poster:
+                return found[0] or found[1] or found[2]
+            return found[0] if kind == "thumb" and found[0] else found[3]
+    return None
+
+
+def _width(args: Args) -> int | None:
+    want = (args.number("maxwidth", None, 1, 100_000) or args.number("fillwidth", None, 1, 100_000)
+            or args.number("width", None, 1, 100_000))
+    if want is None:
+        return None
+    return next((w for w in WIDTHS if w >= want), None)
+
+
+def _file(core: Core, item_id: str, image_type: str, args: Args) -> tuple[str, str]:
+    ref = ids.decode(item_id, "movie", "show", "season", "episode", "view")
+    kind = image_type.lower()
+    if kind not in ("primary", "backdrop", "thumb"):
+        raise NotFound(f"no {image_type} image")
+    image = _image_id(core, ref, kind) if ref.kind != "view" else None
+    if not image:
+        raise NotFound(f"this item has no {image_type} image")
+    path, content_type = core.metadata.images.file(image, _width(args))
+    return str(path), content_type
+
+
+@router.get("/items/{item_id}/images/{image_type}")
+@router.get("/items/{item_id}/images/{image_type}/{index}")
+async def image(item_id: str, image_type: str, request: Request) -> FileResponse:
+    """Images need no token (as in Jellyfin: ``<img>`` tags cannot send headers)."""
+    core: Core = request.app.state.core
+    args = Args(request.query_params.multi_items())
+    path, content_type = await run_in_threadpool(_file, core, item_id, image_type[:16], args)
+    return FileResponse(path, media_type=content_type, headers={"cache-control": "public, max-age=86400"})

@@ -1,0 +1,210 @@
+"""Playing: ``Items/{id}/PlaybackInfo`` (GET and POST with a DeviceProfile),
+``Videos/{id}/stream`` and ``stream.{ext}`` (the file as it is, HTTP Range; the
+extension is ignored), ``Videos/{id}/master.m3u8`` and ``main.m3u8`` with their
+renditions and segments (reelhouse's HLS), and subtitles as WebVTT."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import FileResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from starlette.concurrency import run_in_threadpool
+
+from reelhouse.core import Core
+from reelhouse.db.models import MediaFile, MediaStream
+from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
+from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_body
+from reelhouse.jellyfin.media import media_source
+from reelhouse.jellyfin.params import Args, body_args
+from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, new_play_session
+from reelhouse.jellyfin.streams import file_for, range_response
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+_M3U8 = "application/vnd.apple.mpegurl"
+Track = Annotated[str, Path(max_length=16, pattern=r"^[a-z0-9]+$")]
+SubKey = Annotated[str, Path(max_length=8, pattern=r"^[ex][0-9]{1,3}$")]
+Segment = Annotated[int, Path(ge=0, le=1_000_000)]
+
+
+def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, args: Args,
+                   body: Any) -> dict[str, Any]:
+    ref = ids.decode(item_id, "movie", "episode", "file")
+    bargs = body_args(body if isinstance(body, dict) else {})
+    wanted = args.text("mediasourceid", 64) or bargs.text("mediasourceid", 64)
+    chosen = ids.decode(wanted, "file").id if wanted else None
+    allow_direct = bool(args.flag("enabledirectplay", True)) and bool(bargs.flag("enabledirectplay", True))
+    profile = next((v for k, v in (body or {}).items() if k.lower() == "deviceprofile"), None) \
+        if isinstance(body, dict) else None
+    caps = caps_from_profile(profile)
+    play_session = new_play_session()
+    with core.sessions() as s:
+        stmt = select(MediaFile).where(MediaFile.missing_since.is_(None)).options(
+            selectinload(MediaFile.streams))
+        col = {"movie": MediaFile.movie_id, "episode": MediaFile.episode_id, "file": MediaFile.id}[ref.kind]
+        stmt = stmt.where(col == ref.id)
+        if chosen is not None:
+            stmt = stmt.where(MediaFile.id == chosen)
+        allowed = core.access.allowed(caller.user)
+        if allowed is not None:
+            stmt = stmt.where(MediaFile.source_id.in_(sorted(allowed)))
+        files = list(s.scalars(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.id)))
+        if not files:
+            raise NotFound(f"no playable file for {item_id}")
+        sources = []
+        for mf in files:
+            src = media_source(mf, ids.encode(ref.kind, ref.id), caller.token)
+            apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
+                           token=caller.token)
+            sources.append(src)
+    return {"MediaSources": sources, "PlaySessionId": play_session}
+
+
+@router.get("/items/{item_id}/playbackinfo")
+def playback_info(item_id: str, request: Request, caller: CallerDep, core: CoreDep,
+                  args: ArgsDep) -> dict[str, Any]:
+    """Media sources to play (direct play: no DeviceProfile to judge by)."""
+    return _playback_info(core, request, caller, item_id, args, None)
+
+
+@router.post("/items/{item_id}/playbackinfo")
+async def playback_info_post(item_id: str, request: Request, caller: CallerDep, core: CoreDep,
+                             args: ArgsDep) -> dict[str, Any]:
+    """Media sources judged against the body's DeviceProfile: direct play when it plays
+    the container and codecs, else a ``TranscodingUrl`` to our HLS."""
+    raw = await read_body(request)
+    try:
+        body = json.loads(raw) if raw.strip() else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("the body must be JSON (PlaybackInfoDto)") from exc
+    return await run_in_threadpool(_playback_info, core, request, caller, item_id, args, body)
+
+
+# -- direct ----------------------------------------------------------------------------------
+async def _authorize(request: Request, core: Core, file_id: int | None = None) -> Caller | None:
+    """The caller (Jellyfin token in a header or ``api_key``) or, inside HLS playlists,
+    a playback ``token`` bound to ``file_id``."""
+    token = request.query_params.get("token")
+    if token and file_id is not None:
+        await run_in_threadpool(core.playback.check_token, token, file_id)
+        return None
+    return await run_in_threadpool(caller_of, request)
+
+
+@router.api_route("/videos/{item_id}/stream", methods=["GET", "HEAD"])
+@router.api_route("/videos/{item_id}/stream.{ext}", methods=["GET", "HEAD"])
+async def stream(item_id: str, request: Request, core: CoreDep) -> Response:
+    """The file as it is (``static=true`` or not: reelhouse does not transcode into a
+    progressive stream), with HTTP Range (RFC 9110 §14): 206 + exact Content-Range,
+    416 outside the file."""
+    caller = await _authorize(request, core)
+    q = request.query_params
+    file_id = await run_in_threadpool(file_for, core, item_id, q.get("mediasourceid"))
+    if caller is not None:
+        await run_in_threadpool(core.access.check_file, caller.user, file_id)
+    return await range_response(core, request, file_id, caller.user.id if caller else None)
+
+
+# -- HLS -------------------------------------------------------------------------------------
+async def _hls_file(request: Request, core: Core, item_id: str) -> tuple[int, str]:
+    """The file and a playback token for the URIs inside the playlists."""
+    caller = await _authorize(request, core, _file_hint(item_id))
+    file_id = await run_in_threadpool(file_for, core, item_id, request.query_params.get("mediasourceid"))
+    token = request.query_params.get("token")
+    if caller is not None:
+        await run_in_threadpool(core.access.check_file, caller.user, file_id)
+        token = core.playback.token_for(caller.user.id, file_id, caller.grant)
+    if token is None:
+        raise AuthenticationFailed("no access token")
+    return file_id, token
+
+
+def _file_hint(item_id: str) -> int | None:
+    ref = ids.try_decode(item_id, "file")
+    return ref.id if ref else None
+
+
+def _playlist(text: str) -> Response:
+    return Response(text, media_type=_M3U8, headers={"cache-control": "private, no-cache"})
+
+
+@router.get("/videos/{item_id}/master.m3u8")
+async def master(item_id: str, request: Request, core: CoreDep) -> Response:
+    """reelhouse's master playlist: renditions, audio and subtitle groups."""
+    file_id, token = await _hls_file(request, core, item_id)
+    return _playlist(await run_in_threadpool(core.hls.master, file_id, token))
+
+
+@router.get("/videos/{item_id}/main.m3u8")
+async def main(item_id: str, request: Request, core: CoreDep) -> Response:
+    """One rendition's playlist (the best one), for clients that ask for main.m3u8."""
+    file_id, token = await _hls_file(request, core, item_id)
+
+    def build() -> str:
+        streams = core.hls.streams(file_id)
+        renditions = core.hls.renditions(streams)
+        if not renditions:
+            raise NotFound("the file has no video stream to stream over HLS")
+        best = renditions[0].name if renditions[0].name == "copy" else renditions[-1].name
+        return core.hls.media(file_id, best, token)  # its URIs resolve to videos/{id}/{best}/n.ts
+    return _playlist(await run_in_threadpool(build))
+
+
+@router.get("/videos/{item_id}/{track}.m3u8")
+async def media(item_id: str, track: Track, request: Request, core: CoreDep) -> Response:
+    file_id, token = await _hls_file(request, core, item_id)
+    return _playlist(await run_in_threadpool(core.hls.media, file_id, track, token))
+
+
+@router.get("/videos/{item_id}/{track}/{n}.ts")
+async def segment(item_id: str, track: Track, n: Segment, request: Request, core: CoreDep) -> Response:
+    file_id, _ = await _hls_file(request, core, item_id)
+    path = await run_in_threadpool(core.hls.segment, file_id, track, n)
+    return FileResponse(path, media_type="video/mp2t", headers={"cache-control": "private, max-age=3600"})
+
+
+@router.get("/videos/{item_id}/subs/{key}.m3u8")
+async def subtitle_playlist(item_id: str, key: SubKey, request: Request, core: CoreDep) -> Response:
+    file_id, token = await _hls_file(request, core, item_id)
+    return _playlist(await run_in_threadpool(core.hls.subtitle_playlist, file_id, key, token))
+
+
+@router.get("/videos/{item_id}/subs/{key}.vtt")
+async def subtitle_vtt(item_id: str, key: SubKey, request: Request, core: CoreDep) -> Response:
+    file_id, _ = await _hls_file(request, core, item_id)
+    path = await run_in_threadpool(core.hls.subtitle_vtt, file_id, key)
+    return FileResponse(path, media_type="text/vtt; charset=utf-8")
+
+
+@router.get("/videos/{item_id}/{source_id}/subtitles/{index}/stream.{ext}")
+@router.get("/videos/{item_id}/{source_id}/subtitles/{index}/{start}/stream.{ext}")
+async def subtitle(item_id: str, source_id: str, index: Annotated[int, Path(ge=0, le=999)],
+                   request: Request, core: CoreDep) -> Response:
+    """Subtitle stream ``index`` of a media source as WebVTT (whatever the extension)."""
+    caller = await _authorize(request, core)
+    file_id = await run_in_threadpool(file_for, core, item_id, source_id)
+    if caller is not None:
+        await run_in_threadpool(core.access.check_file, caller.user, file_id)
+
+    def build() -> str:
+        # Jellyfin numbers streams across the file; reelhouse's keys count subtitle
+        # streams (e0, e1 …) and then sidecar files (x0 …) after the last stream
+        with core.sessions() as s:
+            rows = list(s.execute(select(MediaStream.index, MediaStream.type)
+                                  .where(MediaStream.media_file_id == file_id)
+                                  .order_by(MediaStream.index)))
+        subs = [i for i, kind in rows if kind == "subtitle"]
+        last = max((i for i, _ in rows), default=-1)
+        key = f"e{subs.index(index)}" if index in subs else f"x{index - last - 1}"
+        if index not in subs and index <= last:
+            raise NotFound(f"stream {index} is not a subtitle stream")
+        return str(core.hls.subtitle_vtt(file_id, key))
+    path = await run_in_threadpool(build)
+    return FileResponse(path, media_type="text/vtt; charset=utf-8")

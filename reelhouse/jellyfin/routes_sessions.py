@@ -1,0 +1,96 @@
+"""Playback reports: ``Sessions/Playing``, ``Sessions/Playing/Progress``,
+``Sessions/Playing/Stopped`` (``PositionTicks`` → the progress service: one user, one
+position, whichever client), ``Sessions/Capabilities(/Full)``, ``Sessions``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from reelhouse.core import Core
+from reelhouse.errors import InvalidInput
+from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.deps import Caller, CallerDep, CoreDep, read_body
+from reelhouse.jellyfin.params import Args
+from reelhouse.jellyfin.streams import file_for
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+_TICKS = 10_000_000
+
+
+async def _body(request: Request) -> Args:
+    """Body (JSON object, any key case) and query arguments together; the body wins."""
+    raw = await read_body(request)
+    body: Any = None
+    if raw.strip():
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidInput("the body must be JSON") from exc
+    if body is not None and not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    pairs = [(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in (body or {}).items()
+             if isinstance(v, str | int | float | bool)]
+    return Args([*request.query_params.multi_items(), *pairs])
+
+
+def _report(core: Core, caller: Caller, args: Args, stopped: bool) -> None:
+    item_id = args.text("itemid", 64)
+    if not item_id:
+        raise InvalidInput("ItemId is required")
+    file_id = file_for(core, item_id, args.text("mediasourceid", 64))
+    position = args.number("positionticks", None, 0, 2**62)
+    if position is None:
+        return  # a "playing" report without a position: nothing to record yet
+    core.progress.save(caller.user.id, file_id, position / _TICKS)
+
+
+@router.post("/sessions/playing", status_code=204)
+async def playing(request: Request, caller: CallerDep, core: CoreDep) -> Response:
+    """Playback started (records the start position when given)."""
+    args = await _body(request)
+    await run_in_threadpool(_report, core, caller, args, False)
+    return Response(status_code=204)
+
+
+@router.post("/sessions/playing/progress", status_code=204)
+async def progress(request: Request, caller: CallerDep, core: CoreDep) -> Response:
+    """The position every few seconds: saved with reelhouse's resume rule (< 5 %:
+    start over, > 90 %: watched)."""
+    args = await _body(request)
+    await run_in_threadpool(_report, core, caller, args, False)
+    return Response(status_code=204)
+
+
+@router.post("/sessions/playing/stopped", status_code=204)
+async def stopped(request: Request, caller: CallerDep, core: CoreDep) -> Response:
+    args = await _body(request)
+    await run_in_threadpool(_report, core, caller, args, True)
+    return Response(status_code=204)
+
+
+@router.post("/sessions/playing/ping", status_code=204)
+@router.post("/sessions/capabilities", status_code=204)
+@router.post("/sessions/capabilities/full", status_code=204)
+def capabilities(caller: CallerDep) -> Response:
+    """Accepted and ignored (reelhouse offers no remote control)."""
+    return Response(status_code=204)
+
+
+@router.get("/sessions")
+def sessions(request: Request, caller: CallerDep) -> list[dict[str, Any]]:
+    """The caller's own session."""
+    info = caller.client
+    return [{"Id": ids.encode("user", caller.user.id), "UserId": caller.user_id,
+             "UserName": caller.user.name, "Client": info.client or "", "DeviceName": info.device or "",
+             "DeviceId": info.device_id or "", "ApplicationVersion": info.version or "",
+             "ServerId": request.app.state.server_id, "IsActive": True,
+             "SupportsMediaControl": False, "SupportsRemoteControl": False,
+             "PlayableMediaTypes": ["Video"], "SupportedCommands": [], "AdditionalUsers": [],
+             "NowPlayingQueue": [], "HasCustomDeviceName": False}]

@@ -1,0 +1,184 @@
+"""System, branding, users and login: ``System/Info/Public`` (no auth),
+``System/Info``, ``System/Ping``, ``Branding/Configuration``, ``QuickConnect/Enabled``
+(false), ``Users/AuthenticateByName``, ``Users/Public`` (empty: no user list before
+login), ``Users/Me``, ``Users/{id}``, ``Sessions/Logout``, ``DisplayPreferences/{id}``."""
+
+from __future__ import annotations
+
+import json
+import platform
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from reelhouse import __version__
+from reelhouse.api.deps import client_address
+from reelhouse.errors import InvalidInput, NotFound
+from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.auth import JellyfinAuth, token_of
+from reelhouse.jellyfin.deps import ArgsDep, CallerDep, CoreDep, check_user_path, read_body
+from reelhouse.jellyfin.params import body_args
+from reelhouse.jellyfin.users import user_dto
+
+__all__ = ["JELLYFIN_VERSION", "router"]
+
+router = APIRouter()
+
+#: The Jellyfin server version we answer as: ≥ 10.10, so current clients use the
+#: newer routes (``UserViews``, ``UserItems/Resume``); the older ``Users/{id}/…`` forms
+#: are served as well.
+JELLYFIN_VERSION = "10.10.7"
+
+
+def _server_name() -> str:
+    return f"reelhouse on {platform.node() or 'localhost'}"[:64]
+
+
+def _public_info(request: Request) -> dict[str, Any]:
+    return {
+        "LocalAddress": str(request.base_url).rstrip("/"),
+        "ServerName": _server_name(),
+        "Version": JELLYFIN_VERSION,
+        "ProductName": "Jellyfin Server",
+        "OperatingSystem": platform.system() or "Linux",
+        "Id": request.app.state.server_id,
+        "StartupWizardCompleted": True,
+    }
+
+
+@router.get("/system/info/public")
+def info_public(request: Request) -> dict[str, Any]:
+    """Who this server is; clients call it first (no token needed). ``ProductName`` is
+    exactly "Jellyfin Server" (clients check it)."""
+    return _public_info(request)
+
+
+@router.get("/system/info")
+def info(request: Request, caller: CallerDep) -> dict[str, Any]:
+    out = _public_info(request)
+    out.update({
+        "OperatingSystemDisplayName": platform.platform(terse=True),
+        "PackageName": f"reelhouse {__version__}",
+        "HasPendingRestart": False,
+        "IsShuttingDown": False,
+        "SupportsLibraryMonitor": False,
+        "WebSocketPortNumber": request.url.port or 80,
+        "CompletedInstallations": [],
+        "CanSelfRestart": False,
+        "CanLaunchWebBrowser": False,
+        "HasUpdateAvailable": False,
+        "EncoderLocation": "System",
+        "SystemArchitecture": "X64" if platform.machine() in ("x86_64", "AMD64") else "Arm64",
+    })
+    return out
+
+
+@router.api_route("/system/ping", methods=["GET", "POST"])
+def ping() -> Response:
+    return Response('"Jellyfin Server"', media_type="application/json")
+
+
+@router.get("/branding/configuration")
+def branding() -> dict[str, Any]:
+    return {"LoginDisclaimer": "", "CustomCss": ""}
+
+
+@router.get("/branding/css")
+@router.get("/branding/css.css")
+def branding_css() -> Response:
+    return Response("", media_type="text/css")
+
+
+@router.get("/quickconnect/enabled")
+def quick_connect() -> bool:
+    """Quick Connect is not offered."""
+    return False
+
+
+@router.get("/users/public")
+def users_public() -> list[dict[str, Any]]:
+    """No user list before login (names are not advertised)."""
+    return []
+
+
+@router.post("/users/authenticatebyname")
+async def authenticate(request: Request, core: CoreDep) -> dict[str, Any]:
+    """Log in with ``Username`` and ``Pw`` (or ``Password``); any key case. Returns the
+    user, a session and the ``AccessToken``; 401 for a wrong name or password."""
+    try:
+        body = json.loads(await read_body(request) or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("the body must be JSON with Username and Pw") from exc
+    args = body_args(body)
+    name = args.text("username", 64)
+    password = args.text("pw", 1024) or args.text("password", 1024) or ""
+    if not name:
+        raise InvalidInput("Username is required")
+    auth: JellyfinAuth = request.app.state.jellyfin_auth
+    _, client = token_of({k.lower(): v for k, v in request.headers.items()}, {})
+    user, token = await run_in_threadpool(auth.login, name, password, client, client_address(request))
+    server_id = request.app.state.server_id
+    dto = user_dto(user, server_id)
+    session = {
+        "Id": ids.encode("user", user.id),
+        "UserId": dto["Id"],
+        "UserName": user.name,
+        "Client": client.client or "",
+        "DeviceName": client.device or "",
+        "DeviceId": client.device_id or "",
+        "ApplicationVersion": client.version or "",
+        "ServerId": server_id,
+        "IsActive": True,
+        "SupportsMediaControl": False,
+        "SupportsRemoteControl": False,
+        "PlayableMediaTypes": [],
+        "SupportedCommands": [],
+        "AdditionalUsers": [],
+        "NowPlayingQueue": [],
+        "HasCustomDeviceName": False,
+    }
+    return {"User": dto, "SessionInfo": session, "AccessToken": token, "ServerId": server_id}
+
+
+@router.get("/users/me")
+def users_me(request: Request, caller: CallerDep) -> dict[str, Any]:
+    return user_dto(caller.user, request.app.state.server_id)
+
+
+@router.get("/users")
+def users_list(request: Request, caller: CallerDep) -> list[dict[str, Any]]:
+    """The caller only (reelhouse has no user browsing through this API)."""
+    return [user_dto(caller.user, request.app.state.server_id)]
+
+
+@router.get("/users/{user_id}")
+def users_one(user_id: str, request: Request, caller: CallerDep, core: CoreDep) -> dict[str, Any]:
+    check_user_path(caller, user_id)
+    user = core.users.get(ids.decode(user_id, "user").id)
+    if user is None:
+        raise NotFound("no such user")
+    return user_dto(user, request.app.state.server_id)
+
+
+@router.post("/sessions/logout", status_code=204)
+def logout(request: Request, caller: CallerDep) -> Response:
+    auth: JellyfinAuth = request.app.state.jellyfin_auth
+    auth.logout(caller.token)
+    return Response(status_code=204)
+
+
+@router.get("/displaypreferences/{pref_id}")
+def display_preferences(pref_id: str, caller: CallerDep, args: ArgsDep) -> dict[str, Any]:
+    """Defaults (reelhouse keeps no per-client display settings)."""
+    return {
+        "Id": pref_id[:64], "SortBy": "SortName", "RememberIndexing": False,
+        "PrimaryImageHeight": 250, "PrimaryImageWidth": 250, "CustomPrefs": {},
+        "ScrollDirection": "Horizontal", "ShowBackdrop": True, "RememberSorting": False,
+        "SortOrder": "Ascending", "ShowSidebar": False, "Client": (args.text("client", 64) or "emby"),
+    }
+
+
+@router.post("/displaypreferences/{pref_id}", status_code=204)
+def display_preferences_save(pref_id: str, caller: CallerDep) -> Response:
+    return Response(status_code=204)

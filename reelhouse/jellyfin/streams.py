@@ -1,0 +1,53 @@
+"""Which file a video URL means, and its bytes over reelhouse's Range path
+(playback/direct.py) from the playback service (playback/service.py)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from reelhouse.core import Core
+from reelhouse.db.models import MediaFile
+from reelhouse.errors import NotFound
+from reelhouse.jellyfin import ids
+from reelhouse.playback.direct import RangeStreamResponse
+
+__all__ = ["file_for", "range_response"]
+
+
+def file_for(core: Core, item_id: str, media_source_id: str | None) -> int:
+    """The media file id of ``Videos/{item_id}`` (an item or a media source id), with
+    ``MediaSourceId`` choosing among an item's files. Raises InvalidInput/NotFound."""
+    ref = ids.decode(item_id, "movie", "episode", "file")
+    chosen = ids.decode(media_source_id, "file").id if media_source_id else None
+    with core.sessions() as s:
+        stmt = select(MediaFile.id).where(MediaFile.missing_since.is_(None))
+        if ref.kind == "file":
+            stmt = stmt.where(MediaFile.id == (chosen if chosen is not None else ref.id))
+        elif ref.kind == "movie":
+            stmt = stmt.where(MediaFile.movie_id == ref.id)
+        else:
+            stmt = stmt.where(MediaFile.episode_id == ref.id)
+        if chosen is not None:
+            stmt = stmt.where(MediaFile.id == chosen)
+        found = s.scalar(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.id).limit(1))
+    if found is None:
+        raise NotFound(f"no playable file for {item_id}")
+    return int(found)
+
+
+async def range_response(core: Core, request: Request, file_id: int, user_id: int | None) -> Response:
+    """The file's bytes through the playback service (its source, or the offline copy
+    when the source fails): 200/206 with an exact Content-Range, 416 outside the file."""
+    opened = await core.playback.stream(file_id)
+    target = opened.target
+    metrics = getattr(request.app.state, "metrics", None)
+    return RangeStreamResponse(
+        opened.source, target.path, target.size, method=request.method,
+        range_header=request.headers.get("range"), if_range=request.headers.get("if-range"),
+        etag=opened.etag, mtime=target.mtime,
+        observer=metrics.stream_observer(opened.kind) if metrics else None,
+        user_key=f"user:{user_id}" if user_id is not None else None,
+        send_timeout=core.settings.stream_send_timeout,
+    )

@@ -1,0 +1,85 @@
+"""Users as Jellyfin's ``UserDto`` (reelhouse users: name, admin flag)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reelhouse.db.models import User
+from reelhouse.jellyfin import ids
+
+__all__ = ["user_dto"]
+
+
+def _iso(user: User) -> str:
+    return user.created_at.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+
+
+def user_dto(user: User, server_id: str) -> dict[str, Any]:
+    """A ``UserDto``: id, name, configuration and policy (admin ↔ IsAdministrator;
+    every user sees the whole library and may play)."""
+    return {
+        "Name": user.name,
+        "ServerId": server_id,
+        "Id": ids.encode("user", user.id),
+        "HasPassword": True,
+        "HasConfiguredPassword": True,
+        "HasConfiguredEasyPassword": False,
+        "EnableAutoLogin": False,
+        "LastLoginDate": _iso(user),
+        "LastActivityDate": _iso(user),
+        "Configuration": {
+            "PlayDefaultAudioTrack": True,
+            "SubtitleLanguagePreference": "",
+            "DisplayMissingEpisodes": False,
+            "GroupedFolders": [],
+            "SubtitleMode": "Default",
+            "DisplayCollectionsView": False,
+            "EnableLocalPassword": False,
+            "OrderedViews": [],
+            "LatestItemsExcludes": [],
+            "MyMediaExcludes": [],
+            "HidePlayedInLatest": True,
+            "RememberAudioSelections": True,
+            "RememberSubtitleSelections": True,
+            "EnableNextEpisodeAutoPlay": True,
+        },
+        "Policy": {
+            "IsAdministrator": bool(user.is_admin),
+            "IsHidden": True,
+            "IsDisabled": False,
+            "BlockedTags": [],
+            "EnableUserPreferenceAccess": True,
+            "AccessSchedules": [],
+            "BlockUnratedItems": [],
+            "EnableRemoteControlOfOtherUsers": False,
+            "EnableSharedDeviceControl": False,
+            "EnableRemoteAccess": True,
+            "EnableLiveTvManagement": False,
+            "EnableLiveTvAccess": False,
+            "EnableMediaPlayback": True,
+            "EnableAudioPlaybackTranscoding": True,
+            "EnableVideoPlaybackTranscoding": True,
+            "EnablePlaybackRemuxing": True,
+            "ForceRemoteSourceTranscoding": False,
+            "EnableContentDeletion": False,
+            "EnableContentDeletionFromFolders": [],
+            "EnableContentDownloading": True,
+            "EnableSyncTranscoding": False,
+            "EnableMediaConversion": False,
+            "EnabledDevices": [],
+            "EnableAllDevices": True,
+            "EnabledChannels": [],
+            "EnableAllChannels": False,
+            "EnabledFolders": [],
+            "EnableAllFolders": True,
+            "InvalidLoginAttemptCount": 0,
+            "LoginAttemptsBeforeLockout": -1,
+            "EnablePublicSharing": False,
+            "BlockedMediaFolders": [],
+            "BlockedChannels": [],
+            "RemoteClientBitrateLimit": 0,
+            "AuthenticationProviderId": "reelhouse",
+            "PasswordResetProviderId": "reelhouse",
+            "SyncPlayAccess": "None",
+        },
+    }

@@ -1,0 +1,55 @@
+"""A small real library for the Jellyfin API tests: two films (an MP4, and an MKV with
+two audio tracks and a SubRip track) and a show with three episodes over two seasons,
+on a local source, scanned; and a TestClient logged in through the Jellyfin API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from jellyfin.support import AUTH, Library
+
+from reelhouse.core import Core
+from reelhouse.demo.probe_clips import make_probe_clip
+from reelhouse.server import create_app
+
+from helpers import ADMIN, ADMIN_PASSWORD, place, wait_job
+
+
+@pytest.fixture(scope="session")
+def subs_mkv(clip_cache: Path) -> Path:
+    return make_probe_clip("two_audio_subs.mkv", clip_cache / "probe")
+
+
+@pytest.fixture
+def library(client: TestClient, tmp_path: Path, sample_mp4: Path, subs_mkv: Path) -> Library:
+    root = tmp_path / "media"
+    rels = ["Films/Sintel (2010)/Sintel.2010.mp4",
+            "Films/Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mkv",
+            "Shows/Example Show/Season 01/Example.Show.S01E01.mp4",
+            "Shows/Example Show/Season 01/Example.Show.S01E02.mp4",
+            "Shows/Example Show/Season 02/Example.Show.S02E01.mp4"]
+    for rel in rels:
+        place(subs_mkv if rel.endswith(".mkv") else sample_mp4, root, rel)
+    r = client.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(root)})
+    assert r.status_code == 201, r.text
+    sid = int(r.json()["id"])
+    assert wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
+    items = client.get("/api/library/media-files", params={"per_page": 100}).json()["items"]
+    files = {i["path"].lstrip("/"): int(i["id"]) for i in items}
+    assert set(files) == set(rels), files
+    return Library(root, sid, files)
+
+
+@pytest.fixture
+def jf(core: Core) -> Iterator[TestClient]:
+    """A client of its own, logged in through ``Users/AuthenticateByName`` (the token
+    in the ``Authorization: MediaBrowser …`` header)."""
+    with TestClient(create_app(core)) as c:
+        r = c.post("/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
+                   headers={"authorization": AUTH + ', Token=""'})
+        assert r.status_code == 200, r.text
+        c.headers["authorization"] = AUTH + f', Token="{r.json()["AccessToken"]}"'
+        yield c

@@ -1,0 +1,244 @@
+"""The Jellyfin API's own rules, through the app: case-insensitive paths and query
+names, the ``/emby`` prefix, every token form, CORS, bad input (401/400/404, unknown
+arguments ignored), queries (sorting, paging, filters, search), marks, images, HLS,
+streaming of big unpaged answers, and the socket."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+from jellyfin.support import AUTH, Library
+from starlette.websockets import WebSocketDisconnect
+
+from reelhouse.core import Core
+from reelhouse.server import create_app
+
+pytestmark = pytest.mark.requires_ffmpeg
+
+
+def token_of(jf: TestClient) -> str:
+    header = jf.headers["authorization"]
+    return header.rsplit('Token="', 1)[1].rstrip('"')
+
+
+def test_paths_and_names_in_any_case_and_the_emby_prefix(jf: TestClient, library: Library) -> None:
+    for path in ("/jellyfin/System/Info/Public", "/jellyfin/system/info/public", "/JELLYFIN/SYSTEM/INFO/PUBLIC",
+                 "/jellyfin/emby/System/Info/Public", "/jellyfin/System/Info/Public/"):
+        r = jf.get(path, follow_redirects=False)
+        assert r.status_code == 200 and r.json()["ProductName"] == "Jellyfin Server", path
+    a = jf.get("/jellyfin/Items", params={"Recursive": "True", "IncludeItemTypes": "Movie"}).json()
+    b = jf.get("/jellyfin/items", params={"recursive": "true", "includeitemtypes": "movie"}).json()
+    c = jf.get("/jellyfin/Emby/Items", params={"RECURSIVE": "1", "includeItemTypes": "MOVIE"}).json()
+    assert a == b == c and a["TotalRecordCount"] == 2
+
+
+def test_every_token_form(core: Core, jf: TestClient, library: Library) -> None:
+    token = token_of(jf)
+    with TestClient(create_app(core)) as anon:
+        assert anon.get("/jellyfin/Users/Me").status_code == 401
+        forms = [
+            {"authorization": f'MediaBrowser Client="x", Token="{token}"'},
+            {"authorization": f'Emby UserId="1", Client="x", Token="{quote(token)}"'},  # URL-encoded
+            {"authorization": f'MediaBrowser Token="", Client="x", Token="{token}"'},  # repeated
+            {"x-emby-authorization": f'MediaBrowser Client="x", DeviceId="i", Version="1", Token="{token}"'},
+            {"x-emby-token": token},
+            {"x-mediabrowser-token": token},
+        ]
+        for headers in forms:
+            assert anon.get("/jellyfin/Users/Me", headers=headers).status_code == 200, headers
+        for name in ("api_key", "ApiKey", "API_KEY"):
+            assert anon.get(f"/jellyfin/Users/Me?{name}={token}").status_code == 200, name
+        for bad in ({"x-emby-token": token[:-2] + "xx"}, {"authorization": f"Bearer {token}"},
+                    {"authorization": 'MediaBrowser Token=""'}):
+            r = anon.get("/jellyfin/Users/Me", headers=bad)
+            assert r.status_code == 401 and r.json()["status"] == 401, bad
+        # web API tokens and Jellyfin tokens are the same reelhouse sessions
+        assert anon.get("/api/auth/me", headers={"authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_login_forms_and_failures(jf: TestClient) -> None:
+    for body in ({"username": "admin", "Pw": "admin-password"}, {"Username": "admin", "Password": "admin-password"},
+                 {"USERNAME": "admin", "pw": "admin-password"}):
+        r = jf.post("/jellyfin/Users/AuthenticateByName", json=body)
+        assert r.status_code == 200 and r.json()["AccessToken"], body
+        assert r.json()["ServerId"] == jf.get("/jellyfin/System/Info/Public").json()["Id"]
+    assert jf.post("/jellyfin/Users/AuthenticateByName", json={"Username": "admin", "Pw": "nope"}).status_code == 401
+    assert jf.post("/jellyfin/Users/AuthenticateByName", json={"Username": "ghost", "Pw": "x"}).status_code == 401
+    assert jf.post("/jellyfin/Users/AuthenticateByName", json={"Pw": "x"}).status_code == 400
+    assert jf.post("/jellyfin/Users/AuthenticateByName", content=b"{not json").status_code == 400
+    assert jf.post("/jellyfin/Users/AuthenticateByName", json=["admin"]).status_code == 400
+    assert jf.get("/jellyfin/Users/Public").json() == []
+    assert jf.get("/jellyfin/QuickConnect/Enabled").json() is False
+    assert jf.get("/jellyfin/System/Ping").status_code == 200
+
+
+def test_cors_preflight(jf: TestClient) -> None:
+    r = jf.options("/jellyfin/Users/AuthenticateByName", headers={
+        "origin": "https://app.example", "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization,content-type,x-emby-authorization"})
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert "x-emby-authorization" in r.headers["access-control-allow-headers"].lower()
+    got = jf.get("/jellyfin/System/Info/Public", headers={"origin": "https://app.example"})
+    assert got.headers["access-control-allow-origin"] == "*"
+
+
+def test_bad_input(jf: TestClient, library: Library) -> None:
+    uid = jf.get("/jellyfin/Users/Me").json()["Id"]
+    for path in ("/jellyfin/Items/xyz", "/jellyfin/Items/0123", f"/jellyfin/Users/{uid}/Items/{'g' * 32}",
+                 "/jellyfin/Shows/nope/Seasons", "/jellyfin/Videos/zz/stream", "/jellyfin/Users/abc/Items",
+                 "/jellyfin/Items/Nope/Images/Primary"):
+        r = jf.get(path)
+        assert r.status_code == 400 and r.json()["title"] == "Bad Request", path
+    unknown = "000000017265656c00000000000f4240"
+    foreign = "4f0d5b2e9c1a4e7f8b3c2d1e0f9a8b7c"  # a GUID from a real Jellyfin server
+    for path in (f"/jellyfin/Items/{unknown}", f"/jellyfin/Items/{foreign}", f"/jellyfin/Videos/{unknown}/stream",
+                 f"/jellyfin/Items/{unknown}/PlaybackInfo", f"/jellyfin/Shows/{foreign}/Episodes",
+                 f"/jellyfin/Items/{unknown}/Images/Primary", "/jellyfin/No/Such/Route"):
+        r = jf.get(path)
+        assert r.status_code == 404 and r.json()["status"] == 404, path
+    for params in ({"Limit": "abc"}, {"StartIndex": "-1"}, {"Recursive": "maybe"}, {"ParentId": "12"}):
+        assert jf.get("/jellyfin/Items", params=params).status_code == 400, params
+    # unknown names and unknown values of known lists are ignored, as Jellyfin does
+    r = jf.get("/jellyfin/Items", params={"Recursive": "true", "IncludeItemTypes": "Movie", "Frobnicate": "1",
+                                         "EnableImageTypes": "Primary,Weird", "SortBy": "Nonsense,SortName",
+                                         "Fields": "NoSuchField"})
+    assert r.status_code == 200 and r.json()["TotalRecordCount"] == 2
+    assert jf.get("/jellyfin/Items", params={"IncludeItemTypes": "MusicAlbum", "Recursive": "true"}).json()[
+        "TotalRecordCount"] == 0
+    assert jf.post(f"/jellyfin/Items/{unknown}/PlaybackInfo", content=b"[1").status_code == 400
+    assert jf.post("/jellyfin/Sessions/Playing/Progress", json={"PositionTicks": 5}).status_code == 400
+    assert jf.post("/jellyfin/Sessions/Playing/Progress", content=b'"x"').status_code == 400
+
+
+def test_queries_sort_page_filter_search(jf: TestClient, library: Library) -> None:
+    def names(**params: str) -> list[str]:
+        r = jf.get("/jellyfin/Items", params={"Recursive": "true", **params})
+        assert r.status_code == 200, r.text
+        return [i["Name"] for i in r.json()["Items"]]
+
+    assert names(IncludeItemTypes="Movie,Series") == ["Big Buck Bunny", "Example Show", "Sintel"]
+    assert names(IncludeItemTypes="Movie,Series", SortOrder="Descending") == ["Sintel", "Example Show",
+                                                                             "Big Buck Bunny"]
+    assert names(IncludeItemTypes="Movie,Series", StartIndex="1", Limit="1") == ["Example Show"]
+    assert names(IncludeItemTypes="Movie", SortBy="ProductionYear", SortOrder="Descending") == ["Sintel",
+                                                                                              "Big Buck Bunny"]
+    assert names(IncludeItemTypes="Movie", Years="2008") == ["Big Buck Bunny"]
+    assert names(SearchTerm="sint") == ["Sintel"]
+    assert names(IncludeItemTypes="Episode") == ["Episode 1", "Episode 2", "Episode 1"]
+    r = jf.get("/jellyfin/Items", params={"Recursive": "true", "IncludeItemTypes": "Movie", "Limit": "1",
+                                          "EnableTotalRecordCount": "false"})
+    assert len(r.json()["Items"]) == 1
+    ids = [i["Id"] for i in jf.get("/jellyfin/Items", params={"Recursive": "true"}).json()["Items"]]
+    assert names(Ids=",".join(ids[:2])) == names()[:2]
+    sintel = jf.get("/jellyfin/Items", params={"SearchTerm": "Sintel", "Recursive": "1"}).json()["Items"][0]
+    jf.post(f"/jellyfin/UserFavoriteItems/{sintel['Id']}")
+    assert names(Filters="IsFavorite") == ["Sintel"]
+    assert names(IsFavorite="true") == ["Sintel"]
+    jf.delete(f"/jellyfin/UserFavoriteItems/{sintel['Id']}")
+    assert names(Filters="IsFavorite") == []
+    jf.post(f"/jellyfin/UserPlayedItems/{sintel['Id']}")
+    assert names(Filters="IsPlayed") == ["Sintel"]
+    assert "Sintel" not in names(Filters="IsUnplayed")
+    assert names(IsPlayed="true") == ["Sintel"]
+
+
+def test_series_user_data_and_latest(jf: TestClient, library: Library) -> None:
+    show = jf.get("/jellyfin/Items", params={"Recursive": "1", "IncludeItemTypes": "Series"}).json()["Items"][0]
+    assert show["UserData"]["UnplayedItemCount"] == 3 and show["ChildCount"] == 2
+    jf.post(f"/jellyfin/UserPlayedItems/{show['Id']}")
+    show = jf.get(f"/jellyfin/Items/{show['Id']}").json()
+    assert show["UserData"]["Played"] is True and show["UserData"]["UnplayedItemCount"] == 0
+    latest = jf.get("/jellyfin/Items/Latest").json()
+    assert isinstance(latest, list) and {i["Name"] for i in latest} == {"Sintel", "Big Buck Bunny", "Example Show"}
+
+
+def test_images(jf: TestClient, core: Core, library: Library, sample_mp4: object) -> None:
+    import io
+
+    from PIL import Image
+
+    from reelhouse.db.models import Movie
+    buf = io.BytesIO()
+    Image.new("RGB", (600, 900), (200, 30, 30)).save(buf, "JPEG")
+    image_id = core.metadata.images.put("source", "test:poster.jpg", buf.getvalue())
+    with core.sessions() as s:
+        movie = s.query(Movie).filter(Movie.title == "Sintel").one()
+        movie.poster_image_id = image_id
+        s.commit()
+    sintel = jf.get("/jellyfin/Items", params={"SearchTerm": "Sintel", "Recursive": "1"}).json()["Items"][0]
+    assert sintel["ImageTags"]["Primary"]
+    r = jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Primary", params={"maxWidth": 300, "tag": "x"},
+               headers={"authorization": ""})
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(r.content)).size[0] == 400
+    assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Backdrop/0").status_code == 404
+    assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Logo").status_code == 404
+
+
+def test_hls_through_the_jellyfin_paths(jf: TestClient, library: Library) -> None:
+    movie = jf.get("/jellyfin/Items", params={"SearchTerm": "Big Buck", "Recursive": "1"}).json()["Items"][0]
+    info = jf.post(f"/jellyfin/Items/{movie['Id']}/PlaybackInfo", json={"DeviceProfile": {
+        "DirectPlayProfiles": [{"Container": "mp4", "Type": "Video", "VideoCodec": "h264", "AudioCodec": "aac"}]}})
+    source = info.json()["MediaSources"][0]
+    assert source["SupportsDirectPlay"] is False and source["TranscodingSubProtocol"] == "hls"
+    master = jf.get("/jellyfin" + source["TranscodingUrl"], headers={"authorization": ""})
+    assert master.status_code == 200 and master.text.startswith("#EXTM3U"), master.text
+    variant = next(line for line in master.text.splitlines() if line and not line.startswith("#"))
+    base = "/jellyfin" + source["TranscodingUrl"].split("master.m3u8")[0]
+    playlist = jf.get(base + variant, headers={"authorization": ""})
+    assert playlist.status_code == 200 and "#EXTINF" in playlist.text
+    first = next(line for line in playlist.text.splitlines() if line and not line.startswith("#"))
+    seg = jf.get(base + first, headers={"authorization": ""})
+    assert seg.status_code == 200 and seg.content[:1] == b"\x47"  # MPEG-TS sync byte
+    main = jf.get(f"/jellyfin/Videos/{movie['Id']}/main.m3u8", params={"api_key": token_of(jf)})
+    assert main.status_code == 200 and "#EXTINF" in main.text
+    assert jf.get(base + variant.split("?")[0], headers={"authorization": ""}).status_code == 401
+
+
+def test_range_head_and_416(jf: TestClient, library: Library) -> None:
+    movie = jf.get("/jellyfin/Items", params={"SearchTerm": "Sintel", "Recursive": "1"}).json()["Items"][0]
+    data = (library.root / "Films/Sintel (2010)/Sintel.2010.mp4").read_bytes()
+    url = f"/jellyfin/Videos/{movie['Id']}/stream.mp4?static=true"
+    head = jf.head(url)
+    assert head.status_code == 200 and head.headers["content-length"] == str(len(data))
+    assert jf.get(url, headers={"range": "bytes=-10"}).content == data[-10:]
+    r = jf.get(url, headers={"range": f"bytes={len(data)}-"})
+    assert r.status_code == 416 and r.headers["content-range"] == f"bytes */{len(data)}"
+    assert jf.get(url, headers={"authorization": ""}).status_code == 401
+
+
+def test_unpaged_answers_stream(jf: TestClient, library: Library, core: Core) -> None:
+    r = jf.get("/jellyfin/Items", params={"Recursive": "true", "IncludeItemTypes": "Movie,Series,Season,Episode"})
+    assert "content-length" not in r.headers  # written as it is read
+    body = json.loads(r.content)
+    assert body["TotalRecordCount"] == len(body["Items"]) == 8
+
+
+def test_socket(core: Core, jf: TestClient) -> None:
+    token = token_of(jf)
+    with jf.websocket_connect(f"/jellyfin/socket?api_key={token}&deviceId=dev-1") as ws:
+        hello = ws.receive_json()
+        assert hello["MessageType"] == "ForceKeepAlive" and hello["Data"] == 60
+        ws.send_json({"MessageType": "KeepAlive"})
+        assert ws.receive_json()["MessageType"] == "KeepAlive"
+        ws.send_text("not json")
+        ws.send_json({"MessageType": "SessionsStart", "Data": "0,1500"})
+        ws.send_json({"MessageType": "KeepAlive"})
+        assert ws.receive_json()["MessageType"] == "KeepAlive"
+    with jf.websocket_connect("/jellyfin/socket", headers={"authorization": AUTH + f', Token="{token}"'}) as ws:
+        assert ws.receive_json()["MessageType"] == "ForceKeepAlive"
+    with pytest.raises(WebSocketDisconnect) as info, \
+            jf.websocket_connect("/jellyfin/socket?api_key=bad", headers={"authorization": ""}) as ws:
+        ws.receive_json()
+    assert info.value.code == 1008
+
+
+def test_bodies_are_limited(jf: TestClient, core: Core) -> None:
+    big = b"{" + b" " * (core.settings.json_body_limit + 10) + b"}"
+    for path in ("/jellyfin/Users/AuthenticateByName", "/jellyfin/Sessions/Playing/Progress"):
+        r = jf.post(path, content=big, headers={"content-type": "application/json"})
+        assert r.status_code == 413 and r.json()["status"] == 413, path

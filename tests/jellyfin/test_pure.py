@@ -1,0 +1,126 @@
+"""The pure parts of the Jellyfin translation: ids, authorization values, arguments,
+the mount's path rule, DeviceProfile → ClientCaps (property tests + real values)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reelhouse.errors import InvalidInput, NotFound
+from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.asgi import normal_path
+from reelhouse.jellyfin.auth import parse_authorization, token_of
+from reelhouse.jellyfin.media import ticks
+from reelhouse.jellyfin.params import Args, body_args
+from reelhouse.jellyfin.playback import caps_from_profile
+
+KINDS = ["movie", "show", "season", "episode", "file", "view", "user", "image"]
+
+
+@given(st.sampled_from(KINDS), st.integers(0, 2**63 - 1))
+def test_ids_round_trip(kind: ids.Kind, row: int) -> None:
+    text = ids.encode(kind, row)
+    assert len(text) == 32 and text == text.lower() and int(text, 16) >= 0
+    assert ids.decode(text) == ids.Ref(kind, row)
+    dashed = f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}".upper()  # as a UUID
+    assert ids.decode(dashed) == ids.Ref(kind, row)
+
+
+@given(st.text(max_size=40))
+def test_ids_never_crash(text: str) -> None:
+    try:
+        ids.decode(text)
+    except (InvalidInput, NotFound):
+        pass
+
+
+def test_ids_kinds_and_foreign_ids() -> None:
+    movie = ids.encode("movie", 7)
+    with pytest.raises(NotFound):
+        ids.decode(movie, "show")
+    with pytest.raises(NotFound):
+        ids.decode("4f0d5b2e9c1a4e7f8b3c2d1e0f9a8b7c")  # a real Jellyfin GUID: not ours
+    with pytest.raises(InvalidInput):
+        ids.decode("xyz")
+    assert ids.try_decode(None) is None and ids.try_decode("nope") is None
+    assert ids.server_id(b"a") == ids.server_id(b"a") != ids.server_id(b"b")
+
+
+@pytest.mark.parametrize(("value", "client", "device_id", "token"), [
+    # jellyfin-web 10.10
+    ('MediaBrowser Client="Jellyfin Web", Device="Firefox", DeviceId="TW96aWxsYQ", Version="10.10.7", '
+     'Token="abc"', "Jellyfin Web", "TW96aWxsYQ", "abc"),
+    # before login, then the token appended (jellyfin-apiclient-python)
+    ('MediaBrowser Client="kodi", Device="box", DeviceId="d1", Version="1", Token="", Token="t2"',
+     "kodi", "d1", "t2"),
+    # Emby scheme with UserId, URL-encoded values (Android TV, Swiftfin)
+    ('Emby UserId="u", Client="Android%20TV", Device="Shield", DeviceId="x%3Dy", Version="0.16", Token="t%2B3"',
+     "Android TV", "x=y", "t+3"),
+    ('mediabrowser client=Findroid, deviceid=f1, token=t4', "Findroid", "f1", "t4"),
+    ("Bearer abc", None, None, None),
+    ("", None, None, None),
+])
+def test_authorization_values(value: str, client: str | None, device_id: str | None, token: str | None) -> None:
+    info = parse_authorization(value)
+    assert (info.client, info.device_id, info.token) == (client, device_id, token)
+
+
+@given(st.text(max_size=300))
+def test_authorization_never_crashes(value: str) -> None:
+    parse_authorization("MediaBrowser " + value)
+
+
+def test_token_sources_in_order() -> None:
+    assert token_of({"authorization": 'MediaBrowser Token="a"', "x-emby-token": "b"}, {})[0] == "a"
+    assert token_of({"x-emby-authorization": 'MediaBrowser Token="c"'}, {})[0] == "c"
+    assert token_of({"x-mediabrowser-token": "d"}, {})[0] == "d"
+    assert token_of({}, {"api_key": "e"})[0] == "e"
+    assert token_of({}, {"apikey": "f"})[0] == "f"
+    assert token_of({"authorization": 'MediaBrowser Token=""'}, {})[0] is None
+
+
+def test_args_as_clients_send_them() -> None:
+    args = Args([("ParentId", "p"), ("fields", "A,B"), ("Fields", "C"), ("Recursive", "True"),
+                 ("IsFavorite", "false"), ("Limit", "20"), ("Empty", "")])
+    assert args.text("parentid") == "p" and args.text("PARENTID") == "p"
+    assert args.values("FIELDS") == ["A", "B", "C"] and args.lower_set("fields") == {"a", "b", "c"}
+    assert args.flag("recursive") is True and args.flag("isfavorite") is False
+    assert args.number("limit") == 20 and args.text("empty") is None and not args.has("nothing")
+    with pytest.raises(InvalidInput):
+        Args([("Limit", "x")]).number("limit")
+    with pytest.raises(InvalidInput):
+        Args([("Limit", "-3")]).number("limit")
+    with pytest.raises(InvalidInput):
+        Args([("Recursive", "perhaps")]).flag("recursive")
+    body = body_args({"ItemId": "i", "PositionTicks": 5, "IsPaused": True, "Ids": ["a", "b"], "X": {"y": 1}})
+    assert body.text("itemid") == "i" and body.number("positionticks") == 5
+    assert body.flag("ispaused") is True and body.values("ids") == ["a", "b"]
+    with pytest.raises(InvalidInput):
+        body_args([1, 2])
+
+
+@pytest.mark.parametrize(("path", "inner"), [
+    ("/jellyfin", "/"), ("/jellyfin/", "/"), ("/Jellyfin/System/Info/Public", "/system/info/public"),
+    ("/jellyfin/emby/Items", "/items"), ("/JELLYFIN/Emby/Users/Me/", "/users/me"),
+    ("/jellyfin//Items", "/items"), ("/jellyfinx/Items", None), ("/api/jellyfin", None), ("/", None),
+])
+def test_mount_paths(path: str, inner: str | None) -> None:
+    assert normal_path(path) == inner
+
+
+def test_device_profiles() -> None:
+    assert caps_from_profile(None) is None and caps_from_profile({"Name": "x"}) is None
+    caps = caps_from_profile({"DirectPlayProfiles": [
+        {"Container": "mp4,m4v", "Type": "Video", "VideoCodec": "h264,hevc", "AudioCodec": "aac,mp3"},
+        {"Container": "mkv", "Type": "Video"},  # any codec
+        {"Container": "mp3", "Type": "Audio"},
+    ]})
+    assert caps is not None and caps.containers == {"mp4", "mkv"}
+    assert {"h264", "hevc", "av1"} <= caps.video and {"aac", "dts"} <= caps.audio
+
+
+@given(st.floats(0, 10**6, allow_nan=False))
+def test_ticks(seconds: float) -> None:
+    value = ticks(seconds)
+    assert isinstance(value, int) and abs(value / 10**7 - seconds) <= 1e-7 + 1e-9 * seconds

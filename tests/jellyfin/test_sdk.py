@@ -1,0 +1,50 @@
+"""The official Jellyfin TypeScript SDK (``@jellyfin/sdk`` from npm, driven by
+``sdk/flow.mjs`` under node) against a live reelhouse: server discovery (it scores the
+``System/Info/Public`` answer), log in, views, items, one item, seasons, episodes.
+
+``npm ci`` in tests/jellyfin/sdk installs it (.ci/run does); without node or the
+packages the test skips locally (and fails under CI=true)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from jellyfin.support import Library
+
+from reelhouse.core import Core
+from reelhouse.server import create_app
+
+from helpers import ADMIN, ADMIN_PASSWORD, serving
+
+SDK = Path(__file__).parent / "sdk"
+
+pytestmark = [pytest.mark.requires_ffmpeg, pytest.mark.requires_node]
+
+
+@pytest.fixture
+def server(core: Core, library: Library) -> Iterator[str]:
+    if shutil.which("node") is None or not (SDK / "node_modules" / "@jellyfin" / "sdk").exists():
+        pytest.skip("node or @jellyfin/sdk missing: run `npm ci` in tests/jellyfin/sdk")
+    with serving(create_app(core)) as base:
+        yield base + "/jellyfin"
+
+
+def test_sdk_logs_in_and_browses(server: str, library: Library) -> None:
+    out = subprocess.run(["node", "flow.mjs", server, ADMIN, ADMIN_PASSWORD], cwd=SDK,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["server"]["product"] == "Jellyfin Server" and got["server"]["address"] == server
+    assert got["serverId"] == got["infoId"]
+    assert got["views"] == [["Films", "movies"], ["Shows", "tvshows"]]
+    size = (library.root / "Films/Sintel (2010)/Sintel.2010.mp4").stat().st_size
+    assert got["movies"][1] == ["Sintel", 2010, size] and got["total"] == 2
+    assert got["series"] == ["Example Show"]
+    assert got["item"] == ["Big Buck Bunny", "Movie", 1]
+    assert got["seasons"] == [1, 2]
+    assert got["episodes"] == [[1, 1], [1, 2]]

@@ -1,0 +1,63 @@
+"""Jellyfin tokens are reelhouse sessions (revocable at once), and a user restricted to
+some sources sees, opens and plays only titles with a file on them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from jellyfin.support import AUTH, Library
+
+from reelhouse.auth.users import UserChange
+from reelhouse.core import Core
+from reelhouse.server import create_app
+
+from helpers import place, wait_job
+
+pytestmark = pytest.mark.requires_ffmpeg
+
+
+def login(c: TestClient, name: str, password: str) -> str:
+    r = c.post("/jellyfin/Users/AuthenticateByName", json={"Username": name, "Pw": password},
+               headers={"authorization": AUTH})
+    assert r.status_code == 200, r.text
+    return str(r.json()["AccessToken"])
+
+
+def test_sessions_are_revocable(core: Core, jf: TestClient) -> None:
+    token = login(jf, "admin", "admin-password")
+    headers = {"authorization": AUTH + f', Token="{token}"'}
+    assert jf.get("/jellyfin/Users/Me", headers=headers).status_code == 200
+    sessions = core.auth_sessions.list()
+    mine = next(s for s in sessions if s.kind == "jellyfin" and s.device.startswith("pytest"))
+    assert mine.client.startswith("reelhouse tests")
+    assert jf.post("/jellyfin/Sessions/Logout", headers=headers).status_code == 204
+    assert jf.get("/jellyfin/Users/Me", headers=headers).status_code == 401
+    # a disabled user's tokens stop at once
+    user = core.users.add("friend", "friend-password")
+    other = login(jf, "friend", "friend-password")
+    assert jf.get("/jellyfin/Users/Me", headers={"authorization": AUTH + f', Token="{other}"'}).status_code == 200
+    core.users.update(user.id, UserChange(disabled=True))
+    assert jf.get("/jellyfin/Users/Me", headers={"authorization": AUTH + f', Token="{other}"'}).status_code == 401
+
+
+def test_source_grants(core: Core, client: TestClient, library: Library, tmp_path: Path, sample_mp4: Path) -> None:
+    place(sample_mp4, tmp_path / "private", "Secret Film (2001)/Secret.Film.2001.mp4")
+    sid = client.post("/api/sources", json={"name": "private", "kind": "local",
+                                            "path": str(tmp_path / "private")}).json()["id"]
+    assert wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
+    user = core.users.add("guest", "guest-password")
+    core.users.update(user.id, UserChange(restrict_sources=True, sources=[library.source_id]))
+    with TestClient(create_app(core)) as c:
+        c.headers["x-emby-token"] = login(c, "guest", "guest-password")
+        names = [i["Name"] for i in c.get("/jellyfin/Items", params={
+            "Recursive": "true", "IncludeItemTypes": "Movie"}).json()["Items"]]
+        assert names == ["Big Buck Bunny", "Sintel"]
+        admin = {"x-emby-token": login(c, "admin", "admin-password")}
+        secret = next(i for i in c.get("/jellyfin/Items", headers=admin, params={
+            "Recursive": "true", "SearchTerm": "Secret"}).json()["Items"])
+        for path in (f"/jellyfin/Items/{secret['Id']}", f"/jellyfin/Items/{secret['Id']}/PlaybackInfo",
+                     f"/jellyfin/Videos/{secret['Id']}/stream"):
+            assert c.get(path).status_code == 404, path
+            assert c.get(path, headers=admin).status_code == 200, path

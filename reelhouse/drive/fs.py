@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+import logging
 import os
 import threading
 import time
@@ -27,8 +28,10 @@ from reelhouse.drive.errnos import errno_for, os_error
 from reelhouse.drive.reading import FileReader
 from reelhouse.drive.spool import Spool, SpoolFile
 from reelhouse.drive.status import Counters, Health
-from reelhouse.errors import NotFound, ReelhouseError, SourceUnavailable
+from reelhouse.errors import NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source, normalize_path
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Attr", "DriveFS"]
 
@@ -56,7 +59,8 @@ class _Handle:
 
 class DriveFS:
     """Filesystem operations over ``source``. Thread-safe (FUSE calls from many
-    threads). ``read_only`` refuses every change with EROFS."""
+    threads). ``read_only`` refuses every change with EROFS, and so does a server found
+    to refuse every write (:meth:`_refused`)."""
 
     def __init__(self, source: Source, *, listings: ListingCache, blocks: BlockCache,
                  spool: Spool, counters: Counters, health: Health, read_only: bool = False,
@@ -71,6 +75,9 @@ class DriveFS:
         self.counters = counters
         self.health = health
         self.read_only = read_only
+        #: the server refuses every write for this login (found by :meth:`_refused`)
+        self.server_read_only = False
+        self._probed = False
         self.started = time.time()
         self._handles: dict[int, _Handle] = {}
         self._ids = itertools.count(1)
@@ -86,10 +93,11 @@ class DriveFS:
 
     # -- plumbing ------------------------------------------------------------------------
     @contextmanager
-    def _errors(self, path: str = "") -> Iterator[None]:
+    def _errors(self, path: str = "", *, write: bool = False) -> Iterator[None]:
         """Map reelhouse errors to ``OSError(errno)``; a connection failure marks the
         server unhealthy (answers from the server mark it healthy again: ``_list``,
-        uploads, the mount's probe)."""
+        uploads, the mount's probe). In a ``write``, a permission refusal is EROFS when
+        the server refuses every write (:meth:`_refused`), else EACCES."""
         try:
             yield
         except OSError:
@@ -97,15 +105,48 @@ class DriveFS:
         except SourceUnavailable as exc:
             self.health.failed(exc.message)
             raise os_error(errno_for(exc), path) from exc
+        except PermissionDenied as exc:
+            code = errno.EROFS if write and self._refused() else errno_for(exc)
+            raise os_error(code, path) from exc
         except ReelhouseError as exc:
             raise os_error(errno_for(exc), path) from exc
 
+    @property
+    def writes_refused(self) -> bool:
+        """Every change gets EROFS: a read-only mount, or a server refusing every write."""
+        return self.read_only or self.server_read_only
+
+    def _refused(self) -> bool:
+        """After a write was refused: does the server refuse *every* write for this login?
+
+        Asked once per mount by renaming a name that does not exist at the mount's root
+        (RNFR changes nothing): a server that allows writes looks the name up and answers
+        "not found"; one that refuses writes to this login (vsftpd ``write_enable=NO``,
+        anonymous FTP without uploads, pyftpdlib without the ``f`` permission) answers
+        "permission denied" before looking. A per-folder refusal on a writable server
+        thus stays EACCES. Limit: a server whose root is read-only while a subfolder is
+        writable is taken as read-only once a write was refused.
+        """
+        with self._lock:
+            if self._probed:
+                return self.server_read_only
+            self._probed = True
+        probe = f".reelhouse-write-probe-{os.getpid()}-{time.monotonic_ns()}"
+        try:
+            self.source.rename(probe, probe + ".to")
+        except PermissionDenied:
+            self.server_read_only = True
+            log.warning("the FTP server refuses every write for this login: changes get EROFS")
+        except ReelhouseError:
+            pass  # not found (writes allowed), or no answer: a plain permission refusal
+        return self.server_read_only
+
     def _writable(self, path: str) -> None:
-        if self.read_only:
+        if self.writes_refused:
             raise os_error(errno.EROFS, path)
 
     def _attr(self, entry: Entry) -> Attr:
-        return Attr(entry.is_dir, entry.size or 0, entry.mtime or self.started, not self.read_only)
+        return Attr(entry.is_dir, entry.size or 0, entry.mtime or self.started, not self.writes_refused)
 
     def _entry(self, rel: str) -> Entry:
         """The entry of ``rel``: an open spool file, the cache, else the parent's
@@ -248,7 +289,7 @@ class DriveFS:
     def create(self, path: str, flags: int) -> int:
         rel = normalize_path(path)
         self._writable(path)
-        with self._errors(path):
+        with self._errors(path, write=True):
             try:
                 existing: Entry | None = self._entry(rel)
             except NotFound:
@@ -269,13 +310,13 @@ class DriveFS:
         handle = self._handle(fh)
         if handle.node is None:
             raise os_error(errno.EBADF)
-        with self._errors(handle.path):
+        with self._errors(handle.path, write=True):
             return handle.node.write(self.source, offset, data)
 
     def truncate(self, path: str, length: int, fh: int | None = None) -> None:
         rel = normalize_path(path)
         self._writable(path)
-        with self._errors(path):
+        with self._errors(path, write=True):
             node = self._handle(fh).node if fh is not None else self.spool.node(rel)
             if node is not None:
                 node.truncate(self.source, length)
@@ -300,7 +341,7 @@ class DriveFS:
         """Upload a written file (every ``close`` calls this); its errors reach close()."""
         handle = self._handle(fh)
         if handle.node is not None:
-            with self._errors(handle.path):
+            with self._errors(handle.path, write=True):
                 self._upload(handle.node)
 
     def fsync(self, fh: int) -> None:
@@ -316,7 +357,7 @@ class DriveFS:
             handle.reader.close()
         if handle.node is not None:
             try:
-                with self._errors(handle.path):
+                with self._errors(handle.path, write=True):
                     self._upload(handle.node)
             except OSError:
                 pass  # kept in the spool, listed as pending; flush already reported it
@@ -326,7 +367,7 @@ class DriveFS:
     def unlink(self, path: str) -> None:
         rel = normalize_path(path)
         self._writable(path)
-        with self._errors(path):
+        with self._errors(path, write=True):
             entry = self._entry(rel)
             if entry.is_dir:
                 raise os_error(errno.EISDIR, path)
@@ -342,7 +383,7 @@ class DriveFS:
     def mkdir(self, path: str) -> None:
         rel = normalize_path(path)
         self._writable(path)
-        with self._errors(path):
+        with self._errors(path, write=True):
             try:
                 self._entry(rel)
             except NotFound:
@@ -358,7 +399,7 @@ class DriveFS:
     def rmdir(self, path: str) -> None:
         rel = normalize_path(path)
         self._writable(path)
-        with self._errors(path):
+        with self._errors(path, write=True):
             if not rel:
                 raise os_error(errno.EBUSY, path)
             if not self._entry(rel).is_dir:
@@ -372,7 +413,7 @@ class DriveFS:
     def rename(self, old: str, new: str) -> None:
         src, dst = normalize_path(old), normalize_path(new)
         self._writable(old)
-        with self._errors(old):
+        with self._errors(old, write=True):
             entry = self._entry(src)
             if not dst or not src:
                 raise os_error(errno.EBUSY, old)
@@ -410,7 +451,7 @@ class DriveFS:
         """Set the modification time (MFMT where the server has it, else only here)."""
         rel = normalize_path(path)
         self._writable(path)
-        with self._errors(path):
+        with self._errors(path, write=True):
             entry = self._entry(rel)
             node = self.spool.node(rel)
             if node is not None:
@@ -434,7 +475,7 @@ class DriveFS:
         """``(block size, total blocks, free blocks, max name length)``: FTP tells no
         quota, so a large free space is reported (0 free on a read-only mount)."""
         total = 1 << 30  # blocks of 4 KiB: 4 TiB
-        return 4096, total, 0 if self.read_only else total, 255
+        return 4096, total, 0 if self.writes_refused else total, 255
 
     def close(self) -> None:
         """Close every open handle (at unmount) and stop prefetching."""

@@ -182,7 +182,7 @@ def _operations(fs: DriveFS) -> Any:
 
         def access(self, path: str, amode: int) -> int:
             fs.getattr(path)
-            if amode & os.W_OK and fs.read_only:
+            if amode & os.W_OK and fs.writes_refused:
                 raise OSError(errno.EROFS, os.strerror(errno.EROFS))
             return 0
 

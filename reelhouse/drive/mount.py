@@ -151,7 +151,8 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
 
     def status() -> dict[str, Any]:
         return {"pid": os.getpid(), "mount_point": mount_point, "server": opened.server,
-                "view": s.view, "read_only": read_only, "state": health.state,
+                "view": s.view, "read_only": read_only, "server_read_only": fs.server_read_only,
+                "state": health.state,
                 "last_error": health.last_error, "open_files": counters.open_files,
                 "cache": {"used_bytes": blocks.used, "capacity_bytes": blocks.capacity,
                           "hits": blocks.hits, "misses": blocks.misses},

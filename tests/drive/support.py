@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -94,3 +95,15 @@ def status(env: dict[str, str]) -> list[dict[str, Any]]:
     return list(json.loads(done.stdout))
 
 
+
+
+def status_until(env: dict[str, str], check: Callable[[list[dict[str, Any]]], bool],
+                 timeout: float = 15.0) -> list[dict[str, Any]]:
+    """``drive status`` once ``check`` holds (the mount republishes it every second), or
+    the last one seen after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    seen = status(env)
+    while not check(seen) and time.monotonic() < deadline:
+        time.sleep(0.2)
+        seen = status(env)
+    return seen

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter
+from drive.support import Mounter, status, status_until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import daemon, free_port
+from helpers import FTP_PASSWORD, FTP_USER, daemon, free_port
 
 pytestmark = pytest.mark.requires_fuse
 
@@ -130,10 +130,41 @@ def test_vsftpd_anonymous_list_only_and_refusing_writes(tmp_path: Path, mount: M
     with daemon([binary, str(tmp_path / "vsftpd.conf")], port):
         m = mount("--host", "127.0.0.1", "--port", str(port))  # no --user: anonymous
         _checks(m.path, anon)
+        # vsftpd write_enable=NO answers "550 Permission denied." to every write: the first
+        # refusal finds the server refusing writes (issue 12: EROFS), every later change is EROFS
         with pytest.raises(OSError) as info:
             (m.path / "new.txt").write_text("x")
-        assert info.value.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+        assert info.value.errno == errno.EROFS
+        for fn, args in [(os.mkdir, (m.path / "d",)), (os.unlink, (m.path / NAMES[1],)),
+                         (os.rename, (m.path / NAMES[1], m.path / "b.mkv")),
+                         (open, (m.path / "other.txt", "w"))]:
+            with pytest.raises(OSError) as info:
+                fn(*args)  # type: ignore[operator]
+            assert info.value.errno == errno.EROFS, (fn, info.value)
+        seen = status_until(m.env, lambda st: [s["server_read_only"] for s in st] == [True])
+        assert [s["server_read_only"] for s in seen] == [True]
+        # reads still work; the refused new.txt stays in the spool, pending (never lost silently)
+        assert (m.path / NAMES[1]).read_bytes() == (anon / NAMES[1]).read_bytes()
+        assert [[p["path"] for p in s["pending_uploads"]] for s in seen] == [["new.txt"]]
         m.stop()
+
+
+def test_a_folder_refused_on_a_writable_server_stays_eacces(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                           mount: Mounter) -> None:
+    (ftp_root / "locked").mkdir()
+    (ftp_root / "locked" / "a.txt").write_text("a")
+    ftp_server.server.handler.authorizer.override_perm(  # type: ignore[attr-defined]
+        FTP_USER, str(ftp_root / "locked"), perm="elr", recursive=True)
+    m = mount("--host", "127.0.0.1", "--port", str(ftp_server.port), "--user", FTP_USER,
+              "--password", FTP_PASSWORD)
+    for fn, args in [(os.mkdir, (m.path / "locked" / "d",)), (os.unlink, (m.path / "locked" / "a.txt",))]:
+        with pytest.raises(OSError) as info:
+            fn(*args)  # type: ignore[operator]
+        assert info.value.errno == errno.EACCES, (fn, info.value)
+    (m.path / "open.txt").write_text("still writable")  # the server itself takes writes
+    assert (ftp_root / "open.txt").read_text() == "still writable"
+    assert [s["server_read_only"] for s in status(m.env)] == [False]
+    m.stop()
 
 
 @pytest.mark.ftpd

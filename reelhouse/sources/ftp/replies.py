@@ -25,8 +25,9 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     """Map an ftplib/socket/ssl exception to the reelhouse error tree.
 
     Reply codes per RFC 959 §4.2: 421 → SourceBusy, 530 → AuthenticationFailed,
-    550 → NotFound (PermissionDenied when the text says so), 553 and 500/501/504 (a
-    request the server cannot parse, e.g. a name too long) → InvalidInput,
+    550 → NotFound (PermissionDenied when the text says so), 553 → PermissionDenied when
+    the text says so (pure-ftpd: "Can't open that file: Permission denied"), else 553 and
+    500/501/504 (a request the server cannot parse, e.g. a name too long) → InvalidInput,
     452/552 → StorageFull, other 4xx → SourceUnavailable; network failures and timeouts
     → SourceUnavailable.
     """
@@ -39,10 +40,11 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
             return SourceBusy(f"FTP server is busy ({text}) while {what}")
         if code == "530":
             return AuthenticationFailed(f"FTP login refused: {text}")
+        low = text.lower()
+        if code in ("550", "450", "553") and ("permission" in low or "denied" in low or "access" in low
+                                                   or "privilege" in low):
+            return PermissionDenied(f"FTP server denied access while {what}: {text}")
         if code in ("550", "450"):
-            low = text.lower()
-            if "permission" in low or "denied" in low or "access" in low:
-                return PermissionDenied(f"FTP server denied access while {what}: {text}")
             return NotFound(f"not found on the FTP server while {what}: {text}")
         if code == "501" and ("no such" in text.lower() or "not a dir" in text.lower()):
             return NotFound(f"not found on the FTP server while {what}: {text}")

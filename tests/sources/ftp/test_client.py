@@ -52,7 +52,9 @@ def test_config_repr_hides_the_password() -> None:
         (ftplib.error_perm("550 No such file or directory."), NotFound),
         (ftplib.error_perm("550 Permission denied."), PermissionDenied),
         (ftplib.error_temp("450 Access denied"), PermissionDenied),
+        (ftplib.error_perm("550 Not enough privileges."), PermissionDenied),  # pyftpdlib
         (ftplib.error_perm("553 Could not create file."), InvalidInput),
+        (ftplib.error_perm("553 Can't open that file: Permission denied"), PermissionDenied),
         (ftplib.error_temp("452 Insufficient storage space"), StorageFull),
         (ftplib.error_perm("552 Exceeded storage allocation"), StorageFull),
         (ftplib.error_temp("451 Local error"), SourceUnavailable),

@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter, mounted, run_cli, status, wait_no_connections
+from drive.support import Mounter, mounted, run_cli, status, status_until, wait_no_connections
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -89,14 +89,17 @@ def test_read_write_checklist(ftp_server: EmbeddedFtpServer, ftp_root: Path, big
     os.unlink(mp / "copy.bin")
     assert not (ftp_root / "Season 01").exists() and not (ftp_root / "copy.bin").exists()
     assert not [p for p in ftp_root.rglob("*.part")]
-    [info] = status(m.env)
+    # the mount republishes its status every second: wait for the one that counts the writes
+    # above (under load the publishing thread can lag several seconds behind)
+    [info] = status_until(m.env, lambda st: len(st) == 1 and st[0]["bytes_written"] >= len(data)
+                          and st[0]["bytes_read"] >= len(data), timeout=30)
     assert info["mount_point"] == str(mp) and info["state"] == "up" and info["view"] == "files"
     assert info["bytes_read"] >= len(data) and info["bytes_written"] >= len(data) and info["pending_uploads"] == []
     done = run_cli(m.env, "drive", "unmount", str(mp))
     assert done.returncode == 0, done.stderr
-    assert m.proc.wait(timeout=10) == 0 and not mounted(mp)
+    assert m.proc.wait(timeout=60) == 0 and not mounted(mp)
     assert status(m.env) == []
-    wait_no_connections(ftp_server.port)
+    wait_no_connections(ftp_server.port, wait=30)
 
 
 def test_a_file_over_100_mb(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path, mount: Mounter) -> None:

@@ -138,3 +138,40 @@ def test_provider_ids() -> None:
 def test_sxxeyy_always_wins(season: int, episode: int, title: str) -> None:
     m = find_episode(f"{title}.S{season:02d}E{episode:02d}.1080p.WEB", in_show=False)
     assert m is not None and (m.season, m.episode) == (season, episode)
+
+
+#: Films whose title ends in a number (issue 15): a lone file, with no show or season
+#: folder and no SxxEyy / 1x02 / date cue, is a film; the same number inside a show or
+#: season folder, or followed by TV release words, stays a scene-numbered episode.
+NUMBERED_TITLES: list[tuple[str, dict[str, object]]] = [
+    ("Fahrenheit.451.mkv", dict(kind=M, title="Fahrenheit 451", season=None, episode=None)),
+    ("Fahrenheit 451.mkv", dict(kind=M, title="Fahrenheit 451")),
+    ("Movies/Fahrenheit.451.mkv", dict(kind=M, title="Fahrenheit 451")),
+    ("Apollo.13.mkv", dict(kind=M, title="Apollo 13")),
+    ("Apollo 13 (1995).mkv", dict(kind=M, title="Apollo 13", year=1995)),
+    ("District 9.mkv", dict(kind=M, title="District 9")),
+    ("Ocean's 11.mkv", dict(kind=M, title="Ocean's 11")),
+    ("Ocean's.Eleven.2001.1080p.BluRay.x264.mkv", dict(kind=M, title="Ocean's Eleven", year=2001)),
+    ("Movies/Fahrenheit 451 (1966)/Fahrenheit.451.mkv", dict(kind=M, title="Fahrenheit 451", year=1966)),
+    ("Se7en.mkv", dict(kind=M, title="Se7en")),
+    ("2001 A Space Odyssey (1968).mkv", dict(kind=M, title="2001 A Space Odyssey", year=1968)),
+    ("Blade Runner 2049 (2017).mkv", dict(kind=M, title="Blade Runner 2049", year=2017)),
+    ("Super 8.mkv", dict(kind=M, title="Super 8")),
+    ("Zoolander 2.mkv", dict(kind=M, title="Zoolander 2")),
+    ("Toy Story 3.mkv", dict(kind=M, title="Toy Story 3")),
+    ("Rocky IV.mkv", dict(kind=M, title="Rocky IV")),
+    # folder context or TV cues keep scene numbering
+    ("Show/Show.103.mkv", dict(kind=E, title="Show", season=1)),
+    ("Show/Season 1/Show.103.mkv", dict(kind=E, title="Show", season=1)),
+    ("Show/Season 1/Show.103.HDTV.mkv", dict(kind=E, title="Show", season=1, episode=3)),
+    ("Show.103.HDTV.x264-LOL.mkv", dict(kind=E, title="Show", season=1, episode=3)),
+    ("St_Series_209_Aids_And_Comfort.mkv", dict(kind=E, season=2, episode=9)),
+    ("Fahrenheit.451.S01E02.mkv", dict(kind=E, title="Fahrenheit 451", season=1, episode=2)),
+    ("Series T Se.3 afl.3.mkv", dict(kind=E, title="Series T", season=3, episode=3)),
+]
+
+
+@pytest.mark.parametrize(("path", "expected"), NUMBERED_TITLES, ids=[p for p, _ in NUMBERED_TITLES])
+def test_numbered_film_titles(path: str, expected: dict[str, object]) -> None:
+    parsed = parse_media_path(path)
+    assert {k: getattr(parsed, k) for k in expected} == expected, parsed

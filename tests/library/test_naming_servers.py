@@ -97,6 +97,9 @@ EXTRAS: list[tuple[str, str | None]] = [
 
 #: Cases reelhouse reads differently, on purpose or as a known limit.
 DISAGREE = {
+    # a lone file (no show or season folder) ending in a bare number is a film's title
+    # ("Fahrenheit.451"); Jellyfin's TV-only parser reads it as episode 102
+    "/server/anything_102.mp4",
     # reelhouse treats "extras" folders as extras (Plex, Kodi), not as season 0
     "/Drive/extras", "/Drive/EXTRAS",
     # a bare number folder is a season folder (Jellyfin agrees for shows, not for films)
@@ -125,7 +128,7 @@ def test_extras_are_no_main_titles(path: str, kind: str | None) -> None:
 
 SONARR = json.loads((Path(__file__).parent / "naming_records" / "sonarr.json").read_text("utf-8"))["rows"]
 #: Sonarr release names reelhouse reads differently: titles with "/" (not file names),
-#: numbering only Sonarr's release-title parser knows ("Part01", "5of9", "Se.3 afl.3",
+#: numbering only Sonarr's release-title parser knows ("Part01", "5of9",
 #: "s06.01", "11-02 Title", a year then MMDD), and names glued to a group ("grp-zoos01e11").
 SONARR_DISAGREE = {
     "24 7 Series-Title - Road to the Sonarr Part01 720p HDTV x264 ORENJI",
@@ -137,7 +140,9 @@ SONARR_DISAGREE = {
     "this.is.a.show.2015.0308-yestv",
     "11-02 The Series Reaction (HD).m4v",
     "tvs-amgo-dd51-dl-7p-azhd-x264-103",
-    "Series T Se.3 afl.3",
+    # a lone file whose name ends in a bare number is a film ("Fahrenheit.451"), as the
+    # other servers read a lone file; Sonarr reads every release title as TV
+    "Series.Title.525",
     "Босх: Спадок (S2E1) / Series: Legacy (S2E1) (2023) WEB-DL 1080p Ukr/Eng | sub Eng",
     "Босх: Спадок / Series: Legacy / S2E1 of 10 (2023) WEB-DL 1080p Ukr/Eng | sub Eng",
     "Titles.s06.01.1999.BDRip.1080p.Ukr.Eng.AC3.Hurtom.TNU.Tenax555",

@@ -56,6 +56,8 @@ def _is_resolution(text: str) -> bool:
     return m is not None and int(m.group(2)) >= 200 and 1 <= int(m.group(1)) / int(m.group(2)) <= 2.5
 # Season 3 Episode 9, Season 3 Ep 9
 _WORDS = re.compile(_B + r"season[ ._-]*(\d{1,4})[ ._-]*(?:episode|ep)[ ._-]*(\d{1,4})" + _E, re.I)
+# Dutch releases: "Se.3 afl.3" (seizoen 3, aflevering 3; Sonarr's parser tests)
+_DUTCH = re.compile(_B + r"se\.?[ ._]?(\d{1,2})[ ._]+afl\.?[ ._]?(\d{1,3})" + _E, re.I)
 # dates: 2011.11.15, 2011-11-15, 2018_03_24_19_00_00, 2023 07 14
 _DATE = re.compile(_B + r"((?:19|20)\d\d)([._ -])(\d\d)\2(\d\d)(?:[._ -]\d\d[._ -]\d\d(?:[._ -]\d\d)?)?" + _E)
 # 03-24-2018, 03.24.2018 (Plex: MM-DD-YYYY)
@@ -103,7 +105,7 @@ def find_episode(stem: str, *, in_show: bool) -> EpisodeMatch | None:
         end = _chain_end(m.group(3)) if m.group(3) else None
         return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)),
                             end if end is not None and end > int(m.group(2)) else None)
-    if m := _WORDS.search(stem):
+    if (m := _WORDS.search(stem)) or (m := _DUTCH.search(stem)):
         return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)))
     for m in _NXN.finditer(stem):
         if _is_resolution(m.group(0).split("-")[0].strip(" ._")):
@@ -141,7 +143,7 @@ def find_episode(stem: str, *, in_show: bool) -> EpisodeMatch | None:
         return EpisodeMatch(stem[: cut + m.start()], body[m.end():], None, int(m.group(1)), absolute=True)
     if not in_show:
         for m in _SCENE_SEE.finditer(stem):
-            if _scene_episode(stem, m):
+            if _scene_episode(stem, m, lone=True):
                 return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)))
         if (m := _SHORT_DATE.search(stem)) and m.start() > 0:
             day = _valid_date(2000 + int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -175,14 +177,18 @@ def _before_year(body: str, m: re.Match[str], in_show: bool) -> bool:
     return not in_show and _is_year(m.group(1))
 
 
-def _scene_episode(stem: str, m: re.Match[str]) -> bool:
+def _scene_episode(stem: str, m: re.Match[str], *, lone: bool = False) -> bool:
     """Whether "103" in a dotted or underscored release name is season 1 episode 3: a
     title before it, no space in the name, not a year, no year after it (then it is a
-    film: "Cell.211.2009"), and nothing or release words after it."""
+    film: "Cell.211.2009"), and nothing or release words after it. ``lone``: no show or
+    season folder above the file; then a number that ends the name is a film's
+    ("Fahrenheit.451", as Jellyfin and Plex read a lone file), not "Show.103"."""
     number = m.group(1) + m.group(2)
     if " " in stem or m.start() < 2 or _is_year(number) or int(m.group(2)) == 0:
         return False
     after = stem[m.end():]
+    if lone and not after.strip(" ._-"):
+        return False
     if _YEAR_ANYWHERE.search(after):
         return False
     return not after or bool(_JUNK.match(after)) or bool(re.match(r"[._][A-Za-z]", after)) or after[0] == "-"

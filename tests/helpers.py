@@ -8,11 +8,14 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
@@ -171,3 +174,30 @@ def playback_token(core: Core, user_id: int, file_id: int) -> str:
     """A playback token for ``file_id`` bound to a fresh session of ``user_id``."""
     _, info = core.auth_sessions.create(user_id, device="test")
     return core.signer.playback(user_id, file_id, f"s:{info.id}")
+
+
+@contextmanager
+def postgres_schema(url: str, prefix: str = "rh_test") -> Iterator[str]:
+    """``url`` (a PostgreSQL URL) with a fresh schema first on the search_path, so tests
+    sharing one database never see each other's tables; the schema is dropped after."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A throwaway ``redis-server`` on a free loopback port, persisting nothing; yields
+    its URL (``redis://127.0.0.1:PORT/0``) and stops it after."""
+    port = free_port()
+    with daemon(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no"], port):
+        yield f"redis://127.0.0.1:{port}/0"

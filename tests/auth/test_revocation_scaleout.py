@@ -10,21 +10,18 @@ import shutil
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, SourceRow
 
-from helpers import ADMIN, ADMIN_PASSWORD, daemon, free_port
+from helpers import ADMIN, ADMIN_PASSWORD, free_port, postgres_schema, redis_server
 
 URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 
@@ -38,25 +35,14 @@ pytestmark = [
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    schema = f"rh_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in URL else "?"
-    try:
-        yield f"{URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(URL, "rh_test") as url:
+        yield url
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    port = free_port()
-    with daemon(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no"], port):
-        yield f"redis://127.0.0.1:{port}/0"
+    with redis_server() as url:
+        yield url
 
 
 @contextmanager

@@ -9,21 +9,18 @@ from __future__ import annotations
 import os
 import shutil
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from reelhouse.core import Core
 from reelhouse.demo.cluster import Cluster
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, daemon, free_port
+from helpers import FTP_PASSWORD, FTP_USER, postgres_schema, redis_server
 
 PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 
@@ -40,25 +37,14 @@ FILM = "Films/Sintel (2010)/Sintel.2010.mkv"
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    schema = f"rh_cluster_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(PG_URL, "rh_cluster") as url:
+        yield url
 
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    port = free_port()
-    with daemon(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "no"], port):
-        yield f"redis://127.0.0.1:{port}/0"
+    with redis_server() as url:
+        yield url
 
 
 def test_two_nodes_behind_nginx(pg_url: str, redis_url: str, ftp_server: EmbeddedFtpServer,

@@ -8,21 +8,19 @@ dropped afterwards, so the database can be shared.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import Base
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, place, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, place, postgres_schema, wait_job
 
 URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 
@@ -35,18 +33,8 @@ pytestmark = [
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    """``URL`` with a fresh schema first on the search_path; the schema is dropped after."""
-    schema = f"rh_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in URL else "?"
-    try:
-        yield f"{URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(URL, "rh_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -7,15 +7,13 @@ Also: keyset pages walk the whole grid and the whole file list, each item once."
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Engine
 
 from reelhouse.config import load_settings
@@ -23,6 +21,8 @@ from reelhouse.core import Core
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, User, WatchProgress
 from reelhouse.library import queries
 from reelhouse.library.grid import GridFilter, grid_page
+
+from helpers import postgres_schema
 
 PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -172,20 +172,12 @@ def test_sqlite_plans_use_the_indexes(sqlite_core: Core) -> None:
 def pg_core(tmp_path: Path) -> Iterator[Core]:
     if not PG_URL:
         pytest.skip("set REELHOUSE_TEST_POSTGRES_URL to run the PostgreSQL tests")
-    schema = f"rh_plan_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in PG_URL else "?"
-    core = Core(load_settings(data_dir=tmp_path / "data",
-                              database_url=f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"))
-    try:
-        yield core
-    finally:
-        core.close()
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(PG_URL, "rh_plan") as url:
+        core = Core(load_settings(data_dir=tmp_path / "data", database_url=url))
+        try:
+            yield core
+        finally:
+            core.close()
 
 
 @pytest.mark.requires_postgres

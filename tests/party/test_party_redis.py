@@ -23,7 +23,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.party.clock import ClockEstimate
 
-from helpers import daemon, free_port
+from helpers import free_port, redis_server
 
 pytestmark = [
     pytest.mark.requires_redis,
@@ -36,10 +36,8 @@ websockets_sync = pytest.importorskip("websockets.sync.client")
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    port = free_port()
-    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    with daemon(argv, port):
-        yield f"redis://127.0.0.1:{port}/0"
+    with redis_server() as url:
+        yield url
 
 
 @contextmanager

@@ -83,7 +83,7 @@ class Core:
                                         self.sources, self.offline, self.hls)
         self.syncs = SyncService(self.sessions, self.sources, self.jobs, settings.probe_budget_bytes,
                                  enrich=self.metadata.enrich_file, after_scan=self.stream_targets.clear,
-                                 files_updated=self.offline.refresh_stale)
+                                 files_updated=self.offline.refresh_stale, phase2=self.jobs.probes.phase2)
         self.jobs.register(TaskSpec("hls_prepare", self._hls_prepare))
         if consume_jobs and settings.jobs_in_process:
             self.jobs.start(self.job_threads())

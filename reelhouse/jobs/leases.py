@@ -137,30 +137,40 @@ class LeaseKeeper:
         requeue, ended = self._requeue, self._ended
         if requeue is None or ended is None:
             return []
-        now = utcnow()
-        taken = []
         with self.sessions() as s:
-            lapsed = (Job.lease_until < now) | Job.lease_until.is_(None)  # None: no lease ever
-            expired = list(s.scalars(select(Job).where(Job.state == "running", lapsed)))
-            for job in expired:
-                give_up = job.attempts >= MAX_ATTEMPTS
-                values: dict[str, object] = (
-                    {"state": "failed", "finished_at": now,
-                     "error": f"its worker stopped {job.attempts} times; not retried"}
-                    if give_up else
-                    {"state": "queued", "not_before": None,
-                     "error": f"its worker ({job.owner}) stopped; queued again"}
-                )
-                res = s.execute(update(Job).where(Job.id == job.id, Job.state == "running", lapsed)
-                                .values(owner=None, lease_until=None, **values))
-                s.commit()
-                if res.rowcount != 1:  # type: ignore[attr-defined]
-                    continue  # renewed or ended meanwhile
-                log.warning("job %s (%s): the lease of %s passed; %s", job.id, job.kind, job.owner,
-                            "failed" if give_up else "queued again")
-                taken.append(job.id)
-                fresh = s.get(Job, job.id)
-                assert fresh is not None
-                s.refresh(fresh)
-                (ended if give_up else requeue)(fresh)
-        return taken
+            lapsed = (Job.lease_until < utcnow()) | Job.lease_until.is_(None)  # None: no lease ever
+            expired = list(s.scalars(select(Job.id).where(Job.state == "running", lapsed)))
+        return [job_id for job_id in expired if self.take_back(job_id, requeue, ended)]
+
+    def take_back(self, job_id: int, requeue: Callable[[Job], None] | None = None,
+                  ended: Callable[[Job], None] | None = None) -> bool:
+        """Queue job ``job_id`` again (or fail it, past :data:`MAX_ATTEMPTS`) if it is
+        running and its lease has passed; true if it was. ``requeue(job)`` / ``ended(job)``
+        are called with the job as it is then. The reaper does this for every job; a
+        scan does it for its own probe jobs (jobs/probes.py), also where no consumer runs."""
+        now = utcnow()
+        with self.sessions() as s:
+            job = s.get(Job, job_id)
+            lapsed = (Job.lease_until < now) | Job.lease_until.is_(None)
+            if job is None or job.state != "running" or (job.lease_until is not None and job.lease_until >= now):
+                return False
+            give_up = job.attempts >= MAX_ATTEMPTS
+            values: dict[str, object] = (
+                {"state": "failed", "finished_at": now,
+                 "error": f"its worker stopped {job.attempts} times; not retried"}
+                if give_up else
+                {"state": "queued", "not_before": None,
+                 "error": f"its worker ({job.owner}) stopped; queued again"}
+            )
+            res = s.execute(update(Job).where(Job.id == job.id, Job.state == "running", lapsed)
+                            .values(owner=None, lease_until=None, **values))
+            s.commit()
+            if res.rowcount != 1:  # type: ignore[attr-defined]
+                return False  # renewed or ended meanwhile
+            log.warning("job %s (%s): the lease of %s passed; %s", job.id, job.kind, job.owner,
+                        "failed" if give_up else "queued again")
+            s.refresh(job)
+        callback = ended if give_up else requeue
+        if callback is not None:
+            callback(job)
+        return True

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Job, SourceRow, utcnow
 from reelhouse.errors import NotFound, ReelhouseError
+from reelhouse.jobs.probes import ProbeJobs
 from reelhouse.jobs.system import CANCEL_POLL, JobSystem
 from reelhouse.jobs.tasks import JobContext, Observer, Outcome, TaskSpec
 from reelhouse.library.scanner import Enrich, ScanReport, scan_source
@@ -60,6 +61,8 @@ class JobRunner(JobSystem):
         self.probe_budget = probe_budget
         self.scan_interval_minutes = scan_interval_minutes
         self.register(TaskSpec("scan", self._scan_body, unique=True))
+        #: phase 2 of every scan (and sync): probe jobs shared by all consumers
+        self.probes = ProbeJobs(self, sources, probe_budget, enrich)
         huey.periodic_task(crontab(minute="*"), name="reelhouse.schedule")(self._schedule_task_body)
 
     # -- scans -------------------------------------------------------------------------
@@ -89,7 +92,8 @@ class JobRunner(JobSystem):
         try:
             source = self.sources.source(ctx.source_id)
             report = scan_source(self.sessions, ctx.source_id, source, ctx.progress, self.probe_budget,
-                                 should_stop=ctx.should_stop, enrich=self.enrich)
+                                 should_stop=ctx.should_stop, enrich=self.enrich,
+                                 phase2=self.probes.phase2(ctx))
         except ReelhouseError as exc:
             if not ctx.should_stop():
                 self._set_source(ctx.source_id, last_error=exc.message, last_scan_at=utcnow())

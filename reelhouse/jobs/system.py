@@ -134,6 +134,26 @@ class JobSystem:
         self._announce(job)
         return job
 
+    def submit_many(self, kind: str, payloads: list[dict[str, Any]], *, source_id: int | None = None,
+                    priority: int = 0) -> list[Job]:
+        """Queue one job of ``kind`` per payload, written in one transaction (a scan's
+        probe jobs: hundreds at once); returns their rows. Not for ``unique`` kinds."""
+        spec = self._spec(kind)
+        if spec.unique:
+            raise InvalidInput(f"{kind!r} jobs are unique per source: submit them one at a time")
+        with self.sessions() as s:
+            jobs = [Job(kind=kind, source_id=source_id, state="queued", progress={}, payload=payload,
+                        priority=priority, attempts=0) for payload in payloads]
+            s.add_all(jobs)
+            s.flush()
+            if spec.on_submit is not None:
+                for job in jobs:
+                    spec.on_submit(s, job)
+            s.commit()
+        for job in jobs:
+            self._announce(job)
+        return jobs
+
     def run_here(self, kind: str, *, source_id: int | None = None, payload: dict[str, Any] | None = None,
                  observer: Observer | None = None, attach: Attach | None = None,
                  reraise: bool = False) -> tuple[Job, object]:
@@ -346,11 +366,14 @@ class JobSystem:
             return job
 
     def recent(self, limit: int = 20, kinds: tuple[str, ...] | None = None) -> list[Job]:
-        """The latest jobs, newest first (of ``kinds`` only, if given)."""
+        """The latest jobs, newest first (of ``kinds`` only, if given; else of the
+        ``listed`` kinds)."""
         with self.sessions() as s:
             q = select(Job)
             if kinds is not None:
                 q = q.where(Job.kind.in_(kinds))
+            else:
+                q = q.where(Job.kind.not_in([k for k, spec in self.specs.items() if not spec.listed]))
             return list(s.scalars(q.order_by(Job.id.desc()).limit(limit)))
 
     def cancel(self, job_id: int) -> Job:

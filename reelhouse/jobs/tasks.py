@@ -86,6 +86,8 @@ class TaskSpec:
       within milliseconds, not in its transaction.
     - ``unique``: one queued or running job of this kind per source at a time;
       submitting another returns that one.
+    - ``listed``: false for parts of another job (a scan's probe jobs, jobs/probes.py):
+      the list of recent jobs leaves them out; the job they belong to shows their progress.
     """
 
     kind: str
@@ -93,3 +95,4 @@ class TaskSpec:
     on_submit: Callable[[Session, Job], None] | None = None
     on_change: Callable[[Job], None] | None = None
     unique: bool = False
+    listed: bool = True

@@ -12,6 +12,8 @@ probe left to the loop, as before.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -53,12 +55,16 @@ def workers_for(source: Source) -> int:
 class ProbeAhead:
     """``take(entry)`` in the order of ``entries``. ``may_move(size)``: a vanished row has
     that size (the file is fingerprinted first); ``maybe_moved(size, digest)``: one has
-    that fingerprint too (the loop may take the file as a move: it is not probed ahead)."""
+    that fingerprint too (the loop may take the file as a move: it is not probed ahead).
+    ``gate``: a semaphore shared by every reader of the source in this process (phase-2
+    jobs of one source running side by side), so together they hold at most its value
+    of the source's connections."""
 
     def __init__(self, source: Source, entries: list[Entry], budget: int,
                  maybe_moved: Callable[[int, str], bool], may_move: Callable[[int], bool],
-                 workers: int | None = None) -> None:
+                 workers: int | None = None, gate: threading.Semaphore | None = None) -> None:
         self.source = source
+        self.gate = gate
         self.may_move = may_move
         self.entries = entries
         self.budget = budget
@@ -70,6 +76,10 @@ class ProbeAhead:
         self._next = 0
 
     def _work(self, entry: Entry) -> Prepared:
+        with self.gate if self.gate is not None else contextlib.nullcontext():
+            return self._read(entry)
+
+    def _read(self, entry: Entry) -> Prepared:
         reader = SourceReader(self.source, entry.path, entry.size or 0, slow_start=PROBE_SLOW_START)
         if not entry.size:
             return Prepared(reader, None, None)

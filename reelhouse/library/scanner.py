@@ -1,12 +1,25 @@
 """The scanner: walk a Source, index its media files, link them to movies/episodes.
 
+Two phases (issue 14: a 100,000-file library is browsable in two minutes):
+
+1. Here: walk the source, name and group every new file (naming.parse_media_path,
+   library/batchlink.py) and write the rows in batches of :data:`BATCH` files, one
+   transaction each, so the library is browsable while the scan goes on. No byte of
+   any file is read in this phase, but for the fingerprints of possible moves.
+2. library/probing.py: probes, fingerprints, NFO/artwork and TMDB of the new and
+   changed files. :func:`scan_source` runs it in this process after phase 1, unless a
+   ``phase2`` hook takes it (the job runner: jobs of kind ``probe`` spread over every
+   worker, jobs/probes.py). Until then a file is "not probed yet"
+   (library/streams.unprobed) and plays all the same (HLS probes on demand).
+
 Idempotent: files are keyed by (source, path) with a (size, mtime) signature; an
 unchanged file is neither re-probed nor rewritten, so a second scan of an unchanged
 source changes nothing but ``last_seen`` and reads no byte of any file.
 
 Moves: a new path whose size and fingerprint (library/fingerprint.py: first and last
 64 KiB) equal those of an indexed file whose path is gone takes over that file's row, so
-its metadata, its movie/episode link and watch progress stay.
+its metadata, its movie/episode link and watch progress stay. Only such candidates are
+read in phase 1.
 
 Safe: a file is marked missing only when a complete, successful listing of its folder
 (or of an ancestor that no longer shows the folder) lacks it. A failed listing, an
@@ -16,7 +29,6 @@ unreachable server, or a scan that dies half-way never hides anything.
 from __future__ import annotations
 
 import logging
-import posixpath
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,29 +36,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import MediaFile, utcnow
-from reelhouse.errors import Cancelled, ProbeFailed, ReelhouseError
+from reelhouse.errors import Cancelled, ReelhouseError
+from reelhouse.library.batchlink import BatchLinker, NewFile
 from reelhouse.library.fingerprint import content_hash
 from reelhouse.library.linking import NAMING_VERSION, link_file, relink, unplaced_extras
-from reelhouse.library.metadata.sidecars import FolderIndex
-from reelhouse.library.naming import is_media_path, is_video_file, is_video_folder
-from reelhouse.library.prefetch import NOT_RUN, Prepared, ProbeAhead, _NotRun
-from reelhouse.library.probe import ProbeResult, probe
-from reelhouse.library.streams import store_streams, unprobed
+from reelhouse.library.naming import Parsed, is_media_path, is_video_file, is_video_folder, parse_media_path
+from reelhouse.library.prefetch import workers_for
+from reelhouse.library.probing import Enrich, Pending, ProbeReport, probe_files
 from reelhouse.sources.base import Entry, Source
-from reelhouse.sources.reader import SourceReader
 
-__all__ = ["ScanReport", "scan_source"]
+__all__ = ["BATCH", "PHASE1_DONE", "Enrich", "Phase2", "ScanReport", "scan_source"]
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[dict[str, int], str], None]
-#: The metadata hook: ``enrich(source, source_id, media_file_id, folder_index)``, called
-#: after a new or changed file was committed (MetadataService.enrich_file); never raises.
-Enrich = Callable[[Source, int, int, FolderIndex], None]
 
+#: Files written per transaction in phase 1.
+BATCH = 500
+#: The start of the progress message that says phase 1 ended (the library is browsable).
+PHASE1_DONE = "phase 1 done"
 
 #: A scan in which at least this share of the folders could not be listed ends
 #: ``failed`` rather than ``partial`` (issue 14: 400 of 407 failed folders ended "done").
@@ -56,7 +68,9 @@ FAILED_SHARE = 0.5
 @dataclass
 class ScanReport:
     """Counts of one scan; ``errors`` holds one line per failed folder or file,
-    ``folder_errors`` the failed folders' lines alone."""
+    ``folder_errors`` the failed folders' lines alone. Phase 1 fills the counts up to
+    ``missing``/``moved`` and ``to_probe`` (files it left for phase 2); phase 2 adds
+    ``probe_done`` (files it handled), ``probed`` and ``matched``."""
 
     folders: int = 0
     files_seen: int = 0
@@ -69,6 +83,8 @@ class ScanReport:
     probed: int = 0
     matched: int = 0  # files sent through metadata matching (NFO, artwork, TMDB)
     total: int = 0
+    to_probe: int = 0
+    probe_done: int = 0
     errors: list[str] = field(default_factory=list)
     folder_errors: list[str] = field(default_factory=list)
 
@@ -90,6 +106,13 @@ class ScanReport:
             return f"{n} of {total} folders could not be listed: " + "; ".join(self.folder_errors[:limit]) + more
         return "; ".join(self.errors[:5]) or None
 
+    def add_phase2(self, got: ProbeReport) -> None:
+        """Count what phase 2 did (one run of :func:`probe_files`)."""
+        self.probe_done += got.done
+        self.probed += got.probed
+        self.matched += got.matched
+        self.errors.extend(got.errors)
+
     def counts(self) -> dict[str, int]:
         return {
             "folders": self.folders,
@@ -106,20 +129,14 @@ class ScanReport:
             "folders_failed": len(self.folder_errors),
             "total": self.total,
             "done": self.files_seen,
+            "to_probe": self.to_probe,
+            "probe_done": self.probe_done,
         }
 
 
-def _move(sessions: sessionmaker[Session], file_id: int, entry: Entry, now: datetime) -> None:
-    """Point row ``file_id`` at its new path. The row keeps its id, so its technical
-    metadata, its movie/episode link (with metadata and manual fixes) and every user's
-    watch progress stay; nothing is re-probed."""
-    with sessions() as s:
-        s.execute(
-            update(MediaFile)
-            .where(MediaFile.id == file_id)
-            .values(path=entry.path, mtime=entry.mtime, last_seen=now, missing_since=None)
-        )
-        s.commit()
+#: ``phase2(pending, report, progress)``: probe and enrich ``pending`` (phase 2), adding
+#: what was done to ``report``; raises Cancelled when the scan is stopped.
+Phase2 = Callable[[Pending, ScanReport, Progress], None]
 
 
 def _is_gone(path: str, listed: dict[str, set[str]]) -> bool:
@@ -134,40 +151,6 @@ def _is_gone(path: str, listed: dict[str, set[str]]) -> bool:
     return False
 
 
-def _apply_probe(mf: MediaFile, source: Source, entry: Entry, budget: int, report: ScanReport,
-                 reader: SourceReader, ahead: ProbeResult | ReelhouseError | _NotRun | None = NOT_RUN) -> None:
-    """Probe ``entry`` into ``mf``; ``ahead``: the result (or error) a prefetch worker
-    got already (library/prefetch.py). Raises the source's errors."""
-    if not entry.size:
-        mf.probe_error = "empty file (0 bytes)"
-        mf.container = posixpath.splitext(entry.path)[1].lstrip(".").lower() or None
-        report.errors.append(f"{entry.path}: {mf.probe_error}")
-        return
-    try:
-        if isinstance(ahead, ReelhouseError):
-            raise ahead
-        result = ahead if isinstance(ahead, ProbeResult) else \
-            probe(source, entry.path, entry.size or 0, budget=budget, reader=reader)
-    except ProbeFailed as exc:
-        mf.probe_error = exc.message
-        mf.probe_bytes = None
-        mf.container = posixpath.splitext(entry.path)[1].lstrip(".").lower() or None
-        store_streams(mf, ())
-        report.errors.append(f"{entry.path}: {exc.message}")
-        return
-    report.probed += 1
-    mf.probe_error = None
-    mf.container = result.container
-    mf.duration = result.duration
-    mf.video_codec = result.video_codec
-    mf.audio_codec = result.audio_codec
-    mf.width = result.width
-    mf.height = result.height
-    mf.bitrate = result.bitrate
-    mf.probe_bytes = result.bytes_read
-    store_streams(mf, result.streams)
-
-
 @dataclass(frozen=True, slots=True)
 class _Known:
     """What the scan needs of an indexed file, loaded once before the walk."""
@@ -176,7 +159,7 @@ class _Known:
     size: int
     mtime: float | None
     missing: datetime | None
-    unprobed: bool  # no probe result yet (see library/streams.unprobed): probe it again
+    unprobed: bool  # no probe result yet (see library/streams.unprobed): phase 2 probes it
     content_hash: str | None
     naming_version: int = NAMING_VERSION  # the naming rules that placed it (library/linking.py)
 
@@ -204,19 +187,34 @@ class _Moves:
         return None
 
 
-def _fingerprint(source: Source, entry: Entry, report: ScanReport, reader: SourceReader,
-                 ahead: Prepared | None = None) -> str | None:
-    if not entry.size:
-        return None
-    try:
-        if ahead is not None:
-            if isinstance(ahead.digest, ReelhouseError):
-                raise ahead.digest
-            return ahead.digest
-        return content_hash(source, entry.path, entry.size, reader=reader)
-    except ReelhouseError as exc:
-        report.errors.append(f"{entry.path}: fingerprint: {exc.message}")
-        return None
+def _load_known(sessions: sessionmaker[Session], source_id: int) -> dict[str, _Known]:
+    with sessions() as s:
+        return {
+            row.path: _Known(row.id, row.size, row.mtime, row.missing_since,
+                             row.container is None or (row.probe_bytes is None and row.probe_error is None),
+                             row.content_hash, row.naming_version)
+            for row in s.execute(
+                select(MediaFile.id, MediaFile.path, MediaFile.size, MediaFile.mtime, MediaFile.missing_since,
+                       MediaFile.container, MediaFile.probe_bytes, MediaFile.probe_error,
+                       MediaFile.content_hash, MediaFile.naming_version)
+                .where(MediaFile.source_id == source_id)
+            )
+        }
+
+
+def _digests(source: Source, entries: list[Entry], report: ScanReport) -> dict[str, str]:
+    """Fingerprints of the possible moves, several at once (their only reads in phase 1)."""
+    def one(e: Entry) -> tuple[str, str | None]:
+        try:
+            return e.path, content_hash(source, e.path, e.size or 0)
+        except ReelhouseError as exc:
+            report.errors.append(f"{e.path}: fingerprint: {exc.message}")
+            return e.path, None
+
+    if not entries:
+        return {}
+    with ThreadPoolExecutor(max_workers=workers_for(source), thread_name_prefix="scan-move") as pool:
+        return {path: digest for path, digest in pool.map(one, entries) if digest is not None}
 
 
 def scan_source(
@@ -227,39 +225,52 @@ def scan_source(
     probe_budget: int = 32 * 1024 * 1024,
     should_stop: Callable[[], bool] | None = None,
     enrich: Enrich | None = None,
+    phase2: Phase2 | None = None,
 ) -> ScanReport:
     """Scan ``source`` (row ``source_id``) into the library and return the counts.
 
+    Phase 1 here; phase 2 (``probe_budget``: bytes one probe may read; ``enrich``: the
+    metadata hook) by ``phase2`` if given, else in this thread before returning.
     Raises :class:`SourceUnavailable` (or another source error) when the root folder
     cannot be listed; nothing is changed then. Errors deeper down are counted in the
-    report and the scan goes on.
+    report and the scan goes on. Raises ``Cancelled`` once ``should_stop()``.
     """
     report = ScanReport()
     notify = progress or (lambda counts, message: None)
-    def load_known() -> dict[str, _Known]:
-        with sessions() as s:
-            return {
-                row.path: _Known(row.id, row.size, row.mtime, row.missing_since,
-                                 row.container is None or (row.probe_bytes is None and row.probe_error is None),
-                                 row.content_hash, row.naming_version)
-                for row in s.execute(
-                    select(MediaFile.id, MediaFile.path, MediaFile.size, MediaFile.mtime, MediaFile.missing_since,
-                           MediaFile.container, MediaFile.probe_bytes, MediaFile.probe_error,
-                           MediaFile.content_hash, MediaFile.naming_version)
-                    .where(MediaFile.source_id == source_id)
-                )
-            }
+    stop = should_stop or (lambda: False)
+    pending = _phase1(sessions, source_id, source, stop, report, notify)
+    report.to_probe = len(pending)
+    notify(report.counts(), f"{PHASE1_DONE}: {report.files_seen} files indexed, {report.to_probe} to probe")
+    if pending.ids():
+        if phase2 is not None:
+            phase2(pending, report, notify)
+        else:
+            def seen(counts: dict[str, int], message: str) -> None:
+                base = report.counts()
+                base.update(probe_done=report.probe_done + counts["done"],
+                            probed=report.probed + counts["probed"], matched=report.matched + counts["matched"])
+                notify(base, message if message != "done" else "probed")
 
+            report.add_phase2(probe_files(sessions, source_id, source, pending, budget=probe_budget, enrich=enrich,
+                                          should_stop=should_stop, progress=seen))
+    notify(report.counts(), "done")
+    log.info("scan of source %s: %s", source_id, report.counts())
+    return report
+
+
+def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, stop: Callable[[], bool],
+            report: ScanReport, notify: Progress) -> Pending:
+    """Walk, then index every listed media file; returns the work left for phase 2."""
     # the rows are read while the source is listed (a network-bound wait)
     loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-load")
-    known_future = loader.submit(load_known)
+    known_future = loader.submit(_load_known, sessions, source_id)
     loader.shutdown(wait=False)
     listed: dict[str, set[str]] = {}
-    sidecars = FolderIndex()  # NFO/artwork entries per folder, for ``enrich``
+    pending = Pending()  # its sidecars: NFO/artwork entries per folder, for ``enrich``
     media: list[Entry] = []
     last_note = 0.0
     for folder, result in source.walk(""):
-        if should_stop is not None and should_stop():
+        if stop():
             raise Cancelled("scan cancelled while listing; nothing was changed")
         if isinstance(result, Exception):
             if folder == "":
@@ -269,7 +280,7 @@ def scan_source(
             continue
         report.folders += 1
         listed[folder] = {e.name for e in result}
-        sidecars.add(folder, result)
+        pending.sidecars.add(folder, result)
         if is_video_folder(folder):  # films, episodes and their extras; no samples
             media.extend(e for e in result if not e.is_dir and is_video_file(e.name))
         if time.monotonic() - last_note > 0.3:
@@ -277,124 +288,151 @@ def scan_source(
             notify(report.counts(), f"listing {folder or '/'}")
     known = known_future.result()
     media.sort(key=lambda e: not is_media_path(e.path))  # extras after the titles they belong to
-    now: datetime = utcnow()
-    stale: list[int] = []  # unchanged files placed by older naming rules
-    seen_ids: list[int] = []
     report.total = len(media)
     seen_paths = {e.path for e in media}
     moves = _Moves({
         path: k for path, k in known.items()
         if path not in seen_paths and (k.missing is not None or _is_gone(path, listed))
     })
-    def needs_reads(e: Entry) -> bool:  # the loop below probes it (new, changed or unprobed)
-        k = known.get(e.path)
-        return k is None or (k.size, k.mtime) != (e.size, e.mtime) or k.unprobed
-
-    ahead = ProbeAhead(source, [e for e in media if needs_reads(e)], probe_budget,
-                       lambda size, digest: any(k.content_hash == digest
-                                                for _, k in list(moves.by_size.get(size, ()))),
-                       moves.candidates)
-    try:
-        _index(sessions, source_id, source, media, known, moves, ahead, probe_budget, should_stop,
-               enrich, sidecars, report, notify, now, seen_ids, stale)
-    finally:
-        ahead.close()
-    _finish(sessions, source_id, source, known, seen_paths, moves, listed, enrich, sidecars, report,
-            notify, now, seen_ids, stale)
-    return report
+    digests = _digests(source, [e for e in media if e.path not in known and moves.candidates(e.size)], report)
+    index = _Index(sessions, source_id, known, moves, digests, report, pending, utcnow())
+    index.run(media, stop, notify)
+    _finish(sessions, source_id, known, seen_paths, moves, listed, report, pending, index)
+    return pending
 
 
-def _index(sessions: sessionmaker[Session], source_id: int, source: Source, media: list[Entry],
-           known: dict[str, _Known], moves: _Moves, ahead: ProbeAhead, probe_budget: int,
-           should_stop: Callable[[], bool] | None, enrich: Enrich | None, sidecars: FolderIndex,
-           report: ScanReport, notify: Progress, now: datetime, seen_ids: list[int],
-           stale: list[int]) -> None:
-    """Index each listed media file: add, update, move or leave it (the scan's loop)."""
-    for entry in media:
-        if should_stop is not None and should_stop():
-            # files indexed so far stay; nothing is marked missing by a partial scan
-            raise Cancelled(f"scan cancelled after {report.files_seen} of {len(media)} files")
-        report.files_seen += 1
-        old = known.get(entry.path)
-        if (old is not None and old.size == entry.size and old.mtime == entry.mtime and old.missing is None
-                and not old.unprobed):
-            report.unchanged += 1
-            seen_ids.append(old.id)
-            if old.naming_version < NAMING_VERSION:
-                stale.append(old.id)
-            continue
-        digest = None
-        # one reader per file: the probe and the fingerprint share its fetched blocks,
-        # so the head (and the tail, where an index lives) is read once; a worker of
-        # ``ahead`` read them already, while the rows of the files before were written
-        prepared = ahead.take(entry)
-        reader = prepared.reader
-        if old is None and moves.candidates(entry.size):
-            digest = _fingerprint(source, entry, report, reader, prepared)
-            taken = moves.take(entry.size or 0, digest) if digest is not None else None
-            if taken is not None:
-                _move(sessions, taken[1].id, entry, now)
-                report.moved += 1
-                seen_ids.append(taken[1].id)
-                notify(report.counts(), f"moved {taken[0]} → {entry.path}")
+class _Index:
+    """Phase 1's writes: batches of new, changed, restored and moved files."""
+
+    def __init__(self, sessions: sessionmaker[Session], source_id: int, known: dict[str, _Known], moves: _Moves,
+                 digests: dict[str, str], report: ScanReport, pending: Pending, now: datetime) -> None:
+        self.sessions, self.source_id, self.known, self.moves = sessions, source_id, known, moves
+        self.digests, self.report, self.pending, self.now = digests, report, pending, now
+        self.linker = BatchLinker()
+        self.seen_ids: list[int] = []
+        self.stale: list[int] = []  # unchanged files placed by older naming rules
+
+    def run(self, media: list[Entry], stop: Callable[[], bool], notify: Progress) -> None:
+        batch: list[Entry] = []
+        last_note = time.monotonic()
+        for entry in media:
+            old = self.known.get(entry.path)
+            if old is not None and (old.size, old.mtime) == (entry.size, entry.mtime) and old.missing is None:
+                self.report.files_seen += 1
+                self.seen_ids.append(old.id)
+                if old.naming_version < NAMING_VERSION:
+                    self.stale.append(old.id)
+                if old.unprobed:  # phase 2 of an earlier scan did not get to it: not "unchanged"
+                    self.pending.probe.append(old.id)
+                else:
+                    self.report.unchanged += 1
                 continue
-        with sessions() as s:
+            batch.append(entry)
+            if len(batch) >= BATCH:
+                self._write(batch, stop, notify)
+                batch = []
+            if time.monotonic() - last_note > 0.3:
+                last_note = time.monotonic()
+                notify(self.report.counts(), f"indexing {entry.path}")
+        self._write(batch, stop, notify)
+
+    def _write(self, batch: list[Entry], stop: Callable[[], bool], notify: Progress) -> None:
+        """Name the batch's new files (CPU, outside any transaction), then write it."""
+        if not batch:
+            return
+        parsed: dict[str, Parsed] = {}
+        for entry in batch:
+            if stop():  # files indexed so far stay; nothing is marked missing by a partial scan
+                raise Cancelled(f"scan cancelled after {self.report.files_seen} of {self.report.total} files")
+            if entry.path not in self.known:
+                parsed[entry.path] = parse_media_path(entry.path)
+        counted = (self.report.added, self.report.updated, self.report.restored, self.report.moved)
+        try:
+            self._transaction(batch, parsed)
+        except IntegrityError:  # a title went (or came) meanwhile: look them up again, once
+            log.warning("scan of source %s: a title changed under the batch; writing it again", self.source_id)
+            self.linker.forget()
+            self.report.added, self.report.updated, self.report.restored, self.report.moved = counted
+            self._transaction(batch, parsed)
+        self.report.files_seen += len(batch)
+        notify(self.report.counts(), f"indexed {batch[-1].path}")
+
+    def _transaction(self, batch: list[Entry], parsed: dict[str, Parsed]) -> None:
+        new: list[NewFile] = []
+        probe: list[int] = []
+        enrich: list[int] = []
+        taken_here: list[tuple[str, _Known]] = []
+        seen = len(self.seen_ids)
+        try:
+            with self.sessions() as s:
+                self._rows(s, batch, parsed, new, probe, enrich, taken_here)
+                ids = self.linker.insert(s, new)
+                s.commit()
+        except IntegrityError:  # undo the moves taken: the batch is written again
+            for path, k in taken_here:
+                self.moves.by_size.setdefault(k.size, []).append((path, k))
+                self.moves.moved_from.discard(path)
+            del self.seen_ids[seen:]
+            raise
+        self.report.added += len(new)
+        fresh = [ids[str(f.values["path"])] for f in new]
+        self.pending.probe.extend(probe + fresh)
+        self.pending.enrich.extend(enrich + fresh)
+
+    def _rows(self, s: Session, batch: list[Entry], parsed: dict[str, Parsed], new: list[NewFile],
+              probe: list[int], enrich: list[int], taken_here: list[tuple[str, _Known]]) -> None:
+        """Moves and changed/restored rows in ``s``; the new files are collected in ``new``."""
+        for entry in batch:
+            old = self.known.get(entry.path)
             if old is None:
-                mf = MediaFile(source_id=source_id, path=entry.path, size=entry.size or 0,
-                               mtime=entry.mtime, first_seen=now, last_seen=now)
-                s.add(mf)
-                report.added += 1
-            else:
-                found = s.get(MediaFile, old.id)
-                assert found is not None
-                mf = found
-                if old.missing is not None:
-                    report.restored += 1
-                if (old.size, old.mtime) != (entry.size, entry.mtime):
-                    report.updated += 1
-                mf.missing_since = None
-                mf.last_seen = now
-            if old is None or (old.size, old.mtime) != (entry.size, entry.mtime) or unprobed(mf):
-                mf.size = entry.size or 0
-                mf.mtime = entry.mtime
-                try:
-                    _apply_probe(mf, source, entry, probe_budget, report, reader, prepared.probe)
-                    mf.content_hash = digest or _fingerprint(source, entry, report, reader, prepared)
-                except ReelhouseError as exc:  # the source failed mid-probe: keep the row
-                    report.errors.append(f"{entry.path}: {exc.message}")
+                digest = self.digests.get(entry.path)
+                taken = self.moves.take(entry.size or 0, digest) if digest is not None else None
+                if taken is not None:  # the row follows its file: id, metadata, links, progress
+                    taken_here.append(taken)
+                    s.execute(update(MediaFile).where(MediaFile.id == taken[1].id).values(
+                        path=entry.path, mtime=entry.mtime, last_seen=self.now, missing_since=None))
+                    self.report.moved += 1
+                    self.seen_ids.append(taken[1].id)
+                    continue
+                new.append(NewFile({"source_id": self.source_id, "path": entry.path, "size": entry.size or 0,
+                                    "mtime": entry.mtime, "first_seen": self.now, "last_seen": self.now,
+                                    "content_hash": digest}, parsed[entry.path]))
+                continue
+            mf = s.get(MediaFile, old.id)
+            if mf is None:  # deleted meanwhile (its source was removed): nothing to keep
+                continue
+            if old.missing is not None:
+                self.report.restored += 1
+            changed = (old.size, old.mtime) != (entry.size, entry.mtime)
+            if changed:  # probed again in phase 2; the old values show until then
+                self.report.updated += 1
+                mf.size, mf.mtime, mf.probe_bytes, mf.probe_error = entry.size or 0, entry.mtime, None, None
+            mf.missing_since, mf.last_seen = None, self.now
             link_file(s, mf)
-            s.commit()
-        if enrich is not None and (old is None or (old.size, old.mtime) != (entry.size, entry.mtime)):
-            enrich(source, source_id, mf.id, sidecars)
-            report.matched += 1
-        notify(report.counts(), f"indexed {entry.path}")
+            if changed:
+                enrich.append(mf.id)
+            if changed or old.unprobed:
+                probe.append(mf.id)
 
 
-def _finish(sessions: sessionmaker[Session], source_id: int, source: Source, known: dict[str, _Known],
-            seen_paths: set[str], moves: _Moves, listed: dict[str, set[str]], enrich: Enrich | None,
-            sidecars: FolderIndex, report: ScanReport, notify: Progress, now: datetime,
-            seen_ids: list[int], stale: list[int]) -> None:
+def _finish(sessions: sessionmaker[Session], source_id: int, known: dict[str, _Known], seen_paths: set[str],
+            moves: _Moves, listed: dict[str, set[str]], report: ScanReport, pending: Pending,
+            index: _Index) -> None:
     """After the loop: relink, mark what was seen, and what is proven gone."""
     with sessions() as s:  # place again what older rules placed, and extras found before their film
-        relinked = relink(s, stale + unplaced_extras(s, source_id))
+        pending.enrich.extend(relink(s, index.stale + unplaced_extras(s, source_id)))
         s.commit()
-    if enrich is not None:
-        for file_id in relinked:
-            enrich(source, source_id, file_id, sidecars)
-            report.matched += 1
     with sessions() as s:
-        for start in range(0, len(seen_ids), 500):
+        for start in range(0, len(index.seen_ids), 500):
             s.execute(
                 update(MediaFile)
-                .where(MediaFile.id.in_(seen_ids[start : start + 500]))
-                .values(last_seen=now)
+                .where(MediaFile.id.in_(index.seen_ids[start : start + 500]))
+                .values(last_seen=index.now)
             )
         for path, k in known.items():
             if path in seen_paths or path in moves.moved_from or k.missing is not None:
                 continue
             if _is_gone(path, listed):
-                s.execute(update(MediaFile).where(MediaFile.id == k.id).values(missing_since=now))
+                s.execute(update(MediaFile).where(MediaFile.id == k.id).values(missing_since=index.now))
                 report.missing += 1
         s.commit()
-    notify(report.counts(), "done")
-    log.info("scan of source %s: %s", source_id, report.counts())

@@ -21,7 +21,7 @@ from reelhouse.db.models import Job, SourceRow, SyncRun, utcnow
 from reelhouse.errors import Cancelled, NotFound, ReelhouseError
 from reelhouse.jobs.system import JobSystem
 from reelhouse.jobs.tasks import JobContext, Outcome, TaskSpec
-from reelhouse.library.scanner import Enrich, scan_source
+from reelhouse.library.scanner import Enrich, Phase2, scan_source
 from reelhouse.sources.registry import SourceService
 
 __all__ = ["SyncService", "run_sync"]
@@ -47,12 +47,14 @@ class SyncService:
 
     ``after_scan()`` runs after every sync (e.g. drop cached file sizes);
     ``files_updated()`` after a sync that saw files change (e.g. refresh offline
-    copies of older versions)."""
+    copies of older versions); ``phase2(ctx)``: the scanner's phase-2 hook for the sync
+    job ``ctx`` (jobs/probes.py), else a sync probes in its own thread."""
 
     def __init__(self, sessions: sessionmaker[Session], sources: SourceService, jobs: JobSystem,
                  probe_budget: int, enrich: Enrich | None = None,
                  after_scan: Callable[[], None] | None = None,
-                 files_updated: Callable[[], object] | None = None) -> None:
+                 files_updated: Callable[[], object] | None = None,
+                 phase2: Callable[[JobContext], Phase2] | None = None) -> None:
         self.sessions = sessions
         self.sources = sources
         self.jobs = jobs
@@ -60,6 +62,7 @@ class SyncService:
         self.enrich = enrich
         self.after_scan = after_scan
         self.files_updated = files_updated
+        self.phase2 = phase2  # probes and metadata as jobs (jobs/probes.py); else in the sync
         jobs.register(TaskSpec("sync", self._body, on_submit=self._open_run,
                                on_change=self._job_changed, unique=True))
 
@@ -115,7 +118,8 @@ class SyncService:
         try:
             source = self.sources.source(ctx.source_id)
             report = scan_source(self.sessions, ctx.source_id, source, ctx.progress,
-                                 self.probe_budget, should_stop=ctx.should_stop, enrich=self.enrich)
+                                 self.probe_budget, should_stop=ctx.should_stop, enrich=self.enrich,
+                                 phase2=self.phase2(ctx) if self.phase2 is not None else None)
         except Cancelled:
             raise
         except ReelhouseError as exc:

@@ -20,16 +20,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from reelhouse.db.models import Episode, MediaFile, Movie, Season
+from reelhouse.db.models import Episode, MediaFile, Movie, Season, utcnow
 from reelhouse.library.linking import NAMING_VERSION, _show, link_file
 from reelhouse.library.naming import Parsed, match_key
 
 __all__ = ["BatchLinker", "NewFile"]
 
 _IN = 500  # ids/keys per IN (…) list
+_FILES: Table = MediaFile.__table__  # type: ignore[assignment]
+_MOVIES: Table = Movie.__table__  # type: ignore[assignment]
+_EPISODES: Table = Episode.__table__  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
@@ -84,9 +87,9 @@ class BatchLinker:
                 row["episode_id"] = self.episodes[(season, p.episode or 0)]
             rows.append(row)
         ids: dict[str, int] = {}
-        if rows:
-            stmt = insert(MediaFile).returning(MediaFile.id, MediaFile.path, sort_by_parameter_order=True)
-            for file_id, path in s.execute(stmt, rows):
+        if rows:  # Core, not the ORM: no objects for 100,000 rows; rows come back in any order
+            stmt = _FILES.insert().returning(_FILES.c.id, _FILES.c.path)
+            for file_id, path in s.connection().execute(stmt, rows):
                 ids[path] = file_id
         for f in slow:  # one by one, after the batched titles exist
             mf = MediaFile(**f.values)
@@ -106,12 +109,11 @@ class BatchLinker:
             for movie_id, key in s.execute(select(Movie.id, Movie.match_key)
                                            .where(Movie.match_key.in_(unknown[start:start + _IN]))):
                 self.movies[key] = movie_id
-        new = [Movie(title=wanted[k].title, year=wanted[k].year, match_key=k)
-               for k in unknown if k not in self.movies]
+        new = [{"title": wanted[k].title, "year": wanted[k].year, "match_key": k, "created_at": utcnow(),
+                "needs_review": False, "locked": False} for k in unknown if k not in self.movies]
         if new:
-            s.add_all(new)
-            s.flush()
-            self.movies.update((m.match_key, m.id) for m in new)
+            stmt = _MOVIES.insert().returning(_MOVIES.c.id, _MOVIES.c.match_key)
+            self.movies.update((key, movie_id) for movie_id, key in s.connection().execute(stmt, new))
 
     # -- episodes ------------------------------------------------------------------------
     def _episodes(self, s: Session, parsed: list[Parsed]) -> None:
@@ -140,27 +142,31 @@ class BatchLinker:
             for ep_id, number in s.execute(select(Episode.id, Episode.number).where(Episode.season_id == season_id)):
                 self.episodes[(season_id, number)] = ep_id
             self.loaded_seasons.add(season_id)
-        new_eps: dict[tuple[int, int], Episode] = {}
+        new_eps: dict[tuple[int, int], dict[str, object]] = {}
         for p in parsed:
             season_id = self.seasons[(self.shows[_identity(p)], p.season or 0)]
             key = (season_id, p.episode or 0)
-            ep = new_eps.get(key)
-            if key not in self.episodes and ep is None:
-                ep = new_eps[key] = Episode(season_id=season_id, number=key[1], title=p.episode_title)
+            values = new_eps.get(key)
+            if key not in self.episodes and values is None:
+                values = new_eps[key] = {"season_id": season_id, "number": key[1], "title": p.episode_title,
+                                         "last_number": None, "air_date": None}
             if p.episode_end is None and p.air_date is None:
                 continue
-            if ep is None:  # an episode already there: as link_file's _episode does
+            if values is None:  # an episode already there: as link_file's _episode does
                 ep = s.get(Episode, self.episodes[key])
                 assert ep is not None
+                ep.last_number = p.episode_end if p.episode_end is not None else ep.last_number
+                ep.air_date = p.air_date if p.air_date is not None else ep.air_date
+                continue
             if p.episode_end is not None:
-                ep.last_number = p.episode_end
+                values["last_number"] = p.episode_end
             if p.air_date is not None:
-                ep.air_date = p.air_date
-        if new_eps:
-            s.add_all(new_eps.values())
+                values["air_date"] = p.air_date
         s.flush()
-        for key, ep in new_eps.items():
-            self.episodes[key] = ep.id
+        if new_eps:
+            stmt = _EPISODES.insert().returning(_EPISODES.c.id, _EPISODES.c.season_id, _EPISODES.c.number)
+            for ep_id, season_id, number in s.connection().execute(stmt, list(new_eps.values())):
+                self.episodes[(season_id, number)] = ep_id
 
 
 def _identity(p: Parsed) -> tuple[object, ...]:

@@ -7,6 +7,7 @@ import asyncio
 import builtins
 import errno
 import os
+import stat
 from collections.abc import AsyncGenerator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -83,17 +84,25 @@ class LocalSource:
         full = self._resolve(rel)
         if not self.root.is_dir():
             raise SourceUnavailable(f"source folder is missing: {self.root}")
+        entries = []
         try:
-            names = os.listdir(full)
+            with os.scandir(full) as found:
+                for item in found:
+                    child = join(rel, item.name)
+                    try:
+                        if item.is_symlink():  # judged by its target, which must stay inside
+                            entries.append(self._entry(child, self._resolve(child)))
+                            continue
+                        # not a link, in a resolved folder: inside the root (no resolve per
+                        # entry: a 100,000-file walk, issue 14)
+                        st = item.stat(follow_symlinks=False)
+                        is_dir = stat.S_ISDIR(st.st_mode)
+                        entries.append(Entry(item.name, child, is_dir, None if is_dir else st.st_size,
+                                             st.st_mtime))
+                    except (OSError, PermissionDenied):
+                        continue  # dangling or escaping symlink, or gone meanwhile
         except OSError as exc:
             raise _translate(exc, rel) from exc
-        entries = []
-        for name in names:
-            child = join(rel, name)
-            try:
-                entries.append(self._entry(child, self._resolve(child)))
-            except (OSError, PermissionDenied):
-                continue  # dangling or escaping symlink: not part of the source
         return entries
 
     def stat(self, path: str) -> Entry:

@@ -137,6 +137,11 @@ class Settings(BaseSettings):
         description="Run background jobs inside the web server; false when `reelhouse worker` processes do.",
     )
     job_workers: int = Field(default=2, ge=1, le=32, description="Jobs run at once per process (threads).")
+    probe_job_files: int = Field(
+        default=200, ge=1, le=10_000,
+        description="Files per probe job: phase 2 of a scan (probes, fingerprints, metadata) runs as "
+        "jobs of this many files, shared by every worker.",
+    )
     job_lease: float = Field(
         default=60.0, ge=1.0, le=3600.0,
         description="Seconds a running job stays a worker's without a heartbeat; past it another "

@@ -75,6 +75,7 @@ class Core:
             self.sessions, self.sources, settings.probe_budget_bytes, make_huey(settings),
             lease=settings.job_lease, scan_interval_minutes=settings.scan_interval_minutes,
             on_scan_done=self.stream_targets.clear, enrich=self.metadata.enrich_file,
+            probe_job_files=settings.probe_job_files,
         )
         # every kind of background work registers with the one job system
         self.transfers = TransferQueue(self.sessions, self.sources, settings, self.jobs)

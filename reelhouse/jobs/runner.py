@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Job, SourceRow, utcnow
 from reelhouse.errors import NotFound, ReelhouseError
-from reelhouse.jobs.probes import ProbeJobs
+from reelhouse.jobs.probes import CHUNK, ProbeJobs
 from reelhouse.jobs.system import CANCEL_POLL, JobSystem
 from reelhouse.jobs.tasks import JobContext, Observer, Outcome, TaskSpec
 from reelhouse.library.scanner import Enrich, ScanReport, scan_source
@@ -50,10 +50,12 @@ class JobRunner(JobSystem):
         scan_interval_minutes: int = 0,
         on_scan_done: Callable[[], None] | None = None,
         enrich: Enrich | None = None,
+        probe_job_files: int = CHUNK,
     ) -> None:
         """``on_scan_done`` runs after every scan (e.g. to drop caches of file rows);
         ``enrich`` is the metadata hook passed to every scan (library/metadata);
-        ``lease``: seconds (jobs/leases.py)."""
+        ``lease``: seconds (jobs/leases.py); ``probe_job_files``: files per probe job
+        (phase 2 of a scan, jobs/probes.py)."""
         super().__init__(sessions, huey, lease=lease)
         self.on_scan_done = on_scan_done
         self.enrich = enrich
@@ -62,7 +64,7 @@ class JobRunner(JobSystem):
         self.scan_interval_minutes = scan_interval_minutes
         self.register(TaskSpec("scan", self._scan_body, unique=True))
         #: phase 2 of every scan (and sync): probe jobs shared by all consumers
-        self.probes = ProbeJobs(self, sources, probe_budget, enrich)
+        self.probes = ProbeJobs(self, sources, probe_budget, enrich, probe_job_files)
         huey.periodic_task(crontab(minute="*"), name="reelhouse.schedule")(self._schedule_task_body)
 
     # -- scans -------------------------------------------------------------------------

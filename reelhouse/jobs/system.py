@@ -12,7 +12,8 @@ prepares, offline copies) is a job of a registered kind (jobs/tasks.py) with a r
   when its lease passes and runs on another worker; nothing marks jobs failed because
   a process started.
 - Progress: ``ctx.progress(counts, message)``, written at most every
-  :data:`PROGRESS_EVERY` seconds, only while this process owns the job.
+  :data:`PROGRESS_EVERY` seconds (the last call always lands: jobs/progress.py), only
+  while this process owns the job.
 - Cancel: :meth:`cancel` ends a queued job at once and asks a running one to stop
   (``cancel_requested``, seen by its process within :data:`CANCEL_POLL` seconds).
 - Retries: a body raises :class:`~reelhouse.jobs.tasks.Retry` to run again after a
@@ -37,6 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from reelhouse.db.models import Job, utcnow
 from reelhouse.errors import Cancelled, Conflict, InvalidInput, NotFound, ReelhouseError
 from reelhouse.jobs.leases import LeaseKeeper, process_id
+from reelhouse.jobs.progress import ThrottledProgress
 from reelhouse.jobs.queue import JobConsumer, start_consumer
 from reelhouse.jobs.tasks import JobContext, Observer, Outcome, Retry, TaskSpec
 
@@ -245,16 +247,13 @@ class JobSystem:
         is recorded (a crash as "internal error"; a Retry is not raised)."""
         spec = self.specs.get(job.kind)
         stop = _StopCheck(self, job)
-        last = [0.0]
+        writer = ThrottledProgress(lambda counts, message: self._write(job, progress=counts, message=message),
+                                   PROGRESS_EVERY, lambda: setattr(stop, "lost", True))
 
         def progress(counts: dict[str, int], message: str) -> None:
             if observer is not None:
                 observer(counts, message)
-            now = time.monotonic()
-            if now - last[0] >= PROGRESS_EVERY or message == "done":
-                last[0] = now
-                if not self._write(job, progress=dict(counts), message=message[:2000]):
-                    stop.lost = True
+            writer(counts, message)
 
         ctx = JobContext(job.id, job.key, job.kind, job.source_id, dict(job.payload or {}),
                          job.attempts, progress, stop, lambda: self._stopping)
@@ -291,6 +290,7 @@ class JobSystem:
             value = out.value
             self._end(job, out.state, progress=out.counts, message=out.state, error=out.note)
         finally:
+            writer.close()
             self.leases.release(job.key)
         return self.get(job.id), value
 

@@ -282,10 +282,16 @@ class SourceService:
         built = self.build(row)
         with self._lock:
             old = self._live.get(source_id)
-            self._live[source_id] = (ident, built)
-        if old is not None:
+            if old is not None and old[0] == ident:  # another thread built it meanwhile
+                shared = old[1]
+            else:
+                self._live[source_id] = (ident, built)
+                shared = built
+        if shared is not built:  # never close one that another thread already uses
+            built.close()
+        elif old is not None:
             old[1].close()
-        return built
+        return shared
 
     def health(self, source_id: int) -> dict[str, Any]:
         """Check a source now through its shared live Source (an FTP server's pool).

@@ -29,14 +29,15 @@ def scan_with_progress(core: Core, rows: list[SourceRow], console: Console) -> i
             task = bar.add_task("scan", total=None, source=row.name, note="listing")
 
             def progress(counts: dict[str, int], message: str, task: object = task) -> None:
-                total = counts.get("total")
-                bar.update(
-                    task,  # type: ignore[arg-type]
-                    total=total,
-                    completed=counts.get("done", 0),
-                    note=f"{counts.get('folders', 0)} folders, {counts.get('files_seen', 0)} files"
-                    f" — {message[-50:]}",
-                )
+                total: int | None
+                probing = counts.get("to_probe", 0) > 0 and counts.get("done", 0) >= counts.get("total", 0)
+                if probing:  # phase 2: the library is browsable; probes and metadata go on
+                    total, done = counts["to_probe"], counts.get("probe_done", 0)
+                    note = f"{counts.get('files_seen', 0)} files indexed; probing — {message[-50:]}"
+                else:
+                    total, done = counts.get("total"), counts.get("done", 0)
+                    note = f"{counts.get('folders', 0)} folders, {counts.get('files_seen', 0)} files — {message[-50:]}"
+                bar.update(task, total=total, completed=done, note=note)  # type: ignore[arg-type]
 
             try:
                 report = core.jobs.run_scan_now(row.id, progress)

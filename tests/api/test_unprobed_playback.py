@@ -17,7 +17,7 @@ from reelhouse.library.scanner import scan_source
 from reelhouse.library.streams import unprobed
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import playback_token, place
+from helpers import place, playback_token
 
 pytestmark = pytest.mark.requires_ffmpeg
 

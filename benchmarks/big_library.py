@@ -291,7 +291,10 @@ def _library_counts(core: Any, source_id: int) -> dict[str, int]:
 def _timed_scan(core: Any, source_id: int) -> dict[str, Any]:
     """Scan from scratch: seconds until phase 1 ended (browsable; the library counts then)
     and until the scan ended (every file probed)."""
-    from reelhouse.library.scanner import PHASE1_DONE
+    try:
+        from reelhouse.library.scanner import PHASE1_DONE
+    except ImportError:  # a scanner of one phase (before issue 14): browsable when it ends
+        PHASE1_DONE = "\0"
 
     marks: dict[str, Any] = {}
     t0 = time.monotonic()
@@ -306,18 +309,27 @@ def _timed_scan(core: Any, source_id: int) -> dict[str, Any]:
     took = time.monotonic() - t0
     marks.update(fully_probed_s=round(took, 2), files=report.files_seen, probed=report.probed,
                  errors=len(report.errors), outcome=report.outcome, at_end=_library_counts(core, source_id))
-    marks["browsable_files_per_s"] = round(report.files_seen / marks.get("browsable_s", took), 1)
+    marks.setdefault("browsable_s", marks["fully_probed_s"])
+    marks.setdefault("at_browsable", marks["at_end"])
+    marks["browsable_files_per_s"] = round(report.files_seen / marks["browsable_s"], 1)
     return marks
 
 
-def _naming_s(names: list[str]) -> float:
-    """The naming limit: seconds to name every path in this process, nothing else."""
-    from reelhouse.library.naming import parse_media_path
-
-    t0 = time.monotonic()
-    for name in names:
-        parse_media_path(name)
-    return time.monotonic() - t0
+def _naming_s(names: list[str], tmp: Path) -> float:
+    """The naming limit: seconds to name every path, nothing else, in a fresh process
+    (no cache of this one's warms it, none of its caches is warmed for the scan)."""
+    listing = tmp / "names.json"
+    listing.write_text(json.dumps(names))
+    code = ("import json, sys, time\n"
+            "from reelhouse.library.naming import parse_media_path\n"
+            "names = json.load(open(sys.argv[1]))\n"
+            "t0 = time.monotonic()\n"
+            "for n in names: parse_media_path(n)\n"
+            "print(time.monotonic() - t0)\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    out = subprocess.run([sys.executable, "-c", code, str(listing)], env=env, check=True, capture_output=True,
+                         text=True).stdout
+    return float(out.strip().splitlines()[-1])
 
 
 def _workers(n: int, data: Path) -> list[subprocess.Popen[bytes]]:
@@ -347,7 +359,7 @@ def scan_run(local_n: int, ftp_n: int, tmp: Path, clip: bool = True, workers: in
         core = Core(load_settings(data_dir=data, log_level="WARNING"))
         procs = _workers(workers, data)
         try:
-            res: dict[str, Any] = {"naming_alone_s": round(_naming_s(names), 2)}
+            res: dict[str, Any] = {"naming_alone_s": round(_naming_s(names, tmp), 2)}
             if kind == "local":
                 row = core.sources.create(SourceSpec(name="disk", kind="local", path=str(root)))
                 t0 = time.monotonic()

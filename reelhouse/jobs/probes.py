@@ -125,7 +125,9 @@ class ProbeJobs:
             report.probed += int(counts.get("probed", 0))
             report.matched += int(counts.get("matched", 0))
             if row.state == "done":
-                report.errors.extend(line for line in (row.error or "").split("\n") if line)
+                lines = [line for line in (row.error or "").split("\n") if line]
+                report.errors.extend(lines)
+                report.errors_unlisted += max(0, int(counts.get("errors", 0)) - len(lines))
             else:
                 report.errors.append(f"probe job {row.id} {row.state}: {row.error or 'no reason given'}")
 
@@ -158,7 +160,8 @@ class ProbeJobs:
         done = sum(int((r.progress or {}).get("done", 0)) for r in rows)
         counts.update(probe_done=report.probe_done + done,
                       probed=report.probed + sum(int((r.progress or {}).get("probed", 0)) for r in rows),
-                      matched=report.matched + sum(int((r.progress or {}).get("matched", 0)) for r in rows))
+                      matched=report.matched + sum(int((r.progress or {}).get("matched", 0)) for r in rows),
+                      errors=counts["errors"] + sum(int((r.progress or {}).get("errors", 0)) for r in rows))
         notify(counts, f"probing: {counts['probe_done']} of {report.to_probe} files "
                        f"({running} jobs running, {queued} queued)")
 

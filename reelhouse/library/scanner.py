@@ -87,6 +87,7 @@ class ScanReport:
     probe_done: int = 0
     errors: list[str] = field(default_factory=list)
     folder_errors: list[str] = field(default_factory=list)
+    errors_unlisted: int = 0  # errors of probe jobs past the lines each one keeps
 
     @property
     def outcome(self) -> str:
@@ -125,7 +126,7 @@ class ScanReport:
             "moved": self.moved,
             "probed": self.probed,
             "matched": self.matched,
-            "errors": len(self.errors),
+            "errors": len(self.errors) + self.errors_unlisted,
             "folders_failed": len(self.folder_errors),
             "total": self.total,
             "done": self.files_seen,

@@ -251,7 +251,7 @@ def _tiny_clip(tmp: Path) -> Path:
 def _tree(root: Path, n: int, clip: Path | None) -> list[str]:
     """``n`` files named like releases under ``root``: hard links of ``clip`` (real media:
     phase 2 probes them) or empty files (nothing to probe)."""
-    names = _release_names(n)
+    names = list(dict.fromkeys(_release_names(n)))  # a few random film titles repeat
     made: set[Path] = set()
     for i, name in enumerate(names):
         if clip is not None and i and i % 50_000 == 0:  # a file has at most 65,000 links (ext4)

@@ -93,6 +93,31 @@ def test_browsable_before_any_read_then_probe_jobs_fill_it(core: Core, client: T
         assert s.scalar(select(func.count()).select_from(Job).where(Job.kind == "probe")) == 2
 
 
+def test_a_scan_cancelled_in_phase_2_keeps_its_files_and_the_next_scan_probes_them(
+        core: Core, client: TestClient, tmp_path: Path, sample_mp4: Path) -> None:
+    src = GatedReads(dict.fromkeys(FILES, sample_mp4.read_bytes()))
+    sid = _install(core, tmp_path, src)
+    core.jobs.probes.chunk = 1  # four probe jobs: cancelled, or asked to stop, with the scan
+    scan = client.post(f"/api/sources/{sid}/scan").json()
+    until(lambda: client.get(f"/api/jobs/{scan['id']}").json()["progress"].get("to_probe") == 4, 20,
+          "phase 1 never ended")
+    assert client.post(f"/api/jobs/{scan['id']}/cancel").status_code == 202
+    src.gate.set()  # the probes under way end (or stop) on their own
+    until(lambda: client.get(f"/api/jobs/{scan['id']}").json()["state"] not in ("queued", "running"), 30,
+          "the cancelled scan never ended")
+    assert client.get(f"/api/jobs/{scan['id']}").json()["state"] == "cancelled"
+    with core.sessions() as s:
+        until(lambda: not s.scalar(select(func.count()).select_from(Job).where(
+            Job.kind == "probe", Job.state.in_(("queued", "running")))), 20, "probe jobs left behind")
+        assert s.scalar(select(func.count()).select_from(MediaFile)) == 4  # still browsable
+    again = wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])
+    progress = again["progress"]
+    assert isinstance(progress, dict)
+    assert again["state"] == "done" and progress["added"] == 0
+    with core.sessions() as s:
+        assert all(r.video_codec == "h264" for r in s.scalars(select(MediaFile)))
+
+
 def test_a_failed_probe_does_not_stop_the_others(core: Core, tmp_path: Path, sample_mp4: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     import reelhouse.library.prefetch as prefetch

@@ -164,32 +164,28 @@ class FtpClient:
         """Entries of a folder: MLSD (RFC 3659 §7) when offered, else LIST."""
         rel = normalize_path(path)
         target = self._abs(rel)
-        lines: list[str] = []
         what = f"listing {rel or '/'!r}"
-        self._binary = False
         budget = ListingBudget(self.config.max_listing_bytes, what)
         if "MLST" in self.features:
             raw: bytes = self._call(what, lambda: self._retr_all(f"MLSD {target}", budget))
-            parsed = parse_mlsd(raw.decode(self._ftp().encoding).splitlines())
+            parsed = parse_mlsd(_lines(raw, self._ftp().encoding))
         else:
-            def _line(line: str) -> None:
-                budget.take(len(line) + 2)
-                lines.append(line)
-
-            def _list() -> None:
-                ftp = self._ftp()
-                ftp.cwd(target)
-                ftp.retrlines("LIST", _line)
-            self._call(what, _list)
-            parsed = parse_list(lines, datetime.now(UTC))
+            def _list() -> bytes:
+                self._ftp().cwd(target)  # no "LIST path": servers take a path's [ * ? as a pattern
+                return self._retr_all("LIST", budget)
+            raw = self._call(what, _list)
+            parsed = parse_list(_lines(raw, self._ftp().encoding), datetime.now(UTC))
         return [_entry(rel, item) for item in parsed if item.name not in ("", ".", "..")
                 and not any(c in item.name for c in "/\r\n")]
 
     def _retr_all(self, cmd: str, budget: ListingBudget) -> bytes:
-        """Send ``cmd`` (MLSD), read its whole data connection in large recv calls and
-        return the bytes. Unlike ``retrlines`` it sends no ``TYPE A`` first (MLSD output
-        is not subject to TYPE, RFC 3659 §7.2: one round trip less per folder) and does
-        not split lines through a text file object (benchmarks/listing.py)."""
+        """Send ``cmd`` (MLSD or LIST), read its whole data connection in large recv
+        calls and return the bytes. Unlike ``retrlines`` it sends no ``TYPE A`` first
+        (MLSD output is not subject to TYPE, RFC 3659 §7.2; LIST output is the same
+        lines in TYPE I on vsftpd, pure-ftpd, proftpd and pyftpdlib, and a bare LF is
+        read as a line end too): one round trip less per folder, and the connection
+        stays in TYPE I for the next read. No line splitting through a text file object
+        (benchmarks/listing.py)."""
         ftp = self._ftp()
         chunks: list[bytes] = []
         with ftp.transfercmd(cmd) as conn:
@@ -454,6 +450,13 @@ def _final_reply(ftp: ftplib.FTP) -> str:
         return ftp.getresp()
     except (ftplib.error_temp, ftplib.error_perm, ftplib.error_reply) as exc:
         return str(exc)
+
+
+def _lines(raw: bytes, encoding: str) -> list[str]:
+    """A listing's lines: split at LF only (the parsers drop a CR before it). Not
+    ``str.splitlines``: it also splits at U+0085, U+2028, FS/GS/RS…, and U+0085 is the
+    byte 0x85 of a latin-1-decoded name (``…`` in cp1252)."""
+    return raw.decode(encoding).split("\n")
 
 
 def _entry(folder: str, item: ListingEntry) -> Entry:

@@ -61,3 +61,20 @@ def test_list_stat_read_write(quirky: tuple[FtpSource, Path], tmp_path: Path) ->
     assert (root / "Séries" / "Été.mkv").read_bytes() == DATA[:100_000]
     assert download(src, "Séries/Été.mkv", tmp_path / "out.bin") == 100_000
     assert (tmp_path / "out.bin").read_bytes() == DATA[:100_000]
+
+
+@pytest.mark.parametrize("quirky", ["latin1", "no-size-mdtm-mlst"], indirect=True)
+def test_names_with_unicode_line_breaks_list_whole(quirky: tuple[FtpSource, Path],
+                                                   request: pytest.FixtureRequest) -> None:
+    """A listing is split at LF only: U+0085 (the byte 0x85 of a latin-1 name, "…" in
+    cp1252), U+2028 and FS are parts of names (str.splitlines cut them), over MLSD
+    and over LIST (which no longer asks TYPE A: the connection stays in TYPE I)."""
+    src, root = quirky
+    names = {"Wait\x85.2001.mkv", "Sep\x1crated.mkv"}
+    if request.node.callspec.params["quirky"] != "latin1":  # UTF-8 names
+        names.add("Line\u2028Sep.mkv")
+    for name in names:
+        (root / "Films" / name).write_bytes(b"x" * 10)
+    assert {e.name for e in src.list("Films")} == names | {"Amélie.2001.mkv"}
+    assert [e.size for e in src.list("Films") if e.name == "Wait\x85.2001.mkv"] == [10]
+    assert b"".join(src.read_range("Films/Amélie.2001.mkv", 0, 10)) == DATA[:10]

@@ -30,6 +30,7 @@ from reelhouse.sources.base import Entry, normalize_path
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.limits import BoundedFTP, ListingBudget
 from reelhouse.sources.ftp.listing import ListingEntry, parse_list, parse_mlsd, parse_mlsd_line
+from reelhouse.sources.ftp.pipeline import pipelined_listing
 from reelhouse.sources.ftp.replies import translate_error
 from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
 
@@ -167,16 +168,29 @@ class FtpClient:
         what = f"listing {rel or '/'!r}"
         budget = ListingBudget(self.config.max_listing_bytes, what)
         if "MLST" in self.features:
-            raw: bytes = self._call(what, lambda: self._retr_all(f"MLSD {target}", budget))
+            raw: bytes = self._call(what, lambda: self._listing(f"MLSD {target}", budget))
             parsed = parse_mlsd(_lines(raw, self._ftp().encoding))
         else:
-            def _list() -> bytes:
-                self._ftp().cwd(target)  # no "LIST path": servers take a path's [ * ? as a pattern
-                return self._retr_all("LIST", budget)
-            raw = self._call(what, _list)
+            # CWD, not "LIST path": servers take a path's [ * ? as a pattern
+            raw = self._call(what, lambda: self._listing("LIST", budget, cwd=target))
             parsed = parse_list(_lines(raw, self._ftp().encoding), datetime.now(UTC))
         return [_entry(rel, item) for item in parsed if item.name not in ("", ".", "..")
                 and not any(c in item.name for c in "/\r\n")]
+
+    def _listing(self, cmd: str, budget: ListingBudget, cwd: str | None = None) -> bytes:
+        """``cmd``'s listing (after ``CWD cwd``): pipelined on a plain connection
+        (:mod:`.pipeline`: one round trip), else command by command."""
+        ftp = self._ftp()
+        try:
+            raw = pipelined_listing(ftp, cmd, budget, cwd)
+        finally:
+            if ftp.sock is None:  # closed: replies were in flight
+                self.close()
+        if raw is None:
+            if cwd is not None:
+                ftp.cwd(cwd)
+            raw = self._retr_all(cmd, budget)
+        return raw
 
     def _retr_all(self, cmd: str, budget: ListingBudget) -> bytes:
         """Send ``cmd`` (MLSD or LIST), read its whole data connection in large recv

@@ -78,3 +78,18 @@ def test_names_with_unicode_line_breaks_list_whole(quirky: tuple[FtpSource, Path
     assert {e.name for e in src.list("Films")} == names | {"Amélie.2001.mkv"}
     assert [e.size for e in src.list("Films") if e.name == "Wait\x85.2001.mkv"] == [10]
     assert b"".join(src.read_range("Films/Amélie.2001.mkv", 0, 10)) == DATA[:10]
+
+
+@pytest.mark.parametrize("quirky", ["latin1", "no-size-mdtm-mlst", "nat-pasv"], indirect=True)
+def test_pipelined_listing_of_a_missing_folder(quirky: tuple[FtpSource, Path]) -> None:
+    """Listings are pipelined (``[CWD] PASV MLSD|LIST`` in one write): a missing folder
+    is NotFound and the next listings on the pool are right (a refused CWD drops its
+    connection: the PASV and LIST replies were still in flight)."""
+    from reelhouse.errors import NotFound
+
+    src, _root = quirky
+    for _ in range(3):
+        with pytest.raises(NotFound):
+            src.list("No Such Folder")
+        assert [e.name for e in src.list("Films")] == ["Amélie.2001.mkv"]
+        assert [e.name for e in src.list("")] == ["Films"]

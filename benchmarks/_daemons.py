@@ -108,10 +108,12 @@ class Vsftpd(_Daemon):
         if binary is None:
             raise SystemExit("vsftpd not found (set REELHOUSE_TEST_VSFTPD)")
         (self.tmp / "empty").mkdir()
-        low = random.Random(self.port).randrange(30000, 40000)  # wide: each listing's port stays in TIME_WAIT
+        # wide (each listing leaves its port in TIME_WAIT) and below the ephemeral ports
+        # (32768+, where a bind can fail: "500 OOPS: vsf_sysutil_bind")
+        low = random.Random(self.port).randrange(10000, 22000)
         conf = ["listen=YES", "listen_address=127.0.0.1", f"listen_port={self.port}", "anonymous_enable=YES",
                 "no_anon_password=YES", f"anon_root={self.root}", "local_enable=NO", "write_enable=NO",
-                "pasv_enable=YES", f"pasv_min_port={low}", f"pasv_max_port={low + 20000}",
+                "pasv_enable=YES", f"pasv_min_port={low}", f"pasv_max_port={low + 10000}",
                 f"secure_chroot_dir={self.tmp / 'empty'}", "run_as_launching_user=YES", "seccomp_sandbox=NO",
                 "background=NO", "utf8_filesystem=YES", "max_clients=50", "max_per_ip=50",
                 f"ftp_username={'nobody' if os.geteuid() == 0 else os.environ.get('USER', 'nobody')}"]

@@ -60,7 +60,7 @@ class Core:
         self.users = UserService(self.sessions, self.auth_sessions)
         self.api_keys = ApiKeyService(self.sessions)
         self.access = SourceAccess(self.sessions, self.users)
-        self.audit = AuditLog(self.sessions)
+        self.audit = AuditLog(self.sessions, settings.audit_retention_days)
         self.login_throttle = LoginThrottle(settings.login_free_failures, settings.login_backoff_max,
                                             redis_url=settings.redis_url)
         self.sources = SourceService(settings, self.sessions)

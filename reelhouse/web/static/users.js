@@ -57,4 +57,33 @@
       }
     });
   });
+
+  // -- API keys --------------------------------------------------------------------
+  $("key-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const made = await api("POST", "/api/keys", { name: $("key-name").value.trim(),
+        user_id: Number($("key-user").value) });
+      $("new-key-value").textContent = made.key;
+      $("new-key").hidden = false;
+      $("key-status").textContent = "Key \u201c" + made.name + "\u201d made.";
+      event.target.querySelector("#key-name").value = "";
+    } catch (err) {
+      $("key-status").textContent = "Not made: " + err.message;
+    }
+  });
+
+  document.querySelectorAll("#keys-table [data-action=revoke]").forEach((button) => {
+    const row = button.closest("tr");
+    button.addEventListener("click", async () => {
+      if (!confirm("Revoke the key " + row.dataset.name + "? Programs using it stop working.")) return;
+      try {
+        await api("DELETE", "/api/keys/" + row.dataset.id);
+        row.remove();
+        $("key-status").textContent = "Key \u201c" + row.dataset.name + "\u201d revoked.";
+      } catch (err) {
+        $("key-status").textContent = row.dataset.name + ": " + err.message;
+      }
+    });
+  });
 })();

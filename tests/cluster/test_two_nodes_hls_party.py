@@ -50,6 +50,7 @@ pytestmark = [
 websockets_sync = pytest.importorskip("websockets.sync.client")
 
 FILM = "Films/Big Buck (2008)/Big.Buck.2008.mkv"
+OTHER = "Films/Elephants Dream (2006)/Elephants.Dream.2006.mkv"  # for the Jellyfin test
 USERS = {"admin": "admin-password", "bob": "bob-password"}
 
 
@@ -57,6 +58,7 @@ class World:
     def __init__(self, cluster: Cluster, file_id: int) -> None:
         self.cluster = cluster
         self.file_id = file_id
+        self.other_id = 0
         self.proxy = httpx.Client(base_url=cluster.proxy_url, timeout=60)
         self.nodes = [httpx.Client(base_url=u, timeout=60) for u in cluster.node_urls]
         self.tokens: dict[str, str] = {}
@@ -80,6 +82,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     root = tmp / "ftp"
     (root / FILM).parent.mkdir(parents=True)
     hls_clips.hevc_mkv(root / FILM, seconds=24, width=320, height=180)
+    (root / OTHER).parent.mkdir(parents=True)
+    hls_clips.hevc_mkv(root / OTHER, seconds=24, width=320, height=180)
     ftp = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD).start()
     with ExitStack() as stack:
         stack.callback(stop_without_leaks, ftp)
@@ -106,13 +110,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             job = w.proxy.get(f"/api/jobs/{job['id']}", headers=auth).json()
         assert job["state"] == "done", job
         items = w.proxy.get("/api/library/media-files", headers=auth).json()["items"]
-        assert [i["path"] for i in items] == [FILM]
-        w.file_id = items[0]["id"]
+        ids = {i["path"]: i["id"] for i in items}
+        assert sorted(ids) == sorted([FILM, OTHER])
+        w.file_id, w.other_id = ids[FILM], ids[OTHER]
         yield w
 
 
-def _segments_on(cluster: Cluster, node: str) -> list[Path]:
-    return sorted((cluster.base / node / "hls").glob("cache/*/*/*.ts"))
+def _segments_on(cluster: Cluster, node: str, file_id: int) -> list[Path]:
+    """Segments of file ``file_id`` in ``node``'s cache (``cache/<id>-<key>/<track>/<n>.ts``)."""
+    return sorted((cluster.base / node / "hls").glob(f"cache/{file_id}-*/*/*.ts"))
 
 
 def test_hls_of_one_file_from_two_sessions_lands_on_one_node(world: World) -> None:
@@ -133,7 +139,7 @@ def test_hls_of_one_file_from_two_sessions_lands_on_one_node(world: World) -> No
             got[name][n] = r.content
     # the same bytes to both sessions: the second one's came from the first one's cache
     assert got["admin"] == got["bob"]
-    made = {node: _segments_on(world.cluster, node) for node in ("node1", "node2")}
+    made = {node: _segments_on(world.cluster, node, world.file_id) for node in ("node1", "node2")}
     assert sorted(bool(m) for m in made.values()) == [False, True], made
     # one node served every request: its cache holds each segment once (one track)
     segs = next(m for m in made.values() if m)
@@ -198,9 +204,8 @@ def test_party_with_members_on_different_nodes(world: World) -> None:
 def test_jellyfin_hls_and_socket_through_nginx(world: World) -> None:
     """Jellyfin clients' HLS (``/jellyfin/Videos/{id}/…``, any letter case) is hashed to
     one node too, and their WebSocket (``/jellyfin/socket``) passes nginx."""
-    before = {node: set(_segments_on(world.cluster, node)) for node in ("node1", "node2")}
     key = {"api_key": world.tokens["bob"]}
-    movie = world.proxy.get("/jellyfin/Items", params={"SearchTerm": "Big Buck", "Recursive": "1", **key}
+    movie = world.proxy.get("/jellyfin/Items", params={"SearchTerm": "Elephants Dream", "Recursive": "1", **key}
                             ).json()["Items"][0]
     info = world.proxy.post(f"/jellyfin/Items/{movie['Id']}/PlaybackInfo", params=key, json={"DeviceProfile": {
         "DirectPlayProfiles": [{"Container": "mp4", "Type": "Video", "VideoCodec": "h264"}]}})
@@ -219,8 +224,8 @@ def test_jellyfin_hls_and_socket_through_nginx(world: World) -> None:
             assert r.status_code == 200 and r.content[:1] == b"\x47", r.text[:300]
             got.append(r.content)
     assert got[:2] == got[2:]
-    new = {node: set(_segments_on(world.cluster, node)) - before[node] for node in ("node1", "node2")}
-    assert sorted(bool(m) for m in new.values()) == [False, True], new
+    made = {node: _segments_on(world.cluster, node, world.other_id) for node in ("node1", "node2")}
+    assert sorted(bool(m) for m in made.values()) == [False, True], made
     url = world.cluster.proxy_url.replace("http://", "ws://") + f"/jellyfin/socket?api_key={key['api_key']}"
     with websockets_sync.connect(url) as ws:
         assert json.loads(ws.recv(timeout=20))["MessageType"] == "ForceKeepAlive"

@@ -28,14 +28,16 @@ SERVERS = ("single-process", "forking", "vsftpd")
 
 
 def walk_count(ftpd: Ftpd | Vsftpd, workers: int) -> tuple[float, int, int]:
-    """Seconds, files and folders of one full walk (a fresh pool, so connection set-up counts)."""
-    from reelhouse.sources.base import walk_parallel
+    """Seconds, files and folders of one full walk (a fresh pool, so connection set-up
+    counts): ``FtpSource.walk`` on the default pool of 5 (5 folders in flight), or a
+    sequential walk for ``workers=1``."""
+    from reelhouse.sources.base import walk_source
 
-    source = ftpd.source(pool_size=max(workers + 1, 2))
+    source = ftpd.source(pool_size=5)
     t0 = time.perf_counter()
     files = folders = 0
     try:
-        for _folder, result in walk_parallel(source, "", workers=workers):
+        for _folder, result in (source.walk("") if workers > 1 else walk_source(source, "")):
             if isinstance(result, Exception):
                 raise result
             folders += 1
@@ -80,7 +82,7 @@ def run_on(root: Path, server: str, samples: int) -> dict[str, object]:
     with daemon as ftpd, tempfile.TemporaryDirectory() as tmp:
         env = ftpd.rclone_env(Path(tmp))
         for i in range(samples):  # interleaved, so drift in machine load hits all alike
-            t, files, folders = walk_count(ftpd, workers=4)
+            t, files, folders = walk_count(ftpd, workers=5)
             times["reelhouse"].append(t)
             counts.update(files=files, folders=folders)
             t, files_seq, _ = walk_count(ftpd, workers=1)

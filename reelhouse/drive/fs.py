@@ -168,9 +168,10 @@ class DriveFS:
         got = self.prefetch.take(folder)
         if got is not None:
             return got
+        since = self.listings.mark()
         entries = self.source.list(folder)
         self.health.ok()
-        self.listings.put_listing(folder, entries)
+        self.listings.put_listing(folder, entries, since)
         return entries
 
     def _handle(self, fh: int) -> _Handle:

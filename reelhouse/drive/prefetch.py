@@ -110,8 +110,9 @@ class Prefetcher:
 
     def _list(self, folder: str, future: Future[list[Entry]], depth: int) -> list[Entry]:
         try:
+            since = self.listings.mark()
             entries = self.source.list(folder)
-            self.listings.put_listing(folder, entries)
+            self.listings.put_listing(folder, entries, since)
             future.set_result(entries)
         except BaseException as exc:
             future.set_exception(exc)

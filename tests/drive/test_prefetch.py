@@ -101,3 +101,32 @@ def test_no_workers_queues_nothing() -> None:
     pre.queue("", listing(src, ""))
     assert pre.take("S0") is None and src.asked == []
     pre.close()
+
+
+def test_a_listing_asked_before_our_change_is_not_kept() -> None:
+    listings = ListingCache(30, 60)
+    old = [Entry("x", "a/x", False, 1)]
+    since = listings.mark()
+    listings.put(Entry("new", "a/new", False, 3))  # our write while the listing was asked
+    listings.put_listing("a", old, since)
+    assert listings.listing("a") is None and isinstance(listings.lookup("a/new"), Entry)
+    since = listings.mark()
+    listings.remove("a")  # a folder renamed away: nothing under it is kept either
+    listings.put_listing("a/b", [Entry("y", "a/b/y", False, 1)], since)
+    listings.put_listing("c", [Entry("z", "c/z", False, 1)], since)  # elsewhere: kept
+    assert listings.listing("a/b") is None and listings.listing("c") is not None
+    listings.put_listing("a", old, listings.mark())  # asked after the change: kept
+    assert listings.listing("a") == old
+
+    src = Gated(tree())  # the same through the background listing
+    pre = Prefetcher(src, listings, workers=1)
+    try:
+        pre.queue("", listing(src, ""))
+        assert src.started.wait(10)  # S0 is being listed
+        listings.put(Entry("made.txt", "S0/made.txt", False, 1))
+        src.gate.set()
+        wait_for(lambda: listings.listing("S1") is not None)
+        assert listings.listing("S0") is None  # asked again next time, with made.txt
+    finally:
+        src.gate.set()
+        pre.close()

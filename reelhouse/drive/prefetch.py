@@ -2,10 +2,12 @@
 a file manager) reads the subfolders of what it just read, so those are listed in the
 background, a few at a time on pooled connections, and the walk finds them cached.
 
-Bounded: the subfolders of a folder the user read (``depth`` 1) and theirs (``depth``
-2), at most ``fanout`` of each folder and ``bound`` waiting in all (the last guesses are
-dropped). Listed in the order a depth-first walk (``os.walk``, ``find``) enters them:
-each queued folder has a key, the indices of its path in the listings from the folder
+Bounded: the subfolders of a folder the user read (``depth`` 1; with ``depth`` 2 theirs
+too, off by default: benchmarks/README.md, Drive), at most ``fanout`` of each folder and
+``bound`` waiting in all (the guesses a walk would reach last are dropped).
+
+Listed in the order a depth-first walk (``os.walk``, ``find``) enters them: each queued
+folder has a key, the indices of its path in the listings from the folder
 the user read (``(-n, 3, 0)``: the first subfolder of the fourth subfolder of the n-th
 folder the user read), and the smallest key goes first (preorder; the latest read
 first). A folder the user asks for while it still waits in the queue is taken out and

@@ -32,6 +32,7 @@ from reelhouse.library.naming.folders import (
     strip_ids,
 )
 from reelhouse.library.naming.movies import extra_suffix, paren_year_title, part_of, version_label
+from reelhouse.library.naming.release import release_title
 
 __all__ = ["MEDIA_EXTENSIONS", "Parsed", "match_key", "parse_media_path", "split_stem"]
 
@@ -296,6 +297,8 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
     elif (split := _split_version(stem, folder_title)) is not None:
         title, version_found = split
         year, version = folder_yr, version or version_found
+    elif (release := release_title(stem)) is not None:
+        title, year, part = release.title, release.year, release.part
     else:
         guess = _guess(name if ext else stem + ".mkv")
         if guess.get("type") == "episode":  # no episode form: a film with a number

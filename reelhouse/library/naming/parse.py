@@ -110,13 +110,24 @@ def _generic(folder: str) -> bool:
 #: One guessit instance per option set: guessit re-merges its whole configuration
 #: whenever the options differ from the previous call's (about 5 ms).
 _APIS: dict[str, GuessItApi] = {}
+#: guessit properties naming never reads and whose words never end up in a title when
+#: skipped: measured on the 668 names of the naming benchmark that reached guessit,
+#: identical titles, years and types, 15-20 % less CPU per call (benchmarks/README.md).
+_EXCLUDES = (
+    "crc32", "uuid", "mimetype", "size", "audio_bit_rate", "video_bit_rate", "bit_rate", "audio_channels",
+    "audio_profile", "video_profile", "color_depth", "frame_rate", "video_api", "country", "streaming_service",
+    "subtitle_language", "episode_title", "website", "edition",
+)
 
 
 def _guess(text: str, kind: str | None = None) -> Any:
     api = _APIS.get(kind or "")
     if api is None:
         api = _APIS[kind or ""] = GuessItApi()
-    return api.guessit(text, {"type": kind} if kind else None)
+    options: dict[str, Any] = {"excludes": list(_EXCLUDES)}
+    if kind:
+        options["type"] = kind
+    return api.guessit(text, options)
 
 
 def _first_int(value: Any) -> int | None:

@@ -83,6 +83,13 @@ class _Vocabulary:
                         self.cased.setdefault(str(text), name)
             elif kind == "RePattern":
                 self.regexes.extend((regex, name) for regex in pattern.patterns)
+        # one alternation per case rule, a filter that turns most words (titles, groups)
+        # away in one match instead of ~200 (group names dropped: they repeat)
+        self.filters = [
+            re.compile("|".join(f"(?:{_unnamed(r.pattern)})" for r, _ in self.regexes if r.flags & re.I == flag),
+                       flag)
+            for flag in (re.I, 0)
+        ]
         config: dict[str, Any] = api.advanced_config
         common = {w.lower() for w in config.get("common_words", ())}
         lang = config.get("language", {})
@@ -97,27 +104,39 @@ class _Vocabulary:
         codes.update(babelfish.Language.fromalpha2(c).name.lower()
                      for c in babelfish.language_converters["alpha2"].codes)
         self.languages = frozenset(codes - common)
-        self.prefixes = tuple({*lang.get("subtitle_prefixes", ()), *lang.get("language_prefixes", ()),
-                               *lang.get("subtitle_affixes", ()), *lang.get("language_affixes", ())})
-        self.suffixes = tuple({*lang.get("subtitle_suffixes", ()), *lang.get("language_suffixes", ()),
-                               *lang.get("subtitle_affixes", ()), *lang.get("language_affixes", ())})
+        prefixes = {*lang.get("subtitle_prefixes", ()), *lang.get("language_prefixes", ()),
+                    *lang.get("subtitle_affixes", ()), *lang.get("language_affixes", ())}
+        suffixes = {*lang.get("subtitle_suffixes", ()), *lang.get("language_suffixes", ()),
+                    *lang.get("subtitle_affixes", ()), *lang.get("language_affixes", ())}
+        self.affixes = frozenset(prefixes | suffixes)
+        # "VOSTFR", "TRUEFRENCH", "FRENCHDUB": one match splits off a prefix or a suffix
+        self.affixed = re.compile(f"(?:{_alternation(prefixes)})(?P<a>.+)|(?P<b>.+?)(?:{_alternation(suffixes)})")
 
     def tag(self, span: str) -> str | None:
         if (found := self.cased.get(span) or self.words.get(span.lower())) is not None:
             return found
-        for regex, name in self.regexes:
-            if regex.fullmatch(span):
-                return name
+        if any(f.fullmatch(span) for f in self.filters):
+            for regex, name in self.regexes:
+                if regex.fullmatch(span):
+                    return name
         return "language" if self.language(span) else None
 
     def language(self, word: str) -> bool:
         """guessit's language words: "French", "fr", "fre", "VOSTFR", "TRUEFRENCH", "multi"."""
         text = word.lower()
-        if text in self.languages or text in self.prefixes:
+        if text in self.languages or text in self.affixes:
             return True
-        return any(
-            (text.startswith(p) and text[len(p):] in self.languages) for p in self.prefixes
-        ) or any((text.endswith(s) and text[: -len(s)] in self.languages) for s in self.suffixes)
+        m = self.affixed.fullmatch(text) if text.isalpha() else None
+        return m is not None and (m.group("a") or m.group("b")) in self.languages
+
+
+def _alternation(words: set[str]) -> str:
+    """``words`` as a regular-expression alternation, longest first; never matches if empty."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) or "(?!)"
+
+
+def _unnamed(pattern: str) -> str:
+    return re.sub(r"\(\?P<\w+>", "(", pattern)
 
 
 @functools.cache
@@ -125,7 +144,7 @@ def _vocabulary() -> _Vocabulary:
     return _Vocabulary()
 
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=32768)
 def release_tag(span: str) -> str | None:
     """The guessit property of ``span`` if it is a release tag ("BluRay" → "source",
     "DDP5.1" → "audio_codec", "VOSTFR" → "language"), else None. A word two tags make

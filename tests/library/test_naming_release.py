@@ -4,12 +4,14 @@ fast path is not sure of goes to guessit, and where both read a name they agree.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from guessit.api import GuessItApi
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reelhouse.library.naming import match_key, parse_media_path
+from reelhouse.library.naming import Parsed, match_key, parse_media_path, parse_media_paths
 from reelhouse.library.naming.release import ReleaseTitle, release_tag, release_title
 
 FAST: list[tuple[str, ReleaseTitle]] = [
@@ -104,3 +106,29 @@ def test_title_year_tags_group(words: list[str], year: int, tags: list[str], sep
     assert release_title(stem) == ReleaseTitle(" ".join(words), year)
     parsed = parse_media_path(f"Movies/{stem}.mkv")
     assert (parsed.kind, parsed.title, parsed.year) == ("movie", " ".join(words), year)
+
+
+def _table_paths() -> list[str]:
+    from library import test_naming_rules as rules  # tests/ is on the path (pyproject)
+    from library import test_naming_servers as servers
+    from library import test_naming_table as table
+
+    paths = [p for _, p, _ in servers._cases()] + [p for p, _ in rules.TABLE] + [p for p, _ in table.TABLE]
+    return [p for p in paths if p]
+
+
+def test_a_listing_at_once_names_as_one_by_one() -> None:
+    """parse_media_paths == parse_media_path per path, with the guessit residue handed to
+    the given map in one call (the scanner's process pool), and small."""
+    paths = _table_paths()
+    calls: list[list[str]] = []
+
+    def recording_map(fn: Callable[[str], Parsed], todo: list[str]) -> list[Parsed]:
+        calls.append(list(todo))
+        return [fn(p) for p in todo]
+
+    expected = [parse_media_path(p) for p in paths]
+    assert parse_media_paths(paths) == expected
+    assert parse_media_paths(paths, recording_map) == expected
+    assert len(calls) == 1 and 0 < len(calls[0]) < len(paths) / 5
+    assert parse_media_paths([]) == []

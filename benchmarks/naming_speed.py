@@ -68,6 +68,85 @@ def corpus(seed: int = 15) -> list[str]:
     return sorted(paths)
 
 
+_FILMS = [
+    "The Shawshank Redemption", "The Godfather", "The Dark Knight", "12 Angry Men", "Pulp Fiction", "Fight Club",
+    "Forrest Gump", "Inception", "The Matrix", "Goodfellas", "Se7en", "Seven Samurai", "It's a Wonderful Life",
+    "The Silence of the Lambs", "City of God", "Saving Private Ryan", "Interstellar", "The Green Mile",
+    "Spirited Away", "Parasite", "Terminator 2 Judgment Day", "Back to the Future", "The Usual Suspects",
+    "Psycho", "The Lion King", "American History X", "Whiplash", "Gladiator", "The Departed", "The Prestige",
+    "Casablanca", "Once Upon a Time in the West", "Rear Window", "Alien", "Apocalypse Now", "Memento",
+    "Raiders of the Lost Ark", "Django Unchained", "WALL-E", "The Lives of Others", "The Shining", "Aliens",
+    "Spider-Man Into the Spider-Verse", "Oldboy", "Joker", "Braveheart", "Amadeus", "Toy Story 3", "Coco",
+    "Das Boot", "Princess Mononoke", "Good Will Hunting", "Your Name", "Requiem for a Dream", "3 Idiots",
+    "2001 A Space Odyssey", "Reservoir Dogs", "Citizen Kane", "Vertigo", "Amelie", "A Clockwork Orange",
+    "Full Metal Jacket", "Scarface", "Heat", "Taxi Driver", "Die Hard", "Snatch", "1917", "Downfall",
+    "Batman Begins", "Some Like It Hot", "The Wolf of Wall Street", "Casino", "The Truman Show",
+    "Pan's Labyrinth", "There Will Be Blood", "Shutter Island", "Jurassic Park", "No Country for Old Men",
+    "The Thing", "Finding Nemo", "Chinatown", "V for Vendetta", "Trainspotting", "Fargo", "Blade Runner 2049",
+    "Ben-Hur", "Mad Max Fury Road", "Jaws", "Rocky", "The Big Lebowski", "Logan", "Spotlight", "Network",
+    "Dune", "Oppenheimer", "Everything Everywhere All at Once", "Arrival", "Sicario", "Drive", "Her",
+]
+_SHOWS = ["The Office", "Breaking Bad", "Doctor Who", "Dark", "The Expanse", "Severance", "Fargo", "The Wire",
+          "Better Call Saul", "Stranger Things", "The Crown", "Succession", "Mad Men", "Lost", "Friends",
+          "The Sopranos", "Chernobyl", "True Detective", "Westworld", "The Mandalorian", "Black Mirror"]
+_ANIME = ["Frieren", "One Piece", "Jujutsu Kaisen", "Spy x Family", "Chainsaw Man", "Bocchi the Rock"]
+_FILM_TAILS = [
+    "1080p.BluRay.x264", "2160p.UHD.BluRay.x265.10bit.HDR.DTS-HD.MA.5.1", "720p.WEB-DL.DD5.1.H.264",
+    "1080p.AMZN.WEB-DL.DDP5.1.H.264", "1080p.BluRay.REMUX.AVC.DTS-HD.MA.5.1", "BRRip.XviD.AC3", "DVDRip.XviD",
+    "2160p.WEB-DL.DDP5.1.Atmos.DV.HEVC", "REMASTERED.1080p.BluRay.x264", "EXTENDED.1080p.BluRay.x264",
+    "MULTi.1080p.BluRay.x264", "1080p.WEBRip.x264.AAC5.1", "PROPER.1080p.WEB.h264", "1080p.NF.WEB-DL.DDP5.1.x264",
+]
+_TV_TAILS = ["720p.HDTV.x264", "1080p.WEB.h264", "2160p.NF.WEB-DL.DDP5.1.x265", "1080p.AMZN.WEB-DL.DDP5.1.H.264"]
+
+
+def library(n: int = 20_000, seed: int = 14) -> list[str]:
+    """A library as users keep one: a third films (release names in "Title (Year)"
+    folders or release folders, "Title (Year)" names, a few versions and trailers), two
+    thirds episodes (season folders with "Show - S01E02 - Title" or release names, anime
+    "[Group] Show - 12"). Titles mix the film list's words, so words and word pairs repeat
+    as in a real library; release groups are random, so few whole names repeat."""
+    rng = random.Random(seed)
+    words = sorted({w for t in _FILMS for w in t.split()})
+    out: list[str] = []
+
+    def film() -> str:
+        return rng.choice(_FILMS) if rng.random() < 0.3 else " ".join(rng.sample(words, rng.randint(1, 4)))
+
+    def group() -> str:
+        return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(rng.randint(3, 8)))
+
+    while len(out) < n:
+        r = rng.random()
+        if r < 0.83:  # a film (a season adds ~9 files: a third of the files are films)
+            t, y = film(), rng.randint(1930, 2025)
+            rel = f"{t.replace(' ', '.')}.{y}.{rng.choice(_FILM_TAILS)}-{group()}"
+            form = rng.random()
+            if form < 0.40:
+                out.append(f"Movies/{t} ({y})/{rel}.mkv")
+            elif form < 0.65:
+                out.append(f"Movies/{t} ({y})/{t} ({y}).mkv")
+            elif form < 0.85:
+                out.append(f"Movies/{rel}/{rel.lower()}.mkv")
+            elif form < 0.95:
+                out.append(f"Movies/{rel}.mkv")
+            else:
+                out.append(f"Movies/{t} ({y})/{t} ({y}) - {rng.choice(['1080p', '2160p', 'Directors Cut'])}.mkv")
+                out.append(f"Movies/{t} ({y})/Trailers/{t} trailer.mkv")
+        else:  # a show's season, a few episodes of it
+            show, y, s = rng.choice(_SHOWS), rng.randint(1990, 2024), rng.randint(1, 8)
+            anime = rng.choice(_ANIME)
+            form = rng.random()
+            for e in range(1, rng.randint(6, 13)):
+                if form < 0.5:
+                    out.append(f"TV/{show} ({y})/Season {s:02d}/{show} - S{s:02d}E{e:02d} - Episode {e}.mkv")
+                elif form < 0.8:
+                    out.append(f"TV/{show}/Season {s}/{show.replace(' ', '.')}.S{s:02d}E{e:02d}."
+                               f"{rng.choice(_TV_TAILS)}-{group()}.mkv")
+                else:
+                    out.append(f"Anime/{anime}/[SubsPlease] {anime} - {e + 12 * s:02d} (1080p) [{group()}].mkv")
+    return out[:n]
+
+
 def _previous(rev: str) -> Callable[[str], Any]:
     """``parse_media_path`` of reelhouse at ``rev`` (the single-module naming)."""
     text = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:reelhouse/library/naming.py"],

@@ -74,8 +74,11 @@ class Parsed:
 def match_key(title: str, year: int | None = None) -> str:
     """A normalised key so "The Office (US)" and "the office us" match: NFKD, no accents,
     lower case, alphanumerics only, with the year appended."""
-    text = unicodedata.normalize("NFKD", title)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = title
+    if not text.isascii():  # accents to strip (an ASCII title has none)
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.casefold()
     text = re.sub(r"[\W_]+", " ", text).strip()
     return f"{text}|{year or ''}"
 

@@ -43,9 +43,9 @@ _STRONG = frozenset({"source", "screen_size", "video_codec", "audio_codec"})
 #: guessit's separators (``seps`` of guessit.rules.common)
 _SEPS = " [](){}+*|=-_~#/\\.,;:"
 _TOKEN = re.compile(r"[^ \[\](){}+*|=\-_~#/\\.,;:]+")
-#: part, volume and disc words: guessit takes them out of a title; left to guessit
 #: tags that are title words too ("Life", "French"): guessit needs a neighbour tag for them
 _TITLE_WORDS = frozenset({None, "language", "streaming_service"})
+#: part, volume and disc words: guessit takes them out of a title; left to guessit
 _TITLE_STOP = frozenset("part pt cd cds disc disk dvd vol volume".split())
 _PART_TAG = re.compile(r"(?:cd|dvd|disc|disk|part|pt)[ ._-]?(?:\d{1,2}|[a-d])", re.I)
 _GROUP = re.compile(r"[\w@&!'$]+(?:-[\w@&!'$]+)*")
@@ -86,8 +86,8 @@ class _Vocabulary:
         # one alternation per case rule, a filter that turns most words (titles, groups)
         # away in one match instead of ~200 (group names dropped: they repeat)
         self.filters = [
-            re.compile("|".join(f"(?:{_unnamed(r.pattern)})" for r, _ in self.regexes if r.flags & re.I == flag),
-                       flag)
+            re.compile("|".join(f"(?:{_unnamed(r.pattern)})" for r, _ in self.regexes if r.flags & re.I == flag)
+                       or "(?!)", flag)
             for flag in (re.I, 0)
         ]
         config: dict[str, Any] = api.advanced_config
@@ -95,7 +95,7 @@ class _Vocabulary:
         lang = config.get("language", {})
         # guessit's language converter (GuessitConverter.reverse) without ISO 639-3, whose
         # 7,000 codes and names make words of most titles ("the") languages
-        codes = {name.lower() for name in lang.get("synonyms", {}).get("mul", ())}
+        codes: set[str] = set()
         for values in lang.get("synonyms", {}).values():
             codes.update(v.lower() for v in values)
         for converter in ("alpha3b", "alpha2", "opensubtitles"):

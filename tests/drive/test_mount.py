@@ -110,6 +110,7 @@ def test_a_file_over_100_mb(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_p
             f.write(os.urandom(1024 * 1024))
     want = hashlib.sha256(big.read_bytes()).hexdigest()
     m = mount(*login(ftp_server))
+    assert os.stat(m.path / big.name).st_blksize == 1024 * 1024  # cp, stdio, Python: 1 MiB requests
     got = hashlib.sha256()
     with (m.path / big.name).open("rb") as f:
         while chunk := f.read(1024 * 1024):

@@ -35,6 +35,12 @@ MAX_READAHEAD = 4 * 1024 * 1024
 MAX_REQUEST = 1024 * 1024
 
 
+#: ``renameat2`` flag "fail with EEXIST if the target exists" (Linux RENAME_NOREPLACE,
+#: macOS RENAME_EXCL); every other flag (RENAME_EXCHANGE: an atomic swap, which FTP
+#: cannot do; RENAME_WHITEOUT) gets EINVAL, as the rename(2) man page says a filesystem
+#: without it answers.
+_RENAME_NOREPLACE = 0x4 if sys.platform == "darwin" else 0x1
+
 _LOOP_ENDED = 8
 _FUSE_MAIN_ERRORS = {1: "bad options", 2: "no mount point", 3: "setup failed",
                      4: "the mount was refused", 5: "daemonize failed", 6: "signal handlers",
@@ -165,6 +171,23 @@ def _operations(fs: DriveFS) -> Any:
             fs.rename(old, new)
             return 0
 
+        def rename_with_flags(self, old: str, new: str, flags: int) -> int:
+            if flags & ~_RENAME_NOREPLACE:
+                raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+            fs.rename(old, new, noreplace=bool(flags & _RENAME_NOREPLACE))
+            return 0
+
+        def symlink(self, target: str, source: str) -> int:
+            return self.link(target, source)
+
+        def link(self, target: str, source: str) -> int:
+            # FTP makes no links (symbolic or hard): EPERM, what link(2) and symlink(2)
+            # give on a filesystem without them (after EROFS and a missing folder's ENOENT)
+            if fs.writes_refused:
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+            fs.getattr(target.rpartition("/")[0] or "/")
+            raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
         def utimens(self, path: str, times: tuple[int, int] | None = None) -> int:
             mtime = times[1] / 1e9 if times else None
             if mtime is None:
@@ -228,6 +251,11 @@ def _fuse_class() -> Any:
             result = int(super().open(path, fip))
             _write_through(fip.contents, new=False)
             return result
+
+        def rename_fuse_3(self, old: bytes, new: bytes, flags: int) -> int:
+            # mfusepy drops the flags: RENAME_NOREPLACE (mv -n) would overwrite
+            return int(self.operations.rename_with_flags(old.decode(self.encoding, self.errors),
+                                                         new.decode(self.encoding, self.errors), flags))
 
         def readdir_fuse_3(self, path: bytes | None, buf: Any, filler: Any, offset: int, fip: Any,
                            flags: int) -> int:

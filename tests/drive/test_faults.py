@@ -161,6 +161,7 @@ def test_server_killed_mid_streamed_upload_keeps_every_byte(tmp_path: Path, ftp_
         f = (m.path / "season.mkv").open("wb", buffering=0)
         for _ in range(12):  # past the 8 MiB after which the upload runs during the writes
             f.write(block)
+        assert (m.path / "season.mkv").read_bytes() == block * 12  # a reader sees the written bytes
         server.kill()
         for _ in range(6):  # the writes go on into the spool
             f.write(block)

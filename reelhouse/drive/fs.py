@@ -364,7 +364,10 @@ class DriveFS:
             self.source.delete(rel)
             self.listings.remove(rel)
 
-    def rename(self, old: str, new: str) -> None:
+    def rename(self, old: str, new: str, *, noreplace: bool = False) -> None:
+        """Move ``old`` to ``new``, over an existing file (or empty folder) there unless
+        ``noreplace`` (Linux ``RENAME_NOREPLACE``: EEXIST). The check is ours: another
+        client creating ``new`` meanwhile is not seen (FTP has no exclusive rename)."""
         src, dst = normalize_path(old), normalize_path(new)
         self._writable(old)
         with self._errors(old, write=True):
@@ -379,6 +382,8 @@ class DriveFS:
             except NotFound:
                 target = None
             if target is not None:
+                if noreplace:
+                    raise os_error(errno.EEXIST, new)
                 if target.is_dir and not entry.is_dir:
                     raise os_error(errno.EISDIR, new)
                 if entry.is_dir and not target.is_dir:

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, cast, exists, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, cast, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
@@ -181,9 +181,15 @@ def grid_page(s: Session, f: GridFilter, limit: int, cursor: str | None = None,
 def _total(s: Session, f: GridFilter, kinds: list[str]) -> int:
     total = 0
     for kind in kinds:
-        stmt, *_ = _table_query(kind, f)
-        total += cached_count(s, stmt, ("grid", kind, f))
+        total += cached_count(s, lambda kind=kind: _table_query(kind, f)[0],  # type: ignore[misc]
+                              ("grid", kind, f))
     return total
+
+
+def _ids(name: str, ids: list[int]) -> Any:
+    """``ids`` as one expanding bound parameter (SQLAlchemy coerces each element of a
+    plain list, ~5 µs an id)."""
+    return bindparam(name, ids, expanding=True)
 
 
 def _fill_sources(s: Session, items: list[GridItem], f: GridFilter) -> None:
@@ -196,7 +202,8 @@ def _fill_sources(s: Session, items: list[GridItem], f: GridFilter) -> None:
     if movie_ids:
         queries.append(("movie", select(MediaFile.movie_id, SourceRow.kind, SourceRow.id, func.count())
                         .join(SourceRow, SourceRow.id == MediaFile.source_id)
-                        .where(MediaFile.movie_id.in_(movie_ids), MediaFile.kind != "extra", *files)
+                        .where(MediaFile.movie_id.in_(_ids("movie_ids", movie_ids)), MediaFile.kind != "extra",
+                               *files)
                         .group_by(MediaFile.movie_id, SourceRow.kind, SourceRow.id)))
     if show_ids:
         queries.append(("show", select(Season.show_id, SourceRow.kind, SourceRow.id, func.count())
@@ -204,7 +211,7 @@ def _fill_sources(s: Session, items: list[GridItem], f: GridFilter) -> None:
                         .join(Episode, Episode.season_id == Season.id)
                         .join(MediaFile, MediaFile.episode_id == Episode.id)
                         .join(SourceRow, SourceRow.id == MediaFile.source_id)
-                        .where(Season.show_id.in_(show_ids), *files)
+                        .where(Season.show_id.in_(_ids("show_ids", show_ids)), *files)
                         .group_by(Season.show_id, SourceRow.kind, SourceRow.id)))
     for kind, stmt in queries:
         for owner, skind, sid, count in s.execute(stmt.order_by(SourceRow.id)):

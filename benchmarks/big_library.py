@@ -176,7 +176,7 @@ def _summary(times: dict[str, list[float]], seconds: float) -> dict[str, Any]:
     return out
 
 
-async def load(port: int, fixture: dict[str, Any], clients: int, seconds: float,
+async def load(base: str, fixture: dict[str, Any], clients: int, seconds: float,
                rate: float | None = None) -> dict[str, Any]:
     """``clients`` clients for ``seconds``, each on one connection, asking for the six
     kinds in turn. ``rate`` None: closed loop (the next request as soon as the answer
@@ -193,7 +193,7 @@ async def load(port: int, fixture: dict[str, Any], clients: int, seconds: float,
     headers = {"authorization": f"Bearer {fixture['token']}"}
     # clients and their connections first (an httpx client costs tens of ms to make):
     # the clock starts when every client is ready
-    https = [httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30,
+    https = [httpx.AsyncClient(base_url=base, headers=headers, timeout=30,
                                limits=httpx.Limits(max_connections=1)) for _ in range(clients)]
     await asyncio.gather(*(h.get("/api/health") for h in https))
     start = time.perf_counter()
@@ -246,14 +246,14 @@ def _measured(pids: list[int], phase: Callable[[], dict[str, Any]]) -> dict[str,
     return out
 
 
-def single(port: int, fixture: dict[str, Any], pids: list[int], n: int = 60) -> dict[str, Any]:
+def single(base: str, fixture: dict[str, Any], pids: list[int], n: int = 60) -> dict[str, Any]:
     """One client, one request at a time: the server's CPU ms and the latency of each
     kind alone (what a request costs without queueing)."""
     import httpx
 
     rng = random.Random(2)
     out: dict[str, Any] = {}
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
+    with httpx.Client(base_url=base, timeout=30,
                       headers={"authorization": f"Bearer {fixture['token']}"}) as http:
         for kind, url in _kinds(fixture, rng).items():
             cpu0 = sum(cpu_seconds(p) for p in pids)
@@ -290,24 +290,62 @@ def serve(url: str, data: Path, source: Path | None = None) -> tuple[subprocess.
             time.sleep(0.2)
 
 
-def _phases(url: str, data: Path, fixture: dict[str, Any], clients: int, seconds: float, rate: float,
-            source: Path | None) -> dict[str, Any]:
-    server, port = serve(url, data, source)
-    try:
-        pids = [server.pid]
-        asyncio.run(load(port, fixture, 4, 2.0))  # warm-up
-        alone = single(port, fixture, pids)
-        closed = _measured(pids, lambda: asyncio.run(load(port, fixture, clients, seconds)))
-        paced = _measured(pids, lambda: asyncio.run(load(port, fixture, clients, seconds, rate)))
-    finally:
-        kill_groups([server])
+def _three_runs(base: str, pids: list[int], fixture: dict[str, Any], clients: int, seconds: float,
+                rate: float) -> dict[str, Any]:
+    asyncio.run(load(base, fixture, 4, 2.0))  # warm-up
+    alone = single(base, fixture, pids)
+    closed = _measured(pids, lambda: asyncio.run(load(base, fixture, clients, seconds)))
+    paced = _measured(pids, lambda: asyncio.run(load(base, fixture, clients, seconds, rate)))
     return {"alone": alone, "closed_loop": closed, f"paced_{rate:g}_per_s_per_client": paced,
             "goal_met_paced": paced["all"]["p99_ms"] <= GOAL_P99_MS and not paced["errors"],
             "goal_met_closed_loop": closed["all"]["p99_ms"] <= GOAL_P99_MS and not closed["errors"]}
 
 
+def _phases(url: str, data: Path, fixture: dict[str, Any], clients: int, seconds: float, rate: float,
+            source: Path | None) -> dict[str, Any]:
+    server, port = serve(url, data, source)
+    try:
+        return _three_runs(f"http://127.0.0.1:{port}", [server.pid], fixture, clients, seconds, rate)
+    finally:
+        kill_groups([server])
+
+
+def _with_children(pids: list[int]) -> list[int]:
+    """``pids`` and every process below them (Linux /proc)."""
+    parent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    out = list(pids)
+    for pid in out:
+        out += [child for child, ppid in parent.items() if ppid == pid and child not in out]
+    return out
+
+
+def _cluster_phases(url: str, data: Path, fixture: dict[str, Any], clients: int, seconds: float, rate: float,
+                    nodes: int) -> dict[str, Any]:
+    """The three runs through nginx (deploy/nginx.conf) in front of ``nodes`` nodes and
+    one worker on this PostgreSQL and a redis-server of its own: the supported way to
+    use more than one core (see benchmarks/README.md, "Scale"). CPU: every process of
+    the cluster, nginx included."""
+    from reelhouse.demo.cluster import Cluster
+
+    port = free_port()
+    redis = spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                  stdout=subprocess.DEVNULL)
+    try:
+        with Cluster(data / f"cluster{nodes}", url, f"redis://127.0.0.1:{port}/0", nodes=nodes,
+                     workers=1) as cluster:
+            pids = _with_children([p.pid for p in cluster.procs])  # nginx's workers too
+            return _three_runs(cluster.proxy_url, pids, fixture, clients, seconds, rate)
+    finally:
+        kill_groups([redis])
+
+
 def api_run(url: str, data: Path, files: int, clients: int, seconds: float, rate: float,
-            before: Path | None) -> dict[str, Any]:
+            before: Path | None, nodes: int = 0) -> dict[str, Any]:
     """Fill the library, then the three runs against this tree's server and (``before``:
     the source tree of an earlier commit) against that one's, on the same database."""
     t0 = time.monotonic()
@@ -319,6 +357,9 @@ def api_run(url: str, data: Path, files: int, clients: int, seconds: float, rate
     if before is not None:
         log(f"  the same with the server of {before}")
         out["before"] = _phases(url, data, fixture, clients, seconds, rate, before)
+    if nodes > 0:
+        log(f"  {nodes} nodes behind nginx")
+        out[f"nodes_{nodes}_nginx"] = _cluster_phases(url, data, fixture, clients, seconds, rate, nodes)
     out["peer_count_all_files_ms"] = round(count_all(url, data) * 1000, 1)
     return out
 
@@ -402,6 +443,8 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--before", type=Path, default=None,
                    help="source tree of an earlier commit (git archive) to measure beside this one")
+    p.add_argument("--nodes", type=int, default=0,
+                   help="PostgreSQL: also N nodes + 1 worker behind nginx, with a redis-server (default: not)")
     p.add_argument("--rate", type=float, default=1.5,
                    help="requests a second of each client in the paced run (default 1.5)")
     p.add_argument("--postgres", default=os.environ.get("REELHOUSE_TEST_POSTGRES_URL", ""))
@@ -428,7 +471,7 @@ def main() -> None:
                 sep = "&" if "?" in args.postgres else "?"
                 url = f"{args.postgres}{sep}options={quote(f'-csearch_path={schema}')}"
                 result["postgresql"] = api_run(url, tmp / "pg", args.files, args.clients, args.samples, args.rate,
-                                               args.before)
+                                               args.before, args.nodes)
             finally:
                 with admin.begin() as conn:
                     conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

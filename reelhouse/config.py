@@ -58,6 +58,10 @@ class Settings(BaseSettings):
         default=3 * 86400, ge=60,
         description="A session unused this long ends (idle timeout), seconds.",
     )
+    audit_retention_days: int = Field(
+        default=365, ge=0,
+        description="Audit events older than this are deleted, days (0: keep every event).",
+    )
     public_urls: list[str] = Field(
         default_factory=list,
         description="The URLs users reach the server at (e.g. https://media.example.org); "

@@ -60,8 +60,9 @@ class Core:
         self.users = UserService(self.sessions, self.auth_sessions)
         self.api_keys = ApiKeyService(self.sessions)
         self.access = SourceAccess(self.sessions, self.users)
-        self.audit = AuditLog(self.sessions)
-        self.login_throttle = LoginThrottle(settings.login_free_failures, settings.login_backoff_max)
+        self.audit = AuditLog(self.sessions, settings.audit_retention_days)
+        self.login_throttle = LoginThrottle(settings.login_free_failures, settings.login_backoff_max,
+                                            redis_url=settings.redis_url)
         self.sources = SourceService(settings, self.sessions)
         self.sources.register_kind("jellyfin", _jellyfin)
         self.signer = TokenSigner(settings.secret("signing"), settings.playback_token_ttl)
@@ -102,4 +103,5 @@ class Core:
         self.hls.close()
         self.metadata.close()
         self.sources.close()
+        self.login_throttle.close()
         self.engine.dispose()

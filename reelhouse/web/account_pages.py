@@ -92,8 +92,11 @@ def users_page(request: Request, user: PageUser) -> Response:
     core = _core(request)
     users = [user_admin_public(core, u) for u in core.users.list()]
     sources = [SourcePublic.model_validate(r) for r in core.sources.list()]
+    names = {u.id: u.name for u in users}
+    keys = [{"id": k.id, "name": k.name, "user": names.get(k.user_id, f"user {k.user_id}"), "prefix": k.prefix,
+             "created_at": k.created_at, "last_used_at": k.last_used_at} for k in core.api_keys.list()]
     return render(request, "users.html", user=user, nav="users", users=users, sources=sources,
-                  min_password=MIN_PASSWORD)
+                  keys=keys, min_password=MIN_PASSWORD)
 
 
 @router.get("/settings/audit", name="audit_page")

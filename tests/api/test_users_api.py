@@ -189,3 +189,29 @@ def test_source_grants_hide_titles_files_and_parties(core: Core, client: TestCli
         assert "Film for grown-ups" not in kid.get("/").text
         assert "/srv/" not in kid.get("/settings/sources").text
     assert client.get(f"/api/library/movies/{hidden_movie}").status_code == 200  # admins see all
+
+
+def test_audit_events_past_the_retention_are_pruned(core: Core) -> None:
+    """Old events go (at start, and every PRUNE_EVERY writes), recent ones stay; 0 days
+    keeps everything."""
+    from datetime import timedelta
+
+    from reelhouse.auth.audit import AuditLog
+    from reelhouse.db.models import AuditEvent
+    from reelhouse.db.models.base import utcnow
+
+    with core.sessions() as s:
+        s.add_all([AuditEvent(action="login", user_name="old", at=utcnow() - timedelta(days=400)),
+                   AuditEvent(action="login", user_name="new", at=utcnow() - timedelta(days=2))])
+        s.commit()
+    assert AuditLog(core.sessions, retention_days=0).prune() == 0
+    log = AuditLog(core.sessions, retention_days=365)  # prunes as it opens
+    names = {e.user_name for e in log.recent()}
+    assert "old" not in names and "new" in names
+    log.PRUNE_EVERY = 2
+    with core.sessions() as s:
+        s.add(AuditEvent(action="login", user_name="old2", at=utcnow() - timedelta(days=400)))
+        s.commit()
+    log.record("login", user_name="a")
+    log.record("login", user_name="b")  # the second write prunes
+    assert {"old2"}.isdisjoint(e.user_name for e in log.recent())

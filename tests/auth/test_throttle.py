@@ -1,4 +1,5 @@
-"""Login throttling: exponential backoff per account and per address (pure, fake clock)."""
+"""Login throttling: exponential backoff per account and per address (fake clock), and
+counts shared by the nodes of a cluster through a real redis-server."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import pytest
 
 from reelhouse.auth.throttle import LoginThrottle
 from reelhouse.errors import TooManyRequests
+
+from helpers import free_port, redis_server
 
 
 class Clock:
@@ -60,3 +63,39 @@ def test_counts_fade_and_memory_is_bounded() -> None:
     for i in range(500):
         t.failed(f"user{i}", f"10.0.{i // 250}.{i % 250}")
     assert len(t._counts) <= 50
+
+
+@pytest.mark.requires_redis
+def test_nodes_sharing_redis_share_the_counts() -> None:
+    """Two nodes (two throttles on one Redis): failures on one make the other wait,
+    so a guesser gets no more attempts by spreading them over nodes; a success on
+    either clears the account for both."""
+    with redis_server() as url:
+        node_a = LoginThrottle(free=2, max_wait=60, redis_url=url)
+        node_b = LoginThrottle(free=2, max_wait=60, redis_url=url)
+        try:
+            node_a.failed("bob", "10.0.0.1")
+            node_b.failed("bob", "10.0.0.2")
+            with pytest.raises(TooManyRequests) as err:
+                node_a.check("bob", "10.0.0.3")  # the account waits on both nodes
+            assert 1 <= err.value.retry_after <= 2
+            with pytest.raises(TooManyRequests):
+                node_b.check("bob", "10.0.0.4")
+            node_b.check("alice", "10.0.0.5")
+            node_a.succeeded("bob")
+            node_b.check("bob", "10.0.0.6")
+        finally:
+            node_a.close()
+            node_b.close()
+
+
+def test_redis_away_falls_back_to_the_process_counts() -> None:
+    """An unreachable Redis never refuses every login: the process counts by itself."""
+    t = LoginThrottle(free=1, max_wait=60, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        t.check("bob", "10.0.0.1")
+        t.failed("bob", "10.0.0.1")
+        with pytest.raises(TooManyRequests):
+            t.check("bob", "10.0.0.1")
+    finally:
+        t.close()

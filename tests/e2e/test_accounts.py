@@ -2,7 +2,7 @@
 which our CSP forbids) of the login-related pages and the cross-site defences: a page on
 another port of the same host (same site: the Lax cookie goes along) tries a state
 change and a WebSocket with the admin's cookie and is refused; the first-run setup
-page; the Users and Account pages; no Content-Security-Policy violation anywhere."""
+page; the Users (with API keys) and Account pages; no Content-Security-Policy violation anywhere."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 import uvicorn
 from e2e.support import log_in
@@ -184,10 +185,25 @@ def test_users_and_account_pages(core: Core, live_server: str, browser: Browser)
         friend_row.locator("[data-action=disabled]").check()
         expect(page.locator("#users-status")).to_contain_text("disabled")
         assert phone.evaluate("fetch('/api/auth/me').then(r => r.status)") == 401
+        # an API key made on the Users page works as a bearer token until revoked there
+        page.goto("/settings/users")
+        page.get_by_label("Key name").fill("backup script")
+        page.get_by_role("button", name="Make key").click()
+        expect(page.locator("#new-key")).to_be_visible()
+        key = page.locator("#new-key-value").inner_text()
+        me = live_server + "/api/auth/me"
+        assert httpx.get(me, headers={"authorization": "Bearer " + key}).status_code == 200
+        page.reload()
+        assert key not in page.content()  # shown once only
+        page.once("dialog", lambda d: d.accept())
+        page.locator("#keys-table tr[data-name='backup script'] [data-action=revoke]").click()
+        expect(page.locator("#key-status")).to_contain_text("revoked")
+        assert httpx.get(me, headers={"authorization": "Bearer " + key}).status_code == 401
         # the audit page shows what happened
         page.goto("/settings/audit")
         audit = page.locator("table.audit").inner_text()
         assert "user.create" in audit and "user.update" in audit and "user.password" in audit
+        assert "key.create" in audit and "key.revoke" in audit
         page.goto("/docs")
         page.wait_for_selector(".swagger-ui .info", timeout=15_000)
         assert not csp, csp

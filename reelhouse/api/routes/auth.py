@@ -35,15 +35,15 @@ async def perform_login(core: Core, request: Request, username: str, password: s
     session; returns ``(user, token)``. Raises TooManyRequests (429) while the account
     or address must wait, AuthenticationFailed for a wrong name or password."""
     address = client_address(request)
-    core.login_throttle.check(username, address)
+    await run_in_threadpool(core.login_throttle.check, username, address)  # Redis, when shared
     try:
         user = await run_in_threadpool(core.users.authenticate, username, password)
     except AuthenticationFailed:
-        core.login_throttle.failed(username, address)
+        await run_in_threadpool(core.login_throttle.failed, username, address)
         await run_in_threadpool(core.audit.record, "login", user_name=username[:64],
                                 address=address, ok=False)
         raise
-    core.login_throttle.succeeded(username)
+    await run_in_threadpool(core.login_throttle.succeeded, username)
     token, _ = await run_in_threadpool(
         lambda: core.auth_sessions.create(user.id, kind=kind, address=address,
                                           device=request.headers.get("user-agent", "")[:128]))

@@ -143,16 +143,25 @@ class FtpSource:
             client, reused = self.pool.acquire()
             try:
                 return client, fn(client)
-            except SourceUnavailable:
-                self.pool.release(client, reusable=False)
-                if reused and attempt == 1:
-                    self.pool.drop_idle()
+            except BaseException as exc:
+                if self._failed(client, reused, attempt, exc):
                     continue
                 raise
-            except BaseException:
-                self.pool.release(client, reusable=client.alive and not client.in_transfer)
-                raise
         raise AssertionError("unreachable")
+
+    def _failed(self, client: FtpClient, reused: bool, attempt: int, exc: BaseException) -> bool:
+        """Release ``client`` after a command on it raised ``exc``; True when the caller
+        should try once more on a fresh connection: the connection was reused from the
+        pool and turned out dead (SourceUnavailable) on the first attempt, so every idle
+        one is dropped too. Any other error keeps the connection if it is still in sync."""
+        if isinstance(exc, SourceUnavailable):
+            self.pool.release(client, reusable=False)
+            if reused and attempt == 1:
+                self.pool.drop_idle()
+                return True
+            return False
+        self.pool.release(client, reusable=client.alive and not client.in_transfer)
+        return False
 
     def _run(self, fn: Callable[[FtpClient], T]) -> T:
         client, result = self._attempt(fn)
@@ -202,14 +211,9 @@ class FtpSource:
             except asyncio.CancelledError:
                 job.add_done_callback(functools.partial(self._abandon, client))
                 raise
-            except SourceUnavailable:
-                self.pool.release(client, reusable=False)
-                if reused and attempt == 1:
-                    self.pool.drop_idle()
+            except BaseException as exc:
+                if self._failed(client, reused, attempt, exc):
                     continue
-                raise
-            except BaseException:
-                self.pool.release(client, reusable=client.alive and not client.in_transfer)
                 raise
             if data is None:  # offset past the end: nothing to read, connection in sync
                 self.pool.release(client)

@@ -4,24 +4,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
 
-  async function api(method, url, body) {
-    const opts = { method, credentials: "same-origin", headers: { accept: "application/json" } };
-    if (body !== undefined) {
-      opts.headers["content-type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
-    const response = await fetch(url, opts);
-    if (response.status === 401 && url !== "/api/auth/password") {
-      location.href = "/login?next=" + encodeURIComponent(location.pathname);
-      throw new Error("log in again");
-    }
-    const data = response.status === 204 ? null : await response.json().catch(() => null);
-    if (!response.ok) {
-      const detail = data && data.detail;
-      throw new Error(typeof detail === "string" ? detail : response.status + " " + response.statusText);
-    }
-    return data;
-  }
+  const api = window.reelhouse.api;
 
   function when(iso) {
     return new Date(iso).toLocaleString();
@@ -68,7 +51,8 @@
     }
     try {
       await api("POST", "/api/auth/password",
-                { old_password: $("old-password").value, new_password: $("new-password").value });
+                { old_password: $("old-password").value, new_password: $("new-password").value },
+                { stayOn401: true });
       status.textContent = "Password changed; other sessions signed out.";
       event.target.reset();
       await loadSessions();

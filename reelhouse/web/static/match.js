@@ -8,21 +8,7 @@
   const status = box.querySelector(".match-status");
   const results = box.querySelector(".match-results");
 
-  async function api(method, url, body) {
-    const opts = { method, credentials: "same-origin", headers: { accept: "application/json" } };
-    if (body !== undefined) {
-      opts.headers["content-type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
-    const response = await fetch(url, opts);
-    let data = null;
-    try { data = await response.json(); } catch (_) { data = null; }
-    if (!response.ok) {
-      const detail = data && data.detail ? data.detail : `${response.status} ${response.statusText}`;
-      throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
-    }
-    return data;
-  }
+  const api = window.reelhouse.api;
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);

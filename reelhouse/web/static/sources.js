@@ -7,33 +7,7 @@
   const form = $("source-form");
   const formError = $("form-error");
 
-  // -- API -------------------------------------------------------------------------
-  async function api(method, url, body) {
-    const opts = { method, credentials: "same-origin", headers: { "accept": "application/json" } };
-    if (body !== undefined) {
-      opts.headers["content-type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await fetch(url, opts);
-    } catch (err) {
-      throw new Error("the server cannot be reached (" + err.message + ")");
-    }
-    if (response.status === 401) {
-      location.href = "/login?next=" + encodeURIComponent(location.pathname);
-      throw new Error("your session has expired; log in again");
-    }
-    let data = null;
-    if (response.status !== 204) {
-      try { data = await response.json(); } catch (_) { data = null; }
-    }
-    if (!response.ok) {
-      const detail = data && data.detail ? data.detail : response.status + " " + response.statusText;
-      throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
-    }
-    return data;
-  }
+  const api = window.reelhouse.api;
 
   // -- the add / edit form ---------------------------------------------------------
   function showKind(kind) {

@@ -4,23 +4,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
 
-  async function api(method, url, body) {
-    const opts = { method, credentials: "same-origin", headers: { "accept": "application/json" } };
-    if (body instanceof FormData) {
-      opts.body = body;
-    } else if (body !== undefined) {
-      opts.headers["content-type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
-    const response = await fetch(url, opts);
-    if (response.status === 401) {
-      location.href = "/login?next=" + encodeURIComponent(location.pathname);
-      throw new Error("log in again");
-    }
-    const data = response.status === 204 ? null : await response.json().catch(() => null);
-    if (!response.ok) throw new Error((data && data.detail) || response.statusText);
-    return data;
-  }
+  const api = window.reelhouse.api;
 
   function size(bytes) {
     if (bytes === null || bytes === undefined) return "?";

@@ -4,24 +4,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
 
-  async function api(method, url, body) {
-    const opts = { method, credentials: "same-origin", headers: { accept: "application/json" } };
-    if (body !== undefined) {
-      opts.headers["content-type"] = "application/json";
-      opts.body = JSON.stringify(body);
-    }
-    const response = await fetch(url, opts);
-    if (response.status === 401) {
-      location.href = "/login?next=" + encodeURIComponent(location.pathname);
-      throw new Error("log in again");
-    }
-    const data = response.status === 204 ? null : await response.json().catch(() => null);
-    if (!response.ok) {
-      const detail = data && data.detail;
-      throw new Error(typeof detail === "string" ? detail : response.status + " " + response.statusText);
-    }
-    return data;
-  }
+  const api = window.reelhouse.api;
 
   function say(text) {
     $("users-status").textContent = text;
@@ -71,6 +54,35 @@
         say(row.dataset.name + " deleted");
       } catch (err) {
         say(row.dataset.name + ": " + err.message);
+      }
+    });
+  });
+
+  // -- API keys --------------------------------------------------------------------
+  $("key-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const made = await api("POST", "/api/keys", { name: $("key-name").value.trim(),
+        user_id: Number($("key-user").value) });
+      $("new-key-value").textContent = made.key;
+      $("new-key").hidden = false;
+      $("key-status").textContent = "Key \u201c" + made.name + "\u201d made.";
+      event.target.querySelector("#key-name").value = "";
+    } catch (err) {
+      $("key-status").textContent = "Not made: " + err.message;
+    }
+  });
+
+  document.querySelectorAll("#keys-table [data-action=revoke]").forEach((button) => {
+    const row = button.closest("tr");
+    button.addEventListener("click", async () => {
+      if (!confirm("Revoke the key " + row.dataset.name + "? Programs using it stop working.")) return;
+      try {
+        await api("DELETE", "/api/keys/" + row.dataset.id);
+        row.remove();
+        $("key-status").textContent = "Key \u201c" + row.dataset.name + "\u201d revoked.";
+      } catch (err) {
+        $("key-status").textContent = row.dataset.name + ": " + err.message;
       }
     });
   });

@@ -16,7 +16,10 @@ page (``per_page=50``, cursor). Three runs, on SQLite and (with ``--postgres`` o
 - ``closed_loop``: ``--clients`` clients (asyncio + httpx, one connection each) with
   no pause for ``--samples`` seconds: throughput, and p50/p99 of each kind;
 - ``paced_R_per_s_per_client``: the same clients each sending ``--rate`` requests a
-  second (random think times), latency from the planned send time: a realistic load.
+  second (random think times), latency from the planned send time: a realistic load;
+- ``limit_paced_health``: the paced run with ``GET /api/health`` only (answered on the
+  event loop: no login, no database): the latency floor that this machine and its
+  load give any request, measured in the same minute.
 
 Both loaded runs give the server's CPU ms per request (``cpu_seconds`` of its process)
 and the load generator's (same machine, same two cores). ``--before DIR`` (a source
@@ -177,16 +180,17 @@ def _summary(times: dict[str, list[float]], seconds: float) -> dict[str, Any]:
 
 
 async def load(base: str, fixture: dict[str, Any], clients: int, seconds: float,
-               rate: float | None = None) -> dict[str, Any]:
+               rate: float | None = None, health_only: bool = False) -> dict[str, Any]:
     """``clients`` clients for ``seconds``, each on one connection, asking for the six
     kinds in turn. ``rate`` None: closed loop (the next request as soon as the answer
     is in); else each client sends ``rate`` requests a second on average (think times
     drawn uniformly from 0..2/rate s) and a latency counts from the request's planned
-    time (a client that falls behind pays for it: no coordinated omission)."""
+    time (a client that falls behind pays for it: no coordinated omission).
+    ``health_only``: ``GET /api/health`` instead (the limit: no database, no login)."""
     import httpx
 
     rng = random.Random(1)
-    kinds = _kinds(fixture, rng)
+    kinds = {"health": lambda: "/api/health"} if health_only else _kinds(fixture, rng)
     names = list(kinds)
     times: dict[str, list[float]] = {k: [] for k in names}
     errors: list[str] = []
@@ -274,19 +278,20 @@ def serve(url: str, data: Path, source: Path | None = None) -> tuple[subprocess.
     if source is not None:
         env["PYTHONPATH"] = str(source)
     exe = Path(sys.executable).parent / "reelhouse"
-    server = spawn([str(exe), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    logfile = data / f"serve-{port}.log"
+    with logfile.open("wb") as out:
+        server = spawn([str(exe), "serve", "--port", str(port)], env=env, stdout=out, stderr=out)
     import httpx
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 90
     while True:
         try:
             httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
             return server, port
         except httpx.HTTPError:
-            if time.monotonic() > deadline:
+            if server.poll() is not None or time.monotonic() > deadline:
                 kill_groups([server])
-                raise
+                raise RuntimeError(f"reelhouse serve did not start: {logfile.read_text()[-2000:]}") from None
             time.sleep(0.2)
 
 
@@ -296,7 +301,9 @@ def _three_runs(base: str, pids: list[int], fixture: dict[str, Any], clients: in
     alone = single(base, fixture, pids)
     closed = _measured(pids, lambda: asyncio.run(load(base, fixture, clients, seconds)))
     paced = _measured(pids, lambda: asyncio.run(load(base, fixture, clients, seconds, rate)))
+    limit = asyncio.run(load(base, fixture, clients, seconds, rate, health_only=True))["all"]
     return {"alone": alone, "closed_loop": closed, f"paced_{rate:g}_per_s_per_client": paced,
+            "limit_paced_health": limit,
             "goal_met_paced": paced["all"]["p99_ms"] <= GOAL_P99_MS and not paced["errors"],
             "goal_met_closed_loop": closed["all"]["p99_ms"] <= GOAL_P99_MS and not closed["errors"]}
 

@@ -23,7 +23,7 @@ from sqlalchemy.types import Integer, Text
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, WatchProgress
 from reelhouse.errors import InvalidInput
-from reelhouse.library.queries import GridItem, cached_count
+from reelhouse.library.queries import GridItem, cached_count, remember_count
 
 __all__ = ["RESOLUTIONS", "GridFilter", "GridPage", "grid_page"]
 
@@ -32,6 +32,8 @@ RESOLUTIONS: dict[str, tuple[int, int]] = {
     "2160p": (1800, 100_000), "1080p": (900, 1800), "720p": (600, 900), "sd": (1, 600),
 }
 _RANK = {"movie": 0, "show": 1}
+#: Matches a title search's first page reads at once (see grid_page).
+SEARCH_WINDOW = 300
 
 
 @dataclass(frozen=True)
@@ -185,15 +187,23 @@ def grid_page(s: Session, f: GridFilter, limit: int, cursor: str | None = None,
     after = decode_cursor(cursor) if cursor else None
     kinds = [k for k in ("movie", "show") if f.kind in (None, "", k)]
     rows: list[tuple[tuple[str, int, int, int], Any, str]] = []
-    params: dict[str, Any] = {"lim": limit + offset + 1}
+    fetch = limit + offset + 1
+    if after is None and f.q and f.q.strip():
+        # a title search scans the index anyway: read up to SEARCH_WINDOW matches at
+        # once, so that a narrow search needs no count query (a scan of its own)
+        fetch = max(fetch, SEARCH_WINDOW)
+    params: dict[str, Any] = {"lim": fetch}
     if after is not None:
         params.update(c_sort=after[0], c_year=after[1], c_id=after[3])
+    counts: dict[str, int] = {}
     for kind in kinds:
         relation = _relation(kind, after)
         stmt = _statement(("page", kind, f, relation), lambda kind=kind, relation=relation:
                           _page_statement(kind, f, relation))
-        for r in s.execute(stmt, {k: v for k, v in params.items() if k != "c_id" or relation == "gt3"}):
-            rows.append(((r.sort, r.year0, _RANK[kind], r.id), r, kind))
+        found = s.execute(stmt, {k: v for k, v in params.items() if k != "c_id" or relation == "gt3"}).all()
+        if after is None and len(found) < fetch:  # the whole of this type: its own count
+            counts[kind] = remember_count(("grid", kind, f), s, len(found))
+        rows += [((r.sort, r.year0, _RANK[kind], r.id), r, kind) for r in found]
     rows.sort(key=lambda x: x[0])
     window = rows[offset : offset + limit + 1]
     more = len(window) > limit
@@ -205,15 +215,15 @@ def grid_page(s: Session, f: GridFilter, limit: int, cursor: str | None = None,
     if more and window:
         key, _, kind = window[-1]
         next_cursor = encode_cursor((key[0], key[1], kind, key[3]))
-    # a first page that holds every match (a narrow search, a small filter) is its own
-    # count: each type's query returned all its rows, so no count query is needed
-    complete = after is None and offset == 0 and len(rows) <= limit
-    return GridPage(items, len(rows) if complete else _total(s, f, kinds), next_cursor)
+    return GridPage(items, _total(s, f, kinds, counts), next_cursor)
 
 
-def _total(s: Session, f: GridFilter, kinds: list[str]) -> int:
+def _total(s: Session, f: GridFilter, kinds: list[str], known: dict[str, int]) -> int:
     total = 0
     for kind in kinds:
+        if kind in known:
+            total += known[kind]
+            continue
         total += cached_count(s, lambda kind=kind: _table_query(kind, f)[0],  # type: ignore[misc]
                               ("grid", kind, f))
     return total

@@ -19,7 +19,8 @@ from reelhouse.db.models import Episode, Job, MediaFile, Movie, Season, Show, So
 from reelhouse.errors import InvalidInput, NotFound
 
 __all__ = ["GridItem", "cached_count", "decode_file_cursor", "encode_file_cursor", "get_media_file", "get_movie",
-           "get_show", "grid", "library_version", "list_media_files", "movies_by_ids", "shows_by_ids"]
+           "get_show", "grid", "library_version", "list_media_files", "movies_by_ids", "remember_count",
+           "shows_by_ids"]
 
 
 @dataclass
@@ -235,6 +236,17 @@ def cached_count(s: Session, stmt: Select[Any] | Callable[[], Select[Any]], key:
         if len(_COUNTS) > 1000:
             _COUNTS.clear()
         _COUNTS[key] = (now, version, total)
+    return total
+
+
+def remember_count(key: tuple[object, ...], s: Session, total: int) -> int:
+    """Keep ``total`` as the :func:`cached_count` of ``key`` (a query that read every
+    row anyway knows it); returns it."""
+    version = library_version(s)
+    with _COUNTS_LOCK:
+        if len(_COUNTS) > 1000:
+            _COUNTS.clear()
+        _COUNTS[key] = (time.monotonic(), version, total)
     return total
 
 

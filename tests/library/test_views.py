@@ -100,3 +100,27 @@ def test_title_pages_cut_in_sql_are_the_old_lists(core: Core, allowed: set[int] 
                 assert total == len(expected)
             assert got == expected
         assert [m.id for m in queries.movies_by_ids(s, [3, 1])] == [3, 1]
+
+
+@pytest.mark.parametrize("q", ["ilm 1", "how", "ilm", "nothing like this"])
+def test_search_totals_and_pages(core: Core, q: str) -> None:
+    """A title search's first page reads up to SEARCH_WINDOW matches and counts them
+    itself; its total and its cursor walk agree with the titles."""
+    from reelhouse.library.grid import GridFilter, grid_page
+
+    with core.sessions() as s:
+        expected = sorted(
+            [("movie", m.id) for m in s.scalars(select(Movie)) if q in m.title.lower()
+             and any(f.missing_since is None and f.kind != "extra" for f in m.files)]
+            + [("show", x.id) for x in s.scalars(select(Show)) if q in x.title.lower()
+               and ShowPublic.model_validate(x).seasons])
+        seen: list[tuple[str, int]] = []
+        cursor = None
+        while True:
+            page = grid_page(s, GridFilter(q=q), 7, cursor)
+            assert page.total == len(expected)
+            seen += [(i.type, i.id) for i in page.items]
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert sorted(seen) == expected

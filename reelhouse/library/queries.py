@@ -199,6 +199,7 @@ def decode_file_cursor(cursor: str) -> tuple[int, str]:
 
 _COUNTS: dict[tuple[object, ...], tuple[float, tuple[object, ...], int]] = {}
 _COUNTS_LOCK = threading.Lock()
+_VERSION_QUERY: Any = None
 
 
 def library_version(s: Session) -> tuple[object, ...]:
@@ -208,11 +209,14 @@ def library_version(s: Session) -> tuple[object, ...]:
     memo = s.info.get("library_version")
     if memo is not None and memo[0] is s.get_transaction():
         return memo[1]  # type: ignore[no-any-return]
-    row = s.execute(select(
-        select(func.max(MediaFile.id)).scalar_subquery(),
-        select(func.count(SourceRow.id)).scalar_subquery(),
-        select(func.max(Job.id)).scalar_subquery(),
-    )).one()
+    global _VERSION_QUERY
+    if _VERSION_QUERY is None:  # built once: its cache key costs more than the query
+        _VERSION_QUERY = select(
+            select(func.max(MediaFile.id)).scalar_subquery(),
+            select(func.count(SourceRow.id)).scalar_subquery(),
+            select(func.max(Job.id)).scalar_subquery(),
+        )
+    row = s.execute(_VERSION_QUERY).one()
     version = tuple(row)
     s.info["library_version"] = (s.get_transaction(), version)
     return version

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, exists, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
@@ -139,12 +139,13 @@ def _shown_condition(kind: str, allowed: Iterable[int] | None) -> ColumnElement[
 
 
 def title_page(s: Session, kind: str, allowed: set[int] | None, offset: int, limit: int) -> tuple[list[int], int]:
-    """Ids of one page of the movies (by title, year, id) or shows (by title, id) that
-    have a present file (on ``allowed`` sources, None: all), and how many there are:
-    the page in SQL, not the whole library in memory."""
+    """Ids of one page of the movies or shows that have a present file (on ``allowed``
+    sources, None: all), in the grid's order (``lower(title), coalesce(year, 0), id``,
+    read from ``ix_movies_sort`` / ``ix_shows_sort``), and how many there are: the page
+    in SQL, not the whole library in memory."""
     model: Any = Movie if kind == "movie" else Show
     shown = _shown_condition(kind, allowed)
-    order = (Movie.title, Movie.year, Movie.id) if kind == "movie" else (Show.title, Show.id)
+    order = (func.lower(model.title), func.coalesce(model.year, 0), model.id)
     ids = list(s.scalars(select(model.id).where(shown).order_by(*order).offset(offset).limit(limit)))
     key = ("titles", kind, None if allowed is None else frozenset(allowed))
     total = cached_count(s, select(model.id).where(shown), key)

@@ -1,7 +1,8 @@
 """The big-library queries use indexes (issue 14): the plans of the grid page (also a
-deep keyset page and the A-Z jump), the media-file keyset page, a show page and
-continue watching, by ``EXPLAIN QUERY PLAN`` on SQLite and ``EXPLAIN`` on PostgreSQL
-(with sequential scans priced out, so a small test table shows what a big one gets).
+deep keyset page and the A-Z jump), the media-file keyset page, a show page (the ORM
+one and the API's), the /movies and /shows pages and continue watching, by
+``EXPLAIN QUERY PLAN`` on SQLite and ``EXPLAIN`` on PostgreSQL (with sequential scans
+priced out, so a small test table shows what a big one gets).
 Also: keyset pages walk the whole grid and the whole file list, each item once."""
 
 from __future__ import annotations
@@ -88,6 +89,17 @@ def _assert_plans(core: Core) -> None:
                else "INTEGER PRIMARY KEY", marker="WHERE shows.id")
         _check(e, lambda: queries.get_show(s, 3), "episodes", "episodes_season_id_number_key"
                if e.dialect.name == "postgresql" else "sqlite_autoindex_episodes", marker="episodes.season_id IN")
+        # the API's show page (library/views.py): one join for the episodes' files, the extras
+        pg = e.dialect.name == "postgresql"
+        plan = _check(e, lambda: views.show_detail(s, 3), "seasons", "seasons_show_id_number_key" if pg
+                      else "sqlite_autoindex_seasons", marker="seasons.show_id =")
+        assert ("episodes_season_id_number_key" if pg else "sqlite_autoindex_episodes") in plan, plan
+        assert "ix_media_files_episode" in plan, plan
+        _check(e, lambda: views.show_detail(s, 3), "media_files", "ix_media_files_show_id",
+               marker="media_files.show_id =")
+        # /movies and /shows pages in the grid's index order
+        _check(e, lambda: views.title_page(s, "movie", None, 100, 50), "movies", "ix_movies_sort")
+        _check(e, lambda: views.title_page(s, "show", None, 0, 50), "shows", "ix_shows_sort")
     _check(e, lambda: core.progress.continue_watching(1), "watch_progress", "ix_watch_progress_user_updated")
 
 

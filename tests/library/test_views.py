@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from synthetic_library import fill
 
 from reelhouse.api.schemas import MediaFilePublic, MoviePublic, ShowPublic
@@ -87,10 +87,12 @@ def test_title_pages_cut_in_sql_are_the_old_lists(core: Core, allowed: set[int] 
 
     with core.sessions() as s:
         movies = [m for m in (visible_movie(MoviePublic.model_validate(m), allowed)
-                              for m in s.scalars(select(Movie).order_by(Movie.title, Movie.year, Movie.id)))
+                              for m in s.scalars(select(Movie).order_by(func.lower(Movie.title),
+                                                                        func.coalesce(Movie.year, 0), Movie.id)))
                   if m is not None and m.files]
         shows = [x for x in (visible_show(ShowPublic.model_validate(x), allowed)
-                             for x in s.scalars(select(Show).order_by(Show.title, Show.id)))
+                             for x in s.scalars(select(Show).order_by(func.lower(Show.title),
+                                                                      func.coalesce(Show.year, 0), Show.id)))
                  if x is not None and x.seasons]
         for kind, expected in (("movie", [m.id for m in movies]), ("show", [x.id for x in shows])):
             got: list[int] = []

@@ -196,6 +196,13 @@ def test_hls_through_the_jellyfin_paths(jf: TestClient, library: Library) -> Non
     assert seg.status_code == 200 and seg.content[:1] == b"\x47"  # MPEG-TS sync byte
     main = jf.get(f"/jellyfin/Videos/{movie['Id']}/main.m3u8", params={"api_key": token_of(jf)})
     assert main.status_code == 200 and "#EXTINF" in main.text
+    # its segment URIs sit under the movie's id and carry only the playback token
+    first = next(line for line in main.text.splitlines() if line and not line.startswith("#"))
+    seg = jf.get(f"/jellyfin/Videos/{movie['Id']}/{first}", headers={"authorization": ""})
+    assert seg.status_code == 200 and seg.content[:1] == b"\x47", (first, seg.text[:200])
+    bad = first.split("token=")[0] + "token=not-a-token"
+    assert jf.get(f"/jellyfin/Videos/{movie['Id']}/{bad}", headers={"authorization": ""}).status_code == 401
+    assert jf.get(f"/jellyfin/Videos/{'0' * 32}/{first}", headers={"authorization": ""}).status_code == 401
     assert jf.get(base + variant.split("?")[0], headers={"authorization": ""}).status_code == 401
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ftplib
 import functools
+import logging
 import posixpath
 import socket
 import ssl
@@ -35,6 +36,11 @@ from reelhouse.sources.ftp.replies import translate_error
 from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
 
 __all__ = ["FtpClient", "FtpConfig", "TlsMode", "translate_error"]  # config and replies re-exported
+
+log = logging.getLogger(__name__)
+
+#: Servers (host, port) whose pipelined listing failed once: listed command by command.
+_NO_PIPELINING: set[tuple[str, int]] = set()
 
 
 class FtpClient:
@@ -181,11 +187,24 @@ class FtpClient:
         """``cmd``'s listing (after ``CWD cwd``): pipelined on a plain connection
         (:mod:`.pipeline`: one round trip), else command by command."""
         ftp = self._ftp()
-        try:
-            raw = pipelined_listing(ftp, cmd, budget, cwd)
-        finally:
-            if ftp.sock is None:  # closed: replies were in flight
+        server = (self.config.host, self.config.port)
+        raw = None
+        if server not in _NO_PIPELINING:
+            try:
+                raw = pipelined_listing(ftp, cmd, budget, cwd)
+            except (ftplib.error_temp, ftplib.error_reply) as exc:
+                # a 4xx or an out-of-order reply to pipelined commands: this server (or a
+                # proxy in front of it) may not take them; list it command by command
+                # from now on, on a fresh connection (a 5xx is an answer, not a quirk)
+                _NO_PIPELINING.add(server)
+                log.warning("ftp %s:%s: pipelined listing failed (%s); listing command by command",
+                            *server, exc)
                 self.close()
+                self.connect()
+                ftp = self._ftp()
+            finally:
+                if ftp.sock is None:  # closed: replies were in flight
+                    self.close()
         if raw is None:
             if cwd is not None:
                 ftp.cwd(cwd)

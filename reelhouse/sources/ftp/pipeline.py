@@ -9,6 +9,9 @@ LIST → 150, data, 226 (four waits on the server), the client writes the three 
 together, reads the replies as they come, and connects when the 227 arrives
 (benchmarks/listing.py: the walk is bound by these waits).
 
+A server (or a proxy before it) that answers a pipelined listing with a 4xx or an
+out-of-order reply is listed command by command from then on (``client._listing``).
+
 Plain IPv4 connections only (FTPS wraps each data connection in TLS, IPv6 uses EPSV):
 :func:`pipelined_listing` returns ``None`` for the others and the caller goes the
 ordinary way. Any unexpected reply closes the control connection (the replies still in

@@ -20,6 +20,31 @@ from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
 DATA = os.urandom(300_000)
 
 
+def _no_pipelining() -> dict[str, Any]:
+    """pyftpdlib refusing (425) a listing command that came in the same read as its
+    PASV: a server or proxy that does not take pipelined commands."""
+    from pyftpdlib.handlers import FTPHandler
+
+    def handle_read(self: Any) -> None:
+        self.reads = getattr(self, "reads", 0) + 1
+        FTPHandler.handle_read(self)
+
+    def ftp_PASV(self: Any, line: str) -> Any:
+        self.pasv_read = getattr(self, "reads", 0)
+        return FTPHandler.ftp_PASV(self, line)
+
+    def refusing(base: Any) -> Any:
+        def command(self: Any, path: str) -> Any:
+            if getattr(self, "pasv_read", -1) == getattr(self, "reads", 0):
+                self.respond("425 Pipelined commands are not supported.")
+                return None
+            return base(self, path)
+        return command
+
+    return {"handle_read": handle_read, "ftp_PASV": ftp_PASV,
+            "ftp_MLSD": refusing(FTPHandler.ftp_MLSD), "ftp_LIST": refusing(FTPHandler.ftp_LIST)}
+
+
 def _serve(root: Path, **overrides: Any) -> EmbeddedFtpServer:
     return EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, handler_overrides=overrides).start()
 
@@ -33,6 +58,7 @@ def quirky(request: pytest.FixtureRequest, ftp_root: Path) -> Iterator[tuple[Ftp
         "no-size-mdtm-mlst": {"proto_cmds": {k: v for k, v in FTPHandler.proto_cmds.items()
                                              if k not in ("SIZE", "MDTM", "MLST", "MLSD")}},
         "nat-pasv": {"masquerade_address": "10.255.255.1"},
+        "no-pipelining": _no_pipelining(),
     }[request.param]
     (ftp_root / "Films").mkdir()
     (ftp_root / "Films" / "Amélie.2001.mkv").write_bytes(DATA)
@@ -46,7 +72,7 @@ def quirky(request: pytest.FixtureRequest, ftp_root: Path) -> Iterator[tuple[Ftp
         stop_without_leaks(server)
 
 
-@pytest.mark.parametrize("quirky", ["latin1", "no-size-mdtm-mlst", "nat-pasv"], indirect=True)
+@pytest.mark.parametrize("quirky", ["latin1", "no-size-mdtm-mlst", "nat-pasv", "no-pipelining"], indirect=True)
 def test_list_stat_read_write(quirky: tuple[FtpSource, Path], tmp_path: Path) -> None:
     src, root = quirky
     assert [e.name for e in src.list("Films")] == ["Amélie.2001.mkv"]
@@ -93,3 +119,22 @@ def test_pipelined_listing_of_a_missing_folder(quirky: tuple[FtpSource, Path]) -
             src.list("No Such Folder")
         assert [e.name for e in src.list("Films")] == ["Amélie.2001.mkv"]
         assert [e.name for e in src.list("")] == ["Films"]
+
+
+@pytest.mark.parametrize("quirky", ["no-pipelining"], indirect=True)
+def test_a_server_refusing_pipelined_commands_is_listed_command_by_command(
+        quirky: tuple[FtpSource, Path]) -> None:
+    """The first pipelined listing gets a 425: the client lists that server command by
+    command from then on, and no listing fails (no user ever sees the 425)."""
+    from reelhouse.sources.ftp import client
+
+    src, _root = quirky
+    server = (src.config.host, src.config.port)
+    client._NO_PIPELINING.discard(server)
+    try:
+        for _ in range(3):
+            assert [e.name for e in src.list("Films")] == ["Amélie.2001.mkv"]
+            assert [e.name for e in src.list("")] == ["Films"]
+        assert server in client._NO_PIPELINING
+    finally:
+        client._NO_PIPELINING.discard(server)

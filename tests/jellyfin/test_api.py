@@ -171,9 +171,19 @@ def test_images(jf: TestClient, core: Core, library: Library, sample_mp4: object
         s.commit()
     sintel = jf.get("/jellyfin/Items", params={"SearchTerm": "Sintel", "Recursive": "1"}).json()["Items"][0]
     assert sintel["ImageTags"]["Primary"]
-    r = jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Primary", params={"maxWidth": 300, "tag": "x"},
-               headers={"authorization": ""})
+    tag = sintel["ImageTags"]["Primary"]
+    r = jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Primary", params={"maxWidth": 300, "tag": tag},
+               headers={"authorization": ""})  # an <img>: no token, the tag from ImageTags
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    # ids are guessable: without a token, a wrong or missing tag gives nothing, and an
+    # unknown item looks the same as a known one
+    for params in ({"tag": "x"}, {}, {"tag": tag.replace(tag[0], "0" if tag[0] != "0" else "1")}):
+        assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Primary", params=params,
+                      headers={"authorization": ""}).status_code == 401, params
+    unknown = "000000017265656c00000000000f4240"
+    assert jf.get(f"/jellyfin/Items/{unknown}/Images/Primary", params={"tag": tag},
+                  headers={"authorization": ""}).status_code == 401
+    assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Primary").status_code == 200  # token, no tag
     assert Image.open(io.BytesIO(r.content)).size[0] == 400
     assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Backdrop/0").status_code == 404
     assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Logo").status_code == 404

@@ -1,18 +1,33 @@
 """Big libraries: API latency with 100,000 files, and first-scan speed (issue 14).
 
-    .venv/bin/python benchmarks/big_library.py [--files 100000] [--seconds 15] [--clients 20]
-        [--postgres postgresql+psycopg://…] [--scan-local 2000] [--scan-ftp 1000]
+    .venv/bin/python benchmarks/big_library.py [--files 100000] [--samples 15] [--clients 20]
+        [--rate 1.5] [--postgres postgresql+psycopg://…] [--scan-local 2000] [--scan-ftp 1000]
         [--scan-only] [--scan-empty] [--scan-workers N]
 
 **API.** A synthetic library goes straight into the database (films, shows with
 seasons and episodes, one file each, about one file in five a film; one user with
 watch progress): ``--files`` files. Then ``reelhouse serve`` runs in its own process
-and ``--clients`` concurrent clients (asyncio + httpx, one connection each, no pause)
-ask for, at random: the grid's first page, a deep grid page (keyset cursor), a title
-search, a show page, continue watching, and a deep ``/api/library/media-files``
-page (``per_page=50``, cursor). p50/p99 per request kind, on SQLite and (with
-``--postgres`` or ``REELHOUSE_TEST_POSTGRES_URL``) on PostgreSQL. Goal p99 ≤ 30 ms.
-The peer: ``count(*)`` of the files table, the cheapest query that reads them all.
+and is asked, in turn, for: the grid's first page, a deep grid page (keyset cursor), a
+title search, a show page, continue watching, and a deep ``/api/library/media-files``
+page (``per_page=50``, cursor). Three runs, on SQLite and (with ``--postgres`` or
+``REELHOUSE_TEST_POSTGRES_URL``) on PostgreSQL:
+
+- ``alone``: one client, one request at a time: the server's CPU ms per request of
+  each kind and its latency without queueing;
+- ``closed_loop``: ``--clients`` clients (asyncio + httpx, one connection each) with
+  no pause for ``--samples`` seconds: throughput, and p50/p99 of each kind;
+- ``paced_R_per_s_per_client``: the same clients each sending ``--rate`` requests a
+  second (random think times), latency from the planned send time: a realistic load;
+- ``limit_paced_health``: the paced run with ``GET /api/health`` only (answered on the
+  event loop: no login, no database): the latency floor that this machine and its
+  load give any request, measured in the same minute.
+
+Both loaded runs give the server's CPU ms per request (``cpu_seconds`` of its process)
+and the load generator's (same machine, same two cores). ``--before DIR`` (a source
+tree of an earlier commit, e.g. ``git archive b810fc2 | tar -x -C DIR``) runs the same
+three against that code's server on the same database. Goal p99 ≤ 30 ms
+(``goal_met_paced``, ``goal_met_closed_loop``). The peer: ``count(*)`` of the files
+table, the cheapest query that reads them all.
 
 **First scan.** ``--scan-local`` files named like releases in a local folder and
 ``--scan-ftp`` on a forking pyftpdlib server (own process), hard links of one real 1 s
@@ -34,6 +49,7 @@ import base64
 import json
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -49,7 +65,7 @@ from urllib.parse import quote
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _setup import Ftpd, base_args, emit, free_port, kill_groups, log, percentile, spawn
+from _setup import Ftpd, base_args, cpu_seconds, emit, free_port, kill_groups, log, percentile, spawn
 
 GOAL_P99_MS = 30.0
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -148,11 +164,8 @@ def count_all(url: str, data: Path) -> float:
         engine.dispose()
 
 
-async def load(port: int, fixture: dict[str, Any], clients: int, seconds: float) -> dict[str, Any]:
-    import httpx
-
-    rng = random.Random(1)
-    kinds: dict[str, Callable[[], str]] = {
+def _kinds(fixture: dict[str, Any], rng: random.Random) -> dict[str, Callable[[], str]]:
+    return {
         "grid_first_page": lambda: "/api/library/items?per_page=60",
         "grid_deep_page": lambda: f"/api/library/items?per_page=60&cursor={rng.choice(fixture['grid_cursors'])}",
         "title_search": lambda: f"/api/library/items?per_page=60&q={rng.choice(WORDS)}%20{rng.choice(WORDS)}",
@@ -161,67 +174,208 @@ async def load(port: int, fixture: dict[str, Any], clients: int, seconds: float)
         "media_files_deep_page":
             lambda: f"/api/library/media-files?per_page=50&cursor={rng.choice(fixture['file_cursors'])}",
     }
-    names = list(kinds)
-    times: dict[str, list[float]] = {k: [] for k in names}
-    errors: list[str] = []
-    headers = {"authorization": f"Bearer {fixture['token']}"}
-    deadline = time.monotonic() + seconds
 
-    async def client(i: int) -> None:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=30,
-                                     limits=httpx.Limits(max_connections=1)) as http:
-            n = i
-            while time.monotonic() < deadline:
-                kind = names[n % len(names)]
-                n += 1
-                t0 = time.perf_counter()
-                r = await http.get(kinds[kind]())
-                took = time.perf_counter() - t0
-                if r.status_code != 200:
-                    errors.append(f"{kind}: {r.status_code} {r.text[:100]}")
-                    continue
-                times[kind].append(took * 1000)
 
-    await asyncio.gather(*(client(i) for i in range(clients)))
+def _summary(times: dict[str, list[float]], seconds: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for kind, ms in times.items():
         out[kind] = {"n": len(ms), "p50_ms": round(percentile(ms, 50), 1), "p99_ms": round(percentile(ms, 99), 1)}
     all_ms = [t for ms in times.values() for t in ms]
     out["all"] = {"n": len(all_ms), "p50_ms": round(percentile(all_ms, 50), 1),
                   "p99_ms": round(percentile(all_ms, 99), 1), "requests_per_s": round(len(all_ms) / seconds, 1)}
+    return out
+
+
+async def load(base: str, fixture: dict[str, Any], clients: int, seconds: float,
+               rate: float | None = None, health_only: bool = False) -> dict[str, Any]:
+    """``clients`` clients for ``seconds``, each on one connection, asking for the six
+    kinds in turn. ``rate`` None: closed loop (the next request as soon as the answer
+    is in); else each client sends ``rate`` requests a second on average (think times
+    drawn uniformly from 0..2/rate s) and a latency counts from the request's planned
+    time (a client that falls behind pays for it: no coordinated omission).
+    ``health_only``: ``GET /api/health`` instead (the limit: no database, no login)."""
+    import httpx
+
+    rng = random.Random(1)
+    kinds = {"health": lambda: "/api/health"} if health_only else _kinds(fixture, rng)
+    names = list(kinds)
+    times: dict[str, list[float]] = {k: [] for k in names}
+    errors: list[str] = []
+    headers = {"authorization": f"Bearer {fixture['token']}"}
+    # clients and their connections first (an httpx client costs tens of ms to make):
+    # the clock starts when every client is ready
+    https = [httpx.AsyncClient(base_url=base, headers=headers, timeout=30,
+                               limits=httpx.Limits(max_connections=1)) for _ in range(clients)]
+    await asyncio.gather(*(h.get("/api/health") for h in https))
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    async def client(i: int, http: httpx.AsyncClient) -> None:
+        n = i
+        planned = start + (rng.uniform(0, 1 / rate) if rate else 0.0)
+        while True:
+            if rate:
+                now = time.perf_counter()
+                if planned > now:
+                    await asyncio.sleep(planned - now)
+            else:
+                planned = time.perf_counter()
+            if planned >= deadline:
+                return
+            kind = names[n % len(names)]
+            n += 1
+            r = await http.get(kinds[kind]())
+            took = time.perf_counter() - planned
+            if r.status_code != 200:
+                errors.append(f"{kind}: {r.status_code} {r.text[:100]}")
+            else:
+                times[kind].append(took * 1000)
+            if rate:
+                planned += rng.uniform(0, 2 / rate)
+
+    try:
+        await asyncio.gather(*(client(i, h) for i, h in enumerate(https)))
+    finally:
+        for h in https:
+            await h.aclose()
+    out = _summary(times, seconds)
     out["errors"] = errors[:5]
     return out
 
 
-def api_run(url: str, data: Path, files: int, clients: int, seconds: float) -> dict[str, Any]:
+def _measured(pids: list[int], phase: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``phase`` and add the server's CPU ms per answered request (all its
+    processes) and the load generator's own (same machine, same cores)."""
+    server0 = sum(cpu_seconds(p) for p in pids)
+    client0 = resource.getrusage(resource.RUSAGE_SELF)
+    out = phase()
+    client1 = resource.getrusage(resource.RUSAGE_SELF)
+    n = max(1, out["all"]["n"])
+    out["server_cpu_ms_per_request"] = round((sum(cpu_seconds(p) for p in pids) - server0) * 1000 / n, 2)
+    out["client_cpu_ms_per_request"] = round(
+        ((client1.ru_utime - client0.ru_utime) + (client1.ru_stime - client0.ru_stime)) * 1000 / n, 2)
+    return out
+
+
+def single(base: str, fixture: dict[str, Any], pids: list[int], n: int = 60) -> dict[str, Any]:
+    """One client, one request at a time: the server's CPU ms and the latency of each
+    kind alone (what a request costs without queueing)."""
+    import httpx
+
+    rng = random.Random(2)
+    out: dict[str, Any] = {}
+    with httpx.Client(base_url=base, timeout=30,
+                      headers={"authorization": f"Bearer {fixture['token']}"}) as http:
+        for kind, url in _kinds(fixture, rng).items():
+            cpu0 = sum(cpu_seconds(p) for p in pids)
+            ms = []
+            for _ in range(n):
+                t0 = time.perf_counter()
+                http.get(url()).raise_for_status()
+                ms.append((time.perf_counter() - t0) * 1000)
+            out[kind] = {"server_cpu_ms": round((sum(cpu_seconds(p) for p in pids) - cpu0) * 1000 / n, 2),
+                         "p50_ms": round(percentile(ms, 50), 1)}
+    return out
+
+
+def serve(url: str, data: Path, source: Path | None = None) -> tuple[subprocess.Popen[bytes], int]:
+    """``reelhouse serve`` on a free port (the code of the ``source`` tree if given)."""
+    port = free_port()
+    env = dict(os.environ, REELHOUSE_DATA_DIR=str(data), REELHOUSE_DATABASE_URL=url, REELHOUSE_LOG_LEVEL="WARNING")
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    exe = Path(sys.executable).parent / "reelhouse"
+    logfile = data / f"serve-{port}.log"
+    with logfile.open("wb") as out:
+        server = spawn([str(exe), "serve", "--port", str(port)], env=env, stdout=out, stderr=out)
+    import httpx
+
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+            return server, port
+        except httpx.HTTPError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                kill_groups([server])
+                raise RuntimeError(f"reelhouse serve did not start: {logfile.read_text()[-2000:]}") from None
+            time.sleep(0.2)
+
+
+def _three_runs(base: str, pids: list[int], fixture: dict[str, Any], clients: int, seconds: float,
+                rate: float) -> dict[str, Any]:
+    asyncio.run(load(base, fixture, 4, 2.0))  # warm-up
+    alone = single(base, fixture, pids)
+    closed = _measured(pids, lambda: asyncio.run(load(base, fixture, clients, seconds)))
+    paced = _measured(pids, lambda: asyncio.run(load(base, fixture, clients, seconds, rate)))
+    limit = asyncio.run(load(base, fixture, clients, seconds, rate, health_only=True))["all"]
+    return {"alone": alone, "closed_loop": closed, f"paced_{rate:g}_per_s_per_client": paced,
+            "limit_paced_health": limit,
+            "goal_met_paced": paced["all"]["p99_ms"] <= GOAL_P99_MS and not paced["errors"],
+            "goal_met_closed_loop": closed["all"]["p99_ms"] <= GOAL_P99_MS and not closed["errors"]}
+
+
+def _phases(url: str, data: Path, fixture: dict[str, Any], clients: int, seconds: float, rate: float,
+            source: Path | None) -> dict[str, Any]:
+    server, port = serve(url, data, source)
+    try:
+        return _three_runs(f"http://127.0.0.1:{port}", [server.pid], fixture, clients, seconds, rate)
+    finally:
+        kill_groups([server])
+
+
+def _with_children(pids: list[int]) -> list[int]:
+    """``pids`` and every process below them (Linux /proc)."""
+    parent: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    out = list(pids)
+    for pid in out:
+        out += [child for child, ppid in parent.items() if ppid == pid and child not in out]
+    return out
+
+
+def _cluster_phases(url: str, data: Path, fixture: dict[str, Any], clients: int, seconds: float, rate: float,
+                    nodes: int) -> dict[str, Any]:
+    """The three runs through nginx (deploy/nginx.conf) in front of ``nodes`` nodes and
+    one worker on this PostgreSQL and a redis-server of its own: the supported way to
+    use more than one core (see benchmarks/README.md, "Scale"). CPU: every process of
+    the cluster, nginx included."""
+    from reelhouse.demo.cluster import Cluster
+
+    port = free_port()
+    redis = spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                  stdout=subprocess.DEVNULL)
+    try:
+        with Cluster(data / f"cluster{nodes}", url, f"redis://127.0.0.1:{port}/0", nodes=nodes,
+                     workers=1) as cluster:
+            pids = _with_children([p.pid for p in cluster.procs])  # nginx's workers too
+            return _three_runs(cluster.proxy_url, pids, fixture, clients, seconds, rate)
+    finally:
+        kill_groups([redis])
+
+
+def api_run(url: str, data: Path, files: int, clients: int, seconds: float, rate: float,
+            before: Path | None, nodes: int = 0) -> dict[str, Any]:
+    """Fill the library, then the three runs against this tree's server and (``before``:
+    the source tree of an earlier commit) against that one's, on the same database."""
     t0 = time.monotonic()
     fixture = fill(url, data, files)
     fill_s = time.monotonic() - t0
-    port = free_port()
-    env = dict(os.environ, REELHOUSE_DATA_DIR=str(data), REELHOUSE_DATABASE_URL=url, REELHOUSE_LOG_LEVEL="WARNING")
-    exe = Path(sys.executable).parent / "reelhouse"
-    server = spawn([str(exe), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    try:
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        asyncio.run(load(port, fixture, 4, 2.0))  # warm-up
-        result = asyncio.run(load(port, fixture, clients, seconds))
-    finally:
-        kill_groups([server])
-    return {"files": fixture["files"], "movies": fixture["movies"], "shows": fixture["shows"],
-            "fill_s": round(fill_s, 1), "latency": result,
-            "peer_count_all_files_ms": round(count_all(url, data) * 1000, 1),
-            "goal_p99_ms": GOAL_P99_MS, "goal_met": result["all"]["p99_ms"] <= GOAL_P99_MS}
+    out: dict[str, Any] = {"files": fixture["files"], "movies": fixture["movies"], "shows": fixture["shows"],
+                           "fill_s": round(fill_s, 1), "goal_p99_ms": GOAL_P99_MS}
+    out["reelhouse"] = _phases(url, data, fixture, clients, seconds, rate, None)
+    if before is not None:
+        log(f"  the same with the server of {before}")
+        out["before"] = _phases(url, data, fixture, clients, seconds, rate, before)
+    if nodes > 0:
+        log(f"  {nodes} nodes behind nginx")
+        out[f"nodes_{nodes}_nginx"] = _cluster_phases(url, data, fixture, clients, seconds, rate, nodes)
+    out["peer_count_all_files_ms"] = round(count_all(url, data) * 1000, 1)
+    return out
 
 
 def _release_names(n: int) -> list[str]:
@@ -404,6 +558,12 @@ def main() -> None:
     p = base_args("big library API latency and first-scan speed", 15, "seconds of load per database")
     p.add_argument("--files", type=int, default=100_000)
     p.add_argument("--clients", type=int, default=20)
+    p.add_argument("--before", type=Path, default=None,
+                   help="source tree of an earlier commit (git archive) to measure beside this one")
+    p.add_argument("--nodes", type=int, default=0,
+                   help="PostgreSQL: also N nodes + 1 worker behind nginx, with a redis-server (default: not)")
+    p.add_argument("--rate", type=float, default=1.5,
+                   help="requests a second of each client in the paced run (default 1.5)")
     p.add_argument("--postgres", default=os.environ.get("REELHOUSE_TEST_POSTGRES_URL", ""))
     p.add_argument("--scan-local", type=int, default=2000)
     p.add_argument("--scan-ftp", type=int, default=1000)
@@ -417,7 +577,7 @@ def main() -> None:
         if not args.scan_only:
             log(f"SQLite: {args.files} files")
             result["sqlite"] = api_run(f"sqlite:///{tmp / 'sqlite' / 'reelhouse.db'}", tmp / "sqlite", args.files,
-                                       args.clients, args.samples)
+                                       args.clients, args.samples, args.rate, args.before)
         if args.postgres and not args.scan_only:
             from sqlalchemy import create_engine, text
 
@@ -429,7 +589,8 @@ def main() -> None:
                 log(f"PostgreSQL: {args.files} files")
                 sep = "&" if "?" in args.postgres else "?"
                 url = f"{args.postgres}{sep}options={quote(f'-csearch_path={schema}')}"
-                result["postgresql"] = api_run(url, tmp / "pg", args.files, args.clients, args.samples)
+                result["postgresql"] = api_run(url, tmp / "pg", args.files, args.clients, args.samples, args.rate,
+                                               args.before, args.nodes)
             finally:
                 with admin.begin() as conn:
                     conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

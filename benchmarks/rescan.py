@@ -33,7 +33,6 @@ def main() -> None:
     from reelhouse.core import Core
     from reelhouse.db.models import SourceRow
     from reelhouse.library.scanner import scan_source
-    from reelhouse.sources.base import walk_parallel
     from reelhouse.sources.registry import SourceSpec
 
     root = ensure_tree(args.shows, args.seasons, args.episodes)
@@ -57,8 +56,7 @@ def main() -> None:
             times: dict[str, list[float]] = {"rescan": [], "listing": []}
             for i in range(args.samples):
                 t0 = time.perf_counter()
-                files = sum(len(r) for _, r in walk_parallel(source, "", workers=max(1, source.pool.size - 1))
-                            if not isinstance(r, Exception))
+                files = sum(len(r) for _, r in source.walk("") if not isinstance(r, Exception))
                 times["listing"].append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
                 report = scan_source(core.sessions, sid, source)

@@ -7,6 +7,7 @@ API has its own rules: tokens in headers, open CORS), and owns its lifespan;
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -22,7 +23,7 @@ from reelhouse.jellyfin.app import create_jellyfin_app
 from reelhouse.jellyfin.asgi import JellyfinMount
 from reelhouse.web.routes import install_web
 
-__all__ = ["create_app", "make_server", "run_server"]
+__all__ = ["create_app", "freeze_startup_objects", "make_server", "run_server"]
 
 
 def create_app(core: Core, close_core: bool = False) -> FastAPI:
@@ -65,6 +66,18 @@ def make_server(core: Core, host: str, port: int, close_core: bool = True) -> uv
     return uvicorn.Server(config)
 
 
+def freeze_startup_objects() -> None:
+    """Move every object alive now (modules, the app, its routes and schemas, SQLAlchemy's
+    metadata: ~200,000) out of the garbage collector's reach (``gc.freeze``, Python docs
+    "gc — Garbage Collector interface"). Without it a full collection walks them all
+    every thousand requests or so, a pause of 100-300 ms for every request in flight
+    (issue 14: the p99 of the big-library API); they live as long as the process."""
+    gc.collect()
+    gc.freeze()
+
+
 def run_server(core: Core, host: str, port: int) -> None:
     """Serve until interrupted; closes the core on the way out."""
-    make_server(core, host, port).run()
+    server = make_server(core, host, port)
+    freeze_startup_objects()
+    server.run()

@@ -23,7 +23,7 @@ from reelhouse.demo.media import make_clip
 from reelhouse.demo.probe_clips import make_probe_clips
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, free_port, stop_without_leaks
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _NEEDS = ("requires_ffmpeg", "requires_chromium", "requires_postgres", "requires_fuse",
@@ -69,7 +69,7 @@ def ftp_root(tmp_path: Path) -> Path:
 def ftp_server(ftp_root: Path) -> Iterator[EmbeddedFtpServer]:
     """A pyftpdlib server on a free loopback port serving ``ftp_root``; after the test,
     no connection from this process to it may remain open."""
-    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD).start()
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=free_port()).start()  # restartable
     yield server
     stop_without_leaks(server)
 

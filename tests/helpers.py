@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -68,7 +69,23 @@ def ftp_connections(port: int) -> int:
 
 
 def free_port() -> int:
-    """A TCP port free on loopback right now."""
+    """A TCP port free on loopback right now, below the kernel's ephemeral range: a
+    server stopped and started again on it (or started after its clients) never finds
+    it taken by an outgoing connection or by a passive-mode data port, which the kernel
+    hands out from the ephemeral range ("Address already in use" flakes)."""
+    low = 32768
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    for _ in range(200):
+        port = random.randrange(10000, max(low, 10001))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -109,7 +126,7 @@ class Restartable:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD).start()
+        self.server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, port=free_port()).start()
         self.port = self.server.port
 
     def kill(self) -> None:

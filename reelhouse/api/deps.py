@@ -43,7 +43,8 @@ RowId = Annotated[int, Path(**_ID_RANGE)]
 RowIdQuery = Annotated[int | None, Query(**_ID_RANGE)]
 
 
-def get_core(request: Request) -> Core:
+async def get_core(request: Request) -> Core:
+    """The app's Core (async: no I/O, so no thread-pool hop per request)."""
     core: Core = request.app.state.core
     return core
 

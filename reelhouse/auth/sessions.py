@@ -109,14 +109,15 @@ class SessionService:
             raise AuthenticationFailed("invalid token")
         now = self._now()
         with self.db() as s:
-            row = s.scalar(select(AuthSession).where(AuthSession.token_hash == token_hash(token)))
-            if row is None:
+            found = s.execute(select(AuthSession, User).outerjoin(User, User.id == AuthSession.user_id)
+                              .where(AuthSession.token_hash == token_hash(token))).first()
+            if found is None:
                 raise AuthenticationFailed("this session has ended; log in again")
+            row, user = found  # one query for both (every authenticated request comes here)
             if now >= row.expires_at or now - row.last_seen_at >= timedelta(seconds=self.idle_ttl):
                 s.delete(row)
                 s.commit()
                 raise AuthenticationFailed("this session has expired; log in again")
-            user = s.get(User, row.user_id)
             if user is None or user.disabled:
                 raise AuthenticationFailed("this account is disabled")
             if (now - row.last_seen_at).total_seconds() >= TOUCH_SECONDS:

@@ -35,6 +35,10 @@ class ListingCache:
     An entry found in a fresh listing of its folder is fresh for ``metadata_ttl``; a
     name missing from a fresh listing does not exist (a negative answer without a round
     trip: editors and git stat many names that are not there).
+
+    A listing asked for before one of our own changes to its folder (or above it) and
+    answered after it is not kept (``put_listing(..., since=mark())``): it may not show
+    the change, and our changes show at once.
     """
 
     def __init__(self, directory_ttl: float, metadata_ttl: float,
@@ -47,10 +51,43 @@ class ListingCache:
         self._dirs: dict[str, _Listing] = {}
         self._attrs: dict[str, tuple[Entry, float]] = {}
         self._lock = threading.Lock()
+        self._tick = 0
+        self._changed: dict[str, int] = {}  # folder → tick of our last change in it
+        self._gone: dict[str, int] = {}  # path → tick it was removed (and all under it)
+        self._floor = 0  # listings asked for before this tick are stale (ticks forgotten)
 
-    def put_listing(self, folder: str, entries: list[Entry]) -> None:
+    def mark(self) -> int:
+        """Now, for :meth:`put_listing`'s ``since``: take it before asking the server."""
+        with self._lock:
+            return self._tick
+
+    def _change(self, folder: str, gone: str | None = None) -> None:
+        self._tick += 1
+        if len(self._changed) + len(self._gone) > 4096:
+            self._changed.clear()
+            self._gone.clear()
+            self._floor = self._tick
+        self._changed[folder] = self._tick
+        if gone is not None:
+            self._gone[gone] = self._tick
+
+    def _stale(self, folder: str, since: int) -> bool:
+        if since < self._floor or self._changed.get(folder, -1) > since:
+            return True
+        path = folder
+        while path:
+            if self._gone.get(path, -1) > since:
+                return True
+            path = path.rpartition("/")[0]
+        return False
+
+    def put_listing(self, folder: str, entries: list[Entry], since: int | None = None) -> None:
+        """Keep the listing of ``folder``; ``since``: the :meth:`mark` taken before it
+        was asked for (it is dropped if we changed the folder since)."""
         now = self._clock()
         with self._lock:
+            if since is not None and self._stale(folder, since):
+                return
             self._dirs[folder] = _Listing({x.name: x for x in entries}, now + self.directory_ttl)
             for x in entries:
                 self._attrs[x.path] = (x, now + self.metadata_ttl)
@@ -83,6 +120,7 @@ class ListingCache:
         now = self._clock()
         folder = entry.path.rpartition("/")[0]
         with self._lock:
+            self._change(folder)
             self._attrs[entry.path] = (entry, now + self.metadata_ttl)
             listing = self._dirs.get(folder)
             if listing is not None:
@@ -93,6 +131,7 @@ class ListingCache:
         folder, _, name = path.rpartition("/")
         prefix = path + "/"
         with self._lock:
+            self._change(folder, gone=path)
             self._attrs.pop(path, None)
             listing = self._dirs.get(folder)
             if listing is not None:
@@ -104,10 +143,13 @@ class ListingCache:
 
     def invalidate(self, folder: str) -> None:
         with self._lock:
+            self._change(folder)
             self._dirs.pop(folder, None)
 
     def clear(self) -> None:
         with self._lock:
+            self._tick += 1
+            self._floor = self._tick
             self._dirs.clear()
             self._attrs.clear()
 

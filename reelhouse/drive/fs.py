@@ -19,12 +19,12 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from reelhouse.drive.cache import BlockCache, ListingCache
 from reelhouse.drive.errnos import errno_for, os_error
+from reelhouse.drive.prefetch import Prefetcher
 from reelhouse.drive.reading import FileReader
 from reelhouse.drive.spool import Spool, SpoolFile
 from reelhouse.drive.status import Counters, Health
@@ -66,8 +66,9 @@ class DriveFS:
                  spool: Spool, counters: Counters, health: Health, read_only: bool = False,
                  prefetch_workers: int = 0, thread_init: Callable[[], None] | None = None) -> None:
         """``prefetch_workers`` > 0 lists the subfolders of a folder just read in the
-        background, that many at a time (a walk then finds them cached); ``thread_init``
-        runs first in each of those threads."""
+        background, that many at a time (a walk then finds them cached: see
+        :mod:`~reelhouse.drive.prefetch`); ``thread_init`` runs first in each of those
+        threads."""
         self.source = source
         self.listings = listings
         self.blocks = blocks
@@ -82,14 +83,7 @@ class DriveFS:
         self._handles: dict[int, _Handle] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._inflight: dict[str, Future[list[Entry]]] = {}
-        self._stack: list[tuple[str, Future[list[Entry]]]] = []  # last in, first listed
-        self._wake = threading.Condition(self._lock)
-        self._closing = False
-        self._workers = [threading.Thread(target=self._prefetcher, args=(thread_init,), daemon=True,
-                                          name=f"drive-prefetch-{i}") for i in range(prefetch_workers)]
-        for worker in self._workers:
-            worker.start()
+        self.prefetch = Prefetcher(source, listings, prefetch_workers, thread_init)
 
     # -- plumbing ------------------------------------------------------------------------
     @contextmanager
@@ -171,54 +165,14 @@ class DriveFS:
         cached = self.listings.listing(folder)
         if cached is not None:
             return cached
-        with self._lock:
-            pending = self._inflight.get(folder)
-        if pending is not None:
-            try:
-                return pending.result()
-            except ReelhouseError:
-                pass  # the prefetch failed: ask again, and report this caller's error
+        got = self.prefetch.take(folder)
+        if got is not None:
+            return got
+        since = self.listings.mark()
         entries = self.source.list(folder)
         self.health.ok()
-        self.listings.put_listing(folder, entries)
+        self.listings.put_listing(folder, entries, since)
         return entries
-
-    def _prefetch_children(self, entries: list[Entry]) -> None:
-        """Queue the subfolders of a folder just read for listing in the background, up
-        to 64. Last queued, first listed: a depth-first walk (``os.walk``, ``find``,
-        ``ls -R``) enters the folders it read last, so those are ready first."""
-        if not self._workers:
-            return
-        folders = [e.path for e in entries if e.is_dir][:64]
-        with self._lock:
-            for path in reversed(folders):  # the first subfolder on top of the stack
-                if path in self._inflight or self.listings.listing(path) is not None:
-                    continue
-                future: Future[list[Entry]] = Future()
-                self._inflight[path] = future
-                self._stack.append((path, future))
-            del self._stack[:-1024]  # bounded: the oldest guesses are dropped
-            self._wake.notify(len(folders))
-
-    def _prefetcher(self, thread_init: Callable[[], None] | None) -> None:
-        if thread_init is not None:
-            thread_init()
-        while True:
-            with self._lock:
-                while not self._stack and not self._closing:
-                    self._wake.wait()
-                if self._closing:
-                    return
-                folder, future = self._stack.pop()
-            try:
-                entries = self.source.list(folder)
-                self.listings.put_listing(folder, entries)
-                future.set_result(entries)
-            except BaseException as exc:
-                future.set_exception(exc)
-            finally:
-                with self._lock:
-                    self._inflight.pop(folder, None)
 
     def _handle(self, fh: int) -> _Handle:
         with self._lock:
@@ -247,7 +201,7 @@ class DriveFS:
             if not self._entry(rel).is_dir:
                 raise os_error(errno.ENOTDIR, path)
             listed = self._list(rel)
-            self._prefetch_children(listed)
+            self.prefetch.queue(rel, listed)
             entries = {e.name: e for e in listed}
             with self.spool.lock:
                 for node in self.spool.nodes.values():
@@ -410,7 +364,10 @@ class DriveFS:
             self.source.delete(rel)
             self.listings.remove(rel)
 
-    def rename(self, old: str, new: str) -> None:
+    def rename(self, old: str, new: str, *, noreplace: bool = False) -> None:
+        """Move ``old`` to ``new``, over an existing file (or empty folder) there unless
+        ``noreplace`` (Linux ``RENAME_NOREPLACE``: EEXIST). The check is ours: another
+        client creating ``new`` meanwhile is not seen (FTP has no exclusive rename)."""
         src, dst = normalize_path(old), normalize_path(new)
         self._writable(old)
         with self._errors(old, write=True):
@@ -425,6 +382,8 @@ class DriveFS:
             except NotFound:
                 target = None
             if target is not None:
+                if noreplace:
+                    raise os_error(errno.EEXIST, new)
                 if target.is_dir and not entry.is_dir:
                     raise os_error(errno.EISDIR, new)
                 if entry.is_dir and not target.is_dir:
@@ -479,15 +438,7 @@ class DriveFS:
 
     def close(self) -> None:
         """Close every open handle (at unmount) and stop prefetching."""
-        with self._lock:
-            self._closing = True
-            dropped, self._stack = self._stack, []
-            self._wake.notify_all()
-        for path, future in dropped:
-            future.set_exception(SourceUnavailable("the drive is unmounting"))
-            self._inflight.pop(path, None)
-        for worker in self._workers:
-            worker.join(timeout=10)
+        self.prefetch.close()
         with self._lock:
             fhs = list(self._handles)
         for fh in fhs:

@@ -9,11 +9,14 @@ one API; Linux with FUSE 3 is what is tested (see the README's Drive section).
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 import os
 import shutil
 import stat
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +32,23 @@ log = logging.getLogger(__name__)
 KERNEL_TTL = 1.0
 #: Most bytes the kernel reads ahead of a sequential reader.
 MAX_READAHEAD = 4 * 1024 * 1024
-#: Largest read/write request the kernel sends (fewer, larger calls into Python).
+#: Largest read/write request the kernel sends (fewer, larger calls into Python); also
+#: the I/O size files advertise (``st_blksize``), which ``cp`` and stdio buffers follow
+#: (at 128 KiB, ``cp`` made 8 write requests per MiB).
 MAX_REQUEST = 1024 * 1024
 
+
+#: libfuse 3: ``FUSE_READDIR_PLUS`` in readdir's flags, ``FUSE_FILL_DIR_PLUS`` for the filler.
+_READDIR_PLUS, _FILL_DIR_PLUS = 1, 2
+#: libfuse 3 ``FUSE_CAP_READDIRPLUS_AUTO`` (fuse_common.h).
+_CAP_READDIRPLUS_AUTO = 1 << 14
+#: ``.`` and ``..``, the first entries of every folder.
+_NDOTS = 2
+#: ``renameat2`` flag "fail with EEXIST if the target exists" (Linux RENAME_NOREPLACE,
+#: macOS RENAME_EXCL); every other flag (RENAME_EXCHANGE: an atomic swap, which FTP
+#: cannot do; RENAME_WHITEOUT) gets EINVAL, as the rename(2) man page says a filesystem
+#: without it answers.
+_RENAME_NOREPLACE = 0x4 if sys.platform == "darwin" else 0x1
 
 _LOOP_ENDED = 8
 _FUSE_MAIN_ERRORS = {1: "bad options", 2: "no mount point", 3: "setup failed",
@@ -82,21 +99,65 @@ def _in_mounts(mp: Path) -> bool:
                for line in lines)
 
 
-def _stat(attr: Attr, uid: int, gid: int) -> dict[str, Any]:
+def _mode(attr: Attr) -> int:
     if attr.is_dir:
-        mode = stat.S_IFDIR | (0o755 if attr.writable else 0o555)
-    else:
-        mode = stat.S_IFREG | (0o644 if attr.writable else 0o444)
+        return stat.S_IFDIR | (0o755 if attr.writable else 0o555)
+    return stat.S_IFREG | (0o644 if attr.writable else 0o444)
+
+
+def _stat(attr: Attr, uid: int, gid: int) -> dict[str, Any]:
     ns = int(attr.mtime * 1e9)
-    return {"st_mode": mode, "st_nlink": 2 if attr.is_dir else 1, "st_size": attr.size,
+    return {"st_mode": _mode(attr), "st_nlink": 2 if attr.is_dir else 1, "st_size": attr.size,
             "st_uid": uid, "st_gid": gid, "st_mtime": ns, "st_atime": ns, "st_ctime": ns,
-            "st_blocks": (attr.size + 511) // 512, "st_blksize": 128 * 1024}
+            "st_blocks": (attr.size + 511) // 512, "st_blksize": MAX_REQUEST}
+
+
+
+class _OpenFolders:
+    """The entries of each open folder handle, as sent to the kernel: a listing read in
+    several requests is cut from one snapshot. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self._entries: dict[int, list[tuple[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def open(self) -> int:
+        with self._lock:
+            fh = next(self._ids)
+            self._entries[fh] = []
+        return fh
+
+    def get(self, fh: int) -> list[tuple[str, Any]] | None:
+        with self._lock:
+            return self._entries.get(fh) or None
+
+    def put(self, fh: int, entries: list[tuple[str, Any]]) -> None:
+        with self._lock:
+            if fh in self._entries:  # not after releasedir
+                self._entries[fh] = entries
+
+    def close(self, fh: int) -> None:
+        with self._lock:
+            self._entries.pop(fh, None)
 
 
 def _operations(fs: DriveFS) -> Any:
     import mfusepy
 
     uid, gid = (os.getuid(), os.getgid()) if hasattr(os, "getuid") else (0, 0)
+    folders = _OpenFolders()
+
+    def c_stat(attr: Attr) -> Any:
+        """:func:`_stat` as a ``struct stat``, built in one call (readdir makes one per entry)."""
+        sec, ns = divmod(int(attr.mtime * 1e9), 1_000_000_000)
+        t = mfusepy.c_timespec(sec, ns)
+        return mfusepy.c_stat(st_mode=_mode(attr), st_nlink=2 if attr.is_dir else 1, st_size=attr.size,
+                              st_uid=uid, st_gid=gid, st_blocks=(attr.size + 511) // 512,
+                              st_blksize=MAX_REQUEST, st_atimespec=t, st_mtimespec=t, st_ctimespec=t)
+
+    dot = mfusepy.c_stat(st_mode=stat.S_IFDIR)
+    dots = [(".", dot), ("..", dot)]
 
     class Operations(mfusepy.Operations):  # type: ignore[misc]
         use_ns = True
@@ -108,16 +169,32 @@ def _operations(fs: DriveFS) -> Any:
                 config.negative_timeout = 0.0
                 config.auto_cache = 1  # keep page cache while size and mtime stay the same
             if conn is not None:
+                # READDIRPLUS for every part of a listing, not only its first request (the
+                # kernel's "auto" mode): else the names past the first reply are looked up
+                # one by one
+                conn.want &= ~_CAP_READDIRPLUS_AUTO
                 conn.max_readahead = MAX_READAHEAD
                 conn.max_write = MAX_REQUEST  # also sets the kernel's largest request (max_pages)
 
         def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
             return _stat(fs.getattr(path), uid, gid)
 
-        def readdir(self, path: str, fh: int) -> list[Any]:
-            out: list[Any] = [(".", {"st_mode": stat.S_IFDIR}, 0), ("..", {"st_mode": stat.S_IFDIR}, 0)]
-            out += [(name, _stat(a, uid, gid), 0) for name, a in fs.readdir(path)]
-            return out
+        def opendir(self, path: str) -> int:
+            return folders.open()
+
+        def releasedir(self, path: str, fh: int) -> int:
+            folders.close(fh)
+            return 0
+
+        def readdir(self, path: str, fh: int, offset: int = 0) -> list[tuple[str, Any]]:
+            """The entries of open folder ``fh`` as ``(name, struct stat)``, ``.`` and ``..``
+            first: from the listing when the kernel starts at ``offset`` 0 (opendir,
+            rewinddir), else from the same snapshot (a folder read in several requests
+            stays consistent while the listing changes)."""
+            if offset == 0 or (entries := folders.get(fh)) is None:
+                entries = dots + [(name, c_stat(a)) for name, a in fs.readdir(path)]
+                folders.put(fh, entries)
+            return entries
 
         def open(self, path: str, flags: int) -> int:
             return fs.open(path, flags)
@@ -163,6 +240,23 @@ def _operations(fs: DriveFS) -> Any:
             fs.rename(old, new)
             return 0
 
+        def rename_with_flags(self, old: str, new: str, flags: int) -> int:
+            if flags & ~_RENAME_NOREPLACE:
+                raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+            fs.rename(old, new, noreplace=bool(flags & _RENAME_NOREPLACE))
+            return 0
+
+        def symlink(self, target: str, source: str) -> int:
+            return self.link(target, source)
+
+        def link(self, target: str, source: str) -> int:
+            # FTP makes no links (symbolic or hard): EPERM, what link(2) and symlink(2)
+            # give on a filesystem without them (after EROFS and a missing folder's ENOENT)
+            if fs.writes_refused:
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+            fs.getattr(target.rpartition("/")[0] or "/")
+            raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
         def utimens(self, path: str, times: tuple[int, int] | None = None) -> int:
             mtime = times[1] / 1e9 if times else None
             if mtime is None:
@@ -194,25 +288,66 @@ def _operations(fs: DriveFS) -> Any:
     return Operations()
 
 
+def _write_through(fi: Any, new: bool) -> None:
+    """A write-only handle of a new or truncated file (``cp``, a download, a save)
+    bypasses the kernel's page cache for this mount (``direct_io``): the kernel then hands
+    the writer's own pages to us instead of first copying every byte into cache pages
+    it allocates for the file. That copy cost as much as the whole upload (1 GiB:
+    ~1 s of CPU on the benchmark machine, and the write ran at a third of a plain
+    STOR). Nothing else changes for such a handle: it cannot read or be mapped, and
+    its writes reach :meth:`DriveFS.write` exactly as before (at most
+    :data:`MAX_REQUEST` bytes each)."""
+    flags = int(fi.flags)
+    if flags & getattr(os, "O_ACCMODE", 3) == os.O_WRONLY and (new or flags & os.O_TRUNC):
+        fi.direct_io = 1
+
+
 def _fuse_class() -> Any:
     """mfusepy's FUSE with READDIRPLUS on libfuse 3: a listing gives the kernel every
     entry's attributes at once, so a walk (``ls -l``, ``find``, a file manager) makes no
     LOOKUP/GETATTR call per file (mfusepy passes names and types only)."""
-    import ctypes
-
     import mfusepy
 
     class Fuse(mfusepy.FUSE):  # type: ignore[misc]
+        # Entry i goes with offset i + 1 (where the next request starts). Non-zero offsets
+        # matter: libfuse 3.14 sends the attributes of a listing filled with offset 0 with
+        # inode 0, which tells the kernel to ignore them (lib/fuse.c
+        # readdir_fill_from_list), so every stat after a listing came back as a LOOKUP;
+        # with offsets it looks each name up (do_lookup) and the kernel keeps name and
+        # attributes for KERNEL_TTL.
+        def _entries(self, path: bytes | None, fip: Any, offset: int) -> Iterator[tuple[int, bytes, Any]]:
+            name = "/" if path is None else path.decode(self.encoding, self.errors)
+            entries = self.operations.readdir(name, fip.contents.fh, offset)
+            for i in range(offset, len(entries)):
+                entry, st = entries[i]
+                yield i, entry.encode(self.encoding, self.errors), st
+
+        def create(self, path: bytes, mode: int, fip: Any) -> int:
+            result = int(super().create(path, mode, fip))
+            _write_through(fip.contents, new=True)
+            return result
+
+        def open(self, path: bytes, fip: Any) -> int:
+            result = int(super().open(path, fip))
+            _write_through(fip.contents, new=False)
+            return result
+
+        def rename_fuse_3(self, old: bytes, new: bytes, flags: int) -> int:
+            # mfusepy drops the flags: RENAME_NOREPLACE (mv -n) would overwrite
+            return int(self.operations.rename_with_flags(old.decode(self.encoding, self.errors),
+                                                         new.decode(self.encoding, self.errors), flags))
+
         def readdir_fuse_3(self, path: bytes | None, buf: Any, filler: Any, offset: int, fip: Any,
                            flags: int) -> int:
-            plus = 2 if flags & 1 else 0  # FUSE_READDIR_PLUS asked → FUSE_FILL_DIR_PLUS given
-            name = None if path is None else path.decode(self.encoding, self.errors)
-            st = mfusepy.c_stat()
-            for entry, attrs, _ in self.operations.readdir(name, fip.contents.fh):
-                ctypes.memset(ctypes.byref(st), 0, ctypes.sizeof(st))
-                mfusepy.set_st_attrs(st, attrs, use_ns=True)
-                if filler(buf, entry.encode(self.encoding, self.errors), st, 0,
-                          0 if entry in (".", "..") else plus) != 0:
+            plus = _FILL_DIR_PLUS if flags & _READDIR_PLUS else 0
+            for i, name, st in self._entries(path, fip, offset):
+                if filler(buf, name, st, i + 1, plus if i >= _NDOTS else 0) != 0:
+                    break  # the kernel's buffer is full: it asks again from offset i
+            return 0
+
+        def readdir_fuse_2(self, path: bytes | None, buf: Any, filler: Any, offset: int, fip: Any) -> int:
+            for i, name, st in self._entries(path, fip, offset):
+                if filler(buf, name, st, i + 1) != 0:
                     break
             return 0
 

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from reelhouse.drive.direct import DirectAppender, open_direct
 from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import STREAM_AFTER, Streamer
 from reelhouse.errors import NotFound, ReelhouseError, SourceUnavailable
@@ -41,8 +42,8 @@ class SpoolFile:
     """
 
     def __init__(self, folder: Path, path: str, *, loaded: bool, remote_size: int = 0,
-                 ident: str | None = None, start_stream: Callable[[SpoolFile, int], Streamer | None] | None = None
-                 ) -> None:
+                 ident: str | None = None, start_stream: Callable[[SpoolFile, int], Streamer | None] | None = None,
+                 thread_init: Callable[[], None] | None = None) -> None:
         self.ident = ident or uuid.uuid4().hex
         self.local = folder / f"{self.ident}.data"
         self.manifest = folder / f"{self.ident}.json"
@@ -61,13 +62,36 @@ class SpoolFile:
         self.sequential: int | None = 0 if loaded and remote_size == 0 else None
         self.streamer: Streamer | None = None
         self._start_stream = start_stream
+        # while streaming, the spool copy is written past the page cache (direct.py)
+        self.direct: DirectAppender | None = None
+        self._thread_init = thread_init
 
     def stop_stream(self) -> None:
         with self.lock:
             self.sequential = None
             streamer, self.streamer = self.streamer, None
-        if streamer is not None:
-            streamer.cancel()
+            try:
+                self.end_direct()
+            finally:
+                if streamer is not None:
+                    streamer.cancel()
+
+    def settle(self) -> None:
+        """Make the spool file hold every byte written (before it is read or uploaded
+        from, or kept for a retry)."""
+        with self.lock:
+            if self.direct is not None:
+                self.direct.settle(self.fd)
+
+    def end_direct(self) -> None:
+        """Back to writing through the page cache, the spool file complete."""
+        with self.lock:
+            direct, self.direct = self.direct, None
+            if direct is not None:
+                try:
+                    direct.settle(self.fd)
+                finally:
+                    direct.close()
 
     def _follow(self, offset: int, data: bytes) -> None:
         """Keep the upload during writes going (or start or stop it) after a write."""
@@ -81,11 +105,16 @@ class SpoolFile:
             if not self.streamer.feed(data):
                 self.stop_stream()
         elif self._start_stream is not None and self.sequential >= STREAM_AFTER:
+            self.end_direct()  # the upload starts by reading the spool file back
             self.streamer = self._start_stream(self, self.sequential)
+            if self.streamer is not None:
+                self.direct = open_direct(self.local, self.fd, self.sequential, self._thread_init)
 
     @property
     def size(self) -> int:
         with self.lock:
+            if self.direct is not None:
+                return self.direct.end
             return os.fstat(self.fd).st_size if self.loaded else self.remote_size
 
     def entry(self) -> Entry:
@@ -107,19 +136,39 @@ class SpoolFile:
     def read(self, source: Source, offset: int, size: int) -> bytes:
         with self.lock:
             self.load(source)
+            self.settle()
             return os.pread(self.fd, size, offset)
 
     def write(self, source: Source, offset: int, data: bytes) -> int:
         with self.lock:
-            self.load(source)
-            n = os.pwrite(self.fd, data, offset)
+            if self.direct is not None and offset == self.sequential:
+                n = self._append(offset, data)
+            else:
+                self.end_direct()
+                self.load(source)
+                n = os.pwrite(self.fd, data, offset)
             self.dirty = True
             self.mtime = time.time()
             self._follow(offset, data[:n])
             return n
 
+    def _append(self, offset: int, data: bytes) -> int:
+        assert self.direct is not None
+        try:
+            self.direct.append(data if type(data) is bytes else bytes(data))  # kept: must not change
+        except OSError as exc:
+            # the spool's disk failed (full?) or refuses direct writes: the part of
+            # ``data`` taken is settled, then all of it is written the ordinary way (where
+            # a full disk fails again, and the writer gets ENOSPC)
+            log.info("direct write to the spool file of %r failed (%s): written through the "
+                     "page cache from now on", self.path, exc)
+            self.end_direct()
+            return os.pwrite(self.fd, data, offset)
+        return len(data)
+
     def truncate(self, source: Source, length: int) -> None:
         with self.lock:
+            self.end_direct()
             if length == 0:
                 self.loaded = True
             else:
@@ -133,13 +182,17 @@ class SpoolFile:
             self.mtime = time.time()
 
     def chunks(self) -> Iterator[bytes]:
+        self.settle()
         pos = 0
         while chunk := os.pread(self.fd, _CHUNK, pos):
             pos += len(chunk)
             yield chunk
 
     def discard(self) -> None:
-        self.stop_stream()
+        try:
+            self.stop_stream()
+        except OSError:
+            pass  # the file goes anyway
         try:
             os.close(self.fd)
         except OSError:
@@ -183,7 +236,8 @@ class Spool:
             node = self.nodes.get(path)
             if node is None:
                 node = SpoolFile(self.folder, path, loaded=new, remote_size=remote_size,
-                                 start_stream=self._streamer if self.stream else None)
+                                 start_stream=self._streamer if self.stream else None,
+                                 thread_init=self.thread_init)
                 self.nodes[path] = node
             if new:
                 with node.lock:
@@ -248,6 +302,7 @@ class Spool:
         with node.lock:
             if not node.dirty or node.unlinked:
                 return None
+            node.settle()  # complete on disk before anything can fail
             self._write_manifest(node)
             size = node.size
             error: ReelhouseError | None = None
@@ -347,6 +402,10 @@ class Spool:
         """Close the spool's files; dirty ones stay on disk with their manifests."""
         with self.lock:
             for node in self.nodes.values():
+                try:
+                    node.end_direct()
+                except OSError as exc:
+                    log.warning("spool file of %r: %s", node.path, exc)
                 try:
                     os.close(node.fd)
                 except OSError:

@@ -58,6 +58,7 @@ def create_jellyfin_app(core: Core) -> FastAPI:
     app.state.core = core
     app.state.jellyfin_auth = JellyfinAuth(core)
     app.state.server_id = ids.server_id(core.settings.secret("jellyfin"))
+    app.state.image_key = ids.image_key(core.settings.secret("jellyfin"))
     app.state.counts = Counts()
 
     @app.exception_handler(e.ReelhouseError)

@@ -11,13 +11,14 @@ InvalidInput.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from typing import Literal
 
 from reelhouse.errors import InvalidInput, NotFound
 
-__all__ = ["Kind", "Ref", "decode", "encode", "server_id", "try_decode"]
+__all__ = ["Kind", "Ref", "decode", "encode", "image_key", "image_tag", "server_id", "try_decode"]
 
 Kind = Literal["movie", "show", "season", "episode", "file", "view", "user", "image"]
 
@@ -75,3 +76,16 @@ def try_decode(text: str | None, *kinds: Kind) -> Ref | None:
 def server_id(secret: bytes) -> str:
     """A stable server id (32 hex) derived from the server's secret."""
     return hashlib.blake2b(secret, digest_size=16, person=b"jellyfin-server").hexdigest()
+
+
+def image_key(secret: bytes) -> bytes:
+    """The key of the image tags, derived from the server's ``jellyfin`` secret."""
+    return hmac.new(secret, b"reelhouse jellyfin image tags", hashlib.sha256).digest()
+
+
+def image_tag(key: bytes, image_id: int) -> str:
+    """An image's tag (``ImageTags``, the ``tag`` of an image URL): 32 hex digits of
+    HMAC-SHA256(key, image id). It changes with the image, as a cache key should, and
+    cannot be guessed, so an image URL with its tag works without a token (``<img>``
+    cannot send headers, as in Jellyfin) while ids alone, which are guessable, do not."""
+    return hmac.new(key, b"image:%d" % image_id, hashlib.sha256).hexdigest()[:32]

@@ -39,6 +39,7 @@ class Ctx:
     token: str | None = None
     sources: bool = False  # MediaSources on every item (single-item answers)
     granted: frozenset[int] | None = None  # source ids the user may see (None: all)
+    image_key: bytes = b""  # keys the image tags (ids.image_tag): an image URL's capability
 
     @property
     def want_sources(self) -> bool:
@@ -57,8 +58,8 @@ def _year_date(year: int | None) -> str | None:
     return f"{year:04d}-01-01T00:00:00.0000000Z" if year else None
 
 
-def _tag(image_id: int | None) -> str | None:
-    return f"{image_id:x}" if image_id else None
+def _tag(image_id: int | None, key: bytes) -> str | None:
+    return ids.image_tag(key, image_id) if image_id else None
 
 
 def view_dto(view_id: int, server_id: str) -> dict[str, Any]:
@@ -181,16 +182,16 @@ class Loader:
                     "ProviderIds": {k: v for k, v in (("Tmdb", str(row.tmdb_id) if row.tmdb_id else None),
                                                       ("Imdb", row.imdb_id)) if v}})
 
-    @staticmethod
-    def _images(dto: dict[str, Any], primary: int | None, backdrop: int | None) -> None:
+    def _images(self, dto: dict[str, Any], primary: int | None, backdrop: int | None) -> None:
+        key = self.ctx.image_key
         tags = {}
         if primary:
-            tags["Primary"] = _tag(primary)
+            tags["Primary"] = _tag(primary, key)
             dto["PrimaryImageAspectRatio"] = 2 / 3
         if backdrop:
-            tags["Thumb"] = _tag(backdrop)
+            tags["Thumb"] = _tag(backdrop, key)
         dto["ImageTags"] = tags
-        dto["BackdropImageTags"] = [_tag(backdrop)] if backdrop else []
+        dto["BackdropImageTags"] = [_tag(backdrop, key)] if backdrop else []
 
     # -- kinds ---------------------------------------------------------------------------
     def _movies(self, keys: list[int]) -> dict[tuple[str, int], dict[str, Any]]:
@@ -266,9 +267,10 @@ class Loader:
                         "IndexNumber": se.number, "IsFolder": True, "MediaType": "Unknown",
                         "DateCreated": _date(sh.created_at), "ChildCount": c[0],
                         "RecursiveItemCount": c[0], "ProductionYear": sh.year,
-                        "SeriesPrimaryImageTag": _tag(sh.poster_image_id),
+                        "SeriesPrimaryImageTag": _tag(sh.poster_image_id, self.ctx.image_key),
                         "ParentBackdropItemId": series_id if sh.backdrop_image_id else None,
-                        "ParentBackdropImageTags": [_tag(sh.backdrop_image_id)] if sh.backdrop_image_id else None})
+                        "ParentBackdropImageTags": [_tag(sh.backdrop_image_id, self.ctx.image_key)]
+                        if sh.backdrop_image_id else None})
             self._images(dto, se.poster_image_id or sh.poster_image_id, None)
             dto["UserData"] = self._folder_user_data(dto["Id"], c, se.id in favs)
             out["season", se.id] = _clean(dto)
@@ -293,9 +295,10 @@ class Loader:
                         "ParentIndexNumber": se.number, "Overview": ep.overview,
                         "PremiereDate": _date(ep.air_date), "ProductionYear": sh.year,
                         "SortName": f"{se.number:03d} - {ep.number:04d} - {name}".lower(),
-                        "SeriesPrimaryImageTag": _tag(sh.poster_image_id),
+                        "SeriesPrimaryImageTag": _tag(sh.poster_image_id, self.ctx.image_key),
                         "ParentBackdropItemId": series_id if sh.backdrop_image_id else None,
-                        "ParentBackdropImageTags": [_tag(sh.backdrop_image_id)] if sh.backdrop_image_id else None})
+                        "ParentBackdropImageTags": [_tag(sh.backdrop_image_id, self.ctx.image_key)]
+                        if sh.backdrop_image_id else None})
             if not dto.get("DateCreated"):
                 dto["DateCreated"] = _date(sh.created_at)
             self._images(dto, ep.still_image_id, None)

@@ -1,9 +1,18 @@
 """``Items/{id}/Images/{type}`` (and ``/{index}``): Primary (poster; an episode's
 still, else its season's or series' poster), Backdrop and Thumb (the backdrop), from
 reelhouse's image cache; ``maxWidth``/``fillWidth``/``width`` pick the smallest cached
-width that is large enough. 404 where there is no such image."""
+width that is large enough. 404 where there is no such image.
+
+Who may fetch: a caller with a token (header or ``api_key``), or anybody with the
+image's ``tag`` from the item's ``ImageTags`` (``<img>`` tags cannot send headers;
+Jellyfin's own clients put the tag in every image URL). The tag is an HMAC of the
+image id (:func:`ids.image_tag`), so item ids, which are guessable, give nothing
+alone: without a token or the right tag the answer is 401, whether or not the item
+exists."""
 
 from __future__ import annotations
+
+import hmac
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
@@ -12,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, Movie, Season, Show
-from reelhouse.errors import NotFound
+from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
 from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.deps import caller_of
 from reelhouse.jellyfin.params import Args
 from reelhouse.library.metadata.images import WIDTHS
 
@@ -57,14 +67,30 @@ def _width(args: Args) -> int | None:
     return next((w for w in WIDTHS if w >= want), None)
 
 
-def _file(core: Core, item_id: str, image_type: str, args: Args) -> tuple[str, str]:
-    ref = ids.decode(item_id, "movie", "show", "season", "episode", "view")
-    kind = image_type.lower()
-    if kind not in ("primary", "backdrop", "thumb"):
-        raise NotFound(f"no {image_type} image")
-    image = _image_id(core, ref, kind) if ref.kind != "view" else None
-    if not image:
-        raise NotFound(f"this item has no {image_type} image")
+def _file(request: Request, item_id: str, image_type: str, args: Args) -> tuple[str, str]:
+    """The cached file of the image and its type; raises AuthenticationFailed (neither
+    a token nor the image's tag), InvalidInput, NotFound (for callers with a token)."""
+    core: Core = request.app.state.core
+    try:
+        caller_of(request)
+        authorized = True
+    except AuthenticationFailed:
+        authorized = False
+    try:
+        ref = ids.decode(item_id, "movie", "show", "season", "episode", "view")
+        kind = image_type.lower()
+        if kind not in ("primary", "backdrop", "thumb"):
+            raise NotFound(f"no {image_type} image")
+        image = _image_id(core, ref, kind) if ref.kind != "view" else None
+        if not image:
+            raise NotFound(f"this item has no {image_type} image")
+    except (InvalidInput, NotFound):
+        if not authorized:
+            raise AuthenticationFailed("an image needs a token or its tag") from None
+        raise
+    tag = args.text("tag") or ""
+    if not authorized and not hmac.compare_digest(tag, ids.image_tag(request.app.state.image_key, image)):
+        raise AuthenticationFailed("an image needs a token or its tag")
     path, content_type = core.metadata.images.file(image, _width(args))
     return str(path), content_type
 
@@ -72,8 +98,7 @@ def _file(core: Core, item_id: str, image_type: str, args: Args) -> tuple[str, s
 @router.get("/items/{item_id}/images/{image_type}")
 @router.get("/items/{item_id}/images/{image_type}/{index}")
 async def image(item_id: str, image_type: str, request: Request) -> FileResponse:
-    """Images need no token (as in Jellyfin: ``<img>`` tags cannot send headers)."""
-    core: Core = request.app.state.core
+    """The image, for a caller with a token or with the image's tag (see the module doc)."""
     args = Args(request.query_params.multi_items())
-    path, content_type = await run_in_threadpool(_file, core, item_id, image_type[:16], args)
-    return FileResponse(path, media_type=content_type, headers={"cache-control": "public, max-age=86400"})
+    path, content_type = await run_in_threadpool(_file, request, item_id, image_type[:16], args)
+    return FileResponse(path, media_type=content_type, headers={"cache-control": "private, max-age=86400"})

@@ -37,7 +37,7 @@ def _granted(request: Request, caller: Caller) -> frozenset[int] | None:
 
 def _ctx(request: Request, caller: Caller, args: Args, sources: bool = False) -> Ctx:
     return Ctx(caller.user.id, request.app.state.server_id, args.lower_set("fields"),
-               caller.token, sources, _granted(request, caller))
+               caller.token, sources, _granted(request, caller), request.app.state.image_key)
 
 
 def _result(items: list[dict[str, Any]], total: int, start: int = 0) -> dict[str, Any]:
@@ -250,7 +250,7 @@ def _exists(core: Core, request: Request, caller: Caller, args: Args, ref: ids.R
 def _mark(core: Core, request: Request, caller: Caller, item_id: str, what: str, on: bool) -> dict[str, Any]:
     ref = ids.decode(item_id, "movie", "show", "season", "episode")
     ctx = Ctx(caller.user.id, request.app.state.server_id, set(), caller.token,
-              granted=_granted(request, caller))
+              granted=_granted(request, caller), image_key=request.app.state.image_key)
     request.app.state.counts.clear()
     if what == "played":
         return browse.mark_played(core, ctx, ref, on)

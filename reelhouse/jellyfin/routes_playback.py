@@ -114,9 +114,20 @@ async def stream(item_id: str, request: Request, core: CoreDep) -> Response:
 
 # -- HLS -------------------------------------------------------------------------------------
 async def _hls_file(request: Request, core: Core, item_id: str) -> tuple[int, str]:
-    """The file and a playback token for the URIs inside the playlists."""
-    caller = await _authorize(request, core, _file_hint(item_id))
-    file_id = await run_in_threadpool(file_for, core, item_id, request.query_params.get("mediasourceid"))
+    """The file and a playback token for the URIs inside the playlists. The URIs of
+    ``main.m3u8`` asked under a movie's or an episode's id resolve under that id with
+    only the token (bound to a file): the item is mapped to its file first, and an
+    unknown item with a token is 401, as a wrong token is (no hint of which ids exist)."""
+    source_id = request.query_params.get("mediasourceid")
+    hint = _file_hint(item_id)
+    if hint is None and request.query_params.get("token"):
+        try:
+            hint = await run_in_threadpool(file_for, core, item_id, source_id)
+        except NotFound as exc:
+            raise AuthenticationFailed("the playback token is not for this item") from exc
+    caller = await _authorize(request, core, hint)
+    file_id = hint if caller is None and hint is not None else \
+        await run_in_threadpool(file_for, core, item_id, source_id)
     token = request.query_params.get("token")
     if caller is not None:
         await run_in_threadpool(core.access.check_file, caller.user, file_id)

@@ -17,13 +17,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, cast, exists, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, cast, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
-from sqlalchemy.types import Text
+from sqlalchemy.types import Integer, Text
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, WatchProgress
 from reelhouse.errors import InvalidInput
-from reelhouse.library.queries import GridItem, cached_count
+from reelhouse.library.queries import GridItem, cached_count, remember_count
 
 __all__ = ["RESOLUTIONS", "GridFilter", "GridPage", "grid_page"]
 
@@ -32,6 +32,8 @@ RESOLUTIONS: dict[str, tuple[int, int]] = {
     "2160p": (1800, 100_000), "1080p": (900, 1800), "720p": (600, 900), "sd": (1, 600),
 }
 _RANK = {"movie": 0, "show": 1}
+#: Matches a title search's first page reads at once (see grid_page).
+SEARCH_WINDOW = 300
 
 
 @dataclass(frozen=True)
@@ -138,15 +140,43 @@ def _table_query(kind: str, f: GridFilter) -> tuple[Select[Any], ColumnElement[A
     return stmt, sort, year0, model.id
 
 
-def _after(kind: str, sort: ColumnElement[Any], year0: ColumnElement[Any], ident: Any,
-           cursor: tuple[str, int, str, int]) -> ColumnElement[bool]:
-    """Rows of ``kind`` after the cursor in (sort, year0, type rank, id) order."""
-    c_sort, c_year, c_kind, c_id = cursor
-    if c_kind == kind:
-        return tuple_(sort, year0, ident) > tuple_(literal(c_sort), literal(c_year), literal(c_id))
-    if _RANK[kind] > _RANK[c_kind]:  # same title and year: this kind comes after
-        return tuple_(sort, year0) >= tuple_(literal(c_sort), literal(c_year))
-    return tuple_(sort, year0) > tuple_(literal(c_sort), literal(c_year))
+def _relation(kind: str, cursor: tuple[str, int, str, int] | None) -> str:
+    """How rows of ``kind`` follow the cursor: "" (no cursor), "gt3" (same type: after
+    (sort, year0, id)), "ge2" (this type ranks after the cursor's: same title and year
+    come after), "gt2" (it ranks before)."""
+    if cursor is None:
+        return ""
+    if cursor[2] == kind:
+        return "gt3"
+    return "ge2" if _RANK[kind] > _RANK[cursor[2]] else "gt2"
+
+
+def _page_statement(kind: str, f: GridFilter, relation: str) -> Select[Any]:
+    """The page query of ``kind`` for ``f``, with the cursor (``c_sort``, ``c_year``,
+    ``c_id``) and the row limit (``lim``) as bound parameters: one statement object
+    serves every page of a filter (SQLAlchemy then skips building it and its cache key)."""
+    stmt, sort, year0, ident = _table_query(kind, f)
+    c_sort, c_year = bindparam("c_sort", type_=Text), bindparam("c_year", type_=Integer)
+    if relation == "gt3":
+        stmt = stmt.where(tuple_(sort, year0, ident) > tuple_(c_sort, c_year, bindparam("c_id", type_=Integer)))
+    elif relation == "ge2":
+        stmt = stmt.where(tuple_(sort, year0) >= tuple_(c_sort, c_year))
+    elif relation == "gt2":
+        stmt = stmt.where(tuple_(sort, year0) > tuple_(c_sort, c_year))
+    return stmt.order_by(sort, year0, ident).limit(bindparam("lim", type_=Integer))
+
+
+_STATEMENTS: dict[tuple[object, ...], Any] = {}
+
+
+def _statement(key: tuple[object, ...], build: Any) -> Any:
+    """A statement built once per key (statements are immutable: threads share them)."""
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        if len(_STATEMENTS) > 512:
+            _STATEMENTS.clear()
+        stmt = _STATEMENTS[key] = build()
+    return stmt
 
 
 def grid_page(s: Session, f: GridFilter, limit: int, cursor: str | None = None,
@@ -157,13 +187,23 @@ def grid_page(s: Session, f: GridFilter, limit: int, cursor: str | None = None,
     after = decode_cursor(cursor) if cursor else None
     kinds = [k for k in ("movie", "show") if f.kind in (None, "", k)]
     rows: list[tuple[tuple[str, int, int, int], Any, str]] = []
+    fetch = limit + offset + 1
+    if after is None and f.q and f.q.strip():
+        # a title search scans the index anyway: read up to SEARCH_WINDOW matches at
+        # once, so that a narrow search needs no count query (a scan of its own)
+        fetch = max(fetch, SEARCH_WINDOW)
+    params: dict[str, Any] = {"lim": fetch}
+    if after is not None:
+        params.update(c_sort=after[0], c_year=after[1], c_id=after[3])
+    counts: dict[str, int] = {}
     for kind in kinds:
-        stmt, sort, year0, ident = _table_query(kind, f)
-        if after is not None:
-            stmt = stmt.where(_after(kind, sort, year0, ident, after))
-        stmt = stmt.order_by(sort, year0, ident).limit(limit + offset + 1)
-        for r in s.execute(stmt):
-            rows.append(((r.sort, r.year0, _RANK[kind], r.id), r, kind))
+        relation = _relation(kind, after)
+        stmt = _statement(("page", kind, f, relation), lambda kind=kind, relation=relation:
+                          _page_statement(kind, f, relation))
+        found = s.execute(stmt, {k: v for k, v in params.items() if k != "c_id" or relation == "gt3"}).all()
+        if after is None and len(found) < fetch:  # the whole of this type: its own count
+            counts[kind] = remember_count(("grid", kind, f), s, len(found))
+        rows += [((r.sort, r.year0, _RANK[kind], r.id), r, kind) for r in found]
     rows.sort(key=lambda x: x[0])
     window = rows[offset : offset + limit + 1]
     more = len(window) > limit
@@ -175,39 +215,51 @@ def grid_page(s: Session, f: GridFilter, limit: int, cursor: str | None = None,
     if more and window:
         key, _, kind = window[-1]
         next_cursor = encode_cursor((key[0], key[1], kind, key[3]))
-    return GridPage(items, _total(s, f, kinds), next_cursor)
+    return GridPage(items, _total(s, f, kinds, counts), next_cursor)
 
 
-def _total(s: Session, f: GridFilter, kinds: list[str]) -> int:
+def _total(s: Session, f: GridFilter, kinds: list[str], known: dict[str, int]) -> int:
     total = 0
     for kind in kinds:
-        stmt, *_ = _table_query(kind, f)
-        total += cached_count(s, stmt, ("grid", kind, f))
+        if kind in known:
+            total += known[kind]
+            continue
+        total += cached_count(s, lambda kind=kind: _table_query(kind, f)[0],  # type: ignore[misc]
+                              ("grid", kind, f))
     return total
+
+
+def _sources_statement(kind: str, f: GridFilter) -> Any:
+    """Source kind, source id and file count per owner (movie or show) of the ids in
+    the expanding parameter ``ids``, for ``f``."""
+    files = _file_filter(f)
+    ids: Any = bindparam("ids", expanding=True)
+    stmt: Any
+    if kind == "movie":
+        stmt = (select(MediaFile.movie_id, SourceRow.kind, SourceRow.id, func.count())
+                .join(SourceRow, SourceRow.id == MediaFile.source_id)
+                .where(MediaFile.movie_id.in_(ids), MediaFile.kind != "extra", *files)
+                .group_by(MediaFile.movie_id, SourceRow.kind, SourceRow.id))
+    else:
+        stmt = (select(Season.show_id, SourceRow.kind, SourceRow.id, func.count())
+                .select_from(Season)
+                .join(Episode, Episode.season_id == Season.id)
+                .join(MediaFile, MediaFile.episode_id == Episode.id)
+                .join(SourceRow, SourceRow.id == MediaFile.source_id)
+                .where(Season.show_id.in_(ids), *files)
+                .group_by(Season.show_id, SourceRow.kind, SourceRow.id))
+    return stmt.order_by(SourceRow.id)
 
 
 def _fill_sources(s: Session, items: list[GridItem], f: GridFilter) -> None:
     """Source kinds, source ids and file counts of the page's items (one query a type)."""
-    files = _file_filter(f)
     by_key = {(i.type, i.id): i for i in items}
-    movie_ids = [i.id for i in items if i.type == "movie"]
-    show_ids = [i.id for i in items if i.type == "show"]
-    queries: list[tuple[str, Any]] = []
-    if movie_ids:
-        queries.append(("movie", select(MediaFile.movie_id, SourceRow.kind, SourceRow.id, func.count())
-                        .join(SourceRow, SourceRow.id == MediaFile.source_id)
-                        .where(MediaFile.movie_id.in_(movie_ids), MediaFile.kind != "extra", *files)
-                        .group_by(MediaFile.movie_id, SourceRow.kind, SourceRow.id)))
-    if show_ids:
-        queries.append(("show", select(Season.show_id, SourceRow.kind, SourceRow.id, func.count())
-                        .select_from(Season)
-                        .join(Episode, Episode.season_id == Season.id)
-                        .join(MediaFile, MediaFile.episode_id == Episode.id)
-                        .join(SourceRow, SourceRow.id == MediaFile.source_id)
-                        .where(Season.show_id.in_(show_ids), *files)
-                        .group_by(Season.show_id, SourceRow.kind, SourceRow.id)))
-    for kind, stmt in queries:
-        for owner, skind, sid, count in s.execute(stmt.order_by(SourceRow.id)):
+    for kind in ("movie", "show"):
+        ids = [i.id for i in items if i.type == kind]
+        if not ids:
+            continue
+        stmt = _statement(("sources", kind, f), lambda kind=kind: _sources_statement(kind, f))
+        for owner, skind, sid, count in s.execute(stmt, {"ids": ids}):
             item = by_key[(kind, owner)]
             item.file_count += int(count)
             if skind not in item.source_kinds:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from reelhouse.db.models import Episode, MediaFile, Season, WatchProgress, utcnow
+from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, WatchProgress, utcnow
 from reelhouse.errors import InvalidInput, NotFound
 
 __all__ = ["MAX_RESUME", "MIN_RESUME", "ProgressService", "ResumeItem", "apply_rule"]
@@ -92,26 +92,32 @@ class ProgressService:
                 WatchProgress.user_id == user_id, WatchProgress.media_file_id == file_id))
 
     def continue_watching(self, user_id: int, limit: int = 12) -> list[ResumeItem]:
-        """Files the user stopped in the middle of, most recent first (present files only)."""
+        """Files the user stopped in the middle of, most recent first (present files
+        only): one query (the user's rows from ``ix_watch_progress_user_updated``, the
+        titles by outer joins), no ORM objects."""
         with self.sessions() as s:
             rows = s.execute(
-                select(WatchProgress, MediaFile)
+                select(WatchProgress.media_file_id, WatchProgress.position, WatchProgress.duration,
+                       MediaFile.path, Movie.id, Movie.title, Movie.year, Episode.id, Episode.number,
+                       Season.number, Show.title)
+                .select_from(WatchProgress)
                 .join(MediaFile, MediaFile.id == WatchProgress.media_file_id)
+                .outerjoin(Movie, Movie.id == MediaFile.movie_id)
+                .outerjoin(Episode, Episode.id == MediaFile.episode_id)
+                .outerjoin(Season, Season.id == Episode.season_id)
+                .outerjoin(Show, Show.id == Season.show_id)
                 .where(WatchProgress.user_id == user_id, WatchProgress.position > 0,
                        WatchProgress.watched.is_(False), MediaFile.missing_since.is_(None))
-                .options(selectinload(MediaFile.movie),
-                         selectinload(MediaFile.episode).selectinload(Episode.season)
-                         .selectinload(Season.show))
                 .order_by(WatchProgress.updated_at.desc())
                 .limit(limit)
             ).all()
-            return [ResumeItem(mf.id, *_titles(mf), wp.position, wp.duration) for wp, mf in rows]
-
-
-def _titles(mf: MediaFile) -> tuple[str, str | None]:
-    if mf.movie is not None:
-        return mf.movie.title, str(mf.movie.year) if mf.movie.year else None
-    if mf.episode is not None:
-        ep = mf.episode
-        return ep.season.show.title, f"S{ep.season.number:02d}E{ep.number:02d}"
-    return posixpath.basename(mf.path), None
+        out = []
+        for file_id, position, duration, path, movie_id, movie_title, year, ep_id, ep_no, season_no, show in rows:
+            if movie_id is not None:
+                title, subtitle = movie_title, str(year) if year else None
+            elif ep_id is not None:
+                title, subtitle = show, f"S{season_no:02d}E{ep_no:02d}"
+            else:
+                title, subtitle = posixpath.basename(path), None
+            out.append(ResumeItem(file_id, title, subtitle, position, duration))
+        return out

@@ -8,17 +8,19 @@ import base64
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from reelhouse.db.models import Episode, Job, MediaFile, Movie, Season, Show, SourceRow
 from reelhouse.errors import InvalidInput, NotFound
 
-__all__ = ["GridItem", "cached_count", "get_media_file", "get_movie", "get_show", "grid",
-           "library_version", "list_media_files", "media_files_page"]
+__all__ = ["GridItem", "cached_count", "decode_file_cursor", "encode_file_cursor", "get_media_file", "get_movie",
+           "get_show", "grid", "library_version", "list_media_files", "movies_by_ids", "remember_count",
+           "shows_by_ids"]
 
 
 @dataclass
@@ -129,11 +131,12 @@ def get_show(s: Session, show_id: int) -> Show:
     return show
 
 
-def list_shows(s: Session) -> list[Show]:
-    return list(
-        s.scalars(
+def shows_by_ids(s: Session, ids: list[int]) -> list[Show]:
+    """The shows of ``ids`` (in that order) with seasons, episodes, files and extras."""
+    rows = {
+        show.id: show for show in s.scalars(
             select(Show)
-            .order_by(Show.title)
+            .where(Show.id.in_(ids))
             .options(
                 selectinload(Show.seasons)
                 .selectinload(Season.episodes)
@@ -142,17 +145,20 @@ def list_shows(s: Session) -> list[Show]:
                 selectinload(Show.extras).selectinload(MediaFile.source),
             )
         )
-    )
+    }
+    return [rows[i] for i in ids if i in rows]
 
 
-def list_movies(s: Session) -> list[Movie]:
-    return list(
-        s.scalars(
+def movies_by_ids(s: Session, ids: list[int]) -> list[Movie]:
+    """The movies of ``ids`` (in that order) with their files."""
+    rows = {
+        movie.id: movie for movie in s.scalars(
             select(Movie)
-            .order_by(Movie.title, Movie.year)
+            .where(Movie.id.in_(ids))
             .options(selectinload(Movie.files).selectinload(MediaFile.source))
         )
-    )
+    }
+    return [rows[i] for i in ids if i in rows]
 
 
 def list_media_files(
@@ -174,42 +180,14 @@ def list_media_files(
     return list(rows), total
 
 
-def media_files_page(
-    s: Session, source_id: int | None, include_missing: bool, limit: int,
-    cursor: str | None = None, offset: int = 0,
-) -> tuple[list[MediaFile], int, str | None]:
-    """A page of media files by (source, path) after ``cursor`` (keyset: the unique
-    (source_id, path) index is read from the cursor on) or ``offset``; with the total
-    (reused for a few seconds) and the next page's cursor (None at the end)."""
-    stmt = select(MediaFile)
-    if source_id is not None:
-        stmt = stmt.where(MediaFile.source_id == source_id)
-    if not include_missing:
-        stmt = stmt.where(_present())
-    total = cached_count(s, stmt, ("media_files", source_id, include_missing))
-    page = stmt
-    if cursor:
-        after_source, after_path = _decode_file_cursor(cursor)
-        page = page.where(tuple_(MediaFile.source_id, MediaFile.path) > tuple_(literal(after_source),
-                                                                               literal(after_path)))
-    rows = list(s.scalars(
-        page.options(selectinload(MediaFile.source))
-        .order_by(MediaFile.source_id, MediaFile.path)
-        .offset(0 if cursor else offset)
-        .limit(limit + 1)
-    ))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = _encode_file_cursor(rows[-1].source_id, rows[-1].path) if more and rows else None
-    return rows, total, next_cursor
-
-
-def _encode_file_cursor(source_id: int, path: str) -> str:
+def encode_file_cursor(source_id: int, path: str) -> str:
+    """The opaque cursor of a media-file page that ends at (``source_id``, ``path``)."""
     raw = json.dumps([source_id, path], ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_file_cursor(cursor: str) -> tuple[int, str]:
+def decode_file_cursor(cursor: str) -> tuple[int, str]:
+    """(source id, path) of a cursor; raises InvalidInput for anything else."""
     try:
         source_id, path = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(source_id, int) or not isinstance(path, str):
@@ -221,34 +199,58 @@ def _decode_file_cursor(cursor: str) -> tuple[int, str]:
 
 _COUNTS: dict[tuple[object, ...], tuple[float, tuple[object, ...], int]] = {}
 _COUNTS_LOCK = threading.Lock()
+_VERSION_QUERY: Any = None
 
 
 def library_version(s: Session) -> tuple[object, ...]:
     """A cheap token that changes when files are added, sources removed or a scan runs
-    (three index lookups): counts cached under one version stay right."""
-    row = s.execute(select(
-        select(func.max(MediaFile.id)).scalar_subquery(),
-        select(func.count(SourceRow.id)).scalar_subquery(),
-        select(func.max(Job.id)).scalar_subquery(),
-    )).one()
-    return tuple(row)
+    (three index lookups): counts cached under one version stay right. Read once per
+    transaction of ``s`` (a request's grid page needs it for two counts)."""
+    memo = s.info.get("library_version")
+    if memo is not None and memo[0] is s.get_transaction():
+        return memo[1]  # type: ignore[no-any-return]
+    global _VERSION_QUERY
+    if _VERSION_QUERY is None:  # built once: its cache key costs more than the query
+        _VERSION_QUERY = select(
+            select(func.max(MediaFile.id)).scalar_subquery(),
+            select(func.count(SourceRow.id)).scalar_subquery(),
+            select(func.max(Job.id)).scalar_subquery(),
+        )
+    row = s.execute(_VERSION_QUERY).one()
+    version = tuple(row)
+    s.info["library_version"] = (s.get_transaction(), version)
+    return version
 
 
-def cached_count(s: Session, stmt: Select[Any], key: tuple[object, ...], ttl: float = 30.0) -> int:
+def cached_count(s: Session, stmt: Select[Any] | Callable[[], Select[Any]], key: tuple[object, ...],
+                 ttl: float = 30.0) -> int:
     """``count(*)`` of ``stmt`` (a count reads every row it counts), reused while the
     :func:`library_version` is the same, for at most ``ttl`` seconds (watch progress,
-    for "unwatched" counts, does not change the version)."""
+    for "unwatched" counts, does not change the version). ``stmt`` may be a function
+    that builds it, called only on a miss. The cache is per process."""
     now = time.monotonic()
     version = library_version(s)
     with _COUNTS_LOCK:
         hit = _COUNTS.get(key)
     if hit is not None and now - hit[0] < ttl and hit[1] == version:
         return hit[2]
-    total = int(s.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    query = stmt if isinstance(stmt, Select) else stmt()
+    total = int(s.scalar(select(func.count()).select_from(query.subquery())) or 0)
     with _COUNTS_LOCK:
         if len(_COUNTS) > 1000:
             _COUNTS.clear()
         _COUNTS[key] = (now, version, total)
+    return total
+
+
+def remember_count(key: tuple[object, ...], s: Session, total: int) -> int:
+    """Keep ``total`` as the :func:`cached_count` of ``key`` (a query that read every
+    row anyway knows it); returns it."""
+    version = library_version(s)
+    with _COUNTS_LOCK:
+        if len(_COUNTS) > 1000:
+            _COUNTS.clear()
+        _COUNTS[key] = (time.monotonic(), version, total)
     return total
 
 

@@ -19,7 +19,7 @@ from reelhouse.api.visibility import visible_movie, visible_show
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, User
 from reelhouse.errors import NotFound, ReelhouseError
-from reelhouse.library import queries
+from reelhouse.library import queries, views
 from reelhouse.library.grid import RESOLUTIONS, GridFilter, grid_page
 from reelhouse.library.streams import streams_by_file
 from reelhouse.playback.direct import content_type_for
@@ -148,7 +148,7 @@ def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
     """A show: seasons, episodes (S01E01) and the files of each."""
     try:
         with _core(request).sessions() as s:
-            shown = visible_show(ShowPublic.model_validate(queries.get_show(s, show_id)),
+            shown = visible_show(ShowPublic.model_validate(views.show_detail(s, show_id)),
                                  _core(request).access.allowed(user))
             if shown is None:
                 raise NotFound(f"no show with id {show_id}")

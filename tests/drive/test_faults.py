@@ -147,3 +147,40 @@ def test_full_server_and_a_silent_server_give_enospc_and_etimedout(tmp_path: Pat
         m.stop()
     finally:
         server.stop()
+
+
+def test_server_killed_mid_streamed_upload_keeps_every_byte(tmp_path: Path, ftp_root: Path,
+                                                            mount: Mounter) -> None:
+    """A big file copied in (write-only, uploaded while written, its spool copy written
+    past the page cache): the server killed half-way and away at close, the spool holds
+    every byte and the next mount uploads them."""
+    server = Restartable(ftp_root)
+    try:
+        m = mount(*login(server.port), *fast_retries(tmp_path, attempts=2, delay=0.2))
+        block = os.urandom(1024 * 1024 + 7)  # odd sizes: unaligned tails in the spool
+        f = (m.path / "season.mkv").open("wb", buffering=0)
+        for _ in range(12):  # past the 8 MiB after which the upload runs during the writes
+            f.write(block)
+        assert (m.path / "season.mkv").read_bytes() == block * 12  # a reader sees the written bytes
+        server.kill()
+        for _ in range(6):  # the writes go on into the spool
+            f.write(block)
+        f.write(b"the end")
+        with pytest.raises(OSError) as info:
+            f.close()
+        assert info.value.errno in (errno.ENOTCONN, errno.ETIMEDOUT, errno.EIO)
+        payload = block * 18 + b"the end"
+        [st] = status(m.env)
+        assert [(p["path"], p["size"]) for p in st["pending_uploads"]] == [("season.mkv", len(payload))]
+        assert (m.path / "season.mkv").read_bytes() == payload  # read back from the spool
+        assert m.stop() != 0
+        server.revive()
+        again = mount(*login(server.port), mp=m.path)
+        deadline = time.monotonic() + 20
+        while not (ftp_root / "season.mkv").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert (ftp_root / "season.mkv").read_bytes() == payload
+        assert not (ftp_root / "season.mkv.part").exists()
+        again.stop()
+    finally:
+        server.kill()

@@ -112,7 +112,9 @@ def test_writes_update_the_caches_at_once(tmp_path: Path, src: MemorySource) -> 
     fs.release(fh)
     fs.release(fh2)
     assert fs.getattr("/new.txt").size == 6
-    fs.rename("/new.txt", "/Films/moved.txt")
+    raises(errno.EEXIST, lambda: fs.rename("/new.txt", "/notes.txt", noreplace=True))  # mv -n
+    assert src.files["notes.txt"] == b"hello"
+    fs.rename("/new.txt", "/Films/moved.txt", noreplace=True)
     assert "new.txt" not in dict(fs.readdir("/")) and fs.getattr("/Films/moved.txt").size == 6
     fs.unlink("/Films/moved.txt")
     raises(errno.ENOENT, fs.getattr, "/Films/moved.txt")

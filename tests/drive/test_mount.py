@@ -31,6 +31,17 @@ def login(server: EmbeddedFtpServer) -> list[str]:
     return ["--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER, "--password", FTP_PASSWORD]
 
 
+def renameat2(old: Path, new: Path, flags: int) -> None:
+    """renameat2(2) (Linux, glibc >= 2.28): os.rename has no flags."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    at_fdcwd = -100
+    if libc.renameat2(at_fdcwd, os.fsencode(old), at_fdcwd, os.fsencode(new), flags) != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code), str(old))
+
+
 def expect(code: int, fn: object, *args: object) -> None:
     with pytest.raises(OSError) as info:
         fn(*args)  # type: ignore[operator]
@@ -77,6 +88,18 @@ def test_read_write_checklist(ftp_server: EmbeddedFtpServer, ftp_root: Path, big
     os.rename(mp / "new.txt", mp / "Season 01" / "renamed.txt")
     assert (ftp_root / "Season 01" / "renamed.txt").read_text() == "oNe\ntwo\n"
     assert not (mp / "new.txt").exists()
+    # renameat2 flags: NOREPLACE refuses an existing target, EXCHANGE (no atomic swap in FTP)
+    # is EINVAL; links are EPERM
+    (mp / "other.txt").write_text("other")
+    expect(errno.EEXIST, renameat2, mp / "other.txt", mp / "Season 01" / "renamed.txt", 1)
+    expect(errno.EINVAL, renameat2, mp / "other.txt", mp / "Season 01" / "renamed.txt", 2)
+    assert (ftp_root / "Season 01" / "renamed.txt").read_text() == "oNe\ntwo\n"
+    renameat2(mp / "other.txt", mp / "Season 01" / "other.txt", 1)
+    assert (ftp_root / "Season 01" / "other.txt").read_text() == "other"
+    os.unlink(mp / "Season 01" / "other.txt")
+    expect(errno.EPERM, os.symlink, "renamed.txt", mp / "Season 01" / "link")
+    expect(errno.EPERM, os.link, mp / "Season 01" / "renamed.txt", mp / "Season 01" / "hard")
+    expect(errno.ENOENT, os.symlink, "renamed.txt", mp / "Nowhere" / "link")
     expect(errno.ENOTEMPTY, os.rmdir, mp / "Season 01")
     expect(errno.EEXIST, os.mkdir, mp / "Season 01")
     expect(errno.EEXIST, os.open, mp / "copy.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
@@ -110,6 +133,7 @@ def test_a_file_over_100_mb(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_p
             f.write(os.urandom(1024 * 1024))
     want = hashlib.sha256(big.read_bytes()).hexdigest()
     m = mount(*login(ftp_server))
+    assert os.stat(m.path / big.name).st_blksize == 1024 * 1024  # cp, stdio, Python: 1 MiB requests
     got = hashlib.sha256()
     with (m.path / big.name).open("rb") as f:
         while chunk := f.read(1024 * 1024):
@@ -180,7 +204,7 @@ def test_unmount_with_open_handles(ftp_server: EmbeddedFtpServer, ftp_root: Path
                                    mount: Mounter) -> None:
     shutil.copy(big_file, ftp_root / "big.bin")
     m = mount(*login(ftp_server))
-    reading = (m.path / "big.bin").open("rb")
+    reading = (m.path / "big.bin").open("rb", buffering=0)  # each read asks the mount
     writing = (m.path / "draft.txt").open("w")
     try:
         reading.read(100_000)

@@ -14,7 +14,7 @@ from pathlib import Path
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 
-from helpers import FTP_PASSWORD, FTP_USER, ftp_connections
+from helpers import FTP_PASSWORD, FTP_USER, free_port, ftp_connections
 
 MiB = 1024 * 1024
 
@@ -61,7 +61,7 @@ def test_200_mib_stream_survives_a_server_restart(tmp_path: Path) -> None:
             block = os.urandom(8 * MiB)
             digest.update(block)
             fh.write(block)
-    server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD).start()
+    server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, port=free_port()).start()
     port = server.port
     src = FtpSource(FtpConfig("127.0.0.1", port, FTP_USER, FTP_PASSWORD, pool_size=2, read_timeout=5))
     restarted: list[float] = []

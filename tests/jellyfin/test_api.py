@@ -171,9 +171,19 @@ def test_images(jf: TestClient, core: Core, library: Library, sample_mp4: object
         s.commit()
     sintel = jf.get("/jellyfin/Items", params={"SearchTerm": "Sintel", "Recursive": "1"}).json()["Items"][0]
     assert sintel["ImageTags"]["Primary"]
-    r = jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Primary", params={"maxWidth": 300, "tag": "x"},
-               headers={"authorization": ""})
+    tag = sintel["ImageTags"]["Primary"]
+    r = jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Primary", params={"maxWidth": 300, "tag": tag},
+               headers={"authorization": ""})  # an <img>: no token, the tag from ImageTags
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    # ids are guessable: without a token, a wrong or missing tag gives nothing, and an
+    # unknown item looks the same as a known one
+    for params in ({"tag": "x"}, {}, {"tag": tag.replace(tag[0], "0" if tag[0] != "0" else "1")}):
+        assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Primary", params=params,
+                      headers={"authorization": ""}).status_code == 401, params
+    unknown = "000000017265656c00000000000f4240"
+    assert jf.get(f"/jellyfin/Items/{unknown}/Images/Primary", params={"tag": tag},
+                  headers={"authorization": ""}).status_code == 401
+    assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Primary").status_code == 200  # token, no tag
     assert Image.open(io.BytesIO(r.content)).size[0] == 400
     assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Backdrop/0").status_code == 404
     assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Logo").status_code == 404
@@ -196,6 +206,13 @@ def test_hls_through_the_jellyfin_paths(jf: TestClient, library: Library) -> Non
     assert seg.status_code == 200 and seg.content[:1] == b"\x47"  # MPEG-TS sync byte
     main = jf.get(f"/jellyfin/Videos/{movie['Id']}/main.m3u8", params={"api_key": token_of(jf)})
     assert main.status_code == 200 and "#EXTINF" in main.text
+    # its segment URIs sit under the movie's id and carry only the playback token
+    first = next(line for line in main.text.splitlines() if line and not line.startswith("#"))
+    seg = jf.get(f"/jellyfin/Videos/{movie['Id']}/{first}", headers={"authorization": ""})
+    assert seg.status_code == 200 and seg.content[:1] == b"\x47", (first, seg.text[:200])
+    bad = first.split("token=")[0] + "token=not-a-token"
+    assert jf.get(f"/jellyfin/Videos/{movie['Id']}/{bad}", headers={"authorization": ""}).status_code == 401
+    assert jf.get(f"/jellyfin/Videos/{'0' * 32}/{first}", headers={"authorization": ""}).status_code == 401
     assert jf.get(base + variant.split("?")[0], headers={"authorization": ""}).status_code == 401
 
 

@@ -160,6 +160,13 @@ NUMBERED_TITLES: list[tuple[str, dict[str, object]]] = [
     ("Zoolander 2.mkv", dict(kind=M, title="Zoolander 2")),
     ("Toy Story 3.mkv", dict(kind=M, title="Toy Story 3")),
     ("Rocky IV.mkv", dict(kind=M, title="Rocky IV")),
+    # release tags after the number: a lone "Title.NNN" past episode 30 is a film (issue 14)
+    ("Fahrenheit.451.1080p.BluRay.mkv", dict(kind=M, title="Fahrenheit 451", season=None, episode=None)),
+    ("Room.237.2012.720p.BluRay.x264.mkv", dict(kind=M, title="Room 237", year=2012)),
+    ("Room.237.720p.BluRay.x264-GRP.mkv", dict(kind=M, title="Room 237")),
+    # "H.264" is a codec, not season 2 episode 64 (issue 14)
+    ("The.Departed.2006.720p.WEB-DL.DD5.1.H.264-NTb.mkv", dict(kind=M, title="The Departed", year=2006)),
+    ("Movies/Joker.2019.1080p.AMZN.WEB-DL.DDP5.1.H.264-NTG.mkv", dict(kind=M, title="Joker", year=2019)),
     # folder context or TV cues keep scene numbering
     ("Show/Show.103.mkv", dict(kind=E, title="Show", season=1)),
     ("Show/Season 1/Show.103.mkv", dict(kind=E, title="Show", season=1)),

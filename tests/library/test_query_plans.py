@@ -1,7 +1,8 @@
 """The big-library queries use indexes (issue 14): the plans of the grid page (also a
-deep keyset page and the A-Z jump), the media-file keyset page, a show page and
-continue watching, by ``EXPLAIN QUERY PLAN`` on SQLite and ``EXPLAIN`` on PostgreSQL
-(with sequential scans priced out, so a small test table shows what a big one gets).
+deep keyset page and the A-Z jump), the media-file keyset page, a show page (the ORM
+one and the API's), the /movies and /shows pages and continue watching, by
+``EXPLAIN QUERY PLAN`` on SQLite and ``EXPLAIN`` on PostgreSQL (with sequential scans
+priced out, so a small test table shows what a big one gets).
 Also: keyset pages walk the whole grid and the whole file list, each item once."""
 
 from __future__ import annotations
@@ -13,52 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from synthetic_library import fill
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, User, WatchProgress
-from reelhouse.library import queries
+from reelhouse.library import queries, views
 from reelhouse.library.grid import GridFilter, grid_page
 
 from helpers import postgres_schema
 
 PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def fill(core: Core, movies: int = 300, shows: int = 12) -> dict[str, int]:
-    """A synthetic library straight into the database: ``movies`` films and ``shows``
-    shows of 2 seasons x 10 episodes, one file each, on one source; one user who has
-    watched some."""
-    with core.sessions() as s:
-        s.execute(insert(SourceRow), [{"id": 1, "name": "disk", "kind": "local", "path": "/m",
-                                       "tls": "none", "verify_tls": True, "created_at": NOW}])
-        s.execute(insert(User), [{"id": 1, "name": "u", "password_hash": "x", "is_admin": False,
-                                  "created_at": NOW}])
-        s.execute(insert(Movie), [{"id": i, "title": f"{chr(65 + i % 26)}ilm {i}", "year": 1950 + i % 70,
-                                   "match_key": f"m{i}", "genres": ["Drama"] if i % 3 else ["Comedy"],
-                                   "needs_review": False, "locked": False, "created_at": NOW}
-                                  for i in range(1, movies + 1)])
-        s.execute(insert(Show), [{"id": i, "title": f"{chr(65 + i % 26)}how {i}", "year": 2000 + i,
-                                  "match_key": f"s{i}", "needs_review": False, "locked": False,
-                                  "created_at": NOW} for i in range(1, shows + 1)])
-        s.execute(insert(Season), [{"id": sh * 10 + n, "show_id": sh, "number": n}
-                                   for sh in range(1, shows + 1) for n in (1, 2)])
-        s.execute(insert(Episode), [{"id": (sh * 10 + n) * 100 + e, "season_id": sh * 10 + n, "number": e}
-                                    for sh in range(1, shows + 1) for n in (1, 2) for e in range(1, 11)])
-        files = [{"source_id": 1, "path": f"Films/{i}.mkv", "size": 1, "kind": "movie", "movie_id": i,
-                  "height": 1080 if i % 2 else 720, "first_seen": NOW, "last_seen": NOW}
-                 for i in range(1, movies + 1)]
-        files += [{"source_id": 1, "path": f"Shows/{sh}/{n}/{e}.mkv", "size": 1, "kind": "episode",
-                   "episode_id": (sh * 10 + n) * 100 + e, "height": 720, "first_seen": NOW, "last_seen": NOW}
-                  for sh in range(1, shows + 1) for n in (1, 2) for e in range(1, 11)]
-        s.execute(insert(MediaFile), files)
-        s.execute(insert(WatchProgress), [{"user_id": 1, "media_file_id": i, "position": 10.0,
-                                           "watched": i % 4 == 0, "updated_at": NOW} for i in range(1, 60)])
-        s.commit()
-    return {"movies": movies, "shows": shows, "files": len(files)}
 
 
 def plans(engine: Engine, call: Callable[[], object]) -> list[tuple[str, str]]:
@@ -113,14 +81,25 @@ def _assert_plans(core: Core) -> None:
             _check(e, call, "shows", "ix_shows_sort")
         plan = _check(e, lambda: grid_page(s, GridFilter(kind="movie"), 50), "movies", "ix_movies_sort")
         assert "ix_media_files_movie" in plan, plan  # (PostgreSQL may take the one-column index)
-        _, _, cursor = queries.media_files_page(s, None, False, 50)
+        _, _, cursor = views.media_files_page(s, None, False, 50)
         assert cursor
-        _check(e, lambda: queries.media_files_page(s, None, False, 50, cursor), "media_files",
+        _check(e, lambda: views.media_files_page(s, None, False, 50, cursor), "media_files",
                "source_id_path" if e.dialect.name == "postgresql" else "sqlite_autoindex_media_files")
         _check(e, lambda: queries.get_show(s, 3), "shows", "shows_pkey" if e.dialect.name == "postgresql"
                else "INTEGER PRIMARY KEY", marker="WHERE shows.id")
         _check(e, lambda: queries.get_show(s, 3), "episodes", "episodes_season_id_number_key"
                if e.dialect.name == "postgresql" else "sqlite_autoindex_episodes", marker="episodes.season_id IN")
+        # the API's show page (library/views.py): one join for the episodes' files, the extras
+        pg = e.dialect.name == "postgresql"
+        plan = _check(e, lambda: views.show_detail(s, 3), "seasons", "seasons_show_id_number_key" if pg
+                      else "sqlite_autoindex_seasons", marker="seasons.show_id =")
+        assert ("episodes_season_id_number_key" if pg else "sqlite_autoindex_episodes") in plan, plan
+        assert "ix_media_files_episode" in plan, plan
+        _check(e, lambda: views.show_detail(s, 3), "media_files", "ix_media_files_show_id",
+               marker="media_files.show_id =")
+        # /movies and /shows pages in the grid's index order
+        _check(e, lambda: views.title_page(s, "movie", None, 100, 50), "movies", "ix_movies_sort")
+        _check(e, lambda: views.title_page(s, "show", None, 0, 50), "shows", "ix_shows_sort")
     _check(e, lambda: core.progress.continue_watching(1), "watch_progress", "ix_watch_progress_user_updated")
 
 
@@ -139,8 +118,8 @@ def _walk_all(core: Core, counts: dict[str, int]) -> None:
         files: list[int] = []
         cursor = None
         while True:
-            rows, total, cursor = queries.media_files_page(s, None, False, 50, cursor)
-            files += [r.id for r in rows]
+            rows, total, cursor = views.media_files_page(s, None, False, 50, cursor)
+            files += [r["id"] for r in rows]
             if cursor is None:
                 break
         assert len(files) == len(set(files)) == total == counts["files"]

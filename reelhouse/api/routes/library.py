@@ -1,12 +1,18 @@
-"""The library (``/api/library``): the grid, movies, shows, media files with their streams."""
+"""The library (``/api/library``): the grid, movies, shows, media files with their streams.
+
+The big-library routes (the grid, title lists, a show, media-file pages) read plain
+rows (:mod:`reelhouse.library.views`, :mod:`reelhouse.library.grid`) in a session of
+their own and answer through :func:`reelhouse.api.render.json_response` (issue 14)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from starlette.responses import Response
 
 from reelhouse.api.deps import CoreDep, CurrentUser, DbSession, RowId, RowIdQuery, VisibleFile
+from reelhouse.api.render import json_response
 from reelhouse.api.schemas import (
     GridItemPublic,
     MediaFileDetail,
@@ -17,7 +23,7 @@ from reelhouse.api.schemas import (
 )
 from reelhouse.api.visibility import visible_movie, visible_show
 from reelhouse.errors import InvalidInput, NotFound
-from reelhouse.library import queries
+from reelhouse.library import queries, views
 from reelhouse.library.grid import GridFilter, grid_page
 
 __all__ = ["router"]
@@ -28,15 +34,8 @@ PageNo = Annotated[int, Query(ge=1, le=1_000_000)]
 PerPage = Annotated[int, Query(ge=1, le=500)]
 
 
-def _page(items: list[object], page: int, per_page: int) -> dict[str, object]:
-    start = (page - 1) * per_page
-    return {"items": items[start : start + per_page], "total": len(items), "page": page,
-            "per_page": per_page}
-
-
 @router.get("/items", response_model=Page[GridItemPublic])
 def library_items(
-    db: DbSession,
     core: CoreDep,
     user: CurrentUser,
     q: Annotated[str | None, Query(max_length=200)] = None,
@@ -51,7 +50,7 @@ def library_items(
     cursor: Annotated[str | None, Query(max_length=2000)] = None,
     page: PageNo = 1,
     per_page: PerPage = 60,
-) -> dict[str, object]:
+) -> Response:
     """The grid: movies and shows in title order, searchable by title, filterable by
     type, source, genre, year, resolution, "unwatched" (by you) and first letter (A-Z
     jump; ``#`` for the rest). Pages by ``cursor`` (``next_cursor`` of the previous page:
@@ -63,18 +62,22 @@ def library_items(
     offset = 0 if cursor else (page - 1) * per_page
     if offset > 10_000:
         raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
-    result = grid_page(db, f, per_page, cursor, offset)
-    return {"items": [GridItemPublic.model_validate(i) for i in result.items], "total": result.total,
-            "page": page, "per_page": per_page, "next_cursor": result.next_cursor}
+    with core.sessions() as db:
+        result = grid_page(db, f, per_page, cursor, offset)
+    return json_response(Page[GridItemPublic], {"items": result.items, "total": result.total, "page": page,
+                                                "per_page": per_page, "next_cursor": result.next_cursor})
 
 
 @router.get("/movies", response_model=Page[MoviePublic])
-def movies(db: DbSession, core: CoreDep, user: CurrentUser, page: PageNo = 1,
-           per_page: PerPage = 50) -> dict[str, object]:
+def movies(core: CoreDep, user: CurrentUser, page: PageNo = 1, per_page: PerPage = 50) -> Response:
+    """Movies with a file on their source, by title and year, with their files (the
+    page is cut in SQL)."""
     allowed = core.access.allowed(user)
-    items = [m for m in (visible_movie(MoviePublic.model_validate(m), allowed)
-                         for m in queries.list_movies(db)) if m is not None and m.files]
-    return _page(list(items), page, per_page)
+    with core.sessions() as db:
+        ids, total = views.title_page(db, "movie", allowed, (page - 1) * per_page, per_page)
+        items = [m for m in (visible_movie(MoviePublic.model_validate(m), allowed)
+                             for m in queries.movies_by_ids(db, ids)) if m is not None and m.files]
+    return json_response(Page[MoviePublic], {"items": items, "total": total, "page": page, "per_page": per_page})
 
 
 @router.get("/movies/{movie_id}", response_model=MoviePublic)
@@ -87,27 +90,30 @@ def movie(movie_id: RowId, db: DbSession, core: CoreDep, user: CurrentUser) -> M
 
 
 @router.get("/shows", response_model=Page[ShowPublic])
-def shows(db: DbSession, core: CoreDep, user: CurrentUser, page: PageNo = 1,
-          per_page: PerPage = 50) -> dict[str, object]:
-    """Shows with their seasons and episodes."""
+def shows(core: CoreDep, user: CurrentUser, page: PageNo = 1, per_page: PerPage = 50) -> Response:
+    """Shows with an episode file on their source, by title, with their seasons and
+    episodes (the page is cut in SQL)."""
     allowed = core.access.allowed(user)
-    items = [s for s in (visible_show(ShowPublic.model_validate(s), allowed)
-                         for s in queries.list_shows(db)) if s is not None and s.seasons]
-    return _page(list(items), page, per_page)
+    with core.sessions() as db:
+        ids, total = views.title_page(db, "show", allowed, (page - 1) * per_page, per_page)
+        items = [s for s in (visible_show(ShowPublic.model_validate(s), allowed)
+                             for s in queries.shows_by_ids(db, ids)) if s is not None and s.seasons]
+    return json_response(Page[ShowPublic], {"items": items, "total": total, "page": page, "per_page": per_page})
 
 
 @router.get("/shows/{show_id}", response_model=ShowPublic)
-def show(show_id: RowId, db: DbSession, core: CoreDep, user: CurrentUser) -> ShowPublic:
-    found = visible_show(ShowPublic.model_validate(queries.get_show(db, show_id)),
-                         core.access.allowed(user))
+def show(show_id: RowId, core: CoreDep, user: CurrentUser) -> Response:
+    """A show with its seasons, episodes and their files, and its extras."""
+    with core.sessions() as db:
+        detail = views.show_detail(db, show_id)
+    found = visible_show(ShowPublic.model_validate(detail), core.access.allowed(user))
     if found is None:
         raise NotFound(f"no show with id {show_id}")
-    return found
+    return json_response(ShowPublic, found)
 
 
 @router.get("/media-files", response_model=Page[MediaFilePublic])
 def media_files(
-    db: DbSession,
     core: CoreDep,
     user: CurrentUser,
     source_id: RowIdQuery = None,
@@ -115,7 +121,7 @@ def media_files(
     cursor: Annotated[str | None, Query(max_length=5000)] = None,
     page: PageNo = 1,
     per_page: PerPage = 100,
-) -> dict[str, object]:
+) -> Response:
     """Media files by source and path (a user with source grants: one granted source
     at a time). Pages by ``cursor`` (``next_cursor`` of the previous page; keyset on
     (source, path): deep pages cost what the first does) or by ``page`` number."""
@@ -124,14 +130,16 @@ def media_files(
         if source_id is None and len(allowed) == 1:
             source_id = next(iter(allowed))
         if source_id is None or source_id not in allowed:
-            return {"items": [], "total": 0, "page": page, "per_page": per_page, "next_cursor": None}
+            return json_response(Page[MediaFilePublic], {"items": [], "total": 0, "page": page,
+                                                         "per_page": per_page, "next_cursor": None})
     offset = 0 if cursor else (page - 1) * per_page
     if offset > 10_000:
         raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
-    rows, total, next_cursor = queries.media_files_page(db, source_id, include_missing, per_page,
-                                                        cursor, offset)
-    return {"items": [MediaFilePublic.model_validate(r) for r in rows], "total": total, "page": page,
-            "per_page": per_page, "next_cursor": next_cursor}
+    with core.sessions() as db:
+        rows, total, next_cursor = views.media_files_page(db, source_id, include_missing, per_page, cursor,
+                                                          offset)
+    return json_response(Page[MediaFilePublic], {"items": rows, "total": total, "page": page,
+                                                 "per_page": per_page, "next_cursor": next_cursor})
 
 
 @router.get("/media-files/{file_id}", response_model=MediaFileDetail)

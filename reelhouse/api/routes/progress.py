@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.responses import Response
 
 from reelhouse.api.deps import CoreDep, CurrentUser, RowId, VisibleFile
+from reelhouse.api.render import json_response
 from reelhouse.api.schemas import ProgressIn, ProgressPublic, ResumePublic, WatchedIn
 from reelhouse.library import queries
 
@@ -15,9 +17,9 @@ router = APIRouter(prefix="/api/library", tags=["library"])
 
 
 @router.get("/continue", response_model=list[ResumePublic])
-def continue_watching(core: CoreDep, user: CurrentUser) -> list[ResumePublic]:
+def continue_watching(core: CoreDep, user: CurrentUser) -> Response:
     """What the current user stopped in the middle of, most recent first."""
-    return [ResumePublic.model_validate(i) for i in core.progress.continue_watching(user.id)]
+    return json_response(list[ResumePublic], core.progress.continue_watching(user.id))
 
 
 @router.get("/media-files/{file_id}/progress", response_model=ProgressPublic)

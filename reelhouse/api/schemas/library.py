@@ -42,15 +42,24 @@ def _image_url(value: object) -> object:
     return image_url(value) if isinstance(value, int) else value
 
 
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    """``obj.name`` of an ORM row or ``obj[name]`` of a plain dict (the fast read paths
+    of :mod:`reelhouse.library.views` hand dicts)."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
 def _present(files: Any) -> Any:
-    """The files of a title still on their source (ORM rows; dicts pass as they are)."""
+    """The files of a title still on their source (ORM rows or dicts)."""
     if files is None:
         return []
-    return [f for f in files if getattr(f, "missing_since", None) is None]
+    return [f for f in files if _get(f, "missing_since") is None and _get(f, "missing") is not True]
 
 
 def _has_present_file(episode: Any) -> bool:
-    return any(getattr(f, "missing_since", None) is None for f in getattr(episode, "files", ()))
+    return any(_get(f, "missing_since") is None and _get(f, "missing") is not True
+               for f in _get(episode, "files", ()))
 
 
 class MediaFilePublic(BaseModel):
@@ -167,13 +176,13 @@ class TitlePublic(BaseModel):
 
 def _own(files: Any) -> Any:
     """The film's own files (not its extras) still on their source."""
-    return [f for f in _present(files) if getattr(f, "kind", None) != "extra"]
+    return [f for f in _present(files) if _get(f, "kind") != "extra"]
 
 
 def _extras(files: Any) -> Any:
     """The extras still on their source, by type then path."""
-    extras = [f for f in _present(files) if getattr(f, "kind", None) == "extra"]
-    return sorted(extras, key=lambda f: (getattr(f, "extra_type", None) or "", getattr(f, "path", "")))
+    extras = [f for f in _present(files) if _get(f, "kind") == "extra"]
+    return sorted(extras, key=lambda f: (_get(f, "extra_type") or "", _get(f, "path", "")))
 
 
 class VersionPublic(BaseModel):
@@ -247,7 +256,7 @@ class ShowPublic(TitlePublic):
         if value is None:
             return []
         return [season for season in value
-                if any(_has_present_file(ep) for ep in getattr(season, "episodes", ()))]
+                if any(_has_present_file(ep) for ep in _get(season, "episodes", ()))]
 
 
 class GridItemPublic(BaseModel):

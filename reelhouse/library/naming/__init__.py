@@ -1,6 +1,8 @@
 """File names → what they are: films, episodes, extras, versions. Pure: no I/O.
 
-- ``parse`` — the whole source-relative path decides (``parse_media_path``)
+- ``parse`` — the whole source-relative path decides (``parse_media_path``; a listing at
+  once: ``parse_media_paths``)
+- ``release`` — release-named films by guessit's tag vocabulary, without its rule engine
 - ``episodes`` — episode forms without guessit (``S01E02``, ``1x02``, dates, anime)
 - ``movies`` — extras by suffix, version labels, parts, "Title (Year)"
 - ``folders`` — season folders, extras folders, show folder titles, provider ids
@@ -9,10 +11,10 @@
 
 from reelhouse.library.naming.folders import extras_folder, provider_ids, season_folder, series_folder_title
 from reelhouse.library.naming.media import is_media_file, is_media_folder, is_media_path, is_video_file, is_video_folder
-from reelhouse.library.naming.parse import MEDIA_EXTENSIONS, Parsed, match_key, parse_media_path
+from reelhouse.library.naming.parse import MEDIA_EXTENSIONS, Parsed, match_key, parse_media_path, parse_media_paths
 
 __all__ = [
     "MEDIA_EXTENSIONS", "Parsed", "extras_folder", "is_media_file", "is_media_folder", "is_media_path",
-    "is_video_file", "is_video_folder", "match_key", "parse_media_path", "provider_ids", "season_folder",
-    "series_folder_title",
+    "is_video_file", "is_video_folder", "match_key", "parse_media_path", "parse_media_paths", "provider_ids",
+    "season_folder", "series_folder_title",
 ]

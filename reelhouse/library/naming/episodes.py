@@ -182,18 +182,25 @@ def _scene_episode(stem: str, m: re.Match[str], *, lone: bool = False) -> bool:
     title before it, no space in the name, not a year, no year after it (then it is a
     film: "Cell.211.2009"), and nothing or release words after it. ``lone``: no show or
     season folder above the file; then a number that ends the name is a film's
-    ("Fahrenheit.451", as Jellyfin and Plex read a lone file), not "Show.103"."""
+    ("Fahrenheit.451", as Jellyfin and Plex read a lone file), not "Show.103", and so is
+    one past episode 30 ("Fahrenheit.451.1080p.BluRay")."""
     number = m.group(1) + m.group(2)
     if " " in stem or m.start() < 2 or _is_year(number) or int(m.group(2)) == 0:
         return False
+    if re.search(r"(?:^|[._-])[hx]\.$", stem[: m.start()], re.I):  # "DD5.1.H.264": a codec
+        return False
     after = stem[m.end():]
-    if lone and not after.strip(" ._-"):
+    if lone and (not after.strip(" ._-") or int(m.group(2)) > _MAX_SCENE_EPISODE):
         return False
     if _YEAR_ANYWHERE.search(after):
         return False
     return not after or bool(_JUNK.match(after)) or bool(re.match(r"[._][A-Za-z]", after)) or after[0] == "-"
 
 
+#: A lone "Title.NNN" with more episodes to its season than this is a film's number
+#: ("Fahrenheit.451.1080p.BluRay", "Room.237.720p"); no lone scene episode of Sonarr's
+#: tables passes 30 (longer seasons are written S05E607 or 1x115).
+_MAX_SCENE_EPISODE = 30
 _YEAR_ANYWHERE = re.compile(r"(?:^|[._ (\[-])(?:19|20)\d\d(?=$|[._ )\]-])")
 
 

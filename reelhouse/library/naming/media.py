@@ -7,6 +7,8 @@ the extras of Plex/Jellyfin/Kodi, but never samples).
 
 from __future__ import annotations
 
+import functools
+
 from reelhouse.library.naming.folders import extras_folder
 from reelhouse.library.naming.movies import extra_suffix
 from reelhouse.library.naming.parse import MEDIA_EXTENSIONS, split_stem
@@ -33,6 +35,7 @@ def is_video_file(name: str) -> bool:
     return video and (suffix is None or suffix[1] != "sample")
 
 
+@functools.lru_cache(maxsize=4096)  # a scan asks once per file, for a few folders
 def is_media_folder(folder: str) -> bool:
     """Whether files of ``folder`` may be main titles: it is not (inside) an extras or
     sample folder. ``is_media_path(f"{folder}/{name}")`` equals
@@ -40,6 +43,7 @@ def is_media_folder(folder: str) -> bool:
     return not any(extras_folder(p) is not None for p in folder.split("/") if p)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_video_folder(folder: str) -> bool:
     """Whether the scanner indexes files of ``folder``: not (inside) a sample folder."""
     return not any(extras_folder(p) == "sample" for p in folder.split("/") if p)

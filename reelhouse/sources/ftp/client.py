@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ftplib
 import functools
+import logging
 import posixpath
 import socket
 import ssl
@@ -30,10 +31,16 @@ from reelhouse.sources.base import Entry, normalize_path
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.limits import BoundedFTP, ListingBudget
 from reelhouse.sources.ftp.listing import ListingEntry, parse_list, parse_mlsd, parse_mlsd_line
+from reelhouse.sources.ftp.pipeline import pipelined_listing
 from reelhouse.sources.ftp.replies import translate_error
 from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
 
 __all__ = ["FtpClient", "FtpConfig", "TlsMode", "translate_error"]  # config and replies re-exported
+
+log = logging.getLogger(__name__)
+
+#: Servers (host, port) whose pipelined listing failed once: listed command by command.
+_NO_PIPELINING: set[tuple[str, int]] = set()
 
 
 class FtpClient:
@@ -164,32 +171,54 @@ class FtpClient:
         """Entries of a folder: MLSD (RFC 3659 §7) when offered, else LIST."""
         rel = normalize_path(path)
         target = self._abs(rel)
-        lines: list[str] = []
         what = f"listing {rel or '/'!r}"
-        self._binary = False
         budget = ListingBudget(self.config.max_listing_bytes, what)
         if "MLST" in self.features:
-            raw: bytes = self._call(what, lambda: self._retr_all(f"MLSD {target}", budget))
-            parsed = parse_mlsd(raw.decode(self._ftp().encoding).splitlines())
+            raw: bytes = self._call(what, lambda: self._listing(f"MLSD {target}", budget))
+            parsed = parse_mlsd(_lines(raw, self._ftp().encoding))
         else:
-            def _line(line: str) -> None:
-                budget.take(len(line) + 2)
-                lines.append(line)
-
-            def _list() -> None:
-                ftp = self._ftp()
-                ftp.cwd(target)
-                ftp.retrlines("LIST", _line)
-            self._call(what, _list)
-            parsed = parse_list(lines, datetime.now(UTC))
+            # CWD, not "LIST path": servers take a path's [ * ? as a pattern
+            raw = self._call(what, lambda: self._listing("LIST", budget, cwd=target))
+            parsed = parse_list(_lines(raw, self._ftp().encoding), datetime.now(UTC))
         return [_entry(rel, item) for item in parsed if item.name not in ("", ".", "..")
                 and not any(c in item.name for c in "/\r\n")]
 
+    def _listing(self, cmd: str, budget: ListingBudget, cwd: str | None = None) -> bytes:
+        """``cmd``'s listing (after ``CWD cwd``): pipelined on a plain connection
+        (:mod:`.pipeline`: one round trip), else command by command."""
+        ftp = self._ftp()
+        server = (self.config.host, self.config.port)
+        raw = None
+        if server not in _NO_PIPELINING:
+            try:
+                raw = pipelined_listing(ftp, cmd, budget, cwd)
+            except (ftplib.error_temp, ftplib.error_reply) as exc:
+                # a 4xx or an out-of-order reply to pipelined commands: this server (or a
+                # proxy in front of it) may not take them; list it command by command
+                # from now on, on a fresh connection (a 5xx is an answer, not a quirk)
+                _NO_PIPELINING.add(server)
+                log.warning("ftp %s:%s: pipelined listing failed (%s); listing command by command",
+                            *server, exc)
+                self.close()
+                self.connect()
+                ftp = self._ftp()
+            finally:
+                if ftp.sock is None:  # closed: replies were in flight
+                    self.close()
+        if raw is None:
+            if cwd is not None:
+                ftp.cwd(cwd)
+            raw = self._retr_all(cmd, budget)
+        return raw
+
     def _retr_all(self, cmd: str, budget: ListingBudget) -> bytes:
-        """Send ``cmd`` (MLSD), read its whole data connection in large recv calls and
-        return the bytes. Unlike ``retrlines`` it sends no ``TYPE A`` first (MLSD output
-        is not subject to TYPE, RFC 3659 §7.2: one round trip less per folder) and does
-        not split lines through a text file object (benchmarks/listing.py)."""
+        """Send ``cmd`` (MLSD or LIST), read its whole data connection in large recv
+        calls and return the bytes. Unlike ``retrlines`` it sends no ``TYPE A`` first
+        (MLSD output is not subject to TYPE, RFC 3659 §7.2; LIST output is the same
+        lines in TYPE I on vsftpd, pure-ftpd, proftpd and pyftpdlib, and a bare LF is
+        read as a line end too): one round trip less per folder, and the connection
+        stays in TYPE I for the next read. No line splitting through a text file object
+        (benchmarks/listing.py)."""
         ftp = self._ftp()
         chunks: list[bytes] = []
         with ftp.transfercmd(cmd) as conn:
@@ -454,6 +483,13 @@ def _final_reply(ftp: ftplib.FTP) -> str:
         return ftp.getresp()
     except (ftplib.error_temp, ftplib.error_perm, ftplib.error_reply) as exc:
         return str(exc)
+
+
+def _lines(raw: bytes, encoding: str) -> list[str]:
+    """A listing's lines: split at LF only (the parsers drop a CR before it). Not
+    ``str.splitlines``: it also splits at U+0085, U+2028, FS/GS/RS…, and U+0085 is the
+    byte 0x85 of a latin-1-decoded name (``…`` in cp1252)."""
+    return raw.decode(encoding).split("\n")
 
 
 def _entry(folder: str, item: ListingEntry) -> Entry:

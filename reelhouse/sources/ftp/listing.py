@@ -261,6 +261,7 @@ _DOS = re.compile(
 _IIS_DIR_PAD = " " * 10
 
 
+@functools.lru_cache(maxsize=4096)  # the files of one folder often share a date (one `now` per listing)
 def _ls_time(
     month: str, day: str, hour: str | None, minute: str | None, year: str | None, now: datetime
 ) -> float | None:
@@ -289,20 +290,20 @@ def _parse_unix(text: str, now: datetime) -> ListingEntry | None:
     m = _UNIX_LINE.fullmatch(text) or _UNIX_BARE.fullmatch(text)
     if m is None:
         return None
-    kind = m["kind"]
-    name = m["name"]
+    kind, name, size_text, month, day, hour, minute, year = m.group(
+        "kind", "name", "size", "month", "day", "hour", "minute", "year")  # one call, not eight
     link_target: str | None = None
     if kind == "l":
         name, arrow, target = name.partition(" -> ")
         link_target = target if arrow and target else None
     if name in ("", ".", ".."):
         return None
-    size = None if kind in "bc" else _parse_size(m["size"])
+    size = None if kind in "bc" else _parse_size(size_text)
     return ListingEntry(
         name=name,
         is_dir=kind == "d",
         size=size,
-        mtime=_ls_time(m["month"], m["day"], m["hour"], m["minute"], m["year"], now),
+        mtime=_ls_time(month, day, hour, minute, year, now),
         is_link=kind == "l",
         link_target=link_target,
     )

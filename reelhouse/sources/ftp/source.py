@@ -360,7 +360,11 @@ class FtpSource:
             failures += 1
 
     def walk(self, path: str = "") -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
-        return walk_parallel(self, path, workers=max(1, self.pool.size - 1))
+        """Every folder under ``path``, listing as many at once as the pool has
+        connections: each listing holds its connection for one folder only, and a freed
+        connection goes to a waiting viewer before the walk (:class:`FtpPool` serves the
+        waiter holding fewest first), so a scan delays a stream by one listing at most."""
+        return walk_parallel(self, path, workers=self.pool.size)
 
     # -- writing -----------------------------------------------------------------------
     def size(self, path: str) -> int | None:

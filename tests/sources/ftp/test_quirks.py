@@ -20,6 +20,31 @@ from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
 DATA = os.urandom(300_000)
 
 
+def _no_pipelining() -> dict[str, Any]:
+    """pyftpdlib refusing (425) a listing command that came in the same read as its
+    PASV: a server or proxy that does not take pipelined commands."""
+    from pyftpdlib.handlers import FTPHandler
+
+    def handle_read(self: Any) -> None:
+        self.reads = getattr(self, "reads", 0) + 1
+        FTPHandler.handle_read(self)
+
+    def ftp_PASV(self: Any, line: str) -> Any:
+        self.pasv_read = getattr(self, "reads", 0)
+        return FTPHandler.ftp_PASV(self, line)
+
+    def refusing(base: Any) -> Any:
+        def command(self: Any, path: str) -> Any:
+            if getattr(self, "pasv_read", -1) == getattr(self, "reads", 0):
+                self.respond("425 Pipelined commands are not supported.")
+                return None
+            return base(self, path)
+        return command
+
+    return {"handle_read": handle_read, "ftp_PASV": ftp_PASV,
+            "ftp_MLSD": refusing(FTPHandler.ftp_MLSD), "ftp_LIST": refusing(FTPHandler.ftp_LIST)}
+
+
 def _serve(root: Path, **overrides: Any) -> EmbeddedFtpServer:
     return EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, handler_overrides=overrides).start()
 
@@ -33,6 +58,7 @@ def quirky(request: pytest.FixtureRequest, ftp_root: Path) -> Iterator[tuple[Ftp
         "no-size-mdtm-mlst": {"proto_cmds": {k: v for k, v in FTPHandler.proto_cmds.items()
                                              if k not in ("SIZE", "MDTM", "MLST", "MLSD")}},
         "nat-pasv": {"masquerade_address": "10.255.255.1"},
+        "no-pipelining": _no_pipelining(),
     }[request.param]
     (ftp_root / "Films").mkdir()
     (ftp_root / "Films" / "Amélie.2001.mkv").write_bytes(DATA)
@@ -46,7 +72,7 @@ def quirky(request: pytest.FixtureRequest, ftp_root: Path) -> Iterator[tuple[Ftp
         stop_without_leaks(server)
 
 
-@pytest.mark.parametrize("quirky", ["latin1", "no-size-mdtm-mlst", "nat-pasv"], indirect=True)
+@pytest.mark.parametrize("quirky", ["latin1", "no-size-mdtm-mlst", "nat-pasv", "no-pipelining"], indirect=True)
 def test_list_stat_read_write(quirky: tuple[FtpSource, Path], tmp_path: Path) -> None:
     src, root = quirky
     assert [e.name for e in src.list("Films")] == ["Amélie.2001.mkv"]
@@ -61,3 +87,54 @@ def test_list_stat_read_write(quirky: tuple[FtpSource, Path], tmp_path: Path) ->
     assert (root / "Séries" / "Été.mkv").read_bytes() == DATA[:100_000]
     assert download(src, "Séries/Été.mkv", tmp_path / "out.bin") == 100_000
     assert (tmp_path / "out.bin").read_bytes() == DATA[:100_000]
+
+
+@pytest.mark.parametrize("quirky", ["latin1", "no-size-mdtm-mlst"], indirect=True)
+def test_names_with_unicode_line_breaks_list_whole(quirky: tuple[FtpSource, Path],
+                                                   request: pytest.FixtureRequest) -> None:
+    """A listing is split at LF only: U+0085 (the byte 0x85 of a latin-1 name, "…" in
+    cp1252), U+2028 and FS are parts of names (str.splitlines cut them), over MLSD
+    and over LIST (which no longer asks TYPE A: the connection stays in TYPE I)."""
+    src, root = quirky
+    names = {"Wait\x85.2001.mkv", "Sep\x1crated.mkv"}
+    if request.node.callspec.params["quirky"] != "latin1":  # UTF-8 names
+        names.add("Line\u2028Sep.mkv")
+    for name in names:
+        (root / "Films" / name).write_bytes(b"x" * 10)
+    assert {e.name for e in src.list("Films")} == names | {"Amélie.2001.mkv"}
+    assert [e.size for e in src.list("Films") if e.name == "Wait\x85.2001.mkv"] == [10]
+    assert b"".join(src.read_range("Films/Amélie.2001.mkv", 0, 10)) == DATA[:10]
+
+
+@pytest.mark.parametrize("quirky", ["latin1", "no-size-mdtm-mlst", "nat-pasv"], indirect=True)
+def test_pipelined_listing_of_a_missing_folder(quirky: tuple[FtpSource, Path]) -> None:
+    """Listings are pipelined (``[CWD] PASV MLSD|LIST`` in one write): a missing folder
+    is NotFound and the next listings on the pool are right (a refused CWD drops its
+    connection: the PASV and LIST replies were still in flight)."""
+    from reelhouse.errors import NotFound
+
+    src, _root = quirky
+    for _ in range(3):
+        with pytest.raises(NotFound):
+            src.list("No Such Folder")
+        assert [e.name for e in src.list("Films")] == ["Amélie.2001.mkv"]
+        assert [e.name for e in src.list("")] == ["Films"]
+
+
+@pytest.mark.parametrize("quirky", ["no-pipelining"], indirect=True)
+def test_a_server_refusing_pipelined_commands_is_listed_command_by_command(
+        quirky: tuple[FtpSource, Path]) -> None:
+    """The first pipelined listing gets a 425: the client lists that server command by
+    command from then on, and no listing fails (no user ever sees the 425)."""
+    from reelhouse.sources.ftp import client
+
+    src, _root = quirky
+    server = (src.config.host, src.config.port)
+    client._NO_PIPELINING.discard(server)
+    try:
+        for _ in range(3):
+            assert [e.name for e in src.list("Films")] == ["Amélie.2001.mkv"]
+            assert [e.name for e in src.list("")] == ["Films"]
+        assert server in client._NO_PIPELINING
+    finally:
+        client._NO_PIPELINING.discard(server)

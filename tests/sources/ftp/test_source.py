@@ -17,7 +17,7 @@ from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound, Sourc
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.ftp.pool import FtpPool
 
-from helpers import FTP_PASSWORD, FTP_USER, ftp_connections
+from helpers import FTP_PASSWORD, FTP_USER, free_port, ftp_connections
 
 AMELIE = "Amélie (2001)/Amélie [1080p] \"Director's Cut\".mkv"
 CHIHIRO = "千と千尋の神隠し.mkv"
@@ -33,13 +33,6 @@ ODD = [
 DATA = os.urandom(3 * 1024 * 1024 + 17)
 
 
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def cfg(port: int, **kw: object) -> FtpConfig:
@@ -223,7 +216,7 @@ def test_wrong_password_is_authentication_failed(ftp_root: Path) -> None:
 
 
 def test_nothing_listening_is_source_unavailable() -> None:
-    s = FtpSource(cfg(_free_port()))
+    s = FtpSource(cfg(free_port()))
     with pytest.raises(SourceUnavailable) as info:
         s.list("")
     assert "refused" in str(info.value)
@@ -263,7 +256,7 @@ def test_killed_idle_connection_is_replaced(src: FtpSource) -> None:
 
 def test_server_restart_is_transparent(ftp_root: Path, files: dict[str, bytes]) -> None:
     """The server goes away (every connection closed) and comes back on the same port."""
-    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD).start()
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=free_port()).start()
     port = server.port
     s = FtpSource(cfg(port), pool=FtpPool(cfg(port), size=2))
     try:

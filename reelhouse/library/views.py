@@ -1,0 +1,153 @@
+"""The library's hot read paths as plain rows (issue 14: 100,000 files, 20 clients).
+
+The API's show page, media-file pages and title lists read here: SQLAlchemy Core
+selects of just the columns the ``…Public`` schemas show, joined in SQL (a show page
+is three queries: the show, its present episode files with their seasons and episodes
+in one join, its extras), handed back as dicts that the schemas of
+:mod:`reelhouse.api.schemas.library` validate once (no ORM objects, no lazy loads).
+Only files that are not missing count, as in :mod:`reelhouse.library.queries`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, func, literal, select, tuple_
+from sqlalchemy.orm import Session
+
+from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
+from reelhouse.errors import NotFound
+from reelhouse.library.queries import cached_count, decode_file_cursor, encode_file_cursor
+
+__all__ = ["FILE_COLUMNS", "file_rows", "media_files_page", "show_detail", "title_page"]
+
+#: The columns of a :class:`~reelhouse.api.schemas.MediaFilePublic` (the source's name
+#: and kind come from a join with ``sources``), by the keys the schema reads.
+FILE_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("id", MediaFile.id), ("source_id", MediaFile.source_id), ("source_name", SourceRow.name),
+    ("source_kind", SourceRow.kind), ("path", MediaFile.path), ("size", MediaFile.size),
+    ("mtime", MediaFile.mtime), ("kind", MediaFile.kind), ("container", MediaFile.container),
+    ("duration", MediaFile.duration), ("video_codec", MediaFile.video_codec),
+    ("audio_codec", MediaFile.audio_codec), ("width", MediaFile.width), ("height", MediaFile.height),
+    ("bitrate", MediaFile.bitrate), ("probe_error", MediaFile.probe_error),
+    ("missing_since", MediaFile.missing_since), ("movie_id", MediaFile.movie_id),
+    ("episode_id", MediaFile.episode_id), ("show_id", MediaFile.show_id), ("extra_type", MediaFile.extra_type),
+    ("version", MediaFile.version), ("part", MediaFile.part), ("first_seen", MediaFile.first_seen),
+    ("last_seen", MediaFile.last_seen),
+)
+_FILE_KEYS = tuple(k for k, _ in FILE_COLUMNS)
+_FILE_COLS = tuple(c for _, c in FILE_COLUMNS)
+_N_FILE = len(FILE_COLUMNS)
+
+_TITLE_COLUMNS = ("id", "title", "year", "overview", "genres", "rating", "tmdb_id", "imdb_id",
+                  "poster_image_id", "backdrop_image_id", "match_confidence", "needs_review", "locked")
+
+
+def _file(values: Sequence[Any]) -> dict[str, Any]:
+    return dict(zip(_FILE_KEYS, values, strict=True))
+
+
+def file_rows(s: Session, stmt: Select[Any]) -> list[dict[str, Any]]:
+    """The files ``stmt`` (a select of :data:`FILE_COLUMNS`) finds, as dicts."""
+    return [_file(r) for r in s.execute(stmt)]
+
+
+def _files_select() -> Select[Any]:
+    return select(*_FILE_COLS).join(SourceRow, SourceRow.id == MediaFile.source_id)
+
+
+def _title_row(s: Session, model: Any, ident: int) -> dict[str, Any] | None:
+    row = s.execute(select(*(getattr(model, c) for c in _TITLE_COLUMNS)).where(model.id == ident)).first()
+    return dict(zip(_TITLE_COLUMNS, row, strict=True)) if row is not None else None
+
+
+def show_detail(s: Session, show_id: int) -> dict[str, Any]:
+    """A show with its seasons, episodes and their present files (seasons and episodes
+    by number, files by id) and its present extras, in the shape of ``ShowPublic``.
+    Raises NotFound."""
+    show = _title_row(s, Show, show_id)
+    if show is None:
+        raise NotFound(f"no show with id {show_id}")
+    stmt = (
+        select(Season.id, Season.number, Season.poster_image_id, Episode.id, Episode.number, Episode.title,
+               Episode.last_number, Episode.air_date, Episode.overview, Episode.still_image_id, *_FILE_COLS)
+        .select_from(Season)
+        .join(Episode, Episode.season_id == Season.id)
+        .join(MediaFile, MediaFile.episode_id == Episode.id)
+        .join(SourceRow, SourceRow.id == MediaFile.source_id)
+        .where(Season.show_id == show_id, MediaFile.missing_since.is_(None))
+        .order_by(Season.number, Episode.number, MediaFile.id)
+    )
+    seasons: list[dict[str, Any]] = []
+    episode: dict[str, Any] | None = None
+    for r in s.execute(stmt):
+        if not seasons or seasons[-1]["id"] != r[0]:
+            seasons.append({"id": r[0], "number": r[1], "poster_image_id": r[2], "episodes": []})
+            episode = None
+        if episode is None or episode["id"] != r[3]:
+            episode = {"id": r[3], "number": r[4], "title": r[5], "last_number": r[6], "air_date": r[7],
+                       "overview": r[8], "still_image_id": r[9], "files": []}
+            seasons[-1]["episodes"].append(episode)
+        episode["files"].append(_file(r[10 : 10 + _N_FILE]))
+    show["seasons"] = seasons
+    show["extras"] = file_rows(s, _files_select().where(MediaFile.show_id == show_id,
+                                                         MediaFile.missing_since.is_(None))
+                               .order_by(MediaFile.path))
+    return show
+
+
+def media_files_page(
+    s: Session, source_id: int | None, include_missing: bool, limit: int,
+    cursor: str | None = None, offset: int = 0,
+) -> tuple[list[dict[str, Any]], int, str | None]:
+    """A page of media files (dicts of :data:`FILE_COLUMNS`) by (source, path) after
+    ``cursor`` (keyset: the unique (source_id, path) index is read from the cursor on)
+    or ``offset``; with the total (reused while the library does not change, see
+    :func:`~reelhouse.library.queries.cached_count`) and the next page's cursor (None
+    at the end). Raises InvalidInput for a cursor this module did not make."""
+    conds: list[ColumnElement[bool]] = []
+    if source_id is not None:
+        conds.append(MediaFile.source_id == source_id)
+    if not include_missing:
+        conds.append(MediaFile.missing_since.is_(None))
+    total = cached_count(s, select(MediaFile.id).where(*conds), ("media_files", source_id, include_missing))
+    if cursor:
+        after_source, after_path = decode_file_cursor(cursor)
+        conds.append(tuple_(MediaFile.source_id, MediaFile.path) > tuple_(literal(after_source),
+                                                                          literal(after_path)))
+    rows = file_rows(s, _files_select().where(*conds).order_by(MediaFile.source_id, MediaFile.path)
+                     .offset(0 if cursor else offset).limit(limit + 1))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_file_cursor(rows[-1]["source_id"], rows[-1]["path"]) if more and rows else None
+    return rows, total, next_cursor
+
+
+def _shown_condition(kind: str, allowed: Iterable[int] | None) -> ColumnElement[bool]:
+    """A movie with an own present file / a show with an episode's present file (on
+    the ``allowed`` sources only, when given)."""
+    conds: list[ColumnElement[bool]] = [MediaFile.missing_since.is_(None)]
+    if allowed is not None:
+        conds.append(MediaFile.source_id.in_(sorted(allowed)))
+    if kind == "movie":
+        return exists().where(MediaFile.movie_id == Movie.id, MediaFile.kind != "extra", *conds)
+    return exists(select(literal(1)).select_from(Season)
+                  .join(Episode, Episode.season_id == Season.id)
+                  .join(MediaFile, MediaFile.episode_id == Episode.id)
+                  .where(Season.show_id == Show.id, *conds))
+
+
+def title_page(s: Session, kind: str, allowed: set[int] | None, offset: int, limit: int) -> tuple[list[int], int]:
+    """Ids of one page of the movies or shows that have a present file (on ``allowed``
+    sources, None: all), in the grid's order (``lower(title), coalesce(year, 0), id``,
+    read from ``ix_movies_sort`` / ``ix_shows_sort``), and how many there are: the page
+    in SQL, not the whole library in memory."""
+    model: Any = Movie if kind == "movie" else Show
+    shown = _shown_condition(kind, allowed)
+    order = (func.lower(model.title), func.coalesce(model.year, 0), model.id)
+    ids = list(s.scalars(select(model.id).where(shown).order_by(*order).offset(offset).limit(limit)))
+    key = ("titles", kind, None if allowed is None else frozenset(allowed))
+    total = cached_count(s, select(model.id).where(shown), key)
+    return ids, total
+

@@ -1,0 +1,73 @@
+"""A folder listing in one round trip: ``[CWD dir] PASV MLSD|LIST`` written at once.
+
+RFC 959 §4.2 has the server answer commands in the order they came, and nothing stops a
+client from sending the next one before the last reply (servers read a stream: vsftpd,
+pure-ftpd, proftpd and pyftpdlib all take pipelined commands). A passive listing command
+may come before its data connection: the server waits for it (RFC 959 §3.2 "the
+server-DTP ... waits for a connection"). So instead of CWD → reply, PASV → reply,
+LIST → 150, data, 226 (four waits on the server), the client writes the three commands
+together, reads the replies as they come, and connects when the 227 arrives
+(benchmarks/listing.py: the walk is bound by these waits).
+
+A server (or a proxy before it) that answers a pipelined listing with a 4xx or an
+out-of-order reply is listed command by command from then on (``client._listing``).
+
+Plain IPv4 connections only (FTPS wraps each data connection in TLS, IPv6 uses EPSV):
+:func:`pipelined_listing` returns ``None`` for the others and the caller goes the
+ordinary way. Any unexpected reply closes the control connection (the replies still in
+flight would be read as the answers of the next commands) and raises the ftplib error.
+"""
+
+from __future__ import annotations
+
+import ftplib
+import socket
+
+from reelhouse.sources.ftp.limits import ListingBudget
+
+__all__ = ["pipelined_listing"]
+
+#: Bytes asked of one recv on a listing's data connection.
+_RECV = 1 << 20
+
+
+def pipelined_listing(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None = None) -> bytes | None:
+    """The bytes of ``cmd`` (``MLSD path`` or ``LIST``), after ``CWD cwd`` when given, or
+    ``None`` when this connection cannot pipeline (TLS, IPv6). Raises ftplib errors; after
+    an error the control connection is closed unless its replies are all read."""
+    sock = ftp.sock
+    if isinstance(ftp, ftplib.FTP_TLS) or sock is None or ftp.af != socket.AF_INET:
+        return None
+    commands = ([f"CWD {cwd}"] if cwd is not None else []) + ["PASV", cmd]
+    sock.sendall("".join(c + "\r\n" for c in commands).encode(ftp.encoding))
+    pending = len(commands)  # replies not asked for yet (an error reply is read whole)
+    conn: socket.socket | None = None
+    try:
+        if cwd is not None:
+            pending -= 1
+            ftp.voidresp()
+        pending -= 1
+        host, port = ftplib.parse227(ftp.getresp())
+        if not getattr(ftp, "trust_server_pasv_ipv4_address", False):  # not in typeshed
+            host = sock.getpeername()[0]  # as ftplib: a NAT'd server's PASV address is ignored
+        conn = socket.create_connection((host, port), ftp.timeout, source_address=ftp.source_address)
+        pending -= 1
+        first = ftp.getresp()
+        if first[0] == "2":  # as ftplib's ntransfercmd: a 2xx may come before the 1xx
+            first = ftp.getresp()
+        if first[0] != "1":
+            raise ftplib.error_reply(first)
+        chunks: list[bytes] = []
+        while chunk := conn.recv(_RECV):
+            budget.take(len(chunk))
+            chunks.append(chunk)
+        conn.close()
+        conn = None
+        ftp.voidresp()
+        return b"".join(chunks)
+    except BaseException:
+        if conn is not None:
+            conn.close()
+        if pending:
+            ftp.close()  # replies in flight: the connection is out of step
+        raise

@@ -2,7 +2,7 @@
 
 Two phases (issue 14: a 100,000-file library is browsable in two minutes):
 
-1. Here: walk the source, name and group every new file (naming.parse_media_path,
+1. Here: walk the source, name and group every new file (naming.parse_media_paths,
    library/batchlink.py) and write the rows in batches of :data:`BATCH` files, one
    transaction each, so the library is browsable while the scan goes on. No byte of
    any file is read in this phase, but for the fingerprints of possible moves.
@@ -44,7 +44,7 @@ from reelhouse.errors import Cancelled, ReelhouseError
 from reelhouse.library.batchlink import BatchLinker, NewFile
 from reelhouse.library.fingerprint import content_hash
 from reelhouse.library.linking import NAMING_VERSION, link_file, relink, unplaced_extras
-from reelhouse.library.naming import Parsed, is_media_path, is_video_file, is_video_folder, parse_media_path
+from reelhouse.library.naming import Parsed, is_media_path, is_video_file, is_video_folder, parse_media_paths
 from reelhouse.library.prefetch import workers_for
 from reelhouse.library.probing import Enrich, Pending, ProbeReport, probe_files
 from reelhouse.sources.base import Entry, Source
@@ -341,12 +341,10 @@ class _Index:
         """Name the batch's new files (CPU, outside any transaction), then write it."""
         if not batch:
             return
-        parsed: dict[str, Parsed] = {}
-        for entry in batch:
-            if stop():  # files indexed so far stay; nothing is marked missing by a partial scan
-                raise Cancelled(f"scan cancelled after {self.report.files_seen} of {self.report.total} files")
-            if entry.path not in self.known:
-                parsed[entry.path] = parse_media_path(entry.path)
+        if stop():  # files indexed so far stay; nothing is marked missing by a partial scan
+            raise Cancelled(f"scan cancelled after {self.report.files_seen} of {self.report.total} files")
+        new = [entry.path for entry in batch if entry.path not in self.known]
+        parsed: dict[str, Parsed] = dict(zip(new, parse_media_paths(new), strict=True))
         counted = (self.report.added, self.report.updated, self.report.restored, self.report.moved)
         try:
             self._transaction(batch, parsed)

@@ -153,7 +153,7 @@ LEASE = 1.5  # seconds: the dead worker's jobs come back soon
 
 def test_a_worker_killed_in_phase_2_leaves_its_jobs_to_another(tmp_path: Path, ftp_root: Path,
                                                                sample_mp4: Path) -> None:
-    for i in range(8):
+    for i in range(16):  # 8 probe jobs; the worker reads 4 files at a time
         place(sample_mp4, ftp_root, f"Films/Film {i} ({2000 + i})/Film.{i}.{2000 + i}.mp4")
     server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,  # 256 KiB/s: ~1 s a probe
                                handler_overrides={"dtp_handler": SlowDTP, "use_sendfile": False}).start()
@@ -177,16 +177,19 @@ def test_a_worker_killed_in_phase_2_leaves_its_jobs_to_another(tmp_path: Path, f
         owner = web.jobs.get(scan.id).owner
         first.send_signal(signal.SIGKILL)  # mid-phase 2: the scan and its probe jobs die with it
         first.wait(10)
-        assert probed() < 8
+        assert probed() < 16
         assert (web.jobs.get(scan.id).state, web.jobs.get(scan.id).owner) == ("running", owner)
         second = worker(env)
         until(lambda: web.jobs.get(scan.id).state not in ("queued", "running"), 90, "the scan never ended")
         ended = web.jobs.get(scan.id)
         assert ended.state == "done" and ended.attempts == 2, ended.error
-        assert probed() == 8 and ended.progress["errors"] == 0
+        assert probed() == 16 and ended.progress["errors"] == 0
         with web.sessions() as s:
             jobs = list(s.scalars(select(Job).where(Job.kind == "probe")))
-        assert len(jobs) == 4 and {j.state for j in jobs} == {"done"}  # none queued twice
+        # the scan run again found the dead worker's probe jobs and queued their files
+        # no second time (one more job at most: a job that ended between the scan's
+        # listing and its look at its jobs; it skips the files probed meanwhile, unread)
+        assert len(jobs) in (8, 9) and {j.state for j in jobs} == {"done"}
         assert any(j.attempts == 2 for j in jobs)  # taken back from the dead worker
     finally:
         for proc in (first, second):

@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Job, MediaFile, utcnow
@@ -108,6 +108,8 @@ class ProbeJobs:
         jobs = self._active(scan.job_id, scan.source_id)
         covered = {int(i) for job in jobs for key in ("probe", "enrich") for i in (job.payload or {}).get(key, [])}
         ids = [i for i in pending.ids() if i not in covered]
+        if jobs and ids:  # run again: a job of the first run may have ended since phase 1 read the rows
+            ids = self._still_unprobed(ids, set(pending.enrich))
         if ids:
             jobs += self.system.submit_many(KIND, self._payloads(scan.job_id, pending, ids),
                                             source_id=scan.source_id, priority=PRIORITY)
@@ -175,6 +177,17 @@ class ProbeJobs:
                         "enrich": [i for i in part if i in enrich],
                         "sidecars": sidecars_to_json(pending.sidecars, (paths[i] for i in part if i in paths))})
         return out
+
+    def _still_unprobed(self, ids: list[int], enrich: set[int]) -> list[int]:
+        """``ids`` without the files probed meanwhile (but those whose titles to enrich)."""
+        keep = enrich.intersection(ids)
+        with self.sessions() as s:
+            for start in range(0, len(ids), 500):
+                keep.update(s.scalars(select(MediaFile.id).where(
+                    MediaFile.id.in_(ids[start:start + 500]),
+                    or_(MediaFile.container.is_(None),
+                        MediaFile.probe_bytes.is_(None) & MediaFile.probe_error.is_(None)))))
+        return [i for i in ids if i in keep]
 
     def _paths(self, ids: Iterable[int]) -> dict[int, str]:
         wanted = list(ids)

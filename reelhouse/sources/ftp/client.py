@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ftplib
 import functools
-import logging
 import posixpath
 import socket
 import ssl
@@ -31,16 +30,11 @@ from reelhouse.sources.base import Entry, normalize_path
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.limits import BoundedFTP, ListingBudget
 from reelhouse.sources.ftp.listing import ListingEntry, parse_list, parse_mlsd, parse_mlsd_line
-from reelhouse.sources.ftp.pipeline import pipelined_listing
+from reelhouse.sources.ftp.pipeline import PipeliningRefused, pipelined_listing
 from reelhouse.sources.ftp.replies import translate_error
 from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
 
 __all__ = ["FtpClient", "FtpConfig", "TlsMode", "translate_error"]  # config and replies re-exported
-
-log = logging.getLogger(__name__)
-
-#: Servers (host, port) whose pipelined listing failed once: listed command by command.
-_NO_PIPELINING: set[tuple[str, int]] = set()
 
 
 class FtpClient:
@@ -187,24 +181,15 @@ class FtpClient:
         """``cmd``'s listing (after ``CWD cwd``): pipelined on a plain connection
         (:mod:`.pipeline`: one round trip), else command by command."""
         ftp = self._ftp()
-        server = (self.config.host, self.config.port)
-        raw = None
-        if server not in _NO_PIPELINING:
-            try:
-                raw = pipelined_listing(ftp, cmd, budget, cwd)
-            except (ftplib.error_temp, ftplib.error_reply) as exc:
-                # a 4xx or an out-of-order reply to pipelined commands: this server (or a
-                # proxy in front of it) may not take them; list it command by command
-                # from now on, on a fresh connection (a 5xx is an answer, not a quirk)
-                _NO_PIPELINING.add(server)
-                log.warning("ftp %s:%s: pipelined listing failed (%s); listing command by command",
-                            *server, exc)
+        try:
+            raw = pipelined_listing(ftp, cmd, budget, cwd, (self.config.host, self.config.port))
+        except PipeliningRefused:  # command by command from now on, on a fresh connection
+            self.close()
+            self.connect()
+            ftp, raw = self._ftp(), None
+        finally:
+            if ftp.sock is None:  # closed: replies were in flight
                 self.close()
-                self.connect()
-                ftp = self._ftp()
-            finally:
-                if ftp.sock is None:  # closed: replies were in flight
-                    self.close()
         if raw is None:
             if cwd is not None:
                 ftp.cwd(cwd)

@@ -21,20 +21,43 @@ flight would be read as the answers of the next commands) and raises the ftplib 
 from __future__ import annotations
 
 import ftplib
+import logging
 import socket
 
 from reelhouse.sources.ftp.limits import ListingBudget
 
-__all__ = ["pipelined_listing"]
+__all__ = ["PipeliningRefused", "pipelined_listing"]
+
+log = logging.getLogger(__name__)
+
+#: Servers (host, port) that refused a pipelined listing: listed command by command.
+_NO_PIPELINING: set[tuple[str, int]] = set()
+
+
+class PipeliningRefused(Exception):
+    """A 4xx or an out-of-order reply to pipelined commands: the server (or a proxy in
+    front of it) may not take them. A 5xx is an answer (no such folder), not this."""
 
 #: Bytes asked of one recv on a listing's data connection.
 _RECV = 1 << 20
 
 
-def pipelined_listing(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None = None) -> bytes | None:
+def pipelined_listing(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None = None,
+                      server: tuple[str, int] = ("", 0)) -> bytes | None:
     """The bytes of ``cmd`` (``MLSD path`` or ``LIST``), after ``CWD cwd`` when given, or
-    ``None`` when this connection cannot pipeline (TLS, IPv6). Raises ftplib errors; after
-    an error the control connection is closed unless its replies are all read."""
+    ``None`` when this connection cannot pipeline (TLS, IPv6, a ``server`` (host, port)
+    that refused it before). Raises ftplib errors, and PipeliningRefused (the server is
+    remembered: ``None`` from then on); after an error the control connection is closed
+    unless its replies are all read."""
+    try:
+        return _pipelined(ftp, cmd, budget, cwd) if server not in _NO_PIPELINING else None
+    except (ftplib.error_temp, ftplib.error_reply) as exc:
+        _NO_PIPELINING.add(server)
+        log.warning("ftp %s:%s: pipelined listing refused (%s); listing command by command", *server, exc)
+        raise PipeliningRefused(str(exc)) from exc
+
+
+def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None) -> bytes | None:
     sock = ftp.sock
     if isinstance(ftp, ftplib.FTP_TLS) or sock is None or ftp.af != socket.AF_INET:
         return None

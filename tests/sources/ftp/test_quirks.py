@@ -126,15 +126,15 @@ def test_a_server_refusing_pipelined_commands_is_listed_command_by_command(
         quirky: tuple[FtpSource, Path]) -> None:
     """The first pipelined listing gets a 425: the client lists that server command by
     command from then on, and no listing fails (no user ever sees the 425)."""
-    from reelhouse.sources.ftp import client
+    from reelhouse.sources.ftp import pipeline
 
     src, _root = quirky
     server = (src.config.host, src.config.port)
-    client._NO_PIPELINING.discard(server)
+    pipeline._NO_PIPELINING.discard(server)
     try:
         for _ in range(3):
             assert [e.name for e in src.list("Films")] == ["Amélie.2001.mkv"]
             assert [e.name for e in src.list("")] == ["Films"]
-        assert server in client._NO_PIPELINING
+        assert server in pipeline._NO_PIPELINING
     finally:
-        client._NO_PIPELINING.discard(server)
+        pipeline._NO_PIPELINING.discard(server)

@@ -288,7 +288,14 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
             last_note = time.monotonic()
             notify(report.counts(), f"listing {folder or '/'}")
     known = known_future.result()
-    media.sort(key=lambda e: not is_media_path(e.path))  # extras after the titles they belong to
+
+    def unchanged(e: Entry) -> bool:  # _Index.run only counts these: no order needed, no naming
+        k = known.get(e.path)
+        return k is not None and k.missing is None and (k.size, k.mtime) == (e.size, e.mtime)
+
+    same, rest = [e for e in media if unchanged(e)], [e for e in media if not unchanged(e)]
+    rest.sort(key=lambda e: not is_media_path(e.path))  # extras after the titles they belong to
+    media = same + rest
     report.total = len(media)
     seen_paths = {e.path for e in media}
     moves = _Moves({

@@ -28,6 +28,7 @@ _WORDS = "|".join(sorted(EXTRA_SUFFIXES, key=len, reverse=True))
 _SUFFIX = re.compile(rf"(?:^|\s*-\s*)({_WORDS})(\d{{0,2}})$", re.I)
 _SOFT_SUFFIX = re.compile(r"(?:^|[._]|\s-\s)(trailer|sample)(\d{0,2})$|[\[(](trailer|sample)[\])]$", re.I)
 _PREFIX = re.compile(r"^(sample)-", re.I)  # scene style "sample-grp-film"
+_WORD_ENDINGS = tuple(w.lower() for w in EXTRA_SUFFIXES)
 
 
 def extra_suffix(stem: str) -> tuple[str, str] | None:
@@ -36,15 +37,22 @@ def extra_suffix(stem: str) -> tuple[str, str] | None:
     Trailer" and "The DNA Sample" are films: the word must follow a dash, dot or
     underscore."""
     text = stem.strip()
+    # both suffix patterns end in a word, up to 2 digits and a bracket: a name that
+    # does not (nearly every film and episode) skips their searches (scan cost)
+    if not text.rstrip("0123456789)]").lower().endswith(_WORD_ENDINGS):
+        return _prefix(text)
     if m := _SUFFIX.search(text):
         if m.start() == 0 or text[m.start():].lstrip().startswith("-"):
             return text[: m.start()].strip(" .-_"), EXTRA_SUFFIXES[m.group(1).lower()]
     if m := _SOFT_SUFFIX.search(text):
         word = (m.group(1) or m.group(3)).lower()
         return text[: m.start()].strip(" .-_"), EXTRA_SUFFIXES[word]
-    if m := _PREFIX.match(text):
-        return text[m.end():], "sample"
-    return None
+    return _prefix(text)
+
+
+def _prefix(text: str) -> tuple[str, str] | None:
+    m = _PREFIX.match(text)
+    return (text[m.end():], "sample") if m else None
 
 
 _PAREN_YEAR = re.compile(r"^(.*?\S)[ ._]*\(((?:19|20)\d\d)\)(.*)$")

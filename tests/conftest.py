@@ -8,6 +8,7 @@ test with the reason, under ``CI=true`` such a skip fails the run.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from reelhouse.demo.media import make_clip
 from reelhouse.demo.probe_clips import make_probe_clips
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, free_port, stop_without_leaks
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, free_port, redis_server, stop_without_leaks
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _NEEDS = ("requires_ffmpeg", "requires_chromium", "requires_postgres", "requires_fuse",
@@ -134,3 +135,13 @@ def anon(core: Core) -> Iterator[TestClient]:
     """An API client that has not logged in."""
     with TestClient(create_app(core)) as c:
         yield c
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A throwaway redis-server on a free loopback port (``helpers.redis_server``);
+    skipped where redis-server is not installed (a failure under CI=true)."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    with redis_server() as url:
+        yield url

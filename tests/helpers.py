@@ -7,6 +7,7 @@ import random
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -218,3 +219,39 @@ def redis_server() -> Iterator[str]:
     with daemon(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                  "--appendonly", "no"], port):
         yield f"redis://127.0.0.1:{port}/0"
+
+
+@contextmanager
+def serve_process(env: dict[str, str]) -> Iterator[str]:
+    """``reelhouse serve`` in a child process with ``env`` over this process's
+    environment, on a free port; yields its base URL once ``/api/health`` answers
+    (within 45 s, else AssertionError with the end of its stderr), stops it after."""
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from reelhouse.cli import main; main()", "serve", "--port", str(port)],
+        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 45
+        while True:
+            try:
+                if httpx.get(base + "/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+                raise AssertionError(f"reelhouse serve did not start: {err}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()

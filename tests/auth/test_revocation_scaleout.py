@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,7 +18,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, SourceRow
 
-from helpers import ADMIN, ADMIN_PASSWORD, free_port, postgres_schema, redis_server
+from helpers import ADMIN, ADMIN_PASSWORD, postgres_schema, serve_process
 
 URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 
@@ -37,42 +34,6 @@ pytestmark = [
 def pg_url() -> Iterator[str]:
     with postgres_schema(URL, "rh_test") as url:
         yield url
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
-
-
-@contextmanager
-def api_process(env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from reelhouse.cli import main; main()", "serve", "--port", str(port)],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 45
-        while True:
-            try:
-                if httpx.get(base + "/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"serve did not start: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
 
 
 def _until_refused(probes: dict[str, Callable[[], int]], limit: float = 5.0) -> dict[str, float]:
@@ -108,7 +69,7 @@ def test_revocation_reaches_the_other_process_at_once(pg_url: str, redis_url: st
     env = {"REELHOUSE_DATA_DIR": str(data), "REELHOUSE_DATABASE_URL": pg_url,
            "REELHOUSE_PARTY_REDIS_URL": redis_url, "REELHOUSE_JOBS_IN_PROCESS": "false",
            "REELHOUSE_LOG_LEVEL": "WARNING"}
-    with api_process(env) as a, api_process(env) as b, httpx.Client(timeout=10) as http:
+    with serve_process(env) as a, serve_process(env) as b, httpx.Client(timeout=10) as http:
         def login(base: str, name: str, password: str) -> str:
             r = http.post(base + "/api/auth/login", json={"username": name, "password": password})
             assert r.status_code == 200, r.text

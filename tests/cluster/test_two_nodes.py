@@ -20,7 +20,7 @@ from reelhouse.demo.cluster import Cluster
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, postgres_schema, redis_server
+from helpers import FTP_PASSWORD, FTP_USER, postgres_schema
 
 PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 
@@ -38,12 +38,6 @@ FILM = "Films/Sintel (2010)/Sintel.2010.mkv"
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     with postgres_schema(PG_URL, "rh_cluster") as url:
-        yield url
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
         yield url
 
 

@@ -1,8 +1,7 @@
-"""Fixtures of the job tests: a real Redis on a free port, a slow FTP server."""
+"""Fixtures of the job tests: a slow FTP server (a real Redis: tests/conftest.py)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,17 +10,7 @@ from jobs.support import DATA, SlowDTP
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import FTP_PASSWORD, FTP_USER, daemon, free_port, stop_without_leaks
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    with daemon([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], port):
-        yield f"redis://127.0.0.1:{port}/0"
+from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
 
 
 @pytest.fixture

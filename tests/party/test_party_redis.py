@@ -5,13 +5,9 @@ see every change, and their state messages agree."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +19,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.party.clock import ClockEstimate
 
-from helpers import free_port, redis_server
+from helpers import serve_process
 
 pytestmark = [
     pytest.mark.requires_redis,
@@ -34,43 +30,10 @@ pytestmark = [
 websockets_sync = pytest.importorskip("websockets.sync.client")
 
 
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    with redis_server() as url:
-        yield url
-
-
-@contextmanager
-def api_process(data_dir: Path, redis_url: str) -> Iterator[str]:
-    """``reelhouse serve`` in a child process; yields its base URL once healthy."""
-    port = free_port()
-    env = {**os.environ, "REELHOUSE_DATA_DIR": str(data_dir), "REELHOUSE_PARTY_REDIS_URL": redis_url,
-           "REELHOUSE_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from reelhouse.cli import main; main()", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 45
-        while True:
-            try:
-                if httpx.get(base + "/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"reelhouse serve did not start: {proc.stderr.read().decode()[-2000:]}")
-            time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
+def api_process(data_dir: Path, redis_url: str) -> AbstractContextManager[str]:
+    """``reelhouse serve`` on ``data_dir`` with its parties on ``redis_url``."""
+    return serve_process({"REELHOUSE_DATA_DIR": str(data_dir), "REELHOUSE_PARTY_REDIS_URL": redis_url,
+                          "REELHOUSE_LOG_LEVEL": "WARNING"})
 
 
 def token(base: str, name: str) -> str:

@@ -6,10 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 
 from pyftpdlib.handlers import ThrottledDTPHandler
+
+from reelhouse.sources.base import Entry
+from reelhouse.sources.memory import MemorySource
 
 DATA = os.urandom(1024 * 1024 + 3)
 
@@ -30,3 +34,19 @@ def until(pred: Callable[[], bool], timeout: float, what: str) -> None:
     while not pred():
         assert time.monotonic() < deadline, what
         time.sleep(0.05)
+
+
+class GatedSource(MemorySource):
+    """Listings wait for ``gate`` (at most ``timeout`` s, else the listing fails);
+    ``entered`` says a scan is in the middle of one."""
+
+    def __init__(self, files: dict[str, bytes], timeout: float = 60) -> None:
+        super().__init__(files)
+        self.timeout = timeout
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def list(self, path: str) -> list[Entry]:
+        self.entered.set()
+        assert self.gate.wait(self.timeout)
+        return super().list(path)

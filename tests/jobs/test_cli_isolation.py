@@ -16,26 +16,12 @@ import threading
 import time
 from pathlib import Path
 
+from jobs.support import GatedSource
+
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import Job
-from reelhouse.sources.base import Entry
-from reelhouse.sources.memory import MemorySource
 from reelhouse.sources.registry import SourceSpec
-
-
-class GatedSource(MemorySource):
-    """Listings wait for ``gate``; ``entered`` says a scan is in the middle of one."""
-
-    def __init__(self, files: dict[str, bytes]) -> None:
-        super().__init__(files)
-        self.gate = threading.Event()
-        self.entered = threading.Event()
-
-    def list(self, path: str) -> list[Entry]:
-        self.entered.set()
-        assert self.gate.wait(60)
-        return super().list(path)
 
 
 def test_cli_commands_leave_the_servers_running_scan_alone(tmp_path: Path) -> None:
@@ -43,7 +29,7 @@ def test_cli_commands_leave_the_servers_running_scan_alone(tmp_path: Path) -> No
     server = Core(load_settings(data_dir=data))  # consumes, like `reelhouse serve`
     try:
         held = server.sources.create(SourceSpec(name="held", kind="local", path=str(tmp_path)))
-        gated = GatedSource({"Films/Sintel.2010.mkv": b"x" * 100})
+        gated = GatedSource({"Films/Sintel.2010.mkv": b"x" * 100}, timeout=60)
         ident = (held.kind, held.path, held.host, held.port, held.username, held.password_enc,
                  held.tls, held.verify_tls)
         server.sources._live[held.id] = (ident, gated)  # the server's scan reads this source

@@ -3,32 +3,17 @@ cancel errors, and the cancel endpoint."""
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from jobs.support import GatedSource
 
 from reelhouse.core import Core
 from reelhouse.errors import Conflict, NotFound
-from reelhouse.sources.base import Entry
 from reelhouse.sources.memory import MemorySource
 from reelhouse.sources.registry import SourceSpec
-
-
-class GatedSource(MemorySource):
-    """Listings wait for ``gate``; ``entered`` says a scan is in the middle of one."""
-
-    def __init__(self, files: dict[str, bytes]) -> None:
-        super().__init__(files)
-        self.gate = threading.Event()
-        self.entered = threading.Event()
-
-    def list(self, path: str) -> list[Entry]:
-        self.entered.set()
-        assert self.gate.wait(10)
-        return super().list(path)
 
 
 def _install(core: Core, tmp_path: Path, source: MemorySource) -> int:
@@ -50,7 +35,8 @@ def _wait(core: Core, job_id: int) -> str:
 
 
 def test_cancel_a_running_scan(core: Core, tmp_path: Path) -> None:
-    src = GatedSource({"Films/Sintel.2010.mkv": b"x" * 100, "Films/Dune.2021.mkv": b"y" * 100})
+    src = GatedSource({"Films/Sintel.2010.mkv": b"x" * 100, "Films/Dune.2021.mkv": b"y" * 100},
+                      timeout=10)
     sid = _install(core, tmp_path, src)
     job = core.jobs.submit_scan(sid)
     assert src.entered.wait(10)

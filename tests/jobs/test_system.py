@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from jobs.support import GatedSource
 from sqlalchemy import update
 
 from reelhouse.core import Core
@@ -16,8 +17,6 @@ from reelhouse.db.models import Job
 from reelhouse.errors import Cancelled, InvalidInput
 from reelhouse.jobs.system import CANCEL_POLL
 from reelhouse.jobs.tasks import JobContext, Outcome, Retry, TaskSpec
-from reelhouse.sources.base import Entry
-from reelhouse.sources.memory import MemorySource
 from reelhouse.sources.registry import SourceSpec
 
 
@@ -96,21 +95,11 @@ def test_unknown_kinds_are_refused(core: Core) -> None:
         core.jobs.submit("nope")
 
 
-class _Gated(MemorySource):
-    def __init__(self, files: dict[str, bytes]) -> None:
-        super().__init__(files)
-        self.gate = threading.Event()
-        self.entered = threading.Event()
-
-    def list(self, path: str) -> list[Entry]:
-        self.entered.set()
-        assert self.gate.wait(20)
-        return super().list(path)
 
 
 def test_a_cancelled_sync_ends_its_run_failed(core: Core, tmp_path: Path) -> None:
     row = core.sources.create(SourceSpec(name="disk", kind="local", path=str(tmp_path)))
-    src = _Gated({"Films/Sintel.2010.mkv": b"x" * 100})
+    src = GatedSource({"Films/Sintel.2010.mkv": b"x" * 100}, timeout=20)
     core.sources._live[row.id] = ((row.kind, row.path, row.host, row.port, row.username,
                                    row.password_enc, row.tls, row.verify_tls), src)
     run = core.syncs.start(row.id)

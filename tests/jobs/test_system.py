@@ -95,8 +95,6 @@ def test_unknown_kinds_are_refused(core: Core) -> None:
         core.jobs.submit("nope")
 
 
-
-
 def test_a_cancelled_sync_ends_its_run_failed(core: Core, tmp_path: Path) -> None:
     row = core.sources.create(SourceSpec(name="disk", kind="local", path=str(tmp_path)))
     src = GatedSource({"Films/Sintel.2010.mkv": b"x" * 100}, timeout=20)

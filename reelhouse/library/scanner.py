@@ -293,7 +293,10 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
         k = known.get(e.path)
         return k is not None and k.missing is None and (k.size, k.mtime) == (e.size, e.mtime)
 
-    same, rest = [e for e in media if unchanged(e)], [e for e in media if not unchanged(e)]
+    same: list[Entry] = []
+    rest: list[Entry] = []
+    for e in media:
+        (same if unchanged(e) else rest).append(e)
     rest.sort(key=lambda e: not is_media_path(e.path))  # extras after the titles they belong to
     media = same + rest
     report.total = len(media)

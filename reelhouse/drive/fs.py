@@ -26,7 +26,7 @@ from reelhouse.drive.cache import BlockCache, ListingCache
 from reelhouse.drive.errnos import errno_for, os_error
 from reelhouse.drive.prefetch import Prefetcher
 from reelhouse.drive.reading import FileReader
-from reelhouse.drive.spool import Spool, SpoolFile
+from reelhouse.drive.spool import NAME_MAX, Spool, SpoolFile
 from reelhouse.drive.status import Counters, Health
 from reelhouse.errors import NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source, normalize_path
@@ -139,6 +139,20 @@ class DriveFS:
         if self.writes_refused:
             raise os_error(errno.EROFS, path)
 
+    def _new_name(self, rel: str, path: str) -> None:
+        """A name about to be made (create, mkdir, rename's target) that the server
+        cannot take fails now, not at the upload: ENAMETOOLONG past 255 bytes (the
+        kernel leaves this to us), EINVAL for CR/LF or a character the server's name
+        encoding lacks (the source's ``name_error``)."""
+        name = rel.rpartition("/")[2]
+        if len(name.encode("utf-8", "surrogateescape")) > NAME_MAX:
+            raise os_error(errno.ENAMETOOLONG, path)
+        check = getattr(self.source, "name_error", None)
+        why = check(rel) if callable(check) else ("CR or LF" if "\r" in rel or "\n" in rel else None)
+        if why:
+            log.info("refused the name %r: %s", rel, why)
+            raise os_error(errno.EINVAL, path)
+
     def _attr(self, entry: Entry) -> Attr:
         return Attr(entry.is_dir, entry.size or 0, entry.mtime or self.started, not self.writes_refused)
 
@@ -248,6 +262,7 @@ class DriveFS:
                 existing: Entry | None = self._entry(rel)
             except NotFound:
                 existing = None
+                self._new_name(rel, path)
             if existing is not None:
                 if flags & os.O_EXCL:
                     raise os_error(errno.EEXIST, path)
@@ -346,6 +361,7 @@ class DriveFS:
                 raise os_error(errno.EEXIST, path)
             if not self._entry(rel.rpartition("/")[0]).is_dir:
                 raise os_error(errno.ENOTDIR, path)
+            self._new_name(rel, path)
             self.source.mkdir(rel)
             self.listings.put(Entry(rel.rpartition("/")[2], rel, True, None, time.time()))
             self.listings.put_listing(rel, [])
@@ -381,6 +397,7 @@ class DriveFS:
                 target: Entry | None = self._entry(dst)
             except NotFound:
                 target = None
+                self._new_name(dst, new)
             if target is not None:
                 if noreplace:
                     raise os_error(errno.EEXIST, new)
@@ -415,6 +432,8 @@ class DriveFS:
             node = self.spool.node(rel)
             if node is not None:
                 node.mtime = mtime
+                if node.dirty:
+                    node.set_mtime = mtime  # sent once uploaded (spool.py)
             setter = getattr(self.source, "set_mtime", None)
             if callable(setter) and (node is None or not node.dirty):
                 try:

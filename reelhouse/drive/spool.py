@@ -12,6 +12,7 @@ retries it (:meth:`Spool.recover`). Nothing written is dropped silently.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ from reelhouse.drive.streamer import STREAM_AFTER, Streamer
 from reelhouse.errors import NotFound, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
 
-__all__ = ["Spool", "SpoolFile"]
+__all__ = ["NAME_MAX", "Spool", "SpoolFile"]
 
 log = logging.getLogger(__name__)
 _CHUNK = 1024 * 1024
@@ -55,6 +56,8 @@ class SpoolFile:
         self.handles = 0
         self.mtime = time.time()
         self.error: str | None = None
+        #: a time set (utimens) while dirty, for the server once uploaded (``cp -a``, ``tar x``)
+        self.set_mtime: float | None = None
         self.lock = threading.RLock()
         self.fd = os.open(self.local, os.O_RDWR | os.O_CREAT, 0o600)
         # bytes written in order from 0 (None once a write lands elsewhere) and the
@@ -149,6 +152,7 @@ class SpoolFile:
                 n = os.pwrite(self.fd, data, offset)
             self.dirty = True
             self.mtime = time.time()
+            self.set_mtime = None
             self._follow(offset, data[:n])
             return n
 
@@ -180,6 +184,7 @@ class SpoolFile:
             os.ftruncate(self.fd, length)
             self.dirty = True
             self.mtime = time.time()
+            self.set_mtime = None
 
     def chunks(self) -> Iterator[bytes]:
         self.settle()
@@ -323,10 +328,23 @@ class Spool:
                 node.remote_size = size
                 node.manifest.unlink(missing_ok=True)
                 self.counters.add_written(size)
+                self._send_mtime(node)
                 return node.entry()
             assert error is not None
             node.error = error.message
             raise error
+
+    def _send_mtime(self, node: SpoolFile) -> None:
+        """The time ``utimens`` set while the file was being written, now that the
+        server holds the file (MFMT; a server without it keeps the upload's time)."""
+        mtime, node.set_mtime = node.set_mtime, None
+        setter = getattr(self.source, "set_mtime", None)
+        if mtime is None or not callable(setter):
+            return
+        try:
+            setter(node.path, mtime)
+        except ReelhouseError as exc:
+            log.info("could not set the time of %r: %s", node.path, exc.message)
 
     def _put(self, node: SpoolFile, size: int) -> None:
         part = _part(node.path)
@@ -415,9 +433,19 @@ class Spool:
             self.nodes.clear()
 
 
+#: the longest name (bytes) most servers' file systems take (ext4, XFS, NTFS: 255)
+NAME_MAX = 255
+
+
 def _part(path: str) -> str:
+    """``name.part`` beside ``path``; for a name too long for the suffix (251–255 bytes)
+    ``.<hash of the name>.part`` instead (the server's NAME_MAX is 255 bytes)."""
     folder, _, name = path.rpartition("/")
-    return f"{folder}/{name}.part" if folder else f"{name}.part"
+    part = f"{name}.part"
+    if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        part = f".{digest}.part"
+    return f"{folder}/{part}" if folder else part
 
 
 def _remote_size(source: Source, path: str) -> int | None:

@@ -9,12 +9,11 @@ import hashlib
 import os
 import random
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter, status, status_until
+from drive.support import PURE_PASSWORD, PURE_USER, Mounter, pure_ftpd, status, status_until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -69,29 +68,14 @@ def _checks(mp: Path, home: Path) -> None:
 
 @pytest.fixture
 def pureftpd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    pure, pw = shutil.which("pure-ftpd") or "/usr/sbin/pure-ftpd", shutil.which("pure-pw") or "/usr/bin/pure-pw"
-    if not (os.path.exists(pure) and os.path.exists(pw)):
-        pytest.skip("pure-ftpd is not installed (apt-get install pure-ftpd)")
-    home = tmp_path / "home"
-    home.mkdir()
-    _tree(home, 1)
-    subprocess.run(["chown", "-R", "nobody:nogroup", str(home)], check=True)
-    home.parent.chmod(0o755)
-    subprocess.run([pw, "useradd", "reel", "-u", "nobody", "-g", "nogroup", "-d", str(home), "-f",
-                    str(tmp_path / "passwd"), "-m", "-F", str(tmp_path / "pure.pdb")],
-                   input="pure-secret-1\npure-secret-1\n", text=True, check=True, capture_output=True)
-    port = free_port()
-    low = random.Random(port).randrange(41000, 59000)
-    argv = [pure, "-S", f"127.0.0.1,{port}", "-l", f"puredb:{tmp_path / 'pure.pdb'}", "-E", "-H",
-            "-u", "1", "-p", f"{low}:{low + 200}", "-c", "20", "-C", "20"]
-    with daemon(argv, port):
-        yield port, home
+    with pure_ftpd(tmp_path, lambda home: _tree(home, 1)) as got:
+        yield got
 
 
 @pytest.mark.ftpd
 def test_pureftpd_read_write(pureftpd: tuple[int, Path], mount: Mounter) -> None:
     port, home = pureftpd
-    m = mount("--host", "127.0.0.1", "--port", str(port), "--user", "reel", "--password", "pure-secret-1")
+    m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
     _checks(m.path, home)
     os.mkdir(m.path / "Season 01")
     (m.path / "Season 01" / "e01.txt").write_text("one")

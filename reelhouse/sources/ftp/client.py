@@ -135,9 +135,15 @@ class FtpClient:
 
     def _abs(self, path: str) -> str:
         """The server path of a source-relative path (under the source's root).
-        InvalidInput for CR or LF: they would end the FTP command (RFC 959 §4.1.3)."""
+        InvalidInput for CR or LF (they would end the FTP command, RFC 959 §4.1.3) and
+        for a name the connection's encoding cannot carry (``€`` on a latin-1 server)."""
         if "\r" in path or "\n" in path:
             raise InvalidInput("an FTP path cannot contain CR or LF")
+        encoding = self.ftp.encoding if self.ftp is not None else "utf-8"
+        try:
+            path.encode(encoding)
+        except UnicodeEncodeError:
+            raise InvalidInput(f"the FTP server's names are {encoding}: {path!r} cannot be sent") from None
         rel = normalize_path(path)
         root = self.config.root
         base = root if root.startswith("/") else posixpath.join(self.home, root)

@@ -34,7 +34,10 @@ def _logging(s: DriveSettings) -> None:
     root.setLevel(s.log_level.upper())
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     if s.log_file:
-        handler: logging.Handler = logging.FileHandler(s.log_file)
+        try:
+            handler: logging.Handler = logging.FileHandler(s.log_file)
+        except OSError as exc:
+            raise e.InvalidInput(f"cannot write the log file {s.log_file!r}: {exc.strerror}") from None
         handler.setFormatter(fmt)
         root.addHandler(handler)
     if s.log_console:

@@ -419,9 +419,22 @@ class DriveFS:
             if self.spool.node(dst) is not node:
                 self.spool.forget(dst)  # whatever was written to the old target is gone
             self.spool.rekey(src, dst)
+            self._moved(src, dst)
             self.listings.remove(src)
             self.listings.remove(dst)
             self.listings.put(Entry(dst.rpartition("/")[2], dst, entry.is_dir, entry.size, entry.mtime))
+
+    def _moved(self, src: str, dst: str) -> None:
+        """Open handles of ``src`` (or of files under the folder ``src``) follow it to
+        ``dst``: a file read while renamed keeps its bytes, which is also how an open file
+        survives ``unlink`` and being renamed over (libfuse first renames it to
+        ``.fuse_hidden…``, then unlinks that at the last close)."""
+        with self._lock:
+            for handle in self._handles.values():
+                if handle.path == src or handle.path.startswith(src + "/"):
+                    handle.path = dst + handle.path[len(src):]
+                    if handle.reader is not None:
+                        handle.reader.path = handle.path
 
     def utimens(self, path: str, mtime: float) -> None:
         """Set the modification time (MFMT where the server has it, else only here)."""

@@ -268,13 +268,15 @@ class Spool:
         return Streamer(self.source, _part(node.path), node.fd, start, self.thread_init)
 
     def rekey(self, old: str, new: str) -> None:
-        """``old`` was renamed to ``new``: its spool file (if any) follows."""
+        """``old`` was renamed to ``new``: its spool file (if any) follows, and so do the
+        spool files under it when it is a folder."""
         with self.lock:
-            node = self.nodes.pop(old, None)
-            if node is not None:
+            moved = [p for p in self.nodes if p == old or p.startswith(old + "/")]
+            for path in moved:
+                node = self.nodes.pop(path)
                 node.stop_stream()  # it was uploading under the old name
-                node.path = new
-                self.nodes[new] = node
+                node.path = new + path[len(old):]
+                self.nodes[node.path] = node
                 if node.dirty:
                     self._write_manifest(node)
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from reelhouse.drive.errnos import windows_errno
 from reelhouse.drive.fs import Attr, DriveFS
 from reelhouse.errors import ConfigError, InvalidInput
 
@@ -309,6 +310,12 @@ def _fuse_class() -> Any:
     import mfusepy
 
     class Fuse(mfusepy.FUSE):  # type: ignore[misc]
+        if sys.platform == "win32":
+            def _wrapper(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+                # WinFsp reads -errno with MSVC CRT numbers (errnos.windows_errno)
+                result = super()._wrapper(func, *args, **kwargs)
+                return -windows_errno(-result) if isinstance(result, int) and result < 0 else result
+
         # Entry i goes with offset i + 1 (where the next request starts). Non-zero offsets
         # matter: libfuse 3.14 sends the attributes of a listing filled with offset 0 with
         # inode 0, which tells the kernel to ignore them (lib/fuse.c

@@ -5,7 +5,9 @@ POSIX-like, on a real mount of a real server."""
 
 from __future__ import annotations
 
+import errno
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -58,4 +60,29 @@ def test_open_files_survive_rename_unlink_and_rename_over(ftp_server: EmbeddedFt
     # libfuse's .fuse_hidden copies of the unlinked and replaced files go at the last close
     left = sorted(p.name for p in ftp_root.iterdir())
     assert left == ["Season 1", "done", "renamed.bin", "victim.bin"], left
+    m.stop()
+
+
+def test_a_file_deleted_on_the_server_while_open_is_an_error_not_an_early_end(
+        ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path, mount: Mounter) -> None:
+    # the kernel retries a failed read-ahead with a small read at once: that retry read
+    # the finished stream as the end of the file, and cp made a short copy with exit 0
+    for name in ("open.bin", "copied.bin"):
+        (ftp_root / name).write_bytes(os.urandom(3_000_000))
+    m = mount("--host", "127.0.0.1", "--port", str(ftp_server.port), "--user", FTP_USER,
+              "--password", FTP_PASSWORD)
+    assert sorted(os.listdir(m.path)) == ["copied.bin", "open.bin"]  # listed: both known to the mount
+    fd = os.open(m.path / "open.bin", os.O_RDONLY)
+    try:
+        (ftp_root / "open.bin").unlink()  # another client deletes it
+        for _ in range(2):
+            with pytest.raises(OSError) as info:
+                os.read(fd, 100_000)
+            assert info.value.errno == errno.ENOENT
+    finally:
+        os.close(fd)
+    (ftp_root / "copied.bin").unlink()
+    done = subprocess.run(["cp", str(m.path / "copied.bin"), str(tmp_path / "copy.bin")],
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "No such file" in done.stderr, done
     m.stop()

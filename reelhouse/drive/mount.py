@@ -26,7 +26,7 @@ from reelhouse.drive.fs import DriveFS
 from reelhouse.drive.settings import DriveSettings
 from reelhouse.drive.spool import Spool
 from reelhouse.drive.status import Counters, Health, remove_status, write_status
-from reelhouse.errors import InvalidInput, SourceUnavailable
+from reelhouse.errors import InvalidInput, NotFound, SourceUnavailable
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 
@@ -128,6 +128,9 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
     if opened.probe:
         try:
             opened.source.list("")
+        except NotFound as exc:  # the server's own message names "/", the mount's root
+            raise NotFound(f"the folder to mount ({s.root or '/'}) is not on the server: "
+                           f"{exc.message}") from exc
         except SourceUnavailable as exc:
             if not _refused(exc):
                 raise

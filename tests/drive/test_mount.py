@@ -200,6 +200,24 @@ def test_read_only_sigint_and_remount(ftp_server: EmbeddedFtpServer, ftp_root: P
     assert (ftp_root / "b.txt").read_text() == "b"
 
 
+def test_a_crashed_mount_is_detached_by_the_unmount_command(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                            mount: Mounter) -> None:
+    # a mount process killed (kill -9, OOM) leaves a dead FUSE mount: every stat of it is
+    # ENOTCONN; `drive mount` says to unmount it first, and `drive unmount` must then work
+    (ftp_root / "a.txt").write_text("a")
+    m = mount(*login(ftp_server))
+    m.proc.kill()
+    m.proc.wait()
+    assert mounted(m.path)
+    expect(errno.ENOTCONN, os.listdir, m.path)
+    done = run_cli(m.env, "drive", "mount", str(m.path), *login(ftp_server), timeout=30)
+    assert done.returncode != 0 and "drive unmount" in done.stderr, done.stderr
+    done = run_cli(m.env, "drive", "unmount", str(m.path), timeout=30)
+    assert done.returncode == 0 and not mounted(m.path), done.stderr
+    again = mount(*login(ftp_server), mp=m.path)
+    assert (again.path / "a.txt").read_text() == "a"
+
+
 def test_unmount_with_open_handles(ftp_server: EmbeddedFtpServer, ftp_root: Path, big_file: Path,
                                    mount: Mounter) -> None:
     shutil.copy(big_file, ftp_root / "big.bin")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -25,7 +26,7 @@ from reelhouse.drive.cache import BlockCache, ListingCache
 from reelhouse.drive.fs import DriveFS
 from reelhouse.drive.settings import DriveSettings
 from reelhouse.drive.spool import Spool
-from reelhouse.drive.status import Counters, Health, remove_status, write_status
+from reelhouse.drive.status import Counters, Health, process_running, remove_status, write_status
 from reelhouse.errors import InvalidInput, NotFound, SourceUnavailable
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp import FtpConfig, FtpSource
@@ -118,6 +119,18 @@ def _quiet_thread(target: Callable[[], None], name: str) -> threading.Thread:
     return thread
 
 
+_CACHE_PREFIX = "reelhouse-drive-cache-"
+
+
+def _sweep_caches(root: Path) -> None:
+    """Remove the block caches of mounts whose process is gone: one killed (kill -9,
+    OOM) never emptied its own, up to ``data_cache_mb`` each, often in a RAM-backed /tmp."""
+    for folder in root.glob(f"{_CACHE_PREFIX}*"):
+        pid = folder.name[len(_CACHE_PREFIX):]
+        if pid.isdigit() and int(pid) != os.getpid() and not process_running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
           run: Callable[[DriveFS], None]) -> list[str]:
     """Mount ``opened`` at ``mount_point`` and serve until ``run`` returns (the FUSE
@@ -138,7 +151,8 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
             health.down(exc.message)
     counters = Counters()
     cache_root = Path(s.cache_directory) if s.cache_directory else Path(tempfile.gettempdir())
-    blocks = BlockCache(cache_root / f"reelhouse-drive-cache-{os.getpid()}",
+    _sweep_caches(cache_root)
+    blocks = BlockCache(cache_root / f"{_CACHE_PREFIX}{os.getpid()}",
                         s.data_cache_mb * 1024 * 1024 if s.cache_enabled else 0)
     ttl = (s.directory_ttl_seconds, s.metadata_ttl_seconds) if s.cache_enabled else (0.0, 0.0)
     spool_dir = Path(s.spool_directory) if s.spool_directory else data_dir / "drive-spool" / opened.key

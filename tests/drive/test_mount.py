@@ -12,6 +12,7 @@ import random
 import shutil
 import signal
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -206,9 +207,11 @@ def test_a_crashed_mount_is_detached_by_the_unmount_command(ftp_server: Embedded
     # ENOTCONN; `drive mount` says to unmount it first, and `drive unmount` must then work
     (ftp_root / "a.txt").write_text("a")
     m = mount(*login(ftp_server))
+    cache = Path(tempfile.gettempdir()) / f"reelhouse-drive-cache-{m.proc.pid}"
+    assert (m.path / "a.txt").read_text() == "a" and cache.is_dir()
     m.proc.kill()
     m.proc.wait()
-    assert mounted(m.path)
+    assert mounted(m.path) and cache.is_dir()  # nobody emptied the killed mount's block cache
     expect(errno.ENOTCONN, os.listdir, m.path)
     done = run_cli(m.env, "drive", "mount", str(m.path), *login(ftp_server), timeout=30)
     assert done.returncode != 0 and "drive unmount" in done.stderr, done.stderr
@@ -216,6 +219,7 @@ def test_a_crashed_mount_is_detached_by_the_unmount_command(ftp_server: Embedded
     assert done.returncode == 0 and not mounted(m.path), done.stderr
     again = mount(*login(ftp_server), mp=m.path)
     assert (again.path / "a.txt").read_text() == "a"
+    assert not cache.exists()  # the next mount removed it
 
 
 def test_unmount_with_open_handles(ftp_server: EmbeddedFtpServer, ftp_root: Path, big_file: Path,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from drive.support import PURE_PASSWORD, PURE_USER, Mounter, pure_ftpd, status, status_until
+from drive.support import PURE_PASSWORD, PURE_USER, Mounter, pure_ftpd, run_cli, status, status_until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -131,6 +131,12 @@ def test_vsftpd_anonymous_list_only_and_refusing_writes(tmp_path: Path, mount: M
         assert (m.path / NAMES[1]).read_bytes() == (anon / NAMES[1]).read_bytes()
         assert [[p["path"] for p in s["pending_uploads"]] for s in seen] == [["new.txt"]]
         m.stop()
+        # --tls explicit against a vsftpd without TLS: it answers AUTH TLS with "530 Please
+        # login with USER and PASS.", which is not a refused login
+        (tmp_path / "tls-mp").mkdir()
+        done = run_cli(m.env, "drive", "mount", str(tmp_path / "tls-mp"), "--host", "127.0.0.1", "--port",
+                       str(port), "--tls", "explicit", timeout=30)
+        assert done.returncode != 0 and "does not offer explicit TLS" in done.stderr, done.stderr
 
 
 def test_a_folder_refused_on_a_writable_server_stays_eacces(ftp_server: EmbeddedFtpServer, ftp_root: Path,

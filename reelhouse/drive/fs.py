@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 from reelhouse.drive.cache import BlockCache, ListingCache
 from reelhouse.drive.errnos import errno_for, os_error
+from reelhouse.drive.names import new_name_errno, risky_name
 from reelhouse.drive.prefetch import Prefetcher
 from reelhouse.drive.reading import FileReader
-from reelhouse.drive.spool import NAME_MAX, Spool, SpoolFile
+from reelhouse.drive.spool import NameRewritten, Spool, SpoolFile
 from reelhouse.drive.status import Counters, Health
 from reelhouse.errors import NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source, normalize_path
@@ -78,6 +79,8 @@ class DriveFS:
         self.read_only = read_only
         #: the server refuses every write for this login (found by :meth:`_refused`)
         self.server_read_only = False
+        #: the server stored an upload under another name (spool.NameRewritten)
+        self.names_rewritten = False
         self._probed = False
         self.started = time.time()
         self._handles: dict[int, _Handle] = {}
@@ -140,18 +143,12 @@ class DriveFS:
             raise os_error(errno.EROFS, path)
 
     def _new_name(self, rel: str, path: str) -> None:
-        """A name about to be made (create, mkdir, rename's target) that the server
-        cannot take fails now, not at the upload: ENAMETOOLONG past 255 bytes (the
-        kernel leaves this to us), EINVAL for CR/LF or a character the server's name
-        encoding lacks (the source's ``name_error``)."""
-        name = rel.rpartition("/")[2]
-        if len(name.encode("utf-8", "surrogateescape")) > NAME_MAX:
-            raise os_error(errno.ENAMETOOLONG, path)
-        check = getattr(self.source, "name_error", None)
-        why = check(rel) if callable(check) else ("CR or LF" if "\r" in rel or "\n" in rel else None)
-        if why:
-            log.info("refused the name %r: %s", rel, why)
-            raise os_error(errno.EINVAL, path)
+        """A name about to be made that the server cannot take fails now, not at the
+        upload (:func:`~reelhouse.drive.names.new_name_errno`)."""
+        refused = new_name_errno(self.source, rel, self.names_rewritten)
+        if refused is not None:
+            log.info("refused the name %r: %s", rel, refused[1])
+            raise os_error(refused[0], path)
 
     def _attr(self, entry: Entry) -> Attr:
         return Attr(entry.is_dir, entry.size or 0, entry.mtime or self.started, not self.writes_refused)
@@ -300,8 +297,28 @@ class DriveFS:
             finally:
                 self.spool.release(node)
 
+    def _stored_as_asked(self, rel: str, path: str) -> None:
+        """After a folder or rename was made under a :func:`risky_name`: EINVAL if the
+        server stored it as another name (that name shows from now on)."""
+        if not risky_name(rel):
+            return
+        try:
+            self.source.stat(rel)
+        except NotFound:
+            self.names_rewritten = True
+            self.listings.remove(rel)
+            self.listings.invalidate(rel.rpartition("/")[0])
+            raise os_error(errno.EINVAL, path) from None
+
     def _upload(self, node: SpoolFile) -> None:
-        entry = self.spool.upload(node)
+        try:
+            entry = self.spool.upload(node)
+        except NameRewritten:
+            # from now on such names fail when made (_new_name); the server's name shows
+            self.names_rewritten = True
+            self.listings.remove(node.path)
+            self.listings.invalidate(node.path.rpartition("/")[0])
+            raise
         if entry is not None:
             self.health.ok()
             self.listings.put(entry)
@@ -363,6 +380,7 @@ class DriveFS:
                 raise os_error(errno.ENOTDIR, path)
             self._new_name(rel, path)
             self.source.mkdir(rel)
+            self._stored_as_asked(rel, path)
             self.listings.put(Entry(rel.rpartition("/")[2], rel, True, None, time.time()))
             self.listings.put_listing(rel, [])
 
@@ -422,6 +440,7 @@ class DriveFS:
             self._moved(src, dst)
             self.listings.remove(src)
             self.listings.remove(dst)
+            self._stored_as_asked(dst, new)
             self.listings.put(Entry(dst.rpartition("/")[2], dst, entry.is_dir, entry.size, entry.mtime))
 
     def _moved(self, src: str, dst: str) -> None:

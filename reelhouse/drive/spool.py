@@ -23,15 +23,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from reelhouse.drive.direct import DirectAppender, open_direct
+from reelhouse.drive.names import NAME_MAX, risky_name
 from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import STREAM_AFTER, Streamer
-from reelhouse.errors import NotFound, ReelhouseError, SourceUnavailable
+from reelhouse.errors import InvalidInput, NotFound, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
 
-__all__ = ["NAME_MAX", "Spool", "SpoolFile"]
+__all__ = ["NameRewritten", "Spool", "SpoolFile"]
 
 log = logging.getLogger(__name__)
 _CHUNK = 1024 * 1024
+
+
+class NameRewritten(InvalidInput):
+    """The server stored an upload under another name than the one asked for (pure-ftpd
+    turns control characters and a trailing space into ``_``): the bytes are on the
+    server, the name is not."""
 
 
 class SpoolFile:
@@ -318,6 +325,12 @@ class Spool:
                     time.sleep(self.delay * 2 ** (attempt - 1))
                 try:
                     self._put(node, size)
+                except NameRewritten as exc:
+                    node.dirty = False
+                    node.error = None
+                    node.manifest.unlink(missing_ok=True)
+                    log.warning("%s", exc.message)
+                    raise
                 except ReelhouseError as exc:
                     error = exc
                     log.warning("upload of %r failed (try %d of %d): %s",
@@ -369,6 +382,12 @@ class Spool:
             # a server that will not rename over an existing file: delete it first
             self.source.delete(node.path)
             self.source.rename(part, node.path)
+        if risky_name(node.path):
+            try:
+                _remote_size(self.source, node.path)
+            except NotFound:
+                raise NameRewritten(f"the FTP server stored {node.path!r} under another name "
+                                    "(it rewrites control characters or a trailing space)") from None
 
     def recover(self) -> list[str]:
         """Adopt the spool files a previous mount left (failed uploads) and upload them
@@ -433,10 +452,6 @@ class Spool:
                 if not node.dirty:
                     node.local.unlink(missing_ok=True)
             self.nodes.clear()
-
-
-#: the longest name (bytes) most servers' file systems take (ext4, XFS, NTFS: 255)
-NAME_MAX = 255
 
 
 def _part(path: str) -> str:

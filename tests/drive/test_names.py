@@ -67,6 +67,22 @@ def test_hostile_names_and_copies_on_pureftpd(tmp_path: Path, mount: Mounter) ->
             for rel, when in (("old #1.txt", 1_500_000_000), ("sub dir/older.bin", 1_300_000_000)):
                 assert (copy / rel).read_bytes() == (src / rel).read_bytes()
                 assert int((copy / rel).stat().st_mtime) == when, (copy / rel)
+        # pure-ftpd stores control characters and a trailing space as "_": the first such
+        # name made gets EINVAL (a folder at mkdir; a file at close, its bytes on the server
+        # under the server's name, which the mount then lists), later ones when made
+        _expect(errno.EINVAL, os.mkdir, m.path / "end ")
+        assert "end_" in os.listdir(m.path) and "end " not in os.listdir(m.path)
+        _expect(errno.EINVAL, open, m.path / "tab\there", "w")
+        m.stop()
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
+        with pytest.raises(OSError) as info, (m.path / "tail ").open("w") as f:
+            f.write("t")
+        assert info.value.errno == errno.EINVAL
+        assert (home / "tail_").read_text() == "t"
+        assert "tail_" in os.listdir(m.path) and "tail " not in os.listdir(m.path)
+        _expect(errno.EINVAL, os.rename, m.path / "tail_", m.path / "tail ")
+        (m.path / " lead ok").write_text("a leading space is kept")
+        assert (home / " lead ok").read_text() == "a leading space is kept"
         [info] = status(m.env)
         assert info["pending_uploads"] == [] and info["state"] == "up"
         m.stop()

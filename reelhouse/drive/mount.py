@@ -9,6 +9,7 @@ the timeout stop the mount with a one-line error.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -62,7 +63,7 @@ def _ftp_config(s: DriveSettings) -> FtpConfig:
                      password=s.password or "", tls=s.tls,  # type: ignore[arg-type]
                      root=s.root, verify_tls=s.verify_tls, trusted_cert=cert,
                      connect_timeout=s.timeout_seconds, read_timeout=s.timeout_seconds,
-                     pool_size=s.max_connections)
+                     pool_size=s.max_connections, list_hidden=True)  # .git on vsftpd
 
 
 def open_source(s: DriveSettings) -> Opened:
@@ -84,7 +85,14 @@ def open_source(s: DriveSettings) -> Opened:
         except BaseException:
             core.close()
             raise
-        return Opened(src, f"source {row.name}", f"source-{row.id}", core.close)
+        close = core.close
+        if isinstance(src, FtpSource):  # a file tree shows its dot files too (LIST -a)
+            own = src = FtpSource(dataclasses.replace(src.config, list_hidden=True))
+
+            def close() -> None:
+                own.close()
+                core.close()
+        return Opened(src, f"source {row.name}", f"source-{row.id}", close)
     cfg = _ftp_config(s)
     src = FtpSource(cfg)
     scheme = {"none": "ftp", "explicit": "ftpes", "implicit": "ftps"}[cfg.tls]

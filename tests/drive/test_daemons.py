@@ -9,6 +9,7 @@ import hashlib
 import os
 import random
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,6 +181,18 @@ def test_vsftpd_ftps_with_session_reuse(tmp_path: Path, mount: Mounter) -> None:
         (m.path / "Amélie.bin").write_bytes(payload)
         assert (anon / "incoming" / "Amélie.bin").read_bytes() == payload
         assert (m.path / "Amélie.bin").read_bytes() == payload
+        # git in a folder of a LIST-only server: vsftpd lists dot files (.git) only for
+        # "LIST -a"; without it .git vanished from the next listing and `git init` failed
+        repo = m.path / "repo"
+        repo.mkdir()
+        git = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t", "-C", str(repo)]
+        subprocess.run([*git, "init", "-q"], check=True)
+        (repo / "a.txt").write_text("one\n")
+        subprocess.run([*git, "add", "a.txt"], check=True)
+        subprocess.run([*git, "commit", "-qm", "one"], check=True)
+        assert subprocess.run([*git, "status", "--porcelain"], check=True, capture_output=True,
+                              text=True).stdout == ""
+        assert (anon / "incoming" / "repo" / ".git" / "HEAD").is_file()
         m.stop()
 
 

@@ -259,7 +259,6 @@ def test_bad_input_is_one_line_and_non_zero(ftp_server: EmbeddedFtpServer, tmp_p
          "--tls"),
         ([str(tmp_path / "empty"), *login(ftp_server), "--log-file", str(tmp_path / "no" / "drive.log")],
          "cannot write the log file"),
-        ([str(tmp_path / "empty"), *login(ftp_server), "--log-file", str(tmp_path)], "cannot write the log file"),
         ([str(tmp_path / "empty"), *login(ftp_server), "--root", "not here"], "the folder to mount (not here) is not"),
     ]
     (tmp_path / "empty").mkdir()

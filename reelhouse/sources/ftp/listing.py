@@ -402,11 +402,12 @@ def _one_line_of_text(pattern: str) -> str:
 
 _UNIX_TEXT = re.compile(
     r"^(?:" + _one_line_of_text(_UNIX_LINE.pattern) + r"|(?P<other>.*))$", re.M)
-# The usual MLSD line (pyftpdlib, pure-ftpd: type, size, modify first; the facts end
-# at the first "; ", RFC 3659 §7.2, and hold no space here).
+# The usual MLSD lines: type, size, modify first (pure-ftpd) or modify, size, type
+# (pyftpdlib after ``OPTS MLST``: facts in alphabetical order); the facts end at the
+# first "; " (RFC 3659 §7.2) and hold no space here.
+_T, _S, _M = r"type=(file|dir|cdir|pdir);", r"size=([0-9]{1,20});", r"modify=([0-9]{14}(?:\.[0-9]{1,9})?);"
 _MLSD_TEXT = re.compile(
-    r"^(?:type=(file|dir|cdir|pdir);size=([0-9]{1,20});modify=([0-9]{14}(?:\.[0-9]{1,9})?);"
-    r"(?:[^; \r\n]*;)* (.*?)\r?|(.*))$", re.M | re.I)
+    rf"^(?:{_T}{_S}{_M}(?:[^; \r\n]*;)* (.*?)\r?|{_M}{_S}{_T}(?:[^; \r\n]*;)* (.*?)\r?|(.*))$", re.M | re.I)
 
 
 class UnparsableLine(ValueError):
@@ -441,12 +442,14 @@ def parse_list_text(text: str, now: datetime, strict: bool = False) -> list[List
 def parse_mlsd_text(text: str) -> list[ListingEntry]:
     """:func:`parse_mlsd` of ``text.split("\\n")``, in one regex pass for the usual lines."""
     out: list[ListingEntry] = []
-    for kind, size, modify, name, other in _MLSD_TEXT.findall(text):
+    for kind, size, modify, name, modify2, size2, kind2, name2, other in _MLSD_TEXT.findall(text):
         if not kind:
-            entry = parse_mlsd_line(other)
-            if entry is not None:
-                out.append(entry)
-            continue
+            if not kind2:
+                entry = parse_mlsd_line(other)
+                if entry is not None:
+                    out.append(entry)
+                continue
+            kind, size, modify, name = kind2, size2, modify2, name2
         kind = kind.lower()
         if kind in ("cdir", "pdir") or name in ("", ".", ".."):
             continue

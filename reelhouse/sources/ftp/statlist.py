@@ -27,8 +27,9 @@ data connection" (:class:`StatUnusable`), never a shorter listing:
   hold ``/``), and no byte may follow it: a file name holding CRLF + a fake end line
   would leave the rest of the reply behind, so the connection is out of step and the
   server is listed over data connections from then on;
-- more than :data:`MAX_ENTRIES` entries go over a data connection (pure-ftpd cuts STAT
-  at 10,000 lines without a word, where LIST says "Output truncated").
+- more than :data:`MAX_ENTRIES` entries go over a data connection: a server may cut
+  its STAT output without a word (pure-ftpd does, at its ``-L`` limit, where LIST says
+  "Output truncated"; it is never listed by STAT, :func:`tried`).
 """
 
 from __future__ import annotations
@@ -74,13 +75,16 @@ Key = tuple[str, int, str]
 
 
 def server_key(ftp: ftplib.FTP, host: str, port: int) -> Key:
-    """Who answers: host, port and the greeting (the software and its version)."""
-    return host, port, ftp.welcome or ""
+    """Who answers: host, port and the greeting's first line (the software and its
+    version; pure-ftpd's next lines hold the time and the user count)."""
+    return host, port, (ftp.welcome or "").split("\n", 1)[0]
 
 
 def tried(key: Key) -> bool:
-    """Whether STAT is worth sending to this server (not known to be unusable)."""
-    return _SAME.get(key) is not False
+    """Whether STAT is worth sending to this server: not known to be unusable, and not
+    pure-ftpd, which cuts STAT output at its ``-L`` limit (10,000 lines by default, any
+    number if so configured) without a word, where LIST and MLSD say "truncated"."""
+    return _SAME.get(key) is not False and "pure-ftpd" not in key[2].lower()
 
 
 def usable(key: Key, by_stat: list[ListingEntry]) -> list[ListingEntry] | None:

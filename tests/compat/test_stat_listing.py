@@ -173,7 +173,7 @@ def test_pureftpd_cut_listing_fails_instead_of_hiding_entries(
     """30 files, ``-L 20``: pure-ftpd sends 20 and says "Output truncated" in its 226;
     the listing fails (a scan keeps the files) instead of showing 20. Its STAT would cut
     at 20 without a word: it is never asked."""
-    port, home = pureftpd
+    port, _home = pureftpd
     if not mlsd:
         connect = FtpClient.connect
 

@@ -26,7 +26,10 @@ data connection" (:class:`StatUnusable`), never a shorter listing:
   aside); the ``PWD`` reply after it must be a 257 naming the folder (a file name cannot
   hold ``/``), and no byte may follow it: a file name holding CRLF + a fake end line
   would leave the rest of the reply behind, so the connection is out of step and the
-  server is listed over data connections from then on;
+  server is listed over data connections from then on. Left: a symlink whose target
+  (which may hold ``/``) forges both the end line and the exact PWD reply, with the
+  rest of the real reply still in flight when it is checked, hides the entries after
+  it in that folder; whoever can make it can delete those files as well;
 - more than :data:`MAX_ENTRIES` entries go over a data connection: a server may cut
   its STAT output without a word (pure-ftpd does, at its ``-L`` limit, where LIST says
   "Output truncated"; it is never listed by STAT, :func:`tried`).

@@ -4,22 +4,31 @@ loopback server, same run.
 
 Servers: pyftpdlib's default single-threaded server (one process serves every
 connection, so parallel listing cannot help much), its forking server (one process per
-connection, as vsftpd and pure-ftpd work; MLSD) and vsftpd (LIST only; when found:
+connection, as vsftpd and pure-ftpd work; MLSD) and vsftpd (LIST only, so listed by
+``STAT`` over the control connection: sources/ftp/statlist.py; when found:
 ``REELHOUSE_TEST_VSFTPD`` or on PATH). Goal (issues 4 and 14): reelhouse ≥ 1.5× faster
-than rclone. Prints one JSON object::
+than rclone. Also the CPU seconds of the listing process (reelhouse: all its threads;
+rclone: the child's user + system time), which the machine's load moves far less than
+wall time. ``--ab`` adds, interleaved in the same run, reelhouse with the line-by-line
+parsers (``parse_list``/``parse_mlsd`` instead of the one-pass ``*_text`` ones) and, on
+vsftpd, with STAT off (every folder over a data connection). Prints one JSON object::
 
-    python benchmarks/listing.py [--samples 3] [--servers single-process,forking,vsftpd]
+    python benchmarks/listing.py [--samples 3] [--servers single-process,forking,vsftpd] [--ab]
                                  [--shows 40 --seasons 20 --episodes 25]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import resource
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from _daemons import Vsftpd, vsftpd_binary
 from _setup import Ftpd, emit, ensure_tree, log, median, ratio
@@ -27,31 +36,64 @@ from _setup import Ftpd, emit, ensure_tree, log, median, ratio
 SERVERS = ("single-process", "forking", "vsftpd")
 
 
-def walk_count(ftpd: Ftpd | Vsftpd, workers: int) -> tuple[float, int, int]:
-    """Seconds, files and folders of one full walk (a fresh pool, so connection set-up
-    counts): ``FtpSource.walk`` on the default pool of 5 (5 folders in flight), or a
-    sequential walk for ``workers=1``."""
+@contextlib.contextmanager
+def variant(name: str) -> Iterator[None]:
+    """``"line_parsers"``: the client parses listings line by line (before issue 14);
+    ``"no_stat"``: never list over the control connection."""
+    from datetime import datetime
+
+    from reelhouse.sources.ftp import client, statlist
+    from reelhouse.sources.ftp.listing import ListingEntry, parse_list, parse_mlsd
+
+    def by_lines(text: str, now: datetime) -> list[ListingEntry]:
+        return parse_list(text.split("\n"), now)
+
+    table: dict[str, list[tuple[object, str, object]]] = {
+        "line_parsers": [(client, "parse_list_text", by_lines),
+                         (client, "parse_mlsd_text", lambda text: parse_mlsd(text.split("\n")))],
+        "no_stat": [(statlist, "tried", lambda key: False)],
+    }
+    patches = table.get(name, [])
+    saved = [(module, attr, getattr(module, attr)) for module, attr, _ in patches]
+    for module, attr, value in patches:
+        setattr(module, attr, value)
+    try:
+        yield
+    finally:
+        for module, attr, value in saved:
+            setattr(module, attr, value)
+
+
+def walk_count(ftpd: Any, workers: int, how: str = "") -> tuple[float, float, int, int]:
+    """Seconds, CPU seconds, files and folders of one full walk (a fresh pool, so
+    connection set-up counts): ``FtpSource.walk`` on the default pool of 5 (5 folders in
+    flight), or a sequential walk for ``workers=1``; ``how``: a :func:`variant`."""
     from reelhouse.sources.base import walk_source
 
     source = ftpd.source(pool_size=5)
-    t0 = time.perf_counter()
     files = folders = 0
-    try:
-        for _folder, result in (source.walk("") if workers > 1 else walk_source(source, "")):
-            if isinstance(result, Exception):
-                raise result
-            folders += 1
-            files += sum(1 for e in result if not e.is_dir)
-        return time.perf_counter() - t0, files, folders
-    finally:
-        source.close()
+    with variant(how):
+        t0, c0 = time.perf_counter(), time.process_time()
+        try:
+            for _folder, result in (source.walk("") if workers > 1 else walk_source(source, "")):
+                if isinstance(result, Exception):
+                    raise result
+                folders += 1
+                files += sum(1 for e in result if not e.is_dir)
+            return time.perf_counter() - t0, time.process_time() - c0, files, folders
+        finally:
+            source.close()
 
 
-def rclone_count(env: dict[str, str]) -> tuple[float, int]:
+def rclone_count(env: dict[str, str]) -> tuple[float, float, int]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run(["rclone", "lsf", "-R", "--files-only", "benchftp:"], env=env, check=True,
                          capture_output=True, text=True).stdout
-    return time.perf_counter() - t0, len(out.splitlines())
+    took = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return took, cpu, len(out.splitlines())
 
 
 def main() -> None:
@@ -61,6 +103,7 @@ def main() -> None:
     p.add_argument("--seasons", type=int, default=20)
     p.add_argument("--episodes", type=int, default=25)
     p.add_argument("--servers", default=",".join(SERVERS), help="comma-separated: " + ", ".join(SERVERS))
+    p.add_argument("--ab", action="store_true", help="also the line parsers and (vsftpd) STAT off, same run")
     args = p.parse_args()
     root = ensure_tree(args.shows, args.seasons, args.episodes)
     result: dict[str, object] = {"benchmark": "listing", "goal": "speedup_vs_rclone >= 1.5",
@@ -69,37 +112,51 @@ def main() -> None:
         if server == "vsftpd" and vsftpd_binary() is None:
             result[server] = "skipped: vsftpd not found"
             continue
-        result[server] = run_on(root, server, args.samples)
+        result[server] = run_on(root, server, args.samples, args.ab)
     result["load_after"] = [round(x, 2) for x in os.getloadavg()]
     emit(result)
 
 
-def run_on(root: Path, server: str, samples: int) -> dict[str, object]:
-    """Interleaved samples of the three contenders against one server."""
-    times: dict[str, list[float]] = {"reelhouse": [], "reelhouse_sequential": [], "rclone": []}
+def run_on(root: Path, server: str, samples: int, ab: bool = False) -> dict[str, object]:
+    """Interleaved samples of the contenders against one server."""
+    variants = {"reelhouse": (5, ""), "reelhouse_sequential": (1, "")}
+    if ab:
+        variants["reelhouse_line_parsers"] = (5, "line_parsers")
+        if server == "vsftpd":
+            variants["reelhouse_no_stat"] = (5, "no_stat")
+    times: dict[str, list[float]] = {k: [] for k in [*variants, "rclone"]}
+    cpu: dict[str, list[float]] = {k: [] for k in times}
     counts: dict[str, int] = {}
     daemon = Vsftpd(root) if server == "vsftpd" else Ftpd(root, forking=server == "forking")
     with daemon as ftpd, tempfile.TemporaryDirectory() as tmp:
         env = ftpd.rclone_env(Path(tmp))
+        walk_count(ftpd, 5)  # first contact: the client learns whether STAT lists this server
         for i in range(samples):  # interleaved, so drift in machine load hits all alike
-            t, files, folders = walk_count(ftpd, workers=5)
-            times["reelhouse"].append(t)
-            counts.update(files=files, folders=folders)
-            t, files_seq, _ = walk_count(ftpd, workers=1)
-            times["reelhouse_sequential"].append(t)
-            t, files_rc = rclone_count(env)
+            for name, (workers, how) in variants.items():
+                t, c, files, folders = walk_count(ftpd, workers, how)
+                times[name].append(t)
+                cpu[name].append(c)
+                assert counts.setdefault("files", files) == files, (name, files)
+                counts["folders"] = folders
+            t, c, files_rc = rclone_count(env)
             times["rclone"].append(t)
-            assert files == files_seq == files_rc, (files, files_seq, files_rc)
+            cpu["rclone"].append(c)
+            assert files_rc == counts["files"], (files_rc, counts)
             log(f"{server} run {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
     med = {k: round(median(v), 3) for k, v in times.items()}
-    return {
+    out: dict[str, object] = {
         "tree": counts,
         "seconds_median": med,
+        "cpu_seconds_median": {k: round(median(v), 3) for k, v in cpu.items()},
         "seconds_all": {k: [round(x, 3) for x in v] for k, v in times.items()},
         "files_per_second_reelhouse": round(counts["files"] / med["reelhouse"]),
         "speedup_vs_rclone": ratio(med["rclone"], med["reelhouse"]),
         "speedup_vs_sequential": ratio(med["reelhouse_sequential"], med["reelhouse"]),
     }
+    for name in variants:
+        if name not in ("reelhouse", "reelhouse_sequential"):
+            out[f"speedup_vs_{name.removeprefix('reelhouse_')}"] = ratio(med[name], med["reelhouse"])
+    return out
 
 
 if __name__ == "__main__":

@@ -8,9 +8,12 @@ PROT P follow RFC 4217.
 
 from __future__ import annotations
 
+import builtins
 import ftplib
 import functools
+import logging
 import posixpath
+import re
 import socket
 import ssl
 import time
@@ -27,14 +30,18 @@ from reelhouse.errors import (
     SourceUnavailable,
 )
 from reelhouse.sources.base import Entry, normalize_path
+from reelhouse.sources.ftp import statlist
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.limits import BoundedFTP, ListingBudget
-from reelhouse.sources.ftp.listing import ListingEntry, listing_lines, parse_list, parse_mlsd, parse_mlsd_line
-from reelhouse.sources.ftp.pipeline import PipeliningRefused, pipelined_listing
-from reelhouse.sources.ftp.replies import translate_error
+from reelhouse.sources.ftp.listing import ListingEntry, parse_list_text, parse_mlsd_line, parse_mlsd_text
+from reelhouse.sources.ftp.pipeline import PipeliningRefused, pipelined_listing, retr_all
+from reelhouse.sources.ftp.replies import final_reply, translate_error, use_encoding
 from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
 
 __all__ = ["FtpClient", "FtpConfig", "TlsMode", "translate_error"]  # config and replies re-exported
+
+log = logging.getLogger(__name__)
+_BAD_NAME = re.compile("[/\r\n]")  # a listed name with these cannot be a name in the folder
 
 
 class FtpClient:
@@ -79,6 +86,11 @@ class FtpClient:
                 }
             except ftplib.Error:
                 self.features = set()
+            if "MLST" in self.features:  # only the facts read (RFC 3659 §7.9): less for the server to do
+                try:
+                    ftp.sendcmd("OPTS MLST type;size;modify;")
+                except ftplib.Error:
+                    pass
             if "UTF8" in self.features:
                 try:
                     ftp.sendcmd("OPTS UTF8 ON")
@@ -88,7 +100,7 @@ class FtpClient:
                 # UTF-8 off (RFC 2640 §3.2: no UTF8 in FEAT): names are in the server's
                 # own 8-bit encoding. latin-1 decodes any byte and encodes back to the
                 # same byte, so every name lists, opens and round-trips unchanged.
-                _use_encoding(ftp, "latin-1")
+                use_encoding(ftp, "latin-1")
             try:
                 home = ftp.pwd()
                 self.home = home if home.startswith("/") else "/"
@@ -169,30 +181,55 @@ class FtpClient:
 
     # -- listing -----------------------------------------------------------------------
     def list(self, path: str) -> list[Entry]:
-        """Entries of a folder: MLSD (RFC 3659 §7) when offered, else LIST."""
+        """Entries of a folder: MLSD (RFC 3659 §7) when offered, else LIST, over the
+        control connection (:mod:`.statlist`) where the server is known to give the same."""
         rel = normalize_path(path)
         target = self._abs(rel)
         what = f"listing {rel or '/'!r}"
         budget = ListingBudget(self.config.max_listing_bytes, what)
         if "MLST" in self.features:
             raw: bytes = self._call(what, lambda: self._listing(f"MLSD {target}", budget))
-            parsed = parse_mlsd(listing_lines(raw, self._ftp().encoding))
+            parsed = parse_mlsd_text(raw.decode(self._ftp().encoding))
         else:
-            # CWD, not "LIST path": servers take a path's [ * ? as a pattern
-            raw = self._list_raw(what, budget, target)
-            parsed = parse_list(listing_lines(raw, self._ftp().encoding), datetime.now(UTC))
-        return [_entry(rel, item) for item in parsed if item.name not in ("", ".", "..")
-                and not any(c in item.name for c in "/\r\n")]
+            parsed = self._call(what, lambda: self._list_unix(target, budget))
+        prefix = f"{rel}/" if rel else ""
+        return [Entry(e.name, prefix + e.name, e.is_dir, None if e.is_dir else e.size, e.mtime)
+                for e in parsed if e.name not in ("", ".", "..") and _BAD_NAME.search(e.name) is None]
 
-    def _list_raw(self, what: str, budget: ListingBudget, cwd: str) -> bytes:
+    def _list_unix(self, target: str, budget: ListingBudget) -> builtins.list[ListingEntry]:
+        """LIST lines of ``target``: by STAT on a server known to agree with LIST, else by LIST
+        after CWD (servers take a path's ``[ * ?`` as a pattern), and by STAT too while unknown."""
+        ftp, now = self._ftp(), datetime.now(UTC)
+        key = statlist.server_key(ftp, self.config.host, self.config.port, self._list_cmd)
+        by_stat = None
+        if statlist.tried(key):
+            try:
+                by_stat = statlist.stat_listing(ftp, target, ListingBudget(budget.limit, budget.what), now)
+            except statlist.StatUnusable as exc:
+                log.info("ftp %s:%s: %s; listing %r over a data connection", key[0], key[1], exc, target)
+                if exc.server_wide:
+                    statlist.forget(key)
+                if exc.out_of_step:
+                    self.close()
+                    self.connect()
+            if by_stat is not None and (entries := statlist.usable(key, by_stat)) is not None:
+                return entries
+        raw = self._list_raw(budget, target)
+        parsed = parse_list_text(raw.decode(self._ftp().encoding), now)
+        if by_stat is not None:
+            statlist.learn(key, by_stat, parsed)
+        return parsed
+
+    def _list_raw(self, budget: ListingBudget, cwd: str) -> bytes:
         """LIST of folder ``cwd``; ``LIST -a`` (dot files too) when asked, and plain
-        LIST from then on if the server refuses the option."""
+        LIST from then on if the server refuses the option (a 5xx reply). Raises
+        ftplib's errors: the caller translates them."""
         try:
-            return bytes(self._call(what, lambda: self._listing(self._list_cmd, budget, cwd=cwd)))
-        except (NotFound, InvalidInput):
+            return bytes(self._listing(self._list_cmd, budget, cwd=cwd))
+        except ftplib.error_perm:
             if self._list_cmd == "LIST" or self.ftp is None:
                 raise
-        raw, self._list_cmd = bytes(self._call(what, lambda: self._listing("LIST", budget, cwd=cwd))), "LIST"
+        raw, self._list_cmd = bytes(self._listing("LIST", budget, cwd=cwd)), "LIST"
         return raw
 
     def _listing(self, cmd: str, budget: ListingBudget, cwd: str | None = None) -> bytes:
@@ -211,27 +248,8 @@ class FtpClient:
         if raw is None:
             if cwd is not None:
                 ftp.cwd(cwd)
-            raw = self._retr_all(cmd, budget)
+            raw = retr_all(ftp, cmd, budget)
         return raw
-
-    def _retr_all(self, cmd: str, budget: ListingBudget) -> bytes:
-        """Send ``cmd`` (MLSD or LIST), read its whole data connection in large recv
-        calls and return the bytes. Unlike ``retrlines`` it sends no ``TYPE A`` first
-        (MLSD output is not subject to TYPE, RFC 3659 §7.2; LIST output is the same
-        lines in TYPE I on vsftpd, pure-ftpd, proftpd and pyftpdlib, and a bare LF is
-        read as a line end too): one round trip less per folder, and the connection
-        stays in TYPE I for the next read. No line splitting through a text file object
-        (benchmarks/listing.py)."""
-        ftp = self._ftp()
-        chunks: list[bytes] = []
-        with ftp.transfercmd(cmd) as conn:
-            while chunk := conn.recv(1 << 20):
-                budget.take(len(chunk))
-                chunks.append(chunk)
-            if isinstance(conn, ssl.SSLSocket):
-                conn.unwrap()
-        ftp.voidresp()
-        return b"".join(chunks)
 
     def stat(self, path: str) -> Entry:
         """One entry: MLST when offered, else SIZE + MDTM, else the parent's listing."""
@@ -312,13 +330,13 @@ class FtpClient:
             return False
         try:
             ftp.sock.settimeout(self.config.read_timeout if complete else 2.0)
-            resp = _final_reply(ftp)
+            resp = final_reply(ftp)
             if resp.startswith("1"):
                 # pure-ftpd reports a transfer cut by the client with a 1xx statistics
                 # line and nothing after it: prove the connection is in sync with NOOP.
                 ftp.putcmd("NOOP")
                 for _ in range(3):
-                    resp = _final_reply(ftp)
+                    resp = final_reply(ftp)
                     if resp.startswith("200"):
                         break
             ok = resp[:1] in ("2", "4")  # 226 done, or 426/450/451 cut: either way in sync
@@ -471,30 +489,3 @@ class FtpClient:
                 raise
             self._call(f"deleting folder {rel!r}", lambda: self._ftp().rmd(target))
 
-
-def _use_encoding(ftp: ftplib.FTP, encoding: str) -> None:
-    """Switch the control connection's text encoding (between replies: nothing is
-    buffered). ftplib reads replies through a text file made at connect."""
-    ftp.encoding = encoding
-    if ftp.sock is not None:
-        ftp.file = ftp.sock.makefile("r", encoding=encoding)
-
-
-def _final_reply(ftp: ftplib.FTP) -> str:
-    """The next reply's text, whatever its code (ftplib raises for 4xx/5xx)."""
-    try:
-        return ftp.getresp()
-    except (ftplib.error_temp, ftplib.error_perm, ftplib.error_reply) as exc:
-        return str(exc)
-
-
-def _entry(folder: str, item: ListingEntry) -> Entry:
-    # ``folder`` is normalised and ``name`` has no "/" (list() drops such names), so a
-    # plain concatenation is the joined path; "." and ".." never reach here (parsers drop them)
-    return Entry(
-        name=item.name,
-        path=f"{folder}/{item.name}" if folder else item.name,
-        is_dir=item.is_dir,
-        size=None if item.is_dir else item.size,
-        mtime=item.mtime,
-    )

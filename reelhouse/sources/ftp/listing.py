@@ -39,7 +39,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-__all__ = ["ListingEntry", "listing_lines", "parse_list", "parse_list_line", "parse_mlsd", "parse_mlsd_line"]
+__all__ = ["ListingEntry", "UnparsableLine", "is_skippable_list_line", "parse_list", "parse_list_line",
+           "parse_list_text", "parse_mlsd", "parse_mlsd_line", "parse_mlsd_text"]
 
 #: Half a mean Gregorian year, seconds: the window in which ``ls -l`` prints ``HH:MM``
 #: instead of the year (GNU coreutils ``ls.c``: ``six_months_ago = now - 31556952 / 2``).
@@ -368,13 +369,89 @@ def parse_list_line(line: str, now: datetime) -> ListingEntry | None:
     return _parse_unix(text, now) or _parse_dos(text)
 
 
+def is_skippable_list_line(line: str) -> bool:
+    """Whether a LIST line that :func:`parse_list_line` gave ``None`` for is one that
+    holds no entry by design (blank, ``total N``, the ``.`` and ``..`` folders), not junk
+    that may hide one."""
+    text = _strip_eol(line)
+    if "\n" in text:
+        return False
+    if not text.strip() or text.startswith("total "):
+        return True
+    m = _UNIX_LINE.fullmatch(text) or _UNIX_BARE.fullmatch(text) or _DOS.fullmatch(text)
+    return m is not None and m["name"] in (".", "..")
+
+
 def parse_list(lines: Iterable[str], now: datetime) -> list[ListingEntry]:
     """Parse LIST output line by line, dropping ``total N``, ``.``/``..`` and junk."""
     return [entry for line in lines if (entry := parse_list_line(line, now)) is not None]
 
 
-def listing_lines(raw: bytes, encoding: str) -> list[str]:
-    """A listing's lines: split at LF only (the parsers drop a CR before it). Not
-    ``str.splitlines``: it also splits at U+0085, U+2028, FS/GS/RS…, and U+0085 is the
-    byte 0x85 of a latin-1-decoded name (``…`` in cp1252)."""
-    return raw.decode(encoding).split("\n")
+# ------------------------------------------------------------- whole listings at once
+# One regex pass over a whole listing (``findall``: the loop over lines runs in C) for
+# the common line forms; any other line is handed to the line parsers above, so the
+# result is exactly theirs (tests/sources/ftp/test_listing_text.py checks it).
+
+
+def _one_line_of_text(pattern: str) -> str:
+    """``pattern`` (one line, matched by ``fullmatch``) as one line of a whole text
+    under ``re.M``: no token crosses a line end, and the name ends before the line's
+    one CR, as :func:`_strip_eol` cuts it."""
+    return pattern.replace(r"[^ \t]", r"[^ \t\n]").replace(r" (?P<name>.*)", r" (?P<name>.*?)\r?")
+
+
+_UNIX_TEXT = re.compile(
+    r"^(?:" + _one_line_of_text(_UNIX_LINE.pattern) + r"|(?P<other>.*))$", re.M)
+# The usual MLSD lines: type, size, modify first (pure-ftpd) or modify, size, type
+# (pyftpdlib after ``OPTS MLST``: facts in alphabetical order); the facts end at the
+# first "; " (RFC 3659 §7.2) and hold no space here.
+_T, _S, _M = r"type=(file|dir|cdir|pdir);", r"size=([0-9]{1,20});", r"modify=([0-9]{14}(?:\.[0-9]{1,9})?);"
+_MLSD_TEXT = re.compile(
+    rf"^(?:{_T}{_S}{_M}(?:[^; \r\n]*;)* (.*?)\r?|{_M}{_S}{_T}(?:[^; \r\n]*;)* (.*?)\r?|(.*))$", re.M | re.I)
+
+
+class UnparsableLine(ValueError):
+    """A line of a listing that holds no entry a parser knows (``strict`` parsing)."""
+
+
+def parse_list_text(text: str, now: datetime, strict: bool = False) -> list[ListingEntry]:
+    """:func:`parse_list` of ``text.split("\\n")``, in one regex pass for ``ls -l`` lines.
+    ``strict``: raise UnparsableLine for a line that is neither an entry nor one that
+    holds none by design (:func:`is_skippable_list_line`)."""
+    out: list[ListingEntry] = []
+    for kind, size, month, day, hour, minute, year, name, other in _UNIX_TEXT.findall(text):
+        if not kind:  # not the usual form: the line parsers decide
+            entry = parse_list_line(other, now)
+            if entry is not None:
+                out.append(entry)
+            elif strict and not is_skippable_list_line(other):
+                raise UnparsableLine(other[:200])
+            continue
+        link_target: str | None = None
+        if kind == "l":
+            name, arrow, target = name.partition(" -> ")
+            link_target = target if arrow and target else None
+        if name in ("", ".", ".."):
+            continue
+        out.append(ListingEntry(
+            name, kind == "d", None if kind in "bc" else _parse_size(size),
+            _ls_time(month, day, hour or None, minute or None, year or None, now), kind == "l", link_target))
+    return out
+
+
+def parse_mlsd_text(text: str) -> list[ListingEntry]:
+    """:func:`parse_mlsd` of ``text.split("\\n")``, in one regex pass for the usual lines."""
+    out: list[ListingEntry] = []
+    for kind, size, modify, name, modify2, size2, kind2, name2, other in _MLSD_TEXT.findall(text):
+        if not kind:
+            if not kind2:
+                entry = parse_mlsd_line(other)
+                if entry is not None:
+                    out.append(entry)
+                continue
+            kind, size, modify, name = kind2, size2, modify2, name2
+        kind = kind.lower()
+        if kind in ("cdir", "pdir") or name in ("", ".", ".."):
+            continue
+        out.append(ListingEntry(name, kind == "dir", _parse_size(size), _parse_mlsd_time(modify)))
+    return out

@@ -23,10 +23,12 @@ from __future__ import annotations
 import ftplib
 import logging
 import socket
+import ssl
 
+from reelhouse.errors import SourceUnavailable
 from reelhouse.sources.ftp.limits import ListingBudget
 
-__all__ = ["PipeliningRefused", "pipelined_listing"]
+__all__ = ["PipeliningRefused", "check_complete", "pipelined_listing", "retr_all"]
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,7 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
             chunks.append(chunk)
         conn.close()
         conn = None
-        ftp.voidresp()
+        check_complete(ftp.voidresp())
         return b"".join(chunks)
     except BaseException:
         if conn is not None:
@@ -94,3 +96,31 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
         if pending:
             ftp.close()  # replies in flight: the connection is out of step
         raise
+
+
+def retr_all(ftp: ftplib.FTP, cmd: str, budget: ListingBudget) -> bytes:
+    """Send ``cmd`` (MLSD or LIST) command by command, read its whole data connection in
+    large recv calls and return the bytes. Unlike ``retrlines`` it sends no ``TYPE A``
+    first (MLSD output is not subject to TYPE, RFC 3659 §7.2; LIST output is the same
+    lines in TYPE I on vsftpd, pure-ftpd, proftpd and pyftpdlib, and a bare LF is read
+    as a line end too): one round trip less per folder, and the connection stays in
+    TYPE I for the next read. No line splitting through a text file object
+    (benchmarks/listing.py)."""
+    chunks: list[bytes] = []
+    with ftp.transfercmd(cmd) as conn:
+        while chunk := conn.recv(_RECV):
+            budget.take(len(chunk))
+            chunks.append(chunk)
+        if isinstance(conn, ssl.SSLSocket):
+            conn.unwrap()
+    check_complete(ftp.voidresp())
+    return b"".join(chunks)
+
+
+def check_complete(reply: str) -> None:
+    """Raise SourceUnavailable when a listing's final reply says it was cut short
+    (pure-ftpd: ``226 Output truncated to 10000 matches``, its ``-L`` limit): the
+    entries past the cut must not look deleted."""
+    if "truncated" in reply.lower():
+        raise SourceUnavailable(f"the FTP server cut the listing short ({reply.strip()}); "
+                                "raise the server's listing limit (pure-ftpd: -L)")

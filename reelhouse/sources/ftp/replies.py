@@ -18,7 +18,7 @@ from reelhouse.errors import (
     StorageFull,
 )
 
-__all__ = ["translate_error"]
+__all__ = ["final_reply", "translate_error", "use_encoding"]
 
 
 def translate_error(exc: BaseException, what: str) -> ReelhouseError:
@@ -68,3 +68,19 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     if isinstance(exc, OSError | EOFError | ftplib.Error | ssl.SSLError | UnicodeError):
         return SourceUnavailable(f"FTP connection failed while {what}: {exc or type(exc).__name__}")
     return SourceUnavailable(f"FTP failure while {what}: {type(exc).__name__}: {exc}")
+
+
+def use_encoding(ftp: ftplib.FTP, encoding: str) -> None:
+    """Switch the control connection's text encoding (between replies: nothing is
+    buffered). ftplib reads replies through a text file made at connect."""
+    ftp.encoding = encoding
+    if ftp.sock is not None:
+        ftp.file = ftp.sock.makefile("r", encoding=encoding)
+
+
+def final_reply(ftp: ftplib.FTP) -> str:
+    """The next reply's text, whatever its code (ftplib raises for 4xx/5xx)."""
+    try:
+        return ftp.getresp()
+    except (ftplib.error_temp, ftplib.error_perm, ftplib.error_reply) as exc:
+        return str(exc)

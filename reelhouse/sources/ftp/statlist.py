@@ -1,0 +1,228 @@
+"""A folder's listing over the control connection: ``CWD dir``, ``STAT .``, ``PWD`` in one
+write, no data connection.
+
+RFC 959 §4.1.3: ``STAT`` with a pathname argument "is analogous to the LIST command,
+except that data shall be transferred over the control connection" (a multi-line 211,
+212 or 213 reply). vsftpd, pure-ftpd and pyftpdlib answer it with the same ``ls -l``
+lines as LIST. Over the control connection there is no PASV, no data connection to
+open and close, no extra wait on the server per folder (benchmarks/listing.py: vsftpd's
+walk is bound by these).
+
+Only for servers whose listing is LIST anyway (no MLSD): STAT prints LIST's minute/day
+precision times, while MLSD gives seconds; switching an MLSD server to STAT would change
+every stored mtime and make the next rescan see every file as changed
+(``library/scanner.py`` compares stored (size, mtime)).
+
+Safety: the reply comes inline with the other replies, so anything odd means "use a
+data connection" (:class:`StatUnusable`), never a shorter listing:
+
+- a server is used this way only after its first non-empty folder listed both ways gave
+  the same entries (:func:`learn`, per server and per process); vsftpd's STAT shows
+  names starting with "." that its LIST hides: the first folder holding one is listed
+  both ways too, to learn whether LIST shows them (:func:`usable`);
+- ``CWD`` first, then ``STAT .``: a missing folder is the CWD's 550 (``STAT path`` of a
+  missing path is an empty 213 on vsftpd and pure-ftpd), and ``.`` is never a pattern;
+- every body line ends with CRLF and parses as a listing line (``.``/``..``/``total``
+  aside); the ``PWD`` reply after it must be a 257 naming the folder (a file name cannot
+  hold ``/``), and no byte may follow it: a file name holding CRLF + a fake end line
+  would leave the rest of the reply behind, so the connection is out of step and the
+  server is listed over data connections from then on. Left: a symlink whose target
+  (which may hold ``/``) forges both the end line and the exact PWD reply, with the
+  rest of the real reply still in flight when it is checked, hides the entries after
+  it in that folder; whoever can make it can delete those files as well;
+- more than :data:`MAX_ENTRIES` entries go over a data connection: a server may cut
+  its STAT output without a word (pure-ftpd does, at its ``-L`` limit, where LIST says
+  "Output truncated"; it is never listed by STAT, :func:`tried`).
+"""
+
+from __future__ import annotations
+
+import ftplib
+import select
+import socket
+import threading
+from datetime import datetime
+
+from reelhouse.sources.ftp.limits import ListingBudget
+from reelhouse.sources.ftp.listing import ListingEntry, UnparsableLine, parse_list_text
+
+__all__ = ["MAX_ENTRIES", "StatUnusable", "forget", "learn", "server_key", "stat_listing", "tried", "usable"]
+
+#: A STAT listing with more entries goes over a data connection instead (a server may
+#: cut its control-connection output silently: pure-ftpd at 10,000 lines).
+MAX_ENTRIES = 2000
+
+_RECV = 1 << 16
+_lock = threading.Lock()
+#: Per server (host, port, greeting): whether STAT's lines are LIST's (True once a
+#: folder listed both ways agreed, False once STAT disagreed or misbehaved: then never
+#: again in this process) ...
+_SAME: dict[tuple[str, int, str, str], bool] = {}
+#: ... and whether LIST shows names starting with "." (vsftpd's STAT shows them, its
+#: LIST does not unless ``force_dot_files``): learnt on the first folder that has one.
+_DOTS: dict[tuple[str, int, str, str], bool] = {}
+
+
+class StatUnusable(Exception):
+    """This STAT listing cannot be trusted; list the folder over a data connection.
+    ``out_of_step``: replies may still be in flight (drop the connection);
+    ``server_wide``: never use STAT on this server again."""
+
+    def __init__(self, why: str, out_of_step: bool = False, server_wide: bool = False) -> None:
+        super().__init__(why)
+        self.out_of_step = out_of_step
+        self.server_wide = server_wide or out_of_step
+
+
+Key = tuple[str, int, str, str]
+
+
+def server_key(ftp: ftplib.FTP, host: str, port: int, list_cmd: str = "LIST") -> Key:
+    """Who answers: host, port and the greeting's first line (the software and its
+    version; pure-ftpd's next lines hold the time and the user count), and the LIST
+    command STAT is compared with (``LIST -a`` shows dot files where ``LIST`` may not:
+    what is learnt about one says nothing about the other)."""
+    return host, port, (ftp.welcome or "").split("\n", 1)[0], list_cmd
+
+
+def tried(key: Key) -> bool:
+    """Whether STAT is worth sending to this server: not known to be unusable, and not
+    pure-ftpd, which cuts STAT output at its ``-L`` limit (10,000 lines by default, any
+    number if so configured) without a word, where LIST and MLSD say "truncated"."""
+    return _SAME.get(key) is not False and "pure-ftpd" not in key[2].lower()
+
+
+def usable(key: Key, by_stat: list[ListingEntry]) -> list[ListingEntry] | None:
+    """The entries of a STAT listing as LIST would give them, or ``None`` when the
+    folder must be listed by LIST too (the server is not known to agree yet, or the
+    listing holds a dot name and it is not known yet whether LIST shows those)."""
+    if not _SAME.get(key):
+        return None
+    if not any(e.name.startswith(".") for e in by_stat):
+        return by_stat
+    dots = _DOTS.get(key)
+    if dots is None:
+        return None
+    return by_stat if dots else [e for e in by_stat if not e.name.startswith(".")]
+
+
+def learn(key: Key, by_stat: list[ListingEntry], by_list: list[ListingEntry]) -> None:
+    """Compare two listings of one folder (STAT, LIST) and record what they say about
+    the server. An empty folder says nothing; disagreement is final."""
+    list_dots = any(e.name.startswith(".") for e in by_list)
+    stat_dots = any(e.name.startswith(".") for e in by_stat)
+    visible = by_stat if list_dots or not stat_dots else [e for e in by_stat if not e.name.startswith(".")]
+    same = _agree(visible, by_list)
+    with _lock:
+        if not same:
+            _SAME[key] = False
+            return
+        if by_list and _SAME.get(key) is None:
+            _SAME[key] = True
+        if stat_dots:
+            _DOTS.setdefault(key, list_dots)
+
+
+def forget(key: Key) -> None:
+    """Never use STAT on this server again (in this process)."""
+    with _lock:
+        _SAME[key] = False
+
+
+def _agree(by_stat: list[ListingEntry], by_list: list[ListingEntry]) -> bool:
+    """Whether two listings of one folder hold the same entries (any order)."""
+    return sorted(map(_facts, by_stat)) == sorted(map(_facts, by_list))
+
+
+def _facts(e: ListingEntry) -> tuple[str, bool, int, float, bool]:
+    return e.name, e.is_dir, -1 if e.size is None else e.size, -1.0 if e.mtime is None else e.mtime, e.is_link
+
+
+def stat_listing(ftp: ftplib.FTP, folder: str, budget: ListingBudget, now: datetime) -> list[ListingEntry]:
+    """The entries of absolute ``folder`` by ``CWD folder`` + ``STAT .`` + ``PWD`` written
+    at once (RFC 959 §4.1.3; pipelining: :mod:`.pipeline`). ``now`` fixes the year of
+    ``Jan 12 14:05`` dates (:func:`~.listing.parse_list_line`).
+
+    Raises ftplib errors for a refused CWD (all three replies read: the connection stays
+    in step), StatUnusable when the reply cannot be trusted, OSError/EOFError when the
+    connection fails (the caller drops it) and SourceUnavailable past ``budget``."""
+    sock = ftp.sock
+    if sock is None:
+        raise EOFError("connection closed")
+    sock.sendall(f"CWD {folder}\r\nSTAT .\r\nPWD\r\n".encode(ftp.encoding))
+    cwd, listing, pwd = _read_replies(sock, 3, budget)
+    if cwd[:1] != b"2":
+        text = cwd.decode(ftp.encoding, "replace").rstrip("\r\n")
+        raise (ftplib.error_temp if cwd[:1] == b"4" else ftplib.error_perm)(text)
+    if pwd[:3] != b"257" or pwd.count(b"\n") != 1:
+        raise StatUnusable(f"unexpected reply to PWD: {pwd[:80]!r}", out_of_step=True)
+    if f'"{folder.replace(chr(34), chr(34) * 2)}"'.encode(ftp.encoding) not in pwd:
+        raise StatUnusable(f"PWD does not name the folder listed: {pwd[:200]!r}", server_wide=True)
+    code = listing[:3]
+    if code not in (b"211", b"212", b"213"):
+        raise StatUnusable(f"STAT refused: {listing[:80]!r}", server_wide=True)
+    first = listing.find(b"\n") + 1
+    last = listing.rfind(b"\n", 0, len(listing) - 1) + 1
+    body = listing[first:last] if listing[3:4] == b"-" else b""
+    if body.count(b"\n") != body.count(b"\r\n"):
+        raise StatUnusable("a STAT line without CRLF (a name with a line feed?)")
+    try:
+        text = body.decode(ftp.encoding)
+    except UnicodeDecodeError as exc:
+        raise StatUnusable(f"STAT listing not in {ftp.encoding}") from exc
+    try:
+        entries = parse_list_text(text, now, strict=True)
+    except UnparsableLine as exc:
+        raise StatUnusable(f"unparsable STAT line {exc}") from exc
+    if len(entries) > MAX_ENTRIES:
+        raise StatUnusable(f"{len(entries)} entries: too many to trust a control-connection listing")
+    return entries
+
+
+def _read_replies(sock: socket.socket, count: int, budget: ListingBudget) -> list[bytes]:
+    """The next ``count`` replies (RFC 959 §4.2: a multi-line reply ``NNN-`` ends at a
+    line starting ``NNN ``), each whole with its CRLFs, read straight from the socket in
+    large recv calls. StatUnusable (out of step) if a reply does not start with a code or
+    a byte follows the last one."""
+    buf = bytearray()
+    pos = 0  # start of the reply being read
+    scan = 0  # where to look for its end line next
+    out: list[bytes] = []
+    while len(out) < count:
+        end = -1
+        if len(buf) - pos >= 4:
+            head = bytes(buf[pos : pos + 4])
+            if not head[:3].isdigit() or head[3:4] not in (b" ", b"-"):
+                raise StatUnusable(f"not a reply: {bytes(buf[pos:pos + 80])!r}", out_of_step=True)
+            if head[3:4] == b" ":
+                end = buf.find(b"\n", pos)
+            else:
+                term = buf.find(b"\n" + head[:3] + b" ", max(scan, pos))
+                if term >= 0:
+                    end = buf.find(b"\n", term + 1)
+                else:
+                    scan = max(pos, len(buf) - 4)
+        if end < 0:
+            chunk = sock.recv(_RECV)
+            if not chunk:
+                raise EOFError("the FTP server closed the connection")
+            budget.take(len(chunk))
+            buf += chunk
+            continue
+        out.append(bytes(buf[pos : end + 1]))
+        pos = scan = end + 1
+    if pos != len(buf) or _readable(sock):
+        raise StatUnusable("bytes after the last reply", out_of_step=True)
+    return out
+
+
+def _readable(sock: socket.socket) -> bool:
+    """Whether more bytes wait on ``sock`` (or its TLS layer) right now."""
+    pending = getattr(sock, "pending", None)
+    if pending is not None and pending():
+        return True
+    if hasattr(select, "poll"):  # any fd number (select() stops at 1024)
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([sock], [], [], 0)[0])

@@ -1,0 +1,190 @@
+"""Listing over the control connection (sources/ftp/statlist.py) against the real
+daemons: vsftpd (LIST only: listed by STAT once its first folder agreed; its STAT shows
+dot files its LIST hides) and pure-ftpd (answers STAT but cuts it at its ``-L`` limit
+without a word, so it is never listed that way; its cut LIST/MLSD now fails loudly)."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from reelhouse.errors import NotFound, SourceUnavailable
+from reelhouse.sources.ftp import FtpConfig, FtpSource, statlist
+from reelhouse.sources.ftp.client import FtpClient
+from reelhouse.sources.ftp.limits import ListingBudget
+
+from helpers import daemon, free_port
+
+pytestmark = pytest.mark.ftpd
+
+ODD = ["213 foo.mkv", " leading space.mkv", "trailing space .mkv", "Amélie (2001).mkv", "two  spaces.mkv",
+       "a -> b.mkv", "[x]*?.mkv", "千と千尋.mkv", "0123", 'q"uote.mkv']
+
+
+@pytest.fixture(autouse=True)
+def _fresh_verdicts() -> Iterator[None]:
+    statlist._SAME.clear()
+    statlist._DOTS.clear()
+    yield
+    statlist._SAME.clear()
+    statlist._DOTS.clear()
+
+
+def _tree(root: Path) -> None:
+    for name in ODD:
+        (root / name).write_bytes(b"x" * len(name))
+    for folder in ("dir with space", "Dots", "Big", "Films [2]"):
+        (root / folder).mkdir()
+        (root / folder / "inner.mkv").write_bytes(b"12345")
+    (root / "Dots" / ".hidden.mkv").write_bytes(b"h")
+    for i in range(12):
+        (root / "Big" / f"e{i:02d}.mkv").write_bytes(b"b" * i)
+    os.utime(root / "0123", (0, 1_600_000_000))
+
+
+def _local(root: Path, folder: str) -> dict[str, tuple[bool, int | None]]:
+    return {p.name: (p.is_dir(), None if p.is_dir() else p.stat().st_size)
+            for p in (root / folder).iterdir() if not p.name.startswith(".")}
+
+
+def _listed(src: FtpSource, folder: str) -> dict[str, tuple[bool, int | None]]:
+    return {e.name: (e.is_dir, e.size) for e in src.list(folder)}
+
+
+def _vsftpd_binary() -> str | None:
+    for candidate in (os.environ.get("REELHOUSE_TEST_VSFTPD"), shutil.which("vsftpd"), "/usr/sbin/vsftpd",
+                      str(Path(__file__).parents[2] / ".ci/vsftpd/usr/sbin/vsftpd")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+@pytest.fixture
+def vsftpd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    binary = _vsftpd_binary()
+    if binary is None:
+        pytest.skip("vsftpd not found (.ci/run unpacks Debian's vsftpd into .ci/vsftpd)")
+    anon = tmp_path / "anon"
+    anon.mkdir()
+    _tree(anon)
+    (tmp_path / "empty").mkdir()
+    for p in [tmp_path, *anon.rglob("*"), anon]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    port = free_port()
+    low = random.Random(port).randrange(42000, 58000)
+    conf = tmp_path / "vsftpd.conf"
+    conf.write_text(
+        "listen=YES\nlisten_address=127.0.0.1\n"
+        f"listen_port={port}\nanonymous_enable=YES\nno_anon_password=YES\nanon_root={anon}\n"
+        "local_enable=NO\nwrite_enable=NO\npasv_enable=YES\n"
+        f"pasv_min_port={low}\npasv_max_port={low + 100}\nsecure_chroot_dir={tmp_path / 'empty'}\n"
+        "run_as_launching_user=YES\nseccomp_sandbox=NO\nbackground=NO\nutf8_filesystem=YES\n"
+        f"ftp_username={'nobody' if os.geteuid() == 0 else os.environ.get('USER', 'nobody')}\n"
+    )
+    with daemon([binary, str(conf)], port):
+        yield port, anon
+
+
+def test_vsftpd_is_listed_by_stat_with_odd_names(vsftpd: tuple[int, Path],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statlist, "MAX_ENTRIES", 10)  # "Big" (13 files) goes over a data connection
+    port, anon = vsftpd
+    src = FtpSource(FtpConfig("127.0.0.1", port, pool_size=2))
+    try:
+        for _ in range(2):
+            for folder in ("", "dir with space", "Big", "Films [2]"):
+                assert _listed(src, folder) == _local(anon, folder)
+        key = next(iter(statlist._SAME))
+        assert statlist._SAME[key] is True and "vsFTPd" in key[2]
+        # vsftpd's STAT shows ".hidden.mkv", its LIST does not: learnt on "Dots", then hidden
+        assert statlist._DOTS == {}
+        for _ in range(2):
+            assert _listed(src, "Dots") == {"inner.mkv": (False, 5)}
+        assert statlist._DOTS == {key: False}
+        old = {e.name: e for e in src.list("")}["0123"]
+        assert old.mtime == datetime(2020, 9, 13, tzinfo=UTC).timestamp()  # day precision, as LIST
+        with pytest.raises(NotFound):
+            src.list("No Such Folder")
+        walked = {folder: len(r) for folder, r in src.walk("") if not isinstance(r, Exception)}
+        assert walked == {"": len(_local(anon, "")), "dir with space": 1, "Dots": 1, "Big": 13, "Films [2]": 1}
+    finally:
+        src.close()
+
+
+PURE_FTPD = shutil.which("pure-ftpd") or "/usr/sbin/pure-ftpd"
+PURE_PW = shutil.which("pure-pw") or "/usr/bin/pure-pw"
+USER, PASSWORD = "reel", "pure-secret-1"
+
+
+@pytest.fixture(scope="module")
+def pureftpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    """pure-ftpd with ``-L 20:5``: listings cut at 20 entries."""
+    if not (os.path.exists(PURE_FTPD) and os.path.exists(PURE_PW)):
+        pytest.skip("pure-ftpd is not installed (apt-get install pure-ftpd)")
+    if os.geteuid() != 0:
+        pytest.skip("pure-ftpd with virtual users needs root")
+    tmp = tmp_path_factory.mktemp("pure")
+    home = tmp / "home"
+    home.mkdir()
+    _tree(home)
+    (home / "Many").mkdir()
+    for i in range(30):
+        (home / "Many" / f"m{i:02d}.mkv").write_bytes(b"m")
+    subprocess.run(["chown", "-R", "nobody:nogroup", str(home)], check=True)
+    tmp.chmod(0o755)
+    subprocess.run([PURE_PW, "useradd", USER, "-u", "nobody", "-g", "nogroup", "-d", str(home),
+                    "-f", str(tmp / "passwd"), "-m", "-F", str(tmp / "pure.pdb")],
+                   input=f"{PASSWORD}\n{PASSWORD}\n", text=True, check=True, capture_output=True)
+    port = free_port()
+    low = random.Random(port).randrange(41000, 59000)
+    argv = [PURE_FTPD, "-S", f"127.0.0.1,{port}", "-l", f"puredb:{tmp / 'pure.pdb'}", "-E", "-H",
+            "-u", "1", "-p", f"{low}:{low + 200}", "-c", "20", "-C", "20", "-L", "20:5"]
+    with daemon(argv, port):
+        yield port, home
+
+
+def test_pureftpd_stat_reply_reads_odd_names(pureftpd: tuple[int, Path]) -> None:
+    """The control-connection reader and strict parser on pure-ftpd's real STAT reply."""
+    port, home = pureftpd
+    client = FtpClient(FtpConfig("127.0.0.1", port, USER, PASSWORD))
+    client.connect()
+    try:
+        assert client.ftp is not None
+        entries = statlist.stat_listing(client.ftp, "/", ListingBudget(1 << 20, "test"), datetime.now(UTC))
+        assert {e.name: (e.is_dir, None if e.is_dir else e.size) for e in entries} == _local(home, "") | {
+            "Many": (True, None)}
+        client.noop()  # still in step
+        key = statlist.server_key(client.ftp, "127.0.0.1", port)
+        assert "Pure-FTPd" in key[2] and not statlist.tried(key)  # never used for listings
+    finally:
+        client.quit()
+
+
+@pytest.mark.parametrize("mlsd", [True, False], ids=["mlsd", "list"])
+def test_pureftpd_cut_listing_fails_instead_of_hiding_entries(
+        pureftpd: tuple[int, Path], mlsd: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """30 files, ``-L 20``: pure-ftpd sends 20 and says "Output truncated" in its 226;
+    the listing fails (a scan keeps the files) instead of showing 20. Its STAT would cut
+    at 20 without a word: it is never asked."""
+    port, _home = pureftpd
+    if not mlsd:
+        connect = FtpClient.connect
+
+        def list_only(self: FtpClient) -> None:
+            connect(self)
+            self.features.discard("MLST")
+        monkeypatch.setattr(FtpClient, "connect", list_only)
+    src = FtpSource(FtpConfig("127.0.0.1", port, USER, PASSWORD, pool_size=1))
+    try:
+        with pytest.raises(SourceUnavailable, match="truncated"):
+            src.list("Many")
+        assert statlist._SAME == {}
+    finally:
+        src.close()

@@ -1,0 +1,211 @@
+"""Listing over the control connection (``CWD`` + ``STAT .`` + ``PWD``, sources/ftp/statlist.py)
+on a real pyftpdlib server that has no MLSD: used only once a folder listed both ways
+agreed, never on an MLSD server, and every odd reply falls back to a data connection
+without losing an entry."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.errors import NotFound
+from reelhouse.sources.ftp import FtpConfig, FtpSource, statlist
+
+from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
+
+ODD = ["213 foo.mkv", " leading space.mkv", "trailing space .mkv", "Amélie (2001).mkv", "two  spaces.mkv",
+       "a -> b.mkv", "[x]*?.mkv", "千と千尋.mkv", "0123", 'q"uote.mkv', "-dash.mkv", "%s.mkv"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_verdicts() -> Iterator[None]:
+    """Servers of earlier tests may have had this port: forget what they taught."""
+    statlist._SAME.clear()
+    statlist._DOTS.clear()
+    yield
+    statlist._SAME.clear()
+    statlist._DOTS.clear()
+
+
+def _tree(root: Path) -> None:
+    for name in ODD:
+        (root / name).write_bytes(b"x" * len(name))
+    for folder in ("dir with space", "Films", "Films/Sub [1]"):
+        (root / folder).mkdir()
+        (root / folder / "inner.mkv").write_bytes(b"12345")
+    os.utime(root / "0123", (0, 1_600_000_000))
+
+
+class Counting:
+    """A LIST-only pyftpdlib (no MLST/MLSD) counting the PASV and STAT commands it gets;
+    ``overrides`` change its handler further."""
+
+    def __init__(self, root: Path, **overrides: Any) -> None:
+        from pyftpdlib.handlers import FTPHandler
+
+        self.counts = {"PASV": 0, "STAT": 0}
+        counts = self.counts
+
+        def counted(name: str, base: Any) -> Any:
+            def command(handler: Any, arg: str) -> Any:
+                counts[name] += 1
+                return base(handler, arg)
+            return command
+
+        attrs: dict[str, Any] = {
+            "proto_cmds": {k: v for k, v in FTPHandler.proto_cmds.items() if k not in ("MLST", "MLSD")},
+            "ftp_PASV": counted("PASV", FTPHandler.ftp_PASV),
+            "ftp_STAT": counted("STAT", overrides.pop("ftp_STAT", FTPHandler.ftp_STAT)),
+        }
+        attrs.update(overrides)
+        self.server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, handler_overrides=attrs).start()
+        self.src = FtpSource(FtpConfig("127.0.0.1", self.server.port, FTP_USER, FTP_PASSWORD, pool_size=2))
+
+    def key(self) -> statlist.Key:
+        client, _ = self.src.pool.acquire()
+        try:
+            assert client.ftp is not None
+            return statlist.server_key(client.ftp, "127.0.0.1", self.server.port)
+        finally:
+            self.src.pool.release(client)
+
+    def close(self) -> None:
+        self.src.close()
+        stop_without_leaks(self.server)
+
+
+@pytest.fixture
+def counting(ftp_root: Path) -> Iterator[Counting]:
+    _tree(ftp_root)
+    server = Counting(ftp_root)
+    yield server
+    server.close()
+
+
+def _local(root: Path, folder: str) -> dict[str, tuple[bool, int | None]]:
+    return {p.name: (p.is_dir(), None if p.is_dir() else p.stat().st_size) for p in (root / folder).iterdir()}
+
+
+def _listed(src: FtpSource, folder: str) -> dict[str, tuple[bool, int | None]]:
+    return {e.name: (e.is_dir, e.size) for e in src.list(folder)}
+
+
+def test_odd_names_list_over_the_control_connection(counting: Counting, ftp_root: Path) -> None:
+    src = counting.src
+    assert _listed(src, "") == _local(ftp_root, "")  # both ways: they agree
+    assert statlist._SAME[counting.key()] is True
+    pasv = counting.counts["PASV"]
+    for _ in range(2):
+        for folder in ("", "dir with space", "Films", "Films/Sub [1]"):
+            assert _listed(src, folder) == _local(ftp_root, folder)
+    assert counting.counts["PASV"] == pasv  # no data connection once trusted
+    assert counting.counts["STAT"] == 9
+    by_name = {e.name: e for e in src.list("")}
+    assert by_name["0123"].mtime == 1_600_000_000 // 86400 * 86400  # an old file: day precision, as LIST
+    with pytest.raises(NotFound):  # CWD's 550, not an empty listing
+        src.list("No Such Folder")
+    assert _listed(src, "Films") == _local(ftp_root, "Films")  # the connection is still in step
+    walked = {folder: {e.name for e in r} for folder, r in src.walk("") if not isinstance(r, Exception)}
+    assert walked["Films/Sub [1]"] == {"inner.mkv"} and len(walked) == 4
+
+
+def test_mlsd_servers_are_never_listed_by_stat(ftp_server: EmbeddedFtpServer, ftp_root: Path) -> None:
+    """MLSD gives seconds, STAT only LIST's minutes: an MLSD server keeps MLSD, so the
+    (size, mtime) a rescan compares stay what the first scan stored."""
+    (ftp_root / "a.mkv").write_bytes(b"x")
+    os.utime(ftp_root / "a.mkv", (0, 1_700_000_007))
+    src = FtpSource(FtpConfig("127.0.0.1", ftp_server.port, FTP_USER, FTP_PASSWORD, pool_size=1))
+    try:
+        for _ in range(3):
+            assert [(e.name, e.mtime) for e in src.list("")] == [("a.mkv", 1_700_000_007)]
+        assert statlist._SAME == {}
+    finally:
+        src.close()
+
+
+HOSTILE = "b\r\n213 End of status.\r\n-rw-r--r--   1 root root 5 Nov 27 22:35 fake.mkv"
+
+
+@pytest.mark.parametrize("trusted_first", [False, True], ids=["first-folder", "later-folder"])
+def test_a_name_that_forges_the_end_of_the_reply_loses_nothing(
+        counting: Counting, ftp_root: Path, trusted_first: bool) -> None:
+    """A file name with CRLF + a fake end line would cut a STAT reply short: the replies
+    go out of step, the folder is listed over a data connection (every real entry
+    there), and the server is never listed by STAT again."""
+    folder = ftp_root / "Hostile"
+    folder.mkdir()
+    for name in ("a.mkv", HOSTILE, "y.mkv", "z.mkv"):
+        (folder / name).write_bytes(b"data")
+    src = counting.src
+    if trusted_first:
+        src.list("Films")
+        assert statlist._SAME[counting.key()] is True
+    names = {e.name for e in src.list("Hostile")}
+    assert {"a.mkv", "y.mkv", "z.mkv"} <= names
+    assert statlist._SAME[counting.key()] is False
+    stats = counting.counts["STAT"]
+    assert {e.name for e in src.list("Hostile")} == names
+    assert _listed(src, "Films") == _local(ftp_root, "Films")
+    assert counting.counts["STAT"] == stats
+
+
+def test_a_name_with_a_line_feed_lists_that_folder_over_a_data_connection(
+        counting: Counting, ftp_root: Path) -> None:
+    (ftp_root / "LF").mkdir()
+    for name in ("a.mkv", "c\nx.mkv", "z.mkv"):
+        (ftp_root / "LF" / name).write_bytes(b"data")
+    src = counting.src
+    src.list("Films")
+    pasv = counting.counts["PASV"]
+    assert {"a.mkv", "z.mkv"} <= {e.name for e in src.list("LF")}
+    assert counting.counts["PASV"] == pasv + 1  # that folder only
+    assert statlist._SAME[counting.key()] is True
+    src.list("Films")
+    assert counting.counts["PASV"] == pasv + 1
+
+
+def test_big_folders_go_over_a_data_connection(counting: Counting, ftp_root: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statlist, "MAX_ENTRIES", 3)
+    (ftp_root / "Big").mkdir()
+    for i in range(6):
+        (ftp_root / "Big" / f"e{i}.mkv").write_bytes(b"x")
+    src = counting.src
+    src.list("Films")
+    pasv = counting.counts["PASV"]
+    assert _listed(src, "Big") == _local(ftp_root, "Big")
+    assert counting.counts["PASV"] == pasv + 1
+    assert statlist._SAME[counting.key()] is True
+
+
+def _stat_without_the_last_entry(handler: Any, path: str) -> None:
+    """A STAT that cuts its output short without a word (as pure-ftpd past -L)."""
+    from pyftpdlib.handlers.ftp.producers import BufferedIteratorProducer
+
+    listing = sorted(handler.run_as_current_user(handler.fs.listdir, path))[:-1]
+    handler.push("213-Status:\r\n")
+    handler.push_with_producer(BufferedIteratorProducer(handler.fs.format_list(path, listing)))
+    handler.respond("213 End of status.")
+
+
+def _stat_refused(handler: Any, path: str) -> None:
+    handler.respond("502 Command not implemented.")
+
+
+@pytest.mark.parametrize("stat", [_stat_without_the_last_entry, _stat_refused], ids=["cut-short", "refused"])
+def test_a_server_whose_stat_differs_is_listed_over_data_connections(ftp_root: Path, stat: Any) -> None:
+    _tree(ftp_root)
+    server = Counting(ftp_root, ftp_STAT=stat)
+    try:
+        for _ in range(2):
+            for folder in ("", "Films"):
+                assert _listed(server.src, folder) == _local(ftp_root, folder)
+        assert statlist._SAME[server.key()] is False
+        assert server.counts["STAT"] == 1  # asked once
+    finally:
+        server.close()

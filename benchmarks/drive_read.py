@@ -3,6 +3,13 @@ random offsets (cold, then warm: the same offsets again), through ``reelhouse dr
 mount`` and through ``rclone mount`` (``--vfs-cache-mode off`` and ``full``) of the same
 FTP server in the same run; the limit is a plain ftplib ``RETR`` of the file.
 
+rclone ``full`` reads with ``--vfs-read-chunk-size 0`` (one ``RETR`` per file, as
+reelhouse reads): with its default 128 MiB chunks it ends each chunk's ``RETR`` with
+``ABOR``, the server answers ``426 Transfer aborted`` (RFC 959 §4.1.3, as vsftpd and
+pure-ftpd do), and rclone 1.60's cache downloader counts that as a failed download,
+retries on the closed connection and returns EIO after 10 errors (1 GiB: EIO in most
+runs). ``off`` keeps rclone's defaults (its chunked reader ignores the 426).
+
 Goals (issue 12): sequential ≥ 1.0× rclone (both modes); warm preads p50 ≤ 5 ms,
 p99 ≤ 60 ms. Every sample is a fresh mount (cold caches). Prints one JSON object::
 
@@ -34,6 +41,15 @@ def read_all(path: Path) -> tuple[float, str]:
         while n := f.readinto(buf):
             h.update(memoryview(buf)[:n])
     return time.perf_counter() - t0, h.hexdigest()
+
+
+def last_error(log_file: Path) -> str:
+    """The last ERROR line of rclone's log (why a read failed), if any."""
+    try:
+        lines = [x for x in log_file.read_text(errors="replace").splitlines() if "ERROR" in x]
+    except OSError:
+        return ""
+    return f" (rclone: {lines[-1][:300]})" if lines else ""
 
 
 def direct(port: int) -> float:
@@ -91,13 +107,14 @@ def main() -> None:
             seq["direct"].append(direct(ftpd.port))
             contenders = [("reelhouse", lambda mp: reelhouse_mount(ftpd, mp, tmp)),
                           ("rclone_off", lambda mp: rclone_mount(ftpd, mp, tmp, "off")),
-                          ("rclone_full", lambda mp: rclone_mount(ftpd, mp, tmp, "full"))]
+                          ("rclone_full", lambda mp: rclone_mount(ftpd, mp, tmp, "full",
+                                                                  "--vfs-read-chunk-size", "0"))]
             for name, make in contenders:
                 with make(tmp / f"mnt-{name}-{sample}") as mp:
                     try:
                         took, got = read_all(mp / FILM)
                     except OSError as exc:  # recorded, not fatal: a peer may fail a run
-                        errors.append(f"{name} sample {sample}: {exc}")
+                        errors.append(f"{name} sample {sample}: {exc}{last_error(tmp / 'rclone.log')}")
                         log(errors[-1])
                         continue
                     if got != digest:

@@ -272,7 +272,10 @@ class DriveFS:
             self.listings.put(node.entry())
             return self._add(_Handle(rel, node=node))
 
-    def write(self, fh: int, offset: int, data: bytes) -> int:
+    def write(self, fh: int, offset: int, data: bytes | memoryview) -> int:
+        """Write ``data`` at byte ``offset`` of open file ``fh``; returns the bytes
+        written. ``data`` is read during the call only (the FUSE adapter passes a view
+        of the kernel request's buffer)."""
         handle = self._handle(fh)
         if handle.node is None:
             raise os_error(errno.EBADF)

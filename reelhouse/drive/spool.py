@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from reelhouse.drive.direct import DirectAppender, open_direct
 from reelhouse.drive.names import NAME_MAX, risky_name
 from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import STREAM_AFTER, Streamer
@@ -50,8 +49,8 @@ class SpoolFile:
     """
 
     def __init__(self, folder: Path, path: str, *, loaded: bool, remote_size: int = 0,
-                 ident: str | None = None, start_stream: Callable[[SpoolFile, int], Streamer | None] | None = None,
-                 thread_init: Callable[[], None] | None = None) -> None:
+                 ident: str | None = None,
+                 start_stream: Callable[[SpoolFile, int], Streamer] | None = None) -> None:
         self.ident = ident or uuid.uuid4().hex
         self.local = folder / f"{self.ident}.data"
         self.manifest = folder / f"{self.ident}.json"
@@ -68,63 +67,32 @@ class SpoolFile:
         self.lock = threading.RLock()
         self.fd = os.open(self.local, os.O_RDWR | os.O_CREAT, 0o600)
         # bytes written in order from 0 (None once a write lands elsewhere) and the
-        # upload running during the writes (see streamer.py)
+        # upload running during the writes, which also writes the spool file (streamer.py)
         self.sequential: int | None = 0 if loaded and remote_size == 0 else None
         self.streamer: Streamer | None = None
         self._start_stream = start_stream
-        # while streaming, the spool copy is written past the page cache (direct.py)
-        self.direct: DirectAppender | None = None
-        self._thread_init = thread_init
 
     def stop_stream(self) -> None:
+        """Stop the upload during the writes (if any); the spool file is then complete.
+        Raises OSError when it cannot be (a full disk)."""
         with self.lock:
             self.sequential = None
             streamer, self.streamer = self.streamer, None
-            try:
-                self.end_direct()
-            finally:
-                if streamer is not None:
-                    streamer.cancel()
+            if streamer is not None:
+                streamer.close()
 
     def settle(self) -> None:
         """Make the spool file hold every byte written (before it is read or uploaded
         from, or kept for a retry)."""
         with self.lock:
-            if self.direct is not None:
-                self.direct.settle(self.fd)
-
-    def end_direct(self) -> None:
-        """Back to writing through the page cache, the spool file complete."""
-        with self.lock:
-            direct, self.direct = self.direct, None
-            if direct is not None:
-                try:
-                    direct.settle(self.fd)
-                finally:
-                    direct.close()
-
-    def _follow(self, offset: int, data: bytes) -> None:
-        """Keep the upload during writes going (or start or stop it) after a write."""
-        if self.sequential is None:
-            return
-        if offset != self.sequential:
-            self.stop_stream()
-            return
-        self.sequential += len(data)
-        if self.streamer is not None:
-            if not self.streamer.feed(data):
-                self.stop_stream()
-        elif self._start_stream is not None and self.sequential >= STREAM_AFTER:
-            self.end_direct()  # the upload starts by reading the spool file back
-            self.streamer = self._start_stream(self, self.sequential)
             if self.streamer is not None:
-                self.direct = open_direct(self.local, self.fd, self.sequential, self._thread_init)
+                self.streamer.settle()
 
     @property
     def size(self) -> int:
         with self.lock:
-            if self.direct is not None:
-                return self.direct.end
+            if self.streamer is not None:
+                return self.streamer.end
             return os.fstat(self.fd).st_size if self.loaded else self.remote_size
 
     def entry(self) -> Entry:
@@ -149,43 +117,54 @@ class SpoolFile:
             self.settle()
             return os.pread(self.fd, size, offset)
 
-    def write(self, source: Source, offset: int, data: bytes) -> int:
+    def write(self, source: Source, offset: int, data: bytes | memoryview) -> int:
+        """Write ``data`` (read only during the call: it may be the kernel's buffer) at
+        ``offset``; returns the bytes written."""
         with self.lock:
-            if self.direct is not None and offset == self.sequential:
-                n = self._append(offset, data)
+            streamer = self.streamer
+            if streamer is not None and offset == self.sequential:
+                n = self._append(streamer, offset, data)
             else:
-                self.end_direct()
+                if self.sequential is not None and offset != self.sequential:
+                    self.stop_stream()
                 self.load(source)
                 n = os.pwrite(self.fd, data, offset)
+            if self.sequential is not None:
+                self.sequential += n
+                if self.streamer is None and self._start_stream is not None \
+                        and self.sequential >= STREAM_AFTER:
+                    try:
+                        self.streamer = self._start_stream(self, self.sequential)
+                    except OSError as exc:  # no memory for the ring, say: uploaded at close
+                        log.info("no upload during the writes of %r: %s", self.path, exc)
+                        self.sequential = None
             self.dirty = True
             self.mtime = time.time()
             self.set_mtime = None
-            self._follow(offset, data[:n])
             return n
 
-    def _append(self, offset: int, data: bytes) -> int:
-        assert self.direct is not None
+    def _append(self, streamer: Streamer, offset: int, data: bytes | memoryview) -> int:
         try:
-            self.direct.append(data if type(data) is bytes else bytes(data))  # kept: must not change
+            streamer.append(data)
         except OSError as exc:
-            # the spool's disk failed (full?) or refuses direct writes: the part of
-            # ``data`` taken is settled, then all of it is written the ordinary way (where
-            # a full disk fails again, and the writer gets ENOSPC)
-            log.info("direct write to the spool file of %r failed (%s): written through the "
-                     "page cache from now on", self.path, exc)
-            self.end_direct()
+            # the spool's disk failed (full?): what the stream took is settled, then all
+            # of ``data`` is written the ordinary way (where a full disk fails again, and
+            # the writer gets ENOSPC)
+            log.info("writing the spool file of %r failed (%s): stream stopped", self.path, exc)
+            self.stop_stream()
             return os.pwrite(self.fd, data, offset)
-        return len(data)
+        if streamer.failed:
+            self.stop_stream()  # the upload failed: back to the ordinary spool (uploaded at close)
+        return memoryview(data).nbytes
 
     def truncate(self, source: Source, length: int) -> None:
         with self.lock:
-            self.end_direct()
+            if self.streamer is not None or self.sequential != length:
+                self.stop_stream()
             if length == 0:
                 self.loaded = True
             else:
                 self.load(source)
-            if self.streamer is not None or self.sequential != length:
-                self.stop_stream()
             if length == 0:
                 self.sequential = 0
             os.ftruncate(self.fd, length)
@@ -248,8 +227,7 @@ class Spool:
             node = self.nodes.get(path)
             if node is None:
                 node = SpoolFile(self.folder, path, loaded=new, remote_size=remote_size,
-                                 start_stream=self._streamer if self.stream else None,
-                                 thread_init=self.thread_init)
+                                 start_stream=self._streamer if self.stream else None)
                 self.nodes[path] = node
             if new:
                 with node.lock:
@@ -272,7 +250,7 @@ class Spool:
                 node.discard()
 
     def _streamer(self, node: SpoolFile, start: int) -> Streamer:
-        return Streamer(self.source, _part(node.path), node.fd, start, self.thread_init)
+        return Streamer(self.source, _part(node.path), node.local, node.fd, start, self.thread_init)
 
     def rekey(self, old: str, new: str) -> None:
         """``old`` was renamed to ``new``: its spool file (if any) follows, and so do the
@@ -366,8 +344,11 @@ class Spool:
         streamer, node.streamer = node.streamer, None
         streamed = streamer is not None and node.sequential == size and streamer.finish() \
             and streamer.sent == size
-        if streamer is not None and not streamed:
-            streamer.cancel()
+        if streamer is not None:
+            try:
+                streamer.close()  # settled already (upload): nothing left to write
+            except OSError as exc:
+                raise SourceUnavailable(f"spool file of {node.path!r}: {exc}") from exc
         if not streamed:
             self.source.write(part, node.chunks())
         got = _remote_size(self.source, part)
@@ -442,7 +423,7 @@ class Spool:
         with self.lock:
             for node in self.nodes.values():
                 try:
-                    node.end_direct()
+                    node.stop_stream()
                 except OSError as exc:
                     log.warning("spool file of %r: %s", node.path, exc)
                 try:

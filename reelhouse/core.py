@@ -58,7 +58,7 @@ class Core:
         self.auth_sessions = SessionService(self.sessions, absolute_ttl=settings.session_ttl,
                                             idle_ttl=settings.session_idle_ttl)
         self.users = UserService(self.sessions, self.auth_sessions)
-        self.api_keys = ApiKeyService(self.sessions)
+        self.api_keys = ApiKeyService(self.sessions, on_revoke=self.auth_sessions.changed)
         self.access = SourceAccess(self.sessions, self.users)
         self.audit = AuditLog(self.sessions, settings.audit_retention_days)
         self.login_throttle = LoginThrottle(settings.login_free_failures, settings.login_backoff_max,

@@ -82,6 +82,20 @@ class SessionService:
         self._clock = clock
         self._live: dict[int, tuple[float, int]] = {}  # session id -> (monotonic time, user id)
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (no arguments, no I/O) after any revocation here or
+        :meth:`changed`: caches of resolved tokens drop what they hold."""
+        self._listeners.append(listener)
+
+    def changed(self) -> None:
+        """Something a resolved token depends on changed (a user's rights, a grant, an
+        API key): forget every cached answer of this process."""
+        with self._lock:
+            self._live.clear()
+        for listener in self._listeners:
+            listener()
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -209,3 +223,5 @@ class SessionService:
         with self._lock:
             for i in ids:
                 self._live.pop(i, None)
+        for listener in self._listeners:
+            listener()

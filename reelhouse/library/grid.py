@@ -17,7 +17,20 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, cast, exists, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Integer, Text
 
@@ -113,7 +126,10 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
     one statement serves every search."""
     model: Any = Movie if kind == "movie" else Show
     sort = func.lower(model.title)
-    year0 = func.coalesce(model.year, 0)
+    # ``0`` written into the SQL, not bound: SQLite matches an expression index only
+    # against the same expression (a bound ``coalesce(year, ?)`` walked the whole index
+    # and sorted the rest in a temporary B-tree; deep pages read every row before them)
+    year0 = func.coalesce(model.year, literal_column("0"))
     files = _file_filter(f)
     if kind == "movie":
         # a film's own files: its trailer alone does not make it a tile (extras: naming)
@@ -177,6 +193,8 @@ def _page_statement(kind: str, f: GridFilter, relation: str) -> Select[Any]:
         stmt = stmt.where(tuple_(sort, year0) >= tuple_(c_sort, c_year))
     elif relation == "gt2":
         stmt = stmt.where(tuple_(sort, year0) > tuple_(c_sort, c_year))
+    if relation:  # implied by the row comparison, but a range SQLite walks the index from
+        stmt = stmt.where(sort >= c_sort)  # (it does not range-scan an expression index by a row value)
     return stmt.order_by(sort, year0, ident).limit(bindparam("lim", type_=Integer))
 
 
@@ -217,7 +235,8 @@ def grid_page(s: Session, f: GridFilter, limit: int, cursor: str | None = None,
         relation = _relation(kind, after)
         stmt = _statement(("page", kind, key_f, relation), lambda kind=kind, relation=relation:
                           _page_statement(kind, key_f, relation))
-        found = s.execute(stmt, {k: v for k, v in params.items() if k != "c_id" or relation == "gt3"}).all()
+        found = s.connection().execute(stmt, {k: v for k, v in params.items()
+                                              if k != "c_id" or relation == "gt3"}).all()
         if after is None and len(found) < fetch:  # the whole of this type: its own count
             counts[kind] = remember_count(("grid", kind, f), s, len(found))
         rows += [((r.sort, r.year0, _RANK[kind], r.id), r, kind) for r in found]
@@ -277,7 +296,7 @@ def _fill_sources(s: Session, items: list[GridItem], f: GridFilter) -> None:
         if not ids:
             continue
         stmt = _statement(("sources", kind, key_f), lambda kind=kind: _sources_statement(kind, key_f))
-        for owner, skind, sid, count in s.execute(stmt, {"ids": ids}):
+        for owner, skind, sid, count in s.connection().execute(stmt, {"ids": ids}):
             item = by_key[(kind, owner)]
             item.file_count += int(count)
             if skind not in item.source_kinds:

@@ -20,7 +20,7 @@ from reelhouse.errors import InvalidInput, NotFound
 
 __all__ = ["MAX_RESUME", "MIN_RESUME", "ProgressService", "ResumeItem", "apply_rule"]
 
-_CONTINUE: Any = None  # the continue-watching statement (built on first use)
+_CONTINUE: dict[bool, Any] = {}  # continue-watching statements, by "all sources" (built on first use)
 
 MIN_RESUME = 0.05
 MAX_RESUME = 0.90
@@ -94,13 +94,18 @@ class ProgressService:
             return s.scalar(select(WatchProgress).where(
                 WatchProgress.user_id == user_id, WatchProgress.media_file_id == file_id))
 
-    def continue_watching(self, user_id: int, limit: int = 12) -> list[ResumeItem]:
+    def continue_watching(self, user_id: int, limit: int = 12,
+                          sources: set[int] | None = None) -> list[ResumeItem]:
         """Files the user stopped in the middle of, most recent first (present files
-        only): one query (the user's rows from ``ix_watch_progress_user_updated``, the
-        titles by outer joins), no ORM objects."""
-        global _CONTINUE
-        if _CONTINUE is None:  # built once, values bound: its cache key costs more than the query
-            _CONTINUE = (
+        only, and only on ``sources`` when given: the user's source grants, so a file of
+        a source taken away from them is not listed): one query (the user's rows from
+        ``ix_watch_progress_user_updated``, the titles by outer joins), no ORM objects;
+        the statement is built once (values bound: its cache key cost more than the query)."""
+        stmt = _CONTINUE.get(sources is None)
+        if stmt is None:
+            only: list[Any] = [] if sources is None else [
+                MediaFile.source_id.in_(bindparam("sources", expanding=True))]
+            stmt = _CONTINUE[sources is None] = (
                 select(WatchProgress.media_file_id, WatchProgress.position, WatchProgress.duration,
                        MediaFile.path, Movie.id, Movie.title, Movie.year, Episode.id, Episode.number,
                        Season.number, Show.title)
@@ -111,12 +116,15 @@ class ProgressService:
                 .outerjoin(Season, Season.id == Episode.season_id)
                 .outerjoin(Show, Show.id == Season.show_id)
                 .where(WatchProgress.user_id == bindparam("user_id", type_=Integer), WatchProgress.position > 0,
-                       WatchProgress.watched.is_(False), MediaFile.missing_since.is_(None))
+                       WatchProgress.watched.is_(False), MediaFile.missing_since.is_(None), *only)
                 .order_by(WatchProgress.updated_at.desc())
                 .limit(bindparam("lim", type_=Integer))
             )
+        params: dict[str, Any] = {"user_id": user_id, "lim": limit}
+        if sources is not None:
+            params["sources"] = sorted(sources)
         with self.sessions() as s:
-            rows = s.connection().execute(_CONTINUE, {"user_id": user_id, "lim": limit}).all()
+            rows = s.connection().execute(stmt, params).all()
         out = []
         for file_id, position, duration, path, movie_id, movie_title, year, ep_id, ep_no, season_no, show in rows:
             if movie_id is not None:

@@ -56,8 +56,10 @@ class ResumeItem:
 class ProgressService:
     """Save and read watch progress."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], read_sessions: sessionmaker[Session] | None = None) -> None:
+        """``read_sessions``: for :meth:`continue_watching` (see ``Core.read_sessions``)."""
         self.sessions = sessions
+        self.read_sessions = read_sessions or sessions
 
     def save(self, user_id: int, file_id: int, position: float, duration: float | None = None,
              watched: bool | None = None) -> WatchProgress:
@@ -123,7 +125,7 @@ class ProgressService:
         params: dict[str, Any] = {"user_id": user_id, "lim": limit}
         if sources is not None:
             params["sources"] = sorted(sources)
-        with self.sessions() as s:
+        with self.read_sessions() as s:
             rows = s.connection().execute(stmt, params).all()
         out = []
         for file_id, position, duration, path, movie_id, movie_title, year, ep_id, ep_no, season_no, show in rows:

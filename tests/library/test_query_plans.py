@@ -177,3 +177,31 @@ def test_postgres_plans_use_the_indexes(pg_core: Core) -> None:
         conn.execute(text("ANALYZE"))
     _assert_plans(pg_core)
     _walk_all(pg_core, counts)
+
+
+@pytest.mark.requires_postgres
+def test_postgres_read_pages_through_the_api(pg_core: Core) -> None:
+    """The API's hot read pages answer on PostgreSQL, where they read in autocommit
+    (``Core.read_sessions``: no BEGIN/ROLLBACK round trips), and a write before a read is
+    seen at once."""
+    from fastapi.testclient import TestClient
+
+    from reelhouse.server import create_app
+
+    counts = fill(pg_core)
+    token, _ = pg_core.auth_sessions.create(1)
+    with TestClient(create_app(pg_core), headers={"authorization": f"Bearer {token}"}) as api:
+        first = api.get("/api/library/items?per_page=20")
+        assert first.status_code == 200, first.text
+        assert first.json()["total"] == counts["movies"] + counts["shows"]
+        deep = api.get(f"/api/library/items?per_page=20&cursor={first.json()['next_cursor']}")
+        assert deep.status_code == 200 and deep.json()["items"][0] != first.json()["items"][0]
+        assert api.get("/api/library/items?q=ilm 1").json()["total"] > 0
+        assert api.get("/api/library/shows/1").json()["seasons"]
+        files = api.get("/api/library/media-files?per_page=50").json()
+        assert files["total"] == counts["files"] and files["next_cursor"]
+        assert api.get(f"/api/library/media-files?per_page=50&cursor={files['next_cursor']}").status_code == 200
+        assert api.get("/api/library/continue").status_code == 200
+        saved = api.put("/api/library/media-files/1/progress", json={"position": 600, "duration": 3600})
+        assert saved.status_code == 200
+        assert 1 in [r["media_file_id"] for r in api.get("/api/library/continue").json()]

@@ -1,11 +1,13 @@
 """Server-side, revocable login sessions.
 
 A session token is ``rhs_`` + 43 random URL-safe characters (256 bits); the database
-keeps only its SHA-256, so a leaked database does not leak live tokens. Every check
+keeps only its SHA-256, so a leaked database does not leak live tokens. A check
 reads the row, so deleting it (logout, password change, disable, delete) ends the
-session on every process sharing the database at once; :meth:`SessionService.is_live`
-caches a positive answer for :data:`LIVE_CACHE_SECONDS` at most, for the hot playback
-path.
+session on every process sharing the database: at once on the process that deleted it
+(its caches are told, :meth:`SessionService.on_change`), within half a second on the
+others — the API trusts a resolved token for
+:data:`~reelhouse.auth.identity.IDENTITY_CACHE_SECONDS` and :meth:`SessionService.is_live`
+a positive answer for :data:`LIVE_CACHE_SECONDS`, for the hot playback path.
 
 The same service serves browsers (cookie), API clients (bearer) and Jellyfin clients
 (``kind="jellyfin"``)::

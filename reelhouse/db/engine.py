@@ -14,8 +14,8 @@ __all__ = ["make_engine", "make_sessionmaker"]
 
 #: Connections a process keeps open (and how many more it may open for a burst). The
 #: API runs sync routes on up to 40 threads; with SQLAlchemy's default of 5 kept, 20
-#: concurrent requests closed and reopened a connection on every tenth checkout (a
-#: PostgreSQL backend fork each; issue 14). 20 + 10 per process leaves room for two
+#: concurrent requests opened a new connection on one checkout in 14 (SQLite) or 48
+#: (PostgreSQL: a backend fork each; issue 14). 20 + 10 per process leaves room for two
 #: nodes and workers under PostgreSQL's default ``max_connections`` of 100.
 POOL_SIZE = 20
 POOL_OVERFLOW = 10

@@ -14,8 +14,8 @@ page (``per_page=50``, cursor). Three runs, on SQLite and (with ``--postgres`` o
 
 - ``alone``: one client, one request at a time: the server's CPU ms per request of
   each kind and its latency without queueing;
-- ``closed_loop``: ``--clients`` clients (asyncio + httpx, one connection each) with
-  no pause for ``--samples`` seconds: throughput, and p50/p99 of each kind;
+- ``closed_loop``: ``--clients`` clients (asyncio + httpx, one connection and one login
+  session each) with no pause for ``--samples`` seconds: throughput, and p50/p99 of each kind;
 - ``paced_R_per_s_per_client``: the same clients each sending ``--rate`` requests a
   second (random think times), latency from the planned send time: a realistic load;
 - ``limit_paced_health``: the paced run with ``GET /api/health`` only (answered on the
@@ -133,6 +133,8 @@ def fill(url: str, data: Path, files: int) -> dict[str, Any]:
 
                 conn.execute(text("ANALYZE"))
         token, _ = core.auth_sessions.create(1, device="bench")
+        # one session per client (as 20 browsers or apps would have), made in the client
+        tokens = [core.auth_sessions.create(1, device=f"bench-{i}")[0] for i in range(64)]
     finally:
         core.close()
 
@@ -140,7 +142,7 @@ def fill(url: str, data: Path, files: int) -> dict[str, Any]:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
 
     return {
-        "files": total, "movies": n_movies, "shows": n_shows, "token": token,
+        "files": total, "movies": n_movies, "shows": n_shows, "token": token, "tokens": tokens,
         "grid_cursors": [enc(list(k)) for k in grid_keys[60::60]],
         "file_cursors": [enc([1, r["path"]]) for r in sorted(rows, key=lambda r: r["path"])[50::50]],
         "show_ids": list(range(1, n_shows + 1)),
@@ -201,11 +203,11 @@ async def load(base: str, fixture: dict[str, Any], clients: int, seconds: float,
     names = list(kinds)
     times: dict[str, list[float]] = {k: [] for k in names}
     errors: list[str] = []
-    headers = {"authorization": f"Bearer {fixture['token']}"}
     # clients and their connections first (an httpx client costs tens of ms to make):
-    # the clock starts when every client is ready
-    https = [httpx.AsyncClient(base_url=base, headers=headers, timeout=30,
-                               limits=httpx.Limits(max_connections=1)) for _ in range(clients)]
+    # the clock starts when every client is ready; each client has a session of its own
+    tokens = fixture.get("tokens") or [fixture["token"]]
+    https = [httpx.AsyncClient(base_url=base, headers={"authorization": f"Bearer {tokens[i % len(tokens)]}"},
+                               timeout=30, limits=httpx.Limits(max_connections=1)) for i in range(clients)]
     await asyncio.gather(*(h.get("/api/health") for h in https))
     start = time.perf_counter()
     deadline = start + seconds
@@ -279,8 +281,22 @@ def single(base: str, fixture: dict[str, Any], pids: list[int], n: int = 60) -> 
 
 
 def serve(url: str, data: Path, source: Path | None = None) -> tuple[subprocess.Popen[bytes], int]:
-    """``reelhouse serve`` on a free port (the code of the ``source`` tree if given)."""
-    port = free_port()
+    """``reelhouse serve`` on a free port (the code of the ``source`` tree if given); a
+    port taken by another process between the pick and the bind (a shared machine) is
+    retried on another."""
+    for attempt in range(5):
+        try:
+            return _serve_on(free_port(), url, data, source)
+        except PortTaken:
+            log(f"  port taken, retrying ({attempt + 1})")
+    raise RuntimeError("reelhouse serve: no free port after 5 tries")
+
+
+class PortTaken(RuntimeError):
+    """The port picked for ``reelhouse serve`` was taken before it bound."""
+
+
+def _serve_on(port: int, url: str, data: Path, source: Path | None) -> tuple[subprocess.Popen[bytes], int]:
     env = dict(os.environ, REELHOUSE_DATA_DIR=str(data), REELHOUSE_DATABASE_URL=url, REELHOUSE_LOG_LEVEL="WARNING")
     if source is not None:
         env["PYTHONPATH"] = str(source)
@@ -298,7 +314,10 @@ def serve(url: str, data: Path, source: Path | None = None) -> tuple[subprocess.
         except httpx.HTTPError:
             if server.poll() is not None or time.monotonic() > deadline:
                 kill_groups([server])
-                raise RuntimeError(f"reelhouse serve did not start: {logfile.read_text()[-2000:]}") from None
+                text = logfile.read_text()
+                if "address already in use" in text:
+                    raise PortTaken(port) from None
+                raise RuntimeError(f"reelhouse serve did not start: {text[-2000:]}") from None
             time.sleep(0.2)
 
 
@@ -568,13 +587,14 @@ def main() -> None:
     p.add_argument("--scan-local", type=int, default=2000)
     p.add_argument("--scan-ftp", type=int, default=1000)
     p.add_argument("--scan-only", action="store_true", help="skip the API part")
+    p.add_argument("--no-sqlite", action="store_true", help="API part: PostgreSQL only")
     p.add_argument("--scan-empty", action="store_true", help="empty files instead of a real 1 s clip")
     p.add_argument("--scan-workers", type=int, default=0, help="`reelhouse worker` processes beside the scan")
     args = p.parse_args()
     result: dict[str, Any] = {"benchmark": "big_library", "clients": args.clients, "seconds": args.samples}
     with tempfile.TemporaryDirectory(prefix="reelhouse-big-") as tmp_s:
         tmp = Path(tmp_s)
-        if not args.scan_only:
+        if not args.scan_only and not args.no_sqlite:
             log(f"SQLite: {args.files} files")
             result["sqlite"] = api_run(f"sqlite:///{tmp / 'sqlite' / 'reelhouse.db'}", tmp / "sqlite", args.files,
                                        args.clients, args.samples, args.rate, args.before)

@@ -55,10 +55,16 @@ class Core:
         self.engine = make_engine(settings.db_url)
         upgrade(self.engine)
         self.sessions = make_sessionmaker(self.engine)
+        #: Sessions for the API's hot read pages (grid, show, media files, continue
+        #: watching): on PostgreSQL in autocommit, so a request's reads cost no BEGIN
+        #: and ROLLBACK round trips (each statement reads a snapshot of its own); SQLite
+        #: (pysqlite) opens no transaction for a SELECT anyway.
+        self.read_sessions = (self.sessions if self.engine.dialect.name == "sqlite" else
+                              make_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT")))
         self.auth_sessions = SessionService(self.sessions, absolute_ttl=settings.session_ttl,
                                             idle_ttl=settings.session_idle_ttl)
         self.users = UserService(self.sessions, self.auth_sessions)
-        self.api_keys = ApiKeyService(self.sessions)
+        self.api_keys = ApiKeyService(self.sessions, on_revoke=self.auth_sessions.changed)
         self.access = SourceAccess(self.sessions, self.users)
         self.audit = AuditLog(self.sessions, settings.audit_retention_days)
         self.login_throttle = LoginThrottle(settings.login_free_failures, settings.login_backoff_max,
@@ -68,7 +74,7 @@ class Core:
         self.signer = TokenSigner(settings.secret("signing"), settings.playback_token_ttl)
         self.auth = Authenticator(self.auth_sessions, self.api_keys, self.signer)
         self.stream_targets = StreamTargets(self.sessions)
-        self.progress = ProgressService(self.sessions)
+        self.progress = ProgressService(self.sessions, self.read_sessions)
         self.parties = PartyService(self.sessions, wait_timeout=settings.party_wait_timeout)
         self.metadata = MetadataService(settings, self.sessions)
         self.hls = HlsService(settings, self.sources, self.stream_targets)

@@ -95,21 +95,35 @@ def user_from_request(request: HTTPConnection, core: Core) -> User:
     return identity_from_request(request, core).user
 
 
-def current_identity(request: Request, core: CoreDep) -> Identity:
-    return identity_from_request(request, core)
+async def current_identity(request: Request) -> Identity:
+    """The request's identity: on the event loop when the token was resolved within
+    the cache window (:meth:`~reelhouse.auth.identity.Authenticator.identify_cached`),
+    else read in the thread pool (one hop fewer for most requests: issue 14)."""
+    cached: Identity | None = getattr(request.state, "identity", None)
+    if cached is not None:
+        return cached
+    core: Core = request.app.state.core
+    token, _ = request_token(request)
+    if not token:
+        raise AuthenticationFailed("log in first")
+    identity = core.auth.identify_cached(token)
+    if identity is None:
+        return await run_in_threadpool(identity_from_request, request, core)
+    request.state.identity = identity
+    return identity
 
 
 CurrentIdentity = Annotated[Identity, Depends(current_identity)]
 
 
-def current_user(request: Request, core: CoreDep) -> User:
-    return user_from_request(request, core)
+async def current_user(identity: CurrentIdentity) -> User:
+    return identity.user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-def admin_user(user: CurrentUser) -> User:
+async def admin_user(user: CurrentUser) -> User:
     if not user.is_admin:
         raise PermissionDenied("only an admin may do this")
     return user

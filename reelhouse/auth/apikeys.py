@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,8 +44,10 @@ class ApiKeyInfo:
 class ApiKeyService:
     """Create, list, resolve and revoke API keys."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], on_revoke: Callable[[], None] | None = None) -> None:
+        """``on_revoke``: called after a key is deleted (caches of resolved keys forget)."""
         self.db = sessions
+        self.on_revoke = on_revoke
 
     def create(self, user_id: int, name: str) -> tuple[str, ApiKeyInfo]:
         """A new key for ``user_id`` named ``name`` (1-64 letters, digits, space . @ + - _);
@@ -100,4 +103,6 @@ class ApiKeyService:
             info = ApiKeyInfo.of(row)
             s.execute(delete(ApiKey).where(ApiKey.id == key_id))
             s.commit()
-            return info
+        if self.on_revoke is not None:
+            self.on_revoke()
+        return info

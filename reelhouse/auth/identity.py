@@ -1,17 +1,32 @@
 """Who a request is: a bearer token or cookie resolved to an :class:`Identity`, and the
-playback tokens that identity may issue (bound to its session or API key)."""
+playback tokens that identity may issue (bound to its session or API key).
+
+A resolved token is remembered for :data:`IDENTITY_CACHE_SECONDS` (keyed by its
+SHA-256, as the database keys it), so a client's burst of requests (a grid page and its
+posters' metadata, 20 requests a second of an API client) reads the session row once,
+not once per request (issue 14: the check was a third of a small request's CPU). A
+revocation in this process (logout, "sign out elsewhere", a user disabled, deleted or
+changed, a key revoked) empties the cache at once; one in another process sharing the
+database (another node, a CLI command) is seen within :data:`IDENTITY_CACHE_SECONDS`,
+as playback grants are (:data:`~reelhouse.auth.sessions.LIVE_CACHE_SECONDS`).
+"""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from reelhouse.auth.apikeys import KEY_PREFIX, ApiKeyService
-from reelhouse.auth.sessions import SessionService
+from reelhouse.auth.sessions import SessionService, token_hash
 from reelhouse.auth.tokens import PlaybackClaim, TokenSigner
 from reelhouse.db.models import User
 from reelhouse.errors import AuthenticationFailed
 
-__all__ = ["Authenticator", "Identity"]
+__all__ = ["IDENTITY_CACHE_SECONDS", "Authenticator", "Identity"]
+
+#: Seconds a resolved token is trusted without reading the database (see the module doc).
+IDENTITY_CACHE_SECONDS = 0.5
+_CACHE_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -30,18 +45,50 @@ class Identity:
 class Authenticator:
     """Resolve tokens (session ``rhs_…`` or API key ``rhk_…``) and playback tokens."""
 
-    def __init__(self, sessions: SessionService, keys: ApiKeyService, signer: TokenSigner) -> None:
+    def __init__(self, sessions: SessionService, keys: ApiKeyService, signer: TokenSigner,
+                 cache_seconds: float = IDENTITY_CACHE_SECONDS) -> None:
         self.sessions = sessions
         self.keys = keys
         self.signer = signer
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Identity]] = {}  # token hash -> (monotonic time, identity)
+        self._generation = 0  # bumped by every forget: an answer read before it is not kept
+        sessions.on_change(self.forget)
+
+    def forget(self) -> None:
+        """Drop every cached identity (called on any revocation or user change)."""
+        self._generation += 1
+        self._cache = {}
+
+    def identify_cached(self, token: str) -> Identity | None:
+        """The identity of ``token`` if it was resolved within the cache window (no I/O),
+        else None."""
+        hit = self._cache.get(token_hash(token))
+        if hit is not None and time.monotonic() - hit[0] < self.cache_seconds:
+            return hit[1]
+        return None
 
     def identify(self, token: str) -> Identity:
-        """The identity behind a session token or API key; raises AuthenticationFailed."""
+        """The identity behind a session token or API key; raises AuthenticationFailed.
+        Reads the database unless :meth:`identify_cached` knows the token."""
+        cached = self.identify_cached(token)
+        if cached is not None:
+            return cached
+        # the cache as it is now: a forget() while the database is read replaces it,
+        # so this answer (perhaps of a just-revoked token) is never kept
+        generation, cache, seen = self._generation, self._cache, time.monotonic()
         if token.startswith(KEY_PREFIX):
             user, key = self.keys.resolve(token)
-            return Identity(user, api_key_id=key.id)
-        user, info = self.sessions.resolve(token)
-        return Identity(user, session_id=info.id)
+            identity = Identity(user, api_key_id=key.id)
+        else:
+            user, info = self.sessions.resolve(token)
+            identity = Identity(user, session_id=info.id)
+        if self.cache_seconds > 0 and generation == self._generation:
+            if len(cache) >= _CACHE_MAX:
+                self.forget()
+            else:
+                cache[token_hash(token)] = (seen, identity)
+        return identity
 
     def playback_token(self, identity: Identity, media_file_id: int) -> str:
         """A playback token for one file, valid while ``identity``'s grant lives."""

@@ -1,11 +1,13 @@
 """Server-side, revocable login sessions.
 
 A session token is ``rhs_`` + 43 random URL-safe characters (256 bits); the database
-keeps only its SHA-256, so a leaked database does not leak live tokens. Every check
+keeps only its SHA-256, so a leaked database does not leak live tokens. A check
 reads the row, so deleting it (logout, password change, disable, delete) ends the
-session on every process sharing the database at once; :meth:`SessionService.is_live`
-caches a positive answer for :data:`LIVE_CACHE_SECONDS` at most, for the hot playback
-path.
+session on every process sharing the database: at once on the process that deleted it
+(its caches are told, :meth:`SessionService.on_change`), within half a second on the
+others — the API trusts a resolved token for
+:data:`~reelhouse.auth.identity.IDENTITY_CACHE_SECONDS` and :meth:`SessionService.is_live`
+a positive answer for :data:`LIVE_CACHE_SECONDS`, for the hot playback path.
 
 The same service serves browsers (cookie), API clients (bearer) and Jellyfin clients
 (``kind="jellyfin"``)::
@@ -82,6 +84,20 @@ class SessionService:
         self._clock = clock
         self._live: dict[int, tuple[float, int]] = {}  # session id -> (monotonic time, user id)
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (no arguments, no I/O) after any revocation here or
+        :meth:`changed`: caches of resolved tokens drop what they hold."""
+        self._listeners.append(listener)
+
+    def changed(self) -> None:
+        """Something a resolved token depends on changed (a user's rights, a grant, an
+        API key): forget every cached answer of this process."""
+        with self._lock:
+            self._live.clear()
+        for listener in self._listeners:
+            listener()
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
@@ -209,3 +225,5 @@ class SessionService:
         with self._lock:
             for i in ids:
                 self._live.pop(i, None)
+        for listener in self._listeners:
+            listener()

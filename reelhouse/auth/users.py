@@ -151,8 +151,10 @@ class UserService:
                 s.commit()
             except IntegrityError as exc:
                 raise Conflict(f"user {change.name!r} exists already") from exc
-        if revoke and self.auth_sessions is not None:
-            self.auth_sessions.revoke_user(user_id)
+        if self.auth_sessions is not None:
+            if revoke:
+                self.auth_sessions.revoke_user(user_id)
+            self.auth_sessions.changed()  # name, rights, grants: cached identities are stale
         return user
 
     def remove(self, user_id: int) -> User:
@@ -171,6 +173,8 @@ class UserService:
         with self.sessions() as s:
             s.execute(delete(User).where(User.id == user_id))
             s.commit()
+        if self.auth_sessions is not None:
+            self.auth_sessions.changed()  # the user's API keys went with it
         return user
 
     @staticmethod

@@ -14,10 +14,23 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, cast, exists, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Integer, Text
 
@@ -105,12 +118,18 @@ def _file_filter(f: GridFilter) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _table_query(kind: str, f: GridFilter) -> tuple[Select[Any], ColumnElement[Any], ColumnElement[Any], Any]:
+def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
+                 ) -> tuple[Select[Any], ColumnElement[Any], ColumnElement[Any], Any]:
     """SELECT id, title, year, poster, needs_review, sort, year0 of movies or shows that
-    pass ``f``; with the sort expressions and the table's id column."""
+    pass ``f``; with the sort expressions and the table's id column. ``bound_q``: the
+    title search's LIKE pattern is the bound parameter ``q_like`` (:func:`_like`), so
+    one statement serves every search."""
     model: Any = Movie if kind == "movie" else Show
     sort = func.lower(model.title)
-    year0 = func.coalesce(model.year, 0)
+    # ``0`` written into the SQL, not bound: SQLite matches an expression index only
+    # against the same expression (a bound ``coalesce(year, ?)`` walked the whole index
+    # and sorted the rest in a temporary B-tree; deep pages read every row before them)
+    year0 = func.coalesce(model.year, literal_column("0"))
     files = _file_filter(f)
     if kind == "movie":
         # a film's own files: its trailer alone does not make it a tile (extras: naming)
@@ -125,8 +144,8 @@ def _table_query(kind: str, f: GridFilter) -> tuple[Select[Any], ColumnElement[A
     stmt = select(model.id, model.title, model.year, model.poster_image_id, model.needs_review,
                   sort.label("sort"), year0.label("year0")).where(has_file)
     if f.q and f.q.strip():
-        literal_q = f.q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(sort.like(f"%{literal_q}%", escape="\\"))
+        pattern: Any = bindparam("q_like", type_=Text) if bound_q else _like(f.q)
+        stmt = stmt.where(sort.like(pattern, escape="\\"))
     if f.genre:
         stmt = stmt.where(cast(model.genres, Text).like(f"%{json.dumps(f.genre)}%"))
     if f.year is not None:
@@ -138,6 +157,17 @@ def _table_query(kind: str, f: GridFilter) -> tuple[Select[Any], ColumnElement[A
             low = f.letter.lower()
             stmt = stmt.where(sort >= low, sort < chr(ord(low) + 1))
     return stmt, sort, year0, model.id
+
+
+def _like(q: str) -> str:
+    """The LIKE pattern (escape ``\\``) of a title search: the words anywhere."""
+    literal_q = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{literal_q}%"
+
+
+def _statement_key(f: GridFilter) -> GridFilter:
+    """``f`` as the statement caches key it: a search's words are a bound parameter."""
+    return replace(f, q="?") if f.q and f.q.strip() else replace(f, q=None)
 
 
 def _relation(kind: str, cursor: tuple[str, int, str, int] | None) -> str:
@@ -155,7 +185,7 @@ def _page_statement(kind: str, f: GridFilter, relation: str) -> Select[Any]:
     """The page query of ``kind`` for ``f``, with the cursor (``c_sort``, ``c_year``,
     ``c_id``) and the row limit (``lim``) as bound parameters: one statement object
     serves every page of a filter (SQLAlchemy then skips building it and its cache key)."""
-    stmt, sort, year0, ident = _table_query(kind, f)
+    stmt, sort, year0, ident = _table_query(kind, f, bound_q=True)
     c_sort, c_year = bindparam("c_sort", type_=Text), bindparam("c_year", type_=Integer)
     if relation == "gt3":
         stmt = stmt.where(tuple_(sort, year0, ident) > tuple_(c_sort, c_year, bindparam("c_id", type_=Integer)))
@@ -163,6 +193,8 @@ def _page_statement(kind: str, f: GridFilter, relation: str) -> Select[Any]:
         stmt = stmt.where(tuple_(sort, year0) >= tuple_(c_sort, c_year))
     elif relation == "gt2":
         stmt = stmt.where(tuple_(sort, year0) > tuple_(c_sort, c_year))
+    if relation:  # implied by the row comparison, but a range SQLite walks the index from
+        stmt = stmt.where(sort >= c_sort)  # (it does not range-scan an expression index by a row value)
     return stmt.order_by(sort, year0, ident).limit(bindparam("lim", type_=Integer))
 
 
@@ -193,14 +225,18 @@ def grid_page(s: Session, f: GridFilter, limit: int, cursor: str | None = None,
         # once, so that a narrow search needs no count query (a scan of its own)
         fetch = max(fetch, SEARCH_WINDOW)
     params: dict[str, Any] = {"lim": fetch}
+    if f.q and f.q.strip():
+        params["q_like"] = _like(f.q)
+    key_f = _statement_key(f)
     if after is not None:
         params.update(c_sort=after[0], c_year=after[1], c_id=after[3])
     counts: dict[str, int] = {}
     for kind in kinds:
         relation = _relation(kind, after)
-        stmt = _statement(("page", kind, f, relation), lambda kind=kind, relation=relation:
-                          _page_statement(kind, f, relation))
-        found = s.execute(stmt, {k: v for k, v in params.items() if k != "c_id" or relation == "gt3"}).all()
+        stmt = _statement(("page", kind, key_f, relation), lambda kind=kind, relation=relation:
+                          _page_statement(kind, key_f, relation))
+        found = s.connection().execute(stmt, {k: v for k, v in params.items()
+                                              if k != "c_id" or relation == "gt3"}).all()
         if after is None and len(found) < fetch:  # the whole of this type: its own count
             counts[kind] = remember_count(("grid", kind, f), s, len(found))
         rows += [((r.sort, r.year0, _RANK[kind], r.id), r, kind) for r in found]
@@ -254,12 +290,13 @@ def _sources_statement(kind: str, f: GridFilter) -> Any:
 def _fill_sources(s: Session, items: list[GridItem], f: GridFilter) -> None:
     """Source kinds, source ids and file counts of the page's items (one query a type)."""
     by_key = {(i.type, i.id): i for i in items}
+    key_f = replace(f, q=None)  # the files' conditions only
     for kind in ("movie", "show"):
         ids = [i.id for i in items if i.type == kind]
         if not ids:
             continue
-        stmt = _statement(("sources", kind, f), lambda kind=kind: _sources_statement(kind, f))
-        for owner, skind, sid, count in s.execute(stmt, {"ids": ids}):
+        stmt = _statement(("sources", kind, key_f), lambda kind=kind: _sources_statement(kind, key_f))
+        for owner, skind, sid, count in s.connection().execute(stmt, {"ids": ids}):
             item = by_key[(kind, owner)]
             item.file_count += int(count)
             if skind not in item.source_kinds:

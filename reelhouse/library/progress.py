@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +19,8 @@ from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, WatchPr
 from reelhouse.errors import InvalidInput, NotFound
 
 __all__ = ["MAX_RESUME", "MIN_RESUME", "ProgressService", "ResumeItem", "apply_rule"]
+
+_CONTINUE: dict[bool, Any] = {}  # continue-watching statements, by "all sources" (built on first use)
 
 MIN_RESUME = 0.05
 MAX_RESUME = 0.90
@@ -53,8 +56,10 @@ class ResumeItem:
 class ProgressService:
     """Save and read watch progress."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], read_sessions: sessionmaker[Session] | None = None) -> None:
+        """``read_sessions``: for :meth:`continue_watching` (see ``Core.read_sessions``)."""
         self.sessions = sessions
+        self.read_sessions = read_sessions or sessions
 
     def save(self, user_id: int, file_id: int, position: float, duration: float | None = None,
              watched: bool | None = None) -> WatchProgress:
@@ -96,9 +101,13 @@ class ProgressService:
         """Files the user stopped in the middle of, most recent first (present files
         only, and only on ``sources`` when given: the user's source grants, so a file of
         a source taken away from them is not listed): one query (the user's rows from
-        ``ix_watch_progress_user_updated``, the titles by outer joins), no ORM objects."""
-        with self.sessions() as s:
-            rows = s.execute(
+        ``ix_watch_progress_user_updated``, the titles by outer joins), no ORM objects;
+        the statement is built once (values bound: its cache key cost more than the query)."""
+        stmt = _CONTINUE.get(sources is None)
+        if stmt is None:
+            only: list[Any] = [] if sources is None else [
+                MediaFile.source_id.in_(bindparam("sources", expanding=True))]
+            stmt = _CONTINUE[sources is None] = (
                 select(WatchProgress.media_file_id, WatchProgress.position, WatchProgress.duration,
                        MediaFile.path, Movie.id, Movie.title, Movie.year, Episode.id, Episode.number,
                        Season.number, Show.title)
@@ -108,12 +117,16 @@ class ProgressService:
                 .outerjoin(Episode, Episode.id == MediaFile.episode_id)
                 .outerjoin(Season, Season.id == Episode.season_id)
                 .outerjoin(Show, Show.id == Season.show_id)
-                .where(WatchProgress.user_id == user_id, WatchProgress.position > 0,
-                       WatchProgress.watched.is_(False), MediaFile.missing_since.is_(None),
-                       *([] if sources is None else [MediaFile.source_id.in_(sorted(sources))]))
+                .where(WatchProgress.user_id == bindparam("user_id", type_=Integer), WatchProgress.position > 0,
+                       WatchProgress.watched.is_(False), MediaFile.missing_since.is_(None), *only)
                 .order_by(WatchProgress.updated_at.desc())
-                .limit(limit)
-            ).all()
+                .limit(bindparam("lim", type_=Integer))
+            )
+        params: dict[str, Any] = {"user_id": user_id, "lim": limit}
+        if sources is not None:
+            params["sources"] = sorted(sources)
+        with self.read_sessions() as s:
+            rows = s.connection().execute(stmt, params).all()
         out = []
         for file_id, position, duration, path, movie_id, movie_title, year, ep_id, ep_no, season_no, show in rows:
             if movie_id is not None:

@@ -216,7 +216,7 @@ def library_version(s: Session) -> tuple[object, ...]:
             select(func.count(SourceRow.id)).scalar_subquery(),
             select(func.max(Job.id)).scalar_subquery(),
         )
-    row = s.execute(_VERSION_QUERY).one()
+    row = s.connection().execute(_VERSION_QUERY).one()
     version = tuple(row)
     s.info["library_version"] = (s.get_transaction(), version)
     return version
@@ -235,7 +235,7 @@ def cached_count(s: Session, stmt: Select[Any] | Callable[[], Select[Any]], key:
     if hit is not None and now - hit[0] < ttl and hit[1] == version:
         return hit[2]
     query = stmt if isinstance(stmt, Select) else stmt()
-    total = int(s.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    total = int(s.connection().scalar(select(func.count()).select_from(query.subquery())) or 0)
     with _COUNTS_LOCK:
         if len(_COUNTS) > 1000:
             _COUNTS.clear()

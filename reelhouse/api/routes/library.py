@@ -62,7 +62,7 @@ def library_items(
     offset = 0 if cursor else (page - 1) * per_page
     if offset > 10_000:
         raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
-    with core.sessions() as db:
+    with core.read_sessions() as db:
         result = grid_page(db, f, per_page, cursor, offset)
     return json_response(Page[GridItemPublic], {"items": result.items, "total": result.total, "page": page,
                                                 "per_page": per_page, "next_cursor": result.next_cursor})
@@ -73,7 +73,7 @@ def movies(core: CoreDep, user: CurrentUser, page: PageNo = 1, per_page: PerPage
     """Movies with a file on their source, by title and year, with their files (the
     page is cut in SQL)."""
     allowed = core.access.allowed(user)
-    with core.sessions() as db:
+    with core.read_sessions() as db:
         ids, total = views.title_page(db, "movie", allowed, (page - 1) * per_page, per_page)
         items = [m for m in (visible_movie(MoviePublic.model_validate(m), allowed)
                              for m in queries.movies_by_ids(db, ids)) if m is not None and m.files]
@@ -94,7 +94,7 @@ def shows(core: CoreDep, user: CurrentUser, page: PageNo = 1, per_page: PerPage 
     """Shows with an episode file on their source, by title, with their seasons and
     episodes (the page is cut in SQL)."""
     allowed = core.access.allowed(user)
-    with core.sessions() as db:
+    with core.read_sessions() as db:
         ids, total = views.title_page(db, "show", allowed, (page - 1) * per_page, per_page)
         items = [s for s in (visible_show(ShowPublic.model_validate(s), allowed)
                              for s in queries.shows_by_ids(db, ids)) if s is not None and s.seasons]
@@ -104,7 +104,7 @@ def shows(core: CoreDep, user: CurrentUser, page: PageNo = 1, per_page: PerPage 
 @router.get("/shows/{show_id}", response_model=ShowPublic)
 def show(show_id: RowId, core: CoreDep, user: CurrentUser) -> Response:
     """A show with its seasons, episodes and their files, and its extras."""
-    with core.sessions() as db:
+    with core.read_sessions() as db:
         detail = views.show_detail(db, show_id)
     found = visible_show(ShowPublic.model_validate(detail), core.access.allowed(user))
     if found is None:
@@ -135,7 +135,7 @@ def media_files(
     offset = 0 if cursor else (page - 1) * per_page
     if offset > 10_000:
         raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
-    with core.sessions() as db:
+    with core.read_sessions() as db:
         rows, total, next_cursor = views.media_files_page(db, source_id, include_missing, per_page, cursor,
                                                           offset)
     return json_response(Page[MediaFilePublic], {"items": rows, "total": total, "page": page,

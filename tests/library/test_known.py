@@ -88,7 +88,7 @@ def first_scan(core: Core, tmp_path: Path) -> tuple[int, MemorySource]:
 def test_unchanged_rescan_matches_every_file_and_queues_nothing(tmp_path: Path, lib: Core) -> None:
     sid, src = first_scan(lib, tmp_path)
     known = load_known(lib.sessions, sid)
-    assert len(known.clean) == len(FILES) and not known.other  # probed, placed by today's rules
+    assert len(known.ids) == len(FILES) and not known.other  # probed, placed by today's rules
     before = seen(lib, sid)
     hook = Phase2()
     report = scan_source(lib.sessions, sid, src, phase2=hook)
@@ -176,8 +176,8 @@ def test_rows_needing_work_are_not_clean(tmp_path: Path, lib: Core) -> None:
 def test_split_and_rest() -> None:
     from reelhouse.library.known import Known, KnownFiles
 
-    files = KnownFiles({("A/x.mkv", 10, 1.0): 1, ("A/y.mkv", 20, 2.0): 2, ("B/z.mkv", 30, None): 3},
-                       {"A/w.mkv": Known(4, 5, 1.0, None, True, None)})
+    files = KnownFiles({"A/w.mkv": Known(4, 5, 1.0, None, True, None)})
+    files.add_clean([("A/x.mkv", 10, 1.0, 1), ("A/y.mkv", 20, 2.0, 2), ("B/z.mkv", 30, None, 3)])
     listing = [Entry("x.mkv", "A/x.mkv", False, 10, 1.0), Entry("y.mkv", "A/y.mkv", False, 21, 2.0),
                Entry("w.mkv", "A/w.mkv", False, 5, 1.0), Entry("n.txt", "A/n.txt", False, 1, 1.0),
                Entry("C", "A/C", True, None, None), Entry("z.mkv", "B/z.mkv", False, 30, None)]

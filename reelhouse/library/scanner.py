@@ -272,6 +272,8 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
     index = _Index(sessions, source_id, known, moves, digests, report, pending, utcnow())
     index.run(rest, stop, notify)
     _finish(sessions, source_id, known, seen_paths, moves, listed, report, pending, index, unchanged)
+    if pending.ids():  # phase 2 keeps the sidecar entries only, not every listed entry
+        pending.sidecars.index_all()
     return pending
 
 

@@ -83,6 +83,14 @@ class FolderIndex:
             found = self.sidecars.get(folder)
             return None if found is None else (found, self.media_count.get(folder, 0))
 
+    def index_all(self) -> None:
+        """Index every listing not asked for yet and drop the listings (keeps only the
+        sidecar entries: for an index that outlives the scan's listing, e.g. phase 2)."""
+        with self._lock:
+            listed, self._listed = self._listed, {}
+            for folder, entries in listed.items():
+                self._index(folder, entries)
+
     def _index(self, folder: str, entries: Sequence[Entry]) -> None:
         found: dict[str, Entry] = {}
         others: list[str] = []

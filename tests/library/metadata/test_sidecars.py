@@ -115,3 +115,7 @@ def test_a_listing_is_indexed_when_first_asked_for() -> None:
     idx.add("Dark", listing)
     again = sidecars_from_json(sidecars_to_json(idx, ["Dark/Dark.S01E01.mkv", "Else/x.mkv"]))
     assert names(again.show_nfo("Dark/Dark.S01E01.mkv")) == ["Dark/tvshow.nfo"] and list(again.sidecars) == ["Dark"]
+    idx.add("Films", [Entry("Sintel.2010.mkv", "Films/Sintel.2010.mkv", False, 10, 1.0)])
+    idx.index_all()  # every listing indexed, none kept
+    assert list(idx.sidecars) == ["Dark"] and idx._listed == {}
+    assert names(idx.show_nfo("Dark/Dark.S01E01.mkv")) == ["Dark/tvshow.nfo"]

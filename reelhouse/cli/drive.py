@@ -34,7 +34,10 @@ def _logging(s: DriveSettings) -> None:
     root.setLevel(s.log_level.upper())
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     if s.log_file:
-        handler: logging.Handler = logging.FileHandler(s.log_file)
+        try:
+            handler: logging.Handler = logging.FileHandler(s.log_file)
+        except OSError as exc:
+            raise e.InvalidInput(f"cannot write the log file {s.log_file!r}: {exc.strerror}") from None
         handler.setFormatter(fmt)
         root.addHandler(handler)
     if s.log_console:
@@ -123,12 +126,15 @@ def unmount(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the mount to finish.")] = 60.0,
 ) -> None:
     """Unmount a drive started by another process (open files get ENOTCONN, no hang)."""
+    from pathlib import Path
+
+    from reelhouse.drive.fuse import is_mount
     from reelhouse.drive.status import live_mounts, process_running
 
     mp = os.path.abspath(os.path.expanduser(mount_point))
     owners = [m for m in live_mounts() if os.path.abspath(m["mount_point"]) == mp]
-    if not owners:
-        if not os.path.ismount(mp):
+    if not owners:  # also a mount whose process died (kill -9): detached all the same
+        if not is_mount(Path(mp)):
             raise e.NotFound(f"nothing is mounted at {mp}")
         _unmount_lazily(mp)
         console.print(f"unmounted {mp}")
@@ -142,7 +148,7 @@ def unmount(
         time.sleep(0.05)
     else:
         _unmount_lazily(mp)  # the process did not finish: detach the mount anyway
-    if os.path.ismount(mp):
+    if is_mount(Path(mp)):
         _unmount_lazily(mp)
     console.print(f"unmounted {mp}")
 

@@ -11,7 +11,7 @@ import errno
 
 from reelhouse import errors as e
 
-__all__ = ["ERRNO_BY_ERROR", "NTSTATUS", "errno_for", "os_error"]
+__all__ = ["ERRNO_BY_ERROR", "NTSTATUS", "errno_for", "os_error", "windows_errno"]
 
 #: ``(error class, errno)``, most specific first. FTP reply codes reach here through
 #: ``sources/ftp/client.translate_error`` (550 → NotFound or PermissionDenied, 452/552 →
@@ -28,8 +28,10 @@ ERRNO_BY_ERROR: list[tuple[type[e.ReelhouseError], int]] = [
     (e.Cancelled, errno.EINTR),
 ]
 
-#: errno → (NTSTATUS name, value) that WinFsp's FUSE layer reports for it
-#: (winfsp/src/dll/fuse/fuse_intf.c, ``fsp_fuse_ntstatus_from_errno``).
+#: errno → (NTSTATUS name, value) that WinFsp's FUSE layer reports for it: its table
+#: ``fsp_fuse_ntstatus_from_errno`` (winfsp src/dll/fuse/errno.i, MSVC CRT errno numbers;
+#: a number it does not list is STATUS_ACCESS_DENIED). The adapter first passes every
+#: errno through :func:`windows_errno` there.
 NTSTATUS: dict[int, tuple[str, int]] = {
     errno.ENOENT: ("STATUS_OBJECT_NAME_NOT_FOUND", 0xC0000034),
     errno.EACCES: ("STATUS_ACCESS_DENIED", 0xC0000022),
@@ -40,15 +42,31 @@ NTSTATUS: dict[int, tuple[str, int]] = {
     errno.EISDIR: ("STATUS_FILE_IS_A_DIRECTORY", 0xC00000BA),
     errno.EROFS: ("STATUS_MEDIA_WRITE_PROTECTED", 0xC00000A2),
     errno.ENOSPC: ("STATUS_DISK_FULL", 0xC000007F),
-    errno.ETIMEDOUT: ("STATUS_IO_TIMEOUT", 0xC00000B5),
-    errno.ENOTCONN: ("STATUS_CONNECTION_DISCONNECTED", 0xC000020C),
-    errno.EIO: ("STATUS_UNEXPECTED_IO_ERROR", 0xC00000E9),
-    errno.EAGAIN: ("STATUS_CANT_WAIT", 0xC00000D8),
+    errno.ETIMEDOUT: ("STATUS_TRANSACTION_TIMED_OUT", 0xC0000210),
+    errno.ENOTCONN: ("STATUS_CONNECTION_INVALID", 0xC000023A),
+    errno.EIO: ("STATUS_IO_DEVICE_ERROR", 0xC0000185),
+    errno.EAGAIN: ("STATUS_DEVICE_BUSY", 0x80000011),  # sent as EBUSY: WinFsp has no EAGAIN
+    errno.EBUSY: ("STATUS_DEVICE_BUSY", 0x80000011),
     errno.EINVAL: ("STATUS_INVALID_PARAMETER", 0xC000000D),
-    errno.ENAMETOOLONG: ("STATUS_OBJECT_NAME_INVALID", 0xC0000033),
+    errno.ENAMETOOLONG: ("STATUS_NAME_TOO_LONG", 0xC0000106),
     errno.EINTR: ("STATUS_CANCELLED", 0xC0000120),
     errno.ENOSYS: ("STATUS_INVALID_DEVICE_REQUEST", 0xC0000010),
+    errno.EBADF: ("STATUS_INVALID_HANDLE", 0xC0000008),
 }
+
+#: The numbers CPython on Windows gives that WinFsp's table (MSVC CRT ``errno.h``
+#: numbering) does not know, with the CRT number to send instead: ETIMEDOUT and ENOTCONN
+#: come from Winsock there (WSAETIMEDOUT 10060, WSAENOTCONN 10057; CPython
+#: Modules/errnomodule.c), which WinFsp would report as STATUS_ACCESS_DENIED. EAGAIN (11)
+#: and EWOULDBLOCK (WSAEWOULDBLOCK 10035) are not in WinFsp's table at all: EBUSY (16,
+#: STATUS_DEVICE_BUSY) is the nearest it has.
+_CRT_FOR_WINDOWS = {10060: 138, 10057: 126, 10035: 16, 11: 16}
+
+
+def windows_errno(code: int) -> int:
+    """A Windows Python errno as the MSVC CRT number WinFsp's FUSE layer maps to
+    NTSTATUS (:data:`NTSTATUS`); the adapter applies it on Windows only."""
+    return _CRT_FOR_WINDOWS.get(code, code)
 
 
 def errno_for(exc: BaseException) -> int:

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 from reelhouse.drive.cache import BlockCache, ListingCache
 from reelhouse.drive.errnos import errno_for, os_error
+from reelhouse.drive.names import new_name_errno, risky_name
 from reelhouse.drive.prefetch import Prefetcher
 from reelhouse.drive.reading import FileReader
-from reelhouse.drive.spool import Spool, SpoolFile
+from reelhouse.drive.spool import NameRewritten, Spool, SpoolFile
 from reelhouse.drive.status import Counters, Health
 from reelhouse.errors import NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source, normalize_path
@@ -78,6 +79,8 @@ class DriveFS:
         self.read_only = read_only
         #: the server refuses every write for this login (found by :meth:`_refused`)
         self.server_read_only = False
+        #: the server stored an upload under another name (spool.NameRewritten)
+        self.names_rewritten = False
         self._probed = False
         self.started = time.time()
         self._handles: dict[int, _Handle] = {}
@@ -138,6 +141,14 @@ class DriveFS:
     def _writable(self, path: str) -> None:
         if self.writes_refused:
             raise os_error(errno.EROFS, path)
+
+    def _new_name(self, rel: str, path: str) -> None:
+        """A name about to be made that the server cannot take fails now, not at the
+        upload (:func:`~reelhouse.drive.names.new_name_errno`)."""
+        refused = new_name_errno(self.source, rel, self.names_rewritten)
+        if refused is not None:
+            log.info("refused the name %r: %s", rel, refused[1])
+            raise os_error(refused[0], path)
 
     def _attr(self, entry: Entry) -> Attr:
         return Attr(entry.is_dir, entry.size or 0, entry.mtime or self.started, not self.writes_refused)
@@ -248,6 +259,7 @@ class DriveFS:
                 existing: Entry | None = self._entry(rel)
             except NotFound:
                 existing = None
+                self._new_name(rel, path)
             if existing is not None:
                 if flags & os.O_EXCL:
                     raise os_error(errno.EEXIST, path)
@@ -285,8 +297,28 @@ class DriveFS:
             finally:
                 self.spool.release(node)
 
+    def _stored_as_asked(self, rel: str, path: str) -> None:
+        """After a folder or rename was made under a :func:`risky_name`: EINVAL if the
+        server stored it as another name (that name shows from now on)."""
+        if not risky_name(rel):
+            return
+        try:
+            self.source.stat(rel)
+        except NotFound:
+            self.names_rewritten = True
+            self.listings.remove(rel)
+            self.listings.invalidate(rel.rpartition("/")[0])
+            raise os_error(errno.EINVAL, path) from None
+
     def _upload(self, node: SpoolFile) -> None:
-        entry = self.spool.upload(node)
+        try:
+            entry = self.spool.upload(node)
+        except NameRewritten:
+            # from now on such names fail when made (_new_name); the server's name shows
+            self.names_rewritten = True
+            self.listings.remove(node.path)
+            self.listings.invalidate(node.path.rpartition("/")[0])
+            raise
         if entry is not None:
             self.health.ok()
             self.listings.put(entry)
@@ -346,7 +378,9 @@ class DriveFS:
                 raise os_error(errno.EEXIST, path)
             if not self._entry(rel.rpartition("/")[0]).is_dir:
                 raise os_error(errno.ENOTDIR, path)
+            self._new_name(rel, path)
             self.source.mkdir(rel)
+            self._stored_as_asked(rel, path)
             self.listings.put(Entry(rel.rpartition("/")[2], rel, True, None, time.time()))
             self.listings.put_listing(rel, [])
 
@@ -381,6 +415,7 @@ class DriveFS:
                 target: Entry | None = self._entry(dst)
             except NotFound:
                 target = None
+                self._new_name(dst, new)
             if target is not None:
                 if noreplace:
                     raise os_error(errno.EEXIST, new)
@@ -402,9 +437,23 @@ class DriveFS:
             if self.spool.node(dst) is not node:
                 self.spool.forget(dst)  # whatever was written to the old target is gone
             self.spool.rekey(src, dst)
+            self._moved(src, dst)
             self.listings.remove(src)
             self.listings.remove(dst)
+            self._stored_as_asked(dst, new)
             self.listings.put(Entry(dst.rpartition("/")[2], dst, entry.is_dir, entry.size, entry.mtime))
+
+    def _moved(self, src: str, dst: str) -> None:
+        """Open handles of ``src`` (or of files under the folder ``src``) follow it to
+        ``dst``: a file read while renamed keeps its bytes, which is also how an open file
+        survives ``unlink`` and being renamed over (libfuse first renames it to
+        ``.fuse_hidden…``, then unlinks that at the last close)."""
+        with self._lock:
+            for handle in self._handles.values():
+                if handle.path == src or handle.path.startswith(src + "/"):
+                    handle.path = dst + handle.path[len(src):]
+                    if handle.reader is not None:
+                        handle.reader.path = handle.path
 
     def utimens(self, path: str, mtime: float) -> None:
         """Set the modification time (MFMT where the server has it, else only here)."""
@@ -415,6 +464,8 @@ class DriveFS:
             node = self.spool.node(rel)
             if node is not None:
                 node.mtime = mtime
+                if node.dirty:
+                    node.set_mtime = mtime  # sent once uploaded (spool.py)
             setter = getattr(self.source, "set_mtime", None)
             if callable(setter) and (node is None or not node.dirty):
                 try:

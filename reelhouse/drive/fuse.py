@@ -12,6 +12,7 @@ import errno
 import itertools
 import logging
 import os
+import re
 import shutil
 import stat
 import sys
@@ -20,10 +21,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from reelhouse.drive.errnos import windows_errno
 from reelhouse.drive.fs import Attr, DriveFS
 from reelhouse.errors import ConfigError, InvalidInput
 
-__all__ = ["check_mount_point", "check_platform", "run_fuse"]
+__all__ = ["check_mount_point", "check_platform", "is_mount", "run_fuse"]
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,7 @@ def check_mount_point(path: str) -> Path:
     if sys.platform == "win32" and len(path) == 2 and path[1] == ":":
         return Path(path)
     mp = Path(path).expanduser().absolute()
-    if os.path.ismount(mp) or _in_mounts(mp):
+    if is_mount(mp):
         raise InvalidInput(f"mount point {str(mp)!r} is already a mount (unmount it first: "
                            f"reelhouse drive unmount {mp})")
     if not mp.exists():
@@ -89,13 +91,23 @@ def check_mount_point(path: str) -> Path:
     return mp
 
 
-def _in_mounts(mp: Path) -> bool:
+def is_mount(mp: Path) -> bool:
+    """Something is mounted at ``mp``, also a FUSE mount whose process died (its folder
+    then answers every ``stat`` with ENOTCONN, so ``os.path.ismount`` says no): from
+    ``/proc/self/mounts`` where there is one (its octal escapes, ``\\040`` for a space,
+    undone)."""
+    try:
+        if os.path.ismount(mp):
+            return True
+    except OSError:
+        pass
     try:
         lines = Path("/proc/self/mounts").read_text().splitlines()
     except OSError:
         return False
     target = str(mp)
-    return any(len(p := line.split()) > 1 and p[1].encode().decode("unicode_escape") == target
+    unescape = re.compile(r"\\([0-7]{3})")
+    return any(len(p := line.split()) > 1 and unescape.sub(lambda m: chr(int(m[1], 8)), p[1]) == target
                for line in lines)
 
 
@@ -309,6 +321,12 @@ def _fuse_class() -> Any:
     import mfusepy
 
     class Fuse(mfusepy.FUSE):  # type: ignore[misc]
+        if sys.platform == "win32":
+            def _wrapper(self, func: Any, *args: Any, **kwargs: Any) -> Any:
+                # WinFsp reads -errno with MSVC CRT numbers (errnos.windows_errno)
+                result = super()._wrapper(func, *args, **kwargs)
+                return -windows_errno(-result) if isinstance(result, int) and result < 0 else result
+
         # Entry i goes with offset i + 1 (where the next request starts). Non-zero offsets
         # matter: libfuse 3.14 sends the attributes of a listing filled with offset 0 with
         # inode 0, which tells the kernel to ignore them (lib/fuse.c

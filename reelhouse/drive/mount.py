@@ -9,9 +9,11 @@ the timeout stop the mount with a one-line error.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -25,8 +27,8 @@ from reelhouse.drive.cache import BlockCache, ListingCache
 from reelhouse.drive.fs import DriveFS
 from reelhouse.drive.settings import DriveSettings
 from reelhouse.drive.spool import Spool
-from reelhouse.drive.status import Counters, Health, remove_status, write_status
-from reelhouse.errors import InvalidInput, SourceUnavailable
+from reelhouse.drive.status import Counters, Health, process_running, remove_status, write_status
+from reelhouse.errors import InvalidInput, NotFound, SourceUnavailable
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 
@@ -61,7 +63,7 @@ def _ftp_config(s: DriveSettings) -> FtpConfig:
                      password=s.password or "", tls=s.tls,  # type: ignore[arg-type]
                      root=s.root, verify_tls=s.verify_tls, trusted_cert=cert,
                      connect_timeout=s.timeout_seconds, read_timeout=s.timeout_seconds,
-                     pool_size=s.max_connections)
+                     pool_size=s.max_connections, list_hidden=True)  # .git on vsftpd
 
 
 def open_source(s: DriveSettings) -> Opened:
@@ -83,7 +85,14 @@ def open_source(s: DriveSettings) -> Opened:
         except BaseException:
             core.close()
             raise
-        return Opened(src, f"source {row.name}", f"source-{row.id}", core.close)
+        close = core.close
+        if isinstance(src, FtpSource):  # a file tree shows its dot files too (LIST -a)
+            own = src = FtpSource(dataclasses.replace(src.config, list_hidden=True))
+
+            def close() -> None:
+                own.close()
+                core.close()
+        return Opened(src, f"source {row.name}", f"source-{row.id}", close)
     cfg = _ftp_config(s)
     src = FtpSource(cfg)
     scheme = {"none": "ftp", "explicit": "ftpes", "implicit": "ftps"}[cfg.tls]
@@ -118,6 +127,18 @@ def _quiet_thread(target: Callable[[], None], name: str) -> threading.Thread:
     return thread
 
 
+_CACHE_PREFIX = "reelhouse-drive-cache-"
+
+
+def _sweep_caches(root: Path) -> None:
+    """Remove the block caches of mounts whose process is gone: one killed (kill -9,
+    OOM) never emptied its own, up to ``data_cache_mb`` each, often in a RAM-backed /tmp."""
+    for folder in root.glob(f"{_CACHE_PREFIX}*"):
+        pid = folder.name[len(_CACHE_PREFIX):]
+        if pid.isdigit() and int(pid) != os.getpid() and not process_running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
           run: Callable[[DriveFS], None]) -> list[str]:
     """Mount ``opened`` at ``mount_point`` and serve until ``run`` returns (the FUSE
@@ -128,6 +149,9 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
     if opened.probe:
         try:
             opened.source.list("")
+        except NotFound as exc:  # the server's own message names "/", the mount's root
+            raise NotFound(f"the folder to mount ({s.root or '/'}) is not on the server: "
+                           f"{exc.message}") from exc
         except SourceUnavailable as exc:
             if not _refused(exc):
                 raise
@@ -135,7 +159,8 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
             health.down(exc.message)
     counters = Counters()
     cache_root = Path(s.cache_directory) if s.cache_directory else Path(tempfile.gettempdir())
-    blocks = BlockCache(cache_root / f"reelhouse-drive-cache-{os.getpid()}",
+    _sweep_caches(cache_root)
+    blocks = BlockCache(cache_root / f"{_CACHE_PREFIX}{os.getpid()}",
                         s.data_cache_mb * 1024 * 1024 if s.cache_enabled else 0)
     ttl = (s.directory_ttl_seconds, s.metadata_ttl_seconds) if s.cache_enabled else (0.0, 0.0)
     spool_dir = Path(s.spool_directory) if s.spool_directory else data_dir / "drive-spool" / opened.key

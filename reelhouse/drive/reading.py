@@ -99,7 +99,13 @@ class FileReader:
     def _from_stream(self, offset: int, end: int) -> bytes:
         assert self._stream is not None
         while self._stream_pos < end:
-            chunk = next(self._stream, b"")
+            try:
+                chunk = next(self._stream, b"")
+            except BaseException:
+                # a failed generator is finished: kept, the next read (the kernel retries
+                # a failed read-ahead at once) would take its end for the file's end
+                self._close_stream()
+                raise
             if not chunk:
                 self._close_stream()
                 break

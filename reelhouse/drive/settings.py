@@ -4,7 +4,7 @@ The file has the sections ``[ftp]``, ``[mount]``, ``[cache]``, ``[connection]`` 
 ``[logging]`` (keys in :data:`KEYS`). A ``.toml`` file is read as TOML, an ``.ini``,
 ``.cfg`` or ``.conf`` file as INI, anything else as TOML, then INI. An unknown section
 or key, or a bad value, raises :class:`~reelhouse.errors.ConfigError` with one line
-naming it (``cache.directory_ttl_seconds: must be a number >= 0, got 'soon'``) before
+naming it (``cache.directory_ttl_seconds: must be a finite number >= 0, got 'soon'``) before
 anything is mounted.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,13 +74,13 @@ def _bool(v: Any) -> bool:
 def _number(minimum: float) -> Any:
     def check(v: Any) -> float:
         if isinstance(v, bool):
-            raise ValueError(f"must be a number >= {minimum:g}")
+            raise ValueError(f"must be a finite number >= {minimum:g}")
         try:
             x = float(v)
         except (TypeError, ValueError):
-            raise ValueError(f"must be a number >= {minimum:g}") from None
-        if x < minimum:
-            raise ValueError(f"must be a number >= {minimum:g}")
+            raise ValueError(f"must be a finite number >= {minimum:g}") from None
+        if not minimum <= x < math.inf:  # also refuses nan
+            raise ValueError(f"must be a finite number >= {minimum:g}")
         return x
     return check
 

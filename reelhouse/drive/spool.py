@@ -12,6 +12,7 @@ retries it (:meth:`Spool.recover`). Nothing written is dropped silently.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -22,15 +23,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from reelhouse.drive.direct import DirectAppender, open_direct
+from reelhouse.drive.names import NAME_MAX, risky_name
 from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import STREAM_AFTER, Streamer
-from reelhouse.errors import NotFound, ReelhouseError, SourceUnavailable
+from reelhouse.errors import InvalidInput, NotFound, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
 
-__all__ = ["Spool", "SpoolFile"]
+__all__ = ["NameRewritten", "Spool", "SpoolFile"]
 
 log = logging.getLogger(__name__)
 _CHUNK = 1024 * 1024
+
+
+class NameRewritten(InvalidInput):
+    """The server stored an upload under another name than the one asked for (pure-ftpd
+    turns control characters and a trailing space into ``_``): the bytes are on the
+    server, the name is not."""
 
 
 class SpoolFile:
@@ -55,6 +63,8 @@ class SpoolFile:
         self.handles = 0
         self.mtime = time.time()
         self.error: str | None = None
+        #: a time set (utimens) while dirty, for the server once uploaded (``cp -a``, ``tar x``)
+        self.set_mtime: float | None = None
         self.lock = threading.RLock()
         self.fd = os.open(self.local, os.O_RDWR | os.O_CREAT, 0o600)
         # bytes written in order from 0 (None once a write lands elsewhere) and the
@@ -149,6 +159,7 @@ class SpoolFile:
                 n = os.pwrite(self.fd, data, offset)
             self.dirty = True
             self.mtime = time.time()
+            self.set_mtime = None
             self._follow(offset, data[:n])
             return n
 
@@ -180,6 +191,7 @@ class SpoolFile:
             os.ftruncate(self.fd, length)
             self.dirty = True
             self.mtime = time.time()
+            self.set_mtime = None
 
     def chunks(self) -> Iterator[bytes]:
         self.settle()
@@ -263,13 +275,15 @@ class Spool:
         return Streamer(self.source, _part(node.path), node.fd, start, self.thread_init)
 
     def rekey(self, old: str, new: str) -> None:
-        """``old`` was renamed to ``new``: its spool file (if any) follows."""
+        """``old`` was renamed to ``new``: its spool file (if any) follows, and so do the
+        spool files under it when it is a folder."""
         with self.lock:
-            node = self.nodes.pop(old, None)
-            if node is not None:
+            moved = [p for p in self.nodes if p == old or p.startswith(old + "/")]
+            for path in moved:
+                node = self.nodes.pop(path)
                 node.stop_stream()  # it was uploading under the old name
-                node.path = new
-                self.nodes[new] = node
+                node.path = new + path[len(old):]
+                self.nodes[node.path] = node
                 if node.dirty:
                     self._write_manifest(node)
 
@@ -311,6 +325,12 @@ class Spool:
                     time.sleep(self.delay * 2 ** (attempt - 1))
                 try:
                     self._put(node, size)
+                except NameRewritten as exc:
+                    node.dirty = False
+                    node.error = None
+                    node.manifest.unlink(missing_ok=True)
+                    log.warning("%s", exc.message)
+                    raise
                 except ReelhouseError as exc:
                     error = exc
                     log.warning("upload of %r failed (try %d of %d): %s",
@@ -323,10 +343,23 @@ class Spool:
                 node.remote_size = size
                 node.manifest.unlink(missing_ok=True)
                 self.counters.add_written(size)
+                self._send_mtime(node)
                 return node.entry()
             assert error is not None
             node.error = error.message
             raise error
+
+    def _send_mtime(self, node: SpoolFile) -> None:
+        """The time ``utimens`` set while the file was being written, now that the
+        server holds the file (MFMT; a server without it keeps the upload's time)."""
+        mtime, node.set_mtime = node.set_mtime, None
+        setter = getattr(self.source, "set_mtime", None)
+        if mtime is None or not callable(setter):
+            return
+        try:
+            setter(node.path, mtime)
+        except ReelhouseError as exc:
+            log.info("could not set the time of %r: %s", node.path, exc.message)
 
     def _put(self, node: SpoolFile, size: int) -> None:
         part = _part(node.path)
@@ -349,6 +382,12 @@ class Spool:
             # a server that will not rename over an existing file: delete it first
             self.source.delete(node.path)
             self.source.rename(part, node.path)
+        if risky_name(node.path):
+            try:
+                _remote_size(self.source, node.path)
+            except NotFound:
+                raise NameRewritten(f"the FTP server stored {node.path!r} under another name "
+                                    "(it rewrites control characters or a trailing space)") from None
 
     def recover(self) -> list[str]:
         """Adopt the spool files a previous mount left (failed uploads) and upload them
@@ -416,8 +455,14 @@ class Spool:
 
 
 def _part(path: str) -> str:
+    """``name.part`` beside ``path``; for a name too long for the suffix (251–255 bytes)
+    ``.<hash of the name>.part`` instead (the server's NAME_MAX is 255 bytes)."""
     folder, _, name = path.rpartition("/")
-    return f"{folder}/{name}.part" if folder else f"{name}.part"
+    part = f"{name}.part"
+    if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        part = f".{digest}.part"
+    return f"{folder}/{part}" if folder else part
 
 
 def _remote_size(source: Source, path: str) -> int | None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -107,3 +109,40 @@ def status_until(env: dict[str, str], check: Callable[[list[dict[str, Any]]], bo
         time.sleep(0.2)
         seen = status(env)
     return seen
+
+
+PURE_USER, PURE_PASSWORD = "reel", "pure-secret-1"
+
+
+@contextmanager
+def pure_ftpd(tmp_path: Path, fill: Callable[[Path], None] = lambda home: None) -> Iterator[tuple[int, Path]]:
+    """A pure-ftpd (MLSD, MFMT) on a free port with one virtual user (PURE_USER) whose
+    home ``fill`` fills first; yields ``(port, home)``. The password's hash is
+    SHA-512 crypt (pure-pw's default, argon2 with t=1023, costs ~10 s a login here)."""
+    from helpers import daemon, free_port
+
+    pure, pw = shutil.which("pure-ftpd") or "/usr/sbin/pure-ftpd", shutil.which("pure-pw") or "/usr/bin/pure-pw"
+    if not (os.path.exists(pure) and os.path.exists(pw)):
+        pytest.skip("pure-ftpd is not installed (apt-get install pure-ftpd)")
+    home = tmp_path / "home"
+    home.mkdir()
+    fill(home)
+    subprocess.run(["chown", "-R", "nobody:nogroup", str(home)], check=True)
+    home.parent.chmod(0o755)
+    passwd, pdb = tmp_path / "passwd", tmp_path / "pure.pdb"
+    subprocess.run([pw, "useradd", PURE_USER, "-u", "nobody", "-g", "nogroup", "-d", str(home), "-f",
+                    str(passwd)], input=f"{PURE_PASSWORD}\n{PURE_PASSWORD}\n", text=True, check=True,
+                   capture_output=True)
+    openssl = shutil.which("openssl")
+    if openssl:
+        fast = subprocess.run([openssl, "passwd", "-6", PURE_PASSWORD], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        user, _, rest = passwd.read_text().partition(":")
+        passwd.write_text(f"{user}:{fast}:{rest.partition(':')[2]}")
+    subprocess.run([pw, "mkdb", str(pdb), "-f", str(passwd)], check=True, capture_output=True)
+    port = free_port()
+    low = random.Random(port).randrange(41000, 59000)
+    argv = [pure, "-S", f"127.0.0.1,{port}", "-l", f"puredb:{pdb}", "-E", "-H",
+            "-u", "1", "-p", f"{low}:{low + 200}", "-c", "20", "-C", "20"]
+    with daemon(argv, port):
+        yield port, home

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter, status, status_until
+from drive.support import PURE_PASSWORD, PURE_USER, Mounter, pure_ftpd, run_cli, status, status_until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -69,29 +69,14 @@ def _checks(mp: Path, home: Path) -> None:
 
 @pytest.fixture
 def pureftpd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    pure, pw = shutil.which("pure-ftpd") or "/usr/sbin/pure-ftpd", shutil.which("pure-pw") or "/usr/bin/pure-pw"
-    if not (os.path.exists(pure) and os.path.exists(pw)):
-        pytest.skip("pure-ftpd is not installed (apt-get install pure-ftpd)")
-    home = tmp_path / "home"
-    home.mkdir()
-    _tree(home, 1)
-    subprocess.run(["chown", "-R", "nobody:nogroup", str(home)], check=True)
-    home.parent.chmod(0o755)
-    subprocess.run([pw, "useradd", "reel", "-u", "nobody", "-g", "nogroup", "-d", str(home), "-f",
-                    str(tmp_path / "passwd"), "-m", "-F", str(tmp_path / "pure.pdb")],
-                   input="pure-secret-1\npure-secret-1\n", text=True, check=True, capture_output=True)
-    port = free_port()
-    low = random.Random(port).randrange(41000, 59000)
-    argv = [pure, "-S", f"127.0.0.1,{port}", "-l", f"puredb:{tmp_path / 'pure.pdb'}", "-E", "-H",
-            "-u", "1", "-p", f"{low}:{low + 200}", "-c", "20", "-C", "20"]
-    with daemon(argv, port):
-        yield port, home
+    with pure_ftpd(tmp_path, lambda home: _tree(home, 1)) as got:
+        yield got
 
 
 @pytest.mark.ftpd
 def test_pureftpd_read_write(pureftpd: tuple[int, Path], mount: Mounter) -> None:
     port, home = pureftpd
-    m = mount("--host", "127.0.0.1", "--port", str(port), "--user", "reel", "--password", "pure-secret-1")
+    m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
     _checks(m.path, home)
     os.mkdir(m.path / "Season 01")
     (m.path / "Season 01" / "e01.txt").write_text("one")
@@ -147,6 +132,12 @@ def test_vsftpd_anonymous_list_only_and_refusing_writes(tmp_path: Path, mount: M
         assert (m.path / NAMES[1]).read_bytes() == (anon / NAMES[1]).read_bytes()
         assert [[p["path"] for p in s["pending_uploads"]] for s in seen] == [["new.txt"]]
         m.stop()
+        # --tls explicit against a vsftpd without TLS: it answers AUTH TLS with "530 Please
+        # login with USER and PASS.", which is not a refused login
+        (tmp_path / "tls-mp").mkdir()
+        done = run_cli(m.env, "drive", "mount", str(tmp_path / "tls-mp"), "--host", "127.0.0.1", "--port",
+                       str(port), "--tls", "explicit", timeout=30)
+        assert done.returncode != 0 and "does not offer explicit TLS" in done.stderr, done.stderr
 
 
 def test_a_folder_refused_on_a_writable_server_stays_eacces(ftp_server: EmbeddedFtpServer, ftp_root: Path,
@@ -190,6 +181,18 @@ def test_vsftpd_ftps_with_session_reuse(tmp_path: Path, mount: Mounter) -> None:
         (m.path / "Amélie.bin").write_bytes(payload)
         assert (anon / "incoming" / "Amélie.bin").read_bytes() == payload
         assert (m.path / "Amélie.bin").read_bytes() == payload
+        # git in a folder of a LIST-only server: vsftpd lists dot files (.git) only for
+        # "LIST -a"; without it .git vanished from the next listing and `git init` failed
+        repo = m.path / "repo"
+        repo.mkdir()
+        git = ["git", "-c", "user.email=t@example.invalid", "-c", "user.name=t", "-C", str(repo)]
+        subprocess.run([*git, "init", "-q"], check=True)
+        (repo / "a.txt").write_text("one\n")
+        subprocess.run([*git, "add", "a.txt"], check=True)
+        subprocess.run([*git, "commit", "-qm", "one"], check=True)
+        assert subprocess.run([*git, "status", "--porcelain"], check=True, capture_output=True,
+                              text=True).stdout == ""
+        assert (anon / "incoming" / "repo" / ".git" / "HEAD").is_file()
         m.stop()
 
 

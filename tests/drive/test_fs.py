@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reelhouse.drive.cache import BlockCache, ListingCache
-from reelhouse.drive.errnos import NTSTATUS, errno_for
+from reelhouse.drive.errnos import NTSTATUS, errno_for, windows_errno
 from reelhouse.drive.fs import DriveFS
 from reelhouse.drive.spool import Spool
 from reelhouse.drive.status import Counters, Health
@@ -180,3 +180,26 @@ def test_a_big_sequential_write_is_uploaded_while_written(tmp_path: Path, src: M
     want = bytearray(block * (total // len(block)))
     want[5:10] = b"PATCH"
     assert src.files["other.bin"] == bytes(want)
+
+
+#: WinFsp's errno → NTSTATUS table (winfsp src/dll/fuse/errno.i, Windows section), for the
+#: MSVC CRT errno numbers, and the numbers CPython on Windows gives (ETIMEDOUT and
+#: ENOTCONN are Winsock's there)
+_WINFSP = {1: "STATUS_ACCESS_DENIED", 2: "STATUS_OBJECT_NAME_NOT_FOUND", 4: "STATUS_CANCELLED",
+           5: "STATUS_IO_DEVICE_ERROR", 9: "STATUS_INVALID_HANDLE", 13: "STATUS_ACCESS_DENIED",
+           16: "STATUS_DEVICE_BUSY", 17: "STATUS_OBJECT_NAME_COLLISION", 20: "STATUS_NOT_A_DIRECTORY",
+           21: "STATUS_FILE_IS_A_DIRECTORY", 22: "STATUS_INVALID_PARAMETER", 28: "STATUS_DISK_FULL",
+           30: "STATUS_MEDIA_WRITE_PROTECTED", 38: "STATUS_NAME_TOO_LONG", 40: "STATUS_INVALID_DEVICE_REQUEST",
+           41: "STATUS_DIRECTORY_NOT_EMPTY", 126: "STATUS_CONNECTION_INVALID", 138: "STATUS_TRANSACTION_TIMED_OUT"}
+_WINDOWS_PYTHON = {"EPERM": 1, "ENOENT": 2, "EINTR": 4, "EIO": 5, "EBADF": 9, "EAGAIN": 11, "EACCES": 13,
+                   "EBUSY": 16, "EEXIST": 17, "ENOTDIR": 20, "EISDIR": 21, "EINVAL": 22, "ENOSPC": 28,
+                   "EROFS": 30, "ENAMETOOLONG": 38, "ENOSYS": 40, "ENOTEMPTY": 41, "ENOTCONN": 10057,
+                   "ETIMEDOUT": 10060}
+
+
+def test_the_ntstatus_table_is_what_winfsp_reports() -> None:
+    # each errno the drive answers, raised on Windows and passed through the adapter's
+    # windows_errno, is the NTSTATUS the README's table says (else WinFsp says "access denied")
+    for code, (status, _) in NTSTATUS.items():
+        sent = windows_errno(_WINDOWS_PYTHON[errno.errorcode[code]])
+        assert _WINFSP.get(sent, "STATUS_ACCESS_DENIED") == status, errno.errorcode[code]

@@ -12,6 +12,7 @@ import random
 import shutil
 import signal
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -200,6 +201,27 @@ def test_read_only_sigint_and_remount(ftp_server: EmbeddedFtpServer, ftp_root: P
     assert (ftp_root / "b.txt").read_text() == "b"
 
 
+def test_a_crashed_mount_is_detached_by_the_unmount_command(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                            mount: Mounter) -> None:
+    # a mount process killed (kill -9, OOM) leaves a dead FUSE mount: every stat of it is
+    # ENOTCONN; `drive mount` says to unmount it first, and `drive unmount` must then work
+    (ftp_root / "a.txt").write_text("a")
+    m = mount(*login(ftp_server))
+    cache = Path(tempfile.gettempdir()) / f"reelhouse-drive-cache-{m.proc.pid}"
+    assert (m.path / "a.txt").read_text() == "a" and cache.is_dir()
+    m.proc.kill()
+    m.proc.wait()
+    assert mounted(m.path) and cache.is_dir()  # nobody emptied the killed mount's block cache
+    expect(errno.ENOTCONN, os.listdir, m.path)
+    done = run_cli(m.env, "drive", "mount", str(m.path), *login(ftp_server), timeout=30)
+    assert done.returncode != 0 and "drive unmount" in done.stderr, done.stderr
+    done = run_cli(m.env, "drive", "unmount", str(m.path), timeout=30)
+    assert done.returncode == 0 and not mounted(m.path), done.stderr
+    again = mount(*login(ftp_server), mp=m.path)
+    assert (again.path / "a.txt").read_text() == "a"
+    assert not cache.exists()  # the next mount removed it
+
+
 def test_unmount_with_open_handles(ftp_server: EmbeddedFtpServer, ftp_root: Path, big_file: Path,
                                    mount: Mounter) -> None:
     shutil.copy(big_file, ftp_root / "big.bin")
@@ -235,6 +257,9 @@ def test_bad_input_is_one_line_and_non_zero(ftp_server: EmbeddedFtpServer, tmp_p
         ([str(tmp_path / "empty"), "--config", str(tmp_path / "bad.ini")], "cache.data_cach_mb: unknown key"),
         ([str(tmp_path / "empty"), "--host", "127.0.0.1", "--port", str(ftp_server.port), "--tls", "sometimes"],
          "--tls"),
+        ([str(tmp_path / "empty"), *login(ftp_server), "--log-file", str(tmp_path / "no" / "drive.log")],
+         "cannot write the log file"),
+        ([str(tmp_path / "empty"), *login(ftp_server), "--root", "not here"], "the folder to mount (not here) is not"),
     ]
     (tmp_path / "empty").mkdir()
     (tmp_path / "bad.ini").write_text("[ftp]\nhost = 127.0.0.1\n[cache]\ndata_cach_mb = 5\n")

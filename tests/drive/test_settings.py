@@ -67,7 +67,9 @@ def test_ini_and_toml(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "message"), [
     ("[ftp]\nhots = x\n", "ftp.hots: unknown key"),
     ("[ftp]\nport = 99999\n", "ftp.port: must be a whole number from 1 to 65535, got '99999'"),
-    ("[cache]\ndirectory_ttl_seconds = soon\n", "cache.directory_ttl_seconds: must be a number >= 0"),
+    ("[cache]\ndirectory_ttl_seconds = soon\n", "cache.directory_ttl_seconds: must be a finite number >= 0"),
+    ("[cache]\ndirectory_ttl_seconds = nan\n", "cache.directory_ttl_seconds: must be a finite number >= 0"),
+    ("[connection]\ntimeout_seconds = inf\n", "connection.timeout_seconds: must be a finite number >= 0.1"),
     ("[mount]\nview = tree\n", "mount.view: must be one of files, library"),
     ("[mount]\nread_only = maybe\n", "mount.read_only: must be true or false"),
     ("[ftp]\npassive_mode = false\n", "ftp.passive_mode: active mode"),
@@ -88,3 +90,11 @@ def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
         load_file(tmp_path / "d.toml")
     with pytest.raises(ConfigError, match="cannot read"):
         load_file(tmp_path / "missing.ini")
+
+
+def test_toml_nan_and_inf_are_refused(tmp_path: Path) -> None:
+    # TOML has nan and inf floats: a TTL of nan compares false with everything
+    for value in ("nan", "inf", "-inf"):
+        (tmp_path / "d.toml").write_text(f"[cache]\nmetadata_ttl_seconds = {value}\n")
+        with pytest.raises(ConfigError, match=r"cache\.metadata_ttl_seconds: must be a finite number"):
+            load_file(tmp_path / "d.toml")

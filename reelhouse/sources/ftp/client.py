@@ -29,7 +29,7 @@ from reelhouse.errors import (
 from reelhouse.sources.base import Entry, normalize_path
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.limits import BoundedFTP, ListingBudget
-from reelhouse.sources.ftp.listing import ListingEntry, parse_list, parse_mlsd, parse_mlsd_line
+from reelhouse.sources.ftp.listing import ListingEntry, listing_lines, parse_list, parse_mlsd, parse_mlsd_line
 from reelhouse.sources.ftp.pipeline import PipeliningRefused, pipelined_listing
 from reelhouse.sources.ftp.replies import translate_error
 from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
@@ -49,6 +49,7 @@ class FtpClient:
         self.in_transfer = False
         self.home = "/"  # the login folder (PWD), learnt at connect
         self._binary = False  # ftplib's retrlines switches to TYPE A; RETR needs TYPE I
+        self._list_cmd = "LIST -a" if config.list_hidden else "LIST"
 
     # -- connection -------------------------------------------------------------------
     def connect(self) -> None:
@@ -135,9 +136,15 @@ class FtpClient:
 
     def _abs(self, path: str) -> str:
         """The server path of a source-relative path (under the source's root).
-        InvalidInput for CR or LF: they would end the FTP command (RFC 959 §4.1.3)."""
+        InvalidInput for CR or LF (they would end the FTP command, RFC 959 §4.1.3) and
+        for a name the connection's encoding cannot carry (``€`` on a latin-1 server)."""
         if "\r" in path or "\n" in path:
             raise InvalidInput("an FTP path cannot contain CR or LF")
+        encoding = self.ftp.encoding if self.ftp is not None else "utf-8"
+        try:
+            path.encode(encoding)
+        except UnicodeEncodeError:
+            raise InvalidInput(f"the FTP server's names are {encoding}: {path!r} cannot be sent") from None
         rel = normalize_path(path)
         root = self.config.root
         base = root if root.startswith("/") else posixpath.join(self.home, root)
@@ -169,13 +176,24 @@ class FtpClient:
         budget = ListingBudget(self.config.max_listing_bytes, what)
         if "MLST" in self.features:
             raw: bytes = self._call(what, lambda: self._listing(f"MLSD {target}", budget))
-            parsed = parse_mlsd(_lines(raw, self._ftp().encoding))
+            parsed = parse_mlsd(listing_lines(raw, self._ftp().encoding))
         else:
             # CWD, not "LIST path": servers take a path's [ * ? as a pattern
-            raw = self._call(what, lambda: self._listing("LIST", budget, cwd=target))
-            parsed = parse_list(_lines(raw, self._ftp().encoding), datetime.now(UTC))
+            raw = self._list_raw(what, budget, target)
+            parsed = parse_list(listing_lines(raw, self._ftp().encoding), datetime.now(UTC))
         return [_entry(rel, item) for item in parsed if item.name not in ("", ".", "..")
                 and not any(c in item.name for c in "/\r\n")]
+
+    def _list_raw(self, what: str, budget: ListingBudget, cwd: str) -> bytes:
+        """LIST of folder ``cwd``; ``LIST -a`` (dot files too) when asked, and plain
+        LIST from then on if the server refuses the option."""
+        try:
+            return bytes(self._call(what, lambda: self._listing(self._list_cmd, budget, cwd=cwd)))
+        except (NotFound, InvalidInput):
+            if self._list_cmd == "LIST" or self.ftp is None:
+                raise
+        raw, self._list_cmd = bytes(self._call(what, lambda: self._listing("LIST", budget, cwd=cwd))), "LIST"
+        return raw
 
     def _listing(self, cmd: str, budget: ListingBudget, cwd: str | None = None) -> bytes:
         """``cmd``'s listing (after ``CWD cwd``): pipelined on a plain connection
@@ -468,13 +486,6 @@ def _final_reply(ftp: ftplib.FTP) -> str:
         return ftp.getresp()
     except (ftplib.error_temp, ftplib.error_perm, ftplib.error_reply) as exc:
         return str(exc)
-
-
-def _lines(raw: bytes, encoding: str) -> list[str]:
-    """A listing's lines: split at LF only (the parsers drop a CR before it). Not
-    ``str.splitlines``: it also splits at U+0085, U+2028, FS/GS/RS…, and U+0085 is the
-    byte 0x85 of a latin-1-decoded name (``…`` in cp1252)."""
-    return raw.decode(encoding).split("\n")
 
 
 def _entry(folder: str, item: ListingEntry) -> Entry:

@@ -40,6 +40,7 @@ class FtpConfig:
     user_limit: int = 0  # most pooled connections one user holds; 0: pool_size - 1
     max_listing_bytes: int = 64 * 1024 * 1024  # one listing (MLSD/LIST data), bytes; see limits.py
     user_waiters: int = 8  # most requests of one user waiting for a connection
+    list_hidden: bool = False  # "LIST -a" without MLSD: vsftpd lists no dot files otherwise
 
     def __post_init__(self) -> None:
         if not self.host:

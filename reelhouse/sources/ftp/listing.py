@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-__all__ = ["ListingEntry", "parse_list", "parse_list_line", "parse_mlsd", "parse_mlsd_line"]
+__all__ = ["ListingEntry", "listing_lines", "parse_list", "parse_list_line", "parse_mlsd", "parse_mlsd_line"]
 
 #: Half a mean Gregorian year, seconds: the window in which ``ls -l`` prints ``HH:MM``
 #: instead of the year (GNU coreutils ``ls.c``: ``six_months_ago = now - 31556952 / 2``).
@@ -371,3 +371,10 @@ def parse_list_line(line: str, now: datetime) -> ListingEntry | None:
 def parse_list(lines: Iterable[str], now: datetime) -> list[ListingEntry]:
     """Parse LIST output line by line, dropping ``total N``, ``.``/``..`` and junk."""
     return [entry for line in lines if (entry := parse_list_line(line, now)) is not None]
+
+
+def listing_lines(raw: bytes, encoding: str) -> list[str]:
+    """A listing's lines: split at LF only (the parsers drop a CR before it). Not
+    ``str.splitlines``: it also splits at U+0085, U+2028, FS/GS/RS…, and U+0085 is the
+    byte 0x85 of a latin-1-decoded name (``…`` in cp1252)."""
+    return raw.decode(encoding).split("\n")

@@ -133,6 +133,8 @@ class FtpSource:
         self.pool = pool or FtpPool(config)
         self._io = ThreadPoolExecutor(max_workers=self.pool.size + 2,
                                       thread_name_prefix=f"ftp-io-{config.host}")
+        #: how names travel (UTF-8, or latin-1 on a server without UTF8), once connected
+        self.encoding = "utf-8"
 
     def _attempt(self, fn: Callable[[FtpClient], T]) -> tuple[FtpClient, T]:
         """Run ``fn`` on a pooled connection and return it with the result (the caller
@@ -141,6 +143,8 @@ class FtpSource:
         they are all dropped then)."""
         for attempt in (1, 2):
             client, reused = self.pool.acquire()
+            if client.ftp is not None:
+                self.encoding = client.ftp.encoding
             try:
                 return client, fn(client)
             except BaseException as exc:
@@ -427,6 +431,17 @@ class FtpSource:
 
     def delete(self, path: str) -> None:
         self._run(lambda c: c.delete(path))
+
+    def name_error(self, path: str) -> str | None:
+        """Why the server cannot take ``path`` as a name (CR or LF, a character its
+        encoding lacks), or None; asked before a file is made, without a connection."""
+        if "\r" in path or "\n" in path:
+            return "an FTP path cannot contain CR or LF"
+        try:
+            path.encode(self.encoding)
+        except UnicodeEncodeError:
+            return f"the FTP server's names are {self.encoding}"
+        return None
 
     def set_mtime(self, path: str, mtime: float) -> None:
         """Set a file's modification time (MFMT); InvalidInput if the server cannot."""

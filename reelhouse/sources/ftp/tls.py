@@ -65,6 +65,11 @@ class SessionReusingTLS(BoundedReplies, ftplib.FTP_TLS):
     def login(self, user: str = "", passwd: str = "", acct: str = "", secure: bool = True) -> str:
         if self.implicit:
             return ftplib.FTP.login(self, user, passwd, acct)
+        if secure and not isinstance(self.sock, ssl.SSLSocket):
+            try:
+                self.auth()
+            except ftplib.error_perm as exc:  # vsftpd without TLS: "530 Please login with USER and PASS."
+                raise InvalidInput(f"the FTP server does not offer explicit TLS (AUTH TLS: {exc})") from exc
         return super().login(user, passwd, acct, secure)
 
     def ntransfercmd(

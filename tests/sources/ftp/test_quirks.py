@@ -138,3 +138,34 @@ def test_a_server_refusing_pipelined_commands_is_listed_command_by_command(
         assert server in pipeline._NO_PIPELINING
     finally:
         pipeline._NO_PIPELINING.discard(server)
+
+
+def test_list_hidden_asks_list_a_and_falls_back_to_list(ftp_root: Path) -> None:
+    """``list_hidden`` (the drive: vsftpd lists dot files such as .git only for
+    ``LIST -a``) on a LIST-only server that takes "-a" for a file name: the listing falls
+    back to plain LIST, which the connection uses from then on."""
+    from pyftpdlib.handlers import FTPHandler
+
+    asked: list[str] = []
+
+    def pre_process_command(self: Any, line: str, cmd: str, arg: str) -> Any:
+        if cmd == "LIST":
+            asked.append(arg)
+            if arg.startswith("-"):
+                self.respond(f"550 {arg}: No such file or directory.")
+                return None
+        return FTPHandler.pre_process_command(self, line, cmd, arg)
+
+    (ftp_root / ".git").mkdir()
+    (ftp_root / "a.mkv").write_bytes(b"x")
+    server = _serve(ftp_root, pre_process_command=pre_process_command,
+                    proto_cmds={k: v for k, v in FTPHandler.proto_cmds.items() if k not in ("MLST", "MLSD")})
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1,
+                              connect_timeout=5, read_timeout=5, list_hidden=True))
+    try:
+        for _ in range(2):
+            assert sorted(e.name for e in src.list("")) == [".git", "a.mkv"]
+        assert asked == ["-a", "", ""]
+    finally:
+        src.close()
+        stop_without_leaks(server)

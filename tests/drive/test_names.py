@@ -1,0 +1,118 @@
+"""Hostile and unlucky names and copies through a real mount of real daemons: names of
+every kind on pure-ftpd (up to NAME_MAX, NFC and NFD, ones that look like LIST lines),
+names a server cannot take (refused at create, never left pending), latin-1 names on a
+vsftpd that is not UTF-8, and ``cp -a``/``tar x`` keeping file times on the server."""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import pytest
+from drive.support import PURE_PASSWORD, PURE_USER, Mounter, pure_ftpd, status
+
+from helpers import daemon, free_port
+
+pytestmark = pytest.mark.requires_fuse
+
+NAMES = [
+    "a b.txt", "it's.txt", "#1.txt", "100%.txt", "-rf", "--help", " leading space.txt",
+    "trailing space .txt", "semi;colon&amp$(x)`y`.txt", "drwxr-xr-x 1 ftp ftp 0 Jan 1 00:00 x",
+    "-rw-r--r-- 1 0 0 5 Jan 1 2020 y.txt", "type=file;size=9; z.txt",
+    unicodedata.normalize("NFC", "Amélie.txt"), unicodedata.normalize("NFD", "Amélie.txt"),
+    "千と千尋.mkv", "x" * 251 + ".mkv",  # 255 bytes: ".part" would make it 260
+    "é" * 127 + "a",  # 255 bytes of UTF-8
+]
+
+
+def _expect(code: int, fn: object, *args: object) -> None:
+    with pytest.raises(OSError) as info:
+        fn(*args)  # type: ignore[operator]
+    assert info.value.errno == code, f"{info.value} (wanted {errno.errorcode[code]})"
+
+
+@pytest.mark.ftpd
+def test_hostile_names_and_copies_on_pureftpd(tmp_path: Path, mount: Mounter) -> None:
+    with pure_ftpd(tmp_path) as (port, home):
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
+        for i, name in enumerate(NAMES):
+            (m.path / name).write_bytes(f"{i}:{name}".encode())
+        assert sorted(os.listdir(m.path)) == sorted(NAMES)
+        assert sorted(os.listdir(home)) == sorted(NAMES)  # no .part left, every name as given
+        for i, name in enumerate(NAMES):
+            assert (home / name).read_bytes() == (m.path / name).read_bytes() == f"{i}:{name}".encode()
+        # names the server cannot take fail when made, not at close (bash does not check
+        # close): ENAMETOOLONG past 255 bytes (the kernel leaves the limit to us), EINVAL
+        # for CR/LF (they would end the FTP command)
+        for bad, code in [("y" * 256, errno.ENAMETOOLONG), ("é" * 128, errno.ENAMETOOLONG),
+                          ("new\nline", errno.EINVAL), ("cr\r", errno.EINVAL)]:
+            _expect(code, open, m.path / bad, "w")
+            _expect(code, os.mkdir, m.path / bad)
+            _expect(code, os.rename, m.path / "a b.txt", m.path / bad)
+        # cp -a and tar x set the times while the file is still open: the server keeps them (MFMT)
+        src = tmp_path / "src"
+        (src / "sub dir").mkdir(parents=True)
+        for rel in ("old #1.txt", "sub dir/older.bin"):
+            (src / rel).write_bytes(os.urandom(3000))
+        os.utime(src / "old #1.txt", (1_500_000_000, 1_500_000_000))
+        os.utime(src / "sub dir/older.bin", (1_300_000_000, 1_300_000_000))
+        subprocess.run(["cp", "-a", str(src), str(m.path / "cpa")], check=True)
+        subprocess.run(["tar", "-C", str(tmp_path), "-cf", str(tmp_path / "src.tar"), "src"], check=True)
+        (m.path / "tx").mkdir()
+        subprocess.run(["tar", "-C", str(m.path / "tx"), "-xf", str(tmp_path / "src.tar")], check=True)
+        for copy in (home / "cpa", home / "tx" / "src"):
+            for rel, when in (("old #1.txt", 1_500_000_000), ("sub dir/older.bin", 1_300_000_000)):
+                assert (copy / rel).read_bytes() == (src / rel).read_bytes()
+                assert int((copy / rel).stat().st_mtime) == when, (copy / rel)
+        # pure-ftpd stores control characters and a trailing space as "_": the first such
+        # name made gets EINVAL (a folder at mkdir; a file at close, its bytes on the server
+        # under the server's name, which the mount then lists), later ones when made
+        _expect(errno.EINVAL, os.mkdir, m.path / "end ")
+        assert "end_" in os.listdir(m.path) and "end " not in os.listdir(m.path)
+        _expect(errno.EINVAL, open, m.path / "tab\there", "w")
+        m.stop()
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
+        with pytest.raises(OSError) as info, (m.path / "tail ").open("w") as f:
+            f.write("t")
+        assert info.value.errno == errno.EINVAL
+        assert (home / "tail_").read_text() == "t"
+        assert "tail_" in os.listdir(m.path) and "tail " not in os.listdir(m.path)
+        _expect(errno.EINVAL, os.rename, m.path / "tail_", m.path / "tail ")
+        (m.path / " lead ok").write_text("a leading space is kept")
+        assert (home / " lead ok").read_text() == "a leading space is kept"
+        [info] = status(m.env)
+        assert info["pending_uploads"] == [] and info["state"] == "up"
+        m.stop()
+
+
+@pytest.mark.ftpd
+def test_latin1_names_on_a_vsftpd_without_utf8(tmp_path: Path, mount: Mounter) -> None:
+    from drive.test_daemons import _vsftpd, _vsftpd_conf
+
+    binary = _vsftpd()
+    anon = tmp_path / "anon"
+    (anon / "pub").mkdir(parents=True)
+    (tmp_path / "empty").mkdir()
+    for raw in (b"caf\xe9.txt", b"na\xefve \xe0 la.txt"):
+        (anon / "pub" / os.fsdecode(raw)).write_bytes(raw)
+    for p in [tmp_path, anon, *anon.rglob("*")]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    (anon / "pub").chmod(0o777)
+    port = free_port()
+    conf = [c for c in _vsftpd_conf(tmp_path, anon, port, True) if c != "utf8_filesystem=YES"]
+    (tmp_path / "vsftpd.conf").write_text("\n".join([*conf, "utf8_filesystem=NO"]) + "\n")
+    with daemon([binary, str(tmp_path / "vsftpd.conf")], port):
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--root", "pub")
+        assert sorted(os.listdir(m.path)) == ["café.txt", "naïve à la.txt"]
+        assert (m.path / "café.txt").read_bytes() == b"caf\xe9.txt"
+        (m.path / "créé.txt").write_text("new")
+        assert os.listdir(os.fsencode(anon / "pub")).count(b"cr\xe9\xe9.txt") == 1  # latin-1 on the server
+        # a name latin-1 cannot carry: EINVAL at once, the server stays "up", nothing pending
+        _expect(errno.EINVAL, open, m.path / "€uro.txt", "w")
+        _expect(errno.EINVAL, os.mkdir, m.path / "日本")
+        [info] = status(m.env)
+        assert info["state"] == "up" and info["pending_uploads"] == [], info
+        m.stop()

@@ -234,9 +234,9 @@ def sidecars_to_json(index: FolderIndex, paths: Iterable[str]) -> dict[str, Any]
         show = show_folder(path)
         if show:
             folders.add(show)
-    return {folder: {"count": index.media_count.get(folder, 0),
-                     "files": [[e.name, e.path, e.size, e.mtime] for e in index.sidecars[folder].values()]}
-            for folder in sorted(folders) if folder in index.sidecars}
+    found = {folder: got for folder in sorted(folders) if (got := index.files(folder)) is not None}
+    return {folder: {"count": count, "files": [[e.name, e.path, e.size, e.mtime] for e in files.values()]}
+            for folder, (files, count) in found.items()}
 
 
 def sidecars_from_json(data: dict[str, Any]) -> FolderIndex:

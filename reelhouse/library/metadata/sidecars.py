@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from reelhouse.library.naming import is_media_file
@@ -53,14 +54,44 @@ def show_folder(episode_path: str) -> str | None:
 class FolderIndex:
     """Sidecar entries and media-file counts per folder, filled by the scanner while it
     lists (``add``), read by the metadata service. One per scan; ``done`` lets the
-    service enrich a show once per scan."""
+    service enrich a show once per scan.
+
+    A folder's listing is indexed when first asked for (:meth:`files`), not when added:
+    a rescan of an unchanged library asks for none (issue 14, benchmarks/rescan.py)."""
 
     sidecars: dict[str, dict[str, Entry]] = field(default_factory=dict)
     media_count: dict[str, int] = field(default_factory=dict)  # distinct films (parts count once)
     done: set[tuple[str, int]] = field(default_factory=set)
+    _listed: dict[str, Sequence[Entry]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, folder: str, entries: Iterable[Entry]) -> None:
-        """Record the listing of ``folder`` (keeps only sidecar files, by lower-case name)."""
+        """Record the listing of ``folder`` (keeps only sidecar files, by lower-case
+        name, once asked for). ``entries`` is kept, not copied, when it is a list or tuple."""
+        with self._lock:
+            self.sidecars.pop(folder, None)
+            self.media_count.pop(folder, None)
+            self._listed[folder] = entries if isinstance(entries, list | tuple) else list(entries)
+
+    def files(self, folder: str) -> tuple[dict[str, Entry], int] | None:
+        """``(sidecars by lower-case name, media-file count)`` of ``folder``, or None
+        when it holds no sidecar (or was not listed)."""
+        with self._lock:
+            entries = self._listed.pop(folder, None)
+            if entries is not None:
+                self._index(folder, entries)
+            found = self.sidecars.get(folder)
+            return None if found is None else (found, self.media_count.get(folder, 0))
+
+    def index_all(self) -> None:
+        """Index every listing not asked for yet and drop the listings (keeps only the
+        sidecar entries: for an index that outlives the scan's listing, e.g. phase 2)."""
+        with self._lock:
+            listed, self._listed = self._listed, {}
+            for folder, entries in listed.items():
+                self._index(folder, entries)
+
+    def _index(self, folder: str, entries: Sequence[Entry]) -> None:
         found: dict[str, Entry] = {}
         others: list[str] = []
         for e in entries:
@@ -78,7 +109,10 @@ class FolderIndex:
     def find(self, folder: str, *names: str) -> Entry | None:
         """The first of ``names`` (case-insensitive; a name without extension tries each
         image extension) present in ``folder``."""
-        files = self.sidecars.get(folder, {})
+        got = self.files(folder)
+        if got is None:
+            return None
+        files = got[0]
         for name in names:
             low = name.lower()
             if posixpath.splitext(low)[1] in _SIDECAR_EXTENSIONS:
@@ -93,7 +127,8 @@ class FolderIndex:
     def single(self, folder: str) -> bool:
         """Whether ``folder`` holds at most one film (its parts ``CD1``/``part2`` … count
         once), so generic names (``poster.jpg``, ``movie.nfo``) describe that one."""
-        return self.media_count.get(folder, 0) <= 1
+        got = self.files(folder)
+        return got is None or got[1] <= 1
 
     # -- what belongs to what ------------------------------------------------------
     def movie_nfo(self, path: str, single: bool | None = None) -> Entry | None:

@@ -98,3 +98,24 @@ def test_unlisted_folder_finds_nothing() -> None:
     idx = FolderIndex()
     assert idx.movie_nfo("X/y.mkv") is None
     assert idx.show_art("X/Season 1/y.S01E01.mkv") == (None, None)
+
+
+def test_a_listing_is_indexed_when_first_asked_for() -> None:
+    from reelhouse.library.probing import sidecars_from_json, sidecars_to_json
+
+    listing = [Entry("Dark.S01E01.mkv", "Dark/Dark.S01E01.mkv", False, 10, 1.0),
+               Entry("tvshow.nfo", "Dark/tvshow.nfo", False, 1, 1.0), Entry("Season 1", "Dark/Season 1", True)]
+    idx = FolderIndex()
+    idx.add("Dark", listing)
+    assert idx.sidecars == {}  # adding a listing reads none of its entries
+    assert names(idx.show_nfo("Dark/Dark.S01E01.mkv")) == ["Dark/tvshow.nfo"]
+    assert list(idx.sidecars) == ["Dark"] and idx.single("Dark")
+    idx.add("Dark", (e for e in listing[:1]))  # listed again (any iterable): the new listing counts
+    assert idx.show_nfo("Dark/Dark.S01E01.mkv") is None
+    idx.add("Dark", listing)
+    again = sidecars_from_json(sidecars_to_json(idx, ["Dark/Dark.S01E01.mkv", "Else/x.mkv"]))
+    assert names(again.show_nfo("Dark/Dark.S01E01.mkv")) == ["Dark/tvshow.nfo"] and list(again.sidecars) == ["Dark"]
+    idx.add("Films", [Entry("Sintel.2010.mkv", "Films/Sintel.2010.mkv", False, 10, 1.0)])
+    idx.index_all()  # every listing indexed, none kept
+    assert list(idx.sidecars) == ["Dark"] and idx._listed == {}
+    assert names(idx.show_nfo("Dark/Dark.S01E01.mkv")) == ["Dark/tvshow.nfo"]

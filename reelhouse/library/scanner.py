@@ -14,11 +14,12 @@ Two phases (issue 14: a 100,000-file library is browsable in two minutes):
 
 Idempotent: files are keyed by (source, path) with a (size, mtime) signature; an
 unchanged file is neither re-probed nor rewritten, so a second scan of an unchanged
-source changes nothing but ``last_seen`` and reads no byte of any file. Such a rescan
-costs little more than the listing (issue 14, benchmarks/rescan.py): a file listed
-unchanged that needs no work is one dict lookup (library/known.py) — not named, no ORM
-row, no phase-2 work — and ``last_seen`` is one UPDATE of the source's present rows but
-those left unlisted.
+source writes no file row and reads no byte of any file. Such a rescan costs little
+more than the listing (issue 14, benchmarks/rescan.py): a file listed unchanged that
+needs no work is one dict lookup (library/known.py) — not named, no ORM row, no phase-2
+work — and "last seen" is the source's ``last_listed_at``, one row; only files this
+scan could not list keep a time of their own (``MediaFile.unlisted``; before, every row
+was rewritten: a dead row version per file per rescan on PostgreSQL).
 
 Moves: a new path whose size and fingerprint (library/fingerprint.py: first and last
 64 KiB) equal those of an indexed file whose path is gone takes over that file's row, so
@@ -39,11 +40,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import and_, case, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from reelhouse.db.models import MediaFile, utcnow
+from reelhouse.db.models import MediaFile, SourceRow, utcnow
+from reelhouse.db.models.base import UTCDateTime
 from reelhouse.errors import Cancelled, ReelhouseError
 from reelhouse.library.batchlink import BatchLinker, NewFile
 from reelhouse.library.fingerprint import content_hash
@@ -68,12 +70,6 @@ PHASE1_DONE = "phase 1 done"
 #: A scan in which at least this share of the folders could not be listed ends
 #: ``failed`` rather than ``partial`` (issue 14: 400 of 407 failed folders ended "done").
 FAILED_SHARE = 0.5
-
-#: At most this many present files left unlisted (in folders that could not be listed)
-#: for ``last_seen`` to be written in one UPDATE of the source's present files but them;
-#: past it, by id in statements of 500.
-UNSEEN_IN_ONE_UPDATE = 500
-
 
 @dataclass
 class ScanReport:
@@ -271,7 +267,7 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
     digests = _digests(source, [e for e in rest if e.path not in known and moves.candidates(e.size)], report)
     index = _Index(sessions, source_id, known, moves, digests, report, pending, utcnow())
     index.run(rest, stop, notify)
-    _finish(sessions, source_id, known, seen_paths, moves, listed, report, pending, index, unchanged)
+    _finish(sessions, source_id, known, seen_paths, moves, listed, report, pending, index)
     if pending.ids():  # phase 2 keeps the sidecar entries only, not every listed entry
         pending.sidecars.index_all()
     return pending
@@ -367,7 +363,7 @@ class _Index:
                 if taken is not None:  # the row follows its file: id, metadata, links, progress
                     taken_here.append(taken)
                     s.execute(update(MediaFile).where(MediaFile.id == taken[1].id).values(
-                        path=entry.path, mtime=entry.mtime, last_seen=self.now, missing_since=None))
+                        path=entry.path, mtime=entry.mtime, last_seen=self.now, unlisted=None, missing_since=None))
                     self.report.moved += 1
                     self.seen_ids.append(taken[1].id)
                     continue
@@ -384,7 +380,7 @@ class _Index:
             if changed:  # probed again in phase 2; the old values show until then
                 self.report.updated += 1
                 mf.size, mf.mtime, mf.probe_bytes, mf.probe_error = entry.size or 0, entry.mtime, None, None
-            mf.missing_since, mf.last_seen = None, self.now
+            mf.missing_since, mf.last_seen, mf.unlisted = None, self.now, None
             link_file(s, mf)
             if changed:
                 enrich.append(mf.id)
@@ -393,10 +389,9 @@ class _Index:
 
 
 def _finish(sessions: sessionmaker[Session], source_id: int, known: dict[str, Known], seen_paths: set[str],
-            moves: _Moves, listed: Listed, report: ScanReport, pending: Pending, index: _Index,
-            unchanged: list[int]) -> None:
+            moves: _Moves, listed: Listed, report: ScanReport, pending: Pending, index: _Index) -> None:
     """After the loop: relink, mark what is proven gone, and what was seen. ``known``:
-    every row but the clean ones listed unchanged (``unchanged``, their ids)."""
+    every row but the clean ones listed unchanged."""
     with sessions() as s:  # place again what older rules placed, and extras found before their film
         placed = index.stale + unplaced_extras(s, source_id)
         if placed or index.wrote:  # relink also prunes the titles left without files
@@ -404,23 +399,35 @@ def _finish(sessions: sessionmaker[Session], source_id: int, known: dict[str, Kn
             s.commit()
     unseen: list[int] = []  # present, not listed as media, not proven gone: last_seen stays
     with sessions() as s:
+        source = s.get(SourceRow, source_id)
+        if source is None:  # removed meanwhile: nothing to keep
+            return
+        before = source.last_listed_at  # what "listed" meant for rows not marked unlisted
+        # a row's own last_seen from now on: the later of it and the last complete listing
+        own = (MediaFile.last_seen if before is None else
+               case((and_(MediaFile.unlisted.is_(None), MediaFile.last_seen < literal(before, UTCDateTime)),
+                     literal(before, UTCDateTime)), else_=MediaFile.last_seen))
         for path, k in known.items():
             if path in seen_paths or path in moves.moved_from or k.missing is not None:
                 continue
             if is_gone(path, listed):
-                s.execute(update(MediaFile).where(MediaFile.id == k.id).values(missing_since=index.now))
+                s.execute(update(MediaFile).where(MediaFile.id == k.id)
+                          .values(missing_since=index.now, last_seen=own, unlisted=None))
                 report.missing += 1
             else:
                 unseen.append(k.id)
-        if len(unseen) <= UNSEEN_IN_ONE_UPDATE:  # one statement: every present row of the source but those
-            stmt = update(MediaFile).where(MediaFile.source_id == source_id, MediaFile.missing_since.is_(None))
-            if unseen:
-                stmt = stmt.where(MediaFile.id.not_in(unseen))
-            s.execute(stmt.values(last_seen=index.now), execution_options={"synchronize_session": False})
-        else:  # many files in folders that could not be listed: by id
-            seen = unchanged + index.seen_ids
-            for start in range(0, len(seen), 500):
-                s.execute(update(MediaFile).where(MediaFile.id.in_(seen[start:start + 500]))
-                          .values(last_seen=index.now), execution_options={"synchronize_session": False})
+        for start in range(0, len(unseen), 500):  # keep their own time: not listed by this scan
+            s.execute(update(MediaFile).where(MediaFile.id.in_(unseen[start:start + 500]))
+                      .values(last_seen=own, unlisted=True), execution_options={"synchronize_session": False})
+        # rows this scan listed again after one that did not: the source's time is theirs
+        # again (none in an unchanged rescan: nothing is written)
+        skip = set(unseen)
+        back = [i for i in s.scalars(select(MediaFile.id).where(
+            MediaFile.source_id == source_id, MediaFile.unlisted.is_not(None),
+            MediaFile.missing_since.is_(None))) if i not in skip]
+        for start in range(0, len(back), 500):
+            s.execute(update(MediaFile).where(MediaFile.id.in_(back[start:start + 500]))
+                      .values(unlisted=None), execution_options={"synchronize_session": False})
+        source.last_listed_at = index.now
         s.commit()
 

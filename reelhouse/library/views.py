@@ -13,11 +13,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, literal, literal_column, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Integer, Text
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
+from reelhouse.db.models.base import UTCDateTime
 from reelhouse.errors import NotFound
 from reelhouse.library.queries import cached_count, decode_file_cursor, encode_file_cursor
 
@@ -35,7 +49,10 @@ FILE_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("missing_since", MediaFile.missing_since), ("movie_id", MediaFile.movie_id),
     ("episode_id", MediaFile.episode_id), ("show_id", MediaFile.show_id), ("extra_type", MediaFile.extra_type),
     ("version", MediaFile.version), ("part", MediaFile.part), ("first_seen", MediaFile.first_seen),
-    ("last_seen", MediaFile.last_seen),
+    ("last_seen", type_coerce(case(
+        (and_(MediaFile.missing_since.is_(None), MediaFile.unlisted.is_(None),
+              SourceRow.last_listed_at > MediaFile.last_seen), SourceRow.last_listed_at),
+        else_=MediaFile.last_seen), UTCDateTime)),  # as MediaFile.seen
 )
 _FILE_KEYS = tuple(k for k, _ in FILE_COLUMNS)
 _FILE_COLS = tuple(c for _, c in FILE_COLUMNS)

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile
-from reelhouse.library import scanner
 from reelhouse.library.known import Listed, is_gone, load_known
 from reelhouse.library.linking import NAMING_VERSION
 from reelhouse.library.probing import Pending
@@ -58,10 +58,16 @@ class Phase2:
 
 def rows(core: Core, sid: int) -> dict[str, MediaFile]:
     with core.sessions() as s:
-        return {m.path: m for m in s.scalars(select(MediaFile).where(MediaFile.source_id == sid))}
+        return {m.path: m for m in s.scalars(select(MediaFile).options(selectinload(MediaFile.source))
+                                             .where(MediaFile.source_id == sid))}
 
 
 def seen(core: Core, sid: int) -> dict[str, datetime]:
+    """When a scan last listed each file (``MediaFile.seen``, what the API shows)."""
+    return {p: m.seen for p, m in rows(core, sid).items()}
+
+
+def raw_last_seen(core: Core, sid: int) -> dict[str, datetime]:
     return {p: m.last_seen for p, m in rows(core, sid).items()}
 
 
@@ -89,7 +95,7 @@ def test_unchanged_rescan_matches_every_file_and_queues_nothing(tmp_path: Path, 
     sid, src = first_scan(lib, tmp_path)
     known = load_known(lib.sessions, sid)
     assert len(known.ids) == len(FILES) and not known.other  # probed, placed by today's rules
-    before = seen(lib, sid)
+    before, raw_before = seen(lib, sid), raw_last_seen(lib, sid)
     hook = Phase2()
     report = scan_source(lib.sessions, sid, src, phase2=hook)
     assert hook.calls == [] and report.to_probe == 0, "phase 2 must not be queued for unchanged files"
@@ -97,6 +103,7 @@ def test_unchanged_rescan_matches_every_file_and_queues_nothing(tmp_path: Path, 
     assert (report.added, report.updated, report.missing, report.moved, report.restored) == (0, 0, 0, 0, 0)
     after = seen(lib, sid)
     assert all(after[p] > before[p] for p in FILES), "every listed file's last_seen moves on"
+    assert raw_last_seen(lib, sid) == raw_before, "without writing a file row (the source's time moves)"
 
 
 def test_changed_new_removed_moved_and_failed_folder_in_one_rescan(tmp_path: Path, lib: Core) -> None:
@@ -124,21 +131,23 @@ def test_changed_new_removed_moved_and_failed_folder_in_one_rescan(tmp_path: Pat
     assert set(pending.probe) == {ids["Films/Sintel.2010.mkv"], ids["Films/Tears.of.Steel.2012.mkv"], new_id}
     office = [p for p in FILES if p.startswith("Shows/The Office")]
     for path in office:  # not listed: last_seen stays
-        assert after[path].last_seen == before[path] and after[path].missing_since is None
-    assert after["Films/Elephants.Dream.2006.mkv"].last_seen == before["Films/Elephants.Dream.2006.mkv"]
+        assert after[path].seen == before[path] and after[path].missing_since is None and after[path].unlisted
+    assert after["Films/Elephants.Dream.2006.mkv"].seen == before["Films/Elephants.Dream.2006.mkv"]
     for path in ("Shows/Dark/Season 1/Dark.S01E01.mkv", "Films/Sintel.2010.mkv", "Films/Cosmos Laundromat (2015).mkv"):
-        assert after[path].last_seen > before.get(path, before["Films/Cosmos.Laundromat.2015.mkv"])
+        assert after[path].seen > before.get(path, before["Films/Cosmos.Laundromat.2015.mkv"])
     src.failing = set()  # listed again: only the files phase 2 has not probed yet are queued
     hook = Phase2()
     report = scan_source(lib.sessions, sid, src, phase2=hook)
     assert (report.unchanged, report.files_seen, report.added, report.updated) == (5, 8, 0, 0)
+    again = rows(lib, sid)
+    for path in office:  # listed again: the source's time is theirs again
+        assert not again[path].unlisted and again[path].seen == again["Films/Sintel.2010.mkv"].seen > before[path]
+    assert again["Films/Elephants.Dream.2006.mkv"].seen == before["Films/Elephants.Dream.2006.mkv"]
     [pending] = hook.calls
     assert set(pending.probe) == {ids["Films/Sintel.2010.mkv"], ids["Films/Tears.of.Steel.2012.mkv"], new_id}
 
 
-def test_many_unlisted_files_keep_last_seen_by_the_id_path(
-        tmp_path: Path, lib: Core, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scanner, "UNSEEN_IN_ONE_UPDATE", 1)  # past it, last_seen is written by id
+def test_unlisted_files_keep_their_last_seen_over_several_scans(tmp_path: Path, lib: Core) -> None:
     sid, src = first_scan(lib, tmp_path)
     before = seen(lib, sid)
     src.failing = {"Shows"}
@@ -150,6 +159,10 @@ def test_many_unlisted_files_keep_last_seen_by_the_id_path(
             assert after[path] == before[path]
         else:
             assert after[path] > before[path]
+    scan_source(lib.sessions, sid, src)  # still failing: their own time stays, the rest moves on
+    later = seen(lib, sid)
+    for path in FILES:
+        assert later[path] == before[path] if path.startswith("Shows/") else later[path] > after[path]
 
 
 def test_rows_needing_work_are_not_clean(tmp_path: Path, lib: Core) -> None:

@@ -12,7 +12,7 @@ import posixpath
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from reelhouse.library.versions import group_versions
 
@@ -95,7 +95,8 @@ class MediaFilePublic(BaseModel):
                                                           "Director's Cut, …")
     part: int | None = Field(default=None, description="part of a film split in files (cd1, part2)")
     first_seen: datetime
-    last_seen: datetime
+    last_seen: datetime = Field(validation_alias=AliasChoices("seen", "last_seen"),
+                                description="when a scan last listed the file")
 
     @field_validator("name", mode="before")
     @classmethod

@@ -143,7 +143,12 @@ class MediaFile(Base):
     # the naming rules (library/linking.NAMING_VERSION) that placed this file; older → relinked
     naming_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # when a scan last listed the file: ``last_seen`` itself only for a file the latest
+    # scan did not list (``unlisted``: its folder failed) or a missing one, else the
+    # later of it and the source's ``last_listed_at`` (:attr:`seen`, library/views.py),
+    # so an unchanged rescan writes no row (library/scanner.py)
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    unlisted: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     movie_id: Mapped[int | None] = mapped_column(
         ForeignKey("movies.id", ondelete="SET NULL"), nullable=True, index=True
@@ -158,6 +163,14 @@ class MediaFile(Base):
     show_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
     source: Mapped[SourceRow] = relationship(back_populates="files")
+
+    @property
+    def seen(self) -> datetime:
+        """When a scan last listed this file (see ``last_seen``)."""
+        listed = self.source.last_listed_at
+        if self.missing_since is None and not self.unlisted and listed is not None and listed > self.last_seen:
+            return listed
+        return self.last_seen
     movie: Mapped[Movie | None] = relationship(back_populates="files")
     episode: Mapped[Episode | None] = relationship(back_populates="files")
     show: Mapped[Show | None] = relationship(

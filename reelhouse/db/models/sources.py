@@ -40,6 +40,9 @@ class SourceRow(Base):
     tls_cert_pem: Mapped[str | None] = mapped_column(Text, nullable=True)  # trusted cert
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_scan_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the start of the latest scan that reached its end: every present file of the source
+    # not marked ``unlisted`` was listed by it (MediaFile.last_seen)
+    last_listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     scan_interval: Mapped[int | None] = mapped_column(Integer, nullable=True)  # minutes; None: settings
 

@@ -63,7 +63,7 @@ def parse(raw: str | bytes) -> ClientMessage:
         raise InvalidInput("message too large")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[…" too deep
         raise InvalidInput("a message is a JSON object") from exc
     if not isinstance(data, dict):
         raise InvalidInput("a message is a JSON object")

@@ -91,10 +91,12 @@ class ProgressService:
             return s.scalar(select(WatchProgress).where(
                 WatchProgress.user_id == user_id, WatchProgress.media_file_id == file_id))
 
-    def continue_watching(self, user_id: int, limit: int = 12) -> list[ResumeItem]:
+    def continue_watching(self, user_id: int, limit: int = 12,
+                          sources: set[int] | None = None) -> list[ResumeItem]:
         """Files the user stopped in the middle of, most recent first (present files
-        only): one query (the user's rows from ``ix_watch_progress_user_updated``, the
-        titles by outer joins), no ORM objects."""
+        only, and only on ``sources`` when given: the user's source grants, so a file of
+        a source taken away from them is not listed): one query (the user's rows from
+        ``ix_watch_progress_user_updated``, the titles by outer joins), no ORM objects."""
         with self.sessions() as s:
             rows = s.execute(
                 select(WatchProgress.media_file_id, WatchProgress.position, WatchProgress.duration,
@@ -107,7 +109,8 @@ class ProgressService:
                 .outerjoin(Season, Season.id == Episode.season_id)
                 .outerjoin(Show, Show.id == Season.show_id)
                 .where(WatchProgress.user_id == user_id, WatchProgress.position > 0,
-                       WatchProgress.watched.is_(False), MediaFile.missing_since.is_(None))
+                       WatchProgress.watched.is_(False), MediaFile.missing_since.is_(None),
+                       *([] if sources is None else [MediaFile.source_id.in_(sorted(sources))]))
                 .order_by(WatchProgress.updated_at.desc())
                 .limit(limit)
             ).all()

@@ -121,7 +121,7 @@ def library_page(
         letters=[(c, link(letter=c if c != f.letter else "")) for c in "#ABCDEFGHIJKLMNOPQRSTUVWXYZ"],
         sources=_visible_sources(core, user),
         filtered=filtered, empty_library=empty_library, resolutions=list(RESOLUTIONS),
-        resume=core.progress.continue_watching(user.id), **context,
+        resume=core.progress.continue_watching(user.id, sources=core.access.allowed(user)), **context,
     )
 
 

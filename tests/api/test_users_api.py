@@ -191,6 +191,34 @@ def test_source_grants_hide_titles_files_and_parties(core: Core, client: TestCli
     assert client.get(f"/api/library/movies/{hidden_movie}").status_code == 200  # admins see all
 
 
+def test_continue_watching_follows_source_grants(core: Core, client: TestClient) -> None:
+    """A file the user stopped in the middle of leaves "continue watching" (API and
+    library page) once its source is no longer granted, and comes back with the grant."""
+    from reelhouse.db.models import MediaFile, Movie, SourceRow
+
+    with core.sessions() as s:
+        src = SourceRow(name="grown-ups", kind="local", path="/srv/grown-ups")
+        movie = Movie(title="Film for grown-ups", year=2000, match_key="film-grown-ups")
+        s.add_all([src, movie])
+        s.flush()
+        mf = MediaFile(source_id=src.id, path="film.mp4", size=1000, kind="movie", movie_id=movie.id)
+        s.add(mf)
+        s.commit()
+        source_id, file_id = src.id, mf.id
+    r = client.post("/api/users", json={"name": "kid", "password": "kid-password"})
+    assert r.status_code == 201
+    uid = r.json()["id"]
+    core.progress.save(uid, file_id, 600.0, 6000.0)
+    with _login(core, "kid", "kid-password") as kid:
+        assert [i["media_file_id"] for i in kid.get("/api/library/continue").json()] == [file_id]
+        assert "Film for grown-ups" in kid.get("/").text
+        client.patch(f"/api/users/{uid}", json={"restrict_sources": True, "sources": []})
+        assert kid.get("/api/library/continue").json() == []
+        assert "Film for grown-ups" not in kid.get("/").text
+        client.patch(f"/api/users/{uid}", json={"sources": [source_id]})
+        assert [i["media_file_id"] for i in kid.get("/api/library/continue").json()] == [file_id]
+
+
 def test_audit_events_past_the_retention_are_pruned(core: Core) -> None:
     """Old events go (at start, and every PRUNE_EVERY writes), recent ones stay; 0 days
     keeps everything."""

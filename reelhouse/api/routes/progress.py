@@ -18,8 +18,10 @@ router = APIRouter(prefix="/api/library", tags=["library"])
 
 @router.get("/continue", response_model=list[ResumePublic])
 def continue_watching(core: CoreDep, user: CurrentUser) -> Response:
-    """What the current user stopped in the middle of, most recent first."""
-    return json_response(list[ResumePublic], core.progress.continue_watching(user.id))
+    """What the current user stopped in the middle of, most recent first (files of
+    sources the user is granted only)."""
+    return json_response(list[ResumePublic], core.progress.continue_watching(
+        user.id, sources=core.access.allowed(user)))
 
 
 @router.get("/media-files/{file_id}/progress", response_model=ProgressPublic)

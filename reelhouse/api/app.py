@@ -4,6 +4,8 @@ the app and joins the web UI; the API knows nothing of the UI."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -41,3 +43,26 @@ def install_api(app: FastAPI, core: Core) -> None:
 
     for router in ROUTERS:
         app.include_router(router)
+    _document_errors(app)
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI document say what a 422 is here: ``{"detail": "<field>: <why>"}``
+    (:mod:`reelhouse.api.errors`), not FastAPI's default list of error objects, so
+    clients and schema checkers (tests/api/test_schemathesis.py) read the real shape."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = build()
+            schemas = doc.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = {
+                    "title": "HTTPValidationError", "type": "object", "required": ["detail"],
+                    "properties": {"detail": {"type": "string", "title": "Detail",
+                                              "description": "every problem, as 'field: why', joined by '; '"}}}
+                schemas.pop("ValidationError", None)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -14,6 +14,7 @@ from starlette.requests import HTTPConnection
 from reelhouse.api.session_cookie import SESSION_COOKIE
 from reelhouse.auth.identity import Identity
 from reelhouse.core import Core
+from reelhouse.db.limits import INT_MAX, INT_MIN
 from reelhouse.db.models import User
 from reelhouse.errors import AuthenticationFailed, PermissionDenied
 
@@ -36,9 +37,9 @@ __all__ = [
 ]
 
 
-#: Database ids are signed 64-bit integers (SQLite INTEGER, PostgreSQL bigint/integer);
-#: a number outside that range is a 422, never an overflow deep in the driver.
-_ID_RANGE = {"ge": -(2**63), "le": 2**63 - 1}
+#: Database ids are ``Integer`` columns, 32-bit on PostgreSQL (:mod:`reelhouse.db.limits`);
+#: a number outside that range is a 422, never "integer out of range" deep in the driver.
+_ID_RANGE = {"ge": INT_MIN, "le": INT_MAX}
 RowId = Annotated[int, Path(**_ID_RANGE)]
 RowIdQuery = Annotated[int | None, Query(**_ID_RANGE)]
 

@@ -15,6 +15,9 @@ setup forms are checked too when an ``Origin`` is present (login CSRF). A WebSoc
 handshake whose ``Origin`` is not the server's own is refused (403) before the app
 sees it.
 
+NUL: a request whose URL has a NUL character, or whose JSON or form body does, is a 400
+(:mod:`reelhouse.api.nul_guard`).
+
 Bodies: every route takes at most ``Settings.json_body_limit`` bytes; the upload
 routes (:data:`UPLOAD_ROUTES`) take ``Settings.upload_limit`` and only from an
 authenticated admin — checked from the headers before a byte of the body is read.
@@ -37,6 +40,7 @@ from starlette.requests import HTTPConnection
 from starlette.requests import cookie_parser as parse_cookie
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reelhouse.api.nul_guard import URL_MESSAGE, BodyScanner, NulInBody, url_has_nul
 from reelhouse.api.session_cookie import SESSION_COOKIE
 from reelhouse.config import Settings
 from reelhouse.errors import AuthenticationFailed
@@ -144,6 +148,9 @@ class SecurityMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             ws_settings: Settings = scope["app"].state.core.settings
+            if url_has_nul(scope):
+                await send({"type": "websocket.close", "code": 1008, "reason": URL_MESSAGE})
+                return
             if Headers(scope=scope).get("origin") is not None and not same_origin(ws_settings, scope):
                 await send({"type": "websocket.close", "code": 1008,
                             "reason": "cross-origin WebSocket refused"})
@@ -157,6 +164,9 @@ class SecurityMiddleware:
         settings: Settings = core.settings
         method, path = scope["method"], scope["path"]
         headers = Headers(scope=scope)
+        if url_has_nul(scope):
+            await _json(send, 400, URL_MESSAGE)
+            return
         replay: list[Message] = []
         if method not in SAFE_METHODS:
             if _has_cookie_auth(headers) and not same_origin(settings, scope):
@@ -183,6 +193,7 @@ class SecurityMiddleware:
             await _json(send, 413, f"request body too large: this route takes at most {limit} bytes")
             return
         seen = 0
+        scanner = BodyScanner(headers)
 
         async def limited_receive() -> Message:
             nonlocal seen
@@ -191,6 +202,7 @@ class SecurityMiddleware:
                 seen += len(message.get("body", b""))
                 if seen > limit:
                     raise BodyTooLarge(limit)
+                scanner.feed(message.get("body", b""))
             return message
 
         async def send_with_headers(message: Message) -> None:
@@ -202,8 +214,8 @@ class SecurityMiddleware:
 
         try:
             await self.app(scope, limited_receive, send_with_headers)
-        except BodyTooLarge as exc:  # raised outside a route (a route's handler answers 413 itself)
-            await _json(send, 413, str(exc.detail))
+        except (BodyTooLarge, NulInBody) as exc:  # raised outside a route (a route's handler answers itself)
+            await _json(send, exc.status_code, str(exc.detail))
 
     @staticmethod
     async def _csrf_proof(scope: Scope, receive: Receive, headers: Headers, core: Any,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -29,7 +30,7 @@ __all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "UserChange", "UserService", "check_p
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
-_NAME = re.compile(r"^[\w.@+-]{1,64}$")
+_NAME = re.compile(r"[\w.@+-]{1,64}")  # fullmatch: "$" would let a trailing newline in
 _hasher = PasswordHasher()
 
 
@@ -60,17 +61,26 @@ class UserService:
         self.sessions = sessions
         self.auth_sessions = auth_sessions
 
-    def add(self, name: str, password: str, is_admin: bool = False) -> User:
-        """Create a user; raises InvalidInput (bad name, password not 8-256 characters)
-        or Conflict (name taken)."""
-        if not _NAME.match(name):
+    def add(self, name: str, password: str, is_admin: bool = False, *, restrict_sources: bool = False,
+            sources: Iterable[int] = ()) -> User:
+        """Create a user, with the ``sources`` granted, in one transaction; raises
+        InvalidInput (bad name, password not 8-256 characters, an unknown source: no user
+        is created) or Conflict (name taken)."""
+        if not _NAME.fullmatch(name):
             raise InvalidInput("user name must be 1-64 letters, digits or . @ + - _")
         check_password_shape(password)
+        wanted = set(sources)
         user = User(name=name, password_hash=_hasher.hash(password), is_admin=is_admin,
-                    disabled=False, restrict_sources=False)
+                    disabled=False, restrict_sources=restrict_sources)
         with self.sessions() as s:
+            if wanted:
+                known = set(s.scalars(select(SourceRow.id).where(SourceRow.id.in_(wanted))))
+                if unknown := wanted - known:
+                    raise InvalidInput(f"no source with id {min(unknown)}")
             s.add(user)
             try:
+                s.flush()
+                s.add_all(UserSource(user_id=user.id, source_id=sid) for sid in sorted(wanted))
                 s.commit()
             except IntegrityError as exc:
                 raise Conflict(f"user {name!r} exists already") from exc
@@ -117,7 +127,7 @@ class UserService:
     def update(self, user_id: int, change: UserChange) -> User:
         """Apply an admin's change. A new password, ``disabled`` or losing admin ends the
         user's sessions. Refuses (Conflict) to leave the server without an enabled admin."""
-        if change.name is not None and not _NAME.match(change.name):
+        if change.name is not None and not _NAME.fullmatch(change.name):
             raise InvalidInput("user name must be 1-64 letters, digits or . @ + - _")
         if change.password is not None:
             check_password_shape(change.password)
@@ -140,14 +150,15 @@ class UserService:
             if change.restrict_sources is not None:
                 user.restrict_sources = change.restrict_sources
             if change.sources is not None:
-                known = set(s.scalars(select(SourceRow.id).where(SourceRow.id.in_(change.sources))))
-                if unknown := set(change.sources) - known:
-                    raise InvalidInput(f"no source with id {min(unknown)}")
-                s.execute(delete(UserSource).where(UserSource.user_id == user_id))
+                with s.no_autoflush:  # a taken new name is the flush's IntegrityError below, not these
+                    known = set(s.scalars(select(SourceRow.id).where(SourceRow.id.in_(change.sources))))
+                    if unknown := set(change.sources) - known:
+                        raise InvalidInput(f"no source with id {min(unknown)}")
+                    s.execute(delete(UserSource).where(UserSource.user_id == user_id))
                 s.add_all(UserSource(user_id=user_id, source_id=sid) for sid in sorted(known))
-            s.flush()
-            self._keep_an_admin(s)
             try:
+                s.flush()
+                self._keep_an_admin(s)
                 s.commit()
             except IntegrityError as exc:
                 raise Conflict(f"user {change.name!r} exists already") from exc

@@ -3,8 +3,9 @@ query arguments (case-insensitive) and the parsed ``{id}`` path parameters."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -12,12 +13,12 @@ from starlette.requests import HTTPConnection
 
 from reelhouse.core import Core
 from reelhouse.db.models import User
-from reelhouse.errors import PermissionDenied
+from reelhouse.errors import InvalidInput, PermissionDenied
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.auth import ClientInfo, JellyfinAuth, token_of
 from reelhouse.jellyfin.params import Args
 
-__all__ = ["ArgsDep", "Caller", "CallerDep", "CoreDep", "caller_of", "check_user_path", "read_body"]
+__all__ = ["ArgsDep", "Caller", "CallerDep", "CoreDep", "caller_of", "check_user_path", "read_body", "read_json"]
 
 
 def get_core(request: HTTPConnection) -> Core:
@@ -95,3 +96,17 @@ async def read_body(request: Request) -> bytes:
             raise HTTPException(413, f"the body is over {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_json(request: Request, what: str, empty: Any = None) -> Any:
+    """The request body (:func:`read_body`) parsed as JSON, ``empty`` for a blank body;
+    raises InvalidInput ("the body must be JSON (``what``)") for anything that does not
+    parse: bad syntax or encoding, or arrays/objects nested deeper than the parser's
+    recursion allows (``[[[[…``, a RecursionError, not a ValueError)."""
+    raw = await read_body(request)
+    if not raw.strip():
+        return empty
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidInput(f"the body must be JSON ({what})") from exc

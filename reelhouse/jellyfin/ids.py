@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from reelhouse.db.limits import INT_MAX
 from reelhouse.errors import InvalidInput, NotFound
 
 __all__ = ["Kind", "Ref", "decode", "encode", "image_key", "image_tag", "server_id", "try_decode"]
@@ -38,7 +39,7 @@ class Ref:
 
 
 def encode(kind: Kind, row_id: int) -> str:
-    """The id of row ``row_id`` of ``kind`` (row ids are 0 .. 2**63-1)."""
+    """The id of row ``row_id`` of ``kind`` (row ids are 0 .. ``INT_MAX``, 2**31-1)."""
     return f"{_CODES[kind]:08x}{_MARK}{row_id:016x}"
 
 
@@ -53,12 +54,13 @@ def decode(text: str, *kinds: Kind) -> Ref:
     """The row an id points at; ``kinds`` limits what is accepted (none: any).
 
     Raises InvalidInput for a malformed id, NotFound for a well-formed id that names no
-    row kind of ours (or one not in ``kinds``)."""
+    row kind of ours (or one not in ``kinds``), or a row id past what the database
+    stores (:mod:`reelhouse.db.limits`: 32 bits on PostgreSQL)."""
     value = _normal(text)
     code = int(value[:8], 16)
     kind = _KINDS.get(code)
     row = int(value[16:], 16)
-    if value[8:16] != _MARK or kind is None or row >= 2**63 or (kinds and kind not in kinds):
+    if value[8:16] != _MARK or kind is None or row > INT_MAX or (kinds and kind not in kinds):
         raise NotFound(f"no item with id {value}")
     return Ref(kind, row)
 

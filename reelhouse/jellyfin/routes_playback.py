@@ -5,7 +5,6 @@ renditions and segments (reelhouse's HLS), and subtitles as WebVTT."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -16,9 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, MediaStream
-from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
+from reelhouse.errors import AuthenticationFailed, NotFound
 from reelhouse.jellyfin import ids
-from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_body
+from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_json
 from reelhouse.jellyfin.media import media_source
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, new_play_session
@@ -79,11 +78,7 @@ async def playback_info_post(item_id: str, request: Request, caller: CallerDep, 
                              args: ArgsDep) -> dict[str, Any]:
     """Media sources judged against the body's DeviceProfile: direct play when it plays
     the container and codecs, else a ``TranscodingUrl`` to our HLS."""
-    raw = await read_body(request)
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the body must be JSON (PlaybackInfoDto)") from exc
+    body = await read_json(request, "PlaybackInfoDto")
     return await run_in_threadpool(_playback_info, core, request, caller, item_id, args, body)
 
 

@@ -4,7 +4,6 @@ position, whichever client), ``Sessions/Capabilities(/Full)``, ``Sessions``."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -13,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from reelhouse.core import Core
 from reelhouse.errors import InvalidInput
 from reelhouse.jellyfin import ids
-from reelhouse.jellyfin.deps import Caller, CallerDep, CoreDep, read_body
+from reelhouse.jellyfin.deps import Caller, CallerDep, CoreDep, read_json
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.streams import file_for
 
@@ -26,13 +25,7 @@ _TICKS = 10_000_000
 
 async def _body(request: Request) -> Args:
     """Body (JSON object, any key case) and query arguments together; the body wins."""
-    raw = await read_body(request)
-    body: Any = None
-    if raw.strip():
-        try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise InvalidInput("the body must be JSON") from exc
+    body: Any = await read_json(request, "an object")
     if body is not None and not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
     pairs = [(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in (body or {}).items()

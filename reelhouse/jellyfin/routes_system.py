@@ -5,7 +5,6 @@ login), ``Users/Me``, ``Users/{id}``, ``Sessions/Logout``, ``DisplayPreferences/
 
 from __future__ import annotations
 
-import json
 import platform
 from typing import Any
 
@@ -17,7 +16,7 @@ from reelhouse.api.deps import client_address
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.auth import JellyfinAuth, token_of
-from reelhouse.jellyfin.deps import ArgsDep, CallerDep, CoreDep, check_user_path, read_body
+from reelhouse.jellyfin.deps import ArgsDep, CallerDep, CoreDep, check_user_path, read_json
 from reelhouse.jellyfin.params import body_args
 from reelhouse.jellyfin.users import user_dto
 
@@ -106,10 +105,7 @@ def users_public() -> list[dict[str, Any]]:
 async def authenticate(request: Request, core: CoreDep) -> dict[str, Any]:
     """Log in with ``Username`` and ``Pw`` (or ``Password``); any key case. Returns the
     user, a session and the ``AccessToken``; 401 for a wrong name or password."""
-    try:
-        body = json.loads(await read_body(request) or b"{}")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput("the body must be JSON with Username and Pw") from exc
+    body = await read_json(request, "with Username and Pw", empty={})
     args = body_args(body)
     name = args.text("username", 64)
     password = args.text("pw", 1024) or args.text("password", 1024) or ""

@@ -47,7 +47,7 @@ async def endpoint(ws: WebSocket) -> None:
                 return
             try:
                 msg = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested too deep
                 continue
             if isinstance(msg, dict) and str(msg.get("MessageType", "")).lower() == "keepalive":
                 await ws.send_text(_message("KeepAlive"))

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Integer, Text
 
+from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, WatchProgress
 from reelhouse.errors import InvalidInput
 from reelhouse.library.queries import GridItem, cached_count, remember_count
@@ -88,15 +89,21 @@ def encode_cursor(key: tuple[str, int, str, int]) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[str, int, str, int]:
-    """Raises InvalidInput for anything that is not a cursor this module made."""
+    """Raises InvalidInput for anything that is not a cursor this module made (also
+    one whose values the database could not compare: :mod:`reelhouse.db.limits`)."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         sort, year, kind, ident = raw
-        if not (isinstance(sort, str) and isinstance(year, int) and kind in _RANK and isinstance(ident, int)):
+        if not (isinstance(sort, str) and storable_text(sort) and isinstance(kind, str) and kind in _RANK
+                and _fits(year) and _fits(ident)):
             raise ValueError(raw)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
         raise InvalidInput("cursor is not valid (use next_cursor of the previous page)") from exc
     return sort, year, kind, ident
+
+
+def _fits(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and INT_MIN <= value <= INT_MAX
 
 
 def _file_filter(f: GridFilter) -> list[ColumnElement[bool]]:

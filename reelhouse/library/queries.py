@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
 from reelhouse.db.models import Episode, Job, MediaFile, Movie, Season, Show, SourceRow
 from reelhouse.errors import InvalidInput, NotFound
 
@@ -187,12 +188,14 @@ def encode_file_cursor(source_id: int, path: str) -> str:
 
 
 def decode_file_cursor(cursor: str) -> tuple[int, str]:
-    """(source id, path) of a cursor; raises InvalidInput for anything else."""
+    """(source id, path) of a cursor; raises InvalidInput for anything else (also values
+    the database could not compare: :mod:`reelhouse.db.limits`)."""
     try:
         source_id, path = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(source_id, int) or not isinstance(path, str):
+        if (not isinstance(source_id, int) or isinstance(source_id, bool) or not INT_MIN <= source_id <= INT_MAX
+                or not isinstance(path, str) or not storable_text(path)):
             raise ValueError(cursor)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # RecursionError: "[[[[…" nested too deep
         raise InvalidInput("cursor is not valid (use next_cursor of the previous page)") from exc
     return source_id, path
 

@@ -63,7 +63,7 @@ def parse(raw: str | bytes) -> ClientMessage:
         raise InvalidInput("message too large")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[…" too deep
         raise InvalidInput("a message is a JSON object") from exc
     if not isinstance(data, dict):
         raise InvalidInput("a message is a JSON object")
@@ -90,9 +90,15 @@ def parse(raw: str | bytes) -> ClientMessage:
 
 
 def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInput(f"{name!r} must be a finite number")
-    return float(value)
+    try:
+        number = float(value)  # an int of 400 digits (valid JSON) does not fit: OverflowError
+    except OverflowError as exc:
+        raise InvalidInput(f"{name!r} must be a finite number") from exc
+    if not math.isfinite(number):
+        raise InvalidInput(f"{name!r} must be a finite number")
+    return number
 
 
 def to_event(msg: ClientMessage, user_id: int) -> Callable[[float], st.Event]:

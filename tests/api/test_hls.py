@@ -389,6 +389,22 @@ def test_prepare_for_streaming(world: World) -> None:
     assert world.client.post("/api/library/media-files/999999/prepare").status_code == 404
 
 
+def test_two_prepares_of_one_file_both_finish(world: World) -> None:
+    """Two "prepare" jobs of one file at once (a double click, two admins): each works in
+    a folder of its own, so neither crashes on the other's renames."""
+    fid = world.ids["mp4"]
+    world.client.delete(f"/api/library/media-files/{fid}/prepare")
+    jobs = [world.client.post(f"/api/library/media-files/{fid}/prepare").json()["id"] for _ in range(2)]
+    for job_id in jobs:
+        job = wait_job(world.client, job_id)
+        assert job["state"] == "done", job
+    plan = world.client.post(f"/api/library/media-files/{fid}/playback/plan", json={}).json()
+    assert plan["prepared"] is True
+    root = world.core.settings.data_dir / "hls" / "prepared"
+    assert not [p for p in root.rglob("*.partial")], "work folders left behind"
+    assert world.client.delete(f"/api/library/media-files/{fid}/prepare").status_code == 204
+
+
 # -- ffmpeg ---------------------------------------------------------------------------
 def test_ffmpeg_without_libx264_is_reported(tmp_path: Path) -> None:
     fake = tmp_path / "ffmpeg"

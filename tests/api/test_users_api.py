@@ -243,3 +243,35 @@ def test_audit_events_past_the_retention_are_pruned(core: Core) -> None:
     log.record("login", user_name="a")
     log.record("login", user_name="b")  # the second write prunes
     assert {"old2"}.isdisjoint(e.user_name for e in log.recent())
+
+
+def test_bad_user_changes_are_clear_errors_and_change_nothing(core: Core, client: TestClient) -> None:
+    """Found by schemathesis: renaming onto a taken name was a 500 (the IntegrityError came
+    from an autoflush, before the commit that caught it); a source id past what the
+    database stores was a 500 after the user was already created; a grant of an unknown
+    source was a 400 that still left the user behind (and the retry a 409)."""
+    friend = client.post("/api/users", json={"name": "friend", "password": "friend-password"}).json()
+    r = client.patch(f"/api/users/{friend['id']}", json={"name": ADMIN, "sources": []})
+    assert r.status_code == 409 and "exists" in r.json()["detail"], r.text
+    r = client.patch(f"/api/users/{friend['id']}", json={"name": ADMIN})
+    assert r.status_code == 409, r.text
+    r = client.post("/api/users", json={"name": "huge", "password": "x" * 8, "restrict_sources": True,
+                                        "sources": [2**80, 797]})
+    assert r.status_code == 422, r.text
+    r = client.post("/api/users", json={"name": "ghost", "password": "x" * 8, "restrict_sources": True,
+                                        "sources": [4242]})
+    assert r.status_code == 400 and "4242" in r.json()["detail"], r.text
+    assert client.post("/api/users", json={"name": "bob\n", "password": "x" * 8}).status_code == 400
+    assert sorted(u["name"] for u in client.get("/api/users").json()) == [ADMIN, "friend"]
+
+
+def test_an_admin_deleting_their_own_account_is_audited(core: Core, client: TestClient) -> None:
+    """The audit event of an admin deleting themselves named a user row that no longer
+    existed, was refused by the foreign key and lost."""
+    r = client.post("/api/users", json={"name": "other", "password": "other-password", "role": "admin"})
+    assert r.status_code == 201
+    with _login(core, "other", "other-password") as oc:
+        me = oc.get("/api/auth/me").json()["id"]
+        assert oc.delete(f"/api/users/{me}").status_code == 204
+    events = [e for e in client.get("/api/audit", params={"action": "user.delete"}).json()]
+    assert [(e["user_name"], e["target"]) for e in events] == [("other", f"user:{me} other")]

@@ -243,6 +243,7 @@ def test_socket(core: Core, jf: TestClient) -> None:
         ws.send_json({"MessageType": "KeepAlive"})
         assert ws.receive_json()["MessageType"] == "KeepAlive"
         ws.send_text("not json")
+        ws.send_text("[" * 60000)  # nested past json's recursion limit: ignored like any bad message
         ws.send_json({"MessageType": "SessionsStart", "Data": "0,1500"})
         ws.send_json({"MessageType": "KeepAlive"})
         assert ws.receive_json()["MessageType"] == "KeepAlive"
@@ -259,3 +260,14 @@ def test_bodies_are_limited(jf: TestClient, core: Core) -> None:
     for path in ("/jellyfin/Users/AuthenticateByName", "/jellyfin/Sessions/Playing/Progress"):
         r = jf.post(path, content=big, headers={"content-type": "application/json"})
         assert r.status_code == 413 and r.json()["status"] == 413, path
+
+
+def test_bodies_nested_too_deep_are_400(jf: TestClient) -> None:
+    """``[[[[…`` past json's recursion limit raised RecursionError (not a ValueError):
+    a 500 on every POST that reads a JSON body. Found by a hand probe."""
+    for path in ("/jellyfin/Users/AuthenticateByName", "/jellyfin/Sessions/Playing",
+                 "/jellyfin/Sessions/Playing/Progress", "/jellyfin/Sessions/Playing/Stopped",
+                 "/jellyfin/Items/000000017265656c0000000000000001/PlaybackInfo"):
+        for body in (b"[" * 100_000, b'{"a":' * 50_000):
+            r = jf.post(path, content=body, headers={"content-type": "application/json"})
+            assert r.status_code == 400 and "JSON" in r.json()["detail"], (path, r.status_code, r.text)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reelhouse.db.limits import INT_MAX
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.asgi import normal_path
@@ -18,7 +19,7 @@ from reelhouse.jellyfin.playback import caps_from_profile
 KINDS = ["movie", "show", "season", "episode", "file", "view", "user", "image"]
 
 
-@given(st.sampled_from(KINDS), st.integers(0, 2**63 - 1))
+@given(st.sampled_from(KINDS), st.integers(0, INT_MAX))
 def test_ids_round_trip(kind: ids.Kind, row: int) -> None:
     text = ids.encode(kind, row)
     assert len(text) == 32 and text == text.lower() and int(text, 16) >= 0
@@ -43,6 +44,9 @@ def test_ids_kinds_and_foreign_ids() -> None:
         ids.decode("4f0d5b2e9c1a4e7f8b3c2d1e0f9a8b7c")  # a real Jellyfin GUID: not ours
     with pytest.raises(InvalidInput):
         ids.decode("xyz")
+    for row in (INT_MAX + 1, 2**63 - 1, 2**64 - 1):  # well formed, but past any row id: 404, not a DB overflow
+        with pytest.raises(NotFound):
+            ids.decode(f"{1:08x}7265656c{row:016x}")
     assert ids.try_decode(None) is None and ids.try_decode("nope") is None
     assert ids.server_id(b"a") == ids.server_id(b"a") != ids.server_id(b"b")
 

@@ -33,6 +33,8 @@ def test_parse(raw: str, expected: protocol.ClientMessage) -> None:
     '{"v":1,"type":"seek"}', '{"v":1,"type":"seek","position":"1"}', '{"v":1,"type":"seek","position":true}',
     '{"v":1,"type":"mode","mode":"anarchy"}', '{"v":1,"type":"host","to":"3"}', '{"v":1,"type":"host","to":false}',
     '{"v":1,"type":"play","pad":"' + "x" * 5000 + '"}', b"\xff\xfe",
+    "[" * 4000,  # nested past json's recursion limit: RecursionError, not ValueError
+    '{"v":1,"type":"ping","t0":' + "9" * 400 + "}", '{"v":1,"type":"seek","position":-' + "9" * 400 + "}",
 ])
 def test_parse_refuses(raw: str | bytes) -> None:
     with pytest.raises(InvalidInput):

@@ -57,11 +57,15 @@ async def _token(request: Request, file_id: int, token: str | None) -> str:
     return playback_token_for(request, core, file_id)
 
 
+#: The OpenAPI answer of the playlist routes (not JSON).
+_PLAYLIST: dict[int | str, dict[str, object]] = {200: {"content": {_M3U8: {}}}}
+
+
 def _playlist(text: str) -> Response:
     return Response(text, media_type=_M3U8, headers={"cache-control": "private, no-cache"})
 
 
-@router.get("/{file_id}/hls/master.m3u8", name="hls_master")
+@router.get("/{file_id}/hls/master.m3u8", name="hls_master", response_class=Response, responses=_PLAYLIST)
 async def master(file_id: RowId, request: Request, token: Token = None,
                  burn: Annotated[str | None, Query(max_length=8)] = None) -> Response:
     """The master playlist: 360p/720p/1080p H.264 renditions no taller than the source
@@ -72,7 +76,7 @@ async def master(file_id: RowId, request: Request, token: Token = None,
     return _playlist(await run_in_threadpool(_core(request).hls.master, file_id, tok, burn))
 
 
-@router.get("/{file_id}/hls/{track}.m3u8", name="hls_media")
+@router.get("/{file_id}/hls/{track}.m3u8", name="hls_media", response_class=Response, responses=_PLAYLIST)
 async def media(file_id: RowId, track: Track, request: Request, token: Token = None) -> Response:
     """A rendition's (``720p``, ``copy``) or audio track's (``audio1``) complete VOD
     playlist: every segment listed from the duration."""
@@ -80,7 +84,8 @@ async def media(file_id: RowId, track: Track, request: Request, token: Token = N
     return _playlist(await run_in_threadpool(_core(request).hls.media, file_id, track, tok))
 
 
-@router.get("/{file_id}/hls/{track}/{n}.ts", name="hls_segment")
+@router.get("/{file_id}/hls/{track}/{n}.ts", name="hls_segment", response_class=FileResponse,
+            responses={200: {"content": {"video/mp2t": {}}}})
 async def segment(file_id: RowId, track: Track, n: Segment, request: Request,
                   token: Token = None) -> Response:
     """Segment ``n`` (MPEG-TS) of a track: from the prepared renditions or the cache, or
@@ -93,7 +98,8 @@ async def segment(file_id: RowId, track: Track, n: Segment, request: Request,
                         headers={"cache-control": "private, max-age=3600"})
 
 
-@router.get("/{file_id}/hls/subs/{key}.m3u8", name="hls_subtitle_playlist")
+@router.get("/{file_id}/hls/subs/{key}.m3u8", name="hls_subtitle_playlist", response_class=Response,
+            responses=_PLAYLIST)
 async def subtitle_playlist(file_id: RowId, key: SubKey, request: Request,
                             token: Token = None) -> Response:
     """A subtitle track's playlist (one WebVTT segment: the whole track)."""
@@ -101,7 +107,8 @@ async def subtitle_playlist(file_id: RowId, key: SubKey, request: Request,
     return _playlist(await run_in_threadpool(_core(request).hls.subtitle_playlist, file_id, key, tok))
 
 
-@router.get("/{file_id}/hls/subs/{key}.vtt", name="hls_subtitle")
+@router.get("/{file_id}/hls/subs/{key}.vtt", name="hls_subtitle", response_class=FileResponse,
+            responses={200: {"content": {"text/vtt": {}}}})
 async def subtitle(file_id: RowId, key: SubKey, request: Request, token: Token = None) -> Response:
     """A text subtitle track (embedded SRT/ASS/mov_text, or a sidecar .srt/.ass/.vtt)
     as WebVTT; 400 for a picture track (PGS, VobSub)."""

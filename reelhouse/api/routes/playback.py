@@ -50,7 +50,16 @@ def playback(file_id: RowId, core: CoreDep, identity: CurrentIdentity, _: Visibl
                        content_type=opened.content_type)
 
 
-@router.get("/{file_id}/stream", name="stream")
+#: What the OpenAPI document says ``…/stream`` answers: the file's own media type.
+_STREAM: dict[str, object] = {"content": {"video/*": {}, "audio/*": {}, "application/octet-stream": {}}}
+_STREAM_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {**_STREAM, "description": "the whole file"},
+    206: {**_STREAM, "description": "the requested range (Content-Range)"},
+    416: {"description": "a range outside the file (Content-Range: bytes */SIZE)"},
+}
+
+
+@router.get("/{file_id}/stream", name="stream", response_class=Response, responses=_STREAM_RESPONSES)
 async def stream(
     file_id: RowId,
     request: Request,
@@ -88,7 +97,7 @@ async def stream(
     )
 
 
-@router.head("/{file_id}/stream", name="stream_head")
+@router.head("/{file_id}/stream", name="stream_head", response_class=Response, responses=_STREAM_RESPONSES)
 async def stream_head(
     file_id: RowId,
     request: Request,

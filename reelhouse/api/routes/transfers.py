@@ -22,6 +22,7 @@ from reelhouse.api.schemas import (
     TransferPublic,
 )
 from reelhouse.core import Core
+from reelhouse.db.limits import INT_MAX
 from reelhouse.db.models import OfflineCopy, Transfer, User
 from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StorageFull
 from reelhouse.sources.base import join, normalize_path
@@ -125,7 +126,7 @@ async def upload_file(
     core: CoreDep,
     user: AdminUser,
     file: Annotated[UploadFile, File(description="the file to upload")],
-    source_id: Annotated[int, Form(ge=1, le=2**63 - 1)],
+    source_id: Annotated[int, Form(ge=1, le=INT_MAX)],
     folder: Annotated[str, Form(max_length=4096)] = "",
     priority: Annotated[int, Form(ge=-1000, le=1000)] = 0,
 ) -> TransferPublic:

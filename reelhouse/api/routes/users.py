@@ -46,11 +46,10 @@ def list_users(core: CoreDep, _: AdminUser) -> list[UserAdminPublic]:
 @router.post("/users", response_model=UserAdminPublic, status_code=201)
 def create_user(body: UserCreate, request: Request, core: CoreDep, admin: AdminUser) -> UserAdminPublic:
     """Add a user (``role`` admin or user); with ``restrict_sources`` they see only
-    ``sources``. 409 if the name is taken, 400 for a password not 8-256 characters."""
-    user = core.users.add(body.name, body.password, is_admin=body.role == "admin")
-    if body.restrict_sources or body.sources:
-        user = core.users.update(user.id, UserChange(restrict_sources=body.restrict_sources,
-                                                     sources=body.sources))
+    ``sources``. 409 if the name is taken, 400 for a password not 8-256 characters or
+    an unknown source (and then no user is created)."""
+    user = core.users.add(body.name, body.password, is_admin=body.role == "admin",
+                          restrict_sources=body.restrict_sources, sources=body.sources)
     core.audit.record("user.create", user=admin, target=f"user:{user.id} {user.name}",
                       address=client_address(request))
     return user_admin_public(core, user)
@@ -83,8 +82,10 @@ def delete_user(user_id: RowId, request: Request, core: CoreDep, admin: AdminUse
     """Delete a user: their sessions and API keys end at once; their transfers stay
     (without an owner). 409 for the last enabled admin."""
     user = core.users.remove(user_id)
-    core.audit.record("user.delete", user=admin, target=f"user:{user_id} {user.name}",
-                      address=client_address(request))
+    # An admin deleting their own account is recorded by name: the row is gone (audit_log.user_id
+    # references users), and an event naming it would be refused and lost.
+    core.audit.record("user.delete", user=None if user_id == admin.id else admin, user_name=admin.name,
+                      target=f"user:{user_id} {user.name}", address=client_address(request))
     return Response(status_code=204)
 
 

@@ -6,11 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from reelhouse.db.limits import INT_MAX
+
 __all__ = ["ParticipantPublic", "PartyCreate", "PartyPublic"]
 
 
 class PartyCreate(BaseModel):
-    media_file_id: int = Field(ge=1, le=2**63 - 1)
+    media_file_id: int = Field(ge=1, le=INT_MAX)
     mode: Literal["host", "collaborative"] = "host"
 
 

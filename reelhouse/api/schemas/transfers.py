@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reelhouse.db.limits import INT_MAX
+
 __all__ = ["TransferCreate", "TransferPublic"]
 
 
@@ -17,7 +19,7 @@ class TransferCreate(BaseModel):
     ``rename`` needs ``target_path``."""
 
     kind: Literal["upload", "download", "delete", "rename", "mkdir"]
-    source_id: int = Field(ge=1, le=2**63 - 1)
+    source_id: int = Field(ge=1, le=INT_MAX)
     remote_path: str = Field(min_length=1, max_length=4096)
     local_path: str | None = Field(default=None, max_length=4096)
     target_path: str | None = Field(default=None, max_length=4096)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelhouse.auth.users import MAX_PASSWORD
+from reelhouse.db.limits import INT_MAX
 
 __all__ = ["ApiKeyCreate", "ApiKeyCreated", "ApiKeyPublic", "AuditEventPublic", "PasswordChange",
            "SessionPublic", "SetupIn", "UserAdminPublic", "UserCreate", "UserUpdate"]
 
 _Password = Field(min_length=1, max_length=MAX_PASSWORD)
+#: A source id in a list of grants (ids are 32-bit: reelhouse.db.limits).
+_SourceId = Annotated[int, Field(ge=1, le=INT_MAX)]
 
 
 class PasswordChange(BaseModel):
@@ -54,7 +57,7 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=1, max_length=MAX_PASSWORD)
     role: Literal["admin", "user"] = "user"
     restrict_sources: bool = False
-    sources: list[int] = Field(default_factory=list, max_length=1000)
+    sources: list[_SourceId] = Field(default_factory=list, max_length=1000)
 
 
 class UserUpdate(BaseModel):
@@ -64,7 +67,7 @@ class UserUpdate(BaseModel):
     password: str | None = Field(default=None, min_length=1, max_length=MAX_PASSWORD,
                                  description="a new password (ends the user's sessions)")
     restrict_sources: bool | None = None
-    sources: list[int] | None = Field(default=None, max_length=1000)
+    sources: list[_SourceId] | None = Field(default=None, max_length=1000)
 
 
 class SetupIn(BaseModel):
@@ -74,7 +77,7 @@ class SetupIn(BaseModel):
 
 class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=64)
-    user_id: int | None = Field(default=None, ge=1, le=2**63 - 1,
+    user_id: int | None = Field(default=None, ge=1, le=INT_MAX,
                                 description="whose key (default: yours)")
 
 

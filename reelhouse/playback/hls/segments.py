@@ -14,6 +14,7 @@ import bisect
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,18 @@ from reelhouse.playback.hls.plans import AUDIO_TRACK, Plans
 from reelhouse.playback.hls.playlists import segment_count
 
 __all__ = ["Segments"]
+
+
+def _publish(work: Path, final: Path) -> None:
+    """Move a finished track into place. If another prepare of the same file got there
+    first, its copy stays (and ours goes); if the file's prepared folder was deleted
+    meanwhile (``DELETE …/prepare``), raises Cancelled."""
+    try:
+        work.rename(final)
+    except OSError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        if not final.is_dir():
+            raise Cancelled("prepare for streaming: the prepared renditions were deleted meanwhile") from exc
 
 
 class Segments:
@@ -121,9 +134,10 @@ class Segments:
             if final.is_dir():
                 counts["done"] += 1
                 continue
-            work = self.prepared_root / key / f".{track}.partial"
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir(parents=True)
+            # a work folder of this run's own: two prepares of one file (or a worker of
+            # another process) never write into, rename or delete each other's
+            (self.prepared_root / key).mkdir(parents=True, exist_ok=True)
+            work = Path(tempfile.mkdtemp(prefix=f".{track}.", suffix=".partial", dir=self.prepared_root / key))
             progress(counts, f"encoding {track}")
             if track == "copy":
                 for n in range(len(plans.copy_spans(streams))):
@@ -131,7 +145,7 @@ class Segments:
                         shutil.rmtree(work, ignore_errors=True)
                         raise Cancelled("prepare for streaming was cancelled")
                     self.copy_segment(url, streams, n, work / f"{n}.ts")
-                work.rename(final)
+                _publish(work, final)
                 counts["done"] += 1
                 progress(counts, f"{track} ready")
                 continue
@@ -141,7 +155,7 @@ class Segments:
             except ReelhouseError:
                 shutil.rmtree(work, ignore_errors=True)
                 raise
-            work.rename(final)
+            _publish(work, final)
             counts["done"] += 1
             progress(counts, f"{track} ready")
         return counts

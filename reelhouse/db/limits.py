@@ -1,0 +1,47 @@
+"""What the database can store, for the edges that check input before it gets there.
+
+Row ids and the other ``Integer`` columns are 32-bit signed on PostgreSQL (``integer``:
+-2**31 .. 2**31-1, PostgreSQL docs §8.1.1) while SQLite takes 64 bits; an id past that
+range reaches neither engine's index but makes PostgreSQL raise "integer out of range"
+(and SQLite an ``OverflowError`` past 64 bits). Text columns cannot hold NUL on
+PostgreSQL ("PostgreSQL text fields cannot contain NUL (0x00) bytes", §8.3) and no
+engine can encode a lone UTF-16 surrogate (``"\\ud800"``, which JSON's ``\\u`` escapes
+and base64 cursors can carry) as UTF-8. Checking here turns such input into
+:class:`~reelhouse.errors.InvalidInput` (a 400) instead of a driver error (a 500).
+"""
+
+from __future__ import annotations
+
+from reelhouse.errors import InvalidInput
+
+__all__ = ["INT_MAX", "INT_MIN", "check_int", "check_text", "storable_text"]
+
+#: The range of an ``Integer`` column (ids included) on every engine we support.
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
+
+
+def storable_text(value: str) -> bool:
+    """Whether ``value`` can be stored in (or compared with) a text column: no NUL, no
+    lone surrogate."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_text(value: str, what: str) -> str:
+    """``value`` if storable (:func:`storable_text`); raises InvalidInput naming ``what``."""
+    if not storable_text(value):
+        raise InvalidInput(f"{what} contains a NUL character or an unpaired surrogate")
+    return value
+
+
+def check_int(value: int, what: str) -> int:
+    """``value`` if it fits an ``Integer`` column (bools refused); raises InvalidInput."""
+    if isinstance(value, bool) or not INT_MIN <= value <= INT_MAX:
+        raise InvalidInput(f"{what} is out of range ({INT_MIN} .. {INT_MAX})")
+    return value

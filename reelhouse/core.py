@@ -9,6 +9,7 @@ from reelhouse.auth.access import SourceAccess
 from reelhouse.auth.apikeys import ApiKeyService
 from reelhouse.auth.audit import AuditLog
 from reelhouse.auth.identity import Authenticator
+from reelhouse.auth.revocations import RevocationBus
 from reelhouse.auth.sessions import SessionService
 from reelhouse.auth.throttle import LoginThrottle
 from reelhouse.auth.tokens import TokenSigner
@@ -73,6 +74,12 @@ class Core:
         self.sources.register_kind("jellyfin", _jellyfin)
         self.signer = TokenSigner(settings.secret("signing"), settings.playback_token_ttl)
         self.auth = Authenticator(self.auth_sessions, self.api_keys, self.signer)
+        #: with Redis, a revocation here reaches every node at once (auth/revocations.py)
+        shared_redis = settings.redis_url or settings.party_redis_url
+        self.revocations = (RevocationBus(shared_redis, self._revoked_elsewhere, listen=consume_jobs)
+                            if shared_redis else None)
+        if self.revocations is not None:
+            self.auth_sessions.on_change(self.revocations.changed)
         self.stream_targets = StreamTargets(self.sessions)
         self.progress = ProgressService(self.sessions, self.read_sessions)
         self.parties = PartyService(self.sessions, wait_timeout=settings.party_wait_timeout)
@@ -101,11 +108,18 @@ class Core:
         plus ``transfer_concurrency`` (transfers), as before they shared one queue."""
         return self.settings.job_workers + self.settings.transfer_concurrency
 
+    def _revoked_elsewhere(self) -> None:
+        """Another process revoked a session, key or user: drop what this one trusts."""
+        self.auth_sessions.drop_cached()
+        self.auth.forget()
+
     def _hls_prepare(self, ctx: JobContext) -> dict[str, int]:
         """The ``hls_prepare`` job: every rendition of ``payload["file_id"]`` ahead of time."""
         return self.hls.prepare(int(ctx.payload["file_id"]), ctx.progress, ctx.should_stop)
 
     def close(self) -> None:
+        if self.revocations is not None:
+            self.revocations.close()
         self.jobs.close()
         self.hls.close()
         self.metadata.close()

@@ -7,8 +7,9 @@ posters' metadata, 20 requests a second of an API client) reads the session row 
 not once per request (issue 14: the check was a third of a small request's CPU). A
 revocation in this process (logout, "sign out elsewhere", a user disabled, deleted or
 changed, a key revoked) empties the cache at once; one in another process sharing the
-database (another node, a CLI command) is seen within :data:`IDENTITY_CACHE_SECONDS`,
-as playback grants are (:data:`~reelhouse.auth.sessions.LIVE_CACHE_SECONDS`).
+database (another node, a CLI command) too when they share Redis (the revocation is
+published: auth/revocations.py, ~10 ms), else within :data:`IDENTITY_CACHE_SECONDS`, as
+playback grants are (:data:`~reelhouse.auth.sessions.LIVE_CACHE_SECONDS`).
 """
 
 from __future__ import annotations

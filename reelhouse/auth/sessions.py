@@ -4,7 +4,8 @@ A session token is ``rhs_`` + 43 random URL-safe characters (256 bits); the data
 keeps only its SHA-256, so a leaked database does not leak live tokens. A check
 reads the row, so deleting it (logout, password change, disable, delete) ends the
 session on every process sharing the database: at once on the process that deleted it
-(its caches are told, :meth:`SessionService.on_change`), within half a second on the
+(its caches are told, :meth:`SessionService.on_change`), at once on the others when
+they share Redis (auth/revocations.py publishes it), else within half a second on the
 others — the API trusts a resolved token for
 :data:`~reelhouse.auth.identity.IDENTITY_CACHE_SECONDS` and :meth:`SessionService.is_live`
 a positive answer for :data:`LIVE_CACHE_SECONDS`, for the hot playback path.
@@ -90,6 +91,12 @@ class SessionService:
         """Call ``listener`` (no arguments, no I/O) after any revocation here or
         :meth:`changed`: caches of resolved tokens drop what they hold."""
         self._listeners.append(listener)
+
+    def drop_cached(self) -> None:
+        """Forget cached answers of playback grants only (another process revoked
+        something: auth/revocations.py); tells no listener."""
+        with self._lock:
+            self._live.clear()
 
     def changed(self) -> None:
         """Something a resolved token depends on changed (a user's rights, a grant, an

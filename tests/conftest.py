@@ -145,3 +145,14 @@ def redis_url() -> Iterator[str]:
         pytest.skip("redis-server is not installed")
     with redis_server() as url:
         yield url
+
+
+@pytest.fixture
+def fresh_stat_verdicts() -> Iterator[None]:
+    """Forget what servers taught sources/ftp/statlist.py (servers of earlier tests may
+    have had the same port), before and after the test."""
+    from reelhouse.sources.ftp import statlist
+
+    statlist.forget_all()
+    yield
+    statlist.forget_all()

@@ -92,6 +92,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def vsftpd_binary() -> str:
+    """vsftpd's path: ``$REELHOUSE_TEST_VSFTPD``, on PATH, or unpacked by .ci/run into
+    .ci/vsftpd; skips the test when there is none (a failure under CI=true)."""
+    import pytest
+
+    for candidate in (os.environ.get("REELHOUSE_TEST_VSFTPD"), shutil.which("vsftpd"), "/usr/sbin/vsftpd",
+                      str(Path(__file__).parents[1] / ".ci/vsftpd/usr/sbin/vsftpd")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    pytest.skip("vsftpd not found (.ci/run unpacks Debian's vsftpd into .ci/vsftpd)")
+
+
 @contextmanager
 def daemon(argv: list[str], port: int, timeout: float = 10.0) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server process (a system FTP daemon) until the block ends; waits until it

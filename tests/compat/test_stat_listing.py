@@ -20,21 +20,14 @@ from reelhouse.sources.ftp import FtpConfig, FtpSource, statlist
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.limits import ListingBudget
 
-from helpers import daemon, free_port
+from helpers import daemon, free_port, vsftpd_binary
 
-pytestmark = pytest.mark.ftpd
+pytestmark = [pytest.mark.ftpd, pytest.mark.usefixtures("fresh_stat_verdicts")]
 
 ODD = ["213 foo.mkv", " leading space.mkv", "trailing space .mkv", "Amélie (2001).mkv", "two  spaces.mkv",
        "a -> b.mkv", "[x]*?.mkv", "千と千尋.mkv", "0123", 'q"uote.mkv']
 
 
-@pytest.fixture(autouse=True)
-def _fresh_verdicts() -> Iterator[None]:
-    statlist._SAME.clear()
-    statlist._DOTS.clear()
-    yield
-    statlist._SAME.clear()
-    statlist._DOTS.clear()
 
 
 def _tree(root: Path) -> None:
@@ -58,19 +51,11 @@ def _listed(src: FtpSource, folder: str) -> dict[str, tuple[bool, int | None]]:
     return {e.name: (e.is_dir, e.size) for e in src.list(folder)}
 
 
-def _vsftpd_binary() -> str | None:
-    for candidate in (os.environ.get("REELHOUSE_TEST_VSFTPD"), shutil.which("vsftpd"), "/usr/sbin/vsftpd",
-                      str(Path(__file__).parents[2] / ".ci/vsftpd/usr/sbin/vsftpd")):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    return None
 
 
 @pytest.fixture
 def vsftpd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    binary = _vsftpd_binary()
-    if binary is None:
-        pytest.skip("vsftpd not found (.ci/run unpacks Debian's vsftpd into .ci/vsftpd)")
+    binary = vsftpd_binary()
     anon = tmp_path / "anon"
     anon.mkdir()
     _tree(anon)

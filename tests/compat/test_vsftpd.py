@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,26 +13,18 @@ import pytest
 
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 
-from helpers import daemon, free_port
+from helpers import daemon, free_port, vsftpd_binary
 
 pytestmark = pytest.mark.ftpd
 
 NAMES = ["Films/Sintel.2010.720p.mkv", "Amélie (2001)/Amélie [1080p].mkv", "plain name with  spaces.mp4"]
 
 
-def _vsftpd() -> str | None:
-    for candidate in (os.environ.get("REELHOUSE_TEST_VSFTPD"), shutil.which("vsftpd"),
-                      "/usr/sbin/vsftpd", str(Path(__file__).parents[2] / ".ci/vsftpd/usr/sbin/vsftpd")):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    return None
 
 
 @pytest.fixture
 def vsftpd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    binary = _vsftpd()
-    if binary is None:
-        pytest.skip("vsftpd not found (.ci/run unpacks Debian's vsftpd into .ci/vsftpd)")
+    binary = vsftpd_binary()
     anon = tmp_path / "anon"
     rng = random.Random(3)
     for name in NAMES:
@@ -110,9 +101,7 @@ def _self_signed(folder: Path) -> tuple[Path, Path, str]:
 def vsftpd_rw(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[FtpConfig, Path]]:
     """vsftpd with anonymous uploads into ``incoming/`` (mkdir, rename, delete allowed);
     the FTPS variant demands TLS on login and data with ``require_ssl_reuse=YES``."""
-    binary = _vsftpd()
-    if binary is None:
-        pytest.skip("vsftpd not found (.ci/run unpacks Debian's vsftpd into .ci/vsftpd)")
+    binary = vsftpd_binary()
     anon = tmp_path / "anon"
     (anon / "incoming").mkdir(parents=True)
     (tmp_path / "empty").mkdir()

@@ -8,7 +8,6 @@ import errno
 import hashlib
 import os
 import random
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from drive.support import PURE_PASSWORD, PURE_USER, Mounter, pure_ftpd, run_cli,
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import FTP_PASSWORD, FTP_USER, daemon, free_port
+from helpers import FTP_PASSWORD, FTP_USER, daemon, free_port, vsftpd_binary
 
 pytestmark = pytest.mark.requires_fuse
 
@@ -53,12 +52,6 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
     return folder / "cert.pem", folder / "key.pem"
 
 
-def _vsftpd() -> str:
-    for candidate in (os.environ.get("REELHOUSE_TEST_VSFTPD"), shutil.which("vsftpd"),
-                      str(Path(__file__).parents[2] / ".ci/vsftpd/usr/sbin/vsftpd")):
-        if candidate and os.path.exists(candidate):
-            return candidate
-    pytest.skip("vsftpd not found (.ci/run unpacks Debian's vsftpd into .ci/vsftpd)")
 
 
 def _checks(mp: Path, home: Path) -> None:
@@ -104,7 +97,7 @@ def _vsftpd_conf(tmp_path: Path, anon: Path, port: int, writable: bool) -> list[
 
 @pytest.mark.ftpd
 def test_vsftpd_anonymous_list_only_and_refusing_writes(tmp_path: Path, mount: Mounter) -> None:
-    binary = _vsftpd()
+    binary = vsftpd_binary()
     anon = tmp_path / "anon"
     _tree(anon, 2)
     (tmp_path / "empty").mkdir()
@@ -160,7 +153,7 @@ def test_a_folder_refused_on_a_writable_server_stays_eacces(ftp_server: Embedded
 
 @pytest.mark.ftpd
 def test_vsftpd_ftps_with_session_reuse(tmp_path: Path, mount: Mounter) -> None:
-    binary = _vsftpd()
+    binary = vsftpd_binary()
     anon = tmp_path / "anon"
     (anon / "incoming").mkdir(parents=True)
     (tmp_path / "empty").mkdir()

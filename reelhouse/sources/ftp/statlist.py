@@ -46,7 +46,7 @@ from datetime import datetime
 from reelhouse.sources.ftp.limits import ListingBudget
 from reelhouse.sources.ftp.listing import ListingEntry, UnparsableLine, parse_list_text
 
-__all__ = ["MAX_ENTRIES", "StatUnusable", "forget", "learn", "server_key", "stat_listing", "tried", "usable"]
+__all__ = ["MAX_ENTRIES", "StatUnusable", "forget", "forget_all", "learn", "server_key", "stat_listing", "tried", "usable"]
 
 #: A STAT listing with more entries goes over a data connection instead (a server may
 #: cut its control-connection output silently: pure-ftpd at 10,000 lines).
@@ -127,6 +127,13 @@ def forget(key: Key) -> None:
     """Never use STAT on this server again (in this process)."""
     with _lock:
         _SAME[key] = False
+
+
+def forget_all() -> None:
+    """Forget every server's verdicts (tests; a server replaced by another on its port)."""
+    with _lock:
+        _SAME.clear()
+        _DOTS.clear()
 
 
 def _agree(by_stat: list[ListingEntry], by_list: list[ListingEntry]) -> bool:

@@ -18,18 +18,12 @@ from reelhouse.sources.ftp import FtpConfig, FtpSource, statlist
 
 from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
 
+pytestmark = pytest.mark.usefixtures("fresh_stat_verdicts")
+
 ODD = ["213 foo.mkv", " leading space.mkv", "trailing space .mkv", "Amélie (2001).mkv", "two  spaces.mkv",
        "a -> b.mkv", "[x]*?.mkv", "千と千尋.mkv", "0123", 'q"uote.mkv', "-dash.mkv", "%s.mkv"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_verdicts() -> Iterator[None]:
-    """Servers of earlier tests may have had this port: forget what they taught."""
-    statlist._SAME.clear()
-    statlist._DOTS.clear()
-    yield
-    statlist._SAME.clear()
-    statlist._DOTS.clear()
 
 
 def _tree(root: Path) -> None:

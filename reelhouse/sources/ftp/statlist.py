@@ -46,7 +46,8 @@ from datetime import datetime
 from reelhouse.sources.ftp.limits import ListingBudget
 from reelhouse.sources.ftp.listing import ListingEntry, UnparsableLine, parse_list_text
 
-__all__ = ["MAX_ENTRIES", "StatUnusable", "forget", "forget_all", "learn", "server_key", "stat_listing", "tried", "usable"]
+__all__ = ["MAX_ENTRIES", "StatUnusable", "forget", "forget_all", "learn", "server_key", "stat_listing", "tried",
+           "usable"]
 
 #: A STAT listing with more entries goes over a data connection instead (a server may
 #: cut its control-connection output silently: pure-ftpd at 10,000 lines).

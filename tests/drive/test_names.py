@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from drive.support import PURE_PASSWORD, PURE_USER, Mounter, pure_ftpd, status
 
-from helpers import daemon, free_port
+from helpers import daemon, free_port, vsftpd_binary
 
 pytestmark = pytest.mark.requires_fuse
 
@@ -90,9 +90,9 @@ def test_hostile_names_and_copies_on_pureftpd(tmp_path: Path, mount: Mounter) ->
 
 @pytest.mark.ftpd
 def test_latin1_names_on_a_vsftpd_without_utf8(tmp_path: Path, mount: Mounter) -> None:
-    from drive.test_daemons import _vsftpd, _vsftpd_conf
+    from drive.test_daemons import _vsftpd_conf
 
-    binary = _vsftpd()
+    binary = vsftpd_binary()
     anon = tmp_path / "anon"
     (anon / "pub").mkdir(parents=True)
     (tmp_path / "empty").mkdir()

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter, status, wait_no_connections
+from drive.support import Mounter, status, status_until, wait_no_connections
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -78,7 +78,8 @@ def test_upload_kept_in_the_spool_when_the_server_stays_away(tmp_path: Path, ftp
         with pytest.raises(OSError) as info:
             f.close()  # the upload fails: close() says so
         assert info.value.errno in (errno.ENOTCONN, errno.ETIMEDOUT, errno.EIO)
-        [st] = status(m.env)
+        # the mount republishes its status every second
+        [st] = status_until(m.env, lambda sts: bool(sts and sts[0]["pending_uploads"]), timeout=5)
         assert [p["path"] for p in st["pending_uploads"]] == ["precious.txt"]
         assert (m.path / "precious.txt").read_text() == "do not lose me"  # still readable
         assert m.stop() != 0  # exits non-zero: uploads left pending

@@ -115,6 +115,8 @@ class FtpClient:
             ftp.timeout = cfg.read_timeout
         except BaseException as exc:
             self.close()
+            if not isinstance(exc, Exception):  # Ctrl-C, exit: not the server's failure
+                raise
             raise translate_error(exc, f"connecting to {cfg.host}:{cfg.port}") from exc
         self.last_used = time.monotonic()
 
@@ -171,6 +173,8 @@ class FtpClient:
             raise translate_error(exc, what) from exc
         except BaseException as exc:
             self.close()  # the connection state is unknown: never reuse it
+            if not isinstance(exc, Exception):  # Ctrl-C, exit: never retried as a server failure
+                raise
             raise translate_error(exc, what) from exc
         self.last_used = time.monotonic()
         return result
@@ -419,6 +423,8 @@ class FtpClient:
             raise translate_error(exc, what) from exc
         except BaseException as exc:
             self.close()
+            if not isinstance(exc, Exception):
+                raise
             raise translate_error(failure or exc, what) from exc
         try:
             ftp.sock.settimeout(self.config.read_timeout)

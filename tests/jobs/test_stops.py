@@ -51,12 +51,15 @@ def test_ctrl_c_cancels_the_cli_s_own_transfer(tmp_path: Path, slow_ftp: Embedde
     """Ctrl-C in ``reelhouse transfer download`` ends its job cancelled (no worker
     picks it up later) and the command exits 130."""
     env = dict(os.environ, REELHOUSE_DATA_DIR=str(tmp_path / "data"))
+    # 4 MiB at 256 KiB/s: ~16 s, so Ctrl-C lands mid-download even when a loaded machine
+    # is slow to show the first progress (f.bin's ~4 s could end before it)
+    (slow_ftp.root / "long.bin").write_bytes(os.urandom(4 * 1024 * 1024))
     web = Core(load_settings(data_dir=tmp_path / "data"), consume_jobs=False)
     try:
         web.sources.create(SourceSpec(name="slow", kind="ftp", host="127.0.0.1", port=slow_ftp.port,
                                       username=FTP_USER, password=FTP_PASSWORD))
         cli = subprocess.Popen([sys.executable, "-m", "reelhouse.cli", "transfer", "download", "slow",
-                                "f.bin"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                "long.bin"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         until(lambda: any(t.bytes_done > 100_000 for t in web.transfers.list()), 30, "no download")
         cli.send_signal(signal.SIGINT)
         _, err = cli.communicate(timeout=20)

@@ -21,6 +21,7 @@ from typing import Any
 
 from guessit.api import GuessItApi
 
+from reelhouse.db.limits import storable_int
 from reelhouse.library.naming.episodes import EpisodeMatch, find_episode, strip_release_words
 from reelhouse.library.naming.folders import (
     clean_words,
@@ -134,10 +135,11 @@ def _guess(text: str, kind: str | None = None) -> Any:
     return api.guessit(text, options)
 
 
-def _first_int(value: Any) -> int | None:
+def _first_int(value: Any, what: str) -> int | None:
+    """The (first) number guessit found, if an ``Integer`` column can hold it."""
     if isinstance(value, list):
         value = value[0] if value else None
-    return value if isinstance(value, int) else None
+    return storable_int(value, what, 0) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _text(value: Any) -> str | None:
@@ -375,7 +377,7 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
         if guessed.get("type") == "episode":  # no episode form: a film with a number
             guessed = _guess(name if ext else stem + ".mkv", "movie")
         title = _text(guessed.get("title"))
-        year = _first_int(guessed.get("year"))
+        year = _first_int(guessed.get("year"), "guessit year")
         alternative = _text(guessed.get("alternative_title"))
         if title and alternative and year is None and " - " in stem:
             title = f"{title} - {alternative}"  # "Star Trek 1 - The motion picture" is one title
@@ -394,7 +396,7 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
             title = f"{lead.group(1)} {title}"  # "480 Super movie": guessit took 480 for a resolution
         if not title and re.search(r"[^\W\d_]", stem):
             title = clean_words(stem)  # "[rec]": guessit found no title
-        part = _first_int(guessed.get("cd")) or _first_int(guessed.get("part"))
+        part = _first_int(guessed.get("cd"), "guessit cd") or _first_int(guessed.get("part"), "guessit part")
         named_part = _TITLE_PART.search(stem)
         if named_part and title:  # "Dune Part Two (2024)" is a title, not a part of a file
             title, part = f"{title} Part {named_part.group(1)}", None

@@ -1,0 +1,127 @@
+"""Numbers read from names and NFO files that no ``Integer`` column can hold (past
+2**31-1: PostgreSQL's ``integer``, docs §8.1.1) are treated as absent, with a debug
+line, never a failed scan: a ``[tmdbid=99999999999]`` folder tag, a ``{tvdb-…}`` tag,
+an NFO ``<tmdbid>`` / ``<uniqueid>`` / ``<season>`` / ``<episode>``, a TMDB URL in an
+NFO. On SQLite, and on PostgreSQL when ``REELHOUSE_TEST_POSTGRES_URL`` is set."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from tmdb_fake import FakeTmdb
+
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.db.limits import INT_MAX
+from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
+from reelhouse.library.metadata.nfo import parse_nfo
+from reelhouse.library.naming import parse_media_path
+from reelhouse.library.scanner import scan_source
+from reelhouse.sources.memory import MemorySource
+from reelhouse.sources.registry import SourceSpec
+
+from helpers import postgres_schema
+
+PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
+HUGE = "99999999999"  # > 2**31 - 1 (and < 2**63: SQLite would store it)
+VIDEO = b"\x00not really a video\x00" * 8
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)])
+def lib(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Core]:
+    if request.param == "sqlite":
+        core = Core(load_settings(data_dir=tmp_path / "data"))
+        yield core
+        core.close()
+        return
+    if not PG_URL:
+        pytest.skip("set REELHOUSE_TEST_POSTGRES_URL to a postgresql+psycopg:// URL")
+    with postgres_schema(PG_URL, "rh_ids") as url:
+        core = Core(load_settings(data_dir=tmp_path / "data", database_url=url))
+        yield core
+        core.close()
+
+
+FILES = {
+    f"Films/Film [tmdbid={HUGE}] (2019)/Film (2019).mkv": VIDEO,
+    f"Films/Other {{tmdb-{HUGE}}} (2020)/Other (2020).mkv": VIDEO,
+    f"Films/Other {{tmdb-{HUGE}}} (2020)/movie.nfo": (
+        f"<movie><title>Other</title><tmdbid>{HUGE}</tmdbid><year>{HUGE}</year>"
+        f'<uniqueid type="tmdb">{HUGE}</uniqueid></movie>').encode(),
+    "Films/Url (2021)/Url.2021.mkv": VIDEO,
+    "Films/Url (2021)/movie.nfo": f"https://www.themoviedb.org/movie/{HUGE}-url".encode(),
+    f"Shows/Show [tvdbid={HUGE}] [tmdbid={HUGE}]/Season 1/Show.S01E01.mkv": VIDEO,
+    f"Shows/Show [tvdbid={HUGE}] [tmdbid={HUGE}]/Season 1/Show.S01E01.nfo": (
+        f"<episodedetails><title>Pilot</title><season>{HUGE}</season><episode>{HUGE}</episode>"
+        "</episodedetails>").encode(),
+    f"Shows/Show [tvdbid={HUGE}] [tmdbid={HUGE}]/tvshow.nfo": (
+        f'<tvshow><title>Show</title><uniqueid type="tmdb">{HUGE}</uniqueid></tvshow>').encode(),
+    f"Films/Part.{HUGE}.mkv": VIDEO,
+}
+
+
+def test_a_scan_ignores_ids_past_the_integer_range(lib: Core, tmp_path: Path,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    sid = lib.sources.create(SourceSpec(name="m", kind="local", path=str(tmp_path))).id
+    caplog.set_level(logging.DEBUG, logger="reelhouse")
+    report = scan_source(lib.sessions, sid, MemorySource(dict(FILES)), probe_budget=1 << 20,
+                         enrich=lib.metadata.enrich_file)
+    assert report.outcome == "done", report.folder_errors
+    assert report.added == 5
+    with lib.sessions() as s:
+        assert s.scalar(select(MediaFile).where(MediaFile.path.like("%Part%"))) is not None
+        films = {m.title: m for m in s.scalars(select(Movie))}
+        assert {"Film", "Other", "Url"} <= set(films)
+        assert all(m.tmdb_id is None for m in films.values())
+        assert films["Film"].year == 2019 and films["Other"].year == 2020
+        show = s.scalars(select(Show)).one()
+        assert (show.title, show.tmdb_id, show.tvdb_id) == ("Show", None, None)
+        assert [(n.number) for n in s.scalars(select(Season))] == [1]
+        ep = s.scalars(select(Episode)).one()
+        assert (ep.number, ep.title) == (1, "Pilot")
+    assert any(HUGE in r.getMessage() and r.levelno == logging.DEBUG for r in caplog.records)
+
+
+@pytest.mark.parametrize("path", [
+    f"Film [tmdbid={HUGE}] (2019)/Film (2019).mkv",
+    f"Show {{tvdb-{HUGE}}}/Season 1/Show.S01E01.mkv",
+    f"Film (2019) [imdbid-tt{HUGE}].mkv",
+])
+def test_the_parser_drops_ids_no_column_holds(path: str) -> None:
+    parsed = parse_media_path(path)
+    assert parsed.tmdb_id is None and parsed.tvdb_id is None
+    assert parsed.imdb_id in (None, f"tt{HUGE}")  # a text column: any length is stored
+
+
+@pytest.mark.parametrize("value, expected", [(str(INT_MAX), INT_MAX), (str(INT_MAX + 1), None), ("-5", None)])
+def test_nfo_numbers_within_the_range_only(value: str, expected: int | None) -> None:
+    info = parse_nfo(f"<episodedetails><season>{value}</season><episode>{value}</episode>"
+                     f"<tmdbid>{value}</tmdbid></episodedetails>".encode())
+    assert info is not None
+    assert (info.season, info.episode, info.tmdb_id) == (expected, expected, expected)
+
+
+def test_tmdb_replies_with_ids_past_the_range(tmp_path: Path) -> None:
+    """A TMDB reply (or something answering in its place) naming an id no column holds:
+    the search result is left out, a details reply keeps the id that was asked for."""
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "search_movie_film.json").write_text(json.dumps({"page": 1, "results": [
+        {"id": int(HUGE), "title": "Film", "release_date": "2019-01-01"},
+        {"id": "12x", "title": "Film"}, {"id": True, "title": "Film"},
+        {"id": 7, "title": "Film", "release_date": "2019-02-02"}]}))
+    (records / "movie_7.json").write_text(json.dumps({"id": int(HUGE), "title": "Film"}))
+    with FakeTmdb(records) as fake:
+        core = Core(load_settings(data_dir=tmp_path / "data", **fake.settings()))
+        try:
+            tmdb = core.metadata.tmdb
+            assert [c.tmdb_id for c in tmdb.search_movie("Film")] == [7]
+            assert tmdb.movie(7).tmdb_id == 7
+        finally:
+            core.close()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,26 +25,16 @@ from reelhouse.library.scanner import scan_source
 from reelhouse.sources.memory import MemorySource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import postgres_schema
+from helpers import ENGINES, core_on
 
-PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 HUGE = "99999999999"  # > 2**31 - 1 (and < 2**63: SQLite would store it)
 VIDEO = b"\x00not really a video\x00" * 8
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)])
+@pytest.fixture(params=ENGINES)
 def lib(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Core]:
-    if request.param == "sqlite":
-        core = Core(load_settings(data_dir=tmp_path / "data"))
+    with core_on(request.param, tmp_path / "data", "rh_ids") as core:
         yield core
-        core.close()
-        return
-    if not PG_URL:
-        pytest.skip("set REELHOUSE_TEST_POSTGRES_URL to a postgresql+psycopg:// URL")
-    with postgres_schema(PG_URL, "rh_ids") as url:
-        core = Core(load_settings(data_dir=tmp_path / "data", database_url=url))
-        yield core
-        core.close()
 
 
 FILES = {

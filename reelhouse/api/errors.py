@@ -42,6 +42,14 @@ def status_for(exc: e.ReelhouseError) -> int:
     return 500
 
 
+def _scrubbed(request: Request, message: str) -> str:
+    """``message`` without the server's secrets (a source's reply may echo a password:
+    reelhouse.redaction.Redactor), where the app has a Core."""
+    core = getattr(request.app.state, "core", None)
+    redactor = getattr(core, "redactor", None)
+    return redactor(message) if callable(redactor) else message
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register handlers so no request ends in a traceback."""
 
@@ -57,7 +65,7 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["retry-after"] = str(exc.retry_after)
         if code == 401:
             headers["www-authenticate"] = "Bearer"
-        return JSONResponse({"detail": exc.message}, status_code=code, headers=headers)
+        return JSONResponse({"detail": _scrubbed(request, exc.message)}, status_code=code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -69,7 +69,7 @@ def create_jellyfin_app(core: Core) -> FastAPI:
             headers = {"content-range": f"bytes */{exc.size}", "accept-ranges": "bytes"}
         if code == 401:
             headers["www-authenticate"] = 'MediaBrowser realm="Jellyfin"'
-        return problem(code, exc.message, headers)
+        return problem(code, core.redactor(exc.message), headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

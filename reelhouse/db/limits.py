@@ -16,7 +16,7 @@ import logging
 
 from reelhouse.errors import InvalidInput
 
-__all__ = ["INT_MAX", "INT_MIN", "check_int", "check_text", "storable_int", "storable_text"]
+__all__ = ["INT_MAX", "INT_MIN", "check_int", "check_text", "fit_text", "storable_int", "storable_text"]
 
 log = logging.getLogger(__name__)
 
@@ -63,3 +63,17 @@ def storable_int(value: int | None, what: str, low: int = INT_MIN) -> int | None
         return value
     log.debug("ignoring %s %d: outside %d .. %d", what, value, low, INT_MAX)
     return None
+
+
+def fit_text(value: str | None, limit: int, what: str) -> str | None:
+    """``value`` cut to ``limit`` characters, the length of its ``String(limit)`` column.
+
+    PostgreSQL refuses a longer value ("value too long for type character varying",
+    docs §8.3) where SQLite stores it, so a 200-character version label in a file name,
+    or a 700-character NFO title, would fail a whole scan there. Cut, with a debug line
+    naming ``what``; None stays None.
+    """
+    if value is None or len(value) <= limit:
+        return value
+    log.debug("cutting %s to %d characters (it has %d)", what, limit, len(value))
+    return value[:limit]

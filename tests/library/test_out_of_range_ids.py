@@ -2,7 +2,9 @@
 2**31-1: PostgreSQL's ``integer``, docs §8.1.1) are treated as absent, with a debug
 line, never a failed scan: a ``[tmdbid=99999999999]`` folder tag, a ``{tvdb-…}`` tag,
 an NFO ``<tmdbid>`` / ``<uniqueid>`` / ``<season>`` / ``<episode>``, a TMDB URL in an
-NFO. On SQLite, and on PostgreSQL when ``REELHOUSE_TEST_POSTGRES_URL`` is set."""
+NFO. Likewise text longer than its ``String(n)`` column (PostgreSQL refuses it, §8.3):
+a version label, an NFO title, an ``[imdbid-tt…]`` tag. On SQLite, and on PostgreSQL
+when ``REELHOUSE_TEST_POSTGRES_URL`` is set."""
 
 from __future__ import annotations
 
@@ -75,6 +77,31 @@ def test_a_scan_ignores_ids_past_the_integer_range(lib: Core, tmp_path: Path,
         ep = s.scalars(select(Episode)).one()
         assert (ep.number, ep.title) == (1, "Pilot")
     assert any(HUGE in r.getMessage() and r.levelno == logging.DEBUG for r in caplog.records)
+
+
+LONG = {
+    "Films/Iron Man (2008)/Iron Man (2008) - " + "x" * 200 + ".mkv": VIDEO,  # a 200-character version
+    "Films/Long (2001)/Long (2001).mkv": VIDEO,
+    "Films/Long (2001)/movie.nfo": ("<movie><title>" + "T" * 700 + "</title></movie>").encode(),
+    "Films/Imdb (2002) [imdbid-tt" + "9" * 30 + "]/Imdb (2002).mkv": VIDEO,
+    "Shows/Show/Season 1/Show.S01E01.mkv": VIDEO,
+    "Shows/Show/Season 1/Show.S01E01.nfo": ("<episodedetails><title>" + "E" * 700 + "</title>"
+                                             "</episodedetails>").encode(),
+}
+
+
+def test_a_scan_cuts_text_to_its_columns(lib: Core, tmp_path: Path) -> None:
+    sid = lib.sources.create(SourceSpec(name="m", kind="local", path=str(tmp_path))).id
+    report = scan_source(lib.sessions, sid, MemorySource(dict(LONG)), probe_budget=1 << 20,
+                         enrich=lib.metadata.enrich_file)
+    assert report.outcome == "done" and report.added == 4, report.folder_errors
+    with lib.sessions() as s:
+        versions = [m.version for m in s.scalars(select(MediaFile)) if m.version]
+        assert versions == ["x" * 128]
+        titles = {m.title for m in s.scalars(select(Movie))}
+        assert titles == {"Iron Man", "T" * 512, "Imdb"}
+        assert all(m.imdb_id is None for m in s.scalars(select(Movie)))
+        assert s.scalars(select(Episode)).one().title == "E" * 512
 
 
 @pytest.mark.parametrize("path", [

@@ -21,7 +21,7 @@ from typing import Any
 
 from guessit.api import GuessItApi
 
-from reelhouse.db.limits import storable_int
+from reelhouse.db.limits import fit_text, storable_int
 from reelhouse.library.naming.episodes import EpisodeMatch, find_episode, strip_release_words
 from reelhouse.library.naming.folders import (
     clean_words,
@@ -71,6 +71,22 @@ class Parsed:
     tvdb_id: int | None = None
     imdb_id: str | None = None
 
+    def __post_init__(self) -> None:
+        """Fit the columns the scan writes (db/models/library.py): titles 512
+        characters, a version label 128, an IMDb id 16 (a longer "tt…" is no IMDb id)."""
+        if len(self.title) > TITLE_MAX:
+            object.__setattr__(self, "title", fit_text(self.title, TITLE_MAX, "a title from a name"))
+        if self.episode_title is not None and len(self.episode_title) > TITLE_MAX:
+            object.__setattr__(self, "episode_title", fit_text(self.episode_title, TITLE_MAX, "an episode title"))
+        if self.version is not None and len(self.version) > VERSION_MAX:
+            object.__setattr__(self, "version", fit_text(self.version, VERSION_MAX, "a version label"))
+        if self.imdb_id is not None and len(self.imdb_id) > IMDB_MAX:
+            object.__setattr__(self, "imdb_id", None)
+
+
+#: Lengths of the text columns a scan fills from names (db/models/library.py).
+TITLE_MAX, VERSION_MAX, IMDB_MAX, MATCH_KEY_MAX = 512, 128, 16, 600
+
 
 def match_key(title: str, year: int | None = None) -> str:
     """A normalised key so "The Office (US)" and "the office us" match: NFKD, no accents,
@@ -81,7 +97,7 @@ def match_key(title: str, year: int | None = None) -> str:
         text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.casefold()
     text = re.sub(r"[\W_]+", " ", text).strip()
-    return f"{text}|{year or ''}"
+    return f"{text[: MATCH_KEY_MAX - 6]}|{year or ''}"  # NFKD and casefold may lengthen a title
 
 
 def _key(text: str) -> str:

@@ -20,10 +20,12 @@ from tmdb_fake import FakeTmdb
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.limits import INT_MAX
-from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
+from reelhouse.db.models import Episode, MediaFile, MediaStream, Movie, Season, Show
 from reelhouse.library.metadata.nfo import parse_nfo
 from reelhouse.library.naming import parse_media_path
+from reelhouse.library.probe_normalise import StreamInfo
 from reelhouse.library.scanner import scan_source
+from reelhouse.library.streams import store_streams
 from reelhouse.sources.memory import MemorySource
 from reelhouse.sources.registry import SourceSpec
 
@@ -102,6 +104,22 @@ def test_a_scan_cuts_text_to_its_columns(lib: Core, tmp_path: Path) -> None:
         assert titles == {"Iron Man", "T" * 512, "Imdb"}
         assert all(m.imdb_id is None for m in s.scalars(select(Movie)))
         assert s.scalars(select(Episode)).one().title == "E" * 512
+
+
+def test_stream_tags_are_cut_to_their_columns(lib: Core, tmp_path: Path) -> None:
+    """A probe's tags come from the file: a BCP 47 language longer than 16 characters,
+    an odd codec or profile name past 64."""
+    sid = lib.sources.create(SourceSpec(name="m", kind="local", path=str(tmp_path))).id
+    scan_source(lib.sessions, sid, MemorySource({"Films/Film (2019).mkv": VIDEO}), probe_budget=1 << 20)
+    with lib.sessions() as s:
+        mf = s.scalars(select(MediaFile)).one()
+        store_streams(mf, [StreamInfo(index=0, type="audio", language="en-Latn-US-x-commentary",
+                                      codec="c" * 100, profile="p" * 100, title="t" * 5000)])
+        s.commit()
+    with lib.sessions() as s:
+        stream = s.scalars(select(MediaStream)).one()
+        assert (stream.language, stream.codec, stream.profile) == ("en-Latn-US-x-com", "c" * 64, "p" * 64)
+        assert stream.title == "t" * 5000  # a Text column
 
 
 @pytest.mark.parametrize("path", [

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -259,17 +260,21 @@ class Restartable:
 
 
 @contextmanager
-def serving(app: object, timeout: float = 10.0) -> Iterator[str]:
+def serving(app: object, timeout: float = 10.0, on_stop: Callable[[], object] | None = None,
+            **config: Any) -> Iterator[str]:
     """Serve an ASGI ``app`` with uvicorn in a thread on a free loopback port until the
-    block ends; yields the base URL (``http://127.0.0.1:PORT``)."""
+    block ends; yields the base URL (``http://127.0.0.1:PORT``). ``config``: more
+    ``uvicorn.Config`` options (log_level "warning" and a 3 s graceful shutdown unless
+    given). ``on_stop`` runs once uvicorn is told to stop, before it is waited for
+    (closing the source pools wakes requests waiting for a connection); uvicorn must
+    then stop within 10 s."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",  # type: ignore[arg-type]
-                            timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
+    options: dict[str, Any] = {"log_level": "warning", "timeout_graceful_shutdown": 3, **config}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))  # type: ignore[arg-type]
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{port}")
     thread.start()
     deadline = time.monotonic() + timeout
@@ -281,8 +286,11 @@ def serving(app: object, timeout: float = 10.0) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
+        if on_stop is not None:
+            on_stop()
         thread.join(10)
         sock.close()
+        assert not thread.is_alive(), "uvicorn did not stop"
 
 
 def install_source(core: Core, folder: Path, source: object, name: str = "disk") -> int:

@@ -43,6 +43,15 @@ def place(src: Path, root: Path, rel: str) -> Path:
     return dest
 
 
+def log_in(client: TestClient, name: str = ADMIN, password: str = ADMIN_PASSWORD) -> TestClient:
+    """Log ``client`` in as ``name`` (``POST /api/auth/login``, which must succeed) and
+    send the session's token as a bearer token from then on; returns ``client``."""
+    r = client.post("/api/auth/login", json={"username": name, "password": password})
+    assert r.status_code == 200, r.text
+    client.headers["authorization"] = f"Bearer {r.json()['token']}"
+    return client
+
+
 def wait_job(client: TestClient, job_id: int, timeout: float = 60) -> dict[str, object]:
     """Poll a job until done/failed; returns its JSON."""
     deadline = time.monotonic() + timeout

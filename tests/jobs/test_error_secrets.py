@@ -23,7 +23,7 @@ from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.redaction import Redactor, redact
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_USER, free_port, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_USER, free_port, log_in, wait_job
 
 SECRET = "Pw-SECRET-kx81q"  # the FTP password
 WRONG = "Wrong-SECRET-z7"  # a wrong FTP password of a second source
@@ -52,9 +52,7 @@ class _Echoing:
 def _login(app: Any, name: str, password: str) -> TestClient:
     c = TestClient(app, raise_server_exceptions=False)
     c.__enter__()
-    r = c.post("/api/auth/login", json={"username": name, "password": password})
-    assert r.status_code == 200, r.text
-    c.headers["authorization"] = f"Bearer {r.json()['token']}"
+    log_in(c, name, password)
     return c
 
 

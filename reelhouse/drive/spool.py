@@ -97,7 +97,8 @@ class Spool:
                 node.discard()
 
     def _streamer(self, node: SpoolFile, start: int) -> Streamer:
-        return Streamer(self.source, _part(node.path), node.local, node.fd, start, self.thread_init)
+        return Streamer(self.source, _part(node.path), node.local, node.fd, start, self.thread_init,
+                        on_sent=node.add_sent)
 
     def rekey(self, old: str, new: str) -> None:
         """``old`` was renamed to ``new``: its spool file (if any) follows, and so do the
@@ -126,10 +127,24 @@ class Spool:
                     node.discard()
 
     def pending(self) -> list[dict[str, object]]:
-        """Spool files whose upload failed (or has not succeeded yet)."""
+        """Uploads not done: ``{"path", "state", "sent", "size", "error"}``, ``sent``
+        and ``size`` in bytes. ``state``: ``uploading`` (also while a big file is still
+        being written and streams to the server: ``size`` then grows), ``retrying`` (a
+        try failed; the next one waits or runs), ``failed`` (every try failed: the file
+        stays in the spool, uploaded again at close, fsync or the next mount). Never
+        waits for a running upload."""
         with self.lock:
-            return [{"path": n.path, "size": n.size, "error": n.error}
-                    for n in self.nodes.values() if n.dirty and n.error]
+            nodes = [n for n in self.nodes.values() if not n.unlinked]
+        out: list[dict[str, object]] = []
+        for n in nodes:
+            state, streamer = n.upload_state, n.streamer
+            if state is not None:
+                size = streamer.end if streamer is not None else n.upload_size
+                out.append({"path": n.path, "state": state, "sent": n.sent, "size": size, "error": n.error})
+            elif n.dirty and n.error:
+                out.append({"path": n.path, "state": "failed", "sent": 0, "size": n.size_now(),
+                            "error": n.error})
+        return out
 
     def _write_manifest(self, node: SpoolFile) -> None:
         node.manifest.write_text(json.dumps({"path": node.path}))
@@ -143,36 +158,46 @@ class Spool:
                 return None
             node.settle()  # complete on disk before anything can fail
             self._write_manifest(node)
-            size = node.size
-            error: ReelhouseError | None = None
-            for attempt in range(self.attempts):
-                if attempt:
-                    time.sleep(self.delay * 2 ** (attempt - 1))
-                try:
-                    self._put(node, size)
-                except NameRewritten as exc:
-                    node.dirty = False
-                    node.error = None
-                    node.manifest.unlink(missing_ok=True)
-                    log.warning("%s", exc.message)
-                    raise
-                except ReelhouseError as exc:
-                    error = exc
-                    log.warning("upload of %r failed (try %d of %d): %s",
-                                node.path, attempt + 1, self.attempts, exc.message)
-                    if not isinstance(exc, SourceUnavailable):
-                        break  # refused (permission, full, bad name): trying again now will not help
-                    continue
+            try:
+                return self._upload(node, node.size)
+            finally:
+                node.upload_state = None
+
+    def _upload(self, node: SpoolFile, size: int) -> Entry:
+        error: ReelhouseError | None = None
+        node.upload_size = size
+        for attempt in range(self.attempts):
+            if attempt or node.error:
+                node.upload_state, node.sent = "retrying", 0
+            else:
+                node.upload_state = "uploading"  # a streamed file's ``sent`` goes on
+            if attempt:
+                time.sleep(self.delay * 2 ** (attempt - 1))
+            try:
+                self._put(node, size)
+            except NameRewritten as exc:
                 node.dirty = False
                 node.error = None
-                node.remote_size = size
                 node.manifest.unlink(missing_ok=True)
-                self.counters.add_written(size)
-                self._send_mtime(node)
-                return node.entry()
-            assert error is not None
-            node.error = error.message
-            raise error
+                log.warning("%s", exc.message)
+                raise
+            except ReelhouseError as exc:
+                error = exc
+                node.error = exc.message
+                log.warning("upload of %r failed (try %d of %d): %s",
+                            node.path, attempt + 1, self.attempts, exc.message)
+                if not isinstance(exc, SourceUnavailable):
+                    break  # refused (permission, full, bad name): trying again now will not help
+                continue
+            node.dirty = False
+            node.error = None
+            node.remote_size = size
+            node.manifest.unlink(missing_ok=True)
+            self.counters.add_written(size)
+            self._send_mtime(node)
+            return node.entry()
+        assert error is not None
+        raise error
 
     def _send_mtime(self, node: SpoolFile) -> None:
         """The time ``utimens`` set while the file was being written, now that the

@@ -55,6 +55,13 @@ class SpoolFile:
         self.sequential: int | None = 0 if loaded and remote_size == 0 else None
         self.streamer: Streamer | None = None
         self._start_stream = start_stream
+        #: the upload running now: "uploading" (also during the writes, streamed), or
+        #: "retrying" (an earlier try failed); None when none runs. ``sent``: its bytes
+        #: handed to the server so far, of ``upload_size`` (of the streamer's end while
+        #: the file is still being written). Read by :meth:`Spool.pending` without a lock.
+        self.upload_state: str | None = None
+        self.sent = 0
+        self.upload_size = 0
 
     def stop_stream(self) -> None:
         """Stop the upload during the writes (if any); the spool file is then complete.
@@ -63,6 +70,7 @@ class SpoolFile:
             self.sequential = None
             streamer, self.streamer = self.streamer, None
             if streamer is not None:
+                self.upload_state = None
                 streamer.close()
 
     def settle(self) -> None:
@@ -78,6 +86,20 @@ class SpoolFile:
             if self.streamer is not None:
                 return self.streamer.end
             return os.fstat(self.fd).st_size if self.loaded else self.remote_size
+
+    def size_now(self) -> int:
+        """:attr:`size` without the lock (a running upload holds it): for the status."""
+        streamer = self.streamer
+        if streamer is not None:
+            return streamer.end
+        try:
+            return os.fstat(self.fd).st_size if self.loaded else self.remote_size
+        except OSError:  # closed meanwhile
+            return 0
+
+    def add_sent(self, n: int) -> None:
+        """``n`` more bytes of the running upload went to the server."""
+        self.sent += n
 
     def entry(self) -> Entry:
         return Entry(self.path.rpartition("/")[2], self.path, False, self.size, self.mtime)
@@ -118,10 +140,11 @@ class SpoolFile:
                 if self.streamer is None and self._start_stream is not None \
                         and self.sequential >= STREAM_AFTER:
                     try:
+                        self.upload_state, self.sent = "uploading", 0
                         self.streamer = self._start_stream(self, self.sequential)
                     except OSError as exc:  # no memory for the ring, say: uploaded at close
                         log.info("no upload during the writes of %r: %s", self.path, exc)
-                        self.sequential = None
+                        self.sequential = self.upload_state = None
             self.dirty = True
             self.mtime = time.time()
             self.set_mtime = None
@@ -162,6 +185,7 @@ class SpoolFile:
         while chunk := os.pread(self.fd, _CHUNK, pos):
             pos += len(chunk)
             yield chunk
+            self.sent = pos
 
     def discard(self) -> None:
         try:

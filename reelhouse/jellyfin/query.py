@@ -28,6 +28,7 @@ from reelhouse.errors import InvalidInput
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.sqlorder import OrderedJoin
+from reelhouse.library.title_search import literal_like, title_condition
 
 __all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "page", "parse_query"]
 
@@ -141,11 +142,6 @@ def _present() -> ColumnElement[bool]:
     return MediaFile.missing_since.is_(None)
 
 
-def _like(text: str) -> str:
-    literal = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{literal}%"
-
-
 def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
     """EXISTS a present file joined by ``link`` — with the user's progress filters."""
     stmt = select(MediaFile.id).where(link, _present())
@@ -176,12 +172,12 @@ def _favorite(q: ItemQuery, kind: str, col: Any) -> ColumnElement[bool]:
 def _title_filters(q: ItemQuery, table: type[Movie] | type[Show]) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if q.search:
-        out.append(func.lower(table.title).like(_like(q.search), escape="\\"))
+        out.append(title_condition(table, q.search))
     if q.years:
         out.append(table.year.in_(q.years))
     if q.genres:
         text = cast(table.genres, String)
-        out.append(or_(*[text.like(_like(f'"{g}"'), escape="\\") for g in q.genres]))
+        out.append(or_(*[text.like(literal_like(f'"{g}"'), escape="\\") for g in q.genres]))
     return out
 
 
@@ -217,7 +213,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         elif p is not None and not (p.kind == "view" and p.id == 2):
             return None
         if q.search:
-            stmt = stmt.where(show_title.like(_like(q.search), escape="\\"))
+            stmt = stmt.where(title_condition(Show, q.search))
         order = [*show_order, Season.number]
         return _finish(q, kind, stmt, Season.id, {"indexnumber": [Season.number]}, order)
     link = MediaFile.episode_id == Episode.id
@@ -235,8 +231,8 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
     elif p is not None and not (p.kind == "view" and p.id == 2):
         return None
     if q.search:
-        stmt = stmt.where(or_(func.lower(Episode.title).like(_like(q.search), escape="\\"),
-                              show_title.like(_like(q.search), escape="\\")))
+        stmt = stmt.where(or_(func.lower(Episode.title).like(literal_like(q.search), escape="\\"),
+                              title_condition(Show, q.search)))
     if q.years:
         stmt = stmt.where(Show.year.in_(q.years))
     first_seen = (select(func.min(MediaFile.first_seen)).where(MediaFile.episode_id == Episode.id)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
 from reelhouse.db.models import Episode, Job, MediaFile, Movie, Season, Show, SourceRow
 from reelhouse.errors import InvalidInput, NotFound
+from reelhouse.library.title_search import title_condition
 
 __all__ = ["GridItem", "cached_count", "decode_file_cursor", "encode_file_cursor", "get_media_file", "get_movie",
            "get_show", "grid", "library_version", "list_media_files", "movies_by_ids", "remember_count",
@@ -65,17 +66,14 @@ def grid(
         base = base.where(SourceRow.id == source_id)
     if source_kind:
         base = base.where(SourceRow.kind == source_kind)
-    pattern = None
-    if q and q.strip():
-        literal = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{literal}%"
+    query = q.strip() if q else ""
     if kind in (None, "", "movie"):
         stmt = base.add_columns(Movie.id, Movie.title, Movie.year, Movie.poster_image_id,
                                 Movie.needs_review).join(
             Movie, Movie.id == MediaFile.movie_id
         ).where(MediaFile.kind != "extra")  # a film's trailer alone does not make it a tile
-        if pattern:
-            stmt = stmt.where(func.lower(Movie.title).like(pattern, escape="\\"))
+        if query:
+            stmt = stmt.where(title_condition(Movie, query))
         for _fid, skind, sid, mid, title, year, poster, review in s.execute(stmt):
             item = items.setdefault(("movie", mid), GridItem("movie", mid, title, year,
                                                              poster_image_id=poster, needs_review=review))
@@ -87,8 +85,8 @@ def grid(
             .join(Season, Season.id == Episode.season_id)
             .join(Show, Show.id == Season.show_id)
         )
-        if pattern:
-            stmt = stmt.where(func.lower(Show.title).like(pattern, escape="\\"))
+        if query:
+            stmt = stmt.where(title_condition(Show, query))
         for _fid, skind, sid, shid, title, year, poster, review in s.execute(stmt):
             item = items.setdefault(("show", shid), GridItem("show", shid, title, year,
                                                              poster_image_id=poster, needs_review=review))

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from reelhouse.drive.names import NAME_MAX, risky_name
 from reelhouse.drive.spoolfile import SpoolFile
@@ -126,7 +127,7 @@ class Spool:
                     del self.nodes[path]
                     node.discard()
 
-    def pending(self) -> list[dict[str, object]]:
+    def pending(self) -> list[dict[str, Any]]:
         """Uploads not done: ``{"path", "state", "sent", "size", "error"}``, ``sent``
         and ``size`` in bytes. ``state``: ``uploading`` (also while a big file is still
         being written and streams to the server: ``size`` then grows), ``retrying`` (a
@@ -135,7 +136,7 @@ class Spool:
         waits for a running upload."""
         with self.lock:
             nodes = [n for n in self.nodes.values() if not n.unlinked]
-        out: list[dict[str, object]] = []
+        out: list[dict[str, Any]] = []
         for n in nodes:
             state, streamer = n.upload_state, n.streamer
             if state is not None:

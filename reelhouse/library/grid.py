@@ -1,7 +1,8 @@
 """The library grid for big libraries: movies and shows with a present file, in title
 order, a page at a time in SQL (issue 14: 100,000 files).
 
-The order is ``lower(title), coalesce(year, 0), type (movie first), id``, read in order
+The order is ``sort_title, coalesce(year, 0), type (movie first), id`` (``sort_title``:
+"The Matrix" as "matrix", "Élite" as "elite": :func:`reelhouse.db.search_key.sort_key`), read in order
 from the ``ix_movies_sort`` / ``ix_shows_sort`` indexes (:mod:`reelhouse.db.indexes`).
 Pages go by keyset (an opaque ``cursor`` after the last item; deep pages cost what the
 first does) or by page number (OFFSET, for the first pages of a classic pager). The
@@ -134,7 +135,7 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
     (:func:`~reelhouse.library.title_search.search_parameter`), so one statement serves
     every search."""
     model: Any = Movie if kind == "movie" else Show
-    sort = func.lower(model.title)
+    sort = model.sort_title  # db.search_key.sort_key: folded, no leading article
     # ``0`` written into the SQL, not bound: SQLite matches an expression index only
     # against the same expression (a bound ``coalesce(year, ?)`` walked the whole index
     # and sorted the rest in a temporary B-tree; deep pages read every row before them)

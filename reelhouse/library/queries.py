@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
 from reelhouse.db.models import Episode, Job, MediaFile, Movie, Season, Show, SourceRow
+from reelhouse.db.search_key import sort_key
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.library.title_search import title_condition
 
@@ -91,7 +92,7 @@ def grid(
             item = items.setdefault(("show", shid), GridItem("show", shid, title, year,
                                                              poster_image_id=poster, needs_review=review))
             _add(item, skind, sid)
-    return sorted(items.values(), key=lambda i: (i.title.casefold(), i.year or 0, i.type))
+    return sorted(items.values(), key=lambda i: (sort_key(i.title), i.year or 0, i.type))
 
 
 def _add(item: GridItem, source_kind: str, source_id: int) -> None:

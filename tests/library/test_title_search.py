@@ -1,8 +1,9 @@
 """Title search folds case and accents the same way for every title and every query:
 "amelie" finds "Amélie", "ELITE" finds "Élite", "spider man" finds "Spider-Man"
-(SQLite's own lower() and LIKE fold ASCII only), through the library grid, the title
-lists and the Jellyfin API, on SQLite and PostgreSQL, for rows written by the ORM, by
-Core inserts and by the 0015 migration."""
+(SQLite's own lower() and LIKE fold ASCII only); the library sorts by the folded title
+without its leading article ("The Matrix" under M, "Élite" under E) — through the
+library grid, the title lists and the Jellyfin API, on SQLite and PostgreSQL, for rows
+written by the ORM, by Core inserts and by the 0015/0016 migrations."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.engine import make_engine
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
-from reelhouse.db.search_key import search_key, search_pattern
+from reelhouse.db.search_key import search_key, search_pattern, sort_key
 from reelhouse.jellyfin.query import ItemQuery, page
 from reelhouse.library import queries
 from reelhouse.library.grid import GridFilter, grid_page
@@ -27,7 +28,8 @@ from reelhouse.library.grid import GridFilter, grid_page
 from helpers import postgres_schema
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-FILMS = ["Amélie", "Spider-Man", "WALL·E", "Léon", "Straße", "ﬁve", "!!!", "100% Wolf", "under_score"]
+FILMS = ["Amélie", "Spider-Man", "WALL·E", "Léon", "Straße", "ﬁve", "!!!", "100% Wolf", "under_score",
+         "The Matrix", "A Quiet Place", "Zodiac", "Theory of Everything"]
 
 
 @pytest.mark.parametrize(("title", "key"), [
@@ -37,6 +39,15 @@ FILMS = ["Amélie", "Spider-Man", "WALL·E", "Léon", "Straße", "ﬁve", "!!!",
 ])
 def test_search_key(title: str | None, key: str) -> None:
     assert search_key(title) == key
+
+
+@pytest.mark.parametrize(("title", "key"), [
+    ("The Matrix", "matrix"), ("A Quiet Place", "quiet place"), ("An Education", "education"),
+    ("Élite", "elite"), ("Spider-Man: Far From Home", "spider man far from home"), ("The", "the"),
+    ("Theory of Everything", "theory of everything"), ("Anastasia", "anastasia"), ("!!!", ""), (None, ""),
+])
+def test_sort_key(title: str | None, key: str) -> None:
+    assert sort_key(title) == key
 
 
 def test_search_pattern_needs_no_escape() -> None:
@@ -113,8 +124,41 @@ def test_jellyfin_search(core: Core, q: str, titles: list[str]) -> None:
     assert got == titles
 
 
+ORDER = ["!!!", "100% Wolf", "Amélie", "Dark", "Élite", "ﬁve", "Léon", "The Matrix", "A Quiet Place",
+         "Spider-Man", "Straße", "Theory of Everything", "under_score", "WALL·E", "Zodiac"]
+
+
+def test_grid_order_and_letters(core: Core) -> None:
+    with core.sessions() as s:
+        got: list[str] = []
+        cursor = None
+        while True:  # small pages: the keyset cursor walks the sort key too
+            p = grid_page(s, GridFilter(), 4, cursor)
+            got += [i.title for i in p.items]
+            if not (cursor := p.next_cursor):
+                break
+        assert got == ORDER
+        assert [i.title for i in queries.grid(s)] == ORDER
+        letter = {x: [i.title for i in grid_page(s, GridFilter(letter=x), 50).items] for x in "emt#"}
+    assert letter == {"e": ["Élite"], "m": ["The Matrix"], "t": ["Theory of Everything"], "#": ["!!!", "100% Wolf"]}
+
+
+def test_jellyfin_sort_and_alphabet(core: Core) -> None:
+    names = {("movie", m): t for m, t in enumerate(FILMS, start=1)} | {("show", 1): "Élite", ("show", 2): "Dark"}
+
+    def titles(**kw: object) -> list[str]:
+        with core.sessions() as s:
+            q = ItemQuery(user_id=1, kinds={"movie", "show"}, recursive=True, **kw)  # type: ignore[arg-type]
+            return [names[(r.kind, r.id)] for r in page(s, q)]
+
+    assert titles() == ORDER
+    assert titles(name_prefix="m") == ["The Matrix"]
+    assert titles(name_prefix="e") == ["Élite"]
+    assert titles(name_before="a") == ["!!!", "100% Wolf"]
+
+
 def test_migration_fills_existing_titles(tmp_path: Path) -> None:
-    """Titles written before 0015 get their key when it runs."""
+    """Titles written before 0015 get their keys when 0015 and 0016 run."""
     from alembic import command
 
     from reelhouse.db.migrate import alembic_config
@@ -130,7 +174,7 @@ def test_migration_fills_existing_titles(tmp_path: Path) -> None:
         conn.execute(text("INSERT INTO shows (id, title, match_key, created_at, needs_review, locked)"
                           " VALUES (7, 'Élite', 'e', '2026-01-01', 0, 0)"))
         command.upgrade(cfg, "head")
-        assert conn.execute(select(Movie.id, Movie.search_key).order_by(Movie.id)).all() == [
-            (1, "amelie"), (2, "leon")]
-        assert conn.execute(select(Show.search_key)).scalar_one() == "elite"
+        assert conn.execute(select(Movie.id, Movie.search_key, Movie.sort_title).order_by(Movie.id)).all() == [
+            (1, "amelie", "amelie"), (2, "leon", "leon")]
+        assert conn.execute(select(Show.search_key, Show.sort_title)).one() == ("elite", "elite")
     engine.dispose()

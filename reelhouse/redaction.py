@@ -55,19 +55,27 @@ def redact(text: str) -> str:
 
 
 class RedactSecrets(logging.Filter):
-    """A logging filter that rewrites a record's message (the arguments merged in
-    first, so a URL passed as ``%s`` is redacted too) and its exception text through
-    ``scrub`` (:func:`redact` by default)."""
+    """A logging filter that rewrites a record's message and arguments (strings and
+    numbers one by one; other objects merged into the message first, as their text may
+    hold a secret) and its exception text through ``scrub`` (:func:`redact` by default)."""
 
     def __init__(self, scrub: Callable[[str], str] = redact) -> None:
         super().__init__()
         self.scrub = scrub
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        safe = self.scrub(message)
-        if safe != message:
-            record.msg, record.args = safe, None
+        args = record.args
+        if isinstance(args, tuple) and all(isinstance(a, str | int | float | None) for a in args):
+            # each argument on its own, the tuple kept: formatters read it (uvicorn's
+            # access log unpacks client, method, path, version and status from it)
+            record.args = tuple(self.scrub(a) if isinstance(a, str) else a for a in args)
+            if isinstance(record.msg, str):
+                record.msg = self.scrub(record.msg)
+        else:
+            message = record.getMessage()
+            safe = self.scrub(message)
+            if safe != message:
+                record.msg, record.args = safe, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:

@@ -20,7 +20,7 @@ from tmdb_fake import FakeTmdb
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
-from reelhouse.redaction import Redactor, redact
+from reelhouse.redaction import Redactor, RedactSecrets, redact
 from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_USER, free_port, log_in, wait_job
@@ -172,3 +172,14 @@ def test_the_redactor_keeps_its_last_answer_when_asking_fails() -> None:
     assert r("530 HUNTER2-PW no") == "530 *** no"
     now[0] = 5.0  # asked again: fails, the last answer stays
     assert r("hunter2-pw") == "***" and r("abc") == "abc"
+
+
+def test_uvicorn_access_lines_keep_their_shape_without_the_token() -> None:
+    """uvicorn's access formatter unpacks the record's arguments: they stay a tuple."""
+    from uvicorn.logging import AccessFormatter
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/api/stream/4?token=eyJ.sig", "1.1", 206), None)
+    RedactSecrets().filter(record)
+    line = AccessFormatter('%(client_addr)s "%(request_line)s" %(status_code)s', use_colors=False).format(record)
+    assert line == '127.0.0.1:5000 "GET /api/stream/4?token=*** HTTP/1.1" 206 Partial Content'

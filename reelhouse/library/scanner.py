@@ -44,6 +44,7 @@ from sqlalchemy import and_, case, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from reelhouse.db.limits import storable_text
 from reelhouse.db.models import MediaFile, SourceRow, utcnow
 from reelhouse.db.models.base import UTCDateTime
 from reelhouse.errors import Cancelled, ReelhouseError
@@ -235,7 +236,7 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
     for folder, result in source.walk(""):
         if stop():
             raise Cancelled("scan cancelled while listing; nothing was changed")
-        if not _storable(folder):
+        if not storable_text(folder):
             continue  # under a folder named as skipped below (FTP: its listing fails)
         if isinstance(result, Exception):
             if folder == "":
@@ -276,25 +277,16 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
     return pending
 
 
-def _storable(path: str) -> bool:
-    """Whether ``path`` is text the database can hold: a name that is not UTF-8 on a
-    local disk or a UTF-8 FTP server (latin-1 ``Caf\\xe9``) comes as lone surrogates
-    (PEP 383 ``surrogateescape``), which neither SQLite nor PostgreSQL can store."""
-    try:
-        path.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _storable_entries(entries: list[Entry], report: ScanReport) -> list[Entry]:
-    """``entries`` without the names :func:`_storable` refuses, each named in the
-    report's errors (the scan goes on: one such name failed the whole scan before)."""
-    if all(_storable(e.name) for e in entries):
+    """``entries`` without the names the database cannot hold (db/limits.storable_text):
+    a name that is not UTF-8 on a local disk or a UTF-8 FTP server (latin-1 ``Caf\\xe9``)
+    comes as lone surrogates (PEP 383 ``surrogateescape``). Each is named in the
+    report's errors; the scan goes on (one such name failed the whole scan before)."""
+    if all(storable_text(e.name) for e in entries):
         return entries
     kept = []
     for e in entries:
-        if _storable(e.name):
+        if storable_text(e.name):
             kept.append(e)
         else:
             shown = e.path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

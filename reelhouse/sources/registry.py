@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
+from reelhouse.db.limits import INT_MAX
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
 from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError, SourceBusy
 from reelhouse.sources.base import Source
@@ -115,7 +116,8 @@ class SourceService:
     def find(self, ref: str) -> SourceRow:
         """A source by id or by name (for the CLI)."""
         with self.sessions() as s:
-            row = s.get(SourceRow, int(ref)) if ref.isdigit() else None
+            # an id the database cannot hold (or "²", a digit int() refuses) names no row
+            row = s.get(SourceRow, int(ref)) if ref.isascii() and ref.isdigit() and int(ref) <= INT_MAX else None
             row = row or s.scalar(select(SourceRow).where(SourceRow.name == ref))
             if row is None:
                 raise NotFound(f"no source named {ref!r}")

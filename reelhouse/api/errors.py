@@ -21,6 +21,7 @@ STATUS: list[tuple[type[e.ReelhouseError], int]] = [
     (e.InvalidInput, 400),
     (e.NotFound, 404),
     (e.PermissionDenied, 403),
+    (e.SourceLoginRefused, 502),  # the source's login, not the user's: never 401
     (e.AuthenticationFailed, 401),
     (e.Conflict, 409),
     (e.StorageFull, 507),

@@ -246,7 +246,7 @@ class SourceService:
             user=row.username or "anonymous",
             password=self.password(row),
             tls=row.tls,  # type: ignore[arg-type]
-            root=row.path or "/",
+            root=row.path or "",  # the login folder (FtpConfig): "/" is the whole disk on vsftpd
             verify_tls=row.verify_tls,
             trusted_cert=row.tls_cert_pem,
             connect_timeout=self.settings.ftp_connect_timeout,

@@ -1,7 +1,8 @@
 """A file or folder name that is not UTF-8 (a latin-1 ``Caf\\xe9.mkv`` copied from an
 old Windows disk) on a local disk or on a UTF-8 FTP server (pure-ftpd sends the bytes
 as they are on disk): the scan indexes every other file, names the skipped ones in its
-error line, and does not fail (it failed as a whole, "internal error", before)."""
+error line, and does not fail (it failed as a whole, "internal error", before). And
+NFD names (a Mac's) give NFC titles."""
 
 from __future__ import annotations
 
@@ -89,3 +90,19 @@ def test_utf8_ftp_server_skips_a_latin1_name(client: TestClient, pureftpd: tuple
     job, paths = _scan(client, {"name": "pure", "kind": "ftp", "host": "127.0.0.1", "port": port,
                                 "username": "reel", "password": "pure-secret-1"})
     _check(job, paths)
+
+
+def test_nfd_and_nfc_names_are_one_title(client: TestClient, tmp_path: Path, sample_mp4: Path) -> None:
+    """A film named on a Mac (NFD: "e" + U+0301) and the same film named elsewhere (NFC:
+    "é") are one film with an NFC title, not two films that look alike."""
+    import unicodedata
+
+    for name, form in (("mac", "NFD"), ("nas", "NFC")):
+        root = tmp_path / name
+        rel = unicodedata.normalize(form, "Amélie (2001)/Amélie (2001).mp4")
+        (root / rel).parent.mkdir(parents=True)
+        shutil.copyfile(sample_mp4, root / rel)
+        sid = client.post("/api/sources", json={"name": name, "kind": "local", "path": str(root)}).json()["id"]
+        assert wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
+    items = client.get("/api/library/items").json()["items"]
+    assert [(i["title"], i["file_count"]) for i in items] == [(unicodedata.normalize("NFC", "Amélie"), 2)]

@@ -83,6 +83,18 @@ def read_certificate(value: str) -> str:
     return pem
 
 
+def _check_host(host: str) -> None:
+    """An FTP host is a name or an address (IPv6 without brackets): a URL, ``host:port``
+    or ``host/folder`` is refused with the fields to use, not stored to fail every scan
+    later with "Name or service not known"."""
+    if "://" in host or "/" in host:
+        raise InvalidInput(f"host {host!r}: give the host name only; the folder goes in root (--root)")
+    if re.fullmatch(r"[^:]+:\d*", host):
+        raise InvalidInput(f"host {host!r}: give the port in port (--port), not after the host name")
+    if re.search(r"[\s@]", host):
+        raise InvalidInput(f"host {host!r} is no host name (no spaces; the user goes in username, --user)")
+
+
 class SourceService:
     """Everything about configured sources; thread-safe."""
 
@@ -172,6 +184,7 @@ class SourceService:
         else:
             if not row.host:
                 raise InvalidInput("an FTP source needs a host")
+            _check_host(row.host)
             row.port = row.port or (990 if row.tls == "implicit" else 21)
             root = (row.path or "").strip()
             root = re.sub(r"/{2,}", "/", root)

@@ -40,6 +40,7 @@ __all__ = [
     "ReelhouseError",
     "ServiceBusy",
     "SourceBusy",
+    "SourceLoginRefused",
     "SourceUnavailable",
     "StorageFull",
     "TooManyRequests",
@@ -77,6 +78,12 @@ class PermissionDenied(ReelhouseError):
 
 class AuthenticationFailed(ReelhouseError):
     """Credentials were refused (a reelhouse login, or an FTP server's 530)."""
+
+
+class SourceLoginRefused(AuthenticationFailed):
+    """A source refused the credentials stored for it (an FTP server's 530, a Jellyfin
+    server's 401): the server's problem, not the user's session, so the API answers 502
+    (a 401 would log the user out of the web UI and of Jellyfin apps)."""
 
 
 class Conflict(ReelhouseError):

@@ -21,6 +21,7 @@ STATUS: list[tuple[type[e.ReelhouseError], int]] = [
     (e.InvalidInput, 400),
     (e.NotFound, 404),
     (e.PermissionDenied, 403),
+    (e.SourceLoginRefused, 502),  # the source's login, not the user's: never 401
     (e.AuthenticationFailed, 401),
     (e.Conflict, 409),
     (e.StorageFull, 507),
@@ -71,7 +72,7 @@ def public_message(request: Request, exc: e.ReelhouseError) -> str:
     """The message an error answer shows: a source's failure names the server (host,
     port, its reply), which only an admin reads (``GET /api/sources`` hides a source's
     host from users, too)."""
-    if isinstance(exc, e.SourceUnavailable) and not _admin(request):
+    if isinstance(exc, e.SourceUnavailable | e.SourceLoginRefused) and not _admin(request):
         return SOURCE_UNAVAILABLE
     return exc.message
 

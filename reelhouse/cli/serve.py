@@ -8,6 +8,7 @@ import typer
 
 from reelhouse.cli.common import console, make_core
 from reelhouse.config import load_settings
+from reelhouse.errors import InvalidInput
 
 __all__ = ["demo", "serve", "worker"]
 
@@ -51,6 +52,8 @@ def worker(
     the shared queue until stopped (Ctrl-C or SIGTERM: its running jobs go back to the
     queue; if it is killed, they run elsewhere once their lease passes). For scale-out:
     set jobs_backend=redis and redis_url, and jobs_in_process=false on the web servers."""
+    if workers is not None and workers < 1:
+        raise InvalidInput("--workers must be 1 or more")
     settings = load_settings()
     core = make_core(settings)
     threads = workers or core.job_threads()

@@ -44,6 +44,7 @@ from sqlalchemy import and_, case, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from reelhouse.db.limits import storable_text
 from reelhouse.db.models import MediaFile, SourceRow, utcnow
 from reelhouse.db.models.base import UTCDateTime
 from reelhouse.errors import Cancelled, ReelhouseError
@@ -235,6 +236,8 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
     for folder, result in source.walk(""):
         if stop():
             raise Cancelled("scan cancelled while listing; nothing was changed")
+        if not storable_text(folder):
+            continue  # under a folder named as skipped below (FTP: its listing fails)
         if isinstance(result, Exception):
             if folder == "":
                 raise result
@@ -242,6 +245,7 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
             report.folder_errors.append(f"{folder or '/'}: {result}")
             continue
         report.folders += 1
+        result = _storable_entries(result, report)
         listings[folder] = result
         pending.sidecars.add(folder, result)  # indexed when phase 2 asks for it
         if is_video_folder(folder):  # films, episodes and their extras; no samples
@@ -271,6 +275,23 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
     if pending.ids():  # phase 2 keeps the sidecar entries only, not every listed entry
         pending.sidecars.index_all()
     return pending
+
+
+def _storable_entries(entries: list[Entry], report: ScanReport) -> list[Entry]:
+    """``entries`` without the names the database cannot hold (db/limits.storable_text):
+    a name that is not UTF-8 on a local disk or a UTF-8 FTP server (latin-1 ``Caf\\xe9``)
+    comes as lone surrogates (PEP 383 ``surrogateescape``). Each is named in the
+    report's errors; the scan goes on (one such name failed the whole scan before)."""
+    if all(storable_text(e.name) for e in entries):
+        return entries
+    kept = []
+    for e in entries:
+        if storable_text(e.name):
+            kept.append(e)
+        else:
+            shown = e.path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            report.errors.append(f"{shown}: skipped, its name is not UTF-8 (rename the file)")
+    return kept
 
 
 class _Index:

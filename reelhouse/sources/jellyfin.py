@@ -11,7 +11,7 @@
 - streams: ``Videos/{id}/stream?static=true&MediaSourceId=…`` with a Range header
   (the server's own file, byte for byte); images: ``Items/{id}/Images/{type}``.
 
-httpx errors become SourceUnavailable, 401 AuthenticationFailed, 404 NotFound.
+httpx errors become SourceUnavailable, 401 SourceLoginRefused, 404 NotFound.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound, SourceUnavailable
+from reelhouse.errors import InvalidInput, NotFound, SourceLoginRefused, SourceUnavailable
 from reelhouse.sources.catalog import CatalogItem, CatalogSource
 
 __all__ = ["JellyfinRemote", "jellyfin_source"]
@@ -124,7 +124,7 @@ class JellyfinRemote:
         except httpx.HTTPError as exc:
             raise SourceUnavailable(f"Jellyfin server {self.url} unreachable: {exc}") from exc
         if r.status_code in (401, 403):
-            raise AuthenticationFailed(f"Jellyfin server {self.url} refused user {self.user!r}")
+            raise SourceLoginRefused(f"Jellyfin server {self.url} refused user {self.user!r}")
         if r.status_code != 200:
             raise SourceUnavailable(f"Jellyfin login at {self.url} failed: HTTP {r.status_code}")
         body = r.json()
@@ -148,7 +148,7 @@ class JellyfinRemote:
             if r.status_code >= 400:
                 raise SourceUnavailable(f"Jellyfin server {self.url}: {path}: HTTP {r.status_code}")
             return r
-        raise AuthenticationFailed(f"Jellyfin server {self.url} refused the token")
+        raise SourceLoginRefused(f"Jellyfin server {self.url} refused the token")
 
     def _paged(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         start = 0
@@ -224,7 +224,7 @@ class JellyfinRemote:
             raise NotFound("the Jellyfin server no longer has this item")
         if r.status_code in (401, 403):
             self._token = None
-            raise AuthenticationFailed("the Jellyfin server refused the token; retry")
+            raise SourceLoginRefused("the Jellyfin server refused the token; retry")
         if r.status_code == 200 and offset > 0:
             raise SourceUnavailable("the Jellyfin server ignored the Range header")
         if r.status_code not in (200, 206):

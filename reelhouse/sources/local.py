@@ -91,7 +91,10 @@ class LocalSource:
                     child = join(rel, item.name)
                     try:
                         if item.is_symlink():  # judged by its target, which must stay inside
-                            entries.append(self._entry(child, self._resolve(child)))
+                            target = self._resolve(child)
+                            if target.is_dir() and self._cycle(rel, target):
+                                continue
+                            entries.append(self._entry(child, target))
                             continue
                         # not a link, in a resolved folder: inside the root (no resolve per
                         # entry: a 100,000-file walk, issue 14)
@@ -104,6 +107,13 @@ class LocalSource:
         except OSError as exc:
             raise _translate(exc, rel) from exc
         return entries
+
+    def _cycle(self, rel: str, target: Path) -> bool:
+        """Whether a folder link in folder ``rel`` leads back to ``rel`` or a folder above
+        it on its path (``Films/up -> ..``, ``A/to-b -> B`` beside ``B/to-a -> A``): a
+        walk would follow it forever. Asked for folder links only, rare."""
+        parts = rel.split("/") if rel else []
+        return any(self._resolve("/".join(parts[:depth])) == target for depth in range(len(parts) + 1))
 
     def stat(self, path: str) -> Entry:
         rel = normalize_path(path)

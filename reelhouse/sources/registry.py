@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
+from reelhouse.db.limits import INT_MAX
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
 from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError, SourceBusy
 from reelhouse.sources.base import Source
@@ -82,6 +83,18 @@ def read_certificate(value: str) -> str:
     return pem
 
 
+def _check_host(host: str) -> None:
+    """An FTP host is a name or an address (IPv6 without brackets): a URL, ``host:port``
+    or ``host/folder`` is refused with the fields to use, not stored to fail every scan
+    later with "Name or service not known"."""
+    if "://" in host or "/" in host:
+        raise InvalidInput(f"host {host!r}: give the host name only; the folder goes in root (--root)")
+    if re.fullmatch(r"[^:]+:\d*", host):
+        raise InvalidInput(f"host {host!r}: give the port in port (--port), not after the host name")
+    if re.search(r"[\s@]", host):
+        raise InvalidInput(f"host {host!r} is no host name (no spaces; the user goes in username, --user)")
+
+
 class SourceService:
     """Everything about configured sources; thread-safe."""
 
@@ -115,7 +128,8 @@ class SourceService:
     def find(self, ref: str) -> SourceRow:
         """A source by id or by name (for the CLI)."""
         with self.sessions() as s:
-            row = s.get(SourceRow, int(ref)) if ref.isdigit() else None
+            # an id the database cannot hold (or "²", a digit int() refuses) names no row
+            row = s.get(SourceRow, int(ref)) if ref.isascii() and ref.isdigit() and int(ref) <= INT_MAX else None
             row = row or s.scalar(select(SourceRow).where(SourceRow.name == ref))
             if row is None:
                 raise NotFound(f"no source named {ref!r}")
@@ -170,6 +184,7 @@ class SourceService:
         else:
             if not row.host:
                 raise InvalidInput("an FTP source needs a host")
+            _check_host(row.host)
             row.port = row.port or (990 if row.tls == "implicit" else 21)
             root = (row.path or "").strip()
             root = re.sub(r"/{2,}", "/", root)
@@ -244,7 +259,7 @@ class SourceService:
             user=row.username or "anonymous",
             password=self.password(row),
             tls=row.tls,  # type: ignore[arg-type]
-            root=row.path or "/",
+            root=row.path or "",  # the login folder (FtpConfig): "/" is the whole disk on vsftpd
             verify_tls=row.verify_tls,
             trusted_cert=row.tls_cert_pem,
             connect_timeout=self.settings.ftp_connect_timeout,

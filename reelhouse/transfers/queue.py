@@ -28,6 +28,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
+from reelhouse.db.limits import INT_MAX, INT_MIN
 from reelhouse.db.models import Job, SourceRow, Transfer, utcnow
 from reelhouse.errors import (
     Cancelled,
@@ -187,7 +188,7 @@ class TransferQueue:
         """Cancel a queued or running transfer (a running one stops at its next chunk);
         Conflict when it has ended already."""
         with self.sessions() as s:
-            row = s.get(Transfer, transfer_id)
+            row = s.get(Transfer, transfer_id) if INT_MIN <= transfer_id <= INT_MAX else None
             if row is None:
                 raise NotFound(f"no transfer with id {transfer_id}")
             if row.state in _ENDED:

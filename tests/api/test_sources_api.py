@@ -128,6 +128,12 @@ BAD_BODIES = [
     {"name": "x", "kind": "ftp", "host": "h", "port": "twenty-one"},
     {"name": "x", "kind": "ftp", "host": "h", "tls": "sometimes"},
     {"name": "x", "kind": "ftp", "host": "h" * 300},
+    # a URL or host:port where the host name goes (FileZilla's quick-connect habits):
+    # accepted before, then every scan failed with "Name or service not known"
+    {"name": "x", "kind": "ftp", "host": "ftp://seedbox.example/films"},
+    {"name": "x", "kind": "ftp", "host": "seedbox.example:2121"},
+    {"name": "x", "kind": "ftp", "host": "seedbox.example/films"},
+    {"name": "x", "kind": "ftp", "host": "bad host"},
     {"name": "", "kind": "local", "path": "/srv"},
     {"name": "x" * 200, "kind": "local", "path": "/srv"},
     {"name": "x", "kind": "local"},

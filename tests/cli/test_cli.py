@@ -50,6 +50,11 @@ def test_add_list_scan(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-
         (("source", "remove", "nope"), 3, "nope"),
         (("user", "add", "bob", "--password", "short"), 2, "8 characters"),
         (("source", "add", "x", "--ftp", "127.0.0.1", "--port", "70000"), 2, "port"),
+        # an id past what the database holds is "no such" too (was an OverflowError traceback)
+        (("scan", "99999999999999999999999"), 3, "99999999999999999999999"),
+        (("source", "test", "99999999999999999999999"), 3, "99999999999999999999999"),
+        (("transfer", "cancel", "99999999999999999999999"), 3, "99999999999999999999999"),
+        (("worker", "--workers", "-1"), 2, "--workers"),  # started with -1 threads, ran nothing
     ],
 )
 def test_user_mistakes_exit_with_their_code(run, args: tuple[str, ...], code: int, message: str) -> None:  # type: ignore[no-untyped-def]

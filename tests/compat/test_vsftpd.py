@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 
-from helpers import vsftpd
+from helpers import vsftpd, wait_job
 
 pytestmark = pytest.mark.ftpd
 
@@ -57,6 +58,21 @@ def test_list_stat_and_ranges_relative_to_the_login_folder(vsftpd_ro: tuple[int,
         assert [e.name for e in absolute.list("")] == ["Sintel.2010.720p.mkv"]
     finally:
         absolute.close()
+
+
+def test_a_source_added_without_root_is_the_login_folder(vsftpd_ro: tuple[int, Path], client: TestClient) -> None:
+    """A source added with no root (the API's and the CLI's default) exposes the login
+    folder, as the README says, not the server's "/": on vsftpd, which does not chroot,
+    "/" is the whole machine (the scan walked every folder of the disk)."""
+    port, _ = vsftpd_ro
+    r = client.post("/api/sources", json={"name": "anon", "kind": "ftp", "host": "127.0.0.1", "port": port})
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    job = wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"], timeout=30)
+    assert job["progress"]["folders"] == 3, job  # the login folder, Films and Amélie (2001)
+    paths = {f["path"] for f in client.get("/api/library/media-files", params={"source_id": sid}).json()["items"]}
+    assert paths == set(NAMES)
+    assert client.delete(f"/api/sources/{sid}").status_code == 204
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path, str]:

@@ -105,6 +105,23 @@ def test_loops_and_dangling(layout: tuple[Path, Path]) -> None:
         read(src, "dangling.mkv")
 
 
+def test_a_folder_link_back_to_an_ancestor_ends_the_walk(tmp_path: Path) -> None:
+    """``Films/up -> ..`` and two folders linking to each other: the walk ends and lists
+    each real folder once per path that is no cycle (it never ended before: Films/up/
+    Films/up/… until the path was 4 KiB long, every film indexed thousands of times)."""
+    root = tmp_path / "media"
+    (root / "Films").mkdir(parents=True)
+    (root / "Films/Heat (1995).mkv").write_bytes(b"x")
+    (root / "Films/up").symlink_to("..")
+    (root / "A").mkdir()
+    (root / "B").mkdir()
+    (root / "A/to-b").symlink_to("../B")
+    (root / "B/to-a").symlink_to("../A")
+    (root / "Same").symlink_to("Films")  # an alias, no cycle: followed
+    folders = [folder for folder, _ in LocalSource(root).walk("")]
+    assert sorted(folders) == ["", "A", "A/to-b", "B", "B/to-a", "Films", "Same"]
+
+
 def test_reads(layout: tuple[Path, Path]) -> None:
     src = LocalSource(layout[0], chunk_size=3)
     assert list(src.read_range("Films/ok.mkv", 1, 7)) == [b"123", b"456", b"7"]

@@ -30,8 +30,9 @@ async def put_file(
     """Upload the request body to ``path`` on the source now (``curl -T film.mkv``) and
     answer once it is stored under its final name with its size verified: 201
     ``{"path", "size"}``, or 507 when the source is full, 400 for a name it refuses,
-    401 when it refuses our login, 503 when it is down. The body is spooled first;
-    on the source it is written as ``NAME.part`` and renamed when complete."""
+    502 when it refuses our login (never 401: that is the user's session), 503 when
+    it is down. The body is spooled first; on the source it is written as
+    ``NAME.part`` and renamed when complete."""
     core.sources.get(source_id)
     remote = normalize_path(path)
     if not remote:

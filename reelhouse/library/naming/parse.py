@@ -265,6 +265,9 @@ def parse_media_paths(paths: Sequence[str],
 
 
 def _parse(path: str, *, guess: bool) -> Parsed:
+    # titles in NFC whatever the names' form: a Mac names files in NFD ("e" + U+0301),
+    # which looks the same but is other text in JSON, exports and Jellyfin apps
+    path = unicodedata.normalize("NFC", path)
     parts = [p for p in path.replace("\\", "/").split("/") if p]
     name = parts[-1] if parts else path
     folders = parts[:-1]

@@ -193,7 +193,10 @@ class FtpClient:
         budget = ListingBudget(self.config.max_listing_bytes, what)
         if "MLST" in self.features:
             raw: bytes = self._call(what, lambda: self._listing(f"MLSD {target}", budget))
-            parsed = parse_mlsd_text(raw.decode(self._ftp().encoding))
+            # a name not in the server's encoding (latin-1 bytes on a UTF-8 server) keeps
+            # its bytes as lone surrogates (PEP 383), as os.listdir does: one such name
+            # failed the whole listing; the scanner skips it by name (library/scanner.py)
+            parsed = parse_mlsd_text(raw.decode(self._ftp().encoding, "surrogateescape"))
         else:
             parsed = self._call(what, lambda: self._list_unix(target, budget))
         prefix = f"{rel}/" if rel else ""
@@ -219,7 +222,7 @@ class FtpClient:
             if by_stat is not None and (entries := statlist.usable(key, by_stat)) is not None:
                 return entries
         raw = self._list_raw(budget, target)
-        parsed = parse_list_text(raw.decode(self._ftp().encoding), now)
+        parsed = parse_list_text(raw.decode(self._ftp().encoding, "surrogateescape"), now)
         if by_stat is not None:
             statlist.learn(key, by_stat, parsed)
         return parsed

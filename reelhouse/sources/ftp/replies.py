@@ -8,12 +8,12 @@ import socket
 import ssl
 
 from reelhouse.errors import (
-    AuthenticationFailed,
     InvalidInput,
     NotFound,
     PermissionDenied,
     ReelhouseError,
     SourceBusy,
+    SourceLoginRefused,
     SourceUnavailable,
     StorageFull,
 )
@@ -24,7 +24,7 @@ __all__ = ["final_reply", "translate_error", "use_encoding"]
 def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     """Map an ftplib/socket/ssl exception to the reelhouse error tree.
 
-    Reply codes per RFC 959 §4.2: 421 → SourceBusy, 530 → AuthenticationFailed,
+    Reply codes per RFC 959 §4.2: 421 → SourceBusy, 530 → SourceLoginRefused,
     550 → NotFound (PermissionDenied when the text says so), 553 → PermissionDenied when
     the text says so (pure-ftpd: "Can't open that file: Permission denied"), else 553 and
     500/501/504 (a request the server cannot parse, e.g. a name too long) → InvalidInput,
@@ -39,7 +39,7 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
         if code == "421":
             return SourceBusy(f"FTP server is busy ({text}) while {what}")
         if code == "530":
-            return AuthenticationFailed(f"FTP login refused: {text}")
+            return SourceLoginRefused(f"FTP login refused: {text}")
         low = text.lower()
         if code in ("550", "450", "553") and ("permission" in low or "denied" in low or "access" in low
                                                    or "privilege" in low):

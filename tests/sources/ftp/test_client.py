@@ -12,12 +12,12 @@ import pytest
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import (
-    AuthenticationFailed,
     InvalidInput,
     NotFound,
     PermissionDenied,
     ReelhouseError,
     SourceBusy,
+    SourceLoginRefused,
     SourceUnavailable,
     StorageFull,
 )
@@ -48,7 +48,7 @@ def test_config_repr_hides_the_password() -> None:
     ("exc", "expected"),
     [
         (ftplib.error_temp("421 Too many connections"), SourceBusy),
-        (ftplib.error_perm("530 Login incorrect."), AuthenticationFailed),
+        (ftplib.error_perm("530 Login incorrect."), SourceLoginRefused),
         (ftplib.error_perm("550 No such file or directory."), NotFound),
         (ftplib.error_perm("550 Permission denied."), PermissionDenied),
         (ftplib.error_temp("450 Access denied"), PermissionDenied),

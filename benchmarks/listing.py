@@ -42,15 +42,23 @@ def variant(name: str) -> Iterator[None]:
     ``"no_stat"``: never list over the control connection."""
     from datetime import datetime
 
-    from reelhouse.sources.ftp import client, statlist
+    from reelhouse.sources.base import Entry
+    from reelhouse.sources.ftp import lister, statlist
     from reelhouse.sources.ftp.listing import ListingEntry, parse_list, parse_mlsd
+    from reelhouse.sources.ftp.listing_text import is_folder_entry_name
 
-    def by_lines(text: str, now: datetime) -> list[ListingEntry]:
-        return parse_list(text.split("\n"), now)
+    def entries(parsed: list[ListingEntry], prefix: str) -> list[Entry]:
+        return [Entry(e.name, prefix + e.name, e.is_dir, None if e.is_dir else e.size, e.mtime)
+                for e in parsed if is_folder_entry_name(e.name)]
+
+    def list_by_lines(text: str, now: datetime, prefix: str = "", strict: bool = False) -> list[Entry]:
+        return entries(parse_list(text.split("\n"), now), prefix)
+
+    def mlsd_by_lines(text: str, prefix: str = "") -> list[Entry]:
+        return entries(parse_mlsd(text.split("\n")), prefix)
 
     table: dict[str, list[tuple[object, str, object]]] = {
-        "line_parsers": [(client, "parse_list_text", by_lines),
-                         (client, "parse_mlsd_text", lambda text: parse_mlsd(text.split("\n")))],
+        "line_parsers": [(lister, "list_entries", list_by_lines), (lister, "mlsd_entries", mlsd_by_lines)],
         "no_stat": [(statlist, "tried", lambda key: False)],
     }
     patches = table.get(name, [])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import posixpath
-from collections.abc import AsyncGenerator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -163,49 +163,71 @@ def walk_source(
 
 
 def walk_parallel(
-    source: Source, path: str = "", workers: int = 4
+    source: Source,
+    path: str = "",
+    workers: int = 4,
+    list_many: Callable[[builtins.list[str]], Sequence[builtins.list[Entry] | Exception]] | None = None,
+    batch: int = 16,
 ) -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
-    """Walk like :func:`walk_source`, listing up to ``workers`` folders at once.
+    """Walk like :func:`walk_source`, listing up to ``workers`` folders (or batches) at once.
 
     For a source whose ``list`` costs a network round trip per folder (FTP: PASV, MLSD,
     226), the walk is bound by latency, not bandwidth; listing several folders at a time
     over a connection pool divides the time by about ``workers`` (benchmarks/listing.py).
-    Folders come out in completion order. Closing the generator early (a cancelled scan)
-    drops the folders not yet listed; the ones being listed finish in the background.
+    ``list_many``: lists up to ``batch`` folders in one go and returns the results of a
+    leading part of them, at least the first (the rest are listed later); a raised
+    error is the first folder's. Each worker gets an even share of the folders waiting,
+    so batches fill up as the tree widens. Folders come out in completion order.
+    Closing the generator early (a cancelled scan) drops the folders not yet listed; the
+    ones being listed finish in the background.
     """
     import queue
+    from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
     from reelhouse.errors import ReelhouseError
 
-    if workers <= 1:
+    if workers <= 1 and list_many is None:
         yield from walk_source(source, path)
         return
-
+    many = list_many or (lambda folders: [source.list(folders[0])])
+    if list_many is None:
+        batch = 1
+    Result = builtins.list[tuple[str, builtins.list[Entry] | Exception]]
     # Completions arrive on a queue (O(1) each); concurrent.futures.wait() would scan
     # every pending future on each call, O(folders²) for a wide tree.
-    done: queue.SimpleQueue[tuple[str, builtins.list[Entry] | Exception]] = queue.SimpleQueue()
+    done: queue.SimpleQueue[tuple[Result, builtins.list[str]]] = queue.SimpleQueue()
 
-    def _list(folder: str) -> None:
+    def _list(folders: builtins.list[str]) -> None:
+        results: Sequence[builtins.list[Entry] | Exception]
         try:
-            done.put((folder, source.list(folder)))
+            results = many(folders)[: len(folders)] or [AssertionError("list_many listed nothing")]
         except Exception as exc:  # a non-ReelhouseError is a bug: re-raised in the caller
-            done.put((folder, exc))
+            results = [exc]
+        done.put((builtins.list(zip(folders, results, strict=False)), folders[len(results):]))
 
+    todo: deque[str] = deque([normalize_path(path)])
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="walk")
+
+    def _dispatch(busy: int) -> int:
+        while todo and busy < workers:
+            take = min(batch, len(todo), -(-len(todo) // (workers - busy)))
+            pool.submit(_list, [todo.popleft() for _ in range(take)])
+            busy += 1
+        return busy
+
     try:
-        pending = 1
-        pool.submit(_list, normalize_path(path))
-        while pending:
-            folder, result = done.get()
-            pending -= 1
-            if isinstance(result, Exception) and not isinstance(result, ReelhouseError):
-                raise result
-            if not isinstance(result, Exception):
-                for e in result:
-                    if e.is_dir:
-                        pool.submit(_list, e.path)
-                        pending += 1
-            yield folder, result
+        busy = _dispatch(0)
+        while busy:
+            listed, left = done.get()
+            busy -= 1
+            todo.extendleft(reversed(left))
+            for _folder, result in listed:
+                if isinstance(result, Exception) and not isinstance(result, ReelhouseError):
+                    raise result
+                if not isinstance(result, Exception):
+                    todo.extend(e.path for e in result if e.is_dir)
+            busy = _dispatch(busy)  # the next listings go out before the caller sees these
+            yield from listed
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

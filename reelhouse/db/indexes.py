@@ -1,8 +1,9 @@
 """Indexes for big libraries (issue 14: 100,000 files), attached to the model tables.
 
-- ``ix_movies_sort`` / ``ix_shows_sort``: the library grid's order, ``lower(title),
-  coalesce(year, 0), id`` (expression indexes: SQLite ≥ 3.9, PostgreSQL), so a page —
-  also a deep one, by keyset — and the A-Z jump read the index in order.
+- ``ix_movies_sort`` / ``ix_shows_sort``: the library grid's order, ``sort_title,
+  coalesce(year, 0), id`` (``sort_title``: :func:`reelhouse.db.search_key.sort_key`;
+  expression indexes: SQLite ≥ 3.9, PostgreSQL), so a page — also a deep one, by
+  keyset — and the A-Z jump read the index in order.
 - ``ix_media_files_movie_present`` / ``ix_media_files_episode_present``: "has a file
   that is not missing" answered from the index alone.
 - ``ix_watch_progress_user_updated``: a user's continue-watching row, newest first.
@@ -21,8 +22,8 @@ from reelhouse.db.models import MediaFile, Movie, Show, WatchProgress
 __all__ = ["INDEXES"]
 
 INDEXES = (
-    Index("ix_movies_sort", func.lower(Movie.title), func.coalesce(Movie.year, 0), Movie.id),
-    Index("ix_shows_sort", func.lower(Show.title), func.coalesce(Show.year, 0), Show.id),
+    Index("ix_movies_sort", Movie.sort_title, func.coalesce(Movie.year, 0), Movie.id),
+    Index("ix_shows_sort", Show.sort_title, func.coalesce(Show.year, 0), Show.id),
     Index("ix_media_files_movie_present", MediaFile.movie_id, MediaFile.missing_since),
     Index("ix_media_files_episode_present", MediaFile.episode_id, MediaFile.missing_since),
     Index("ix_watch_progress_user_updated", WatchProgress.user_id, WatchProgress.updated_at),

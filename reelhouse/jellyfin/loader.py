@@ -19,6 +19,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
+from reelhouse.db.search_key import sort_key
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.media import media_source, ticks
 
@@ -153,7 +154,8 @@ class Loader:
     def _base(self, kind: str, row_id: int, name: str, jf_type: str) -> dict[str, Any]:
         item_id = ids.encode(kind, row_id)  # type: ignore[arg-type]
         return {"Name": name, "ServerId": self.ctx.server_id, "Id": item_id, "Type": jf_type,
-                "CanDelete": False, "CanDownload": True, "SortName": name.lower(),
+                "CanDelete": False, "CanDownload": True,
+                "SortName": sort_key(name) if kind in ("movie", "show") else name.lower(),
                 "LocationType": "FileSystem", "PlayAccess": "Full", "LockData": False,
                 "ExternalUrls": [], "Taglines": [], "RemoteTrailers": [], "People": [],
                 "Studios": [], "Tags": [], "LockedFields": [], "EnableMediaSourceDisplay": True,

@@ -24,10 +24,12 @@ from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, 
 from sqlalchemy.orm import Session
 
 from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
+from reelhouse.db.search_key import sort_key
 from reelhouse.errors import InvalidInput
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.sqlorder import OrderedJoin
+from reelhouse.library.title_search import literal_like, title_condition
 
 __all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "page", "parse_query"]
 
@@ -56,6 +58,8 @@ class ItemQuery:
     start: int = 0
     limit: int | None = None
     search: str | None = None
+    name_prefix: str = ""  # NameStartsWith, as a sort key (db.search_key.sort_key)
+    name_before: str = ""  # NameLessThan, as a sort key
     years: list[int] = field(default_factory=list)
     genres: list[str] = field(default_factory=list)
     only: dict[str, set[int]] | None = None  # Ids=…: kind → row ids
@@ -87,7 +91,10 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     q.descending = (args.values("sortorder") or ["Ascending"])[0].lower() == "descending"
     q.start = args.number("startindex", 0) or 0
     q.limit = args.number("limit", None, 0, MAX_LIMIT)
-    q.search = args.text("searchterm", 200) or args.text("namestartswith", 200)
+    q.search = args.text("searchterm", 200)
+    # the alphabet bar: NameStartsWith=A, and NameLessThan=A for "#" (titles before A)
+    q.name_prefix = sort_key(args.text("namestartswith", 200))
+    q.name_before = sort_key(args.text("namelessthan", 200))
     q.years = [int(y) for y in args.values("years") if y.isdigit()][:100]
     q.genres = args.values("genres", 50)
     filters = args.lower_set("filters")
@@ -141,11 +148,6 @@ def _present() -> ColumnElement[bool]:
     return MediaFile.missing_since.is_(None)
 
 
-def _like(text: str) -> str:
-    literal = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{literal}%"
-
-
 def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
     """EXISTS a present file joined by ``link`` — with the user's progress filters."""
     stmt = select(MediaFile.id).where(link, _present())
@@ -176,20 +178,31 @@ def _favorite(q: ItemQuery, kind: str, col: Any) -> ColumnElement[bool]:
 def _title_filters(q: ItemQuery, table: type[Movie] | type[Show]) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if q.search:
-        out.append(func.lower(table.title).like(_like(q.search), escape="\\"))
+        out.append(title_condition(table, q.search))
+    out += _name_range(q, table)
     if q.years:
         out.append(table.year.in_(q.years))
     if q.genres:
         text = cast(table.genres, String)
-        out.append(or_(*[text.like(_like(f'"{g}"'), escape="\\") for g in q.genres]))
+        out.append(or_(*[text.like(literal_like(f'"{g}"'), escape="\\") for g in q.genres]))
+    return out
+
+
+def _name_range(q: ItemQuery, table: type[Movie] | type[Show]) -> list[ColumnElement[bool]]:
+    """NameStartsWith / NameLessThan on the title's sort key (only letters, digits and
+    spaces: a LIKE prefix needs no escaping)."""
+    out: list[ColumnElement[bool]] = []
+    if q.name_prefix:
+        out.append(table.sort_title.like(q.name_prefix + "%"))
+    if q.name_before:
+        out.append(table.sort_title < q.name_before)
     return out
 
 
 def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
     """The arm's statement (``id`` first, then sort columns) and its order columns."""
     p = q.parent
-    show_title = func.lower(Show.title)
-    show_order = [show_title, func.coalesce(Show.year, _ZERO), Show.id]  # db/indexes.py: ix_shows_sort
+    show_order = [Show.sort_title, func.coalesce(Show.year, _ZERO), Show.id]  # db/indexes.py: ix_shows_sort
     if kind == "movie":
         if p is not None and not (p.kind == "view" and p.id == 1):
             return None
@@ -198,7 +211,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         keys: dict[str, list[Any]] = {"datecreated": [Movie.created_at],
                 "productionyear": [Movie.year], "premieredate": [Movie.year],
                 "communityrating": [Movie.rating]}
-        return _finish(q, kind, stmt, Movie.id, keys, [func.lower(Movie.title), func.coalesce(Movie.year, _ZERO)])
+        return _finish(q, kind, stmt, Movie.id, keys, [Movie.sort_title, func.coalesce(Movie.year, _ZERO)])
     if kind == "show":
         if p is not None and not (p.kind == "view" and p.id == 2):
             return None
@@ -217,7 +230,8 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         elif p is not None and not (p.kind == "view" and p.id == 2):
             return None
         if q.search:
-            stmt = stmt.where(show_title.like(_like(q.search), escape="\\"))
+            stmt = stmt.where(title_condition(Show, q.search))
+        stmt = stmt.where(*_name_range(q, Show))
         order = [*show_order, Season.number]
         return _finish(q, kind, stmt, Season.id, {"indexnumber": [Season.number]}, order)
     link = MediaFile.episode_id == Episode.id
@@ -235,8 +249,9 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
     elif p is not None and not (p.kind == "view" and p.id == 2):
         return None
     if q.search:
-        stmt = stmt.where(or_(func.lower(Episode.title).like(_like(q.search), escape="\\"),
-                              show_title.like(_like(q.search), escape="\\")))
+        stmt = stmt.where(or_(func.lower(Episode.title).like(literal_like(q.search), escape="\\"),
+                              title_condition(Show, q.search)))
+    stmt = stmt.where(*_name_range(q, Show))
     if q.years:
         stmt = stmt.where(Show.year.in_(q.years))
     first_seen = (select(func.min(MediaFile.first_seen)).where(MediaFile.episode_id == Episode.id)

@@ -1,7 +1,8 @@
 """The library grid for big libraries: movies and shows with a present file, in title
 order, a page at a time in SQL (issue 14: 100,000 files).
 
-The order is ``lower(title), coalesce(year, 0), type (movie first), id``, read in order
+The order is ``sort_title, coalesce(year, 0), type (movie first), id`` (``sort_title``:
+"The Matrix" as "matrix", "Élite" as "elite": :func:`reelhouse.db.search_key.sort_key`), read in order
 from the ``ix_movies_sort`` / ``ix_shows_sort`` indexes (:mod:`reelhouse.db.indexes`).
 Pages go by keyset (an opaque ``cursor`` after the last item; deep pages cost what the
 first does) or by page number (OFFSET, for the first pages of a classic pager). The
@@ -38,6 +39,7 @@ from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, WatchProgress
 from reelhouse.errors import InvalidInput
 from reelhouse.library.queries import GridItem, cached_count, remember_count
+from reelhouse.library.title_search import search_parameter, title_condition
 
 __all__ = ["RESOLUTIONS", "GridFilter", "GridPage", "grid_page"]
 
@@ -129,10 +131,11 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
                  ) -> tuple[Select[Any], ColumnElement[Any], ColumnElement[Any], Any]:
     """SELECT id, title, year, poster, needs_review, sort, year0 of movies or shows that
     pass ``f``; with the sort expressions and the table's id column. ``bound_q``: the
-    title search's LIKE pattern is the bound parameter ``q_like`` (:func:`_like`), so
-    one statement serves every search."""
+    title search's LIKE pattern is the bound parameter ``q_like``
+    (:func:`~reelhouse.library.title_search.search_parameter`), so one statement serves
+    every search."""
     model: Any = Movie if kind == "movie" else Show
-    sort = func.lower(model.title)
+    sort = model.sort_title  # db.search_key.sort_key: folded, no leading article
     # ``0`` written into the SQL, not bound: SQLite matches an expression index only
     # against the same expression (a bound ``coalesce(year, ?)`` walked the whole index
     # and sorted the rest in a temporary B-tree; deep pages read every row before them)
@@ -150,9 +153,8 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
         )
     stmt = select(model.id, model.title, model.year, model.poster_image_id, model.needs_review,
                   sort.label("sort"), year0.label("year0")).where(has_file)
-    if f.q and f.q.strip():
-        pattern: Any = bindparam("q_like", type_=Text) if bound_q else _like(f.q)
-        stmt = stmt.where(sort.like(pattern, escape="\\"))
+    if f.q and f.q.strip():  # bound: the key's q is "?" (folded words) or "!" (see _statement_key)
+        stmt = stmt.where(title_condition(model, f.q, bound=bound_q, folded=(f.q == "?") if bound_q else None))
     if f.genre:
         stmt = stmt.where(cast(model.genres, Text).like(f"%{json.dumps(f.genre)}%"))
     if f.year is not None:
@@ -166,15 +168,12 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
     return stmt, sort, year0, model.id
 
 
-def _like(q: str) -> str:
-    """The LIKE pattern (escape ``\\``) of a title search: the words anywhere."""
-    literal_q = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{literal_q}%"
-
-
 def _statement_key(f: GridFilter) -> GridFilter:
-    """``f`` as the statement caches key it: a search's words are a bound parameter."""
-    return replace(f, q="?") if f.q and f.q.strip() else replace(f, q=None)
+    """``f`` as the statement caches key it: a search's words are a bound parameter,
+    compared folded ("?") or, without a letter or digit, as typed ("!")."""
+    if not (f.q and f.q.strip()):
+        return replace(f, q=None)
+    return replace(f, q="?" if search_parameter(f.q)[0] else "!")
 
 
 def _relation(kind: str, cursor: tuple[str, int, str, int] | None) -> str:
@@ -233,7 +232,7 @@ def grid_page(s: Session, f: GridFilter, limit: int, cursor: str | None = None,
         fetch = max(fetch, SEARCH_WINDOW)
     params: dict[str, Any] = {"lim": fetch}
     if f.q and f.q.strip():
-        params["q_like"] = _like(f.q)
+        params["q_like"] = search_parameter(f.q)[1]
     key_f = _statement_key(f)
     if after is not None:
         params.update(c_sort=after[0], c_year=after[1], c_id=after[3])

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
 from reelhouse.db.models import Episode, Job, MediaFile, Movie, Season, Show, SourceRow
+from reelhouse.db.search_key import sort_key
 from reelhouse.errors import InvalidInput, NotFound
+from reelhouse.library.title_search import title_condition
 
 __all__ = ["GridItem", "cached_count", "decode_file_cursor", "encode_file_cursor", "get_media_file", "get_movie",
            "get_show", "grid", "library_version", "list_media_files", "movies_by_ids", "remember_count",
@@ -65,17 +67,14 @@ def grid(
         base = base.where(SourceRow.id == source_id)
     if source_kind:
         base = base.where(SourceRow.kind == source_kind)
-    pattern = None
-    if q and q.strip():
-        literal = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{literal}%"
+    query = q.strip() if q else ""
     if kind in (None, "", "movie"):
         stmt = base.add_columns(Movie.id, Movie.title, Movie.year, Movie.poster_image_id,
                                 Movie.needs_review).join(
             Movie, Movie.id == MediaFile.movie_id
         ).where(MediaFile.kind != "extra")  # a film's trailer alone does not make it a tile
-        if pattern:
-            stmt = stmt.where(func.lower(Movie.title).like(pattern, escape="\\"))
+        if query:
+            stmt = stmt.where(title_condition(Movie, query))
         for _fid, skind, sid, mid, title, year, poster, review in s.execute(stmt):
             item = items.setdefault(("movie", mid), GridItem("movie", mid, title, year,
                                                              poster_image_id=poster, needs_review=review))
@@ -87,13 +86,13 @@ def grid(
             .join(Season, Season.id == Episode.season_id)
             .join(Show, Show.id == Season.show_id)
         )
-        if pattern:
-            stmt = stmt.where(func.lower(Show.title).like(pattern, escape="\\"))
+        if query:
+            stmt = stmt.where(title_condition(Show, query))
         for _fid, skind, sid, shid, title, year, poster, review in s.execute(stmt):
             item = items.setdefault(("show", shid), GridItem("show", shid, title, year,
                                                              poster_image_id=poster, needs_review=review))
             _add(item, skind, sid)
-    return sorted(items.values(), key=lambda i: (i.title.casefold(), i.year or 0, i.type))
+    return sorted(items.values(), key=lambda i: (sort_key(i.title), i.year or 0, i.type))
 
 
 def _add(item: GridItem, source_kind: str, source_id: int) -> None:

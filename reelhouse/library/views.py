@@ -199,12 +199,12 @@ def _shown_condition(kind: str, allowed: Iterable[int] | None) -> ColumnElement[
 
 def title_page(s: Session, kind: str, allowed: set[int] | None, offset: int, limit: int) -> tuple[list[int], int]:
     """Ids of one page of the movies or shows that have a present file (on ``allowed``
-    sources, None: all), in the grid's order (``lower(title), coalesce(year, 0), id``,
+    sources, None: all), in the grid's order (``sort_title, coalesce(year, 0), id``,
     read from ``ix_movies_sort`` / ``ix_shows_sort``), and how many there are: the page
     in SQL, not the whole library in memory."""
     model: Any = Movie if kind == "movie" else Show
     shown = _shown_condition(kind, allowed)
-    order = (func.lower(model.title), func.coalesce(model.year, literal_column("0")), model.id)  # see grid.py
+    order = (model.sort_title, func.coalesce(model.year, literal_column("0")), model.id)  # see grid.py
     ids = list(s.scalars(select(model.id).where(shown).order_by(*order).offset(offset).limit(limit)))
     key = ("titles", kind, None if allowed is None else frozenset(allowed))
     total = cached_count(s, select(model.id).where(shown), key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -15,15 +15,27 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from reelhouse.db.models.base import Base, UTCDateTime, utcnow
+from reelhouse.db.search_key import search_key, sort_key
 
 if TYPE_CHECKING:
     from reelhouse.db.models.sources import SourceRow
 
 __all__ = ["Episode", "MediaFile", "MediaStream", "Movie", "Season", "Show"]
+
+
+def _title_key(context: Any) -> str:
+    """The search key of a row inserted without one (Core inserts: library.batchlink)."""
+    return search_key(context.get_current_parameters().get("title"))
+
+
+def _title_sort(context: Any) -> str:
+    """The sort key of a row inserted without one."""
+    return sort_key(context.get_current_parameters().get("title"))
 
 
 class _TitleMetadata:
@@ -52,6 +64,8 @@ class Movie(_TitleMetadata, Base):
     title: Mapped[str] = mapped_column(String(512))
     year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     match_key: Mapped[str] = mapped_column(String(600))
+    search_key: Mapped[str | None] = mapped_column(String(1100), nullable=True, default=_title_key)
+    sort_title: Mapped[str | None] = mapped_column(String(1100), nullable=True, default=_title_sort)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     files: Mapped[list[MediaFile]] = relationship(back_populates="movie")
@@ -65,6 +79,8 @@ class Show(_TitleMetadata, Base):
     title: Mapped[str] = mapped_column(String(512))
     year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     match_key: Mapped[str] = mapped_column(String(600))  # naming.match_key(title, year)
+    search_key: Mapped[str | None] = mapped_column(String(1100), nullable=True, default=_title_key)
+    sort_title: Mapped[str | None] = mapped_column(String(1100), nullable=True, default=_title_sort)
     tvdb_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -73,6 +89,15 @@ class Show(_TitleMetadata, Base):
     )
     extras: Mapped[list[MediaFile]] = relationship(
         back_populates="show", primaryjoin="foreign(MediaFile.show_id) == Show.id", order_by="MediaFile.path")
+
+
+@event.listens_for(Movie.title, "set")
+@event.listens_for(Show.title, "set")
+def _keep_search_key(target: Movie | Show, value: str | None, _old: object, _initiator: object) -> None:
+    """Every ORM write of a title (created, renamed by an NFO, TMDB or a user) updates
+    its search and sort keys; a Core insert gets them from the column defaults."""
+    target.search_key = search_key(value)
+    target.sort_title = sort_key(value)
 
 
 class Season(Base):

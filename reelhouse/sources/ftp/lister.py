@@ -14,7 +14,7 @@ import ftplib
 import logging
 from datetime import UTC, datetime
 
-from reelhouse.errors import NotFound, ReelhouseError
+from reelhouse.errors import InvalidInput, NotFound, ReelhouseError
 from reelhouse.sources.base import Entry, normalize_path
 from reelhouse.sources.ftp import statlist
 from reelhouse.sources.ftp.config import FtpConfig
@@ -28,6 +28,10 @@ from reelhouse.sources.ftp.replies import translate_error
 __all__ = ["FtpLister"]
 
 log = logging.getLogger(__name__)
+
+#: Most bytes of commands :meth:`FtpLister.list_many` writes at once (Linux gives a TCP
+#: socket 16 KiB of send buffer at least, and the server's receive buffer takes more).
+_BATCH_BYTES = 16 * 1024
 
 
 class FtpLister(FtpConnection):
@@ -63,8 +67,24 @@ class FtpLister(FtpConnection):
         key = statlist.server_key(ftp, self.config.host, self.config.port, self._list_cmd)
         if len(paths) == 1 or "MLST" in self.features or not statlist.trusted(key):
             return [self.list(paths[0])]
-        rels = [normalize_path(p) for p in paths]
-        targets = [self._abs(rel) for rel in rels]
+        rels: builtins.list[str] = []
+        targets: builtins.list[str] = []
+        size = 0
+        for path in paths:
+            try:
+                rel = normalize_path(path)
+                target = self._abs(rel)
+            except InvalidInput:
+                if not rels:
+                    raise
+                break  # that folder's own error, when it is listed alone
+            # the commands of one write fit the socket buffers: no deadlock with a server
+            # blocked writing replies that are not read yet (4 bytes a character at most)
+            size += 4 * len(target) + 22
+            if rels and size > _BATCH_BYTES:
+                break
+            rels.append(rel)
+            targets.append(target)
         what = f"listing {len(rels)} folders from {rels[0] or '/'!r}"
         budget = ListingBudget(self.config.max_listing_bytes * len(rels), what)
         texts: builtins.list[str | ftplib.Error] | None = self._call(

@@ -287,3 +287,17 @@ def test_a_big_folder_in_a_batch_goes_its_own_way(counting: Counting, ftp_root: 
     assert statlist._SAME[counting.key()] is True
     walked = {f: len(r) for f, r in src.walk("") if isinstance(r, list)}
     assert walked["Big"] == 6
+
+
+def test_a_batch_is_cut_to_a_few_kib_of_commands(counting: Counting, ftp_root: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from reelhouse.sources.ftp import lister
+
+    monkeypatch.setattr(lister, "_BATCH_BYTES", 130)  # the commands of two of these folders
+    src = counting.src
+    src.list("Films")
+    folders = ["Films", "dir with space", "Films/Sub [1]", "", "Films"]
+    got = src._list_many(folders)
+    assert len(got) == 2
+    walked = {f: len(r) for f, r in src.walk("") if isinstance(r, list)}
+    assert walked == {"": len(_local(ftp_root, "")), "dir with space": 1, "Films": 2, "Films/Sub [1]": 1}

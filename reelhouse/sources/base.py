@@ -175,13 +175,14 @@ def walk_parallel(
     226), the walk is bound by latency, not bandwidth; listing several folders at a time
     over a connection pool divides the time by about ``workers`` (benchmarks/listing.py).
     ``list_many``: lists up to ``batch`` folders in one go and returns the results of a
-    leading part of them, at least the first (the rest are listed later); a raised
-    error is the first folder's. Each worker gets an even share of the folders waiting,
-    so batches fill up as the tree widens. Folders come out in completion order.
+    leading part of them, at least the first (the worker goes on with the rest); a
+    raised error is the first folder's. Each worker takes an even share of the folders
+    waiting, so batches fill up as the tree widens. Folders come out in completion order.
     Closing the generator early (a cancelled scan) drops the folders not yet listed; the
     ones being listed finish in the background.
     """
     import queue
+    import threading
     from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
@@ -193,41 +194,59 @@ def walk_parallel(
     many = list_many or (lambda folders: [source.list(folders[0])])
     if list_many is None:
         batch = 1
-    Result = builtins.list[tuple[str, builtins.list[Entry] | Exception]]
-    # Completions arrive on a queue (O(1) each); concurrent.futures.wait() would scan
-    # every pending future on each call, O(folders²) for a wide tree.
-    done: queue.SimpleQueue[tuple[Result, builtins.list[str]]] = queue.SimpleQueue()
-
-    def _list(folders: builtins.list[str]) -> None:
-        results: Sequence[builtins.list[Entry] | Exception]
-        try:
-            results = many(folders)[: len(folders)] or [AssertionError("list_many listed nothing")]
-        except Exception as exc:  # a non-ReelhouseError is a bug: re-raised in the caller
-            results = [exc]
-        done.put((builtins.list(zip(folders, results, strict=False)), folders[len(results):]))
-
+    Listed = tuple[str, builtins.list[Entry] | Exception]
+    # The workers take their next folders themselves, so a slow caller (a scan comparing
+    # each folder with its rows) never leaves them idle. Completions arrive on a queue
+    # (O(1) each); None says the walk is over.
+    done: queue.SimpleQueue[Listed | None] = queue.SimpleQueue()
+    lock = threading.Lock()
     todo: deque[str] = deque([normalize_path(path)])
+    running = 0
+    stop = False
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="walk")
 
-    def _dispatch(busy: int) -> int:
-        while todo and busy < workers:
-            take = min(batch, len(todo), -(-len(todo) // (workers - busy)))
-            pool.submit(_list, [todo.popleft() for _ in range(take)])
-            busy += 1
-        return busy
+    def _start() -> None:  # with the lock held
+        nonlocal running
+        while todo and running < workers and not stop:
+            running += 1
+            pool.submit(_work)
+
+    def _work() -> None:
+        nonlocal running
+        while True:
+            with lock:
+                if stop or not todo:
+                    running -= 1
+                    if not running:
+                        done.put(None)
+                    return
+                take = min(batch, len(todo), -(-len(todo) // running))  # an even share
+                rest = [todo.popleft() for _ in range(take)]
+            while rest:
+                results: Sequence[builtins.list[Entry] | Exception]
+                try:
+                    results = many(rest)[: len(rest)] or [AssertionError("list_many listed nothing")]
+                except Exception as exc:  # a non-ReelhouseError is a bug: re-raised in the caller
+                    results = [exc]
+                listed = builtins.list(zip(rest, results, strict=False))
+                rest = rest[len(results):]
+                with lock:
+                    for _folder, result in listed:
+                        if not isinstance(result, Exception):
+                            todo.extend(e.path for e in result if e.is_dir)
+                    _start()
+                for item in listed:
+                    done.put(item)
 
     try:
-        busy = _dispatch(0)
-        while busy:
-            listed, left = done.get()
-            busy -= 1
-            todo.extendleft(reversed(left))
-            for _folder, result in listed:
-                if isinstance(result, Exception) and not isinstance(result, ReelhouseError):
-                    raise result
-                if not isinstance(result, Exception):
-                    todo.extend(e.path for e in result if e.is_dir)
-            busy = _dispatch(busy)  # the next listings go out before the caller sees these
-            yield from listed
+        with lock:
+            _start()
+        while (item := done.get()) is not None:
+            result = item[1]
+            if isinstance(result, Exception) and not isinstance(result, ReelhouseError):
+                raise result
+            yield item
     finally:
+        with lock:
+            stop = True
         pool.shutdown(wait=False, cancel_futures=True)

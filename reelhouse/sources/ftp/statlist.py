@@ -29,7 +29,11 @@ data connection" (:class:`StatUnusable`), never a shorter listing:
   server is listed over data connections from then on. Left: a symlink whose target
   (which may hold ``/``) forges both the end line and the exact PWD reply, with the
   rest of the real reply still in flight when it is checked, hides the entries after
-  it in that folder; whoever can make it can delete those files as well;
+  it in that folder (in a batch, :func:`stat_texts`, also the folders after it that it
+  forges whole, PWD included); whoever can make it can delete those files as well;
+- a walk writes the commands of up to 16 folders at once (:func:`stat_texts`): each
+  folder's three replies get the same checks, and the first folder that fails one ends
+  the batch (the caller lists it and the rest alone);
 - more than :data:`MAX_ENTRIES` entries go over a data connection: a server may cut
   its STAT output without a word (pure-ftpd does, at its ``-L`` limit, where LIST says
   "Output truncated"; it is never listed by STAT, :func:`tried`).

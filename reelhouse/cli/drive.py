@@ -156,7 +156,7 @@ def unmount(
 @drive_app.command("status")
 def status(as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False) -> None:
     """Every live mount: mount point, server, view, state, open files, cache, traffic,
-    pending uploads."""
+    pending uploads (uploading, retrying, or failed and kept in the spool)."""
     from reelhouse.drive.status import live_mounts
 
     mounts = live_mounts()
@@ -174,3 +174,27 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="One JSON array.
                       f"{m['bytes_read'] >> 20} MiB", f"{m['bytes_written'] >> 20} MiB",
                       str(len(m["pending_uploads"])))
     console.print(table)
+    uploads = [(m, u) for m in mounts for u in m["pending_uploads"]]
+    if uploads:
+        table = Table("mount point", "pending upload", "state", "sent", "error", title="pending uploads")
+        for m, u in uploads:
+            table.add_row(m["mount_point"], str(u["path"]), _UPLOAD_STATES.get(u.get("state", "failed"), "?"),
+                          f"{_size(u.get('sent', 0))} / {_size(u.get('size', 0))}", u.get("error") or "")
+        console.print(table)
+
+
+#: an upload's state in the status file, as ``drive status`` prints it
+_UPLOAD_STATES = {"uploading": "uploading", "retrying": "retrying",
+                  "failed": "failed, kept in the spool"}
+
+
+def _size(n: int) -> str:
+    """Bytes as B, KiB, MiB or GiB (one decimal past B)."""
+    if n < 1024:
+        return f"{n} B"
+    value, unit = n / 1024, "KiB"
+    for bigger in ("MiB", "GiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{value:.1f} {unit}"

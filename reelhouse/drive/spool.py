@@ -18,178 +18,26 @@ import logging
 import os
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from reelhouse.drive.names import NAME_MAX, risky_name
+from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.status import Counters
-from reelhouse.drive.streamer import STREAM_AFTER, Streamer
+from reelhouse.drive.streamer import Streamer
 from reelhouse.errors import InvalidInput, NotFound, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
 
 __all__ = ["NameRewritten", "Spool", "SpoolFile"]
 
 log = logging.getLogger(__name__)
-_CHUNK = 1024 * 1024
 
 
 class NameRewritten(InvalidInput):
     """The server stored an upload under another name than the one asked for (pure-ftpd
     turns control characters and a trailing space into ``_``): the bytes are on the
     server, the name is not."""
-
-
-class SpoolFile:
-    """The local copy of one remote file being written (shared by its open handles).
-
-    ``loaded``: the local copy holds the remote content (a new or truncated file is
-    loaded at once; an existing one is fetched on first use). ``dirty``: it differs
-    from the server. ``error``: the last upload's failure, kept until one succeeds.
-    """
-
-    def __init__(self, folder: Path, path: str, *, loaded: bool, remote_size: int = 0,
-                 ident: str | None = None,
-                 start_stream: Callable[[SpoolFile, int], Streamer] | None = None) -> None:
-        self.ident = ident or uuid.uuid4().hex
-        self.local = folder / f"{self.ident}.data"
-        self.manifest = folder / f"{self.ident}.json"
-        self.path = path
-        self.loaded = loaded
-        self.remote_size = remote_size
-        self.dirty = False
-        self.unlinked = False
-        self.handles = 0
-        self.mtime = time.time()
-        self.error: str | None = None
-        #: a time set (utimens) while dirty, for the server once uploaded (``cp -a``, ``tar x``)
-        self.set_mtime: float | None = None
-        self.lock = threading.RLock()
-        self.fd = os.open(self.local, os.O_RDWR | os.O_CREAT, 0o600)
-        # bytes written in order from 0 (None once a write lands elsewhere) and the
-        # upload running during the writes, which also writes the spool file (streamer.py)
-        self.sequential: int | None = 0 if loaded and remote_size == 0 else None
-        self.streamer: Streamer | None = None
-        self._start_stream = start_stream
-
-    def stop_stream(self) -> None:
-        """Stop the upload during the writes (if any); the spool file is then complete.
-        Raises OSError when it cannot be (a full disk)."""
-        with self.lock:
-            self.sequential = None
-            streamer, self.streamer = self.streamer, None
-            if streamer is not None:
-                streamer.close()
-
-    def settle(self) -> None:
-        """Make the spool file hold every byte written (before it is read or uploaded
-        from, or kept for a retry)."""
-        with self.lock:
-            if self.streamer is not None:
-                self.streamer.settle()
-
-    @property
-    def size(self) -> int:
-        with self.lock:
-            if self.streamer is not None:
-                return self.streamer.end
-            return os.fstat(self.fd).st_size if self.loaded else self.remote_size
-
-    def entry(self) -> Entry:
-        return Entry(self.path.rpartition("/")[2], self.path, False, self.size, self.mtime)
-
-    def load(self, source: Source) -> None:
-        """Fetch the remote content once (before a partial write, a read, a truncate)."""
-        with self.lock:
-            if self.loaded:
-                return
-            os.ftruncate(self.fd, 0)
-            self.sequential = None
-            pos = 0
-            for chunk in source.read_range(self.path, 0, self.remote_size):
-                os.pwrite(self.fd, chunk, pos)
-                pos += len(chunk)
-            self.loaded = True
-
-    def read(self, source: Source, offset: int, size: int) -> bytes:
-        with self.lock:
-            self.load(source)
-            self.settle()
-            return os.pread(self.fd, size, offset)
-
-    def write(self, source: Source, offset: int, data: bytes | memoryview) -> int:
-        """Write ``data`` (read only during the call: it may be the kernel's buffer) at
-        ``offset``; returns the bytes written."""
-        with self.lock:
-            streamer = self.streamer
-            if streamer is not None and offset == self.sequential:
-                n = self._append(streamer, offset, data)
-            else:
-                if self.sequential is not None and offset != self.sequential:
-                    self.stop_stream()
-                self.load(source)
-                n = os.pwrite(self.fd, data, offset)
-            if self.sequential is not None:
-                self.sequential += n
-                if self.streamer is None and self._start_stream is not None \
-                        and self.sequential >= STREAM_AFTER:
-                    try:
-                        self.streamer = self._start_stream(self, self.sequential)
-                    except OSError as exc:  # no memory for the ring, say: uploaded at close
-                        log.info("no upload during the writes of %r: %s", self.path, exc)
-                        self.sequential = None
-            self.dirty = True
-            self.mtime = time.time()
-            self.set_mtime = None
-            return n
-
-    def _append(self, streamer: Streamer, offset: int, data: bytes | memoryview) -> int:
-        try:
-            streamer.append(data)
-        except OSError as exc:
-            # the spool's disk failed (full?): what the stream took is settled, then all
-            # of ``data`` is written the ordinary way (where a full disk fails again, and
-            # the writer gets ENOSPC)
-            log.info("writing the spool file of %r failed (%s): stream stopped", self.path, exc)
-            self.stop_stream()
-            return os.pwrite(self.fd, data, offset)
-        if streamer.failed:
-            self.stop_stream()  # the upload failed: back to the ordinary spool (uploaded at close)
-        return memoryview(data).nbytes
-
-    def truncate(self, source: Source, length: int) -> None:
-        with self.lock:
-            if self.streamer is not None or self.sequential != length:
-                self.stop_stream()
-            if length == 0:
-                self.loaded = True
-            else:
-                self.load(source)
-            if length == 0:
-                self.sequential = 0
-            os.ftruncate(self.fd, length)
-            self.dirty = True
-            self.mtime = time.time()
-            self.set_mtime = None
-
-    def chunks(self) -> Iterator[bytes]:
-        self.settle()
-        pos = 0
-        while chunk := os.pread(self.fd, _CHUNK, pos):
-            pos += len(chunk)
-            yield chunk
-
-    def discard(self) -> None:
-        try:
-            self.stop_stream()
-        except OSError:
-            pass  # the file goes anyway
-        try:
-            os.close(self.fd)
-        except OSError:
-            pass
-        self.local.unlink(missing_ok=True)
-        self.manifest.unlink(missing_ok=True)
 
 
 class Spool:
@@ -250,7 +98,8 @@ class Spool:
                 node.discard()
 
     def _streamer(self, node: SpoolFile, start: int) -> Streamer:
-        return Streamer(self.source, _part(node.path), node.local, node.fd, start, self.thread_init)
+        return Streamer(self.source, _part(node.path), node.local, node.fd, start, self.thread_init,
+                        on_sent=node.add_sent)
 
     def rekey(self, old: str, new: str) -> None:
         """``old`` was renamed to ``new``: its spool file (if any) follows, and so do the
@@ -278,11 +127,25 @@ class Spool:
                     del self.nodes[path]
                     node.discard()
 
-    def pending(self) -> list[dict[str, object]]:
-        """Spool files whose upload failed (or has not succeeded yet)."""
+    def pending(self) -> list[dict[str, Any]]:
+        """Uploads not done: ``{"path", "state", "sent", "size", "error"}``, ``sent``
+        and ``size`` in bytes. ``state``: ``uploading`` (also while a big file is still
+        being written and streams to the server: ``size`` then grows), ``retrying`` (a
+        try failed; the next one waits or runs), ``failed`` (every try failed: the file
+        stays in the spool, uploaded again at close, fsync or the next mount). Never
+        waits for a running upload."""
         with self.lock:
-            return [{"path": n.path, "size": n.size, "error": n.error}
-                    for n in self.nodes.values() if n.dirty and n.error]
+            nodes = [n for n in self.nodes.values() if not n.unlinked]
+        out: list[dict[str, Any]] = []
+        for n in nodes:
+            state, streamer = n.upload_state, n.streamer
+            if state is not None:
+                size = streamer.end if streamer is not None else n.upload_size
+                out.append({"path": n.path, "state": state, "sent": n.sent, "size": size, "error": n.error})
+            elif n.dirty and n.error:
+                out.append({"path": n.path, "state": "failed", "sent": 0, "size": n.size_now(),
+                            "error": n.error})
+        return out
 
     def _write_manifest(self, node: SpoolFile) -> None:
         node.manifest.write_text(json.dumps({"path": node.path}))
@@ -296,36 +159,46 @@ class Spool:
                 return None
             node.settle()  # complete on disk before anything can fail
             self._write_manifest(node)
-            size = node.size
-            error: ReelhouseError | None = None
-            for attempt in range(self.attempts):
-                if attempt:
-                    time.sleep(self.delay * 2 ** (attempt - 1))
-                try:
-                    self._put(node, size)
-                except NameRewritten as exc:
-                    node.dirty = False
-                    node.error = None
-                    node.manifest.unlink(missing_ok=True)
-                    log.warning("%s", exc.message)
-                    raise
-                except ReelhouseError as exc:
-                    error = exc
-                    log.warning("upload of %r failed (try %d of %d): %s",
-                                node.path, attempt + 1, self.attempts, exc.message)
-                    if not isinstance(exc, SourceUnavailable):
-                        break  # refused (permission, full, bad name): trying again now will not help
-                    continue
+            try:
+                return self._upload(node, node.size)
+            finally:
+                node.upload_state = None
+
+    def _upload(self, node: SpoolFile, size: int) -> Entry:
+        error: ReelhouseError | None = None
+        node.upload_size = size
+        for attempt in range(self.attempts):
+            if attempt or node.error:
+                node.upload_state, node.sent = "retrying", 0
+            else:
+                node.upload_state = "uploading"  # a streamed file's ``sent`` goes on
+            if attempt:
+                time.sleep(self.delay * 2 ** (attempt - 1))
+            try:
+                self._put(node, size)
+            except NameRewritten as exc:
                 node.dirty = False
                 node.error = None
-                node.remote_size = size
                 node.manifest.unlink(missing_ok=True)
-                self.counters.add_written(size)
-                self._send_mtime(node)
-                return node.entry()
-            assert error is not None
-            node.error = error.message
-            raise error
+                log.warning("%s", exc.message)
+                raise
+            except ReelhouseError as exc:
+                error = exc
+                node.error = exc.message
+                log.warning("upload of %r failed (try %d of %d): %s",
+                            node.path, attempt + 1, self.attempts, exc.message)
+                if not isinstance(exc, SourceUnavailable):
+                    break  # refused (permission, full, bad name): trying again now will not help
+                continue
+            node.dirty = False
+            node.error = None
+            node.remote_size = size
+            node.manifest.unlink(missing_ok=True)
+            self.counters.add_written(size)
+            self._send_mtime(node)
+            return node.entry()
+        assert error is not None
+        raise error
 
     def _send_mtime(self, node: SpoolFile) -> None:
         """The time ``utimens`` set while the file was being written, now that the

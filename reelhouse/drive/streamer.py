@@ -39,11 +39,14 @@ class Streamer:
     """Uploads ``part`` on ``source`` while the spool file ``local`` (open as ``fd``,
     ``start`` bytes long) grows: first the file's bytes ``[0, start)``, then what
     :meth:`append` adds, until :meth:`finish` or :meth:`close`. ``thread_init`` runs
-    first in its threads (the upload and the spool writer)."""
+    first in its threads (the upload and the spool writer); ``on_sent(n)`` is called
+    after each chunk of ``n`` bytes was handed to the server (for the status)."""
 
     def __init__(self, source: Source, part: str, local: Path, fd: int, start: int,
-                 thread_init: Callable[[], None] | None = None) -> None:
+                 thread_init: Callable[[], None] | None = None,
+                 on_sent: Callable[[int], None] | None = None) -> None:
         self.part = part
+        self._on_sent = on_sent
         self.sent = 0
         self.error: BaseException | None = None
         self.tee = Tee(local, fd, start, thread_init=thread_init)
@@ -69,7 +72,15 @@ class Streamer:
                 raise _Shrunk("the spool file shrank")
             pos += len(chunk)
             yield chunk
-        yield from self.tee.chunks()
+            self._sent(len(chunk))
+        for part in self.tee.chunks():
+            n = len(part)
+            yield part
+            self._sent(n)
+
+    def _sent(self, n: int) -> None:
+        if self._on_sent is not None:
+            self._on_sent(n)
 
     def _run(self, source: Source, fd: int, start: int, thread_init: Callable[[], None] | None) -> None:
         if thread_init is not None:

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import threading
 import time
 from pathlib import Path
 
+import pytest
 from drive.test_fs import make_fs
 
 from reelhouse.drive.streamer import STREAM_AFTER
-from reelhouse.drive.tee import ALIGN, Tee, TeeCancelled
+from reelhouse.drive.tee import ALIGN, SPOOL_NICE, Tee, TeeCancelled
 from reelhouse.sources.memory import MemorySource
 
 SMALL_RING = 8 * 1024 * 1024  # the smallest ring: the writer waits for room often
@@ -52,6 +54,22 @@ def test_odd_sizes_from_an_unaligned_start_reach_file_and_upload(tmp_path: Path)
     assert path.read_bytes() == want
     assert sent == want[ALIGN + 123:]
     os.close(fd)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a nice value per thread is Linux's")
+def test_the_spool_thread_gives_way_to_the_others(tmp_path: Path) -> None:
+    path, fd = spool_file(tmp_path)
+    tee = Tee(path, fd, 0, size=SMALL_RING)
+    try:
+        tee.append(b"x" * ALIGN)
+        tee.settle()  # the thread has run (and lowered its priority first)
+        tid = tee._thread.native_id
+        assert tid is not None
+        mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert os.getpriority(os.PRIO_PROCESS, tid) == min(19, mine + SPOOL_NICE)
+    finally:
+        tee.close()
+        os.close(fd)
 
 
 def test_the_writer_waits_for_a_slow_upload_and_a_cancel_frees_it(tmp_path: Path) -> None:

@@ -1,0 +1,164 @@
+"""Changes of names and times on the server: unlink, mkdir, rmdir, rename, utimens.
+
+Each updates the listing cache at once (a name just made, moved or removed shows as
+such) and the spool (a file being written follows its rename, or is never uploaded once
+deleted). Failures are ``OSError(errno)`` (:class:`~reelhouse.drive.guard.Guard`).
+"""
+
+from __future__ import annotations
+
+import errno
+import time
+from collections.abc import Callable
+
+from reelhouse.drive.errnos import os_error
+from reelhouse.drive.guard import Guard
+from reelhouse.drive.handles import Handles
+from reelhouse.drive.names import risky_name
+from reelhouse.drive.spoolfile import SpoolFile
+from reelhouse.drive.tree import Tree
+from reelhouse.errors import NotFound, ReelhouseError, SourceUnavailable
+from reelhouse.sources.base import Entry, normalize_path
+
+__all__ = ["Namespace"]
+
+
+class Namespace:
+    """Name and time changes over ``tree``; ``upload`` puts a file being written on
+    the server (before it can be moved there). Thread-safe."""
+
+    def __init__(self, tree: Tree, guard: Guard, handles: Handles,
+                 upload: Callable[[SpoolFile], None]) -> None:
+        self.tree = tree
+        self.guard = guard
+        self.handles = handles
+        self.upload = upload
+        self.source = tree.source
+        self.spool = tree.spool
+        self.listings = tree.listings
+
+    def _stored_as_asked(self, rel: str, path: str) -> None:
+        """After a folder or rename was made under a :func:`risky_name`: EINVAL if the
+        server stored it as another name (that name shows from now on)."""
+        if not risky_name(rel):
+            return
+        try:
+            self.source.stat(rel)
+        except NotFound:
+            self.guard.names_rewritten = True
+            self.listings.remove(rel)
+            self.listings.invalidate(rel.rpartition("/")[0])
+            raise os_error(errno.EINVAL, path) from None
+
+    def unlink(self, path: str) -> None:
+        rel = normalize_path(path)
+        self.guard.writable(path)
+        with self.guard.errors(path, write=True):
+            entry = self.tree.entry(rel)
+            if entry.is_dir:
+                raise os_error(errno.EISDIR, path)
+            node = self.spool.node(rel)
+            self.spool.forget(rel)
+            try:
+                self.source.delete(rel)
+            except NotFound:
+                if node is None:  # a file only in the spool was never on the server
+                    raise
+            self.listings.remove(rel)
+
+    def mkdir(self, path: str) -> None:
+        rel = normalize_path(path)
+        self.guard.writable(path)
+        with self.guard.errors(path, write=True):
+            try:
+                self.tree.entry(rel)
+            except NotFound:
+                pass
+            else:
+                raise os_error(errno.EEXIST, path)
+            if not self.tree.entry(rel.rpartition("/")[0]).is_dir:
+                raise os_error(errno.ENOTDIR, path)
+            self.guard.new_name(rel, path)
+            self.source.mkdir(rel)
+            self._stored_as_asked(rel, path)
+            self.listings.put(Entry(rel.rpartition("/")[2], rel, True, None, time.time()))
+            self.listings.put_listing(rel, [])
+
+    def rmdir(self, path: str) -> None:
+        rel = normalize_path(path)
+        self.guard.writable(path)
+        with self.guard.errors(path, write=True):
+            if not rel:
+                raise os_error(errno.EBUSY, path)
+            if not self.tree.entry(rel).is_dir:
+                raise os_error(errno.ENOTDIR, path)
+            if self.source.list(rel) or self.tree.has_written_under(rel):
+                raise os_error(errno.ENOTEMPTY, path)
+            self.source.delete(rel)
+            self.listings.remove(rel)
+
+    def rename(self, old: str, new: str, *, noreplace: bool = False) -> None:
+        """Move ``old`` to ``new``, over an existing file (or empty folder) there unless
+        ``noreplace`` (Linux ``RENAME_NOREPLACE``: EEXIST). The check is ours: another
+        client creating ``new`` meanwhile is not seen (FTP has no exclusive rename)."""
+        src, dst = normalize_path(old), normalize_path(new)
+        self.guard.writable(old)
+        with self.guard.errors(old, write=True):
+            entry = self.tree.entry(src)
+            if not dst or not src:
+                raise os_error(errno.EBUSY, old)
+            node = self.spool.node(src)
+            if node is not None:
+                self.upload(node)  # the server must hold it before it can move
+            try:
+                target: Entry | None = self.tree.entry(dst)
+            except NotFound:
+                target = None
+                self.guard.new_name(dst, new)
+            if target is not None:
+                if noreplace:
+                    raise os_error(errno.EEXIST, new)
+                if target.is_dir and not entry.is_dir:
+                    raise os_error(errno.EISDIR, new)
+                if entry.is_dir and not target.is_dir:
+                    raise os_error(errno.ENOTDIR, new)
+                if target.is_dir and self.source.list(dst):
+                    raise os_error(errno.ENOTEMPTY, new)
+            try:
+                self.source.rename(src, dst)
+            except (NotFound, SourceUnavailable):
+                raise
+            except ReelhouseError:
+                if target is None:
+                    raise
+                self.source.delete(dst)  # a server that will not rename over a file
+                self.source.rename(src, dst)
+            if self.spool.node(dst) is not node:
+                self.spool.forget(dst)  # whatever was written to the old target is gone
+            self.spool.rekey(src, dst)
+            self.handles.moved(src, dst)
+            self.listings.remove(src)
+            self.listings.remove(dst)
+            self._stored_as_asked(dst, new)
+            self.listings.put(Entry(dst.rpartition("/")[2], dst, entry.is_dir, entry.size, entry.mtime))
+
+    def utimens(self, path: str, mtime: float) -> None:
+        """Set the modification time (MFMT where the server has it, else only here)."""
+        rel = normalize_path(path)
+        self.guard.writable(path)
+        with self.guard.errors(path, write=True):
+            entry = self.tree.entry(rel)
+            node = self.spool.node(rel)
+            if node is not None:
+                node.mtime = mtime
+                if node.dirty:
+                    node.set_mtime = mtime  # sent once uploaded (spool.py)
+            setter = getattr(self.source, "set_mtime", None)
+            if callable(setter) and (node is None or not node.dirty):
+                try:
+                    setter(rel, mtime)
+                except (NotFound, SourceUnavailable):
+                    raise
+                except ReelhouseError:
+                    pass  # the server refuses MFMT here: the time is kept in the cache
+            self.listings.put(Entry(entry.name, rel, entry.is_dir, entry.size, mtime))

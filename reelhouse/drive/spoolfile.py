@@ -1,0 +1,200 @@
+"""One file being written through the drive: its local copy in the spool folder.
+
+The copy is ``<id>.data`` (``<id>.json``, the manifest, is the :class:`~reelhouse.drive.spool.Spool`'s);
+writes land in it, and a file written from byte 0 on streams to the server while it is
+written (:mod:`reelhouse.drive.streamer`). The upload itself is the spool's.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from reelhouse.drive.streamer import STREAM_AFTER, Streamer
+from reelhouse.sources.base import Entry, Source
+
+__all__ = ["SpoolFile"]
+
+log = logging.getLogger(__name__)
+_CHUNK = 1024 * 1024
+
+
+class SpoolFile:
+    """The local copy of one remote file being written (shared by its open handles).
+
+    ``loaded``: the local copy holds the remote content (a new or truncated file is
+    loaded at once; an existing one is fetched on first use). ``dirty``: it differs
+    from the server. ``error``: the last upload's failure, kept until one succeeds.
+    """
+
+    def __init__(self, folder: Path, path: str, *, loaded: bool, remote_size: int = 0,
+                 ident: str | None = None,
+                 start_stream: Callable[[SpoolFile, int], Streamer] | None = None) -> None:
+        self.ident = ident or uuid.uuid4().hex
+        self.local = folder / f"{self.ident}.data"
+        self.manifest = folder / f"{self.ident}.json"
+        self.path = path
+        self.loaded = loaded
+        self.remote_size = remote_size
+        self.dirty = False
+        self.unlinked = False
+        self.handles = 0
+        self.mtime = time.time()
+        self.error: str | None = None
+        #: a time set (utimens) while dirty, for the server once uploaded (``cp -a``, ``tar x``)
+        self.set_mtime: float | None = None
+        self.lock = threading.RLock()
+        self.fd = os.open(self.local, os.O_RDWR | os.O_CREAT, 0o600)
+        # bytes written in order from 0 (None once a write lands elsewhere) and the
+        # upload running during the writes, which also writes the spool file (streamer.py)
+        self.sequential: int | None = 0 if loaded and remote_size == 0 else None
+        self.streamer: Streamer | None = None
+        self._start_stream = start_stream
+        #: the upload running now: "uploading" (also during the writes, streamed), or
+        #: "retrying" (an earlier try failed); None when none runs. ``sent``: its bytes
+        #: handed to the server so far, of ``upload_size`` (of the streamer's end while
+        #: the file is still being written). Read by :meth:`Spool.pending` without a lock.
+        self.upload_state: str | None = None
+        self.sent = 0
+        self.upload_size = 0
+
+    def stop_stream(self) -> None:
+        """Stop the upload during the writes (if any); the spool file is then complete.
+        Raises OSError when it cannot be (a full disk)."""
+        with self.lock:
+            self.sequential = None
+            streamer, self.streamer = self.streamer, None
+            if streamer is not None:
+                self.upload_state = None
+                streamer.close()
+
+    def settle(self) -> None:
+        """Make the spool file hold every byte written (before it is read or uploaded
+        from, or kept for a retry)."""
+        with self.lock:
+            if self.streamer is not None:
+                self.streamer.settle()
+
+    @property
+    def size(self) -> int:
+        with self.lock:
+            if self.streamer is not None:
+                return self.streamer.end
+            return os.fstat(self.fd).st_size if self.loaded else self.remote_size
+
+    def size_now(self) -> int:
+        """:attr:`size` without the lock (a running upload holds it): for the status."""
+        streamer = self.streamer
+        if streamer is not None:
+            return streamer.end
+        try:
+            return os.fstat(self.fd).st_size if self.loaded else self.remote_size
+        except OSError:  # closed meanwhile
+            return 0
+
+    def add_sent(self, n: int) -> None:
+        """``n`` more bytes of the running upload went to the server."""
+        self.sent += n
+
+    def entry(self) -> Entry:
+        return Entry(self.path.rpartition("/")[2], self.path, False, self.size, self.mtime)
+
+    def load(self, source: Source) -> None:
+        """Fetch the remote content once (before a partial write, a read, a truncate)."""
+        with self.lock:
+            if self.loaded:
+                return
+            os.ftruncate(self.fd, 0)
+            self.sequential = None
+            pos = 0
+            for chunk in source.read_range(self.path, 0, self.remote_size):
+                os.pwrite(self.fd, chunk, pos)
+                pos += len(chunk)
+            self.loaded = True
+
+    def read(self, source: Source, offset: int, size: int) -> bytes:
+        with self.lock:
+            self.load(source)
+            self.settle()
+            return os.pread(self.fd, size, offset)
+
+    def write(self, source: Source, offset: int, data: bytes | memoryview) -> int:
+        """Write ``data`` (read only during the call: it may be the kernel's buffer) at
+        ``offset``; returns the bytes written."""
+        with self.lock:
+            streamer = self.streamer
+            if streamer is not None and offset == self.sequential:
+                n = self._append(streamer, offset, data)
+            else:
+                if self.sequential is not None and offset != self.sequential:
+                    self.stop_stream()
+                self.load(source)
+                n = os.pwrite(self.fd, data, offset)
+            if self.sequential is not None:
+                self.sequential += n
+                if self.streamer is None and self._start_stream is not None \
+                        and self.sequential >= STREAM_AFTER:
+                    try:
+                        self.upload_state, self.sent = "uploading", 0
+                        self.streamer = self._start_stream(self, self.sequential)
+                    except OSError as exc:  # no memory for the ring, say: uploaded at close
+                        log.info("no upload during the writes of %r: %s", self.path, exc)
+                        self.sequential = self.upload_state = None
+            self.dirty = True
+            self.mtime = time.time()
+            self.set_mtime = None
+            return n
+
+    def _append(self, streamer: Streamer, offset: int, data: bytes | memoryview) -> int:
+        try:
+            streamer.append(data)
+        except OSError as exc:
+            # the spool's disk failed (full?): what the stream took is settled, then all
+            # of ``data`` is written the ordinary way (where a full disk fails again, and
+            # the writer gets ENOSPC)
+            log.info("writing the spool file of %r failed (%s): stream stopped", self.path, exc)
+            self.stop_stream()
+            return os.pwrite(self.fd, data, offset)
+        if streamer.failed:
+            self.stop_stream()  # the upload failed: back to the ordinary spool (uploaded at close)
+        return memoryview(data).nbytes
+
+    def truncate(self, source: Source, length: int) -> None:
+        with self.lock:
+            if self.streamer is not None or self.sequential != length:
+                self.stop_stream()
+            if length == 0:
+                self.loaded = True
+            else:
+                self.load(source)
+            if length == 0:
+                self.sequential = 0
+            os.ftruncate(self.fd, length)
+            self.dirty = True
+            self.mtime = time.time()
+            self.set_mtime = None
+
+    def chunks(self) -> Iterator[bytes]:
+        self.settle()
+        pos = 0
+        while chunk := os.pread(self.fd, _CHUNK, pos):
+            pos += len(chunk)
+            yield chunk
+            self.sent = pos
+
+    def discard(self) -> None:
+        try:
+            self.stop_stream()
+        except OSError:
+            pass  # the file goes anyway
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+        self.local.unlink(missing_ok=True)
+        self.manifest.unlink(missing_ok=True)

@@ -11,7 +11,10 @@ than rclone. Also the CPU seconds of the listing process (reelhouse: all its thr
 rclone: the child's user + system time), which the machine's load moves far less than
 wall time. ``--ab`` adds, interleaved in the same run, reelhouse with the line-by-line
 parsers (``parse_list``/``parse_mlsd`` instead of the one-pass ``*_text`` ones) and, on
-vsftpd, with STAT off (every folder over a data connection). Prints one JSON object::
+vsftpd, with STAT off (every folder over a data connection). Before each server the
+script waits until fewer than 2,000 sockets are in TIME_WAIT (at most 75 s; the counts are
+in the output): each data connection leaves one for 60 s, and many thousands of them slow
+every loopback connection down. Prints one JSON object::
 
     python benchmarks/listing.py [--samples 3] [--servers single-process,forking,vsftpd] [--ab]
                                  [--shows 40 --seasons 20 --episodes 25]
@@ -36,21 +39,50 @@ from _setup import Ftpd, emit, ensure_tree, log, median, ratio
 SERVERS = ("single-process", "forking", "vsftpd")
 
 
+def time_wait() -> int:
+    """TCP sockets in TIME_WAIT on this machine (/proc/net/tcp*, state 06)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as f:
+            count += sum(1 for line in f if line.split()[3:4] == ["06"])
+    return count
+
+
+def drain_time_wait(limit: int = 2000, most: float = 75.0) -> tuple[int, float]:
+    """Wait (at most ``most`` s) until fewer than ``limit`` sockets are in TIME_WAIT: a
+    walk over data connections leaves one per folder on the loopback server for 60 s,
+    and past ~10,000 of them every new data connection (both servers', reelhouse's and
+    rclone's alike) slows down (README: a walk 0.65 s -> 10 s). Returns the count
+    found and the seconds waited."""
+    found, t0 = time_wait(), time.monotonic()
+    while time_wait() >= limit and time.monotonic() - t0 < most:
+        time.sleep(2)
+    return found, round(time.monotonic() - t0, 1)
+
+
 @contextlib.contextmanager
 def variant(name: str) -> Iterator[None]:
     """``"line_parsers"``: the client parses listings line by line (before issue 14);
     ``"no_stat"``: never list over the control connection."""
     from datetime import datetime
 
-    from reelhouse.sources.ftp import client, statlist
+    from reelhouse.sources.base import Entry
+    from reelhouse.sources.ftp import lister, statlist
     from reelhouse.sources.ftp.listing import ListingEntry, parse_list, parse_mlsd
+    from reelhouse.sources.ftp.listing_text import is_folder_entry_name
 
-    def by_lines(text: str, now: datetime) -> list[ListingEntry]:
-        return parse_list(text.split("\n"), now)
+    def entries(parsed: list[ListingEntry], prefix: str) -> list[Entry]:
+        return [Entry(e.name, prefix + e.name, e.is_dir, None if e.is_dir else e.size, e.mtime)
+                for e in parsed if is_folder_entry_name(e.name)]
+
+    def list_by_lines(text: str, now: datetime, prefix: str = "", strict: bool = False) -> list[Entry]:
+        return entries(parse_list(text.split("\n"), now), prefix)
+
+    def mlsd_by_lines(text: str, prefix: str = "") -> list[Entry]:
+        return entries(parse_mlsd(text.split("\n")), prefix)
 
     table: dict[str, list[tuple[object, str, object]]] = {
-        "line_parsers": [(client, "parse_list_text", by_lines),
-                         (client, "parse_mlsd_text", lambda text: parse_mlsd(text.split("\n")))],
+        "line_parsers": [(lister, "list_entries", list_by_lines), (lister, "mlsd_entries", mlsd_by_lines)],
         "no_stat": [(statlist, "tried", lambda key: False)],
     }
     patches = table.get(name, [])
@@ -127,11 +159,15 @@ def run_on(root: Path, server: str, samples: int, ab: bool = False) -> dict[str,
     times: dict[str, list[float]] = {k: [] for k in [*variants, "rclone"]}
     cpu: dict[str, list[float]] = {k: [] for k in times}
     counts: dict[str, int] = {}
+    found, waited = drain_time_wait()
+    log(f"{server}: {found} sockets in TIME_WAIT, waited {waited} s")
+    tw: list[int] = []
     daemon = Vsftpd(root) if server == "vsftpd" else Ftpd(root, forking=server == "forking")
     with daemon as ftpd, tempfile.TemporaryDirectory() as tmp:
         env = ftpd.rclone_env(Path(tmp))
         walk_count(ftpd, 5)  # first contact: the client learns whether STAT lists this server
         for i in range(samples):  # interleaved, so drift in machine load hits all alike
+            tw.append(time_wait())
             for name, (workers, how) in variants.items():
                 t, c, files, folders = walk_count(ftpd, workers, how)
                 times[name].append(t)
@@ -146,6 +182,7 @@ def run_on(root: Path, server: str, samples: int, ab: bool = False) -> dict[str,
     med = {k: round(median(v), 3) for k, v in times.items()}
     out: dict[str, object] = {
         "tree": counts,
+        "time_wait": {"found": found, "waited_seconds": waited, "at_each_sample": tw},
         "seconds_median": med,
         "cpu_seconds_median": {k: round(median(v), 3) for k, v in cpu.items()},
         "seconds_all": {k: [round(x, 3) for x in v] for k, v in times.items()},

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import posixpath
-from collections.abc import AsyncGenerator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -163,49 +163,90 @@ def walk_source(
 
 
 def walk_parallel(
-    source: Source, path: str = "", workers: int = 4
+    source: Source,
+    path: str = "",
+    workers: int = 4,
+    list_many: Callable[[builtins.list[str]], Sequence[builtins.list[Entry] | Exception]] | None = None,
+    batch: int = 16,
 ) -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
-    """Walk like :func:`walk_source`, listing up to ``workers`` folders at once.
+    """Walk like :func:`walk_source`, listing up to ``workers`` folders (or batches) at once.
 
     For a source whose ``list`` costs a network round trip per folder (FTP: PASV, MLSD,
     226), the walk is bound by latency, not bandwidth; listing several folders at a time
     over a connection pool divides the time by about ``workers`` (benchmarks/listing.py).
-    Folders come out in completion order. Closing the generator early (a cancelled scan)
-    drops the folders not yet listed; the ones being listed finish in the background.
+    ``list_many``: lists up to ``batch`` folders in one go and returns the results of a
+    leading part of them, at least the first (the worker goes on with the rest); a
+    raised error is the first folder's. Each worker takes an even share of the folders
+    waiting, so batches fill up as the tree widens. Folders come out in completion order.
+    Closing the generator early (a cancelled scan) drops the folders not yet listed; the
+    ones being listed finish in the background.
     """
     import queue
+    import threading
+    from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
     from reelhouse.errors import ReelhouseError
 
-    if workers <= 1:
+    if workers <= 1 and list_many is None:
         yield from walk_source(source, path)
         return
-
-    # Completions arrive on a queue (O(1) each); concurrent.futures.wait() would scan
-    # every pending future on each call, O(folders²) for a wide tree.
-    done: queue.SimpleQueue[tuple[str, builtins.list[Entry] | Exception]] = queue.SimpleQueue()
-
-    def _list(folder: str) -> None:
-        try:
-            done.put((folder, source.list(folder)))
-        except Exception as exc:  # a non-ReelhouseError is a bug: re-raised in the caller
-            done.put((folder, exc))
-
+    many = list_many or (lambda folders: [source.list(folders[0])])
+    if list_many is None:
+        batch = 1
+    Listed = tuple[str, builtins.list[Entry] | Exception]
+    # The workers take their next folders themselves, so a slow caller (a scan comparing
+    # each folder with its rows) never leaves them idle. Completions arrive on a queue
+    # (O(1) each); None says the walk is over.
+    done: queue.SimpleQueue[Listed | None] = queue.SimpleQueue()
+    lock = threading.Lock()
+    todo: deque[str] = deque([normalize_path(path)])
+    running = 0
+    stop = False
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="walk")
+
+    def _start() -> None:  # with the lock held
+        nonlocal running
+        while todo and running < workers and not stop:
+            running += 1
+            pool.submit(_work)
+
+    def _work() -> None:
+        nonlocal running
+        while True:
+            with lock:
+                if stop or not todo:
+                    running -= 1
+                    if not running:
+                        done.put(None)
+                    return
+                take = min(batch, len(todo), -(-len(todo) // running))  # an even share
+                rest = [todo.popleft() for _ in range(take)]
+            while rest:
+                results: Sequence[builtins.list[Entry] | Exception]
+                try:
+                    results = many(rest)[: len(rest)] or [AssertionError("list_many listed nothing")]
+                except Exception as exc:  # a non-ReelhouseError is a bug: re-raised in the caller
+                    results = [exc]
+                listed = builtins.list(zip(rest, results, strict=False))
+                rest = rest[len(results):]
+                with lock:
+                    for _folder, result in listed:
+                        if not isinstance(result, Exception):
+                            todo.extend(e.path for e in result if e.is_dir)
+                    _start()
+                for item in listed:
+                    done.put(item)
+
     try:
-        pending = 1
-        pool.submit(_list, normalize_path(path))
-        while pending:
-            folder, result = done.get()
-            pending -= 1
+        with lock:
+            _start()
+        while (item := done.get()) is not None:
+            result = item[1]
             if isinstance(result, Exception) and not isinstance(result, ReelhouseError):
                 raise result
-            if not isinstance(result, Exception):
-                for e in result:
-                    if e.is_dir:
-                        pool.submit(_list, e.path)
-                        pending += 1
-            yield folder, result
+            yield item
     finally:
+        with lock:
+            stop = True
         pool.shutdown(wait=False, cancel_futures=True)

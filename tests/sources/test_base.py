@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reelhouse.errors import InvalidInput, NotFound
-from reelhouse.sources.base import Entry, Source, join, normalize_path, parent_of, walk_source
+from reelhouse.sources.base import Entry, Source, join, normalize_path, parent_of, walk_parallel, walk_source
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.local import LocalSource
 from reelhouse.sources.memory import MemorySource
@@ -84,6 +84,48 @@ def test_walk_source_reports_failed_folders_and_goes_on() -> None:
     assert [e.name for e in dict(out)["C/D"]] == ["4.mkv"]  # type: ignore[union-attr]
     src.failing = {""}
     assert [(f, type(r).__name__) for f, r in walk_source(src)] == [("", "SourceUnavailable")]
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+@settings(max_examples=40, deadline=None)
+@given(folders=st.sets(st.text("abc", min_size=1, max_size=3), max_size=12), listed_per_call=st.integers(1, 4))
+def test_walk_parallel_with_batches_lists_every_folder_once(
+        workers: int, folders: set[str], listed_per_call: int) -> None:
+    """``list_many`` may list a leading part of its batch only: the rest are listed
+    later, each folder exactly once; a failed folder is reported and not descended."""
+    files = {f"{'/'.join(folder)}/f.mkv": b"x" for folder in folders}
+    src = MemorySource(files)
+    src.failing = {"b"}
+    batches: list[list[str]] = []
+
+    def list_many(paths: list[str]) -> list[list[Entry] | Exception]:
+        batches.append(paths)
+        out: list[list[Entry] | Exception] = []
+        for path in paths[:listed_per_call]:
+            try:
+                out.append(src.list(path))
+            except Exception as exc:
+                out.append(exc)
+        return out
+
+    walked = list(walk_parallel(src, "", workers=workers, list_many=list_many, batch=5))
+    assert sorted(f for f, _ in walked) == sorted(f for f, _ in walk_source(src))
+    assert {f: r for f, r in walked if not isinstance(r, Exception)} == {
+        f: r for f, r in walk_source(src) if not isinstance(r, Exception)}
+    assert all(1 <= len(b) <= 5 for b in batches)
+
+
+def test_walk_parallel_gives_a_raised_error_to_the_first_folder_of_the_batch() -> None:
+    src = MemorySource({"a/1.mkv": b"1", "b/2.mkv": b"2", "c/3.mkv": b"3"})
+
+    def list_many(paths: list[str]) -> list[list[Entry] | Exception]:
+        if "a" in paths[:1]:
+            raise NotFound("a is gone")
+        return [src.list(paths[0])]
+
+    walked = dict(walk_parallel(src, "", workers=1, list_many=list_many))
+    assert isinstance(walked.pop("a"), NotFound)
+    assert sorted(walked) == ["", "b", "c"]
 
 
 # ---------------------------------------------------------------- the Source contract

@@ -1,6 +1,10 @@
-"""The FTP layer: ``config`` (FtpConfig), ``listing`` (pure parsers), ``replies`` (reply
-codes and failures → domain errors), ``tls``, ``client`` (one control connection),
-``pool`` (per-source connection pool), ``source`` (FtpSource)."""
+"""The FTP layer, bottom up: ``config`` (FtpConfig), ``limits`` (size limits on what is
+read), ``listing`` (pure parsers of one listing line), ``listing_text`` (pure parsers of
+whole listings, straight into Entry), ``replies`` (reply codes and failures → domain
+errors), ``tls``, ``pipeline`` (a listing in one write), ``statlist`` (listings over the
+control connection), ``connection`` (one control connection: login, TLS, features),
+``lister`` (folder listings and entry details on it), ``client`` (reads, writes, tree
+edits on it), ``pool`` (per-source connection pool), ``source`` (FtpSource)."""
 
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.source import FtpSource

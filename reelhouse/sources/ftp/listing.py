@@ -1,4 +1,7 @@
-"""Pure parsers for FTP directory listings: MLSD (RFC 3659) and LIST (``ls -l``, DOS/IIS).
+"""Pure parsers for FTP directory listing lines: MLSD (RFC 3659) and LIST (``ls -l``, DOS/IIS).
+
+One line at a time; :mod:`.listing_text` parses whole listings in one pass with these as
+its reference.
 
 No I/O and no clock: every function takes text (one line, without or with its CRLF) and,
 where a year must be guessed, the caller's ``now``. Unparseable lines give ``None``; no
@@ -39,8 +42,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-__all__ = ["ListingEntry", "UnparsableLine", "is_skippable_list_line", "parse_list", "parse_list_line",
-           "parse_list_text", "parse_mlsd", "parse_mlsd_line", "parse_mlsd_text"]
+__all__ = ["ListingEntry", "is_skippable_list_line", "parse_list", "parse_list_line", "parse_mlsd",
+           "parse_mlsd_line"]
 
 #: Half a mean Gregorian year, seconds: the window in which ``ls -l`` prints ``HH:MM``
 #: instead of the year (GNU coreutils ``ls.c``: ``six_months_ago = now - 31556952 / 2``).
@@ -385,73 +388,3 @@ def is_skippable_list_line(line: str) -> bool:
 def parse_list(lines: Iterable[str], now: datetime) -> list[ListingEntry]:
     """Parse LIST output line by line, dropping ``total N``, ``.``/``..`` and junk."""
     return [entry for line in lines if (entry := parse_list_line(line, now)) is not None]
-
-
-# ------------------------------------------------------------- whole listings at once
-# One regex pass over a whole listing (``findall``: the loop over lines runs in C) for
-# the common line forms; any other line is handed to the line parsers above, so the
-# result is exactly theirs (tests/sources/ftp/test_listing_text.py checks it).
-
-
-def _one_line_of_text(pattern: str) -> str:
-    """``pattern`` (one line, matched by ``fullmatch``) as one line of a whole text
-    under ``re.M``: no token crosses a line end, and the name ends before the line's
-    one CR, as :func:`_strip_eol` cuts it."""
-    return pattern.replace(r"[^ \t]", r"[^ \t\n]").replace(r" (?P<name>.*)", r" (?P<name>.*?)\r?")
-
-
-_UNIX_TEXT = re.compile(
-    r"^(?:" + _one_line_of_text(_UNIX_LINE.pattern) + r"|(?P<other>.*))$", re.M)
-# The usual MLSD lines: type, size, modify first (pure-ftpd) or modify, size, type
-# (pyftpdlib after ``OPTS MLST``: facts in alphabetical order); the facts end at the
-# first "; " (RFC 3659 §7.2) and hold no space here.
-_T, _S, _M = r"type=(file|dir|cdir|pdir);", r"size=([0-9]{1,20});", r"modify=([0-9]{14}(?:\.[0-9]{1,9})?);"
-_MLSD_TEXT = re.compile(
-    rf"^(?:{_T}{_S}{_M}(?:[^; \r\n]*;)* (.*?)\r?|{_M}{_S}{_T}(?:[^; \r\n]*;)* (.*?)\r?|(.*))$", re.M | re.I)
-
-
-class UnparsableLine(ValueError):
-    """A line of a listing that holds no entry a parser knows (``strict`` parsing)."""
-
-
-def parse_list_text(text: str, now: datetime, strict: bool = False) -> list[ListingEntry]:
-    """:func:`parse_list` of ``text.split("\\n")``, in one regex pass for ``ls -l`` lines.
-    ``strict``: raise UnparsableLine for a line that is neither an entry nor one that
-    holds none by design (:func:`is_skippable_list_line`)."""
-    out: list[ListingEntry] = []
-    for kind, size, month, day, hour, minute, year, name, other in _UNIX_TEXT.findall(text):
-        if not kind:  # not the usual form: the line parsers decide
-            entry = parse_list_line(other, now)
-            if entry is not None:
-                out.append(entry)
-            elif strict and not is_skippable_list_line(other):
-                raise UnparsableLine(other[:200])
-            continue
-        link_target: str | None = None
-        if kind == "l":
-            name, arrow, target = name.partition(" -> ")
-            link_target = target if arrow and target else None
-        if name in ("", ".", ".."):
-            continue
-        out.append(ListingEntry(
-            name, kind == "d", None if kind in "bc" else _parse_size(size),
-            _ls_time(month, day, hour or None, minute or None, year or None, now), kind == "l", link_target))
-    return out
-
-
-def parse_mlsd_text(text: str) -> list[ListingEntry]:
-    """:func:`parse_mlsd` of ``text.split("\\n")``, in one regex pass for the usual lines."""
-    out: list[ListingEntry] = []
-    for kind, size, modify, name, modify2, size2, kind2, name2, other in _MLSD_TEXT.findall(text):
-        if not kind:
-            if not kind2:
-                entry = parse_mlsd_line(other)
-                if entry is not None:
-                    out.append(entry)
-                continue
-            kind, size, modify, name = kind2, size2, modify2, name2
-        kind = kind.lower()
-        if kind in ("cdir", "pdir") or name in ("", ".", ".."):
-            continue
-        out.append(ListingEntry(name, kind == "dir", _parse_size(size), _parse_mlsd_time(modify)))
-    return out

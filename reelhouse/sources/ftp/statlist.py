@@ -29,7 +29,11 @@ data connection" (:class:`StatUnusable`), never a shorter listing:
   server is listed over data connections from then on. Left: a symlink whose target
   (which may hold ``/``) forges both the end line and the exact PWD reply, with the
   rest of the real reply still in flight when it is checked, hides the entries after
-  it in that folder; whoever can make it can delete those files as well;
+  it in that folder (in a batch, :func:`stat_texts`, also the folders after it that it
+  forges whole, PWD included); whoever can make it can delete those files as well;
+- a walk writes the commands of up to 16 folders at once (:func:`stat_texts`): each
+  folder's three replies get the same checks, and the first folder that fails one ends
+  the batch (the caller lists it and the rest alone);
 - more than :data:`MAX_ENTRIES` entries go over a data connection: a server may cut
   its STAT output without a word (pure-ftpd does, at its ``-L`` limit, where LIST says
   "Output truncated"; it is never listed by STAT, :func:`tried`).
@@ -41,13 +45,17 @@ import ftplib
 import select
 import socket
 import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Protocol, TypeVar
 
+from reelhouse.sources.base import Entry
 from reelhouse.sources.ftp.limits import ListingBudget
-from reelhouse.sources.ftp.listing import ListingEntry, UnparsableLine, parse_list_text
+from reelhouse.sources.ftp.listing import ListingEntry
+from reelhouse.sources.ftp.listing_text import UnparsableLine, list_entries, parse_list_text
 
-__all__ = ["MAX_ENTRIES", "StatUnusable", "forget", "forget_all", "learn", "server_key", "stat_listing", "tried",
-           "usable"]
+__all__ = ["MAX_ENTRIES", "StatUnusable", "checked_entries", "forget", "forget_all", "learn", "server_key",
+           "stat_entries", "stat_listing", "stat_text", "stat_texts", "tried", "trusted", "usable"]
 
 #: A STAT listing with more entries goes over a data connection instead (a server may
 #: cut its control-connection output silently: pure-ftpd at 10,000 lines).
@@ -78,6 +86,22 @@ class StatUnusable(Exception):
 Key = tuple[str, int, str, str]
 
 
+class Listed(Protocol):
+    """What is compared of an entry: a :class:`~.listing.ListingEntry` or an :class:`Entry`."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def is_dir(self) -> bool: ...
+    @property
+    def size(self) -> int | None: ...
+    @property
+    def mtime(self) -> float | None: ...
+
+
+L = TypeVar("L", bound=Listed)
+
+
 def server_key(ftp: ftplib.FTP, host: str, port: int, list_cmd: str = "LIST") -> Key:
     """Who answers: host, port and the greeting's first line (the software and its
     version; pure-ftpd's next lines hold the time and the user count), and the LIST
@@ -93,7 +117,12 @@ def tried(key: Key) -> bool:
     return _SAME.get(key) is not False and "pure-ftpd" not in key[2].lower()
 
 
-def usable(key: Key, by_stat: list[ListingEntry]) -> list[ListingEntry] | None:
+def trusted(key: Key) -> bool:
+    """Whether STAT is known to list this server as LIST does (:func:`learn`)."""
+    return _SAME.get(key) is True and tried(key)
+
+
+def usable(key: Key, by_stat: list[L]) -> list[L] | None:
     """The entries of a STAT listing as LIST would give them, or ``None`` when the
     folder must be listed by LIST too (the server is not known to agree yet, or the
     listing holds a dot name and it is not known yet whether LIST shows those)."""
@@ -107,7 +136,7 @@ def usable(key: Key, by_stat: list[ListingEntry]) -> list[ListingEntry] | None:
     return by_stat if dots else [e for e in by_stat if not e.name.startswith(".")]
 
 
-def learn(key: Key, by_stat: list[ListingEntry], by_list: list[ListingEntry]) -> None:
+def learn(key: Key, by_stat: Sequence[Listed], by_list: Sequence[Listed]) -> None:
     """Compare two listings of one folder (STAT, LIST) and record what they say about
     the server. An empty folder says nothing; disagreement is final."""
     list_dots = any(e.name.startswith(".") for e in by_list)
@@ -137,28 +166,98 @@ def forget_all() -> None:
         _DOTS.clear()
 
 
-def _agree(by_stat: list[ListingEntry], by_list: list[ListingEntry]) -> bool:
+def _agree(by_stat: Sequence[Listed], by_list: Sequence[Listed]) -> bool:
     """Whether two listings of one folder hold the same entries (any order)."""
     return sorted(map(_facts, by_stat)) == sorted(map(_facts, by_list))
 
 
-def _facts(e: ListingEntry) -> tuple[str, bool, int, float, bool]:
-    return e.name, e.is_dir, -1 if e.size is None else e.size, -1.0 if e.mtime is None else e.mtime, e.is_link
+def _facts(e: Listed) -> tuple[str, bool, int, float, bool]:
+    return (e.name, e.is_dir, -1 if e.size is None else e.size, -1.0 if e.mtime is None else e.mtime,
+            getattr(e, "is_link", False))
 
 
 def stat_listing(ftp: ftplib.FTP, folder: str, budget: ListingBudget, now: datetime) -> list[ListingEntry]:
     """The entries of absolute ``folder`` by ``CWD folder`` + ``STAT .`` + ``PWD`` written
-    at once (RFC 959 §4.1.3; pipelining: :mod:`.pipeline`). ``now`` fixes the year of
-    ``Jan 12 14:05`` dates (:func:`~.listing.parse_list_line`).
+    at once (RFC 959 §4.1.3; pipelining: :mod:`.pipeline`), as the servers said them.
+    ``now`` fixes the year of ``Jan 12 14:05`` dates (:func:`~.listing.parse_list_line`).
+    Raises as :func:`stat_text`, and StatUnusable for a line that is no listing line
+    or past :data:`MAX_ENTRIES`."""
+    return _checked(lambda text: parse_list_text(text, now, strict=True), stat_text(ftp, folder, budget))
+
+
+def stat_entries(ftp: ftplib.FTP, folder: str, budget: ListingBudget, now: datetime, prefix: str) -> list[Entry]:
+    """:func:`stat_listing` as the folder's :class:`Entry` list (paths start with
+    ``prefix``; :func:`~.listing_text.list_entries`)."""
+    return checked_entries(stat_text(ftp, folder, budget), now, prefix)
+
+
+def checked_entries(text: str, now: datetime, prefix: str) -> list[Entry]:
+    """The entries of a STAT listing's lines (:func:`stat_text`); StatUnusable for a
+    line that is no listing line or past :data:`MAX_ENTRIES`."""
+    return _checked(lambda t: list_entries(t, now, prefix, strict=True), text)
+
+
+def _checked(parse: Callable[[str], list[L]], text: str) -> list[L]:
+    try:
+        entries = parse(text)
+    except UnparsableLine as exc:
+        raise StatUnusable(f"unparsable STAT line {exc}") from exc
+    if len(entries) > MAX_ENTRIES:
+        raise StatUnusable(f"{len(entries)} entries: too many to trust a control-connection listing")
+    return entries
+
+
+def stat_text(ftp: ftplib.FTP, folder: str, budget: ListingBudget) -> str:
+    """The listing lines of absolute ``folder`` (CRLF ends each) by ``CWD folder`` +
+    ``STAT .`` + ``PWD`` written at once.
 
     Raises ftplib errors for a refused CWD (all three replies read: the connection stays
     in step), StatUnusable when the reply cannot be trusted, OSError/EOFError when the
     connection fails (the caller drops it) and SourceUnavailable past ``budget``."""
+    return _body_text(ftp, folder, *_send(ftp, [folder], budget))
+
+
+def stat_texts(ftp: ftplib.FTP, key: Key, folders: list[str], budget: ListingBudget) -> list[str | ftplib.Error]:
+    """:func:`stat_text` of several absolute ``folders``, all written at once (one write,
+    then the replies read in large recv calls: RFC 959 §4.2 answers them in order):
+    each folder's lines, or the ftplib error of its refused CWD.
+
+    Stops at the first folder whose reply cannot be trusted: the list holds the folders
+    before it, and that folder's StatUnusable is raised when it is the first. When it is
+    ``out_of_step`` (replies may be in flight) the control connection is closed; the
+    caller lists the folders left over, one by one; a ``server_wide`` one is not used
+    on server ``key`` again (:func:`forget`). Raises StatUnusable (out of step:
+    connection closed) when the replies of the whole write are not exactly as many as
+    asked, OSError/EOFError and SourceUnavailable as :func:`stat_text`."""
+    out: list[str | ftplib.Error] = []
+    try:
+        replies = _send(ftp, folders, budget)
+        for i, folder in enumerate(folders):
+            try:
+                out.append(_body_text(ftp, folder, *replies[3 * i : 3 * i + 3]))
+            except ftplib.Error as exc:
+                out.append(exc)
+    except StatUnusable as exc:
+        if exc.out_of_step:
+            ftp.close()
+        if exc.server_wide:
+            forget(key)
+        if not out:
+            raise
+    return out
+
+
+def _send(ftp: ftplib.FTP, folders: list[str], budget: ListingBudget) -> list[bytes]:
+    """Write ``CWD f``, ``STAT .``, ``PWD`` for each folder at once; their replies."""
     sock = ftp.sock
     if sock is None:
         raise EOFError("connection closed")
-    sock.sendall(f"CWD {folder}\r\nSTAT .\r\nPWD\r\n".encode(ftp.encoding))
-    cwd, listing, pwd = _read_replies(sock, 3, budget)
+    sock.sendall("".join(f"CWD {f}\r\nSTAT .\r\nPWD\r\n" for f in folders).encode(ftp.encoding))
+    return _read_replies(sock, 3 * len(folders), budget)
+
+
+def _body_text(ftp: ftplib.FTP, folder: str, cwd: bytes, listing: bytes, pwd: bytes) -> str:
+    """The checked lines of one folder's three replies (see the module docstring)."""
     if cwd[:1] != b"2":
         text = cwd.decode(ftp.encoding, "replace").rstrip("\r\n")
         raise (ftplib.error_temp if cwd[:1] == b"4" else ftplib.error_perm)(text)
@@ -175,16 +274,9 @@ def stat_listing(ftp: ftplib.FTP, folder: str, budget: ListingBudget, now: datet
     if body.count(b"\n") != body.count(b"\r\n"):
         raise StatUnusable("a STAT line without CRLF (a name with a line feed?)")
     try:
-        text = body.decode(ftp.encoding)
+        return body.decode(ftp.encoding)
     except UnicodeDecodeError as exc:
         raise StatUnusable(f"STAT listing not in {ftp.encoding}") from exc
-    try:
-        entries = parse_list_text(text, now, strict=True)
-    except UnparsableLine as exc:
-        raise StatUnusable(f"unparsable STAT line {exc}") from exc
-    if len(entries) > MAX_ENTRIES:
-        raise StatUnusable(f"{len(entries)} entries: too many to trust a control-connection listing")
-    return entries
 
 
 def _read_replies(sock: socket.socket, count: int, budget: ListingBudget) -> list[bytes]:

@@ -10,11 +10,14 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from reelhouse.sources.ftp.listing import (
+from reelhouse.sources.base import Entry
+from reelhouse.sources.ftp.listing import ListingEntry, parse_list, parse_mlsd
+from reelhouse.sources.ftp.listing_text import (
     UnparsableLine,
-    parse_list,
+    is_folder_entry_name,
+    list_entries,
+    mlsd_entries,
     parse_list_text,
-    parse_mlsd,
     parse_mlsd_text,
 )
 
@@ -102,6 +105,36 @@ PIECES = st.sampled_from([
 def test_text_parsers_equal_the_line_parsers(text: str) -> None:
     assert parse_list_text(text, NOW) == parse_list(text.split("\n"), NOW)
     assert parse_mlsd_text(text) == parse_mlsd(text.split("\n"))
+
+
+def _as_entries(parsed: list[ListingEntry], prefix: str) -> list[Entry]:
+    """What a folder listing made of the parsed entries before the Entry builders."""
+    return [Entry(e.name, prefix + e.name, e.is_dir, None if e.is_dir else e.size, e.mtime)
+            for e in parsed if e.name not in ("", ".", "..") and not any(c in e.name for c in "/\r\n")]
+
+
+@settings(max_examples=600)
+@given(text=st.lists(PIECES | st.sampled_from(["a/b", "/", " x\ry"]), max_size=40).map("".join) | st.text(),
+       prefix=st.sampled_from(["", "Show/", "a b/Season 01/"]))
+@example(text="-rw-r--r--   1 o g 5 Jan  1 14:05 a/b\r\nlrwxrwxrwx 1 o g 5 Jan 1 2020 l -> /x\r\n", prefix="d/")
+@example(text="type=FILE;size=1;modify=20200101000000; f\r\ntype=Dir;size=1;modify=20200101000000; d\r\n",
+         prefix="")
+def test_entry_builders_equal_parse_then_convert(text: str, prefix: str) -> None:
+    assert list_entries(text, NOW, prefix) == _as_entries(parse_list_text(text, NOW), prefix)
+    assert mlsd_entries(text, prefix) == _as_entries(parse_mlsd_text(text), prefix)
+    try:
+        strict = list_entries(text, NOW, prefix, strict=True)
+    except UnparsableLine:
+        with pytest.raises(UnparsableLine):
+            parse_list_text(text, NOW, strict=True)
+    else:
+        assert strict == _as_entries(parse_list_text(text, NOW, strict=True), prefix)
+
+
+@pytest.mark.parametrize("name", ["a", " a ", "a b", ".x", "...", "a\\b"])
+def test_folder_entry_names(name: str) -> None:
+    assert is_folder_entry_name(name)
+    assert not any(is_folder_entry_name(bad) for bad in ["", ".", "..", "a/b", "a\rb", "a\nb"])
 
 
 @settings(max_examples=300)

@@ -203,3 +203,101 @@ def test_a_server_whose_stat_differs_is_listed_over_data_connections(ftp_root: P
         assert server.counts["STAT"] == 1  # asked once
     finally:
         server.close()
+
+
+def _batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of folders of every batch written (:func:`statlist.stat_texts`)."""
+    sizes: list[int] = []
+    stat_texts = statlist.stat_texts
+
+    def spy(ftp: Any, key: Any, folders: list[str], budget: Any) -> Any:
+        sizes.append(len(folders))
+        return stat_texts(ftp, key, folders, budget)
+    monkeypatch.setattr(statlist, "stat_texts", spy)
+    return sizes
+
+
+def test_several_folders_in_one_write(counting: Counting, ftp_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once trusted, a batch of folders is one write: each folder its entries or its
+    error (a missing folder in the middle is NotFound, the next ones still list)."""
+    sizes = _batches(monkeypatch)
+    src = counting.src
+    folders = ["dir with space", "No Such Folder", "Films", "Films/Sub [1]", ""]
+    assert len(src._list_many(folders)) == 1  # not trusted yet: the first only
+    src.list("Films")
+    pasv = counting.counts["PASV"]
+    got = src._list_many(folders)
+    assert sizes == [5]
+    assert isinstance(got[1], NotFound)
+    assert [{e.name: (e.is_dir, e.size) for e in r} for r in got if isinstance(r, list)] == [
+        _local(ftp_root, f) for f in folders if f != "No Such Folder"]
+    assert [e.path for e in got[3]] == ["Films/Sub [1]/inner.mkv"]  # type: ignore[union-attr]
+    assert counting.counts["PASV"] == pasv
+    assert _listed(src, "Films") == _local(ftp_root, "Films")  # still in step
+
+
+def test_the_walk_lists_in_batches(ftp_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(30):
+        (ftp_root / f"Show {i:02d}" / "Season 1").mkdir(parents=True)
+        (ftp_root / f"Show {i:02d}" / "Season 1" / f"e{i}.mkv").write_bytes(b"x" * i)
+    sizes = _batches(monkeypatch)
+    server = Counting(ftp_root)
+    try:
+        src = server.src
+        src.list("")
+        walked = {f: {(e.path, e.size) for e in r} for f, r in src.walk("") if isinstance(r, list)}
+        assert len(walked) == 61 and walked["Show 07/Season 1"] == {("Show 07/Season 1/e7.mkv", 7)}
+        assert max(sizes) > 1 and sum(sizes) >= 30  # the rest one by one (a batch of one: list())
+        assert server.counts["PASV"] == 1  # the first listing only
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("where", ["first", "middle"])
+def test_a_forged_reply_in_a_batch_loses_nothing(counting: Counting, ftp_root: Path, where: str) -> None:
+    """A name forging the end of its STAT reply, in a batch: the folders before it keep
+    their listings, it and the ones after are listed over data connections; the server
+    is not listed by STAT again."""
+    folder = ftp_root / "Hostile"
+    folder.mkdir()
+    for name in ("a.mkv", HOSTILE, "y.mkv", "z.mkv"):
+        (folder / name).write_bytes(b"data")
+    src = counting.src
+    src.list("Films")
+    batch = ["Hostile", "Films", "dir with space"] if where == "first" else ["Films", "Hostile", "dir with space"]
+    got = src._list_many(batch)
+    assert 1 <= len(got) and all(isinstance(r, list) for r in got)
+    assert statlist._SAME[counting.key()] is False
+    walked = {f: {e.name for e in r} for f, r in src.walk("") if isinstance(r, list)}
+    assert {"a.mkv", "y.mkv", "z.mkv"} <= walked["Hostile"]
+    assert walked["Films"] == {"inner.mkv", "Sub [1]"} and walked["dir with space"] == {"inner.mkv"}
+
+
+def test_a_big_folder_in_a_batch_goes_its_own_way(counting: Counting, ftp_root: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(statlist, "MAX_ENTRIES", 3)
+    (ftp_root / "Big").mkdir()
+    for i in range(6):
+        (ftp_root / "Big" / f"e{i}.mkv").write_bytes(b"x")
+    src = counting.src
+    src.list("Films")
+    got = src._list_many(["Films", "Big", "dir with space"])
+    assert len(got) == 1  # Films; the rest are listed later
+    assert _listed(src, "Big") == _local(ftp_root, "Big")
+    assert statlist._SAME[counting.key()] is True
+    walked = {f: len(r) for f, r in src.walk("") if isinstance(r, list)}
+    assert walked["Big"] == 6
+
+
+def test_a_batch_is_cut_to_a_few_kib_of_commands(counting: Counting, ftp_root: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from reelhouse.sources.ftp import lister
+
+    monkeypatch.setattr(lister, "_BATCH_BYTES", 130)  # the commands of two of these folders
+    src = counting.src
+    src.list("Films")
+    folders = ["Films", "dir with space", "Films/Sub [1]", "", "Films"]
+    got = src._list_many(folders)
+    assert len(got) == 2
+    walked = {f: len(r) for f, r in src.walk("") if isinstance(r, list)}
+    assert walked == {"": len(_local(ftp_root, "")), "dir with space": 1, "Films": 2, "Films/Sub [1]": 1}

@@ -1,0 +1,165 @@
+"""One FTP control connection: connect, TLS, login, features, the command wrapper.
+
+Built on :mod:`ftplib`; every ftplib/socket/ssl error is translated into the reelhouse
+error tree as it leaves :meth:`FtpConnection._call`
+(:func:`~reelhouse.sources.ftp.replies.translate_error`). Commands and replies follow
+RFC 959; FEAT/OPTS follow RFC 2389, MLST facts RFC 3659 §7.9, AUTH TLS / PROT P RFC 4217.
+Listings build on it in :mod:`.lister`, reads and writes in :mod:`.client`.
+"""
+
+from __future__ import annotations
+
+import ftplib
+import posixpath
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from reelhouse.errors import InvalidInput, SourceUnavailable
+from reelhouse.sources.base import normalize_path
+from reelhouse.sources.ftp.config import FtpConfig
+from reelhouse.sources.ftp.limits import BoundedFTP
+from reelhouse.sources.ftp.replies import translate_error, use_encoding
+from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
+
+__all__ = ["FtpConnection"]
+
+
+class FtpConnection:
+    """One logged-in control connection. Not thread-safe: the pool hands it to one user
+    at a time. Raises reelhouse errors only."""
+
+    def __init__(self, config: FtpConfig) -> None:
+        self.config = config
+        self.ftp: ftplib.FTP | None = None
+        self.features: set[str] = set()
+        self.last_used = time.monotonic()
+        self.in_transfer = False
+        self.home = "/"  # the login folder (PWD), learnt at connect
+        self._binary = False  # ftplib's retrlines switches to TYPE A; RETR needs TYPE I
+
+    # -- connection -------------------------------------------------------------------
+    def connect(self) -> None:
+        """Connect, secure (per ``tls``), log in, switch to UTF-8 (or latin-1 for a
+        server without UTF8 in FEAT) and binary mode. A PASV reply's address is not
+        used: data connections go to the control host (ftplib's default, which covers
+        servers behind NAT that announce a private address)."""
+        cfg = self.config
+        try:
+            ftp: ftplib.FTP
+            if cfg.tls == "none":
+                ftp = BoundedFTP(timeout=cfg.connect_timeout)
+            else:
+                ctx = tls_context(cfg.verify_tls, cfg.trusted_cert)
+                ftp = SessionReusingTLS(context=ctx, timeout=cfg.connect_timeout)
+                ftp.implicit = cfg.tls == "implicit"
+            ftp.encoding = "utf-8"
+            self.ftp = ftp
+            ftp.connect(cfg.host, cfg.port, timeout=cfg.connect_timeout)
+            ftp.login(cfg.user, cfg.password)
+            if isinstance(ftp, ftplib.FTP_TLS):
+                ftp.prot_p()
+            try:
+                feat = ftp.sendcmd("FEAT")
+                self.features = {
+                    line.strip().split(" ")[0].upper() for line in feat.splitlines()[1:-1]
+                }
+            except ftplib.Error:
+                self.features = set()
+            if "MLST" in self.features:  # only the facts read (RFC 3659 §7.9): less for the server to do
+                try:
+                    ftp.sendcmd("OPTS MLST type;size;modify;")
+                except ftplib.Error:
+                    pass
+            if "UTF8" in self.features:
+                try:
+                    ftp.sendcmd("OPTS UTF8 ON")
+                except ftplib.Error:
+                    pass
+            else:
+                # UTF-8 off (RFC 2640 §3.2: no UTF8 in FEAT): names are in the server's
+                # own 8-bit encoding. latin-1 decodes any byte and encodes back to the
+                # same byte, so every name lists, opens and round-trips unchanged.
+                use_encoding(ftp, "latin-1")
+            try:
+                home = ftp.pwd()
+                self.home = home if home.startswith("/") else "/"
+            except ftplib.Error:
+                self.home = "/"
+            ftp.voidcmd("TYPE I")
+            self._binary = True
+            ftp.set_pasv(True)
+            if ftp.sock is not None:
+                ftp.sock.settimeout(cfg.read_timeout)
+                ftp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            ftp.timeout = cfg.read_timeout
+        except BaseException as exc:
+            self.close()
+            if not isinstance(exc, Exception):  # Ctrl-C, exit: not the server's failure
+                raise
+            raise translate_error(exc, f"connecting to {cfg.host}:{cfg.port}") from exc
+        self.last_used = time.monotonic()
+
+    def close(self) -> None:
+        """Drop the connection without a goodbye (never raises)."""
+        ftp, self.ftp = self.ftp, None
+        if ftp is not None:
+            try:
+                ftp.close()
+            except Exception:  # noqa: S110 - closing a broken socket must not fail
+                pass
+
+    def quit(self) -> None:
+        """Say QUIT politely, then close (never raises)."""
+        if self.ftp is not None:
+            try:
+                self.ftp.sock.settimeout(2.0)  # type: ignore[union-attr]
+                self.ftp.quit()
+            except Exception:  # noqa: S110
+                pass
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.ftp is not None
+
+    def _ftp(self) -> ftplib.FTP:
+        if self.ftp is None:
+            raise SourceUnavailable("FTP connection is closed")
+        return self.ftp
+
+    def _abs(self, path: str) -> str:
+        """The server path of a source-relative path (under the source's root).
+        InvalidInput for CR or LF (they would end the FTP command, RFC 959 §4.1.3) and
+        for a name the connection's encoding cannot carry (``€`` on a latin-1 server)."""
+        if "\r" in path or "\n" in path:
+            raise InvalidInput("an FTP path cannot contain CR or LF")
+        encoding = self.ftp.encoding if self.ftp is not None else "utf-8"
+        try:
+            path.encode(encoding)
+        except UnicodeEncodeError:
+            raise InvalidInput(f"the FTP server's names are {encoding}: {path!r} cannot be sent") from None
+        rel = normalize_path(path)
+        root = self.config.root
+        base = root if root.startswith("/") else posixpath.join(self.home, root)
+        base = posixpath.normpath(base) if base not in ("", "/") else "/"
+        return posixpath.join(base, rel) if rel else base
+
+    def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        try:
+            result = fn()
+        except ftplib.error_perm as exc:
+            # a permanent reply leaves the control connection in sync
+            raise translate_error(exc, what) from exc
+        except BaseException as exc:
+            self.close()  # the connection state is unknown: never reuse it
+            if not isinstance(exc, Exception):  # Ctrl-C, exit: never retried as a server failure
+                raise
+            raise translate_error(exc, what) from exc
+        self.last_used = time.monotonic()
+        return result
+
+    def noop(self) -> None:
+        """Check the connection (NOOP); raises SourceUnavailable if it is dead."""
+        self._call("checking the connection", lambda: self._ftp().voidcmd("NOOP"))

@@ -1,0 +1,198 @@
+"""Folder listings and entry details on one FTP control connection: MLSD (RFC 3659 §7)
+when offered, else LIST, over the control connection (:mod:`.statlist`) where the server
+is known to give the same; MLST, else the parent's listing, for one entry.
+
+Parsing: :mod:`.listing_text` (a whole listing in one pass, straight into
+:class:`~reelhouse.sources.base.Entry`); transport: :mod:`.pipeline` (one write per
+folder) and :mod:`.statlist`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import ftplib
+import logging
+from datetime import UTC, datetime
+
+from reelhouse.errors import InvalidInput, NotFound, ReelhouseError
+from reelhouse.sources.base import Entry, normalize_path
+from reelhouse.sources.ftp import statlist
+from reelhouse.sources.ftp.config import FtpConfig
+from reelhouse.sources.ftp.connection import FtpConnection
+from reelhouse.sources.ftp.limits import ListingBudget
+from reelhouse.sources.ftp.listing import parse_mlsd_line
+from reelhouse.sources.ftp.listing_text import list_entries, mlsd_entries
+from reelhouse.sources.ftp.pipeline import PipeliningRefused, pipelined_listing, retr_all
+from reelhouse.sources.ftp.replies import translate_error
+
+__all__ = ["FtpLister"]
+
+log = logging.getLogger(__name__)
+
+#: Most bytes of commands :meth:`FtpLister.list_many` writes at once (Linux gives a TCP
+#: socket 16 KiB of send buffer at least, and the server's receive buffer takes more).
+_BATCH_BYTES = 16 * 1024
+
+
+class FtpLister(FtpConnection):
+    """A control connection that lists folders and reads entries' details."""
+
+    def __init__(self, config: FtpConfig) -> None:
+        super().__init__(config)
+        self._list_cmd = "LIST -a" if config.list_hidden else "LIST"
+
+    # -- listing -----------------------------------------------------------------------
+    def list(self, path: str) -> list[Entry]:
+        """Entries of a folder: MLSD (RFC 3659 §7) when offered, else LIST, over the
+        control connection (:mod:`.statlist`) where the server is known to give the same."""
+        rel = normalize_path(path)
+        target = self._abs(rel)
+        what = f"listing {rel or '/'!r}"
+        budget = ListingBudget(self.config.max_listing_bytes, what)
+        prefix = f"{rel}/" if rel else ""
+        if "MLST" in self.features:
+            raw: bytes = self._call(what, lambda: self._listing(f"MLSD {target}", budget))
+            # a name not in the server's encoding (latin-1 bytes on a UTF-8 server) keeps
+            # its bytes as lone surrogates (PEP 383), as os.listdir does: one such name
+            # failed the whole listing; the scanner skips it by name (library/scanner.py)
+            return mlsd_entries(raw.decode(self._ftp().encoding, "surrogateescape"), prefix)
+        entries: builtins.list[Entry] = self._call(what, lambda: self._list_unix(target, budget, prefix))
+        return entries
+
+    def list_many(self, paths: builtins.list[str]) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
+        """Listings of ``paths``, in order, each its entries or its error (NotFound …):
+        on a server known to list by STAT as by LIST (:func:`.statlist.trusted`), all in one
+        write (:func:`.statlist.stat_texts`: one round trip, one recv per ~64 KiB); else
+        the first only. Returns the listings of a leading part of ``paths``, at least
+        the first (else raises as :meth:`list`): the caller lists the rest later, one
+        by one if need be (a folder STAT cannot be trusted with goes its own way)."""
+        ftp = self._ftp()
+        key = statlist.server_key(ftp, self.config.host, self.config.port, self._list_cmd)
+        if len(paths) == 1 or "MLST" in self.features or not statlist.trusted(key):
+            return [self.list(paths[0])]
+        rels: builtins.list[str] = []
+        targets: builtins.list[str] = []
+        size = 0
+        for path in paths:
+            try:
+                rel = normalize_path(path)
+                target = self._abs(rel)
+            except InvalidInput:
+                if not rels:
+                    raise
+                break  # that folder's own error, when it is listed alone
+            # the commands of one write fit the socket buffers: no deadlock with a server
+            # blocked writing replies that are not read yet (4 bytes a character at most)
+            size += 4 * len(target) + 22
+            if rels and size > _BATCH_BYTES:
+                break
+            rels.append(rel)
+            targets.append(target)
+        what = f"listing {len(rels)} folders from {rels[0] or '/'!r}"
+        budget = ListingBudget(self.config.max_listing_bytes * len(rels), what)
+        texts: builtins.list[str | ftplib.Error] | None = self._call(
+            what, lambda: self._stat_texts(ftp, key, targets, budget))
+        out: builtins.list[builtins.list[Entry] | ReelhouseError] = []
+        now = datetime.now(UTC)
+        for rel, text in zip(rels, texts or (), strict=False):
+            if isinstance(text, ftplib.Error):
+                out.append(translate_error(text, f"listing {rel!r}"))
+                continue
+            try:
+                entries = statlist.usable(key, statlist.checked_entries(text, now, f"{rel}/" if rel else ""))
+            except statlist.StatUnusable:
+                entries = None
+            if entries is None:  # this one goes its own way (a data connection, learning dot names)
+                break
+            out.append(entries)
+        if out:
+            return out
+        if not self.alive:
+            self.connect()
+        return [self.list(paths[0])]
+
+    def _stat_texts(self, ftp: ftplib.FTP, key: statlist.Key, targets: builtins.list[str],
+                    budget: ListingBudget) -> builtins.list[str | ftplib.Error] | None:
+        try:
+            return statlist.stat_texts(ftp, key, targets, budget)
+        except statlist.StatUnusable as exc:
+            log.info("ftp %s:%s: %s; listing %r over a data connection", key[0], key[1], exc, targets[0])
+            return None
+        finally:
+            if ftp.sock is None:  # out of step: closed
+                self.close()
+
+    def _list_unix(self, target: str, budget: ListingBudget, prefix: str) -> builtins.list[Entry]:
+        """The entries of folder ``target`` (paths start with ``prefix``) by LIST's lines:
+        by STAT on a server known to agree with LIST, else by LIST after CWD (servers take
+        a path's ``[ * ?`` as a pattern), and by STAT too while unknown."""
+        ftp, now = self._ftp(), datetime.now(UTC)
+        key = statlist.server_key(ftp, self.config.host, self.config.port, self._list_cmd)
+        by_stat = None
+        if statlist.tried(key):
+            try:
+                by_stat = statlist.stat_entries(ftp, target, ListingBudget(budget.limit, budget.what), now, prefix)
+            except statlist.StatUnusable as exc:
+                log.info("ftp %s:%s: %s; listing %r over a data connection", key[0], key[1], exc, target)
+                if exc.server_wide:
+                    statlist.forget(key)
+                if exc.out_of_step:
+                    self.close()
+                    self.connect()
+            if by_stat is not None and (entries := statlist.usable(key, by_stat)) is not None:
+                return entries
+        raw = self._list_raw(budget, target)
+        parsed = list_entries(raw.decode(self._ftp().encoding, "surrogateescape"), now, prefix)
+        if by_stat is not None:
+            statlist.learn(key, by_stat, parsed)
+        return parsed
+
+    def _list_raw(self, budget: ListingBudget, cwd: str) -> bytes:
+        """LIST of folder ``cwd``; ``LIST -a`` (dot files too) when asked, and plain
+        LIST from then on if the server refuses the option (a 5xx reply). Raises
+        ftplib's errors: the caller translates them."""
+        try:
+            return bytes(self._listing(self._list_cmd, budget, cwd=cwd))
+        except ftplib.error_perm:
+            if self._list_cmd == "LIST" or self.ftp is None:
+                raise
+        raw, self._list_cmd = bytes(self._listing("LIST", budget, cwd=cwd)), "LIST"
+        return raw
+
+    def _listing(self, cmd: str, budget: ListingBudget, cwd: str | None = None) -> bytes:
+        """``cmd``'s listing (after ``CWD cwd``): pipelined on a plain connection
+        (:mod:`.pipeline`: one round trip), else command by command."""
+        ftp = self._ftp()
+        try:
+            raw = pipelined_listing(ftp, cmd, budget, cwd, (self.config.host, self.config.port))
+        except PipeliningRefused:  # command by command from now on, on a fresh connection
+            self.close()
+            self.connect()
+            ftp, raw = self._ftp(), None
+        finally:
+            if ftp.sock is None:  # closed: replies were in flight
+                self.close()
+        if raw is None:
+            if cwd is not None:
+                ftp.cwd(cwd)
+            raw = retr_all(ftp, cmd, budget)
+        return raw
+
+    def stat(self, path: str) -> Entry:
+        """One entry: MLST when offered, else SIZE + MDTM, else the parent's listing."""
+        rel = normalize_path(path)
+        if not rel:
+            return Entry("", "", True)
+        target = self._abs(rel)
+        what = f"reading details of {rel!r}"
+        if "MLST" in self.features:
+            reply: str = self._call(what, lambda: self._ftp().sendcmd(f"MLST {target}"))
+            for line in reply.splitlines()[1:-1]:
+                item = parse_mlsd_line(line[1:] if line.startswith(" ") else line)
+                if item is not None:
+                    return Entry(rel.rsplit("/", 1)[-1], rel, item.is_dir, item.size, item.mtime)
+        parent, _, name = rel.rpartition("/")
+        for entry in self.list(parent):
+            if entry.name == name:
+                return entry
+        raise NotFound(f"not found on the FTP server: {rel!r}")

@@ -3,6 +3,7 @@ and comes back on the same port. Nothing may be hidden, nothing may crash."""
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile
 from reelhouse.demo.ftpd import EmbeddedFtpServer
-from reelhouse.errors import SourceUnavailable
+from reelhouse.errors import ReelhouseError, SourceUnavailable
 from reelhouse.library.scanner import scan_source
 from reelhouse.server import create_app
 from reelhouse.sources.base import Entry
@@ -98,6 +99,12 @@ class _StopAfterFirstListing(FtpSource):
         if path == "":
             self.server.stop()
         return entries
+
+    def _list_many(self, paths: builtins.list[str]) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
+        listed = super()._list_many(paths)
+        if "" in paths:
+            self.server.stop()
+        return listed
 
 
 def test_server_dies_during_a_scan_hides_nothing(

@@ -115,3 +115,13 @@ def test_mpegts_recording_plays_in_every_rendition(world: tuple[Core, TestClient
     plan = _plan(client, ids["ts"])
     assert plan["mode"] == "remux"
     _play_every_segment(client, str(plan["master_url"]), tmp_path)
+
+
+def test_latin1_sidecar_srt_converts(world: tuple[Core, TestClient, dict[str, int]]) -> None:
+    _, client, ids = world
+    plan = _plan(client, ids["latin1"])
+    subs = plan["subtitles"]
+    assert isinstance(subs, list) and [s["key"] for s in subs] == ["x0"]
+    r = client.get(f"/api/library/media-files/{ids['latin1']}/hls/subs/x0.vtt?token={plan['token']}")
+    assert r.status_code == 200, r.text
+    assert "Café crème à la fenêtre" in r.content.decode("utf-8")

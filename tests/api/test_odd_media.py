@@ -125,3 +125,13 @@ def test_latin1_sidecar_srt_converts(world: tuple[Core, TestClient, dict[str, in
     r = client.get(f"/api/library/media-files/{ids['latin1']}/hls/subs/x0.vtt?token={plan['token']}")
     assert r.status_code == 200, r.text
     assert "Café crème à la fenêtre" in r.content.decode("utf-8")
+
+
+def test_audio_only_file_plays_over_hls(world: tuple[Core, TestClient, dict[str, int]],
+                                        tmp_path: Path) -> None:
+    _, client, ids = world
+    plan = _plan(client, ids["audio"])
+    assert plan["mode"] == "remux" and "audio only" in str(plan["reason"])
+    assert "/hls/master.m3u8" in str(plan["url"])
+    names = _play_every_segment(client, str(plan["master_url"]), tmp_path)
+    assert "audio0.m3u8" in names

@@ -20,6 +20,9 @@ from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, ADMIN_PASSWORD
 
+JF_AUTH = ('MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", '
+           'Version="1.0"')
+
 pytestmark = [
     pytest.mark.requires_ffmpeg,
     pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is missing"),
@@ -135,3 +138,24 @@ def test_audio_only_file_plays_over_hls(world: tuple[Core, TestClient, dict[str,
     assert "/hls/master.m3u8" in str(plan["url"])
     names = _play_every_segment(client, str(plan["master_url"]), tmp_path)
     assert "audio0.m3u8" in names
+
+
+def test_audio_only_file_through_jellyfin_main_playlist(world: tuple[Core, TestClient, dict[str, int]],
+                                                        tmp_path: Path) -> None:
+    """Jellyfin clients that ask for ``Videos/{id}/main.m3u8`` get the audio track's
+    playlist of an audio-only file, and its segments play."""
+    _, client, _ = world
+    r = client.post("/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
+                    headers={"authorization": JF_AUTH + ', Token=""'})
+    assert r.status_code == 200, r.text
+    token = r.json()["AccessToken"]
+    item = next(i for i in client.get("/jellyfin/Items", params={"Recursive": "true", "api_key": token},
+                                      headers={"authorization": ""}).json()["Items"]
+                if i["Name"].startswith("Concert"))
+    main = client.get(f"/jellyfin/Videos/{item['Id']}/main.m3u8", params={"api_key": token},
+                      headers={"authorization": ""})
+    assert main.status_code == 200, main.text
+    segments = _uris(main.text)
+    assert segments and all(s.startswith("audio0/") for s in segments)
+    seg = client.get(f"/jellyfin/Videos/{item['Id']}/{segments[-1]}", headers={"authorization": ""})
+    assert seg.status_code == 200 and _duration(seg.content, tmp_path) > 0

@@ -53,6 +53,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Core, Test
     _ffmpeg(*VIDEO, *TONE, *H264, str(root / FILES["latin1"]))
     (root / FILES["latin1"]).with_suffix(".fr.srt").write_bytes(
         "1\r\n00:00:01,000 --> 00:00:03,000\r\nCafé crème à la fenêtre\r\n\r\n".encode("cp1252"))
+    (root / FILES["latin1"]).with_suffix(".de.srt").write_bytes(  # Notepad's "Unicode"
+        "1\r\n00:00:01,000 --> 00:00:03,000\r\nGrüße aus Köln\r\n\r\n".encode("utf-16"))
     _ffmpeg(*TONE, "-c:a", "mp3", str(root / FILES["audio"]))
 
     core = Core(load_settings(data_dir=tmp_path_factory.mktemp("odd-data"), hls_preset="ultrafast"))
@@ -120,14 +122,17 @@ def test_mpegts_recording_plays_in_every_rendition(world: tuple[Core, TestClient
     _play_every_segment(client, str(plan["master_url"]), tmp_path)
 
 
-def test_latin1_sidecar_srt_converts(world: tuple[Core, TestClient, dict[str, int]]) -> None:
+def test_latin1_and_utf16_sidecar_srt_convert(world: tuple[Core, TestClient, dict[str, int]]) -> None:
     _, client, ids = world
     plan = _plan(client, ids["latin1"])
     subs = plan["subtitles"]
-    assert isinstance(subs, list) and [s["key"] for s in subs] == ["x0"]
-    r = client.get(f"/api/library/media-files/{ids['latin1']}/hls/subs/x0.vtt?token={plan['token']}")
-    assert r.status_code == 200, r.text
-    assert "Café crème à la fenêtre" in r.content.decode("utf-8")
+    assert isinstance(subs, list)
+    keys = {s["language"]: s["key"] for s in subs}
+    assert sorted(keys) == ["de", "fr"]
+    for lang, text in (("fr", "Café crème à la fenêtre"), ("de", "Grüße aus Köln")):
+        r = client.get(f"/api/library/media-files/{ids['latin1']}/hls/subs/{keys[lang]}.vtt?token={plan['token']}")
+        assert r.status_code == 200, r.text
+        assert text in r.content.decode("utf-8")
 
 
 def test_audio_only_file_plays_over_hls(world: tuple[Core, TestClient, dict[str, int]],

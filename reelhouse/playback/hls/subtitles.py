@@ -86,7 +86,10 @@ def sidecar_charset(head: bytes) -> str | None:
     """The character set of a subtitle file starting with ``head``: ``None`` for UTF-8
     (with or without a BOM; a character cut at the end of ``head`` is fine), else
     CP1252, which decodes every byte — the Windows default in which most non-UTF-8
-    .srt files in the wild (Western European) were written."""
+    .srt files in the wild (Western European) were written. A UTF-16 file (Windows
+    Notepad's "Unicode") starts with a byte order mark, which ffmpeg reads itself."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:

@@ -4,7 +4,10 @@ users, sources, token signer and job runner. The API and the CLI both start here
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from urllib.parse import urlsplit
 
+from reelhouse import redaction
 from reelhouse.auth.access import SourceAccess
 from reelhouse.auth.apikeys import ApiKeyService
 from reelhouse.auth.audit import AuditLog
@@ -18,6 +21,7 @@ from reelhouse.config import Settings
 from reelhouse.db.engine import make_engine, make_sessionmaker
 from reelhouse.db.migrate import upgrade
 from reelhouse.db.models import SourceRow
+from reelhouse.errors import ReelhouseError
 from reelhouse.jobs.queue import make_huey
 from reelhouse.jobs.runner import JobRunner
 from reelhouse.jobs.tasks import JobContext, TaskSpec
@@ -27,6 +31,7 @@ from reelhouse.party.service import PartyService
 from reelhouse.playback.hls.service import HlsService
 from reelhouse.playback.service import PlaybackService
 from reelhouse.playback.targets import StreamTargets
+from reelhouse.redaction import Redactor
 from reelhouse.sources.base import Source
 from reelhouse.sources.jellyfin import jellyfin_source
 from reelhouse.sources.registry import SourceService
@@ -53,6 +58,7 @@ class Core:
         self.settings = settings
         settings.ensure_data_dir()
         logging.getLogger("reelhouse").setLevel(settings.log_level)
+        redaction.install()  # no TMDB key or token in httpx's and uvicorn's log lines
         self.engine = make_engine(settings.db_url)
         upgrade(self.engine)
         self.sessions = make_sessionmaker(self.engine)
@@ -100,6 +106,10 @@ class Core:
                                  enrich=self.metadata.enrich_file, after_scan=self.stream_targets.clear,
                                  files_updated=self.offline.refresh_stale, phase2=self.jobs.probes.phase2)
         self.jobs.register(TaskSpec("hls_prepare", self._hls_prepare))
+        #: takes this server's secrets out of stored error texts and of its log lines
+        self.redactor = Redactor(self._secrets)
+        self.jobs.scrub = self.redactor
+        self.redactor.install()
         if consume_jobs and settings.jobs_in_process:
             self.jobs.start(self.job_threads())
 
@@ -107,6 +117,19 @@ class Core:
         """Jobs this process runs at once: ``job_workers`` (scans, syncs, prepares)
         plus ``transfer_concurrency`` (transfers), as before they shared one queue."""
         return self.settings.job_workers + self.settings.transfer_concurrency
+
+    def _secrets(self) -> Iterator[str | None]:
+        """What may never be shown or logged: the TMDB key, the passwords of the
+        database and Redis URLs, and every source's stored password."""
+        yield self.settings.tmdb_api_key
+        for url in (self.settings.database_url, self.settings.redis_url, self.settings.party_redis_url):
+            yield urlsplit(url).password if url else None
+        for row in self.sources.list():
+            if row.password_enc:
+                try:
+                    yield self.sources.password(row)
+                except ReelhouseError:  # undecryptable: nothing of it can leak either
+                    continue
 
     def _revoked_elsewhere(self) -> None:
         """Another process revoked a session, key or user: drop what this one trusts."""
@@ -118,6 +141,7 @@ class Core:
         return self.hls.prepare(int(ctx.payload["file_id"]), ctx.progress, ctx.should_stop)
 
     def close(self) -> None:
+        self.redactor.uninstall()
         if self.revocations is not None:
             self.revocations.close()
         self.jobs.close()

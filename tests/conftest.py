@@ -24,7 +24,7 @@ from reelhouse.demo.media import make_clip
 from reelhouse.demo.probe_clips import make_probe_clips
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, free_port, redis_server, stop_without_leaks
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, free_port, log_in, redis_server, stop_without_leaks
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _NEEDS = ("requires_ffmpeg", "requires_chromium", "requires_postgres", "requires_fuse",
@@ -124,9 +124,7 @@ def core(tmp_path: Path) -> Iterator[Core]:
 def client(core: Core) -> Iterator[TestClient]:
     """A logged-in API client (session cookie + bearer token)."""
     with TestClient(create_app(core)) as c:
-        r = c.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
-        assert r.status_code == 200, r.text
-        c.headers["authorization"] = f"Bearer {r.json()['token']}"
+        log_in(c)
         yield c
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -11,18 +12,26 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.sources.registry import SourceSpec
 
 FTP_USER, FTP_PASSWORD = "reel", "h0use pass"
+PURE_USER, PURE_PASSWORD = "reel", "pure-secret-1"
+PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
+#: ``params`` of a fixture that runs its tests on SQLite and on PostgreSQL (see :func:`core_on`).
+ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)]
 ADMIN, ADMIN_PASSWORD = "admin", "admin-password"
 
 
@@ -32,6 +41,15 @@ def place(src: Path, root: Path, rel: str) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dest)
     return dest
+
+
+def log_in(client: TestClient, name: str = ADMIN, password: str = ADMIN_PASSWORD) -> TestClient:
+    """Log ``client`` in as ``name`` (``POST /api/auth/login``, which must succeed) and
+    send the session's token as a bearer token from then on; returns ``client``."""
+    r = client.post("/api/auth/login", json={"username": name, "password": password})
+    assert r.status_code == 200, r.text
+    client.headers["authorization"] = f"Bearer {r.json()['token']}"
+    return client
 
 
 def wait_job(client: TestClient, job_id: int, timeout: float = 60) -> dict[str, object]:
@@ -56,7 +74,12 @@ def ftp_connections(port: int) -> int:
             continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
-    count = 0
+    return sum(1 for cols in established_tcp() if cols[2].endswith(f":{port:04X}") and cols[9] in inodes)
+
+
+def established_tcp() -> Iterator[list[str]]:
+    """The columns of every established TCP connection of this network namespace
+    (``/proc/net/tcp`` and ``tcp6``: local address, remote address, …, inode at 9)."""
     for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -64,9 +87,8 @@ def ftp_connections(port: int) -> int:
             continue
         for line in lines:
             cols = line.split()
-            if cols[2].endswith(f":{port:04X}") and cols[3] == "01" and cols[9] in inodes:
-                count += 1
-    return count
+            if cols[3] == "01":
+                yield cols
 
 
 def free_port() -> int:
@@ -95,8 +117,6 @@ def free_port() -> int:
 def vsftpd_binary() -> str:
     """vsftpd's path: ``$REELHOUSE_TEST_VSFTPD``, on PATH, or unpacked by .ci/run into
     .ci/vsftpd; skips the test when there is none (a failure under CI=true)."""
-    import pytest
-
     for candidate in (os.environ.get("REELHOUSE_TEST_VSFTPD"), shutil.which("vsftpd"), "/usr/sbin/vsftpd",
                       str(Path(__file__).parents[1] / ".ci/vsftpd/usr/sbin/vsftpd")):
         if candidate and os.path.exists(candidate):
@@ -121,6 +141,87 @@ def daemon(argv: list[str], port: int, timeout: float = 10.0) -> Iterator[subpro
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@contextmanager
+def vsftpd(folder: Path, anon: Path, *, writable: bool = False, tls: tuple[Path, Path] | None = None,
+           options: Mapping[str, str] | None = None) -> Iterator[int]:
+    """A vsftpd (:func:`vsftpd_binary`, LIST only) on a free loopback port serving
+    ``anon`` to anonymous users (no password, not chrooted: paths are relative to the
+    login folder) until the block ends; yields the port.
+
+    ``writable``: anonymous uploads, mkdir, rename and delete (where the folders allow:
+    vsftpd refuses to serve a world-writable ``anon``, so make a folder in it 0777);
+    else every write is answered "550 Permission denied.". ``tls=(cert, key)``: explicit
+    FTPS demanded on login and data, with TLS session reuse (``require_ssl_reuse``).
+    ``options`` are vsftpd.conf keys set last (e.g. ``{"utf8_filesystem": "NO"}``).
+    Writes ``folder/vsftpd.conf`` and ``folder/empty`` (its secure_chroot_dir) and makes
+    ``folder`` and ``anon`` 0755, as vsftpd demands."""
+    binary = vsftpd_binary()
+    (folder / "empty").mkdir(exist_ok=True)
+    folder.chmod(0o755)
+    anon.chmod(0o755)
+    port = free_port()
+    low = random.Random(port).randrange(42000, 58000)
+    conf = {
+        "listen": "YES", "listen_address": "127.0.0.1", "listen_port": str(port),
+        "anonymous_enable": "YES", "no_anon_password": "YES", "anon_root": str(anon), "local_enable": "NO",
+        "pasv_enable": "YES", "pasv_min_port": str(low), "pasv_max_port": str(low + 100),
+        "secure_chroot_dir": str(folder / "empty"), "run_as_launching_user": "YES", "seccomp_sandbox": "NO",
+        "background": "NO", "utf8_filesystem": "YES",
+        "ftp_username": "nobody" if os.geteuid() == 0 else os.environ.get("USER", "nobody"),
+        "write_enable": "NO",
+    }
+    if writable:
+        conf.update(write_enable="YES", anon_upload_enable="YES", anon_mkdir_write_enable="YES",
+                    anon_other_write_enable="YES", anon_umask="022")
+    if tls is not None:
+        conf.update(ssl_enable="YES", rsa_cert_file=str(tls[0]), rsa_private_key_file=str(tls[1]),
+                    allow_anon_ssl="YES", force_anon_logins_ssl="YES", force_anon_data_ssl="YES",
+                    require_ssl_reuse="YES")
+    conf.update(options or {})
+    path = folder / "vsftpd.conf"
+    path.write_text("".join(f"{k}={v}\n" for k, v in conf.items()))
+    with daemon([binary, str(path)], port):
+        yield port
+
+
+@contextmanager
+def pure_ftpd(folder: Path, fill: Callable[[Path], None] = lambda home: None,
+              args: Sequence[str] = ()) -> Iterator[tuple[int, Path]]:
+    """A pure-ftpd (MLSD, MFMT) on a free loopback port with one virtual user
+    (PURE_USER / PURE_PASSWORD) whose home ``folder/home`` ``fill`` fills first, until the
+    block ends; yields ``(port, home)``. ``args`` go to pure-ftpd last (e.g. ``-L 20:5``:
+    listings cut at 20 entries). Skips the test where pure-ftpd is not installed or this
+    is not root (virtual users run as nobody). The password's hash is SHA-512 crypt
+    (pure-pw's default, argon2 with t=1023, costs ~10 s a login here)."""
+    pure, pw = shutil.which("pure-ftpd") or "/usr/sbin/pure-ftpd", shutil.which("pure-pw") or "/usr/bin/pure-pw"
+    if not (os.path.exists(pure) and os.path.exists(pw)):
+        pytest.skip("pure-ftpd is not installed (apt-get install pure-ftpd)")
+    if os.geteuid() != 0:
+        pytest.skip("pure-ftpd with virtual users needs root")
+    home = folder / "home"
+    home.mkdir()
+    fill(home)
+    subprocess.run(["chown", "-R", "nobody:nogroup", str(home)], check=True)
+    folder.chmod(0o755)
+    passwd, pdb = folder / "passwd", folder / "pure.pdb"
+    subprocess.run([pw, "useradd", PURE_USER, "-u", "nobody", "-g", "nogroup", "-d", str(home), "-f",
+                    str(passwd)], input=f"{PURE_PASSWORD}\n{PURE_PASSWORD}\n", text=True, check=True,
+                   capture_output=True)
+    openssl = shutil.which("openssl")
+    if openssl:
+        fast = subprocess.run([openssl, "passwd", "-6", PURE_PASSWORD], capture_output=True, text=True,
+                              check=True).stdout.strip()
+        user, _, rest = passwd.read_text().partition(":")
+        passwd.write_text(f"{user}:{fast}:{rest.partition(':')[2]}")
+    subprocess.run([pw, "mkdb", str(pdb), "-f", str(passwd)], check=True, capture_output=True)
+    port = free_port()
+    low = random.Random(port).randrange(41000, 59000)
+    argv = [pure, "-S", f"127.0.0.1,{port}", "-l", f"puredb:{pdb}", "-E", "-H",
+            "-u", "1", "-p", f"{low}:{low + 200}", "-c", "20", "-C", "20", *args]
+    with daemon(argv, port):
+        yield port, home
 
 
 def stop_without_leaks(server: EmbeddedFtpServer, wait: float = 5.0) -> None:
@@ -168,17 +269,21 @@ class Restartable:
 
 
 @contextmanager
-def serving(app: object, timeout: float = 10.0) -> Iterator[str]:
+def serving(app: object, timeout: float = 10.0, on_stop: Callable[[], object] | None = None,
+            **config: Any) -> Iterator[str]:
     """Serve an ASGI ``app`` with uvicorn in a thread on a free loopback port until the
-    block ends; yields the base URL (``http://127.0.0.1:PORT``)."""
+    block ends; yields the base URL (``http://127.0.0.1:PORT``). ``config``: more
+    ``uvicorn.Config`` options (log_level "warning" and a 3 s graceful shutdown unless
+    given). ``on_stop`` runs once uvicorn is told to stop, before it is waited for
+    (closing the source pools wakes requests waiting for a connection); uvicorn must
+    then stop within 10 s."""
     import uvicorn
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",  # type: ignore[arg-type]
-                            timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
+    options: dict[str, Any] = {"log_level": "warning", "timeout_graceful_shutdown": 3, **config}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **options))  # type: ignore[arg-type]
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn:{port}")
     thread.start()
     deadline = time.monotonic() + timeout
@@ -190,8 +295,22 @@ def serving(app: object, timeout: float = 10.0) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
+        if on_stop is not None:
+            on_stop()
         thread.join(10)
         sock.close()
+        assert not thread.is_alive(), "uvicorn did not stop"
+
+
+def install_source(core: Core, folder: Path, source: object, name: str = "disk") -> int:
+    """Add a local source row named ``name`` (on ``folder``) whose live Source is
+    ``source`` (a MemorySource, a gated double): scans, probes and syncs of that row read
+    ``source``. Returns the row id."""
+    row = core.sources.create(SourceSpec(name=name, kind="local", path=str(folder)))
+    ident = (row.kind, row.path, row.host, row.port, row.username, row.password_enc, row.tls,
+             row.verify_tls)
+    core.sources._live[row.id] = (ident, source)  # type: ignore[assignment]
+    return row.id
 
 
 def session_token(core: Core, user_id: int) -> str:
@@ -221,6 +340,21 @@ def postgres_schema(url: str, prefix: str = "rh_test") -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def core_on(engine: str, data_dir: Path, prefix: str = "rh_test") -> Iterator[Core]:
+    """A Core without users on ``data_dir``: on SQLite (``engine="sqlite"``) or, with
+    ``"postgres"``, on a fresh schema of ``$REELHOUSE_TEST_POSTGRES_URL`` named after
+    ``prefix`` (:func:`postgres_schema`; the test is skipped when that is unset, a
+    failure under CI=true). Closed when the block ends."""
+    if engine == "postgres" and not PG_URL:
+        pytest.skip("set REELHOUSE_TEST_POSTGRES_URL to a postgresql+psycopg:// URL")
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(postgres_schema(PG_URL, prefix)) if engine == "postgres" else None
+        core = Core(load_settings(data_dir=data_dir, **({"database_url": url} if url else {})))
+        stack.callback(core.close)
+        yield core
 
 
 @contextmanager

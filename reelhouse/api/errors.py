@@ -42,22 +42,58 @@ def status_for(exc: e.ReelhouseError) -> int:
     return 500
 
 
+def _scrubbed(request: Request, message: str) -> str:
+    """``message`` without the server's secrets (a source's reply may echo a password:
+    reelhouse.redaction.Redactor), where the app has a Core."""
+    core = getattr(request.app.state, "core", None)
+    redactor = getattr(core, "redactor", None)
+    return redactor(message) if callable(redactor) else message
+
+
+#: What a user (not an admin) reads for a source that cannot be reached.
+SOURCE_UNAVAILABLE = "the source is unavailable right now; try again later"
+
+
+def error_headers(exc: e.ReelhouseError) -> dict[str, str]:
+    """Headers an error answer carries: Content-Range of a 416 (RFC 9110 §15.5.17),
+    Retry-After of a 503/429 (RFC 9110 §10.2.3)."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, e.RangeNotSatisfiable):
+        headers = {"content-range": f"bytes */{exc.size}", "accept-ranges": "bytes"}
+    if isinstance(exc, e.ServiceBusy):
+        headers["retry-after"] = "5"
+    if isinstance(exc, e.TooManyRequests):
+        headers["retry-after"] = str(exc.retry_after)
+    return headers
+
+
+def public_message(request: Request, exc: e.ReelhouseError) -> str:
+    """The message an error answer shows: a source's failure names the server (host,
+    port, its reply), which only an admin reads (``GET /api/sources`` hides a source's
+    host from users, too)."""
+    if isinstance(exc, e.SourceUnavailable) and not _admin(request):
+        return SOURCE_UNAVAILABLE
+    return exc.message
+
+
+def _admin(request: Request) -> bool:
+    """Whether the request was made by an admin (its identity is resolved by then;
+    a playback-token request, which has none, counts as a user's)."""
+    identity = getattr(request.state, "identity", None)
+    return bool(identity is not None and identity.user.is_admin)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register handlers so no request ends in a traceback."""
 
     @app.exception_handler(e.ReelhouseError)
     async def _domain(request: Request, exc: e.ReelhouseError) -> JSONResponse:
         code = status_for(exc)
-        headers: dict[str, str] = {}
-        if isinstance(exc, e.RangeNotSatisfiable):
-            headers = {"content-range": f"bytes */{exc.size}", "accept-ranges": "bytes"}
-        if isinstance(exc, e.ServiceBusy):
-            headers["retry-after"] = "5"
-        if isinstance(exc, e.TooManyRequests):
-            headers["retry-after"] = str(exc.retry_after)
+        headers = error_headers(exc)
         if code == 401:
             headers["www-authenticate"] = "Bearer"
-        return JSONResponse({"detail": exc.message}, status_code=code, headers=headers)
+        return JSONResponse({"detail": _scrubbed(request, public_message(request, exc))},
+                            status_code=code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

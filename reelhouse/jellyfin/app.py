@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from reelhouse import errors as e
-from reelhouse.api.errors import status_for
+from reelhouse.api.errors import error_headers, public_message, status_for
 from reelhouse.core import Core
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.auth import JellyfinAuth
@@ -64,12 +64,10 @@ def create_jellyfin_app(core: Core) -> FastAPI:
     @app.exception_handler(e.ReelhouseError)
     async def _domain(request: Request, exc: e.ReelhouseError) -> JSONResponse:
         code = status_for(exc)
-        headers: dict[str, str] = {}
-        if isinstance(exc, e.RangeNotSatisfiable):
-            headers = {"content-range": f"bytes */{exc.size}", "accept-ranges": "bytes"}
+        headers = error_headers(exc)
         if code == 401:
             headers["www-authenticate"] = 'MediaBrowser realm="Jellyfin"'
-        return problem(code, exc.message, headers)
+        return problem(code, core.redactor(public_message(request, exc)), headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -139,6 +139,8 @@ class JobRunner(JobSystem):
             log.info("scheduled rescans queued for sources %s", due)
 
     def _set_source(self, source_id: int, **values: Any) -> None:
+        if values.get("last_error"):
+            values["last_error"] = self.scrub(values["last_error"])
         with self.sessions() as s:
             s.execute(update(SourceRow).where(SourceRow.id == source_id).values(**values))
             s.commit()

@@ -73,6 +73,10 @@ class JobSystem:
         self._stopping = False
         self._consumer: JobConsumer | None = None
         self._message = huey.task(name="reelhouse.job")(self._consume)
+        #: Every error text stored (a job's, and its kinds' rows': transfers, syncs,
+        #: sources) goes through this first: the owner sets it to take secrets out
+        #: (reelhouse.redaction.Redactor); error texts come from servers' replies.
+        self.scrub: Callable[[str], str] = lambda text: text
 
     def register(self, spec: TaskSpec) -> None:
         """Make ``spec.kind`` runnable in this process (every process that consumes
@@ -323,6 +327,8 @@ class JobSystem:
     # -- ending ------------------------------------------------------------------------
     def _write(self, job: Job, **values: Any) -> bool:
         """Update a job this process runs; false if it no longer does."""
+        if values.get("error"):
+            values["error"] = self.scrub(values["error"])
         with self.sessions() as s:
             res = s.execute(update(Job).where(Job.id == job.id, Job.owner == self.owner,
                                               Job.state == "running").values(**values))

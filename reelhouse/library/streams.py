@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select
 from sqlalchemy.orm import Session, object_session
 
+from reelhouse.db.limits import fit_text
 from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.library.probe_normalise import StreamInfo
 
@@ -32,7 +34,21 @@ def store_streams(mf: MediaFile, streams: Sequence[StreamInfo]) -> None:
         mf.streams.clear()
         if session is not None:
             session.flush()  # delete before insert: (media_file_id, index) is unique
-    mf.streams.extend(MediaStream(**asdict(info)) for info in streams)
+    mf.streams.extend(MediaStream(**_fitted(asdict(info))) for info in streams)
+
+
+#: ``String(n)`` columns of media_streams and their n (a tag in a file can be longer:
+#: a Matroska BCP 47 language such as "en-Latn-US-x-commentary"; PostgreSQL refuses a
+#: longer value, docs §8.3).
+_LIMITS = {c.name: c.type.length for c in MediaStream.__table__.columns
+           if isinstance(c.type, String) and c.type.length}
+
+
+def _fitted(values: dict[str, Any]) -> dict[str, Any]:
+    for name, limit in _LIMITS.items():
+        if isinstance(values.get(name), str):
+            values[name] = fit_text(values[name], limit, f"a stream's {name}")
+    return values
 
 
 def streams_by_file(s: Session, file_ids: Iterable[int]) -> dict[int, list[MediaStream]]:

@@ -357,6 +357,8 @@ class TransferQueue:
     def _finish(self, tid: int, state: str, finished: bool = True, **values: object) -> None:
         if finished:
             values["finished_at"] = utcnow()
+        if isinstance(values.get("error"), str):
+            values["error"] = self.jobs.scrub(str(values["error"]))
         with self.sessions() as s:
             s.execute(update(Transfer).where(Transfer.id == tid, Transfer.state == "running")
                       .values(state=state, **values))

@@ -145,12 +145,17 @@ class SyncService:
             self._finish(job.id, state="failed", errors=[job.error or f"sync {job.state}"])
 
     def _finish(self, job_id: int, **values: object) -> None:
+        errors = values.get("errors")
+        if isinstance(errors, list):
+            values["errors"] = [self.jobs.scrub(str(e)) for e in errors]
         with self.sessions() as s:
             s.execute(update(SyncRun).where(SyncRun.job_id == job_id, SyncRun.state == "running")
                       .values(finished_at=utcnow(), **values))
             s.commit()
 
     def _note_source(self, source_id: int, **values: object) -> None:
+        if isinstance(values.get("last_error"), str):
+            values["last_error"] = self.jobs.scrub(str(values["last_error"]))
         with self.sessions() as s:
             s.execute(update(SourceRow).where(SourceRow.id == source_id).values(**values))
             s.commit()

@@ -47,7 +47,7 @@ def _error(request: Request, user: User, exc: ReelhouseError) -> Response:
     heading = {404: "Not found", 403: "Not allowed", 503: "Source unavailable"}.get(
         status, "Something went wrong")
     return render(request, "error.html", status_code=status, user=user, heading=heading,
-                  message=exc.message)
+                  message=_core(request).redactor(exc.message))
 
 
 def _visible_sources(core: Core, user: User) -> list[SourcePublic]:

@@ -19,7 +19,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, postgres_schema
+from helpers import ADMIN, ADMIN_PASSWORD, log_in, postgres_schema
 
 PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 ENGINES = ["sqlite", pytest.param("postgres", marks=[
@@ -39,8 +39,7 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
         try:
             with TestClient(create_app(core), raise_server_exceptions=False) as c:
-                r = c.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
-                c.headers["authorization"] = f"Bearer {r.json()['token']}"
+                log_in(c)
                 yield c
         finally:
             core.close()

@@ -27,7 +27,7 @@ from reelhouse.playback.hls.ffmpeg import TS_OFFSET, check, locate
 from reelhouse.server import create_app
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, playback_token, stop_without_leaks, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, log_in, playback_token, stop_without_leaks, wait_job
 
 pytestmark = [
     pytest.mark.requires_ffmpeg,
@@ -63,8 +63,7 @@ def make_world(base: Path, server: EmbeddedFtpServer, **settings: object) -> tup
     core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
     client = TestClient(create_app(core))
     client.__enter__()
-    r = client.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
-    client.headers["authorization"] = f"Bearer {r.json()['token']}"
+    log_in(client)
     source = core.sources.create(SourceSpec(name="Seedbox", kind="ftp", host=server.host,
                                             port=server.port, username=FTP_USER,
                                             password=FTP_PASSWORD))

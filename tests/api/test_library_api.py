@@ -16,7 +16,7 @@ from reelhouse.db.search_key import sort_key
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place, stop_without_leaks, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, log_in, place, stop_without_leaks, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -73,8 +73,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sample_mp4: Path,
     try:
         core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
         with TestClient(create_app(core)) as client:
-            r = client.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
-            client.headers["authorization"] = f"Bearer {r.json()['token']}"
+            log_in(client)
             ftp_id = add_and_scan(client, {"name": "seedbox", "kind": "ftp", "host": "127.0.0.1",
                                            "port": server.port, "username": FTP_USER,
                                            "password": FTP_PASSWORD})

@@ -17,7 +17,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, log_in, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -42,8 +42,7 @@ def world(tmp_path_factory: pytest.TempPathFactory,
     core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
     try:
         with TestClient(create_app(core)) as client:
-            r = client.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
-            client.headers["authorization"] = f"Bearer {r.json()['token']}"
+            log_in(client)
             r = client.post("/api/sources", json={"name": "disk", "kind": "local",
                                                    "path": str(base / "disk")})
             assert r.status_code == 201, r.text

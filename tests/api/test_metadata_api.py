@@ -22,7 +22,7 @@ from reelhouse.server import create_app
 from reelhouse.sources.memory import MemorySource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import ADMIN, ADMIN_PASSWORD
+from helpers import ADMIN, ADMIN_PASSWORD, log_in
 
 VIDEO = b"\x00not a video\x00" * 8
 FILES = {
@@ -37,12 +37,6 @@ FILES = {
 def fake() -> Iterator[FakeTmdb]:
     with FakeTmdb() as server:
         yield server
-
-
-def login(c: TestClient, user: str, password: str) -> None:
-    r = c.post("/api/auth/login", json={"username": user, "password": password})
-    assert r.status_code == 200, r.text
-    c.headers["authorization"] = f"Bearer {r.json()['token']}"
 
 
 def build(tmp_path: Path, **settings: Any) -> Core:
@@ -73,7 +67,7 @@ def tmdb_core(tmp_path: Path, fake: FakeTmdb, scanned: Path) -> Iterator[Core]:
 @pytest.fixture
 def api(tmdb_core: Core) -> Iterator[TestClient]:
     with TestClient(create_app(tmdb_core)) as c:
-        login(c, ADMIN, ADMIN_PASSWORD)
+        log_in(c, ADMIN, ADMIN_PASSWORD)
         yield c
 
 
@@ -162,7 +156,7 @@ def test_fix_a_show(api: TestClient) -> None:
 def test_changes_are_for_admins(tmdb_core: Core, api: TestClient) -> None:
     thing = ids(api)["The Thing"]["id"]
     with TestClient(create_app(tmdb_core)) as viewer:
-        login(viewer, "viewer", "viewer-password")
+        log_in(viewer, "viewer", "viewer-password")
         assert viewer.get(f"/api/library/movies/{thing}/match").status_code == 200
         assert viewer.put(f"/api/library/movies/{thing}/match", json={"tmdb_id": 1091}).status_code == 403
         assert viewer.patch(f"/api/library/movies/{thing}", json={"title": "x"}).status_code == 403
@@ -173,7 +167,7 @@ def test_without_tmdb_search_is_503(tmp_path: Path) -> None:
     core = build(tmp_path)
     try:
         with TestClient(create_app(core)) as c:
-            login(c, ADMIN, ADMIN_PASSWORD)
+            log_in(c, ADMIN, ADMIN_PASSWORD)
             thing = ids(c)["The Thing"]["id"]
             r = c.get(f"/api/library/movies/{thing}/match")
             assert r.status_code == 503 and "not configured" in r.json()["detail"]
@@ -196,7 +190,7 @@ def test_pages_show_posters_overview_and_fix_match(api: TestClient, tmdb_core: C
     assert "Diversity Day" not in show or "Pilot" in show
     assert 'class="episode-still"' in show
     with TestClient(create_app(tmdb_core)) as viewer:
-        login(viewer, "viewer", "viewer-password")
+        log_in(viewer, "viewer", "viewer-password")
         assert "Fix match" not in viewer.get(f"/movies/{items['Sintel']['id']}").text
 
 

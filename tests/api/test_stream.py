@@ -18,7 +18,7 @@ from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.server import create_app
 from reelhouse.sources.ftp import FtpSource
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place, stop_without_leaks, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, log_in, place, stop_without_leaks, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -82,8 +82,7 @@ def world(
     try:
         core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
         with TestClient(create_app(core)) as client:
-            r = client.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
-            client.headers["authorization"] = f"Bearer {r.json()['token']}"
+            log_in(client)
             envs = {}
             for kind in ("ftp", "local"):
                 root = ftp_root if kind == "ftp" else local_root

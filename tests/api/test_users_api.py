@@ -11,14 +11,12 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD
+from helpers import ADMIN, ADMIN_PASSWORD, log_in
 
 
 def _login(core: Core, name: str, password: str) -> TestClient:
     c = TestClient(create_app(core))
-    r = c.post("/api/auth/login", json={"username": name, "password": password})
-    assert r.status_code == 200, r.text
-    c.headers["authorization"] = f"Bearer {r.json()['token']}"
+    log_in(c, name, password)
     return c
 
 

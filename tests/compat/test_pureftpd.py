@@ -3,10 +3,7 @@ started on a free loopback port with a virtual user (puredb)."""
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,13 +11,10 @@ import pytest
 
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 
-from helpers import daemon, free_port
+from helpers import PURE_PASSWORD, PURE_USER, pure_ftpd
 
 pytestmark = pytest.mark.ftpd
 
-PURE_FTPD = shutil.which("pure-ftpd") or "/usr/sbin/pure-ftpd"
-PURE_PW = shutil.which("pure-pw") or "/usr/bin/pure-pw"
-USER, PASSWORD = "reel", "pure-secret-1"
 NAMES = ["Amélie (2001)/Amélie [1080p] 'Director's Cut'.mkv", "千と千尋の神隠し.mkv", "Plain.File.2010.mkv"]
 
 
@@ -28,36 +22,20 @@ NAMES = ["Amélie (2001)/Amélie [1080p] 'Director's Cut'.mkv", "千と千尋の
 
 @pytest.fixture
 def pureftpd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    if not (os.path.exists(PURE_FTPD) and os.path.exists(PURE_PW)):
-        pytest.skip("pure-ftpd is not installed (apt-get install pure-ftpd)")
-    if os.geteuid() != 0:
-        pytest.skip("pure-ftpd with virtual users needs root")
-    home = tmp_path / "home"
-    home.mkdir()
-    rng = random.Random(7)
-    for name in NAMES:
-        path = home / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(rng.randbytes(3 * 1024 * 1024 + 17))
-    subprocess.run(["chown", "-R", "nobody:nogroup", str(home)], check=True)
-    home.parent.chmod(0o755)
-    subprocess.run(
-        [PURE_PW, "useradd", USER, "-u", "nobody", "-g", "nogroup", "-d", str(home),
-         "-f", str(tmp_path / "passwd"), "-m", "-F", str(tmp_path / "pure.pdb")],
-        input=f"{PASSWORD}\n{PASSWORD}\n", text=True, check=True, capture_output=True,
-    )
-    port = free_port()
-    low = rng.randrange(41000, 59000)
-    argv = [PURE_FTPD, "-S", f"127.0.0.1,{port}", "-l", f"puredb:{tmp_path / 'pure.pdb'}",
-            "-E", "-H", "-u", "1", "-p", f"{low}:{low + 200}", "-c", "20", "-C", "20"]
-    with daemon(argv, port):
-        yield port, home
+    def fill(home: Path) -> None:
+        rng = random.Random(7)
+        for name in NAMES:
+            path = home / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(rng.randbytes(3 * 1024 * 1024 + 17))
+    with pure_ftpd(tmp_path, fill) as got:
+        yield got
 
 
 @pytest.mark.parametrize("mlsd", [True, False], ids=["mlsd", "list"])
 def test_listing_stat_and_ranges(pureftpd: tuple[int, Path], mlsd: bool) -> None:
     port, home = pureftpd
-    src = FtpSource(FtpConfig("127.0.0.1", port, USER, PASSWORD, pool_size=2))
+    src = FtpSource(FtpConfig("127.0.0.1", port, PURE_USER, PURE_PASSWORD, pool_size=2))
     try:
         if not mlsd:  # exercise the LIST fallback against the real daemon
             client, _ = src.pool.acquire()
@@ -95,7 +73,7 @@ def test_upload_download_and_ops(pureftpd: tuple[int, Path], tmp_path: Path) -> 
     data = random.Random(11).randbytes(3 * 1024 * 1024 + 5)
     local = tmp_path / "film.mkv"
     local.write_bytes(data)
-    src = FtpSource(FtpConfig("127.0.0.1", port, USER, PASSWORD, pool_size=2))
+    src = FtpSource(FtpConfig("127.0.0.1", port, PURE_USER, PURE_PASSWORD, pool_size=2))
     try:
         assert upload(src, local, "Uploads/Été (2020)/Été.mkv") == len(data)
         assert (home / "Uploads/Été (2020)/Été.mkv").read_bytes() == data

@@ -6,9 +6,6 @@ without a word, so it is never listed that way; its cut LIST/MLSD now fails loud
 from __future__ import annotations
 
 import os
-import random
-import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +17,7 @@ from reelhouse.sources.ftp import FtpConfig, FtpSource, statlist
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.limits import ListingBudget
 
-from helpers import daemon, free_port, vsftpd_binary
+from helpers import PURE_PASSWORD, PURE_USER, pure_ftpd, vsftpd
 
 pytestmark = [pytest.mark.ftpd, pytest.mark.usefixtures("fresh_stat_verdicts")]
 
@@ -54,33 +51,20 @@ def _listed(src: FtpSource, folder: str) -> dict[str, tuple[bool, int | None]]:
 
 
 @pytest.fixture
-def vsftpd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    binary = vsftpd_binary()
+def vsftpd_ro(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     anon = tmp_path / "anon"
     anon.mkdir()
     _tree(anon)
-    (tmp_path / "empty").mkdir()
-    for p in [tmp_path, *anon.rglob("*"), anon]:
+    for p in anon.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)
-    port = free_port()
-    low = random.Random(port).randrange(42000, 58000)
-    conf = tmp_path / "vsftpd.conf"
-    conf.write_text(
-        "listen=YES\nlisten_address=127.0.0.1\n"
-        f"listen_port={port}\nanonymous_enable=YES\nno_anon_password=YES\nanon_root={anon}\n"
-        "local_enable=NO\nwrite_enable=NO\npasv_enable=YES\n"
-        f"pasv_min_port={low}\npasv_max_port={low + 100}\nsecure_chroot_dir={tmp_path / 'empty'}\n"
-        "run_as_launching_user=YES\nseccomp_sandbox=NO\nbackground=NO\nutf8_filesystem=YES\n"
-        f"ftp_username={'nobody' if os.geteuid() == 0 else os.environ.get('USER', 'nobody')}\n"
-    )
-    with daemon([binary, str(conf)], port):
+    with vsftpd(tmp_path, anon) as port:
         yield port, anon
 
 
-def test_vsftpd_is_listed_by_stat_with_odd_names(vsftpd: tuple[int, Path],
+def test_vsftpd_is_listed_by_stat_with_odd_names(vsftpd_ro: tuple[int, Path],
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(statlist, "MAX_ENTRIES", 10)  # "Big" (13 files) goes over a data connection
-    port, anon = vsftpd
+    port, anon = vsftpd_ro
     src = FtpSource(FtpConfig("127.0.0.1", port, pool_size=2))
     try:
         for _ in range(2):
@@ -103,42 +87,22 @@ def test_vsftpd_is_listed_by_stat_with_odd_names(vsftpd: tuple[int, Path],
         src.close()
 
 
-PURE_FTPD = shutil.which("pure-ftpd") or "/usr/sbin/pure-ftpd"
-PURE_PW = shutil.which("pure-pw") or "/usr/bin/pure-pw"
-USER, PASSWORD = "reel", "pure-secret-1"
-
-
 @pytest.fixture(scope="module")
 def pureftpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
     """pure-ftpd with ``-L 20:5``: listings cut at 20 entries."""
-    if not (os.path.exists(PURE_FTPD) and os.path.exists(PURE_PW)):
-        pytest.skip("pure-ftpd is not installed (apt-get install pure-ftpd)")
-    if os.geteuid() != 0:
-        pytest.skip("pure-ftpd with virtual users needs root")
-    tmp = tmp_path_factory.mktemp("pure")
-    home = tmp / "home"
-    home.mkdir()
-    _tree(home)
-    (home / "Many").mkdir()
-    for i in range(30):
-        (home / "Many" / f"m{i:02d}.mkv").write_bytes(b"m")
-    subprocess.run(["chown", "-R", "nobody:nogroup", str(home)], check=True)
-    tmp.chmod(0o755)
-    subprocess.run([PURE_PW, "useradd", USER, "-u", "nobody", "-g", "nogroup", "-d", str(home),
-                    "-f", str(tmp / "passwd"), "-m", "-F", str(tmp / "pure.pdb")],
-                   input=f"{PASSWORD}\n{PASSWORD}\n", text=True, check=True, capture_output=True)
-    port = free_port()
-    low = random.Random(port).randrange(41000, 59000)
-    argv = [PURE_FTPD, "-S", f"127.0.0.1,{port}", "-l", f"puredb:{tmp / 'pure.pdb'}", "-E", "-H",
-            "-u", "1", "-p", f"{low}:{low + 200}", "-c", "20", "-C", "20", "-L", "20:5"]
-    with daemon(argv, port):
-        yield port, home
+    def fill(home: Path) -> None:
+        _tree(home)
+        (home / "Many").mkdir()
+        for i in range(30):
+            (home / "Many" / f"m{i:02d}.mkv").write_bytes(b"m")
+    with pure_ftpd(tmp_path_factory.mktemp("pure"), fill, ["-L", "20:5"]) as got:
+        yield got
 
 
 def test_pureftpd_stat_reply_reads_odd_names(pureftpd: tuple[int, Path]) -> None:
     """The control-connection reader and strict parser on pure-ftpd's real STAT reply."""
     port, home = pureftpd
-    client = FtpClient(FtpConfig("127.0.0.1", port, USER, PASSWORD))
+    client = FtpClient(FtpConfig("127.0.0.1", port, PURE_USER, PURE_PASSWORD))
     client.connect()
     try:
         assert client.ftp is not None
@@ -166,7 +130,7 @@ def test_pureftpd_cut_listing_fails_instead_of_hiding_entries(
             connect(self)
             self.features.discard("MLST")
         monkeypatch.setattr(FtpClient, "connect", list_only)
-    src = FtpSource(FtpConfig("127.0.0.1", port, USER, PASSWORD, pool_size=1))
+    src = FtpSource(FtpConfig("127.0.0.1", port, PURE_USER, PURE_PASSWORD, pool_size=1))
     try:
         with pytest.raises(SourceUnavailable, match="truncated"):
             src.list("Many")

@@ -4,7 +4,6 @@ source root must be the login folder (PWD), not the server's "/"."""
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 
-from helpers import daemon, free_port, vsftpd_binary
+from helpers import vsftpd
 
 pytestmark = pytest.mark.ftpd
 
@@ -23,34 +22,21 @@ NAMES = ["Films/Sintel.2010.720p.mkv", "Amélie (2001)/Amélie [1080p].mkv", "pl
 
 
 @pytest.fixture
-def vsftpd(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    binary = vsftpd_binary()
+def vsftpd_ro(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     anon = tmp_path / "anon"
     rng = random.Random(3)
     for name in NAMES:
         path = anon / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(rng.randbytes(2 * 1024 * 1024 + 5))
-    (tmp_path / "empty").mkdir()
-    for p in [tmp_path, *anon.rglob("*"), anon]:
+    for p in anon.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)
-    port = free_port()
-    low = rng.randrange(42000, 58000)
-    conf = tmp_path / "vsftpd.conf"
-    conf.write_text(
-        "listen=YES\nlisten_address=127.0.0.1\n"
-        f"listen_port={port}\nanonymous_enable=YES\nno_anon_password=YES\nanon_root={anon}\n"
-        "local_enable=NO\nwrite_enable=NO\npasv_enable=YES\n"
-        f"pasv_min_port={low}\npasv_max_port={low + 100}\nsecure_chroot_dir={tmp_path / 'empty'}\n"
-        "run_as_launching_user=YES\nseccomp_sandbox=NO\nbackground=NO\nutf8_filesystem=YES\n"
-        f"ftp_username={'nobody' if os.geteuid() == 0 else os.environ.get('USER', 'nobody')}\n"
-    )
-    with daemon([binary, str(conf)], port):
+    with vsftpd(tmp_path, anon) as port:
         yield port, anon
 
 
-def test_list_stat_and_ranges_relative_to_the_login_folder(vsftpd: tuple[int, Path]) -> None:
-    port, anon = vsftpd
+def test_list_stat_and_ranges_relative_to_the_login_folder(vsftpd_ro: tuple[int, Path]) -> None:
+    port, anon = vsftpd_ro
     src = FtpSource(FtpConfig("127.0.0.1", port, pool_size=2))
     try:
         assert {e.name for e in src.list("")} == {"Films", "Amélie (2001)", "plain name with  spaces.mp4"}
@@ -101,36 +87,17 @@ def _self_signed(folder: Path) -> tuple[Path, Path, str]:
 def vsftpd_rw(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[FtpConfig, Path]]:
     """vsftpd with anonymous uploads into ``incoming/`` (mkdir, rename, delete allowed);
     the FTPS variant demands TLS on login and data with ``require_ssl_reuse=YES``."""
-    binary = vsftpd_binary()
     anon = tmp_path / "anon"
     (anon / "incoming").mkdir(parents=True)
-    (tmp_path / "empty").mkdir()
-    tmp_path.chmod(0o755)
-    anon.chmod(0o755)
     (anon / "incoming").chmod(0o777)
-    port = free_port()
-    low = random.Random(port).randrange(42000, 58000)
-    conf = [
-        "listen=YES", "listen_address=127.0.0.1", f"listen_port={port}",
-        "anonymous_enable=YES", "no_anon_password=YES", f"anon_root={anon}",
-        "local_enable=NO", "write_enable=YES", "anon_upload_enable=YES",
-        "anon_mkdir_write_enable=YES", "anon_other_write_enable=YES", "anon_umask=022",
-        "pasv_enable=YES", f"pasv_min_port={low}", f"pasv_max_port={low + 100}",
-        f"secure_chroot_dir={tmp_path / 'empty'}", "run_as_launching_user=YES",
-        "seccomp_sandbox=NO", "background=NO", "utf8_filesystem=YES",
-        f"ftp_username={'nobody' if os.geteuid() == 0 else os.environ.get('USER', 'nobody')}",
-    ]
-    cfg = FtpConfig("127.0.0.1", port, root="incoming", pool_size=2)
-    if request.param != "plain":
-        cert, key, pem = _self_signed(tmp_path)
-        conf += ["ssl_enable=YES", f"rsa_cert_file={cert}", f"rsa_private_key_file={key}",
-                 "allow_anon_ssl=YES", "force_anon_logins_ssl=YES", "force_anon_data_ssl=YES",
-                 "require_ssl_reuse=YES"]
-        cfg = FtpConfig("127.0.0.1", port, root="incoming", pool_size=2, tls="explicit",
-                        trusted_cert=pem)
-    (tmp_path / "vsftpd.conf").write_text("\n".join(conf) + "\n")
-    with daemon([binary, str(tmp_path / "vsftpd.conf")], port):
-        yield cfg, anon / "incoming"
+    if request.param == "plain":
+        with vsftpd(tmp_path, anon, writable=True) as port:
+            yield FtpConfig("127.0.0.1", port, root="incoming", pool_size=2), anon / "incoming"
+        return
+    cert, key, pem = _self_signed(tmp_path)
+    with vsftpd(tmp_path, anon, writable=True, tls=(cert, key)) as port:
+        yield (FtpConfig("127.0.0.1", port, root="incoming", pool_size=2, tls="explicit", trusted_cert=pem),
+               anon / "incoming")
 
 
 def test_upload_download_and_ops(vsftpd_rw: tuple[FtpConfig, Path], tmp_path: Path) -> None:

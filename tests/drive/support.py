@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -40,17 +38,9 @@ def mounted(path: Path) -> bool:
 def server_connections(port: int) -> int:
     """Established TCP connections whose local port is ``port`` (the server side), from
     any process: what a mount process left open to a test server."""
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            cols = line.split()
-            if cols[1].endswith(f":{port:04X}") and cols[3] == "01":
-                count += 1
-    return count
+    from helpers import established_tcp
+
+    return sum(1 for cols in established_tcp() if cols[1].endswith(f":{port:04X}"))
 
 
 def wait_no_connections(port: int, wait: float = 5.0) -> None:
@@ -111,38 +101,3 @@ def status_until(env: dict[str, str], check: Callable[[list[dict[str, Any]]], bo
     return seen
 
 
-PURE_USER, PURE_PASSWORD = "reel", "pure-secret-1"
-
-
-@contextmanager
-def pure_ftpd(tmp_path: Path, fill: Callable[[Path], None] = lambda home: None) -> Iterator[tuple[int, Path]]:
-    """A pure-ftpd (MLSD, MFMT) on a free port with one virtual user (PURE_USER) whose
-    home ``fill`` fills first; yields ``(port, home)``. The password's hash is
-    SHA-512 crypt (pure-pw's default, argon2 with t=1023, costs ~10 s a login here)."""
-    from helpers import daemon, free_port
-
-    pure, pw = shutil.which("pure-ftpd") or "/usr/sbin/pure-ftpd", shutil.which("pure-pw") or "/usr/bin/pure-pw"
-    if not (os.path.exists(pure) and os.path.exists(pw)):
-        pytest.skip("pure-ftpd is not installed (apt-get install pure-ftpd)")
-    home = tmp_path / "home"
-    home.mkdir()
-    fill(home)
-    subprocess.run(["chown", "-R", "nobody:nogroup", str(home)], check=True)
-    home.parent.chmod(0o755)
-    passwd, pdb = tmp_path / "passwd", tmp_path / "pure.pdb"
-    subprocess.run([pw, "useradd", PURE_USER, "-u", "nobody", "-g", "nogroup", "-d", str(home), "-f",
-                    str(passwd)], input=f"{PURE_PASSWORD}\n{PURE_PASSWORD}\n", text=True, check=True,
-                   capture_output=True)
-    openssl = shutil.which("openssl")
-    if openssl:
-        fast = subprocess.run([openssl, "passwd", "-6", PURE_PASSWORD], capture_output=True, text=True,
-                              check=True).stdout.strip()
-        user, _, rest = passwd.read_text().partition(":")
-        passwd.write_text(f"{user}:{fast}:{rest.partition(':')[2]}")
-    subprocess.run([pw, "mkdb", str(pdb), "-f", str(passwd)], check=True, capture_output=True)
-    port = free_port()
-    low = random.Random(port).randrange(41000, 59000)
-    argv = [pure, "-S", f"127.0.0.1,{port}", "-l", f"puredb:{pdb}", "-E", "-H",
-            "-u", "1", "-p", f"{low}:{low + 200}", "-c", "20", "-C", "20"]
-    with daemon(argv, port):
-        yield port, home

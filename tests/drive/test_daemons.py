@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from drive.support import PURE_PASSWORD, PURE_USER, Mounter, pure_ftpd, run_cli, status, status_until
+from drive.support import Mounter, run_cli, status, status_until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import FTP_PASSWORD, FTP_USER, daemon, free_port, vsftpd_binary
+from helpers import FTP_PASSWORD, FTP_USER, PURE_PASSWORD, PURE_USER, pure_ftpd, vsftpd
 
 pytestmark = pytest.mark.requires_fuse
 
@@ -83,29 +83,13 @@ def test_pureftpd_read_write(pureftpd: tuple[int, Path], mount: Mounter) -> None
     assert not (home / "Season 01").exists()
 
 
-def _vsftpd_conf(tmp_path: Path, anon: Path, port: int, writable: bool) -> list[str]:
-    low = random.Random(port).randrange(42000, 58000)
-    conf = ["listen=YES", "listen_address=127.0.0.1", f"listen_port={port}", "anonymous_enable=YES",
-            "no_anon_password=YES", f"anon_root={anon}", "local_enable=NO", "pasv_enable=YES",
-            f"pasv_min_port={low}", f"pasv_max_port={low + 100}", f"secure_chroot_dir={tmp_path / 'empty'}",
-            "run_as_launching_user=YES", "seccomp_sandbox=NO", "background=NO", "utf8_filesystem=YES",
-            "ftp_username=nobody"]
-    conf += (["write_enable=YES", "anon_upload_enable=YES", "anon_mkdir_write_enable=YES",
-              "anon_other_write_enable=YES", "anon_umask=022"] if writable else ["write_enable=NO"])
-    return conf
-
-
 @pytest.mark.ftpd
 def test_vsftpd_anonymous_list_only_and_refusing_writes(tmp_path: Path, mount: Mounter) -> None:
-    binary = vsftpd_binary()
     anon = tmp_path / "anon"
     _tree(anon, 2)
-    (tmp_path / "empty").mkdir()
-    for p in [tmp_path, anon, *anon.rglob("*")]:
+    for p in anon.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)
-    port = free_port()
-    (tmp_path / "vsftpd.conf").write_text("\n".join(_vsftpd_conf(tmp_path, anon, port, False)) + "\n")
-    with daemon([binary, str(tmp_path / "vsftpd.conf")], port):
+    with vsftpd(tmp_path, anon) as port:
         m = mount("--host", "127.0.0.1", "--port", str(port))  # no --user: anonymous
         _checks(m.path, anon)
         # vsftpd write_enable=NO answers "550 Permission denied." to every write: the first
@@ -153,21 +137,11 @@ def test_a_folder_refused_on_a_writable_server_stays_eacces(ftp_server: Embedded
 
 @pytest.mark.ftpd
 def test_vsftpd_ftps_with_session_reuse(tmp_path: Path, mount: Mounter) -> None:
-    binary = vsftpd_binary()
     anon = tmp_path / "anon"
     (anon / "incoming").mkdir(parents=True)
-    (tmp_path / "empty").mkdir()
-    for p in (tmp_path, anon):
-        p.chmod(0o755)
     (anon / "incoming").chmod(0o777)
     cert, key = _self_signed(tmp_path)
-    port = free_port()
-    conf = [
-        *_vsftpd_conf(tmp_path, anon, port, True), "ssl_enable=YES", f"rsa_cert_file={cert}",
-        f"rsa_private_key_file={key}", "allow_anon_ssl=YES",
-        "force_anon_logins_ssl=YES", "force_anon_data_ssl=YES", "require_ssl_reuse=YES"]
-    (tmp_path / "vsftpd.conf").write_text("\n".join(conf) + "\n")
-    with daemon([binary, str(tmp_path / "vsftpd.conf")], port):
+    with vsftpd(tmp_path, anon, writable=True, tls=(cert, key)) as port:
         m = mount("--host", "127.0.0.1", "--port", str(port), "--tls", "explicit", "--tls-cert", str(cert),
                   "--root", "incoming")
         payload = os.urandom(2 * 1024 * 1024 + 3)

@@ -12,9 +12,9 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from drive.support import PURE_PASSWORD, PURE_USER, Mounter, pure_ftpd, status
+from drive.support import Mounter, status
 
-from helpers import daemon, free_port, vsftpd_binary
+from helpers import PURE_PASSWORD, PURE_USER, pure_ftpd, vsftpd
 
 pytestmark = pytest.mark.requires_fuse
 
@@ -90,21 +90,14 @@ def test_hostile_names_and_copies_on_pureftpd(tmp_path: Path, mount: Mounter) ->
 
 @pytest.mark.ftpd
 def test_latin1_names_on_a_vsftpd_without_utf8(tmp_path: Path, mount: Mounter) -> None:
-    from drive.test_daemons import _vsftpd_conf
-
-    binary = vsftpd_binary()
     anon = tmp_path / "anon"
     (anon / "pub").mkdir(parents=True)
-    (tmp_path / "empty").mkdir()
     for raw in (b"caf\xe9.txt", b"na\xefve \xe0 la.txt"):
         (anon / "pub" / os.fsdecode(raw)).write_bytes(raw)
-    for p in [tmp_path, anon, *anon.rglob("*")]:
+    for p in anon.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)
     (anon / "pub").chmod(0o777)
-    port = free_port()
-    conf = [c for c in _vsftpd_conf(tmp_path, anon, port, True) if c != "utf8_filesystem=YES"]
-    (tmp_path / "vsftpd.conf").write_text("\n".join([*conf, "utf8_filesystem=NO"]) + "\n")
-    with daemon([binary, str(tmp_path / "vsftpd.conf")], port):
+    with vsftpd(tmp_path, anon, writable=True, options={"utf8_filesystem": "NO"}) as port:
         m = mount("--host", "127.0.0.1", "--port", str(port), "--root", "pub")
         assert sorted(os.listdir(m.path)) == ["café.txt", "naïve à la.txt"]
         assert (m.path / "café.txt").read_bytes() == b"caf\xe9.txt"

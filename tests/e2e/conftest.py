@@ -4,15 +4,11 @@ server and another in a local folder."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import uvicorn
 from e2e.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, FILM_REL, LOCAL_REL, Library
 
 from reelhouse.core import Core
@@ -21,7 +17,7 @@ from reelhouse.demo.media import make_clip
 from reelhouse.server import create_app
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, place
+from helpers import FTP_PASSWORD, FTP_USER, place, serving
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -39,30 +35,8 @@ def core(ftp_server: EmbeddedFtpServer, core: Core) -> Core:
 def live_server(core: Core) -> Iterator[str]:
     """``create_app(core)`` served by uvicorn in a thread on a free loopback port;
     yields the base URL (``http://127.0.0.1:PORT``)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(core), host="127.0.0.1", port=port, log_level="warning",
-                            timeout_graceful_shutdown=3)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
-                              name=f"uvicorn:{port}")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            thread.join(5)
-            sock.close()
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-        assert not thread.is_alive(), "uvicorn did not stop"
+    with serving(create_app(core)) as url:
+        yield url
 
 
 # -- browser --------------------------------------------------------------------------

@@ -7,9 +7,7 @@ page; the Users (with API keys) and Account pages; no Content-Security-Policy vi
 from __future__ import annotations
 
 import http.server
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -17,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-import uvicorn
 from e2e.support import log_in
 from party.support import add_media_file
 from playwright.sync_api import expect
@@ -26,24 +23,12 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
+from helpers import serving
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
 pytestmark = pytest.mark.requires_chromium
-
-
-def _serve(app: object) -> tuple[uvicorn.Server, threading.Thread, str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",  # type: ignore[arg-type]
-                                           timeout_graceful_shutdown=3, ws_max_size=4096))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return server, thread, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
@@ -105,11 +90,11 @@ ws.onclose = (e) => {{ if (window.result.ws === "pending") window.result.ws = "c
 @pytest.fixture
 def empty_server(tmp_path: Path) -> Iterator[tuple[Core, str]]:
     c = Core(load_settings(data_dir=tmp_path / "fresh"))
-    server, thread, url = _serve(create_app(c))
-    yield c, url
-    server.should_exit = True
-    thread.join(10)
-    c.close()
+    try:
+        with serving(create_app(c), ws_max_size=4096) as url:
+            yield c, url
+    finally:
+        c.close()
 
 
 @pytest.fixture

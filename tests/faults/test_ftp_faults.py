@@ -20,7 +20,7 @@ from reelhouse.server import create_app
 from reelhouse.sources.base import Entry
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 
-from helpers import FTP_PASSWORD, FTP_USER, wait_job
+from helpers import FTP_PASSWORD, FTP_USER, log_in, wait_job
 
 FILES = ["Films/Sintel.2010.720p.mkv", "Films/Tears.of.Steel.2012.mkv",
          "Shows/The Office (US)/Season 01/The.Office.S01E01.mkv", "Big.Buck.Bunny.2008.mkv"]
@@ -75,7 +75,15 @@ def test_server_down_before_a_scan_hides_nothing(
     # streaming from a server that is down: a clean 503, not a crash
     fid = api.get("/api/library/media-files").json()["items"][0]["id"]
     r = api.get(f"/api/library/media-files/{fid}/stream", headers={"range": "bytes=0-9"})
-    assert r.status_code == 503 and "detail" in r.json()
+    assert r.status_code == 503 and str(ftp_server.port) in r.json()["detail"]  # the admin reads why
+    # a user gets the 503 without the server's address (GET /api/sources hides it from users)
+    core.users.add("friend", "friend-password")
+    with TestClient(create_app(core), raise_server_exceptions=False) as friend:
+        log_in(friend, "friend", "friend-password")
+        r = friend.get(f"/api/library/media-files/{fid}/stream", headers={"range": "bytes=0-9"})
+        assert r.status_code == 503, r.text
+        assert "127.0.0.1" not in r.text and str(ftp_server.port) not in r.text
+        assert "unavailable" in r.json()["detail"]
     r = api.post(f"/api/sources/{sid}/test")
     assert r.status_code == 200 and r.json()["ok"] is False
 

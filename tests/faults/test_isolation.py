@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 import os
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
@@ -27,7 +25,7 @@ from reelhouse.server import create_app
 from reelhouse.sources.ftp import FtpSource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, free_port, playback_token, session_token
+from helpers import FTP_PASSWORD, FTP_USER, playback_token, serving, session_token
 
 MiB = 1024 * 1024
 HUGE = "Films/Huge.Movie.2020.mkv"
@@ -62,8 +60,6 @@ def _site(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path,
     (local / "Local.Movie.2019.mkv").write_bytes(os.urandom(4 * MiB))
     core = Core(load_settings(data_dir=tmp_path / "data", ftp_pool_size=5,
                               stream_send_timeout=send_timeout))
-    server: uvicorn.Server | None = None
-    thread: threading.Thread | None = None
     try:
         alice = core.users.add("alice", "alice-password")
         bob = core.users.add("bob", "bob-password")
@@ -79,25 +75,11 @@ def _site(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path,
             local_files, _ = queries.list_media_files(s, local_row.id, False, 0, 10)
         src = core.sources.source(ftp_row.id)
         assert isinstance(src, FtpSource)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(create_app(core), host="127.0.0.1", port=port,
-                                               log_level="critical", lifespan="on",
-                                               timeout_graceful_shutdown=2))
-        thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        yield Site(core, port, src, ftp_row.id, ftp_files[0].id, local_files[0].id,
-                   alice.id, bob.id)
+        with serving(create_app(core), on_stop=core.sources.close,  # wakes requests waiting for a connection
+                     log_level="critical", lifespan="on", timeout_graceful_shutdown=2) as base:
+            port = int(base.rsplit(":", 1)[1])
+            yield Site(core, port, src, ftp_row.id, ftp_files[0].id, local_files[0].id, alice.id, bob.id)
     finally:
-        if server is not None:
-            server.should_exit = True
-        core.sources.close()  # wakes requests waiting for a connection
-        if thread is not None:
-            thread.join(timeout=10)
-            assert not thread.is_alive(), "uvicorn did not stop"
         core.close()
         gc.collect()
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
@@ -25,7 +24,7 @@ from reelhouse.server import create_app
 from reelhouse.sources.ftp import FtpSource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, playback_token
+from helpers import FTP_PASSWORD, FTP_USER, playback_token, serving
 
 MiB = 1024 * 1024
 HUGE_SIZE = 256 * MiB  # sparse: the transfer cannot finish while the client reads 1 MiB
@@ -45,13 +44,6 @@ class Live:
         return f"/api/library/media-files/{self.file_id}/stream?token={self.token}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def live(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path) -> Iterator[Live]:
     huge = ftp_root / HUGE_NAME
@@ -59,8 +51,6 @@ def live(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path) -> Itera
     with huge.open("wb") as fh:
         fh.truncate(HUGE_SIZE)
     core = Core(load_settings(data_dir=tmp_path / "data", ftp_pool_size=2))
-    server: uvicorn.Server | None = None
-    thread: threading.Thread | None = None
     try:
         user = core.users.add("viewer", "viewer-password")
         row = core.sources.create(SourceSpec(name="ftp", kind="ftp", host="127.0.0.1",
@@ -72,27 +62,13 @@ def live(ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path) -> Itera
         assert [f.path for f in files] == [HUGE_NAME]
         src = core.sources.source(row.id)
         assert isinstance(src, FtpSource) and src.pool.size == 2
-        port = _free_port()
-        config = uvicorn.Config(create_app(core), host="127.0.0.1", port=port,
-                                log_level="warning", lifespan="on",
-                                timeout_graceful_shutdown=2)
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        yield Live(core, src, files[0].id, playback_token(core, user.id, files[0].id), port)
+        # closing the pools before waiting for uvicorn wakes any request stuck waiting for
+        # a connection, so uvicorn stops even after a failure
+        with serving(create_app(core), on_stop=core.sources.close, lifespan="on",
+                     timeout_graceful_shutdown=2) as base:
+            port = int(base.rsplit(":", 1)[1])
+            yield Live(core, src, files[0].id, playback_token(core, user.id, files[0].id), port)
     finally:
-        if server is not None and thread is not None:
-            server.should_exit = True
-        # Closing the pools first wakes any request stuck waiting for a connection, so
-        # uvicorn can stop even after a failure.
-        core.sources.close()
-        if thread is not None:
-            thread.join(timeout=10)
-            assert not thread.is_alive(), "uvicorn did not stop"
         core.close()
         gc.collect()  # connections orphaned by a failed test are closed by their finalisers
 

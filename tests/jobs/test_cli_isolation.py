@@ -23,21 +23,20 @@ from reelhouse.core import Core
 from reelhouse.db.models import Job
 from reelhouse.sources.registry import SourceSpec
 
+from helpers import install_source
+
 
 def test_cli_commands_leave_the_servers_running_scan_alone(tmp_path: Path) -> None:
     data = tmp_path / "data"
     server = Core(load_settings(data_dir=data))  # consumes, like `reelhouse serve`
     try:
-        held = server.sources.create(SourceSpec(name="held", kind="local", path=str(tmp_path)))
         gated = GatedSource({"Films/Sintel.2010.mkv": b"x" * 100}, timeout=60)
-        ident = (held.kind, held.path, held.host, held.port, held.username, held.password_enc,
-                 held.tls, held.verify_tls)
-        server.sources._live[held.id] = (ident, gated)  # the server's scan reads this source
+        held_id = install_source(server, tmp_path, gated, "held")  # the server's scan reads this source
         other = tmp_path / "other"
         (other / "Heat (1995)").mkdir(parents=True)
         (other / "Heat (1995)/Heat.1995.mkv").write_bytes(b"h" * 5000)
         server.sources.create(SourceSpec(name="other", kind="local", path=str(other)))
-        scan = server.jobs.submit_scan(held.id)
+        scan = server.jobs.submit_scan(held_id)
         assert gated.entered.wait(20)
         owner = server.jobs.get(scan.id).owner
         seen: set[tuple[str, str | None]] = set()

@@ -25,7 +25,7 @@ from reelhouse.library.probe import ProbeResult
 from reelhouse.sources.memory import MemorySource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, place, stop_without_leaks, wait_job
+from helpers import FTP_PASSWORD, FTP_USER, install_source, place, stop_without_leaks, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -47,18 +47,10 @@ class GatedReads(MemorySource):
         return super().read_range(path, offset, length)
 
 
-def _install(core: Core, tmp_path: Path, source: MemorySource) -> int:
-    row = core.sources.create(SourceSpec(name="disk", kind="local", path=str(tmp_path)))
-    ident = (row.kind, row.path, row.host, row.port, row.username, row.password_enc, row.tls,
-             row.verify_tls)
-    core.sources._live[row.id] = (ident, source)  # the scan and its probe jobs read this source
-    return row.id
-
-
 def test_browsable_before_any_read_then_probe_jobs_fill_it(core: Core, client: TestClient, tmp_path: Path,
                                                            sample_mp4: Path) -> None:
     src = GatedReads(dict.fromkeys(FILES, sample_mp4.read_bytes()))
-    sid = _install(core, tmp_path, src)
+    sid = install_source(core, tmp_path, src)
     core.jobs.probes.chunk = 2  # two probe jobs
     scan = client.post(f"/api/sources/{sid}/scan").json()
     until(lambda: client.get("/api/library/items").json()["total"] == 3, 20, "never browsable")  # 2 films, 1 show
@@ -96,7 +88,7 @@ def test_browsable_before_any_read_then_probe_jobs_fill_it(core: Core, client: T
 def test_a_scan_cancelled_in_phase_2_keeps_its_files_and_the_next_scan_probes_them(
         core: Core, client: TestClient, tmp_path: Path, sample_mp4: Path) -> None:
     src = GatedReads(dict.fromkeys(FILES, sample_mp4.read_bytes()))
-    sid = _install(core, tmp_path, src)
+    sid = install_source(core, tmp_path, src)
     core.jobs.probes.chunk = 1  # four probe jobs: cancelled, or asked to stop, with the scan
     scan = client.post(f"/api/sources/{sid}/scan").json()
     until(lambda: client.get(f"/api/jobs/{scan['id']}").json()["progress"].get("to_probe") == 4, 20,
@@ -126,7 +118,7 @@ def test_a_failed_probe_does_not_stop_the_others(core: Core, tmp_path: Path, sam
     src = MemorySource({"Films/Sintel.2010.mp4": good, "Films/Broken.2011.mp4": os.urandom(5000),
                         "Films/Empty.2012.mp4": b"", "Films/Crash.2013.mp4": good,
                         "Films/Dune.2021.mp4": good})
-    sid = _install(core, tmp_path, src)
+    sid = install_source(core, tmp_path, src)
     real = prefetch.probe
 
     def probe(source: object, path: str, size: int, **kw: object) -> ProbeResult:

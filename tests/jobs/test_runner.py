@@ -12,16 +12,8 @@ from jobs.support import GatedSource
 
 from reelhouse.core import Core
 from reelhouse.errors import Conflict, NotFound
-from reelhouse.sources.memory import MemorySource
-from reelhouse.sources.registry import SourceSpec
 
-
-def _install(core: Core, tmp_path: Path, source: MemorySource) -> int:
-    row = core.sources.create(SourceSpec(name="disk", kind="local", path=str(tmp_path)))
-    ident = (row.kind, row.path, row.host, row.port, row.username, row.password_enc, row.tls,
-             row.verify_tls)
-    core.sources._live[row.id] = (ident, source)  # the scan reads this source
-    return row.id
+from helpers import install_source
 
 
 def _wait(core: Core, job_id: int) -> str:
@@ -37,7 +29,7 @@ def _wait(core: Core, job_id: int) -> str:
 def test_cancel_a_running_scan(core: Core, tmp_path: Path) -> None:
     src = GatedSource({"Films/Sintel.2010.mkv": b"x" * 100, "Films/Dune.2021.mkv": b"y" * 100},
                       timeout=10)
-    sid = _install(core, tmp_path, src)
+    sid = install_source(core, tmp_path, src)
     job = core.jobs.submit_scan(sid)
     assert src.entered.wait(10)
     core.jobs.cancel(job.id)

@@ -14,19 +14,12 @@ from rich.console import Console
 from reelhouse.cli.progress import scan_with_progress
 from reelhouse.core import Core
 from reelhouse.sources.memory import MemorySource
-from reelhouse.sources.registry import SourceSpec
+
+from helpers import install_source
 
 
 def _library(folders: int) -> MemorySource:
     return MemorySource({f"Films/Film {i} ({2000 + i})/Film.{i}.{2000 + i}.mkv": b"x" for i in range(folders)})
-
-
-def _install(core: Core, tmp_path: Path, source: MemorySource) -> int:
-    row = core.sources.create(SourceSpec(name="disk", kind="local", path=str(tmp_path)))
-    ident = (row.kind, row.path, row.host, row.port, row.username, row.password_enc, row.tls,
-             row.verify_tls)
-    core.sources._live[row.id] = (ident, source)  # the scan reads this source
-    return row.id
 
 
 def _scan(client: TestClient, sid: int) -> dict[str, object]:
@@ -44,7 +37,7 @@ def test_some_failed_folders_end_partial_with_the_folders_listed(
 ) -> None:
     src = _library(10)
     src.failing = {"Films/Film 3 (2003)", "Films/Film 7 (2007)"}
-    sid = _install(core, tmp_path, src)
+    sid = install_source(core, tmp_path, src)
     job = _scan(client, sid)
     assert job["state"] == "partial"
     assert job["progress"]["folders_failed"] == 2 and job["progress"]["added"] == 8  # type: ignore[index]
@@ -64,7 +57,7 @@ def test_some_failed_folders_end_partial_with_the_folders_listed(
 def test_most_folders_failed_is_a_failed_scan(core: Core, client: TestClient, tmp_path: Path) -> None:
     src = _library(10)
     src.failing = {f"Films/Film {i} ({2000 + i})" for i in range(8)}
-    sid = _install(core, tmp_path, src)
+    sid = install_source(core, tmp_path, src)
     job = _scan(client, sid)
     assert job["state"] == "failed"
     assert str(job["error"]).startswith("8 of 12 folders could not be listed")
@@ -73,7 +66,7 @@ def test_most_folders_failed_is_a_failed_scan(core: Core, client: TestClient, tm
 def test_cli_summary_shows_a_partial_scan(core: Core, tmp_path: Path) -> None:
     src = _library(4)
     src.failing = {"Films/Film 1 (2001)"}
-    sid = _install(core, tmp_path, src)
+    sid = install_source(core, tmp_path, src)
     console = Console(record=True, width=200)
     failed = scan_with_progress(core, [core.sources.get(sid)], console)
     out = console.export_text()

@@ -17,7 +17,8 @@ from reelhouse.db.models import Job
 from reelhouse.errors import Cancelled, InvalidInput
 from reelhouse.jobs.system import CANCEL_POLL
 from reelhouse.jobs.tasks import JobContext, Outcome, Retry, TaskSpec
-from reelhouse.sources.registry import SourceSpec
+
+from helpers import install_source
 
 
 def _ended(core: Core, job_id: int, timeout: float = 20) -> Job:
@@ -96,12 +97,10 @@ def test_unknown_kinds_are_refused(core: Core) -> None:
 
 
 def test_a_cancelled_sync_ends_its_run_failed(core: Core, tmp_path: Path) -> None:
-    row = core.sources.create(SourceSpec(name="disk", kind="local", path=str(tmp_path)))
     src = GatedSource({"Films/Sintel.2010.mkv": b"x" * 100}, timeout=20)
-    core.sources._live[row.id] = ((row.kind, row.path, row.host, row.port, row.username,
-                                   row.password_enc, row.tls, row.verify_tls), src)
-    run = core.syncs.start(row.id)
-    assert core.syncs.start(row.id).id == run.id  # one per source at a time
+    sid = install_source(core, tmp_path, src)
+    run = core.syncs.start(sid)
+    assert core.syncs.start(sid).id == run.id  # one per source at a time
     assert src.entered.wait(10) and run.job_id is not None
     core.jobs.cancel(run.job_id)
     src.gate.set()

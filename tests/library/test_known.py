@@ -6,7 +6,6 @@ folders are handled as before. On SQLite, and on PostgreSQL when
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +14,6 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile
 from reelhouse.library.known import Listed, is_gone, load_known
@@ -26,24 +24,13 @@ from reelhouse.sources.base import Entry
 from reelhouse.sources.memory import MemorySource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import postgres_schema
-
-PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
+from helpers import ENGINES, core_on
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)])
+@pytest.fixture(params=ENGINES)
 def lib(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Core]:
-    if request.param == "sqlite":
-        core = Core(load_settings(data_dir=tmp_path / "data"))
+    with core_on(request.param, tmp_path / "data", "rh_known") as core:
         yield core
-        core.close()
-        return
-    if not PG_URL:
-        pytest.skip("set REELHOUSE_TEST_POSTGRES_URL to a postgresql+psycopg:// URL")
-    with postgres_schema(PG_URL, "rh_known") as url:
-        core = Core(load_settings(data_dir=tmp_path / "data", database_url=url))
-        yield core
-        core.close()
 
 
 class Phase2:

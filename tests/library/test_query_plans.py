@@ -7,7 +7,6 @@ Also: keyset pages walk the whole grid and the whole file list, each item once."
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,9 +22,8 @@ from reelhouse.core import Core
 from reelhouse.library import queries, views
 from reelhouse.library.grid import GridFilter, grid_page
 
-from helpers import postgres_schema
+from helpers import core_on
 
-PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -160,14 +158,8 @@ def test_sqlite_plans_use_the_indexes(sqlite_core: Core) -> None:
 
 @pytest.fixture
 def pg_core(tmp_path: Path) -> Iterator[Core]:
-    if not PG_URL:
-        pytest.skip("set REELHOUSE_TEST_POSTGRES_URL to run the PostgreSQL tests")
-    with postgres_schema(PG_URL, "rh_plan") as url:
-        core = Core(load_settings(data_dir=tmp_path / "data", database_url=url))
-        try:
-            yield core
-        finally:
-            core.close()
+    with core_on("postgres", tmp_path / "data", "rh_plan") as core:
+        yield core
 
 
 @pytest.mark.requires_postgres

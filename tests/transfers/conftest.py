@@ -13,7 +13,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD
+from helpers import ADMIN, ADMIN_PASSWORD, log_in
 
 
 @pytest.fixture
@@ -28,6 +28,5 @@ def tcore(tmp_path: Path) -> Iterator[Core]:
 @pytest.fixture
 def api(tcore: Core) -> Iterator[TestClient]:
     with TestClient(create_app(tcore), raise_server_exceptions=False) as c:
-        r = c.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
-        c.headers["authorization"] = f"Bearer {r.json()['token']}"
+        log_in(c)
         yield c

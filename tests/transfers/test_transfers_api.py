@@ -23,7 +23,7 @@ from reelhouse.db.models import Transfer
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, stop_without_leaks
+from helpers import FTP_PASSWORD, FTP_USER, log_in, stop_without_leaks
 
 DATA = os.urandom(3 * 1024 * 1024 + 7)
 
@@ -180,8 +180,7 @@ def test_bad_file_name_is_400(ftp_root: Path, tcore: Core) -> None:
                                handler_overrides={"ftp_STOR": _refuse_names}).start()
     try:
         with TestClient(create_app(tcore), raise_server_exceptions=False) as api:
-            r = api.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
-            api.headers["authorization"] = f"Bearer {r.json()['token']}"
+            log_in(api)
             sid = add_ftp(api, server.port)
             r = api.put(f"/api/sources/{sid}/files", params={"path": "what?.bin"}, content=b"abc")
             assert r.status_code == 400, r.text

@@ -82,7 +82,7 @@ async def test_source(source_id: RowId, core: CoreDep, _: AdminUser) -> TestResu
         try:
             entries = src.list("")
         except ReelhouseError as exc:
-            return TestResult(ok=False, message=exc.message)
+            return TestResult(ok=False, message=core.redactor(exc.message))
         finally:
             src.close()
         ms = (time.perf_counter() - start) * 1000
@@ -101,6 +101,8 @@ async def source_health(source_id: RowId, core: CoreDep, user: CurrentUser) -> S
     health = SourceHealth(**await run_in_threadpool(core.sources.health, source_id))
     if not user.is_admin and health.error:
         health.error = "the source cannot be reached now"
+    elif health.error:
+        health.error = core.redactor(health.error)
     return health
 
 

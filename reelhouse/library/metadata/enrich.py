@@ -21,6 +21,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
+from reelhouse.db.limits import fit_text
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.errors import ReelhouseError
 from reelhouse.library.metadata.images import ImageStore
@@ -29,6 +30,7 @@ from reelhouse.library.metadata.nfo import MAX_NFO_BYTES, NfoInfo, parse_nfo
 from reelhouse.library.metadata.sidecars import FolderIndex
 from reelhouse.library.metadata.tmdb import MAX_IMAGE_BYTES, Details, SeasonInfo, TmdbClient
 from reelhouse.library.naming import parse_media_path
+from reelhouse.library.naming.parse import IMDB_MAX, TITLE_MAX
 from reelhouse.sources.base import Entry, Source
 
 __all__ = ["Enricher", "ItemFields"]
@@ -59,6 +61,9 @@ class ItemFields:
     needs_review: bool | None = None
 
     def apply(self, row: Movie | Show) -> None:
+        self.title = fit_text(self.title, TITLE_MAX, "a title from an NFO or TMDB")
+        if self.imdb_id is not None and len(self.imdb_id) > IMDB_MAX:
+            self.imdb_id = None  # no IMDb id: tt and 7-10 digits
         for name in ("title", "year", "overview", "genres", "rating", "tmdb_id", "imdb_id",
                      "poster_image_id", "backdrop_image_id", "match_confidence", "needs_review"):
             value = getattr(self, name)
@@ -185,7 +190,7 @@ class Enricher:
             row = s.get(Episode, episode_id)
             if row is None:
                 return
-            row.title = title or row.title
+            row.title = fit_text(title, TITLE_MAX, "an episode title from an NFO or TMDB") or row.title
             row.overview = overview or row.overview
             row.still_image_id = still or row.still_image_id
             s.commit()

@@ -25,6 +25,8 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from reelhouse.db.limits import storable_int
+
 __all__ = ["MAX_NFO_BYTES", "NfoInfo", "parse_nfo"]
 
 log = logging.getLogger(__name__)
@@ -65,13 +67,15 @@ def _text(root: Element, *tags: str) -> str | None:
     return None
 
 
-def _int(value: str | None) -> int | None:
+def _int(value: str | None, what: str, low: int = 0) -> int | None:
+    """A whole number ``low`` .. 2**31-1 (what an ``Integer`` column holds), else None."""
     if value is None:
         return None
     try:
-        return int(value.strip())
+        number = int(value.strip())
     except ValueError:
         return None
+    return storable_int(number, f"NFO {what}", low)
 
 
 def _rating(root: Element) -> float | None:
@@ -111,10 +115,10 @@ def _ids(root: Element) -> tuple[int | None, str | None]:
         kind = (node.get("type") or "").lower()
         value = (node.text or "").strip()
         if kind == "tmdb" and tmdb is None:
-            tmdb = _int(value)
+            tmdb = _int(value, "tmdb uniqueid", 1)
         elif kind == "imdb" and imdb is None and _IMDB.fullmatch(value):
             imdb = value
-    tmdb = tmdb or _int(_text(root, "tmdbid"))
+    tmdb = tmdb or _int(_text(root, "tmdbid"), "tmdbid", 1)
     for candidate in (_text(root, "imdbid"), _text(root, "imdb_id"), _text(root, "id")):
         if imdb is None and candidate and _IMDB.fullmatch(candidate):
             imdb = candidate
@@ -124,7 +128,7 @@ def _ids(root: Element) -> tuple[int | None, str | None]:
 def _from_element(root: Element) -> NfoInfo:
     kind = _KINDS[root.tag]
     tmdb, imdb = _ids(root)
-    year = _int(_text(root, "year"))
+    year = _int(_text(root, "year"), "year")
     if year is None:
         dated = _text(root, "premiered", "aired", "releasedate")
         match = _YEAR.match(dated or "")
@@ -144,8 +148,8 @@ def _from_element(root: Element) -> NfoInfo:
         rating=_rating(root),
         tmdb_id=tmdb,
         imdb_id=imdb,
-        season=_int(_text(root, "season")) if kind == "episode" else None,
-        episode=_int(_text(root, "episode")) if kind == "episode" else None,
+        season=_int(_text(root, "season"), "season") if kind == "episode" else None,
+        episode=_int(_text(root, "episode"), "episode") if kind == "episode" else None,
     )
 
 
@@ -154,7 +158,8 @@ def _from_urls(text: str) -> NfoInfo | None:
     imdb = _IMDB.search(text)
     if not tmdb and not imdb:
         return None
-    return NfoInfo(tmdb_id=int(tmdb.group(2)) if tmdb else None, imdb_id=imdb.group(1) if imdb else None)
+    tmdb_id = storable_int(int(tmdb.group(2)), "NFO TMDB URL id", 1) if tmdb else None
+    return NfoInfo(tmdb_id=tmdb_id, imdb_id=imdb.group(1) if imdb else None)
 
 
 def _parse_xml(data: bytes) -> Element | None:

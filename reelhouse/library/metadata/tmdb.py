@@ -36,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
+from reelhouse.db.limits import storable_int
 from reelhouse.db.models import TmdbCache, utcnow
 from reelhouse.errors import NotFound, SourceUnavailable
 from reelhouse.library.metadata.matcher import Candidate
@@ -83,6 +84,23 @@ def _year(date: Any) -> int | None:
     if isinstance(date, str) and len(date) >= 4 and date[:4].isdigit():
         return int(date[:4])
     return None
+
+
+def _id(value: Any) -> int | None:
+    """A TMDB id from a reply if an ``Integer`` column holds it (1 .. 2**31-1), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        return None
+    return storable_int(int(value), "TMDB id", 1)
+
+
+def _with_ids(data: dict[str, Any]) -> list[tuple[dict[str, Any], int]]:
+    """The ``results`` of a search reply with their ids; results without a storable id
+    are left out."""
+    found = []
+    for r in data.get("results", []):
+        if isinstance(r, dict) and (tmdb_id := _id(r.get("id"))) is not None:
+            found.append((r, tmdb_id))
+    return found
 
 
 def _str(value: Any) -> str | None:
@@ -162,9 +180,9 @@ class TmdbClient:
         if year:
             params["year"] = year
         data = self.get("/search/movie", params)
-        return [Candidate(int(r["id"]), str(r.get("title") or ""), _year(r.get("release_date")),
+        return [Candidate(tmdb_id, str(r.get("title") or ""), _year(r.get("release_date")),
                           _str(r.get("original_title")), _str(r.get("overview")), _str(r.get("poster_path")))
-                for r in data.get("results", []) if isinstance(r, dict) and "id" in r]
+                for r, tmdb_id in _with_ids(data)]
 
     def search_tv(self, title: str, year: int | None = None) -> list[Candidate]:
         """Shows matching ``title`` (and first-air ``year`` when given)."""
@@ -172,16 +190,16 @@ class TmdbClient:
         if year:
             params["first_air_date_year"] = year
         data = self.get("/search/tv", params)
-        return [Candidate(int(r["id"]), str(r.get("name") or ""), _year(r.get("first_air_date")),
+        return [Candidate(tmdb_id, str(r.get("name") or ""), _year(r.get("first_air_date")),
                           _str(r.get("original_name")), _str(r.get("overview")), _str(r.get("poster_path")),
                           tuple(c for c in r.get("origin_country") or [] if isinstance(c, str)))
-                for r in data.get("results", []) if isinstance(r, dict) and "id" in r]
+                for r, tmdb_id in _with_ids(data)]
 
     def movie(self, tmdb_id: int) -> Details:
         """A movie's details; raises NotFound for an unknown id."""
         r = self.get(f"/movie/{int(tmdb_id)}", {})
         return Details(
-            tmdb_id=int(r.get("id", tmdb_id)), title=str(r.get("title") or ""),
+            tmdb_id=_id(r.get("id")) or tmdb_id, title=str(r.get("title") or ""),
             year=_year(r.get("release_date")), original_title=_str(r.get("original_title")),
             overview=_str(r.get("overview")), genres=self._genres(r), rating=self._rating(r),
             poster_path=_str(r.get("poster_path")), backdrop_path=_str(r.get("backdrop_path")),
@@ -194,7 +212,7 @@ class TmdbClient:
         raw = r.get("external_ids")
         external: dict[str, Any] = raw if isinstance(raw, dict) else {}
         return Details(
-            tmdb_id=int(r.get("id", tmdb_id)), title=str(r.get("name") or ""),
+            tmdb_id=_id(r.get("id")) or tmdb_id, title=str(r.get("name") or ""),
             year=_year(r.get("first_air_date")), original_title=_str(r.get("original_name")),
             overview=_str(r.get("overview")), genres=self._genres(r), rating=self._rating(r),
             poster_path=_str(r.get("poster_path")), backdrop_path=_str(r.get("backdrop_path")),

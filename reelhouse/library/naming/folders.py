@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reelhouse.db.limits import storable_int
+
 __all__ = [
     "EXTRA_FOLDERS", "Ids", "clean_words", "extras_folder", "provider_ids", "season_folder",
     "series_folder_title", "strip_ids",
@@ -106,16 +108,17 @@ _EDITION = re.compile(r"\{edition-([^}]+)\}", re.I)
 
 
 def provider_ids(text: str) -> Ids:
-    """Provider ids tagged in ``text`` ("Dune (2021) [tmdbid=438631]")."""
+    """Provider ids tagged in ``text`` ("Dune (2021) [tmdbid=438631]"); a number past
+    an ``Integer`` column's range (1 .. 2**31-1) counts as no tag."""
     if "db" not in text.lower():  # no tag (most names): skip the scan, ~30 µs
         return _NO_IDS
     found: dict[str, str] = {}
     for m in _ID.finditer(text):
         found.setdefault(m.group(1).lower(), m.group(2))
     tmdb, tvdb, imdb = found.get("tmdb"), found.get("tvdb"), found.get("imdb")
-    return Ids(
-        tmdb=int(tmdb) if tmdb and tmdb.isdigit() else None,
-        tvdb=int(tvdb) if tvdb and tvdb.isdigit() else None,
+    return Ids(  # an id no Integer column holds is no id we could match: absent
+        tmdb=storable_int(int(tmdb), "tmdb id tag", 1) if tmdb and tmdb.isdigit() else None,
+        tvdb=storable_int(int(tvdb), "tvdb id tag", 1) if tvdb and tvdb.isdigit() else None,
         imdb=imdb if imdb and imdb.startswith("tt") else None,
     )
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from guessit.api import GuessItApi
 
+from reelhouse.db.limits import fit_text, storable_int
 from reelhouse.library.naming.episodes import EpisodeMatch, find_episode, strip_release_words
 from reelhouse.library.naming.folders import (
     clean_words,
@@ -70,6 +71,22 @@ class Parsed:
     tvdb_id: int | None = None
     imdb_id: str | None = None
 
+    def __post_init__(self) -> None:
+        """Fit the columns the scan writes (db/models/library.py): titles 512
+        characters, a version label 128, an IMDb id 16 (a longer "tt…" is no IMDb id)."""
+        if len(self.title) > TITLE_MAX:
+            object.__setattr__(self, "title", fit_text(self.title, TITLE_MAX, "a title from a name"))
+        if self.episode_title is not None and len(self.episode_title) > TITLE_MAX:
+            object.__setattr__(self, "episode_title", fit_text(self.episode_title, TITLE_MAX, "an episode title"))
+        if self.version is not None and len(self.version) > VERSION_MAX:
+            object.__setattr__(self, "version", fit_text(self.version, VERSION_MAX, "a version label"))
+        if self.imdb_id is not None and len(self.imdb_id) > IMDB_MAX:
+            object.__setattr__(self, "imdb_id", None)
+
+
+#: Lengths of the text columns a scan fills from names (db/models/library.py).
+TITLE_MAX, VERSION_MAX, IMDB_MAX, MATCH_KEY_MAX = 512, 128, 16, 600
+
 
 def match_key(title: str, year: int | None = None) -> str:
     """A normalised key so "The Office (US)" and "the office us" match: NFKD, no accents,
@@ -80,7 +97,7 @@ def match_key(title: str, year: int | None = None) -> str:
         text = "".join(c for c in text if not unicodedata.combining(c))
     text = text.casefold()
     text = re.sub(r"[\W_]+", " ", text).strip()
-    return f"{text}|{year or ''}"
+    return f"{text[: MATCH_KEY_MAX - 6]}|{year or ''}"  # NFKD and casefold may lengthen a title
 
 
 def _key(text: str) -> str:
@@ -134,10 +151,11 @@ def _guess(text: str, kind: str | None = None) -> Any:
     return api.guessit(text, options)
 
 
-def _first_int(value: Any) -> int | None:
+def _first_int(value: Any, what: str) -> int | None:
+    """The (first) number guessit found, if an ``Integer`` column can hold it."""
     if isinstance(value, list):
         value = value[0] if value else None
-    return value if isinstance(value, int) else None
+    return storable_int(value, what, 0) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _text(value: Any) -> str | None:
@@ -375,7 +393,7 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
         if guessed.get("type") == "episode":  # no episode form: a film with a number
             guessed = _guess(name if ext else stem + ".mkv", "movie")
         title = _text(guessed.get("title"))
-        year = _first_int(guessed.get("year"))
+        year = _first_int(guessed.get("year"), "guessit year")
         alternative = _text(guessed.get("alternative_title"))
         if title and alternative and year is None and " - " in stem:
             title = f"{title} - {alternative}"  # "Star Trek 1 - The motion picture" is one title
@@ -394,7 +412,7 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
             title = f"{lead.group(1)} {title}"  # "480 Super movie": guessit took 480 for a resolution
         if not title and re.search(r"[^\W\d_]", stem):
             title = clean_words(stem)  # "[rec]": guessit found no title
-        part = _first_int(guessed.get("cd")) or _first_int(guessed.get("part"))
+        part = _first_int(guessed.get("cd"), "guessit cd") or _first_int(guessed.get("part"), "guessit part")
         named_part = _TITLE_PART.search(stem)
         if named_part and title:  # "Dune Part Two (2024)" is a title, not a part of a file
             title, part = f"{title} Part {named_part.group(1)}", None

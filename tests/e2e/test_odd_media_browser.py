@@ -1,5 +1,6 @@
 """Odd media in real Chromium: an audio-only Matroska file (MP3: no browser plays the
-container) and an MPEG-TS recording (no keyframe index) play through hls.js."""
+container) and an MPEG-TS recording (no keyframe index) play through hls.js; an MP4
+with its index at the end plays directly from FTP and seeks."""
 
 from __future__ import annotations
 
@@ -11,7 +12,11 @@ import pytest
 from e2e.support import CHROMIUM, log_in
 
 from reelhouse.core import Core
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.demo.media import make_clip
 from reelhouse.sources.registry import SourceSpec
+
+from helpers import FTP_PASSWORD, FTP_USER
 
 pytestmark = [
     pytest.mark.requires_chromium,
@@ -52,4 +57,28 @@ def test_plays_through_hls(page: Page, live_server: str, core: Core, tmp_path: P
     page.wait_for_function(f"{VIDEO}.currentTime > 1.0", timeout=20_000)
     page.evaluate(f"{VIDEO}.currentTime = 4.5")
     page.wait_for_function(f"{VIDEO}.currentTime > 4.8", timeout=20_000)
+    expect(page.locator("#player-note")).to_be_hidden()
+
+
+def test_mp4_with_its_index_at_the_end_plays_and_seeks_from_ftp(
+        page: Page, live_server: str, core: Core, ftp_root: Path, ftp_server: EmbeddedFtpServer) -> None:
+    """Not "faststart": the moov atom sits after the picture data, so the browser reads
+    the start, then a Range at the end (FTP REST) before the first frame; direct play
+    must still start, seek to the middle and near the end."""
+    make_clip(ftp_root / "Films" / "Moov (2001)" / "Moov.2001.mp4", seconds=20, width=320,
+              height=180, faststart=False)
+    data = (ftp_root / "Films" / "Moov (2001)" / "Moov.2001.mp4").read_bytes()
+    assert data.index(b"moov") > data.index(b"mdat")
+    source = core.sources.create(SourceSpec(name="Seedbox", kind="ftp", host=ftp_server.host,
+                                            port=ftp_server.port, username=FTP_USER, password=FTP_PASSWORD))
+    assert not core.jobs.run_scan_now(source.id).errors
+
+    log_in(page, "/")
+    page.locator(".tile", has_text="Moov").click()
+    page.locator(".file").get_by_role("link", name=re.compile("Play")).click()
+    expect(page.locator("#stream-url")).to_have_value(re.compile(r"/stream\?token="))
+    page.wait_for_function(f"{VIDEO}.currentTime > 0.5", timeout=20_000)
+    for target in (10.0, 18.5):
+        page.evaluate(f"t => {{ {VIDEO}.currentTime = t; }}", target)
+        page.wait_for_function(f"{VIDEO}.currentTime > {target + 0.3}", timeout=20_000)
     expect(page.locator("#player-note")).to_be_hidden()

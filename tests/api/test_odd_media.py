@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -37,6 +38,7 @@ FILES = {
     "ts": "Films/Recording (2009)/Recording.2009.ts",
     "latin1": "Films/Cafe (2005)/Cafe.2005.mp4",
     "audio": "Films/Concert (2011)/Concert.2011.mkv",
+    "dubbed": "Films/Dubbed (2012)/Dubbed.2012.mp4",
 }
 
 
@@ -56,6 +58,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Core, Test
     (root / FILES["latin1"]).with_suffix(".de.srt").write_bytes(  # Notepad's "Unicode"
         "1\r\n00:00:01,000 --> 00:00:03,000\r\nGrüße aus Köln\r\n\r\n".encode("utf-16"))
     _ffmpeg(*TONE, "-c:a", "mp3", str(root / FILES["audio"]))
+    _ffmpeg(*VIDEO, *TONE, "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000", "-t", "6",
+            "-map", "0", "-map", "1", "-map", "2", "-metadata:s:a:0", "language=eng",
+            "-metadata:s:a:1", "language=fra", *H264, str(root / FILES["dubbed"]))
 
     core = Core(load_settings(data_dir=tmp_path_factory.mktemp("odd-data"), hls_preset="ultrafast"))
     core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
@@ -72,7 +77,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Core, Test
         core.close()
 
 
-def _plan(client: TestClient, file_id: int) -> dict[str, object]:
+def _plan(client: TestClient, file_id: int) -> dict[str, Any]:
     r = client.post(f"/api/library/media-files/{file_id}/playback/plan", json=CHROMIUM_CAPS)
     assert r.status_code == 200, r.text
     return dict(r.json())
@@ -164,3 +169,15 @@ def test_audio_only_file_through_jellyfin_main_playlist(world: tuple[Core, TestC
     assert segments and all(s.startswith("audio0/") for s in segments)
     seg = client.get(f"/jellyfin/Videos/{item['Id']}/{segments[-1]}", headers={"authorization": ""})
     assert seg.status_code == 200 and _duration(seg.content, tmp_path) > 0
+
+
+def test_mp4_with_two_audio_tracks_goes_to_hls_for_the_choice(
+        world: tuple[Core, TestClient, dict[str, int]], tmp_path: Path) -> None:
+    """A browser's <video> plays only an MP4's first audio track: the plan copies the
+    video into HLS, whose master offers both tracks."""
+    _, client, ids = world
+    plan = _plan(client, ids["dubbed"])
+    assert plan["mode"] == "remux" and "2 audio tracks" in str(plan["reason"]), plan["reason"]
+    assert [a["language"] for a in plan["audio"]] == ["eng", "fra"]
+    names = _play_every_segment(client, str(plan["master_url"]), tmp_path)
+    assert {"audio0.m3u8", "audio1.m3u8", "copy.m3u8"} <= set(names)

@@ -150,14 +150,17 @@ async def master(item_id: str, request: Request, core: CoreDep) -> Response:
 
 @router.get("/videos/{item_id}/main.m3u8")
 async def main(item_id: str, request: Request, core: CoreDep) -> Response:
-    """One rendition's playlist (the best one), for clients that ask for main.m3u8."""
+    """One rendition's playlist (the best one), for clients that ask for main.m3u8; of
+    an audio-only file, its first audio track's."""
     file_id, token = await _hls_file(request, core, item_id)
 
     def build() -> str:
         streams = core.hls.streams(file_id)
         renditions = core.hls.renditions(streams)
         if not renditions:
-            raise NotFound("the file has no video stream to stream over HLS")
+            if not streams.audio:
+                raise NotFound("the file has no video or audio stream to stream over HLS")
+            return core.hls.media(file_id, "audio0", token)
         best = renditions[0].name if renditions[0].name == "copy" else renditions[-1].name
         return core.hls.media(file_id, best, token)  # its URIs resolve to videos/{id}/{best}/n.ts
     return _playlist(await run_in_threadpool(build))

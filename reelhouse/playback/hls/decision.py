@@ -8,7 +8,9 @@ files, ``MediaSource.isTypeSupported`` for HLS through hls.js). No I/O, no clock
 Rules, first match wins:
 
 1. **direct** — the client plays the container and every codec in it: the file's bytes
-   go out as they are (HTTP Range).
+   go out as they are (HTTP Range). Not with several audio tracks when the video can be
+   copied into HLS: ``<video>`` plays only the first (Chromium and Firefox offer no
+   ``audioTracks``), HLS lets the viewer switch — a remux.
 2. **remux** — the client can decode the video codec inside HLS (MPEG-TS carries H.264
    and HEVC, RFC 8216 §3.2), but not the container, or not the audio: the video is copied
    into HLS segments, the audio becomes AAC (cheap).
@@ -84,6 +86,10 @@ def decide(facts: MediaFacts, caps: ClientCaps) -> Decision:
         return Decision("transcode" if caps.hls else "direct",
                         "the file's streams are unknown (not probed yet)", False)
     if container_ok and video_ok and not bad_audio:
+        if len(facts.audio_codecs) > 1 and copy_video:
+            return Decision("remux", f"{len(facts.audio_codecs)} audio tracks: a browser plays "
+                            f"only a file's first; the {video} video is copied into HLS, where "
+                            "the viewer chooses the track", True)
         return Decision("direct", f"the client plays {facts.container} with "
                         f"{_names(tuple(filter(None, (video,))) + facts.audio_codecs)}", copy_video)
     if not caps.hls:

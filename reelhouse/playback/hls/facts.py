@@ -96,11 +96,19 @@ def _lang(meta: dict[str, str]) -> str | None:
 #: Most keyframes kept (a 3-hour film with a keyframe every 2 s has 5,400).
 _MAX_KEYFRAMES = 100_000
 
+#: Demuxers (FFmpeg names) whose files carry a keyframe index: MP4's sync-sample table,
+#: Matroska's Cues, AVI's idx1. Others (MPEG-TS, MPEG-PS, FLV, Ogg) have none; the
+#: "index" PyAV builds for them while seeking lists random packets as keyframes, and a
+#: copy segment cut there came out empty.
+_INDEXED = ("mov", "matroska", "avi")
+
 
 def _keyframes(c: av.container.InputContainer, video: av.VideoStream) -> tuple[float, ...]:
     """The video keyframes' times (seconds, the file's own clock) from the container's
     index: MP4's sync-sample table, Matroska's Cues (read by one seek, a few range reads
     at the end of the file). Empty when the container has no index."""
+    if c.format.name.split(",")[0] not in _INDEXED:
+        return ()
     try:
         if not len(video.index_entries) > 1 and c.duration:
             c.seek(c.duration // 2)  # Matroska loads its Cues on the first seek

@@ -212,8 +212,8 @@ class Plans:
         if burn is not None:
             self.burnable(streams, burn)
         renditions = self.renditions(streams, burn)
-        if not renditions:
-            raise ProbeFailed("the file has no video stream to stream over HLS")
+        if not renditions and not streams.audio:
+            raise ProbeFailed("the file has no video or audio stream to stream over HLS")
         return master_playlist(renditions, self.audio_entries(streams), subtitles, token)
 
     def media(self, file_id: int, track: str, token: str) -> str:

@@ -84,8 +84,12 @@ def master_playlist(renditions: list[Rendition], audio: list[AudioEntry],
                     subtitles: list[SubtitleEntry], token: str) -> str:
     """The master playlist: one ``EXT-X-STREAM-INF`` per rendition (BANDWIDTH, RESOLUTION,
     CODECS), an ``AUDIO`` group with one entry per audio track and a ``SUBTITLES`` group.
-    Video renditions hold no audio; audio tracks are their own playlists."""
+    Video renditions hold no audio; audio tracks are their own playlists. Without
+    renditions (an audio-only file) the one variant is the default audio track's
+    playlist (RFC 8216 §4.3.4.2: CODECS without RESOLUTION)."""
     lines = ["#EXTM3U", "#EXT-X-VERSION:6", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    if not renditions:
+        return "\n".join(lines + _audio_only_variant(audio, subtitles, token)) + "\n"
     for a in audio:
         attrs = [f'TYPE=AUDIO,GROUP-ID="aud",NAME={_q(a.name)}']
         if a.language:
@@ -93,14 +97,7 @@ def master_playlist(renditions: list[Rendition], audio: list[AudioEntry],
         attrs.append(f"DEFAULT={'YES' if a.default else 'NO'},AUTOSELECT=YES,CHANNELS=\"2\"")
         attrs.append(f"URI={_q(_uri(a.track + '.m3u8', token))}")
         lines.append("#EXT-X-MEDIA:" + ",".join(attrs))
-    for s in subtitles:
-        attrs = [f'TYPE=SUBTITLES,GROUP-ID="subs",NAME={_q(s.name)}']
-        if s.language:
-            attrs.append(f"LANGUAGE={_q(s.language)}")
-        attrs.append(f"DEFAULT=NO,AUTOSELECT={'YES' if s.forced else 'NO'},"
-                     f"FORCED={'YES' if s.forced else 'NO'}")
-        attrs.append(f"URI={_q(_uri('subs/' + s.key + '.m3u8', token))}")
-        lines.append("#EXT-X-MEDIA:" + ",".join(attrs))
+    lines += _subtitle_media(subtitles, token)
     for r in renditions:
         bandwidth = int((r.bitrate + (AUDIO_BITRATE if audio else 0)) * 1.1)
         codecs = r.codecs + (f",{AUDIO_CODECS}" if audio else "")
@@ -114,6 +111,32 @@ def master_playlist(renditions: list[Rendition], audio: list[AudioEntry],
         lines.append("#EXT-X-STREAM-INF:" + ",".join(attrs))
         lines.append(_uri(r.name + ".m3u8", token))
     return "\n".join(lines) + "\n"
+
+
+def _audio_only_variant(audio: list[AudioEntry], subtitles: list[SubtitleEntry],
+                        token: str) -> list[str]:
+    main = next((a for a in audio if a.default), audio[0] if audio else None)
+    if main is None:
+        return []
+    lines = _subtitle_media(subtitles, token)
+    attrs = [f"BANDWIDTH={int(AUDIO_BITRATE * 1.1)}", f"AVERAGE-BANDWIDTH={AUDIO_BITRATE}",
+             f"CODECS={_q(AUDIO_CODECS)}"]
+    if subtitles:
+        attrs.append('SUBTITLES="subs"')
+    return [*lines, "#EXT-X-STREAM-INF:" + ",".join(attrs), _uri(main.track + ".m3u8", token)]
+
+
+def _subtitle_media(subtitles: list[SubtitleEntry], token: str) -> list[str]:
+    lines = []
+    for s in subtitles:
+        attrs = [f'TYPE=SUBTITLES,GROUP-ID="subs",NAME={_q(s.name)}']
+        if s.language:
+            attrs.append(f"LANGUAGE={_q(s.language)}")
+        attrs.append(f"DEFAULT=NO,AUTOSELECT={'YES' if s.forced else 'NO'},"
+                     f"FORCED={'YES' if s.forced else 'NO'}")
+        attrs.append(f"URI={_q(_uri('subs/' + s.key + '.m3u8', token))}")
+        lines.append("#EXT-X-MEDIA:" + ",".join(attrs))
+    return lines
 
 
 def media_playlist(track: str, duration: float, segment_seconds: float, token: str,

@@ -9,6 +9,7 @@ cached under ``<data_dir>/hls/cache/<file key>/subs/``).
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import posixpath
@@ -75,6 +76,25 @@ def find_sidecars(media_path: str, names: list[str]) -> list[Sidecar]:
         out.append(Sidecar(posixpath.join(folder, name) if folder else name, language,
                            "forced" in tags, ext.lower()[1:]))
     return out
+
+
+#: Bytes of a sidecar read to tell its character set (a feature film's .srt is ~100 KB).
+_SNIFF = 1 << 20
+
+
+def sidecar_charset(head: bytes) -> str | None:
+    """The character set of a subtitle file starting with ``head``: ``None`` for UTF-8
+    (with or without a BOM; a character cut at the end of ``head`` is fine), else
+    CP1252, which decodes every byte — the Windows default in which most non-UTF-8
+    .srt files in the wild (Western European) were written. A UTF-16 file (Windows
+    Notepad's "Unicode") starts with a byte order mark, which ffmpeg reads itself."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return "CP1252"
+    return None
 
 
 def to_webvtt(argv: list[str], timeout: float = 300.0) -> bytes:
@@ -181,7 +201,8 @@ class Subtitles:
             if info.path is not None:
                 size = source.stat(info.path).size or 0
                 url = self.feed.url(source, info.path, size)
-                argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), url, None)
+                charset = sidecar_charset(b"".join(source.read_range(info.path, 0, min(size, _SNIFF))))
+                argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), url, None, charset)
             else:
                 url = self.feed.url(source, target.path, target.size)
                 argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), url, int(key[1:]))

@@ -41,6 +41,10 @@ TABLE = [
     (mf("webm", "vp9", "opus"), SAFARI, "transcode", False, "vp9"),
     (mf("mkv", "hevc", "ac3"), NO_HLS, "direct", False, "no HLS"),
     (mf("mp4", "h264", "aac"), NO_HLS, "direct", False, "mp4"),
+    # several audio tracks: <video> plays only the first; HLS lets the viewer switch
+    (mf("mp4", "h264", "aac", "aac"), CHROMIUM, "remux", True, "2 audio tracks"),
+    (mf("mp4", "h264", "aac", "aac"), NO_HLS, "direct", False, "mp4"),
+    (mf("webm", "vp9", "opus", "opus"), CHROMIUM, "direct", False, "webm"),  # no transcode for it
     (MediaFacts("mp3", None, ("mp3",)), CHROMIUM, "remux", False, "audio only"),
     (MediaFacts("mkv", None, ()), CHROMIUM, "transcode", False, "not probed"),
 ]
@@ -78,4 +82,6 @@ def test_decision_properties(facts: MediaFacts, caps: ClientCaps) -> None:
                       caps.video | {facts.video_codec or "x"},
                       caps.audio | set(facts.audio_codecs), caps.hls)
     if facts.container and (facts.video_codec or facts.audio_codecs):
-        assert decide(facts, more).mode == "direct"  # a client that plays everything
+        # a client that plays everything: direct, unless a track choice needs HLS
+        switch = len(facts.audio_codecs) > 1 and facts.video_codec in ("h264", "hevc") and caps.hls
+        assert decide(facts, more).mode == ("remux" if switch else "direct")

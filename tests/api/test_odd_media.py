@@ -1,0 +1,183 @@
+"""Media that real libraries hold, on a local source, played as Chromium would: an
+MPEG-TS recording (no keyframe index), a film whose .srt sidecar is latin-1, an
+audio-only Matroska file. Every playlist the server hands out must play: every segment
+it lists is a real, non-empty MPEG-TS, every subtitle converts, never a 5xx."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.server import create_app
+from reelhouse.sources.registry import SourceSpec
+
+from helpers import ADMIN, ADMIN_PASSWORD
+
+JF_AUTH = ('MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", '
+           'Version="1.0"')
+
+pytestmark = [
+    pytest.mark.requires_ffmpeg,
+    pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is missing"),
+]
+
+CHROMIUM_CAPS = {"containers": ["mp4", "webm"], "video": ["h264", "vp8", "vp9", "av1"],
+                 "audio": ["aac", "mp3", "opus", "vorbis", "flac"]}
+VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25", "-t", "6"]
+TONE = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "6"]
+H264 = ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"]
+FILES = {
+    "ts": "Films/Recording (2009)/Recording.2009.ts",
+    "latin1": "Films/Cafe (2005)/Cafe.2005.mp4",
+    "audio": "Films/Concert (2011)/Concert.2011.mkv",
+    "dubbed": "Films/Dubbed (2012)/Dubbed.2012.mp4",
+}
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-y", "-v", "error", *args], check=True, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Core, TestClient, dict[str, int]]]:
+    root = tmp_path_factory.mktemp("odd-media")
+    for rel in FILES.values():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    _ffmpeg(*VIDEO, *TONE, *H264, str(root / FILES["ts"]))
+    _ffmpeg(*VIDEO, *TONE, *H264, str(root / FILES["latin1"]))
+    (root / FILES["latin1"]).with_suffix(".fr.srt").write_bytes(
+        "1\r\n00:00:01,000 --> 00:00:03,000\r\nCafé crème à la fenêtre\r\n\r\n".encode("cp1252"))
+    (root / FILES["latin1"]).with_suffix(".de.srt").write_bytes(  # Notepad's "Unicode"
+        "1\r\n00:00:01,000 --> 00:00:03,000\r\nGrüße aus Köln\r\n\r\n".encode("utf-16"))
+    _ffmpeg(*TONE, "-c:a", "mp3", str(root / FILES["audio"]))
+    _ffmpeg(*VIDEO, *TONE, "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000", "-t", "6",
+            "-map", "0", "-map", "1", "-map", "2", "-metadata:s:a:0", "language=eng",
+            "-metadata:s:a:1", "language=fra", *H264, str(root / FILES["dubbed"]))
+
+    core = Core(load_settings(data_dir=tmp_path_factory.mktemp("odd-data"), hls_preset="ultrafast"))
+    core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+    client = TestClient(create_app(core))
+    with client:
+        r = client.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
+        client.headers["authorization"] = f"Bearer {r.json()['token']}"
+        source = core.sources.create(SourceSpec(name="Disk", kind="local", path=str(root)))
+        report = core.jobs.run_scan_now(source.id)
+        assert not report.errors, report.errors
+        items = client.get("/api/library/media-files?per_page=50").json()["items"]
+        by_path = {f["path"]: f["id"] for f in items}
+        yield core, client, {k: by_path[p] for k, p in FILES.items()}
+        core.close()
+
+
+def _plan(client: TestClient, file_id: int) -> dict[str, Any]:
+    r = client.post(f"/api/library/media-files/{file_id}/playback/plan", json=CHROMIUM_CAPS)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def _rel(url: str) -> str:
+    return url.split("testserver", 1)[1]
+
+
+def _uris(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def _duration(data: bytes, tmp: Path) -> float:
+    path = tmp / "seg.ts"
+    path.write_bytes(data)
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
+                          "-of", "csv=p=0", str(path)], capture_output=True, text=True, timeout=30)
+    return float(out.stdout.strip() or 0)
+
+
+def _play_every_segment(client: TestClient, master_url: str, tmp: Path) -> list[str]:
+    """Fetch the master, every playlist it names and every segment those list; each
+    segment must be a non-empty MPEG-TS with a duration. Returns the playlists' names."""
+    master = client.get(_rel(master_url))
+    assert master.status_code == 200, master.text
+    base = _rel(master_url).split("?")[0].rsplit("/", 1)[0] + "/"
+    names = [u.split("?")[0] for u in _uris(master.text)]
+    names += [line.split('URI="')[1].split('"')[0].split("?")[0]
+              for line in master.text.splitlines() if "TYPE=AUDIO" in line]
+    token = master_url.split("token=")[1]
+    for name in names:
+        playlist = client.get(f"{base}{name}?token={token}")
+        assert playlist.status_code == 200, (name, playlist.text)
+        for seg in _uris(playlist.text):
+            r = client.get(base + seg)
+            assert r.status_code == 200, (name, seg, r.text)
+            assert r.content and _duration(r.content, tmp) > 0, (name, seg, len(r.content))
+    return names
+
+
+def test_mpegts_recording_plays_in_every_rendition(world: tuple[Core, TestClient, dict[str, int]],
+                                                   tmp_path: Path) -> None:
+    _, client, ids = world
+    plan = _plan(client, ids["ts"])
+    assert plan["mode"] == "remux"
+    _play_every_segment(client, str(plan["master_url"]), tmp_path)
+
+
+def test_latin1_and_utf16_sidecar_srt_convert(world: tuple[Core, TestClient, dict[str, int]]) -> None:
+    _, client, ids = world
+    plan = _plan(client, ids["latin1"])
+    subs = plan["subtitles"]
+    assert isinstance(subs, list)
+    keys = {s["language"]: s["key"] for s in subs}
+    assert sorted(keys) == ["de", "fr"]
+    for lang, text in (("fr", "Café crème à la fenêtre"), ("de", "Grüße aus Köln")):
+        r = client.get(f"/api/library/media-files/{ids['latin1']}/hls/subs/{keys[lang]}.vtt?token={plan['token']}")
+        assert r.status_code == 200, r.text
+        assert text in r.content.decode("utf-8")
+
+
+def test_audio_only_file_plays_over_hls(world: tuple[Core, TestClient, dict[str, int]],
+                                        tmp_path: Path) -> None:
+    _, client, ids = world
+    plan = _plan(client, ids["audio"])
+    assert plan["mode"] == "remux" and "audio only" in str(plan["reason"])
+    assert "/hls/master.m3u8" in str(plan["url"])
+    names = _play_every_segment(client, str(plan["master_url"]), tmp_path)
+    assert "audio0.m3u8" in names
+
+
+def test_audio_only_file_through_jellyfin_main_playlist(world: tuple[Core, TestClient, dict[str, int]],
+                                                        tmp_path: Path) -> None:
+    """Jellyfin clients that ask for ``Videos/{id}/main.m3u8`` get the audio track's
+    playlist of an audio-only file, and its segments play."""
+    _, client, _ = world
+    r = client.post("/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
+                    headers={"authorization": JF_AUTH + ', Token=""'})
+    assert r.status_code == 200, r.text
+    token = r.json()["AccessToken"]
+    item = next(i for i in client.get("/jellyfin/Items", params={"Recursive": "true", "api_key": token},
+                                      headers={"authorization": ""}).json()["Items"]
+                if i["Name"].startswith("Concert"))
+    main = client.get(f"/jellyfin/Videos/{item['Id']}/main.m3u8", params={"api_key": token},
+                      headers={"authorization": ""})
+    assert main.status_code == 200, main.text
+    segments = _uris(main.text)
+    assert segments and all(s.startswith("audio0/") for s in segments)
+    seg = client.get(f"/jellyfin/Videos/{item['Id']}/{segments[-1]}", headers={"authorization": ""})
+    assert seg.status_code == 200 and _duration(seg.content, tmp_path) > 0
+
+
+def test_mp4_with_two_audio_tracks_goes_to_hls_for_the_choice(
+        world: tuple[Core, TestClient, dict[str, int]], tmp_path: Path) -> None:
+    """A browser's <video> plays only an MP4's first audio track: the plan copies the
+    video into HLS, whose master offers both tracks."""
+    _, client, ids = world
+    plan = _plan(client, ids["dubbed"])
+    assert plan["mode"] == "remux" and "2 audio tracks" in str(plan["reason"]), plan["reason"]
+    assert [a["language"] for a in plan["audio"]] == ["eng", "fra"]
+    names = _play_every_segment(client, str(plan["master_url"]), tmp_path)
+    assert {"audio0.m3u8", "audio1.m3u8", "copy.m3u8"} <= set(names)

@@ -90,7 +90,8 @@ async def segment(file_id: RowId, track: Track, n: Segment, request: Request,
                   token: Token = None) -> Response:
     """Segment ``n`` (MPEG-TS) of a track: from the prepared renditions or the cache, or
     made now by ffmpeg reading the file through its source. 503 with a message when the
-    server runs its maximum of encoders."""
+    server runs its maximum of encoders; 404 for a segment with no media data (a
+    truncated file), never an empty 200."""
     tok = await _token(request, file_id, token)
     user = _core(request).signer.check_playback(tok, file_id).user_id
     path = await _core(request).hls.asegment(file_id, track, n, tok, user)

@@ -11,6 +11,7 @@ evicted).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import os
 import shutil
 import subprocess
@@ -29,6 +30,26 @@ from reelhouse.playback.hls.plans import AUDIO_TRACK, Plans
 from reelhouse.playback.hls.playlists import segment_count
 
 __all__ = ["Segments"]
+
+
+def _has_data(path: Path) -> bool:
+    """True when ``path`` is a non-empty file. ffmpeg can finish with status 0 and
+    write no packet at all: an encoder started after the last keyframe of a file
+    without a keyframe index (MPEG-TS: the seek lands on a packet, the decoder waits
+    for the next keyframe, and there is none), or past the data of a truncated file.
+    Such a file is no segment."""
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
+
+
+def _no_data(path: Path, n: int) -> NotFound:
+    """Delete the empty ``path`` (never served nor cached) and say why: a 404, which
+    hls.js does not retry (a 5xx would be asked again up to its retry limit)."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+    return NotFound(f"segment {n} has no media data (the file ends before it or is damaged there)")
 
 
 def _publish(work: Path, final: Path) -> None:
@@ -72,7 +93,7 @@ class Segments:
             raise NotFound(f"segment {n} is past the end of the media")
         key = plans.file_key(target)
         prepared = self.prepared_root / key / track / f"{n}.ts"
-        if prepared.exists():
+        if _has_data(prepared):
             return prepared
         out_dir = self.cache.track_dir(key, track)
         url = self.feed.url(source, target.path, target.size)
@@ -82,25 +103,28 @@ class Segments:
         path = self.encoders.segment((key, track), n, out_dir,
                                      lambda start: build(url, start, str(out_dir)), heavy=heavy,
                                      viewer=viewer, user=None if user is None else f"user:{user}")
+        if not _has_data(path):
+            raise _no_data(path, n)
         self.cache.hit(path)  # the newest now: the LRU trim takes older ones first
         return path
 
     def copy_segment(self, url: str, streams: FileStreams, n: int, out: Path) -> Path:
         """Write copy segment ``n`` to ``out`` (one short ffmpeg run: a stream copy of
-        one keyframe span is fast) unless it is there; raises TranscodeFailed."""
+        one keyframe span is fast) unless it is there. Raises TranscodeFailed, and
+        NotFound when the span holds no media data (never an empty segment)."""
         spans = self.plans.copy_spans(streams)
         begin, end = spans[n]
         with self._lock:
             lock = self._locks.setdefault(str(out), threading.Lock())
         with lock:
-            if self.cache.hit(out):
+            if _has_data(out) and self.cache.hit(out):
                 return out
-            tmp = out.with_name(out.name + ".part")
             # seek halfway to the next keyframe: ffmpeg lands on the keyframe before its
             # target, and a few frames' reordering delay must not take it one GOP back
             after = bisect.bisect_right(streams.keyframes, begin)
             target = (begin + streams.keyframes[after]) / 2 if after < len(streams.keyframes) \
                 else begin + 0.5
+            tmp = out.with_name(out.name + ".part")
             argv = ffmpeg.copy_segment_command(
                 self.plans.ffmpeg_path(), url, target - streams.start_time,
                 end if n + 1 < len(spans) else None, str(tmp))
@@ -113,6 +137,8 @@ class Segments:
                 tail = proc.stderr.decode(errors="replace").strip()[-300:]
                 raise TranscodeFailed(f"copying segment {n} failed: {tail}")
             os.replace(tmp, out)
+            if not _has_data(out):
+                raise _no_data(out, n)
         return out
 
     # -- prepare for streaming ----------------------------------------------------------

@@ -15,9 +15,10 @@ from typing import Any
 from reelhouse.db.models import MediaFile
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.media import container_of
+from reelhouse.library.streams import unprobed
 from reelhouse.playback.hls.decision import ClientCaps, Decision, MediaFacts, decide
 
-__all__ = ["apply_decision", "caps_from_profile", "new_play_session"]
+__all__ = ["apply_decision", "caps_from_profile", "new_play_session", "unsegmentable"]
 
 #: Codec names used when a profile accepts "any" codec in a container.
 _ANY_VIDEO = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "vc1", "msmpeg4v3"})
@@ -66,9 +67,33 @@ def new_play_session() -> str:
     return secrets.token_hex(16)
 
 
+def unsegmentable(mf: MediaFile) -> str | None:
+    """Why ``mf`` cannot play over HLS (segments are cut from a known duration:
+    playback/hls/plans.py answers its playlists 422 otherwise), or None when it can: an
+    empty file, a failed probe, or a probe that found no duration. A file not probed
+    yet is probed when played, so it may."""
+    if not mf.size:
+        return "empty file (0 bytes)"
+    if mf.probe_error is not None:
+        return f"the file cannot be read as media: {mf.probe_error}"
+    if not unprobed(mf) and not (mf.duration or 0) > 0:
+        return "the file's duration is unknown; it cannot be segmented"
+    return None
+
+
 def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | None, *,
                    allow_direct: bool, play_session: str, token: str) -> Decision | None:
-    """Set the SupportsDirect*/Transcoding* fields of a MediaSourceInfo for ``caps``."""
+    """Set the SupportsDirect*/Transcoding* fields of a MediaSourceInfo for ``caps``.
+    A file HLS cannot cut (:func:`unsegmentable`) gets no ``TranscodingUrl`` (it would
+    only answer errors) and ``SupportsTranscoding`` false; it keeps direct play when
+    the client plays its container (its codecs are unknown) and it is not empty."""
+    if unsegmentable(mf) is not None:
+        container = _CONTAINERS.get(container_of(mf), container_of(mf))
+        direct = allow_direct and bool(mf.size) and (caps is None or container in caps.containers)
+        source["SupportsDirectPlay"] = direct
+        source["SupportsDirectStream"] = direct
+        source["SupportsTranscoding"] = False
+        return None
     decision = decide(_facts(mf), caps) if caps is not None else None
     direct = allow_direct and (decision is None or decision.mode == "direct")
     source["SupportsDirectPlay"] = direct

@@ -63,7 +63,12 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
             apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
                            token=caller.token)
             sources.append(src)
-    return {"MediaSources": sources, "PlaySessionId": play_session}
+    out: dict[str, Any] = {"MediaSources": sources, "PlaySessionId": play_session}
+    if not any(src["SupportsDirectPlay"] or "TranscodingUrl" in src for src in sources):
+        # as Jellyfin says it (PlaybackInfoResponse.ErrorCode, a PlaybackErrorCode):
+        # clients show "no compatible stream" instead of trying a URL that cannot work
+        out["ErrorCode"] = "NoCompatibleStream"
+    return out
 
 
 @router.get("/items/{item_id}/playbackinfo")

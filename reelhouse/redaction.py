@@ -7,7 +7,8 @@ wherever they appear, in any case: an FTP server may say a wrong password back i
 a scan, a transfer or a sync, which admins read in ``GET /api/jobs`` and the job
 system's logs. The job system, the transfer queue, syncs and scans pass every error
 text through it before storing it (jobs/system.py, transfers/); :meth:`Redactor.install`
-puts it on the log records of reelhouse's own loggers too.
+puts it on the log records of reelhouse's own loggers too (every ``reelhouse.*`` logger,
+those made later included), and the CLI on the error lines it prints (cli/common.py).
 
 The second, for the libraries reelhouse uses:
 
@@ -31,6 +32,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 __all__ = ["LIBRARY_LOGGERS", "SECRET_PARAMS", "RedactSecrets", "Redactor", "install", "redact"]
 
@@ -105,7 +107,6 @@ class Redactor:
         self._at = -math.inf
         self._busy = threading.local()
         self._filter = RedactSecrets(self)
-        self._installed: list[logging.Logger] = []
 
     def forget(self) -> None:
         """Ask ``secrets()`` again on the next call (a password was just changed)."""
@@ -134,21 +135,54 @@ class Redactor:
         return redact(text)
 
     def install(self, prefix: str = "reelhouse") -> None:
-        """Put this redactor on every logger named ``prefix`` or ``prefix.…`` that
-        exists now (reelhouse's modules make theirs when imported; a filter on a logger
-        sees only the records made there, not its children's)."""
-        names = [prefix, *(n for n in list(logging.root.manager.loggerDict) if n.startswith(prefix + "."))]
-        for name in names:
-            logger = logging.getLogger(name)
-            if self._filter not in logger.filters:
-                logger.addFilter(self._filter)
-                self._installed.append(logger)
+        """Redact every record of the logger ``prefix`` and of all its children, those
+        that exist now and those made later (a module imported after the Core started).
+
+        A filter on a logger sees only the records made at that logger, never its
+        children's (propagation hands a record to the parents' *handlers*, skipping
+        the parents' filters), and handlers come and go (uvicorn's, a test's). So the
+        redaction is done where every record is born: the log record factory
+        (:func:`logging.setLogRecordFactory`) runs this redactor's filter on each record
+        whose logger is ``prefix`` or ``prefix.…``, before any filter or handler sees it."""
+        with _FACTORY_LOCK:
+            if (prefix, self._filter) not in _ACTIVE:
+                _ACTIVE.append((prefix, self._filter))
+            current = logging.getLogRecordFactory()
+            if current is not _make_record:  # the first time, or another replaced ours
+                _BASE[:] = [current]
+                logging.setLogRecordFactory(_make_record)
 
     def uninstall(self) -> None:
-        """Take the filter off again (a closed Core's secrets are no longer asked for)."""
-        for logger in self._installed:
-            logger.removeFilter(self._filter)
-        self._installed.clear()
+        """Take the redaction off again (a closed Core's secrets are no longer asked for)."""
+        with _FACTORY_LOCK:
+            _ACTIVE[:] = [(p, f) for p, f in _ACTIVE if f is not self._filter]
+
+
+#: The (logger name prefix, filter) of each installed Redactor (several Cores may run
+#: in one process: tests, a CLI command beside a server).
+_ACTIVE: list[tuple[str, RedactSecrets]] = []
+#: The record factory ours calls: the one in place when ours was put in.
+_BASE: list[Callable[..., logging.LogRecord]] = []
+_FACTORY_LOCK = threading.Lock()
+_IN_FACTORY = threading.local()
+
+
+def _make_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    if getattr(_IN_FACTORY, "on", False) or not _BASE:  # a factory that wraps ours: no loop
+        return logging.LogRecord(*args, **kwargs)
+    _IN_FACTORY.on = True
+    try:
+        record = _BASE[0](*args, **kwargs)
+    finally:
+        _IN_FACTORY.on = False
+    name = record.name
+    for prefix, filt in list(_ACTIVE):
+        if name == prefix or name.startswith(prefix + "."):
+            try:
+                filt.filter(record)
+            except Exception:  # never lose a log line to its redaction
+                record.msg, record.args = "(log message withheld: its redaction failed)", None
+    return record
 
 
 def install(names: tuple[str, ...] = LIBRARY_LOGGERS) -> None:

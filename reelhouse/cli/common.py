@@ -6,14 +6,31 @@ from rich.console import Console
 
 from reelhouse.config import Settings, load_settings
 from reelhouse.core import Core
+from reelhouse.redaction import Redactor, redact
 
-__all__ = ["console", "err_console", "make_core"]
+__all__ = ["console", "err_console", "make_core", "scrub"]
 
 console = Console()
 err_console = Console(stderr=True)
+
+#: The redactor of the last Core a command made: error lines are printed after the
+#: command closed its Core (cli/root.py), and its secrets (sources' passwords) are
+#: still what an error text may hold.
+_redactors: list[Redactor] = []
+
+
+def scrub(text: str) -> str:
+    """``text`` fit for the terminal: without the secrets the last Core knows (an FTP
+    server may say the password back in its 530 reply) and without credential query
+    parameters or URL passwords (:func:`reelhouse.redaction.redact`)."""
+    for redactor in _redactors:
+        text = redactor(text)
+    return redact(text)
 
 
 def make_core(settings: Settings | None = None, consume_jobs: bool = False) -> Core:
     """The services; one-shot commands never pick up queued jobs (only ``serve`` and
     ``worker`` run them) and touch no job they did not start."""
-    return Core(settings or load_settings(), consume_jobs=consume_jobs)
+    core = Core(settings or load_settings(), consume_jobs=consume_jobs)
+    _redactors[:] = [core.redactor]
+    return core

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from reelhouse.cli.common import scrub
 from reelhouse.core import Core
 from reelhouse.db.models import SourceRow
 from reelhouse.errors import ReelhouseError
@@ -43,7 +45,7 @@ def scan_with_progress(core: Core, rows: list[SourceRow], console: Console) -> i
                 report = core.jobs.run_scan_now(row.id, progress)
             except ReelhouseError as exc:
                 failed += 1
-                console.print(f"[red]✗ {row.name}: {exc.message}[/red]")
+                console.print(f"[red]✗ {escape(row.name)}: {escape(scrub(exc.message))}[/red]")
                 continue
         c = report.counts()
         outcome = report.outcome

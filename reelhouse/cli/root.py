@@ -7,9 +7,10 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from reelhouse import errors as e
-from reelhouse.cli.common import err_console
+from reelhouse.cli.common import err_console, scrub
 from reelhouse.cli.drive import drive_app
 from reelhouse.cli.errors import exit_code
 from reelhouse.cli.scan import scan
@@ -42,7 +43,7 @@ def main() -> None:
     try:
         app()
     except e.ReelhouseError as exc:
-        err_console.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        err_console.print(f"[red]error:[/red] {escape(scrub(exc.message))}", highlight=False)
         sys.exit(exit_code(exc))
     except KeyboardInterrupt:
         err_console.print("interrupted")

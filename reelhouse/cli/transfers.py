@@ -19,8 +19,7 @@ from rich.progress import (
 from rich.table import Table
 
 from reelhouse import errors as e
-from reelhouse.cli.common import console
-from reelhouse.config import load_settings
+from reelhouse.cli.common import console, make_core
 from reelhouse.core import Core
 from reelhouse.db.models import Transfer
 
@@ -68,7 +67,7 @@ def upload_cmd(
                                              "it for the server).")] = True,
 ) -> None:
     """Upload a file to a source: written as NAME.part, size-checked, then renamed."""
-    core = Core(load_settings(), consume_jobs=False)
+    core = make_core()
     try:
         row = core.sources.find(source)
         t = core.transfers.submit("upload", row.id, remote, local_path=local, priority=priority)
@@ -87,7 +86,7 @@ def download_cmd(
     wait: Annotated[bool, typer.Option(help="Run now with a progress bar.")] = True,
 ) -> None:
     """Download a file from a source into the local library store."""
-    core = Core(load_settings(), consume_jobs=False)
+    core = make_core()
     try:
         row = core.sources.find(source)
         t = core.transfers.submit("download", row.id, remote, local_path=to, priority=priority)
@@ -102,7 +101,7 @@ def list_cmd(
                                                    "cancelled")] = None,
 ) -> None:
     """List transfers (running and queued first)."""
-    core = Core(load_settings(), consume_jobs=False)
+    core = make_core()
     try:
         rows = core.transfers.list(state)
     finally:
@@ -118,7 +117,7 @@ def list_cmd(
 @transfer_app.command("cancel")
 def cancel_cmd(transfer_id: Annotated[int, typer.Argument(help="Transfer id.")]) -> None:
     """Cancel a queued or running transfer."""
-    core = Core(load_settings(), consume_jobs=False)
+    core = make_core()
     try:
         t = core.transfers.cancel(transfer_id)
     finally:
@@ -133,7 +132,7 @@ def sync_command(
     kept in the sync history. An unreachable source is an error, never deletions."""
     from reelhouse.transfers.sync import run_sync
 
-    core = Core(load_settings(), consume_jobs=False)
+    core = make_core()
     try:
         row = core.sources.find(source)
         with console.status(f"syncing {row.name}…"):

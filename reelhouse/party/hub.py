@@ -7,7 +7,10 @@ https://redis.io/docs/latest/develop/interact/pubsub/). Messages are JSON text, 
 rendered once by the publisher, so a broadcast to N connections costs N queue puts.
 
 A connection too slow to take its messages (``QUEUE_SIZE`` waiting) loses the oldest:
-every state message carries the whole state, so the newest is all a client needs.
+every state message carries the whole playback state, so the newest is all a client
+needs of it; but members travel as changes (only those that changed), so a lost
+message that carried some marks the queue (:attr:`PartyQueue.lost_members`) and the
+connection sends a whole member list next (:meth:`reelhouse.party.live.LiveConnection.messages`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any, Protocol
 
 from reelhouse.errors import SourceUnavailable
 
-__all__ = ["QUEUE_SIZE", "Hub", "MemoryHub", "RedisHub", "make_hub"]
+__all__ = ["QUEUE_SIZE", "Hub", "MemoryHub", "PartyQueue", "RedisHub", "make_hub"]
 
 log = logging.getLogger(__name__)
 
@@ -29,21 +32,37 @@ QUEUE_SIZE = 64
 _PREFIX = "reelhouse:party:"
 
 
+class PartyQueue(asyncio.Queue[str]):
+    """A connection's messages; ``lost_members``: a message carrying member changes was
+    dropped (the queue was full), so the connection's member list is stale."""
+
+    def __init__(self, maxsize: int = QUEUE_SIZE) -> None:
+        super().__init__(maxsize)
+        self.lost_members = False
+
+
+def _carries_members(message: str) -> bool:
+    """Whether a rendered state message (live.render: compact JSON) names members that
+    changed or left."""
+    return '"members":[]' not in message or '"gone":[]' not in message
+
+
 class Hub(Protocol):
     async def publish(self, channel: str, message: str) -> None:
         """Deliver ``message`` to every subscriber of ``channel`` (in every process)."""
 
-    def subscribe(self, channel: str) -> contextlib.AbstractAsyncContextManager[asyncio.Queue[str]]:
+    def subscribe(self, channel: str) -> contextlib.AbstractAsyncContextManager[PartyQueue]:
         """A queue of the messages of ``channel`` while the block runs."""
 
     async def close(self) -> None:
         """Stop and free connections."""
 
 
-def _put(queue: asyncio.Queue[str], message: str) -> None:
+def _put(queue: PartyQueue, message: str) -> None:
     if queue.full():
         with contextlib.suppress(asyncio.QueueEmpty):
-            queue.get_nowait()
+            if _carries_members(queue.get_nowait()):
+                queue.lost_members = True
     queue.put_nowait(message)
 
 
@@ -53,7 +72,7 @@ class MemoryHub:
     with ``call_soon_threadsafe``."""
 
     def __init__(self) -> None:
-        self._subs: dict[str, dict[asyncio.Queue[str], asyncio.AbstractEventLoop]] = {}
+        self._subs: dict[str, dict[PartyQueue, asyncio.AbstractEventLoop]] = {}
 
     def deliver(self, channel: str, message: str) -> None:
         try:
@@ -73,8 +92,8 @@ class MemoryHub:
         return len(self._subs.get(channel, ()))
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[str]]:
-        queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_SIZE)
+    async def subscribe(self, channel: str) -> AsyncIterator[PartyQueue]:
+        queue = PartyQueue(QUEUE_SIZE)
         self._subs.setdefault(channel, {})[queue] = asyncio.get_running_loop()
         try:
             yield queue
@@ -109,7 +128,7 @@ class RedisHub:
             raise SourceUnavailable(f"redis: {exc}") from exc
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[asyncio.Queue[str]]:
+    async def subscribe(self, channel: str) -> AsyncIterator[PartyQueue]:
         async with self._local.subscribe(channel) as queue:
             async with self._lock:
                 if self._local.subscribers(channel) == 1:

@@ -40,7 +40,7 @@ from reelhouse.errors import ReelhouseError
 from reelhouse.party import protocol
 from reelhouse.party import state as st
 from reelhouse.party.clock import server_now
-from reelhouse.party.hub import MemoryHub, RedisHub, make_hub
+from reelhouse.party.hub import MemoryHub, PartyQueue, RedisHub, make_hub
 from reelhouse.party.service import PartyInfo, PartyService
 
 __all__ = ["Connections", "LiveConnection", "PartyLive", "render"]
@@ -205,7 +205,7 @@ class LiveConnection:
     def __init__(self, live: PartyLive, code: str, user_id: int, name: str, conn_id: int) -> None:
         self.live, self.code, self.user_id, self.name, self.id = live, code, user_id, name, conn_id
         self.info: PartyInfo | None = None
-        self.queue: asyncio.Queue[str] | None = None
+        self.queue: PartyQueue | None = None
         self.timers: set[asyncio.Task[None]] = set()
         self.left = False
 
@@ -239,11 +239,33 @@ class LiveConnection:
         assert self.queue is not None
         while True:
             text = await self.queue.get()
+            if self.queue.lost_members:
+                text = await self._whole(text)
             yield text
             if text.startswith(_ENDED_PREFIX):
                 return
             if '"connected":false' in text and self._shows_me_gone(text):
                 await self._reconnect()
+
+    async def _whole(self, text: str) -> str:
+        """A message with every member (``"full": true``) in place of ``text`` and of
+        what waits behind it: a message with member changes was dropped for this slow
+        connection (hub.PartyQueue), so its member list must be sent whole. The
+        party is read afresh, so it is at least as new as the messages it replaces;
+        the ones queued after it only repeat changes it already holds."""
+        assert self.queue is not None
+        self.queue.lost_members = False
+        while not self.queue.empty():
+            text = self.queue.get_nowait()
+        try:
+            info = await to_thread.run_sync(self.live.parties.get, self.code)
+        except ReelhouseError:
+            return text
+        try:
+            event = json.loads(text).get("event")
+        except ValueError:
+            event = None
+        return protocol.dumps(protocol.whole(info.code, info.media_file_id, info.party, event))
 
     def _shows_me_gone(self, text: str) -> bool:
         try:

@@ -16,6 +16,10 @@ Server → client::
     {"v": 1, "type": "pong", "t0": <as sent>, "server": <server time s>}
     {"v": 1, "type": "state", "party": PLAYBACK, "members": [MEMBER, ...], "gone": [<user id>, ...],
      "event": {"kind", "by", "name", "position"} | null}     only the members that changed
+    {"v": 1, "type": "state", ..., "members": [MEMBER, ...], "gone": [], "full": true}
+                                                              every member: replaces the list
+                                                              (sent to a connection too slow
+                                                              to take every change)
     {"v": 1, "type": "error", "status": <HTTP-like code>, "message": "..."}
     {"v": 1, "type": "ended", ... as "state"}
 
@@ -40,7 +44,7 @@ from reelhouse.errors import InvalidInput
 from reelhouse.party import state as st
 
 __all__ = ["MAX_MESSAGE", "VERSION", "ClientMessage", "dumps", "event_of", "member", "members_changed", "parse",
-           "playback", "snapshot", "to_event"]
+           "playback", "snapshot", "to_event", "whole"]
 
 VERSION = 1
 #: Largest client message accepted, bytes (every valid one is far smaller).
@@ -164,6 +168,14 @@ def members_changed(before: st.Party, after: st.Party) -> tuple[list[dict[str, A
     changed = [member(p) for p in after.participants if old.get(p.user_id) != p]
     now_ids = {p.user_id for p in after.participants}
     return changed, [uid for uid in old if uid not in now_ids]
+
+
+def whole(code: str, media_file_id: int, party: st.Party, event: dict[str, Any] | None) -> dict[str, Any]:
+    """A ``state`` (``ended``) message with every member and ``"full": true``: the
+    client replaces its member list with it."""
+    return {"type": "ended" if party.state == "ended" else "state",
+            "party": playback(code, media_file_id, party),
+            "members": [member(p) for p in party.participants], "gone": [], "event": event, "full": True}
 
 
 def snapshot(code: str, media_file_id: int, party: st.Party, now: float) -> dict[str, Any]:

@@ -226,7 +226,8 @@
   setInterval(steer, 100);
 
   // -- messages --------------------------------------------------------------------------
-  // Members arrive whole in "welcome", then only those that changed ("members", "gone").
+  // Members arrive whole in "welcome", then only those that changed ("members", "gone"),
+  // or whole again in a state message with "full" (this tab fell behind and lost changes).
   let members = new Map();
   function onState(msg, full) {
     const party = msg.party;
@@ -273,8 +274,8 @@
         if (clock.samples.length === 0) clock.offset = msg.server - t1;
         auth = null;
         onState(msg, true);
-      } else if (msg.type === "state") onState(msg, false);
-      else if (msg.type === "ended") { closedForGood = true; onState(msg, false); }
+      } else if (msg.type === "state") onState(msg, msg.full === true);
+      else if (msg.type === "ended") { closedForGood = true; onState(msg, msg.full === true); }
       else if (msg.type === "error") toast(msg.message);
     };
     ws.onclose = (e) => {

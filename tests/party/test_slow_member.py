@@ -1,0 +1,149 @@
+"""A member whose connection stops reading (a frozen tab, a phone on a bad network)
+loses the oldest of its waiting messages once its queue is full (party/hub.py); a lost
+message that carried member changes must not leave its member list stale: the next
+message it gets holds every member (``"full": true``). Real server (uvicorn on
+loopback), real WebSocket clients (the ``websockets`` library); the slow one has a
+small receive buffer and stops reading while the host plays and pauses hundreds of
+times and a third member joins."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from party.support import USERS, add_media_file
+
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.server import create_app
+
+from helpers import ADMIN, ADMIN_PASSWORD
+
+pytestmark = pytest.mark.timeout(120)
+websockets_sync = pytest.importorskip("websockets.sync.client")
+
+
+@contextmanager
+def _serve(app: object) -> Iterator[str]:
+    """uvicorn in a thread; the listening socket's small send buffer is inherited by the
+    connections it accepts, so a client that stops reading blocks the server soon."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",  # type: ignore[arg-type]
+                                           ws="auto", ws_ping_interval=None,
+                                           timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn-slow")
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def _login(base: str, name: str, password: str) -> str:
+    r = httpx.post(f"http://{base}/api/auth/login", json={"username": name, "password": password}, timeout=30)
+    assert r.status_code == 200, r.text
+    return str(r.json()["token"])
+
+
+def _connect(base: str, code: str, token: str, rcvbuf: int | None = None) -> Any:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    host, port = base.split(":")
+    sock.connect((host, int(port)))
+    return websockets_sync.connect(f"ws://{base}/api/parties/{code}/ws", sock=sock, compression=None,
+                                   max_queue=1 if rcvbuf else 4096,
+                                   additional_headers={"Authorization": f"Bearer {token}"})
+
+
+def _apply(members: dict[int, dict[str, Any]], msg: dict[str, Any]) -> None:
+    """What party.js does with a message's members."""
+    if msg["type"] == "welcome" or msg.get("full") is True:
+        members.clear()
+    for m in msg.get("members") or []:
+        members[m["id"]] = m
+    for uid in msg.get("gone") or []:
+        members.pop(uid, None)
+
+
+def test_a_slow_member_gets_the_whole_member_list_after_losing_changes(tmp_path: Path) -> None:
+    core = Core(load_settings(data_dir=tmp_path / "data", ws_messages_per_second=100_000))
+    try:
+        core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+        for name, password in USERS.items():
+            core.users.add(name, password)
+        media_id = add_media_file(core, duration=3600.0)
+        with _serve(create_app(core)) as base:
+            tokens = {n: _login(base, n, p) for n, p in {ADMIN: ADMIN_PASSWORD, **USERS}.items()}
+            r = httpx.post(f"http://{base}/api/parties", json={"media_file_id": media_id},
+                           headers={"authorization": f"Bearer {tokens[ADMIN]}"}, timeout=30)
+            code = r.json()["code"]
+            with _connect(base, code, tokens[ADMIN]) as host, \
+                    _connect(base, code, tokens["sam"], rcvbuf=2048) as slow:
+                pongs: list[float] = []
+
+                def drain_host() -> None:  # the host reads everything, as a live tab does
+                    try:
+                        for raw in host:
+                            msg = json.loads(raw)
+                            if msg["type"] == "pong":
+                                pongs.append(msg["t0"])
+                    except Exception:
+                        return
+
+                reader = threading.Thread(target=drain_host, daemon=True)
+                reader.start()
+                members: dict[int, dict[str, Any]] = {}
+                _apply(members, json.loads(slow.recv(timeout=10)))  # welcome; then it stops reading
+
+                def flood(n: int, mark: float) -> None:
+                    for i in range(n):
+                        host.send(json.dumps({"v": 1, "type": "seek", "position": float(i % 600 + 1)}))
+                    host.send(json.dumps({"v": 1, "type": "ping", "t0": mark}))
+                    deadline = time.monotonic() + 60
+                    while mark not in pongs:  # every command before it is handled
+                        assert time.monotonic() < deadline, "the host's commands were not handled"
+                        time.sleep(0.02)
+
+                flood(400, 1.0)
+                # a member change, carried by one message only: alex joins
+                j = httpx.post(f"http://{base}/api/parties/{code}/join",
+                               headers={"authorization": f"Bearer {tokens['alex']}"}, timeout=30)
+                assert j.status_code == 200, j.text
+                flood(400, 2.0)
+                # the slow member reads again: everything that is left for it
+                got = 0
+                while True:
+                    try:
+                        raw = slow.recv(timeout=3)
+                    except TimeoutError:
+                        break
+                    got += 1
+                    _apply(members, json.loads(raw))
+                assert got < 800, "no message was dropped: the test did not fill the queue"
+                truth = httpx.get(f"http://{base}/api/parties/{code}",
+                                  headers={"authorization": f"Bearer {tokens[ADMIN]}"}, timeout=30).json()
+                want = {p["id"]: p["connected"] for p in truth["participants"]}
+                assert {uid: m["connected"] for uid, m in members.items()} == want
+                assert len(want) == 3  # the host, sam, alex
+    finally:
+        core.close()

@@ -102,6 +102,9 @@ class Core:
         self.offline = OfflineCopies(self.sessions, self.transfers, settings.store_dir)
         self.playback = PlaybackService(settings.playback_token_ttl, self.auth, self.stream_targets,
                                         self.sources, self.offline, self.hls)
+        # a removed source's files are gone: no cached target, no stream still open from it
+        self.sources.on_removed(lambda source_id: self.stream_targets.clear())
+        self.sources.on_removed(self.playback.stop_source)
         self.syncs = SyncService(self.sessions, self.sources, self.jobs, settings.probe_budget_bytes,
                                  enrich=self.metadata.enrich_file, after_scan=self.stream_targets.clear,
                                  files_updated=self.offline.refresh_stale, phase2=self.jobs.probes.phase2)

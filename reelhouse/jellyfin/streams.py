@@ -50,4 +50,5 @@ async def range_response(core: Core, request: Request, file_id: int, user_id: in
         observer=metrics.stream_observer(opened.kind) if metrics else None,
         user_key=f"user:{user_id}" if user_id is not None else None,
         send_timeout=core.settings.stream_send_timeout,
+        open_streams=(core.playback.open_streams, target.source_id),
     )

@@ -8,14 +8,21 @@ line goes out, so a source failure becomes a clean error response instead of a b
 a client that takes no data for ``send_timeout`` seconds (it stopped reading: a paused
 player whose buffers are full, or a hostile client) — its FTP connection must serve
 others. The stream runs in the FTP pool's share of ``user_key``
-(:data:`~reelhouse.sources.ftp.pool.pool_user`).
+(:data:`~reelhouse.sources.ftp.pool.pool_user`). Removing its source ends it too
+(:class:`OpenStreams`): the response stops short of its Content-Length and the server
+closes the connection, so the client sees the stream cut, not a file played to its end
+from a source that no longer exists.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
+import itertools
 import logging
 import posixpath
+import threading
 import time
 from collections.abc import Callable
 from email.utils import formatdate
@@ -30,7 +37,7 @@ from reelhouse.playback.ranges import ByteRange, content_range, if_range_matches
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp.pool import pool_user
 
-__all__ = ["RangeStreamResponse", "StreamObserver", "content_type_for", "entity_tag"]
+__all__ = ["OpenStreams", "RangeStreamResponse", "StreamObserver", "content_type_for", "entity_tag"]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +80,44 @@ def entity_tag(source_id: int, path: str, size: int, mtime: float | None) -> str
     return f'"{digest}"'
 
 
+class OpenStreams:
+    """The direct streams being sent, by source id: :meth:`stop_source` ends those of a
+    removed source. Thread-safe (streams run on event loops, a removal on a worker
+    thread)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids = itertools.count()
+        self._open: dict[int, dict[int, Callable[[], None]]] = {}
+
+    def add(self, source_id: int, stop: Callable[[], None]) -> Callable[[], None]:
+        """Register a stream's ``stop`` (callable from any thread); returns its remover."""
+        key = next(self._ids)
+        with self._lock:
+            self._open.setdefault(source_id, {})[key] = stop
+
+        def remove() -> None:
+            with self._lock:
+                streams = self._open.get(source_id, {})
+                streams.pop(key, None)
+                if not streams:
+                    self._open.pop(source_id, None)
+        return remove
+
+    def count(self, source_id: int) -> int:
+        with self._lock:
+            return len(self._open.get(source_id, {}))
+
+    def stop_source(self, source_id: int) -> int:
+        """Stop every stream of ``source_id``; how many there were."""
+        with self._lock:
+            stops = list(self._open.pop(source_id, {}).values())
+        for stop in stops:
+            with contextlib.suppress(RuntimeError):  # its event loop has closed: it ended
+                stop()
+        return len(stops)
+
+
 class RangeStreamResponse(Response):
     """Serve ``path`` of ``size`` bytes from ``source`` honouring Range/If-Range/HEAD.
 
@@ -96,8 +141,10 @@ class RangeStreamResponse(Response):
         observer: StreamObserver | None = None,
         user_key: str | None = None,
         send_timeout: float | None = None,
+        open_streams: tuple[OpenStreams, int] | None = None,
     ) -> None:
         self.source = source
+        self.open_streams = open_streams  # (the registry, the file's source id)
         self.user_key = user_key
         self.send_timeout = send_timeout
         self.observer = observer
@@ -157,9 +204,23 @@ class RangeStreamResponse(Response):
                                     (b"x-reelhouse-served-from", served_from.encode())]
         await send(start_msg)
         sent = 0
-        stalled = False
+        stalled = cut = False
+        forget: Callable[[], None] = lambda: None  # noqa: E731
         try:
             async with anyio.create_task_group() as tg:
+                if self.open_streams is not None:
+                    loop = asyncio.get_running_loop()
+
+                    def cut_now() -> None:
+                        nonlocal cut
+                        cut = True
+                        tg.cancel_scope.cancel()
+
+                    def stop() -> None:  # from the thread that removes the source
+                        loop.call_soon_threadsafe(cut_now)
+
+                    registry, source_id = self.open_streams
+                    forget = registry.add(source_id, stop)
 
                 async def watch_disconnect() -> None:
                     while (await receive())["type"] != "http.disconnect":
@@ -183,9 +244,12 @@ class RangeStreamResponse(Response):
                 await body(b"", False)
                 tg.cancel_scope.cancel()
         finally:
+            forget()
             with anyio.CancelScope(shield=True):
                 await chunks.aclose()
             self._observe(sent, first_byte)
+        if cut:
+            log.info("stream of %r cut after %d bytes: its source was removed", self.path, sent)
         if stalled:
             log.info("stream of %r ended: the client read nothing for %s s", self.path,
                      self.send_timeout)

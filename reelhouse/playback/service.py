@@ -19,7 +19,7 @@ from anyio import to_thread
 
 from reelhouse.auth.identity import Authenticator
 from reelhouse.errors import NotFound
-from reelhouse.playback.direct import content_type_for, entity_tag
+from reelhouse.playback.direct import OpenStreams, content_type_for, entity_tag
 from reelhouse.playback.fallback import FallbackSource
 from reelhouse.playback.hls.decision import ClientCaps, Mode
 from reelhouse.playback.hls.service import HlsService
@@ -120,6 +120,8 @@ class PlaybackService:
         self.sources = sources
         self.offline = offline
         self.hls = hls
+        #: the direct streams being sent (a removed source's are cut: :meth:`stop_source`)
+        self.open_streams = OpenStreams()
 
     # -- tokens ---------------------------------------------------------------------------
     def token_for(self, user_id: int, file_id: int, grant: str) -> str:
@@ -157,6 +159,11 @@ class PlaybackService:
             renditions=tuple(r.name for r in self.hls.renditions(streams)),
             audio=audio, subtitles=subtitles, prepared=self.hls.prepared(file_id),
         )
+
+    def stop_source(self, source_id: int) -> None:
+        """A source was removed: end its direct streams and HLS encoders now."""
+        self.open_streams.stop_source(source_id)
+        self.hls.stop_source(source_id)
 
     # -- streaming ------------------------------------------------------------------------
     async def stream(self, file_id: int) -> Stream:

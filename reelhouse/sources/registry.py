@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import logging
 import os
 import re
 import ssl
@@ -35,6 +36,8 @@ from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError, S
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.local import LocalSource
+
+log = logging.getLogger(__name__)
 
 __all__ = ["RemoteFactory", "SourceService", "SourceSpec"]
 
@@ -104,6 +107,7 @@ class SourceService:
         key = base64.urlsafe_b64encode(settings.secret("fernet", 32))
         self._fernet = Fernet(key)
         self._live: dict[int, tuple[tuple[Any, ...], Source]] = {}
+        self._on_removed: builtins.list[Callable[[int], None]] = []
         self._lock = threading.Lock()
         self._remote: dict[str, RemoteFactory] = {}
 
@@ -233,7 +237,17 @@ class SourceService:
             s.flush()
             prune_orphans(s)
             s.commit()
-        self._drop_live(source_id)
+        for hook in list(self._on_removed):
+            try:
+                hook(source_id)
+            except Exception:  # a hook's failure must not undo or fail the removal
+                log.exception("stopping the streams of removed source %d failed", source_id)
+        self._drop_live(source_id)  # closes its FTP pool
+
+    def on_removed(self, hook: Callable[[int], None]) -> None:
+        """Call ``hook(source_id)`` after a source is removed, before its live Source
+        (its FTP pool) is closed: playback cuts the streams still open from it."""
+        self._on_removed.append(hook)
 
     # -- live sources ----------------------------------------------------------------
     def password(self, row: SourceRow) -> str:

@@ -94,6 +94,7 @@ async def stream(
         observer=request.app.state.metrics.stream_observer(opened.kind),
         user_key=f"user:{user_id}",
         send_timeout=core.settings.stream_send_timeout,
+        open_streams=(core.playback.open_streams, target.source_id),
     )
 
 

@@ -67,6 +67,8 @@ class Encoder:
     paused: bool = False
     owner: str | None = None
     stopped: bool = False  # killed by the pool (not an ffmpeg failure)
+    group: int | None = None  # the file's source id (:meth:`EncoderPool.stop_group`)
+    gone: bool = False  # killed because its source was removed
     viewers: dict[str | None, float] = field(default_factory=dict)
     started_at: float = field(default_factory=time.monotonic)
 
@@ -114,24 +116,28 @@ class EncoderPool:
     # -- requests -----------------------------------------------------------------------
     def segment(self, key: Key, n: int, out_dir: Path, command: Callable[[int], list[str]],
                 timeout: float = 60.0, heavy: bool = True, viewer: str | None = None,
-                user: str | None = None) -> Path:
+                user: str | None = None, group: int | None = None) -> Path:
         """Path of segment ``n`` of ``key`` in ``out_dir``, made by ``command(start)`` if
         needed; blocks until it is written (at most ``timeout`` seconds). ``heavy``: a
         video transcode (counts against the limits). ``viewer``: who asks (a playback
-        token), ``user``: whose limit a new encoder counts against.
+        token), ``user``: whose limit a new encoder counts against, ``group``: the
+        file's source id (:meth:`stop_group` stops its encoders when it is removed).
 
         Raises ServiceBusy (an encoder limit), TranscodeFailed (ffmpeg failed or timed
-        out), NotFound (the encoder ended without reaching ``n``)."""
+        out), NotFound (the encoder ended without reaching ``n``, or its source was
+        removed)."""
         path = out_dir / f"{n}.ts"
         deadline = time.monotonic() + timeout
         while True:
-            enc = self._ensure(key, n, out_dir, command, path, heavy, viewer, user)
+            enc = self._ensure(key, n, out_dir, command, path, heavy, viewer, user, group)
             while enc is not None:
                 if path.exists():
                     return path
                 if not enc.alive():
                     if path.exists():
                         return path
+                    if enc.gone:
+                        raise NotFound("the file's source was removed")
                     if enc.stopped:
                         break  # stopped by the pool (made room, caught up): ask again
                     if enc.proc.returncode == 0:
@@ -149,7 +155,8 @@ class EncoderPool:
                 raise TranscodeFailed(f"segment {n} took longer than {timeout:.0f} s to make")
 
     def _ensure(self, key: Key, n: int, out_dir: Path, command: Callable[[int], list[str]],
-                path: Path, heavy: bool, viewer: str | None, user: str | None) -> Encoder | None:
+                path: Path, heavy: bool, viewer: str | None, user: str | None,
+                group: int | None = None) -> Encoder | None:
         with self._lock:
             now = time.monotonic()
             for enc in list(self._encoders.get(key, [])):
@@ -175,7 +182,7 @@ class EncoderPool:
                     self._kill(enc)
             self._make_room(key, heavy, user, viewer, stale)
             enc = self._start(key, n, out_dir, command(n), now)
-            enc.heavy, enc.owner, enc.viewers[viewer] = heavy, user, now
+            enc.heavy, enc.owner, enc.viewers[viewer], enc.group = heavy, user, now, group
             self._ensure_monitor()
             return enc
 
@@ -301,6 +308,16 @@ class EncoderPool:
         with self._lock:
             for enc in [e for es in self._encoders.values() for e in es if e.key[0] == file_key]:
                 self._kill(enc)
+
+    def stop_group(self, group: int) -> int:
+        """Kill the encoders of ``group`` (a removed source's); their waiters get
+        NotFound. Returns how many were running."""
+        with self._lock:
+            encs = [e for es in self._encoders.values() for e in es if e.group == group]
+            for enc in encs:
+                enc.gone = True
+                self._kill(enc)
+        return len(encs)
 
     def close(self) -> None:
         """Kill every encoder and stop the monitor."""

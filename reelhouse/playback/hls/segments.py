@@ -102,7 +102,8 @@ class Segments:
         heavy = not AUDIO_TRACK.fullmatch(track)
         path = self.encoders.segment((key, track), n, out_dir,
                                      lambda start: build(url, start, str(out_dir)), heavy=heavy,
-                                     viewer=viewer, user=None if user is None else f"user:{user}")
+                                     viewer=viewer, user=None if user is None else f"user:{user}",
+                                     group=target.source_id)
         if not _has_data(path):
             raise _no_data(path, n)
         self.cache.hit(path)  # the newest now: the LRU trim takes older ones first

@@ -125,6 +125,10 @@ class HlsService:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, self.segment, file_id, track, n, viewer, user)
 
+    def stop_source(self, source_id: int) -> None:
+        """A source was removed: kill the encoders reading its files."""
+        self.encoders.stop_group(source_id)
+
     def close(self) -> None:
         self.encoders.close()
         self.feed.close()

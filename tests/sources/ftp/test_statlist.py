@@ -163,12 +163,17 @@ def test_a_name_with_a_line_feed_lists_that_folder_over_a_data_connection(
     assert counting.counts["PASV"] == pasv + 1
 
 
-def test_big_folders_go_over_a_data_connection(counting: Counting, ftp_root: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def _big_folder(ftp_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder ``Big`` of 6 entries, over a STAT limit of 3."""
     monkeypatch.setattr(statlist, "MAX_ENTRIES", 3)
     (ftp_root / "Big").mkdir()
     for i in range(6):
         (ftp_root / "Big" / f"e{i}.mkv").write_bytes(b"x")
+
+
+def test_big_folders_go_over_a_data_connection(counting: Counting, ftp_root: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    _big_folder(ftp_root, monkeypatch)
     src = counting.src
     src.list("Films")
     pasv = counting.counts["PASV"]
@@ -275,10 +280,7 @@ def test_a_forged_reply_in_a_batch_loses_nothing(counting: Counting, ftp_root: P
 
 def test_a_big_folder_in_a_batch_goes_its_own_way(counting: Counting, ftp_root: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(statlist, "MAX_ENTRIES", 3)
-    (ftp_root / "Big").mkdir()
-    for i in range(6):
-        (ftp_root / "Big" / f"e{i}.mkv").write_bytes(b"x")
+    _big_folder(ftp_root, monkeypatch)
     src = counting.src
     src.list("Films")
     got = src._list_many(["Films", "Big", "dir with space"])

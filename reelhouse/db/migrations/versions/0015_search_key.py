@@ -13,6 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 from reelhouse.db.search_key import search_key
+from reelhouse.db.titlefill import fill_from_titles
 
 
 revision = '0015'
@@ -20,25 +21,12 @@ down_revision = '0014'
 branch_labels = None
 depends_on = None
 
-_BATCH = 1000
-
 
 def upgrade() -> None:
     conn = op.get_bind()
     for table in ('movies', 'shows'):
         op.add_column(table, sa.Column('search_key', sa.String(1100), nullable=True))
-        rows = sa.table(table, sa.column('id', sa.Integer), sa.column('title', sa.String),
-                        sa.column('search_key', sa.String))
-        last = 0
-        while True:
-            batch = conn.execute(sa.select(rows.c.id, rows.c.title).where(rows.c.id > last)
-                                 .order_by(rows.c.id).limit(_BATCH)).all()
-            if not batch:
-                break
-            conn.execute(rows.update().where(rows.c.id == sa.bindparam('b_id'))
-                         .values(search_key=sa.bindparam('b_key')),
-                         [{'b_id': i, 'b_key': search_key(t)} for i, t in batch])
-            last = batch[-1][0]
+        fill_from_titles(conn, table, 'search_key', search_key)
 
 
 def downgrade() -> None:

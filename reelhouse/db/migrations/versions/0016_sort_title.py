@@ -14,6 +14,7 @@ from alembic import op
 import sqlalchemy as sa
 
 from reelhouse.db.search_key import sort_key
+from reelhouse.db.titlefill import fill_from_titles
 
 
 revision = '0016'
@@ -21,26 +22,13 @@ down_revision = '0015'
 branch_labels = None
 depends_on = None
 
-_BATCH = 1000
-
 
 def upgrade() -> None:
     conn = op.get_bind()
     for table in ('movies', 'shows'):
         op.drop_index(f'ix_{table}_sort', table_name=table)
         op.add_column(table, sa.Column('sort_title', sa.String(1100), nullable=True))
-        rows = sa.table(table, sa.column('id', sa.Integer), sa.column('title', sa.String),
-                        sa.column('sort_title', sa.String))
-        last = 0
-        while True:
-            batch = conn.execute(sa.select(rows.c.id, rows.c.title).where(rows.c.id > last)
-                                 .order_by(rows.c.id).limit(_BATCH)).all()
-            if not batch:
-                break
-            conn.execute(rows.update().where(rows.c.id == sa.bindparam('b_id'))
-                         .values(sort_title=sa.bindparam('b_key')),
-                         [{'b_id': i, 'b_key': sort_key(t)} for i, t in batch])
-            last = batch[-1][0]
+        fill_from_titles(conn, table, 'sort_title', sort_key)
         op.create_index(f'ix_{table}_sort', table, ['sort_title', sa.text('coalesce(year, 0)'), 'id'],
                         unique=False)
 

@@ -401,3 +401,42 @@ def serve_process(env: dict[str, str]) -> Iterator[str]:
             proc.wait()
         if proc.stderr:
             proc.stderr.close()
+
+
+class EchoingAuthorizer:
+    """A pyftpdlib authorizer wrapper whose 530 reply says the wrong password back, as
+    a careless (or hostile) server might: reelhouse must not pass it on."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def validate_authentication(self, username: str, password: str, handler: Any) -> None:
+        from pyftpdlib.authorizers import AuthenticationFailed
+
+        try:
+            self.inner.validate_authentication(username, password, handler)
+        except AuthenticationFailed:
+            raise AuthenticationFailed(f"Login incorrect: {username}/{password}") from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@contextmanager
+def scanned_local(data_dir: Path, root: Path, **settings: Any) -> Iterator[tuple[Core, TestClient, dict[str, int]]]:
+    """A Core (``settings`` over the defaults) with an admin logged in on a TestClient
+    and ``root`` added as a local source and scanned without errors; yields the Core,
+    the client and the file id of each path. Closes the Core after."""
+    from reelhouse.server import create_app
+
+    core = Core(load_settings(data_dir=data_dir, **settings))
+    core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+    client = TestClient(create_app(core))
+    with client:
+        log_in(client)
+        source = core.sources.create(SourceSpec(name="Disk", kind="local", path=str(root)))
+        report = core.jobs.run_scan_now(source.id)
+        assert not report.errors, report.errors
+        items = client.get("/api/library/media-files?per_page=50").json()["items"]
+        yield core, client, {f["path"]: f["id"] for f in items}
+        core.close()

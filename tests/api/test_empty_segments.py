@@ -15,12 +15,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.server import create_app
-from reelhouse.sources.registry import SourceSpec
 
-from helpers import ADMIN, ADMIN_PASSWORD
+from helpers import scanned_local
 
 pytestmark = [
     pytest.mark.requires_ffmpeg,
@@ -51,20 +48,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Core, Test
     _make_ts(root / CUT, 32)
     data = (root / CUT).read_bytes()
     (root / CUT).write_bytes(data[: len(data) * 2 // 5 // 188 * 188])  # 40 %, whole TS packets
-    core = Core(load_settings(data_dir=tmp_path_factory.mktemp("sparse-data"), hls_preset="ultrafast",
-                              hls_segment_seconds=4))
-    core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
-    client = TestClient(create_app(core))
-    with client:
-        r = client.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
-        client.headers["authorization"] = f"Bearer {r.json()['token']}"
-        source = core.sources.create(SourceSpec(name="Disk", kind="local", path=str(root)))
-        report = core.jobs.run_scan_now(source.id)
-        assert not report.errors, report.errors
-        items = client.get("/api/library/media-files?per_page=50").json()["items"]
-        by_path = {f["path"]: f["id"] for f in items}
+    with scanned_local(tmp_path_factory.mktemp("sparse-data"), root, hls_preset="ultrafast",
+                       hls_segment_seconds=4) as (core, client, by_path):
         yield core, client, {"gop10": by_path[GOP10], "cut": by_path[CUT]}
-        core.close()
 
 
 def _segments(client: TestClient, file_id: int, track: str) -> tuple[str, list[str]]:

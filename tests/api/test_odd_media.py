@@ -14,12 +14,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.server import create_app
-from reelhouse.sources.registry import SourceSpec
 
-from helpers import ADMIN, ADMIN_PASSWORD
+from helpers import ADMIN, ADMIN_PASSWORD, scanned_local
 
 JF_AUTH = ('MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", '
            'Version="1.0"')
@@ -62,19 +59,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Core, Test
             "-map", "0", "-map", "1", "-map", "2", "-metadata:s:a:0", "language=eng",
             "-metadata:s:a:1", "language=fra", *H264, str(root / FILES["dubbed"]))
 
-    core = Core(load_settings(data_dir=tmp_path_factory.mktemp("odd-data"), hls_preset="ultrafast"))
-    core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
-    client = TestClient(create_app(core))
-    with client:
-        r = client.post("/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD})
-        client.headers["authorization"] = f"Bearer {r.json()['token']}"
-        source = core.sources.create(SourceSpec(name="Disk", kind="local", path=str(root)))
-        report = core.jobs.run_scan_now(source.id)
-        assert not report.errors, report.errors
-        items = client.get("/api/library/media-files?per_page=50").json()["items"]
-        by_path = {f["path"]: f["id"] for f in items}
+    with scanned_local(tmp_path_factory.mktemp("odd-data"), root, hls_preset="ultrafast") as (core, client, by_path):
         yield core, client, {k: by_path[p] for k, p in FILES.items()}
-        core.close()
 
 
 def _plan(client: TestClient, file_id: int) -> dict[str, Any]:

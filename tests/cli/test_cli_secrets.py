@@ -10,42 +10,24 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pyftpdlib.authorizers import AuthenticationFailed
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_USER, free_port
+from helpers import FTP_USER, EchoingAuthorizer, free_port
 
 WRONG = "Wrong-SECRET-q9z4"
-
-
-class _Echoing:
-    """An authorizer whose 530 reply says the wrong password back."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def validate_authentication(self, username: str, password: str, handler: Any) -> None:
-        try:
-            self.inner.validate_authentication(username, password, handler)
-        except AuthenticationFailed:
-            raise AuthenticationFailed(f"Login incorrect: {username}/{password}") from None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 def test_cli_errors_print_no_secret(tmp_path: Path) -> None:
     (tmp_path / "ftp").mkdir()
     server = EmbeddedFtpServer(tmp_path / "ftp", FTP_USER, "the-right-one", port=free_port(),
                                handler_overrides={"auth_failed_timeout": 0}).start()
-    server.server.handler.authorizer = _Echoing(server.server.handler.authorizer)
+    server.server.handler.authorizer = EchoingAuthorizer(server.server.handler.authorizer)
     env = dict(os.environ, REELHOUSE_DATA_DIR=str(tmp_path / "data"), COLUMNS="300", NO_COLOR="1")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

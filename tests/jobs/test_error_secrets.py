@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from pyftpdlib.authorizers import AuthenticationFailed
 from tmdb_fake import FakeTmdb
 
 from reelhouse.config import load_settings
@@ -23,30 +22,13 @@ from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.redaction import Redactor, RedactSecrets, redact
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_USER, free_port, log_in, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_USER, EchoingAuthorizer, free_port, log_in, wait_job
 
 SECRET = "Pw-SECRET-kx81q"  # the FTP password
 WRONG = "Wrong-SECRET-z7"  # a wrong FTP password of a second source
 TMDB_KEY = "tmdbkey-SECRET-4u2"  # refused by the fake TMDB (401)
 VIDEO = b"\x00not really a video\x00" * 64
 SECRETS = (SECRET, WRONG, TMDB_KEY)
-
-
-class _Echoing:
-    """An authorizer that says the wrong password back in its 530 reply, as a careless
-    (or hostile) server might: reelhouse must not pass it on."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def validate_authentication(self, username: str, password: str, handler: Any) -> None:
-        try:
-            self.inner.validate_authentication(username, password, handler)
-        except AuthenticationFailed:
-            raise AuthenticationFailed(f"Login incorrect: {username}/{password}") from None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
 
 
 def _login(app: Any, name: str, password: str) -> TestClient:
@@ -74,7 +56,7 @@ def test_secrets_appear_in_no_error_log_row_or_answer(tmp_path: Path, caplog: py
     (root / "Films" / "Heat.1995.mkv").write_bytes(VIDEO)
     server = EmbeddedFtpServer(root, FTP_USER, SECRET, port=free_port(),
                                handler_overrides={"auth_failed_timeout": 0}).start()  # 530 at once
-    server.server.handler.authorizer = _Echoing(server.server.handler.authorizer)
+    server.server.handler.authorizer = EchoingAuthorizer(server.server.handler.authorizer)
     texts: list[str] = []
     with FakeTmdb() as tmdb:
         settings = load_settings(data_dir=tmp_path / "data", **{**tmdb.settings(), "tmdb_api_key": TMDB_KEY},

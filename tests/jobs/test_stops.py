@@ -47,6 +47,10 @@ def test_a_stopped_worker_queues_its_job_again(tmp_path: Path, slow_ftp: Embedde
         web.close()
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_cancels_the_cli_s_own_transfer(tmp_path: Path, slow_ftp: EmbeddedFtpServer) -> None:
     """Ctrl-C in ``reelhouse transfer download`` ends its job cancelled (no worker
     picks it up later) and the command exits 130."""
@@ -58,8 +62,12 @@ def test_ctrl_c_cancels_the_cli_s_own_transfer(tmp_path: Path, slow_ftp: Embedde
     try:
         web.sources.create(SourceSpec(name="slow", kind="ftp", host="127.0.0.1", port=slow_ftp.port,
                                       username=FTP_USER, password=FTP_PASSWORD))
+        # SIGINT at its default in the child, as in a terminal: a test run started in the
+        # background by a shell without job control (`cmd &`) ignores SIGINT, the child
+        # inherits that, and Python then installs no KeyboardInterrupt handler (it exited 0)
         cli = subprocess.Popen([sys.executable, "-m", "reelhouse.cli", "transfer", "download", "slow",
-                                "long.bin"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                "long.bin"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               preexec_fn=_default_sigint)
         until(lambda: any(t.bytes_done > 100_000 for t in web.transfers.list()), 30, "no download")
         cli.send_signal(signal.SIGINT)
         _, err = cli.communicate(timeout=20)

@@ -165,7 +165,13 @@ def test_a_worker_killed_in_phase_2_leaves_its_jobs_to_another(tmp_path: Path, f
                 return s.scalar(select(func.count()).select_from(MediaFile)
                                 .where(MediaFile.probe_bytes.is_not(None))) or 0
 
-        until(lambda: probed() >= 1, 60, "the first worker never probed a file")
+        def probing() -> bool:  # a probe job of the first worker is running now
+            with web.sessions() as s:
+                return bool(s.scalar(select(func.count()).select_from(Job)
+                                     .where(Job.kind == "probe", Job.state == "running")))
+
+        # killed while a probe job runs (not between two: then none would be taken back)
+        until(lambda: probed() >= 1 and probing(), 60, "the first worker never probed a file")
         owner = web.jobs.get(scan.id).owner
         first.send_signal(signal.SIGKILL)  # mid-phase 2: the scan and its probe jobs die with it
         first.wait(10)

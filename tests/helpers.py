@@ -440,3 +440,13 @@ def scanned_local(data_dir: Path, root: Path, **settings: Any) -> Iterator[tuple
         items = client.get("/api/library/media-files?per_page=50").json()["items"]
         yield core, client, {f["path"]: f["id"] for f in items}
         core.close()
+
+
+def segment_duration(data: bytes, tmp: Path) -> float:
+    """The duration (seconds, as ffprobe reads it; 0 for none) of an MPEG-TS segment's
+    bytes, written to ``tmp/seg.ts`` first."""
+    path = tmp / "seg.ts"
+    path.write_bytes(data)
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
+                          "-of", "csv=p=0", str(path)], capture_output=True, text=True, timeout=30)
+    return float(out.stdout.strip() or 0)

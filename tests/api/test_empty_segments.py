@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from reelhouse.core import Core
 
-from helpers import scanned_local
+from helpers import scanned_local, segment_duration
 
 pytestmark = [
     pytest.mark.requires_ffmpeg,
@@ -64,14 +64,6 @@ def _segments(client: TestClient, file_id: int, track: str) -> tuple[str, list[s
     return base, [ln for ln in playlist.text.splitlines() if ln and not ln.startswith("#")]
 
 
-def _duration(data: bytes, tmp: Path) -> float:
-    path = tmp / "seg.ts"
-    path.write_bytes(data)
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
-                          "-of", "csv=p=0", str(path)], capture_output=True, text=True, timeout=30)
-    return float(out.stdout.strip() or 0)
-
-
 def _fetch(client: TestClient, url: str) -> tuple[int, bytes]:
     r = client.get(url)
     assert r.status_code in (200, 404), (url, r.status_code, r.text)
@@ -89,7 +81,7 @@ def test_seeking_into_a_sparse_keyframe_ts_never_gives_an_empty_segment(
     for seg in [segs[-1], *segs[4:-1], *segs[:4]]:  # a seek to the end first
         status, data = _fetch(client, base + seg)
         answers[seg] = status
-        assert status == 404 or _duration(data, tmp_path) > 0, (track, seg)
+        assert status == 404 or segment_duration(data, tmp_path) > 0, (track, seg)
     assert all(answers[seg] == 200 for seg in segs[:-1]), answers
     if track == "audio0":  # audio has no keyframes to wait for: every segment plays
         assert answers[segs[-1]] == 200
@@ -103,7 +95,7 @@ def test_truncated_ts_answers_404_past_its_data_and_caches_nothing_empty(
     core, client, ids = world
     base, segs = _segments(client, ids["cut"], track)
     answers = [_fetch(client, base + seg) for seg in segs]
-    assert answers[0][0] == 200 and _duration(answers[0][1], tmp_path) > 0
+    assert answers[0][0] == 200 and segment_duration(answers[0][1], tmp_path) > 0
     again = [_fetch(client, base + seg)[0] for seg in segs]
     assert again == [status for status, _ in answers]
     empty = [p for p in (core.settings.data_dir / "hls").rglob("*.ts") if p.stat().st_size == 0]

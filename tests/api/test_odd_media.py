@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from reelhouse.core import Core
 
-from helpers import ADMIN, ADMIN_PASSWORD, scanned_local
+from helpers import ADMIN, ADMIN_PASSWORD, scanned_local, segment_duration
 
 JF_AUTH = ('MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", '
            'Version="1.0"')
@@ -77,14 +77,6 @@ def _uris(text: str) -> list[str]:
     return [line for line in text.splitlines() if line and not line.startswith("#")]
 
 
-def _duration(data: bytes, tmp: Path) -> float:
-    path = tmp / "seg.ts"
-    path.write_bytes(data)
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
-                          "-of", "csv=p=0", str(path)], capture_output=True, text=True, timeout=30)
-    return float(out.stdout.strip() or 0)
-
-
 def _play_every_segment(client: TestClient, master_url: str, tmp: Path) -> list[str]:
     """Fetch the master, every playlist it names and every segment those list; each
     segment must be a non-empty MPEG-TS with a duration. Returns the playlists' names."""
@@ -101,7 +93,7 @@ def _play_every_segment(client: TestClient, master_url: str, tmp: Path) -> list[
         for seg in _uris(playlist.text):
             r = client.get(base + seg)
             assert r.status_code == 200, (name, seg, r.text)
-            assert r.content and _duration(r.content, tmp) > 0, (name, seg, len(r.content))
+            assert r.content and segment_duration(r.content, tmp) > 0, (name, seg, len(r.content))
     return names
 
 
@@ -154,7 +146,7 @@ def test_audio_only_file_through_jellyfin_main_playlist(world: tuple[Core, TestC
     segments = _uris(main.text)
     assert segments and all(s.startswith("audio0/") for s in segments)
     seg = client.get(f"/jellyfin/Videos/{item['Id']}/{segments[-1]}", headers={"authorization": ""})
-    assert seg.status_code == 200 and _duration(seg.content, tmp_path) > 0
+    assert seg.status_code == 200 and segment_duration(seg.content, tmp_path) > 0
 
 
 def test_mp4_with_two_audio_tracks_goes_to_hls_for_the_choice(

@@ -34,9 +34,10 @@ def title_condition(model: Any, query: str, bound: bool = False,
     the bound parameter ``q_like`` (see :func:`search_parameter`; ``folded`` says which
     of the two comparisons the statement makes), so one statement serves every search."""
     if folded is None:
-        folded = search_pattern(query) is not None
+        folded, value = search_parameter(query)
+    else:
+        value = search_parameter(query)[1]
+    pattern: Any = bindparam("q_like", type_=Text) if bound else value
     if folded:
-        pattern: Any = bindparam("q_like", type_=Text) if bound else search_pattern(query)
         return model.search_key.like(pattern)  # type: ignore[no-any-return]
-    pattern = bindparam("q_like", type_=Text) if bound else literal_like(query)
     return func.lower(model.title).like(pattern, escape="\\")

@@ -1,5 +1,6 @@
 """Jellyfin tokens are reelhouse sessions (revocable at once), and a user restricted to
-some sources sees, opens and plays only titles with a file on them."""
+some sources sees, opens, plays and gets the pictures of only titles with a file on
+them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from jellyfin.support import AUTH, Library
+from PIL import Image
 
 from reelhouse.auth.users import UserChange
 from reelhouse.core import Core
@@ -44,6 +46,7 @@ def test_sessions_are_revocable(core: Core, jf: TestClient) -> None:
 
 def test_source_grants(core: Core, client: TestClient, library: Library, tmp_path: Path, sample_mp4: Path) -> None:
     place(sample_mp4, tmp_path / "private", "Secret Film (2001)/Secret.Film.2001.mp4")
+    Image.new("RGB", (300, 450), (90, 20, 20)).save(tmp_path / "private" / "Secret Film (2001)" / "poster.jpg")
     sid = client.post("/api/sources", json={"name": "private", "kind": "local",
                                             "path": str(tmp_path / "private")}).json()["id"]
     assert wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
@@ -58,6 +61,7 @@ def test_source_grants(core: Core, client: TestClient, library: Library, tmp_pat
         secret = next(i for i in c.get("/jellyfin/Items", headers=admin, params={
             "Recursive": "true", "SearchTerm": "Secret"}).json()["Items"])
         for path in (f"/jellyfin/Items/{secret['Id']}", f"/jellyfin/Items/{secret['Id']}/PlaybackInfo",
-                     f"/jellyfin/Videos/{secret['Id']}/stream"):
+                     f"/jellyfin/Videos/{secret['Id']}/stream", f"/jellyfin/Items/{secret['Id']}/Images/Primary",
+                     f"/jellyfin/Items/{secret['Id']}/Images/Primary?maxWidth=200"):
             assert c.get(path).status_code == 404, path
             assert c.get(path, headers=admin).status_code == 200, path

@@ -72,6 +72,26 @@ def test_change_own_password(core: Core, client: TestClient) -> None:
         assert other.get("/api/auth/me").status_code == 401  # the others end
 
 
+def test_guessing_the_old_password_is_throttled(core: Core) -> None:
+    """The old password guards the account against a session left open on a shared
+    machine: wrong guesses count as failed logins of the account (429 with Retry-After
+    past the free ones, even for the right password), where they were unlimited."""
+    core.users.add("friend", "friend-password")
+    core.login_throttle.free = 2
+    with _login(core, "friend", "friend-password") as fc:
+        for n in range(2):
+            r = fc.post("/api/auth/password", json={"old_password": f"guess-{n}!", "new_password": "new-password"})
+            assert r.status_code == 401, r.text
+        r = fc.post("/api/auth/password", json={"old_password": "friend-password", "new_password": "new-password"})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1, r.text
+        assert "try again" in r.json()["detail"]
+    r = TestClient(create_app(core)).post("/api/auth/login", json={"username": "friend",
+                                                                   "password": "friend-password"})
+    assert r.status_code == 429  # the account waits, whichever door is knocked on
+    core.login_throttle.succeeded("friend")
+    core.users.authenticate("friend", "friend-password")  # unchanged
+
+
 def test_source_grants_and_redaction(core: Core, client: TestClient, tmp_path: object) -> None:
     from pathlib import Path
 

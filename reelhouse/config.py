@@ -265,6 +265,10 @@ class Settings(BaseSettings):
         default=8.0, gt=0, le=600,
         description="Seconds a buffering participant may hold a watch party before it plays on.",
     )
+    party_max_open: int = Field(
+        default=20, ge=1, le=10_000,
+        description="Most watch parties one user may have started and still host that have not ended.",
+    )
 
     @field_validator("log_level")
     @classmethod

@@ -88,7 +88,8 @@ class Core:
             self.auth_sessions.on_change(self.revocations.changed)
         self.stream_targets = StreamTargets(self.sessions)
         self.progress = ProgressService(self.sessions, self.read_sessions)
-        self.parties = PartyService(self.sessions, wait_timeout=settings.party_wait_timeout)
+        self.parties = PartyService(self.sessions, wait_timeout=settings.party_wait_timeout,
+                                    max_open=settings.party_max_open)
         self.metadata = MetadataService(settings, self.sessions)
         self.hls = HlsService(settings, self.sources, self.stream_targets)
         self.jobs = JobRunner(

@@ -86,6 +86,27 @@ def test_rest_lifecycle(client: TestClient, sam: TestClient, anon: TestClient, m
     assert client.post(f"/api/parties/{code}/join").status_code == 409
 
 
+def test_open_parties_per_user_are_bounded(core: Core, client: TestClient, sam: TestClient,
+                                           media_id: int) -> None:
+    """Parties never end by themselves: a user looping on "create" grew the tables and
+    their ``GET /api/parties`` without bound (~200 a second). Past ``max_open`` open
+    parties that they host, a clear 409; ending one (or handing it over) makes room,
+    and a party everyone left still counts until its creator joins it again and ends it."""
+    core.parties.max_open = 3
+    codes = [sam.post("/api/parties", json={"media_file_id": media_id}).json()["code"] for _ in range(3)]
+    r = sam.post("/api/parties", json={"media_file_id": media_id})
+    assert r.status_code == 409 and "end one" in r.json()["detail"], r.text
+    assert client.post("/api/parties", json={"media_file_id": media_id}).status_code == 201  # per user
+    assert sam.post(f"/api/parties/{codes[0]}/end").status_code == 200
+    assert sam.post("/api/parties", json={"media_file_id": media_id}).status_code == 201
+    assert sam.post(f"/api/parties/{codes[1]}/leave").status_code == 200  # nobody left in it: still counts
+    assert sam.post("/api/parties", json={"media_file_id": media_id}).status_code == 409
+    assert client.post(f"/api/parties/{codes[2]}/join").status_code == 200
+    assert sam.post(f"/api/parties/{codes[2]}/leave").status_code == 200  # the admin hosts it now
+    assert sam.post("/api/parties", json={"media_file_id": media_id}).status_code == 201
+    assert len(sam.get("/api/parties").json()) == 2  # the two made since
+
+
 def test_websocket_sync_and_permissions(client: TestClient, sam: TestClient, anon: TestClient,
                                         media_id: int) -> None:
     code = client.post("/api/parties", json={"media_file_id": media_id}).json()["code"]

@@ -34,7 +34,8 @@ def party_public(info: PartyInfo) -> PartyPublic:
 
 @router.post("", response_model=PartyPublic, status_code=201)
 async def create_party(body: PartyCreate, core: CoreDep, user: CurrentUser) -> PartyPublic:
-    """Start a party on a media file with you as host (404 if the file does not exist)."""
+    """Start a party on a media file with you as host (404 if the file does not exist;
+    409 if you already host ``party_max_open`` parties that have not ended)."""
     await run_in_threadpool(core.access.check_file, user, body.media_file_id)
     info = await run_in_threadpool(core.parties.create, user, body.media_file_id, body.mode)
     return party_public(info)

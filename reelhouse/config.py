@@ -191,6 +191,12 @@ class Settings(BaseSettings):
         default=None,
         description="Folder for downloads and offline copies (default <data_dir>/library).",
     )
+    store_min_free: int = Field(
+        default=1024**3, ge=0,
+        description="Bytes a download or offline copy leaves free on the disk of the library "
+        "store (the database and caches often share it; any user may queue downloads): one "
+        "that would go below fails as 'storage full' before filling the disk. 0: no reserve.",
+    )
     hls_ffmpeg: str | None = Field(
         default=None, description="ffmpeg for HLS; default: ffmpeg on PATH, else imageio-ffmpeg's."
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -349,3 +350,23 @@ def test_only_admins_change_files_on_a_source(
         r = viewer.post("/api/transfers", json={"kind": "download", "source_id": sid,
                                                 "remote_path": "x"})
         assert r.status_code == 201
+
+
+def test_a_users_downloads_leave_the_reserve_free(
+    ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core
+) -> None:
+    """A plain user queueing downloads of one big file under ever new ``local_path``s
+    filled the store's disk (where the database lives); past ``store_min_free`` the
+    download fails at once as 'storage full', without retries, and leaves nothing."""
+    (ftp_root / "big.bin").write_bytes(DATA)
+    sid = add_ftp(api, ftp_server.port)
+    tcore.users.add("viewer", "viewer-password")
+    tcore.transfers.min_free = shutil.disk_usage(tcore.settings.store_dir.parent).free  # no room left
+    with TestClient(create_app(tcore)) as viewer:
+        log_in(viewer, "viewer", "viewer-password")
+        r = viewer.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "big.bin",
+                                                "local_path": "mine/copy-1.bin"})
+        assert r.status_code == 201, r.text
+        t = wait_transfer(viewer, r.json()["id"])
+        assert t["state"] == "failed" and t["attempts"] == 1 and "no space left" in t["error"], t
+    assert not list((tcore.settings.store_dir / "mine").glob("*"))

@@ -91,7 +91,11 @@ class Settings(BaseSettings):
         description="Largest WebSocket message a client may send, bytes (enforced by the server).",
     )
     ws_messages_per_second: float = Field(
-        default=20.0, gt=0, description="WebSocket messages a connection may send per second (burst 2x).",
+        default=20.0, gt=0,
+        description="WebSocket messages one user's sockets may send per second together (burst 2x).",
+    )
+    ws_connections_per_user: int = Field(
+        default=16, ge=1, le=10_000, description="Party WebSockets one user may hold open at once (per process).",
     )
     ftp_pool_size: int = Field(
         default=5, ge=1, le=64, description="Max FTP connections per source."

@@ -13,7 +13,9 @@ non-host command) and the socket stays open.
 Limits: a cross-origin handshake is refused by :mod:`reelhouse.api.security`; a
 message over ``ws_message_limit`` bytes is refused by the server's protocol layer
 (uvicorn ``ws_max_size``, close 1009); more than ``ws_messages_per_second`` (bursts of
-twice that) closes with 1008; a binary frame closes with 1003. A party on a source the
+twice that) from one user's sockets together closes the one that went over with 1008,
+and so does a socket past the user's ``ws_connections_per_user``; a binary frame
+closes with 1003. A party on a source the
 user was not granted is unknown to them (4404).
 """
 
@@ -28,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.deps import user_from_request
 from reelhouse.api.errors import status_for
-from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, MessageRate
+from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, MessageRate, UserLimits
 from reelhouse.config import Settings
 from reelhouse.core import Core
 from reelhouse.errors import AuthenticationFailed, NotFound, ReelhouseError
@@ -79,6 +81,29 @@ async def serve_socket(websocket: WebSocket, code: str) -> None:
         await websocket.close(CLOSE_ENDED, "this party has ended")
         return
     await websocket.accept()
+    limits = _user_limits(app)
+    rate = limits.open(user.id)
+    if rate is None:
+        await websocket.close(CLOSE_POLICY, "too many connections of this user; close some")
+        return
+    try:
+        await _serve(websocket, core, info.code, user.id, user.name, rate)
+    finally:
+        limits.close(user.id)
+
+
+def _user_limits(app: FastAPI) -> UserLimits:
+    """The app's per-user WebSocket limits, made on first use."""
+    limits: UserLimits | None = getattr(app.state, "ws_user_limits", None)
+    if limits is None:
+        settings: Settings = app.state.core.settings
+        limits = UserLimits(settings.ws_messages_per_second, settings.ws_connections_per_user)
+        app.state.ws_user_limits = limits
+    return limits
+
+
+async def _serve(websocket: WebSocket, core: Core, code: str, user_id: int, name: str, rate: MessageRate) -> None:
+    app: FastAPI = websocket.app
     lock = asyncio.Lock()
 
     async def send(message: dict[str, Any] | str) -> None:
@@ -86,11 +111,11 @@ async def serve_socket(websocket: WebSocket, code: str) -> None:
             await websocket.send_text(message if isinstance(message, str) else dumps(message))
 
     try:
-        async with get_live(app).connect(info.code, user.id, user.name) as conn:
+        async with get_live(app).connect(code, user_id, name) as conn:
             await send(conn.welcome())
             forward = asyncio.create_task(_forward(websocket, conn, send))
             try:
-                await _read(websocket, conn, send, core.settings)
+                await _read(websocket, conn, send, core.settings, rate)
             except WebSocketDisconnect:
                 pass
             finally:
@@ -109,8 +134,8 @@ async def _forward(websocket: WebSocket, conn: LiveConnection, send: Any) -> Non
     await websocket.close(CLOSE_ENDED, "this party has ended")
 
 
-async def _read(websocket: WebSocket, conn: LiveConnection, send: Any, settings: Settings) -> None:
-    rate = MessageRate(settings.ws_messages_per_second)
+async def _read(websocket: WebSocket, conn: LiveConnection, send: Any, settings: Settings,
+                rate: MessageRate) -> None:
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":

@@ -16,19 +16,22 @@ message over ``ws_message_limit`` bytes is refused by the server's protocol laye
 twice that) from one user's sockets together closes the one that went over with 1008,
 and so does a socket past the user's ``ws_connections_per_user``; a binary frame
 closes with 1003. A party on a source the
-user was not granted is unknown to them (4404).
+user was not granted is unknown to them (4404). A socket whose session ends (logout,
+user disabled or deleted, key revoked) closes with 4401 at its next message, and within
+``RECHECK_SECONDS`` if it is quiet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from reelhouse.api.deps import user_from_request
+from reelhouse.api.deps import request_token, user_from_request
 from reelhouse.api.errors import status_for
 from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, MessageRate, UserLimits
 from reelhouse.config import Settings
@@ -43,6 +46,9 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_BAD_REQUEST = 4400
 CLOSE_NOT_FOUND = 4404
 CLOSE_ENDED = 4410
+#: Seconds between two checks that a quiet socket's session is still alive.
+RECHECK_SECONDS = 10.0
+_SIGNED_OUT = "your session has ended; log in again"
 
 
 def get_live(app: FastAPI) -> PartyLive:
@@ -102,26 +108,57 @@ def _user_limits(app: FastAPI) -> UserLimits:
     return limits
 
 
+async def _signed_in(core: Core, token: str | None) -> bool:
+    """Whether the handshake's token still names a live session or key of an enabled
+    user (the identity cache: revocations in any process are seen at once)."""
+    if not token:
+        return False
+    if core.auth.identify_cached(token) is not None:
+        return True
+    try:
+        await run_in_threadpool(core.auth.identify, token)
+    except AuthenticationFailed:
+        return False
+    return True
+
+
+async def _watch(websocket: WebSocket, core: Core, token: str | None, lock: asyncio.Lock) -> None:
+    """Close the socket with 4401 once its session ends (checked every RECHECK_SECONDS):
+    a member who only listens stops getting the party's changes too."""
+    while True:
+        await asyncio.sleep(RECHECK_SECONDS)
+        if not await _signed_in(core, token):
+            async with lock:
+                await websocket.close(CLOSE_UNAUTHENTICATED, _SIGNED_OUT)
+            return
+
+
 async def _serve(websocket: WebSocket, core: Core, code: str, user_id: int, name: str, rate: MessageRate) -> None:
     app: FastAPI = websocket.app
     lock = asyncio.Lock()
+    token, _ = request_token(websocket)
 
     async def send(message: dict[str, Any] | str) -> None:
         async with lock:
             await websocket.send_text(message if isinstance(message, str) else dumps(message))
 
+    async def signed_in() -> bool:
+        return await _signed_in(core, token)
+
     try:
         async with get_live(app).connect(code, user_id, name) as conn:
             await send(conn.welcome())
             forward = asyncio.create_task(_forward(websocket, conn, send))
+            watch = asyncio.create_task(_watch(websocket, core, token, lock))
             try:
-                await _read(websocket, conn, send, core.settings, rate)
+                await _read(websocket, conn, send, core.settings, rate, signed_in)
             except WebSocketDisconnect:
                 pass
             finally:
-                forward.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await forward
+                for task in (forward, watch):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
     except ReelhouseError as exc:  # the join was refused
         status = status_for(exc)
         await send({"type": "error", "status": status, "message": exc.message})
@@ -135,7 +172,7 @@ async def _forward(websocket: WebSocket, conn: LiveConnection, send: Any) -> Non
 
 
 async def _read(websocket: WebSocket, conn: LiveConnection, send: Any, settings: Settings,
-                rate: MessageRate) -> None:
+                rate: MessageRate, signed_in: Callable[[], Awaitable[bool]]) -> None:
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -149,6 +186,9 @@ async def _read(websocket: WebSocket, conn: LiveConnection, send: Any, settings:
             return
         if not rate.allow():
             await websocket.close(CLOSE_POLICY, "too many messages; slow down")
+            return
+        if not await signed_in():  # logged out, disabled or deleted since the handshake
+            await websocket.close(CLOSE_UNAUTHENTICATED, _SIGNED_OUT)
             return
         try:
             answer = await conn.handle(raw)

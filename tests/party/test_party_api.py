@@ -107,6 +107,39 @@ def test_open_parties_per_user_are_bounded(core: Core, client: TestClient, sam: 
     assert len(sam.get("/api/parties").json()) == 2  # the two made since
 
 
+def test_a_socket_ends_with_its_session(core: Core, client: TestClient, sam: TestClient, media_id: int,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The socket's user was checked at the handshake only: after a logout (or being
+    disabled) it still sent commands that were applied and got every change. Now a
+    command of an ended session closes the socket with 4401 unapplied, and a silent
+    socket is closed within ``RECHECK_SECONDS``."""
+    from reelhouse.api import party_socket
+    from reelhouse.auth.users import UserChange
+
+    monkeypatch.setattr(party_socket, "RECHECK_SECONDS", 0.2)
+    code = sam.post("/api/parties", json={"media_file_id": media_id, "mode": "collaborative"}).json()["code"]
+    assert client.post(f"/api/parties/{code}/join").status_code == 200
+    with sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
+        recv_until(ws, "welcome")
+        assert sam.post("/api/auth/logout").status_code == 204
+        ws.send_json({"v": 1, "type": "seek", "position": 7})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                ws.receive_json()
+        assert closed.value.code == 4401
+    assert client.get(f"/api/parties/{code}").json()["position"] == 0.0
+    with login(client.app, "alex") as alex:  # type: ignore[arg-type]
+        assert alex.post(f"/api/parties/{code}/join").status_code == 200
+        with alex.websocket_connect(f"/api/parties/{code}/ws") as ws:
+            recv_until(ws, "welcome")
+            core.users.update(core.users.by_name("alex").id, UserChange(disabled=True))
+            started = time.monotonic()
+            with pytest.raises(WebSocketDisconnect) as closed:
+                while True:
+                    ws.receive_json()
+            assert closed.value.code == 4401 and time.monotonic() - started < 5
+
+
 def test_websocket_sync_and_permissions(client: TestClient, sam: TestClient, anon: TestClient,
                                         media_id: int) -> None:
     code = client.post("/api/parties", json={"media_file_id": media_id}).json()["code"]

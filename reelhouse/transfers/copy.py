@@ -13,12 +13,14 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from reelhouse.errors import (
     Cancelled,
+    Conflict,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -185,13 +187,34 @@ def upload(
     Writes ``remote.part`` (resumed from the size the source reports for it), checks
     the source's size of it, then renames it to ``remote`` (replacing a file of that
     name). Errors as :func:`download`; ``StorageFull`` when the source is full (FTP
-    452/552), ``InvalidInput`` for a name the source refuses (FTP 553).
+    452/552), ``InvalidInput`` for a name the source refuses (FTP 553), ``Conflict``
+    while another upload to the same name on the same source runs in this process.
     """
-    note = progress or (lambda done, total: None)
-    stop = should_stop or _never
     rel = normalize_path(remote)
     if not rel:
         raise InvalidInput("upload needs a file name on the source")
+    key = (id(source), rel)
+    with _uploading_lock:
+        if key in _uploading:
+            raise Conflict(f"an upload to {rel!r} is already running; try again when it ends")
+        _uploading.add(key)
+    try:
+        return _upload(source, local, rel, progress, should_stop)
+    finally:
+        with _uploading_lock:
+            _uploading.discard(key)
+
+
+#: (source object, path) of the uploads running in this process: two uploads of one
+#: name would append to each other's ``.part`` (an upload resumes from its size).
+_uploading: set[tuple[int, str]] = set()
+_uploading_lock = threading.Lock()
+
+
+def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
+            should_stop: ShouldStop | None) -> int:
+    note = progress or (lambda done, total: None)
+    stop = should_stop or _never
     try:
         total = local.stat().st_size
         if not local.is_file():

@@ -10,9 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from jellyfin.support import AUTH, Library
 from PIL import Image
+from sqlalchemy import select
 
 from reelhouse.auth.users import UserChange
 from reelhouse.core import Core
+from reelhouse.db.models import MediaFile
 from reelhouse.server import create_app
 
 from helpers import place, wait_job
@@ -65,3 +67,15 @@ def test_source_grants(core: Core, client: TestClient, library: Library, tmp_pat
                      f"/jellyfin/Items/{secret['Id']}/Images/Primary?maxWidth=200"):
             assert c.get(path).status_code == 404, path
             assert c.get(path, headers=admin).status_code == 200, path
+        # a progress report on a hidden item was 204 (and saved; 400 naming its duration when past
+        # the end), where an unknown one is 404:
+        # an oracle for which ids exist
+        for report in ("Playing", "Playing/Progress", "Playing/Stopped"):
+            r = c.post(f"/jellyfin/Sessions/{report}", json={"ItemId": secret["Id"], "PositionTicks": 5 * 10**7})
+            assert r.status_code == 404, (report, r.status_code, r.text)
+            assert r.json()["detail"] == f"no playable file for {secret['Id']}", r.text  # as for an unknown id
+        assert c.get(f"/jellyfin/Videos/{secret['Id']}/stream").json()["detail"] == \
+            f"no playable file for {secret['Id']}"
+        with core.sessions() as s:
+            secret_file = s.scalar(select(MediaFile.id).where(MediaFile.source_id == sid))
+        assert secret_file is not None and core.progress.get(user.id, secret_file) is None

@@ -89,8 +89,11 @@ def _file(request: Request, item_id: str, image_type: str, args: Args) -> tuple[
         if not authorized:
             raise AuthenticationFailed("an image needs a token or its tag") from None
         raise
-    if caller is not None:  # a picture of a title the user may not see is not there (source grants)
-        core.access.check_image(caller.user, image)
+    if caller is not None:  # a title the user may not see is not there (source grants)
+        try:
+            core.access.check_image(caller.user, image)
+        except NotFound:
+            raise NotFound("no such item") from None
     tag = args.text("tag") or ""
     if not authorized and not hmac.compare_digest(tag, ids.image_tag(request.app.state.image_key, image)):
         raise AuthenticationFailed("an image needs a token or its tag")

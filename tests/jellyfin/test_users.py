@@ -76,6 +76,7 @@ def test_source_grants(core: Core, client: TestClient, library: Library, tmp_pat
             assert r.json()["detail"] == f"no playable file for {secret['Id']}", r.text  # as for an unknown id
         assert c.get(f"/jellyfin/Videos/{secret['Id']}/stream").json()["detail"] == \
             f"no playable file for {secret['Id']}"
+        assert c.get(f"/jellyfin/Items/{secret['Id']}/Images/Primary").json()["detail"] == "no such item"
         with core.sessions() as s:
             secret_file = s.scalar(select(MediaFile.id).where(MediaFile.source_id == sid))
         assert secret_file is not None and core.progress.get(user.id, secret_file) is None

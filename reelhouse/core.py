@@ -80,6 +80,7 @@ class Core:
         self.sources.register_kind("jellyfin", _jellyfin)
         self.signer = TokenSigner(settings.secret("signing"), settings.playback_token_ttl)
         self.auth = Authenticator(self.auth_sessions, self.api_keys, self.signer)
+        self.auth.file_access = self.access.may_play  # playback URLs follow source grants
         #: with Redis, a revocation here reaches every node at once (auth/revocations.py)
         shared_redis = settings.redis_url or settings.party_redis_url
         self.revocations = (RevocationBus(shared_redis, self._revoked_elsewhere, listen=consume_jobs)

@@ -39,6 +39,19 @@ class SourceAccess:
         if not self.may_see_source(user, source_id):
             raise NotFound(f"no source with id {source_id}")
 
+    def may_play(self, user_id: int, file_id: int) -> bool:
+        """Whether user ``user_id`` (still there) may see media file ``file_id``: the
+        check behind playback tokens (reads the database only for a restricted user)."""
+        with self.db() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                return False
+            allowed = self.allowed(user)
+            if allowed is None:
+                return True
+            sid = s.scalar(select(MediaFile.source_id).where(MediaFile.id == file_id))
+        return sid is not None and sid in allowed
+
     def check_file(self, user: User, file_id: int) -> None:
         """NotFound unless ``user`` may see the media file (its source is granted)."""
         allowed = self.allowed(user)

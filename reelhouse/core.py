@@ -76,6 +76,8 @@ class Core:
         self.audit = AuditLog(self.sessions, settings.audit_retention_days)
         self.login_throttle = LoginThrottle(settings.login_free_failures, settings.login_backoff_max,
                                             redis_url=settings.redis_url)
+        #: misses of watch-party invite codes (api/party_lookup.py); keys of its own
+        self.party_code_throttle = LoginThrottle(10, 300.0, redis_url=settings.redis_url)
         self.sources = SourceService(settings, self.sessions)
         self.sources.register_kind("jellyfin", _jellyfin)
         self.signer = TokenSigner(settings.secret("signing"), settings.playback_token_ttl)
@@ -154,4 +156,5 @@ class Core:
         self.metadata.close()
         self.sources.close()
         self.login_throttle.close()
+        self.party_code_throttle.close()
         self.engine.dispose()

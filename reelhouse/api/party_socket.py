@@ -31,12 +31,13 @@ from typing import Any
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from reelhouse.api.deps import request_token, user_from_request
+from reelhouse.api.deps import client_address, request_token, user_from_request
 from reelhouse.api.errors import status_for
+from reelhouse.api.party_lookup import find_party
 from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, MessageRate, UserLimits
 from reelhouse.config import Settings
 from reelhouse.core import Core
-from reelhouse.errors import AuthenticationFailed, NotFound, ReelhouseError
+from reelhouse.errors import AuthenticationFailed, NotFound, ReelhouseError, TooManyRequests
 from reelhouse.party.live import LiveConnection, PartyLive
 from reelhouse.party.protocol import dumps
 
@@ -78,10 +79,12 @@ async def serve_socket(websocket: WebSocket, code: str) -> None:
         await websocket.close(CLOSE_UNAUTHENTICATED, exc.message)
         return
     try:
-        info = await run_in_threadpool(core.parties.get, code)
-        await run_in_threadpool(core.access.check_file, user, info.media_file_id)
+        info = await run_in_threadpool(find_party, core, code, user, client_address(websocket))
     except NotFound as exc:
         await websocket.close(CLOSE_NOT_FOUND, exc.message)
+        return
+    except TooManyRequests as exc:
+        await websocket.close(CLOSE_POLICY, exc.message)
         return
     if info.party.state == "ended":
         await websocket.close(CLOSE_ENDED, "this party has ended")

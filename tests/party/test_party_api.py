@@ -4,6 +4,7 @@ party survives a restart of the app (its state is in the database)."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -138,6 +139,28 @@ def test_a_socket_ends_with_its_session(core: Core, client: TestClient, sam: Tes
                 while True:
                     ws.receive_json()
             assert closed.value.code == 4401 and time.monotonic() - started < 5
+
+
+def test_guessing_invite_codes_is_throttled(client: TestClient, sam: TestClient, media_id: int) -> None:
+    """A code is a party's only secret and any user may ask: unknown codes were free to
+    try (~500 a second). Past FREE_MISSES misses the user waits (429, Retry-After),
+    even for a right code, on every door: REST, the WebSocket (1008) and the page."""
+    from reelhouse.api.party_lookup import FREE_MISSES
+
+    code = client.post("/api/parties", json={"media_file_id": media_id}).json()["code"]
+    assert sam.get(f"/api/parties/{code}").status_code == 200
+    guesses = [c for c in ("".join(p) for p in itertools.product(ALPHABET[:4], repeat=6)) if c != code]
+    for guess in guesses[:FREE_MISSES]:
+        r = sam.get(f"/api/parties/{guess}")
+        assert r.status_code == 404 and r.json()["detail"] == f"no party with code {guess!r}", r.text
+    for path in (f"/api/parties/{code}", f"/api/parties/{guesses[-1]}"):
+        r = sam.get(path)
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1, r.text
+    assert sam.post(f"/api/parties/{code}/join").status_code == 429
+    with pytest.raises(WebSocketDisconnect) as refused, sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
+        ws.receive_json()
+    assert refused.value.code == 1008
+    assert sam.get(f"/party/{code}").status_code == 429
 
 
 def test_websocket_sync_and_permissions(client: TestClient, sam: TestClient, anon: TestClient,

@@ -150,13 +150,15 @@ def test_guessing_invite_codes_is_throttled(client: TestClient, sam: TestClient,
     code = client.post("/api/parties", json={"media_file_id": media_id}).json()["code"]
     assert sam.get(f"/api/parties/{code}").status_code == 200
     guesses = [c for c in ("".join(p) for p in itertools.product(ALPHABET[:4], repeat=6)) if c != code]
-    for guess in guesses[:FREE_MISSES]:
+    assert sam.post(f"/api/parties/{guesses[0]}/leave").status_code == 404
+    for guess in guesses[1:FREE_MISSES]:
         r = sam.get(f"/api/parties/{guess}")
         assert r.status_code == 404 and r.json()["detail"] == f"no party with code {guess!r}", r.text
     for path in (f"/api/parties/{code}", f"/api/parties/{guesses[-1]}"):
         r = sam.get(path)
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1, r.text
-    assert sam.post(f"/api/parties/{code}/join").status_code == 429
+    for action in ("join", "leave", "end"):  # leave/end said 403 (not a member) for a real code: an oracle
+        assert sam.post(f"/api/parties/{code}/{action}").status_code == 429, action
     with pytest.raises(WebSocketDisconnect) as refused, sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
         ws.receive_json()
     assert refused.value.code == 1008

@@ -70,6 +70,7 @@ async def join_party(code: Code, request: Request, core: CoreDep, user: CurrentU
 async def leave_party(code: Code, request: Request, core: CoreDep, user: CurrentUser) -> PartyPublic:
     """Stop being a member; if you were the host, the longest-present member takes over.
     403 if you are not a member."""
+    await run_in_threadpool(find_party, core, code, user, client_address(request))  # misses are throttled
     before, info = await run_in_threadpool(core.parties.apply, code, lambda now: st.Leave(user.id, now))
     await get_live(request.app).broadcast(before, info)
     return party_public(info)
@@ -78,6 +79,7 @@ async def leave_party(code: Code, request: Request, core: CoreDep, user: Current
 @router.post("/{code}/end", response_model=PartyPublic)
 async def end_party(code: Code, request: Request, core: CoreDep, user: CurrentUser) -> PartyPublic:
     """End the party for everyone (host only: 403 otherwise); sockets close with 4410."""
+    await run_in_threadpool(find_party, core, code, user, client_address(request))
     before, info = await run_in_threadpool(core.parties.apply, code, lambda now: st.End(user.id, now))
     await get_live(request.app).broadcast(before, info)
     return party_public(info)

@@ -50,7 +50,7 @@ from reelhouse.db.models.base import UTCDateTime
 from reelhouse.errors import Cancelled, ReelhouseError
 from reelhouse.library.batchlink import BatchLinker, NewFile
 from reelhouse.library.fingerprint import content_hash
-from reelhouse.library.known import Known, Listed, is_gone, load_known
+from reelhouse.library.known import Known, Listed, is_gone, load_known, same_mtime
 from reelhouse.library.linking import NAMING_VERSION, link_file, relink, unplaced_extras
 from reelhouse.library.naming import Parsed, is_media_path, is_video_folder, parse_media_paths
 from reelhouse.library.prefetch import workers_for
@@ -304,6 +304,7 @@ class _Index:
         self.linker = BatchLinker()
         self.seen_ids: list[int] = []
         self.stale: list[int] = []  # unchanged files placed by older naming rules
+        self.retimed: list[tuple[int, float | None]] = []  # unchanged files listed with a moved time
         self.wrote = False  # a batch was written: files were placed (titles may be left without files)
 
     def run(self, media: list[Entry], stop: Callable[[], bool], notify: Progress) -> None:
@@ -312,7 +313,10 @@ class _Index:
         last_note = time.monotonic()
         for entry in media:
             old = self.known.get(entry.path)
-            if old is not None and (old.size, old.mtime) == (entry.size, entry.mtime) and old.missing is None:
+            if old is not None and old.size == entry.size and same_mtime(old.mtime, entry.mtime) \
+                    and old.missing is None:
+                if old.mtime != entry.mtime:  # the listing's time moved (zone, precision)
+                    self.retimed.append((old.id, entry.mtime))
                 self.report.files_seen += 1
                 self.seen_ids.append(old.id)
                 if old.naming_version < NAMING_VERSION:
@@ -397,10 +401,11 @@ class _Index:
                 continue
             if old.missing is not None:
                 self.report.restored += 1
-            changed = (old.size, old.mtime) != (entry.size, entry.mtime)
+            changed = old.size != entry.size or not same_mtime(old.mtime, entry.mtime)
+            mf.mtime = entry.mtime
             if changed:  # probed again in phase 2; the old values show until then
                 self.report.updated += 1
-                mf.size, mf.mtime, mf.probe_bytes, mf.probe_error = entry.size or 0, entry.mtime, None, None
+                mf.size, mf.probe_bytes, mf.probe_error = entry.size or 0, None, None
             mf.missing_since, mf.last_seen, mf.unlisted = None, self.now, None
             link_file(s, mf)
             if changed:
@@ -437,6 +442,8 @@ def _finish(sessions: sessionmaker[Session], source_id: int, known: dict[str, Kn
                 report.missing += 1
             else:
                 unseen.append(k.id)
+        if index.retimed:  # the time the server lists now, so the next scan finds it equal (one executemany)
+            s.execute(update(MediaFile), [{"id": i, "mtime": mtime} for i, mtime in index.retimed])
         for start in range(0, len(unseen), 500):  # keep their own time: not listed by this scan
             s.execute(update(MediaFile).where(MediaFile.id.in_(unseen[start:start + 500]))
                       .values(last_seen=own, unlisted=True), execution_options={"synchronize_session": False})

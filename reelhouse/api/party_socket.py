@@ -18,7 +18,8 @@ and so does a socket past the user's ``ws_connections_per_user``; a binary frame
 closes with 1003. A party on a source the
 user was not granted is unknown to them (4404). A socket whose session ends (logout,
 user disabled or deleted, key revoked) closes with 4401 at its next message, and within
-``RECHECK_SECONDS`` if it is quiet.
+``RECHECK_SECONDS`` if it is quiet; one whose user loses the grant to the party's
+file's source (an admin's change) closes the same way with 4403.
 """
 
 from __future__ import annotations
@@ -44,12 +45,14 @@ from reelhouse.party.protocol import dumps
 __all__ = ["close_live", "get_live", "serve_socket"]
 
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_BAD_REQUEST = 4400
 CLOSE_NOT_FOUND = 4404
 CLOSE_ENDED = 4410
 #: Seconds between two checks that a quiet socket's session is still alive.
 RECHECK_SECONDS = 10.0
 _SIGNED_OUT = "your session has ended; log in again"
+_UNGRANTED = "you may no longer watch this party's file (its source is no longer granted to you)"
 
 
 def get_live(app: FastAPI) -> PartyLive:
@@ -96,7 +99,7 @@ async def serve_socket(websocket: WebSocket, code: str) -> None:
         await websocket.close(CLOSE_POLICY, "too many connections of this user; close some")
         return
     try:
-        await _serve(websocket, core, info.code, user.id, user.name, rate)
+        await _serve(websocket, core, info.code, info.media_file_id, user.id, user.name, rate)
     finally:
         limits.close(user.id)
 
@@ -125,18 +128,31 @@ async def _signed_in(core: Core, token: str | None) -> bool:
     return True
 
 
-async def _watch(websocket: WebSocket, core: Core, token: str | None, lock: asyncio.Lock) -> None:
-    """Close the socket with 4401 once its session ends (checked every RECHECK_SECONDS):
-    a member who only listens stops getting the party's changes too."""
+async def _refusal(core: Core, token: str | None, user_id: int, file_id: int) -> tuple[int, str] | None:
+    """Why the socket must close now (close code, reason), or None: its session ended
+    (4401), or its user may no longer see the party's file (4403: source grants)."""
+    if not await _signed_in(core, token):
+        return CLOSE_UNAUTHENTICATED, _SIGNED_OUT
+    if not await run_in_threadpool(core.auth.may_play, user_id, file_id):
+        return CLOSE_FORBIDDEN, _UNGRANTED
+    return None
+
+
+async def _watch(websocket: WebSocket, check: Callable[[], Awaitable[tuple[int, str] | None]],
+                 lock: asyncio.Lock) -> None:
+    """Close the socket once its session ends or its grant goes (checked every
+    RECHECK_SECONDS): a member who only listens stops getting the party's changes too."""
     while True:
         await asyncio.sleep(RECHECK_SECONDS)
-        if not await _signed_in(core, token):
+        refused = await check()
+        if refused is not None:
             async with lock:
-                await websocket.close(CLOSE_UNAUTHENTICATED, _SIGNED_OUT)
+                await websocket.close(*refused)
             return
 
 
-async def _serve(websocket: WebSocket, core: Core, code: str, user_id: int, name: str, rate: MessageRate) -> None:
+async def _serve(websocket: WebSocket, core: Core, code: str, file_id: int, user_id: int, name: str,
+                 rate: MessageRate) -> None:
     app: FastAPI = websocket.app
     lock = asyncio.Lock()
     token, _ = request_token(websocket)
@@ -145,16 +161,16 @@ async def _serve(websocket: WebSocket, core: Core, code: str, user_id: int, name
         async with lock:
             await websocket.send_text(message if isinstance(message, str) else dumps(message))
 
-    async def signed_in() -> bool:
-        return await _signed_in(core, token)
+    async def check() -> tuple[int, str] | None:
+        return await _refusal(core, token, user_id, file_id)
 
     try:
         async with get_live(app).connect(code, user_id, name) as conn:
             await send(conn.welcome())
             forward = asyncio.create_task(_forward(websocket, conn, send))
-            watch = asyncio.create_task(_watch(websocket, core, token, lock))
+            watch = asyncio.create_task(_watch(websocket, check, lock))
             try:
-                await _read(websocket, conn, send, core.settings, rate, signed_in)
+                await _read(websocket, conn, send, core.settings, rate, check)
             except WebSocketDisconnect:
                 pass
             finally:
@@ -175,7 +191,7 @@ async def _forward(websocket: WebSocket, conn: LiveConnection, send: Any) -> Non
 
 
 async def _read(websocket: WebSocket, conn: LiveConnection, send: Any, settings: Settings,
-                rate: MessageRate, signed_in: Callable[[], Awaitable[bool]]) -> None:
+                rate: MessageRate, check: Callable[[], Awaitable[tuple[int, str] | None]]) -> None:
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -190,8 +206,9 @@ async def _read(websocket: WebSocket, conn: LiveConnection, send: Any, settings:
         if not rate.allow():
             await websocket.close(CLOSE_POLICY, "too many messages; slow down")
             return
-        if not await signed_in():  # logged out, disabled or deleted since the handshake
-            await websocket.close(CLOSE_UNAUTHENTICATED, _SIGNED_OUT)
+        refused = await check()  # logged out, disabled, deleted or ungranted since the handshake
+        if refused is not None:
+            await websocket.close(*refused)
             return
         try:
             answer = await conn.handle(raw)

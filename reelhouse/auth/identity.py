@@ -129,15 +129,26 @@ class Authenticator:
             or (kind == "k" and self.keys.is_live(int(num), claim.user_id)))
         if not ok:
             raise AuthenticationFailed("the session that issued this playback token has ended")
-        if media_file_id is None or self.file_access is None:
-            return
-        generation, seen = self._generation, time.monotonic()
-        if not self.file_access(claim.user_id, media_file_id):
+        if media_file_id is not None and not self.may_play(claim.user_id, media_file_id):
             raise AuthenticationFailed("the user of this playback token may no longer play this file")
+
+    def may_play(self, user_id: int, media_file_id: int) -> bool:
+        """Whether the user may still play the file (source grants); a yes is kept for
+        the cache window unless any user changes meanwhile. True without a
+        ``file_access`` check. May read the database."""
+        if self.file_access is None:
+            return True
+        seen = self._files_ok.get((user_id, media_file_id))
+        if seen is not None and time.monotonic() - seen < self.cache_seconds:
+            return True
+        generation, seen = self._generation, time.monotonic()
+        if not self.file_access(user_id, media_file_id):
+            return False
         if generation == self._generation:  # no change meanwhile: the yes may be kept
             if len(self._files_ok) >= _CACHE_MAX:
                 self._files_ok = {}
-            self._files_ok[(claim.user_id, media_file_id)] = seen
+            self._files_ok[(user_id, media_file_id)] = seen
+        return True
 
     def check_playback(self, token: str, media_file_id: int) -> int:
         """The user id of a valid, still-granted playback token; raises

@@ -141,6 +141,51 @@ def test_a_socket_ends_with_its_session(core: Core, client: TestClient, sam: Tes
             assert closed.value.code == 4401 and time.monotonic() - started < 5
 
 
+def test_a_socket_ends_when_its_source_grant_is_taken_away(core: Core, client: TestClient, sam: TestClient,
+                                                           media_id: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only logout, disable and delete closed a member's socket: a user whose grant
+    to the party's file's source was taken away while connected kept getting every
+    change and sending commands. Now a command is refused unapplied and a quiet
+    socket closes within ``RECHECK_SECONDS``, both with 4403."""
+    from reelhouse.api import party_socket
+    from reelhouse.auth.users import UserChange
+    from reelhouse.db.models import MediaFile, SourceRow
+
+    monkeypatch.setattr(party_socket, "RECHECK_SECONDS", 0.2)
+    with core.sessions() as s:
+        source_id = s.get(MediaFile, media_id).source_id  # type: ignore[union-attr]
+        other = SourceRow(name="other", kind="local", path="/elsewhere")
+        s.add(other)
+        s.commit()
+        other_id = other.id
+    sam_id, alex_id = core.users.by_name("sam").id, core.users.by_name("alex").id
+    for uid in (sam_id, alex_id):
+        core.users.update(uid, UserChange(restrict_sources=True, sources=[source_id]))
+    code = client.post("/api/parties", json={"media_file_id": media_id, "mode": "collaborative"}).json()["code"]
+    assert sam.post(f"/api/parties/{code}/join").status_code == 200
+    with sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
+        recv_until(ws, "welcome")
+        ws.send_json({"v": 1, "type": "seek", "position": 3})
+        recv_until(ws, "state", lambda m: m["party"]["position"] == 3)  # granted: applied
+        core.users.update(sam_id, UserChange(sources=[other_id]))
+        ws.send_json({"v": 1, "type": "seek", "position": 7})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                ws.receive_json()
+        assert closed.value.code == 4403
+    assert client.get(f"/api/parties/{code}").json()["position"] == 3.0
+    with login(client.app, "alex") as alex:  # type: ignore[arg-type]
+        assert alex.post(f"/api/parties/{code}/join").status_code == 200
+        with alex.websocket_connect(f"/api/parties/{code}/ws") as ws:
+            recv_until(ws, "welcome")
+            core.users.update(alex_id, UserChange(sources=[other_id]))
+            started = time.monotonic()
+            with pytest.raises(WebSocketDisconnect) as closed:
+                while True:
+                    ws.receive_json()
+            assert closed.value.code == 4403 and time.monotonic() - started < 5
+
+
 def test_guessing_invite_codes_is_throttled(client: TestClient, sam: TestClient, media_id: int) -> None:
     """A code is a party's only secret and any user may ask: unknown codes were free to
     try (~500 a second). Past FREE_MISSES misses the user waits (429, Retry-After),

@@ -25,7 +25,7 @@ from reelhouse.drive.namespace import Namespace
 from reelhouse.drive.prefetch import Prefetcher
 from reelhouse.drive.reading import FileReader
 from reelhouse.drive.spool import NameRewritten, Spool
-from reelhouse.drive.spoolfile import SpoolFile
+from reelhouse.drive.spoolfile import SpoolFile, SpoolFileGone
 from reelhouse.drive.status import Counters, Health
 from reelhouse.drive.tree import Attr, Tree
 from reelhouse.errors import NotFound
@@ -126,9 +126,13 @@ class DriveFS:
         with self.guard.errors(handle.path):
             node = handle.node or self.spool.node(handle.path)
             if node is not None and (node.dirty or node.loaded):
-                data = node.read(self.source, offset, size)
-                self.counters.add_read(len(data))
-                return data
+                try:
+                    data = node.read(self.source, offset, size)
+                except SpoolFileGone:
+                    pass  # uploaded and dropped meanwhile: read the server's copy
+                else:
+                    self.counters.add_read(len(data))
+                    return data
             if handle.reader is None:
                 entry = self.tree.entry(handle.path)
                 handle.reader = FileReader(self.source, handle.path, entry.size or 0, entry.mtime,
@@ -153,7 +157,10 @@ class DriveFS:
             parent = self.tree.entry(rel.rpartition("/")[0])
             if not parent.is_dir:
                 raise os_error(errno.ENOTDIR, path)
-            node = self.spool.open(rel, new=True)
+            # a file another process made since the kernel looked the name up keeps its
+            # bytes unless O_TRUNC (two shells appending with ``>>`` to one new log)
+            new = existing is None or bool(flags & os.O_TRUNC)
+            node = self.spool.open(rel, new=new, remote_size=0 if existing is None else existing.size or 0)
             self.listings.put(node.entry())
             return self._add(Handle(rel, node=node))
 
@@ -173,8 +180,11 @@ class DriveFS:
         with self.guard.errors(path, write=True):
             node = self.handles.get(fh).node if fh is not None else self.spool.node(rel)
             if node is not None:
-                node.truncate(self.source, length)
-                return
+                try:
+                    node.truncate(self.source, length)
+                    return
+                except SpoolFileGone:
+                    pass  # uploaded and dropped meanwhile: truncate the server's copy
             entry = self.tree.entry(rel)
             if entry.is_dir:
                 raise os_error(errno.EISDIR, path)

@@ -299,8 +299,9 @@ class Spool:
                     node.stop_stream()
                 except OSError as exc:
                     log.warning("spool file of %r: %s", node.path, exc)
+                fd, node.fd = node.fd, -1
                 try:
-                    os.close(node.fd)
+                    os.close(fd)
                 except OSError:
                     pass
                 if not node.dirty:

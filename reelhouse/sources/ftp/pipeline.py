@@ -64,7 +64,7 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
     if isinstance(ftp, ftplib.FTP_TLS) or sock is None or ftp.af != socket.AF_INET:
         return None
     commands = ([f"CWD {cwd}"] if cwd is not None else []) + ["PASV", cmd]
-    sock.sendall("".join(c + "\r\n" for c in commands).encode(ftp.encoding))
+    sock.sendall("".join(c + "\r\n" for c in commands).encode(ftp.encoding, "surrogateescape"))
     pending = len(commands)  # replies not asked for yet (an error reply is read whole)
     conn: socket.socket | None = None
     try:

@@ -69,3 +69,14 @@ def test_errors_are_one_line_in_a_narrow_terminal(tmp_path: Path, drive_env: dic
     done = run_cli(env, "drive", "mount", str(tmp_path / "mp"), "--config", str(config))
     assert done.returncode == 7
     assert done.stderr.count("\n") == 1 and "ftp.prt: unknown key" in done.stderr, done.stderr
+
+
+def test_a_volume_label_with_commas_and_backslashes(ftp_server: EmbeddedFtpServer, tmp_path: Path,
+                                                    mount: Mounter) -> None:
+    # libfuse splits its -o options at commas and eats backslashes
+    config = tmp_path / "drive.toml"
+    config.write_text('[mount]\nvolume_label = "Films, Séries \\\\ 4K=yes"\n')
+    m = mount(*login(ftp_server), "--config", str(config))
+    [fsname] = [line.split()[0] for line in Path("/proc/self/mounts").read_text().splitlines()
+                if line.split()[1] == str(m.path)]
+    assert fsname == "reelhouse:Films,\\040Séries\\040\\134\\0404K=yes"

@@ -193,21 +193,29 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
             if stop.wait(1.0):
                 return
 
+    def probe() -> None:
+        try:
+            opened.source.list("")
+            health.ok()
+        except SourceUnavailable as exc:
+            health.failed(exc.message)
+        except Exception as exc:
+            log.debug("probe failed: %s", exc)
+
     def watch() -> None:
+        """Every second while the server is not up, and once per keepalive interval when
+        it is (an idle mount's status must not say "up" for a server gone since),
+        check it; keep idle pooled connections alive."""
         pool = getattr(opened.source, "pool", None)
         last_keepalive = time.monotonic()
         while not stop.wait(1.0):
-            if health.state != "up" and opened.probe:
-                try:
-                    opened.source.list("")
-                    health.ok()
-                except SourceUnavailable as exc:
-                    health.failed(exc.message)
-                except Exception as exc:
-                    log.debug("probe failed: %s", exc)
-            if pool is not None and time.monotonic() - last_keepalive >= s.keepalive_interval_seconds:
+            due = time.monotonic() - last_keepalive >= s.keepalive_interval_seconds
+            if opened.probe and (due or health.state != "up"):
+                probe()
+            if due:
                 last_keepalive = time.monotonic()
-                pool.keepalive(s.keepalive_interval_seconds)
+                if pool is not None:
+                    pool.keepalive(s.keepalive_interval_seconds)
 
     def recover() -> None:
         left = spool.recover()

@@ -9,11 +9,11 @@ import os
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter, run_cli
+from drive.support import Mounter, run_cli, status, status_until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import FTP_PASSWORD, FTP_USER
+from helpers import FTP_PASSWORD, FTP_USER, Restartable
 
 pytestmark = pytest.mark.requires_fuse
 
@@ -59,6 +59,12 @@ def test_times_of_folders(ftp_server: EmbeddedFtpServer, ftp_root: Path, mount: 
     assert int((ftp_root / "dir" / "f.txt").stat().st_mtime) == 1_100_000_000
     with pytest.raises(FileNotFoundError):
         os.utime(m.path / "nope", (1, 1))
+    # `drive status` in an 80-column terminal: every mount point and server in full
+    done = run_cli(dict(m.env, COLUMNS="80"), "drive", "status")
+    assert done.returncode == 0, done.stderr
+    assert str(m.path) in done.stdout.splitlines()[0], done.stdout
+    assert f"ftp://{FTP_USER}@127.0.0.1:{ftp_server.port}/" in done.stdout and "up" in done.stdout
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
 
 
 def test_errors_are_one_line_in_a_narrow_terminal(tmp_path: Path, drive_env: dict[str, str]) -> None:
@@ -80,3 +86,24 @@ def test_a_volume_label_with_commas_and_backslashes(ftp_server: EmbeddedFtpServe
     [fsname] = [line.split()[0] for line in Path("/proc/self/mounts").read_text().splitlines()
                 if line.split()[1] == str(m.path)]
     assert fsname == "reelhouse:Films,\\040Séries\\040\\134\\0404K=yes"
+
+
+def test_an_idle_mount_notices_its_server_going_away(tmp_path: Path, ftp_root: Path, mount: Mounter) -> None:
+    server = Restartable(ftp_root)
+    try:
+        conf = tmp_path / "drive.ini"
+        conf.write_text("[connection]\nkeepalive_interval_seconds = 1\nretry_delay_seconds = 0.2\n"
+                        "timeout_seconds = 2\n")
+        m = mount("--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER, "--password",
+                  FTP_PASSWORD, "--config", str(conf))
+        assert os.listdir(m.path) == []
+        server.kill()
+        # nobody touches the mount: its status must not keep saying "up"
+        [st] = status_until(m.env, lambda seen: seen[0]["state"] != "up", timeout=10)
+        assert st["state"] in ("reconnecting", "down") and st["last_error"], st
+        server.revive()
+        [st] = status_until(m.env, lambda seen: seen[0]["state"] == "up", timeout=10)
+        assert st["state"] == "up" and status(m.env)[0]["last_error"] is None
+        m.stop()
+    finally:
+        server.kill()

@@ -61,7 +61,9 @@ def mount(
     root: Annotated[str | None, typer.Option(help="Folder on the server to mount.")] = None,
     source: Annotated[str | None, typer.Option(help="A configured source (name or id).")] = None,
     view: Annotated[str | None, typer.Option(help="files (the server's tree) | library.")] = None,
-    read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every change (EROFS).")] = False,
+    read_only: Annotated[bool | None, typer.Option(
+        "--read-only/--read-write", help="Refuse every change (EROFS), or allow them over the "
+                                         "config file's read_only.", show_default=False)] = None,
     config: Annotated[str | None, typer.Option(help="INI or TOML file: [ftp] [mount] [cache] "
                                                     "[connection] [logging].")] = None,
     log_file: Annotated[str | None, typer.Option(help="Write the log here.")] = None,
@@ -86,7 +88,7 @@ def mount(
     settings = settings.override(
         host=host, port=port, username=user, password=password, tls=tls, tls_cert=tls_cert,
         verify_tls=False if no_verify_tls else None, root=root, source=source, view=view,
-        read_only=True if read_only else None, mount_point=mount_point, log_file=log_file,
+        read_only=read_only, mount_point=mount_point, log_file=log_file,
         log_level=log_level)
     if settings.source and settings.host and settings.view == "files":
         raise e.InvalidInput("give --host or --source, not both")

@@ -81,8 +81,9 @@ def test_a_volume_label_with_commas_and_backslashes(ftp_server: EmbeddedFtpServe
                                                     mount: Mounter) -> None:
     # libfuse splits its -o options at commas and eats backslashes
     config = tmp_path / "drive.toml"
-    config.write_text('[mount]\nvolume_label = "Films, Séries \\\\ 4K=yes"\n')
-    m = mount(*login(ftp_server), "--config", str(config))
+    config.write_text('[mount]\nvolume_label = "Films, Séries \\\\ 4K=yes"\nread_only = true\n')
+    m = mount(*login(ftp_server), "--config", str(config), "--read-write")  # the command line wins
+    (m.path / "written.txt").write_text("the file said read-only")
     [fsname] = [line.split()[0] for line in Path("/proc/self/mounts").read_text().splitlines()
                 if line.split()[1] == str(m.path)]
     assert fsname == "reelhouse:Films,\\040Séries\\040\\134\\0404K=yes"

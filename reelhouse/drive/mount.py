@@ -182,7 +182,7 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
                 "cache": {"used_bytes": blocks.used, "capacity_bytes": blocks.capacity,
                           "hits": blocks.hits, "misses": blocks.misses},
                 "bytes_read": counters.bytes_read, "bytes_written": counters.bytes_written,
-                "pending_uploads": spool.pending(), "spool": str(spool_dir), "started_at": started}
+                "pending_uploads": spool.pending(), "spool": str(spool.folder), "started_at": started}
 
     def publish() -> None:
         while True:
@@ -242,5 +242,5 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
         opened.close()
     if left:
         log.warning("%d upload(s) failed and stay in the spool %s; they are retried on the "
-                    "next mount: %s", len(left), spool_dir, ", ".join(left))
+                    "next mount: %s", len(left), spool.folder, ", ".join(left))
     return left

@@ -21,6 +21,7 @@ from reelhouse.drive.cache import BlockCache, ListingCache
 from reelhouse.drive.errnos import os_error
 from reelhouse.drive.guard import Guard
 from reelhouse.drive.handles import Handle, Handles
+from reelhouse.drive.names import NAME_MAX
 from reelhouse.drive.namespace import Namespace
 from reelhouse.drive.prefetch import Prefetcher
 from reelhouse.drive.reading import FileReader
@@ -95,7 +96,14 @@ class DriveFS:
     def getattr(self, path: str) -> Attr:
         rel = normalize_path(path)
         with self.guard.errors(path):
-            return self._attr(self.tree.entry(rel))
+            try:
+                return self._attr(self.tree.entry(rel))
+            except NotFound:
+                # FUSE lets names of up to 1024 bytes through: past NAME_MAX, say so
+                # (as ext4 does) unless the server has one
+                if len(rel.rpartition("/")[2].encode("utf-8", "surrogateescape")) > NAME_MAX:
+                    raise os_error(errno.ENAMETOOLONG, path) from None
+                raise
 
     def readdir(self, path: str) -> list[tuple[str, Attr]]:
         """The entries of folder ``path`` with their attributes (no ``.``/``..``)."""

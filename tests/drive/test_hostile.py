@@ -4,6 +4,7 @@ folders, and errors read in a narrow terminal."""
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 from pathlib import Path
@@ -59,6 +60,10 @@ def test_times_of_folders(ftp_server: EmbeddedFtpServer, ftp_root: Path, mount: 
     assert int((ftp_root / "dir" / "f.txt").stat().st_mtime) == 1_100_000_000
     with pytest.raises(FileNotFoundError):
         os.utime(m.path / "nope", (1, 1))
+    for op in (os.stat, os.listdir):  # a name no file system here can hold: as ext4 says it
+        with pytest.raises(OSError) as info:
+            op(m.path / ("x" * 256))
+        assert info.value.errno == errno.ENAMETOOLONG
     # `drive status` in an 80-column terminal: every mount point and server in full
     done = run_cli(dict(m.env, COLUMNS="80"), "drive", "status")
     assert done.returncode == 0, done.stderr

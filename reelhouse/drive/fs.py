@@ -111,7 +111,9 @@ class DriveFS:
         with self.guard.errors(path):
             if not self.tree.entry(rel).is_dir:
                 raise os_error(errno.ENOTDIR, path)
-            return [(name, self._attr(e)) for name, e in self.tree.children(rel).items()]
+            # a NUL (from a hostile server) would cut the name short in the kernel: a
+            # second entry under another's name, which no lookup reaches
+            return [(name, self._attr(e)) for name, e in self.tree.children(rel).items() if "\x00" not in name]
 
     def open(self, path: str, flags: int) -> int:
         rel = normalize_path(path)

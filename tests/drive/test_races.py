@@ -1,6 +1,7 @@
 """DriveFS under the races several processes make (no FUSE): a kernel CREATE for a file
 another process made meanwhile, and a spool file dropped by one thread while another
-still looks at it (its descriptor closed, then reused by an unrelated file)."""
+still looks at it (its descriptor closed, then reused by an unrelated file); and a
+hostile listing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from drive.test_fs import make_fs
 
+from reelhouse.sources.base import Entry
 from reelhouse.sources.memory import MemorySource
 
 
@@ -48,3 +50,15 @@ def test_a_spool_file_dropped_meanwhile_is_not_used(tmp_path: Path) -> None:
         os.close(other)
     assert src.files["a.txt"] == b"wri"
     assert (tmp_path / "unrelated").read_bytes() == b"unrelated bytes, longer than the file"
+
+
+def test_a_listed_name_the_kernel_cannot_carry_is_left_out(tmp_path: Path) -> None:
+    # a hostile server may list a name with NUL: sent to the kernel as "a" it would show
+    # a second "a" beside the real one, which no lookup could tell apart
+    class Hostile(MemorySource):
+        def list(self, path: str) -> list[Entry]:
+            return [*super().list(path), Entry("a\x00b.txt", "a\x00b.txt", False, 7, None)]
+
+    fs = make_fs(tmp_path, Hostile({"a": b"real"}))
+    assert [name for name, _ in fs.readdir("/")] == ["a"]
+    assert fs.getattr("/a").size == 4

@@ -7,12 +7,16 @@ On SQLite, and on PostgreSQL when ``REELHOUSE_TEST_POSTGRES_URL`` is set."""
 
 from __future__ import annotations
 
+import builtins
+import contextlib
+import dataclasses
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -21,12 +25,14 @@ from sqlalchemy import func, select
 
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, MediaFile, Movie, Show, WatchProgress
+from reelhouse.errors import NotFound, ReelhouseError, SourceLoginRefused
 from reelhouse.library.probing import Pending
 from reelhouse.library.scanner import ScanReport, scan_source
+from reelhouse.sources.base import Entry
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import ENGINES, PURE_PASSWORD, PURE_USER, core_on, pure_ftpd, vsftpd
+from helpers import ENGINES, PURE_PASSWORD, PURE_USER, core_on, daemon_of, pure_ftpd, vsftpd
 
 pytestmark = pytest.mark.ftpd
 
@@ -94,6 +100,7 @@ def _vsftpd(folder: Path) -> AbstractContextManager[tuple[FtpConfig, Path]]:
 
     @contextmanager
     def run() -> Iterator[tuple[FtpConfig, Path]]:
+        folder.mkdir(exist_ok=True)
         anon = folder / "anon"
         anon.mkdir()
         fill(anon)
@@ -109,6 +116,7 @@ def _pure(folder: Path) -> AbstractContextManager[tuple[FtpConfig, Path]]:
 
     @contextmanager
     def run() -> Iterator[tuple[FtpConfig, Path]]:
+        folder.mkdir(exist_ok=True)
         with pure_ftpd(folder, fill) as (port, home):
             yield FtpConfig("127.0.0.1", port, PURE_USER, PURE_PASSWORD, connect_timeout=3, read_timeout=3), home
 
@@ -169,3 +177,80 @@ def test_a_time_zone_change_on_the_server_reprobes_nothing(
     with lib.sessions() as s:
         assert all(f.probe_bytes is not None or f.probe_error is not None
                    for f in s.scalars(select(MediaFile).where(MediaFile.source_id == sid)))
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL ``pid`` and every process below it (a daemon and its sessions), by id."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    todo, found = [pid], []
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children.get(p, []))
+    for p in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, signal.SIGKILL)
+
+
+class _KilledAfterRoot(FtpSource):
+    """A real FtpSource whose daemon (and every session of it) is killed right after the
+    root folder is listed: every other folder of the walk fails."""
+
+    kill: Callable[[], None]
+
+    def _list_many(self, paths: builtins.list[str]) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
+        listed = super()._list_many(paths)
+        if "" in paths:
+            self.kill()
+        return listed
+
+
+@pytest.mark.parametrize("server", ["vsftpd", "pure-ftpd"])
+def test_a_daemon_killed_mid_scan_then_a_wrong_password_then_a_missing_root_hide_nothing(
+        server: str, lib: Core, open_dir: Path, fresh_stat_verdicts: None) -> None:
+    """Real daemons, killed (with their sessions) after the root listing; then the
+    stored password refused; then the source's root folder renamed away. Each scan
+    fails, none hides anything; the next good one restores everything."""
+    sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(open_dir))).id
+    with (_vsftpd if server == "vsftpd" else _pure)(open_dir) as (config, home):
+        (home / "media").mkdir()
+        for top in ("Films", "Shows", FILES[-1]):
+            (home / top).rename(home / "media" / top)
+        config = dataclasses.replace(config, root="media")
+        assert scan(lib, sid, config).outcome == "done"
+        watch_everything(lib, sid)
+        before = library(lib, sid)
+        assert before["present"] == sorted(FILES)
+
+        src = _KilledAfterRoot(config)
+        src.kill = lambda: _kill_tree(daemon_of(config.port))
+        try:
+            report = scan_source(lib.sessions, sid, src, phase2=_no_phase2)
+        finally:
+            src.close()
+        assert report.outcome == "failed" and report.missing == 0, report.counts()
+        assert {line.split(":")[0] for line in report.folder_errors} == {"Films", "Shows"}
+        assert library(lib, sid) == before
+    with (_vsftpd if server == "vsftpd" else _pure)(open_dir / "again") as (fresh, home):
+        if server == "pure-ftpd":
+            with pytest.raises(SourceLoginRefused):  # pure-ftpd answers a wrong password after ~4 s
+                scan(lib, sid, dataclasses.replace(fresh, password="not-the-password", connect_timeout=8,
+                                                   read_timeout=8))
+            assert library(lib, sid) == before
+        with pytest.raises(NotFound):  # the root is home/media, not there yet
+            scan(lib, sid, dataclasses.replace(fresh, root="media"))
+        assert library(lib, sid) == before
+        (home / "media").mkdir()
+        for top in ("Films", "Shows", FILES[-1]):
+            (home / top).rename(home / "media" / top)
+        back = scan(lib, sid, dataclasses.replace(fresh, root="media"))
+        assert back.outcome == "done" and back.missing == 0
+        assert library(lib, sid) == before

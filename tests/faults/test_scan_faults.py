@@ -254,3 +254,24 @@ def test_a_daemon_killed_mid_scan_then_a_wrong_password_then_a_missing_root_hide
         back = scan(lib, sid, dataclasses.replace(fresh, root="media"))
         assert back.outcome == "done" and back.missing == 0
         assert library(lib, sid) == before
+
+
+def test_a_symlink_back_to_an_ancestor_is_walked_once(ftp_server: object, ftp_root: Path, lib: Core) -> None:
+    """pyftpdlib's MLSD (as ProFTPD's with links followed) lists a link to a folder as a
+    folder: ``Films/loop -> ..`` made the walk go round, 40 levels deep until the path
+    grew too long, indexing every file once per level, and the scan ended "partial"."""
+    from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+    from helpers import FTP_PASSWORD, FTP_USER
+
+    assert isinstance(ftp_server, EmbeddedFtpServer)
+    fill(ftp_root)
+    os.symlink("..", ftp_root / "Films/loop")
+    os.symlink("../..", ftp_root / "Shows/The Office (US)/Season 01/up")
+    sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(ftp_root))).id
+    report = scan(lib, sid, FtpConfig("127.0.0.1", ftp_server.port, FTP_USER, FTP_PASSWORD,
+                                      connect_timeout=3, read_timeout=3))
+    assert report.outcome == "done" and not report.folder_errors, report.folder_errors[:3]
+    assert library(lib, sid)["present"] == sorted(FILES)
+    assert sorted(line.split(":")[0] for line in report.errors) == [
+        "Films/loop", "Shows/The Office (US)/Season 01/up"]

@@ -275,3 +275,40 @@ def test_a_symlink_back_to_an_ancestor_is_walked_once(ftp_server: object, ftp_ro
     assert library(lib, sid)["present"] == sorted(FILES)
     assert sorted(line.split(":")[0] for line in report.errors) == [
         "Films/loop", "Shows/The Office (US)/Season 01/up"]
+
+
+def test_a_server_too_slow_for_some_folders_hides_nothing(ftp_root: Path, lib: Core) -> None:
+    """pyftpdlib (one thread for every connection) that takes 1.5 s over one folder's
+    MLSD, past the client's 1 s read timeout: the scan ends partial or failed naming
+    the folders that timed out, hides nothing; once the server is quick, all is back."""
+    from pyftpdlib.handlers import FTPHandler
+
+    from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+    from helpers import FTP_PASSWORD, FTP_USER
+
+    slow = {"on": False}
+
+    def ftp_MLSD(handler: FTPHandler, path: str) -> object:
+        if slow["on"] and path.rstrip("/").endswith("Films"):
+            time.sleep(1.5)  # the whole server waits: every connection is late
+        return FTPHandler.ftp_MLSD(handler, path)
+
+    fill(ftp_root)
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_MLSD": ftp_MLSD}).start()
+    try:
+        config = FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, connect_timeout=1, read_timeout=1)
+        sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(ftp_root))).id
+        assert scan(lib, sid, config).outcome == "done"
+        before = library(lib, sid)
+        slow["on"] = True
+        report = scan(lib, sid, config)
+        assert report.outcome in ("partial", "failed") and report.missing == 0, report.counts()
+        assert "Films" in {line.split(":")[0] for line in report.folder_errors}
+        assert all("timed out" in line for line in report.folder_errors), report.folder_errors
+        assert library(lib, sid) == before
+        slow["on"] = False
+        back = scan(lib, sid, config)
+        assert back.outcome == "done" and back.missing == 0 and library(lib, sid) == before
+    finally:
+        server.stop()

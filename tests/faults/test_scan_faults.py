@@ -312,3 +312,54 @@ def test_a_server_too_slow_for_some_folders_hides_nothing(ftp_root: Path, lib: C
         assert back.outcome == "done" and back.missing == 0 and library(lib, sid) == before
     finally:
         server.stop()
+
+
+def test_a_listing_cut_mid_transfer_hides_nothing(ftp_root: Path, lib: Core) -> None:
+    """A folder whose MLSD data stops after one line with "426 ... transfer aborted"
+    (a disk error on the server): the folder fails, the one line listed is not taken
+    for the folder, nothing is hidden. The 426 ends a transfer the server had taken
+    (150 came first): it says nothing of pipelining, which was switched off for the
+    server for good (every later folder one round trip slower)."""
+    from pyftpdlib.handlers import FTPHandler
+
+    from reelhouse.demo.ftpd import EmbeddedFtpServer
+    from reelhouse.sources.ftp import pipeline
+
+    from helpers import FTP_PASSWORD, FTP_USER
+
+    cut = {"on": False}
+
+    class Cut:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def more(self) -> bytes:
+            self.calls += 1
+            if self.calls == 1:
+                return b"type=file;size=1000;modify=20240101000000; Sintel.partial.mkv\r\n"
+            raise OSError(5, "Input/output error")
+
+    def ftp_MLSD(handler: FTPHandler, path: str) -> object:
+        if cut["on"] and path.rstrip("/").endswith("Films"):
+            return handler.push_dtp_data(Cut(), isproducer=True, cmd="MLSD")
+        return FTPHandler.ftp_MLSD(handler, path)
+
+    fill(ftp_root)
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_MLSD": ftp_MLSD}).start()
+    try:
+        config = FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, connect_timeout=3, read_timeout=3)
+        sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(ftp_root))).id
+        assert scan(lib, sid, config).outcome == "done"
+        before = library(lib, sid)
+        cut["on"] = True
+        report = scan(lib, sid, config)
+        assert report.outcome in ("partial", "failed") and report.missing == 0 and report.added == 0
+        assert [line.split(":")[0] for line in report.folder_errors] == ["Films"]
+        assert "426" in report.folder_errors[0]
+        assert library(lib, sid) == before
+        assert ("127.0.0.1", server.port) not in pipeline._NO_PIPELINING
+        cut["on"] = False
+        back = scan(lib, sid, config)
+        assert back.outcome == "done" and library(lib, sid) == before
+    finally:
+        server.stop()

@@ -204,15 +204,11 @@ def audio_command(ffmpeg: str, url: str, audio_index: int, start: int,
     return cmd + _hls_output(out_dir, start, segment_seconds)
 
 
-def webvtt_command(ffmpeg: str, url: str, subtitle_index: int | None,
-                   charset: str | None = None) -> list[str]:
+def webvtt_command(ffmpeg: str, url: str, subtitle_index: int | None) -> list[str]:
     """ffmpeg argv printing a subtitle track as WebVTT on stdout: the file's subtitle
     stream ``subtitle_index`` (0-based among subtitle streams), or with ``None`` the
-    first stream of a subtitle file (a sidecar) whose text is in ``charset`` (an iconv
-    name; ``None``: UTF-8)."""
-    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error"]
-    if charset is not None:
-        cmd += ["-sub_charenc", charset]
-    cmd += ["-i", url]
+    first stream of a subtitle file (a sidecar; ``url`` ``pipe:0`` reads it from stdin,
+    as UTF-8: :mod:`.charsets` decodes it first)."""
+    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", url]
     cmd += ["-map", f"0:s:{subtitle_index}" if subtitle_index is not None else "0:s:0"]
     return [*cmd, "-c:s", "webvtt", "-f", "webvtt", "-"]

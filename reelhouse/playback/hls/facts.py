@@ -93,6 +93,9 @@ def _lang(meta: dict[str, str]) -> str | None:
     return None if not lang or lang.lower() in ("und", "unknown") else lang
 
 
+#: FFmpeg's AV_DISPOSITION_ATTACHED_PIC.
+_ATTACHED_PIC = 0x400
+
 #: Most keyframes kept (a 3-hour film with a keyframe every 2 s has 5,400).
 _MAX_KEYFRAMES = 100_000
 
@@ -122,6 +125,48 @@ def _keyframes(c: av.container.InputContainer, video: av.VideoStream) -> tuple[f
     return tuple(sorted(set(times)))[:_MAX_KEYFRAMES]
 
 
+def _codec(stream: av.stream.Stream) -> str:
+    """FFmpeg's canonical codec name (``av1``, ``dts``, ``subrip``), not the decoder's
+    (``libdav1d``, ``dca``, ``srt``): the names the decision and the clients use."""
+    cc = stream.codec_context
+    if cc is None:
+        return "unknown"
+    codec = getattr(cc, "codec", None)
+    return str(getattr(codec, "canonical_name", None) or cc.name)
+
+
+def _picture(stream: av.stream.Stream) -> bool:
+    """A cover image (``attached_pic``: an MP4's poster, a Matroska cover attachment)."""
+    return bool(int(stream.disposition) & _ATTACHED_PIC)
+
+
+def _media_duration(c: av.container.InputContainer) -> float:
+    """Seconds of audio and video (the longest stream's own duration); the container's
+    when no stream says. A subtitle track running past the film no longer adds
+    segments that hold nothing."""
+    ends = []
+    first = (c.start_time or 0) / 1_000_000
+    for s in (*c.streams.video, *c.streams.audio):
+        if _picture(s) or s.time_base is None:
+            continue
+        start = float((s.start_time or 0) * s.time_base) - first
+        if s.duration:
+            ends.append(start + float(s.duration * s.time_base))
+        elif (tag := _tag_seconds(s.metadata.get("DURATION"))) is not None:
+            ends.append(start + tag)  # Matroska: the muxer's per-track DURATION tag
+    container = (c.duration or 0) / 1_000_000
+    return min(container, max(ends)) if ends and container else container
+
+
+def _tag_seconds(value: str | None) -> float | None:
+    """Seconds of a Matroska ``DURATION`` tag (``00:00:06.021000000``), or None."""
+    try:
+        h, m, sec = (value or "").split(":")
+        return int(h) * 3600 + int(m) * 60 + float(sec)
+    except ValueError:
+        return None
+
+
 def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStreams:
     """Read the header of ``path`` on ``source`` (at most ``budget`` bytes).
 
@@ -129,14 +174,14 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
     reader = SourceReader(source, path, size, budget=budget)
     try:
         with av.open(reader, mode="r", options={"probesize": "5000000"}) as c:
-            video = next(iter(c.streams.video), None)
+            video = next((v for v in c.streams.video if not _picture(v)), None)
             audio = tuple(
-                AudioTrack(i, s.codec_context.name, _lang(dict(s.metadata)),
+                AudioTrack(i, _codec(s), _lang(dict(s.metadata)),
                            s.metadata.get("title"), s.codec_context.channels or None)
                 for i, s in enumerate(c.streams.audio))
             subs = []
             for i, s in enumerate(c.streams.subtitles):
-                codec = s.codec_context.name if s.codec_context is not None else "unknown"
+                codec = _codec(s)
                 forced = bool(s.disposition & av.stream.Disposition.forced) if hasattr(
                     av.stream, "Disposition") else False
                 subs.append(SubtitleTrack(i, codec, _lang(dict(s.metadata)),
@@ -147,9 +192,9 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
             keyframes = _keyframes(c, video) if video is not None else ()
             return FileStreams(
                 container=_container(c.format.name, path),
-                duration=(c.duration or 0) / 1_000_000,
+                duration=_media_duration(c),
                 start_time=max(0.0, (c.start_time or 0) / 1_000_000),
-                video_codec=vcc.name if vcc is not None else None,
+                video_codec=_codec(video) if video is not None else None,
                 width=(vcc.width or None) if vcc is not None else None,
                 height=(vcc.height or None) if vcc is not None else None,
                 pix_fmt=vcc.pix_fmt if vcc is not None else None,

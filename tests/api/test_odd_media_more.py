@@ -1,0 +1,149 @@
+"""More media that real libraries hold, played as Chromium would (the plan with its
+capabilities, then every playlist and segment the server hands out):
+
+- AV1 in MP4 and DTS in Matroska: the HLS side named codecs by FFmpeg's decoder
+  (``libdav1d``, ``dca``), so an AV1 file Chromium plays was transcoded.
+- Cover art (an ``attached_pic`` stream): an MP4 film with its poster and a Matroska
+  audio file with a cover. The picture is not the film's video.
+- A subtitle track that runs past the video (the container's duration is the
+  subtitle's): the playlists list no segment past the audio and video.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from helpers import scanned_local, segment_duration
+
+pytestmark = [
+    pytest.mark.requires_ffmpeg,
+    pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is missing"),
+]
+
+CAPS = {"containers": ["mp4", "webm"], "video": ["h264", "vp8", "vp9", "av1"],
+        "audio": ["aac", "mp3", "opus", "vorbis", "flac"]}
+VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=6"]
+TONE = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=6"]
+FILES = {
+    "av1": "Films/Orbit (2004)/Orbit.2004.mp4",
+    "dts": "Films/Thunder (2010)/Thunder.2010.mkv",
+    "poster": "Films/Poster (2015)/Poster.2015.mp4",
+    "cover": "Films/Album (2014)/Album.2014.mkv",
+    "longsub": "Films/Chatter (2021)/Chatter.2021.mkv",
+}
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-y", "-v", "error", *args], check=True, timeout=120)
+
+
+def _has_encoder(name: str) -> bool:
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True)
+    return f" {name} " in out.stdout
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, int]]]:
+    root = tmp_path_factory.mktemp("odd-more")
+    for rel in FILES.values():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    path = {k: str(root / rel) for k, rel in FILES.items()}
+    if _has_encoder("libsvtav1"):
+        _ffmpeg(*VIDEO, *TONE, "-c:v", "libsvtav1", "-preset", "12", "-c:a", "aac", path["av1"])
+    elif _has_encoder("libaom-av1"):
+        _ffmpeg(*VIDEO, *TONE, "-c:v", "libaom-av1", "-cpu-used", "8", "-c:a", "aac", path["av1"])
+    _ffmpeg(*VIDEO, *TONE, "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "dca", "-strict", "-2",
+            path["dts"])
+    picture = root / "poster.png"
+    _ffmpeg("-f", "lavfi", "-i", "color=c=red:size=300x450", "-frames:v", "1", str(picture))
+    _ffmpeg(*VIDEO, *TONE, "-i", str(picture), "-map", "0", "-map", "1", "-map", "2",
+            "-c:v:0", "libx264", "-preset", "ultrafast", "-c:v:1", "png", "-c:a", "aac",
+            "-disposition:v:1", "attached_pic", path["poster"])
+    _ffmpeg(*TONE, "-c:a", "libmp3lame", "-attach", str(picture), "-metadata:s:t",
+            "mimetype=image/png", "-metadata:s:t", "filename=cover.png", path["cover"])
+    srt = root / "long.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2\n00:00:09,000 --> 00:00:11,000\nBye\n")
+    _ffmpeg(*VIDEO, *TONE, "-i", str(srt), "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264",
+            "-preset", "ultrafast", "-c:a", "aac", "-c:s", "srt", path["longsub"])
+    picture.unlink()
+    srt.unlink()
+    with scanned_local(tmp_path_factory.mktemp("odd-more-data"), root, hls_preset="ultrafast",
+                       hls_segment_seconds=2) as (_core, client, by_path):
+        yield client, {k: by_path[rel] for k, rel in FILES.items() if rel in by_path}
+
+
+def _plan(client: TestClient, file_id: int) -> dict[str, Any]:
+    r = client.post(f"/api/library/media-files/{file_id}/playback/plan", json=CAPS)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def _play_all(client: TestClient, plan: dict[str, Any], tmp: Path) -> dict[str, list[float]]:
+    """Every playlist of the master and every segment: 200 with a duration. Returns the
+    segment durations per playlist."""
+    master = client.get(str(plan["master_url"]).split("testserver", 1)[1])
+    assert master.status_code == 200, master.text
+    base = master.request.url.path.rsplit("/", 1)[0] + "/"
+    names = [ln.split("?")[0] for ln in master.text.splitlines() if ln and not ln.startswith("#")]
+    names += [ln.split('URI="')[1].split("?")[0] for ln in master.text.splitlines()
+              if "TYPE=AUDIO" in ln]
+    out = {}
+    for name in names:
+        text = client.get(f"{base}{name}?token={plan['token']}")
+        assert text.status_code == 200, (name, text.text)
+        durations = []
+        for seg in [ln for ln in text.text.splitlines() if ln and not ln.startswith("#")]:
+            r = client.get(base + seg)
+            assert r.status_code == 200, (name, seg, r.text)
+            durations.append(segment_duration(r.content, tmp))
+            assert durations[-1] > 0, (name, seg)
+        out[name] = durations
+    return out
+
+
+def test_av1_in_mp4_plays_directly(world: tuple[TestClient, dict[str, int]]) -> None:
+    client, ids = world
+    if "av1" not in ids:
+        pytest.skip("this ffmpeg has no AV1 encoder")
+    plan = _plan(client, ids["av1"])
+    assert plan["mode"] == "direct", plan["reason"]
+
+
+def test_dts_is_named_dts(world: tuple[TestClient, dict[str, int]], tmp_path: Path) -> None:
+    client, ids = world
+    plan = _plan(client, ids["dts"])
+    assert plan["mode"] == "remux" and "audio dts" in plan["reason"], plan["reason"]
+    _play_all(client, plan, tmp_path)
+
+
+def test_a_films_poster_is_not_its_video(world: tuple[TestClient, dict[str, int]], tmp_path: Path) -> None:
+    client, ids = world
+    plan = _plan(client, ids["poster"])
+    played = _play_all(client, plan, tmp_path)
+    assert "90p.m3u8" in played and "450p.m3u8" not in played, list(played)
+    assert sum(played["90p.m3u8"]) == pytest.approx(6, abs=0.2)
+
+
+def test_an_audio_file_with_a_cover_plays_as_audio(world: tuple[TestClient, dict[str, int]],
+                                                    tmp_path: Path) -> None:
+    client, ids = world
+    plan = _plan(client, ids["cover"])
+    assert "audio only" in plan["reason"], plan["reason"]
+    played = _play_all(client, plan, tmp_path)
+    assert list(played) == ["audio0.m3u8"]
+
+
+def test_a_subtitle_past_the_video_adds_no_empty_segment(world: tuple[TestClient, dict[str, int]],
+                                                         tmp_path: Path) -> None:
+    client, ids = world
+    plan = _plan(client, ids["longsub"])
+    played = _play_all(client, plan, tmp_path)
+    for name, durations in played.items():
+        assert sum(durations) == pytest.approx(6, abs=0.3), (name, durations)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import scanned_local, segment_duration
+from helpers import ADMIN, ADMIN_PASSWORD, scanned_local, segment_duration
 
 pytestmark = [
     pytest.mark.requires_ffmpeg,
@@ -37,7 +37,15 @@ FILES = {
     "poster": "Films/Poster (2015)/Poster.2015.mp4",
     "cover": "Films/Album (2014)/Album.2014.mkv",
     "longsub": "Films/Chatter (2021)/Chatter.2021.mkv",
+    "yuv444": "Films/Fourfour (2018)/Fourfour.2018.mp4",
 }
+JF_AUTH = 'MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", Version="1.0"'
+#: what jellyfin-web in Chromium sends (abridged): H.264 in MP4 plays, the rest via HLS
+CHROME_PROFILE = {"DeviceProfile": {
+    "DirectPlayProfiles": [{"Container": "mp4,m4v", "Type": "Video", "VideoCodec": "h264,vp9,av1",
+                            "AudioCodec": "aac,mp3,opus,flac"}],
+    "TranscodingProfiles": [{"Container": "ts", "Type": "Video", "VideoCodec": "h264",
+                             "AudioCodec": "aac", "Protocol": "hls", "Context": "Streaming"}]}}
 
 
 def _ffmpeg(*args: str) -> None:
@@ -72,6 +80,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
     srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2\n00:00:09,000 --> 00:00:11,000\nBye\n")
     _ffmpeg(*VIDEO, *TONE, "-i", str(srt), "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264",
             "-preset", "ultrafast", "-c:a", "aac", "-c:s", "srt", path["longsub"])
+    _ffmpeg(*VIDEO, *TONE, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p",
+            "-c:a", "aac", path["yuv444"])
     picture.unlink()
     srt.unlink()
     with scanned_local(tmp_path_factory.mktemp("odd-more-data"), root, hls_preset="ultrafast",
@@ -147,3 +157,22 @@ def test_a_subtitle_past_the_video_adds_no_empty_segment(world: tuple[TestClient
     played = _play_all(client, plan, tmp_path)
     for name, durations in played.items():
         assert sum(durations) == pytest.approx(6, abs=0.3), (name, durations)
+
+
+def test_jellyfin_does_not_direct_play_what_the_browser_cannot_decode(
+        world: tuple[TestClient, dict[str, int]]) -> None:
+    """H.264 High 4:4:4 in MP4: Chromium plays MP4 and H.264 but not 4:4:4 (the web
+    plan transcodes it); PlaybackInfo offered it for direct play."""
+    client, ids = world
+    assert _plan(client, ids["yuv444"])["mode"] == "transcode"
+    r = client.post("/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
+                    headers={"authorization": JF_AUTH + ', Token=""'})
+    token = r.json()["AccessToken"]
+    items = client.get("/jellyfin/Items", params={"Recursive": "true", "api_key": token},
+                       headers={"authorization": ""}).json()["Items"]
+    item = next(i for i in items if i["Name"].startswith("Fourfour"))
+    info = client.post(f"/jellyfin/Items/{item['Id']}/PlaybackInfo", params={"api_key": token},
+                       json=CHROME_PROFILE, headers={"authorization": ""})
+    assert info.status_code == 200, info.text
+    source = info.json()["MediaSources"][0]
+    assert not source["SupportsDirectPlay"] and "master.m3u8" in source["TranscodingUrl"], source

@@ -1,12 +1,14 @@
 """A real FTP daemon for the benchmarks, serving a folder read-only on a free loopback
-port: vsftpd (anonymous; LIST only, no MLSD; one process per connection). Same interface
-as :class:`_setup.Ftpd` (``port``, ``rclone_env``, ``source``)::
+port: vsftpd (anonymous; LIST only, no MLSD; one process per connection) and pure-ftpd
+(one virtual user; MLSD; one process per connection). Same interface as
+:class:`_setup.Ftpd` (``port``, ``rclone_env``, ``source``)::
 
     with Vsftpd(root) as d: d.source() ...
 
-vsftpd: ``REELHOUSE_TEST_VSFTPD`` or ``vsftpd`` on PATH. (pure-ftpd is left out: a
-virtual user's login costs ~5 s of password hashing on this machine, which would be
-most of a fresh walk's time.)
+vsftpd: ``REELHOUSE_TEST_VSFTPD`` or ``vsftpd`` on PATH. pure-ftpd: on PATH, as root
+(virtual users run as nobody). A login to pure-ftpd cost ~3.5-5 s before: pure-pw's
+default argon2 hash (the password is stored as SHA-512 crypt here, ``openssl passwd
+-6``) and a reverse DNS lookup of the client (``-H``: no name resolution).
 """
 
 from __future__ import annotations
@@ -120,3 +122,36 @@ class Vsftpd(_Daemon):
         (self.tmp / "vsftpd.conf").write_text("\n".join(conf) + "\n")
         return [binary, str(self.tmp / "vsftpd.conf")]
 
+
+
+def pure_ftpd_binary() -> str | None:
+    """pure-ftpd's path, when it and pure-pw are installed and this runs as root."""
+    pure, pw = shutil.which("pure-ftpd") or "/usr/sbin/pure-ftpd", shutil.which("pure-pw") or "/usr/bin/pure-pw"
+    if os.geteuid() != 0 or not (os.path.exists(pure) and os.path.exists(pw)):
+        return None
+    return pure
+
+
+class PureFtpd(_Daemon):
+    """pure-ftpd with one virtual user whose home is ``root`` (MLSD; read by nobody)."""
+
+    name, user, password = "pure-ftpd", "bench", "bench-pure-1"
+
+    def argv(self) -> list[str]:
+        pure = pure_ftpd_binary()
+        if pure is None:
+            raise SystemExit("pure-ftpd not found, or not root (virtual users run as nobody)")
+        pw = shutil.which("pure-pw") or "/usr/bin/pure-pw"
+        passwd, pdb = self.tmp / "passwd", self.tmp / "pure.pdb"
+        subprocess.run([pw, "useradd", self.user, "-u", "nobody", "-g", "nogroup", "-d", str(self.root),
+                        "-f", str(passwd)], input=f"{self.password}\n{self.password}\n", text=True,
+                       check=True, capture_output=True)
+        fast = subprocess.run(["openssl", "passwd", "-6", self.password], capture_output=True, text=True,
+                              check=True).stdout.strip()  # argon2 (pure-pw's default) costs seconds a login
+        user, _, rest = passwd.read_text().partition(":")
+        passwd.write_text(f"{user}:{fast}:{rest.partition(':')[2]}")
+        subprocess.run([pw, "mkdb", str(pdb), "-f", str(passwd)], check=True, capture_output=True)
+        low = random.Random(self.port).randrange(10000, 22000)
+        # -H: no reverse DNS of each client; -E: no anonymous; -c/-C: the pool and rclone fit
+        return [pure, "-S", f"127.0.0.1,{self.port}", "-l", f"puredb:{pdb}", "-E", "-H", "-u", "1",
+                "-p", f"{low}:{low + 10000}", "-c", "50", "-C", "50"]

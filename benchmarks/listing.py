@@ -6,7 +6,8 @@ Servers: pyftpdlib's default single-threaded server (one process serves every
 connection, so parallel listing cannot help much), its forking server (one process per
 connection, as vsftpd and pure-ftpd work; MLSD) and vsftpd (LIST only, so listed by
 ``STAT`` over the control connection: sources/ftp/statlist.py; when found:
-``REELHOUSE_TEST_VSFTPD`` or on PATH). Goal (issues 4 and 14): reelhouse ≥ 1.5× faster
+``REELHOUSE_TEST_VSFTPD`` or on PATH) and pure-ftpd (MLSD, one process per connection;
+as root, when installed). Goal (issues 4 and 14): reelhouse ≥ 1.5× faster
 than rclone. Also the CPU seconds of the listing process (reelhouse: all its threads;
 rclone: the child's user + system time), which the machine's load moves far less than
 wall time. ``--ab`` adds, interleaved in the same run, reelhouse with the line-by-line
@@ -16,7 +17,7 @@ script waits until fewer than 2,000 sockets are in TIME_WAIT (at most 75 s; the 
 in the output): each data connection leaves one for 60 s, and many thousands of them slow
 every loopback connection down. Prints one JSON object::
 
-    python benchmarks/listing.py [--samples 3] [--servers single-process,forking,vsftpd] [--ab]
+    python benchmarks/listing.py [--samples 3] [--servers single-process,forking,vsftpd,pure-ftpd] [--ab]
                                  [--shows 40 --seasons 20 --episodes 25]
 """
 
@@ -33,10 +34,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from _daemons import Vsftpd, vsftpd_binary
+from _daemons import PureFtpd, Vsftpd, pure_ftpd_binary, vsftpd_binary
 from _setup import Ftpd, emit, ensure_tree, log, median, ratio
 
-SERVERS = ("single-process", "forking", "vsftpd")
+SERVERS = ("single-process", "forking", "vsftpd", "pure-ftpd")
 
 
 def time_wait() -> int:
@@ -144,6 +145,9 @@ def main() -> None:
         if server == "vsftpd" and vsftpd_binary() is None:
             result[server] = "skipped: vsftpd not found"
             continue
+        if server == "pure-ftpd" and pure_ftpd_binary() is None:
+            result[server] = "skipped: pure-ftpd not found, or not root"
+            continue
         result[server] = run_on(root, server, args.samples, args.ab)
     result["load_after"] = [round(x, 2) for x in os.getloadavg()]
     emit(result)
@@ -162,7 +166,8 @@ def run_on(root: Path, server: str, samples: int, ab: bool = False) -> dict[str,
     found, waited = drain_time_wait()
     log(f"{server}: {found} sockets in TIME_WAIT, waited {waited} s")
     tw: list[int] = []
-    daemon = Vsftpd(root) if server == "vsftpd" else Ftpd(root, forking=server == "forking")
+    daemon = (Vsftpd(root) if server == "vsftpd" else PureFtpd(root) if server == "pure-ftpd"
+              else Ftpd(root, forking=server == "forking"))
     with daemon as ftpd, tempfile.TemporaryDirectory() as tmp:
         env = ftpd.rclone_env(Path(tmp))
         walk_count(ftpd, 5)  # first contact: the client learns whether STAT lists this server

@@ -91,7 +91,7 @@ def index_bytes(path: Path) -> int:
 def _scan_once(port: int, name: str, size: int, shared: bool) -> None:
     """Probe and fingerprint ``name`` as a scan of a new file does: with one shared
     reader (now), or each on its own with the old receive buffer (before)."""
-    import reelhouse.sources.ftp.source as ftp_source
+    import reelhouse.sources.ftp.reads as ftp_source
     from reelhouse.errors import ProbeFailed
     from reelhouse.library.fingerprint import content_hash
     from reelhouse.library.probe import PROBE_SLOW_START, probe

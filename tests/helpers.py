@@ -145,7 +145,7 @@ def daemon(argv: list[str], port: int, timeout: float = 10.0) -> Iterator[subpro
 
 @contextmanager
 def vsftpd(folder: Path, anon: Path, *, writable: bool = False, tls: tuple[Path, Path] | None = None,
-           options: Mapping[str, str] | None = None) -> Iterator[int]:
+           options: Mapping[str, str] | None = None, as_nobody: bool = False) -> Iterator[int]:
     """A vsftpd (:func:`vsftpd_binary`, LIST only) on a free loopback port serving
     ``anon`` to anonymous users (no password, not chrooted: paths are relative to the
     login folder) until the block ends; yields the port.
@@ -155,6 +155,8 @@ def vsftpd(folder: Path, anon: Path, *, writable: bool = False, tls: tuple[Path,
     else every write is answered "550 Permission denied.". ``tls=(cert, key)``: explicit
     FTPS demanded on login and data, with TLS session reuse (``require_ssl_reuse``).
     ``options`` are vsftpd.conf keys set last (e.g. ``{"utf8_filesystem": "NO"}``).
+    ``as_nobody``: run as user nobody (root only; ``folder`` and its parents must be
+    searchable by nobody), so file modes apply (as root, vsftpd reads everything).
     Writes ``folder/vsftpd.conf`` and ``folder/empty`` (its secure_chroot_dir) and makes
     ``folder`` and ``anon`` 0755, as vsftpd demands."""
     binary = vsftpd_binary()
@@ -182,7 +184,13 @@ def vsftpd(folder: Path, anon: Path, *, writable: bool = False, tls: tuple[Path,
     conf.update(options or {})
     path = folder / "vsftpd.conf"
     path.write_text("".join(f"{k}={v}\n" for k, v in conf.items()))
-    with daemon([binary, str(path)], port):
+    argv = [binary, str(path)]
+    if as_nobody:  # vsftpd reads a config file owned by root or by the user it runs as
+        if os.geteuid() != 0:
+            pytest.skip("vsftpd as nobody needs root")
+        os.chown(path, 65534, -1)
+        argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
+    with daemon(argv, port):
         yield port
 
 

@@ -35,7 +35,11 @@ from reelhouse.library.linking import NAMING_VERSION
 from reelhouse.library.naming import is_video_file
 from reelhouse.sources.base import Entry
 
-__all__ = ["Known", "KnownFiles", "Listed", "is_gone", "load_known"]
+__all__ = ["Known", "KnownFiles", "Listed", "is_gone", "load_known", "same_mtime"]
+
+#: The widest shift of a listed time when a server's zone changes (UTC-12 to UTC+14), s.
+_ZONE_SHIFT = 26 * 3600
+_DAY = 86400
 
 #: Rows that a scan leaves alone when they are listed with the same size and mtime.
 _CLEAN = and_(
@@ -182,4 +186,25 @@ def is_gone(path: str, listed: Listed) -> bool:
         names = listed.get(folder)
         if names is not None:
             return parts[depth] not in names
+    return False
+
+
+def same_mtime(stored: float | None, listed: float | None) -> bool:
+    """Whether ``listed`` (seconds since the epoch, as a listing gives them) is the time
+    ``stored`` of a file of unchanged size, read another way. LIST has no time zone: a
+    server that prints its local time (vsftpd ``use_localtime``, IIS) moves every time by
+    whole quarter hours when its zone changes (daylight saving, a moved server), up to
+    26 h (UTC-12 to UTC+14); and ``ls -l`` prints the time of day for six months only,
+    then the date alone (GNU coreutils ``ls.c``), read as that day's midnight. Either was
+    a change of every file before: probe results dropped, the library probed again."""
+    if stored == listed:
+        return True
+    if stored is None or listed is None:
+        return False
+    shift = listed - stored
+    if abs(shift) <= _ZONE_SHIFT and shift % 900 == 0:
+        return True
+    for day, exact in ((listed, stored), (stored, listed)):  # one of them lost its time of day
+        if day % _DAY == 0 and -_ZONE_SHIFT < exact - day < _DAY + _ZONE_SHIFT:
+            return True
     return False

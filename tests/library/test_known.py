@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile
-from reelhouse.library.known import Listed, is_gone, load_known
+from reelhouse.library.known import Listed, is_gone, load_known, same_mtime
 from reelhouse.library.linking import NAMING_VERSION
 from reelhouse.library.probing import Pending
 from reelhouse.library.scanner import ScanReport, scan_source
@@ -191,3 +191,25 @@ def test_is_gone_builds_names_only_for_the_folders_asked() -> None:
     assert not is_gone("A/x.mkv", listed) and is_gone("A/y.mkv", listed)
     assert is_gone("B/z.mkv", listed)  # the root was listed without B
     assert listed.get("C") is None and not is_gone("C/D/e.mkv", Listed({}))
+
+
+@pytest.mark.parametrize(("stored", "listed", "same"), [
+    (1_700_000_040.0, 1_700_000_040.0, True),
+    (None, None, True),
+    (None, 1_700_000_040.0, False),
+    (1_700_000_040.0, None, False),
+    (1_700_000_040.0, 1_700_000_040.0 + 3600, True),  # a daylight saving switch
+    (1_700_000_040.0, 1_700_000_040.0 - 5 * 3600, True),  # UTC -> EST
+    (1_700_000_040.0, 1_700_000_040.0 + 5.5 * 3600, True),  # UTC -> India
+    (1_700_000_040.0, 1_700_000_040.0 + 26 * 3600, True),  # UTC-12 -> UTC+14
+    (1_700_000_040.0, 1_700_000_040.0 + 27 * 3600, False),
+    (1_700_000_040.0, 1_700_000_040.0 + 60, False),  # written again a minute later
+    (1_700_000_040.5, 1_700_000_040.5 + 3601, False),
+    (1_699_920_000.0 + 12 * 3600 + 34 * 60, 1_699_920_000.0, True),  # six months on: the date alone
+    (1_699_920_000.0, 1_699_920_000.0 + 12 * 3600 + 34 * 60, True),
+    (1_699_920_000.0 + 12 * 3600 + 34 * 60, 1_699_920_000.0 - 2 * 86400, False),
+])
+def test_same_mtime(stored: float | None, listed: float | None, same: bool) -> None:
+    """A listed time moved by a zone change or LIST's lost time of day is the same file
+    (library/known.same_mtime)."""
+    assert same_mtime(stored, listed) is same

@@ -25,7 +25,7 @@ import logging
 import socket
 import ssl
 
-from reelhouse.errors import SourceUnavailable
+from reelhouse.errors import PermissionDenied, SourceUnavailable
 from reelhouse.sources.ftp.limits import ListingBudget
 
 __all__ = ["PipeliningRefused", "check_complete", "pipelined_listing", "retr_all"]
@@ -119,8 +119,13 @@ def retr_all(ftp: ftplib.FTP, cmd: str, budget: ListingBudget) -> bytes:
 
 def check_complete(reply: str) -> None:
     """Raise SourceUnavailable when a listing's final reply says it was cut short
-    (pure-ftpd: ``226 Output truncated to 10000 matches``, its ``-L`` limit): the
-    entries past the cut must not look deleted."""
-    if "truncated" in reply.lower():
+    (pure-ftpd: ``226 Output truncated to 10000 matches``, its ``-L`` limit), and
+    PermissionDenied when it says the folder could not be read at all (vsftpd, a folder
+    it may enter but not read: ``226 Transfer done (but failed to open directory).``
+    after an empty listing): the entries not listed must not look deleted."""
+    low = reply.lower()
+    if "failed to open" in low:
+        raise PermissionDenied(f"the FTP server could not read the folder ({reply.strip()})")
+    if "truncated" in low:
         raise SourceUnavailable(f"the FTP server cut the listing short ({reply.strip()}); "
                                 "raise the server's listing limit (pure-ftpd: -L)")

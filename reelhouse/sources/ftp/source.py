@@ -1,119 +1,30 @@
 """FtpSource: an FTP/FTPS server as a Source, over a :class:`FtpPool`.
 
-Range reads are ``REST offset`` + ``RETR`` (RFC 3659 §5); a read that stops before the
-end of the file closes the data connection and reads the server's 426/226 so the control
-connection can be reused, or drops it when the reply does not come.
+Modules: :mod:`.pooled` (commands on pooled connections, the source's executor),
+:mod:`.reads` (range reads: ``REST`` + ``RETR``, RFC 3659 §5, with mid-stream resume);
+here the listings (the walk in batches) and the writes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import builtins
-import functools
-import logging
 import socket
 import ssl
-import sys
-import time
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from collections.abc import Iterable, Iterator
 
-from reelhouse.errors import InvalidInput, ReelhouseError, SourceBusy, SourceUnavailable
+from reelhouse.errors import InvalidInput, ReelhouseError, SourceBusy
 from reelhouse.sources.base import Entry, normalize_path, walk_parallel
 from reelhouse.sources.ftp.client import FtpClient
-from reelhouse.sources.ftp.config import FtpConfig
-from reelhouse.sources.ftp.pool import FtpPool
+from reelhouse.sources.ftp.reads import (  # noqa: F401 - their home before the split (tests)
+    MIN_RCVBUF,
+    RECV_SIZE,
+    RESUME_DELAYS,
+    SHORT_READ,
+    RangeReads,
+    _cap_receive_window,
+)
 
 __all__ = ["FtpSource"]
-
-T = TypeVar("T")
-log = logging.getLogger(__name__)
-
-#: Bytes asked of one recv on the data connection. Loopback and LAN deliver 64-512 KiB
-#: per wake-up; 1 MiB lets a read take all of it (benchmarks/stream_throughput.py).
-RECV_SIZE = 1024 * 1024
-
-#: Waits (s) before each reconnect of a range read whose connection died mid-transfer:
-#: ~9.5 s in all, enough to ride through a server restart or a dropped NAT mapping, and
-#: never more than 1 s apart, so a stream goes on within ~1 s of the server being back
-#: (benchmarks/faults.py; 0.1…3.0 s doubling left up to 3 s of idle after a restart).
-RESUME_DELAYS = (0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0)
-_PARTIAL, _EOF, _BROKEN = "partial", "eof", "broken"
-
-#: Range reads up to this many bytes cap the data connection's receive buffer.
-SHORT_READ = 1024 * 1024
-
-
-#: The smallest receive buffer a short read asks for (bytes, before Linux doubles it).
-MIN_RCVBUF = 16 * 1024
-
-
-def _cap_receive_window(sock: socket.socket, length: int) -> None:
-    """For a short range read (a probe's header block), keep the kernel from taking in
-    much more than ``length`` bytes before the read is cut: the receive buffer (and so
-    the TCP window the server may fill) is capped instead of growing to megabytes.
-    Linux doubles the value given to SO_RCVBUF (socket(7): the kernel keeps room for its
-    bookkeeping), so asking ``length`` would let ``2 × length`` in — a 64 KiB read cost
-    128 KiB on the wire; half of ``length`` is asked. Long reads (streaming) keep the
-    kernel's autotuning."""
-    if length <= SHORT_READ:
-        want = max(MIN_RCVBUF, length // 2 if sys.platform.startswith("linux") else length)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, want)
-        except OSError:
-            pass
-
-
-def _recv_fill(sock: socket.socket, want: int) -> bytes:
-    """Read up to ``want`` bytes, looping over short reads (TLS gives ≤16 KiB per recv);
-    returns fewer only at EOF."""
-    first = sock.recv(want)
-    if len(first) == want or not first or not isinstance(sock, ssl.SSLSocket):
-        return first
-    parts = [first]
-    got = len(first)
-    while got < want:
-        more = sock.recv(want - got)
-        if not more:
-            break
-        parts.append(more)
-        got += len(more)
-    return b"".join(parts)
-
-
-async def _recv_ready(
-    loop: asyncio.AbstractEventLoop, data: socket.socket, want: int, timeout: float
-) -> bytes:
-    """Up to ``want`` bytes from a non-blocking socket: what the kernel has now, else
-    after waiting (at most ``timeout`` seconds; then TimeoutError) until it is readable.
-
-    No Task per chunk (``wait_for``) and no ``asyncio.timeout`` (task cancellation):
-    a plain future woken by ``add_reader`` and a timer handle cost less per chunk.
-    The caller yields to the loop before each read, so a stream whose source and
-    client are both always ready cannot starve the loop (benchmarks/seek_latency.py).
-    """
-    fd = data.fileno()
-    while True:
-        try:
-            return data.recv(want)
-        except BlockingIOError:
-            pass
-        ready: asyncio.Future[bool] = loop.create_future()
-        loop.add_reader(fd, _wake, ready, True)
-        stall = loop.call_later(timeout, _wake, ready, False)
-        try:
-            if not await ready:
-                raise TimeoutError(f"no data for {timeout} s")
-        finally:
-            loop.remove_reader(fd)
-            stall.cancel()
-
-
-def _wake(fut: asyncio.Future[bool], value: bool) -> None:
-    if not fut.done():
-        fut.set_result(value)
-
 
 #: Most folders listed in one write by :meth:`FtpSource.walk` (STAT servers): each
 #: holds a few KiB of replies; 16 cut the walk's CPU per folder by about half
@@ -121,62 +32,11 @@ def _wake(fut: asyncio.Future[bool], value: bool) -> None:
 WALK_BATCH = 16
 
 
-class FtpSource:
+class FtpSource(RangeReads):
     """Files on an FTP/FTPS server. Thread-safe; all methods raise reelhouse errors.
-
-    The async reads (streams) run their blocking steps (connect, REST/RETR, a TLS
-    read, the end of a transfer) in this source's own bounded executor, never in
-    asyncio's default one: a busy or hung FTP server stalls its own streams, not the
-    local disk's, not health checks or logins. Waiting for a pooled connection holds
-    no thread at all (:meth:`FtpPool.aacquire`); so at most one thread per pooled
-    connection is busy, and the executor has ``pool size + 2`` threads.
-    """
+    Streams never wait in asyncio's default executor (:class:`~.pooled.PooledSource`)."""
 
     kind = "ftp"
-
-    def __init__(self, config: FtpConfig, pool: FtpPool | None = None) -> None:
-        self.config = config
-        self.pool = pool or FtpPool(config)
-        self._io = ThreadPoolExecutor(max_workers=self.pool.size + 2,
-                                      thread_name_prefix=f"ftp-io-{config.host}")
-        #: how names travel (UTF-8, or latin-1 on a server without UTF8), once connected
-        self.encoding = "utf-8"
-
-    def _attempt(self, fn: Callable[[FtpClient], T]) -> tuple[FtpClient, T]:
-        """Run ``fn`` on a pooled connection and return it with the result (the caller
-        releases it); retry once on a fresh connection if a reused one turns out dead
-        (servers close idle control connections; a restart kills every idle one, so
-        they are all dropped then)."""
-        for attempt in (1, 2):
-            client, reused = self.pool.acquire()
-            if client.ftp is not None:
-                self.encoding = client.ftp.encoding
-            try:
-                return client, fn(client)
-            except BaseException as exc:
-                if self._failed(client, reused, attempt, exc):
-                    continue
-                raise
-        raise AssertionError("unreachable")
-
-    def _failed(self, client: FtpClient, reused: bool, attempt: int, exc: BaseException) -> bool:
-        """Release ``client`` after a command on it raised ``exc``; True when the caller
-        should try once more on a fresh connection: the connection was reused from the
-        pool and turned out dead (SourceUnavailable) on the first attempt, so every idle
-        one is dropped too. Any other error keeps the connection if it is still in sync."""
-        if isinstance(exc, SourceUnavailable):
-            self.pool.release(client, reusable=False)
-            if reused and attempt == 1:
-                self.pool.drop_idle()
-                return True
-            return False
-        self.pool.release(client, reusable=client.alive and not client.in_transfer)
-        return False
-
-    def _run(self, fn: Callable[[FtpClient], T]) -> T:
-        client, result = self._attempt(fn)
-        self.pool.release(client)
-        return result
 
     def list(self, path: str) -> list[Entry]:
         return self._run(lambda c: c.list(path))
@@ -198,176 +58,6 @@ class FtpSource:
 
     def stat(self, path: str) -> Entry:
         return self._run(lambda c: c.stat(path))
-
-    def _start(self, path: str, offset: int) -> tuple[FtpClient, socket.socket | None]:
-        if offset < 0:
-            raise InvalidInput("offset must be >= 0")
-        rel = normalize_path(path)
-        client, data = self._attempt(lambda c: c.start_retr(rel, offset))
-        if data is None:  # offset past the end: nothing to read, connection in sync
-            self.pool.release(client)
-        return client, data
-
-    async def _astart(self, path: str, offset: int) -> tuple[FtpClient, socket.socket | None]:
-        """:meth:`_start` for the event loop: the pool wait holds no thread, the
-        REST/RETR handshake runs in this source's executor. A cancelled caller's
-        connection still goes back to the pool once the handshake ends."""
-        rel = normalize_path(path)
-        for attempt in (1, 2):
-            client, reused = await self.pool.aacquire(self._io)
-            job = self._in_io(client.start_retr, rel, offset)
-            try:
-                data = await asyncio.shield(job)
-            except asyncio.CancelledError:
-                job.add_done_callback(functools.partial(self._abandon, client))
-                raise
-            except BaseException as exc:
-                if self._failed(client, reused, attempt, exc):
-                    continue
-                raise
-            if data is None:  # offset past the end: nothing to read, connection in sync
-                self.pool.release(client)
-            return client, data
-        raise AssertionError("unreachable")
-
-    def _abandon(self, client: FtpClient, job: asyncio.Future[socket.socket | None]) -> None:
-        """A handshake whose caller went away: drop the transfer and its connection."""
-        if not job.cancelled() and job.exception() is None and (data := job.result()) is not None:
-            data.close()
-            self.pool.release(client, reusable=False)
-            return
-        self.pool.release(client, reusable=client.alive and not client.in_transfer)
-
-    def _finish(self, client: FtpClient, data: socket.socket, complete: bool) -> bool:
-        """End a transfer and release its connection; True if the server's final reply
-        came (226 after EOF, or 426/451 after a cut): the transfer ended cleanly."""
-        ok = client.end_transfer(data, complete)
-        self.pool.release(client, reusable=ok)
-        return ok
-
-    def _lost(self, path: str, pos: int, failures: int) -> float:
-        """The wait (s) before reconnect number ``failures``; raises SourceUnavailable
-        when the reconnects are used up."""
-        if failures > len(RESUME_DELAYS):
-            raise SourceUnavailable(
-                f"lost the FTP connection while reading {path!r} at byte {pos}; "
-                f"{len(RESUME_DELAYS)} reconnects failed"
-            )
-        log.warning("FTP transfer of %r broke at byte %d; resuming (try %d)", path, pos, failures)
-        return RESUME_DELAYS[failures - 1]
-
-    def read_range(self, path: str, offset: int, length: int) -> Iterator[bytes]:
-        """Range read with mid-stream resume: if the connection dies (reset, timeout, or
-        EOF without the server's 226), reconnect and continue with REST at the byte
-        reached, so the caller gets exactly the file's bytes."""
-        if length <= 0:
-            return
-        pos, end, failures = offset, offset + length, 0
-        while pos < end:
-            if failures:
-                time.sleep(self._lost(path, pos, failures))
-                try:
-                    client, data = self._start(path, pos)
-                except SourceUnavailable:
-                    failures += 1
-                    continue
-            else:
-                client, data = self._start(path, pos)
-            if data is None:
-                return
-            _cap_receive_window(data, end - pos)
-            outcome = _PARTIAL
-            try:
-                while pos < end:
-                    try:
-                        chunk = _recv_fill(data, min(RECV_SIZE, end - pos))
-                    except (OSError, EOFError, ssl.SSLError):
-                        outcome = _BROKEN
-                        break
-                    if not chunk:
-                        outcome = _EOF
-                        break
-                    pos += len(chunk)
-                    failures = 0
-                    yield chunk
-            finally:
-                clean = self._finish(client, data, outcome == _EOF)
-            if outcome == _PARTIAL or (outcome == _EOF and clean):
-                return
-            failures += 1
-
-    async def aread_range(self, path: str, offset: int, length: int) -> AsyncGenerator[bytes, None]:
-        """Async range read with the same mid-stream resume as :meth:`read_range`.
-
-        The REST/RETR handshake runs in this source's executor, then a plain data
-        connection is read on the event loop itself (no thread hop per chunk); a TLS
-        data connection is read in the executor with chunks of 1 MiB."""
-        if length <= 0:
-            return
-        if offset < 0:
-            raise InvalidInput("offset must be >= 0")
-        pos, end, failures = offset, offset + length, 0
-        loop = asyncio.get_running_loop()
-        while pos < end:
-            if failures:
-                await asyncio.sleep(self._lost(path, pos, failures))
-                try:
-                    client, data = await self._astart(path, pos)
-                except SourceUnavailable:
-                    failures += 1
-                    continue
-            else:
-                client, data = await self._astart(path, pos)
-            if data is None:
-                return
-            outcome = _PARTIAL
-            plain = not isinstance(data, ssl.SSLSocket)
-            try:
-                if plain:
-                    data.setblocking(False)
-                while pos < end:
-                    want = min(RECV_SIZE, end - pos)
-                    try:
-                        if plain:
-                            # Yield to the loop before every read: a stream whose source
-                            # and client are both ready must not starve the loop (the
-                            # disconnect watcher, new requests: measured, reading 16
-                            # chunks between yields doubled seek latency).
-                            await asyncio.sleep(0)
-                            chunk = await _recv_ready(loop, data, want, self.config.read_timeout)
-                        else:
-                            chunk = await self._in_io(_recv_fill, data, want)
-                    except (OSError, EOFError, TimeoutError, ssl.SSLError):
-                        outcome = _BROKEN
-                        break
-                    if not chunk:
-                        outcome = _EOF
-                        break
-                    pos += len(chunk)
-                    failures = 0
-                    yield chunk
-            finally:
-                if plain:
-                    # Unregister and close the data socket here, on the loop: closed
-                    # from the finisher thread while the loop still watched it (a
-                    # cancelled sock_recv), its fd number could come back for the next
-                    # transfer with the loop's stale watch on it.
-                    try:
-                        loop.remove_reader(data.fileno())
-                    except (OSError, ValueError):
-                        pass
-                    data.close()
-                # Off the event loop (reading the server's final reply may take a
-                # moment), in this source's executor (no thread there waits for the
-                # pool), and shielded: a client disconnect cancels this task, often
-                # again while this finally runs, and the connection must still go back
-                # to the pool. The executor job runs to the end whatever happens to
-                # the await.
-                job = self._in_io(self._finish, client, data, outcome == _EOF)
-                clean = await asyncio.shield(job)
-            if outcome == _PARTIAL or (outcome == _EOF and clean):
-                return
-            failures += 1
 
     def walk(self, path: str = "") -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
         """Every folder under ``path``, listing as many at once as the pool has
@@ -460,16 +150,3 @@ class FtpSource:
 
     def test(self) -> None:
         self.list("")
-
-    def _in_io(self, fn: Callable[..., T], *args: object) -> asyncio.Future[T]:
-        """``fn(*args)`` in this source's executor (a fresh thread once it is closed:
-        a stream of a source replaced mid-play still ends its transfer)."""
-        loop = asyncio.get_running_loop()
-        try:
-            return loop.run_in_executor(self._io, fn, *args)
-        except RuntimeError:  # executor shut down by close()
-            return loop.run_in_executor(None, fn, *args)
-
-    def close(self) -> None:
-        self.pool.close()
-        self._io.shutdown(wait=False)

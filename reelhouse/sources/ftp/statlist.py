@@ -34,6 +34,9 @@ data connection" (:class:`StatUnusable`), never a shorter listing:
 - a walk writes the commands of up to 16 folders at once (:func:`stat_texts`): each
   folder's three replies get the same checks, and the first folder that fails one ends
   the batch (the caller lists it and the rest alone);
+- an empty STAT reply goes over a data connection: vsftpd's STAT shows ``.`` and ``..``
+  in every folder it can read and nothing in one it may enter but not read, where its
+  LIST says "failed to open directory" (:func:`.pipeline.check_complete`);
 - more than :data:`MAX_ENTRIES` entries go over a data connection: a server may cut
   its STAT output without a word (pure-ftpd does, at its ``-L`` limit, where LIST says
   "Output truncated"; it is never listed by STAT, :func:`tried`).
@@ -271,6 +274,8 @@ def _body_text(ftp: ftplib.FTP, folder: str, cwd: bytes, listing: bytes, pwd: by
     first = listing.find(b"\n") + 1
     last = listing.rfind(b"\n", 0, len(listing) - 1) + 1
     body = listing[first:last] if listing[3:4] == b"-" else b""
+    if not body:  # vsftpd lists "." and ".." in any folder it can read, nothing in one it cannot
+        raise StatUnusable("an empty STAT listing (a folder the server cannot read?)")
     if body.count(b"\n") != body.count(b"\r\n"):
         raise StatUnusable("a STAT line without CRLF (a name with a line feed?)")
     try:

@@ -11,6 +11,7 @@ capabilities, then every playlist and segment the server hands out):
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ FILES = {
     "cover": "Films/Album (2014)/Album.2014.mkv",
     "longsub": "Films/Chatter (2021)/Chatter.2021.mkv",
     "yuv444": "Films/Fourfour (2018)/Fourfour.2018.mp4",
+    "phone": "Films/Upright (2016)/Upright.2016.mp4",
 }
 JF_AUTH = 'MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", Version="1.0"'
 #: what jellyfin-web in Chromium sends (abridged): H.264 in MP4 plays, the rest via HLS
@@ -82,6 +84,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
             "-preset", "ultrafast", "-c:a", "aac", "-c:s", "srt", path["longsub"])
     _ffmpeg(*VIDEO, *TONE, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p",
             "-c:a", "aac", path["yuv444"])
+    # a phone's portrait video: 320x180 pictures shown turned by 90° (the MP4 display matrix)
+    landscape = root / "phone.mp4"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=6", *TONE, "-c:v", "libx265",
+            "-x265-params", "log-level=error", "-c:a", "aac", str(landscape))
+    _ffmpeg("-i", str(landscape), "-c", "copy", "-metadata:s:v:0", "rotate=90", path["phone"])
+    landscape.unlink()
     picture.unlink()
     srt.unlink()
     with scanned_local(tmp_path_factory.mktemp("odd-more-data"), root, hls_preset="ultrafast",
@@ -176,3 +184,32 @@ def test_jellyfin_does_not_direct_play_what_the_browser_cannot_decode(
     assert info.status_code == 200, info.text
     source = info.json()["MediaSources"][0]
     assert not source["SupportsDirectPlay"] and "master.m3u8" in source["TranscodingUrl"], source
+
+
+def _size(data: bytes, tmp: Path) -> tuple[int, int]:
+    path = tmp / "seg.ts"
+    path.write_bytes(data)
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                          "stream=width,height", "-of", "json", str(path)],
+                         capture_output=True, text=True, timeout=30).stdout
+    stream = json.loads(out)["streams"][0]
+    return int(stream["width"]), int(stream["height"])
+
+
+def test_a_rotated_phone_video_stays_upright(world: tuple[TestClient, dict[str, int]],
+                                             tmp_path: Path) -> None:
+    """HEVC that Chromium cannot decode, stored 320x180 and shown turned (display
+    matrix): ffmpeg turns it while transcoding, so the renditions are portrait (a
+    landscape rendition squashed the turned picture); no copy rendition (MPEG-TS has
+    no display matrix: a copy would play sideways)."""
+    client, ids = world
+    plan = _plan(client, ids["phone"])
+    assert plan["mode"] == "transcode", plan["reason"]
+    master = client.get(str(plan["master_url"]).split("testserver", 1)[1])
+    assert "RESOLUTION=180x320" in master.text and "copy.m3u8" not in master.text, master.text
+    base = master.request.url.path.rsplit("/", 1)[0] + "/"
+    name = next(ln for ln in master.text.splitlines() if ln and not ln.startswith("#"))
+    playlist = client.get(base + name)
+    seg = next(ln for ln in playlist.text.splitlines() if ln and not ln.startswith("#"))
+    r = client.get(base + seg)
+    assert r.status_code == 200 and _size(r.content, tmp_path) == (180, 320)

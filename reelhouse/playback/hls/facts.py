@@ -55,7 +55,8 @@ class SubtitleTrack:
 @dataclass(frozen=True, slots=True)
 class FileStreams:
     """Container, duration and start time (seconds), the video stream's codec, size
-    (pixels), pixel format and bitrate (bits/s), and the audio and subtitle tracks."""
+    (pixels, as stored), pixel format and bitrate (bits/s), the audio and subtitle
+    tracks, the keyframes' times, and the display rotation (degrees, a multiple of 90)."""
 
     container: str | None
     duration: float
@@ -68,6 +69,15 @@ class FileStreams:
     audio: tuple[AudioTrack, ...]
     subtitles: tuple[SubtitleTrack, ...]
     keyframes: tuple[float, ...] = ()
+    rotation: int = 0
+
+    @property
+    def upright_size(self) -> tuple[int | None, int | None]:
+        """(width, height) as shown: swapped when the display matrix turns the picture
+        by 90° or 270° (a phone's portrait video), as ffmpeg's transcode turns it."""
+        if self.rotation % 180:
+            return self.height, self.width
+        return self.width, self.height
 
     def facts(self) -> MediaFacts:
         return MediaFacts(self.container, self.video_codec, tuple(a.codec for a in self.audio),
@@ -158,6 +168,18 @@ def _media_duration(c: av.container.InputContainer) -> float:
     return min(container, max(ends)) if ends and container else container
 
 
+def _rotation(c: av.container.InputContainer, video: av.VideoStream) -> int:
+    """The degrees the display matrix turns the picture (MP4/MOV, where phones write
+    it), read from the first decoded frame; 0 elsewhere or when it cannot be read."""
+    if not c.format.name.startswith("mov"):
+        return 0
+    try:
+        frame = next(c.decode(video), None)
+    except (av.FFmpegError, OSError, ValueError, ReelhouseError):
+        return 0
+    return round(frame.rotation / 90) * 90 % 360 if frame is not None else 0
+
+
 def _tag_seconds(value: str | None) -> float | None:
     """Seconds of a Matroska ``DURATION`` tag (``00:00:06.021000000``), or None."""
     try:
@@ -189,6 +211,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
             if video is None and not audio:
                 raise ProbeFailed("no audio or video stream found (damaged or not media)")
             vcc = video.codec_context if video is not None else None
+            rotation = _rotation(c, video) if video is not None else 0
             keyframes = _keyframes(c, video) if video is not None else ()
             return FileStreams(
                 container=_container(c.format.name, path),
@@ -199,7 +222,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
                 height=(vcc.height or None) if vcc is not None else None,
                 pix_fmt=vcc.pix_fmt if vcc is not None else None,
                 bitrate=(video.bit_rate or c.bit_rate or None) if video is not None else None,
-                audio=audio, subtitles=tuple(subs), keyframes=keyframes,
+                audio=audio, subtitles=tuple(subs), keyframes=keyframes, rotation=rotation,
             )
     except ReelhouseError:
         raise

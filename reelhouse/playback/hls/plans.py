@@ -157,9 +157,11 @@ class Plans:
         if not streams.video_codec:
             return []
         facts = streams.facts()
-        copy = (burn is None and bool(self.copy_spans(streams))
+        # MPEG-TS has no display matrix: a turned picture is only right transcoded
+        copy = (burn is None and not streams.rotation and bool(self.copy_spans(streams))
                 and decide(facts, ClientCaps(video=frozenset({"h264", "hevc"}))).copy_video)
-        out = ladder(streams.width, streams.height, streams.video_codec, copy, streams.bitrate)
+        width, height = streams.upright_size
+        out = ladder(width, height, streams.video_codec, copy, streams.bitrate)
         if burn is not None:
             out = [dataclasses.replace(r, name=f"{r.name}-{burn}") for r in out]
         return out

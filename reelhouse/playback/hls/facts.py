@@ -16,6 +16,7 @@ import av
 from reelhouse.db.models import MediaFile
 from reelhouse.errors import ProbeFailed, ReelhouseError
 from reelhouse.playback.hls.decision import MediaFacts
+from reelhouse.playback.hls.keyframes import first_keyframe
 from reelhouse.sources.base import Source
 from reelhouse.sources.reader import SourceReader
 
@@ -56,7 +57,9 @@ class SubtitleTrack:
 class FileStreams:
     """Container, duration and start time (seconds), the video stream's codec, size
     (pixels, as stored), pixel format and bitrate (bits/s), the audio and subtitle
-    tracks, the keyframes' times, and the display rotation (degrees, a multiple of 90)."""
+    tracks, the keyframes' times, the display rotation (degrees, a multiple of 90), and
+    in a file without a keyframe index the first keyframe's time (the file's clock: a
+    recording cut mid-GOP shows nothing before it)."""
 
     container: str | None
     duration: float
@@ -70,6 +73,7 @@ class FileStreams:
     subtitles: tuple[SubtitleTrack, ...]
     keyframes: tuple[float, ...] = ()
     rotation: int = 0
+    first_picture: float | None = None
 
     @property
     def upright_size(self) -> tuple[int | None, int | None]:
@@ -213,6 +217,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
             vcc = video.codec_context if video is not None else None
             rotation = _rotation(c, video) if video is not None else 0
             keyframes = _keyframes(c, video) if video is not None else ()
+            first_picture = first_keyframe(c, video) if video is not None and not keyframes else None
             return FileStreams(
                 container=_container(c.format.name, path),
                 duration=_media_duration(c),
@@ -223,6 +228,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
                 pix_fmt=vcc.pix_fmt if vcc is not None else None,
                 bitrate=(video.bit_rate or c.bit_rate or None) if video is not None else None,
                 audio=audio, subtitles=tuple(subs), keyframes=keyframes, rotation=rotation,
+                first_picture=first_picture,
             )
     except ReelhouseError:
         raise

@@ -36,6 +36,10 @@ TS_OFFSET = 1.4
 
 REQUIRED_ENCODERS = ("libx264", "aac")
 
+#: Seconds without a picture at a segment's start from which the segment is padded with
+#: black (a video starting a few frames after the audio is not).
+_PAD_AFTER = 0.5
+
 
 @dataclass(frozen=True, slots=True)
 class FfmpegInfo:
@@ -140,7 +144,7 @@ def _input(ffmpeg: str, url: str, seek: float) -> list[str]:
 def video_command(ffmpeg: str, url: str, rendition: Rendition, start: int,
                   segment_seconds: float, out_dir: str, preset: str = "superfast",
                   threads: int = 0, burn: int | None = None, decode_from: float | None = None,
-                  start_time: float = 0.0) -> list[str]:
+                  start_time: float = 0.0, first_picture: float | None = None) -> list[str]:
     """ffmpeg argv writing video-only segments ``start, start+1, …`` of ``rendition`` to
     ``out_dir/{n}.ts`` (H.264 with a keyframe at every segment start, or a stream copy).
     ``burn``: the subtitle stream (0-based among subtitle streams, a picture format: PGS,
@@ -150,12 +154,20 @@ def video_command(ffmpeg: str, url: str, rendition: Rendition, start: int,
     segment ``start``): seek the input there rather than to the segment, and drop the
     frames before the segment (a ``trim`` at ``start_time``, the file's first timestamp,
     plus ``start·segment_seconds``: ``-copyts`` keeps the file's clock). For files
-    without a keyframe index, whose seek lands on any packet (:mod:`.keyframes`)."""
+    without a keyframe index, whose seek lands on any packet (:mod:`.keyframes`).
+
+    ``first_picture`` (the file's clock): the first decodable picture of a recording
+    cut mid-GOP; segments before it are black (``tpad``), so they begin where the
+    playlist says rather than all at that picture."""
     seek = start * segment_seconds
+    begin = start_time + start * segment_seconds
     trim = ""
     if decode_from is not None and start and not rendition.copy:
         seek = min(seek, decode_from)
-        trim = f"trim=start={start_time + start * segment_seconds:.3f},"
+        trim = f"trim=start={begin:.3f},"
+    elif first_picture is not None and first_picture - begin > _PAD_AFTER and not rendition.copy:
+        trim = (f"setpts=PTS-{first_picture:.6f}/TB,tpad=start_duration={first_picture - begin:.6f}"
+                f":color=black,setpts=PTS+{begin:.6f}/TB,")
     cmd = _input(ffmpeg, url, seek)
     scale = f"scale={rendition.width}:{rendition.height}:flags=bicubic,format=yuv420p"
     if rendition.copy:

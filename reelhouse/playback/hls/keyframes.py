@@ -23,7 +23,7 @@ import av
 
 from reelhouse.errors import ReelhouseError
 
-__all__ = ["WINDOWS", "keyframe_before"]
+__all__ = ["WINDOWS", "first_keyframe", "keyframe_before"]
 
 log = logging.getLogger(__name__)
 
@@ -65,4 +65,31 @@ def keyframe_before(file: str | BinaryIO | io.RawIOBase, at: float,
                     return None
     except (av.FFmpegError, OSError, ValueError, ReelhouseError) as exc:
         log.debug("keyframe search at %.3f s failed: %s", at, exc)
+    return None
+
+
+def first_keyframe(c: av.container.InputContainer, video: av.VideoStream,
+                   within: float = 64.0) -> float | None:
+    """The presentation time (seconds, the file's clock) of the first keyframe of
+    ``video`` in the open container ``c`` (read from where it is: the start, right
+    after opening), looking at most ``within`` seconds past the first packet; None
+    when there is none or the packets cannot be read. A recording cut mid-GOP has no
+    decodable picture before it."""
+    base = video.time_base
+    if base is None:
+        return None
+    first: float | None = None
+    try:
+        for packet in c.demux(video):
+            stamp = packet.pts if packet.pts is not None else packet.dts
+            if stamp is None:
+                continue
+            seconds = float(stamp * base)
+            first = seconds if first is None else min(first, seconds)
+            if packet.is_keyframe:
+                return seconds
+            if seconds - first > within:
+                return None
+    except (av.FFmpegError, OSError, ValueError, ReelhouseError):
+        return None
     return None

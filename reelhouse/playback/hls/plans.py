@@ -212,7 +212,7 @@ class Plans:
                     self.ffmpeg_path(), url, r, start, seg, out, self.settings.hls_preset,
                     self.settings.hls_threads, burn_index,
                     None if file_id is None else self.decode_from(file_id, streams, start),
-                    streams.start_time)
+                    streams.start_time, streams.first_picture)
         raise NotFound(f"no HLS track {track!r} for this file")
 
     def decode_from(self, file_id: int, streams: FileStreams, start: int) -> float | None:
@@ -225,6 +225,8 @@ class Plans:
             return None
         target, source = self.target(file_id)
         at = streams.start_time + start * self.settings.hls_segment_seconds
+        if streams.first_picture is not None and at < streams.first_picture:
+            return None  # before the first picture: padded (ffmpeg.video_command)
         reader = SourceReader(source, target.path, target.size,
                               budget=self.settings.probe_budget_bytes)
         key = keyframe_before(reader, at)

@@ -40,6 +40,20 @@ def test_video_command_decodes_from_a_keyframe_and_trims_to_the_segment() -> Non
     assert copy[copy.index("-ss") + 1] == "12.000"
 
 
+def test_video_command_pads_black_before_the_first_picture() -> None:
+    """A recording cut mid-GOP (first keyframe at 11.4 s, file start 5.5 s): segment 1
+    (7.5-9.5 s) is black until the picture; a segment after it is not padded, nor a
+    video that starts a few frames after the audio."""
+    argv = ffmpeg.video_command("ffmpeg", "u", R360, 1, 2.0, "/o", start_time=5.5,
+                                first_picture=11.4)
+    assert argv[argv.index("-vf") + 1].startswith(
+        "setpts=PTS-11.400000/TB,tpad=start_duration=3.900000:color=black,setpts=PTS+7.500000/TB,")
+    later = ffmpeg.video_command("ffmpeg", "u", R360, 4, 2.0, "/o", start_time=5.5, first_picture=11.4)
+    assert "tpad" not in later[later.index("-vf") + 1]
+    normal = ffmpeg.video_command("ffmpeg", "u", R360, 0, 2.0, "/o", start_time=1.4, first_picture=1.5)
+    assert "tpad" not in normal[normal.index("-vf") + 1]
+
+
 def test_burn_in_overlays_before_scaling() -> None:
     argv = ffmpeg.video_command("ffmpeg", "u", R360, 0, 4.0, "/o", burn=2)
     graph = argv[argv.index("-filter_complex") + 1]

@@ -6,9 +6,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import av
 import pytest
 
-from reelhouse.playback.hls.keyframes import keyframe_before
+from reelhouse.playback.hls.keyframes import first_keyframe, keyframe_before
 from reelhouse.sources.local import LocalSource
 from reelhouse.sources.reader import SourceReader
 
@@ -48,3 +49,13 @@ def test_over_budget_or_not_media_is_none(gop10: Path, tmp_path: Path) -> None:
     junk = tmp_path / "junk.ts"
     junk.write_bytes(b"\x00" * 10_000)
     assert keyframe_before(_reader(junk), 3.0) is None
+
+
+def test_first_keyframe_of_a_recording_cut_mid_gop(gop10: Path, tmp_path: Path) -> None:
+    data = gop10.read_bytes()
+    cut = tmp_path / "cut.ts"
+    cut.write_bytes(data[len(data) // 5 // 188 * 188:])  # from ~7 s: next keyframe at 10 s
+    with av.open(str(cut)) as c:
+        assert first_keyframe(c, c.streams.video[0]) == pytest.approx(11.42, abs=0.01)
+    with av.open(str(gop10)) as c:
+        assert first_keyframe(c, c.streams.video[0]) == pytest.approx(1.42, abs=0.01)

@@ -91,7 +91,11 @@ class Settings(BaseSettings):
         description="Largest WebSocket message a client may send, bytes (enforced by the server).",
     )
     ws_messages_per_second: float = Field(
-        default=20.0, gt=0, description="WebSocket messages a connection may send per second (burst 2x).",
+        default=20.0, gt=0,
+        description="WebSocket messages one user's sockets may send per second together (burst 2x).",
+    )
+    ws_connections_per_user: int = Field(
+        default=16, ge=1, le=10_000, description="Party WebSockets one user may hold open at once (per process).",
     )
     ftp_pool_size: int = Field(
         default=5, ge=1, le=64, description="Max FTP connections per source."
@@ -191,6 +195,12 @@ class Settings(BaseSettings):
         default=None,
         description="Folder for downloads and offline copies (default <data_dir>/library).",
     )
+    store_min_free: int = Field(
+        default=1024**3, ge=0,
+        description="Bytes a download or offline copy leaves free on the disk of the library "
+        "store (the database and caches often share it; any user may queue downloads): one "
+        "that would go below fails as 'storage full' before filling the disk. 0: no reserve.",
+    )
     hls_ffmpeg: str | None = Field(
         default=None, description="ffmpeg for HLS; default: ffmpeg on PATH, else imageio-ffmpeg's."
     )
@@ -264,6 +274,10 @@ class Settings(BaseSettings):
     party_wait_timeout: float = Field(
         default=8.0, gt=0, le=600,
         description="Seconds a buffering participant may hold a watch party before it plays on.",
+    )
+    party_max_open: int = Field(
+        default=20, ge=1, le=10_000,
+        description="Most watch parties one user may have started and still host that have not ended.",
     )
 
     @field_validator("log_level")

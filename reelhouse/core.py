@@ -76,10 +76,13 @@ class Core:
         self.audit = AuditLog(self.sessions, settings.audit_retention_days)
         self.login_throttle = LoginThrottle(settings.login_free_failures, settings.login_backoff_max,
                                             redis_url=settings.redis_url)
+        #: misses of watch-party invite codes (api/party_lookup.py); keys of its own
+        self.party_code_throttle = LoginThrottle(10, 300.0, redis_url=settings.redis_url)
         self.sources = SourceService(settings, self.sessions)
         self.sources.register_kind("jellyfin", _jellyfin)
         self.signer = TokenSigner(settings.secret("signing"), settings.playback_token_ttl)
         self.auth = Authenticator(self.auth_sessions, self.api_keys, self.signer)
+        self.auth.file_access = self.access.may_play  # playback URLs follow source grants
         #: with Redis, a revocation here reaches every node at once (auth/revocations.py)
         shared_redis = settings.redis_url or settings.party_redis_url
         self.revocations = (RevocationBus(shared_redis, self._revoked_elsewhere, listen=consume_jobs)
@@ -88,7 +91,8 @@ class Core:
             self.auth_sessions.on_change(self.revocations.changed)
         self.stream_targets = StreamTargets(self.sessions)
         self.progress = ProgressService(self.sessions, self.read_sessions)
-        self.parties = PartyService(self.sessions, wait_timeout=settings.party_wait_timeout)
+        self.parties = PartyService(self.sessions, wait_timeout=settings.party_wait_timeout,
+                                    max_open=settings.party_max_open)
         self.metadata = MetadataService(settings, self.sessions)
         self.hls = HlsService(settings, self.sources, self.stream_targets)
         self.jobs = JobRunner(
@@ -152,4 +156,5 @@ class Core:
         self.metadata.close()
         self.sources.close()
         self.login_throttle.close()
+        self.party_code_throttle.close()
         self.engine.dispose()

@@ -138,8 +138,8 @@ async def check_playback_token(core: Core, token: str, media_file_id: int) -> in
     raises AuthenticationFailed. No thread hop when the session was seen live within
     the last half second (the hot seek path)."""
     claim = core.auth.playback_claim(token, media_file_id)
-    if not core.auth.grant_cached(claim):
-        await run_in_threadpool(core.auth.check_grant, claim)
+    if not core.auth.grant_cached(claim, media_file_id):
+        await run_in_threadpool(core.auth.check_grant, claim, media_file_id)
     return claim.user_id
 
 

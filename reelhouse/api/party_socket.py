@@ -13,25 +13,31 @@ non-host command) and the socket stays open.
 Limits: a cross-origin handshake is refused by :mod:`reelhouse.api.security`; a
 message over ``ws_message_limit`` bytes is refused by the server's protocol layer
 (uvicorn ``ws_max_size``, close 1009); more than ``ws_messages_per_second`` (bursts of
-twice that) closes with 1008; a binary frame closes with 1003. A party on a source the
-user was not granted is unknown to them (4404).
+twice that) from one user's sockets together closes the one that went over with 1008,
+and so does a socket past the user's ``ws_connections_per_user``; a binary frame
+closes with 1003. A party on a source the
+user was not granted is unknown to them (4404). A socket whose session ends (logout,
+user disabled or deleted, key revoked) closes with 4401 at its next message, and within
+``RECHECK_SECONDS`` if it is quiet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from reelhouse.api.deps import user_from_request
+from reelhouse.api.deps import client_address, request_token, user_from_request
 from reelhouse.api.errors import status_for
-from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, MessageRate
+from reelhouse.api.party_lookup import find_party
+from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, MessageRate, UserLimits
 from reelhouse.config import Settings
 from reelhouse.core import Core
-from reelhouse.errors import AuthenticationFailed, NotFound, ReelhouseError
+from reelhouse.errors import AuthenticationFailed, NotFound, ReelhouseError, TooManyRequests
 from reelhouse.party.live import LiveConnection, PartyLive
 from reelhouse.party.protocol import dumps
 
@@ -41,6 +47,9 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_BAD_REQUEST = 4400
 CLOSE_NOT_FOUND = 4404
 CLOSE_ENDED = 4410
+#: Seconds between two checks that a quiet socket's session is still alive.
+RECHECK_SECONDS = 10.0
+_SIGNED_OUT = "your session has ended; log in again"
 
 
 def get_live(app: FastAPI) -> PartyLive:
@@ -70,33 +79,89 @@ async def serve_socket(websocket: WebSocket, code: str) -> None:
         await websocket.close(CLOSE_UNAUTHENTICATED, exc.message)
         return
     try:
-        info = await run_in_threadpool(core.parties.get, code)
-        await run_in_threadpool(core.access.check_file, user, info.media_file_id)
+        info = await run_in_threadpool(find_party, core, code, user, client_address(websocket))
     except NotFound as exc:
         await websocket.close(CLOSE_NOT_FOUND, exc.message)
+        return
+    except TooManyRequests as exc:
+        await websocket.close(CLOSE_POLICY, exc.message)
         return
     if info.party.state == "ended":
         await websocket.close(CLOSE_ENDED, "this party has ended")
         return
     await websocket.accept()
+    limits = _user_limits(app)
+    rate = limits.open(user.id)
+    if rate is None:
+        await websocket.close(CLOSE_POLICY, "too many connections of this user; close some")
+        return
+    try:
+        await _serve(websocket, core, info.code, user.id, user.name, rate)
+    finally:
+        limits.close(user.id)
+
+
+def _user_limits(app: FastAPI) -> UserLimits:
+    """The app's per-user WebSocket limits, made on first use."""
+    limits: UserLimits | None = getattr(app.state, "ws_user_limits", None)
+    if limits is None:
+        settings: Settings = app.state.core.settings
+        limits = UserLimits(settings.ws_messages_per_second, settings.ws_connections_per_user)
+        app.state.ws_user_limits = limits
+    return limits
+
+
+async def _signed_in(core: Core, token: str | None) -> bool:
+    """Whether the handshake's token still names a live session or key of an enabled
+    user (the identity cache: revocations in any process are seen at once)."""
+    if not token:
+        return False
+    if core.auth.identify_cached(token) is not None:
+        return True
+    try:
+        await run_in_threadpool(core.auth.identify, token)
+    except AuthenticationFailed:
+        return False
+    return True
+
+
+async def _watch(websocket: WebSocket, core: Core, token: str | None, lock: asyncio.Lock) -> None:
+    """Close the socket with 4401 once its session ends (checked every RECHECK_SECONDS):
+    a member who only listens stops getting the party's changes too."""
+    while True:
+        await asyncio.sleep(RECHECK_SECONDS)
+        if not await _signed_in(core, token):
+            async with lock:
+                await websocket.close(CLOSE_UNAUTHENTICATED, _SIGNED_OUT)
+            return
+
+
+async def _serve(websocket: WebSocket, core: Core, code: str, user_id: int, name: str, rate: MessageRate) -> None:
+    app: FastAPI = websocket.app
     lock = asyncio.Lock()
+    token, _ = request_token(websocket)
 
     async def send(message: dict[str, Any] | str) -> None:
         async with lock:
             await websocket.send_text(message if isinstance(message, str) else dumps(message))
 
+    async def signed_in() -> bool:
+        return await _signed_in(core, token)
+
     try:
-        async with get_live(app).connect(info.code, user.id, user.name) as conn:
+        async with get_live(app).connect(code, user_id, name) as conn:
             await send(conn.welcome())
             forward = asyncio.create_task(_forward(websocket, conn, send))
+            watch = asyncio.create_task(_watch(websocket, core, token, lock))
             try:
-                await _read(websocket, conn, send, core.settings)
+                await _read(websocket, conn, send, core.settings, rate, signed_in)
             except WebSocketDisconnect:
                 pass
             finally:
-                forward.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await forward
+                for task in (forward, watch):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
     except ReelhouseError as exc:  # the join was refused
         status = status_for(exc)
         await send({"type": "error", "status": status, "message": exc.message})
@@ -109,8 +174,8 @@ async def _forward(websocket: WebSocket, conn: LiveConnection, send: Any) -> Non
     await websocket.close(CLOSE_ENDED, "this party has ended")
 
 
-async def _read(websocket: WebSocket, conn: LiveConnection, send: Any, settings: Settings) -> None:
-    rate = MessageRate(settings.ws_messages_per_second)
+async def _read(websocket: WebSocket, conn: LiveConnection, send: Any, settings: Settings,
+                rate: MessageRate, signed_in: Callable[[], Awaitable[bool]]) -> None:
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -124,6 +189,9 @@ async def _read(websocket: WebSocket, conn: LiveConnection, send: Any, settings:
             return
         if not rate.allow():
             await websocket.close(CLOSE_POLICY, "too many messages; slow down")
+            return
+        if not await signed_in():  # logged out, disabled or deleted since the handshake
+            await websocket.close(CLOSE_UNAUTHENTICATED, _SIGNED_OUT)
             return
         try:
             answer = await conn.handle(raw)

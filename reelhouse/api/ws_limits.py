@@ -1,12 +1,14 @@
-"""Per-connection WebSocket limits: a token bucket on client messages and the close
-codes for a client that breaks the rules (RFC 6455 §7.4.1)."""
+"""WebSocket limits: a token bucket on client messages, shared by all the sockets of
+one user in this process together with a cap on how many they hold (:class:`UserLimits`),
+and the close codes for a client that breaks the rules (RFC 6455 §7.4.1)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["CLOSE_POLICY", "CLOSE_TOO_BIG", "CLOSE_UNSUPPORTED", "MessageRate"]
+__all__ = ["CLOSE_POLICY", "CLOSE_TOO_BIG", "CLOSE_UNSUPPORTED", "MessageRate", "UserLimits"]
 
 CLOSE_POLICY = 1008  # policy violation: too many messages
 CLOSE_UNSUPPORTED = 1003  # a binary frame on a text protocol
@@ -33,3 +35,39 @@ class MessageRate:
             return False
         self._tokens -= 1.0
         return True
+
+
+class UserLimits:
+    """What all the WebSockets of one user in this process share: at most
+    ``max_connections`` open at once, and one :class:`MessageRate` (``rate`` messages a
+    second, bursts of twice that) for their messages together — per-connection limits
+    alone let one user multiply them by opening more sockets."""
+
+    def __init__(self, rate: float, max_connections: int,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.max_connections = max_connections
+        self._clock = clock
+        self._users: dict[int, tuple[int, MessageRate]] = {}  # user id → (open sockets, bucket)
+        self._lock = threading.Lock()  # test clients run each socket on its own thread
+
+    def open(self, user_id: int) -> MessageRate | None:
+        """Count a new socket of ``user_id``; its bucket, or None when the user already
+        holds ``max_connections`` (the socket must then close). Pair with :meth:`close`."""
+        with self._lock:
+            count, bucket = self._users.get(user_id, (0, None))
+            if count >= self.max_connections:
+                return None
+            if bucket is None:
+                bucket = MessageRate(self.rate, clock=self._clock)
+            self._users[user_id] = (count + 1, bucket)
+            return bucket
+
+    def close(self, user_id: int) -> None:
+        """A socket of ``user_id`` counted by :meth:`open` closed."""
+        with self._lock:
+            count, bucket = self._users.get(user_id, (1, None))
+            if count <= 1 or bucket is None:
+                self._users.pop(user_id, None)
+            else:
+                self._users[user_id] = (count - 1, bucket)

@@ -9,11 +9,11 @@ error messages (they name hosts and paths).
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.auth.users import UserService
-from reelhouse.db.models import MediaFile, User
+from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, User
 from reelhouse.errors import NotFound
 
 __all__ = ["SourceAccess"]
@@ -39,6 +39,19 @@ class SourceAccess:
         if not self.may_see_source(user, source_id):
             raise NotFound(f"no source with id {source_id}")
 
+    def may_play(self, user_id: int, file_id: int) -> bool:
+        """Whether user ``user_id`` (still there) may see media file ``file_id``: the
+        check behind playback tokens (reads the database only for a restricted user)."""
+        with self.db() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                return False
+            allowed = self.allowed(user)
+            if allowed is None:
+                return True
+            sid = s.scalar(select(MediaFile.source_id).where(MediaFile.id == file_id))
+        return sid is not None and sid in allowed
+
     def check_file(self, user: User, file_id: int) -> None:
         """NotFound unless ``user`` may see the media file (its source is granted)."""
         allowed = self.allowed(user)
@@ -48,3 +61,40 @@ class SourceAccess:
             sid = s.scalar(select(MediaFile.source_id).where(MediaFile.id == file_id))
         if sid is None or sid not in allowed:
             raise NotFound(f"no media file with id {file_id}")
+
+    def check_title(self, user: User, kind: str, item_id: int) -> None:
+        """NotFound unless ``user`` may see movie (``kind`` "movie") or show ("show")
+        ``item_id``: one of its files (a show: an episode's) is on a granted source."""
+        allowed = self.allowed(user)
+        if allowed is None:
+            return
+        granted = MediaFile.source_id.in_(sorted(allowed))
+        if kind == "movie":
+            stmt = select(MediaFile.id).where(MediaFile.movie_id == item_id, granted)
+        else:
+            stmt = (select(MediaFile.id).join(Episode, Episode.id == MediaFile.episode_id)
+                    .join(Season, Season.id == Episode.season_id).where(Season.show_id == item_id, granted))
+        with self.db() as s:
+            if s.execute(stmt.limit(1)).first() is None:
+                raise NotFound(f"no {kind} with id {item_id}")
+
+    def check_image(self, user: User, image_id: int) -> None:
+        """NotFound unless ``user`` may see a title that shows the picture: a movie
+        (poster, backdrop) with a file on a granted source, or a show (poster,
+        backdrop), season (poster) or episode (still) with an episode file on one —
+        the titles :mod:`reelhouse.api.visibility` lets them see; a poster names its
+        film as well as its title does."""
+        allowed = self.allowed(user)
+        if allowed is None:
+            return
+        granted = MediaFile.source_id.in_(sorted(allowed))
+        movies = (select(Movie.id).join(MediaFile, MediaFile.movie_id == Movie.id)
+                  .where(or_(Movie.poster_image_id == image_id, Movie.backdrop_image_id == image_id), granted))
+        episodes = (select(Episode.id).join(Season, Season.id == Episode.season_id)
+                    .join(Show, Show.id == Season.show_id).join(MediaFile, MediaFile.episode_id == Episode.id)
+                    .where(or_(Show.poster_image_id == image_id, Show.backdrop_image_id == image_id,
+                               Season.poster_image_id == image_id, Episode.still_image_id == image_id), granted))
+        with self.db() as s:
+            seen = any(s.execute(stmt.limit(1)).first() is not None for stmt in (movies, episodes))
+        if not seen:
+            raise NotFound(f"no image with id {image_id}")

@@ -15,6 +15,7 @@ playback grants are (:data:`~reelhouse.auth.sessions.LIVE_CACHE_SECONDS`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reelhouse.auth.apikeys import KEY_PREFIX, ApiKeyService
@@ -54,12 +55,17 @@ class Authenticator:
         self.cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, Identity]] = {}  # token hash -> (monotonic time, identity)
         self._generation = 0  # bumped by every forget: an answer read before it is not kept
+        #: (user id, media file id) → may the user still play it (source grants)? Set by
+        #: the Core; None: no such check. Yes answers are kept like identities.
+        self.file_access: Callable[[int, int], bool] | None = None
+        self._files_ok: dict[tuple[int, int], float] = {}
         sessions.on_change(self.forget)
 
     def forget(self) -> None:
         """Drop every cached identity (called on any revocation or user change)."""
         self._generation += 1
         self._cache = {}
+        self._files_ok = {}
 
     def identify_cached(self, token: str) -> Identity | None:
         """The identity of ``token`` if it was resolved within the cache window (no I/O),
@@ -99,27 +105,44 @@ class Authenticator:
         """Check the signature, expiry and file only (no database)."""
         return self.signer.check_playback(token, media_file_id)
 
-    def grant_cached(self, claim: PlaybackClaim) -> bool:
-        """True when the claim's session was seen live within the cache window (no I/O)."""
+    def grant_cached(self, claim: PlaybackClaim, media_file_id: int | None = None) -> bool:
+        """True when the claim's session was seen live within the cache window, and
+        (with ``media_file_id``) the user was seen allowed to play the file since the
+        last change of any user (no I/O)."""
         kind, _, num = claim.grant.partition(":")
         if kind != "s" or not num.isdigit():
             return False
+        if media_file_id is not None and self.file_access is not None:
+            seen = self._files_ok.get((claim.user_id, media_file_id))
+            if seen is None or time.monotonic() - seen >= self.cache_seconds:
+                return False
         return self.sessions.is_live_cached(int(num), claim.user_id)
 
-    def check_grant(self, claim: PlaybackClaim) -> None:
+    def check_grant(self, claim: PlaybackClaim, media_file_id: int | None = None) -> None:
         """Raise AuthenticationFailed unless the claim's session or API key still
-        lives (reads the database)."""
+        lives and (with ``media_file_id``) its user may still play that file: an
+        admin taking a source away from a user ends their playback URLs of it at once
+        (reads the database)."""
         kind, _, num = claim.grant.partition(":")
         ok = num.isdigit() and (
             (kind == "s" and self.sessions.is_live(int(num), claim.user_id))
             or (kind == "k" and self.keys.is_live(int(num), claim.user_id)))
         if not ok:
             raise AuthenticationFailed("the session that issued this playback token has ended")
+        if media_file_id is None or self.file_access is None:
+            return
+        generation, seen = self._generation, time.monotonic()
+        if not self.file_access(claim.user_id, media_file_id):
+            raise AuthenticationFailed("the user of this playback token may no longer play this file")
+        if generation == self._generation:  # no change meanwhile: the yes may be kept
+            if len(self._files_ok) >= _CACHE_MAX:
+                self._files_ok = {}
+            self._files_ok[(claim.user_id, media_file_id)] = seen
 
     def check_playback(self, token: str, media_file_id: int) -> int:
         """The user id of a valid, still-granted playback token; raises
         AuthenticationFailed. May read the database."""
         claim = self.playback_claim(token, media_file_id)
-        if not self.grant_cached(claim):
-            self.check_grant(claim)
+        if not self.grant_cached(claim, media_file_id):
+            self.check_grant(claim, media_file_id)
         return claim.user_id

@@ -8,7 +8,8 @@ image's ``tag`` from the item's ``ImageTags`` (``<img>`` tags cannot send header
 Jellyfin's own clients put the tag in every image URL). The tag is an HMAC of the
 image id (:func:`ids.image_tag`), so item ids, which are guessable, give nothing
 alone: without a token or the right tag the answer is 401, whether or not the item
-exists."""
+exists. A caller with a token gets 404 for a picture of titles their source grants
+hide (:meth:`~reelhouse.auth.access.SourceAccess.check_image`)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from reelhouse.core import Core
 from reelhouse.db.models import Episode, Movie, Season, Show
 from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
 from reelhouse.jellyfin import ids
-from reelhouse.jellyfin.deps import caller_of
+from reelhouse.jellyfin.deps import Caller, caller_of
 from reelhouse.jellyfin.params import Args
 from reelhouse.library.metadata.images import WIDTHS
 
@@ -72,10 +73,10 @@ def _file(request: Request, item_id: str, image_type: str, args: Args) -> tuple[
     a token nor the image's tag), InvalidInput, NotFound (for callers with a token)."""
     core: Core = request.app.state.core
     try:
-        caller_of(request)
-        authorized = True
+        caller: Caller | None = caller_of(request)
     except AuthenticationFailed:
-        authorized = False
+        caller = None
+    authorized = caller is not None
     try:
         ref = ids.decode(item_id, "movie", "show", "season", "episode", "view")
         kind = image_type.lower()
@@ -88,6 +89,11 @@ def _file(request: Request, item_id: str, image_type: str, args: Args) -> tuple[
         if not authorized:
             raise AuthenticationFailed("an image needs a token or its tag") from None
         raise
+    if caller is not None:  # a title the user may not see is not there (source grants)
+        try:
+            core.access.check_image(caller.user, image)
+        except NotFound:
+            raise NotFound("no such item") from None
     tag = args.text("tag") or ""
     if not authorized and not hmac.compare_digest(tag, ids.image_tag(request.app.state.image_key, image)):
         raise AuthenticationFailed("an image needs a token or its tag")

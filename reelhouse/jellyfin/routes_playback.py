@@ -21,7 +21,7 @@ from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_
 from reelhouse.jellyfin.media import media_source
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, new_play_session
-from reelhouse.jellyfin.streams import file_for, range_response
+from reelhouse.jellyfin.streams import check_visible, file_for, range_response
 
 __all__ = ["router"]
 
@@ -108,7 +108,7 @@ async def stream(item_id: str, request: Request, core: CoreDep) -> Response:
     q = request.query_params
     file_id = await run_in_threadpool(file_for, core, item_id, q.get("mediasourceid"))
     if caller is not None:
-        await run_in_threadpool(core.access.check_file, caller.user, file_id)
+        await run_in_threadpool(check_visible, core, caller.user, file_id, item_id)
     return await range_response(core, request, file_id, caller.user.id if caller else None)
 
 
@@ -130,7 +130,7 @@ async def _hls_file(request: Request, core: Core, item_id: str) -> tuple[int, st
         await run_in_threadpool(file_for, core, item_id, source_id)
     token = request.query_params.get("token")
     if caller is not None:
-        await run_in_threadpool(core.access.check_file, caller.user, file_id)
+        await run_in_threadpool(check_visible, core, caller.user, file_id, item_id)
         token = core.playback.token_for(caller.user.id, file_id, caller.grant)
     if token is None:
         raise AuthenticationFailed("no access token")
@@ -205,7 +205,7 @@ async def subtitle(item_id: str, source_id: str, index: Annotated[int, Path(ge=0
     caller = await _authorize(request, core)
     file_id = await run_in_threadpool(file_for, core, item_id, source_id)
     if caller is not None:
-        await run_in_threadpool(core.access.check_file, caller.user, file_id)
+        await run_in_threadpool(check_visible, core, caller.user, file_id, item_id)
 
     def build() -> str:
         # Jellyfin numbers streams across the file; reelhouse's keys count subtitle

@@ -14,7 +14,7 @@ from reelhouse.errors import InvalidInput
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.deps import Caller, CallerDep, CoreDep, read_json
 from reelhouse.jellyfin.params import Args
-from reelhouse.jellyfin.streams import file_for
+from reelhouse.jellyfin.streams import check_visible, file_for
 
 __all__ = ["router"]
 
@@ -38,6 +38,7 @@ def _report(core: Core, caller: Caller, args: Args, stopped: bool) -> None:
     if not item_id:
         raise InvalidInput("ItemId is required")
     file_id = file_for(core, item_id, args.text("mediasourceid", 64))
+    check_visible(core, caller.user, file_id, item_id)  # a hidden item is as unknown as a missing one
     position = args.number("positionticks", None, 0, 2**62)
     if position is None:
         return  # a "playing" report without a position: nothing to record yet

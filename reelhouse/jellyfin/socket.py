@@ -3,8 +3,10 @@
 On connect the server sends ``{"MessageType": "ForceKeepAlive", "Data": 60}`` (seconds,
 a number: clients parse it as one) and answers every ``KeepAlive`` with a
 ``KeepAlive``; other messages (``SessionsStart``, ``SyncPlay…``) are read and ignored
-for now. A missing or bad token (``api_key`` in the query, or a header) is refused:
-the handshake is closed with 1008 (policy violation) before it is accepted.
+for now. A binary frame closes with 1003, a message over 64 KiB with 1009, more than
+``ws_messages_per_second`` (bursts of twice that) with 1008. A missing or bad token
+(``api_key`` in the query, or a header) is refused: the handshake is closed with 1008
+(policy violation) before it is accepted.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import secrets
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, MessageRate
+from reelhouse.core import Core
 from reelhouse.errors import ReelhouseError
 from reelhouse.jellyfin.deps import caller_of
 
@@ -39,11 +43,22 @@ async def endpoint(ws: WebSocket) -> None:
         return
     await ws.accept()
     await ws.send_text(_message("ForceKeepAlive", KEEPALIVE_SECONDS))
+    core: Core = ws.app.state.core
+    rate = MessageRate(core.settings.ws_messages_per_second)
     try:
         while True:
-            text = await ws.receive_text()
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:  # a binary frame: the protocol is JSON text
+                await ws.close(code=CLOSE_UNSUPPORTED, reason="binary frames are not accepted")
+                return
             if len(text) > _MAX_MESSAGE:
-                await ws.close(code=1009, reason="message too big")
+                await ws.close(code=CLOSE_TOO_BIG, reason="message too big")
+                return
+            if not rate.allow():
+                await ws.close(code=CLOSE_POLICY, reason="too many messages; slow down")
                 return
             try:
                 msg = json.loads(text)

@@ -8,12 +8,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile
+from reelhouse.db.models import MediaFile, User
 from reelhouse.errors import NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.playback.direct import RangeStreamResponse
 
-__all__ = ["file_for", "range_response"]
+__all__ = ["check_visible", "file_for", "range_response"]
 
 
 def file_for(core: Core, item_id: str, media_source_id: str | None) -> int:
@@ -35,6 +35,16 @@ def file_for(core: Core, item_id: str, media_source_id: str | None) -> int:
     if found is None:
         raise NotFound(f"no playable file for {item_id}")
     return int(found)
+
+
+def check_visible(core: Core, user: User, file_id: int, item_id: str) -> None:
+    """NotFound unless ``user`` may see media file ``file_id`` (source grants), worded
+    as :func:`file_for`'s for an unknown item: the answer tells nothing of which hidden
+    ids exist."""
+    try:
+        core.access.check_file(user, file_id)
+    except NotFound:
+        raise NotFound(f"no playable file for {item_id}") from None
 
 
 async def range_response(core: Core, request: Request, file_id: int, user_id: int | None) -> Response:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -42,7 +42,9 @@ class PartyInfo:
 
 class PartyService:
     """Create, read and change parties. ``clock`` gives server time (s);
-    ``wait_timeout`` and ``lead`` (s) are the state machine's (see ``state``)."""
+    ``wait_timeout`` and ``lead`` (s) are the state machine's (see ``state``);
+    ``max_open``: most parties one user started that have not ended and that they
+    still host (or nobody does: they may join again and end it)."""
 
     def __init__(
         self,
@@ -50,8 +52,10 @@ class PartyService:
         clock: Callable[[], float] = server_now,
         wait_timeout: float = st.DEFAULT_WAIT_TIMEOUT,
         lead: float = st.DEFAULT_LEAD,
+        max_open: int = 20,
     ) -> None:
         self.sessions = sessions
+        self.max_open = max_open
         self.clock = clock
         self.wait_timeout = wait_timeout
         self.lead = lead
@@ -90,13 +94,21 @@ class PartyService:
     # -- writes -----------------------------------------------------------------------
     def create(self, user: User, media_file_id: int, mode: st.Mode = "host") -> PartyInfo:
         """A new party on ``media_file_id`` with ``user`` as host and first member;
-        raises NotFound (no such file) or InvalidInput (bad mode)."""
+        raises NotFound (no such file), InvalidInput (bad mode) or Conflict (``user``
+        already has ``max_open`` parties open: parties never end by themselves, so one
+        user looping on create would grow the tables and their list without bound)."""
         if mode not in ("host", "collaborative"):
             raise InvalidInput("mode must be 'host' or 'collaborative'")
         now = self.clock()
         with self.sessions() as s:
             if s.get(MediaFile, media_file_id) is None:
                 raise NotFound(f"no media file with id {media_file_id}")
+            mine = (select(func.count()).select_from(WatchSession)
+                    .where(WatchSession.created_by == user.id, WatchSession.ended_at.is_(None),
+                           or_(WatchSession.host_id == user.id, WatchSession.host_id.is_(None))))
+            if (s.scalar(mine) or 0) >= self.max_open:
+                raise Conflict(f"you already have {self.max_open} watch parties that have not ended; "
+                               "end one before starting another")
             for _ in range(10):  # a code collision is astronomically rare; retry anyway
                 row = WatchSession(code=new_code(), media_file_id=media_file_id, host_id=user.id,
                                    created_by=user.id, mode=mode, state="idle", position=0.0,

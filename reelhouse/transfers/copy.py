@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from reelhouse.errors import (
     Cancelled,
+    Conflict,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -86,12 +89,28 @@ def _never() -> bool:
     return False
 
 
+#: Bytes written between two checks of the disk's free space during a download.
+_ROOM_CHECK_EVERY = 64 * 1024 * 1024
+
+
+def _check_room(folder: Path, need: int, min_free: int, name: str) -> None:
+    """StorageFull unless writing ``need`` more bytes in ``folder`` leaves ``min_free``
+    bytes free on its disk (``shutil.disk_usage``)."""
+    if min_free <= 0:
+        return
+    free = shutil.disk_usage(folder).free
+    if free - need < min_free:
+        raise StorageFull(f"no space left in the local store for {name!r} (the disk's last "
+                          f"{min_free} bytes are kept free for the server)")
+
+
 def download(
     source: Source,
     remote: str,
     dest: Path,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
+    min_free: int = 0,
 ) -> int:
     """Copy ``remote`` on ``source`` to local file ``dest``; returns its size (bytes).
 
@@ -99,7 +118,9 @@ def download(
     the source's, then renames it to ``dest``. Raises the source's errors,
     ``SourceUnavailable`` on a size mismatch (worth a retry), ``Cancelled`` when
     ``should_stop()`` turns true (the ``.part`` stays for a later resume),
-    ``StorageFull`` when the local disk is full.
+    ``StorageFull`` when the local disk is full or the copy would leave less than
+    ``min_free`` bytes free on it (checked before the first byte and every 64 MiB:
+    the database and caches share that disk, and any user may queue downloads).
     """
     note = progress or (lambda done, total: None)
     stop = should_stop or _never
@@ -114,6 +135,7 @@ def download(
         have = part.stat().st_size if part.exists() else 0
         if total is not None and have > total:
             have = 0
+        _check_room(dest.parent, (total or 0) - have, min_free, dest.name)
         with open(part, "r+b" if have else "wb") as fh:
             fh.truncate(have)
             fh.seek(have)
@@ -121,11 +143,15 @@ def download(
             note(done, total)
             length = (total - have) if total is not None else 1 << 62
             chunks = source.read_range(rel, have, length)
+            next_check = done + _ROOM_CHECK_EVERY
             try:
                 for chunk in chunks:
                     fh.write(chunk)
                     done += len(chunk)
                     note(done, total)
+                    if done >= next_check:
+                        _check_room(dest.parent, max(0, (total or 0) - done), min_free, dest.name)
+                        next_check = done + _ROOM_CHECK_EVERY
                     if stop():
                         raise Cancelled(f"download of {rel!r} cancelled at byte {done}")
             finally:
@@ -161,13 +187,34 @@ def upload(
     Writes ``remote.part`` (resumed from the size the source reports for it), checks
     the source's size of it, then renames it to ``remote`` (replacing a file of that
     name). Errors as :func:`download`; ``StorageFull`` when the source is full (FTP
-    452/552), ``InvalidInput`` for a name the source refuses (FTP 553).
+    452/552), ``InvalidInput`` for a name the source refuses (FTP 553), ``Conflict``
+    while another upload to the same name on the same source runs in this process.
     """
-    note = progress or (lambda done, total: None)
-    stop = should_stop or _never
     rel = normalize_path(remote)
     if not rel:
         raise InvalidInput("upload needs a file name on the source")
+    key = (id(source), rel)
+    with _uploading_lock:
+        if key in _uploading:
+            raise Conflict(f"an upload to {rel!r} is already running; try again when it ends")
+        _uploading.add(key)
+    try:
+        return _upload(source, local, rel, progress, should_stop)
+    finally:
+        with _uploading_lock:
+            _uploading.discard(key)
+
+
+#: (source object, path) of the uploads running in this process: two uploads of one
+#: name would append to each other's ``.part`` (an upload resumes from its size).
+_uploading: set[tuple[int, str]] = set()
+_uploading_lock = threading.Lock()
+
+
+def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
+            should_stop: ShouldStop | None) -> int:
+    note = progress or (lambda done, total: None)
+    stop = should_stop or _never
     try:
         total = local.stat().st_size
         if not local.is_file():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,11 +60,14 @@ class OfflineCopies:
         queue.listeners.append(self._transfer_ended)
 
     # -- marking ---------------------------------------------------------------------
-    def keep(self, scope: str, user_id: int | None = None) -> list[OfflineCopy]:
+    def keep(self, scope: str, user_id: int | None = None,
+             sources: Collection[int] | None = None) -> list[OfflineCopy]:
         """Keep a scope offline: ``movie:<id>`` or ``season:<id>``. Queues a download of
-        every present file without a ready, current copy; returns the scope's copies.
-        Raises InvalidInput (bad scope), NotFound (no such movie/season, or no file)."""
-        files = self._files(scope)
+        every present file (on one of ``sources``, the asking user's granted sources;
+        None: any) without a ready, current copy; returns the scope's copies (of those
+        files). Raises InvalidInput (bad scope), NotFound (no such movie/season, or no
+        file)."""
+        files = [mf for mf in self._files(scope) if sources is None or mf.source_id in sources]
         if not files:
             raise NotFound(f"nothing to keep offline in {scope}: no file is present")
         out = []
@@ -94,7 +98,8 @@ class OfflineCopies:
         for copy in out:
             if copy.transfer_id is not None and copy.state == "pending":
                 self._transfer_ended(self.queue.get(copy.transfer_id))
-        return self.copies(scope)
+        kept = {mf.id for mf in files}
+        return [c for c in self.copies(scope) if sources is None or c.media_file_id in kept]
 
     def drop(self, scope: str) -> int:
         """Stop keeping a scope offline: cancel pending downloads, delete the copies and

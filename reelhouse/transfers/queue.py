@@ -85,6 +85,7 @@ class TransferQueue:
         self.sources = sources
         self.jobs = jobs
         self.store = settings.store_dir
+        self.min_free = settings.store_min_free
         self.retries = settings.transfer_retries
         self.retry_delay = settings.transfer_retry_delay
         self.listeners: list[Listener] = []
@@ -330,7 +331,8 @@ class TransferQueue:
         source = self.sources.source(row.source_id)
         if row.kind == "download":
             assert row.local_path is not None
-            return download(source, row.remote_path, Path(row.local_path), progress, should_stop)
+            return download(source, row.remote_path, Path(row.local_path), progress, should_stop,
+                            min_free=self.min_free)
         if row.kind == "upload":
             assert row.local_path is not None
             return upload(source, Path(row.local_path), row.remote_path, progress, should_stop)

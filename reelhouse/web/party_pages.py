@@ -7,7 +7,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from reelhouse.api.deps import playback_token_for
+from reelhouse.api.deps import client_address, playback_token_for
+from reelhouse.api.party_lookup import find_party
 from reelhouse.core import Core
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.library import queries
@@ -57,8 +58,7 @@ def party_page(request: Request, code: str, user: PageUser) -> Response:
     takes any URL, so an HLS playlist can stand in), participants and invite."""
     core = _core(request)
     try:
-        info = core.parties.get(code[:32])
-        core.access.check_file(user, info.media_file_id)
+        info = find_party(core, code[:32], user, client_address(request))
         with core.sessions() as s:
             mf = queries.get_media_file(s, info.media_file_id)
             title, subtitle, back_url, back_label = _headline(mf)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image as PILImage
+from sqlalchemy import select
 from tmdb_fake import FakeTmdb, jpeg
 
 from reelhouse.config import load_settings
@@ -161,6 +162,34 @@ def test_changes_are_for_admins(tmdb_core: Core, api: TestClient) -> None:
         assert viewer.put(f"/api/library/movies/{thing}/match", json={"tmdb_id": 1091}).status_code == 403
         assert viewer.patch(f"/api/library/movies/{thing}", json={"title": "x"}).status_code == 403
         assert viewer.delete(f"/api/library/movies/{thing}/lock").status_code == 403
+
+
+def test_pictures_and_searches_follow_source_grants(tmdb_core: Core, api: TestClient) -> None:
+    """A user restricted to other sources gets 404 for every picture of a title they
+    cannot see (a poster names the film) and for a TMDB search on such a title (the
+    default query is its title); both were answered to anyone logged in."""
+    from reelhouse.auth.users import UserChange
+    from reelhouse.db.models import Image
+
+    with tmdb_core.sessions() as s:
+        pictures = list(s.scalars(select(Image.id)))
+    items = ids(api)
+    assert len(pictures) >= 3, pictures
+    viewer_id = tmdb_core.users.by_name("viewer").id
+    with TestClient(create_app(tmdb_core)) as viewer:
+        log_in(viewer, "viewer", "viewer-password")
+        for image in pictures:
+            assert viewer.get(f"/api/images/{image}").status_code == 200, image
+        assert viewer.get(f"/api/library/movies/{items['Sintel']['id']}/match").status_code == 200
+        tmdb_core.users.update(viewer_id, UserChange(restrict_sources=True, sources=[]))
+        for image in pictures:
+            for width in ("", "?w=200"):
+                r = viewer.get(f"/api/images/{image}{width}")
+                assert r.status_code == 404 and "no image" in r.json()["detail"], (image, r.status_code)
+            assert api.get(f"/api/images/{image}").status_code == 200, image
+        for kind, title in (("movies", "Sintel"), ("shows", "The Office")):
+            r = viewer.get(f"/api/library/{kind}/{items[title]['id']}/match")
+            assert r.status_code == 404, (kind, r.status_code, r.text)
 
 
 def test_without_tmdb_search_is_503(tmp_path: Path) -> None:

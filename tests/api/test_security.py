@@ -4,6 +4,7 @@ and WebSocket hardening on a real uvicorn server (Origin, frame size, rate, bina
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -233,6 +234,41 @@ def test_websocket_message_size_binary_and_rate(live: tuple[int, str, str]) -> N
                 ws.recv(timeout=5)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
     with _ws(port, code, token, origin) as ws:  # the server is fine afterwards
+        assert json.loads(ws.recv(timeout=5))["type"] == "welcome"  # type: ignore[attr-defined]
+
+
+def test_websocket_limits_hold_per_user(live: tuple[int, str, str]) -> None:
+    """The message rate held per connection only, and connections were unlimited: one
+    user with 100 sockets could send 100x the rate (each a database write and a
+    broadcast). Now a user holds at most ``ws_connections_per_user`` sockets (the next
+    is closed with 1008) and their messages share one bucket."""
+    port, token, code = live
+    origin = f"http://127.0.0.1:{port}"
+    opened = [_ws(port, code, token, origin) for _ in range(16)]
+    try:
+        for ws in opened:
+            assert json.loads(ws.recv(timeout=5))["type"] == "welcome"  # type: ignore[attr-defined]
+        with _ws(port, code, token, origin) as extra:  # type: ignore[attr-defined]
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    extra.recv(timeout=5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+            assert "connections" in closed.value.rcvd.reason
+        codes = []
+        for ws in opened[:5]:  # 5 x 12 messages at once: past the shared burst of 40
+            for i in range(12):
+                with contextlib.suppress(ConnectionClosed):
+                    ws.send(json.dumps({"v": 1, "type": "ping", "t0": i}))  # type: ignore[attr-defined]
+        for ws in opened[:5]:
+            with contextlib.suppress(ConnectionClosed, TimeoutError):
+                while True:
+                    ws.recv(timeout=0.5)  # type: ignore[attr-defined]
+            codes.append(ws.close_code)  # type: ignore[attr-defined]
+        assert 1008 in codes, codes
+    finally:
+        for ws in opened:
+            ws.close()  # type: ignore[attr-defined]
+    with _ws(port, code, token, origin) as ws:  # room again once they are closed
         assert json.loads(ws.recv(timeout=5))["type"] == "welcome"  # type: ignore[attr-defined]
 
 

@@ -72,6 +72,26 @@ def test_change_own_password(core: Core, client: TestClient) -> None:
         assert other.get("/api/auth/me").status_code == 401  # the others end
 
 
+def test_guessing_the_old_password_is_throttled(core: Core) -> None:
+    """The old password guards the account against a session left open on a shared
+    machine: wrong guesses count as failed logins of the account (429 with Retry-After
+    past the free ones, even for the right password), where they were unlimited."""
+    core.users.add("friend", "friend-password")
+    core.login_throttle.free = 2
+    with _login(core, "friend", "friend-password") as fc:
+        for n in range(2):
+            r = fc.post("/api/auth/password", json={"old_password": f"guess-{n}!", "new_password": "new-password"})
+            assert r.status_code == 401, r.text
+        r = fc.post("/api/auth/password", json={"old_password": "friend-password", "new_password": "new-password"})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1, r.text
+        assert "try again" in r.json()["detail"]
+    r = TestClient(create_app(core)).post("/api/auth/login", json={"username": "friend",
+                                                                   "password": "friend-password"})
+    assert r.status_code == 429  # the account waits, whichever door is knocked on
+    core.login_throttle.succeeded("friend")
+    core.users.authenticate("friend", "friend-password")  # unchanged
+
+
 def test_source_grants_and_redaction(core: Core, client: TestClient, tmp_path: object) -> None:
     from pathlib import Path
 
@@ -187,6 +207,41 @@ def test_source_grants_hide_titles_files_and_parties(core: Core, client: TestCli
         assert "Film for grown-ups" not in kid.get("/").text
         assert "/srv/" not in kid.get("/settings/sources").text
     assert client.get(f"/api/library/movies/{hidden_movie}").status_code == 200  # admins see all
+
+
+def test_keep_offline_follows_source_grants(core: Core, client: TestClient) -> None:
+    """"Keep offline" on a movie or season of a source the user was not granted queued
+    downloads of its files and answered their ids and sizes (and a movie with files on
+    both kinds of source copied the hidden ones too); now 404, and only granted files."""
+    from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
+
+    with core.sessions() as s:
+        kids, grown = SourceRow(name="kids", kind="local", path="/srv/kids"), \
+            SourceRow(name="grown-ups", kind="local", path="/srv/grown-ups")
+        both, hidden = Movie(title="Both", year=2000, match_key="both"), Movie(title="Hidden", match_key="h")
+        show = Show(title="Hidden Show", match_key="hidden-show")
+        season = Season(show=show, number=1)
+        episode = Episode(season=season, number=1)
+        s.add_all([kids, grown, both, hidden, show, season, episode])
+        s.flush()
+        s.add_all([MediaFile(source_id=kids.id, path="both.mp4", size=10, kind="movie", movie_id=both.id),
+                   MediaFile(source_id=grown.id, path="both-4k.mp4", size=20, kind="movie", movie_id=both.id),
+                   MediaFile(source_id=grown.id, path="hidden.mp4", size=30, kind="movie", movie_id=hidden.id),
+                   MediaFile(source_id=grown.id, path="e1.mp4", size=40, kind="episode", episode_id=episode.id)])
+        s.commit()
+        ids = {"kids": kids.id, "both": both.id, "hidden": hidden.id, "season": season.id}
+    r = client.post("/api/users", json={"name": "kid", "password": "kid-password",
+                                        "restrict_sources": True, "sources": [ids["kids"]]})
+    assert r.status_code == 201
+    with _login(core, "kid", "kid-password") as kid:
+        kid.headers["origin"] = "http://testserver"
+        for path in (f"/api/library/movies/{ids['hidden']}/offline", f"/api/library/seasons/{ids['season']}/offline"):
+            r = kid.post(path)
+            assert r.status_code == 404, (path, r.status_code, r.text)
+        r = kid.post(f"/api/library/movies/{ids['both']}/offline")
+        assert r.status_code == 202 and [c["size"] for c in r.json()] == [10], r.text
+    queued = [t.remote_path for t in core.transfers.list(None)]
+    assert queued == ["both.mp4"], queued
 
 
 def test_continue_watching_follows_source_grants(core: Core, client: TestClient) -> None:

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from reelhouse.api.session_cookie import SESSION_COOKIE
 from reelhouse.auth.sessions import SessionService
 from reelhouse.core import Core
+from reelhouse.db.models import MediaFile
 from reelhouse.errors import AuthenticationFailed, NotFound
 from reelhouse.server import create_app
 
@@ -140,6 +141,36 @@ def test_playback_token_dies_with_its_session_and_user(core: Core, client: TestC
     core.users.remove(fid)
     with pytest.raises(AuthenticationFailed):
         core.auth.check_playback(token, 7)
+
+
+def test_playback_token_dies_with_the_source_grant(core: Core, client: TestClient) -> None:
+    """A playback URL (6 h) kept streaming a file after an admin took its source away
+    from the user; now it is refused at once, on the cached path too, through the API
+    (and Jellyfin's ``core.auth.check_playback``), and works again with the grant."""
+    from party.support import add_media_file
+
+    from reelhouse.auth.users import UserChange
+
+    file_id = add_media_file(core)
+    with core.sessions() as s:
+        source_id = s.get(MediaFile, file_id).source_id  # type: ignore[union-attr]
+    friend = core.users.add("friend", "friend-password")
+    core.users.update(friend.id, UserChange(restrict_sources=True, sources=[source_id]))
+    _, info = core.auth_sessions.create(friend.id)
+    token = core.signer.playback(friend.id, file_id, f"s:{info.id}")
+    url = f"/api/library/media-files/{file_id}/stream"
+    with TestClient(create_app(core), raise_server_exceptions=False) as anon:
+        for _ in range(2):  # the second one from the caches
+            assert core.auth.check_playback(token, file_id) == friend.id
+            assert anon.get(url, params={"token": token}).status_code != 401
+        core.users.update(friend.id, UserChange(sources=[]))
+        for _ in range(2):
+            with pytest.raises(AuthenticationFailed, match="no longer"):
+                core.auth.check_playback(token, file_id)
+            r = anon.get(url, params={"token": token})
+            assert r.status_code == 401 and "no longer" in r.json()["detail"], r.text
+        core.users.update(friend.id, UserChange(sources=[source_id]))
+        assert core.auth.check_playback(token, file_id) == friend.id
 
 
 def test_sessions_api(core: Core, client: TestClient) -> None:

@@ -255,6 +255,26 @@ def test_socket(core: Core, jf: TestClient) -> None:
     assert info.value.code == 1008
 
 
+def test_socket_refuses_binary_frames_and_floods(core: Core, jf: TestClient) -> None:
+    """A binary frame raised KeyError('text') in the handler (a traceback, the socket
+    cut with 1006); a flood of KeepAlives was answered one for one without limit. Now
+    1003 and 1008, as on the party socket."""
+    token = token_of(jf)
+    url = f"/jellyfin/socket?api_key={token}&deviceId=dev-1"
+    with pytest.raises(WebSocketDisconnect) as info, jf.websocket_connect(url) as ws:
+        ws.receive_json()
+        ws.send_bytes(b"\x00\x01binary")
+        ws.receive_json()
+    assert info.value.code == 1003
+    with pytest.raises(WebSocketDisconnect) as info, jf.websocket_connect(url) as ws:
+        ws.receive_json()
+        for _ in range(int(core.settings.ws_messages_per_second * 2) + 5):
+            ws.send_json({"MessageType": "KeepAlive"})
+        while True:
+            ws.receive_json()
+    assert info.value.code == 1008
+
+
 def test_bodies_are_limited(jf: TestClient, core: Core) -> None:
     big = b"{" + b" " * (core.settings.json_body_limit + 10) + b"}"
     for path in ("/jellyfin/Users/AuthenticateByName", "/jellyfin/Sessions/Playing/Progress"):

@@ -1,5 +1,6 @@
 """Jellyfin tokens are reelhouse sessions (revocable at once), and a user restricted to
-some sources sees, opens and plays only titles with a file on them."""
+some sources sees, opens, plays and gets the pictures of only titles with a file on
+them."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from jellyfin.support import AUTH, Library
+from PIL import Image
+from sqlalchemy import select
 
 from reelhouse.auth.users import UserChange
 from reelhouse.core import Core
+from reelhouse.db.models import MediaFile
 from reelhouse.server import create_app
 
 from helpers import place, wait_job
@@ -44,6 +48,7 @@ def test_sessions_are_revocable(core: Core, jf: TestClient) -> None:
 
 def test_source_grants(core: Core, client: TestClient, library: Library, tmp_path: Path, sample_mp4: Path) -> None:
     place(sample_mp4, tmp_path / "private", "Secret Film (2001)/Secret.Film.2001.mp4")
+    Image.new("RGB", (300, 450), (90, 20, 20)).save(tmp_path / "private" / "Secret Film (2001)" / "poster.jpg")
     sid = client.post("/api/sources", json={"name": "private", "kind": "local",
                                             "path": str(tmp_path / "private")}).json()["id"]
     assert wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
@@ -58,6 +63,20 @@ def test_source_grants(core: Core, client: TestClient, library: Library, tmp_pat
         secret = next(i for i in c.get("/jellyfin/Items", headers=admin, params={
             "Recursive": "true", "SearchTerm": "Secret"}).json()["Items"])
         for path in (f"/jellyfin/Items/{secret['Id']}", f"/jellyfin/Items/{secret['Id']}/PlaybackInfo",
-                     f"/jellyfin/Videos/{secret['Id']}/stream"):
+                     f"/jellyfin/Videos/{secret['Id']}/stream", f"/jellyfin/Items/{secret['Id']}/Images/Primary",
+                     f"/jellyfin/Items/{secret['Id']}/Images/Primary?maxWidth=200"):
             assert c.get(path).status_code == 404, path
             assert c.get(path, headers=admin).status_code == 200, path
+        # a progress report on a hidden item was 204 (and saved; 400 naming its duration when past
+        # the end), where an unknown one is 404:
+        # an oracle for which ids exist
+        for report in ("Playing", "Playing/Progress", "Playing/Stopped"):
+            r = c.post(f"/jellyfin/Sessions/{report}", json={"ItemId": secret["Id"], "PositionTicks": 5 * 10**7})
+            assert r.status_code == 404, (report, r.status_code, r.text)
+            assert r.json()["detail"] == f"no playable file for {secret['Id']}", r.text  # as for an unknown id
+        assert c.get(f"/jellyfin/Videos/{secret['Id']}/stream").json()["detail"] == \
+            f"no playable file for {secret['Id']}"
+        assert c.get(f"/jellyfin/Items/{secret['Id']}/Images/Primary").json()["detail"] == "no such item"
+        with core.sessions() as s:
+            secret_file = s.scalar(select(MediaFile.id).where(MediaFile.source_id == sid))
+        assert secret_file is not None and core.progress.get(user.id, secret_file) is None

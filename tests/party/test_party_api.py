@@ -4,6 +4,7 @@ party survives a restart of the app (its state is in the database)."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -84,6 +85,84 @@ def test_rest_lifecycle(client: TestClient, sam: TestClient, anon: TestClient, m
     assert ended["state"] == "ended"
     assert sam.get("/api/parties").json() == []
     assert client.post(f"/api/parties/{code}/join").status_code == 409
+
+
+def test_open_parties_per_user_are_bounded(core: Core, client: TestClient, sam: TestClient,
+                                           media_id: int) -> None:
+    """Parties never end by themselves: a user looping on "create" grew the tables and
+    their ``GET /api/parties`` without bound (~200 a second). Past ``max_open`` open
+    parties that they host, a clear 409; ending one (or handing it over) makes room,
+    and a party everyone left still counts until its creator joins it again and ends it."""
+    core.parties.max_open = 3
+    codes = [sam.post("/api/parties", json={"media_file_id": media_id}).json()["code"] for _ in range(3)]
+    r = sam.post("/api/parties", json={"media_file_id": media_id})
+    assert r.status_code == 409 and "end one" in r.json()["detail"], r.text
+    assert client.post("/api/parties", json={"media_file_id": media_id}).status_code == 201  # per user
+    assert sam.post(f"/api/parties/{codes[0]}/end").status_code == 200
+    assert sam.post("/api/parties", json={"media_file_id": media_id}).status_code == 201
+    assert sam.post(f"/api/parties/{codes[1]}/leave").status_code == 200  # nobody left in it: still counts
+    assert sam.post("/api/parties", json={"media_file_id": media_id}).status_code == 409
+    assert client.post(f"/api/parties/{codes[2]}/join").status_code == 200
+    assert sam.post(f"/api/parties/{codes[2]}/leave").status_code == 200  # the admin hosts it now
+    assert sam.post("/api/parties", json={"media_file_id": media_id}).status_code == 201
+    assert len(sam.get("/api/parties").json()) == 2  # the two made since
+
+
+def test_a_socket_ends_with_its_session(core: Core, client: TestClient, sam: TestClient, media_id: int,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The socket's user was checked at the handshake only: after a logout (or being
+    disabled) it still sent commands that were applied and got every change. Now a
+    command of an ended session closes the socket with 4401 unapplied, and a silent
+    socket is closed within ``RECHECK_SECONDS``."""
+    from reelhouse.api import party_socket
+    from reelhouse.auth.users import UserChange
+
+    monkeypatch.setattr(party_socket, "RECHECK_SECONDS", 0.2)
+    code = sam.post("/api/parties", json={"media_file_id": media_id, "mode": "collaborative"}).json()["code"]
+    assert client.post(f"/api/parties/{code}/join").status_code == 200
+    with sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
+        recv_until(ws, "welcome")
+        assert sam.post("/api/auth/logout").status_code == 204
+        ws.send_json({"v": 1, "type": "seek", "position": 7})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                ws.receive_json()
+        assert closed.value.code == 4401
+    assert client.get(f"/api/parties/{code}").json()["position"] == 0.0
+    with login(client.app, "alex") as alex:  # type: ignore[arg-type]
+        assert alex.post(f"/api/parties/{code}/join").status_code == 200
+        with alex.websocket_connect(f"/api/parties/{code}/ws") as ws:
+            recv_until(ws, "welcome")
+            core.users.update(core.users.by_name("alex").id, UserChange(disabled=True))
+            started = time.monotonic()
+            with pytest.raises(WebSocketDisconnect) as closed:
+                while True:
+                    ws.receive_json()
+            assert closed.value.code == 4401 and time.monotonic() - started < 5
+
+
+def test_guessing_invite_codes_is_throttled(client: TestClient, sam: TestClient, media_id: int) -> None:
+    """A code is a party's only secret and any user may ask: unknown codes were free to
+    try (~500 a second). Past FREE_MISSES misses the user waits (429, Retry-After),
+    even for a right code, on every door: REST, the WebSocket (1008) and the page."""
+    from reelhouse.api.party_lookup import FREE_MISSES
+
+    code = client.post("/api/parties", json={"media_file_id": media_id}).json()["code"]
+    assert sam.get(f"/api/parties/{code}").status_code == 200
+    guesses = [c for c in ("".join(p) for p in itertools.product(ALPHABET[:4], repeat=6)) if c != code]
+    assert sam.post(f"/api/parties/{guesses[0]}/leave").status_code == 404
+    for guess in guesses[1:FREE_MISSES]:
+        r = sam.get(f"/api/parties/{guess}")
+        assert r.status_code == 404 and r.json()["detail"] == f"no party with code {guess!r}", r.text
+    for path in (f"/api/parties/{code}", f"/api/parties/{guesses[-1]}"):
+        r = sam.get(path)
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1, r.text
+    for action in ("join", "leave", "end"):  # leave/end said 403 (not a member) for a real code: an oracle
+        assert sam.post(f"/api/parties/{code}/{action}").status_code == 429, action
+    with pytest.raises(WebSocketDisconnect) as refused, sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
+        ws.receive_json()
+    assert refused.value.code == 1008
+    assert sam.get(f"/party/{code}").status_code == 429
 
 
 def test_websocket_sync_and_permissions(client: TestClient, sam: TestClient, anon: TestClient,

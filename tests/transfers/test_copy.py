@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,19 @@ def test_download_resumes_a_part_and_renames(tmp_path: Path) -> None:
     assert dest.read_bytes() == DATA and not (tmp_path / "store" / "f.mkv.part").exists()
     with pytest.raises(NotFound):
         download(src, "Films/nope.mkv", tmp_path / "x")
+
+
+def test_download_keeps_the_reserve_free(tmp_path: Path) -> None:
+    """Any user may queue downloads (and offline copies): one that would leave less than
+    ``min_free`` bytes on the store's disk is StorageFull before its first byte, so a
+    hostile user cannot fill the disk the database lives on."""
+    src = MemorySource({"Films/f.mkv": DATA})
+    dest = tmp_path / "store" / "f.mkv"
+    free = shutil.disk_usage(tmp_path).free
+    with pytest.raises(StorageFull, match="kept free"):
+        download(src, "Films/f.mkv", dest, min_free=free - len(DATA) // 2)
+    assert not dest.exists() and not dest.with_name("f.mkv.part").exists()
+    assert download(src, "Films/f.mkv", dest, min_free=max(0, free - 64 * len(DATA))) == len(DATA)
 
 
 def test_download_of_a_short_read_is_retryable(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -349,3 +351,57 @@ def test_only_admins_change_files_on_a_source(
         r = viewer.post("/api/transfers", json={"kind": "download", "source_id": sid,
                                                 "remote_path": "x"})
         assert r.status_code == 201
+
+
+def test_a_users_downloads_leave_the_reserve_free(
+    ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core
+) -> None:
+    """A plain user queueing downloads of one big file under ever new ``local_path``s
+    filled the store's disk (where the database lives); past ``store_min_free`` the
+    download fails at once as 'storage full', without retries, and leaves nothing."""
+    (ftp_root / "big.bin").write_bytes(DATA)
+    sid = add_ftp(api, ftp_server.port)
+    tcore.users.add("viewer", "viewer-password")
+    tcore.transfers.min_free = shutil.disk_usage(tcore.settings.store_dir.parent).free  # no room left
+    with TestClient(create_app(tcore)) as viewer:
+        log_in(viewer, "viewer", "viewer-password")
+        r = viewer.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "big.bin",
+                                                "local_path": "mine/copy-1.bin"})
+        assert r.status_code == 201, r.text
+        t = wait_transfer(viewer, r.json()["id"])
+        assert t["state"] == "failed" and t["attempts"] == 1 and "no space left" in t["error"], t
+    assert not list((tcore.settings.store_dir / "mine").glob("*"))
+
+
+def test_concurrent_uploads_of_one_name_never_mix(
+    ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core
+) -> None:
+    """Uploads resume from the source's ``NAME.part``, so two uploads of one name at
+    once appended to each other's part: the file ended as a mix of both, yet one of
+    them answered 201 with the right size. Now the second is a 409 while the first
+    runs, and the file is exactly one of the bodies."""
+    import httpx
+
+    from helpers import serving
+
+    sid = add_ftp(api, ftp_server.port)
+    token = api.post("/api/auth/login", json={"username": "admin", "password": "admin-password"}).json()["token"]
+    bodies = [os.urandom(2_000_000) for _ in range(4)]
+    answers: list[int] = []
+    with serving(api.app) as url:
+        def put(body: bytes) -> None:
+            with httpx.Client(base_url=url, timeout=60) as c:
+                r = c.put(f"/api/sources/{sid}/files", params={"path": "same/name.bin"}, content=body,
+                          headers={"authorization": f"Bearer {token}"})
+                assert r.status_code in (201, 409), r.text
+                assert r.status_code == 201 or "already running" in r.json()["detail"], r.text
+                answers.append(r.status_code)
+
+        threads = [threading.Thread(target=put, args=(b,)) for b in bodies]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert 201 in answers and len(answers) == 4, answers
+    assert (ftp_root / "same/name.bin").read_bytes() in bodies
+    assert sorted(p.name for p in (ftp_root / "same").iterdir()) == ["name.bin"]

@@ -88,16 +88,22 @@ def me(user: CurrentUser) -> UserPublic:
 def change_password(body: PasswordChange, request: Request, core: CoreDep,
                     identity: CurrentIdentity) -> Response:
     """Change your own password (the old one must be right); every other session of
-    yours ends, this one stays."""
+    yours ends, this one stays. A wrong old password counts as a failed login of the
+    account (the old password guards it against a session left open): 429 with
+    ``Retry-After`` after repeated failures, as for logins."""
+    name, address = identity.user.name, client_address(request)
+    core.login_throttle.check(name, address)
     try:
         core.users.change_own_password(identity.user.id, body.old_password, body.new_password,
                                        keep_session=identity.session_id)
     except AuthenticationFailed:
+        core.login_throttle.failed(name, address)
         core.audit.record("user.password", user=identity.user, target=f"user:{identity.user.id}",
-                          address=client_address(request), ok=False)
+                          address=address, ok=False)
         raise
+    core.login_throttle.succeeded(name)
     core.audit.record("user.password", user=identity.user, target=f"user:{identity.user.id}",
-                      address=client_address(request))
+                      address=address)
     return Response(status_code=204)
 
 

@@ -24,11 +24,13 @@ SearchYear = Annotated[int | None, Query(ge=1870, le=2200)]
 
 @router.get("/api/images/{image_id}", response_class=FileResponse,
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}})
-def image(image_id: RowId, core: CoreDep, _: CurrentUser,
+def image(image_id: RowId, core: CoreDep, user: CurrentUser,
           w: Annotated[int | None, Query(description="width in pixels: 200, 400 or 800; none: original")] = None,
           ) -> FileResponse:
     """A cached poster, backdrop or still; ``w`` picks a resized copy (JPEG, never
-    upscaled). 400 for another width, 404 for an unknown id."""
+    upscaled). 400 for another width, 404 for an unknown id or a picture of titles the
+    user may not see (source grants)."""
+    core.access.check_image(user, image_id)
     path, content_type = core.metadata.images.file(image_id, w)
     return FileResponse(path, media_type=content_type,
                         headers={"cache-control": "private, max-age=86400"})
@@ -55,10 +57,12 @@ def _show(core: CoreDep, show_id: int) -> ShowPublic:
 
 @router.get("/api/library/movies/{movie_id}/match", response_model=list[MatchCandidatePublic],
             tags=["library"])
-def movie_match_search(movie_id: RowId, core: CoreDep, _: CurrentUser, query: SearchQuery = None,
+def movie_match_search(movie_id: RowId, core: CoreDep, user: CurrentUser, query: SearchQuery = None,
                        year: SearchYear = None) -> list[MatchCandidatePublic]:
     """TMDB movies for ``query`` (default: the movie's title and year), best first.
-    503 when TMDB is not configured or unreachable."""
+    503 when TMDB is not configured or unreachable; 404 for a movie the user may not
+    see (source grants)."""
+    core.access.check_title(user, "movie", movie_id)
     return _search(core, "movie", movie_id, query, year)
 
 
@@ -94,9 +98,11 @@ def movie_refresh(movie_id: RowId, core: CoreDep, _: AdminUser) -> MoviePublic:
 
 @router.get("/api/library/shows/{show_id}/match", response_model=list[MatchCandidatePublic],
             tags=["library"])
-def show_match_search(show_id: RowId, core: CoreDep, _: CurrentUser, query: SearchQuery = None,
+def show_match_search(show_id: RowId, core: CoreDep, user: CurrentUser, query: SearchQuery = None,
                       year: SearchYear = None) -> list[MatchCandidatePublic]:
-    """TMDB shows for ``query`` (default: the show's title and year), best first."""
+    """TMDB shows for ``query`` (default: the show's title and year), best first; 404
+    for a show the user may not see."""
+    core.access.check_title(user, "show", show_id)
     return _search(core, "show", show_id, query, year)
 
 

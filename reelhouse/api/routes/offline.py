@@ -35,9 +35,11 @@ def _drop(core: Core, scope: str, user: User) -> None:
 @router.post("/library/movies/{movie_id}/offline", response_model=list[OfflineCopyPublic],
              status_code=202)
 def keep_movie_offline(movie_id: RowId, core: CoreDep, user: CurrentUser) -> list[OfflineCopyPublic]:
-    """Keep a film offline: its files are downloaded to the local store and play from
-    there when the source is down."""
-    return [OfflineCopyPublic.model_validate(c) for c in core.offline.keep(f"movie:{movie_id}", user.id)]
+    """Keep a film offline: its files (those on sources the user was granted) are
+    downloaded to the local store and play from there when the source is down; 404 when
+    there is none."""
+    return [OfflineCopyPublic.model_validate(c)
+            for c in core.offline.keep(f"movie:{movie_id}", user.id, core.access.allowed(user))]
 
 
 @router.delete("/library/movies/{movie_id}/offline", status_code=204)
@@ -48,9 +50,9 @@ def drop_movie_offline(movie_id: RowId, core: CoreDep, user: CurrentUser) -> Non
 @router.post("/library/seasons/{season_id}/offline", response_model=list[OfflineCopyPublic],
              status_code=202)
 def keep_season_offline(season_id: RowId, core: CoreDep, user: CurrentUser) -> list[OfflineCopyPublic]:
-    """Keep a season offline (every episode file)."""
+    """Keep a season offline (every episode file the user may see)."""
     return [OfflineCopyPublic.model_validate(c)
-            for c in core.offline.keep(f"season:{season_id}", user.id)]
+            for c in core.offline.keep(f"season:{season_id}", user.id, core.access.allowed(user))]
 
 
 @router.delete("/library/seasons/{season_id}/offline", status_code=204)

@@ -11,7 +11,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, WebSocket
 from starlette.concurrency import run_in_threadpool
 
-from reelhouse.api.deps import CoreDep, CurrentUser
+from reelhouse.api.deps import CoreDep, CurrentUser, client_address
+from reelhouse.api.party_lookup import find_party
 from reelhouse.api.party_socket import get_live, serve_socket
 from reelhouse.api.schemas import PartyCreate, PartyPublic
 from reelhouse.party import protocol
@@ -34,7 +35,8 @@ def party_public(info: PartyInfo) -> PartyPublic:
 
 @router.post("", response_model=PartyPublic, status_code=201)
 async def create_party(body: PartyCreate, core: CoreDep, user: CurrentUser) -> PartyPublic:
-    """Start a party on a media file with you as host (404 if the file does not exist)."""
+    """Start a party on a media file with you as host (404 if the file does not exist;
+    409 if you already host ``party_max_open`` parties that have not ended)."""
     await run_in_threadpool(core.access.check_file, user, body.media_file_id)
     info = await run_in_threadpool(core.parties.create, user, body.media_file_id, body.mode)
     return party_public(info)
@@ -47,19 +49,17 @@ async def my_parties(core: CoreDep, user: CurrentUser) -> list[PartyPublic]:
 
 
 @router.get("/{code}", response_model=PartyPublic)
-async def get_party(code: Code, core: CoreDep, user: CurrentUser) -> PartyPublic:
+async def get_party(code: Code, request: Request, core: CoreDep, user: CurrentUser) -> PartyPublic:
     """A party by its invite code (404 if there is none, or its file is on a source
-    you were not granted)."""
-    info = await run_in_threadpool(core.parties.get, code)
-    await run_in_threadpool(core.access.check_file, user, info.media_file_id)
+    you were not granted; 429 after repeated unknown codes: api/party_lookup.py)."""
+    info = await run_in_threadpool(find_party, core, code, user, client_address(request))
     return party_public(info)
 
 
 @router.post("/{code}/join", response_model=PartyPublic)
 async def join_party(code: Code, request: Request, core: CoreDep, user: CurrentUser) -> PartyPublic:
     """Become a member (idempotent); opening the WebSocket joins too. 409 if it ended."""
-    party = await run_in_threadpool(core.parties.get, code)
-    await run_in_threadpool(core.access.check_file, user, party.media_file_id)
+    await run_in_threadpool(find_party, core, code, user, client_address(request))
     before, info = await run_in_threadpool(
         core.parties.apply, code, lambda now: st.Join(user.id, user.name, now, connected=False))
     await get_live(request.app).broadcast(before, info)
@@ -70,6 +70,7 @@ async def join_party(code: Code, request: Request, core: CoreDep, user: CurrentU
 async def leave_party(code: Code, request: Request, core: CoreDep, user: CurrentUser) -> PartyPublic:
     """Stop being a member; if you were the host, the longest-present member takes over.
     403 if you are not a member."""
+    await run_in_threadpool(find_party, core, code, user, client_address(request))  # misses are throttled
     before, info = await run_in_threadpool(core.parties.apply, code, lambda now: st.Leave(user.id, now))
     await get_live(request.app).broadcast(before, info)
     return party_public(info)
@@ -78,6 +79,7 @@ async def leave_party(code: Code, request: Request, core: CoreDep, user: Current
 @router.post("/{code}/end", response_model=PartyPublic)
 async def end_party(code: Code, request: Request, core: CoreDep, user: CurrentUser) -> PartyPublic:
     """End the party for everyone (host only: 403 otherwise); sockets close with 4410."""
+    await run_in_threadpool(find_party, core, code, user, client_address(request))
     before, info = await run_in_threadpool(core.parties.apply, code, lambda now: st.End(user.id, now))
     await get_live(request.app).broadcast(before, info)
     return party_public(info)

@@ -1,0 +1,33 @@
+"""A party found by its invite code for one user. The code is the party's only secret
+(23^6 ≈ 1.5e8 codes, :mod:`reelhouse.party.codes`) and any user may ask: unthrottled,
+one user could try ~500 codes a second and land in a stranger's party within hours.
+Misses count per user and per address in their own throttle (the login throttle's
+rules and Redis sharing, its own keys): after ``FREE_MISSES`` each try waits 1, 2, 4 … s
+(429 with ``Retry-After``). A party on a source the user was not granted is a miss,
+answered word for word as an unknown code."""
+
+from __future__ import annotations
+
+from reelhouse.core import Core
+from reelhouse.db.models import User
+from reelhouse.errors import NotFound
+from reelhouse.party.service import PartyInfo
+
+__all__ = ["FREE_MISSES", "find_party"]
+
+#: Unknown codes a user (or an address) may try before waiting.
+FREE_MISSES = 10
+
+
+def find_party(core: Core, code: str, user: User, address: str) -> PartyInfo:
+    """The party of ``code`` (any case) if ``user`` may see it; raises NotFound, or
+    TooManyRequests while the user or the address must wait (blocking: database)."""
+    who, where = f"party-code:{user.id}", f"party-code:{address}"
+    core.party_code_throttle.check(who, where)
+    try:
+        info = core.parties.get(code)
+        core.access.check_file(user, info.media_file_id)
+    except NotFound:
+        core.party_code_throttle.failed(who, where)
+        raise NotFound(f"no party with code {code[:16]!r}") from None
+    return info

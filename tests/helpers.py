@@ -127,8 +127,9 @@ def vsftpd_binary() -> str:
 @contextmanager
 def daemon(argv: list[str], port: int, timeout: float = 10.0) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server process (a system FTP daemon) until the block ends; waits until it
-    accepts connections on ``port``."""
+    accepts connections on ``port``; :func:`daemon_of` gives its pid meanwhile."""
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _DAEMONS[port] = proc.pid
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -139,8 +140,17 @@ def daemon(argv: list[str], port: int, timeout: float = 10.0) -> Iterator[subpro
     try:
         yield proc
     finally:
+        _DAEMONS.pop(port, None)
         proc.terminate()
         proc.wait(timeout=10)
+
+
+_DAEMONS: dict[int, int] = {}
+
+
+def daemon_of(port: int) -> int:
+    """The pid of the :func:`daemon` listening on ``port`` (KeyError if none)."""
+    return _DAEMONS[port]
 
 
 @contextmanager

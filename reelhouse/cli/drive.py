@@ -14,7 +14,8 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -60,7 +61,9 @@ def mount(
     root: Annotated[str | None, typer.Option(help="Folder on the server to mount.")] = None,
     source: Annotated[str | None, typer.Option(help="A configured source (name or id).")] = None,
     view: Annotated[str | None, typer.Option(help="files (the server's tree) | library.")] = None,
-    read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every change (EROFS).")] = False,
+    read_only: Annotated[bool | None, typer.Option(
+        "--read-only/--read-write", help="Refuse every change (EROFS), or allow them over the "
+                                         "config file's read_only.", show_default=False)] = None,
     config: Annotated[str | None, typer.Option(help="INI or TOML file: [ftp] [mount] [cache] "
                                                     "[connection] [logging].")] = None,
     log_file: Annotated[str | None, typer.Option(help="Write the log here.")] = None,
@@ -85,7 +88,7 @@ def mount(
     settings = settings.override(
         host=host, port=port, username=user, password=password, tls=tls, tls_cert=tls_cert,
         verify_tls=False if no_verify_tls else None, root=root, source=source, view=view,
-        read_only=True if read_only else None, mount_point=mount_point, log_file=log_file,
+        read_only=read_only, mount_point=mount_point, log_file=log_file,
         log_level=log_level)
     if settings.source and settings.host and settings.view == "files":
         raise e.InvalidInput("give --host or --source, not both")
@@ -166,13 +169,17 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="One JSON array.
     if not mounts:
         console.print("no drives mounted")
         return
-    table = Table("mount point", "server", "view", "state", "open", "cache", "read", "written", "pending")
-    for m in mounts:
-        cache = m.get("cache", {})
-        table.add_row(m["mount_point"], m["server"], m["view"], m["state"], str(m["open_files"]),
-                      f"{cache.get('used_bytes', 0) >> 20} / {cache.get('capacity_bytes', 0) >> 20} MiB",
-                      f"{m['bytes_read'] >> 20} MiB", f"{m['bytes_written'] >> 20} MiB",
-                      str(len(m["pending_uploads"])))
+    rows = [(m["mount_point"], m["server"], m["view"], m["state"], str(m["open_files"]),
+             f"{m.get('cache', {}).get('used_bytes', 0) >> 20} / "
+             f"{m.get('cache', {}).get('capacity_bytes', 0) >> 20} MiB",
+             f"{m['bytes_read'] >> 20} MiB", f"{m['bytes_written'] >> 20} MiB",
+             str(len(m["pending_uploads"]))) for m in mounts]
+    if console.width < _TABLE_WIDTH:
+        _print_blocks(rows, [(m, u) for m in mounts for u in m["pending_uploads"]])
+        return
+    table = Table(*_COLUMNS)
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
     uploads = [(m, u) for m in mounts for u in m["pending_uploads"]]
     if uploads:
@@ -181,6 +188,27 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="One JSON array.
             table.add_row(m["mount_point"], str(u["path"]), _UPLOAD_STATES.get(u.get("state", "failed"), "?"),
                           f"{_size(u.get('sent', 0))} / {_size(u.get('size', 0))}", u.get("error") or "")
         console.print(table)
+
+
+_COLUMNS = ("mount point", "server", "view", "state", "open", "cache", "read", "written", "pending")
+#: the terminal width (columns) below which the table's paths would be cut: one block per mount
+_TABLE_WIDTH = 140
+
+
+def _print_blocks(rows: Sequence[tuple[str, ...]], uploads: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """``drive status`` for a narrow terminal: each mount's point on a line of its own,
+    then its values, one per line (nothing cut); then its pending uploads."""
+    for i, row in enumerate(rows):
+        if i:
+            console.print()
+        console.print(row[0], highlight=False, soft_wrap=True)
+        for name, value in zip(_COLUMNS[1:], row[1:], strict=True):
+            console.print(f"  {name + ':':<9} {value}", highlight=False, soft_wrap=True)
+        for m, u in uploads:
+            if m["mount_point"] == row[0]:
+                console.print(f"  upload:   {u['path']} ({_UPLOAD_STATES.get(u.get('state', 'failed'), '?')}, "
+                              f"{_size(u.get('sent', 0))} / {_size(u.get('size', 0))})"
+                              f"{': ' + u['error'] if u.get('error') else ''}", highlight=False, soft_wrap=True)
 
 
 #: an upload's state in the status file, as ``drive status`` prints it

@@ -43,7 +43,8 @@ def main() -> None:
     try:
         app()
     except e.ReelhouseError as exc:
-        err_console.print(f"[red]error:[/red] {escape(scrub(exc.message))}", highlight=False)
+        err_console.print(f"[red]error:[/red] {escape(scrub(exc.message))}", highlight=False,
+                          soft_wrap=True)  # one line, whatever the terminal's width
         sys.exit(exit_code(exc))
     except KeyboardInterrupt:
         err_console.print("interrupted")

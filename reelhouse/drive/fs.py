@@ -21,11 +21,12 @@ from reelhouse.drive.cache import BlockCache, ListingCache
 from reelhouse.drive.errnos import os_error
 from reelhouse.drive.guard import Guard
 from reelhouse.drive.handles import Handle, Handles
+from reelhouse.drive.names import NAME_MAX
 from reelhouse.drive.namespace import Namespace
 from reelhouse.drive.prefetch import Prefetcher
 from reelhouse.drive.reading import FileReader
 from reelhouse.drive.spool import NameRewritten, Spool
-from reelhouse.drive.spoolfile import SpoolFile
+from reelhouse.drive.spoolfile import SpoolFile, SpoolFileGone
 from reelhouse.drive.status import Counters, Health
 from reelhouse.drive.tree import Attr, Tree
 from reelhouse.errors import NotFound
@@ -95,7 +96,14 @@ class DriveFS:
     def getattr(self, path: str) -> Attr:
         rel = normalize_path(path)
         with self.guard.errors(path):
-            return self._attr(self.tree.entry(rel))
+            try:
+                return self._attr(self.tree.entry(rel))
+            except NotFound:
+                # FUSE lets names of up to 1024 bytes through: past NAME_MAX, say so
+                # (as ext4 does) unless the server has one
+                if len(rel.rpartition("/")[2].encode("utf-8", "surrogateescape")) > NAME_MAX:
+                    raise os_error(errno.ENAMETOOLONG, path) from None
+                raise
 
     def readdir(self, path: str) -> list[tuple[str, Attr]]:
         """The entries of folder ``path`` with their attributes (no ``.``/``..``)."""
@@ -103,7 +111,9 @@ class DriveFS:
         with self.guard.errors(path):
             if not self.tree.entry(rel).is_dir:
                 raise os_error(errno.ENOTDIR, path)
-            return [(name, self._attr(e)) for name, e in self.tree.children(rel).items()]
+            # a NUL (from a hostile server) would cut the name short in the kernel: a
+            # second entry under another's name, which no lookup reaches
+            return [(name, self._attr(e)) for name, e in self.tree.children(rel).items() if "\x00" not in name]
 
     def open(self, path: str, flags: int) -> int:
         rel = normalize_path(path)
@@ -126,9 +136,13 @@ class DriveFS:
         with self.guard.errors(handle.path):
             node = handle.node or self.spool.node(handle.path)
             if node is not None and (node.dirty or node.loaded):
-                data = node.read(self.source, offset, size)
-                self.counters.add_read(len(data))
-                return data
+                try:
+                    data = node.read(self.source, offset, size)
+                except SpoolFileGone:
+                    pass  # uploaded and dropped meanwhile: read the server's copy
+                else:
+                    self.counters.add_read(len(data))
+                    return data
             if handle.reader is None:
                 entry = self.tree.entry(handle.path)
                 handle.reader = FileReader(self.source, handle.path, entry.size or 0, entry.mtime,
@@ -153,7 +167,10 @@ class DriveFS:
             parent = self.tree.entry(rel.rpartition("/")[0])
             if not parent.is_dir:
                 raise os_error(errno.ENOTDIR, path)
-            node = self.spool.open(rel, new=True)
+            # a file another process made since the kernel looked the name up keeps its
+            # bytes unless O_TRUNC (two shells appending with ``>>`` to one new log)
+            new = existing is None or bool(flags & os.O_TRUNC)
+            node = self.spool.open(rel, new=new, remote_size=0 if existing is None else existing.size or 0)
             self.listings.put(node.entry())
             return self._add(Handle(rel, node=node))
 
@@ -173,8 +190,11 @@ class DriveFS:
         with self.guard.errors(path, write=True):
             node = self.handles.get(fh).node if fh is not None else self.spool.node(rel)
             if node is not None:
-                node.truncate(self.source, length)
-                return
+                try:
+                    node.truncate(self.source, length)
+                    return
+                except SpoolFileGone:
+                    pass  # uploaded and dropped meanwhile: truncate the server's copy
             entry = self.tree.entry(rel)
             if entry.is_dir:
                 raise os_error(errno.EISDIR, path)

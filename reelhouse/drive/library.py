@@ -4,8 +4,10 @@
 ``Shows/<Show>/Season NN/<real file name>``, across every source (FTP and local), read
 through the same Source layer as everything else. Files the last scan could not find
 (``missing_since``) are left out; two files of one title with the same name get
-`` (2)``, `` (3)`` … before the extension. The tree is rebuilt from the database when
-older than ``ttl`` seconds.
+`` (2)``, `` (3)`` … before the extension, and two films (or shows) of the same title
+and year two folders (the later `` (2)``). Every name fits in 255 bytes (a long title
+is cut, its year kept) and holds no ``/`` or control character. The tree is rebuilt
+from the database when older than ``ttl`` seconds.
 """
 
 from __future__ import annotations
@@ -24,17 +26,49 @@ from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.errors import NotFound, PermissionDenied
 from reelhouse.sources.base import Entry, Source, normalize_path, walk_source
 
-__all__ = ["LibrarySource", "library_paths"]
+__all__ = ["LibrarySource", "library_paths", "title_folders"]
+
+
+#: the longest name (bytes of UTF-8) most file systems take: a name copied off the
+#: mount must fit where it goes (statfs says 255 too)
+NAME_MAX = 255
+
+
+def _fit(stem: str, suffix: str = "") -> str:
+    """``stem + suffix`` cut to :data:`NAME_MAX` bytes at the end of ``stem`` (never in
+    the middle of a character)."""
+    room = NAME_MAX - len(suffix.encode())
+    return stem.encode()[:max(room, 1)].decode(errors="ignore").rstrip() + suffix
 
 
 def _clean(name: str) -> str:
-    """A title as one path component: no ``/``, NUL, or leading dots."""
-    out = name.replace("/", "-").replace("\x00", "").strip().lstrip(".")
-    return out or "Untitled"
+    """A title as one path component: no ``/``, NUL, control characters (a tab or a
+    newline in a title is a space) or leading dots."""
+    out = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in name.replace("/", "-"))
+    return out.strip().lstrip(".").strip() or "Untitled"
 
 
 def _titled(title: str, year: int | None) -> str:
-    return _clean(f"{title} ({year})" if year else title)
+    return _fit(_clean(title), f" ({year})" if year else "")
+
+
+def title_folders(items: Iterable[tuple[int, str, int | None]]) -> dict[int, str]:
+    """``{id: folder name}`` of ``(id, title, year)`` titles, in the order given (the
+    database's: a title keeps its name as others come): two films (or shows) of the
+    same title and year get two folders, the later one `` (2)``, `` (3)`` …; pure."""
+    out: dict[int, str] = {}
+    taken: set[str] = set()
+    for ident, title, year in items:
+        if ident in out:
+            continue
+        base = _titled(title, year)
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = _fit(base, f" ({n})")
+        taken.add(name)
+        out[ident] = name
+    return out
 
 
 def library_paths(rows: Iterable[tuple[int, str, str]]) -> dict[str, tuple[int, str]]:
@@ -42,12 +76,12 @@ def library_paths(rows: Iterable[tuple[int, str, str]]) -> dict[str, tuple[int, 
     library folder)`` rows; pure (tested without a database)."""
     out: dict[str, tuple[int, str]] = {}
     for source_id, real, folder in rows:
-        name = _clean(posixpath.basename(real))
+        name = _fit(_clean(posixpath.basename(real)))
         stem, ext = posixpath.splitext(name)
         candidate, n = f"{folder}/{name}", 1
         while candidate in out:
             n += 1
-            candidate = f"{folder}/{stem} ({n}){ext}"
+            candidate = f"{folder}/{_fit(stem, f' ({n}){ext}')}"
         out[candidate] = (source_id, real)
     return out
 
@@ -72,20 +106,22 @@ class LibrarySource:
         with self.sessions() as s:
             movies = s.execute(
                 select(MediaFile.source_id, MediaFile.path, MediaFile.size, MediaFile.mtime,
-                       Movie.title, Movie.year)
+                       Movie.title, Movie.year, Movie.id)
                 .join(Movie, MediaFile.movie_id == Movie.id)
                 .where(MediaFile.missing_since.is_(None))
                 .order_by(MediaFile.id)).all()
             episodes = s.execute(
                 select(MediaFile.source_id, MediaFile.path, MediaFile.size, MediaFile.mtime,
-                       Show.title, Show.year, Season.number)
+                       Show.title, Show.year, Season.number, Show.id)
                 .join(Episode, MediaFile.episode_id == Episode.id)
                 .join(Season, Episode.season_id == Season.id)
                 .join(Show, Season.show_id == Show.id)
                 .where(MediaFile.missing_since.is_(None))
                 .order_by(MediaFile.id)).all()
-        rows = [(m[0], m[1], f"Movies/{_titled(m[4], m[5])}", m[2], m[3]) for m in movies]
-        rows += [(e[0], e[1], f"Shows/{_titled(e[4], e[5])}/Season {e[6]:02d}", e[2], e[3])
+        films = title_folders(sorted((m[6], m[4], m[5]) for m in movies))
+        shows = title_folders(sorted((e[7], e[4], e[5]) for e in episodes))
+        rows = [(m[0], m[1], f"Movies/{films[m[6]]}", m[2], m[3]) for m in movies]
+        rows += [(e[0], e[1], f"Shows/{shows[e[7]]}/Season {e[6]:02d}", e[2], e[3])
                  for e in episodes]
         return rows
 

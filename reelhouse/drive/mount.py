@@ -182,7 +182,7 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
                 "cache": {"used_bytes": blocks.used, "capacity_bytes": blocks.capacity,
                           "hits": blocks.hits, "misses": blocks.misses},
                 "bytes_read": counters.bytes_read, "bytes_written": counters.bytes_written,
-                "pending_uploads": spool.pending(), "spool": str(spool_dir), "started_at": started}
+                "pending_uploads": spool.pending(), "spool": str(spool.folder), "started_at": started}
 
     def publish() -> None:
         while True:
@@ -193,21 +193,29 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
             if stop.wait(1.0):
                 return
 
+    def probe() -> None:
+        try:
+            opened.source.list("")
+            health.ok()
+        except SourceUnavailable as exc:
+            health.failed(exc.message)
+        except Exception as exc:
+            log.debug("probe failed: %s", exc)
+
     def watch() -> None:
+        """Every second while the server is not up, and once per keepalive interval when
+        it is (an idle mount's status must not say "up" for a server gone since),
+        check it; keep idle pooled connections alive."""
         pool = getattr(opened.source, "pool", None)
         last_keepalive = time.monotonic()
         while not stop.wait(1.0):
-            if health.state != "up" and opened.probe:
-                try:
-                    opened.source.list("")
-                    health.ok()
-                except SourceUnavailable as exc:
-                    health.failed(exc.message)
-                except Exception as exc:
-                    log.debug("probe failed: %s", exc)
-            if pool is not None and time.monotonic() - last_keepalive >= s.keepalive_interval_seconds:
+            due = time.monotonic() - last_keepalive >= s.keepalive_interval_seconds
+            if opened.probe and (due or health.state != "up"):
+                probe()
+            if due:
                 last_keepalive = time.monotonic()
-                pool.keepalive(s.keepalive_interval_seconds)
+                if pool is not None:
+                    pool.keepalive(s.keepalive_interval_seconds)
 
     def recover() -> None:
         left = spool.recover()
@@ -234,5 +242,5 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
         opened.close()
     if left:
         log.warning("%d upload(s) failed and stay in the spool %s; they are retried on the "
-                    "next mount: %s", len(left), spool_dir, ", ".join(left))
+                    "next mount: %s", len(left), spool.folder, ", ".join(left))
     return left

@@ -157,7 +157,12 @@ class Namespace:
             if callable(setter) and (node is None or not node.dirty):
                 try:
                     setter(rel, mtime)
-                except (NotFound, SourceUnavailable):
+                except NotFound:
+                    if not entry.is_dir:
+                        raise
+                    # a server whose MFMT takes files only (pyftpdlib: "550 … is not
+                    # retrievable", read as not found): the folder's time stays here
+                except SourceUnavailable:
                     raise
                 except ReelhouseError:
                     pass  # the server refuses MFMT here: the time is kept in the cache

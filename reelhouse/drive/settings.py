@@ -105,6 +105,12 @@ def _text(v: Any) -> str:
     return str(v)
 
 
+def _host(v: Any) -> str:
+    if not isinstance(v, str) or not v.strip() or any(c.isspace() for c in v.strip()):
+        raise ValueError("must be a host name or address")
+    return v.strip()
+
+
 def _choice(*options: str) -> Any:
     def check(v: Any) -> str:
         if not isinstance(v, str) or v.strip().lower() not in options:
@@ -124,7 +130,7 @@ _LEVELS = ("debug", "info", "warning", "error", "critical")
 #: ``section → key → (settings field, validator)``.
 KEYS: dict[str, dict[str, tuple[str, Any]]] = {
     "ftp": {
-        "host": ("host", _text), "port": ("port", _int(1, 65535)),
+        "host": ("host", _host), "port": ("port", _int(1, 65535)),
         "username": ("username", _text), "password": ("password", _text),
         "passive_mode": ("passive_mode", _passive),
         "tls": ("tls", _choice("none", "explicit", "implicit")),

@@ -7,11 +7,14 @@ server never sees half a file under the real name. An upload whose connection fa
 is retried ``attempts`` times with a doubling delay (one the server refused is not).
 If it still fails the spool file stays with a manifest (``<id>.json``: the remote
 path), ``drive status`` lists it as pending, and the next mount of the same server
-retries it (:meth:`Spool.recover`). Nothing written is dropped silently.
+retries it (:meth:`Spool.recover`). Nothing written is dropped silently. A mount holds
+its spool folder locked; a second live mount of the same server takes ``<folder>.2``
+(…), and a recovery adopts only the files of folders whose mount is gone.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import logging
@@ -28,6 +31,11 @@ from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import Streamer
 from reelhouse.errors import InvalidInput, NotFound, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["NameRewritten", "Spool", "SpoolFile"]
 
@@ -61,7 +69,8 @@ class Spool:
         self.stream = stream
         self.thread_init = thread_init
         self.lock = threading.RLock()
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.base = folder
+        self.folder, self._claim = _claim(folder)
 
     def node(self, path: str) -> SpoolFile | None:
         with self.lock:
@@ -243,10 +252,35 @@ class Spool:
                 raise NameRewritten(f"the FTP server stored {node.path!r} under another name "
                                     "(it rewrites control characters or a trailing space)") from None
 
+    def _adopt(self) -> None:
+        """Move into this spool the files of the other spool folders of this server whose
+        mount is gone (their lock is free); a live mount's folder is left alone."""
+        for other in [self.base, *sorted(self.base.parent.glob(f"{glob.escape(self.base.name)}.*"))]:
+            if other == self.folder or not other.is_dir():
+                continue
+            try:
+                _, claim = _claim(other, create=False)
+            except BlockingIOError:
+                continue  # its mount is alive
+            try:
+                for data in other.glob("*.data"):
+                    manifest = data.with_suffix(".json")
+                    if manifest.exists():
+                        os.replace(data, self.folder / data.name)
+                        os.replace(manifest, self.folder / manifest.name)
+            finally:
+                _release(claim)
+            if other != self.base:
+                try:
+                    other.rmdir()  # an emptied spare folder
+                except OSError:
+                    pass
+
     def recover(self) -> list[str]:
         """Adopt the spool files a previous mount left (failed uploads) and upload them
         now; returns the paths still pending."""
         left = []
+        self._adopt()
         for manifest in sorted(self.folder.glob("*.json")):
             try:
                 path = str(json.loads(manifest.read_text())["path"])
@@ -299,13 +333,46 @@ class Spool:
                     node.stop_stream()
                 except OSError as exc:
                     log.warning("spool file of %r: %s", node.path, exc)
+                fd, node.fd = node.fd, -1
                 try:
-                    os.close(node.fd)
+                    os.close(fd)
                 except OSError:
                     pass
                 if not node.dirty:
                     node.local.unlink(missing_ok=True)
             self.nodes.clear()
+            _release(self._claim)
+            self._claim = None
+
+
+def _claim(folder: Path, create: bool = True) -> tuple[Path, int | None]:
+    """``(folder, lock)``: ``folder``, or ``folder.2``, ``folder.3`` … where another live
+    mount of the same server holds it, made and locked for this process (``flock`` on
+    the folder itself, released when the process ends, however it ends). With
+    ``create`` false, only ``folder`` (BlockingIOError while its mount lives). Where
+    there is no ``flock`` (Windows) nothing is locked."""
+    n = 1
+    while True:
+        candidate = folder if n == 1 else folder.with_name(f"{folder.name}.{n}")
+        if create:
+            candidate.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if fcntl is None:
+            return candidate, None
+        fd = os.open(candidate, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if not create:
+                raise
+            n += 1
+            continue
+        return candidate, fd
+
+
+def _release(claim: int | None) -> None:
+    if claim is not None:
+        os.close(claim)  # also releases the flock
 
 
 def _part(path: str) -> str:

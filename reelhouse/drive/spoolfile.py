@@ -18,10 +18,15 @@ from pathlib import Path
 from reelhouse.drive.streamer import STREAM_AFTER, Streamer
 from reelhouse.sources.base import Entry, Source
 
-__all__ = ["SpoolFile"]
+__all__ = ["SpoolFile", "SpoolFileGone"]
 
 log = logging.getLogger(__name__)
 _CHUNK = 1024 * 1024
+
+
+class SpoolFileGone(Exception):
+    """The spool file was dropped (uploaded and closed by its last handle) after the
+    caller took it from the spool: the server's copy is the file now."""
 
 
 class SpoolFile:
@@ -80,9 +85,17 @@ class SpoolFile:
             if self.streamer is not None:
                 self.streamer.settle()
 
+    def _open_fd(self) -> int:
+        """The local copy's descriptor (under :attr:`lock`); SpoolFileGone once dropped (its
+        number may already belong to another file)."""
+        if self.fd < 0:
+            raise SpoolFileGone(self.path)
+        return self.fd
+
     @property
     def size(self) -> int:
         with self.lock:
+            self._open_fd()
             if self.streamer is not None:
                 return self.streamer.end
             return os.fstat(self.fd).st_size if self.loaded else self.remote_size
@@ -119,6 +132,7 @@ class SpoolFile:
 
     def read(self, source: Source, offset: int, size: int) -> bytes:
         with self.lock:
+            self._open_fd()
             self.load(source)
             self.settle()
             return os.pread(self.fd, size, offset)
@@ -127,6 +141,7 @@ class SpoolFile:
         """Write ``data`` (read only during the call: it may be the kernel's buffer) at
         ``offset``; returns the bytes written."""
         with self.lock:
+            self._open_fd()
             streamer = self.streamer
             if streamer is not None and offset == self.sequential:
                 n = self._append(streamer, offset, data)
@@ -166,6 +181,7 @@ class SpoolFile:
 
     def truncate(self, source: Source, length: int) -> None:
         with self.lock:
+            self._open_fd()
             if self.streamer is not None or self.sequential != length:
                 self.stop_stream()
             if length == 0:
@@ -188,13 +204,18 @@ class SpoolFile:
             self.sent = pos
 
     def discard(self) -> None:
-        try:
-            self.stop_stream()
-        except OSError:
-            pass  # the file goes anyway
-        try:
-            os.close(self.fd)
-        except OSError:
-            pass
+        """Close and remove the local copy; a thread still holding this object then gets
+        SpoolFileGone, never a descriptor number reused by another file."""
+        with self.lock:
+            try:
+                self.stop_stream()
+            except OSError:
+                pass  # the file goes anyway
+            fd, self.fd = self.fd, -1
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         self.local.unlink(missing_ok=True)
         self.manifest.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from reelhouse.drive.cache import ListingCache
 from reelhouse.drive.prefetch import Prefetcher
 from reelhouse.drive.spool import Spool
+from reelhouse.drive.spoolfile import SpoolFileGone
 from reelhouse.drive.status import Health
 from reelhouse.errors import NotFound
 from reelhouse.sources.base import Entry, Source
@@ -55,7 +56,10 @@ class Tree:
             return ROOT
         node = self.spool.node(rel)
         if node is not None and not node.unlinked:
-            return node.entry()
+            try:
+                return node.entry()
+            except SpoolFileGone:
+                pass  # uploaded and dropped meanwhile: the cache has the server's entry
         known = self.listings.lookup(rel)
         if known is False:
             raise NotFound(f"no such file: {rel!r}")

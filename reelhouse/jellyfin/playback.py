@@ -58,9 +58,12 @@ def caps_from_profile(profile: Any) -> ClientCaps | None:
 
 
 def _facts(mf: MediaFile) -> MediaFacts:
+    """The decision's facts of ``mf``, with its video's pixel format (a browser decodes
+    8-bit 4:2:0 only: H.264 4:4:4 or 10-bit goes to HLS, as the web player's plan)."""
     container = _CONTAINERS.get(container_of(mf), container_of(mf))
+    pix_fmt = next((s.pixel_format for s in mf.streams if s.type == "video"), None)
     return MediaFacts(container, mf.video_codec, (mf.audio_codec,) if mf.audio_codec else (),
-                      mf.width, mf.height)
+                      mf.width, mf.height, pix_fmt)
 
 
 def new_play_session() -> str:

@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 
 from reelhouse.errors import InvalidInput
 
-__all__ = ["Entry", "Source", "join", "normalize_path", "parent_of"]
+__all__ = ["Entry", "FolderLoop", "Source", "join", "normalize_path", "parent_of"]
 
 #: Default chunk size for range reads, bytes. Large chunks keep the per-chunk overhead
 #: (syscalls, ASGI sends) low; 256 KiB measured best in benchmarks/stream_throughput.py.
@@ -144,6 +144,38 @@ class Source(Protocol):
         ...
 
 
+class FolderLoop(InvalidInput):
+    """A folder listed exactly as one of its ancestors: a link back up (``loop -> ..``)
+    that the server lists as a folder. A walk yields it instead of the listing and does
+    not go into it; the scanner names it in its errors, neither adding nor hiding files
+    under it."""
+
+
+class _LoopGuard:
+    """What a walk remembers to see :class:`FolderLoop` s: each listed folder's entries
+    (name, kind, size, mtime; their paths differ). A server that follows links in its
+    listings (pyftpdlib's MLSD, ProFTPD's with links shown as their targets) shows no
+    sign of a link: a folder whose listing, holding a folder, equals an ancestor's is
+    taken for one. RFC 3659's ``unique`` fact would say it for sure, where offered."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def check(self, folder: str, entries: builtins.list[Entry]) -> FolderLoop | None:
+        """None, and ``folder`` remembered; or the loop it is (not remembered)."""
+        if not any(e.is_dir for e in entries):
+            return None  # nothing below it: nothing to go round
+        key = hash(tuple(sorted((e.name, e.is_dir, e.size or 0, e.mtime or 0.0) for e in entries)))
+        parts = folder.split("/") if folder else []
+        for depth in range(len(parts)):
+            ancestor = "/".join(parts[:depth])
+            if self.seen.get(ancestor) == key:
+                return FolderLoop(f"listed as {ancestor or '/'!r}, a folder above it (a link back up?): "
+                                  "not walked")
+        self.seen[folder] = key
+        return None
+
+
 def walk_source(
     source: Source, path: str = ""
 ) -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
@@ -151,12 +183,16 @@ def walk_source(
     from reelhouse.errors import ReelhouseError
 
     stack = [normalize_path(path)]
+    loops = _LoopGuard()
     while stack:
         folder = stack.pop()
         try:
             entries = source.list(folder)
         except ReelhouseError as exc:
             yield folder, exc
+            continue
+        if (loop := loops.check(folder, entries)) is not None:
+            yield folder, loop
             continue
         yield folder, entries
         stack.extend(e.path for e in sorted(entries, key=lambda e: e.name, reverse=True) if e.is_dir)
@@ -201,6 +237,7 @@ def walk_parallel(
     done: queue.SimpleQueue[Listed | None] = queue.SimpleQueue()
     lock = threading.Lock()
     todo: deque[str] = deque([normalize_path(path)])
+    loops = _LoopGuard()  # with the lock held
     running = 0
     stop = False
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="walk")
@@ -231,8 +268,11 @@ def walk_parallel(
                 listed = builtins.list(zip(rest, results, strict=False))
                 rest = rest[len(results):]
                 with lock:
-                    for _folder, result in listed:
+                    for i, (folder, result) in enumerate(listed):
                         if not isinstance(result, Exception):
+                            if (loop := loops.check(folder, result)) is not None:
+                                listed[i] = (folder, loop)
+                                continue
                             todo.extend(e.path for e in result if e.is_dir)
                     _start()
                 for item in listed:

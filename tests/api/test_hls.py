@@ -285,7 +285,7 @@ def test_picture_subtitles_are_listed_and_burned_in(world: World, tmp_path: Path
     fid = world.ids["vobsub"]
     listed = world.client.get(f"/api/library/media-files/{fid}/subtitles").json()
     assert [(s["key"], s["codec"], s["text"], s["language"]) for s in listed] == [
-        ("e0", "dvdsub", False, "ger")]
+        ("e0", "dvd_subtitle", False, "ger")]  # FFmpeg's canonical name, as the library's
     r = world.client.get(world.url("vobsub", "subs/e0.vtt"))
     assert r.status_code == 400 and "picture" in r.json()["detail"]
     master = world.client.get(world.url("vobsub", "master.m3u8")).text

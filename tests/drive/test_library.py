@@ -75,3 +75,20 @@ def test_mount_a_configured_source_by_name(ftp_server: EmbeddedFtpServer, ftp_ro
     assert (ftp_root / "Films" / "b.txt").read_text() == "written back"
     done = run_cli(drive_env, "drive", "status", "--json")
     assert '"server": "source seedbox"' in done.stdout
+
+
+def test_library_names_fit_a_file_system_and_two_films_keep_two_folders() -> None:
+    from reelhouse.drive.library import title_folders
+
+    folders = title_folders([(1, "Hamlet", 1990), (2, "Hamlet", 1990), (3, "AC/DC: Live", 1980),
+                             (4, "L" * 300, 2000), (5, "Tab\tNew\nLine", None), (6, "...", None),
+                             (7, "é" * 200, 1999)])
+    assert folders[1] == "Hamlet (1990)" and folders[2] == "Hamlet (1990) (2)"  # two films, not one
+    assert folders[3] == "AC-DC: Live (1980)"
+    assert folders[4] == "L" * 248 + " (2000)"  # 255 bytes, the year kept
+    assert folders[5] == "Tab New Line" and folders[6] == "Untitled"
+    assert len(folders[7].encode()) <= 255 and folders[7].endswith("é (1999)")
+    long_file = "x" * 250 + ".mkv"  # 254 bytes: its twin's " (2)" must not make it 258
+    got = library_paths([(1, f"a/{long_file}", "Movies/X"), (2, f"b/{long_file}", "Movies/X")])
+    assert all(len(p.rpartition("/")[2].encode()) <= 255 for p in got)
+    assert len(set(got)) == 2 and all(p.endswith(".mkv") for p in got)

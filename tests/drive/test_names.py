@@ -109,3 +109,37 @@ def test_latin1_names_on_a_vsftpd_without_utf8(tmp_path: Path, mount: Mounter) -
         [info] = status(m.env)
         assert info["state"] == "up" and info["pending_uploads"] == [], info
         m.stop()
+
+
+@pytest.mark.ftpd
+def test_latin1_bytes_on_a_utf8_pureftpd_round_trip(tmp_path: Path, mount: Mounter) -> None:
+    # pure-ftpd speaks UTF-8 but stores whatever bytes it is sent: names copied there by
+    # an old client are latin-1. They show as their bytes (as ls shows them on a local
+    # disk) and open, rename, list and delete like any other name.
+    def fill(home: Path) -> None:
+        folder = home / os.fsdecode(b"d\xe9j\xe0")
+        folder.mkdir()
+        (folder / "x.txt").write_bytes(b"inside")
+        (home / os.fsdecode(b"caf\xe9.txt")).write_bytes(b"latin")
+    with pure_ftpd(tmp_path, fill) as (port, home):
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
+        mp = os.fsencode(m.path)
+        assert sorted(os.listdir(mp)) == [b"caf\xe9.txt", b"d\xe9j\xe0"]
+        with open(mp + b"/caf\xe9.txt", "rb") as f:
+            assert f.read() == b"latin"
+        assert os.listdir(mp + b"/d\xe9j\xe0") == [b"x.txt"]
+        with open(mp + b"/d\xe9j\xe0/x.txt", "rb") as f:
+            assert f.read() == b"inside"
+        with open(mp + b"/d\xe9j\xe0/n\xe9w.txt", "wb") as f:
+            f.write(b"new")
+        os.rename(mp + b"/caf\xe9.txt", mp + b"/d\xe9j\xe0/caf\xe9 2.txt")
+        assert sorted(os.listdir(os.fsencode(home) + b"/d\xe9j\xe0")) == [b"caf\xe9 2.txt", b"n\xe9w.txt", b"x.txt"]
+        os.utime(mp + b"/d\xe9j\xe0/n\xe9w.txt", (1_200_000_000, 1_200_000_000))
+        assert int(os.stat(os.fsencode(home) + b"/d\xe9j\xe0/n\xe9w.txt").st_mtime) == 1_200_000_000
+        os.unlink(mp + b"/d\xe9j\xe0/caf\xe9 2.txt")
+        os.mkdir(mp + b"/\xe9t\xe9")  # pure-ftpd echoes the name in its 257 reply
+        os.rmdir(mp + b"/\xe9t\xe9")
+        assert sorted(os.listdir(mp + b"/d\xe9j\xe0")) == [b"n\xe9w.txt", b"x.txt"]
+        [info] = status(m.env)
+        assert info["state"] == "up" and info["pending_uploads"] == [], info
+        m.stop()

@@ -92,6 +92,15 @@ def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
         load_file(tmp_path / "missing.ini")
 
 
+def test_toml_values_of_the_wrong_type_are_refused(tmp_path: Path) -> None:
+    for text, message in (("[ftp]\nhost = 5\n", "ftp.host: must be a host name or address"),
+                          ('[ftp]\nhost = ""\n', "ftp.host: must be a host name or address"),
+                          ('[ftp]\nhost = "a b"\n', "ftp.host: must be a host name or address")):
+        (tmp_path / "d.toml").write_text(text)
+        with pytest.raises(ConfigError, match=message):
+            load_file(tmp_path / "d.toml")
+
+
 def test_toml_nan_and_inf_are_refused(tmp_path: Path) -> None:
     # TOML has nan and inf floats: a TTL of nan compares false with everything
     for value in ("nan", "inf", "-inf"):

@@ -84,3 +84,26 @@ def test_pending_skips_deleted_files(tmp_path: Path, state: str) -> None:
     assert spool.pending() == []
     spool.release(node)
     spool.close()
+
+
+def test_two_live_mounts_of_one_server_keep_their_own_spool(tmp_path: Path) -> None:
+    # two mounts of the same server, user and root at once share a spool folder name:
+    # the second one's recovery must not take (upload, then delete) the first one's
+    # files while the first still owns them
+    src = MemorySource({})
+    first = Spool(tmp_path / "spool", src, Counters(), attempts=1, delay=0)
+    node = first.open("keep.txt", new=True)
+    node.write(src, 0, b"precious")
+    src.offline = True
+    with pytest.raises(ReelhouseError):
+        first.upload(node)
+    second = Spool(tmp_path / "spool", src, Counters(), attempts=1, delay=0)
+    src.offline = False
+    assert second.recover() == [] and "keep.txt" not in src.files
+    node.write(src, 8, b" and more")  # the first mount goes on writing
+    first.close()  # (a crash: nothing uploaded, the spool file kept)
+    second.close()
+    third = Spool(tmp_path / "spool", src, Counters(), attempts=1, delay=0)  # the next mount
+    assert third.recover() == []
+    assert src.files["keep.txt"] == b"precious and more"
+    third.close()

@@ -7,12 +7,16 @@ On SQLite, and on PostgreSQL when ``REELHOUSE_TEST_POSTGRES_URL`` is set."""
 
 from __future__ import annotations
 
+import builtins
+import contextlib
+import dataclasses
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -21,12 +25,14 @@ from sqlalchemy import func, select
 
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, MediaFile, Movie, Show, WatchProgress
+from reelhouse.errors import NotFound, ReelhouseError, SourceLoginRefused
 from reelhouse.library.probing import Pending
 from reelhouse.library.scanner import ScanReport, scan_source
+from reelhouse.sources.base import Entry
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import ENGINES, PURE_PASSWORD, PURE_USER, core_on, pure_ftpd, vsftpd
+from helpers import ENGINES, PURE_PASSWORD, PURE_USER, core_on, daemon_of, pure_ftpd, vsftpd
 
 pytestmark = pytest.mark.ftpd
 
@@ -94,6 +100,7 @@ def _vsftpd(folder: Path) -> AbstractContextManager[tuple[FtpConfig, Path]]:
 
     @contextmanager
     def run() -> Iterator[tuple[FtpConfig, Path]]:
+        folder.mkdir(exist_ok=True)
         anon = folder / "anon"
         anon.mkdir()
         fill(anon)
@@ -109,6 +116,7 @@ def _pure(folder: Path) -> AbstractContextManager[tuple[FtpConfig, Path]]:
 
     @contextmanager
     def run() -> Iterator[tuple[FtpConfig, Path]]:
+        folder.mkdir(exist_ok=True)
         with pure_ftpd(folder, fill) as (port, home):
             yield FtpConfig("127.0.0.1", port, PURE_USER, PURE_PASSWORD, connect_timeout=3, read_timeout=3), home
 
@@ -169,3 +177,189 @@ def test_a_time_zone_change_on_the_server_reprobes_nothing(
     with lib.sessions() as s:
         assert all(f.probe_bytes is not None or f.probe_error is not None
                    for f in s.scalars(select(MediaFile).where(MediaFile.source_id == sid)))
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL ``pid`` and every process below it (a daemon and its sessions), by id."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry))
+    todo, found = [pid], []
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(children.get(p, []))
+    for p in found:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, signal.SIGKILL)
+
+
+class _KilledAfterRoot(FtpSource):
+    """A real FtpSource whose daemon (and every session of it) is killed right after the
+    root folder is listed: every other folder of the walk fails."""
+
+    kill: Callable[[], None]
+
+    def _list_many(self, paths: builtins.list[str]) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
+        listed = super()._list_many(paths)
+        if "" in paths:
+            self.kill()
+        return listed
+
+
+@pytest.mark.parametrize("server", ["vsftpd", "pure-ftpd"])
+def test_a_daemon_killed_mid_scan_then_a_wrong_password_then_a_missing_root_hide_nothing(
+        server: str, lib: Core, open_dir: Path, fresh_stat_verdicts: None) -> None:
+    """Real daemons, killed (with their sessions) after the root listing; then the
+    stored password refused; then the source's root folder renamed away. Each scan
+    fails, none hides anything; the next good one restores everything."""
+    sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(open_dir))).id
+    with (_vsftpd if server == "vsftpd" else _pure)(open_dir) as (config, home):
+        (home / "media").mkdir()
+        for top in ("Films", "Shows", FILES[-1]):
+            (home / top).rename(home / "media" / top)
+        config = dataclasses.replace(config, root="media")
+        assert scan(lib, sid, config).outcome == "done"
+        watch_everything(lib, sid)
+        before = library(lib, sid)
+        assert before["present"] == sorted(FILES)
+
+        src = _KilledAfterRoot(config)
+        src.kill = lambda: _kill_tree(daemon_of(config.port))
+        try:
+            report = scan_source(lib.sessions, sid, src, phase2=_no_phase2)
+        finally:
+            src.close()
+        assert report.outcome == "failed" and report.missing == 0, report.counts()
+        assert {line.split(":")[0] for line in report.folder_errors} == {"Films", "Shows"}
+        assert library(lib, sid) == before
+    with (_vsftpd if server == "vsftpd" else _pure)(open_dir / "again") as (fresh, home):
+        if server == "pure-ftpd":
+            with pytest.raises(SourceLoginRefused):  # pure-ftpd answers a wrong password after ~4 s
+                scan(lib, sid, dataclasses.replace(fresh, password="not-the-password", connect_timeout=8,
+                                                   read_timeout=8))
+            assert library(lib, sid) == before
+        with pytest.raises(NotFound):  # the root is home/media, not there yet
+            scan(lib, sid, dataclasses.replace(fresh, root="media"))
+        assert library(lib, sid) == before
+        (home / "media").mkdir()
+        for top in ("Films", "Shows", FILES[-1]):
+            (home / top).rename(home / "media" / top)
+        back = scan(lib, sid, dataclasses.replace(fresh, root="media"))
+        assert back.outcome == "done" and back.missing == 0
+        assert library(lib, sid) == before
+
+
+def test_a_symlink_back_to_an_ancestor_is_walked_once(ftp_server: object, ftp_root: Path, lib: Core) -> None:
+    """pyftpdlib's MLSD (as ProFTPD's with links followed) lists a link to a folder as a
+    folder: ``Films/loop -> ..`` made the walk go round, 40 levels deep until the path
+    grew too long, indexing every file once per level, and the scan ended "partial"."""
+    from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+    from helpers import FTP_PASSWORD, FTP_USER
+
+    assert isinstance(ftp_server, EmbeddedFtpServer)
+    fill(ftp_root)
+    os.symlink("..", ftp_root / "Films/loop")
+    os.symlink("../..", ftp_root / "Shows/The Office (US)/Season 01/up")
+    sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(ftp_root))).id
+    report = scan(lib, sid, FtpConfig("127.0.0.1", ftp_server.port, FTP_USER, FTP_PASSWORD,
+                                      connect_timeout=3, read_timeout=3))
+    assert report.outcome == "done" and not report.folder_errors, report.folder_errors[:3]
+    assert library(lib, sid)["present"] == sorted(FILES)
+    assert sorted(line.split(":")[0] for line in report.errors) == [
+        "Films/loop", "Shows/The Office (US)/Season 01/up"]
+
+
+def test_a_server_too_slow_for_some_folders_hides_nothing(ftp_root: Path, lib: Core) -> None:
+    """pyftpdlib (one thread for every connection) that takes 1.5 s over one folder's
+    MLSD, past the client's 1 s read timeout: the scan ends partial or failed naming
+    the folders that timed out, hides nothing; once the server is quick, all is back."""
+    from pyftpdlib.handlers import FTPHandler
+
+    from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+    from helpers import FTP_PASSWORD, FTP_USER
+
+    slow = {"on": False}
+
+    def ftp_MLSD(handler: FTPHandler, path: str) -> object:
+        if slow["on"] and path.rstrip("/").endswith("Films"):
+            time.sleep(1.5)  # the whole server waits: every connection is late
+        return FTPHandler.ftp_MLSD(handler, path)
+
+    fill(ftp_root)
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_MLSD": ftp_MLSD}).start()
+    try:
+        config = FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, connect_timeout=1, read_timeout=1)
+        sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(ftp_root))).id
+        assert scan(lib, sid, config).outcome == "done"
+        before = library(lib, sid)
+        slow["on"] = True
+        report = scan(lib, sid, config)
+        assert report.outcome in ("partial", "failed") and report.missing == 0, report.counts()
+        assert "Films" in {line.split(":")[0] for line in report.folder_errors}
+        assert all("timed out" in line for line in report.folder_errors), report.folder_errors
+        assert library(lib, sid) == before
+        slow["on"] = False
+        back = scan(lib, sid, config)
+        assert back.outcome == "done" and back.missing == 0 and library(lib, sid) == before
+    finally:
+        server.stop()
+
+
+def test_a_listing_cut_mid_transfer_hides_nothing(ftp_root: Path, lib: Core) -> None:
+    """A folder whose MLSD data stops after one line with "426 ... transfer aborted"
+    (a disk error on the server): the folder fails, the one line listed is not taken
+    for the folder, nothing is hidden. The 426 ends a transfer the server had taken
+    (150 came first): it says nothing of pipelining, which was switched off for the
+    server for good (every later folder one round trip slower)."""
+    from pyftpdlib.handlers import FTPHandler
+
+    from reelhouse.demo.ftpd import EmbeddedFtpServer
+    from reelhouse.sources.ftp import pipeline
+
+    from helpers import FTP_PASSWORD, FTP_USER
+
+    cut = {"on": False}
+
+    class Cut:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def more(self) -> bytes:
+            self.calls += 1
+            if self.calls == 1:
+                return b"type=file;size=1000;modify=20240101000000; Sintel.partial.mkv\r\n"
+            raise OSError(5, "Input/output error")
+
+    def ftp_MLSD(handler: FTPHandler, path: str) -> object:
+        if cut["on"] and path.rstrip("/").endswith("Films"):
+            return handler.push_dtp_data(Cut(), isproducer=True, cmd="MLSD")
+        return FTPHandler.ftp_MLSD(handler, path)
+
+    fill(ftp_root)
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_MLSD": ftp_MLSD}).start()
+    try:
+        config = FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, connect_timeout=3, read_timeout=3)
+        sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(ftp_root))).id
+        assert scan(lib, sid, config).outcome == "done"
+        before = library(lib, sid)
+        cut["on"] = True
+        report = scan(lib, sid, config)
+        assert report.outcome in ("partial", "failed") and report.missing == 0 and report.added == 0
+        assert [line.split(":")[0] for line in report.folder_errors] == ["Films"]
+        assert "426" in report.folder_errors[0]
+        assert library(lib, sid) == before
+        assert ("127.0.0.1", server.port) not in pipeline._NO_PIPELINING
+        cut["on"] = False
+        back = scan(lib, sid, config)
+        assert back.outcome == "done" and library(lib, sid) == before
+    finally:
+        server.stop()

@@ -9,6 +9,7 @@ Map of the package (imports point down):
 - ``ffmpeg``     locate ffmpeg (PATH, else imageio-ffmpeg), check libx264/aac, commands
 - ``feed``       a loopback HTTP server that lets ffmpeg read any Source with seeking
 - ``facts``      the stream facts of a file (PyAV through the Source, or the DB row)
+- ``keyframes``  the keyframe before a seek in a file without a keyframe index (MPEG-TS)
 - ``encoders``   the ffmpeg processes: one per (file, rendition), restart on a far
                  seek, global limit, idle timeout, throttle
 - ``cache``      the on-disk segment cache (LRU by size)

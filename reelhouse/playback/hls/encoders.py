@@ -47,6 +47,9 @@ Key = tuple[str, str]  # (file key, track)
 
 _CAN_PAUSE = hasattr(signal, "SIGSTOP")
 
+#: :meth:`EncoderPool._ensure`'s answer "start an encoder: build its command first".
+_BUILD = object()
+
 
 @dataclass(eq=False)
 class Encoder:
@@ -117,19 +120,28 @@ class EncoderPool:
     def segment(self, key: Key, n: int, out_dir: Path, command: Callable[[int], list[str]],
                 timeout: float = 60.0, heavy: bool = True, viewer: str | None = None,
                 user: str | None = None, group: int | None = None) -> Path:
-        """Path of segment ``n`` of ``key`` in ``out_dir``, made by ``command(start)`` if
-        needed; blocks until it is written (at most ``timeout`` seconds). ``heavy``: a
-        video transcode (counts against the limits). ``viewer``: who asks (a playback
-        token), ``user``: whose limit a new encoder counts against, ``group``: the
-        file's source id (:meth:`stop_group` stops its encoders when it is removed).
+        """Path of segment ``n`` of ``key`` in ``out_dir``, made by the argv
+        ``command(start)`` if needed (called without the pool's lock: it may read the
+        source, and a failure there passes to the caller); blocks until it is written
+        (at most ``timeout`` seconds). ``heavy``: a video transcode (counts against the
+        limits). ``viewer``: who asks (a playback token), ``user``: whose limit a new
+        encoder counts against, ``group``: the file's source id (:meth:`stop_group`
+        stops its encoders when it is removed).
 
         Raises ServiceBusy (an encoder limit), TranscodeFailed (ffmpeg failed or timed
         out), NotFound (the encoder ended without reaching ``n``, or its source was
         removed)."""
         path = out_dir / f"{n}.ts"
         deadline = time.monotonic() + timeout
+        argv: list[str] | None = None
         while True:
-            enc = self._ensure(key, n, out_dir, command, path, heavy, viewer, user, group)
+            got = self._ensure(key, n, out_dir, argv, path, heavy, viewer, user, group)
+            if got is _BUILD:
+                # outside the lock: a command may read the source first (the keyframe
+                # before a seek in a file without a keyframe index)
+                argv = command(n)
+                continue
+            enc = got if isinstance(got, Encoder) else None
             while enc is not None:
                 if path.exists():
                     return path
@@ -154,9 +166,12 @@ class EncoderPool:
             if time.monotonic() > deadline:
                 raise TranscodeFailed(f"segment {n} took longer than {timeout:.0f} s to make")
 
-    def _ensure(self, key: Key, n: int, out_dir: Path, command: Callable[[int], list[str]],
+    def _ensure(self, key: Key, n: int, out_dir: Path, argv: list[str] | None,
                 path: Path, heavy: bool, viewer: str | None, user: str | None,
-                group: int | None = None) -> Encoder | None:
+                group: int | None = None) -> Encoder | object | None:
+        """The encoder to wait on for segment ``n``, ``None`` when it is on disk, or
+        :data:`_BUILD` when a new encoder is needed and ``argv`` (its command) is not
+        built yet: the caller builds it without the lock and asks again."""
         with self._lock:
             now = time.monotonic()
             for enc in list(self._encoders.get(key, [])):
@@ -175,13 +190,15 @@ class EncoderPool:
                 return None
             if best is not None and best.next <= n:  # (past n: n left the cache)
                 return best
+            if argv is None:
+                return _BUILD
             # a seek: this viewer's own old encoder of the track makes way
             stale = now - self.stale_after
             for enc in list(self._encoders.get(key, [])):
                 if viewer in enc.viewers and not enc.others_recent(viewer, stale):
                     self._kill(enc)
             self._make_room(key, heavy, user, viewer, stale)
-            enc = self._start(key, n, out_dir, command(n), now)
+            enc = self._start(key, n, out_dir, argv, now)
             enc.heavy, enc.owner, enc.viewers[viewer], enc.group = heavy, user, now, group
             self._ensure_monitor()
             return enc

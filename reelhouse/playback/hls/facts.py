@@ -16,6 +16,7 @@ import av
 from reelhouse.db.models import MediaFile
 from reelhouse.errors import ProbeFailed, ReelhouseError
 from reelhouse.playback.hls.decision import MediaFacts
+from reelhouse.playback.hls.keyframes import first_keyframe
 from reelhouse.sources.base import Source
 from reelhouse.sources.reader import SourceReader
 
@@ -55,7 +56,10 @@ class SubtitleTrack:
 @dataclass(frozen=True, slots=True)
 class FileStreams:
     """Container, duration and start time (seconds), the video stream's codec, size
-    (pixels), pixel format and bitrate (bits/s), and the audio and subtitle tracks."""
+    (pixels, as stored), pixel format and bitrate (bits/s), the audio and subtitle
+    tracks, the keyframes' times, the display rotation (degrees, a multiple of 90), and
+    in a file without a keyframe index the first keyframe's time (the file's clock: a
+    recording cut mid-GOP shows nothing before it)."""
 
     container: str | None
     duration: float
@@ -68,6 +72,16 @@ class FileStreams:
     audio: tuple[AudioTrack, ...]
     subtitles: tuple[SubtitleTrack, ...]
     keyframes: tuple[float, ...] = ()
+    rotation: int = 0
+    first_picture: float | None = None
+
+    @property
+    def upright_size(self) -> tuple[int | None, int | None]:
+        """(width, height) as shown: swapped when the display matrix turns the picture
+        by 90° or 270° (a phone's portrait video), as ffmpeg's transcode turns it."""
+        if self.rotation % 180:
+            return self.height, self.width
+        return self.width, self.height
 
     def facts(self) -> MediaFacts:
         return MediaFacts(self.container, self.video_codec, tuple(a.codec for a in self.audio),
@@ -92,6 +106,9 @@ def _lang(meta: dict[str, str]) -> str | None:
     lang = meta.get("language") or meta.get("LANGUAGE")
     return None if not lang or lang.lower() in ("und", "unknown") else lang
 
+
+#: FFmpeg's AV_DISPOSITION_ATTACHED_PIC.
+_ATTACHED_PIC = 0x400
 
 #: Most keyframes kept (a 3-hour film with a keyframe every 2 s has 5,400).
 _MAX_KEYFRAMES = 100_000
@@ -122,6 +139,60 @@ def _keyframes(c: av.container.InputContainer, video: av.VideoStream) -> tuple[f
     return tuple(sorted(set(times)))[:_MAX_KEYFRAMES]
 
 
+def _codec(stream: av.stream.Stream) -> str:
+    """FFmpeg's canonical codec name (``av1``, ``dts``, ``subrip``), not the decoder's
+    (``libdav1d``, ``dca``, ``srt``): the names the decision and the clients use."""
+    cc = stream.codec_context
+    if cc is None:
+        return "unknown"
+    codec = getattr(cc, "codec", None)
+    return str(getattr(codec, "canonical_name", None) or cc.name)
+
+
+def _picture(stream: av.stream.Stream) -> bool:
+    """A cover image (``attached_pic``: an MP4's poster, a Matroska cover attachment)."""
+    return bool(int(stream.disposition) & _ATTACHED_PIC)
+
+
+def _media_duration(c: av.container.InputContainer) -> float:
+    """Seconds of audio and video (the longest stream's own duration); the container's
+    when no stream says. A subtitle track running past the film no longer adds
+    segments that hold nothing."""
+    ends = []
+    first = (c.start_time or 0) / 1_000_000
+    for s in (*c.streams.video, *c.streams.audio):
+        if _picture(s) or s.time_base is None:
+            continue
+        start = float((s.start_time or 0) * s.time_base) - first
+        if s.duration:
+            ends.append(start + float(s.duration * s.time_base))
+        elif (tag := _tag_seconds(s.metadata.get("DURATION"))) is not None:
+            ends.append(start + tag)  # Matroska: the muxer's per-track DURATION tag
+    container = (c.duration or 0) / 1_000_000
+    return min(container, max(ends)) if ends and container else container
+
+
+def _rotation(c: av.container.InputContainer, video: av.VideoStream) -> int:
+    """The degrees the display matrix turns the picture (MP4/MOV, where phones write
+    it), read from the first decoded frame; 0 elsewhere or when it cannot be read."""
+    if not c.format.name.startswith("mov"):
+        return 0
+    try:
+        frame = next(c.decode(video), None)
+    except (av.FFmpegError, OSError, ValueError, ReelhouseError):
+        return 0
+    return round(frame.rotation / 90) * 90 % 360 if frame is not None else 0
+
+
+def _tag_seconds(value: str | None) -> float | None:
+    """Seconds of a Matroska ``DURATION`` tag (``00:00:06.021000000``), or None."""
+    try:
+        h, m, sec = (value or "").split(":")
+        return int(h) * 3600 + int(m) * 60 + float(sec)
+    except ValueError:
+        return None
+
+
 def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStreams:
     """Read the header of ``path`` on ``source`` (at most ``budget`` bytes).
 
@@ -129,14 +200,14 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
     reader = SourceReader(source, path, size, budget=budget)
     try:
         with av.open(reader, mode="r", options={"probesize": "5000000"}) as c:
-            video = next(iter(c.streams.video), None)
+            video = next((v for v in c.streams.video if not _picture(v)), None)
             audio = tuple(
-                AudioTrack(i, s.codec_context.name, _lang(dict(s.metadata)),
+                AudioTrack(i, _codec(s), _lang(dict(s.metadata)),
                            s.metadata.get("title"), s.codec_context.channels or None)
                 for i, s in enumerate(c.streams.audio))
             subs = []
             for i, s in enumerate(c.streams.subtitles):
-                codec = s.codec_context.name if s.codec_context is not None else "unknown"
+                codec = _codec(s)
                 forced = bool(s.disposition & av.stream.Disposition.forced) if hasattr(
                     av.stream, "Disposition") else False
                 subs.append(SubtitleTrack(i, codec, _lang(dict(s.metadata)),
@@ -144,17 +215,20 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
             if video is None and not audio:
                 raise ProbeFailed("no audio or video stream found (damaged or not media)")
             vcc = video.codec_context if video is not None else None
+            rotation = _rotation(c, video) if video is not None else 0
             keyframes = _keyframes(c, video) if video is not None else ()
+            first_picture = first_keyframe(c, video) if video is not None and not keyframes else None
             return FileStreams(
                 container=_container(c.format.name, path),
-                duration=(c.duration or 0) / 1_000_000,
+                duration=_media_duration(c),
                 start_time=max(0.0, (c.start_time or 0) / 1_000_000),
-                video_codec=vcc.name if vcc is not None else None,
+                video_codec=_codec(video) if video is not None else None,
                 width=(vcc.width or None) if vcc is not None else None,
                 height=(vcc.height or None) if vcc is not None else None,
                 pix_fmt=vcc.pix_fmt if vcc is not None else None,
                 bitrate=(video.bit_rate or c.bit_rate or None) if video is not None else None,
-                audio=audio, subtitles=tuple(subs), keyframes=keyframes,
+                audio=audio, subtitles=tuple(subs), keyframes=keyframes, rotation=rotation,
+                first_picture=first_picture,
             )
     except ReelhouseError:
         raise

@@ -6,7 +6,9 @@ when libx264 or aac is missing. The command builders are pure.
 
 Segments are MPEG-TS from FFmpeg's ``hls`` muxer. An encoder started for segment ``n``
 seeks the input to ``n·L`` (``-ss`` before ``-i``: accurate, it decodes from the previous
-keyframe and drops what comes before) and keeps the source's timestamps (``-copyts``),
+keyframe and drops what comes before; in a file without a keyframe index it seeks to a
+keyframe found first and trims to ``n·L``, see :mod:`.keyframes`) and keeps the
+source's timestamps (``-copyts``),
 forcing a keyframe every ``L`` seconds, so segment ``n`` covers the same span and begins
 with a keyframe in every rendition, whichever run made it. FFmpeg's MPEG-TS muxer starts
 timestamps 1.4 s after the source's (its default ``muxdelay``/preload), hence
@@ -33,6 +35,10 @@ __all__ = ["TS_OFFSET", "FfmpegInfo", "audio_command", "check", "copy_segment_co
 TS_OFFSET = 1.4
 
 REQUIRED_ENCODERS = ("libx264", "aac")
+
+#: Seconds without a picture at a segment's start from which the segment is padded with
+#: black (a video starting a few frames after the audio is not).
+_PAD_AFTER = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,30 +134,51 @@ def _hls_output(out_dir: str, start: int, segment_seconds: float) -> list[str]:
     ]
 
 
-def _input(ffmpeg: str, url: str, start: int, segment_seconds: float) -> list[str]:
+def _input(ffmpeg: str, url: str, seek: float) -> list[str]:
     cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y"]
-    if start:
-        cmd += ["-ss", f"{start * segment_seconds:.3f}"]
+    if seek > 0:
+        cmd += ["-ss", f"{seek:.3f}"]
     return [*cmd, "-copyts", "-i", url]
 
 
 def video_command(ffmpeg: str, url: str, rendition: Rendition, start: int,
                   segment_seconds: float, out_dir: str, preset: str = "superfast",
-                  threads: int = 0, burn: int | None = None) -> list[str]:
+                  threads: int = 0, burn: int | None = None, decode_from: float | None = None,
+                  start_time: float = 0.0, first_picture: float | None = None) -> list[str]:
     """ffmpeg argv writing video-only segments ``start, start+1, …`` of ``rendition`` to
     ``out_dir/{n}.ts`` (H.264 with a keyframe at every segment start, or a stream copy).
     ``burn``: the subtitle stream (0-based among subtitle streams, a picture format: PGS,
-    VobSub) drawn into the picture before scaling."""
-    cmd = _input(ffmpeg, url, start, segment_seconds)
+    VobSub) drawn into the picture before scaling.
+
+    ``decode_from`` (seconds after the file's start, at or before a keyframe before
+    segment ``start``): seek the input there rather than to the segment, and drop the
+    frames before the segment (a ``trim`` at ``start_time``, the file's first timestamp,
+    plus ``start·segment_seconds``: ``-copyts`` keeps the file's clock). For files
+    without a keyframe index, whose seek lands on any packet (:mod:`.keyframes`).
+
+    ``first_picture`` (the file's clock): the first decodable picture of a recording
+    cut mid-GOP; segments before it are black (``tpad``), so they begin where the
+    playlist says rather than all at that picture."""
+    seek = start * segment_seconds
+    begin = start_time + start * segment_seconds
+    trim = ""
+    if decode_from is not None and start and not rendition.copy:
+        seek = min(seek, decode_from)
+        trim = f"trim=start={begin:.3f},"
+    elif first_picture is not None and first_picture - begin > _PAD_AFTER and not rendition.copy:
+        trim = (f"setpts=PTS-{first_picture:.6f}/TB,tpad=start_duration={first_picture - begin:.6f}"
+                f":color=black,setpts=PTS+{begin:.6f}/TB,")
+    cmd = _input(ffmpeg, url, seek)
     scale = f"scale={rendition.width}:{rendition.height}:flags=bicubic,format=yuv420p"
     if rendition.copy:
         cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-c:v", "copy"]
     else:
         kbit = rendition.bitrate // 1000
         if burn is None:
-            cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-vf", scale]
+            cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-vf", trim + scale]
         else:
-            cmd += ["-filter_complex", f"[0:v:0][0:s:{burn}]overlay=eof_action=pass,{scale}[v]",
+            video = f"[0:v:0]{trim.rstrip(',')}[in];[in]" if trim else "[0:v:0]"
+            cmd += ["-filter_complex", f"{video}[0:s:{burn}]overlay=eof_action=pass,{scale}[v]",
                     "-map", "[v]", "-an", "-sn", "-dn"]
         cmd += [
             "-c:v", "libx264", "-preset", preset, "-profile:v", "high",
@@ -183,21 +210,17 @@ def audio_command(ffmpeg: str, url: str, audio_index: int, start: int,
                   segment_seconds: float, out_dir: str) -> list[str]:
     """ffmpeg argv writing audio-only AAC stereo segments of the file's audio stream
     ``audio_index`` (0-based among audio streams) to ``out_dir/{n}.ts``."""
-    cmd = _input(ffmpeg, url, start, segment_seconds)
+    cmd = _input(ffmpeg, url, start * segment_seconds)
     cmd += ["-map", f"0:a:{audio_index}", "-vn", "-sn", "-dn",
             "-c:a", "aac", "-b:a", f"{AUDIO_BITRATE // 1000}k", "-ac", "2", "-ar", "48000"]
     return cmd + _hls_output(out_dir, start, segment_seconds)
 
 
-def webvtt_command(ffmpeg: str, url: str, subtitle_index: int | None,
-                   charset: str | None = None) -> list[str]:
+def webvtt_command(ffmpeg: str, url: str, subtitle_index: int | None) -> list[str]:
     """ffmpeg argv printing a subtitle track as WebVTT on stdout: the file's subtitle
     stream ``subtitle_index`` (0-based among subtitle streams), or with ``None`` the
-    first stream of a subtitle file (a sidecar) whose text is in ``charset`` (an iconv
-    name; ``None``: UTF-8)."""
-    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error"]
-    if charset is not None:
-        cmd += ["-sub_charenc", charset]
-    cmd += ["-i", url]
+    first stream of a subtitle file (a sidecar; ``url`` ``pipe:0`` reads it from stdin,
+    as UTF-8: :mod:`.charsets` decodes it first)."""
+    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", url]
     cmd += ["-map", f"0:s:{subtitle_index}" if subtitle_index is not None else "0:s:0"]
     return [*cmd, "-c:s", "webvtt", "-f", "webvtt", "-"]

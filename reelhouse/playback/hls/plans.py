@@ -18,6 +18,7 @@ from reelhouse.errors import InvalidInput, NotFound, ProbeFailed, ReelhouseError
 from reelhouse.playback.hls import ffmpeg
 from reelhouse.playback.hls.decision import ClientCaps, Decision, decide
 from reelhouse.playback.hls.facts import FileStreams, probe_streams
+from reelhouse.playback.hls.keyframes import keyframe_before
 from reelhouse.playback.hls.ladder import Rendition, ladder
 from reelhouse.playback.hls.playlists import (
     AudioEntry,
@@ -28,6 +29,7 @@ from reelhouse.playback.hls.playlists import (
 )
 from reelhouse.playback.targets import StreamTarget, StreamTargets
 from reelhouse.sources.base import Source
+from reelhouse.sources.reader import SourceReader
 from reelhouse.sources.registry import SourceService
 
 __all__ = ["AUDIO_TRACK", "SUB_KEY", "CommandBuilder", "Plans", "display_name"]
@@ -37,6 +39,10 @@ log = logging.getLogger(__name__)
 AUDIO_TRACK = re.compile(r"audio(\d{1,2})")
 _BURNED = re.compile(r"(\d{3,4}p)-(e\d{1,3})")  # a rendition with a picture subtitle burned in
 SUB_KEY = re.compile(r"[ex]\d{1,3}")
+
+#: Seconds an encoder seeks before the keyframe it decodes from: FFmpeg's seek compares
+#: decoding times, and a keyframe's packet comes a few frames before its picture's time.
+_SEEK_MARGIN = 1.0
 
 #: ``(input url, start segment, out dir) → ffmpeg argv`` for one track.
 CommandBuilder = Callable[[str, int, str], list[str]]
@@ -151,9 +157,11 @@ class Plans:
         if not streams.video_codec:
             return []
         facts = streams.facts()
-        copy = (burn is None and bool(self.copy_spans(streams))
+        # MPEG-TS has no display matrix: a turned picture is only right transcoded
+        copy = (burn is None and not streams.rotation and bool(self.copy_spans(streams))
                 and decide(facts, ClientCaps(video=frozenset({"h264", "hevc"}))).copy_video)
-        out = ladder(streams.width, streams.height, streams.video_codec, copy, streams.bitrate)
+        width, height = streams.upright_size
+        out = ladder(width, height, streams.video_codec, copy, streams.bitrate)
         if burn is not None:
             out = [dataclasses.replace(r, name=f"{r.name}-{burn}") for r in out]
         return out
@@ -183,8 +191,10 @@ class Plans:
         return keyframe_spans(streams.keyframes, streams.start_time, streams.duration,
                               self.settings.hls_segment_seconds)
 
-    def command_for(self, streams: FileStreams, track: str) -> CommandBuilder:
-        """The ffmpeg command builder of ``track``; NotFound for an unknown track."""
+    def command_for(self, streams: FileStreams, track: str, file_id: int | None = None) -> CommandBuilder:
+        """The ffmpeg command builder of ``track``; NotFound for an unknown track. With
+        ``file_id``, a video encoder started past the first segment of a file without a
+        keyframe index first finds the keyframe it decodes from (:meth:`decode_from`)."""
         seg = self.settings.hls_segment_seconds
         m = AUDIO_TRACK.fullmatch(track)
         if m:
@@ -200,8 +210,29 @@ class Plans:
             if r.name == track:
                 return lambda url, start, out: ffmpeg.video_command(
                     self.ffmpeg_path(), url, r, start, seg, out, self.settings.hls_preset,
-                    self.settings.hls_threads, burn_index)
+                    self.settings.hls_threads, burn_index,
+                    None if file_id is None else self.decode_from(file_id, streams, start),
+                    streams.start_time, streams.first_picture)
         raise NotFound(f"no HLS track {track!r} for this file")
+
+    def decode_from(self, file_id: int, streams: FileStreams, start: int) -> float | None:
+        """Where an encoder of a video rendition starting at segment ``start`` seeks
+        (seconds after the file's start): a second before the keyframe before the
+        segment when the file has no keyframe index (:mod:`.keyframes`; reads at most
+        ``probe_budget_bytes`` of the source), else ``None`` (ffmpeg's own seek finds
+        it, or it could not be found: ffmpeg seeks as it would)."""
+        if start == 0 or streams.keyframes or not streams.video_codec:
+            return None
+        target, source = self.target(file_id)
+        at = streams.start_time + start * self.settings.hls_segment_seconds
+        if streams.first_picture is not None and at < streams.first_picture:
+            return None  # before the first picture: padded (ffmpeg.video_command)
+        reader = SourceReader(source, target.path, target.size,
+                              budget=self.settings.probe_budget_bytes)
+        key = keyframe_before(reader, at)
+        if key is None:
+            return None
+        return max(0.0, key - _SEEK_MARGIN - streams.start_time)
 
     # -- playlists ----------------------------------------------------------------------
     def master(self, file_id: int, token: str, subtitles: list[SubtitleEntry],

@@ -86,7 +86,7 @@ class Segments:
         plans = self.plans
         target, source = plans.target(file_id)
         streams = plans.streams(file_id)
-        build = plans.command_for(streams, track)
+        build = plans.command_for(streams, track, file_id)
         count = len(plans.copy_spans(streams)) if track == "copy" else \
             segment_count(streams.duration, plans.settings.hls_segment_seconds)
         if n < 0 or n >= count:

@@ -2,14 +2,14 @@
 
 Sidecars share the media file's name up to the extension, with optional tags between:
 ``Film.2010.srt``, ``Film.2010.en.srt``, ``Film.2010.fr.forced.ass`` (the convention of
-Plex, Jellyfin and Kodi). :func:`find_sidecars` is pure; :func:`to_webvtt` runs ffmpeg;
+Plex, Jellyfin and Kodi), in any encoding (:mod:`.charsets`). :func:`find_sidecars` is
+pure; :func:`to_webvtt` runs ffmpeg;
 :class:`Subtitles` lists a file's tracks and serves them (playlist and WebVTT file,
 cached under ``<data_dir>/hls/cache/<file key>/subs/``).
 """
 
 from __future__ import annotations
 
-import codecs
 import logging
 import os
 import posixpath
@@ -19,13 +19,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from reelhouse.errors import InvalidInput, NotFound, ReelhouseError, TranscodeFailed
+from reelhouse.errors import InvalidInput, NotFound, ProbeFailed, ReelhouseError, TranscodeFailed
 from reelhouse.playback.hls import ffmpeg
 from reelhouse.playback.hls.cache import SegmentCache
+from reelhouse.playback.hls.charsets import decode_subtitle
 from reelhouse.playback.hls.feed import SourceFeed
 from reelhouse.playback.hls.plans import SUB_KEY, Plans, display_name
 from reelhouse.playback.hls.playlists import SubtitleEntry, subtitle_playlist
-from reelhouse.sources.base import parent_of
+from reelhouse.sources.base import Source, parent_of
 
 __all__ = ["SIDECAR_EXTENSIONS", "Sidecar", "SubtitleInfo", "Subtitles", "find_sidecars", "to_webvtt"]
 
@@ -78,30 +79,18 @@ def find_sidecars(media_path: str, names: list[str]) -> list[Sidecar]:
     return out
 
 
-#: Bytes of a sidecar read to tell its character set (a feature film's .srt is ~100 KB).
-_SNIFF = 1 << 20
+#: Most bytes of a sidecar read (a feature film's .srt is ~100 KB, an .ass with styling
+#: a few MB).
+_MAX_SIDECAR = 32 << 20
 
 
-def sidecar_charset(head: bytes) -> str | None:
-    """The character set of a subtitle file starting with ``head``: ``None`` for UTF-8
-    (with or without a BOM; a character cut at the end of ``head`` is fine), else
-    CP1252, which decodes every byte — the Windows default in which most non-UTF-8
-    .srt files in the wild (Western European) were written. A UTF-16 file (Windows
-    Notepad's "Unicode") starts with a byte order mark, which ffmpeg reads itself."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return None
+def to_webvtt(argv: list[str], timeout: float = 300.0, stdin: bytes | None = None) -> bytes:
+    """Run an ffmpeg WebVTT command (:func:`..ffmpeg.webvtt_command`), with ``stdin``
+    as its input when it reads ``pipe:0``, and return the document. Raises
+    TranscodeFailed when ffmpeg fails or prints no WEBVTT header."""
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return "CP1252"
-    return None
-
-
-def to_webvtt(argv: list[str], timeout: float = 300.0) -> bytes:
-    """Run an ffmpeg WebVTT command (:func:`..ffmpeg.webvtt_command`) and return the
-    document. Raises TranscodeFailed when ffmpeg fails or prints no WEBVTT header."""
-    try:
-        proc = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(argv, capture_output=True, timeout=timeout, input=stdin,
+                              stdin=None if stdin is not None else subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise TranscodeFailed(f"subtitle conversion failed: {exc}") from exc
     if proc.returncode != 0 or not proc.stdout.startswith(b"WEBVTT"):
@@ -185,6 +174,15 @@ class Subtitles:
                 return info
         raise NotFound(f"no subtitle track {key!r} in this file")
 
+    @staticmethod
+    def _sidecar_bytes(source: Source, path: str) -> bytes:
+        """The whole sidecar file; ProbeFailed past :data:`_MAX_SIDECAR` bytes."""
+        size = source.stat(path).size or 0
+        if size > _MAX_SIDECAR:
+            raise ProbeFailed(f"the subtitle file is {size} bytes, more than the "
+                              f"{_MAX_SIDECAR} a subtitle file may have")
+        return b"".join(source.read_range(path, 0, size)) if size else b""
+
     def vtt(self, file_id: int, key: str) -> Path:
         """The track as a WebVTT file (converted once, then cached). Cue times are in
         source time; the ``X-TIMESTAMP-MAP`` header ties them to the segments' MPEG-TS
@@ -199,14 +197,13 @@ class Subtitles:
             if self.cache.hit(path):
                 return path
             if info.path is not None:
-                size = source.stat(info.path).size or 0
-                url = self.feed.url(source, info.path, size)
-                charset = sidecar_charset(b"".join(source.read_range(info.path, 0, min(size, _SNIFF))))
-                argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), url, None, charset)
+                text = decode_subtitle(self._sidecar_bytes(source, info.path), info.language)
+                argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), "pipe:0", None)
+                vtt = to_webvtt(argv, stdin=text.encode("utf-8"))
             else:
                 url = self.feed.url(source, target.path, target.size)
                 argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), url, int(key[1:]))
-            vtt = to_webvtt(argv)
+                vtt = to_webvtt(argv)
             offset = self.plans.streams(file_id).start_time if info.path is None else 0.0
             mpegts = round((offset + ffmpeg.TS_OFFSET) * 90_000)
             body = vtt.split(b"\n", 1)[1] if b"\n" in vtt else b"\n"

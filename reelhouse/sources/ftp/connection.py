@@ -137,7 +137,7 @@ class FtpConnection:
             raise InvalidInput("an FTP path cannot contain CR or LF")
         encoding = self.ftp.encoding if self.ftp is not None else "utf-8"
         try:
-            path.encode(encoding)
+            path.encode(encoding, "surrogateescape")  # latin-1 bytes listed on a UTF-8 server
         except UnicodeEncodeError:
             raise InvalidInput(f"the FTP server's names are {encoding}: {path!r} cannot be sent") from None
         rel = normalize_path(path)

@@ -11,6 +11,9 @@ our memory without bound (DESIGN.md: "size limits on everything read").
 from __future__ import annotations
 
 import ftplib
+import io
+import sys
+from typing import Any
 
 from reelhouse.errors import SourceUnavailable
 
@@ -20,7 +23,30 @@ MAX_REPLY_BYTES = 256 * 1024
 
 
 class BoundedReplies:
-    """Mixin for ``ftplib.FTP`` subclasses: multi-line replies are capped."""
+    """Mixin for ``ftplib.FTP`` subclasses: multi-line replies are capped; a name that is
+    not in the connection's encoding (latin-1 bytes on a UTF-8 server) travels as its
+    bytes both ways (PEP 383 lone surrogates, as listings decode it: a reply echoing
+    it no longer breaks the connection, and the name can be sent back)."""
+
+    _reply_file: Any = None
+
+    @property
+    def file(self) -> Any:
+        """ftplib's reply reader (set at connect, AUTH TLS, an encoding switch)."""
+        return self._reply_file
+
+    @file.setter
+    def file(self, reader: Any) -> None:
+        if isinstance(reader, io.TextIOWrapper):
+            reader.reconfigure(errors="surrogateescape")
+        self._reply_file = reader
+
+    def putline(self, line: str) -> None:
+        ftp: ftplib.FTP = self  # type: ignore[assignment]
+        if "\r" in line or "\n" in line:
+            raise ValueError("an illegal newline character should not be contained")
+        sys.audit("ftplib.sendcmd", ftp, line)
+        ftp.sock.sendall((line + "\r\n").encode(ftp.encoding, "surrogateescape"))  # type: ignore[union-attr]
 
     def getmultiline(self) -> str:
         ftp: ftplib.FTP = self  # type: ignore[assignment]

@@ -10,7 +10,8 @@ together, reads the replies as they come, and connects when the 227 arrives
 (benchmarks/listing.py: the walk is bound by these waits).
 
 A server (or a proxy before it) that answers a pipelined listing with a 4xx or an
-out-of-order reply is listed command by command from then on (``client._listing``).
+out-of-order reply is listed command by command from then on (``client._listing``);
+a 426/451 after the listing's 150 is the transfer failing (the folder's error), not that.
 
 Plain IPv4 connections only (FTPS wraps each data connection in TLS, IPv6 uses EPSV):
 :func:`pipelined_listing` returns ``None`` for the others and the caller goes the
@@ -64,7 +65,7 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
     if isinstance(ftp, ftplib.FTP_TLS) or sock is None or ftp.af != socket.AF_INET:
         return None
     commands = ([f"CWD {cwd}"] if cwd is not None else []) + ["PASV", cmd]
-    sock.sendall("".join(c + "\r\n" for c in commands).encode(ftp.encoding))
+    sock.sendall("".join(c + "\r\n" for c in commands).encode(ftp.encoding, "surrogateescape"))
     pending = len(commands)  # replies not asked for yet (an error reply is read whole)
     conn: socket.socket | None = None
     try:
@@ -88,7 +89,11 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
             chunks.append(chunk)
         conn.close()
         conn = None
-        check_complete(ftp.voidresp())
+        try:
+            final = ftp.voidresp()
+        except ftplib.error_temp as exc:  # 426/451 after the 150: the transfer failed, not pipelining
+            raise SourceUnavailable(f"the FTP server cut the listing short: {exc}") from exc
+        check_complete(final)
         return b"".join(chunks)
     except BaseException:
         if conn is not None:

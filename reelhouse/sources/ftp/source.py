@@ -139,7 +139,7 @@ class FtpSource(RangeReads):
         if "\r" in path or "\n" in path:
             return "an FTP path cannot contain CR or LF"
         try:
-            path.encode(self.encoding)
+            path.encode(self.encoding, "surrogateescape")  # a name listed as its bytes
         except UnicodeEncodeError:
             return f"the FTP server's names are {self.encoding}"
         return None

@@ -255,7 +255,7 @@ def _send(ftp: ftplib.FTP, folders: list[str], budget: ListingBudget) -> list[by
     sock = ftp.sock
     if sock is None:
         raise EOFError("connection closed")
-    sock.sendall("".join(f"CWD {f}\r\nSTAT .\r\nPWD\r\n" for f in folders).encode(ftp.encoding))
+    sock.sendall("".join(f"CWD {f}\r\nSTAT .\r\nPWD\r\n" for f in folders).encode(ftp.encoding, "surrogateescape"))
     return _read_replies(sock, 3 * len(folders), budget)
 
 
@@ -266,7 +266,7 @@ def _body_text(ftp: ftplib.FTP, folder: str, cwd: bytes, listing: bytes, pwd: by
         raise (ftplib.error_temp if cwd[:1] == b"4" else ftplib.error_perm)(text)
     if pwd[:3] != b"257" or pwd.count(b"\n") != 1:
         raise StatUnusable(f"unexpected reply to PWD: {pwd[:80]!r}", out_of_step=True)
-    if f'"{folder.replace(chr(34), chr(34) * 2)}"'.encode(ftp.encoding) not in pwd:
+    if f'"{folder.replace(chr(34), chr(34) * 2)}"'.encode(ftp.encoding, "surrogateescape") not in pwd:
         raise StatUnusable(f"PWD does not name the folder listed: {pwd[:200]!r}", server_wide=True)
     code = listing[:3]
     if code not in (b"211", b"212", b"213"):

@@ -23,6 +23,37 @@ def test_video_command_seeks_and_forces_keyframes() -> None:
     assert "-ss" not in ffmpeg.video_command("ffmpeg", "u", R360, 0, 4.0, "/o")
 
 
+def test_video_command_decodes_from_a_keyframe_and_trims_to_the_segment() -> None:
+    """A file without a keyframe index: the input seek goes to the keyframe's margin,
+    the trim (on the file's clock, -copyts) drops what comes before the segment."""
+    argv = ffmpeg.video_command("ffmpeg", "u", R720, 3, 4.0, "/o", decode_from=9.4,
+                                start_time=1.4)
+    assert argv[argv.index("-ss") + 1] == "9.400" and argv.index("-ss") < argv.index("-i")
+    assert argv[argv.index("-vf") + 1].startswith("trim=start=13.400,scale=1280:720")
+    burn = ffmpeg.video_command("ffmpeg", "u", R360, 3, 4.0, "/o", burn=1, decode_from=9.4,
+                                start_time=1.4)
+    assert burn[burn.index("-filter_complex") + 1].startswith(
+        "[0:v:0]trim=start=13.400[in];[in][0:s:1]overlay")
+    # segment 0 decodes from the start anyway; a copy cannot trim between keyframes
+    assert "-ss" not in ffmpeg.video_command("ffmpeg", "u", R360, 0, 4.0, "/o", decode_from=0.0)
+    copy = ffmpeg.video_command("ffmpeg", "u", COPY, 3, 4.0, "/o", decode_from=9.4)
+    assert copy[copy.index("-ss") + 1] == "12.000"
+
+
+def test_video_command_pads_black_before_the_first_picture() -> None:
+    """A recording cut mid-GOP (first keyframe at 11.4 s, file start 5.5 s): segment 1
+    (7.5-9.5 s) is black until the picture; a segment after it is not padded, nor a
+    video that starts a few frames after the audio."""
+    argv = ffmpeg.video_command("ffmpeg", "u", R360, 1, 2.0, "/o", start_time=5.5,
+                                first_picture=11.4)
+    assert argv[argv.index("-vf") + 1].startswith(
+        "setpts=PTS-11.400000/TB,tpad=start_duration=3.900000:color=black,setpts=PTS+7.500000/TB,")
+    later = ffmpeg.video_command("ffmpeg", "u", R360, 4, 2.0, "/o", start_time=5.5, first_picture=11.4)
+    assert "tpad" not in later[later.index("-vf") + 1]
+    normal = ffmpeg.video_command("ffmpeg", "u", R360, 0, 2.0, "/o", start_time=1.4, first_picture=1.5)
+    assert "tpad" not in normal[normal.index("-vf") + 1]
+
+
 def test_burn_in_overlays_before_scaling() -> None:
     argv = ffmpeg.video_command("ffmpeg", "u", R360, 0, 4.0, "/o", burn=2)
     graph = argv[argv.index("-filter_complex") + 1]

@@ -1,0 +1,104 @@
+"""The text of a subtitle file (.srt, .ass, .vtt) whatever its encoding. Pure.
+
+Subtitles made before UTF-8 was the norm are in the legacy code page of their language:
+CP1251 Russian, CP1253 Greek, GBK Chinese, Shift-JIS Japanese… :func:`decode_subtitle`
+decides, first rule that applies:
+
+1. A byte order mark (UTF-8, UTF-32, UTF-16: Notepad's "Unicode").
+2. Valid UTF-8 (plain ASCII included): certain enough, as a legacy text is practically
+   never valid UTF-8.
+3. chardet's detection (its byte-bigram models per language and encoding) among the
+   encodings subtitle files come in (:data:`CANDIDATES`, each read as its decode-safe
+   superset: GBK as GB18030, Shift-JIS as CP932, EUC-KR as CP949). When the file's name
+   names a language (``Film.tr.srt``), a candidate that reads as that language wins
+   over a better-scored one if it scores at least half as well: one short cue cannot
+   tell CP1254 Turkish from CP1252.
+4. CP1252 when nothing fits (a byte it lacks becomes U+FFFD): the only guess before.
+
+chardet 7 rather than charset-normalizer: on subtitles of three to forty cues,
+charset-normalizer read French CP1252 as CP1257 (``ù`` as ``ł``) and Hebrew CP1255 as
+CP1251, ties its language measure could not break; chardet read every one right
+(tests/playback/hls/test_charsets.py).
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import babelfish  # type: ignore[import-untyped]
+import chardet
+
+__all__ = ["CANDIDATES", "decode_subtitle", "subtitle_encoding"]
+
+#: The encodings looked for (chardet's names): Windows code pages, the CJK ones, and the
+#: ISO and KOI8 pages some Linux-made subtitles use.
+CANDIDATES = ("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257",
+              "cp1258", "cp874", "gb18030", "big5", "cp932", "euc-jp", "cp949", "iso-8859-2",
+              "iso-8859-7", "koi8-r", "koi8-u")
+
+#: A hinted candidate wins if its confidence is at least this share of the best's.
+_HINT_SHARE = 0.5
+
+#: Tags in sidecar names that are no ISO 639 code babelfish knows.
+_TAGS = {"chs": "zh", "cht": "zh", "iw": "he", "jp": "ja", "pob": "pt", "scc": "sr"}
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
+         (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _alpha2(tag: str | None) -> str | None:
+    """The ISO 639-1 code of a sidecar's language tag (``fre``, ``el``, ``cht``), or None."""
+    tag = (tag or "").lower()
+    if tag in _TAGS:
+        return _TAGS[tag]
+    try:
+        if len(tag) == 2:
+            return str(babelfish.Language.fromalpha2(tag).alpha2)
+        if len(tag) == 3:
+            try:
+                return str(babelfish.Language(tag).alpha2)
+            except ValueError:
+                return str(babelfish.Language.fromalpha3b(tag).alpha2)
+    except (ValueError, babelfish.Error):
+        return None
+    return None
+
+
+def subtitle_encoding(data: bytes, language: str | None = None) -> str:
+    """The codec name :func:`decode_subtitle` decodes ``data`` with (rules in the module
+    doc); ``language``: the ISO 639 tag in the file's name, if any."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    found = [r for r in chardet.detect_all(data, include_encodings=CANDIDATES, prefer_superset=True,
+                                           ignore_threshold=True) if r["encoding"]]
+    if not found:
+        return "cp1252"
+    best = found[0]
+    hint = _alpha2(language)
+    if hint is not None:
+        for r in found:
+            if r["language"] == hint and r["confidence"] >= _HINT_SHARE * best["confidence"]:
+                best = r
+                break
+    encoding = best["encoding"]
+    assert encoding is not None
+    return encoding
+
+
+def decode_subtitle(data: bytes, language: str | None = None) -> str:
+    """The text of a subtitle file's bytes ``data``, in whatever encoding it was written
+    (module doc); ``language``: the ISO 639 tag in the file's name (``el`` of
+    ``Film.el.srt``) or ``None``. Undecodable bytes become U+FFFD; never raises."""
+    encoding = subtitle_encoding(data, language)
+    try:
+        return data.decode(encoding, errors="replace")  # (a BOM's codec drops the BOM)
+    except LookupError:  # a name this Python lacks: never for CANDIDATES
+        return data.decode("cp1252", errors="replace")

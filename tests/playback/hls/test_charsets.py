@@ -1,0 +1,81 @@
+"""decode_subtitle: real dialogue in each legacy code page, byte order marks, UTF-8 kept
+as it is, the language in the file's name breaking a tie, and never an exception."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reelhouse.playback.hls.charsets import decode_subtitle, subtitle_encoding
+
+#: (language tag, encoding, dialogue)
+CASES = [
+    ("ru", "cp1251", "Где ты был вчера вечером? Я ждал тебя до полуночи."),
+    ("uk", "cp1251", "Де ти був учора ввечері? Я чекав на тебе до опівночі."),
+    ("bg", "cp1251", "Къде беше снощи? Чаках те до полунощ."),
+    ("el", "cp1253", "Πού ήσουν χθες το βράδυ; Σε περίμενα μέχρι τα μεσάνυχτα."),
+    ("he", "cp1255", "איפה היית אתמול בערב? חיכיתי לך עד חצות."),
+    ("ar", "cp1256", "أين كنت مساء أمس؟ انتظرتك حتى منتصف الليل."),
+    ("pl", "cp1250", "Gdzie byłeś wczoraj wieczorem? Czekałem na ciebie do północy."),
+    ("cs", "cp1250", "Kde jsi byl včera večer? Čekal jsem na tebe až do půlnoci."),
+    ("hu", "cp1250", "Hol voltál tegnap este? Éjfélig vártalak rád."),
+    ("tr", "cp1254", "Dün akşam neredeydin? Seni gece yarısına kadar bekledim."),
+    ("zh", "gbk", "你昨天晚上去哪儿了？我一直等你到半夜。"),
+    ("cht", "big5", "你昨天晚上去哪裡了？我一直等你到半夜。"),
+    ("ja", "shift_jis", "昨日の夜はどこにいたの？真夜中まで待っていたよ。"),
+    ("ko", "euc_kr", "어젯밤에 어디 있었어? 자정까지 기다렸어."),
+    ("fr", "cp1252", "Où étais-tu hier soir ? Je t'ai attendu jusqu'à minuit."),
+    ("de", "cp1252", "Wo warst du gestern Abend? Ich habe bis Mitternacht gewartet."),
+    ("es", "cp1252", "¿Dónde estabas anoche? Te esperé hasta la medianoche."),
+]
+
+
+def _srt(line: str, cues: int = 3) -> str:
+    return "".join(f"{i + 1}\r\n00:00:{i + 1:02d},000 --> 00:00:{i + 1:02d},900\r\n{line}\r\n\r\n"
+                   for i in range(cues))
+
+
+@pytest.mark.parametrize(("tag", "encoding", "line"), CASES)
+def test_each_code_page_with_and_without_the_language_tag(tag: str, encoding: str, line: str) -> None:
+    text = _srt(line)
+    data = text.encode(encoding)
+    assert decode_subtitle(data, tag) == text
+    assert decode_subtitle(data) == text
+
+
+def test_one_short_cue_needs_the_name_to_tell_turkish_from_western() -> None:
+    text = _srt("Dün akşam neredeydin?", 1)
+    assert decode_subtitle(text.encode("cp1254"), "tr") == text
+    assert decode_subtitle(text.encode("cp1254"), "tur") == text
+    # a wrong tag does not override what the text plainly is
+    russian = _srt("Где ты был вчера вечером? Я ждал тебя до полуночи.")
+    assert decode_subtitle(russian.encode("cp1251"), "en") == russian
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32"])
+def test_byte_order_marks(encoding: str) -> None:
+    text = _srt("Grüße — Где ты был? 你好")
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = codecs.BOM_UTF16_BE + data
+    assert decode_subtitle(data) == text
+
+
+def test_utf8_and_ascii_stay_utf8() -> None:
+    assert subtitle_encoding(_srt("plain ascii").encode()) == "utf-8"
+    assert subtitle_encoding(_srt("Café crème").encode()) == "utf-8"
+    assert decode_subtitle(b"") == ""
+
+
+@given(st.binary(max_size=2000), st.sampled_from([None, "en", "ru", "zz", "xyz", "1"]))
+def test_never_raises(data: bytes, tag: str | None) -> None:
+    assert isinstance(decode_subtitle(data, tag), str)
+
+
+@given(st.text(max_size=300))
+def test_valid_utf8_round_trips(text: str) -> None:
+    # a leading U+FEFF is a byte order mark, dropped once
+    assert decode_subtitle(text.encode("utf-8")) == text.removeprefix("\ufeff")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import builtins
 import posixpath
+import re
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from reelhouse.errors import InvalidInput
 
-__all__ = ["Entry", "FolderLoop", "Source", "join", "normalize_path", "parent_of"]
+__all__ = ["NAME_MAX_BYTES", "Entry", "FolderLoop", "Source", "check_new_path", "join", "normalize_path", "parent_of"]
 
 #: Default chunk size for range reads, bytes. Large chunks keep the per-chunk overhead
 #: (syscalls, ASGI sends) low; 256 KiB measured best in benchmarks/stream_throughput.py.
@@ -55,6 +56,34 @@ def normalize_path(path: str) -> str:
             raise InvalidInput(f"path may not contain '..': {path!r}")
         parts.append(part)
     return "/".join(parts)
+
+
+#: The longest name (one path component) a new file or folder may have, in UTF-8
+#: bytes: NAME_MAX of Linux file systems (ext4, XFS, btrfs) and of most FTP servers'
+#: disks; a longer one fails on most sources with an error that does not say why.
+NAME_MAX_BYTES = 255
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_new_path(path: str, reserve: int = 0) -> str:
+    """Return ``path`` normalized (:func:`normalize_path`) when it may name a file or
+    folder reelhouse creates on a source; raise :class:`InvalidInput` saying why not.
+
+    Refused, the same way for every source kind: control characters (C0 and DEL: an
+    FTP command cannot carry CR or LF at all, RFC 959 §4.1.3, and a file manager shows
+    them as nothing), and a component longer than :data:`NAME_MAX_BYTES` UTF-8 bytes.
+    ``reserve``: bytes the last name must leave free for a suffix written first (an
+    upload's ``.part``). Names already on a source are read as they are
+    (:func:`normalize_path` only)."""
+    clean = normalize_path(path)
+    if _CONTROL.search(clean):
+        raise InvalidInput("a new file name may not contain control characters (tab, CR, LF …)")
+    parts = clean.split("/")
+    for i, part in enumerate(parts):
+        limit = NAME_MAX_BYTES - (reserve if i == len(parts) - 1 else 0)
+        if len(part.encode("utf-8", "surrogateescape")) > limit:
+            raise InvalidInput(f"a name in the path is longer than {limit} bytes: {part[:40]!r}…")
+    return clean
 
 
 def join(folder: str, name: str) -> str:

@@ -30,7 +30,7 @@ from reelhouse.errors import (
 )
 from reelhouse.sources.base import Source, normalize_path, parent_of
 
-__all__ = ["CHUNK", "Meter", "download", "part_name", "upload"]
+__all__ = ["CHUNK", "PART_SUFFIX", "Meter", "download", "part_name", "upload"]
 
 #: Bytes read from the local file per write to the source (1 MiB: few syscalls and
 #: progress callbacks per second at LAN speeds).
@@ -41,9 +41,13 @@ Progress = Callable[[int, int | None], None]
 ShouldStop = Callable[[], bool]
 
 
+#: What a transfer's temporary name adds to the final one (:func:`part_name`).
+PART_SUFFIX = ".part"
+
+
 def part_name(path: str) -> str:
     """The temporary name a transfer writes to: ``NAME.part`` in the same folder."""
-    return f"{path}.part"
+    return f"{path}{PART_SUFFIX}"
 
 
 class Meter:

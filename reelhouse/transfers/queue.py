@@ -40,10 +40,10 @@ from reelhouse.errors import (
 )
 from reelhouse.jobs.system import JobSystem
 from reelhouse.jobs.tasks import JobContext, Retry, TaskSpec
-from reelhouse.sources.base import normalize_path
+from reelhouse.sources.base import check_new_path, normalize_path
 from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.confine import confine
-from reelhouse.transfers.copy import Meter, download, part_name, upload
+from reelhouse.transfers.copy import PART_SUFFIX, Meter, download, part_name, upload
 
 __all__ = ["KINDS", "STATES", "TransferQueue"]
 
@@ -111,10 +111,12 @@ class TransferQueue:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
         if not -1000 <= priority <= 1000:
             raise InvalidInput("priority must be between -1000 and 1000")
-        remote = normalize_path(remote_path)
+        # a name reelhouse creates (upload, mkdir, a rename's target) is checked as new
+        remote = (check_new_path(remote_path, reserve=len(PART_SUFFIX) if kind == "upload" else 0)
+                  if kind in ("upload", "mkdir") else normalize_path(remote_path))
         if not remote:
             raise InvalidInput("remote_path may not be the source root")
-        target = normalize_path(target_path) if target_path is not None else None
+        target = check_new_path(target_path) if target_path is not None else None
         if kind == "rename" and not target:
             raise InvalidInput("a rename needs target_path")
         with self.sessions() as s:

@@ -405,3 +405,37 @@ def test_concurrent_uploads_of_one_name_never_mix(
     assert 201 in answers and len(answers) == 4, answers
     assert (ftp_root / "same/name.bin").read_bytes() in bodies
     assert sorted(p.name for p in (ftp_root / "same").iterdir()) == ["name.bin"]
+
+
+@pytest.mark.parametrize("name", ["line\nbreak.mkv", "carriage\rreturn.mkv", "tab\there.mkv", "bell\x07.mkv",
+                                  "x" * 252 + ".mkv", "é" * 128 + ".mkv"])
+def test_new_names_are_refused_alike_on_ftp_and_local(
+        name: str, ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tmp_path: Path) -> None:
+    """A name with a control character, or longer than 255 UTF-8 bytes, is one clear 400
+    on every source kind and every way of making it (PUT, a browser upload, a queued
+    mkdir or rename): FTP answered a long name with 404 'not found' and a local disk
+    took CR/LF into its names."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    (disk / "old.mkv").write_bytes(b"o")
+    (ftp_root / "old.mkv").write_bytes(b"o")
+    r = api.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(disk)})
+    assert r.status_code == 201, r.text
+    for sid in (add_ftp(api, ftp_server.port), int(r.json()["id"])):
+        answers = [
+            api.put(f"/api/sources/{sid}/files", params={"path": f"Films/{name}"}, content=b"abc"),
+            api.post("/api/transfers", json={"kind": "mkdir", "source_id": sid, "remote_path": name}),
+            api.post("/api/transfers", json={"kind": "rename", "source_id": sid, "remote_path": "old.mkv",
+                                             "target_path": name}),
+        ]
+        if name.isprintable():  # a browser (and httpx) sends CR/LF in a multipart file name as %0D/%0A
+            answers.append(api.post("/api/transfers/upload", data={"source_id": str(sid), "folder": "Films"},
+                                    files={"file": (name, b"abc", "video/x-matroska")}))
+        for r in answers:
+            assert r.status_code == 400, r.text
+            detail = r.json()["detail"]
+            assert "control characters" in detail or "bytes:" in detail, detail
+    assert sorted(p.name for p in disk.iterdir()) == ["old.mkv"]
+    assert sorted(p.name for p in ftp_root.iterdir()) == ["old.mkv"]
+    assert api.put("/api/sources/1/files", params={"path": "Films/" + "x" * 246 + ".mkv"},
+                   content=b"abc").status_code == 201  # 250 bytes (255 with .part): still a name

@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.deps import AdminUser, CoreDep, RowId, client_address
 from reelhouse.errors import InvalidInput, StorageFull
-from reelhouse.sources.base import normalize_path
-from reelhouse.transfers.copy import upload
+from reelhouse.sources.base import check_new_path
+from reelhouse.transfers.copy import PART_SUFFIX, upload
 
 __all__ = ["router"]
 
@@ -34,7 +34,7 @@ async def put_file(
     it is down. The body is spooled first; on the source it is written as
     ``NAME.part`` and renamed when complete."""
     core.sources.get(source_id)
-    remote = normalize_path(path)
+    remote = check_new_path(path, reserve=len(PART_SUFFIX))
     if not remote:
         raise InvalidInput("path must name a file")
     spool = core.settings.data_dir / "spool"

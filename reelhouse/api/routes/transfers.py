@@ -25,8 +25,9 @@ from reelhouse.core import Core
 from reelhouse.db.limits import INT_MAX
 from reelhouse.db.models import OfflineCopy, Transfer, User
 from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StorageFull
-from reelhouse.sources.base import join, normalize_path
+from reelhouse.sources.base import check_new_path, join, normalize_path
 from reelhouse.transfers.confine import confine
+from reelhouse.transfers.copy import PART_SUFFIX
 
 __all__ = ["router", "transfer_public"]
 
@@ -135,7 +136,7 @@ async def upload_file(
     name = normalize_path(file.filename or "")
     if not name or "/" in name:
         raise InvalidInput("the uploaded file needs a plain file name")
-    remote = join(normalize_path(folder), name)
+    remote = check_new_path(join(normalize_path(folder), name), reserve=len(PART_SUFFIX))
     spool = core.settings.data_dir / "spool"
     spool.mkdir(parents=True, exist_ok=True)
     dest = spool / f"{uuid.uuid4().hex}-{name}"

@@ -51,7 +51,7 @@ def reelhouse_mount(ftpd: Ftpd, mp: Path, tmp: Path, *extra: str) -> Iterator[Pa
             "from reelhouse.cli import main; main()", "drive", "mount", str(mp), "--host", "127.0.0.1",
             "--port", str(ftpd.port), "--user", FTP_USER, "--password", FTP_PASSWORD,
             "--log-file", str(tmp / "reelhouse-drive.log"), *extra]
-    proc = spawn(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = spawn(argv, env=env, stdout=subprocess.DEVNULL)
     try:
         _wait_mounted(proc, mp, "reelhouse drive mount")
         yield mp

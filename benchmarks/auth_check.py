@@ -7,7 +7,9 @@ Measures, in one run on one machine (SQLite, uvicorn on loopback, one client):
 - ``peer_signed``: the same route authenticated the way reelhouse did before issue 13 —
   a stateless itsdangerous token, verified without the database (not revocable) —
   measured in-process as the cost of the check alone, next to ``identify_us`` (ours);
-- ``revocation_s``: seconds from ``POST /api/auth/logout`` to the first 401.
+- ``revocation_s``: seconds from ``POST /api/auth/logout`` to the first 401;
+- ``playback_grant_miss_us`` / ``_hit_us``: a playback URL's source-grant check
+  (``Authenticator.may_play``) reading the database, and answered from its cache.
 
 Prints one JSON object. ``--requests`` per HTTP target (default 2000).
 """
@@ -75,6 +77,20 @@ def main() -> None:
                 for _ in range(n):
                     core.auth.identify(token)
                 out["identify_us"] = round((time.perf_counter() - t0) / n * 1e6, 1)
+                # A playback URL's source-grant check (Authenticator.may_play): a miss
+                # is file_access's database read, a hit the per-(user, file) cache.
+                viewer = core.users.add("viewer", "viewer-password").id
+                access = core.auth.file_access
+                assert access is not None
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    access(viewer, 1)
+                out["playback_grant_miss_us"] = round((time.perf_counter() - t0) / n * 1e6, 1)
+                core.auth._files_ok[(viewer, 1)] = time.monotonic()
+                t0 = time.perf_counter()
+                for _ in range(n):
+                    core.auth.may_play(viewer, 1)
+                out["playback_grant_hit_us"] = round((time.perf_counter() - t0) / n * 1e6, 1)
                 signer = URLSafeTimedSerializer(os.urandom(32), salt="reelhouse.session")
                 old = signer.dumps({"u": 1})
                 t0 = time.perf_counter()

@@ -109,9 +109,11 @@ def test_cr_lf_through_the_api_is_400(ftp_server: EmbeddedFtpServer, client: obj
                                              "port": ftp_server.port, "username": FTP_USER,
                                              "password": FTP_PASSWORD}).json()["id"]
     r = client.put(f"/api/sources/{sid}/files", params={"path": "a\r\nDELE b.mkv"}, content=b"x")
-    assert r.status_code == 400 and "CR or LF" in r.json()["detail"]
+    assert r.status_code == 400 and "CR, LF" in r.json()["detail"]
     r = client.post("/api/transfers", json={"kind": "mkdir", "source_id": sid, "remote_path": "x\ny"})
-    assert r.status_code == 201  # queued: the transfer fails at once, with no retry
+    assert r.status_code == 400 and "CR, LF" in r.json()["detail"]  # a new name: refused at once
+    r = client.post("/api/transfers", json={"kind": "delete", "source_id": sid, "remote_path": "x\ny"})
+    assert r.status_code == 201  # an existing name may be anything: the FTP layer refuses it, no retry
     deadline = time.monotonic() + 10
     while (t := client.get(f"/api/transfers/{r.json()['id']}").json())["state"] not in ("done", "failed"):
         assert time.monotonic() < deadline

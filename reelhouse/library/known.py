@@ -195,8 +195,11 @@ def same_mtime(stored: float | None, listed: float | None) -> bool:
     server that prints its local time (vsftpd ``use_localtime``, IIS) moves every time by
     whole quarter hours when its zone changes (daylight saving, a moved server), up to
     26 h (UTC-12 to UTC+14); and ``ls -l`` prints the time of day for six months only,
-    then the date alone (GNU coreutils ``ls.c``), read as that day's midnight. Either was
-    a change of every file before: probe results dropped, the library probed again."""
+    then the date alone (GNU coreutils ``ls.c``), read as that day's midnight; and LIST
+    gives minutes where MLSD gives seconds (RFC 3659 §2.3: a pure-ftpd walk lists by
+    ``LIST -R``, :mod:`reelhouse.sources.ftp.treelist`, and by MLSD where that cannot be
+    trusted). Each was a change of every file before: probe results dropped, the
+    library probed again."""
     if stored == listed:
         return True
     if stored is None or listed is None:
@@ -207,4 +210,9 @@ def same_mtime(stored: float | None, listed: float | None) -> bool:
     for day, exact in ((listed, stored), (stored, listed)):  # one of them lost its time of day
         if day % _DAY == 0 and -_ZONE_SHIFT < exact - day < _DAY + _ZONE_SHIFT:
             return True
+    for minute, exact in ((listed, stored), (stored, listed)):  # one of them lost its seconds
+        if minute % 60 == 0:
+            moved = minute - (exact - exact % 60)
+            if abs(moved) <= _ZONE_SHIFT and moved % 900 == 0:
+                return True
     return False

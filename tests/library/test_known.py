@@ -208,8 +208,14 @@ def test_is_gone_builds_names_only_for_the_folders_asked() -> None:
     (1_699_920_000.0 + 12 * 3600 + 34 * 60, 1_699_920_000.0, True),  # six months on: the date alone
     (1_699_920_000.0, 1_699_920_000.0 + 12 * 3600 + 34 * 60, True),
     (1_699_920_000.0 + 12 * 3600 + 34 * 60, 1_699_920_000.0 - 2 * 86400, False),
+    (1_700_000_077.0, 1_700_000_040.0, True),  # MLSD's seconds, LIST's minute (pure-ftpd LIST -R)
+    (1_700_000_040.0, 1_700_000_077.0, True),
+    (1_700_000_077.5, 1_700_000_040.0 - 3600, True),  # and a zone
+    (1_700_000_077.0, 1_700_000_100.0, False),  # the next minute
+    (1_700_000_101.0, 1_700_000_040.0, False),
+    (1_700_000_077.0, 1_700_000_041.0, False),  # neither lost its seconds
 ])
 def test_same_mtime(stored: float | None, listed: float | None, same: bool) -> None:
-    """A listed time moved by a zone change or LIST's lost time of day is the same file
+    """A listed time moved by a zone change or LIST's lost time of day or seconds is the same file
     (library/known.same_mtime)."""
     assert same_mtime(stored, listed) is same

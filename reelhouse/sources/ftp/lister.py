@@ -16,13 +16,19 @@ from datetime import UTC, datetime
 
 from reelhouse.errors import InvalidInput, NotFound, ReelhouseError
 from reelhouse.sources.base import Entry, normalize_path
-from reelhouse.sources.ftp import statlist
+from reelhouse.sources.ftp import statlist, treelist
 from reelhouse.sources.ftp.config import FtpConfig
 from reelhouse.sources.ftp.connection import FtpConnection
 from reelhouse.sources.ftp.limits import ListingBudget
 from reelhouse.sources.ftp.listing import parse_mlsd_line
 from reelhouse.sources.ftp.listing_text import list_entries, mlsd_entries
-from reelhouse.sources.ftp.pipeline import PipeliningRefused, pipelined_listing, retr_all
+from reelhouse.sources.ftp.pipeline import (
+    PipeliningRefused,
+    pipelined_listing,
+    pipelined_transfer,
+    retr_all,
+    transfer_all,
+)
 from reelhouse.sources.ftp.replies import translate_error
 
 __all__ = ["FtpLister"]
@@ -59,15 +65,31 @@ class FtpLister(FtpConnection):
         entries: builtins.list[Entry] = self._call(what, lambda: self._list_unix(target, budget, prefix))
         return entries
 
-    def list_many(self, paths: builtins.list[str]) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
+    def list_many(self, paths: builtins.list[str], tree: dict[str, builtins.list[Entry] | None] | None = None,
+                  ) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
         """Listings of ``paths``, in order, each its entries or its error (NotFound …):
         on a server known to list by STAT as by LIST (:func:`.statlist.trusted`), all in one
         write (:func:`.statlist.stat_texts`: one round trip, one recv per ~64 KiB); else
         the first only. Returns the listings of a leading part of ``paths``, at least
         the first (else raises as :meth:`list`): the caller lists the rest later, one
-        by one if need be (a folder STAT cannot be trusted with goes its own way)."""
+        by one if need be (a folder STAT cannot be trusted with goes its own way).
+        ``tree``: on pure-ftpd (:mod:`.treelist`) the first folder is listed with all
+        the folders under it in one ``LIST -R``, and ``tree`` gets the listings of the
+        folders under it (by path) that the caller has not asked for yet (None: list
+        that one alone, :meth:`list`)."""
         ftp = self._ftp()
         key = statlist.server_key(ftp, self.config.host, self.config.port, self._list_cmd)
+        if tree is not None and treelist.tried(key):
+            rel = normalize_path(paths[0])
+            listed = self._list_tree(ftp, key, rel)
+            if listed is not None:
+                first = listed.pop(rel, None)
+                tree.update(listed)
+                if first is not None:
+                    return [first]
+            if not self.alive:
+                self.connect()
+            return [self.list(paths[0])]
         if len(paths) == 1 or "MLST" in self.features or not statlist.trusted(key):
             return [self.list(paths[0])]
         rels: builtins.list[str] = []
@@ -110,6 +132,40 @@ class FtpLister(FtpConnection):
         if not self.alive:
             self.connect()
         return [self.list(paths[0])]
+
+    def _list_tree(self, ftp: ftplib.FTP, key: statlist.Key, rel: str,
+                   ) -> dict[str, builtins.list[Entry] | None] | None:
+        """The whole listings of folder ``rel`` and the folders under it by one ``CWD`` +
+        ``LIST -aR`` (:mod:`.treelist`; ``-a``: dot files, as pure-ftpd's MLSD shows
+        them), or None: an error (the folder's own listing says which) or a reply that
+        cannot be trusted (the connection is closed if it is out of step)."""
+        what = f"listing the folders under {rel or '/'!r}"
+        budget = ListingBudget(self.config.max_listing_bytes, what)
+        now = datetime.now(UTC)
+        try:
+            target = self._abs(rel)
+            got = self._call(what, lambda: self._tree_raw(ftp, target, budget))
+        except (PipeliningRefused, ReelhouseError) as exc:  # the folder's own listing says what is wrong
+            log.info("ftp %s:%s: %s; %s folder by folder", key[0], key[1], exc, what)
+            if ftp.sock is None:
+                self.close()
+            return None
+        try:
+            return treelist.parse_tree(got[0].decode(ftp.encoding, "surrogateescape"), got[1], now, rel)
+        except treelist.TreeUnusable as exc:
+            log.info("ftp %s:%s: %s; %s folder by folder", key[0], key[1], exc, what)
+            if exc.server_wide:
+                treelist.forget(key)
+            return None
+
+    def _tree_raw(self, ftp: ftplib.FTP, target: str, budget: ListingBudget) -> tuple[bytes, str]:
+        """``LIST -aR`` of folder ``target``: its bytes and final reply, pipelined where
+        the connection can (:mod:`.pipeline`), else command by command."""
+        got = pipelined_transfer(ftp, "LIST -aR", budget, target, (self.config.host, self.config.port))
+        if got is None:
+            ftp.cwd(target)
+            got = transfer_all(ftp, "LIST -aR", budget)
+        return got
 
     def _stat_texts(self, ftp: ftplib.FTP, key: statlist.Key, targets: builtins.list[str],
                     budget: ListingBudget) -> builtins.list[str | ftplib.Error] | None:

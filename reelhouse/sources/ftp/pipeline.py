@@ -29,7 +29,8 @@ import ssl
 from reelhouse.errors import PermissionDenied, SourceUnavailable
 from reelhouse.sources.ftp.limits import ListingBudget
 
-__all__ = ["PipeliningRefused", "check_complete", "pipelined_listing", "retr_all"]
+__all__ = ["PipeliningRefused", "check_complete", "pipelined_listing", "pipelined_transfer", "retr_all",
+           "transfer_all"]
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,17 @@ def pipelined_listing(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str
     that refused it before). Raises ftplib errors, and PipeliningRefused (the server is
     remembered: ``None`` from then on); after an error the control connection is closed
     unless its replies are all read."""
+    got = pipelined_transfer(ftp, cmd, budget, cwd, server)
+    if got is None:
+        return None
+    check_complete(got[1])
+    return got[0]
+
+
+def pipelined_transfer(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None = None,
+                       server: tuple[str, int] = ("", 0)) -> tuple[bytes, str] | None:
+    """As :func:`pipelined_listing`, with the final reply (its text unchecked: the caller
+    reads what it says, e.g. pure-ftpd's match count)."""
     try:
         return _pipelined(ftp, cmd, budget, cwd) if server not in _NO_PIPELINING else None
     except (ftplib.error_temp, ftplib.error_reply) as exc:
@@ -60,7 +72,7 @@ def pipelined_listing(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str
         raise PipeliningRefused(str(exc)) from exc
 
 
-def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None) -> bytes | None:
+def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None) -> tuple[bytes, str] | None:
     sock = ftp.sock
     if isinstance(ftp, ftplib.FTP_TLS) or sock is None or ftp.af != socket.AF_INET:
         return None
@@ -93,8 +105,7 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
             final = ftp.voidresp()
         except ftplib.error_temp as exc:  # 426/451 after the 150: the transfer failed, not pipelining
             raise SourceUnavailable(f"the FTP server cut the listing short: {exc}") from exc
-        check_complete(final)
-        return b"".join(chunks)
+        return b"".join(chunks), final
     except BaseException:
         if conn is not None:
             conn.close()
@@ -111,6 +122,13 @@ def retr_all(ftp: ftplib.FTP, cmd: str, budget: ListingBudget) -> bytes:
     as a line end too): one round trip less per folder, and the connection stays in
     TYPE I for the next read. No line splitting through a text file object
     (benchmarks/listing.py)."""
+    raw, final = transfer_all(ftp, cmd, budget)
+    check_complete(final)
+    return raw
+
+
+def transfer_all(ftp: ftplib.FTP, cmd: str, budget: ListingBudget) -> tuple[bytes, str]:
+    """As :func:`retr_all`, with the final reply (its text unchecked)."""
     chunks: list[bytes] = []
     with ftp.transfercmd(cmd) as conn:
         while chunk := conn.recv(_RECV):
@@ -118,8 +136,7 @@ def retr_all(ftp: ftplib.FTP, cmd: str, budget: ListingBudget) -> bytes:
             chunks.append(chunk)
         if isinstance(conn, ssl.SSLSocket):
             conn.unwrap()
-    check_complete(ftp.voidresp())
-    return b"".join(chunks)
+    return b"".join(chunks), ftp.voidresp()
 
 
 def check_complete(reply: str) -> None:

@@ -33,6 +33,10 @@ __all__ = ["FtpSource"]
 WALK_BATCH = 16
 
 
+#: Not listed ahead (:meth:`FtpSource.walk`).
+_UNLISTED: builtins.list[Entry] = []
+
+
 class FtpSource(RangeReads):
     """Files on an FTP/FTPS server. Thread-safe; all methods raise reelhouse errors.
     Streams never wait in asyncio's default executor (:class:`~.pooled.PooledSource`)."""
@@ -66,11 +70,36 @@ class FtpSource(RangeReads):
         listed by STAT: up to :data:`WALK_BATCH` folders in one write, one round trip,
         :meth:`FtpClient.list_many`) only, and a freed connection goes to a waiting
         viewer before the walk (:class:`FtpPool` serves the waiter holding fewest
-        first), so a scan delays a stream by one listing at most."""
-        return walk_parallel(self, path, workers=self.pool.size, list_many=self._list_many, batch=WALK_BATCH)
+        first), so a scan delays a stream by one listing at most. On pure-ftpd, each
+        folder under ``path`` is listed with everything under it by one ``LIST -R``
+        (:mod:`.treelist`: one data connection per sub-tree, not per folder; the rest of
+        its folders are handed out from there), ``path`` itself alone first: listed
+        whole, the root of a big tree runs alone and is cut at pure-ftpd's ``-L`` limit,
+        while its sub-folders' trees are listed side by side (benchmarks/listing.py)."""
+        tree: dict[str, builtins.list[Entry] | None] = {}  # listed ahead by LIST -R (pure-ftpd)
+        started: builtins.list[bool] = []
 
-    def _list_many(self, paths: builtins.list[str]) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
-        return self._run(lambda c: c.list_many(paths))
+        def many(paths: builtins.list[str]) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
+            ahead: builtins.list[builtins.list[Entry] | ReelhouseError] = []
+            for folder in paths:  # dict.pop: atomic, each listing is handed out once
+                entries = tree.pop(key := normalize_path(folder), _UNLISTED)
+                if entries is None and not ahead:  # its sub-folders were listed, not it
+                    return [self.list(folder)]
+                if entries is None:
+                    tree[key] = None  # the next call's first
+                if entries is None or entries is _UNLISTED:
+                    break
+                ahead.append(entries)
+            if not started:  # the first folder alone, then its sub-folders' trees at once
+                started.append(True)
+                return self._list_many(paths)
+            return ahead or self._list_many(paths, tree)
+
+        return walk_parallel(self, path, workers=self.pool.size, list_many=many, batch=WALK_BATCH)
+
+    def _list_many(self, paths: builtins.list[str], tree: dict[str, builtins.list[Entry] | None] | None = None,
+                   ) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
+        return self._run(lambda c: c.list_many(paths, tree))
 
     # -- writing -----------------------------------------------------------------------
     def size(self, path: str) -> int | None:

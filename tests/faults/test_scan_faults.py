@@ -360,3 +360,31 @@ def test_a_listing_cut_mid_transfer_hides_nothing(films_fault: FilmsFault) -> No
     assert [line.split(":")[0] for line in report.folder_errors] == ["Films"]
     assert "426" in report.folder_errors[0]
     assert ("127.0.0.1", port) not in pipeline._NO_PIPELINING
+
+
+def test_a_pure_ftpd_library_keeps_its_files_when_its_walk_turns_to_list_r(
+        lib: Core, open_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scanned by MLSD (times to the second), then walked by ``LIST -R``
+    (sources/ftp/treelist.py: minutes) and back: no file changed, none to probe again;
+    a file rewritten with another size is still seen."""
+    from reelhouse.sources.ftp import treelist
+
+    sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(open_dir))).id
+    with _pure(open_dir) as (config, home):
+        for i, rel in enumerate(FILES):
+            os.utime(home / rel, (0, 1_790_000_007 + 13 * i))
+        tried = treelist.tried
+        monkeypatch.setattr(treelist, "tried", lambda key: False)
+        assert scan(lib, sid, config, probe=True).added == len(FILES)  # probed: nothing left to do
+        trees: list[object] = []
+        monkeypatch.setattr(treelist, "tried", lambda key: trees.append(key) or tried(key))
+        again = scan(lib, sid, config)
+        assert trees and again.outcome == "done"
+        assert (again.unchanged, again.updated, again.to_probe) == (len(FILES), 0, 0), again.counts()
+        (home / FILES[1]).write_bytes(b"longer than before" * 100)
+        changed = scan(lib, sid, config, probe=True)
+        assert (changed.unchanged, changed.updated) == (len(FILES) - 1, 1), changed.counts()
+        monkeypatch.setattr(treelist, "tried", lambda key: False)
+        back = scan(lib, sid, config)
+        assert (back.unchanged, back.updated, back.to_probe) == (len(FILES), 0, 0), back.counts()
+        assert library(lib, sid)["present"] == sorted(FILES)

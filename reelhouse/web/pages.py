@@ -62,9 +62,14 @@ def _streams(s: Session, file_ids: list[int]) -> dict[int, list[MediaStreamPubli
             for fid, rows in streams_by_file(s, file_ids).items()}
 
 
+def _decimal(value: str) -> bool:
+    """Only ASCII digits: ``str.isdigit`` also takes "¹" or "２", which ``int`` refuses or reads."""
+    return value.isascii() and value.isdigit()
+
+
 def _source_filter(value: str) -> tuple[int | None, str | None]:
     """The ``source`` query value → (source id, source kind): ``"3"``, ``"ftp"``, ``"local"``."""
-    if value.isdigit() and len(value) < 10:
+    if _decimal(value) and len(value) < 10:
         return int(value), None
     if value in _KINDS:
         return None, value
@@ -89,7 +94,7 @@ def library_page(
     f = GridFilter(
         kind=kind, q=query or None, source_id=source_id, source_kind=source_kind,
         genre=genre.strip()[:100] or None,
-        year=int(year) if year.isdigit() and 1800 <= int(year) <= 3000 else None,
+        year=int(year) if _decimal(year) and len(year) == 4 and 1800 <= int(year) <= 3000 else None,
         resolution=resolution if resolution in RESOLUTIONS else None,
         unwatched_by=user.id if unwatched == "1" else None,
         letter=letter.upper() if letter == "#" or (len(letter) == 1 and letter.isascii()

@@ -109,7 +109,9 @@ def library_page(
             page = grid_page(s, f, PAGE_SIZE, cursor[:2000] or None)
         except ReelhouseError:  # a stale or edited cursor: the first page
             page = grid_page(s, f, PAGE_SIZE)
-        empty_library = not page.items and (not filtered or grid_page(s, GridFilter(), 1).total == 0)
+        # "empty" or "nothing matches": of the titles this user may see (not a hint of others')
+        empty_library = not page.items and (
+            not filtered or grid_page(s, GridFilter(source_ids=f.source_ids), 1).total == 0)
     params = {"q": query, "type": kind or "", "source": source if (source_id or source_kind) else "",
               "genre": f.genre or "", "year": str(f.year or ""), "resolution": f.resolution or "",
               "unwatched": "1" if f.unwatched_by else "", "letter": f.letter or ""}
@@ -200,8 +202,9 @@ def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
             info = MediaFilePublic.model_validate(mf)
             streams = _streams(s, [file_id]).get(file_id, [])
             title, subtitle, back_url, back_label = _headline(mf)
-            versions = (MoviePublic.model_validate(mf.movie).versions
-                        if mf.movie is not None and mf.kind != "extra" else [])
+            movie = (visible_movie(MoviePublic.model_validate(mf.movie), core.access.allowed(user))
+                     if mf.movie is not None and mf.kind != "extra" else None)
+            versions = movie.versions if movie is not None else []
     except ReelhouseError as exc:
         return _error(request, user, exc)
     token = playback_token_for(request, core, file_id)

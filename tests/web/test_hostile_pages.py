@@ -30,7 +30,9 @@ FILES = [
     "L" * 240 + " (2016)/" + "L" * 200 + ".mkv",
     "Show'\" <b>bold</b> (2005)/Season 1/Show'\" <b>bold</b> S01E01 {{7*7}}.mkv",
 ]
-HIDDEN = ["Secret Film (2001)/Secret Film (2001).mkv"]
+HIDDEN = ["Secret Film (2001)/Secret Film (2001).mkv", "Shared Film (2003)/Shared Film (2003) - 2160p.mkv",
+          "Shared Film (2003)/Shared Film (2003)-trailer.mkv"]
+SHARED = "Shared Film (2003)/Shared Film (2003) - 1080p.mkv"  # on both sources
 #: What may never appear unescaped in a page.
 RAW = re.compile(r"<script>alert|<img src=x|<b>bold</b>|=\"javascript:|href=\"javascript:")
 PASSWORD = "a long password"
@@ -53,12 +55,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     core = Core(load_settings(data_dir=tmp / "data"))
     shown = core.sources.create(SourceSpec(name=f"disk {EVIL}", kind="local", path=str(tmp))).id
     hidden = core.sources.create(SourceSpec(name="HiddenDisk", kind="local", path=str(tmp / "hidden"))).id
-    scan_source(core.sessions, shown, MemorySource({p: p.encode() for p in FILES}))
+    scan_source(core.sessions, shown, MemorySource({p: p.encode() for p in [*FILES, SHARED]}))
     scan_source(core.sessions, hidden, MemorySource({p: p.encode() for p in HIDDEN}))
     core.users.add("ann", PASSWORD, restrict_sources=True, sources=[shown])
+    core.users.add("bob", PASSWORD, restrict_sources=True)  # no source at all
     with core.sessions() as s:  # what an NFO or TMDB would bring
         for m in s.scalars(select(Movie)):
             m.overview, m.genres = f"{EVIL} plot", [EVIL, "Drama", "Science Fiction"]
+            if m.title == "Secret Film":
+                m.genres = ["Secret"]
+        for hidden_file in s.scalars(select(MediaFile).where(MediaFile.source_id == hidden)):
+            hidden_file.height = 2160
         for sh in s.scalars(select(Show)):
             sh.overview, sh.genres = EVIL, ["Drama"]
         first = s.scalars(select(MediaFile).where(MediaFile.source_id == shown)).first()
@@ -116,3 +123,48 @@ def test_numbers_only_in_ascii_digits(site: Site) -> None:
     assert everything
     assert _titles(site.ann.get("/?year=\u00b9").text) == everything
     assert _titles(site.ann.get("/?source=\u0663").text) == everything
+
+
+def test_a_hidden_source_never_shows_through_filters_or_counts(site: Site) -> None:
+    """ann may see the first source only: the second's films, its name, its id and
+    its 2160p file stay out of every filter, count and option list."""
+    everything = site.ann.get("/").text
+    assert "Secret Film" not in everything and "HiddenDisk" not in everything
+    assert f'value="{site.hidden_source}"' not in everything
+    total = int(re.search(r'<p class="count muted">(\d+) title', everything)[1])  # type: ignore[index]
+    assert total == len(_titles(everything))
+    for query in (f"source={site.hidden_source}", "q=Secret", "genre=Secret", "resolution=2160p",
+                  "letter=S&q=Film", "year=2001", f"source={site.hidden_source}&type=movie"):
+        html = site.ann.get("/?" + query).text
+        assert "Secret Film" not in html and "HiddenDisk" not in html, query
+        titles = _titles(html)
+        assert all(t != "Secret Film" for t in titles), query
+        if query.startswith("source=") or query in ("resolution=2160p", "genre=Secret", "year=2001"):
+            assert titles == [] and "Nothing matches" in html, query
+    shared = next(m for m, t in _movie_titles(site).items() if t == "Shared Film")
+    page = site.ann.get(f"/movies/{shared}").text
+    assert "1080p" in page and "2160p" not in page and "HiddenDisk" not in page and "trailer" not in page
+    player = site.ann.get(f"/play/{site.files[SHARED]}").text
+    assert "2160p" not in player and 'aria-label="Versions"' not in player
+    api = site.ann.get(f"/api/library/movies/{shared}").json()
+    assert [f["id"] for v in api["versions"] for f in v["files"]] == [site.files[SHARED]]
+    assert api["extras"] == [] and "2160p" not in str(api)
+    hidden_file = site.files[HIDDEN[1]]
+    assert site.ann.get(f"/play/{hidden_file}").status_code == 404
+    secret = next(m for m, t in _movie_titles(site).items() if t == "Secret Film")
+    assert site.ann.get(f"/movies/{secret}").status_code == 404
+    assert "HiddenDisk" not in site.ann.get("/settings/sources").text
+
+
+def test_no_grant_at_all_looks_like_an_empty_library(site: Site) -> None:
+    """bob has no source: whatever he filters, the server's library is not hinted at."""
+    bob = TestClient(site.ann.app)  # no lifespan: the fixture's client owns the Core
+    bob.post("/login", data={"username": "bob", "password": PASSWORD})
+    for query in ("", "?genre=Drama", "?q=Film", "?letter=S"):
+        html = bob.get("/" + query).text
+        assert "Your library is empty" in html and not _titles(html), query
+
+
+def _movie_titles(site: Site) -> dict[int, str]:
+    with site.core.sessions() as s:
+        return {i: t for i, t in s.execute(select(Movie.id, Movie.title))}

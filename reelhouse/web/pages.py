@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from reelhouse.api.deps import RowId, playback_token_for
-from reelhouse.api.errors import status_for
+from reelhouse.api.errors import error_headers, status_for
 from reelhouse.api.schemas import MediaFilePublic, MediaStreamPublic, MoviePublic, ShowPublic, SourcePublic
 from reelhouse.api.visibility import visible_movie, visible_show
 from reelhouse.core import Core
@@ -43,11 +43,14 @@ def _core(request: Request) -> Core:
 
 
 def _error(request: Request, user: User, exc: ReelhouseError) -> Response:
+    """The error page of ``exc``: its status and headers (a 429's ``Retry-After``)."""
     status = status_for(exc)
-    heading = {404: "Not found", 403: "Not allowed", 503: "Source unavailable"}.get(
+    heading = {404: "Not found", 403: "Not allowed", 429: "Too many tries", 503: "Source unavailable"}.get(
         status, "Something went wrong")
-    return render(request, "error.html", status_code=status, user=user, heading=heading,
+    page = render(request, "error.html", status_code=status, user=user, heading=heading,
                   message=_core(request).redactor(exc.message))
+    page.headers.update(error_headers(exc))
+    return page
 
 
 def _visible_sources(core: Core, user: User) -> list[SourcePublic]:

@@ -8,14 +8,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, MediaStream, Movie, Show
+from reelhouse.db.models import MediaFile, MediaStream, Movie, Show, UserSource
 from reelhouse.library.scanner import scan_source
 from reelhouse.server import create_app
 from reelhouse.sources.memory import MemorySource
@@ -168,3 +169,32 @@ def test_no_grant_at_all_looks_like_an_empty_library(site: Site) -> None:
 def _movie_titles(site: Site) -> dict[int, str]:
     with site.core.sessions() as s:
         return {i: t for i, t in s.execute(select(Movie.id, Movie.title))}
+
+
+def test_parties_page_forgets_a_party_once_its_source_is_taken_away(site: Site) -> None:
+    """cat joined a party on the shared film; an admin then takes the source from
+    her: /party no longer names that film (nor links to the party)."""
+    cat = site.core.users.add("cat", PASSWORD, restrict_sources=True, sources=[1])
+    c = TestClient(site.ann.app)  # no lifespan: the fixture's client owns the Core
+    c.post("/login", data={"username": "cat", "password": PASSWORD})
+    code = c.post("/api/parties", json={"media_file_id": site.files[SHARED]},
+                  headers={"origin": "http://testserver"}).json()["code"]
+    assert "Shared Film" in c.get("/party").text
+    with site.core.sessions() as s:
+        s.execute(delete(UserSource).where(UserSource.user_id == cat.id))
+        s.commit()
+    mine = c.get("/party").text
+    assert "Shared Film" not in mine and f"/party/{code}" not in mine
+    assert c.get(f"/party/{code}").status_code == 404
+
+
+def test_too_many_party_codes_is_a_429_page_that_says_when(tmp_path: Path) -> None:
+    core = Core(load_settings(data_dir=tmp_path / "data"))
+    core.users.add("dan", PASSWORD)
+    with TestClient(create_app(core, close_core=True)) as c:
+        c.post("/login", data={"username": "dan", "password": PASSWORD})
+        statuses = [c.get("/party/ZZZZZ" + ch).status_code for ch in "ABCDEFGHJKLM"]
+        assert statuses[:10] == [404] * 10 and statuses[-1] == 429
+        r = c.get("/party/ZZZZZN")
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        assert "Too many tries" in r.text and "text/html" in r.headers["content-type"]

@@ -154,3 +154,32 @@ def test_hostile_names_in_the_browser(site: tuple[Core, str], page: Page) -> Non
     expect(page.locator("#participants")).to_contain_text("ann")
     watch.check(page, "party")
     assert page.title().startswith("Party ") and NFO_TITLE in page.title()
+
+
+def test_a_300_character_name_does_not_break_the_layout(site: tuple[Core, str], page: Page) -> None:
+    """An unbroken 300-character title and file name wrap or are cut: no page scrolls
+    sideways, on a desktop or a phone-sized window."""
+    core, _ = site
+    with core.sessions() as s:
+        movie_id = s.scalar(select(Movie.id).where(Movie.title.like("Long %")))
+        file_id = s.scalar(select(MediaFile.id).where(MediaFile.movie_id == movie_id))
+    watch = Watch(page)
+    page.goto("/login")
+    page.get_by_label("User name").fill("ann")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    wide = []
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 800})
+        for path in ("/", "/?q=Long", f"/movies/{movie_id}", f"/play/{file_id}"):
+            page.goto(path)
+            overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0:
+                culprits = page.evaluate("""() => [...document.querySelectorAll('body *')]
+                    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                    .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > window.innerWidth + 1))
+                    .map(e => e.tagName + '.' + e.className).slice(0, 8)""")
+                wide.append((width, path, overflow, culprits))
+    assert wide == [], "\n".join(map(str, wide))
+    watch.check(page, "long name")

@@ -6,7 +6,8 @@ removed from every request before the app sees it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,11 +94,9 @@ def test_scripts_send_the_csrf_token(site: tuple[Core, str], page: Page) -> None
     # player.js: the playback plan (POST) and the progress reports (PUT)
     page.goto(f"/play/{file_id}")
     expect(page.locator("#playback-mode")).to_have_text("Direct play")
-    expect(page.locator("#player")).to_have_js_property("paused", False)
-    page.wait_for_timeout(2500)
-    page.goto("/")  # leaving sends the last position
-    with core.sessions() as s:
-        assert s.scalar(select(WatchProgress.position).where(WatchProgress.media_file_id == file_id))
+    _poll(lambda: page.evaluate("() => document.getElementById('player').currentTime") > 1.5)
+    page.evaluate("() => document.getElementById('player').pause()")  # a pause reports the position
+    _poll(lambda: _position(core, file_id) > 1.0)
     # together.js: POST /api/parties
     page.goto(f"/movies/{movie_id}")
     page.get_by_role("button", name="Watch together").click()
@@ -115,3 +114,15 @@ def test_scripts_send_the_csrf_token(site: tuple[Core, str], page: Page) -> None
     assert core.users.authenticate("ann", NEW_PASSWORD)
     assert {"/api/parties", "/api/auth/password", "/logout", f"/api/library/media-files/{file_id}/progress",
             f"/api/library/media-files/{file_id}/playback/plan"} <= set(SEEN)
+
+
+def _position(core: Core, file_id: int) -> float:
+    with core.sessions() as s:
+        return s.scalar(select(WatchProgress.position).where(WatchProgress.media_file_id == file_id)) or 0.0
+
+
+def _poll(check: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)

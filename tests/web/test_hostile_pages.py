@@ -32,8 +32,10 @@ FILES = [
     "Show'\" <b>bold</b> (2005)/Season 1/Show'\" <b>bold</b> S01E01 {{7*7}}.mkv",
 ]
 HIDDEN = ["Secret Film (2001)/Secret Film (2001).mkv", "Shared Film (2003)/Shared Film (2003) - 2160p.mkv",
-          "Shared Film (2003)/Shared Film (2003)-trailer.mkv"]
+          "Shared Film (2003)/Shared Film (2003)-trailer.mkv",
+          "Doctor Who (2005)/Featurettes/Secret Featurette.mkv"]
 SHARED = "Shared Film (2003)/Shared Film (2003) - 1080p.mkv"  # on both sources
+EPISODE = "Doctor Who (2005)/Season 1/Doctor Who S01E01.mkv"  # its featurette is hidden
 #: What may never appear unescaped in a page.
 RAW = re.compile(r"<script>alert|<img src=x|<b>bold</b>|=\"javascript:|href=\"javascript:")
 PASSWORD = "a long password"
@@ -56,7 +58,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     core = Core(load_settings(data_dir=tmp / "data"))
     shown = core.sources.create(SourceSpec(name=f"disk {EVIL}", kind="local", path=str(tmp))).id
     hidden = core.sources.create(SourceSpec(name="HiddenDisk", kind="local", path=str(tmp / "hidden"))).id
-    scan_source(core.sessions, shown, MemorySource({p: p.encode() for p in [*FILES, SHARED]}))
+    scan_source(core.sessions, shown, MemorySource({p: p.encode() for p in [*FILES, SHARED, EPISODE]}))
     scan_source(core.sessions, hidden, MemorySource({p: p.encode() for p in HIDDEN}))
     core.users.add("ann", PASSWORD, restrict_sources=True, sources=[shown])
     core.users.add("bob", PASSWORD, restrict_sources=True)  # no source at all
@@ -150,6 +152,12 @@ def test_a_hidden_source_never_shows_through_filters_or_counts(site: Site) -> No
     api = site.ann.get(f"/api/library/movies/{shared}").json()
     assert [f["id"] for v in api["versions"] for f in v["files"]] == [site.files[SHARED]]
     assert api["extras"] == [] and "2160p" not in str(api)
+    with site.core.sessions() as s:  # the featurette is the show's extra (a hidden one)
+        who = s.scalar(select(MediaFile.show_id).where(MediaFile.id == site.files[HIDDEN[3]]))
+        assert who == s.scalar(select(Show.id).where(Show.title == "Doctor Who"))
+    show = site.ann.get(f"/shows/{who}").text
+    assert "S01E01" in show and "Secret Featurette" not in show
+    assert "Secret Featurette" not in site.ann.get(f"/api/library/shows/{who}").text
     hidden_file = site.files[HIDDEN[1]]
     assert site.ann.get(f"/play/{hidden_file}").status_code == 404
     secret = next(m for m, t in _movie_titles(site).items() if t == "Secret Film")

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from reelhouse.api.deps import RowId, playback_token_for
+from reelhouse.api.deps import playback_token_for
 from reelhouse.api.errors import error_headers, status_for
 from reelhouse.api.schemas import MediaFilePublic, MediaStreamPublic, MoviePublic, ShowPublic, SourcePublic
 from reelhouse.api.visibility import visible_movie, visible_show
 from reelhouse.core import Core
+from reelhouse.db.limits import INT_MAX
 from reelhouse.db.models import MediaFile, User
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.library import queries, views
@@ -51,6 +52,13 @@ def _error(request: Request, user: User, exc: ReelhouseError) -> Response:
                   message=_core(request).redactor(exc.message))
     page.headers.update(error_headers(exc))
     return page
+
+
+def _row_id(value: int, what: str) -> None:
+    """NotFound (the HTML 404 page) for an id no row can have: the paths take digits
+    only (``{id:int}``), and ids are 32-bit on PostgreSQL (:mod:`reelhouse.db.limits`)."""
+    if value > INT_MAX:
+        raise NotFound(f"no {what} with id {value}")
 
 
 def _visible_sources(core: Core, user: User) -> list[SourcePublic]:
@@ -136,9 +144,10 @@ def library_page(
 
 
 @router.get("/movies/{movie_id:int}", name="movie_page")
-def movie_page(request: Request, movie_id: RowId, user: PageUser) -> Response:
+def movie_page(request: Request, movie_id: int, user: PageUser) -> Response:
     """A movie with each of its files and their technical details."""
     try:
+        _row_id(movie_id, "movie")
         with _core(request).sessions() as s:
             found = visible_movie(MoviePublic.model_validate(queries.get_movie(s, movie_id)),
                                   _core(request).access.allowed(user))
@@ -154,9 +163,10 @@ def movie_page(request: Request, movie_id: RowId, user: PageUser) -> Response:
 
 
 @router.get("/shows/{show_id:int}", name="show_page")
-def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
+def show_page(request: Request, show_id: int, user: PageUser) -> Response:
     """A show: seasons, episodes (S01E01) and the files of each."""
     try:
+        _row_id(show_id, "show")
         with _core(request).sessions() as s:
             shown = visible_show(ShowPublic.model_validate(views.show_detail(s, show_id)),
                                  _core(request).access.allowed(user))
@@ -194,11 +204,12 @@ def _headline(mf: MediaFile) -> tuple[str, str, str, str]:
 
 
 @router.get("/play/{file_id:int}", name="play_page")
-def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
+def play_page(request: Request, file_id: int, user: PageUser) -> Response:
     """The player: a ``<video>`` on a fresh signed stream URL (no cookie needed, so the
     same URL works in mpv or VLC), with the file's technical details."""
     core = _core(request)
     try:
+        _row_id(file_id, "media file")
         with core.sessions() as s:
             core.access.check_file(user, file_id)
             mf = queries.get_media_file(s, file_id)

@@ -206,3 +206,12 @@ def test_too_many_party_codes_is_a_429_page_that_says_when(tmp_path: Path) -> No
         r = c.get("/party/ZZZZZN")
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
         assert "Too many tries" in r.text and "text/html" in r.headers["content-type"]
+
+
+def test_ids_no_row_can_have_are_the_not_found_page(site: Site) -> None:
+    """Past the 32-bit range of the database's ids: the HTML 404 page, not a JSON 422."""
+    for path in ("/movies/", "/shows/", "/play/"):
+        for ident in ("2147483648", "99999999999999999999999"):
+            r = site.ann.get(path + ident)
+            assert r.status_code == 404 and "text/html" in r.headers["content-type"], path + ident
+            assert "Not found" in r.text

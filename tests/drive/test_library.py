@@ -37,6 +37,7 @@ def test_library_view_across_a_local_folder_and_an_ftp_server(
         drive_env: dict[str, str], mount: Mounter) -> None:
     disk = tmp_path / "disk"
     film = place(sample_mkv, disk, "Films/Blade.Runner.2049.2017.2160p.mkv")
+    colon = place(sample_mkv, disk, "Films/Mission: Impossible (1996).mkv")  # a name Windows refuses
     episode = place(sample_mkv, ftp_root, "Breaking Bad/Season 02/Breaking.Bad.S02E01.720p.mkv")
     core = Core(load_settings(data_dir=Path(drive_env["REELHOUSE_DATA_DIR"])))
     try:
@@ -52,6 +53,9 @@ def test_library_view_across_a_local_folder_and_an_ftp_server(
     movie = m.path / "Movies" / "Blade Runner 2049 (2017)" / "Blade.Runner.2049.2017.2160p.mkv"
     show = m.path / "Shows" / "Breaking Bad" / "Season 02" / "Breaking.Bad.S02E01.720p.mkv"
     assert movie.read_bytes() == film.read_bytes()  # from the local folder
+    renamed = m.path / "Movies" / "Mission - Impossible (1996)" / "Mission - Impossible (1996).mkv"
+    assert sorted(os.listdir(m.path / "Movies")) == ["Blade Runner 2049 (2017)", "Mission - Impossible (1996)"]
+    assert renamed.read_bytes() == colon.read_bytes()
     assert show.read_bytes() == episode.read_bytes()  # from the FTP server
     with pytest.raises(OSError) as info:
         (movie.parent / "new.txt").write_text("x")

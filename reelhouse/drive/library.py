@@ -27,14 +27,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.errors import NotFound, PermissionDenied
-from reelhouse.sources.base import Entry, Source, normalize_path, walk_source
+from reelhouse.sources.base import CONTROL_CHARACTERS, NAME_MAX_BYTES, Entry, Source, normalize_path, walk_source
 
 __all__ = ["LibrarySource", "library_paths", "portable", "title_folders"]
 
 
 #: the longest name (bytes of UTF-8) most file systems take: a name copied off the
 #: mount must fit where it goes (statfs says 255 too)
-NAME_MAX = 255
+NAME_MAX = NAME_MAX_BYTES
 
 
 #: Characters Windows refuses in a name (besides controls), and what stands in for
@@ -44,7 +44,7 @@ NAME_MAX = 255
 #: is ``-``, ``"`` is ``'``; ``<``, ``>``, ``|`` and ``?`` are dropped (Radarr's
 #: ``CleanFileName`` turns ``?`` into ``!``, which reads as another title).
 _REPLACE = str.maketrans({"/": "-", "\\": "-", "*": "-", '"': "'", "<": None, ">": None,
-                          "|": None, "?": None, **{chr(c): " " for c in (*range(32), 127)}})
+                          "|": None, "?": None})
 #: Names Windows keeps for devices, with or without an extension, in any case
 #: (Microsoft, "Naming Files, Paths, and Namespaces"): ``NUL.mkv`` is the device too.
 _RESERVED = frozenset({"CON", "PRN", "AUX", "NUL",
@@ -72,7 +72,7 @@ def portable(name: str) -> str:
     :data:`_REPLACE`), no leading or trailing dots or spaces, not a Windows device
     name (``CON`` → ``CON_``, ``nul.mkv`` → ``nul_.mkv``); ``Untitled`` when nothing is
     left. Pure; the length is :func:`_fit`'s."""
-    out = name.replace(": ", " - ").replace(":", "-").translate(_REPLACE)
+    out = CONTROL_CHARACTERS.sub(" ", name).replace(": ", " - ").replace(":", "-").translate(_REPLACE)
     out = _trim(re.sub(" {2,}", " ", out)) or "Untitled"
     stem, dot, rest = out.partition(".")
     if stem.rstrip(" ").upper() in _RESERVED:

@@ -88,11 +88,14 @@ def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | Non
                    allow_direct: bool, play_session: str, token: str) -> Decision | None:
     """Set the SupportsDirect*/Transcoding* fields of a MediaSourceInfo for ``caps``.
     A file HLS cannot cut (:func:`unsegmentable`) gets no ``TranscodingUrl`` (it would
-    only answer errors) and ``SupportsTranscoding`` false; it keeps direct play when
-    the client plays its container (its codecs are unknown) and it is not empty."""
+    only answer errors) and ``SupportsTranscoding`` false. Nor direct play when it is
+    empty or its probe failed: what FFmpeg cannot read (random bytes, an MP4 cut off
+    before its ``moov`` index) no player reads either; one whose probe found no
+    duration keeps direct play when the client plays its container."""
     if unsegmentable(mf) is not None:
         container = _CONTAINERS.get(container_of(mf), container_of(mf))
-        direct = allow_direct and bool(mf.size) and (caps is None or container in caps.containers)
+        readable = bool(mf.size) and mf.probe_error is None
+        direct = allow_direct and readable and (caps is None or container in caps.containers)
         source["SupportsDirectPlay"] = direct
         source["SupportsDirectStream"] = direct
         source["SupportsTranscoding"] = False

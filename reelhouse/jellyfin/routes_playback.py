@@ -1,10 +1,11 @@
 """Playing: ``Items/{id}/PlaybackInfo`` (GET and POST with a DeviceProfile),
 ``Videos/{id}/stream`` and ``stream.{ext}`` (the file as it is, HTTP Range; the
 extension is ignored), ``Videos/{id}/master.m3u8`` and ``main.m3u8`` with their
-renditions and segments (reelhouse's HLS), and subtitles as WebVTT."""
+renditions and segments (reelhouse's HLS), and subtitles as WebVTT or SubRip."""
 
 from __future__ import annotations
 
+from pathlib import Path as PathLib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -15,13 +16,14 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, MediaStream
-from reelhouse.errors import AuthenticationFailed, NotFound
+from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_json
 from reelhouse.jellyfin.media import media_source
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, new_play_session
 from reelhouse.jellyfin.streams import check_visible, file_for, range_response
+from reelhouse.jellyfin.subrip import vtt_to_srt
 
 __all__ = ["router"]
 
@@ -197,11 +199,22 @@ async def subtitle_vtt(item_id: str, key: SubKey, request: Request, core: CoreDe
     return FileResponse(path, media_type="text/vtt; charset=utf-8")
 
 
+#: The subtitle formats answered, by the extension asked for → (format, media type).
+_SUB_FORMATS = {"vtt": ("vtt", "text/vtt; charset=utf-8"), "webvtt": ("vtt", "text/vtt; charset=utf-8"),
+                "srt": ("srt", "application/x-subrip; charset=utf-8"),
+                "subrip": ("srt", "application/x-subrip; charset=utf-8")}
+
+
 @router.get("/videos/{item_id}/{source_id}/subtitles/{index}/stream.{ext}")
 @router.get("/videos/{item_id}/{source_id}/subtitles/{index}/{start}/stream.{ext}")
 async def subtitle(item_id: str, source_id: str, index: Annotated[int, Path(ge=0, le=999)],
-                   request: Request, core: CoreDep) -> Response:
-    """Subtitle stream ``index`` of a media source as WebVTT (whatever the extension)."""
+                   ext: str, request: Request, core: CoreDep) -> Response:
+    """Subtitle stream ``index`` of a media source in the format of the extension:
+    ``vtt`` WebVTT, ``srt`` SubRip (``webvtt``/``subrip``, a stream's Codec, too);
+    another format is InvalidInput (400), not WebVTT under its name."""
+    fmt, media_type = _SUB_FORMATS.get(ext.lower(), ("", ""))
+    if not fmt:
+        raise InvalidInput(f"subtitles are served as .vtt or .srt, not .{ext[:16]}")
     caller = await _authorize(request, core)
     file_id = await run_in_threadpool(file_for, core, item_id, source_id)
     if caller is not None:
@@ -221,4 +234,7 @@ async def subtitle(item_id: str, source_id: str, index: Annotated[int, Path(ge=0
             raise NotFound(f"stream {index} is not a subtitle stream")
         return str(core.hls.subtitle_vtt(file_id, key))
     path = await run_in_threadpool(build)
-    return FileResponse(path, media_type="text/vtt; charset=utf-8")
+    if fmt == "srt":
+        text = await run_in_threadpool(lambda: vtt_to_srt(PathLib(path).read_text(encoding="utf-8")))
+        return Response(text, media_type=media_type)
+    return FileResponse(path, media_type=media_type)

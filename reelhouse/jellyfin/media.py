@@ -1,7 +1,9 @@
 """Media files as Jellyfin ``MediaSourceInfo`` with ``MediaStreams`` (pure mapping).
 
 Ticks are Jellyfin's time unit: 100 ns, so seconds × 10^7 as an integer. Codec names
-are FFmpeg's, lowercase, as Jellyfin reports them. A subtitle stream's ``Index`` is
+are FFmpeg's, lowercase, as Jellyfin reports them. Every non-nullable field is written
+(``IsTextSubtitleStream`` on a video stream too): the server always writes them, and
+the Kotlin SDK of the Android apps fails on an answer without one. A subtitle stream's ``Index`` is
 the stream's index in the file; sidecar subtitle files follow the last embedded stream.
 """
 
@@ -42,6 +44,9 @@ def _stream(st: MediaStream, default_audio: int | None) -> dict[str, Any]:
         "IsForced": bool(st.is_forced),
         "IsExternal": False,
         "IsInterlaced": False,
+        "IsHearingImpaired": False,
+        "IsTextSubtitleStream": False,
+        "SupportsExternalStream": False,
         "Level": 0,
     }
     name = " ".join(x for x in ((st.language or "").upper(), (st.codec or "").upper()) if x)
@@ -112,6 +117,8 @@ def media_source(mf: MediaFile, item_id: str, token: str | None, with_streams: b
         "RequiresClosing": False,
         "RequiresLooping": False,
         "SupportsProbing": True,
+        "UseMostCompatibleTranscodingProfile": False,
+        "HasSegments": False,
         "VideoType": "VideoFile",
         "MediaStreams": streams,
         "MediaAttachments": [],

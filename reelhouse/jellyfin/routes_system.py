@@ -18,7 +18,7 @@ from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.auth import JellyfinAuth, token_of
 from reelhouse.jellyfin.deps import ArgsDep, CallerDep, CoreDep, check_user_path, read_json
 from reelhouse.jellyfin.params import body_args
-from reelhouse.jellyfin.users import user_dto
+from reelhouse.jellyfin.users import NEVER, now_iso, user_dto
 
 __all__ = ["JELLYFIN_VERSION", "router"]
 
@@ -80,7 +80,7 @@ def ping() -> Response:
 
 @router.get("/branding/configuration")
 def branding() -> dict[str, Any]:
-    return {"LoginDisclaimer": "", "CustomCss": ""}
+    return {"LoginDisclaimer": "", "CustomCss": "", "SplashscreenEnabled": False}
 
 
 @router.get("/branding/css")
@@ -126,6 +126,8 @@ async def authenticate(request: Request, core: CoreDep) -> dict[str, Any]:
         "ApplicationVersion": client.version or "",
         "ServerId": server_id,
         "IsActive": True,
+        "LastActivityDate": now_iso(),
+        "LastPlaybackCheckIn": NEVER,
         "SupportsMediaControl": False,
         "SupportsRemoteControl": False,
         "PlayableMediaTypes": [],

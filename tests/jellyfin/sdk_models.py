@@ -91,7 +91,12 @@ def _one(text: str, names: set[str]) -> dict[str, Any]:
 @cache
 def definitions() -> dict[str, Any]:
     """Every interface (``additionalProperties: false``: a field the models do not
-    have is a typo or an invention) and every enum, by model name."""
+    have is a typo or an invention) and every enum, by model name. A property whose
+    type is a plain boolean, number, string or array that may not be ``null`` is
+    required: the server (System.Text.Json, nulls omitted) always writes such a
+    property, and clients whose models make it non-null (the Kotlin SDK of the
+    Android apps) fail on an answer without it. Enum and object references are not
+    (the generator drops their nullability)."""
     enums: dict[str, dict[str, Any]] = {}
     for js in MODELS.glob("*.js"):
         for name, body in _ENUM.findall(js.read_text()):
@@ -106,8 +111,8 @@ def definitions() -> dict[str, Any]:
         props: dict[str, Any] = {}
         required = []
         for m in _PROP.finditer(body):
-            props[m.group(1)] = _schema_of(_type_text(body, m.end()), names)
-            if not m.group(2):
+            props[m.group(1)] = prop = _schema_of(_type_text(body, m.end()), names)
+            if not m.group(2) or prop.get("type") in ("boolean", "number", "string", "array"):
                 required.append(m.group(1))
         defs[name] = {"type": "object", "properties": props, "required": required,
                       "additionalProperties": False}

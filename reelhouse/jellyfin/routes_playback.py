@@ -1,10 +1,12 @@
-"""Playing: ``Items/{id}/PlaybackInfo`` (GET and POST with a DeviceProfile),
+"""Playing: ``Items/{id}/PlaybackInfo`` (GET and POST with a DeviceProfile; its
+MediaStreams add the subtitle files beside the film, listed by the HLS service),
 ``Videos/{id}/stream`` and ``stream.{ext}`` (the file as it is, HTTP Range; the
 extension is ignored), ``Videos/{id}/master.m3u8`` and ``main.m3u8`` with their
 renditions and segments (reelhouse's HLS), and subtitles as WebVTT or SubRip."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path as PathLib
 from typing import Annotated, Any
 
@@ -16,16 +18,19 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, MediaStream
-from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
+from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound, ReelhouseError
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_json
-from reelhouse.jellyfin.media import media_source
+from reelhouse.jellyfin.media import media_source, sidecar_streams
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, new_play_session
 from reelhouse.jellyfin.streams import check_visible, file_for, range_response
 from reelhouse.jellyfin.subrip import vtt_to_srt
+from reelhouse.playback.hls.subtitles import SubtitleInfo
 
 __all__ = ["router"]
+
+log = logging.getLogger(__name__)
 
 router = APIRouter()
 
@@ -62,6 +67,8 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
         sources = []
         for mf in files:
             src = media_source(mf, ids.encode(ref.kind, ref.id), caller.token)
+            src["MediaStreams"] += sidecar_streams(mf, _tracks(core, mf.id), ids.encode(ref.kind, ref.id),
+                                                   caller.token)
             apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
                            token=caller.token)
             sources.append(src)
@@ -71,6 +78,16 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
         # clients show "no compatible stream" instead of trying a URL that cannot work
         out["ErrorCode"] = "NoCompatibleStream"
     return out
+
+
+def _tracks(core: Core, file_id: int) -> list[SubtitleInfo]:
+    """The file's subtitle tracks, sidecar files included (a folder listing, cached a
+    minute by the HLS service); none when the source cannot list them now."""
+    try:
+        return core.hls.subtitles(file_id)
+    except ReelhouseError as exc:
+        log.warning("subtitle files of media file %d not listed: %s", file_id, exc)
+        return []
 
 
 @router.get("/items/{item_id}/playbackinfo")

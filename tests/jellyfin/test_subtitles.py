@@ -72,3 +72,26 @@ def test_stream_srt_is_subrip_and_vtt_is_webvtt(jf: TestClient, library: Library
 ])
 def test_vtt_to_srt(vtt: str, srt: str) -> None:
     assert vtt_to_srt(vtt) == srt
+
+
+@pytest.mark.requires_ffmpeg
+def test_sidecar_subtitles_are_offered(jf: TestClient, library: Library, tmp_path: Path) -> None:
+    """A film's ``.srt`` beside it (``Sintel.2010.en.srt``: the commonest subtitles there
+    are) is in PlaybackInfo's MediaStreams, after the file's own streams, as an external
+    text track whose DeliveryUrl serves it."""
+    (library.root / "Films/Sintel (2010)/Sintel.2010.en.srt").write_text(SRT.replace("\n\n", "\r\n\r\n"),
+                                                                         encoding="utf-8")
+    sintel = jf.get("/jellyfin/Items", params={"SearchTerm": "Sintel", "Recursive": "true"}).json()["Items"][0]
+    info = jf.post(f"/jellyfin/Items/{sintel['Id']}/PlaybackInfo", json={}).json()
+    streams = info["MediaSources"][0]["MediaStreams"]
+    subs = [s for s in streams if s["Type"] == "Subtitle"]
+    assert len(subs) == 1, streams
+    sub = subs[0]
+    assert sub["Index"] == max(s["Index"] for s in streams if s["Type"] != "Subtitle") + 1
+    assert (sub["IsExternal"], sub["IsTextSubtitleStream"], sub["SupportsExternalStream"]) == (True, True, True)
+    assert sub["Language"] == "en" and sub["Codec"] == "srt" and sub["DeliveryMethod"] == "External"
+    vtt = jf.get("/jellyfin" + sub["DeliveryUrl"])
+    assert vtt.status_code == 200 and vtt.text.startswith("WEBVTT"), vtt.text
+    assert _demux(vtt.text, "webvtt", tmp_path) == SRT
+    srt = jf.get("/jellyfin" + sub["DeliveryUrl"].replace("Stream.vtt", "Stream.srt"))
+    assert srt.text == SRT

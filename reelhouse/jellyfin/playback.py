@@ -9,6 +9,7 @@ probed facts — no I/O on the source.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from typing import Any
 
@@ -18,13 +19,16 @@ from reelhouse.jellyfin.media import container_of
 from reelhouse.library.streams import unprobed
 from reelhouse.playback.hls.decision import ClientCaps, Decision, MediaFacts, decide
 
-__all__ = ["apply_decision", "caps_from_profile", "new_play_session", "unsegmentable"]
+__all__ = ["ANY_CONTAINER", "apply_decision", "caps_from_profile", "new_play_session", "unsegmentable"]
 
 #: Codec names used when a profile accepts "any" codec in a container.
 _ANY_VIDEO = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "vc1", "msmpeg4v3"})
 _ANY_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "dts", "truehd", "flac", "opus", "vorbis",
                         "pcm_s16le", "pcm_s24le", "mp2", "alac"})
 _CONTAINERS = {"m4v": "mp4", "mpegts": "ts", "matroska": "mkv"}
+#: In ClientCaps.containers: a DirectPlayProfile without a Container, which matches
+#: every container (Jellyfin's ContainerHelper: an empty list contains anything).
+ANY_CONTAINER = "*"
 
 
 def _split(value: Any) -> set[str]:
@@ -35,7 +39,9 @@ def _split(value: Any) -> set[str]:
 
 def caps_from_profile(profile: Any) -> ClientCaps | None:
     """ClientCaps from a DeviceProfile object, or None when there is none (then the
-    client is trusted to play the file as it is, as Jellyfin does)."""
+    client is trusted to play the file as it is, as Jellyfin does). A video profile
+    without ``Container`` (Kodi's add-on, jellyfin-mpv-shim: ``{"Type": "Video"}``)
+    plays every container: :data:`ANY_CONTAINER`."""
     if not isinstance(profile, dict):
         return None
     found = next((v for k, v in profile.items() if k.lower() == "directplayprofiles"), None)
@@ -50,7 +56,7 @@ def caps_from_profile(profile: Any) -> ClientCaps | None:
         low = {k.lower(): v for k, v in entry.items()}
         if str(low.get("type", "Video")).lower() != "video":
             continue
-        containers |= {_CONTAINERS.get(c, c) for c in _split(low.get("container"))}
+        containers |= {_CONTAINERS.get(c, c) for c in _split(low.get("container"))} or {ANY_CONTAINER}
         vc, ac = _split(low.get("videocodec")), _split(low.get("audiocodec"))
         video |= vc or set(_ANY_VIDEO)
         audio |= ac or set(_ANY_AUDIO)
@@ -64,6 +70,13 @@ def _facts(mf: MediaFile) -> MediaFacts:
     pix_fmt = next((s.pixel_format for s in mf.streams if s.type == "video"), None)
     return MediaFacts(container, mf.video_codec, (mf.audio_codec,) if mf.audio_codec else (),
                       mf.width, mf.height, pix_fmt)
+
+
+def _for_file(caps: ClientCaps | None, container: str) -> ClientCaps | None:
+    """``caps`` with :data:`ANY_CONTAINER` read as the file's ``container``."""
+    if caps is None or ANY_CONTAINER not in caps.containers:
+        return caps
+    return dataclasses.replace(caps, containers=caps.containers | {container})
 
 
 def new_play_session() -> str:
@@ -92,8 +105,9 @@ def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | Non
     empty or its probe failed: what FFmpeg cannot read (random bytes, an MP4 cut off
     before its ``moov`` index) no player reads either; one whose probe found no
     duration keeps direct play when the client plays its container."""
+    container = _CONTAINERS.get(container_of(mf), container_of(mf))
+    caps = _for_file(caps, container)
     if unsegmentable(mf) is not None:
-        container = _CONTAINERS.get(container_of(mf), container_of(mf))
         readable = bool(mf.size) and mf.probe_error is None
         direct = allow_direct and readable and (caps is None or container in caps.containers)
         source["SupportsDirectPlay"] = direct

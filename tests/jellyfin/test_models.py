@@ -95,6 +95,12 @@ def test_responses_match_the_sdk_models(jf: TestClient, library: Library) -> Non
     check(ok(jf.get(f"/jellyfin/Shows/{series['Id']}/Seasons")), "BaseItemDtoQueryResult")
     check(ok(jf.get(f"/jellyfin/Shows/{series['Id']}/Episodes", params={"Fields": fields})),
           "BaseItemDtoQueryResult")
+    check(ok(jf.get(f"/jellyfin/UserItems/{movie['Id']}/UserData")), "UserItemDataDto")
+    check(ok(jf.get(f"/jellyfin/Items/{episode['Id']}/Ancestors")), "BaseItemDto", many=True)
+    check(ok(jf.get(f"/jellyfin/Items/{movie['Id']}/ThemeMedia")), "AllThemeMediaResult")
+    check(ok(jf.get(f"/jellyfin/MediaSegments/{movie['Id']}")), "MediaSegmentDtoQueryResult")
+    check(ok(jf.get("/jellyfin/Search/Hints", params={"searchTerm": "e"})), "SearchHintResult")
+    check(ok(jf.get("/jellyfin/Items/Filters")), "QueryFiltersLegacy")
     mkv = next(i for i in items if i["Name"] == "Big Buck Bunny")
     for item_id in (movie["Id"], mkv["Id"], episode["Id"]):
         check(ok(jf.get(f"/jellyfin/Items/{item_id}/PlaybackInfo")), "PlaybackInfoResponse")

@@ -102,11 +102,14 @@ def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0) ->
     return Loader(s, ctx).load(refs[start:start + limit]), len(refs)
 
 
-def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int) -> list[dict[str, Any]]:
-    """Newest titles: films, and series by when they were added."""
-    kinds = {"movie", "show"}
+def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int,
+           wanted: set[str] | None = None) -> list[dict[str, Any]]:
+    """Newest titles: films, and series by when they were added; ``wanted`` (our kinds,
+    from ``IncludeItemTypes``) narrows them, ``episode`` giving episodes one by one."""
+    kinds = {"movie", "show"} if wanted is None else set(wanted)
     if parent is not None and parent.kind == "view":
-        kinds = {"movie"} if parent.id == 1 else {"show"}
+        default = {"movie"} if parent.id == 1 else {"show"}
+        kinds = default if wanted is None else kinds & ({"movie"} if parent.id == 1 else {"show", "episode"})
     elif parent is not None:
         kinds = {"episode"}
     q = ItemQuery(user_id=ctx.user_id, kinds=kinds, parent=parent, recursive=True,

@@ -48,6 +48,11 @@ def test_start_up_and_side_calls(api: tuple[JellyfinClient, str], library: Libra
     views = j.get_views()["Items"]
     films, shows = views[0]["Id"], views[1]["Id"]
     assert {i["Name"] for i in j.get_recently_added(parent_id=films)} == {"Sintel", "Big Buck Bunny"}
+    # the types asked for: films only; episodes one by one (GroupItems=false), or by series
+    assert {i["Type"] for i in j.get_recently_added(media="Movie")} == {"Movie"}
+    latest = j.user_items("/Latest", {"IncludeItemTypes": "Episode", "GroupItems": False, "Limit": 10})
+    assert [i["Type"] for i in latest] == ["Episode"] * 3
+    assert [i["Type"] for i in j.get_recently_added(media="Episode", parent_id=shows)] == ["Series"]
     assert j.get_filters(parent_id=films)["Years"] == [2008, 2010]
 
     movie = j.search_media_items(term="Sintel", media="Movie")["Items"][0]

@@ -114,7 +114,9 @@ def sidecar_streams(mf: MediaFile, tracks: list[SubtitleInfo], item_id: str,
 
 
 def media_source(mf: MediaFile, item_id: str, token: str | None, with_streams: bool = True) -> dict[str, Any]:
-    """A ``MediaSourceInfo`` for direct play of ``mf`` (PlaybackInfo adds the decision)."""
+    """A ``MediaSourceInfo`` for direct play of ``mf`` (PlaybackInfo adds the decision);
+    an empty file or one whose probe failed plays in no way (playback.apply_decision)."""
+    readable = bool(mf.size) and mf.probe_error is None
     streams = media_streams(mf, item_id, token) if with_streams else []
     audio = [s["Index"] for s in streams if s["Type"] == "Audio"]
     default_audio = next((s["Index"] for s in streams if s["Type"] == "Audio" and s["IsDefault"]),
@@ -134,9 +136,9 @@ def media_source(mf: MediaFile, item_id: str, token: str | None, with_streams: b
         "IgnoreDts": False,
         "IgnoreIndex": False,
         "GenPtsInput": False,
-        "SupportsTranscoding": True,
-        "SupportsDirectStream": True,
-        "SupportsDirectPlay": True,
+        "SupportsTranscoding": readable,
+        "SupportsDirectStream": readable,
+        "SupportsDirectPlay": readable,
         "IsInfiniteStream": False,
         "RequiresOpening": False,
         "RequiresClosing": False,

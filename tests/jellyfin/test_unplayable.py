@@ -66,6 +66,10 @@ def test_unreadable_media_gets_no_transcoding_url(client: TestClient, jf: TestCl
             assert src["SupportsDirectPlay"] is False and src["SupportsDirectStream"] is False, name
             assert src["SupportsTranscoding"] is False and "TranscodingUrl" not in src
             assert info["ErrorCode"] == "NoCompatibleStream"
+        # the item's own MediaSources (Items/{id}) say the same
+        item = jf.get("/jellyfin/Items", params={"SearchTerm": name, "Recursive": "1"}).json()["Items"][0]
+        src = jf.get(f"/jellyfin/Items/{item['Id']}").json()["MediaSources"][0]
+        assert src["SupportsDirectPlay"] is False and src["SupportsTranscoding"] is False, name
     # an unreadable MKV the client cannot play as it is: nothing works, and it says so
     info = _info(jf, "Noise", MP4_ONLY)
     src = info["MediaSources"][0]

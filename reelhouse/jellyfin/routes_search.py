@@ -14,12 +14,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from starlette.concurrency import run_in_threadpool
 
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.errors import InvalidInput
+from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep
 from reelhouse.jellyfin.loader import Ctx, Loader
 from reelhouse.jellyfin.params import Args
@@ -92,16 +93,24 @@ async def search_hints(request: Request, caller: CallerDep, core: CoreDep, args:
     return await run_in_threadpool(_hints, core, request, caller, args)
 
 
-def _genres_and_years(core: Core, caller: Caller) -> tuple[list[str], list[int]]:
-    """Genres and years of the films and series with a present file the user may see."""
+def _genres_and_years(core: Core, caller: Caller, args: Args) -> tuple[list[str], list[int]]:
+    """Genres and years of the films and series with a present file the user may see;
+    of one library's only with ``ParentId`` (a view; a series: that series)."""
+    parent = ids.decode(args.text("parentid", 64) or "", "view", "show") if args.has("parentid") else None
     allowed = core.access.allowed(caller.user)
     genres: set[str] = set()
     years: set[int] = set()
+    tables: list[tuple[type[Movie] | type[Show], ColumnElement[bool]]] = [
+        (Movie, MediaFile.movie_id == Movie.id),
+        (Show, (MediaFile.episode_id == Episode.id) & (Episode.season_id == Season.id)
+         & (Season.show_id == Show.id))]
+    if parent is not None:
+        tables = tables[:1] if parent.kind == "view" and parent.id == 1 else tables[1:]
     with core.sessions() as s:
-        for table, link in ((Movie, MediaFile.movie_id == Movie.id),
-                            (Show, (MediaFile.episode_id == Episode.id) & (Episode.season_id == Season.id)
-                             & (Season.show_id == Show.id))):
+        for table, link in tables:
             present = select(MediaFile.id).where(link, MediaFile.missing_since.is_(None))
+            if parent is not None and parent.kind == "show":
+                present = present.where(Show.id == parent.id)
             if allowed is not None:
                 present = present.where(MediaFile.source_id.in_(sorted(allowed)))
             for row_genres, year in s.execute(select(table.genres, table.year).where(present.exists())):
@@ -112,9 +121,9 @@ def _genres_and_years(core: Core, caller: Caller) -> tuple[list[str], list[int]]
 
 
 @router.get("/items/filters")
-async def filters_legacy(caller: CallerDep, core: CoreDep) -> dict[str, Any]:
+async def filters_legacy(caller: CallerDep, core: CoreDep, args: ArgsDep) -> dict[str, Any]:
     """``QueryFiltersLegacy``: genre names and years to filter a library by."""
-    genres, years = await run_in_threadpool(_genres_and_years, core, caller)
+    genres, years = await run_in_threadpool(_genres_and_years, core, caller, args)
     return {"Genres": genres, "Tags": [], "OfficialRatings": [], "Years": years}
 
 

@@ -51,7 +51,10 @@ def test_filter_menus(jf: TestClient, library: Library) -> None:
     legacy = jf.get("/jellyfin/Items/Filters", params={"ParentId": "000000067265656c0000000000000001"})
     assert legacy.status_code == 200, legacy.text
     _model(legacy.json(), "QueryFiltersLegacy")
-    assert legacy.json()["Years"] == [2008, 2010]  # the films'; the show has no year
+    assert legacy.json()["Years"] == [2008, 2010]  # the films'
+    shows = jf.get("/jellyfin/Items/Filters", params={"ParentId": "000000067265656c0000000000000002"}).json()
+    assert shows["Years"] == []  # the show has no year
+    assert jf.get("/jellyfin/Items/Filters", params={"ParentId": "zz"}).status_code == 400
     two = jf.get("/jellyfin/Items/Filters2")
     assert two.status_code == 200 and two.json() == {"Genres": [], "Tags": []}
     _model(two.json(), "QueryFilters")

@@ -81,10 +81,10 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
 
 
 def _tracks(core: Core, file_id: int) -> list[SubtitleInfo]:
-    """The file's subtitle tracks, sidecar files included (a folder listing, cached a
-    minute by the HLS service); none when the source cannot list them now."""
+    """The subtitle files beside the file (a folder listing; no probe: direct play
+    needs none); none when the source cannot list them now."""
     try:
-        return core.hls.subtitles(file_id)
+        return core.hls.sidecar_subtitles(file_id)
     except ReelhouseError as exc:
         log.warning("subtitle files of media file %d not listed: %s", file_id, exc)
         return []

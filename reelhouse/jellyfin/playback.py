@@ -14,12 +14,15 @@ import secrets
 from typing import Any
 
 from reelhouse.db.models import MediaFile
+from reelhouse.errors import InvalidInput
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.media import container_of
+from reelhouse.jellyfin.params import Args
 from reelhouse.library.streams import unprobed
 from reelhouse.playback.hls.decision import ClientCaps, Decision, MediaFacts, decide
 
-__all__ = ["ANY_CONTAINER", "apply_decision", "caps_from_profile", "new_play_session", "unsegmentable"]
+__all__ = ["ANY_CONTAINER", "apply_decision", "caps_from_profile", "max_bitrate_of", "new_play_session",
+           "unsegmentable"]
 
 #: Codec names used when a profile accepts "any" codec in a container.
 _ANY_VIDEO = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "vc1", "msmpeg4v3"})
@@ -72,6 +75,25 @@ def _facts(mf: MediaFile) -> MediaFacts:
                       mf.width, mf.height, pix_fmt)
 
 
+def max_bitrate_of(query: Args, body: Args, profile: Any) -> int | None:
+    """The client's ``MaxStreamingBitrate`` (bits/s): the query's, else the body's, else
+    the DeviceProfile's (Jellyfin's MediaInfoController reads them in that order);
+    None when none is given. A value that is not a positive number is InvalidInput."""
+    text = query.text("maxstreamingbitrate", 32) or body.text("maxstreamingbitrate", 32)
+    if text is None and isinstance(profile, dict):
+        found = next((v for k, v in profile.items() if k.lower() == "maxstreamingbitrate"), None)
+        text = str(found) if isinstance(found, int | float) and not isinstance(found, bool) else None
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise InvalidInput(f"MaxStreamingBitrate must be a number of bits/s, not {text!r}") from exc
+    if not 0 < value < 2**53:
+        raise InvalidInput("MaxStreamingBitrate must be a positive number of bits/s")
+    return int(value)
+
+
 def _for_file(caps: ClientCaps | None, container: str) -> ClientCaps | None:
     """``caps`` with :data:`ANY_CONTAINER` read as the file's ``container``."""
     if caps is None or ANY_CONTAINER not in caps.containers:
@@ -98,13 +120,16 @@ def unsegmentable(mf: MediaFile) -> str | None:
 
 
 def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | None, *,
-                   allow_direct: bool, play_session: str, token: str) -> Decision | None:
+                   allow_direct: bool, play_session: str, token: str,
+                   max_bitrate: int | None = None) -> Decision | None:
     """Set the SupportsDirect*/Transcoding* fields of a MediaSourceInfo for ``caps``.
     A file HLS cannot cut (:func:`unsegmentable`) gets no ``TranscodingUrl`` (it would
-    only answer errors) and ``SupportsTranscoding`` false. Nor direct play when it is
+    only answer errors) and ``SupportsTranscoding`` false; nor direct play when it is
     empty or its probe failed: what FFmpeg cannot read (random bytes, an MP4 cut off
     before its ``moov`` index) no player reads either; one whose probe found no
-    duration keeps direct play when the client plays its container."""
+    duration keeps direct play when the client plays its container. A file whose
+    bitrate is over ``max_bitrate`` (bits/s) goes to HLS, whose ladder has lower
+    renditions."""
     container = _CONTAINERS.get(container_of(mf), container_of(mf))
     caps = _for_file(caps, container)
     if unsegmentable(mf) is not None:
@@ -115,7 +140,8 @@ def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | Non
         source["SupportsTranscoding"] = False
         return None
     decision = decide(_facts(mf), caps) if caps is not None else None
-    direct = allow_direct and (decision is None or decision.mode == "direct")
+    too_big = max_bitrate is not None and (mf.bitrate or 0) > max_bitrate
+    direct = allow_direct and not too_big and (decision is None or decision.mode == "direct")
     source["SupportsDirectPlay"] = direct
     source["SupportsDirectStream"] = direct
     source["SupportsTranscoding"] = True

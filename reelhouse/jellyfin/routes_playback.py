@@ -23,7 +23,7 @@ from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_json
 from reelhouse.jellyfin.media import media_source, sidecar_streams
 from reelhouse.jellyfin.params import Args, body_args
-from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, new_play_session
+from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, max_bitrate_of, new_play_session
 from reelhouse.jellyfin.streams import check_visible, file_for, range_response
 from reelhouse.jellyfin.subrip import vtt_to_srt
 from reelhouse.playback.hls.subtitles import SubtitleInfo
@@ -50,6 +50,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
     profile = next((v for k, v in (body or {}).items() if k.lower() == "deviceprofile"), None) \
         if isinstance(body, dict) else None
     caps = caps_from_profile(profile)
+    max_bitrate = max_bitrate_of(args, bargs, profile)
     play_session = new_play_session()
     with core.sessions() as s:
         stmt = select(MediaFile).where(MediaFile.missing_since.is_(None)).options(
@@ -70,7 +71,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
             src["MediaStreams"] += sidecar_streams(mf, _tracks(core, mf.id), ids.encode(ref.kind, ref.id),
                                                    caller.token)
             apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
-                           token=caller.token)
+                           token=caller.token, max_bitrate=max_bitrate)
             sources.append(src)
     out: dict[str, Any] = {"MediaSources": sources, "PlaySessionId": play_session}
     if not any(src["SupportsDirectPlay"] or "TranscodingUrl" in src for src in sources):

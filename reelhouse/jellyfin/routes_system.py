@@ -1,10 +1,12 @@
 """System, branding, users and login: ``System/Info/Public`` (no auth),
-``System/Info``, ``System/Ping``, ``Branding/Configuration``, ``QuickConnect/Enabled``
-(false), ``Users/AuthenticateByName``, ``Users/Public`` (empty: no user list before
-login), ``Users/Me``, ``Users/{id}``, ``Sessions/Logout``, ``DisplayPreferences/{id}``."""
+``System/Info``, ``System/Ping``, ``System/Endpoint``, ``Playback/BitrateTest``,
+``Branding/Configuration``, ``QuickConnect/Enabled`` (false),
+``Users/AuthenticateByName``, ``Users/Public`` (empty: no user list before login),
+``Users/Me``, ``Users/{id}``, ``Sessions/Logout``, ``DisplayPreferences/{id}``."""
 
 from __future__ import annotations
 
+import ipaddress
 import platform
 from typing import Any
 
@@ -71,6 +73,25 @@ def info(request: Request, caller: CallerDep) -> dict[str, Any]:
         "SystemArchitecture": "X64" if platform.machine() in ("x86_64", "AMD64") else "Arm64",
     })
     return out
+
+
+@router.get("/system/endpoint")
+def endpoint(request: Request, caller: CallerDep) -> dict[str, bool]:
+    """``EndPointInfo``: whether the caller is this machine or on a private network
+    (jellyfin-web then plays at full bitrate rather than measuring the link)."""
+    try:
+        address = ipaddress.ip_address(client_address(request))
+    except ValueError:
+        return {"IsLocal": False, "IsInNetwork": False}
+    return {"IsLocal": address.is_loopback, "IsInNetwork": address.is_private or address.is_loopback}
+
+
+@router.get("/playback/bitratetest")
+def bitrate_test(caller: CallerDep, args: ArgsDep) -> Response:
+    """``size`` bytes (1 … 100,000,000; 102,400 by default) for the apps to time the
+    link, as Jellyfin's MediaInfoController does."""
+    size = args.number("size", 102_400, 1, 100_000_000) or 102_400
+    return Response(bytes(size), media_type="application/octet-stream")
 
 
 @router.api_route("/system/ping", methods=["GET", "POST"])

@@ -45,6 +45,7 @@ def test_start_up_and_side_calls(api: tuple[JellyfinClient, str], library: Libra
     j.post_capabilities({"PlayableMediaTypes": ["Video"], "SupportsMediaControl": False,
                          "SupportedCommands": []})
     assert j.get_user_settings()["CustomPrefs"] == {}
+    assert j.get_endpoint_info() == {"IsLocal": True, "IsInNetwork": True}  # 127.0.0.1
     views = j.get_views()["Items"]
     films, shows = views[0]["Id"], views[1]["Id"]
     assert {i["Name"] for i in j.get_recently_added(parent_id=films)} == {"Sintel", "Big Buck Bunny"}

@@ -43,3 +43,35 @@ def test_chromium_plays_mp4_and_gets_hls_for_mkv(jf: TestClient, library: Librar
     # the client may refuse direct play outright
     off = _source(jf, "Sintel", {**CHROMIUM, "EnableDirectPlay": False})
     assert off["SupportsDirectPlay"] is False and "TranscodingUrl" in off
+
+
+def test_max_streaming_bitrate(jf: TestClient, library: Library) -> None:
+    """A file over the client's ``MaxStreamingBitrate`` (bits/s: a phone on mobile data
+    asks for less) is not played as it is but over HLS, whose ladder has lower
+    renditions; under it, direct play as before. From the body, the query or the
+    DeviceProfile, as Jellyfin reads it."""
+    sintel = _source(jf, "Sintel", CHROMIUM)
+    assert sintel["Bitrate"] > 200_000
+    low = _source(jf, "Sintel", {**CHROMIUM, "MaxStreamingBitrate": 200_000})
+    assert low["SupportsDirectPlay"] is False and "/master.m3u8?" in low["TranscodingUrl"]
+    profile = {"DeviceProfile": {**CHROMIUM["DeviceProfile"], "MaxStreamingBitrate": 200_000}}
+    assert _source(jf, "Sintel", profile)["SupportsDirectPlay"] is False
+    item = jf.get("/jellyfin/Items", params={"SearchTerm": "Sintel", "Recursive": "true"}).json()["Items"][0]
+    r = jf.post(f"/jellyfin/Items/{item['Id']}/PlaybackInfo", params={"MaxStreamingBitrate": "200000"}, json=CHROMIUM)
+    assert r.json()["MediaSources"][0]["SupportsDirectPlay"] is False
+    high = _source(jf, "Sintel", {**CHROMIUM, "MaxStreamingBitrate": 140_000_000})
+    assert high["SupportsDirectPlay"] is True and "TranscodingUrl" not in high
+    for bad in ("fast", "-5"):
+        r = jf.post(f"/jellyfin/Items/{item['Id']}/PlaybackInfo", params={"MaxStreamingBitrate": bad}, json={})
+        assert r.status_code == 400 and "MaxStreamingBitrate" in r.json()["detail"], r.text
+
+
+def test_bitrate_detection(jf: TestClient) -> None:
+    """What jellyfin-web asks before it picks a MaxStreamingBitrate: whether it is on
+    the server's network (System/Endpoint) and, if not, timed downloads
+    (Playback/BitrateTest)."""
+    assert jf.get("/jellyfin/System/Endpoint").json() == {"IsLocal": False, "IsInNetwork": False}  # "testclient"
+    r = jf.get("/jellyfin/Playback/BitrateTest", params={"Size": "500000"})
+    assert r.status_code == 200 and len(r.content) == 500_000
+    assert len(jf.get("/jellyfin/Playback/BitrateTest").content) == 102_400
+    assert jf.get("/jellyfin/Playback/BitrateTest", params={"Size": "0"}).status_code == 400

@@ -6,15 +6,16 @@ Servers: pyftpdlib's default single-threaded server (one process serves every
 connection, so parallel listing cannot help much), its forking server (one process per
 connection, as vsftpd and pure-ftpd work; MLSD) and vsftpd (LIST only, so listed by
 ``STAT`` over the control connection: sources/ftp/statlist.py; when found:
-``REELHOUSE_TEST_VSFTPD`` or on PATH) and pure-ftpd (MLSD, one process per connection;
-as root, when installed). Goal (issues 4 and 14): reelhouse ≥ 1.5× faster
-than rclone. Also the CPU seconds of the listing process (reelhouse: all its threads;
-rclone: the child's user + system time), which the machine's load moves far less than
-wall time. ``--ab`` adds, interleaved in the same run, reelhouse with the line-by-line
-parsers (``parse_list``/``parse_mlsd`` instead of the one-pass ``*_text`` ones) and, on
-vsftpd, with STAT off (every folder over a data connection). Before each server the
-script waits until fewer than 2,000 sockets are in TIME_WAIT (at most 75 s; the counts are
-in the output): each data connection leaves one for 60 s, and many thousands of them slow
+``REELHOUSE_TEST_VSFTPD`` or on PATH) and pure-ftpd (one process per connection; each
+sub-tree by one ``LIST -R``, sources/ftp/treelist.py; as root, when installed). Goal
+(issues 4 and 14): reelhouse ≥ 1.5× faster than rclone. Also the CPU seconds of the
+listing process (reelhouse: all its threads; rclone: the child's user + system time),
+which the machine's load moves far less than wall time. ``--ab`` adds, interleaved in
+the same run, reelhouse with the line-by-line parsers (``parse_list``/``parse_mlsd``
+instead of the one-pass ``*_text`` ones) and, on vsftpd, with STAT off (every folder
+over a data connection), on pure-ftpd with ``LIST -R`` off (MLSD folder by folder).
+Before each server the script waits until fewer than 2,000 sockets are in TIME_WAIT (at
+most 75 s; the counts are in the output): each data connection leaves one for 60 s, and many thousands of them slow
 every loopback connection down. Prints one JSON object::
 
     python benchmarks/listing.py [--samples 3] [--servers single-process,forking,vsftpd,pure-ftpd] [--ab]
@@ -64,11 +65,12 @@ def drain_time_wait(limit: int = 2000, most: float = 75.0) -> tuple[int, float]:
 @contextlib.contextmanager
 def variant(name: str) -> Iterator[None]:
     """``"line_parsers"``: the client parses listings line by line (before issue 14);
-    ``"no_stat"``: never list over the control connection."""
+    ``"no_stat"``: never list over the control connection; ``"no_tree"``: never list a
+    sub-tree by one ``LIST -R`` (pure-ftpd: MLSD folder by folder, as before)."""
     from datetime import datetime
 
     from reelhouse.sources.base import Entry
-    from reelhouse.sources.ftp import lister, statlist
+    from reelhouse.sources.ftp import lister, statlist, treelist
     from reelhouse.sources.ftp.listing import ListingEntry, parse_list, parse_mlsd
     from reelhouse.sources.ftp.listing_text import is_folder_entry_name
 
@@ -85,6 +87,7 @@ def variant(name: str) -> Iterator[None]:
     table: dict[str, list[tuple[object, str, object]]] = {
         "line_parsers": [(lister, "list_entries", list_by_lines), (lister, "mlsd_entries", mlsd_by_lines)],
         "no_stat": [(statlist, "tried", lambda key: False)],
+        "no_tree": [(treelist, "tried", lambda key: False)],
     }
     patches = table.get(name, [])
     saved = [(module, attr, getattr(module, attr)) for module, attr, _ in patches]
@@ -160,6 +163,8 @@ def run_on(root: Path, server: str, samples: int, ab: bool = False) -> dict[str,
         variants["reelhouse_line_parsers"] = (5, "line_parsers")
         if server == "vsftpd":
             variants["reelhouse_no_stat"] = (5, "no_stat")
+        if server == "pure-ftpd":
+            variants["reelhouse_no_tree"] = (5, "no_tree")
     times: dict[str, list[float]] = {k: [] for k in [*variants, "rclone"]}
     cpu: dict[str, list[float]] = {k: [] for k in times}
     counts: dict[str, int] = {}

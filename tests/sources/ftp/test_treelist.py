@@ -46,6 +46,11 @@ def test_the_last_section_of_a_cut_reply_goes_back_to_the_walk() -> None:
     assert sorted(got) == ["", "Show A"]
 
 
+def test_names_like_dot_lines_are_entries() -> None:
+    text = line("f", "x .") + line("f", "y ..") + line("f", ". .")
+    assert [e.name for e in parse_tree(text, final(3), NOW, "")[""]] == ["x .", "y ..", ". ."]
+
+
 def test_dot_entries_and_symlinks() -> None:
     text = (line("d", ".") + line("d", "..") + line("d", "L") + line("f", ".hidden", 1)
             + head("L") + line("d", ".") + line("d", "..") + line("l", "to -> there"))
@@ -58,6 +63,7 @@ def test_dot_entries_and_symlinks() -> None:
     (TREE + head("Nowhere"), final(6), False),  # a section of no folder listed
     (TREE.replace(head("Show A/Season 01"), head("Season 01")), final(6), False),
     (TREE + "garbage\r\n", final(7), False),
+    (TREE + line("f", "v2 ."), final(7), False),  # read as a "." line: the counts differ
     (TREE.replace("a.nfo\r\n", "a.nfo\n"), final(6), False),
     (TREE, "226 6 matches total", True),  # no -R among the options: not pure-ftpd's reply
     (TREE, "226-Options: -a -l \n226 6 matches total", True),

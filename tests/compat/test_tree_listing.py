@@ -5,6 +5,7 @@ with odd names, dot files, symlinks, empty folders and the ``-L`` limits cutting
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from reelhouse.library.known import same_mtime
 from reelhouse.sources.ftp import FtpConfig, FtpSource, treelist
 
-from helpers import PURE_PASSWORD, PURE_USER, pure_ftpd
+from helpers import PURE_PASSWORD, PURE_USER, daemon_of, pure_ftpd
 
 pytestmark = [pytest.mark.ftpd]
 
@@ -51,6 +52,8 @@ def _fill(home: Path) -> None:
     for i in range(30):
         (home / "Many" / f"m{i:02d}.mkv").write_bytes(b"m")
     os.utime(home / "0123", (0, 1_600_000_000))
+    (home / "Show A" / "Locked").mkdir()  # its CWD is refused (pure-ftpd runs as nobody)
+    (home / "Show A" / "Locked").chmod(0o000)
     (home / "Show A" / "old.mkv").write_bytes(b"old")
     os.utime(home / "Show A" / "old.mkv", (0, 1_600_000_000))
     os.utime(home / "Show A" / "Season 01" / "Show A.S01E01.mkv", (0, 1_790_000_037))
@@ -61,6 +64,19 @@ def pureftpd(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     """pure-ftpd as installed, and with ``-L 40:3``: listings cut at 40 lines, 3 levels."""
     with pure_ftpd(tmp_path_factory.mktemp("tree"), _fill, request.param) as (port, _home):
         yield port
+
+
+def _sessions(port: int) -> int:
+    """pure-ftpd's session processes (children of the daemon) still running."""
+    pid = daemon_of(port)
+    return sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == pid)
+
+
+def _ppid(proc: Path) -> int:
+    try:
+        return int((proc / "stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _walk(port: int) -> dict[str, dict[str, tuple[bool, int | None, float | None]]]:
@@ -105,6 +121,11 @@ def test_tree_walk_lists_what_the_mlsd_walk_lists(pureftpd: int, monkeypatch: py
     assert by_mlsd["Show A/Season 01"]["Show A.S01E01.mkv"][2] == 1_790_000_037
     assert by_tree["Show A/Season 01"]["Show A.S01E01.mkv"][2] == 1_790_000_037 - 1_790_000_037 % 60  # LIST's minute
     assert len(by_tree["Many"]) == 30
+    assert by_tree["Show A/Locked"] == by_mlsd["Show A/Locked"] == {"error": (False, None, None)}
+    deadline = time.monotonic() + 5
+    while _sessions(pureftpd) and time.monotonic() < deadline:  # a refused CWD left none waiting
+        time.sleep(0.05)
+    assert _sessions(pureftpd) == 0
 
 
 def test_a_reply_from_another_server_turns_it_off() -> None:

@@ -160,13 +160,14 @@ class FtpLister(FtpConnection):
             return None
 
     def _tree_raw(self, ftp: ftplib.FTP, target: str, budget: ListingBudget) -> tuple[bytes, str]:
-        """``LIST -aR`` of folder ``target``: its bytes and final reply, pipelined where
-        the connection can (:mod:`.pipeline`), else command by command."""
-        got = pipelined_transfer(ftp, "LIST -aR", budget, target, (self.config.host, self.config.port))
-        if got is None:
-            ftp.cwd(target)
-            got = transfer_all(ftp, "LIST -aR", budget)
-        return got
+        """``LIST -aR`` of folder ``target``: its bytes and final reply. ``CWD`` first,
+        alone: pipelined with it, a refused CWD would leave pure-ftpd's session in the
+        folder before, listening for the data connection of the ``LIST`` after it
+        (until its idle timeout, 15 minutes, with the client gone); then ``PASV`` and
+        ``LIST`` in one write where the connection can (:mod:`.pipeline`)."""
+        ftp.cwd(target)
+        got = pipelined_transfer(ftp, "LIST -aR", budget, None, (self.config.host, self.config.port))
+        return got if got is not None else transfer_all(ftp, "LIST -aR", budget)
 
     def _stat_texts(self, ftp: ftplib.FTP, key: statlist.Key, targets: builtins.list[str],
                     budget: ListingBudget) -> builtins.list[str | ftplib.Error] | None:

@@ -20,12 +20,21 @@ user was not granted is unknown to them (4404). A socket whose session ends (log
 user disabled or deleted, key revoked) closes with 4401 at its next message, and within
 ``RECHECK_SECONDS`` if it is quiet; one whose user loses the grant to the party's
 file's source (an admin's change) closes the same way with 4403.
+
+A socket that takes nothing (a locked phone with the tab open, a client keeping its
+TCP window shut) is not waited for: its messages are skipped while it lags
+(:mod:`reelhouse.party.hub`), and once one message cannot be handed to it for
+``SEND_TIMEOUT`` seconds its connection ends and the member shows disconnected.
+uvicorn's own keepalive cannot do this: its close waits for the unsent bytes, for ever
+when the peer never reads. The server's buffer for it stays bounded (the transport's
+high-water mark, 64 KiB, plus the hub's queue).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -51,6 +60,9 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_ENDED = 4410
 #: Seconds between two checks that a quiet socket's session is still alive.
 RECHECK_SECONDS = 10.0
+#: Seconds one message may wait for a socket that takes nothing before it is dropped
+#: (uvicorn's keepalive gives a silent peer 20 s as well: ``ws_ping_timeout``).
+SEND_TIMEOUT = 20.0
 _SIGNED_OUT = "your session has ended; log in again"
 _UNGRANTED = "you may no longer watch this party's file (its source is no longer granted to you)"
 
@@ -146,9 +158,26 @@ async def _watch(websocket: WebSocket, check: Callable[[], Awaitable[tuple[int, 
         await asyncio.sleep(RECHECK_SECONDS)
         refused = await check()
         if refused is not None:
-            async with lock:
-                await websocket.close(*refused)
+            await _in_time(lock, functools.partial(websocket.close, *refused))
             return
+
+
+class _Stuck(Exception):
+    """The socket took no message for SEND_TIMEOUT seconds."""
+
+
+async def _in_time(lock: asyncio.Lock, write: Callable[[], Awaitable[None]]) -> None:
+    """Run ``write`` (a send or a close) under ``lock`` within SEND_TIMEOUT seconds, the
+    wait for the lock included; raises _Stuck if it cannot (uvicorn's send waits,
+    writing nothing, while the transport's buffer is over its high-water mark)."""
+    async def locked() -> None:
+        async with lock:
+            await write()
+
+    try:
+        await asyncio.wait_for(locked(), SEND_TIMEOUT)
+    except TimeoutError as exc:
+        raise _Stuck from exc
 
 
 async def _serve(websocket: WebSocket, core: Core, code: str, file_id: int, user_id: int, name: str,
@@ -158,8 +187,8 @@ async def _serve(websocket: WebSocket, core: Core, code: str, file_id: int, user
     token, _ = request_token(websocket)
 
     async def send(message: dict[str, Any] | str) -> None:
-        async with lock:
-            await websocket.send_text(message if isinstance(message, str) else dumps(message))
+        text = message if isinstance(message, str) else dumps(message)
+        await _in_time(lock, lambda: websocket.send_text(text))
 
     async def check() -> tuple[int, str] | None:
         return await _refusal(core, token, user_id, file_id)
@@ -169,15 +198,16 @@ async def _serve(websocket: WebSocket, core: Core, code: str, file_id: int, user
             await send(conn.welcome())
             forward = asyncio.create_task(_forward(websocket, conn, send))
             watch = asyncio.create_task(_watch(websocket, check, lock))
-            try:
-                await _read(websocket, conn, send, core.settings, rate, check)
-            except WebSocketDisconnect:
-                pass
+            read = asyncio.create_task(_read(websocket, conn, send, core.settings, rate, check))
+            try:  # until the client goes, the party ends, the session ends, or the socket takes nothing
+                await asyncio.wait((read, forward, watch), return_when=asyncio.FIRST_COMPLETED)
             finally:
-                for task in (forward, watch):
+                for task in (read, forward, watch):
                     task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                    with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, _Stuck):
                         await task
+    except _Stuck:  # the welcome itself could not be sent
+        pass
     except ReelhouseError as exc:  # the join was refused
         status = status_for(exc)
         await send({"type": "error", "status": status, "message": exc.message})

@@ -29,6 +29,7 @@ import contextlib
 import itertools
 import json
 import logging
+import re
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -55,7 +56,7 @@ def render(before: st.Party, info: PartyInfo) -> str:
     party = info.party
     kind = "ended" if party.state == "ended" else "state"
     changed, gone = protocol.members_changed(before, party)
-    return protocol.dumps({"type": kind, "party": protocol.playback(info.code, info.media_file_id, party),
+    return protocol.dumps({"type": kind, "party": protocol.playback(info.code, info.media_file_id, party, info.version),
                            "members": changed, "gone": gone, "event": protocol.event_of(before, party)})
 
 
@@ -192,6 +193,15 @@ class PartyLive:
                         await asyncio.shield(done)
 
 
+_VERSION = re.compile(r'"version":(\d+)')
+
+
+def _version(text: str) -> int | None:
+    """The party version of a rendered message (compact JSON, :func:`render`)."""
+    found = _VERSION.search(text)
+    return int(found.group(1)) if found else None
+
+
 def _quiet(task: asyncio.Future[Any]) -> None:
     if not task.cancelled() and isinstance(task.exception(), Exception) and \
             not isinstance(task.exception(), ReelhouseError):
@@ -208,13 +218,16 @@ class LiveConnection:
         self.queue: PartyQueue | None = None
         self.timers: set[asyncio.Task[None]] = set()
         self.left = False
+        #: the party version this connection has sent (the welcome's, then each message's)
+        self.version = -1
 
     def welcome(self) -> dict[str, Any]:
         """The ``welcome`` message: who you are, the server time, the whole party."""
         assert self.info is not None
         info = self.info
+        self.version = max(self.version, info.version)
         return {"type": "welcome", "you": {"id": self.user_id, "name": self.name}, "server": server_now(),
-                "party": protocol.playback(info.code, info.media_file_id, info.party),
+                "party": protocol.playback(info.code, info.media_file_id, info.party, info.version),
                 "members": [protocol.member(p) for p in info.party.participants]}
 
     async def handle(self, raw: str) -> dict[str, Any] | None:
@@ -235,12 +248,22 @@ class LiveConnection:
 
     async def messages(self) -> AsyncIterator[str]:
         """The party's broadcasts for this connection, until the party ends (the
-        ``ended`` message is the last one)."""
+        ``ended`` message is the last one), each newer than the one before: a message
+        at or below the version this connection has sent (the welcome's included) is
+        old news and skipped: one published late by another process, or one published
+        between this connection's subscription and its join. A gap in the versions (a
+        message still on its way, or dropped) sends the party read afresh instead."""
         assert self.queue is not None
         while True:
             text = await self.queue.get()
-            if self.queue.lost_members:
+            version = _version(text)
+            if self.queue.lost_members or (version is not None and version > self.version + 1):
                 text = await self._whole(text)
+                version = _version(text)
+            if version is not None:
+                if version <= self.version:
+                    continue
+                self.version = version
             yield text
             if text.startswith(_ENDED_PREFIX):
                 return
@@ -265,7 +288,7 @@ class LiveConnection:
             event = json.loads(text).get("event")
         except ValueError:
             event = None
-        return protocol.dumps(protocol.whole(info.code, info.media_file_id, info.party, event))
+        return protocol.dumps(protocol.whole(info.code, info.media_file_id, info.party, event, info.version))
 
     def _shows_me_gone(self, text: str) -> bool:
         try:

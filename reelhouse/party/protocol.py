@@ -25,8 +25,11 @@ Server → client::
 
 PLAYBACK is the authority: ``{state, position, at, rate}`` say where playback is (at
 server time ``at`` s the position is ``position`` s; while ``playing`` it advances at
-``rate``), plus the code, mode, host, duration. MEMBER is ``{id, name, joined_at,
-connected, buffering}``; a member's status (playing · paused · waiting · idle ·
+``rate``), plus the code, mode, host, duration, and ``version``: one more with every
+change of the party, so a message is newer than another exactly when its version is
+higher (messages from several server processes may reach Redis out of order; a
+connection forwards only newer ones, :meth:`reelhouse.party.live.LiveConnection.messages`).
+MEMBER is ``{id, name, joined_at, connected, buffering}``; a member's status (playing · paused · waiting · idle ·
 buffering · disconnected) follows from it and the party state. State messages carry
 only the members that changed, so a play/pause/seek message stays small however big
 the party is (benchmarks/party_fanout.py).
@@ -139,8 +142,8 @@ def _status(party: st.Party, p: st.Participant, now: float) -> str:
     return party.state
 
 
-def playback(code: str, media_file_id: int, party: st.Party) -> dict[str, Any]:
-    """PLAYBACK of the module docstring."""
+def playback(code: str, media_file_id: int, party: st.Party, version: int = 0) -> dict[str, Any]:
+    """PLAYBACK of the module docstring (``version``: the stored party's)."""
     return {
         "code": code,
         "media_file_id": media_file_id,
@@ -153,6 +156,7 @@ def playback(code: str, media_file_id: int, party: st.Party) -> dict[str, Any]:
         "acting_host_id": st.acting_host(party),
         "duration": party.duration,
         "wait_timeout": party.wait_timeout,
+        "version": version,
     }
 
 
@@ -170,19 +174,20 @@ def members_changed(before: st.Party, after: st.Party) -> tuple[list[dict[str, A
     return changed, [uid for uid in old if uid not in now_ids]
 
 
-def whole(code: str, media_file_id: int, party: st.Party, event: dict[str, Any] | None) -> dict[str, Any]:
+def whole(code: str, media_file_id: int, party: st.Party, event: dict[str, Any] | None,
+          version: int = 0) -> dict[str, Any]:
     """A ``state`` (``ended``) message with every member and ``"full": true``: the
     client replaces its member list with it."""
     return {"type": "ended" if party.state == "ended" else "state",
-            "party": playback(code, media_file_id, party),
+            "party": playback(code, media_file_id, party, version),
             "members": [member(p) for p in party.participants], "gone": [], "event": event, "full": True}
 
 
-def snapshot(code: str, media_file_id: int, party: st.Party, now: float) -> dict[str, Any]:
+def snapshot(code: str, media_file_id: int, party: st.Party, now: float, version: int = 0) -> dict[str, Any]:
     """The whole public state of a party (REST answers): PLAYBACK and every member with
     its ``status`` and ``host`` flag."""
     return {
-        **playback(code, media_file_id, party),
+        **playback(code, media_file_id, party, version),
         "participants": [
             {"id": p.user_id, "name": p.name, "joined_at": p.joined_at, "connected": p.connected,
              "buffering": p.buffering_since is not None, "status": _status(party, p, now),

@@ -31,13 +31,16 @@ _RETRIES = 20
 
 @dataclass(frozen=True, slots=True)
 class PartyInfo:
-    """A party as stored: its ``code``, media file, creator, and the machine state."""
+    """A party as stored: its ``code``, media file, creator, the machine state, and the
+    row's ``version`` (one more with every stored change: messages carry it, so a
+    client can tell a late message from a newer one)."""
 
     id: int
     code: str
     media_file_id: int
     created_by: int | None
     party: st.Party
+    version: int = 0
 
 
 class PartyService:
@@ -146,7 +149,7 @@ class PartyService:
                         s.rollback()
                         continue
                     s.commit()
-                    new = replace(info, party=after)
+                    new = replace(info, party=after, version=head.version + 1)
                     self._remember(head.version + 1, new)
                     return before, new
             except OperationalError:  # SQLite: another process holds or changed the file
@@ -159,7 +162,7 @@ class PartyService:
             if len(self._cache) > 1000:
                 self._cache.clear()
             # as if read from the database: ``last`` (what just happened) is not stored
-            self._cache[info.code] = (version, replace(info, party=replace(info.party, last=None)))
+            self._cache[info.code] = (version, replace(info, party=replace(info.party, last=None), version=version))
 
     def _cached_info(self, s: Session, head: _Head) -> PartyInfo:
         """The party at ``head``'s version: from the cache when this process holds that
@@ -169,7 +172,7 @@ class PartyService:
         if hit is not None and hit[0] == head.version:
             return hit[1]
         info = self._info(s, self._load(s, head.code))
-        self._remember(head.version, info)
+        self._remember(info.version, info)
         return info
 
     @staticmethod
@@ -212,7 +215,7 @@ class PartyService:
 
     def _info(self, s: Session, row: WatchSession, party: st.Party | None = None) -> PartyInfo:
         return PartyInfo(row.id, row.code, row.media_file_id, row.created_by,
-                         party if party is not None else self._party(s, row))
+                         party if party is not None else self._party(s, row), row.version)
 
     @staticmethod
     def _store(s: Session, head: _Head, before: st.Party, party: st.Party) -> bool:

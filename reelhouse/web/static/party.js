@@ -231,6 +231,9 @@
   let members = new Map();
   function onState(msg, full) {
     const party = msg.party;
+    // Each change of the party has a higher version; the server forwards only newer ones,
+    // and this page keeps to that too (a reconnect's welcome starts afresh: auth is null).
+    if (auth && party.version < auth.version) return;
     if (full) members = new Map();
     (msg.members || []).forEach((m) => members.set(m.id, m));
     (msg.gone || []).forEach((id) => members.delete(id));

@@ -17,6 +17,11 @@ States (``Party.state``)::
   holds the others: Jellyfin SyncPlay's "ignore wait" rule, made automatic).
 - ``paused``: frozen at ``position``.
 
+Play at the end (the position has reached ``duration``, paused or still "playing")
+starts over from 0, as a media element's ``play()`` does (HTML Living Standard,
+"media elements", the play() method: "if the playback has ended and the direction of
+playback is forwards, seek to the earliest possible position").
+
 A start is scheduled ``lead`` seconds ahead (``at = now + lead``): every client gets the
 message before the moment it should start, so network latency does not become drift.
 
@@ -240,10 +245,13 @@ def _transition(party: Party, event: Event) -> Party:
     if isinstance(event, Disconnect):
         return _settle(_member(party, replace(member, connected=False, buffering_since=None)), now)
     if isinstance(event, Play):
-        if party.state in ("playing", "waiting"):
+        pos = party.position_at(now)
+        at_end = party.duration is not None and pos >= party.duration
+        if party.state in ("playing", "waiting") and not at_end:
             return party
-        started = replace(party, state="waiting", position=party.position_at(now), at=now,
-                          last=("play", event.user_id, party.position_at(now)))
+        if at_end:  # HTML's play(): "if the playback has ended ... seek to the earliest possible position"
+            pos = 0.0
+        started = replace(party, state="waiting", position=pos, at=now, last=("play", event.user_id, pos))
         return _settle(started, now)
     if isinstance(event, Pause):
         if party.state in ("paused", "idle"):

@@ -34,6 +34,13 @@ TABLE: list[tuple[str, st.Party, st.Event, str, float | None, float | None]] = [
     ("play from idle starts lead s ahead", party(A, B), st.Play(A, 10.0), "playing", 0.0, 10.3),
     ("play while playing changes nothing", party(A, B, state="playing", position=5.0, at=1.0),
      st.Play(A, 10.0), "playing", 5.0, 1.0),
+    # HTML's play(): "if the playback has ended ... seek to the earliest possible position"
+    ("play at the end starts over", party(A, state="paused", position=100.0, at=5.0),
+     st.Play(A, 10.0), "playing", 0.0, 10.3),
+    ("play once playing ran to the end starts over", party(A, state="playing", position=90.0, at=0.0),
+     st.Play(A, 200.0), "playing", 0.0, 200.3),
+    ("play just before the end goes on", party(A, state="paused", position=99.5, at=5.0),
+     st.Play(A, 10.0), "playing", 99.5, 10.3),
     ("pause freezes the running position", party(A, B, state="playing", position=5.0, at=1.0),
      st.Pause(A, 3.0), "paused", 7.0, 3.0),
     ("pause before the scheduled start", party(A, state="playing", position=5.0, at=10.3),

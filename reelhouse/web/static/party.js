@@ -67,6 +67,9 @@
     if (auth.duration) pos = Math.min(pos, auth.duration);
     return Math.max(0, pos);
   }
+  // Playing, or about to: a film that has run to its end is not (play then starts it over).
+  const running = () => auth && (auth.state === "playing" || auth.state === "waiting") &&
+    !(auth.duration && expected(serverNow()) >= auth.duration);
   // ?sync=naive turns the clock and the correction off: the page obeys each message as it
   // arrives (play now, pause now, seek to the position sent), as simple sync players do.
   // benchmarks/party_drift.py measures it as the peer.
@@ -337,7 +340,7 @@
     else showBanner("");
     const control = canControl() && auth.state !== "ended";
     [playBtn, $("party-back"), $("party-fwd"), seekBar].forEach((el) => { el.disabled = !control; });
-    playBtn.textContent = auth.state === "playing" || auth.state === "waiting" ? "❚❚ Pause" : "▶ Play";
+    playBtn.textContent = running() ? "❚❚ Pause" : "▶ Play";
     note.textContent = control ? "" : auth.state === "ended" ? "" : "The host controls playback in this party.";
     if (auth.duration) seekBar.max = String(auth.duration);
     const isHost = me && auth.host_id === me.id;
@@ -375,13 +378,12 @@
   setInterval(() => {
     const pos = auth ? expected(serverNow()) : 0;
     timeLabel.textContent = hms(pos);
+    if (auth) playBtn.textContent = running() ? "❚❚ Pause" : "▶ Play";
     if (document.activeElement !== seekBar) seekBar.value = String(pos);
   }, 250);
 
   // -- controls ----------------------------------------------------------------------------
-  playBtn.addEventListener("click", () => {
-    send({ type: auth && (auth.state === "playing" || auth.state === "waiting") ? "pause" : "play" });
-  });
+  playBtn.addEventListener("click", () => { send({ type: running() ? "pause" : "play" }); });
   $("party-back").addEventListener("click", () => send({ type: "seek", position: Math.max(0, expected(serverNow()) - 10) }));
   $("party-fwd").addEventListener("click", () => send({ type: "seek", position: expected(serverNow()) + 10 }));
   seekBar.addEventListener("change", () => send({ type: "seek", position: Number(seekBar.value) }));

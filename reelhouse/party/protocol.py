@@ -74,7 +74,7 @@ def parse(raw: str | bytes) -> ClientMessage:
         raise InvalidInput("a message is a JSON object") from exc
     if not isinstance(data, dict):
         raise InvalidInput("a message is a JSON object")
-    if data.get("v") != VERSION:
+    if data.get("v") != VERSION or isinstance(data.get("v"), bool):  # True == 1 in Python
         raise InvalidInput(f"unsupported protocol version {data.get('v')!r}; this server speaks v{VERSION}")
     kind = data.get("type")
     if kind not in _TYPES:

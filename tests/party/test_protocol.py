@@ -31,6 +31,7 @@ def test_parse(raw: str, expected: protocol.ClientMessage) -> None:
 @pytest.mark.parametrize("raw", [
     "", "[]", "null", '{"type":"play"}', '{"v":2,"type":"play"}', '{"v":1,"type":"dance"}',
     '{"v":1,"type":"seek"}', '{"v":1,"type":"seek","position":"1"}', '{"v":1,"type":"seek","position":true}',
+    '{"v":true,"type":"play"}',
     '{"v":1,"type":"mode","mode":"anarchy"}', '{"v":1,"type":"host","to":"3"}', '{"v":1,"type":"host","to":false}',
     '{"v":1,"type":"play","pad":"' + "x" * 5000 + '"}', b"\xff\xfe",
     "[" * 4000,  # nested past json's recursion limit: RecursionError, not ValueError

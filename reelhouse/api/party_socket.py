@@ -202,9 +202,12 @@ async def _serve(websocket: WebSocket, core: Core, code: str, file_id: int, user
             try:  # until the client goes, the party ends, the session ends, or the socket takes nothing
                 await asyncio.wait((read, forward, watch), return_when=asyncio.FIRST_COMPLETED)
             finally:
-                for task in (read, forward, watch):
+                read.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, _Stuck):
+                    await read
+                for task in (forward, watch):  # either may be sending while the reader closes
                     task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, _Stuck):
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
     except _Stuck:  # the welcome itself could not be sent
         pass

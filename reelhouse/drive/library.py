@@ -24,14 +24,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.errors import NotFound, PermissionDenied
-from reelhouse.sources.base import Entry, Source, normalize_path, walk_source
+from reelhouse.sources.base import CONTROL_CHARACTERS, NAME_MAX_BYTES, Entry, Source, normalize_path, walk_source
 
 __all__ = ["LibrarySource", "library_paths", "title_folders"]
 
 
 #: the longest name (bytes of UTF-8) most file systems take: a name copied off the
 #: mount must fit where it goes (statfs says 255 too)
-NAME_MAX = 255
+NAME_MAX = NAME_MAX_BYTES
 
 
 def _fit(stem: str, suffix: str = "") -> str:
@@ -44,7 +44,7 @@ def _fit(stem: str, suffix: str = "") -> str:
 def _clean(name: str) -> str:
     """A title as one path component: no ``/``, NUL, control characters (a tab or a
     newline in a title is a space) or leading dots."""
-    out = "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in name.replace("/", "-"))
+    out = CONTROL_CHARACTERS.sub(" ", name.replace("/", "-"))
     return out.strip().lstrip(".").strip() or "Untitled"
 
 

@@ -5,32 +5,34 @@ from __future__ import annotations
 
 import errno
 
-from reelhouse.sources.base import Source
+from reelhouse.sources.base import NAME_MAX_BYTES, Source, bad_name_characters
 
 __all__ = ["NAME_MAX", "new_name_errno", "risky_name"]
 
 #: the longest name (bytes) most servers' file systems take (ext4, XFS, NTFS: 255)
-NAME_MAX = 255
+NAME_MAX = NAME_MAX_BYTES
 
 
 def risky_name(path: str) -> bool:
-    """A name some servers store as another (pure-ftpd turns control characters and a
-    trailing space into ``_``): checked on the server after it is made."""
+    """A name some servers store as another (pure-ftpd turns control characters, the
+    ones :func:`~reelhouse.sources.base.bad_name_characters` names, and a trailing space
+    into ``_``): checked on the server after it is made."""
     name = path.rpartition("/")[2]
-    return name.endswith(" ") or any(ord(c) < 32 or ord(c) == 127 for c in name)
+    return name.endswith(" ") or bad_name_characters(name) is not None
 
 
 def new_name_errno(source: Source, rel: str, names_rewritten: bool) -> tuple[int, str] | None:
     """``(errno, why)`` for a name about to be made that the server cannot take, else
     None: ENAMETOOLONG past :data:`NAME_MAX` bytes of UTF-8 (the kernel leaves this to
-    the filesystem); EINVAL for CR/LF, a character the server's name encoding lacks (the
-    source's ``name_error``), or a :func:`risky_name` once the server was seen storing
-    one as another name (``names_rewritten``)."""
+    the filesystem); EINVAL for CR/LF (the source's ``name_error``, else
+    :func:`~reelhouse.sources.base.bad_name_characters`), a character the server's name
+    encoding lacks (``name_error``), or a :func:`risky_name` once the server was seen
+    storing one as another name (``names_rewritten``)."""
     name = rel.rpartition("/")[2]
     if len(name.encode("utf-8", "surrogateescape")) > NAME_MAX:
         return errno.ENAMETOOLONG, f"longer than {NAME_MAX} bytes"
     if names_rewritten and risky_name(rel):
         return errno.EINVAL, "the server stores such names as other names"
     check = getattr(source, "name_error", None)
-    why = check(rel) if callable(check) else ("CR or LF" if "\r" in rel or "\n" in rel else None)
+    why = check(rel) if callable(check) else bad_name_characters(rel, line_breaks_only=True)
     return (errno.EINVAL, str(why)) if why else None

@@ -17,7 +17,10 @@ from typing import Protocol, runtime_checkable
 
 from reelhouse.errors import InvalidInput
 
-__all__ = ["NAME_MAX_BYTES", "Entry", "FolderLoop", "Source", "check_new_path", "join", "normalize_path", "parent_of"]
+__all__ = [
+    "CONTROL_CHARACTERS", "NAME_MAX_BYTES", "Entry", "FolderLoop", "Source", "bad_name_characters", "check_new_path",
+    "join", "normalize_path", "parent_of",
+]
 
 #: Default chunk size for range reads, bytes. Large chunks keep the per-chunk overhead
 #: (syscalls, ASGI sends) low; 256 KiB measured best in benchmarks/stream_throughput.py.
@@ -62,22 +65,39 @@ def normalize_path(path: str) -> str:
 #: bytes: NAME_MAX of Linux file systems (ext4, XFS, btrfs) and of most FTP servers'
 #: disks; a longer one fails on most sources with an error that does not say why.
 NAME_MAX_BYTES = 255
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: C0 control characters and DEL (see :func:`bad_name_characters`).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def bad_name_characters(path: str, *, line_breaks_only: bool = False) -> str | None:
+    """The characters that keep ``path`` from naming a new file or folder, in words for
+    an error message ("control characters (tab, CR, LF …)", "CR or LF"), else None: the
+    one rule every door asks, each raising its own error (a 400, an errno …).
+
+    Names reelhouse makes itself (:func:`check_new_path`: the API, the transfer queue):
+    no control character (:data:`CONTROL_CHARACTERS`; a file manager shows them as
+    nothing). ``line_breaks_only``, for paths that programs name (the drive) and for
+    every path the FTP layer sends: no CR or LF, which end an FTP command (RFC 959
+    §4.1.3) and which a local source would take into its names; a tab is a valid POSIX
+    name that most servers keep (``drive/names.py`` catches one that rewrites it)."""
+    if line_breaks_only:
+        return "CR or LF" if "\r" in path or "\n" in path else None
+    return "control characters (tab, CR, LF …)" if CONTROL_CHARACTERS.search(path) else None
 
 
 def check_new_path(path: str, reserve: int = 0) -> str:
     """Return ``path`` normalized (:func:`normalize_path`) when it may name a file or
     folder reelhouse creates on a source; raise :class:`InvalidInput` saying why not.
 
-    Refused, the same way for every source kind: control characters (C0 and DEL: an
-    FTP command cannot carry CR or LF at all, RFC 959 §4.1.3, and a file manager shows
-    them as nothing), and a component longer than :data:`NAME_MAX_BYTES` UTF-8 bytes.
+    Refused, the same way for every source kind: control characters
+    (:func:`bad_name_characters`), and a component longer than :data:`NAME_MAX_BYTES`
+    UTF-8 bytes.
     ``reserve``: bytes the last name must leave free for a suffix written first (an
     upload's ``.part``). Names already on a source are read as they are
     (:func:`normalize_path` only)."""
     clean = normalize_path(path)
-    if _CONTROL.search(clean):
-        raise InvalidInput("a new file name may not contain control characters (tab, CR, LF …)")
+    if why := bad_name_characters(clean):
+        raise InvalidInput(f"a new file name may not contain {why}")
     parts = clean.split("/")
     for i, part in enumerate(parts):
         limit = NAME_MAX_BYTES - (reserve if i == len(parts) - 1 else 0)

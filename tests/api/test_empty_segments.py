@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from reelhouse.core import Core
 
-from helpers import scanned_local, segment_duration
+from helpers import hls_track, scanned_local, segment_duration
 
 pytestmark = [
     pytest.mark.requires_ffmpeg,
@@ -55,14 +55,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Core, Test
 
 
 def _segments(client: TestClient, file_id: int, track: str) -> tuple[str, list[str]]:
-    r = client.post(f"/api/library/media-files/{file_id}/playback/plan", json=CHROMIUM_CAPS)
-    assert r.status_code == 200, r.text
-    master = str(r.json()["master_url"]).split("testserver", 1)[1]
-    base = master.split("?")[0].rsplit("/", 1)[0] + "/"
-    token = master.split("token=")[1]
-    playlist = client.get(f"{base}{track}.m3u8?token={token}")
-    assert playlist.status_code == 200, playlist.text
-    return base, [ln for ln in playlist.text.splitlines() if ln and not ln.startswith("#")]
+    base, lines = hls_track(client, file_id, CHROMIUM_CAPS, track)
+    return base, [ln for ln in lines if ln and not ln.startswith("#")]
 
 
 def _fetch(client: TestClient, url: str) -> tuple[int, bytes]:

@@ -16,7 +16,6 @@ EXTINF, whichever segment a viewer asks for first (a seek starts an encoder ther
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from fastapi.testclient import TestClient
 
 from reelhouse.playback.hls.ffmpeg import TS_OFFSET
 
-from helpers import scanned_local
+from helpers import hls_track, scanned_local, segment_times
 
 pytestmark = [
     pytest.mark.requires_ffmpeg,
@@ -76,29 +75,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
 
 def _playlist(client: TestClient, file_id: int, track: str) -> tuple[str, list[tuple[float, str]]]:
     """The track's base URL and its segments: (EXTINF seconds, URI)."""
-    r = client.post(f"/api/library/media-files/{file_id}/playback/plan", json=CAPS)
-    assert r.status_code == 200, r.text
-    master = str(r.json()["master_url"]).split("testserver", 1)[1]
-    base = master.split("?")[0].rsplit("/", 1)[0] + "/"
-    token = master.split("token=")[1]
-    text = client.get(f"{base}{track}.m3u8?token={token}")
-    assert text.status_code == 200, text.text
-    lines = text.text.splitlines()
+    base, lines = hls_track(client, file_id, CAPS, track)
     return base, [(float(lines[i].split(":")[1].rstrip(",")), lines[i + 1])
                   for i in range(len(lines)) if lines[i].startswith("#EXTINF")]
-
-
-def _times(data: bytes, tmp: Path) -> tuple[float, float, float]:
-    """(first pts, last pts, duration) of the segment's video frames (or audio), seconds."""
-    path = tmp / "seg.ts"
-    path.write_bytes(data)
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "packet=pts_time,duration_time",
-                          "-select_streams", "0", "-of", "json", str(path)],
-                         capture_output=True, text=True, timeout=30)
-    packets = json.loads(out.stdout)["packets"]
-    pts = sorted(float(p["pts_time"]) for p in packets)
-    last = max(packets, key=lambda p: float(p["pts_time"]))
-    return pts[0], pts[-1], pts[-1] + float(last.get("duration_time") or 0) - pts[0]
 
 
 def _check(client: TestClient, file_id: int, start: float, track: str, order: list[int],
@@ -108,7 +87,7 @@ def _check(client: TestClient, file_id: int, start: float, track: str, order: li
     for n in [n for n in order if n < len(segs)]:
         r = client.get(base + segs[n][1])
         assert r.status_code == 200, (track, n, r.text)
-        first, _, length = _times(r.content, tmp)
+        first, _, length = segment_times(r.content, tmp)
         assert length == pytest.approx(segs[n][0], abs=FRAME + 0.03), (track, n, first, length, segs)
         want = start + TS_OFFSET + begins[n]
         assert first == pytest.approx(want, abs=FRAME + 0.01), (track, n, first, want, segs)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reelhouse.drive.spool import Spool
+from reelhouse.drive.spool import Spool, SpoolFile
 from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import STREAM_AFTER
 from reelhouse.errors import ReelhouseError
@@ -20,10 +20,20 @@ from reelhouse.sources.memory import MemorySource
 MIB = 1024 * 1024
 
 
-def test_an_upload_during_the_writes_shows_bytes_sent(tmp_path: Path) -> None:
+def _new_file(tmp_path: Path, name: str, data: bytes = b"", attempts: int = 3,
+              delay: float = 1.0) -> tuple[MemorySource, Spool, SpoolFile]:
+    """A spool (``attempts``, ``delay``: :class:`Spool`'s) over an empty MemorySource
+    with ``name`` opened as a new file, ``data`` written at byte 0."""
     src = MemorySource({})
-    spool = Spool(tmp_path / "spool", src, Counters(), attempts=1, delay=0)
-    node = spool.open("big.bin", new=True)
+    spool = Spool(tmp_path / "spool", src, Counters(), attempts=attempts, delay=delay)
+    node = spool.open(name, new=True)
+    if data:
+        node.write(src, 0, data)
+    return src, spool, node
+
+
+def test_an_upload_during_the_writes_shows_bytes_sent(tmp_path: Path) -> None:
+    src, spool, node = _new_file(tmp_path, "big.bin", attempts=1, delay=0)
     block = os.urandom(MIB)
     for i in range(STREAM_AFTER // MIB + 4):
         node.write(src, i * MIB, block)
@@ -42,10 +52,7 @@ def test_an_upload_during_the_writes_shows_bytes_sent(tmp_path: Path) -> None:
 
 
 def test_retrying_then_failed(tmp_path: Path) -> None:
-    src = MemorySource({})
-    spool = Spool(tmp_path / "spool", src, Counters(), attempts=3, delay=0.4)
-    node = spool.open("notes.txt", new=True)
-    node.write(src, 0, b"keep me")
+    src, spool, node = _new_file(tmp_path, "notes.txt", b"keep me", delay=0.4)
     src.offline = True
     failed: list[ReelhouseError] = []
 
@@ -76,9 +83,7 @@ def test_retrying_then_failed(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("state", ["uploading", "retrying"])
 def test_pending_skips_deleted_files(tmp_path: Path, state: str) -> None:
-    src = MemorySource({})
-    spool = Spool(tmp_path / "spool", src, Counters())
-    node = spool.open("gone.txt", new=True)
+    _, spool, node = _new_file(tmp_path, "gone.txt")
     node.upload_state = state
     spool.forget("gone.txt")
     assert spool.pending() == []
@@ -90,10 +95,7 @@ def test_two_live_mounts_of_one_server_keep_their_own_spool(tmp_path: Path) -> N
     # two mounts of the same server, user and root at once share a spool folder name:
     # the second one's recovery must not take (upload, then delete) the first one's
     # files while the first still owns them
-    src = MemorySource({})
-    first = Spool(tmp_path / "spool", src, Counters(), attempts=1, delay=0)
-    node = first.open("keep.txt", new=True)
-    node.write(src, 0, b"precious")
+    src, first, node = _new_file(tmp_path, "keep.txt", b"precious", attempts=1, delay=0)
     src.offline = True
     with pytest.raises(ReelhouseError):
         first.upload(node)

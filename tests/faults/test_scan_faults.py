@@ -21,10 +21,12 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
+from pyftpdlib.handlers import FTPHandler
 from sqlalchemy import func, select
 
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, MediaFile, Movie, Show, WatchProgress
+from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import NotFound, ReelhouseError, SourceLoginRefused
 from reelhouse.library.probing import Pending
 from reelhouse.library.scanner import ScanReport, scan_source
@@ -32,7 +34,7 @@ from reelhouse.sources.base import Entry
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import ENGINES, PURE_PASSWORD, PURE_USER, core_on, daemon_of, pure_ftpd, vsftpd
+from helpers import ENGINES, FTP_PASSWORD, FTP_USER, PURE_PASSWORD, PURE_USER, core_on, daemon_of, pure_ftpd, vsftpd
 
 pytestmark = pytest.mark.ftpd
 
@@ -260,10 +262,6 @@ def test_a_symlink_back_to_an_ancestor_is_walked_once(ftp_server: object, ftp_ro
     """pyftpdlib's MLSD (as ProFTPD's with links followed) lists a link to a folder as a
     folder: ``Films/loop -> ..`` made the walk go round, 40 levels deep until the path
     grew too long, indexing every file once per level, and the scan ended "partial"."""
-    from reelhouse.demo.ftpd import EmbeddedFtpServer
-
-    from helpers import FTP_PASSWORD, FTP_USER
-
     assert isinstance(ftp_server, EmbeddedFtpServer)
     fill(ftp_root)
     os.symlink("..", ftp_root / "Films/loop")
@@ -277,57 +275,71 @@ def test_a_symlink_back_to_an_ancestor_is_walked_once(ftp_server: object, ftp_ro
         "Films/loop", "Shows/The Office (US)/Season 01/up"]
 
 
-def test_a_server_too_slow_for_some_folders_hides_nothing(ftp_root: Path, lib: Core) -> None:
-    """pyftpdlib (one thread for every connection) that takes 1.5 s over one folder's
-    MLSD, past the client's 1 s read timeout: the scan ends partial or failed naming
-    the folders that timed out, hides nothing; once the server is quick, all is back."""
-    from pyftpdlib.handlers import FTPHandler
+#: an MLSD handler of pyftpdlib's: ``(handler, path)``, what ``FTPHandler.ftp_MLSD`` returns
+Mlsd = Callable[[FTPHandler, str], object]
+#: the :func:`films_fault` fixture: ``(fault, timeout)`` -> the report during the fault, the port
+FilmsFault = Callable[[Mlsd, float], tuple[ScanReport, int]]
 
-    from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-    from helpers import FTP_PASSWORD, FTP_USER
+@pytest.fixture
+def films_fault(ftp_root: Path, lib: Core) -> Iterator[FilmsFault]:
+    """``films_fault(fault, timeout)``: scans of a pyftpdlib server (client timeouts of
+    ``timeout`` s) before, during and after a fault in its MLSD of ``Films`` (``fault``
+    answers it meanwhile). The scans before and after end "done"; none hides anything.
+    Returns the report of the scan during the fault and the server's port."""
+    servers: list[EmbeddedFtpServer] = []
 
-    slow = {"on": False}
+    def run(fault: Mlsd, timeout: float) -> tuple[ScanReport, int]:
+        on = False
 
-    def ftp_MLSD(handler: FTPHandler, path: str) -> object:
-        if slow["on"] and path.rstrip("/").endswith("Films"):
-            time.sleep(1.5)  # the whole server waits: every connection is late
-        return FTPHandler.ftp_MLSD(handler, path)
+        def ftp_MLSD(handler: FTPHandler, path: str) -> object:
+            if on and path.rstrip("/").endswith("Films"):
+                return fault(handler, path)
+            return FTPHandler.ftp_MLSD(handler, path)
 
-    fill(ftp_root)
-    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_MLSD": ftp_MLSD}).start()
-    try:
-        config = FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, connect_timeout=1, read_timeout=1)
+        fill(ftp_root)
+        server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_MLSD": ftp_MLSD})
+        servers.append(server.start())
+        config = FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, connect_timeout=timeout,
+                           read_timeout=timeout)
         sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(ftp_root))).id
         assert scan(lib, sid, config).outcome == "done"
         before = library(lib, sid)
-        slow["on"] = True
+        on = True
         report = scan(lib, sid, config)
         assert report.outcome in ("partial", "failed") and report.missing == 0, report.counts()
-        assert "Films" in {line.split(":")[0] for line in report.folder_errors}
-        assert all("timed out" in line for line in report.folder_errors), report.folder_errors
         assert library(lib, sid) == before
-        slow["on"] = False
+        on = False
         back = scan(lib, sid, config)
         assert back.outcome == "done" and back.missing == 0 and library(lib, sid) == before
-    finally:
+        return report, server.port
+
+    yield run
+    for server in servers:
         server.stop()
 
 
-def test_a_listing_cut_mid_transfer_hides_nothing(ftp_root: Path, lib: Core) -> None:
+def test_a_server_too_slow_for_some_folders_hides_nothing(films_fault: FilmsFault) -> None:
+    """pyftpdlib (one thread for every connection) that takes 1.5 s over one folder's
+    MLSD, past the client's 1 s read timeout: the scan ends partial or failed naming
+    the folders that timed out, hides nothing; once the server is quick, all is back."""
+
+    def late(handler: FTPHandler, path: str) -> object:
+        time.sleep(1.5)  # the whole server waits: every connection is late
+        return FTPHandler.ftp_MLSD(handler, path)
+
+    report, _ = films_fault(late, 1)
+    assert "Films" in {line.split(":")[0] for line in report.folder_errors}
+    assert all("timed out" in line for line in report.folder_errors), report.folder_errors
+
+
+def test_a_listing_cut_mid_transfer_hides_nothing(films_fault: FilmsFault) -> None:
     """A folder whose MLSD data stops after one line with "426 ... transfer aborted"
     (a disk error on the server): the folder fails, the one line listed is not taken
     for the folder, nothing is hidden. The 426 ends a transfer the server had taken
     (150 came first): it says nothing of pipelining, which was switched off for the
     server for good (every later folder one round trip slower)."""
-    from pyftpdlib.handlers import FTPHandler
-
-    from reelhouse.demo.ftpd import EmbeddedFtpServer
     from reelhouse.sources.ftp import pipeline
-
-    from helpers import FTP_PASSWORD, FTP_USER
-
-    cut = {"on": False}
 
     class Cut:
         def __init__(self) -> None:
@@ -339,27 +351,11 @@ def test_a_listing_cut_mid_transfer_hides_nothing(ftp_root: Path, lib: Core) -> 
                 return b"type=file;size=1000;modify=20240101000000; Sintel.partial.mkv\r\n"
             raise OSError(5, "Input/output error")
 
-    def ftp_MLSD(handler: FTPHandler, path: str) -> object:
-        if cut["on"] and path.rstrip("/").endswith("Films"):
-            return handler.push_dtp_data(Cut(), isproducer=True, cmd="MLSD")
-        return FTPHandler.ftp_MLSD(handler, path)
+    def cut(handler: FTPHandler, path: str) -> object:
+        return handler.push_dtp_data(Cut(), isproducer=True, cmd="MLSD")
 
-    fill(ftp_root)
-    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_MLSD": ftp_MLSD}).start()
-    try:
-        config = FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, connect_timeout=3, read_timeout=3)
-        sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(ftp_root))).id
-        assert scan(lib, sid, config).outcome == "done"
-        before = library(lib, sid)
-        cut["on"] = True
-        report = scan(lib, sid, config)
-        assert report.outcome in ("partial", "failed") and report.missing == 0 and report.added == 0
-        assert [line.split(":")[0] for line in report.folder_errors] == ["Films"]
-        assert "426" in report.folder_errors[0]
-        assert library(lib, sid) == before
-        assert ("127.0.0.1", server.port) not in pipeline._NO_PIPELINING
-        cut["on"] = False
-        back = scan(lib, sid, config)
-        assert back.outcome == "done" and library(lib, sid) == before
-    finally:
-        server.stop()
+    report, port = films_fault(cut, 3)
+    assert report.added == 0
+    assert [line.split(":")[0] for line in report.folder_errors] == ["Films"]
+    assert "426" in report.folder_errors[0]
+    assert ("127.0.0.1", port) not in pipeline._NO_PIPELINING

@@ -48,6 +48,14 @@ def recv_until(ws: WebSocketTestSession, kind: str, pred: Any = None, limit: int
     raise AssertionError(f"no {kind} message")
 
 
+def closed_code(ws: WebSocketTestSession) -> int:
+    """Read ``ws`` until the server closes it; the close code."""
+    with pytest.raises(WebSocketDisconnect) as closed:
+        while True:
+            ws.receive_json()
+    return closed.value.code
+
+
 def test_rest_lifecycle(client: TestClient, sam: TestClient, anon: TestClient, media_id: int) -> None:
     r = client.post("/api/parties", json={"media_file_id": media_id})
     assert r.status_code == 201, r.text
@@ -124,10 +132,7 @@ def test_a_socket_ends_with_its_session(core: Core, client: TestClient, sam: Tes
         recv_until(ws, "welcome")
         assert sam.post("/api/auth/logout").status_code == 204
         ws.send_json({"v": 1, "type": "seek", "position": 7})
-        with pytest.raises(WebSocketDisconnect) as closed:
-            while True:
-                ws.receive_json()
-        assert closed.value.code == 4401
+        assert closed_code(ws) == 4401
     assert client.get(f"/api/parties/{code}").json()["position"] == 0.0
     with login(client.app, "alex") as alex:  # type: ignore[arg-type]
         assert alex.post(f"/api/parties/{code}/join").status_code == 200
@@ -135,10 +140,7 @@ def test_a_socket_ends_with_its_session(core: Core, client: TestClient, sam: Tes
             recv_until(ws, "welcome")
             core.users.update(core.users.by_name("alex").id, UserChange(disabled=True))
             started = time.monotonic()
-            with pytest.raises(WebSocketDisconnect) as closed:
-                while True:
-                    ws.receive_json()
-            assert closed.value.code == 4401 and time.monotonic() - started < 5
+            assert closed_code(ws) == 4401 and time.monotonic() - started < 5
 
 
 def test_a_socket_ends_when_its_source_grant_is_taken_away(core: Core, client: TestClient, sam: TestClient,
@@ -169,10 +171,7 @@ def test_a_socket_ends_when_its_source_grant_is_taken_away(core: Core, client: T
         recv_until(ws, "state", lambda m: m["party"]["position"] == 3)  # granted: applied
         core.users.update(sam_id, UserChange(sources=[other_id]))
         ws.send_json({"v": 1, "type": "seek", "position": 7})
-        with pytest.raises(WebSocketDisconnect) as closed:
-            while True:
-                ws.receive_json()
-        assert closed.value.code == 4403
+        assert closed_code(ws) == 4403
     assert client.get(f"/api/parties/{code}").json()["position"] == 3.0
     with login(client.app, "alex") as alex:  # type: ignore[arg-type]
         assert alex.post(f"/api/parties/{code}/join").status_code == 200
@@ -180,10 +179,7 @@ def test_a_socket_ends_when_its_source_grant_is_taken_away(core: Core, client: T
             recv_until(ws, "welcome")
             core.users.update(alex_id, UserChange(sources=[other_id]))
             started = time.monotonic()
-            with pytest.raises(WebSocketDisconnect) as closed:
-                while True:
-                    ws.receive_json()
-            assert closed.value.code == 4403 and time.monotonic() - started < 5
+            assert closed_code(ws) == 4403 and time.monotonic() - started < 5
 
 
 def test_guessing_invite_codes_is_throttled(client: TestClient, sam: TestClient, media_id: int) -> None:

@@ -256,3 +256,35 @@ def test_aread_range_matches_read_range(source: Source) -> None:
         await agen.aclose()  # type: ignore[attr-defined]
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize(("name", "controls", "line_break"), [
+    ("plain name.mkv", False, False), ("tab\there", True, False), ("bell\x07", True, False),
+    ("del\x7f", True, False), ("esc\x1b[31m", True, False), ("new\nline", True, True), ("cr\r", True, True),
+    ("Films/a\r\nb", True, True), ("trailing space ", False, False), ("千と千尋 é", False, False),
+])
+def test_every_door_asks_one_rule_for_the_characters_of_new_names(
+        name: str, controls: bool, line_break: bool) -> None:
+    """:func:`bad_name_characters`: the API and the transfer queue (check_new_path, a
+    400) refuse every control character; the FTP layer and the drive (name_error,
+    new_name_errno: EINVAL) CR and LF only; the drive's risky_name knows the rest."""
+    import errno
+
+    from reelhouse.drive.names import new_name_errno, risky_name
+    from reelhouse.sources.base import bad_name_characters, check_new_path
+
+    assert (bad_name_characters(name) is not None) is controls
+    assert (bad_name_characters(name, line_breaks_only=True) is not None) is line_break
+    if controls:
+        with pytest.raises(InvalidInput, match="may not contain control characters"):
+            check_new_path(name)
+    else:
+        assert check_new_path(name) == name
+    assert new_name_errno(MemorySource({}), name, False) == ((errno.EINVAL, "CR or LF") if line_break else None)
+    ftp = FtpSource(FtpConfig("127.0.0.1", 21))  # never connects
+    try:
+        assert ftp.name_error(name) == ("an FTP path cannot contain CR or LF" if line_break else None)
+        assert (new_name_errno(ftp, name, False) is not None) is line_break
+    finally:
+        ftp.close()
+    assert risky_name(name) is (controls or name.endswith(" "))

@@ -17,13 +17,26 @@ from collections.abc import Callable
 from typing import Any
 
 from reelhouse.errors import InvalidInput, SourceUnavailable
-from reelhouse.sources.base import normalize_path
+from reelhouse.sources.base import bad_name_characters, normalize_path
 from reelhouse.sources.ftp.config import FtpConfig
 from reelhouse.sources.ftp.limits import BoundedFTP
 from reelhouse.sources.ftp.replies import translate_error, use_encoding
 from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
 
-__all__ = ["FtpConnection"]
+__all__ = ["FtpConnection", "path_error"]
+
+
+def path_error(path: str, encoding: str) -> str | None:
+    """Why ``path`` cannot be sent to a server whose names are in ``encoding``, else
+    None: CR or LF (:func:`~reelhouse.sources.base.bad_name_characters`), or a character
+    the encoding lacks (``€`` on a latin-1 server)."""
+    if why := bad_name_characters(path, line_breaks_only=True):
+        return f"an FTP path cannot contain {why}"
+    try:
+        path.encode(encoding, "surrogateescape")  # latin-1 bytes listed on a UTF-8 server
+    except UnicodeEncodeError:
+        return f"the FTP server's names are {encoding}: {path!r} cannot be sent"
+    return None
 
 
 class FtpConnection:
@@ -131,15 +144,10 @@ class FtpConnection:
 
     def _abs(self, path: str) -> str:
         """The server path of a source-relative path (under the source's root).
-        InvalidInput for CR or LF (they would end the FTP command, RFC 959 §4.1.3) and
-        for a name the connection's encoding cannot carry (``€`` on a latin-1 server)."""
-        if "\r" in path or "\n" in path:
-            raise InvalidInput("an FTP path cannot contain CR or LF")
-        encoding = self.ftp.encoding if self.ftp is not None else "utf-8"
-        try:
-            path.encode(encoding, "surrogateescape")  # latin-1 bytes listed on a UTF-8 server
-        except UnicodeEncodeError:
-            raise InvalidInput(f"the FTP server's names are {encoding}: {path!r} cannot be sent") from None
+        InvalidInput for a path no FTP command can carry (:func:`path_error`: CR or LF,
+        RFC 959 §4.1.3, or a character the connection's encoding lacks)."""
+        if why := path_error(path, self.ftp.encoding if self.ftp is not None else "utf-8"):
+            raise InvalidInput(why)
         rel = normalize_path(path)
         root = self.config.root
         base = root if root.startswith("/") else posixpath.join(self.home, root)

@@ -108,6 +108,52 @@ def _wake(fut: asyncio.Future[bool], value: bool) -> None:
         fut.set_result(value)
 
 
+class _Resume:
+    """The resume decisions of one range read, for :meth:`RangeReads.read_range` and
+    :meth:`RangeReads.aread_range` alike: each transfer starts at byte ``pos``; after
+    the n-th failure in a row (a broken transfer, an EOF without the server's 226, a
+    reconnect refused) the next one waits ``RESUME_DELAYS[n - 1]`` seconds, until they
+    are used up; a transfer that brought bytes starts the count again. The byte loops
+    keep their position in a local and report it when the transfer ends: nothing here
+    runs per chunk."""
+
+    __slots__ = ("end", "failures", "path", "pos")
+
+    def __init__(self, path: str, offset: int, length: int) -> None:
+        self.path, self.pos, self.end, self.failures = path, offset, offset + length, 0
+
+    def delay(self) -> float:
+        """The wait (s) before the next transfer of a read that failed; raises
+        SourceUnavailable when the reconnects are used up."""
+        if self.failures > len(RESUME_DELAYS):
+            raise SourceUnavailable(
+                f"lost the FTP connection while reading {self.path!r} at byte {self.pos}; "
+                f"{len(RESUME_DELAYS)} reconnects failed"
+            )
+        log.warning("FTP transfer of %r broke at byte %d; resuming (try %d)", self.path, self.pos, self.failures)
+        return RESUME_DELAYS[self.failures - 1]
+
+    def refused(self) -> bool:
+        """A transfer would not start (SourceUnavailable): True to try again (a
+        reconnect: one more failure), False on the read's first try (the caller raises)."""
+        if not self.failures:
+            return False
+        self.failures += 1
+        return True
+
+    def ended(self, pos: int, outcome: str, clean: bool) -> bool:
+        """A transfer stopped at byte ``pos``: ``outcome`` _PARTIAL (the range is read),
+        _EOF or _BROKEN; ``clean``: the server's final reply came. True when the read is
+        over (all read, or an EOF the server confirmed: the file ends before the range),
+        else another transfer is due."""
+        if pos > self.pos:
+            self.failures = 0
+        self.pos = pos
+        if outcome == _PARTIAL or (outcome == _EOF and clean):
+            return True
+        self.failures += 1
+        return False
+
 
 class RangeReads(PooledSource):
     """Range reads over the pool (the reading half of :class:`~.source.FtpSource`)."""
@@ -158,36 +204,26 @@ class RangeReads(PooledSource):
         self.pool.release(client, reusable=ok)
         return ok
 
-    def _lost(self, path: str, pos: int, failures: int) -> float:
-        """The wait (s) before reconnect number ``failures``; raises SourceUnavailable
-        when the reconnects are used up."""
-        if failures > len(RESUME_DELAYS):
-            raise SourceUnavailable(
-                f"lost the FTP connection while reading {path!r} at byte {pos}; "
-                f"{len(RESUME_DELAYS)} reconnects failed"
-            )
-        log.warning("FTP transfer of %r broke at byte %d; resuming (try %d)", path, pos, failures)
-        return RESUME_DELAYS[failures - 1]
-
     def read_range(self, path: str, offset: int, length: int) -> Iterator[bytes]:
         """Range read with mid-stream resume: if the connection dies (reset, timeout, or
         EOF without the server's 226), reconnect and continue with REST at the byte
         reached, so the caller gets exactly the file's bytes."""
         if length <= 0:
             return
-        pos, end, failures = offset, offset + length, 0
-        while pos < end:
-            if failures:
-                time.sleep(self._lost(path, pos, failures))
-                try:
-                    client, data = self._start(path, pos)
-                except SourceUnavailable:
-                    failures += 1
+        resume = _Resume(path, offset, length)
+        end = resume.end
+        while resume.pos < end:
+            if resume.failures:
+                time.sleep(resume.delay())
+            try:
+                client, data = self._start(path, resume.pos)
+            except SourceUnavailable:
+                if resume.refused():
                     continue
-            else:
-                client, data = self._start(path, pos)
+                raise
             if data is None:
                 return
+            pos = resume.pos
             _cap_receive_window(data, end - pos)
             outcome = _PARTIAL
             try:
@@ -201,13 +237,11 @@ class RangeReads(PooledSource):
                         outcome = _EOF
                         break
                     pos += len(chunk)
-                    failures = 0
                     yield chunk
             finally:
                 clean = self._finish(client, data, outcome == _EOF)
-            if outcome == _PARTIAL or (outcome == _EOF and clean):
+            if resume.ended(pos, outcome, clean):
                 return
-            failures += 1
 
     async def aread_range(self, path: str, offset: int, length: int) -> AsyncGenerator[bytes, None]:
         """Async range read with the same mid-stream resume as :meth:`read_range`.
@@ -219,20 +253,21 @@ class RangeReads(PooledSource):
             return
         if offset < 0:
             raise InvalidInput("offset must be >= 0")
-        pos, end, failures = offset, offset + length, 0
+        resume = _Resume(path, offset, length)
+        end = resume.end
         loop = asyncio.get_running_loop()
-        while pos < end:
-            if failures:
-                await asyncio.sleep(self._lost(path, pos, failures))
-                try:
-                    client, data = await self._astart(path, pos)
-                except SourceUnavailable:
-                    failures += 1
+        while resume.pos < end:
+            if resume.failures:
+                await asyncio.sleep(resume.delay())
+            try:
+                client, data = await self._astart(path, resume.pos)
+            except SourceUnavailable:
+                if resume.refused():
                     continue
-            else:
-                client, data = await self._astart(path, pos)
+                raise
             if data is None:
                 return
+            pos = resume.pos
             outcome = _PARTIAL
             plain = not isinstance(data, ssl.SSLSocket)
             try:
@@ -257,7 +292,6 @@ class RangeReads(PooledSource):
                         outcome = _EOF
                         break
                     pos += len(chunk)
-                    failures = 0
                     yield chunk
             finally:
                 if plain:
@@ -278,7 +312,6 @@ class RangeReads(PooledSource):
                 # the await.
                 job = self._in_io(self._finish, client, data, outcome == _EOF)
                 clean = await asyncio.shield(job)
-            if outcome == _PARTIAL or (outcome == _EOF and clean):
+            if resume.ended(pos, outcome, clean):
                 return
-            failures += 1
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from reelhouse.errors import InvalidInput, ReelhouseError, SourceBusy
 from reelhouse.sources.base import Entry, normalize_path, walk_parallel
 from reelhouse.sources.ftp.client import FtpClient
+from reelhouse.sources.ftp.connection import path_error
 from reelhouse.sources.ftp.reads import (  # noqa: F401 - their home before the split (tests)
     MIN_RCVBUF,
     RECV_SIZE,
@@ -136,13 +137,7 @@ class FtpSource(RangeReads):
     def name_error(self, path: str) -> str | None:
         """Why the server cannot take ``path`` as a name (CR or LF, a character its
         encoding lacks), or None; asked before a file is made, without a connection."""
-        if "\r" in path or "\n" in path:
-            return "an FTP path cannot contain CR or LF"
-        try:
-            path.encode(self.encoding, "surrogateescape")  # a name listed as its bytes
-        except UnicodeEncodeError:
-            return f"the FTP server's names are {self.encoding}"
-        return None
+        return path_error(path, self.encoding)
 
     def set_mtime(self, path: str, mtime: float) -> None:
         """Set a file's modification time (MFMT); InvalidInput if the server cannot."""

@@ -10,7 +10,13 @@ and the runtime turns it into member events:
   disconnects the member only when it was the member's last one here — a host with two
   tabs stays the host (and keeps control in host mode) when one tab closes;
 - a member buffers while any of its connections buffers: ``buffering`` is applied when
-  the first one starts, ``ready`` when the last one stops (or closes).
+  the first one starts, ``ready`` when the last one stops (or closes);
+- a member holds the party (makes it wait) for at most the party's ``wait_timeout`` in
+  total within ``HOLD_WINDOW`` seconds: a friend on a connection too slow for the film
+  buffers again and again, each time for less than the timeout, and would stop the
+  party for everyone for ever. Past that budget its ``buffering`` is applied as one that
+  holds nobody (shown, not waited for: ``state.Buffering.holds``). The budget is kept
+  by the process that holds the member's connection.
 
 With several server processes (Redis hub), the connections of one member may sit in
 different processes: when a broadcast shows a member disconnected while this process
@@ -44,11 +50,13 @@ from reelhouse.party.clock import server_now
 from reelhouse.party.hub import MemoryHub, PartyQueue, RedisHub, make_hub
 from reelhouse.party.service import PartyInfo, PartyService
 
-__all__ = ["Connections", "LiveConnection", "PartyLive", "render"]
+__all__ = ["HOLD_WINDOW", "Connections", "LiveConnection", "PartyLive", "render"]
 
 log = logging.getLogger(__name__)
 
 _ENDED_PREFIX = '{"v":1,"type":"ended"'
+#: Seconds over which the times a member held the party add up (see the module doc).
+HOLD_WINDOW = 60.0
 
 
 def render(before: st.Party, info: PartyInfo) -> str:
@@ -70,6 +78,8 @@ class Connections:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._members: dict[tuple[str, int], dict[int, bool]] = {}  # → {connection: buffering}
+        self._holding: dict[tuple[str, int], float] = {}  # → when its current hold began (s)
+        self._held: dict[tuple[str, int], list[tuple[float, float]]] = {}  # → [(end, seconds held)]
 
     def open(self, code: str, user_id: int, conn_id: int) -> bool:
         """Register a connection; True if it is the member's first one here."""
@@ -100,6 +110,32 @@ class Connections:
             before = any(conns.values())
             conns[conn_id] = flag
             return any(conns.values()) != before
+
+    def may_hold(self, code: str, user_id: int, now: float, budget: float) -> bool:
+        """Whether the member has held the party for less than ``budget`` seconds in
+        total over the last HOLD_WINDOW seconds before ``now`` (server time, s)."""
+        with self._lock:
+            spans = [(end, held) for end, held in self._held.get((code, user_id), ()) if end > now - HOLD_WINDOW]
+            if spans:
+                self._held[(code, user_id)] = spans
+            else:
+                self._held.pop((code, user_id), None)
+            return sum(held for _, held in spans) < budget
+
+    def hold_started(self, code: str, user_id: int, now: float) -> None:
+        """The member made the party wait at ``now`` (s)."""
+        with self._lock:
+            self._holding[(code, user_id)] = now
+
+    def hold_ended(self, code: str, user_id: int, now: float, budget: float) -> None:
+        """The member stopped buffering at ``now`` (s): its hold, if any, counts (at most
+        ``budget`` s: the party plays on without it after its wait timeout)."""
+        with self._lock:
+            start = self._holding.pop((code, user_id), None)
+            if start is not None:
+                if len(self._held) > 10_000:  # members long gone
+                    self._held.clear()
+                self._held.setdefault((code, user_id), []).append((now, min(max(0.0, now - start), budget)))
 
     def holds(self, code: str, user_id: int) -> bool:
         """Whether this process holds a connection of the member."""
@@ -186,6 +222,8 @@ class PartyLive:
                     event = lambda now: st.Disconnect(user_id, now)  # noqa: E731
                 elif stop_buffering:
                     event = lambda now: st.Ready(user_id, now)  # noqa: E731
+                if last or stop_buffering:
+                    self.connections.hold_ended(code, user_id, server_now(), self.parties.wait_timeout)
                 if event is not None and conn.info is not None:
                     done = asyncio.ensure_future(self.apply(code, event))
                     done.add_done_callback(_quiet)
@@ -239,12 +277,28 @@ class LiveConnection:
         if msg.type == "ping":
             return {"type": "pong", "t0": msg.t0, "server": received}
         if msg.type in ("buffering", "ready"):
-            if not self.live.connections.buffering(self.code, self.user_id, self.id, msg.type == "buffering"):
-                return None  # another connection of this member already says so
+            await self._buffering(msg.type == "buffering")
+            return None
         await self.live.apply(self.code, protocol.to_event(msg, self.user_id), self.timers)
         if msg.type == "leave":
             self.left = True
         return None
+
+    async def _buffering(self, flag: bool) -> None:
+        """This connection starts (``flag``) or stops buffering; the member's hold budget
+        decides whether the party waits for it (see the module docstring)."""
+        conns, code, user_id = self.live.connections, self.code, self.user_id
+        if not conns.buffering(code, user_id, self.id, flag):
+            return  # another connection of this member already says so
+        budget = self.live.parties.wait_timeout
+        if not flag:
+            conns.hold_ended(code, user_id, server_now(), budget)
+            await self.live.apply(code, lambda now: st.Ready(user_id, now), self.timers)
+            return
+        holds = conns.may_hold(code, user_id, server_now(), budget)
+        info = await self.live.apply(code, lambda now: st.Buffering(user_id, now, holds), self.timers)
+        if holds and info.party.state == "waiting":
+            conns.hold_started(code, user_id, server_now())
 
     async def messages(self) -> AsyncIterator[str]:
         """The party's broadcasts for this connection, until the party ends (the

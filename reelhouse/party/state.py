@@ -179,8 +179,12 @@ class Seek:
 
 @dataclass(frozen=True, slots=True)
 class Buffering:
+    """``holds``: the party waits for this member (False: it has held the party long
+    enough lately, see ``live``; it is shown buffering and the others play on)."""
+
     user_id: int
     now: float
+    holds: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,8 +271,10 @@ def _transition(party: Party, event: Event) -> Party:
     if isinstance(event, Buffering):
         if member.buffering_since is not None or not member.connected:
             return party
-        buffering = _member(party, replace(member, buffering_since=now))
-        if party.state == "playing":
+        # a mark already past the wait timeout holds nobody (see ``holding``)
+        since = now if event.holds else now - party.wait_timeout
+        buffering = _member(party, replace(member, buffering_since=since))
+        if party.state == "playing" and event.holds:
             pos = party.position_at(now)
             buffering = replace(buffering, state="waiting", position=pos, at=now,
                                 last=("buffering", event.user_id, pos))

@@ -52,6 +52,8 @@ TABLE: list[tuple[str, st.Party, st.Event, str, float | None, float | None]] = [
     ("seek past the end is clamped", party(A, state="paused"), st.Seek(A, 1.0, 500.0), "paused", 100.0, None),
     ("buffering while playing waits", party(A, B, state="playing", position=0.0, at=0.0),
      st.Buffering(B, 2.0), "waiting", 2.0, 2.0),
+    ("buffering that may not hold: marked, the party plays on untouched",
+     party(A, B, state="playing", position=0.0, at=0.0), st.Buffering(B, 2.0, holds=False), "playing", 0.0, 0.0),
     ("buffering while paused just marks", party(A, B, state="paused", position=3.0),
      st.Buffering(B, 2.0), "paused", 3.0, None),
     ("play with a member buffering waits", buffering(party(A, B, state="paused", position=3.0), B, 1.0),
@@ -132,6 +134,13 @@ def test_host_succession_and_transfer() -> None:
     assert p.host_id == C
 
 
+def test_a_member_that_may_not_hold_is_shown_buffering_but_nobody_waits() -> None:
+    p = st.apply(party(A, B, state="playing", position=0.0, at=0.0), st.Buffering(B, 2.0, holds=False))
+    assert p.member(B).buffering_since is not None and not p.holding(2.0)  # type: ignore[union-attr]
+    assert st.apply(p, st.Play(A, 3.0)).state == "playing"
+    st.check_invariants(p, 2.0)
+
+
 def test_position_runs_at_rate_and_stops_at_the_end() -> None:
     p = party(A, state="playing", position=10.0, at=100.0, rate=1.0)
     assert p.position_at(99.0) == 10.0  # before the scheduled start
@@ -188,9 +197,9 @@ class PartyMachine(RuleBasedStateMachine):
     def seek(self, uid: int, pos: float) -> None:
         self._do(st.Seek(uid, self.now, pos))
 
-    @rule(uid=USERS)
-    def buffer(self, uid: int) -> None:
-        self._do(st.Buffering(uid, self.now))
+    @rule(uid=USERS, holds=hs.booleans())
+    def buffer(self, uid: int, holds: bool) -> None:
+        self._do(st.Buffering(uid, self.now, holds))
 
     @rule(uid=USERS)
     def ready(self, uid: int) -> None:

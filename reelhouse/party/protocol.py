@@ -3,7 +3,8 @@
 Client → server::
 
     {"v": 1, "type": "ping", "t0": <client time s>}         → pong
-    {"v": 1, "type": "play"} · {"type": "pause"} · {"type": "seek", "position": <s>}
+    {"v": 1, "type": "play"} · {"type": "seek", "position": <s>}
+    {"v": 1, "type": "pause", "position": <s, optional: where the party was when pressed>}
     {"v": 1, "type": "buffering"} · {"type": "ready"}
     {"v": 1, "type": "mode", "mode": "host" | "collaborative"}
     {"v": 1, "type": "host", "to": <user id>}                 hand the host role over
@@ -83,6 +84,8 @@ def parse(raw: str | bytes) -> ClientMessage:
         return ClientMessage("ping", t0=_number(data.get("t0", 0), "t0"))
     if kind == "seek":
         return ClientMessage("seek", position=_number(data.get("position"), "position"))
+    if kind == "pause" and data.get("position") is not None:
+        return ClientMessage("pause", position=_number(data.get("position"), "position"))
     if kind == "mode":
         mode = data.get("mode")
         if mode not in ("host", "collaborative"):
@@ -115,7 +118,8 @@ def to_event(msg: ClientMessage, user_id: int) -> Callable[[float], st.Event]:
         case "play":
             return lambda now: st.Play(user_id, now)
         case "pause":
-            return lambda now: st.Pause(user_id, now)
+            at = msg.position
+            return lambda now: st.Pause(user_id, now, at)
         case "seek":
             position = msg.position or 0.0
             return lambda now: st.Seek(user_id, now, position)

@@ -46,6 +46,7 @@ __all__ = [
     "COMMANDS",
     "DEFAULT_LEAD",
     "DEFAULT_WAIT_TIMEOUT",
+    "PAUSE_LAG",
     "Buffering",
     "Disconnect",
     "End",
@@ -75,6 +76,10 @@ Mode = Literal["host", "collaborative"]
 DEFAULT_WAIT_TIMEOUT = 8.0
 #: Seconds between a start command and the moment every client starts (see module doc).
 DEFAULT_LEAD = 0.3
+#: Seconds a pause may take to reach the server and still stop the party where its
+#: sender pressed it (a friend far away would otherwise see its pause jump ahead by
+#: the message's travel time).
+PAUSE_LAG = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +171,13 @@ class Play:
 
 @dataclass(frozen=True, slots=True)
 class Pause:
+    """``position`` (s): where the party was, by the sender's clock, when it pressed
+    pause; used when it is at most ``PAUSE_LAG`` s from the running position (the
+    message took that long to come), else the running position is."""
+
     user_id: int
     now: float
+    position: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +271,9 @@ def _transition(party: Party, event: Event) -> Party:
         if party.state in ("paused", "idle"):
             return party
         pos = party.position_at(now)
+        if event.position is not None and math.isfinite(event.position) and \
+                abs(event.position - pos) <= PAUSE_LAG:
+            pos = _valid_position(party, max(0.0, event.position))
         return replace(party, state="paused", position=pos, at=now, last=("pause", event.user_id, pos))
     if isinstance(event, Seek):
         pos = _valid_position(party, event.position)

@@ -107,13 +107,18 @@ def test_a_far_friend_joins_mid_play_seeks_and_pauses_in_sync(
         print("after the far friend's seek", seeked)
         assert seeked["samples"] >= 10 and seeked["p95_ms"] <= 100 and seeked["max_ms"] <= 250, seeked
 
-        # the friend pauses: both stop on the same frame
-        friend.locator("#party-play").click()
+        # the friend pauses: both stop on the same frame, the one the friend saw when it
+        # pressed (not 150 ms later, when the server heard of it)
+        pressed = friend.evaluate("""() => { const at = window.reelParty.expected();
+            document.getElementById('party-play').click(); return at; }""")
         for p in (host, friend):
             wait_state(p, "paused")
             p.wait_for_function("() => window.reelParty.video.paused")
         time.sleep(1.0)
         assert abs(_position(host) - _position(friend)) < 0.05
+        paused = friend.evaluate("() => window.reelParty.state().position")
+        print("paused", paused - pressed, "s after the friend pressed")
+        assert abs(paused - pressed) < 0.05
     finally:
         near_ctx.close()
         far_ctx.close()

@@ -20,6 +20,8 @@ from reelhouse.party.codes import ALPHABET, CODE_LENGTH, new_code, normalize_cod
 @pytest.mark.parametrize(("raw", "expected"), [
     ('{"v":1,"type":"ping","t0":5}', protocol.ClientMessage("ping", t0=5.0)),
     ('{"v":1,"type":"play"}', protocol.ClientMessage("play")),
+    ('{"v":1,"type":"pause"}', protocol.ClientMessage("pause")),
+    ('{"v":1,"type":"pause","position":61.5}', protocol.ClientMessage("pause", position=61.5)),
     ('{"v":1,"type":"seek","position":12.5}', protocol.ClientMessage("seek", position=12.5)),
     ('{"v":1,"type":"mode","mode":"collaborative"}', protocol.ClientMessage("mode", mode="collaborative")),
     ('{"v":1,"type":"host","to":3}', protocol.ClientMessage("host", to=3)),
@@ -31,7 +33,7 @@ def test_parse(raw: str, expected: protocol.ClientMessage) -> None:
 @pytest.mark.parametrize("raw", [
     "", "[]", "null", '{"type":"play"}', '{"v":2,"type":"play"}', '{"v":1,"type":"dance"}',
     '{"v":1,"type":"seek"}', '{"v":1,"type":"seek","position":"1"}', '{"v":1,"type":"seek","position":true}',
-    '{"v":true,"type":"play"}',
+    '{"v":true,"type":"play"}', '{"v":1,"type":"pause","position":NaN}', '{"v":1,"type":"pause","position":"1"}',
     '{"v":1,"type":"mode","mode":"anarchy"}', '{"v":1,"type":"host","to":"3"}', '{"v":1,"type":"host","to":false}',
     '{"v":1,"type":"play","pad":"' + "x" * 5000 + '"}', b"\xff\xfe",
     "[" * 4000,  # nested past json's recursion limit: RecursionError, not ValueError

@@ -43,6 +43,10 @@ TABLE: list[tuple[str, st.Party, st.Event, str, float | None, float | None]] = [
      st.Play(A, 10.0), "playing", 99.5, 10.3),
     ("pause freezes the running position", party(A, B, state="playing", position=5.0, at=1.0),
      st.Pause(A, 3.0), "paused", 7.0, 3.0),
+    ("pause where the sender pressed it, 0.4 s before it came",
+     party(A, B, state="playing", position=5.0, at=1.0), st.Pause(A, 3.0, 6.6), "paused", 6.6, 3.0),
+    ("a pause position too far from the running one is not taken",
+     party(A, B, state="playing", position=5.0, at=1.0), st.Pause(A, 3.0, 1.0), "paused", 7.0, 3.0),
     ("pause before the scheduled start", party(A, state="playing", position=5.0, at=10.3),
      st.Pause(A, 10.1), "paused", 5.0, 10.1),
     ("seek while paused stays paused", party(A, state="paused", position=5.0), st.Seek(A, 4.0, 42.0),
@@ -189,9 +193,9 @@ class PartyMachine(RuleBasedStateMachine):
     def play(self, uid: int) -> None:
         self._do(st.Play(uid, self.now))
 
-    @rule(uid=USERS)
-    def pause(self, uid: int) -> None:
-        self._do(st.Pause(uid, self.now))
+    @rule(uid=USERS, pos=hs.none() | hs.floats(-5, 100) | hs.just(float("nan")))
+    def pause(self, uid: int, pos: float | None) -> None:
+        self._do(st.Pause(uid, self.now, pos))
 
     @rule(uid=USERS, pos=hs.floats(-5, 100) | hs.just(float("nan")))
     def seek(self, uid: int, pos: float) -> None:

@@ -383,7 +383,10 @@
   }, 250);
 
   // -- controls ----------------------------------------------------------------------------
-  playBtn.addEventListener("click", () => { send({ type: running() ? "pause" : "play" }); });
+  // A pause says where the party was when pressed: it reaches the server a one-way trip later.
+  playBtn.addEventListener("click", () => {
+    send(running() ? { type: "pause", position: expected(serverNow()) } : { type: "play" });
+  });
   $("party-back").addEventListener("click", () => send({ type: "seek", position: Math.max(0, expected(serverNow()) - 10) }));
   $("party-fwd").addEventListener("click", () => send({ type: "seek", position: expected(serverNow()) + 10 }));
   seekBar.addEventListener("change", () => send({ type: "seek", position: Number(seekBar.value) }));

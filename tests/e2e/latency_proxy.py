@@ -44,15 +44,31 @@ def _pipe(src: socket.socket, dst: socket.socket, delay: float) -> None:
         threading.Thread(target=target, daemon=True, name="latency-proxy").start()
 
 
+class Proxy:
+    """The running proxy: ``url``; :meth:`cut` drops every open connection and, while
+    ``refusing`` is set, new ones are closed at once (a network that is down)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.refusing = False
+        self.socks: list[socket.socket] = []
+
+    def cut(self) -> None:
+        for s in self.socks:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+        self.socks.clear()
+
+
 @contextmanager
-def latency_proxy(upstream: str, delay: float) -> Iterator[str]:
-    """A proxy to ``upstream`` (``http://host:port``) adding ``delay`` s each way; yields
-    its own base URL. Its connections end with the block."""
+def latency_proxy(upstream: str, delay: float) -> Iterator[Proxy]:
+    """A proxy to ``upstream`` (``http://host:port``) adding ``delay`` s each way; its
+    connections end with the block."""
     host, port = upstream.removeprefix("http://").split(":")
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
-    open_socks: list[socket.socket] = []
+    proxy = Proxy(f"http://127.0.0.1:{listener.getsockname()[1]}")
     stop = threading.Event()
 
     def accept() -> None:
@@ -61,23 +77,24 @@ def latency_proxy(upstream: str, delay: float) -> Iterator[str]:
                 client, _ = listener.accept()
             except OSError:
                 return
+            if proxy.refusing:
+                client.close()
+                continue
             server = socket.create_connection((host, int(port)))
             for s in (client, server):
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            open_socks.extend((client, server))
+            proxy.socks.extend((client, server))
             _pipe(client, server, delay)
             _pipe(server, client, delay)
 
     thread = threading.Thread(target=accept, daemon=True, name="latency-proxy-accept")
     thread.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        yield proxy
     finally:
         stop.set()
         with contextlib.suppress(OSError):
             listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() (Linux)
         listener.close()
-        for s in open_socks:
-            with contextlib.suppress(OSError):
-                s.close()
+        proxy.cut()
         thread.join(5)

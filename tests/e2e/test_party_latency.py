@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e.latency_proxy import latency_proxy
+from e2e.latency_proxy import Proxy, latency_proxy
 from e2e.party_sync import SETTLE, Window, drift, samples, server_time, start_sampling, wait_members, wait_state
 from e2e.support import CHROMIUM
 from party.support import USERS
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, User
 from reelhouse.demo.media import make_clip
+from reelhouse.party import state as st
 from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, place, session_token
@@ -32,7 +33,7 @@ pytestmark = [
 ]
 
 try:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, Page, expect
 except ImportError:  # pragma: no cover
     pytest.skip("playwright is not installed", allow_module_level=True)
 
@@ -45,9 +46,9 @@ def party_film(clip_cache: Path) -> Path:
 
 
 @pytest.fixture
-def far_server(live_server: str) -> Iterator[str]:
-    with latency_proxy(live_server, ONE_WAY) as url:
-        yield url
+def far_server(live_server: str) -> Iterator[Proxy]:
+    with latency_proxy(live_server, ONE_WAY) as proxy:
+        yield proxy
 
 
 def _context(browser: Browser, core: Core, base: str, name: str) -> BrowserContext:
@@ -63,9 +64,10 @@ def _position(page: Page) -> float:
     return float(page.evaluate("() => window.reelParty.video.currentTime"))
 
 
-def test_a_far_friend_joins_mid_play_seeks_and_pauses_in_sync(
-        core: Core, tmp_path: Path, party_film: Path, browser: Browser, live_server: str, far_server: str) -> None:
-    place(party_film, tmp_path / "films", "Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mp4")
+def _party(core: Core, tmp_path: Path, film: Path) -> str:
+    """A collaborative party of the admin's on ``film`` (scanned from a local folder); sam
+    and alex exist. Returns its code."""
+    place(film, tmp_path / "films", "Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mp4")
     src = core.sources.create(SourceSpec(name="Home disk", kind="local", path=str(tmp_path / "films")))
     assert not core.jobs.run_scan_now(src.id).errors
     for name, password in USERS.items():
@@ -73,9 +75,13 @@ def test_a_far_friend_joins_mid_play_seeks_and_pauses_in_sync(
     with core.sessions() as s:
         film_id = s.scalars(select(MediaFile.id)).one()
         admin = s.scalars(select(User).where(User.name == ADMIN)).one()
-    code = core.parties.create(admin, film_id, "collaborative").code
+    return core.parties.create(admin, film_id, "collaborative").code
 
-    near_ctx, far_ctx = _context(browser, core, live_server, ADMIN), _context(browser, core, far_server, "sam")
+
+def test_a_far_friend_joins_mid_play_seeks_and_pauses_in_sync(
+        core: Core, tmp_path: Path, party_film: Path, browser: Browser, live_server: str, far_server: Proxy) -> None:
+    code = _party(core, tmp_path, party_film)
+    near_ctx, far_ctx = _context(browser, core, live_server, ADMIN), _context(browser, core, far_server.url, "sam")
     try:
         host, friend = near_ctx.new_page(), far_ctx.new_page()
         host.goto(f"/party/{code}")
@@ -122,3 +128,27 @@ def test_a_far_friend_joins_mid_play_seeks_and_pauses_in_sync(
     finally:
         near_ctx.close()
         far_ctx.close()
+
+
+def test_a_friend_whose_network_was_down_while_the_party_ended_is_told(
+        core: Core, tmp_path: Path, party_film: Path, browser: Browser, far_server: Proxy) -> None:
+    """The friend's network goes down (its laptop sleeps) and the host ends the party
+    meanwhile. Back online, its page's reconnect is refused at the handshake (HTTP 403:
+    the browser sees only close code 1006, as for a network error); the page must find
+    out why, not retry for ever saying it is reconnecting."""
+    code = _party(core, tmp_path, party_film)
+    ctx = _context(browser, core, far_server.url, "sam")
+    try:
+        friend = ctx.new_page()
+        friend.goto(f"/party/{code}")
+        friend.wait_for_function("() => window.reelParty.state() !== null")
+        far_server.refusing = True
+        far_server.cut()
+        expect(friend.locator("#party-banner")).to_have_text("Connection lost — reconnecting…")
+        with core.sessions() as s:
+            admin = s.scalars(select(User).where(User.name == ADMIN)).one()
+        core.parties.apply(code, lambda now: st.End(admin.id, now))
+        far_server.refusing = False
+        expect(friend.locator("#party-banner")).to_have_text("This party has ended.", timeout=15_000)
+    finally:
+        ctx.close()

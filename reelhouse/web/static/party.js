@@ -260,11 +260,29 @@
     render(event);
   }
 
+  function finish(text) {
+    closedForGood = true;
+    showBanner(text);
+    video.pause();
+  }
+  // A reconnect refused at the handshake (the party ended meanwhile, the session expired)
+  // reaches the page as close code 1006, like a network error: the REST API says which.
+  async function whyRefused() {
+    try {
+      const r = await fetch("/api/parties/" + code, { credentials: "same-origin", headers: { accept: "application/json" } });
+      if (r.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); return true; }
+      if (r.status === 404) { finish("This party no longer exists."); return true; }
+      if (r.ok && (await r.json()).state === "ended") { finish("This party has ended."); return true; }
+    } catch (_) { /* the network is still down: retry */ }
+    return false;
+  }
+
   function connect() {
     const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/parties/" + code + "/ws";
     ws = new WebSocket(url);
-    let pinger = null;
+    let pinger = null, opened = false;
     ws.onopen = () => {
+      opened = true;
       retry = 0;
       clock.samples = [];
       for (let i = 0; i < 8; i++) setTimeout(() => send({ type: "ping", t0: localNow() }), i * 60);
@@ -294,7 +312,9 @@
         return;
       }
       showBanner("Connection lost — reconnecting…");
-      setTimeout(connect, Math.min(5000, 300 * 2 ** retry++));
+      const again = () => setTimeout(connect, Math.min(5000, 300 * 2 ** retry++));
+      if (opened) again();
+      else whyRefused().then((known) => { if (!known) again(); });
     };
   }
 

@@ -157,6 +157,7 @@ class PartyLive:
         self._hub: MemoryHub | RedisHub | None = None
         self._hub_loop: asyncio.AbstractEventLoop | None = None
         self._ids = itertools.count(1)
+        self._timers: set[asyncio.Task[None]] = set()  # the ticks that end waits on time
 
     @property
     def hub(self) -> MemoryHub | RedisHub:
@@ -169,7 +170,9 @@ class PartyLive:
         return self._hub
 
     async def close(self) -> None:
-        """Close the hub (at shutdown)."""
+        """Close the hub and stop the wait timers (at shutdown)."""
+        for timer in list(self._timers):
+            timer.cancel()
         hub, self._hub = self._hub, None
         if hub is not None:
             await hub.close()
@@ -180,30 +183,31 @@ class PartyLive:
             return
         await self.hub.publish(info.code, render(before, info))
 
-    async def apply(self, code: str, make_event: Callable[[float], st.Event],
-                    timers: set[asyncio.Task[None]] | None = None) -> PartyInfo:
-        """Apply ``make_event(now)`` to the party, broadcast the change, and (into
-        ``timers``) schedule the tick that ends a wait at its deadline. Raises what
+    async def apply(self, code: str, make_event: Callable[[float], st.Event]) -> PartyInfo:
+        """Apply ``make_event(now)`` to the party, broadcast the change, and schedule
+        the tick that ends a wait at its deadline. Raises what
         :meth:`PartyService.apply` raises."""
         before, info = await to_thread.run_sync(self.parties.apply, code, make_event)
         await self.broadcast(before, info)
         deadline = info.party.wait_deadline() if info.party.state == "waiting" else None
-        if deadline is not None and timers is not None:  # whoever made the party wait ends it on time
-            timer = asyncio.create_task(self._tick_at(code, deadline, timers))
-            timers.add(timer)
-            timer.add_done_callback(timers.discard)
+        if deadline is not None:
+            # the process's, not the connection's that made the party wait: a wait must
+            # end on time after that connection has closed too
+            timer = asyncio.create_task(self._tick_at(code, deadline))
+            self._timers.add(timer)
+            timer.add_done_callback(self._timers.discard)
         return info
 
-    async def _tick_at(self, code: str, deadline: float, timers: set[asyncio.Task[None]]) -> None:
+    async def _tick_at(self, code: str, deadline: float) -> None:
         await asyncio.sleep(max(0.0, deadline - server_now()) + 0.01)
         with contextlib.suppress(ReelhouseError):
-            await self.apply(code, lambda now: st.Tick(now), timers)
+            await self.apply(code, lambda now: st.Tick(now))
 
     @asynccontextmanager
     async def connect(self, code: str, user_id: int, name: str) -> AsyncIterator[LiveConnection]:
         """A member's connection to the party ``code`` while the block runs: joined
-        (connected) on entry, subscribed to the party's messages; on exit its timers
-        stop and, if it was the member's last connection here, the member is marked
+        (connected) on entry, subscribed to the party's messages; on exit, if it was
+        the member's last connection here, the member is marked
         disconnected (shielded: a cancelled handler still does it). Raises what the
         join raises (NotFound, Conflict for an ended party)."""
         conn = LiveConnection(self, code, user_id, name, next(self._ids))
@@ -211,11 +215,9 @@ class PartyLive:
             conn.queue = queue
             self.connections.open(code, user_id, conn.id)
             try:
-                conn.info = await self.apply(code, lambda now: st.Join(user_id, name, now), conn.timers)
+                conn.info = await self.apply(code, lambda now: st.Join(user_id, name, now))
                 yield conn
             finally:
-                for timer in list(conn.timers):
-                    timer.cancel()
                 last, stop_buffering = self.connections.close(code, user_id, conn.id)
                 event: Callable[[float], st.Event] | None = None
                 if last and not conn.left:
@@ -254,7 +256,6 @@ class LiveConnection:
         self.live, self.code, self.user_id, self.name, self.id = live, code, user_id, name, conn_id
         self.info: PartyInfo | None = None
         self.queue: PartyQueue | None = None
-        self.timers: set[asyncio.Task[None]] = set()
         self.left = False
         #: the party version this connection has sent (the welcome's, then each message's)
         self.version = -1
@@ -279,7 +280,7 @@ class LiveConnection:
         if msg.type in ("buffering", "ready"):
             await self._buffering(msg.type == "buffering")
             return None
-        await self.live.apply(self.code, protocol.to_event(msg, self.user_id), self.timers)
+        await self.live.apply(self.code, protocol.to_event(msg, self.user_id))
         if msg.type == "leave":
             self.left = True
         return None
@@ -293,10 +294,10 @@ class LiveConnection:
         budget = self.live.parties.wait_timeout
         if not flag:
             conns.hold_ended(code, user_id, server_now(), budget)
-            await self.live.apply(code, lambda now: st.Ready(user_id, now), self.timers)
+            await self.live.apply(code, lambda now: st.Ready(user_id, now))
             return
         holds = conns.may_hold(code, user_id, server_now(), budget)
-        info = await self.live.apply(code, lambda now: st.Buffering(user_id, now, holds), self.timers)
+        info = await self.live.apply(code, lambda now: st.Buffering(user_id, now, holds))
         if holds and info.party.state == "waiting":
             conns.hold_started(code, user_id, server_now())
 
@@ -356,4 +357,4 @@ class LiveConnection:
         """Another process marked this member disconnected (its last connection there
         closed) while this one is still open: join again."""
         with contextlib.suppress(ReelhouseError):
-            await self.live.apply(self.code, lambda now: st.Join(self.user_id, self.name, now), self.timers)
+            await self.live.apply(self.code, lambda now: st.Join(self.user_id, self.name, now))

@@ -29,11 +29,8 @@ from reelhouse.party.live import PartyLive
 from reelhouse.party.service import PartyInfo
 from reelhouse.server import create_app
 
-pytestmark = [
-    pytest.mark.requires_redis,
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is missing"),
-    pytest.mark.timeout(90),
-]
+pytestmark = pytest.mark.timeout(90)
+
 pytest.importorskip("websockets.sync.client")
 
 
@@ -76,6 +73,8 @@ def _slow_to_publish(live: PartyLive, delay: float, kind: str) -> None:
     live.broadcast = late  # type: ignore[method-assign]
 
 
+@pytest.mark.requires_redis
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is missing")
 def test_a_late_message_from_another_node_does_not_undo_a_newer_state(tmp_path: Path, redis_url: str) -> None:
     data_dir = tmp_path / "data"
     cores = [Core(load_settings(data_dir=data_dir, party_redis_url=redis_url)) for _ in range(2)]
@@ -116,3 +115,49 @@ def test_a_late_message_from_another_node_does_not_undo_a_newer_state(tmp_path: 
     finally:
         for c in cores:
             c.close()
+
+
+def test_two_members_pressing_at_once_end_in_one_state(tmp_path: Path) -> None:
+    """Two members of a collaborative party press play, pause and seek as fast as they
+    can at the same time (one server): each sees the party's versions in order, and
+    both end on the state the REST API shows."""
+    import random
+
+    core = Core(load_settings(data_dir=tmp_path / "data", ws_messages_per_second=1000))
+    try:
+        for name, password in USERS.items():
+            core.users.add(name, password)
+        media_id = add_media_file(core, duration=3600.0)
+        with serve(create_app(core)) as base, ExitStack() as stack:
+            sam, alex = login(base, "sam", USERS["sam"]), login(base, "alex", USERS["alex"])
+            code = httpx.post(f"http://{base}/api/parties", json={"media_file_id": media_id, "mode": "collaborative"},
+                              headers={"authorization": f"Bearer {sam}"}, timeout=30).json()["code"]
+            members = [_Member(stack.enter_context(connect(base, code, t))) for t in (sam, alex)]
+
+            def press(member: _Member, seed: int) -> None:
+                rnd = random.Random(seed)
+                for _ in range(60):
+                    kind = rnd.choice(["play", "pause", "seek"])
+                    member.send(type=kind, **({"position": rnd.uniform(0, 3000)} if kind == "seek" else {}))
+                    time.sleep(rnd.uniform(0, 0.01))
+
+            threads = [threading.Thread(target=press, args=(m, i)) for i, m in enumerate(members)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            truth = party(base, sam, code)
+            while True:  # until every command sent has been handled
+                time.sleep(0.3)
+                now = party(base, sam, code)
+                if now["version"] == truth["version"]:
+                    break
+                truth = now
+            for m in members:
+                m.wait(lambda p: p["version"] == truth["version"], "a member never saw the last change")
+                last = m.parties[-1]
+                assert (last["state"], last["position"], last["at"]) == (truth["state"], truth["position"], truth["at"])
+                versions = [p["version"] for p in m.parties]
+                assert versions == sorted(set(versions))
+    finally:
+        core.close()

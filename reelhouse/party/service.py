@@ -9,6 +9,8 @@ a server restart.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from reelhouse.db.models import MediaFile, User, WatchParticipant, WatchSession, utcnow
-from reelhouse.errors import Conflict, InvalidInput, NotFound, SourceBusy
+from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError, SourceBusy
 from reelhouse.party import state as st
 from reelhouse.party.clock import server_now
 from reelhouse.party.codes import new_code, normalize_code
@@ -156,6 +158,22 @@ class PartyService:
                 time.sleep(0.005 * (attempt + 1))
         raise SourceBusy("the party is too busy right now; try again")
 
+    def disconnect_everyone(self) -> int:
+        """Mark every connected member of every open party disconnected; returns how
+        many. For the start of a server that is the only one (no socket can be open
+        anywhere): one that died with sockets open left their members connected, and
+        the host among them in control for ever."""
+        with self.sessions() as s:
+            rows = s.execute(
+                select(WatchSession.code, WatchParticipant.user_id)
+                .join(WatchParticipant, WatchParticipant.session_id == WatchSession.id)
+                .where(WatchSession.ended_at.is_(None), WatchParticipant.connected.is_(True))
+            ).all()
+        for code, user_id in rows:
+            with contextlib.suppress(ReelhouseError):
+                self.apply(code, functools.partial(_disconnect, user_id))
+        return len(rows)
+
     # -- the cache: the last party state this process wrote or read, by version ------------
     def _remember(self, version: int, info: PartyInfo) -> None:
         with self._locks_lock:
@@ -250,6 +268,10 @@ class PartyService:
                           .values(connected=p.connected, buffering_since=p.buffering_since)
                           .execution_options(synchronize_session=False))
         return True
+
+
+def _disconnect(user_id: int, now: float) -> st.Event:
+    return st.Disconnect(user_id, now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,3 +152,30 @@ def test_a_friend_whose_network_was_down_while_the_party_ended_is_told(
         expect(friend.locator("#party-banner")).to_have_text("This party has ended.", timeout=15_000)
     finally:
         ctx.close()
+
+
+def test_a_page_whose_clock_stopped_while_asleep_is_back_in_sync_at_once(
+        core: Core, tmp_path: Path, party_film: Path, browser: Browser, live_server: str, far_server: Proxy) -> None:
+    """A laptop sleeps a moment and wakes with its socket still open: the page's
+    performance.now() stopped meanwhile and is now 5 s behind. The next pong shows the
+    jump; the page must not keep an older clock sample (it wins on round trip for up to
+    8 pings, 16 s) and play 5 s behind the others."""
+    code = _party(core, tmp_path, party_film)
+    near_ctx, far_ctx = _context(browser, core, live_server, ADMIN), _context(browser, core, far_server.url, "sam")
+    try:
+        host, friend = near_ctx.new_page(), far_ctx.new_page()
+        for p in (host, friend):
+            p.goto(f"/party/{code}")
+            p.wait_for_function("() => window.reelParty.video.readyState >= 3")
+        wait_members(host, 2)
+        host.locator("#party-play").click()
+        for p in (host, friend):
+            p.wait_for_function("() => !window.reelParty.video.paused && window.reelParty.video.currentTime > 1")
+        friend.evaluate("""() => { const now = performance.now.bind(performance);
+            performance.now = () => now() - 5000; }""")
+        time.sleep(5.0)  # a ping every 2 s
+        gap = friend.evaluate("() => window.reelParty.video.currentTime") - _position(host)
+        assert abs(gap) < 0.25, gap
+    finally:
+        near_ctx.close()
+        far_ctx.close()

@@ -95,3 +95,18 @@ def test_clock_estimate_keeps_the_lowest_round_trip_of_the_last_eight() -> None:
         clock.add(110.0 + i, 170.0 + i, 110.1 + i)
     assert clock.best is not None and clock.best.rtt == pytest.approx(0.1)
     assert clock.offset == pytest.approx(59.95)
+
+
+def test_clock_estimate_follows_a_jump_of_the_local_clock_at_once() -> None:
+    """A suspended laptop's monotonic clock (the page's performance.now()) stops: after
+    waking it is behind by the time asleep. Two honest samples differ by at most half
+    their round trips together, so a sample further off than that starts afresh rather
+    than losing to an older one with a lower round trip for up to 8 pings (16 s)."""
+    clock = ClockEstimate()
+    clock.add(100.0, 150.01, 100.02)  # rtt 0.02: offset 50.0
+    clock.add(102.0, 152.05, 102.1)  # rtt 0.1: offset 50.0
+    # asleep 5 s: the local clock now reads 5 s less than it should
+    clock.add(99.0, 154.05, 99.1)  # rtt 0.1: offset 55.0
+    assert clock.offset == pytest.approx(55.0)
+    clock.add(101.0, 156.06, 101.12)  # a later, slower sample of the same clock: kept beside it
+    assert clock.offset == pytest.approx(55.0) and len(clock.samples) == 2

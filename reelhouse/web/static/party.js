@@ -47,7 +47,12 @@
     offset: 0,
     add(t0, server, t1) {
       if (t1 < t0) return;
-      this.samples.push({ rtt: t1 - t0, offset: server - (t0 + t1) / 2 });
+      const s = { rtt: t1 - t0, offset: server - (t0 + t1) / 2 };
+      // Two honest samples differ by at most half their round trips together; further off,
+      // a clock jumped (performance.now() stops while the machine sleeps): start afresh.
+      const best = this.samples.length ? this.samples.reduce((a, b) => (b.rtt < a.rtt ? b : a)) : null;
+      if (best && Math.abs(s.offset - best.offset) > (s.rtt + best.rtt) / 2 + 0.05) this.samples = [];
+      this.samples.push(s);
       if (this.samples.length > 8) this.samples.shift();
       this.offset = this.samples.reduce((a, b) => (b.rtt < a.rtt ? b : a)).offset;
     },

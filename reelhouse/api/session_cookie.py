@@ -1,5 +1,7 @@
 """The session cookie: ``HttpOnly``, ``SameSite=Lax``, ``Secure`` when the server is
-reached over https.
+reached over https (a public URL is https, or the login request itself came over https:
+TLS here, or a TLS proxy on this machine whose ``X-Forwarded-Proto`` uvicorn trusts by
+default, ``forwarded_allow_ips``).
 
 Lax, not Strict: a watch-party invite link opened from a chat app is a cross-site
 top-level navigation, and a Strict cookie would not come with it (the friend would
@@ -19,18 +21,20 @@ __all__ = ["SESSION_COOKIE", "clear_session_cookie", "cookie_secure", "set_sessi
 SESSION_COOKIE = "reelhouse_session"
 
 
-def cookie_secure(settings: Settings) -> bool:
-    """``Settings.secure_cookies`` if set, else whether a public URL is https."""
+def cookie_secure(settings: Settings, scheme: str = "http") -> bool:
+    """``Settings.secure_cookies`` if set, else whether a public URL is https or the
+    request (its URL ``scheme``) came over https."""
     if settings.secure_cookies is not None:
         return settings.secure_cookies
-    return any(u.lower().startswith("https://") for u in settings.public_urls)
+    return scheme == "https" or any(u.lower().startswith("https://") for u in settings.public_urls)
 
 
-def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+def set_session_cookie(response: Response, settings: Settings, token: str, scheme: str = "http") -> None:
+    """Set the cookie; ``scheme``: the request's (``request.url.scheme``)."""
     response.set_cookie(SESSION_COOKIE, token, max_age=settings.session_ttl, httponly=True,
-                        samesite="lax", secure=cookie_secure(settings), path="/")
+                        samesite="lax", secure=cookie_secure(settings, scheme), path="/")
 
 
-def clear_session_cookie(response: Response, settings: Settings) -> None:
+def clear_session_cookie(response: Response, settings: Settings, scheme: str = "http") -> None:
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax",
-                           secure=cookie_secure(settings), path="/")
+                           secure=cookie_secure(settings, scheme), path="/")

@@ -19,11 +19,15 @@ def visible_grid(items: list[GridItemPublic], allowed: set[int] | None) -> list[
 
 
 def visible_movie(movie: MoviePublic, allowed: set[int] | None) -> MoviePublic | None:
-    """The movie with only visible files, or None when none is left."""
+    """The movie with only visible files, versions (each with its visible files) and
+    extras, or None when no file of its own is left."""
     if allowed is None:
         return movie
     files = visible_files(movie.files, allowed)
-    return movie.model_copy(update={"files": files}) if files else None
+    versions = [v.model_copy(update={"files": kept}) for v in movie.versions
+                if (kept := visible_files(v.files, allowed))]
+    return movie.model_copy(update={"files": files, "versions": versions,
+                                    "extras": visible_files(movie.extras, allowed)}) if files else None
 
 
 def visible_show(show: ShowPublic, allowed: set[int] | None) -> ShowPublic | None:
@@ -37,4 +41,5 @@ def visible_show(show: ShowPublic, allowed: set[int] | None) -> ShowPublic | Non
         episodes = [e for e in episodes if e.files]
         if episodes:
             seasons.append(season.model_copy(update={"episodes": episodes}))
-    return show.model_copy(update={"seasons": seasons}) if seasons else None
+    return show.model_copy(update={"seasons": seasons, "extras": visible_files(show.extras, allowed)}) \
+        if seasons else None

@@ -6,14 +6,17 @@ through the same Source layer as everything else. Files the last scan could not 
 (``missing_since``) are left out; two files of one title with the same name get
 `` (2)``, `` (3)`` … before the extension, and two films (or shows) of the same title
 and year two folders (the later `` (2)``). Every name fits in 255 bytes (a long title
-is cut, its year kept) and holds no ``/`` or control character. The tree is rebuilt
-from the database when older than ``ttl`` seconds.
+is cut, its year kept) and is portable (:func:`portable`): a folder copied off the mount
+to Windows, macOS or Linux keeps its names (no ``<>:"/\\|?*``, control characters,
+trailing dots or spaces, or Windows device names; no two names differing only in
+case). The tree is rebuilt from the database when older than ``ttl`` seconds.
 """
 
 from __future__ import annotations
 
 import builtins
 import posixpath
+import re
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
@@ -26,7 +29,7 @@ from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.errors import NotFound, PermissionDenied
 from reelhouse.sources.base import CONTROL_CHARACTERS, NAME_MAX_BYTES, Entry, Source, normalize_path, walk_source
 
-__all__ = ["LibrarySource", "library_paths", "title_folders"]
+__all__ = ["LibrarySource", "library_paths", "portable", "title_folders"]
 
 
 #: the longest name (bytes of UTF-8) most file systems take: a name copied off the
@@ -34,28 +37,59 @@ __all__ = ["LibrarySource", "library_paths", "title_folders"]
 NAME_MAX = NAME_MAX_BYTES
 
 
+#: Characters Windows refuses in a name (besides controls), and what stands in for
+#: them: ``:`` is ``" -"`` before a space (``Mission: Impossible`` → ``Mission -
+#: Impossible``) and ``-`` elsewhere, as Sonarr's and Radarr's "smart" colon
+#: replacement names folders for Plex and Jellyfin; ``/`` and ``\`` are ``-``, ``*``
+#: is ``-``, ``"`` is ``'``; ``<``, ``>``, ``|`` and ``?`` are dropped (Radarr's
+#: ``CleanFileName`` turns ``?`` into ``!``, which reads as another title).
+_REPLACE = str.maketrans({"/": "-", "\\": "-", "*": "-", '"': "'", "<": None, ">": None,
+                          "|": None, "?": None})
+#: Names Windows keeps for devices, with or without an extension, in any case
+#: (Microsoft, "Naming Files, Paths, and Namespaces"): ``NUL.mkv`` is the device too.
+_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL",
+                       *(f"{d}{n}" for d in ("COM", "LPT") for n in (*"0123456789", "¹", "²", "³"))})
+
+
+def _trim(name: str) -> str:
+    """No leading spaces or dots (hidden files on Unix), no trailing ones (Windows drops
+    them: ``Se7en.`` and ``Se7en`` would be one name)."""
+    return name.strip(" .")
+
+
 def _fit(stem: str, suffix: str = "") -> str:
     """``stem + suffix`` cut to :data:`NAME_MAX` bytes at the end of ``stem`` (never in
-    the middle of a character)."""
+    the middle of a character), without spaces or dots left at the cut."""
     room = NAME_MAX - len(suffix.encode())
-    return stem.encode()[:max(room, 1)].decode(errors="ignore").rstrip() + suffix
+    cut = stem.encode()[:max(room, 1)].decode(errors="ignore")
+    return _trim(cut) + suffix
 
 
-def _clean(name: str) -> str:
-    """A title as one path component: no ``/``, NUL, control characters (a tab or a
-    newline in a title is a space) or leading dots."""
-    out = CONTROL_CHARACTERS.sub(" ", name.replace("/", "-"))
-    return out.strip().lstrip(".").strip() or "Untitled"
+def portable(name: str) -> str:
+    """``name`` as one path component every platform's file system takes (a folder
+    copied off the mount to Windows, macOS or Linux keeps its names): no control
+    characters (a tab or a newline is a space), none of ``<>:"/\\|?*`` (see
+    :data:`_REPLACE`), no leading or trailing dots or spaces, not a Windows device
+    name (``CON`` → ``CON_``, ``nul.mkv`` → ``nul_.mkv``); ``Untitled`` when nothing is
+    left. Pure; the length is :func:`_fit`'s."""
+    out = CONTROL_CHARACTERS.sub(" ", name).replace(": ", " - ").replace(":", "-").translate(_REPLACE)
+    out = _trim(re.sub(" {2,}", " ", out)) or "Untitled"
+    stem, dot, rest = out.partition(".")
+    if stem.rstrip(" ").upper() in _RESERVED:
+        out = f"{stem.rstrip(' ')}_{dot}{rest}"
+    return out
 
 
 def _titled(title: str, year: int | None) -> str:
-    return _fit(_clean(title), f" ({year})" if year else "")
+    return _fit(portable(title), f" ({year})" if year else "")
 
 
 def title_folders(items: Iterable[tuple[int, str, int | None]]) -> dict[int, str]:
     """``{id: folder name}`` of ``(id, title, year)`` titles, in the order given (the
     database's: a title keeps its name as others come): two films (or shows) of the
-    same title and year get two folders, the later one `` (2)``, `` (3)`` …; pure."""
+    same title and year get two folders, the later one `` (2)``, `` (3)`` …; names
+    that differ only in case count as the same (Windows and macOS do not tell them
+    apart); pure."""
     out: dict[int, str] = {}
     taken: set[str] = set()
     for ident, title, year in items:
@@ -63,25 +97,29 @@ def title_folders(items: Iterable[tuple[int, str, int | None]]) -> dict[int, str
             continue
         base = _titled(title, year)
         name, n = base, 1
-        while name in taken:
+        while name.casefold() in taken:
             n += 1
             name = _fit(base, f" ({n})")
-        taken.add(name)
+        taken.add(name.casefold())
         out[ident] = name
     return out
 
 
 def library_paths(rows: Iterable[tuple[int, str, str]]) -> dict[str, tuple[int, str]]:
     """``{library path: (source id, real path)}`` from ``(source id, real path,
-    library folder)`` rows; pure (tested without a database)."""
+    library folder)`` rows; the real file name made :func:`portable`, and numbered
+    `` (2)`` … where two would be one name (also when they differ only in case); pure
+    (tested without a database)."""
     out: dict[str, tuple[int, str]] = {}
+    taken: set[str] = set()
     for source_id, real, folder in rows:
-        name = _fit(_clean(posixpath.basename(real)))
+        name = _fit(portable(posixpath.basename(real)))
         stem, ext = posixpath.splitext(name)
         candidate, n = f"{folder}/{name}", 1
-        while candidate in out:
+        while candidate.casefold() in taken:
             n += 1
             candidate = f"{folder}/{_fit(stem, f' ({n}){ext}')}"
+        taken.add(candidate.casefold())
         out[candidate] = (source_id, real)
     return out
 

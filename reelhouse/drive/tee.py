@@ -29,6 +29,7 @@ of the mount process in the middle of a write.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import mmap
 import os
@@ -37,7 +38,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["ALIGN", "RING", "SPOOL_NICE", "Tee", "TeeCancelled"]
+__all__ = ["ALIGN", "HUGE", "RING", "SPOOL_NICE", "Tee", "TeeCancelled"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,12 @@ log = logging.getLogger(__name__)
 ALIGN = 4096
 #: The ring buffer, bytes: what may be written but not yet on disk or not yet sent.
 RING = 16 * 1024 * 1024
+#: A transparent huge page, bytes (x86-64 and arm64 with 4 KiB pages): the ring's
+#: alignment where the platform backs it with huge pages (:func:`_ring`).
+HUGE = 2 * 1024 * 1024
+#: ``madvise(2)``: fault the range in, writable (Linux 5.14; Python's ``mmap`` names it
+#: from 3.13 on). Older kernels answer EINVAL.
+_MADV_POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23)
 #: Bytes the spool thread gathers before a write (``_WRITE_AT``) and the upload before
 #: it sends (``_SEND_AT``), unless the stream ends: each wakes once per few requests
 #: (a wake-up is a context switch on a busy machine: 4 MiB took ~10 % less of the
@@ -65,13 +72,52 @@ class TeeCancelled(Exception):
     """The upload reading from the tee was cancelled."""
 
 
-def _ring(size: int) -> mmap.mmap:
-    """Anonymous page-aligned memory, its pages faulted in at once where the platform
-    can (``MAP_POPULATE``: one call instead of a fault per page)."""
-    populate = getattr(mmap, "MAP_POPULATE", 0)
-    if populate:
-        return mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
-    return mmap.mmap(-1, size)
+def _address(buf: mmap.mmap) -> int:
+    """The address of ``buf``'s first byte."""
+    probe = ctypes.c_char.from_buffer(buf)
+    try:
+        return ctypes.addressof(probe)
+    finally:
+        del probe  # the export ends here: ``buf`` can be closed later
+
+
+def _ring(size: int) -> tuple[mmap.mmap, memoryview, memoryview]:
+    """``size`` bytes of anonymous memory: ``(mapping, its view, the ring's view)``.
+
+    Where the platform has transparent huge pages (Linux ``MADV_HUGEPAGE``, honoured
+    in the default ``madvise`` mode), the ring is :data:`HUGE`-aligned (inside a
+    mapping one :data:`HUGE` larger where the kernel did not align it) and backed by
+    2 MiB pages: a direct write of the spool file then pins a few huge pages and
+    reaches the disk as a few large requests instead of one segment per 4 KiB page
+    (the benchmark machine's virtio disk takes 254 segments a request: ~1 MiB). In an
+    A/B of paired 1 GiB writes the median ratio to ``STOR`` went from 0.78 to 0.86–0.87
+    (benchmarks/README.md). The pages are faulted in at once: ``MADV_POPULATE_WRITE``
+    (Linux 5.14), else a write of zeros; elsewhere ``MAP_POPULATE`` where it exists."""
+    huge = getattr(mmap, "MADV_HUGEPAGE", None)
+    if huge is None:
+        populate = getattr(mmap, "MAP_POPULATE", 0)
+        if populate:
+            buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
+        else:
+            buf = mmap.mmap(-1, size)
+        whole = memoryview(buf)
+        return buf, whole, whole[:]
+    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
+    buf = mmap.mmap(-1, size, flags=flags)
+    if _address(buf) % HUGE:  # Linux aligns big mappings itself since 6.7; else make room
+        buf.close()
+        buf = mmap.mmap(-1, size + HUGE, flags=flags)
+    try:
+        buf.madvise(huge)
+    except OSError as exc:
+        log.debug("no huge pages for the ring: %s", exc)
+    try:
+        buf.madvise(_MADV_POPULATE_WRITE)
+    except OSError:
+        buf.write(bytes(len(buf)))  # older kernels: touch every page
+    whole = memoryview(buf)
+    skip = -_address(buf) % HUGE
+    return buf, whole, whole[skip:skip + size]
 
 
 def _yield_cpu() -> None:
@@ -114,8 +160,7 @@ class Tee:
         self._dfd = _open_direct(path)
         head = start % ALIGN if self._dfd is not None else 0
         self._size = size
-        self._buf = _ring(size)
-        self._view = memoryview(self._buf)
+        self._buf, self._whole, self._view = _ring(size)
         #: the file holds every byte before ``_written`` (aligned while writing directly)
         self._written = start - head
         self.end = start  #: the file's length counting every byte appended
@@ -219,6 +264,7 @@ class Tee:
             self._for_upload.notify_all()
         self._thread.join()
         self._view.release()
+        self._whole.release()
         try:
             self._buf.close()
         except BufferError:  # an upload stuck in sendall still holds a view: freed with it

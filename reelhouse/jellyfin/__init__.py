@@ -8,6 +8,9 @@ browse and play a reelhouse library (mounted under ``/jellyfin`` by the app fact
 - ``params``: query/body arguments the way clients send them
 - ``query``: the Items query (SQL arms, merged, paged) · ``loader``: BaseItemDto in bulk
 - ``media``: MediaSourceInfo/MediaStream · ``playback``: PlaybackInfo decisions
+- ``subrip``: WebVTT → SubRip for ``Stream.srt``
 - ``streams``: Range streaming of a file · ``browse``: one item, resume, latest, next up, marks
-- ``routes_*``: the HTTP routes · ``socket``: the ``/socket`` WebSocket
+- ``routes_*``: the HTTP routes (``routes_search``: Search/Hints, filter menus;
+  ``routes_extras``: UserData, Ancestors, empty ThemeMedia/MediaSegments/AdditionalParts)
+- ``socket``: the ``/socket`` WebSocket
 """

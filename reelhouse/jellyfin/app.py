@@ -46,9 +46,11 @@ def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> 
 def create_jellyfin_app(core: Core) -> FastAPI:
     """The Jellyfin API over ``core``'s services (no docs pages: Jellyfin publishes its own)."""
     from reelhouse.jellyfin import (
+        routes_extras,
         routes_images,
         routes_items,
         routes_playback,
+        routes_search,
         routes_sessions,
         routes_system,
         socket,
@@ -84,7 +86,9 @@ def create_jellyfin_app(core: Core) -> FastAPI:
         log.exception("unhandled error on Jellyfin %s %s", request.method, request.url.path)
         return problem(500, "internal error")
 
-    for module in (routes_system, routes_items, routes_playback, routes_sessions, routes_images):
+    # routes_search first: its Items/Filters must win over routes_items' Items/{id}
+    for module in (routes_system, routes_search, routes_items, routes_extras, routes_playback,
+                   routes_sessions, routes_images):
         app.include_router(module.router)
     app.add_api_websocket_route("/socket", socket.endpoint)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from reelhouse.core import Core
@@ -102,11 +102,14 @@ def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0) ->
     return Loader(s, ctx).load(refs[start:start + limit]), len(refs)
 
 
-def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int) -> list[dict[str, Any]]:
-    """Newest titles: films, and series by when they were added."""
-    kinds = {"movie", "show"}
+def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int,
+           wanted: set[str] | None = None) -> list[dict[str, Any]]:
+    """Newest titles: films, and series by when they were added; ``wanted`` (our kinds,
+    from ``IncludeItemTypes``) narrows them, ``episode`` giving episodes one by one."""
+    kinds = {"movie", "show"} if wanted is None else set(wanted)
     if parent is not None and parent.kind == "view":
-        kinds = {"movie"} if parent.id == 1 else {"show"}
+        default = {"movie"} if parent.id == 1 else {"show"}
+        kinds = default if wanted is None else kinds & ({"movie"} if parent.id == 1 else {"show", "episode"})
     elif parent is not None:
         kinds = {"episode"}
     q = ItemQuery(user_id=ctx.user_id, kinds=kinds, parent=parent, recursive=True,
@@ -115,9 +118,11 @@ def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int) -> list[dic
 
 
 def next_up(s: Session, ctx: Ctx, series: ids.Ref | None, limit: int) -> list[dict[str, Any]]:
-    """Per series the user watched an episode of: the first present, unwatched episode
-    after the last watched one (most recently watched series first)."""
-    watched = (select(Season.show_id, Season.number, Episode.number, WatchProgress.updated_at)
+    """Per series the user watched an episode of: the first present, unwatched regular
+    (not season 0) episode after the last watched one, a multi-episode file counting to
+    its last number (most recently watched series first)."""
+    reached = func.coalesce(Episode.last_number, Episode.number)  # S01E01E02 reaches E02
+    watched = (select(Season.show_id, Season.number, reached, WatchProgress.updated_at)
                .select_from(WatchProgress)
                .join(MediaFile, MediaFile.id == WatchProgress.media_file_id)
                .join(Episode, Episode.id == MediaFile.episode_id)

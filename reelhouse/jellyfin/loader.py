@@ -73,7 +73,8 @@ def view_dto(view_id: int, server_id: str) -> dict[str, Any]:
             "IsFolder": True, "ParentId": None, "Type": "CollectionFolder", "People": [],
             "Studios": [], "GenreItems": [], "LocalTrailerCount": 0,
             "UserData": {"PlaybackPositionTicks": 0, "PlayCount": 0, "IsFavorite": False,
-                         "Played": False, "Key": ids.encode("view", view_id)},
+                         "Played": False, "Key": ids.encode("view", view_id),
+                         "ItemId": ids.encode("view", view_id)},
             "ChildCount": None, "SpecialFeatureCount": 0, "DisplayPreferencesId": collection,
             "Tags": [], "CollectionType": collection, "ImageTags": {}, "BackdropImageTags": [],
             "LocationType": "FileSystem", "MediaType": "Unknown", "LockedFields": [],
@@ -144,6 +145,7 @@ class Loader:
             "IsFavorite": favorite,
             "Played": played,
             "Key": item_id,
+            "ItemId": item_id,
         }
         if latest is not None:
             out["LastPlayedDate"] = _date(latest.updated_at)
@@ -233,7 +235,8 @@ class Loader:
         total, seen = counts
         return {"PlaybackPositionTicks": 0, "PlayCount": 0, "IsFavorite": favorite,
                 "Played": total > 0 and seen >= total, "UnplayedItemCount": max(total - seen, 0),
-                "PlayedPercentage": round(100 * seen / total, 2) if total else 0.0, "Key": item_id}
+                "PlayedPercentage": round(100 * seen / total, 2) if total else 0.0, "Key": item_id,
+                "ItemId": item_id}
 
     def _shows(self, keys: list[int]) -> dict[tuple[str, int], dict[str, Any]]:
         counts = self._episode_counts(Season.show_id, keys)

@@ -1,7 +1,9 @@
 """Media files as Jellyfin ``MediaSourceInfo`` with ``MediaStreams`` (pure mapping).
 
 Ticks are Jellyfin's time unit: 100 ns, so seconds × 10^7 as an integer. Codec names
-are FFmpeg's, lowercase, as Jellyfin reports them. A subtitle stream's ``Index`` is
+are FFmpeg's, lowercase, as Jellyfin reports them. Every non-nullable field is written
+(``IsTextSubtitleStream`` on a video stream too): the server always writes them, and
+the Kotlin SDK of the Android apps fails on an answer without one. A subtitle stream's ``Index`` is
 the stream's index in the file; sidecar subtitle files follow the last embedded stream.
 """
 
@@ -12,8 +14,9 @@ from typing import Any
 
 from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.jellyfin import ids
+from reelhouse.playback.hls.subtitles import SubtitleInfo
 
-__all__ = ["container_of", "media_source", "media_streams", "ticks"]
+__all__ = ["container_of", "media_source", "media_streams", "sidecar_streams", "ticks"]
 
 _TYPES = {"video": "Video", "audio": "Audio", "subtitle": "Subtitle"}  # MediaStreamType
 _TEXT_SUBS = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}
@@ -42,6 +45,9 @@ def _stream(st: MediaStream, default_audio: int | None) -> dict[str, Any]:
         "IsForced": bool(st.is_forced),
         "IsExternal": False,
         "IsInterlaced": False,
+        "IsHearingImpaired": False,
+        "IsTextSubtitleStream": False,
+        "SupportsExternalStream": False,
         "Level": 0,
     }
     name = " ".join(x for x in ((st.language or "").upper(), (st.codec or "").upper()) if x)
@@ -69,22 +75,48 @@ def media_streams(mf: MediaFile, item_id: str, token: str | None) -> list[dict[s
     default_audio = next((s.index for s in mf.streams if s.type == "audio" and s.is_default),
                          audio[0] if audio else None)
     out = []
-    source_id = ids.encode("file", mf.id)
     for st in mf.streams:
         if st.type not in _TYPES:
             continue
         dto = _stream(st, default_audio)
         if dto["Type"] == "Subtitle" and dto.get("IsTextSubtitleStream"):
-            url = f"/Videos/{item_id}/{source_id}/Subtitles/{st.index}/0/Stream.vtt"
-            dto.update({"DeliveryMethod": "External",
-                        "DeliveryUrl": f"{url}?api_key={token}" if token else url,
+            dto.update({"DeliveryMethod": "External", "DeliveryUrl": _delivery_url(item_id, mf, st.index, token),
                         "IsExternalUrl": False})
         out.append(dto)
     return out
 
 
+def _delivery_url(item_id: str, mf: MediaFile, index: int, token: str | None) -> str:
+    url = f"/Videos/{item_id}/{ids.encode('file', mf.id)}/Subtitles/{index}/0/Stream.vtt"
+    return f"{url}?api_key={token}" if token else url
+
+
+def sidecar_streams(mf: MediaFile, tracks: list[SubtitleInfo], item_id: str,
+                    token: str | None) -> list[dict[str, Any]]:
+    """MediaStreams of the subtitle files beside ``mf`` (``tracks``: the HLS service's
+    list, sidecars keyed ``x0``, ``x1`` …): external text tracks numbered after the
+    file's last stream (sidecar ``xN`` is ``Index`` last + 1 + N, as the Subtitles
+    route reads it back), delivered as WebVTT like the embedded ones."""
+    last = max((st.index for st in mf.streams), default=-1)
+    out = []
+    for track in tracks:
+        if not track.key.startswith("x") or not track.text:
+            continue
+        index = last + 1 + int(track.key[1:])
+        codec = track.codec.lower()
+        out.append({"Codec": codec, "Language": track.language, "Title": track.name,
+                    "DisplayTitle": f"{track.name} - {codec.upper()} - External", "Type": "Subtitle",
+                    "Index": index, "IsDefault": False, "IsForced": track.forced, "IsExternal": True,
+                    "IsInterlaced": False, "IsHearingImpaired": False, "IsTextSubtitleStream": True,
+                    "SupportsExternalStream": True, "Level": 0, "DeliveryMethod": "External",
+                    "DeliveryUrl": _delivery_url(item_id, mf, index, token), "IsExternalUrl": False})
+    return [{k: v for k, v in s.items() if v is not None} for s in out]
+
+
 def media_source(mf: MediaFile, item_id: str, token: str | None, with_streams: bool = True) -> dict[str, Any]:
-    """A ``MediaSourceInfo`` for direct play of ``mf`` (PlaybackInfo adds the decision)."""
+    """A ``MediaSourceInfo`` for direct play of ``mf`` (PlaybackInfo adds the decision);
+    an empty file or one whose probe failed plays in no way (playback.apply_decision)."""
+    readable = bool(mf.size) and mf.probe_error is None
     streams = media_streams(mf, item_id, token) if with_streams else []
     audio = [s["Index"] for s in streams if s["Type"] == "Audio"]
     default_audio = next((s["Index"] for s in streams if s["Type"] == "Audio" and s["IsDefault"]),
@@ -104,14 +136,16 @@ def media_source(mf: MediaFile, item_id: str, token: str | None, with_streams: b
         "IgnoreDts": False,
         "IgnoreIndex": False,
         "GenPtsInput": False,
-        "SupportsTranscoding": True,
-        "SupportsDirectStream": True,
-        "SupportsDirectPlay": True,
+        "SupportsTranscoding": readable,
+        "SupportsDirectStream": readable,
+        "SupportsDirectPlay": readable,
         "IsInfiniteStream": False,
         "RequiresOpening": False,
         "RequiresClosing": False,
         "RequiresLooping": False,
         "SupportsProbing": True,
+        "UseMostCompatibleTranscodingProfile": False,
+        "HasSegments": False,
         "VideoType": "VideoFile",
         "MediaStreams": streams,
         "MediaAttachments": [],

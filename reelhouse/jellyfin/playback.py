@@ -9,22 +9,29 @@ probed facts — no I/O on the source.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from typing import Any
 
 from reelhouse.db.models import MediaFile
+from reelhouse.errors import InvalidInput
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.media import container_of
+from reelhouse.jellyfin.params import Args
 from reelhouse.library.streams import unprobed
 from reelhouse.playback.hls.decision import ClientCaps, Decision, MediaFacts, decide
 
-__all__ = ["apply_decision", "caps_from_profile", "new_play_session", "unsegmentable"]
+__all__ = ["ANY_CONTAINER", "apply_decision", "caps_from_profile", "max_bitrate_of", "new_play_session",
+           "unsegmentable"]
 
 #: Codec names used when a profile accepts "any" codec in a container.
 _ANY_VIDEO = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "vc1", "msmpeg4v3"})
 _ANY_AUDIO = frozenset({"aac", "mp3", "ac3", "eac3", "dts", "truehd", "flac", "opus", "vorbis",
                         "pcm_s16le", "pcm_s24le", "mp2", "alac"})
 _CONTAINERS = {"m4v": "mp4", "mpegts": "ts", "matroska": "mkv"}
+#: In ClientCaps.containers: a DirectPlayProfile without a Container, which matches
+#: every container (Jellyfin's ContainerHelper: an empty list contains anything).
+ANY_CONTAINER = "*"
 
 
 def _split(value: Any) -> set[str]:
@@ -35,7 +42,9 @@ def _split(value: Any) -> set[str]:
 
 def caps_from_profile(profile: Any) -> ClientCaps | None:
     """ClientCaps from a DeviceProfile object, or None when there is none (then the
-    client is trusted to play the file as it is, as Jellyfin does)."""
+    client is trusted to play the file as it is, as Jellyfin does). A video profile
+    without ``Container`` (Kodi's add-on, jellyfin-mpv-shim: ``{"Type": "Video"}``)
+    plays every container: :data:`ANY_CONTAINER`."""
     if not isinstance(profile, dict):
         return None
     found = next((v for k, v in profile.items() if k.lower() == "directplayprofiles"), None)
@@ -50,7 +59,7 @@ def caps_from_profile(profile: Any) -> ClientCaps | None:
         low = {k.lower(): v for k, v in entry.items()}
         if str(low.get("type", "Video")).lower() != "video":
             continue
-        containers |= {_CONTAINERS.get(c, c) for c in _split(low.get("container"))}
+        containers |= {_CONTAINERS.get(c, c) for c in _split(low.get("container"))} or {ANY_CONTAINER}
         vc, ac = _split(low.get("videocodec")), _split(low.get("audiocodec"))
         video |= vc or set(_ANY_VIDEO)
         audio |= ac or set(_ANY_AUDIO)
@@ -64,6 +73,32 @@ def _facts(mf: MediaFile) -> MediaFacts:
     pix_fmt = next((s.pixel_format for s in mf.streams if s.type == "video"), None)
     return MediaFacts(container, mf.video_codec, (mf.audio_codec,) if mf.audio_codec else (),
                       mf.width, mf.height, pix_fmt)
+
+
+def max_bitrate_of(query: Args, body: Args, profile: Any) -> int | None:
+    """The client's ``MaxStreamingBitrate`` (bits/s): the query's, else the body's, else
+    the DeviceProfile's (Jellyfin's MediaInfoController reads them in that order);
+    None when none is given. A value that is not a positive number is InvalidInput."""
+    text = query.text("maxstreamingbitrate", 32) or body.text("maxstreamingbitrate", 32)
+    if text is None and isinstance(profile, dict):
+        found = next((v for k, v in profile.items() if k.lower() == "maxstreamingbitrate"), None)
+        text = str(found) if isinstance(found, int | float) and not isinstance(found, bool) else None
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise InvalidInput(f"MaxStreamingBitrate must be a number of bits/s, not {text!r}") from exc
+    if not 0 < value < 2**53:
+        raise InvalidInput("MaxStreamingBitrate must be a positive number of bits/s")
+    return int(value)
+
+
+def _for_file(caps: ClientCaps | None, container: str) -> ClientCaps | None:
+    """``caps`` with :data:`ANY_CONTAINER` read as the file's ``container``."""
+    if caps is None or ANY_CONTAINER not in caps.containers:
+        return caps
+    return dataclasses.replace(caps, containers=caps.containers | {container})
 
 
 def new_play_session() -> str:
@@ -85,20 +120,28 @@ def unsegmentable(mf: MediaFile) -> str | None:
 
 
 def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | None, *,
-                   allow_direct: bool, play_session: str, token: str) -> Decision | None:
+                   allow_direct: bool, play_session: str, token: str,
+                   max_bitrate: int | None = None) -> Decision | None:
     """Set the SupportsDirect*/Transcoding* fields of a MediaSourceInfo for ``caps``.
     A file HLS cannot cut (:func:`unsegmentable`) gets no ``TranscodingUrl`` (it would
-    only answer errors) and ``SupportsTranscoding`` false; it keeps direct play when
-    the client plays its container (its codecs are unknown) and it is not empty."""
+    only answer errors) and ``SupportsTranscoding`` false; nor direct play when it is
+    empty or its probe failed: what FFmpeg cannot read (random bytes, an MP4 cut off
+    before its ``moov`` index) no player reads either; one whose probe found no
+    duration keeps direct play when the client plays its container. A file whose
+    bitrate is over ``max_bitrate`` (bits/s) goes to HLS, whose ladder has lower
+    renditions."""
+    container = _CONTAINERS.get(container_of(mf), container_of(mf))
+    caps = _for_file(caps, container)
     if unsegmentable(mf) is not None:
-        container = _CONTAINERS.get(container_of(mf), container_of(mf))
-        direct = allow_direct and bool(mf.size) and (caps is None or container in caps.containers)
+        readable = bool(mf.size) and mf.probe_error is None
+        direct = allow_direct and readable and (caps is None or container in caps.containers)
         source["SupportsDirectPlay"] = direct
         source["SupportsDirectStream"] = direct
         source["SupportsTranscoding"] = False
         return None
     decision = decide(_facts(mf), caps) if caps is not None else None
-    direct = allow_direct and (decision is None or decision.mode == "direct")
+    too_big = max_bitrate is not None and (mf.bitrate or 0) > max_bitrate
+    direct = allow_direct and not too_big and (decision is None or decision.mode == "direct")
     source["SupportsDirectPlay"] = direct
     source["SupportsDirectStream"] = direct
     source["SupportsTranscoding"] = True

@@ -95,7 +95,7 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     # the alphabet bar: NameStartsWith=A, and NameLessThan=A for "#" (titles before A)
     q.name_prefix = sort_key(args.text("namestartswith", 200))
     q.name_before = sort_key(args.text("namelessthan", 200))
-    q.years = [int(y) for y in args.values("years") if y.isdigit()][:100]
+    q.years = [_year(y) for y in args.values("years")][:100]
     q.genres = args.values("genres", 50)
     filters = args.lower_set("filters")
     q.played = args.flag("isplayed")
@@ -386,3 +386,15 @@ class Counts:
         """Forget every count (a mark changed what a personal filter matches)."""
         with self._lock:
             self._hits.clear()
+
+
+def _year(text: str) -> int:
+    """One value of ``Years``: 1 to 4 ASCII digits (``str.isdigit`` also takes '¹' and
+    other scripts' digits, which ``int`` refuses or the database cannot compare).
+
+    Raises:
+        InvalidInput: anything else (a 400, as Jellyfin answers a value it cannot parse).
+    """
+    if not (text.isascii() and text.isdigit() and len(text) <= 4):
+        raise InvalidInput(f"Years must hold years, not {text[:20]!r}")
+    return int(text)

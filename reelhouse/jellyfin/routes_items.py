@@ -127,8 +127,14 @@ def _latest(core: Core, request: Request, caller: Caller, args: Args) -> list[di
     parent = ids.decode(args.text("parentid", 64) or "", "view", "show", "season") \
         if args.has("parentid") else None
     limit = args.number("limit", 20, 0, 500) or 20
+    # IncludeItemTypes: Episode is by series unless GroupItems=false (Jellyfin groups
+    # a series' new episodes into the series)
+    types = args.lower_set("includeitemtypes")
+    episodes = "episode" if args.flag("groupitems", True) is False else "show"
+    wanted = {k for t, k in (("movie", "movie"), ("series", "show"), ("episode", episodes)) if t in types} \
+        if types else None
     with core.sessions() as s:
-        return browse.latest(s, _ctx(request, caller, args), parent, limit)
+        return browse.latest(s, _ctx(request, caller, args), parent, limit, wanted)
 
 
 @router.get("/items/latest")

@@ -1,10 +1,13 @@
-"""Playing: ``Items/{id}/PlaybackInfo`` (GET and POST with a DeviceProfile),
+"""Playing: ``Items/{id}/PlaybackInfo`` (GET and POST with a DeviceProfile; its
+MediaStreams add the subtitle files beside the film, listed by the HLS service),
 ``Videos/{id}/stream`` and ``stream.{ext}`` (the file as it is, HTTP Range; the
 extension is ignored), ``Videos/{id}/master.m3u8`` and ``main.m3u8`` with their
-renditions and segments (reelhouse's HLS), and subtitles as WebVTT."""
+renditions and segments (reelhouse's HLS), and subtitles as WebVTT or SubRip."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path as PathLib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -15,15 +18,19 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, MediaStream
-from reelhouse.errors import AuthenticationFailed, NotFound
+from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound, ReelhouseError
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_json
-from reelhouse.jellyfin.media import media_source
+from reelhouse.jellyfin.media import media_source, sidecar_streams
 from reelhouse.jellyfin.params import Args, body_args
-from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, new_play_session
+from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, max_bitrate_of, new_play_session
 from reelhouse.jellyfin.streams import check_visible, file_for, range_response
+from reelhouse.jellyfin.subrip import vtt_to_srt
+from reelhouse.playback.hls.subtitles import SubtitleInfo
 
 __all__ = ["router"]
+
+log = logging.getLogger(__name__)
 
 router = APIRouter()
 
@@ -43,6 +50,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
     profile = next((v for k, v in (body or {}).items() if k.lower() == "deviceprofile"), None) \
         if isinstance(body, dict) else None
     caps = caps_from_profile(profile)
+    max_bitrate = max_bitrate_of(args, bargs, profile)
     play_session = new_play_session()
     with core.sessions() as s:
         stmt = select(MediaFile).where(MediaFile.missing_since.is_(None)).options(
@@ -60,8 +68,10 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
         sources = []
         for mf in files:
             src = media_source(mf, ids.encode(ref.kind, ref.id), caller.token)
+            src["MediaStreams"] += sidecar_streams(mf, _tracks(core, mf.id), ids.encode(ref.kind, ref.id),
+                                                   caller.token)
             apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
-                           token=caller.token)
+                           token=caller.token, max_bitrate=max_bitrate)
             sources.append(src)
     out: dict[str, Any] = {"MediaSources": sources, "PlaySessionId": play_session}
     if not any(src["SupportsDirectPlay"] or "TranscodingUrl" in src for src in sources):
@@ -69,6 +79,16 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
         # clients show "no compatible stream" instead of trying a URL that cannot work
         out["ErrorCode"] = "NoCompatibleStream"
     return out
+
+
+def _tracks(core: Core, file_id: int) -> list[SubtitleInfo]:
+    """The subtitle files beside the file (a folder listing; no probe: direct play
+    needs none); none when the source cannot list them now."""
+    try:
+        return core.hls.sidecar_subtitles(file_id)
+    except ReelhouseError as exc:
+        log.warning("subtitle files of media file %d not listed: %s", file_id, exc)
+        return []
 
 
 @router.get("/items/{item_id}/playbackinfo")
@@ -197,11 +217,22 @@ async def subtitle_vtt(item_id: str, key: SubKey, request: Request, core: CoreDe
     return FileResponse(path, media_type="text/vtt; charset=utf-8")
 
 
+#: The subtitle formats answered, by the extension asked for → (format, media type).
+_SUB_FORMATS = {"vtt": ("vtt", "text/vtt; charset=utf-8"), "webvtt": ("vtt", "text/vtt; charset=utf-8"),
+                "srt": ("srt", "application/x-subrip; charset=utf-8"),
+                "subrip": ("srt", "application/x-subrip; charset=utf-8")}
+
+
 @router.get("/videos/{item_id}/{source_id}/subtitles/{index}/stream.{ext}")
 @router.get("/videos/{item_id}/{source_id}/subtitles/{index}/{start}/stream.{ext}")
 async def subtitle(item_id: str, source_id: str, index: Annotated[int, Path(ge=0, le=999)],
-                   request: Request, core: CoreDep) -> Response:
-    """Subtitle stream ``index`` of a media source as WebVTT (whatever the extension)."""
+                   ext: str, request: Request, core: CoreDep) -> Response:
+    """Subtitle stream ``index`` of a media source in the format of the extension:
+    ``vtt`` WebVTT, ``srt`` SubRip (``webvtt``/``subrip``, a stream's Codec, too);
+    another format is InvalidInput (400), not WebVTT under its name."""
+    fmt, media_type = _SUB_FORMATS.get(ext.lower(), ("", ""))
+    if not fmt:
+        raise InvalidInput(f"subtitles are served as .vtt or .srt, not .{ext[:16]}")
     caller = await _authorize(request, core)
     file_id = await run_in_threadpool(file_for, core, item_id, source_id)
     if caller is not None:
@@ -221,4 +252,7 @@ async def subtitle(item_id: str, source_id: str, index: Annotated[int, Path(ge=0
             raise NotFound(f"stream {index} is not a subtitle stream")
         return str(core.hls.subtitle_vtt(file_id, key))
     path = await run_in_threadpool(build)
-    return FileResponse(path, media_type="text/vtt; charset=utf-8")
+    if fmt == "srt":
+        text = await run_in_threadpool(lambda: vtt_to_srt(PathLib(path).read_text(encoding="utf-8")))
+        return Response(text, media_type=media_type)
+    return FileResponse(path, media_type=media_type)

@@ -15,6 +15,7 @@ from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.deps import Caller, CallerDep, CoreDep, read_json
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.streams import check_visible, file_for
+from reelhouse.jellyfin.users import NEVER, now_iso
 
 __all__ = ["router"]
 
@@ -85,6 +86,7 @@ def sessions(request: Request, caller: CallerDep) -> list[dict[str, Any]]:
              "UserName": caller.user.name, "Client": info.client or "", "DeviceName": info.device or "",
              "DeviceId": info.device_id or "", "ApplicationVersion": info.version or "",
              "ServerId": request.app.state.server_id, "IsActive": True,
+             "LastActivityDate": now_iso(), "LastPlaybackCheckIn": NEVER,
              "SupportsMediaControl": False, "SupportsRemoteControl": False,
              "PlayableMediaTypes": ["Video"], "SupportedCommands": [], "AdditionalUsers": [],
              "NowPlayingQueue": [], "HasCustomDeviceName": False}]

@@ -1,10 +1,12 @@
 """System, branding, users and login: ``System/Info/Public`` (no auth),
-``System/Info``, ``System/Ping``, ``Branding/Configuration``, ``QuickConnect/Enabled``
-(false), ``Users/AuthenticateByName``, ``Users/Public`` (empty: no user list before
-login), ``Users/Me``, ``Users/{id}``, ``Sessions/Logout``, ``DisplayPreferences/{id}``."""
+``System/Info``, ``System/Ping``, ``System/Endpoint``, ``Playback/BitrateTest``,
+``Branding/Configuration``, ``QuickConnect/Enabled`` (false),
+``Users/AuthenticateByName``, ``Users/Public`` (empty: no user list before login),
+``Users/Me``, ``Users/{id}``, ``Sessions/Logout``, ``DisplayPreferences/{id}``."""
 
 from __future__ import annotations
 
+import ipaddress
 import platform
 from typing import Any
 
@@ -18,7 +20,7 @@ from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.auth import JellyfinAuth, token_of
 from reelhouse.jellyfin.deps import ArgsDep, CallerDep, CoreDep, check_user_path, read_json
 from reelhouse.jellyfin.params import body_args
-from reelhouse.jellyfin.users import user_dto
+from reelhouse.jellyfin.users import NEVER, now_iso, user_dto
 
 __all__ = ["JELLYFIN_VERSION", "router"]
 
@@ -73,6 +75,25 @@ def info(request: Request, caller: CallerDep) -> dict[str, Any]:
     return out
 
 
+@router.get("/system/endpoint")
+def endpoint(request: Request, caller: CallerDep) -> dict[str, bool]:
+    """``EndPointInfo``: whether the caller is this machine or on a private network
+    (jellyfin-web then plays at full bitrate rather than measuring the link)."""
+    try:
+        address = ipaddress.ip_address(client_address(request))
+    except ValueError:
+        return {"IsLocal": False, "IsInNetwork": False}
+    return {"IsLocal": address.is_loopback, "IsInNetwork": address.is_private or address.is_loopback}
+
+
+@router.get("/playback/bitratetest")
+def bitrate_test(caller: CallerDep, args: ArgsDep) -> Response:
+    """``size`` bytes (1 … 100,000,000; 102,400 by default) for the apps to time the
+    link, as Jellyfin's MediaInfoController does."""
+    size = args.number("size", 102_400, 1, 100_000_000) or 102_400
+    return Response(bytes(size), media_type="application/octet-stream")
+
+
 @router.api_route("/system/ping", methods=["GET", "POST"])
 def ping() -> Response:
     return Response('"Jellyfin Server"', media_type="application/json")
@@ -80,7 +101,7 @@ def ping() -> Response:
 
 @router.get("/branding/configuration")
 def branding() -> dict[str, Any]:
-    return {"LoginDisclaimer": "", "CustomCss": ""}
+    return {"LoginDisclaimer": "", "CustomCss": "", "SplashscreenEnabled": False}
 
 
 @router.get("/branding/css")
@@ -126,6 +147,8 @@ async def authenticate(request: Request, core: CoreDep) -> dict[str, Any]:
         "ApplicationVersion": client.version or "",
         "ServerId": server_id,
         "IsActive": True,
+        "LastActivityDate": now_iso(),
+        "LastPlaybackCheckIn": NEVER,
         "SupportsMediaControl": False,
         "SupportsRemoteControl": False,
         "PlayableMediaTypes": [],

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from reelhouse.db.models import User
 from reelhouse.jellyfin import ids
 
-__all__ = ["user_dto"]
+__all__ = ["NEVER", "now_iso", "user_dto"]
+
+#: Jellyfin's DateTime.MinValue, as it writes a date that never happened.
+NEVER = "0001-01-01T00:00:00.0000000Z"
 
 
 def _iso(user: User) -> str:
     return user.created_at.strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+
+
+def now_iso() -> str:
+    """The current time (UTC) as Jellyfin writes dates."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
 
 
 def user_dto(user: User, server_id: str) -> dict[str, Any]:
@@ -46,6 +55,9 @@ def user_dto(user: User, server_id: str) -> dict[str, Any]:
         "Policy": {
             "IsAdministrator": bool(user.is_admin),
             "IsHidden": True,
+            "EnableCollectionManagement": False,
+            "EnableSubtitleManagement": False,
+            "EnableLyricManagement": False,
             "IsDisabled": False,
             "BlockedTags": [],
             "EnableUserPreferenceAccess": True,
@@ -74,6 +86,7 @@ def user_dto(user: User, server_id: str) -> dict[str, Any]:
             "EnableAllFolders": True,
             "InvalidLoginAttemptCount": 0,
             "LoginAttemptsBeforeLockout": -1,
+            "MaxActiveSessions": 0,
             "EnablePublicSharing": False,
             "BlockedMediaFolders": [],
             "BlockedChannels": [],

@@ -156,7 +156,7 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
     if f.q and f.q.strip():  # bound: the key's q is "?" (folded words) or "!" (see _statement_key)
         stmt = stmt.where(title_condition(model, f.q, bound=bound_q, folded=(f.q == "?") if bound_q else None))
     if f.genre:
-        stmt = stmt.where(cast(model.genres, Text).like(f"%{json.dumps(f.genre)}%"))
+        stmt = stmt.where(_genre_condition(model, f.genre))
     if f.year is not None:
         stmt = stmt.where(model.year == f.year)
     if f.letter:
@@ -166,6 +166,17 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
             low = f.letter.lower()
             stmt = stmt.where(sort >= low, sort < chr(ord(low) + 1))
     return stmt, sort, year0, model.id
+
+
+def _genre_condition(model: Any, genre: str) -> ColumnElement[bool]:
+    """One of the item's genres is ``genre``, whole and in any ASCII case ("drama" finds
+    "Drama" on SQLite and PostgreSQL alike). The genres column is JSON text
+    (``["Drama", "Science Fiction"]``, non-ASCII as ``\\u`` escapes): the quoted genre is
+    looked for in it, with LIKE's own ``%``, ``_`` and ``\\`` escaped so that a genre
+    "%" is a genre named "%", not every title."""
+    quoted = json.dumps(genre).lower()
+    pattern = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return func.lower(cast(model.genres, Text)).like(f"%{pattern}%", escape="\\")
 
 
 def _statement_key(f: GridFilter) -> GridFilter:

@@ -74,7 +74,7 @@ async def setup_submit(
     await run_in_threadpool(core.audit.record, "setup", user=user, target=f"user:{user.id}",
                             address=address)
     response = RedirectResponse("/", status_code=303)
-    set_session_cookie(response, core.settings, token)
+    set_session_cookie(response, core.settings, token, request.url.scheme)
     return response
 
 

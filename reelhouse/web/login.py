@@ -66,7 +66,7 @@ async def login_submit(
         return render(request, "login.html", status_code=401, next=target, username=username,
                       error=exc.message[:1].upper() + exc.message[1:] + ".")
     response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, core.settings, token)
+    set_session_cookie(response, core.settings, token, request.url.scheme)
     return response
 
 
@@ -78,5 +78,5 @@ async def logout(request: Request) -> Response:
     if token:
         await run_in_threadpool(core.auth_sessions.revoke_token, token)
     response = RedirectResponse("/login", status_code=303)
-    clear_session_cookie(response, core.settings)
+    clear_session_cookie(response, core.settings, request.url.scheme)
     return response

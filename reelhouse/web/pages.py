@@ -12,11 +12,12 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from reelhouse.api.deps import RowId, playback_token_for
-from reelhouse.api.errors import status_for
+from reelhouse.api.deps import playback_token_for
+from reelhouse.api.errors import error_headers, status_for
 from reelhouse.api.schemas import MediaFilePublic, MediaStreamPublic, MoviePublic, ShowPublic, SourcePublic
 from reelhouse.api.visibility import visible_movie, visible_show
 from reelhouse.core import Core
+from reelhouse.db.limits import INT_MAX
 from reelhouse.db.models import MediaFile, User
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.library import queries, views
@@ -43,11 +44,21 @@ def _core(request: Request) -> Core:
 
 
 def _error(request: Request, user: User, exc: ReelhouseError) -> Response:
+    """The error page of ``exc``: its status and headers (a 429's ``Retry-After``)."""
     status = status_for(exc)
-    heading = {404: "Not found", 403: "Not allowed", 503: "Source unavailable"}.get(
+    heading = {404: "Not found", 403: "Not allowed", 429: "Too many tries", 503: "Source unavailable"}.get(
         status, "Something went wrong")
-    return render(request, "error.html", status_code=status, user=user, heading=heading,
+    page = render(request, "error.html", status_code=status, user=user, heading=heading,
                   message=_core(request).redactor(exc.message))
+    page.headers.update(error_headers(exc))
+    return page
+
+
+def _row_id(value: int, what: str) -> None:
+    """NotFound (the HTML 404 page) for an id no row can have: the paths take digits
+    only (``{id:int}``), and ids are 32-bit on PostgreSQL (:mod:`reelhouse.db.limits`)."""
+    if value > INT_MAX:
+        raise NotFound(f"no {what} with id {value}")
 
 
 def _visible_sources(core: Core, user: User) -> list[SourcePublic]:
@@ -62,9 +73,14 @@ def _streams(s: Session, file_ids: list[int]) -> dict[int, list[MediaStreamPubli
             for fid, rows in streams_by_file(s, file_ids).items()}
 
 
+def _decimal(value: str) -> bool:
+    """Only ASCII digits: ``str.isdigit`` also takes "¹" or "２", which ``int`` refuses or reads."""
+    return value.isascii() and value.isdigit()
+
+
 def _source_filter(value: str) -> tuple[int | None, str | None]:
     """The ``source`` query value → (source id, source kind): ``"3"``, ``"ftp"``, ``"local"``."""
-    if value.isdigit() and len(value) < 10:
+    if _decimal(value) and len(value) < 10:
         return int(value), None
     if value in _KINDS:
         return None, value
@@ -89,7 +105,7 @@ def library_page(
     f = GridFilter(
         kind=kind, q=query or None, source_id=source_id, source_kind=source_kind,
         genre=genre.strip()[:100] or None,
-        year=int(year) if year.isdigit() and 1800 <= int(year) <= 3000 else None,
+        year=int(year) if _decimal(year) and len(year) == 4 and 1800 <= int(year) <= 3000 else None,
         resolution=resolution if resolution in RESOLUTIONS else None,
         unwatched_by=user.id if unwatched == "1" else None,
         letter=letter.upper() if letter == "#" or (len(letter) == 1 and letter.isascii()
@@ -104,7 +120,9 @@ def library_page(
             page = grid_page(s, f, PAGE_SIZE, cursor[:2000] or None)
         except ReelhouseError:  # a stale or edited cursor: the first page
             page = grid_page(s, f, PAGE_SIZE)
-        empty_library = not page.items and (not filtered or grid_page(s, GridFilter(), 1).total == 0)
+        # "empty" or "nothing matches": of the titles this user may see (not a hint of others')
+        empty_library = not page.items and (
+            not filtered or grid_page(s, GridFilter(source_ids=f.source_ids), 1).total == 0)
     params = {"q": query, "type": kind or "", "source": source if (source_id or source_kind) else "",
               "genre": f.genre or "", "year": str(f.year or ""), "resolution": f.resolution or "",
               "unwatched": "1" if f.unwatched_by else "", "letter": f.letter or ""}
@@ -126,9 +144,10 @@ def library_page(
 
 
 @router.get("/movies/{movie_id:int}", name="movie_page")
-def movie_page(request: Request, movie_id: RowId, user: PageUser) -> Response:
+def movie_page(request: Request, movie_id: int, user: PageUser) -> Response:
     """A movie with each of its files and their technical details."""
     try:
+        _row_id(movie_id, "movie")
         with _core(request).sessions() as s:
             found = visible_movie(MoviePublic.model_validate(queries.get_movie(s, movie_id)),
                                   _core(request).access.allowed(user))
@@ -144,9 +163,10 @@ def movie_page(request: Request, movie_id: RowId, user: PageUser) -> Response:
 
 
 @router.get("/shows/{show_id:int}", name="show_page")
-def show_page(request: Request, show_id: RowId, user: PageUser) -> Response:
+def show_page(request: Request, show_id: int, user: PageUser) -> Response:
     """A show: seasons, episodes (S01E01) and the files of each."""
     try:
+        _row_id(show_id, "show")
         with _core(request).sessions() as s:
             shown = visible_show(ShowPublic.model_validate(views.show_detail(s, show_id)),
                                  _core(request).access.allowed(user))
@@ -184,19 +204,21 @@ def _headline(mf: MediaFile) -> tuple[str, str, str, str]:
 
 
 @router.get("/play/{file_id:int}", name="play_page")
-def play_page(request: Request, file_id: RowId, user: PageUser) -> Response:
+def play_page(request: Request, file_id: int, user: PageUser) -> Response:
     """The player: a ``<video>`` on a fresh signed stream URL (no cookie needed, so the
     same URL works in mpv or VLC), with the file's technical details."""
     core = _core(request)
     try:
+        _row_id(file_id, "media file")
         with core.sessions() as s:
             core.access.check_file(user, file_id)
             mf = queries.get_media_file(s, file_id)
             info = MediaFilePublic.model_validate(mf)
             streams = _streams(s, [file_id]).get(file_id, [])
             title, subtitle, back_url, back_label = _headline(mf)
-            versions = (MoviePublic.model_validate(mf.movie).versions
-                        if mf.movie is not None and mf.kind != "extra" else [])
+            movie = (visible_movie(MoviePublic.model_validate(mf.movie), core.access.allowed(user))
+                     if mf.movie is not None and mf.kind != "extra" else None)
+            versions = movie.versions if movie is not None else []
     except ReelhouseError as exc:
         return _error(request, user, exc)
     token = playback_token_for(request, core, file_id)

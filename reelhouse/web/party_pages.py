@@ -41,6 +41,8 @@ def parties_page(request: Request, user: PageUser, code: str = "") -> Response:
     core = _core(request)
     mine = []
     for info in core.parties.list_for(user.id):
+        if not core.access.may_play(user.id, info.media_file_id):
+            continue  # its source was taken from this user since they joined
         with core.sessions() as s:
             try:
                 title = _headline(queries.get_media_file(s, info.media_file_id))[0]

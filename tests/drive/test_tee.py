@@ -16,7 +16,7 @@ import pytest
 from drive.test_fs import make_fs
 
 from reelhouse.drive.streamer import STREAM_AFTER
-from reelhouse.drive.tee import ALIGN, SPOOL_NICE, Tee, TeeCancelled
+from reelhouse.drive.tee import ALIGN, HUGE, RING, SPOOL_NICE, Tee, TeeCancelled, _address, _ring
 from reelhouse.sources.memory import MemorySource
 
 SMALL_RING = 8 * 1024 * 1024  # the smallest ring: the writer waits for room often
@@ -54,6 +54,26 @@ def test_odd_sizes_from_an_unaligned_start_reach_file_and_upload(tmp_path: Path)
     assert path.read_bytes() == want
     assert sent == want[ALIGN + 123:]
     os.close(fd)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="transparent huge pages are Linux's")
+def test_the_ring_sits_on_huge_page_boundaries_and_frees_its_mapping() -> None:
+    for _ in range(3):
+        buf, whole, ring = _ring(RING)
+        try:
+            assert len(ring) == RING
+            assert len(buf) in (RING, RING + HUGE)  # one huge page more where not aligned
+            ring[:4] = b"ring"
+            ring[-4:] = b"last"
+            index = bytes(whole).find(b"ring")
+            assert 0 <= index <= len(buf) - RING
+            assert (_address(buf) + index) % HUGE == 0
+            assert bytes(whole[index + RING - 4:index + RING]) == b"last"
+        finally:
+            ring.release()
+            whole.release()
+            buf.close()
+        assert buf.closed
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a nice value per thread is Linux's")

@@ -14,7 +14,7 @@ from reelhouse.jellyfin.asgi import normal_path
 from reelhouse.jellyfin.auth import parse_authorization, token_of
 from reelhouse.jellyfin.media import ticks
 from reelhouse.jellyfin.params import Args, body_args
-from reelhouse.jellyfin.playback import caps_from_profile
+from reelhouse.jellyfin.playback import ANY_CONTAINER, caps_from_profile
 
 KINDS = ["movie", "show", "season", "episode", "file", "view", "user", "image"]
 
@@ -122,6 +122,9 @@ def test_device_profiles() -> None:
     ]})
     assert caps is not None and caps.containers == {"mp4", "mkv"}
     assert {"h264", "hevc", "av1"} <= caps.video and {"aac", "dts"} <= caps.audio
+    # no Container: every container (Kodi's add-on, jellyfin-mpv-shim)
+    anything = caps_from_profile({"DirectPlayProfiles": [{"Type": "Video"}, {"Type": "Audio"}]})
+    assert anything is not None and anything.containers == {ANY_CONTAINER} and "hevc" in anything.video
 
 
 @given(st.floats(0, 10**6, allow_nan=False))

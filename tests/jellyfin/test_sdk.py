@@ -1,6 +1,7 @@
 """The official Jellyfin TypeScript SDK (``@jellyfin/sdk`` from npm, driven by
 ``sdk/flow.mjs`` under node) against a live reelhouse: server discovery (it scores the
-``System/Info/Public`` answer), log in, views, items, one item, seasons, episodes.
+``System/Info/Public`` answer), log in, views, items, one item, seasons, episodes,
+search hints, the filter menu, and PlaybackInfo with a DeviceProfile that needs HLS.
 
 ``npm ci`` in tests/jellyfin/sdk installs it (.ci/run does); without node or the
 packages the test skips locally (and fails under CI=true)."""
@@ -48,3 +49,6 @@ def test_sdk_logs_in_and_browses(server: str, library: Library) -> None:
     assert got["item"] == ["Big Buck Bunny", "Movie", 1]
     assert got["seasons"] == [1, 2]
     assert got["episodes"] == [[1, 1], [1, 2]]
+    assert got["hints"] == [["Big Buck Bunny", "Movie", True]]
+    assert got["years"] == [2008, 2010]
+    assert got["playback"] == [False, "hls", True, "External", True]

@@ -63,7 +63,7 @@ async def login(body: LoginIn, request: Request, response: Response, core: CoreD
     cookie (both the same server-side session). 429 with ``Retry-After`` after
     repeated failures."""
     user, token = await perform_login(core, request, body.username, body.password)
-    set_session_cookie(response, core.settings, token)
+    set_session_cookie(response, core.settings, token, request.url.scheme)
     return LoginOut(token=token, expires_in=core.settings.session_ttl,
                     user=UserPublic.model_validate(user))
 
@@ -75,7 +75,7 @@ def logout(request: Request, core: CoreDep) -> Response:
     if token:
         core.auth_sessions.revoke_token(token)
     response = Response(status_code=204)
-    clear_session_cookie(response, core.settings)
+    clear_session_cookie(response, core.settings, request.url.scheme)
     return response
 
 

@@ -99,7 +99,7 @@ async def setup(body: SetupIn, request: Request, response: Response, core: CoreD
         user.id, address=address, device=request.headers.get("user-agent", "")[:128]))
     await run_in_threadpool(core.audit.record, "setup", user=user, target=f"user:{user.id}",
                             address=address)
-    set_session_cookie(response, core.settings, token)
+    set_session_cookie(response, core.settings, token, request.url.scheme)
     return LoginOut(token=token, expires_in=core.settings.session_ttl,
                     user=UserPublic.model_validate(user))
 

@@ -16,7 +16,7 @@ import av
 from reelhouse.db.models import MediaFile
 from reelhouse.errors import ProbeFailed, ReelhouseError
 from reelhouse.playback.hls.decision import MediaFacts
-from reelhouse.playback.hls.keyframes import first_keyframe
+from reelhouse.playback.hls.keyframes import film_video, first_keyframe
 from reelhouse.sources.base import Source
 from reelhouse.sources.reader import SourceReader
 
@@ -200,7 +200,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
     reader = SourceReader(source, path, size, budget=budget)
     try:
         with av.open(reader, mode="r", options={"probesize": "5000000"}) as c:
-            video = next((v for v in c.streams.video if not _picture(v)), None)
+            video = film_video(c)
             audio = tuple(
                 AudioTrack(i, _codec(s), _lang(dict(s.metadata)),
                            s.metadata.get("title"), s.codec_context.channels or None)

@@ -171,13 +171,13 @@ def video_command(ffmpeg: str, url: str, rendition: Rendition, start: int,
     cmd = _input(ffmpeg, url, seek)
     scale = f"scale={rendition.width}:{rendition.height}:flags=bicubic,format=yuv420p"
     if rendition.copy:
-        cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-c:v", "copy"]
+        cmd += ["-map", "0:V:0", "-an", "-sn", "-dn", "-c:v", "copy"]
     else:
         kbit = rendition.bitrate // 1000
         if burn is None:
-            cmd += ["-map", "0:v:0", "-an", "-sn", "-dn", "-vf", trim + scale]
+            cmd += ["-map", "0:V:0", "-an", "-sn", "-dn", "-vf", trim + scale]
         else:
-            video = f"[0:v:0]{trim.rstrip(',')}[in];[in]" if trim else "[0:v:0]"
+            video = f"[0:V:0]{trim.rstrip(',')}[in];[in]" if trim else "[0:V:0]"
             cmd += ["-filter_complex", f"{video}[0:s:{burn}]overlay=eof_action=pass,{scale}[v]",
                     "-map", "[v]", "-an", "-sn", "-dn"]
         cmd += [
@@ -198,7 +198,7 @@ def copy_segment_command(ffmpeg: str, url: str, seek: float, end: float | None,
     (the next segment's keyframe, in the file's clock; ``None``: to the end). The
     source's timestamps are kept, so copy segments sit on the same clock as the rest."""
     cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-ss", f"{seek:.3f}",
-           "-copyts", "-i", url, "-map", "0:v:0", "-an", "-sn", "-dn", "-c:v", "copy"]
+           "-copyts", "-i", url, "-map", "0:V:0", "-an", "-sn", "-dn", "-c:v", "copy"]
     if end is not None:
         cmd += ["-to", f"{end:.3f}"]
     # keep negative decoding times (B-frames before the first keyframe): shifting them

@@ -23,13 +23,23 @@ import av
 
 from reelhouse.errors import ReelhouseError
 
-__all__ = ["WINDOWS", "first_keyframe", "keyframe_before"]
+__all__ = ["WINDOWS", "film_video", "first_keyframe", "keyframe_before"]
 
 log = logging.getLogger(__name__)
 
 #: Seconds looked back from the target, one window after the other until a keyframe
 #: turns up (a GOP longer than the last is not looked for: the seek stays as it was).
 WINDOWS = (6.0, 24.0, 64.0)
+
+#: FFmpeg's AV_DISPOSITION_ATTACHED_PIC (libavformat/avformat.h).
+_ATTACHED_PIC = 0x400
+
+
+def film_video(c: av.container.InputContainer) -> av.VideoStream | None:
+    """The first video stream that is not a cover picture (``attached_pic``: an MP4's
+    ``covr``, a Matroska cover attachment), or None. A cover may come first: an MP4
+    whose tags precede its tracks numbers it stream 0."""
+    return next((v for v in c.streams.video if not int(v.disposition) & _ATTACHED_PIC), None)
 
 
 def keyframe_before(file: str | BinaryIO | io.RawIOBase, at: float,
@@ -42,7 +52,7 @@ def keyframe_before(file: str | BinaryIO | io.RawIOBase, at: float,
     try:
         with av.open(file, mode="r", options={"probesize": "1000000",
                                              "analyzeduration": "1000000"}) as c:
-            video = next(iter(c.streams.video), None)
+            video = film_video(c)
             if video is None or video.time_base is None:
                 return None
             base = video.time_base

@@ -111,6 +111,9 @@ class HlsService:
     def subtitles(self, file_id: int) -> list[SubtitleInfo]:
         return self.subs.tracks(file_id)
 
+    def sidecar_subtitles(self, file_id: int) -> list[SubtitleInfo]:
+        return self.subs.sidecars(file_id)
+
     def subtitle_playlist(self, file_id: int, key: str, token: str) -> str:
         return self.subs.playlist(file_id, key, token)
 

@@ -141,18 +141,28 @@ class Subtitles:
                             display_name(s.language, s.title, f"Subtitles {s.index + 1}"),
                             s.codec, s.text, s.forced)
                for s in streams.subtitles]
-        try:
-            names = [e.name for e in source.list(parent_of(target.path)) if not e.is_dir]
-        except ReelhouseError as exc:
-            log.warning("listing sidecars of %s failed: %s", target.path, exc)
-            names = []
-        for i, side in enumerate(find_sidecars(target.path, names)):
-            out.append(SubtitleInfo(f"x{i}", side.language,
-                                    display_name(side.language, None, posixpath.basename(side.path)),
-                                    side.format, True, side.forced, side.path))
+        out += self._sidecars(target.path, source)
         with self._lock:
             self._lists[key] = (time.monotonic() + 60.0, out)
         return out
+
+    def sidecars(self, file_id: int) -> list[SubtitleInfo]:
+        """The sidecar files alone (``x<i>``, numbered as :meth:`tracks` numbers them):
+        one folder listing, no probe of the file; none when the listing fails."""
+        target, source = self.plans.target(file_id)
+        return self._sidecars(target.path, source)
+
+    @staticmethod
+    def _sidecars(path: str, source: Source) -> list[SubtitleInfo]:
+        try:
+            names = [e.name for e in source.list(parent_of(path)) if not e.is_dir]
+        except ReelhouseError as exc:
+            log.warning("listing sidecars of %s failed: %s", path, exc)
+            names = []
+        return [SubtitleInfo(f"x{i}", side.language,
+                             display_name(side.language, None, posixpath.basename(side.path)),
+                             side.format, True, side.forced, side.path)
+                for i, side in enumerate(find_sidecars(path, names))]
 
     def entries(self, file_id: int) -> list[SubtitleEntry]:
         """The text tracks as entries of the master playlist's SUBTITLES group."""

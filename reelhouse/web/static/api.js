@@ -2,10 +2,18 @@
 // Sends the session cookie, JSON bodies (or a FormData as is), and turns an error reply
 // into an Error whose message is the API's `detail`. A 401 means the session ended: the
 // page goes to the login form, unless options.stayOn401 (a wrong current password).
+// Every state change carries the page's CSRF token (X-CSRF-Token): the server's proof
+// where a proxy strips Origin and Sec-Fetch-Site (reelhouse/api/security.py).
 "use strict";
 window.reelhouse = window.reelhouse || {};
+window.reelhouse.csrfHeaders = function csrfHeaders(headers = {}) {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  if (meta && meta.content) headers["x-csrf-token"] = meta.content;
+  return headers;
+};
 window.reelhouse.api = async function api(method, url, body, options = {}) {
   const opts = { method, credentials: "same-origin", headers: { accept: "application/json" } };
+  if (method !== "GET" && method !== "HEAD") window.reelhouse.csrfHeaders(opts.headers);
   if (body instanceof FormData) {
     opts.body = body;
   } else if (body !== undefined) {

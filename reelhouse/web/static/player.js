@@ -150,7 +150,8 @@
     try {
       const r = await fetch("/api/library/media-files/" + id + "/playback/plan", {
         method: "POST", credentials: "same-origin",
-        headers: { "content-type": "application/json" }, body: JSON.stringify(capabilities()) });
+        headers: window.reelhouse.csrfHeaders({ "content-type": "application/json" }),
+        body: JSON.stringify(capabilities()) });
       if (r.ok) plan = await r.json();
     } catch (_) { /* fall back to the file as it is */ }
     if (!plan) {
@@ -209,7 +210,7 @@
       lastSent = v.currentTime;
       const body = { position: v.currentTime };
       if (isFinite(v.duration) && v.duration > 0) body.duration = v.duration;
-      fetch(url, { method: "PUT", headers: { "content-type": "application/json" },
+      fetch(url, { method: "PUT", headers: window.reelhouse.csrfHeaders({ "content-type": "application/json" }),
                    body: JSON.stringify(body), keepalive: true }).catch(() => {});
     };
     v.addEventListener("loadedmetadata", async () => {

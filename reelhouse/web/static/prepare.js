@@ -9,7 +9,7 @@
       button.disabled = true;
       try {
         const r = await fetch("/api/library/media-files/" + button.dataset.fileId + "/prepare",
-                              { method: "POST", credentials: "same-origin" });
+                              { method: "POST", credentials: "same-origin", headers: window.reelhouse.csrfHeaders() });
         const job = await r.json();
         if (!r.ok) throw new Error(job.detail || r.statusText);
         for (;;) {

@@ -5,7 +5,7 @@ document.querySelectorAll("button.together").forEach((button) => {
     button.disabled = true;
     try {
       const r = await fetch("/api/parties", {
-        method: "POST", credentials: "same-origin", headers: { "content-type": "application/json" },
+        method: "POST", credentials: "same-origin", headers: window.reelhouse.csrfHeaders({ "content-type": "application/json" }),
         body: JSON.stringify({ media_file_id: Number(button.dataset.fileId) }),
       });
       const body = await r.json();

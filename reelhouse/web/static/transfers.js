@@ -88,6 +88,7 @@
       // XHR for the browser → server part: fetch has no upload progress
       const xhr = new XMLHttpRequest();
       xhr.open("POST", "/api/transfers/upload");
+      for (const [name, value] of Object.entries(window.reelhouse.csrfHeaders())) xhr.setRequestHeader(name, value);
       xhr.upload.onprogress = (e) => {
         status.hidden = false;
         status.textContent = "Sending to reelhouse: " + Math.round(100 * e.loaded / e.total) + " %";

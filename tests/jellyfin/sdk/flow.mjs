@@ -7,6 +7,9 @@ import { getTvShowsApi } from '@jellyfin/sdk/lib/utils/api/tv-shows-api.js';
 import { getUserLibraryApi } from '@jellyfin/sdk/lib/utils/api/user-library-api.js';
 import { getUserViewsApi } from '@jellyfin/sdk/lib/utils/api/user-views-api.js';
 import { getSystemApi } from '@jellyfin/sdk/lib/utils/api/system-api.js';
+import { getSearchApi } from '@jellyfin/sdk/lib/utils/api/search-api.js';
+import { getMediaInfoApi } from '@jellyfin/sdk/lib/utils/api/media-info-api.js';
+import { getFilterApi } from '@jellyfin/sdk/lib/utils/api/filter-api.js';
 
 const [address, user, password] = process.argv.slice(2);
 const jellyfin = new Jellyfin({
@@ -37,7 +40,21 @@ try {
   const episodes = await getTvShowsApi(api).getEpisodes({
     seriesId: series.data.Items[0].Id, seasonId: seasons.data.Items[0].Id, userId,
   });
+  const hints = await getSearchApi(api).getSearchHints({ searchTerm: 'bunny', userId });
+  const filters = await getFilterApi(api).getQueryFiltersLegacy({ userId, parentId: films.Id });
+  const mkv = movies.data.Items.find(m => m.Name === 'Big Buck Bunny');
+  const played = await getMediaInfoApi(api).getPostedPlaybackInfo({
+    itemId: mkv.Id, userId,
+    playbackInfoDto: { DeviceProfile: { DirectPlayProfiles: [
+      { Container: 'mp4', Type: 'Video', VideoCodec: 'h264', AudioCodec: 'aac' }] } },
+  });
+  const source = played.data.MediaSources[0];
+  const subtitle = source.MediaStreams.find(s => s.Type === 'Subtitle');
   console.log(JSON.stringify({
+    hints: hints.data.SearchHints.map(h => [h.Name, h.Type, h.Id === mkv.Id]),
+    years: filters.data.Years,
+    playback: [source.SupportsDirectPlay, source.TranscodingSubProtocol, source.TranscodingUrl.includes('/master.m3u8?'),
+               subtitle.DeliveryMethod, subtitle.IsTextSubtitleStream],
     server: { address: best.address, score: best.score, name: best.systemInfo?.ServerName,
               version: best.systemInfo?.Version, product: best.systemInfo?.ProductName },
     userId, serverId: auth.data.ServerId, infoId: info.data.Id,

@@ -33,7 +33,7 @@ def test_video_command_decodes_from_a_keyframe_and_trims_to_the_segment() -> Non
     burn = ffmpeg.video_command("ffmpeg", "u", R360, 3, 4.0, "/o", burn=1, decode_from=9.4,
                                 start_time=1.4)
     assert burn[burn.index("-filter_complex") + 1].startswith(
-        "[0:v:0]trim=start=13.400[in];[in][0:s:1]overlay")
+        "[0:V:0]trim=start=13.400[in];[in][0:s:1]overlay")
     # segment 0 decodes from the start anyway; a copy cannot trim between keyframes
     assert "-ss" not in ffmpeg.video_command("ffmpeg", "u", R360, 0, 4.0, "/o", decode_from=0.0)
     copy = ffmpeg.video_command("ffmpeg", "u", COPY, 3, 4.0, "/o", decode_from=9.4)
@@ -57,7 +57,7 @@ def test_video_command_pads_black_before_the_first_picture() -> None:
 def test_burn_in_overlays_before_scaling() -> None:
     argv = ffmpeg.video_command("ffmpeg", "u", R360, 0, 4.0, "/o", burn=2)
     graph = argv[argv.index("-filter_complex") + 1]
-    assert graph.startswith("[0:v:0][0:s:2]overlay") and "scale=640:360" in graph
+    assert graph.startswith("[0:V:0][0:s:2]overlay") and "scale=640:360" in graph
     assert argv[argv.index("-map") + 1] == "[v]" and "-vf" not in argv
 
 

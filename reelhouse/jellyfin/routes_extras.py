@@ -1,0 +1,138 @@
+"""Item side routes the apps call around browsing and playing: the user's data of one
+item (``UserItems/{id}/UserData``, read and updated: Kodi's add-on syncs with it),
+an item's ``Ancestors`` (how Kodi's add-on finds an item's library), and the parts
+reelhouse has none of but the apps ask for on every detail page or playback —
+``ThemeMedia``, ``MediaSegments`` (jellyfin-web 10.10's "skip intro"),
+``Videos/{id}/AdditionalParts`` — answered empty in Jellyfin's shapes instead of 404.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from reelhouse.core import Core
+from reelhouse.db.models import Episode, Season
+from reelhouse.errors import InvalidInput
+from reelhouse.jellyfin import browse, ids
+from reelhouse.jellyfin.deps import Caller, CallerDep, CoreDep, check_user_path, read_json
+from reelhouse.jellyfin.loader import Ctx, Loader
+from reelhouse.jellyfin.params import body_args
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+_TICKS = 10_000_000
+
+
+def _ctx(request: Request, caller: Caller, core: Core) -> Ctx:
+    allowed = core.access.allowed(caller.user)
+    return Ctx(caller.user.id, request.app.state.server_id, set(), caller.token,
+               granted=None if allowed is None else frozenset(allowed),
+               image_key=request.app.state.image_key)
+
+
+def _user_data(core: Core, ctx: Ctx, item_id: str) -> dict[str, Any]:
+    ref = ids.decode(item_id, "view", "movie", "show", "season", "episode")
+    with core.sessions() as s:
+        data: dict[str, Any] = browse.item(s, ctx, ref)["UserData"]
+        return data
+
+
+def _update(core: Core, ctx: Ctx, item_id: str, body: Any) -> dict[str, Any]:
+    """Apply an ``UpdateUserItemDataDto``: ``Played``, ``IsFavorite``,
+    ``PlaybackPositionTicks`` (of a film or an episode: its first file)."""
+    ref = ids.decode(item_id, "movie", "show", "season", "episode")
+    args = body_args(body)
+    position = args.number("playbackpositionticks", None, 0, 2**62)
+    if position is not None:
+        if ref.kind not in ("movie", "episode"):
+            raise InvalidInput("PlaybackPositionTicks is for a film or an episode")
+        with core.sessions() as s:
+            browse.item(s, ctx, ref)  # NotFound first (grants too)
+            files = browse.files_of(s, ref, ctx.granted)
+        if files:
+            core.progress.save(ctx.user_id, files[0], position / _TICKS)
+    played = args.flag("played")
+    if played is not None:
+        browse.mark_played(core, ctx, ref, played)
+    favorite = args.flag("isfavorite")
+    if favorite is not None:
+        browse.mark_favorite(core, ctx, ref, favorite)
+    return _user_data(core, ctx, item_id)
+
+
+@router.get("/useritems/{item_id}/userdata")
+@router.get("/users/{user_id}/items/{item_id}/userdata")
+def user_data(item_id: str, request: Request, caller: CallerDep, core: CoreDep) -> dict[str, Any]:
+    """The caller's ``UserItemDataDto`` of an item."""
+    _path_user(request, caller)
+    return _user_data(core, _ctx(request, caller, core), item_id)
+
+
+@router.post("/useritems/{item_id}/userdata")
+@router.post("/users/{user_id}/items/{item_id}/userdata")
+async def update_user_data(item_id: str, request: Request, caller: CallerDep, core: CoreDep) -> dict[str, Any]:
+    """Update played / favourite / resume position; the resulting ``UserItemDataDto``."""
+    _path_user(request, caller)
+    body = await read_json(request, "UpdateUserItemDataDto", empty={})
+    request.app.state.counts.clear()
+    return await run_in_threadpool(_update, core, _ctx(request, caller, core), item_id, body)
+
+
+def _path_user(request: Request, caller: Caller) -> None:
+    user_id = request.path_params.get("user_id")
+    if user_id is not None:
+        check_user_path(caller, str(user_id))
+
+
+def _ancestors(core: Core, ctx: Ctx, item_id: str) -> list[dict[str, Any]]:
+    """Parents, nearest first, up to the library (view): a season's series; an
+    episode's season and series."""
+    ref = ids.decode(item_id, "view", "movie", "show", "season", "episode")
+    with core.sessions() as s:
+        browse.item(s, ctx, ref)
+        chain: list[ids.Ref] = []
+        if ref.kind == "episode":
+            row = s.execute(select(Season.id, Season.show_id).join(Episode, Episode.season_id == Season.id)
+                            .where(Episode.id == ref.id)).one()
+            chain = [ids.Ref("season", row[0]), ids.Ref("show", row[1])]
+        elif ref.kind == "season":
+            chain = [ids.Ref("show", s.scalars(select(Season.show_id).where(Season.id == ref.id)).one())]
+        if ref.kind != "view":
+            chain.append(ids.Ref("view", 1 if ref.kind == "movie" else 2))
+        return Loader(s, ctx).load(chain)
+
+
+@router.get("/items/{item_id}/ancestors")
+def ancestors(item_id: str, request: Request, caller: CallerDep, core: CoreDep) -> list[dict[str, Any]]:
+    return _ancestors(core, _ctx(request, caller, core), item_id)
+
+
+def _empty(owner: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"Items": [], "TotalRecordCount": 0, "StartIndex": 0}
+    if owner is not None:
+        out["OwnerId"] = owner
+    return out
+
+
+@router.get("/items/{item_id}/thememedia")
+def theme_media(item_id: str, caller: CallerDep) -> dict[str, Any]:
+    """``AllThemeMediaResult``: no theme songs or videos."""
+    ref = ids.decode(item_id)
+    owner = ids.encode(ref.kind, ref.id)
+    return {"ThemeVideosResult": _empty(owner), "ThemeSongsResult": _empty(owner),
+            "SoundtrackSongsResult": _empty(owner)}
+
+
+@router.get("/mediasegments/{item_id}")
+@router.get("/videos/{item_id}/additionalparts")
+def none_of_them(item_id: str, caller: CallerDep) -> dict[str, Any]:
+    """Media segments (intro, outro …) and additional parts: none."""
+    ids.decode(item_id)
+    return _empty()
+

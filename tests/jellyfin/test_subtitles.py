@@ -1,0 +1,97 @@
+"""Subtitles through Jellyfin's ``Videos/{id}/{mediaSourceId}/Subtitles/{index}/Stream.{format}``:
+the format asked for is the format answered (``vtt`` WebVTT, ``srt`` SubRip, as
+Jellyfin's SubtitleController converts), read back by FFmpeg's own demuxer of that
+format; a format reelhouse does not write is a 400, not WebVTT under another name.
+And the WebVTT → SubRip conversion (pure) on a table of cues."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from jellyfin.support import Library
+
+from reelhouse.jellyfin.subrip import vtt_to_srt
+
+SRT = ("1\n00:00:00,500 --> 00:00:02,000\nHello.\n\n"
+       "2\n00:00:02,500 --> 00:00:04,000\nHallo.\n\n")
+
+
+def _demux(text: str, fmt: str, tmp: Path) -> str:
+    """The cues as FFmpeg's ``fmt`` demuxer reads them, written back as SubRip."""
+    path = tmp / f"sub.{fmt}"
+    path.write_text(text, encoding="utf-8")
+    out = subprocess.run(["ffmpeg", "-v", "error", "-f", fmt, "-i", str(path), "-f", "srt", "-"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.replace("\r\n", "\n")
+
+
+@pytest.mark.requires_ffmpeg
+def test_stream_srt_is_subrip_and_vtt_is_webvtt(jf: TestClient, library: Library, tmp_path: Path) -> None:
+    mkv = jf.get("/jellyfin/Items", params={"SearchTerm": "Big Buck", "Recursive": "true",
+                                            "Fields": "MediaSources"}).json()["Items"][0]
+    source = mkv["MediaSources"][0]
+    sub = next(s for s in source["MediaStreams"] if s["Type"] == "Subtitle")
+    base = f"/jellyfin/Videos/{mkv['Id']}/{source['Id']}/Subtitles/{sub['Index']}"
+    # what FFmpeg itself makes of the film's track as SubRip (its cues sit at 0.523 s:
+    # the muxer shifted them with the video's first timestamp)
+    film = library.root / "Films/Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mkv"
+    expected = subprocess.run(["ffmpeg", "-v", "error", "-i", str(film), "-map", "0:s:0", "-f", "srt", "-"],
+                              capture_output=True, text=True, timeout=30, check=True).stdout.replace("\r\n", "\n")
+    assert expected.count("-->") == 2 and "Hello." in expected and "Hallo." in expected
+    srt = jf.get(f"{base}/Stream.srt")
+    assert srt.status_code == 200, srt.text
+    assert srt.headers["content-type"].startswith("application/x-subrip")
+    assert srt.text == expected
+    assert _demux(srt.text, "srt", tmp_path) == expected
+    # with a start position in the path (as DeliveryUrls have), and Codec as the extension
+    assert jf.get(f"{base}/0/Stream.srt").text == expected
+    assert jf.get(f"{base}/Stream.subrip").text == expected
+    vtt = jf.get(f"{base}/0/Stream.vtt")
+    assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt")
+    assert vtt.text.startswith("WEBVTT") and _demux(vtt.text, "webvtt", tmp_path) == expected
+    odd = jf.get(f"{base}/Stream.ttml")
+    assert odd.status_code == 400 and "srt" in odd.json()["detail"], odd.text
+
+
+@pytest.mark.parametrize(("vtt", "srt"), [
+    # ffmpeg's WebVTT (reelhouse's cached form: with the HLS timestamp map)
+    ("WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:126000,LOCAL:00:00:00.000\n\n00:00.500 --> 00:02.000\nHello.\n\n"
+     "00:02.500 --> 00:04.000\nHallo.\n", SRT),
+    # hours, cue identifiers, settings, two lines, tags, entities, CRLF, NOTE and STYLE blocks
+    ("WEBVTT\r\n\r\nSTYLE\r\n::cue { color: red }\r\n\r\nNOTE made by hand\r\n\r\nintro\r\n"
+     "01:02:03.004 --> 01:02:05.000 align:start position:10%\r\n<i>Two</i>\r\nlines &amp; more\r\n",
+     "1\n01:02:03,004 --> 01:02:05,000\n<i>Two</i>\nlines & more\n\n"),
+    # a cue without text is dropped (SubRip readers stop at it); nothing at all stays empty
+    ("WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n\n00:00:03.000 --> 00:00:04.000\nok\n",
+     "1\n00:00:03,000 --> 00:00:04,000\nok\n\n"),
+    ("WEBVTT\n", ""),
+])
+def test_vtt_to_srt(vtt: str, srt: str) -> None:
+    assert vtt_to_srt(vtt) == srt
+
+
+@pytest.mark.requires_ffmpeg
+def test_sidecar_subtitles_are_offered(jf: TestClient, library: Library, tmp_path: Path) -> None:
+    """A film's ``.srt`` beside it (``Sintel.2010.en.srt``: the commonest subtitles there
+    are) is in PlaybackInfo's MediaStreams, after the file's own streams, as an external
+    text track whose DeliveryUrl serves it."""
+    (library.root / "Films/Sintel (2010)/Sintel.2010.en.srt").write_text(SRT.replace("\n\n", "\r\n\r\n"),
+                                                                         encoding="utf-8")
+    sintel = jf.get("/jellyfin/Items", params={"SearchTerm": "Sintel", "Recursive": "true"}).json()["Items"][0]
+    info = jf.post(f"/jellyfin/Items/{sintel['Id']}/PlaybackInfo", json={}).json()
+    streams = info["MediaSources"][0]["MediaStreams"]
+    subs = [s for s in streams if s["Type"] == "Subtitle"]
+    assert len(subs) == 1, streams
+    sub = subs[0]
+    assert sub["Index"] == max(s["Index"] for s in streams if s["Type"] != "Subtitle") + 1
+    assert (sub["IsExternal"], sub["IsTextSubtitleStream"], sub["SupportsExternalStream"]) == (True, True, True)
+    assert sub["Language"] == "en" and sub["Codec"] == "srt" and sub["DeliveryMethod"] == "External"
+    vtt = jf.get("/jellyfin" + sub["DeliveryUrl"])
+    assert vtt.status_code == 200 and vtt.text.startswith("WEBVTT"), vtt.text
+    assert _demux(vtt.text, "webvtt", tmp_path) == SRT
+    srt = jf.get("/jellyfin" + sub["DeliveryUrl"].replace("Stream.vtt", "Stream.srt"))
+    assert srt.text == SRT

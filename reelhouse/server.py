@@ -77,7 +77,11 @@ def freeze_startup_objects() -> None:
 
 
 def run_server(core: Core, host: str, port: int) -> None:
-    """Serve until interrupted; closes the core on the way out."""
+    """Serve until interrupted; closes the core on the way out. A server without a
+    party Redis is the only one: no party member can be connected as it starts
+    (:meth:`~reelhouse.party.service.PartyService.disconnect_everyone`)."""
+    if not (core.settings.party_redis_url or core.settings.redis_url):
+        core.parties.disconnect_everyone()
     server = make_server(core, host, port)
     freeze_startup_objects()
     server.run()

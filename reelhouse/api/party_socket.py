@@ -20,12 +20,22 @@ user was not granted is unknown to them (4404). A socket whose session ends (log
 user disabled or deleted, key revoked) closes with 4401 at its next message, and within
 ``RECHECK_SECONDS`` if it is quiet; one whose user loses the grant to the party's
 file's source (an admin's change) closes the same way with 4403.
+
+A socket that takes nothing (a locked phone with the tab open, a client keeping its
+TCP window shut) is not waited for: its messages are skipped while it lags
+(:mod:`reelhouse.party.hub`), and once one message cannot be handed to it for
+``SEND_TIMEOUT`` seconds its connection ends and the member shows disconnected.
+uvicorn's own keepalive cannot do this: its close waits for the unsent bytes, for ever
+when the peer never reads. The server's buffer for it stays bounded (the transport's
+high-water mark, 64 KiB, plus the hub's queue).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -51,6 +61,9 @@ CLOSE_NOT_FOUND = 4404
 CLOSE_ENDED = 4410
 #: Seconds between two checks that a quiet socket's session is still alive.
 RECHECK_SECONDS = 10.0
+#: Seconds one message may wait for a socket that takes nothing before it is dropped
+#: (uvicorn's keepalive gives a silent peer 20 s as well: ``ws_ping_timeout``).
+SEND_TIMEOUT = 20.0
 _SIGNED_OUT = "your session has ended; log in again"
 _UNGRANTED = "you may no longer watch this party's file (its source is no longer granted to you)"
 
@@ -138,43 +151,110 @@ async def _refusal(core: Core, token: str | None, user_id: int, file_id: int) ->
     return None
 
 
+class _Sender:
+    """One socket's writes (sends and closes), one at a time, noting since when the
+    socket has taken nothing: uvicorn's send waits, writing nothing, while the
+    transport's buffer is over its high-water mark. No timer per message or per
+    socket (they cost the fan-out of a 1,000-member party its p99): one sweep per
+    event loop (:func:`_sweep`) cancels the ``tasks`` of a socket stuck for
+    SEND_TIMEOUT seconds, which ends its connection."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+        self.lock = asyncio.Lock()
+        self.pending = 0  # writes begun and not done
+        self.progress = 0.0  # loop time of the last write done, or begun with none pending
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def write(self, do: Callable[[], Awaitable[None]]) -> None:
+        loop = asyncio.get_running_loop()
+        if not self.pending:
+            self.progress = loop.time()
+        self.pending += 1
+        try:
+            async with self.lock:
+                await do()
+            self.progress = loop.time()
+        finally:
+            self.pending -= 1
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        text = message if isinstance(message, str) else dumps(message)
+        await self.write(lambda: self.websocket.send_text(text))
+
+
+_SENDERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[_Sender]] = weakref.WeakKeyDictionary()
+
+
+def _guard(sender: _Sender) -> None:
+    """Put ``sender`` under its event loop's sweep (started with the first one)."""
+    loop = asyncio.get_running_loop()
+    senders = _SENDERS.get(loop)
+    if senders is None:
+        senders = _SENDERS[loop] = set()
+        task = loop.create_task(_sweep(senders))
+        _SWEEPS.add(task)
+        task.add_done_callback(_SWEEPS.discard)
+    senders.add(sender)
+
+
+_SWEEPS: set[asyncio.Task[None]] = set()
+
+
+async def _sweep(senders: set[_Sender]) -> None:
+    """Every SEND_TIMEOUT / 4 s, end the sockets stuck for SEND_TIMEOUT s; stops when
+    its loop has no party socket left."""
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(SEND_TIMEOUT / 4)
+        if not senders:
+            _SENDERS.pop(loop, None)
+            return
+        now = loop.time()
+        for sender in list(senders):
+            if sender.pending and now - sender.progress > SEND_TIMEOUT:
+                senders.discard(sender)
+                for task in sender.tasks:
+                    task.cancel()
+
+
 async def _watch(websocket: WebSocket, check: Callable[[], Awaitable[tuple[int, str] | None]],
-                 lock: asyncio.Lock) -> None:
+                 sender: _Sender) -> None:
     """Close the socket once its session ends or its grant goes (checked every
     RECHECK_SECONDS): a member who only listens stops getting the party's changes too."""
     while True:
         await asyncio.sleep(RECHECK_SECONDS)
         refused = await check()
         if refused is not None:
-            async with lock:
-                await websocket.close(*refused)
+            await sender.write(functools.partial(websocket.close, *refused))
             return
 
 
 async def _serve(websocket: WebSocket, core: Core, code: str, file_id: int, user_id: int, name: str,
                  rate: MessageRate) -> None:
     app: FastAPI = websocket.app
-    lock = asyncio.Lock()
+    sender = _Sender(websocket)
+    send = sender.send
     token, _ = request_token(websocket)
-
-    async def send(message: dict[str, Any] | str) -> None:
-        async with lock:
-            await websocket.send_text(message if isinstance(message, str) else dumps(message))
 
     async def check() -> tuple[int, str] | None:
         return await _refusal(core, token, user_id, file_id)
 
     try:
         async with get_live(app).connect(code, user_id, name) as conn:
-            await send(conn.welcome())
-            forward = asyncio.create_task(_forward(websocket, conn, send))
-            watch = asyncio.create_task(_watch(websocket, check, lock))
-            try:
-                await _read(websocket, conn, send, core.settings, rate, check)
-            except WebSocketDisconnect:
-                pass
+            tasks = [asyncio.create_task(_forward(websocket, conn, send)),  # the welcome, then every change
+                     asyncio.create_task(_watch(websocket, check, sender))]
+            read = asyncio.create_task(_read(websocket, conn, send, core.settings, rate, check))
+            sender.tasks = [read, *tasks]
+            _guard(sender)  # the socket takes nothing: its tasks are cancelled
+            try:  # until the client goes, the party ends, the session ends, or the socket takes nothing
+                await asyncio.wait((read, *tasks), return_when=asyncio.FIRST_COMPLETED)
             finally:
-                for task in (forward, watch):
+                _SENDERS.get(asyncio.get_running_loop(), set()).discard(sender)
+                read.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                    await read
+                for task in tasks:  # the forwarder may be sending while the reader closes
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
@@ -185,6 +265,7 @@ async def _serve(websocket: WebSocket, core: Core, code: str, file_id: int, user
 
 
 async def _forward(websocket: WebSocket, conn: LiveConnection, send: Any) -> None:
+    await send(conn.welcome())
     async for text in conn.messages():
         await send(text)
     await websocket.close(CLOSE_ENDED, "this party has ended")

@@ -5,7 +5,11 @@ client converts that to its own clock with an offset estimated from ping/pong pa
 NTP does (RFC 5905 §8, with one server timestamp): for a ping sent at client time
 ``t0``, answered with server time ``ts`` and received at ``t1``, the round trip is
 ``t1 - t0`` and the offset ``ts - (t0 + t1) / 2``. The sample with the lowest round trip
-of the last 8 is the most trustworthy (its error is at most half its round trip). The
+of the last 8 is the most trustworthy (its error is at most half its round trip), so
+two honest samples differ by at most half their round trips together: a sample further
+off than that (plus ``JUMP_MARGIN``) means a clock jumped (a suspended machine's
+monotonic clock stops while it sleeps; a server's clock is stepped) and the older
+samples are dropped, rather than one of them winning on round trip for 8 pings. The
 browser runs the same code in ``web/static/party.js``; this one serves Python clients
 (tests, benchmarks).
 """
@@ -16,7 +20,10 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["ClockEstimate", "Sample", "server_now"]
+__all__ = ["JUMP_MARGIN", "ClockEstimate", "Sample", "server_now"]
+
+#: Seconds two samples may disagree beyond half their round trips together (timer jitter).
+JUMP_MARGIN = 0.05
 
 
 def server_now() -> float:
@@ -45,6 +52,9 @@ class ClockEstimate:
         rtt = max(0.0, t1 - t0)
         sample = Sample(rtt, server_time - (t0 + t1) / 2)
         if t1 >= t0:
+            best = self.best
+            if best is not None and abs(sample.offset - best.offset) > (sample.rtt + best.rtt) / 2 + JUMP_MARGIN:
+                self.samples.clear()  # one of the clocks jumped: the older samples are wrong
             self.samples.append(sample)
         return sample
 

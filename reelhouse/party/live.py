@@ -10,7 +10,13 @@ and the runtime turns it into member events:
   disconnects the member only when it was the member's last one here — a host with two
   tabs stays the host (and keeps control in host mode) when one tab closes;
 - a member buffers while any of its connections buffers: ``buffering`` is applied when
-  the first one starts, ``ready`` when the last one stops (or closes).
+  the first one starts, ``ready`` when the last one stops (or closes);
+- a member holds the party (makes it wait) for at most the party's ``wait_timeout`` in
+  total within ``HOLD_WINDOW`` seconds: a friend on a connection too slow for the film
+  buffers again and again, each time for less than the timeout, and would stop the
+  party for everyone for ever. Past that budget its ``buffering`` is applied as one that
+  holds nobody (shown, not waited for: ``state.Buffering.holds``). The budget is kept
+  by the process that holds the member's connection.
 
 With several server processes (Redis hub), the connections of one member may sit in
 different processes: when a broadcast shows a member disconnected while this process
@@ -29,6 +35,7 @@ import contextlib
 import itertools
 import json
 import logging
+import re
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -43,11 +50,13 @@ from reelhouse.party.clock import server_now
 from reelhouse.party.hub import MemoryHub, PartyQueue, RedisHub, make_hub
 from reelhouse.party.service import PartyInfo, PartyService
 
-__all__ = ["Connections", "LiveConnection", "PartyLive", "render"]
+__all__ = ["HOLD_WINDOW", "Connections", "LiveConnection", "PartyLive", "render"]
 
 log = logging.getLogger(__name__)
 
 _ENDED_PREFIX = '{"v":1,"type":"ended"'
+#: Seconds over which the times a member held the party add up (see the module doc).
+HOLD_WINDOW = 60.0
 
 
 def render(before: st.Party, info: PartyInfo) -> str:
@@ -55,7 +64,7 @@ def render(before: st.Party, info: PartyInfo) -> str:
     party = info.party
     kind = "ended" if party.state == "ended" else "state"
     changed, gone = protocol.members_changed(before, party)
-    return protocol.dumps({"type": kind, "party": protocol.playback(info.code, info.media_file_id, party),
+    return protocol.dumps({"type": kind, "party": protocol.playback(info.code, info.media_file_id, party, info.version),
                            "members": changed, "gone": gone, "event": protocol.event_of(before, party)})
 
 
@@ -69,6 +78,8 @@ class Connections:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._members: dict[tuple[str, int], dict[int, bool]] = {}  # → {connection: buffering}
+        self._holding: dict[tuple[str, int], float] = {}  # → when its current hold began (s)
+        self._held: dict[tuple[str, int], list[tuple[float, float]]] = {}  # → [(end, seconds held)]
 
     def open(self, code: str, user_id: int, conn_id: int) -> bool:
         """Register a connection; True if it is the member's first one here."""
@@ -100,6 +111,32 @@ class Connections:
             conns[conn_id] = flag
             return any(conns.values()) != before
 
+    def may_hold(self, code: str, user_id: int, now: float, budget: float) -> bool:
+        """Whether the member has held the party for less than ``budget`` seconds in
+        total over the last HOLD_WINDOW seconds before ``now`` (server time, s)."""
+        with self._lock:
+            spans = [(end, held) for end, held in self._held.get((code, user_id), ()) if end > now - HOLD_WINDOW]
+            if spans:
+                self._held[(code, user_id)] = spans
+            else:
+                self._held.pop((code, user_id), None)
+            return sum(held for _, held in spans) < budget
+
+    def hold_started(self, code: str, user_id: int, now: float) -> None:
+        """The member made the party wait at ``now`` (s)."""
+        with self._lock:
+            self._holding[(code, user_id)] = now
+
+    def hold_ended(self, code: str, user_id: int, now: float, budget: float) -> None:
+        """The member stopped buffering at ``now`` (s): its hold, if any, counts (at most
+        ``budget`` s: the party plays on without it after its wait timeout)."""
+        with self._lock:
+            start = self._holding.pop((code, user_id), None)
+            if start is not None:
+                if len(self._held) > 10_000:  # members long gone
+                    self._held.clear()
+                self._held.setdefault((code, user_id), []).append((now, min(max(0.0, now - start), budget)))
+
     def holds(self, code: str, user_id: int) -> bool:
         """Whether this process holds a connection of the member."""
         with self._lock:
@@ -120,6 +157,7 @@ class PartyLive:
         self._hub: MemoryHub | RedisHub | None = None
         self._hub_loop: asyncio.AbstractEventLoop | None = None
         self._ids = itertools.count(1)
+        self._timers: set[asyncio.Task[None]] = set()  # the ticks that end waits on time
 
     @property
     def hub(self) -> MemoryHub | RedisHub:
@@ -132,7 +170,9 @@ class PartyLive:
         return self._hub
 
     async def close(self) -> None:
-        """Close the hub (at shutdown)."""
+        """Close the hub and stop the wait timers (at shutdown)."""
+        for timer in list(self._timers):
+            timer.cancel()
         hub, self._hub = self._hub, None
         if hub is not None:
             await hub.close()
@@ -143,30 +183,31 @@ class PartyLive:
             return
         await self.hub.publish(info.code, render(before, info))
 
-    async def apply(self, code: str, make_event: Callable[[float], st.Event],
-                    timers: set[asyncio.Task[None]] | None = None) -> PartyInfo:
-        """Apply ``make_event(now)`` to the party, broadcast the change, and (into
-        ``timers``) schedule the tick that ends a wait at its deadline. Raises what
+    async def apply(self, code: str, make_event: Callable[[float], st.Event]) -> PartyInfo:
+        """Apply ``make_event(now)`` to the party, broadcast the change, and schedule
+        the tick that ends a wait at its deadline. Raises what
         :meth:`PartyService.apply` raises."""
         before, info = await to_thread.run_sync(self.parties.apply, code, make_event)
         await self.broadcast(before, info)
         deadline = info.party.wait_deadline() if info.party.state == "waiting" else None
-        if deadline is not None and timers is not None:  # whoever made the party wait ends it on time
-            timer = asyncio.create_task(self._tick_at(code, deadline, timers))
-            timers.add(timer)
-            timer.add_done_callback(timers.discard)
+        if deadline is not None:
+            # the process's, not the connection's that made the party wait: a wait must
+            # end on time after that connection has closed too
+            timer = asyncio.create_task(self._tick_at(code, deadline))
+            self._timers.add(timer)
+            timer.add_done_callback(self._timers.discard)
         return info
 
-    async def _tick_at(self, code: str, deadline: float, timers: set[asyncio.Task[None]]) -> None:
+    async def _tick_at(self, code: str, deadline: float) -> None:
         await asyncio.sleep(max(0.0, deadline - server_now()) + 0.01)
         with contextlib.suppress(ReelhouseError):
-            await self.apply(code, lambda now: st.Tick(now), timers)
+            await self.apply(code, lambda now: st.Tick(now))
 
     @asynccontextmanager
     async def connect(self, code: str, user_id: int, name: str) -> AsyncIterator[LiveConnection]:
         """A member's connection to the party ``code`` while the block runs: joined
-        (connected) on entry, subscribed to the party's messages; on exit its timers
-        stop and, if it was the member's last connection here, the member is marked
+        (connected) on entry, subscribed to the party's messages; on exit, if it was
+        the member's last connection here, the member is marked
         disconnected (shielded: a cancelled handler still does it). Raises what the
         join raises (NotFound, Conflict for an ended party)."""
         conn = LiveConnection(self, code, user_id, name, next(self._ids))
@@ -174,22 +215,31 @@ class PartyLive:
             conn.queue = queue
             self.connections.open(code, user_id, conn.id)
             try:
-                conn.info = await self.apply(code, lambda now: st.Join(user_id, name, now), conn.timers)
+                conn.info = await self.apply(code, lambda now: st.Join(user_id, name, now))
                 yield conn
             finally:
-                for timer in list(conn.timers):
-                    timer.cancel()
                 last, stop_buffering = self.connections.close(code, user_id, conn.id)
                 event: Callable[[float], st.Event] | None = None
                 if last and not conn.left:
                     event = lambda now: st.Disconnect(user_id, now)  # noqa: E731
                 elif stop_buffering:
                     event = lambda now: st.Ready(user_id, now)  # noqa: E731
+                if last or stop_buffering:
+                    self.connections.hold_ended(code, user_id, server_now(), self.parties.wait_timeout)
                 if event is not None and conn.info is not None:
                     done = asyncio.ensure_future(self.apply(code, event))
                     done.add_done_callback(_quiet)
                     with contextlib.suppress(ReelhouseError, asyncio.CancelledError):
                         await asyncio.shield(done)
+
+
+_VERSION = re.compile(r'"version":(\d+)')
+
+
+def _version(text: str) -> int | None:
+    """The party version of a rendered message (compact JSON, :func:`render`)."""
+    found = _VERSION.search(text)
+    return int(found.group(1)) if found else None
 
 
 def _quiet(task: asyncio.Future[Any]) -> None:
@@ -206,15 +256,17 @@ class LiveConnection:
         self.live, self.code, self.user_id, self.name, self.id = live, code, user_id, name, conn_id
         self.info: PartyInfo | None = None
         self.queue: PartyQueue | None = None
-        self.timers: set[asyncio.Task[None]] = set()
         self.left = False
+        #: the party version this connection has sent (the welcome's, then each message's)
+        self.version = -1
 
     def welcome(self) -> dict[str, Any]:
         """The ``welcome`` message: who you are, the server time, the whole party."""
         assert self.info is not None
         info = self.info
+        self.version = max(self.version, info.version)
         return {"type": "welcome", "you": {"id": self.user_id, "name": self.name}, "server": server_now(),
-                "party": protocol.playback(info.code, info.media_file_id, info.party),
+                "party": protocol.playback(info.code, info.media_file_id, info.party, info.version),
                 "members": [protocol.member(p) for p in info.party.participants]}
 
     async def handle(self, raw: str) -> dict[str, Any] | None:
@@ -226,21 +278,47 @@ class LiveConnection:
         if msg.type == "ping":
             return {"type": "pong", "t0": msg.t0, "server": received}
         if msg.type in ("buffering", "ready"):
-            if not self.live.connections.buffering(self.code, self.user_id, self.id, msg.type == "buffering"):
-                return None  # another connection of this member already says so
-        await self.live.apply(self.code, protocol.to_event(msg, self.user_id), self.timers)
+            await self._buffering(msg.type == "buffering")
+            return None
+        await self.live.apply(self.code, protocol.to_event(msg, self.user_id))
         if msg.type == "leave":
             self.left = True
         return None
 
+    async def _buffering(self, flag: bool) -> None:
+        """This connection starts (``flag``) or stops buffering; the member's hold budget
+        decides whether the party waits for it (see the module docstring)."""
+        conns, code, user_id = self.live.connections, self.code, self.user_id
+        if not conns.buffering(code, user_id, self.id, flag):
+            return  # another connection of this member already says so
+        budget = self.live.parties.wait_timeout
+        if not flag:
+            conns.hold_ended(code, user_id, server_now(), budget)
+            await self.live.apply(code, lambda now: st.Ready(user_id, now))
+            return
+        holds = conns.may_hold(code, user_id, server_now(), budget)
+        info = await self.live.apply(code, lambda now: st.Buffering(user_id, now, holds))
+        if holds and info.party.state == "waiting":
+            conns.hold_started(code, user_id, server_now())
+
     async def messages(self) -> AsyncIterator[str]:
         """The party's broadcasts for this connection, until the party ends (the
-        ``ended`` message is the last one)."""
+        ``ended`` message is the last one), each newer than the one before: a message
+        at or below the version this connection has sent (the welcome's included) is
+        old news and skipped: one published late by another process, or one published
+        between this connection's subscription and its join. A gap in the versions (a
+        message still on its way, or dropped) sends the party read afresh instead."""
         assert self.queue is not None
         while True:
             text = await self.queue.get()
-            if self.queue.lost_members:
+            version = _version(text)
+            if self.queue.lost_members or (version is not None and version > self.version + 1):
                 text = await self._whole(text)
+                version = _version(text)
+            if version is not None:
+                if version <= self.version:
+                    continue
+                self.version = version
             yield text
             if text.startswith(_ENDED_PREFIX):
                 return
@@ -265,7 +343,7 @@ class LiveConnection:
             event = json.loads(text).get("event")
         except ValueError:
             event = None
-        return protocol.dumps(protocol.whole(info.code, info.media_file_id, info.party, event))
+        return protocol.dumps(protocol.whole(info.code, info.media_file_id, info.party, event, info.version))
 
     def _shows_me_gone(self, text: str) -> bool:
         try:
@@ -279,4 +357,4 @@ class LiveConnection:
         """Another process marked this member disconnected (its last connection there
         closed) while this one is still open: join again."""
         with contextlib.suppress(ReelhouseError):
-            await self.live.apply(self.code, lambda now: st.Join(self.user_id, self.name, now), self.timers)
+            await self.live.apply(self.code, lambda now: st.Join(self.user_id, self.name, now))

@@ -3,7 +3,8 @@
 Client → server::
 
     {"v": 1, "type": "ping", "t0": <client time s>}         → pong
-    {"v": 1, "type": "play"} · {"type": "pause"} · {"type": "seek", "position": <s>}
+    {"v": 1, "type": "play"} · {"type": "seek", "position": <s>}
+    {"v": 1, "type": "pause", "position": <s, optional: where the party was when pressed>}
     {"v": 1, "type": "buffering"} · {"type": "ready"}
     {"v": 1, "type": "mode", "mode": "host" | "collaborative"}
     {"v": 1, "type": "host", "to": <user id>}                 hand the host role over
@@ -25,8 +26,11 @@ Server → client::
 
 PLAYBACK is the authority: ``{state, position, at, rate}`` say where playback is (at
 server time ``at`` s the position is ``position`` s; while ``playing`` it advances at
-``rate``), plus the code, mode, host, duration. MEMBER is ``{id, name, joined_at,
-connected, buffering}``; a member's status (playing · paused · waiting · idle ·
+``rate``), plus the code, mode, host, duration, and ``version``: one more with every
+change of the party, so a message is newer than another exactly when its version is
+higher (messages from several server processes may reach Redis out of order; a
+connection forwards only newer ones, :meth:`reelhouse.party.live.LiveConnection.messages`).
+MEMBER is ``{id, name, joined_at, connected, buffering}``; a member's status (playing · paused · waiting · idle ·
 buffering · disconnected) follows from it and the party state. State messages carry
 only the members that changed, so a play/pause/seek message stays small however big
 the party is (benchmarks/party_fanout.py).
@@ -71,7 +75,7 @@ def parse(raw: str | bytes) -> ClientMessage:
         raise InvalidInput("a message is a JSON object") from exc
     if not isinstance(data, dict):
         raise InvalidInput("a message is a JSON object")
-    if data.get("v") != VERSION:
+    if data.get("v") != VERSION or isinstance(data.get("v"), bool):  # True == 1 in Python
         raise InvalidInput(f"unsupported protocol version {data.get('v')!r}; this server speaks v{VERSION}")
     kind = data.get("type")
     if kind not in _TYPES:
@@ -80,6 +84,8 @@ def parse(raw: str | bytes) -> ClientMessage:
         return ClientMessage("ping", t0=_number(data.get("t0", 0), "t0"))
     if kind == "seek":
         return ClientMessage("seek", position=_number(data.get("position"), "position"))
+    if kind == "pause" and data.get("position") is not None:
+        return ClientMessage("pause", position=_number(data.get("position"), "position"))
     if kind == "mode":
         mode = data.get("mode")
         if mode not in ("host", "collaborative"):
@@ -112,7 +118,8 @@ def to_event(msg: ClientMessage, user_id: int) -> Callable[[float], st.Event]:
         case "play":
             return lambda now: st.Play(user_id, now)
         case "pause":
-            return lambda now: st.Pause(user_id, now)
+            at = msg.position
+            return lambda now: st.Pause(user_id, now, at)
         case "seek":
             position = msg.position or 0.0
             return lambda now: st.Seek(user_id, now, position)
@@ -139,8 +146,8 @@ def _status(party: st.Party, p: st.Participant, now: float) -> str:
     return party.state
 
 
-def playback(code: str, media_file_id: int, party: st.Party) -> dict[str, Any]:
-    """PLAYBACK of the module docstring."""
+def playback(code: str, media_file_id: int, party: st.Party, version: int = 0) -> dict[str, Any]:
+    """PLAYBACK of the module docstring (``version``: the stored party's)."""
     return {
         "code": code,
         "media_file_id": media_file_id,
@@ -153,6 +160,7 @@ def playback(code: str, media_file_id: int, party: st.Party) -> dict[str, Any]:
         "acting_host_id": st.acting_host(party),
         "duration": party.duration,
         "wait_timeout": party.wait_timeout,
+        "version": version,
     }
 
 
@@ -170,19 +178,20 @@ def members_changed(before: st.Party, after: st.Party) -> tuple[list[dict[str, A
     return changed, [uid for uid in old if uid not in now_ids]
 
 
-def whole(code: str, media_file_id: int, party: st.Party, event: dict[str, Any] | None) -> dict[str, Any]:
+def whole(code: str, media_file_id: int, party: st.Party, event: dict[str, Any] | None,
+          version: int = 0) -> dict[str, Any]:
     """A ``state`` (``ended``) message with every member and ``"full": true``: the
     client replaces its member list with it."""
     return {"type": "ended" if party.state == "ended" else "state",
-            "party": playback(code, media_file_id, party),
+            "party": playback(code, media_file_id, party, version),
             "members": [member(p) for p in party.participants], "gone": [], "event": event, "full": True}
 
 
-def snapshot(code: str, media_file_id: int, party: st.Party, now: float) -> dict[str, Any]:
+def snapshot(code: str, media_file_id: int, party: st.Party, now: float, version: int = 0) -> dict[str, Any]:
     """The whole public state of a party (REST answers): PLAYBACK and every member with
     its ``status`` and ``host`` flag."""
     return {
-        **playback(code, media_file_id, party),
+        **playback(code, media_file_id, party, version),
         "participants": [
             {"id": p.user_id, "name": p.name, "joined_at": p.joined_at, "connected": p.connected,
              "buffering": p.buffering_since is not None, "status": _status(party, p, now),

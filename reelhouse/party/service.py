@@ -9,6 +9,8 @@ a server restart.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from reelhouse.db.models import MediaFile, User, WatchParticipant, WatchSession, utcnow
-from reelhouse.errors import Conflict, InvalidInput, NotFound, SourceBusy
+from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError, SourceBusy
 from reelhouse.party import state as st
 from reelhouse.party.clock import server_now
 from reelhouse.party.codes import new_code, normalize_code
@@ -31,13 +33,16 @@ _RETRIES = 20
 
 @dataclass(frozen=True, slots=True)
 class PartyInfo:
-    """A party as stored: its ``code``, media file, creator, and the machine state."""
+    """A party as stored: its ``code``, media file, creator, the machine state, and the
+    row's ``version`` (one more with every stored change: messages carry it, so a
+    client can tell a late message from a newer one)."""
 
     id: int
     code: str
     media_file_id: int
     created_by: int | None
     party: st.Party
+    version: int = 0
 
 
 class PartyService:
@@ -146,12 +151,28 @@ class PartyService:
                         s.rollback()
                         continue
                     s.commit()
-                    new = replace(info, party=after)
+                    new = replace(info, party=after, version=head.version + 1)
                     self._remember(head.version + 1, new)
                     return before, new
             except OperationalError:  # SQLite: another process holds or changed the file
                 time.sleep(0.005 * (attempt + 1))
         raise SourceBusy("the party is too busy right now; try again")
+
+    def disconnect_everyone(self) -> int:
+        """Mark every connected member of every open party disconnected; returns how
+        many. For the start of a server that is the only one (no socket can be open
+        anywhere): one that died with sockets open left their members connected, and
+        the host among them in control for ever."""
+        with self.sessions() as s:
+            rows = s.execute(
+                select(WatchSession.code, WatchParticipant.user_id)
+                .join(WatchParticipant, WatchParticipant.session_id == WatchSession.id)
+                .where(WatchSession.ended_at.is_(None), WatchParticipant.connected.is_(True))
+            ).all()
+        for code, user_id in rows:
+            with contextlib.suppress(ReelhouseError):
+                self.apply(code, functools.partial(_disconnect, user_id))
+        return len(rows)
 
     # -- the cache: the last party state this process wrote or read, by version ------------
     def _remember(self, version: int, info: PartyInfo) -> None:
@@ -159,7 +180,7 @@ class PartyService:
             if len(self._cache) > 1000:
                 self._cache.clear()
             # as if read from the database: ``last`` (what just happened) is not stored
-            self._cache[info.code] = (version, replace(info, party=replace(info.party, last=None)))
+            self._cache[info.code] = (version, replace(info, party=replace(info.party, last=None), version=version))
 
     def _cached_info(self, s: Session, head: _Head) -> PartyInfo:
         """The party at ``head``'s version: from the cache when this process holds that
@@ -169,7 +190,7 @@ class PartyService:
         if hit is not None and hit[0] == head.version:
             return hit[1]
         info = self._info(s, self._load(s, head.code))
-        self._remember(head.version, info)
+        self._remember(info.version, info)
         return info
 
     @staticmethod
@@ -212,7 +233,7 @@ class PartyService:
 
     def _info(self, s: Session, row: WatchSession, party: st.Party | None = None) -> PartyInfo:
         return PartyInfo(row.id, row.code, row.media_file_id, row.created_by,
-                         party if party is not None else self._party(s, row))
+                         party if party is not None else self._party(s, row), row.version)
 
     @staticmethod
     def _store(s: Session, head: _Head, before: st.Party, party: st.Party) -> bool:
@@ -247,6 +268,10 @@ class PartyService:
                           .values(connected=p.connected, buffering_since=p.buffering_since)
                           .execution_options(synchronize_session=False))
         return True
+
+
+def _disconnect(user_id: int, now: float) -> st.Event:
+    return st.Disconnect(user_id, now)
 
 
 @dataclass(frozen=True, slots=True)

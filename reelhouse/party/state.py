@@ -17,6 +17,11 @@ States (``Party.state``)::
   holds the others: Jellyfin SyncPlay's "ignore wait" rule, made automatic).
 - ``paused``: frozen at ``position``.
 
+Play at the end (the position has reached ``duration``, paused or still "playing")
+starts over from 0, as a media element's ``play()`` does (HTML Living Standard,
+"media elements", the play() method: "if the playback has ended and the direction of
+playback is forwards, seek to the earliest possible position").
+
 A start is scheduled ``lead`` seconds ahead (``at = now + lead``): every client gets the
 message before the moment it should start, so network latency does not become drift.
 
@@ -41,6 +46,7 @@ __all__ = [
     "COMMANDS",
     "DEFAULT_LEAD",
     "DEFAULT_WAIT_TIMEOUT",
+    "PAUSE_LAG",
     "Buffering",
     "Disconnect",
     "End",
@@ -70,6 +76,10 @@ Mode = Literal["host", "collaborative"]
 DEFAULT_WAIT_TIMEOUT = 8.0
 #: Seconds between a start command and the moment every client starts (see module doc).
 DEFAULT_LEAD = 0.3
+#: Seconds a pause may take to reach the server and still stop the party where its
+#: sender pressed it (a friend far away would otherwise see its pause jump ahead by
+#: the message's travel time).
+PAUSE_LAG = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +171,13 @@ class Play:
 
 @dataclass(frozen=True, slots=True)
 class Pause:
+    """``position`` (s): where the party was, by the sender's clock, when it pressed
+    pause; used when it is at most ``PAUSE_LAG`` s from the running position (the
+    message took that long to come), else the running position is."""
+
     user_id: int
     now: float
+    position: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +189,12 @@ class Seek:
 
 @dataclass(frozen=True, slots=True)
 class Buffering:
+    """``holds``: the party waits for this member (False: it has held the party long
+    enough lately, see ``live``; it is shown buffering and the others play on)."""
+
     user_id: int
     now: float
+    holds: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,15 +259,21 @@ def _transition(party: Party, event: Event) -> Party:
     if isinstance(event, Disconnect):
         return _settle(_member(party, replace(member, connected=False, buffering_since=None)), now)
     if isinstance(event, Play):
-        if party.state in ("playing", "waiting"):
+        pos = party.position_at(now)
+        at_end = party.duration is not None and pos >= party.duration
+        if party.state in ("playing", "waiting") and not at_end:
             return party
-        started = replace(party, state="waiting", position=party.position_at(now), at=now,
-                          last=("play", event.user_id, party.position_at(now)))
+        if at_end:  # HTML's play(): "if the playback has ended ... seek to the earliest possible position"
+            pos = 0.0
+        started = replace(party, state="waiting", position=pos, at=now, last=("play", event.user_id, pos))
         return _settle(started, now)
     if isinstance(event, Pause):
         if party.state in ("paused", "idle"):
             return party
         pos = party.position_at(now)
+        if event.position is not None and math.isfinite(event.position) and \
+                abs(event.position - pos) <= PAUSE_LAG:
+            pos = _valid_position(party, max(0.0, event.position))
         return replace(party, state="paused", position=pos, at=now, last=("pause", event.user_id, pos))
     if isinstance(event, Seek):
         pos = _valid_position(party, event.position)
@@ -259,8 +284,10 @@ def _transition(party: Party, event: Event) -> Party:
     if isinstance(event, Buffering):
         if member.buffering_since is not None or not member.connected:
             return party
-        buffering = _member(party, replace(member, buffering_since=now))
-        if party.state == "playing":
+        # a mark already past the wait timeout holds nobody (see ``holding``)
+        since = now if event.holds else now - party.wait_timeout
+        buffering = _member(party, replace(member, buffering_since=since))
+        if party.state == "playing" and event.holds:
             pos = party.position_at(now)
             buffering = replace(buffering, state="waiting", position=pos, at=now,
                                 last=("buffering", event.user_id, pos))

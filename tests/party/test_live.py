@@ -110,3 +110,90 @@ def test_member_buffers_while_any_connection_buffers(client: TestClient, sam: Te
         tab2.send_json({"v": 1, "type": "ready"})
         _recv(host, "state", lambda m: m["party"]["state"] == "playing")
         assert not _member(client, code, "sam")["buffering"]
+
+
+def test_a_member_that_keeps_buffering_stops_holding_the_party(tmp_path: Any) -> None:
+    """A friend on a connection too slow for the film buffers again and again, each time
+    for less than the wait timeout: the party would stop and go for everyone for ever.
+    Once a member has held the party for ``wait_timeout`` seconds within HOLD_WINDOW, it
+    is shown buffering and the others play on."""
+    from party.support import add_media_file
+
+    from reelhouse.config import load_settings
+    from reelhouse.core import Core
+    from reelhouse.server import create_app
+
+    core = Core(load_settings(data_dir=tmp_path / "data", party_wait_timeout=0.6))
+    try:
+        for name, password in USERS.items():
+            core.users.add(name, password)
+        fid = add_media_file(core)
+        with TestClient(create_app(core)) as app_client:
+            with _login(app_client, "sam") as host_client, _login(app_client, "alex") as guest_client:
+                host_client.headers["origin"] = "http://testserver"  # cookie auth: the same-origin proof
+                code = host_client.post("/api/parties", json={"media_file_id": fid}).json()["code"]
+                with host_client.websocket_connect(f"/api/parties/{code}/ws") as host, \
+                        guest_client.websocket_connect(f"/api/parties/{code}/ws") as guest:
+                    _recv(guest, "welcome")
+                    host.send_json({"v": 1, "type": "play"})
+                    _recv(host, "state", lambda m: m["party"]["state"] == "playing")
+                    for _ in range(2):  # 2 x 0.35 s: more than the 0.6 s it may hold
+                        guest.send_json({"v": 1, "type": "buffering"})
+                        _recv(host, "state", lambda m: m["party"]["state"] == "waiting")
+                        time.sleep(0.35)
+                        guest.send_json({"v": 1, "type": "ready"})
+                        _recv(host, "state", lambda m: m["party"]["state"] == "playing")
+                    guest.send_json({"v": 1, "type": "buffering"})
+                    msg = _recv(host, "state", lambda m: any(x["buffering"] for x in m["members"]))
+                    assert msg["party"]["state"] == "playing"  # shown buffering, nobody waits
+                    assert _member(host_client, code, "alex")["status"] == "buffering"
+    finally:
+        core.close()
+
+
+
+@pytest.mark.timeout(60)
+def test_a_wait_ends_on_time_when_the_one_who_started_it_has_gone(tmp_path: Any) -> None:
+    """alex's tab presses play while sam buffers (the party waits), then that tab
+    closes. The wait must still end at its deadline for the others: the timer that
+    ends it belonged to the closed connection and went with it, so the party waited
+    until someone did something. Real server (uvicorn: one event loop, as in
+    production), real WebSocket clients."""
+    import json
+
+    import httpx
+    from party.live_server import connect, login, serve
+    from party.support import add_media_file
+
+    from reelhouse.config import load_settings
+    from reelhouse.core import Core
+    from reelhouse.server import create_app
+
+    core = Core(load_settings(data_dir=tmp_path / "data", party_wait_timeout=0.6))
+    try:
+        for name, password in USERS.items():
+            core.users.add(name, password)
+        fid = add_media_file(core)
+        with serve(create_app(core)) as base:
+            sam_token, alex_token = login(base, "sam", USERS["sam"]), login(base, "alex", USERS["alex"])
+            code = httpx.post(f"http://{base}/api/parties", json={"media_file_id": fid, "mode": "collaborative"},
+                              headers={"authorization": f"Bearer {sam_token}"}, timeout=30).json()["code"]
+
+            def until(ws: Any, pred: Any) -> dict[str, Any]:
+                while True:
+                    msg: dict[str, Any] = json.loads(ws.recv(timeout=5))
+                    if msg["type"] == "state" and pred(msg):
+                        return msg
+
+            with connect(base, code, sam_token) as sam, connect(base, code, alex_token) as alex:
+                sam.send(json.dumps({"v": 1, "type": "buffering"}))
+                until(alex, lambda m: any(x["buffering"] for x in m["members"]))
+                with connect(base, code, alex_token) as tab:
+                    tab.recv(timeout=5)
+                    tab.send(json.dumps({"v": 1, "type": "play"}))  # this tab makes the party wait
+                    until(alex, lambda m: m["party"]["state"] == "waiting")
+                # the tab is closed; alex's other tab stays, sam still buffers
+                msg = until(alex, lambda m: m["party"]["state"] == "playing")
+                assert msg["event"]["kind"] == "resumed"
+    finally:
+        core.close()

@@ -329,3 +329,31 @@ def test_party_survives_a_restart(core: Core, media_id: int) -> None:
                 assert recv_until(ws, "welcome")["party"]["state"] == "playing"
     finally:
         again.close()
+
+
+def test_the_host_leaves_mid_play_and_comes_back(client: TestClient, sam: TestClient, media_id: int) -> None:
+    """The host leaves over its socket while the party plays: the socket closes cleanly
+    (1000), sam becomes the host and playback goes on; back again, the old host is a
+    guest and lands where the party is."""
+    code = client.post("/api/parties", json={"media_file_id": media_id}).json()["code"]
+    with client.websocket_connect(f"/api/parties/{code}/ws") as host, \
+            sam.websocket_connect(f"/api/parties/{code}/ws") as guest:
+        recv_until(host, "welcome")
+        recv_until(guest, "welcome")
+        host.send_json({"v": 1, "type": "play"})
+        playing = recv_until(guest, "state", lambda m: m["party"]["state"] == "playing")["party"]
+        host.send_json({"v": 1, "type": "leave"})
+        with pytest.raises(WebSocketDisconnect) as left:
+            for _ in range(20):
+                host.receive_json()
+        assert left.value.code == 1000
+        msg = recv_until(guest, "state", lambda m: m["event"] and m["event"]["kind"] == "leave")
+        assert msg["party"]["state"] == "playing" and msg["party"]["at"] == playing["at"]
+        sam_id = msg["party"]["host_id"]
+        assert msg["gone"] and sam_id != msg["event"]["by"]
+        time.sleep(0.3)
+        with client.websocket_connect(f"/api/parties/{code}/ws") as back:
+            welcome = recv_until(back, "welcome")["party"]
+            assert (welcome["state"], welcome["host_id"], welcome["at"]) == ("playing", sam_id, playing["at"])
+            back.send_json({"v": 1, "type": "pause"})  # a guest now
+            assert recv_until(back, "error")["status"] == 403

@@ -20,6 +20,8 @@ from reelhouse.party.codes import ALPHABET, CODE_LENGTH, new_code, normalize_cod
 @pytest.mark.parametrize(("raw", "expected"), [
     ('{"v":1,"type":"ping","t0":5}', protocol.ClientMessage("ping", t0=5.0)),
     ('{"v":1,"type":"play"}', protocol.ClientMessage("play")),
+    ('{"v":1,"type":"pause"}', protocol.ClientMessage("pause")),
+    ('{"v":1,"type":"pause","position":61.5}', protocol.ClientMessage("pause", position=61.5)),
     ('{"v":1,"type":"seek","position":12.5}', protocol.ClientMessage("seek", position=12.5)),
     ('{"v":1,"type":"mode","mode":"collaborative"}', protocol.ClientMessage("mode", mode="collaborative")),
     ('{"v":1,"type":"host","to":3}', protocol.ClientMessage("host", to=3)),
@@ -31,6 +33,7 @@ def test_parse(raw: str, expected: protocol.ClientMessage) -> None:
 @pytest.mark.parametrize("raw", [
     "", "[]", "null", '{"type":"play"}', '{"v":2,"type":"play"}', '{"v":1,"type":"dance"}',
     '{"v":1,"type":"seek"}', '{"v":1,"type":"seek","position":"1"}', '{"v":1,"type":"seek","position":true}',
+    '{"v":true,"type":"play"}', '{"v":1,"type":"pause","position":NaN}', '{"v":1,"type":"pause","position":"1"}',
     '{"v":1,"type":"mode","mode":"anarchy"}', '{"v":1,"type":"host","to":"3"}', '{"v":1,"type":"host","to":false}',
     '{"v":1,"type":"play","pad":"' + "x" * 5000 + '"}', b"\xff\xfe",
     "[" * 4000,  # nested past json's recursion limit: RecursionError, not ValueError
@@ -92,3 +95,18 @@ def test_clock_estimate_keeps_the_lowest_round_trip_of_the_last_eight() -> None:
         clock.add(110.0 + i, 170.0 + i, 110.1 + i)
     assert clock.best is not None and clock.best.rtt == pytest.approx(0.1)
     assert clock.offset == pytest.approx(59.95)
+
+
+def test_clock_estimate_follows_a_jump_of_the_local_clock_at_once() -> None:
+    """A suspended laptop's monotonic clock (the page's performance.now()) stops: after
+    waking it is behind by the time asleep. Two honest samples differ by at most half
+    their round trips together, so a sample further off than that starts afresh rather
+    than losing to an older one with a lower round trip for up to 8 pings (16 s)."""
+    clock = ClockEstimate()
+    clock.add(100.0, 150.01, 100.02)  # rtt 0.02: offset 50.0
+    clock.add(102.0, 152.05, 102.1)  # rtt 0.1: offset 50.0
+    # asleep 5 s: the local clock now reads 5 s less than it should
+    clock.add(99.0, 154.05, 99.1)  # rtt 0.1: offset 55.0
+    assert clock.offset == pytest.approx(55.0)
+    clock.add(101.0, 156.06, 101.12)  # a later, slower sample of the same clock: kept beside it
+    assert clock.offset == pytest.approx(55.0) and len(clock.samples) == 2

@@ -9,16 +9,16 @@ times and a third member joins."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from party.live_server import connect as _connect
+from party.live_server import login as _login
+from party.live_server import serve as _serve
 from party.support import USERS, add_media_file
 
 from reelhouse.config import load_settings
@@ -29,50 +29,6 @@ from helpers import ADMIN, ADMIN_PASSWORD
 
 pytestmark = pytest.mark.timeout(120)
 websockets_sync = pytest.importorskip("websockets.sync.client")
-
-
-@contextmanager
-def _serve(app: object) -> Iterator[str]:
-    """uvicorn in a thread; the listening socket's small send buffer is inherited by the
-    connections it accepts, so a client that stops reading blocks the server soon."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",  # type: ignore[arg-type]
-                                           ws="auto", ws_ping_interval=None,
-                                           timeout_graceful_shutdown=2))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn-slow")
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.01)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-
-
-def _login(base: str, name: str, password: str) -> str:
-    r = httpx.post(f"http://{base}/api/auth/login", json={"username": name, "password": password}, timeout=30)
-    assert r.status_code == 200, r.text
-    return str(r.json()["token"])
-
-
-def _connect(base: str, code: str, token: str, rcvbuf: int | None = None) -> Any:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if rcvbuf is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    host, port = base.split(":")
-    sock.connect((host, int(port)))
-    return websockets_sync.connect(f"ws://{base}/api/parties/{code}/ws", sock=sock, compression=None,
-                                   max_queue=1 if rcvbuf else 4096,
-                                   additional_headers={"Authorization": f"Bearer {token}"})
 
 
 def _apply(members: dict[int, dict[str, Any]], msg: dict[str, Any]) -> None:

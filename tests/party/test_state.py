@@ -34,8 +34,19 @@ TABLE: list[tuple[str, st.Party, st.Event, str, float | None, float | None]] = [
     ("play from idle starts lead s ahead", party(A, B), st.Play(A, 10.0), "playing", 0.0, 10.3),
     ("play while playing changes nothing", party(A, B, state="playing", position=5.0, at=1.0),
      st.Play(A, 10.0), "playing", 5.0, 1.0),
+    # HTML's play(): "if the playback has ended ... seek to the earliest possible position"
+    ("play at the end starts over", party(A, state="paused", position=100.0, at=5.0),
+     st.Play(A, 10.0), "playing", 0.0, 10.3),
+    ("play once playing ran to the end starts over", party(A, state="playing", position=90.0, at=0.0),
+     st.Play(A, 200.0), "playing", 0.0, 200.3),
+    ("play just before the end goes on", party(A, state="paused", position=99.5, at=5.0),
+     st.Play(A, 10.0), "playing", 99.5, 10.3),
     ("pause freezes the running position", party(A, B, state="playing", position=5.0, at=1.0),
      st.Pause(A, 3.0), "paused", 7.0, 3.0),
+    ("pause where the sender pressed it, 0.4 s before it came",
+     party(A, B, state="playing", position=5.0, at=1.0), st.Pause(A, 3.0, 6.6), "paused", 6.6, 3.0),
+    ("a pause position too far from the running one is not taken",
+     party(A, B, state="playing", position=5.0, at=1.0), st.Pause(A, 3.0, 1.0), "paused", 7.0, 3.0),
     ("pause before the scheduled start", party(A, state="playing", position=5.0, at=10.3),
      st.Pause(A, 10.1), "paused", 5.0, 10.1),
     ("seek while paused stays paused", party(A, state="paused", position=5.0), st.Seek(A, 4.0, 42.0),
@@ -45,6 +56,8 @@ TABLE: list[tuple[str, st.Party, st.Event, str, float | None, float | None]] = [
     ("seek past the end is clamped", party(A, state="paused"), st.Seek(A, 1.0, 500.0), "paused", 100.0, None),
     ("buffering while playing waits", party(A, B, state="playing", position=0.0, at=0.0),
      st.Buffering(B, 2.0), "waiting", 2.0, 2.0),
+    ("buffering that may not hold: marked, the party plays on untouched",
+     party(A, B, state="playing", position=0.0, at=0.0), st.Buffering(B, 2.0, holds=False), "playing", 0.0, 0.0),
     ("buffering while paused just marks", party(A, B, state="paused", position=3.0),
      st.Buffering(B, 2.0), "paused", 3.0, None),
     ("play with a member buffering waits", buffering(party(A, B, state="paused", position=3.0), B, 1.0),
@@ -125,6 +138,13 @@ def test_host_succession_and_transfer() -> None:
     assert p.host_id == C
 
 
+def test_a_member_that_may_not_hold_is_shown_buffering_but_nobody_waits() -> None:
+    p = st.apply(party(A, B, state="playing", position=0.0, at=0.0), st.Buffering(B, 2.0, holds=False))
+    assert p.member(B).buffering_since is not None and not p.holding(2.0)  # type: ignore[union-attr]
+    assert st.apply(p, st.Play(A, 3.0)).state == "playing"
+    st.check_invariants(p, 2.0)
+
+
 def test_position_runs_at_rate_and_stops_at_the_end() -> None:
     p = party(A, state="playing", position=10.0, at=100.0, rate=1.0)
     assert p.position_at(99.0) == 10.0  # before the scheduled start
@@ -173,17 +193,17 @@ class PartyMachine(RuleBasedStateMachine):
     def play(self, uid: int) -> None:
         self._do(st.Play(uid, self.now))
 
-    @rule(uid=USERS)
-    def pause(self, uid: int) -> None:
-        self._do(st.Pause(uid, self.now))
+    @rule(uid=USERS, pos=hs.none() | hs.floats(-5, 100) | hs.just(float("nan")))
+    def pause(self, uid: int, pos: float | None) -> None:
+        self._do(st.Pause(uid, self.now, pos))
 
     @rule(uid=USERS, pos=hs.floats(-5, 100) | hs.just(float("nan")))
     def seek(self, uid: int, pos: float) -> None:
         self._do(st.Seek(uid, self.now, pos))
 
-    @rule(uid=USERS)
-    def buffer(self, uid: int) -> None:
-        self._do(st.Buffering(uid, self.now))
+    @rule(uid=USERS, holds=hs.booleans())
+    def buffer(self, uid: int, holds: bool) -> None:
+        self._do(st.Buffering(uid, self.now, holds))
 
     @rule(uid=USERS)
     def ready(self, uid: int) -> None:

@@ -29,7 +29,7 @@ Code = Annotated[str, Path(min_length=1, max_length=16, description="invite code
 
 def party_public(info: PartyInfo) -> PartyPublic:
     now = server_now()
-    snap = protocol.snapshot(info.code, info.media_file_id, info.party, now)
+    snap = protocol.snapshot(info.code, info.media_file_id, info.party, now, info.version)
     return PartyPublic(**snap, invite_path=f"/party/{info.code}", server_time=now)
 
 

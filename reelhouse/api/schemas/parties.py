@@ -40,5 +40,7 @@ class PartyPublic(BaseModel):
                                        "host is disconnected the longest-present connected member")
     duration: float | None = Field(description="seconds")
     wait_timeout: float = Field(description="seconds a buffering member may hold the party")
+    version: int = Field(description="one more with every change of the party: of two states, the one with "
+                                     "the higher version is newer")
     server_time: float = Field(description="server time of this answer, epoch seconds")
     participants: list[ParticipantPublic]

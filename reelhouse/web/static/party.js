@@ -47,7 +47,12 @@
     offset: 0,
     add(t0, server, t1) {
       if (t1 < t0) return;
-      this.samples.push({ rtt: t1 - t0, offset: server - (t0 + t1) / 2 });
+      const s = { rtt: t1 - t0, offset: server - (t0 + t1) / 2 };
+      // Two honest samples differ by at most half their round trips together; further off,
+      // a clock jumped (performance.now() stops while the machine sleeps): start afresh.
+      const best = this.samples.length ? this.samples.reduce((a, b) => (b.rtt < a.rtt ? b : a)) : null;
+      if (best && Math.abs(s.offset - best.offset) > (s.rtt + best.rtt) / 2 + 0.05) this.samples = [];
+      this.samples.push(s);
       if (this.samples.length > 8) this.samples.shift();
       this.offset = this.samples.reduce((a, b) => (b.rtt < a.rtt ? b : a)).offset;
     },
@@ -67,6 +72,9 @@
     if (auth.duration) pos = Math.min(pos, auth.duration);
     return Math.max(0, pos);
   }
+  // Playing, or about to: a film that has run to its end is not (play then starts it over).
+  const running = () => auth && (auth.state === "playing" || auth.state === "waiting") &&
+    !(auth.duration && expected(serverNow()) >= auth.duration);
   // ?sync=naive turns the clock and the correction off: the page obeys each message as it
   // arrives (play now, pause now, seek to the position sent), as simple sync players do.
   // benchmarks/party_drift.py measures it as the peer.
@@ -231,6 +239,9 @@
   let members = new Map();
   function onState(msg, full) {
     const party = msg.party;
+    // Each change of the party has a higher version; the server forwards only newer ones,
+    // and this page keeps to that too (a reconnect's welcome starts afresh: auth is null).
+    if (auth && party.version < auth.version) return;
     if (full) members = new Map();
     (msg.members || []).forEach((m) => members.set(m.id, m));
     (msg.gone || []).forEach((id) => members.delete(id));
@@ -254,11 +265,29 @@
     render(event);
   }
 
+  function finish(text) {
+    closedForGood = true;
+    showBanner(text);
+    video.pause();
+  }
+  // A reconnect refused at the handshake (the party ended meanwhile, the session expired)
+  // reaches the page as close code 1006, like a network error: the REST API says which.
+  async function whyRefused() {
+    try {
+      const r = await fetch("/api/parties/" + code, { credentials: "same-origin", headers: { accept: "application/json" } });
+      if (r.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); return true; }
+      if (r.status === 404) { finish("This party no longer exists."); return true; }
+      if (r.ok && (await r.json()).state === "ended") { finish("This party has ended."); return true; }
+    } catch (_) { /* the network is still down: retry */ }
+    return false;
+  }
+
   function connect() {
     const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/parties/" + code + "/ws";
     ws = new WebSocket(url);
-    let pinger = null;
+    let pinger = null, opened = false;
     ws.onopen = () => {
+      opened = true;
       retry = 0;
       clock.samples = [];
       for (let i = 0; i < 8; i++) setTimeout(() => send({ type: "ping", t0: localNow() }), i * 60);
@@ -288,7 +317,9 @@
         return;
       }
       showBanner("Connection lost — reconnecting…");
-      setTimeout(connect, Math.min(5000, 300 * 2 ** retry++));
+      const again = () => setTimeout(connect, Math.min(5000, 300 * 2 ** retry++));
+      if (opened) again();
+      else whyRefused().then((known) => { if (!known) again(); });
     };
   }
 
@@ -334,7 +365,7 @@
     else showBanner("");
     const control = canControl() && auth.state !== "ended";
     [playBtn, $("party-back"), $("party-fwd"), seekBar].forEach((el) => { el.disabled = !control; });
-    playBtn.textContent = auth.state === "playing" || auth.state === "waiting" ? "❚❚ Pause" : "▶ Play";
+    playBtn.textContent = running() ? "❚❚ Pause" : "▶ Play";
     note.textContent = control ? "" : auth.state === "ended" ? "" : "The host controls playback in this party.";
     if (auth.duration) seekBar.max = String(auth.duration);
     const isHost = me && auth.host_id === me.id;
@@ -372,12 +403,14 @@
   setInterval(() => {
     const pos = auth ? expected(serverNow()) : 0;
     timeLabel.textContent = hms(pos);
+    if (auth) playBtn.textContent = running() ? "❚❚ Pause" : "▶ Play";
     if (document.activeElement !== seekBar) seekBar.value = String(pos);
   }, 250);
 
   // -- controls ----------------------------------------------------------------------------
+  // A pause says where the party was when pressed: it reaches the server a one-way trip later.
   playBtn.addEventListener("click", () => {
-    send({ type: auth && (auth.state === "playing" || auth.state === "waiting") ? "pause" : "play" });
+    send(running() ? { type: "pause", position: expected(serverNow()) } : { type: "play" });
   });
   $("party-back").addEventListener("click", () => send({ type: "seek", position: Math.max(0, expected(serverNow()) - 10) }));
   $("party-fwd").addEventListener("click", () => send({ type: "seek", position: expected(serverNow()) + 10 }));

@@ -154,6 +154,18 @@ def daemon_of(port: int) -> int:
     return _DAEMONS[port]
 
 
+def daemon_sessions(port: int) -> int:
+    """The session processes (children) of the :func:`daemon` on ``port`` still running."""
+    def ppid(proc: Path) -> int:
+        try:
+            return int((proc / "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    pid = daemon_of(port)
+    return sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and ppid(p) == pid)
+
+
 @contextmanager
 def vsftpd(folder: Path, anon: Path, *, writable: bool = False, tls: tuple[Path, Path] | None = None,
            options: Mapping[str, str] | None = None, as_nobody: bool = False) -> Iterator[int]:

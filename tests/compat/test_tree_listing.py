@@ -14,7 +14,7 @@ import pytest
 from reelhouse.library.known import same_mtime
 from reelhouse.sources.ftp import FtpConfig, FtpSource, treelist
 
-from helpers import PURE_PASSWORD, PURE_USER, daemon_of, pure_ftpd
+from helpers import PURE_PASSWORD, PURE_USER, daemon_sessions, pure_ftpd
 
 pytestmark = [pytest.mark.ftpd]
 
@@ -66,19 +66,6 @@ def pureftpd(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         yield port
 
 
-def _sessions(port: int) -> int:
-    """pure-ftpd's session processes (children of the daemon) still running."""
-    pid = daemon_of(port)
-    return sum(1 for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == pid)
-
-
-def _ppid(proc: Path) -> int:
-    try:
-        return int((proc / "stat").read_text().rpartition(")")[2].split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
 def _walk(port: int) -> dict[str, dict[str, tuple[bool, int | None, float | None]]]:
     src = FtpSource(FtpConfig("127.0.0.1", port, PURE_USER, PURE_PASSWORD, pool_size=3))
     try:
@@ -123,9 +110,9 @@ def test_tree_walk_lists_what_the_mlsd_walk_lists(pureftpd: int, monkeypatch: py
     assert len(by_tree["Many"]) == 30
     assert by_tree["Show A/Locked"] == by_mlsd["Show A/Locked"] == {"error": (False, None, None)}
     deadline = time.monotonic() + 5
-    while _sessions(pureftpd) and time.monotonic() < deadline:  # a refused CWD left none waiting
+    while daemon_sessions(pureftpd) and time.monotonic() < deadline:  # a refused CWD left none waiting
         time.sleep(0.05)
-    assert _sessions(pureftpd) == 0
+    assert daemon_sessions(pureftpd) == 0
 
 
 def test_a_reply_from_another_server_turns_it_off() -> None:

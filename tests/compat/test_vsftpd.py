@@ -5,15 +5,17 @@ source root must be the login folder (PWD), not the server's "/"."""
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.sources.ftp import FtpConfig, FtpSource
+from reelhouse.errors import NotFound
+from reelhouse.sources.ftp import FtpConfig, FtpSource, statlist
 
-from helpers import vsftpd, wait_job
+from helpers import daemon_sessions, vsftpd, wait_job
 
 pytestmark = pytest.mark.ftpd
 
@@ -34,6 +36,31 @@ def vsftpd_ro(tmp_path: Path) -> Iterator[tuple[int, Path]]:
         p.chmod(0o755 if p.is_dir() else 0o644)
     with vsftpd(tmp_path, anon) as port:
         yield port, anon
+
+
+def test_a_refused_cwd_leaves_no_session_waiting(vsftpd_ro: tuple[int, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``CWD dir``, ``PASV``, ``LIST`` go in one write (sources/ftp/pipeline.py); when
+    the CWD was refused the client closed the control connection with the LIST still
+    waiting for its data connection, and vsftpd's session process waited for it (its
+    ``accept_timeout``, 60 s), counting against the server's per-address limit. Now the
+    listing is ended and the connection kept. STAT listings are off here: they take
+    another road to the folder."""
+    port, _anon = vsftpd_ro
+    monkeypatch.setattr(statlist, "tried", lambda key: False)
+    src = FtpSource(FtpConfig("127.0.0.1", port, None, None, pool_size=1))
+    try:
+        assert {e.name for e in src.list("Films")} == {"Sintel.2010.720p.mkv"}
+        for _ in range(3):
+            with pytest.raises(NotFound):
+                src.list("No Such Folder")
+        assert {e.name for e in src.list("Films")} == {"Sintel.2010.720p.mkv"}
+        assert daemon_sessions(port) == 1  # the same connection all along
+    finally:
+        src.close()
+    deadline = time.monotonic() + 5
+    while daemon_sessions(port) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert daemon_sessions(port) == 0
 
 
 def test_list_stat_and_ranges_relative_to_the_login_folder(vsftpd_ro: tuple[int, Path]) -> None:

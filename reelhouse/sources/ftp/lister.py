@@ -24,6 +24,7 @@ from reelhouse.sources.ftp.limits import ListingBudget
 from reelhouse.sources.ftp.listing import parse_mlsd_line
 from reelhouse.sources.ftp.listing_text import list_entries, mlsd_entries
 from reelhouse.sources.ftp.pipeline import (
+    CwdRefused,
     PipeliningRefused,
     pipelined_listing,
     pipelined_transfer,
@@ -211,6 +212,8 @@ class FtpLister(FtpConnection):
         ftplib's errors: the caller translates them."""
         try:
             return bytes(self._listing(self._list_cmd, budget, cwd=cwd))
+        except CwdRefused:
+            raise  # the folder's answer, not the option's
         except ftplib.error_perm:
             if self._list_cmd == "LIST" or self.ftp is None:
                 raise
@@ -232,7 +235,10 @@ class FtpLister(FtpConnection):
                 self.close()
         if raw is None:
             if cwd is not None:
-                ftp.cwd(cwd)
+                try:
+                    ftp.cwd(cwd)
+                except ftplib.error_perm as exc:
+                    raise CwdRefused(*exc.args) from exc
             raw = retr_all(ftp, cmd, budget)
         return raw
 

@@ -29,7 +29,7 @@ import ssl
 from reelhouse.errors import PermissionDenied, SourceUnavailable
 from reelhouse.sources.ftp.limits import ListingBudget
 
-__all__ = ["PipeliningRefused", "check_complete", "pipelined_listing", "pipelined_transfer", "retr_all",
+__all__ = ["CwdRefused", "PipeliningRefused", "check_complete", "pipelined_listing", "pipelined_transfer", "retr_all",
            "transfer_all"]
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,12 @@ _NO_PIPELINING: set[tuple[str, int]] = set()
 class PipeliningRefused(Exception):
     """A 4xx or an out-of-order reply to pipelined commands: the server (or a proxy in
     front of it) may not take them. A 5xx is an answer (no such folder), not this."""
+
+class CwdRefused(ftplib.error_perm):
+    """The ``CWD`` before a pipelined listing was refused (5xx: no such folder, no
+    permission); the listing commands sent after it were answered and the connection
+    is still in step (:func:`_drain_after_refused_cwd`)."""
+
 
 #: Bytes asked of one recv on a listing's data connection.
 _RECV = 1 << 20
@@ -106,12 +112,44 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
         except ftplib.error_temp as exc:  # 426/451 after the 150: the transfer failed, not pipelining
             raise SourceUnavailable(f"the FTP server cut the listing short: {exc}") from exc
         return b"".join(chunks), final
+    except ftplib.error_perm as exc:
+        if conn is not None:
+            conn.close()
+        if cwd is not None and pending == 2 and _drain_after_refused_cwd(ftp):
+            raise CwdRefused(*exc.args) from exc
+        if pending:
+            ftp.close()  # replies in flight: the connection is out of step
+        raise
     except BaseException:
         if conn is not None:
             conn.close()
         if pending:
             ftp.close()  # replies in flight: the connection is out of step
         raise
+
+
+def _drain_after_refused_cwd(ftp: ftplib.FTP) -> bool:
+    """After a refused ``CWD``, read the answers to the ``PASV`` and listing command
+    written with it; connect to the passive port and close at once, so the server's
+    listing ends (426, or 226 for an empty one) instead of waiting for its data
+    connection: a control connection closed there left pure-ftpd's and vsftpd's
+    session process waiting on it (measured: pure-ftpd for 15 minutes, vsftpd for its
+    ``accept_timeout``, 60 s), counting against the server's per-address limit.
+    True when every reply was read (the connection is in step), False on anything
+    unexpected (the caller closes the connection)."""
+    try:
+        pasv = ftp.getmultiline()
+        if pasv.startswith("227"):
+            host, port = ftplib.parse227(pasv)
+            if not getattr(ftp, "trust_server_pasv_ipv4_address", False) and ftp.sock is not None:
+                host = ftp.sock.getpeername()[0]
+            socket.create_connection((host, port), ftp.timeout, source_address=ftp.source_address).close()
+        reply = ftp.getmultiline()
+        while reply[:1] == "1":  # 150, then the listing's final reply
+            reply = ftp.getmultiline()
+        return reply[:1] in ("2", "4", "5")
+    except (OSError, EOFError, ftplib.Error, ValueError):
+        return False
 
 
 def retr_all(ftp: ftplib.FTP, cmd: str, budget: ListingBudget) -> bytes:

@@ -165,6 +165,7 @@ def test_a_socket_ends_when_its_source_grant_is_taken_away(core: Core, client: T
         core.users.update(uid, UserChange(restrict_sources=True, sources=[source_id]))
     code = client.post("/api/parties", json={"media_file_id": media_id, "mode": "collaborative"}).json()["code"]
     assert sam.post(f"/api/parties/{code}/join").status_code == 200
+    assert [p["code"] for p in sam.get("/api/parties").json()] == [code]
     with sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
         recv_until(ws, "welcome")
         ws.send_json({"v": 1, "type": "seek", "position": 3})
@@ -172,6 +173,7 @@ def test_a_socket_ends_when_its_source_grant_is_taken_away(core: Core, client: T
         core.users.update(sam_id, UserChange(sources=[other_id]))
         ws.send_json({"v": 1, "type": "seek", "position": 7})
         assert closed_code(ws) == 4403
+    assert [p["code"] for p in sam.get("/api/parties").json()] == []  # nor listed among sam's parties
     assert client.get(f"/api/parties/{code}").json()["position"] == 3.0
     with login(client.app, "alex") as alex:  # type: ignore[arg-type]
         assert alex.post(f"/api/parties/{code}/join").status_code == 200

@@ -44,8 +44,12 @@ async def create_party(body: PartyCreate, core: CoreDep, user: CurrentUser) -> P
 
 @router.get("", response_model=list[PartyPublic])
 async def my_parties(core: CoreDep, user: CurrentUser) -> list[PartyPublic]:
-    """The parties you are a member of that have not ended, newest first."""
-    return [party_public(i) for i in await run_in_threadpool(core.parties.list_for, user.id)]
+    """The parties you are a member of that have not ended, newest first; not those
+    whose file is on a source taken from you since you joined (as the /party page)."""
+    def visible() -> list[PartyInfo]:
+        return [i for i in core.parties.list_for(user.id) if core.access.may_play(user.id, i.media_file_id)]
+
+    return [party_public(i) for i in await run_in_threadpool(visible)]
 
 
 @router.get("/{code}", response_model=PartyPublic)

@@ -100,8 +100,9 @@ class _StopAfterFirstListing(FtpSource):
             self.server.stop()
         return entries
 
-    def _list_many(self, paths: builtins.list[str]) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
-        listed = super()._list_many(paths)
+    def _list_many(self, paths: builtins.list[str], tree: dict[str, builtins.list[Entry] | None] | None = None,
+                   ) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
+        listed = super()._list_many(paths, tree)
         if "" in paths:
             self.server.stop()
         return listed

@@ -80,14 +80,21 @@ def mark_favorite(core: Core, ctx: Ctx, ref: ids.Ref, favorite: bool) -> dict[st
         return data
 
 
-def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """Titles the user stopped in the middle of, most recently played first."""
+def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0,
+           within: ids.Ref | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Titles the user stopped in the middle of, most recently played first; with
+    ``within`` (a show or season: ``ParentId``) only its episodes."""
+    inside = []
+    if within is not None:
+        seasons = select(Season.id).where(Season.show_id == within.id) if within.kind == "show" else \
+            select(Season.id).where(Season.id == within.id)
+        inside = [MediaFile.episode_id.in_(select(Episode.id).where(Episode.season_id.in_(seasons)))]
     rows = s.execute(
         select(MediaFile.movie_id, MediaFile.episode_id)
         .join(WatchProgress, and_(WatchProgress.media_file_id == MediaFile.id,
                                   WatchProgress.user_id == ctx.user_id))
         .where(WatchProgress.position > 0, WatchProgress.watched.is_(False),
-               MediaFile.missing_since.is_(None),
+               MediaFile.missing_since.is_(None), *inside,
                *([] if ctx.granted is None else [MediaFile.source_id.in_(sorted(ctx.granted))]))
         .order_by(WatchProgress.updated_at.desc()).limit(2000))
     refs: list[ids.Ref] = []

@@ -157,8 +157,14 @@ def _resume(core: Core, request: Request, caller: Caller, args: Args) -> dict[st
         kinds = set()
     limit = args.number("limit", 100, 0, 1000) or 0
     start = args.number("startindex", 0) or 0
+    # ParentId: a library view (the apps' per-library "Continue watching" row), a show or a season
+    parent = ids.decode(args.text("parentid", 64) or "", "view", "show", "season") \
+        if args.has("parentid") else None
+    if parent is not None:
+        kinds &= ({"movie"} if parent.id == 1 else {"episode"}) if parent.kind == "view" else {"episode"}
+    within = parent if parent is not None and parent.kind != "view" else None
     with core.sessions() as s:
-        items, total = browse.resume(s, _ctx(request, caller, args), kinds, limit, start)
+        items, total = browse.resume(s, _ctx(request, caller, args), kinds, limit, start, within)
     return _result(items, total, start)
 
 

@@ -295,3 +295,32 @@ def test_bodies_nested_too_deep_are_400(jf: TestClient) -> None:
         for body in (b"[" * 100_000, b'{"a":' * 50_000):
             r = jf.post(path, content=body, headers={"content-type": "application/json"})
             assert r.status_code == 400 and "JSON" in r.json()["detail"], (path, r.status_code, r.text)
+
+
+def test_resume_by_parent(jf: TestClient, library: Library) -> None:
+    """``UserItems/Resume?ParentId=``: the apps' "Continue watching" row of one library
+    (or of a show, or a season) holds only its titles; the ParentId was ignored."""
+    items = jf.get("/jellyfin/Items", params={"Recursive": "true", "IncludeItemTypes": "Movie,Episode,Series,Season",
+                                             "Fields": "ParentId"}).json()["Items"]
+    by_name = {(i["Type"], i["Name"]): i for i in items}
+    sintel = by_name[("Movie", "Sintel")]
+    episode = next(i for i in items if i["Type"] == "Episode" and i.get("ParentIndexNumber") == 1)
+    for item in (sintel, episode):
+        r = jf.post("/jellyfin/Sessions/Playing/Progress", json={"ItemId": item["Id"], "PositionTicks": 10_000_000})
+        assert r.status_code == 204, r.text
+    views = {v["CollectionType"]: v["Id"] for v in jf.get("/jellyfin/UserViews").json()["Items"]}
+    show = by_name[("Series", "Example Show")]["Id"]
+    seasons = {s["IndexNumber"]: s["Id"] for s in jf.get(f"/jellyfin/Shows/{show}/Seasons").json()["Items"]}
+
+    def resumed(**params: str) -> set[str]:
+        r = jf.get("/jellyfin/UserItems/Resume", params=params)
+        assert r.status_code == 200, r.text
+        return {i["Id"] for i in r.json()["Items"]}
+
+    assert resumed() == {sintel["Id"], episode["Id"]}
+    assert resumed(ParentId=views["movies"]) == {sintel["Id"]}
+    assert resumed(ParentId=views["tvshows"]) == {episode["Id"]}
+    assert resumed(ParentId=show) == {episode["Id"]}
+    assert resumed(ParentId=seasons[1]) == {episode["Id"]}
+    assert resumed(ParentId=seasons[2]) == set()
+    assert jf.get("/jellyfin/UserItems/Resume", params={"ParentId": "nope"}).status_code == 400

@@ -162,10 +162,10 @@ class FtpLister(FtpConnection):
 
     def _tree_raw(self, ftp: ftplib.FTP, target: str, budget: ListingBudget) -> tuple[bytes, str]:
         """``LIST -aR`` of folder ``target``: its bytes and final reply. ``CWD`` first,
-        alone: pipelined with it, a refused CWD would leave pure-ftpd's session in the
-        folder before, listening for the data connection of the ``LIST`` after it
-        (until its idle timeout, 15 minutes, with the client gone); then ``PASV`` and
-        ``LIST`` in one write where the connection can (:mod:`.pipeline`)."""
+        alone: pipelined with it, a refused CWD would leave pure-ftpd listing the folder
+        before, and the whole tree under it, for nothing (:mod:`.pipeline` ends that
+        listing, but only once the server has made it); then ``PASV`` and ``LIST`` in
+        one write where the connection can."""
         ftp.cwd(target)
         got = pipelined_transfer(ftp, "LIST -aR", budget, None, (self.config.host, self.config.port))
         return got if got is not None else transfer_all(ftp, "LIST -aR", budget)

@@ -91,10 +91,7 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
             pending -= 1
             ftp.voidresp()
         pending -= 1
-        host, port = ftplib.parse227(ftp.getresp())
-        if not getattr(ftp, "trust_server_pasv_ipv4_address", False):  # not in typeshed
-            host = sock.getpeername()[0]  # as ftplib: a NAT'd server's PASV address is ignored
-        conn = socket.create_connection((host, port), ftp.timeout, source_address=ftp.source_address)
+        conn = _data_connection(ftp, sock, ftp.getresp())
         pending -= 1
         first = ftp.getresp()
         if first[0] == "2":  # as ftplib's ntransfercmd: a 2xx may come before the 1xx
@@ -112,23 +109,28 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
         except ftplib.error_temp as exc:  # 426/451 after the 150: the transfer failed, not pipelining
             raise SourceUnavailable(f"the FTP server cut the listing short: {exc}") from exc
         return b"".join(chunks), final
-    except ftplib.error_perm as exc:
+    except BaseException as exc:
         if conn is not None:
             conn.close()
-        if cwd is not None and pending == 2 and _drain_after_refused_cwd(ftp):
+        refused_cwd = isinstance(exc, ftplib.error_perm) and cwd is not None and pending == 2
+        if refused_cwd and _drain_after_refused_cwd(ftp, sock):
             raise CwdRefused(*exc.args) from exc
         if pending:
             ftp.close()  # replies in flight: the connection is out of step
         raise
-    except BaseException:
-        if conn is not None:
-            conn.close()
-        if pending:
-            ftp.close()  # replies in flight: the connection is out of step
-        raise
 
 
-def _drain_after_refused_cwd(ftp: ftplib.FTP) -> bool:
+def _data_connection(ftp: ftplib.FTP, sock: socket.socket, pasv_reply: str) -> socket.socket:
+    """Connect to the passive port a 227 reply names (ftplib.error_reply for another
+    reply); as ftplib, at the control connection's peer address: a NAT'd server's PASV
+    address is ignored unless ``trust_server_pasv_ipv4_address`` (not in typeshed)."""
+    host, port = ftplib.parse227(pasv_reply)
+    if not getattr(ftp, "trust_server_pasv_ipv4_address", False):
+        host = sock.getpeername()[0]
+    return socket.create_connection((host, port), ftp.timeout, source_address=ftp.source_address)
+
+
+def _drain_after_refused_cwd(ftp: ftplib.FTP, sock: socket.socket) -> bool:
     """After a refused ``CWD``, read the answers to the ``PASV`` and listing command
     written with it; connect to the passive port and close at once, so the server's
     listing ends (426, or 226 for an empty one) instead of waiting for its data
@@ -140,10 +142,7 @@ def _drain_after_refused_cwd(ftp: ftplib.FTP) -> bool:
     try:
         pasv = ftp.getmultiline()
         if pasv.startswith("227"):
-            host, port = ftplib.parse227(pasv)
-            if not getattr(ftp, "trust_server_pasv_ipv4_address", False) and ftp.sock is not None:
-                host = ftp.sock.getpeername()[0]
-            socket.create_connection((host, port), ftp.timeout, source_address=ftp.source_address).close()
+            _data_connection(ftp, sock, pasv).close()
         reply = ftp.getmultiline()
         while reply[:1] == "1":  # 150, then the listing's final reply
             reply = ftp.getmultiline()

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from reelhouse import __version__
 from reelhouse.api import party_socket
 from reelhouse.api.app import install_api
+from reelhouse.api.page_cache import PageCache, PageCacheMiddleware
 from reelhouse.api.security import SecurityMiddleware
 from reelhouse.core import Core
 from reelhouse.jellyfin.app import create_jellyfin_app
@@ -39,6 +40,10 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     # /docs is served from vendored files by reelhouse.web.docs (no CDN, no inline script)
     app = FastAPI(title="reelhouse", version=__version__, lifespan=lifespan, docs_url=None,
                   redoc_url=None)
+    page_cache = PageCache()
+    page_cache.watch(core.engine)
+    app.state.page_cache = page_cache
+    app.add_middleware(PageCacheMiddleware, cache=page_cache)  # inside SecurityMiddleware: its headers still apply
     app.add_middleware(SecurityMiddleware)
     install_api(app, core)
     install_web(app)

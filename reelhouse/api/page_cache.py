@@ -1,0 +1,195 @@
+"""A response cache for the read-mostly library pages (issue 14: API CPU per request).
+
+``GET /api/library/items`` (not with ``unwatched``), ``/movies``, ``/shows``,
+``/shows/{id}`` and ``/media-files`` give every user who sees all sources the same
+bytes for the same URL, until the library changes. :class:`PageCacheMiddleware` keeps
+those answers (key: path and query string) and replays them on the event loop: no
+routing, no dependencies, no thread-pool hop, no SQL, no JSON (a few µs instead of
+1-5 ms of CPU).
+
+Correctness:
+
+- **Who**: only a request whose token this process resolved within the identity
+  window (:meth:`~reelhouse.auth.identity.Authenticator.identify_cached`, which every
+  logout, password change, user or grant change empties at once, on every node with
+  Redis) and whose user sees every source (an admin, or no ``restrict_sources``) is
+  answered from or stored in the cache. A user with source grants always goes the
+  normal way, so the hidden-source rule never depends on the cache; a token that is
+  no longer trusted goes the normal way and gets its 401.
+- **Library changes in this process**: every write statement on a library table
+  (:data:`LIBRARY_TABLES`, seen by the engine's ``after_cursor_execute`` event) and
+  the commit or rollback that ends it bump :attr:`PageCache.version`; an entry of an
+  older version is never served, and an answer computed while the version moved is
+  not stored.
+- **Changes in other processes** (``reelhouse worker``, other nodes, the CLI): an
+  entry lives :data:`PAGE_CACHE_SECONDS` at most; a revocation message from another
+  node (auth/revocations.py) also empties it.
+- Progress-dependent answers (continue watching, ``unwatched``) are never cached.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from reelhouse.api.session_cookie import SESSION_COOKIE
+
+__all__ = ["LIBRARY_TABLES", "PAGE_CACHE_SECONDS", "PageCache", "PageCacheMiddleware"]
+
+#: Seconds an answer is kept at most (the bound on how late a library change made by
+#: another process is seen).
+PAGE_CACHE_SECONDS = 5.0
+#: Entries kept (least recently used dropped first) and the largest body kept (bytes).
+MAX_ENTRIES = 1024
+MAX_BODY = 512 * 1024
+#: Tables whose rows make up the cached pages: a write to any of them bumps the version.
+LIBRARY_TABLES = frozenset({"movies", "shows", "seasons", "episodes", "media_files", "media_streams",
+                            "sources", "images", "users", "user_sources"})
+_CACHED_PATH = re.compile(r"^/api/library/(?:items|movies|shows|shows/\d+|media-files)$")
+_WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
+_READ_ONLY = ("SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SHOW", "SET ",
+              "EXPLAIN")
+
+
+def touches_library(statement: str) -> bool:
+    """Whether SQL ``statement`` may change a library table (unknown kinds: yes)."""
+    head = statement.lstrip()[:10].upper()
+    if head.startswith(_READ_ONLY):
+        return False
+    if head.startswith("WITH"):
+        return bool(re.search(r"\b(INSERT|UPDATE|DELETE)\b", statement, re.IGNORECASE))
+    m = _WRITE.match(statement)
+    return m is None or m.group(1).lower() in LIBRARY_TABLES
+
+
+class PageCache:
+    """Answers by URL, valid for one library version and :data:`PAGE_CACHE_SECONDS`."""
+
+    def __init__(self, seconds: float = PAGE_CACHE_SECONDS) -> None:
+        self.seconds = seconds
+        self.version = 0
+        self._entries: OrderedDict[str, tuple[int, float, int, list[tuple[bytes, bytes]], bytes]] = OrderedDict()
+        self._kinds: dict[str, bool] = {}  # statement -> touches a library table
+        self._lock = threading.Lock()
+
+    def bump(self) -> None:
+        """The library changed: no entry of before is served again."""
+        with self._lock:
+            self.version += 1
+            self._entries.clear()
+
+    def watch(self, engine: Engine) -> None:
+        """Bump on every library write through ``engine`` and on the end of its transaction."""
+
+        def after_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            kind = self._kinds.get(statement)
+            if kind is None:
+                kind = touches_library(statement)
+                if len(self._kinds) < 4096:
+                    self._kinds[statement] = kind
+            if kind:
+                conn.info["page_cache_dirty"] = True
+                self.bump()
+
+        def end(conn: Any) -> None:
+            if conn.info.pop("page_cache_dirty", False):
+                self.bump()
+
+        event.listen(engine, "after_cursor_execute", after_execute)
+        event.listen(engine, "commit", end)
+        event.listen(engine, "rollback", end)
+
+    def get(self, key: str) -> tuple[int, list[tuple[bytes, bytes]], bytes] | None:
+        hit = self._entries.get(key)
+        if hit is None or hit[0] != self.version or time.monotonic() - hit[1] >= self.seconds:
+            return None
+        return hit[2], hit[3], hit[4]
+
+    def put(self, key: str, version: int, seen: float, status: int, headers: list[tuple[bytes, bytes]],
+            body: bytes) -> None:
+        """Keep an answer computed from data of ``version`` read after ``seen``."""
+        with self._lock:
+            if version != self.version or len(body) > MAX_BODY:
+                return
+            self._entries[key] = (version, seen, status, headers, body)
+            self._entries.move_to_end(key)
+            while len(self._entries) > MAX_ENTRIES:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _token(scope: Scope) -> str | None:
+    cookie = b""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            v = value.decode("latin-1")
+            if v[:7].lower() == "bearer ":
+                return v[7:].strip() or None
+        elif name == b"cookie":
+            cookie = value
+    if cookie:
+        for part in cookie.decode("latin-1").split(";"):
+            k, _, v = part.strip().partition("=")
+            if k == SESSION_COOKIE:
+                return v or None
+    return None
+
+
+def _sees_all(identity: Any) -> bool:
+    user = getattr(identity, "user", None)
+    return user is not None and bool(user.is_admin or not user.restrict_sources)
+
+
+class PageCacheMiddleware:
+    """Serve and keep the cacheable library pages (module docstring)."""
+
+    def __init__(self, app: ASGIApp, cache: PageCache) -> None:
+        self.app = app
+        self.cache = cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not _CACHED_PATH.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        query: bytes = scope.get("query_string", b"")
+        if b"unwatched" in query:
+            await self.app(scope, receive, send)
+            return
+        key = scope["path"] + "?" + query.decode("latin-1")
+        token = _token(scope)
+        core = scope["app"].state.core
+        identity = core.auth.identify_cached(token) if token else None
+        if identity is not None and _sees_all(identity):
+            hit = self.cache.get(key)
+            if hit is not None:
+                status, headers, body = hit
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        version, seen = self.cache.version, time.monotonic()
+        start: Message | None = None
+        parts: list[bytes] = []
+        keep = True
+
+        async def capture(message: Message) -> None:
+            nonlocal start, keep
+            if message["type"] == "http.response.start":
+                start = message
+                keep = message["status"] == 200
+            elif message["type"] == "http.response.body" and keep:
+                parts.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        state = scope.get("state") or {}
+        if keep and start is not None and _sees_all(state.get("identity")):
+            self.cache.put(key, version, seen, 200, list(start.get("headers", [])), b"".join(parts))

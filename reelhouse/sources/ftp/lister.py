@@ -1,6 +1,7 @@
 """Folder listings and entry details on one FTP control connection: MLSD (RFC 3659 §7)
 when offered, else LIST, over the control connection (:mod:`.statlist`) where the server
-is known to give the same; a whole sub-tree by one ``LIST -R`` on pure-ftpd for a walk
+is known to give the same (in a walk, MLSD servers too: STAT learnt against MLSD);
+a whole sub-tree by one ``LIST -R`` on pure-ftpd for a walk
 (:mod:`.treelist`); MLST, else the parent's listing, for one entry.
 
 Parsing: :mod:`.listing_text` (a whole listing in one pass, straight into

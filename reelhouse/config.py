@@ -275,6 +275,11 @@ class Settings(BaseSettings):
         default=8.0, gt=0, le=600,
         description="Seconds a buffering participant may hold a watch party before it plays on.",
     )
+    party_presence_ttl: float = Field(
+        default=15.0, ge=1.0, le=600,
+        description="Seconds after a server process dies (no clean shutdown) before the party "
+        "members connected to it are shown as gone (several processes, Redis).",
+    )
     party_max_open: int = Field(
         default=20, ge=1, le=10_000,
         description="Most watch parties one user may have started and still host that have not ended.",

@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -52,7 +53,7 @@ from reelhouse.errors import AuthenticationFailed, NotFound, ReelhouseError, Too
 from reelhouse.party.live import LiveConnection, PartyLive
 from reelhouse.party.protocol import dumps
 
-__all__ = ["close_live", "get_live", "serve_socket"]
+__all__ = ["close_live", "get_live", "serve_socket", "start_live"]
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -73,9 +74,17 @@ def get_live(app: FastAPI) -> PartyLive:
     live: PartyLive | None = getattr(app.state, "party_live", None)
     if live is None:
         core: Core = app.state.core
-        live = PartyLive(core.parties, core.settings.party_redis_url or core.settings.redis_url)
+        settings = core.settings
+        node = f"{settings.node_name}:{os.getpid()}" if settings.node_name else None
+        live = PartyLive(core.parties, settings.party_redis_url or settings.redis_url, node=node,
+                         presence_ttl=settings.party_presence_ttl)
         app.state.party_live = live
     return live
+
+
+def start_live(app: FastAPI) -> None:
+    """Start the party runtime's presence keeper (at startup; with Redis only)."""
+    get_live(app).start()
 
 
 async def close_live(app: FastAPI) -> None:

@@ -5,12 +5,15 @@ shipped ``deploy/nginx.conf``.
 - A node killed with SIGKILL renews no presence lease: the members connected to it are
   shown as gone to everyone else once their leases run out, and a wait for one of them
   (which the dead node's timer would have ended) ends with it.
+- A user's cap on party sockets counts the sockets on every node.
 - A member's hold budget (the party's wait timeout per HOLD_WINDOW) is one for the
   whole cluster: reconnecting through the other node does not buy a fresh one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import signal
@@ -41,9 +44,11 @@ pytestmark = [
 ]
 
 websockets_sync = pytest.importorskip("websockets.sync.client")
+ConnectionClosed = pytest.importorskip("websockets.exceptions").ConnectionClosed
 
 USERS = {"admin": "admin-password", "bob": "bob-password"}
 TTL, WAIT = 2.0, 2.0  # presence lease and party wait timeout, seconds
+SOCKETS = 4  # party sockets per user (ws_connections_per_user)
 
 
 class Member:
@@ -51,17 +56,14 @@ class Member:
 
     def __init__(self, base: str, code: str, bearer: str) -> None:
         url = base.replace("http://", "ws://") + f"/api/parties/{code}/ws"
-        self.ws = websockets_sync.connect(url, additional_headers={"Authorization": f"Bearer {bearer}"})
+        self._cm = websockets_sync.connect(url, additional_headers={"Authorization": f"Bearer {bearer}"})
+        self.ws = self._cm.__enter__()
         self.welcome = self.recv("welcome")
 
     def send(self, **msg: Any) -> None:
-        import json
-
         self.ws.send(json.dumps({"v": 1, **msg}))
 
     def recv(self, kind: str, pred: Any = None, timeout: float = 20.0) -> dict[str, Any]:
-        import json
-
         deadline = time.monotonic() + timeout
         while True:
             msg: dict[str, Any] = json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
@@ -69,7 +71,7 @@ class Member:
                 return msg
 
     def close(self) -> None:
-        self.ws.close()
+        self._cm.__exit__(None, None, None)
 
 
 def _bob(msg: dict[str, Any], **want: Any) -> bool:
@@ -81,7 +83,8 @@ def cluster(redis_url: str, tmp_path: Path) -> Iterator[tuple[Cluster, int, dict
     with ExitStack() as stack:
         pg_url = stack.enter_context(postgres_schema(PG_URL, "rh_cluster_crash"))
         c = stack.enter_context(Cluster(tmp_path / "cluster", pg_url, redis_url, nodes=2, workers=0, extra_env={
-            "REELHOUSE_PARTY_PRESENCE_TTL": str(TTL), "REELHOUSE_PARTY_WAIT_TIMEOUT": str(WAIT)}))
+            "REELHOUSE_PARTY_PRESENCE_TTL": str(TTL), "REELHOUSE_PARTY_WAIT_TIMEOUT": str(WAIT),
+            "REELHOUSE_WS_CONNECTIONS_PER_USER": str(SOCKETS)}))
         core = Core(c.settings())
         try:
             for name, password in USERS.items():
@@ -160,3 +163,41 @@ def test_hold_budget_is_one_for_the_cluster(cluster: tuple[Cluster, int, dict[st
         guest.close()
     finally:
         host.close()
+
+
+def _refused(base: str, code: str, token: str) -> int | None:
+    """The close code of a socket refused at once, or None if it was welcomed."""
+    try:
+        Member(base, code, token).close()
+    except ConnectionClosed as exc:
+        return exc.rcvd.code if exc.rcvd is not None else None
+    return None
+
+
+def test_socket_cap_per_user_holds_across_nodes(cluster: tuple[Cluster, int, dict[str, str]]) -> None:
+    """``ws_connections_per_user`` (SOCKETS here) counts the user's sockets on every
+    node: spread over two nodes (directly and through nginx) they get no more; the
+    ones a killed node held free themselves when their leases run out."""
+    c, file_id, tokens = cluster
+    node_a, node_b = c.node_urls
+    code = _party(node_b, file_id, tokens["admin"])
+    held = [Member(node_a, code, tokens["bob"]), Member(node_a, code, tokens["bob"]),
+            Member(node_b, code, tokens["bob"]), Member(c.proxy_url, code, tokens["bob"])]
+    try:
+        assert len(held) == SOCKETS
+        for base in (node_b, node_a, c.proxy_url):
+            assert _refused(base, code, tokens["bob"]) == 1008, base
+        assert _refused(node_b, code, tokens["admin"]) is None  # another user is not starved
+        held.pop().close()  # one closed: one more may open, on either node
+        time.sleep(0.3)
+        held.append(Member(node_b, code, tokens["bob"]))
+        assert _refused(node_b, code, tokens["bob"]) == 1008
+        os.killpg(c.procs[0].pid, signal.SIGKILL)  # node 1 held two of them
+        deadline = time.monotonic() + TTL * 3 + 5
+        while _refused(node_b, code, tokens["bob"]) == 1008:
+            assert time.monotonic() < deadline, "the dead node's sockets still count"
+            time.sleep(0.3)
+    finally:
+        for m in held:
+            with contextlib.suppress(Exception):
+                m.close()

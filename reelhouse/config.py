@@ -214,7 +214,8 @@ class Settings(BaseSettings):
     )
     hls_max_encoders_per_user: int = Field(
         default=0, ge=0, le=64,
-        description="Most ffmpeg transcodes one user's viewers run at once; 0: hls_max_encoders.",
+        description="Most ffmpeg transcodes one user's viewers run at once (with Redis: on every node "
+        "together); 0: hls_max_encoders.",
     )
     hls_encoders_per_track: int = Field(
         default=4, ge=1, le=16,

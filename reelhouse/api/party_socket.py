@@ -15,7 +15,7 @@ message over ``ws_message_limit`` bytes is refused by the server's protocol laye
 (uvicorn ``ws_max_size``, close 1009); more than ``ws_messages_per_second`` (bursts of
 twice that) from one user's sockets together closes the one that went over with 1008,
 and so does a socket past the user's ``ws_connections_per_user`` (with Redis, counted
-over every node: :mod:`reelhouse.api.leased_slots`); a binary frame
+over every node: :mod:`reelhouse.leased_slots`); a binary frame
 closes with 1003. A party on a source the
 user was not granted is unknown to them (4404). A socket whose session ends (logout,
 user disabled or deleted, key revoked) closes with 4401 at its next message, and within
@@ -47,12 +47,12 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.deps import client_address, request_token, user_from_request
 from reelhouse.api.errors import status_for
-from reelhouse.api.leased_slots import LeasedSlots
 from reelhouse.api.party_lookup import find_party
 from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, MessageRate, UserLimits
 from reelhouse.config import Settings
 from reelhouse.core import Core
 from reelhouse.errors import AuthenticationFailed, NotFound, ReelhouseError, TooManyRequests
+from reelhouse.leased_slots import LeasedSlots
 from reelhouse.party.live import LiveConnection, PartyLive
 from reelhouse.party.protocol import dumps
 

@@ -215,7 +215,7 @@ class Settings(BaseSettings):
     hls_max_encoders_per_user: int = Field(
         default=0, ge=0, le=64,
         description="Most ffmpeg transcodes one user's viewers run at once (with Redis: on every node "
-        "together); 0: hls_max_encoders.",
+        "together); 0: no cap per user but each node's hls_max_encoders.",
     )
     hls_encoders_per_track: int = Field(
         default=4, ge=1, le=16,

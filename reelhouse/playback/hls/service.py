@@ -54,7 +54,9 @@ class HlsService:
             settings.hls_ahead_segments, on_tick=self.cache.trim,
             max_per_user=settings.hls_max_encoders_per_user or None,
             max_per_track=settings.hls_encoders_per_track,
-            shared=LeasedSlots(settings.redis_url, settings.party_presence_ttl) if settings.redis_url else None,
+            # a cap set per user holds for the whole cluster; 0 leaves each node's own
+            shared=LeasedSlots(settings.redis_url, settings.party_presence_ttl)
+            if settings.redis_url and settings.hls_max_encoders_per_user else None,
         )
         self.executor = ThreadPoolExecutor(max_workers=max(8, 4 * settings.hls_max_encoders),
                                            thread_name_prefix="hls-wait")

@@ -46,7 +46,7 @@ def world(redis_url: str, tmp_path: Path) -> Iterator[tuple[Cluster, dict[str, i
     root = tmp_path / "films"
     for film in FILMS:
         (root / film).parent.mkdir(parents=True)
-        hls_clips.hevc_mkv(root / film, seconds=16, width=320, height=180)
+        hls_clips.hevc_mkv(root / film, seconds=90, width=320, height=180)  # longer than the encoder runs ahead
     with ExitStack() as stack:
         pg_url = stack.enter_context(postgres_schema(PG_URL, "rh_cluster_hlscap"))
         c = stack.enter_context(Cluster(tmp_path / "cluster", pg_url, redis_url, nodes=2, workers=1, extra_env={

@@ -96,8 +96,9 @@ class TransferQueue:
         self.retries = settings.transfer_retries
         self.retry_delay = settings.transfer_retry_delay
         self.listeners: list[Listener] = []
-        #: with Redis: the uploads running in the whole cluster (:meth:`claim_upload`)
-        self.upload_slots = LeasedSlots(settings.redis_url, settings.party_presence_ttl) \
+        #: with Redis: the uploads running in the whole cluster (:meth:`claim_upload`);
+        #: a dead worker's claim runs out before its job's lease does (the job runs again)
+        self.upload_slots = LeasedSlots(settings.redis_url, min(settings.party_presence_ttl, settings.job_lease / 2)) \
             if settings.redis_url else None
         jobs.register(TaskSpec("transfer", self._body, on_change=self._job_changed))
 

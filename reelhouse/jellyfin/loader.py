@@ -180,7 +180,9 @@ class Loader:
 
     @staticmethod
     def _meta(dto: dict[str, Any], row: Movie | Show) -> None:
-        dto.update({"Overview": row.overview, "Genres": list(row.genres or []),
+        genres = [g for g in row.genres or [] if isinstance(g, str) and g.strip()]
+        dto.update({"Overview": row.overview, "Genres": genres,
+                    "GenreItems": [{"Name": g, "Id": ids.genre_id(g)} for g in genres],
                     "CommunityRating": row.rating, "ProductionYear": row.year,
                     "PremiereDate": _year_date(row.year),
                     "ProviderIds": {k: v for k, v in (("Tmdb", str(row.tmdb_id) if row.tmdb_id else None),

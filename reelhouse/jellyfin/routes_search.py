@@ -5,8 +5,8 @@ Search hints are the Items query (:mod:`.query`) with ``SearchTerm``, over films
 series and episodes unless ``IncludeItemTypes`` says otherwise, each title written as
 Jellyfin's ``SearchHint``. reelhouse has no people, studios, genres or artists as items,
 so ``IncludePeople`` and the like add nothing. The filter menus offer the genres (by
-name, as ``Genres=`` filters by) and years of the titles the user may see; genres have
-no ids here, so ``Filters2`` (which filters by ``GenreIds``) offers none.
+name, as ``Genres=`` filters by) and years of the titles the user may see;
+``Filters2`` offers the genres with their ids (``GenreIds=``, :mod:`.genres`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep
 from reelhouse.jellyfin.loader import Ctx, Loader
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.query import Counts, page, parse_query
+from reelhouse.jellyfin.routes_genres import genres_for
 
 __all__ = ["hint", "router"]
 
@@ -123,11 +124,13 @@ def _genres_and_years(core: Core, caller: Caller, args: Args) -> tuple[list[str]
 @router.get("/items/filters")
 async def filters_legacy(caller: CallerDep, core: CoreDep, args: ArgsDep) -> dict[str, Any]:
     """``QueryFiltersLegacy``: genre names and years to filter a library by."""
-    genres, years = await run_in_threadpool(_genres_and_years, core, caller, args)
+    _, years = await run_in_threadpool(_genres_and_years, core, caller, args)
+    genres = [g.name for g in await run_in_threadpool(genres_for, core, caller, args)]
     return {"Genres": genres, "Tags": [], "OfficialRatings": [], "Years": years}
 
 
 @router.get("/items/filters2")
-def filters(caller: CallerDep) -> dict[str, Any]:
-    """``QueryFilters``: genres by id (none: see the module doc), tags (none)."""
-    return {"Genres": [], "Tags": []}
+async def filters(caller: CallerDep, core: CoreDep, args: ArgsDep) -> dict[str, Any]:
+    """``QueryFilters``: the genres of ``Genres`` (same arguments) as name and id; tags (none)."""
+    found = await run_in_threadpool(genres_for, core, caller, args)
+    return {"Genres": [{"Name": g.name, "Id": g.id} for g in found], "Tags": []}

@@ -41,7 +41,7 @@ from reelhouse.errors import InvalidInput
 from reelhouse.library.queries import GridItem, cached_count, remember_count
 from reelhouse.library.title_search import search_parameter, title_condition
 
-__all__ = ["RESOLUTIONS", "GridFilter", "GridPage", "grid_page"]
+__all__ = ["RESOLUTIONS", "GridFilter", "GridPage", "genre_condition", "grid_page"]
 
 #: Resolution filter → the video heights (pixels) it takes, [low, high).
 RESOLUTIONS: dict[str, tuple[int, int]] = {
@@ -156,7 +156,7 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
     if f.q and f.q.strip():  # bound: the key's q is "?" (folded words) or "!" (see _statement_key)
         stmt = stmt.where(title_condition(model, f.q, bound=bound_q, folded=(f.q == "?") if bound_q else None))
     if f.genre:
-        stmt = stmt.where(_genre_condition(model, f.genre))
+        stmt = stmt.where(genre_condition(model, f.genre))
     if f.year is not None:
         stmt = stmt.where(model.year == f.year)
     if f.letter:
@@ -168,7 +168,7 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
     return stmt, sort, year0, model.id
 
 
-def _genre_condition(model: Any, genre: str) -> ColumnElement[bool]:
+def genre_condition(model: Any, genre: str) -> ColumnElement[bool]:
     """One of the item's genres is ``genre``, whole and in any ASCII case ("drama" finds
     "Drama" on SQLite and PostgreSQL alike). The genres column is JSON text
     (``["Drama", "Science Fiction"]``, non-ASCII as ``\\u`` escapes): the quoted genre is

@@ -4,6 +4,7 @@ so an app's "played" is the web player's "watched")."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -11,12 +12,25 @@ from sqlalchemy.orm import Session
 
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, Favorite, MediaFile, Season, WatchProgress
-from reelhouse.errors import NotFound
+from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader
 from reelhouse.jellyfin.query import ItemQuery, page
+from reelhouse.playback.hls.subtitles import SubtitleInfo
 
-__all__ = ["files_of", "item", "latest", "mark_favorite", "mark_played", "next_up", "resume"]
+__all__ = ["files_of", "item", "latest", "mark_favorite", "mark_played", "next_up", "resume", "sidecars"]
+
+log = logging.getLogger(__name__)
+
+
+def sidecars(core: Core, file_id: int) -> list[SubtitleInfo]:
+    """The subtitle files beside a file (a folder listing by the HLS service; no probe:
+    direct play needs none); none when the source cannot list them now."""
+    try:
+        return core.hls.sidecar_subtitles(file_id)
+    except ReelhouseError as exc:
+        log.warning("subtitle files of media file %d not listed: %s", file_id, exc)
+        return []
 
 
 def item(s: Session, ctx: Ctx, ref: ids.Ref) -> dict[str, Any]:

@@ -183,13 +183,15 @@ def user_resume(user_id: str, request: Request, caller: CallerDep, core: CoreDep
 
 def _one(core: Core, request: Request, caller: Caller, args: Args, item_id: str) -> dict[str, Any]:
     ref = ids.decode(item_id, "view", "movie", "show", "season", "episode")
+    ctx = _ctx(request, caller, args, sources=True)
+    ctx.sidecars = lambda file_id: browse.sidecars(core, file_id)  # as PlaybackInfo lists them
     with core.sessions() as s:
-        return browse.item(s, _ctx(request, caller, args, sources=True), ref)
+        return browse.item(s, ctx, ref)
 
 
 @router.get("/items/{item_id}")
 def item(item_id: str, request: Request, caller: CallerDep, core: CoreDep, args: ArgsDep) -> dict[str, Any]:
-    """One item with its MediaSources."""
+    """One item with its MediaSources (and the subtitle files beside each)."""
     return _one(core, request, caller, args, item_id)
 
 

@@ -6,7 +6,6 @@ renditions and segments (reelhouse's HLS), and subtitles as WebVTT or SubRip."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path as PathLib
 from typing import Annotated, Any
 
@@ -18,19 +17,18 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, MediaStream
-from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound, ReelhouseError
+from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
 from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.browse import sidecars
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_json
 from reelhouse.jellyfin.media import media_source, sidecar_streams
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, max_bitrate_of, new_play_session
 from reelhouse.jellyfin.streams import check_visible, file_for, range_response
 from reelhouse.jellyfin.subrip import vtt_to_srt
-from reelhouse.playback.hls.subtitles import SubtitleInfo
 
 __all__ = ["router"]
 
-log = logging.getLogger(__name__)
 
 router = APIRouter()
 
@@ -68,7 +66,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
         sources = []
         for mf in files:
             src = media_source(mf, ids.encode(ref.kind, ref.id), caller.token)
-            src["MediaStreams"] += sidecar_streams(mf, _tracks(core, mf.id), ids.encode(ref.kind, ref.id),
+            src["MediaStreams"] += sidecar_streams(mf, sidecars(core, mf.id), ids.encode(ref.kind, ref.id),
                                                    caller.token)
             apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
                            token=caller.token, max_bitrate=max_bitrate)
@@ -79,16 +77,6 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
         # clients show "no compatible stream" instead of trying a URL that cannot work
         out["ErrorCode"] = "NoCompatibleStream"
     return out
-
-
-def _tracks(core: Core, file_id: int) -> list[SubtitleInfo]:
-    """The subtitle files beside the file (a folder listing; no probe: direct play
-    needs none); none when the source cannot list them now."""
-    try:
-        return core.hls.sidecar_subtitles(file_id)
-    except ReelhouseError as exc:
-        log.warning("subtitle files of media file %d not listed: %s", file_id, exc)
-        return []
 
 
 @router.get("/items/{item_id}/playbackinfo")

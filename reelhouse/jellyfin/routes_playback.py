@@ -29,7 +29,6 @@ from reelhouse.jellyfin.subrip import vtt_to_srt
 
 __all__ = ["router"]
 
-
 router = APIRouter()
 
 _M3U8 = "application/vnd.apple.mpegurl"

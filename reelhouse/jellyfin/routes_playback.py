@@ -68,7 +68,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
             src["MediaStreams"] += sidecar_streams(mf, sidecars(core, mf.id), ids.encode(ref.kind, ref.id),
                                                    caller.token)
             apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
-                           token=caller.token, max_bitrate=max_bitrate)
+                           token=caller.token, max_bitrate=max_bitrate, profile=profile)
             sources.append(src)
     out: dict[str, Any] = {"MediaSources": sources, "PlaySessionId": play_session}
     if not any(src["SupportsDirectPlay"] or "TranscodingUrl" in src for src in sources):
@@ -155,9 +155,16 @@ def _playlist(text: str) -> Response:
 
 @router.get("/videos/{item_id}/master.m3u8")
 async def master(item_id: str, request: Request, core: CoreDep) -> Response:
-    """reelhouse's master playlist: renditions, audio and subtitle groups."""
+    """reelhouse's master playlist: renditions, audio and subtitle groups; without the
+    copied video with ``AllowVideoStreamCopy=false`` (PlaybackInfo's TranscodingUrl
+    says so when the client's CodecProfiles refuse the file's video)."""
     file_id, token = await _hls_file(request, core, item_id)
-    return _playlist(await run_in_threadpool(core.hls.master, file_id, token))
+    copy = _allow_copy(request)
+    return _playlist(await run_in_threadpool(core.hls.master, file_id, token, None, copy))
+
+
+def _allow_copy(request: Request) -> bool:
+    return Args(request.query_params.multi_items()).flag("allowvideostreamcopy", True) is not False
 
 
 @router.get("/videos/{item_id}/main.m3u8")
@@ -173,6 +180,8 @@ async def main(item_id: str, request: Request, core: CoreDep) -> Response:
             if not streams.audio:
                 raise NotFound("the file has no video or audio stream to stream over HLS")
             return core.hls.media(file_id, "audio0", token)
+        if not _allow_copy(request):
+            renditions = [r for r in renditions if r.name != "copy"] or renditions
         best = renditions[0].name if renditions[0].name == "copy" else renditions[-1].name
         return core.hls.media(file_id, best, token)  # its URIs resolve to videos/{id}/{best}/n.ts
     return _playlist(await run_in_threadpool(build))

@@ -4,7 +4,7 @@
 Genres are those of the titles the user may see (:mod:`.genres`), filtered by
 ``ParentId`` (a library, a series or a season: its series), ``IncludeItemTypes``
 (``Movie``; ``Series`` or ``Episode``: a series' genres), ``SearchTerm`` (a part of
-the name, any case), ``NameStartsWith``, ``NameLessThan``, ``UserId`` (the caller's own;
+the name, any case), ``NameStartsWith``, ``NameStartsWithOrGreater``, ``NameLessThan``, ``UserId`` (the caller's own;
 an admin may name anyone), paged by ``StartIndex``/``Limit``, ``SortOrder``;
 ``Fields=ItemCounts`` adds the counts. reelhouse stores no cast, crew or studios, so
 ``Persons`` and ``Studios`` answer empty results and their ``{name}`` 404, as Jellyfin
@@ -62,8 +62,9 @@ def genres_for(core: Core, caller: Caller, args: Args) -> list[Genre]:
     term = (args.text("searchterm", 200) or "").strip().lower()
     prefix = (args.text("namestartswith", 200) or "").lower()
     before = (args.text("namelessthan", 200) or "").lower()
+    from_name = (args.text("namestartswithorgreater", 200) or "").lower()
     return [g for g in found if term in g.name.lower() and g.name.lower().startswith(prefix)
-            and (not before or g.name.lower() < before)]
+            and (not before or g.name.lower() < before) and g.name.lower() >= from_name]
 
 
 def _show_of_season(core: Core, season_id: int) -> int:

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from jellyfin.support import Library
+from jellyfin.support import Library, set_genres
 from jellyfin.test_models import check
 from jellyfin.test_users import login
-from sqlalchemy import select
 
 from reelhouse.auth.users import UserChange
 from reelhouse.core import Core
-from reelhouse.db.models import Movie, Show
+from reelhouse.db.models import Show
 from reelhouse.server import create_app
 
 from helpers import place, wait_job
@@ -23,19 +22,11 @@ from helpers import place, wait_job
 pytestmark = [pytest.mark.requires_ffmpeg, pytest.mark.requires_node]
 
 
-def _set_genres(core: Core, title: str, genres: list[str], table: type[Movie] | type[Show] = Movie) -> None:
-    with core.sessions() as s:
-        row = s.scalar(select(table).where(table.title == title))
-        assert row is not None, title
-        row.genres = genres
-        s.commit()
-
-
 @pytest.fixture
 def genred(core: Core, library: Library) -> Library:
-    _set_genres(core, "Sintel", ["Animation", "Fantasy"])
-    _set_genres(core, "Big Buck Bunny", ["animation", "Comédie", "50% \"off\""])
-    _set_genres(core, "Example Show", ["Drama"], Show)
+    set_genres(core, "Sintel", ["Animation", "Fantasy"])
+    set_genres(core, "Big Buck Bunny", ["animation", "Comédie", "50% \"off\""])
+    set_genres(core, "Example Show", ["Drama"], Show)
     return library
 
 
@@ -106,7 +97,7 @@ def test_hidden_sources_give_no_genres(core: Core, client: TestClient, genred: L
     sid = client.post("/api/sources", json={"name": "private", "kind": "local",
                                             "path": str(tmp_path / "private")}).json()["id"]
     assert wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
-    _set_genres(core, "Secret Film", ["Espionage", "Fantasy"])
+    set_genres(core, "Secret Film", ["Espionage", "Fantasy"])
     user = core.users.add("guest", "guest-password")
     core.users.update(user.id, UserChange(restrict_sources=True, sources=[genred.source_id]))
     with TestClient(create_app(core)) as c:

@@ -3,7 +3,7 @@
 An :class:`ItemQuery` is read from Jellyfin's arguments (``ParentId``, ``Recursive``,
 ``IncludeItemTypes``, ``SortBy``, ``SortOrder``, ``StartIndex``, ``Limit``,
 ``SearchTerm``, ``Filters``, ``Years``, ``Genres`` (names, ``|``-separated as in
-Jellyfin, or commas; any case), ``GenreIds`` (:mod:`.genres`), ``Ids``, ``SeriesId``,
+Jellyfin, or commas; ASCII letters in any case), ``GenreIds`` (:mod:`.genres`), ``Ids``, ``SeriesId``,
 ``SeasonId``, ``IsPlayed``, ``IsFavorite``). Each item type is one SQL "arm" (movies,
 series, seasons, episodes) that returns only ``(sort key, id)`` rows, ordered and cut
 in SQL with the indexes; arms are merged in order and only the page's rows are then

@@ -207,8 +207,9 @@ def user_item(user_id: str, item_id: str, request: Request, caller: CallerDep, c
 @router.get("/items/{item_id}/similar")
 @router.get("/shows/{item_id}/similar")
 @router.get("/movies/{item_id}/similar")
-def empty_result(item_id: str, caller: CallerDep) -> dict[str, Any]:
+def empty_result(item_id: str, request: Request, caller: CallerDep) -> dict[str, Any]:
     """Intros and similar titles: none (the id is still checked: 400 when malformed)."""
+    _path_user(request, caller)
     ids.decode(item_id)
     return _result([], 0)
 
@@ -217,7 +218,8 @@ def empty_result(item_id: str, caller: CallerDep) -> dict[str, Any]:
 @router.get("/users/{user_id}/items/{item_id}/localtrailers")
 @router.get("/items/{item_id}/specialfeatures")
 @router.get("/users/{user_id}/items/{item_id}/specialfeatures")
-def empty_list(item_id: str, caller: CallerDep) -> list[Any]:
+def empty_list(item_id: str, request: Request, caller: CallerDep) -> list[Any]:
+    _path_user(request, caller)
     ids.decode(item_id)
     return []
 

@@ -4,7 +4,8 @@ An :class:`ItemQuery` is read from Jellyfin's arguments (``ParentId``, ``Recursi
 ``IncludeItemTypes``, ``SortBy``, ``SortOrder``, ``StartIndex``, ``Limit``,
 ``SearchTerm``, ``Filters``, ``Years``, ``Genres`` (names, ``|``-separated as in
 Jellyfin, or commas; ASCII letters in any case), ``GenreIds`` (:mod:`.genres`), ``Ids``, ``SeriesId``,
-``SeasonId``, ``IsPlayed``, ``IsFavorite``). Each item type is one SQL "arm" (movies,
+``SeasonId``, ``IsPlayed``, ``IsFavorite``; ``PersonIds``, ``StudioIds``, ``Tags`` …
+match nothing: none are stored). Each item type is one SQL "arm" (movies,
 series, seasons, episodes) that returns only ``(sort key, id)`` rows, ordered and cut
 in SQL with the indexes; arms are merged in order and only the page's rows are then
 loaded in full (:mod:`.loader`). So a page costs what its rows cost, not the library's
@@ -42,6 +43,8 @@ ARM_KINDS = ("movie", "show", "season", "episode")
 _SORTS = {"sortname", "name", "datecreated", "productionyear", "premieredate",
           "communityrating", "random", "indexnumber"}
 MAX_LIMIT = 100_000
+#: Filters on what reelhouse does not store (people, studios, tags): no title has any.
+_NONE_STORED = ("personids", "person", "studioids", "studios", "tags")
 #: A literal 0, not a bound parameter: ``coalesce(year, ?)`` would not match the
 #: expression index ``coalesce(year, 0)`` and SQLite would sort the whole table.
 _ZERO: ColumnElement[int] = literal_column("0")
@@ -91,6 +94,8 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     else:
         q.kinds = wanted or _default_kinds(q)
     q.kinds -= {_TYPES[t] for t in args.lower_set("excludeitemtypes") if t in _TYPES}
+    if any(args.values(name) for name in _NONE_STORED):
+        q.kinds = set()  # titles with a person, studio or tag: reelhouse stores none
     # the first sort key we know decides; the rest (and unknown ones) are ignored
     q.sort = next((s for s in (v.lower() for v in args.values("sortby")) if s in _SORTS), "sortname")
     q.descending = (args.values("sortorder") or ["Ascending"])[0].lower() == "descending"

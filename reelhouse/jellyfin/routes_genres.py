@@ -120,6 +120,9 @@ def none_stored(caller: CallerDep, args: ArgsDep) -> dict[str, Any]:
     """People and studios: reelhouse stores none (an empty ``BaseItemDtoQueryResult``)."""
     if args.has("userid"):
         check_user_path(caller, args.text("userid", 64) or "")
+    if args.has("parentid"):
+        ids.decode(args.text("parentid", 64) or "", "view", "show", "season")
+    args.number("limit", None, 0, MAX_LIMIT)
     return {"Items": [], "TotalRecordCount": 0, "StartIndex": args.number("startindex", 0) or 0}
 
 

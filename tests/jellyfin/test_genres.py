@@ -89,6 +89,15 @@ def test_persons_and_studios_are_empty(jf: TestClient, genred: Library) -> None:
         check(body, "BaseItemDtoQueryResult")
         assert body["TotalRecordCount"] == 0
         assert jf.get(path + "/Someone").status_code == 404
+        assert jf.get(path, params={"ParentId": "nonsense"}).status_code == 400
+        assert jf.get(path, params={"Limit": "-1"}).status_code == 400
+    # titles by a person, studio or tag: none (an ignored filter would answer every title)
+    some = "0123456789abcdef0123456789abcdef"
+    for params in ({"PersonIds": some}, {"Person": "Someone"}, {"StudioIds": some}, {"Studios": "Pixar"},
+                   {"Tags": "4K"}):
+        body = jf.get("/jellyfin/Items", params={"Recursive": "true", **params}).json()
+        assert (body["Items"], body["TotalRecordCount"]) == ([], 0), params
+    assert jf.get("/jellyfin/Items", params={"Recursive": "true"}).json()["TotalRecordCount"] > 0
 
 
 def test_hidden_sources_give_no_genres(core: Core, client: TestClient, genred: Library, tmp_path: Path,

@@ -12,16 +12,17 @@ one genre, shown as most titles spell it; on a tie, the spelling that sorts firs
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.jellyfin import ids
 
-__all__ = ["Genre", "genre_dto", "visible_genres"]
+__all__ = ["Genre", "genre_dto", "visible_genres", "visible_years"]
 
 
 @dataclass
@@ -37,42 +38,58 @@ class Genre:
         return ids.genre_id(self.name)
 
 
+def _visible(s: Session, granted: frozenset[int] | None, kinds: Iterable[str], show_id: int | None,
+             column: str) -> Iterator[tuple[bool, Any]]:
+    """(is a film, ``column``'s value) of each visible film and series (see
+    :func:`visible_genres` for the arguments)."""
+    wanted = set(kinds)
+    present = [MediaFile.missing_since.is_(None)]
+    if granted is not None:
+        present.append(MediaFile.source_id.in_(sorted(granted)))
+    # IN (files …), not a correlated EXISTS per title: with a source filter SQLite ran
+    # the EXISTS once per title through the source index (19 s for 20,000 films; 0.16 s now)
+    if "movie" in wanted and show_id is None:
+        films = select(MediaFile.movie_id).where(MediaFile.movie_id.is_not(None), *present)
+        for (value,) in s.execute(select(getattr(Movie, column)).where(Movie.id.in_(films))):
+            yield True, value
+    if "show" in wanted:
+        shows = (select(Season.show_id).select_from(MediaFile)
+                 .join(Episode, Episode.id == MediaFile.episode_id)
+                 .join(Season, Season.id == Episode.season_id).where(*present))
+        stmt = select(getattr(Show, column)).where(Show.id.in_(shows))
+        for (value,) in s.execute(stmt.where(Show.id == show_id) if show_id is not None else stmt):
+            yield False, value
+
+
 def visible_genres(s: Session, granted: frozenset[int] | None, kinds: Iterable[str] = ("movie", "show"),
                    show_id: int | None = None) -> list[Genre]:
     """The genres of the visible films (``movie`` in ``kinds``) and series (``show``),
-    of one series only with ``show_id``; sorted by name, case-insensitively."""
-    wanted = set(kinds)
+    of one series only with ``show_id``; sorted by name, case-insensitively.
+    ``granted``: the source ids the user may see (None: all)."""
     found: dict[str, Genre] = {}
     spellings: dict[str, Counter[str]] = {}
-    arms: list[tuple[type[Movie] | type[Show], ColumnElement[bool]]] = []
-    if "movie" in wanted and show_id is None:
-        arms.append((Movie, MediaFile.movie_id == Movie.id))
-    if "show" in wanted:
-        arms.append((Show, (MediaFile.episode_id == Episode.id) & (Episode.season_id == Season.id)
-                     & (Season.show_id == Show.id)))
-    for table, link in arms:
-        present = select(MediaFile.id).where(link, MediaFile.missing_since.is_(None))
-        if granted is not None:
-            present = present.where(MediaFile.source_id.in_(sorted(granted)))
-        stmt = select(table.genres).where(present.exists())
-        if table is Show and show_id is not None:
-            stmt = stmt.where(Show.id == show_id)
-        for (names,) in s.execute(stmt):
-            seen: set[str] = set()
-            for name in names or []:
-                if not isinstance(name, str) or not name.strip() or name.strip().lower() in seen:
-                    continue
-                key = name.strip().lower()
-                seen.add(key)
-                genre = found.setdefault(key, Genre(name.strip()))
-                spellings.setdefault(key, Counter())[name.strip()] += 1
-                if table is Movie:
-                    genre.movies += 1
-                else:
-                    genre.series += 1
+    for is_movie, names in _visible(s, granted, kinds, show_id, "genres"):
+        seen: set[str] = set()
+        for name in names or []:
+            if not isinstance(name, str) or not name.strip() or name.strip().lower() in seen:
+                continue
+            key = name.strip().lower()
+            seen.add(key)
+            genre = found.setdefault(key, Genre(name.strip()))
+            spellings.setdefault(key, Counter())[name.strip()] += 1
+            if is_movie:
+                genre.movies += 1
+            else:
+                genre.series += 1
     for key, genre in found.items():
         genre.name = min(spellings[key].items(), key=lambda kv: (-kv[1], kv[0]))[0]
     return sorted(found.values(), key=lambda g: g.name.lower())
+
+
+def visible_years(s: Session, granted: frozenset[int] | None, kinds: Iterable[str] = ("movie", "show"),
+                  show_id: int | None = None) -> list[int]:
+    """The years of the same titles as :func:`visible_genres`, ascending."""
+    return sorted({int(y) for _, y in _visible(s, granted, kinds, show_id, "year") if y})
 
 
 def genre_dto(genre: Genre, server_id: str, counts: bool = False) -> dict[str, object]:

@@ -26,7 +26,7 @@ from reelhouse.jellyfin.genres import Genre, genre_dto, visible_genres
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.query import MAX_LIMIT
 
-__all__ = ["genres_for", "router"]
+__all__ = ["genres_for", "router", "scope"]
 
 router = APIRouter()
 
@@ -38,8 +38,9 @@ def _granted(core: Core, caller: Caller) -> frozenset[int] | None:
     return None if allowed is None else frozenset(allowed)
 
 
-def genres_for(core: Core, caller: Caller, args: Args) -> list[Genre]:
-    """The genres the arguments select (see the module doc), before paging."""
+def scope(core: Core, caller: Caller, args: Args) -> tuple[set[str], int | None]:
+    """Which titles' genres (and years) the arguments ask for: kinds (``movie``,
+    ``show``) and one series' id or None (see the module doc)."""
     if args.has("userid"):
         check_user_path(caller, args.text("userid", 64) or "")
     kinds = {"movie", "show"}
@@ -55,6 +56,12 @@ def genres_for(core: Core, caller: Caller, args: Args) -> list[Genre]:
     if args.values("includeitemtypes"):
         kinds &= {_TYPES[t] for t in args.lower_set("includeitemtypes") if t in _TYPES}
     kinds -= {_TYPES[t] for t in args.lower_set("excludeitemtypes") if t == "movie" or t == "series"}
+    return kinds, show_id
+
+
+def genres_for(core: Core, caller: Caller, args: Args) -> list[Genre]:
+    """The genres the arguments select (see the module doc), before paging."""
+    kinds, show_id = scope(core, caller, args)
     if not kinds:
         return []
     with core.sessions() as s:

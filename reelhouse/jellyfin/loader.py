@@ -22,6 +22,7 @@ from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Sho
 from reelhouse.db.search_key import sort_key
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.media import media_source, sidecar_streams, ticks
+from reelhouse.jellyfin.query import granted_files
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
 __all__ = ["VIEWS", "Ctx", "Loader", "view_dto"]
@@ -117,7 +118,7 @@ class Loader:
         stmt = select(MediaFile).where(col.in_(keys), MediaFile.missing_since.is_(None)).order_by(
             MediaFile.part.nulls_first(), MediaFile.id)
         if self.ctx.granted is not None:
-            stmt = stmt.where(MediaFile.source_id.in_(sorted(self.ctx.granted)))
+            stmt = stmt.where(granted_files(self.ctx.granted))
         if self.ctx.want_sources:
             stmt = stmt.options(selectinload(MediaFile.streams))
         out: dict[int, list[MediaFile]] = defaultdict(list)
@@ -241,7 +242,7 @@ class Loader:
 
     def _granted(self) -> list[Any]:
         g = self.ctx.granted
-        return [] if g is None else [MediaFile.source_id.in_(sorted(g))]
+        return [] if g is None else [granted_files(g)]
 
     def _folder_user_data(self, item_id: str, counts: tuple[int, int], favorite: bool) -> dict[str, Any]:
         total, seen = counts

@@ -35,7 +35,8 @@ from reelhouse.jellyfin.sqlorder import OrderedJoin
 from reelhouse.library.grid import genre_condition
 from reelhouse.library.title_search import literal_like, title_condition
 
-__all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "page", "parse_query", "resolve_genre_ids"]
+__all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "granted_files", "page", "parse_query",
+           "resolve_genre_ids"]
 
 #: Jellyfin type names (lowercase) → our kinds.
 _TYPES = {"movie": "movie", "series": "show", "season": "season", "episode": "episode"}
@@ -164,11 +165,21 @@ def _present() -> ColumnElement[bool]:
     return MediaFile.missing_since.is_(None)
 
 
+def granted_files(sources: frozenset[int]) -> ColumnElement[bool]:
+    """``media_files.source_id IN (sources)`` written ``source_id + 0 IN …`` so that
+    no index on ``source_id`` serves it: inside an EXISTS per title SQLite otherwise
+    walks ``ix_media_files_source_id`` (every file of the source, per title: 22.7 s to
+    count 20,000 films for a restricted user) instead of the title's own file index
+    (9 ms). The "+ 0" is SQLite's documented way to keep a term off an index
+    (sqlite.org/optoverview.html, "Disqualifying WHERE clause terms")."""
+    return (MediaFile.source_id + 0).in_(sorted(sources))
+
+
 def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
     """EXISTS a present file joined by ``link`` — with the user's progress filters."""
     stmt = select(MediaFile.id).where(link, _present())
     if q.sources is not None:
-        stmt = stmt.where(MediaFile.source_id.in_(sorted(q.sources)))
+        stmt = stmt.where(granted_files(q.sources))
     if q.since is not None:
         stmt = stmt.where(MediaFile.first_seen >= q.since)
     if q.played is True or q.resumable:

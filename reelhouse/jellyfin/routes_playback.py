@@ -24,6 +24,7 @@ from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_
 from reelhouse.jellyfin.media import media_source, sidecar_streams
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, max_bitrate_of, new_play_session
+from reelhouse.jellyfin.query import granted_files
 from reelhouse.jellyfin.streams import check_visible, file_for, range_response
 from reelhouse.jellyfin.subrip import vtt_to_srt
 
@@ -58,7 +59,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
             stmt = stmt.where(MediaFile.id == chosen)
         allowed = core.access.allowed(caller.user)
         if allowed is not None:
-            stmt = stmt.where(MediaFile.source_id.in_(sorted(allowed)))
+            stmt = stmt.where(granted_files(frozenset(allowed)))
         files = list(s.scalars(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.id)))
         if not files:
             raise NotFound(f"no playable file for {item_id}")

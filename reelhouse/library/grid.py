@@ -111,10 +111,14 @@ def _fits(value: object) -> bool:
 def _file_filter(f: GridFilter) -> list[ColumnElement[bool]]:
     """Conditions on a MediaFile for it to count (present, source, resolution, unwatched)."""
     conds: list[ColumnElement[bool]] = [MediaFile.missing_since.is_(None)]
+    # "source_id + 0": no index on source_id may serve these terms. Inside the EXISTS
+    # per title SQLite otherwise walks every file of the source for each title
+    # (24 s for a grid page of 20,000 films as a user with grants; 0.02 s this way;
+    # sqlite.org/optoverview.html, "Disqualifying WHERE clause terms")
     if f.source_id is not None:
-        conds.append(MediaFile.source_id == f.source_id)
+        conds.append(MediaFile.source_id + 0 == f.source_id)
     if f.source_ids is not None:
-        conds.append(MediaFile.source_id.in_(sorted(f.source_ids)))
+        conds.append((MediaFile.source_id + 0).in_(sorted(f.source_ids)))
     if f.source_kind:
         conds.append(MediaFile.source_id.in_(select(SourceRow.id).where(SourceRow.kind == f.source_kind)))
     if f.resolution:

@@ -43,7 +43,7 @@ from reelhouse.jobs.tasks import JobContext, Retry, TaskSpec
 from reelhouse.sources.base import check_new_path, normalize_path
 from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.confine import confine
-from reelhouse.transfers.copy import PART_SUFFIX, Meter, download, part_name, upload
+from reelhouse.transfers.copy import PART_SUFFIX, Meter, discard_part, download, part_name, upload
 
 __all__ = ["KINDS", "STATES", "TransferQueue"]
 
@@ -351,7 +351,7 @@ class TransferQueue:
         """A cancelled transfer leaves no ``.part`` behind."""
         try:
             if row.kind == "download" and row.local_path:
-                Path(part_name(row.local_path)).unlink(missing_ok=True)
+                discard_part(Path(row.local_path))
             elif row.kind == "upload" and row.source_id is not None:
                 self.sources.source(row.source_id).delete(part_name(row.remote_path))
         except (ReelhouseError, OSError):

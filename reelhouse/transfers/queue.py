@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -196,6 +197,7 @@ class TransferQueue:
                 raise NotFound(f"no transfer with id {transfer_id}")
             if row.state in _ENDED:
                 raise Conflict(f"transfer {transfer_id} has ended already ({row.state})")
+            was = row.state
             s.execute(update(Transfer).where(Transfer.id == transfer_id,
                                              Transfer.state.in_(("queued", "running")))
                       .values(state="cancelled", finished_at=utcnow(),
@@ -206,6 +208,8 @@ class TransferQueue:
                 self.jobs.cancel(row.job_id)
             except (Conflict, NotFound):
                 pass
+        if was == "queued":  # no attempt runs to clean up: a retry's .part stays otherwise
+            self._cleanup(row, remote_in_background=True)
         return self.get(transfer_id)
 
     def run_now(self, transfer_id: int, progress: Progress | None = None) -> Transfer:
@@ -347,15 +351,29 @@ class TransferQueue:
             source.rename(row.remote_path, row.target_path)
         return None
 
-    def _cleanup(self, row: Transfer) -> None:
-        """A cancelled transfer leaves no ``.part`` behind."""
+    def _cleanup(self, row: Transfer, remote_in_background: bool = False) -> None:
+        """A cancelled transfer leaves no ``.part`` behind (an upload's on the source is
+        deleted in a thread of its own when ``remote_in_background``: a down source
+        must not hold up the cancel)."""
+        source_id = row.source_id
+
+        def remote() -> None:
+            try:
+                if source_id is not None:
+                    self.sources.source(source_id).delete(part_name(row.remote_path))
+            except ReelhouseError:
+                pass
+
         try:
             if row.kind == "download" and row.local_path:
                 discard_part(Path(row.local_path))
-            elif row.kind == "upload" and row.source_id is not None:
-                self.sources.source(row.source_id).delete(part_name(row.remote_path))
-        except (ReelhouseError, OSError):
+        except OSError:
             pass
+        if row.kind == "upload":
+            if remote_in_background:
+                threading.Thread(target=remote, name="transfer-cleanup", daemon=True).start()
+            else:
+                remote()
         if row.remove_local and row.local_path:
             Path(row.local_path).unlink(missing_ok=True)
 

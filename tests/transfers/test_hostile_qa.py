@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from pyftpdlib.handlers import ThrottledDTPHandler
 
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
@@ -16,7 +21,7 @@ from reelhouse.errors import Cancelled, SourceUnavailable
 from reelhouse.sources.registry import SourceSpec
 from reelhouse.transfers.copy import download
 
-from helpers import FTP_PASSWORD, FTP_USER
+from helpers import FTP_PASSWORD, FTP_USER, free_port
 
 SIZE = 3 * 1024 * 1024 + 17
 
@@ -71,3 +76,46 @@ def test_a_file_rewritten_during_the_download_is_not_taken(
         assert not dest.exists()
         download(src, "f.mkv", dest)  # the retry takes the new version whole
     assert _sha(dest.read_bytes()) in (_sha(old), _sha(new))
+
+
+def add_ftp(api: TestClient, port: int) -> int:
+    r = api.post("/api/sources", json={"name": "seedbox", "kind": "ftp", "host": "127.0.0.1",
+                                       "port": port, "username": FTP_USER, "password": FTP_PASSWORD})
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _wait(api: TestClient, tid: int, until: Callable[[dict[str, Any]], bool],
+          timeout: float = 20) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        t: dict[str, Any] = api.get(f"/api/transfers/{tid}").json()
+        if until(t):
+            return t
+        time.sleep(0.05)
+    raise AssertionError(f"transfer {tid}: {t}")
+
+
+def test_cancelling_a_download_waiting_for_its_retry_leaves_no_part(
+        ftp_root: Path, api: TestClient, tcore: Core) -> None:
+    """The server dies mid-download: the transfer waits for its retry with a .part in
+    the store; cancelled then, it must leave nothing (a cancelled transfer is not
+    resumable, its .part would stay in the store forever)."""
+    (ftp_root / "big.mkv").write_bytes(os.urandom(SIZE))
+    slow = type("Slow", (ThrottledDTPHandler,), {"write_limit": 256 * 1024})
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=free_port(),
+                               handler_overrides={"dtp_handler": slow}).start()
+    tcore.transfers.retry_delay = 60.0
+    try:
+        sid = add_ftp(api, server.port)
+        tid = api.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                               "remote_path": "big.mkv"}).json()["id"]
+        _wait(api, tid, lambda t: t["bytes_done"] > 0)
+    finally:
+        server.stop()
+    t = _wait(api, tid, lambda t: t["state"] == "queued" and t["attempts"] == 1)
+    store = tcore.settings.store_dir
+    assert [p.name for p in store.rglob("*.part")] == ["big.mkv.part"], t
+    r = api.post(f"/api/transfers/{tid}/cancel")
+    assert r.status_code == 202 and r.json()["state"] == "cancelled"
+    assert [p.name for p in store.rglob("*") if p.is_file()] == []

@@ -37,7 +37,7 @@ from reelhouse.errors import (
 )
 from reelhouse.sources.base import Entry, Source, normalize_path, parent_of
 
-__all__ = ["CHUNK", "PART_SUFFIX", "Meter", "discard_part", "download", "part_name",
+__all__ = ["CHUNK", "PART_SUFFIX", "Meter", "discard_part", "download", "local_part", "part_name",
            "part_signature_path", "upload"]
 
 #: Bytes read from the local file per write to the source (1 MiB: few syscalls and
@@ -58,6 +58,17 @@ def part_name(path: str) -> str:
     return f"{path}{PART_SUFFIX}"
 
 
+def local_part(dest: Path) -> Path:
+    """The ``.part`` a download to ``dest`` writes: ``NAME.part`` beside it, or for a
+    name too long for the suffix (251-255 UTF-8 bytes, which a server may well hold)
+    ``.<hash of the name>.part``: NAME_MAX is 255 bytes on Linux file systems."""
+    name = part_name(dest.name)
+    if len(name.encode("utf-8", "surrogateescape")) > 255:
+        digest = hashlib.sha256(dest.name.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+        name = f".{digest}{PART_SUFFIX}"
+    return dest.with_name(name)
+
+
 def part_signature_path(dest: Path) -> Path:
     """Where a download's ``.part`` keeps the size and mtime of the source file it is a
     prefix of: a hidden file beside it whose name is a hash of ``dest``'s (fixed length,
@@ -68,7 +79,7 @@ def part_signature_path(dest: Path) -> Path:
 
 def discard_part(dest: Path) -> None:
     """Remove a download's ``.part`` and its signature (a cancel; a changed source)."""
-    dest.with_name(part_name(dest.name)).unlink(missing_ok=True)
+    local_part(dest).unlink(missing_ok=True)
     part_signature_path(dest).unlink(missing_ok=True)
 
 
@@ -169,7 +180,7 @@ def download(
     if entry.is_dir:
         raise InvalidInput(f"{rel!r} is a folder; transfers copy files")
     total = entry.size
-    part = dest.with_name(part_name(dest.name))
+    part = local_part(dest)
     sig_path, sig = part_signature_path(dest), _signature(entry)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)

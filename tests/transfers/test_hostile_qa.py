@@ -119,3 +119,19 @@ def test_cancelling_a_download_waiting_for_its_retry_leaves_no_part(
     r = api.post(f"/api/transfers/{tid}/cancel")
     assert r.status_code == 202 and r.json()["state"] == "cancelled"
     assert [p.name for p in store.rglob("*") if p.is_file()] == []
+
+
+def test_a_file_with_a_255_byte_name_downloads(
+        ftp_server: EmbeddedFtpServer, tcore: Core, ftp_root: Path, tmp_path: Path) -> None:
+    """A server may hold a 255-byte name; its ``NAME.part`` would be 260 bytes, past the
+    local disk's NAME_MAX (the download failed as 'File name too long')."""
+    name = "é" * 126 + ".mk"
+    data = os.urandom(200_000)
+    (ftp_root / name).write_bytes(data)
+    src = tcore.sources.source(_ftp(tcore, ftp_server))
+    dest = tmp_path / "store" / name
+    seen: list[int] = []
+    with pytest.raises(Cancelled):
+        download(src, name, dest, lambda d, t: seen.append(d), should_stop=lambda: seen[-1] > 0)
+    assert download(src, name, dest) == len(data) and _sha(dest.read_bytes()) == _sha(data)
+    assert os.listdir(dest.parent) == [name]

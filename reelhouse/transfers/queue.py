@@ -208,7 +208,7 @@ class TransferQueue:
                 self.jobs.cancel(row.job_id)
             except (Conflict, NotFound):
                 pass
-        if was == "queued":  # no attempt runs to clean up: a retry's .part stays otherwise
+        if was == "queued" and row.attempts > 0:  # a retry's .part: no attempt will clean it
             self._cleanup(row, remote_in_background=True)
         return self.get(transfer_id)
 

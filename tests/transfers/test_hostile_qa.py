@@ -19,9 +19,10 @@ from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import Cancelled, SourceUnavailable
 from reelhouse.sources.registry import SourceSpec
+from reelhouse.server import create_app
 from reelhouse.transfers.copy import download
 
-from helpers import FTP_PASSWORD, FTP_USER, free_port
+from helpers import FTP_PASSWORD, FTP_USER, free_port, log_in
 
 SIZE = 3 * 1024 * 1024 + 17
 
@@ -135,3 +136,27 @@ def test_a_file_with_a_255_byte_name_downloads(
         download(src, name, dest, lambda d, t: seen.append(d), should_stop=lambda: seen[-1] > 0)
     assert download(src, name, dest) == len(data) and _sha(dest.read_bytes()) == _sha(data)
     assert os.listdir(dest.parent) == [name]
+
+
+def test_a_user_cannot_see_or_cancel_anothers_transfer_nor_reach_an_ungranted_source(
+        ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core) -> None:
+    (ftp_root / "f.mkv").write_bytes(b"x" * 1000)
+    sid = add_ftp(api, ftp_server.port)
+    tcore.transfers.retry_delay = 60.0
+    tid = api.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "nope/f.mkv",
+                                           "priority": -1000}).json()["id"]
+    viewer = tcore.users.add("viewer", "viewer-password")
+    with TestClient(create_app(tcore), raise_server_exceptions=False) as other:
+        log_in(other, "viewer", "viewer-password")
+        assert other.get(f"/api/transfers/{tid}").status_code == 404
+        assert other.post(f"/api/transfers/{tid}/cancel").status_code == 404
+        assert all(t["id"] != tid for t in other.get("/api/transfers").json())
+        for path in ("../etc/passwd", "/etc/passwd", "a/../../b"):
+            r = other.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                                   "remote_path": "f.mkv", "local_path": path})
+            assert r.status_code == 400, (path, r.text)
+        assert other.post(f"/api/sources/{sid}/sync").status_code in (403, 404)
+        r = api.patch(f"/api/users/{viewer.id}", json={"restrict_sources": True, "sources": []})
+        assert r.status_code == 200, r.text
+        r = other.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "f.mkv"})
+        assert r.status_code == 404, r.text

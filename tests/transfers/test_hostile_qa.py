@@ -18,8 +18,8 @@ from pyftpdlib.handlers import ThrottledDTPHandler
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import Cancelled, SourceUnavailable
-from reelhouse.sources.registry import SourceSpec
 from reelhouse.server import create_app
+from reelhouse.sources.registry import SourceSpec
 from reelhouse.transfers.copy import download
 
 from helpers import FTP_PASSWORD, FTP_USER, free_port, log_in

@@ -238,6 +238,7 @@ def upload(
     remote: str,
     progress: Progress | None = None,
     should_stop: ShouldStop | None = None,
+    signature: Path | None = None,
 ) -> int:
     """Copy local file ``local`` to ``remote`` on ``source`` (``mkdir -p`` of its
     folder first); returns its size (bytes).
@@ -247,6 +248,11 @@ def upload(
     name). Errors as :func:`download`; ``StorageFull`` when the source is full (FTP
     452/552), ``InvalidInput`` for a name the source refuses (FTP 553), ``Conflict``
     while another upload to the same name on the same source runs in this process.
+
+    ``signature``: a file where the upload keeps the size, mtime and inode of ``local``
+    while its ``.part`` exists; a ``.part`` is resumed only if ``local`` still has them
+    (a file edited between two attempts starts over instead of ending as the old
+    version's head and the new one's tail). Without it the ``.part`` is resumed by size.
     """
     rel = normalize_path(remote)
     if not rel:
@@ -257,7 +263,7 @@ def upload(
             raise Conflict(f"an upload to {rel!r} is already running; try again when it ends")
         _uploading.add(key)
     try:
-        return _upload(source, local, rel, progress, should_stop)
+        return _upload(source, local, rel, progress, should_stop, signature)
     finally:
         with _uploading_lock:
             _uploading.discard(key)
@@ -270,15 +276,17 @@ _uploading_lock = threading.Lock()
 
 
 def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
-            should_stop: ShouldStop | None) -> int:
+            should_stop: ShouldStop | None, signature: Path | None) -> int:
     note = progress or (lambda done, total: None)
     stop = should_stop or _never
     try:
-        total = local.stat().st_size
+        st = local.stat()
+        total = st.st_size
         if not local.is_file():
             raise InvalidInput(f"not a file: {local}")
     except OSError as exc:
         raise _local_error(exc, local) from exc
+    version = f"{st.st_size} {st.st_mtime_ns} {st.st_ino}"
     folder = parent_of(rel)
     if folder:
         source.mkdir(folder)
@@ -287,8 +295,14 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
         have = source.stat(part).size or 0
     except NotFound:
         have = 0
-    if have > total:
-        have = 0
+    if have > total or (signature is not None and have and _read_signature(signature) != version):
+        have = 0  # a longer .part, or one begun from another version of the file: start over
+    if signature is not None:
+        try:
+            signature.parent.mkdir(parents=True, exist_ok=True)
+            signature.write_text(version, "utf-8")
+        except OSError as exc:
+            raise _local_error(exc, signature) from exc
     note(have, total)
     sent = have
     try:
@@ -315,4 +329,6 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
         raise SourceUnavailable(
             f"upload of {rel!r}: the source has {size} of {total} bytes; it will be resumed")
     source.rename(part, rel)
+    if signature is not None:
+        signature.unlink(missing_ok=True)
     return total

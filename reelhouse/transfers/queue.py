@@ -18,6 +18,7 @@ deleted is a new transfer in every respect.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import random
 import threading
@@ -102,6 +103,13 @@ class TransferQueue:
         self.upload_slots = LeasedSlots(settings.redis_url, min(settings.party_presence_ttl, settings.job_lease / 2)) \
             if settings.redis_url else None
         jobs.register(TaskSpec("transfer", self._body, on_change=self._job_changed))
+
+    def upload_signature(self, source_id: int, remote: str) -> Path:
+        """Where an upload to ``remote`` on source ``source_id`` keeps the version of the
+        local file its ``.part`` began from (copy.upload's ``signature``): a hidden folder
+        of the store, one file per (source, path), named by a hash."""
+        digest = hashlib.sha256(upload_key(source_id, remote).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        return self.store / ".uploads" / digest
 
     # -- uploads running anywhere ------------------------------------------------------
     def claim_upload(self, source_id: int, remote: str) -> str | None:
@@ -377,7 +385,8 @@ class TransferQueue:
             assert row.local_path is not None
             slot = self.claim_upload(row.source_id, row.remote_path)
             try:
-                return upload(source, Path(row.local_path), row.remote_path, progress, should_stop)
+                return upload(source, Path(row.local_path), row.remote_path, progress, should_stop,
+                              signature=self.upload_signature(row.source_id, row.remote_path))
             finally:
                 self.release_upload(slot)
         if row.kind == "mkdir":
@@ -408,6 +417,8 @@ class TransferQueue:
         except OSError:
             pass
         if row.kind == "upload":
+            if source_id is not None:
+                self.upload_signature(source_id, row.remote_path).unlink(missing_ok=True)
             if remote_in_background:
                 threading.Thread(target=remote, name="transfer-cleanup", daemon=True).start()
             else:

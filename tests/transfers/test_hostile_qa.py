@@ -20,7 +20,7 @@ from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import Cancelled, SourceUnavailable
 from reelhouse.server import create_app
 from reelhouse.sources.registry import SourceSpec
-from reelhouse.transfers.copy import download
+from reelhouse.transfers.copy import download, upload
 
 from helpers import FTP_PASSWORD, FTP_USER, free_port, log_in
 
@@ -160,3 +160,29 @@ def test_a_user_cannot_see_or_cancel_anothers_transfer_nor_reach_an_ungranted_so
         assert r.status_code == 200, r.text
         r = other.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "f.mkv"})
         assert r.status_code == 404, r.text
+
+
+@pytest.mark.parametrize("edited", [False, True])
+def test_a_resumed_upload_of_a_file_edited_in_between_is_not_a_splice(
+        ftp_server: EmbeddedFtpServer, tcore: Core, ftp_root: Path, tmp_path: Path, edited: bool) -> None:
+    """An upload is stopped half-way and the local file is rewritten (same size) before
+    the next attempt: the server must get the new version, not the old head and the
+    new tail; an unchanged file resumes from the server's ``.part``."""
+    old, new = os.urandom(SIZE), os.urandom(SIZE)
+    local = tmp_path / "f.mkv"
+    local.write_bytes(old)
+    signature = tmp_path / "state" / "f.sig"
+    src = tcore.sources.source(_ftp(tcore, ftp_server))
+    seen: list[int] = []
+    with pytest.raises(Cancelled):
+        upload(src, local, "up/f.mkv", lambda d, t: seen.append(d),
+               should_stop=lambda: bool(seen) and seen[-1] >= SIZE // 2, signature=signature)
+    assert (ftp_root / "up" / "f.mkv.part").exists() and signature.exists()
+    if edited:
+        time.sleep(0.01)
+        local.write_bytes(new)
+    started: list[int] = []
+    assert upload(src, local, "up/f.mkv", lambda d, t: started.append(d), signature=signature) == SIZE
+    assert _sha((ftp_root / "up" / "f.mkv").read_bytes()) == _sha(new if edited else old)
+    assert (started[0] == 0) is edited  # an unchanged file resumed where the .part ended
+    assert not signature.exists()

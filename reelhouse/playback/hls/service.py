@@ -85,9 +85,9 @@ class HlsService:
     def copy_spans(self, streams: FileStreams) -> list[tuple[float, float]]:
         return self.plans.copy_spans(streams)
 
-    def master(self, file_id: int, token: str, burn: str | None = None) -> str:
+    def master(self, file_id: int, token: str, burn: str | None = None, copy: bool = True) -> str:
         """The master playlist (:meth:`Plans.master`) with the file's text subtitles."""
-        return self.plans.master(file_id, token, self.subs.entries(file_id), burn)
+        return self.plans.master(file_id, token, self.subs.entries(file_id), burn, copy)
 
     def media(self, file_id: int, track: str, token: str) -> str:
         return self.plans.media(file_id, track, token)

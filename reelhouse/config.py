@@ -327,8 +327,13 @@ class Settings(BaseSettings):
         return self.library_store or self.data_dir / "library"
 
     def ensure_data_dir(self) -> Path:
-        """Create the data dir (mode 0700) if needed and return it."""
-        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """Create the data dir (mode 0700) if needed and return it; one that cannot be
+        made (a file in the way, no permission) is a :class:`ConfigError` naming it."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise ConfigError(f"data_dir (REELHOUSE_DATA_DIR) {self.data_dir}: "
+                              f"{exc.strerror or exc}") from None
         return self.data_dir
 
     def secret(self, name: str, nbytes: int = 32) -> bytes:

@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     upload_limit: int = Field(
         default=64 * 1024**3, ge=1024, description="Largest upload (admins only), bytes.",
     )
+    head_limit: int = Field(
+        default=64 * 1024, ge=8 * 1024, le=16 * 1024**2,
+        description="Largest request head (request line + headers), bytes; past it a 431.",
+    )
+    head_timeout: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="Seconds a client has to send a whole request head; past it a 408.",
+    )
     login_free_failures: int = Field(
         default=5, ge=1, le=1000,
         description="Failed logins per account or address before each further one waits.",

@@ -84,7 +84,8 @@ class Settings(BaseSettings):
     )
     head_timeout: float = Field(
         default=30.0, gt=0, le=3600,
-        description="Seconds a client has to send a whole request head; past it a 408.",
+        description="Seconds a client has to send a whole request head, and the longest pause "
+        "inside a request body; past either a 408.",
     )
     login_free_failures: int = Field(
         default=5, ge=1, le=1000,

@@ -6,8 +6,9 @@ httptools (llhttp) keeps no limit of its own on a head: uvicorn's protocol buffe
 idle keep-alive connection, so a client trickling a head byte by byte (slowloris) holds
 its connection forever. :class:`BoundedHttpToolsProtocol` answers 431 (RFC 6585 §5)
 once a head passes ``Settings.head_limit`` bytes and 408 (RFC 9110 §15.5.9) once it has
-taken ``Settings.head_timeout`` seconds, and closes the connection. A body is not a
-head: its limits are :class:`~reelhouse.api.security.SecurityMiddleware`'s."""
+taken ``Settings.head_timeout`` seconds, and closes the connection; a body the app
+waits for that stalls that long is a 408 too. A body's size limits are
+:class:`~reelhouse.api.security.SecurityMiddleware`'s."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     head_limit = 64 * 1024
     head_timeout = 30.0
+    _body_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -38,10 +40,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_timer()
+        self._stop_body_timer()
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
+        self._watch_body()
         if self._in_head and not self.transport.is_closing():
             # counted after the parser saw it: a chunk that ends the head and brings a
             # body along is not a head's bytes; at most head_limit + one read is held
@@ -62,6 +66,32 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         self._stop_head_timer()
         super().on_headers_complete()
+
+    def _watch_body(self) -> None:
+        """A body still to come (the app waits for it) must keep arriving: each read
+        re-arms a ``head_timeout`` deadline; a body that stalls is a 408 (a chunked
+        body that never ends is counted by SecurityMiddleware and refused at its limit)."""
+        self._stop_body_timer()
+        cycle = self.cycle
+        if (not self._in_head and cycle is not None and cycle.more_body and not cycle.response_complete
+                and not self.transport.is_closing()):
+            self._body_timer = self.loop.call_later(self.head_timeout, self._body_stalled)
+
+    def _stop_body_timer(self) -> None:
+        timer = getattr(self, "_body_timer", None)
+        if timer is not None:
+            timer.cancel()
+        self._body_timer = None
+
+    def _body_stalled(self) -> None:
+        self._body_timer = None
+        cycle = self.cycle
+        if cycle is None or not cycle.more_body or self.transport.is_closing():
+            return
+        if cycle.response_started:
+            self.transport.close()
+        else:
+            self._refuse(408, f"request body stalled: no byte for {self.head_timeout:g} seconds")
 
     def _stop_head_timer(self) -> None:
         timer = getattr(self, "_head_timer", None)

@@ -103,3 +103,13 @@ def test_slowloris_head_is_408_and_others_are_served(port: int) -> None:
     finally:
         for sock in socks:
             sock.close()
+
+
+def test_stalled_body_is_408(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n")  # and nothing more
+        start = time.monotonic()
+        answer = _answer(sock, timeout=8)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b"request body stalled" in answer and time.monotonic() - start < 6

@@ -104,7 +104,8 @@ class Settings(BaseSettings):
         description="WebSocket messages one user's sockets may send per second together (burst 2x).",
     )
     ws_connections_per_user: int = Field(
-        default=16, ge=1, le=10_000, description="Party WebSockets one user may hold open at once (per process).",
+        default=16, ge=1, le=10_000,
+        description="Party WebSockets one user may hold open at once (with Redis: on every node together).",
     )
     ftp_pool_size: int = Field(
         default=5, ge=1, le=64, description="Max FTP connections per source."
@@ -222,7 +223,8 @@ class Settings(BaseSettings):
     )
     hls_max_encoders_per_user: int = Field(
         default=0, ge=0, le=64,
-        description="Most ffmpeg transcodes one user's viewers run at once; 0: hls_max_encoders.",
+        description="Most ffmpeg transcodes one user's viewers run at once (with Redis: on every node "
+        "together); 0: no cap per user but each node's hls_max_encoders.",
     )
     hls_encoders_per_track: int = Field(
         default=4, ge=1, le=16,
@@ -283,6 +285,12 @@ class Settings(BaseSettings):
     party_wait_timeout: float = Field(
         default=8.0, gt=0, le=600,
         description="Seconds a buffering participant may hold a watch party before it plays on.",
+    )
+    party_presence_ttl: float = Field(
+        default=15.0, ge=1.0, le=600,
+        description="Seconds after a server process dies (no clean shutdown) before the party "
+        "members connected to it are shown as gone and its sockets stop counting against "
+        "their users' limits (several processes, Redis).",
     )
     party_max_open: int = Field(
         default=20, ge=1, le=10_000,

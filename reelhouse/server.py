@@ -35,6 +35,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        party_socket.start_live(app)
         yield
         await party_socket.close_live(app)
         if close_core:

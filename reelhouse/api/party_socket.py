@@ -14,7 +14,8 @@ Limits: a cross-origin handshake is refused by :mod:`reelhouse.api.security`; a
 message over ``ws_message_limit`` bytes is refused by the server's protocol layer
 (uvicorn ``ws_max_size``, close 1009); more than ``ws_messages_per_second`` (bursts of
 twice that) from one user's sockets together closes the one that went over with 1008,
-and so does a socket past the user's ``ws_connections_per_user``; a binary frame
+and so does a socket past the user's ``ws_connections_per_user`` (with Redis, counted
+over every node: :mod:`reelhouse.leased_slots`); a binary frame
 closes with 1003. A party on a source the
 user was not granted is unknown to them (4404). A socket whose session ends (logout,
 user disabled or deleted, key revoked) closes with 4401 at its next message, and within
@@ -35,6 +36,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
+import os
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -49,16 +52,20 @@ from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORT
 from reelhouse.config import Settings
 from reelhouse.core import Core
 from reelhouse.errors import AuthenticationFailed, NotFound, ReelhouseError, TooManyRequests
+from reelhouse.leased_slots import LeasedSlots
 from reelhouse.party.live import LiveConnection, PartyLive
 from reelhouse.party.protocol import dumps
 
-__all__ = ["close_live", "get_live", "serve_socket"]
+__all__ = ["close_live", "get_live", "serve_socket", "start_live"]
+
+log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_BAD_REQUEST = 4400
 CLOSE_NOT_FOUND = 4404
 CLOSE_ENDED = 4410
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 §7.4.1 registry: "Try Again Later"
 #: Seconds between two checks that a quiet socket's session is still alive.
 RECHECK_SECONDS = 10.0
 #: Seconds one message may wait for a socket that takes nothing before it is dropped
@@ -73,9 +80,17 @@ def get_live(app: FastAPI) -> PartyLive:
     live: PartyLive | None = getattr(app.state, "party_live", None)
     if live is None:
         core: Core = app.state.core
-        live = PartyLive(core.parties, core.settings.party_redis_url or core.settings.redis_url)
+        settings = core.settings
+        node = f"{settings.node_name}:{os.getpid()}" if settings.node_name else None
+        live = PartyLive(core.parties, settings.party_redis_url or settings.redis_url, node=node,
+                         presence_ttl=settings.party_presence_ttl)
         app.state.party_live = live
     return live
+
+
+def start_live(app: FastAPI) -> None:
+    """Start the party runtime's presence keeper (at startup; with Redis only)."""
+    get_live(app).start()
 
 
 async def close_live(app: FastAPI) -> None:
@@ -83,6 +98,9 @@ async def close_live(app: FastAPI) -> None:
     live: PartyLive | None = getattr(app.state, "party_live", None)
     if live is not None:
         await live.close()
+    slots: LeasedSlots | None = getattr(app.state, "ws_slots", None)
+    if slots is not None:
+        await run_in_threadpool(slots.close)
 
 
 async def serve_socket(websocket: WebSocket, code: str) -> None:
@@ -111,10 +129,36 @@ async def serve_socket(websocket: WebSocket, code: str) -> None:
     if rate is None:
         await websocket.close(CLOSE_POLICY, "too many connections of this user; close some")
         return
+    slots, slot = _shared_slots(app), None
     try:
+        if slots is not None:  # the cap for the whole cluster, not per node
+            try:
+                slot = await run_in_threadpool(slots.take, f"ws:{user.id}", core.settings.ws_connections_per_user)
+            except Exception:  # redis.exceptions.RedisError, OSError
+                log.warning("party socket: the shared connection count is unreachable", exc_info=True)
+                await websocket.close(CLOSE_TRY_AGAIN, "the server is busy; try again shortly")
+                return
+            if slot is None:
+                await websocket.close(CLOSE_POLICY, "too many connections of this user; close some")
+                return
         await _serve(websocket, core, info.code, info.media_file_id, user.id, user.name, rate)
     finally:
         limits.close(user.id)
+        if slots is not None and slot is not None:
+            with contextlib.suppress(Exception):
+                await run_in_threadpool(slots.give_back, slot)
+
+
+def _shared_slots(app: FastAPI) -> LeasedSlots | None:
+    """With Redis: the cluster's count of each user's party sockets (made on first use)."""
+    settings: Settings = app.state.core.settings
+    url = settings.party_redis_url or settings.redis_url
+    if not url:
+        return None
+    slots: LeasedSlots | None = getattr(app.state, "ws_slots", None)
+    if slots is None:
+        slots = app.state.ws_slots = LeasedSlots(url, settings.party_presence_ttl)
+    return slots
 
 
 def _user_limits(app: FastAPI) -> UserLimits:

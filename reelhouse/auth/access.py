@@ -68,7 +68,7 @@ class SourceAccess:
         allowed = self.allowed(user)
         if allowed is None:
             return
-        granted = MediaFile.source_id.in_(sorted(allowed))
+        granted = (MediaFile.source_id + 0).in_(sorted(allowed))  # off its index: see grid._file_filter
         if kind == "movie":
             stmt = select(MediaFile.id).where(MediaFile.movie_id == item_id, granted)
         else:
@@ -87,7 +87,7 @@ class SourceAccess:
         allowed = self.allowed(user)
         if allowed is None:
             return
-        granted = MediaFile.source_id.in_(sorted(allowed))
+        granted = (MediaFile.source_id + 0).in_(sorted(allowed))  # off its index: see grid._file_filter
         movies = (select(Movie.id).join(MediaFile, MediaFile.movie_id == Movie.id)
                   .where(or_(Movie.poster_image_id == image_id, Movie.backdrop_image_id == image_id), granted))
         episodes = (select(Episode.id).join(Season, Season.id == Episode.season_id)

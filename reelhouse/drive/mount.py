@@ -205,13 +205,18 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
     def watch() -> None:
         """Every second while the server is not up, and once per keepalive interval when
         it is (an idle mount's status must not say "up" for a server gone since),
-        check it; keep idle pooled connections alive."""
+        check it; keep idle pooled connections alive; when it is up again, upload what
+        failed while it was away."""
         pool = getattr(opened.source, "pool", None)
         last_keepalive = time.monotonic()
+        was_up = health.state == "up"
         while not stop.wait(1.0):
             due = time.monotonic() - last_keepalive >= s.keepalive_interval_seconds
             if opened.probe and (due or health.state != "up"):
                 probe()
+            if health.state == "up" and not was_up and not read_only:
+                spool.retry_failed(stop.is_set)  # uploads that failed while it was away
+            was_up = health.state == "up"
             if due:
                 last_keepalive = time.monotonic()
                 if pool is not None:

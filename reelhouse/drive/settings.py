@@ -193,10 +193,15 @@ def load_file(path: str | Path, base: DriveSettings | None = None) -> DriveSetti
     values: dict[str, Any] = {}
     for section, body in raw.items():
         keys = KEYS.get(section)
+        if not isinstance(body, dict) and keys is not None:
+            raise ConfigError(f"{section}: must be a section, not a value")
+        if not isinstance(body, dict):  # a TOML key above every [section]
+            homes = [name for name, known in KEYS.items() if section in known]
+            raise ConfigError(f"{section}: a key outside any section"
+                              + (f" (it belongs under [{homes[0]}])" if homes else
+                                 f" (sections: {', '.join(KEYS)})"))
         if keys is None:
             raise ConfigError(f"unknown section {section!r} (known: {', '.join(KEYS)})")
-        if not isinstance(body, dict):
-            raise ConfigError(f"{section}: must be a section, not a value")
         for key, value in body.items():
             if key not in keys:
                 raise ConfigError(f"{section}.{key}: unknown key (known: {', '.join(keys)})")

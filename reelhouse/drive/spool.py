@@ -141,7 +141,8 @@ class Spool:
         and ``size`` in bytes. ``state``: ``uploading`` (also while a big file is still
         being written and streams to the server: ``size`` then grows), ``retrying`` (a
         try failed; the next one waits or runs), ``failed`` (every try failed: the file
-        stays in the spool, uploaded again at close, fsync or the next mount). Never
+        stays in the spool, uploaded again when the server is back up, at close, fsync or
+        the next mount). Never
         waits for a running upload."""
         with self.lock:
             nodes = [n for n in self.nodes.values() if not n.unlinked]
@@ -312,6 +313,21 @@ class Spool:
                 if self.nodes.get(node.path) is node:
                     del self.nodes[node.path]
                 node.discard()
+
+    def retry_failed(self, stopping: Callable[[], bool]) -> None:
+        """Upload again every file whose upload failed and is not running (called when
+        the server is back up); stops early once ``stopping()`` is true (unmount)."""
+        with self.lock:
+            nodes = [n for n in self.nodes.values()
+                     if n.dirty and n.error and n.upload_state is None and not n.unlinked]
+        for node in nodes:
+            if stopping():
+                return
+            try:
+                self.upload(node)
+            except ReelhouseError:
+                continue
+            self.release_clean(node)
 
     def flush_all(self) -> list[str]:
         """Upload every dirty spool file (at unmount); returns the paths left pending."""

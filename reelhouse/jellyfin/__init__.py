@@ -10,7 +10,11 @@ browse and play a reelhouse library (mounted under ``/jellyfin`` by the app fact
 - ``media``: MediaSourceInfo/MediaStream · ``playback``: PlaybackInfo decisions
 - ``subrip``: WebVTT → SubRip for ``Stream.srt``
 - ``streams``: Range streaming of a file · ``browse``: one item, resume, latest, next up, marks
+- ``genres``: genres as items (ids, counts, the user's visible ones) · ``conditions``:
+  DeviceProfile CodecProfiles/TranscodingProfiles · ``prefs``: DisplayPreferences
 - ``routes_*``: the HTTP routes (``routes_search``: Search/Hints, filter menus;
-  ``routes_extras``: UserData, Ancestors, empty ThemeMedia/MediaSegments/AdditionalParts)
+  ``routes_extras``: UserData, Ancestors, empty ThemeMedia/MediaSegments/AdditionalParts;
+  ``routes_genres``: Genres, Persons, Studios; ``routes_features``: Quick Connect,
+  SyncPlay and Playlists, answered as switched off)
 - ``socket``: the ``/socket`` WebSocket
 """

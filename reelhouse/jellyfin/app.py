@@ -47,6 +47,8 @@ def create_jellyfin_app(core: Core) -> FastAPI:
     """The Jellyfin API over ``core``'s services (no docs pages: Jellyfin publishes its own)."""
     from reelhouse.jellyfin import (
         routes_extras,
+        routes_features,
+        routes_genres,
         routes_images,
         routes_items,
         routes_playback,
@@ -87,8 +89,8 @@ def create_jellyfin_app(core: Core) -> FastAPI:
         return problem(500, "internal error")
 
     # routes_search first: its Items/Filters must win over routes_items' Items/{id}
-    for module in (routes_system, routes_search, routes_items, routes_extras, routes_playback,
-                   routes_sessions, routes_images):
+    for module in (routes_system, routes_search, routes_items, routes_extras, routes_genres,
+                   routes_features, routes_playback, routes_sessions, routes_images):
         app.include_router(module.router)
     app.add_api_websocket_route("/socket", socket.endpoint)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],

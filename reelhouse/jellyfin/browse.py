@@ -4,6 +4,7 @@ so an app's "played" is the web player's "watched")."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -11,12 +12,25 @@ from sqlalchemy.orm import Session
 
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, Favorite, MediaFile, Season, WatchProgress
-from reelhouse.errors import NotFound
+from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader
-from reelhouse.jellyfin.query import ItemQuery, page
+from reelhouse.jellyfin.query import ItemQuery, granted_files, page
+from reelhouse.playback.hls.subtitles import SubtitleInfo
 
-__all__ = ["files_of", "item", "latest", "mark_favorite", "mark_played", "next_up", "resume"]
+__all__ = ["files_of", "item", "latest", "mark_favorite", "mark_played", "next_up", "resume", "sidecars"]
+
+log = logging.getLogger(__name__)
+
+
+def sidecars(core: Core, file_id: int) -> list[SubtitleInfo]:
+    """The subtitle files beside a file (a folder listing by the HLS service; no probe:
+    direct play needs none); none when the source cannot list them now."""
+    try:
+        return core.hls.sidecar_subtitles(file_id)
+    except ReelhouseError as exc:
+        log.warning("subtitle files of media file %d not listed: %s", file_id, exc)
+        return []
 
 
 def item(s: Session, ctx: Ctx, ref: ids.Ref) -> dict[str, Any]:
@@ -37,7 +51,7 @@ def files_of(s: Session, ref: ids.Ref, granted: frozenset[int] | None = None) ->
     ``granted`` sources only when given."""
     stmt = select(MediaFile.id).where(MediaFile.missing_since.is_(None))
     if granted is not None:
-        stmt = stmt.where(MediaFile.source_id.in_(sorted(granted)))
+        stmt = stmt.where(granted_files(granted))
     if ref.kind == "movie":
         stmt = stmt.where(MediaFile.movie_id == ref.id)
     elif ref.kind == "episode":
@@ -95,7 +109,7 @@ def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0,
                                   WatchProgress.user_id == ctx.user_id))
         .where(WatchProgress.position > 0, WatchProgress.watched.is_(False),
                MediaFile.missing_since.is_(None), *inside,
-               *([] if ctx.granted is None else [MediaFile.source_id.in_(sorted(ctx.granted))]))
+               *([] if ctx.granted is None else [granted_files(ctx.granted)]))
         .order_by(WatchProgress.updated_at.desc()).limit(2000))
     refs: list[ids.Ref] = []
     seen = set()
@@ -154,7 +168,7 @@ def next_up(s: Session, ctx: Ctx, series: ids.Ref | None, limit: int) -> list[di
             .where(Season.show_id == show_id, Season.number > 0,
                    (Season.number > season_no) | ((Season.number == season_no) & (Episode.number > ep_no)),
                    MediaFile.id.not_in(seen),
-                   *([] if ctx.granted is None else [MediaFile.source_id.in_(sorted(ctx.granted))]))
+                   *([] if ctx.granted is None else [granted_files(ctx.granted)]))
             .order_by(Season.number, Episode.number).limit(1)).scalar()
         if nxt is not None:
             refs.append(ids.Ref("episode", nxt))

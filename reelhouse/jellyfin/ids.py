@@ -19,12 +19,12 @@ from typing import Literal
 from reelhouse.db.limits import INT_MAX
 from reelhouse.errors import InvalidInput, NotFound
 
-__all__ = ["Kind", "Ref", "decode", "encode", "image_key", "image_tag", "server_id", "try_decode"]
+__all__ = ["Kind", "Ref", "decode", "encode", "genre_id", "image_key", "image_tag", "server_id", "try_decode"]
 
-Kind = Literal["movie", "show", "season", "episode", "file", "view", "user", "image"]
+Kind = Literal["movie", "show", "season", "episode", "file", "view", "user", "image", "genre"]
 
 _CODES: dict[Kind, int] = {"movie": 1, "show": 2, "season": 3, "episode": 4, "file": 5,
-                           "view": 6, "user": 7, "image": 8}
+                           "view": 6, "user": 7, "image": 8, "genre": 9}
 _KINDS = {v: k for k, v in _CODES.items()}
 _MARK = "7265656c"
 _HEX32 = re.compile(r"[0-9a-f]{32}")
@@ -73,6 +73,16 @@ def try_decode(text: str | None, *kinds: Kind) -> Ref | None:
         return decode(text, *kinds)
     except (InvalidInput, NotFound):
         return None
+
+
+def genre_id(name: str) -> str:
+    """The id of a genre (genres are names in the titles' metadata, not rows): kind
+    ``genre`` with a 31-bit BLAKE2b hash of the name in lower case as its row id, so
+    ``Drama`` and ``drama`` are one genre. It is read back by hashing the names a user
+    can see (:mod:`.genres`); two names of one library sharing a hash is a 1 in 2**31
+    chance per pair."""
+    digest = hashlib.blake2b(name.strip().lower().encode(), digest_size=4, person=b"genre").digest()
+    return encode("genre", int.from_bytes(digest, "big") & INT_MAX)
 
 
 def server_id(secret: bytes) -> str:

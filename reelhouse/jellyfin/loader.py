@@ -10,7 +10,7 @@ a file's resume point, watched flag; a title's is its most recently played file'
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session, selectinload
 from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
 from reelhouse.db.search_key import sort_key
 from reelhouse.jellyfin import ids
-from reelhouse.jellyfin.media import media_source, ticks
+from reelhouse.jellyfin.media import media_source, sidecar_streams, ticks
+from reelhouse.jellyfin.query import granted_files
+from reelhouse.playback.hls.subtitles import SubtitleInfo
 
 __all__ = ["VIEWS", "Ctx", "Loader", "view_dto"]
 
@@ -41,6 +43,9 @@ class Ctx:
     sources: bool = False  # MediaSources on every item (single-item answers)
     granted: frozenset[int] | None = None  # source ids the user may see (None: all)
     image_key: bytes = b""  # keys the image tags (ids.image_tag): an image URL's capability
+    #: file id → the subtitle files beside it (single-item answers: a folder listing
+    #: per file is too dear for a page of 100)
+    sidecars: Callable[[int], list[SubtitleInfo]] | None = None
 
     @property
     def want_sources(self) -> bool:
@@ -113,7 +118,7 @@ class Loader:
         stmt = select(MediaFile).where(col.in_(keys), MediaFile.missing_since.is_(None)).order_by(
             MediaFile.part.nulls_first(), MediaFile.id)
         if self.ctx.granted is not None:
-            stmt = stmt.where(MediaFile.source_id.in_(sorted(self.ctx.granted)))
+            stmt = stmt.where(granted_files(self.ctx.granted))
         if self.ctx.want_sources:
             stmt = stmt.options(selectinload(MediaFile.streams))
         out: dict[int, list[MediaFile]] = defaultdict(list)
@@ -176,11 +181,19 @@ class Loader:
             dto.update({"Width": main.width, "Height": main.height, "IsHD": main.height >= 720})
         if self.ctx.want_sources:
             dto["MediaSources"] = [media_source(mf, dto["Id"], self.ctx.token) for mf in files]
+            if self.ctx.sidecars is not None:
+                for mf, src in zip(files, dto["MediaSources"], strict=True):
+                    src["MediaStreams"] += sidecar_streams(mf, self.ctx.sidecars(mf.id), dto["Id"],
+                                                           self.ctx.token)
+                dto["HasSubtitles"] = any(st["Type"] == "Subtitle" for src in dto["MediaSources"]
+                                          for st in src["MediaStreams"])
             dto["MediaStreams"] = dto["MediaSources"][0]["MediaStreams"] if files else []
 
     @staticmethod
     def _meta(dto: dict[str, Any], row: Movie | Show) -> None:
-        dto.update({"Overview": row.overview, "Genres": list(row.genres or []),
+        genres = [g for g in row.genres or [] if isinstance(g, str) and g.strip()]
+        dto.update({"Overview": row.overview, "Genres": genres,
+                    "GenreItems": [{"Name": g, "Id": ids.genre_id(g)} for g in genres],
                     "CommunityRating": row.rating, "ProductionYear": row.year,
                     "PremiereDate": _year_date(row.year),
                     "ProviderIds": {k: v for k, v in (("Tmdb", str(row.tmdb_id) if row.tmdb_id else None),
@@ -229,7 +242,7 @@ class Loader:
 
     def _granted(self) -> list[Any]:
         g = self.ctx.granted
-        return [] if g is None else [MediaFile.source_id.in_(sorted(g))]
+        return [] if g is None else [granted_files(g)]
 
     def _folder_user_data(self, item_id: str, counts: tuple[int, int], favorite: bool) -> dict[str, Any]:
         total, seen = counts

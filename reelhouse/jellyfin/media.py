@@ -53,7 +53,7 @@ def _stream(st: MediaStream, default_audio: int | None) -> dict[str, Any]:
     name = " ".join(x for x in ((st.language or "").upper(), (st.codec or "").upper()) if x)
     out["DisplayTitle"] = (f"{st.title} - {name}" if st.title else name) or kind
     if kind == "Video":
-        out.update({"Width": st.width, "Height": st.height, "Profile": st.profile,
+        out.update({"Level": st.level or 0, "Width": st.width, "Height": st.height, "Profile": st.profile,
                     "AverageFrameRate": st.fps, "RealFrameRate": st.fps,
                     "PixelFormat": st.pixel_format, "BitDepth": st.bit_depth,
                     "ColorTransfer": st.color_transfer, "ColorPrimaries": st.color_primaries,

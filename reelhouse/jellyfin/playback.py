@@ -4,7 +4,8 @@ play over our Range path) or through our HLS (``TranscodingUrl``).
 The client's ``DeviceProfile.DirectPlayProfiles`` (containers, video and audio codecs
 per profile; an empty codec list means any) becomes reelhouse's ClientCaps and the
 decision is reelhouse's own (playback/hls/decision.py), made from the library's
-probed facts — no I/O on the source.
+probed facts — no I/O on the source; its ``CodecProfiles`` and ``TranscodingProfiles``
+are judged by :mod:`.conditions`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from reelhouse.db.models import MediaFile
 from reelhouse.errors import InvalidInput
 from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.conditions import codec_refusals, has_codec_profiles, takes_hls
 from reelhouse.jellyfin.media import container_of
 from reelhouse.jellyfin.params import Args
 from reelhouse.library.streams import unprobed
@@ -66,11 +68,13 @@ def caps_from_profile(profile: Any) -> ClientCaps | None:
     return ClientCaps(frozenset(containers), frozenset(video), frozenset(audio), True)
 
 
-def _facts(mf: MediaFile) -> MediaFacts:
+def _facts(mf: MediaFile, own_limits: bool = False) -> MediaFacts:
     """The decision's facts of ``mf``, with its video's pixel format (a browser decodes
-    8-bit 4:2:0 only: H.264 4:4:4 or 10-bit goes to HLS, as the web player's plan)."""
+    8-bit 4:2:0 only: H.264 4:4:4 or 10-bit goes to HLS, as the web player's plan) —
+    unless the client states its own limits (``own_limits``: it sent CodecProfiles,
+    judged by :mod:`.conditions`, as a TV with a 10-bit HEVC decoder does)."""
     container = _CONTAINERS.get(container_of(mf), container_of(mf))
-    pix_fmt = next((s.pixel_format for s in mf.streams if s.type == "video"), None)
+    pix_fmt = None if own_limits else next((s.pixel_format for s in mf.streams if s.type == "video"), None)
     return MediaFacts(container, mf.video_codec, (mf.audio_codec,) if mf.audio_codec else (),
                       mf.width, mf.height, pix_fmt)
 
@@ -121,7 +125,7 @@ def unsegmentable(mf: MediaFile) -> str | None:
 
 def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | None, *,
                    allow_direct: bool, play_session: str, token: str,
-                   max_bitrate: int | None = None) -> Decision | None:
+                   max_bitrate: int | None = None, profile: Any = None) -> Decision | None:
     """Set the SupportsDirect*/Transcoding* fields of a MediaSourceInfo for ``caps``.
     A file HLS cannot cut (:func:`unsegmentable`) gets no ``TranscodingUrl`` (it would
     only answer errors) and ``SupportsTranscoding`` false; nor direct play when it is
@@ -129,26 +133,38 @@ def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | Non
     before its ``moov`` index) no player reads either; one whose probe found no
     duration keeps direct play when the client plays its container. A file whose
     bitrate is over ``max_bitrate`` (bits/s) goes to HLS, whose ladder has lower
-    renditions."""
+    renditions. The DeviceProfile's ``CodecProfiles`` (:mod:`.conditions`) refuse
+    direct play too: the TranscodingUrl then names Jellyfin's ``TranscodeReasons``
+    and, when the video itself is refused (or the client's HLS TranscodingProfile does
+    not list its codec), ``AllowVideoStreamCopy=false``: transcoded renditions only.
+    A client whose ``TranscodingProfiles`` have no video over HLS gets no
+    TranscodingUrl."""
     container = _CONTAINERS.get(container_of(mf), container_of(mf))
     caps = _for_file(caps, container)
     if unsegmentable(mf) is not None:
         readable = bool(mf.size) and mf.probe_error is None
-        direct = allow_direct and readable and (caps is None or container in caps.containers)
+        direct = (allow_direct and readable and (caps is None or container in caps.containers)
+                  and not codec_refusals(profile, mf, container))
         source["SupportsDirectPlay"] = direct
         source["SupportsDirectStream"] = direct
         source["SupportsTranscoding"] = False
         return None
-    decision = decide(_facts(mf), caps) if caps is not None else None
+    decision = decide(_facts(mf, has_codec_profiles(profile)), caps) if caps is not None else None
     too_big = max_bitrate is not None and (mf.bitrate or 0) > max_bitrate
-    direct = allow_direct and not too_big and (decision is None or decision.mode == "direct")
+    refusals = codec_refusals(profile, mf, container)
+    hls, copy_ok = takes_hls(profile, mf.video_codec)
+    direct = allow_direct and not too_big and not refusals and (decision is None or decision.mode == "direct")
     source["SupportsDirectPlay"] = direct
     source["SupportsDirectStream"] = direct
-    source["SupportsTranscoding"] = True
-    if not direct:
+    source["SupportsTranscoding"] = hls
+    if not direct and hls:
         file_id = ids.encode("file", mf.id)
+        reasons = sorted({r.reason for r in refusals} | ({"ContainerBitrateExceedsLimit"} if too_big else set()))
+        copy = copy_ok and not any(r.reason.startswith("Video") for r in refusals)
         source["TranscodingUrl"] = (f"/videos/{file_id}/master.m3u8?MediaSourceId={file_id}"
-                                    f"&PlaySessionId={play_session}&api_key={token}")
+                                    f"&PlaySessionId={play_session}&api_key={token}"
+                                    + ("" if copy else "&AllowVideoStreamCopy=false")
+                                    + (f"&TranscodeReasons={','.join(reasons)}" if reasons else ""))
         source["TranscodingSubProtocol"] = "hls"
         source["TranscodingContainer"] = "ts"
     return decision

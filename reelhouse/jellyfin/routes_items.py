@@ -183,13 +183,15 @@ def user_resume(user_id: str, request: Request, caller: CallerDep, core: CoreDep
 
 def _one(core: Core, request: Request, caller: Caller, args: Args, item_id: str) -> dict[str, Any]:
     ref = ids.decode(item_id, "view", "movie", "show", "season", "episode")
+    ctx = _ctx(request, caller, args, sources=True)
+    ctx.sidecars = lambda file_id: browse.sidecars(core, file_id)  # as PlaybackInfo lists them
     with core.sessions() as s:
-        return browse.item(s, _ctx(request, caller, args, sources=True), ref)
+        return browse.item(s, ctx, ref)
 
 
 @router.get("/items/{item_id}")
 def item(item_id: str, request: Request, caller: CallerDep, core: CoreDep, args: ArgsDep) -> dict[str, Any]:
-    """One item with its MediaSources."""
+    """One item with its MediaSources (and the subtitle files beside each)."""
     return _one(core, request, caller, args, item_id)
 
 
@@ -205,8 +207,9 @@ def user_item(user_id: str, item_id: str, request: Request, caller: CallerDep, c
 @router.get("/items/{item_id}/similar")
 @router.get("/shows/{item_id}/similar")
 @router.get("/movies/{item_id}/similar")
-def empty_result(item_id: str, caller: CallerDep) -> dict[str, Any]:
+def empty_result(item_id: str, request: Request, caller: CallerDep) -> dict[str, Any]:
     """Intros and similar titles: none (the id is still checked: 400 when malformed)."""
+    _path_user(request, caller)
     ids.decode(item_id)
     return _result([], 0)
 
@@ -215,7 +218,8 @@ def empty_result(item_id: str, caller: CallerDep) -> dict[str, Any]:
 @router.get("/users/{user_id}/items/{item_id}/localtrailers")
 @router.get("/items/{item_id}/specialfeatures")
 @router.get("/users/{user_id}/items/{item_id}/specialfeatures")
-def empty_list(item_id: str, caller: CallerDep) -> list[Any]:
+def empty_list(item_id: str, request: Request, caller: CallerDep) -> list[Any]:
+    _path_user(request, caller)
     ids.decode(item_id)
     return []
 

@@ -6,7 +6,6 @@ renditions and segments (reelhouse's HLS), and subtitles as WebVTT or SubRip."""
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path as PathLib
 from typing import Annotated, Any
 
@@ -18,19 +17,18 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, MediaStream
-from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound, ReelhouseError
+from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
 from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.browse import sidecars
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_json
 from reelhouse.jellyfin.media import media_source, sidecar_streams
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, max_bitrate_of, new_play_session
+from reelhouse.jellyfin.query import granted_files
 from reelhouse.jellyfin.streams import check_visible, file_for, range_response
 from reelhouse.jellyfin.subrip import vtt_to_srt
-from reelhouse.playback.hls.subtitles import SubtitleInfo
 
 __all__ = ["router"]
-
-log = logging.getLogger(__name__)
 
 router = APIRouter()
 
@@ -61,17 +59,17 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
             stmt = stmt.where(MediaFile.id == chosen)
         allowed = core.access.allowed(caller.user)
         if allowed is not None:
-            stmt = stmt.where(MediaFile.source_id.in_(sorted(allowed)))
+            stmt = stmt.where(granted_files(frozenset(allowed)))
         files = list(s.scalars(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.id)))
         if not files:
             raise NotFound(f"no playable file for {item_id}")
         sources = []
         for mf in files:
             src = media_source(mf, ids.encode(ref.kind, ref.id), caller.token)
-            src["MediaStreams"] += sidecar_streams(mf, _tracks(core, mf.id), ids.encode(ref.kind, ref.id),
+            src["MediaStreams"] += sidecar_streams(mf, sidecars(core, mf.id), ids.encode(ref.kind, ref.id),
                                                    caller.token)
             apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
-                           token=caller.token, max_bitrate=max_bitrate)
+                           token=caller.token, max_bitrate=max_bitrate, profile=profile)
             sources.append(src)
     out: dict[str, Any] = {"MediaSources": sources, "PlaySessionId": play_session}
     if not any(src["SupportsDirectPlay"] or "TranscodingUrl" in src for src in sources):
@@ -79,16 +77,6 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
         # clients show "no compatible stream" instead of trying a URL that cannot work
         out["ErrorCode"] = "NoCompatibleStream"
     return out
-
-
-def _tracks(core: Core, file_id: int) -> list[SubtitleInfo]:
-    """The subtitle files beside the file (a folder listing; no probe: direct play
-    needs none); none when the source cannot list them now."""
-    try:
-        return core.hls.sidecar_subtitles(file_id)
-    except ReelhouseError as exc:
-        log.warning("subtitle files of media file %d not listed: %s", file_id, exc)
-        return []
 
 
 @router.get("/items/{item_id}/playbackinfo")
@@ -168,9 +156,16 @@ def _playlist(text: str) -> Response:
 
 @router.get("/videos/{item_id}/master.m3u8")
 async def master(item_id: str, request: Request, core: CoreDep) -> Response:
-    """reelhouse's master playlist: renditions, audio and subtitle groups."""
+    """reelhouse's master playlist: renditions, audio and subtitle groups; without the
+    copied video with ``AllowVideoStreamCopy=false`` (PlaybackInfo's TranscodingUrl
+    says so when the client's CodecProfiles refuse the file's video)."""
     file_id, token = await _hls_file(request, core, item_id)
-    return _playlist(await run_in_threadpool(core.hls.master, file_id, token))
+    copy = _allow_copy(request)
+    return _playlist(await run_in_threadpool(core.hls.master, file_id, token, None, copy))
+
+
+def _allow_copy(request: Request) -> bool:
+    return Args(request.query_params.multi_items()).flag("allowvideostreamcopy", True) is not False
 
 
 @router.get("/videos/{item_id}/main.m3u8")
@@ -186,6 +181,8 @@ async def main(item_id: str, request: Request, core: CoreDep) -> Response:
             if not streams.audio:
                 raise NotFound("the file has no video or audio stream to stream over HLS")
             return core.hls.media(file_id, "audio0", token)
+        if not _allow_copy(request):
+            renditions = [r for r in renditions if r.name != "copy"] or renditions
         best = renditions[0].name if renditions[0].name == "copy" else renditions[-1].name
         return core.hls.media(file_id, best, token)  # its URIs resolve to videos/{id}/{best}/n.ts
     return _playlist(await run_in_threadpool(build))

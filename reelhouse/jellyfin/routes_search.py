@@ -5,8 +5,8 @@ Search hints are the Items query (:mod:`.query`) with ``SearchTerm``, over films
 series and episodes unless ``IncludeItemTypes`` says otherwise, each title written as
 Jellyfin's ``SearchHint``. reelhouse has no people, studios, genres or artists as items,
 so ``IncludePeople`` and the like add nothing. The filter menus offer the genres (by
-name, as ``Genres=`` filters by) and years of the titles the user may see; genres have
-no ids here, so ``Filters2`` (which filters by ``GenreIds``) offers none.
+name, as ``Genres=`` filters by) and years of the titles the user may see;
+``Filters2`` offers the genres with their ids (``GenreIds=``, :mod:`.genres`).
 """
 
 from __future__ import annotations
@@ -14,17 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import ColumnElement, select
 from starlette.concurrency import run_in_threadpool
 
 from reelhouse.core import Core
-from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.errors import InvalidInput
-from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep
+from reelhouse.jellyfin.genres import visible_years
 from reelhouse.jellyfin.loader import Ctx, Loader
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.query import Counts, page, parse_query
+from reelhouse.jellyfin.routes_genres import genres_for, scope
 
 __all__ = ["hint", "router"]
 
@@ -93,41 +92,25 @@ async def search_hints(request: Request, caller: CallerDep, core: CoreDep, args:
     return await run_in_threadpool(_hints, core, request, caller, args)
 
 
-def _genres_and_years(core: Core, caller: Caller, args: Args) -> tuple[list[str], list[int]]:
-    """Genres and years of the films and series with a present file the user may see;
-    of one library's only with ``ParentId`` (a view; a series: that series)."""
-    parent = ids.decode(args.text("parentid", 64) or "", "view", "show") if args.has("parentid") else None
+def _years(core: Core, caller: Caller, args: Args) -> list[int]:
+    """Years of the films and series with a present file the user may see; of one
+    library's only with ``ParentId`` (a view; a series or season: that series)."""
+    kinds, show_id = scope(core, caller, args)
     allowed = core.access.allowed(caller.user)
-    genres: set[str] = set()
-    years: set[int] = set()
-    tables: list[tuple[type[Movie] | type[Show], ColumnElement[bool]]] = [
-        (Movie, MediaFile.movie_id == Movie.id),
-        (Show, (MediaFile.episode_id == Episode.id) & (Episode.season_id == Season.id)
-         & (Season.show_id == Show.id))]
-    if parent is not None:
-        tables = tables[:1] if parent.kind == "view" and parent.id == 1 else tables[1:]
     with core.sessions() as s:
-        for table, link in tables:
-            present = select(MediaFile.id).where(link, MediaFile.missing_since.is_(None))
-            if parent is not None and parent.kind == "show":
-                present = present.where(Show.id == parent.id)
-            if allowed is not None:
-                present = present.where(MediaFile.source_id.in_(sorted(allowed)))
-            for row_genres, year in s.execute(select(table.genres, table.year).where(present.exists())):
-                genres.update(g for g in (row_genres or []) if isinstance(g, str) and g)
-                if year:
-                    years.add(int(year))
-    return sorted(genres, key=str.lower), sorted(years)
+        return visible_years(s, None if allowed is None else frozenset(allowed), kinds, show_id)
 
 
 @router.get("/items/filters")
 async def filters_legacy(caller: CallerDep, core: CoreDep, args: ArgsDep) -> dict[str, Any]:
     """``QueryFiltersLegacy``: genre names and years to filter a library by."""
-    genres, years = await run_in_threadpool(_genres_and_years, core, caller, args)
+    years = await run_in_threadpool(_years, core, caller, args)
+    genres = [g.name for g in await run_in_threadpool(genres_for, core, caller, args)]
     return {"Genres": genres, "Tags": [], "OfficialRatings": [], "Years": years}
 
 
 @router.get("/items/filters2")
-def filters(caller: CallerDep) -> dict[str, Any]:
-    """``QueryFilters``: genres by id (none: see the module doc), tags (none)."""
-    return {"Genres": [], "Tags": []}
+async def filters(caller: CallerDep, core: CoreDep, args: ArgsDep) -> dict[str, Any]:
+    """``QueryFilters``: the genres of ``Genres`` (same arguments) as name and id; tags (none)."""
+    found = await run_in_threadpool(genres_for, core, caller, args)
+    return {"Genres": [{"Name": g.name, "Id": g.id} for g in found], "Tags": []}

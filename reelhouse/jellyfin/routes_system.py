@@ -1,8 +1,9 @@
 """System, branding, users and login: ``System/Info/Public`` (no auth),
 ``System/Info``, ``System/Ping``, ``System/Endpoint``, ``Playback/BitrateTest``,
-``Branding/Configuration``, ``QuickConnect/Enabled`` (false),
+``Branding/Configuration``,
 ``Users/AuthenticateByName``, ``Users/Public`` (empty: no user list before login),
-``Users/Me``, ``Users/{id}``, ``Sessions/Logout``, ``DisplayPreferences/{id}``."""
+``Users/Me``, ``Users/{id}``, ``Sessions/Logout``, ``DisplayPreferences/{id}`` (read and
+saved per user and client: :mod:`.prefs`)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from starlette.concurrency import run_in_threadpool
 from reelhouse import __version__
 from reelhouse.api.deps import client_address
 from reelhouse.errors import InvalidInput, NotFound
-from reelhouse.jellyfin import ids
+from reelhouse.jellyfin import ids, prefs
 from reelhouse.jellyfin.auth import JellyfinAuth, token_of
-from reelhouse.jellyfin.deps import ArgsDep, CallerDep, CoreDep, check_user_path, read_json
-from reelhouse.jellyfin.params import body_args
+from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, check_user_path, read_json
+from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.users import NEVER, now_iso, user_dto
 
 __all__ = ["JELLYFIN_VERSION", "router"]
@@ -110,12 +111,6 @@ def branding_css() -> Response:
     return Response("", media_type="text/css")
 
 
-@router.get("/quickconnect/enabled")
-def quick_connect() -> bool:
-    """Quick Connect is not offered."""
-    return False
-
-
 @router.get("/users/public")
 def users_public() -> list[dict[str, Any]]:
     """No user list before login (names are not advertised)."""
@@ -187,17 +182,30 @@ def logout(request: Request, caller: CallerDep) -> Response:
     return Response(status_code=204)
 
 
+def _prefs_key(caller: Caller, args: Args, pref_id: str) -> tuple[str, str]:
+    """(client, preferences id): ``client`` defaults to ``emby`` (jellyfin-web's name);
+    ``userId``, when given, must be the caller's (admins: their own view either way)."""
+    if args.has("userid"):
+        check_user_path(caller, args.text("userid", 64) or "")
+    if not pref_id.strip() or len(pref_id) > 64:
+        raise InvalidInput("the display preferences id must be 1 to 64 characters")
+    return args.text("client", 64) or "emby", pref_id
+
+
 @router.get("/displaypreferences/{pref_id}")
-def display_preferences(pref_id: str, caller: CallerDep, args: ArgsDep) -> dict[str, Any]:
-    """Defaults (reelhouse keeps no per-client display settings)."""
-    return {
-        "Id": pref_id[:64], "SortBy": "SortName", "RememberIndexing": False,
-        "PrimaryImageHeight": 250, "PrimaryImageWidth": 250, "CustomPrefs": {},
-        "ScrollDirection": "Horizontal", "ShowBackdrop": True, "RememberSorting": False,
-        "SortOrder": "Ascending", "ShowSidebar": False, "Client": (args.text("client", 64) or "emby"),
-    }
+def display_preferences(pref_id: str, caller: CallerDep, core: CoreDep, args: ArgsDep) -> dict[str, Any]:
+    """The ``DisplayPreferencesDto`` this user's ``client`` saved under ``pref_id``
+    (Jellyfin's defaults for what it never saved)."""
+    client, key = _prefs_key(caller, args, pref_id)
+    return prefs.load(core, caller.user.id, client, key)
 
 
 @router.post("/displaypreferences/{pref_id}", status_code=204)
-def display_preferences_save(pref_id: str, caller: CallerDep) -> Response:
+async def display_preferences_save(pref_id: str, request: Request, caller: CallerDep, core: CoreDep,
+                                   args: ArgsDep) -> Response:
+    """Save a ``DisplayPreferencesDto`` (sort order, view type, custom prefs) for this
+    user, ``client`` and ``pref_id``."""
+    client, key = _prefs_key(caller, args, pref_id)
+    body = await read_json(request, "DisplayPreferencesDto", empty={})
+    await run_in_threadpool(prefs.save, core, caller.user.id, client, key, body)
     return Response(status_code=204)

@@ -130,6 +130,7 @@ def _facts(stream: Stream, dolby_vision: bool) -> StreamFacts:
         fmt = vc.format
         return replace(
             facts,
+            level=_attr(vc, "level"),
             width=vc.width,
             height=vc.height,
             fps=_rate(stream),

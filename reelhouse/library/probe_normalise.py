@@ -76,8 +76,9 @@ class StreamFacts:
     ``type`` is PyAV's stream type; ``codec`` FFmpeg's canonical codec name
     (``codec.canonical_name``: ``subrip``, not the decoder's ``srt``); ``fps`` the
     average frame rate (``average_rate``, frames/s), else ``guessed_rate``;
-    ``bit_depth`` the bits of the first component of ``pix_fmt``; ``color_primaries``
-    and ``color_trc`` the H.273 code points; ``disposition`` the ``AV_DISPOSITION_*``
+    ``bit_depth`` the bits of the first component of ``pix_fmt``; ``level`` the video
+    codec's level (``codec_context.level``: H.264 4.1 is 41, FFmpeg's -99 is unknown);
+    ``color_primaries`` and ``color_trc`` the H.273 code points; ``disposition`` the ``AV_DISPOSITION_*``
     bit set; ``text_sub``/``bitmap_sub`` the codec properties (None: unknown);
     ``dolby_vision`` whether a DV configuration was found for this stream.
     """
@@ -86,6 +87,7 @@ class StreamFacts:
     type: str
     codec: str | None = None
     profile: str | None = None
+    level: int | None = None
     codec_tag: str | None = None
     width: int | None = None
     height: int | None = None
@@ -118,6 +120,7 @@ class StreamInfo:
     type: str
     codec: str | None = None
     profile: str | None = None
+    level: int | None = None
     width: int | None = None
     height: int | None = None
     fps: float | None = None
@@ -219,6 +222,7 @@ def normalise_stream(facts: StreamFacts) -> StreamInfo:
         fps = fps or None  # a rate that rounds to 0 is unknown
         return replace(
             common,
+            level=_positive(facts.level),
             width=_positive(facts.width),
             height=_positive(facts.height),
             fps=fps,

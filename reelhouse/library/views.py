@@ -187,8 +187,8 @@ def _shown_condition(kind: str, allowed: Iterable[int] | None) -> ColumnElement[
     """A movie with an own present file / a show with an episode's present file (on
     the ``allowed`` sources only, when given)."""
     conds: list[ColumnElement[bool]] = [MediaFile.missing_since.is_(None)]
-    if allowed is not None:
-        conds.append(MediaFile.source_id.in_(sorted(allowed)))
+    if allowed is not None:  # "+ 0": off the source_id index (see grid._file_filter)
+        conds.append((MediaFile.source_id + 0).in_(sorted(allowed)))
     if kind == "movie":
         return exists().where(MediaFile.movie_id == Movie.id, MediaFile.kind != "extra", *conds)
     return exists(select(literal(1)).select_from(Season)

@@ -15,13 +15,15 @@ and the runtime turns it into member events:
   total within ``HOLD_WINDOW`` seconds: a friend on a connection too slow for the film
   buffers again and again, each time for less than the timeout, and would stop the
   party for everyone for ever. Past that budget its ``buffering`` is applied as one that
-  holds nobody (shown, not waited for: ``state.Buffering.holds``). The budget is kept
-  by the process that holds the member's connection.
+  holds nobody (shown, not waited for: ``state.Buffering.holds``). With Redis the
+  budget is one per member for every process (:mod:`.cluster`).
 
 With several server processes (Redis hub), the connections of one member may sit in
 different processes: when a broadcast shows a member disconnected while this process
 still holds a connection of it, that connection joins again (``reconnect`` below), so
-the stored flag settles on "connected" within one message round.
+the stored flag settles on "connected" within one message round. Each process holds a
+presence lease in Redis on the members connected to it; when a process dies, another
+one tells the party its members left once their leases run out (:mod:`.cluster`).
 
 Messages are rendered once per change (:func:`render`) and fanned out by the hub
 (:mod:`.hub`); the socket adapter (``reelhouse/api/party_socket.py``) only moves text
@@ -32,10 +34,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import logging
+import os
 import re
+import secrets
+import socket
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -47,6 +53,7 @@ from reelhouse.errors import ReelhouseError
 from reelhouse.party import protocol
 from reelhouse.party import state as st
 from reelhouse.party.clock import server_now
+from reelhouse.party.cluster import HOLD_WINDOW, PRESENCE_TTL, Holds, MemoryHolds, Presence, RedisHolds
 from reelhouse.party.hub import MemoryHub, PartyQueue, RedisHub, make_hub
 from reelhouse.party.service import PartyInfo, PartyService
 
@@ -55,8 +62,6 @@ __all__ = ["HOLD_WINDOW", "Connections", "LiveConnection", "PartyLive", "render"
 log = logging.getLogger(__name__)
 
 _ENDED_PREFIX = '{"v":1,"type":"ended"'
-#: Seconds over which the times a member held the party add up (see the module doc).
-HOLD_WINDOW = 60.0
 
 
 def render(before: st.Party, info: PartyInfo) -> str:
@@ -78,8 +83,6 @@ class Connections:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._members: dict[tuple[str, int], dict[int, bool]] = {}  # → {connection: buffering}
-        self._holding: dict[tuple[str, int], float] = {}  # → when its current hold began (s)
-        self._held: dict[tuple[str, int], list[tuple[float, float]]] = {}  # → [(end, seconds held)]
 
     def open(self, code: str, user_id: int, conn_id: int) -> bool:
         """Register a connection; True if it is the member's first one here."""
@@ -111,31 +114,10 @@ class Connections:
             conns[conn_id] = flag
             return any(conns.values()) != before
 
-    def may_hold(self, code: str, user_id: int, now: float, budget: float) -> bool:
-        """Whether the member has held the party for less than ``budget`` seconds in
-        total over the last HOLD_WINDOW seconds before ``now`` (server time, s)."""
+    def members(self) -> list[tuple[str, int]]:
+        """``(party code, user id)`` of every member with a connection here."""
         with self._lock:
-            spans = [(end, held) for end, held in self._held.get((code, user_id), ()) if end > now - HOLD_WINDOW]
-            if spans:
-                self._held[(code, user_id)] = spans
-            else:
-                self._held.pop((code, user_id), None)
-            return sum(held for _, held in spans) < budget
-
-    def hold_started(self, code: str, user_id: int, now: float) -> None:
-        """The member made the party wait at ``now`` (s)."""
-        with self._lock:
-            self._holding[(code, user_id)] = now
-
-    def hold_ended(self, code: str, user_id: int, now: float, budget: float) -> None:
-        """The member stopped buffering at ``now`` (s): its hold, if any, counts (at most
-        ``budget`` s: the party plays on without it after its wait timeout)."""
-        with self._lock:
-            start = self._holding.pop((code, user_id), None)
-            if start is not None:
-                if len(self._held) > 10_000:  # members long gone
-                    self._held.clear()
-                self._held.setdefault((code, user_id), []).append((now, min(max(0.0, now - start), budget)))
+            return [key for key, conns in self._members.items() if conns]
 
     def holds(self, code: str, user_id: int) -> bool:
         """Whether this process holds a connection of the member."""
@@ -148,34 +130,102 @@ class PartyLive:
     through the :class:`PartyService` on a worker thread, broadcasts the result through
     the hub and ends waits on time.
 
-    ``hub_url``: a Redis URL for several processes, None for a MemoryHub."""
+    ``hub_url``: a Redis URL for several processes (the hub, presence leases and hold
+    budgets live there: :mod:`.cluster`), None for one process, in memory. ``node``:
+    this process's name in presence leases (unique per process); ``presence_ttl``:
+    seconds a lease of a dead process lasts."""
 
-    def __init__(self, parties: PartyService, hub_url: str | None) -> None:
+    def __init__(self, parties: PartyService, hub_url: str | None, node: str | None = None,
+                 presence_ttl: float = PRESENCE_TTL) -> None:
         self.parties = parties
         self.hub_url = hub_url
+        self.node = node or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.presence_ttl = presence_ttl
         self.connections = Connections()
         self._hub: MemoryHub | RedisHub | None = None
+        self._presence: Presence | None = None
+        self._holds: Holds = MemoryHolds()
         self._hub_loop: asyncio.AbstractEventLoop | None = None
+        self._keeper: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
         self._timers: set[asyncio.Task[None]] = set()  # the ticks that end waits on time
 
-    @property
-    def hub(self) -> MemoryHub | RedisHub:
-        """The hub, made on first use (a RedisHub in the running event loop: its
-        connections belong to that loop)."""
+    def _shared(self) -> None:
+        """Make the hub (and, with Redis, the presence and hold stores) in the running
+        event loop: their Redis connections belong to that loop."""
         loop = asyncio.get_running_loop()
-        if self._hub is None or (isinstance(self._hub, RedisHub) and self._hub_loop is not loop):
+        if self._hub is None or (self.hub_url and self._hub_loop is not loop):
             self._hub = make_hub(self.hub_url)
             self._hub_loop = loop
+            if self.hub_url:
+                self._presence = Presence(self.hub_url, self.node, self.presence_ttl)
+                self._holds = RedisHolds(self.hub_url)
+                self._keeper = None
+
+    @property
+    def hub(self) -> MemoryHub | RedisHub:
+        """The hub, made on first use."""
+        self._shared()
+        assert self._hub is not None
         return self._hub
 
+    @property
+    def holds(self) -> Holds:
+        """The members' hold budgets (in Redis with a hub URL: one per member for every node)."""
+        self._shared()
+        return self._holds
+
+    def start(self) -> None:
+        """Start renewing this process's presence leases and sweeping the run-out ones
+        (with Redis; at startup, and again on each connection: idempotent)."""
+        self._shared()
+        if self._presence is not None and (self._keeper is None or self._keeper.done()):
+            self._keeper = asyncio.create_task(self._keep(self._presence), name="party-presence")
+
+    async def _keep(self, presence: Presence) -> None:
+        while True:
+            try:
+                await self.keep_once(presence)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # Redis or the database unreachable: try again next round
+                log.warning("party presence: renewing or sweeping leases failed", exc_info=True)
+            await asyncio.sleep(self.presence_ttl / 3)
+
+    async def keep_once(self, presence: Presence) -> None:
+        """Renew the leases of the members connected here; tell each party about its
+        members whose leases ran out (their node died): disconnected, holds ended."""
+        here = self.connections.members()
+        await presence.renew(here)
+        for code, user_id in await presence.sweep():
+            if (code, user_id) in here:
+                continue
+            await self.holds.ended(code, user_id, server_now(), self.parties.wait_timeout)
+            with contextlib.suppress(ReelhouseError):
+                await self.apply(code, functools.partial(_disconnect, user_id))
+            log.info("party %s: member %d's node stopped renewing its presence", code, user_id)
+
     async def close(self) -> None:
-        """Close the hub and stop the wait timers (at shutdown)."""
+        """Close the hub and stores and stop the timers (at shutdown)."""
         for timer in list(self._timers):
             timer.cancel()
+        keeper, self._keeper = self._keeper, None
+        if keeper is not None:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await keeper
         hub, self._hub = self._hub, None
         if hub is not None:
             await hub.close()
+        presence, self._presence = self._presence, None
+        if presence is not None:
+            with contextlib.suppress(Exception):
+                await presence.drop_all(self.connections.members())
+                await presence.close()
+        holds, self._holds = self._holds, MemoryHolds()
+        if isinstance(holds, RedisHolds):
+            with contextlib.suppress(Exception):
+                await holds.close()
 
     async def broadcast(self, before: st.Party, info: PartyInfo) -> None:
         """Publish a change to every member, in every process (no-op if nothing changed)."""
@@ -211,9 +261,11 @@ class PartyLive:
         disconnected (shielded: a cancelled handler still does it). Raises what the
         join raises (NotFound, Conflict for an ended party)."""
         conn = LiveConnection(self, code, user_id, name, next(self._ids))
+        self.start()
         async with self.hub.subscribe(code) as queue:
             conn.queue = queue
-            self.connections.open(code, user_id, conn.id)
+            if self.connections.open(code, user_id, conn.id) and self._presence is not None:
+                await self._presence.renew([(code, user_id)])  # before the join: a lease to sweep
             try:
                 conn.info = await self.apply(code, lambda now: st.Join(user_id, name, now))
                 yield conn
@@ -224,13 +276,28 @@ class PartyLive:
                     event = lambda now: st.Disconnect(user_id, now)  # noqa: E731
                 elif stop_buffering:
                     event = lambda now: st.Ready(user_id, now)  # noqa: E731
-                if last or stop_buffering:
-                    self.connections.hold_ended(code, user_id, server_now(), self.parties.wait_timeout)
-                if event is not None and conn.info is not None:
-                    done = asyncio.ensure_future(self.apply(code, event))
-                    done.add_done_callback(_quiet)
-                    with contextlib.suppress(ReelhouseError, asyncio.CancelledError):
-                        await asyncio.shield(done)
+                done = asyncio.ensure_future(self._closed(code, user_id, last, stop_buffering,
+                                                         event if conn.info is not None else None))
+                done.add_done_callback(_quiet)
+                with contextlib.suppress(ReelhouseError, asyncio.CancelledError):
+                    await asyncio.shield(done)  # a cancelled handler still does it
+
+    async def _closed(self, code: str, user_id: int, last: bool, stop_buffering: bool,
+                      event: Callable[[float], st.Event] | None) -> None:
+        """A connection closed: drop the presence lease (its member's last one here),
+        end the member's hold, apply ``event`` (Disconnect or Ready)."""
+        if last and self._presence is not None:
+            with contextlib.suppress(Exception):
+                await self._presence.drop(code, user_id)
+        if last or stop_buffering:
+            with contextlib.suppress(Exception):
+                await self.holds.ended(code, user_id, server_now(), self.parties.wait_timeout)
+        if event is not None:
+            await self.apply(code, event)
+
+
+def _disconnect(user_id: int, now: float) -> st.Event:
+    return st.Disconnect(user_id, now)
 
 
 _VERSION = re.compile(r'"version":(\d+)')
@@ -292,14 +359,15 @@ class LiveConnection:
         if not conns.buffering(code, user_id, self.id, flag):
             return  # another connection of this member already says so
         budget = self.live.parties.wait_timeout
+        store = self.live.holds
         if not flag:
-            conns.hold_ended(code, user_id, server_now(), budget)
+            await store.ended(code, user_id, server_now(), budget)
             await self.live.apply(code, lambda now: st.Ready(user_id, now))
             return
-        holds = conns.may_hold(code, user_id, server_now(), budget)
+        holds = await store.may_hold(code, user_id, server_now(), budget)
         info = await self.live.apply(code, lambda now: st.Buffering(user_id, now, holds))
         if holds and info.party.state == "waiting":
-            conns.hold_started(code, user_id, server_now())
+            await store.started(code, user_id, server_now())
 
     async def messages(self) -> AsyncIterator[str]:
         """The party's broadcasts for this connection, until the party ends (the

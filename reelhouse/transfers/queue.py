@@ -17,6 +17,7 @@ deleted is a new transfer in every respect.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -40,6 +41,7 @@ from reelhouse.errors import (
 )
 from reelhouse.jobs.system import JobSystem
 from reelhouse.jobs.tasks import JobContext, Retry, TaskSpec
+from reelhouse.leased_slots import LeasedSlots
 from reelhouse.sources.base import check_new_path, normalize_path
 from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.confine import confine
@@ -71,6 +73,11 @@ def backoff(attempt: int, base: float, rng: random.Random | None = None) -> floa
     return float(step + jitter)
 
 
+def upload_key(source_id: int, remote: str) -> str:
+    """The cluster's name of the upload to ``remote`` on source ``source_id``."""
+    return f"upload:{source_id}:{normalize_path(remote)}"
+
+
 def _retryable(exc: ReelhouseError) -> bool:
     return isinstance(exc, SourceUnavailable)
 
@@ -89,7 +96,34 @@ class TransferQueue:
         self.retries = settings.transfer_retries
         self.retry_delay = settings.transfer_retry_delay
         self.listeners: list[Listener] = []
+        #: with Redis: the uploads running in the whole cluster (:meth:`claim_upload`);
+        #: a dead worker's claim runs out before its job's lease does (the job runs again)
+        self.upload_slots = LeasedSlots(settings.redis_url, min(settings.party_presence_ttl, settings.job_lease / 2)) \
+            if settings.redis_url else None
         jobs.register(TaskSpec("transfer", self._body, on_change=self._job_changed))
+
+    # -- uploads running anywhere ------------------------------------------------------
+    def claim_upload(self, source_id: int, remote: str) -> str | None:
+        """Claim, for the whole cluster, the upload to ``remote`` on source ``source_id``
+        (two uploads of one name would append to each other's ``.part``; copy.upload
+        refuses the second one only within its process); a token for
+        :meth:`release_upload`, None without Redis. Raises Conflict while another node
+        or worker uploads there, SourceUnavailable when Redis is unreachable. Blocks."""
+        if self.upload_slots is None:
+            return None
+        try:
+            slot = self.upload_slots.take(upload_key(source_id, remote), 1)
+        except Exception as exc:  # redis.exceptions.RedisError, OSError
+            raise SourceUnavailable(f"redis: {exc}") from exc
+        if slot is None:
+            raise Conflict(f"an upload to {normalize_path(remote)!r} is already running; try again when it ends")
+        return slot
+
+    def release_upload(self, slot: str | None) -> None:
+        """End a claim of :meth:`claim_upload` (its lease runs out if Redis is unreachable)."""
+        if slot is not None and self.upload_slots is not None:
+            with contextlib.suppress(Exception):
+                self.upload_slots.give_back(slot)
 
     # -- queue -----------------------------------------------------------------------
     def submit(
@@ -337,7 +371,11 @@ class TransferQueue:
                             min_free=self.min_free)
         if row.kind == "upload":
             assert row.local_path is not None
-            return upload(source, Path(row.local_path), row.remote_path, progress, should_stop)
+            slot = self.claim_upload(row.source_id, row.remote_path)
+            try:
+                return upload(source, Path(row.local_path), row.remote_path, progress, should_stop)
+            finally:
+                self.release_upload(slot)
         if row.kind == "mkdir":
             source.mkdir(row.remote_path)
         elif row.kind == "delete":

@@ -94,6 +94,30 @@ def test_upload_kept_in_the_spool_when_the_server_stays_away(tmp_path: Path, ftp
         server.kill()
 
 
+def test_a_failed_upload_is_sent_once_the_server_is_back(tmp_path: Path, ftp_root: Path,
+                                                          mount: Mounter) -> None:
+    """An upload that failed while the server was away is sent when the mount sees the
+    server up again, not only at the next mount."""
+    server = Restartable(ftp_root)
+    try:
+        m = mount(*login(server.port), *fast_retries(tmp_path, attempts=2, delay=0.2))
+        f = (m.path / "while-away.txt").open("w")
+        f.write("kept, then sent")
+        server.kill()
+        with pytest.raises(OSError):
+            f.close()  # the upload fails: kept in the spool
+        [st] = status_until(m.env, lambda sts: bool(sts and sts[0]["pending_uploads"]
+                                                    and sts[0]["state"] == "down"), timeout=15)
+        assert [p["state"] for p in st["pending_uploads"]] == ["failed"]
+        server.revive()
+        [st] = status_until(m.env, lambda sts: bool(sts and not sts[0]["pending_uploads"]), timeout=15)
+        assert st["state"] == "up" and st["pending_uploads"] == []
+        assert (ftp_root / "while-away.txt").read_text() == "kept, then sent"
+        assert m.stop() == 0  # nothing left pending
+    finally:
+        server.kill()
+
+
 def test_server_down_at_mount_time(tmp_path: Path, ftp_root: Path, mount: Mounter) -> None:
     (ftp_root / "hello.txt").write_text("hi")
     port = free_port()

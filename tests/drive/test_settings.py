@@ -107,3 +107,17 @@ def test_toml_nan_and_inf_are_refused(tmp_path: Path) -> None:
         (tmp_path / "d.toml").write_text(f"[cache]\nmetadata_ttl_seconds = {value}\n")
         with pytest.raises(ConfigError, match=r"cache\.metadata_ttl_seconds: must be a finite number"):
             load_file(tmp_path / "d.toml")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('host = "ftp.example"\n[mount]\nview = "files"\n', "host: a key outside any section (it belongs under [ftp])"),
+    ("bogus = 1\n", "bogus: a key outside any section (sections: ftp, mount"),
+    ("mount = 1\n", "mount: must be a section, not a value"),
+])
+def test_a_toml_key_above_every_section_names_its_section(tmp_path: Path, text: str, message: str) -> None:
+    """A key written before any ``[section]`` is not called an unknown section."""
+    path = tmp_path / "drive.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_file(path)
+    assert info.value.message.startswith(message) and "\n" not in info.value.message

@@ -23,6 +23,20 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 
+E2E = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test needs Debian's Chromium: mark each test of this folder
+    ``requires_chromium`` (a failure under ``CI=true``, see tests/conftest.py) and skip
+    it where ``/usr/bin/chromium`` is missing, so the modules do not repeat the marks."""
+    missing = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing")
+    for item in items:
+        if E2E in item.path.parents:
+            item.add_marker(pytest.mark.requires_chromium)
+            item.add_marker(missing)
+
+
 # -- server ---------------------------------------------------------------------------
 @pytest.fixture
 def core(ftp_server: EmbeddedFtpServer, core: Core) -> Core:

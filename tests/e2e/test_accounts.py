@@ -28,8 +28,6 @@ from helpers import serving
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
-pytestmark = pytest.mark.requires_chromium
-
 
 @pytest.fixture
 def attacker(tmp_path: Path) -> Iterator[tuple[Path, str]]:

@@ -8,23 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from e2e.support import CHROMIUM, log_in
+from e2e.support import log_in
+from playwright.sync_api import Page, expect
 from sqlalchemy import insert, select
 
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, Movie, SourceRow, User, WatchProgress
 
 from helpers import ADMIN
-
-pytestmark = [
-    pytest.mark.requires_chromium,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing"),
-]
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # pragma: no cover - the skip below says why
-    pytest.skip("playwright is not installed", allow_module_level=True)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 FILMS = 130

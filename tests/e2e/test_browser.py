@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
-from e2e.support import CHROMIUM, LOCAL_REL, Library, log_in
+from e2e.support import LOCAL_REL, Library, log_in
+from playwright.sync_api import Page, Response, expect
 
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
@@ -18,16 +18,6 @@ from reelhouse.demo.media import make_clip
 from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, FTP_PASSWORD, FTP_USER, place
-
-pytestmark = [
-    pytest.mark.requires_chromium,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing"),
-]
-
-try:
-    from playwright.sync_api import Page, Response, expect
-except ImportError:  # pragma: no cover - the skip below says why
-    pytest.skip("playwright is not installed", allow_module_level=True)
 
 VIDEO = "document.getElementById('player')"
 

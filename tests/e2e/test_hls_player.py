@@ -12,7 +12,8 @@ from pathlib import Path
 
 import hls_clips
 import pytest
-from e2e.support import CHROMIUM, Library, log_in
+from e2e.support import Library, log_in
+from playwright.sync_api import Page, expect
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
@@ -22,16 +23,7 @@ from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place, playback_token
 
-pytestmark = [
-    pytest.mark.requires_chromium,
-    pytest.mark.requires_ffmpeg,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing"),
-]
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # pragma: no cover
-    pytest.skip("playwright is not installed", allow_module_level=True)
+pytestmark = pytest.mark.requires_ffmpeg
 
 VIDEO = "document.getElementById('player')"
 FILM_REL = "Hevc Film (2020)/Hevc.Film.2020.mkv"

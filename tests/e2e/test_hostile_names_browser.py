@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from e2e.support import CHROMIUM
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from reelhouse.config import load_settings
@@ -27,16 +27,7 @@ from helpers import install_source, serving
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
-pytestmark = [
-    pytest.mark.requires_chromium,
-    pytest.mark.requires_ffmpeg,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing"),
-]
-
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover - the skip below says why
-    pytest.skip("playwright is not installed", allow_module_level=True)
+pytestmark = pytest.mark.requires_ffmpeg
 
 TITLE = "<img src=x onerror=alert(1)> \"'` \u202egnp.exe"  # a file name: no "/"
 #: What an NFO's <title> may say (text, so "</script>" too).

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e.support import CHROMIUM, log_in
+from e2e.support import log_in
+from playwright.sync_api import Page, expect
 from tmdb_fake import FakeTmdb, jpeg
 
 from reelhouse.config import load_settings
@@ -17,16 +18,6 @@ from reelhouse.core import Core
 from reelhouse.sources.registry import SourceSpec
 
 from helpers import ADMIN, ADMIN_PASSWORD
-
-pytestmark = [
-    pytest.mark.requires_chromium,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing"),
-]
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # pragma: no cover - the skip below says why
-    pytest.skip("playwright is not installed", allow_module_level=True)
 
 VIDEO = b"\x00not a video\x00" * 8
 

@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from e2e.support import CHROMIUM, log_in
+from e2e.support import log_in
+from playwright.sync_api import Page, expect
 
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
@@ -19,16 +20,7 @@ from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER
 
-pytestmark = [
-    pytest.mark.requires_chromium,
-    pytest.mark.requires_ffmpeg,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing"),
-]
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # pragma: no cover - the skip below says why
-    pytest.skip("playwright is not installed", allow_module_level=True)
+pytestmark = pytest.mark.requires_ffmpeg
 
 VIDEO = "document.getElementById('player')"
 TONE = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "6"]

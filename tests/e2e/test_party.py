@@ -24,7 +24,7 @@ from e2e.party_sync import (
     wait_members,
     wait_state,
 )
-from e2e.support import CHROMIUM
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
 from reelhouse.core import Core
@@ -35,16 +35,9 @@ from reelhouse.sources.registry import SourceSpec
 from helpers import ADMIN, place, session_token
 
 pytestmark = [
-    pytest.mark.requires_chromium,
     pytest.mark.requires_ffmpeg,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing"),
     pytest.mark.timeout(240),
 ]
-
-try:
-    from playwright.sync_api import Browser, BrowserContext, Page, expect
-except ImportError:  # pragma: no cover
-    pytest.skip("playwright is not installed", allow_module_level=True)
 
 GUESTS = {"sam": "sam-password", "alex": "alex-password"}
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from e2e.latency_proxy import Proxy, latency_proxy
 from e2e.party_sync import SETTLE, Window, drift, samples, server_time, start_sampling, wait_members, wait_state
-from e2e.support import CHROMIUM
 from party.support import USERS
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
 from reelhouse.core import Core
@@ -26,16 +26,9 @@ from reelhouse.sources.registry import SourceSpec
 from helpers import ADMIN, place, session_token
 
 pytestmark = [
-    pytest.mark.requires_chromium,
     pytest.mark.requires_ffmpeg,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing"),
     pytest.mark.timeout(180),
 ]
-
-try:
-    from playwright.sync_api import Browser, BrowserContext, Page, expect
-except ImportError:  # pragma: no cover
-    pytest.skip("playwright is not installed", allow_module_level=True)
 
 ONE_WAY = 0.15  # s: a 300 ms round trip
 

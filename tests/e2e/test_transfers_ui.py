@@ -7,21 +7,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
-from e2e.support import CHROMIUM, Library, log_in
+from e2e.support import Library, log_in
+from playwright.sync_api import Page, expect
 
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
-
-pytestmark = [
-    pytest.mark.requires_chromium,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing"),
-]
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # pragma: no cover
-    pytest.skip("playwright is not installed", allow_module_level=True)
 
 
 def test_keep_offline_then_play_with_the_server_down(

@@ -324,3 +324,13 @@ def test_resume_by_parent(jf: TestClient, library: Library) -> None:
     assert resumed(ParentId=seasons[1]) == {episode["Id"]}
     assert resumed(ParentId=seasons[2]) == set()
     assert jf.get("/jellyfin/UserItems/Resume", params={"ParentId": "nope"}).status_code == 400
+
+
+def test_totals_follow_the_alphabet_bar(jf: TestClient, library: Library) -> None:
+    """TotalRecordCount is cached per filter for 10 s: NameStartsWith and NameLessThan
+    are part of the filter (they were not: "S" answered "B"'s total)."""
+    def total(**params: str) -> int:
+        return int(jf.get("/jellyfin/Items", params={"Recursive": "true", "IncludeItemTypes": "Movie",
+                                                     "Limit": "1", **params}).json()["TotalRecordCount"])
+    assert (total(NameStartsWith="B"), total(NameStartsWith="S"), total(NameStartsWith="Q")) == (1, 1, 0)
+    assert (total(NameLessThan="C"), total(NameLessThan="A"), total()) == (1, 0, 2)

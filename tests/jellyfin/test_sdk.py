@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from jellyfin.support import Library
+from jellyfin.support import Library, set_genres
 
 from reelhouse.core import Core
+from reelhouse.db.models import Show
 from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD, serving
@@ -52,3 +53,25 @@ def test_sdk_logs_in_and_browses(server: str, library: Library) -> None:
     assert got["hints"] == [["Big Buck Bunny", "Movie", True]]
     assert got["years"] == [2008, 2010]
     assert got["playback"] == [False, "hls", True, "External", True]
+
+
+def test_sdk_genres_prefs_and_switched_off_features(server: str, core: Core, library: Library) -> None:
+    """Through the SDK: genres with counts and a genre's titles, empty people and
+    studios, display preferences saved per client and read back, and Quick Connect,
+    SyncPlay and playlists refused as a Jellyfin with them off refuses them."""
+    set_genres(core, "Sintel", ["Animation"])
+    set_genres(core, "Example Show", ["Drama"], Show)
+    out = subprocess.run(["node", "extras.mjs", server, ADMIN, ADMIN_PASSWORD], cwd=SDK,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert got["genres"] == [["Drama", "Genre", 0, 1], ["Animation", "Genre", 1, 0]] and got["total"] == 2
+    assert got["drama"] == ["Drama", "Genre"]
+    assert got["byGenre"] == ["Example Show"]
+    assert (got["persons"], got["studios"]) == (0, 0)
+    assert got["prefs"] == ["SortName", "DateCreated,SortName", "Descending", "Poster",
+                            {"landing-films": "favorites"}, "SortName"]
+    assert got["quickConnect"] == [[200, False], [401, "Quick connect is disabled"],
+                                   [401, "Quick connect is disabled"], [403, "Quick connect is disabled"]]
+    assert got["syncPlay"][0] == [200, []] and got["syncPlay"][1][0] == 403
+    assert got["playlists"][0][0] == 403 and got["playlists"][1] == [404, "no such playlist"]

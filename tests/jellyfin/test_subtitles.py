@@ -95,3 +95,15 @@ def test_sidecar_subtitles_are_offered(jf: TestClient, library: Library, tmp_pat
     assert _demux(vtt.text, "webvtt", tmp_path) == SRT
     srt = jf.get("/jellyfin" + sub["DeliveryUrl"].replace("Stream.vtt", "Stream.srt"))
     assert srt.text == SRT
+    # the item itself lists it the same way (the apps' subtitle menu is built from Items/{id})
+    for path in (f"/jellyfin/Items/{sintel['Id']}", f"/jellyfin/Users/{_me(jf)}/Items/{sintel['Id']}"):
+        item = jf.get(path).json()
+        assert item["MediaSources"][0]["MediaStreams"] == streams
+        assert item["MediaStreams"] == streams and item["HasSubtitles"] is True
+    listed = jf.get("/jellyfin/Items", params={"SearchTerm": "Sintel", "Recursive": "true",
+                                               "Fields": "MediaSources"}).json()["Items"][0]
+    assert not any(s["Type"] == "Subtitle" for s in listed["MediaStreams"])  # pages: no folder listings
+
+
+def _me(jf: TestClient) -> str:
+    return str(jf.get("/jellyfin/Users/Me").json()["Id"])

@@ -9,9 +9,18 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
+from party.support import USERS, add_media_file
+
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.server import create_app
+
+from helpers import ADMIN, ADMIN_PASSWORD
 
 
 @contextmanager
@@ -71,3 +80,40 @@ def party(base: str, token: str, code: str) -> dict[str, Any]:
     assert r.status_code == 200, r.text
     result: dict[str, Any] = r.json()
     return result
+
+
+@dataclass
+class LiveParty:
+    """A party on a real server: its Core, ``host:port``, a bearer token per user name
+    (the admin and :data:`party.support.USERS`), the party's code and its film's id."""
+
+    core: Core
+    base: str
+    tokens: dict[str, str]
+    code: str
+    media_id: int
+
+
+@contextmanager
+def live_party(tmp_path: Path, *, host: str = ADMIN, mode: str | None = None, duration: float = 3600.0,
+               **settings: Any) -> Iterator[LiveParty]:
+    """A Core (``settings``: more ``load_settings`` arguments) with the admin and the
+    test users, a film of ``duration`` seconds, served by :func:`serve`, and a party on
+    it started by ``host`` (``mode``: the party's mode, the API's default if None).
+    The Core is closed at the end."""
+    core = Core(load_settings(data_dir=tmp_path / "data", **settings))
+    try:
+        users = {ADMIN: ADMIN_PASSWORD, **USERS}
+        core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+        for name, password in USERS.items():
+            core.users.add(name, password)
+        media_id = add_media_file(core, duration=duration)
+        with serve(create_app(core)) as base:
+            tokens = {n: login(base, n, p) for n, p in users.items()}
+            body: dict[str, Any] = {"media_file_id": media_id, **({"mode": mode} if mode else {})}
+            r = httpx.post(f"http://{base}/api/parties", json=body,
+                           headers={"authorization": f"Bearer {tokens[host]}"}, timeout=30)
+            assert r.status_code in (200, 201), r.text
+            yield LiveParty(core, base, tokens, str(r.json()["code"]), media_id)
+    finally:
+        core.close()

@@ -161,39 +161,24 @@ def test_a_wait_ends_on_time_when_the_one_who_started_it_has_gone(tmp_path: Any)
     production), real WebSocket clients."""
     import json
 
-    import httpx
-    from party.live_server import connect, login, serve
-    from party.support import add_media_file
+    from party.live_server import connect, live_party
 
-    from reelhouse.config import load_settings
-    from reelhouse.core import Core
-    from reelhouse.server import create_app
+    with live_party(tmp_path, host="sam", mode="collaborative", duration=30.0, party_wait_timeout=0.6) as lp:
+        base, code, sam_token, alex_token = lp.base, lp.code, lp.tokens["sam"], lp.tokens["alex"]
 
-    core = Core(load_settings(data_dir=tmp_path / "data", party_wait_timeout=0.6))
-    try:
-        for name, password in USERS.items():
-            core.users.add(name, password)
-        fid = add_media_file(core)
-        with serve(create_app(core)) as base:
-            sam_token, alex_token = login(base, "sam", USERS["sam"]), login(base, "alex", USERS["alex"])
-            code = httpx.post(f"http://{base}/api/parties", json={"media_file_id": fid, "mode": "collaborative"},
-                              headers={"authorization": f"Bearer {sam_token}"}, timeout=30).json()["code"]
+        def until(ws: Any, pred: Any) -> dict[str, Any]:
+            while True:
+                msg: dict[str, Any] = json.loads(ws.recv(timeout=5))
+                if msg["type"] == "state" and pred(msg):
+                    return msg
 
-            def until(ws: Any, pred: Any) -> dict[str, Any]:
-                while True:
-                    msg: dict[str, Any] = json.loads(ws.recv(timeout=5))
-                    if msg["type"] == "state" and pred(msg):
-                        return msg
-
-            with connect(base, code, sam_token) as sam, connect(base, code, alex_token) as alex:
-                sam.send(json.dumps({"v": 1, "type": "buffering"}))
-                until(alex, lambda m: any(x["buffering"] for x in m["members"]))
-                with connect(base, code, alex_token) as tab:
-                    tab.recv(timeout=5)
-                    tab.send(json.dumps({"v": 1, "type": "play"}))  # this tab makes the party wait
-                    until(alex, lambda m: m["party"]["state"] == "waiting")
-                # the tab is closed; alex's other tab stays, sam still buffers
-                msg = until(alex, lambda m: m["party"]["state"] == "playing")
-                assert msg["event"]["kind"] == "resumed"
-    finally:
-        core.close()
+        with connect(base, code, sam_token) as sam, connect(base, code, alex_token) as alex:
+            sam.send(json.dumps({"v": 1, "type": "buffering"}))
+            until(alex, lambda m: any(x["buffering"] for x in m["members"]))
+            with connect(base, code, alex_token) as tab:
+                tab.recv(timeout=5)
+                tab.send(json.dumps({"v": 1, "type": "play"}))  # this tab makes the party wait
+                until(alex, lambda m: m["party"]["state"] == "waiting")
+            # the tab is closed; alex's other tab stays, sam still buffers
+            msg = until(alex, lambda m: m["party"]["state"] == "playing")
+            assert msg["event"]["kind"] == "resumed"

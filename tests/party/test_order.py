@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from party.live_server import connect, login, party, serve
+from party.live_server import connect, live_party, login, party, serve
 from party.support import USERS, add_media_file
 
 from reelhouse.api.party_socket import get_live
@@ -123,41 +123,33 @@ def test_two_members_pressing_at_once_end_in_one_state(tmp_path: Path) -> None:
     both end on the state the REST API shows."""
     import random
 
-    core = Core(load_settings(data_dir=tmp_path / "data", ws_messages_per_second=1000))
-    try:
-        for name, password in USERS.items():
-            core.users.add(name, password)
-        media_id = add_media_file(core, duration=3600.0)
-        with serve(create_app(core)) as base, ExitStack() as stack:
-            sam, alex = login(base, "sam", USERS["sam"]), login(base, "alex", USERS["alex"])
-            code = httpx.post(f"http://{base}/api/parties", json={"media_file_id": media_id, "mode": "collaborative"},
-                              headers={"authorization": f"Bearer {sam}"}, timeout=30).json()["code"]
-            members = [_Member(stack.enter_context(connect(base, code, t))) for t in (sam, alex)]
+    with live_party(tmp_path, host="sam", mode="collaborative", ws_messages_per_second=1000) as lp, \
+            ExitStack() as stack:
+        base, code, sam, alex = lp.base, lp.code, lp.tokens["sam"], lp.tokens["alex"]
+        members = [_Member(stack.enter_context(connect(base, code, t))) for t in (sam, alex)]
 
-            def press(member: _Member, seed: int) -> None:
-                rnd = random.Random(seed)
-                for _ in range(60):
-                    kind = rnd.choice(["play", "pause", "seek"])
-                    member.send(type=kind, **({"position": rnd.uniform(0, 3000)} if kind == "seek" else {}))
-                    time.sleep(rnd.uniform(0, 0.01))
+        def press(member: _Member, seed: int) -> None:
+            rnd = random.Random(seed)
+            for _ in range(60):
+                kind = rnd.choice(["play", "pause", "seek"])
+                member.send(type=kind, **({"position": rnd.uniform(0, 3000)} if kind == "seek" else {}))
+                time.sleep(rnd.uniform(0, 0.01))
 
-            threads = [threading.Thread(target=press, args=(m, i)) for i, m in enumerate(members)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            truth = party(base, sam, code)
-            while True:  # until every command sent has been handled
-                time.sleep(0.3)
-                now = party(base, sam, code)
-                if now["version"] == truth["version"]:
-                    break
-                truth = now
-            for m in members:
-                m.wait(lambda p: p["version"] == truth["version"], "a member never saw the last change")
-                last = m.parties[-1]
-                assert (last["state"], last["position"], last["at"]) == (truth["state"], truth["position"], truth["at"])
-                versions = [p["version"] for p in m.parties]
-                assert versions == sorted(set(versions))
-    finally:
-        core.close()
+        threads = [threading.Thread(target=press, args=(m, i)) for i, m in enumerate(members)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        truth = party(base, sam, code)
+        while True:  # until every command sent has been handled
+            time.sleep(0.3)
+            now = party(base, sam, code)
+            if now["version"] == truth["version"]:
+                break
+            truth = now
+        for m in members:
+            m.wait(lambda p: p["version"] == truth["version"], "a member never saw the last change")
+            last = m.parties[-1]
+            assert (last["state"], last["position"], last["at"]) == (truth["state"], truth["position"], truth["at"])
+            versions = [p["version"] for p in m.parties]
+            assert versions == sorted(set(versions))

@@ -17,15 +17,9 @@ from typing import Any
 import httpx
 import pytest
 from party.live_server import connect as _connect
-from party.live_server import login as _login
-from party.live_server import serve as _serve
-from party.support import USERS, add_media_file
+from party.live_server import live_party
 
-from reelhouse.config import load_settings
-from reelhouse.core import Core
-from reelhouse.server import create_app
-
-from helpers import ADMIN, ADMIN_PASSWORD
+from helpers import ADMIN
 
 pytestmark = pytest.mark.timeout(120)
 websockets_sync = pytest.importorskip("websockets.sync.client")
@@ -42,64 +36,53 @@ def _apply(members: dict[int, dict[str, Any]], msg: dict[str, Any]) -> None:
 
 
 def test_a_slow_member_gets_the_whole_member_list_after_losing_changes(tmp_path: Path) -> None:
-    core = Core(load_settings(data_dir=tmp_path / "data", ws_messages_per_second=100_000))
-    try:
-        core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
-        for name, password in USERS.items():
-            core.users.add(name, password)
-        media_id = add_media_file(core, duration=3600.0)
-        with _serve(create_app(core)) as base:
-            tokens = {n: _login(base, n, p) for n, p in {ADMIN: ADMIN_PASSWORD, **USERS}.items()}
-            r = httpx.post(f"http://{base}/api/parties", json={"media_file_id": media_id},
-                           headers={"authorization": f"Bearer {tokens[ADMIN]}"}, timeout=30)
-            code = r.json()["code"]
-            with _connect(base, code, tokens[ADMIN]) as host, \
-                    _connect(base, code, tokens["sam"], rcvbuf=2048) as slow:
-                pongs: list[float] = []
+    with live_party(tmp_path, ws_messages_per_second=100_000) as lp:
+        base, tokens, code = lp.base, lp.tokens, lp.code
+        with _connect(base, code, tokens[ADMIN]) as host, \
+                _connect(base, code, tokens["sam"], rcvbuf=2048) as slow:
+            pongs: list[float] = []
 
-                def drain_host() -> None:  # the host reads everything, as a live tab does
-                    try:
-                        for raw in host:
-                            msg = json.loads(raw)
-                            if msg["type"] == "pong":
-                                pongs.append(msg["t0"])
-                    except Exception:
-                        return
+            def drain_host() -> None:  # the host reads everything, as a live tab does
+                try:
+                    for raw in host:
+                        msg = json.loads(raw)
+                        if msg["type"] == "pong":
+                            pongs.append(msg["t0"])
+                except Exception:
+                    return
 
-                reader = threading.Thread(target=drain_host, daemon=True)
-                reader.start()
-                members: dict[int, dict[str, Any]] = {}
-                _apply(members, json.loads(slow.recv(timeout=10)))  # welcome; then it stops reading
+            reader = threading.Thread(target=drain_host, daemon=True)
+            reader.start()
+            members: dict[int, dict[str, Any]] = {}
+            _apply(members, json.loads(slow.recv(timeout=10)))  # welcome; then it stops reading
 
-                def flood(n: int, mark: float) -> None:
-                    for i in range(n):
-                        host.send(json.dumps({"v": 1, "type": "seek", "position": float(i % 600 + 1)}))
-                    host.send(json.dumps({"v": 1, "type": "ping", "t0": mark}))
-                    deadline = time.monotonic() + 60
-                    while mark not in pongs:  # every command before it is handled
-                        assert time.monotonic() < deadline, "the host's commands were not handled"
-                        time.sleep(0.02)
+            def flood(n: int, mark: float) -> None:
+                for i in range(n):
+                    host.send(json.dumps({"v": 1, "type": "seek", "position": float(i % 600 + 1)}))
+                host.send(json.dumps({"v": 1, "type": "ping", "t0": mark}))
+                deadline = time.monotonic() + 60
+                while mark not in pongs:  # every command before it is handled
+                    assert time.monotonic() < deadline, "the host's commands were not handled"
+                    time.sleep(0.02)
 
-                flood(400, 1.0)
-                # a member change, carried by one message only: alex joins
-                j = httpx.post(f"http://{base}/api/parties/{code}/join",
-                               headers={"authorization": f"Bearer {tokens['alex']}"}, timeout=30)
-                assert j.status_code == 200, j.text
-                flood(400, 2.0)
-                # the slow member reads again: everything that is left for it
-                got = 0
-                while True:
-                    try:
-                        raw = slow.recv(timeout=3)
-                    except TimeoutError:
-                        break
-                    got += 1
-                    _apply(members, json.loads(raw))
-                assert got < 800, "no message was dropped: the test did not fill the queue"
-                truth = httpx.get(f"http://{base}/api/parties/{code}",
-                                  headers={"authorization": f"Bearer {tokens[ADMIN]}"}, timeout=30).json()
-                want = {p["id"]: p["connected"] for p in truth["participants"]}
-                assert {uid: m["connected"] for uid, m in members.items()} == want
-                assert len(want) == 3  # the host, sam, alex
-    finally:
-        core.close()
+            flood(400, 1.0)
+            # a member change, carried by one message only: alex joins
+            j = httpx.post(f"http://{base}/api/parties/{code}/join",
+                           headers={"authorization": f"Bearer {tokens['alex']}"}, timeout=30)
+            assert j.status_code == 200, j.text
+            flood(400, 2.0)
+            # the slow member reads again: everything that is left for it
+            got = 0
+            while True:
+                try:
+                    raw = slow.recv(timeout=3)
+                except TimeoutError:
+                    break
+                got += 1
+                _apply(members, json.loads(raw))
+            assert got < 800, "no message was dropped: the test did not fill the queue"
+            truth = httpx.get(f"http://{base}/api/parties/{code}",
+                              headers={"authorization": f"Bearer {tokens[ADMIN]}"}, timeout=30).json()
+            want = {p["id"]: p["connected"] for p in truth["participants"]}
+            assert {uid: m["connected"] for uid, m in members.items()} == want
+            assert len(want) == 3  # the host, sam, alex

@@ -14,15 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from party.live_server import connect, login, party, serve
-from party.support import USERS, add_media_file
+from party.live_server import connect, live_party, party
 
 from reelhouse.api import party_socket
-from reelhouse.config import load_settings
-from reelhouse.core import Core
-from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD
+from helpers import ADMIN
 
 pytestmark = pytest.mark.timeout(90)
 pytest.importorskip("websockets.sync.client")
@@ -52,51 +48,39 @@ def _wait(what: str, check: Any, timeout: float) -> None:
 def test_a_member_that_reads_nothing_is_dropped_and_never_holds_the_others(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(party_socket, "SEND_TIMEOUT", 1.0, raising=False)
-    core = Core(load_settings(data_dir=tmp_path / "data", ws_messages_per_second=100_000))
-    try:
-        core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
-        for name, password in USERS.items():
-            core.users.add(name, password)
-        media_id = add_media_file(core, duration=3600.0)
-        with serve(create_app(core)) as base:
-            tokens = {n: login(base, n, p) for n, p in {ADMIN: ADMIN_PASSWORD, **USERS}.items()}
-            import httpx
+    with live_party(tmp_path, ws_messages_per_second=100_000) as lp:
+        base, tokens, code = lp.base, lp.tokens, lp.code
+        with connect(base, code, tokens[ADMIN]) as host, connect(base, code, tokens["alex"]) as alex, \
+                connect(base, code, tokens["sam"], rcvbuf=2048) as stuck:
+            host_seen: list[tuple[float, dict[str, Any]]] = []
+            alex_seen: list[tuple[float, dict[str, Any]]] = []
+            _drain(host, host_seen)
+            _drain(alex, alex_seen)
+            stuck.recv(timeout=10)  # welcome; then it reads nothing more
+            for i in range(400):  # enough to fill every buffer between the server and it
+                host.send(json.dumps({"v": 1, "type": "seek", "position": float(i % 600 + 1)}))
+            host.send(json.dumps({"v": 1, "type": "ping", "t0": 1.0}))
+            _wait("the host's commands were not handled",
+                  lambda: any(m["type"] == "pong" for _, m in host_seen), 60)
 
-            code = httpx.post(f"http://{base}/api/parties", json={"media_file_id": media_id},
-                              headers={"authorization": f"Bearer {tokens[ADMIN]}"}, timeout=30).json()["code"]
-            with connect(base, code, tokens[ADMIN]) as host, connect(base, code, tokens["alex"]) as alex, \
-                    connect(base, code, tokens["sam"], rcvbuf=2048) as stuck:
-                host_seen: list[tuple[float, dict[str, Any]]] = []
-                alex_seen: list[tuple[float, dict[str, Any]]] = []
-                _drain(host, host_seen)
-                _drain(alex, alex_seen)
-                stuck.recv(timeout=10)  # welcome; then it reads nothing more
-                for i in range(400):  # enough to fill every buffer between the server and it
-                    host.send(json.dumps({"v": 1, "type": "seek", "position": float(i % 600 + 1)}))
-                host.send(json.dumps({"v": 1, "type": "ping", "t0": 1.0}))
-                _wait("the host's commands were not handled",
-                      lambda: any(m["type"] == "pong" for _, m in host_seen), 60)
+            # the others never wait for it: a command reaches alex at once
+            sent = time.monotonic()
+            host.send(json.dumps({"v": 1, "type": "seek", "position": 1234.0}))
+            _wait("alex did not get the seek", lambda: any(
+                m.get("party", {}).get("position") == 1234.0 for _, m in alex_seen), 10)
+            arrived = next(t for t, m in alex_seen if m.get("party", {}).get("position") == 1234.0)
+            assert arrived - sent < 1.0
 
-                # the others never wait for it: a command reaches alex at once
-                sent = time.monotonic()
-                host.send(json.dumps({"v": 1, "type": "seek", "position": 1234.0}))
-                _wait("alex did not get the seek", lambda: any(
-                    m.get("party", {}).get("position") == 1234.0 for _, m in alex_seen), 10)
-                arrived = next(t for t, m in alex_seen if m.get("party", {}).get("position") == 1234.0)
-                assert arrived - sent < 1.0
+            # and the stuck member is dropped: shown disconnected, its socket's work ended
+            def sam() -> dict[str, Any]:
+                return next(p for p in party(base, tokens[ADMIN], code)["participants"] if p["name"] == "sam")
 
-                # and the stuck member is dropped: shown disconnected, its socket's work ended
-                def sam() -> dict[str, Any]:
-                    return next(p for p in party(base, tokens[ADMIN], code)["participants"] if p["name"] == "sam")
+            _wait("the member that reads nothing still counts as connected",
+                  lambda: not sam()["connected"], 10)
+            assert any(m.get("event") and m["event"]["kind"] == "disconnect" and m["event"]["name"] == "sam"
+                       for _, m in alex_seen)
 
-                _wait("the member that reads nothing still counts as connected",
-                      lambda: not sam()["connected"], 10)
-                assert any(m.get("event") and m["event"]["kind"] == "disconnect" and m["event"]["name"] == "sam"
-                           for _, m in alex_seen)
-
-                with connect(base, code, tokens["sam"]) as again:  # back, reading: it joins as usual
-                    welcome = json.loads(again.recv(timeout=10))
-                    assert welcome["type"] == "welcome" and welcome["party"]["position"] == 1234.0
-                    _wait("sam is not connected again", lambda: sam()["connected"], 10)
-    finally:
-        core.close()
+            with connect(base, code, tokens["sam"]) as again:  # back, reading: it joins as usual
+                welcome = json.loads(again.recv(timeout=10))
+                assert welcome["type"] == "welcome" and welcome["party"]["position"] == 1234.0
+                _wait("sam is not connected again", lambda: sam()["connected"], 10)

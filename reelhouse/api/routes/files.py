@@ -31,8 +31,9 @@ async def put_file(
     answer once it is stored under its final name with its size verified: 201
     ``{"path", "size"}``, or 507 when the source is full, 400 for a name it refuses,
     502 when it refuses our login (never 401: that is the user's session), 503 when
-    it is down. The body is spooled first; on the source it is written as
-    ``NAME.part`` and renamed when complete."""
+    it is down, 409 while another upload to that name runs (on any node). The body is
+    spooled first; on the source it is written as ``NAME.part`` and renamed when
+    complete."""
     core.sources.get(source_id)
     remote = check_new_path(path, reserve=len(PART_SUFFIX))
     if not remote:
@@ -45,7 +46,11 @@ async def put_file(
             async for block in request.stream():
                 await run_in_threadpool(out.write, block)
         source = await run_in_threadpool(core.sources.source, source_id)
-        size = await run_in_threadpool(upload, source, dest, remote)
+        slot = await run_in_threadpool(core.transfers.claim_upload, source_id, remote)
+        try:
+            size = await run_in_threadpool(upload, source, dest, remote)
+        finally:
+            await run_in_threadpool(core.transfers.release_upload, slot)
     except OSError as exc:
         raise StorageFull(f"cannot keep the upload on this machine: {exc.strerror}") from exc
     finally:

@@ -13,6 +13,7 @@ import X`` is the import path to use.
 - ``jobs``: ``Job``
 - ``transfers``: ``Transfer``, ``SyncRun``, ``OfflineCopy``
 - ``parties``: ``WatchSession``, ``WatchParticipant``
+- ``prefs``: ``DisplayPrefs`` (Jellyfin apps' display preferences)
 """
 
 from reelhouse.db.models.auth import ApiKey, AuditEvent, AuthSession, UserSource
@@ -21,6 +22,7 @@ from reelhouse.db.models.jobs import Job
 from reelhouse.db.models.library import Episode, MediaFile, MediaStream, Movie, Season, Show
 from reelhouse.db.models.metadata import Image, TmdbCache
 from reelhouse.db.models.parties import WatchParticipant, WatchSession
+from reelhouse.db.models.prefs import DisplayPrefs
 from reelhouse.db.models.progress import Favorite, WatchProgress
 from reelhouse.db.models.sources import SourceRow
 from reelhouse.db.models.transfers import OfflineCopy, SyncRun, Transfer
@@ -31,6 +33,7 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "Base",
+    "DisplayPrefs",
     "Episode",
     "Favorite",
     "Image",

@@ -208,7 +208,8 @@ class MediaFile(Base):
 class MediaStream(Base):
     """One stream of a probed media file (see library/probe_normalise.py for the
     meaning of each field). Replaced as a whole when the file is probed again.
-    ``fps`` is frames per second, ``sample_rate`` Hz, ``bit_depth`` bits per sample."""
+    ``fps`` is frames per second, ``sample_rate`` Hz, ``bit_depth`` bits per sample,
+    ``level`` the codec's level as FFmpeg gives it (H.264 4.1 is 41; HEVC 4.1 is 123)."""
 
     __tablename__ = "media_streams"
     __table_args__ = (UniqueConstraint("media_file_id", "index"),)
@@ -221,6 +222,7 @@ class MediaStream(Base):
     type: Mapped[str] = mapped_column(String(16))  # video|audio|subtitle|attachment|data
     codec: Mapped[str | None] = mapped_column(String(64), nullable=True)
     profile: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    level: Mapped[int | None] = mapped_column(Integer, nullable=True)
     width: Mapped[int | None] = mapped_column(Integer, nullable=True)
     height: Mapped[int | None] = mapped_column(Integer, nullable=True)
     fps: Mapped[float | None] = mapped_column(Float, nullable=True)

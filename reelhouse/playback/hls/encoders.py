@@ -11,7 +11,8 @@ viewers made 6 of 10 segment requests fail with 502):
   replaces its own old encoder of that track, unless another viewer asked that encoder
   for something in the last ``stale_after`` seconds.
 - Limits: ``max_encoders`` video transcodes on the server, ``max_per_user`` of them per
-  user, ``max_per_track`` encoders per (file, track). At a limit, an encoder no viewer
+  user (with ``shared``, several nodes: in the whole cluster, as leased slots in Redis),
+  ``max_per_track`` encoders per (file, track). At a limit, an encoder no viewer
   asked anything of for ``stale_after`` seconds makes room; else
   :class:`~reelhouse.errors.ServiceBusy` (503, never a 502).
 - An encoder that catches up with the segments another one of its track made stops.
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reelhouse.errors import NotFound, ServiceBusy, TranscodeFailed
+from reelhouse.leased_slots import LeasedSlots
 
 __all__ = ["Encoder", "EncoderPool"]
 
@@ -71,6 +73,7 @@ class Encoder:
     owner: str | None = None
     stopped: bool = False  # killed by the pool (not an ffmpeg failure)
     group: int | None = None  # the file's source id (:meth:`EncoderPool.stop_group`)
+    slot: str | None = None  # its owner's slot in the cluster (EncoderPool ``shared``)
     gone: bool = False  # killed because its source was removed
     viewers: dict[str | None, float] = field(default_factory=dict)
     started_at: float = field(default_factory=time.monotonic)
@@ -100,8 +103,10 @@ class EncoderPool:
     def __init__(self, max_encoders: int, idle_timeout: float, restart_gap: int = 2,
                  ahead: int = 8, tick: float = 0.5,
                  on_tick: Callable[[], object] | None = None, max_per_user: int | None = None,
-                 max_per_track: int = 4, stale_after: float = 20.0) -> None:
+                 max_per_track: int = 4, stale_after: float = 20.0,
+                 shared: LeasedSlots | None = None) -> None:
         self.max_encoders = max_encoders
+        self.shared = shared
         self.max_per_user = max_per_user or max_encoders
         self.max_per_track = max_per_track
         self.stale_after = stale_after
@@ -198,8 +203,14 @@ class EncoderPool:
                 if viewer in enc.viewers and not enc.others_recent(viewer, stale):
                     self._kill(enc)
             self._make_room(key, heavy, user, viewer, stale)
-            enc = self._start(key, n, out_dir, argv, now)
+            slot = self._shared_slot(heavy, user, viewer, stale)
+            try:
+                enc = self._start(key, n, out_dir, argv, now)
+            except BaseException:
+                self._give_back(slot)
+                raise
             enc.heavy, enc.owner, enc.viewers[viewer], enc.group = heavy, user, now, group
+            enc.slot = slot
             self._ensure_monitor()
             return enc
 
@@ -230,6 +241,34 @@ class EncoderPool:
             if not idle and not own:
                 raise ServiceBusy(f"the server is already running {what}; try again in a few seconds")
             self._kill(min(idle or own, key=lambda e: e.last_used))
+
+    def _shared_slot(self, heavy: bool, user: str | None, viewer: str | None, stale: float) -> str | None:
+        """With ``shared`` (several nodes): a slot of the user's ``max_per_user``
+        transcodes in the whole cluster for a new transcode; this node's own encoders of
+        the user that nobody watches make room first. Raises ServiceBusy."""
+        if self.shared is None or not heavy or user is None:
+            return None
+        while True:
+            try:
+                slot = self.shared.take(f"hls:{user}", self.max_per_user)
+            except Exception as exc:  # redis.exceptions.RedisError, OSError
+                raise ServiceBusy("the cluster's encoder count is unreachable; try again shortly") from exc
+            if slot is not None:
+                return slot
+            mine = [e for es in self._encoders.values() for e in es if e.alive() and e.heavy and e.owner == user]
+            idle = [e for e in mine if max(e.viewers.values(), default=e.last_used) <= stale]
+            own = [e for e in mine if viewer in e.viewers and not e.others_recent(viewer, stale)]
+            if not idle and not own:
+                raise ServiceBusy(f"your {self.max_per_user} transcode(s) already run on this and other "
+                                  "nodes, the limit per user (hls_max_encoders_per_user); try again later")
+            self._kill(min(idle or own, key=lambda e: e.last_used))
+
+    def _give_back(self, slot: str | None) -> None:
+        if slot is not None and self.shared is not None:
+            try:
+                self.shared.give_back(slot)
+            except Exception:  # its lease runs out by itself
+                log.warning("hls: giving back a shared encoder slot failed", exc_info=True)
 
     def _start(self, key: Key, n: int, out_dir: Path, argv: list[str], now: float) -> Encoder:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -271,6 +310,8 @@ class EncoderPool:
             enc.proc.wait(5)
         with contextlib.suppress(OSError):
             enc.log_path.unlink()
+        slot, enc.slot = enc.slot, None
+        self._give_back(slot)
 
     # -- monitor ------------------------------------------------------------------------
     def _ensure_monitor(self) -> None:

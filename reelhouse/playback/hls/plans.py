@@ -236,13 +236,15 @@ class Plans:
 
     # -- playlists ----------------------------------------------------------------------
     def master(self, file_id: int, token: str, subtitles: list[SubtitleEntry],
-               burn: str | None = None) -> str:
+               burn: str | None = None, copy: bool = True) -> str:
         """The master playlist text (RFC 8216 §4.3.4) with the text ``subtitles``;
-        ``burn``: a picture subtitle track (``e2``) burned into every rendition."""
+        ``burn``: a picture subtitle track (``e2``) burned into every rendition;
+        ``copy=False``: without the copied video (a client that cannot decode the
+        file's own video, e.g. its H.264 level, gets transcoded renditions only)."""
         streams = self.streams(file_id)
         if burn is not None:
             self.burnable(streams, burn)
-        renditions = self.renditions(streams, burn)
+        renditions = [r for r in self.renditions(streams, burn) if copy or r.name != "copy"]
         if not renditions and not streams.audio:
             raise ProbeFailed("the file has no video or audio stream to stream over HLS")
         return master_playlist(renditions, self.audio_entries(streams), subtitles, token)

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from reelhouse.config import Settings
+from reelhouse.leased_slots import LeasedSlots
 from reelhouse.playback.hls import ffmpeg
 from reelhouse.playback.hls.cache import SegmentCache
 from reelhouse.playback.hls.decision import ClientCaps, Decision
@@ -53,6 +54,9 @@ class HlsService:
             settings.hls_ahead_segments, on_tick=self.cache.trim,
             max_per_user=settings.hls_max_encoders_per_user or None,
             max_per_track=settings.hls_encoders_per_track,
+            # a cap set per user holds for the whole cluster; 0 leaves each node's own
+            shared=LeasedSlots(settings.redis_url, settings.party_presence_ttl)
+            if settings.redis_url and settings.hls_max_encoders_per_user else None,
         )
         self.executor = ThreadPoolExecutor(max_workers=max(8, 4 * settings.hls_max_encoders),
                                            thread_name_prefix="hls-wait")
@@ -85,9 +89,9 @@ class HlsService:
     def copy_spans(self, streams: FileStreams) -> list[tuple[float, float]]:
         return self.plans.copy_spans(streams)
 
-    def master(self, file_id: int, token: str, burn: str | None = None) -> str:
+    def master(self, file_id: int, token: str, burn: str | None = None, copy: bool = True) -> str:
         """The master playlist (:meth:`Plans.master`) with the file's text subtitles."""
-        return self.plans.master(file_id, token, self.subs.entries(file_id), burn)
+        return self.plans.master(file_id, token, self.subs.entries(file_id), burn, copy)
 
     def media(self, file_id: int, track: str, token: str) -> str:
         return self.plans.media(file_id, track, token)
@@ -134,5 +138,7 @@ class HlsService:
 
     def close(self) -> None:
         self.encoders.close()
+        if self.encoders.shared is not None:
+            self.encoders.shared.close()
         self.feed.close()
         self.executor.shutdown(wait=False)

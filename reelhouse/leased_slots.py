@@ -1,0 +1,108 @@
+"""Counting limits shared by every node of a cluster through Redis (issue 14, "Two nodes
+and workers"): a per-process counter lets a user behind a proxy that spreads requests
+over N nodes hold N times the limit.
+
+:class:`LeasedSlots` keeps, per limit key, the Redis sorted set ``reelhouse:slots:<key>``
+of the slots taken (a random token each) by the time their lease ends (Redis server
+time, seconds: one clock for every node). Taking a slot is one script (drop the run-out
+leases, count, add), so two nodes never both take the last one. The process renews its
+leases every ``ttl / 3`` seconds from a daemon thread; a process that dies renews
+nothing, and its slots free themselves within ``ttl`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from typing import Any
+
+__all__ = ["LeasedSlots"]
+
+log = logging.getLogger(__name__)
+
+_PREFIX = "reelhouse:slots:"
+
+_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
+return 1
+"""
+
+_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, 'XX', now + tonumber(ARGV[1]), ARGV[i + 1])
+  redis.call('EXPIRE', key, math.ceil(tonumber(ARGV[1])) + 1)
+end
+return #KEYS
+"""
+
+
+class LeasedSlots:
+    """Slots in Redis at ``url`` whose leases last ``ttl`` seconds unless renewed.
+    Thread-safe; :meth:`take` and :meth:`give_back` block on Redis (call them off the
+    event loop) and raise what redis-py raises when Redis is unreachable."""
+
+    def __init__(self, url: str, ttl: float) -> None:
+        import redis
+
+        self.ttl = ttl
+        self._redis: Any = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self._take: Any = self._redis.register_script(_TAKE)
+        self._renew: Any = self._redis.register_script(_RENEW)
+        self._held: dict[str, str] = {}  # token → key
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def take(self, key: str, limit: int) -> str | None:
+        """A slot of ``key`` (a token for :meth:`give_back`), or None when ``limit``
+        slots of it are taken in the whole cluster."""
+        token = secrets.token_hex(8)
+        if not self._take(keys=[_PREFIX + key], args=[limit, self.ttl, token]):
+            return None
+        with self._lock:
+            self._held[token] = key
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._keep, name="leased-slots", daemon=True)
+                self._thread.start()
+        return token
+
+    def give_back(self, token: str) -> None:
+        """Free a slot taken by :meth:`take` (once)."""
+        with self._lock:
+            key = self._held.pop(token, None)
+        if key is not None:
+            self._redis.zrem(_PREFIX + key, token)
+
+    def renew(self) -> None:
+        """Extend every slot this process holds by ``ttl`` seconds."""
+        with self._lock:
+            held = list(self._held.items())
+        if held:
+            self._renew(keys=[_PREFIX + key for _, key in held], args=[self.ttl, *(t for t, _ in held)])
+
+    def _keep(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                self.renew()
+            except Exception:  # Redis unreachable: the next round tries again
+                log.warning("renewing shared slots failed", exc_info=True)
+
+    def close(self) -> None:
+        """Give every slot back and stop renewing."""
+        self._stop.set()
+        with self._lock:
+            held, self._held = list(self._held.items()), {}
+        try:
+            for token, key in held:
+                self._redis.zrem(_PREFIX + key, token)
+        except Exception:  # Redis unreachable: the leases run out by themselves
+            log.warning("giving back shared slots failed", exc_info=True)
+        self._redis.close()

@@ -1,0 +1,66 @@
+"""Genres, GenreIds and DisplayPreferences on PostgreSQL (JSON genres compared as text,
+the display_prefs upsert): runs only when ``REELHOUSE_TEST_POSTGRES_URL`` names a
+database; the test works in a schema of its own, dropped afterwards."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from jellyfin.support import AUTH, set_genres
+
+from reelhouse.config import load_settings
+from reelhouse.core import Core
+from reelhouse.server import create_app
+
+from helpers import ADMIN, ADMIN_PASSWORD, place, postgres_schema, wait_job
+
+URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
+
+pytestmark = [
+    pytest.mark.requires_postgres, pytest.mark.requires_ffmpeg,
+    pytest.mark.skipif(not URL, reason="set REELHOUSE_TEST_POSTGRES_URL to a "
+                       "postgresql+psycopg:// URL to run the PostgreSQL tests"),
+]
+
+
+@pytest.fixture
+def pg_core(tmp_path: Path) -> Iterator[Core]:
+    with postgres_schema(URL, "rh_jf") as url:
+        core = Core(load_settings(data_dir=tmp_path / "data", database_url=url))
+        core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+        yield core
+        core.close()
+
+
+def test_genres_and_prefs_on_postgres(pg_core: Core, tmp_path: Path, sample_mp4: Path) -> None:
+    root = tmp_path / "media"
+    for rel in ("Sintel (2010)/Sintel.2010.mp4", "Heat (1995)/Heat.1995.mp4"):
+        place(sample_mp4, root, rel)
+    with TestClient(create_app(pg_core)) as c:
+        r = c.post("/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
+                   headers={"authorization": AUTH})
+        c.headers["x-emby-token"] = r.json()["AccessToken"]
+        c.headers["authorization"] = f"Bearer {r.json()['AccessToken']}"
+        sid = c.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(root)}).json()["id"]
+        assert wait_job(c, c.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
+        set_genres(pg_core, "Sintel", ["Animation", "Comédie"])
+        set_genres(pg_core, "Heat", ["animation", "Crime \\ \"Noir\""])
+        genres = c.get("/jellyfin/Genres", params={"Fields": "ItemCounts"}).json()["Items"]
+        # one genre whatever the case; on a tie the spelling that sorts first
+        assert [(g["Name"], g["MovieCount"]) for g in genres] == [
+            ("Animation", 2), ("Comédie", 1), ("Crime \\ \"Noir\"", 1)]
+        def names(**params: str) -> list[str]:
+            return [i["Name"] for i in c.get("/jellyfin/Items", params={"Recursive": "true", **params}).json()["Items"]]
+        assert names(GenreIds=genres[1]["Id"]) == ["Sintel"]
+        assert names(Genres="COMéDIE") == ["Sintel"]  # by name: ASCII letters in any case (library/grid.py)
+        assert names(Genres="crime \\ \"noir\"") == ["Heat"]
+        assert names(GenreIds=genres[0]["Id"]) == ["Heat", "Sintel"]
+        for order in ("Ascending", "Descending"):  # the second save updates the row
+            assert c.post("/jellyfin/DisplayPreferences/films", params={"client": "emby"},
+                          json={"SortOrder": order, "CustomPrefs": {"k": "é"}}).status_code == 204
+        saved = c.get("/jellyfin/DisplayPreferences/films", params={"client": "emby"}).json()
+        assert (saved["SortOrder"], saved["CustomPrefs"]) == ("Descending", {"k": "é"})

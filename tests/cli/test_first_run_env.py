@@ -68,3 +68,12 @@ def test_database_unreachable(tmp_path: Path, url: str) -> None:
                 "source", "list")
     _assert_one_line(proc, "database")
     assert "wrong-secret-pw" not in proc.stderr + proc.stdout
+
+
+@pytest.mark.parametrize("kind", [["--ftp", "127.0.0.1"], ["--jellyfin", "http://127.0.0.1:1"]])
+def test_source_add_without_a_terminal_asks_for_no_password(tmp_path: Path, kind: list[str]) -> None:
+    """No --password and no terminal to ask on (a script, cron): one line, exit 2; it
+    was getpass's warning, the prompt and 'Aborted.' with exit 1."""
+    proc = _cli({"REELHOUSE_DATA_DIR": str(tmp_path / "data")}, "source", "add", "x", *kind, "--user", "u")
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert proc.stderr.strip() == "error: no password: give --password, or run it in a terminal"

@@ -77,3 +77,28 @@ def test_source_add_without_a_terminal_asks_for_no_password(tmp_path: Path, kind
     proc = _cli({"REELHOUSE_DATA_DIR": str(tmp_path / "data")}, "source", "add", "x", *kind, "--user", "u")
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert proc.stderr.strip() == "error: no password: give --password, or run it in a terminal"
+
+
+def test_ctrl_c_says_interrupted(tmp_path: Path) -> None:
+    """Ctrl-C while a command waits for a server that never answers: 'interrupted' on
+    stderr and exit 130 (Typer turned it into a silent exit 130)."""
+    import signal
+    import socket
+    import time
+
+    with socket.socket() as silent:  # accepts connections, never sends a banner
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        env = {"REELHOUSE_DATA_DIR": str(tmp_path / "data")}
+        port = str(silent.getsockname()[1])
+        assert _cli(env, "source", "add", "s", "--ftp", "127.0.0.1", "--port", port, "--user", "u",
+                    "--password", "p").returncode == 0
+        full = dict(os.environ, COLUMNS="200", NO_COLOR="1", **env)
+        proc = subprocess.Popen([sys.executable, "-m", "reelhouse.cli", "source", "test", "s"], env=full,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        time.sleep(3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert err.strip() == "interrupted"

@@ -12,7 +12,7 @@ sub-tree by one ``LIST -R``, sources/ftp/treelist.py; as root, when installed). 
 listing process (reelhouse: all its threads; rclone: the child's user + system time),
 which the machine's load moves far less than wall time. ``--ab`` adds, interleaved in
 the same run, reelhouse with the line-by-line parsers (``parse_list``/``parse_mlsd``
-instead of the one-pass ``*_text`` ones) and, on vsftpd, with STAT off (every folder
+instead of the one-pass ``*_text`` ones) and, on vsftpd and pyftpdlib, with STAT off (every folder
 over a data connection), on pure-ftpd with ``LIST -R`` off (MLSD folder by folder).
 Before each server the script waits until fewer than 2,000 sockets are in TIME_WAIT (at
 most 75 s; the counts are in the output): each data connection leaves one for 60 s, and many thousands of them slow
@@ -161,7 +161,7 @@ def run_on(root: Path, server: str, samples: int, ab: bool = False) -> dict[str,
     variants = {"reelhouse": (5, ""), "reelhouse_sequential": (1, "")}
     if ab:
         variants["reelhouse_line_parsers"] = (5, "line_parsers")
-        if server == "vsftpd":
+        if server != "pure-ftpd":
             variants["reelhouse_no_stat"] = (5, "no_stat")
         if server == "pure-ftpd":
             variants["reelhouse_no_tree"] = (5, "no_tree")

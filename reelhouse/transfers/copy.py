@@ -6,11 +6,18 @@ whole one. A ``.part`` left by an interrupted attempt is resumed from its size: 
 download asks the source for the rest (FTP ``REST`` + ``RETR``), an upload sends the
 rest (FTP ``APPE``, or ``REST`` + ``STOR``). The size the other side reports decides
 where to resume, never the count of bytes sent: bytes in flight may have been lost.
+
+A download's ``.part`` is resumed only while the source file is the version it began
+with: its size and mtime are kept beside it (:func:`part_signature_path`), a ``.part``
+of another version (or of none known) starts over, and a file whose size or mtime
+changed while it streamed is discarded and downloaded again (a retry), so a download
+is never a splice of two versions.
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import shutil
 import threading
@@ -28,9 +35,10 @@ from reelhouse.errors import (
     SourceUnavailable,
     StorageFull,
 )
-from reelhouse.sources.base import Source, normalize_path, parent_of
+from reelhouse.sources.base import Entry, Source, normalize_path, parent_of
 
-__all__ = ["CHUNK", "PART_SUFFIX", "Meter", "download", "part_name", "upload"]
+__all__ = ["CHUNK", "PART_SUFFIX", "Meter", "discard_part", "download", "local_part", "part_name",
+           "part_signature_path", "upload"]
 
 #: Bytes read from the local file per write to the source (1 MiB: few syscalls and
 #: progress callbacks per second at LAN speeds).
@@ -48,6 +56,42 @@ PART_SUFFIX = ".part"
 def part_name(path: str) -> str:
     """The temporary name a transfer writes to: ``NAME.part`` in the same folder."""
     return f"{path}{PART_SUFFIX}"
+
+
+def local_part(dest: Path) -> Path:
+    """The ``.part`` a download to ``dest`` writes: ``NAME.part`` beside it, or for a
+    name too long for the suffix (251-255 UTF-8 bytes, which a server may well hold)
+    ``.<hash of the name>.part``: NAME_MAX is 255 bytes on Linux file systems."""
+    name = part_name(dest.name)
+    if len(name.encode("utf-8", "surrogateescape")) > 255:
+        digest = hashlib.sha256(dest.name.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+        name = f".{digest}{PART_SUFFIX}"
+    return dest.with_name(name)
+
+
+def part_signature_path(dest: Path) -> Path:
+    """Where a download's ``.part`` keeps the size and mtime of the source file it is a
+    prefix of: a hidden file beside it whose name is a hash of ``dest``'s (fixed length,
+    so a 255-byte name still fits NAME_MAX)."""
+    digest = hashlib.sha256(dest.name.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    return dest.with_name(f".{digest}.partsig")
+
+
+def discard_part(dest: Path) -> None:
+    """Remove a download's ``.part`` and its signature (a cancel; a changed source)."""
+    local_part(dest).unlink(missing_ok=True)
+    part_signature_path(dest).unlink(missing_ok=True)
+
+
+def _signature(entry: Entry) -> str:
+    return f"{entry.size} {entry.mtime!r}"
+
+
+def _read_signature(path: Path) -> str | None:
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 class Meter:
@@ -125,6 +169,9 @@ def download(
     ``StorageFull`` when the local disk is full or the copy would leave less than
     ``min_free`` bytes free on it (checked before the first byte and every 64 MiB:
     the database and caches share that disk, and any user may queue downloads).
+    A ``.part`` is resumed only if the source file's size and mtime are those it began
+    with; a source file that changed while it streamed is ``SourceUnavailable`` (the
+    ``.part`` is discarded, so the retry takes the new version whole).
     """
     note = progress or (lambda done, total: None)
     stop = should_stop or _never
@@ -133,13 +180,15 @@ def download(
     if entry.is_dir:
         raise InvalidInput(f"{rel!r} is a folder; transfers copy files")
     total = entry.size
-    part = dest.with_name(part_name(dest.name))
+    part = local_part(dest)
+    sig_path, sig = part_signature_path(dest), _signature(entry)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         have = part.stat().st_size if part.exists() else 0
-        if total is not None and have > total:
-            have = 0
+        if (total is not None and have > total) or _read_signature(sig_path) != sig:
+            have = 0  # a .part of another version of the file (or of an unknown one)
         _check_room(dest.parent, (total or 0) - have, min_free, dest.name)
+        sig_path.write_text(sig, "utf-8")
         with open(part, "r+b" if have else "wb") as fh:
             fh.truncate(have)
             fh.seek(have)
@@ -171,8 +220,13 @@ def download(
     if total is not None and size != total:
         raise SourceUnavailable(
             f"download of {rel!r} ended at {size} of {total} bytes; it will be resumed")
+    if _signature(source.stat(rel)) != sig:
+        discard_part(dest)
+        raise SourceUnavailable(f"{rel!r} changed on the source during the download; "
+                                "it will be downloaded again")
     try:
         os.replace(part, dest)
+        sig_path.unlink(missing_ok=True)
     except OSError as exc:
         raise _local_error(exc, dest) from exc
     return size

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -45,7 +46,7 @@ from reelhouse.leased_slots import LeasedSlots
 from reelhouse.sources.base import check_new_path, normalize_path
 from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.confine import confine
-from reelhouse.transfers.copy import PART_SUFFIX, Meter, download, part_name, upload
+from reelhouse.transfers.copy import PART_SUFFIX, Meter, discard_part, download, part_name, upload
 
 __all__ = ["KINDS", "STATES", "TransferQueue"]
 
@@ -230,6 +231,7 @@ class TransferQueue:
                 raise NotFound(f"no transfer with id {transfer_id}")
             if row.state in _ENDED:
                 raise Conflict(f"transfer {transfer_id} has ended already ({row.state})")
+            was = row.state
             s.execute(update(Transfer).where(Transfer.id == transfer_id,
                                              Transfer.state.in_(("queued", "running")))
                       .values(state="cancelled", finished_at=utcnow(),
@@ -240,6 +242,8 @@ class TransferQueue:
                 self.jobs.cancel(row.job_id)
             except (Conflict, NotFound):
                 pass
+        if was == "queued" and row.attempts > 0:  # a retry's .part: no attempt will clean it
+            self._cleanup(row, remote_in_background=True)
         return self.get(transfer_id)
 
     def run_now(self, transfer_id: int, progress: Progress | None = None) -> Transfer:
@@ -385,15 +389,29 @@ class TransferQueue:
             source.rename(row.remote_path, row.target_path)
         return None
 
-    def _cleanup(self, row: Transfer) -> None:
-        """A cancelled transfer leaves no ``.part`` behind."""
+    def _cleanup(self, row: Transfer, remote_in_background: bool = False) -> None:
+        """A cancelled transfer leaves no ``.part`` behind (an upload's on the source is
+        deleted in a thread of its own when ``remote_in_background``: a down source
+        must not hold up the cancel)."""
+        source_id = row.source_id
+
+        def remote() -> None:
+            try:
+                if source_id is not None:
+                    self.sources.source(source_id).delete(part_name(row.remote_path))
+            except ReelhouseError:
+                pass
+
         try:
             if row.kind == "download" and row.local_path:
-                Path(part_name(row.local_path)).unlink(missing_ok=True)
-            elif row.kind == "upload" and row.source_id is not None:
-                self.sources.source(row.source_id).delete(part_name(row.remote_path))
-        except (ReelhouseError, OSError):
+                discard_part(Path(row.local_path))
+        except OSError:
             pass
+        if row.kind == "upload":
+            if remote_in_background:
+                threading.Thread(target=remote, name="transfer-cleanup", daemon=True).start()
+            else:
+                remote()
         if row.remove_local and row.local_path:
             Path(row.local_path).unlink(missing_ok=True)
 

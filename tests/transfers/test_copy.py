@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from reelhouse.errors import Cancelled, NotFound, SourceUnavailable, StorageFull
 from reelhouse.sources.memory import MemorySource
-from reelhouse.transfers.copy import Meter, download, upload
+from reelhouse.transfers.copy import CHUNK, Meter, download, upload
 from reelhouse.transfers.queue import backoff
 
 DATA = os.urandom(3 * 1024 * 1024 + 5)
@@ -52,10 +52,17 @@ def test_download_resumes_a_part_and_renames(tmp_path: Path) -> None:
     src = MemorySource({"Films/f.mkv": DATA})
     dest = tmp_path / "store" / "f.mkv"
     dest.parent.mkdir()
-    (tmp_path / "store" / "f.mkv.part").write_bytes(DATA[:1000])
+    (tmp_path / "store" / "f.mkv.part").write_bytes(DATA[:1000])  # of an unknown version
     seen: list[int] = []
+    with pytest.raises(Cancelled):
+        download(src, "Films/f.mkv", dest, lambda d, t: seen.append(d),
+                 should_stop=lambda: seen[-1] >= CHUNK)
+    assert seen[0] == 0  # started over: the .part's version was not known
+    have = (tmp_path / "store" / "f.mkv.part").stat().st_size
+    seen.clear()
     assert download(src, "Films/f.mkv", dest, lambda d, t: seen.append(d)) == len(DATA)
-    assert seen[0] == 1000 and seen[-1] == len(DATA)
+    assert seen[0] == have > 0 and seen[-1] == len(DATA)
+    assert os.listdir(tmp_path / "store") == ["f.mkv"]  # no .part, no signature left
     assert dest.read_bytes() == DATA and not (tmp_path / "store" / "f.mkv.part").exists()
     with pytest.raises(NotFound):
         download(src, "Films/nope.mkv", tmp_path / "x")

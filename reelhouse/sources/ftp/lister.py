@@ -1,6 +1,7 @@
 """Folder listings and entry details on one FTP control connection: MLSD (RFC 3659 §7)
 when offered, else LIST, over the control connection (:mod:`.statlist`) where the server
-is known to give the same; a whole sub-tree by one ``LIST -R`` on pure-ftpd for a walk
+is known to give the same (in a walk, MLSD servers too: STAT learnt against MLSD);
+a whole sub-tree by one ``LIST -R`` on pure-ftpd for a walk
 (:mod:`.treelist`); MLST, else the parent's listing, for one entry.
 
 Parsing: :mod:`.listing_text` (a whole listing in one pass, straight into
@@ -80,7 +81,8 @@ class FtpLister(FtpConnection):
         folders under it (by path) that the caller has not asked for yet (None: list
         that one alone, :meth:`list`)."""
         ftp = self._ftp()
-        key = statlist.server_key(ftp, self.config.host, self.config.port, self._list_cmd)
+        mlsd = "MLST" in self.features
+        key = statlist.server_key(ftp, self.config.host, self.config.port, "MLSD" if mlsd else self._list_cmd)
         if tree is not None and treelist.tried(key):
             rel = normalize_path(paths[0])
             listed = self._list_tree(ftp, key, rel)
@@ -92,7 +94,9 @@ class FtpLister(FtpConnection):
             if not self.alive:
                 self.connect()
             return [self.list(paths[0])]
-        if len(paths) == 1 or "MLST" in self.features or not statlist.trusted(key):
+        if mlsd and statlist.tried(key) and not statlist.trusted(key):
+            return [self._learn_mlsd(ftp, key, paths[0])]
+        if (len(paths) == 1 and not mlsd) or not statlist.trusted(key):
             return [self.list(paths[0])]
         rels: builtins.list[str] = []
         targets: builtins.list[str] = []
@@ -126,6 +130,8 @@ class FtpLister(FtpConnection):
                 entries = statlist.usable(key, statlist.checked_entries(text, now, f"{rel}/" if rel else ""))
             except statlist.StatUnusable:
                 entries = None
+            if mlsd and entries is not None and not statlist.plain_lines(text):
+                entries = None
             if entries is None:  # this one goes its own way (a data connection, learning dot names)
                 break
             out.append(entries)
@@ -133,7 +139,37 @@ class FtpLister(FtpConnection):
             return out
         if not self.alive:
             self.connect()
+        if mlsd and texts:  # its STAT listing could not be used: MLSD, and learn dot names from it
+            return [self._learn_mlsd(self._ftp(), key, paths[0])]
         return [self.list(paths[0])]
+
+    def _learn_mlsd(self, ftp: ftplib.FTP, key: statlist.Key, path: str) -> builtins.list[Entry]:
+        """Folder ``path`` by MLSD and by STAT (:func:`.statlist.learn` with ``coarse``):
+        STAT's entries when the server is (now) known to give MLSD's, cut to its
+        precision, so a walk gives every folder's times alike; else MLSD's."""
+        exact = self.list(path)
+        rel = normalize_path(path)
+        try:
+            text = statlist.stat_text(self._ftp(), self._abs(rel), ListingBudget(self.config.max_listing_bytes,
+                                                                                   f"listing {rel or '/'!r}"))
+            if not statlist.plain_lines(text):
+                return exact
+            by_stat = statlist.checked_entries(text, datetime.now(UTC), f"{rel}/" if rel else "")
+        except statlist.StatUnusable as exc:
+            log.info("ftp %s:%s: %s; listing %r by MLSD", key[0], key[1], exc, rel)
+            if exc.server_wide:
+                statlist.forget(key)
+            if exc.out_of_step:
+                self.close()
+            return exact
+        except (ftplib.Error, OSError, EOFError, ReelhouseError) as exc:
+            log.info("ftp %s:%s: STAT of %r failed (%s); listing by MLSD", key[0], key[1], rel, exc)
+            if ftp.sock is None or not isinstance(exc, ftplib.Error):
+                self.close()
+            return exact
+        statlist.learn(key, by_stat, exact, coarse=True)
+        got = statlist.usable(key, by_stat)
+        return exact if got is None else got
 
     def _list_tree(self, ftp: ftplib.FTP, key: statlist.Key, rel: str,
                    ) -> dict[str, builtins.list[Entry] | None] | None:

@@ -8,10 +8,17 @@ lines as LIST. Over the control connection there is no PASV, no data connection 
 open and close, no extra wait on the server per folder (benchmarks/listing.py: vsftpd's
 walk is bound by these).
 
-Only for servers whose listing is LIST anyway (no MLSD): STAT prints LIST's minute/day
-precision times, while MLSD gives seconds; switching an MLSD server to STAT would change
-every stored mtime and make the next rescan see every file as changed
-(``library/scanner.py`` compares stored (size, mtime)).
+Servers whose listing is LIST anyway (no MLSD) are listed by STAT folder by folder and
+in a walk. An MLSD server (pyftpdlib) only in a walk (``FtpLister.list_many``): STAT
+prints LIST's minute/day precision times where MLSD gives seconds, and a walk's times
+go to the library, where ``library/known.same_mtime`` takes a time cut to the minute or
+the day as the same time (the scan stores the walk's time once, ``scan_index``'s
+``retimed``, then compares equal); one folder listing (browsing, the drive) keeps
+MLSD's seconds. It is learnt against MLSD on the first folder (:func:`learn` with
+``coarse``: names, kinds and sizes equal, each STAT time MLSD's cut to the minute or
+the day, so a server printing its local time never qualifies), and a folder whose
+STAT lines are not all files and folders (:func:`plain_lines`: a symlink is its
+target in MLSD) goes by MLSD.
 
 Safety: the reply comes inline with the other replies, so anything odd means "use a
 data connection" (:class:`StatUnusable`), never a shorter listing:
@@ -45,6 +52,7 @@ data connection" (:class:`StatUnusable`), never a shorter listing:
 from __future__ import annotations
 
 import ftplib
+import re
 import select
 import socket
 import threading
@@ -57,7 +65,8 @@ from reelhouse.sources.ftp.limits import ListingBudget
 from reelhouse.sources.ftp.listing import ListingEntry
 from reelhouse.sources.ftp.listing_text import UnparsableLine, list_entries, parse_list_text
 
-__all__ = ["MAX_ENTRIES", "StatUnusable", "checked_entries", "forget", "forget_all", "learn", "server_key",
+__all__ = ["MAX_ENTRIES", "StatUnusable", "checked_entries", "forget", "forget_all", "learn", "plain_lines",
+           "server_key",
            "stat_entries", "stat_listing", "stat_text", "stat_texts", "tried", "trusted", "usable"]
 
 #: A STAT listing with more entries goes over a data connection instead (a server may
@@ -139,13 +148,14 @@ def usable(key: Key, by_stat: list[L]) -> list[L] | None:
     return by_stat if dots else [e for e in by_stat if not e.name.startswith(".")]
 
 
-def learn(key: Key, by_stat: Sequence[Listed], by_list: Sequence[Listed]) -> None:
-    """Compare two listings of one folder (STAT, LIST) and record what they say about
-    the server. An empty folder says nothing; disagreement is final."""
+def learn(key: Key, by_stat: Sequence[Listed], by_list: Sequence[Listed], coarse: bool = False) -> None:
+    """Compare two listings of one folder (STAT, LIST; or STAT, MLSD when ``coarse``:
+    :func:`_same_coarse`) and record what they say about the server. An empty folder
+    says nothing; disagreement is final."""
     list_dots = any(e.name.startswith(".") for e in by_list)
     stat_dots = any(e.name.startswith(".") for e in by_stat)
     visible = by_stat if list_dots or not stat_dots else [e for e in by_stat if not e.name.startswith(".")]
-    same = _agree(visible, by_list)
+    same = _agree_coarse(visible, by_list) if coarse else _agree(visible, by_list)
     with _lock:
         if not same:
             _SAME[key] = False
@@ -172,6 +182,41 @@ def forget_all() -> None:
 def _agree(by_stat: Sequence[Listed], by_list: Sequence[Listed]) -> bool:
     """Whether two listings of one folder hold the same entries (any order)."""
     return sorted(map(_facts, by_stat)) == sorted(map(_facts, by_list))
+
+
+def _agree_coarse(by_stat: Sequence[Listed], by_mlsd: Sequence[Listed]) -> bool:
+    """Whether a STAT listing and an MLSD listing of one folder hold the same entries:
+    names, kinds and sizes equal, times as :func:`_same_coarse` (no symlinks: MLSD
+    shows a link's target, STAT the link; :func:`plain_lines`)."""
+    exact = {e.name: e for e in by_mlsd}
+    if len(exact) != len(by_stat) or len(by_mlsd) != len(by_stat):
+        return False
+    for e in by_stat:
+        m = exact.get(e.name)
+        if m is None or getattr(e, "is_link", False) or _facts(e)[1:3] != _facts(m)[1:3] \
+                or not _same_coarse(e.mtime, m.mtime):
+            return False
+    return True
+
+
+def _same_coarse(listed: float | None, exact: float | None) -> bool:
+    """Whether ``listed`` (seconds since the epoch, from an ``ls -l`` line: minutes, or
+    the day alone past six months, GNU coreutils ``ls.c``) is ``exact`` (MLSD's UTC
+    ``modify``, RFC 3659 §2.3) cut to the minute or the day: a server that prints its
+    local time fails this (and is never listed by STAT)."""
+    if listed is None or exact is None:
+        return listed is exact
+    return listed == exact - exact % 60 or listed == exact - exact % 86400
+
+
+def plain_lines(text: str) -> bool:
+    """Whether every line of a STAT listing is a file's (``-``) or a folder's (``d``):
+    the only entries whose facts STAT and MLSD give alike (a symlink is the link in
+    one, its target in the other; a device or pipe may be missing from MLSD)."""
+    return _NOT_PLAIN.search(text) is None
+
+
+_NOT_PLAIN = re.compile(r"^[^-d]", re.M)
 
 
 def _facts(e: Listed) -> tuple[str, bool, int, float, bool]:

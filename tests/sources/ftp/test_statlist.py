@@ -1,6 +1,7 @@
 """Listing over the control connection (``CWD`` + ``STAT .`` + ``PWD``, sources/ftp/statlist.py)
 on a real pyftpdlib server that has no MLSD: used only once a folder listed both ways
-agreed, never on an MLSD server, and every odd reply falls back to a data connection
+agreed, never for one folder's listing of an MLSD server (its walk:
+test_statlist_mlsd.py), and every odd reply falls back to a data connection
 without losing an entry."""
 
 from __future__ import annotations
@@ -109,8 +110,8 @@ def test_odd_names_list_over_the_control_connection(counting: Counting, ftp_root
 
 
 def test_mlsd_servers_are_never_listed_by_stat(ftp_server: EmbeddedFtpServer, ftp_root: Path) -> None:
-    """MLSD gives seconds, STAT only LIST's minutes: an MLSD server keeps MLSD, so the
-    (size, mtime) a rescan compares stay what the first scan stored."""
+    """MLSD gives seconds, STAT only LIST's minutes: one folder's listing of an MLSD
+    server (browsing, the drive) keeps MLSD's seconds; only a walk goes by STAT."""
     (ftp_root / "a.mkv").write_bytes(b"x")
     os.utime(ftp_root / "a.mkv", (0, 1_700_000_007))
     src = FtpSource(FtpConfig("127.0.0.1", ftp_server.port, FTP_USER, FTP_PASSWORD, pool_size=1))

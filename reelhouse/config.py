@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     upload_limit: int = Field(
         default=64 * 1024**3, ge=1024, description="Largest upload (admins only), bytes.",
     )
+    head_limit: int = Field(
+        default=64 * 1024, ge=8 * 1024, le=16 * 1024**2,
+        description="Largest request head (request line + headers), bytes; past it a 431.",
+    )
+    head_timeout: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="Seconds a client has to send a whole request head, and the longest pause "
+        "inside a request body; past either a 408.",
+    )
     login_free_failures: int = Field(
         default=5, ge=1, le=1000,
         description="Failed logins per account or address before each further one waits.",
@@ -335,8 +344,13 @@ class Settings(BaseSettings):
         return self.library_store or self.data_dir / "library"
 
     def ensure_data_dir(self) -> Path:
-        """Create the data dir (mode 0700) if needed and return it."""
-        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        """Create the data dir (mode 0700) if needed and return it; one that cannot be
+        made (a file in the way, no permission) is a :class:`ConfigError` naming it."""
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise ConfigError(f"data_dir (REELHOUSE_DATA_DIR) {self.data_dir}: "
+                              f"{exc.strerror or exc}") from None
         return self.data_dir
 
     def secret(self, name: str, nbytes: int = 32) -> bytes:

@@ -8,6 +8,7 @@ API has its own rules: tokens in headers, open CORS), and owns its lifespan;
 from __future__ import annotations
 
 import gc
+import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,12 +18,15 @@ from fastapi import FastAPI
 from reelhouse import __version__
 from reelhouse.api import party_socket
 from reelhouse.api.app import install_api
+from reelhouse.api.http_protocol import bounded_protocol
 from reelhouse.api.page_cache import PageCache, PageCacheMiddleware
 from reelhouse.api.security import SecurityMiddleware
 from reelhouse.core import Core
 from reelhouse.jellyfin.app import create_jellyfin_app
 from reelhouse.jellyfin.asgi import JellyfinMount
 from reelhouse.web.routes import install_web
+
+_HTTPTOOLS = importlib.util.find_spec("httptools") is not None
 
 __all__ = ["create_app", "freeze_startup_objects", "make_server", "run_server"]
 
@@ -58,13 +62,15 @@ def make_server(core: Core, host: str, port: int, close_core: bool = True) -> uv
     """A uvicorn server for the app (httptools + uvloop when installed). WebSocket
     messages over ``ws_message_limit`` bytes are refused by the protocol layer (close
     1009) before they are buffered; pings keep idle sockets honest."""
+    settings = core.settings
     config = uvicorn.Config(
         create_app(core, close_core=close_core),
         host=host,
         port=port,
         log_level="warning",
         access_log=False,
-        http="auto",
+        # httptools bounds no request head (h11, the fallback, stops at 16 KiB)
+        http=bounded_protocol(settings.head_limit, settings.head_timeout) if _HTTPTOOLS else "h11",
         loop="auto",
         lifespan="on",
         ws_max_size=core.settings.ws_message_limit,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 from typing import Annotated
 
 import typer
@@ -15,6 +16,14 @@ from reelhouse.sources.registry import SourceSpec
 __all__ = ["source_app"]
 
 source_app = typer.Typer(help="Add, list, test and remove sources.", no_args_is_help=True)
+
+
+def _ask_password(prompt: str) -> str:
+    """The source's password from the terminal; with none to ask on (a script, cron) an
+    InvalidInput, not getpass's warning and click's 'Aborted.'."""
+    if not sys.stdin.isatty():
+        raise e.InvalidInput("no password: give --password, or run it in a terminal")
+    return getpass.getpass(prompt)
 
 
 @source_app.command("add")
@@ -41,7 +50,7 @@ def source_add(
         if not user:
             raise e.InvalidInput("a Jellyfin source needs --user")
         if password is None:
-            password = getpass.getpass(f"Jellyfin password for {user}: ")
+            password = _ask_password(f"Jellyfin password for {user}: ")
         spec = SourceSpec(name=name, kind="jellyfin", path=jellyfin, username=user, password=password)
     elif local is not None:
         from pathlib import Path
@@ -49,7 +58,7 @@ def source_add(
         spec = SourceSpec(name=name, kind="local", path=str(Path(local).expanduser().resolve()))
     else:
         if user and password is None:
-            password = getpass.getpass(f"FTP password for {user}@{ftp}: ")
+            password = _ask_password(f"FTP password for {user}@{ftp}: ")
         spec = SourceSpec(name=name, kind="ftp", host=ftp, port=port, username=user,
                           password=password or "", tls=tls, path=root, verify_tls=verify_tls,
                           tls_cert=tls_cert)

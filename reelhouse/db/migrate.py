@@ -7,8 +7,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SAWarning
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError, SAWarning
+
+from reelhouse.errors import ConfigError
 
 __all__ = ["alembic_config", "upgrade"]
 
@@ -24,6 +26,19 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def _connect(engine: Engine) -> Connection:
+    """The first connection of a process; a database that cannot be opened (SQLite: the
+    data dir is read-only or gone; PostgreSQL: down, or the login refused) is a
+    :class:`~reelhouse.errors.ConfigError` naming it (password hidden), not a traceback."""
+    try:
+        return engine.connect()
+    except OperationalError as exc:
+        lines = str(exc.orig or exc).strip().splitlines()
+        reason = lines[0] if lines else "refused"
+        where = engine.url.render_as_string(hide_password=True)
+        raise ConfigError(f"cannot open the database {where}: {reason}") from None
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the database behind ``engine`` to the newest revision (idempotent).
 
@@ -35,7 +50,7 @@ def upgrade(engine: Engine) -> None:
     """
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     sqlite = engine.dialect.name == "sqlite"
-    with engine.connect() as conn:
+    with _connect(engine) as conn:
         if sqlite:
             conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
             conn.commit()

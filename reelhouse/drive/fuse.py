@@ -33,7 +33,12 @@ KERNEL_TTL = 1.0
 MAX_READAHEAD = 4 * 1024 * 1024
 #: Largest read/write request the kernel sends (fewer, larger calls into Python); also
 #: the I/O size files advertise (``st_blksize``), which ``cp`` and stdio buffers follow
-#: (at 128 KiB, ``cp`` made 8 write requests per MiB).
+#: (at 128 KiB, ``cp`` made 8 write requests per MiB). 1 MiB is also the ceiling here:
+#: libfuse 3.14 (Debian's ``fuse3``) sizes its request buffer for 256 pages and the
+#: kernel caps ``max_pages`` at ``fs.fuse.max_pages_limit`` (256 by default). Counted with
+#: ``perf stat`` on the mount (28 Nov 2026, benchmarks/README.md): a 1 GiB ``cp`` is 1,029–1,036
+#: write requests, a 1 GiB ``copyfileobj`` of 1 MiB unaligned buffers 2,054–2,055 (each
+#: buffer spans 257 pages: the kernel splits it), which no mount option can merge.
 MAX_REQUEST = 1024 * 1024
 #: libfuse 3 ``FUSE_CAP_READDIRPLUS_AUTO`` (fuse_common.h).
 _CAP_READDIRPLUS_AUTO = 1 << 14

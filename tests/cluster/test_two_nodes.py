@@ -7,13 +7,13 @@ password made on one node work on the other; a party made on one is seen on the 
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from cluster.support import CLUSTER_MARKS, PG_URL
 
 from reelhouse.core import Core
 from reelhouse.demo.cluster import Cluster
@@ -22,15 +22,7 @@ from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER, postgres_schema
 
-PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
-
-pytestmark = [
-    pytest.mark.requires_postgres,
-    pytest.mark.requires_redis,
-    pytest.mark.skipif(not PG_URL, reason="set REELHOUSE_TEST_POSTGRES_URL to run the cluster test"),
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is missing"),
-    pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is missing"),
-]
+pytestmark = CLUSTER_MARKS
 
 FILM = "Films/Sintel (2010)/Sintel.2010.mkv"
 

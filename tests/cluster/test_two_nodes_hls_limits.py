@@ -5,7 +5,6 @@ instead of a second transcode; another user still gets one there."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import time
@@ -17,6 +16,7 @@ from urllib.parse import urljoin
 import hls_clips
 import httpx
 import pytest
+from cluster.support import CLUSTER_MARKS, PG_URL
 
 from reelhouse.core import Core
 from reelhouse.demo.cluster import Cluster
@@ -24,15 +24,9 @@ from reelhouse.sources.registry import SourceSpec
 
 from helpers import postgres_schema
 
-PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
-
 pytestmark = [
-    pytest.mark.requires_postgres,
-    pytest.mark.requires_redis,
+    *CLUSTER_MARKS,
     pytest.mark.requires_ffmpeg,
-    pytest.mark.skipif(not PG_URL, reason="set REELHOUSE_TEST_POSTGRES_URL to run the cluster test"),
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is missing"),
-    pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is missing"),
     pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is missing"),
     pytest.mark.timeout(150),
 ]

@@ -14,9 +14,7 @@ one Redis, each node with a data dir of its own (as on two machines).
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -27,6 +25,7 @@ from urllib.parse import urljoin
 import hls_clips
 import httpx
 import pytest
+from cluster.support import CLUSTER_MARKS, PG_URL
 
 from reelhouse.core import Core
 from reelhouse.demo.cluster import Cluster
@@ -35,15 +34,9 @@ from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER, postgres_schema, redis_server, stop_without_leaks
 
-PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
-
 pytestmark = [
-    pytest.mark.requires_postgres,
-    pytest.mark.requires_redis,
+    *CLUSTER_MARKS,
     pytest.mark.requires_ffmpeg,
-    pytest.mark.skipif(not PG_URL, reason="set REELHOUSE_TEST_POSTGRES_URL to run the cluster test"),
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is missing"),
-    pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is missing"),
     pytest.mark.timeout(120),
 ]
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cluster.support import CLUSTER_MARKS, PG_URL
 from party.support import add_media_file
 
 from reelhouse.core import Core
@@ -32,14 +32,8 @@ from reelhouse.demo.cluster import Cluster
 
 from helpers import postgres_schema
 
-PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
-
 pytestmark = [
-    pytest.mark.requires_postgres,
-    pytest.mark.requires_redis,
-    pytest.mark.skipif(not PG_URL, reason="set REELHOUSE_TEST_POSTGRES_URL to run the cluster test"),
-    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is missing"),
-    pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is missing"),
+    *CLUSTER_MARKS,
     pytest.mark.timeout(120),
 ]
 

@@ -184,7 +184,9 @@ class PageCacheMiddleware:
             nonlocal start, keep
             if message["type"] == "http.response.start":
                 start = message
-                keep = message["status"] == 200
+                # a per-user header (a cookie) must never be replayed to another user
+                keep = message["status"] == 200 and not any(
+                    name.lower() == b"set-cookie" for name, _ in message.get("headers", []))
             elif message["type"] == "http.response.body" and keep:
                 parts.append(message.get("body", b""))
             await send(message)

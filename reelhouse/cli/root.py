@@ -4,7 +4,9 @@ point that turns reelhouse errors into one line on stderr and an exit code
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 
 import typer
 from rich.markup import escape
@@ -47,9 +49,26 @@ def main() -> None:
                           soft_wrap=True)  # one line, whatever the terminal's width
         sys.exit(exit_code(exc))
     except KeyboardInterrupt:
-        err_console.print("interrupted")
+        _interrupted()
         sys.exit(130)
     except SystemExit as exc:
         if exc.code == 130:  # Typer turns Ctrl-C into a silent exit 130
-            err_console.print("interrupted")
+            _interrupted()
         raise
+
+
+#: Seconds the interpreter may take to end after Ctrl-C (its exit joins every
+#: non-daemon thread, and a worker thread in an FTP connect would hold it until the
+#: connect timeout): then the process ends anyway, with exit code 130.
+EXIT_GRACE = 1.0
+
+
+def _interrupted() -> None:
+    """Say so, and make sure the process ends within :data:`EXIT_GRACE` seconds. Nothing
+    is lost by the hard exit: database writes are transactions (an unfinished one rolls
+    back) and transfers resume from their ``.part``."""
+    err_console.print("interrupted")
+    sys.stderr.flush()
+    timer = threading.Timer(EXIT_GRACE, os._exit, args=(130,))
+    timer.daemon = True
+    timer.start()

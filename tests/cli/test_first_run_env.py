@@ -79,9 +79,11 @@ def test_source_add_without_a_terminal_asks_for_no_password(tmp_path: Path, kind
     assert proc.stderr.strip() == "error: no password: give --password, or run it in a terminal"
 
 
-def test_ctrl_c_says_interrupted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["source", "test", "s"], ["scan", "s"], ["sync", "s"]])
+def test_ctrl_c_says_interrupted(tmp_path: Path, command: list[str]) -> None:
     """Ctrl-C while a command waits for a server that never answers: 'interrupted' on
-    stderr and exit 130 (Typer turned it into a silent exit 130)."""
+    stderr and exit 130 (Typer turned it into a silent exit 130), at once: not after
+    the connect timeout of a worker thread that the exit would wait for."""
     import signal
     import socket
     import time
@@ -94,11 +96,16 @@ def test_ctrl_c_says_interrupted(tmp_path: Path) -> None:
         assert _cli(env, "source", "add", "s", "--ftp", "127.0.0.1", "--port", port, "--user", "u",
                     "--password", "p").returncode == 0
         full = dict(os.environ, COLUMNS="200", NO_COLOR="1", **env)
-        proc = subprocess.Popen([sys.executable, "-m", "reelhouse.cli", "source", "test", "s"], env=full,
+        proc = subprocess.Popen([sys.executable, "-m", "reelhouse.cli", *command], env=full,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         time.sleep(3)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        try:
+            _, err = proc.communicate(timeout=5)  # well before any connect timeout
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            pytest.fail("Ctrl-C did not end the command within 5 s")
     assert proc.returncode == 130
     assert err.strip() == "interrupted"

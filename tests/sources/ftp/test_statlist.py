@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sources.ftp.counting import Counting
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import NotFound
 from reelhouse.sources.ftp import FtpConfig, FtpSource, statlist
 
-from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
+from helpers import FTP_PASSWORD, FTP_USER
 
 pytestmark = pytest.mark.usefixtures("fresh_stat_verdicts")
 
@@ -36,48 +37,11 @@ def _tree(root: Path) -> None:
     os.utime(root / "0123", (0, 1_600_000_000))
 
 
-class Counting:
-    """A LIST-only pyftpdlib (no MLST/MLSD) counting the PASV and STAT commands it gets;
-    ``overrides`` change its handler further."""
-
-    def __init__(self, root: Path, **overrides: Any) -> None:
-        from pyftpdlib.handlers import FTPHandler
-
-        self.counts = {"PASV": 0, "STAT": 0}
-        counts = self.counts
-
-        def counted(name: str, base: Any) -> Any:
-            def command(handler: Any, arg: str) -> Any:
-                counts[name] += 1
-                return base(handler, arg)
-            return command
-
-        attrs: dict[str, Any] = {
-            "proto_cmds": {k: v for k, v in FTPHandler.proto_cmds.items() if k not in ("MLST", "MLSD")},
-            "ftp_PASV": counted("PASV", FTPHandler.ftp_PASV),
-            "ftp_STAT": counted("STAT", overrides.pop("ftp_STAT", FTPHandler.ftp_STAT)),
-        }
-        attrs.update(overrides)
-        self.server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, handler_overrides=attrs).start()
-        self.src = FtpSource(FtpConfig("127.0.0.1", self.server.port, FTP_USER, FTP_PASSWORD, pool_size=2))
-
-    def key(self) -> statlist.Key:
-        client, _ = self.src.pool.acquire()
-        try:
-            assert client.ftp is not None
-            return statlist.server_key(client.ftp, "127.0.0.1", self.server.port)
-        finally:
-            self.src.pool.release(client)
-
-    def close(self) -> None:
-        self.src.close()
-        stop_without_leaks(self.server)
-
 
 @pytest.fixture
 def counting(ftp_root: Path) -> Iterator[Counting]:
     _tree(ftp_root)
-    server = Counting(ftp_root)
+    server = Counting(ftp_root, mlsd=False, pool_size=2)
     yield server
     server.close()
 
@@ -200,7 +164,7 @@ def _stat_refused(handler: Any, path: str) -> None:
 @pytest.mark.parametrize("stat", [_stat_without_the_last_entry, _stat_refused], ids=["cut-short", "refused"])
 def test_a_server_whose_stat_differs_is_listed_over_data_connections(ftp_root: Path, stat: Any) -> None:
     _tree(ftp_root)
-    server = Counting(ftp_root, ftp_STAT=stat)
+    server = Counting(ftp_root, mlsd=False, pool_size=2, ftp_STAT=stat)
     try:
         for _ in range(2):
             for folder in ("", "Films"):
@@ -247,7 +211,7 @@ def test_the_walk_lists_in_batches(ftp_root: Path, monkeypatch: pytest.MonkeyPat
         (ftp_root / f"Show {i:02d}" / "Season 1").mkdir(parents=True)
         (ftp_root / f"Show {i:02d}" / "Season 1" / f"e{i}.mkv").write_bytes(b"x" * i)
     sizes = _batches(monkeypatch)
-    server = Counting(ftp_root)
+    server = Counting(ftp_root, mlsd=False, pool_size=2)
     try:
         src = server.src
         src.list("")

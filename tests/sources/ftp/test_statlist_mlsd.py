@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sources.ftp.counting import Counting
 
-from reelhouse.demo.ftpd import EmbeddedFtpServer
-from reelhouse.sources.ftp import FtpConfig, FtpSource, statlist
-
-from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
+from reelhouse.sources.ftp import statlist
 
 pytestmark = pytest.mark.usefixtures("fresh_stat_verdicts")
 
@@ -34,38 +32,6 @@ def _tree(root: Path, shows: int = 20) -> None:
             (season / name).write_bytes(b"x" * (i + j))
             os.utime(season / name, (0, OLD if j % 2 else RECENT + i * 3600 + j * 13))
 
-
-class Counting:
-    """pyftpdlib (MLSD) counting its PASV and STAT commands."""
-
-    def __init__(self, root: Path, **overrides: Any) -> None:
-        from pyftpdlib.handlers import FTPHandler
-
-        self.counts = {"PASV": 0, "STAT": 0}
-        counts = self.counts
-
-        def counted(name: str, base: Any) -> Any:
-            def command(handler: Any, arg: str) -> Any:
-                counts[name] += 1
-                return base(handler, arg)
-            return command
-
-        attrs: dict[str, Any] = {"ftp_PASV": counted("PASV", FTPHandler.ftp_PASV),
-                                 "ftp_STAT": counted("STAT", overrides.pop("ftp_STAT", FTPHandler.ftp_STAT))}
-        attrs.update(overrides)
-        self.server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, handler_overrides=attrs).start()
-        self.src = FtpSource(FtpConfig("127.0.0.1", self.server.port, FTP_USER, FTP_PASSWORD, pool_size=3))
-
-    def walk(self) -> dict[str, dict[str, tuple[bool, int | None, float | None]]]:
-        out = {}
-        for folder, result in self.src.walk(""):
-            assert isinstance(result, list), result
-            out[folder] = {e.name: (e.is_dir, e.size, e.mtime) for e in result}
-        return out
-
-    def close(self) -> None:
-        self.src.close()
-        stop_without_leaks(self.server)
 
 
 def _local(root: Path) -> dict[str, dict[str, tuple[bool, int | None, float | None]]]:
@@ -89,7 +55,7 @@ def _files(walk: dict[str, dict[str, tuple[bool, int | None, float | None]]]) ->
 
 def test_the_walk_of_an_mlsd_server_goes_by_stat(ftp_root: Path) -> None:
     _tree(ftp_root)
-    server = Counting(ftp_root)
+    server = Counting(ftp_root, mlsd=True, pool_size=3)
     try:
         for _ in range(2):
             pasv = server.counts["PASV"]
@@ -115,7 +81,7 @@ def test_a_folder_with_a_symlink_goes_by_mlsd(ftp_root: Path) -> None:
     _tree(ftp_root, shows=3)
     season = ftp_root / "Show 01" / "Season 1"
     (season / "link.mkv").symlink_to(season / ODD[2])
-    server = Counting(ftp_root)
+    server = Counting(ftp_root, mlsd=True, pool_size=3)
     try:
         server.walk()  # learnt
         walked = server.walk()
@@ -165,7 +131,7 @@ def _stat_without_the_last_entry(handler: Any, path: str) -> None:
 @pytest.mark.parametrize("stat", [_stat_an_hour_off, _stat_without_the_last_entry], ids=["local-time", "cut-short"])
 def test_an_mlsd_server_whose_stat_differs_keeps_mlsd(ftp_root: Path, stat: Any) -> None:
     _tree(ftp_root, shows=4)
-    server = Counting(ftp_root, ftp_STAT=stat)
+    server = Counting(ftp_root, mlsd=True, pool_size=3, ftp_STAT=stat)
     try:
         for _ in range(2):
             walked = server.walk()

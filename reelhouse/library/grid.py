@@ -42,10 +42,10 @@ from reelhouse.library.queries import GridItem, cached_count, remember_count
 from reelhouse.library.title_search import (
     FOLDED,
     TRIGRAM,
-    many_matches,
     search_order,
     search_parameter,
     title_condition,
+    trigram_ids,
 )
 
 __all__ = ["RESOLUTIONS", "GridFilter", "GridPage", "genre_condition", "grid_page"]
@@ -57,6 +57,8 @@ RESOLUTIONS: dict[str, tuple[int, int]] = {
 _RANK = {"movie": 0, "show": 1}
 #: Matches a title search's first page reads at once (see grid_page).
 SEARCH_WINDOW = 300
+#: The statement key's ``q`` of a search by the ids the trigram index gave (SQLite).
+_IDS = "ids"
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,9 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
         )
     stmt = select(model.id, model.title, model.year, model.poster_image_id, model.needs_review,
                   sort.label("sort"), year0.label("year0")).where(has_file)
-    if f.q and f.q.strip():  # bound: the key's q is the search's mode (see _statement_key)
+    if f.q == _IDS and bound_q:  # the ids the trigram index gave (grid_page): the bound list ``q_ids``
+        stmt = stmt.where(model.id.in_(bindparam("q_ids", expanding=True)))
+    elif f.q and f.q.strip():  # bound: the key's q is the search's mode (see _statement_key)
         stmt = stmt.where(title_condition(model, f.q, bound=bound_q, mode=f.q if bound_q else None))
     if f.genre:
         stmt = stmt.where(genre_condition(model, f.genre))
@@ -224,7 +228,8 @@ def _page_statement(kind: str, f: GridFilter, relation: str) -> Select[Any]:
         stmt = stmt.where(tuple_(sort, year0) > tuple_(c_sort, c_year))
     if relation:  # implied by the row comparison, but a range SQLite walks the index from
         stmt = stmt.where(sort >= c_sort)  # (it does not range-scan an expression index by a row value)
-    return stmt.order_by(search_order(sort, f.q), year0, ident).limit(bindparam("lim", type_=Integer))
+    order = search_order(sort, TRIGRAM if f.q == _IDS else f.q)  # a search by ids sorts its few rows
+    return stmt.order_by(order, year0, ident).limit(bindparam("lim", type_=Integer))
 
 
 _STATEMENTS: dict[tuple[object, ...], Any] = {}
@@ -262,13 +267,17 @@ def grid_page(s: Session, f: GridFilter, limit: int, cursor: str | None = None,
     counts: dict[str, int] = {}
     for kind in kinds:
         relation = _relation(kind, after)
-        kind_f = key_f
-        if key_f.q == TRIGRAM and many_matches(s.connection(), kind, params["q_like"], SEARCH_WINDOW):
-            kind_f = replace(key_f, q=FOLDED)  # common words: the sort index's walk meets them soon
+        kind_f, kind_params = key_f, {k: v for k, v in params.items() if k != "c_id" or relation == "gt3"}
+        if key_f.q == TRIGRAM:
+            ids = trigram_ids(s.connection(), kind, params["q_like"], SEARCH_WINDOW)
+            if ids is not None:  # SQLite, a narrow search: the page of those films
+                kind_f, kind_params["q_ids"] = replace(key_f, q=_IDS), ids
+                del kind_params["q_like"]
+            elif s.connection().dialect.name == "sqlite":  # common words: the sort index's walk meets them soon
+                kind_f = replace(key_f, q=FOLDED)
         stmt = _statement(("page", kind, kind_f, relation), lambda kind=kind, relation=relation, kind_f=kind_f:
                           _page_statement(kind, kind_f, relation))
-        found = s.connection().execute(stmt, {k: v for k, v in params.items()
-                                              if k != "c_id" or relation == "gt3"}).all()
+        found = [] if kind_params.get("q_ids") == [] else s.connection().execute(stmt, kind_params).all()
         if after is None and len(found) < fetch:  # the whole of this type: its own count
             counts[kind] = remember_count(("grid", kind, f), s, len(found))
         rows += [((r.sort, r.year0, _RANK[kind], r.id), r, kind) for r in found]

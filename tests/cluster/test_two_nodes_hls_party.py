@@ -24,7 +24,8 @@ from urllib.parse import urljoin
 import hls_clips
 import httpx
 import pytest
-from cluster.support import CLUSTER_MARKS, PG_URL, Member
+from cluster.support import CLUSTER_MARKS, PG_URL
+from party.support import Member
 
 from reelhouse.core import Core
 from reelhouse.demo.cluster import Cluster

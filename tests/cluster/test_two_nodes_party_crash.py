@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 import pytest
-from cluster.support import CLUSTER_MARKS, PG_URL, Member
-from party.support import add_media_file
+from cluster.support import CLUSTER_MARKS, PG_URL
+from party.support import Member, add_media_file
 
 from reelhouse.core import Core
 from reelhouse.demo.cluster import Cluster

@@ -89,13 +89,19 @@ def create(conn: Connection) -> bool:
     if conn.dialect.name != "postgresql":
         return False
     if _pg_trgm_schema(conn) is None:
-        try:
-            with conn.begin_nested():  # a refusal must not abort the migration's transaction
-                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        except Exception as exc:
+        # in ``public`` if this role may (one extension for every schema of the database,
+        # which outlives a reelhouse schema dropped with CASCADE), else in the current one
+        refusal = ""
+        for ddl in ("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public", "CREATE EXTENSION IF NOT EXISTS pg_trgm"):
+            try:
+                with conn.begin_nested():  # a refusal must not abort the migration's transaction
+                    conn.exec_driver_sql(ddl)
+                break
+            except Exception as exc:  # any refusal: no index, searches still work
+                refusal = str(exc).splitlines()[0]
+        else:
             log.warning("no trigram index for title searches: CREATE EXTENSION pg_trgm failed (%s); "
-                        "an admin can run it in this database, the next start builds the index",
-                        str(exc).splitlines()[0])
+                        "an admin can run it in this database, the next start builds the index", refusal)
             return False
     ops = conn.dialect.identifier_preparer.quote_identifier(_pg_trgm_schema(conn) or "public") + ".gin_trgm_ops"
     for table in _TABLES:  # fastupdate off: a search never reads a long pending list after a scan's inserts

@@ -12,7 +12,10 @@ decides, first rule that applies:
    superset: GBK as GB18030, Shift-JIS as CP932, EUC-KR as CP949). When the file's name
    names a language (``Film.tr.srt``), a candidate that reads as that language wins
    over a better-scored one if it scores at least half as well: one short cue cannot
-   tell CP1254 Turkish from CP1252.
+   tell CP1254 Turkish from CP1252. And when chardet is unsure of everything (best
+   confidence under 0.1) and its best encoding is not one chardet's registry gives that
+   language, the hinted candidate wins whatever it scores: chardet reads a latin-1
+   ``Ça déjà vu`` as CP1251 Macedonian at 0.057 (``Зa dйjа vu``).
 4. CP1252 when nothing fits (a byte it lacks becomes U+FFFD): the only guess before.
 
 chardet 7 rather than charset-normalizer: on subtitles of three to forty cues,
@@ -24,9 +27,11 @@ CP1251, ties its language measure could not break; chardet read every one right
 from __future__ import annotations
 
 import codecs
+from collections.abc import Mapping
 
 import babelfish  # type: ignore[import-untyped]
 import chardet
+from chardet.registry import REGISTRY, lookup_encoding
 
 __all__ = ["CANDIDATES", "decode_subtitle", "subtitle_encoding"]
 
@@ -38,6 +43,9 @@ CANDIDATES = ("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp125
 
 #: A hinted candidate wins if its confidence is at least this share of the best's.
 _HINT_SHARE = 0.5
+
+#: Below this best confidence chardet is guessing (one short cue): the name's language wins.
+_UNSURE = 0.1
 
 #: Tags in sidecar names that are no ISO 639 code babelfish knows.
 _TAGS = {"chs": "zh", "cht": "zh", "iw": "he", "jp": "ja", "pob": "pt", "scc": "sr"}
@@ -65,6 +73,16 @@ def _alpha2(tag: str | None) -> str | None:
     return None
 
 
+def _unsure_and_foreign(best: Mapping[str, object], hint: str) -> bool:
+    """Whether chardet's ``best`` guess is unsure (confidence under :data:`_UNSURE`) and
+    in an encoding its registry does not list for the language ``hint`` (ISO 639-1)."""
+    confidence = best["confidence"]
+    if not isinstance(confidence, float) or confidence >= _UNSURE:
+        return False
+    name = lookup_encoding(str(best["encoding"]))
+    return name is None or hint not in REGISTRY[name].languages
+
+
 def subtitle_encoding(data: bytes, language: str | None = None) -> str:
     """The codec name :func:`decode_subtitle` decodes ``data`` with (rules in the module
     doc); ``language``: the ISO 639 tag in the file's name, if any."""
@@ -85,7 +103,8 @@ def subtitle_encoding(data: bytes, language: str | None = None) -> str:
     hint = _alpha2(language)
     if hint is not None:
         for r in found:
-            if r["language"] == hint and r["confidence"] >= _HINT_SHARE * best["confidence"]:
+            if r["language"] == hint and (r["confidence"] >= _HINT_SHARE * best["confidence"]
+                                          or _unsure_and_foreign(best, hint)):
                 best = r
                 break
     encoding = best["encoding"]

@@ -55,6 +55,18 @@ def test_one_short_cue_needs_the_name_to_tell_turkish_from_western() -> None:
     assert decode_subtitle(russian.encode("cp1251"), "en") == russian
 
 
+#: one short Western cue chardet reads best as another script (CP1251 Macedonian, Big5),
+#: each at a confidence under 0.06: the language in the file's name must decide.
+SHORT_WESTERN = [("fr", "Ça déjà vu"), ("it", "Perché è così"), ("fr", "Élève"),
+                 ("de", "Tschüß"), ("es", "¿Qué pasó, niño?")]
+
+
+@pytest.mark.parametrize(("tag", "line"), SHORT_WESTERN)
+def test_one_short_western_cue_is_read_as_its_named_language(tag: str, line: str) -> None:
+    text = _srt(line, 1)
+    assert decode_subtitle(text.encode("latin-1"), tag) == text
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32"])
 def test_byte_order_marks(encoding: str) -> None:
     text = _srt("Grüße — Где ты был? 你好")

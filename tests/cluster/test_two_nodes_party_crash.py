@@ -6,6 +6,9 @@ shipped ``deploy/nginx.conf``.
   shown as gone to everyone else once their leases run out, and a wait for one of them
   (which the dead node's timer would have ended) ends with it.
 - A user's cap on party sockets counts the sockets on every node.
+- A party whose every member was on the killed node (nobody left to see it) stops
+  waiting too, shows nobody connected and leaves no presence lease in Redis: the other
+  node sweeps them.
 - A member's hold budget (the party's wait timeout per HOLD_WINDOW) is one for the
   whole cluster: reconnecting through the other node does not buy a fresh one.
 """
@@ -172,3 +175,38 @@ def test_socket_cap_per_user_holds_across_nodes(cluster: tuple[Cluster, int, dic
         for m in held:
             with contextlib.suppress(Exception):
                 m.close()
+
+
+def test_a_party_whose_every_member_was_on_the_killed_node(cluster: tuple[Cluster, int, dict[str, str]],
+                                                           redis_url: str) -> None:
+    """Nobody is left to see it: the other node still sweeps the dead node's leases,
+    so the party stops waiting, shows nobody connected, and leaves nothing in Redis."""
+    import redis
+
+    c, file_id, tokens = cluster
+    node_a, node_b = c.node_urls
+    code = _party(node_a, file_id, tokens["admin"])
+    host = Member(node_a, code, tokens["admin"])
+    try:
+        host.send(type="play")
+        host.recv("state", lambda m: m["party"]["state"] == "playing")
+        host.send(type="buffering")  # the wait node 1 would have ended on time
+        host.recv("state", lambda m: m["party"]["state"] == "waiting")
+        os.killpg(c.procs[0].pid, signal.SIGKILL)
+    finally:
+        host.close()
+    deadline = time.monotonic() + TTL * 2 + 5
+    while True:
+        view = httpx.get(node_b + f"/api/parties/{code}", headers={"authorization": f"Bearer {tokens['admin']}"},
+                         timeout=30).json()
+        if not any(p["connected"] for p in view["participants"]) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert [p["connected"] for p in view["participants"]] == [False]
+    assert view["state"] == "playing"  # the wait for the gone host ended with it
+    r = redis.Redis.from_url(redis_url)
+    try:
+        assert not r.exists(f"reelhouse:presence:{code}")
+        assert not r.sismember("reelhouse:presence:parties", code)
+    finally:
+        r.close()

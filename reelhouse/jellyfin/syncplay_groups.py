@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, SyncPlayMember, User, WatchParticipant, WatchSession
@@ -79,10 +79,9 @@ class SyncPlayGroups:
     def visible(self, user: User) -> list[Group]:
         """The groups ``user`` may see and join, newest first."""
         with self.core.sessions() as s:
-            apps = select(SyncPlayMember.party_id).where(SyncPlayMember.party_id.is_not(None))
-            mine = select(WatchParticipant.session_id).where(WatchParticipant.user_id == user.id)
             codes = s.scalars(select(WatchSession.code).where(
-                WatchSession.ended_at.is_(None), or_(WatchSession.id.in_(apps), WatchSession.id.in_(mine)))
+                WatchSession.ended_at.is_(None),
+                or_(WatchSession.id.in_(self._apps()), WatchSession.id.in_(self._mine(user.id))))
                 .order_by(WatchSession.id.desc()).limit(200)).all()
             pending = s.execute(select(SyncPlayMember.id, SyncPlayMember.name).where(
                 SyncPlayMember.user_id == user.id, SyncPlayMember.party_id.is_(None))).all()
@@ -93,9 +92,20 @@ class SyncPlayGroups:
                 groups.append(Group(ids.encode("party", info.id), party_name(info.code), info))
         return groups
 
+    @staticmethod
+    def _apps() -> Select[int | None]:
+        """Parties that an app session is in: SyncPlay groups."""
+        return select(SyncPlayMember.party_id).where(SyncPlayMember.party_id.is_not(None))
+
+    @staticmethod
+    def _mine(user_id: int) -> Select[int]:
+        """Parties the user is a member of (joined in the browser with the code)."""
+        return select(WatchParticipant.session_id).where(WatchParticipant.user_id == user_id)
+
     def find(self, user: User, group_id: str) -> Group:
-        """The group ``group_id`` if ``user`` may see it; NotFound otherwise (a hidden
-        group answers as an unknown one), InvalidInput for a malformed id."""
+        """The group ``group_id`` if ``user`` may see it (as :meth:`visible`: party ids
+        are guessable, a browser party's code is its secret); NotFound otherwise (a
+        hidden group answers as an unknown one), InvalidInput for a malformed id."""
         ref = ids.decode(group_id, "party", "syncgroup")
         if ref.kind == "syncgroup":
             with self.core.sessions() as s:
@@ -104,8 +114,9 @@ class SyncPlayGroups:
                     return Group(group_id, row.name, None)
             raise NotFound("no such SyncPlay group")
         with self.core.sessions() as s:
-            code = s.scalar(select(WatchSession.code).where(WatchSession.id == ref.id,
-                                                             WatchSession.ended_at.is_(None)))
+            code = s.scalar(select(WatchSession.code).where(
+                WatchSession.id == ref.id, WatchSession.ended_at.is_(None),
+                or_(WatchSession.id.in_(self._apps()), WatchSession.id.in_(self._mine(user.id)))))
         info = self._party(code) if code else None
         if info is None or not self.core.access.may_play(user.id, info.media_file_id):
             raise NotFound("no such SyncPlay group")

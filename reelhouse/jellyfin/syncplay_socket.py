@@ -11,7 +11,9 @@ While in a group whose party exists, the socket is a member connection of the pa
 and connected while open, disconnected when the last one closes, presence leases with
 Redis) and :class:`~reelhouse.jellyfin.syncplay.Follower` turns each party message
 into Jellyfin's. An app that loads the item (on joining) or seeks buffers until it
-says Ready, under the party's wait rules (:func:`member_buffers`).
+says Ready, under the party's wait rules (:func:`member_buffers`). A session whose
+user loses the grant to the party's file's source (an admin's change) is taken out of
+the group at the party's next message (``GroupLeft``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from starlette.requests import HTTPConnection
 
 from reelhouse.api.party_socket import get_live
 from reelhouse.core import Core
-from reelhouse.errors import ReelhouseError
+from reelhouse.errors import PermissionDenied, ReelhouseError
 from reelhouse.jellyfin import ids, syncplay
 from reelhouse.jellyfin.syncplay_groups import SyncPlayGroups, item_of, party_name
 from reelhouse.party import protocol
@@ -155,6 +157,8 @@ async def _group(live: PartyLive, core: Core, groups: SyncPlayGroups, grant: str
                             for text in out:
                                 await send(text)
                         continue
+                    if not await run_in_threadpool(core.auth.may_play, user_id, info.media_file_id):
+                        raise PermissionDenied("the group's item is on a source no longer granted")
                     msg = json.loads(item_or_cmd)
                     out, seeked = follower.on_message(msg, server_now())
                     for text in out:
@@ -169,7 +173,7 @@ async def _group(live: PartyLive, core: Core, groups: SyncPlayGroups, grant: str
                 pump.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await pump
-    except ReelhouseError as exc:  # the party ended or is gone: out of the group
+    except ReelhouseError as exc:  # the party ended or is gone, or its file was hidden: out of the group
         log.info("syncplay: %s no longer follows party %s: %s", grant, code, exc.message)
         await run_in_threadpool(groups.leave, grant)
         group_id = ids.encode("party", party_id)

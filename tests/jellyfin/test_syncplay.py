@@ -86,9 +86,10 @@ class App:
         self.api.ready_sync_play(datetime.now(UTC).replace(tzinfo=None), int(position * TICKS), playing, item)
 
     def close(self) -> None:
+        """Stop the client. Its socket thread (websocket-client's run_forever) sometimes
+        ends only with its 10 s ping interval after the server has closed the socket:
+        it is not waited for."""
         self.client.stop()
-        if self.client.wsc is not None:
-            self.client.wsc.join(10)
 
 
 @pytest.fixture
@@ -199,7 +200,7 @@ def test_a_browser_member_shares_the_group(apps: tuple[App, App], server: str, c
     alice, _ = apps
     sintel = ids.encode("movie", _movie(core, library.files[SINTEL]))
     alice.api.new_sync_play_v2("g")
-    at = alice.mark()
+    at = alice.update("GroupJoined")[0] + 1
     alice.api.reset_queue_sync_play([sintel], 0, 0)
     _, joined = alice.update("GroupJoined", at)
     code = joined["Data"]["GroupName"].removeprefix("Watch party ")
@@ -228,24 +229,31 @@ def test_a_browser_member_shares_the_group(apps: tuple[App, App], server: str, c
 
 def test_who_may_not_join(apps: tuple[App, App], server: str, core: Core, library: Library) -> None:
     """A user without the item's source sees no group and joins none (404, as an
-    unknown group); with SyncPlay switched off for users, every call is 403 and the
-    user's policy says None (the apps hide SyncPlay)."""
+    unknown group), and one that loses the grant while in the group is taken out;
+    with SyncPlay switched off for users, every call is 403 and the user's policy says
+    None (the apps hide SyncPlay)."""
     alice, bob = apps
     sintel = ids.encode("movie", _movie(core, library.files[SINTEL]))
     alice.api.new_sync_play_v2("g")
-    at = alice.mark()
+    at = alice.update("GroupJoined")[0] + 1
     alice.api.reset_queue_sync_play([sintel], 0, 0)
     _, joined = alice.update("GroupJoined", at)
     group_id = joined["Data"]["GroupId"]
     friend = core.users.by_name("friend")
     assert friend is not None
+    at_b = bob.mark()
+    bob.api.join_sync_play(group_id)
+    bob.update("GroupJoined", at_b)
     with core.sessions() as s:
         other = SourceRow(name="elsewhere", kind="local", path="/nowhere-else")
         s.add(other)
         s.commit()
         other_id = other.id
     core.users.update(friend.id, UserChange(restrict_sources=True, sources=[other_id]))
+    alice.api.unpause_sync_play()  # the party's next message: bob's app is out of the group
+    bob.update("GroupLeft", at_b)
     headers = {"x-emby-token": bob.token}
+    assert requests.post(f"{server}/jellyfin/SyncPlay/Pause", headers=headers, timeout=10).status_code == 403
     assert requests.get(f"{server}/jellyfin/SyncPlay/List", headers=headers, timeout=10).json() == []
     r = requests.post(f"{server}/jellyfin/SyncPlay/Join", json={"GroupId": group_id}, headers=headers, timeout=10)
     assert r.status_code == 404
@@ -261,6 +269,37 @@ def test_who_may_not_join(apps: tuple[App, App], server: str, core: Core, librar
         r = requests.request(method, f"{server}/jellyfin/{path}", json={}, headers=headers, timeout=10)
         assert r.status_code == 403, (path, r.text)
     assert requests.get(f"{server}/jellyfin/GetUtcTime", timeout=10).status_code == 200  # anyone
+
+
+def test_a_browser_party_is_no_group_to_strangers(apps: tuple[App, App], server: str, core: Core,
+                                                  library: Library, client: Any) -> None:
+    """A party made in the browser is joined by its code (its secret): its group id,
+    guessable, is unknown to a stranger's app until the stranger joins by the code."""
+    _, bob = apps
+    r = client.post("/api/parties", json={"media_file_id": library.files[SINTEL]})
+    assert r.status_code == 201, r.text
+    code = r.json()["code"]
+    with core.sessions() as s:
+        from reelhouse.db.models import WatchSession
+
+        party_id = s.query(WatchSession.id).filter_by(code=code).scalar()
+    group_id = ids.encode("party", party_id)
+    assert bob.api.get_sync_play() == []
+    headers = {"x-emby-token": bob.token}
+    r = requests.post(f"{server}/jellyfin/SyncPlay/Join", json={"GroupId": group_id}, headers=headers, timeout=10)
+    assert r.status_code == 404
+    friend = core.users.by_name("friend")
+    assert friend is not None
+    token = session_token(core, friend.id)
+    assert requests.post(f"{server}/api/parties/{code}/join", headers={"authorization": f"Bearer {token}"},
+                         timeout=10).status_code == 200
+    assert [g["GroupId"] for g in bob.api.get_sync_play()] == [group_id]
+    at = bob.mark()
+    bob.api.join_sync_play(group_id)
+    _, joined = bob.update("GroupJoined", at)
+    assert joined["Data"]["GroupName"] == f"Watch party {code}"
+    _, queue = bob.update("PlayQueue", at)
+    assert queue["Data"]["IsPlaying"] is False
 
 
 def test_utc_time_for_the_clock_estimate(apps: tuple[App, App]) -> None:

@@ -58,6 +58,10 @@ class App:
         self.client.callback = callback
         self.client.start(websocket=True, keep_alive=False)
         assert opened.wait(10)
+        deadline = time.monotonic() + 10  # ForceKeepAlive came and its thread runs (stop() joins it)
+        while (self.client.wsc.keepalive is None or self.client.wsc.keepalive.ident is None) \
+                and time.monotonic() < deadline:
+            time.sleep(0.01)
         self.api = self.client.jellyfin
 
     def wait(self, match: Callable[[str, dict[str, Any]], bool], timeout: float = 10.0,

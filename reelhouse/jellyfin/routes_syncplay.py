@@ -120,7 +120,7 @@ async def group_join(request: Request, caller: SyncCaller) -> Response:
     groups = _groups(request)
     try:
         group = await run_in_threadpool(groups.find, caller.user, group_id)
-    except Exception:
+    except NotFound:
         await publish(request, caller.grant, {"do": "send", "text": syncplay.group_update(
             "00000000000000000000000000000000", "GroupDoesNotExist", "")})
         raise

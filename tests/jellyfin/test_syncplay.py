@@ -102,18 +102,23 @@ def server(core: Core, library: Library) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture
-def apps(server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[App, App]]:
-    """Two apps: the admin's phone and a friend's TV. websocket-client's reader waits
-    in a select() of 10 s that closing its socket from another thread does not wake
-    (epoll forgets a closed fd), so a stopped client's thread could outlive the test
-    by 10 s: its select waits 0.2 s here, and it sees the stop at once."""
+def short_select(monkeypatch: pytest.MonkeyPatch) -> None:
+    """websocket-client's reader waits in a select() of 10 s that closing its socket
+    from another thread does not wake (epoll forgets a closed fd), so a stopped
+    client's thread could outlive a test by 10 s: its select waits 0.2 s instead, and
+    it sees the stop at once."""
     original = websocket._app.WebSocketApp.create_dispatcher
 
     def short(app: Any, ping_timeout: float | None, *args: Any, **kwargs: Any) -> Any:
         return original(app, ping_timeout or 0.2, *args, **kwargs)
 
     monkeypatch.setattr(websocket._app.WebSocketApp, "create_dispatcher", short)
+
+
+@pytest.fixture
+def apps(server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[App, App]]:
+    """Two apps: the admin's phone and a friend's TV."""
+    short_select(monkeypatch)
     alice = App(server + "/jellyfin", ADMIN, ADMIN_PASSWORD, "alice-phone")
     bob = App(server + "/jellyfin", "friend", "friend-password", "bob-tv")
     yield alice, bob

@@ -93,19 +93,11 @@ def max_bitrate_of(query: Args, body: Args, profile: Any) -> int | None:
 
 
 def _dimension(args: Args, *names: str) -> int | None:
-    """The first of ``names`` given in ``args`` as a positive whole number (pixels or
-    bits/s); InvalidInput for anything else."""
+    """The first of ``names`` given in ``args``, a number from 1 to 2**53 - 1 (pixels
+    or bits/s; its integer part); InvalidInput for anything else."""
     for name in names:
-        text = args.text(name, 32)
-        if text is None:
-            continue
-        try:
-            value = float(text)
-        except ValueError as exc:
-            raise InvalidInput(f"{name} must be a positive number, not {text[:32]!r}") from exc
-        if not 0 < value < 2**53:
-            raise InvalidInput(f"{name} must be a positive number")
-        return int(value)
+        if args.has(name):
+            return args.number(name, None, 1, 2**53 - 1, decimal=True)
     return None
 
 

@@ -335,3 +335,36 @@ def _movie(core: Core, file_id: int) -> int:
         mf = s.get(MediaFile, file_id)
         assert mf is not None and mf.movie_id is not None
         return mf.movie_id
+
+
+def test_messages_match_the_sdk_models(apps: tuple[App, App], server: str, core: Core, library: Library) -> None:
+    """GroupInfoDto, UtcTimeResponse and what the socket carries (GroupUpdate data,
+    PlayQueueUpdate, GroupStateUpdate, SendCommand) against the current @jellyfin/sdk
+    models: enum values, nullability, no invented field."""
+    from jellyfin import sdk_models
+    from jellyfin.test_models import check
+
+    if not sdk_models.available():
+        pytest.skip("@jellyfin/sdk missing: run `npm ci` in tests/jellyfin/sdk")
+    alice, bob = apps
+    sintel = ids.encode("movie", _movie(core, library.files[SINTEL]))
+    check(alice.api.new_sync_play_v2("g"), "GroupInfoDto")
+    at = alice.update("GroupJoined")[0] + 1
+    alice.api.reset_queue_sync_play([sintel], 0, 0)
+    _, joined = alice.update("GroupJoined", at)
+    check(bob.api.get_sync_play(), "GroupInfoDto", many=True)
+    check(requests.get(f"{server}/jellyfin/GetUtcTime", timeout=10).json(), "UtcTimeResponse")
+
+    def data(message: dict[str, Any]) -> Any:
+        return {k: v for k, v in message.items() if k != "ServerId"}  # added by the client library
+
+    check(data(joined)["Data"], "GroupInfoDto")
+    _, queue = alice.update("PlayQueue", at)
+    check(data(queue)["Data"], "PlayQueueUpdate")
+    alice.api.seek_sync_play(2 * TICKS)
+    _, state = alice.update("StateUpdate", at)
+    check(data(state)["Data"], "GroupStateUpdate")
+    _, seek = alice.command("Seek", at)
+    check(data(seek), "SendCommand")
+    for kind in ("GroupJoined", "PlayQueue", "StateUpdate"):
+        assert data(alice.update(kind, at)[1]).keys() == {"GroupId", "Type", "Data"}

@@ -4,8 +4,8 @@
 Groups: ``SyncPlay/List``, ``SyncPlay/{id}``, ``New`` ``{GroupName}``, ``Join``
 ``{GroupId}``, ``Leave`` (:mod:`.syncplay_groups`). Playback: ``SetNewQueue``
 ``{PlayingQueue, PlayingItemPosition, StartPositionTicks}`` (the item at the position
-is the party's file; a group that already plays another file answers 409: a party
-plays one file), ``Unpause`` (the party's play), ``Pause``, ``Stop`` (a pause),
+is the party's file; for a group that plays another file, a new party takes the
+group's app sessions: a party plays one file), ``Unpause`` (the party's play), ``Pause``, ``Stop`` (a pause),
 ``Seek`` ``{PositionTicks}``, ``Buffering`` / ``Ready`` (the member buffers, under the
 party's wait rules: at most ``party_wait_timeout`` s, and that much per minute),
 ``SetIgnoreWait`` ``{IgnoreWait}`` (true: the member holds nobody), ``Ping``. The queue
@@ -22,11 +22,14 @@ the session's socket gets too).
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from reelhouse.core import Core
 from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from reelhouse.jellyfin import syncplay
 from reelhouse.jellyfin.deps import Caller, CallerDep, CoreDep, read_json
@@ -157,12 +160,27 @@ async def _leave(request: Request, caller: Caller) -> bool:
     await publish(request, caller.grant, {"do": "leave"})
     _, stays = await run_in_threadpool(groups.leave, caller.grant)
     if code is not None and not stays:
-        user_id = caller.user.id
-        try:
-            await live_of(request).apply(code, lambda now: st.Leave(user_id, now))
-        except (PermissionDenied, Conflict):
-            pass  # already out of the party (left in the browser), or it ended
+        await _depart(request, code, {caller.user.id})
     return True
+
+
+async def _depart(request: Request, code: str, user_ids: set[int]) -> None:
+    """``user_ids`` leave the party ``code``; when nobody else is in it, it ends (as
+    Jellyfin drops an empty group): it would count against its maker's
+    ``party_max_open`` for ever."""
+    core: Core = request.app.state.core
+    live = live_of(request)
+    with contextlib.suppress(NotFound):
+        party = (await run_in_threadpool(core.parties.get, code)).party
+        others = [p for p in party.participants if p.user_id not in user_ids]
+        if not others and party.host_id in user_ids and party.state != "ended":
+            host = party.host_id
+            with contextlib.suppress(PermissionDenied, Conflict):
+                await live.apply(code, lambda now: st.End(host, now))
+            return
+    for uid in sorted(user_ids):
+        with contextlib.suppress(PermissionDenied, Conflict):  # out already (left in the browser), or ended
+            await live.apply(code, functools.partial(_leave_event, uid))
 
 
 @router.get("/syncplay/{group_id}")
@@ -208,12 +226,39 @@ async def set_new_queue(request: Request, caller: SyncCaller, core: CoreDep) -> 
         return Response(status_code=204)
     info = await run_in_threadpool(core.parties.get, code)
     if info.media_file_id != file_id:
-        raise Conflict("this group plays another item (a watch party plays one file); leave it and start a new group")
+        await _switch(request, caller, info.id, code, file_id, position)
+        return Response(status_code=204)
     await live.apply(code, lambda now: st.Seek(user.id, now, position))
     await live.apply(code, lambda now: st.Play(user.id, now))
     for grant in await run_in_threadpool(groups.members, info.id):
         await publish(request, grant, {"do": "queue"})
     return Response(status_code=204)
+
+
+async def _switch(request: Request, caller: Caller, old_id: int, old_code: str, file_id: int,
+                  position: float) -> None:
+    """The group plays another item: a party plays one file, so a new party (the
+    caller hosts it) takes the group's app sessions, which follow it (GroupJoined with
+    its id, then its play queue); they leave the old party, where browser members stay."""
+    core: Core = request.app.state.core
+    live, user = live_of(request), caller.user
+    info = await run_in_threadpool(core.parties.create, user, file_id, "collaborative")
+    moved = await run_in_threadpool(_groups(request).move, old_id, info.id)
+    for uid, name in sorted({(u, n) for _, u, n in moved}):
+        await live.apply(info.code, functools.partial(_join, uid, name))
+    await _depart(request, old_code, {u for _, u, _ in moved})
+    await live.apply(info.code, lambda now: st.Seek(user.id, now, position))
+    await live.apply(info.code, lambda now: st.Play(user.id, now))
+    for grant, _, _ in moved:
+        await publish(request, grant, {"do": "follow"})
+
+
+def _join(user_id: int, name: str, now: float) -> st.Event:
+    return st.Join(user_id, name, now, connected=False)
+
+
+def _leave_event(user_id: int, now: float) -> st.Event:
+    return st.Leave(user_id, now)
 
 
 async def _command(request: Request, caller: Caller, event: Any) -> Response:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select, update
 
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, SyncPlayMember, User, WatchParticipant, WatchSession
@@ -155,6 +155,27 @@ class SyncPlayGroups:
             s.execute(delete(SyncPlayMember).where(SyncPlayMember.grant == grant))
             s.add(SyncPlayMember(grant=grant, user_id=user.id, party_id=party_id, name=""))
             s.commit()
+
+    def move(self, old_party: int, new_party: int) -> list[tuple[str, int, str]]:
+        """Move every app session of ``old_party``'s group to ``new_party`` (the group
+        plays another item): ``(grant, user id, user name)`` of each."""
+        with self.core.sessions() as s:
+            rows = s.execute(select(SyncPlayMember.grant, User.id, User.name)
+                             .join(User, User.id == SyncPlayMember.user_id)
+                             .where(SyncPlayMember.party_id == old_party)).all()
+            s.execute(update(SyncPlayMember).where(SyncPlayMember.party_id == old_party)
+                      .values(party_id=new_party).execution_options(synchronize_session=False))
+            s.commit()
+        return [(str(g), int(u), str(n)) for g, u, n in rows]
+
+    def leave_party(self, grant: str, party_id: int) -> bool:
+        """Take the grant's session out of party ``party_id``'s group if it is still in
+        that one (not moved on to another); whether it was."""
+        with self.core.sessions() as s:
+            done = s.execute(delete(SyncPlayMember).where(SyncPlayMember.grant == grant,
+                                                          SyncPlayMember.party_id == party_id))
+            s.commit()
+            return bool(done.rowcount)  # type: ignore[attr-defined]
 
     def leave(self, grant: str) -> tuple[int | None, bool]:
         """Take the grant's session out of its group: ``(party id or None, whether

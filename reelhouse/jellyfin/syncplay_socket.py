@@ -161,13 +161,15 @@ async def _group(live: PartyLive, core: Core, groups: SyncPlayGroups, grant: str
                         raise PermissionDenied("the group's item is on a source no longer granted")
                     msg = json.loads(item_or_cmd)
                     out, seeked = follower.on_message(msg, server_now())
+                    ended = msg.get("type") == "ended"
+                    if ended and not await run_in_threadpool(groups.leave_party, grant, party_id):
+                        out = out[:-1]  # the group moved on to another party (SetNewQueue): no GroupLeft
                     for text in out:
                         await send(text)
                     if seeked:
                         with contextlib.suppress(ReelhouseError):
                             await member_buffers(live, code, user_id, True)
-                    if msg.get("type") == "ended":
-                        await run_in_threadpool(groups.leave, grant)
+                    if ended:
                         break
             finally:
                 pump.cancel()
@@ -175,9 +177,9 @@ async def _group(live: PartyLive, core: Core, groups: SyncPlayGroups, grant: str
                     await pump
     except ReelhouseError as exc:  # the party ended or is gone, or its file was hidden: out of the group
         log.info("syncplay: %s no longer follows party %s: %s", grant, code, exc.message)
-        await run_in_threadpool(groups.leave, grant)
-        group_id = ids.encode("party", party_id)
-        await send(syncplay.group_update(group_id, "GroupLeft", group_id))
+        if await run_in_threadpool(groups.leave_party, grant, party_id):
+            group_id = ids.encode("party", party_id)
+            await send(syncplay.group_update(group_id, "GroupLeft", group_id))
 
 
 async def _pump(messages: Any, inbox: asyncio.Queue[str]) -> None:

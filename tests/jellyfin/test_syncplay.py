@@ -368,3 +368,46 @@ def test_messages_match_the_sdk_models(apps: tuple[App, App], server: str, core:
     check(data(seek), "SendCommand")
     for kind in ("GroupJoined", "PlayQueue", "StateUpdate"):
         assert data(alice.update(kind, at)[1]).keys() == {"GroupId", "Type", "Data"}
+
+
+def test_another_item_moves_the_group(apps: tuple[App, App], core: Core, library: Library) -> None:
+    """SetNewQueue with another item: a party plays one file, so a new party takes the
+    group's apps, both told (GroupJoined with its id, its play queue); the old party,
+    left empty, ends; so does a party its last app leaves."""
+    alice, bob = apps
+    sintel = ids.encode("movie", _movie(core, library.files[SINTEL]))
+    bunny = ids.encode("movie", _movie(core, library.files["Films/Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mkv"]))
+    alice.api.new_sync_play_v2("g")
+    at = alice.update("GroupJoined")[0] + 1
+    alice.api.reset_queue_sync_play([sintel], 0, 0)
+    first = alice.update("GroupJoined", at)[1]["Data"]["GroupId"]
+    at_b = bob.mark()
+    bob.api.join_sync_play(first)
+    bob.update("GroupJoined", at_b)
+
+    at_a, at_b = alice.mark(), bob.mark()
+    alice.api.reset_queue_sync_play([bunny], 0, 4 * TICKS)
+    for app, mark in ((alice, at_a), (bob, at_b)):
+        _, joined = app.update("GroupJoined", mark)
+        assert joined["Data"]["GroupId"] != first
+        assert set(joined["Data"]["Participants"]) == {ADMIN, "friend"}
+        _, queue = app.wait(lambda k, d: k == "SyncPlayGroupUpdate" and d.get("Type") == "PlayQueue"
+                            and d["Data"]["Playlist"][0]["ItemId"] == bunny, after=mark)
+        assert queue["Data"]["StartPositionTicks"] == pytest.approx(4 * TICKS, abs=TICKS // 2)
+    groups = {g["GroupId"]: g["Participants"] for g in bob.api.get_sync_play()}
+    assert list(groups) == [joined["Data"]["GroupId"]]
+    assert sorted(groups[joined["Data"]["GroupId"]]) == [ADMIN, "friend"]
+    with core.sessions() as s:  # the old party, empty, ended (it would count against party_max_open)
+        from reelhouse.db.models import WatchSession
+
+        old = s.get(WatchSession, ids.decode(first, "party").id)
+        assert old is not None and old.state == "ended"
+    assert all(d.get("Type") != "GroupLeft" for _, d in alice.messages[at_a:] + bob.messages[at_b:])
+
+    # the last app leaving ends its party too
+    at_a = alice.mark()
+    bob.api.leave_sync_play()
+    alice.update("UserLeft", at_a)
+    alice.api.leave_sync_play()
+    alice.update("GroupLeft", at_a)
+    assert bob.api.get_sync_play() == []

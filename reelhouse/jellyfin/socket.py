@@ -55,11 +55,17 @@ async def endpoint(ws: WebSocket) -> None:
         async with lock:
             await ws.send_text(text)
 
-    await send(_message("ForceKeepAlive", KEEPALIVE_SECONDS))
     core: Core = ws.app.state.core
     syncing: asyncio.Task[None] | None = None
     if syncplay_access(core.settings.jellyfin_syncplay, caller.user) != "None":
-        syncing = asyncio.create_task(follow(ws, core, caller.grant, caller.user.id, caller.user.name, send))
+        listening = asyncio.Event()
+        syncing = asyncio.create_task(follow(ws, core, caller.grant, caller.user.id, caller.user.name, send,
+                                             listening))
+        # the first message once the session's SyncPlay channel listens: an app that
+        # waits for it before its SyncPlay calls loses none of their messages
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(listening.wait(), 5)
+    await send(_message("ForceKeepAlive", KEEPALIVE_SECONDS))
     try:
         await _read(ws, core, send)
     finally:

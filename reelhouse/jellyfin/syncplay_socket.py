@@ -77,8 +77,11 @@ async def member_buffers(live: PartyLive, code: str, user_id: int, flag: bool) -
     return info
 
 
-async def follow(conn: HTTPConnection, core: Core, grant: str, user_id: int, name: str, send: Send) -> None:
-    """Run the session's SyncPlay side until cancelled (the socket closed)."""
+async def follow(conn: HTTPConnection, core: Core, grant: str, user_id: int, name: str, send: Send,
+                 listening: asyncio.Event | None = None) -> None:
+    """Run the session's SyncPlay side until cancelled (the socket closed);
+    ``listening`` is set once the session's channel is subscribed (with Redis, a call
+    published before that would be lost)."""
     live = live_of(conn)
     groups = SyncPlayGroups(core)
     inbox: asyncio.Queue[str] = asyncio.Queue(maxsize=64)
@@ -106,6 +109,8 @@ async def follow(conn: HTTPConnection, core: Core, grant: str, user_id: int, nam
                                               user_id, name, send, inbox))
 
     async with live.hub.subscribe(channel(grant)) as control:
+        if listening is not None:
+            listening.set()
         try:
             await start()
             while True:

@@ -5,14 +5,14 @@ it to the watch party the group is (NULL while the group has no item yet), so ev
 node knows which party an app's socket follows.
 
 Revision ID: 0019j
-Revises: 0018d
+Revises: 0019s
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0019j'
-down_revision = '0018d'
+down_revision = '0019s'
 branch_labels = None
 depends_on = None
 

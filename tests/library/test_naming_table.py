@@ -51,6 +51,10 @@ TABLE: list[tuple[str, dict[str, object] | None]] = [
     ("Heat (1995)/Heat.1995.Disc1.mkv", dict(kind=M, title="Heat", year=1995, part=1)),
     # episodes
     ("Show/Season 1/Show - 1x02.mkv", dict(kind=E, title="Show", season=1, episode=2)),
+    # a show folder ending in an acronym keeps its last dot, as the title is written
+    ("Shows/S.H.I.E.L.D./Season 01/S.H.I.E.L.D. S01E01.mkv", dict(kind=E, title="S.H.I.E.L.D.", season=1, episode=1)),
+    ("Marvels.Agents.of.S.H.I.E.L.D./Season 1/Marvels.Agents.of.S.H.I.E.L.D.S01E02.720p.mkv",
+     dict(kind=E, title="Marvels Agents of S.H.I.E.L.D.", season=1, episode=2)),
     ("The.Simpsons.S35E01.1080p.WEB.h264-ETHEL.mkv", dict(kind=E, title="The Simpsons", season=35, episode=1)),
     ("Stranger.Things.S04E09.Chapter.Nine.The.Piggyback.2160p.NF.WEB-DL.mkv",
      dict(kind=E, title="Stranger Things", season=4, episode=9, episode_title="Chapter Nine The Piggyback")),

@@ -136,10 +136,16 @@ def edition_tag(text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
+_ACRONYM_END = re.compile(r"(?:^|[ ._])(?:[^\W\d_]\.){2,}$")
+
+
 def clean_words(text: str) -> str:
     """Separators → spaces, keeping acronyms: "The.Show.P.I" → "The Show P.I",
-    "S.H.O.W" → "S.H.O.W", "the_simpsons" → "the simpsons"."""
+    "S.H.O.W" → "S.H.O.W", "the_simpsons" → "the simpsons"; an acronym that ends the
+    name keeps its last dot ("S.H.I.E.L.D." stays, as the title is written)."""
     text = text.replace("_", " ")
+    if _ACRONYM_END.search(text.rstrip(" -")):
+        return clean_words(text.rstrip(" -")[:-1]) + "."
     if " " not in text.strip() and "." in text:
         words = text.split(".")
         out = ""

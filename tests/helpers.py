@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import random
 import shutil
@@ -471,39 +470,3 @@ def scanned_local(data_dir: Path, root: Path, **settings: Any) -> Iterator[tuple
         items = client.get("/api/library/media-files?per_page=50").json()["items"]
         yield core, client, {f["path"]: f["id"] for f in items}
         core.close()
-
-
-def hls_track(client: TestClient, file_id: int, caps: Mapping[str, list[str]], track: str) -> tuple[str, list[str]]:
-    """The playback plan of ``file_id`` for a browser of ``caps`` (which must be 200),
-    then ``track``'s playlist (``90p``, ``audio0``, ``copy``): its base URL and lines."""
-    r = client.post(f"/api/library/media-files/{file_id}/playback/plan", json=caps)
-    assert r.status_code == 200, r.text
-    master = str(r.json()["master_url"]).split("testserver", 1)[1]
-    base = master.split("?")[0].rsplit("/", 1)[0] + "/"
-    playlist = client.get(f"{base}{track}.m3u8?token={master.split('token=')[1]}")
-    assert playlist.status_code == 200, playlist.text
-    return base, playlist.text.splitlines()
-
-
-def _ffprobe_segment(data: bytes, tmp: Path, *args: str) -> str:
-    """ffprobe's output (``-v error`` and ``args``) on a segment's bytes, written to ``tmp/seg.ts``."""
-    path = tmp / "seg.ts"
-    path.write_bytes(data)
-    return subprocess.run(["ffprobe", "-v", "error", *args, str(path)], capture_output=True, text=True,
-                          timeout=30).stdout
-
-
-def segment_duration(data: bytes, tmp: Path) -> float:
-    """The duration (seconds, as ffprobe reads it; 0 for none) of an MPEG-TS segment's
-    bytes, written to ``tmp/seg.ts`` first."""
-    return float(_ffprobe_segment(data, tmp, "-show_entries", "format=duration", "-of", "csv=p=0").strip() or 0)
-
-
-def segment_times(data: bytes, tmp: Path) -> tuple[float, float, float]:
-    """(first pts, last pts, duration), seconds, of an MPEG-TS segment's first stream's
-    packets (its video; an audio rendition's audio), as ffprobe reads them."""
-    packets = json.loads(_ffprobe_segment(data, tmp, "-show_entries", "packet=pts_time,duration_time",
-                                          "-select_streams", "0", "-of", "json"))["packets"]
-    pts = sorted(float(p["pts_time"]) for p in packets)
-    last = max(packets, key=lambda p: float(p["pts_time"]))
-    return pts[0], pts[-1], pts[-1] + float(last.get("duration_time") or 0) - pts[0]

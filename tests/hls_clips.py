@@ -1,12 +1,17 @@
 """Clips for the HLS tests, made with ffmpeg at test time (small and short so the whole
 HLS test set stays fast): an HEVC + AC3 MKV with two audio languages and a text
-subtitle, an H.264/AAC MP4, a VP9/Opus WebM and a 4K H.264 clip."""
+subtitle, an H.264/AAC MP4, a VP9/Opus WebM and a 4K H.264 clip; and what the tests
+read back: a track's playlist, a segment's duration and times (ffprobe)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
+
+from fastapi.testclient import TestClient
 
 from reelhouse.demo.media import ffmpeg_exe
 
@@ -138,3 +143,39 @@ def vobsub_mkv(path: Path, seconds: float = 8) -> Path:
           str(path)])
     subs.unlink()
     return path
+
+
+def hls_track(client: TestClient, file_id: int, caps: Mapping[str, list[str]], track: str) -> tuple[str, list[str]]:
+    """The playback plan of ``file_id`` for a browser of ``caps`` (which must be 200),
+    then ``track``'s playlist (``90p``, ``audio0``, ``copy``): its base URL and lines."""
+    r = client.post(f"/api/library/media-files/{file_id}/playback/plan", json=caps)
+    assert r.status_code == 200, r.text
+    master = str(r.json()["master_url"]).split("testserver", 1)[1]
+    base = master.split("?")[0].rsplit("/", 1)[0] + "/"
+    playlist = client.get(f"{base}{track}.m3u8?token={master.split('token=')[1]}")
+    assert playlist.status_code == 200, playlist.text
+    return base, playlist.text.splitlines()
+
+
+def _ffprobe_segment(data: bytes, tmp: Path, *args: str) -> str:
+    """ffprobe's output (``-v error`` and ``args``) on a segment's bytes, written to ``tmp/seg.ts``."""
+    path = tmp / "seg.ts"
+    path.write_bytes(data)
+    return subprocess.run(["ffprobe", "-v", "error", *args, str(path)], capture_output=True, text=True,
+                          timeout=30).stdout
+
+
+def segment_duration(data: bytes, tmp: Path) -> float:
+    """The duration (seconds, as ffprobe reads it; 0 for none) of an MPEG-TS segment's
+    bytes, written to ``tmp/seg.ts`` first."""
+    return float(_ffprobe_segment(data, tmp, "-show_entries", "format=duration", "-of", "csv=p=0").strip() or 0)
+
+
+def segment_times(data: bytes, tmp: Path) -> tuple[float, float, float]:
+    """(first pts, last pts, duration), seconds, of an MPEG-TS segment's first stream's
+    packets (its video; an audio rendition's audio), as ffprobe reads them."""
+    packets = json.loads(_ffprobe_segment(data, tmp, "-show_entries", "packet=pts_time,duration_time",
+                                          "-select_streams", "0", "-of", "json"))["packets"]
+    pts = sorted(float(p["pts_time"]) for p in packets)
+    last = max(packets, key=lambda p: float(p["pts_time"]))
+    return pts[0], pts[-1], pts[-1] + float(last.get("duration_time") or 0) - pts[0]

@@ -40,18 +40,20 @@ class Args:
             raise InvalidInput(f"{name} is too long (at most {max_length} characters)")
         return values[-1]
 
-    def number(self, name: str, default: int | None = None, lo: int = 0, hi: int = 2**62) -> int | None:
-        """An integer in ``lo..hi``; InvalidInput otherwise."""
+    def number(self, name: str, default: int | None = None, lo: int = 0, hi: int = 2**62, *,
+               decimal: bool = False) -> int | None:
+        """An integer in ``lo..hi``; with ``decimal``, any number in that range too
+        (``1.5e6``; its integer part is returned). InvalidInput otherwise."""
         text = self.text(name, 32)
         if text is None:
             return default
         try:
-            value = int(text)
+            value = float(text) if decimal else int(text)
         except ValueError as exc:
-            raise InvalidInput(f"{name} must be an integer, not {text!r}") from exc
-        if not lo <= value <= hi:
+            raise InvalidInput(f"{name} must be {'a number' if decimal else 'an integer'}, not {text!r}") from exc
+        if not lo <= value <= hi:  # also NaN
             raise InvalidInput(f"{name} must be between {lo} and {hi}")
-        return value
+        return int(value)
 
     def flag(self, name: str, default: bool | None = None) -> bool | None:
         text = self.text(name, 8)

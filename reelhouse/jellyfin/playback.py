@@ -15,11 +15,10 @@ import secrets
 from typing import Any
 
 from reelhouse.db.models import MediaFile
-from reelhouse.errors import InvalidInput
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.conditions import codec_refusals, has_codec_profiles, takes_hls
 from reelhouse.jellyfin.media import container_of
-from reelhouse.jellyfin.params import Args
+from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.library.streams import unprobed
 from reelhouse.playback.hls.decision import ClientCaps, Decision, MediaFacts, decide
 
@@ -82,20 +81,14 @@ def _facts(mf: MediaFile, own_limits: bool = False) -> MediaFacts:
 def max_bitrate_of(query: Args, body: Args, profile: Any) -> int | None:
     """The client's ``MaxStreamingBitrate`` (bits/s): the query's, else the body's, else
     the DeviceProfile's (Jellyfin's MediaInfoController reads them in that order);
-    None when none is given. A value that is not a positive number is InvalidInput."""
-    text = query.text("maxstreamingbitrate", 32) or body.text("maxstreamingbitrate", 32)
-    if text is None and isinstance(profile, dict):
-        found = next((v for k, v in profile.items() if k.lower() == "maxstreamingbitrate"), None)
-        text = str(found) if isinstance(found, int | float) and not isinstance(found, bool) else None
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise InvalidInput(f"MaxStreamingBitrate must be a number of bits/s, not {text!r}") from exc
-    if not 0 < value < 2**53:
-        raise InvalidInput("MaxStreamingBitrate must be a positive number of bits/s")
-    return int(value)
+    None when none is given. A value that is not a number from 1 to 2**53 - 1 is
+    InvalidInput."""
+    name = "MaxStreamingBitrate"
+    args = query if query.has(name) else body
+    if not args.has(name) and isinstance(profile, dict):
+        found = next((v for k, v in profile.items() if k.lower() == name.lower()), None)
+        args = body_args({name: found}) if isinstance(found, int | float) and not isinstance(found, bool) else args
+    return args.number(name, None, 1, 2**53 - 1, decimal=True)
 
 
 def _for_file(caps: ClientCaps | None, container: str) -> ClientCaps | None:

@@ -21,6 +21,7 @@ node. :class:`MemoryHolds` keeps them for a single process.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Any, Protocol
 
 __all__ = ["HOLD_WINDOW", "PRESENCE_TTL", "Holds", "MemoryHolds", "Presence", "RedisHolds"]
@@ -125,12 +126,18 @@ class Holds(Protocol):
 
 
 class MemoryHolds:
-    """Hold budgets of one process (thread-safe)."""
+    """Hold budgets of one process (thread-safe). A member is forgotten once its holds
+    all ended over HOLD_WINDOW s ago (nothing left to count), and past ``max_members``
+    members (about 400 bytes each) the one whose last hold ended longest ago goes: a
+    flood of others' holds does not reset an active member's budget unless it brings
+    ``max_members`` members within HOLD_WINDOW."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_members: int = 50_000) -> None:
         self._lock = threading.Lock()
+        self._max = max_members
         self._holding: dict[tuple[str, int], float] = {}  # → when its current hold began
-        self._held: dict[tuple[str, int], list[tuple[float, float]]] = {}  # → [(end, seconds held)]
+        # → [(end, seconds held)], the member whose last hold ended longest ago first
+        self._held: OrderedDict[tuple[str, int], list[tuple[float, float]]] = OrderedDict()
 
     async def may_hold(self, code: str, user_id: int, now: float, budget: float) -> bool:
         with self._lock:
@@ -148,10 +155,16 @@ class MemoryHolds:
     async def ended(self, code: str, user_id: int, now: float, budget: float) -> None:
         with self._lock:
             start = self._holding.pop((code, user_id), None)
-            if start is not None:
-                if len(self._held) > 10_000:  # members long gone
-                    self._held.clear()
-                self._held.setdefault((code, user_id), []).append((now, min(max(0.0, now - start), budget)))
+            if start is None:
+                return
+            key = (code, user_id)
+            self._held.setdefault(key, []).append((now, min(max(0.0, now - start), budget)))
+            self._held.move_to_end(key)
+            while self._held:  # members long gone (their last hold is the oldest)
+                oldest = next(iter(self._held.values()))
+                if oldest[-1][0] > now - HOLD_WINDOW and len(self._held) <= self._max:
+                    break
+                self._held.popitem(last=False)
 
 
 class RedisHolds:

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hls_clips import hls_track, segment_duration
 
 from reelhouse.core import Core
 
-from helpers import hls_track, scanned_local, segment_duration
+from helpers import scanned_local
 
 pytestmark = [
     pytest.mark.requires_ffmpeg,

@@ -7,31 +7,20 @@ buffered them all; a head trickled byte by byte (slowloris) is a 408 once
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+from api.live_server import production_server
 
 from reelhouse.core import Core
-from reelhouse.server import make_server
 
 
 @pytest.fixture
 def port(core: Core) -> Iterator[int]:
     core.settings.head_timeout = 2.0
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        free = sock.getsockname()[1]
-    server = make_server(core, "127.0.0.1", free, close_core=False)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield free
-    server.should_exit = True
-    thread.join(10)
+    with production_server(core) as free:
+        yield free
 
 
 def _answer(sock: socket.socket, timeout: float = 10) -> bytes:

@@ -23,10 +23,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hls_clips import hls_track, segment_times
 
 from reelhouse.playback.hls.ffmpeg import TS_OFFSET
 
-from helpers import hls_track, scanned_local, segment_times
+from helpers import scanned_local
 
 pytestmark = [
     pytest.mark.requires_ffmpeg,

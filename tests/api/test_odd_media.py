@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hls_clips import segment_duration
 
 from reelhouse.core import Core
 
-from helpers import ADMIN, ADMIN_PASSWORD, scanned_local, segment_duration
+from helpers import ADMIN, ADMIN_PASSWORD, scanned_local
 
 JF_AUTH = ('MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", '
            'Version="1.0"')

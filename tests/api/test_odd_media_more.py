@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hls_clips import segment_duration
 
-from helpers import ADMIN, ADMIN_PASSWORD, scanned_local, segment_duration
+from helpers import ADMIN, ADMIN_PASSWORD, scanned_local
 
 pytestmark = [
     pytest.mark.requires_ffmpeg,

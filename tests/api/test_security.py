@@ -7,13 +7,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from api.live_server import production_server
 from fastapi.testclient import TestClient
 from party.support import add_media_file
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -21,7 +19,7 @@ from websockets.sync.client import connect
 
 from reelhouse.api.security import CSP
 from reelhouse.core import Core
-from reelhouse.server import create_app, make_server
+from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD, session_token
 
@@ -177,20 +175,10 @@ def test_upload_over_the_cap_leaves_nothing(core: Core, client: TestClient, tmp_
 @pytest.fixture
 def live(core: Core) -> Iterator[tuple[int, str, str]]:
     """(port, admin token, party code) of a uvicorn server (the production config)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = make_server(core, "127.0.0.1", port, close_core=False)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    token = session_token(core, 1)
-    info = core.parties.create(core.users.get_or_404(1), add_media_file(core), "host")
-    yield port, token, info.code
-    server.should_exit = True
-    thread.join(10)
+    with production_server(core) as port:
+        token = session_token(core, 1)
+        info = core.parties.create(core.users.get_or_404(1), add_media_file(core), "host")
+        yield port, token, info.code
 
 
 def _ws(port: int, code: str, token: str, origin: str | None) -> object:

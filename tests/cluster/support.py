@@ -17,3 +17,4 @@ CLUSTER_MARKS = [
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is missing"),
     pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is missing"),
 ]
+

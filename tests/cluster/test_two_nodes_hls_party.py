@@ -19,13 +19,13 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 from urllib.parse import urljoin
 
 import hls_clips
 import httpx
 import pytest
 from cluster.support import CLUSTER_MARKS, PG_URL
+from party.support import Member
 
 from reelhouse.core import Core
 from reelhouse.demo.cluster import Cluster
@@ -139,26 +139,6 @@ def test_hls_of_one_file_from_two_sessions_lands_on_one_node(world: World) -> No
     assert len({p.parent for p in segs}) == 1 and len(segs) == len({p.name for p in segs})
 
 
-class Member:
-    """A party member's WebSocket (the ``websockets`` library)."""
-
-    def __init__(self, stack: ExitStack, base: str, code: str, bearer: str) -> None:
-        url = base.replace("http://", "ws://") + f"/api/parties/{code}/ws"
-        self.ws = stack.enter_context(
-            websockets_sync.connect(url, additional_headers={"Authorization": f"Bearer {bearer}"}))
-        welcome = self.recv("welcome")
-        self.name: str = welcome["you"]["name"]
-
-    def send(self, **msg: Any) -> None:
-        self.ws.send(json.dumps({"v": 1, **msg}))
-
-    def recv(self, kind: str, pred: Any = None, timeout: float = 20.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            msg: dict[str, Any] = json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-            if msg["type"] == kind and (pred is None or pred(msg)):
-                return msg
-
 
 def test_party_with_members_on_different_nodes(world: World) -> None:
     node_a, node_b = world.cluster.node_urls
@@ -166,10 +146,10 @@ def test_party_with_members_on_different_nodes(world: World) -> None:
                        headers=world.auth("admin"), timeout=30).json()
     code = party["code"]
     with ExitStack() as stack:
-        host = Member(stack, node_a, code, world.tokens["admin"])
-        guest = Member(stack, node_b, code, world.tokens["bob"])  # the other node
+        host = stack.enter_context(Member(node_a, code, world.tokens["admin"]))
+        guest = stack.enter_context(Member(node_b, code, world.tokens["bob"]))  # the other node
         host.recv("state", lambda m: m["event"] and m["event"]["kind"] == "join")  # via Redis
-        tab = Member(stack, world.cluster.proxy_url, code, world.tokens["bob"])  # through nginx
+        tab = stack.enter_context(Member(world.cluster.proxy_url, code, world.tokens["bob"]))  # through nginx
         assert tab.name == "bob"
 
         host.send(type="seek", position=7.5)

@@ -13,7 +13,6 @@ shipped ``deploy/nginx.conf``.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import time
@@ -25,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from cluster.support import CLUSTER_MARKS, PG_URL
-from party.support import add_media_file
+from party.support import Member, add_media_file
 
 from reelhouse.core import Core
 from reelhouse.demo.cluster import Cluster
@@ -44,28 +43,6 @@ USERS = {"admin": "admin-password", "bob": "bob-password"}
 TTL, WAIT = 2.0, 2.0  # presence lease and party wait timeout, seconds
 SOCKETS = 4  # party sockets per user (ws_connections_per_user)
 
-
-class Member:
-    """A party member's WebSocket (the ``websockets`` library)."""
-
-    def __init__(self, base: str, code: str, bearer: str) -> None:
-        url = base.replace("http://", "ws://") + f"/api/parties/{code}/ws"
-        self._cm = websockets_sync.connect(url, additional_headers={"Authorization": f"Bearer {bearer}"})
-        self.ws = self._cm.__enter__()
-        self.welcome = self.recv("welcome")
-
-    def send(self, **msg: Any) -> None:
-        self.ws.send(json.dumps({"v": 1, **msg}))
-
-    def recv(self, kind: str, pred: Any = None, timeout: float = 20.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            msg: dict[str, Any] = json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-            if msg["type"] == kind and (pred is None or pred(msg)):
-                return msg
-
-    def close(self) -> None:
-        self._cm.__exit__(None, None, None)
 
 
 def _bob(msg: dict[str, Any], **want: Any) -> bool:

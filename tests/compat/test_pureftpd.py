@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from compat.support import transfer_round_trip
 
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 
@@ -67,25 +68,9 @@ def test_listing_stat_and_ranges(pureftpd: tuple[int, Path], mlsd: bool) -> None
 def test_upload_download_and_ops(pureftpd: tuple[int, Path], tmp_path: Path) -> None:
     """Transfers against pure-ftpd: mkdir -p, .part + rename, a resumed upload (the
     .part holds half: APPE), download back, rename and delete."""
-    from reelhouse.transfers.copy import download, upload
-
     port, home = pureftpd
-    data = random.Random(11).randbytes(3 * 1024 * 1024 + 5)
-    local = tmp_path / "film.mkv"
-    local.write_bytes(data)
     src = FtpSource(FtpConfig("127.0.0.1", port, PURE_USER, PURE_PASSWORD, pool_size=2))
     try:
-        assert upload(src, local, "Uploads/Été (2020)/Été.mkv") == len(data)
-        assert (home / "Uploads/Été (2020)/Été.mkv").read_bytes() == data
-        src.write("Uploads/second.mkv.part", [data[: len(data) // 2]])
-        assert upload(src, local, "Uploads/second.mkv") == len(data)
-        assert (home / "Uploads/second.mkv").read_bytes() == data
-        out = tmp_path / "back.mkv"
-        assert download(src, "Uploads/Été (2020)/Été.mkv", out) == len(data)
-        assert out.read_bytes() == data
-        src.rename("Uploads/second.mkv", "Uploads/third.mkv")
-        src.delete("Uploads/third.mkv")
-        assert sorted(e.name for e in src.list("Uploads")) == ["Été (2020)"]
-        assert src.pool.stats["in_use"] == 0
+        transfer_round_trip(src, tmp_path, home, "Uploads", seed=11)
     finally:
         src.close()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from compat.support import transfer_round_trip
 from fastapi.testclient import TestClient
 
 from reelhouse.errors import NotFound
@@ -144,27 +145,9 @@ def vsftpd_rw(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[
 
 
 def test_upload_download_and_ops(vsftpd_rw: tuple[FtpConfig, Path], tmp_path: Path) -> None:
-    from reelhouse.transfers.copy import download, upload
-
     cfg, incoming = vsftpd_rw
-    data = random.Random(5).randbytes(3 * 1024 * 1024 + 1)
-    local = tmp_path / "film.mkv"
-    local.write_bytes(data)
     src = FtpSource(cfg)
     try:
-        assert upload(src, local, "Films/Amélie (2001)/Amélie.mkv") == len(data)
-        assert (incoming / "Films/Amélie (2001)/Amélie.mkv").read_bytes() == data
-        # resume: half of it is there already as .part (APPE)
-        half = len(data) // 2
-        src.write("second.mkv.part", [data[:half]])
-        assert upload(src, local, "second.mkv") == len(data)
-        assert (incoming / "second.mkv").read_bytes() == data
-        out = tmp_path / "back.mkv"
-        assert download(src, "Films/Amélie (2001)/Amélie.mkv", out) == len(data)
-        assert out.read_bytes() == data
-        src.rename("second.mkv", "third.mkv")
-        src.delete("third.mkv")
-        assert sorted(e.name for e in src.list("")) == ["Films"]
-        assert src.pool.stats["in_use"] == 0
+        transfer_round_trip(src, tmp_path, incoming, seed=5)
     finally:
         src.close()

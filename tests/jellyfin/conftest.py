@@ -1,6 +1,7 @@
 """A small real library for the Jellyfin API tests: two films (an MP4, and an MKV with
 two audio tracks and a SubRip track) and a show with three episodes over two seasons,
-on a local source, scanned; and a TestClient logged in through the Jellyfin API."""
+on a local source, scanned; a TestClient logged in through the Jellyfin API; and a live
+server (uvicorn on port 0) with jellyfin-apiclient-python clients of it."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from jellyfin.support import AUTH, Library
+from jellyfin_apiclient_python import JellyfinClient
 
 from reelhouse.core import Core
 from reelhouse.demo.probe_clips import make_probe_clip
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, place, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, place, serving, wait_job
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +55,31 @@ def jf(core: Core) -> Iterator[TestClient]:
         assert r.status_code == 200, r.text
         c.headers["authorization"] = AUTH + f', Token="{r.json()["AccessToken"]}"'
         yield c
+
+
+@pytest.fixture
+def server(core: Core) -> Iterator[str]:
+    """The Jellyfin API's base URL (``http://127.0.0.1:PORT/jellyfin``) of a live
+    reelhouse over ``core``; ask for ``library`` too for the titles."""
+    with serving(create_app(core)) as base:
+        yield base + "/jellyfin"
+
+
+@pytest.fixture
+def jelly(server: str, request: pytest.FixtureRequest) -> Iterator[JellyfinClient]:
+    """jellyfin-apiclient-python connected to ``server`` (``connect_to_address``: the
+    server found, nobody signed in), with a device id of the test module's own;
+    stopped at the end."""
+    c = JellyfinClient(allow_multiple_clients=True)
+    c.config.app("reelhouse-tests", "1.0", "pytest", "device-" + request.module.__name__.rpartition(".")[2])
+    c.config.data["auth.ssl"] = False
+    c.auth.connect_to_address(server)
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def jelly_admin(jelly: JellyfinClient, server: str) -> JellyfinClient:
+    """``jelly`` logged in as the admin."""
+    assert jelly.auth.login(server, ADMIN, ADMIN_PASSWORD)["AccessToken"]
+    return jelly

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,27 +16,10 @@ from jellyfin.support import Library
 from jellyfin_apiclient_python import JellyfinClient
 from jellyfin_apiclient_python.connection_manager import CONNECTION_STATE
 
-from reelhouse.core import Core
-from reelhouse.server import create_app
-
-from helpers import ADMIN, ADMIN_PASSWORD, serving
+from helpers import ADMIN, ADMIN_PASSWORD
 
 pytestmark = pytest.mark.requires_ffmpeg
 
-
-@pytest.fixture
-def server(core: Core, library: Library) -> Iterator[str]:
-    with serving(create_app(core)) as base:
-        yield base + "/jellyfin"
-
-
-@pytest.fixture
-def jelly(server: str) -> Iterator[JellyfinClient]:
-    c = JellyfinClient(allow_multiple_clients=True)
-    c.config.app("reelhouse-tests", "1.0", "pytest", "device-apiclient")
-    c.config.data["auth.ssl"] = False
-    yield c
-    c.stop()
 
 
 def test_connect_log_in_browse_play_report(jelly: JellyfinClient, server: str, library: Library,
@@ -150,9 +132,11 @@ def test_socket_keepalive(jelly: JellyfinClient, server: str) -> None:
     jelly.start(websocket=True, keep_alive=False)
     assert opened.wait(10), seen
     deadline = time.monotonic() + 5
-    while jelly.wsc.keepalive is None and time.monotonic() < deadline:  # ForceKeepAlive arrived
+    # ForceKeepAlive arrived; the client sets its KeepAlive thread before it starts it,
+    # and stopping it in between fails ("cannot join thread before it is started")
+    while not (jelly.wsc.keepalive is not None and jelly.wsc.keepalive.is_alive()) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert jelly.wsc.keepalive is not None
+    assert jelly.wsc.keepalive is not None and jelly.wsc.keepalive.is_alive()
     jelly.stop()
     jelly.wsc.join(10)
     assert "WebSocketError" not in seen

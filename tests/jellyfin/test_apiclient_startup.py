@@ -7,33 +7,18 @@ nothing for (theme media, media segments, additional parts) answered empty, not 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 from fastapi.testclient import TestClient
 from jellyfin.support import Library
 from jellyfin_apiclient_python import JellyfinClient
 
-from reelhouse.core import Core
-from reelhouse.server import create_app
-
-from helpers import ADMIN, ADMIN_PASSWORD, serving
-
 pytestmark = pytest.mark.requires_ffmpeg
 
 
 @pytest.fixture
-def api(core: Core, library: Library) -> Iterator[tuple[JellyfinClient, str]]:
-    with serving(create_app(core)) as base:
-        server = base + "/jellyfin"
-        c = JellyfinClient(allow_multiple_clients=True)
-        c.config.app("reelhouse-tests", "1.0", "pytest", "device-startup")
-        c.config.data["auth.ssl"] = False
-        c.auth.connect_to_address(server)
-        assert c.auth.login(server, ADMIN, ADMIN_PASSWORD)
-        yield c, server
-        c.stop()
+def api(jelly_admin: JellyfinClient, server: str, library: Library) -> tuple[JellyfinClient, str]:
+    return jelly_admin, server
 
 
 def test_start_up_and_side_calls(api: tuple[JellyfinClient, str], library: Library, client: TestClient) -> None:

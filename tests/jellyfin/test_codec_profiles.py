@@ -6,7 +6,6 @@ TranscodingProfiles have no HLS gets no TranscodingUrl. Through the real client
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,12 +14,10 @@ from fastapi.testclient import TestClient
 from jellyfin.support import Library
 from jellyfin_apiclient_python import JellyfinClient
 
-from reelhouse.core import Core
 from reelhouse.demo.probe_clips import make_probe_clip
 from reelhouse.jellyfin.conditions import holds
-from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, place, serving, wait_job
+from helpers import place, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -73,22 +70,6 @@ def _cond(kind: str, prop: str, value: str) -> dict[str, Any]:
     return {"Condition": kind, "Property": prop, "Value": value, "IsRequired": False}
 
 
-@pytest.fixture
-def server(core: Core, library: Library) -> Iterator[str]:
-    with serving(create_app(core)) as base:
-        yield base + "/jellyfin"
-
-
-@pytest.fixture
-def jelly(server: str) -> Iterator[JellyfinClient]:
-    c = JellyfinClient(allow_multiple_clients=True)
-    c.config.app("reelhouse-tests", "1.0", "pytest", "device-profiles")
-    c.config.data["auth.ssl"] = False
-    c.auth.connect_to_address(server)
-    assert c.auth.login(server, ADMIN, ADMIN_PASSWORD)["AccessToken"]
-    yield c
-    c.stop()
-
 
 def _item(jelly: JellyfinClient, name: str) -> str:
     items = jelly.jellyfin.user_items(params={"SearchTerm": name, "Recursive": True,
@@ -108,17 +89,17 @@ def _query(url: str) -> dict[str, list[str]]:
     return {k.lower(): v for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-def test_codec_profiles_send_h264_past_a_level_or_width_to_hls(jelly: JellyfinClient, jf: TestClient,
+def test_codec_profiles_send_h264_past_a_level_or_width_to_hls(jelly_admin: JellyfinClient, jf: TestClient,
                                                               library: Library) -> None:
-    sintel = _item(jelly, "Sintel")  # 320x240 H.264 / AAC in MP4
-    source = _play(jelly, sintel, _profile([_video("h264", *WEB_H264)]))["MediaSources"][0]
+    sintel = _item(jelly_admin, "Sintel")  # 320x240 H.264 / AAC in MP4
+    source = _play(jelly_admin, sintel, _profile([_video("h264", *WEB_H264)]))["MediaSources"][0]
     level = next(s["Level"] for s in source["MediaStreams"] if s["Type"] == "Video")
     assert 10 <= level <= 52, level  # FFmpeg's scale: 1.3 is 13
     assert source["SupportsDirectPlay"] and "TranscodingUrl" not in source
     for condition, reason in ((_cond("LessThanEqual", "VideoLevel", str(level - 1)), "VideoLevelNotSupported"),
                               (_cond("LessThanEqual", "Width", "160"), "VideoResolutionNotSupported"),
                               (_cond("EqualsAny", "VideoProfile", "high"), "VideoProfileNotSupported")):
-        info = _play(jelly, sintel, _profile([_video("h264", condition)]))
+        info = _play(jelly_admin, sintel, _profile([_video("h264", condition)]))
         source = info["MediaSources"][0]
         assert not source["SupportsDirectPlay"] and not source["SupportsDirectStream"], condition
         query = _query(source["TranscodingUrl"])
@@ -130,54 +111,54 @@ def test_codec_profiles_send_h264_past_a_level_or_width_to_hls(jelly: JellyfinCl
     # ApplyConditions: a limit that applies above 1000 pixels wide only does not bite
     wide_only = _video("h264", _cond("LessThanEqual", "VideoLevel", "1"),
                        ApplyConditions=[_cond("GreaterThanEqual", "Width", "1000")])
-    assert _play(jelly, sintel, _profile([wide_only]))["MediaSources"][0]["SupportsDirectPlay"]
+    assert _play(jelly_admin, sintel, _profile([wide_only]))["MediaSources"][0]["SupportsDirectPlay"]
     # a profile for another codec or container leaves H.264 in MP4 alone
     for other in (_video("hevc", _cond("LessThanEqual", "VideoLevel", "1")),
                   _video("h264", _cond("LessThanEqual", "VideoLevel", "1"), Container="mkv")):
-        assert _play(jelly, sintel, _profile([other]))["MediaSources"][0]["SupportsDirectPlay"]
+        assert _play(jelly_admin, sintel, _profile([other]))["MediaSources"][0]["SupportsDirectPlay"]
     # VideoAudio: the audio's channels
     stereo_only = {"Type": "VideoAudio", "Codec": "aac", "Conditions": [_cond("LessThanEqual", "AudioChannels", "0")]}
-    source = _play(jelly, sintel, _profile([stereo_only]))["MediaSources"][0]
+    source = _play(jelly_admin, sintel, _profile([stereo_only]))["MediaSources"][0]
     assert _query(source["TranscodingUrl"])["transcodereasons"] == ["AudioChannelsNotSupported"]
     assert "allowvideostreamcopy" not in _query(source["TranscodingUrl"])  # the video may be copied
 
 
-def test_ten_bit_and_hdr_refused(jelly: JellyfinClient, client: TestClient, library: Library,
+def test_ten_bit_and_hdr_refused(jelly_admin: JellyfinClient, client: TestClient, library: Library,
                                  clip_cache: Any) -> None:
     hdr = make_probe_clip("hevc_hdr10.mkv", clip_cache / "probe")
     place(hdr, library.root, "Films/Glow (2020)/Glow.2020.mkv")
     job = client.post(f"/api/sources/{library.source_id}/scan").json()["id"]
     assert wait_job(client, job)["state"] == "done"
-    glow = _item(jelly, "Glow")
+    glow = _item(jelly_admin, "Glow")
     hls = [{"Container": "ts", "Type": "Video", "VideoCodec": "hevc,h264", "Protocol": "hls"}]
     # no CodecProfiles: a browser's limits are assumed (8-bit only), as before
-    assert not _play(jelly, glow, _profile([], TranscodingProfiles=hls))["MediaSources"][0]["SupportsDirectPlay"]
+    assert not _play(jelly_admin, glow, _profile([], TranscodingProfiles=hls))["MediaSources"][0]["SupportsDirectPlay"]
     # a TV stating its HEVC limits (level ≤ 6.1) plays 10-bit HDR10 as it is
     hevc_ok = _profile([_video("hevc", _cond("LessThanEqual", "VideoLevel", "183"))], TranscodingProfiles=hls)
-    assert _play(jelly, glow, hevc_ok)["MediaSources"][0]["SupportsDirectPlay"]
+    assert _play(jelly_admin, glow, hevc_ok)["MediaSources"][0]["SupportsDirectPlay"]
     for condition, reason in ((_cond("LessThanEqual", "VideoBitDepth", "8"), "VideoBitDepthNotSupported"),
                               (_cond("EqualsAny", "VideoRangeType", "SDR|HLG"), "VideoRangeTypeNotSupported"),
                               (_cond("NotEquals", "VideoProfile", "Main 10"), "VideoProfileNotSupported")):
-        source = _play(jelly, glow, {**hevc_ok, "CodecProfiles": [*hevc_ok["CodecProfiles"],
+        source = _play(jelly_admin, glow, {**hevc_ok, "CodecProfiles": [*hevc_ok["CodecProfiles"],
                                                                   _video("hevc", condition)]})["MediaSources"][0]
         assert not source["SupportsDirectPlay"], condition
         assert _query(source["TranscodingUrl"])["transcodereasons"] == [reason]
     # an HLS transcoding profile without HEVC: the HEVC video is not copied into HLS either
     only_h264 = _profile([_video("hevc", _cond("LessThanEqual", "VideoBitDepth", "8"))])
-    source = _play(jelly, glow, only_h264)["MediaSources"][0]
+    source = _play(jelly_admin, glow, only_h264)["MediaSources"][0]
     assert _query(source["TranscodingUrl"])["allowvideostreamcopy"] == ["false"]
 
 
-def test_no_hls_transcoding_profile_no_transcoding_url(jelly: JellyfinClient, library: Library) -> None:
-    sintel = _item(jelly, "Sintel")
+def test_no_hls_transcoding_profile_no_transcoding_url(jelly_admin: JellyfinClient, library: Library) -> None:
+    sintel = _item(jelly_admin, "Sintel")
     progressive_only = _profile([_video("h264", _cond("LessThanEqual", "Width", "160"))],
                                 TranscodingProfiles=[{"Container": "mp4", "Type": "Video", "Protocol": "http",
                                                       "VideoCodec": "h264", "AudioCodec": "aac"}])
-    info = _play(jelly, sintel, progressive_only)
+    info = _play(jelly_admin, sintel, progressive_only)
     source = info["MediaSources"][0]
     assert (source["SupportsDirectPlay"], source["SupportsTranscoding"]) == (False, False)
     assert "TranscodingUrl" not in source and info["ErrorCode"] == "NoCompatibleStream"
     # no TranscodingProfiles key at all (older clients): HLS as before
     bare = {k: v for k, v in _profile([_video("h264", _cond("LessThanEqual", "Width", "160"))]).items()
             if k != "TranscodingProfiles"}
-    assert "TranscodingUrl" in _play(jelly, sintel, bare)["MediaSources"][0]
+    assert "TranscodingUrl" in _play(jelly_admin, sintel, bare)["MediaSources"][0]

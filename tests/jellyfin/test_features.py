@@ -4,8 +4,6 @@ add-on and jellyfin-mpv-shim use) and checked against the SDK's models."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from jellyfin.support import AUTH, Library
@@ -16,25 +14,9 @@ from jellyfin_apiclient_python import JellyfinClient
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, serving
+from helpers import ADMIN, ADMIN_PASSWORD
 
 pytestmark = [pytest.mark.requires_ffmpeg, pytest.mark.requires_node]
-
-
-@pytest.fixture
-def server(core: Core) -> Iterator[str]:
-    with serving(create_app(core)) as base:
-        yield base + "/jellyfin"
-
-
-@pytest.fixture
-def jelly(server: str) -> Iterator[JellyfinClient]:
-    c = JellyfinClient(allow_multiple_clients=True)
-    c.config.app("reelhouse-tests", "1.0", "pytest", "device-features")
-    c.config.data["auth.ssl"] = False
-    c.auth.connect_to_address(server)
-    yield c
-    c.stop()
 
 
 def test_display_preferences_through_the_client(jelly: JellyfinClient, server: str, core: Core) -> None:

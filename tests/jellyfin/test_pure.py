@@ -14,7 +14,7 @@ from reelhouse.jellyfin.asgi import normal_path
 from reelhouse.jellyfin.auth import parse_authorization, token_of
 from reelhouse.jellyfin.media import ticks
 from reelhouse.jellyfin.params import Args, body_args
-from reelhouse.jellyfin.playback import ANY_CONTAINER, caps_from_profile
+from reelhouse.jellyfin.playback import ANY_CONTAINER, caps_from_profile, max_bitrate_of
 
 KINDS = ["movie", "show", "season", "episode", "file", "view", "user", "image"]
 
@@ -102,6 +102,29 @@ def test_args_as_clients_send_them() -> None:
     assert body.flag("ispaused") is True and body.values("ids") == ["a", "b"]
     with pytest.raises(InvalidInput):
         body_args([1, 2])
+    assert Args([("Limit", "1.5")]).number("limit", decimal=True) == 1
+    with pytest.raises(InvalidInput):
+        Args([("Limit", "1.5")]).number("limit")
+
+
+@pytest.mark.parametrize(("query", "body", "profile", "expected"), [
+    ([("maxStreamingBitrate", "200000")], {"MaxStreamingBitrate": 1}, {"MaxStreamingBitrate": 2}, 200_000),
+    ([("MaxStreamingBitrate", "")], {"maxstreamingbitrate": 1.5e6}, {"MaxStreamingBitrate": 2}, 1_500_000),
+    ([], {}, {"MaxStreamingBitrate": 140_000_000}, 140_000_000),  # jellyfin-web's DeviceProfile
+    ([], {}, {"MaxStreamingBitrate": True}, None), ([], {}, {"MaxStreamingBitrate": "x"}, None), ([], {}, None, None),
+    ([("MaxStreamingBitrate", "abc")], {}, None, InvalidInput),
+    ([("MaxStreamingBitrate", "0")], {}, None, InvalidInput),
+    ([], {"MaxStreamingBitrate": -5}, None, InvalidInput), ([("MaxStreamingBitrate", "nan")], {}, None, InvalidInput),
+    ([("MaxStreamingBitrate", "1e20")], {}, None, InvalidInput), ([], {}, {"MaxStreamingBitrate": 1e20}, InvalidInput),
+])
+def test_max_streaming_bitrate(query: list[tuple[str, str]], body: dict[str, object], profile: object,
+                               expected: int | type[Exception] | None) -> None:
+    """The query's, else the body's, else the DeviceProfile's (MediaInfoController), in bits/s."""
+    if isinstance(expected, type):
+        with pytest.raises(expected, match="MaxStreamingBitrate"):
+            max_bitrate_of(Args(query), body_args(body), profile)
+    else:
+        assert max_bitrate_of(Args(query), body_args(body), profile) == expected
 
 
 @pytest.mark.parametrize(("path", "inner"), [

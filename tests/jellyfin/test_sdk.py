@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,21 +18,18 @@ from jellyfin.support import Library, set_genres
 
 from reelhouse.core import Core
 from reelhouse.db.models import Show
-from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, serving
+from helpers import ADMIN, ADMIN_PASSWORD
 
 SDK = Path(__file__).parent / "sdk"
 
 pytestmark = [pytest.mark.requires_ffmpeg, pytest.mark.requires_node]
 
 
-@pytest.fixture
-def server(core: Core, library: Library) -> Iterator[str]:
+@pytest.fixture(autouse=True)
+def _sdk_installed() -> None:
     if shutil.which("node") is None or not (SDK / "node_modules" / "@jellyfin" / "sdk").exists():
         pytest.skip("node or @jellyfin/sdk missing: run `npm ci` in tests/jellyfin/sdk")
-    with serving(create_app(core)) as base:
-        yield base + "/jellyfin"
 
 
 def test_sdk_logs_in_and_browses(server: str, library: Library) -> None:

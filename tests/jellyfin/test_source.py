@@ -17,16 +17,15 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, place, serving, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, place, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
 
 @pytest.fixture
-def remote(core: Core, library: Library) -> Iterator[str]:
+def remote(server: str, library: Library) -> str:
     """The library fixture's reelhouse, served: the "Jellyfin server"."""
-    with serving(create_app(core)) as base:
-        yield base + "/jellyfin"
+    return server
 
 
 @pytest.fixture

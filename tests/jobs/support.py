@@ -4,6 +4,7 @@ waiting for a condition."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -26,6 +27,15 @@ def worker(env: dict[str, str]) -> subprocess.Popen[bytes]:
     """A ``reelhouse worker`` process with ``env``."""
     return subprocess.Popen([sys.executable, "-m", "reelhouse.cli", "worker"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_workers(*procs: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM each worker of ``procs`` still running (None: never started) and wait up
+    to 20 s for it to stop."""
+    for proc in procs:
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(20)
 
 
 def until(pred: Callable[[], bool], timeout: float, what: str) -> None:

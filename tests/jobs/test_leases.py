@@ -10,7 +10,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from jobs.support import DATA, until, worker
+from jobs.support import DATA, stop_workers, until, worker
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
@@ -58,10 +58,7 @@ def _killed_worker_job_runs_elsewhere(tmp_path: Path, port: int, backend: dict[s
         job = web.jobs.get(t.job_id)
         assert job.state == "done" and job.attempts == 2 and "failed" not in states
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(20)
+        stop_workers(first, second)
         web.close()
 
 

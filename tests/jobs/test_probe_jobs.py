@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from jobs.support import SlowDTP, until, worker
+from jobs.support import SlowDTP, stop_workers, until, worker
 from sqlalchemy import func, select
 
 from reelhouse.config import load_settings
@@ -188,9 +188,6 @@ def test_a_worker_killed_in_phase_2_leaves_its_jobs_to_another(tmp_path: Path, f
         assert len(jobs) == 8 and {j.state for j in jobs} == {"done"}
         assert any(j.attempts == 2 for j in jobs)  # taken back from the dead worker
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(20)
+        stop_workers(first, second)
         web.close()
         stop_without_leaks(server, wait=10)

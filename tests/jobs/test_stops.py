@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from jobs.support import DATA, until, worker
+from jobs.support import DATA, stop_workers, until, worker
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
@@ -41,9 +41,7 @@ def test_a_stopped_worker_queues_its_job_again(tmp_path: Path, slow_ftp: Embedde
         until(lambda: web.transfers.get(t.id).state == "done", 30, "the job never ran again")
         assert Path(str(web.transfers.get(t.id).local_path)).read_bytes() == DATA
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(20)
+        stop_workers(proc)
         web.close()
 
 

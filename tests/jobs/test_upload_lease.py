@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from jobs.support import DATA, until, worker
+from jobs.support import DATA, stop_workers, until, worker
 from pyftpdlib.handlers import ThrottledDTPHandler
 
 from reelhouse.config import load_settings
@@ -67,8 +67,5 @@ def test_a_killed_worker_s_upload_runs_on_another_worker(tmp_path: Path, ftp_roo
         assert (ftp_root / "up/f.bin").read_bytes() == DATA
         assert web.jobs.get(t.job_id).attempts == 2
     finally:
-        for proc in (first, second):
-            if proc is not None and proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(20)
+        stop_workers(first, second)
         web.close()

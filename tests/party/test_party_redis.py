@@ -4,7 +4,6 @@ see every change, and their state messages agree."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from contextlib import AbstractContextManager, ExitStack
@@ -13,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from party.support import USERS, add_media_file
+from party.support import USERS, Member, add_media_file
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
@@ -42,32 +41,23 @@ def token(base: str, name: str) -> str:
     return str(r.json()["token"])
 
 
-class Member:
-    """A WebSocket member (the ``websockets`` library) with its own server-clock estimate."""
+class ClockedMember(Member):
+    """A member with its own server-clock estimate (eight pings) and the party as it
+    last heard of it."""
 
-    def __init__(self, stack: ExitStack, base: str, code: str, bearer: str) -> None:
-        url = base.replace("http://", "ws://") + f"/api/parties/{code}/ws"
-        self.ws = stack.enter_context(
-            websockets_sync.connect(url, additional_headers={"Authorization": f"Bearer {bearer}"}))
+    def __init__(self, base: str, code: str, bearer: str) -> None:
         self.clock = ClockEstimate()
-        self.party: dict[str, Any] = self.recv("welcome")["party"]
+        self.party: dict[str, Any] = {}
+        super().__init__(base, code, bearer)
         for _ in range(8):
             t0 = time.time()
             self.send(type="ping", t0=t0)
             pong = self.recv("pong")
             self.clock.add(pong["t0"], pong["server"], time.time())
 
-    def send(self, **msg: Any) -> None:
-        self.ws.send(json.dumps({"v": 1, **msg}))
-
-    def recv(self, kind: str, pred: Any = None, timeout: float = 15.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            msg: dict[str, Any] = json.loads(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
-            if msg["type"] in ("state", "welcome"):
-                self.party = msg["party"]
-            if msg["type"] == kind and (pred is None or pred(msg)):
-                return msg
+    def _seen(self, msg: dict[str, Any]) -> None:
+        if msg["type"] in ("state", "welcome"):
+            self.party = msg["party"]
 
     def position(self) -> float:
         """Where playback should be now, from this member's view of the server clock."""
@@ -79,13 +69,19 @@ class Member:
         return pos
 
 
+def _library(tmp_path: Path) -> tuple[Path, int]:
+    """A data dir with the users and a media file row; its id."""
+    core = Core(load_settings(data_dir=tmp_path / "data"))
+    try:
+        for name, password in USERS.items():
+            core.users.add(name, password)
+        return tmp_path / "data", add_media_file(core)
+    finally:
+        core.close()
+
+
 def test_party_across_two_processes(tmp_path: Path, redis_url: str) -> None:
-    data_dir = tmp_path / "data"
-    core = Core(load_settings(data_dir=data_dir))
-    for name, password in USERS.items():
-        core.users.add(name, password)
-    media_id = add_media_file(core)
-    core.close()
+    data_dir, media_id = _library(tmp_path)
 
     with ExitStack() as stack:
         one = stack.enter_context(api_process(data_dir, redis_url))
@@ -94,8 +90,8 @@ def test_party_across_two_processes(tmp_path: Path, redis_url: str) -> None:
         r = httpx.post(one + "/api/parties", json={"media_file_id": media_id},
                        headers={"Authorization": f"Bearer {sam}"}, timeout=30)
         code = r.json()["code"]
-        host = Member(stack, one, code, sam)
-        guest = Member(stack, two, code, alex)  # on the other process
+        host = stack.enter_context(ClockedMember(one, code, sam))
+        guest = stack.enter_context(ClockedMember(two, code, alex))  # on the other process
         host.recv("state", lambda m: m["event"] and m["event"]["kind"] == "join")  # alex, via redis
 
         host.send(type="seek", position=5.0)
@@ -127,12 +123,7 @@ def test_host_with_a_tab_on_each_process_stays_connected(tmp_path: Path, redis_u
     """The host's tab on process one closes; its tab on process two keeps the host
     connected (process two joins it again when it hears of the disconnect), so alex
     still cannot play in host mode."""
-    data_dir = tmp_path / "data"
-    core = Core(load_settings(data_dir=data_dir))
-    for name, password in USERS.items():
-        core.users.add(name, password)
-    media_id = add_media_file(core)
-    core.close()
+    data_dir, media_id = _library(tmp_path)
 
     with ExitStack() as stack:
         one = stack.enter_context(api_process(data_dir, redis_url))
@@ -141,10 +132,9 @@ def test_host_with_a_tab_on_each_process_stays_connected(tmp_path: Path, redis_u
         auth = {"Authorization": f"Bearer {sam}"}
         code = httpx.post(one + "/api/parties", json={"media_file_id": media_id}, headers=auth,
                           timeout=30).json()["code"]
-        tab_two = Member(stack, two, code, sam)
-        guest = Member(stack, two, code, alex)
-        with ExitStack() as tab_stack:
-            Member(tab_stack, one, code, sam)
+        tab_two = stack.enter_context(ClockedMember(two, code, sam))
+        guest = stack.enter_context(ClockedMember(two, code, alex))
+        ClockedMember(one, code, sam).close()  # a tab on process one, opened and closed
         # process one marks sam disconnected, process two joins sam again
         tab_two.recv("state", lambda m: any(x["name"] == "sam" and not x["connected"] for x in m["members"]))
         tab_two.recv("state", lambda m: any(x["name"] == "sam" and x["connected"] for x in m["members"]))

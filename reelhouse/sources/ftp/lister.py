@@ -156,11 +156,7 @@ class FtpLister(FtpConnection):
                 return exact
             by_stat = statlist.checked_entries(text, datetime.now(UTC), f"{rel}/" if rel else "")
         except statlist.StatUnusable as exc:
-            log.info("ftp %s:%s: %s; listing %r by MLSD", key[0], key[1], exc, rel)
-            if exc.server_wide:
-                statlist.forget(key)
-            if exc.out_of_step:
-                self.close()
+            self._stat_unusable(key, exc, rel, "by MLSD")
             return exact
         except (ftplib.Error, OSError, EOFError, ReelhouseError) as exc:
             log.info("ftp %s:%s: STAT of %r failed (%s); listing by MLSD", key[0], key[1], rel, exc)
@@ -217,6 +213,17 @@ class FtpLister(FtpConnection):
             if ftp.sock is None:  # out of step: closed
                 self.close()
 
+    def _stat_unusable(self, key: statlist.Key, exc: statlist.StatUnusable, path: str, how: str) -> bool:
+        """Act on a STAT listing of ``path`` that cannot be used (``how``: how the folder
+        is listed instead, for the log): a ``server_wide`` one forgets STAT for this
+        server, an ``out_of_step`` one closes the connection. True when it closed it."""
+        log.info("ftp %s:%s: %s; listing %r %s", key[0], key[1], exc, path, how)
+        if exc.server_wide:
+            statlist.forget(key)
+        if exc.out_of_step:
+            self.close()
+        return exc.out_of_step
+
     def _list_unix(self, target: str, budget: ListingBudget, prefix: str) -> builtins.list[Entry]:
         """The entries of folder ``target`` (paths start with ``prefix``) by LIST's lines:
         by STAT on a server known to agree with LIST, else by LIST after CWD (servers take
@@ -228,11 +235,7 @@ class FtpLister(FtpConnection):
             try:
                 by_stat = statlist.stat_entries(ftp, target, ListingBudget(budget.limit, budget.what), now, prefix)
             except statlist.StatUnusable as exc:
-                log.info("ftp %s:%s: %s; listing %r over a data connection", key[0], key[1], exc, target)
-                if exc.server_wide:
-                    statlist.forget(key)
-                if exc.out_of_step:
-                    self.close()
+                if self._stat_unusable(key, exc, target, "over a data connection"):
                     self.connect()
             if by_stat is not None and (entries := statlist.usable(key, by_stat)) is not None:
                 return entries

@@ -124,6 +124,7 @@ class DriveFS:
             handle = Handle(rel)
             if flags & _WRITE_FLAGS:
                 self.guard.writable(path)
+                self.guard.reachable(path)
                 handle.node = self.spool.open(rel, new=bool(flags & os.O_TRUNC),
                                               remote_size=entry.size or 0)
             else:
@@ -153,6 +154,7 @@ class DriveFS:
     def create(self, path: str, flags: int) -> int:
         rel = normalize_path(path)
         self.guard.writable(path)
+        self.guard.reachable(path)
         with self.guard.errors(path, write=True):
             try:
                 existing: Entry | None = self.tree.entry(rel)

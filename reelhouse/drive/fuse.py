@@ -18,7 +18,7 @@ import threading
 from typing import Any
 
 from reelhouse.drive.fs import Attr, DriveFS
-from reelhouse.drive.fuse_kernel import fuse_class
+from reelhouse.drive.fuse_kernel import fuse_class, fuse_major_version
 from reelhouse.drive.mountpoint import check_mount_point, check_platform, is_mount
 from reelhouse.errors import ConfigError
 
@@ -47,6 +47,15 @@ _CAP_READDIRPLUS_AUTO = 1 << 14
 #: cannot do; RENAME_WHITEOUT) gets EINVAL, as the rename(2) man page says a filesystem
 #: without it answers.
 _RENAME_NOREPLACE = 0x4 if sys.platform == "darwin" else 0x1
+
+#: libfuse 3's ``max_idle_threads``, given explicitly: libfuse 3.14.0's helper.c passes its
+#: "not set" default (UINT_MAX) to ``fuse_loop_cfg_set_idle_threads``, which prints
+#: "Ignoring invalid max threads value 4294967295 > max (100000)." at every mount
+#: (lib/fuse_loop_mt.c; later releases skip the default). 100,000 is the largest value
+#: it takes and, with at most ``max_threads`` (10) workers, keeps what the default
+#: means: idle workers are never ended (they keep their Python thread state, see
+#: fuse_kernel).
+_MAX_IDLE_THREADS = 100_000
 
 _LOOP_ENDED = 8
 _FUSE_MAIN_ERRORS = {1: "bad options", 2: "no mount point", 3: "setup failed",
@@ -258,6 +267,8 @@ def run_fuse(fs: DriveFS, mount_point: str, label: str, read_only: bool) -> None
                                "subtype": "reelhouse", "default_permissions": True}
     if read_only:
         options["ro"] = True
+    if fuse_major_version() == 3:  # libfuse 2 (macFUSE, WinFsp) has no such option
+        options["max_idle_threads"] = _MAX_IDLE_THREADS
     if sys.platform.startswith("linux") and os.geteuid() == 0:
         options["allow_other"] = True
     if sys.platform == "darwin":

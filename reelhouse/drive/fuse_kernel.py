@@ -76,6 +76,13 @@ def _thread_state_keeper() -> Callable[[], None]:
     return keep
 
 
+def fuse_major_version() -> int:
+    """The loaded libfuse's major version (2: libfuse 2, macFUSE, WinFsp; 3: Linux FUSE 3)."""
+    import mfusepy
+
+    return int(mfusepy.fuse_version_major)
+
+
 def fuse_class() -> Any:
     """mfusepy's FUSE with READDIRPLUS on libfuse 3: a listing gives the kernel every
     entry's attributes at once, so a walk (``ls -l``, ``find``, a file manager) makes no

@@ -97,6 +97,17 @@ class Guard:
         if self.writes_refused:
             raise os_error(errno.EROFS, path)
 
+    def reachable(self, path: str) -> None:
+        """Raise ``OSError(ENOTCONN)`` while the server is down (``drive status`` says
+        "down"). A file opened for writing then fails at once, as a listing does,
+        whether or not the folder's listing is still cached: bytes accepted now could
+        only wait in the spool for the server, and an open that works or fails by the
+        cache's age is no rule a user can follow. Handles already open keep writing to
+        the spool (nothing accepted is lost: a failed upload stays there and is retried
+        when the server is back). While it is only "reconnecting", writes go on."""
+        if self.health.state == "down":
+            raise os_error(errno.ENOTCONN, path)
+
     def new_name(self, rel: str, path: str) -> None:
         """A name about to be made that the server cannot take fails now, not at the
         upload (:func:`~reelhouse.drive.names.new_name_errno`)."""

@@ -140,6 +140,41 @@ def test_server_down_at_mount_time(tmp_path: Path, ftp_root: Path, mount: Mounte
         server.stop()
 
 
+def test_while_down_a_new_file_gets_enotconn_whatever_the_cache(tmp_path: Path, ftp_root: Path,
+                                                                mount: Mounter) -> None:
+    """Creating or opening for writing while "down" fails at once with ENOTCONN, as a
+    listing does, also with the folder's listing still cached (it used to work until
+    the TTL ran out); a handle opened before keeps writing and its bytes are uploaded
+    once the server is back."""
+    (ftp_root / "old.txt").write_text("old")
+    server = Restartable(ftp_root)
+    try:
+        conf = tmp_path / "drive.toml"
+        conf.write_text("[connection]\nretry_attempts = 1\nretry_delay_seconds = 0.2\ntimeout_seconds = 5\n"
+                        "keepalive_interval_seconds = 1\n")
+        m = mount(*login(server.port), "--config", str(conf))
+        assert os.listdir(m.path) == ["old.txt"]  # the root's listing is cached (30 s)
+        early = (m.path / "early.txt").open("w")
+        server.kill()
+        status_until(m.env, lambda sts: bool(sts and sts[0]["state"] == "down"), timeout=15)
+        for attempt in ((m.path / "new.txt").open, lambda mode: (m.path / "old.txt").open(mode)):
+            with pytest.raises(OSError) as info:
+                attempt("w")
+            assert info.value.errno == errno.ENOTCONN
+        early.write("written while down")
+        with pytest.raises(OSError):
+            early.close()  # its upload fails: kept in the spool
+        server.revive()
+        status_until(m.env, lambda sts: bool(sts and sts[0]["state"] == "up" and not sts[0]["pending_uploads"]),
+                     timeout=15)
+        assert (ftp_root / "early.txt").read_text() == "written while down"
+        (m.path / "new.txt").write_text("back")
+        assert (ftp_root / "new.txt").read_text() == "back"
+        assert m.stop() == 0
+    finally:
+        server.kill()
+
+
 def test_full_server_and_a_silent_server_give_enospc_and_etimedout(tmp_path: Path, ftp_root: Path,
                                                                    mount: Mounter) -> None:
     from pyftpdlib.handlers import FTPHandler

@@ -24,6 +24,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from reelhouse.errors import (
     Cancelled,
@@ -192,25 +193,34 @@ def download(
         with open(part, "r+b" if have else "wb") as fh:
             fh.truncate(have)
             fh.seek(have)
-            done = have
-            note(done, total)
-            length = (total - have) if total is not None else 1 << 62
-            chunks = source.read_range(rel, have, length)
-            next_check = done + _ROOM_CHECK_EVERY
-            try:
-                for chunk in chunks:
-                    fh.write(chunk)
-                    done += len(chunk)
-                    note(done, total)
-                    if done >= next_check:
-                        _check_room(dest.parent, max(0, (total or 0) - done), min_free, dest.name)
-                        next_check = done + _ROOM_CHECK_EVERY
-                    if stop():
-                        raise Cancelled(f"download of {rel!r} cancelled at byte {done}")
-            finally:
-                close = getattr(chunks, "close", None)
-                if close is not None:
-                    close()
+            while True:
+                done = have
+                note(done, total)
+                length = (total - have) if total is not None else 1 << 62
+                chunks = source.read_range(rel, have, length)
+                next_check = done + _ROOM_CHECK_EVERY
+                try:
+                    for chunk in chunks:
+                        fh.write(chunk)
+                        done += len(chunk)
+                        note(done, total)
+                        if done >= next_check:
+                            _check_room(dest.parent, max(0, (total or 0) - done), min_free, dest.name)
+                            next_check = done + _ROOM_CHECK_EVERY
+                        if stop():
+                            raise Cancelled(f"download of {rel!r} cancelled at byte {done}")
+                    break
+                except _REFUSED:
+                    if not have or done != have:
+                        raise
+                    # the server refused to resume (REST): take the whole file instead
+                    have = 0
+                    fh.seek(0)
+                    fh.truncate(0)
+                finally:
+                    close = getattr(chunks, "close", None)
+                    if close is not None:
+                        close()
             # no fsync: it doubled the time of a download on a busy disk
             # (benchmarks/faults.py); a copy cut short by a crash is caught by its size
             # (offline copies are served only when the file's size is right)
@@ -269,6 +279,33 @@ def upload(
             _uploading.discard(key)
 
 
+#: What a server answers to a resume it does not do (APPE or REST refused, 5xx): the
+#: transfer then starts over from byte 0 rather than failing on every retry.
+_REFUSED = (PermissionDenied, InvalidInput, NotFound)
+
+
+def _send(source: Source, fh: BinaryIO, part: str, have: int, total: int, note: Progress,
+          stop: ShouldStop, rel: str) -> None:
+    """Write ``fh`` from byte ``have`` to ``part`` on ``source`` (at offset ``have``)."""
+    fh.seek(have)
+    note(have, total)
+    sent = have
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal sent
+        while True:
+            if stop():
+                raise Cancelled(f"upload of {rel!r} cancelled at byte {sent}")
+            block = fh.read(CHUNK)
+            if not block:
+                return
+            yield block
+            sent += len(block)
+            note(sent, total)
+
+    source.write(part, chunks(), offset=have)
+
+
 #: (source object, path) of the uploads running in this process: two uploads of one
 #: name would append to each other's ``.part`` (an upload resumes from its size).
 _uploading: set[tuple[int, str]] = set()
@@ -303,25 +340,20 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
             signature.write_text(version, "utf-8")
         except OSError as exc:
             raise _local_error(exc, signature) from exc
-    note(have, total)
-    sent = have
     try:
         with open(local, "rb") as fh:
-            fh.seek(have)
-
-            def chunks() -> Iterator[bytes]:
-                nonlocal sent
-                while True:
-                    if stop():
-                        raise Cancelled(f"upload of {rel!r} cancelled at byte {sent}")
-                    block = fh.read(CHUNK)
-                    if not block:
-                        return
-                    yield block
-                    sent += len(block)
-                    note(sent, total)
-
-            source.write(part, chunks(), offset=have)
+            try:
+                _send(source, fh, part, have, total, note, stop, rel)
+            except _REFUSED:
+                if not have:
+                    raise
+                # the server refused to resume (APPE, REST): send the whole file again,
+                # into a fresh .part (a server may keep a refused name's old bytes)
+                try:
+                    source.delete(part)
+                except (NotFound, PermissionDenied):
+                    pass
+                _send(source, fh, part, 0, total, note, stop, rel)
     except OSError as exc:
         raise _local_error(exc, local) from exc
     size = source.stat(part).size

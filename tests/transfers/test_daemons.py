@@ -3,16 +3,21 @@ unhelpful: resume commands refused, the disk full, the session killed mid-transf
 
 from __future__ import annotations
 
+import hashlib
+import os
 import random
+import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from reelhouse.errors import StorageFull
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.transfers.copy import _signature, download, local_part, part_signature_path, upload
 
-from helpers import vsftpd
+from helpers import PURE_PASSWORD, PURE_USER, pure_ftpd, vsftpd
 
 pytestmark = pytest.mark.ftpd
 
@@ -58,3 +63,63 @@ def test_download_restarts_whole_where_rest_is_refused(no_resume: tuple[FtpSourc
     assert download(src, "film.mkv", out) == len(DATA)
     assert out.read_bytes() == DATA
     assert not local_part(out).exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 2 MiB tmpfs (root only), grown by :func:`grow`; unmounted after the test."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], check=True)
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def grow(mnt: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,size=16m", str(mnt)], check=True)
+
+
+@contextmanager
+def daemon_on(kind: str, disk: Path, tmp_path: Path) -> Iterator[tuple[FtpSource, Path]]:
+    """(source, the folder it writes) of a pure-ftpd or vsftpd whose files live on ``disk``."""
+    if kind == "pure-ftpd":
+        with pure_ftpd(disk) as (port, home):
+            src = FtpSource(FtpConfig("127.0.0.1", port, user=PURE_USER, password=PURE_PASSWORD, pool_size=2))
+            try:
+                yield src, home
+            finally:
+                src.close()
+        return
+    anon = disk / "anon"
+    (anon / "incoming").mkdir(parents=True)
+    (anon / "incoming").chmod(0o777)
+    with vsftpd(tmp_path, anon, writable=True) as port:
+        src = FtpSource(FtpConfig("127.0.0.1", port, root="incoming", pool_size=2))
+        try:
+            yield src, anon / "incoming"
+        finally:
+            src.close()
+
+
+@pytest.mark.parametrize("kind", ["pure-ftpd", "vsftpd"])
+def test_a_full_server_disk_is_storage_full_and_the_upload_resumes_later(
+        kind: str, small_disk: Path, tmp_path: Path) -> None:
+    """Both daemons answer a full disk with 451 ("Error during write to file", "Failure
+    writing to local file."), not 452/552: still StorageFull, the .part kept, and the
+    upload resumes from it once there is room."""
+    local = tmp_path / "film.mkv"
+    local.write_bytes(DATA)
+    with daemon_on(kind, small_disk, tmp_path) as (src, home):
+        with pytest.raises(StorageFull):
+            upload(src, local, "Films/film.mkv")
+        kept = (home / "Films/film.mkv.part").read_bytes()
+        assert 0 < len(kept) < len(DATA) and DATA.startswith(kept)
+        assert src.pool.stats["in_use"] == 0
+        grow(small_disk)
+        assert upload(src, local, "Films/film.mkv") == len(DATA)
+        assert hashlib.sha256((home / "Films/film.mkv").read_bytes()).digest() == hashlib.sha256(DATA).digest()
+        assert sorted(p.name for p in (home / "Films").iterdir()) == ["film.mkv"]

@@ -23,6 +23,7 @@ from reelhouse.errors import (
     PermissionDenied,
     ReelhouseError,
     SourceUnavailable,
+    StorageFull,
 )
 from reelhouse.sources.base import normalize_path
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
@@ -170,7 +171,8 @@ class FtpClient(FtpLister):
         """Close an upload's data connection and read the server's verdict.
 
         226/250 → done. A 4xx/5xx (552 storage full, 553 bad name, 451 …) raises its
-        domain error, also when the data connection broke first (``failure``: the
+        domain error (a 451 about writing, pure-ftpd's and vsftpd's answer to ENOSPC:
+        StorageFull), also when the data connection broke first (``failure``: the
         server often closes it and then says why). No reply → SourceUnavailable and
         the control connection is dropped."""
         self._close_data(data, clean=failure is None)
@@ -182,6 +184,12 @@ class FtpClient(FtpLister):
             resp = ftp.getresp()
         except (ftplib.error_temp, ftplib.error_perm) as exc:
             self.last_used = time.monotonic()  # an error reply: the connection is in sync
+            text = str(exc)
+            if text.startswith("451") and "writ" in text.lower():
+                # pure-ftpd ("Error during write to file") and vsftpd ("Failure writing
+                # to local file.") answer a full disk (ENOSPC) with 451, not 452/552
+                raise StorageFull(f"FTP server could not store the file while {what} "
+                                  f"(its disk is likely full): {text}") from exc
             raise translate_error(exc, what) from exc
         except BaseException as exc:
             self.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from reelhouse.errors import StorageFull
+from reelhouse.errors import SourceUnavailable, StorageFull
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.transfers.copy import _signature, download, local_part, part_signature_path, upload
 
-from helpers import PURE_PASSWORD, PURE_USER, pure_ftpd, vsftpd
+from helpers import PURE_PASSWORD, PURE_USER, daemon_of, pure_ftpd, vsftpd
 
 pytestmark = pytest.mark.ftpd
 
@@ -123,3 +124,51 @@ def test_a_full_server_disk_is_storage_full_and_the_upload_resumes_later(
         assert upload(src, local, "Films/film.mkv") == len(DATA)
         assert hashlib.sha256((home / "Films/film.mkv").read_bytes()).digest() == hashlib.sha256(DATA).digest()
         assert sorted(p.name for p in (home / "Films").iterdir()) == ["film.mkv"]
+
+
+def kill_sessions(port: int) -> int:
+    """SIGKILL the session processes (children) of the daemon on ``port``; how many."""
+    parent = daemon_of(port)
+    killed = 0
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and int((proc / "stat").read_text().rpartition(")")[2].split()[1]) == parent:
+                os.kill(int(proc.name), signal.SIGKILL)
+                killed += 1
+        except (OSError, ValueError, IndexError):
+            pass
+    return killed
+
+
+BIG = random.Random(2).randbytes(24 * 1024 * 1024 + 3)
+
+
+@pytest.mark.parametrize("kind", ["pure-ftpd", "vsftpd"])
+def test_sessions_killed_mid_transfer_resume_to_identical_bytes(kind: str, tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    local = tmp_path / "big.mkv"
+    local.write_bytes(BIG)
+    want = hashlib.sha256(BIG).hexdigest()
+    with daemon_on(kind, disk, tmp_path) as (src, home):
+        port = src.config.port
+        killed: list[int] = []
+
+        def kill_once(done: int, total: int | None) -> None:
+            if done >= 2 * 1024 * 1024 and not killed:
+                killed.append(kill_sessions(port))
+
+        with pytest.raises(SourceUnavailable):
+            upload(src, local, "up/big.mkv", progress=kill_once)
+        assert killed and killed[0] >= 1
+        kept = (home / "up/big.mkv.part").read_bytes()
+        assert 0 < len(kept) < len(BIG) and BIG.startswith(kept)
+        assert upload(src, local, "up/big.mkv") == len(BIG)
+        assert hashlib.sha256((home / "up/big.mkv").read_bytes()).hexdigest() == want
+
+        killed.clear()
+        out = tmp_path / "back.mkv"
+        assert download(src, "up/big.mkv", out, progress=kill_once) == len(BIG)
+        assert killed and killed[0] >= 1
+        assert hashlib.sha256(out.read_bytes()).hexdigest() == want
+        assert src.pool.stats["in_use"] == 0

@@ -84,8 +84,18 @@ def discard_part(dest: Path) -> None:
     part_signature_path(dest).unlink(missing_ok=True)
 
 
-def _signature(entry: Entry) -> str:
-    return f"{entry.size} {entry.mtime!r}"
+def _signature(entry: Entry, exact: float | None = None) -> str:
+    return f"{entry.size} {entry.mtime!r}" + (f" {exact!r}" if exact is not None else "")
+
+
+def _version(source: Source, rel: str) -> tuple[Entry, str]:
+    """The file's entry and its signature: size and listed mtime, plus the mtime to the
+    second where the source has a finer one than its listing (FTP ``MDTM``: a LIST
+    server shows minutes, so a same-size file replaced within the minute would look
+    unchanged and a resume would splice the two versions)."""
+    entry = source.stat(rel)
+    exact = getattr(source, "exact_mtime", None)
+    return entry, _signature(entry, exact(rel) if exact is not None and not entry.is_dir else None)
 
 
 def _read_signature(path: Path) -> str | None:
@@ -177,12 +187,12 @@ def download(
     note = progress or (lambda done, total: None)
     stop = should_stop or _never
     rel = normalize_path(remote)
-    entry = source.stat(rel)
+    entry, sig = _version(source, rel)
     if entry.is_dir:
         raise InvalidInput(f"{rel!r} is a folder; transfers copy files")
     total = entry.size
     part = local_part(dest)
-    sig_path, sig = part_signature_path(dest), _signature(entry)
+    sig_path = part_signature_path(dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         have = part.stat().st_size if part.exists() else 0
@@ -230,7 +240,7 @@ def download(
     if total is not None and size != total:
         raise SourceUnavailable(
             f"download of {rel!r} ended at {size} of {total} bytes; it will be resumed")
-    if _signature(source.stat(rel)) != sig:
+    if _version(source, rel)[1] != sig:
         discard_part(dest)
         raise SourceUnavailable(f"{rel!r} changed on the source during the download; "
                                 "it will be downloaded again")

@@ -8,15 +8,16 @@ import os
 import random
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from reelhouse.errors import SourceUnavailable, StorageFull
+from reelhouse.errors import Cancelled, SourceUnavailable, StorageFull
 from reelhouse.sources.ftp import FtpConfig, FtpSource
-from reelhouse.transfers.copy import _signature, download, local_part, part_signature_path, upload
+from reelhouse.transfers.copy import _version, download, local_part, part_signature_path, upload
 
 from helpers import PURE_PASSWORD, PURE_USER, daemon_of, pure_ftpd, vsftpd
 
@@ -60,7 +61,7 @@ def test_download_restarts_whole_where_rest_is_refused(no_resume: tuple[FtpSourc
     (incoming / "film.mkv").write_bytes(DATA)
     out = tmp_path / "back.mkv"
     local_part(out).write_bytes(DATA[:5])
-    part_signature_path(out).write_text(_signature(src.stat("film.mkv")))
+    part_signature_path(out).write_text(_version(src, "film.mkv")[1])
     assert download(src, "film.mkv", out) == len(DATA)
     assert out.read_bytes() == DATA
     assert not local_part(out).exists()
@@ -155,7 +156,7 @@ def test_sessions_killed_mid_transfer_resume_to_identical_bytes(kind: str, tmp_p
         killed: list[int] = []
 
         def kill_once(done: int, total: int | None) -> None:
-            if done >= 2 * 1024 * 1024 and not killed:
+            if done >= 8 * 1024 * 1024 and not killed:  # past what socket buffers hold
                 killed.append(kill_sessions(port))
 
         with pytest.raises(SourceUnavailable):
@@ -172,3 +173,26 @@ def test_sessions_killed_mid_transfer_resume_to_identical_bytes(kind: str, tmp_p
         assert killed and killed[0] >= 1
         assert hashlib.sha256(out.read_bytes()).hexdigest() == want
         assert src.pool.stats["in_use"] == 0
+
+
+def test_a_download_is_not_resumed_onto_a_same_size_file_replaced_within_the_minute(tmp_path: Path) -> None:
+    """vsftpd lists times to the minute (to the day for old files): the .part's
+    signature must use the server's MDTM (seconds), or a file replaced by another of
+    the same size in the same minute ends as a splice of the two."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    old, new = BIG, random.Random(9).randbytes(len(BIG))
+    minute = (int(time.time()) // 60 - 5) * 60
+    with daemon_on("vsftpd", disk, tmp_path) as (src, home):
+        film = home / "film.mkv"
+        film.write_bytes(old)
+        os.utime(film, (minute + 10, minute + 10))
+        out = tmp_path / "film.mkv"
+        with pytest.raises(Cancelled):
+            download(src, "film.mkv", out, should_stop=lambda: local_part(out).exists()
+                     and local_part(out).stat().st_size > 2 * 1024 * 1024)
+        assert local_part(out).exists()
+        film.write_bytes(new)
+        os.utime(film, (minute + 40, minute + 40))
+        assert download(src, "film.mkv", out) == len(new)
+        assert hashlib.sha256(out.read_bytes()).digest() == hashlib.sha256(new).digest()

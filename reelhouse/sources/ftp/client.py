@@ -140,6 +140,27 @@ class FtpClient(FtpLister):
                 pass  # 501/504: SIZE not usable here, fall back to the listing
         return self.stat(rel).size
 
+    def exact_mtime(self, path: str) -> float | None:
+        """A file's modification time to the second (seconds since the epoch): ``MDTM``
+        (RFC 3659 §3), whose ``YYYYMMDDHHMMSS[.sss]`` is UTC; None when the server has
+        no MDTM or refuses it (LIST gives only minutes, or days for old files)."""
+        if "MDTM" not in self.features:
+            return None
+        rel = normalize_path(path)
+        target = self._abs(rel)
+        try:
+            reply: str = self._call(f"reading the time of {rel!r}",
+                                    lambda: self._ftp().sendcmd(f"MDTM {target}"))
+        except (InvalidInput, NotFound, PermissionDenied):
+            return None
+        _, _, stamp = reply.partition(" ")
+        try:
+            whole, _, frac = stamp.strip().partition(".")
+            when = datetime.strptime(whole, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+            return when.timestamp() + (float(f"0.{frac}") if frac.isdigit() else 0.0)
+        except ValueError:
+            return None
+
     def start_stor(self, path: str, offset: int = 0, append: bool = False) -> socket.socket:
         """Open a data connection that writes ``path``: ``STOR`` from byte 0, ``APPE``
         (``append``: the file holds exactly ``offset`` bytes) or ``REST offset`` +

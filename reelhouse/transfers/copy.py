@@ -24,7 +24,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from reelhouse.errors import (
     Cancelled,
@@ -54,20 +54,29 @@ ShouldStop = Callable[[], bool]
 PART_SUFFIX = ".part"
 
 
+def _part_of(name: str, hidden: str) -> str:
+    """``NAME.part``, or for a name too long for the suffix (251-255 UTF-8 bytes: legal,
+    but NAME_MAX is 255 bytes on Linux file systems and FTP servers on them)
+    ``<hidden><hash of the name>.part``."""
+    part = f"{name}{PART_SUFFIX}"
+    if len(part.encode("utf-8", "surrogateescape")) > 255:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+        part = f"{hidden}{digest}{PART_SUFFIX}"
+    return part
+
+
 def part_name(path: str) -> str:
-    """The temporary name a transfer writes to: ``NAME.part`` in the same folder."""
-    return f"{path}{PART_SUFFIX}"
+    """The temporary name an upload writes to on the source: ``NAME.part`` in the same
+    folder, or ``<hash of NAME>.part`` for a 251-255-byte ``NAME`` (not a dot-file:
+    vsftpd's LIST hides those, and the upload reads the .part's size from it)."""
+    folder, _, name = path.rpartition("/")
+    return f"{folder}/{_part_of(name, '')}" if folder else _part_of(name, "")
 
 
 def local_part(dest: Path) -> Path:
     """The ``.part`` a download to ``dest`` writes: ``NAME.part`` beside it, or for a
-    name too long for the suffix (251-255 UTF-8 bytes, which a server may well hold)
-    ``.<hash of the name>.part``: NAME_MAX is 255 bytes on Linux file systems."""
-    name = part_name(dest.name)
-    if len(name.encode("utf-8", "surrogateescape")) > 255:
-        digest = hashlib.sha256(dest.name.encode("utf-8", "surrogateescape")).hexdigest()[:24]
-        name = f".{digest}{PART_SUFFIX}"
-    return dest.with_name(name)
+    name too long for the suffix ``.<hash of the name>.part``."""
+    return dest.with_name(_part_of(dest.name, "."))
 
 
 def part_signature_path(dest: Path) -> Path:
@@ -316,6 +325,13 @@ def _send(source: Source, fh: BinaryIO, part: str, have: int, total: int, note: 
     source.write(part, chunks(), offset=have)
 
 
+def _remote_size(source: Source, path: str) -> int | None:
+    """The size of ``path`` on ``source``: FTP ``SIZE`` where there is one (a LIST
+    server may hide the name: vsftpd lists no dot-files), else its entry's."""
+    size = getattr(source, "size", None)
+    return cast("int | None", size(path)) if callable(size) else source.stat(path).size
+
+
 #: (source object, path) of the uploads running in this process: two uploads of one
 #: name would append to each other's ``.part`` (an upload resumes from its size).
 _uploading: set[tuple[int, str]] = set()
@@ -339,7 +355,7 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
         source.mkdir(folder)
     part = part_name(rel)
     try:
-        have = source.stat(part).size or 0
+        have = _remote_size(source, part) or 0
     except NotFound:
         have = 0
     if have > total or (signature is not None and have and _read_signature(signature) != version):
@@ -366,7 +382,7 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
                 _send(source, fh, part, 0, total, note, stop, rel)
     except OSError as exc:
         raise _local_error(exc, local) from exc
-    size = source.stat(part).size
+    size = _remote_size(source, part)
     if size != total:
         raise SourceUnavailable(
             f"upload of {rel!r}: the source has {size} of {total} bytes; it will be resumed")

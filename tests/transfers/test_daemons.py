@@ -196,3 +196,26 @@ def test_a_download_is_not_resumed_onto_a_same_size_file_replaced_within_the_min
         os.utime(film, (minute + 40, minute + 40))
         assert download(src, "film.mkv", out) == len(new)
         assert hashlib.sha256(out.read_bytes()).digest() == hashlib.sha256(new).digest()
+
+
+@pytest.mark.parametrize("kind", ["pure-ftpd", "vsftpd"])
+def test_names_users_give_upload_and_download_intact(kind: str, tmp_path: Path) -> None:
+    """``#``, ``%``, ``?``, leading dashes, spaces at the ends, and 254/255-byte names
+    (NAME_MAX: the ``.part`` of such a name would be too long, so it gets a hashed one)."""
+    names = ["a #1.mkv", "100% b.mkv", "what?.mkv", "-rf.mkv", "--help", " spaced .mkv", ".hidden.mkv",
+             "é" * 125 + ".mkv", "x" * 251 + ".mkv"]
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    data = random.Random(4).randbytes(100_003)
+    local = tmp_path / "l.mkv"
+    local.write_bytes(data)
+    with daemon_on(kind, disk, tmp_path) as (src, home):
+        for name in names:
+            assert upload(src, local, f"in/{name}") == len(data)
+            assert (home / "in" / name).read_bytes() == data
+            if kind == "vsftpd" and name.startswith("."):
+                continue  # vsftpd lists no dot-files: not downloadable from it
+            out = tmp_path / "back" / name
+            assert download(src, f"in/{name}", out) == len(data)
+            assert out.read_bytes() == data
+        assert sorted(p.name for p in (home / "in").iterdir()) == sorted(names)

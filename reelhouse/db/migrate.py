@@ -10,6 +10,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import OperationalError, SAWarning
 
+from reelhouse.db import title_index
 from reelhouse.errors import ConfigError
 
 __all__ = ["alembic_config", "upgrade"]
@@ -65,6 +66,7 @@ def upgrade(engine: Engine) -> None:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
+                title_index.ensure(conn)
         finally:
             if sqlite:
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")

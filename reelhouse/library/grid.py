@@ -39,7 +39,14 @@ from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, WatchProgress
 from reelhouse.errors import InvalidInput
 from reelhouse.library.queries import GridItem, cached_count, remember_count
-from reelhouse.library.title_search import search_parameter, title_condition
+from reelhouse.library.title_search import (
+    FOLDED,
+    TRIGRAM,
+    search_order,
+    search_parameter,
+    title_condition,
+    trigram_ids,
+)
 
 __all__ = ["RESOLUTIONS", "GridFilter", "GridPage", "genre_condition", "grid_page"]
 
@@ -50,6 +57,8 @@ RESOLUTIONS: dict[str, tuple[int, int]] = {
 _RANK = {"movie": 0, "show": 1}
 #: Matches a title search's first page reads at once (see grid_page).
 SEARCH_WINDOW = 300
+#: The statement key's ``q`` of a search by the ids the trigram index gave (SQLite).
+_IDS = "ids"
 
 
 @dataclass(frozen=True)
@@ -157,8 +166,10 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
         )
     stmt = select(model.id, model.title, model.year, model.poster_image_id, model.needs_review,
                   sort.label("sort"), year0.label("year0")).where(has_file)
-    if f.q and f.q.strip():  # bound: the key's q is "?" (folded words) or "!" (see _statement_key)
-        stmt = stmt.where(title_condition(model, f.q, bound=bound_q, folded=(f.q == "?") if bound_q else None))
+    if f.q == _IDS and bound_q:  # the ids the trigram index gave (grid_page): the bound list ``q_ids``
+        stmt = stmt.where(model.id.in_(bindparam("q_ids", expanding=True)))
+    elif f.q and f.q.strip():  # bound: the key's q is the search's mode (see _statement_key)
+        stmt = stmt.where(title_condition(model, f.q, bound=bound_q, mode=f.q if bound_q else None))
     if f.genre:
         stmt = stmt.where(genre_condition(model, f.genre))
     if f.year is not None:
@@ -185,10 +196,11 @@ def genre_condition(model: Any, genre: str) -> ColumnElement[bool]:
 
 def _statement_key(f: GridFilter) -> GridFilter:
     """``f`` as the statement caches key it: a search's words are a bound parameter,
-    compared folded ("?") or, without a letter or digit, as typed ("!")."""
+    and ``q`` says how they compare (title_search.search_parameter's mode: the trigram
+    index, the folded key alone, or as typed)."""
     if not (f.q and f.q.strip()):
         return replace(f, q=None)
-    return replace(f, q="?" if search_parameter(f.q)[0] else "!")
+    return replace(f, q=search_parameter(f.q)[0])
 
 
 def _relation(kind: str, cursor: tuple[str, int, str, int] | None) -> str:
@@ -216,7 +228,8 @@ def _page_statement(kind: str, f: GridFilter, relation: str) -> Select[Any]:
         stmt = stmt.where(tuple_(sort, year0) > tuple_(c_sort, c_year))
     if relation:  # implied by the row comparison, but a range SQLite walks the index from
         stmt = stmt.where(sort >= c_sort)  # (it does not range-scan an expression index by a row value)
-    return stmt.order_by(sort, year0, ident).limit(bindparam("lim", type_=Integer))
+    order = search_order(sort, TRIGRAM if f.q == _IDS else f.q)  # a search by ids sorts its few rows
+    return stmt.order_by(order, year0, ident).limit(bindparam("lim", type_=Integer))
 
 
 _STATEMENTS: dict[tuple[object, ...], Any] = {}
@@ -254,10 +267,17 @@ def grid_page(s: Session, f: GridFilter, limit: int, cursor: str | None = None,
     counts: dict[str, int] = {}
     for kind in kinds:
         relation = _relation(kind, after)
-        stmt = _statement(("page", kind, key_f, relation), lambda kind=kind, relation=relation:
-                          _page_statement(kind, key_f, relation))
-        found = s.connection().execute(stmt, {k: v for k, v in params.items()
-                                              if k != "c_id" or relation == "gt3"}).all()
+        kind_f, kind_params = key_f, {k: v for k, v in params.items() if k != "c_id" or relation == "gt3"}
+        if key_f.q == TRIGRAM:
+            ids = trigram_ids(s.connection(), kind, params["q_like"], SEARCH_WINDOW)
+            if ids is not None:  # SQLite, a narrow search: the page of those films
+                kind_f, kind_params["q_ids"] = replace(key_f, q=_IDS), ids
+                del kind_params["q_like"]
+            elif s.connection().dialect.name == "sqlite":  # common words: the sort index's walk meets them soon
+                kind_f = replace(key_f, q=FOLDED)
+        stmt = _statement(("page", kind, kind_f, relation), lambda kind=kind, relation=relation, kind_f=kind_f:
+                          _page_statement(kind, kind_f, relation))
+        found = [] if kind_params.get("q_ids") == [] else s.connection().execute(stmt, kind_params).all()
         if after is None and len(found) < fetch:  # the whole of this type: its own count
             counts[kind] = remember_count(("grid", kind, f), s, len(found))
         rows += [((r.sort, r.year0, _RANK[kind], r.id), r, kind) for r in found]

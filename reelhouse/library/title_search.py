@@ -1,18 +1,112 @@
 """Title search conditions shared by the library grid, the title lists and the Jellyfin
 API: the folded key of the words (:mod:`reelhouse.db.search_key`) anywhere in the
 title's stored key; a query without any letter or digit ("!!!") is compared with the
-lower-case title as typed."""
+lower-case title as typed.
+
+A key of three characters or more is looked up in the trigram index
+(:mod:`reelhouse.db.title_index`): on SQLite the FTS5 table gives the matching ids
+(its LIKE on a contiguous key is an exact substring test, so the result is the same as
+the LIKE on the key), on PostgreSQL the GIN index serves the same LIKE. Shorter keys
+have no trigram: they test the keys of the sort index, as before."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func
-from sqlalchemy.types import Text
+from sqlalchemy import ColumnElement, Connection, bindparam, func, literal
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import Boolean, Text
 
 from reelhouse.db.search_key import search_pattern
+from reelhouse.db.title_index import MIN_KEY, SQLITE_TRIGRAM
 
-__all__ = ["literal_like", "search_parameter", "title_condition"]
+__all__ = [
+    "FOLDED",
+    "LITERAL",
+    "TRIGRAM",
+    "literal_like",
+    "search_order",
+    "search_parameter",
+    "title_condition",
+    "trigram_ids",
+]
+
+#: How a search compares: the key through the trigram index, the key by LIKE alone (1–2
+#: characters), the lower-case words as typed (no letter or digit).
+TRIGRAM, FOLDED, LITERAL = "trigram", "folded", "literal"
+
+
+class _KeyLike(ColumnElement[bool]):
+    """``key LIKE pattern`` of a title table; on SQLite through the table's FTS5 trigram
+    index: ``id IN (SELECT rowid FROM <table>_fts WHERE search_key LIKE pattern)``."""
+
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition as it stands (no "= 1" on SQLite)
+    _traverse_internals = [("keycol", InternalTraversal.dp_clauseelement),
+                           ("ident", InternalTraversal.dp_clauseelement),
+                           ("pattern", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, key: Any, ident: Any, pattern: Any) -> None:
+        self.keycol, self.ident, self.pattern = key, ident, pattern
+
+
+@compiles(_KeyLike)
+def _key_like(element: _KeyLike, compiler: Any, **kw: Any) -> str:
+    return f"{compiler.process(element.keycol, **kw)} LIKE {compiler.process(element.pattern, **kw)}"
+
+
+@compiles(_KeyLike, "sqlite")
+def _key_like_sqlite(element: _KeyLike, compiler: Any, **kw: Any) -> str:
+    if not SQLITE_TRIGRAM:
+        return _key_like(element, compiler, **kw)
+    fts = f"{element.keycol.table.name}_fts"  # the model's own table (db/title_index.py)
+    return (f"{compiler.process(element.ident, **kw)} IN (SELECT rowid FROM {fts} "  # noqa: S608 - a model's table
+            f"WHERE {fts}.search_key LIKE {compiler.process(element.pattern, **kw)})")
+
+
+class _Unindexed(ColumnElement[Any]):
+    """``expr``; on SQLite ``+expr``, which no index serves (https://sqlite.org/optoverview.html,
+    "Disqualifying WHERE clause terms"): an ORDER BY of a search then does not walk the
+    sort index but reads the ids the trigram index gave and sorts those."""
+
+    inherit_cache = True
+    _traverse_internals = [("expr", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, expr: Any) -> None:
+        self.expr = expr
+        self.type = expr.type
+
+
+@compiles(_Unindexed)
+def _unindexed(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.expr, **kw))
+
+
+@compiles(_Unindexed, "sqlite")
+def _unindexed_sqlite(element: _Unindexed, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.expr, **kw)}"
+
+
+def search_order(expr: Any, mode: str | None) -> Any:
+    """The ORDER BY term ``expr`` of a statement searching in ``mode``: on SQLite, a
+    trigram search sorts its matches instead of walking the sort index past every title."""
+    return _Unindexed(expr) if mode == TRIGRAM and SQLITE_TRIGRAM else expr
+
+
+def trigram_ids(conn: Connection, kind: str, pattern: str, limit: int) -> list[int] | None:
+    """SQLite: the ids of the titles of ``kind`` ("movie", "show") holding the trigram
+    search ``pattern``, read from the FTS5 table, if there are at most ``limit`` (reading
+    stops at ``limit + 1``: 0.2–0.4 ms with 20,000 films); None when there are more (a
+    page of common words is read faster by walking the sort index) or the database is
+    not SQLite (PostgreSQL's planner weighs the GIN index against the sort index itself)."""
+    if conn.dialect.name != "sqlite" or not SQLITE_TRIGRAM:
+        return None
+    fts = "movies_fts" if kind == "movie" else "shows_fts"
+    sql = f"SELECT rowid FROM {fts} WHERE search_key LIKE ? LIMIT ?"  # noqa: S608 - a constant table
+    ids = [r[0] for r in conn.exec_driver_sql(sql, (pattern, limit + 1))]
+    return ids if len(ids) <= limit else None
 
 
 def literal_like(query: str) -> str:
@@ -21,23 +115,27 @@ def literal_like(query: str) -> str:
     return f"%{text}%"
 
 
-def search_parameter(query: str) -> tuple[bool, str]:
-    """``(folded, pattern)``: the value of the bound ``q_like`` of a statement made by
-    :func:`title_condition` with ``bound=True`` and the same ``folded``."""
+def search_parameter(query: str) -> tuple[str, str]:
+    """``(mode, pattern)``: how the search compares (:data:`TRIGRAM`, :data:`FOLDED`,
+    :data:`LITERAL`) and the value of the bound ``q_like`` of a statement made by
+    :func:`title_condition` with ``bound=True`` and the same ``mode``."""
     pattern = search_pattern(query)
-    return (True, pattern) if pattern else (False, literal_like(query))
+    if pattern is None:
+        return LITERAL, literal_like(query)
+    return (TRIGRAM if len(pattern) - 2 >= MIN_KEY else FOLDED), pattern
 
 
 def title_condition(model: Any, query: str, bound: bool = False,
-                    folded: bool | None = None) -> ColumnElement[bool]:
+                    mode: str | None = None) -> ColumnElement[bool]:
     """``model`` (Movie or Show) whose title matches ``query``. ``bound``: the pattern is
-    the bound parameter ``q_like`` (see :func:`search_parameter`; ``folded`` says which
-    of the two comparisons the statement makes), so one statement serves every search."""
-    if folded is None:
-        folded, value = search_parameter(query)
-    else:
-        value = search_parameter(query)[1]
-    pattern: Any = bindparam("q_like", type_=Text) if bound else value
-    if folded:
+    the bound parameter ``q_like`` (see :func:`search_parameter`; ``mode`` says which
+    of the comparisons the statement makes), so one statement serves every search."""
+    found_mode, value = search_parameter(query)
+    if mode is None:
+        mode = found_mode
+    pattern: Any = bindparam("q_like", type_=Text) if bound else literal(value, Text)
+    if mode == TRIGRAM:
+        return _KeyLike(model.search_key, model.id, pattern)
+    if mode == FOLDED:
         return model.search_key.like(pattern)  # type: ignore[no-any-return]
     return func.lower(model.title).like(pattern, escape="\\")

@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from reelhouse.db import title_index
 from reelhouse.db.engine import make_engine
 from reelhouse.db.migrate import upgrade
 from reelhouse.db.models import Base
@@ -17,7 +18,10 @@ def _diff(url: str) -> list[object]:
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": False, "render_as_batch": True})
+            # the title search's trigram index (FTS5 tables, triggers) is not in the models
+            ctx = MigrationContext.configure(conn, opts={
+                "compare_type": False, "render_as_batch": True,
+                "include_name": lambda name, *_: not title_index.is_index_object(name)})
             return list(compare_metadata(ctx, Base.metadata))
     finally:
         engine.dispose()

@@ -219,3 +219,21 @@ def test_names_users_give_upload_and_download_intact(kind: str, tmp_path: Path) 
             assert download(src, f"in/{name}", out) == len(data)
             assert out.read_bytes() == data
         assert sorted(p.name for p in (home / "in").iterdir()) == sorted(names)
+
+
+def test_implicit_ftps_with_session_reuse_round_trip(tmp_path: Path) -> None:
+    """vsftpd with implicit TLS and ``require_ssl_reuse=YES`` on the data connections."""
+    from compat.support import transfer_round_trip
+    from compat.test_vsftpd import _self_signed
+
+    anon = tmp_path / "anon"
+    (anon / "incoming").mkdir(parents=True)
+    (anon / "incoming").chmod(0o777)
+    cert, key, pem = _self_signed(tmp_path)
+    with vsftpd(tmp_path, anon, writable=True, tls=(cert, key), options={"implicit_ssl": "YES"}) as port:
+        src = FtpSource(FtpConfig("127.0.0.1", port, root="incoming", pool_size=2, tls="implicit",
+                                  trusted_cert=pem))
+        try:
+            transfer_round_trip(src, tmp_path, anon / "incoming", seed=3)
+        finally:
+            src.close()

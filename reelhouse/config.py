@@ -296,6 +296,11 @@ class Settings(BaseSettings):
         default=20, ge=1, le=10_000,
         description="Most watch parties one user may have started and still host that have not ended.",
     )
+    jellyfin_syncplay: Literal["everyone", "admins", "nobody"] = Field(
+        default="everyone",
+        description="Who may use SyncPlay in Jellyfin apps (their groups are watch parties): "
+        "'everyone', 'admins' only, or 'nobody' (the apps hide SyncPlay).",
+    )
 
     @field_validator("log_level")
     @classmethod

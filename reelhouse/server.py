@@ -54,6 +54,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     install_web(app)
     jellyfin = create_jellyfin_app(core)
     jellyfin.state.metrics = app.state.metrics
+    jellyfin.state.live_owner = app  # one party runtime: SyncPlay groups are the site's parties
     app.add_middleware(JellyfinMount, jellyfin=jellyfin)
     return app
 

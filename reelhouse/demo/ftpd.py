@@ -64,7 +64,11 @@ class EmbeddedFtpServer:
         authorizer = DummyAuthorizer()
         authorizer.add_user(user, password, str(self.root), perm="elradfmwMT")
         base: type[FTPHandler] = _tls_handler(implicit_tls) if certfile else FTPHandler
-        attrs: dict[str, Any] = {"authorizer": authorizer, "banner": "reelhouse embedded FTP"}
+        # Names go out as the bytes they are on disk, as pure-ftpd and vsftpd send them:
+        # pyftpdlib's default ("replace") lists a latin-1 "Caf\xe9" as "Caf?", a name no
+        # RETR or CWD can open.
+        attrs: dict[str, Any] = {"authorizer": authorizer, "banner": "reelhouse embedded FTP",
+                                 "unicode_errors": "surrogateescape"}
         if certfile:
             attrs["certfile"] = str(certfile)
         attrs.update(handler_overrides or {})

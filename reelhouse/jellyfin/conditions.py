@@ -27,7 +27,7 @@ from typing import Any
 
 from reelhouse.db.models import MediaFile, MediaStream
 
-__all__ = ["Refusal", "codec_refusals", "has_codec_profiles", "holds", "takes_hls"]
+__all__ = ["Refusal", "codec_refusals", "has_codec_profiles", "holds", "takes_hls", "video_limits"]
 
 _MAX_PROFILES = 100
 _MAX_CONDITIONS = 50
@@ -195,3 +195,26 @@ def takes_hls(profile: Any, video_codec: str | None) -> tuple[bool, bool]:
         codecs = _split(entry.get("videocodec"))
         return True, not codecs or (video_codec or "") in codecs
     return False, False
+
+
+def video_limits(profile: Any, codec: str = "h264") -> dict[str, int]:
+    """The upper bounds the ``CodecProfiles`` put on a ``codec`` video the client would
+    be sent (reelhouse's renditions are H.264): ``{"width", "height", "videobitrate"}``
+    from ``LessThanEqual`` conditions of Video profiles for that codec (any container),
+    the lowest of each; a bound that is not a positive number is left out."""
+    out: dict[str, int] = {}
+    for entry in _entries(profile, "codecprofiles"):
+        if str(entry.get("type", "")).lower() != "video":
+            continue
+        codecs = _split(entry.get("codec"))
+        if codecs and codec not in codecs:
+            continue
+        for c in _conditions(entry, "conditions"):
+            prop = str(c.get("property", "")).lower()
+            kind = str(c.get("condition", "")).lower()
+            if prop not in ("width", "height", "videobitrate") or kind != "lessthanequal":
+                continue
+            value = _number(str(c.get("value", "")))
+            if value is not None and 0 < value < 2**53:
+                out[prop] = min(out.get(prop, int(value)), int(value))
+    return out

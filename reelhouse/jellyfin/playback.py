@@ -16,14 +16,15 @@ from typing import Any
 
 from reelhouse.db.models import MediaFile
 from reelhouse.jellyfin import ids
-from reelhouse.jellyfin.conditions import codec_refusals, has_codec_profiles, takes_hls
+from reelhouse.jellyfin.conditions import codec_refusals, has_codec_profiles, takes_hls, video_limits
 from reelhouse.jellyfin.media import container_of
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.library.streams import unprobed
 from reelhouse.playback.hls.decision import ClientCaps, Decision, MediaFacts, decide
+from reelhouse.playback.hls.ladder import Limit
 
-__all__ = ["ANY_CONTAINER", "apply_decision", "caps_from_profile", "max_bitrate_of", "new_play_session",
-           "unsegmentable"]
+__all__ = ["ANY_CONTAINER", "apply_decision", "caps_from_profile", "limit_of", "limit_query", "max_bitrate_of",
+           "new_play_session", "unsegmentable"]
 
 #: Codec names used when a profile accepts "any" codec in a container.
 _ANY_VIDEO = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "vc1", "msmpeg4v3"})
@@ -91,6 +92,47 @@ def max_bitrate_of(query: Args, body: Args, profile: Any) -> int | None:
     return args.number(name, None, 1, 2**53 - 1, decimal=True)
 
 
+def _dimension(args: Args, *names: str) -> int | None:
+    """The first of ``names`` given in ``args``, a number from 1 to 2**53 - 1 (pixels
+    or bits/s; its integer part); InvalidInput for anything else."""
+    for name in names:
+        if args.has(name):
+            return args.number(name, None, 1, 2**53 - 1, decimal=True)
+    return None
+
+
+def _least(*values: int | None) -> int | None:
+    known = [v for v in values if v is not None]
+    return min(known) if known else None
+
+
+def limit_of(query: Args, body: Args, profile: Any, max_bitrate: int | None) -> Limit:
+    """What the client takes over HLS: ``MaxWidth``/``MaxHeight`` of the query (or the
+    body), else the DeviceProfile's ``CodecProfiles`` bounds on H.264 width, height and
+    bitrate (:func:`.conditions.video_limits`), and ``max_bitrate`` (MaxStreamingBitrate,
+    bits/s). Raises InvalidInput for a bound that is not a positive number."""
+    bounds = video_limits(profile)
+    return Limit(_least(_dimension(query, "maxwidth") or _dimension(body, "maxwidth"), bounds.get("width")),
+                 _least(_dimension(query, "maxheight") or _dimension(body, "maxheight"), bounds.get("height")),
+                 max_bitrate, bounds.get("videobitrate"))
+
+
+def limit_query(args: Args) -> Limit:
+    """The Limit of an HLS URL's query: ``MaxWidth``/``Width``, ``MaxHeight``/``Height``,
+    ``MaxStreamingBitrate``, ``VideoBitrate`` (Jellyfin's master.m3u8 arguments)."""
+    return Limit(_least(_dimension(args, "maxwidth"), _dimension(args, "width")),
+                 _least(_dimension(args, "maxheight"), _dimension(args, "height")),
+                 _dimension(args, "maxstreamingbitrate"), _dimension(args, "videobitrate"))
+
+
+def _limit_params(limit: Limit | None) -> str:
+    if limit is None:
+        return ""
+    pairs = (("MaxWidth", limit.max_width), ("MaxHeight", limit.max_height),
+             ("MaxStreamingBitrate", limit.max_bitrate), ("VideoBitrate", limit.max_video_bitrate))
+    return "".join(f"&{name}={value}" for name, value in pairs if value is not None)
+
+
 def _for_file(caps: ClientCaps | None, container: str) -> ClientCaps | None:
     """``caps`` with :data:`ANY_CONTAINER` read as the file's ``container``."""
     if caps is None or ANY_CONTAINER not in caps.containers:
@@ -118,7 +160,8 @@ def unsegmentable(mf: MediaFile) -> str | None:
 
 def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | None, *,
                    allow_direct: bool, play_session: str, token: str,
-                   max_bitrate: int | None = None, profile: Any = None) -> Decision | None:
+                   max_bitrate: int | None = None, profile: Any = None,
+                   limit: Limit | None = None) -> Decision | None:
     """Set the SupportsDirect*/Transcoding* fields of a MediaSourceInfo for ``caps``.
     A file HLS cannot cut (:func:`unsegmentable`) gets no ``TranscodingUrl`` (it would
     only answer errors) and ``SupportsTranscoding`` false; nor direct play when it is
@@ -131,7 +174,8 @@ def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | Non
     and, when the video itself is refused (or the client's HLS TranscodingProfile does
     not list its codec), ``AllowVideoStreamCopy=false``: transcoded renditions only.
     A client whose ``TranscodingProfiles`` have no video over HLS gets no
-    TranscodingUrl."""
+    TranscodingUrl. ``limit`` (:func:`limit_of`) goes into the TranscodingUrl: its
+    master playlist offers only the renditions within it."""
     container = _CONTAINERS.get(container_of(mf), container_of(mf))
     caps = _for_file(caps, container)
     if unsegmentable(mf) is not None:
@@ -157,7 +201,8 @@ def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | Non
         source["TranscodingUrl"] = (f"/videos/{file_id}/master.m3u8?MediaSourceId={file_id}"
                                     f"&PlaySessionId={play_session}&api_key={token}"
                                     + ("" if copy else "&AllowVideoStreamCopy=false")
-                                    + (f"&TranscodeReasons={','.join(reasons)}" if reasons else ""))
+                                    + (f"&TranscodeReasons={','.join(reasons)}" if reasons else "")
+                                    + _limit_params(limit))
         source["TranscodingSubProtocol"] = "hls"
         source["TranscodingContainer"] = "ts"
     return decision

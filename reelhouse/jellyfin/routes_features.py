@@ -6,17 +6,11 @@ with them off answers, so the official apps hide them instead of failing:
   connect is disabled" (Jellyfin 10.10's QuickConnectController); ``Authorize``, which
   a signed-in user calls, is 403 instead: apps read a 401 as "your token is bad" and
   would sign the user out.
-- **SyncPlay**: users have ``SyncPlayAccess: None`` (jellyfin/users.py), so the apps
-  show no SyncPlay menu; ``SyncPlay/List`` is an empty list and every SyncPlay command
-  403, as Jellyfin's SyncPlayAccess policy answers. reelhouse's own watch party is
-  the way to watch together (``/party``).
 - **Playlists**: none are kept (the Items query has no ``Playlist`` items);
   ``Playlists/{id}…`` is 404 for any id and creating one is 403.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter, Request
 
@@ -64,28 +58,6 @@ async def quick_connect_login(request: Request) -> None:
     if not body.has("secret"):
         raise InvalidInput("Secret is required")
     raise AuthenticationFailed(_QC_OFF)
-
-
-# -- SyncPlay --------------------------------------------------------------------------------
-_SYNCPLAY_OFF = "SyncPlay is not enabled for this user; reelhouse's watch party (/party) plays together"
-
-
-@router.get("/syncplay/list")
-def syncplay_groups(caller: CallerDep) -> list[Any]:
-    """``GroupInfoDto`` list: no groups."""
-    return []
-
-
-@router.get("/syncplay/{group_id}")
-def syncplay_group(group_id: str, caller: CallerDep) -> None:
-    raise NotFound("no such SyncPlay group")
-
-
-@router.post("/syncplay/{command}")
-def syncplay_command(command: str, caller: CallerDep) -> None:
-    """Every SyncPlay command (New, Join, Pause, Seek …): 403, as for a user whose
-    ``SyncPlayAccess`` is ``None``."""
-    raise PermissionDenied(_SYNCPLAY_OFF)
 
 
 # -- Playlists -------------------------------------------------------------------------------

@@ -23,10 +23,18 @@ from reelhouse.jellyfin.browse import sidecars
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_json
 from reelhouse.jellyfin.media import media_source, sidecar_streams
 from reelhouse.jellyfin.params import Args, body_args
-from reelhouse.jellyfin.playback import apply_decision, caps_from_profile, max_bitrate_of, new_play_session
+from reelhouse.jellyfin.playback import (
+    apply_decision,
+    caps_from_profile,
+    limit_of,
+    limit_query,
+    max_bitrate_of,
+    new_play_session,
+)
 from reelhouse.jellyfin.query import granted_files
 from reelhouse.jellyfin.streams import check_visible, file_for, range_response
 from reelhouse.jellyfin.subrip import vtt_to_srt
+from reelhouse.playback.hls.ladder import capped
 
 __all__ = ["router"]
 
@@ -49,6 +57,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
         if isinstance(body, dict) else None
     caps = caps_from_profile(profile)
     max_bitrate = max_bitrate_of(args, bargs, profile)
+    limit = limit_of(args, bargs, profile, max_bitrate)
     play_session = new_play_session()
     with core.sessions() as s:
         stmt = select(MediaFile).where(MediaFile.missing_since.is_(None)).options(
@@ -69,7 +78,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
             src["MediaStreams"] += sidecar_streams(mf, sidecars(core, mf.id), ids.encode(ref.kind, ref.id),
                                                    caller.token)
             apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
-                           token=caller.token, max_bitrate=max_bitrate, profile=profile)
+                           token=caller.token, max_bitrate=max_bitrate, profile=profile, limit=limit)
             sources.append(src)
     out: dict[str, Any] = {"MediaSources": sources, "PlaySessionId": play_session}
     if not any(src["SupportsDirectPlay"] or "TranscodingUrl" in src for src in sources):
@@ -158,10 +167,13 @@ def _playlist(text: str) -> Response:
 async def master(item_id: str, request: Request, core: CoreDep) -> Response:
     """reelhouse's master playlist: renditions, audio and subtitle groups; without the
     copied video with ``AllowVideoStreamCopy=false`` (PlaybackInfo's TranscodingUrl
-    says so when the client's CodecProfiles refuse the file's video)."""
+    says so when the client's CodecProfiles refuse the file's video); only the
+    renditions within ``MaxWidth``, ``MaxHeight``, ``MaxStreamingBitrate`` and
+    ``VideoBitrate`` (the TranscodingUrl carries the DeviceProfile's), or the lowest."""
+    limit = limit_query(Args(request.query_params.multi_items()))
     file_id, token = await _hls_file(request, core, item_id)
     copy = _allow_copy(request)
-    return _playlist(await run_in_threadpool(core.hls.master, file_id, token, None, copy))
+    return _playlist(await run_in_threadpool(core.hls.master, file_id, token, None, copy, limit))
 
 
 def _allow_copy(request: Request) -> bool:
@@ -170,8 +182,9 @@ def _allow_copy(request: Request) -> bool:
 
 @router.get("/videos/{item_id}/main.m3u8")
 async def main(item_id: str, request: Request, core: CoreDep) -> Response:
-    """One rendition's playlist (the best one), for clients that ask for main.m3u8; of
-    an audio-only file, its first audio track's."""
+    """One rendition's playlist (the best one within the URL's limits, as master.m3u8),
+    for clients that ask for main.m3u8; of an audio-only file, its first audio track's."""
+    limit = limit_query(Args(request.query_params.multi_items()))
     file_id, token = await _hls_file(request, core, item_id)
 
     def build() -> str:
@@ -183,7 +196,8 @@ async def main(item_id: str, request: Request, core: CoreDep) -> Response:
             return core.hls.media(file_id, "audio0", token)
         if not _allow_copy(request):
             renditions = [r for r in renditions if r.name != "copy"] or renditions
-        best = renditions[0].name if renditions[0].name == "copy" else renditions[-1].name
+        renditions = capped(renditions, limit)
+        best = renditions[-1].name  # lowest first: the copy, when there and allowed, is last
         return core.hls.media(file_id, best, token)  # its URIs resolve to videos/{id}/{best}/n.ts
     return _playlist(await run_in_threadpool(build))
 

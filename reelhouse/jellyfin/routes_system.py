@@ -16,12 +16,14 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse import __version__
 from reelhouse.api.deps import client_address
+from reelhouse.core import Core
+from reelhouse.db.models import User
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids, prefs
 from reelhouse.jellyfin.auth import JellyfinAuth, token_of
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, check_user_path, read_json
 from reelhouse.jellyfin.params import Args, body_args
-from reelhouse.jellyfin.users import NEVER, now_iso, user_dto
+from reelhouse.jellyfin.users import NEVER, now_iso, syncplay_access, user_dto
 
 __all__ = ["JELLYFIN_VERSION", "router"]
 
@@ -131,7 +133,7 @@ async def authenticate(request: Request, core: CoreDep) -> dict[str, Any]:
     _, client = token_of({k.lower(): v for k, v in request.headers.items()}, {})
     user, token = await run_in_threadpool(auth.login, name, password, client, client_address(request))
     server_id = request.app.state.server_id
-    dto = user_dto(user, server_id)
+    dto = user_dto(user, server_id, syncplay_access(core.settings.jellyfin_syncplay, user))
     session = {
         "Id": ids.encode("user", user.id),
         "UserId": dto["Id"],
@@ -155,15 +157,20 @@ async def authenticate(request: Request, core: CoreDep) -> dict[str, Any]:
     return {"User": dto, "SessionInfo": session, "AccessToken": token, "ServerId": server_id}
 
 
+def _syncplay(request: Request, user: User) -> str:
+    core: Core = request.app.state.core
+    return syncplay_access(core.settings.jellyfin_syncplay, user)
+
+
 @router.get("/users/me")
 def users_me(request: Request, caller: CallerDep) -> dict[str, Any]:
-    return user_dto(caller.user, request.app.state.server_id)
+    return user_dto(caller.user, request.app.state.server_id, _syncplay(request, caller.user))
 
 
 @router.get("/users")
 def users_list(request: Request, caller: CallerDep) -> list[dict[str, Any]]:
     """The caller only (reelhouse has no user browsing through this API)."""
-    return [user_dto(caller.user, request.app.state.server_id)]
+    return [user_dto(caller.user, request.app.state.server_id, _syncplay(request, caller.user))]
 
 
 @router.get("/users/{user_id}")
@@ -172,7 +179,7 @@ def users_one(user_id: str, request: Request, caller: CallerDep, core: CoreDep) 
     user = core.users.get(ids.decode(user_id, "user").id)
     if user is None:
         raise NotFound("no such user")
-    return user_dto(user, request.app.state.server_id)
+    return user_dto(user, request.app.state.server_id, syncplay_access(core.settings.jellyfin_syncplay, user))
 
 
 @router.post("/sessions/logout", status_code=204)

@@ -2,8 +2,10 @@
 
 On connect the server sends ``{"MessageType": "ForceKeepAlive", "Data": 60}`` (seconds,
 a number: clients parse it as one) and answers every ``KeepAlive`` with a
-``KeepAlive``; other messages (``SessionsStart``, ``SyncPlay…``) are read and ignored
-for now. A binary frame closes with 1003, a message over 64 KiB with 1009, more than
+``KeepAlive``; other messages (``SessionsStart``, …) are read and ignored. The
+session's SyncPlay group speaks here too (``SyncPlayCommand``, ``SyncPlayGroupUpdate``:
+:mod:`.syncplay_socket`), for a user with SyncPlay access. A binary frame closes with
+1003, a message over 64 KiB with 1009, more than
 ``ws_messages_per_second`` (bursts of twice that) with 1008. A missing or bad token
 (``api_key`` in the query, or a header) is refused: the handshake is closed with 1008
 (policy violation) before it is accepted.
@@ -11,8 +13,11 @@ for now. A binary frame closes with 1003, a message over 64 KiB with 1009, more 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import secrets
+from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -21,6 +26,8 @@ from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORT
 from reelhouse.core import Core
 from reelhouse.errors import ReelhouseError
 from reelhouse.jellyfin.deps import caller_of
+from reelhouse.jellyfin.syncplay_socket import follow
+from reelhouse.jellyfin.users import syncplay_access
 
 __all__ = ["KEEPALIVE_SECONDS", "endpoint"]
 
@@ -37,13 +44,38 @@ def _message(kind: str, data: object = None) -> str:
 
 async def endpoint(ws: WebSocket) -> None:
     try:
-        await run_in_threadpool(caller_of, ws)
+        caller = await run_in_threadpool(caller_of, ws)
     except ReelhouseError:
         await ws.close(code=1008, reason="invalid or missing access token")
         return
     await ws.accept()
-    await ws.send_text(_message("ForceKeepAlive", KEEPALIVE_SECONDS))
+    lock = asyncio.Lock()
+
+    async def send(text: str) -> None:
+        async with lock:
+            await ws.send_text(text)
+
     core: Core = ws.app.state.core
+    syncing: asyncio.Task[None] | None = None
+    if syncplay_access(core.settings.jellyfin_syncplay, caller.user) != "None":
+        listening = asyncio.Event()
+        syncing = asyncio.create_task(follow(ws, core, caller.grant, caller.user.id, caller.user.name, send,
+                                             listening))
+        # the first message once the session's SyncPlay channel listens: an app that
+        # waits for it before its SyncPlay calls loses none of their messages
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(listening.wait(), 5)
+    await send(_message("ForceKeepAlive", KEEPALIVE_SECONDS))
+    try:
+        await _read(ws, core, send)
+    finally:
+        if syncing is not None:
+            syncing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await syncing
+
+
+async def _read(ws: WebSocket, core: Core, send: Callable[[str], Awaitable[None]]) -> None:
     rate = MessageRate(core.settings.ws_messages_per_second)
     try:
         while True:
@@ -65,6 +97,6 @@ async def endpoint(ws: WebSocket) -> None:
             except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested too deep
                 continue
             if isinstance(msg, dict) and str(msg.get("MessageType", "")).lower() == "keepalive":
-                await ws.send_text(_message("KeepAlive"))
+                await send(_message("KeepAlive"))
     except WebSocketDisconnect:
         return

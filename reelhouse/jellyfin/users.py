@@ -8,7 +8,7 @@ from typing import Any
 from reelhouse.db.models import User
 from reelhouse.jellyfin import ids
 
-__all__ = ["NEVER", "now_iso", "user_dto"]
+__all__ = ["NEVER", "now_iso", "syncplay_access", "user_dto"]
 
 #: Jellyfin's DateTime.MinValue, as it writes a date that never happened.
 NEVER = "0001-01-01T00:00:00.0000000Z"
@@ -23,9 +23,19 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
 
 
-def user_dto(user: User, server_id: str) -> dict[str, Any]:
+def syncplay_access(policy: str, user: User) -> str:
+    """The user's ``SyncPlayAccess`` (Jellyfin's SyncPlayUserAccessType) under the
+    ``jellyfin_syncplay`` setting: ``CreateAndJoinGroups`` for everyone, admins only,
+    or ``None`` (the apps then hide SyncPlay and the server answers its calls 403)."""
+    if policy == "everyone" or (policy == "admins" and user.is_admin):
+        return "CreateAndJoinGroups"
+    return "None"
+
+
+def user_dto(user: User, server_id: str, syncplay: str = "None") -> dict[str, Any]:
     """A ``UserDto``: id, name, configuration and policy (admin ↔ IsAdministrator;
-    every user sees the whole library and may play)."""
+    every user sees the whole library and may play; ``syncplay``: SyncPlayAccess,
+    :func:`syncplay_access`)."""
     return {
         "Name": user.name,
         "ServerId": server_id,
@@ -93,6 +103,6 @@ def user_dto(user: User, server_id: str) -> dict[str, Any]:
             "RemoteClientBitrateLimit": 0,
             "AuthenticationProviderId": "reelhouse",
             "PasswordResetProviderId": "reelhouse",
-            "SyncPlayAccess": "None",
+            "SyncPlayAccess": syncplay,
         },
     }

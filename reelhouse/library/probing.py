@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from reelhouse.db.models import MediaFile
 from reelhouse.errors import Cancelled, ProbeFailed, ReelhouseError
-from reelhouse.library.metadata.sidecars import FolderIndex, show_folder
+from reelhouse.library.metadata.sidecars import FolderIndex, show_folder, sidecar_key
 from reelhouse.library.prefetch import ProbeAhead
 from reelhouse.library.probe import ProbeResult
 from reelhouse.library.streams import store_streams, unprobed
@@ -243,7 +243,7 @@ def sidecars_from_json(data: dict[str, Any]) -> FolderIndex:
     """A FolderIndex from :func:`sidecars_to_json`."""
     index = FolderIndex()
     for folder, item in data.items():
-        index.sidecars[folder] = {str(f[0]).lower(): Entry(str(f[0]), str(f[1]), False, f[2], f[3])
+        index.sidecars[folder] = {sidecar_key(str(f[0])): Entry(str(f[0]), str(f[1]), False, f[2], f[3])
                                   for f in item.get("files", [])}
         index.media_count[folder] = int(item.get("count", 0))
     return index

@@ -24,11 +24,13 @@ from typing import Any, Protocol
 
 from reelhouse.errors import SourceUnavailable
 
-__all__ = ["QUEUE_SIZE", "Hub", "MemoryHub", "PartyQueue", "RedisHub", "make_hub"]
+__all__ = ["PUBLISH_ATTEMPTS", "QUEUE_SIZE", "Hub", "MemoryHub", "PartyQueue", "RedisHub", "make_hub"]
 
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 64
+#: Tries of a publish: a dead pooled connection fails the first (see RedisHub.publish).
+PUBLISH_ATTEMPTS = 3
 _PREFIX = "reelhouse:party:"
 
 
@@ -122,10 +124,19 @@ class RedisHub:
         self._lock = asyncio.Lock()
 
     async def publish(self, channel: str, message: str) -> None:
-        try:
-            await self._redis.publish(_PREFIX + channel, message)
-        except Exception as exc:  # redis.exceptions.RedisError, OSError
-            raise SourceUnavailable(f"redis: {exc}") from exc
+        """Publish once more on a fresh connection when the first attempt fails: after a
+        Redis restart the pooled connection is dead and only its first use says so (the
+        message would be lost, its change already stored: the other nodes' members
+        would not see it until the next one)."""
+        for attempt in range(PUBLISH_ATTEMPTS):
+            try:
+                await self._redis.publish(_PREFIX + channel, message)
+                return
+            except Exception as exc:  # redis.exceptions.RedisError, OSError
+                if attempt == PUBLISH_ATTEMPTS - 1:
+                    raise SourceUnavailable(f"redis: {exc}") from exc
+                log.warning("party hub: publish failed (%s); trying again", exc)
+                await asyncio.sleep(0.1 * (attempt + 1))
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[PartyQueue]:

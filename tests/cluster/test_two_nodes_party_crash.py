@@ -6,6 +6,12 @@ shipped ``deploy/nginx.conf``.
   shown as gone to everyone else once their leases run out, and a wait for one of them
   (which the dead node's timer would have ended) ends with it.
 - A user's cap on party sockets counts the sockets on every node.
+- A party whose every member was on the killed node (nobody left to see it) stops
+  waiting too, shows nobody connected and leaves no presence lease in Redis: the other
+  node sweeps them.
+- Redis restarted mid-party (nothing persisted): a command through one node still
+  reaches the members on the other (a publish tries again on a fresh connection), and
+  nobody is marked gone.
 - A member's hold budget (the party's wait timeout per HOLD_WINDOW) is one for the
   whole cluster: reconnecting through the other node does not buy a fresh one.
 """
@@ -172,3 +178,67 @@ def test_socket_cap_per_user_holds_across_nodes(cluster: tuple[Cluster, int, dic
         for m in held:
             with contextlib.suppress(Exception):
                 m.close()
+
+
+def test_a_party_whose_every_member_was_on_the_killed_node(cluster: tuple[Cluster, int, dict[str, str]],
+                                                           redis_url: str) -> None:
+    """Nobody is left to see it: the other node still sweeps the dead node's leases,
+    so the party stops waiting, shows nobody connected, and leaves nothing in Redis."""
+    import redis
+
+    c, file_id, tokens = cluster
+    node_a, node_b = c.node_urls
+    code = _party(node_a, file_id, tokens["admin"])
+    host = Member(node_a, code, tokens["admin"])
+    try:
+        host.send(type="play")
+        host.recv("state", lambda m: m["party"]["state"] == "playing")
+        host.send(type="buffering")  # the wait node 1 would have ended on time
+        host.recv("state", lambda m: m["party"]["state"] == "waiting")
+        os.killpg(c.procs[0].pid, signal.SIGKILL)
+    finally:
+        host.close()
+    deadline = time.monotonic() + TTL * 2 + 5
+    while True:
+        view = httpx.get(node_b + f"/api/parties/{code}", headers={"authorization": f"Bearer {tokens['admin']}"},
+                         timeout=30).json()
+        if not any(p["connected"] for p in view["participants"]) or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert [p["connected"] for p in view["participants"]] == [False]
+    assert view["state"] == "playing"  # the wait for the gone host ended with it
+    r = redis.Redis.from_url(redis_url)
+    try:
+        assert not r.exists(f"reelhouse:presence:{code}")
+        assert not r.sismember("reelhouse:presence:parties", code)
+    finally:
+        r.close()
+
+
+def test_redis_restarted_mid_party(cluster: tuple[Cluster, int, dict[str, str]], redis_url: str) -> None:
+    """Redis killed and started afresh (nothing persisted: leases, hold budgets and
+    subscriptions lost) while members on both nodes watch: the party goes on, a command
+    through one node reaches the member on the other, and nobody is marked gone."""
+    from helpers import daemon, daemon_of
+
+    c, file_id, tokens = cluster
+    node_a, node_b = c.node_urls
+    port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+    code = _party(node_b, file_id, tokens["admin"])
+    with Member(node_b, code, tokens["admin"]) as host, Member(node_a, code, tokens["bob"]) as guest:
+        host.recv("state", lambda m: _bob(m, connected=True))
+        host.send(type="play")
+        guest.recv("state", lambda m: m["party"]["state"] == "playing")
+        os.kill(daemon_of(port), signal.SIGKILL)
+        with daemon(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                     "--appendonly", "no"], port):
+            time.sleep(TTL * 2)  # a lease sweep or two on each node, on the empty Redis
+            host.send(type="pause")
+            # lost before the fix: the publish used the pool's dead connection
+            guest.recv("state", lambda m: m["party"]["state"] == "paused", timeout=20)
+            guest.send(type="play")
+            host.recv("state", lambda m: m["party"]["state"] == "playing", timeout=20)
+            time.sleep(TTL * 2)
+            view = httpx.get(node_a + f"/api/parties/{code}", headers={"authorization": f"Bearer {tokens['admin']}"},
+                             timeout=30).json()
+            assert all(p["connected"] for p in view["participants"]), view

@@ -1,5 +1,5 @@
-"""Display preferences kept per user, client and id; Quick Connect, SyncPlay and
-playlists answered as switched off — through jellyfin-apiclient-python (what Kodi's
+"""Display preferences kept per user, client and id; Quick Connect and playlists
+answered as switched off, and SyncPlay when a setting switches it off — through jellyfin-apiclient-python (what Kodi's
 add-on and jellyfin-mpv-shim use) and checked against the SDK's models."""
 
 from __future__ import annotations
@@ -81,15 +81,19 @@ def test_quick_connect_is_off(jelly: JellyfinClient, server: str, jf: TestClient
     assert jf.get("/jellyfin/Users/Me").status_code == 200
 
 
-def test_syncplay_and_playlists_are_off(jelly: JellyfinClient, server: str, jf: TestClient, library: Library) -> None:
+def test_syncplay_off_and_no_playlists(jelly: JellyfinClient, server: str, jf: TestClient, library: Library,
+                                      core: Core) -> None:
+    """SyncPlay switched off (``jellyfin_syncplay = "nobody"``) answers as Jellyfin's
+    SyncPlayAccess policy does: the policy says None (the apps hide it), every call 403."""
+    core.settings.jellyfin_syncplay = "nobody"
     assert jelly.auth.login(server, ADMIN, ADMIN_PASSWORD)["AccessToken"]
-    assert jelly.jellyfin.get_sync_play() == []
     assert jelly.jellyfin.get_user()["Policy"]["SyncPlayAccess"] == "None"  # the apps hide SyncPlay
     for command in ("New", "Join", "Leave", "Pause", "Unpause", "Seek", "Buffering", "Ready", "Ping",
                     "SetNewQueue", "Queue", "NextItem", "SetIgnoreWait"):
         r = jf.post(f"/jellyfin/SyncPlay/{command}", json={})
         assert r.status_code == 403, (command, r.text)
-    assert jf.get("/jellyfin/SyncPlay/0123456789abcdef0123456789abcdef").status_code == 404
+    assert jf.get("/jellyfin/SyncPlay/List").status_code == 403
+    assert jf.get("/jellyfin/SyncPlay/0123456789abcdef0123456789abcdef").status_code == 403
     assert jf.post("/jellyfin/Playlists", json={"Name": "p"}).status_code == 403
     some = "0123456789abcdef0123456789abcdef"
     for method, path in (("GET", f"Playlists/{some}"), ("GET", f"Playlists/{some}/Items"),

@@ -75,3 +75,41 @@ def test_bitrate_detection(jf: TestClient) -> None:
     assert r.status_code == 200 and len(r.content) == 500_000
     assert len(jf.get("/jellyfin/Playback/BitrateTest").content) == 102_400
     assert jf.get("/jellyfin/Playback/BitrateTest", params={"Size": "0"}).status_code == 400
+
+
+def _ladder(jf: TestClient, url: str) -> list[str]:
+    """The RESOLUTION of each rendition in the master playlist at ``url``."""
+    r = jf.get("/jellyfin" + url)
+    assert r.status_code == 200, r.text
+    return [line.split("RESOLUTION=")[1].split(",")[0] for line in r.text.splitlines()
+            if line.startswith("#EXT-X-STREAM-INF")]
+
+
+def test_hls_ladder_capped_to_the_client(jf: TestClient, library: Library) -> None:
+    """The TranscodingUrl carries what the client takes (query MaxWidth/MaxHeight, the
+    DeviceProfile's CodecProfiles bounds on H.264 width/height/bitrate, and
+    MaxStreamingBitrate) and its master playlist offers only the renditions within
+    them, or the lowest when none is (the 640x360 MKV: a 360p transcode and its copy)."""
+    full = _source(jf, "Big Buck Bunny", CHROMIUM)["TranscodingUrl"]
+    assert "MaxWidth" not in full and _ladder(jf, full) == ["640x360", "640x360"]  # transcoded, copy
+    item = jf.get("/jellyfin/Items", params={"SearchTerm": "Big Buck Bunny", "Recursive": "true"}).json()["Items"][0]
+    r = jf.post(f"/jellyfin/Items/{item['Id']}/PlaybackInfo", params={"MaxWidth": "200"}, json=CHROMIUM)
+    narrow = r.json()["MediaSources"][0]["TranscodingUrl"]
+    assert "&MaxWidth=200" in narrow and _ladder(jf, narrow) == ["640x360"]  # below every step: the lowest
+    tv = {"DeviceProfile": {**CHROMIUM["DeviceProfile"], "CodecProfiles": [
+        {"Type": "Video", "Codec": "h264", "Conditions": [
+            {"Condition": "LessThanEqual", "Property": "Width", "Value": "1280", "IsRequired": False},
+            {"Condition": "LessThanEqual", "Property": "Height", "Value": "720", "IsRequired": False},
+            {"Condition": "LessThanEqual", "Property": "VideoBitrate", "Value": "100000", "IsRequired": False}]}]}}
+    capped = _source(jf, "Big Buck Bunny", tv)["TranscodingUrl"]
+    assert "&MaxWidth=1280&MaxHeight=720" in capped and "&VideoBitrate=100000" in capped
+    assert len(_ladder(jf, capped)) == 1  # 360p at 0.8 Mbit/s is over 100 kbit/s: the lowest only
+    slow = _source(jf, "Big Buck Bunny", {**CHROMIUM, "MaxStreamingBitrate": 1000})["TranscodingUrl"]
+    assert "&MaxStreamingBitrate=1000" in slow and len(_ladder(jf, slow)) == 1
+    # the master playlist reads the limits of any URL; main.m3u8 too; bad ones are 400
+    assert len(_ladder(jf, full + "&MaxHeight=2160&MaxWidth=3840")) == 2
+    main = jf.get("/jellyfin" + full.replace("master.m3u8", "main.m3u8") + "&MaxStreamingBitrate=1000")
+    assert main.status_code == 200 and "360p/0.ts" in main.text and "copy/" not in main.text, main.text
+    for bad in ("MaxWidth=wide", "MaxHeight=0", "VideoBitrate=-1"):
+        r = jf.get("/jellyfin" + full + "&" + bad)
+        assert r.status_code == 400, (bad, r.text)

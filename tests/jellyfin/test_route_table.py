@@ -42,6 +42,7 @@ UP = (401, 403, 403, OK)  # /Users/{admin's id}/…: only the admin themselves
 N = (401, 404, 404, 404)  # nothing there for anyone (playlists, people …)
 F = (401, 403, 403, 403)  # a switched-off feature
 QC = (401, 401, 401, 401)  # Quick Connect before sign-in: off
+G = (401, 403, 403, 403)  # a SyncPlay command from a session in no group
 
 TABLE: dict[tuple[str, str], tuple[object, object, object, object]] = {
     ("DELETE", "/playlists/{playlist_id}/items"): N,
@@ -92,6 +93,7 @@ TABLE: dict[tuple[str, str], tuple[object, object, object, object]] = {
     ("GET", "/shows/{series_id}/seasons"): H,
     ("GET", "/studios"): U,
     ("GET", "/studios/{name}"): N,
+    ("GET", "/getutctime"): P,
     ("GET", "/syncplay/list"): U,
     ("GET", "/syncplay/{group_id}"): N,
     ("GET", "/system/endpoint"): U,
@@ -143,7 +145,19 @@ TABLE: dict[tuple[str, str], tuple[object, object, object, object]] = {
     ("POST", "/sessions/playing/ping"): U,
     ("POST", "/sessions/playing/progress"): U,
     ("POST", "/sessions/playing/stopped"): U,
-    ("POST", "/syncplay/{command}"): F,
+    ("POST", "/syncplay/buffering"): G,
+    ("POST", "/syncplay/join"): U,  # {} → 400 (GroupId is required)
+    ("POST", "/syncplay/leave"): G,
+    ("POST", "/syncplay/new"): U,
+    ("POST", "/syncplay/pause"): G,
+    ("POST", "/syncplay/ping"): U,
+    ("POST", "/syncplay/ready"): G,
+    ("POST", "/syncplay/seek"): G,
+    ("POST", "/syncplay/setignorewait"): G,
+    ("POST", "/syncplay/setnewqueue"): G,
+    ("POST", "/syncplay/stop"): G,
+    ("POST", "/syncplay/unpause"): G,
+    ("POST", "/syncplay/{command}"): G,
     ("POST", "/system/ping"): P,
     ("POST", "/userfavoriteitems/{item_id}"): H,
     ("POST", "/useritems/{item_id}/userdata"): H,
@@ -186,7 +200,7 @@ def world(core: Core, library: Library) -> Iterator[World]:
               "series_id": ids.encode("show", show_id), "user_id": ids.encode("user", 1),
               "image_type": "Primary", "index": str(sub), "track": "copy", "n": "0", "key": "e0",
               "ext": "vtt", "start": "0", "pref_id": "usersettings", "name": "Drama", "group_id": "0" * 32,
-              "command": "Pause", "playlist_id": "0" * 32, "new_index": "0"}
+              "command": "NextItem", "playlist_id": "0" * 32, "new_index": "0"}
     yield World(core, values, {"anon": None, "user": core.users.by_name("friend").id,
                                "hidden": hidden.id, "admin": 1})
 

@@ -53,8 +53,9 @@ def test_sdk_logs_in_and_browses(server: str, library: Library) -> None:
 
 def test_sdk_genres_prefs_and_switched_off_features(server: str, core: Core, library: Library) -> None:
     """Through the SDK: genres with counts and a genre's titles, empty people and
-    studios, display preferences saved per client and read back, and Quick Connect,
-    SyncPlay and playlists refused as a Jellyfin with them off refuses them."""
+    studios, display preferences saved per client and read back, a SyncPlay group made,
+    listed and left, and Quick Connect and playlists refused as a Jellyfin with them
+    off refuses them."""
     set_genres(core, "Sintel", ["Animation"])
     set_genres(core, "Example Show", ["Drama"], Show)
     out = subprocess.run(["node", "extras.mjs", server, ADMIN, ADMIN_PASSWORD], cwd=SDK,
@@ -69,5 +70,6 @@ def test_sdk_genres_prefs_and_switched_off_features(server: str, core: Core, lib
                             {"landing-films": "favorites"}, "SortName"]
     assert got["quickConnect"] == [[200, False], [401, "Quick connect is disabled"],
                                    [401, "Quick connect is disabled"], [403, "Quick connect is disabled"]]
-    assert got["syncPlay"][0] == [200, []] and got["syncPlay"][1][0] == 403
+    assert got["syncPlay"] == [[200, []], [200, ["x", "Idle", [ADMIN]]], [200, 1], [204, ""],
+                               [403, "this session is not in a SyncPlay group"]]
     assert got["playlists"][0][0] == 403 and got["playlists"][1] == [404, "no such playlist"]

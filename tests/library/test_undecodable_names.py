@@ -92,6 +92,20 @@ def test_utf8_ftp_server_skips_a_latin1_name(client: TestClient, pureftpd: tuple
     _check(job, paths)
 
 
+def test_embedded_ftp_server_skips_a_latin1_name(client: TestClient, tmp_path: Path, sample_mp4: Path) -> None:
+    """reelhouse's own FTP server (``reelhouse demo``, pyftpdlib) sent ``Caf\\xe9`` as
+    ``Caf?`` (pyftpdlib's ``replace``), a name the scan indexed and no RETR could open."""
+    from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+    root = tmp_path / "ftp"
+    _tree(root, sample_mp4)
+    with EmbeddedFtpServer(root, "reel", "pw", port=free_port()) as server:
+        job, paths = _scan(client, {"name": "embedded", "kind": "ftp", "host": "127.0.0.1", "port": server.port,
+                                    "username": "reel", "password": "pw"})
+        client.delete("/api/sources/1")
+    _check(job, paths)
+
+
 def test_nfd_and_nfc_names_are_one_title(client: TestClient, tmp_path: Path, sample_mp4: Path) -> None:
     """A film named on a Mac (NFD: "e" + U+0301) and the same film named elsewhere (NFC:
     "é") are one film with an NFC title, not two films that look alike."""

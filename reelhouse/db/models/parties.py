@@ -20,7 +20,7 @@ from reelhouse.db.models.base import Base, UTCDateTime, utcnow
 if TYPE_CHECKING:
     from reelhouse.db.models.users import User
 
-__all__ = ["WatchParticipant", "WatchSession"]
+__all__ = ["SyncPlayMember", "WatchParticipant", "WatchSession"]
 
 
 class WatchSession(Base):
@@ -67,3 +67,21 @@ class WatchParticipant(Base):
 
     session: Mapped[WatchSession] = relationship(back_populates="participants")
     user: Mapped[User] = relationship()
+
+
+class SyncPlayMember(Base):
+    """A Jellyfin app's session in a SyncPlay group (reelhouse/jellyfin/syncplay_groups.py):
+    ``grant`` names the session or API key (``s:<id>``, ``k:<id>``: one group each, as
+    Jellyfin keeps one group per session); ``party_id`` is the watch party the group is,
+    NULL while the group has no item yet (Jellyfin's ``SyncPlay/New`` before a queue);
+    ``name`` is the group name asked for then."""
+
+    __tablename__ = "syncplay_members"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grant: Mapped[str] = mapped_column(String(40), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    party_id: Mapped[int | None] = mapped_column(
+        ForeignKey("watch_sessions.id", ondelete="CASCADE"), nullable=True, index=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

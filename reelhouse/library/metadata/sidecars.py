@@ -13,6 +13,10 @@ Kodi's naming (https://kodi.wiki/view/Artwork_types, .../NFO_files):
 - episode: ``<name>.nfo``, ``<name>-thumb.jpg``.
 
 Extensions: .jpg, .jpeg, .png, .webp (first found wins, in that order).
+
+Names match case-insensitively and whatever their Unicode normal form
+(:func:`sidecar_key`): a film copied from a Mac is named in NFD, its NFO or poster made
+elsewhere in NFC.
 """
 
 from __future__ import annotations
@@ -20,19 +24,26 @@ from __future__ import annotations
 import posixpath
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from reelhouse.library.naming import is_media_file
 from reelhouse.sources.base import Entry
 
-__all__ = ["IMAGE_EXTENSIONS", "FolderIndex", "is_sidecar", "show_folder"]
+__all__ = ["IMAGE_EXTENSIONS", "FolderIndex", "is_sidecar", "show_folder", "sidecar_key"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 _SIDECAR_EXTENSIONS = frozenset((".nfo", *IMAGE_EXTENSIONS))
 #: A part marker at the end of a stem: "Film.CD1", "Film - part 2", "Film_disc1", "Film.pt3".
 _PART = re.compile(r"[ ._-]*(cd|dvd|part|pt|disc|disk)[ ._-]*\d+$", re.I)
 _SEASON_DIR = re.compile(r"^(season|series|saison|staffel|temporada|s)[ ._-]*(\d+)$|^(specials?)$", re.I)
+
+
+def sidecar_key(name: str) -> str:
+    """The key a sidecar's file name is matched by: NFC (Unicode's composed form, so a
+    Mac's ``e`` + U+0301 is ``é``), lower case."""
+    return unicodedata.normalize("NFC", name).lower()
 
 
 def is_sidecar(name: str) -> bool:
@@ -66,15 +77,15 @@ class FolderIndex:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, folder: str, entries: Iterable[Entry]) -> None:
-        """Record the listing of ``folder`` (keeps only sidecar files, by lower-case
-        name, once asked for). ``entries`` is kept, not copied, when it is a list or tuple."""
+        """Record the listing of ``folder`` (keeps only sidecar files, by
+        :func:`sidecar_key`, once asked for). ``entries`` is kept, not copied, when it is a list or tuple."""
         with self._lock:
             self.sidecars.pop(folder, None)
             self.media_count.pop(folder, None)
             self._listed[folder] = entries if isinstance(entries, list | tuple) else list(entries)
 
     def files(self, folder: str) -> tuple[dict[str, Entry], int] | None:
-        """``(sidecars by lower-case name, media-file count)`` of ``folder``, or None
+        """``(sidecars by :func:`sidecar_key`, media-file count)`` of ``folder``, or None
         when it holds no sidecar (or was not listed)."""
         with self._lock:
             entries = self._listed.pop(folder, None)
@@ -98,11 +109,12 @@ class FolderIndex:
             if e.is_dir:
                 continue
             if is_sidecar(e.name):
-                found.setdefault(e.name.lower(), e)
+                found.setdefault(sidecar_key(e.name), e)
             else:
                 others.append(e.name)
         if found:  # the film count matters only where generic sidecars may be (``single``)
-            films = {_PART.sub("", posixpath.splitext(n)[0]).casefold() for n in others if is_media_file(n)}
+            films = {_PART.sub("", posixpath.splitext(sidecar_key(n))[0]).casefold()
+                     for n in others if is_media_file(n)}
             self.sidecars[folder] = found
             self.media_count[folder] = len(films)
 
@@ -114,7 +126,7 @@ class FolderIndex:
             return None
         files = got[0]
         for name in names:
-            low = name.lower()
+            low = sidecar_key(name)
             if posixpath.splitext(low)[1] in _SIDECAR_EXTENSIONS:
                 if low in files:
                     return files[low]

@@ -12,7 +12,13 @@ decides, first rule that applies:
    superset: GBK as GB18030, Shift-JIS as CP932, EUC-KR as CP949). When the file's name
    names a language (``Film.tr.srt``), a candidate that reads as that language wins
    over a better-scored one if it scores at least half as well: one short cue cannot
-   tell CP1254 Turkish from CP1252.
+   tell CP1254 Turkish from CP1252. And when chardet is unsure of everything (best
+   confidence under 0.1) and its best encoding is not one chardet's registry gives that
+   language, the hinted candidate wins whatever it scores: chardet reads a latin-1
+   ``Ça déjà vu`` as CP1251 Macedonian at 0.057 (``Зa dйjа vu``).
+   Unsure and without a hint, the first candidate (in chardet's order) whose text has no
+   word written in two scripts wins: ``Зa`` (Cyrillic Ze, Latin a) or ``Tsch晧`` is no
+   word of any language, and short cues are what forced-subtitle files hold.
 4. CP1252 when nothing fits (a byte it lacks becomes U+FFFD): the only guess before.
 
 chardet 7 rather than charset-normalizer: on subtitles of three to forty cues,
@@ -24,9 +30,13 @@ CP1251, ties its language measure could not break; chardet read every one right
 from __future__ import annotations
 
 import codecs
+import re
+import unicodedata
+from collections.abc import Mapping
 
 import babelfish  # type: ignore[import-untyped]
 import chardet
+from chardet.registry import REGISTRY, lookup_encoding
 
 __all__ = ["CANDIDATES", "decode_subtitle", "subtitle_encoding"]
 
@@ -38,6 +48,9 @@ CANDIDATES = ("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp125
 
 #: A hinted candidate wins if its confidence is at least this share of the best's.
 _HINT_SHARE = 0.5
+
+#: Below this best confidence chardet is guessing (one short cue): the name's language wins.
+_UNSURE = 0.1
 
 #: Tags in sidecar names that are no ISO 639 code babelfish knows.
 _TAGS = {"chs": "zh", "cht": "zh", "iw": "he", "jp": "ja", "pob": "pt", "scc": "sr"}
@@ -65,6 +78,39 @@ def _alpha2(tag: str | None) -> str | None:
     return None
 
 
+def _is_unsure(best: Mapping[str, object]) -> bool:
+    """Whether chardet's ``best`` guess is a guess (confidence under :data:`_UNSURE`)."""
+    confidence = best["confidence"]
+    return isinstance(confidence, float) and confidence < _UNSURE
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _script(char: str) -> str:
+    """The script of a letter by its Unicode name's first word (``LATIN``, ``CYRILLIC``,
+    ``CJK``, ``HIRAGANA`` …)."""
+    return unicodedata.name(char, "?").split(" ", 1)[0]
+
+
+def _mixes_scripts(data: bytes, encoding: str) -> bool:
+    """Whether ``data`` read as ``encoding`` has a word whose letters are of two scripts."""
+    try:
+        text = data.decode(encoding, errors="replace")
+    except LookupError:
+        return True
+    return any(len({_script(c) for c in word}) > 1 for word in _WORD.findall(text))
+
+
+def _unsure_and_foreign(best: Mapping[str, object], hint: str) -> bool:
+    """Whether chardet's ``best`` guess is unsure (confidence under :data:`_UNSURE`) and
+    in an encoding its registry does not list for the language ``hint`` (ISO 639-1)."""
+    if not _is_unsure(best):
+        return False
+    name = lookup_encoding(str(best["encoding"]))
+    return name is None or hint not in REGISTRY[name].languages
+
+
 def subtitle_encoding(data: bytes, language: str | None = None) -> str:
     """The codec name :func:`decode_subtitle` decodes ``data`` with (rules in the module
     doc); ``language``: the ISO 639 tag in the file's name, if any."""
@@ -83,9 +129,12 @@ def subtitle_encoding(data: bytes, language: str | None = None) -> str:
         return "cp1252"
     best = found[0]
     hint = _alpha2(language)
+    if hint is None and _is_unsure(best):
+        best = next((r for r in found if not _mixes_scripts(data, str(r["encoding"]))), best)
     if hint is not None:
         for r in found:
-            if r["language"] == hint and r["confidence"] >= _HINT_SHARE * best["confidence"]:
+            if r["language"] == hint and (r["confidence"] >= _HINT_SHARE * best["confidence"]
+                                          or _unsure_and_foreign(best, hint)):
                 best = r
                 break
     encoding = best["encoding"]

@@ -196,7 +196,10 @@ def _tag_seconds(value: str | None) -> float | None:
 def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStreams:
     """Read the header of ``path`` on ``source`` (at most ``budget`` bytes).
 
-    Raises :class:`ProbeFailed` for damaged or non-media files; source errors pass."""
+    Raises :class:`ProbeFailed` for damaged or non-media files, in words (``empty file
+    (0 bytes)``, FFmpeg's reason without its errno and file name); source errors pass."""
+    if size == 0:
+        raise ProbeFailed("empty file (0 bytes)")
     reader = SourceReader(source, path, size, budget=budget)
     try:
         with av.open(reader, mode="r", options={"probesize": "5000000"}) as c:
@@ -233,6 +236,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
     except ReelhouseError:
         raise
     except av.FFmpegError as exc:
-        raise ProbeFailed(f"not a readable media file: {exc}") from exc
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ProbeFailed(f"not a readable media file: {reason}") from exc
     except (OSError, ValueError, EOFError) as exc:
         raise ProbeFailed(f"could not read media header: {exc}") from exc

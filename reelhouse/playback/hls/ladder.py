@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["AUDIO_BITRATE", "AUDIO_CODECS", "Rendition", "ladder"]
+__all__ = ["AUDIO_BITRATE", "AUDIO_CODECS", "Limit", "Rendition", "capped", "ladder"]
 
 AUDIO_BITRATE = 128_000
 #: RFC 6381 codec string of AAC-LC.
@@ -58,3 +58,35 @@ def ladder(width: int | None, height: int | None, video_codec: str | None,
         out.append(Rendition("copy", src_w, src_h, source_bitrate or _STEPS[-1][1],
                              _COPY_CODECS[video_codec], copy=True))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """What a client says it takes (None: no limit): frame size in pixels, and bits/s
+    for the whole stream (``max_bitrate``: video and audio, as Jellyfin's
+    MaxStreamingBitrate) or its video alone (``max_video_bitrate``: VideoBitrate)."""
+
+    max_width: int | None = None
+    max_height: int | None = None
+    max_bitrate: int | None = None
+    max_video_bitrate: int | None = None
+
+    def takes(self, r: Rendition) -> bool:
+        """Whether rendition ``r`` is within every limit."""
+        return ((self.max_width is None or r.width <= self.max_width)
+                and (self.max_height is None or r.height <= self.max_height)
+                and (self.max_bitrate is None or r.bitrate + AUDIO_BITRATE <= self.max_bitrate)
+                and (self.max_video_bitrate is None or r.bitrate <= self.max_video_bitrate))
+
+
+def capped(renditions: list[Rendition], limit: Limit | None) -> list[Rendition]:
+    """The renditions within ``limit`` (in order); when none is, the lowest transcoded
+    one (the ladder's steps are fixed sizes: the smallest is the best offer for a
+    client below them all, as a Jellyfin server lowers a transcode to its floor)."""
+    if limit is None:
+        return renditions
+    kept = [r for r in renditions if limit.takes(r)]
+    if kept or not renditions:
+        return kept
+    lowest = [r for r in renditions if not r.copy]
+    return lowest[:1] or renditions[:1]

@@ -19,7 +19,7 @@ from reelhouse.playback.hls import ffmpeg
 from reelhouse.playback.hls.decision import ClientCaps, Decision, decide
 from reelhouse.playback.hls.facts import FileStreams, probe_streams
 from reelhouse.playback.hls.keyframes import keyframe_before
-from reelhouse.playback.hls.ladder import Rendition, ladder
+from reelhouse.playback.hls.ladder import Limit, Rendition, capped, ladder
 from reelhouse.playback.hls.playlists import (
     AudioEntry,
     SubtitleEntry,
@@ -236,15 +236,16 @@ class Plans:
 
     # -- playlists ----------------------------------------------------------------------
     def master(self, file_id: int, token: str, subtitles: list[SubtitleEntry],
-               burn: str | None = None, copy: bool = True) -> str:
+               burn: str | None = None, copy: bool = True, limit: Limit | None = None) -> str:
         """The master playlist text (RFC 8216 §4.3.4) with the text ``subtitles``;
         ``burn``: a picture subtitle track (``e2``) burned into every rendition;
         ``copy=False``: without the copied video (a client that cannot decode the
-        file's own video, e.g. its H.264 level, gets transcoded renditions only)."""
+        file's own video, e.g. its H.264 level, gets transcoded renditions only);
+        ``limit``: only the renditions a client takes (:func:`ladder.capped`)."""
         streams = self.streams(file_id)
         if burn is not None:
             self.burnable(streams, burn)
-        renditions = [r for r in self.renditions(streams, burn) if copy or r.name != "copy"]
+        renditions = capped([r for r in self.renditions(streams, burn) if copy or r.name != "copy"], limit)
         if not renditions and not streams.audio:
             raise ProbeFailed("the file has no video or audio stream to stream over HLS")
         return master_playlist(renditions, self.audio_entries(streams), subtitles, token)

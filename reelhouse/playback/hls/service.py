@@ -29,7 +29,7 @@ from reelhouse.playback.hls.decision import ClientCaps, Decision
 from reelhouse.playback.hls.encoders import EncoderPool
 from reelhouse.playback.hls.facts import FileStreams
 from reelhouse.playback.hls.feed import SourceFeed
-from reelhouse.playback.hls.ladder import Rendition
+from reelhouse.playback.hls.ladder import Limit, Rendition
 from reelhouse.playback.hls.plans import Plans
 from reelhouse.playback.hls.playlists import AudioEntry
 from reelhouse.playback.hls.segments import Segments
@@ -89,9 +89,10 @@ class HlsService:
     def copy_spans(self, streams: FileStreams) -> list[tuple[float, float]]:
         return self.plans.copy_spans(streams)
 
-    def master(self, file_id: int, token: str, burn: str | None = None, copy: bool = True) -> str:
+    def master(self, file_id: int, token: str, burn: str | None = None, copy: bool = True,
+               limit: Limit | None = None) -> str:
         """The master playlist (:meth:`Plans.master`) with the file's text subtitles."""
-        return self.plans.master(file_id, token, self.subs.entries(file_id), burn, copy)
+        return self.plans.master(file_id, token, self.subs.entries(file_id), burn, copy, limit)
 
     def media(self, file_id: int, track: str, token: str) -> str:
         return self.plans.media(file_id, track, token)

@@ -16,6 +16,7 @@ import posixpath
 import subprocess
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,15 +55,16 @@ class Sidecar:
 
 def find_sidecars(media_path: str, names: list[str]) -> list[Sidecar]:
     """The sidecars of ``media_path`` among the file ``names`` of its folder, sorted by
-    name. Matching is case-insensitive on the stem."""
+    name. Matching is on the stem, case-insensitive and in NFC (a Mac names a file in
+    NFD, ``e`` + U+0301; a subtitle made elsewhere is NFC, ``é``)."""
     folder, base = posixpath.split(media_path)
-    stem = posixpath.splitext(base)[0].lower()
+    stem = unicodedata.normalize("NFC", posixpath.splitext(base)[0]).lower()
     out = []
     for name in sorted(names):
         root, ext = posixpath.splitext(name)
         if ext.lower() not in SIDECAR_EXTENSIONS:
             continue
-        low = root.lower()
+        low = unicodedata.normalize("NFC", root).lower()
         if low != stem and not low.startswith(stem + "."):
             continue
         tags = [t for t in low[len(stem):].split(".") if t]

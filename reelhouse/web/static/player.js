@@ -75,8 +75,26 @@
     return [[-1, "Off"]].concat(text, pictures);
   }
 
+  // Direct play: each text subtitle (embedded or a sidecar) as a <track> of the server's
+  // WebVTT (…/hls/subs/KEY.vtt, cue times on the film's timeline), and the menu for them.
+  function addTextTracks() {
+    const text = plan.subtitles.filter((t) => t.text);
+    text.forEach((t) => {
+      const el = document.createElement("track");
+      el.kind = "subtitles";
+      el.label = t.name || t.language || t.key;
+      if (t.language) el.srclang = t.language;
+      el.src = plan.master_url.replace("/hls/master.m3u8", "/hls/subs/" + encodeURIComponent(t.key) + ".vtt");
+      video.appendChild(el);
+    });
+    Array.from(video.textTracks).forEach((t) => { t.mode = "disabled"; });
+    fill(subtitleMenu, [[-1, "Off"]].concat(text.map((t, i) => [i, t.name || t.language || "Track " + (i + 1)]),
+                                            subtitleOptions().filter(([v]) => String(v).startsWith("burn:"))), -1);
+  }
+
   function startHls(url, startPosition) {
     if (hls) hls.destroy();
+    video.querySelectorAll("track").forEach((el) => el.remove()); // hls.js makes its own
     hls = new window.Hls({ capLevelToPlayerSize: false, maxBufferLength: 30, startPosition,
                            fragLoadPolicy: { default: { maxTimeToFirstByteMs: 30000,
                              maxLoadTimeMs: 60000, timeoutRetry: { maxNumRetry: 4, retryDelayMs: 0, maxRetryDelayMs: 0 },
@@ -129,8 +147,12 @@
   });
   audioMenu.addEventListener("change", () => { if (hls) hls.audioTrack = Number(audioMenu.value); });
   subtitleMenu.addEventListener("change", () => {
-    if (!hls) return;
     const value = subtitleMenu.value;
+    if (!hls && !value.startsWith("burn:")) { // direct play: the <track>s of addTextTracks
+      Array.from(video.textTracks).forEach((t, i) => { t.mode = i === Number(value) ? "showing" : "disabled"; });
+      return;
+    }
+    if (!plan) return;
     const wanted = value.startsWith("burn:") ? value.slice(5) : null;
     if (wanted !== burning) { // burn in another picture track, or stop burning
       burning = wanted;
@@ -165,6 +187,7 @@
     video.dataset.mode = plan.mode;
     if (plan.mode === "direct") {
       video.src = plan.url;
+      addTextTracks();
     } else if (window.Hls && window.Hls.isSupported()) {
       startHls(plan.url, -1);
     } else {

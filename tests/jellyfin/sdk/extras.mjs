@@ -1,5 +1,5 @@
-// Genres, people, studios, display preferences, and the switched-off features (Quick
-// Connect, SyncPlay, playlists) through the official Jellyfin TypeScript SDK
+// Genres, people, studios, display preferences, a SyncPlay group made and left, and the
+// switched-off features (Quick Connect, playlists) through the official Jellyfin TypeScript SDK
 // (@jellyfin/sdk) against the server address in argv[2], user and password in argv[3],
 // argv[4]. Prints one JSON object; a refused call is recorded as its HTTP status.
 import { Jellyfin } from '@jellyfin/sdk';
@@ -63,7 +63,13 @@ try {
                    await status(() => qc.getQuickConnectState({ secret: 'abc' })),
                    await status(() => qc.authorizeQuickConnect({ code: '123456', userId }))],
     syncPlay: [await status(() => sync.syncPlayGetGroups()),
-               await status(() => sync.syncPlayCreateGroup({ newGroupRequestDto: { GroupName: 'x' } }))],
+               await status(async () => {
+                 const r = await sync.syncPlayCreateGroup({ newGroupRequestDto: { GroupName: 'x' } });
+                 return { status: r.status, data: [r.data.GroupName, r.data.State, r.data.Participants] };
+               }),
+               await status(async () => ({ status: 200, data: (await sync.syncPlayGetGroups()).data.length })),
+               await status(() => sync.syncPlayLeaveGroup()),
+               await status(() => sync.syncPlayPause())],
     playlists: [await status(() => playlists.createPlaylist({ createPlaylistDto: { Name: 'p', UserId: userId } })),
                 await status(() => playlists.getPlaylistItems({ playlistId: drama.data.Id, userId }))],
   }));

@@ -55,6 +55,28 @@ def test_one_short_cue_needs_the_name_to_tell_turkish_from_western() -> None:
     assert decode_subtitle(russian.encode("cp1251"), "en") == russian
 
 
+#: one short Western cue chardet reads best as another script (CP1251 Macedonian, Big5),
+#: each at a confidence under 0.06: the language in the file's name must decide.
+SHORT_WESTERN = [("fr", "Ça déjà vu"), ("it", "Perché è così"), ("fr", "Élève"),
+                 ("de", "Tschüß"), ("es", "¿Qué pasó, niño?")]
+
+
+@pytest.mark.parametrize(("tag", "line"), SHORT_WESTERN)
+def test_one_short_western_cue_is_read_as_its_named_language(tag: str, line: str) -> None:
+    text = _srt(line, 1)
+    assert decode_subtitle(text.encode("latin-1"), tag) == text
+
+
+@pytest.mark.parametrize("line", ["Ça déjà vu", "Tschüß", "Naïve Ça"])
+def test_a_short_untagged_cue_is_not_read_as_mixed_scripts(line: str) -> None:
+    """A forced-subtitle file of a few short cues, latin-1, named without a language
+    (``Film.forced.srt``): chardet is unsure (< 0.1) and its best guesses make words of
+    two scripts (``Зa``, ``Tsch晧``), which no language writes. (One Latin code page for
+    another, ``così`` as CP1250 ``cosě``, is still beyond telling without the name.)"""
+    text = _srt(line, 2)
+    assert decode_subtitle(text.encode("latin-1")) == text
+
+
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32"])
 def test_byte_order_marks(encoding: str) -> None:
     text = _srt("Grüße — Где ты был? 你好")

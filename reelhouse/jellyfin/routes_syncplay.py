@@ -1,0 +1,342 @@
+"""SyncPlay (Jellyfin's SyncPlayController, 10.10) over reelhouse's watch parties, and
+``GetUtcTime`` (TimeSyncController) for the apps' clock estimate.
+
+Groups: ``SyncPlay/List``, ``SyncPlay/{id}``, ``New`` ``{GroupName}``, ``Join``
+``{GroupId}``, ``Leave`` (:mod:`.syncplay_groups`). Playback: ``SetNewQueue``
+``{PlayingQueue, PlayingItemPosition, StartPositionTicks}`` (the item at the position
+is the party's file; for a group that plays another file, a new party takes the
+group's app sessions: a party plays one file), ``Unpause`` (the party's play), ``Pause``, ``Stop`` (a pause),
+``Seek`` ``{PositionTicks}``, ``Buffering`` / ``Ready`` (the member buffers, under the
+party's wait rules: at most ``party_wait_timeout`` s, and that much per minute),
+``SetIgnoreWait`` ``{IgnoreWait}`` (true: the member holds nobody), ``Ping``. The queue
+commands (``Queue``, ``NextItem``, ``PreviousItem``, ``SetPlaylistItem``,
+``RemoveFromPlaylist``, ``MovePlaylistItem``, ``SetRepeatMode``, ``SetShuffleMode``)
+are accepted and change nothing: a group's queue is its one item.
+
+What happens reaches the apps over ``/socket`` (:mod:`.syncplay_socket`). As in
+Jellyfin, every SyncPlay call is 403 for a user whose ``SyncPlayAccess`` is ``None``
+(setting ``jellyfin_syncplay``), commands are 403 outside a group, and an unknown or
+hidden group is 404 (Jellyfin answers 204 and a ``GroupDoesNotExist`` message, which
+the session's socket gets too).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from reelhouse.core import Core
+from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from reelhouse.jellyfin import syncplay
+from reelhouse.jellyfin.deps import Caller, CallerDep, CoreDep, read_json
+from reelhouse.jellyfin.params import Args, body_args
+from reelhouse.jellyfin.syncplay_groups import Group, SyncPlayGroups
+from reelhouse.jellyfin.syncplay_socket import live_of, member_buffers, publish
+from reelhouse.jellyfin.users import syncplay_access
+from reelhouse.party import state as st
+from reelhouse.party.clock import server_now
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+_IGNORED = ("queue", "nextitem", "previousitem", "setplaylistitem", "removefromplaylist", "moveplaylistitem",
+            "setrepeatmode", "setshufflemode")
+
+
+def _access(caller: CallerDep, core: CoreDep) -> Caller:
+    if syncplay_access(core.settings.jellyfin_syncplay, caller.user) == "None":
+        raise PermissionDenied("SyncPlay is not enabled for this user")
+    return caller
+
+
+SyncCaller = Annotated[Caller, Depends(_access)]
+
+
+def _groups(request: Request) -> SyncPlayGroups:
+    groups: SyncPlayGroups | None = getattr(request.app.state, "syncplay_groups", None)
+    if groups is None:
+        groups = request.app.state.syncplay_groups = SyncPlayGroups(request.app.state.core)
+    return groups
+
+
+def _dto(group: Group, now: float, maker: str = "") -> dict[str, Any]:
+    """GroupInfoDto; a group without an item has its ``maker`` alone in it."""
+    party = group.party
+    names = sorted({p.name for p in party.party.participants}) if party is not None else [maker]
+    return syncplay.group_info(group.group_id, group.name, party.party.state if party else "idle", names, now)
+
+
+async def _body(request: Request) -> Args:
+    body = await read_json(request, "an object", empty={})
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return body_args(body)
+
+
+async def _raw(request: Request) -> dict[str, Any]:
+    body = await read_json(request, "an object", empty={})
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object")
+    return {str(k).lower(): v for k, v in body.items()}
+
+
+@router.get("/getutctime")
+def utc_time() -> dict[str, str]:
+    """``UtcTimeResponse``: when the request came and the answer left (UTC)."""
+    received = server_now()
+    return {"RequestReceptionTime": syncplay.utc(received), "ResponseTransmissionTime": syncplay.utc(server_now())}
+
+
+@router.get("/syncplay/list")
+async def groups_list(request: Request, caller: SyncCaller) -> list[dict[str, Any]]:
+    """GroupInfoDto of every group the caller may join."""
+    groups = await run_in_threadpool(_groups(request).visible, caller.user)
+    now = server_now()
+    return [_dto(g, now, caller.user.name) for g in groups]
+
+
+@router.post("/syncplay/new")
+async def group_new(request: Request, caller: SyncCaller) -> dict[str, Any]:
+    """A group without an item, the caller's session in it (out of its old group)."""
+    args = await _body(request)
+    name = (args.text("groupname", 120) or "").strip() or f"{caller.user.name}'s group"
+    await _leave(request, caller)
+    group = await run_in_threadpool(_groups(request).new, caller.user, caller.grant, name)
+    now = server_now()
+    dto = _dto(group, now, caller.user.name)
+    await publish(request, caller.grant, {"do": "send", "text": syncplay.group_update(
+        group.group_id, "GroupJoined", dto)})
+    return dto
+
+
+@router.post("/syncplay/join", status_code=204)
+async def group_join(request: Request, caller: SyncCaller) -> Response:
+    args = await _body(request)
+    group_id = args.text("groupid", 64)
+    if not group_id:
+        raise InvalidInput("GroupId is required")
+    groups = _groups(request)
+    try:
+        group = await run_in_threadpool(groups.find, caller.user, group_id)
+    except NotFound:
+        await publish(request, caller.grant, {"do": "send", "text": syncplay.group_update(
+            "00000000000000000000000000000000", "GroupDoesNotExist", "")})
+        raise
+    current = await run_in_threadpool(groups.current, caller.grant)
+    if group.party is None:  # a group without an item is its maker's alone
+        return Response(status_code=204)
+    if current is not None and current[0].party_id == group.party.id:
+        await publish(request, caller.grant, {"do": "follow"})
+        return Response(status_code=204)
+    await _leave(request, caller)
+    code = group.party.code
+    user = caller.user
+    await live_of(request).apply(code, lambda now: st.Join(user.id, user.name, now, connected=False))
+    await run_in_threadpool(groups.enter, caller.user, caller.grant, group.party.id)
+    await publish(request, caller.grant, {"do": "follow"})
+    return Response(status_code=204)
+
+
+@router.post("/syncplay/leave", status_code=204)
+async def group_leave(request: Request, caller: SyncCaller) -> Response:
+    if not await _leave(request, caller):
+        raise PermissionDenied("this session is not in a SyncPlay group")
+    return Response(status_code=204)
+
+
+async def _leave(request: Request, caller: Caller) -> bool:
+    """Take the caller's session out of its group (its socket says GroupLeft); the
+    user leaves the party unless another of its app sessions is still in it."""
+    groups = _groups(request)
+    current = await run_in_threadpool(groups.current, caller.grant)
+    if current is None:
+        return False
+    _, code = current
+    await publish(request, caller.grant, {"do": "leave"})
+    _, stays = await run_in_threadpool(groups.leave, caller.grant)
+    if code is not None and not stays:
+        await _depart(request, code, {caller.user.id})
+    return True
+
+
+async def _depart(request: Request, code: str, user_ids: set[int]) -> None:
+    """``user_ids`` leave the party ``code``; when nobody else is in it, it ends (as
+    Jellyfin drops an empty group): it would count against its maker's
+    ``party_max_open`` for ever."""
+    core: Core = request.app.state.core
+    live = live_of(request)
+    with contextlib.suppress(NotFound):
+        party = (await run_in_threadpool(core.parties.get, code)).party
+        others = [p for p in party.participants if p.user_id not in user_ids]
+        if not others and party.host_id in user_ids and party.state != "ended":
+            host = party.host_id
+            with contextlib.suppress(PermissionDenied, Conflict):
+                await live.apply(code, lambda now: st.End(host, now))
+            return
+    for uid in sorted(user_ids):
+        with contextlib.suppress(PermissionDenied, Conflict):  # out already (left in the browser), or ended
+            await live.apply(code, functools.partial(_leave_event, uid))
+
+
+@router.get("/syncplay/{group_id}")
+async def group_get(group_id: str, request: Request, caller: SyncCaller) -> dict[str, Any]:
+    """One group (404 if unknown, or its file is hidden from the caller)."""
+    group = await run_in_threadpool(_groups(request).find, caller.user, group_id)
+    return _dto(group, server_now(), caller.user.name)
+
+
+async def _in_group(request: Request, caller: Caller) -> tuple[str | None, int | None]:
+    current = await run_in_threadpool(_groups(request).current, caller.grant)
+    if current is None:
+        raise PermissionDenied("this session is not in a SyncPlay group")
+    return current[1], current[0].party_id
+
+
+@router.post("/syncplay/setnewqueue", status_code=204)
+async def set_new_queue(request: Request, caller: SyncCaller, core: CoreDep) -> Response:
+    """Play the queue's item from ``StartPositionTicks``: a group without an item
+    becomes a party on it; the group's own item starts again there."""
+    body = await _raw(request)
+    code, _ = await _in_group(request, caller)
+    queue = body.get("playingqueue")
+    if not isinstance(queue, list) or not all(isinstance(i, str) for i in queue):
+        raise InvalidInput("PlayingQueue must be a list of item ids")
+    index = body.get("playingitemposition", 0)
+    start = body.get("startpositionticks", 0) or 0
+    if not isinstance(index, int) or isinstance(index, bool) or not isinstance(start, int | float) \
+            or isinstance(start, bool) or not 0 <= start < 2**62:
+        raise InvalidInput("PlayingItemPosition and StartPositionTicks are numbers")
+    groups = _groups(request)
+    file_id = await run_in_threadpool(groups.file_of_queue, caller.user, queue, index)
+    live = live_of(request)
+    user = caller.user
+    position = float(start) / syncplay.TICKS
+    if code is None:
+        info = await run_in_threadpool(core.parties.create, user, file_id, "collaborative")
+        code = info.code
+        await run_in_threadpool(groups.enter, user, caller.grant, info.id)
+        await live.apply(code, lambda now: st.Seek(user.id, now, position))
+        await live.apply(code, lambda now: st.Play(user.id, now))
+        await publish(request, caller.grant, {"do": "follow"})
+        return Response(status_code=204)
+    info = await run_in_threadpool(core.parties.get, code)
+    if info.media_file_id != file_id:
+        await _switch(request, caller, info.id, code, file_id, position)
+        return Response(status_code=204)
+    await live.apply(code, lambda now: st.Seek(user.id, now, position))
+    await live.apply(code, lambda now: st.Play(user.id, now))
+    for grant in await run_in_threadpool(groups.members, info.id):
+        await publish(request, grant, {"do": "queue"})
+    return Response(status_code=204)
+
+
+async def _switch(request: Request, caller: Caller, old_id: int, old_code: str, file_id: int,
+                  position: float) -> None:
+    """The group plays another item: a party plays one file, so a new party (the
+    caller hosts it) takes the group's app sessions, which follow it (GroupJoined with
+    its id, then its play queue); they leave the old party, where browser members stay."""
+    core: Core = request.app.state.core
+    live, user = live_of(request), caller.user
+    info = await run_in_threadpool(core.parties.create, user, file_id, "collaborative")
+    moved = await run_in_threadpool(_groups(request).move, old_id, info.id)
+    for uid, name in sorted({(u, n) for _, u, n in moved}):
+        await live.apply(info.code, functools.partial(_join, uid, name))
+    await _depart(request, old_code, {u for _, u, _ in moved})
+    await live.apply(info.code, lambda now: st.Seek(user.id, now, position))
+    await live.apply(info.code, lambda now: st.Play(user.id, now))
+    for grant, _, _ in moved:
+        await publish(request, grant, {"do": "follow"})
+
+
+def _join(user_id: int, name: str, now: float) -> st.Event:
+    return st.Join(user_id, name, now, connected=False)
+
+
+def _leave_event(user_id: int, now: float) -> st.Event:
+    return st.Leave(user_id, now)
+
+
+async def _command(request: Request, caller: Caller, event: Any) -> Response:
+    """Apply a member's playback event to its group's party (403 outside a group)."""
+    code, _ = await _in_group(request, caller)
+    if code is None:
+        return Response(status_code=204)  # no item yet: nothing plays (Jellyfin's Idle state)
+    await live_of(request).apply(code, event)
+    return Response(status_code=204)
+
+
+@router.post("/syncplay/unpause", status_code=204)
+async def unpause(request: Request, caller: SyncCaller) -> Response:
+    uid = caller.user.id
+    return await _command(request, caller, lambda now: st.Play(uid, now))
+
+
+@router.post("/syncplay/pause", status_code=204)
+@router.post("/syncplay/stop", status_code=204)
+async def pause(request: Request, caller: SyncCaller) -> Response:
+    uid = caller.user.id
+    return await _command(request, caller, lambda now: st.Pause(uid, now))
+
+
+@router.post("/syncplay/seek", status_code=204)
+async def seek(request: Request, caller: SyncCaller) -> Response:
+    await _in_group(request, caller)
+    args = await _body(request)
+    ticks = args.number("positionticks", None, 0, 2**62)
+    if ticks is None:
+        raise InvalidInput("PositionTicks is required")
+    uid, position = caller.user.id, ticks / syncplay.TICKS
+    return await _command(request, caller, lambda now: st.Seek(uid, now, position))
+
+
+async def _buffering(request: Request, caller: Caller, flag: bool) -> Response:
+    code, _ = await _in_group(request, caller)
+    if code is None:
+        return Response(status_code=204)
+    info = await member_buffers(live_of(request), code, caller.user.id, flag)
+    if not flag and info is not None and info.party.state == "playing":
+        await publish(request, caller.grant, {"do": "resend"})  # its start may have passed meanwhile
+    return Response(status_code=204)
+
+
+@router.post("/syncplay/buffering", status_code=204)
+async def buffering(request: Request, caller: SyncCaller) -> Response:
+    await _body(request)
+    return await _buffering(request, caller, True)
+
+
+@router.post("/syncplay/ready", status_code=204)
+async def ready(request: Request, caller: SyncCaller) -> Response:
+    await _body(request)
+    return await _buffering(request, caller, False)
+
+
+@router.post("/syncplay/setignorewait", status_code=204)
+async def ignore_wait(request: Request, caller: SyncCaller) -> Response:
+    args = await _body(request)
+    if args.flag("ignorewait", False):
+        return await _buffering(request, caller, False)
+    await _in_group(request, caller)
+    return Response(status_code=204)
+
+
+@router.post("/syncplay/ping", status_code=204)
+async def ping(request: Request, caller: SyncCaller) -> Response:
+    """The app's round trip (ms): the party schedules starts ``lead`` s ahead anyway."""
+    await _body(request)
+    return Response(status_code=204)
+
+
+@router.post("/syncplay/{command}", status_code=204)
+async def queue_command(command: str, request: Request, caller: SyncCaller) -> Response:
+    """The queue commands: accepted, nothing changes (a group plays one item)."""
+    if command.lower() not in _IGNORED:
+        raise NotFound(f"no SyncPlay command {command[:32]!r}")
+    await _in_group(request, caller)
+    return Response(status_code=204)
+

@@ -1,0 +1,207 @@
+"""SyncPlay groups in the database: which watch party each app session follows.
+
+A group is a watch party (``watch_sessions``); ``syncplay_members`` holds one row per
+app session (its grant: ``s:<session id>`` or ``k:<api key id>``) in a group, as a
+Jellyfin session is in one group at most. A group made with ``SyncPlay/New`` before
+any item is a row without a party (``party_id`` NULL, only its maker sees it) until
+``SetNewQueue`` names the item: the party is then made (collaborative: in SyncPlay
+everyone controls) with the session's user as host, under the party service's limits
+(``party_max_open``).
+
+Group ids: ``ids.encode("party", party id)``, ``ids.encode("syncgroup", row id)`` for
+a group without an item yet. Who sees a group (List, get, Join): a user who may see
+its file (source grants), for parties that an app session is in or that the user is a
+member of; a browser party's code stays its secret until someone brings an app in.
+All methods block (database): call them from a worker thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, delete, func, or_, select, update
+
+from reelhouse.core import Core
+from reelhouse.db.models import MediaFile, SyncPlayMember, User, WatchParticipant, WatchSession
+from reelhouse.errors import Conflict, InvalidInput, NotFound
+from reelhouse.jellyfin import ids
+from reelhouse.party.service import PartyInfo
+
+__all__ = ["Group", "SyncPlayGroups", "item_of", "party_name"]
+
+#: Groups without an item one user may hold at once (one per app session anyway).
+MAX_PENDING = 20
+
+
+def party_name(code: str) -> str:
+    """A party's GroupName: its code, so a browser user can join it at /party."""
+    return f"Watch party {code}"
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A group as the routes see it: its id and name, and the party (None: no item yet)."""
+
+    group_id: str
+    name: str
+    party: PartyInfo | None
+
+
+def item_of(core: Core, file_id: int) -> str:
+    """The Jellyfin item id a media file plays as (its film or episode, else the file)."""
+    with core.sessions() as s:
+        row = s.execute(select(MediaFile.movie_id, MediaFile.episode_id).where(MediaFile.id == file_id)).first()
+    if row is not None and row[0] is not None:
+        return ids.encode("movie", row[0])
+    if row is not None and row[1] is not None:
+        return ids.encode("episode", row[1])
+    return ids.encode("file", file_id)
+
+
+class SyncPlayGroups:
+    """The SyncPlay side of ``core.parties`` (see the module docstring)."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    # -- reads ------------------------------------------------------------------------------
+    def current(self, grant: str) -> tuple[SyncPlayMember, str | None] | None:
+        """The grant's membership row and its party's code (None: no item yet), or None."""
+        with self.core.sessions() as s:
+            row = s.scalar(select(SyncPlayMember).where(SyncPlayMember.grant == grant))
+            if row is None:
+                return None
+            code = s.scalar(select(WatchSession.code).where(WatchSession.id == row.party_id)) \
+                if row.party_id is not None else None
+            s.expunge(row)
+            return row, code
+
+    def visible(self, user: User) -> list[Group]:
+        """The groups ``user`` may see and join, newest first."""
+        with self.core.sessions() as s:
+            codes = s.scalars(select(WatchSession.code).where(
+                WatchSession.ended_at.is_(None),
+                or_(WatchSession.id.in_(self._apps()), WatchSession.id.in_(self._mine(user.id))))
+                .order_by(WatchSession.id.desc()).limit(200)).all()
+            pending = s.execute(select(SyncPlayMember.id, SyncPlayMember.name).where(
+                SyncPlayMember.user_id == user.id, SyncPlayMember.party_id.is_(None))).all()
+        groups = [Group(ids.encode("syncgroup", rid), name, None) for rid, name in pending]
+        for code in codes:
+            info = self._party(code)
+            if info is not None and self.core.access.may_play(user.id, info.media_file_id):
+                groups.append(Group(ids.encode("party", info.id), party_name(info.code), info))
+        return groups
+
+    @staticmethod
+    def _apps() -> Select[int | None]:
+        """Parties that an app session is in: SyncPlay groups."""
+        return select(SyncPlayMember.party_id).where(SyncPlayMember.party_id.is_not(None))
+
+    @staticmethod
+    def _mine(user_id: int) -> Select[int]:
+        """Parties the user is a member of (joined in the browser with the code)."""
+        return select(WatchParticipant.session_id).where(WatchParticipant.user_id == user_id)
+
+    def find(self, user: User, group_id: str) -> Group:
+        """The group ``group_id`` if ``user`` may see it (as :meth:`visible`: party ids
+        are guessable, a browser party's code is its secret); NotFound otherwise (a
+        hidden group answers as an unknown one), InvalidInput for a malformed id."""
+        ref = ids.decode(group_id, "party", "syncgroup")
+        if ref.kind == "syncgroup":
+            with self.core.sessions() as s:
+                row = s.get(SyncPlayMember, ref.id)
+                if row is not None and row.user_id == user.id and row.party_id is None:
+                    return Group(group_id, row.name, None)
+            raise NotFound("no such SyncPlay group")
+        with self.core.sessions() as s:
+            code = s.scalar(select(WatchSession.code).where(
+                WatchSession.id == ref.id, WatchSession.ended_at.is_(None),
+                or_(WatchSession.id.in_(self._apps()), WatchSession.id.in_(self._mine(user.id)))))
+        info = self._party(code) if code else None
+        if info is None or not self.core.access.may_play(user.id, info.media_file_id):
+            raise NotFound("no such SyncPlay group")
+        return Group(ids.encode("party", info.id), party_name(info.code), info)
+
+    def members(self, party_id: int) -> list[str]:
+        """The grants of the app sessions in a party."""
+        with self.core.sessions() as s:
+            return list(s.scalars(select(SyncPlayMember.grant).where(SyncPlayMember.party_id == party_id)))
+
+    def _party(self, code: str) -> PartyInfo | None:
+        try:
+            return self.core.parties.get(code)
+        except NotFound:
+            return None
+
+    # -- writes -----------------------------------------------------------------------------
+    def new(self, user: User, grant: str, name: str) -> Group:
+        """A group without an item, with the grant's session in it (out of any other:
+        leave it first). Conflict past MAX_PENDING such groups of the user."""
+        with self.core.sessions() as s:
+            count = s.scalar(select(func.count()).select_from(SyncPlayMember).where(
+                SyncPlayMember.user_id == user.id, SyncPlayMember.party_id.is_(None),
+                SyncPlayMember.grant != grant)) or 0
+            if count >= MAX_PENDING:
+                raise Conflict(f"you already have {MAX_PENDING} SyncPlay groups without an item")
+            s.execute(delete(SyncPlayMember).where(SyncPlayMember.grant == grant))
+            row = SyncPlayMember(grant=grant, user_id=user.id, party_id=None, name=name[:120])
+            s.add(row)
+            s.commit()
+            return Group(ids.encode("syncgroup", row.id), row.name, None)
+
+    def enter(self, user: User, grant: str, party_id: int) -> None:
+        """Put the grant's session in the party's group (out of any other)."""
+        with self.core.sessions() as s:
+            s.execute(delete(SyncPlayMember).where(SyncPlayMember.grant == grant))
+            s.add(SyncPlayMember(grant=grant, user_id=user.id, party_id=party_id, name=""))
+            s.commit()
+
+    def move(self, old_party: int, new_party: int) -> list[tuple[str, int, str]]:
+        """Move every app session of ``old_party``'s group to ``new_party`` (the group
+        plays another item): ``(grant, user id, user name)`` of each."""
+        with self.core.sessions() as s:
+            rows = s.execute(select(SyncPlayMember.grant, User.id, User.name)
+                             .join(User, User.id == SyncPlayMember.user_id)
+                             .where(SyncPlayMember.party_id == old_party)).all()
+            s.execute(update(SyncPlayMember).where(SyncPlayMember.party_id == old_party)
+                      .values(party_id=new_party).execution_options(synchronize_session=False))
+            s.commit()
+        return [(str(g), int(u), str(n)) for g, u, n in rows]
+
+    def leave_party(self, grant: str, party_id: int) -> bool:
+        """Take the grant's session out of party ``party_id``'s group if it is still in
+        that one (not moved on to another); whether it was."""
+        with self.core.sessions() as s:
+            done = s.execute(delete(SyncPlayMember).where(SyncPlayMember.grant == grant,
+                                                          SyncPlayMember.party_id == party_id))
+            s.commit()
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def leave(self, grant: str) -> tuple[int | None, bool]:
+        """Take the grant's session out of its group: ``(party id or None, whether
+        another app session of the same user is still in that party)``."""
+        with self.core.sessions() as s:
+            row = s.scalar(select(SyncPlayMember).where(SyncPlayMember.grant == grant))
+            if row is None:
+                return None, False
+            party_id, user_id = row.party_id, row.user_id
+            s.delete(row)
+            s.commit()
+            if party_id is None:
+                return None, False
+            others = s.scalar(select(func.count()).select_from(SyncPlayMember).where(
+                SyncPlayMember.party_id == party_id, SyncPlayMember.user_id == user_id)) or 0
+            return party_id, others > 0
+
+    def file_of_queue(self, user: User, queue: list[str], index: int) -> int:
+        """The media file of ``queue[index]`` (Jellyfin item ids), if ``user`` may see
+        it; InvalidInput for an empty queue or a bad index, NotFound for an unknown or
+        hidden item."""
+        if not queue or not 0 <= index < len(queue):
+            raise InvalidInput("PlayingQueue must name the item at PlayingItemPosition")
+        from reelhouse.jellyfin.streams import check_visible, file_for
+
+        item = queue[index]
+        file_id = file_for(self.core, item, None)
+        check_visible(self.core, user, file_id, item)
+        return file_id

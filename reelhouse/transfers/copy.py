@@ -24,6 +24,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from reelhouse.errors import (
     Cancelled,
@@ -53,20 +54,29 @@ ShouldStop = Callable[[], bool]
 PART_SUFFIX = ".part"
 
 
+def _part_of(name: str, hidden: str) -> str:
+    """``NAME.part``, or for a name too long for the suffix (251-255 UTF-8 bytes: legal,
+    but NAME_MAX is 255 bytes on Linux file systems and FTP servers on them)
+    ``<hidden><hash of the name>.part``."""
+    part = f"{name}{PART_SUFFIX}"
+    if len(part.encode("utf-8", "surrogateescape")) > 255:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+        part = f"{hidden}{digest}{PART_SUFFIX}"
+    return part
+
+
 def part_name(path: str) -> str:
-    """The temporary name a transfer writes to: ``NAME.part`` in the same folder."""
-    return f"{path}{PART_SUFFIX}"
+    """The temporary name an upload writes to on the source: ``NAME.part`` in the same
+    folder, or ``<hash of NAME>.part`` for a 251-255-byte ``NAME`` (not a dot-file:
+    vsftpd's LIST hides those, and the upload reads the .part's size from it)."""
+    folder, _, name = path.rpartition("/")
+    return f"{folder}/{_part_of(name, '')}" if folder else _part_of(name, "")
 
 
 def local_part(dest: Path) -> Path:
     """The ``.part`` a download to ``dest`` writes: ``NAME.part`` beside it, or for a
-    name too long for the suffix (251-255 UTF-8 bytes, which a server may well hold)
-    ``.<hash of the name>.part``: NAME_MAX is 255 bytes on Linux file systems."""
-    name = part_name(dest.name)
-    if len(name.encode("utf-8", "surrogateescape")) > 255:
-        digest = hashlib.sha256(dest.name.encode("utf-8", "surrogateescape")).hexdigest()[:24]
-        name = f".{digest}{PART_SUFFIX}"
-    return dest.with_name(name)
+    name too long for the suffix ``.<hash of the name>.part``."""
+    return dest.with_name(_part_of(dest.name, "."))
 
 
 def part_signature_path(dest: Path) -> Path:
@@ -83,8 +93,18 @@ def discard_part(dest: Path) -> None:
     part_signature_path(dest).unlink(missing_ok=True)
 
 
-def _signature(entry: Entry) -> str:
-    return f"{entry.size} {entry.mtime!r}"
+def _signature(entry: Entry, exact: float | None = None) -> str:
+    return f"{entry.size} {entry.mtime!r}" + (f" {exact!r}" if exact is not None else "")
+
+
+def _version(source: Source, rel: str) -> tuple[Entry, str]:
+    """The file's entry and its signature: size and listed mtime, plus the mtime to the
+    second where the source has a finer one than its listing (FTP ``MDTM``: a LIST
+    server shows minutes, so a same-size file replaced within the minute would look
+    unchanged and a resume would splice the two versions)."""
+    entry = source.stat(rel)
+    exact = getattr(source, "exact_mtime", None)
+    return entry, _signature(entry, exact(rel) if exact is not None and not entry.is_dir else None)
 
 
 def _read_signature(path: Path) -> str | None:
@@ -176,12 +196,12 @@ def download(
     note = progress or (lambda done, total: None)
     stop = should_stop or _never
     rel = normalize_path(remote)
-    entry = source.stat(rel)
+    entry, sig = _version(source, rel)
     if entry.is_dir:
         raise InvalidInput(f"{rel!r} is a folder; transfers copy files")
     total = entry.size
     part = local_part(dest)
-    sig_path, sig = part_signature_path(dest), _signature(entry)
+    sig_path = part_signature_path(dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         have = part.stat().st_size if part.exists() else 0
@@ -192,25 +212,34 @@ def download(
         with open(part, "r+b" if have else "wb") as fh:
             fh.truncate(have)
             fh.seek(have)
-            done = have
-            note(done, total)
-            length = (total - have) if total is not None else 1 << 62
-            chunks = source.read_range(rel, have, length)
-            next_check = done + _ROOM_CHECK_EVERY
-            try:
-                for chunk in chunks:
-                    fh.write(chunk)
-                    done += len(chunk)
-                    note(done, total)
-                    if done >= next_check:
-                        _check_room(dest.parent, max(0, (total or 0) - done), min_free, dest.name)
-                        next_check = done + _ROOM_CHECK_EVERY
-                    if stop():
-                        raise Cancelled(f"download of {rel!r} cancelled at byte {done}")
-            finally:
-                close = getattr(chunks, "close", None)
-                if close is not None:
-                    close()
+            while True:
+                done = have
+                note(done, total)
+                length = (total - have) if total is not None else 1 << 62
+                chunks = source.read_range(rel, have, length)
+                next_check = done + _ROOM_CHECK_EVERY
+                try:
+                    for chunk in chunks:
+                        fh.write(chunk)
+                        done += len(chunk)
+                        note(done, total)
+                        if done >= next_check:
+                            _check_room(dest.parent, max(0, (total or 0) - done), min_free, dest.name)
+                            next_check = done + _ROOM_CHECK_EVERY
+                        if stop():
+                            raise Cancelled(f"download of {rel!r} cancelled at byte {done}")
+                    break
+                except _REFUSED:
+                    if not have or done != have:
+                        raise
+                    # the server refused to resume (REST): take the whole file instead
+                    have = 0
+                    fh.seek(0)
+                    fh.truncate(0)
+                finally:
+                    close = getattr(chunks, "close", None)
+                    if close is not None:
+                        close()
             # no fsync: it doubled the time of a download on a busy disk
             # (benchmarks/faults.py); a copy cut short by a crash is caught by its size
             # (offline copies are served only when the file's size is right)
@@ -220,7 +249,7 @@ def download(
     if total is not None and size != total:
         raise SourceUnavailable(
             f"download of {rel!r} ended at {size} of {total} bytes; it will be resumed")
-    if _signature(source.stat(rel)) != sig:
+    if _version(source, rel)[1] != sig:
         discard_part(dest)
         raise SourceUnavailable(f"{rel!r} changed on the source during the download; "
                                 "it will be downloaded again")
@@ -269,6 +298,40 @@ def upload(
             _uploading.discard(key)
 
 
+#: What a server answers to a resume it does not do (APPE or REST refused, 5xx): the
+#: transfer then starts over from byte 0 rather than failing on every retry.
+_REFUSED = (PermissionDenied, InvalidInput, NotFound)
+
+
+def _send(source: Source, fh: BinaryIO, part: str, have: int, total: int, note: Progress,
+          stop: ShouldStop, rel: str) -> None:
+    """Write ``fh`` from byte ``have`` to ``part`` on ``source`` (at offset ``have``)."""
+    fh.seek(have)
+    note(have, total)
+    sent = have
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal sent
+        while True:
+            if stop():
+                raise Cancelled(f"upload of {rel!r} cancelled at byte {sent}")
+            block = fh.read(CHUNK)
+            if not block:
+                return
+            yield block
+            sent += len(block)
+            note(sent, total)
+
+    source.write(part, chunks(), offset=have)
+
+
+def _remote_size(source: Source, path: str) -> int | None:
+    """The size of ``path`` on ``source``: FTP ``SIZE`` where there is one (a LIST
+    server may hide the name: vsftpd lists no dot-files), else its entry's."""
+    size = getattr(source, "size", None)
+    return cast("int | None", size(path)) if callable(size) else source.stat(path).size
+
+
 #: (source object, path) of the uploads running in this process: two uploads of one
 #: name would append to each other's ``.part`` (an upload resumes from its size).
 _uploading: set[tuple[int, str]] = set()
@@ -292,7 +355,7 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
         source.mkdir(folder)
     part = part_name(rel)
     try:
-        have = source.stat(part).size or 0
+        have = _remote_size(source, part) or 0
     except NotFound:
         have = 0
     if have > total or (signature is not None and have and _read_signature(signature) != version):
@@ -303,28 +366,23 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
             signature.write_text(version, "utf-8")
         except OSError as exc:
             raise _local_error(exc, signature) from exc
-    note(have, total)
-    sent = have
     try:
         with open(local, "rb") as fh:
-            fh.seek(have)
-
-            def chunks() -> Iterator[bytes]:
-                nonlocal sent
-                while True:
-                    if stop():
-                        raise Cancelled(f"upload of {rel!r} cancelled at byte {sent}")
-                    block = fh.read(CHUNK)
-                    if not block:
-                        return
-                    yield block
-                    sent += len(block)
-                    note(sent, total)
-
-            source.write(part, chunks(), offset=have)
+            try:
+                _send(source, fh, part, have, total, note, stop, rel)
+            except _REFUSED:
+                if not have:
+                    raise
+                # the server refused to resume (APPE, REST): send the whole file again,
+                # into a fresh .part (a server may keep a refused name's old bytes)
+                try:
+                    source.delete(part)
+                except (NotFound, PermissionDenied):
+                    pass
+                _send(source, fh, part, 0, total, note, stop, rel)
     except OSError as exc:
         raise _local_error(exc, local) from exc
-    size = source.stat(part).size
+    size = _remote_size(source, part)
     if size != total:
         raise SourceUnavailable(
             f"upload of {rel!r}: the source has {size} of {total} bytes; it will be resumed")

@@ -47,7 +47,7 @@ from reelhouse.leased_slots import LeasedSlots
 from reelhouse.sources.base import check_new_path, normalize_path
 from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.confine import confine
-from reelhouse.transfers.copy import PART_SUFFIX, Meter, discard_part, download, part_name, upload
+from reelhouse.transfers.copy import Meter, discard_part, download, part_name, upload
 
 __all__ = ["KINDS", "STATES", "TransferQueue"]
 
@@ -155,7 +155,7 @@ class TransferQueue:
         if not -1000 <= priority <= 1000:
             raise InvalidInput("priority must be between -1000 and 1000")
         # a name reelhouse creates (upload, mkdir, a rename's target) is checked as new
-        remote = (check_new_path(remote_path, reserve=len(PART_SUFFIX) if kind == "upload" else 0)
+        remote = (check_new_path(remote_path)
                   if kind in ("upload", "mkdir") else normalize_path(remote_path))
         if not remote:
             raise InvalidInput("remote_path may not be the source root")

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from reelhouse.api.deps import AdminUser, CoreDep, RowId, client_address
 from reelhouse.errors import InvalidInput, StorageFull
 from reelhouse.sources.base import check_new_path
-from reelhouse.transfers.copy import PART_SUFFIX, upload
+from reelhouse.transfers.copy import upload
 
 __all__ = ["router"]
 
@@ -35,7 +35,7 @@ async def put_file(
     spooled first; on the source it is written as ``NAME.part`` and renamed when
     complete."""
     core.sources.get(source_id)
-    remote = check_new_path(path, reserve=len(PART_SUFFIX))
+    remote = check_new_path(path)
     if not remote:
         raise InvalidInput("path must name a file")
     spool = core.settings.data_dir / "spool"

@@ -27,7 +27,6 @@ from reelhouse.db.models import OfflineCopy, Transfer, User
 from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StorageFull
 from reelhouse.sources.base import check_new_path, join, normalize_path
 from reelhouse.transfers.confine import confine
-from reelhouse.transfers.copy import PART_SUFFIX
 
 __all__ = ["router", "transfer_public"]
 
@@ -136,10 +135,10 @@ async def upload_file(
     name = normalize_path(file.filename or "")
     if not name or "/" in name:
         raise InvalidInput("the uploaded file needs a plain file name")
-    remote = check_new_path(join(normalize_path(folder), name), reserve=len(PART_SUFFIX))
+    remote = check_new_path(join(normalize_path(folder), name))
     spool = core.settings.data_dir / "spool"
     spool.mkdir(parents=True, exist_ok=True)
-    dest = spool / f"{uuid.uuid4().hex}-{name}"
+    dest = spool / f"{uuid.uuid4().hex}.upload"  # not the name: it may be 255 bytes long
 
     def _spool() -> None:
         try:

@@ -23,6 +23,7 @@ from reelhouse.errors import (
     PermissionDenied,
     ReelhouseError,
     SourceUnavailable,
+    StorageFull,
 )
 from reelhouse.sources.base import normalize_path
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
@@ -139,6 +140,27 @@ class FtpClient(FtpLister):
                 pass  # 501/504: SIZE not usable here, fall back to the listing
         return self.stat(rel).size
 
+    def exact_mtime(self, path: str) -> float | None:
+        """A file's modification time to the second (seconds since the epoch): ``MDTM``
+        (RFC 3659 §3), whose ``YYYYMMDDHHMMSS[.sss]`` is UTC; None when the server has
+        no MDTM or refuses it (LIST gives only minutes, or days for old files)."""
+        if "MDTM" not in self.features:
+            return None
+        rel = normalize_path(path)
+        target = self._abs(rel)
+        try:
+            reply: str = self._call(f"reading the time of {rel!r}",
+                                    lambda: self._ftp().sendcmd(f"MDTM {target}"))
+        except (InvalidInput, NotFound, PermissionDenied):
+            return None
+        _, _, stamp = reply.partition(" ")
+        try:
+            whole, _, frac = stamp.strip().partition(".")
+            when = datetime.strptime(whole, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+            return when.timestamp() + (float(f"0.{frac}") if frac.isdigit() else 0.0)
+        except ValueError:
+            return None
+
     def start_stor(self, path: str, offset: int = 0, append: bool = False) -> socket.socket:
         """Open a data connection that writes ``path``: ``STOR`` from byte 0, ``APPE``
         (``append``: the file holds exactly ``offset`` bytes) or ``REST offset`` +
@@ -170,7 +192,8 @@ class FtpClient(FtpLister):
         """Close an upload's data connection and read the server's verdict.
 
         226/250 → done. A 4xx/5xx (552 storage full, 553 bad name, 451 …) raises its
-        domain error, also when the data connection broke first (``failure``: the
+        domain error (a 451 about writing, pure-ftpd's and vsftpd's answer to ENOSPC:
+        StorageFull), also when the data connection broke first (``failure``: the
         server often closes it and then says why). No reply → SourceUnavailable and
         the control connection is dropped."""
         self._close_data(data, clean=failure is None)
@@ -182,6 +205,12 @@ class FtpClient(FtpLister):
             resp = ftp.getresp()
         except (ftplib.error_temp, ftplib.error_perm) as exc:
             self.last_used = time.monotonic()  # an error reply: the connection is in sync
+            text = str(exc)
+            if text.startswith("451") and "writ" in text.lower():
+                # pure-ftpd ("Error during write to file") and vsftpd ("Failure writing
+                # to local file.") answer a full disk (ENOSPC) with 451, not 452/552
+                raise StorageFull(f"FTP server could not store the file while {what} "
+                                  f"(its disk is likely full): {text}") from exc
             raise translate_error(exc, what) from exc
         except BaseException as exc:
             self.close()

@@ -106,6 +106,10 @@ class FtpSource(RangeReads):
         """The file's size on the server (SIZE, else the listing); raises NotFound."""
         return self._run(lambda c: c.size(path))
 
+    def exact_mtime(self, path: str) -> float | None:
+        """The file's mtime to the second (MDTM), None where the server has none."""
+        return self._run(lambda c: c.exact_mtime(path))
+
     def write(self, path: str, chunks: Iterable[bytes], offset: int = 0) -> int:
         """Upload: STOR from byte 0; to resume, APPE when the server's file is exactly
         ``offset`` bytes long, else REST + STOR. The data connection is written with

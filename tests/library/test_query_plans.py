@@ -27,8 +27,9 @@ from helpers import core_on
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def plans(engine: Engine, call: Callable[[], object]) -> list[tuple[str, str]]:
-    """(SQL, its plan) of every SELECT that ``call`` runs."""
+def plans(engine: Engine, call: Callable[[], object], sorts: bool = False) -> list[tuple[str, str]]:
+    """(SQL, its plan) of every SELECT that ``call`` runs; PostgreSQL prices out
+    sequential scans, and sorts unless ``sorts``."""
     seen: list[tuple[str, Any]] = []
 
     def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
@@ -47,7 +48,8 @@ def plans(engine: Engine, call: Callable[[], object]) -> list[tuple[str, str]]:
         cur = raw.cursor()
         if engine.dialect.name == "postgresql":
             cur.execute("SET enable_seqscan = off")
-            cur.execute("SET enable_sort = off")
+            if not sorts:
+                cur.execute("SET enable_sort = off")
         for sql, params in seen:
             prefix = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
             cur.execute(prefix + sql, params)

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, event, insert, text, update
+from library.test_query_plans import plans
+from sqlalchemy import delete, insert, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -158,29 +159,17 @@ def _page_plan(engine: Engine, q: str) -> str:
     """The plans of the film queries of the grid page for the search ``q`` (SQLite: the
     trigram lookup, then the page; PostgreSQL: the page, sequential scans priced out, so
     a small table shows what a big one gets)."""
-    seen: list[tuple[str, object]] = []
 
-    def capture(conn: object, cursor: object, statement: str, parameters: object, *_: object) -> None:
-        if statement.lstrip().startswith(("SELECT movies.id", "SELECT rowid FROM movies_fts")) and "LIMIT" in statement:
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    def page() -> None:
         with Session(engine) as s:
             grid_page(s, GridFilter(q=q), 50)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    assert seen
-    out = []
-    with engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        cur = raw.cursor()
-        if engine.dialect.name == "postgresql":
-            cur.execute("SET enable_seqscan = off")
-        for sql, params in seen:
-            cur.execute(("EXPLAIN " if engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN ") + sql, params)
-            out.append(f"{sql}\n" + "\n".join(" ".join(str(c) for c in row) for row in cur.fetchall()))
+
+    out = [
+        f"{sql}\n{plan}"
+        for sql, plan in plans(engine, page, sorts=True)
+        if sql.lstrip().startswith(("SELECT movies.id", "SELECT rowid FROM movies_fts")) and "LIMIT" in sql
+    ]
+    assert out
     return "\n\n".join(out)
 
 

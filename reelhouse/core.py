@@ -25,6 +25,7 @@ from reelhouse.errors import ReelhouseError
 from reelhouse.jobs.queue import make_huey
 from reelhouse.jobs.runner import JobRunner
 from reelhouse.jobs.tasks import JobContext, TaskSpec
+from reelhouse.leased_slots import LeasedSlots
 from reelhouse.library.metadata.service import MetadataService
 from reelhouse.library.progress import ProgressService
 from reelhouse.party.service import PartyService
@@ -78,7 +79,10 @@ class Core:
                                             redis_url=settings.redis_url)
         #: misses of watch-party invite codes (api/party_lookup.py); keys of its own
         self.party_code_throttle = LoginThrottle(10, 300.0, redis_url=settings.redis_url)
-        self.sources = SourceService(settings, self.sessions)
+        #: with Redis, FTP connections to a server are counted over every process
+        #: (sources/ftp/slots.py); leases of a killed process run out after party_presence_ttl
+        self.ftp_slots = LeasedSlots(settings.redis_url, settings.party_presence_ttl) if settings.redis_url else None
+        self.sources = SourceService(settings, self.sessions, self.ftp_slots)
         self.sources.register_kind("jellyfin", _jellyfin)
         self.signer = TokenSigner(settings.secret("signing"), settings.playback_token_ttl)
         self.auth = Authenticator(self.auth_sessions, self.api_keys, self.signer)
@@ -155,6 +159,8 @@ class Core:
         self.hls.close()
         self.metadata.close()
         self.sources.close()
+        if self.ftp_slots is not None:
+            self.ftp_slots.close()  # every slot still held goes back: the process ends
         self.login_throttle.close()
         self.party_code_throttle.close()
         self.engine.dispose()

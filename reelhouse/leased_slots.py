@@ -8,12 +8,17 @@ time, seconds: one clock for every node). Taking a slot is one script (drop the 
 leases, count, add), so two nodes never both take the last one. The process renews its
 leases every ``ttl / 3`` seconds from a daemon thread; a process that dies renews
 nothing, and its slots free themselves within ``ttl`` seconds.
+
+A refused taker may leave word that it waits (``take(..., want=seconds)``: the key
+``reelhouse:wanted:<key>`` for that long), so holders that keep slots they do not need
+(idle FTP connections) can give them up at once (:meth:`LeasedSlots.wanted`).
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
+import signal
 import threading
 from typing import Any
 
@@ -22,12 +27,16 @@ __all__ = ["LeasedSlots"]
 log = logging.getLogger(__name__)
 
 _PREFIX = "reelhouse:slots:"
+_WANTED = "reelhouse:wanted:"
 
 _TAKE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[2], '1', 'PX', ARGV[4]) end
+  return 0
+end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
 redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
 return 1
@@ -61,11 +70,13 @@ class LeasedSlots:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def take(self, key: str, limit: int) -> str | None:
+    def take(self, key: str, limit: int, want: float = 0.0) -> str | None:
         """A slot of ``key`` (a token for :meth:`give_back`), or None when ``limit``
-        slots of it are taken in the whole cluster."""
+        slots of it are taken in the whole cluster; then, with ``want`` > 0, holders
+        see :meth:`wanted` true for ``want`` seconds."""
         token = secrets.token_hex(8)
-        if not self._take(keys=[_PREFIX + key], args=[limit, self.ttl, token]):
+        if not self._take(keys=[_PREFIX + key, _WANTED + key],
+                          args=[limit, self.ttl, token, max(0, round(want * 1000))]):
             return None
         with self._lock:
             self._held[token] = key
@@ -81,6 +92,10 @@ class LeasedSlots:
         if key is not None:
             self._redis.zrem(_PREFIX + key, token)
 
+    def wanted(self, key: str) -> bool:
+        """Whether a taker of ``key`` was refused within its ``want`` seconds."""
+        return bool(self._redis.exists(_WANTED + key))
+
     def renew(self) -> None:
         """Extend every slot this process holds by ``ttl`` seconds."""
         with self._lock:
@@ -89,6 +104,7 @@ class LeasedSlots:
             self._renew(keys=[_PREFIX + key for _, key in held], args=[self.ttl, *(t for t, _ in held)])
 
     def _keep(self) -> None:
+        _quiet()
         while not self._stop.wait(self.ttl / 3):
             try:
                 self.renew()
@@ -106,3 +122,12 @@ class LeasedSlots:
         except Exception:  # Redis unreachable: the leases run out by themselves
             log.warning("giving back shared slots failed", exc_info=True)
         self._redis.close()
+
+
+def _quiet() -> None:
+    """Leave the process's stop signals to the threads that wait for them (the main
+    thread; libfuse's loop in a drive mount): a helper thread that took SIGTERM would
+    leave that loop waiting (the thread inherits its creator's signal mask)."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM,
+                                                  *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())})

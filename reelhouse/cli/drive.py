@@ -99,8 +99,9 @@ def mount(
     _logging(settings)
     from reelhouse.config import load_settings
 
-    data_dir = load_settings().data_dir
-    opened = open_source(settings)
+    node = load_settings()
+    data_dir = node.data_dir
+    opened = open_source(settings, node.redis_url, node.party_presence_ttl)
     def run(fs: DriveFS) -> None:
         print(f"mounting {opened.server} at {mp} (Ctrl-C to unmount)", file=sys.stderr, flush=True)
         fuse.run_fuse(fs, mp, settings.volume_label, fs.read_only)

@@ -66,9 +66,14 @@ def _ftp_config(s: DriveSettings) -> FtpConfig:
                      pool_size=s.max_connections, list_hidden=True)  # .git on vsftpd
 
 
-def open_source(s: DriveSettings) -> Opened:
+def open_source(s: DriveSettings, redis_url: str | None = None, slot_ttl: float = 15.0) -> Opened:
     """The Source the settings name: an FTP server (``host``), a configured source
-    (``source``), or the library (``view = library``). Raises InvalidInput/NotFound."""
+    (``source``), or the library (``view = library``). Raises InvalidInput/NotFound.
+
+    With ``redis_url`` (the reelhouse settings' ``redis_url``) a server's connections
+    are counted with every other process's (``reelhouse serve`` nodes, workers, other
+    mounts): at most ``max_connections`` together, leases of ``slot_ttl`` seconds
+    (sources/ftp/slots.py). A configured source uses its node settings' own."""
     if s.view == "library" or s.source:
         from reelhouse.config import load_settings
         from reelhouse.core import Core
@@ -87,18 +92,28 @@ def open_source(s: DriveSettings) -> Opened:
             raise
         close = core.close
         if isinstance(src, FtpSource):  # a file tree shows its dot files too (LIST -a)
-            own = src = FtpSource(dataclasses.replace(src.config, list_hidden=True))
+            own = src = FtpSource(dataclasses.replace(src.config, list_hidden=True), shared=core.ftp_slots)
 
             def close() -> None:
                 own.close()
                 core.close()
         return Opened(src, f"source {row.name}", f"source-{row.id}", close)
     cfg = _ftp_config(s)
-    src = FtpSource(cfg)
+    slots = None
+    if redis_url:
+        from reelhouse.leased_slots import LeasedSlots
+
+        slots = LeasedSlots(redis_url, slot_ttl)
+    src = FtpSource(cfg, shared=slots)
     scheme = {"none": "ftp", "explicit": "ftpes", "implicit": "ftps"}[cfg.tls]
     server = f"{scheme}://{cfg.user}@{cfg.host}:{cfg.port}/{cfg.root.lstrip('/')}"
     key = hashlib.sha1(f"{cfg.host}:{cfg.port}:{cfg.user}:{cfg.root}".encode()).hexdigest()[:16]
-    return Opened(src, server, key, src.close)
+
+    def close_ftp() -> None:
+        src.close()
+        if slots is not None:
+            slots.close()
+    return Opened(src, server, key, close_ftp)
 
 
 def _refused(exc: BaseException) -> bool:

@@ -35,6 +35,7 @@ from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceR
 from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError, SourceBusy
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp import FtpConfig, FtpSource
+from reelhouse.sources.ftp.slots import SharedSlots
 from reelhouse.sources.local import LocalSource
 
 log = logging.getLogger(__name__)
@@ -101,9 +102,12 @@ def _check_host(host: str) -> None:
 class SourceService:
     """Everything about configured sources; thread-safe."""
 
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session],
+                 ftp_slots: SharedSlots | None = None) -> None:
         self.settings = settings
         self.sessions = sessions
+        #: FTP connections counted over every process (Redis), shared by every FTP source
+        self.ftp_slots = ftp_slots
         key = base64.urlsafe_b64encode(settings.secret("fernet", 32))
         self._fernet = Fernet(key)
         self._live: dict[int, tuple[tuple[Any, ...], Source]] = {}
@@ -283,7 +287,7 @@ class SourceService:
             user_limit=self.settings.ftp_user_connections,
             user_waiters=self.settings.ftp_user_waiters,
         )
-        return FtpSource(cfg)
+        return FtpSource(cfg, shared=self.ftp_slots)
 
     def live(self, source_id: int) -> Source | None:
         """The shared live Source if one is built already (no I/O: safe on the event

@@ -21,6 +21,14 @@ Fairness (nobody starves anybody): callers say who they are through the
 Waiting holds no thread: a freed connection is handed to its waiter directly (a
 ``threading.Event`` for threads, a future for :meth:`FtpPool.aacquire` on the event
 loop), so streams waiting for a connection never fill an executor.
+
+Several processes (``shared``, :mod:`.slots`: Redis with ``redis_url``): a new
+connection first takes one of the ``size`` slots of its server+user counted over the
+cluster, and gives it back once closed. When the cluster has none free, the pool makes
+no new connection for :data:`SLOT_RETRY` seconds: callers wait for one of its own
+connections or for the next try (until ``wait_timeout``: SourceBusy). Meanwhile the
+processes holding idle connections close them (the refusal leaves word), and every
+pool closes idle connections beyond its warmest one after ``idle_close`` seconds.
 """
 
 from __future__ import annotations
@@ -41,8 +49,9 @@ from typing import Final
 from reelhouse.errors import ReelhouseError, SourceBusy, SourceUnavailable
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.config import FtpConfig
+from reelhouse.sources.ftp.slots import UNSHARED, ServerSlots, SharedSlots
 
-__all__ = ["FtpPool", "pool_user"]
+__all__ = ["SLOT_RETRY", "FtpPool", "pool_user"]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +62,13 @@ _NEW: Final = "new"  # a grant of a slot for a brand-new connection
 _CLOSED: Final = "closed"  # the pool closed while the caller waited
 
 Grant = FtpClient | str
+
+#: Seconds a pool makes no new connection after the cluster refused it a slot; its
+#: waiters try again after it (a few Redis round trips a second at most).
+SLOT_RETRY: Final = 0.2
+#: A server that answers 421 although the cluster gave a slot (it has not yet seen a
+#: connection closed elsewhere): tries more before the 421 stands.
+_SLOT_421_TRIES: Final = 5
 
 
 @dataclass
@@ -72,6 +88,9 @@ class FtpPool:
     ``user_limit``: most connections one named user holds (default from the config,
     else ``size - 1``, at least 1); ``user_waiters``: most callers of one user waiting
     at once (default from the config, 8).
+    ``shared``: the slots counted over every process (:mod:`.slots`), at most ``size``
+    connections to this server+user in the cluster; ``idle_close``: seconds after
+    which idle connections beyond one are closed then (others may need the slots).
     """
 
     def __init__(
@@ -82,6 +101,8 @@ class FtpPool:
         check_after: float = 15.0,
         user_limit: int | None = None,
         user_waiters: int | None = None,
+        shared: SharedSlots | None = None,
+        idle_close: float = 5.0,
     ) -> None:
         self.config = config
         self.size = size or config.pool_size
@@ -97,6 +118,11 @@ class FtpPool:
         self._seq = itertools.count()
         self._lock = threading.Lock()
         self._closed = False
+        self.idle_close = idle_close
+        self._slots = ServerSlots(shared, config, self.size, self._tend) if shared is not None else None
+        self._tokens: dict[int, str] = {}  # id(client) → its cluster slot
+        self._hold_until = 0.0  # monotonic: no new connection before (the cluster is full)
+        self._refused_421 = 0  # 421s in a row despite a cluster slot
 
     @property
     def user_limit(self) -> int:
@@ -125,7 +151,7 @@ class FtpPool:
         if self._idle:
             client = self._idle.pop()  # most recently used: warmest
             self._owner[id(client)] = user
-        elif self._live < self.size:
+        elif self._live < self.size and (self._slots is None or time.monotonic() >= self._hold_until):
             self._live += 1
             client = None
         else:
@@ -155,7 +181,7 @@ class FtpPool:
         for wake in wakes:
             wake()
 
-    def _enqueue(self, user: str | None, wake: Callable[[], None]) -> _Waiter | Grant:
+    def _enqueue(self, user: str | None, wake: Callable[[], None], seq: int) -> _Waiter | Grant:
         """A grant now, or a registered waiter; raises SourceBusy past ``user_waiters``."""
         with self._lock:
             if self._closed:
@@ -166,7 +192,7 @@ class FtpPool:
             if user is not None and sum(w.user == user for w in self._waiters) >= self.user_waiters:
                 raise SourceBusy(f"{self.user_waiters} requests of yours wait for this FTP "
                                  "server already; try again when one has finished")
-            waiter = _Waiter(user, next(self._seq), wake)
+            waiter = _Waiter(user, seq, wake)
             self._waiters.append(waiter)
             return waiter
 
@@ -178,21 +204,35 @@ class FtpPool:
             return waiter.grant
 
     def _busy(self) -> SourceBusy:
-        return SourceBusy(f"all {self.size} FTP connections stayed busy for {self.wait_timeout:.0f} s")
+        where = " (counted over every reelhouse process)" if self._slots is not None else ""
+        return SourceBusy(f"all {self.size} FTP connections to {self.config.host}{where} stayed "
+                          f"busy for {self.wait_timeout:.0f} s")
+
+    def _slice(self, deadline: float) -> float:
+        """Seconds to wait before looking again: to the deadline, or with ``shared``
+        :data:`SLOT_RETRY` at most (the pool's hold-off runs out without a wake-up)."""
+        left = max(0.0, deadline - time.monotonic())
+        return left if self._slots is None else min(left, SLOT_RETRY)
+
+    def _redispatch(self) -> None:
+        with self._lock:
+            wakes = self._dispatch()
+        self._call(wakes)
 
     # -- acquiring ---------------------------------------------------------------------
-    def _grant_sync(self, user: str | None, deadline: float) -> Grant:
+    def _grant_sync(self, user: str | None, deadline: float, seq: int) -> Grant:
         done = threading.Event()
-        got = self._enqueue(user, done.set)
+        got = self._enqueue(user, done.set, seq)
         if not isinstance(got, _Waiter):
             return got
-        done.wait(max(0.0, deadline - time.monotonic()))
+        while not done.wait(self._slice(deadline)) and time.monotonic() < deadline:
+            self._redispatch()
         grant = self._give_up(got)
         if grant is None:
             raise self._busy()
         return grant
 
-    async def _grant_async(self, user: str | None, deadline: float) -> Grant:
+    async def _grant_async(self, user: str | None, deadline: float, seq: int) -> Grant:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
 
@@ -203,14 +243,17 @@ class FtpPool:
         def wake() -> None:
             loop.call_soon_threadsafe(settle)
 
-        got = self._enqueue(user, wake)
+        got = self._enqueue(user, wake, seq)
         if not isinstance(got, _Waiter):
             return got
         try:
-            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
-                await fut
-        except TimeoutError:
-            pass
+            while time.monotonic() < deadline:
+                try:
+                    async with asyncio.timeout(self._slice(deadline)):
+                        await asyncio.shield(fut)
+                    break
+                except TimeoutError:
+                    self._redispatch()
         except BaseException:
             grant = self._give_up(got)
             if grant is not None:
@@ -233,20 +276,7 @@ class FtpPool:
         if grant == _CLOSED:
             raise SourceUnavailable("the FTP source was closed")
         if not isinstance(grant, FtpClient):
-            fresh = FtpClient(self.config)
-            try:
-                fresh.connect()
-            except SourceBusy:
-                self._forget(user)
-                if not self._shrink():
-                    raise
-                return None  # wait for one of the connections we have
-            except BaseException:
-                self._forget(user)
-                raise
-            with self._lock:
-                self._owner[id(fresh)] = user
-            return fresh, False
+            return self._connect(user)
         client = grant
         if time.monotonic() - client.last_used > self.check_after:
             try:
@@ -258,6 +288,59 @@ class FtpPool:
             return None
         return client, True
 
+    def _connect(self, user: str | None) -> tuple[FtpClient, bool] | None:
+        """A brand-new connection for a ``_NEW`` grant; None when the caller must wait
+        (the cluster has no slot free, or a 421 with connections of ours to wait for)."""
+        token = UNSHARED
+        if self._slots is not None:
+            got = self._slots.take()
+            if got is None:
+                self._hold(user)
+                return None
+            token = got
+        fresh = FtpClient(self.config)
+        try:
+            fresh.connect()
+        except SourceBusy:
+            self._give_back_token(token)  # connect() closed the socket
+            if token and self._refused_421 < _SLOT_421_TRIES:
+                self._refused_421 += 1
+                self._hold(user)  # it may not have seen a connection closed elsewhere yet
+                return None
+            self._forget(user)
+            if not self._shrink():
+                raise
+            return None  # wait for one of the connections we have
+        except BaseException:
+            self._give_back_token(token)
+            self._forget(user)
+            raise
+        self._refused_421 = 0
+        with self._lock:
+            self._owner[id(fresh)] = user
+            if token:
+                self._tokens[id(fresh)] = token
+        return fresh, False
+
+    def _hold(self, user: str | None) -> None:
+        """Give up a ``_NEW`` grant the cluster refused; make none for :data:`SLOT_RETRY`."""
+        with self._lock:
+            self._hold_until = time.monotonic() + SLOT_RETRY
+        self._forget(user)
+
+    def _give_back_token(self, token: str) -> None:
+        if self._slots is not None and token:
+            self._slots.give_back(token)
+
+    def _gone(self, clients: list[FtpClient]) -> None:
+        """Give back the cluster slots of connections closed (and no longer counted)."""
+        if self._slots is None:
+            return
+        with self._lock:
+            tokens = [self._tokens.pop(id(c), UNSHARED) for c in clients]
+        for token in tokens:
+            self._give_back_token(token)
+
     def acquire(self) -> tuple[FtpClient, bool]:
         """A logged-in connection for :data:`pool_user` and whether it was reused
         (``False`` = brand new). Blocks this thread while it waits.
@@ -268,8 +351,9 @@ class FtpPool:
         """
         user = pool_user.get()
         deadline = time.monotonic() + self.wait_timeout
+        seq = next(self._seq)  # its place in the queue, kept over retries
         while True:
-            ready = self._ready(self._grant_sync(user, deadline), user)
+            ready = self._ready(self._grant_sync(user, deadline, seq), user)
             if ready is not None:
                 return ready
 
@@ -279,8 +363,9 @@ class FtpPool:
         user = pool_user.get()
         deadline = time.monotonic() + self.wait_timeout
         loop = asyncio.get_running_loop()
+        seq = next(self._seq)
         while True:
-            grant = await self._grant_async(user, deadline)
+            grant = await self._grant_async(user, deadline, seq)
             job = loop.run_in_executor(io, self._ready, grant, user)
             try:
                 ready = await asyncio.shield(job)
@@ -316,6 +401,8 @@ class FtpPool:
                 log.warning("FTP server %s allows %d connections; pool limit lowered from %d",
                             self.config.host, self._live, self.size)
                 self.size = self._live
+                if self._slots is not None:
+                    self._slots.limit = self.size
             return True
 
     def release(self, client: FtpClient, reusable: bool = True) -> None:
@@ -331,9 +418,11 @@ class FtpPool:
         self._drop(client)
 
     def _drop(self, client: FtpClient) -> None:
+        """Stop counting a closed connection that was handed out."""
         with self._lock:
             user = self._owner.pop(id(client), None)
         self._forget(user)
+        self._gone([client])
 
     def _forget(self, user: str | None) -> None:
         with self._lock:
@@ -353,7 +442,38 @@ class FtpPool:
         self._call(wakes)
         for client in idle:
             client.close()
+        self._gone(idle)
         return len(idle)
+
+    def close_idle(self, older_than: float, keep: int = 0) -> int:
+        """Close (QUIT) idle connections unused for ``older_than`` seconds, but the
+        ``keep`` warmest; returns how many. With ``shared``, their slots go back."""
+        now = time.monotonic()
+        with self._lock:
+            oldest_first = list(self._idle)[:max(0, len(self._idle) - keep)]
+            gone = [c for c in oldest_first if now - c.last_used >= older_than]
+            for client in gone:
+                self._idle.remove(client)
+            self._live -= len(gone)
+            wakes = self._dispatch()
+        self._call(wakes)
+        for client in gone:
+            client.quit()
+        self._gone(gone)
+        return len(gone)
+
+    def _tend(self) -> None:
+        """The slots' helper thread, every :data:`.slots.TEND` seconds: close every idle
+        connection when another process waits for a slot, else those beyond the
+        warmest one idle for ``idle_close`` seconds."""
+        with self._lock:
+            if not self._idle or self._closed:
+                return
+        assert self._slots is not None
+        if self._slots.wanted():
+            self.close_idle(0.0)
+        else:
+            self.close_idle(self.idle_close, keep=1)
 
     def keepalive(self, idle_after: float) -> int:
         """NOOP every idle connection unused for ``idle_after`` seconds, so a server's
@@ -364,17 +484,19 @@ class FtpPool:
             due = [c for c in self._idle if now - c.last_used >= idle_after]
             for client in due:
                 self._idle.remove(client)
-        kept, dead = [], 0
+        kept: list[FtpClient] = []
+        dead: list[FtpClient] = []
         for client in due:
             try:
                 client.noop()
                 kept.append(client)
             except ReelhouseError:
                 client.close()
-                dead += 1
+                dead.append(client)
+        self._gone(dead)
         with self._lock:
             closed = self._closed
-            self._live -= dead + (len(kept) if closed else 0)
+            self._live -= len(dead) + (len(kept) if closed else 0)
             if not closed:
                 self._idle.extendleft(kept)
             wakes = self._dispatch()
@@ -382,6 +504,7 @@ class FtpPool:
         if closed:
             for client in kept:
                 client.quit()
+            self._gone(kept)
         return len(due)
 
     @contextmanager
@@ -409,3 +532,6 @@ class FtpPool:
         self._call([w.wake for w in waiters])
         for client in idle:
             client.quit()
+        self._gone(idle)
+        if self._slots is not None:
+            self._slots.close()  # connections still in use give theirs back when released

@@ -13,6 +13,7 @@ from reelhouse.errors import SourceUnavailable
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.config import FtpConfig
 from reelhouse.sources.ftp.pool import FtpPool
+from reelhouse.sources.ftp.slots import SharedSlots
 
 __all__ = ["PooledSource"]
 
@@ -28,11 +29,15 @@ class PooledSource:
     local disk's, not health checks or logins. Waiting for a pooled connection holds
     no thread at all (:meth:`FtpPool.aacquire`); so at most one thread per pooled
     connection is busy, and the executor has ``pool size + 2`` threads.
+
+    ``shared``: connections counted over every process (:mod:`.slots`; the pool's
+    ``shared``), for a pool made here.
     """
 
-    def __init__(self, config: FtpConfig, pool: FtpPool | None = None) -> None:
+    def __init__(self, config: FtpConfig, pool: FtpPool | None = None,
+                 shared: SharedSlots | None = None) -> None:
         self.config = config
-        self.pool = pool or FtpPool(config)
+        self.pool = pool or FtpPool(config, shared=shared)
         self._io = ThreadPoolExecutor(max_workers=self.pool.size + 2,
                                       thread_name_prefix=f"ftp-io-{config.host}")
         #: how names travel (UTF-8, or latin-1 on a server without UTF8), once connected

@@ -1,0 +1,189 @@
+"""Connections to one FTP server counted over every process of a cluster (issues 12
+and 14): each ``reelhouse serve`` node, worker and drive mount has its own
+:class:`~.pool.FtpPool`, so without a shared count two nodes and two workers open four
+times ``ftp_pool_size`` connections, and a seedbox that allows a few per user answers
+421 ("too many connections", RFC 959 §4.2).
+
+:class:`ServerSlots` holds one pool's slots of the server+user key
+``ftp:<host>:<port>:<user>`` in a :class:`SharedSlots` store (Redis:
+:class:`reelhouse.leased_slots.LeasedSlots`, leases renewed while the process lives,
+so a killed process's slots free themselves after the lease). A connection takes a
+slot before it connects and gives it back after it is closed. When the store fails
+(Redis down) the pool goes on with its own per-process limit: a warning once, a new
+try after :data:`RETRY_STORE` seconds; streams never fail because of Redis.
+
+Giving back (a network round trip) never runs on the caller's thread, which may be
+the event loop: a helper thread of its own does it, and every :data:`TEND` seconds
+calls the pool's ``tend`` (closing idle connections another process needs).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Final, Protocol
+
+from reelhouse.sources.ftp.config import FtpConfig
+
+__all__ = ["RETRY_STORE", "TEND", "UNSHARED", "WANT", "ServerSlots", "SharedSlots"]
+
+log = logging.getLogger(__name__)
+
+#: The token of a connection made while the store was unreachable (counted per process).
+UNSHARED: Final = ""
+#: Seconds a refused taker's "I wait" mark lasts (refreshed at each retry).
+WANT: Final = 1.0
+#: Seconds between two ticks of the helper thread (``tend``).
+TEND: Final = 0.5
+#: Seconds after a store failure before it is asked again.
+RETRY_STORE: Final = 10.0
+
+_STOP: Final = object()
+
+
+class SharedSlots(Protocol):
+    """Counted slots shared by every process (:class:`reelhouse.leased_slots.LeasedSlots`).
+    Each method may block on the network and raises what its client raises when the
+    store is unreachable."""
+
+    def take(self, key: str, limit: int, want: float = 0.0) -> str | None: ...
+
+    def give_back(self, token: str) -> None: ...
+
+    def wanted(self, key: str) -> bool: ...
+
+
+class ServerSlots:
+    """One pool's slots of its server+user, at most ``limit`` over the cluster.
+
+    ``tend`` is called from the helper thread every :data:`TEND` seconds while the pool
+    is open (never with the pool's lock held). Thread-safe."""
+
+    def __init__(self, shared: SharedSlots, config: FtpConfig, limit: int,
+                 tend: Callable[[], None]) -> None:
+        self.shared = shared
+        self.key = f"ftp:{config.host.lower()}:{config.port}:{config.user}"
+        self.limit = limit
+        self._tend = tend
+        self._returns: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._down_until = 0.0  # monotonic; the store failed: not asked before then
+        self._down = False  # a warning said so (once per outage)
+
+    # -- the store, never failing ------------------------------------------------------
+    def take(self) -> str | None:
+        """A slot's token (:data:`UNSHARED` when the store is unreachable: the process's
+        own limit alone applies), or None when ``limit`` connections to the server
+        exist in the cluster (the refusal leaves a :data:`WANT` mark: holders give
+        idle ones up). Blocks on the store: call it off the event loop."""
+        if time.monotonic() < self._down_until:
+            return UNSHARED
+        try:
+            token = self.shared.take(self.key, self.limit, want=WANT)
+        except Exception as exc:  # Redis down or unreachable: per-process limit
+            self._failed(exc)
+            return UNSHARED
+        self._answered()
+        if token is not None:
+            self._start()
+        return token
+
+    def wanted(self) -> bool:
+        """Whether another process waits for a slot (False while the store fails)."""
+        if time.monotonic() < self._down_until:
+            return False
+        try:
+            wanted = self.shared.wanted(self.key)
+        except Exception as exc:
+            self._failed(exc)
+            return False
+        self._answered()
+        return wanted
+
+    def give_back(self, token: str) -> None:
+        """Give a slot back (after its connection is closed), from the helper thread:
+        never blocks the caller."""
+        if token == UNSHARED:
+            return
+        self._returns.put(token)
+        self._start()
+
+    def _give_back_now(self, token: str) -> None:
+        try:
+            self.shared.give_back(token)
+        except Exception as exc:  # its lease is not renewed any more: it runs out by itself
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        self._down_until = time.monotonic() + RETRY_STORE
+        if not self._down:
+            self._down = True
+            log.warning("the shared count of FTP connections to %s is unreachable (%s); this "
+                        "process counts its own until it answers", self.key, exc)
+
+    def _answered(self) -> None:
+        if self._down:
+            self._down = False
+            log.warning("the shared count of FTP connections to %s answers again", self.key)
+
+    # -- the helper thread -------------------------------------------------------------
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=f"ftp-slots-{self.key}",
+                                                daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        """Give back what is queued; tend the pool every :data:`TEND` seconds while it is
+        open; end when it is closed (or :meth:`join`) and nothing is queued."""
+        _quiet()
+        stopping = False
+        last_tend = time.monotonic()
+        while True:
+            try:
+                item = self._returns.get_nowait() if stopping else self._returns.get(timeout=TEND)
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                stopping = True
+            elif isinstance(item, str):
+                self._give_back_now(item)
+            elif stopping or self._closed:
+                with self._lock:
+                    if self._returns.empty():
+                        self._thread = None
+                        return
+            if not (stopping or self._closed) and time.monotonic() - last_tend >= TEND:
+                last_tend = time.monotonic()
+                try:
+                    self._tend()
+                except Exception:  # a bug must not end the thread that gives slots back
+                    log.exception("tending the FTP pool of %s failed", self.key)
+
+    def close(self) -> None:
+        """Stop tending; slots given back from now on still go back. Returns at once."""
+        self._closed = True
+
+    def join(self, timeout: float) -> None:
+        """Give back what is queued, then end the helper thread (tests, shutdown);
+        a later :meth:`give_back` starts it again."""
+        with self._lock:
+            thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._returns.put(_STOP)
+            thread.join(timeout)
+
+
+def _quiet() -> None:
+    """Leave the process's stop signals to the threads that wait for them (the main
+    thread; libfuse's loop in a drive mount): this thread inherits its creator's mask."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM,
+                                                  *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())})

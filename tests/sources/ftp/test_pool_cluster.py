@@ -1,0 +1,358 @@
+"""FTP connections counted over several processes (reelhouse/sources/ftp/slots.py,
+issues 12 and 14): pools with their own LeasedSlots each (as separate processes have)
+share one real Redis, against a real pyftpdlib server that allows N connections from
+the test's address and answers the next with 421."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.errors import SourceBusy
+from reelhouse.leased_slots import LeasedSlots
+from reelhouse.sources.ftp.client import FtpClient, FtpConfig
+from reelhouse.sources.ftp.pool import FtpPool
+
+from helpers import FTP_PASSWORD, FTP_USER, free_port, redis_server, stop_without_leaks
+
+pytestmark = [pytest.mark.requires_redis]
+
+CAP = 3  # connections the server allows this address; the pools' size
+
+
+class Capped:
+    """pyftpdlib allowing ``cap`` connections per address (max_cons_per_ip), counting
+    the most it served at once (``peak``) and the 421s it answered (``refused``)."""
+
+    def __init__(self, root: Path, cap: int) -> None:
+        from pyftpdlib.handlers import FTPHandler
+
+        self.peak = 0
+        self.refused = 0
+        me = self
+
+        def handle(handler: Any) -> None:
+            me.peak = max(me.peak, handler.server.ip_map.count(handler.remote_ip))
+            FTPHandler.handle(handler)
+
+        def refuse(handler: Any) -> None:
+            me.refused += 1
+            FTPHandler.handle_max_cons_per_ip(handler)
+
+        self.server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, port=free_port(),
+                                        handler_overrides={"handle": handle,
+                                                           "handle_max_cons_per_ip": refuse})
+        self.server.server.max_cons_per_ip = cap
+        self.server.start()
+        self.port = self.server.port
+
+    def config(self, **kw: Any) -> FtpConfig:
+        return FtpConfig("127.0.0.1", self.port, FTP_USER, FTP_PASSWORD, connect_timeout=5,
+                         read_timeout=5, **kw)
+
+
+@pytest.fixture
+def capped(tmp_path: Path) -> Iterator[Capped]:
+    (tmp_path / "film.mkv").write_bytes(os.urandom(64 * 1024))
+    server = Capped(tmp_path, CAP)
+    yield server
+    stop_without_leaks(server.server)
+
+
+class Node:
+    """One "process": its own LeasedSlots (own renewals) and its own pool."""
+
+    def __init__(self, redis_url: str, config: FtpConfig, ttl: float = 5.0, **pool: Any) -> None:
+        self.slots = LeasedSlots(redis_url, ttl)
+        self.pool = FtpPool(config, size=CAP, shared=self.slots, **pool)
+
+    def close(self) -> None:
+        self.pool.close()
+        assert self.pool._slots is not None
+        self.pool._slots.join(5)
+        self.slots.close()
+
+
+@pytest.fixture
+def nodes(capped: Capped, redis_url: str) -> Iterator[list[Node]]:
+    made: list[Node] = []
+
+    def node(**kw: Any) -> Node:
+        made.append(Node(redis_url, capped.config(), **kw))
+        return made[-1]
+
+    yield node  # type: ignore[misc]
+    for n in made:
+        n.close()
+
+
+def _slot_count(redis_url: str, port: int) -> int:
+    import redis
+
+    r = redis.Redis.from_url(redis_url)
+    try:
+        return int(r.zcard(f"reelhouse:slots:ftp:127.0.0.1:{port}:{FTP_USER}"))
+    finally:
+        r.close()
+
+
+def test_two_pools_never_open_more_than_the_limit_together(capped: Capped, nodes: Any) -> None:
+    """Each pool alone may open CAP; together they stay at CAP, nobody gets a 421 or
+    an error, every read is served (the server would refuse a CAP+1th)."""
+    a, b = nodes(wait_timeout=30), nodes(wait_timeout=30)
+    errors: list[BaseException] = []
+    done = [0]
+
+    def reader(pool: FtpPool) -> None:
+        try:
+            for _ in range(15):
+                client, _ = pool.acquire()
+                try:
+                    assert [e.name for e in client.list("")] == ["film.mkv"]
+                    time.sleep(0.01)
+                finally:
+                    pool.release(client)
+                done[0] += 1
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader, args=(p,), name=f"reader-{i}")
+               for i, p in enumerate([a.pool, b.pool] * 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert done[0] == 8 * 15
+    assert capped.refused == 0 and capped.peak <= CAP
+    assert a.pool.stats["live"] + b.pool.stats["live"] <= CAP
+
+
+def test_a_waiting_pool_gets_a_slot_when_the_other_releases(capped: Capped, nodes: Any) -> None:
+    """A holds every slot in use; B's caller waits (no 421, no error) and gets one as soon
+    as A's connection goes idle: A closes idle connections another process waits for."""
+    a, b = nodes(), nodes(wait_timeout=20)
+    held = [a.pool.acquire()[0] for _ in range(CAP)]
+    got: list[FtpClient] = []
+    waiter = threading.Thread(target=lambda: got.append(b.pool.acquire()[0]), name="b-waiter")
+    waiter.start()
+    try:
+        time.sleep(0.8)
+        assert not got, "B connected past the cluster's limit"
+        assert b.pool.stats["live"] == 0
+        started = time.monotonic()
+        a.pool.release(held.pop())  # idle in A now: closed for B within a tick or two
+        waiter.join(10)
+        assert got and got[0].alive
+        assert time.monotonic() - started < 3.0
+        assert a.pool.stats["live"] == CAP - 1
+    finally:
+        waiter.join(10)
+        for c in held:
+            a.pool.release(c)
+        for c in got:
+            b.pool.release(c)
+    assert capped.refused == 0 and capped.peak <= CAP
+
+
+def test_an_async_waiter_gets_a_slot_too(capped: Capped, nodes: Any) -> None:
+    a, b = nodes(), nodes(wait_timeout=20)
+    held = [a.pool.acquire()[0] for _ in range(CAP)]
+
+    async def main() -> FtpClient:
+        task = asyncio.ensure_future(b.pool.aacquire())
+        await asyncio.sleep(0.6)
+        assert not task.done()
+        a.pool.release(held.pop(), reusable=False)  # closed: its slot goes back at once
+        return (await asyncio.wait_for(task, 10))[0]
+
+    try:
+        client = asyncio.run(main())
+        assert client.alive
+        b.pool.release(client)
+    finally:
+        for c in held:
+            a.pool.release(c)
+    assert capped.refused == 0
+
+
+def test_a_waiter_past_its_deadline_is_busy(capped: Capped, nodes: Any) -> None:
+    a, b = nodes(), nodes(wait_timeout=0.8)
+    held = [a.pool.acquire()[0] for _ in range(CAP)]
+    try:
+        started = time.monotonic()
+        with pytest.raises(SourceBusy, match="counted over every reelhouse process"):
+            b.pool.acquire()
+        assert 0.7 < time.monotonic() - started < 3.0
+        assert b.pool.try_acquire() is None  # health checks: at once
+        assert b.pool.stats == {"live": 0, "idle": 0, "in_use": 0, "size": CAP, "waiting": 0}
+    finally:
+        for c in held:
+            a.pool.release(c)
+    assert capped.refused == 0
+
+
+def test_idle_connections_beyond_one_close_after_idle_close(capped: Capped, nodes: Any) -> None:
+    a = nodes(idle_close=0.3)
+    held = [a.pool.acquire()[0] for _ in range(CAP)]
+    for c in held:
+        a.pool.release(c)
+    deadline = time.monotonic() + 5
+    while a.pool.stats["live"] > 1:
+        assert time.monotonic() < deadline, a.pool.stats
+        time.sleep(0.05)
+    time.sleep(0.6)
+    assert a.pool.stats == {"live": 1, "idle": 1, "in_use": 0, "size": CAP, "waiting": 0}
+
+
+def test_slots_go_back_with_their_connections(capped: Capped, nodes: Any, redis_url: str) -> None:
+    a = nodes()
+    c1, _ = a.pool.acquire()
+    c2, _ = a.pool.acquire()
+    assert _slot_count(redis_url, capped.port) == 2
+    a.pool.release(c1, reusable=False)  # a broken connection
+    a.pool.release(c2)
+    a.pool.drop_idle()
+    deadline = time.monotonic() + 3
+    while _slot_count(redis_url, capped.port):
+        assert time.monotonic() < deadline, "slots stayed taken after their connections closed"
+        time.sleep(0.05)
+
+
+_HOLDER = """
+import sys, time
+from reelhouse.leased_slots import LeasedSlots
+from reelhouse.sources.ftp.client import FtpConfig
+from reelhouse.sources.ftp.pool import FtpPool
+url, port, user, password, n = sys.argv[1:6]
+pool = FtpPool(FtpConfig("127.0.0.1", int(port), user, password), size=int(n),
+               shared=LeasedSlots(url, ttl=1.0))
+held = [pool.acquire()[0] for _ in range(int(n))]
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_killed_processs_slots_run_out(capped: Capped, nodes: Any, redis_url: str) -> None:
+    """A process killed with SIGKILL gives nothing back; its leases (1 s) run out and
+    another process's waiting caller connects."""
+    proc = subprocess.Popen([sys.executable, "-c", _HOLDER, redis_url, str(capped.port), FTP_USER,
+                             FTP_PASSWORD, str(CAP)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        b = nodes(wait_timeout=15)
+        assert b.pool.try_acquire() is None  # the cluster is full
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+        started = time.monotonic()
+        client, _ = b.pool.acquire()
+        assert time.monotonic() - started < 5.0
+        b.pool.release(client)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(5)
+    assert capped.refused == 0
+
+
+def test_redis_unreachable_falls_back_to_the_process_limit(capped: Capped, caplog: pytest.LogCaptureFixture) -> None:
+    """No Redis: one warning, then the pool works as without one (its own limit)."""
+    slots = LeasedSlots(f"redis://127.0.0.1:{free_port()}/0", 5.0)
+    pool = FtpPool(capped.config(), size=2, wait_timeout=0.5, shared=slots)
+    try:
+        with caplog.at_level(logging.WARNING, logger="reelhouse.sources.ftp.slots"):
+            c1, _ = pool.acquire()
+            c2, _ = pool.acquire()
+            with pytest.raises(SourceBusy):
+                pool.acquire()  # its own limit still holds
+            pool.release(c1, reusable=False)
+            pool.release(c2)
+        warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
+        assert len(warnings) == 1
+    finally:
+        pool.close()
+        slots.close()
+
+
+def test_redis_dying_midway_fails_no_stream(capped: Capped) -> None:
+    """Redis goes away while connections hold slots: giving them back fails quietly,
+    new connections are made on the process's own limit."""
+    with redis_server() as url:
+        slots = LeasedSlots(url, 5.0)
+        pool = FtpPool(capped.config(), size=2, wait_timeout=2, shared=slots)
+        c1, _ = pool.acquire()
+    try:  # Redis is gone now
+        pool.release(c1, reusable=False)
+        c2, reused = pool.acquire()
+        assert c2.alive and not reused
+        assert [e.name for e in c2.list("")] == ["film.mkv"]
+        pool.release(c2)
+    finally:
+        pool.close()
+        slots.close()
+
+
+# -- wiring ---------------------------------------------------------------------------
+def test_a_node_counts_its_ftp_sources_in_redis(capped: Capped, redis_url: str, tmp_path: Path) -> None:
+    """With redis_url, every FTP source a Core builds takes its slots from the one
+    LeasedSlots of the process; without it, none."""
+    from reelhouse.config import load_settings
+    from reelhouse.core import Core
+    from reelhouse.sources.ftp import FtpSource
+    from reelhouse.sources.registry import SourceSpec
+
+    spec = SourceSpec(name="ftp", kind="ftp", host="127.0.0.1", port=capped.port,
+                      username=FTP_USER, password=FTP_PASSWORD)
+    core = Core(load_settings(data_dir=tmp_path / "a", redis_url=redis_url, ftp_pool_size=CAP),
+                consume_jobs=False)
+    try:
+        src = core.sources.source(core.sources.create(spec).id)
+        assert isinstance(src, FtpSource) and src.pool._slots is not None
+        assert src.pool._slots.shared is core.ftp_slots and src.pool._slots.limit == CAP
+        assert src.list("")[0].name == "film.mkv"
+        assert _slot_count(redis_url, capped.port) == 1
+    finally:
+        core.close()
+    assert _slot_count(redis_url, capped.port) == 0  # given back at close
+    alone = Core(load_settings(data_dir=tmp_path / "b"), consume_jobs=False)
+    try:
+        src = alone.sources.source(alone.sources.create(spec).id)
+        assert isinstance(src, FtpSource) and src.pool._slots is None and alone.ftp_slots is None
+    finally:
+        alone.close()
+
+
+def test_a_drive_mount_of_a_host_counts_with_the_cluster(capped: Capped, redis_url: str) -> None:
+    from reelhouse.drive.mount import open_source
+    from reelhouse.drive.settings import DriveSettings
+    from reelhouse.sources.ftp import FtpSource
+
+    s = DriveSettings(host="127.0.0.1", port=capped.port, username=FTP_USER, password=FTP_PASSWORD,
+                      max_connections=CAP)
+    opened = open_source(s, redis_url, 5.0)
+    try:
+        src = opened.source
+        assert isinstance(src, FtpSource) and src.pool._slots is not None
+        assert src.pool._slots.key == f"ftp:127.0.0.1:{capped.port}:{FTP_USER}"
+        src.list("")
+        assert _slot_count(redis_url, capped.port) == 1
+    finally:
+        opened.close()
+    assert _slot_count(redis_url, capped.port) == 0
+    opened = open_source(s)  # no redis_url: its own limit only
+    try:
+        assert isinstance(opened.source, FtpSource) and opened.source.pool._slots is None
+    finally:
+        opened.close()

@@ -265,6 +265,35 @@ def stop_without_leaks(server: EmbeddedFtpServer, wait: float = 5.0) -> None:
     assert leaked == 0, f"{leaked} FTP connection(s) to the test server left open"
 
 
+class CappedFtpServer:
+    """pyftpdlib allowing ``cap`` connections per address (``max_cons_per_ip``: the
+    next gets 421, as a seedbox's per-user limit), counting the most it served at once
+    (``peak``) and the 421s it answered (``refused``). Started; stop with
+    :func:`stop_without_leaks` on ``server``."""
+
+    def __init__(self, root: Path, cap: int) -> None:
+        from pyftpdlib.handlers import FTPHandler
+
+        self.peak = 0
+        self.refused = 0
+        me = self
+
+        def handle(handler: Any) -> None:
+            me.peak = max(me.peak, handler.server.ip_map.count(handler.remote_ip))
+            FTPHandler.handle(handler)
+
+        def refuse(handler: Any) -> None:
+            me.refused += 1
+            FTPHandler.handle_max_cons_per_ip(handler)
+
+        self.server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, port=free_port(),
+                                        handler_overrides={"handle": handle,
+                                                           "handle_max_cons_per_ip": refuse})
+        self.server.server.max_cons_per_ip = cap
+        self.server.start()
+        self.port = self.server.port
+
+
 class Restartable:
     """An FTP server on a fixed port that can be killed and brought back."""
 

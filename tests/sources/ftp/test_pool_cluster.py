@@ -19,45 +19,19 @@ from typing import Any
 
 import pytest
 
-from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import SourceBusy
 from reelhouse.leased_slots import LeasedSlots
 from reelhouse.sources.ftp.client import FtpClient, FtpConfig
 from reelhouse.sources.ftp.pool import FtpPool
 
-from helpers import FTP_PASSWORD, FTP_USER, free_port, redis_server, stop_without_leaks
+from helpers import FTP_PASSWORD, FTP_USER, CappedFtpServer, free_port, redis_server, stop_without_leaks
 
 pytestmark = [pytest.mark.requires_redis]
 
 CAP = 3  # connections the server allows this address; the pools' size
 
 
-class Capped:
-    """pyftpdlib allowing ``cap`` connections per address (max_cons_per_ip), counting
-    the most it served at once (``peak``) and the 421s it answered (``refused``)."""
-
-    def __init__(self, root: Path, cap: int) -> None:
-        from pyftpdlib.handlers import FTPHandler
-
-        self.peak = 0
-        self.refused = 0
-        me = self
-
-        def handle(handler: Any) -> None:
-            me.peak = max(me.peak, handler.server.ip_map.count(handler.remote_ip))
-            FTPHandler.handle(handler)
-
-        def refuse(handler: Any) -> None:
-            me.refused += 1
-            FTPHandler.handle_max_cons_per_ip(handler)
-
-        self.server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, port=free_port(),
-                                        handler_overrides={"handle": handle,
-                                                           "handle_max_cons_per_ip": refuse})
-        self.server.server.max_cons_per_ip = cap
-        self.server.start()
-        self.port = self.server.port
-
+class Capped(CappedFtpServer):
     def config(self, **kw: Any) -> FtpConfig:
         return FtpConfig("127.0.0.1", self.port, FTP_USER, FTP_PASSWORD, connect_timeout=5,
                          read_timeout=5, **kw)

@@ -108,7 +108,9 @@ class Settings(BaseSettings):
         description="Party WebSockets one user may hold open at once (with Redis: on every node together).",
     )
     ftp_pool_size: int = Field(
-        default=5, ge=1, le=64, description="Max FTP connections per source."
+        default=5, ge=1, le=64,
+        description="Max FTP connections per source in one process; with redis_url, to one "
+        "server and user from every process together (sources/ftp/slots.py).",
     )
     ftp_user_connections: int = Field(
         default=0, ge=0, le=64,
@@ -144,7 +146,8 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Python logging level name.")
     redis_url: str | None = Field(
         default=None,
-        description="redis://host:port/db for scale-out (job queue, watch-party hub); unset: in-process only.",
+        description="redis://host:port/db for scale-out (job queue, watch-party hub, limits "
+        "counted over every process such as FTP connections); unset: in-process only.",
     )
     jobs_backend: Literal["sqlite", "redis"] = Field(
         default="sqlite",
@@ -290,7 +293,7 @@ class Settings(BaseSettings):
         default=15.0, ge=1.0, le=600,
         description="Seconds after a server process dies (no clean shutdown) before the party "
         "members connected to it are shown as gone and its sockets stop counting against "
-        "their users' limits (several processes, Redis).",
+        "their users' limits, its FTP connections against their server's (several processes, Redis).",
     )
     party_max_open: int = Field(
         default=20, ge=1, le=10_000,

@@ -66,9 +66,10 @@ Grant = FtpClient | str
 #: Seconds a pool makes no new connection after the cluster refused it a slot; its
 #: waiters try again after it (a few Redis round trips a second at most).
 SLOT_RETRY: Final = 0.2
-#: A server that answers 421 although the cluster gave a slot (it has not yet seen a
-#: connection closed elsewhere): tries more before the 421 stands.
-_SLOT_421_TRIES: Final = 5
+#: A server that answers 421 although the cluster gave a slot may not have seen a
+#: connection closed elsewhere yet: tried again once, unless it did so already within
+#: these seconds (then the server allows fewer: the 421 stands, the pool shrinks).
+_SLOT_421_WINDOW: Final = 10.0
 
 
 @dataclass
@@ -122,7 +123,7 @@ class FtpPool:
         self._slots = ServerSlots(shared, config, self.size, self._tend) if shared is not None else None
         self._tokens: dict[int, str] = {}  # id(client) → its cluster slot
         self._hold_until = 0.0  # monotonic: no new connection before (the cluster is full)
-        self._refused_421 = 0  # 421s in a row despite a cluster slot
+        self._last_421 = -_SLOT_421_WINDOW  # monotonic: the last 421 despite a cluster slot
 
     @property
     def user_limit(self) -> int:
@@ -303,19 +304,19 @@ class FtpPool:
             fresh.connect()
         except SourceBusy:
             self._give_back_token(token)  # connect() closed the socket
-            if token and self._refused_421 < _SLOT_421_TRIES:
-                self._refused_421 += 1
-                self._hold(user)  # it may not have seen a connection closed elsewhere yet
-                return None
-            self._forget(user)
-            if not self._shrink():
+            if token:
+                now, last = time.monotonic(), self._last_421
+                self._last_421 = now
+                if now - last > _SLOT_421_WINDOW:
+                    self._hold(user)  # it may not have seen a connection closed elsewhere yet
+                    return None
+            if not self._shrink(user):
                 raise
             return None  # wait for one of the connections we have
         except BaseException:
             self._give_back_token(token)
             self._forget(user)
             raise
-        self._refused_421 = 0
         with self._lock:
             self._owner[id(fresh)] = user
             if token:
@@ -390,20 +391,24 @@ class FtpPool:
             if ready is not None:
                 self.release(ready[0])
 
-    def _shrink(self) -> bool:
-        """The server refused one more connection (421 "too many connections"): lower
-        the limit to the connections that exist, so callers wait for those instead of
+    def _shrink(self, user: str | None) -> bool:
+        """The server refused ``user``'s ``_NEW`` grant (421 "too many connections"):
+        forget it and lower the limit to the connections that exist, at once (no other
+        grant in between would hide them), so callers wait for those instead of
         failing. False when there are none to wait for."""
         with self._lock:
-            if self._live <= 0:
-                return False
-            if self._live < self.size:
+            self._live -= 1
+            self._held[user] -= 1
+            if 0 < self._live < self.size:
                 log.warning("FTP server %s allows %d connections; pool limit lowered from %d",
                             self.config.host, self._live, self.size)
                 self.size = self._live
                 if self._slots is not None:
                     self._slots.limit = self.size
-            return True
+            exist = self._live > 0
+            wakes = self._dispatch()
+        self._call(wakes)
+        return exist
 
     def release(self, client: FtpClient, reusable: bool = True) -> None:
         """Give a connection back; a broken or out-of-sync one is closed instead."""

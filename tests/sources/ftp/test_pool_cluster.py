@@ -330,3 +330,65 @@ def test_a_drive_mount_of_a_host_counts_with_the_cluster(capped: Capped, redis_u
         assert isinstance(opened.source, FtpSource) and opened.source.pool._slots is None
     finally:
         opened.close()
+
+
+def test_a_server_allowing_fewer_than_the_pool_still_serves_everyone(tmp_path: Path, redis_url: str) -> None:
+    """The cluster gives 3 slots, the server allows 2: the 421s despite a slot are
+    retried, then the pool shrinks to what the server allows (as without Redis)."""
+    (tmp_path / "film.mkv").write_bytes(os.urandom(64 * 1024))
+    server = Capped(tmp_path, 2)
+    slots = LeasedSlots(redis_url, 5.0)
+    pool = FtpPool(server.config(), size=3, wait_timeout=30, shared=slots)
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            for _ in range(20):
+                with pool.connection() as client:
+                    client.list("")
+                    time.sleep(0.02)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader, name=f"reader-{i}") for i in range(5)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors, errors
+        assert pool.size == 2 and server.peak <= 2
+    finally:
+        pool.close()
+        assert pool._slots is not None
+        pool._slots.join(5)
+        slots.close()
+        stop_without_leaks(server.server)
+
+
+def test_a_421_from_connections_outside_reelhouse_is_busy_soon(capped: Capped, redis_url: str) -> None:
+    """Another FTP client of the same user (not counted in Redis) holds every
+    connection: the pool retries a few times, then answers busy, not after 60 s."""
+    from ftplib import FTP
+
+    others = []
+    for _ in range(CAP):
+        ftp = FTP()
+        ftp.connect("127.0.0.1", capped.port, timeout=5)
+        ftp.login(FTP_USER, FTP_PASSWORD)
+        others.append(ftp)
+    slots = LeasedSlots(redis_url, 5.0)
+    pool = FtpPool(capped.config(), size=CAP, wait_timeout=60, shared=slots)
+    try:
+        started = time.monotonic()
+        with pytest.raises(SourceBusy):
+            pool.acquire()
+        assert time.monotonic() - started < 5.0
+        assert pool.stats["live"] == 0
+    finally:
+        for ftp in others:
+            ftp.quit()
+        pool.close()
+        assert pool._slots is not None
+        pool._slots.join(5)
+        slots.close()

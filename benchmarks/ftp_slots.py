@@ -1,0 +1,151 @@
+"""The cost of counting FTP connections over the cluster (sources/ftp/slots.py).
+
+    .venv/bin/python benchmarks/ftp_slots.py [--samples 200] [--handovers 20]
+
+A pyftpdlib server (own process) and a redis-server on loopback. Reported, in ms
+(median and p95 of ``--samples``):
+
+- ``new``: ``FtpPool.acquire()`` of a brand-new connection (connect + login), then
+  dropped: without Redis (the limit: what a connection costs anyway) and with the
+  shared count (one more Redis script before, a give-back after, off the caller's
+  thread);
+- ``reused``: ``acquire()`` of an idle connection, both ways (no Redis on this path);
+- ``take_give_back``: one ``LeasedSlots.take`` + ``give_back`` alone;
+- ``handover``: pool A holds every slot, pool B (another "process": its own
+  LeasedSlots) waits in ``acquire()``; the time from A's ``release`` to B holding a
+  connection, when A keeps the connection idle (A closes it once it sees B waiting)
+  and when A drops it (its slot goes back at once).
+
+No peer: other FTP proxies (rclone) count per process. One JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _setup import FTP_PASSWORD, FTP_USER, Ftpd, emit, free_port, kill_groups, log, median, percentile, spawn
+
+from reelhouse.leased_slots import LeasedSlots
+from reelhouse.sources.ftp.client import FtpConfig
+from reelhouse.sources.ftp.pool import FtpPool
+
+
+def _ms(values: list[float]) -> dict[str, float]:
+    return {"median_ms": round(median(values) * 1000, 3), "p95_ms": round(percentile(values, 95) * 1000, 3)}
+
+
+def _new(pool: FtpPool, samples: int) -> list[float]:
+    out = []
+    for _ in range(samples):
+        t = time.perf_counter()
+        client, reused = pool.acquire()
+        out.append(time.perf_counter() - t)
+        assert not reused
+        pool.release(client, reusable=False)
+        time.sleep(0.002)  # the give-back thread's turn (it is not measured)
+    return out
+
+
+def _reused(pool: FtpPool, samples: int) -> list[float]:
+    client, _ = pool.acquire()
+    pool.release(client)
+    out = []
+    for _ in range(samples):
+        t = time.perf_counter()
+        client, reused = pool.acquire()
+        out.append(time.perf_counter() - t)
+        assert reused
+        pool.release(client)
+    return out
+
+
+def _handover(config: FtpConfig, url: str, size: int, rounds: int, keep_idle: bool) -> list[float]:
+    slots_a, slots_b = LeasedSlots(url, 15.0), LeasedSlots(url, 15.0)
+    a = FtpPool(config, size=size, shared=slots_a)
+    b = FtpPool(config, size=size, shared=slots_b)
+    out = []
+    try:
+        for _ in range(rounds):
+            held = [a.acquire()[0] for _ in range(size)]
+            got: list[tuple[Any, float]] = []
+
+            def wait(into: list[tuple[Any, float]] = got) -> None:
+                into.append((b.acquire()[0], time.perf_counter()))
+
+            waiter = threading.Thread(target=wait)
+            waiter.start()
+            time.sleep(0.3)  # B waits (refused, trying again)
+            t = time.perf_counter()
+            a.release(held.pop(), reusable=keep_idle)
+            waiter.join(30)
+            out.append(got[0][1] - t)
+            for c in held:
+                a.release(c, reusable=False)
+            b.release(got[0][0], reusable=False)
+            a.drop_idle()
+            time.sleep(0.05)
+    finally:
+        for pool, slots in ((a, slots_a), (b, slots_b)):
+            pool.close()
+            slots.close()
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--samples", type=int, default=200, help="acquires per figure (default 200)")
+    p.add_argument("--handovers", type=int, default=20, help="handovers per way (default 20)")
+    args = p.parse_args()
+    port = free_port()
+    redis = spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                   "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    result: dict[str, Any] = {"benchmark": "ftp_slots", "samples": args.samples}
+    try:
+        with tempfile.TemporaryDirectory() as tmp, Ftpd(Path(tmp)) as ftpd:
+            config = FtpConfig("127.0.0.1", ftpd.port, FTP_USER, FTP_PASSWORD)
+            slots = LeasedSlots(url, 15.0)
+            for _ in range(50):  # Redis up (spawned just now)
+                try:
+                    slots.give_back(slots.take("warm-up", 1) or "")
+                    break
+                except Exception:
+                    time.sleep(0.1)
+            took = []
+            for _ in range(args.samples):
+                t = time.perf_counter()
+                token = slots.take("bench", 5)
+                assert token is not None
+                slots.give_back(token)
+                took.append(time.perf_counter() - t)
+            result["take_give_back"] = _ms(took)
+            for name, shared in (("alone", None), ("shared", slots)):
+                log(f"acquire, {name}")
+                pool = FtpPool(config, size=5, shared=shared)
+                try:
+                    result[f"new_{name}"] = _ms(_new(pool, args.samples))
+                    result[f"reused_{name}"] = _ms(_reused(pool, args.samples))
+                finally:
+                    pool.close()
+            slots.close()
+            result["new_overhead_ms"] = round(result["new_shared"]["median_ms"] - result["new_alone"]["median_ms"], 3)
+            for name, keep in (("idle", True), ("dropped", False)):
+                log(f"handover, {name}")
+                result[f"handover_{name}"] = _ms(_handover(config, url, 2, args.handovers, keep))
+    finally:
+        kill_groups([redis])
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()

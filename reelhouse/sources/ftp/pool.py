@@ -24,11 +24,8 @@ loop), so streams waiting for a connection never fill an executor.
 
 Several processes (``shared``, :mod:`.slots`: Redis with ``redis_url``): a new
 connection first takes one of the ``size`` slots of its server+user counted over the
-cluster, and gives it back once closed. When the cluster has none free, the pool makes
-no new connection for :data:`SLOT_RETRY` seconds: callers wait for one of its own
-connections or for the next try (until ``wait_timeout``: SourceBusy). Meanwhile the
-processes holding idle connections close them (the refusal leaves word), and every
-pool closes idle connections beyond its warmest one after ``idle_close`` seconds.
+cluster, and gives it back once closed. When the cluster has none free, callers wait
+for one of the pool's own connections or for its next try (until ``wait_timeout``).
 """
 
 from __future__ import annotations
@@ -49,9 +46,9 @@ from typing import Final
 from reelhouse.errors import ReelhouseError, SourceBusy, SourceUnavailable
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.config import FtpConfig
-from reelhouse.sources.ftp.slots import UNSHARED, ServerSlots, SharedSlots
+from reelhouse.sources.ftp.slots import SLOT_RETRY, UNSHARED, ServerSlots, SharedSlots
 
-__all__ = ["SLOT_RETRY", "FtpPool", "pool_user"]
+__all__ = ["FtpPool", "pool_user"]
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +59,6 @@ _NEW: Final = "new"  # a grant of a slot for a brand-new connection
 _CLOSED: Final = "closed"  # the pool closed while the caller waited
 
 Grant = FtpClient | str
-
-#: Seconds a pool makes no new connection after the cluster refused it a slot; its
-#: waiters try again after it (a few Redis round trips a second at most).
-SLOT_RETRY: Final = 0.2
-#: A server that answers 421 although the cluster gave a slot may not have seen a
-#: connection closed elsewhere yet: tried again once, unless it did so already within
-#: these seconds (then the server allows fewer: the 421 stands, the pool shrinks).
-_SLOT_421_WINDOW: Final = 10.0
 
 
 @dataclass
@@ -119,11 +108,9 @@ class FtpPool:
         self._seq = itertools.count()
         self._lock = threading.Lock()
         self._closed = False
-        self.idle_close = idle_close
-        self._slots = ServerSlots(shared, config, self.size, self._tend) if shared is not None else None
-        self._tokens: dict[int, str] = {}  # id(client) → its cluster slot
-        self._hold_until = 0.0  # monotonic: no new connection before (the cluster is full)
-        self._last_421 = -_SLOT_421_WINDOW  # monotonic: the last 421 despite a cluster slot
+        self._slots = None if shared is None else ServerSlots(
+            shared, config, self.size, idle_close=idle_close, close_idle=self.close_idle,
+            has_idle=lambda: bool(self._idle) and not self._closed)  # a hint: no lock
 
     @property
     def user_limit(self) -> int:
@@ -152,7 +139,7 @@ class FtpPool:
         if self._idle:
             client = self._idle.pop()  # most recently used: warmest
             self._owner[id(client)] = user
-        elif self._live < self.size and (self._slots is None or time.monotonic() >= self._hold_until):
+        elif self._live < self.size and (self._slots is None or not self._slots.holding()):
             self._live += 1
             client = None
         else:
@@ -210,8 +197,7 @@ class FtpPool:
                           f"busy for {self.wait_timeout:.0f} s")
 
     def _slice(self, deadline: float) -> float:
-        """Seconds to wait before looking again: to the deadline, or with ``shared``
-        :data:`SLOT_RETRY` at most (the pool's hold-off runs out without a wake-up)."""
+        """Seconds to wait: to the deadline, with ``shared`` :data:`SLOT_RETRY` at most."""
         left = max(0.0, deadline - time.monotonic())
         return left if self._slots is None else min(left, SLOT_RETRY)
 
@@ -296,51 +282,35 @@ class FtpPool:
         if self._slots is not None:
             got = self._slots.take()
             if got is None:
-                self._hold(user)
+                self._slots.hold()
+                self._forget(user)
                 return None
             token = got
         fresh = FtpClient(self.config)
         try:
             fresh.connect()
-        except SourceBusy:
-            self._give_back_token(token)  # connect() closed the socket
-            if token:
-                now, last = time.monotonic(), self._last_421
-                self._last_421 = now
-                if now - last > _SLOT_421_WINDOW:
-                    self._hold(user)  # it may not have seen a connection closed elsewhere yet
-                    return None
+        except SourceBusy:  # connect() closed the socket
+            if self._slots is not None and self._slots.refused(token):
+                self._forget(user)
+                return None
             if not self._shrink(user):
                 raise
             return None  # wait for one of the connections we have
         except BaseException:
-            self._give_back_token(token)
+            if self._slots is not None:
+                self._slots.give_back(token)
             self._forget(user)
             raise
         with self._lock:
             self._owner[id(fresh)] = user
-            if token:
-                self._tokens[id(fresh)] = token
+        if self._slots is not None:
+            self._slots.attach(fresh, token)
         return fresh, False
-
-    def _hold(self, user: str | None) -> None:
-        """Give up a ``_NEW`` grant the cluster refused; make none for :data:`SLOT_RETRY`."""
-        with self._lock:
-            self._hold_until = time.monotonic() + SLOT_RETRY
-        self._forget(user)
-
-    def _give_back_token(self, token: str) -> None:
-        if self._slots is not None and token:
-            self._slots.give_back(token)
 
     def _gone(self, clients: list[FtpClient]) -> None:
         """Give back the cluster slots of connections closed (and no longer counted)."""
-        if self._slots is None:
-            return
-        with self._lock:
-            tokens = [self._tokens.pop(id(c), UNSHARED) for c in clients]
-        for token in tokens:
-            self._give_back_token(token)
+        if self._slots is not None:
+            self._slots.gone(clients)
 
     def acquire(self) -> tuple[FtpClient, bool]:
         """A logged-in connection for :data:`pool_user` and whether it was reused
@@ -467,19 +437,6 @@ class FtpPool:
         self._gone(gone)
         return len(gone)
 
-    def _tend(self) -> None:
-        """The slots' helper thread, every :data:`.slots.TEND` seconds: close every idle
-        connection when another process waits for a slot, else those beyond the
-        warmest one idle for ``idle_close`` seconds."""
-        with self._lock:
-            if not self._idle or self._closed:
-                return
-        assert self._slots is not None
-        if self._slots.wanted():
-            self.close_idle(0.0)
-        else:
-            self.close_idle(self.idle_close, keep=1)
-
     def keepalive(self, idle_after: float) -> int:
         """NOOP every idle connection unused for ``idle_after`` seconds, so a server's
         idle timeout does not close it (RFC 959 §4.1.3 NOOP); dead ones are dropped.
@@ -489,8 +446,8 @@ class FtpPool:
             due = [c for c in self._idle if now - c.last_used >= idle_after]
             for client in due:
                 self._idle.remove(client)
-        kept: list[FtpClient] = []
-        dead: list[FtpClient] = []
+        kept: list[FtpClient]
+        kept, dead = [], []
         for client in due:
             try:
                 client.noop()

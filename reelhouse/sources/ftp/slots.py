@@ -12,9 +12,15 @@ slot before it connects and gives it back after it is closed. When the store fai
 (Redis down) the pool goes on with its own per-process limit: a warning once, a new
 try after :data:`RETRY_STORE` seconds; streams never fail because of Redis.
 
+When the cluster has no slot free, the pool makes no new connection for
+:data:`SLOT_RETRY` seconds (:meth:`ServerSlots.holding`); its waiters try again then.
+The refusal leaves a :data:`WANT` mark: processes holding idle connections close them
+at their next :data:`TEND` tick, and every pool closes idle connections beyond its
+warmest one after ``idle_close`` seconds anyway.
+
 Giving back (a network round trip) never runs on the caller's thread, which may be
-the event loop: a helper thread of its own does it, and every :data:`TEND` seconds
-calls the pool's ``tend`` (closing idle connections another process needs).
+the event loop: a helper thread of its own does it, and tends the pool's idle
+connections every :data:`TEND` seconds.
 """
 
 from __future__ import annotations
@@ -24,12 +30,13 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Final, Protocol
 
 from reelhouse.sources.ftp.config import FtpConfig
 
-__all__ = ["RETRY_STORE", "TEND", "UNSHARED", "WANT", "ServerSlots", "SharedSlots"]
+__all__ = ["RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "TEND", "UNSHARED", "WANT", "ServerSlots",
+           "SharedSlots"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,13 @@ WANT: Final = 1.0
 TEND: Final = 0.5
 #: Seconds after a store failure before it is asked again.
 RETRY_STORE: Final = 10.0
+#: Seconds a pool makes no new connection after the cluster refused it a slot; its
+#: waiters try again after it (a few round trips a second at most).
+SLOT_RETRY: Final = 0.2
+#: A server that answers 421 although the cluster gave a slot may not have seen a
+#: connection closed elsewhere yet: tried again once, unless it did so already within
+#: these seconds (then the server allows fewer: the 421 stands, the pool shrinks).
+SLOT_421_WINDOW: Final = 10.0
 
 _STOP: Final = object()
 
@@ -60,15 +74,22 @@ class SharedSlots(Protocol):
 class ServerSlots:
     """One pool's slots of its server+user, at most ``limit`` over the cluster.
 
-    ``tend`` is called from the helper thread every :data:`TEND` seconds while the pool
-    is open (never with the pool's lock held). Thread-safe."""
+    The pool's ``has_idle()`` and ``close_idle(older_than, keep)`` are called from the
+    helper thread every :data:`TEND` seconds while it is open (never with the pool's
+    lock held): every idle connection is closed when another process waits for a slot,
+    else those beyond the warmest one idle for ``idle_close`` seconds. Thread-safe."""
 
-    def __init__(self, shared: SharedSlots, config: FtpConfig, limit: int,
-                 tend: Callable[[], None]) -> None:
+    def __init__(self, shared: SharedSlots, config: FtpConfig, limit: int, *, idle_close: float,
+                 has_idle: Callable[[], bool], close_idle: Callable[[float, int], int]) -> None:
         self.shared = shared
         self.key = f"ftp:{config.host.lower()}:{config.port}:{config.user}"
         self.limit = limit
-        self._tend = tend
+        self.idle_close = idle_close
+        self._has_idle = has_idle
+        self._close_idle = close_idle
+        self._tokens: dict[int, str] = {}  # id(connection) → its slot
+        self._hold_until = 0.0  # monotonic: no new connection before (the cluster is full)
+        self._last_421 = -SLOT_421_WINDOW  # monotonic: the last 421 despite a slot
         self._returns: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -93,6 +114,42 @@ class ServerSlots:
         if token is not None:
             self._start()
         return token
+
+    def hold(self) -> None:
+        """The cluster refused a slot: no new connection for :data:`SLOT_RETRY` seconds."""
+        self._hold_until = time.monotonic() + SLOT_RETRY
+
+    def holding(self) -> bool:
+        """Whether the pool should make no new connection now (see :meth:`hold`)."""
+        return time.monotonic() < self._hold_until
+
+    def attach(self, connection: object, token: str) -> None:
+        """``connection`` (just connected) holds ``token`` until :meth:`gone`."""
+        if token != UNSHARED:
+            with self._lock:
+                self._tokens[id(connection)] = token
+
+    def gone(self, connections: Iterable[object]) -> None:
+        """These connections are closed: their slots go back."""
+        with self._lock:
+            tokens = [self._tokens.pop(id(c), UNSHARED) for c in connections]
+        for token in tokens:
+            self.give_back(token)
+
+    def refused(self, token: str) -> bool:
+        """The server answered 421 to a connection that had ``token`` (given back now).
+        True when it is taken for a server that has not yet seen a connection closed
+        elsewhere (at most once per :data:`SLOT_421_WINDOW` seconds): the pool holds
+        off (:meth:`hold`) and tries again; False: the 421 stands."""
+        self.give_back(token)
+        if token == UNSHARED:
+            return False
+        now, last = time.monotonic(), self._last_421
+        self._last_421 = now
+        if now - last > SLOT_421_WINDOW:
+            self.hold()
+            return True
+        return False
 
     def wanted(self) -> bool:
         """Whether another process waits for a slot (False while the store fails)."""
@@ -166,6 +223,14 @@ class ServerSlots:
                     self._tend()
                 except Exception:  # a bug must not end the thread that gives slots back
                     log.exception("tending the FTP pool of %s failed", self.key)
+
+    def _tend(self) -> None:
+        if not self._has_idle():
+            return
+        if self.wanted():
+            self._close_idle(0.0, 0)
+        else:
+            self._close_idle(self.idle_close, 1)
 
     def close(self) -> None:
         """Stop tending; slots given back from now on still go back. Returns at once."""

@@ -7,20 +7,7 @@ A connection left out of sync (an aborted transfer whose reply did not come) is
 dropped, never handed out again. A server that answers 421 ("too many connections")
 lowers the limit to the connections that exist instead of failing the caller.
 
-Fairness (nobody starves anybody): callers say who they are through the
-:data:`pool_user` context variable (the API sets it to the user a stream is for;
-``None`` is the server's own work: scans, probes, transfers).
-
-- A user holds at most ``user_limit`` connections (default ``size - 1``), so one user
-  with stalled players can never take the connection another user needs.
-- At most ``user_waiters`` callers of one user wait at once; one more is refused with
-  :class:`SourceBusy` at once (the API answers 503) instead of queueing for a minute.
-- A freed connection goes to the waiter whose user holds the fewest connections, then
-  the longest waiting: a second connection for a user only when no other user waits.
-
-Waiting holds no thread: a freed connection is handed to its waiter directly (a
-``threading.Event`` for threads, a future for :meth:`FtpPool.aacquire` on the event
-loop), so streams waiting for a connection never fill an executor.
+Who gets the next connection, fairly between users: :mod:`.granting`.
 
 Several processes (``shared``, :mod:`.slots`: Redis with ``redis_url``): a new
 connection first takes one of the ``size`` slots of its server+user counted over the
@@ -31,45 +18,24 @@ for one of the pool's own connections or for its next try (until ``wait_timeout`
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-import threading
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Final
 
 from reelhouse.errors import ReelhouseError, SourceBusy, SourceUnavailable
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.config import FtpConfig
-from reelhouse.sources.ftp.slots import SLOT_RETRY, UNSHARED, ServerSlots, SharedSlots
+from reelhouse.sources.ftp.granting import CLOSED, Grant, Granting, pool_user
+from reelhouse.sources.ftp.slots import UNSHARED, ServerSlots, SharedSlots
 
 __all__ = ["FtpPool", "pool_user"]
 
 log = logging.getLogger(__name__)
 
-#: Who the current pool work is for (e.g. ``"user:3"``); ``None``: the server's own.
-pool_user: ContextVar[str | None] = ContextVar("reelhouse_pool_user", default=None)
 
-_NEW: Final = "new"  # a grant of a slot for a brand-new connection
-_CLOSED: Final = "closed"  # the pool closed while the caller waited
-
-Grant = FtpClient | str
-
-
-@dataclass
-class _Waiter:
-    user: str | None
-    seq: int
-    wake: Callable[[], None]
-    grant: Grant | None = None
-
-
-class FtpPool:
+class FtpPool(Granting):
     """Thread-safe pool of :class:`FtpClient` for one server.
 
     ``size``: max live connections (default from the config, 5). ``check_after``:
@@ -94,176 +60,19 @@ class FtpPool:
         shared: SharedSlots | None = None,
         idle_close: float = 5.0,
     ) -> None:
-        self.config = config
-        self.size = size or config.pool_size
-        self.wait_timeout = wait_timeout
+        super().__init__(config, size, wait_timeout, user_limit, user_waiters)
         self.check_after = check_after
-        self._user_limit = user_limit or config.user_limit
-        self.user_waiters = user_waiters or config.user_waiters
-        self._idle: deque[FtpClient] = deque()
-        self._live = 0
-        self._held: Counter[str | None] = Counter()
-        self._owner: dict[int, str | None] = {}
-        self._waiters: list[_Waiter] = []
-        self._seq = itertools.count()
-        self._lock = threading.Lock()
-        self._closed = False
         self._slots = None if shared is None else ServerSlots(
             shared, config, self.size, idle_close=idle_close, close_idle=self.close_idle,
             has_idle=lambda: bool(self._idle) and not self._closed)  # a hint: no lock
 
-    @property
-    def user_limit(self) -> int:
-        """Most connections one named user may hold now."""
-        return self._user_limit or max(1, self.size - 1)
-
-    @property
-    def stats(self) -> dict[str, int]:
-        """``{"live", "idle", "in_use", "size", "waiting"}`` for health and tests."""
-        with self._lock:
-            return {
-                "live": self._live,
-                "idle": len(self._idle),
-                "in_use": self._live - len(self._idle),
-                "size": self.size,
-                "waiting": len(self._waiters),
-            }
-
-    # -- granting (under the lock, no I/O) -----------------------------------------------
-    def _cap(self, user: str | None) -> int:
-        return self.size if user is None else self.user_limit
-
-    def _take(self, user: str | None) -> Grant | None:
-        if self._held[user] >= self._cap(user):
-            return None
-        if self._idle:
-            client = self._idle.pop()  # most recently used: warmest
-            self._owner[id(client)] = user
-        elif self._live < self.size and (self._slots is None or not self._slots.holding()):
-            self._live += 1
-            client = None
-        else:
-            return None
-        self._held[user] += 1
-        return client if client is not None else _NEW
-
-    def _dispatch(self) -> list[Callable[[], None]]:
-        """Hand free connections to waiters, fewest held first; returns wake-ups to call
-        once the lock is released."""
-        wakes: list[Callable[[], None]] = []
-        while self._waiters:
-            ready = [w for w in self._waiters if self._held[w.user] < self._cap(w.user)]
-            if not ready:
-                break
-            best = min(ready, key=lambda w: (self._held[w.user], w.seq))
-            grant = self._take(best.user)
-            if grant is None:
-                break
-            self._waiters.remove(best)
-            best.grant = grant
-            wakes.append(best.wake)
-        return wakes
-
-    @staticmethod
-    def _call(wakes: list[Callable[[], None]]) -> None:
-        for wake in wakes:
-            wake()
-
-    def _enqueue(self, user: str | None, wake: Callable[[], None], seq: int) -> _Waiter | Grant:
-        """A grant now, or a registered waiter; raises SourceBusy past ``user_waiters``."""
-        with self._lock:
-            if self._closed:
-                raise SourceUnavailable("the FTP source was closed")
-            grant = self._take(user)
-            if grant is not None:
-                return grant
-            if user is not None and sum(w.user == user for w in self._waiters) >= self.user_waiters:
-                raise SourceBusy(f"{self.user_waiters} requests of yours wait for this FTP "
-                                 "server already; try again when one has finished")
-            waiter = _Waiter(user, seq, wake)
-            self._waiters.append(waiter)
-            return waiter
-
-    def _give_up(self, waiter: _Waiter) -> Grant | None:
-        """The waiter stops waiting: its grant if one came meanwhile, else None."""
-        with self._lock:
-            if waiter.grant is None:
-                self._waiters.remove(waiter)
-            return waiter.grant
-
-    def _busy(self) -> SourceBusy:
-        where = " (counted over every reelhouse process)" if self._slots is not None else ""
-        return SourceBusy(f"all {self.size} FTP connections to {self.config.host}{where} stayed "
-                          f"busy for {self.wait_timeout:.0f} s")
-
-    def _slice(self, deadline: float) -> float:
-        """Seconds to wait: to the deadline, with ``shared`` :data:`SLOT_RETRY` at most."""
-        left = max(0.0, deadline - time.monotonic())
-        return left if self._slots is None else min(left, SLOT_RETRY)
-
-    def _redispatch(self) -> None:
-        with self._lock:
-            wakes = self._dispatch()
-        self._call(wakes)
-
-    # -- acquiring ---------------------------------------------------------------------
-    def _grant_sync(self, user: str | None, deadline: float, seq: int) -> Grant:
-        done = threading.Event()
-        got = self._enqueue(user, done.set, seq)
-        if not isinstance(got, _Waiter):
-            return got
-        while not done.wait(self._slice(deadline)) and time.monotonic() < deadline:
-            self._redispatch()
-        grant = self._give_up(got)
-        if grant is None:
-            raise self._busy()
-        return grant
-
-    async def _grant_async(self, user: str | None, deadline: float, seq: int) -> Grant:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[None] = loop.create_future()
-
-        def settle() -> None:
-            if not fut.done():
-                fut.set_result(None)
-
-        def wake() -> None:
-            loop.call_soon_threadsafe(settle)
-
-        got = self._enqueue(user, wake, seq)
-        if not isinstance(got, _Waiter):
-            return got
-        try:
-            while time.monotonic() < deadline:
-                try:
-                    async with asyncio.timeout(self._slice(deadline)):
-                        await asyncio.shield(fut)
-                    break
-                except TimeoutError:
-                    self._redispatch()
-        except BaseException:
-            grant = self._give_up(got)
-            if grant is not None:
-                self._return_grant(grant, user)
-            raise
-        grant = self._give_up(got)
-        if grant is None:
-            raise self._busy()
-        return grant
-
-    def _return_grant(self, grant: Grant, user: str | None) -> None:
-        if isinstance(grant, FtpClient):
-            self.release(grant)
-        elif grant == _NEW:
-            self._forget(user)
-
-    def _ready(self, grant: Grant, user: str | None) -> tuple[FtpClient, bool] | None:
+    def _ready(self, grant: Grant, user: str | None, wait: bool = True) -> tuple[FtpClient, bool] | None:
         """Turn a grant into a usable connection (connect, or NOOP-check an old one);
         None when the caller must wait again (a dead idle connection, a 421)."""
-        if grant == _CLOSED:
+        if grant == CLOSED:
             raise SourceUnavailable("the FTP source was closed")
         if not isinstance(grant, FtpClient):
-            return self._connect(user)
+            return self._connect(user, wait)
         client = grant
         if time.monotonic() - client.last_used > self.check_after:
             try:
@@ -275,12 +84,13 @@ class FtpPool:
             return None
         return client, True
 
-    def _connect(self, user: str | None) -> tuple[FtpClient, bool] | None:
-        """A brand-new connection for a ``_NEW`` grant; None when the caller must wait
-        (the cluster has no slot free, or a 421 with connections of ours to wait for)."""
+    def _connect(self, user: str | None, wait: bool) -> tuple[FtpClient, bool] | None:
+        """A brand-new connection for a ``NEW`` grant; None when the caller must wait
+        (the cluster has no slot free, or a 421 with connections of ours to wait for).
+        ``wait=False`` (a health check): a refusal asks no other process for a slot."""
         token = UNSHARED
         if self._slots is not None:
-            got = self._slots.take()
+            got = self._slots.take(want=wait)
             if got is None:
                 self._slots.hold()
                 self._forget(user)
@@ -353,7 +163,7 @@ class FtpPool:
             if self._closed:
                 raise SourceUnavailable("the FTP source was closed")
             grant = self._take(user)
-        return self._ready(grant, user) if grant is not None else None
+        return self._ready(grant, user, wait=False) if grant is not None else None
 
     def _release_abandoned(self, job: asyncio.Future[tuple[FtpClient, bool] | None]) -> None:
         if not job.cancelled() and job.exception() is None:
@@ -362,7 +172,7 @@ class FtpPool:
                 self.release(ready[0])
 
     def _shrink(self, user: str | None) -> bool:
-        """The server refused ``user``'s ``_NEW`` grant (421 "too many connections"):
+        """The server refused ``user``'s ``NEW`` grant (421 "too many connections"):
         forget it and lower the limit to the connections that exist, at once (no other
         grant in between would hide them), so callers wait for those instead of
         failing. False when there are none to wait for."""
@@ -398,13 +208,6 @@ class FtpPool:
             user = self._owner.pop(id(client), None)
         self._forget(user)
         self._gone([client])
-
-    def _forget(self, user: str | None) -> None:
-        with self._lock:
-            self._live -= 1
-            self._held[user] -= 1
-            wakes = self._dispatch()
-        self._call(wakes)
 
     def drop_idle(self) -> int:
         """Close every idle connection (after one turned out dead: a server restart kills
@@ -490,7 +293,7 @@ class FtpPool:
             self._live -= len(idle)
             waiters, self._waiters = self._waiters, []
             for w in waiters:
-                w.grant = _CLOSED
+                w.grant = CLOSED
         self._call([w.wake for w in waiters])
         for client in idle:
             client.quit()

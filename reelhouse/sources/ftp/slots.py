@@ -98,15 +98,15 @@ class ServerSlots:
         self._down = False  # a warning said so (once per outage)
 
     # -- the store, never failing ------------------------------------------------------
-    def take(self) -> str | None:
+    def take(self, want: bool = True) -> str | None:
         """A slot's token (:data:`UNSHARED` when the store is unreachable: the process's
         own limit alone applies), or None when ``limit`` connections to the server
-        exist in the cluster (the refusal leaves a :data:`WANT` mark: holders give
-        idle ones up). Blocks on the store: call it off the event loop."""
+        exist in the cluster (with ``want``, the refusal leaves a :data:`WANT` mark:
+        holders give idle ones up). Blocks on the store: call it off the event loop."""
         if time.monotonic() < self._down_until:
             return UNSHARED
         try:
-            token = self.shared.take(self.key, self.limit, want=WANT)
+            token = self.shared.take(self.key, self.limit, want=WANT if want else 0.0)
         except Exception as exc:  # Redis down or unreachable: per-process limit
             self._failed(exc)
             return UNSHARED

@@ -170,7 +170,9 @@ def test_a_waiter_past_its_deadline_is_busy(capped: Capped, nodes: Any) -> None:
         with pytest.raises(SourceBusy, match="counted over every reelhouse process"):
             b.pool.acquire()
         assert 0.7 < time.monotonic() - started < 3.0
-        assert b.pool.try_acquire() is None  # health checks: at once
+        a.slots._redis.delete(f"reelhouse:wanted:ftp:127.0.0.1:{capped.port}:{FTP_USER}")
+        assert b.pool.try_acquire() is None  # health checks: at once,
+        assert not a.slots.wanted(f"ftp:127.0.0.1:{capped.port}:{FTP_USER}")  # asking nobody to yield
         assert b.pool.stats == {"live": 0, "idle": 0, "in_use": 0, "size": CAP, "waiting": 0}
     finally:
         for c in held:

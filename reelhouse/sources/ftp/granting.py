@@ -1,0 +1,234 @@
+"""The fair queue of an :class:`~.pool.FtpPool`: who gets the next connection of a
+server, with no I/O (the pool connects, checks and closes; this grants).
+
+Fairness (nobody starves anybody): callers say who they are through the
+:data:`pool_user` context variable (the API sets it to the user a stream is for;
+``None`` is the server's own work: scans, probes, transfers).
+
+- A user holds at most ``user_limit`` connections (default ``size - 1``), so one user
+  with stalled players can never take the connection another user needs.
+- At most ``user_waiters`` callers of one user wait at once; one more is refused with
+  :class:`SourceBusy` at once (the API answers 503) instead of queueing for a minute.
+- A freed connection goes to the waiter whose user holds the fewest connections, then
+  the longest waiting: a second connection for a user only when no other user waits.
+
+Waiting holds no thread: a freed connection is handed to its waiter directly (a
+``threading.Event`` for threads, a future for :meth:`FtpPool.aacquire` on the event
+loop), so streams waiting for a connection never fill an executor. With the shared
+count (:mod:`.slots`), waiters also look again every :data:`.slots.SLOT_RETRY` seconds
+(a refused pool's hold-off runs out without a wake-up), keeping their place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Final
+
+from reelhouse.errors import SourceBusy, SourceUnavailable
+from reelhouse.sources.ftp.client import FtpClient
+from reelhouse.sources.ftp.config import FtpConfig
+from reelhouse.sources.ftp.slots import SLOT_RETRY, ServerSlots
+
+__all__ = ["Granting", "pool_user"]
+
+#: Who the current pool work is for (e.g. ``"user:3"``); ``None``: the server's own.
+pool_user: ContextVar[str | None] = ContextVar("reelhouse_pool_user", default=None)
+
+NEW: Final = "new"  # a grant of a slot for a brand-new connection
+CLOSED: Final = "closed"  # the pool closed while the caller waited
+
+Grant = FtpClient | str
+
+
+@dataclass
+class _Waiter:
+    user: str | None
+    seq: int
+    wake: Callable[[], None]
+    grant: Grant | None = None
+
+
+class Granting:
+    """The counts and the waiters of one pool (its base class); every field is
+    guarded by ``_lock``. ``size``, ``user_limit``, ``user_waiters``: see
+    :class:`~.pool.FtpPool`."""
+
+    def __init__(self, config: FtpConfig, size: int | None, wait_timeout: float,
+                 user_limit: int | None, user_waiters: int | None) -> None:
+        self.config = config
+        self.size = size or config.pool_size
+        self.wait_timeout = wait_timeout
+        self._user_limit = user_limit or config.user_limit
+        self.user_waiters = user_waiters or config.user_waiters
+        self._idle: deque[FtpClient] = deque()
+        self._live = 0
+        self._held: Counter[str | None] = Counter()
+        self._owner: dict[int, str | None] = {}
+        self._waiters: list[_Waiter] = []
+        self._seq = itertools.count()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._slots: ServerSlots | None = None  # the shared count, set by the pool
+
+    def release(self, client: FtpClient, reusable: bool = True) -> None:
+        """Give a connection back (the pool's)."""
+        raise NotImplementedError
+
+    @property
+    def user_limit(self) -> int:
+        """Most connections one named user may hold now."""
+        return self._user_limit or max(1, self.size - 1)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """``{"live", "idle", "in_use", "size", "waiting"}`` for health and tests."""
+        with self._lock:
+            return {
+                "live": self._live,
+                "idle": len(self._idle),
+                "in_use": self._live - len(self._idle),
+                "size": self.size,
+                "waiting": len(self._waiters),
+            }
+
+    # -- granting (under the lock, no I/O) -----------------------------------------------
+    def _cap(self, user: str | None) -> int:
+        return self.size if user is None else self.user_limit
+
+    def _take(self, user: str | None) -> Grant | None:
+        if self._held[user] >= self._cap(user):
+            return None
+        if self._idle:
+            client = self._idle.pop()  # most recently used: warmest
+            self._owner[id(client)] = user
+        elif self._live < self.size and (self._slots is None or not self._slots.holding()):
+            self._live += 1
+            client = None
+        else:
+            return None
+        self._held[user] += 1
+        return client if client is not None else NEW
+
+    def _dispatch(self) -> list[Callable[[], None]]:
+        """Hand free connections to waiters, fewest held first; returns wake-ups to call
+        once the lock is released."""
+        wakes: list[Callable[[], None]] = []
+        while self._waiters:
+            ready = [w for w in self._waiters if self._held[w.user] < self._cap(w.user)]
+            if not ready:
+                break
+            best = min(ready, key=lambda w: (self._held[w.user], w.seq))
+            grant = self._take(best.user)
+            if grant is None:
+                break
+            self._waiters.remove(best)
+            best.grant = grant
+            wakes.append(best.wake)
+        return wakes
+
+    @staticmethod
+    def _call(wakes: list[Callable[[], None]]) -> None:
+        for wake in wakes:
+            wake()
+
+    def _enqueue(self, user: str | None, wake: Callable[[], None], seq: int) -> _Waiter | Grant:
+        """A grant now, or a registered waiter; raises SourceBusy past ``user_waiters``."""
+        with self._lock:
+            if self._closed:
+                raise SourceUnavailable("the FTP source was closed")
+            grant = self._take(user)
+            if grant is not None:
+                return grant
+            if user is not None and sum(w.user == user for w in self._waiters) >= self.user_waiters:
+                raise SourceBusy(f"{self.user_waiters} requests of yours wait for this FTP "
+                                 "server already; try again when one has finished")
+            waiter = _Waiter(user, seq, wake)
+            self._waiters.append(waiter)
+            return waiter
+
+    def _give_up(self, waiter: _Waiter) -> Grant | None:
+        """The waiter stops waiting: its grant if one came meanwhile, else None."""
+        with self._lock:
+            if waiter.grant is None:
+                self._waiters.remove(waiter)
+            return waiter.grant
+
+    def _busy(self) -> SourceBusy:
+        where = " (counted over every reelhouse process)" if self._slots is not None else ""
+        return SourceBusy(f"all {self.size} FTP connections to {self.config.host}{where} stayed "
+                          f"busy for {self.wait_timeout:.0f} s")
+
+    def _slice(self, deadline: float) -> float:
+        """Seconds to wait: to the deadline, with ``shared`` :data:`SLOT_RETRY` at most."""
+        left = max(0.0, deadline - time.monotonic())
+        return left if self._slots is None else min(left, SLOT_RETRY)
+
+    def _redispatch(self) -> None:
+        with self._lock:
+            wakes = self._dispatch()
+        self._call(wakes)
+
+    # -- waiting -----------------------------------------------------------------------
+    def _grant_sync(self, user: str | None, deadline: float, seq: int) -> Grant:
+        done = threading.Event()
+        got = self._enqueue(user, done.set, seq)
+        if not isinstance(got, _Waiter):
+            return got
+        while not done.wait(self._slice(deadline)) and time.monotonic() < deadline:
+            self._redispatch()
+        grant = self._give_up(got)
+        if grant is None:
+            raise self._busy()
+        return grant
+
+    async def _grant_async(self, user: str | None, deadline: float, seq: int) -> Grant:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+
+        def settle() -> None:
+            if not fut.done():
+                fut.set_result(None)
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(settle)
+
+        got = self._enqueue(user, wake, seq)
+        if not isinstance(got, _Waiter):
+            return got
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    async with asyncio.timeout(self._slice(deadline)):
+                        await asyncio.shield(fut)
+                    break
+                except TimeoutError:
+                    self._redispatch()
+        except BaseException:
+            grant = self._give_up(got)
+            if grant is not None:
+                self._return_grant(grant, user)
+            raise
+        grant = self._give_up(got)
+        if grant is None:
+            raise self._busy()
+        return grant
+
+    def _return_grant(self, grant: Grant, user: str | None) -> None:
+        if isinstance(grant, FtpClient):
+            self.release(grant)
+        elif grant == NEW:
+            self._forget(user)
+
+    def _forget(self, user: str | None) -> None:
+        with self._lock:
+            self._live -= 1
+            self._held[user] -= 1
+            wakes = self._dispatch()
+        self._call(wakes)

@@ -131,11 +131,11 @@ async def set_new_queue(request: Request, caller: SyncCaller) -> Response:
 @router.post("/syncplay/queue", status_code=204)
 async def queue(request: Request, caller: SyncCaller) -> Response:
     """Add items at the end (``Mode`` Queue, the default) or after the playing one (QueueNext)."""
+    info = await _party(request, caller)
     body = await raw_body(request)
     mode = body.get("mode") or "Queue"
     if mode not in QUEUE_MODES:
         raise InvalidInput(f"Mode must be one of {', '.join(QUEUE_MODES)}")
-    info = await _party(request, caller)
     items = await run_in_threadpool(groups_of(request).files_of, caller.user, body.get("itemids"))
     if info is None or not items:
         return Response(status_code=204)
@@ -162,10 +162,10 @@ def _ids(value: object) -> list[str]:
 async def remove(request: Request, caller: SyncCaller) -> Response:
     """Remove entries (``PlaylistItemIds``), or every entry (``ClearPlaylist``; the
     playing one too with ``ClearPlayingItem``)."""
+    info = await _party(request, caller)
     body = await raw_body(request)
     gone = _ids(body.get("playlistitemids"))
     clear, clear_playing = body.get("clearplaylist") is True, body.get("clearplayingitem") is True
-    info = await _party(request, caller)
     if info is None:
         return Response(status_code=204)
 
@@ -189,9 +189,9 @@ def _entry(body: dict[str, Any]) -> str:
 
 @router.post("/syncplay/moveplaylistitem", status_code=204)
 async def move(request: Request, caller: SyncCaller) -> Response:
+    info = await _party(request, caller)
     body = await raw_body(request)
     entry, index = _entry(body), _int(body.get("newindex"), "NewIndex")
-    info = await _party(request, caller)
     if info is None:
         return Response(status_code=204)
 
@@ -206,9 +206,9 @@ async def move(request: Request, caller: SyncCaller) -> Response:
 
 
 async def _step(request: Request, caller: Any, forward: bool) -> Response:
+    info = await _party(request, caller)
     body = await raw_body(request)
     entry = _entry(body)
-    info = await _party(request, caller)
     if info is None:
         return Response(status_code=204)
 
@@ -234,9 +234,9 @@ async def previous_item(request: Request, caller: SyncCaller) -> Response:
 
 @router.post("/syncplay/setplaylistitem", status_code=204)
 async def set_playlist_item(request: Request, caller: SyncCaller) -> Response:
+    info = await _party(request, caller)
     body = await raw_body(request)
     entry = _entry(body)
-    info = await _party(request, caller)
     if info is None:
         return Response(status_code=204)
 
@@ -259,8 +259,8 @@ def _mode(body: dict[str, Any], allowed: tuple[str, ...]) -> str:
 
 @router.post("/syncplay/setrepeatmode", status_code=204)
 async def set_repeat_mode(request: Request, caller: SyncCaller) -> Response:
-    mode = _mode(await raw_body(request), REPEAT_MODES)
     info = await _party(request, caller)
+    mode = _mode(await raw_body(request), REPEAT_MODES)
     if info is not None:
         await _change(request, caller, info, lambda q: q.set_repeat(mode, server_now()))
     return Response(status_code=204)
@@ -268,8 +268,8 @@ async def set_repeat_mode(request: Request, caller: SyncCaller) -> Response:
 
 @router.post("/syncplay/setshufflemode", status_code=204)
 async def set_shuffle_mode(request: Request, caller: SyncCaller) -> Response:
-    mode = _mode(await raw_body(request), SHUFFLE_MODES)
     info = await _party(request, caller)
+    mode = _mode(await raw_body(request), SHUFFLE_MODES)
     if info is not None:
         rng = random.Random()
         await _change(request, caller, info, lambda q: q.set_shuffle(mode, server_now(), rng))

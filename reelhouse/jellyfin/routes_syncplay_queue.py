@@ -14,7 +14,8 @@ update. A queue emptied of its playing entry stops the group (Idle), as Jellyfin
 
 Refusals (4xx, never a change): an item the caller may not see or that does not
 exist is 404 (as anywhere in the API); an item someone else in the group may not see
-is 403 (Jellyfin refuses such a queue: AllUsersHaveAccessToQueue); bad bodies, modes
+is 403 (Jellyfin refuses such a queue: AllUsersHaveAccessToQueue), and so is any
+change from a guest of a host-mode party made in the browser; bad bodies, modes
 and more than ``MAX_ITEMS`` entries are 400; an unknown ``PlaylistItemId`` in
 ``SetPlaylistItem`` / ``MovePlaylistItem`` is 404. ``NextItem`` / ``PreviousItem``
 naming another entry than the playing one change nothing (204: several apps send it
@@ -33,7 +34,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from reelhouse.core import Core
-from reelhouse.errors import InvalidInput, NotFound
+from reelhouse.errors import InvalidInput, NotFound, PermissionDenied
 from reelhouse.jellyfin import syncplay
 from reelhouse.jellyfin.routes_syncplay import SyncCaller, groups_of, in_group, playlist_item_id, raw_body
 from reelhouse.jellyfin.syncplay_queue import MAX_ITEMS, QUEUE_MODES, REPEAT_MODES, SHUFFLE_MODES, PlayQueue
@@ -67,7 +68,21 @@ async def _party(request: Request, caller: Any) -> PartyInfo | None:
     if code is None:
         return None
     core: Core = request.app.state.core
-    return await run_in_threadpool(core.parties.get, code)
+    info = await run_in_threadpool(core.parties.get, code)
+    _check_control(info, caller.user.id)
+    return info
+
+
+def _check_control(info: PartyInfo, user_id: int) -> None:
+    """PermissionDenied unless the user controls the party's playback (a queue change
+    may load another file): checked before the queue is written, so a refused change
+    changes nothing. Parties made for SyncPlay are collaborative; one made in the
+    browser in host mode is the host's (or the acting host's) to steer."""
+    party = info.party
+    if party.member(user_id) is None:
+        raise PermissionDenied("join the party first")
+    if party.mode != "collaborative" and user_id not in (party.host_id, st.acting_host(party)):
+        raise PermissionDenied("only the host controls playback in this party")
 
 
 async def _change(request: Request, caller: Any, info: PartyInfo,
@@ -123,6 +138,7 @@ async def set_new_queue(request: Request, caller: SyncCaller) -> Response:
         await publish(request, caller.grant, {"do": "follow"})
         return Response(status_code=204)
     info = await run_in_threadpool(core.parties.get, code)
+    _check_control(info, user.id)
     await run_in_threadpool(groups.check_members, info, [f for _, f in items])
     await _change(request, caller, info, lambda _: new, position)
     return Response(status_code=204)

@@ -318,6 +318,26 @@ def test_a_browser_party_is_no_group_to_strangers(apps: tuple[App, App], server:
     assert joined["Data"]["GroupName"] == f"Watch party {code}"
     _, queue = bob.update("PlayQueue", at)
     assert queue["Data"]["IsPlaying"] is False
+    # the party is the host's to steer (host mode): a guest's queue change is refused, nothing changes
+    bunny = ids.encode("movie", _movie(core, library.files["Films/Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mkv"]))
+    pid = queue["Data"]["Playlist"][0]["PlaylistItemId"]
+    admin = core.users.by_name(ADMIN)
+    assert admin is not None
+    ws_url = server.replace("http://", "ws://") + f"/api/parties/{code}/ws"
+    with websockets.sync.client.connect(ws_url, additional_headers={
+            "authorization": f"Bearer {session_token(core, admin.id)}"}) as ws:
+        ws.recv(timeout=10)  # the host is here (away, its control would pass to bob)
+        for path, body in (("SetNewQueue", {"PlayingQueue": [bunny], "PlayingItemPosition": 0}),
+                           ("Queue", {"ItemIds": [bunny]}), ("NextItem", {"PlaylistItemId": pid})):
+            r = requests.post(f"{server}/jellyfin/SyncPlay/{path}", json=body, headers=headers, timeout=10)
+            assert r.status_code == 403 and "host" in r.text, (path, r.text)
+    assert bob.api._get(f"SyncPlay/{group_id}")["GroupId"] == group_id
+    with core.sessions() as s:
+        from reelhouse.db.models import SyncPlayQueue, WatchSession
+
+        assert s.get(SyncPlayQueue, party_id) is None
+        row = s.get(WatchSession, party_id)
+        assert row is not None and row.media_file_id == library.files[SINTEL]
 
 
 def test_utc_time_for_the_clock_estimate(apps: tuple[App, App]) -> None:

@@ -17,7 +17,9 @@ Jellyfin, every SyncPlay call is 403 for a user whose ``SyncPlayAccess`` is ``No
 (setting ``jellyfin_syncplay``), commands are 403 outside a group, and an unknown or
 hidden group is 404 (Jellyfin answers 204 and a ``GroupDoesNotExist`` message, which
 the session's socket gets too). A session that ends (``Sessions/Logout``, a revoked
-token: :func:`leave_group`) leaves its group, as Jellyfin's SessionEnded does.
+token while its socket is open: :func:`leave_group`) leaves its group, as Jellyfin's
+SessionEnded does; one revoked with its socket closed is swept out (:func:`sweep`) when
+another app pings or reads the group.
 """
 
 from __future__ import annotations
@@ -169,6 +171,16 @@ async def leave_group(conn: HTTPConnection, grant: str, user_id: int) -> bool:
     return True
 
 
+async def sweep(conn: HTTPConnection, party_id: int | None) -> None:
+    """Take the app sessions of the party's group that ended unseen (revoked while
+    their socket was closed) out of it: the others get UserLeft. Run when someone
+    looks at or pings the group, so a dead session does not stay in it for ever."""
+    if party_id is None:
+        return
+    for grant, user_id in await run_in_threadpool(groups_of(conn).ended_sessions, party_id):
+        await leave_group(conn, grant, user_id)
+
+
 async def _depart(conn: HTTPConnection, code: str, user_ids: set[int]) -> None:
     """``user_ids`` leave the party ``code``; when nobody else is in it, it ends (as
     Jellyfin drops an empty group): it would count against its maker's
@@ -192,6 +204,9 @@ async def _depart(conn: HTTPConnection, code: str, user_ids: set[int]) -> None:
 async def group_get(group_id: str, request: Request, caller: SyncCaller) -> dict[str, Any]:
     """One group (404 if unknown, or its file is hidden from the caller)."""
     group = await run_in_threadpool(groups_of(request).find, caller.user, group_id)
+    if group.party is not None:
+        await sweep(request, group.party.id)
+        group = await run_in_threadpool(groups_of(request).find, caller.user, group_id)
     return _dto(group, server_now(), caller.user.name)
 
 
@@ -304,6 +319,10 @@ async def ignore_wait(request: Request, caller: SyncCaller) -> Response:
 
 @router.post("/syncplay/ping", status_code=204)
 async def ping(request: Request, caller: SyncCaller) -> Response:
-    """The app's round trip (ms): the party schedules starts ``lead`` s ahead anyway."""
+    """The app's round trip (ms): the party schedules starts ``lead`` s ahead anyway.
+    The apps ping every few seconds: the group's ended sessions are swept then."""
     await _body(request)
+    with contextlib.suppress(PermissionDenied):
+        _, party_id = await in_group(request, caller)
+        await sweep(request, party_id)
     return Response(status_code=204)

@@ -27,7 +27,7 @@ from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, SyncPlayMember, SyncPlayQueue, User, WatchParticipant, WatchSession
+from reelhouse.db.models import ApiKey, MediaFile, SyncPlayMember, SyncPlayQueue, User, WatchParticipant, WatchSession
 from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied, SourceBusy
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.syncplay_queue import MAX_ITEMS, PlayQueue, one_item
@@ -136,6 +136,26 @@ class SyncPlayGroups:
         """The grants of the app sessions in a party."""
         with self.core.sessions() as s:
             return list(s.scalars(select(SyncPlayMember.grant).where(SyncPlayMember.party_id == party_id)))
+
+    def ended_sessions(self, party_id: int) -> list[tuple[str, int]]:
+        """``(grant, user id)`` of the app sessions in the party's group that have
+        ended (revoked or expired session, deleted API key, disabled user) without
+        leaving it: their socket was closed, so nobody saw them go."""
+        with self.core.sessions() as s:
+            rows = s.execute(select(SyncPlayMember.grant, SyncPlayMember.user_id)
+                             .where(SyncPlayMember.party_id == party_id)).all()
+            keys = {int(g[2:]) for g, _ in rows if g.startswith("k:") and g[2:].isdigit()}
+            live_keys = set(s.scalars(select(ApiKey.id).where(ApiKey.id.in_(keys)))) if keys else set()
+            disabled = set(s.scalars(select(User.id).where(User.id.in_({u for _, u in rows}), User.disabled)))
+        gone: list[tuple[str, int]] = []
+        for grant, user_id in rows:
+            kind, _, number = str(grant).partition(":")
+            alive = number.isdigit() and user_id not in disabled and (
+                self.core.auth_sessions.is_live(int(number), user_id) if kind == "s" else
+                kind == "k" and int(number) in live_keys)
+            if not alive:
+                gone.append((str(grant), int(user_id)))
+        return gone
 
     def _party(self, code: str) -> PartyInfo | None:
         try:

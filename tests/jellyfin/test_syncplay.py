@@ -685,3 +685,19 @@ def test_a_session_that_ends_leaves_its_group(apps: tuple[App, App], server: str
         assert [g["Participants"] for g in alice.api.get_sync_play()] == [[ADMIN]]
     finally:
         carl.close()
+
+    # one revoked with its socket closed: swept out when another app pings the group
+    dave = App(server + "/jellyfin", "friend", "friend-password", "friend-laptop")
+    at_a, at_d = alice.mark(), dave.mark()
+    dave.api.join_sync_play(group_id)
+    dave.update("GroupJoined", at_d)
+    alice.update("UserJoined", at_a)
+    dave.close()
+    core.auth_sessions.revoke_token(dave.token)
+    at_a = alice.mark()
+    alice.api.ping_sync_play(40)
+    assert alice.update("UserLeft", at_a)[1]["Data"] == "friend"
+    with core.sessions() as s:
+        from reelhouse.db.models import SyncPlayMember
+
+        assert s.query(SyncPlayMember).filter_by(user_id=core.users.by_name("friend").id).count() == 0  # type: ignore[union-attr]

@@ -234,7 +234,16 @@ async def _command(request: Request, caller: Caller, event: Any) -> Response:
 
 @router.post("/syncplay/unpause", status_code=204)
 async def unpause(request: Request, caller: SyncCaller) -> Response:
+    """Play; with nothing left to play (the queue was emptied of its playing item, the
+    group is Idle) nothing happens: no app has an item to start."""
     uid = caller.user.id
+    code, _ = await in_group(request, caller)
+    if code is not None:
+        core: Core = request.app.state.core
+        info = await run_in_threadpool(core.parties.get, code)
+        queue, _ = await run_in_threadpool(groups_of(request).queue, info)
+        if queue.playing is None:
+            return Response(status_code=204)
     return await _command(request, caller, lambda now: st.Play(uid, now))
 
 

@@ -560,7 +560,9 @@ def test_the_queue_plays_item_after_item(apps: tuple[App, App], server: str, cor
     assert _queue_update(bob, "RemoveItems", at_b)["Playlist"] == []
     bob.command("Stop", at_b)
     assert _party_file(core, group_id)[1] == "idle"
-    ws.close()
+    alice.api.unpause_sync_play()  # nothing to play: nothing happens
+    time.sleep(0.3)
+    assert _party_file(core, group_id)[1] == "idle"
 
 
 def test_stop_goes_idle_and_unpause_starts_over(apps: tuple[App, App], server: str, core: Core,

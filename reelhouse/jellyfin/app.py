@@ -55,6 +55,7 @@ def create_jellyfin_app(core: Core) -> FastAPI:
         routes_search,
         routes_sessions,
         routes_syncplay,
+        routes_syncplay_queue,
         routes_system,
         socket,
     )
@@ -91,7 +92,8 @@ def create_jellyfin_app(core: Core) -> FastAPI:
 
     # routes_search first: its Items/Filters must win over routes_items' Items/{id}
     for module in (routes_system, routes_search, routes_items, routes_extras, routes_genres,
-                   routes_syncplay, routes_features, routes_playback, routes_sessions, routes_images):
+                   routes_syncplay, routes_syncplay_queue, routes_features, routes_playback, routes_sessions,
+                   routes_images):
         app.include_router(module.router)
     app.add_api_websocket_route("/socket", socket.endpoint)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],

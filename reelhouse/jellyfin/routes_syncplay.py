@@ -2,22 +2,24 @@
 ``GetUtcTime`` (TimeSyncController) for the apps' clock estimate.
 
 Groups: ``SyncPlay/List``, ``SyncPlay/{id}``, ``New`` ``{GroupName}``, ``Join``
-``{GroupId}``, ``Leave`` (:mod:`.syncplay_groups`). Playback: ``SetNewQueue``
-``{PlayingQueue, PlayingItemPosition, StartPositionTicks}`` (the item at the position
-is the party's file; for a group that plays another file, a new party takes the
-group's app sessions: a party plays one file), ``Unpause`` (the party's play), ``Pause``, ``Stop`` (a pause),
-``Seek`` ``{PositionTicks}``, ``Buffering`` / ``Ready`` (the member buffers, under the
-party's wait rules: at most ``party_wait_timeout`` s, and that much per minute),
-``SetIgnoreWait`` ``{IgnoreWait}`` (true: the member holds nobody), ``Ping``. The queue
-commands (``Queue``, ``NextItem``, ``PreviousItem``, ``SetPlaylistItem``,
-``RemoveFromPlaylist``, ``MovePlaylistItem``, ``SetRepeatMode``, ``SetShuffleMode``)
-are accepted and change nothing: a group's queue is its one item.
+``{GroupId}``, ``Leave`` (:mod:`.syncplay_groups`). Playback: ``Unpause`` (the
+party's play; after a Stop the item starts over), ``Pause``, ``Stop`` (Jellyfin's:
+the group goes Idle, the apps unload the item, the party is back at 0), ``Seek``
+``{PositionTicks}``, ``Buffering`` / ``Ready`` (the member buffers, under the party's
+wait rules: at most ``party_wait_timeout`` s, and that much per minute; a report for
+another ``PlaylistItemId`` than the playing one is answered with the play queue, and
+the member goes on buffering, as Jellyfin does), ``SetIgnoreWait`` ``{IgnoreWait}``
+(true: the member holds nobody), ``Ping``. The play queue (``SetNewQueue``,
+``Queue``, ``NextItem`` …) is :mod:`.routes_syncplay_queue`.
 
 What happens reaches the apps over ``/socket`` (:mod:`.syncplay_socket`). As in
 Jellyfin, every SyncPlay call is 403 for a user whose ``SyncPlayAccess`` is ``None``
 (setting ``jellyfin_syncplay``), commands are 403 outside a group, and an unknown or
 hidden group is 404 (Jellyfin answers 204 and a ``GroupDoesNotExist`` message, which
-the session's socket gets too).
+the session's socket gets too). A session that ends (``Sessions/Logout``, a revoked
+token while its socket is open: :func:`leave_group`) leaves its group, as Jellyfin's
+SessionEnded does; one revoked with its socket closed is swept out (:func:`sweep`) when
+another app pings or reads the group.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
 
 from reelhouse.core import Core
 from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -40,12 +43,9 @@ from reelhouse.jellyfin.users import syncplay_access
 from reelhouse.party import state as st
 from reelhouse.party.clock import server_now
 
-__all__ = ["router"]
+__all__ = ["SyncCaller", "groups_of", "in_group", "leave_group", "raw_body", "router"]
 
 router = APIRouter()
-
-_IGNORED = ("queue", "nextitem", "previousitem", "setplaylistitem", "removefromplaylist", "moveplaylistitem",
-            "setrepeatmode", "setshufflemode")
 
 
 def _access(caller: CallerDep, core: CoreDep) -> Caller:
@@ -57,10 +57,11 @@ def _access(caller: CallerDep, core: CoreDep) -> Caller:
 SyncCaller = Annotated[Caller, Depends(_access)]
 
 
-def _groups(request: Request) -> SyncPlayGroups:
-    groups: SyncPlayGroups | None = getattr(request.app.state, "syncplay_groups", None)
+def groups_of(conn: HTTPConnection) -> SyncPlayGroups:
+    """The app's :class:`SyncPlayGroups`, made on first use."""
+    groups: SyncPlayGroups | None = getattr(conn.app.state, "syncplay_groups", None)
     if groups is None:
-        groups = request.app.state.syncplay_groups = SyncPlayGroups(request.app.state.core)
+        groups = conn.app.state.syncplay_groups = SyncPlayGroups(conn.app.state.core)
     return groups
 
 
@@ -78,7 +79,8 @@ async def _body(request: Request) -> Args:
     return body_args(body)
 
 
-async def _raw(request: Request) -> dict[str, Any]:
+async def raw_body(request: Request) -> dict[str, Any]:
+    """The JSON object body with its keys in lower case (values as sent)."""
     body = await read_json(request, "an object", empty={})
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object")
@@ -95,7 +97,7 @@ def utc_time() -> dict[str, str]:
 @router.get("/syncplay/list")
 async def groups_list(request: Request, caller: SyncCaller) -> list[dict[str, Any]]:
     """GroupInfoDto of every group the caller may join."""
-    groups = await run_in_threadpool(_groups(request).visible, caller.user)
+    groups = await run_in_threadpool(groups_of(request).visible, caller.user)
     now = server_now()
     return [_dto(g, now, caller.user.name) for g in groups]
 
@@ -106,7 +108,7 @@ async def group_new(request: Request, caller: SyncCaller) -> dict[str, Any]:
     args = await _body(request)
     name = (args.text("groupname", 120) or "").strip() or f"{caller.user.name}'s group"
     await _leave(request, caller)
-    group = await run_in_threadpool(_groups(request).new, caller.user, caller.grant, name)
+    group = await run_in_threadpool(groups_of(request).new, caller.user, caller.grant, name)
     now = server_now()
     dto = _dto(group, now, caller.user.name)
     await publish(request, caller.grant, {"do": "send", "text": syncplay.group_update(
@@ -120,7 +122,7 @@ async def group_join(request: Request, caller: SyncCaller) -> Response:
     group_id = args.text("groupid", 64)
     if not group_id:
         raise InvalidInput("GroupId is required")
-    groups = _groups(request)
+    groups = groups_of(request)
     try:
         group = await run_in_threadpool(groups.find, caller.user, group_id)
     except NotFound:
@@ -144,32 +146,47 @@ async def group_join(request: Request, caller: SyncCaller) -> Response:
 
 @router.post("/syncplay/leave", status_code=204)
 async def group_leave(request: Request, caller: SyncCaller) -> Response:
-    if not await _leave(request, caller):
+    if not await leave_group(request, caller.grant, caller.user.id):
         raise PermissionDenied("this session is not in a SyncPlay group")
     return Response(status_code=204)
 
 
 async def _leave(request: Request, caller: Caller) -> bool:
-    """Take the caller's session out of its group (its socket says GroupLeft); the
-    user leaves the party unless another of its app sessions is still in it."""
-    groups = _groups(request)
-    current = await run_in_threadpool(groups.current, caller.grant)
+    return await leave_group(request, caller.grant, caller.user.id)
+
+
+async def leave_group(conn: HTTPConnection, grant: str, user_id: int) -> bool:
+    """Take the session ``grant`` out of its group, if it is in one (its socket says
+    GroupLeft, the others see UserLeft); the user leaves the party unless another of
+    its app sessions is still in it. Whether it was in a group."""
+    groups = groups_of(conn)
+    current = await run_in_threadpool(groups.current, grant)
     if current is None:
         return False
     _, code = current
-    await publish(request, caller.grant, {"do": "leave"})
-    _, stays = await run_in_threadpool(groups.leave, caller.grant)
+    await publish(conn, grant, {"do": "leave"})
+    _, stays = await run_in_threadpool(groups.leave, grant)
     if code is not None and not stays:
-        await _depart(request, code, {caller.user.id})
+        await _depart(conn, code, {user_id})
     return True
 
 
-async def _depart(request: Request, code: str, user_ids: set[int]) -> None:
+async def sweep(conn: HTTPConnection, party_id: int | None) -> None:
+    """Take the app sessions of the party's group that ended unseen (revoked while
+    their socket was closed) out of it: the others get UserLeft. Run when someone
+    looks at or pings the group, so a dead session does not stay in it for ever."""
+    if party_id is None:
+        return
+    for grant, user_id in await run_in_threadpool(groups_of(conn).ended_sessions, party_id):
+        await leave_group(conn, grant, user_id)
+
+
+async def _depart(conn: HTTPConnection, code: str, user_ids: set[int]) -> None:
     """``user_ids`` leave the party ``code``; when nobody else is in it, it ends (as
     Jellyfin drops an empty group): it would count against its maker's
     ``party_max_open`` for ever."""
-    core: Core = request.app.state.core
-    live = live_of(request)
+    core: Core = conn.app.state.core
+    live = live_of(conn)
     with contextlib.suppress(NotFound):
         party = (await run_in_threadpool(core.parties.get, code)).party
         others = [p for p in party.participants if p.user_id not in user_ids]
@@ -186,75 +203,20 @@ async def _depart(request: Request, code: str, user_ids: set[int]) -> None:
 @router.get("/syncplay/{group_id}")
 async def group_get(group_id: str, request: Request, caller: SyncCaller) -> dict[str, Any]:
     """One group (404 if unknown, or its file is hidden from the caller)."""
-    group = await run_in_threadpool(_groups(request).find, caller.user, group_id)
+    group = await run_in_threadpool(groups_of(request).find, caller.user, group_id)
+    if group.party is not None:
+        await sweep(request, group.party.id)
+        group = await run_in_threadpool(groups_of(request).find, caller.user, group_id)
     return _dto(group, server_now(), caller.user.name)
 
 
-async def _in_group(request: Request, caller: Caller) -> tuple[str | None, int | None]:
-    current = await run_in_threadpool(_groups(request).current, caller.grant)
+async def in_group(request: Request, caller: Caller) -> tuple[str | None, int | None]:
+    """The code and id of the caller's group's party (None, None: a group without an
+    item yet); PermissionDenied outside a group."""
+    current = await run_in_threadpool(groups_of(request).current, caller.grant)
     if current is None:
         raise PermissionDenied("this session is not in a SyncPlay group")
     return current[1], current[0].party_id
-
-
-@router.post("/syncplay/setnewqueue", status_code=204)
-async def set_new_queue(request: Request, caller: SyncCaller, core: CoreDep) -> Response:
-    """Play the queue's item from ``StartPositionTicks``: a group without an item
-    becomes a party on it; the group's own item starts again there."""
-    body = await _raw(request)
-    code, _ = await _in_group(request, caller)
-    queue = body.get("playingqueue")
-    if not isinstance(queue, list) or not all(isinstance(i, str) for i in queue):
-        raise InvalidInput("PlayingQueue must be a list of item ids")
-    index = body.get("playingitemposition", 0)
-    start = body.get("startpositionticks", 0) or 0
-    if not isinstance(index, int) or isinstance(index, bool) or not isinstance(start, int | float) \
-            or isinstance(start, bool) or not 0 <= start < 2**62:
-        raise InvalidInput("PlayingItemPosition and StartPositionTicks are numbers")
-    groups = _groups(request)
-    file_id = await run_in_threadpool(groups.file_of_queue, caller.user, queue, index)
-    live = live_of(request)
-    user = caller.user
-    position = float(start) / syncplay.TICKS
-    if code is None:
-        info = await run_in_threadpool(core.parties.create, user, file_id, "collaborative")
-        code = info.code
-        await run_in_threadpool(groups.enter, user, caller.grant, info.id)
-        await live.apply(code, lambda now: st.Seek(user.id, now, position))
-        await live.apply(code, lambda now: st.Play(user.id, now))
-        await publish(request, caller.grant, {"do": "follow"})
-        return Response(status_code=204)
-    info = await run_in_threadpool(core.parties.get, code)
-    if info.media_file_id != file_id:
-        await _switch(request, caller, info.id, code, file_id, position)
-        return Response(status_code=204)
-    await live.apply(code, lambda now: st.Seek(user.id, now, position))
-    await live.apply(code, lambda now: st.Play(user.id, now))
-    for grant in await run_in_threadpool(groups.members, info.id):
-        await publish(request, grant, {"do": "queue"})
-    return Response(status_code=204)
-
-
-async def _switch(request: Request, caller: Caller, old_id: int, old_code: str, file_id: int,
-                  position: float) -> None:
-    """The group plays another item: a party plays one file, so a new party (the
-    caller hosts it) takes the group's app sessions, which follow it (GroupJoined with
-    its id, then its play queue); they leave the old party, where browser members stay."""
-    core: Core = request.app.state.core
-    live, user = live_of(request), caller.user
-    info = await run_in_threadpool(core.parties.create, user, file_id, "collaborative")
-    moved = await run_in_threadpool(_groups(request).move, old_id, info.id)
-    for uid, name in sorted({(u, n) for _, u, n in moved}):
-        await live.apply(info.code, functools.partial(_join, uid, name))
-    await _depart(request, old_code, {u for _, u, _ in moved})
-    await live.apply(info.code, lambda now: st.Seek(user.id, now, position))
-    await live.apply(info.code, lambda now: st.Play(user.id, now))
-    for grant, _, _ in moved:
-        await publish(request, grant, {"do": "follow"})
-
-
-def _join(user_id: int, name: str, now: float) -> st.Event:
-    return st.Join(user_id, name, now, connected=False)
 
 
 def _leave_event(user_id: int, now: float) -> st.Event:
@@ -263,7 +225,7 @@ def _leave_event(user_id: int, now: float) -> st.Event:
 
 async def _command(request: Request, caller: Caller, event: Any) -> Response:
     """Apply a member's playback event to its group's party (403 outside a group)."""
-    code, _ = await _in_group(request, caller)
+    code, _ = await in_group(request, caller)
     if code is None:
         return Response(status_code=204)  # no item yet: nothing plays (Jellyfin's Idle state)
     await live_of(request).apply(code, event)
@@ -272,20 +234,36 @@ async def _command(request: Request, caller: Caller, event: Any) -> Response:
 
 @router.post("/syncplay/unpause", status_code=204)
 async def unpause(request: Request, caller: SyncCaller) -> Response:
+    """Play; with nothing left to play (the queue was emptied of its playing item, the
+    group is Idle) nothing happens: no app has an item to start."""
     uid = caller.user.id
+    code, _ = await in_group(request, caller)
+    if code is not None:
+        core: Core = request.app.state.core
+        info = await run_in_threadpool(core.parties.get, code)
+        queue, _ = await run_in_threadpool(groups_of(request).queue, info)
+        if queue.playing is None:
+            return Response(status_code=204)
     return await _command(request, caller, lambda now: st.Play(uid, now))
 
 
 @router.post("/syncplay/pause", status_code=204)
-@router.post("/syncplay/stop", status_code=204)
 async def pause(request: Request, caller: SyncCaller) -> Response:
     uid = caller.user.id
     return await _command(request, caller, lambda now: st.Pause(uid, now))
 
 
+@router.post("/syncplay/stop", status_code=204)
+async def stop(request: Request, caller: SyncCaller) -> Response:
+    """Jellyfin's Stop: the group goes Idle (the apps get a Stop command and unload the
+    item; browsers pause at 0); the next Unpause starts the item over."""
+    uid = caller.user.id
+    return await _command(request, caller, lambda now: st.Stop(uid, now))
+
+
 @router.post("/syncplay/seek", status_code=204)
 async def seek(request: Request, caller: SyncCaller) -> Response:
-    await _in_group(request, caller)
+    await in_group(request, caller)
     args = await _body(request)
     ticks = args.number("positionticks", None, 0, 2**62)
     if ticks is None:
@@ -295,24 +273,42 @@ async def seek(request: Request, caller: SyncCaller) -> Response:
 
 
 async def _buffering(request: Request, caller: Caller, flag: bool) -> Response:
-    code, _ = await _in_group(request, caller)
+    body = await raw_body(request)
+    code, _ = await in_group(request, caller)
     if code is None:
         return Response(status_code=204)
+    reported = body.get("playlistitemid")
+    if reported is not None:
+        core: Core = request.app.state.core
+        info = await run_in_threadpool(core.parties.get, code)
+        queue, _ = await run_in_threadpool(groups_of(request).queue, info)
+        if queue.playing is not None and playlist_item_id(reported) != queue.playing:
+            # another item than the group's (a late report, or a missed update): it is
+            # told the playing item and goes on buffering (WaitingGroupState.cs)
+            await publish(request, caller.grant, {"do": "current"})
+            await member_buffers(live_of(request), code, caller.user.id, True)
+            return Response(status_code=204)
     info = await member_buffers(live_of(request), code, caller.user.id, flag)
     if not flag and info is not None and info.party.state == "playing":
         await publish(request, caller.grant, {"do": "resend"})  # its start may have passed meanwhile
     return Response(status_code=204)
 
 
+def playlist_item_id(value: object) -> str:
+    """A PlaylistItemId as sent (a GUID, with or without dashes, any case) → ours
+    (32 lower-case hex digits); InvalidInput if it is no such text."""
+    if not isinstance(value, str) or len(value) > 64:
+        raise InvalidInput("PlaylistItemId must be a playlist item id")
+    return value.strip().replace("-", "").lower()
+
+
 @router.post("/syncplay/buffering", status_code=204)
 async def buffering(request: Request, caller: SyncCaller) -> Response:
-    await _body(request)
     return await _buffering(request, caller, True)
 
 
 @router.post("/syncplay/ready", status_code=204)
 async def ready(request: Request, caller: SyncCaller) -> Response:
-    await _body(request)
     return await _buffering(request, caller, False)
 
 
@@ -320,23 +316,22 @@ async def ready(request: Request, caller: SyncCaller) -> Response:
 async def ignore_wait(request: Request, caller: SyncCaller) -> Response:
     args = await _body(request)
     if args.flag("ignorewait", False):
-        return await _buffering(request, caller, False)
-    await _in_group(request, caller)
+        code, _ = await in_group(request, caller)
+        if code is not None:
+            info = await member_buffers(live_of(request), code, caller.user.id, False)
+            if info.party.state == "playing":
+                await publish(request, caller.grant, {"do": "resend"})
+        return Response(status_code=204)
+    await in_group(request, caller)
     return Response(status_code=204)
 
 
 @router.post("/syncplay/ping", status_code=204)
 async def ping(request: Request, caller: SyncCaller) -> Response:
-    """The app's round trip (ms): the party schedules starts ``lead`` s ahead anyway."""
+    """The app's round trip (ms): the party schedules starts ``lead`` s ahead anyway.
+    The apps ping every few seconds: the group's ended sessions are swept then."""
     await _body(request)
+    with contextlib.suppress(PermissionDenied):
+        _, party_id = await in_group(request, caller)
+        await sweep(request, party_id)
     return Response(status_code=204)
-
-
-@router.post("/syncplay/{command}", status_code=204)
-async def queue_command(command: str, request: Request, caller: SyncCaller) -> Response:
-    """The queue commands: accepted, nothing changes (a group plays one item)."""
-    if command.lower() not in _IGNORED:
-        raise NotFound(f"no SyncPlay command {command[:32]!r}")
-    await _in_group(request, caller)
-    return Response(status_code=204)
-

@@ -23,6 +23,7 @@ from reelhouse.jellyfin import ids, prefs
 from reelhouse.jellyfin.auth import JellyfinAuth, token_of
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, check_user_path, read_json
 from reelhouse.jellyfin.params import Args, body_args
+from reelhouse.jellyfin.routes_syncplay import leave_group
 from reelhouse.jellyfin.users import NEVER, now_iso, syncplay_access, user_dto
 
 __all__ = ["JELLYFIN_VERSION", "router"]
@@ -183,9 +184,12 @@ def users_one(user_id: str, request: Request, caller: CallerDep, core: CoreDep) 
 
 
 @router.post("/sessions/logout", status_code=204)
-def logout(request: Request, caller: CallerDep) -> Response:
+async def logout(request: Request, caller: CallerDep) -> Response:
+    """The session ends; it leaves its SyncPlay group first (Jellyfin's SyncPlayManager
+    does on SessionEnded: the others get UserLeft)."""
+    await leave_group(request, caller.grant, caller.user.id)
     auth: JellyfinAuth = request.app.state.jellyfin_auth
-    auth.logout(caller.token)
+    await run_in_threadpool(auth.logout, caller.token)
     return Response(status_code=204)
 
 

@@ -8,7 +8,10 @@ session's SyncPlay group speaks here too (``SyncPlayCommand``, ``SyncPlayGroupUp
 1003, a message over 64 KiB with 1009, more than
 ``ws_messages_per_second`` (bursts of twice that) with 1008. A missing or bad token
 (``api_key`` in the query, or a header) is refused: the handshake is closed with 1008
-(policy violation) before it is accepted.
+(policy violation) before it is accepted. A session that ends while its socket is
+open (``Sessions/Logout``, a revoked session or key, a disabled user) is seen within
+``RECHECK_SECONDS``: it leaves its SyncPlay group (the others get ``UserLeft``, as
+Jellyfin's SessionEnded does) and the socket closes with 1008.
 """
 
 from __future__ import annotations
@@ -24,14 +27,17 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, MessageRate
 from reelhouse.core import Core
-from reelhouse.errors import ReelhouseError
+from reelhouse.errors import AuthenticationFailed, ReelhouseError
 from reelhouse.jellyfin.deps import caller_of
+from reelhouse.jellyfin.routes_syncplay import leave_group
 from reelhouse.jellyfin.syncplay_socket import follow
 from reelhouse.jellyfin.users import syncplay_access
 
-__all__ = ["KEEPALIVE_SECONDS", "endpoint"]
+__all__ = ["KEEPALIVE_SECONDS", "RECHECK_SECONDS", "endpoint"]
 
 KEEPALIVE_SECONDS = 60
+#: Seconds between two checks that an open socket's session still lives.
+RECHECK_SECONDS = 10.0
 _MAX_MESSAGE = 64 * 1024
 
 
@@ -66,13 +72,34 @@ async def endpoint(ws: WebSocket) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(listening.wait(), 5)
     await send(_message("ForceKeepAlive", KEEPALIVE_SECONDS))
+    watching = asyncio.create_task(_watch(ws, caller.grant, caller.user.id))
     try:
         await _read(ws, core, send)
     finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await watching
         if syncing is not None:
             syncing.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await syncing
+
+
+async def _watch(ws: WebSocket, grant: str, user_id: int) -> None:
+    """Every RECHECK_SECONDS: if the session has ended, it leaves its SyncPlay group and
+    the socket closes (1008)."""
+    while True:
+        await asyncio.sleep(RECHECK_SECONDS)
+        try:
+            await run_in_threadpool(caller_of, ws)
+        except AuthenticationFailed:
+            with contextlib.suppress(ReelhouseError):
+                await leave_group(ws, grant, user_id)
+            with contextlib.suppress(Exception):
+                await ws.close(code=CLOSE_POLICY, reason="the session has ended")
+            return
+        except ReelhouseError:  # the database is busy: next round
+            continue
 
 
 async def _read(ws: WebSocket, core: Core, send: Callable[[str], Awaitable[None]]) -> None:

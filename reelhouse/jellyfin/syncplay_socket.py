@@ -3,8 +3,10 @@
 Each socket listens on its session's own hub channel (``jellyfin:<grant>``, through
 the party hub: with Redis, a call made on another node reaches it). The SyncPlay
 routes publish there what the session must do: ``follow`` (it is now in a group:
-read which one from ``syncplay_members``), ``leave``, ``queue`` (send the play queue
-again), ``resend`` (the command for where the party is), ``send`` (a ready message).
+read which one from ``syncplay_members``), ``leave``, ``queue`` (the play queue
+changed: send it if newer than the one told), ``current`` (send the play queue again
+as SetCurrentItem: the app reported another item), ``resend`` (the command for where
+the party is), ``send`` (a ready message).
 
 While in a group whose party exists, the socket is a member connection of the party
 (:meth:`reelhouse.party.live.PartyLive.connect`, as a browser's party socket: joined
@@ -32,7 +34,7 @@ from reelhouse.api.party_socket import get_live
 from reelhouse.core import Core
 from reelhouse.errors import PermissionDenied, ReelhouseError
 from reelhouse.jellyfin import ids, syncplay
-from reelhouse.jellyfin.syncplay_groups import SyncPlayGroups, item_of, party_name
+from reelhouse.jellyfin.syncplay_groups import SyncPlayGroups, party_name
 from reelhouse.party import protocol
 from reelhouse.party import state as st
 from reelhouse.party.clock import server_now
@@ -127,7 +129,7 @@ async def follow(conn: HTTPConnection, core: Core, grant: str, user_id: int, nam
                 elif do == "leave":
                     await stop()
                     await send(syncplay.group_update(group_id, "GroupLeft", group_id))
-                elif do in ("queue", "resend") and task is not None:
+                elif do in ("queue", "current", "resend") and task is not None:
                     with contextlib.suppress(asyncio.QueueFull):
                         inbox.put_nowait(do)
         finally:
@@ -141,37 +143,55 @@ async def _group(live: PartyLive, core: Core, groups: SyncPlayGroups, grant: str
         async with live.connect(code, user_id, name) as conn:
             info = conn.info
             assert info is not None
-            item = await run_in_threadpool(item_of, core, info.media_file_id)
-            follower = syncplay.Follower(ids.encode("party", party_id), party_name(code), user_id, item,
-                                         ids.encode("file", info.media_file_id))
+            queue, version = await run_in_threadpool(groups.queue, info)
+            follower = syncplay.Follower(ids.encode("party", party_id), party_name(code), user_id, queue, version)
             for text in follower.welcome(conn.welcome(), server_now()):
                 await send(text)
             with contextlib.suppress(ReelhouseError):  # it loads the item: the party waits for its Ready
                 await member_buffers(live, code, user_id, True)
+            file_id = info.media_file_id
             pump = asyncio.create_task(_pump(conn.messages(), inbox))
             try:
                 while True:
                     item_or_cmd = await inbox.get()
                     if item_or_cmd == "\x00end":
                         break
-                    if item_or_cmd in ("queue", "resend"):
-                        party = await _playback(core, code)
-                        if party is not None:
-                            out = follower.queue(party, server_now()) if item_or_cmd == "queue" \
-                                else follower.resend(party, server_now())
-                            for text in out:
-                                await send(text)
+                    if item_or_cmd in ("queue", "current", "resend"):
+                        now_info = await _info(core, code)
+                        if now_info is None:
+                            continue
+                        party = protocol.playback(now_info.code, now_info.media_file_id, now_info.party,
+                                                  now_info.version)
+                        if item_or_cmd == "resend":
+                            out = follower.resend(party, server_now())
+                        else:
+                            queue, version = await run_in_threadpool(groups.queue, now_info)
+                            out = follower.set_queue(queue, version, party, server_now(),
+                                                     "SetCurrentItem" if item_or_cmd == "current" else None)
+                        for text in out:
+                            await send(text)
                         continue
-                    if not await run_in_threadpool(core.auth.may_play, user_id, info.media_file_id):
-                        raise PermissionDenied("the group's item is on a source no longer granted")
                     msg = json.loads(item_or_cmd)
-                    out, seeked = follower.on_message(msg, server_now())
+                    party = msg.get("party") or {}
+                    file_id = int(party.get("media_file_id") or file_id)
+                    if not await run_in_threadpool(core.auth.may_play, user_id, file_id):
+                        raise PermissionDenied("the group's item is on a source no longer granted")
+                    out = []
+                    event = msg.get("event") or {}
+                    if isinstance(event, dict) and event.get("kind") == "load":
+                        # another item: its play queue first (the app loads it), then the state
+                        now_info = await _info(core, code)
+                        if now_info is not None:
+                            queue, version = await run_in_threadpool(groups.queue, now_info)
+                            out += follower.set_queue(queue, version, party, server_now())
+                    more, loads = follower.on_message(msg, server_now())
+                    out += more
                     ended = msg.get("type") == "ended"
                     if ended and not await run_in_threadpool(groups.leave_party, grant, party_id):
-                        out = out[:-1]  # the group moved on to another party (SetNewQueue): no GroupLeft
+                        out = out[:-1]  # the session is in another group now: no GroupLeft
                     for text in out:
                         await send(text)
-                    if seeked:
+                    if loads:
                         with contextlib.suppress(ReelhouseError):
                             await member_buffers(live, code, user_id, True)
                     if ended:
@@ -193,9 +213,8 @@ async def _pump(messages: Any, inbox: asyncio.Queue[str]) -> None:
     await inbox.put("\x00end")
 
 
-async def _playback(core: Core, code: str) -> dict[str, Any] | None:
+async def _info(core: Core, code: str) -> PartyInfo | None:
     try:
-        info = await run_in_threadpool(core.parties.get, code)
+        return await run_in_threadpool(core.parties.get, code)
     except ReelhouseError:
         return None
-    return protocol.playback(info.code, info.media_file_id, info.party, info.version)

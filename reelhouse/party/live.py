@@ -238,6 +238,15 @@ class PartyLive:
         the tick that ends a wait at its deadline. Raises what
         :meth:`PartyService.apply` raises."""
         before, info = await to_thread.run_sync(self.parties.apply, code, make_event)
+        return await self._changed(code, before, info)
+
+    async def load(self, code: str, user_id: int, media_file_id: int, position: float) -> PartyInfo:
+        """The party plays another file (:meth:`PartyService.load`), told to everyone as
+        :meth:`apply` tells a change (its ``media_file_id`` is the new one)."""
+        before, info = await to_thread.run_sync(self.parties.load, code, user_id, media_file_id, position)
+        return await self._changed(code, before, info)
+
+    async def _changed(self, code: str, before: st.Party, info: PartyInfo) -> PartyInfo:
         await self.broadcast(before, info)
         deadline = info.party.wait_deadline() if info.party.state == "waiting" else None
         if deadline is not None:

@@ -137,7 +137,20 @@ class PartyService:
         with self._lock(code):
             return self._apply(code, make_event)
 
-    def _apply(self, code: str, make_event: Callable[[float], st.Event]) -> tuple[st.Party, PartyInfo]:
+    def load(self, code: str, user_id: int, media_file_id: int, position: float) -> tuple[st.Party, PartyInfo]:
+        """The party plays media file ``media_file_id`` from ``position`` (s) from now on
+        (:class:`~reelhouse.party.state.Load`: its connected members load it, the party
+        waits for them). Returns as :meth:`apply`; NotFound for an unknown file."""
+        with self.sessions() as s:
+            row = s.execute(select(MediaFile.id, MediaFile.duration).where(MediaFile.id == media_file_id)).first()
+        if row is None:
+            raise NotFound(f"no media file with id {media_file_id}")
+        duration = float(row[1]) if row[1] else None
+        with self._lock(code):
+            return self._apply(code, lambda now: st.Load(user_id, now, position, duration), media_file_id)
+
+    def _apply(self, code: str, make_event: Callable[[float], st.Event],
+               media_file_id: int | None = None) -> tuple[st.Party, PartyInfo]:
         for attempt in range(_RETRIES):
             try:
                 with self.sessions() as s:
@@ -147,11 +160,12 @@ class PartyService:
                     after = st.apply(before, make_event(self.clock()))
                     if after == before and after.last == before.last:
                         return before, info
-                    if not self._store(s, head, before, after):
+                    if not self._store(s, head, before, after, media_file_id):
                         s.rollback()
                         continue
                     s.commit()
-                    new = replace(info, party=after, version=head.version + 1)
+                    new = replace(info, party=after, version=head.version + 1,
+                                  media_file_id=media_file_id if media_file_id is not None else info.media_file_id)
                     self._remember(head.version + 1, new)
                     return before, new
             except OperationalError:  # SQLite: another process holds or changed the file
@@ -236,16 +250,17 @@ class PartyService:
                          party if party is not None else self._party(s, row), row.version)
 
     @staticmethod
-    def _store(s: Session, head: _Head, before: st.Party, party: st.Party) -> bool:
-        """Write ``party`` over the row if nobody changed it since ``head`` was read;
-        only the member rows that changed are written."""
+    def _store(s: Session, head: _Head, before: st.Party, party: st.Party, media_file_id: int | None = None) -> bool:
+        """Write ``party`` (and its new file, if given) over the row if nobody changed it
+        since ``head`` was read; only the member rows that changed are written."""
+        other = {} if media_file_id is None else {"media_file_id": media_file_id}
         done = s.execute(
             update(WatchSession)
             .where(WatchSession.id == head.id, WatchSession.version == head.version)
             .values(host_id=party.host_id, mode=party.mode, state=party.state,
                     position=party.position, position_at=party.at, rate=party.rate,
                     version=head.version + 1, updated_at=utcnow(),
-                    ended_at=utcnow() if party.state == "ended" else None)
+                    ended_at=utcnow() if party.state == "ended" else None, **other)
             .execution_options(synchronize_session=False)
         )
         if done.rowcount != 1:  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ States (``Party.state``)::
       ▼              ▼  │                       │
     paused ◀─────────────────────── pause ──────┘
     (any) ──end──▶ ended (terminal)
+    (any) ──stop──▶ idle at 0 · (any) ──load──▶ waiting (another file, everyone connected buffers)
 
 - ``idle``: created, nobody has pressed play yet (position 0 unless seeked).
 - ``playing``: the position advances: ``position + (now - at) * rate`` seconds.
@@ -25,9 +26,16 @@ playback is forwards, seek to the earliest possible position").
 A start is scheduled ``lead`` seconds ahead (``at = now + lead``): every client gets the
 message before the moment it should start, so network latency does not become drift.
 
+- ``stop``: back to ``idle`` at 0 (Jellyfin SyncPlay's Stop: its group goes Idle and
+  a later Unpause starts the item over, MediaBrowser.Controller/SyncPlay/GroupStates).
+- ``load``: the party plays another file (or the same one afresh) from ``position``:
+  every connected member is marked buffering (it loads the file) and the party waits
+  for their ``ready``, at most ``wait_timeout`` s, then plays (Jellyfin's
+  SetAllBuffering(true) on a new playing item).
+
 Events: :class:`Join`, :class:`Leave`, :class:`Disconnect`, :class:`Play`, :class:`Pause`,
 :class:`Seek`, :class:`Buffering`, :class:`Ready`, :class:`HostTransfer`, :class:`SetMode`,
-:class:`Tick` (time passes: timeouts), :class:`End`. :func:`apply` returns the new
+:class:`Tick` (time passes: timeouts), :class:`End`, :class:`Stop`, :class:`Load`. :func:`apply` returns the new
 :class:`Party` or raises :class:`~reelhouse.errors.PermissionDenied` (a non-host command in
 host mode), :class:`~reelhouse.errors.InvalidInput` (bad seek position, unknown member) or
 :class:`~reelhouse.errors.Conflict` (the party has ended). Times are seconds on the
@@ -54,6 +62,7 @@ __all__ = [
     "HostTransfer",
     "Join",
     "Leave",
+    "Load",
     "Mode",
     "Participant",
     "Party",
@@ -63,6 +72,7 @@ __all__ = [
     "Ready",
     "Seek",
     "SetMode",
+    "Stop",
     "Tick",
     "acting_host",
     "apply",
@@ -228,10 +238,27 @@ class End:
     now: float
 
 
-Event = Join | Leave | Disconnect | Play | Pause | Seek | Buffering | Ready | HostTransfer | SetMode | Tick | End
+@dataclass(frozen=True, slots=True)
+class Stop:
+    user_id: int
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """Another file from ``position`` (s); ``duration`` (s): the new file's, None if unknown."""
+
+    user_id: int
+    now: float
+    position: float = 0.0
+    duration: float | None = None
+
+
+Event = Join | Leave | Disconnect | Play | Pause | Seek | Buffering | Ready | HostTransfer | SetMode | Tick | End \
+    | Stop | Load
 
 #: Events that control playback: refused from a non-host in host mode.
-COMMANDS = (Play, Pause, Seek)
+COMMANDS = (Play, Pause, Seek, Stop, Load)
 
 
 # -- transitions ----------------------------------------------------------------------
@@ -305,6 +332,19 @@ def _transition(party: Party, event: Event) -> Party:
         if event.mode not in ("host", "collaborative"):
             raise InvalidInput("mode must be 'host' or 'collaborative'")
         return replace(party, mode=event.mode, last=("mode", event.user_id, party.position_at(now)))
+    if isinstance(event, Stop):
+        members = tuple(replace(p, buffering_since=None) for p in party.participants)
+        return replace(party, state="idle", position=0.0, at=now, participants=members,
+                       last=("stop", event.user_id, 0.0))
+    if isinstance(event, Load):
+        duration = event.duration if event.duration is not None and math.isfinite(event.duration) \
+            and event.duration > 0 else None
+        loaded = replace(party, duration=duration)
+        pos = _valid_position(loaded, event.position)
+        members = tuple(replace(p, buffering_since=now) if p.connected else p for p in party.participants)
+        loaded = replace(loaded, state="waiting", position=pos, at=now, participants=members,
+                         last=("load", event.user_id, pos))
+        return _settle(loaded, now)
     if isinstance(event, End):
         pos = party.position_at(now)
         return replace(party, state="ended", position=pos, at=now, last=("end", event.user_id, pos))

@@ -64,3 +64,48 @@ def test_genres_and_prefs_on_postgres(pg_core: Core, tmp_path: Path, sample_mp4:
                           json={"SortOrder": order, "CustomPrefs": {"k": "é"}}).status_code == 204
         saved = c.get("/jellyfin/DisplayPreferences/films", params={"client": "emby"}).json()
         assert (saved["SortOrder"], saved["CustomPrefs"]) == ("Descending", {"k": "é"})
+
+
+def test_syncplay_queue_on_postgres(pg_core: Core, tmp_path: Path, sample_mp4: Path) -> None:
+    """The SyncPlay queue (JSON, optimistic locking) on PostgreSQL: a queue of two
+    films through the API; then writers racing on one queue — eight apps asking for
+    the next item with the same PlaylistItemId move it once, eight appends all land."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reelhouse.db.models import SyncPlayQueue, WatchSession
+    from reelhouse.jellyfin.syncplay_groups import SyncPlayGroups
+
+    root = tmp_path / "media"
+    for rel in ("Sintel (2010)/Sintel.2010.mp4", "Heat (1995)/Heat.1995.mp4"):
+        place(sample_mp4, root, rel)
+    with TestClient(create_app(pg_core)) as c:
+        r = c.post("/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
+                   headers={"authorization": AUTH})
+        c.headers["x-emby-token"] = r.json()["AccessToken"]
+        c.headers["authorization"] = f"Bearer {r.json()['AccessToken']}"
+        sid = c.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(root)}).json()["id"]
+        assert wait_job(c, c.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
+        films = [i["Id"] for i in c.get("/jellyfin/Items", params={"Recursive": "true",
+                                                                    "IncludeItemTypes": "Movie"}).json()["Items"]]
+        assert c.post("/jellyfin/SyncPlay/New", json={"GroupName": "pg"}).status_code == 200
+        r = c.post("/jellyfin/SyncPlay/SetNewQueue", json={"PlayingQueue": films, "PlayingItemPosition": 0})
+        assert r.status_code == 204, r.text
+        assert c.post("/jellyfin/SyncPlay/Queue", json={"ItemIds": films[:1], "Mode": "QueueNext"}).status_code == 204
+        with pg_core.sessions() as s:
+            party = s.query(WatchSession).one()
+            row = s.get(SyncPlayQueue, party.id)
+            assert row is not None and row.version == 2
+            pids = [p for _, p, _ in row.data["items"]]
+            assert [i for i, _, _ in row.data["items"]] == [films[0], films[0], films[1]]
+        info = pg_core.parties.get(party.code)
+        groups = SyncPlayGroups(pg_core)
+        with ThreadPoolExecutor(8) as pool:
+            moved = list(pool.map(lambda _: groups.change_queue(
+                info, lambda q: q.next(1.0) if q.playing == pids[0] else None)[1], range(8)))
+        assert sum(m is not None for m in moved) == 1
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda n: groups.change_queue(
+                info, lambda q: q.add([(films[1], 0)], "Queue", 2.0, lambda: f"extra{n}")), range(8)))
+        queue, version = groups.queue(info)
+        assert queue.playing == pids[1] and version == 2 + 1 + 8
+        assert sorted(e.playlist_item_id for e in queue.items[3:]) == sorted(f"extra{n}" for n in range(8))

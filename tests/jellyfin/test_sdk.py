@@ -73,3 +73,44 @@ def test_sdk_genres_prefs_and_switched_off_features(server: str, core: Core, lib
     assert got["syncPlay"] == [[200, []], [200, ["x", "Idle", [ADMIN]]], [200, 1], [204, ""],
                                [403, "this session is not in a SyncPlay group"]]
     assert got["playlists"][0][0] == 403 and got["playlists"][1] == [404, "no such playlist"]
+
+
+def test_sdk_syncplay_queue(server: str, library: Library) -> None:
+    """The SyncPlay queue through the SDK's typed requests (SetNewQueue, Queue
+    QueueNext, NextItem, repeat and shuffle modes, MovePlaylistItem, SetPlaylistItem,
+    PreviousItem, RemoveFromPlaylist, Stop): each change reaches the session's socket
+    as a PlayQueue update with its reason, valid against the SDK's models."""
+    from jellyfin import sdk_models
+    from jellyfin.test_models import check
+
+    out = subprocess.run(["node", "--experimental-websocket", "--no-warnings", "syncplay.mjs", server, ADMIN,
+                          ADMIN_PASSWORD], cwd=SDK, capture_output=True, text=True, timeout=90)
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    assert [c for c in got["calls"] if c[1] != 204] == [["new", 200], ["badMode", 400]], got["calls"]
+    updates = [m["Data"]["Data"] for m in got["messages"]
+               if m["MessageType"] == "SyncPlayGroupUpdate" and m["Data"]["Type"] == "PlayQueue"]
+    reasons = [u["Reason"] for u in updates]
+    assert reasons[0] == "NewPlaylist"
+    for reason in ("QueueNext", "NextItem", "RepeatMode", "ShuffleMode", "MoveItem", "SetCurrentItem",
+                   "PreviousItem", "RemoveItems"):
+        assert reason in reasons, reasons
+    ids, pids = got["ids"], got["pids"]
+    by_reason = {u["Reason"]: u for u in updates}
+    assert [e["ItemId"] for e in by_reason["QueueNext"]["Playlist"]] == [ids[0], ids[3], ids[1], ids[2]]
+    assert by_reason["NextItem"]["PlayingItemIndex"] == 1
+    assert by_reason["RepeatMode"]["RepeatMode"] == "RepeatOne"
+    assert by_reason["ShuffleMode"]["ShuffleMode"] == "Shuffle" and by_reason["ShuffleMode"]["PlayingItemIndex"] == 0
+    assert by_reason["MoveItem"]["Playlist"][0]["PlaylistItemId"] == pids[2]
+    current = by_reason["SetCurrentItem"]
+    assert current["Playlist"][current["PlayingItemIndex"]]["PlaylistItemId"] == pids[2]
+    prev = by_reason["PreviousItem"]  # RepeatOne: the same entry again
+    assert prev["Playlist"][prev["PlayingItemIndex"]]["PlaylistItemId"] == pids[2]
+    assert pids[1] not in [e["PlaylistItemId"] for e in by_reason["RemoveItems"]["Playlist"]]
+    assert [m["Data"]["Command"] for m in got["messages"] if m["MessageType"] == "SyncPlayCommand"][-1] == "Stop"
+    if sdk_models.available():
+        for u in updates:
+            check(u, "PlayQueueUpdate")
+        for m in got["messages"]:
+            if m["MessageType"] == "SyncPlayCommand":
+                check(m["Data"], "SendCommand")

@@ -318,6 +318,26 @@ def test_a_browser_party_is_no_group_to_strangers(apps: tuple[App, App], server:
     assert joined["Data"]["GroupName"] == f"Watch party {code}"
     _, queue = bob.update("PlayQueue", at)
     assert queue["Data"]["IsPlaying"] is False
+    # the party is the host's to steer (host mode): a guest's queue change is refused, nothing changes
+    bunny = ids.encode("movie", _movie(core, library.files["Films/Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mkv"]))
+    pid = queue["Data"]["Playlist"][0]["PlaylistItemId"]
+    admin = core.users.by_name(ADMIN)
+    assert admin is not None
+    ws_url = server.replace("http://", "ws://") + f"/api/parties/{code}/ws"
+    with websockets.sync.client.connect(ws_url, additional_headers={
+            "authorization": f"Bearer {session_token(core, admin.id)}"}) as ws:
+        ws.recv(timeout=10)  # the host is here (away, its control would pass to bob)
+        for path, body in (("SetNewQueue", {"PlayingQueue": [bunny], "PlayingItemPosition": 0}),
+                           ("Queue", {"ItemIds": [bunny]}), ("NextItem", {"PlaylistItemId": pid})):
+            r = requests.post(f"{server}/jellyfin/SyncPlay/{path}", json=body, headers=headers, timeout=10)
+            assert r.status_code == 403 and "host" in r.text, (path, r.text)
+    assert bob.api._get(f"SyncPlay/{group_id}")["GroupId"] == group_id
+    with core.sessions() as s:
+        from reelhouse.db.models import SyncPlayQueue, WatchSession
+
+        assert s.get(SyncPlayQueue, party_id) is None
+        row = s.get(WatchSession, party_id)
+        assert row is not None and row.media_file_id == library.files[SINTEL]
 
 
 def test_utc_time_for_the_clock_estimate(apps: tuple[App, App]) -> None:
@@ -370,44 +390,316 @@ def test_messages_match_the_sdk_models(apps: tuple[App, App], server: str, core:
         assert data(alice.update(kind, at)[1]).keys() == {"GroupId", "Type", "Data"}
 
 
-def test_another_item_moves_the_group(apps: tuple[App, App], core: Core, library: Library) -> None:
-    """SetNewQueue with another item: a party plays one file, so a new party takes the
-    group's apps, both told (GroupJoined with its id, its play queue); the old party,
-    left empty, ends; so does a party its last app leaves."""
+BUNNY = "Films/Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mkv"
+EP1 = "Shows/Example Show/Season 01/Example.Show.S01E01.mp4"
+EP2 = "Shows/Example Show/Season 01/Example.Show.S01E02.mp4"
+
+
+def _item(core: Core, library: Library, rel: str) -> str:
+    from reelhouse.db.models import MediaFile
+
+    with core.sessions() as s:
+        mf = s.get(MediaFile, library.files[rel])
+        assert mf is not None
+        return ids.encode("movie", mf.movie_id) if mf.movie_id else ids.encode("episode", mf.episode_id)
+
+
+def _queue_update(app: App, reason: str, after: int) -> dict[str, Any]:
+    return app.wait(lambda k, d: k == "SyncPlayGroupUpdate" and d.get("Type") == "PlayQueue"
+                    and d["Data"]["Reason"] == reason, after=after)[1]["Data"]
+
+
+def _party_file(core: Core, group_id: str) -> tuple[int, str]:
+    from reelhouse.db.models import WatchSession
+
+    with core.sessions() as s:
+        row = s.get(WatchSession, ids.decode(group_id, "party").id)
+        assert row is not None
+        return row.media_file_id, row.state
+
+
+def _post(server: str, app: App, path: str, body: dict[str, Any]) -> requests.Response:
+    return requests.post(f"{server}/jellyfin/SyncPlay/{path}", json=body, headers={"x-emby-token": app.token},
+                         timeout=10)
+
+
+def test_the_queue_plays_item_after_item(apps: tuple[App, App], server: str, core: Core,
+                                         library: Library) -> None:
+    """A queue of several items: SetNewQueue at a position, Queue (QueueNext), NextItem
+    (a duplicate from the other app changes nothing), a Ready for the old item told the
+    playing one, repeat and shuffle modes, moving, removing, SetPlaylistItem; the watch
+    party plays each item's file and a browser member follows it (its page reloads
+    onto the new file and joins again)."""
     alice, bob = apps
-    sintel = ids.encode("movie", _movie(core, library.files[SINTEL]))
-    bunny = ids.encode("movie", _movie(core, library.files["Films/Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mkv"]))
+    sintel, bunny, ep1, ep2 = (_item(core, library, r) for r in (SINTEL, BUNNY, EP1, EP2))
+    alice.api.new_sync_play_v2("marathon")
+    at = alice.update("GroupJoined")[0] + 1
+    alice.api.reset_queue_sync_play([sintel, bunny, ep1], 1, 3 * TICKS)  # from Bunny, 3 s in
+    group_id = alice.update("GroupJoined", at)[1]["Data"]["GroupId"]
+    first = _queue_update(alice, "NewPlaylist", at)
+    assert [e["ItemId"] for e in first["Playlist"]] == [sintel, bunny, ep1]
+    assert len({e["PlaylistItemId"] for e in first["Playlist"]}) == 3
+    assert (first["PlayingItemIndex"], first["ShuffleMode"], first["RepeatMode"]) == (1, "Sorted", "RepeatNone")
+    assert first["StartPositionTicks"] == pytest.approx(3 * TICKS, abs=TICKS // 2)
+    pids = [e["PlaylistItemId"] for e in first["Playlist"]]
+    assert _party_file(core, group_id)[0] == library.files[BUNNY]
+    at_b = bob.mark()
+    bob.api.join_sync_play(group_id)
+    joined = _queue_update(bob, "NewPlaylist", at_b)
+    assert [e["PlaylistItemId"] for e in joined["Playlist"]] == pids and joined["PlayingItemIndex"] == 1
+    at_a, at_b = alice.mark(), bob.mark()
+    alice.ready(3.0, False, pids[1])
+    bob.ready(3.0, False, pids[1])
+    assert bob.command("Unpause", at_b)[1]["PlaylistItemId"] == pids[1]
+
+    # a browser member of the party
+    carol = core.users.add("carol", "carol-password")
+    code = alice.api._get(f"SyncPlay/{group_id}")["GroupName"].removeprefix("Watch party ")
+    ws_url = server.replace("http://", "ws://") + f"/api/parties/{code}/ws"
+    headers = {"authorization": f"Bearer {session_token(core, carol.id)}"}
+    with websockets.sync.client.connect(ws_url, additional_headers=headers) as ws:
+        assert json.loads(ws.recv(timeout=10))["party"]["media_file_id"] == library.files[BUNNY]
+
+        # bob queues an episode next: both apps get the queue (QueueNext), nothing else moves
+        at_a, at_b = alice.mark(), bob.mark()
+        assert _post(server, bob, "Queue", {"ItemIds": [ep2], "Mode": "QueueNext"}).status_code == 204
+        for app, mark in ((alice, at_a), (bob, at_b)):
+            q = _queue_update(app, "QueueNext", mark)
+            assert [e["ItemId"] for e in q["Playlist"]] == [sintel, bunny, ep2, ep1] and q["PlayingItemIndex"] == 1
+        pids = [e["PlaylistItemId"] for e in q["Playlist"]]
+        assert _post(server, alice, "Queue", {"ItemIds": [sintel]}).status_code == 204  # Mode: Queue (the end)
+        q = _queue_update(bob, "Queue", at_b)
+        assert [e["ItemId"] for e in q["Playlist"]] == [sintel, bunny, ep2, ep1, sintel]
+        pids = [e["PlaylistItemId"] for e in q["Playlist"]]
+
+        # Bunny ends: both apps ask for the next item; the first one moves the group on
+        at_a, at_b = alice.mark(), bob.mark()
+        alice.api.next_sync_play(pids[1])
+        bob.api.next_sync_play(pids[1])  # the same request, late: no change
+        for app, mark in ((alice, at_a), (bob, at_b)):
+            q = _queue_update(app, "NextItem", mark)
+            assert q["PlayingItemIndex"] == 2 and q["IsPlaying"] is False
+            _, pause = app.command("Pause", mark)
+            assert pause["PlaylistItemId"] == pids[2] and pause["PositionTicks"] == 0
+        assert _party_file(core, group_id) == (library.files[EP2], "waiting")
+        deadline = time.monotonic() + 10
+        while True:  # the browser sees the party on another file: party.js reloads the page, joins again
+            msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if msg.get("type") == "state" and msg["party"]["media_file_id"] == library.files[EP2]:
+                assert msg["event"]["kind"] == "load"
+                break
+    with websockets.sync.client.connect(ws_url, additional_headers=headers) as ws:
+        welcome = json.loads(ws.recv(timeout=10))
+        assert welcome["party"]["media_file_id"] == library.files[EP2]
+
+    # a Ready for the old item: that app is told the playing one (SetCurrentItem), still waited for
+    mark = bob.mark()
+    bob.ready(10.0, False, pids[1])
+    assert _queue_update(bob, "SetCurrentItem", mark)["PlayingItemIndex"] == 2
+    time.sleep(0.3)
+    assert _party_file(core, group_id)[1] == "waiting"
+    assert [d["Type"] for k, d in alice.messages[at_a:] if k == "SyncPlayGroupUpdate"
+            and d["Type"] == "PlayQueue" and d["Data"]["Reason"] == "NextItem"] == ["PlayQueue"]
+    at_a, at_b = alice.mark(), bob.mark()
+    alice.ready(0.0, False, pids[2])
+    bob.ready(0.0, False, pids[2])
+    go = bob.command("Unpause", at_b)[1]
+    assert go["PlaylistItemId"] == pids[2] and go["PositionTicks"] == 0
+    assert _party_file(core, group_id) == (library.files[EP2], "playing")
+
+    # modes: repeat all, then shuffle (the playing entry first)
+    at_a = alice.mark()
+    assert _post(server, bob, "SetRepeatMode", {"Mode": "RepeatAll"}).status_code == 204
+    assert _queue_update(alice, "RepeatMode", at_a)["RepeatMode"] == "RepeatAll"
+    assert _post(server, bob, "SetShuffleMode", {"Mode": "Shuffle"}).status_code == 204
+    q = _queue_update(alice, "ShuffleMode", at_a)
+    assert q["ShuffleMode"] == "Shuffle" and q["PlayingItemIndex"] == 0
+    assert q["Playlist"][0]["PlaylistItemId"] == pids[2]
+    assert sorted(e["PlaylistItemId"] for e in q["Playlist"]) == sorted(pids)
+    at_a = alice.mark()
+    assert _post(server, bob, "SetShuffleMode", {"Mode": "Sorted"}).status_code == 204
+    q = _queue_update(alice, "ShuffleMode", at_a)
+    assert [e["PlaylistItemId"] for e in q["Playlist"]] == pids and q["PlayingItemIndex"] == 2
+    # move the last entry first; remove the first Sintel (not playing: the film plays on)
+    assert _post(server, alice, "MovePlaylistItem", {"PlaylistItemId": pids[4], "NewIndex": 0}).status_code == 204
+    q = _queue_update(bob, "MoveItem", at_b)
+    assert [e["PlaylistItemId"] for e in q["Playlist"]] == [pids[4], *pids[:4]] and q["PlayingItemIndex"] == 3
+    assert _post(server, alice, "RemoveFromPlaylist", {"PlaylistItemIds": [pids[0]]}).status_code == 204
+    q = _queue_update(bob, "RemoveItems", at_b)
+    assert [e["PlaylistItemId"] for e in q["Playlist"]] == [pids[4], pids[1], pids[2], pids[3]]
+    assert q["PlayingItemIndex"] == 2 and _party_file(core, group_id) == (library.files[EP2], "playing")
+    # jump to an entry: SetCurrentItem, the party loads its file from 0
+    at_a = alice.mark()
+    assert _post(server, bob, "SetPlaylistItem", {"PlaylistItemId": pids[4]}).status_code == 204
+    q = _queue_update(alice, "SetCurrentItem", at_a)
+    assert q["PlayingItemIndex"] == 0 and _party_file(core, group_id)[0] == library.files[SINTEL]
+    # PreviousItem from the first entry wraps in RepeatAll
+    alice.api.prev_sync_play(pids[4])
+    assert _queue_update(alice, "PreviousItem", at_a)["PlayingItemIndex"] == 3
+    assert _party_file(core, group_id)[0] == library.files[EP1]
+
+    # refusals: clear 4xx, nothing changes
+    for path, body, status in (
+            ("SetPlaylistItem", {"PlaylistItemId": "f" * 32}, 404),
+            ("MovePlaylistItem", {"PlaylistItemId": "f" * 32, "NewIndex": 0}, 404),
+            ("SetRepeatMode", {"Mode": "RepeatSome"}, 400), ("SetShuffleMode", {}, 400),
+            ("Queue", {"ItemIds": [sintel], "Mode": "Later"}, 400), ("Queue", {"ItemIds": "x"}, 400),
+            ("Queue", {"ItemIds": ["0" * 32]}, 404), ("NextItem", {}, 400),
+            ("SetNewQueue", {"PlayingQueue": [sintel], "PlayingItemPosition": 3}, 400),
+            ("SetNewQueue", {"PlayingQueue": [], "PlayingItemPosition": 0}, 400),
+            ("SetNewQueue", {"PlayingQueue": [sintel] * 1001, "PlayingItemPosition": 0}, 400),
+            ("RemoveFromPlaylist", {"PlaylistItemIds": [5]}, 400)):
+        r = _post(server, alice, path, body)
+        assert r.status_code == status, (path, body, r.text)
+    assert _party_file(core, group_id)[0] == library.files[EP1]
+
+    # everything out: the group stops (Idle), the party is back at 0
+    at_a, at_b = alice.mark(), bob.mark()
+    assert _post(server, alice, "RemoveFromPlaylist",
+                 {"ClearPlaylist": True, "ClearPlayingItem": True}).status_code == 204
+    assert _queue_update(bob, "RemoveItems", at_b)["Playlist"] == []
+    bob.command("Stop", at_b)
+    assert _party_file(core, group_id)[1] == "idle"
+    alice.api.unpause_sync_play()  # nothing to play: nothing happens
+    time.sleep(0.3)
+    assert _party_file(core, group_id)[1] == "idle"
+
+
+def test_stop_goes_idle_and_unpause_starts_over(apps: tuple[App, App], server: str, core: Core,
+                                                library: Library) -> None:
+    """Jellyfin's Stop: the group goes Idle (Stop command: the apps unload the item),
+    the party is back at 0; Unpause sends the queue again and plays from the start
+    once every app is ready."""
+    alice, bob = apps
+    sintel = _item(core, library, SINTEL)
+    alice.api.new_sync_play_v2("g")
+    at = alice.update("GroupJoined")[0] + 1
+    alice.api.reset_queue_sync_play([sintel], 0, 20 * TICKS)
+    group_id = alice.update("GroupJoined", at)[1]["Data"]["GroupId"]
+    pid = _queue_update(alice, "NewPlaylist", at)["Playlist"][0]["PlaylistItemId"]
+    at_b = bob.mark()
+    bob.api.join_sync_play(group_id)
+    bob.update("PlayQueue", at_b)
+    alice.ready(20.0, False, pid)
+    bob.ready(20.0, False, pid)
+    bob.command("Unpause", at_b)
+
+    at_a, at_b = alice.mark(), bob.mark()
+    r = _post(server, bob, "Stop", {})
+    assert r.status_code == 204
+    for app, mark in ((alice, at_a), (bob, at_b)):
+        _, state = app.wait(lambda k, d: k == "SyncPlayGroupUpdate" and d.get("Type") == "StateUpdate"
+                            and d["Data"]["State"] == "Idle", after=mark)
+        assert state["Data"]["Reason"] == "Stop"
+        assert app.command("Stop", mark)[1]["PlaylistItemId"] == pid
+    with core.sessions() as s:
+        from reelhouse.db.models import WatchSession
+
+        row = s.get(WatchSession, ids.decode(group_id, "party").id)
+        assert row is not None and (row.state, row.position) == ("idle", 0.0)
+    assert all(not (k == "SyncPlayCommand" and d["Command"] == "Pause")
+               for k, d in alice.messages[at_a:])  # a Stop, not a pause
+
+    at_a, at_b = alice.mark(), bob.mark()
+    alice.api.unpause_sync_play()
+    for app, mark in ((alice, at_a), (bob, at_b)):
+        q = _queue_update(app, "NewPlaylist", mark)  # load the item again
+        assert q["StartPositionTicks"] == 0 and q["PlayingItemIndex"] == 0
+    alice.ready(0.0, False, pid)
+    bob.ready(0.0, False, pid)
+    _, go = bob.command("Unpause", at_b + 1)
+    assert go["PositionTicks"] < TICKS
+
+
+def test_a_queue_someone_may_not_see_is_refused(apps: tuple[App, App], server: str, core: Core,
+                                               library: Library) -> None:
+    """Jellyfin refuses a queue one participant could not see: an item hidden from a
+    member is 403 for the others, 404 (as unknown) for the member itself; a group
+    whose queue holds a hidden item is unknown to that user."""
+    alice, bob = apps
+    sintel, bunny = _item(core, library, SINTEL), _item(core, library, BUNNY)
     alice.api.new_sync_play_v2("g")
     at = alice.update("GroupJoined")[0] + 1
     alice.api.reset_queue_sync_play([sintel], 0, 0)
-    first = alice.update("GroupJoined", at)[1]["Data"]["GroupId"]
+    group_id = alice.update("GroupJoined", at)[1]["Data"]["GroupId"]
     at_b = bob.mark()
-    bob.api.join_sync_play(first)
+    bob.api.join_sync_play(group_id)
     bob.update("GroupJoined", at_b)
+    friend = core.users.by_name("friend")
+    assert friend is not None
+    with core.sessions() as s:  # the Bunny on a second source, granted to the admin only
+        from reelhouse.db.models import MediaFile
 
-    at_a, at_b = alice.mark(), bob.mark()
-    alice.api.reset_queue_sync_play([bunny], 0, 4 * TICKS)
-    for app, mark in ((alice, at_a), (bob, at_b)):
-        _, joined = app.update("GroupJoined", mark)
-        assert joined["Data"]["GroupId"] != first
-        assert set(joined["Data"]["Participants"]) == {ADMIN, "friend"}
-        _, queue = app.wait(lambda k, d: k == "SyncPlayGroupUpdate" and d.get("Type") == "PlayQueue"
-                            and d["Data"]["Playlist"][0]["ItemId"] == bunny, after=mark)
-        assert queue["Data"]["StartPositionTicks"] == pytest.approx(4 * TICKS, abs=TICKS // 2)
-    groups = {g["GroupId"]: g["Participants"] for g in bob.api.get_sync_play()}
-    assert list(groups) == [joined["Data"]["GroupId"]]
-    assert sorted(groups[joined["Data"]["GroupId"]]) == [ADMIN, "friend"]
-    with core.sessions() as s:  # the old party, empty, ended (it would count against party_max_open)
-        from reelhouse.db.models import WatchSession
-
-        old = s.get(WatchSession, ids.decode(first, "party").id)
-        assert old is not None and old.state == "ended"
-    assert all(d.get("Type") != "GroupLeft" for _, d in alice.messages[at_a:] + bob.messages[at_b:])
-
-    # the last app leaving ends its party too
-    at_a = alice.mark()
+        second = SourceRow(name="second", kind="local", path=str(library.root))
+        s.add(second)
+        s.commit()
+        mf = s.get(MediaFile, library.files[BUNNY])
+        assert mf is not None
+        mf.source_id = second.id
+        s.commit()
+    core.users.update(friend.id, UserChange(restrict_sources=True, sources=[library.source_id]))
+    r = _post(server, alice, "Queue", {"ItemIds": [bunny]})
+    assert r.status_code == 403 and "may not play" in r.text
+    r = _post(server, alice, "SetNewQueue", {"PlayingQueue": [sintel, bunny], "PlayingItemPosition": 0})
+    assert r.status_code == 403
+    assert _post(server, bob, "Queue", {"ItemIds": [bunny]}).status_code == 404
+    q = alice.api._get(f"SyncPlay/{group_id}")
+    assert q["GroupId"] == group_id
+    # once bob is out, alice queues it; then the group is unknown to bob
     bob.api.leave_sync_play()
-    alice.update("UserLeft", at_a)
-    alice.api.leave_sync_play()
-    alice.update("GroupLeft", at_a)
-    assert bob.api.get_sync_play() == []
+    assert _post(server, alice, "Queue", {"ItemIds": [bunny]}).status_code == 204
+    r = requests.get(f"{server}/jellyfin/SyncPlay/{group_id}", headers={"x-emby-token": bob.token}, timeout=10)
+    assert r.status_code == 404
+
+
+def test_a_session_that_ends_leaves_its_group(apps: tuple[App, App], server: str, core: Core,
+                                              library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sessions/Logout, or a session revoked while its socket is open: the app leaves
+    its group and the others get UserLeft (Jellyfin's SessionEnded)."""
+    from reelhouse.jellyfin import socket as jf_socket
+
+    monkeypatch.setattr(jf_socket, "RECHECK_SECONDS", 0.3)
+    alice, bob = apps
+    sintel = _item(core, library, SINTEL)
+    alice.api.new_sync_play_v2("g")
+    at = alice.update("GroupJoined")[0] + 1
+    alice.api.reset_queue_sync_play([sintel], 0, 0)
+    group_id = alice.update("GroupJoined", at)[1]["Data"]["GroupId"]
+    at_b = bob.mark()
+    bob.api.join_sync_play(group_id)
+    bob.update("GroupJoined", at_b)
+    at_a = alice.mark()
+    r = requests.post(f"{server}/jellyfin/Sessions/Logout", headers={"x-emby-token": bob.token}, timeout=10)
+    assert r.status_code == 204
+    assert alice.update("UserLeft", at_a)[1]["Data"] == "friend"
+    assert [g["Participants"] for g in alice.api.get_sync_play()] == [[ADMIN]]
+
+    # a third app, revoked by an admin while its socket is open
+    carl = App(server + "/jellyfin", "friend", "friend-password", "friend-tablet")
+    try:
+        at_a, at_c = alice.mark(), carl.mark()
+        carl.api.join_sync_play(group_id)
+        carl.update("GroupJoined", at_c)
+        alice.update("UserJoined", at_a)
+        at_a = alice.mark()
+        core.auth_sessions.revoke_token(carl.token)
+        assert alice.update("UserLeft", at_a)[1]["Data"] == "friend"
+        assert [g["Participants"] for g in alice.api.get_sync_play()] == [[ADMIN]]
+    finally:
+        carl.close()
+
+    # one revoked with its socket closed: swept out when another app pings the group
+    dave = App(server + "/jellyfin", "friend", "friend-password", "friend-laptop")
+    at_a, at_d = alice.mark(), dave.mark()
+    dave.api.join_sync_play(group_id)
+    dave.update("GroupJoined", at_d)
+    alice.update("UserJoined", at_a)
+    dave.close()
+    core.auth_sessions.revoke_token(dave.token)
+    at_a = alice.mark()
+    alice.api.ping_sync_play(40)
+    assert alice.update("UserLeft", at_a)[1]["Data"] == "friend"
+    with core.sessions() as s:
+        from reelhouse.db.models import SyncPlayMember
+
+        assert s.query(SyncPlayMember).filter_by(user_id=core.users.by_name("friend").id).count() == 0  # type: ignore[union-attr]

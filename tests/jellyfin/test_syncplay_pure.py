@@ -10,7 +10,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as hs
 
-from reelhouse.jellyfin.syncplay import TICKS, Follower, parse_utc, to_ticks, utc
+from reelhouse.jellyfin.syncplay import NO_ITEM, TICKS, Follower, parse_utc, to_ticks, utc
+from reelhouse.jellyfin.syncplay_queue import PlayQueue, one_item
 
 G, ITEM, PLI = "0000000a7265656c0000000000000001", "000000017265656c0000000000000002", "x" * 32
 
@@ -54,7 +55,7 @@ def _read(texts: list[str]) -> list[tuple[str, Any]]:
 
 
 def test_follower_tells_an_app_what_the_party_does() -> None:
-    f = Follower(G, "Watch party ABC123", 1, ITEM, PLI)
+    f = Follower(G, "Watch party ABC123", 1, one_item(ITEM, PLI, 7, 0.0), 0)
     hello = _read(f.welcome({"party": _party("playing", 10.0, 1000.0),
                              "members": [{"id": 1, "name": "ann"}, {"id": 2, "name": "bob"}]}, 1002.0))
     assert [k for k, _ in hello] == ["GroupJoined", "PlayQueue", "Unpause"]  # the state is in GroupJoined
@@ -99,8 +100,60 @@ def test_follower_tells_an_app_what_the_party_does() -> None:
 
 
 def test_follower_full_member_list_replaces_names() -> None:
-    f = Follower(G, "g", 1, ITEM, PLI)
+    f = Follower(G, "g", 1, one_item(ITEM, PLI, 7, 0.0), 0)
     f.welcome({"party": _party("paused", 0, 1.0), "members": [{"id": 1, "name": "ann"}, {"id": 2, "name": "bob"}]}, 2.0)
     out, _ = f.on_message({"type": "state", "party": _party("paused", 0, 1.0), "full": True, "gone": [],
                            "members": [{"id": 1, "name": "ann"}, {"id": 4, "name": "dee"}], "event": None}, 3.0)
     assert sorted(_read(out)) == [("UserJoined", "dee"), ("UserLeft", "bob")]
+
+
+def _state(state: str, position: float, at: float, kind: str | None) -> dict[str, Any]:
+    return {"type": "state", "party": _party(state, position, at), "members": [], "gone": [],
+            "event": {"kind": kind, "by": 2} if kind else None}
+
+
+def test_follower_stop_and_start_over() -> None:
+    """Stop: the group is Idle and the app unloads the item (Stop); the next play
+    sends the queue again from 0 (the app loads it) and the app buffers."""
+    f = Follower(G, "g", 1, one_item(ITEM, PLI, 7, 0.0), 0)
+    f.welcome({"party": _party("playing", 10.0, 1000.0), "members": []}, 1001.0)
+    out, loads = f.on_message(_state("idle", 0.0, 1002.0, "stop"), 1002.0)
+    assert not loads and [(k, d) if k == "StateUpdate" else (k, d["PositionTicks"]) for k, d in _read(out)] == [
+        ("StateUpdate", {"State": "Idle", "Reason": "Stop"}), ("Stop", 0)]
+    out, loads = f.on_message(_state("playing", 0.0, 1003.3, "play"), 1003.0)
+    got = _read(out)
+    assert loads and [k for k, _ in got] == ["PlayQueue", "StateUpdate", "Unpause"]
+    assert got[0][1]["Reason"] == "NewPlaylist" and got[0][1]["StartPositionTicks"] == 0
+    # a play after a mere pause: no new queue
+    f.on_message(_state("paused", 5.0, 1004.0, "pause"), 1004.0)
+    out, loads = f.on_message(_state("playing", 5.0, 1005.3, "play"), 1005.0)
+    assert not loads and [k for k, _ in _read(out)] == ["StateUpdate", "Unpause"]
+
+
+def test_follower_another_item() -> None:
+    """The queue moved on: its update once per version (NextItem), then Waiting and
+    Pause with the new PlaylistItemId until everyone is ready."""
+    ids = iter(["p1", "p2", "p3"])
+    q = PlayQueue.new([("a", 1), ("b", 2), ("c", 3)], 0, 100.0, lambda: next(ids))
+    f = Follower(G, "g", 1, q, 1)
+    f.welcome({"party": _party("playing", 10.0, 1000.0), "members": []}, 1001.0)
+    nxt = q.next(1002.0)
+    assert nxt is not None
+    party = _party("waiting", 0.0, 1002.0)
+    out = f.set_queue(nxt, 2, party, 1002.0)
+    assert f.set_queue(nxt, 2, party, 1002.5) == []  # told already
+    update = _read(out)[0][1]
+    assert (update["Reason"], update["PlayingItemIndex"], update["IsPlaying"]) == ("NextItem", 1, False)
+    assert [e["PlaylistItemId"] for e in update["Playlist"]] == ["p1", "p2", "p3"]
+    out, loads = f.on_message(_state("waiting", 0.0, 1002.0, "load"), 1002.0)
+    got = _read(out)
+    assert not loads and [k for k, _ in got] == ["StateUpdate", "Pause"]
+    assert got[0][1] == {"State": "Waiting", "Reason": "NextItem"} and got[1][1]["PlaylistItemId"] == "p2"
+    # told again on purpose (an app that reported another item): SetCurrentItem
+    again = _read(f.set_queue(nxt, 2, party, 1003.0, "SetCurrentItem"))
+    assert again[0][1]["Reason"] == "SetCurrentItem"
+    # nothing left to play: commands name no item (Guid.Empty)
+    empty = nxt.clear(False, 1004.0)
+    f.set_queue(empty, 3, _party("idle", 0.0, 1004.0), 1004.0)
+    out, _ = f.on_message(_state("idle", 0.0, 1004.0, "stop"), 1004.0)
+    assert _read(out)[-1][1]["PlaylistItemId"] == NO_ITEM

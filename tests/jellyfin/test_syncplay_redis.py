@@ -39,7 +39,17 @@ def test_syncplay_across_two_processes(tmp_path: Path, redis_url: str, monkeypat
     core = Core(load_settings(data_dir=data_dir))
     for name, password in USERS.items():
         core.users.add(name, password)
-    item = ids.encode("file", add_media_file(core))
+    first = add_media_file(core)
+    with core.sessions() as s:
+        from reelhouse.db.models import MediaFile
+
+        row = s.get(MediaFile, first)
+        assert row is not None
+        other = MediaFile(source_id=row.source_id, path="next.mp4", size=1000, kind="movie", duration=30.0)
+        s.add(other)
+        s.commit()
+        second = other.id
+    item, item2 = ids.encode("file", first), ids.encode("file", second)
     core.close()
 
     with ExitStack() as stack:
@@ -60,7 +70,7 @@ def test_syncplay_across_two_processes(tmp_path: Path, redis_url: str, monkeypat
         group = call(two, sam, "New", {"GroupName": "across"}).json()
         sam.update("GroupJoined")
         at = sam.mark()
-        call(two, sam, "SetNewQueue", {"PlayingQueue": [item], "PlayingItemPosition": 0,
+        call(two, sam, "SetNewQueue", {"PlayingQueue": [item, item2], "PlayingItemPosition": 0,
                                        "StartPositionTicks": 3 * TICKS})
         _, joined = sam.update("GroupJoined", at)
         group_id = joined["Data"]["GroupId"]
@@ -85,6 +95,17 @@ def test_syncplay_across_two_processes(tmp_path: Path, redis_url: str, monkeypat
         at_s = sam.mark()
         call(two, alex, "Seek", {"PositionTicks": 7 * TICKS})
         assert sam.command("Seek", at_s)[1]["PositionTicks"] == 7 * TICKS
+
+        # the next item, asked on one process: both apps (sockets on each) get the queue
+        at_s, at_a = sam.mark(), alex.mark()
+        call(one, alex, "NextItem", {"PlaylistItemId": queue["Data"]["Playlist"][0]["PlaylistItemId"]})
+        for app, mark in ((sam, at_s), (alex, at_a)):
+            _, moved = app.wait(lambda k, d: k == "SyncPlayGroupUpdate" and d.get("Type") == "PlayQueue"
+                                and d["Data"]["Reason"] == "NextItem", after=mark)
+            assert moved["Data"]["PlayingItemIndex"] == 1 and moved["Data"]["Playlist"][1]["ItemId"] == item2
+            new_pid = moved["Data"]["Playlist"][1]["PlaylistItemId"]
+            app.wait(lambda k, d, pid=new_pid: k == "SyncPlayCommand" and d["Command"] == "Pause"
+                     and d["PlaylistItemId"] == pid and d["PositionTicks"] == 0, after=mark)
 
         at_s, at_a = sam.mark(), alex.mark()
         call(two, alex, "Leave")

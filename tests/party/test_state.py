@@ -80,7 +80,29 @@ TABLE: list[tuple[str, st.Party, st.Event, str, float | None, float | None]] = [
     ("collaborative: a guest plays", party(A, B, mode="collaborative"), st.Play(B, 1.0), "playing", 0.0, 1.3),
     ("the host is gone: the longest-present member controls",
      st.apply(party(A, B, C), st.Disconnect(A, 5.0)), st.Play(B, 6.0), "playing", 0.0, 6.3),
+    # Jellyfin SyncPlay's Stop: Idle; the next play starts the item over
+    ("stop goes idle at 0", buffering(party(A, B, state="waiting", position=5.0, at=1.0), B, 1.0),
+     st.Stop(A, 3.0), "idle", 0.0, 3.0),
+    ("play after a stop starts at 0", st.apply(party(A, state="playing", position=5.0, at=1.0), st.Stop(A, 3.0)),
+     st.Play(A, 4.0), "playing", 0.0, 4.3),
+    # another file: every connected member loads it, the party waits for them
+    ("load waits for the connected members", party(A, B, state="playing", position=50.0, at=1.0),
+     st.Load(A, 3.0, 4.0, 30.0), "waiting", 4.0, 3.0),
+    ("load with nobody connected plays lead s ahead",
+     st.apply(party(A, state="paused", position=50.0), st.Disconnect(A, 2.0)),
+     st.Load(A, 3.0, 0.0, 30.0), "playing", 0.0, 3.3),
+    ("load clamps to the new file's duration", party(A, state="paused"), st.Load(A, 3.0, 90.0, 20.0),
+     "waiting", 20.0, 3.0),
 ]
+
+
+def test_load_marks_connected_members_only_and_takes_the_duration() -> None:
+    p = st.apply(party(A, B, C, state="playing", at=1.0, mode="collaborative"), st.Disconnect(C, 2.0))
+    after = st.apply(p, st.Load(B, 3.0, 1.0, None))
+    assert after.duration is None and after.last == ("load", B, 1.0)
+    assert [(m.user_id, m.buffering_since) for m in after.participants] == [(A, 3.0), (B, 3.0), (C, None)]
+    ready = st.apply(st.apply(after, st.Ready(A, 4.0)), st.Ready(B, 5.0))
+    assert (ready.state, ready.position, ready.at) == ("playing", 1.0, 5.3)
 
 
 @pytest.mark.parametrize(("name", "start", "event", "state", "position", "at"), TABLE, ids=[t[0] for t in TABLE])
@@ -98,6 +120,9 @@ def test_transitions(name: str, start: st.Party, event: st.Event, state: str,
 REFUSED: list[tuple[str, st.Party, st.Event, type[ReelhouseError]]] = [
     ("guest plays in host mode", party(A, B), st.Play(B, 1.0), PermissionDenied),
     ("guest seeks in host mode", party(A, B), st.Seek(B, 1.0, 3.0), PermissionDenied),
+    ("guest stops in host mode", party(A, B), st.Stop(B, 1.0), PermissionDenied),
+    ("guest loads a file in host mode", party(A, B), st.Load(B, 1.0, 0.0, 10.0), PermissionDenied),
+    ("load at a negative position", party(A), st.Load(A, 1.0, -1.0, 10.0), InvalidInput),
     ("guest pauses in host mode", party(A, B, state="playing"), st.Pause(B, 1.0), PermissionDenied),
     ("guest changes the mode", party(A, B, mode="collaborative"), st.SetMode(B, 1.0, "host"), PermissionDenied),
     ("guest hands the host role", party(A, B, mode="collaborative"), st.HostTransfer(B, 1.0, B), PermissionDenied),
@@ -216,6 +241,15 @@ class PartyMachine(RuleBasedStateMachine):
     @rule(uid=USERS, mode=hs.sampled_from(["host", "collaborative"]))
     def mode(self, uid: int, mode: st.Mode) -> None:
         self._do(st.SetMode(uid, self.now, mode))
+
+    @rule(uid=USERS)
+    def stop(self, uid: int) -> None:
+        self._do(st.Stop(uid, self.now))
+
+    @rule(uid=USERS, pos=hs.floats(-5, 100) | hs.just(float("nan")),
+          duration=hs.none() | hs.floats(0, 100) | hs.just(float("inf")))
+    def load(self, uid: int, pos: float, duration: float | None) -> None:
+        self._do(st.Load(uid, self.now, pos, duration))
 
     @rule()
     def tick(self) -> None:

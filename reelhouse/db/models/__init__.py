@@ -21,7 +21,7 @@ from reelhouse.db.models.base import Base, UTCDateTime, utcnow
 from reelhouse.db.models.jobs import Job
 from reelhouse.db.models.library import Episode, MediaFile, MediaStream, Movie, Season, Show
 from reelhouse.db.models.metadata import Image, TmdbCache
-from reelhouse.db.models.parties import SyncPlayMember, WatchParticipant, WatchSession
+from reelhouse.db.models.parties import SyncPlayMember, SyncPlayQueue, WatchParticipant, WatchSession
 from reelhouse.db.models.prefs import DisplayPrefs
 from reelhouse.db.models.progress import Favorite, WatchProgress
 from reelhouse.db.models.sources import SourceRow
@@ -46,6 +46,7 @@ __all__ = [
     "Show",
     "SourceRow",
     "SyncPlayMember",
+    "SyncPlayQueue",
     "SyncRun",
     "TmdbCache",
     "Transfer",

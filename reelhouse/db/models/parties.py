@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Float,
     ForeignKey,
@@ -20,7 +21,7 @@ from reelhouse.db.models.base import Base, UTCDateTime, utcnow
 if TYPE_CHECKING:
     from reelhouse.db.models.users import User
 
-__all__ = ["SyncPlayMember", "WatchParticipant", "WatchSession"]
+__all__ = ["SyncPlayMember", "SyncPlayQueue", "WatchParticipant", "WatchSession"]
 
 
 class WatchSession(Base):
@@ -85,3 +86,17 @@ class SyncPlayMember(Base):
         ForeignKey("watch_sessions.id", ondelete="CASCADE"), nullable=True, index=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncPlayQueue(Base):
+    """The play queue of the SyncPlay group a watch party is
+    (reelhouse/jellyfin/syncplay_queue.py: ``data`` is ``PlayQueue.to_json()``); the
+    party's file is the playing entry's. ``version`` guards concurrent writers
+    (optimistic locking). A party without a row (made in the browser) plays a queue
+    of its one file."""
+
+    __tablename__ = "syncplay_queues"
+
+    party_id: Mapped[int] = mapped_column(ForeignKey("watch_sessions.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=0)

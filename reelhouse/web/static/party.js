@@ -242,6 +242,15 @@
     // Each change of the party has a higher version; the server forwards only newer ones,
     // and this page keeps to that too (a reconnect's welcome starts afresh: auth is null).
     if (auth && party.version < auth.version) return;
+    // The party moved on to another file (a Jellyfin app's SyncPlay queue): the page
+    // reloads for it (its title, a fresh signed stream URL) and joins again.
+    if (auth && party.media_file_id !== auth.media_file_id) {
+      closedForGood = true;
+      video.pause();
+      showBanner("The party plays another film — loading it…");
+      location.reload();
+      return;
+    }
     if (full) members = new Map();
     (msg.members || []).forEach((m) => members.set(m.id, m));
     (msg.gone || []).forEach((id) => members.delete(id));
@@ -352,6 +361,7 @@
       case "disconnect": return ev.name + " lost the connection";
       case "resumed": return "Everyone is ready — playing";
       case "end": return who + " ended the party";
+      case "stop": return who + " stopped";
     }
     return null;
   }

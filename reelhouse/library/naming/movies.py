@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from reelhouse.library.naming.folders import trim_title
+
 __all__ = ["EXTRA_SUFFIXES", "extra_suffix", "paren_year_title", "part_of", "version_label"]
 
 #: suffix word → extra type (Plex, Jellyfin, Kodi)
@@ -43,10 +45,10 @@ def extra_suffix(stem: str) -> tuple[str, str] | None:
         return _prefix(text)
     if m := _SUFFIX.search(text):
         if m.start() == 0 or text[m.start():].lstrip().startswith("-"):
-            return text[: m.start()].strip(" .-_"), EXTRA_SUFFIXES[m.group(1).lower()]
+            return trim_title(text[: m.start()], " .-_"), EXTRA_SUFFIXES[m.group(1).lower()]
     if m := _SOFT_SUFFIX.search(text):
         word = (m.group(1) or m.group(3)).lower()
-        return text[: m.start()].strip(" .-_"), EXTRA_SUFFIXES[word]
+        return trim_title(text[: m.start()], " .-_"), EXTRA_SUFFIXES[word]
     return _prefix(text)
 
 
@@ -67,7 +69,7 @@ def paren_year_title(stem: str) -> tuple[str, int, str] | None:
     title = m.group(1)
     if (cut := re.search(r"\s*[\[{]", title)) and cut.start() > 0:
         title = title[: cut.start()]  # "Film [1080p] (2005)": tags are no title
-    return title.strip(" .-_"), int(m.group(2)), m.group(3)
+    return trim_title(title, " .-_"), int(m.group(2)), m.group(3)
 
 
 _VERSION_WORDS = re.compile(

@@ -125,13 +125,17 @@ class FtpClient(FtpLister):
         the listing's value (servers without SIZE, or with SIZE refused in ASCII mode).
         Raises NotFound."""
         rel = normalize_path(path)
+        # a name the server's encoding lacks is InvalidInput here, before any command: inside
+        # the call it closed the connection and was taken for a refused SIZE, and the listing
+        # that followed failed as "connection is closed" (a 503 for a bad name)
+        target = self._abs(rel)
         if "SIZE" in self.features:
             def _size() -> int | None:
                 ftp = self._ftp()
                 if not self._binary:
                     ftp.voidcmd("TYPE I")
                     self._binary = True
-                return ftp.size(self._abs(rel))
+                return ftp.size(target)
             try:
                 value: int | None = self._call(f"reading the size of {rel!r}", _size)
                 if value is not None:
@@ -256,8 +260,8 @@ class FtpClient(FtpLister):
         src, dst = normalize_path(old), normalize_path(new)
         if not src or not dst:
             raise InvalidInput("cannot rename the source root")
-        self._call(f"renaming {src!r} to {dst!r}",
-                   lambda: self._ftp().rename(self._abs(src), self._abs(dst)))
+        old_target, new_target = self._abs(src), self._abs(dst)  # InvalidInput before any command
+        self._call(f"renaming {src!r} to {dst!r}", lambda: self._ftp().rename(old_target, new_target))
 
     def set_mtime(self, path: str, mtime: float) -> None:
         """Set a file's modification time (seconds since the epoch) with ``MFMT``

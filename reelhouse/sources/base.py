@@ -34,6 +34,9 @@ class Entry:
 
     ``path`` is source-relative (no leading slash); ``size`` is in bytes (``None`` when
     the server did not say); ``mtime`` is seconds since the epoch, UTC (or ``None``).
+    ``link``: a symbolic link as an FTP server listed it (LIST ``l``, MLSD
+    ``OS.unix=slink``), whose listed size and time are the link's own; the FTP source
+    hands out such an entry only with its target's size and time (sources/ftp/client.py).
     """
 
     name: str
@@ -41,6 +44,7 @@ class Entry:
     is_dir: bool
     size: int | None = None
     mtime: float | None = None
+    link: bool = False
 
 
 def normalize_path(path: str) -> str:

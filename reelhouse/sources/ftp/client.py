@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ftplib
 import functools
+import logging
 import socket
 import ssl
 import time
@@ -25,12 +26,14 @@ from reelhouse.errors import (
     SourceUnavailable,
     StorageFull,
 )
-from reelhouse.sources.base import normalize_path
+from reelhouse.sources.base import Entry, normalize_path
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.lister import FtpLister
 from reelhouse.sources.ftp.replies import final_reply, translate_error
 
 __all__ = ["FtpClient", "FtpConfig", "TlsMode", "translate_error"]  # config and replies re-exported
+
+log = logging.getLogger(__name__)
 
 
 class FtpClient(FtpLister):
@@ -130,19 +133,47 @@ class FtpClient(FtpLister):
         # that followed failed as "connection is closed" (a 503 for a bad name)
         target = self._abs(rel)
         if "SIZE" in self.features:
-            def _size() -> int | None:
-                ftp = self._ftp()
-                if not self._binary:
-                    ftp.voidcmd("TYPE I")
-                    self._binary = True
-                return ftp.size(target)
             try:
-                value: int | None = self._call(f"reading the size of {rel!r}", _size)
+                value: int | None = self._call(f"reading the size of {rel!r}", lambda: self._size(target))
                 if value is not None:
                     return value
             except InvalidInput:
                 pass  # 501/504: SIZE not usable here, fall back to the listing
         return self.stat(rel).size
+
+    def _size(self, target: str) -> int | None:
+        ftp = self._ftp()
+        if not self._binary:
+            ftp.voidcmd("TYPE I")
+            self._binary = True
+        return ftp.size(target)
+
+    def resolve_links(self, entries: list[Entry]) -> list[Entry]:
+        """``entries`` with each symbolic link (:attr:`Entry.link`, listed with the link's
+        own size) as the file it leads to: ``SIZE`` and ``MDTM`` follow links (pure-ftpd,
+        vsftpd), so its size and time become the target's, as a download and a stream
+        see them. A link ``SIZE`` refuses (550: dangling, out of the server's chroot, or
+        a folder: "I can only retrieve regular files") is left out: no listing, read or
+        download of it would work. A server without ``SIZE`` keeps its entries as listed.
+        Raises what the connection raises (SourceUnavailable …)."""
+        if "SIZE" not in self.features or not any(e.link for e in entries):
+            return entries
+        out: list[Entry] = []
+        for e in entries:
+            if not e.link or e.is_dir:
+                out.append(e)
+                continue
+            target = self._abs(e.path)
+            try:
+                size = self._call(f"reading the size of {e.path!r}", lambda: self._size(target))  # noqa: B023
+            except (NotFound, PermissionDenied, InvalidInput):
+                log.info("ftp %s: %r is a link to no file the server reads; left out", self.config.host, e.path)
+                continue
+            if size is None:
+                continue
+            mtime = self.exact_mtime(e.path)
+            out.append(Entry(e.name, e.path, False, size, e.mtime if mtime is None else mtime, True))
+        return out
 
     def exact_mtime(self, path: str) -> float | None:
         """A file's modification time to the second (seconds since the epoch): ``MDTM``

@@ -109,29 +109,32 @@ def _daemon(kind: str, tmp_path: Path, fill: Any) -> Iterator[tuple[dict[str, ob
 FILM = "Films/Sintel (2010)/Sintel.2010.mkv"
 OTHER = "Films/Heat (1995).mkv"
 SHOW = "Shows/Dark/Season 1/Dark.S01E01.mkv"
+ALIEN = "Films/Alien (1979).mkv"
 
 
 @pytest.mark.parametrize("kind", ["pure-ftpd", "vsftpd"])
 def test_sync_after_renames_and_kind_changes(kind: str, api: TestClient, tcore: Core, tmp_path: Path) -> None:
     def fill(home: Path) -> None:
-        for i, rel in enumerate((FILM, OTHER, SHOW)):
+        for i, rel in enumerate((FILM, OTHER, SHOW, ALIEN)):
             (home / rel).parent.mkdir(parents=True, exist_ok=True)
             (home / rel).write_bytes(bytes([65 + i]) * (150_000 + i))
         _write(home, b"Films/Caf\xe9 (2016).mkv", b"c" * 1000)  # latin-1 on a UTF-8 server: skipped, named
 
     with _daemon(kind, tmp_path, fill) as (body, home):
         sid = _add(api, body)
-        assert _paths(api, sid) == {FILM, OTHER, SHOW}
+        assert _paths(api, sid) == {FILM, OTHER, SHOW, ALIEN}
         for movie in api.get("/api/library/items").json()["items"]:
             if movie["type"] == "movie":
                 assert api.post(f"/api/library/movies/{movie['id']}/offline").status_code == 202
-        copies = wait_copies(api, 2)
+        copies = wait_copies(api, 3)
         assert {c["state"] for c in copies} == {"ready"}
         store = tcore.settings.store_dir / f"offline/{sid}"
-        kept = {rel: (store / rel).read_bytes() for rel in (FILM, OTHER)}
+        kept = {rel: (store / rel).read_bytes() for rel in (FILM, OTHER, ALIEN)}
 
         # renamed on the server: the same file at a new path (a move, its copy kept)
         (home / FILM).rename(home / "Films/Sintel (2010)/Sintel (2010).mkv")
+        # renamed by case only
+        (home / ALIEN).rename(home / "Films/ALIEN (1979).mkv")
         # a file replaced by a folder of the same name, holding a film
         (home / OTHER).unlink()
         (home / OTHER).mkdir()
@@ -146,7 +149,10 @@ def test_sync_after_renames_and_kind_changes(kind: str, api: TestClient, tcore: 
         assert run.added == 1 and run.deleted == 2, (run.added, run.updated, run.deleted, run.errors)
         assert any("Caf" in line and "not UTF-8" in line for line in run.errors), run.errors
         present = _paths(api, sid)
-        assert present == {"Films/Sintel (2010)/Sintel (2010).mkv", f"{OTHER}/Heat.1995.mkv"}, present
+        assert present == {"Films/Sintel (2010)/Sintel (2010).mkv", f"{OTHER}/Heat.1995.mkv",
+                           "Films/ALIEN (1979).mkv"}, present
+        titles = {i["title"] for i in api.get("/api/library/items").json()["items"]}
+        assert {"Alien", "Sintel", "Heat"} <= titles, titles
         # nothing lost locally: the copies are where they were, whole
         for rel, data in kept.items():
             assert (store / rel).read_bytes() == data

@@ -22,6 +22,7 @@ from reelhouse.db.models import Episode, MediaFile, Movie, OfflineCopy, Season, 
 from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError
 from reelhouse.sources.base import normalize_path
 from reelhouse.sources.local import LocalSource
+from reelhouse.transfers.confine import local_name
 from reelhouse.transfers.queue import TransferQueue
 
 __all__ = ["OFFLINE_PRIORITY", "LocalCopy", "OfflineCopies"]
@@ -79,7 +80,7 @@ class OfflineCopies:
                 if copy is not None and current:
                     out.append(copy)
                     continue
-                rel = normalize_path(f"offline/{mf.source_id}/{mf.path}")
+                rel = normalize_path(f"offline/{mf.source_id}/{local_name(mf.path)}")
                 transfer = self.queue.submit("download", mf.source_id, mf.path,
                                              local_path=self.store / rel,
                                              priority=OFFLINE_PRIORITY, user_id=user_id)

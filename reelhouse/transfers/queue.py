@@ -46,7 +46,7 @@ from reelhouse.jobs.tasks import JobContext, Retry, TaskSpec
 from reelhouse.leased_slots import LeasedSlots
 from reelhouse.sources.base import check_new_path, normalize_path
 from reelhouse.sources.registry import SourceService
-from reelhouse.transfers.confine import confine
+from reelhouse.transfers.confine import confine, local_name
 from reelhouse.transfers.copy import Meter, discard_part, download, part_name, upload
 
 __all__ = ["KINDS", "STATES", "TransferQueue"]
@@ -200,7 +200,7 @@ class TransferQueue:
             raise InvalidInput("local_path contains a NUL byte")
         store = self.store.resolve()
         if local_path is None:
-            rel = normalize_path(f"{_safe(source_name)}/{remote}")
+            rel = normalize_path(f"{_safe(source_name)}/{local_name(remote)}")
             return store / rel
         path = Path(local_path)
         if not path.is_absolute():

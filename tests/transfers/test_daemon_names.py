@@ -158,3 +158,43 @@ def test_sync_after_renames_and_kind_changes(kind: str, api: TestClient, tcore: 
             assert (store / rel).read_bytes() == data
         again = run_sync(tcore, sid)
         assert (again.state, again.added, again.updated, again.deleted) == ("done", 0, 0, 0), again.errors
+
+
+#: odd names as users make them, and the title each is listed under
+ODD = {
+    "-rf Film (2019)/-rf Film (2019).mkv": "-rf Film",
+    "[REC] (2007)/[REC] (2007).mkv": "[REC]",
+    "Film {x} (2018)/Film {x} (2018).mkv": "Film",  # braces after a title hold tags (Plex: {edition-…})
+    "C++ (2020)/C++.2020.1080p.mkv": "C++",
+    "Star*s (2017)/Star*s (2017).mkv": "Star*s",
+    "What? (2016)/What? (2016).mkv": "What?",
+    "🎬 Film (2015)/🎬 Film (2015).mkv": "🎬 Film",
+    "שלום (2014)/שלום (2014).mkv": "שלום",
+    "Dots. (2013)/Dots. (2013).mkv": "Dots",
+    "Space (2012) /x.mkv": "Space",
+    "Case (2011)/Case (2011).mkv": "Case",
+    "case (2010)/case (2010).mkv": "case",
+    "CON (2009)/CON.mkv": "CON",
+}
+
+
+@pytest.mark.parametrize("kind", ["pure-ftpd", "vsftpd"])
+def test_odd_names_scan_rescan_and_download(kind: str, api: TestClient, tcore: Core, tmp_path: Path) -> None:
+    def fill(home: Path) -> None:
+        for i, rel in enumerate(ODD):
+            (home / rel).parent.mkdir(parents=True, exist_ok=True)
+            (home / rel).write_bytes(bytes([65 + i]) * (1000 + i))
+
+    with _daemon(kind, tmp_path, fill) as (body, _home):
+        sid = _add(api, body)
+        assert _paths(api, sid) == set(ODD)
+        titles = {i["title"] for i in api.get("/api/library/items", params={"limit": 100}).json()["items"]}
+        assert titles == set(ODD.values()), titles
+        run = run_sync(tcore, sid)  # nothing changed: nothing moves
+        assert (run.state, run.added, run.updated, run.deleted) == ("done", 0, 0, 0), run.errors
+        for i, rel in enumerate(ODD):
+            r = api.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": rel})
+            assert r.status_code == 201, (rel, r.text)
+            t = wait_transfer(api, r.json()["id"])
+            assert t["state"] == "done", (rel, t)
+            assert Path(t["local_path"]).read_bytes() == bytes([65 + i]) * (1000 + i)

@@ -158,6 +158,16 @@ def test_sync_after_renames_and_kind_changes(kind: str, api: TestClient, tcore: 
             assert (store / rel).read_bytes() == data
         again = run_sync(tcore, sid)
         assert (again.state, again.added, again.updated, again.deleted) == ("done", 0, 0, 0), again.errors
+        # the film now inside the folder that was a file: its copy needs that folder locally,
+        # where the old file's copy still is
+        heat = next(i for i in api.get("/api/library/items").json()["items"] if i["title"] == "Heat")
+        assert api.post(f"/api/library/movies/{heat['id']}/offline").status_code == 202
+        copies = wait_copies(api, 4)
+        assert {c["state"] for c in copies} == {"ready"}, [c["error"] for c in copies]
+        fresh = max(copies, key=lambda c: int(c["id"]))
+        assert fresh["size"] == 150_100
+        for rel, data in kept.items():
+            assert (store / rel).read_bytes() == data
 
 
 #: odd names as users make them, and the title each is listed under

@@ -100,27 +100,39 @@ def _script(char: str) -> str:
     return unicodedata.name(char, "?").split(" ", 1)[0]
 
 
+#: Runs of text without spaces or ASCII punctuation (a word with the signs inside it).
+_TOKEN = re.compile(r"[^\s!-/:-@\[-`{-~]{2,}")
+#: Scripts whose signs (not letters: Thai ``๛``, Arabic ``،``, CJK ``。``) tell the script
+#: as its letters do; a sign of these inside a word of another script is a misreading.
+_SIGN_SCRIPTS = frozenset({"THAI", "LAO", "ARABIC", "HEBREW", "CJK", "HIRAGANA", "KATAKANA", "HANGUL", "CYRILLIC",
+                           "GREEK", "ARMENIAN", "GEORGIAN", "KHMER", "DEVANAGARI"})
 _LONE_LETTER = re.compile(r"(?<![^\W\d_])[^\W\d_](?![^\W\d_])")
 
 
 def _mixes_scripts(data: bytes, encoding: str) -> bool:
-    """Whether ``data`` read as ``encoding`` has a word whose letters are of two scripts,
-    or a lone letter of another script in a Latin text (``5 ค``: Latin-9's ``€`` read
-    as Thai CP874)."""
+    """Whether ``data`` read as ``encoding`` has a word whose letters (or signs of
+    :data:`_SIGN_SCRIPTS`) are of two scripts (``T๛z``: CP1250's ``Tűz`` read as Thai
+    CP874), or a lone letter of another script in a Latin text (``5 ค``: Latin-9's
+    ``€`` read as CP874)."""
     try:
         text = data.decode(encoding, errors="replace")
     except LookupError:
         return True
     if any(len({_script(c) for c in word}) > 1 for word in _WORD.findall(text)):
         return True
+    for token in _TOKEN.findall(text):  # a script's sign inside a word of another: "T๛z"
+        scripts = {script for c in token if (script := _script(c)) in _SIGN_SCRIPTS or c.isalpha()}
+        if len(scripts) > 1:
+            return True
     lone = {_script(c) for c in _LONE_LETTER.findall(text)} - {"LATIN"}
     return bool(lone) and any(_script(c) == "LATIN" for w in _WORD.findall(text) for c in w)
 
 
 #: Characters no dialogue holds, the sign of a wrong code page: C1 controls (a CP1252
 #: curly quote read as ISO-8859-x), the generic currency sign ``¤`` and the broken bar
-#: ``¦`` (Latin-9's ``€`` and ``Š`` read as CP1252, CP1250 or CP1257).
-_IMPLAUSIBLE = re.compile("[\x80-\x9f\u00a4\u00a6]")
+#: ``¦`` (Latin-9's ``€`` and ``Š`` read as CP1252, CP1250 or CP1257), a fraction inside
+#: a word (Latin-9's ``Œuf`` read as CP1252's ``¼uf``).
+_IMPLAUSIBLE = re.compile("[\x80-\x9f\u00a4\u00a6]|(?<=[^\\W\\d_])[¼½¾]|[¼½¾](?=[^\\W\\d_])")
 
 
 def _implausible(data: bytes, encoding: str) -> bool:

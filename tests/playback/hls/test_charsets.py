@@ -135,3 +135,15 @@ def test_thai_keeps_its_letters() -> None:
     text = _srt("คุณไปไหนมาเมื่อคืน ฉันรอคุณจนเที่ยงคืน", 3)
     assert decode_subtitle(text.encode("cp874"), "th") == text
     assert decode_subtitle(text.encode("cp874")) == text
+
+
+@pytest.mark.parametrize(("tag", "encoding", "line"), [
+    ("fr", "iso-8859-15", "Œuf"),  # CP1252 read "¼uf": a fraction inside a word
+    ("fr", "iso-8859-15", "Un œuf, s'il vous plaît."),
+    (None, "cp1250", "Tűz!"),  # CP874 read "T๛z!": a Thai sign inside a Latin word
+    ("hu", "cp1250", "Tűz! Gyorsan!"),  # untagged, "Tûz" (CP1252) is as likely
+])
+def test_no_fraction_or_foreign_sign_inside_a_word(tag: str | None, encoding: str, line: str) -> None:
+    for cues in (1, 2):
+        text = _srt(line, cues)
+        assert decode_subtitle(text.encode(encoding), tag) == text

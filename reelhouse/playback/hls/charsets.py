@@ -68,8 +68,11 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
 
 
 def _alpha2(tag: str | None) -> str | None:
-    """The ISO 639-1 code of a sidecar's language tag (``fre``, ``el``, ``cht``), or None."""
-    tag = (tag or "").lower()
+    """The ISO 639-1 code of a sidecar's language tag (``fre``, ``el``, ``cht``, the
+    language of ``pt-br``), or None."""
+    tag = (tag or "").lower().replace("_", "-")
+    if tag not in _TAGS:
+        tag = tag.partition("-")[0]
     if tag in _TAGS:
         return _TAGS[tag]
     try:

@@ -147,3 +147,9 @@ def test_no_fraction_or_foreign_sign_inside_a_word(tag: str | None, encoding: st
     for cues in (1, 2):
         text = _srt(line, cues)
         assert decode_subtitle(text.encode(encoding), tag) == text
+
+
+@pytest.mark.parametrize(("tag", "line"), [("pl-PL", "Tak, śpię."), ("pl-pl", "Żółw"), ("cs-CZ", "Řekni mi.")])
+def test_a_tag_with_a_region_hints_its_language(tag: str, line: str) -> None:
+    text = _srt(line, 1)
+    assert decode_subtitle(text.encode("cp1250"), tag) == text

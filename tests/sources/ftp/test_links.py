@@ -36,6 +36,11 @@ def _fill(home: Path, outside: Path) -> None:
     outside.mkdir(exist_ok=True)
     (outside / "x.mkv").write_bytes(b"x" * 10)
     (home / "Films/out.mkv").symlink_to(outside / "x.mkv")
+    (home / "Many").mkdir()
+    for i in range(120):  # more than one batch of SIZE/MDTM (client._LINK_BATCH)
+        (home / "Many" / f"{i:03d}.mkv").write_bytes(b"m" * (i + 1))
+        (home / "Many" / f"link {i:03d}.mkv").symlink_to(f"{i:03d}.mkv")
+    (home / "Many/link gone.mkv").symlink_to("gone.mkv")
 
 
 @contextmanager
@@ -74,3 +79,12 @@ def test_a_link_to_a_file_lists_as_the_file(kind: str, tmp_path: Path) -> None:
         out = tmp_path / "got.mkv"
         assert download(src, "Films/Heat link.mkv", out) == len(FILM)
         assert out.read_bytes() == FILM
+
+
+@pytest.mark.parametrize("kind", ["pure-ftpd", "vsftpd"])
+def test_many_links_in_a_folder(kind: str, tmp_path: Path) -> None:
+    with _server(kind, tmp_path) as src:
+        got = {e.name: e.size for e in src.list("Many")}
+        want = {f"{i:03d}.mkv": i + 1 for i in range(120)}
+        assert got == {**want, **{f"link {name}": size for name, size in want.items()}}
+        assert src.list("Films")  # the connection is in step after the batches

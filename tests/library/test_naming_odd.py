@@ -33,6 +33,11 @@ TABLE: list[tuple[str, dict[str, object]]] = [
     ("- Show -/Season 1/S01E01.mkv", dict(kind=E, title="Show", season=1, episode=1)),
     ("Film - (2019).mkv", dict(kind=M, title="Film", year=2019)),
     ("Film-.mkv", dict(kind=M, title="Film")),
+    # dashes on both sides are a decoration, not the title's
+    ("-Film-.mkv", dict(kind=M, title="Film")),
+    ("--Film--.mkv", dict(kind=M, title="Film")),
+    ("-Film- (2019).mkv", dict(kind=M, title="Film", year=2019)),
+    ("-Film-/-Film-.mkv", dict(kind=M, title="Film")),
     # a plus glued to the last word is the title's ("Film+", "C++")
     ("Film+ (2019).mkv", dict(kind=M, title="Film+", year=2019)),
     ("Film+.2019.1080p.mkv", dict(kind=M, title="Film+", year=2019)),

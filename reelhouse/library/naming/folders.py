@@ -140,8 +140,9 @@ def trim_title(text: str, chars: str = " ._-") -> str:
     """``text`` without the separators ``chars`` at either end, but a dash glued to the
     first word ("-rf Film", "--help", "-1") or a plus glued to the last ("Film+", "C++")
     stays: it is the title's, as a user wrote it. A dash between spaces is a separator
-    ("- Film -" → "Film"); so is a dash glued to the first word after other text was
-    cut before it (``text`` must then not start with it)."""
+    ("- Film -" → "Film"), and dashes at both ends are a decoration ("-Film-" → "Film");
+    so is a dash glued to the first word after other text was cut before it (``text``
+    must then not start with it)."""
     i, j = 0, len(text)
     while i < j and text[i] in chars:
         i += 1
@@ -152,8 +153,8 @@ def trim_title(text: str, chars: str = " ._-") -> str:
     k = i
     while k > 0 and text[k - 1] == "-":
         k -= 1
-    if k < i and text[i].isalnum() and not text[:k].strip():
-        i = k  # "-rf Film": the dash is glued to the word
+    if k < i and text[i].isalnum() and not text[:k].strip() and not text.rstrip().endswith("-"):
+        i = k  # "-rf Film": the dash is glued to the word ("-Film-" is a decoration)
     m = j
     while m < len(text) and text[m] == "+":
         m += 1

@@ -47,6 +47,13 @@ TABLE: list[tuple[str, dict[str, object]]] = [
     ("[REC] (2007).mkv", dict(kind=M, title="[REC]", year=2007)),
     ("[REC] 2 (2009)/[REC] 2 (2009).mkv", dict(kind=M, title="[REC] 2", year=2009)),
     ("Film (2019) [1080p].mkv", dict(kind=M, title="Film", year=2019)),
+    # a release group before a titled name is no title ("[REC]" alone, or with a number, is)
+    ("[Judas] Your Name (2016) [1080p].mkv", dict(kind=M, title="Your Name", year=2016)),
+    ("[YTS.MX] Parasite (2019).mkv", dict(kind=M, title="Parasite", year=2019)),
+    ("[SubsPlease] Suzume (2022) (1080p) [ABCD1234].mkv", dict(kind=M, title="Suzume", year=2022)),
+    ("[Judas][Dual] Kimi no Na wa (2016).mkv", dict(kind=M, title="Kimi no Na wa", year=2016)),
+    ("Anime/[Judas] Kimi no Na wa (2016)/[Judas] Kimi no Na wa (2016) [1080p].mkv",
+     dict(kind=M, title="Kimi no Na wa", year=2016)),
     ("Film [2019]/Film [2019].mkv", dict(kind=M, title="Film", year=2019)),
     # emoji and right-to-left titles; invisible direction marks are no part of a title
     ("👻 (2020).mkv", dict(kind=M, title="👻", year=2020)),

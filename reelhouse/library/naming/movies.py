@@ -57,16 +57,21 @@ def _prefix(text: str) -> tuple[str, str] | None:
     return (text[m.end():], "sample") if m else None
 
 
+_LEAD_GROUPS = re.compile(r"^\s*(?:\[[^\]]*\]\s*)+")
 _PAREN_YEAR = re.compile(r"^(.*?\S)[ ._]*\(((?:19|20)\d\d)\)(.*)$")
 
 
 def paren_year_title(stem: str) -> tuple[str, int, str] | None:
     """``(title, year, rest)`` of the Plex/Jellyfin/Kodi form "Title (Year) rest"
-    ("300 (2006) - 1080p" → ("300", 2006, " - 1080p")); None if there is no "(Year)"."""
+    ("300 (2006) - 1080p" → ("300", 2006, " - 1080p")); None if there is no "(Year)".
+    Release groups before a title ("[Judas] Your Name (2016)") and tags after it are no
+    part of it; a bracket that is the title, alone or with a number ("[REC] 2"), is."""
     m = _PAREN_YEAR.match(stem)
     if m is None:
         return None
     title = m.group(1)
+    if (lead := _LEAD_GROUPS.match(title)) and re.search(r"[^\W\d_]", title[lead.end():]):
+        title = title[lead.end():]  # "[Judas] Your Name (2016)": a release group ("[REC] 2" is a title)
     if (cut := re.search(r"\s*[\[{]", title)) and cut.start() > 0:
         title = title[: cut.start()]  # "Film [1080p] (2005)": tags are no title
     return trim_title(title, " .-_"), int(m.group(2)), m.group(3)

@@ -55,6 +55,11 @@ TABLE: list[tuple[str, dict[str, object]]] = [
     ("Anime/[Judas] Kimi no Na wa (2016)/[Judas] Kimi no Na wa (2016) [1080p].mkv",
      dict(kind=M, title="Kimi no Na wa", year=2016)),
     ("Film [2019]/Film [2019].mkv", dict(kind=M, title="Film", year=2019)),
+    # fullwidth brackets, as CJK names are written: the same year and tags
+    ("千と千尋の神隠し（2001）.mkv", dict(kind=M, title="千と千尋の神隠し", year=2001)),
+    ("映画/千と千尋の神隠し（2001）/千と千尋の神隠し（2001）.mkv", dict(kind=M, title="千と千尋の神隠し", year=2001)),
+    ("【字幕】千と千尋の神隠し (2001).mkv", dict(kind=M, title="千と千尋の神隠し", year=2001)),
+    ("Film（2019）［1080p］.mkv", dict(kind=M, title="Film", year=2019)),
     # emoji and right-to-left titles; invisible direction marks are no part of a title
     ("👻 (2020).mkv", dict(kind=M, title="👻", year=2020)),
     ("Films/🎬 Film (2020)/🎬 Film (2020).mkv", dict(kind=M, title="🎬 Film", year=2020)),

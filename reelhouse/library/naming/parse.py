@@ -277,10 +277,17 @@ def parse_media_paths(paths: Sequence[str],
     return [p for p in out if p is not None]
 
 
+#: Fullwidth parentheses, brackets and braces (U+FF08 …) and the lenticular brackets
+#: CJK names put tags in (``【字幕】``) → their ASCII forms, for the rules above.
+_BRACKETS = str.maketrans("（）［］｛｝【】", "()[]{}[]")
+
+
 def _parse(path: str, *, guess: bool) -> Parsed:
     # titles in NFC whatever the names' form: a Mac names files in NFD ("e" + U+0301),
     # which looks the same but is other text in JSON, exports and Jellyfin apps
     path = unicodedata.normalize("NFC", path)
+    if not path.isascii():  # fullwidth brackets, as CJK names write them: "（2001）" is "(2001)"
+        path = path.translate(_BRACKETS)
     parts = [p for p in path.replace("\\", "/").split("/") if p]
     name = parts[-1] if parts else path
     folders = parts[:-1]

@@ -159,33 +159,37 @@ def _driver_rows(s: Session, stmt: ClauseElement) -> Iterator[Any]:
 
 
 class Listed:
-    """The names in each folder a scan listed, made from its listings when first asked
-    for (a rescan in which no file went asks for none)."""
+    """The names in each folder a scan listed, each with whether it is a folder, made
+    from its listings when first asked for (a rescan in which no file went asks for none)."""
 
     def __init__(self, listings: dict[str, list[Entry]]) -> None:
         self.listings = listings
-        self._names: dict[str, set[str]] = {}
+        self._names: dict[str, dict[str, bool]] = {}
 
-    def get(self, folder: str) -> set[str] | None:
-        """The names listed in ``folder``; None when it was not listed."""
+    def get(self, folder: str) -> dict[str, bool] | None:
+        """The names listed in ``folder``, each mapped to whether it is a folder; None
+        when ``folder`` was not listed."""
         names = self._names.get(folder)
         if names is None:
             entries = self.listings.get(folder)
             if entries is None:
                 return None
-            names = self._names[folder] = {e.name for e in entries}
+            names = self._names[folder] = {e.name: e.is_dir for e in entries}
         return names
 
 
 def is_gone(path: str, listed: Listed) -> bool:
-    """True if a complete listing proves ``path`` is no longer there: its folder was
-    listed without it, or the nearest listed ancestor lacks the next path component."""
+    """True if a complete listing proves the file ``path`` is no longer there: its folder
+    was listed without it or with a folder of its name, or the nearest listed ancestor
+    lacks the next path component or lists it as a file (a folder replaced by a file)."""
     parts = path.split("/")
-    for depth in range(len(parts) - 1, -1, -1):
+    last = len(parts) - 1
+    for depth in range(last, -1, -1):
         folder = "/".join(parts[:depth])
         names = listed.get(folder)
         if names is not None:
-            return parts[depth] not in names
+            is_dir = names.get(parts[depth])
+            return is_dir is None or is_dir != (depth < last)
     return False
 
 

@@ -15,10 +15,11 @@ from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequen
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from reelhouse.errors import InvalidInput
+from reelhouse.errors import InvalidInput, NotFound
 
 __all__ = [
-    "CONTROL_CHARACTERS", "NAME_MAX_BYTES", "Entry", "FolderLoop", "Source", "bad_name_characters", "check_new_path",
+    "CONTROL_CHARACTERS", "NAME_MAX_BYTES", "Entry", "FolderLoop", "LinkNotFollowed", "Source", "bad_name_characters",
+    "check_new_path",
     "join", "normalize_path", "parent_of",
 ]
 
@@ -33,6 +34,9 @@ class Entry:
 
     ``path`` is source-relative (no leading slash); ``size`` is in bytes (``None`` when
     the server did not say); ``mtime`` is seconds since the epoch, UTC (or ``None``).
+    ``link``: a symbolic link as an FTP server listed it (LIST ``l``, MLSD
+    ``OS.unix=slink``), whose listed size and time are the link's own; the FTP source
+    hands out such an entry only with its target's size and time (sources/ftp/client.py).
     """
 
     name: str
@@ -40,6 +44,7 @@ class Entry:
     is_dir: bool
     size: int | None = None
     mtime: float | None = None
+    link: bool = False
 
 
 def normalize_path(path: str) -> str:
@@ -197,6 +202,15 @@ class FolderLoop(InvalidInput):
     """A folder listed exactly as one of its ancestors: a link back up (``loop -> ..``)
     that the server lists as a folder. A walk yields it instead of the listing and does
     not go into it; the scanner names it in its errors, neither adding nor hiding files
+    under it."""
+
+
+class LinkNotFollowed(NotFound):
+    """A link the server lists but will not follow: pyftpdlib lists a link to a folder
+    outside its root as a folder, then answers its listing (or a read of a file behind
+    such a link) with "550 … points to a path which is outside the user's root
+    directory". No retry or other client changes that: the scanner names the folder in
+    its errors as skipped, not as a folder that failed, neither adding nor hiding files
     under it."""
 
 

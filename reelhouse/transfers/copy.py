@@ -150,6 +150,12 @@ def _local_error(exc: OSError, path: Path) -> ReelhouseError:
         return NotFound(f"no such local file: {path}")
     if isinstance(exc, PermissionError):
         return PermissionDenied(f"permission denied: {path}")
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+        if path.is_dir():  # (a file replaced by a folder of its name on the server, or the reverse)
+            return Conflict(f"cannot write {path}: it is a folder")
+        for folder in path.parents:
+            if folder.exists() and not folder.is_dir():
+                return Conflict(f"cannot write {path}: {folder} is a file (an earlier download?)")
     return InvalidInput(f"cannot use local file {path}: {exc.strerror or exc}")
 
 

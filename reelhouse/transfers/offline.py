@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +22,7 @@ from reelhouse.db.models import Episode, MediaFile, Movie, OfflineCopy, Season, 
 from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError
 from reelhouse.sources.base import normalize_path
 from reelhouse.sources.local import LocalSource
+from reelhouse.transfers.confine import local_name
 from reelhouse.transfers.queue import TransferQueue
 
 __all__ = ["OFFLINE_PRIORITY", "LocalCopy", "OfflineCopies"]
@@ -79,7 +80,7 @@ class OfflineCopies:
                 if copy is not None and current:
                     out.append(copy)
                     continue
-                rel = normalize_path(f"offline/{mf.source_id}/{mf.path}")
+                rel = self._free_rel(mf.source_id, mf.id, mf.path)
                 transfer = self.queue.submit("download", mf.source_id, mf.path,
                                              local_path=self.store / rel,
                                              priority=OFFLINE_PRIORITY, user_id=user_id)
@@ -100,6 +101,20 @@ class OfflineCopies:
                 self._transfer_ended(self.queue.get(copy.transfer_id))
         kept = {mf.id for mf in files}
         return [c for c in self.copies(scope) if sources is None or c.media_file_id in kept]
+
+    def _free_rel(self, source_id: int, file_id: int, path: str) -> str:
+        """Where the copy of file ``file_id`` (at ``path`` on its source) goes in the
+        store: ``offline/<source>/<path>``, unless another copy is in its way — a file
+        where its folder would be, or a folder where it would be (a file replaced by a
+        folder of its name on the server, or the reverse: the old copy stays until it is
+        removed) — then ``offline/<source>/_apart/<file id>/<name>``."""
+        rel = normalize_path(f"offline/{source_id}/{local_name(path)}")
+        full = self.store / rel
+        folders = [self.store / p for p in PurePosixPath(rel).parents if str(p) != "."]
+        if full.is_dir() or any(f.exists() and not f.is_dir() for f in folders):
+            name = local_name(path.rpartition("/")[2])
+            rel = normalize_path(f"offline/{source_id}/_apart/{file_id}/{name}")
+        return rel
 
     def drop(self, scope: str) -> int:
         """Stop keeping a scope offline: cancel pending downloads, delete the copies and

@@ -31,7 +31,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
-from reelhouse.db.limits import INT_MAX, INT_MIN
+from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
 from reelhouse.db.models import Job, SourceRow, Transfer, utcnow
 from reelhouse.errors import (
     Cancelled,
@@ -46,7 +46,7 @@ from reelhouse.jobs.tasks import JobContext, Retry, TaskSpec
 from reelhouse.leased_slots import LeasedSlots
 from reelhouse.sources.base import check_new_path, normalize_path
 from reelhouse.sources.registry import SourceService
-from reelhouse.transfers.confine import confine
+from reelhouse.transfers.confine import confine, local_name
 from reelhouse.transfers.copy import Meter, discard_part, download, part_name, upload
 
 __all__ = ["KINDS", "STATES", "TransferQueue"]
@@ -152,6 +152,8 @@ class TransferQueue:
         Raises InvalidInput or NotFound (no such source)."""
         if kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
+        for what, value in (("remote_path", remote_path), ("target_path", target_path), ("local_path", local_path)):
+            _check_utf8(what, None if value is None else str(value))
         if not -1000 <= priority <= 1000:
             raise InvalidInput("priority must be between -1000 and 1000")
         # a name reelhouse creates (upload, mkdir, a rename's target) is checked as new
@@ -200,7 +202,7 @@ class TransferQueue:
             raise InvalidInput("local_path contains a NUL byte")
         store = self.store.resolve()
         if local_path is None:
-            rel = normalize_path(f"{_safe(source_name)}/{remote}")
+            rel = normalize_path(f"{_safe(source_name)}/{local_name(remote)}")
             return store / rel
         path = Path(local_path)
         if not path.is_absolute():
@@ -442,6 +444,15 @@ class TransferQueue:
                 listener(row)
             except Exception:
                 log.exception("transfer listener failed")
+
+
+def _check_utf8(what: str, value: str | None) -> None:
+    """InvalidInput when ``value`` holds lone surrogates: a name that is not UTF-8, as a
+    shell hands a latin-1 ``Caf\\xe9.mkv`` to Python (PEP 383). No transfer row could
+    hold it (db/limits.py); the database raised mid-way before."""
+    if value is not None and not storable_text(value.replace("\x00", "")):
+        shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise InvalidInput(f"{what} {shown!r} is not UTF-8 (rename the file, or name it in UTF-8)")
 
 
 def _safe(name: str) -> str:

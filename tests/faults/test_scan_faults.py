@@ -415,3 +415,27 @@ def test_a_pure_ftpd_library_keeps_its_files_when_its_walk_turns_to_list_r(
         back = scan(lib, sid, config)
         assert (back.unchanged, back.updated, back.to_probe) == (len(FILES), 0, 0), back.counts()
         assert library(lib, sid)["present"] == sorted(FILES)
+
+
+def test_a_link_the_server_will_not_follow_is_a_note_not_a_failed_folder(
+        ftp_server: object, ftp_root: Path, lib: Core, tmp_path: Path) -> None:
+    """pyftpdlib's MLSD lists a link to a folder outside its root as a folder, then
+    refuses to list it ("550 … points to a path which is outside the user's root
+    directory"): a scan ended "partial" for it at every run. The server will never
+    list it: the scan ends "done" with a note naming it (a folder that cannot be listed
+    for any other reason still fails the scan: tests/sources/ftp/test_client.py)."""
+    assert isinstance(ftp_server, EmbeddedFtpServer)
+    fill(ftp_root)
+    outside = tmp_path / "outside"
+    (outside / "Hidden (2001)").mkdir(parents=True)
+    (outside / "Hidden (2001)/Hidden.2001.mkv").write_bytes(b"h" * 100)
+    os.symlink(outside, ftp_root / "Films/elsewhere")
+    sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(ftp_root))).id
+    config = FtpConfig("127.0.0.1", ftp_server.port, FTP_USER, FTP_PASSWORD, connect_timeout=3, read_timeout=3)
+    report = scan(lib, sid, config)
+    assert report.outcome == "done" and not report.folder_errors, report.folder_errors
+    assert [line.split(":")[0] for line in report.errors] == ["Films/elsewhere"]
+    assert "outside" in report.errors[0] and "link" in report.errors[0]
+    assert library(lib, sid)["present"] == sorted(FILES)
+    assert scan(lib, sid, config).outcome == "done"  # and again: the same note, nothing hidden
+    assert library(lib, sid)["present"] == sorted(FILES)

@@ -193,6 +193,17 @@ def test_is_gone_builds_names_only_for_the_folders_asked() -> None:
     assert listed.get("C") is None and not is_gone("C/D/e.mkv", Listed({}))
 
 
+def test_a_name_listed_as_the_other_kind_is_gone() -> None:
+    """A file replaced by a folder of its name, and a folder by a file of its name: the
+    file is no longer there, though its name is (README: "a file a complete listing no
+    longer shows as a file … is marked missing")."""
+    listed = Listed({"": [Entry("Heat (1995).mkv", "Heat (1995).mkv", True), Entry("S1", "S1", False, 9, 1.0),
+                          Entry("S2", "S2", True)]})
+    assert is_gone("Heat (1995).mkv", listed)  # now a folder
+    assert is_gone("S1/e01.mkv", listed)  # its folder is now a file
+    assert not is_gone("S2/e01.mkv", listed)  # S2 not listed: nothing known below it
+
+
 @pytest.mark.parametrize(("stored", "listed", "same"), [
     (1_700_000_040.0, 1_700_000_040.0, True),
     (None, None, True),

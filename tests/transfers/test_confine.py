@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reelhouse.errors import InvalidInput
-from reelhouse.transfers.confine import confine
+from reelhouse.transfers.confine import confine, local_name
 
 _PARTS = st.sampled_from(["..", ".", "", "a", "b", "..a", "a..", "~", "/", "\\", "%2e%2e", "\x00",
                           "\r", "\n", "film.mkv", "é", " ", "C:", "//", "/etc/passwd"])
@@ -70,3 +70,47 @@ def test_normalised(store: Path, given_path: str, expected: str) -> None:
 
 def test_absolute_path_inside_the_store_is_kept(store: Path) -> None:
     assert confine(store, str(store.resolve() / "sub/x.mkv")) == store.resolve() / "sub/x.mkv"
+
+
+#: remote path → the local path a download or an offline copy gets on Windows, whose
+#: file systems refuse ``<>:"|?*\``, control characters, names ending in a dot or a
+#: space, and the device names CON, PRN, AUX, NUL, COM1-9, LPT1-9 with any extension
+#: (Microsoft, "Naming Files, Paths, and Namespaces"); on POSIX the path as it is.
+WINDOWS_NAMES = [
+    ("Films/CON.mkv", "Films/CON_.mkv"),
+    ("Films/con.part1.mkv", "Films/con_.part1.mkv"),
+    ("NUL/x.mkv", "NUL_/x.mkv"),
+    ("Films/COM1.mkv", "Films/COM1_.mkv"),
+    ("Films/LPT9", "Films/LPT9_"),
+    ("Films/AUX .mkv", "Films/AUX _.mkv"),
+    ("Films/CONSOLE.mkv", "Films/CONSOLE.mkv"),  # no device name
+    ("Films/Film: Part 1?.mkv", "Films/Film： Part 1？.mkv"),
+    ('Films/a<b>c"d|e*f.mkv', "Films/a＜b＞c＂d｜e＊f.mkv"),
+    ("Films/back\\slash.mkv", "Films/back＼slash.mkv"),
+    ("Films/Film./x.mkv", "Films/Film．/x.mkv"),
+    ("Films/Film (2020) /x.mkv", "Films/Film (2020)␠/x.mkv"),
+    ("Films/[x]{y}+ 🎬 שלום.mkv", "Films/[x]{y}+ 🎬 שלום.mkv"),
+    ("Films/tab\there.mkv", "Films/tab␉here.mkv"),
+]
+
+
+@pytest.mark.parametrize(("remote", "local"), WINDOWS_NAMES)
+def test_local_names_on_windows(remote: str, local: str) -> None:
+    assert local_name(remote, windows=True) == local
+    assert local_name(remote, windows=False) == remote
+
+
+def test_downloads_and_offline_copies_take_local_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reelhouse.config import load_settings
+    from reelhouse.core import Core
+    from reelhouse.transfers import confine as confine_module
+
+    core = Core(load_settings(data_dir=tmp_path / "data"))
+    try:
+        store = core.settings.store_dir.resolve()
+        assert core.transfers.local_target("box", "Films/CON.mkv", None) == store / "box/Films/CON.mkv"
+        monkeypatch.setattr(confine_module, "_WINDOWS", True)
+        assert core.transfers.local_target("box", "Films/CON.mkv", None) == store / "box/Films/CON_.mkv"
+        assert core.transfers.local_target("box", "Films/What?.mkv", None) == store / "box/Films/What？.mkv"
+    finally:
+        core.close()

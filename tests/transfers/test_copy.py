@@ -68,6 +68,26 @@ def test_download_resumes_a_part_and_renames(tmp_path: Path) -> None:
         download(src, "Films/nope.mkv", tmp_path / "x")
 
 
+def test_a_file_in_the_way_of_a_download_is_a_conflict_naming_it(tmp_path: Path) -> None:
+    """A file on the server replaced by a folder of its name: the earlier download of
+    the file stands where the new file's folder goes. A Conflict names the file in the
+    way (it was "cannot use local file …: File exists", about the new file); the earlier
+    download is kept."""
+    from reelhouse.errors import Conflict
+
+    src = MemorySource({"Films/Heat (1995).mkv/Heat.1995.mkv": b"new"})
+    store = tmp_path / "store"
+    (store / "Films").mkdir(parents=True)
+    (store / "Films/Heat (1995).mkv").write_bytes(b"old")
+    for dest in (store / "Films/Heat (1995).mkv/Heat.1995.mkv", store / "Films/Heat (1995).mkv/sub/x.mkv"):
+        with pytest.raises(Conflict, match=r"Heat \(1995\)\.mkv.* is a file"):
+            download(src, "Films/Heat (1995).mkv/Heat.1995.mkv", dest)
+    (store / "Films/Folder.mkv").mkdir()
+    with pytest.raises(Conflict, match="is a folder"):
+        download(src, "Films/Heat (1995).mkv/Heat.1995.mkv", store / "Films/Folder.mkv")
+    assert (store / "Films/Heat (1995).mkv").read_bytes() == b"old"
+
+
 def test_download_keeps_the_reserve_free(tmp_path: Path) -> None:
     """Any user may queue downloads (and offline copies): one that would leave less than
     ``min_free`` bytes on the store's disk is StorageFull before its first byte, so a

@@ -201,9 +201,12 @@ def test_a_download_is_not_resumed_onto_a_same_size_file_replaced_within_the_min
 @pytest.mark.parametrize("kind", ["pure-ftpd", "vsftpd"])
 def test_names_users_give_upload_and_download_intact(kind: str, tmp_path: Path) -> None:
     """``#``, ``%``, ``?``, leading dashes, spaces at the ends, and 254/255-byte names
-    (NAME_MAX: the ``.part`` of such a name would be too long, so it gets a hashed one)."""
+    (NAME_MAX: the ``.part`` of such a name would be too long, so it gets a hashed one);
+    glob characters, emoji and right-to-left text, trailing dots, Windows device names,
+    names differing in case only, a lone dash."""
     names = ["a #1.mkv", "100% b.mkv", "what?.mkv", "-rf.mkv", "--help", " spaced .mkv", ".hidden.mkv",
-             "é" * 125 + ".mkv", "x" * 251 + ".mkv"]
+             "é" * 125 + ".mkv", "x" * 251 + ".mkv", "[x]{y}+*.mkv", "🎬 שלום.mkv", "dots...", "CON.mkv",
+             "Case.mkv", "case.mkv", "-"]
     disk = tmp_path / "disk"
     disk.mkdir()
     data = random.Random(4).randbytes(100_003)

@@ -195,6 +195,26 @@ def test_bad_file_name_is_400(ftp_root: Path, tcore: Core) -> None:
         stop_without_leaks(server)
 
 
+def test_a_path_that_is_not_utf8_is_invalid_input(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                   api: TestClient, tcore: Core, tmp_path: Path) -> None:
+    """A shell hands a latin-1 file name (``reelhouse transfer download box $'Caf\\xe9.mkv'``)
+    to Python as lone surrogates (PEP 383): the transfer row could not be stored, and
+    the command failed with a database traceback. It is InvalidInput (exit code 2 / 400)
+    naming the path; nothing is queued."""
+    from reelhouse.errors import InvalidInput
+
+    sid = add_ftp(api, ftp_server.port)
+    local = tmp_path / os.fsdecode(b"Ni\xf1o.mkv")
+    local.write_bytes(b"n")
+    cases = [("download", "Caf\udce9.mkv", None), ("upload", "up/Ni\udcf1o.mkv", tmp_path / "x.mkv"),
+             ("upload", "up/Nino.mkv", local), ("download", "x.mkv", str(tmp_path / "Caf\udce9.mkv"))]
+    (tmp_path / "x.mkv").write_bytes(b"x")
+    for kind, remote, local_path in cases:
+        with pytest.raises(InvalidInput, match="UTF-8"):
+            tcore.transfers.submit(kind, sid, remote, local_path=local_path)
+    assert api.get("/api/transfers").json() == []
+
+
 def test_file_gone_is_404(ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core) -> None:
     sid = add_ftp(api, ftp_server.port)
     (ftp_root / "Films").mkdir()

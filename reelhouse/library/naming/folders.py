@@ -20,7 +20,7 @@ from reelhouse.db.limits import storable_int
 
 __all__ = [
     "EXTRA_FOLDERS", "Ids", "clean_words", "extras_folder", "provider_ids", "season_folder",
-    "series_folder_title", "strip_ids",
+    "series_folder_title", "strip_ids", "trim_title",
 ]
 
 _SEASON_WORDS = (
@@ -136,6 +136,33 @@ def edition_tag(text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
+def trim_title(text: str, chars: str = " ._-") -> str:
+    """``text`` without the separators ``chars`` at either end, but a dash glued to the
+    first word ("-rf Film", "--help", "-1") or a plus glued to the last ("Film+", "C++")
+    stays: it is the title's, as a user wrote it. A dash between spaces is a separator
+    ("- Film -" → "Film"), and dashes at both ends are a decoration ("-Film-" → "Film");
+    so is a dash glued to the first word after other text was cut before it (``text``
+    must then not start with it)."""
+    i, j = 0, len(text)
+    while i < j and text[i] in chars:
+        i += 1
+    while j > i and text[j - 1] in chars:
+        j -= 1
+    if i == j:
+        return ""
+    k = i
+    while k > 0 and text[k - 1] == "-":
+        k -= 1
+    if k < i and text[i].isalnum() and not text[:k].strip() and not text.rstrip().endswith("-"):
+        i = k  # "-rf Film": the dash is glued to the word ("-Film-" is a decoration)
+    m = j
+    while m < len(text) and text[m] == "+":
+        m += 1
+    if m > j and text[j - 1].isalnum():
+        j = m  # "Film+": the plus is glued to the word
+    return text[i:j]
+
+
 _ACRONYM_END = re.compile(r"(?:^|[ ._])(?:[^\W\d_]\.){2,}$")
 
 
@@ -155,7 +182,7 @@ def clean_words(text: str) -> str:
             else:
                 out += (" " if out else "") + w
         text = out
-    return re.sub(r"\s+", " ", text).strip(" -.")
+    return trim_title(re.sub(r"\s+", " ", text), " -.")
 
 
 _YEAR_TAIL = re.compile(r"[ ._]*[(\[]((?:19|20)\d\d)(?:-(?:(?:19|20)\d\d)?)?[)\]]\s*$")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from reelhouse.library.naming.folders import trim_title
+
 __all__ = ["EXTRA_SUFFIXES", "extra_suffix", "paren_year_title", "part_of", "version_label"]
 
 #: suffix word → extra type (Plex, Jellyfin, Kodi)
@@ -43,10 +45,10 @@ def extra_suffix(stem: str) -> tuple[str, str] | None:
         return _prefix(text)
     if m := _SUFFIX.search(text):
         if m.start() == 0 or text[m.start():].lstrip().startswith("-"):
-            return text[: m.start()].strip(" .-_"), EXTRA_SUFFIXES[m.group(1).lower()]
+            return trim_title(text[: m.start()], " .-_"), EXTRA_SUFFIXES[m.group(1).lower()]
     if m := _SOFT_SUFFIX.search(text):
         word = (m.group(1) or m.group(3)).lower()
-        return text[: m.start()].strip(" .-_"), EXTRA_SUFFIXES[word]
+        return trim_title(text[: m.start()], " .-_"), EXTRA_SUFFIXES[word]
     return _prefix(text)
 
 
@@ -55,19 +57,24 @@ def _prefix(text: str) -> tuple[str, str] | None:
     return (text[m.end():], "sample") if m else None
 
 
+_LEAD_GROUPS = re.compile(r"^\s*(?:\[[^\]]*\]\s*)+")
 _PAREN_YEAR = re.compile(r"^(.*?\S)[ ._]*\(((?:19|20)\d\d)\)(.*)$")
 
 
 def paren_year_title(stem: str) -> tuple[str, int, str] | None:
     """``(title, year, rest)`` of the Plex/Jellyfin/Kodi form "Title (Year) rest"
-    ("300 (2006) - 1080p" → ("300", 2006, " - 1080p")); None if there is no "(Year)"."""
+    ("300 (2006) - 1080p" → ("300", 2006, " - 1080p")); None if there is no "(Year)".
+    Release groups before a title ("[Judas] Your Name (2016)") and tags after it are no
+    part of it; a bracket that is the title, alone or with a number ("[REC] 2"), is."""
     m = _PAREN_YEAR.match(stem)
     if m is None:
         return None
     title = m.group(1)
+    if (lead := _LEAD_GROUPS.match(title)) and re.search(r"[^\W\d_]", title[lead.end():]):
+        title = title[lead.end():]  # "[Judas] Your Name (2016)": a release group ("[REC] 2" is a title)
     if (cut := re.search(r"\s*[\[{]", title)) and cut.start() > 0:
         title = title[: cut.start()]  # "Film [1080p] (2005)": tags are no title
-    return title.strip(" .-_"), int(m.group(2)), m.group(3)
+    return trim_title(title, " .-_"), int(m.group(2)), m.group(3)
 
 
 _VERSION_WORDS = re.compile(

@@ -32,6 +32,7 @@ from reelhouse.library.naming.folders import (
     season_folder,
     series_folder_title,
     strip_ids,
+    trim_title,
 )
 from reelhouse.library.naming.movies import extra_suffix, paren_year_title, part_of, version_label
 from reelhouse.library.naming.release import release_title
@@ -73,7 +74,13 @@ class Parsed:
 
     def __post_init__(self) -> None:
         """Fit the columns the scan writes (db/models/library.py): titles 512
-        characters, a version label 128, an IMDb id 16 (a longer "tt…" is no IMDb id)."""
+        characters, a version label 128, an IMDb id 16 (a longer "tt…" is no IMDb id).
+        Invisible marks at a title's ends (direction marks a right-to-left name carries,
+        a byte order mark, a zero-width space) are dropped: "Film\u200e" is "Film"."""
+        for field in ("title", "episode_title"):
+            value = getattr(self, field)
+            if value and (value[0] in _INVISIBLE or value[-1] in _INVISIBLE):
+                object.__setattr__(self, field, value.strip(_INVISIBLE + " ") or value)
         if len(self.title) > TITLE_MAX:
             object.__setattr__(self, "title", fit_text(self.title, TITLE_MAX, "a title from a name"))
         if self.episode_title is not None and len(self.episode_title) > TITLE_MAX:
@@ -83,6 +90,10 @@ class Parsed:
         if self.imdb_id is not None and len(self.imdb_id) > IMDB_MAX:
             object.__setattr__(self, "imdb_id", None)
 
+
+#: Direction marks and embeddings (Unicode UAX #9: LRM, RLM, ALM, LRE…PDF, LRI…PDI),
+#: the byte order mark and the zero-width space: invisible, no part of a title's ends.
+_INVISIBLE = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u200b"
 
 #: Lengths of the text columns a scan fills from names (db/models/library.py).
 TITLE_MAX, VERSION_MAX, IMDB_MAX, MATCH_KEY_MAX = 512, 128, 16, 600
@@ -174,7 +185,9 @@ def _title_year(raw: str) -> tuple[str, int | None]:
     """A show or film title from the raw text before a marker: group tags dropped,
     a trailing year split off ("Doctor.Who.2005." → ("Doctor Who", 2005))."""
     text = _LEAD_GROUPS.sub("", strip_ids(raw))
-    text = re.sub(r"\[[^\]]*\]", " ", text).strip(" ._-–")
+    glued = text.lstrip() == raw.lstrip()  # "-rf Show": a dash glued to the title only if nothing was cut
+    text = re.sub(r"\[[^\]]*\]", " ", text)
+    text = trim_title(text, " ._-–") if glued else text.strip(" ._-–")
     year = None
     if (m := _TITLE_YEAR.search(text)) and m.start() > 0:
         year = int(m.group(1))
@@ -264,10 +277,17 @@ def parse_media_paths(paths: Sequence[str],
     return [p for p in out if p is not None]
 
 
+#: Fullwidth parentheses, brackets and braces (U+FF08 …) and the lenticular brackets
+#: CJK names put tags in (``【字幕】``) → their ASCII forms, for the rules above.
+_BRACKETS = str.maketrans("（）［］｛｝【】", "()[]{}[]")
+
+
 def _parse(path: str, *, guess: bool) -> Parsed:
     # titles in NFC whatever the names' form: a Mac names files in NFD ("e" + U+0301),
     # which looks the same but is other text in JSON, exports and Jellyfin apps
     path = unicodedata.normalize("NFC", path)
+    if not path.isascii():  # fullwidth brackets, as CJK names write them: "（2001）" is "(2001)"
+        path = path.translate(_BRACKETS)
     parts = [p for p in path.replace("\\", "/").split("/") if p]
     name = parts[-1] if parts else path
     folders = parts[:-1]
@@ -367,7 +387,7 @@ def _plain_stem_title(stem: str) -> str | None:
     m = _YEAR.search(stem)
     if m is None or m.start() == 0:
         return None
-    words = re.sub(r"[._]+", " ", stem[: m.start()]).strip(" -([")
+    words = trim_title(re.sub(r"[._]+", " ", stem[: m.start()]), " -([")
     return words or None
 
 
@@ -415,6 +435,9 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
             title = f"{lead.group(1)} {title}"  # "480 Super movie": guessit took 480 for a resolution
         if not title and re.search(r"[^\W\d_]", stem):
             title = clean_words(stem)  # "[rec]": guessit found no title
+        elif title and not stem.rstrip().endswith("-") and \
+                (glued := re.match(r"\s*(-+)" + re.escape(title.split()[0]), stem)):
+            title = glued.group(1) + title  # "-rf Film 1080p": guessit drops a dash glued to the title
         part = _first_int(guessed.get("cd"), "guessit cd") or _first_int(guessed.get("part"), "guessit part")
         named_part = _TITLE_PART.search(stem)
         if named_part and title:  # "Dune Part Two (2024)" is a title, not a part of a file

@@ -27,7 +27,7 @@ import babelfish  # type: ignore[import-untyped]
 from guessit.api import GuessItApi
 from guessit.rules.common.date import valid_year
 
-from reelhouse.library.naming.folders import clean_words
+from reelhouse.library.naming.folders import clean_words, trim_title
 from reelhouse.library.naming.movies import part_of
 
 __all__ = ["TAG_PROPERTIES", "ReleaseTitle", "release_tag", "release_title"]
@@ -236,7 +236,7 @@ def release_title(stem: str) -> ReleaseTitle | None:
             return None  # an unknown word after the year: guessit decides
         if not _title_ok(head, before_year=True):
             return None
-        return ReleaseTitle(clean_words(head.strip(_SEPS)), year, part_of(tail))
+        return ReleaseTitle(clean_words(trim_title(head, _SEPS)), year, part_of(tail))
     spans = _tokens(stem)
     for i, (a, b) in enumerate(spans):
         found = release_tag(stem[a:b])
@@ -246,9 +246,9 @@ def release_title(stem: str) -> ReleaseTitle | None:
             return None
         head, tail = stem[:a], stem[a:]
         if _title_ok(head) and _tail_is_tags(tail) and not re.search(r"\d", head):
-            return ReleaseTitle(clean_words(head.strip(_SEPS)), None, part_of(tail))
+            return ReleaseTitle(clean_words(trim_title(head, _SEPS)), None, part_of(tail))
         return None
     if spans and not re.search(r"\d", stem) and _title_ok(stem) and \
             all(release_tag(stem[a:b]) is None for a, b in spans):
-        return ReleaseTitle(clean_words(stem.strip(_SEPS)), None)  # "American Psycho": words only
+        return ReleaseTitle(clean_words(trim_title(stem, _SEPS)), None)  # "American Psycho": words only
     return None

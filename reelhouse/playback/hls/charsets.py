@@ -18,7 +18,14 @@ decides, first rule that applies:
    ``Ça déjà vu`` as CP1251 Macedonian at 0.057 (``Зa dйjа vu``).
    Unsure and without a hint, the first candidate (in chardet's order) whose text has no
    word written in two scripts wins: ``Зa`` (Cyrillic Ze, Latin a) or ``Tsch晧`` is no
-   word of any language, and short cues are what forced-subtitle files hold.
+   word of any language, and short cues are what forced-subtitle files hold. Unsure,
+   with a hint and no result read as that language, the first candidate in one of the
+   language's code pages (chardet's registry) wins.
+   Last, a choice whose text holds a character no dialogue holds (a C1 control, ``¤``,
+   ``¦``) gives way to the first candidate whose text holds none and mixes no scripts
+   (of the hinted language's code pages first): Latin-9's ``5 €`` read as CP1250's
+   ``5 ¤``. Latin-9 (ISO-8859-15) counts only where CP1252's reading has such a
+   character, so ``It´s`` stays CP1252's.
 4. CP1252 when nothing fits (a byte it lacks becomes U+FFFD): the only guess before.
 
 chardet 7 rather than charset-normalizer: on subtitles of three to forty cues,
@@ -44,7 +51,7 @@ __all__ = ["CANDIDATES", "decode_subtitle", "subtitle_encoding"]
 #: ISO and KOI8 pages some Linux-made subtitles use.
 CANDIDATES = ("cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257",
               "cp1258", "cp874", "gb18030", "big5", "cp932", "euc-jp", "cp949", "iso-8859-2",
-              "iso-8859-7", "koi8-r", "koi8-u")
+              "iso-8859-7", "iso-8859-15", "koi8-r", "koi8-u")
 
 #: A hinted candidate wins if its confidence is at least this share of the best's.
 _HINT_SHARE = 0.5
@@ -61,8 +68,11 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
 
 
 def _alpha2(tag: str | None) -> str | None:
-    """The ISO 639-1 code of a sidecar's language tag (``fre``, ``el``, ``cht``), or None."""
-    tag = (tag or "").lower()
+    """The ISO 639-1 code of a sidecar's language tag (``fre``, ``el``, ``cht``, the
+    language of ``pt-br``), or None."""
+    tag = (tag or "").lower().replace("_", "-")
+    if tag not in _TAGS:
+        tag = tag.partition("-")[0]
     if tag in _TAGS:
         return _TAGS[tag]
     try:
@@ -93,13 +103,62 @@ def _script(char: str) -> str:
     return unicodedata.name(char, "?").split(" ", 1)[0]
 
 
+#: Runs of text without spaces or ASCII punctuation (a word with the signs inside it).
+_TOKEN = re.compile(r"[^\s!-/:-@\[-`{-~]{2,}")
+#: Scripts whose signs (not letters: Thai ``๛``, Arabic ``،``, CJK ``。``) tell the script
+#: as its letters do; a sign of these inside a word of another script is a misreading.
+_SIGN_SCRIPTS = frozenset({"THAI", "LAO", "ARABIC", "HEBREW", "CJK", "HIRAGANA", "KATAKANA", "HANGUL", "CYRILLIC",
+                           "GREEK", "ARMENIAN", "GEORGIAN", "KHMER", "DEVANAGARI"})
+_LONE_LETTER = re.compile(r"(?<![^\W\d_])[^\W\d_](?![^\W\d_])")
+
+
 def _mixes_scripts(data: bytes, encoding: str) -> bool:
-    """Whether ``data`` read as ``encoding`` has a word whose letters are of two scripts."""
+    """Whether ``data`` read as ``encoding`` has a word whose letters (or signs of
+    :data:`_SIGN_SCRIPTS`) are of two scripts (``T๛z``: CP1250's ``Tűz`` read as Thai
+    CP874), or a lone letter of another script in a Latin text (``5 ค``: Latin-9's
+    ``€`` read as CP874)."""
     try:
         text = data.decode(encoding, errors="replace")
     except LookupError:
         return True
-    return any(len({_script(c) for c in word}) > 1 for word in _WORD.findall(text))
+    if any(len({_script(c) for c in word}) > 1 for word in _WORD.findall(text)):
+        return True
+    for token in _TOKEN.findall(text):  # a script's sign inside a word of another: "T๛z"
+        scripts = {script for c in token if (script := _script(c)) in _SIGN_SCRIPTS or c.isalpha()}
+        if len(scripts) > 1:
+            return True
+    lone = {_script(c) for c in _LONE_LETTER.findall(text)} - {"LATIN"}
+    return bool(lone) and any(_script(c) == "LATIN" for w in _WORD.findall(text) for c in w)
+
+
+#: Characters no dialogue holds, the sign of a wrong code page: C1 controls (a CP1252
+#: curly quote read as ISO-8859-x), the generic currency sign ``¤`` and the broken bar
+#: ``¦`` (Latin-9's ``€`` and ``Š`` read as CP1252, CP1250 or CP1257), a fraction inside
+#: a word (Latin-9's ``Œuf`` read as CP1252's ``¼uf``).
+_IMPLAUSIBLE = re.compile("[\x80-\x9f\u00a4\u00a6]|(?<=[^\\W\\d_])[¼½¾]|[¼½¾](?=[^\\W\\d_])")
+
+
+def _implausible(data: bytes, encoding: str) -> bool:
+    """Whether ``data`` read as ``encoding`` holds a character no dialogue holds
+    (:data:`_IMPLAUSIBLE`). Latin-9 (ISO-8859-15) is CP1252 but for eight bytes: it is
+    plausible only where the CP1252 reading is not (``It´s`` stays CP1252's, ``5 €``
+    needs Latin-9)."""
+    name = lookup_encoding(encoding)
+    if name == lookup_encoding("iso-8859-15") and not _implausible(data, "cp1252"):
+        return True
+    try:
+        return _IMPLAUSIBLE.search(data.decode(encoding, errors="replace")) is not None
+    except LookupError:
+        return True
+
+
+def _speaks(r: Mapping[str, object], hint: str) -> bool:
+    """Whether chardet's result ``r`` reads as the language ``hint``, or is in an
+    encoding chardet's registry lists for that language."""
+    if r["language"] == hint:
+        return True
+    name = lookup_encoding(str(r["encoding"]))
+    return name is not None and hint in REGISTRY[name].languages
 
 
 def _unsure_and_foreign(best: Mapping[str, object], hint: str) -> bool:
@@ -132,11 +191,20 @@ def subtitle_encoding(data: bytes, language: str | None = None) -> str:
     if hint is None and _is_unsure(best):
         best = next((r for r in found if not _mixes_scripts(data, str(r["encoding"]))), best)
     if hint is not None:
+        foreign = _unsure_and_foreign(best, hint)
         for r in found:
-            if r["language"] == hint and (r["confidence"] >= _HINT_SHARE * best["confidence"]
-                                          or _unsure_and_foreign(best, hint)):
+            if r["language"] == hint and (r["confidence"] >= _HINT_SHARE * best["confidence"] or foreign):
                 best = r
                 break
+        else:
+            if foreign:  # no result reads as the language: the first in one of its code pages
+                best = next((r for r in found if _speaks(r, hint) and not _implausible(data, str(r["encoding"]))),
+                            best)
+    if _implausible(data, str(best["encoding"])):
+        best = next((r for r in found if not _implausible(data, str(r["encoding"]))
+                     and not _mixes_scripts(data, str(r["encoding"])) and (hint is None or _speaks(r, hint))),
+                    next((r for r in found if not _implausible(data, str(r["encoding"]))
+                          and not _mixes_scripts(data, str(r["encoding"]))), best))
     encoding = best["encoding"]
     assert encoding is not None
     return encoding

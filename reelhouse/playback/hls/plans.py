@@ -57,7 +57,10 @@ _LANGS = {"en": "English", "eng": "English", "fr": "Français", "fra": "Françai
 
 def display_name(language: str | None, title: str | None, fallback: str) -> str:
     """A track's name in the player's menus: language name and title, or ``fallback``."""
-    name = _LANGS.get((language or "").lower(), language or "")
+    code = (language or "").lower()
+    name = _LANGS.get(code, language or "")
+    if code not in _LANGS and (m := re.fullmatch(r"([a-z]{2,3})-(\w+)", code)) and m.group(1) in _LANGS:
+        name = f"{_LANGS[m.group(1)]} ({m.group(2).upper() if len(m.group(2)) != 4 else m.group(2).title()})"
     if title and name:
         return f"{name} ({title})"
     return title or name or fallback

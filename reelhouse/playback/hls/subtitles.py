@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+import re
 import subprocess
 import threading
 import time
@@ -40,12 +41,15 @@ _NAMES = {"english": "en", "french": "fr", "german": "de", "spanish": "es", "ita
           "dutch": "nl", "portuguese": "pt", "russian": "ru", "japanese": "ja",
           "chinese": "zh", "korean": "ko", "swedish": "sv", "polish": "pl"}
 _FLAGS = {"forced", "sdh", "cc", "hi", "default", "full"}
+#: A BCP 47 tag (RFC 5646 §2.1: language, then a script of four letters or a region of
+#: two letters or three digits), lower case, "_" as some tools write it
+_BCP47 = re.compile(r"([a-z]{2,3})[-_]([a-z]{4}|[a-z]{2}|[0-9]{3})")
 
 
 @dataclass(frozen=True, slots=True)
 class Sidecar:
     """A subtitle file: source-relative ``path``, ``language`` (as in the name, lower
-    case: ``en``, ``eng``; or None), ``forced`` flag, ``format`` (``srt``, ``ass``…)."""
+    case: ``en``, ``eng``, ``pt-br``; or None), ``forced`` flag, ``format`` (``srt``, ``ass``…)."""
 
     path: str
     language: str | None
@@ -75,6 +79,9 @@ def find_sidecars(media_path: str, names: list[str]) -> list[Sidecar]:
                 break
             if tag.isalpha() and len(tag) in (2, 3) and tag not in _FLAGS:
                 language = tag
+                break
+            if m := _BCP47.fullmatch(tag):  # "pt-BR", "zh-Hans", "en_US", "es-419"
+                language = f"{m.group(1)}-{m.group(2)}"
                 break
         out.append(Sidecar(posixpath.join(folder, name) if folder else name, language,
                            "forced" in tags, ext.lower()[1:]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ftplib
 import functools
+import logging
 import socket
 import ssl
 import time
@@ -25,12 +26,32 @@ from reelhouse.errors import (
     SourceUnavailable,
     StorageFull,
 )
-from reelhouse.sources.base import normalize_path
+from reelhouse.sources.base import Entry, normalize_path
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.lister import FtpLister
 from reelhouse.sources.ftp.replies import final_reply, translate_error
 
 __all__ = ["FtpClient", "FtpConfig", "TlsMode", "translate_error"]  # config and replies re-exported
+
+log = logging.getLogger(__name__)
+
+#: Links whose SIZE and MDTM go in one write: their 100 replies (~30 bytes each) fit the
+#: server's socket buffer, so it never blocks writing them while this writes commands.
+_LINK_BATCH = 50
+
+
+def _mdtm_time(reply: str) -> float | None:
+    """Seconds since the epoch of an ``MDTM`` reply (``213 YYYYMMDDHHMMSS[.sss]``, UTC:
+    RFC 3659 §3), or None for any other reply."""
+    code, _, stamp = reply.partition(" ")
+    if code != "213":
+        return None
+    try:
+        whole, _, frac = stamp.strip().partition(".")
+        when = datetime.strptime(whole, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        return when.timestamp() + (float(f"0.{frac}") if frac.isdigit() else 0.0)
+    except ValueError:
+        return None
 
 
 class FtpClient(FtpLister):
@@ -125,20 +146,74 @@ class FtpClient(FtpLister):
         the listing's value (servers without SIZE, or with SIZE refused in ASCII mode).
         Raises NotFound."""
         rel = normalize_path(path)
+        # a name the server's encoding lacks is InvalidInput here, before any command: inside
+        # the call it closed the connection and was taken for a refused SIZE, and the listing
+        # that followed failed as "connection is closed" (a 503 for a bad name)
+        target = self._abs(rel)
         if "SIZE" in self.features:
-            def _size() -> int | None:
-                ftp = self._ftp()
-                if not self._binary:
-                    ftp.voidcmd("TYPE I")
-                    self._binary = True
-                return ftp.size(self._abs(rel))
             try:
-                value: int | None = self._call(f"reading the size of {rel!r}", _size)
+                value: int | None = self._call(f"reading the size of {rel!r}", lambda: self._size(target))
                 if value is not None:
                     return value
             except InvalidInput:
                 pass  # 501/504: SIZE not usable here, fall back to the listing
         return self.stat(rel).size
+
+    def _size(self, target: str) -> int | None:
+        ftp = self._ftp()
+        if not self._binary:
+            ftp.voidcmd("TYPE I")
+            self._binary = True
+        return ftp.size(target)
+
+    def resolve_links(self, entries: list[Entry]) -> list[Entry]:
+        """``entries`` with each symbolic link (:attr:`Entry.link`, listed with the link's
+        own size) as the file it leads to: ``SIZE`` and ``MDTM`` follow links (pure-ftpd,
+        vsftpd), so its size and time become the target's, as a download and a stream
+        see them. A link ``SIZE`` refuses (550: dangling, out of the server's chroot, or
+        a folder: "I can only retrieve regular files") is left out: no listing, read or
+        download of it would work. A server without ``SIZE`` keeps its entries as listed.
+        The commands of up to :data:`_LINK_BATCH` links go in one write (RFC 959 §4.2:
+        replies come in order), one round trip per batch, not two per link. Raises what
+        the connection raises (SourceUnavailable …)."""
+        if "SIZE" not in self.features or not any(e.link and not e.is_dir for e in entries):
+            return entries
+        links = [e for e in entries if e.link and not e.is_dir]
+        mdtm = "MDTM" in self.features
+        found: dict[str, tuple[int, float | None] | None] = {}
+        for i in range(0, len(links), _LINK_BATCH):
+            batch = links[i:i + _LINK_BATCH]
+            targets = [self._abs(e.path) for e in batch]
+            replies: list[str] = self._call("reading what links lead to", lambda: self._ask_links(targets, mdtm))  # noqa: B023
+            per = 2 if mdtm else 1
+            for k, e in enumerate(batch):
+                size_reply = replies[k * per]
+                if not size_reply.startswith("213 ") or not size_reply[4:].strip().isdigit():
+                    found[e.path] = None
+                    continue
+                mtime = _mdtm_time(replies[k * per + 1]) if mdtm else None
+                found[e.path] = (int(size_reply[4:].strip()), mtime)
+        out: list[Entry] = []
+        for e in entries:
+            if not e.link or e.is_dir:
+                out.append(e)
+            elif (got := found.get(e.path)) is None:
+                log.info("ftp %s: %r is a link to no file the server reads; left out", self.config.host, e.path)
+            else:
+                out.append(Entry(e.name, e.path, False, got[0], e.mtime if got[1] is None else got[1], True))
+        return out
+
+    def _ask_links(self, targets: list[str], mdtm: bool) -> list[str]:
+        """``SIZE`` (and ``MDTM``) of each of ``targets`` written at once; their replies'
+        texts in order, whatever their codes."""
+        ftp = self._ftp()
+        if not self._binary:
+            ftp.voidcmd("TYPE I")
+            self._binary = True
+        commands = [c for t in targets for c in ((f"SIZE {t}", f"MDTM {t}") if mdtm else (f"SIZE {t}",))]
+        assert ftp.sock is not None
+        ftp.sock.sendall("".join(f"{c}\r\n" for c in commands).encode(ftp.encoding, "surrogateescape"))
+        return [final_reply(ftp) for _ in commands]
 
     def exact_mtime(self, path: str) -> float | None:
         """A file's modification time to the second (seconds since the epoch): ``MDTM``
@@ -153,13 +228,7 @@ class FtpClient(FtpLister):
                                     lambda: self._ftp().sendcmd(f"MDTM {target}"))
         except (InvalidInput, NotFound, PermissionDenied):
             return None
-        _, _, stamp = reply.partition(" ")
-        try:
-            whole, _, frac = stamp.strip().partition(".")
-            when = datetime.strptime(whole, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-            return when.timestamp() + (float(f"0.{frac}") if frac.isdigit() else 0.0)
-        except ValueError:
-            return None
+        return _mdtm_time(reply)
 
     def start_stor(self, path: str, offset: int = 0, append: bool = False) -> socket.socket:
         """Open a data connection that writes ``path``: ``STOR`` from byte 0, ``APPE``
@@ -256,8 +325,8 @@ class FtpClient(FtpLister):
         src, dst = normalize_path(old), normalize_path(new)
         if not src or not dst:
             raise InvalidInput("cannot rename the source root")
-        self._call(f"renaming {src!r} to {dst!r}",
-                   lambda: self._ftp().rename(self._abs(src), self._abs(dst)))
+        old_target, new_target = self._abs(src), self._abs(dst)  # InvalidInput before any command
+        self._call(f"renaming {src!r} to {dst!r}", lambda: self._ftp().rename(old_target, new_target))
 
     def set_mtime(self, path: str, mtime: float) -> None:
         """Set a file's modification time (seconds since the epoch) with ``MFMT``

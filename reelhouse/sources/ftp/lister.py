@@ -293,7 +293,7 @@ class FtpLister(FtpConnection):
             for line in reply.splitlines()[1:-1]:
                 item = parse_mlsd_line(line[1:] if line.startswith(" ") else line)
                 if item is not None:
-                    return Entry(rel.rsplit("/", 1)[-1], rel, item.is_dir, item.size, item.mtime)
+                    return Entry(rel.rsplit("/", 1)[-1], rel, item.is_dir, item.size, item.mtime, item.is_link)
         parent, _, name = rel.rpartition("/")
         for entry in self.list(parent):
             if entry.name == name:

@@ -60,7 +60,7 @@ def is_folder_entry_name(name: str) -> bool:
 
 
 def _entry(e: ListingEntry, prefix: str) -> Entry:
-    return Entry(e.name, prefix + e.name, e.is_dir, None if e.is_dir else e.size, e.mtime)
+    return Entry(e.name, prefix + e.name, e.is_dir, None if e.is_dir else e.size, e.mtime, e.is_link)
 
 
 def parse_list_text(text: str, now: datetime, strict: bool = False) -> list[ListingEntry]:
@@ -108,7 +108,11 @@ def list_entries(text: str, now: datetime, prefix: str = "", strict: bool = Fals
             name = name.partition(" -> ")[0]
         if name in ("", ".", "..") or "/" in name or "\r" in name:  # no LF: findall's lines
             continue
-        if kind == "d":
+        if kind == "l":  # its size is the link's: the source asks the server for the target's
+            append(Entry(name, prefix + name, False,
+                         int(size) if "," not in size and len(size) <= _MAX_DIGITS else None,
+                         _ls_time(month, day, hour or None, minute or None, year or None, now), True))
+        elif kind == "d":
             append(Entry(name, prefix + name, True, None,
                          _ls_time(month, day, hour or None, minute or None, year or None, now)))
         else:

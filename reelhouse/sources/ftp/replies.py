@@ -17,6 +17,7 @@ from reelhouse.errors import (
     SourceUnavailable,
     StorageFull,
 )
+from reelhouse.sources.base import LinkNotFollowed
 
 __all__ = ["final_reply", "translate_error", "use_encoding"]
 
@@ -25,7 +26,8 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     """Map an ftplib/socket/ssl exception to the reelhouse error tree.
 
     Reply codes per RFC 959 §4.2: 421 → SourceBusy, 530 → SourceLoginRefused,
-    550 → NotFound (PermissionDenied when the text says so), 553 → PermissionDenied when
+    550 → NotFound (PermissionDenied when the text says so; LinkNotFollowed for pyftpdlib's
+    "points to a path which is outside the user's root directory"), 553 → PermissionDenied when
     the text says so (pure-ftpd: "Can't open that file: Permission denied"), else 553 and
     500/501/504 (a request the server cannot parse, e.g. a name too long) → InvalidInput,
     452/552 → StorageFull, other 4xx → SourceUnavailable; network failures and timeouts
@@ -44,6 +46,9 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
         if code in ("550", "450", "553") and ("permission" in low or "denied" in low or "access" in low
                                                    or "privilege" in low):
             return PermissionDenied(f"FTP server denied access while {what}: {text}")
+        if code == "550" and "outside the user's root" in low:  # pyftpdlib: a link out of its root
+            return LinkNotFollowed(f"skipped: a link the FTP server will not follow (it points outside the "
+                                   f"server's root) while {what}: {text}")
         if code in ("550", "450"):
             return NotFound(f"not found on the FTP server while {what}: {text}")
         if code == "501" and ("no such" in text.lower() or "not a dir" in text.lower()):

@@ -12,7 +12,7 @@ import socket
 import ssl
 from collections.abc import Iterable, Iterator
 
-from reelhouse.errors import InvalidInput, ReelhouseError, SourceBusy
+from reelhouse.errors import InvalidInput, NotFound, ReelhouseError, SourceBusy
 from reelhouse.sources.base import Entry, normalize_path, walk_parallel
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.connection import path_error
@@ -44,7 +44,9 @@ class FtpSource(RangeReads):
     kind = "ftp"
 
     def list(self, path: str) -> list[Entry]:
-        return self._run(lambda c: c.list(path))
+        """Entries of a folder; a symbolic link a LIST or MLSD server shows as a link
+        appears as the file it leads to, or not at all (:meth:`FtpClient.resolve_links`)."""
+        return self._run(lambda c: c.resolve_links(c.list(path)))
 
     def list_now(self, path: str) -> builtins.list[Entry]:
         """:meth:`list` on a connection that is free now (health checks never wait
@@ -54,7 +56,7 @@ class FtpSource(RangeReads):
             raise SourceBusy(f"all {self.pool.size} FTP connections are in use")
         client = got[0]
         try:
-            entries = client.list(path)
+            entries = client.resolve_links(client.list(path))
         except BaseException:
             self.pool.release(client, reusable=client.alive and not client.in_transfer)
             raise
@@ -62,7 +64,16 @@ class FtpSource(RangeReads):
         return entries
 
     def stat(self, path: str) -> Entry:
-        return self._run(lambda c: c.stat(path))
+        """One entry (a link as the file it leads to, NotFound if it leads to none)."""
+        def _stat(c: FtpClient) -> Entry:
+            entry = c.stat(path)
+            if not entry.link:
+                return entry
+            resolved = c.resolve_links([entry])
+            if not resolved:
+                raise NotFound(f"{entry.path!r} is a link to no file the FTP server reads")
+            return resolved[0]
+        return self._run(_stat)
 
     def walk(self, path: str = "") -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
         """Every folder under ``path``, listing as many at once as the pool has
@@ -99,7 +110,8 @@ class FtpSource(RangeReads):
 
     def _list_many(self, paths: builtins.list[str], tree: dict[str, builtins.list[Entry] | None] | None = None,
                    ) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
-        return self._run(lambda c: c.list_many(paths, tree))
+        return self._run(lambda c: [r if isinstance(r, ReelhouseError) else c.resolve_links(r)
+                                    for r in c.list_many(paths, tree)])
 
     # -- writing -----------------------------------------------------------------------
     def size(self, path: str) -> int | None:

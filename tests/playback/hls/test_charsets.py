@@ -101,3 +101,55 @@ def test_never_raises(data: bytes, tag: str | None) -> None:
 def test_valid_utf8_round_trips(text: str) -> None:
     # a leading U+FEFF is a byte order mark, dropped once
     assert decode_subtitle(text.encode("utf-8")) == text.removeprefix("\ufeff")
+
+
+#: (language tag, encoding, one short cue): Central European CP1250, CP1252's curly
+#: quotes and dashes, ISO-8859-15's euro sign and Š/Ž (Latin-9, Linux-made subtitles).
+SHORT_LATIN = [
+    ("cs", "cp1250", "Ještě ne."), ("cs", "cp1250", "Děkuji, pane."), ("cs", "cp1250", "Žluťoučký kůň"),
+    ("pl", "cp1250", "Dziękuję bardzo."), ("pl", "cp1250", "Cześć, Łukasz!"), ("pl", "cp1250", "Zażółć gęślą jaźń"),
+    ("sk", "cp1250", "Ďakujem, ťava."), ("hu", "cp1250", "Köszönöm szépen, Ödön."),
+    ("hr", "cp1250", "Hvala, čovječe."), ("sl", "cp1250", "Kje si, Žiga?"),
+    ("en", "cp1252", "“Hello,” she said — ‘really’…"), ("en", "cp1252", "It’s fine."),
+    ("en", "cp1252", "It´s fine, isn´t it?"),  # an acute accent for an apostrophe stays one
+    ("fr", "cp1252", "« Œuvre » – l’été"), ("de", "cp1252", "„Schön“, sagte er."),
+    ("fr", "iso-8859-15", "Ça coûte 5 €."), ("de", "iso-8859-15", "Das kostet 10 €."),
+    ("en", "iso-8859-15", "Price: 5 €"), ("fi", "iso-8859-15", "Šakki ja Žanna"),
+    ("et", "iso-8859-15", "Šokolaad maksab 3 €"),
+]
+
+
+@pytest.mark.parametrize("cues", [1, 3])
+@pytest.mark.parametrize(("tag", "encoding", "line"), SHORT_LATIN)
+def test_short_latin_cues_in_each_latin_code_page(tag: str, encoding: str, line: str, cues: int) -> None:
+    """chardet cannot tell one Latin code page from another on a cue or three (its
+    confidences under 0.05): the euro sign of Latin-9 read as ``¤`` (CP1250) or ``ค``
+    (Thai CP874). A text with ``¤``, ``¦`` or a C1 control character is no dialogue."""
+    text = _srt(line, cues)
+    data = text.encode(encoding)
+    assert decode_subtitle(data, tag) == text
+    assert decode_subtitle(data) == text
+
+
+def test_thai_keeps_its_letters() -> None:
+    text = _srt("คุณไปไหนมาเมื่อคืน ฉันรอคุณจนเที่ยงคืน", 3)
+    assert decode_subtitle(text.encode("cp874"), "th") == text
+    assert decode_subtitle(text.encode("cp874")) == text
+
+
+@pytest.mark.parametrize(("tag", "encoding", "line"), [
+    ("fr", "iso-8859-15", "Œuf"),  # CP1252 read "¼uf": a fraction inside a word
+    ("fr", "iso-8859-15", "Un œuf, s'il vous plaît."),
+    (None, "cp1250", "Tűz!"),  # CP874 read "T๛z!": a Thai sign inside a Latin word
+    ("hu", "cp1250", "Tűz! Gyorsan!"),  # untagged, "Tûz" (CP1252) is as likely
+])
+def test_no_fraction_or_foreign_sign_inside_a_word(tag: str | None, encoding: str, line: str) -> None:
+    for cues in (1, 2):
+        text = _srt(line, cues)
+        assert decode_subtitle(text.encode(encoding), tag) == text
+
+
+@pytest.mark.parametrize(("tag", "line"), [("pl-PL", "Tak, śpię."), ("pl-pl", "Żółw"), ("cs-CZ", "Řekni mi.")])
+def test_a_tag_with_a_region_hints_its_language(tag: str, line: str) -> None:
+    text = _srt(line, 1)
+    assert decode_subtitle(text.encode("cp1250"), tag) == text

@@ -21,10 +21,30 @@ def test_find_sidecars() -> None:
         "Films/Film.2010.English.vtt": ("en", False, "vtt"),
         "Films/film.2010.DE.SRT": ("de", False, "srt"),
         "Films/Film.2010.sdh.srt": (None, False, "srt"),
-        "Films/Film.2010.pt-BR.srt": (None, False, "srt"),
+        "Films/Film.2010.pt-BR.srt": ("pt-br", False, "srt"),
     }
+
+
+@pytest.mark.parametrize(("name", "language"), [
+    ("Film.pt-BR.srt", "pt-br"), ("Film.cs-CZ.srt", "cs-cz"), ("Film.zh-Hans.srt", "zh-hans"),
+    ("Film.sr-Latn.forced.srt", "sr-latn"), ("Film.en_US.srt", "en-us"), ("Film.es-419.srt", "es-419"),
+    ("Film.x-y.srt", None), ("Film.part-2.srt", None),
+])
+def test_language_tags_with_a_region_or_script(name: str, language: str | None) -> None:
+    """OpenSubtitles, Plex and Jellyfin name sidecars with BCP 47 tags (RFC 5646:
+    language, then a script of four letters or a region of two letters or three
+    digits): the language is the tag, its first part picks the code pages."""
+    assert [s.language for s in find_sidecars("Film.mkv", [name])] == [language]
 
 
 @pytest.mark.parametrize("media", ["Film.2010.mkv", "Film.2010.mp4"])
 def test_root_folder(media: str) -> None:
     assert [s.path for s in find_sidecars(media, ["Film.2010.en.srt"])] == ["Film.2010.en.srt"]
+
+
+def test_a_tag_with_a_region_is_named_in_menus() -> None:
+    from reelhouse.playback.hls.plans import display_name
+
+    assert display_name("pt-br", None, "x") == "Português (BR)"
+    assert display_name("es-419", "SDH", "x") == "Español (419) (SDH)"
+    assert display_name("xx-yy", None, "x") == "xx-yy"

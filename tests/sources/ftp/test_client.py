@@ -21,6 +21,7 @@ from reelhouse.errors import (
     SourceUnavailable,
     StorageFull,
 )
+from reelhouse.sources.base import LinkNotFollowed
 from reelhouse.sources.ftp.client import FtpClient, FtpConfig, translate_error
 
 from helpers import FTP_PASSWORD, FTP_USER
@@ -51,6 +52,10 @@ def test_config_repr_hides_the_password() -> None:
         (ftplib.error_perm("530 Login incorrect."), SourceLoginRefused),
         (ftplib.error_perm("550 No such file or directory."), NotFound),
         (ftplib.error_perm("550 Permission denied."), PermissionDenied),
+        # pyftpdlib, of a link it lists but will not follow: the one 550 that is no failure
+        (ftplib.error_perm("550 '/' points to a path which is outside the user's root directory."),
+         LinkNotFollowed),
+        (ftplib.error_perm("550 Failed to change directory."), NotFound),  # vsftpd: any reason
         (ftplib.error_temp("450 Access denied"), PermissionDenied),
         (ftplib.error_perm("550 Not enough privileges."), PermissionDenied),  # pyftpdlib
         (ftplib.error_perm("553 Could not create file."), InvalidInput),

@@ -109,7 +109,7 @@ def test_text_parsers_equal_the_line_parsers(text: str) -> None:
 
 def _as_entries(parsed: list[ListingEntry], prefix: str) -> list[Entry]:
     """What a folder listing made of the parsed entries before the Entry builders."""
-    return [Entry(e.name, prefix + e.name, e.is_dir, None if e.is_dir else e.size, e.mtime)
+    return [Entry(e.name, prefix + e.name, e.is_dir, None if e.is_dir else e.size, e.mtime, e.is_link)
             for e in parsed if e.name not in ("", ".", "..") and not any(c in e.name for c in "/\r\n")]
 
 

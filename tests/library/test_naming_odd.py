@@ -1,0 +1,87 @@
+"""Odd file and folder names and the titles a user expects of them: a dash or plus
+glued to a title word is the title's ("-rf Film", "Film+"), a dash standing alone
+between spaces is a separator ("- Film -"); brackets, braces, emoji, right-to-left
+text and trailing dots or spaces. Pure: no I/O."""
+
+from __future__ import annotations
+
+import pytest
+
+from reelhouse.library.naming import Parsed, parse_media_path
+
+M, E, X = "movie", "episode", "extra"
+
+TABLE: list[tuple[str, dict[str, object]]] = [
+    # a dash glued to the first word is part of the title, by every route that names a film
+    ("-rf Film (2019).mkv", dict(kind=M, title="-rf Film", year=2019)),
+    ("Films/-rf Film (2019)/-rf Film (2019).mkv", dict(kind=M, title="-rf Film", year=2019)),
+    ("-rf Film (2019)/film.mkv", dict(kind=M, title="-rf Film", year=2019)),
+    ("-rf.Film.2019.1080p.BluRay.x264-GRP.mkv", dict(kind=M, title="-rf Film", year=2019)),
+    ("-rf Film.mkv", dict(kind=M, title="-rf Film")),
+    ("-rf Film 1080p.mkv", dict(kind=M, title="-rf Film")),  # guessit's route
+    ("--help (2019).mkv", dict(kind=M, title="--help", year=2019)),
+    ("-1 (2019).mkv", dict(kind=M, title="-1", year=2019)),
+    ("-rf Film (2019) - 1080p.mkv", dict(kind=M, title="-rf Film", year=2019, version="1080p")),
+    ("-rf Show/Season 1/-rf Show S01E01.mkv", dict(kind=E, title="-rf Show", season=1, episode=1)),
+    ("-rf Show/Season 1/S01E02.mkv", dict(kind=E, title="-rf Show", season=1, episode=2)),
+    ("-rf.Show.S01E03.720p.mkv", dict(kind=E, title="-rf Show", season=1, episode=3)),
+    ("-rf Film (2019)/-rf Film (2019)-trailer.mkv", dict(kind=X, title="-rf Film", year=2019, extra="trailer")),
+    # a dash between spaces is a separator, at either end
+    ("- Film - (2019)/- Film - (2019).mkv", dict(kind=M, title="Film", year=2019)),
+    ("- Film -/- Film -.mkv", dict(kind=M, title="Film")),
+    ("- Film - (2019).mkv", dict(kind=M, title="Film", year=2019)),
+    ("- Show -/Season 1/S01E01.mkv", dict(kind=E, title="Show", season=1, episode=1)),
+    ("Film - (2019).mkv", dict(kind=M, title="Film", year=2019)),
+    ("Film-.mkv", dict(kind=M, title="Film")),
+    # dashes on both sides are a decoration, not the title's
+    ("-Film-.mkv", dict(kind=M, title="Film")),
+    ("--Film--.mkv", dict(kind=M, title="Film")),
+    ("-Film- (2019).mkv", dict(kind=M, title="Film", year=2019)),
+    ("-Film-/-Film-.mkv", dict(kind=M, title="Film")),
+    # a plus glued to the last word is the title's ("Film+", "C++")
+    ("Film+ (2019).mkv", dict(kind=M, title="Film+", year=2019)),
+    ("Film+.2019.1080p.mkv", dict(kind=M, title="Film+", year=2019)),
+    ("C++ (2020)/C++.2020.1080p.WEB-DL.mkv", dict(kind=M, title="C++", year=2020)),
+    ("+1 (2013).mkv", dict(kind=M, title="+1", year=2013)),
+    # brackets and braces that are the title stay; tags go
+    ("[REC] (2007).mkv", dict(kind=M, title="[REC]", year=2007)),
+    ("[REC] 2 (2009)/[REC] 2 (2009).mkv", dict(kind=M, title="[REC] 2", year=2009)),
+    ("Film (2019) [1080p].mkv", dict(kind=M, title="Film", year=2019)),
+    # a release group before a titled name is no title ("[REC]" alone, or with a number, is)
+    ("[Judas] Your Name (2016) [1080p].mkv", dict(kind=M, title="Your Name", year=2016)),
+    ("[YTS.MX] Parasite (2019).mkv", dict(kind=M, title="Parasite", year=2019)),
+    ("[SubsPlease] Suzume (2022) (1080p) [ABCD1234].mkv", dict(kind=M, title="Suzume", year=2022)),
+    ("[Judas][Dual] Kimi no Na wa (2016).mkv", dict(kind=M, title="Kimi no Na wa", year=2016)),
+    ("Anime/[Judas] Kimi no Na wa (2016)/[Judas] Kimi no Na wa (2016) [1080p].mkv",
+     dict(kind=M, title="Kimi no Na wa", year=2016)),
+    ("Film [2019]/Film [2019].mkv", dict(kind=M, title="Film", year=2019)),
+    # fullwidth brackets, as CJK names are written: the same year and tags
+    ("千と千尋の神隠し（2001）.mkv", dict(kind=M, title="千と千尋の神隠し", year=2001)),
+    ("映画/千と千尋の神隠し（2001）/千と千尋の神隠し（2001）.mkv", dict(kind=M, title="千と千尋の神隠し", year=2001)),
+    ("【字幕】千と千尋の神隠し (2001).mkv", dict(kind=M, title="千と千尋の神隠し", year=2001)),
+    ("Film（2019）［1080p］.mkv", dict(kind=M, title="Film", year=2019)),
+    # emoji and right-to-left titles; invisible direction marks are no part of a title
+    ("👻 (2020).mkv", dict(kind=M, title="👻", year=2020)),
+    ("Films/🎬 Film (2020)/🎬 Film (2020).mkv", dict(kind=M, title="🎬 Film", year=2020)),
+    ("שלום (2019)/שלום (2019).mkv", dict(kind=M, title="שלום", year=2019)),
+    ("فيلم (2020).mkv", dict(kind=M, title="فيلم", year=2020)),
+    ("\u200fשלום\u200f (2019).mkv", dict(kind=M, title="שלום", year=2019)),
+    ("Film\u200e (2019).mkv", dict(kind=M, title="Film", year=2019)),
+    # trailing dots and spaces (Windows cannot write them, FTP servers can) are no title
+    ("Film (2020)..mkv", dict(kind=M, title="Film", year=2020)),
+    ("Film (2020) .mkv", dict(kind=M, title="Film", year=2020)),
+    ("Film. (2020)/Film. (2020).mkv", dict(kind=M, title="Film", year=2020)),
+    ("Film ./Film .mkv", dict(kind=M, title="Film")),
+    # Windows-reserved names are titles like any other on a server
+    ("CON (2019).mkv", dict(kind=M, title="CON", year=2019)),
+    ("Films/NUL.mkv", dict(kind=M, title="NUL")),
+]
+
+
+@pytest.mark.parametrize(("path", "expected"), TABLE, ids=[p for p, _ in TABLE])
+def test_odd_names(path: str, expected: dict[str, object]) -> None:
+    assert parse_media_path(path) == Parsed(**expected)  # type: ignore[arg-type]
+
+
+def test_the_table_has_no_duplicates() -> None:
+    assert len({p for p, _ in TABLE}) == len(TABLE)

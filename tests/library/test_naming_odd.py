@@ -85,3 +85,10 @@ def test_odd_names(path: str, expected: dict[str, object]) -> None:
 
 def test_the_table_has_no_duplicates() -> None:
     assert len({p for p, _ in TABLE}) == len(TABLE)
+
+
+def test_whitespace_only_title_does_not_raise() -> None:
+    """Found by test_parse_never_fails: guessit's title of "\\r.mkv" is whitespace, and
+    the glued-dash rule took its first word."""
+    for name in ("\r.mkv", " .mkv", "\t\n.mp4"):
+        assert parse_media_path(name).kind == "other"

@@ -433,9 +433,11 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
             title = clean_words(stem)  # "I Live In A Trailer": the word ends the title
         elif title and lead and not title.startswith(lead.group(1)) and _key(stem[lead.end():]).startswith(_key(title)):
             title = f"{lead.group(1)} {title}"  # "480 Super movie": guessit took 480 for a resolution
+        if title and not title.strip():
+            title = ""  # "\r.mkv": guessit's title is whitespace
         if not title and re.search(r"[^\W\d_]", stem):
             title = clean_words(stem)  # "[rec]": guessit found no title
-        elif title and not stem.rstrip().endswith("-") and \
+        elif title and title.split() and not stem.rstrip().endswith("-") and \
                 (glued := re.match(r"\s*(-+)" + re.escape(title.split()[0]), stem)):
             title = glued.group(1) + title  # "-rf Film 1080p": guessit drops a dash glued to the title
         part = _first_int(guessed.get("cd"), "guessit cd") or _first_int(guessed.get("part"), "guessit part")

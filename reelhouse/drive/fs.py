@@ -68,6 +68,18 @@ class DriveFS:
         self.guard = Guard(source, health, read_only)
         self.handles = Handles()
         self.names = Namespace(self.tree, self.guard, self.handles, self._upload)
+        spool.taken = self._taken
+
+    def _taken(self, rel: str) -> bool:
+        """Is ``rel`` on the server (its folder's listing: cached, else asked now)? An
+        upload's ``.part`` must not be (:meth:`Spool._part_of
+        <reelhouse.drive.spool.Spool._part_of>`). Takes no spool lock (an upload holds
+        its file's lock). Raises what a listing raises."""
+        known = self.listings.lookup(rel)
+        if known is not None:
+            return known is not False
+        folder, _, name = rel.rpartition("/")
+        return any(e.name == name for e in self.tree.list(folder))
 
     # -- state ---------------------------------------------------------------------------
     @property

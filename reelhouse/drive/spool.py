@@ -3,7 +3,10 @@ is uploaded on close or ``fsync``.
 
 An upload goes to ``name.part`` (STOR), its size is checked against the spool file
 (SIZE, else the listing), then it is renamed over ``name`` (RNFR/RNTO): a reader on the
-server never sees half a file under the real name. An upload whose connection failed
+server never sees half a file under the real name. Where ``name.part`` is a file of the
+user's (on the server, or being written through the mount: a partial download, a
+folder copied in with ``film.mkv`` and ``film.mkv.part``), the upload goes through
+``.<hash>.part`` instead, so it never overwrites and renames away that file. An upload whose connection failed
 is retried ``attempts`` times with a doubling delay (one the server refused is not).
 If it still fails the spool file stays with a manifest (``<id>.json``: the remote
 path), ``drive status`` lists it as pending, and the next mount of the same server
@@ -71,6 +74,10 @@ class Spool:
         self.lock = threading.RLock()
         self.base = folder
         self.folder, self._claim = _claim(folder)
+        #: ``taken(path)``: is ``path`` a file or folder of the user's (on the server or
+        #: being written)? The drive sets it (its listings); an upload's ``.part`` is
+        #: never such a name. Not set: ``name.part`` is used as it is.
+        self.taken: Callable[[str], bool] | None = None
 
     def node(self, path: str) -> SpoolFile | None:
         with self.lock:
@@ -107,8 +114,22 @@ class Spool:
                 node.discard()
 
     def _streamer(self, node: SpoolFile, start: int) -> Streamer:
-        return Streamer(self.source, _part(node.path), node.local, node.fd, start, self.thread_init,
+        return Streamer(self.source, self._part_of(node), node.local, node.fd, start, self.thread_init,
                         on_sent=node.add_sent)
+
+    def _part_of(self, node: SpoolFile) -> str:
+        """The name ``node`` is uploaded to before its rename: chosen once per path (a
+        retry overwrites its own earlier try), ``name.part`` unless that is a name of the
+        user's (:attr:`taken`), then ``.<hash>.part`` names. Raises what a listing
+        raises."""
+        if node.part is not None and node.part.rpartition("/")[0] == node.path.rpartition("/")[0]:
+            return node.part
+        for n in range(100):
+            part = _part(node.path, n)
+            if self.taken is None or not (part in self.nodes or self.taken(part)):
+                break
+        node.part = part
+        return part
 
     def rekey(self, old: str, new: str) -> None:
         """``old`` was renamed to ``new``: its spool file (if any) follows, and so do the
@@ -119,6 +140,7 @@ class Spool:
                 node = self.nodes.pop(path)
                 node.stop_stream()  # it was uploading under the old name
                 node.path = new + path[len(old):]
+                node.part = None  # its .part goes beside its new name
                 self.nodes[node.path] = node
                 if node.dirty:
                     self._write_manifest(node)
@@ -158,7 +180,7 @@ class Spool:
         return out
 
     def _write_manifest(self, node: SpoolFile) -> None:
-        node.manifest.write_text(json.dumps({"path": node.path}))
+        node.manifest.write_text(json.dumps({"path": node.path, "part": node.part}))
 
     def upload(self, node: SpoolFile) -> Entry | None:
         """Upload ``node`` if it is dirty: ``.part``, size check, rename; with retries.
@@ -223,10 +245,13 @@ class Spool:
             log.info("could not set the time of %r: %s", node.path, exc.message)
 
     def _put(self, node: SpoolFile, size: int) -> None:
-        part = _part(node.path)
         streamer, node.streamer = node.streamer, None
         streamed = streamer is not None and node.sequential == size and streamer.finish() \
-            and streamer.sent == size
+            and streamer.sent == size and streamer.part == node.part
+        chosen = node.part
+        part = self._part_of(node)
+        if part != chosen:
+            self._write_manifest(node)  # with the .part a later mount's retry reuses
         if streamer is not None:
             try:
                 streamer.close()  # settled already (upload): nothing left to write
@@ -284,8 +309,10 @@ class Spool:
         self._adopt()
         for manifest in sorted(self.folder.glob("*.json")):
             try:
-                path = str(json.loads(manifest.read_text())["path"])
-            except (OSError, ValueError, KeyError, TypeError):
+                saved = json.loads(manifest.read_text())
+                path = str(saved["path"])
+                part = saved.get("part")
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 continue
             ident = manifest.stem
             if not (self.folder / f"{ident}.data").exists():
@@ -295,6 +322,7 @@ class Spool:
                 if path in self.nodes:
                     continue
                 node = SpoolFile(self.folder, path, loaded=True, ident=ident)
+                node.part = part if isinstance(part, str) else None  # its own, from the last try
                 node.dirty = True
                 node.error = "left by an earlier mount"
                 self.nodes[path] = node
@@ -391,14 +419,15 @@ def _release(claim: int | None) -> None:
         os.close(claim)  # also releases the flock
 
 
-def _part(path: str) -> str:
-    """``name.part`` beside ``path``; for a name too long for the suffix (251–255 bytes)
-    ``.<hash of the name>.part`` instead (the server's NAME_MAX is 255 bytes)."""
+def _part(path: str, n: int = 0) -> str:
+    """``name.part`` beside ``path``; for a name too long for the suffix (251–255 bytes),
+    or ``n`` > 0 (the ``n``-th spare, where ``name.part`` is taken), ``.<hash of the name
+    and n>.part`` instead (the server's NAME_MAX is 255 bytes)."""
     folder, _, name = path.rpartition("/")
     part = f"{name}.part"
-    if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
-        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:32]
-        part = f".{digest}.part"
+    if n or len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
+        key = name.encode("utf-8", "surrogateescape") + (f"\0{n}".encode() if n > 1 else b"")
+        part = f".{hashlib.sha256(key).hexdigest()[:32]}.part"
     return f"{folder}/{part}" if folder else part
 
 

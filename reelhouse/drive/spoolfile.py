@@ -59,6 +59,8 @@ class SpoolFile:
         # upload running during the writes, which also writes the spool file (streamer.py)
         self.sequential: int | None = 0 if loaded and remote_size == 0 else None
         self.streamer: Streamer | None = None
+        #: the name on the server its upload goes to before the rename (Spool._part_of)
+        self.part: str | None = None
         self._start_stream = start_stream
         #: the upload running now: "uploading" (also during the writes, streamed), or
         #: "retrying" (an earlier try failed); None when none runs. ``sent``: its bytes

@@ -1,0 +1,62 @@
+"""Uploads through a real mount of pyftpdlib that must not cost the user a file: the
+``name.part`` an upload goes through is never a file of the user's."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from drive.support import Mounter
+
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+from helpers import FTP_PASSWORD, FTP_USER
+
+pytestmark = pytest.mark.requires_fuse
+
+
+def login(server: EmbeddedFtpServer) -> list[str]:
+    return ["--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER, "--password", FTP_PASSWORD]
+
+
+def test_an_upload_never_overwrites_a_file_named_like_its_part(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                               tmp_path: Path, mount: Mounter) -> None:
+    # a partial download of another client, kept on the server
+    (ftp_root / "notes.txt.part").write_bytes(b"the user's own .part file")
+    # a folder holding a file and its ".part" (a torrent client's incomplete copy), copied
+    # in: one small (uploaded at close) and one big (uploaded while written)
+    local = tmp_path / "local" / "Film (2001)"
+    local.mkdir(parents=True)
+    big = os.urandom(9 * 1024 * 1024 + 5)
+    (local / "film.mkv.part").write_bytes(big[: 3 * 1024 * 1024])
+    (local / "film.mkv").write_bytes(big)
+    (local / "a.txt.part").write_bytes(b"part of a")
+    (local / "a.txt").write_bytes(b"all of a")
+    m = mount(*login(ftp_server))
+    (m.path / "notes.txt").write_text("notes")
+    assert (ftp_root / "notes.txt").read_text() == "notes"
+    assert (ftp_root / "notes.txt.part").read_bytes() == b"the user's own .part file"
+    for order in (["film.mkv.part", "film.mkv", "a.txt.part", "a.txt"],
+                  ["film.mkv", "film.mkv.part", "a.txt", "a.txt.part"]):
+        target = m.path / f"copy-{order[0]}"
+        target.mkdir()
+        for name in order:
+            shutil.copyfile(local / name, target / name)
+        for name in order:
+            assert (ftp_root / target.name / name).read_bytes() == (local / name).read_bytes(), name
+        assert sorted(os.listdir(ftp_root / target.name)) == sorted(order)
+    # two writers at once: the big file streams to the server while its ".part" is written
+    target = m.path / "together"
+    target.mkdir()
+    with (target / "film.mkv").open("wb") as whole, (target / "film.mkv.part").open("wb") as part:
+        for i in range(0, len(big), 1024 * 1024):
+            whole.write(big[i:i + 1024 * 1024])
+            if i < 3 * 1024 * 1024:
+                part.write(big[i:i + 1024 * 1024])
+                part.flush()
+    assert (ftp_root / "together" / "film.mkv").read_bytes() == big
+    assert (ftp_root / "together" / "film.mkv.part").read_bytes() == big[: 3 * 1024 * 1024]
+    assert sorted(os.listdir(ftp_root / "together")) == ["film.mkv", "film.mkv.part"]
+

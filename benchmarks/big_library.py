@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import random
@@ -245,6 +246,54 @@ async def load(base: str, fixture: dict[str, Any], clients: int, seconds: float,
     return out
 
 
+WRK_SCRIPT = Path(__file__).resolve().parent / "big_library_wrk.lua"
+
+
+def load_wrk(base: str, fixture: dict[str, Any], clients: int, seconds: float, work: Path) -> dict[str, Any]:
+    """The closed loop driven by wrk (a C load generator: a few µs of CPU a request,
+    where the Python client spends about as much CPU as the server): ``clients``
+    connections, one wrk thread and one login session each, the six kinds in turn as
+    :func:`load` asks for them (``big_library_wrk.lua``). Same shape as :func:`load`,
+    plus ``client_cpu_ms_per_request`` (wrk's own user + system CPU) and wrk's own
+    percentiles of all requests."""
+    rng = random.Random(1)
+    kinds = _kinds(fixture, rng)
+    names = list(kinds)
+    paths = work / "wrk-paths.tsv"
+    paths.write_text("".join(f"{names[i % len(names)]}\t{kinds[names[i % len(names)]]()}\n"
+                             for i in range(len(names) * 1000)))
+    tokens = work / "wrk-tokens.txt"
+    tokens.write_text("".join(t + "\n" for t in (fixture.get("tokens") or [fixture["token"]])))
+    out = work / "wrk-out.tsv"
+    out.unlink(missing_ok=True)
+    env = dict(os.environ, BIG_LIBRARY_PATHS=str(paths), BIG_LIBRARY_TOKENS=str(tokens), BIG_LIBRARY_OUT=str(out))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(["wrk", "-t", str(clients), "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "30s",
+                    "-s", str(WRK_SCRIPT), base], env=env, check=True, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    times: dict[str, list[float]] = {k: [] for k in names}
+    errors: list[str] = []
+    wrk_own: list[str] = []
+    for line in out.read_text().splitlines():
+        fields = line.split("\t")
+        if fields[0] == "#wrk":
+            wrk_own = fields[1:]
+        elif fields[1] != "200":
+            errors.append(f"{fields[0]}: {fields[1]}")
+        else:
+            times[fields[0]].append(int(fields[2]) / 1000)
+    result = _summary(times, seconds)
+    result["errors"] = errors[:5]
+    result["error_count"] = len(errors)
+    n = max(1, result["all"]["n"])
+    result["client_cpu_ms_per_request"] = round(
+        ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) * 1000 / n, 3)
+    if wrk_own:
+        result["wrk_own"] = {"requests": int(wrk_own[0]), "p50_ms": round(float(wrk_own[2]) / 1000, 1),
+                             "p99_ms": round(float(wrk_own[3]) / 1000, 1)}
+    return result
+
+
 def _measured(pids: list[int], phase: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Run ``phase`` and add the server's CPU ms per answered request (all its
     processes) and the load generator's own (same machine, same cores)."""
@@ -254,8 +303,10 @@ def _measured(pids: list[int], phase: Callable[[], dict[str, Any]]) -> dict[str,
     client1 = resource.getrusage(resource.RUSAGE_SELF)
     n = max(1, out["all"]["n"])
     out["server_cpu_ms_per_request"] = round((sum(cpu_seconds(p) for p in pids) - server0) * 1000 / n, 2)
-    out["client_cpu_ms_per_request"] = round(
-        ((client1.ru_utime - client0.ru_utime) + (client1.ru_stime - client0.ru_stime)) * 1000 / n, 2)
+    out.setdefault("client_cpu_ms_per_request", round(  # wrk's is measured by load_wrk
+        ((client1.ru_utime - client0.ru_utime) + (client1.ru_stime - client0.ru_stime)) * 1000 / n, 2))
+    out["server_cpu_cores"] = round(out["server_cpu_ms_per_request"] * out["all"]["requests_per_s"] / 1000, 2)
+    out["client_cpu_cores"] = round(out["client_cpu_ms_per_request"] * out["all"]["requests_per_s"] / 1000, 2)
     return out
 
 
@@ -322,23 +373,34 @@ def _serve_on(port: int, url: str, data: Path, source: Path | None) -> tuple[sub
 
 
 def _three_runs(base: str, pids: list[int], fixture: dict[str, Any], clients: int, seconds: float,
-                rate: float) -> dict[str, Any]:
+                rate: float, tool: str, work: Path) -> dict[str, Any]:
+    """``tool``: the closed loop's load generator, ``wrk``, ``python`` or ``both``
+    (``closed_loop`` by wrk, ``closed_loop_python`` by the asyncio + httpx client)."""
     asyncio.run(load(base, fixture, 4, 2.0))  # warm-up
     alone = single(base, fixture, pids)
-    closed = _measured(pids, lambda: asyncio.run(load(base, fixture, clients, seconds)))
+    out: dict[str, Any] = {"alone": alone}
+    if tool in ("wrk", "both"):
+        out["closed_loop"] = _measured(pids, lambda: load_wrk(base, fixture, clients, seconds, work))
+        out["closed_loop"]["load_generator"] = "wrk (C), closed loop"
+    if tool in ("python", "both"):
+        key = "closed_loop_python" if tool == "both" else "closed_loop"
+        out[key] = _measured(pids, lambda: asyncio.run(load(base, fixture, clients, seconds)))
+        out[key]["load_generator"] = "asyncio + httpx (Python), closed loop"
     paced = _measured(pids, lambda: asyncio.run(load(base, fixture, clients, seconds, rate)))
+    paced["load_generator"] = "asyncio + httpx (Python), paced: latency from the planned send time"
     limit = asyncio.run(load(base, fixture, clients, seconds, rate, health_only=True))["all"]
-    return {"alone": alone, "closed_loop": closed, f"paced_{rate:g}_per_s_per_client": paced,
-            "limit_paced_health": limit,
-            "goal_met_paced": paced["all"]["p99_ms"] <= GOAL_P99_MS and not paced["errors"],
-            "goal_met_closed_loop": closed["all"]["p99_ms"] <= GOAL_P99_MS and not closed["errors"]}
+    closed = out["closed_loop"]
+    out.update({f"paced_{rate:g}_per_s_per_client": paced, "limit_paced_health": limit,
+                "goal_met_paced": paced["all"]["p99_ms"] <= GOAL_P99_MS and not paced["errors"],
+                "goal_met_closed_loop": closed["all"]["p99_ms"] <= GOAL_P99_MS and not closed["errors"]})
+    return out
 
 
 def _phases(url: str, data: Path, fixture: dict[str, Any], clients: int, seconds: float, rate: float,
-            source: Path | None) -> dict[str, Any]:
+            source: Path | None, tool: str) -> dict[str, Any]:
     server, port = serve(url, data, source)
     try:
-        return _three_runs(f"http://127.0.0.1:{port}", [server.pid], fixture, clients, seconds, rate)
+        return _three_runs(f"http://127.0.0.1:{port}", [server.pid], fixture, clients, seconds, rate, tool, data)
     finally:
         kill_groups([server])
 
@@ -358,7 +420,7 @@ def _with_children(pids: list[int]) -> list[int]:
 
 
 def _cluster_phases(url: str, data: Path, fixture: dict[str, Any], clients: int, seconds: float, rate: float,
-                    nodes: int) -> dict[str, Any]:
+                    nodes: int, tool: str) -> dict[str, Any]:
     """The three runs through nginx (deploy/nginx.conf) in front of ``nodes`` nodes and
     one worker on this PostgreSQL and a redis-server of its own: the supported way to
     use more than one core (see benchmarks/README.md, "Scale"). CPU: every process of
@@ -372,27 +434,35 @@ def _cluster_phases(url: str, data: Path, fixture: dict[str, Any], clients: int,
         with Cluster(data / f"cluster{nodes}", url, f"redis://127.0.0.1:{port}/0", nodes=nodes,
                      workers=1) as cluster:
             pids = _with_children([p.pid for p in cluster.procs])  # nginx's workers too
-            return _three_runs(cluster.proxy_url, pids, fixture, clients, seconds, rate)
+            return _three_runs(cluster.proxy_url, pids, fixture, clients, seconds, rate, tool, data)
     finally:
         kill_groups([redis])
 
 
 def api_run(url: str, data: Path, files: int, clients: int, seconds: float, rate: float,
-            before: Path | None, nodes: int = 0) -> dict[str, Any]:
+            before: Path | None, nodes: int = 0, tool: str = "python") -> dict[str, Any]:
     """Fill the library, then the three runs against this tree's server and (``before``:
     the source tree of an earlier commit) against that one's, on the same database."""
     t0 = time.monotonic()
-    fixture = fill(url, data, files)
+    saved = data / f"fixture-{files}.json"
+    if saved.is_file():  # --keep: a library filled by an earlier run
+        fixture = json.loads(saved.read_text())
+        log(f"  reusing the library of {saved}")
+    else:
+        if data.exists() and url.startswith("sqlite"):
+            shutil.rmtree(data)  # a fill that did not finish
+        fixture = fill(url, data, files)
+        saved.write_text(json.dumps(fixture))
     fill_s = time.monotonic() - t0
     out: dict[str, Any] = {"files": fixture["files"], "movies": fixture["movies"], "shows": fixture["shows"],
                            "fill_s": round(fill_s, 1), "goal_p99_ms": GOAL_P99_MS}
-    out["reelhouse"] = _phases(url, data, fixture, clients, seconds, rate, None)
+    out["reelhouse"] = _phases(url, data, fixture, clients, seconds, rate, None, tool)
     if before is not None:
         log(f"  the same with the server of {before}")
-        out["before"] = _phases(url, data, fixture, clients, seconds, rate, before)
+        out["before"] = _phases(url, data, fixture, clients, seconds, rate, before, tool)
     if nodes > 0:
         log(f"  {nodes} nodes behind nginx")
-        out[f"nodes_{nodes}_nginx"] = _cluster_phases(url, data, fixture, clients, seconds, rate, nodes)
+        out[f"nodes_{nodes}_nginx"] = _cluster_phases(url, data, fixture, clients, seconds, rate, nodes, tool)
     out["peer_count_all_files_ms"] = round(count_all(url, data) * 1000, 1)
     return out
 
@@ -590,34 +660,53 @@ def main() -> None:
     p.add_argument("--no-sqlite", action="store_true", help="API part: PostgreSQL only")
     p.add_argument("--scan-empty", action="store_true", help="empty files instead of a real 1 s clip")
     p.add_argument("--scan-workers", type=int, default=0, help="`reelhouse worker` processes beside the scan")
+    p.add_argument("--keep", type=Path, default=None,
+                   help="keep the filled libraries in this folder (PostgreSQL: a schema named after it) "
+                        "and reuse them in the next run with the same --files")
+    p.add_argument("--load-tool", choices=["auto", "wrk", "python", "both"], default="auto",
+                   help="closed loop's load generator: wrk when on PATH (auto), the Python client, or both")
     args = p.parse_args()
-    result: dict[str, Any] = {"benchmark": "big_library", "clients": args.clients, "seconds": args.samples}
-    with tempfile.TemporaryDirectory(prefix="reelhouse-big-") as tmp_s:
-        tmp = Path(tmp_s)
+    tool = args.load_tool
+    if tool == "auto":
+        tool = "wrk" if shutil.which("wrk") else "python"
+    result: dict[str, Any] = {"benchmark": "big_library", "clients": args.clients, "seconds": args.samples,
+                              "closed_loop_load_generator": tool, "loadavg_start": os.getloadavg()}
+    with contextlib.ExitStack() as stack:
+        if args.keep is not None:
+            tmp = args.keep.resolve()
+            tmp.mkdir(parents=True, exist_ok=True)
+        else:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="reelhouse-big-")))
         if not args.scan_only and not args.no_sqlite:
             log(f"SQLite: {args.files} files")
             result["sqlite"] = api_run(f"sqlite:///{tmp / 'sqlite' / 'reelhouse.db'}", tmp / "sqlite", args.files,
-                                       args.clients, args.samples, args.rate, args.before)
+                                       args.clients, args.samples, args.rate, args.before, tool=tool)
         if args.postgres and not args.scan_only:
             from sqlalchemy import create_engine, text
 
-            schema = f"rh_big_{uuid.uuid4().hex[:10]}"
+            # --keep: one schema per kept folder and size, kept for the next run
+            schema = (f"rh_big_keep_{uuid.uuid5(uuid.NAMESPACE_URL, f'{tmp}:{args.files}').hex[:10]}"
+                      if args.keep is not None else f"rh_big_{uuid.uuid4().hex[:10]}")
             admin = create_engine(args.postgres)
             with admin.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+                if args.keep is None or not (tmp / "pg" / f"fixture-{args.files}.json").is_file():
+                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                    conn.execute(text(f'CREATE SCHEMA "{schema}"'))
             try:
                 log(f"PostgreSQL: {args.files} files")
                 sep = "&" if "?" in args.postgres else "?"
                 url = f"{args.postgres}{sep}options={quote(f'-csearch_path={schema}')}"
                 result["postgresql"] = api_run(url, tmp / "pg", args.files, args.clients, args.samples, args.rate,
-                                               args.before, args.nodes)
+                                               args.before, args.nodes, tool=tool)
             finally:
-                with admin.begin() as conn:
-                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                if args.keep is None:
+                    with admin.begin() as conn:
+                        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
                 admin.dispose()
-        log("first scans")
-        result["first_scan"] = scan_run(args.scan_local, args.scan_ftp, tmp, not args.scan_empty,
-                                        args.scan_workers)
+        if args.scan_local > 0 or args.scan_ftp > 0:
+            log("first scans")
+            result["first_scan"] = scan_run(args.scan_local, args.scan_ftp, tmp, not args.scan_empty,
+                                            args.scan_workers)
     result["loadavg"] = os.getloadavg()
     result["cpus"] = os.cpu_count()
     emit(result)

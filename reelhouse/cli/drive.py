@@ -64,8 +64,8 @@ def mount(
     read_only: Annotated[bool | None, typer.Option(
         "--read-only/--read-write", help="Refuse every change (EROFS), or allow them over the "
                                          "config file's read_only.", show_default=False)] = None,
-    config: Annotated[str | None, typer.Option(help="INI or TOML file: [ftp] [mount] [cache] "
-                                                    "[connection] [logging].")] = None,
+    config: Annotated[str | None, typer.Option(help="INI or TOML file: \\[ftp] \\[mount] \\[cache] "
+                                                    "\\[connection] \\[logging].")] = None,  # \\[: rich markup
     log_file: Annotated[str | None, typer.Option(help="Write the log here.")] = None,
     log_level: Annotated[str | None, typer.Option(help="debug | info | warning | error.")] = None,
 ) -> None:

@@ -3,6 +3,7 @@ message; every way of starting the CLI runs the same entry point."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -48,3 +49,12 @@ def test_python_dash_m_runs_the_cli(module: str) -> None:
     assert proc.returncode == 0, proc.stderr
     for group in ("serve", "source", "scan", "sync", "transfer", "worker", "user"):
         assert group in proc.stdout
+
+
+def test_drive_mount_help_names_the_config_sections() -> None:
+    """rich read "[ftp] [mount] …" as markup and printed "INI or TOML file: ." (qadrive)."""
+    proc = subprocess.run([sys.executable, "-m", "reelhouse", "drive", "mount", "--help"],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "COLUMNS": "250"})
+    assert proc.returncode == 0, proc.stderr
+    assert "[ftp] [mount] [cache] [connection] [logging]" in proc.stdout

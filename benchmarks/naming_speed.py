@@ -252,11 +252,12 @@ def _library_figures(size: int, peer_sample: int) -> dict[str, Any]:
     alone on a sample of it (the peer: what naming cost before it had its own patterns)."""
     import reelhouse.library.naming.parse as parse_module
     import reelhouse.library.naming.release as release_module
+    import reelhouse.library.naming.titles as titles_module
     from reelhouse.library.naming import parse_media_paths
 
     paths = library(size)
     parse_module._folders.cache_clear()
-    parse_module._folder_title.cache_clear()
+    titles_module.folder_title_year.cache_clear()
     release_module.release_tag.cache_clear()
     residue: list[str] = []
 
@@ -312,13 +313,13 @@ def main() -> int:
     p.add_argument("--pool", type=int, default=4, help="residue copies for the pool figure (0: skip)")
     p.add_argument("--previous", default="6f205c3", help="git revision of the previous naming module")
     args = p.parse_args()
-    import reelhouse.library.naming.parse as parse_module
+    import reelhouse.library.naming.titles as titles_module
     from reelhouse.library.naming import parse_media_path
 
     paths = corpus()
     log(f"{len(paths)} paths")
     calls = [0]
-    real_guess = parse_module._guess
+    real_guess = titles_module._guess
 
     def counting(text: str, kind: str | None = None) -> Any:
         calls[0] += 1
@@ -326,7 +327,7 @@ def main() -> int:
 
     log("the library (first scan, caches cold)")
     library_figures = _library_figures(args.library, args.peer_sample) if args.library else None
-    parse_module._guess = counting
+    titles_module._guess = counting
     guessed = 0
     residue = []
     for path in paths:
@@ -335,7 +336,7 @@ def main() -> int:
         if calls[0] != before:
             guessed += 1
             residue.append(path)
-    parse_module._guess = real_guess
+    titles_module._guess = real_guess
     log(f"the guessit residue ({len(residue)} paths) serially and in a pool")
     pool_figures = _pool_figures(residue * args.pool, 2) if args.pool and residue else None
     previous = _previous(args.previous)

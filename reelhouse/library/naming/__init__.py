@@ -2,6 +2,8 @@
 
 - ``parse`` — the whole source-relative path decides (``parse_media_path``; a listing at
   once: ``parse_media_paths``)
+- ``titles`` — title clean-up rules: keys, a title and year from raw words or a folder,
+  guessit's reading of a release name with its slips mended
 - ``release`` — release-named films by guessit's tag vocabulary, without its rule engine
 - ``episodes`` — episode forms without guessit (``S01E02``, ``1x02``, dates, anime)
 - ``movies`` — extras by suffix, version labels, parts, "Title (Year)"

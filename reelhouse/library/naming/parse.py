@@ -6,7 +6,8 @@ a season folder (``Season 2``, ``Staffel 2``, ``S02``, ``Specials``) gives the s
 release folder stands in for an obfuscated file name, an extras folder (``Trailers``,
 ``Featurettes``, …) or suffix (``-trailer``) makes the file an extra of the film or show
 above it, and a "Title (Year)" folder names a film. Common forms are read by our own
-patterns (episodes.py, movies.py, folders.py); guessit reads the release names left.
+patterns (episodes.py, movies.py, folders.py); guessit reads the release names left
+(titles.py, with the title clean-up rules).
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from guessit.api import GuessItApi
-
-from reelhouse.db.limits import fit_text, storable_int
+from reelhouse.db.limits import fit_text
 from reelhouse.library.naming.episodes import EpisodeMatch, find_episode, strip_release_words
 from reelhouse.library.naming.folders import (
     clean_words,
@@ -30,12 +29,19 @@ from reelhouse.library.naming.folders import (
     folder_year,
     provider_ids,
     season_folder,
-    series_folder_title,
     strip_ids,
-    trim_title,
 )
 from reelhouse.library.naming.movies import extra_suffix, paren_year_title, part_of, version_label
 from reelhouse.library.naming.release import release_title
+from reelhouse.library.naming.titles import (
+    TITLE_YEAR,
+    folder_title_year,
+    generic_folder,
+    guessed_title,
+    match_key,
+    title_key,
+    title_year,
+)
 
 __all__ = ["MEDIA_EXTENSIONS", "Parsed", "match_key", "parse_media_path", "parse_media_paths", "split_stem"]
 
@@ -96,23 +102,7 @@ class Parsed:
 _INVISIBLE = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u200b"
 
 #: Lengths of the text columns a scan fills from names (db/models/library.py).
-TITLE_MAX, VERSION_MAX, IMDB_MAX, MATCH_KEY_MAX = 512, 128, 16, 600
-
-
-def match_key(title: str, year: int | None = None) -> str:
-    """A normalised key so "The Office (US)" and "the office us" match: NFKD, no accents,
-    lower case, alphanumerics only, with the year appended."""
-    text = title
-    if not text.isascii():  # accents to strip (an ASCII title has none)
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c))
-    text = text.casefold()
-    text = re.sub(r"[\W_]+", " ", text).strip()
-    return f"{text[: MATCH_KEY_MAX - 6]}|{year or ''}"  # NFKD and casefold may lengthen a title
-
-
-def _key(text: str) -> str:
-    return match_key(text).split("|")[0].replace(" ", "")
+TITLE_MAX, VERSION_MAX, IMDB_MAX = 512, 128, 16
 
 
 def split_stem(name: str) -> tuple[str, str]:
@@ -122,92 +112,6 @@ def split_stem(name: str) -> tuple[str, str]:
     if ext.lower() in MEDIA_EXTENSIONS or ext.lower() in _OTHER_EXTENSIONS:
         return stem, ext
     return name, ""
-
-
-#: Folders that say nothing of what is inside (library roots, letters).
-_GENERIC = frozenset(
-    "movies movie films film videos video media tv tvshows tv shows shows series anime "
-    "downloads download complete data server drive library temp tmp public pub incoming "
-    "kids documentaries docs".split()
-)
-
-
-def _generic(folder: str) -> bool:
-    text = folder.strip().casefold()
-    return text in _GENERIC or len(text) <= 1 or re.sub(r"[\W_]+", " ", text).strip() in _GENERIC
-
-
-# -- guessit -------------------------------------------------------------------------
-
-#: One guessit instance per option set: guessit re-merges its whole configuration
-#: whenever the options differ from the previous call's (about 5 ms).
-_APIS: dict[str, GuessItApi] = {}
-#: guessit properties naming never reads and whose words never end up in a title when
-#: skipped: measured on the 668 names of the naming benchmark that reached guessit,
-#: identical titles, years and types, 15-20 % less CPU per call (benchmarks/README.md).
-_EXCLUDES = (
-    "crc32", "uuid", "mimetype", "size", "audio_bit_rate", "video_bit_rate", "bit_rate", "audio_channels",
-    "audio_profile", "video_profile", "color_depth", "frame_rate", "video_api", "country", "streaming_service",
-    "subtitle_language", "episode_title", "website", "edition",
-)
-
-
-def _guess(text: str, kind: str | None = None) -> Any:
-    api = _APIS.get(kind or "")
-    if api is None:
-        api = _APIS[kind or ""] = GuessItApi()
-    options: dict[str, Any] = {"excludes": list(_EXCLUDES)}
-    if kind:
-        options["type"] = kind
-    return api.guessit(text, options)
-
-
-def _first_int(value: Any, what: str) -> int | None:
-    """The (first) number guessit found, if an ``Integer`` column can hold it."""
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return storable_int(value, what, 0) if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, list):
-        value = " ".join(str(v) for v in value)
-    return str(value) if value else None
-
-
-# -- titles ----------------------------------------------------------------------------
-
-_LEAD_GROUPS = re.compile(r"^\s*(?:\[[^\]]*\]\s*)+")
-_TITLE_YEAR = re.compile(r"[ ._-]*[(\[]?((?:19|20)\d\d)[)\]]?[ ._-]*$")
-
-
-def _title_year(raw: str) -> tuple[str, int | None]:
-    """A show or film title from the raw text before a marker: group tags dropped,
-    a trailing year split off ("Doctor.Who.2005." → ("Doctor Who", 2005))."""
-    text = _LEAD_GROUPS.sub("", strip_ids(raw))
-    glued = text.lstrip() == raw.lstrip()  # "-rf Show": a dash glued to the title only if nothing was cut
-    text = re.sub(r"\[[^\]]*\]", " ", text)
-    text = trim_title(text, " ._-–") if glued else text.strip(" ._-–")
-    year = None
-    if (m := _TITLE_YEAR.search(text)) and m.start() > 0:
-        year = int(m.group(1))
-        text = text[: m.start()]
-    return clean_words(text), year
-
-
-@functools.lru_cache(maxsize=4096)
-def _folder_title(folder: str) -> tuple[str | None, int | None]:
-    """``(title, year)`` of a show or film folder ("Doctor Who (2005)" → "Doctor Who",
-    2005; "The.Show.S01.COMPLETE" → "The Show")."""
-    title = series_folder_title(re.sub(r"\[[^\]]*\]", " ", folder).strip() or folder)
-    if title:  # "[Group]Foo - 01 - 12[1080p]": the episode range of a batch folder
-        title = re.sub(r"\s+-\s+\d[\d\s-]*$", "", title) or title
-    year = folder_year(folder)
-    if year is None and title:
-        m = _TITLE_YEAR.search(title)
-        if m and m.start() > 0 and re.search(r"[._]", folder):
-            year, title = int(m.group(1)), title[: m.start()].strip()
-    return (title or None), year
 
 
 # -- the path --------------------------------------------------------------------------
@@ -238,7 +142,7 @@ def _folders(joined: str) -> _Folders:
     show_dir: str | None = None
     if season_dir is not None:
         show_dir = folders[-2] if len(folders) > 1 else None
-    elif folders and not _generic(folders[-1]):
+    elif folders and not generic_folder(folders[-1]):
         show_dir = folders[-1]
     return _Folders(None, None, season_dir, show_dir, show_dir is not None and folder_year(show_dir) is not None)
 
@@ -306,8 +210,8 @@ def _parse(path: str, *, guess: bool) -> Parsed:
 
     season_dir, show_dir = context.season_dir, context.show_dir
     in_show = season_dir is not None or (
-        show_dir is not None and not context.show_dir_dated and _key(show_dir) != _key(clean)
-        and _key(_title_year(clean)[0]) != _key(show_dir)
+        show_dir is not None and not context.show_dir_dated and title_key(show_dir) != title_key(clean)
+        and title_key(title_year(clean)[0]) != title_key(show_dir)
     )
     em = find_episode(clean, in_show=in_show)
     from_folder = False
@@ -315,7 +219,7 @@ def _parse(path: str, *, guess: bool) -> Parsed:
         em = find_episode(strip_ids(folders[-1]), in_show=False)  # an obfuscated file name
         from_folder = em is not None
         if from_folder:
-            show_dir = folders[-2] if len(folders) > 1 and not _generic(folders[-2]) else None
+            show_dir = folders[-2] if len(folders) > 1 and not generic_folder(folders[-2]) else None
     if em is not None:
         return _episode(em, folders, season_dir, show_dir, from_folder, id_fields)
     return _movie(folders, clean, ext, name, edition_tag(stem), id_fields, guess)
@@ -323,19 +227,19 @@ def _parse(path: str, *, guess: bool) -> Parsed:
 
 def _episode(em: EpisodeMatch, folders: list[str], season_dir: int | None, show_dir: str | None,
              from_folder: bool, ids: dict[str, Any]) -> Parsed:
-    file_title, year = _title_year(em.before)
+    file_title, year = title_year(em.before)
     title = file_title
-    if show_dir is not None and not _generic(show_dir):
-        folder_title, folder_yr = _folder_title(show_dir)
+    if show_dir is not None and not generic_folder(show_dir):
+        folder_title, folder_yr = folder_title_year(show_dir)
         if folder_title and (season_dir is not None or not file_title or em.air_date is not None
-                             or _key(file_title) in _key(show_dir) or from_folder):
+                             or title_key(file_title) in title_key(show_dir) or from_folder):
             title, year = folder_title, folder_yr or year
     elif season_dir is not None and folders and not file_title:
-        folder_title, folder_yr = _folder_title(folders[-1])
+        folder_title, folder_yr = folder_title_year(folders[-1])
         if folder_title and season_folder(folders[-1]) is not None and folder_title != folders[-1]:
             title, year = folder_title, folder_yr
-    if not title and folders and not _generic(folders[-1]) and season_dir is None:
-        title = _folder_title(folders[-1])[0] or ""
+    if not title and folders and not generic_folder(folders[-1]) and season_dir is None:
+        title = folder_title_year(folders[-1])[0] or ""
     title = title or "Unknown show"
     episode_title = strip_release_words(em.after) or None
     if em.air_date is not None:
@@ -362,14 +266,14 @@ def _owner(folders: list[str], stem: str) -> tuple[str, int | None]:
     for i in range(len(folders) - 1, -1, -1):
         if season_folder(folders[i], folders[i - 1] if i else None) is not None:
             continue
-        if _generic(folders[i]):
+        if generic_folder(folders[i]):
             break
-        title, year = _folder_title(folders[i])
+        title, year = folder_title_year(folders[i])
         if title:
             return title, year
     if py := paren_year_title(stem):
         return py[0], py[1]
-    title, year = _title_year(stem)
+    title, year = title_year(stem)
     return title, year
 
 
@@ -378,23 +282,10 @@ def _extra(folders: list[str], stem: str, kind: str, ids: dict[str, Any]) -> Par
     return Parsed(kind="extra", title=title or "Unknown", year=year, extra=kind, **ids)
 
 
-_TITLE_PART = re.compile(r"(?:^|[ ._-])part[ ._-]?(\w+)[ ._-]+\(?(?:19|20)\d\d", re.I)
-_YEAR = re.compile(r"(?:^|[ ._(\[])((?:19|20)\d\d)(?=$|[ ._)\]])")
-
-
-def _plain_stem_title(stem: str) -> str | None:
-    """The words before the year in a release name ("WALL-E.2008" → "WALL-E")."""
-    m = _YEAR.search(stem)
-    if m is None or m.start() == 0:
-        return None
-    words = trim_title(re.sub(r"[._]+", " ", stem[: m.start()]), " -([")
-    return words or None
-
-
 def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | None,
            ids: dict[str, Any], guess: bool = True) -> Parsed:
-    folder = folders[-1] if folders and not _generic(folders[-1]) else None
-    folder_title, folder_yr = _folder_title(folder) if folder else (None, None)
+    folder = folders[-1] if folders and not generic_folder(folders[-1]) else None
+    folder_title, folder_yr = folder_title_year(folder) if folder else (None, None)
     version = edition
     part = None
     title: str | None
@@ -412,40 +303,7 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
     elif not guess:
         raise _NeedsGuessit(name)
     else:
-        guessed = _guess(name if ext else stem + ".mkv")
-        if guessed.get("type") == "episode":  # no episode form: a film with a number
-            guessed = _guess(name if ext else stem + ".mkv", "movie")
-        title = _text(guessed.get("title"))
-        year = _first_int(guessed.get("year"), "guessit year")
-        alternative = _text(guessed.get("alternative_title"))
-        if title and alternative and year is None and " - " in stem:
-            title = f"{title} - {alternative}"  # "Star Trek 1 - The motion picture" is one title
-        plain = _plain_stem_title(stem)
-        if title and plain and len(title) <= 2 < len(plain) and plain.endswith(title):
-            title = plain  # "WALL-E": guessit took "WALL-" for something else
-        lead = re.match(r"^(\d{1,4})[ ._-]+", stem)
-        if (not title or title.isdigit()) and re.match(r"^\d{1,4}(?=$|[ ._-])", stem):
-            title = _title_year(re.split(r"[\[(]", stem)[0])[0] or title
-            if title and title == str(year):  # "1917.mkv": the number is the title
-                year = None
-        elif title and re.fullmatch(r"(?:.*\s)?(?:trailer|sample)", stem, re.I) and \
-                _key(stem).startswith(_key(title)):
-            title = clean_words(stem)  # "I Live In A Trailer": the word ends the title
-        elif title and lead and not title.startswith(lead.group(1)) and _key(stem[lead.end():]).startswith(_key(title)):
-            title = f"{lead.group(1)} {title}"  # "480 Super movie": guessit took 480 for a resolution
-        if title and not title.strip():
-            title = ""  # "\r.mkv": guessit's title is whitespace
-        if not title and re.search(r"[^\W\d_]", stem):
-            title = clean_words(stem)  # "[rec]": guessit found no title
-        elif title and title.split() and not stem.rstrip().endswith("-") and \
-                (glued := re.match(r"\s*(-+)" + re.escape(title.split()[0]), stem)):
-            title = glued.group(1) + title  # "-rf Film 1080p": guessit drops a dash glued to the title
-        part = _first_int(guessed.get("cd"), "guessit cd") or _first_int(guessed.get("part"), "guessit part")
-        named_part = _TITLE_PART.search(stem)
-        if named_part and title:  # "Dune Part Two (2024)" is a title, not a part of a file
-            title, part = f"{title} Part {named_part.group(1)}", None
-        elif part is None:
-            part = part_of(stem)
+        title, year, part = guessed_title(stem, name, ext)
     if folder is not None and folder_yr and (not year or not title):
         title, year = folder_title or title, folder_yr
     if not title:
@@ -458,9 +316,9 @@ def _split_version(stem: str, folder_title: str | None) -> tuple[str, str] | Non
     or of "Movie - Director's Cut" anywhere; None if ``stem`` has no version label."""
     for m in re.finditer(r"\s+-\s+|-|_", stem):
         head, rest = stem[: m.start()], stem[m.start():]
-        if _TITLE_YEAR.search(head):  # "Title - 2016 - WEBDL": a release name for guessit
+        if TITLE_YEAR.search(head):  # "Title - 2016 - WEBDL": a release name for guessit
             return None
-        owner = folder_title is not None and _key(head) == _key(folder_title)
+        owner = folder_title is not None and title_key(head) == title_key(folder_title)
         label = version_label(rest, owner_known=owner)
         if label and (owner or " - " in m.group(0)):
             return head.strip(), label

@@ -13,18 +13,15 @@ again, at most ``transfer_retries`` times (3); other errors (not found, denied,
 storage full, bad name) fail it at once. A transfer names its job by ``job_id`` (and
 the job its message by a uuid), so a transfer id SQLite reuses after a source was
 deleted is a new transfer in every respect.
+
+Here: submitting, listing, cancelling; runner.py runs one transfer (the job body,
+progress, retries); claims.py names the uploads running in the cluster.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import logging
-import random
-import threading
-import time
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -33,21 +30,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from reelhouse.config import Settings
 from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
 from reelhouse.db.models import Job, SourceRow, Transfer, utcnow
-from reelhouse.errors import (
-    Cancelled,
-    Conflict,
-    InvalidInput,
-    NotFound,
-    ReelhouseError,
-    SourceUnavailable,
-)
+from reelhouse.errors import Conflict, InvalidInput, NotFound
 from reelhouse.jobs.system import JobSystem
-from reelhouse.jobs.tasks import JobContext, Retry, TaskSpec
-from reelhouse.leased_slots import LeasedSlots
+from reelhouse.jobs.tasks import TaskSpec
 from reelhouse.sources.base import check_new_path, normalize_path
 from reelhouse.sources.registry import SourceService
+from reelhouse.transfers.claims import UploadClaims
 from reelhouse.transfers.confine import confine, local_name
-from reelhouse.transfers.copy import Meter, discard_part, download, part_name, upload
+from reelhouse.transfers.runner import TransferRunner
 
 __all__ = ["KINDS", "STATES", "TransferQueue"]
 
@@ -57,31 +47,10 @@ KINDS = ("upload", "download", "delete", "rename", "mkdir")
 STATES = ("queued", "running", "done", "failed", "cancelled")
 _ENDED = ("done", "failed", "cancelled")
 
-#: Seconds between progress writes to the database.
-PROGRESS_EVERY = 0.5
-
 #: ``listener(transfer)`` runs after a transfer ends (done, failed or cancelled).
 Listener = Callable[[Transfer], None]
 #: ``progress(bytes_done, bytes_total, rate)`` for the CLI's progress bar.
 Progress = Callable[[int, int | None, float | None], None]
-
-
-def backoff(attempt: int, base: float, rng: random.Random | None = None) -> float:
-    """Seconds to wait before retry number ``attempt`` (1, 2, …): ``base * 2**(attempt-1)``
-    plus uniform jitter of up to as much again ("full jitter" halves the herd when a
-    server comes back, AWS Architecture Blog, "Exponential Backoff and Jitter")."""
-    step = base * (2 ** (attempt - 1))
-    jitter: float = (rng or random).uniform(0, step)
-    return float(step + jitter)
-
-
-def upload_key(source_id: int, remote: str) -> str:
-    """The cluster's name of the upload to ``remote`` on source ``source_id``."""
-    return f"upload:{source_id}:{normalize_path(remote)}"
-
-
-def _retryable(exc: ReelhouseError) -> bool:
-    return isinstance(exc, SourceUnavailable)
 
 
 class TransferQueue:
@@ -94,45 +63,25 @@ class TransferQueue:
         self.sources = sources
         self.jobs = jobs
         self.store = settings.store_dir
-        self.min_free = settings.store_min_free
-        self.retries = settings.transfer_retries
-        self.retry_delay = settings.transfer_retry_delay
         self.listeners: list[Listener] = []
         #: with Redis: the uploads running in the whole cluster (:meth:`claim_upload`);
         #: a dead worker's claim runs out before its job's lease does (the job runs again)
-        self.upload_slots = LeasedSlots(settings.redis_url, min(settings.party_presence_ttl, settings.job_lease / 2)) \
-            if settings.redis_url else None
-        jobs.register(TaskSpec("transfer", self._body, on_change=self._job_changed))
-
-    def upload_signature(self, source_id: int, remote: str) -> Path:
-        """Where an upload to ``remote`` on source ``source_id`` keeps the version of the
-        local file its ``.part`` began from (copy.upload's ``signature``): a hidden folder
-        of the store, one file per (source, path), named by a hash."""
-        digest = hashlib.sha256(upload_key(source_id, remote).encode("utf-8", "surrogateescape")).hexdigest()[:32]
-        return self.store / ".uploads" / digest
+        self.claims = UploadClaims(settings.store_dir, settings.redis_url,
+                                   min(settings.party_presence_ttl, settings.job_lease / 2))
+        self.runner = TransferRunner(sessions, sources, jobs, self.claims, settings.store_min_free,
+                                     settings.transfer_retries, settings.transfer_retry_delay)
+        jobs.register(TaskSpec("transfer", self.runner.run, on_change=self._job_changed))
 
     # -- uploads running anywhere ------------------------------------------------------
     def claim_upload(self, source_id: int, remote: str) -> str | None:
-        """Claim, for the whole cluster, the upload to ``remote`` on source ``source_id``
-        (two uploads of one name would append to each other's ``.part``; copy.upload
-        refuses the second one only within its process); a token for
-        :meth:`release_upload`, None without Redis. Raises Conflict while another node
-        or worker uploads there, SourceUnavailable when Redis is unreachable. Blocks."""
-        if self.upload_slots is None:
-            return None
-        try:
-            slot = self.upload_slots.take(upload_key(source_id, remote), 1)
-        except Exception as exc:  # redis.exceptions.RedisError, OSError
-            raise SourceUnavailable(f"redis: {exc}") from exc
-        if slot is None:
-            raise Conflict(f"an upload to {normalize_path(remote)!r} is already running; try again when it ends")
-        return slot
+        """:meth:`UploadClaims.claim <reelhouse.transfers.claims.UploadClaims.claim>`: the
+        upload to ``remote`` on ``source_id`` for the whole cluster (the API's uploads
+        claim it too). Raises Conflict, SourceUnavailable. Blocks."""
+        return self.claims.claim(source_id, remote)
 
     def release_upload(self, slot: str | None) -> None:
-        """End a claim of :meth:`claim_upload` (its lease runs out if Redis is unreachable)."""
-        if slot is not None and self.upload_slots is not None:
-            with contextlib.suppress(Exception):
-                self.upload_slots.give_back(slot)
+        """End a claim of :meth:`claim_upload`."""
+        self.claims.release(slot)
 
     # -- queue -----------------------------------------------------------------------
     def submit(
@@ -253,7 +202,7 @@ class TransferQueue:
             except (Conflict, NotFound):
                 pass
         if was == "queued" and row.attempts > 0:  # a retry's .part: no attempt will clean it
-            self._cleanup(row, remote_in_background=True)
+            self.runner.cleanup(row, remote_in_background=True)
         return self.get(transfer_id)
 
     def run_now(self, transfer_id: int, progress: Progress | None = None) -> Transfer:
@@ -280,82 +229,6 @@ class TransferQueue:
         self.jobs.run_now(row.job_id, observe, follow)
         return self.get(transfer_id)
 
-    # -- the job -----------------------------------------------------------------------
-    def _body(self, ctx: JobContext) -> None:
-        with self.sessions() as s:
-            row = s.scalar(select(Transfer).where(Transfer.job_id == ctx.job_id))
-            if row is None:
-                raise NotFound("this transfer was removed (its source was deleted)")
-            res = s.execute(update(Transfer).where(Transfer.id == row.id,
-                                                   Transfer.state.in_(("queued", "running")))
-                            .values(state="running", started_at=utcnow(), not_before=None,
-                                    attempts=Transfer.attempts + 1))
-            s.commit()
-            if res.rowcount != 1:  # type: ignore[attr-defined]
-                raise Cancelled("cancelled by a user")
-            s.refresh(row)
-        tid = row.id
-        meter = Meter()
-        last = 0.0
-        lost = False  # our row was cancelled or removed by someone else
-
-        def progress(done: int, total: int | None) -> None:
-            nonlocal last, lost
-            now = time.monotonic()
-            meter.add(now, done)
-            counts = {"bytes_done": done}
-            if total is not None:
-                counts["bytes_total"] = total
-            if meter.rate is not None:
-                counts["rate"] = int(meter.rate)
-            ctx.progress(counts, row.remote_path)
-            if now - last < PROGRESS_EVERY and done != total:
-                return
-            last = now
-            with self.sessions() as s:
-                res = s.execute(update(Transfer).where(Transfer.id == tid,
-                                                       Transfer.state == "running")
-                                .values(bytes_done=done, bytes_total=total, rate=meter.rate))
-                s.commit()
-            if res.rowcount == 0:  # type: ignore[attr-defined]
-                lost = True
-
-        def should_stop() -> bool:
-            return lost or ctx.should_stop()
-
-        started = time.monotonic()
-        try:
-            size = self._perform(row, progress, should_stop)
-        except Cancelled:
-            if ctx.shutting_down() and not lost:
-                self._finish(tid, state="queued", error="interrupted: the server stopped",
-                             finished=False)
-            else:
-                self._finish(tid, state="cancelled", error="cancelled by a user")
-                self._cleanup(row)
-            raise
-        except ReelhouseError as exc:
-            if _retryable(exc) and row.attempts <= self.retries:
-                delay = backoff(row.attempts, self.retry_delay)
-                log.warning("transfer %s failed (%s); retry %d in %.1f s", tid, exc.message,
-                            row.attempts, delay)
-                self._finish(tid, state="queued", error=exc.message, finished=False,
-                             not_before=utcnow() + timedelta(seconds=delay))
-                raise Retry(exc.message, delay) from exc
-            self._finish(tid, state="failed", error=exc.message)
-            raise
-        except Exception as exc:
-            self._finish(tid, state="failed", error=f"internal error: {exc}")
-            raise
-        took = time.monotonic() - started
-        if size is not None:
-            self._finish(tid, state="done", error=None, bytes_done=size, bytes_total=size,
-                         rate=size / took if took > 0 else None)
-        else:
-            self._finish(tid, state="done", error=None)
-        if row.remove_local and row.local_path:
-            Path(row.local_path).unlink(missing_ok=True)
-
     def _job_changed(self, job: Job) -> None:
         """Mirror a job state the job system set into the transfer (queued again after
         a lost lease; ended by a cancel or a give-up) and tell the listeners of ends."""
@@ -373,70 +246,6 @@ class TransferQueue:
             s.commit()
         if job.state in _ENDED:
             self._notify(self.get(row.id))
-
-    def _perform(self, row: Transfer, progress: Callable[[int, int | None], None],
-                 should_stop: Callable[[], bool]) -> int | None:
-        if row.source_id is None:
-            raise NotFound("the source of this transfer was removed")
-        source = self.sources.source(row.source_id)
-        if row.kind == "download":
-            assert row.local_path is not None
-            return download(source, row.remote_path, Path(row.local_path), progress, should_stop,
-                            min_free=self.min_free)
-        if row.kind == "upload":
-            assert row.local_path is not None
-            slot = self.claim_upload(row.source_id, row.remote_path)
-            try:
-                return upload(source, Path(row.local_path), row.remote_path, progress, should_stop,
-                              signature=self.upload_signature(row.source_id, row.remote_path))
-            finally:
-                self.release_upload(slot)
-        if row.kind == "mkdir":
-            source.mkdir(row.remote_path)
-        elif row.kind == "delete":
-            source.delete(row.remote_path)
-        elif row.kind == "rename":
-            assert row.target_path is not None
-            source.rename(row.remote_path, row.target_path)
-        return None
-
-    def _cleanup(self, row: Transfer, remote_in_background: bool = False) -> None:
-        """A cancelled transfer leaves no ``.part`` behind (an upload's on the source is
-        deleted in a thread of its own when ``remote_in_background``: a down source
-        must not hold up the cancel)."""
-        source_id = row.source_id
-
-        def remote() -> None:
-            try:
-                if source_id is not None:
-                    self.sources.source(source_id).delete(part_name(row.remote_path))
-            except ReelhouseError:
-                pass
-
-        try:
-            if row.kind == "download" and row.local_path:
-                discard_part(Path(row.local_path))
-        except OSError:
-            pass
-        if row.kind == "upload":
-            if source_id is not None:
-                self.upload_signature(source_id, row.remote_path).unlink(missing_ok=True)
-            if remote_in_background:
-                threading.Thread(target=remote, name="transfer-cleanup", daemon=True).start()
-            else:
-                remote()
-        if row.remove_local and row.local_path:
-            Path(row.local_path).unlink(missing_ok=True)
-
-    def _finish(self, tid: int, state: str, finished: bool = True, **values: object) -> None:
-        if finished:
-            values["finished_at"] = utcnow()
-        if isinstance(values.get("error"), str):
-            values["error"] = self.jobs.scrub(str(values["error"]))
-        with self.sessions() as s:
-            s.execute(update(Transfer).where(Transfer.id == tid, Transfer.state == "running")
-                      .values(state=state, **values))
-            s.commit()
 
     def _notify(self, row: Transfer) -> None:
         for listener in self.listeners:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from reelhouse.errors import Cancelled, NotFound, SourceUnavailable, StorageFull
 from reelhouse.sources.memory import MemorySource
 from reelhouse.transfers.copy import CHUNK, Meter, download, upload
-from reelhouse.transfers.queue import backoff
+from reelhouse.transfers.runner import backoff
 
 DATA = os.urandom(3 * 1024 * 1024 + 5)
 

@@ -106,7 +106,7 @@ def test_cancelling_a_download_waiting_for_its_retry_leaves_no_part(
     slow = type("Slow", (ThrottledDTPHandler,), {"write_limit": 256 * 1024})
     server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=free_port(),
                                handler_overrides={"dtp_handler": slow}).start()
-    tcore.transfers.retry_delay = 60.0
+    tcore.transfers.runner.retry_delay = 60.0
     try:
         sid = add_ftp(api, server.port)
         tid = api.post("/api/transfers", json={"kind": "download", "source_id": sid,
@@ -142,7 +142,7 @@ def test_a_user_cannot_see_or_cancel_anothers_transfer_nor_reach_an_ungranted_so
         ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core) -> None:
     (ftp_root / "f.mkv").write_bytes(b"x" * 1000)
     sid = add_ftp(api, ftp_server.port)
-    tcore.transfers.retry_delay = 60.0
+    tcore.transfers.runner.retry_delay = 60.0
     tid = api.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "nope/f.mkv",
                                            "priority": -1000}).json()["id"]
     viewer = tcore.users.add("viewer", "viewer-password")

@@ -383,7 +383,7 @@ def test_a_users_downloads_leave_the_reserve_free(
     sid = add_ftp(api, ftp_server.port)
     tcore.users.add("viewer", "viewer-password")
     # no room left, even if another process frees some disk while the test runs
-    tcore.transfers.min_free = shutil.disk_usage(tcore.settings.store_dir.parent).free + 2**34
+    tcore.transfers.runner.min_free = shutil.disk_usage(tcore.settings.store_dir.parent).free + 2**34
     with TestClient(create_app(tcore)) as viewer:
         log_in(viewer, "viewer", "viewer-password")
         r = viewer.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "big.bin",

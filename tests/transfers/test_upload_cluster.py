@@ -19,7 +19,7 @@ from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.leased_slots import LeasedSlots
 from reelhouse.server import create_app
-from reelhouse.transfers.queue import upload_key
+from reelhouse.transfers.claims import upload_key
 
 from helpers import ADMIN, ADMIN_PASSWORD, log_in
 

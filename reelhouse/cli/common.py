@@ -1,6 +1,10 @@
-"""What every command group shares: the consoles and how a command builds its Core."""
+"""What every command group shares: the consoles and how a command builds its Core
+(:func:`open_core`: made for the command, closed when it ends, whatever happens)."""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 from rich.console import Console
 
@@ -8,7 +12,7 @@ from reelhouse.config import Settings, load_settings
 from reelhouse.core import Core
 from reelhouse.redaction import Redactor, redact
 
-__all__ = ["console", "err_console", "make_core", "scrub"]
+__all__ = ["console", "err_console", "make_core", "open_core", "scrub"]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -34,3 +38,14 @@ def make_core(settings: Settings | None = None, consume_jobs: bool = False) -> C
     core = Core(settings or load_settings(), consume_jobs=consume_jobs)
     _redactors[:] = [core.redactor]
     return core
+
+
+@contextlib.contextmanager
+def open_core(settings: Settings | None = None, consume_jobs: bool = False) -> Iterator[Core]:
+    """:func:`make_core` for the length of a ``with`` block; the Core is closed when the
+    block ends, by an error too (pools, database engine, job consumers)."""
+    core = make_core(settings, consume_jobs)
+    try:
+        yield core
+    finally:
+        core.close()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from reelhouse.cli.common import console, make_core
+from reelhouse.cli.common import console, make_core, open_core
 from reelhouse.config import load_settings
 from reelhouse.errors import InvalidInput
 
@@ -55,10 +55,7 @@ def worker(
     if workers is not None and workers < 1:
         raise InvalidInput("--workers must be 1 or more")
     settings = load_settings()
-    core = make_core(settings)
-    threads = workers or core.job_threads()
-    console.print(f"reelhouse worker: {settings.jobs_backend} queue, {threads} worker thread(s)")
-    try:
+    with open_core(settings) as core:
+        threads = workers or core.job_threads()
+        console.print(f"reelhouse worker: {settings.jobs_backend} queue, {threads} worker thread(s)")
         core.jobs.run_worker(threads)
-    finally:
-        core.close()

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from reelhouse import errors as e
-from reelhouse.cli.common import console, make_core
+from reelhouse.cli.common import console, open_core
 from reelhouse.sources.registry import SourceSpec
 
 __all__ = ["source_app"]
@@ -62,22 +62,16 @@ def source_add(
         spec = SourceSpec(name=name, kind="ftp", host=ftp, port=port, username=user,
                           password=password or "", tls=tls, path=root, verify_tls=verify_tls,
                           tls_cert=tls_cert)
-    core = make_core()
-    try:
+    with open_core() as core:
         row = core.sources.create(spec)
-    finally:
-        core.close()
     console.print(f"added source {row.name!r} (id {row.id})")
 
 
 @source_app.command("list")
 def source_list() -> None:
     """List the sources."""
-    core = make_core()
-    try:
+    with open_core() as core:
         rows = core.sources.list()
-    finally:
-        core.close()
     table = Table("id", "name", "kind", "where", "tls", "last scan", "last error")
     for r in rows:
         where = (r.path if r.kind == "local" else f"{r.username}@{r.path}" if r.kind == "jellyfin"
@@ -90,12 +84,9 @@ def source_list() -> None:
 @source_app.command("remove")
 def source_remove(name: Annotated[str, typer.Argument(help="Source name or id.")]) -> None:
     """Remove a source and its files from the library (nothing on the source is touched)."""
-    core = make_core()
-    try:
+    with open_core() as core:
         row = core.sources.find(name)
         core.sources.remove(row.id)
-    finally:
-        core.close()
     console.print(f"removed source {row.name!r}")
 
 
@@ -104,8 +95,7 @@ def source_test(name: Annotated[str, typer.Argument(help="Source name or id.")])
     """Connect to a source and list its root folder."""
     import time
 
-    core = make_core()
-    try:
+    with open_core() as core:
         row = core.sources.find(name)
         src = core.sources.build(row)
         start = time.perf_counter()
@@ -113,7 +103,5 @@ def source_test(name: Annotated[str, typer.Argument(help="Source name or id.")])
             entries = src.list("")
         finally:
             src.close()
-    finally:
-        core.close()
     ms = (time.perf_counter() - start) * 1000
     console.print(f"ok: {row.name!r} answered in {ms:.0f} ms; {len(entries)} entries in its root")

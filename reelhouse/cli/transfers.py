@@ -19,7 +19,7 @@ from rich.progress import (
 from rich.table import Table
 
 from reelhouse import errors as e
-from reelhouse.cli.common import console, make_core
+from reelhouse.cli.common import console, open_core
 from reelhouse.core import Core
 from reelhouse.db.models import Transfer
 
@@ -57,6 +57,15 @@ def _run(core: Core, t: Transfer, wait: bool) -> None:
     raise e.Cancelled(message) if ended.state == "cancelled" else e.ReelhouseError(message)
 
 
+def _submit_and_run(kind: str, source: str, remote: str, local: str | Path | None, priority: int,
+                    wait: bool) -> None:
+    """Queue an upload or download of ``remote`` on ``source`` and :func:`_run` it."""
+    with open_core() as core:
+        row = core.sources.find(source)
+        t = core.transfers.submit(kind, row.id, remote, local_path=local, priority=priority)
+        _run(core, t, wait)
+
+
 @transfer_app.command("upload")
 def upload_cmd(
     local: Annotated[Path, typer.Argument(help="Local file to upload.")],
@@ -67,13 +76,7 @@ def upload_cmd(
                                              "it for the server).")] = True,
 ) -> None:
     """Upload a file to a source: written as NAME.part, size-checked, then renamed."""
-    core = make_core()
-    try:
-        row = core.sources.find(source)
-        t = core.transfers.submit("upload", row.id, remote, local_path=local, priority=priority)
-        _run(core, t, wait)
-    finally:
-        core.close()
+    _submit_and_run("upload", source, remote, local, priority, wait)
 
 
 @transfer_app.command("download")
@@ -86,13 +89,7 @@ def download_cmd(
     wait: Annotated[bool, typer.Option(help="Run now with a progress bar.")] = True,
 ) -> None:
     """Download a file from a source into the local library store."""
-    core = make_core()
-    try:
-        row = core.sources.find(source)
-        t = core.transfers.submit("download", row.id, remote, local_path=to, priority=priority)
-        _run(core, t, wait)
-    finally:
-        core.close()
+    _submit_and_run("download", source, remote, to, priority, wait)
 
 
 @transfer_app.command("list")
@@ -101,11 +98,8 @@ def list_cmd(
                                                    "cancelled")] = None,
 ) -> None:
     """List transfers (running and queued first)."""
-    core = make_core()
-    try:
+    with open_core() as core:
         rows = core.transfers.list(state)
-    finally:
-        core.close()
     table = Table("id", "kind", "state", "source", "path", "progress", "attempts", "error")
     for t in rows:
         pct = f"{100 * t.bytes_done / t.bytes_total:.0f} %" if t.bytes_total else ""
@@ -117,11 +111,8 @@ def list_cmd(
 @transfer_app.command("cancel")
 def cancel_cmd(transfer_id: Annotated[int, typer.Argument(help="Transfer id.")]) -> None:
     """Cancel a queued or running transfer."""
-    core = make_core()
-    try:
+    with open_core() as core:
         t = core.transfers.cancel(transfer_id)
-    finally:
-        core.close()
     console.print(f"cancelled transfer {t.id}")
 
 
@@ -132,13 +123,10 @@ def sync_command(
     kept in the sync history. An unreachable source is an error, never deletions."""
     from reelhouse.transfers.sync import run_sync
 
-    core = make_core()
-    try:
+    with open_core() as core:
         row = core.sources.find(source)
         with console.status(f"syncing {row.name}…"):
             run = run_sync(core, row.id)
-    finally:
-        core.close()
     if run.state != "done":
         raise e.SourceUnavailable(f"sync of {row.name!r} failed: {'; '.join(run.errors)}")
     console.print(f"✓ {row.name}: {run.added} added, {run.updated} updated, {run.deleted} "

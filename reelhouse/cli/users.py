@@ -20,8 +20,7 @@ from rich.table import Table
 
 from reelhouse import errors as e
 from reelhouse.auth.users import UserChange
-from reelhouse.cli.common import console, make_core
-from reelhouse.core import Core
+from reelhouse.cli.common import console, open_core
 
 __all__ = ["PASSWORD_ENV", "read_password", "user_app"]
 
@@ -56,10 +55,6 @@ def read_password(password_file: str | None, prompt: str = "password") -> str:
     return password
 
 
-def _core() -> Core:
-    return make_core()
-
-
 @user_app.command("add")
 def user_add(
     name: Annotated[str, typer.Argument(help="User name.")],
@@ -69,20 +64,16 @@ def user_add(
 ) -> None:
     """Create a user."""
     secret = password if password is not None else read_password(password_file)
-    core = _core()
-    try:
+    with open_core() as core:
         core.users.add(name, secret, is_admin=admin)
         core.audit.record("user.create", user_name="(cli)", target=name)
-    finally:
-        core.close()
     console.print(f"added {'admin' if admin else 'user'} {name!r}")
 
 
 @user_app.command("list")
 def user_list() -> None:
     """Show every user with role, state and source restriction."""
-    core = _core()
-    try:
+    with open_core() as core:
         table = Table("id", "name", "role", "state", "sources", "sessions")
         for u in core.users.list():
             sources = ", ".join(map(str, core.users.granted_sources(u.id))) or "none" \
@@ -90,8 +81,6 @@ def user_list() -> None:
             table.add_row(str(u.id), u.name, "admin" if u.is_admin else "user",
                           "disabled" if u.disabled else "enabled", sources,
                           str(len(core.auth_sessions.list(u.id))))
-    finally:
-        core.close()
     console.print(table)
 
 
@@ -120,20 +109,14 @@ def user_enable(name: Annotated[str, typer.Argument(help="User name.")]) -> None
 @user_app.command("remove")
 def user_remove(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
     """Delete a user (not the last enabled admin)."""
-    core = _core()
-    try:
+    with open_core() as core:
         core.users.remove(core.users.by_name(name).id)
         core.audit.record("user.delete", user_name="(cli)", target=name)
-    finally:
-        core.close()
     console.print(f"removed {name!r}")
 
 
 def _change(name: str, change: UserChange, done: str, action: str) -> None:
-    core = _core()
-    try:
+    with open_core() as core:
         core.users.update(core.users.by_name(name).id, change)
         core.audit.record(action, user_name="(cli)", target=name)
-    finally:
-        core.close()
     console.print(f"{name}: {done}")

@@ -15,6 +15,9 @@ title a user fixed by hand (``locked``) stays with that title.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -32,41 +35,50 @@ def _same_title(column: InstrumentedAttribute[str], key: str) -> ColumnElement[b
     return column.like(text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "|%", escape="\\")
 
 
+_Title = TypeVar("_Title", Movie, Show)
+
+
+def _tagged(s: Session, model: type[_Title],
+            ids: Iterable[tuple[InstrumentedAttribute[Any], object | None]]) -> _Title | None:
+    """The first ``model`` row with one of the provider ids a path is tagged with, tried
+    in order (``(column, id)``; an untagged id is None)."""
+    for column, value in ids:
+        if value is not None:
+            found = s.scalar(select(model).where(column == value).limit(1))
+            if found is not None:
+                return found
+    return None
+
+
+def _only_title(s: Session, model: type[_Title], key: str) -> _Title | None:
+    """The one ``model`` row whose title is that of ``key`` (any year), if only one."""
+    same = list(s.scalars(select(model).where(_same_title(model.match_key, key)).limit(2)))
+    return same[0] if len(same) == 1 else None
+
+
 def _find_movie(s: Session, parsed: Parsed) -> Movie | None:
-    if parsed.tmdb_id is not None:
-        found = s.scalar(select(Movie).where(Movie.tmdb_id == parsed.tmdb_id).limit(1))
-        if found is not None:
-            return found
-    if parsed.imdb_id is not None:
-        found = s.scalar(select(Movie).where(Movie.imdb_id == parsed.imdb_id).limit(1))
-        if found is not None:
-            return found
+    found = _tagged(s, Movie, ((Movie.tmdb_id, parsed.tmdb_id), (Movie.imdb_id, parsed.imdb_id)))
+    if found is not None:
+        return found
     key = match_key(parsed.title, parsed.year)
     found = s.scalar(select(Movie).where(Movie.match_key == key))
     if found is None and parsed.year is None:  # "Heat.mkv": the one "Heat", if only one
-        same = list(s.scalars(select(Movie).where(_same_title(Movie.match_key, key)).limit(2)))
-        found = same[0] if len(same) == 1 else None
+        found = _only_title(s, Movie, key)
     if found is not None and parsed.tmdb_id is not None and found.tmdb_id not in (None, parsed.tmdb_id):
         return None  # tagged as another film
     return found
 
 
 def _find_show(s: Session, parsed: Parsed) -> Show | None:
-    if parsed.tvdb_id is not None:
-        found = s.scalar(select(Show).where(Show.tvdb_id == parsed.tvdb_id).limit(1))
-        if found is not None:
-            return found
-    if parsed.tmdb_id is not None:
-        found = s.scalar(select(Show).where(Show.tmdb_id == parsed.tmdb_id).limit(1))
-        if found is not None:
-            return found
+    found = _tagged(s, Show, ((Show.tvdb_id, parsed.tvdb_id), (Show.tmdb_id, parsed.tmdb_id)))
+    if found is not None:
+        return found
     key = match_key(parsed.title, parsed.year)
     found = s.scalar(select(Show).where(Show.match_key == key))
     if found is not None:
         return found
     if parsed.year is None:  # "Show/S01E01.mkv": the one show of that name, if only one
-        same = list(s.scalars(select(Show).where(_same_title(Show.match_key, key)).limit(2)))
-        return same[0] if len(same) == 1 else None
+        return _only_title(s, Show, key)
     # a show that was found without a year (before: shows were keyed by title alone)
     legacy = s.scalar(select(Show).where(Show.match_key == match_key(parsed.title)))
     if legacy is not None and legacy.year in (None, parsed.year):

@@ -4,6 +4,7 @@ database; the test works in a schema of its own, dropped afterwards."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,17 +37,25 @@ def pg_core(tmp_path: Path) -> Iterator[Core]:
         core.close()
 
 
-def test_genres_and_prefs_on_postgres(pg_core: Core, tmp_path: Path, sample_mp4: Path) -> None:
+@contextlib.contextmanager
+def _two_films(core: Core, tmp_path: Path, sample_mp4: Path) -> Iterator[TestClient]:
+    """A client of ``core``'s app logged in as the admin (Jellyfin token), over a scanned
+    local source of two films (Sintel, Heat)."""
     root = tmp_path / "media"
     for rel in ("Sintel (2010)/Sintel.2010.mp4", "Heat (1995)/Heat.1995.mp4"):
         place(sample_mp4, root, rel)
-    with TestClient(create_app(pg_core)) as c:
+    with TestClient(create_app(core)) as c:
         r = c.post("/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
                    headers={"authorization": AUTH})
         c.headers["x-emby-token"] = r.json()["AccessToken"]
         c.headers["authorization"] = f"Bearer {r.json()['AccessToken']}"
         sid = c.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(root)}).json()["id"]
         assert wait_job(c, c.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
+        yield c
+
+
+def test_genres_and_prefs_on_postgres(pg_core: Core, tmp_path: Path, sample_mp4: Path) -> None:
+    with _two_films(pg_core, tmp_path, sample_mp4) as c:
         set_genres(pg_core, "Sintel", ["Animation", "Comédie"])
         set_genres(pg_core, "Heat", ["animation", "Crime \\ \"Noir\""])
         genres = c.get("/jellyfin/Genres", params={"Fields": "ItemCounts"}).json()["Items"]
@@ -75,16 +84,7 @@ def test_syncplay_queue_on_postgres(pg_core: Core, tmp_path: Path, sample_mp4: P
     from reelhouse.db.models import SyncPlayQueue, WatchSession
     from reelhouse.jellyfin.syncplay_groups import SyncPlayGroups
 
-    root = tmp_path / "media"
-    for rel in ("Sintel (2010)/Sintel.2010.mp4", "Heat (1995)/Heat.1995.mp4"):
-        place(sample_mp4, root, rel)
-    with TestClient(create_app(pg_core)) as c:
-        r = c.post("/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
-                   headers={"authorization": AUTH})
-        c.headers["x-emby-token"] = r.json()["AccessToken"]
-        c.headers["authorization"] = f"Bearer {r.json()['AccessToken']}"
-        sid = c.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(root)}).json()["id"]
-        assert wait_job(c, c.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
+    with _two_films(pg_core, tmp_path, sample_mp4) as c:
         films = [i["Id"] for i in c.get("/jellyfin/Items", params={"Recursive": "true",
                                                                     "IncludeItemTypes": "Movie"}).json()["Items"]]
         assert c.post("/jellyfin/SyncPlay/New", json={"GroupName": "pg"}).status_code == 200

@@ -611,6 +611,18 @@ def test_stop_goes_idle_and_unpause_starts_over(apps: tuple[App, App], server: s
     assert go["PositionTicks"] < TICKS
 
 
+def _group_of_two(alice: App, bob: App, item: str) -> str:
+    """Alice makes group "g" playing ``item``; bob joins it. Its GroupId."""
+    alice.api.new_sync_play_v2("g")
+    at = alice.update("GroupJoined")[0] + 1
+    alice.api.reset_queue_sync_play([item], 0, 0)
+    group_id = alice.update("GroupJoined", at)[1]["Data"]["GroupId"]
+    at_b = bob.mark()
+    bob.api.join_sync_play(group_id)
+    bob.update("GroupJoined", at_b)
+    return group_id
+
+
 def test_a_queue_someone_may_not_see_is_refused(apps: tuple[App, App], server: str, core: Core,
                                                library: Library) -> None:
     """Jellyfin refuses a queue one participant could not see: an item hidden from a
@@ -618,13 +630,7 @@ def test_a_queue_someone_may_not_see_is_refused(apps: tuple[App, App], server: s
     whose queue holds a hidden item is unknown to that user."""
     alice, bob = apps
     sintel, bunny = _item(core, library, SINTEL), _item(core, library, BUNNY)
-    alice.api.new_sync_play_v2("g")
-    at = alice.update("GroupJoined")[0] + 1
-    alice.api.reset_queue_sync_play([sintel], 0, 0)
-    group_id = alice.update("GroupJoined", at)[1]["Data"]["GroupId"]
-    at_b = bob.mark()
-    bob.api.join_sync_play(group_id)
-    bob.update("GroupJoined", at_b)
+    group_id = _group_of_two(alice, bob, sintel)
     friend = core.users.by_name("friend")
     assert friend is not None
     with core.sessions() as s:  # the Bunny on a second source, granted to the admin only
@@ -661,13 +667,7 @@ def test_a_session_that_ends_leaves_its_group(apps: tuple[App, App], server: str
     monkeypatch.setattr(jf_socket, "RECHECK_SECONDS", 0.3)
     alice, bob = apps
     sintel = _item(core, library, SINTEL)
-    alice.api.new_sync_play_v2("g")
-    at = alice.update("GroupJoined")[0] + 1
-    alice.api.reset_queue_sync_play([sintel], 0, 0)
-    group_id = alice.update("GroupJoined", at)[1]["Data"]["GroupId"]
-    at_b = bob.mark()
-    bob.api.join_sync_play(group_id)
-    bob.update("GroupJoined", at_b)
+    group_id = _group_of_two(alice, bob, sintel)
     at_a = alice.mark()
     r = requests.post(f"{server}/jellyfin/Sessions/Logout", headers={"x-emby-token": bob.token}, timeout=10)
     assert r.status_code == 204

@@ -7,20 +7,17 @@ password made on one node work on the other; a party made on one is seen on the 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from cluster.support import CLUSTER_MARKS, PG_URL
+from cluster.support import CLUSTER_MARKS, PG_URL, ftp_source, login, scan, seed
 
-from reelhouse.core import Core
 from reelhouse.demo.cluster import Cluster
 from reelhouse.demo.ftpd import EmbeddedFtpServer
-from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, postgres_schema
+from helpers import postgres_schema
 
 pytestmark = CLUSTER_MARKS
 
@@ -39,31 +36,15 @@ def test_two_nodes_behind_nginx(pg_url: str, redis_url: str, ftp_server: Embedde
     (ftp_root / FILM).parent.mkdir(parents=True)
     (ftp_root / FILM).write_bytes(film)
     with Cluster(tmp_path / "cluster", pg_url, redis_url, nodes=2, workers=1) as cluster:
-        core = Core(cluster.settings())
-        try:
-            core.users.add("admin", "admin-password", is_admin=True)
-            source = core.sources.create(SourceSpec(name="ftp", kind="ftp", host="127.0.0.1",
-                                                    port=ftp_server.port, username=FTP_USER,
-                                                    password=FTP_PASSWORD)).id
-        finally:
-            core.close()
+        source = seed(cluster, ftp_source(ftp_server.port))
         proxy = httpx.Client(base_url=cluster.proxy_url, timeout=30)
         node_a, node_b = (httpx.Client(base_url=u, timeout=30) for u in cluster.node_urls)
         try:
             # requests through nginx land on both nodes
             seen = {proxy.get("/api/health").json()["node"] for _ in range(12)}
             assert seen == {"node1", "node2"}
-            token = proxy.post("/api/auth/login", json={"username": "admin",
-                                                        "password": "admin-password"}).json()["token"]
-            auth = {"authorization": f"Bearer {token}"}
-            # a scan queued through the proxy runs on the worker
-            job = proxy.post(f"/api/sources/{source}/scan", headers=auth).json()
-            deadline = time.monotonic() + 60
-            while job["state"] in ("queued", "running"):
-                assert time.monotonic() < deadline, f"the scan did not run: {job}"
-                time.sleep(0.2)
-                job = proxy.get(f"/api/jobs/{job['id']}", headers=auth).json()
-            assert job["state"] == "done", job
+            auth = login(proxy)
+            scan(proxy, source, auth)  # a scan queued through the proxy runs on the worker
             # the session works on either node
             for node in (node_a, node_b):
                 items = node.get("/api/library/media-files", headers=auth).json()["items"]
@@ -80,9 +61,7 @@ def test_two_nodes_behind_nginx(pg_url: str, redis_url: str, ftp_server: Embedde
             party = node_a.post("/api/parties", json={"media_file_id": file_id}, headers=auth).json()
             assert node_b.get(f"/api/parties/{party['code']}", headers=auth).json()["code"] == party["code"]
             # a login on node 2 works on node 1
-            token_b = node_b.post("/api/auth/login", json={"username": "admin",
-                                                           "password": "admin-password"}).json()["token"]
-            assert node_a.get("/api/auth/me", headers={"authorization": f"Bearer {token_b}"}).status_code == 200
+            assert node_a.get("/api/auth/me", headers=login(node_b)).status_code == 200
         finally:
             for c in (proxy, node_a, node_b):
                 c.close()

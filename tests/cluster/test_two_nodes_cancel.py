@@ -12,13 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from cluster.support import CLUSTER_MARKS, PG_URL
+from cluster.support import CLUSTER_MARKS, PG_URL, ftp_source, login, seed
 from pyftpdlib.handlers import FTPHandler
 
-from reelhouse.core import Core
 from reelhouse.demo.cluster import Cluster
 from reelhouse.demo.ftpd import EmbeddedFtpServer
-from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER, postgres_schema
 
@@ -49,19 +47,10 @@ def test_scan_started_on_one_node_is_cancelled_through_the_other(
         redis_url: str, slow_ftp: EmbeddedFtpServer, tmp_path: Path) -> None:
     with postgres_schema(PG_URL, "rh_cluster_cancel") as pg_url, \
             Cluster(tmp_path / "cluster", pg_url, redis_url, nodes=2, workers=1) as cluster:
-        core = Core(cluster.settings())
-        try:
-            core.users.add("admin", "admin-password", is_admin=True)
-            source = core.sources.create(SourceSpec(name="ftp", kind="ftp", host="127.0.0.1",
-                                                    port=slow_ftp.port, username=FTP_USER,
-                                                    password=FTP_PASSWORD)).id
-        finally:
-            core.close()
+        source = seed(cluster, ftp_source(slow_ftp.port))
         node_a, node_b = (httpx.Client(base_url=u, timeout=30) for u in cluster.node_urls)
         try:
-            token = node_a.post("/api/auth/login", json={"username": "admin",
-                                                         "password": "admin-password"}).json()["token"]
-            auth = {"authorization": f"Bearer {token}"}
+            auth = login(node_a)
             job = node_a.post(f"/api/sources/{source}/scan", headers=auth).json()
             deadline = time.monotonic() + 30
             while job["state"] != "running":

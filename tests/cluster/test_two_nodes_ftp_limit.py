@@ -8,20 +8,17 @@ more than 2 connections nor refused one (without the shared count: up to 6)."""
 from __future__ import annotations
 
 import os
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from cluster.support import CLUSTER_MARKS, PG_URL
+from cluster.support import ADMIN_PASSWORD, CLUSTER_MARKS, PG_URL, ftp_source, login, scan, seed
+from in_threads import in_threads
 
-from reelhouse.core import Core
 from reelhouse.demo.cluster import Cluster
-from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, CappedFtpServer, postgres_schema, stop_without_leaks
+from helpers import CappedFtpServer, postgres_schema, stop_without_leaks
 
 pytestmark = [*CLUSTER_MARKS, pytest.mark.timeout(180)]
 
@@ -45,48 +42,24 @@ def test_two_nodes_and_a_worker_stay_within_the_servers_limit(pg_url: str, redis
     try:
         with Cluster(tmp_path / "cluster", pg_url, redis_url, nodes=2, workers=1,
                      extra_env={"REELHOUSE_FTP_POOL_SIZE": str(CAP)}) as cluster:
-            core = Core(cluster.settings(), consume_jobs=False)
-            try:
-                core.users.add("admin", "admin-password", is_admin=True)
-                core.users.add("bob", "bob-password")
-                source = core.sources.create(SourceSpec(name="ftp", kind="ftp", host="127.0.0.1",
-                                                        port=capped.port, username=FTP_USER,
-                                                        password=FTP_PASSWORD)).id
-            finally:
-                core.close()
+            source = seed(cluster, ftp_source(capped.port), {"admin": ADMIN_PASSWORD, "bob": "bob-password"})
             proxy = httpx.Client(base_url=cluster.proxy_url, timeout=60)
             nodes = [httpx.Client(base_url=u, timeout=90) for u in cluster.node_urls]
             try:
-                auth = {"authorization": "Bearer " + proxy.post(
-                    "/api/auth/login", json={"username": "admin", "password": "admin-password"}).json()["token"]}
-                job = proxy.post(f"/api/sources/{source}/scan", headers=auth).json()
-                deadline = time.monotonic() + 60
-                while job["state"] in ("queued", "running"):
-                    assert time.monotonic() < deadline, f"the scan did not run: {job}"
-                    time.sleep(0.2)
-                    job = proxy.get(f"/api/jobs/{job['id']}", headers=auth).json()
-                assert job["state"] == "done", job
+                auth = login(proxy)
+                scan(proxy, source, auth)
                 file_id = nodes[0].get("/api/library/media-files", headers=auth).json()["items"][0]["id"]
                 url = nodes[0].post(f"/api/library/media-files/{file_id}/playback", headers=auth).json()["url"]
                 path = url[url.index("/api/"):]
                 results: list[tuple[int, bool]] = []
-                errors: list[BaseException] = []
 
-                def read(node: httpx.Client, start: int) -> None:
-                    try:
-                        for _ in range(2):
-                            r = node.get(path, headers={"range": f"bytes={start}-{start + 999_999}"})
-                            results.append((r.status_code, r.content == film[start:start + 1_000_000]))
-                    except BaseException as exc:
-                        errors.append(exc)
+                def read(i: int) -> None:  # three readers on each node
+                    node, start = nodes[i % 2], i * 100_000
+                    for _ in range(2):
+                        r = node.get(path, headers={"range": f"bytes={start}-{start + 999_999}"})
+                        results.append((r.status_code, r.content == film[start:start + 1_000_000]))
 
-                threads = [threading.Thread(target=read, args=(nodes[i % 2], i * 100_000))
-                           for i in range(6)]
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join(120)
-                assert not errors, errors
+                in_threads(read, 6, timeout=120)
                 assert results == [(206, True)] * 12
                 assert capped.refused == 0, f"the server answered {capped.refused} connections with 421"
                 assert capped.peak <= CAP

@@ -5,10 +5,10 @@ connection instead of failing."""
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
+from in_threads import in_threads
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import SourceBusy
@@ -24,24 +24,15 @@ def test_421_shrinks_the_pool_and_everyone_is_served(tmp_path: Path) -> None:
         server.server.max_cons_per_ip = 2  # pyftpdlib answers the third with 421
         src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=5))
         results: list[bool] = []
-        errors: list[BaseException] = []
 
         def reader(i: int) -> None:
-            try:
-                for _ in range(3):
-                    start = i * 1000
-                    got = b"".join(src.read_range("film.mkv", start, 900_000))
-                    results.append(got == data[start : start + 900_000])
-            except BaseException as exc:
-                errors.append(exc)
+            for _ in range(3):
+                start = i * 1000
+                got = b"".join(src.read_range("film.mkv", start, 900_000))
+                results.append(got == data[start : start + 900_000])
 
-        threads = [threading.Thread(target=reader, args=(i,)) for i in range(6)]
         try:
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(60)
-            assert not errors, errors
+            in_threads(reader, 6)
             assert results == [True] * 18
             assert src.pool.size == 2 and src.pool.stats["live"] <= 2
         finally:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from in_threads import in_threads
 
 from reelhouse.errors import SourceBusy
 from reelhouse.leased_slots import LeasedSlots
@@ -341,24 +342,15 @@ def test_a_server_allowing_fewer_than_the_pool_still_serves_everyone(tmp_path: P
     server = Capped(tmp_path, 2)
     slots = LeasedSlots(redis_url, 5.0)
     pool = FtpPool(server.config(), size=3, wait_timeout=30, shared=slots)
-    errors: list[BaseException] = []
 
-    def reader() -> None:
-        try:
-            for _ in range(20):
-                with pool.connection() as client:
-                    client.list("")
-                    time.sleep(0.02)
-        except BaseException as exc:
-            errors.append(exc)
+    def reader(i: int) -> None:
+        for _ in range(20):
+            with pool.connection() as client:
+                client.list("")
+                time.sleep(0.02)
 
-    threads = [threading.Thread(target=reader, name=f"reader-{i}") for i in range(5)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert not errors, errors
+        in_threads(reader, 5, name="reader")
         assert pool.size == 2 and server.peak <= 2
     finally:
         pool.close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,9 +15,8 @@ from urllib.parse import urljoin
 import hls_clips
 import httpx
 import pytest
-from cluster.support import CLUSTER_MARKS, PG_URL
+from cluster.support import CLUSTER_MARKS, PG_URL, scan, seed
 
-from reelhouse.core import Core
 from reelhouse.demo.cluster import Cluster
 from reelhouse.sources.registry import SourceSpec
 
@@ -46,23 +44,12 @@ def world(redis_url: str, tmp_path: Path) -> Iterator[tuple[Cluster, dict[str, i
         c = stack.enter_context(Cluster(tmp_path / "cluster", pg_url, redis_url, nodes=2, workers=1, extra_env={
             "REELHOUSE_HLS_PRESET": "ultrafast", "REELHOUSE_HLS_MAX_ENCODERS_PER_USER": "1",
             "REELHOUSE_HLS_MAX_ENCODERS": "2"}))
-        core = Core(c.settings())
-        try:
-            for name, password in USERS.items():
-                core.users.add(name, password, is_admin=name == "admin")
-            source = core.sources.create(SourceSpec(name="disk", kind="local", path=str(root))).id
-        finally:
-            core.close()
+        source = seed(c, SourceSpec(name="disk", kind="local", path=str(root)), USERS)
         tokens = {name: httpx.post(c.proxy_url + "/api/auth/login", json={"username": name, "password": pw},
                                    timeout=30).json()["token"] for name, pw in USERS.items()}
         auth = {"authorization": f"Bearer {tokens['admin']}"}
-        job = httpx.post(f"{c.proxy_url}/api/sources/{source}/scan", headers=auth, timeout=30).json()
-        deadline = time.monotonic() + 60
-        while job["state"] in ("queued", "running"):
-            assert time.monotonic() < deadline, f"the scan did not run: {job}"
-            time.sleep(0.2)
-            job = httpx.get(f"{c.proxy_url}/api/jobs/{job['id']}", headers=auth, timeout=30).json()
-        assert job["state"] == "done", job
+        with httpx.Client(base_url=c.proxy_url, timeout=30) as proxy:
+            scan(proxy, source, auth)
         items = httpx.get(c.proxy_url + "/api/library/media-files", headers=auth, timeout=30).json()["items"]
         yield c, {i["path"]: i["id"] for i in items}, tokens
 

@@ -244,19 +244,21 @@ class Enricher:
             log.info("TMDB season %s of show %s: %s", number, tmdb_id, exc.message)
             return None
 
-    def _read(self, source: Source, entry: Entry, limit: int) -> bytes:
+    def _read(self, source: Source, entry: Entry, limit: int, what: str) -> bytes | None:
+        """The first ``limit`` bytes of sidecar ``entry``; None (logged as ``what``) when
+        the source cannot read it."""
         length = min(entry.size if entry.size is not None else limit, limit)
-        return b"".join(source.read_range(entry.path, 0, length))
+        try:
+            return b"".join(source.read_range(entry.path, 0, length))
+        except ReelhouseError as exc:
+            log.warning("cannot read %s %s: %s", what, entry.path, exc.message)
+            return None
 
     def _nfo(self, source: Source, entry: Entry | None) -> NfoInfo | None:
         if entry is None:
             return None
-        try:
-            data = self._read(source, entry, MAX_NFO_BYTES)
-        except ReelhouseError as exc:
-            log.warning("cannot read NFO %s: %s", entry.path, exc.message)
-            return None
-        return parse_nfo(data, entry.path)
+        data = self._read(source, entry, MAX_NFO_BYTES, "NFO")
+        return parse_nfo(data, entry.path) if data is not None else None
 
     def _art(self, source: Source, source_id: int, entry: Entry | None) -> int | None:
         """The image id of artwork file ``entry`` (read only when new or changed)."""
@@ -266,12 +268,8 @@ class Enricher:
         found = self.images.find("source", ref, entry.size, entry.mtime)
         if found is not None:
             return found
-        try:
-            data = self._read(source, entry, MAX_IMAGE_BYTES)
-        except ReelhouseError as exc:
-            log.warning("cannot read artwork %s: %s", entry.path, exc.message)
-            return None
-        return self.images.put("source", ref, data, entry.size, entry.mtime)
+        data = self._read(source, entry, MAX_IMAGE_BYTES, "artwork")
+        return self.images.put("source", ref, data, entry.size, entry.mtime) if data is not None else None
 
     def tmdb_image(self, path: str | None, size: str) -> int | None:
         """The image id of TMDB image ``path`` at ``size``, downloaded once."""

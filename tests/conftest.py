@@ -17,14 +17,21 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
 from reelhouse.demo.probe_clips import make_probe_clips
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, free_port, log_in, redis_server, stop_without_leaks
+from helpers import (
+    FTP_PASSWORD,
+    FTP_USER,
+    admin_client,
+    admin_core,
+    free_port,
+    redis_server,
+    stop_without_leaks,
+)
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _NEEDS = ("requires_ffmpeg", "requires_chromium", "requires_postgres", "requires_fuse",
@@ -113,18 +120,14 @@ def big_file(clip_cache: Path) -> Path:
 def core(tmp_path: Path) -> Iterator[Core]:
     """A Core on a fresh data dir (SQLite, or REELHOUSE_TEST_POSTGRES_URL if asked for
     with ``@pytest.mark.parametrize('core', ['postgres'], indirect=True)``) with an admin."""
-    settings = load_settings(data_dir=tmp_path / "data")
-    c = Core(settings)
-    c.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
-    yield c
-    c.close()
+    with admin_core(tmp_path / "data") as c:
+        yield c
 
 
 @pytest.fixture
 def client(core: Core) -> Iterator[TestClient]:
     """A logged-in API client (session cookie + bearer token)."""
-    with TestClient(create_app(core)) as c:
-        log_in(c)
+    with admin_client(core) as c:
         yield c
 
 

@@ -482,20 +482,37 @@ class EchoingAuthorizer:
 
 
 @contextmanager
+def admin_core(data_dir: Path, **settings: Any) -> Iterator[Core]:
+    """A Core on ``data_dir`` (``settings`` over the defaults) with the admin (ADMIN,
+    ADMIN_PASSWORD); closed when the block ends."""
+    core = Core(load_settings(data_dir=data_dir, **settings))
+    try:
+        core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+        yield core
+    finally:
+        core.close()
+
+
+@contextmanager
+def admin_client(core: Core, raise_server_exceptions: bool = True) -> Iterator[TestClient]:
+    """A TestClient of ``core``'s app, the admin logged in (session cookie and bearer
+    token); ``raise_server_exceptions=False``: a server error is answered (500), as a
+    client would see it."""
+    from reelhouse.server import create_app
+
+    with TestClient(create_app(core), raise_server_exceptions=raise_server_exceptions) as c:
+        log_in(c)
+        yield c
+
+
+@contextmanager
 def scanned_local(data_dir: Path, root: Path, **settings: Any) -> Iterator[tuple[Core, TestClient, dict[str, int]]]:
     """A Core (``settings`` over the defaults) with an admin logged in on a TestClient
     and ``root`` added as a local source and scanned without errors; yields the Core,
     the client and the file id of each path. Closes the Core after."""
-    from reelhouse.server import create_app
-
-    core = Core(load_settings(data_dir=data_dir, **settings))
-    core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
-    client = TestClient(create_app(core))
-    with client:
-        log_in(client)
+    with admin_core(data_dir, **settings) as core, admin_client(core) as client:
         source = core.sources.create(SourceSpec(name="Disk", kind="local", path=str(root)))
         report = core.jobs.run_scan_now(source.id)
         assert not report.errors, report.errors
         items = client.get("/api/library/media-files?per_page=50").json()["items"]
         yield core, client, {f["path"]: f["id"] for f in items}
-        core.close()

@@ -15,11 +15,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.config import load_settings
-from reelhouse.core import Core
-from reelhouse.server import create_app
-
-from helpers import ADMIN, ADMIN_PASSWORD, log_in, postgres_schema
+from helpers import ADMIN, ADMIN_PASSWORD, admin_client, admin_core, postgres_schema
 
 PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 ENGINES = ["sqlite", pytest.param("postgres", marks=[
@@ -35,14 +31,9 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     sees what a client would."""
     with postgres_schema(PG_URL, "rh_badin") if request.param == "postgres" else _nothing() as url:
         data = tmp_path_factory.mktemp("bad-input") / "data"
-        core = Core(load_settings(data_dir=data, **({"database_url": url} if url else {})))
-        core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
-        try:
-            with TestClient(create_app(core), raise_server_exceptions=False) as c:
-                log_in(c)
-                yield c
-        finally:
-            core.close()
+        with admin_core(data, **({"database_url": url} if url else {})) as core, \
+                admin_client(core, raise_server_exceptions=False) as c:
+            yield c
 
 
 class _nothing:

@@ -13,11 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from jellyfin.support import AUTH, set_genres
 
-from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, place, postgres_schema, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, admin_core, place, postgres_schema, wait_job
 
 URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 
@@ -30,11 +29,8 @@ pytestmark = [
 
 @pytest.fixture
 def pg_core(tmp_path: Path) -> Iterator[Core]:
-    with postgres_schema(URL, "rh_jf") as url:
-        core = Core(load_settings(data_dir=tmp_path / "data", database_url=url))
-        core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+    with postgres_schema(URL, "rh_jf") as url, admin_core(tmp_path / "data", database_url=url) as core:
         yield core
-        core.close()
 
 
 @contextlib.contextmanager

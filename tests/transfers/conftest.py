@@ -9,24 +9,18 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, log_in
+from helpers import admin_client, admin_core
 
 
 @pytest.fixture
 def tcore(tmp_path: Path) -> Iterator[Core]:
-    settings = load_settings(data_dir=tmp_path / "data", transfer_retry_delay=0.05)
-    c = Core(settings)
-    c.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
-    yield c
-    c.close()
+    with admin_core(tmp_path / "data", transfer_retry_delay=0.05) as c:
+        yield c
 
 
 @pytest.fixture
 def api(tcore: Core) -> Iterator[TestClient]:
-    with TestClient(create_app(tcore), raise_server_exceptions=False) as c:
-        log_in(c)
+    with admin_client(tcore, raise_server_exceptions=False) as c:
         yield c

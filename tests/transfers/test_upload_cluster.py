@@ -14,14 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from transfers.test_transfers_api import add_ftp, wait_transfer
 
-from reelhouse.config import load_settings
-from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.leased_slots import LeasedSlots
-from reelhouse.server import create_app
 from reelhouse.transfers.claims import upload_key
 
-from helpers import ADMIN, ADMIN_PASSWORD, log_in
+from helpers import admin_client, admin_core
 
 pytestmark = [pytest.mark.requires_redis]
 
@@ -30,14 +27,9 @@ DATA = os.urandom(256 * 1024)
 
 @pytest.fixture
 def api(tmp_path: Path, redis_url: str) -> Iterator[TestClient]:
-    core = Core(load_settings(data_dir=tmp_path / "data", redis_url=redis_url, transfer_retry_delay=0.05))
-    core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
-    try:
-        with TestClient(create_app(core), raise_server_exceptions=False) as c:
-            log_in(c)
-            yield c
-    finally:
-        core.close()
+    with admin_core(tmp_path / "data", redis_url=redis_url, transfer_retry_delay=0.05) as core, \
+            admin_client(core, raise_server_exceptions=False) as c:
+        yield c
 
 
 def test_an_upload_running_elsewhere_holds_its_name(ftp_server: EmbeddedFtpServer, ftp_root: Path,

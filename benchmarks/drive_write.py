@@ -2,11 +2,16 @@
 one 1 GiB file written, through ``reelhouse drive mount`` and ``rclone mount
 --vfs-cache-mode writes`` of the same FTP server (pyftpdlib, forking) in the same run;
 the limit for the big file is a plain ftplib ``STOR`` of the same file to the same
-server, timed right before each write through a mount (the machine's load moves both
-by ±50 % from one minute to the next, so each write is also reported as a ratio to its
-own ``STOR``: ``write_vs_stor_paired`` is the median of those). Every file written, by
-``STOR`` or through a mount, is deleted on the server at once: a 1 GiB file left
-behind is written back to disk by the kernel during the next measurement.
+server, timed right before and right after each write through a mount (the machine's
+load moves both by ±50 % from one minute to the next, so each write is reported as a
+ratio to its own ``STOR``s: ``write_vs_stor_bracketed`` is the median of the ratios to
+the mean time of the ``STOR`` before and the one after, ``write_vs_stor_paired`` of
+the ratios to the one before alone, as this script reported until 29 Nov 2026).
+``stor_vs_stor`` is the control: each ``STOR`` before against the ``STOR`` after, the
+spread two identical transfers show in the same minute — no ratio of one pair can be
+steadier than that. Every file written, by ``STOR`` or through a mount, is deleted on
+the server at once: a 1 GiB file left behind is written back to disk by the kernel
+during the next measurement.
 
 The big file is written twice per mount: by Python (``shutil.copyfileobj``, 1 MiB
 writes from unaligned buffers: the kernel splits each into two requests) and by ``cp``
@@ -18,7 +23,7 @@ the server with its full size (rclone uploads after close, in the background; re
 uploads in ``close``). Goals (issue 12): copy ≥ 1.5× faster than rclone; the 1 GiB
 write ≥ 0.9× a plain STOR. Prints one JSON object::
 
-    python benchmarks/drive_write.py [--files 1000] [--size-mib 1024] [--samples 1]
+    python benchmarks/drive_write.py [--files 1000] [--size-mib 1024] [--samples 1] [--no-rclone]
 """
 
 from __future__ import annotations
@@ -102,6 +107,7 @@ def main() -> None:
     p.add_argument("--files", type=int, default=1000)
     p.add_argument("--size-mib", type=int, default=1024)
     p.add_argument("--samples", type=int, default=1)
+    p.add_argument("--no-rclone", action="store_true", help="reelhouse and STOR only (no copy speed-up)")
     args = p.parse_args()
     result: dict[str, object] = {"benchmark": "drive_write", "files": args.files, "size_mib": args.size_mib,
                                  "load_before": load(),
@@ -116,10 +122,15 @@ def main() -> None:
         with open(big, "wb") as f:
             for _ in range(args.size_mib):
                 f.write(os.urandom(BLOCK))
-        copies: dict[str, list[tuple[float, float]]] = {"reelhouse": [], "rclone_writes": []}
-        bigs: dict[str, list[float]] = {"direct_stor": [], "reelhouse": [], "rclone_writes": [],
-                                        "reelhouse_cp": [], "rclone_writes_cp": []}
+        names = ["reelhouse"] if args.no_rclone else ["reelhouse", "rclone_writes"]
+        copies: dict[str, list[tuple[float, float]]] = {k: [] for k in names}
+        bigs: dict[str, list[float]] = {"direct_stor": []}
+        for k in names:
+            bigs[k], bigs[f"{k}_cp"] = [], []
         paired: dict[str, list[float]] = {k: [] for k in bigs if k != "direct_stor"}
+        bracketed: dict[str, list[float]] = {k: [] for k in paired}
+        loads: dict[str, list[float]] = {k: [] for k in paired}
+        null: list[float] = []
         with Ftpd(server_root, forking=True) as ftpd:
             for sample in range(args.samples):
                 for name in copies:
@@ -129,27 +140,39 @@ def main() -> None:
                     with ctx:
                         copies[name].append(copy(mp, src, server_root, f"{name}-{sample}"))
                         log(f"{name} copy {copies[name][-1]}")
+                        before = stor(ftpd.port, big)
                         for key, tool in ((name, "python"), (f"{name}_cp", "cp")):
-                            limit = stor(ftpd.port, big)
-                            bigs["direct_stor"].append(limit)
+                            loads[key].append(load()[0])
                             file = f"{key}-{sample}.bin"
-                            bigs[key].append(write_big(mp, big, server_root, file, tool))
+                            took = write_big(mp, big, server_root, file, tool)
                             (server_root / file).unlink()
-                            paired[key].append(limit / bigs[key][-1])
-                            log(f"{key} 1 GiB write {args.size_mib / bigs[key][-1]:.0f} MiB/s, "
-                                f"STOR just before {args.size_mib / limit:.0f} MiB/s")
+                            after = stor(ftpd.port, big)
+                            bigs["direct_stor"].append(before)
+                            bigs[key].append(took)
+                            paired[key].append(before / took)
+                            bracketed[key].append((before + after) / 2 / took)
+                            null.append(before / after)
+                            log(f"{key} 1 GiB write {args.size_mib / took:.0f} MiB/s, STOR before "
+                                f"{args.size_mib / before:.0f} and after {args.size_mib / after:.0f} MiB/s, "
+                                f"load {loads[key][-1]}")
+                            before = after
                     for leftover in server_root.glob(f"{name}-{sample}*"):
                         shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
     result["copy_seconds"] = {k: {"cp_returned": round(median([x[0] for x in v]), 2),
                                   "all_on_server": round(median([x[1] for x in v]), 2)} for k, v in copies.items()}
-    result["copy_speedup_vs_rclone"] = ratio(median([x[1] for x in copies["rclone_writes"]]),
-                                             median([x[1] for x in copies["reelhouse"]]))
+    if "rclone_writes" in copies:
+        result["copy_speedup_vs_rclone"] = ratio(median([x[1] for x in copies["rclone_writes"]]),
+                                                 median([x[1] for x in copies["reelhouse"]]))
     mib = {k: round(args.size_mib / median(v), 1) for k, v in bigs.items()}
     result["write_1gib_mib_s"] = mib
     result["write_vs_stor"] = ratio(mib["reelhouse"], mib["direct_stor"])
     result["write_cp_vs_stor"] = ratio(mib["reelhouse_cp"], mib["direct_stor"])
+    result["write_vs_stor_bracketed"] = {k: round(median(v), 3) for k, v in bracketed.items()}
+    result["write_vs_stor_bracketed_each"] = {k: [round(x, 2) for x in v] for k, v in bracketed.items()}
     result["write_vs_stor_paired"] = {k: round(median(v), 3) for k, v in paired.items()}
     result["write_vs_stor_pairs"] = {k: [round(x, 2) for x in v] for k, v in paired.items()}
+    result["stor_vs_stor"] = {"median": round(median(null), 3), "each": [round(x, 2) for x in null]}
+    result["load_1min_each"] = loads
     result["stor_runs_mib_s"] = [round(args.size_mib / t, 1) for t in bigs["direct_stor"]]
     result["load_after"] = load()
     emit(result)

@@ -38,7 +38,7 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["ALIGN", "HUGE", "RING", "SPOOL_NICE", "Tee", "TeeCancelled"]
+__all__ = ["ALIGN", "HUGE", "IDLE_RINGS", "RING", "SPOOL_NICE", "Tee", "TeeCancelled"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,17 @@ _MOST = 8 * 1024 * 1024
 #: 1 GiB ``cp`` writes each at load 2–9, the median ratio to ``STOR`` went from
 #: 0.60–0.64 to 0.72–0.74 (benchmarks/README.md).
 SPOOL_NICE = 10
+#: Rings kept for the next streamed file once their file is done (each :data:`RING`
+#: bytes, plus up to :data:`HUGE` of alignment slack, of resident memory). A new ring
+#: is mapped and faulted in (:func:`_ring`) inside the write request that reaches
+#: ``STREAM_AFTER``, while the writer waits: 2–99 ms on the benchmark machine, whose
+#: host hands out fresh memory slowly (benchmarks/README.md, 29 Nov 2026); one kept
+#: ring makes that a list pop for every file but the first of a copy.
+IDLE_RINGS = 1
+
+_Ring = tuple[mmap.mmap, memoryview, memoryview]
+_idle: list[_Ring] = []
+_idle_lock = threading.Lock()
 
 
 class TeeCancelled(Exception):
@@ -120,6 +131,32 @@ def _ring(size: int) -> tuple[mmap.mmap, memoryview, memoryview]:
     return buf, whole, whole[skip:skip + size]
 
 
+def _take_ring(size: int) -> _Ring:
+    """A kept ring of ``size`` bytes (:data:`IDLE_RINGS`), else a new one."""
+    with _idle_lock:
+        for i, ring in enumerate(_idle):
+            if len(ring[2]) == size:
+                return _idle.pop(i)
+    return _ring(size)
+
+
+def _drop_ring(ring: _Ring, keep: bool) -> None:
+    """Keep ``ring`` for the next file (``keep``: nobody holds a view of it any more,
+    and fewer than :data:`IDLE_RINGS` are kept), else unmap it."""
+    if keep:
+        with _idle_lock:
+            if len(_idle) < IDLE_RINGS:
+                _idle.append(ring)
+                return
+    buf, whole, view = ring
+    view.release()
+    whole.release()
+    try:
+        buf.close()
+    except BufferError:  # an upload stuck in sendall still holds a view: freed with it
+        pass
+
+
 def _yield_cpu() -> None:
     """Raise the calling thread's nice value by :data:`SPOOL_NICE` (Linux; elsewhere,
     or where it is refused, nothing changes)."""
@@ -160,7 +197,10 @@ class Tee:
         self._dfd = _open_direct(path)
         head = start % ALIGN if self._dfd is not None else 0
         self._size = size
-        self._buf, self._whole, self._view = _ring(size)
+        self._ring = _take_ring(size)
+        #: this tee's own view of the ring: released at :meth:`close`, so a late use
+        #: fails instead of touching a ring kept for another file
+        self._view = self._ring[2][:]
         #: the file holds every byte before ``_written`` (aligned while writing directly)
         self._written = start - head
         self.end = start  #: the file's length counting every byte appended
@@ -256,21 +296,26 @@ class Tee:
             pos += n
 
     def close(self) -> None:
-        """Stop the spool thread and the upload, release the ring and the direct
-        descriptor (call :meth:`settle` first, or what was not written is dropped)."""
+        """Stop the spool thread and the upload, release the ring (kept for the next
+        file when no upload holds it: :data:`IDLE_RINGS`) and the direct descriptor
+        (call :meth:`settle` first, or what was not written is dropped). Only the first
+        call does anything."""
         with self._for_space:
+            if self._closing:
+                return
             self._closing = self._cancelled = True
             self._for_disk.notify_all()
             self._for_upload.notify_all()
         self._thread.join()
         self._view.release()
-        self._whole.release()
-        try:
-            self._buf.close()
-        except BufferError:  # an upload stuck in sendall still holds a view: freed with it
-            pass
+        with self._for_space:
+            # an upload that never detached may still be sending from a view (stuck in
+            # sendall): that ring is never reused
+            reusable = not self._uploading
+        _drop_ring(self._ring, keep=reusable)
         if self._dfd is not None:
             os.close(self._dfd)
+            self._dfd = None
 
     # -- the spool thread ----------------------------------------------------------------
     def _run(self, thread_init: Callable[[], None] | None) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from drive.test_fs import make_fs
 
+from reelhouse.drive import tee as tee_module
 from reelhouse.drive.streamer import STREAM_AFTER
 from reelhouse.drive.tee import ALIGN, HUGE, RING, SPOOL_NICE, Tee, TeeCancelled, _address, _ring
 from reelhouse.sources.memory import MemorySource
@@ -77,6 +78,71 @@ def test_the_ring_sits_on_huge_page_boundaries_and_frees_its_mapping() -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a nice value per thread is Linux's")
+def _stream(tee: Tee, data: bytes) -> bytes:
+    """Append ``data`` while an upload thread takes it; the bytes the upload got."""
+    sent = bytearray()
+    upload = threading.Thread(target=lambda: [sent.extend(c) for c in tee.chunks()])
+    upload.start()
+    tee.append(data)
+    tee.settle()
+    tee.finish()
+    upload.join(timeout=30)
+    assert not upload.is_alive()
+    return bytes(sent)
+
+
+def test_the_next_file_reuses_the_ring_and_sees_none_of_the_last_files_bytes(tmp_path: Path) -> None:
+    tee_module._idle.clear()
+    first = os.urandom(SMALL_RING + 12_345)  # wraps the ring
+    path, fd = spool_file(tmp_path)
+    tee = Tee(path, fd, 0, size=SMALL_RING)
+    ring = tee._ring
+    assert _stream(tee, first) == first
+    tee.close()
+    tee.close()  # a second close does nothing (the ring is kept once)
+    assert tee_module._idle == [ring]
+    with pytest.raises(ValueError):  # the closed tee can no longer touch the kept ring
+        tee.append(b"late")
+    os.close(fd)
+
+    second = os.urandom(5 * ALIGN + 77)  # shorter: stale bytes of the first would show
+    head = b"h" * 100  # an unaligned start: the head is read back into the ring
+    path2 = tmp_path / "second.data"
+    fd2 = os.open(path2, os.O_RDWR | os.O_CREAT, 0o600)
+    os.pwrite(fd2, head, 0)
+    tee2 = Tee(path2, fd2, len(head), size=SMALL_RING)
+    assert tee2._ring is ring and tee_module._idle == []
+    try:
+        assert _stream(tee2, second) == second
+    finally:
+        tee2.close()
+    assert path2.read_bytes() == head + second
+    assert path.read_bytes() == first  # the first file was not touched by the second
+    os.close(fd2)
+    fd3 = os.open(path2, os.O_RDWR)
+    big = Tee(path2, fd3, 0, size=2 * SMALL_RING)  # another size: a new ring
+    assert big._ring is not ring
+    big.detach()
+    big.close()
+    os.close(fd3)
+
+
+def test_a_ring_an_upload_may_still_hold_is_not_reused(tmp_path: Path) -> None:
+    tee_module._idle.clear()
+    path, fd = spool_file(tmp_path)
+    tee = Tee(path, fd, 0, size=SMALL_RING)
+    tee.append(b"x" * (4 << 20))
+    chunks = tee.chunks()
+    held = next(chunks)  # an upload stuck in sendall with this view
+    tee.settle()
+    tee.close()
+    assert tee_module._idle == []
+    assert bytes(held[:1]) == b"x"  # its memory stays valid for it
+    held.release()
+    chunks.close()
+    os.close(fd)
+
+
 def test_the_spool_thread_gives_way_to_the_others(tmp_path: Path) -> None:
     path, fd = spool_file(tmp_path)
     tee = Tee(path, fd, 0, size=SMALL_RING)

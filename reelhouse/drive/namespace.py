@@ -15,6 +15,7 @@ from reelhouse.drive.errnos import os_error
 from reelhouse.drive.guard import Guard
 from reelhouse.drive.handles import Handles
 from reelhouse.drive.names import risky_name
+from reelhouse.drive.spool import NameRewritten
 from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.tree import Tree
 from reelhouse.errors import NotFound, ReelhouseError, SourceUnavailable
@@ -108,8 +109,7 @@ class Namespace:
             if not dst or not src:
                 raise os_error(errno.EBUSY, old)
             node = self.spool.node(src)
-            if node is not None:
-                self.upload(node)  # the server must hold it before it can move
+            unsent = node is not None and not self._upload_before_move(node, src)
             try:
                 target: Entry | None = self.tree.entry(dst)
             except NotFound:
@@ -124,6 +124,12 @@ class Namespace:
                     raise os_error(errno.ENOTDIR, new)
                 if target.is_dir and self.source.list(dst):
                     raise os_error(errno.ENOTEMPTY, new)
+            if unsent:
+                assert node is not None
+                self.spool.move_unsent(node, dst, self.upload)
+                self.handles.moved(src, dst)
+                self.listings.remove(src)
+                return
             try:
                 self.source.rename(src, dst)
             except (NotFound, SourceUnavailable):
@@ -141,6 +147,25 @@ class Namespace:
             self.listings.remove(dst)
             self._stored_as_asked(dst, new)
             self.listings.put(Entry(dst.rpartition("/")[2], dst, entry.is_dir, entry.size, entry.mtime))
+
+    def _upload_before_move(self, node: SpoolFile, src: str) -> bool:
+        """Put ``node`` (being written at ``src``) on the server before it moves there.
+        False when the server refused it (permission, full, bad name) and has no file
+        ``src``: the file is then only in the spool, and moves there
+        (:meth:`Spool.move_unsent <reelhouse.drive.spool.Spool.move_unsent>`). Raises a
+        connection failure, a refusal of a file the server has (its old bytes would
+        move, the new ones stay pending), and :class:`NameRewritten`."""
+        try:
+            self.upload(node)
+            return True
+        except (SourceUnavailable, NameRewritten):
+            raise
+        except ReelhouseError:
+            try:
+                self.source.stat(src)
+            except NotFound:
+                return False
+            raise
 
     def utimens(self, path: str, mtime: float) -> None:
         """Set the modification time (MFMT where the server has it, else only here)."""

@@ -150,13 +150,56 @@ class Spool:
         with self.lock:
             node = self.nodes.get(path)
             if node is not None:
-                node.stop_stream()
-                node.unlinked = True
-                node.dirty = False
-                node.manifest.unlink(missing_ok=True)
-                if node.handles <= 0:
-                    del self.nodes[path]
-                    node.discard()
+                self._drop(node)
+
+    def _drop(self, node: SpoolFile) -> None:
+        """``node`` is deleted (under :attr:`lock`): never uploaded; its local copy goes
+        with its last handle."""
+        node.stop_stream()
+        node.unlinked = True
+        node.dirty = False
+        node.manifest.unlink(missing_ok=True)
+        if node.handles <= 0:
+            if self.nodes.get(node.path) is node:
+                del self.nodes[node.path]
+            node.discard()
+
+    def move_unsent(self, node: SpoolFile, new: str, upload: Callable[[SpoolFile], None]) -> None:
+        """Rename a file that is only in the spool (the server refused its upload under
+        its name, and has no file of that name) to ``new``, and upload it there with
+        ``upload`` (which raises what :meth:`upload` raises).
+
+        Nothing written is lost on any path: a file being written at ``new`` is
+        replaced (deleted, as a rename over it deletes it) only once the upload is done;
+        if the upload fails, ``node`` goes back to its old name, still pending, and the
+        error is raised. :class:`NameRewritten` (the bytes are on the server under
+        another name) drops ``node``, leaves ``new``'s file alone and is raised."""
+        old = node.path
+        with self.lock:
+            displaced = self.nodes.pop(new, None)
+            if displaced is node:
+                displaced = None
+            self.rekey(old, new)
+        try:
+            upload(node)
+        except NameRewritten:
+            with self.lock:
+                if self.nodes.get(new) is node:
+                    del self.nodes[new]
+                if displaced is not None:
+                    self.nodes[new] = displaced
+            self.release_clean(node)
+            raise
+        except BaseException:
+            with self.lock:
+                self.rekey(new, old)
+                if displaced is not None:
+                    self.nodes[new] = displaced
+            raise
+        if displaced is not None:
+            with self.lock:
+                self._drop(displaced)
+        self.release_clean(node)
 
     def pending(self) -> list[dict[str, Any]]:
         """Uploads not done: ``{"path", "state", "sent", "size", "error"}``, ``sent``

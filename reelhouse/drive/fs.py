@@ -288,8 +288,21 @@ class DriveFS:
         total = 1 << 30  # blocks of 4 KiB: 4 TiB
         return 4096, total, 0 if self.writes_refused else total, 255
 
+    def interrupt(self) -> None:
+        """The mount is ending while requests may still run: cut the server commands
+        under way (a read from a server that stopped answering gets EIO or ENOTCONN
+        at once instead of holding the unmount for the timeouts) and refuse new ones
+        until :meth:`close`. For a source that can (FTP: ``interrupt``)."""
+        cut = getattr(self.source, "interrupt", None)
+        if callable(cut):
+            cut()
+
     def close(self) -> None:
-        """Close every open handle (at unmount) and stop prefetching."""
+        """Close every open handle (at unmount: their uploads run, the source taking
+        commands again after :meth:`interrupt`) and stop prefetching."""
+        resume = getattr(self.source, "resume", None)
+        if callable(resume):
+            resume()
         self.prefetch.close()
         for fh in self.handles.numbers():
             self.release(fh)

@@ -12,9 +12,11 @@ import errno
 import itertools
 import logging
 import os
+import signal
 import stat
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from reelhouse.drive.fs import Attr, DriveFS
@@ -106,7 +108,65 @@ class _OpenFolders:
             self._entries.pop(fh, None)
 
 
-def _operations(fs: DriveFS) -> Any:
+class _ExitWatch:
+    """Calls ``on_exit`` once, as soon as libfuse's session is told to end (SIGINT,
+    SIGTERM: ``drive unmount``, Ctrl-C), while requests may still be running.
+
+    libfuse's loop then waits for every request being served before it unmounts
+    (lib/fuse_loop_mt.c joins its workers; they cannot be cancelled while they serve
+    one): a read blocked on a server that stopped answering held the unmount for the
+    FTP timeouts (~60 s). ``on_exit`` cuts such requests. The session's state is read
+    every :attr:`PERIOD` seconds with libfuse's ``fuse_session_exited`` from
+    :meth:`start` (the ``init`` request) until :meth:`stop` (the ``destroy`` request,
+    run before libfuse frees the session)."""
+
+    PERIOD = 0.1
+
+    def __init__(self, on_exit: Callable[[], None]) -> None:
+        self.on_exit = on_exit
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start watching the session of the current request's filesystem (call in
+        ``init``); does nothing where libfuse lacks the calls."""
+        import ctypes
+
+        import mfusepy
+
+        lib = mfusepy._libfuse
+        try:
+            get_session, exited = lib.fuse_get_session, lib.fuse_session_exited
+        except AttributeError:
+            return
+        get_session.argtypes, get_session.restype = [ctypes.c_void_p], ctypes.c_void_p
+        exited.argtypes, exited.restype = [ctypes.c_void_p], ctypes.c_int
+        session = get_session(ctypes.c_void_p(lib.fuse_get_context().contents.fuse))
+        if not session:
+            return
+
+        def run() -> None:
+            if hasattr(signal, "pthread_sigmask"):  # the loop's signals are libfuse's
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+            while not self._done.wait(self.PERIOD):
+                if exited(session):
+                    try:
+                        self.on_exit()
+                    except Exception:
+                        log.exception("cutting the requests under way failed")
+                    return
+
+        self._thread = threading.Thread(target=run, name="drive-exit-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop watching (call in ``destroy``: the session is freed after it)."""
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _operations(fs: DriveFS, watch: _ExitWatch) -> Any:
     import mfusepy
 
     uid, gid = (os.getuid(), os.getgid()) if hasattr(os, "getuid") else (0, 0)
@@ -127,6 +187,7 @@ def _operations(fs: DriveFS) -> Any:
         use_ns = True
 
         def init_with_config(self, conn: Any, config: Any) -> None:
+            watch.start()
             if config is not None:
                 config.entry_timeout = KERNEL_TTL
                 config.attr_timeout = KERNEL_TTL
@@ -139,6 +200,9 @@ def _operations(fs: DriveFS) -> Any:
                 conn.want &= ~_CAP_READDIRPLUS_AUTO
                 conn.max_readahead = MAX_READAHEAD
                 conn.max_write = MAX_REQUEST  # also sets the kernel's largest request (max_pages)
+
+        def destroy(self, path: str) -> None:
+            watch.stop()
 
         def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
             return _stat(fs.getattr(path), uid, gid)
@@ -274,7 +338,7 @@ def run_fuse(fs: DriveFS, mount_point: str, label: str, read_only: bool) -> None
     if sys.platform == "darwin":
         options["volname"] = label
     try:
-        fuse_class()(_operations(fs), mount_point, **options)
+        fuse_class()(_operations(fs, _ExitWatch(fs.interrupt)), mount_point, **options)
     except RuntimeError as exc:
         # fuse_main's result (libfuse helper.c): 8 is "the loop ended with an error",
         # which is also how a signal (SIGINT/SIGTERM, our unmount) ends it

@@ -87,6 +87,7 @@ class FtpClient(FtpLister):
                 return None
             raise
         self.in_transfer = True
+        self.data = conn
         conn.settimeout(self.config.read_timeout)
         return conn
 
@@ -103,6 +104,7 @@ class FtpClient(FtpLister):
         except OSError:
             pass
         self.in_transfer = False
+        self.data = None
 
     def end_transfer(self, data: socket.socket, complete: bool) -> bool:
         """Close a data connection and read the server's final reply.
@@ -254,6 +256,7 @@ class FtpClient(FtpLister):
         conn: socket.socket
         conn, _ = self._call(f"writing {rel!r} at byte {offset}", _open)
         self.in_transfer = True
+        self.data = conn
         conn.settimeout(self.config.read_timeout)
         return conn
 

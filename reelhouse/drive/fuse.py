@@ -115,12 +115,15 @@ class _ExitWatch:
     libfuse's loop then waits for every request being served before it unmounts
     (lib/fuse_loop_mt.c joins its workers; they cannot be cancelled while they serve
     one): a read blocked on a server that stopped answering held the unmount for the
-    FTP timeouts (~60 s). ``on_exit`` cuts such requests. The session's state is read
-    every :attr:`PERIOD` seconds with libfuse's ``fuse_session_exited`` from
-    :meth:`start` (the ``init`` request) until :meth:`stop` (the ``destroy`` request,
-    run before libfuse frees the session)."""
+    FTP timeouts (~60 s). ``on_exit`` cuts such requests, :attr:`GRACE` seconds after
+    the session was told to end if the loop has not ended by then (a small upload at
+    close still finishes; one cut is not lost: the final flush sends it). The session's
+    state is read every :attr:`PERIOD` seconds with libfuse's ``fuse_session_exited``
+    from :meth:`start` (the ``init`` request) until :meth:`stop` (the ``destroy``
+    request, run before libfuse frees the session)."""
 
     PERIOD = 0.1
+    GRACE = 1.0
 
     def __init__(self, on_exit: Callable[[], None]) -> None:
         self.on_exit = on_exit
@@ -150,6 +153,8 @@ class _ExitWatch:
                 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
             while not self._done.wait(self.PERIOD):
                 if exited(session):
+                    if self._done.wait(self.GRACE):
+                        return  # every request ended by itself
                     try:
                         self.on_exit()
                     except Exception:

@@ -24,12 +24,13 @@ from reelhouse.drive.fuse_kernel import fuse_class, fuse_major_version
 from reelhouse.drive.mountpoint import check_mount_point, check_platform, is_mount
 from reelhouse.errors import ConfigError
 
-__all__ = ["check_mount_point", "check_platform", "is_mount", "run_fuse"]
+__all__ = ["check_mount_point", "check_platform", "is_mount", "kernel_ttl", "run_fuse"]
 
 log = logging.getLogger(__name__)
 
-#: Kernel-side caching of names and attributes, seconds: short, since another client
-#: may change the server; our own caches (TTL 30/60 s) answer the rest without a round trip.
+#: Kernel-side caching of names and attributes, seconds, at most: short, since another
+#: client may change the server; our own caches (TTL 30/60 s) answer the rest without a
+#: round trip. Shorter TTLs of ours shorten it too (:func:`kernel_ttl`).
 KERNEL_TTL = 1.0
 #: Most bytes the kernel reads ahead of a sequential reader.
 MAX_READAHEAD = 4 * 1024 * 1024
@@ -108,6 +109,13 @@ class _OpenFolders:
             self._entries.pop(fh, None)
 
 
+def kernel_ttl(fs: DriveFS) -> float:
+    """How long (seconds) the kernel keeps names and attributes of ``fs``: KERNEL_TTL,
+    or the drive's own shortest TTL if shorter (``directory_ttl_seconds = 0`` or
+    ``[cache] enabled = false``: 0, so another client's change shows at once)."""
+    return max(0.0, min(KERNEL_TTL, fs.listings.directory_ttl, fs.listings.metadata_ttl))
+
+
 class _ExitWatch:
     """Calls ``on_exit`` once, as soon as libfuse's session is told to end (SIGINT,
     SIGTERM: ``drive unmount``, Ctrl-C), while requests may still be running.
@@ -174,6 +182,7 @@ class _ExitWatch:
 def _operations(fs: DriveFS, watch: _ExitWatch) -> Any:
     import mfusepy
 
+    ttl = kernel_ttl(fs)
     uid, gid = (os.getuid(), os.getgid()) if hasattr(os, "getuid") else (0, 0)
     folders = _OpenFolders()
 
@@ -194,8 +203,8 @@ def _operations(fs: DriveFS, watch: _ExitWatch) -> Any:
         def init_with_config(self, conn: Any, config: Any) -> None:
             watch.start()
             if config is not None:
-                config.entry_timeout = KERNEL_TTL
-                config.attr_timeout = KERNEL_TTL
+                config.entry_timeout = ttl
+                config.attr_timeout = ttl
                 config.negative_timeout = 0.0
                 config.auto_cache = 1  # keep page cache while size and mtime stay the same
             if conn is not None:

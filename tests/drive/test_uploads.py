@@ -103,3 +103,32 @@ def test_a_refused_draft_moves_to_a_folder_the_server_takes(ftp_server: Embedded
     seen = status_until(m.env, lambda st: not [u for s in st for u in s["pending_uploads"]])
     assert [u for s in seen for u in s["pending_uploads"]] == []
     m.stop()
+
+
+def test_a_part_file_made_while_its_namesake_uploads_keeps_its_bytes(ftp_server: EmbeddedFtpServer,
+                                                                      ftp_root: Path, mount: Mounter) -> None:
+    """``film.mkv`` streams to the server (through ``film.mkv.part``) while it is written;
+    then the user makes ``film.mkv.part`` through the mount, before and after the big
+    file is closed. The upload moves off the name: each file ends with its own bytes
+    (the user's film.mkv.part was overwritten by the upload's retry and renamed away)."""
+    big = os.urandom(20 * 1024 * 1024 + 3)
+    m = mount(*login(ftp_server))
+    for mode in ("while-written", "just-closed"):
+        folder = m.path / mode
+        folder.mkdir()
+        with (folder / "film.mkv").open("wb") as whole:
+            half = 10 * 1024 * 1024  # past the 8 MiB after which it streams
+            for i in range(0, half, 1024 * 1024):
+                whole.write(big[i:i + 1024 * 1024])
+            whole.flush()
+            if mode == "while-written":
+                (folder / "film.mkv.part").write_bytes(b"the user's own part")
+            for i in range(half, len(big), 1024 * 1024):
+                whole.write(big[i:i + 1024 * 1024])
+        if mode == "just-closed":
+            (folder / "film.mkv.part").write_bytes(b"the user's own part")
+        assert (ftp_root / mode / "film.mkv").read_bytes() == big
+        assert (ftp_root / mode / "film.mkv.part").read_bytes() == b"the user's own part"
+        assert sorted(os.listdir(ftp_root / mode)) == ["film.mkv", "film.mkv.part"]
+        assert (folder / "film.mkv.part").read_bytes() == b"the user's own part"
+    m.stop()

@@ -227,3 +227,28 @@ def test_vsftpd_ftps_folder_without_write_permission(open_dir: Path, mount: Moun
         seen = status_until(m.env, lambda st: [u["path"] for u in st[0]["pending_uploads"]] == ["ro/old.txt"])
         assert [u["path"] for u in seen[0]["pending_uploads"]] == ["ro/old.txt"]
         assert m.stop() != 0  # the refused overwrite stays in the spool, said at exit
+
+
+@pytest.mark.ftpd
+def test_vsftpd_keeps_the_times_cp_a_sets(tmp_path: Path, mount: Mounter) -> None:
+    """vsftpd has no MFMT: times set through the mount (``cp -a``, ``touch -d``) reach it
+    with its two-argument MDTM (they stayed in the mount's cache only, and were gone
+    from the server and, after the TTL, from the mount); ``touch`` of a folder works."""
+    anon = tmp_path / "anon"
+    (anon / "incoming").mkdir(parents=True)
+    (anon / "incoming").chmod(0o777)
+    local = tmp_path / "local"
+    (local / "album").mkdir(parents=True)
+    for i, name in enumerate(["a.jpg", "b.jpg"]):
+        (local / "album" / name).write_bytes(os.urandom(1000 + i))
+        os.utime(local / "album" / name, (1_500_000_000 + i * 86_400,) * 2)
+    with vsftpd(tmp_path, anon, writable=True) as port:
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--root", "incoming")
+        subprocess.run(["cp", "-a", str(local / "album"), str(m.path)], check=True)
+        for i, name in enumerate(["a.jpg", "b.jpg"]):
+            assert (anon / "incoming" / "album" / name).stat().st_mtime == 1_500_000_000 + i * 86_400, name
+        (m.path / "later.txt").write_text("x")
+        subprocess.run(["touch", "-d", "2020-01-02 03:04:05 UTC", str(m.path / "later.txt")], check=True)
+        assert (anon / "incoming" / "later.txt").stat().st_mtime == 1577934245
+        subprocess.run(["touch", str(m.path / "album")], check=True)
+        m.stop()

@@ -219,7 +219,7 @@ def _operations(fs: DriveFS, watch: _ExitWatch) -> Any:
             watch.stop()
 
         def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
-            return _stat(fs.getattr(path), uid, gid)
+            return _stat(fs.getattr(path, fh), uid, gid)
 
         def opendir(self, path: str) -> int:
             return folders.open()

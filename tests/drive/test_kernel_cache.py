@@ -36,3 +36,33 @@ def test_no_ttl_shows_another_clients_change_at_once(ftp_server: EmbeddedFtpServ
     assert not (m.path / "b.txt").exists()
     assert os.listdir(m.path) == ["a.txt"]
     m.stop()
+
+
+def test_reading_with_no_cache_lists_nothing_per_read(tmp_path: Path, ftp_root: Path, mount: Mounter) -> None:
+    """With a kernel TTL of 0 the kernel checks a file's size before each read; an open
+    file answers from its handle, not with a listing per read (two mounts of 6 readers
+    on a 2-connection server ran out of connections: EAGAIN)."""
+    from pyftpdlib.handlers import FTPHandler
+
+    listings: list[str] = []
+
+    def counted_mlsd(self: FTPHandler, path: str) -> None:
+        listings.append(path)
+        FTPHandler.ftp_MLSD(self, path)
+
+    data = os.urandom(16 * 1024 * 1024)
+    (ftp_root / "film.bin").write_bytes(data)
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_MLSD": counted_mlsd}).start()
+    try:
+        conf = tmp_path / "drive.ini"
+        conf.write_text("[cache]\nenabled = false\n")
+        m = mount("--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER,
+                  "--password", FTP_PASSWORD, "--config", str(conf))
+        before = len(listings)
+        with (m.path / "film.bin").open("rb", buffering=0) as f:
+            got = b"".join(iter(lambda: f.read(128 * 1024), b""))
+        assert got == data
+        assert len(listings) - before <= 4, listings[before:]  # the lookup and open, not one per read
+        m.stop()
+    finally:
+        server.stop()

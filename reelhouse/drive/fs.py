@@ -105,8 +105,18 @@ class DriveFS:
         return fh
 
     # -- reading -------------------------------------------------------------------------
-    def getattr(self, path: str) -> Attr:
+    def getattr(self, path: str, fh: int | None = None) -> Attr:
+        """The attributes of ``path``; ``fh``: a handle of it the kernel asks through
+        (``fstat``, and its check of the size before each read once its attributes
+        expired): a file open for reading shows what it showed at open, without a
+        listing (with a kernel TTL of 0 and no cache of ours, every read asked for one)."""
         rel = normalize_path(path)
+        handle = self.handles.find(fh) if fh is not None else None  # a folder's fh: no match
+        if handle is not None and handle.path == rel and handle.reader is not None \
+                and self.spool.node(rel) is None:
+            reader = handle.reader
+            return self.tree.attr(Entry(rel.rpartition("/")[2], rel, False, reader.size, reader.mtime),
+                                  not self.guard.writes_refused)
         with self.guard.errors(path):
             try:
                 return self._attr(self.tree.entry(rel))
@@ -288,8 +298,21 @@ class DriveFS:
         total = 1 << 30  # blocks of 4 KiB: 4 TiB
         return 4096, total, 0 if self.writes_refused else total, 255
 
+    def interrupt(self) -> None:
+        """The mount is ending while requests may still run: cut the server commands
+        under way (a read from a server that stopped answering gets EIO or ENOTCONN
+        at once instead of holding the unmount for the timeouts) and refuse new ones
+        until :meth:`close`. For a source that can (FTP: ``interrupt``)."""
+        cut = getattr(self.source, "interrupt", None)
+        if callable(cut):
+            cut()
+
     def close(self) -> None:
-        """Close every open handle (at unmount) and stop prefetching."""
+        """Close every open handle (at unmount: their uploads run, the source taking
+        commands again after :meth:`interrupt`) and stop prefetching."""
+        resume = getattr(self.source, "resume", None)
+        if callable(resume):
+            resume()
         self.prefetch.close()
         for fh in self.handles.numbers():
             self.release(fh)

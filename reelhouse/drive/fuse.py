@@ -12,9 +12,11 @@ import errno
 import itertools
 import logging
 import os
+import signal
 import stat
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from reelhouse.drive.fs import Attr, DriveFS
@@ -22,12 +24,13 @@ from reelhouse.drive.fuse_kernel import fuse_class, fuse_major_version
 from reelhouse.drive.mountpoint import check_mount_point, check_platform, is_mount
 from reelhouse.errors import ConfigError
 
-__all__ = ["check_mount_point", "check_platform", "is_mount", "run_fuse"]
+__all__ = ["check_mount_point", "check_platform", "is_mount", "kernel_ttl", "run_fuse"]
 
 log = logging.getLogger(__name__)
 
-#: Kernel-side caching of names and attributes, seconds: short, since another client
-#: may change the server; our own caches (TTL 30/60 s) answer the rest without a round trip.
+#: Kernel-side caching of names and attributes, seconds, at most: short, since another
+#: client may change the server; our own caches (TTL 30/60 s) answer the rest without a
+#: round trip. Shorter TTLs of ours shorten it too (:func:`kernel_ttl`).
 KERNEL_TTL = 1.0
 #: Most bytes the kernel reads ahead of a sequential reader.
 MAX_READAHEAD = 4 * 1024 * 1024
@@ -106,9 +109,80 @@ class _OpenFolders:
             self._entries.pop(fh, None)
 
 
-def _operations(fs: DriveFS) -> Any:
+def kernel_ttl(fs: DriveFS) -> float:
+    """How long (seconds) the kernel keeps names and attributes of ``fs``: KERNEL_TTL,
+    or the drive's own shortest TTL if shorter (``directory_ttl_seconds = 0`` or
+    ``[cache] enabled = false``: 0, so another client's change shows at once)."""
+    return max(0.0, min(KERNEL_TTL, fs.listings.directory_ttl, fs.listings.metadata_ttl))
+
+
+class _ExitWatch:
+    """Calls ``on_exit`` once, as soon as libfuse's session is told to end (SIGINT,
+    SIGTERM: ``drive unmount``, Ctrl-C), while requests may still be running.
+
+    libfuse's loop then waits for every request being served before it unmounts
+    (lib/fuse_loop_mt.c joins its workers; they cannot be cancelled while they serve
+    one): a read blocked on a server that stopped answering held the unmount for the
+    FTP timeouts (~60 s). ``on_exit`` cuts such requests, :attr:`GRACE` seconds after
+    the session was told to end if the loop has not ended by then (a small upload at
+    close still finishes; one cut is not lost: the final flush sends it). The session's
+    state is read every :attr:`PERIOD` seconds with libfuse's ``fuse_session_exited``
+    from :meth:`start` (the ``init`` request) until :meth:`stop` (the ``destroy``
+    request, run before libfuse frees the session)."""
+
+    PERIOD = 0.1
+    GRACE = 1.0
+
+    def __init__(self, on_exit: Callable[[], None]) -> None:
+        self.on_exit = on_exit
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start watching the session of the current request's filesystem (call in
+        ``init``); does nothing where libfuse lacks the calls."""
+        import ctypes
+
+        import mfusepy
+
+        lib = mfusepy._libfuse
+        try:
+            get_session, exited = lib.fuse_get_session, lib.fuse_session_exited
+        except AttributeError:
+            return
+        get_session.argtypes, get_session.restype = [ctypes.c_void_p], ctypes.c_void_p
+        exited.argtypes, exited.restype = [ctypes.c_void_p], ctypes.c_int
+        session = get_session(ctypes.c_void_p(lib.fuse_get_context().contents.fuse))
+        if not session:
+            return
+
+        def run() -> None:
+            if hasattr(signal, "pthread_sigmask"):  # the loop's signals are libfuse's
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+            while not self._done.wait(self.PERIOD):
+                if exited(session):
+                    if self._done.wait(self.GRACE):
+                        return  # every request ended by itself
+                    try:
+                        self.on_exit()
+                    except Exception:
+                        log.exception("cutting the requests under way failed")
+                    return
+
+        self._thread = threading.Thread(target=run, name="drive-exit-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop watching (call in ``destroy``: the session is freed after it)."""
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _operations(fs: DriveFS, watch: _ExitWatch) -> Any:
     import mfusepy
 
+    ttl = kernel_ttl(fs)
     uid, gid = (os.getuid(), os.getgid()) if hasattr(os, "getuid") else (0, 0)
     folders = _OpenFolders()
 
@@ -127,9 +201,10 @@ def _operations(fs: DriveFS) -> Any:
         use_ns = True
 
         def init_with_config(self, conn: Any, config: Any) -> None:
+            watch.start()
             if config is not None:
-                config.entry_timeout = KERNEL_TTL
-                config.attr_timeout = KERNEL_TTL
+                config.entry_timeout = ttl
+                config.attr_timeout = ttl
                 config.negative_timeout = 0.0
                 config.auto_cache = 1  # keep page cache while size and mtime stay the same
             if conn is not None:
@@ -140,8 +215,11 @@ def _operations(fs: DriveFS) -> Any:
                 conn.max_readahead = MAX_READAHEAD
                 conn.max_write = MAX_REQUEST  # also sets the kernel's largest request (max_pages)
 
+        def destroy(self, path: str) -> None:
+            watch.stop()
+
         def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
-            return _stat(fs.getattr(path), uid, gid)
+            return _stat(fs.getattr(path, fh), uid, gid)
 
         def opendir(self, path: str) -> int:
             return folders.open()
@@ -274,7 +352,7 @@ def run_fuse(fs: DriveFS, mount_point: str, label: str, read_only: bool) -> None
     if sys.platform == "darwin":
         options["volname"] = label
     try:
-        fuse_class()(_operations(fs), mount_point, **options)
+        fuse_class()(_operations(fs, _ExitWatch(fs.interrupt)), mount_point, **options)
     except RuntimeError as exc:
         # fuse_main's result (libfuse helper.c): 8 is "the loop ended with an error",
         # which is also how a signal (SIGINT/SIGTERM, our unmount) ends it

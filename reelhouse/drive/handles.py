@@ -52,6 +52,11 @@ class Handles:
             raise os_error(errno.EBADF)
         return handle
 
+    def find(self, fh: int) -> Handle | None:
+        """The handle numbered ``fh``, or None."""
+        with self._lock:
+            return self._handles.get(fh)
+
     def pop(self, fh: int) -> Handle | None:
         """Forget handle ``fh`` (None if it was not open)."""
         with self._lock:

@@ -15,9 +15,10 @@ from reelhouse.drive.errnos import os_error
 from reelhouse.drive.guard import Guard
 from reelhouse.drive.handles import Handles
 from reelhouse.drive.names import risky_name
+from reelhouse.drive.spool import NameRewritten
 from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.tree import Tree
-from reelhouse.errors import NotFound, ReelhouseError, SourceUnavailable
+from reelhouse.errors import NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, normalize_path
 
 __all__ = ["Namespace"]
@@ -58,12 +59,12 @@ class Namespace:
             if entry.is_dir:
                 raise os_error(errno.EISDIR, path)
             node = self.spool.node(rel)
-            self.spool.forget(rel)
+            self.spool.forget(rel)  # first: an upload running now must not bring it back
             try:
                 self.source.delete(rel)
-            except NotFound:
+            except NotFound as exc:
                 if node is None:  # a file only in the spool was never on the server
-                    raise
+                    raise self._refused_if_there(exc, rel) from exc
             self.listings.remove(rel)
 
     def mkdir(self, path: str) -> None:
@@ -79,7 +80,10 @@ class Namespace:
             if not self.tree.entry(rel.rpartition("/")[0]).is_dir:
                 raise os_error(errno.ENOTDIR, path)
             self.guard.new_name(rel, path)
-            self.source.mkdir(rel)
+            try:
+                self.source.mkdir(rel)
+            except NotFound as exc:  # its folder is there (above): refused, said as vsftpd says it
+                raise self._refused_if_there(exc, rel.rpartition("/")[0]) from exc
             self._stored_as_asked(rel, path)
             self.listings.put(Entry(rel.rpartition("/")[2], rel, True, None, time.time()))
             self.listings.put_listing(rel, [])
@@ -94,7 +98,10 @@ class Namespace:
                 raise os_error(errno.ENOTDIR, path)
             if self.source.list(rel) or self.tree.has_written_under(rel):
                 raise os_error(errno.ENOTEMPTY, path)
-            self.source.delete(rel)
+            try:
+                self.source.delete(rel)
+            except NotFound as exc:
+                raise self._refused_if_there(exc, rel) from exc
             self.listings.remove(rel)
 
     def rename(self, old: str, new: str, *, noreplace: bool = False) -> None:
@@ -108,8 +115,7 @@ class Namespace:
             if not dst or not src:
                 raise os_error(errno.EBUSY, old)
             node = self.spool.node(src)
-            if node is not None:
-                self.upload(node)  # the server must hold it before it can move
+            unsent = node is not None and not self._upload_before_move(node, src)
             try:
                 target: Entry | None = self.tree.entry(dst)
             except NotFound:
@@ -124,9 +130,17 @@ class Namespace:
                     raise os_error(errno.ENOTDIR, new)
                 if target.is_dir and self.source.list(dst):
                     raise os_error(errno.ENOTEMPTY, new)
+            if unsent:
+                assert node is not None
+                self.spool.move_unsent(node, dst, self.upload)
+                self.handles.moved(src, dst)
+                self.listings.remove(src)
+                return
             try:
                 self.source.rename(src, dst)
-            except (NotFound, SourceUnavailable):
+            except NotFound as exc:
+                raise self._refused_if_there(exc, src) from exc
+            except SourceUnavailable:
                 raise
             except ReelhouseError:
                 if target is None:
@@ -141,6 +155,40 @@ class Namespace:
             self.listings.remove(dst)
             self._stored_as_asked(dst, new)
             self.listings.put(Entry(dst.rpartition("/")[2], dst, entry.is_dir, entry.size, entry.mtime))
+
+    def _refused_if_there(self, exc: NotFound, rel: str) -> ReelhouseError:
+        """The error of a change the server answered with "not found" (550) about
+        ``rel``, a name it listed: ``exc`` if ``rel`` is gone from the server indeed,
+        else PermissionDenied. vsftpd answers a refused change exactly like a change
+        of a name that does not exist ("550 Delete operation failed.", "550 Rename
+        failed.", "550 Create directory operation failed.": postlogin.c), so a folder
+        without write permission gave ENOENT for a file still listed. The root is
+        always there."""
+        try:
+            if rel:
+                self.source.stat(rel)
+        except NotFound:
+            return exc
+        return PermissionDenied(f"the FTP server refused the change ({exc.message}), and {rel or '/'!r} is there")
+
+    def _upload_before_move(self, node: SpoolFile, src: str) -> bool:
+        """Put ``node`` (being written at ``src``) on the server before it moves there.
+        False when the server refused it (permission, full, bad name) and has no file
+        ``src``: the file is then only in the spool, and moves there
+        (:meth:`Spool.move_unsent <reelhouse.drive.spool.Spool.move_unsent>`). Raises a
+        connection failure, a refusal of a file the server has (its old bytes would
+        move, the new ones stay pending), and :class:`NameRewritten`."""
+        try:
+            self.upload(node)
+            return True
+        except (SourceUnavailable, NameRewritten):
+            raise
+        except ReelhouseError:
+            try:
+                self.source.stat(src)
+            except NotFound:
+                return False
+            raise
 
     def utimens(self, path: str, mtime: float) -> None:
         """Set the modification time (MFMT where the server has it, else only here)."""

@@ -1,8 +1,9 @@
 """Drive settings: defaults, the ``--config`` file (INI or TOML), command-line overrides.
 
 The file has the sections ``[ftp]``, ``[mount]``, ``[cache]``, ``[connection]`` and
-``[logging]`` (keys in :data:`KEYS`). A ``.toml`` file is read as TOML, an ``.ini``,
-``.cfg`` or ``.conf`` file as INI, anything else as TOML, then INI. An unknown section
+``[logging]`` (keys in :data:`KEYS`); an INI ``[DEFAULT]`` section is refused by name.
+A ``.toml`` file is read as TOML, an ``.ini``, ``.cfg`` or ``.conf`` file as INI,
+anything else as TOML, then INI. An unknown section
 or key, or a bad value, raises :class:`~reelhouse.errors.ConfigError` with one line
 naming it (``cache.directory_ttl_seconds: must be a finite number >= 0, got 'soon'``) before
 anything is mounted.
@@ -184,7 +185,19 @@ def _read(path: Path) -> dict[str, Any]:
         first = str(exc).splitlines()[0]
         raise ConfigError(f"{path.name}: not valid INI{' or TOML (' + toml_error + ')' if toml_error else ''}: "
                           f"{first}") from exc
+    defaults = parser.defaults()
+    if defaults:
+        # configparser copies [DEFAULT] into every section: refused by its own name, not
+        # as a key of whichever section comes first
+        key = next(iter(defaults))
+        raise ConfigError(f"DEFAULT.{key}: the [DEFAULT] section is not read ({_home(key)})")
     return {name: dict(parser[name]) for name in parser.sections()}
+
+
+def _home(key: str) -> str:
+    """Where ``key`` belongs: "put the key under [ftp]", else the sections there are."""
+    homes = [name for name, known in KEYS.items() if key in known]
+    return f"put the key under [{homes[0]}]" if homes else f"sections: {', '.join(KEYS)}"
 
 
 def load_file(path: str | Path, base: DriveSettings | None = None) -> DriveSettings:

@@ -76,7 +76,7 @@ class Spool:
         self.folder, self._claim = _claim(folder)
         #: ``taken(path)``: is ``path`` a file or folder of the user's (on the server or
         #: being written)? The drive sets it (its listings); an upload's ``.part`` is
-        #: never such a name. Not set: ``name.part`` is used as it is.
+        #: never such a name. Not set: only the files being written here are avoided.
         self.taken: Callable[[str], bool] | None = None
 
     def node(self, path: str) -> SpoolFile | None:
@@ -87,22 +87,25 @@ class Spool:
         """The spool file of ``path`` (one per path), with one more handle. ``new``: the
         file starts empty (created, or opened with O_TRUNC) and is uploaded even if
         nothing is written."""
+        claimed: list[SpoolFile] = []
         with self.lock:
             node = self.nodes.get(path)
             if node is None:
                 node = SpoolFile(self.folder, path, loaded=new, remote_size=remote_size,
                                  start_stream=self._streamer if self.stream else None)
                 self.nodes[path] = node
-            if new:
-                with node.lock:
-                    node.loaded = True
-                    node.stop_stream()
-                    node.sequential = 0
-                    os.ftruncate(node.fd, 0)
-                    node.dirty = True
-                    node.mtime = time.time()
+                claimed = self._claim_name(path)
             node.handles += 1
-            return node
+        self._move_off(claimed)
+        if new:
+            with self.lock, node.lock:
+                node.loaded = True
+                node.stop_stream()
+                node.sequential = 0
+                os.ftruncate(node.fd, 0)
+                node.dirty = True
+                node.mtime = time.time()
+        return node
 
     def release(self, node: SpoolFile) -> None:
         """One handle less; a clean spool file with no handles is removed."""
@@ -112,6 +115,27 @@ class Spool:
                 if self.nodes.get(node.path) is node:
                     del self.nodes[node.path]
                 node.discard()
+
+    def _claim_name(self, path: str) -> list[SpoolFile]:
+        """``path`` is now a file the user writes (under :attr:`lock`): uploads that
+        chose it as their ``.part`` choose another name for their next try; returns
+        them, for :meth:`_move_off`."""
+        claimed = [n for n in self.nodes.values() if n.part == path and n.path != path]
+        for n in claimed:
+            n.part = None
+        return claimed
+
+    def _move_off(self, claimed: list[SpoolFile]) -> None:
+        """Stop the uploads streaming to a name the user now writes (not under
+        :attr:`lock`): such a file is uploaded at close, through another ``.part``. An
+        upload running now ends with the name; :meth:`upload` of the user's file waits
+        for it (:attr:`SpoolFile.sending`)."""
+        for n in claimed:
+            if n.sending is None:
+                try:
+                    n.stop_stream()
+                except OSError as exc:  # its spool disk failed: what is written stays
+                    log.warning("spool file of %r: %s", n.path, exc)
 
     def _streamer(self, node: SpoolFile, start: int) -> Streamer:
         return Streamer(self.source, self._part_of(node), node.local, node.fd, start, self.thread_init,
@@ -126,7 +150,7 @@ class Spool:
             return node.part
         for n in range(100):
             part = _part(node.path, n)
-            if self.taken is None or not (part in self.nodes or self.taken(part)):
+            if not (part in self.nodes or (self.taken is not None and self.taken(part))):
                 break
         node.part = part
         return part
@@ -134,6 +158,7 @@ class Spool:
     def rekey(self, old: str, new: str) -> None:
         """``old`` was renamed to ``new``: its spool file (if any) follows, and so do the
         spool files under it when it is a folder."""
+        claimed: list[SpoolFile] = []
         with self.lock:
             moved = [p for p in self.nodes if p == old or p.startswith(old + "/")]
             for path in moved:
@@ -142,21 +167,66 @@ class Spool:
                 node.path = new + path[len(old):]
                 node.part = None  # its .part goes beside its new name
                 self.nodes[node.path] = node
+                claimed += self._claim_name(node.path)
                 if node.dirty:
                     self._write_manifest(node)
+        self._move_off(claimed)
 
     def forget(self, path: str) -> None:
         """``path`` was deleted: its spool file is never uploaded."""
         with self.lock:
             node = self.nodes.get(path)
             if node is not None:
-                node.stop_stream()
-                node.unlinked = True
-                node.dirty = False
-                node.manifest.unlink(missing_ok=True)
-                if node.handles <= 0:
-                    del self.nodes[path]
-                    node.discard()
+                self._drop(node)
+
+    def _drop(self, node: SpoolFile) -> None:
+        """``node`` is deleted (under :attr:`lock`): never uploaded; its local copy goes
+        with its last handle."""
+        node.stop_stream()
+        node.unlinked = True
+        node.dirty = False
+        node.manifest.unlink(missing_ok=True)
+        if node.handles <= 0:
+            if self.nodes.get(node.path) is node:
+                del self.nodes[node.path]
+            node.discard()
+
+    def move_unsent(self, node: SpoolFile, new: str, upload: Callable[[SpoolFile], None]) -> None:
+        """Rename a file that is only in the spool (the server refused its upload under
+        its name, and has no file of that name) to ``new``, and upload it there with
+        ``upload`` (which raises what :meth:`upload` raises).
+
+        Nothing written is lost on any path: a file being written at ``new`` is
+        replaced (deleted, as a rename over it deletes it) only once the upload is done;
+        if the upload fails, ``node`` goes back to its old name, still pending, and the
+        error is raised. :class:`NameRewritten` (the bytes are on the server under
+        another name) drops ``node``, leaves ``new``'s file alone and is raised."""
+        old = node.path
+        with self.lock:
+            displaced = self.nodes.pop(new, None)
+            if displaced is node:
+                displaced = None
+            self.rekey(old, new)
+        try:
+            upload(node)
+        except NameRewritten:
+            with self.lock:
+                if self.nodes.get(new) is node:
+                    del self.nodes[new]
+                if displaced is not None:
+                    self.nodes[new] = displaced
+            self.release_clean(node)
+            raise
+        except BaseException:
+            with self.lock:
+                self.rekey(new, old)
+                if displaced is not None:
+                    self.nodes[new] = displaced
+            raise
+        if displaced is not None:
+            with self.lock:
+                self._drop(displaced)
+        self.release_clean(node)
 
     def pending(self) -> list[dict[str, Any]]:
         """Uploads not done: ``{"path", "state", "sent", "size", "error"}``, ``sent``
@@ -186,6 +256,11 @@ class Spool:
         """Upload ``node`` if it is dirty: ``.part``, size check, rename; with retries.
         Returns the uploaded entry (``None`` if there was nothing to do); raises the
         last error, the spool file kept for a later retry."""
+        with self.lock:  # an upload through this name (its .part) ends first
+            through = [n for n in self.nodes.values() if n is not node and n.sending == node.path]
+        for other in through:
+            with other.lock:
+                pass
         with node.lock:
             if not node.dirty or node.unlinked:
                 return None
@@ -245,11 +320,19 @@ class Spool:
             log.info("could not set the time of %r: %s", node.path, exc.message)
 
     def _put(self, node: SpoolFile, size: int) -> None:
+        streamer = node.streamer
+        node.sending = streamer.part if streamer is not None else node.part
+        try:
+            self._send(node, size)
+        finally:
+            node.sending = None
+
+    def _send(self, node: SpoolFile, size: int) -> None:
         streamer, node.streamer = node.streamer, None
         streamed = streamer is not None and node.sequential == size and streamer.finish() \
             and streamer.sent == size and streamer.part == node.part
         chosen = node.part
-        part = self._part_of(node)
+        part = node.sending = self._part_of(node)
         if part != chosen:
             self._write_manifest(node)  # with the .part a later mount's retry reuses
         if streamer is not None:

@@ -61,6 +61,8 @@ class SpoolFile:
         self.streamer: Streamer | None = None
         #: the name on the server its upload goes to before the rename (Spool._part_of)
         self.part: str | None = None
+        #: the ``.part`` an upload running now sends to (set by the spool's upload)
+        self.sending: str | None = None
         self._start_stream = start_stream
         #: the upload running now: "uploading" (also during the writes, streamed), or
         #: "retrying" (an earlier try failed); None when none runs. ``sent``: its bytes

@@ -8,7 +8,9 @@ import errno
 import hashlib
 import os
 import random
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,4 +179,76 @@ def test_pyftpdlib_ftps(tmp_path: Path, mode: str, mount: Mounter) -> None:
         _checks(m.path, root)
         (m.path / "up.txt").write_text("over TLS")
         assert (root / "up.txt").read_text() == "over TLS"
+        m.stop()
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A folder that user nobody can reach (pytest's tmp_path is root's alone)."""
+    path = Path(tempfile.mkdtemp(prefix="rh-drive-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.ftpd
+def test_vsftpd_ftps_folder_without_write_permission(open_dir: Path, mount: Mounter) -> None:
+    """vsftpd over FTPS, running as nobody, a folder nobody cannot write: every change
+    there is EACCES (it was EINVAL for a new file, from vsftpd's "553 Could not create
+    file.", and ENOENT for mkdir, rm and mv of a listed file, from its "550 … failed."),
+    the refused file is listed as pending with the server's reason, and moving it to a
+    folder that takes writes uploads it there (nothing pending after)."""
+    anon = open_dir / "anon"
+    (anon / "incoming" / "ro").mkdir(parents=True)
+    (anon / "incoming").chmod(0o777)
+    (anon / "incoming" / "ro" / "old.txt").write_text("old")
+    cert, key = _self_signed(open_dir)
+    key.chmod(0o644)  # vsftpd reads it as nobody
+    with vsftpd(open_dir, anon, writable=True, tls=(cert, key), as_nobody=True) as port:
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--tls", "explicit", "--tls-cert", str(cert),
+                  "--root", "incoming")
+        ro = m.path / "ro"
+        for what, fn in [("write", lambda: (ro / "new.txt").write_text("a draft")),
+                         ("mkdir", lambda: os.mkdir(ro / "d")),
+                         ("rm", lambda: os.unlink(ro / "old.txt")),
+                         ("mv", lambda: os.rename(ro / "old.txt", m.path / "old.txt")),
+                         ("overwrite", lambda: (ro / "old.txt").write_text("new"))]:
+            with pytest.raises(OSError) as info:
+                fn()
+            assert info.value.errno == errno.EACCES, (what, info.value)
+        assert sorted(os.listdir(anon / "incoming" / "ro")) == ["old.txt"]
+        assert (anon / "incoming" / "ro" / "old.txt").read_text() == "old"
+        seen = status_until(m.env, lambda st: len(st[0]["pending_uploads"]) == 2)
+        assert sorted(u["path"] for u in seen[0]["pending_uploads"]) == ["ro/new.txt", "ro/old.txt"]
+        assert all("denied access" in u["error"] for u in seen[0]["pending_uploads"]), seen
+        assert not seen[0]["server_read_only"]
+        os.rename(ro / "new.txt", m.path / "new.txt")  # the draft, to a folder that takes it
+        assert (anon / "incoming" / "new.txt").read_text() == "a draft"
+        seen = status_until(m.env, lambda st: [u["path"] for u in st[0]["pending_uploads"]] == ["ro/old.txt"])
+        assert [u["path"] for u in seen[0]["pending_uploads"]] == ["ro/old.txt"]
+        assert m.stop() != 0  # the refused overwrite stays in the spool, said at exit
+
+
+@pytest.mark.ftpd
+def test_vsftpd_keeps_the_times_cp_a_sets(tmp_path: Path, mount: Mounter) -> None:
+    """vsftpd has no MFMT: times set through the mount (``cp -a``, ``touch -d``) reach it
+    with its two-argument MDTM (they stayed in the mount's cache only, and were gone
+    from the server and, after the TTL, from the mount); ``touch`` of a folder works."""
+    anon = tmp_path / "anon"
+    (anon / "incoming").mkdir(parents=True)
+    (anon / "incoming").chmod(0o777)
+    local = tmp_path / "local"
+    (local / "album").mkdir(parents=True)
+    for i, name in enumerate(["a.jpg", "b.jpg"]):
+        (local / "album" / name).write_bytes(os.urandom(1000 + i))
+        os.utime(local / "album" / name, (1_500_000_000 + i * 86_400,) * 2)
+    with vsftpd(tmp_path, anon, writable=True) as port:
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--root", "incoming")
+        subprocess.run(["cp", "-a", str(local / "album"), str(m.path)], check=True)
+        for i, name in enumerate(["a.jpg", "b.jpg"]):
+            assert (anon / "incoming" / "album" / name).stat().st_mtime == 1_500_000_000 + i * 86_400, name
+        (m.path / "later.txt").write_text("x")
+        subprocess.run(["touch", "-d", "2020-01-02 03:04:05 UTC", str(m.path / "later.txt")], check=True)
+        assert (anon / "incoming" / "later.txt").stat().st_mtime == 1577934245
+        subprocess.run(["touch", str(m.path / "album")], check=True)
         m.stop()

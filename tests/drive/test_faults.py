@@ -7,11 +7,13 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter, status, status_until, wait_no_connections
+from drive.support import Mounter, mounted, run_cli, status, status_until, wait_no_connections
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -244,3 +246,59 @@ def test_server_killed_mid_streamed_upload_keeps_every_byte(tmp_path: Path, ftp_
         again.stop()
     finally:
         server.kill()
+
+
+#: reads argv[1] to the end; prints 0, or the errno of the read that failed
+READER = """import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+try:
+    while os.read(fd, 1 << 20):
+        pass
+except OSError as exc:
+    print(exc.errno, flush=True)
+else:
+    print(0, flush=True)
+"""
+
+
+def test_unmount_cuts_a_read_from_a_server_that_stopped_answering(tmp_path: Path, ftp_root: Path,
+                                                                 drive_env: dict[str, str],
+                                                                 mount: Mounter) -> None:
+    """A server that takes the read but never answers (a hung daemon): ``drive unmount``
+    returns at once with exit 0 (it waited the FTP timeouts, ~60 s, and then failed
+    with "fusermount3: … Invalid argument"), and the reader gets an error, not a hang."""
+    from pyftpdlib.handlers import FTPHandler
+
+    def hung_retr(self: FTPHandler, file: str) -> None:
+        if file.endswith("hung.bin"):
+            return  # never answers: the server accepted the command and hangs
+        FTPHandler.ftp_RETR(self, file)
+
+    (ftp_root / "hung.bin").write_bytes(os.urandom(4 * 1024 * 1024))
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_RETR": hung_retr}).start()
+    try:
+        m = mount(*login(server.port))
+        assert os.listdir(m.path) == ["hung.bin"]
+        reader = subprocess.Popen([sys.executable, "-c", READER, str(m.path / "hung.bin")],
+                                  stdout=subprocess.PIPE, text=True)
+        time.sleep(1.0)  # the read is under way, waiting for the server
+        assert reader.poll() is None
+        started = time.monotonic()
+        done = run_cli(drive_env, "drive", "unmount", str(m.path), timeout=20)
+        took = time.monotonic() - started
+        assert done.returncode == 0, done.stderr
+        assert took < 10, took
+        out, _ = reader.communicate(timeout=10)
+        assert int(out) in (errno.EIO, errno.ENOTCONN, errno.ECONNABORTED, errno.ETIMEDOUT), out
+        assert m.proc.wait(timeout=10) == 0
+        assert not mounted(m.path)
+    finally:
+        server.stop()
+
+
+def test_a_lazy_unmount_of_what_is_no_longer_mounted_is_done(tmp_path: Path) -> None:
+    """The mount may end by itself while ``drive unmount`` detaches it: fusermount3 then
+    fails ("Invalid argument"), and nothing is mounted, which is what was asked."""
+    from reelhouse.cli.drive import _unmount_lazily
+
+    _unmount_lazily(str(tmp_path))

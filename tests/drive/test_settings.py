@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from drive.support import run_cli
 
 from reelhouse.drive.settings import DriveSettings, load_file
 from reelhouse.errors import ConfigError
@@ -121,3 +122,25 @@ def test_a_toml_key_above_every_section_names_its_section(tmp_path: Path, text: 
     with pytest.raises(ConfigError) as info:
         load_file(path)
     assert info.value.message.startswith(message) and "\n" not in info.value.message
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[DEFAULT]\nretry_attempts = 5\n[ftp]\nhost = x\n",
+     "DEFAULT.retry_attempts: the [DEFAULT] section is not read (put the key under [connection])"),
+    ("[DEFAULT]\nhost = x\n", "DEFAULT.host: the [DEFAULT] section is not read (put the key under [ftp])"),
+    ("[ftp]\nhost = x\n[DEFAULT]\nbogus = 1\n",
+     "DEFAULT.bogus: the [DEFAULT] section is not read (sections: ftp, mount"),
+])
+def test_an_ini_default_section_is_named_as_such(tmp_path: Path, drive_env: dict[str, str], text: str,
+                                                 message: str) -> None:
+    """configparser copies [DEFAULT] keys into every section: a key there was reported as
+    ``ftp.<key>`` (or, with no other section, silently dropped)."""
+    path = tmp_path / "drive.ini"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_file(path)
+    assert info.value.message.startswith(message) and "\n" not in info.value.message
+    (tmp_path / "mp").mkdir()
+    done = run_cli(drive_env, "drive", "mount", str(tmp_path / "mp"), "--config", str(path), timeout=30)
+    assert done.returncode != 0 and message in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -109,3 +109,48 @@ def test_two_live_mounts_of_one_server_keep_their_own_spool(tmp_path: Path) -> N
     assert third.recover() == []
     assert src.files["keep.txt"] == b"precious and more"
     third.close()
+
+
+def test_a_file_named_like_a_running_uploads_part_waits_for_it(tmp_path: Path) -> None:
+    """``x`` uploads through ``x.part`` (slowly) when the user writes and closes ``x.part``:
+    that upload waits until ``x``'s has renamed its ``.part`` away, then sends the user's
+    bytes; ``x``'s next upload goes through another name."""
+
+    class Slow(MemorySource):
+        def __init__(self) -> None:
+            super().__init__({})
+            self.writing = threading.Event()
+            self.go = threading.Event()
+
+        def write(self, path: str, chunks: object, offset: int = 0) -> int:
+            if path == "x.part":
+                self.writing.set()
+                assert self.go.wait(10)
+            return super().write(path, chunks, offset)  # type: ignore[arg-type]
+
+    src = Slow()
+    spool = Spool(tmp_path / "spool", src, Counters(), attempts=1, delay=0)
+    x = spool.open("x", new=True)
+    x.write(src, 0, b"the big file")
+    done: list[object] = []
+    uploading = threading.Thread(target=lambda: done.append(spool.upload(x)))
+    uploading.start()
+    assert src.writing.wait(10)  # x is being sent to x.part
+    user = spool.open("x.part", new=True)
+    user.write(src, 0, b"the user's own part")
+    saving = threading.Thread(target=lambda: done.append(spool.upload(user)))
+    saving.start()
+    try:
+        time.sleep(0.3)
+        assert saving.is_alive() and "x.part" not in src.files  # waits for x's upload
+    finally:
+        src.go.set()
+        uploading.join(10)
+        saving.join(10)
+    assert src.files == {"x": b"the big file", "x.part": b"the user's own part"}
+    x.write(src, 0, b"THE")
+    assert spool.upload(x) is not None
+    assert src.files == {"x": b"THE big file", "x.part": b"the user's own part"}
+    for node in (x, user):
+        spool.release(node)
+    spool.close()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter
+from drive.support import Mounter, status, status_until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -60,3 +61,74 @@ def test_an_upload_never_overwrites_a_file_named_like_its_part(ftp_server: Embed
     assert (ftp_root / "together" / "film.mkv.part").read_bytes() == big[: 3 * 1024 * 1024]
     assert sorted(os.listdir(ftp_root / "together")) == ["film.mkv", "film.mkv.part"]
 
+
+
+def test_a_refused_draft_moves_to_a_folder_the_server_takes(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                            mount: Mounter) -> None:
+    """A file the server would not take (its folder has no write permission) is kept in
+    the spool; ``mv`` to a folder that takes writes uploads it there, and nothing is
+    left pending. A move to another refused folder fails and keeps the draft where it
+    was; a move over a file of the user's replaces it only once the upload is done."""
+    (ftp_root / "locked").mkdir()
+    (ftp_root / "locked2").mkdir()
+    (ftp_root / "open").mkdir()
+    (ftp_root / "open" / "old.txt").write_text("the user's old file")
+    for folder in ("locked", "locked2"):
+        ftp_server.server.handler.authorizer.override_perm(  # type: ignore[attr-defined]
+            FTP_USER, str(ftp_root / folder), perm="elr", recursive=True)
+    m = mount(*login(ftp_server))
+    for name, text in (("draft.txt", "a draft"), ("second.txt", "a second draft")):
+        with pytest.raises(PermissionError):
+            (m.path / "locked" / name).write_text(text)
+        assert (m.path / "locked" / name).read_text() == text  # kept in the spool, shown
+    pending = [u["path"] for s in status(m.env) for u in s["pending_uploads"]]
+    assert sorted(pending) == ["locked/draft.txt", "locked/second.txt"]
+    # to another folder the server refuses: EACCES, and the draft stays where it was
+    with pytest.raises(PermissionError):
+        os.rename(m.path / "locked" / "draft.txt", m.path / "locked2" / "draft.txt")
+    assert (m.path / "locked" / "draft.txt").read_text() == "a draft"
+    assert not (m.path / "locked2" / "draft.txt").exists()
+    # mv (a rename on the same mount) to a folder that takes writes: uploaded there
+    done = subprocess.run(["mv", str(m.path / "locked" / "draft.txt"), str(m.path / "open" / "draft.txt")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (ftp_root / "open" / "draft.txt").read_text() == "a draft"
+    assert (m.path / "open" / "draft.txt").read_text() == "a draft"
+    assert not (m.path / "locked" / "draft.txt").exists()
+    # over a file of the user's: replaced by the draft
+    os.rename(m.path / "locked" / "second.txt", m.path / "open" / "old.txt")
+    assert (ftp_root / "open" / "old.txt").read_text() == "a second draft"
+    assert sorted(os.listdir(ftp_root / "open")) == ["draft.txt", "old.txt"]
+    assert sorted(os.listdir(ftp_root / "locked")) == []
+    seen = status_until(m.env, lambda st: not [u for s in st for u in s["pending_uploads"]])
+    assert [u for s in seen for u in s["pending_uploads"]] == []
+    m.stop()
+
+
+def test_a_part_file_made_while_its_namesake_uploads_keeps_its_bytes(ftp_server: EmbeddedFtpServer,
+                                                                      ftp_root: Path, mount: Mounter) -> None:
+    """``film.mkv`` streams to the server (through ``film.mkv.part``) while it is written;
+    then the user makes ``film.mkv.part`` through the mount, before and after the big
+    file is closed. The upload moves off the name: each file ends with its own bytes
+    (the user's film.mkv.part was overwritten by the upload's retry and renamed away)."""
+    big = os.urandom(20 * 1024 * 1024 + 3)
+    m = mount(*login(ftp_server))
+    for mode in ("while-written", "just-closed"):
+        folder = m.path / mode
+        folder.mkdir()
+        with (folder / "film.mkv").open("wb") as whole:
+            half = 10 * 1024 * 1024  # past the 8 MiB after which it streams
+            for i in range(0, half, 1024 * 1024):
+                whole.write(big[i:i + 1024 * 1024])
+            whole.flush()
+            if mode == "while-written":
+                (folder / "film.mkv.part").write_bytes(b"the user's own part")
+            for i in range(half, len(big), 1024 * 1024):
+                whole.write(big[i:i + 1024 * 1024])
+        if mode == "just-closed":
+            (folder / "film.mkv.part").write_bytes(b"the user's own part")
+        assert (ftp_root / mode / "film.mkv").read_bytes() == big
+        assert (ftp_root / mode / "film.mkv.part").read_bytes() == b"the user's own part"
+        assert sorted(os.listdir(ftp_root / mode)) == ["film.mkv", "film.mkv.part"]
+        assert (folder / "film.mkv.part").read_bytes() == b"the user's own part"
+    m.stop()

@@ -47,9 +47,9 @@ def serve(mount_point: str, counts_file: str) -> None:
     asked: list[str] = []
 
     class Counting(DriveFS):
-        def getattr(self, path: str) -> Attr:
+        def getattr(self, path: str, fh: int | None = None) -> Attr:
             asked.append(path)
-            return super().getattr(path)
+            return super().getattr(path, fh)
 
     src = MemorySource(tree(), mtime=1_600_000_000.5)
     counters = Counters()

@@ -87,6 +87,7 @@ class FtpClient(FtpLister):
                 return None
             raise
         self.in_transfer = True
+        self.data = conn
         conn.settimeout(self.config.read_timeout)
         return conn
 
@@ -103,6 +104,7 @@ class FtpClient(FtpLister):
         except OSError:
             pass
         self.in_transfer = False
+        self.data = None
 
     def end_transfer(self, data: socket.socket, complete: bool) -> bool:
         """Close a data connection and read the server's final reply.
@@ -254,6 +256,7 @@ class FtpClient(FtpLister):
         conn: socket.socket
         conn, _ = self._call(f"writing {rel!r} at byte {offset}", _open)
         self.in_transfer = True
+        self.data = conn
         conn.settimeout(self.config.read_timeout)
         return conn
 
@@ -329,14 +332,24 @@ class FtpClient(FtpLister):
         self._call(f"renaming {src!r} to {dst!r}", lambda: self._ftp().rename(old_target, new_target))
 
     def set_mtime(self, path: str, mtime: float) -> None:
-        """Set a file's modification time (seconds since the epoch) with ``MFMT``
-        (draft-somers-ftp-mfxx). InvalidInput when the server has no MFMT."""
-        if "MFMT" not in self.features:
-            raise InvalidInput("the FTP server cannot set modification times (no MFMT)")
+        """Set a file's modification time (seconds since the epoch, UTC on the wire) with
+        ``MFMT`` (draft-somers-ftp-mfxx), else with the two-argument ``MDTM stamp
+        path`` that vsftpd takes (``mdtm_write``, on by default; it has no MFMT).
+        InvalidInput when the server can do neither (a server that reads that MDTM as
+        a query of a file named "stamp path" answers 550, or not a 213)."""
         rel = normalize_path(path)
         stamp = datetime.fromtimestamp(mtime, UTC).strftime("%Y%m%d%H%M%S")
         target = self._abs(rel)
-        self._call(f"setting the time of {rel!r}", lambda: self._ftp().sendcmd(f"MFMT {stamp} {target}"))
+        what = f"setting the time of {rel!r}"
+        if "MFMT" in self.features:
+            self._call(what, lambda: self._ftp().sendcmd(f"MFMT {stamp} {target}"))
+            return
+        try:
+            reply = self._call(what, lambda: self._ftp().sendcmd(f"MDTM {stamp} {target}"))
+        except (NotFound, InvalidInput, PermissionDenied) as exc:
+            raise InvalidInput(f"the FTP server cannot set modification times (no MFMT; {exc.message})") from exc
+        if not str(reply).startswith("213"):
+            raise InvalidInput(f"the FTP server cannot set modification times (no MFMT; MDTM: {reply})")
 
     def delete(self, path: str) -> None:
         """``DELE`` a file, or ``RMD`` an empty folder."""

@@ -49,6 +49,8 @@ class FtpConnection:
         self.features: set[str] = set()
         self.last_used = time.monotonic()
         self.in_transfer = False
+        #: the data connection of the transfer under way (RETR, STOR), for :meth:`cut`
+        self.data: socket.socket | None = None
         self.home = "/"  # the login folder (PWD), learnt at connect
         self._binary = False  # ftplib's retrlines switches to TYPE A; RETR needs TYPE I
 
@@ -122,6 +124,20 @@ class FtpConnection:
                 ftp.close()
             except Exception:  # noqa: S110 - closing a broken socket must not fail
                 pass
+
+    def cut(self) -> None:
+        """Shut down the control and data sockets, from any thread (never raises): a
+        command or transfer blocked on them (a server that stopped answering) ends at
+        once with SourceUnavailable, and the connection is dropped by its user. The
+        raw socket's ``shutdown``, not TLS's: that one drops the TLS state under the
+        thread still reading."""
+        ftp = self.ftp
+        for sock in (getattr(ftp, "sock", None), self.data):
+            if sock is not None:
+                try:
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                except OSError:
+                    pass  # not connected, or closed meanwhile
 
     def quit(self) -> None:
         """Say QUIT politely, then close (never raises)."""

@@ -75,6 +75,7 @@ class Granting:
         self._seq = itertools.count()
         self._lock = threading.Lock()
         self._closed = False
+        self._interrupted = False  # FtpPool.interrupt: new callers refused until resume
         self._slots: ServerSlots | None = None  # the shared count, set by the pool
 
     def release(self, client: FtpClient, reusable: bool = True) -> None:
@@ -143,6 +144,8 @@ class Granting:
         with self._lock:
             if self._closed:
                 raise SourceUnavailable("the FTP source was closed")
+            if self._interrupted:
+                raise SourceUnavailable("the FTP source is stopping: its commands were cut")
             grant = self._take(user)
             if grant is not None:
                 return grant

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -62,6 +63,8 @@ class FtpPool(Granting):
     ) -> None:
         super().__init__(config, size, wait_timeout, user_limit, user_waiters)
         self.check_after = check_after
+        #: every connection made, for :meth:`interrupt` (gone ones drop out by themselves)
+        self._clients: weakref.WeakSet[FtpClient] = weakref.WeakSet()
         self._slots = None if shared is None else ServerSlots(
             shared, config, self.size, idle_close=idle_close, close_idle=self.close_idle,
             has_idle=lambda: bool(self._idle) and not self._closed)  # a hint: no lock
@@ -70,7 +73,8 @@ class FtpPool(Granting):
         """Turn a grant into a usable connection (connect, or NOOP-check an old one);
         None when the caller must wait again (a dead idle connection, a 421)."""
         if grant == CLOSED:
-            raise SourceUnavailable("the FTP source was closed")
+            raise SourceUnavailable("the FTP source was closed" if self._closed
+                                    else "the FTP source is stopping: its commands were cut")
         if not isinstance(grant, FtpClient):
             return self._connect(user, wait)
         client = grant
@@ -97,6 +101,7 @@ class FtpPool(Granting):
                 return None
             token = got
         fresh = FtpClient(self.config)
+        self._clients.add(fresh)  # before it connects: interrupt() cuts a login too
         try:
             fresh.connect()
         except SourceBusy:  # connect() closed the socket
@@ -282,6 +287,34 @@ class FtpPool(Granting):
             self.release(client, reusable=client.alive and not client.in_transfer)
             raise
         self.release(client)
+
+    def interrupt(self) -> None:
+        """Cut every command and transfer under way (:meth:`FtpClient.cut
+        <reelhouse.sources.ftp.connection.FtpConnection.cut>`: their callers get
+        SourceUnavailable at once instead of waiting for a server that stopped
+        answering, up to ``read_timeout`` per try) and refuse new callers, also those
+        waiting now, with SourceUnavailable until :meth:`resume`. For a user of the pool
+        that is stopping (a drive being unmounted)."""
+        with self._lock:
+            self._interrupted = True
+            waiters, self._waiters = self._waiters, []
+            for w in waiters:
+                w.grant = CLOSED
+            clients = list(self._clients)
+        self._call([w.wake for w in waiters])
+        for client in clients:
+            client.cut()
+
+    def resume(self) -> None:
+        """Take callers again after :meth:`interrupt` (the connections it cut were
+        dropped by their users; idle ones it cut are found dead and replaced)."""
+        with self._lock:
+            self._interrupted = False
+
+    @property
+    def interrupted(self) -> bool:
+        """Between :meth:`interrupt` and :meth:`resume`, or closed: no command runs."""
+        return self._interrupted or self._closed
 
     def close(self) -> None:
         """Close idle connections now; connections in use are closed when released.

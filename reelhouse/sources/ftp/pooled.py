@@ -88,6 +88,17 @@ class PooledSource:
         except RuntimeError:  # executor shut down by close()
             return loop.run_in_executor(None, fn, *args)
 
+    def interrupt(self) -> None:
+        """Cut every command and transfer under way and refuse new ones until
+        :meth:`resume` (:meth:`FtpPool.interrupt`): their callers get SourceUnavailable
+        at once. A drive calls it when it is unmounted, so no request waits for a
+        server that stopped answering."""
+        self.pool.interrupt()
+
+    def resume(self) -> None:
+        """Take commands again after :meth:`interrupt`."""
+        self.pool.resume()
+
     def close(self) -> None:
         self.pool.close()
         self._io.shutdown(wait=False)

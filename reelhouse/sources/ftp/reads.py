@@ -218,7 +218,7 @@ class RangeReads(PooledSource):
             try:
                 client, data = self._start(path, resume.pos)
             except SourceUnavailable:
-                if resume.refused():
+                if not self.pool.interrupted and resume.refused():
                     continue
                 raise
             if data is None:
@@ -262,7 +262,7 @@ class RangeReads(PooledSource):
             try:
                 client, data = await self._astart(path, resume.pos)
             except SourceUnavailable:
-                if resume.refused():
+                if not self.pool.interrupted and resume.refused():
                     continue
                 raise
             if data is None:

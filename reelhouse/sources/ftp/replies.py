@@ -28,7 +28,8 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     Reply codes per RFC 959 §4.2: 421 → SourceBusy, 530 → SourceLoginRefused,
     550 → NotFound (PermissionDenied when the text says so; LinkNotFollowed for pyftpdlib's
     "points to a path which is outside the user's root directory"), 553 → PermissionDenied when
-    the text says so (pure-ftpd: "Can't open that file: Permission denied"), else 553 and
+    the text says so (pure-ftpd: "Can't open that file: Permission denied"; vsftpd's "Could not
+    create file."), else 553 and
     500/501/504 (a request the server cannot parse, e.g. a name too long) → InvalidInput,
     452/552 → StorageFull, other 4xx → SourceUnavailable; network failures and timeouts
     → SourceUnavailable.
@@ -44,7 +45,11 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
             return SourceLoginRefused(f"FTP login refused: {text}")
         low = text.lower()
         if code in ("550", "450", "553") and ("permission" in low or "denied" in low or "access" in low
-                                                   or "privilege" in low):
+                                                   or "privilege" in low
+                                                   or (code == "553" and "could not create file" in low)):
+            # vsftpd answers every STOR it cannot open with "553 Could not create file."
+            # (postlogin.c), whatever the reason; it passes names through untouched, so
+            # the reason is the folder's permission, not the name
             return PermissionDenied(f"FTP server denied access while {what}: {text}")
         if code == "550" and "outside the user's root" in low:  # pyftpdlib: a link out of its root
             return LinkNotFollowed(f"skipped: a link the FTP server will not follow (it points outside the "

@@ -185,7 +185,7 @@ class FtpSource(RangeReads):
         return path_error(path, self.encoding)
 
     def set_mtime(self, path: str, mtime: float) -> None:
-        """Set a file's modification time (MFMT); InvalidInput if the server cannot."""
+        """Set a file's modification time (MFMT, or vsftpd's MDTM with a time); InvalidInput if the server cannot."""
         self._run(lambda c: c.set_mtime(path, mtime))
 
     def test(self) -> None:

@@ -58,7 +58,8 @@ def test_config_repr_hides_the_password() -> None:
         (ftplib.error_perm("550 Failed to change directory."), NotFound),  # vsftpd: any reason
         (ftplib.error_temp("450 Access denied"), PermissionDenied),
         (ftplib.error_perm("550 Not enough privileges."), PermissionDenied),  # pyftpdlib
-        (ftplib.error_perm("553 Could not create file."), InvalidInput),
+        (ftplib.error_perm("553 Could not create file."), PermissionDenied),  # vsftpd: a STOR it cannot open
+        (ftplib.error_perm("553 File name not allowed."), InvalidInput),
         (ftplib.error_perm("553 Can't open that file: Permission denied"), PermissionDenied),
         (ftplib.error_temp("452 Insufficient storage space"), StorageFull),
         (ftplib.error_perm("552 Exceeded storage allocation"), StorageFull),

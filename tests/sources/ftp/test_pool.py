@@ -233,3 +233,53 @@ def test_keepalive_noops_idle_connections_and_drops_dead_ones(pool: FtpPool, ftp
     time.sleep(0.05)
     assert pool.keepalive(0.01) == 2
     assert pool.stats["live"] == 1 and pool.stats["idle"] == 1
+
+
+def test_interrupt_cuts_a_read_from_a_hung_server_and_resume_takes_callers_again(tmp_path: object) -> None:
+    """A read waiting for a server that accepted RETR and never answers ends at once with
+    SourceUnavailable when the pool is interrupted (a drive being unmounted), not after
+    the read timeout and its retries; new callers are refused until resume."""
+    from pathlib import Path
+
+    from pyftpdlib.handlers import FTPHandler
+
+    from reelhouse.sources.ftp.source import FtpSource
+
+    hung = threading.Event()
+
+    def hung_retr(self: FTPHandler, file: str) -> None:
+        if file.endswith("hung.bin") and not hung.is_set():
+            return
+        FTPHandler.ftp_RETR(self, file)
+
+    root = Path(str(tmp_path)) / "root"
+    root.mkdir()
+    (root / "hung.bin").write_bytes(b"x" * 1000)
+    with EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_RETR": hung_retr}) as server:
+        src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, connect_timeout=30,
+                                  read_timeout=30))
+        try:
+            got: list[BaseException | bytes] = []
+
+            def read() -> None:
+                try:
+                    got.append(b"".join(src.read_range("hung.bin", 0, 1000)))
+                except BaseException as exc:
+                    got.append(exc)
+
+            reader = threading.Thread(target=read)
+            reader.start()
+            time.sleep(0.5)
+            assert reader.is_alive()  # waiting for the server's answer
+            started = time.monotonic()
+            src.interrupt()
+            reader.join(timeout=5)
+            assert not reader.is_alive() and time.monotonic() - started < 2
+            assert isinstance(got[0], SourceUnavailable), got
+            with pytest.raises(SourceUnavailable, match="stopping"):
+                src.list("")
+            hung.set()
+            src.resume()
+            assert b"".join(src.read_range("hung.bin", 0, 1000)) == b"x" * 1000
+        finally:
+            src.close()

@@ -5,7 +5,7 @@ times ``ftp_pool_size`` connections, and a seedbox that allows a few per user an
 421 ("too many connections", RFC 959 §4.2).
 
 :class:`ServerSlots` holds one pool's slots of the server+user key
-``ftp:<host>:<port>:<user>`` in a :class:`SharedSlots` store (Redis:
+``ftp:<address>:<port>:<user>`` (:func:`server_address`) in a :class:`SharedSlots` store (Redis:
 :class:`reelhouse.leased_slots.LeasedSlots`, leases renewed while the process lives,
 so a killed process's slots free themselves after the lease). A connection takes a
 slot before it connects and gives it back after it is closed. When the store fails
@@ -25,9 +25,11 @@ connections every :data:`TEND` seconds.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -36,7 +38,7 @@ from typing import Final, Protocol
 from reelhouse.sources.ftp.config import FtpConfig
 
 __all__ = ["RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "TEND", "UNSHARED", "WANT", "ServerSlots",
-           "SharedSlots"]
+           "SharedSlots", "server_address"]
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,21 @@ SLOT_RETRY: Final = 0.2
 SLOT_421_WINDOW: Final = 10.0
 
 _STOP: Final = object()
+
+
+@functools.lru_cache(maxsize=256)
+def server_address(host: str, port: int) -> str:
+    """The address that names the server ``host`` in the shared count: the lowest of
+    its IP addresses (``getaddrinfo``, IPv4 before IPv6), so ``localhost`` and
+    ``127.0.0.1``, or a DNS name and its address, count as one server. A name that does
+    not resolve now counts by itself (lower case). Looked up once per process and
+    name: a pool lives as long as its source's settings."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return host.lower()
+    addresses = sorted({str(info[4][0]) for info in infos}, key=lambda a: (":" in a, a))
+    return addresses[0] if addresses else host.lower()
 
 
 class SharedSlots(Protocol):
@@ -82,7 +99,7 @@ class ServerSlots:
     def __init__(self, shared: SharedSlots, config: FtpConfig, limit: int, *, idle_close: float,
                  has_idle: Callable[[], bool], close_idle: Callable[[float, int], int]) -> None:
         self.shared = shared
-        self.key = f"ftp:{config.host.lower()}:{config.port}:{config.user}"
+        self.key = f"ftp:{server_address(config.host, config.port)}:{config.port}:{config.user}"
         self.limit = limit
         self.idle_close = idle_close
         self._has_idle = has_idle

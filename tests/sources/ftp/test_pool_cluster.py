@@ -6,6 +6,7 @@ the test's address and answers the next with 421."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
@@ -64,8 +65,8 @@ class Node:
 def nodes(capped: Capped, redis_url: str) -> Iterator[list[Node]]:
     made: list[Node] = []
 
-    def node(**kw: Any) -> Node:
-        made.append(Node(redis_url, capped.config(), **kw))
+    def node(host: str = "127.0.0.1", **kw: Any) -> Node:
+        made.append(Node(redis_url, dataclasses.replace(capped.config(), host=host), **kw))
         return made[-1]
 
     yield node  # type: ignore[misc]
@@ -178,6 +179,23 @@ def test_a_waiter_past_its_deadline_is_busy(capped: Capped, nodes: Any) -> None:
     finally:
         for c in held:
             a.pool.release(c)
+    assert capped.refused == 0
+
+
+def test_one_server_by_name_and_by_address_is_counted_once(capped: Capped, nodes: Any) -> None:
+    """``localhost`` and ``127.0.0.1`` are one server: a pool reaching it by name waits
+    for the slots a pool reaching it by address holds, instead of a CAP+1th connection
+    the server refuses with 421."""
+    a, b = nodes(), nodes(host="localhost", wait_timeout=0.8)
+    held = [a.pool.acquire()[0] for _ in range(CAP)]
+    try:
+        with pytest.raises(SourceBusy, match="counted over every reelhouse process"):
+            b.pool.acquire()
+    finally:
+        for c in held:
+            a.pool.release(c)
+    client, _ = b.pool.acquire()  # a's idle connections close for it
+    b.pool.release(client)
     assert capped.refused == 0
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from reelhouse.db.models import MediaFile, User, WatchParticipant, WatchSession, utcnow
+from reelhouse.db.models import MediaFile, SyncPlayQueue, User, WatchParticipant, WatchSession, utcnow
 from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError, SourceBusy
 from reelhouse.party import state as st
 from reelhouse.party.clock import server_now
@@ -157,7 +157,12 @@ class PartyService:
                     head = self._head(s, code)
                     info = self._cached_info(s, head)
                     before = info.party
-                    after = st.apply(before, make_event(self.clock()))
+                    event = make_event(self.clock())
+                    if isinstance(event, st.Play) and before.state in ("idle", "paused") and \
+                            _queue_emptied(s, head.id):
+                        raise Conflict("nothing to play: the play queue is empty (a Jellyfin app "
+                                       "in the party can queue a title)")
+                    after = st.apply(before, event)
                     if after == before and after.last == before.last:
                         return before, info
                     if not self._store(s, head, before, after, media_file_id):
@@ -283,6 +288,14 @@ class PartyService:
                           .values(connected=p.connected, buffering_since=p.buffering_since)
                           .execution_options(synchronize_session=False))
         return True
+
+
+def _queue_emptied(s: Session, party_id: int) -> bool:
+    """Whether the party's SyncPlay play queue (jellyfin/syncplay_queue.py) was emptied of
+    its playing entry: the party is idle with no item, and Play has nothing to start
+    (Jellyfin's Idle group state). A party without a stored queue plays its one file."""
+    data = s.scalar(select(SyncPlayQueue.data).where(SyncPlayQueue.party_id == party_id))
+    return isinstance(data, dict) and data.get("playing") is None
 
 
 def _disconnect(user_id: int, now: float) -> st.Event:

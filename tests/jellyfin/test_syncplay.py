@@ -418,6 +418,15 @@ def _party_file(core: Core, group_id: str) -> tuple[int, str]:
         return row.media_file_id, row.state
 
 
+def _party_code(core: Core, group_id: str) -> str:
+    from reelhouse.db.models import WatchSession
+
+    with core.sessions() as s:
+        row = s.get(WatchSession, ids.decode(group_id, "party").id)
+        assert row is not None
+        return row.code
+
+
 def _post(server: str, app: App, path: str, body: dict[str, Any]) -> requests.Response:
     return requests.post(f"{server}/jellyfin/SyncPlay/{path}", json=body, headers={"x-emby-token": app.token},
                          timeout=10)
@@ -562,6 +571,22 @@ def test_the_queue_plays_item_after_item(apps: tuple[App, App], server: str, cor
     assert _party_file(core, group_id)[1] == "idle"
     alice.api.unpause_sync_play()  # nothing to play: nothing happens
     time.sleep(0.3)
+    assert _party_file(core, group_id)[1] == "idle"
+    # a browser member pressing play is told so (409), and the old film does not start
+    friend = core.users.by_name("friend")
+    assert friend is not None
+    code = _party_code(core, group_id)
+    ws_url = server.replace("http://", "ws://") + f"/api/parties/{code}/ws"
+    token = session_token(core, friend.id)
+    with websockets.sync.client.connect(ws_url, additional_headers={"authorization": f"Bearer {token}"}) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
+        ws.send(json.dumps({"v": 1, "type": "play"}))
+        deadline = time.monotonic() + 10
+        while True:
+            msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if msg.get("type") == "error":
+                assert msg["status"] == 409 and "queue is empty" in msg["message"], msg
+                break
     assert _party_file(core, group_id)[1] == "idle"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -157,3 +158,12 @@ def fresh_stat_verdicts() -> Iterator[None]:
     statlist.forget_all()
     yield
     statlist.forget_all()
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A folder that user nobody can reach (pytest's tmp_path is root's alone)."""
+    path = Path(tempfile.mkdtemp(prefix="rh-open-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

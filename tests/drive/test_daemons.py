@@ -8,9 +8,7 @@ import errno
 import hashlib
 import os
 import random
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,15 +178,6 @@ def test_pyftpdlib_ftps(tmp_path: Path, mode: str, mount: Mounter) -> None:
         (m.path / "up.txt").write_text("over TLS")
         assert (root / "up.txt").read_text() == "over TLS"
         m.stop()
-
-
-@pytest.fixture
-def open_dir() -> Iterator[Path]:
-    """A folder that user nobody can reach (pytest's tmp_path is root's alone)."""
-    path = Path(tempfile.mkdtemp(prefix="rh-drive-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.mark.ftpd

@@ -11,10 +11,8 @@ import builtins
 import contextlib
 import dataclasses
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -52,15 +50,6 @@ def fill(home: Path) -> None:
 def lib(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Core]:
     with core_on(request.param, tmp_path / "data", "rh_scanfault") as core:
         yield core
-
-
-@pytest.fixture
-def open_dir() -> Iterator[Path]:
-    """A folder that user nobody can reach (pytest's tmp_path is root's alone)."""
-    path = Path(tempfile.mkdtemp(prefix="rh-scanfault-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def _no_phase2(pending: Pending, report: ScanReport, progress: object) -> None:

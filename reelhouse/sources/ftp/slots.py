@@ -5,7 +5,7 @@ times ``ftp_pool_size`` connections, and a seedbox that allows a few per user an
 421 ("too many connections", RFC 959 §4.2).
 
 :class:`ServerSlots` holds one pool's slots of the server+user key
-``ftp:<host>:<port>:<user>`` in a :class:`SharedSlots` store (Redis:
+``ftp:<address>:<port>:<user>`` in a :class:`SharedSlots` store (Redis:
 :class:`reelhouse.leased_slots.LeasedSlots`, leases renewed while the process lives,
 so a killed process's slots free themselves after the lease). A connection takes a
 slot before it connects and gives it back after it is closed. When the store fails
@@ -18,6 +18,11 @@ The refusal leaves a :data:`WANT` mark: processes holding idle connections close
 at their next :data:`TEND` tick, and every pool closes idle connections beyond its
 warmest one after ``idle_close`` seconds anyway.
 
+The address is the host name resolved (:func:`server_address`: ``getaddrinfo`` once,
+its answer kept :data:`RESOLVED_TTL` seconds), so one server reached as ``127.0.0.1``
+by one source and as ``localhost`` (or by its DNS name and its IP) by another is
+counted once (issue 14).
+
 Giving back (a network round trip) never runs on the caller's thread, which may be
 the event loop: a helper thread of its own does it, and tends the pool's idle
 connections every :data:`TEND` seconds.
@@ -28,6 +33,7 @@ from __future__ import annotations
 import logging
 import queue
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -35,8 +41,9 @@ from typing import Final, Protocol
 
 from reelhouse.sources.ftp.config import FtpConfig
 
-__all__ = ["RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "TEND", "UNSHARED", "WANT", "ServerSlots",
-           "SharedSlots"]
+__all__ = ["RESOLVED_TTL", "RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "TEND", "UNSHARED", "WANT", "ServerSlots",
+           "SharedSlots",
+           "server_address"]
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +63,39 @@ SLOT_RETRY: Final = 0.2
 #: these seconds (then the server allows fewer: the 421 stands, the pool shrinks).
 SLOT_421_WINDOW: Final = 10.0
 
+#: Seconds a resolved server address is kept before ``getaddrinfo`` is asked again
+#: (DNS answers change rarely; a few minutes, like a resolver's usual cache).
+RESOLVED_TTL: Final = 300.0
+
 _STOP: Final = object()
+_resolved: dict[tuple[str, int], tuple[float, str]] = {}  # (host, port) → (monotonic expiry, address)
+_resolved_lock = threading.Lock()
+
+
+def server_address(host: str, port: int) -> str:
+    """The address ``host`` names, for counting connections to one server once: an IP
+    literal as it is (IPv6 in its compressed form), a name resolved by
+    ``getaddrinfo`` (its first IPv4 address, else its first one: the address a
+    connection to it tries first) and kept :data:`RESOLVED_TTL` seconds per process.
+    A name that does not resolve now counts as its lower-cased self (the connection
+    fails anyway; the key stays stable). Blocks on DNS the first time: call it off the
+    event loop. Never raises."""
+    name = host.strip().lower().strip("[]")
+    now = time.monotonic()
+    with _resolved_lock:
+        hit = _resolved.get((name, port))
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    try:
+        infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        address = name
+    else:
+        v4 = [i[4][0] for i in infos if i[0] == socket.AF_INET]
+        address = str(v4[0] if v4 else infos[0][4][0]) if infos else name
+    with _resolved_lock:
+        _resolved[(name, port)] = (now + RESOLVED_TTL, address)
+    return address
 
 
 class SharedSlots(Protocol):
@@ -82,7 +121,7 @@ class ServerSlots:
     def __init__(self, shared: SharedSlots, config: FtpConfig, limit: int, *, idle_close: float,
                  has_idle: Callable[[], bool], close_idle: Callable[[float, int], int]) -> None:
         self.shared = shared
-        self.key = f"ftp:{config.host.lower()}:{config.port}:{config.user}"
+        self._config = config
         self.limit = limit
         self.idle_close = idle_close
         self._has_idle = has_idle
@@ -96,6 +135,14 @@ class ServerSlots:
         self._closed = False
         self._down_until = 0.0  # monotonic; the store failed: not asked before then
         self._down = False  # a warning said so (once per outage)
+
+    @property
+    def key(self) -> str:
+        """The store's key, ``ftp:<address>:<port>:<user>`` (:func:`server_address`,
+        resolved again after :data:`RESOLVED_TTL` seconds; a slot goes back under the
+        key it was taken with). May block on DNS: read it off the event loop."""
+        c = self._config
+        return f"ftp:{server_address(c.host, c.port)}:{c.port}:{c.user}"
 
     # -- the store, never failing ------------------------------------------------------
     def take(self, want: bool = True) -> str | None:

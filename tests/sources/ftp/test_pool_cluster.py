@@ -394,3 +394,50 @@ def test_a_421_from_connections_outside_reelhouse_is_busy_soon(capped: Capped, r
         assert pool._slots is not None
         pool._slots.join(5)
         slots.close()
+
+
+def test_one_server_by_ip_and_by_name_is_counted_once(capped: Capped, redis_url: str) -> None:
+    """Issue 14: a pool reaching the server as 127.0.0.1 and one reaching it as
+    localhost share one count (the key is the resolved address): together they stay
+    at CAP, nobody gets a 421."""
+    by_ip = Node(redis_url, capped.config(), wait_timeout=30)
+    by_name = Node(redis_url, FtpConfig("localhost", capped.port, FTP_USER, FTP_PASSWORD,
+                                        connect_timeout=5, read_timeout=5), wait_timeout=30)
+    try:
+        assert by_ip.pool._slots is not None and by_name.pool._slots is not None
+        assert by_ip.pool._slots.key == by_name.pool._slots.key
+        errors: list[BaseException] = []
+
+        def reader(pool: FtpPool) -> None:
+            try:
+                for _ in range(10):
+                    client, _ = pool.acquire()
+                    try:
+                        client.list("")
+                        time.sleep(0.01)
+                    finally:
+                        pool.release(client)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=reader, args=(p,)) for p in [by_ip.pool, by_name.pool] * 3]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors, errors
+        assert capped.refused == 0 and capped.peak <= CAP
+    finally:
+        by_ip.close()
+        by_name.close()
+
+
+def test_a_server_address_is_resolved_once_and_kept() -> None:
+    from reelhouse.sources.ftp import slots
+    from reelhouse.sources.ftp.slots import server_address
+
+    assert server_address("localhost", 2121) == "127.0.0.1"
+    assert server_address("LOCALHOST", 2121) == "127.0.0.1"
+    assert slots._resolved[("localhost", 2121)][0] > time.monotonic() + slots.RESOLVED_TTL - 5
+    assert server_address("::1", 21) == "::1" and server_address("[::1]", 21) == "::1"
+    assert server_address("no-such-host.invalid", 21) == "no-such-host.invalid"

@@ -16,7 +16,11 @@ When the cluster has no slot free, the pool makes no new connection for
 :data:`SLOT_RETRY` seconds (:meth:`ServerSlots.holding`); its waiters try again then.
 The refusal leaves a :data:`WANT` mark: processes holding idle connections close them
 at their next :data:`TEND` tick, and every pool closes idle connections beyond its
-warmest one after ``idle_close`` seconds anyway.
+warmest one after ``idle_close`` seconds anyway. With a store that tells news
+(``listen``: Redis pub/sub), a slot given back anywhere ends the hold-off and wakes the
+waiters at once, and a refusal makes holders close idle connections at once; the poll
+then runs every :data:`SLOT_RETRY_LISTENING` seconds only, for news lost while the
+subscriber reconnected.
 
 The address is the host name resolved (:func:`server_address`: ``getaddrinfo`` once,
 its answer kept :data:`RESOLVED_TTL` seconds), so one server reached as ``127.0.0.1``
@@ -41,7 +45,8 @@ from typing import Final, Protocol
 
 from reelhouse.sources.ftp.config import FtpConfig
 
-__all__ = ["RESOLVED_TTL", "RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "TEND", "UNSHARED", "WANT", "ServerSlots",
+__all__ = ["RESOLVED_TTL", "RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "SLOT_RETRY_LISTENING", "TEND",
+           "UNSHARED", "WANT", "ServerSlots",
            "SharedSlots",
            "server_address"]
 
@@ -58,6 +63,8 @@ RETRY_STORE: Final = 10.0
 #: Seconds a pool makes no new connection after the cluster refused it a slot; its
 #: waiters try again after it (a few round trips a second at most).
 SLOT_RETRY: Final = 0.2
+#: :data:`SLOT_RETRY` when the store tells news of freed slots (a fallback poll only).
+SLOT_RETRY_LISTENING: Final = 1.0
 #: A server that answers 421 although the cluster gave a slot may not have seen a
 #: connection closed elsewhere yet: tried again once, unless it did so already within
 #: these seconds (then the server allows fewer: the 421 stands, the pool shrinks).
@@ -68,6 +75,7 @@ SLOT_421_WINDOW: Final = 10.0
 RESOLVED_TTL: Final = 300.0
 
 _STOP: Final = object()
+_TEND_NOW: Final = object()
 _resolved: dict[tuple[str, int], tuple[float, str]] = {}  # (host, port) → (monotonic expiry, address)
 _resolved_lock = threading.Lock()
 
@@ -116,10 +124,13 @@ class ServerSlots:
     The pool's ``has_idle()`` and ``close_idle(older_than, keep)`` are called from the
     helper thread every :data:`TEND` seconds while it is open (never with the pool's
     lock held): every idle connection is closed when another process waits for a slot,
-    else those beyond the warmest one idle for ``idle_close`` seconds. Thread-safe."""
+    else those beyond the warmest one idle for ``idle_close`` seconds. ``wake`` (the
+    pool's waiters look again) is called from the store's subscriber thread when a slot
+    is freed elsewhere. Thread-safe."""
 
     def __init__(self, shared: SharedSlots, config: FtpConfig, limit: int, *, idle_close: float,
-                 has_idle: Callable[[], bool], close_idle: Callable[[float, int], int]) -> None:
+                 has_idle: Callable[[], bool], close_idle: Callable[[float, int], int],
+                 wake: Callable[[], None] | None = None) -> None:
         self.shared = shared
         self._config = config
         self.limit = limit
@@ -135,6 +146,12 @@ class ServerSlots:
         self._closed = False
         self._down_until = 0.0  # monotonic; the store failed: not asked before then
         self._down = False  # a warning said so (once per outage)
+        self._wake = wake
+        self._listened: str | None = None  # the key whose news we hear
+        #: Seconds between two looks of a waiter (:data:`SLOT_RETRY`, or
+        #: :data:`SLOT_RETRY_LISTENING` once news are heard).
+        self.retry = SLOT_RETRY
+        self._wanted_until = 0.0  # monotonic: news said another process waits until then
 
     @property
     def key(self) -> str:
@@ -153,6 +170,7 @@ class ServerSlots:
         if time.monotonic() < self._down_until:
             return UNSHARED
         try:
+            self._listen()
             token = self.shared.take(self.key, self.limit, want=WANT if want else 0.0)
         except Exception as exc:  # Redis down or unreachable: per-process limit
             self._failed(exc)
@@ -162,9 +180,36 @@ class ServerSlots:
             self._start()
         return token
 
+    def _listen(self) -> None:
+        listen = getattr(self.shared, "listen", None)
+        if listen is None or self._listened is not None or self._closed:
+            return
+        self._listened = self.key
+        listen(self._listened, self._news)
+        self.retry = SLOT_RETRY_LISTENING
+
+    def _news(self, kind: str) -> None:
+        """From the store's subscriber thread: ``freed`` ends the hold-off and wakes the
+        waiters; ``wanted`` makes the helper thread tend (close idle ones) now."""
+        if kind == "freed":
+            self._hold_until = 0.0
+            if self._wake is not None:
+                self._wake()
+        elif kind == "wanted":
+            self._wanted_until = time.monotonic() + WANT
+            self.idled()
+
+    def idled(self) -> None:
+        """The pool has an idle connection now: when news said within :data:`WANT`
+        seconds that another process waits, the helper thread tends (closes idle
+        ones) at once instead of at its next tick. No I/O; returns at once."""
+        if time.monotonic() < self._wanted_until and not self._closed and self._has_idle():
+            self._returns.put(_TEND_NOW)
+            self._start()
+
     def hold(self) -> None:
-        """The cluster refused a slot: no new connection for :data:`SLOT_RETRY` seconds."""
-        self._hold_until = time.monotonic() + SLOT_RETRY
+        """The cluster refused a slot: no new connection for :attr:`retry` seconds."""
+        self._hold_until = time.monotonic() + self.retry
 
     def holding(self) -> bool:
         """Whether the pool should make no new connection now (see :meth:`hold`)."""
@@ -257,6 +302,8 @@ class ServerSlots:
                 item = None
             if item is _STOP:
                 stopping = True
+            elif item is _TEND_NOW:
+                last_tend = -TEND
             elif isinstance(item, str):
                 self._give_back_now(item)
             elif stopping or self._closed:
@@ -280,8 +327,12 @@ class ServerSlots:
             self._close_idle(self.idle_close, 1)
 
     def close(self) -> None:
-        """Stop tending; slots given back from now on still go back. Returns at once."""
+        """Stop tending and listening; slots given back from now on still go back.
+        Returns at once."""
         self._closed = True
+        unlisten = getattr(self.shared, "unlisten", None)
+        if unlisten is not None and self._listened is not None:
+            unlisten(self._listened, self._news)
 
     def join(self, timeout: float) -> None:
         """Give back what is queued, then end the helper thread (tests, shutdown);

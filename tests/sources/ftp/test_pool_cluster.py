@@ -441,3 +441,35 @@ def test_a_server_address_is_resolved_once_and_kept() -> None:
     assert slots._resolved[("localhost", 2121)][0] > time.monotonic() + slots.RESOLVED_TTL - 5
     assert server_address("::1", 21) == "::1" and server_address("[::1]", 21) == "::1"
     assert server_address("no-such-host.invalid", 21) == "no-such-host.invalid"
+
+
+@pytest.mark.parametrize("keep_idle", [True, False], ids=["idle", "dropped"])
+def test_a_freed_slot_wakes_the_other_process_at_once(capped: Capped, nodes: Any, keep_idle: bool) -> None:
+    """Issue 14: news over Redis pub/sub, no polling: B's refusal makes A close an idle
+    connection at once, the freed slot wakes B at once (polling took ~300 ms / ~100 ms;
+    benchmarks/ftp_slots.py)."""
+    a, b = nodes(), nodes(wait_timeout=20)
+    took = []
+    for _ in range(3):
+        held = [a.pool.acquire()[0] for _ in range(CAP)]
+        got: list[FtpClient] = []
+        waiter = threading.Thread(target=lambda got=got: got.append(b.pool.acquire()[0]), name="b-waiter")
+        waiter.start()
+        try:
+            time.sleep(0.3)
+            assert not got
+            started = time.monotonic()
+            a.pool.release(held.pop(), reusable=keep_idle)
+            waiter.join(10)
+            assert got and got[0].alive
+            took.append(time.monotonic() - started)
+        finally:
+            waiter.join(10)
+            for c in held:
+                a.pool.release(c, reusable=False)
+            for c in got:
+                b.pool.release(c, reusable=False)
+            a.pool.drop_idle()
+        time.sleep(0.05)
+    assert sorted(took)[1] < 0.06, took
+    assert capped.refused == 0 and capped.peak <= CAP

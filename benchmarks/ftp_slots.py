@@ -14,7 +14,10 @@ A pyftpdlib server (own process) and a redis-server on loopback. Reported, in ms
 - ``handover``: pool A holds every slot, pool B (another "process": its own
   LeasedSlots) waits in ``acquire()``; the time from A's ``release`` to B holding a
   connection, when A keeps the connection idle (A closes it once it sees B waiting)
-  and when A drops it (its slot goes back at once).
+  and when A drops it (its slot goes back at once); ``handover_*`` with Redis pub/sub
+  news (a freed slot wakes B, B's refusal makes A close its idle one at once),
+  ``handover_*_polling`` as before them (B polls every 0.2 s, A looks every 0.5 s),
+  in the same run.
 
 No peer: other FTP proxies (rclone) count per process. One JSON object on stdout.
 """
@@ -69,8 +72,15 @@ def _reused(pool: FtpPool, samples: int) -> list[float]:
     return out
 
 
-def _handover(config: FtpConfig, url: str, size: int, rounds: int, keep_idle: bool) -> list[float]:
-    slots_a, slots_b = LeasedSlots(url, 15.0), LeasedSlots(url, 15.0)
+class _Polling(LeasedSlots):
+    """LeasedSlots that tells no news to its pools (they poll, as before pub/sub)."""
+
+    listen = None  # type: ignore[assignment]
+
+
+def _handover(config: FtpConfig, url: str, size: int, rounds: int, keep_idle: bool,
+              kind: type[LeasedSlots] = LeasedSlots) -> list[float]:
+    slots_a, slots_b = kind(url, 15.0), kind(url, 15.0)
     a = FtpPool(config, size=size, shared=slots_a)
     b = FtpPool(config, size=size, shared=slots_b)
     out = []
@@ -140,8 +150,10 @@ def main() -> None:
             slots.close()
             result["new_overhead_ms"] = round(result["new_shared"]["median_ms"] - result["new_alone"]["median_ms"], 3)
             for name, keep in (("idle", True), ("dropped", False)):
-                log(f"handover, {name}")
-                result[f"handover_{name}"] = _ms(_handover(config, url, 2, args.handovers, keep))
+                for suffix, kind in (("", LeasedSlots), ("_polling", _Polling)):
+                    log(f"handover, {name}{suffix}")
+                    result[f"handover_{name}{suffix}"] = _ms(_handover(config, url, 2, args.handovers, keep,
+                                                                       kind))
     finally:
         kill_groups([redis])
     emit(result)

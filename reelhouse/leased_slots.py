@@ -12,6 +12,12 @@ nothing, and its slots free themselves within ``ttl`` seconds.
 A refused taker may leave word that it waits (``take(..., want=seconds)``: the key
 ``reelhouse:wanted:<key>`` for that long), so holders that keep slots they do not need
 (idle FTP connections) can give them up at once (:meth:`LeasedSlots.wanted`).
+
+News of a key goes out on the pub/sub channel ``reelhouse:slotnews:<key>``: ``freed``
+when a slot is given back, ``wanted`` when a taker is refused with ``want``. A process
+that listens (:meth:`LeasedSlots.listen`) hears it at once (one subscriber connection and
+thread per process), so a waiter need not poll; pub/sub loses messages while a
+subscriber reconnects, so listeners keep a slow poll as well.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import logging
 import secrets
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["LeasedSlots"]
@@ -28,6 +35,7 @@ log = logging.getLogger(__name__)
 
 _PREFIX = "reelhouse:slots:"
 _WANTED = "reelhouse:wanted:"
+_NEWS = "reelhouse:slotnews:"
 
 _TAKE = """
 local t = redis.call('TIME')
@@ -69,6 +77,8 @@ class LeasedSlots:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._listeners: dict[str, list[Callable[[str], None]]] = {}
+        self._listening: threading.Thread | None = None
 
     def take(self, key: str, limit: int, want: float = 0.0) -> str | None:
         """A slot of ``key`` (a token for :meth:`give_back`), or None when ``limit``
@@ -77,6 +87,8 @@ class LeasedSlots:
         token = secrets.token_hex(8)
         if not self._take(keys=[_PREFIX + key, _WANTED + key],
                           args=[limit, self.ttl, token, max(0, round(want * 1000))]):
+            if want > 0:
+                self._redis.publish(_NEWS + key, "wanted")
             return None
         with self._lock:
             self._held[token] = key
@@ -90,7 +102,64 @@ class LeasedSlots:
         with self._lock:
             key = self._held.pop(token, None)
         if key is not None:
-            self._redis.zrem(_PREFIX + key, token)
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.zrem(_PREFIX + key, token)
+            pipe.publish(_NEWS + key, "freed")
+            pipe.execute()
+
+    def listen(self, key: str, callback: Callable[[str], None]) -> None:
+        """Call ``callback("freed")`` when a slot of ``key`` is given back anywhere in
+        the cluster, ``callback("wanted")`` when a taker of it is refused with
+        ``want``; from this object's subscriber thread (keep it short). Messages sent
+        while Redis is unreachable are lost: poll as well, slowly."""
+        with self._lock:
+            self._listeners.setdefault(key, []).append(callback)
+            if self._listening is None:
+                self._listening = threading.Thread(target=self._subscribe, name="leased-slots-news",
+                                                   daemon=True)
+                self._listening.start()
+
+    def unlisten(self, key: str, callback: Callable[[str], None]) -> None:
+        """Stop calling ``callback`` for ``key`` (:meth:`listen`)."""
+        with self._lock:
+            callbacks = self._listeners.get(key, [])
+            if callback in callbacks:
+                callbacks.remove(callback)
+            if not callbacks:
+                self._listeners.pop(key, None)
+
+    def _subscribe(self) -> None:
+        _quiet()
+        warned = False
+        while not self._stop.is_set():
+            pubsub: Any = None
+            try:
+                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                pubsub.psubscribe(_NEWS + "*")
+                warned = False
+                while not self._stop.is_set():
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is None or message.get("type") != "pmessage":
+                        continue
+                    key = message["channel"].decode()[len(_NEWS):]
+                    with self._lock:
+                        callbacks = list(self._listeners.get(key, ()))
+                    for callback in callbacks:
+                        try:
+                            callback(message["data"].decode())
+                        except Exception:
+                            log.exception("a listener of shared slot news failed")
+            except Exception:  # Redis unreachable (its users warn): listeners poll meanwhile
+                if not warned and not self._stop.is_set():
+                    warned = True
+                    log.info("listening to shared slot news failed; trying again", exc_info=True)
+                self._stop.wait(1.0)
+            finally:
+                if pubsub is not None:
+                    try:
+                        pubsub.close()
+                    except Exception:  # already broken: nothing to close cleanly
+                        log.debug("closing the slot news subscriber failed", exc_info=True)
 
     def wanted(self, key: str) -> bool:
         """Whether a taker of ``key`` was refused within its ``want`` seconds."""
@@ -112,8 +181,8 @@ class LeasedSlots:
                 log.warning("renewing shared slots failed", exc_info=True)
 
     def close(self) -> None:
-        """Give every slot back and stop renewing."""
-        self._stop.set()
+        """Give every slot back, stop renewing and listening."""
+        self._stop.set()  # the subscriber ends within a second (or as its connection closes)
         with self._lock:
             held, self._held = list(self._held.items()), {}
         try:

@@ -15,8 +15,9 @@ Fairness (nobody starves anybody): callers say who they are through the
 Waiting holds no thread: a freed connection is handed to its waiter directly (a
 ``threading.Event`` for threads, a future for :meth:`FtpPool.aacquire` on the event
 loop), so streams waiting for a connection never fill an executor. With the shared
-count (:mod:`.slots`), waiters also look again every :data:`.slots.SLOT_RETRY` seconds
-(a refused pool's hold-off runs out without a wake-up), keeping their place.
+count (:mod:`.slots`), waiters are woken when a slot is freed anywhere (Redis pub/sub) and
+also look again every :attr:`.slots.ServerSlots.retry` seconds (news lost, or a
+refused pool's hold-off running out), keeping their place.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from typing import Final
 from reelhouse.errors import SourceBusy, SourceUnavailable
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.config import FtpConfig
-from reelhouse.sources.ftp.slots import SLOT_RETRY, ServerSlots
+from reelhouse.sources.ftp.slots import ServerSlots
 
 __all__ = ["Granting", "pool_user"]
 
@@ -169,9 +170,9 @@ class Granting:
                           f"busy for {self.wait_timeout:.0f} s")
 
     def _slice(self, deadline: float) -> float:
-        """Seconds to wait: to the deadline, with ``shared`` :data:`SLOT_RETRY` at most."""
+        """Seconds to wait: to the deadline, with ``shared`` its ``retry`` at most."""
         left = max(0.0, deadline - time.monotonic())
-        return left if self._slots is None else min(left, SLOT_RETRY)
+        return left if self._slots is None else min(left, self._slots.retry)
 
     def _redispatch(self) -> None:
         with self._lock:

@@ -67,7 +67,8 @@ class FtpPool(Granting):
         self._clients: weakref.WeakSet[FtpClient] = weakref.WeakSet()
         self._slots = None if shared is None else ServerSlots(
             shared, config, self.size, idle_close=idle_close, close_idle=self.close_idle,
-            has_idle=lambda: bool(self._idle) and not self._closed)  # a hint: no lock
+            has_idle=lambda: bool(self._idle) and not self._closed,  # a hint: no lock
+            wake=self._redispatch)
 
     def _ready(self, grant: Grant, user: str | None, wait: bool = True) -> tuple[FtpClient, bool] | None:
         """Turn a grant into a usable connection (connect, or NOOP-check an old one);
@@ -202,7 +203,10 @@ class FtpPool(Granting):
                 self._held[self._owner.pop(id(client), None)] -= 1
                 self._idle.append(client)
                 wakes = self._dispatch()
+                idle = bool(self._idle)
             self._call(wakes)
+            if idle and self._slots is not None:
+                self._slots.idled()  # another process may be waiting for it
             return
         client.close()
         self._drop(client)

@@ -5,7 +5,7 @@ times ``ftp_pool_size`` connections, and a seedbox that allows a few per user an
 421 ("too many connections", RFC 959 §4.2).
 
 :class:`ServerSlots` holds one pool's slots of the server+user key
-``ftp:<address>:<port>:<user>`` (:func:`server_address`) in a :class:`SharedSlots` store (Redis:
+``ftp:<address>:<port>:<user>`` in a :class:`SharedSlots` store (Redis:
 :class:`reelhouse.leased_slots.LeasedSlots`, leases renewed while the process lives,
 so a killed process's slots free themselves after the lease). A connection takes a
 slot before it connects and gives it back after it is closed. When the store fails
@@ -16,7 +16,16 @@ When the cluster has no slot free, the pool makes no new connection for
 :data:`SLOT_RETRY` seconds (:meth:`ServerSlots.holding`); its waiters try again then.
 The refusal leaves a :data:`WANT` mark: processes holding idle connections close them
 at their next :data:`TEND` tick, and every pool closes idle connections beyond its
-warmest one after ``idle_close`` seconds anyway.
+warmest one after ``idle_close`` seconds anyway. With a store that tells news
+(``listen``: Redis pub/sub), a slot given back anywhere ends the hold-off and wakes the
+waiters at once, and a refusal makes holders close idle connections at once; the poll
+then runs every :data:`SLOT_RETRY_LISTENING` seconds only, for news lost while the
+subscriber reconnected.
+
+The address is the host name resolved (:func:`server_address`: ``getaddrinfo`` once,
+its answer kept :data:`RESOLVED_TTL` seconds), so one server reached as ``127.0.0.1``
+by one source and as ``localhost`` (or by its DNS name and its IP) by another is
+counted once (issue 14).
 
 Giving back (a network round trip) never runs on the caller's thread, which may be
 the event loop: a helper thread of its own does it, and tends the pool's idle
@@ -25,7 +34,6 @@ connections every :data:`TEND` seconds.
 
 from __future__ import annotations
 
-import functools
 import logging
 import queue
 import signal
@@ -37,8 +45,10 @@ from typing import Final, Protocol
 
 from reelhouse.sources.ftp.config import FtpConfig
 
-__all__ = ["RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "TEND", "UNSHARED", "WANT", "ServerSlots",
-           "SharedSlots", "server_address"]
+__all__ = ["RESOLVED_TTL", "RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "SLOT_RETRY_LISTENING", "TEND",
+           "UNSHARED", "WANT", "ServerSlots",
+           "SharedSlots",
+           "server_address"]
 
 log = logging.getLogger(__name__)
 
@@ -53,27 +63,47 @@ RETRY_STORE: Final = 10.0
 #: Seconds a pool makes no new connection after the cluster refused it a slot; its
 #: waiters try again after it (a few round trips a second at most).
 SLOT_RETRY: Final = 0.2
+#: :data:`SLOT_RETRY` when the store tells news of freed slots (a fallback poll only).
+SLOT_RETRY_LISTENING: Final = 1.0
 #: A server that answers 421 although the cluster gave a slot may not have seen a
 #: connection closed elsewhere yet: tried again once, unless it did so already within
 #: these seconds (then the server allows fewer: the 421 stands, the pool shrinks).
 SLOT_421_WINDOW: Final = 10.0
 
+#: Seconds a resolved server address is kept before ``getaddrinfo`` is asked again
+#: (DNS answers change rarely; a few minutes, like a resolver's usual cache).
+RESOLVED_TTL: Final = 300.0
+
 _STOP: Final = object()
+_TEND_NOW: Final = object()
+_resolved: dict[tuple[str, int], tuple[float, str]] = {}  # (host, port) → (monotonic expiry, address)
+_resolved_lock = threading.Lock()
 
 
-@functools.lru_cache(maxsize=256)
 def server_address(host: str, port: int) -> str:
-    """The address that names the server ``host`` in the shared count: the lowest of
-    its IP addresses (``getaddrinfo``, IPv4 before IPv6), so ``localhost`` and
-    ``127.0.0.1``, or a DNS name and its address, count as one server. A name that does
-    not resolve now counts by itself (lower case). Looked up once per process and
-    name: a pool lives as long as its source's settings."""
+    """The address ``host`` names, for counting connections to one server once: an IP
+    literal as it is (IPv6 in its compressed form), a name resolved by
+    ``getaddrinfo`` (its first IPv4 address, else its first one: the address a
+    connection to it tries first) and kept :data:`RESOLVED_TTL` seconds per process.
+    A name that does not resolve now counts as its lower-cased self (the connection
+    fails anyway; the key stays stable). Blocks on DNS the first time: call it off the
+    event loop. Never raises."""
+    name = host.strip().lower().strip("[]")
+    now = time.monotonic()
+    with _resolved_lock:
+        hit = _resolved.get((name, port))
+    if hit is not None and hit[0] > now:
+        return hit[1]
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        return host.lower()
-    addresses = sorted({str(info[4][0]) for info in infos}, key=lambda a: (":" in a, a))
-    return addresses[0] if addresses else host.lower()
+        address = name
+    else:
+        v4 = [i[4][0] for i in infos if i[0] == socket.AF_INET]
+        address = str(v4[0] if v4 else infos[0][4][0]) if infos else name
+    with _resolved_lock:
+        _resolved[(name, port)] = (now + RESOLVED_TTL, address)
+    return address
 
 
 class SharedSlots(Protocol):
@@ -94,12 +124,15 @@ class ServerSlots:
     The pool's ``has_idle()`` and ``close_idle(older_than, keep)`` are called from the
     helper thread every :data:`TEND` seconds while it is open (never with the pool's
     lock held): every idle connection is closed when another process waits for a slot,
-    else those beyond the warmest one idle for ``idle_close`` seconds. Thread-safe."""
+    else those beyond the warmest one idle for ``idle_close`` seconds. ``wake`` (the
+    pool's waiters look again) is called from the store's subscriber thread when a slot
+    is freed elsewhere. Thread-safe."""
 
     def __init__(self, shared: SharedSlots, config: FtpConfig, limit: int, *, idle_close: float,
-                 has_idle: Callable[[], bool], close_idle: Callable[[float, int], int]) -> None:
+                 has_idle: Callable[[], bool], close_idle: Callable[[float, int], int],
+                 wake: Callable[[], None] | None = None) -> None:
         self.shared = shared
-        self.key = f"ftp:{server_address(config.host, config.port)}:{config.port}:{config.user}"
+        self._config = config
         self.limit = limit
         self.idle_close = idle_close
         self._has_idle = has_idle
@@ -113,6 +146,20 @@ class ServerSlots:
         self._closed = False
         self._down_until = 0.0  # monotonic; the store failed: not asked before then
         self._down = False  # a warning said so (once per outage)
+        self._wake = wake
+        self._listened: str | None = None  # the key whose news we hear
+        #: Seconds between two looks of a waiter (:data:`SLOT_RETRY`, or
+        #: :data:`SLOT_RETRY_LISTENING` once news are heard).
+        self.retry = SLOT_RETRY
+        self._wanted_until = 0.0  # monotonic: news said another process waits until then
+
+    @property
+    def key(self) -> str:
+        """The store's key, ``ftp:<address>:<port>:<user>`` (:func:`server_address`,
+        resolved again after :data:`RESOLVED_TTL` seconds; a slot goes back under the
+        key it was taken with). May block on DNS: read it off the event loop."""
+        c = self._config
+        return f"ftp:{server_address(c.host, c.port)}:{c.port}:{c.user}"
 
     # -- the store, never failing ------------------------------------------------------
     def take(self, want: bool = True) -> str | None:
@@ -123,6 +170,7 @@ class ServerSlots:
         if time.monotonic() < self._down_until:
             return UNSHARED
         try:
+            self._listen()
             token = self.shared.take(self.key, self.limit, want=WANT if want else 0.0)
         except Exception as exc:  # Redis down or unreachable: per-process limit
             self._failed(exc)
@@ -132,9 +180,36 @@ class ServerSlots:
             self._start()
         return token
 
+    def _listen(self) -> None:
+        listen = getattr(self.shared, "listen", None)
+        if listen is None or self._listened is not None or self._closed:
+            return
+        self._listened = self.key
+        listen(self._listened, self._news)
+        self.retry = SLOT_RETRY_LISTENING
+
+    def _news(self, kind: str) -> None:
+        """From the store's subscriber thread: ``freed`` ends the hold-off and wakes the
+        waiters; ``wanted`` makes the helper thread tend (close idle ones) now."""
+        if kind == "freed":
+            self._hold_until = 0.0
+            if self._wake is not None:
+                self._wake()
+        elif kind == "wanted":
+            self._wanted_until = time.monotonic() + WANT
+            self.idled()
+
+    def idled(self) -> None:
+        """The pool has an idle connection now: when news said within :data:`WANT`
+        seconds that another process waits, the helper thread tends (closes idle
+        ones) at once instead of at its next tick. No I/O; returns at once."""
+        if time.monotonic() < self._wanted_until and not self._closed and self._has_idle():
+            self._returns.put(_TEND_NOW)
+            self._start()
+
     def hold(self) -> None:
-        """The cluster refused a slot: no new connection for :data:`SLOT_RETRY` seconds."""
-        self._hold_until = time.monotonic() + SLOT_RETRY
+        """The cluster refused a slot: no new connection for :attr:`retry` seconds."""
+        self._hold_until = time.monotonic() + self.retry
 
     def holding(self) -> bool:
         """Whether the pool should make no new connection now (see :meth:`hold`)."""
@@ -227,6 +302,8 @@ class ServerSlots:
                 item = None
             if item is _STOP:
                 stopping = True
+            elif item is _TEND_NOW:
+                last_tend = -TEND
             elif isinstance(item, str):
                 self._give_back_now(item)
             elif stopping or self._closed:
@@ -250,8 +327,12 @@ class ServerSlots:
             self._close_idle(self.idle_close, 1)
 
     def close(self) -> None:
-        """Stop tending; slots given back from now on still go back. Returns at once."""
+        """Stop tending and listening; slots given back from now on still go back.
+        Returns at once."""
         self._closed = True
+        unlisten = getattr(self.shared, "unlisten", None)
+        if unlisten is not None and self._listened is not None:
+            unlisten(self._listened, self._news)
 
     def join(self, timeout: float) -> None:
         """Give back what is queued, then end the helper thread (tests, shutdown);

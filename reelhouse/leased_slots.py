@@ -100,12 +100,15 @@ class LeasedSlots:
     def give_back(self, token: str) -> None:
         """Free a slot taken by :meth:`take` (once)."""
         with self._lock:
-            key = self._held.pop(token, None)
-        if key is not None:
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.zrem(_PREFIX + key, token)
-            pipe.publish(_NEWS + key, "freed")
-            pipe.execute()
+            key = self._held.get(token)
+        if key is None:
+            return
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zrem(_PREFIX + key, token)
+        pipe.publish(_NEWS + key, "freed")
+        pipe.execute()
+        with self._lock:  # held until gone from Redis: a close() meanwhile gives it back too
+            self._held.pop(token, None)
 
     def listen(self, key: str, callback: Callable[[str], None]) -> None:
         """Call ``callback("freed")`` when a slot of ``key`` is given back anywhere in

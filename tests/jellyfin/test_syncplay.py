@@ -728,3 +728,40 @@ def test_a_session_that_ends_leaves_its_group(apps: tuple[App, App], server: str
         from reelhouse.db.models import SyncPlayMember
 
         assert s.query(SyncPlayMember).filter_by(user_id=core.users.by_name("friend").id).count() == 0  # type: ignore[union-attr]
+
+
+def test_a_browser_member_reads_the_queue(apps: tuple[App, App], server: str, core: Core,
+                                          library: Library) -> None:
+    """GET /api/parties/{code}/queue: the apps' queue in play order with the playing
+    entry marked, following the apps' changes; 403 before joining, 404 for an unknown
+    code; an emptied queue is idle (index -1)."""
+    alice = apps[0]
+    sintel, bunny, ep1 = (_item(core, library, r) for r in (SINTEL, BUNNY, EP1))
+    alice.api.new_sync_play_v2("queue")
+    at = alice.update("GroupJoined")[0] + 1
+    alice.api.reset_queue_sync_play([sintel, bunny], 1, 0)
+    group_id = alice.update("GroupJoined", at)[1]["Data"]["GroupId"]
+    pids = [e["PlaylistItemId"] for e in _queue_update(alice, "NewPlaylist", at)["Playlist"]]
+    code = _party_code(core, group_id)
+    carol = core.users.add("carol", "carol-password")
+    headers = {"authorization": f"Bearer {session_token(core, carol.id)}"}
+    url = f"{server}/api/parties/{code}/queue"
+    r = requests.get(url, headers=headers, timeout=10)
+    assert r.status_code == 403, r.text
+    assert requests.get(f"{server}/api/parties/ZZZZZZ/queue", headers=headers, timeout=10).status_code == 404
+    assert requests.post(f"{server}/api/parties/{code}/join", headers=headers, timeout=10).status_code == 200
+    body = requests.get(url, headers=headers, timeout=10).json()
+    assert body["playing_index"] == 1
+    assert [(e["playlist_item_id"], e["media_file_id"], e["playing"]) for e in body["items"]] == [
+        (pids[0], library.files[SINTEL], False), (pids[1], library.files[BUNNY], True)]
+    assert body["items"][0]["title"] == "Sintel"
+
+    # an app queues an episode: the browser sees it at the end
+    assert _post(server, alice, "Queue", {"ItemIds": [ep1]}).status_code == 204
+    body = requests.get(url, headers=headers, timeout=10).json()
+    assert [e["media_file_id"] for e in body["items"]] == [library.files[SINTEL], library.files[BUNNY],
+                                                           library.files[EP1]]
+    # emptied: nothing plays
+    assert _post(server, alice, "RemoveFromPlaylist",
+                 {"ClearPlaylist": True, "ClearPlayingItem": True}).status_code == 204
+    assert requests.get(url, headers=headers, timeout=10).json() == {"playing_index": -1, "items": []}

@@ -13,8 +13,9 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.deps import CoreDep, CurrentUser, client_address
 from reelhouse.api.party_lookup import find_party
+from reelhouse.api.party_queue import read_queue
 from reelhouse.api.party_socket import get_live, serve_socket
-from reelhouse.api.schemas import PartyCreate, PartyPublic
+from reelhouse.api.schemas import PartyCreate, PartyPublic, PartyQueuePublic
 from reelhouse.party import protocol
 from reelhouse.party import state as st
 from reelhouse.party.clock import server_now
@@ -58,6 +59,15 @@ async def get_party(code: Code, request: Request, core: CoreDep, user: CurrentUs
     you were not granted; 429 after repeated unknown codes: api/party_lookup.py)."""
     info = await run_in_threadpool(find_party, core, code, user, client_address(request))
     return party_public(info)
+
+
+@router.get("/{code}/queue", response_model=PartyQueuePublic)
+async def get_queue(code: Code, request: Request, core: CoreDep, user: CurrentUser) -> PartyQueuePublic:
+    """The party's play queue in play order, the playing entry marked (the SyncPlay queue
+    Jellyfin apps edit; a party without one plays its one file). 404 as ``GET /{code}``;
+    403 for a user who has not joined."""
+    info = await run_in_threadpool(find_party, core, code, user, client_address(request))
+    return await run_in_threadpool(read_queue, core, info, user.id)
 
 
 @router.post("/{code}/join", response_model=PartyPublic)

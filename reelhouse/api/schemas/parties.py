@@ -44,3 +44,19 @@ class PartyPublic(BaseModel):
                                      "the higher version is newer")
     server_time: float = Field(description="server time of this answer, epoch seconds")
     participants: list[ParticipantPublic]
+
+
+class QueueEntryPublic(BaseModel):
+    """One entry of a party's play queue, in play order."""
+
+    playlist_item_id: str = Field(description="the entry's id (the same film twice is two entries)")
+    media_file_id: int
+    title: str = Field(description="the film's title, else the file's name")
+    playing: bool
+
+
+class PartyQueuePublic(BaseModel):
+    """A party's play queue (the SyncPlay queue Jellyfin apps edit)."""
+
+    playing_index: int = Field(description="index of the playing entry in items; -1: nothing plays (idle)")
+    items: list[QueueEntryPublic]

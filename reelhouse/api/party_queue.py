@@ -9,18 +9,22 @@ has not joined is 403.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from posixpath import basename
 
 from sqlalchemy import select
 
-from reelhouse.api.schemas import PartyQueuePublic, QueueEntryPublic
+from reelhouse.api.schemas import PartyQueuePublic, QueueEdit, QueueEntryPublic
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, Movie, SyncPlayQueue
-from reelhouse.errors import PermissionDenied
-from reelhouse.jellyfin.syncplay_queue import PlayQueue
+from reelhouse.db.models import MediaFile, Movie, SyncPlayQueue, User
+from reelhouse.errors import InvalidInput, NotFound, PermissionDenied
+from reelhouse.jellyfin.routes_syncplay_queue import check_control, new_playlist_item_id
+from reelhouse.jellyfin.syncplay_groups import SyncPlayGroups, item_of
+from reelhouse.jellyfin.syncplay_queue import MAX_ITEMS, PlayQueue
+from reelhouse.party.clock import server_now
 from reelhouse.party.service import PartyInfo
 
-__all__ = ["read_queue"]
+__all__ = ["edit_of", "read_queue"]
 
 
 def read_queue(core: Core, info: PartyInfo, user_id: int) -> PartyQueuePublic:
@@ -45,3 +49,43 @@ def read_queue(core: Core, info: PartyInfo, user_id: int) -> PartyQueuePublic:
                               playing=p == playing) for p, f in order]
     index = next((i for i, e in enumerate(items) if e.playing), -1)
     return PartyQueuePublic(playing_index=index, items=items)
+
+
+def edit_of(core: Core, info: PartyInfo, user: User, edit: QueueEdit) -> Callable[[PlayQueue], PlayQueue | None]:
+    """Check ``edit`` and return the change to apply (blocking: database). Raises
+    PermissionDenied unless the user steers the party (collaborative, or the host), or
+    when another member may not play the file (Jellyfin's AllUsersHaveAccessToQueue);
+    NotFound for a file the user may not see or an unknown entry; InvalidInput for a
+    missing field or a queue past MAX_ITEMS."""
+    check_control(info, user.id)
+    now = server_now()
+    if edit.op == "add":
+        if edit.media_file_id is None:
+            raise InvalidInput("media_file_id is required to add")
+        file_id = edit.media_file_id
+        core.access.check_file(user, file_id)
+        SyncPlayGroups(core).check_members(info, [file_id])
+        item = item_of(core, file_id)
+
+        def add(q: PlayQueue) -> PlayQueue:
+            if len(q.items) >= MAX_ITEMS:
+                raise InvalidInput(f"a play queue holds at most {MAX_ITEMS} items")
+            return q.add([(item, file_id)], "Queue", now, new_playlist_item_id)
+        return add
+    if edit.op in ("next", "previous"):
+        return (lambda q: q.next(now)) if edit.op == "next" else (lambda q: q.previous(now))
+    entry = edit.playlist_item_id
+    if entry is None:
+        raise InvalidInput(f"playlist_item_id is required to {edit.op}")
+
+    def change(q: PlayQueue) -> PlayQueue | None:
+        if q.find(entry) is None:
+            raise NotFound("no such entry in the party's queue")
+        if edit.op == "remove":
+            return q.remove([entry], now)[0]
+        if edit.op == "play":
+            return q.set_playing(entry, now)
+        if edit.index is None:
+            raise InvalidInput("index is required to move")
+        return q.move(entry, edit.index, now)
+    return change

@@ -765,3 +765,75 @@ def test_a_browser_member_reads_the_queue(apps: tuple[App, App], server: str, co
     assert _post(server, alice, "RemoveFromPlaylist",
                  {"ClearPlaylist": True, "ClearPlayingItem": True}).status_code == 204
     assert requests.get(url, headers=headers, timeout=10).json() == {"playing_index": -1, "items": []}
+
+
+def test_a_browser_member_edits_the_queue(apps: tuple[App, App], server: str, core: Core,
+                                          library: Library) -> None:
+    """POST /api/parties/{code}/queue: a browser member adds, moves, steps back to and
+    removes entries; each Jellyfin app gets the PlayQueue update with Jellyfin's reason,
+    and a new playing entry loads the party's file. A file the member may not see is
+    404, one another member may not see is 403, as the SyncPlay routes rule; a
+    non-member is 403; a missing field is 400."""
+    alice, bob = apps
+    group_id = _group_of_two(alice, bob, _item(core, library, SINTEL))
+    code = _party_code(core, group_id)
+    carol = core.users.add("carol", "carol-password")
+    headers = {"authorization": f"Bearer {session_token(core, carol.id)}"}
+    url = f"{server}/api/parties/{code}/queue"
+    add_bunny = {"op": "add", "media_file_id": library.files[BUNNY]}
+    assert requests.post(url, json=add_bunny, headers=headers, timeout=10).status_code == 403  # not a member
+    assert requests.post(f"{server}/api/parties/{code}/join", headers=headers, timeout=10).status_code == 200
+
+    at_a, at_b = alice.mark(), bob.mark()
+    r = requests.post(url, json=add_bunny, headers=headers, timeout=10)
+    assert r.status_code == 200, r.text
+    sintel_pid, bunny_pid = (e["playlist_item_id"] for e in r.json()["items"])
+    for app, mark in ((alice, at_a), (bob, at_b)):
+        update = _queue_update(app, "Queue", mark)
+        assert [e["PlaylistItemId"] for e in update["Playlist"]] == [sintel_pid, bunny_pid]
+        assert update["PlayingItemIndex"] == 0
+
+    at_a = alice.mark()
+    r = requests.post(url, json={"op": "move", "playlist_item_id": bunny_pid, "index": 0}, headers=headers,
+                      timeout=10)
+    assert [e["playlist_item_id"] for e in r.json()["items"]] == [bunny_pid, sintel_pid]
+    assert _queue_update(alice, "MoveItem", at_a)["PlayingItemIndex"] == 1
+
+    at_a = alice.mark()
+    r = requests.post(url, json={"op": "previous"}, headers=headers, timeout=10)
+    assert r.json()["playing_index"] == 0
+    assert _queue_update(alice, "PreviousItem", at_a)["PlayingItemIndex"] == 0
+    assert _party_file(core, group_id)[0] == library.files[BUNNY]
+
+    at_b = bob.mark()
+    r = requests.post(url, json={"op": "remove", "playlist_item_id": sintel_pid}, headers=headers, timeout=10)
+    assert [e["playlist_item_id"] for e in r.json()["items"]] == [bunny_pid]
+    assert [e["PlaylistItemId"] for e in _queue_update(bob, "RemoveItems", at_b)["Playlist"]] == [bunny_pid]
+
+    # refusals change nothing
+    for body, status in (({"op": "add"}, 400), ({"op": "move", "playlist_item_id": bunny_pid}, 400),
+                         ({"op": "remove", "playlist_item_id": "f" * 32}, 404),
+                         ({"op": "dance"}, 400), ({"op": "add", "media_file_id": "x"}, 400)):
+        r = requests.post(url, json=body, headers=headers, timeout=10)
+        assert r.status_code == status, (body, r.text)
+    with core.sessions() as s:  # EP1 on a second source that neither friend nor carol were granted
+        from reelhouse.db.models import MediaFile
+
+        second = SourceRow(name="second", kind="local", path=str(library.root))
+        s.add(second)
+        s.commit()
+        mf = s.get(MediaFile, library.files[EP1])
+        assert mf is not None
+        mf.source_id = second.id
+        s.commit()
+    friend = core.users.by_name("friend")
+    assert friend is not None
+    for uid in (friend.id, carol.id):
+        core.users.update(uid, UserChange(restrict_sources=True, sources=[library.source_id]))
+    add_ep1 = {"op": "add", "media_file_id": library.files[EP1]}
+    assert requests.post(url, json=add_ep1, headers=headers, timeout=10).status_code == 404
+    admin = {"authorization": f"Bearer {session_token(core, 1)}"}
+    r = requests.post(url, json=add_ep1, headers=admin, timeout=10)
+    assert r.status_code == 403 and "may not play" in r.text
+    assert [e["playlist_item_id"] for e in requests.get(url, headers=headers, timeout=10).json()["items"]] == [
+        bunny_pid]

@@ -28,6 +28,7 @@ from reelhouse.api.schemas.parties import (
     PartyCreate,
     PartyPublic,
     PartyQueuePublic,
+    QueueEdit,
     QueueEntryPublic,
 )
 from reelhouse.api.schemas.playback import ClientCapsIn, PlanOut, PlaybackOut
@@ -60,6 +61,7 @@ __all__ = [
     "PlaybackOut",
     "ProgressIn",
     "ProgressPublic",
+    "QueueEdit",
     "QueueEntryPublic",
     "ResumePublic",
     "SeasonPublic",

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from reelhouse.db.limits import INT_MAX
 
-__all__ = ["ParticipantPublic", "PartyCreate", "PartyPublic"]
+__all__ = ["ParticipantPublic", "PartyCreate", "PartyPublic", "PartyQueuePublic", "QueueEdit", "QueueEntryPublic"]
 
 
 class PartyCreate(BaseModel):
@@ -60,3 +60,14 @@ class PartyQueuePublic(BaseModel):
 
     playing_index: int = Field(description="index of the playing entry in items; -1: nothing plays (idle)")
     items: list[QueueEntryPublic]
+
+
+class QueueEdit(BaseModel):
+    """One change of a party's play queue from the browser: ``add`` (``media_file_id``,
+    at the end), ``remove`` / ``move`` (``playlist_item_id``; ``index``: the new place
+    in play order, clamped), ``next`` / ``previous``, ``play`` (``playlist_item_id``)."""
+
+    op: Literal["add", "remove", "move", "next", "previous", "play"]
+    media_file_id: int | None = Field(default=None, ge=1, le=INT_MAX)
+    playlist_item_id: str | None = Field(default=None, min_length=1, max_length=64)
+    index: int | None = Field(default=None, ge=0, le=100_000)

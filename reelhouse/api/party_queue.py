@@ -9,22 +9,50 @@ has not joined is 403.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from posixpath import basename
 
 from sqlalchemy import select
 
 from reelhouse.api.schemas import PartyQueuePublic, QueueEdit, QueueEntryPublic
+from reelhouse.api.ws_limits import MessageRate
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, Movie, SyncPlayQueue, User
-from reelhouse.errors import InvalidInput, NotFound, PermissionDenied
+from reelhouse.errors import InvalidInput, NotFound, PermissionDenied, TooManyRequests
 from reelhouse.jellyfin.routes_syncplay_queue import check_control, new_playlist_item_id
 from reelhouse.jellyfin.syncplay_groups import SyncPlayGroups, item_of
 from reelhouse.jellyfin.syncplay_queue import MAX_ITEMS, PlayQueue
 from reelhouse.party.clock import server_now
 from reelhouse.party.service import PartyInfo
 
-__all__ = ["edit_of", "read_queue"]
+__all__ = ["EDITS_BURST", "EDITS_PER_SECOND", "EditRate", "edit_of", "read_queue"]
+
+#: Queue changes one user may make per second in this process on average, and in a
+#: burst: a hand at the panel makes one or two a second; each change writes a row and
+#: tells every app of the party, so a script's flood is cut (429).
+EDITS_PER_SECOND = 5.0
+EDITS_BURST = 20.0
+
+
+class EditRate:
+    """One token bucket per user (:class:`~reelhouse.api.ws_limits.MessageRate`) for
+    queue changes from the browser."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[int, MessageRate] = {}
+        self._lock = threading.Lock()
+
+    def check(self, user_id: int) -> None:
+        """Take a token; TooManyRequests (retry after 1 s) when the user is too fast."""
+        with self._lock:
+            bucket = self._buckets.get(user_id)
+            if bucket is None:
+                if len(self._buckets) > 10_000:
+                    self._buckets.clear()
+                bucket = self._buckets[user_id] = MessageRate(EDITS_PER_SECOND, EDITS_BURST)
+            if not bucket.allow():
+                raise TooManyRequests("too many queue changes; try again in 1 s", 1)
 
 
 def read_queue(core: Core, info: PartyInfo, user_id: int) -> PartyQueuePublic:

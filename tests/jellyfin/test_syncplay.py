@@ -837,3 +837,23 @@ def test_a_browser_member_edits_the_queue(apps: tuple[App, App], server: str, co
     assert r.status_code == 403 and "may not play" in r.text
     assert [e["playlist_item_id"] for e in requests.get(url, headers=headers, timeout=10).json()["items"]] == [
         bunny_pid]
+
+
+def test_a_flood_of_queue_changes_is_cut(apps: tuple[App, App], server: str, core: Core,
+                                         library: Library) -> None:
+    """A member's script sending queue changes as fast as it can gets 429 with
+    Retry-After once past the burst (20), and the queue holds what got through."""
+    alice, bob = apps
+    group_id = _group_of_two(alice, bob, _item(core, library, SINTEL))
+    code = _party_code(core, group_id)
+    carol = core.users.add("carol", "carol-password")
+    headers = {"authorization": f"Bearer {session_token(core, carol.id)}"}
+    assert requests.post(f"{server}/api/parties/{code}/join", headers=headers, timeout=10).status_code == 200
+    url = f"{server}/api/parties/{code}/queue"
+    statuses = [requests.post(url, json={"op": "add", "media_file_id": library.files[BUNNY]}, headers=headers,
+                              timeout=10) for _ in range(40)]
+    added = sum(r.status_code == 200 for r in statuses)
+    cut = [r for r in statuses if r.status_code == 429]
+    assert cut and cut[0].headers["retry-after"] == "1" and added + len(cut) == 40
+    assert 20 <= added < 40
+    assert len(requests.get(url, headers=headers, timeout=10).json()["items"]) == 1 + added

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.deps import CoreDep, CurrentUser, client_address
 from reelhouse.api.party_lookup import find_party
-from reelhouse.api.party_queue import edit_of, read_queue
+from reelhouse.api.party_queue import EditRate, edit_of, read_queue
 from reelhouse.api.party_socket import get_live, serve_socket
 from reelhouse.api.schemas import PartyCreate, PartyPublic, PartyQueuePublic, QueueEdit
 from reelhouse.errors import InvalidInput, PermissionDenied
@@ -80,11 +80,16 @@ async def edit_queue(code: Code, body: Annotated[dict[str, object], Body()], req
     the PlayQueue update, and a new playing entry loads its file for everyone (stops the
     party when none is left). Returns the queue after. 404: unknown party, a file you may
     not see or an unknown entry; 403: not a member, a guest of a host-mode party, or a
-    file another member may not see; 400: a bad body or a full queue (1,000). The body is
+    file another member may not see; 400: a bad body or a full queue (1,000); 429: more than 20 changes at once or 5 a
+    second on average (api/party_queue.py). The body is
     read after the membership check, so a non-member learns nothing from it (403)."""
     info = await run_in_threadpool(find_party, core, code, user, client_address(request))
     if info.party.member(user.id) is None:
         raise PermissionDenied("join the party first")
+    rate: EditRate | None = getattr(request.app.state, "queue_edit_rate", None)
+    if rate is None:
+        rate = request.app.state.queue_edit_rate = EditRate()
+    rate.check(user.id)
     try:
         edit = QueueEdit.model_validate(body)
     except ValidationError as exc:

@@ -43,12 +43,12 @@ from reelhouse.party import state as st
 from reelhouse.party.clock import server_now
 from reelhouse.party.service import PartyInfo
 
-__all__ = ["router"]
+__all__ = ["change_queue", "check_control", "new_playlist_item_id", "router"]
 
 router = APIRouter()
 
 
-def _new_id() -> str:
+def new_playlist_item_id() -> str:
     """A PlaylistItemId: a random GUID as Jellyfin writes one (32 hex digits)."""
     return secrets.token_hex(16)
 
@@ -69,11 +69,11 @@ async def _party(request: Request, caller: Any) -> PartyInfo | None:
         return None
     core: Core = request.app.state.core
     info = await run_in_threadpool(core.parties.get, code)
-    _check_control(info, caller.user.id)
+    check_control(info, caller.user.id)
     return info
 
 
-def _check_control(info: PartyInfo, user_id: int) -> None:
+def check_control(info: PartyInfo, user_id: int) -> None:
     """PermissionDenied unless the user controls the party's playback (a queue change
     may load another file): checked before the queue is written, so a refused change
     changes nothing. Parties made for SyncPlay are collaborative; one made in the
@@ -87,6 +87,11 @@ def _check_control(info: PartyInfo, user_id: int) -> None:
 
 async def _change(request: Request, caller: Any, info: PartyInfo,
                   change: Callable[[PlayQueue], PlayQueue | None], position: float = 0.0) -> PlayQueue | None:
+    return await change_queue(request, caller.user.id, info, change, position)
+
+
+async def change_queue(request: Request, user_id: int, info: PartyInfo,
+                       change: Callable[[PlayQueue], PlayQueue | None], position: float = 0.0) -> PlayQueue | None:
     """Store the queue change; if the playing entry changed (or ``change`` named it
     afresh: a new queue, the same entry again in RepeatOne), the party loads its file
     from ``position`` (s) — or stops, with nothing left to play; otherwise every app
@@ -95,7 +100,7 @@ async def _change(request: Request, caller: Any, info: PartyInfo,
     before, after, _ = await run_in_threadpool(groups.change_queue, info, change)
     if after is None:
         return None
-    live, uid = live_of(request), caller.user.id
+    live, uid = live_of(request), user_id
     current = after.current()
     if after.reason in ("NewPlaylist", "NextItem", "PreviousItem", "SetCurrentItem") or \
             before.playing != after.playing:
@@ -122,7 +127,7 @@ async def set_new_queue(request: Request, caller: SyncCaller) -> Response:
     items = await run_in_threadpool(groups.files_of, caller.user, body.get("playingqueue"))
     if not 0 <= index < len(items):
         raise InvalidInput("PlayingQueue must name the item at PlayingItemPosition")
-    new = PlayQueue.new(items, index, server_now(), _new_id)
+    new = PlayQueue.new(items, index, server_now(), new_playlist_item_id)
     position = float(start) / syncplay.TICKS
     core: Core = request.app.state.core
     user = caller.user
@@ -138,7 +143,7 @@ async def set_new_queue(request: Request, caller: SyncCaller) -> Response:
         await publish(request, caller.grant, {"do": "follow"})
         return Response(status_code=204)
     info = await run_in_threadpool(core.parties.get, code)
-    _check_control(info, user.id)
+    check_control(info, user.id)
     await run_in_threadpool(groups.check_members, info, [f for _, f in items])
     await _change(request, caller, info, lambda _: new, position)
     return Response(status_code=204)
@@ -160,7 +165,7 @@ async def queue(request: Request, caller: SyncCaller) -> Response:
     def add(q: PlayQueue) -> PlayQueue:
         if len(q.items) + len(items) > MAX_ITEMS:
             raise InvalidInput(f"a SyncPlay queue holds at most {MAX_ITEMS} items")
-        return q.add(items, str(mode), server_now(), _new_id)
+        return q.add(items, str(mode), server_now(), new_playlist_item_id)
 
     await _change(request, caller, info, add)
     return Response(status_code=204)

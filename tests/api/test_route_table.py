@@ -107,6 +107,8 @@ TABLE: dict[tuple[str, str], tuple[object, object, object]] = {
     ("POST", "/api/parties"): U,
     ("GET", "/api/parties"): U,
     ("GET", "/api/parties/{code}"): U,
+    ("GET", "/api/parties/{code}/queue"): (401, 403, OK),  # members only (before the user joins below)
+    ("POST", "/api/parties/{code}/queue"): (401, 403, OK),  # members only (before the user joins below)
     ("POST", "/api/parties/{code}/join"): U,
     ("POST", "/api/parties/{code}/end"): (401, 403, OK),  # the host only (the admin)
     ("POST", "/api/parties/{code}/leave"): U,  # 409 now: the party ended

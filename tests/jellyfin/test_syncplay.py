@@ -728,3 +728,132 @@ def test_a_session_that_ends_leaves_its_group(apps: tuple[App, App], server: str
         from reelhouse.db.models import SyncPlayMember
 
         assert s.query(SyncPlayMember).filter_by(user_id=core.users.by_name("friend").id).count() == 0  # type: ignore[union-attr]
+
+
+def test_a_browser_member_reads_the_queue(apps: tuple[App, App], server: str, core: Core,
+                                          library: Library) -> None:
+    """GET /api/parties/{code}/queue: the apps' queue in play order with the playing
+    entry marked, following the apps' changes; 403 before joining, 404 for an unknown
+    code; an emptied queue is idle (index -1)."""
+    alice = apps[0]
+    sintel, bunny, ep1 = (_item(core, library, r) for r in (SINTEL, BUNNY, EP1))
+    alice.api.new_sync_play_v2("queue")
+    at = alice.update("GroupJoined")[0] + 1
+    alice.api.reset_queue_sync_play([sintel, bunny], 1, 0)
+    group_id = alice.update("GroupJoined", at)[1]["Data"]["GroupId"]
+    pids = [e["PlaylistItemId"] for e in _queue_update(alice, "NewPlaylist", at)["Playlist"]]
+    code = _party_code(core, group_id)
+    carol = core.users.add("carol", "carol-password")
+    headers = {"authorization": f"Bearer {session_token(core, carol.id)}"}
+    url = f"{server}/api/parties/{code}/queue"
+    r = requests.get(url, headers=headers, timeout=10)
+    assert r.status_code == 403, r.text
+    assert requests.get(f"{server}/api/parties/ZZZZZZ/queue", headers=headers, timeout=10).status_code == 404
+    assert requests.post(f"{server}/api/parties/{code}/join", headers=headers, timeout=10).status_code == 200
+    body = requests.get(url, headers=headers, timeout=10).json()
+    assert body["playing_index"] == 1
+    assert [(e["playlist_item_id"], e["media_file_id"], e["playing"]) for e in body["items"]] == [
+        (pids[0], library.files[SINTEL], False), (pids[1], library.files[BUNNY], True)]
+    assert body["items"][0]["title"] == "Sintel"
+
+    # an app queues an episode: the browser sees it at the end
+    assert _post(server, alice, "Queue", {"ItemIds": [ep1]}).status_code == 204
+    body = requests.get(url, headers=headers, timeout=10).json()
+    assert [e["media_file_id"] for e in body["items"]] == [library.files[SINTEL], library.files[BUNNY],
+                                                           library.files[EP1]]
+    # emptied: nothing plays
+    assert _post(server, alice, "RemoveFromPlaylist",
+                 {"ClearPlaylist": True, "ClearPlayingItem": True}).status_code == 204
+    assert requests.get(url, headers=headers, timeout=10).json() == {"playing_index": -1, "items": []}
+
+
+def test_a_browser_member_edits_the_queue(apps: tuple[App, App], server: str, core: Core,
+                                          library: Library) -> None:
+    """POST /api/parties/{code}/queue: a browser member adds, moves, steps back to and
+    removes entries; each Jellyfin app gets the PlayQueue update with Jellyfin's reason,
+    and a new playing entry loads the party's file. A file the member may not see is
+    404, one another member may not see is 403, as the SyncPlay routes rule; a
+    non-member is 403; a missing field is 400."""
+    alice, bob = apps
+    group_id = _group_of_two(alice, bob, _item(core, library, SINTEL))
+    code = _party_code(core, group_id)
+    carol = core.users.add("carol", "carol-password")
+    headers = {"authorization": f"Bearer {session_token(core, carol.id)}"}
+    url = f"{server}/api/parties/{code}/queue"
+    add_bunny = {"op": "add", "media_file_id": library.files[BUNNY]}
+    assert requests.post(url, json=add_bunny, headers=headers, timeout=10).status_code == 403  # not a member
+    assert requests.post(f"{server}/api/parties/{code}/join", headers=headers, timeout=10).status_code == 200
+
+    at_a, at_b = alice.mark(), bob.mark()
+    r = requests.post(url, json=add_bunny, headers=headers, timeout=10)
+    assert r.status_code == 200, r.text
+    sintel_pid, bunny_pid = (e["playlist_item_id"] for e in r.json()["items"])
+    for app, mark in ((alice, at_a), (bob, at_b)):
+        update = _queue_update(app, "Queue", mark)
+        assert [e["PlaylistItemId"] for e in update["Playlist"]] == [sintel_pid, bunny_pid]
+        assert update["PlayingItemIndex"] == 0
+
+    at_a = alice.mark()
+    r = requests.post(url, json={"op": "move", "playlist_item_id": bunny_pid, "index": 0}, headers=headers,
+                      timeout=10)
+    assert [e["playlist_item_id"] for e in r.json()["items"]] == [bunny_pid, sintel_pid]
+    assert _queue_update(alice, "MoveItem", at_a)["PlayingItemIndex"] == 1
+
+    at_a = alice.mark()
+    r = requests.post(url, json={"op": "previous"}, headers=headers, timeout=10)
+    assert r.json()["playing_index"] == 0
+    assert _queue_update(alice, "PreviousItem", at_a)["PlayingItemIndex"] == 0
+    assert _party_file(core, group_id)[0] == library.files[BUNNY]
+
+    at_b = bob.mark()
+    r = requests.post(url, json={"op": "remove", "playlist_item_id": sintel_pid}, headers=headers, timeout=10)
+    assert [e["playlist_item_id"] for e in r.json()["items"]] == [bunny_pid]
+    assert [e["PlaylistItemId"] for e in _queue_update(bob, "RemoveItems", at_b)["Playlist"]] == [bunny_pid]
+
+    # refusals change nothing
+    for body, status in (({"op": "add"}, 400), ({"op": "move", "playlist_item_id": bunny_pid}, 400),
+                         ({"op": "remove", "playlist_item_id": "f" * 32}, 404),
+                         ({"op": "dance"}, 400), ({"op": "add", "media_file_id": "x"}, 400)):
+        r = requests.post(url, json=body, headers=headers, timeout=10)
+        assert r.status_code == status, (body, r.text)
+    with core.sessions() as s:  # EP1 on a second source that neither friend nor carol were granted
+        from reelhouse.db.models import MediaFile
+
+        second = SourceRow(name="second", kind="local", path=str(library.root))
+        s.add(second)
+        s.commit()
+        mf = s.get(MediaFile, library.files[EP1])
+        assert mf is not None
+        mf.source_id = second.id
+        s.commit()
+    friend = core.users.by_name("friend")
+    assert friend is not None
+    for uid in (friend.id, carol.id):
+        core.users.update(uid, UserChange(restrict_sources=True, sources=[library.source_id]))
+    add_ep1 = {"op": "add", "media_file_id": library.files[EP1]}
+    assert requests.post(url, json=add_ep1, headers=headers, timeout=10).status_code == 404
+    admin = {"authorization": f"Bearer {session_token(core, 1)}"}
+    r = requests.post(url, json=add_ep1, headers=admin, timeout=10)
+    assert r.status_code == 403 and "may not play" in r.text
+    assert [e["playlist_item_id"] for e in requests.get(url, headers=headers, timeout=10).json()["items"]] == [
+        bunny_pid]
+
+
+def test_a_flood_of_queue_changes_is_cut(apps: tuple[App, App], server: str, core: Core,
+                                         library: Library) -> None:
+    """A member's script sending queue changes as fast as it can gets 429 with
+    Retry-After once past the burst (20), and the queue holds what got through."""
+    alice, bob = apps
+    group_id = _group_of_two(alice, bob, _item(core, library, SINTEL))
+    code = _party_code(core, group_id)
+    carol = core.users.add("carol", "carol-password")
+    headers = {"authorization": f"Bearer {session_token(core, carol.id)}"}
+    assert requests.post(f"{server}/api/parties/{code}/join", headers=headers, timeout=10).status_code == 200
+    url = f"{server}/api/parties/{code}/queue"
+    statuses = [requests.post(url, json={"op": "add", "media_file_id": library.files[BUNNY]}, headers=headers,
+                              timeout=10) for _ in range(40)]
+    added = sum(r.status_code == 200 for r in statuses)
+    cut = [r for r in statuses if r.status_code == 429]
+    assert cut and cut[0].headers["retry-after"] == "1" and added + len(cut) == 40
+    assert 20 <= added < 40
+    assert len(requests.get(url, headers=headers, timeout=10).json()["items"]) == 1 + added

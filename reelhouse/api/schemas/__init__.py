@@ -23,7 +23,14 @@ from reelhouse.api.schemas.library import (
 )
 from reelhouse.api.schemas.metadata import ItemUpdate, MatchCandidatePublic, MatchPick
 from reelhouse.api.schemas.offline import OfflineCopyPublic
-from reelhouse.api.schemas.parties import ParticipantPublic, PartyCreate, PartyPublic
+from reelhouse.api.schemas.parties import (
+    ParticipantPublic,
+    PartyCreate,
+    PartyPublic,
+    PartyQueuePublic,
+    QueueEdit,
+    QueueEntryPublic,
+)
 from reelhouse.api.schemas.playback import ClientCapsIn, PlanOut, PlaybackOut
 from reelhouse.api.schemas.progress import ProgressIn, ProgressPublic, ResumePublic, WatchedIn
 from reelhouse.api.schemas.sources import SourceCreate, SourceHealth, SourcePublic, SourceUpdate, TestResult
@@ -49,10 +56,13 @@ __all__ = [
     "ParticipantPublic",
     "PartyCreate",
     "PartyPublic",
+    "PartyQueuePublic",
     "PlanOut",
     "PlaybackOut",
     "ProgressIn",
     "ProgressPublic",
+    "QueueEdit",
+    "QueueEntryPublic",
     "ResumePublic",
     "SeasonPublic",
     "ShowPublic",

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from reelhouse.db.limits import INT_MAX
 
-__all__ = ["ParticipantPublic", "PartyCreate", "PartyPublic"]
+__all__ = ["ParticipantPublic", "PartyCreate", "PartyPublic", "PartyQueuePublic", "QueueEdit", "QueueEntryPublic"]
 
 
 class PartyCreate(BaseModel):
@@ -44,3 +44,30 @@ class PartyPublic(BaseModel):
                                      "the higher version is newer")
     server_time: float = Field(description="server time of this answer, epoch seconds")
     participants: list[ParticipantPublic]
+
+
+class QueueEntryPublic(BaseModel):
+    """One entry of a party's play queue, in play order."""
+
+    playlist_item_id: str = Field(description="the entry's id (the same film twice is two entries)")
+    media_file_id: int
+    title: str = Field(description="the film's title, else the file's name")
+    playing: bool
+
+
+class PartyQueuePublic(BaseModel):
+    """A party's play queue (the SyncPlay queue Jellyfin apps edit)."""
+
+    playing_index: int = Field(description="index of the playing entry in items; -1: nothing plays (idle)")
+    items: list[QueueEntryPublic]
+
+
+class QueueEdit(BaseModel):
+    """One change of a party's play queue from the browser: ``add`` (``media_file_id``,
+    at the end), ``remove`` / ``move`` (``playlist_item_id``; ``index``: the new place
+    in play order, clamped), ``next`` / ``previous``, ``play`` (``playlist_item_id``)."""
+
+    op: Literal["add", "remove", "move", "next", "previous", "play"]
+    media_file_id: int | None = Field(default=None, ge=1, le=INT_MAX)
+    playlist_item_id: str | None = Field(default=None, min_length=1, max_length=64)
+    index: int | None = Field(default=None, ge=0, le=100_000)

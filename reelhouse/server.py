@@ -24,6 +24,7 @@ from reelhouse.api.security import SecurityMiddleware
 from reelhouse.core import Core
 from reelhouse.jellyfin.app import create_jellyfin_app
 from reelhouse.jellyfin.asgi import JellyfinMount
+from reelhouse.jellyfin.routes_party_queue import router as party_queue_router
 from reelhouse.web.routes import install_web
 
 _HTTPTOOLS = importlib.util.find_spec("httptools") is not None
@@ -51,6 +52,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     app.add_middleware(PageCacheMiddleware, cache=page_cache)  # inside SecurityMiddleware: its headers still apply
     app.add_middleware(SecurityMiddleware)
     install_api(app, core)
+    app.include_router(party_queue_router)  # the browser's view of the SyncPlay queue
     install_web(app)
     jellyfin = create_jellyfin_app(core)
     jellyfin.state.metrics = app.state.metrics

@@ -29,16 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from reelhouse.drive.names import NAME_MAX, risky_name
+from reelhouse.drive.spool_claim import claim_folder as _claim
+from reelhouse.drive.spool_claim import release_folder as _release
 from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import Streamer
 from reelhouse.errors import InvalidInput, NotFound, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
-
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["NameRewritten", "Spool", "SpoolFile"]
 
@@ -470,36 +467,6 @@ class Spool:
             self.nodes.clear()
             _release(self._claim)
             self._claim = None
-
-
-def _claim(folder: Path, create: bool = True) -> tuple[Path, int | None]:
-    """``(folder, lock)``: ``folder``, or ``folder.2``, ``folder.3`` … where another live
-    mount of the same server holds it, made and locked for this process (``flock`` on
-    the folder itself, released when the process ends, however it ends). With
-    ``create`` false, only ``folder`` (BlockingIOError while its mount lives). Where
-    there is no ``flock`` (Windows) nothing is locked."""
-    n = 1
-    while True:
-        candidate = folder if n == 1 else folder.with_name(f"{folder.name}.{n}")
-        if create:
-            candidate.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if fcntl is None:
-            return candidate, None
-        fd = os.open(candidate, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            if not create:
-                raise
-            n += 1
-            continue
-        return candidate, fd
-
-
-def _release(claim: int | None) -> None:
-    if claim is not None:
-        os.close(claim)  # also releases the flock
 
 
 def _part(path: str, n: int = 0) -> str:

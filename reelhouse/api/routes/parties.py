@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Request, WebSocket
-from pydantic import ValidationError
+from fastapi import APIRouter, Path, Request, WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.deps import CoreDep, CurrentUser, client_address
 from reelhouse.api.party_lookup import find_party
-from reelhouse.api.party_queue import EditRate, edit_of, read_queue
 from reelhouse.api.party_socket import get_live, serve_socket
-from reelhouse.api.schemas import PartyCreate, PartyPublic, PartyQueuePublic, QueueEdit
-from reelhouse.errors import InvalidInput, PermissionDenied
-from reelhouse.jellyfin.routes_syncplay_queue import change_queue
+from reelhouse.api.schemas import PartyCreate, PartyPublic
 from reelhouse.party import protocol
 from reelhouse.party import state as st
 from reelhouse.party.clock import server_now
@@ -62,41 +58,6 @@ async def get_party(code: Code, request: Request, core: CoreDep, user: CurrentUs
     you were not granted; 429 after repeated unknown codes: api/party_lookup.py)."""
     info = await run_in_threadpool(find_party, core, code, user, client_address(request))
     return party_public(info)
-
-
-@router.get("/{code}/queue", response_model=PartyQueuePublic)
-async def get_queue(code: Code, request: Request, core: CoreDep, user: CurrentUser) -> PartyQueuePublic:
-    """The party's play queue in play order, the playing entry marked (the SyncPlay queue
-    Jellyfin apps edit; a party without one plays its one file). 404 as ``GET /{code}``;
-    403 for a user who has not joined."""
-    info = await run_in_threadpool(find_party, core, code, user, client_address(request))
-    return await run_in_threadpool(read_queue, core, info, user.id)
-
-
-@router.post("/{code}/queue", response_model=PartyQueuePublic)
-async def edit_queue(code: Code, body: Annotated[dict[str, object], Body()], request: Request, core: CoreDep,
-                     user: CurrentUser) -> PartyQueuePublic:
-    """Change the party's play queue (see QueueEdit); the Jellyfin apps in the party get
-    the PlayQueue update, and a new playing entry loads its file for everyone (stops the
-    party when none is left). Returns the queue after. 404: unknown party, a file you may
-    not see or an unknown entry; 403: not a member, a guest of a host-mode party, or a
-    file another member may not see; 400: a bad body or a full queue (1,000); 429: more than 20 changes at once or 5 a
-    second on average (api/party_queue.py). The body is
-    read after the membership check, so a non-member learns nothing from it (403)."""
-    info = await run_in_threadpool(find_party, core, code, user, client_address(request))
-    if info.party.member(user.id) is None:
-        raise PermissionDenied("join the party first")
-    rate: EditRate | None = getattr(request.app.state, "queue_edit_rate", None)
-    if rate is None:
-        rate = request.app.state.queue_edit_rate = EditRate()
-    rate.check(user.id)
-    try:
-        edit = QueueEdit.model_validate(body)
-    except ValidationError as exc:
-        raise InvalidInput(f"bad queue change: {exc.errors()[0]['msg']}") from None
-    change = await run_in_threadpool(edit_of, core, info, user, edit)
-    await change_queue(request, user.id, info, change)
-    return await run_in_threadpool(read_queue, core, info, user.id)
 
 
 @router.post("/{code}/join", response_model=PartyPublic)

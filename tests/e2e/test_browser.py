@@ -109,7 +109,8 @@ def test_play_film_from_ftp_and_seek(
     saved = page.request.get(progress_url).json()["position"]
     assert target < saved < duration * 0.9, saved
     player_url = page.url
-    page.goto("/")
+    page.goto("/", wait_until="domcontentloaded")  # the tile is waited for below (a loaded CI machine
+    # took over 10 s for every poster and the paused stream to settle)
     expect(page.locator(".resume-tile", has_text="Big Buck Bunny")).to_be_visible()
     page.goto(player_url)
     page.wait_for_function(f"{VIDEO}.dataset.resumedAt !== undefined", timeout=20_000)

@@ -91,6 +91,8 @@ def test_host_with_two_connections_stays_host_when_one_closes(client: TestClient
 
 def test_member_buffers_while_any_connection_buffers(client: TestClient, sam: TestClient,
                                                      media_id: int) -> None:
+    # a slow machine must not run out the wait (8 s by default) between two steps below
+    client.app.state.core.parties.wait_timeout = 120.0  # type: ignore[attr-defined]
     code = client.post("/api/parties", json={"media_file_id": media_id}).json()["code"]
     with client.websocket_connect(f"/api/parties/{code}/ws") as host, \
             sam.websocket_connect(f"/api/parties/{code}/ws") as tab1, \

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from reelhouse.api.schemas import PartyQueuePublic, QueueEdit, QueueEntryPublic
 from reelhouse.api.ws_limits import MessageRate
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, Movie, SyncPlayQueue, User
+from reelhouse.db.models import MediaFile, Movie, User
 from reelhouse.errors import InvalidInput, NotFound, PermissionDenied, TooManyRequests
 from reelhouse.jellyfin.routes_syncplay_queue import check_control, new_playlist_item_id
 from reelhouse.jellyfin.syncplay_groups import SyncPlayGroups, item_of
@@ -60,16 +60,11 @@ def read_queue(core: Core, info: PartyInfo, user_id: int) -> PartyQueuePublic:
     unless ``user_id`` is a member."""
     if info.party.member(user_id) is None:
         raise PermissionDenied("join the party first")
+    queue, _ = SyncPlayGroups(core).queue(info)  # the one the apps are served (entry ids alike)
+    order = [(e.playlist_item_id, e.file_id) for e in queue.playlist()]
+    playing = queue.playing
+    file_ids = {f for _, f in order}
     with core.sessions() as s:
-        row = s.get(SyncPlayQueue, info.id)
-        if row is None:
-            order = [(f"file-{info.media_file_id}", info.media_file_id)]
-            playing: str | None = order[0][0]
-        else:
-            queue = PlayQueue.from_json(row.data)
-            order = [(e.playlist_item_id, e.file_id) for e in queue.playlist()]
-            playing = queue.playing
-        file_ids = {f for _, f in order}
         titles = {fid: title or basename(path) for fid, path, title in s.execute(
             select(MediaFile.id, MediaFile.path, Movie.title).outerjoin(Movie, Movie.id == MediaFile.movie_id)
             .where(MediaFile.id.in_(file_ids)))}

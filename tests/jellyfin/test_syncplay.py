@@ -857,3 +857,19 @@ def test_a_flood_of_queue_changes_is_cut(apps: tuple[App, App], server: str, cor
     assert cut and cut[0].headers["retry-after"] == "1" and added + len(cut) == 40
     assert 20 <= added < 40
     assert len(requests.get(url, headers=headers, timeout=10).json()["items"]) == 1 + added
+
+
+def test_a_browser_partys_one_entry_can_be_named_back(server: str, core: Core, library: Library) -> None:
+    """A party no app gave a queue: the entry id GET shows is the one the queue's
+    changes take (it was ``file-N`` there and the apps' id in the changes: 404)."""
+    admin = core.users.by_name(ADMIN)
+    assert admin is not None
+    headers = {"authorization": f"Bearer {session_token(core, admin.id)}"}
+    r = requests.post(f"{server}/api/parties", json={"media_file_id": library.files[SINTEL]}, headers=headers,
+                      timeout=10)
+    assert r.status_code == 201, r.text
+    url = f"{server}/api/parties/{r.json()['code']}/queue"
+    entry = requests.get(url, headers=headers, timeout=10).json()["items"][0]["playlist_item_id"]
+    r = requests.post(url, json={"op": "play", "playlist_item_id": entry}, headers=headers, timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.json()["items"][0]["playlist_item_id"] == entry and r.json()["playing_index"] == 0

@@ -31,8 +31,10 @@ def short_film(clip_cache: Path) -> Path:
     return make_clip(clip_cache / "queue.mp4", seconds=20, width=320, height=180)
 
 
-def test_the_party_page_follows_the_queue(browser: Browser, live_server: str, core: Core, tmp_path: Path,
-                                          short_film: Path) -> None:
+def _two_films_and_an_app(core: Core, tmp_path: Path, short_film: Path, live_server: str
+                          ) -> tuple[tuple[int, int], tuple[int, int], int, requests.Session]:
+    """Bunny and Sintel scanned from a local source, as ``(media file id, movie id)``;
+    the admin's id; a Jellyfin app session logged in as the admin."""
     for rel in ("Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mp4", "Sintel (2010)/Sintel.2010.mp4"):
         place(short_film, tmp_path / "films", rel)
     src = core.sources.create(SourceSpec(name="Home disk", kind="local", path=str(tmp_path / "films")))
@@ -40,14 +42,19 @@ def test_the_party_page_follows_the_queue(browser: Browser, live_server: str, co
     with core.sessions() as s:
         films = {mf.path.rsplit("/", 1)[-1]: (mf.id, mf.movie_id) for mf in s.scalars(select(MediaFile))}
         admin_id = s.scalars(select(User.id).where(User.name == ADMIN)).one()
-    bunny, sintel = films["Big.Buck.Bunny.2008.mp4"], films["Sintel.2010.mp4"]
-
-    # the app: a group playing Bunny then Sintel
     jf = requests.Session()
     r = jf.post(f"{live_server}/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
                 headers={"authorization": AUTH + ', Token=""'}, timeout=10)
     assert r.status_code == 200, r.text
     jf.headers["authorization"] = AUTH + f', Token="{r.json()["AccessToken"]}"'
+    return films["Big.Buck.Bunny.2008.mp4"], films["Sintel.2010.mp4"], admin_id, jf
+
+
+def test_the_party_page_follows_the_queue(browser: Browser, live_server: str, core: Core, tmp_path: Path,
+                                          short_film: Path) -> None:
+    bunny, sintel, admin_id, jf = _two_films_and_an_app(core, tmp_path, short_film, live_server)
+
+    # the app: a group playing Bunny then Sintel
     assert jf.post(f"{live_server}/jellyfin/SyncPlay/New", json={"GroupName": "g"}, timeout=10).status_code == 200
     queue = [ids.encode("movie", bunny[1]), ids.encode("movie", sintel[1])]
     r = jf.post(f"{live_server}/jellyfin/SyncPlay/SetNewQueue",
@@ -103,18 +110,7 @@ def test_the_queue_panel(browser: Browser, live_server: str, core: Core, tmp_pat
     moves it up, goes to the previous and next entries (the page reloads onto that
     film) — each change lands in the queue the apps are served; once emptied, the panel
     says so and play is refused ("the play queue is empty")."""
-    for rel in ("Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mp4", "Sintel (2010)/Sintel.2010.mp4"):
-        place(short_film, tmp_path / "films", rel)
-    src = core.sources.create(SourceSpec(name="Home disk", kind="local", path=str(tmp_path / "films")))
-    assert not core.jobs.run_scan_now(src.id).errors
-    with core.sessions() as s:
-        films = {mf.path.rsplit("/", 1)[-1]: (mf.id, mf.movie_id) for mf in s.scalars(select(MediaFile))}
-        admin_id = s.scalars(select(User.id).where(User.name == ADMIN)).one()
-    bunny, sintel = films["Big.Buck.Bunny.2008.mp4"], films["Sintel.2010.mp4"]
-    jf = requests.Session()
-    r = jf.post(f"{live_server}/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
-                headers={"authorization": AUTH + ', Token=""'}, timeout=10)
-    jf.headers["authorization"] = AUTH + f', Token="{r.json()["AccessToken"]}"'
+    bunny, sintel, admin_id, jf = _two_films_and_an_app(core, tmp_path, short_film, live_server)
     assert jf.post(f"{live_server}/jellyfin/SyncPlay/New", json={"GroupName": "g"}, timeout=10).status_code == 200
     r = jf.post(f"{live_server}/jellyfin/SyncPlay/SetNewQueue",
                 json={"PlayingQueue": [ids.encode("movie", bunny[1])], "PlayingItemPosition": 0,

@@ -9,9 +9,11 @@ has not joined is 403.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable
 from posixpath import basename
+from typing import Literal
 
 from sqlalchemy import select
 
@@ -27,6 +29,10 @@ from reelhouse.party.clock import server_now
 from reelhouse.party.service import PartyInfo
 
 __all__ = ["EDITS_BURST", "EDITS_PER_SECOND", "EditRate", "edit_of", "read_queue"]
+
+#: The browser's repeat modes as SyncPlay's (GroupRepeatMode, Jellyfin's OpenAPI).
+_REPEAT = {"none": "RepeatNone", "one": "RepeatOne", "all": "RepeatAll"}
+_REPEAT_OF: dict[str, Literal["none", "one", "all"]] = {"RepeatNone": "none", "RepeatOne": "one", "RepeatAll": "all"}
 
 #: Queue changes one user may make per second in this process on average, and in a
 #: burst: a hand at the panel makes one or two a second; each change writes a row and
@@ -71,7 +77,8 @@ def read_queue(core: Core, info: PartyInfo, user_id: int) -> PartyQueuePublic:
     items = [QueueEntryPublic(playlist_item_id=p, media_file_id=f, title=titles.get(f, f"file {f}"),
                               playing=p == playing) for p, f in order]
     index = next((i for i, e in enumerate(items) if e.playing), -1)
-    return PartyQueuePublic(playing_index=index, items=items)
+    return PartyQueuePublic(playing_index=index, items=items, repeat=_REPEAT_OF[queue.repeat],
+                            shuffle=queue.shuffle == "Shuffle")
 
 
 def edit_of(core: Core, info: PartyInfo, user: User, edit: QueueEdit) -> Callable[[PlayQueue], PlayQueue | None]:
@@ -79,7 +86,8 @@ def edit_of(core: Core, info: PartyInfo, user: User, edit: QueueEdit) -> Callabl
     PermissionDenied unless the user steers the party (collaborative, or the host), or
     when another member may not play the file (Jellyfin's AllUsersHaveAccessToQueue);
     NotFound for a file the user may not see or an unknown entry; InvalidInput for a
-    missing field or a queue past MAX_ITEMS."""
+    missing field or a queue past MAX_ITEMS. ``repeat`` / ``shuffle`` are SyncPlay's
+    SetRepeatMode / SetShuffleMode (the rules in syncplay_queue.py)."""
     check_control(info, user.id)
     now = server_now()
     if edit.op == "add":
@@ -95,6 +103,16 @@ def edit_of(core: Core, info: PartyInfo, user: User, edit: QueueEdit) -> Callabl
                 raise InvalidInput(f"a play queue holds at most {MAX_ITEMS} items")
             return q.add([(item, file_id)], "Queue", now, new_playlist_item_id)
         return add
+    if edit.op == "repeat":
+        if edit.repeat is None:
+            raise InvalidInput("repeat (none, one or all) is required to set the repeat mode")
+        mode = _REPEAT[edit.repeat]
+        return lambda q: q.set_repeat(mode, now)
+    if edit.op == "shuffle":
+        if edit.shuffle is None:
+            raise InvalidInput("shuffle (true or false) is required to set the shuffle mode")
+        shuffle, rng = "Shuffle" if edit.shuffle else "Sorted", random.Random()
+        return lambda q: q.set_shuffle(shuffle, now, rng)
     if edit.op in ("next", "previous"):
         return (lambda q: q.next(now)) if edit.op == "next" else (lambda q: q.previous(now))
     entry = edit.playlist_item_id

@@ -11,6 +11,8 @@ When the playing entry changes, the party loads its file (:meth:`PartyLive.load`
 browsers in the party reload onto it, every member buffers until ready) and each app
 gets the ``PlayQueue`` update with the change's reason; other changes send only the
 update. A queue emptied of its playing entry stops the group (Idle), as Jellyfin.
+Every change is also told to the party's browser members (the party socket's
+``queue`` message, :meth:`PartyLive.queue_changed`), whose queue panel reads it again.
 
 Refusals (4xx, never a change): an item the caller may not see or that does not
 exist is 404 (as anywhere in the API); an item someone else in the group may not see
@@ -108,6 +110,7 @@ async def change_queue(request: Request, user_id: int, info: PartyInfo,
             await live.load(info.code, uid, current.file_id, position)
         else:
             await live.apply(info.code, lambda now: st.Stop(uid, now))
+    await live.queue_changed(info.code)  # the browsers in the party (party_queue.js) read it again
     for grant in await run_in_threadpool(groups.members, info.id):
         await publish(request, grant, {"do": "queue"})
     return after

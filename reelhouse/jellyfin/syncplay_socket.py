@@ -156,6 +156,8 @@ async def _group(live: PartyLive, core: Core, groups: SyncPlayGroups, grant: str
                     item_or_cmd = await inbox.get()
                     if item_or_cmd == "\x00end":
                         break
+                    if item_or_cmd == protocol.QUEUE_CHANGED:
+                        continue  # for browsers; an app hears of it on its own channel ("queue")
                     if item_or_cmd in ("queue", "current", "resend"):
                         now_info = await _info(core, code)
                         if now_info is None:

@@ -11,6 +11,8 @@ every state message carries the whole playback state, so the newest is all a cli
 needs of it; but members travel as changes (only those that changed), so a lost
 message that carried some marks the queue (:attr:`PartyQueue.lost_members`) and the
 connection sends a whole member list next (:meth:`reelhouse.party.live.LiveConnection.messages`).
+A lost ``queue`` message (the play queue changed; it carries nothing but that) marks
+the queue too (:attr:`PartyQueue.lost_queue`): the connection sends one next.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from reelhouse.errors import SourceUnavailable
+from reelhouse.party.protocol import QUEUE_CHANGED
 
 __all__ = ["PUBLISH_ATTEMPTS", "QUEUE_SIZE", "Hub", "MemoryHub", "PartyQueue", "RedisHub", "make_hub"]
 
@@ -36,11 +39,13 @@ _PREFIX = "reelhouse:party:"
 
 class PartyQueue(asyncio.Queue[str]):
     """A connection's messages; ``lost_members``: a message carrying member changes was
-    dropped (the queue was full), so the connection's member list is stale."""
+    dropped (the queue was full), so the connection's member list is stale;
+    ``lost_queue``: a ``queue`` message was dropped."""
 
     def __init__(self, maxsize: int = QUEUE_SIZE) -> None:
         super().__init__(maxsize)
         self.lost_members = False
+        self.lost_queue = False
 
 
 def _carries_members(message: str) -> bool:
@@ -63,7 +68,10 @@ class Hub(Protocol):
 def _put(queue: PartyQueue, message: str) -> None:
     if queue.full():
         with contextlib.suppress(asyncio.QueueEmpty):
-            if _carries_members(queue.get_nowait()):
+            dropped = queue.get_nowait()
+            if dropped == QUEUE_CHANGED:
+                queue.lost_queue = True
+            elif _carries_members(dropped):
                 queue.lost_members = True
     queue.put_nowait(message)
 

@@ -246,6 +246,12 @@ class PartyLive:
         before, info = await to_thread.run_sync(self.parties.load, code, user_id, media_file_id, position)
         return await self._changed(code, before, info)
 
+    async def queue_changed(self, code: str) -> None:
+        """Tell every member of the party, in every process, that its play queue
+        changed (the ``queue`` message of :mod:`.protocol`): their pages read it again.
+        Raises SourceUnavailable when the Redis hub cannot be reached."""
+        await self.hub.publish(code, protocol.QUEUE_CHANGED)
+
     async def _changed(self, code: str, before: st.Party, info: PartyInfo) -> PartyInfo:
         await self.broadcast(before, info)
         deadline = info.party.wait_deadline() if info.party.state == "waiting" else None
@@ -384,10 +390,18 @@ class LiveConnection:
         at or below the version this connection has sent (the welcome's included) is
         old news and skipped: one published late by another process, or one published
         between this connection's subscription and its join. A gap in the versions (a
-        message still on its way, or dropped) sends the party read afresh instead."""
+        message still on its way, or dropped) sends the party read afresh instead.
+        A ``queue`` message (no version) is always forwarded, and one that the queue
+        dropped or that :meth:`_whole` skipped is sent once afterwards."""
         assert self.queue is not None
         while True:
+            if self.queue.lost_queue:  # a queue message was dropped or drained: tell it now
+                self.queue.lost_queue = False
+                yield protocol.QUEUE_CHANGED
             text = await self.queue.get()
+            if text == protocol.QUEUE_CHANGED:  # no version: not playback news, always sent
+                yield text
+                continue
             version = _version(text)
             if self.queue.lost_members or (version is not None and version > self.version + 1):
                 text = await self._whole(text)
@@ -411,7 +425,11 @@ class LiveConnection:
         assert self.queue is not None
         self.queue.lost_members = False
         while not self.queue.empty():
-            text = self.queue.get_nowait()
+            waiting = self.queue.get_nowait()
+            if waiting == protocol.QUEUE_CHANGED:
+                self.queue.lost_queue = True  # sent after the whole state (messages())
+            else:
+                text = waiting
         try:
             info = await to_thread.run_sync(self.live.parties.get, self.code)
         except ReelhouseError:

@@ -23,6 +23,10 @@ Server → client::
                                                               to take every change)
     {"v": 1, "type": "error", "status": <HTTP-like code>, "message": "..."}
     {"v": 1, "type": "ended", ... as "state"}
+    {"v": 1, "type": "queue"}                                 the party's play queue changed
+                                                              (a member or a Jellyfin app):
+                                                              read it again, GET
+                                                              /api/parties/{code}/queue
 
 PLAYBACK is the authority: ``{state, position, at, rate}`` say where playback is (at
 server time ``at`` s the position is ``position`` s; while ``playing`` it advances at
@@ -47,12 +51,15 @@ from typing import Any
 from reelhouse.errors import InvalidInput
 from reelhouse.party import state as st
 
-__all__ = ["MAX_MESSAGE", "VERSION", "ClientMessage", "dumps", "event_of", "member", "members_changed", "parse",
-           "playback", "snapshot", "to_event", "whole"]
+__all__ = ["MAX_MESSAGE", "QUEUE_CHANGED", "VERSION", "ClientMessage", "dumps", "event_of", "member",
+           "members_changed", "parse", "playback", "snapshot", "to_event", "whole"]
 
 VERSION = 1
 #: Largest client message accepted, bytes (every valid one is far smaller).
 MAX_MESSAGE = 4096
+#: The ``queue`` message, rendered: it has no party version (it says nothing of playback;
+#: a connection forwards every one, :meth:`reelhouse.party.live.LiveConnection.messages`).
+QUEUE_CHANGED = '{"v":1,"type":"queue"}'
 _TYPES = ("ping", "play", "pause", "seek", "buffering", "ready", "mode", "host", "leave")
 
 

@@ -60,14 +60,22 @@ class PartyQueuePublic(BaseModel):
 
     playing_index: int = Field(description="index of the playing entry in items; -1: nothing plays (idle)")
     items: list[QueueEntryPublic]
+    repeat: Literal["none", "one", "all"] = Field(
+        description="after an entry: the next one (none), the same one again (one), or the next one and the "
+                    "first after the last (all); SyncPlay's RepeatNone / RepeatOne / RepeatAll")
+    shuffle: bool = Field(description="items are in a shuffled play order (SyncPlay's Shuffle; false: Sorted)")
 
 
 class QueueEdit(BaseModel):
     """One change of a party's play queue from the browser: ``add`` (``media_file_id``,
     at the end), ``remove`` / ``move`` (``playlist_item_id``; ``index``: the new place
-    in play order, clamped), ``next`` / ``previous``, ``play`` (``playlist_item_id``)."""
+    in play order, clamped), ``next`` / ``previous``, ``play`` (``playlist_item_id``),
+    ``repeat`` (``repeat``: none · one · all), ``shuffle`` (``shuffle``: on or off;
+    on again reshuffles, the playing entry first)."""
 
-    op: Literal["add", "remove", "move", "next", "previous", "play"]
+    op: Literal["add", "remove", "move", "next", "previous", "play", "repeat", "shuffle"]
     media_file_id: int | None = Field(default=None, ge=1, le=INT_MAX)
     playlist_item_id: str | None = Field(default=None, min_length=1, max_length=64)
     index: int | None = Field(default=None, ge=0, le=100_000)
+    repeat: Literal["none", "one", "all"] | None = None
+    shuffle: bool | None = None

@@ -291,6 +291,10 @@
     return false;
   }
 
+  // The queue panel (party_queue.js) listens: "reelhouse:party-queue" when the party's
+  // queue changed, "reelhouse:party-socket" {up} when this socket joined or closed.
+  const tell = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail: detail || {} }));
+
   function connect() {
     const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/parties/" + code + "/ws";
     ws = new WebSocket(url);
@@ -314,17 +318,21 @@
         onState(msg, true);
       } else if (msg.type === "state") onState(msg, msg.full === true);
       else if (msg.type === "ended") { closedForGood = true; onState(msg, msg.full === true); }
+      else if (msg.type === "queue") tell("reelhouse:party-queue");
       else if (msg.type === "error") toast(msg.message);
+      if (msg.type === "welcome") tell("reelhouse:party-socket", { up: true });
     };
     ws.onclose = (e) => {
       clearInterval(pinger);
       if (closedForGood || [4401, 4404, 4410, 1000].includes(e.code)) {
         closedForGood = true;
+        tell("reelhouse:party-socket", { up: false, final: true });
         if (e.code === 4401) location.href = "/login?next=" + encodeURIComponent(location.pathname);
         showBanner(e.code === 4410 || (auth && auth.state === "ended") ? "This party has ended." : (e.reason || "Disconnected."));
         video.pause();
         return;
       }
+      tell("reelhouse:party-socket", { up: false });
       showBanner("Connection lost — reconnecting…");
       const again = () => setTimeout(connect, Math.min(5000, 300 * 2 ** retry++));
       if (opened) again();

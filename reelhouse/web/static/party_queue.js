@@ -1,14 +1,26 @@
 // The party page's play queue panel: the party's queue (the SyncPlay queue Jellyfin
 // apps edit too), the playing entry marked; add a film found by search, remove, move
-// up/down, previous/next. Reads GET /api/parties/{code}/queue (every 3 s, and after each
-// change), edits through POST (reelhouse/api/routes/parties.py). A refused change is a toast.
+// up/down, previous/next, repeat (off → all → one, as Jellyfin's apps cycle it) and
+// shuffle. Reads GET /api/parties/{code}/queue, edits through POST
+// (reelhouse/jellyfin/routes_party_queue.py). A refused change is a toast.
+//
+// Live: the party's socket (party.js) says "queue" whenever anyone changes the queue
+// (a member here, a Jellyfin app through SyncPlay): the panel reads it again at once.
+// Only while that socket is down does the panel poll, every FALLBACK_MS (a test may set
+// window.reelhouseQueueFallbackMs before the page's scripts run).
 "use strict";
 (function () {
   const root = document.getElementById("party-queue");
   if (!root) return;
   const code = root.dataset.code, url = "/api/parties/" + encodeURIComponent(code) + "/queue";
   const list = document.getElementById("queue-items"), api = window.reelhouse.api;
-  let shown = "";
+  const repeatBtn = document.getElementById("queue-repeat"), shuffleBtn = document.getElementById("queue-shuffle");
+  const FALLBACK_MS = Math.min(2 ** 31 - 1, Number(window.reelhouseQueueFallbackMs) || 15000);
+  const REPEAT_NEXT = { none: "all", all: "one", one: "none" };
+  const REPEAT_LABEL = { none: "🔁 Repeat: off", all: "🔁 Repeat: all", one: "🔂 Repeat: one" };
+  let shown = "", current = null, asked = 0, drawn = 0, poll = null;
+  // For tests and the curious: whether the socket drives the panel, GETs answered, polling.
+  const status = window.reelQueue = { live: false, reads: 0, polling: false };
 
   function note(text) {
     const box = document.getElementById("toasts"), t = document.createElement("div");
@@ -21,7 +33,11 @@
     b.setAttribute("aria-label", title); b.title = title; b.addEventListener("click", onClick);
     return b;
   }
-  function render(queue) {
+  // Answers may come back out of order (a GET and a POST at once): the newest asked wins.
+  function render(queue, n) {
+    if (n < drawn) return;
+    drawn = n;
+    current = queue;
     const key = JSON.stringify(queue);
     if (key === shown) return;
     shown = key;
@@ -40,15 +56,46 @@
       list.appendChild(li);
     });
     document.getElementById("queue-empty").hidden = queue.items.length > 0;
+    repeatBtn.textContent = REPEAT_LABEL[queue.repeat] || REPEAT_LABEL.none;
+    repeatBtn.dataset.mode = queue.repeat;
+    repeatBtn.setAttribute("aria-pressed", queue.repeat === "none" ? "false" : "true");
+    shuffleBtn.setAttribute("aria-pressed", queue.shuffle ? "true" : "false");
   }
+  // One read at a time; a "queue" message meanwhile reads once more after it, so the
+  // last read always starts after the last change it was told of.
+  let reading = false, again = false;
   async function refresh() {
-    try { render(await api("GET", url)); } catch (err) { /* not a member yet: the socket joins */ }
+    if (reading) { again = true; return; }
+    reading = true;
+    try {
+      do {
+        again = false;
+        const n = ++asked;
+        try { render(await api("GET", url), n); status.reads++; }
+        catch (err) { /* not a member yet: the socket joins, then says so */ }
+      } while (again);
+    } finally { reading = false; }
   }
   async function edit(body) {
-    try { render(await api("POST", url, body)); } catch (err) { note(err.message); }
+    const n = ++asked;
+    try { render(await api("POST", url, body), n); } catch (err) { note(err.message); }
   }
+  function polling(on) {
+    if (on && !poll) poll = setInterval(refresh, FALLBACK_MS);
+    if (!on && poll) { clearInterval(poll); poll = null; }
+    status.polling = !!poll;
+  }
+  document.addEventListener("reelhouse:party-queue", refresh);
+  document.addEventListener("reelhouse:party-socket", (ev) => {
+    status.live = !!ev.detail.up;
+    polling(!ev.detail.up && !ev.detail.final);
+    if (ev.detail.up) refresh();  // joined (again): whatever changed while it was down
+  });
+
   document.getElementById("queue-prev").addEventListener("click", () => edit({ op: "previous" }));
   document.getElementById("queue-next").addEventListener("click", () => edit({ op: "next" }));
+  repeatBtn.addEventListener("click", () => edit({ op: "repeat", repeat: REPEAT_NEXT[(current && current.repeat) || "none"] }));
+  shuffleBtn.addEventListener("click", () => edit({ op: "shuffle", shuffle: !(current && current.shuffle) }));
   document.getElementById("queue-add").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const field = document.getElementById("queue-search"), q = field.value.trim();
@@ -63,5 +110,6 @@
     } catch (err) { note(err.message); }
   });
   refresh();
-  setInterval(refresh, 3000);
+  const party = document.getElementById("party");
+  if (!status.live && !(party && party.dataset.ended === "yes")) polling(true);  // until the socket is up
 })();

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import get_args
 
 import pytest
 from api.route_walk import walk
@@ -19,6 +20,7 @@ from fastapi.testclient import TestClient
 from party.support import add_media_file
 from starlette.websockets import WebSocketDisconnect
 
+from reelhouse.api.schemas import QueueEdit
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, Movie, OfflineCopy, SourceRow, Transfer
 from reelhouse.server import create_app
@@ -227,6 +229,48 @@ def test_route_table(world: World) -> None:
                 good = _ok(status) if want == OK else status == want
                 if not good:
                     problems.append(f"{method} {path} as {role}: {status}, expected {want}")
+    assert not problems, "\n".join(problems)
+
+
+#: Every op of ``POST /api/parties/{code}/queue`` (the body's ``op``: api/schemas/parties.py
+#: QueueEdit) as (anonymous, a user who has not joined, a guest of the host-mode party, its
+#: host): each op changes what the whole party plays, so only who steers it may.
+QUEUE_OPS: dict[str, tuple[object, object, object, object]] = {
+    "add": (401, 403, 403, OK),
+    "move": (401, 403, 403, OK),
+    "next": (401, 403, 403, OK),
+    "previous": (401, 403, 403, OK),
+    "play": (401, 403, 403, OK),
+    "repeat": (401, 403, 403, OK),
+    "shuffle": (401, 403, 403, OK),
+    "remove": (401, 403, 403, OK),
+}
+
+
+def test_every_queue_op_has_a_row() -> None:
+    ops = set(get_args(QueueEdit.model_fields["op"].annotation))
+    assert ops == set(QUEUE_OPS), "queue ops without a row in QUEUE_OPS (or rows for gone ones)"
+
+
+def test_queue_op_table(world: World) -> None:
+    core = world.core
+    url = f"/api/parties/{world.party}/queue"
+    admin = {"authorization": f"Bearer {session_token(core, 1)}"}
+    guest = {"authorization": f"Bearer {session_token(core, core.users.by_name('other').id)}"}
+    roles = {"anon": {}, "user": {"authorization": f"Bearer {session_token(core, core.users.by_name('friend').id)}"},
+             "guest": guest, "host": admin}
+    problems = []
+    with TestClient(create_app(core)) as c:
+        assert c.post(f"/api/parties/{world.party}/join", headers=guest).status_code == 200
+        entry = c.get(url, headers=admin).json()["items"][0]["playlist_item_id"]
+        bodies = {"add": {"media_file_id": world.ids["file_id"]}, "move": {"playlist_item_id": entry, "index": 1},
+                  "play": {"playlist_item_id": entry}, "remove": {"playlist_item_id": entry},
+                  "repeat": {"repeat": "all"}, "shuffle": {"shuffle": True}}
+        for op, expected in QUEUE_OPS.items():
+            for (role, headers), want in zip(roles.items(), expected, strict=True):
+                status = c.post(url, headers=headers, json={"op": op, **bodies.get(op, {})}).status_code
+                if not (_ok(status) if want == OK else status == want):
+                    problems.append(f"queue op {op} as {role}: {status}, expected {want}")
     assert not problems, "\n".join(problems)
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 from sqlalchemy import select
 
 from reelhouse.core import Core
@@ -48,6 +49,38 @@ def _two_films_and_an_app(core: Core, tmp_path: Path, short_film: Path, live_ser
     assert r.status_code == 200, r.text
     jf.headers["authorization"] = AUTH + f', Token="{r.json()["AccessToken"]}"'
     return films["Big.Buck.Bunny.2008.mp4"], films["Sintel.2010.mp4"], admin_id, jf
+
+
+#: A fallback poll that never comes within a test (ms; setInterval's limit is 2**31 - 1).
+FOREVER_MS = 1_000_000_000
+
+
+def _member_context(browser: Browser, live_server: str, core: Core, user_id: int, fallback_ms: int
+                    ) -> BrowserContext:
+    """A browser context signed in as ``user_id`` whose queue panels poll every
+    ``fallback_ms`` while their party socket is down (party_queue.js)."""
+    ctx = browser.new_context(base_url=live_server, bypass_csp=True)
+    ctx.set_default_timeout(20_000)
+    ctx.add_cookies([{"name": "reelhouse_session", "value": session_token(core, user_id), "url": live_server}])
+    ctx.add_init_script(f"window.reelhouseQueueFallbackMs = {fallback_ms};")
+    return ctx
+
+
+def _settled(page: Page) -> int:
+    """Wait until the panel follows the party socket with no read under way and not
+    polling; the number of queue reads it has made."""
+    page.wait_for_function("window.reelQueue.live && window.reelQueue.reads >= 1 && !window.reelQueue.busy")
+    status = page.evaluate("window.reelQueue")
+    assert status["polling"] is False
+    return int(status["reads"])
+
+
+def _queue_row(core: Core, party_id: int) -> dict[str, Any]:
+    with core.sessions() as s:
+        row = s.get(SyncPlayQueue, party_id)
+        assert row is not None
+        s.refresh(row)
+        return dict(row.data)
 
 
 def test_the_party_page_follows_the_queue(browser: Browser, live_server: str, core: Core, tmp_path: Path,
@@ -106,7 +139,9 @@ def test_the_party_page_follows_the_queue(browser: Browser, live_server: str, co
 def test_the_queue_panel(browser: Browser, live_server: str, core: Core, tmp_path: Path,
                          short_film: Path) -> None:
     """The party page's queue panel shows the app's queue with the playing entry marked;
-    an app's change shows up in it; the browser removes, adds a film found by search,
+    an app's change shows up in it at once, told by the party's socket (the panel's
+    fallback poll is set to 11 days here, and it runs only while the socket is down: one
+    read follows the change); the browser removes, adds a film found by search,
     moves it up, goes to the previous and next entries (the page reloads onto that
     film) — each change lands in the queue the apps are served; once emptied, the panel
     says so and play is refused ("the play queue is empty")."""
@@ -127,9 +162,7 @@ def test_the_queue_panel(browser: Browser, live_server: str, core: Core, tmp_pat
             s.refresh(row)
             return [f for _, _, f in row.data["items"]]
 
-    ctx = browser.new_context(base_url=live_server, bypass_csp=True)
-    ctx.set_default_timeout(20_000)
-    ctx.add_cookies([{"name": "reelhouse_session", "value": session_token(core, admin_id), "url": live_server}])
+    ctx = _member_context(browser, live_server, core, admin_id, FOREVER_MS)
     try:
         page = ctx.new_page()
         page.goto(f"/party/{code}")
@@ -137,14 +170,16 @@ def test_the_queue_panel(browser: Browser, live_server: str, core: Core, tmp_pat
         expect(items).to_have_count(1)
         expect(items.nth(0)).to_have_attribute("aria-current", "true")
         expect(items.nth(0)).to_contain_text("Big Buck Bunny")
+        reads = _settled(page)
 
-        # the app queues Sintel: the panel shows it
+        # the app queues Sintel: the socket says so, the panel reads the queue once and shows it
         r = jf.post(f"{live_server}/jellyfin/SyncPlay/Queue", json={"ItemIds": [ids.encode("movie", sintel[1])]},
                     timeout=10)
         assert r.status_code == 204, r.text
         expect(items).to_have_count(2)
         expect(items.nth(1)).to_contain_text("Sintel")
         expect(items.nth(1)).not_to_have_attribute("aria-current", "true")
+        assert _settled(page) == reads + 1
 
         # the browser removes it, adds it back by search, moves it up
         items.nth(1).get_by_role("button", name="Remove").click()
@@ -179,5 +214,94 @@ def test_the_queue_panel(browser: Browser, live_server: str, core: Core, tmp_pat
         with core.sessions() as s:
             state = s.get(WatchSession, party_id)
             assert state is not None and state.state == "idle"
+    finally:
+        ctx.close()
+
+
+def _app_group(core: Core, jf: requests.Session, live_server: str, films: list[int]) -> tuple[str, int]:
+    """The app makes a group playing the movies ``films`` (movie ids) from the first:
+    its party's ``(code, id)``."""
+    assert jf.post(f"{live_server}/jellyfin/SyncPlay/New", json={"GroupName": "g"}, timeout=10).status_code == 200
+    r = jf.post(f"{live_server}/jellyfin/SyncPlay/SetNewQueue",
+                json={"PlayingQueue": [ids.encode("movie", m) for m in films], "PlayingItemPosition": 0,
+                      "StartPositionTicks": 0}, timeout=10)
+    assert r.status_code == 204, r.text
+    with core.sessions() as s:
+        party = s.scalars(select(WatchSession)).one()
+        return party.code, party.id
+
+
+def test_repeat_and_shuffle_in_the_panel(browser: Browser, live_server: str, core: Core, tmp_path: Path,
+                                        short_film: Path) -> None:
+    """The panel's repeat button cycles off → all → one → off and its shuffle button
+    toggles: each press is SyncPlay's SetRepeatMode / SetShuffleMode on the queue the
+    apps are served; an app's mode shows in the panel at once (the party socket; no
+    poll runs)."""
+    bunny, sintel, admin_id, jf = _two_films_and_an_app(core, tmp_path, short_film, live_server)
+    code, party_id = _app_group(core, jf, live_server, [bunny[1], sintel[1]])
+    ctx = _member_context(browser, live_server, core, admin_id, FOREVER_MS)
+    try:
+        page = ctx.new_page()
+        page.goto(f"/party/{code}")
+        expect(page.locator("#queue-items li")).to_have_count(2)
+        _settled(page)
+        repeat, shuffle = page.locator("#queue-repeat"), page.locator("#queue-shuffle")
+        expect(repeat).to_have_attribute("data-mode", "none")
+        expect(repeat).to_have_attribute("aria-pressed", "false")
+        for mode, stored in (("all", "RepeatAll"), ("one", "RepeatOne"), ("none", "RepeatNone")):
+            repeat.click()
+            expect(repeat).to_have_attribute("data-mode", mode)
+            assert _queue_row(core, party_id)["repeat"] == stored
+        expect(repeat).to_contain_text("Repeat: off")
+
+        pids = [e[1] for e in _queue_row(core, party_id)["items"]]
+        shuffle.click()
+        expect(shuffle).to_have_attribute("aria-pressed", "true")
+        row = _queue_row(core, party_id)
+        assert row["shuffled"] is not None and sorted(row["shuffled"]) == sorted(pids)
+        assert row["shuffled"][0] == row["playing"]  # the playing entry first
+        shuffle.click()
+        expect(shuffle).to_have_attribute("aria-pressed", "false")
+        assert _queue_row(core, party_id)["shuffled"] is None
+
+        # an app's modes: the panel follows through the socket (no poll runs)
+        _settled(page)
+        r = jf.post(f"{live_server}/jellyfin/SyncPlay/SetRepeatMode", json={"Mode": "RepeatOne"}, timeout=10)
+        assert r.status_code == 204, r.text
+        expect(repeat).to_have_attribute("data-mode", "one")
+        expect(repeat).to_contain_text("Repeat: one")
+        _settled(page)
+        r = jf.post(f"{live_server}/jellyfin/SyncPlay/SetShuffleMode", json={"Mode": "Shuffle"}, timeout=10)
+        assert r.status_code == 204, r.text
+        expect(shuffle).to_have_attribute("aria-pressed", "true")
+    finally:
+        ctx.close()
+
+
+def test_the_panel_polls_while_the_socket_is_down(browser: Browser, live_server: str, core: Core,
+                                                 tmp_path: Path, short_film: Path) -> None:
+    """With the party socket refused (each attempt closed at once: a proxy that drops
+    WebSockets), the panel falls back to reading the queue every so often, and an
+    app's change still reaches it."""
+    bunny, sintel, admin_id, jf = _two_films_and_an_app(core, tmp_path, short_film, live_server)
+    code, _ = _app_group(core, jf, live_server, [bunny[1]])
+    ctx = _member_context(browser, live_server, core, admin_id, 300)
+
+    def refuse(ws: WebSocketRoute) -> None:
+        ws.close(code=1011, reason="no WebSockets here")
+
+    ctx.route_web_socket("**/api/parties/*/ws", refuse)
+    try:
+        page = ctx.new_page()
+        page.goto(f"/party/{code}")
+        items = page.locator("#queue-items li")
+        expect(items).to_have_count(1)
+        page.wait_for_function("window.reelQueue.polling && !window.reelQueue.live")
+        r = jf.post(f"{live_server}/jellyfin/SyncPlay/Queue", json={"ItemIds": [ids.encode("movie", sintel[1])]},
+                    timeout=10)
+        assert r.status_code == 204, r.text
+        expect(items).to_have_count(2)
+        expect(items.nth(1)).to_contain_text("Sintel")
+        assert page.evaluate("window.reelQueue.live") is False
     finally:
         ctx.close()

@@ -734,7 +734,8 @@ def test_a_browser_member_reads_the_queue(apps: tuple[App, App], server: str, co
                                           library: Library) -> None:
     """GET /api/parties/{code}/queue: the apps' queue in play order with the playing
     entry marked, following the apps' changes; 403 before joining, 404 for an unknown
-    code; an emptied queue is idle (index -1)."""
+    code; an emptied queue is idle (index -1). Each app's change is told to the
+    member's party socket (a ``queue`` message) right away."""
     alice = apps[0]
     sintel, bunny, ep1 = (_item(core, library, r) for r in (SINTEL, BUNNY, EP1))
     alice.api.new_sync_play_v2("queue")
@@ -755,16 +756,90 @@ def test_a_browser_member_reads_the_queue(apps: tuple[App, App], server: str, co
     assert [(e["playlist_item_id"], e["media_file_id"], e["playing"]) for e in body["items"]] == [
         (pids[0], library.files[SINTEL], False), (pids[1], library.files[BUNNY], True)]
     assert body["items"][0]["title"] == "Sintel"
+    assert (body["repeat"], body["shuffle"]) == ("none", False)
 
-    # an app queues an episode: the browser sees it at the end
-    assert _post(server, alice, "Queue", {"ItemIds": [ep1]}).status_code == 204
+    ws_url = server.replace("http://", "ws://") + f"/api/parties/{code}/ws"
+    with websockets.sync.client.connect(ws_url, additional_headers=headers) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
+        # an app queues an episode: the member's socket says so, the browser sees it at the end
+        assert _post(server, alice, "Queue", {"ItemIds": [ep1]}).status_code == 204
+        _queue_message(ws)
+        body = requests.get(url, headers=headers, timeout=10).json()
+        assert [e["media_file_id"] for e in body["items"]] == [library.files[SINTEL], library.files[BUNNY],
+                                                               library.files[EP1]]
+        # emptied: nothing plays
+        assert _post(server, alice, "RemoveFromPlaylist",
+                     {"ClearPlaylist": True, "ClearPlayingItem": True}).status_code == 204
+        _queue_message(ws)
+    assert requests.get(url, headers=headers, timeout=10).json() == {"playing_index": -1, "items": [],
+                                                                     "repeat": "none", "shuffle": False}
+
+
+def _queue_message(ws: Any) -> None:
+    """Read the party socket up to its next ``queue`` message (state messages go by)."""
+    deadline = time.monotonic() + 10
+    while True:
+        msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+        if msg["type"] == "queue":
+            assert msg == {"v": 1, "type": "queue"}
+            return
+
+
+def test_a_browser_member_sets_repeat_and_shuffle(apps: tuple[App, App], server: str, core: Core,
+                                                  library: Library) -> None:
+    """POST /api/parties/{code}/queue ``repeat`` / ``shuffle``: SyncPlay's SetRepeatMode /
+    SetShuffleMode; each app (jellyfin-apiclient-python's socket) gets the PlayQueue
+    update with the mode, the member's socket gets a ``queue`` message, and an app's
+    mode shows in GET. Bad modes are 400 and change nothing."""
+    alice, bob = apps
+    group_id = _group_of_two(alice, bob, _item(core, library, SINTEL))
+    for rel in (BUNNY, EP1):
+        assert _post(server, alice, "Queue", {"ItemIds": [_item(core, library, rel)]}).status_code == 204
+    code = _party_code(core, group_id)
+    carol = core.users.add("carol", "carol-password")
+    headers = {"authorization": f"Bearer {session_token(core, carol.id)}"}
+    assert requests.post(f"{server}/api/parties/{code}/join", headers=headers, timeout=10).status_code == 200
+    url = f"{server}/api/parties/{code}/queue"
+    ws_url = server.replace("http://", "ws://") + f"/api/parties/{code}/ws"
+    with websockets.sync.client.connect(ws_url, additional_headers=headers) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
+        for mode, jellyfin in (("one", "RepeatOne"), ("all", "RepeatAll"), ("none", "RepeatNone")):
+            at_a, at_b = alice.mark(), bob.mark()
+            r = requests.post(url, json={"op": "repeat", "repeat": mode}, headers=headers, timeout=10)
+            assert r.status_code == 200 and r.json()["repeat"] == mode, r.text
+            for app, mark in ((alice, at_a), (bob, at_b)):
+                assert _queue_update(app, "RepeatMode", mark)["RepeatMode"] == jellyfin
+            _queue_message(ws)
+
+        before = [e["playlist_item_id"] for e in requests.get(url, headers=headers, timeout=10).json()["items"]]
+        at_a = alice.mark()
+        r = requests.post(url, json={"op": "shuffle", "shuffle": True}, headers=headers, timeout=10)
+        assert r.status_code == 200 and r.json()["shuffle"] is True, r.text
+        q = _queue_update(alice, "ShuffleMode", at_a)
+        assert q["ShuffleMode"] == "Shuffle" and q["PlayingItemIndex"] == 0  # the playing entry first
+        assert [e["PlaylistItemId"] for e in q["Playlist"]] == [e["playlist_item_id"] for e in r.json()["items"]]
+        assert sorted(e["PlaylistItemId"] for e in q["Playlist"]) == sorted(before)
+        _queue_message(ws)
+        at_a = alice.mark()
+        r = requests.post(url, json={"op": "shuffle", "shuffle": False}, headers=headers, timeout=10)
+        assert r.json()["shuffle"] is False and [e["playlist_item_id"] for e in r.json()["items"]] == before
+        assert _queue_update(alice, "ShuffleMode", at_a)["ShuffleMode"] == "Sorted"
+        _queue_message(ws)
+
+        # an app's modes: the member's socket says so, GET shows them
+        assert _post(server, bob, "SetRepeatMode", {"Mode": "RepeatAll"}).status_code == 204
+        _queue_message(ws)
+        assert _post(server, bob, "SetShuffleMode", {"Mode": "Shuffle"}).status_code == 204
+        _queue_message(ws)
+        body = requests.get(url, headers=headers, timeout=10).json()
+        assert (body["repeat"], body["shuffle"]) == ("all", True)
+
+    for bad in ({"op": "repeat"}, {"op": "repeat", "repeat": "RepeatOne"}, {"op": "repeat", "repeat": "some"},
+                {"op": "shuffle"}, {"op": "shuffle", "shuffle": "sideways"}, {"op": "shuffle", "shuffle": None}):
+        r = requests.post(url, json=bad, headers=headers, timeout=10)
+        assert r.status_code == 400, (bad, r.text)
     body = requests.get(url, headers=headers, timeout=10).json()
-    assert [e["media_file_id"] for e in body["items"]] == [library.files[SINTEL], library.files[BUNNY],
-                                                           library.files[EP1]]
-    # emptied: nothing plays
-    assert _post(server, alice, "RemoveFromPlaylist",
-                 {"ClearPlaylist": True, "ClearPlayingItem": True}).status_code == 204
-    assert requests.get(url, headers=headers, timeout=10).json() == {"playing_index": -1, "items": []}
+    assert (body["repeat"], body["shuffle"]) == ("all", True)
 
 
 def test_a_browser_member_edits_the_queue(apps: tuple[App, App], server: str, core: Core,

@@ -19,8 +19,9 @@
   const REPEAT_NEXT = { none: "all", all: "one", one: "none" };
   const REPEAT_LABEL = { none: "🔁 Repeat: off", all: "🔁 Repeat: all", one: "🔂 Repeat: one" };
   let shown = "", current = null, asked = 0, drawn = 0, poll = null;
-  // For tests and the curious: whether the socket drives the panel, GETs answered, polling.
-  const status = window.reelQueue = { live: false, reads: 0, polling: false };
+  // For tests and the curious: whether the socket drives the panel, GETs answered, a
+  // read under way, polling.
+  const status = window.reelQueue = { live: false, reads: 0, busy: false, polling: false };
 
   function note(text) {
     const box = document.getElementById("toasts"), t = document.createElement("div");
@@ -66,7 +67,7 @@
   let reading = false, again = false;
   async function refresh() {
     if (reading) { again = true; return; }
-    reading = true;
+    reading = status.busy = true;
     try {
       do {
         again = false;
@@ -74,7 +75,7 @@
         try { render(await api("GET", url), n); status.reads++; }
         catch (err) { /* not a member yet: the socket joins, then says so */ }
       } while (again);
-    } finally { reading = false; }
+    } finally { reading = status.busy = false; }
   }
   async function edit(body) {
     const n = ++asked;

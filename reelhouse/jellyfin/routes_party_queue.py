@@ -40,9 +40,11 @@ async def get_queue(code: Code, request: Request, core: CoreDep, user: CurrentUs
 @router.post("/{code}/queue", response_model=PartyQueuePublic)
 async def edit_queue(code: Code, body: Annotated[dict[str, object], Body()], request: Request, core: CoreDep,
                      user: CurrentUser) -> PartyQueuePublic:
-    """Change the party's play queue (see QueueEdit); the Jellyfin apps in the party get
-    the PlayQueue update, and a new playing entry loads its file for everyone (stops the
-    party when none is left). Returns the queue after. 404: unknown party, a file you may
+    """Change the party's play queue (see QueueEdit; ``repeat`` and ``shuffle`` are
+    SyncPlay's SetRepeatMode and SetShuffleMode); the Jellyfin apps in the party get
+    the PlayQueue update, the members' party sockets a ``queue`` message, and a new
+    playing entry loads its file for everyone (stops the party when none is left).
+    Returns the queue after. 404: unknown party, a file you may
     not see or an unknown entry; 403: not a member, a guest of a host-mode party, or a
     file another member may not see; 400: a bad body or a full queue (1,000); 429: more than 20 changes at once or 5 a
     second on average (jellyfin/party_queue.py). The body is

@@ -180,7 +180,9 @@ def test_the_queue_panel(browser: Browser, live_server: str, core: Core, tmp_pat
         expect(items.nth(1)).to_contain_text("Sintel")
         expect(items.nth(1)).not_to_have_attribute("aria-current", "true")
         now = _settled(page)
-        assert now == reads + 1, (reads, now)  # one read, on the socket's word
+        # read on the socket's word (the poll is off): one read, or two when a resync sent the
+        # message again (party/socket: a 'queue' message is re-sent after a drained resync)
+        assert reads + 1 <= now <= reads + 2, (reads, now)
 
         # the browser removes it, adds it back by search, moves it up
         items.nth(1).get_by_role("button", name="Remove").click()

@@ -27,6 +27,16 @@ its answer kept :data:`RESOLVED_TTL` seconds), so one server reached as ``127.0.
 by one source and as ``localhost`` (or by its DNS name and its IP) by another is
 counted once (issue 14).
 
+Users' fair shares over the cluster (issue 14), with a store that keeps them
+(:class:`FairSlots`: :meth:`reelhouse.leased_slots.LeasedSlots.take_share`): before a
+pool hands a connection to a user (an idle one, or a new one together with its slot),
+the store grants it by the rule of :mod:`.granting` counted over every process, and
+registers a refused caller as waiting. A user refused for their cap or for another
+user waiting gets no grant in this pool for :attr:`ServerSlots.retry` seconds
+(:meth:`ServerSlots.hold_user`), or until news (``shares``: a grant given back, a
+waiter gone) says it may; refused because the first in line waits in another
+process, the pool gives its idle connections up at once (as for a ``wanted`` mark).
+
 Giving back (a network round trip) never runs on the caller's thread, which may be
 the event loop: a helper thread of its own does it, and tends the pool's idle
 connections every :data:`TEND` seconds.
@@ -40,13 +50,13 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Final, Protocol
 
 from reelhouse.sources.ftp.config import FtpConfig
 
 __all__ = ["RESOLVED_TTL", "RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "SLOT_RETRY_LISTENING", "TEND",
-           "UNSHARED", "WANT", "ServerSlots",
+           "UNSHARED", "WANT", "FairSlots", "ServerSlots",
            "SharedSlots",
            "server_address"]
 
@@ -118,6 +128,20 @@ class SharedSlots(Protocol):
     def wanted(self, key: str) -> bool: ...
 
 
+class FairSlots(SharedSlots, Protocol):
+    """:class:`SharedSlots` that also keep users' fair shares over the cluster
+    (:meth:`reelhouse.leased_slots.LeasedSlots.take_share`: its arguments, answers
+    and errors)."""
+
+    def waiter(self) -> str: ...
+
+    def take_share(self, key: str, user: str, user_limit: int, *, limit: int = 0, want: float = 0.0,
+                   waiter: str = "", waited: float = 0.0,
+                   others: Sequence[tuple[str, int, float]] = ()) -> tuple[str | None, str | None, str]: ...
+
+    def unwait(self, waiter: str) -> None: ...
+
+
 class ServerSlots:
     """One pool's slots of its server+user, at most ``limit`` over the cluster.
 
@@ -138,6 +162,11 @@ class ServerSlots:
         self._has_idle = has_idle
         self._close_idle = close_idle
         self._tokens: dict[int, str] = {}  # id(connection) → its slot
+        self._grants: dict[int, str] = {}  # id(connection) → its user's grant (fair shares)
+        self._user_hold: dict[str | None, float] = {}  # user → monotonic: no grant before
+        self._yield_until = 0.0  # monotonic: another process's waiter is first in line
+        #: whether the store keeps users' fair shares (:class:`FairSlots`)
+        self.fair = callable(getattr(shared, "take_share", None))
         self._hold_until = 0.0  # monotonic: no new connection before (the cluster is full)
         self._last_421 = -SLOT_421_WINDOW  # monotonic: the last 421 despite a slot
         self._returns: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -180,6 +209,57 @@ class ServerSlots:
             self._start()
         return token
 
+    def share(self, user: str | None, user_limit: int, *, new: bool, want: bool = True, waiter: str = "",
+              waited: float = 0.0, others: Sequence[tuple[str, int, float]] = ()) -> tuple[str, str, str]:
+        """Ask the store (:class:`FairSlots`) for ``user``'s grant, and with ``new`` a
+        slot too: ``(slot, grant, "")`` (:data:`UNSHARED` for what the store does not
+        keep, or for both while it is unreachable: the process's own rules alone
+        apply), or ``("", "", why)`` refused (see :meth:`FairSlots.take_share`; the
+        caller waits: :meth:`hold` or :meth:`hold_user`). Blocks on the store."""
+        if time.monotonic() < self._down_until:
+            return UNSHARED, UNSHARED, ""
+        shared: FairSlots = self.shared  # type: ignore[assignment]
+        try:
+            self._listen()
+            slot, grant, why = shared.take_share(self.key, user or "", user_limit, limit=self.limit if new else 0,
+                                                 want=WANT if want and new else 0.0, waiter=waiter,
+                                                 waited=waited, others=others)
+        except Exception as exc:  # Redis down or unreachable: per-process rules
+            self._failed(exc)
+            return UNSHARED, UNSHARED, ""
+        self._answered()
+        if why:
+            return UNSHARED, UNSHARED, why
+        self._start()
+        return slot or UNSHARED, grant or UNSHARED, ""
+
+    def waiter(self) -> str:
+        """A new waiter id for :meth:`share` ("" when the store keeps no shares)."""
+        return self.shared.waiter() if self.fair else ""  # type: ignore[attr-defined]
+
+    def unwait(self, waiter: str) -> None:
+        """``waiter`` gave up (or was served without the store): it leaves the
+        cluster's waiting set, from the helper thread (never blocks the caller)."""
+        if waiter:
+            self._returns.put(("unwait", waiter))
+            self._start()
+
+    def hold_user(self, user: str | None) -> None:
+        """The store refused ``user`` (their cap, or another user first in line): no
+        grant for them in this pool for :attr:`retry` seconds or until news says so."""
+        self._user_hold[user] = time.monotonic() + self.retry
+
+    def holding_user(self, user: str | None) -> bool:
+        """Whether ``user`` waits out a refusal of the store (:meth:`hold_user`)."""
+        until = self._user_hold.get(user)
+        return until is not None and time.monotonic() < until
+
+    def yield_idle(self) -> None:
+        """The first caller in line waits in another process: this pool's idle
+        connections are closed at once (at the next release, or tick, if none)."""
+        self._yield_until = self._wanted_until = time.monotonic() + WANT
+        self.idled()
+
     def _listen(self) -> None:
         listen = getattr(self.shared, "listen", None)
         if listen is None or self._listened is not None or self._closed:
@@ -191,8 +271,11 @@ class ServerSlots:
     def _news(self, kind: str) -> None:
         """From the store's subscriber thread: ``freed`` ends the hold-off and wakes the
         waiters; ``wanted`` makes the helper thread tend (close idle ones) now."""
-        if kind == "freed":
-            self._hold_until = 0.0
+        if kind in ("freed", "shares"):
+            if kind == "freed":
+                self._hold_until = 0.0
+            else:
+                self._user_hold.clear()
             if self._wake is not None:
                 self._wake()
         elif kind == "wanted":
@@ -221,10 +304,24 @@ class ServerSlots:
             with self._lock:
                 self._tokens[id(connection)] = token
 
+    def granted(self, connection: object, grant: str) -> None:
+        """``connection`` is in use under its user's ``grant`` until :meth:`ungrant`
+        (or :meth:`gone`)."""
+        if grant != UNSHARED:
+            with self._lock:
+                self._grants[id(connection)] = grant
+
+    def ungrant(self, connection: object) -> None:
+        """``connection`` went back to the pool: its user's grant goes back."""
+        with self._lock:
+            grant = self._grants.pop(id(connection), UNSHARED)
+        self.give_back(grant)
+
     def gone(self, connections: Iterable[object]) -> None:
-        """These connections are closed: their slots go back."""
+        """These connections are closed: their slots (and grants) go back."""
         with self._lock:
             tokens = [self._tokens.pop(id(c), UNSHARED) for c in connections]
+            tokens += [self._grants.pop(id(c), UNSHARED) for c in connections]
         for token in tokens:
             self.give_back(token)
 
@@ -269,6 +366,12 @@ class ServerSlots:
         except Exception as exc:  # its lease is not renewed any more: it runs out by itself
             self._failed(exc)
 
+    def _unwait_now(self, waiter: str) -> None:
+        try:
+            self.shared.unwait(waiter)  # type: ignore[attr-defined]
+        except Exception as exc:  # not renewed any more: it runs out by itself
+            self._failed(exc)
+
     def _failed(self, exc: Exception) -> None:
         self._down_until = time.monotonic() + RETRY_STORE
         if not self._down:
@@ -306,6 +409,8 @@ class ServerSlots:
                 last_tend = -TEND
             elif isinstance(item, str):
                 self._give_back_now(item)
+            elif isinstance(item, tuple):
+                self._unwait_now(item[1])
             elif stopping or self._closed:
                 with self._lock:
                     if self._returns.empty():
@@ -321,7 +426,7 @@ class ServerSlots:
     def _tend(self) -> None:
         if not self._has_idle():
             return
-        if self.wanted():
+        if time.monotonic() < self._yield_until or self.wanted():
             self._close_idle(0.0, 0)
         else:
             self._close_idle(self.idle_close, 1)

@@ -21,10 +21,11 @@ A pyftpdlib server (own process) and a redis-server on loopback. Reported, in ms
   news (a freed slot wakes B, B's refusal makes A close its idle one at once),
   ``handover_*_polling`` as before them (B polls every 0.2 s, A looks every 0.5 s),
   in the same run;
-- ``handover_fair``: users' fair shares over two processes: in pool A alice holds one
-  connection, xavier the other, alice waits for a second one; bob waits in pool B;
-  from xavier's ``release`` in A to bob holding a connection (A refuses alice, closes
-  the idle connection, bob's process takes its slot).
+- ``handover_fair``: users' fair shares over two processes (3 slots, a user's cap 2):
+  in pool A alice holds one connection, xavier the two others, alice waits for a
+  second one; bob waits in pool B; from xavier's ``release`` of one in A to bob
+  holding a connection (A refuses alice, closes the idle connection, bob's process
+  takes its slot).
 
 No peer: other FTP proxies (rclone) count per process. One JSON object on stdout.
 """
@@ -101,12 +102,12 @@ def _as(pool: FtpPool, user: str) -> Any:
 
 def _handover_fair(config: FtpConfig, url: str, rounds: int) -> list[float]:
     slots_a, slots_b = LeasedSlots(url, 15.0), LeasedSlots(url, 15.0)
-    a = FtpPool(config, size=2, shared=slots_a, wait_timeout=30)
-    b = FtpPool(config, size=2, shared=slots_b, wait_timeout=30)
+    a = FtpPool(config, size=3, shared=slots_a, wait_timeout=30)
+    b = FtpPool(config, size=3, shared=slots_b, wait_timeout=30)
     out = []
     try:
         for _ in range(rounds):
-            alice, xavier = _as(a, "alice"), _as(a, "xavier")
+            alice, xavier, other = _as(a, "alice"), _as(a, "xavier"), _as(a, "xavier")
             got: list[tuple[str, Any, float]] = []
 
             def wait(pool: FtpPool, user: str, into: list[tuple[str, Any, float]] = got) -> None:
@@ -128,6 +129,7 @@ def _handover_fair(config: FtpConfig, url: str, rounds: int) -> list[float]:
             second.join(30)
             a.release(got[1][1], reusable=False)
             a.release(alice, reusable=False)
+            a.release(other, reusable=False)
             a.drop_idle()
             b.drop_idle()
             time.sleep(0.05)

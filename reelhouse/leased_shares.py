@@ -45,8 +45,10 @@ WAIT_INFO = "reelhouse:waitinfo:"
 #: KEYS: slots, wanted, grants, waiting, waitinfo. ARGV: 1 slot limit (0: take no slot),
 #: 2 ttl, 3 slot token, 4 want ms, 5 user, 6 user limit (0: none), 7 grant token (16 hex),
 #: 8 waiter id ('': do not register), 9 seconds waited, 10 this process's id prefix,
-#: 11 news channel, then triples (user, user limit, seconds waited) of the process's
-#: other waiters. Returns {status, 0}: ok | full | limit | waits | waits-elsewhere.
+#: 11 news channel, 12 r: how many grant members follow, to give back first (released
+#: by this process, not yet given back), then triples (user, user limit, seconds
+#: waited) of the process's other waiters. Returns {status, 0}: ok | full | limit |
+#: waits | waits-elsewhere.
 TAKE_SHARE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -56,6 +58,10 @@ local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)
 if #gone > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
   redis.call('HDEL', KEYS[5], unpack(gone))
+end
+local returned = tonumber(ARGV[12])
+if returned > 0 and redis.call('ZREM', KEYS[3], unpack(ARGV, 13, 12 + returned)) > 0 then
+  redis.call('PUBLISH', ARGV[11], 'shares')
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 local held = {}
@@ -95,7 +101,7 @@ for _, w in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
     end
   end
 end
-for i = 12, #ARGV - 2, 3 do
+for i = 13 + returned, #ARGV - 2, 3 do
   local u = ARGV[i]
   consider(u, tonumber(ARGV[i + 1]), held[u] or 0, now - tonumber(ARGV[i + 2]), false)
 end

@@ -119,8 +119,8 @@ class LeasedSlots:
         return f"{self.id}{next(self._ids)}"
 
     def take_share(self, key: str, user: str, user_limit: int, *, limit: int = 0, want: float = 0.0,
-                   waiter: str = "", waited: float = 0.0,
-                   others: Sequence[tuple[str, int, float]] = ()) -> tuple[str | None, str | None, str]:
+                   waiter: str = "", waited: float = 0.0, others: Sequence[tuple[str, int, float]] = (),
+                   returns: Sequence[str] = ()) -> tuple[str | None, str | None, str]:
         """A grant of ``key`` for ``user`` (any string; ``""``: the server's own work)
         over the cluster, by the rule of :mod:`reelhouse.leased_shares`: at most
         ``user_limit`` grants per user (0: no cap), none while another user waits who
@@ -130,7 +130,9 @@ class LeasedSlots:
         ``waiter`` (:meth:`waiter`; "" for a caller that will not wait) is registered as
         waiting when refused, since ``waited`` seconds ago, renewed until granted or
         :meth:`unwait`; ``others``: the process's other waiters not registered yet, as
-        (user, user_limit, seconds waited), weighed but not registered.
+        (user, user_limit, seconds waited), weighed but not registered; ``returns``:
+        grants of ``key`` this process gives back first, in the same script (a caller
+        who just released a connection is not counted with it).
 
         Returns ``(slot token or None, grant token, "")`` when granted (both go back with
         :meth:`give_back`), else ``(None, None, why)``: ``limit``, ``waits``,
@@ -139,6 +141,10 @@ class LeasedSlots:
         slot, grant = secrets.token_hex(8), secrets.token_hex(8)
         args: list[object] = [limit, self.ttl, slot, max(0, round(want * 1000)) if limit else 0, user,
                               user_limit, grant, waiter, max(0.0, waited), self.id, _NEWS + key]
+        with self._lock:
+            gone = [self._held.pop(t) for t in returns if t in self._held]
+        args.append(len(gone))
+        args.extend(member for _, member, _, _ in gone)
         for other in others:
             args.extend(other)
         if waiter:

@@ -82,6 +82,7 @@ SLOT_421_WINDOW: Final = 10.0
 
 _STOP: Final = object()
 _TEND_NOW: Final = object()
+_UNGRANTED: Final = object()
 
 
 class SharedSlots(Protocol):
@@ -104,8 +105,8 @@ class FairSlots(SharedSlots, Protocol):
     def waiter(self) -> str: ...
 
     def take_share(self, key: str, user: str, user_limit: int, *, limit: int = 0, want: float = 0.0,
-                   waiter: str = "", waited: float = 0.0,
-                   others: Sequence[tuple[str, int, float]] = ()) -> tuple[str | None, str | None, str]: ...
+                   waiter: str = "", waited: float = 0.0, others: Sequence[tuple[str, int, float]] = (),
+                   returns: Sequence[str] = ()) -> tuple[str | None, str | None, str]: ...
 
     def unwait(self, waiter: str) -> None: ...
 
@@ -131,6 +132,7 @@ class ServerSlots:
         self._close_idle = close_idle
         self._tokens: dict[int, str] = {}  # id(connection) → its slot
         self._grants: dict[int, str] = {}  # id(connection) → its user's grant (fair shares)
+        self._ungranted: list[str] = []  # grants of released connections, to give back
         self._user_hold: dict[str | None, float] = {}  # user → monotonic: no grant before
         self._yield_until = 0.0  # monotonic: another process's waiter is first in line
         #: whether the store keeps users' fair shares (:class:`FairSlots`)
@@ -187,11 +189,13 @@ class ServerSlots:
         if time.monotonic() < self._down_until:
             return UNSHARED, UNSHARED, ""
         shared: FairSlots = self.shared  # type: ignore[assignment]
+        with self._lock:  # released just now: given back in the same script
+            returns, self._ungranted = self._ungranted, []
         try:
             self._listen()
             slot, grant, why = shared.take_share(self.key, user or "", user_limit, limit=self.limit if new else 0,
                                                  want=WANT if want and new else 0.0, waiter=waiter,
-                                                 waited=waited, others=others)
+                                                 waited=waited, others=others, returns=returns)
         except Exception as exc:  # Redis down or unreachable: per-process rules
             self._failed(exc)
             return UNSHARED, UNSHARED, ""
@@ -280,10 +284,16 @@ class ServerSlots:
                 self._grants[id(connection)] = grant
 
     def ungrant(self, connection: object) -> None:
-        """``connection`` went back to the pool: its user's grant goes back."""
+        """``connection`` went back to the pool: its user's grant goes back, with the
+        next :meth:`share` of this pool or from the helper thread, whichever is first
+        (never blocks the caller)."""
         with self._lock:
             grant = self._grants.pop(id(connection), UNSHARED)
-        self.give_back(grant)
+            if grant == UNSHARED:
+                return
+            self._ungranted.append(grant)
+        self._returns.put(_UNGRANTED)
+        self._start()
 
     def gone(self, connections: Iterable[object]) -> None:
         """These connections are closed: their slots (and grants) go back."""
@@ -379,6 +389,11 @@ class ServerSlots:
                 self._give_back_now(item)
             elif isinstance(item, tuple):
                 self._unwait_now(item[1])
+            elif item is _UNGRANTED:
+                with self._lock:
+                    grants, self._ungranted = self._ungranted, []
+                for grant in grants:
+                    self._give_back_now(grant)
             elif stopping or self._closed:
                 with self._lock:
                     if self._returns.empty():

@@ -316,3 +316,29 @@ def test_a_killed_processs_waiter_runs_out(capped: Capped, nodes: Any, store: Re
         for c in xavier:
             p1.pool.release(c)
     assert capped.refused == 0
+
+
+def test_a_user_at_her_cap_who_releases_one_gets_it_again_at_once(capped: Capped, nodes: Any) -> None:
+    """The grant of a connection just released is given back in the same script that
+    grants the next one (not after it, from the helper thread): a player at its cap
+    that ends one range request and starts the next is never refused for its own
+    connection, nor waits for news."""
+    p1 = nodes(wait_timeout=30)
+    answers: list[str] = []
+    take_share = p1.slots.take_share
+
+    def recorded(*args: Any, **kw: Any) -> tuple[str | None, str | None, str]:
+        got = take_share(*args, **kw)
+        answers.append(got[2])
+        return got
+
+    p1.slots.take_share = recorded  # type: ignore[method-assign]
+    alice = [_as(p1.pool, "alice") for _ in range(CAP - 1)]
+    try:
+        for _ in range(20):
+            p1.pool.release(alice.pop())
+            alice.append(_as(p1.pool, "alice"))
+        assert answers == [""] * (CAP - 1 + 20)
+    finally:
+        for c in alice:
+            p1.pool.release(c)

@@ -378,7 +378,9 @@ class ServerSlots:
         last_tend = time.monotonic()
         while True:
             try:
-                item = self._returns.get_nowait() if stopping else self._returns.get(timeout=TEND)
+                # the next tick is TEND after the last one, whatever came in between
+                item = self._returns.get_nowait() if stopping else self._returns.get(
+                    timeout=max(0.0, TEND - (time.monotonic() - last_tend)))
             except queue.Empty:
                 item = None
             if item is _STOP:

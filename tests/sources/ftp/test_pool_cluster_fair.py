@@ -156,9 +156,10 @@ class Served:
     def close(self) -> None:
         for t in self.threads:
             t.join(30)
-        for _, pool, client in self.order:
+        for i, (user, pool, client) in enumerate(self.order):
             if client is not None:
                 pool.release(client, reusable=False)
+                self.order[i] = (user, pool, None)  # type: ignore[assignment]
 
 
 @pytest.fixture
@@ -342,3 +343,41 @@ def test_a_user_at_her_cap_who_releases_one_gets_it_again_at_once(capped: Capped
     finally:
         for c in alice:
             p1.pool.release(c)
+
+
+class _NoNews(LeasedSlots):
+    """A store whose news never arrive (pub/sub lost): the pools' polls alone."""
+
+    listen = None  # type: ignore[assignment]
+
+
+def test_a_busy_pool_still_gives_an_idle_connection_up_without_news(
+        capped: Capped, redis_url: str, served: Served) -> None:
+    """Without news, a process gives its idle connections up at its helper's tick
+    (every TEND s). A busy process queues work for that helper at every release (the
+    grants going back): the tick must still come every TEND s, not TEND s after the
+    last release (then a process releasing more often than that never gave its idle
+    connection to the process waiting for it)."""
+    a_slots, b_slots = _NoNews(redis_url, 5.0), _NoNews(redis_url, 5.0)
+    a = FtpPool(capped.config(), size=CAP, shared=a_slots, wait_timeout=30)
+    b = FtpPool(capped.config(), size=CAP, shared=b_slots, wait_timeout=30)
+    held = [a.acquire()[0] for _ in range(CAP)]
+    try:
+        served.wait(b, "bob")
+        a.release(held.pop())  # idle in a: bob's, once a's helper sees him waiting
+        deadline = time.monotonic() + 20
+        while not served.order and not served.errors and time.monotonic() < deadline:
+            a.release(held[0])  # busy: a connection released and taken again (the warmest)
+            held[0] = a.acquire()[0]
+            time.sleep(0.05)
+        served.until(1)
+        assert served.users() == ["bob"]
+    finally:
+        served.close()
+        for c in held:
+            a.release(c)
+        for pool, slots in ((a, a_slots), (b, b_slots)):
+            pool.close()
+            assert pool._slots is not None
+            pool._slots.join(5)
+            slots.close()

@@ -107,7 +107,7 @@ def _until(cond: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
         time.sleep(0.02)
 
 
-def _as(pool: FtpPool, user: str) -> FtpClient:
+def _as(pool: FtpPool, user: str | None) -> FtpClient:
     token = pool_user.set(user)
     try:
         return pool.acquire()[0]
@@ -119,11 +119,11 @@ class Served:
     """Callers that wait in threads (or on an event loop), in the order they were served."""
 
     def __init__(self) -> None:
-        self.order: list[tuple[str, FtpPool, FtpClient]] = []
+        self.order: list[tuple[str | None, FtpPool, FtpClient]] = []
         self.threads: list[threading.Thread] = []
         self.errors: list[BaseException] = []
 
-    def wait(self, pool: FtpPool, user: str, on_loop: bool = False) -> None:
+    def wait(self, pool: FtpPool, user: str | None, on_loop: bool = False) -> None:
         def run() -> None:
             try:
                 if on_loop:
@@ -146,7 +146,7 @@ class Served:
         pool.release(client)
         self.order[i] = (user, pool, None)  # type: ignore[assignment]
 
-    def users(self) -> list[str]:
+    def users(self) -> list[str | None]:
         return [u for u, _, _ in self.order]
 
     def until(self, n: int) -> None:
@@ -363,15 +363,15 @@ def test_a_busy_pool_still_gives_an_idle_connection_up_without_news(
     b = FtpPool(capped.config(), size=CAP, shared=b_slots, wait_timeout=30)
     held = [a.acquire()[0] for _ in range(CAP)]
     try:
-        served.wait(b, "bob")
-        a.release(held.pop())  # idle in a: bob's, once a's helper sees him waiting
+        served.wait(b, None)  # the server's own work, as a's: fair shares ask nothing of a
+        a.release(held.pop())  # idle in a: b's, once a's helper sees b waiting
         deadline = time.monotonic() + 20
         while not served.order and not served.errors and time.monotonic() < deadline:
             a.release(held[0])  # busy: a connection released and taken again (the warmest)
             held[0] = a.acquire()[0]
             time.sleep(0.05)
         served.until(1)
-        assert served.users() == ["bob"]
+        assert served.users() == [None]
     finally:
         served.close()
         for c in held:

@@ -151,6 +151,9 @@ class ServerSlots:
         #: :data:`SLOT_RETRY_LISTENING` once news are heard).
         self.retry = SLOT_RETRY
         self._wanted_until = 0.0  # monotonic: news said another process waits until then
+        self._heard = {"freed": 0, "shares": 0}  # news of each kind heard so far
+        self._asked = threading.local()  # .heard: the counts when this thread last asked
+        self._holds = threading.Lock()  # news and holds, one at a time
 
     @property
     def key(self) -> str:
@@ -168,6 +171,7 @@ class ServerSlots:
         holders give idle ones up). Blocks on the store: call it off the event loop."""
         if time.monotonic() < self._down_until:
             return UNSHARED
+        self._asked.heard = dict(self._heard)
         try:
             self._listen()
             token = self.shared.take(self.key, self.limit, want=WANT if want else 0.0)
@@ -191,6 +195,7 @@ class ServerSlots:
         shared: FairSlots = self.shared  # type: ignore[assignment]
         with self._lock:  # released just now: given back in the same script
             returns, self._ungranted = self._ungranted, []
+        self._asked.heard = dict(self._heard)
         try:
             self._listen()
             slot, grant, why = shared.take_share(self.key, user or "", user_limit, limit=self.limit if new else 0,
@@ -218,8 +223,11 @@ class ServerSlots:
 
     def hold_user(self, user: str | None) -> None:
         """The store refused ``user`` (their cap, or another user first in line): no
-        grant for them in this pool for :attr:`retry` seconds or until news says so."""
-        self._user_hold[user] = time.monotonic() + self.retry
+        grant for them in this pool for :attr:`retry` seconds or until news says so
+        (none if it said so since this thread asked)."""
+        with self._holds:
+            if not self._news_since_asked("shares"):
+                self._user_hold[user] = time.monotonic() + self.retry
 
     def holding_user(self, user: str | None) -> bool:
         """Whether ``user`` waits out a refusal of the store (:meth:`hold_user`)."""
@@ -241,13 +249,16 @@ class ServerSlots:
         self.retry = SLOT_RETRY_LISTENING
 
     def _news(self, kind: str) -> None:
-        """From the store's subscriber thread: ``freed`` ends the hold-off and wakes the
-        waiters; ``wanted`` makes the helper thread tend (close idle ones) now."""
+        """From the store's subscriber thread: ``freed`` ends the hold-off, ``shares``
+        the users' hold-offs, and both wake the waiters; ``wanted`` makes the helper
+        thread tend (close idle ones) now."""
         if kind in ("freed", "shares"):
-            if kind == "freed":
-                self._hold_until = 0.0
-            else:
-                self._user_hold.clear()
+            with self._holds:
+                self._heard[kind] += 1
+                if kind == "freed":
+                    self._hold_until = 0.0
+                else:
+                    self._user_hold.clear()
             if self._wake is not None:
                 self._wake()
         elif kind == "wanted":
@@ -263,8 +274,16 @@ class ServerSlots:
             self._start()
 
     def hold(self) -> None:
-        """The cluster refused a slot: no new connection for :attr:`retry` seconds."""
-        self._hold_until = time.monotonic() + self.retry
+        """The cluster refused a slot: no new connection for :attr:`retry` seconds,
+        unless a slot was freed since this thread asked (the news came between the
+        answer and this call: holding now would wait a whole ``retry`` for nothing)."""
+        with self._holds:
+            if not self._news_since_asked("freed"):
+                self._hold_until = time.monotonic() + self.retry
+
+    def _news_since_asked(self, kind: str) -> bool:
+        heard: dict[str, int] | None = getattr(self._asked, "heard", None)
+        return heard is not None and heard[kind] != self._heard[kind]
 
     def holding(self) -> bool:
         """Whether the pool should make no new connection now (see :meth:`hold`)."""

@@ -382,3 +382,53 @@ def test_a_busy_pool_still_gives_an_idle_connection_up_without_news(
             assert pool._slots is not None
             pool._slots.join(5)
             slots.close()
+
+
+class _NewsDuringTheAnswer(LeasedSlots):
+    """The real store, whose news of a freed slot (or a grant given back) arrives
+    while a refused caller has its answer but has not held off yet (the race that
+    made a waiter sit out a whole retry, 1 s, after the slot it waited for was
+    freed: benchmarks/ftp_slots.py's ``handover_idle`` p95)."""
+
+    def take_share(self, key: str, *args: Any, **kw: Any) -> tuple[str | None, str | None, str]:
+        got = super().take_share(key, *args, **kw)
+        news = {"full": "freed", "limit": "shares", "waits": "shares", "waits-elsewhere": "shares"}.get(got[2])
+        if news:
+            with self._lock:
+                listeners = list(self._listeners.get(key, ()))
+            for callback in listeners:
+                callback(news)
+        return got
+
+
+def test_news_between_a_refusal_and_its_hold_off_ends_it(capped: Capped, nodes: Any, redis_url: str) -> None:
+    a = nodes()
+    held = [_as(a.pool, "alice") for _ in range(CAP - 1)] + [_as(a.pool, "xavier")]
+    slots = _NewsDuringTheAnswer(redis_url, 5.0)
+    b = FtpPool(capped.config(), size=CAP, shared=slots, wait_timeout=30)
+    try:
+        assert b._slots is not None
+        token = pool_user.set("bob")
+        try:
+            assert b.try_acquire() is None  # no slot: refused, and news of one freed came meanwhile
+        finally:
+            pool_user.reset(token)
+        assert not b._slots.holding()  # so no hold-off: the waiters look again at once
+        a.pool.release(held.pop())  # a slot for b's next try; alice is at her cap:
+        token = pool_user.set("alice")
+        try:
+            ask = b._ask()  # a caller that waits (a health check's refusal holds nobody off)
+        finally:
+            pool_user.reset(token)
+        try:
+            assert b._share(ask, wait=True, new=True) is None  # her cap; a grant went back meanwhile
+            assert not b._slots.holding_user("alice")
+        finally:
+            b._done(ask)
+    finally:
+        for c in held:
+            a.pool.release(c)
+        b.close()
+        assert b._slots is not None
+        b._slots.join(5)
+        slots.close()

@@ -59,13 +59,16 @@ Grant = FtpClient | str
 class Ask:
     """One caller's request over its retries: ``started`` (monotonic seconds) and
     ``seq`` keep its place; ``waiter``: its id in the cluster's waiting set (with fair
-    shares), ``served``: the store granted it (and so forgot the waiter)."""
+    shares), ``served``: the store granted it (and so forgot the waiter);
+    ``finished``: the caller stopped waiting (cancelled while a grant of it was still
+    being readied in the executor: a refusal then must not leave it registered)."""
 
     user: str | None
     seq: int
     started: float
     waiter: str = ""
     served: bool = False
+    finished: bool = False
 
 
 @dataclass

@@ -88,7 +88,9 @@ class FtpPool(Granting):
         if not why:
             ask.served = grant != UNSHARED  # the store forgot its waiter
             return slot, grant
-        if why == "full":
+        if ask.finished:  # the caller is gone (cancelled meanwhile): not waiting any more
+            self._slots.unwait(ask.waiter)
+        elif why == "full":
             self._slots.hold()
         elif wait:  # a health check's refusal holds nobody off
             self._slots.hold_user(ask.user)
@@ -97,7 +99,9 @@ class FtpPool(Granting):
         return None
 
     def _done(self, ask: Ask) -> None:
-        """The caller has stopped waiting: its registration, if any, ends."""
+        """The caller has stopped waiting: its registration, if any, ends (also one
+        made after this, by a grant of it still being readied: :attr:`Ask.finished`)."""
+        ask.finished = True
         if ask.waiter and not ask.served and self._slots is not None:
             self._slots.unwait(ask.waiter)
 

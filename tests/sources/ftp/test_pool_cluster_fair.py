@@ -20,6 +20,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -426,6 +427,60 @@ def test_news_between_a_refusal_and_its_hold_off_ends_it(capped: Capped, nodes: 
         finally:
             b._done(ask)
     finally:
+        for c in held:
+            a.pool.release(c)
+        b.close()
+        assert b._slots is not None
+        b._slots.join(5)
+        slots.close()
+
+
+class _Gated(LeasedSlots):
+    """The real store, whose grants wait for the test's go (``gate``)."""
+
+    def __init__(self, url: str, ttl: float) -> None:
+        super().__init__(url, ttl)
+        self.gate, self.entered, self.answered = threading.Event(), threading.Event(), threading.Event()
+
+    def take_share(self, *args: Any, **kw: Any) -> tuple[str | None, str | None, str]:
+        self.entered.set()
+        self.gate.wait(30)
+        try:
+            return super().take_share(*args, **kw)
+        finally:
+            self.answered.set()
+
+
+def test_a_caller_cancelled_while_its_grant_is_asked_for_leaves_no_waiter(
+        capped: Capped, nodes: Any, store: Redis, redis_url: str) -> None:
+    """A stream request cancelled (the client went away) while its pool asks Redis in
+    the executor: the refusal that comes after the cancel registers it as waiting,
+    and that registration ends at once (else it was renewed for as long as the
+    process lived, and other users with more connections waited for a ghost)."""
+    a = nodes()
+    held = [_as(a.pool, "xavier") for _ in range(CAP - 1)] + [_as(a.pool, "yann")]
+    slots = _Gated(redis_url, 5.0)
+    b = FtpPool(capped.config(), size=CAP, shared=slots, wait_timeout=30)
+    io = ThreadPoolExecutor(1, thread_name_prefix="pool-io")  # the source's own (asyncio.run waits for its default)
+
+    async def main() -> None:
+        pool_user.set("bob")
+        task = asyncio.ensure_future(b.aacquire(io))
+        while not slots.entered.is_set():  # asking Redis, in the executor
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    try:
+        asyncio.run(main())
+        slots.gate.set()  # the answer now: no slot (refused, bob registered)
+        assert slots.answered.wait(10)
+        _until(lambda: store.waiting() == [], "the cancelled caller's registration ended")
+        assert not slots._waiting
+    finally:
+        slots.gate.set()
+        io.shutdown(wait=True)
         for c in held:
             a.pool.release(c)
         b.close()

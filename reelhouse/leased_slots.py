@@ -141,8 +141,11 @@ class LeasedSlots:
         slot, grant = secrets.token_hex(8), secrets.token_hex(8)
         args: list[object] = [limit, self.ttl, slot, max(0, round(want * 1000)) if limit else 0, user,
                               user_limit, grant, waiter, max(0.0, waited), self.id, _NEWS + key]
-        with self._lock:
-            gone = [self._held.pop(t) for t in returns if t in self._held]
+        with self._lock:  # (one taken under another key, the server's address resolved anew: alone)
+            gone = [self._held.pop(t) for t in returns if t in self._held and self._held[t][2] == key]
+            elsewhere = [t for t in returns if t in self._held]
+        for token in elsewhere:
+            self.give_back(token)
         args.append(len(gone))
         args.extend(member for _, member, _, _ in gone)
         for other in others:

@@ -159,3 +159,18 @@ def test_unwait_and_give_back_tell_the_news(redis_url: str) -> None:
     finally:
         a.close()
         b.close()
+
+
+def test_grants_given_back_in_the_next_grants_script(redis_url: str) -> None:
+    a = LeasedSlots(redis_url, ttl=5.0)
+    try:
+        _, here, _ = a.take_share("s", "alice", 1)
+        _, there, _ = a.take_share("t", "alice", 1)  # another key (a server resolved anew)
+        assert here and there
+        assert a.take_share("s", "alice", 1)[2] == "limit"
+        _, again, why = a.take_share("s", "alice", 1, returns=[here, there])
+        assert why == "" and again  # hers given back first, in the same script
+        assert a._redis.zcard("reelhouse:shares:s") == 1 and a._redis.zcard("reelhouse:shares:t") == 0
+        assert here not in a._held and there not in a._held
+    finally:
+        a.close()

@@ -134,7 +134,7 @@ class ServerSlots:
         self._grants: dict[int, str] = {}  # id(connection) → its user's grant (fair shares)
         self._ungranted: list[str] = []  # grants of released connections, to give back
         self._user_hold: dict[str | None, float] = {}  # user → monotonic: no grant before
-        self._yield_until = 0.0  # monotonic: another process's waiter is first in line
+        self._yield_until = 0.0  # monotonic: another process's waiter is first in line (once)
         #: whether the store keeps users' fair shares (:class:`FairSlots`)
         self.fair = callable(getattr(shared, "take_share", None))
         self._hold_until = 0.0  # monotonic: no new connection before (the cluster is full)
@@ -236,8 +236,10 @@ class ServerSlots:
 
     def yield_idle(self) -> None:
         """The first caller in line waits in another process: this pool's idle
-        connections are closed at once (at the next release, or tick, if none)."""
-        self._yield_until = self._wanted_until = time.monotonic() + WANT
+        connections are closed at once (or at the next release within :data:`WANT`
+        seconds, if none is idle yet), once: the connections idle after that stay
+        (another refusal yields again)."""
+        self._yield_until = time.monotonic() + WANT
         self.idled()
 
     def _listen(self) -> None:
@@ -269,7 +271,8 @@ class ServerSlots:
         """The pool has an idle connection now: when news said within :data:`WANT`
         seconds that another process waits, the helper thread tends (closes idle
         ones) at once instead of at its next tick. No I/O; returns at once."""
-        if time.monotonic() < self._wanted_until and not self._closed and self._has_idle():
+        now = time.monotonic()
+        if (now < self._wanted_until or now < self._yield_until) and not self._closed and self._has_idle():
             self._returns.put(_TEND_NOW)
             self._start()
 
@@ -431,6 +434,7 @@ class ServerSlots:
         if not self._has_idle():
             return
         if time.monotonic() < self._yield_until or self.wanted():
+            self._yield_until = 0.0
             self._close_idle(0.0, 0)
         else:
             self._close_idle(self.idle_close, 1)

@@ -76,7 +76,7 @@ class _Waiter:
     user: str | None
     seq: int
     wake: Callable[[], None]
-    started: float
+    ask: Ask
     grant: Grant | None = None
 
 
@@ -168,16 +168,21 @@ class Granting:
             wake()
 
     def _others(self, ask: Ask) -> list[tuple[str, int, float]]:
-        """The other users waiting here under their cap, as (user, cap, longest wait in
-        seconds), for the store to weigh (:meth:`.slots.ServerSlots.share`)."""
+        """The other users waiting here under their cap and not registered in the
+        cluster's waiting set yet, as (user, cap, longest wait in seconds), for the
+        store to weigh (:meth:`.slots.ServerSlots.share`). A registered one is weighed
+        as registered, with the time it began to wait fixed then: weighed again with
+        one measured now (a round trip's jitter apart), two waiters could each find
+        the other first, and every waiter be refused for ever."""
         now = time.monotonic()
         found: dict[str | None, tuple[str, int, float]] = {}
         with self._lock:
             for w in self._waiters:
-                if w.user == ask.user or self._held[w.user] >= self._cap(w.user):
-                    continue  # the caller's own, or one this pool would not serve anyway
-                if w.user not in found or now - w.started > found[w.user][2]:
-                    found[w.user] = (w.user or "", self._cap(w.user), now - w.started)
+                if w.user == ask.user or w.ask.waiter or self._held[w.user] >= self._cap(w.user):
+                    continue  # the caller's own, registered, or one this pool would not serve anyway
+                waited = now - w.ask.started
+                if w.user not in found or waited > found[w.user][2]:
+                    found[w.user] = (w.user or "", self._cap(w.user), waited)
         return list(found.values())
 
     def _enqueue(self, ask: Ask, wake: Callable[[], None]) -> _Waiter | Grant:
@@ -194,7 +199,7 @@ class Granting:
             if user is not None and sum(w.user == user for w in self._waiters) >= self.user_waiters:
                 raise SourceBusy(f"{self.user_waiters} requests of yours wait for this FTP "
                                  "server already; try again when one has finished")
-            waiter = _Waiter(user, seq, wake, ask.started)
+            waiter = _Waiter(user, seq, wake, ask)
             self._waiters.append(waiter)
             return waiter
 

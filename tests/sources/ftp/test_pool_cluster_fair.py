@@ -552,3 +552,32 @@ def test_many_users_over_three_processes_leave_nothing_behind(capped: Capped, st
     assert capped.refused == 0 and capped.peak <= CAP
     assert store.grants() == Counter() and store.waiting() == []
     assert store.r.zcard(f"reelhouse:slots:{store.key}") == 0
+
+
+def test_registered_waiters_are_weighed_by_their_registration(
+        capped: Capped, nodes: Any, store: Redis, served: Served) -> None:
+    """Two waiters of one process, both registered: a grant asked for another user of
+    that process weighs them as registered (the time each began to wait fixed then),
+    not again as the process's own unregistered waiters with a wait measured anew: a
+    round trip's jitter apart, two waiters could each find the other first, and all
+    were refused until they timed out (the many-users test, one round in five)."""
+    from reelhouse.sources.ftp.granting import Ask
+
+    p0, p1 = nodes(wait_timeout=30), nodes(wait_timeout=30)
+    held = [_as(p0.pool, "xavier") for _ in range(CAP - 1)] + [_as(p0.pool, "yann")]
+    try:
+        served.wait(p1.pool, "carol")
+        _until(lambda: store.waiting() == ["carol"], "carol registered")
+        served.wait(p1.pool, "dave")
+        _until(lambda: store.waiting() == ["carol", "dave"] and p1.pool.stats["waiting"] == 2,
+               "dave registered, both waiting")
+        assert p1.pool._others(Ask("erin", 99, time.monotonic())) == []
+        p0.pool.release(held.pop())  # a slot for p1, once p0 closes its idle connection
+        served.until(1)
+        assert served.users() == ["carol"]
+        p0.pool.release(held.pop())
+        served.until(2)
+        assert served.users() == ["carol", "dave"]
+    finally:
+        for c in held:
+            p0.pool.release(c)

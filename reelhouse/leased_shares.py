@@ -20,7 +20,9 @@ processes never both pass on the same state):
 
 The grant is refused (``limit``) when the user holds ``user_limit`` already, and
 (``waits``) when another user waits, registered or among the process's own waiters
-(passed in), who is under its own cap and holds fewer grants, or as many and began to
+not registered yet (passed in; a registered one is weighed only as registered, with
+its ``since``: weighed also with a wait measured anew, two waiters could each find the
+other first), who is under its own cap and holds fewer grants, or as many and began to
 wait earlier: the rule of :mod:`reelhouse.sources.ftp.granting` (fewest held first,
 then the longest waiting), over the cluster. ``waits-elsewhere``: the first in that
 order is a waiter of another process (the asking process should give its idle

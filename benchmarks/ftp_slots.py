@@ -9,7 +9,10 @@ A pyftpdlib server (own process) and a redis-server on loopback. Reported, in ms
   dropped: without Redis (the limit: what a connection costs anyway) and with the
   shared count (one more Redis script before, a give-back after, off the caller's
   thread);
-- ``reused``: ``acquire()`` of an idle connection, both ways (no Redis on this path);
+- ``reused``: ``acquire()`` of an idle connection, both ways; with the shared count
+  it asks Redis for the user's grant (fair shares over the cluster, one script; the
+  grant goes back off the caller's thread at ``release``); ``reused_slots_only`` is
+  a store that keeps no fair shares (the behaviour before them: no Redis on this path);
 - ``take_give_back``: one ``LeasedSlots.take`` + ``give_back`` alone;
 - ``handover``: pool A holds every slot, pool B (another "process": its own
   LeasedSlots) waits in ``acquire()``; the time from A's ``release`` to B holding a
@@ -17,7 +20,12 @@ A pyftpdlib server (own process) and a redis-server on loopback. Reported, in ms
   and when A drops it (its slot goes back at once); ``handover_*`` with Redis pub/sub
   news (a freed slot wakes B, B's refusal makes A close its idle one at once),
   ``handover_*_polling`` as before them (B polls every 0.2 s, A looks every 0.5 s),
-  in the same run.
+  in the same run;
+- ``handover_fair``: users' fair shares over two processes (3 slots, a user's cap 2):
+  in pool A alice holds one connection, xavier the two others, alice waits for a
+  second one; bob waits in pool B; from xavier's ``release`` of one in A to bob
+  holding a connection (A refuses alice, closes the idle connection, bob's process
+  takes its slot).
 
 No peer: other FTP proxies (rclone) count per process. One JSON object on stdout.
 """
@@ -40,7 +48,7 @@ from _setup import FTP_PASSWORD, FTP_USER, Ftpd, emit, free_port, kill_groups, l
 
 from reelhouse.leased_slots import LeasedSlots
 from reelhouse.sources.ftp.client import FtpConfig
-from reelhouse.sources.ftp.pool import FtpPool
+from reelhouse.sources.ftp.pool import FtpPool, pool_user
 
 
 def _ms(values: list[float]) -> dict[str, float]:
@@ -76,6 +84,60 @@ class _Polling(LeasedSlots):
     """LeasedSlots that tells no news to its pools (they poll, as before pub/sub)."""
 
     listen = None  # type: ignore[assignment]
+
+
+class _SlotsOnly(LeasedSlots):
+    """LeasedSlots that keeps no fair shares (the pools count per process, as before)."""
+
+    take_share = None  # type: ignore[assignment]
+
+
+def _as(pool: FtpPool, user: str) -> Any:
+    token = pool_user.set(user)
+    try:
+        return pool.acquire()[0]
+    finally:
+        pool_user.reset(token)
+
+
+def _handover_fair(config: FtpConfig, url: str, rounds: int) -> list[float]:
+    slots_a, slots_b = LeasedSlots(url, 15.0), LeasedSlots(url, 15.0)
+    a = FtpPool(config, size=3, shared=slots_a, wait_timeout=30)
+    b = FtpPool(config, size=3, shared=slots_b, wait_timeout=30)
+    out = []
+    try:
+        for _ in range(rounds):
+            alice, xavier, other = _as(a, "alice"), _as(a, "xavier"), _as(a, "xavier")
+            got: list[tuple[str, Any, float]] = []
+
+            def wait(pool: FtpPool, user: str, into: list[tuple[str, Any, float]] = got) -> None:
+                client = _as(pool, user)
+                into.append((user, client, time.perf_counter()))
+
+            bob = threading.Thread(target=wait, args=(b, "bob"))
+            bob.start()
+            time.sleep(0.3)  # bob refused (no slot) and registered as waiting
+            second = threading.Thread(target=wait, args=(a, "alice"))
+            second.start()
+            time.sleep(0.1)  # alice waits in A
+            t = time.perf_counter()
+            a.release(xavier)
+            bob.join(30)
+            assert got and got[0][0] == "bob", got
+            out.append(got[0][2] - t)
+            b.release(got[0][1], reusable=False)
+            second.join(30)
+            a.release(got[1][1], reusable=False)
+            a.release(alice, reusable=False)
+            a.release(other, reusable=False)
+            a.drop_idle()
+            b.drop_idle()
+            time.sleep(0.05)
+    finally:
+        for pool, slots in ((a, slots_a), (b, slots_b)):
+            pool.close()
+            slots.close()
+    return out
 
 
 def _handover(config: FtpConfig, url: str, size: int, rounds: int, keep_idle: bool,
@@ -139,7 +201,8 @@ def main() -> None:
                 slots.give_back(token)
                 took.append(time.perf_counter() - t)
             result["take_give_back"] = _ms(took)
-            for name, shared in (("alone", None), ("shared", slots)):
+            slots_only = _SlotsOnly(url, 15.0)
+            for name, shared in (("alone", None), ("shared", slots), ("slots_only", slots_only)):
                 log(f"acquire, {name}")
                 pool = FtpPool(config, size=5, shared=shared)
                 try:
@@ -148,12 +211,15 @@ def main() -> None:
                 finally:
                     pool.close()
             slots.close()
+            slots_only.close()
             result["new_overhead_ms"] = round(result["new_shared"]["median_ms"] - result["new_alone"]["median_ms"], 3)
             for name, keep in (("idle", True), ("dropped", False)):
                 for suffix, kind in (("", LeasedSlots), ("_polling", _Polling)):
                     log(f"handover, {name}{suffix}")
                     result[f"handover_{name}{suffix}"] = _ms(_handover(config, url, 2, args.handovers, keep,
                                                                        kind))
+            log("handover, fair shares")
+            result["handover_fair"] = _ms(_handover_fair(config, url, args.handovers))
     finally:
         kill_groups([redis])
     emit(result)

@@ -115,7 +115,8 @@ class Settings(BaseSettings):
     ftp_user_connections: int = Field(
         default=0, ge=0, le=64,
         description="Most pooled FTP connections of one source one user holds (streams); "
-        "0: the pool size minus one, so another user always finds one.",
+        "0: the pool size minus one, so another user always finds one. With redis_url, "
+        "counted over every process (reelhouse/leased_shares.py).",
     )
     ftp_user_waiters: int = Field(
         default=8, ge=1, le=1000,

@@ -18,16 +18,23 @@ when a slot is given back, ``wanted`` when a taker is refused with ``want``. A p
 that listens (:meth:`LeasedSlots.listen`) hears it at once (one subscriber connection and
 thread per process), so a waiter need not poll; pub/sub loses messages while a
 subscriber reconnects, so listeners keep a slow poll as well.
+
+Users' fair shares of a key (who may take a slot, or use one held already, while
+other users wait), over the cluster: :meth:`LeasedSlots.take_share`, the rule and
+the keys in :mod:`reelhouse.leased_shares`.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from reelhouse.leased_shares import GRANTS, TAKE_SHARE, UNWAIT, WAIT_INFO, WAITING
 
 __all__ = ["LeasedSlots"]
 
@@ -54,7 +61,7 @@ _RENEW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 for i, key in ipairs(KEYS) do
-  redis.call('ZADD', key, 'XX', now + tonumber(ARGV[1]), ARGV[i + 1])
+  if ARGV[i + 1] ~= '' then redis.call('ZADD', key, 'XX', now + tonumber(ARGV[1]), ARGV[i + 1]) end
   redis.call('EXPIRE', key, math.ceil(tonumber(ARGV[1])) + 1)
 end
 return #KEYS
@@ -73,7 +80,13 @@ class LeasedSlots:
         self._redis: Any = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self._take: Any = self._redis.register_script(_TAKE)
         self._renew: Any = self._redis.register_script(_RENEW)
-        self._held: dict[str, str] = {}  # token → key
+        self._take_share: Any = self._redis.register_script(TAKE_SHARE)
+        self._unwait: Any = self._redis.register_script(UNWAIT)
+        #: this process's prefix of waiter ids (``<id>.<n>``, :meth:`waiter`)
+        self.id = secrets.token_hex(6) + "."
+        self._ids = itertools.count()
+        self._held: dict[str, tuple[str, str, str, str]] = {}  # token → (set, member, key, news)
+        self._waiting: dict[str, str] = {}  # waiter id → key
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,21 +104,88 @@ class LeasedSlots:
                 self._redis.publish(_NEWS + key, "wanted")
             return None
         with self._lock:
-            self._held[token] = key
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._keep, name="leased-slots", daemon=True)
-                self._thread.start()
+            self._held[token] = (_PREFIX + key, token, key, "freed")
+            self._keeping()
         return token
 
-    def give_back(self, token: str) -> None:
-        """Free a slot taken by :meth:`take` (once)."""
+    def _keeping(self) -> None:
+        """Start the renewing thread (with the lock held)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._keep, name="leased-slots", daemon=True)
+            self._thread.start()
+
+    def waiter(self) -> str:
+        """A new waiter id of this process for :meth:`take_share` (no I/O)."""
+        return f"{self.id}{next(self._ids)}"
+
+    def take_share(self, key: str, user: str, user_limit: int, *, limit: int = 0, want: float = 0.0,
+                   waiter: str = "", waited: float = 0.0, others: Sequence[tuple[str, int, float]] = (),
+                   returns: Sequence[str] = ()) -> tuple[str | None, str | None, str]:
+        """A grant of ``key`` for ``user`` (any string; ``""``: the server's own work)
+        over the cluster, by the rule of :mod:`reelhouse.leased_shares`: at most
+        ``user_limit`` grants per user (0: no cap), none while another user waits who
+        holds fewer (or as many and waits longer). With ``limit`` > 0 a slot of ``key``
+        too (at most ``limit`` in the cluster, as :meth:`take`; ``want`` as there).
+
+        ``waiter`` (:meth:`waiter`; "" for a caller that will not wait) is registered as
+        waiting when refused, since ``waited`` seconds ago, renewed until granted or
+        :meth:`unwait`; ``others``: the process's other waiters not registered yet, as
+        (user, user_limit, seconds waited), weighed but not registered; ``returns``:
+        grants of ``key`` this process gives back first, in the same script (a caller
+        who just released a connection is not counted with it).
+
+        Returns ``(slot token or None, grant token, "")`` when granted (both go back with
+        :meth:`give_back`), else ``(None, None, why)``: ``limit``, ``waits``,
+        ``waits-elsewhere`` (the first in line waits in another process) or ``full``.
+        Blocks on Redis; raises what redis-py raises when it is unreachable."""
+        slot, grant = secrets.token_hex(8), secrets.token_hex(8)
+        args: list[object] = [limit, self.ttl, slot, max(0, round(want * 1000)) if limit else 0, user,
+                              user_limit, grant, waiter, max(0.0, waited), self.id, _NEWS + key]
+        with self._lock:  # (one taken under another key, the server's address resolved anew: alone)
+            gone = [self._held.pop(t) for t in returns if t in self._held and self._held[t][2] == key]
+            elsewhere = [t for t in returns if t in self._held]
+        for token in elsewhere:
+            self.give_back(token)
+        args.append(len(gone))
+        args.extend(member for _, member, _, _ in gone)
+        for other in others:
+            args.extend(other)
+        if waiter:
+            with self._lock:  # renewed from now on (registered by the script if refused)
+                self._waiting[waiter] = key
+                self._keeping()
+        why = self._take_share(keys=[_PREFIX + key, _WANTED + key, GRANTS + key, WAITING + key, WAIT_INFO + key],
+                               args=args)[0].decode()
+        if why != "ok":
+            if why == "full" and want > 0:
+                self._redis.publish(_NEWS + key, "wanted")
+            return None, None, why
         with self._lock:
-            key = self._held.get(token)
-        if key is None:
+            self._waiting.pop(waiter, None)
+            if limit:
+                self._held[slot] = (_PREFIX + key, slot, key, "freed")
+            self._held[grant] = (GRANTS + key, f"{grant}|{user}", key, "shares")
+            self._keeping()
+        return (slot if limit else None), grant, ""
+
+    def unwait(self, waiter: str) -> None:
+        """``waiter`` waits no more (it gave up): gone from the cluster's waiting set."""
+        with self._lock:
+            key = self._waiting.pop(waiter, None)
+        if key is not None:
+            self._unwait(keys=[WAITING + key, WAIT_INFO + key], args=[waiter, _NEWS + key])
+
+    def give_back(self, token: str) -> None:
+        """Free a slot taken by :meth:`take` or a slot or grant of :meth:`take_share`
+        (once); publishes ``freed`` (a slot) or ``shares`` (a grant)."""
+        with self._lock:
+            held = self._held.get(token)
+        if held is None:
             return
+        where, member, key, news = held
         pipe = self._redis.pipeline(transaction=False)
-        pipe.zrem(_PREFIX + key, token)
-        pipe.publish(_NEWS + key, "freed")
+        pipe.zrem(where, member)
+        pipe.publish(_NEWS + key, news)
         pipe.execute()
         with self._lock:  # held until gone from Redis: a close() meanwhile gives it back too
             self._held.pop(token, None)
@@ -113,7 +193,9 @@ class LeasedSlots:
     def listen(self, key: str, callback: Callable[[str], None]) -> None:
         """Call ``callback("freed")`` when a slot of ``key`` is given back anywhere in
         the cluster, ``callback("wanted")`` when a taker of it is refused with
-        ``want``; from this object's subscriber thread (keep it short). Messages sent
+        ``want``, ``callback("shares")`` when a grant of it is given back or a waiter
+        leaves (:meth:`take_share`); from this object's subscriber thread (keep it
+        short). Messages sent
         while Redis is unreachable are lost: poll as well, slowly."""
         with self._lock:
             self._listeners.setdefault(key, []).append(callback)
@@ -169,11 +251,16 @@ class LeasedSlots:
         return bool(self._redis.exists(_WANTED + key))
 
     def renew(self) -> None:
-        """Extend every slot this process holds by ``ttl`` seconds."""
+        """Extend every slot and grant this process holds, and the registrations of its
+        waiters, by ``ttl`` seconds."""
         with self._lock:
-            held = list(self._held.items())
-        if held:
-            self._renew(keys=[_PREFIX + key for _, key in held], args=[self.ttl, *(t for t, _ in held)])
+            keys = [where for where, _, _, _ in self._held.values()]
+            members = [member for _, member, _, _ in self._held.values()]
+            for waiter, key in self._waiting.items():
+                keys += [WAITING + key, WAIT_INFO + key]
+                members += [waiter, ""]  # "": the hash's expiry only
+        if keys:
+            self._renew(keys=keys, args=[self.ttl, *members])
 
     def _keep(self) -> None:
         _quiet()
@@ -184,13 +271,17 @@ class LeasedSlots:
                 log.warning("renewing shared slots failed", exc_info=True)
 
     def close(self) -> None:
-        """Give every slot back, stop renewing and listening."""
+        """Give every slot and grant back, end every registration, stop renewing and
+        listening."""
         self._stop.set()  # the subscriber ends within a second (or as its connection closes)
         with self._lock:
-            held, self._held = list(self._held.items()), {}
+            held, self._held = list(self._held.values()), {}
+            waiting, self._waiting = list(self._waiting.items()), {}
         try:
-            for token, key in held:
-                self._redis.zrem(_PREFIX + key, token)
+            for where, member, _, _ in held:
+                self._redis.zrem(where, member)
+            for waiter, key in waiting:
+                self._unwait(keys=[WAITING + key, WAIT_INFO + key], args=[waiter, _NEWS + key])
         except Exception:  # Redis unreachable: the leases run out by themselves
             log.warning("giving back shared slots failed", exc_info=True)
         self._redis.close()

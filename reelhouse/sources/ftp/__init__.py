@@ -4,8 +4,9 @@ whole listings, straight into Entry), ``replies`` (reply codes and failures → 
 errors), ``tls``, ``pipeline`` (a listing in one write), ``statlist`` (listings over the
 control connection), ``connection`` (one control connection: login, TLS, features),
 ``lister`` (folder listings and entry details on it), ``client`` (reads, writes, tree
-edits on it), ``slots`` (connections counted over the cluster), ``granting`` (who gets the next
-connection, fairly), ``pool`` (per-source connection pool), ``pooled`` (commands on pooled
+edits on it), ``address`` (the address a server is counted under), ``slots``
+(connections and users' fair shares counted over the cluster), ``granting`` (who gets
+the next connection, fairly), ``pool`` (per-source connection pool), ``pooled`` (commands on pooled
 connections with one retry, the source's executor), ``reads`` (range reads with
 mid-stream resume), ``source`` (FtpSource: listings, the walk in batches, writes)."""
 

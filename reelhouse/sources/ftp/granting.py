@@ -18,6 +18,13 @@ loop), so streams waiting for a connection never fill an executor. With the shar
 count (:mod:`.slots`), waiters are woken when a slot is freed anywhere (Redis pub/sub) and
 also look again every :attr:`.slots.ServerSlots.retry` seconds (news lost, or a
 refused pool's hold-off running out), keeping their place.
+
+Over a cluster (several processes on one Redis): the counts and the waiters above are
+the process's own, so the pool's choice is checked in Redis before the connection is
+used (:meth:`.slots.ServerSlots.share`, :mod:`reelhouse.leased_shares`): the cap and
+the order "fewest held, then longest waiting" hold over every process's users and
+waiters. A user refused there waits (:meth:`.slots.ServerSlots.hold_user`) and is
+skipped here meanwhile.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.config import FtpConfig
 from reelhouse.sources.ftp.slots import ServerSlots
 
-__all__ = ["Granting", "pool_user"]
+__all__ = ["Ask", "Granting", "pool_user"]
 
 #: Who the current pool work is for (e.g. ``"user:3"``); ``None``: the server's own.
 pool_user: ContextVar[str | None] = ContextVar("reelhouse_pool_user", default=None)
@@ -49,10 +56,27 @@ Grant = FtpClient | str
 
 
 @dataclass
+class Ask:
+    """One caller's request over its retries: ``started`` (monotonic seconds) and
+    ``seq`` keep its place; ``waiter``: its id in the cluster's waiting set (with fair
+    shares), ``served``: the store granted it (and so forgot the waiter);
+    ``finished``: the caller stopped waiting (cancelled while a grant of it was still
+    being readied in the executor: a refusal then must not leave it registered)."""
+
+    user: str | None
+    seq: int
+    started: float
+    waiter: str = ""
+    served: bool = False
+    finished: bool = False
+
+
+@dataclass
 class _Waiter:
     user: str | None
     seq: int
     wake: Callable[[], None]
+    ask: Ask
     grant: Grant | None = None
 
 
@@ -104,8 +128,11 @@ class Granting:
     def _cap(self, user: str | None) -> int:
         return self.size if user is None else self.user_limit
 
+    def _eligible(self, user: str | None) -> bool:
+        return self._held[user] < self._cap(user) and (self._slots is None or not self._slots.holding_user(user))
+
     def _take(self, user: str | None) -> Grant | None:
-        if self._held[user] >= self._cap(user):
+        if not self._eligible(user):
             return None
         if self._idle:
             client = self._idle.pop()  # most recently used: warmest
@@ -123,7 +150,7 @@ class Granting:
         once the lock is released."""
         wakes: list[Callable[[], None]] = []
         while self._waiters:
-            ready = [w for w in self._waiters if self._held[w.user] < self._cap(w.user)]
+            ready = [w for w in self._waiters if self._eligible(w.user)]
             if not ready:
                 break
             best = min(ready, key=lambda w: (self._held[w.user], w.seq))
@@ -140,8 +167,27 @@ class Granting:
         for wake in wakes:
             wake()
 
-    def _enqueue(self, user: str | None, wake: Callable[[], None], seq: int) -> _Waiter | Grant:
+    def _others(self, ask: Ask) -> list[tuple[str, int, float]]:
+        """The other users waiting here under their cap and not registered in the
+        cluster's waiting set yet, as (user, cap, longest wait in seconds), for the
+        store to weigh (:meth:`.slots.ServerSlots.share`). A registered one is weighed
+        as registered, with the time it began to wait fixed then: weighed again with
+        one measured now (a round trip's jitter apart), two waiters could each find
+        the other first, and every waiter be refused for ever."""
+        now = time.monotonic()
+        found: dict[str | None, tuple[str, int, float]] = {}
+        with self._lock:
+            for w in self._waiters:
+                if w.user == ask.user or w.ask.waiter or self._held[w.user] >= self._cap(w.user):
+                    continue  # the caller's own, registered, or one this pool would not serve anyway
+                waited = now - w.ask.started
+                if w.user not in found or waited > found[w.user][2]:
+                    found[w.user] = (w.user or "", self._cap(w.user), waited)
+        return list(found.values())
+
+    def _enqueue(self, ask: Ask, wake: Callable[[], None]) -> _Waiter | Grant:
         """A grant now, or a registered waiter; raises SourceBusy past ``user_waiters``."""
+        user, seq = ask.user, ask.seq
         with self._lock:
             if self._closed:
                 raise SourceUnavailable("the FTP source was closed")
@@ -153,7 +199,7 @@ class Granting:
             if user is not None and sum(w.user == user for w in self._waiters) >= self.user_waiters:
                 raise SourceBusy(f"{self.user_waiters} requests of yours wait for this FTP "
                                  "server already; try again when one has finished")
-            waiter = _Waiter(user, seq, wake)
+            waiter = _Waiter(user, seq, wake, ask)
             self._waiters.append(waiter)
             return waiter
 
@@ -180,9 +226,9 @@ class Granting:
         self._call(wakes)
 
     # -- waiting -----------------------------------------------------------------------
-    def _grant_sync(self, user: str | None, deadline: float, seq: int) -> Grant:
+    def _grant_sync(self, ask: Ask, deadline: float) -> Grant:
         done = threading.Event()
-        got = self._enqueue(user, done.set, seq)
+        got = self._enqueue(ask, done.set)
         if not isinstance(got, _Waiter):
             return got
         while not done.wait(self._slice(deadline)) and time.monotonic() < deadline:
@@ -192,7 +238,7 @@ class Granting:
             raise self._busy()
         return grant
 
-    async def _grant_async(self, user: str | None, deadline: float, seq: int) -> Grant:
+    async def _grant_async(self, ask: Ask, deadline: float) -> Grant:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
 
@@ -203,7 +249,7 @@ class Granting:
         def wake() -> None:
             loop.call_soon_threadsafe(settle)
 
-        got = self._enqueue(user, wake, seq)
+        got = self._enqueue(ask, wake)
         if not isinstance(got, _Waiter):
             return got
         try:
@@ -217,7 +263,7 @@ class Granting:
         except BaseException:
             grant = self._give_up(got)
             if grant is not None:
-                self._return_grant(grant, user)
+                self._return_grant(grant, ask.user)
             raise
         grant = self._give_up(got)
         if grant is None:

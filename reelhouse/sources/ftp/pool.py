@@ -13,6 +13,9 @@ Several processes (``shared``, :mod:`.slots`: Redis with ``redis_url``): a new
 connection first takes one of the ``size`` slots of its server+user counted over the
 cluster, and gives it back once closed. When the cluster has none free, callers wait
 for one of the pool's own connections or for its next try (until ``wait_timeout``).
+With a store that keeps users' fair shares (:class:`.slots.FairSlots`), every
+connection handed to a user, new or idle, is granted by the store first, so a user's
+cap and the order of the waiting users hold over every process (:mod:`.granting`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from contextlib import contextmanager
 from reelhouse.errors import ReelhouseError, SourceBusy, SourceUnavailable
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.config import FtpConfig
-from reelhouse.sources.ftp.granting import CLOSED, Grant, Granting, pool_user
+from reelhouse.sources.ftp.granting import CLOSED, Ask, Grant, Granting, pool_user
 from reelhouse.sources.ftp.slots import UNSHARED, ServerSlots, SharedSlots
 
 __all__ = ["FtpPool", "pool_user"]
@@ -70,15 +73,54 @@ class FtpPool(Granting):
             has_idle=lambda: bool(self._idle) and not self._closed,  # a hint: no lock
             wake=self._redispatch)
 
-    def _ready(self, grant: Grant, user: str | None, wait: bool = True) -> tuple[FtpClient, bool] | None:
+    def _ask(self) -> Ask:
+        return Ask(pool_user.get(), next(self._seq), time.monotonic())
+
+    def _share(self, ask: Ask, wait: bool, new: bool) -> tuple[str, str] | None:
+        """The store's grant for ``ask`` (with ``new``, and a slot): ``(slot, grant)``,
+        or None (refused: the caller waits; the pool holds off as the answer says)."""
+        assert self._slots is not None
+        if wait and not ask.waiter:
+            ask.waiter = self._slots.waiter()
+        slot, grant, why = self._slots.share(
+            ask.user, self._cap(ask.user), new=new, want=wait, waiter=ask.waiter if wait else "",
+            waited=time.monotonic() - ask.started, others=self._others(ask))
+        if not why:
+            ask.served = grant != UNSHARED  # the store forgot its waiter
+            return slot, grant
+        if ask.finished:  # the caller is gone (cancelled meanwhile): not waiting any more
+            self._slots.unwait(ask.waiter)
+        elif why == "full":
+            self._slots.hold()
+        elif wait:  # a health check's refusal holds nobody off
+            self._slots.hold_user(ask.user)
+            if why == "waits-elsewhere":
+                self._slots.yield_idle()
+        return None
+
+    def _done(self, ask: Ask) -> None:
+        """The caller has stopped waiting: its registration, if any, ends (also one
+        made after this, by a grant of it still being readied: :attr:`Ask.finished`)."""
+        ask.finished = True
+        if ask.waiter and not ask.served and self._slots is not None:
+            self._slots.unwait(ask.waiter)
+
+    def _ready(self, grant: Grant, ask: Ask, wait: bool = True) -> tuple[FtpClient, bool] | None:
         """Turn a grant into a usable connection (connect, or NOOP-check an old one);
-        None when the caller must wait again (a dead idle connection, a 421)."""
+        None when the caller must wait again (a dead idle connection, a 421, the
+        cluster's fair shares say another user comes first)."""
         if grant == CLOSED:
             raise SourceUnavailable("the FTP source was closed" if self._closed
                                     else "the FTP source is stopping: its commands were cut")
         if not isinstance(grant, FtpClient):
-            return self._connect(user, wait)
+            return self._connect(ask, wait)
         client = grant
+        if self._slots is not None and self._slots.fair:
+            shared = self._share(ask, wait, new=False)
+            if shared is None:
+                self.release(client)  # idle again: for another caller here, or closed for another process
+                return None
+            self._slots.granted(client, shared[1])
         if time.monotonic() - client.last_used > self.check_after:
             try:
                 client.noop()
@@ -89,12 +131,20 @@ class FtpPool(Granting):
             return None
         return client, True
 
-    def _connect(self, user: str | None, wait: bool) -> tuple[FtpClient, bool] | None:
+    def _connect(self, ask: Ask, wait: bool) -> tuple[FtpClient, bool] | None:
         """A brand-new connection for a ``NEW`` grant; None when the caller must wait
-        (the cluster has no slot free, or a 421 with connections of ours to wait for).
-        ``wait=False`` (a health check): a refusal asks no other process for a slot."""
-        token = UNSHARED
-        if self._slots is not None:
+        (the cluster has no slot free, or another user comes first, or a 421 with
+        connections of ours to wait for). ``wait=False`` (a health check): a refusal
+        asks no other process for a slot and registers no waiter."""
+        user = ask.user
+        token = grant = UNSHARED
+        if self._slots is not None and self._slots.fair:
+            shared = self._share(ask, wait, new=True)
+            if shared is None:
+                self._forget(user)
+                return None
+            token, grant = shared
+        elif self._slots is not None:
             got = self._slots.take(want=wait)
             if got is None:
                 self._slots.hold()
@@ -106,6 +156,8 @@ class FtpPool(Granting):
         try:
             fresh.connect()
         except SourceBusy:  # connect() closed the socket
+            if self._slots is not None:
+                self._slots.give_back(grant)
             if self._slots is not None and self._slots.refused(token):
                 self._forget(user)
                 return None
@@ -115,12 +167,14 @@ class FtpPool(Granting):
         except BaseException:
             if self._slots is not None:
                 self._slots.give_back(token)
+                self._slots.give_back(grant)
             self._forget(user)
             raise
         with self._lock:
             self._owner[id(fresh)] = user
         if self._slots is not None:
             self._slots.attach(fresh, token)
+            self._slots.granted(fresh, grant)
         return fresh, False
 
     def _gone(self, clients: list[FtpClient]) -> None:
@@ -136,40 +190,44 @@ class FtpPool(Granting):
         user's waiters), or the connect error (``SourceUnavailable``,
         ``AuthenticationFailed``).
         """
-        user = pool_user.get()
-        deadline = time.monotonic() + self.wait_timeout
-        seq = next(self._seq)  # its place in the queue, kept over retries
-        while True:
-            ready = self._ready(self._grant_sync(user, deadline, seq), user)
-            if ready is not None:
-                return ready
+        ask = self._ask()  # its place in the queue, kept over retries
+        deadline = ask.started + self.wait_timeout
+        try:
+            while True:
+                ready = self._ready(self._grant_sync(ask, deadline), ask)
+                if ready is not None:
+                    return ready
+        finally:
+            self._done(ask)
 
     async def aacquire(self, io: Executor | None = None) -> tuple[FtpClient, bool]:
         """:meth:`acquire` for the event loop: waiting holds no thread; connecting (or
         the NOOP check) runs in the executor ``io``."""
-        user = pool_user.get()
-        deadline = time.monotonic() + self.wait_timeout
+        ask = self._ask()
+        deadline = ask.started + self.wait_timeout
         loop = asyncio.get_running_loop()
-        seq = next(self._seq)
-        while True:
-            grant = await self._grant_async(user, deadline, seq)
-            job = loop.run_in_executor(io, self._ready, grant, user)
-            try:
-                ready = await asyncio.shield(job)
-            except asyncio.CancelledError:
-                job.add_done_callback(self._release_abandoned)
-                raise
-            if ready is not None:
-                return ready
+        try:
+            while True:
+                grant = await self._grant_async(ask, deadline)
+                job = loop.run_in_executor(io, self._ready, grant, ask)
+                try:
+                    ready = await asyncio.shield(job)
+                except asyncio.CancelledError:
+                    job.add_done_callback(self._release_abandoned)
+                    raise
+                if ready is not None:
+                    return ready
+        finally:
+            self._done(ask)
 
     def try_acquire(self) -> tuple[FtpClient, bool] | None:
         """A connection now, never waiting (for health checks); None when none is free."""
-        user = pool_user.get()
+        ask = self._ask()
         with self._lock:
             if self._closed:
                 raise SourceUnavailable("the FTP source was closed")
-            grant = self._take(user)
-        return self._ready(grant, user, wait=False) if grant is not None else None
+            grant = self._take(ask.user)
+        return self._ready(grant, ask, wait=False) if grant is not None else None
 
     def _release_abandoned(self, job: asyncio.Future[tuple[FtpClient, bool] | None]) -> None:
         if not job.cancelled() and job.exception() is None:
@@ -199,6 +257,8 @@ class FtpPool(Granting):
     def release(self, client: FtpClient, reusable: bool = True) -> None:
         """Give a connection back; a broken or out-of-sync one is closed instead."""
         if reusable and client.alive and not client.in_transfer and not self._closed:
+            if self._slots is not None:
+                self._slots.ungrant(client)  # before another caller here is granted it
             with self._lock:
                 self._held[self._owner.pop(id(client), None)] -= 1
                 self._idle.append(client)

@@ -27,6 +27,16 @@ its answer kept :data:`RESOLVED_TTL` seconds), so one server reached as ``127.0.
 by one source and as ``localhost`` (or by its DNS name and its IP) by another is
 counted once (issue 14).
 
+Users' fair shares over the cluster (issue 14), with a store that keeps them
+(:class:`FairSlots`: :meth:`reelhouse.leased_slots.LeasedSlots.take_share`): before a
+pool hands a connection to a user (an idle one, or a new one together with its slot),
+the store grants it by the rule of :mod:`.granting` counted over every process, and
+registers a refused caller as waiting. A user refused for their cap or for another
+user waiting gets no grant in this pool for :attr:`ServerSlots.retry` seconds
+(:meth:`ServerSlots.hold_user`), or until news (``shares``: a grant given back, a
+waiter gone) says it may; refused because the first in line waits in another
+process, the pool gives its idle connections up at once (as for a ``wanted`` mark).
+
 Giving back (a network round trip) never runs on the caller's thread, which may be
 the event loop: a helper thread of its own does it, and tends the pool's idle
 connections every :data:`TEND` seconds.
@@ -37,16 +47,16 @@ from __future__ import annotations
 import logging
 import queue
 import signal
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Final, Protocol
 
+from reelhouse.sources.ftp.address import RESOLVED_TTL, server_address
 from reelhouse.sources.ftp.config import FtpConfig
 
 __all__ = ["RESOLVED_TTL", "RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "SLOT_RETRY_LISTENING", "TEND",
-           "UNSHARED", "WANT", "ServerSlots",
+           "UNSHARED", "WANT", "FairSlots", "ServerSlots",
            "SharedSlots",
            "server_address"]
 
@@ -70,40 +80,9 @@ SLOT_RETRY_LISTENING: Final = 1.0
 #: these seconds (then the server allows fewer: the 421 stands, the pool shrinks).
 SLOT_421_WINDOW: Final = 10.0
 
-#: Seconds a resolved server address is kept before ``getaddrinfo`` is asked again
-#: (DNS answers change rarely; a few minutes, like a resolver's usual cache).
-RESOLVED_TTL: Final = 300.0
-
 _STOP: Final = object()
 _TEND_NOW: Final = object()
-_resolved: dict[tuple[str, int], tuple[float, str]] = {}  # (host, port) → (monotonic expiry, address)
-_resolved_lock = threading.Lock()
-
-
-def server_address(host: str, port: int) -> str:
-    """The address ``host`` names, for counting connections to one server once: an IP
-    literal as it is (IPv6 in its compressed form), a name resolved by
-    ``getaddrinfo`` (its first IPv4 address, else its first one: the address a
-    connection to it tries first) and kept :data:`RESOLVED_TTL` seconds per process.
-    A name that does not resolve now counts as its lower-cased self (the connection
-    fails anyway; the key stays stable). Blocks on DNS the first time: call it off the
-    event loop. Never raises."""
-    name = host.strip().lower().strip("[]")
-    now = time.monotonic()
-    with _resolved_lock:
-        hit = _resolved.get((name, port))
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    try:
-        infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        address = name
-    else:
-        v4 = [i[4][0] for i in infos if i[0] == socket.AF_INET]
-        address = str(v4[0] if v4 else infos[0][4][0]) if infos else name
-    with _resolved_lock:
-        _resolved[(name, port)] = (now + RESOLVED_TTL, address)
-    return address
+_UNGRANTED: Final = object()
 
 
 class SharedSlots(Protocol):
@@ -116,6 +95,20 @@ class SharedSlots(Protocol):
     def give_back(self, token: str) -> None: ...
 
     def wanted(self, key: str) -> bool: ...
+
+
+class FairSlots(SharedSlots, Protocol):
+    """:class:`SharedSlots` that also keep users' fair shares over the cluster
+    (:meth:`reelhouse.leased_slots.LeasedSlots.take_share`: its arguments, answers
+    and errors)."""
+
+    def waiter(self) -> str: ...
+
+    def take_share(self, key: str, user: str, user_limit: int, *, limit: int = 0, want: float = 0.0,
+                   waiter: str = "", waited: float = 0.0, others: Sequence[tuple[str, int, float]] = (),
+                   returns: Sequence[str] = ()) -> tuple[str | None, str | None, str]: ...
+
+    def unwait(self, waiter: str) -> None: ...
 
 
 class ServerSlots:
@@ -138,6 +131,12 @@ class ServerSlots:
         self._has_idle = has_idle
         self._close_idle = close_idle
         self._tokens: dict[int, str] = {}  # id(connection) → its slot
+        self._grants: dict[int, str] = {}  # id(connection) → its user's grant (fair shares)
+        self._ungranted: list[str] = []  # grants of released connections, to give back
+        self._user_hold: dict[str | None, float] = {}  # user → monotonic: no grant before
+        self._yield_until = 0.0  # monotonic: another process's waiter is first in line (once)
+        #: whether the store keeps users' fair shares (:class:`FairSlots`)
+        self.fair = callable(getattr(shared, "take_share", None))
         self._hold_until = 0.0  # monotonic: no new connection before (the cluster is full)
         self._last_421 = -SLOT_421_WINDOW  # monotonic: the last 421 despite a slot
         self._returns: queue.SimpleQueue[object] = queue.SimpleQueue()
@@ -152,6 +151,9 @@ class ServerSlots:
         #: :data:`SLOT_RETRY_LISTENING` once news are heard).
         self.retry = SLOT_RETRY
         self._wanted_until = 0.0  # monotonic: news said another process waits until then
+        self._heard = {"freed": 0, "shares": 0}  # news of each kind heard so far
+        self._asked = threading.local()  # .heard: the counts when this thread last asked
+        self._holds = threading.Lock()  # news and holds, one at a time
 
     @property
     def key(self) -> str:
@@ -169,6 +171,7 @@ class ServerSlots:
         holders give idle ones up). Blocks on the store: call it off the event loop."""
         if time.monotonic() < self._down_until:
             return UNSHARED
+        self._asked.heard = dict(self._heard)
         try:
             self._listen()
             token = self.shared.take(self.key, self.limit, want=WANT if want else 0.0)
@@ -180,6 +183,65 @@ class ServerSlots:
             self._start()
         return token
 
+    def share(self, user: str | None, user_limit: int, *, new: bool, want: bool = True, waiter: str = "",
+              waited: float = 0.0, others: Sequence[tuple[str, int, float]] = ()) -> tuple[str, str, str]:
+        """Ask the store (:class:`FairSlots`) for ``user``'s grant, and with ``new`` a
+        slot too: ``(slot, grant, "")`` (:data:`UNSHARED` for what the store does not
+        keep, or for both while it is unreachable: the process's own rules alone
+        apply), or ``("", "", why)`` refused (see :meth:`FairSlots.take_share`; the
+        caller waits: :meth:`hold` or :meth:`hold_user`). Blocks on the store."""
+        if time.monotonic() < self._down_until:
+            return UNSHARED, UNSHARED, ""
+        shared: FairSlots = self.shared  # type: ignore[assignment]
+        with self._lock:  # released just now: given back in the same script
+            returns, self._ungranted = self._ungranted, []
+        self._asked.heard = dict(self._heard)
+        try:
+            self._listen()
+            slot, grant, why = shared.take_share(self.key, user or "", user_limit, limit=self.limit if new else 0,
+                                                 want=WANT if want and new else 0.0, waiter=waiter,
+                                                 waited=waited, others=others, returns=returns)
+        except Exception as exc:  # Redis down or unreachable: per-process rules
+            self._failed(exc)
+            return UNSHARED, UNSHARED, ""
+        self._answered()
+        if why:
+            return UNSHARED, UNSHARED, why
+        self._start()
+        return slot or UNSHARED, grant or UNSHARED, ""
+
+    def waiter(self) -> str:
+        """A new waiter id for :meth:`share` ("" when the store keeps no shares)."""
+        return self.shared.waiter() if self.fair else ""  # type: ignore[attr-defined]
+
+    def unwait(self, waiter: str) -> None:
+        """``waiter`` gave up (or was served without the store): it leaves the
+        cluster's waiting set, from the helper thread (never blocks the caller)."""
+        if waiter:
+            self._returns.put(("unwait", waiter))
+            self._start()
+
+    def hold_user(self, user: str | None) -> None:
+        """The store refused ``user`` (their cap, or another user first in line): no
+        grant for them in this pool for :attr:`retry` seconds or until news says so
+        (none if it said so since this thread asked)."""
+        with self._holds:
+            if not self._news_since_asked("shares"):
+                self._user_hold[user] = time.monotonic() + self.retry
+
+    def holding_user(self, user: str | None) -> bool:
+        """Whether ``user`` waits out a refusal of the store (:meth:`hold_user`)."""
+        until = self._user_hold.get(user)
+        return until is not None and time.monotonic() < until
+
+    def yield_idle(self) -> None:
+        """The first caller in line waits in another process: this pool's idle
+        connections are closed at once (or at the next release within :data:`WANT`
+        seconds, if none is idle yet), once: the connections idle after that stay
+        (another refusal yields again)."""
+        self._yield_until = time.monotonic() + WANT
+        self.idled()
+
     def _listen(self) -> None:
         listen = getattr(self.shared, "listen", None)
         if listen is None or self._listened is not None or self._closed:
@@ -189,10 +251,16 @@ class ServerSlots:
         self.retry = SLOT_RETRY_LISTENING
 
     def _news(self, kind: str) -> None:
-        """From the store's subscriber thread: ``freed`` ends the hold-off and wakes the
-        waiters; ``wanted`` makes the helper thread tend (close idle ones) now."""
-        if kind == "freed":
-            self._hold_until = 0.0
+        """From the store's subscriber thread: ``freed`` ends the hold-off, ``shares``
+        the users' hold-offs, and both wake the waiters; ``wanted`` makes the helper
+        thread tend (close idle ones) now."""
+        if kind in ("freed", "shares"):
+            with self._holds:
+                self._heard[kind] += 1
+                if kind == "freed":
+                    self._hold_until = 0.0
+                else:
+                    self._user_hold.clear()
             if self._wake is not None:
                 self._wake()
         elif kind == "wanted":
@@ -203,13 +271,22 @@ class ServerSlots:
         """The pool has an idle connection now: when news said within :data:`WANT`
         seconds that another process waits, the helper thread tends (closes idle
         ones) at once instead of at its next tick. No I/O; returns at once."""
-        if time.monotonic() < self._wanted_until and not self._closed and self._has_idle():
+        now = time.monotonic()
+        if (now < self._wanted_until or now < self._yield_until) and not self._closed and self._has_idle():
             self._returns.put(_TEND_NOW)
             self._start()
 
     def hold(self) -> None:
-        """The cluster refused a slot: no new connection for :attr:`retry` seconds."""
-        self._hold_until = time.monotonic() + self.retry
+        """The cluster refused a slot: no new connection for :attr:`retry` seconds,
+        unless a slot was freed since this thread asked (the news came between the
+        answer and this call: holding now would wait a whole ``retry`` for nothing)."""
+        with self._holds:
+            if not self._news_since_asked("freed"):
+                self._hold_until = time.monotonic() + self.retry
+
+    def _news_since_asked(self, kind: str) -> bool:
+        heard: dict[str, int] | None = getattr(self._asked, "heard", None)
+        return heard is not None and heard[kind] != self._heard[kind]
 
     def holding(self) -> bool:
         """Whether the pool should make no new connection now (see :meth:`hold`)."""
@@ -221,10 +298,30 @@ class ServerSlots:
             with self._lock:
                 self._tokens[id(connection)] = token
 
+    def granted(self, connection: object, grant: str) -> None:
+        """``connection`` is in use under its user's ``grant`` until :meth:`ungrant`
+        (or :meth:`gone`)."""
+        if grant != UNSHARED:
+            with self._lock:
+                self._grants[id(connection)] = grant
+
+    def ungrant(self, connection: object) -> None:
+        """``connection`` went back to the pool: its user's grant goes back, with the
+        next :meth:`share` of this pool or from the helper thread, whichever is first
+        (never blocks the caller)."""
+        with self._lock:
+            grant = self._grants.pop(id(connection), UNSHARED)
+            if grant == UNSHARED:
+                return
+            self._ungranted.append(grant)
+        self._returns.put(_UNGRANTED)
+        self._start()
+
     def gone(self, connections: Iterable[object]) -> None:
-        """These connections are closed: their slots go back."""
+        """These connections are closed: their slots (and grants) go back."""
         with self._lock:
             tokens = [self._tokens.pop(id(c), UNSHARED) for c in connections]
+            tokens += [self._grants.pop(id(c), UNSHARED) for c in connections]
         for token in tokens:
             self.give_back(token)
 
@@ -269,6 +366,12 @@ class ServerSlots:
         except Exception as exc:  # its lease is not renewed any more: it runs out by itself
             self._failed(exc)
 
+    def _unwait_now(self, waiter: str) -> None:
+        try:
+            self.shared.unwait(waiter)  # type: ignore[attr-defined]
+        except Exception as exc:  # not renewed any more: it runs out by itself
+            self._failed(exc)
+
     def _failed(self, exc: Exception) -> None:
         self._down_until = time.monotonic() + RETRY_STORE
         if not self._down:
@@ -297,7 +400,9 @@ class ServerSlots:
         last_tend = time.monotonic()
         while True:
             try:
-                item = self._returns.get_nowait() if stopping else self._returns.get(timeout=TEND)
+                # the next tick is TEND after the last one, whatever came in between
+                item = self._returns.get_nowait() if stopping else self._returns.get(
+                    timeout=max(0.0, TEND - (time.monotonic() - last_tend)))
             except queue.Empty:
                 item = None
             if item is _STOP:
@@ -306,6 +411,13 @@ class ServerSlots:
                 last_tend = -TEND
             elif isinstance(item, str):
                 self._give_back_now(item)
+            elif isinstance(item, tuple):
+                self._unwait_now(item[1])
+            elif item is _UNGRANTED:
+                with self._lock:
+                    grants, self._ungranted = self._ungranted, []
+                for grant in grants:
+                    self._give_back_now(grant)
             elif stopping or self._closed:
                 with self._lock:
                     if self._returns.empty():
@@ -321,7 +433,8 @@ class ServerSlots:
     def _tend(self) -> None:
         if not self._has_idle():
             return
-        if self.wanted():
+        if time.monotonic() < self._yield_until or self.wanted():
+            self._yield_until = 0.0
             self._close_idle(0.0, 0)
         else:
             self._close_idle(self.idle_close, 1)

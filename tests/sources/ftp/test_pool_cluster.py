@@ -425,7 +425,7 @@ def test_one_server_by_ip_and_by_name_is_counted_once(capped: Capped, redis_url:
 
 
 def test_a_server_address_is_resolved_once_and_kept() -> None:
-    from reelhouse.sources.ftp import slots
+    from reelhouse.sources.ftp import address as slots
     from reelhouse.sources.ftp.slots import server_address
 
     assert server_address("localhost", 2121) == "127.0.0.1"

@@ -373,9 +373,9 @@ class Spool:
 
     def progress(self) -> int:
         """A number that changes while uploads make progress (bytes sent and uploads
-        done): the unmount watches it to tell a slow upload from a hung server."""
-        with self.lock:
-            nodes = list(self.nodes.values())
+        done): the unmount watches it to tell a slow upload from a hung server. Takes
+        no lock (one may be held by a thread waiting for that server)."""
+        nodes = list(self.nodes.values())  # one step under the GIL
         return self.counters.bytes_written + sum(n.sent for n in nodes)
 
     def stop(self) -> None:

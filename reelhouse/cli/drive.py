@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -120,8 +121,6 @@ def _unmount_lazily(mp: str) -> None:
     """Detach the mount at ``mp`` (``fusermount3 -u -z``). Its failure counts only while
     something is still mounted there: the mount's own process may have ended it
     meanwhile ("fusermount3: … Invalid argument"), which is what was asked."""
-    from pathlib import Path
-
     from reelhouse.drive.fuse import is_mount
 
     tool = shutil.which("fusermount3") or shutil.which("fusermount")
@@ -136,9 +135,8 @@ def unmount(
     mount_point: Annotated[str, typer.Argument(help="The mount point of a running mount.")],
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the mount to finish.")] = 60.0,
 ) -> None:
-    """Unmount a drive started by another process (open files get ENOTCONN, no hang)."""
-    from pathlib import Path
-
+    """Unmount a drive started by another process (open files get ENOTCONN, no hang);
+    names the uploads it left in its spool (sent by the next mount of the server)."""
     from reelhouse.drive.fuse import is_mount
     from reelhouse.drive.status import live_mounts, process_running
 
@@ -161,13 +159,31 @@ def unmount(
         _unmount_lazily(mp)  # the process did not finish: detach the mount anyway
     if is_mount(Path(mp)):
         _unmount_lazily(mp)
-    console.print(f"unmounted {mp}")
+    console.print(f"unmounted {mp}", highlight=False, soft_wrap=True)
+    if owners[0].get("spool") and not process_running(pid):
+        _say_kept(Path(owners[0]["spool"]))
+
+
+def _say_kept(folder: Path) -> None:
+    """Name the uploads a mount that ended left in its spool ``folder`` (the server did
+    not take them, or stopped answering at unmount): nothing is lost, the next mount
+    of the same server sends them. Unreadable folders are passed over."""
+    from reelhouse.drive.spool import kept_uploads
+
+    try:
+        kept = kept_uploads(folder) if folder.is_dir() else []
+    except OSError:
+        return
+    if kept:
+        console.print(f"{len(kept)} upload(s) kept in the spool {folder}; the next mount of this "
+                      f"server sends them: {', '.join(kept)}", highlight=False, soft_wrap=True)
 
 
 @drive_app.command("status")
 def status(as_json: Annotated[bool, typer.Option("--json", help="One JSON array.")] = False) -> None:
     """Every live mount: mount point, server, view, state, open files, cache, traffic,
-    pending uploads (uploading, retrying, or failed and kept in the spool)."""
+    pending uploads (uploading, retrying, or failed and kept in the spool); then the
+    uploads kept by mounts that have ended (not in ``--json``)."""
     from reelhouse.drive.status import live_mounts
 
     mounts = live_mounts()
@@ -176,6 +192,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="One JSON array.
         return
     if not mounts:
         console.print("no drives mounted")
+        _say_kept_by_ended(mounts)
         return
     rows = [(m["mount_point"], m["server"], m["view"], m["state"], str(m["open_files"]),
              f"{m.get('cache', {}).get('used_bytes', 0) >> 20} / "
@@ -196,6 +213,23 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="One JSON array.
             table.add_row(m["mount_point"], str(u["path"]), _UPLOAD_STATES.get(u.get("state", "failed"), "?"),
                           f"{_size(u.get('sent', 0))} / {_size(u.get('size', 0))}", u.get("error") or "")
         console.print(table)
+    _say_kept_by_ended(mounts)
+
+
+def _say_kept_by_ended(mounts: list[dict[str, Any]]) -> None:
+    """Name the uploads kept in the spools of mounts that have ended
+    (``<data_dir>/drive-spool/*``, no live mount's): the next mount of their server
+    sends them. A spool set with ``spool_directory`` is known only while mounted."""
+    from reelhouse.config import load_settings
+
+    try:
+        root = load_settings().data_dir / "drive-spool"
+    except e.ReelhouseError:
+        return
+    live = {os.path.abspath(m["spool"]) for m in mounts if m.get("spool")}
+    for folder in sorted(root.glob("*")) if root.is_dir() else []:
+        if folder.is_dir() and os.path.abspath(folder) not in live:
+            _say_kept(folder)
 
 
 _COLUMNS = ("mount point", "server", "view", "state", "open", "cache", "read", "written", "pending")

@@ -25,10 +25,11 @@ from reelhouse.drive.names import NAME_MAX
 from reelhouse.drive.namespace import Namespace
 from reelhouse.drive.prefetch import Prefetcher
 from reelhouse.drive.reading import FileReader
-from reelhouse.drive.spool import NameRewritten, Spool
+from reelhouse.drive.spool import Spool
 from reelhouse.drive.spoolfile import SpoolFile, SpoolFileGone
 from reelhouse.drive.status import Counters, Health
 from reelhouse.drive.tree import Attr, Tree
+from reelhouse.drive.uploader import NameRewritten
 from reelhouse.errors import NotFound
 from reelhouse.sources.base import Entry, Source, normalize_path
 

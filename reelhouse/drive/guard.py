@@ -38,7 +38,7 @@ class Guard:
         self.read_only = read_only
         #: the server refuses every write for this login (found by :meth:`refused`)
         self.server_read_only = False
-        #: the server stored an upload under another name (spool.NameRewritten)
+        #: the server stored an upload under another name (uploader.NameRewritten)
         self.names_rewritten = False
         self._probed = False
         self._lock = threading.Lock()

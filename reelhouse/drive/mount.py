@@ -142,6 +142,47 @@ def _quiet_thread(target: Callable[[], None], name: str) -> threading.Thread:
     return thread
 
 
+#: seconds the final uploads of an unmount may go without progress before they are
+#: cut (:func:`_final_flush`)
+FINAL_STALL = 3.0
+
+
+def _final_flush(fs: DriveFS, spool: Spool, read_only: bool, stall: float = FINAL_STALL) -> list[str]:
+    """At unmount: close the handles still open (their uploads run) and upload every
+    file still written but not sent; returns the paths left pending.
+
+    A server that stopped answering (or is gone) would hold the end of the mount for
+    the FTP timeouts: ``timeout_seconds`` a try, ``retry_attempts`` tries a file (the
+    mount point is already detached, so the user sees a hung ``drive unmount``). So
+    once the uploads made no progress (:meth:`Spool.progress`) for ``stall`` seconds,
+    they are cut (:meth:`DriveFS.interrupt`: FtpPool.interrupt) and no further try
+    runs (:meth:`Spool.stop`): what is left stays in the spool with its manifest, and
+    the next mount of the same server sends it (:meth:`Spool.recover`). A slow upload
+    that keeps sending is not cut."""
+    done = threading.Event()
+
+    def watch() -> None:
+        seen, since = spool.progress(), time.monotonic()
+        while not done.wait(0.1):
+            now = spool.progress()
+            if now != seen:
+                seen, since = now, time.monotonic()
+            elif time.monotonic() - since >= stall:
+                log.warning("the uploads at unmount made no progress for %.0f s: stopped; "
+                            "what is left stays in the spool", stall)
+                spool.stop()
+                fs.interrupt()
+                return
+
+    watcher = _quiet_thread(watch, "drive-final-flush")
+    try:
+        fs.close()
+        return [] if read_only else spool.flush_all()
+    finally:
+        done.set()
+        watcher.join()
+
+
 _CACHE_PREFIX = "reelhouse-drive-cache-"
 
 
@@ -251,9 +292,7 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
         run(fs)
     finally:
         stop.set()
-        fs.close()
-        if not read_only:
-            left = spool.flush_all()
+        left = _final_flush(fs, spool, read_only)
         spool.close()
         blocks.close()
         for thread in threads:

@@ -15,9 +15,9 @@ from reelhouse.drive.errnos import os_error
 from reelhouse.drive.guard import Guard
 from reelhouse.drive.handles import Handles
 from reelhouse.drive.names import risky_name
-from reelhouse.drive.spool import NameRewritten
 from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.tree import Tree
+from reelhouse.drive.uploader import NameRewritten
 from reelhouse.errors import NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, normalize_path
 
@@ -52,19 +52,30 @@ class Namespace:
             raise os_error(errno.EINVAL, path) from None
 
     def unlink(self, path: str) -> None:
+        """Delete file ``path``. A file being written is dropped from the spool only
+        once the server deleted it (or never had it: a file only in the spool); when
+        the server refuses (EACCES) it stays with its unsent writes, still pending."""
         rel = normalize_path(path)
         self.guard.writable(path)
         with self.guard.errors(path, write=True):
             entry = self.tree.entry(rel)
             if entry.is_dir:
                 raise os_error(errno.EISDIR, path)
-            node = self.spool.node(rel)
-            self.spool.forget(rel)  # first: an upload running now must not bring it back
+            node = self.spool.deleting(rel)  # first: an upload must not bring it back
             try:
-                self.source.delete(rel)
-            except NotFound as exc:
-                if node is None:  # a file only in the spool was never on the server
-                    raise self._refused_if_there(exc, rel) from exc
+                try:
+                    self.source.delete(rel)
+                except NotFound as exc:
+                    refused = self._refused_if_there(exc, rel)
+                    if node is None or refused is not exc:
+                        raise refused from exc
+                    # a file only in the spool was never on the server: deleted
+            except BaseException:
+                if node is not None:
+                    self.spool.kept(node)
+                raise
+            if node is not None:
+                self.spool.deleted(node)
             self.listings.remove(rel)
 
     def mkdir(self, path: str) -> None:

@@ -1,18 +1,17 @@
 """The write spool: what is written through the drive lands in a local file first and
-is uploaded on close or ``fsync``.
+is uploaded on close or ``fsync`` (:mod:`reelhouse.drive.uploader`: ``.part``, size
+check, rename, retries).
 
-An upload goes to ``name.part`` (STOR), its size is checked against the spool file
-(SIZE, else the listing), then it is renamed over ``name`` (RNFR/RNTO): a reader on the
-server never sees half a file under the real name. Where ``name.part`` is a file of the
-user's (on the server, or being written through the mount: a partial download, a
-folder copied in with ``film.mkv`` and ``film.mkv.part``), the upload goes through
-``.<hash>.part`` instead, so it never overwrites and renames away that file. An upload whose connection failed
-is retried ``attempts`` times with a doubling delay (one the server refused is not).
-If it still fails the spool file stays with a manifest (``<id>.json``: the remote
-path), ``drive status`` lists it as pending, and the next mount of the same server
-retries it (:meth:`Spool.recover`). Nothing written is dropped silently. A mount holds
-its spool folder locked; a second live mount of the same server takes ``<folder>.2``
-(…), and a recovery adopts only the files of folders whose mount is gone.
+The spool chooses each upload's ``.part``: ``name.part``, or where that is a file of
+the user's (on the server, or being written through the mount: a partial download, a
+folder copied in with ``film.mkv`` and ``film.mkv.part``) ``.<hash>.part``, so an
+upload never overwrites and renames away that file. An upload that still fails after
+its retries leaves the spool file with a manifest (``<id>.json``: the remote path and
+its ``.part``), ``drive status`` lists it as pending, and the next mount of the same
+server retries it (:meth:`Spool.recover`). Nothing written is dropped silently: a file
+is dropped only once the server deleted it, or once it was replaced. A mount holds its
+spool folder locked; a second live mount of the same server takes ``<folder>.2`` (…),
+and a recovery adopts only the files of folders whose mount is gone.
 """
 
 from __future__ import annotations
@@ -28,24 +27,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reelhouse.drive.names import NAME_MAX, risky_name
+from reelhouse.drive.names import NAME_MAX
 from reelhouse.drive.spool_claim import claim_folder as _claim
 from reelhouse.drive.spool_claim import release_folder as _release
 from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import Streamer
-from reelhouse.errors import InvalidInput, NotFound, ReelhouseError, SourceUnavailable
+from reelhouse.drive.uploader import NameRewritten, Uploader
+from reelhouse.errors import ReelhouseError
 from reelhouse.sources.base import Entry, Source
 
-__all__ = ["NameRewritten", "Spool", "SpoolFile"]
+__all__ = ["NameRewritten", "Spool", "SpoolFile", "kept_uploads"]
 
 log = logging.getLogger(__name__)
-
-
-class NameRewritten(InvalidInput):
-    """The server stored an upload under another name than the one asked for (pure-ftpd
-    turns control characters and a trailing space into ``_``): the bytes are on the
-    server, the name is not."""
 
 
 class Spool:
@@ -63,8 +57,7 @@ class Spool:
         self.folder = folder
         self.source = source
         self.counters = counters
-        self.attempts = max(1, attempts)
-        self.delay = delay
+        self.uploader = Uploader(source, counters, attempts, delay, self._part_of, self._write_manifest)
         self.nodes: dict[str, SpoolFile] = {}
         self.stream = stream
         self.thread_init = thread_init
@@ -176,6 +169,46 @@ class Spool:
             if node is not None:
                 self._drop(node)
 
+    def deleting(self, path: str) -> SpoolFile | None:
+        """``path`` is about to be deleted on the server: its upload during the writes
+        stops, an upload under way ends first, and none starts (an upload must not
+        bring the file back after the delete). Its bytes stay until :meth:`deleted`
+        (the server deleted it) or :meth:`kept` (the server refused: the file and its
+        unsent writes stay, pending as before). Returns its spool file, if any; raises
+        OSError when the upload during the writes cannot be stopped (a full disk)."""
+        with self.lock:
+            node = self.nodes.get(path)
+            if node is None:
+                return None
+            node.deleting = True
+        try:
+            node.stop_stream()  # under its lock: an upload running now ends first
+        except BaseException:
+            self.kept(node)
+            raise
+        return node
+
+    def deleted(self, node: SpoolFile) -> None:
+        """The server deleted the file of ``node`` (:meth:`deleting`): never uploaded."""
+        with self.lock:
+            node.deleting = False
+            self._drop(node)
+
+    def kept(self, node: SpoolFile) -> None:
+        """The server refused to delete the file of ``node`` (:meth:`deleting`): it stays
+        as it was; unsent writes are pending (listed, retried when the server is back
+        up, at close, fsync or the next mount)."""
+        with self.lock:
+            node.deleting = False
+            if not node.dirty or node.unlinked:
+                return
+            if node.error is None and node.handles <= 0:
+                node.error = "not uploaded yet (its last handle closed while it was being deleted)"
+        try:
+            self._write_manifest(node)  # kept by a later mount too, whatever happens next
+        except OSError as exc:
+            log.warning("spool file of %r: %s", node.path, exc)
+
     def _drop(self, node: SpoolFile) -> None:
         """``node`` is deleted (under :attr:`lock`): never uploaded; its local copy goes
         with its last handle."""
@@ -259,104 +292,14 @@ class Spool:
             with other.lock:
                 pass
         with node.lock:
-            if not node.dirty or node.unlinked:
+            if not node.dirty or node.unlinked or node.deleting:
                 return None
             node.settle()  # complete on disk before anything can fail
             self._write_manifest(node)
             try:
-                return self._upload(node, node.size)
+                return self.uploader.send(node, node.size)
             finally:
                 node.upload_state = None
-
-    def _upload(self, node: SpoolFile, size: int) -> Entry:
-        error: ReelhouseError | None = None
-        node.upload_size = size
-        for attempt in range(self.attempts):
-            if attempt or node.error:
-                node.upload_state, node.sent = "retrying", 0
-            else:
-                node.upload_state = "uploading"  # a streamed file's ``sent`` goes on
-            if attempt:
-                time.sleep(self.delay * 2 ** (attempt - 1))
-            try:
-                self._put(node, size)
-            except NameRewritten as exc:
-                node.dirty = False
-                node.error = None
-                node.manifest.unlink(missing_ok=True)
-                log.warning("%s", exc.message)
-                raise
-            except ReelhouseError as exc:
-                error = exc
-                node.error = exc.message
-                log.warning("upload of %r failed (try %d of %d): %s",
-                            node.path, attempt + 1, self.attempts, exc.message)
-                if not isinstance(exc, SourceUnavailable):
-                    break  # refused (permission, full, bad name): trying again now will not help
-                continue
-            node.dirty = False
-            node.error = None
-            node.remote_size = size
-            node.manifest.unlink(missing_ok=True)
-            self.counters.add_written(size)
-            self._send_mtime(node)
-            return node.entry()
-        assert error is not None
-        raise error
-
-    def _send_mtime(self, node: SpoolFile) -> None:
-        """The time ``utimens`` set while the file was being written, now that the
-        server holds the file (MFMT; a server without it keeps the upload's time)."""
-        mtime, node.set_mtime = node.set_mtime, None
-        setter = getattr(self.source, "set_mtime", None)
-        if mtime is None or not callable(setter):
-            return
-        try:
-            setter(node.path, mtime)
-        except ReelhouseError as exc:
-            log.info("could not set the time of %r: %s", node.path, exc.message)
-
-    def _put(self, node: SpoolFile, size: int) -> None:
-        streamer = node.streamer
-        node.sending = streamer.part if streamer is not None else node.part
-        try:
-            self._send(node, size)
-        finally:
-            node.sending = None
-
-    def _send(self, node: SpoolFile, size: int) -> None:
-        streamer, node.streamer = node.streamer, None
-        streamed = streamer is not None and node.sequential == size and streamer.finish() \
-            and streamer.sent == size and streamer.part == node.part
-        chosen = node.part
-        part = node.sending = self._part_of(node)
-        if part != chosen:
-            self._write_manifest(node)  # with the .part a later mount's retry reuses
-        if streamer is not None:
-            try:
-                streamer.close()  # settled already (upload): nothing left to write
-            except OSError as exc:
-                raise SourceUnavailable(f"spool file of {node.path!r}: {exc}") from exc
-        if not streamed:
-            self.source.write(part, node.chunks())
-        got = _remote_size(self.source, part)
-        if got != size:
-            raise SourceUnavailable(f"upload of {node.path!r} incomplete: the server has {got} "
-                                    f"of {size} bytes")
-        try:
-            self.source.rename(part, node.path)
-        except (NotFound, SourceUnavailable):
-            raise
-        except ReelhouseError:
-            # a server that will not rename over an existing file: delete it first
-            self.source.delete(node.path)
-            self.source.rename(part, node.path)
-        if risky_name(node.path):
-            try:
-                _remote_size(self.source, node.path)
-            except NotFound:
-                raise NameRewritten(f"the FTP server stored {node.path!r} under another name "
-                                    "(it rewrites control characters or a trailing space)") from None
 
     def _adopt(self) -> None:
         """Move into this spool the files of the other spool folders of this server whose
@@ -387,22 +330,12 @@ class Spool:
         now; returns the paths still pending."""
         left = []
         self._adopt()
-        for manifest in sorted(self.folder.glob("*.json")):
-            try:
-                saved = json.loads(manifest.read_text())
-                path = str(saved["path"])
-                part = saved.get("part")
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                continue
-            ident = manifest.stem
-            if not (self.folder / f"{ident}.data").exists():
-                manifest.unlink(missing_ok=True)
-                continue
+        for ident, path, part in _manifests(self.folder, tidy=True):
             with self.lock:
                 if path in self.nodes:
                     continue
                 node = SpoolFile(self.folder, path, loaded=True, ident=ident)
-                node.part = part if isinstance(part, str) else None  # its own, from the last try
+                node.part = part  # its own, from the last try
                 node.dirty = True
                 node.error = "left by an earlier mount"
                 self.nodes[path] = node
@@ -427,7 +360,8 @@ class Spool:
         the server is back up); stops early once ``stopping()`` is true (unmount)."""
         with self.lock:
             nodes = [n for n in self.nodes.values()
-                     if n.dirty and n.error and n.upload_state is None and not n.unlinked]
+                     if n.dirty and n.error and n.upload_state is None and not n.unlinked
+                     and not n.deleting]
         for node in nodes:
             if stopping():
                 return
@@ -436,6 +370,20 @@ class Spool:
             except ReelhouseError:
                 continue
             self.release_clean(node)
+
+    def progress(self) -> int:
+        """A number that changes while uploads make progress (bytes sent and uploads
+        done): the unmount watches it to tell a slow upload from a hung server. Takes
+        no lock (one may be held by a thread waiting for that server)."""
+        nodes = list(self.nodes.values())  # one step under the GIL
+        return self.counters.bytes_written + sum(n.sent for n in nodes)
+
+    def stop(self) -> None:
+        """The mount is ending and waits no longer: uploads under way end after their
+        current try and no new one starts (:meth:`Uploader.stop
+        <reelhouse.drive.uploader.Uploader.stop>`); their files stay, sent by the next
+        mount."""
+        self.uploader.stop()
 
     def flush_all(self) -> list[str]:
         """Upload every dirty spool file (at unmount); returns the paths left pending."""
@@ -481,9 +429,28 @@ def _part(path: str, n: int = 0) -> str:
     return f"{folder}/{part}" if folder else part
 
 
-def _remote_size(source: Source, path: str) -> int | None:
-    size = getattr(source, "size", None)
-    if callable(size):
-        got = size(path)
-        return int(got) if got is not None else None
-    return source.stat(path).size
+def _manifests(folder: Path, tidy: bool = False) -> list[tuple[str, str, str | None]]:
+    """``(id, remote path, .part or None)`` of the spool files kept in ``folder`` (a
+    manifest with its ``<id>.data``), in a stable order; unreadable manifests are
+    skipped, and with ``tidy`` one whose data file is gone is removed."""
+    out = []
+    for manifest in sorted(folder.glob("*.json")):
+        try:
+            saved = json.loads(manifest.read_text())
+            path = str(saved["path"])
+            part = saved.get("part")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if not (folder / f"{manifest.stem}.data").exists():
+            if tidy:
+                manifest.unlink(missing_ok=True)
+            continue
+        out.append((manifest.stem, path, part if isinstance(part, str) else None))
+    return out
+
+
+def kept_uploads(folder: Path) -> list[str]:
+    """The remote paths (sorted) of the files kept in spool folder ``folder`` (uploads that did
+    not succeed: sent by the next mount of the same server). For a folder no live
+    mount holds (``drive unmount`` reports what a mount left)."""
+    return sorted(path for _, path, _ in _manifests(folder))

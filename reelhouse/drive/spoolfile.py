@@ -48,6 +48,9 @@ class SpoolFile:
         self.remote_size = remote_size
         self.dirty = False
         self.unlinked = False
+        #: being deleted on the server (Spool.deleting): no upload starts until that is
+        #: done (then :attr:`unlinked`) or refused (then pending as before)
+        self.deleting = False
         self.handles = 0
         self.mtime = time.time()
         self.error: str | None = None

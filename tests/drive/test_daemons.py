@@ -185,6 +185,7 @@ def test_vsftpd_ftps_folder_without_write_permission(open_dir: Path, mount: Moun
     """vsftpd over FTPS, running as nobody, a folder nobody cannot write: every change
     there is EACCES (it was EINVAL for a new file, from vsftpd's "553 Could not create
     file.", and ENOENT for mkdir, rm and mv of a listed file, from its "550 … failed."),
+    also rm of a file whose edit was not sent (the edit stays),
     the refused file is listed as pending with the server's reason, and moving it to a
     folder that takes writes uploads it there (nothing pending after)."""
     anon = open_dir / "anon"
@@ -205,6 +206,12 @@ def test_vsftpd_ftps_folder_without_write_permission(open_dir: Path, mount: Moun
             with pytest.raises(OSError) as info:
                 fn()
             assert info.value.errno == errno.EACCES, (what, info.value)
+        # rm of the file whose overwrite is unsent: refused too ("550 Delete operation
+        # failed.", as for a name it does not have), and the edit stays (it was dropped)
+        with pytest.raises(OSError) as info:
+            os.unlink(ro / "old.txt")
+        assert info.value.errno == errno.EACCES, info.value
+        assert (ro / "old.txt").read_text() == "new"
         assert sorted(os.listdir(anon / "incoming" / "ro")) == ["old.txt"]
         assert (anon / "incoming" / "ro" / "old.txt").read_text() == "old"
         seen = status_until(m.env, lambda st: len(st[0]["pending_uploads"]) == 2)

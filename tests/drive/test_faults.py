@@ -5,6 +5,7 @@ stays away), down at mount time (mounted anyway, "down", ENOTCONN until it is ba
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import subprocess
@@ -302,3 +303,73 @@ def test_a_lazy_unmount_of_what_is_no_longer_mounted_is_done(tmp_path: Path) -> 
     from reelhouse.cli.drive import _unmount_lazily
 
     _unmount_lazily(str(tmp_path))
+
+
+HOLDER = """
+import json, os, sys
+files = {name: open(os.path.join(sys.argv[1], name), "w") for name in json.loads(sys.argv[2])}
+for name, f in files.items():
+    f.write(json.loads(sys.argv[2])[name])
+    f.flush()
+print("written", flush=True)
+sys.stdin.read()
+for f in files.values():
+    try:
+        f.close()
+    except OSError:
+        pass
+"""
+
+
+def test_unmount_keeps_uploads_to_a_server_that_stopped_answering(tmp_path: Path, ftp_root: Path,
+                                                                  drive_env: dict[str, str],
+                                                                  mount: Mounter) -> None:
+    """Files still open for writing at unmount, and the server hung on their STOR (it
+    takes the command and never answers): ``drive unmount`` returns within seconds (the
+    mount waited the FTP timeouts, 30 s a try, 3 tries a file, after the mount point was
+    detached), says the uploads are kept in the spool, and the next mount sends them."""
+    import threading
+
+    from pyftpdlib.handlers import FTPHandler
+
+    hang = threading.Event()
+
+    def hung_stor(self: FTPHandler, file: str, mode: str = "w") -> None:
+        if hang.is_set():
+            return  # never answers: the server accepted the command and hangs
+        FTPHandler.ftp_STOR(self, file, mode)
+
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_STOR": hung_stor}).start()
+    try:
+        m = mount(*login(server.port))  # the default timeouts: 30 s, 3 tries
+        texts = {"a.txt": "written, not yet closed", "b.txt": "also open at unmount"}
+        # another process holds the files open: a child this process starts (the CLI)
+        # would close copies of its descriptors, each close a FLUSH, which uploads
+        writer = subprocess.Popen([sys.executable, "-c", HOLDER, str(m.path), json.dumps(texts)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert writer.stdout is not None and writer.stdout.readline() == "written\n"
+        hang.set()
+        started = time.monotonic()
+        done = run_cli(drive_env, "drive", "unmount", str(m.path), timeout=120)
+        took = time.monotonic() - started
+        assert done.returncode == 0, done.stderr
+        assert took < 12, took
+        assert "2 upload(s) kept in the spool" in " ".join(done.stdout.split()), done.stdout
+        assert m.proc.wait(timeout=10) != 0  # uploads left pending
+        assert not mounted(m.path)
+        said = " ".join(run_cli(drive_env, "drive", "status").stdout.split())
+        assert "no drives mounted" in said and "2 upload(s) kept in the spool" in said, said
+        assert "a.txt, b.txt" in said, said
+        writer.communicate("", timeout=10)  # its close() gets ENOTCONN: the mount is gone
+        assert not (ftp_root / "a.txt").exists() and not (ftp_root / "b.txt").exists()
+        hang.clear()
+        again = mount(*login(server.port), mp=m.path)  # the next mount sends them
+        deadline = time.monotonic() + 15
+        while not all((ftp_root / n).exists() for n in texts) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert {n: (ftp_root / n).read_text() for n in texts} == texts
+        [st] = status_until(again.env, lambda sts: bool(sts and not sts[0]["pending_uploads"]))
+        assert st["pending_uploads"] == []
+        assert again.stop() == 0
+    finally:
+        server.stop()

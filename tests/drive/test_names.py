@@ -143,3 +143,36 @@ def test_latin1_bytes_on_a_utf8_pureftpd_round_trip(tmp_path: Path, mount: Mount
         [info] = status(m.env)
         assert info["state"] == "up" and info["pending_uploads"] == [], info
         m.stop()
+
+
+@pytest.mark.ftpd
+def test_hash_percent_and_dash_names_on_vsftpd(tmp_path: Path, mount: Mounter) -> None:
+    """vsftpd (LIST only, names passed through as given): files and folders named with
+    ``#``, ``%`` and leading dashes (which LIST would take as options) are made, listed,
+    read, renamed, moved and deleted through the mount, and the server has them as named."""
+    anon = tmp_path / "anon"
+    (anon / "pub").mkdir(parents=True)
+    (anon / "pub").chmod(0o777)
+    with vsftpd(tmp_path, anon, writable=True) as port:
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--root", "pub")
+        names = ["#1.txt", "100%.txt", "%41%20.txt", "-rf", "--help", "-l"]
+        for folder in ("-la", "#x %d"):
+            os.mkdir(m.path / folder)
+            for name in names:
+                (m.path / folder / name).write_text(f"{folder}/{name}")
+        for folder in ("-la", "#x %d"):
+            assert sorted(os.listdir(m.path / folder)) == sorted(names)
+            assert sorted(os.listdir(anon / "pub" / folder)) == sorted(names)
+            for name in names:
+                assert (m.path / folder / name).read_text() == f"{folder}/{name}"
+        os.rename(m.path / "-la" / "-rf", m.path / "#x %d" / "-R")
+        os.rename(m.path / "-la", m.path / "--moved")
+        assert (anon / "pub" / "#x %d" / "-R").read_text() == "-la/-rf"
+        assert sorted(os.listdir(anon / "pub")) == ["#x %d", "--moved"]
+        for name in os.listdir(m.path / "--moved"):
+            os.unlink(m.path / "--moved" / name)
+        os.rmdir(m.path / "--moved")
+        assert sorted(os.listdir(m.path)) == ["#x %d"] == sorted(os.listdir(anon / "pub"))
+        [info] = status(m.env)
+        assert info["state"] == "up" and info["pending_uploads"] == [], info
+        m.stop()

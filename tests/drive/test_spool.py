@@ -154,3 +154,57 @@ def test_a_file_named_like_a_running_uploads_part_waits_for_it(tmp_path: Path) -
     for node in (x, user):
         spool.release(node)
     spool.close()
+
+
+def test_a_delete_keeps_the_file_until_the_server_deleted_it(tmp_path: Path) -> None:
+    """:meth:`Spool.deleting` stops uploads without dropping the bytes; :meth:`kept` (the
+    server refused the delete) leaves the file pending as it was, its last handle closed
+    meanwhile included; :meth:`deleted` drops it."""
+    src, spool, node = _new_file(tmp_path, "draft.txt", b"unsent", attempts=1, delay=0)
+    assert spool.deleting("draft.txt") is node
+    assert spool.upload(node) is None and "draft.txt" not in src.files  # none starts
+    spool.release(node)  # its last handle closes while it is being deleted
+    spool.kept(node)
+    assert node.local.read_bytes() == b"unsent" and node.manifest.exists()
+    assert [u["state"] for u in spool.pending()] == ["failed"]  # listed, retried later
+    spool.retry_failed(lambda: False)
+    assert src.files["draft.txt"] == b"unsent" and spool.pending() == []
+    _, spool2, other = _new_file(tmp_path / "2", "gone.txt", b"bytes")
+    assert spool2.deleting("gone.txt") is other
+    spool2.deleted(other)
+    spool2.release(other)
+    assert not other.local.exists() and spool2.node("gone.txt") is None
+    spool.close()
+    spool2.close()
+
+
+def test_stop_ends_the_retries_at_once(tmp_path: Path) -> None:
+    """An unmount that waits no longer (:meth:`Spool.stop`): the retry under way ends
+    without its delay, and no new upload starts; the file stays in the spool."""
+    src, spool, node = _new_file(tmp_path, "notes.txt", b"keep me", attempts=3, delay=30)
+    src.offline = True
+    failed: list[ReelhouseError] = []
+
+    def upload() -> None:
+        try:
+            spool.upload(node)
+        except ReelhouseError as exc:
+            failed.append(exc)
+
+    uploading = threading.Thread(target=upload)
+    uploading.start()
+    deadline = time.monotonic() + 10
+    while not spool.pending() or spool.pending()[0]["state"] != "retrying":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    started = time.monotonic()
+    spool.stop()
+    uploading.join(10)
+    assert not uploading.is_alive() and time.monotonic() - started < 5
+    assert failed and "offline" in failed[0].message
+    src.offline = False
+    with pytest.raises(ReelhouseError, match="unmounted"):
+        spool.upload(node)
+    assert node.dirty and node.manifest.exists() and "notes.txt" not in src.files
+    spool.release(node)
+    spool.close()

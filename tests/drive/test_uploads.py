@@ -132,3 +132,36 @@ def test_a_part_file_made_while_its_namesake_uploads_keeps_its_bytes(ftp_server:
         assert sorted(os.listdir(ftp_root / mode)) == ["film.mkv", "film.mkv.part"]
         assert (folder / "film.mkv.part").read_bytes() == b"the user's own part"
     m.stop()
+
+
+def test_a_refused_rm_keeps_a_files_unsent_edits(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                 mount: Mounter) -> None:
+    """A folder where the server refuses writes and deletes (pyftpdlib without ``w``
+    and ``d``: "550 Not enough privileges." to STOR and DELE): a new file written there
+    and an existing one edited stay in the spool (EACCES at close). ``rm`` of either is
+    refused by the server: EACCES, and the file with its edits is still there, still
+    pending (the spool file was dropped before the DELE, and the edits with it)."""
+    (ftp_root / "locked").mkdir()
+    (ftp_root / "locked" / "old.txt").write_text("the server's copy")
+    ftp_server.server.handler.authorizer.override_perm(  # type: ignore[attr-defined]
+        FTP_USER, str(ftp_root / "locked"), perm="elr", recursive=True)
+    m = mount(*login(ftp_server))
+    edits = {"draft.txt": "a new draft", "old.txt": "the user's edit"}
+    for name, text in edits.items():
+        with pytest.raises(PermissionError):
+            (m.path / "locked" / name).write_text(text)
+    for name, text in edits.items():
+        done = subprocess.run(["rm", "-f", str(m.path / "locked" / name)], capture_output=True, text=True)
+        assert done.returncode != 0 and "Permission denied" in done.stderr, done
+        with pytest.raises(PermissionError):
+            os.unlink(m.path / "locked" / name)
+        assert (m.path / "locked" / name).read_text() == text
+    assert sorted(os.listdir(m.path / "locked")) == ["draft.txt", "old.txt"]
+    pending = [u for s in status(m.env) for u in s["pending_uploads"]]
+    assert sorted((u["path"], u["state"]) for u in pending) == [("locked/draft.txt", "failed"),
+                                                                 ("locked/old.txt", "failed")]
+    assert (ftp_root / "locked" / "old.txt").read_text() == "the server's copy"
+    # moved to a folder the server takes, the draft reaches the server
+    os.rename(m.path / "locked" / "draft.txt", m.path / "draft.txt")
+    assert (ftp_root / "draft.txt").read_text() == "a new draft"
+    m.stop()

@@ -1,0 +1,177 @@
+"""Sending one spool file to the server, with its retries (the spool's uploads).
+
+A try goes to the file's ``.part`` name (STOR, or the upload that streamed there
+while the file was written: :mod:`reelhouse.drive.streamer`), checks its size against
+the spool file (SIZE, else the listing), then renames it over the real name
+(RNFR/RNTO; a server that will not rename over a file has it deleted first): a reader
+on the server never sees half a file under the real name. Which ``.part`` name, and
+the manifest that keeps it for a later mount, are the spool's
+(:class:`~reelhouse.drive.spool.Spool`).
+
+A try whose connection failed (SourceUnavailable: reset, timeout, server gone) is
+retried, ``attempts`` tries in all, waiting ``delay`` seconds, then twice that, …
+between them (``retry_attempts`` and ``retry_delay_seconds`` of ``[connection]``). One
+the server refused (permission, full, bad name) is not: trying again at once would not
+help. The last error is raised and the spool file stays, dirty, for a later retry.
+:meth:`Uploader.stop` (an unmount that cannot wait any longer) ends the retries and
+refuses new uploads; a file being deleted (:attr:`SpoolFile.deleting`) is not tried
+again either.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from reelhouse.drive.names import risky_name
+from reelhouse.drive.spoolfile import SpoolFile
+from reelhouse.drive.status import Counters
+from reelhouse.errors import InvalidInput, NotFound, ReelhouseError, SourceUnavailable
+from reelhouse.sources.base import Entry, Source
+
+__all__ = ["NameRewritten", "Uploader"]
+
+log = logging.getLogger(__name__)
+
+
+class NameRewritten(InvalidInput):
+    """The server stored an upload under another name than the one asked for (pure-ftpd
+    turns control characters and a trailing space into ``_``): the bytes are on the
+    server, the name is not."""
+
+
+class Uploader:
+    """Uploads spool files to ``source``: ``attempts`` tries at most, ``delay`` seconds
+    before the second, doubling after. ``part_of(node)`` names the ``.part`` a try
+    sends to (raises what a listing raises); ``save(node)`` writes its manifest again
+    once that name changed. Thread-safe: each caller holds its file's lock."""
+
+    def __init__(self, source: Source, counters: Counters, attempts: int, delay: float,
+                 part_of: Callable[[SpoolFile], str], save: Callable[[SpoolFile], None]) -> None:
+        self.source = source
+        self.counters = counters
+        self.attempts = max(1, attempts)
+        self.delay = delay
+        self.part_of = part_of
+        self.save = save
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """End the retries under way (after their current try) and refuse new uploads
+        with SourceUnavailable: the mount is ending and will not wait (the files stay in
+        the spool, sent by the next mount)."""
+        self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def send(self, node: SpoolFile, size: int) -> Entry:
+        """Upload ``node``'s ``size`` bytes (the caller holds ``node.lock``, the file
+        settled on disk) with the retries; updates its ``upload_state``, ``sent``,
+        ``error``, ``dirty`` and manifest. Returns the server's entry; raises the last
+        error (SourceUnavailable, PermissionDenied, StorageFull, InvalidInput, …), or
+        :class:`NameRewritten` (the file is then clean: its bytes are on the server)."""
+        if self.stopping:
+            raise SourceUnavailable(f"not uploaded: the drive is being unmounted ({node.path!r} "
+                                    "stays in the spool, sent by the next mount)")
+        error: ReelhouseError | None = None
+        node.upload_size = size
+        for attempt in range(self.attempts):
+            if attempt or node.error:
+                node.upload_state, node.sent = "retrying", 0
+            else:
+                node.upload_state = "uploading"  # a streamed file's ``sent`` goes on
+            if attempt and (self._stopping.wait(self.delay * 2 ** (attempt - 1)) or node.deleting):
+                break  # unmounting, or deleted meanwhile: no more tries
+            try:
+                self._put(node, size)
+            except NameRewritten as exc:
+                node.dirty = False
+                node.error = None
+                node.manifest.unlink(missing_ok=True)
+                log.warning("%s", exc.message)
+                raise
+            except ReelhouseError as exc:
+                error = exc
+                node.error = exc.message
+                log.warning("upload of %r failed (try %d of %d): %s",
+                            node.path, attempt + 1, self.attempts, exc.message)
+                if not isinstance(exc, SourceUnavailable):
+                    break  # refused (permission, full, bad name): trying again now will not help
+                continue
+            node.dirty = False
+            node.error = None
+            node.remote_size = size
+            node.manifest.unlink(missing_ok=True)
+            self.counters.add_written(size)
+            self._send_mtime(node)
+            return node.entry()
+        assert error is not None
+        raise error
+
+    def _send_mtime(self, node: SpoolFile) -> None:
+        """The time ``utimens`` set while the file was being written, now that the
+        server holds the file (MFMT; a server without it keeps the upload's time)."""
+        mtime, node.set_mtime = node.set_mtime, None
+        setter = getattr(self.source, "set_mtime", None)
+        if mtime is None or not callable(setter):
+            return
+        try:
+            setter(node.path, mtime)
+        except ReelhouseError as exc:
+            log.info("could not set the time of %r: %s", node.path, exc.message)
+
+    def _put(self, node: SpoolFile, size: int) -> None:
+        """One try; :attr:`SpoolFile.sending` names its ``.part`` while it runs."""
+        streamer = node.streamer
+        node.sending = streamer.part if streamer is not None else node.part
+        try:
+            self._send(node, size)
+        finally:
+            node.sending = None
+
+    def _send(self, node: SpoolFile, size: int) -> None:
+        streamer, node.streamer = node.streamer, None
+        streamed = streamer is not None and node.sequential == size and streamer.finish() \
+            and streamer.sent == size and streamer.part == node.part
+        chosen = node.part
+        part = node.sending = self.part_of(node)
+        if part != chosen:
+            self.save(node)  # with the .part a later mount's retry reuses
+        if streamer is not None:
+            try:
+                streamer.close()  # settled already (upload): nothing left to write
+            except OSError as exc:
+                raise SourceUnavailable(f"spool file of {node.path!r}: {exc}") from exc
+        if not streamed:
+            self.source.write(part, node.chunks())
+        got = remote_size(self.source, part)
+        if got != size:
+            raise SourceUnavailable(f"upload of {node.path!r} incomplete: the server has {got} "
+                                    f"of {size} bytes")
+        try:
+            self.source.rename(part, node.path)
+        except (NotFound, SourceUnavailable):
+            raise
+        except ReelhouseError:
+            # a server that will not rename over an existing file: delete it first
+            self.source.delete(node.path)
+            self.source.rename(part, node.path)
+        if risky_name(node.path):
+            try:
+                remote_size(self.source, node.path)
+            except NotFound:
+                raise NameRewritten(f"the FTP server stored {node.path!r} under another name "
+                                    "(it rewrites control characters or a trailing space)") from None
+
+
+def remote_size(source: Source, path: str) -> int | None:
+    """The size in bytes the server gives ``path`` (SIZE where the source has it, else
+    its entry); None when it tells none. Raises NotFound, SourceUnavailable."""
+    size = getattr(source, "size", None)
+    if callable(size):
+        got = size(path)
+        return int(got) if got is not None else None
+    return source.stat(path).size

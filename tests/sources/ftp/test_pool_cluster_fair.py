@@ -21,47 +21,18 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
+from pool_nodes import CAP, Capped, Node
 
 from reelhouse.leased_slots import LeasedSlots
-from reelhouse.sources.ftp.client import FtpClient, FtpConfig
+from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.pool import FtpPool, pool_user
 
-from helpers import FTP_PASSWORD, FTP_USER, CappedFtpServer, stop_without_leaks
+from helpers import FTP_PASSWORD, FTP_USER
 
 pytestmark = [pytest.mark.requires_redis]
-
-CAP = 3  # connections the server allows; the pools' size; a user's cap: CAP - 1
-
-
-class Capped(CappedFtpServer):
-    def config(self) -> FtpConfig:
-        return FtpConfig("127.0.0.1", self.port, FTP_USER, FTP_PASSWORD, connect_timeout=5, read_timeout=5)
-
-
-@pytest.fixture
-def capped(tmp_path: Path) -> Iterator[Capped]:
-    (tmp_path / "film.mkv").write_bytes(os.urandom(64 * 1024))
-    server = Capped(tmp_path, CAP)
-    yield server
-    stop_without_leaks(server.server)
-
-
-class Node:
-    """One "process": its own LeasedSlots (own renewals, own news) and its own pool."""
-
-    def __init__(self, redis_url: str, config: FtpConfig, ttl: float = 5.0, **pool: Any) -> None:
-        self.slots = LeasedSlots(redis_url, ttl)
-        self.pool = FtpPool(config, size=CAP, shared=self.slots, **pool)
-
-    def close(self) -> None:
-        self.pool.close()
-        assert self.pool._slots is not None
-        self.pool._slots.join(5)
-        self.slots.close()
 
 
 @pytest.fixture

@@ -1,0 +1,38 @@
+"""Pools standing for separate processes on one Redis, against a real pyftpdlib server
+that allows a fixed number of connections from the test's address (shared by
+tests/sources/ftp/test_pool_cluster.py and test_pool_cluster_fair.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reelhouse.leased_slots import LeasedSlots
+from reelhouse.sources.ftp.client import FtpConfig
+from reelhouse.sources.ftp.pool import FtpPool
+
+from helpers import FTP_PASSWORD, FTP_USER, CappedFtpServer
+
+CAP = 3  # connections the server allows this address; the pools' size
+
+
+class Capped(CappedFtpServer):
+    """A CappedFtpServer whose ``config`` logs in as the test user with 5 s timeouts."""
+
+    def config(self, **kw: Any) -> FtpConfig:
+        return FtpConfig("127.0.0.1", self.port, FTP_USER, FTP_PASSWORD, connect_timeout=5,
+                         read_timeout=5, **kw)
+
+
+class Node:
+    """One "process": its own LeasedSlots (own renewals, own news) and its own pool of
+    CAP connections."""
+
+    def __init__(self, redis_url: str, config: FtpConfig, ttl: float = 5.0, **pool: Any) -> None:
+        self.slots = LeasedSlots(redis_url, ttl)
+        self.pool = FtpPool(config, size=CAP, shared=self.slots, **pool)
+
+    def close(self) -> None:
+        self.pool.close()
+        assert self.pool._slots is not None
+        self.pool._slots.join(5)
+        self.slots.close()

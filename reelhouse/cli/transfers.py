@@ -17,6 +17,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from reelhouse import errors as e
 from reelhouse.cli.common import console, open_core
@@ -35,7 +36,7 @@ def _run(core: Core, t: Transfer, wait: bool) -> None:
         console.print(f"queued transfer {t.id} ({t.kind} {t.remote_path})")
         return
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+        TextColumn("{task.description}", style="bold", markup=False), BarColumn(), DownloadColumn(),
         TransferSpeedColumn(), TimeRemainingColumn(), console=console,
     ) as bar:
         task = bar.add_task(f"{t.kind} {t.remote_path.rsplit('/', 1)[-1]}", total=None)
@@ -125,7 +126,7 @@ def sync_command(
 
     with open_core() as core:
         row = core.sources.find(source)
-        with console.status(f"syncing {row.name}…"):
+        with console.status(Text(f"syncing {row.name}…")):  # a name is text, not markup
             run = run_sync(core, row.id)
     if run.state != "done":
         raise e.SourceUnavailable(f"sync of {row.name!r} failed: {'; '.join(run.errors)}")
@@ -133,4 +134,4 @@ def sync_command(
                   f"deleted, {run.restored} restored, {run.unchanged} unchanged, "
                   f"{len(run.errors)} errors")
     for line in run.errors[:10]:
-        console.print(f"  [yellow]! {line}[/yellow]")
+        console.print(f"  ! {line}", style="yellow")

@@ -128,10 +128,16 @@ def sync_command(
         row = core.sources.find(source)
         with console.status(Text(f"syncing {row.name}…")):  # a name is text, not markup
             run = run_sync(core, row.id)
-    if run.state != "done":
+    if run.state not in ("done", "partial"):
         raise e.SourceUnavailable(f"sync of {row.name!r} failed: {'; '.join(run.errors)}")
-    console.print(f"✓ {row.name}: {run.added} added, {run.updated} updated, {run.deleted} "
+    # partial: some folders could not be listed, the others were synced (as `scan` says it)
+    mark = ("✓", "") if run.state == "done" else ("⚠ partial:", "yellow")
+    console.print(Text(mark[0], style=mark[1]),
+                  f"{row.name}: {run.added} added, {run.updated} updated, {run.deleted} "
                   f"deleted, {run.restored} restored, {run.unchanged} unchanged, "
                   f"{len(run.errors)} errors")
     for line in run.errors[:10]:
         console.print(f"  ! {line}", style="yellow")
+    if run.state == "partial":
+        raise e.SourceUnavailable(f"sync of {row.name!r} was partial: folders that could not be "
+                                  "listed were left as they were")

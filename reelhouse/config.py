@@ -15,6 +15,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -318,6 +319,23 @@ class Settings(BaseSettings):
         if self.jobs_backend == "redis" and not self.redis_url:
             raise ValueError("jobs_backend 'redis' needs redis_url")
         return self
+
+    @field_validator("redis_url", "party_redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        """What redis-py's ``from_url`` takes (redis-py ``connection.parse_url``): a
+        ``redis://``, ``rediss://`` or ``unix://`` URL whose port fits 16 bits; the
+        message never repeats the URL (it may hold a password). Empty: unset."""
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must be a redis://host:port/db, rediss:// or unix:// URL")
+        try:
+            parts.port  # noqa: B018 (urllib checks the port when it is read)
+        except ValueError:
+            raise ValueError("its port must be a number from 0 to 65535") from None
+        return value
 
     @field_validator("database_url")
     @classmethod

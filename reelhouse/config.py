@@ -342,6 +342,13 @@ class Settings(BaseSettings):
     def _check_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        if value is not None and value.startswith("postgresql"):
+            try:  # a broken host or port, said without the URL (it holds the password)
+                parts = urlsplit(value)
+                if "," not in parts.netloc:  # libpq's several hosts: left to it
+                    parts.port  # noqa: B018 (urllib checks the host and port when read)
+            except ValueError:
+                raise ValueError("its host or port is not valid") from None
         return value
 
     @classmethod
@@ -378,6 +385,16 @@ class Settings(BaseSettings):
             raise ConfigError(f"data_dir (REELHOUSE_DATA_DIR) {self.data_dir}: "
                               f"{exc.strerror or exc}") from None
         return self.data_dir
+
+    def ensure_store_dir(self) -> Path:
+        """Create the library store (:attr:`store_dir`) if needed and return it; one that
+        cannot be made is a :class:`ConfigError` naming ``library_store``."""
+        try:
+            self.store_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"library_store (REELHOUSE_LIBRARY_STORE) {self.store_dir}: "
+                              f"{exc.strerror or exc}") from None
+        return self.store_dir
 
     def secret(self, name: str, nbytes: int = 32) -> bytes:
         """``nbytes`` of the persistent secret ``name`` ("signing" or "fernet").

@@ -132,6 +132,11 @@ def test_api_keys(core: Core, client: TestClient) -> None:
         assert client.delete(f"/api/keys/{r.json()['id']}").status_code == 204
         assert robot.get("/api/auth/me").status_code == 401
     assert client.delete(f"/api/keys/{r.json()['id']}").status_code == 404
+    # the rule is whole-name: a trailing newline slipped past the regex's "$"
+    for name in ("backup\n", "backup\r\n", "a\tb"):
+        r = client.post("/api/keys", json={"name": name})
+        assert r.status_code == 400, (name, r.text)
+    assert all("\n" not in k["name"] for k in client.get("/api/keys").json())
 
 
 @pytest.fixture

@@ -94,3 +94,18 @@ def test_names_that_look_like_terminal_markup_are_printed_as_they_are(tmp_path: 
     assert (media / "New [/b] [eng].mkv").read_bytes() == b"z" * 1000
     assert "[eng].mkv" in run("transfer", "list").stdout
     assert "Nope [/x] [eng].mkv" in run("transfer", "download", "disk[/red]", "Nope [/x] [eng].mkv", code=3).stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--port", "-5"), "--port"),  # went on to make the samples, then failed to bind
+    (("--port", "70000"), "--port"),
+    (("--dir", "{file}/demo"), "--dir"),  # a NotADirectoryError traceback
+])
+def test_demo_mistakes_are_one_line(tmp_path: Path, run, args: tuple[str, ...], message: str) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "file").write_text("x")
+    args = tuple(a.replace("{file}", str(tmp_path / "file")) for a in args)
+    if "--dir" not in args:
+        args = (*args, "--dir", str(tmp_path / "demo"))
+    proc = run("demo", *args, code=2)
+    assert proc.stderr.startswith("error:") and message in proc.stderr, proc.stderr
+    assert not (tmp_path / "demo").exists()  # nothing made

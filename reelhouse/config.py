@@ -15,6 +15,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -320,11 +321,35 @@ class Settings(BaseSettings):
             raise ValueError("jobs_backend 'redis' needs redis_url")
         return self
 
+    @field_validator("redis_url", "party_redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        """What redis-py's ``from_url`` takes (redis-py ``connection.parse_url``): a
+        ``redis://``, ``rediss://`` or ``unix://`` URL whose port fits 16 bits; the
+        message never repeats the URL (it may hold a password). Empty: unset."""
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must be a redis://host:port/db, rediss:// or unix:// URL")
+        try:
+            parts.port  # noqa: B018 (urllib checks the port when it is read)
+        except ValueError:
+            raise ValueError("its port must be a number from 0 to 65535") from None
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        if value is not None and value.startswith("postgresql"):
+            try:  # a broken host or port, said without the URL (it holds the password)
+                parts = urlsplit(value)
+                if "," not in parts.netloc:  # libpq's several hosts: left to it
+                    parts.port  # noqa: B018 (urllib checks the host and port when read)
+            except ValueError:
+                raise ValueError("its host or port is not valid") from None
         return value
 
     @classmethod
@@ -361,6 +386,16 @@ class Settings(BaseSettings):
             raise ConfigError(f"data_dir (REELHOUSE_DATA_DIR) {self.data_dir}: "
                               f"{exc.strerror or exc}") from None
         return self.data_dir
+
+    def ensure_store_dir(self) -> Path:
+        """Create the library store (:attr:`store_dir`) if needed and return it; one that
+        cannot be made is a :class:`ConfigError` naming ``library_store``."""
+        try:
+            self.store_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"library_store (REELHOUSE_LIBRARY_STORE) {self.store_dir}: "
+                              f"{exc.strerror or exc}") from None
+        return self.store_dir
 
     def secret(self, name: str, nbytes: int = 32) -> bytes:
         """``nbytes`` of the persistent secret ``name`` ("signing" or "fernet").

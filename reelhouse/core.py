@@ -58,6 +58,7 @@ class Core:
         jobs they start, and touch no other)."""
         self.settings = settings
         settings.ensure_data_dir()
+        settings.ensure_store_dir()
         logging.getLogger("reelhouse").setLevel(settings.log_level)
         redaction.install()  # no TMDB key or token in httpx's and uvicorn's log lines
         self.engine = make_engine(settings.db_url)

@@ -129,3 +129,32 @@ def test_repr_has_no_secrets(tmp_path: Path) -> None:
     text = repr(s)
     assert "data_dir" in text
     assert "hunter2" not in text
+
+
+@pytest.mark.parametrize("name", ["redis_url", "party_redis_url"])
+@pytest.mark.parametrize("url", ["127.0.0.1:6379", "http://:s3cret-pw@x/0", "redis://:s3cret-pw@127.0.0.1:99999/0"])
+def test_a_bad_redis_url_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                           name: str, url: str) -> None:
+    """A Redis URL without its scheme or with a port past 65535 passed the settings and
+    every command then died with redis-py's ValueError traceback when the Core was
+    made; it is a settings error naming the setting (and not the password)."""
+    monkeypatch.setenv(f"REELHOUSE_{name.upper()}", url)
+    with pytest.raises(ConfigError) as info:
+        load_settings(data_dir=tmp_path)
+    assert name in str(info.value) and "s3cret" not in str(info.value)
+    monkeypatch.setenv(f"REELHOUSE_{name.upper()}", "redis://127.0.0.1:6379/0")
+    assert getattr(load_settings(data_dir=tmp_path), name) == "redis://127.0.0.1:6379/0"
+
+
+def test_a_library_store_that_cannot_be_made_is_a_config_error(tmp_path: Path) -> None:
+    """A ``library_store`` under a file (or in /proc) was a FileNotFoundError traceback
+    from every command; a database URL with a broken IPv6 host a ValueError one. Both
+    are settings errors naming the setting (and not the database password)."""
+    from reelhouse.core import Core
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match="library_store"):
+        Core(load_settings(data_dir=tmp_path / "data", library_store=tmp_path / "file/store"), consume_jobs=False)
+    with pytest.raises(ConfigError, match="database_url") as info:
+        load_settings(data_dir=tmp_path, database_url="postgresql+psycopg://u:s3cret-pw@[::1/x")
+    assert "s3cret" not in str(info.value)

@@ -24,7 +24,7 @@ from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
 __all__ = ["KEY_PREFIX", "ApiKeyInfo", "ApiKeyService"]
 
 KEY_PREFIX = "rhk_"
-_NAME = re.compile(r"^[\w .@+-]{1,64}$")
+_NAME = re.compile(r"[\w .@+-]{1,64}")  # fullmatch: "$" would let a trailing newline in
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class ApiKeyService:
     def create(self, user_id: int, name: str) -> tuple[str, ApiKeyInfo]:
         """A new key for ``user_id`` named ``name`` (1-64 letters, digits, space . @ + - _);
         returns ``(key, info)``. Raises NotFound for an unknown user."""
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise InvalidInput("key name must be 1-64 letters, digits, spaces or . @ + - _")
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         with self.db() as s:

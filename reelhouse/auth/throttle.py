@@ -22,6 +22,7 @@ import logging
 import math
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -109,7 +110,8 @@ class LoginThrottle:
 
     @staticmethod
     def keys(user_name: str, address: str) -> list[str]:
-        return [f"user:{user_name.lower()}", f"addr:{address}"]
+        # one count per user whatever the spelling: letter case, and NFC/NFD (users.user_name)
+        return [f"user:{unicodedata.normalize('NFC', user_name).lower()}", f"addr:{address}"]
 
     def wait(self, key: str) -> float:
         """Seconds ``key`` must still wait before its next attempt (0: go ahead)."""

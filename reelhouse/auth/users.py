@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -26,12 +27,19 @@ from reelhouse.auth.sessions import SessionService
 from reelhouse.db.models import SourceRow, User, UserSource
 from reelhouse.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 
-__all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "UserChange", "UserService", "check_password_shape"]
+__all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "UserChange", "UserService", "check_password_shape", "user_name"]
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
 _NAME = re.compile(r"[\w.@+-]{1,64}")  # fullmatch: "$" would let a trailing newline in
 _hasher = PasswordHasher()
+
+
+def user_name(name: str) -> str:
+    """A user name as it is stored and looked up: Unicode NFC (Unicode Standard Annex
+    #15), so ``José`` typed as ``e`` + a combining accent (NFD: macOS, some phone
+    keyboards and password managers) names the same user as the precomposed ``é``."""
+    return unicodedata.normalize("NFC", name)
 
 
 def check_password_shape(password: str) -> None:
@@ -65,7 +73,8 @@ class UserService:
             sources: Iterable[int] = ()) -> User:
         """Create a user, with the ``sources`` granted, in one transaction; raises
         InvalidInput (bad name, password not 8-256 characters, an unknown source: no user
-        is created) or Conflict (name taken)."""
+        is created) or Conflict (name taken). The name is kept in NFC (:func:`user_name`)."""
+        name = user_name(name)
         if not _NAME.fullmatch(name):
             raise InvalidInput("user name must be 1-64 letters, digits or . @ + - _")
         check_password_shape(password)
@@ -95,7 +104,7 @@ class UserService:
 
     def by_name(self, name: str) -> User:
         with self.sessions() as s:
-            user = s.scalar(select(User).where(User.name == name))
+            user = s.scalar(select(User).where(User.name == user_name(name)))
         if user is None:
             raise NotFound(f"no user named {name!r}")
         return user
@@ -127,6 +136,8 @@ class UserService:
     def update(self, user_id: int, change: UserChange) -> User:
         """Apply an admin's change. A new password, ``disabled`` or losing admin ends the
         user's sessions. Refuses (Conflict) to leave the server without an enabled admin."""
+        if change.name is not None:
+            change.name = user_name(change.name)
         if change.name is not None and not _NAME.fullmatch(change.name):
             raise InvalidInput("user name must be 1-64 letters, digits or . @ + - _")
         if change.password is not None:
@@ -203,7 +214,7 @@ class UserService:
         if len(password) > MAX_PASSWORD:
             raise AuthenticationFailed("wrong user name or password")
         with self.sessions() as s:
-            user = s.scalar(select(User).where(User.name == name))
+            user = s.scalar(select(User).where(User.name == user_name(name)))
         if user is None:
             _hasher.hash(password)  # same cost either way: no user enumeration by timing
             raise AuthenticationFailed("wrong user name or password")

@@ -14,8 +14,11 @@ from reelhouse.redaction import Redactor, redact
 
 __all__ = ["console", "err_console", "make_core", "open_core", "scrub"]
 
-console = Console()
-err_console = Console(stderr=True)
+#: Without Rich markup: what they print holds names (sources, files, folders) in which
+#: square brackets are text (``Film [h264]``, a source ``disk[/x]``), never style tags;
+#: colour goes through ``style=``.
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
 
 #: The redactor of the last Core a command made: error lines are printed after the
 #: command closed its Core (cli/root.py), and its secrets (sources' passwords) are

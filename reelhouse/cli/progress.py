@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from reelhouse.cli.common import scrub
 from reelhouse.core import Core
@@ -20,10 +20,10 @@ def scan_with_progress(core: Core, rows: list[SourceRow], console: Console) -> i
     failed = 0
     for row in rows:
         with Progress(
-            TextColumn("[bold]{task.fields[source]}"),
+            TextColumn("{task.fields[source]}", style="bold", markup=False),  # names are text
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[note]}"),
+            TextColumn("{task.fields[note]}", markup=False),
             TimeElapsedColumn(),
             console=console,
             transient=False,
@@ -45,22 +45,23 @@ def scan_with_progress(core: Core, rows: list[SourceRow], console: Console) -> i
                 report = core.jobs.run_scan_now(row.id, progress)
             except ReelhouseError as exc:
                 failed += 1
-                console.print(f"[red]✗ {escape(row.name)}: {escape(scrub(exc.message))}[/red]")
+                console.print(f"✗ {row.name}: {scrub(exc.message)}", style="red")
                 continue
         c = report.counts()
         outcome = report.outcome
         if outcome != "done":  # folders that could not be listed: not a complete scan
             failed += 1
-        mark = {"done": "✓", "partial": "[yellow]⚠ partial:[/yellow]", "failed": "[red]✗ failed:[/red]"}[outcome]
+        mark = {"done": ("✓", ""), "partial": ("⚠ partial:", "yellow"), "failed": ("✗ failed:", "red")}[outcome]
         console.print(
-            f"{mark} {row.name}: {c['files_seen']} files in {c['folders']} folders — "
+            Text(mark[0], style=mark[1]),
+            f"{row.name}: {c['files_seen']} files in {c['folders']} folders — "
             f"{c['added']} added, {c['updated']} updated, {c['moved']} moved, {c['missing']} missing, "
             f"{c['probed']} probed, {c['matched']} matched, {c['errors']} errors"
         )
         if report.folder_errors:
-            console.print(f"  [yellow]{len(report.folder_errors)} of "
+            console.print(f"  {len(report.folder_errors)} of "
                           f"{len(report.folder_errors) + c['folders']} folders could not be listed "
-                          "(their files were left as they were):[/yellow]")
+                          "(their files were left as they were):", style="yellow")
         for line in (report.folder_errors or report.errors)[:10]:
-            console.print(f"  [yellow]! {line}[/yellow]")
+            console.print(f"  ! {line}", style="yellow")
     return failed

@@ -9,7 +9,7 @@ import sys
 import threading
 
 import typer
-from rich.markup import escape
+from rich.text import Text
 
 from reelhouse import errors as e
 from reelhouse.cli.common import err_console, scrub
@@ -45,7 +45,7 @@ def main() -> None:
     try:
         app()
     except e.ReelhouseError as exc:
-        err_console.print(f"[red]error:[/red] {escape(scrub(exc.message))}", highlight=False,
+        err_console.print(Text.assemble(("error:", "red"), f" {scrub(exc.message)}"), highlight=False,
                           soft_wrap=True)  # one line, whatever the terminal's width
         sys.exit(exit_code(exc))
     except KeyboardInterrupt:

@@ -25,10 +25,10 @@ def serve(
     core = make_core(settings, consume_jobs=True)
     console.print(f"reelhouse on http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
     if core.users.count() == 0:
-        console.print("[yellow]no users yet: create one with `reelhouse user add NAME --admin`[/yellow]")
+        console.print("no users yet: create one with `reelhouse user add NAME --admin`", style="yellow")
     problem = core.hls.startup_problem()
     if problem:
-        console.print(f"[yellow]HLS (transcoded playback) is off: {problem}[/yellow]")
+        console.print(f"HLS (transcoded playback) is off: {problem}", style="yellow")
     run_server(core, settings.host, settings.port)
 
 

@@ -17,6 +17,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from reelhouse import errors as e
 from reelhouse.cli.common import console, open_core
@@ -35,7 +36,7 @@ def _run(core: Core, t: Transfer, wait: bool) -> None:
         console.print(f"queued transfer {t.id} ({t.kind} {t.remote_path})")
         return
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
+        TextColumn("{task.description}", style="bold", markup=False), BarColumn(), DownloadColumn(),
         TransferSpeedColumn(), TimeRemainingColumn(), console=console,
     ) as bar:
         task = bar.add_task(f"{t.kind} {t.remote_path.rsplit('/', 1)[-1]}", total=None)
@@ -125,12 +126,18 @@ def sync_command(
 
     with open_core() as core:
         row = core.sources.find(source)
-        with console.status(f"syncing {row.name}…"):
+        with console.status(Text(f"syncing {row.name}…")):  # a name is text, not markup
             run = run_sync(core, row.id)
-    if run.state != "done":
+    if run.state not in ("done", "partial"):
         raise e.SourceUnavailable(f"sync of {row.name!r} failed: {'; '.join(run.errors)}")
-    console.print(f"✓ {row.name}: {run.added} added, {run.updated} updated, {run.deleted} "
+    # partial: some folders could not be listed, the others were synced (as `scan` says it)
+    mark = ("✓", "") if run.state == "done" else ("⚠ partial:", "yellow")
+    console.print(Text(mark[0], style=mark[1]),
+                  f"{row.name}: {run.added} added, {run.updated} updated, {run.deleted} "
                   f"deleted, {run.restored} restored, {run.unchanged} unchanged, "
                   f"{len(run.errors)} errors")
     for line in run.errors[:10]:
-        console.print(f"  [yellow]! {line}[/yellow]")
+        console.print(f"  ! {line}", style="yellow")
+    if run.state == "partial":
+        raise e.SourceUnavailable(f"sync of {row.name!r} was partial: folders that could not be "
+                                  "listed were left as they were")

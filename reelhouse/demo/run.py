@@ -14,13 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.db.models import SourceRow
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
-from reelhouse.errors import NotFound
+from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.sources.registry import SourceSpec
 
 __all__ = ["SAMPLES", "ScanWithProgress", "make_samples", "run_demo"]
@@ -80,9 +81,15 @@ def run_demo(folder: str, port: int, console: Console, scan_with_progress: ScanW
     sample sources (the CLI passes its progress bar)."""
     from reelhouse.server import make_server
 
+    if not 0 <= port <= 65535:
+        raise InvalidInput(f"--port must be 0-65535 (0: any free port), not {port}")
     base = Path(folder).expanduser().resolve()
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(f"--dir {base}: {exc.strerror or exc}") from None
     media = base / "media"
-    console.print(f"[bold]reelhouse demo[/bold] in {base}")
+    console.print(Text.assemble(("reelhouse demo", "bold"), f" in {base}"))
     console.print("generating the sample library (first run only)…")
     make_samples(media, console)
     ftp_password = secrets.token_urlsafe(12)
@@ -107,8 +114,8 @@ def run_demo(folder: str, port: int, console: Console, scan_with_progress: ScanW
         sock = _bind("127.0.0.1", port)
         url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
         console.print()
-        console.print(f"[bold green]Open {url}[/bold green]")
-        console.print(f"  log in as [bold]admin[/bold] / [bold]{admin_password}[/bold]")
+        console.print(f"Open {url}", style="bold green")
+        console.print(Text.assemble("  log in as ", ("admin", "bold"), " / ", (admin_password, "bold")))
         console.print(f"  FTP source: ftp://demo@127.0.0.1:{ftpd.port}/ (embedded pyftpdlib)")
         console.print("  Ctrl-C to stop")
         server = make_server(core, "127.0.0.1", sock.getsockname()[1])

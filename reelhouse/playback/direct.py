@@ -189,14 +189,19 @@ class RangeStreamResponse(Response):
         started = time.perf_counter()
         pool_user.set(self.user_key)  # whose share of the FTP pool this stream uses
         chunks = self.source.aread_range(self.path, self.start, self.length)
+        ended = False
         try:
             first = await chunks.__anext__()  # errors here become a clean 4xx/5xx
         except StopAsyncIteration:
-            first = b""
+            first, ended = b"", True
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await chunks.aclose()
             raise
+        if ended:  # no byte at ``start``: the file shrank on its source since the scan
+            with anyio.CancelScope(shield=True):
+                await chunks.aclose()
+            raise await self._shrunk()
         first_byte = time.perf_counter() - started
         served_from = getattr(self.source, "served_from", None)  # playback/fallback.py
         if served_from:
@@ -204,7 +209,7 @@ class RangeStreamResponse(Response):
                                     (b"x-reelhouse-served-from", served_from.encode())]
         await send(start_msg)
         sent = 0
-        stalled = cut = False
+        stalled = cut = short = False
         forget: Callable[[], None] = lambda: None  # noqa: E731
         try:
             async with anyio.create_task_group() as tg:
@@ -241,7 +246,9 @@ class RangeStreamResponse(Response):
                 async for chunk in chunks:
                     await body(chunk, True)
                     sent += len(chunk)
-                await body(b"", False)
+                short = sent < self.length
+                if not short:
+                    await body(b"", False)
                 tg.cancel_scope.cancel()
         finally:
             forget()
@@ -253,6 +260,23 @@ class RangeStreamResponse(Response):
         if stalled:
             log.info("stream of %r ended: the client read nothing for %s s", self.path,
                      self.send_timeout)
+        if short:  # the response ends without its last message: the server closes the
+            # connection, so the client sees the body cut short of its Content-Length
+            log.warning("stream of %r cut at byte %d of %d: the file on its source is shorter than "
+                        "the library says (changed since the last scan?)", self.path,
+                        self.start + sent, self.start + self.length)
+
+    async def _shrunk(self) -> RangeNotSatisfiable:
+        """The 416 (RFC 9110 §15.5.17) for a stream whose source has no byte at its start:
+        the file's size now (a ``stat`` in anyio's worker threads: a rare path)."""
+        entry = await anyio.to_thread.run_sync(self.source.stat, self.path)
+        size = entry.size or 0
+        log.warning("stream of %r: no byte at %d, the file on its source has %d bytes (the "
+                    "library says %d: changed since the last scan?)", self.path, self.start, size,
+                    self.size)
+        return RangeNotSatisfiable(
+            f"the file on its source is shorter than the library says ({size} bytes, not "
+            f"{self.size}): it changed since the last scan", size)
 
     def _observe(self, sent: int, first_byte: float) -> None:
         if self.observer is not None:

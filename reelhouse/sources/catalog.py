@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from xml.sax.saxutils import escape
 
+import anyio
+
 from reelhouse.errors import NotFound, PermissionDenied, ReelhouseError
 from reelhouse.sources.base import Entry, normalize_path, parent_of, walk_source
 
@@ -249,12 +251,16 @@ class CatalogSource:
         yield data[offset:offset + length]
 
     async def aread_range(self, path: str, offset: int, length: int) -> AsyncGenerator[bytes, None]:
-        node = self._node(path)
+        """As :meth:`read_range`, for the event loop: what may wait on the remote with
+        blocking HTTP (the catalogue's first fetch after a start, artwork) runs in a
+        worker thread, so other requests of the node are not held up meanwhile."""
+        node = await anyio.to_thread.run_sync(self._node, path)
         if node.item is not None:
             async for chunk in self.remote.aread(node.item, offset, length):
                 yield chunk
             return
-        data = node.data if node.data is not None else self._image(node.image or "")
+        data = node.data if node.data is not None else await anyio.to_thread.run_sync(
+            self._image, node.image or "")
         yield data[offset:offset + length]
 
     def walk(self, path: str = "") -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:

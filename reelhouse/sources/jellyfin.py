@@ -22,6 +22,7 @@ from collections.abc import AsyncGenerator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 import httpx
 
 from reelhouse.errors import InvalidInput, NotFound, SourceLoginRefused, SourceUnavailable
@@ -209,7 +210,8 @@ class JellyfinRemote:
     async def aread(self, key: str, offset: int, length: int) -> AsyncGenerator[bytes, None]:
         if length <= 0:
             return
-        path, params, headers = self._stream_request(key, offset, length)
+        # the token may need a login first (blocking HTTP): not on the event loop
+        path, params, headers = await anyio.to_thread.run_sync(self._stream_request, key, offset, length)
         try:
             async with httpx.AsyncClient(base_url=self.url, timeout=self.timeout) as client, \
                     client.stream("GET", path, params=params, headers=headers) as r:

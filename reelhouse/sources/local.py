@@ -205,23 +205,47 @@ class LocalSource:
             raise _translate(exc, rel) from exc
         return written
 
+    def _file_in_the_way(self, rel: str) -> str | None:
+        """The first of ``rel`` and its folders that is a file (not a folder), or None."""
+        parts = rel.split("/")
+        for n in range(1, len(parts) + 1):
+            sub = "/".join(parts[:n])
+            full = self.root / sub
+            if full.exists() and not full.is_dir():
+                return sub
+        return None
+
     def mkdir(self, path: str) -> None:
+        """``mkdir -p``; Conflict when the name or one of its folders is a file (as the
+        FTP source says it)."""
         rel = normalize_path(path)
         full = self._resolve(rel)
         try:
-            if full.exists() and not full.is_dir():
-                raise Conflict(f"a file of that name exists already: {rel!r}")
+            in_the_way = self._file_in_the_way(rel)
+            if in_the_way is not None:
+                raise Conflict(f"a file of that name exists already: {in_the_way!r}")
             full.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _translate(exc, rel) from exc
 
     def rename(self, old: str, new: str) -> None:
+        """``os.replace``: a file replaces a file. Conflict (naming ``new``) when a file
+        would replace a folder, a folder a file or a folder that is not empty, or a
+        folder of ``new`` is a file; NotFound when ``old`` does not exist."""
         src, dst = normalize_path(old), normalize_path(new)
         if not src or not dst:
             raise InvalidInput("cannot rename the source root")
+        src_full = self._resolve(src)
         try:
-            os.replace(self._resolve(src), self._resolve(dst))
+            os.replace(src_full, self._resolve(dst))
         except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                raise Conflict(f"a folder that is not empty has that name already: {dst!r}") from exc
+            if exc.errno == errno.EISDIR:
+                raise Conflict(f"a folder of that name exists already: {dst!r}") from exc
+            if exc.errno == errno.ENOTDIR and os.path.lexists(src_full):
+                in_the_way = self._file_in_the_way(dst) or dst
+                raise Conflict(f"a file of that name exists already: {in_the_way!r}") from exc
             raise _translate(exc, src) from exc
 
     def delete(self, path: str) -> None:

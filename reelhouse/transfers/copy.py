@@ -282,7 +282,8 @@ def upload(
     the source's size of it, then renames it to ``remote`` (replacing a file of that
     name). Errors as :func:`download`; ``StorageFull`` when the source is full (FTP
     452/552), ``InvalidInput`` for a name the source refuses (FTP 553), ``Conflict``
-    while another upload to the same name on the same source runs in this process.
+    while another upload to the same name on the same source runs in this process,
+    or when the name is a folder's (its ``.part`` is then removed).
 
     ``signature``: a file where the upload keeps the size, mtime and inode of ``local``
     while its ``.part`` exists; a ``.part`` is resumed only if ``local`` still has them
@@ -392,7 +393,28 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
     if size != total:
         raise SourceUnavailable(
             f"upload of {rel!r}: the source has {size} of {total} bytes; it will be resumed")
-    source.rename(part, rel)
+    try:
+        source.rename(part, rel)
+    except (Conflict, *_REFUSED) as exc:
+        if not _is_folder(source, rel):
+            raise
+        # a folder has the name (FTP says 550 "not found"): no retry can store the file
+        # there, so its .part is dropped and the answer says what is in the way
+        try:
+            source.delete(part)
+        except ReelhouseError:
+            pass
+        if signature is not None:
+            signature.unlink(missing_ok=True)
+        raise Conflict(f"a folder of that name exists already: {rel!r}") from exc
     if signature is not None:
         signature.unlink(missing_ok=True)
     return total
+
+
+def _is_folder(source: Source, path: str) -> bool:
+    """Whether ``path`` is a folder on ``source`` (False when it cannot be told)."""
+    try:
+        return source.stat(path).is_dir
+    except ReelhouseError:
+        return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 
 import pytest
@@ -131,6 +132,11 @@ def test_api_keys(core: Core, client: TestClient) -> None:
         assert client.delete(f"/api/keys/{r.json()['id']}").status_code == 204
         assert robot.get("/api/auth/me").status_code == 401
     assert client.delete(f"/api/keys/{r.json()['id']}").status_code == 404
+    # the rule is whole-name: a trailing newline slipped past the regex's "$"
+    for name in ("backup\n", "backup\r\n", "a\tb"):
+        r = client.post("/api/keys", json={"name": name})
+        assert r.status_code == 400, (name, r.text)
+    assert all("\n" not in k["name"] for k in client.get("/api/keys").json())
 
 
 @pytest.fixture
@@ -328,3 +334,28 @@ def test_an_admin_deleting_their_own_account_is_audited(core: Core, client: Test
         assert oc.delete(f"/api/users/{me}").status_code == 204
     events = [e for e in client.get("/api/audit", params={"action": "user.delete"}).json()]
     assert [(e["user_name"], e["target"]) for e in events] == [("other", f"user:{me} other")]
+
+
+def test_a_user_name_is_one_name_in_either_unicode_normal_form(core: Core, client: TestClient) -> None:
+    """``José`` typed as ``e`` + a combining accent (NFD: macOS file names, some phone
+    keyboards and password managers) is the same user as the precomposed ``é`` (NFC):
+    the NFD spelling was refused at creation ("must be letters") and a login with it
+    was "wrong user name or password", which counted as a failed login."""
+    nfc, nfd = unicodedata.normalize("NFC", "José"), unicodedata.normalize("NFD", "José")
+    assert nfc != nfd
+    r = client.post("/api/users", json={"name": nfd, "password": "jose-password"})
+    assert r.status_code == 201, r.text
+    assert r.json()["name"] == nfc
+    r = client.post("/api/users", json={"name": nfc, "password": "jose-password"})
+    assert r.status_code == 409, r.text
+    for spelling in (nfc, nfd):
+        with _login(core, spelling, "jose-password") as c:
+            assert c.get("/api/auth/me").json()["name"] == nfc
+    r = client.post("/jellyfin/Users/AuthenticateByName", json={"Username": nfd, "Pw": "jose-password"},
+                    headers={"X-Emby-Authorization": 'MediaBrowser Client="t", Device="d", DeviceId="i", '
+                                                     'Version="1"'})
+    assert r.status_code == 200, r.text
+    assert core.users.by_name(nfd).name == nfc
+    user_id = core.users.by_name(nfc).id
+    r = client.patch(f"/api/users/{user_id}", json={"name": unicodedata.normalize("NFD", "Zoë")})
+    assert r.status_code == 200 and r.json()["name"] == "Zoë", r.text

@@ -67,3 +67,45 @@ def test_bad_settings_name_the_setting(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "reelhouse.cli", "source", "list"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 7 and "redis_url" in proc.stderr and "Traceback" not in proc.stderr
+
+
+
+def test_names_that_look_like_terminal_markup_are_printed_as_they_are(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    """Square brackets are Rich's markup: ``[h264]`` or ``[eng]`` in a name vanished
+    from the line that named it (a style tag), and a source named ``disk[/red]``, or a
+    path that reads ``[/x]`` (a folder ``Bad [`` holding ``x] (2019)``) in a scan's
+    error lines or an upload's progress bar, ended the command with a MarkupError
+    traceback. Names are printed as they are."""
+    media = tmp_path / "media"
+    (media / "Film [h264] (2019)").mkdir(parents=True)
+    (media / "Film [h264] (2019)/Film [eng] (2019).mkv").write_bytes(b"")  # an error line naming it
+    (media / "Bad [/x] (2019)").mkdir(parents=True)
+    (media / "Bad [/x] (2019)/Bad.mkv").write_bytes(b"")
+    assert "added source 'disk[/red]'" in run("source", "add", "disk[/red]", "--local", str(media)).stdout
+    assert "disk[/red]" in run("source", "list").stdout
+    out = run("scan", "disk[/red]").stdout
+    assert "disk[/red]: 2 files" in out, out
+    assert "Film [h264] (2019)/Film [eng] (2019).mkv: empty file" in out, out
+    assert "Bad [/x] (2019)/Bad.mkv: empty file" in out, out
+    assert "disk[/red]: 0 added" in run("sync", "disk[/red]").stdout
+    local = tmp_path / "up.mkv"
+    local.write_bytes(b"z" * 1000)
+    assert "size verified" in run("transfer", "upload", str(local), "disk[/red]", "New [/b] [eng].mkv").stdout
+    assert (media / "New [/b] [eng].mkv").read_bytes() == b"z" * 1000
+    assert "[eng].mkv" in run("transfer", "list").stdout
+    assert "Nope [/x] [eng].mkv" in run("transfer", "download", "disk[/red]", "Nope [/x] [eng].mkv", code=3).stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--port", "-5"), "--port"),  # went on to make the samples, then failed to bind
+    (("--port", "70000"), "--port"),
+    (("--dir", "{file}/demo"), "--dir"),  # a NotADirectoryError traceback
+])
+def test_demo_mistakes_are_one_line(tmp_path: Path, run, args: tuple[str, ...], message: str) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "file").write_text("x")
+    args = tuple(a.replace("{file}", str(tmp_path / "file")) for a in args)
+    if "--dir" not in args:
+        args = (*args, "--dir", str(tmp_path / "demo"))
+    proc = run("demo", *args, code=2)
+    assert proc.stderr.startswith("error:") and message in proc.stderr, proc.stderr
+    assert not (tmp_path / "demo").exists()  # nothing made

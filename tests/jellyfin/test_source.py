@@ -6,9 +6,14 @@ Jellyfin server is one film with two files."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from jellyfin.support import Library
@@ -17,7 +22,7 @@ from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD, place, wait_job
+from helpers import ADMIN, ADMIN_PASSWORD, log_in, place, serving, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -98,3 +103,59 @@ def test_jellyfin_source_bad_input(here: TestClient, remote: str) -> None:
     assert r.status_code == 201
     job = wait_job(here, here.post(f"/api/sources/{r.json()['id']}/scan").json()["id"])
     assert job["state"] == "failed" and "refused" in str(job["error"])
+
+
+class _SlowCatalog:
+    """ASGI middleware: the Jellyfin API's item lists (the catalogue) answer after
+    ``delay`` seconds (a big library on a busy server), without blocking the server."""
+
+    def __init__(self, app: Any, delay: float) -> None:
+        self.app, self.delay = app, delay
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].lower().endswith("/items"):
+            await asyncio.sleep(self.delay)
+        await self.app(scope, receive, send)
+
+
+def test_the_first_stream_after_a_restart_does_not_stall_the_server(
+        core: Core, library: Library, tmp_path: Path) -> None:
+    """After a restart the Jellyfin source knows no catalogue yet: the first stream of
+    one of its files fetched the whole catalogue (and logged in) with blocking HTTP
+    calls on the event loop, so every other request of the node waited for it (a
+    Jellyfin source pointing at its own node waited for itself until the timeout)."""
+    with serving(_SlowCatalog(create_app(core), delay=1.5)) as base:
+        remote = base + "/jellyfin"
+        first = Core(load_settings(data_dir=tmp_path / "here"))
+        try:
+            first.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+            with TestClient(create_app(first)) as c:
+                log_in(c)
+                r = c.post("/api/sources", json={"name": "den", "kind": "jellyfin", "path": remote,
+                                                 "username": ADMIN, "password": ADMIN_PASSWORD})
+                assert r.status_code == 201, r.text
+                scan(c, r.json()["id"])
+                files = c.get("/api/library/media-files").json()["items"]
+                sintel = next(f for f in files if f["path"].endswith("Sintel (2010).mp4"))
+                url = c.post(f"/api/library/media-files/{sintel['id']}/playback").json()["url"]
+                url = url.removeprefix("http://testserver")  # the path, for the node served below
+        finally:
+            first.close()
+        data = (library.root / "Films/Sintel (2010)/Sintel.2010.mp4").read_bytes()
+        again = Core(load_settings(data_dir=tmp_path / "here"))  # the restart: no catalogue yet
+        try:
+            with serving(create_app(again), on_stop=again.sources.close) as here, \
+                    httpx.Client(base_url=here, timeout=30) as http:
+                got: list[httpx.Response] = []
+                stream = threading.Thread(target=lambda: got.append(
+                    http.get(url, headers={"range": "bytes=0-999"})))
+                stream.start()
+                time.sleep(0.3)  # the stream is fetching the catalogue now
+                started = time.monotonic()
+                assert http.get("/api/health").status_code == 200
+                waited = time.monotonic() - started
+                stream.join(30)
+                assert got and got[0].status_code == 206 and got[0].content == data[:1000]
+                assert waited < 0.8, f"/api/health waited {waited:.2f} s for the catalogue"
+        finally:
+            again.close()

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pyftpdlib.handlers import FTPHandler
 
 from reelhouse.cli import main
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import FTP_PASSWORD, FTP_USER
+from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
 
 
 @dataclass
@@ -74,3 +75,41 @@ def test_upload_download_list_cancel_sync(ftp_server: EmbeddedFtpServer, ftp_roo
     r = cli(data_dir, "sync", "box")
     assert r.returncode == 0, r.stderr
     assert "1 added" in r.stdout
+
+
+
+def test_a_partial_sync_says_partial_with_its_counts(ftp_root: Path, tmp_path: Path, cli: Any) -> None:
+    """A sync that listed every folder but one did its work on the others (the API says
+    ``partial``), but ``reelhouse sync`` said "sync of 'box' failed" with the errors
+    only, no counts. As ``reelhouse scan`` does, it says partial, what it did and which
+    folder it could not list, and exits non-zero."""
+    for name in ("Dune (2021)", "Alien (1979)"):
+        (ftp_root / name).mkdir()
+        (ftp_root / name / f"{name}.mkv").write_bytes(os.urandom(1000))
+
+    def ftp_MLSD(handler: FTPHandler, path: str) -> object:
+        if "Alien" in path:
+            handler.respond("550 Not enough privileges.")
+            return None
+        return FTPHandler.ftp_MLSD(handler, path)
+
+    def ftp_STAT(handler: FTPHandler, path: str) -> object:
+        if path:  # no listings by STAT: the walk lists by MLSD
+            handler.respond("502 STAT with a path is not implemented here.")
+            return None
+        return FTPHandler.ftp_STAT(handler, path)
+
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,
+                               handler_overrides={"ftp_MLSD": ftp_MLSD, "ftp_STAT": ftp_STAT}).start()
+    try:
+        data_dir = tmp_path / "data"
+        r = cli(data_dir, "source", "add", "box", "--ftp", "127.0.0.1", "--port", str(server.port),
+                "--user", FTP_USER, "--password", FTP_PASSWORD)
+        assert r.returncode == 0, r.stderr
+        r = cli(data_dir, "sync", "box")
+    finally:
+        stop_without_leaks(server)
+    assert r.returncode == 6, (r.stdout, r.stderr)  # SourceUnavailable's exit code
+    assert "partial" in r.stdout and "1 added" in r.stdout, r.stdout
+    assert "Alien (1979)" in r.stdout
+    assert "failed" not in r.stderr and "partial" in r.stderr, r.stderr

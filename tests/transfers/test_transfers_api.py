@@ -460,3 +460,52 @@ def test_new_names_are_refused_alike_on_ftp_and_local(
     assert sorted(p.name for p in ftp_root.iterdir()) == ["old.mkv"]
     assert api.put("/api/sources/1/files", params={"path": "Films/" + "x" * 246 + ".mkv"},
                    content=b"abc").status_code == 201  # 250 bytes (255 with .part): still a name
+
+
+def test_a_name_in_the_way_is_a_conflict_alike_on_ftp_and_local(
+        ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tmp_path: Path) -> None:
+    """A name taken by a folder, or a folder that is a file, is one clear Conflict on every
+    source kind, tried once and leaving nothing behind. An upload to a folder's name was
+    a 404 "not found" on FTP (the 550 of the rename) and a 400 "bad file name:
+    'X.part' (Is a directory)" on a local disk, both leaving the ``.part``; on a local
+    disk a queued rename of a folder onto one that is not empty was retried three times
+    as "cannot read … Directory not empty", and a mkdir under a file said "no such file
+    or folder"."""
+    disk = tmp_path / "disk"
+    for root in (ftp_root, disk):
+        (root / "Films/Dune (2021)").mkdir(parents=True)
+        (root / "Films/Dune (2021)/dune.mkv").write_bytes(b"d")
+        (root / "Films/Empty").mkdir()
+        (root / "notes.txt").write_bytes(b"n")
+    r = api.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(disk)})
+    assert r.status_code == 201, r.text
+    for sid, root in ((add_ftp(api, ftp_server.port), ftp_root), (int(r.json()["id"]), disk)):
+        r = api.put(f"/api/sources/{sid}/files", params={"path": "Films/Dune (2021)"}, content=b"abc")
+        assert r.status_code == 409, r.text
+        assert r.json()["detail"] == "a folder of that name exists already: 'Films/Dune (2021)'"
+        r = api.post("/api/transfers/upload", data={"source_id": str(sid), "folder": "Films"},
+                     files={"file": ("Dune (2021)", b"abc", "video/x-matroska")})
+        assert r.status_code == 201, r.text
+        queued = wait_transfer(api, r.json()["id"])
+        assert (queued["state"], queued["attempts"]) == ("failed", 1), queued
+        assert queued["error"] == "a folder of that name exists already: 'Films/Dune (2021)'"
+        assert sorted(os.listdir(root / "Films")) == ["Dune (2021)", "Empty"]  # no .part left
+        assert os.listdir(root / "Films/Dune (2021)") == ["dune.mkv"]
+
+        def run(body: dict[str, Any], sid: int = sid) -> dict[str, Any]:
+            r = api.post("/api/transfers", json={"source_id": sid, **body})
+            assert r.status_code == 201, r.text
+            return wait_transfer(api, r.json()["id"])
+
+        onto = run({"kind": "rename", "remote_path": "Films/Empty", "target_path": "Films/Dune (2021)"})
+        assert (onto["state"], onto["attempts"]) == ("failed", 1), onto
+        under = run({"kind": "mkdir", "remote_path": "notes.txt/Season 01"})
+        assert (under["state"], under["attempts"]) == ("failed", 1), under
+        assert under["error"] == "a file of that name exists already: 'notes.txt'"
+        if root == disk:
+            assert onto["error"] == "a folder that is not empty has that name already: 'Films/Dune (2021)'"
+            file_onto_folder = run({"kind": "rename", "remote_path": "notes.txt", "target_path": "Films/Empty"})
+            assert file_onto_folder["error"] == "a folder of that name exists already: 'Films/Empty'"
+            folder_onto_file = run({"kind": "rename", "remote_path": "Films/Empty", "target_path": "notes.txt"})
+            assert folder_onto_file["error"] == "a file of that name exists already: 'notes.txt'"
+        assert (root / "Films/Empty").is_dir() and (root / "notes.txt").read_bytes() == b"n"

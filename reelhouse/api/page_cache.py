@@ -25,10 +25,18 @@ Correctness:
   entry lives :data:`PAGE_CACHE_SECONDS` at most; a revocation message from another
   node (auth/revocations.py) also empties it.
 - Progress-dependent answers (continue watching, ``unwatched``) are never cached.
+
+**One computation per URL at a time.** A cacheable request that arrives while the same
+URL is being computed for another all-sources user waits for that answer and gets it
+if it is kept (same version, a 200 without a cookie: what the cache would give it a
+moment later), instead of computing it again; if it is not kept, the waiter computes
+its own. After a library change, twenty clients opening the same page cost one page's
+SQL, not twenty (issue 14: CPU per request).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
@@ -113,15 +121,17 @@ class PageCache:
         return hit[2], hit[3], hit[4]
 
     def put(self, key: str, version: int, seen: float, status: int, headers: list[tuple[bytes, bytes]],
-            body: bytes) -> None:
-        """Keep an answer computed from data of ``version`` read after ``seen``."""
+            body: bytes) -> bool:
+        """Keep an answer computed from data of ``version`` read after ``seen``; False
+        when it is not kept (the library changed meanwhile, or the body is too big)."""
         with self._lock:
             if version != self.version or len(body) > MAX_BODY:
-                return
+                return False
             self._entries[key] = (version, seen, status, headers, body)
             self._entries.move_to_end(key)
             while len(self._entries) > MAX_ENTRIES:
                 self._entries.popitem(last=False)
+            return True
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -149,12 +159,17 @@ def _sees_all(identity: Any) -> bool:
     return user is not None and bool(user.is_admin or not user.restrict_sources)
 
 
+_Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
 class PageCacheMiddleware:
     """Serve and keep the cacheable library pages (module docstring)."""
 
     def __init__(self, app: ASGIApp, cache: PageCache) -> None:
         self.app = app
         self.cache = cache
+        #: URL -> the answer being computed for an all-sources user (None: not kept)
+        self._computing: dict[str, asyncio.Future[_Answer | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or not _CACHED_PATH.match(scope["path"]):
@@ -168,13 +183,29 @@ class PageCacheMiddleware:
         token = _token(scope)
         core = scope["app"].state.core
         identity = core.auth.identify_cached(token) if token else None
-        if identity is not None and _sees_all(identity):
+        shared = identity is not None and _sees_all(identity)
+        if shared:
             hit = self.cache.get(key)
+            if hit is None and key in self._computing:
+                hit = await asyncio.shield(self._computing[key])
             if hit is not None:
                 status, headers, body = hit
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
+        future: asyncio.Future[_Answer | None] | None = None
+        if shared and key not in self._computing:
+            future = self._computing[key] = asyncio.get_running_loop().create_future()
+        answer: _Answer | None = None
+        try:
+            answer = await self._compute(key, scope, receive, send)
+        finally:
+            if future is not None:
+                del self._computing[key]
+                future.set_result(answer)
+
+    async def _compute(self, key: str, scope: Scope, receive: Receive, send: Send) -> _Answer | None:
+        """Run the app for the request; the answer when it was kept in the cache."""
         version, seen = self.cache.version, time.monotonic()
         start: Message | None = None
         parts: list[bytes] = []
@@ -194,4 +225,7 @@ class PageCacheMiddleware:
         await self.app(scope, receive, capture)
         state = scope.get("state") or {}
         if keep and start is not None and _sees_all(state.get("identity")):
-            self.cache.put(key, version, seen, 200, list(start.get("headers", [])), b"".join(parts))
+            headers, body = list(start.get("headers", [])), b"".join(parts)
+            if self.cache.put(key, version, seen, 200, headers, body):
+                return 200, headers, body
+        return None

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from reelhouse.api.deps import CoreDep, CurrentUser, RowId, VisibleFile
+from reelhouse.api.read_lane import ReadLaneDep
 from reelhouse.api.render import json_response
 from reelhouse.api.schemas import ProgressIn, ProgressPublic, ResumePublic, WatchedIn
 from reelhouse.library import queries
@@ -17,11 +18,11 @@ router = APIRouter(prefix="/api/library", tags=["library"])
 
 
 @router.get("/continue", response_model=list[ResumePublic])
-def continue_watching(core: CoreDep, user: CurrentUser) -> Response:
+async def continue_watching(core: CoreDep, user: CurrentUser, lane: ReadLaneDep) -> Response:
     """What the current user stopped in the middle of, most recent first (files of
-    sources the user is granted only)."""
-    return json_response(list[ResumePublic], core.progress.continue_watching(
-        user.id, sources=core.access.allowed(user)))
+    sources the user is granted only). Runs in the app's read lane (issue 14)."""
+    return await lane.run(lambda: json_response(list[ResumePublic], core.progress.continue_watching(
+        user.id, sources=core.access.allowed(user))))
 
 
 @router.get("/media-files/{file_id}/progress", response_model=ProgressPublic)

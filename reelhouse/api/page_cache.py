@@ -24,7 +24,15 @@ Correctness:
 - **Changes in other processes** (``reelhouse worker``, other nodes, the CLI): an
   entry lives :data:`PAGE_CACHE_SECONDS` at most; a revocation message from another
   node (auth/revocations.py) also empties it.
-- Progress-dependent answers (continue watching, ``unwatched``) are never cached.
+- Progress-dependent answers (``unwatched``) are never cached by URL. Continue
+  watching is kept per user (:meth:`PageCache.resume_get`), for a user who sees every
+  source, valid while neither the library nor any watch progress changed through this
+  process's engine (:data:`PROGRESS_TABLES`: a progress write bumps
+  :attr:`PageCache.progress_version` only, the pages stay) and for
+  :data:`PAGE_CACHE_SECONDS` at most. Only in a single-node set-up
+  (:attr:`PageCache.user_state`, off with ``redis_url``): there every progress write
+  goes through this engine (the API and the Jellyfin API; no CLI command or job writes
+  progress), so a watched mark or a resume point is never answered stale.
 
 **One computation per URL at a time.** A cacheable request that arrives while the same
 URL is being computed for another all-sources user waits for that answer and gets it
@@ -49,7 +57,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelhouse.api.session_cookie import SESSION_COOKIE
 
-__all__ = ["LIBRARY_TABLES", "PAGE_CACHE_SECONDS", "PageCache", "PageCacheMiddleware"]
+__all__ = ["LIBRARY_TABLES", "PAGE_CACHE_SECONDS", "PROGRESS_TABLES", "PageCache", "PageCacheMiddleware",
+           "touches_library"]
 
 #: Seconds an answer is kept at most (the bound on how late a library change made by
 #: another process is seen).
@@ -60,21 +69,24 @@ MAX_BODY = 512 * 1024
 #: Tables whose rows make up the cached pages: a write to any of them bumps the version.
 LIBRARY_TABLES = frozenset({"movies", "shows", "seasons", "episodes", "media_files", "media_streams",
                             "sources", "images", "users", "user_sources"})
+#: Tables whose rows make up a user's own state (continue watching).
+PROGRESS_TABLES = frozenset({"watch_progress"})
 _CACHED_PATH = re.compile(r"^/api/library/(?:items|movies|shows|shows/\d+|media-files)$")
 _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
 _READ_ONLY = ("SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SHOW", "SET ",
               "EXPLAIN")
 
 
-def touches_library(statement: str) -> bool:
-    """Whether SQL ``statement`` may change a library table (unknown kinds: yes)."""
+def touches_library(statement: str, tables: frozenset[str] = LIBRARY_TABLES) -> bool:
+    """Whether SQL ``statement`` may change one of ``tables`` (default: the library's;
+    unknown kinds: yes)."""
     head = statement.lstrip()[:10].upper()
     if head.startswith(_READ_ONLY):
         return False
     if head.startswith("WITH"):
         return bool(re.search(r"\b(INSERT|UPDATE|DELETE)\b", statement, re.IGNORECASE))
     m = _WRITE.match(statement)
-    return m is None or m.group(1).lower() in LIBRARY_TABLES
+    return m is None or m.group(1).lower() in tables
 
 
 class PageCache:
@@ -84,14 +96,49 @@ class PageCache:
         self.seconds = seconds
         self.version = 0
         self._entries: OrderedDict[str, tuple[int, float, int, list[tuple[bytes, bytes]], bytes]] = OrderedDict()
-        self._kinds: dict[str, bool] = {}  # statement -> touches a library table
+        self._kinds: dict[str, tuple[bool, bool]] = {}  # statement -> (touches library, progress)
         self._lock = threading.Lock()
+        #: watch progress changed (any user's): no continue-watching answer of before is served
+        self.progress_version = 0
+        #: keep continue-watching answers (off when other nodes may write progress)
+        self.user_state = True
+        self._resume: dict[int, tuple[int, int, float, bytes]] = {}
 
     def bump(self) -> None:
         """The library changed: no entry of before is served again."""
         with self._lock:
             self.version += 1
+            self.progress_version += 1
             self._entries.clear()
+            self._resume.clear()
+
+    def bump_progress(self) -> None:
+        """Someone's watch progress changed: no continue-watching answer of before is served."""
+        with self._lock:
+            self.progress_version += 1
+            self._resume.clear()
+
+    def versions(self) -> tuple[int, int]:
+        """(library version, progress version) now: pass to :meth:`resume_put`."""
+        return self.version, self.progress_version
+
+    def resume_get(self, user_id: int) -> bytes | None:
+        """The continue-watching body kept for ``user_id``, if still valid."""
+        hit = self._resume.get(user_id)
+        if (not self.user_state or hit is None or (hit[0], hit[1]) != (self.version, self.progress_version)
+                or time.monotonic() - hit[2] >= self.seconds):
+            return None
+        return hit[3]
+
+    def resume_put(self, user_id: int, versions: tuple[int, int], seen: float, body: bytes) -> None:
+        """Keep ``user_id``'s continue-watching ``body``, computed from data read after
+        ``seen`` at ``versions``; not kept when either moved meanwhile."""
+        with self._lock:
+            if not self.user_state or versions != (self.version, self.progress_version) or len(body) > MAX_BODY:
+                return
+            if len(self._resume) >= MAX_ENTRIES:
+                self._resume.clear()
+            self._resume[user_id] = (versions[0], versions[1], seen, body)
 
     def watch(self, engine: Engine) -> None:
         """Bump on every library write through ``engine`` and on the end of its transaction."""
@@ -99,16 +146,23 @@ class PageCache:
         def after_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
             kind = self._kinds.get(statement)
             if kind is None:
-                kind = touches_library(statement)
+                library = touches_library(statement)
+                kind = (library, library or touches_library(statement, PROGRESS_TABLES))
                 if len(self._kinds) < 4096:
                     self._kinds[statement] = kind
-            if kind:
+            if kind[0]:
                 conn.info["page_cache_dirty"] = True
                 self.bump()
+            elif kind[1]:
+                conn.info["page_cache_progress"] = True
+                self.bump_progress()
 
         def end(conn: Any) -> None:
+            progress = conn.info.pop("page_cache_progress", False)
             if conn.info.pop("page_cache_dirty", False):
                 self.bump()
+            elif progress:
+                self.bump_progress()
 
         event.listen(engine, "after_cursor_execute", after_execute)
         event.listen(engine, "commit", end)

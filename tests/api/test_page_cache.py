@@ -286,3 +286,77 @@ def test_a_waiter_computes_its_own_when_the_first_request_is_cancelled(core: Cor
 
     assert asyncio.run(run()) == (200, b'{"n": 2}')
     assert pages.calls == 2 and not middleware._computing
+
+
+# --- continue watching kept per user (PageCache.resume_get) ------------------------------
+
+def _file_ids(core: Core) -> list[int]:
+    with core.sessions() as s:
+        return [f.id for f in s.query(MediaFile).order_by(MediaFile.id)]
+
+
+def _resume(c: TestClient) -> list[tuple[int, float]]:
+    r = c.get("/api/library/continue")
+    assert r.status_code == 200, r.text
+    return [(i["media_file_id"], i["position"]) for i in r.json()]
+
+
+def test_continue_watching_is_kept_per_user_and_never_stale(core: Core) -> None:
+    for title in ("Alpha", "Beta", "Gamma"):
+        _film(core, "disk", title)
+    a, b, g = _file_ids(core)
+    app = create_app(core)
+    cache = _cache(app)
+    with TestClient(app) as admin, TestClient(app) as other:
+        log_in(admin)
+        admin.headers["origin"] = "http://testserver"
+        r = admin.post("/api/users", json={"name": "viewer", "password": "viewer-password"})
+        assert r.status_code == 201, r.text
+        viewer_id = r.json()["id"]
+        log_in(other, "viewer", "viewer-password")
+        other.headers["origin"] = "http://testserver"
+        assert not cache._resume  # nothing kept yet
+        assert _resume(admin) == [] and _resume(other) == []
+        assert len(cache._resume) == 2  # one answer per user
+        # a progress PUT over the API shows at once, for that user only
+        assert admin.put(f"/api/library/media-files/{a}/progress", json={"position": 60.0}).status_code == 200
+        assert _resume(admin) == [(a, 60.0)]
+        assert _resume(other) == []
+        assert other.put(f"/api/library/media-files/{b}/progress", json={"position": 30.0}).status_code == 200
+        assert _resume(other) == [(b, 30.0)] and _resume(admin) == [(a, 60.0)]
+        # kept: served again without the route's SQL while nothing changes
+        version = cache.versions()
+        assert _resume(admin) == [(a, 60.0)] and cache.versions() == version
+        # a write through the engine by another service (the Jellyfin API saves this way)
+        core.progress.save(viewer_id, g, 90.0)
+        assert _resume(other) == [(g, 90.0), (b, 30.0)]
+        # marked watched: gone at once
+        r = other.put(f"/api/library/media-files/{g}/watched", json={"watched": True})
+        assert r.status_code == 200
+        assert _resume(other) == [(b, 30.0)]
+        # a library change (the file goes missing) shows at once too
+        with core.sessions() as s:
+            s.query(MediaFile).filter_by(id=b).update({"missing_since": MediaFile.first_seen})
+            s.commit()
+        assert _resume(other) == []
+        assert _resume(admin) == [(a, 60.0)]
+
+
+def test_continue_watching_is_not_kept_for_a_user_with_grants_nor_across_nodes(core: Core) -> None:
+    _film(core, "disk", "Alpha")
+    (a,) = _file_ids(core)
+    app = create_app(core)
+    cache = _cache(app)
+    assert cache.user_state  # no Redis: this is the only node
+    with TestClient(app) as admin, TestClient(app) as kid:
+        log_in(admin)
+        admin.headers["origin"] = "http://testserver"
+        uid = admin.post("/api/users", json={"name": "kid", "password": "kid-password"}).json()["id"]
+        src = admin.get("/api/sources").json()[0]["id"]
+        assert admin.patch(f"/api/users/{uid}", json={"restrict_sources": True, "sources": [src]}).status_code == 200
+        log_in(kid, "kid", "kid-password")
+        assert _resume(kid) == [] and not cache._resume
+        core.progress.save(uid, a, 10.0)
+        assert _resume(kid) == [(a, 10.0)]
+        cache.user_state = False  # as with redis_url: other nodes may write progress
+        assert _resume(admin) == [] and not cache._resume

@@ -4,6 +4,10 @@ to whom, and that every library write, logout and grant change takes effect at o
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Iterator
+from contextlib import nullcontext
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -15,7 +19,7 @@ from reelhouse.api.page_cache import PageCache, PageCacheMiddleware, touches_lib
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, Movie, SourceRow, User
 from reelhouse.server import create_app
-from tests.helpers import log_in
+from tests.helpers import admin_core, log_in, postgres_schema
 
 
 def _film(core: Core, source: str, title: str) -> int:
@@ -301,7 +305,22 @@ def _resume(c: TestClient) -> list[tuple[int, float]]:
     return [(i["media_file_id"], i["position"]) for i in r.json()]
 
 
-def test_continue_watching_is_kept_per_user_and_never_stale(core: Core) -> None:
+PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[
+    pytest.mark.requires_postgres,
+    pytest.mark.skipif(not PG_URL, reason="set REELHOUSE_TEST_POSTGRES_URL to run on PostgreSQL")])])
+def any_core(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Core]:
+    """The ``core`` fixture's Core on SQLite, and on PostgreSQL (its reads use an
+    autocommit engine of their own: the cache must see the writes all the same)."""
+    with postgres_schema(PG_URL, "rh_pcache") if request.param == "postgres" else nullcontext("") as url:
+        with admin_core(tmp_path / "data", **({"database_url": url} if url else {})) as c:
+            yield c
+
+
+def test_continue_watching_is_kept_per_user_and_never_stale(any_core: Core) -> None:
+    core = any_core
     for title in ("Alpha", "Beta", "Gamma"):
         _film(core, "disk", title)
     a, b, g = _file_ids(core)

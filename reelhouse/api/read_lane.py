@@ -28,7 +28,10 @@ __all__ = ["LIBRARY_READ_THREADS", "ReadLane", "ReadLaneDep", "get_read_lane"]
 #: Threads that run library reads at once. Two cores: one runs Python (the GIL), the
 #: other the database's own work (SQLite's C code and psycopg release the GIL), so a
 #: few threads keep both busy; more only lengthen every request's turn on the GIL.
-LIBRARY_READ_THREADS = 3
+#: 3 and 8 measured the same within the noise of a loaded machine (benchmarks/README.md,
+#: "API CPU per request and the tail"); 8 so that a few slow reads (a PostgreSQL round
+#: trip that stalls, an "unwatched" grid) cannot hold every other user's library reads.
+LIBRARY_READ_THREADS = 8
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")

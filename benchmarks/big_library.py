@@ -249,13 +249,18 @@ async def load(base: str, fixture: dict[str, Any], clients: int, seconds: float,
 WRK_SCRIPT = Path(__file__).resolve().parent / "big_library_wrk.lua"
 
 
-def load_wrk(base: str, fixture: dict[str, Any], clients: int, seconds: float, work: Path) -> dict[str, Any]:
+def load_wrk(base: str, fixture: dict[str, Any], clients: int, seconds: float, work: Path,
+             spread: bool = False) -> dict[str, Any]:
     """The closed loop driven by wrk (a C load generator: a few µs of CPU a request,
     where the Python client spends about as much CPU as the server): ``clients``
     connections, one wrk thread and one login session each, the six kinds in turn as
     :func:`load` asks for them (``big_library_wrk.lua``). Same shape as :func:`load`,
     plus ``client_cpu_ms_per_request`` (wrk's own user + system CPU) and wrk's own
-    percentiles of all requests."""
+    percentiles of all requests. The clients walk one list of URLs, each a line after
+    the previous one, so most ask for a page another client has just asked for (what
+    the page cache serves); ``spread``: client i starts at line i * lines / clients
+    instead, so clients rarely share a URL within the page cache's 5 s (the cost of
+    pages computed for each request)."""
     rng = random.Random(1)
     kinds = _kinds(fixture, rng)
     names = list(kinds)
@@ -266,7 +271,8 @@ def load_wrk(base: str, fixture: dict[str, Any], clients: int, seconds: float, w
     tokens.write_text("".join(t + "\n" for t in (fixture.get("tokens") or [fixture["token"]])))
     out = work / "wrk-out.tsv"
     out.unlink(missing_ok=True)
-    env = dict(os.environ, BIG_LIBRARY_PATHS=str(paths), BIG_LIBRARY_TOKENS=str(tokens), BIG_LIBRARY_OUT=str(out))
+    env = dict(os.environ, BIG_LIBRARY_PATHS=str(paths), BIG_LIBRARY_TOKENS=str(tokens), BIG_LIBRARY_OUT=str(out),
+               BIG_LIBRARY_STRIDE=str(len(names) * 1000 // clients if spread else 1))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(["wrk", "-t", str(clients), "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "30s",
                     "-s", str(WRK_SCRIPT), base], env=env, check=True, capture_output=True)
@@ -382,6 +388,8 @@ def _three_runs(base: str, pids: list[int], fixture: dict[str, Any], clients: in
     if tool in ("wrk", "both"):
         out["closed_loop"] = _measured(pids, lambda: load_wrk(base, fixture, clients, seconds, work))
         out["closed_loop"]["load_generator"] = "wrk (C), closed loop"
+        out["closed_loop_spread"] = _measured(pids, lambda: load_wrk(base, fixture, clients, seconds, work, True))
+        out["closed_loop_spread"]["load_generator"] = "wrk (C), closed loop, clients far apart in the URL list"
     if tool in ("python", "both"):
         key = "closed_loop_python" if tool == "both" else "closed_loop"
         out[key] = _measured(pids, lambda: asyncio.run(load(base, fixture, clients, seconds)))

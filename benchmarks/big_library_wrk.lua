@@ -2,7 +2,7 @@
 --
 -- The paths (one "kind<TAB>path" a line, the kinds in turn) and the bearer tokens (one a
 -- line) come from the files named by the environment: BIG_LIBRARY_PATHS, BIG_LIBRARY_TOKENS.
--- Thread i starts at line i of the paths and sends the token i (one login session per
+-- Thread i starts at line i of the paths (i * BIG_LIBRARY_STRIDE) and sends the token i (one login session per
 -- client, as the Python client does). Each thread times its own requests with
 -- clock_gettime (LuaJIT ffi): with one connection per thread, a response answers the
 -- request sent just before it. done() writes "kind<TAB>status<TAB>microseconds" lines to
@@ -47,7 +47,9 @@ function init(args)
     kinds[i] = kind
     requests[i] = wrk.format("GET", path, {["Authorization"] = "Bearer " .. tokens[(id % #tokens) + 1]})
   end
-  n = id
+  -- BIG_LIBRARY_STRIDE: thread i starts at line i * stride (default 1: the threads walk
+  -- one sequence a line apart, so most of them ask for a URL another has just asked for)
+  n = id * (tonumber(os.getenv("BIG_LIBRARY_STRIDE")) or 1)
 end
 
 function request()

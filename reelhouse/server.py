@@ -48,6 +48,8 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
                   redoc_url=None)
     page_cache = PageCache()
     page_cache.watch(core.engine)
+    # with Redis other nodes may write watch progress: continue watching is not kept
+    page_cache.user_state = not core.settings.redis_url
     app.state.page_cache = page_cache
     app.add_middleware(PageCacheMiddleware, cache=page_cache)  # inside SecurityMiddleware: its headers still apply
     app.add_middleware(SecurityMiddleware)

@@ -14,6 +14,7 @@ from reelhouse import __version__
 from reelhouse.api.deps import CurrentUser
 from reelhouse.api.errors import install_error_handlers
 from reelhouse.api.metrics import Metrics
+from reelhouse.api.read_lane import ReadLane
 from reelhouse.api.routes import ROUTERS
 from reelhouse.core import Core
 
@@ -24,6 +25,7 @@ def install_api(app: FastAPI, core: Core) -> None:
     """Put ``core`` on ``app.state`` and mount the API (``/api/…``, ``/metrics``)."""
     app.state.core = core
     app.state.metrics = Metrics(core.sources)
+    app.state.read_lane = ReadLane()
     install_error_handlers(app)
 
     node = core.settings.node_name or f"{core.settings.host}:{core.settings.port}"

@@ -24,11 +24,27 @@ Correctness:
 - **Changes in other processes** (``reelhouse worker``, other nodes, the CLI): an
   entry lives :data:`PAGE_CACHE_SECONDS` at most; a revocation message from another
   node (auth/revocations.py) also empties it.
-- Progress-dependent answers (continue watching, ``unwatched``) are never cached.
+- Progress-dependent answers (``unwatched``) are never cached by URL. Continue
+  watching is kept per user (:meth:`PageCache.resume_get`), for a user who sees every
+  source, valid while neither the library nor any watch progress changed through this
+  process's engine (:data:`PROGRESS_TABLES`: a progress write bumps
+  :attr:`PageCache.progress_version` only, the pages stay) and for
+  :data:`PAGE_CACHE_SECONDS` at most. Only in a single-node set-up
+  (:attr:`PageCache.user_state`, off with ``redis_url``): there every progress write
+  goes through this engine (the API and the Jellyfin API; no CLI command or job writes
+  progress), so a watched mark or a resume point is never answered stale.
+
+**One computation per URL at a time.** A cacheable request that arrives while the same
+URL is being computed for another all-sources user waits for that answer and gets it
+if it is kept (same version, a 200 without a cookie: what the cache would give it a
+moment later), instead of computing it again; if it is not kept, the waiter computes
+its own. After a library change, twenty clients opening the same page cost one page's
+SQL, not twenty (issue 14: CPU per request).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
@@ -41,7 +57,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reelhouse.api.session_cookie import SESSION_COOKIE
 
-__all__ = ["LIBRARY_TABLES", "PAGE_CACHE_SECONDS", "PageCache", "PageCacheMiddleware"]
+__all__ = ["LIBRARY_TABLES", "PAGE_CACHE_SECONDS", "PROGRESS_TABLES", "PageCache", "PageCacheMiddleware",
+           "touches_library"]
 
 #: Seconds an answer is kept at most (the bound on how late a library change made by
 #: another process is seen).
@@ -52,21 +69,24 @@ MAX_BODY = 512 * 1024
 #: Tables whose rows make up the cached pages: a write to any of them bumps the version.
 LIBRARY_TABLES = frozenset({"movies", "shows", "seasons", "episodes", "media_files", "media_streams",
                             "sources", "images", "users", "user_sources"})
+#: Tables whose rows make up a user's own state (continue watching).
+PROGRESS_TABLES = frozenset({"watch_progress"})
 _CACHED_PATH = re.compile(r"^/api/library/(?:items|movies|shows|shows/\d+|media-files)$")
 _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
 _READ_ONLY = ("SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SHOW", "SET ",
               "EXPLAIN")
 
 
-def touches_library(statement: str) -> bool:
-    """Whether SQL ``statement`` may change a library table (unknown kinds: yes)."""
+def touches_library(statement: str, tables: frozenset[str] = LIBRARY_TABLES) -> bool:
+    """Whether SQL ``statement`` may change one of ``tables`` (default: the library's;
+    unknown kinds: yes)."""
     head = statement.lstrip()[:10].upper()
     if head.startswith(_READ_ONLY):
         return False
     if head.startswith("WITH"):
         return bool(re.search(r"\b(INSERT|UPDATE|DELETE)\b", statement, re.IGNORECASE))
     m = _WRITE.match(statement)
-    return m is None or m.group(1).lower() in LIBRARY_TABLES
+    return m is None or m.group(1).lower() in tables
 
 
 class PageCache:
@@ -76,14 +96,49 @@ class PageCache:
         self.seconds = seconds
         self.version = 0
         self._entries: OrderedDict[str, tuple[int, float, int, list[tuple[bytes, bytes]], bytes]] = OrderedDict()
-        self._kinds: dict[str, bool] = {}  # statement -> touches a library table
+        self._kinds: dict[str, tuple[bool, bool]] = {}  # statement -> (touches library, progress)
         self._lock = threading.Lock()
+        #: watch progress changed (any user's): no continue-watching answer of before is served
+        self.progress_version = 0
+        #: keep continue-watching answers (off when other nodes may write progress)
+        self.user_state = True
+        self._resume: dict[int, tuple[int, int, float, bytes]] = {}
 
     def bump(self) -> None:
         """The library changed: no entry of before is served again."""
         with self._lock:
             self.version += 1
+            self.progress_version += 1
             self._entries.clear()
+            self._resume.clear()
+
+    def bump_progress(self) -> None:
+        """Someone's watch progress changed: no continue-watching answer of before is served."""
+        with self._lock:
+            self.progress_version += 1
+            self._resume.clear()
+
+    def versions(self) -> tuple[int, int]:
+        """(library version, progress version) now: pass to :meth:`resume_put`."""
+        return self.version, self.progress_version
+
+    def resume_get(self, user_id: int) -> bytes | None:
+        """The continue-watching body kept for ``user_id``, if still valid."""
+        hit = self._resume.get(user_id)
+        if (not self.user_state or hit is None or (hit[0], hit[1]) != (self.version, self.progress_version)
+                or time.monotonic() - hit[2] >= self.seconds):
+            return None
+        return hit[3]
+
+    def resume_put(self, user_id: int, versions: tuple[int, int], seen: float, body: bytes) -> None:
+        """Keep ``user_id``'s continue-watching ``body``, computed from data read after
+        ``seen`` at ``versions``; not kept when either moved meanwhile."""
+        with self._lock:
+            if not self.user_state or versions != (self.version, self.progress_version) or len(body) > MAX_BODY:
+                return
+            if len(self._resume) >= MAX_ENTRIES:
+                self._resume.clear()
+            self._resume[user_id] = (versions[0], versions[1], seen, body)
 
     def watch(self, engine: Engine) -> None:
         """Bump on every library write through ``engine`` and on the end of its transaction."""
@@ -91,16 +146,23 @@ class PageCache:
         def after_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
             kind = self._kinds.get(statement)
             if kind is None:
-                kind = touches_library(statement)
+                library = touches_library(statement)
+                kind = (library, library or touches_library(statement, PROGRESS_TABLES))
                 if len(self._kinds) < 4096:
                     self._kinds[statement] = kind
-            if kind:
+            if kind[0]:
                 conn.info["page_cache_dirty"] = True
                 self.bump()
+            elif kind[1]:
+                conn.info["page_cache_progress"] = True
+                self.bump_progress()
 
         def end(conn: Any) -> None:
+            progress = conn.info.pop("page_cache_progress", False)
             if conn.info.pop("page_cache_dirty", False):
                 self.bump()
+            elif progress:
+                self.bump_progress()
 
         event.listen(engine, "after_cursor_execute", after_execute)
         event.listen(engine, "commit", end)
@@ -113,15 +175,17 @@ class PageCache:
         return hit[2], hit[3], hit[4]
 
     def put(self, key: str, version: int, seen: float, status: int, headers: list[tuple[bytes, bytes]],
-            body: bytes) -> None:
-        """Keep an answer computed from data of ``version`` read after ``seen``."""
+            body: bytes) -> bool:
+        """Keep an answer computed from data of ``version`` read after ``seen``; False
+        when it is not kept (the library changed meanwhile, or the body is too big)."""
         with self._lock:
             if version != self.version or len(body) > MAX_BODY:
-                return
+                return False
             self._entries[key] = (version, seen, status, headers, body)
             self._entries.move_to_end(key)
             while len(self._entries) > MAX_ENTRIES:
                 self._entries.popitem(last=False)
+            return True
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -149,12 +213,17 @@ def _sees_all(identity: Any) -> bool:
     return user is not None and bool(user.is_admin or not user.restrict_sources)
 
 
+_Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
 class PageCacheMiddleware:
     """Serve and keep the cacheable library pages (module docstring)."""
 
     def __init__(self, app: ASGIApp, cache: PageCache) -> None:
         self.app = app
         self.cache = cache
+        #: URL -> the answer being computed for an all-sources user (None: not kept)
+        self._computing: dict[str, asyncio.Future[_Answer | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or not _CACHED_PATH.match(scope["path"]):
@@ -168,13 +237,29 @@ class PageCacheMiddleware:
         token = _token(scope)
         core = scope["app"].state.core
         identity = core.auth.identify_cached(token) if token else None
-        if identity is not None and _sees_all(identity):
+        shared = identity is not None and _sees_all(identity)
+        if shared:
             hit = self.cache.get(key)
+            if hit is None and key in self._computing:
+                hit = await asyncio.shield(self._computing[key])
             if hit is not None:
                 status, headers, body = hit
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
+        future: asyncio.Future[_Answer | None] | None = None
+        if shared and key not in self._computing:
+            future = self._computing[key] = asyncio.get_running_loop().create_future()
+        answer: _Answer | None = None
+        try:
+            answer = await self._compute(key, scope, receive, send)
+        finally:
+            if future is not None:
+                del self._computing[key]
+                future.set_result(answer)
+
+    async def _compute(self, key: str, scope: Scope, receive: Receive, send: Send) -> _Answer | None:
+        """Run the app for the request; the answer when it was kept in the cache."""
         version, seen = self.cache.version, time.monotonic()
         start: Message | None = None
         parts: list[bytes] = []
@@ -194,4 +279,7 @@ class PageCacheMiddleware:
         await self.app(scope, receive, capture)
         state = scope.get("state") or {}
         if keep and start is not None and _sees_all(state.get("identity")):
-            self.cache.put(key, version, seen, 200, list(start.get("headers", [])), b"".join(parts))
+            headers, body = list(start.get("headers", [])), b"".join(parts)
+            if self.cache.put(key, version, seen, 200, headers, body):
+                return 200, headers, body
+        return None

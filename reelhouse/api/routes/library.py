@@ -2,7 +2,8 @@
 
 The big-library routes (the grid, title lists, a show, media-file pages) read plain
 rows (:mod:`reelhouse.library.views`, :mod:`reelhouse.library.grid`) in a session of
-their own and answer through :func:`reelhouse.api.render.json_response` (issue 14)."""
+their own and answer through :func:`reelhouse.api.render.json_response`, in the app's
+bounded :mod:`~reelhouse.api.read_lane` of threads, not the shared pool (issue 14)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from reelhouse.api.deps import CoreDep, CurrentUser, DbSession, RowId, RowIdQuery, VisibleFile
+from reelhouse.api.read_lane import ReadLaneDep
 from reelhouse.api.render import json_response
 from reelhouse.api.schemas import (
     GridItemPublic,
@@ -22,6 +24,8 @@ from reelhouse.api.schemas import (
     ShowPublic,
 )
 from reelhouse.api.visibility import visible_movie, visible_show
+from reelhouse.core import Core
+from reelhouse.db.models import User
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.library import queries, views
 from reelhouse.library.grid import GridFilter, grid_page
@@ -35,9 +39,10 @@ PerPage = Annotated[int, Query(ge=1, le=500)]
 
 
 @router.get("/items", response_model=Page[GridItemPublic])
-def library_items(
+async def library_items(
     core: CoreDep,
     user: CurrentUser,
+    lane: ReadLaneDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     type: Literal["movie", "show"] | None = None,
     source_id: RowIdQuery = None,
@@ -55,23 +60,32 @@ def library_items(
     type, source, genre, year, resolution, "unwatched" (by you) and first letter (A-Z
     jump; ``#`` for the rest). Pages by ``cursor`` (``next_cursor`` of the previous page:
     deep pages stay fast) or by ``page`` number."""
-    allowed = core.access.allowed(user)
-    f = GridFilter(type, q, source_id, source_kind, genre, year, resolution,
-                   user.id if unwatched else None, letter,
-                   None if allowed is None else frozenset(allowed))
     offset = 0 if cursor else (page - 1) * per_page
     if offset > 10_000:
         raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
-    with core.read_sessions() as db:
-        result = grid_page(db, f, per_page, cursor, offset)
-    return json_response(Page[GridItemPublic], {"items": result.items, "total": result.total, "page": page,
-                                                "per_page": per_page, "next_cursor": result.next_cursor})
+
+    def read() -> Response:
+        allowed = core.access.allowed(user)
+        f = GridFilter(type, q, source_id, source_kind, genre, year, resolution,
+                       user.id if unwatched else None, letter,
+                       None if allowed is None else frozenset(allowed))
+        with core.read_sessions() as db:
+            result = grid_page(db, f, per_page, cursor, offset)
+        return json_response(Page[GridItemPublic], {"items": result.items, "total": result.total, "page": page,
+                                                    "per_page": per_page, "next_cursor": result.next_cursor})
+
+    return await lane.run(read)
 
 
 @router.get("/movies", response_model=Page[MoviePublic])
-def movies(core: CoreDep, user: CurrentUser, page: PageNo = 1, per_page: PerPage = 50) -> Response:
+async def movies(core: CoreDep, user: CurrentUser, lane: ReadLaneDep, page: PageNo = 1,
+                 per_page: PerPage = 50) -> Response:
     """Movies with a file on their source, by title and year, with their files (the
     page is cut in SQL)."""
+    return await lane.run(_movies, core, user, page, per_page)
+
+
+def _movies(core: Core, user: User, page: int, per_page: int) -> Response:
     allowed = core.access.allowed(user)
     with core.read_sessions() as db:
         ids, total = views.title_page(db, "movie", allowed, (page - 1) * per_page, per_page)
@@ -90,9 +104,14 @@ def movie(movie_id: RowId, db: DbSession, core: CoreDep, user: CurrentUser) -> M
 
 
 @router.get("/shows", response_model=Page[ShowPublic])
-def shows(core: CoreDep, user: CurrentUser, page: PageNo = 1, per_page: PerPage = 50) -> Response:
+async def shows(core: CoreDep, user: CurrentUser, lane: ReadLaneDep, page: PageNo = 1,
+                per_page: PerPage = 50) -> Response:
     """Shows with an episode file on their source, by title, with their seasons and
     episodes (the page is cut in SQL)."""
+    return await lane.run(_shows, core, user, page, per_page)
+
+
+def _shows(core: Core, user: User, page: int, per_page: int) -> Response:
     allowed = core.access.allowed(user)
     with core.read_sessions() as db:
         ids, total = views.title_page(db, "show", allowed, (page - 1) * per_page, per_page)
@@ -102,8 +121,12 @@ def shows(core: CoreDep, user: CurrentUser, page: PageNo = 1, per_page: PerPage 
 
 
 @router.get("/shows/{show_id}", response_model=ShowPublic)
-def show(show_id: RowId, core: CoreDep, user: CurrentUser) -> Response:
+async def show(show_id: RowId, core: CoreDep, user: CurrentUser, lane: ReadLaneDep) -> Response:
     """A show with its seasons, episodes and their files, and its extras."""
+    return await lane.run(_show, show_id, core, user)
+
+
+def _show(show_id: int, core: Core, user: User) -> Response:
     with core.read_sessions() as db:
         detail = views.show_detail(db, show_id)
     found = visible_show(ShowPublic.model_validate(detail), core.access.allowed(user))
@@ -113,9 +136,10 @@ def show(show_id: RowId, core: CoreDep, user: CurrentUser) -> Response:
 
 
 @router.get("/media-files", response_model=Page[MediaFilePublic])
-def media_files(
+async def media_files(
     core: CoreDep,
     user: CurrentUser,
+    lane: ReadLaneDep,
     source_id: RowIdQuery = None,
     include_missing: bool = False,
     cursor: Annotated[str | None, Query(max_length=5000)] = None,
@@ -125,6 +149,11 @@ def media_files(
     """Media files by source and path (a user with source grants: one granted source
     at a time). Pages by ``cursor`` (``next_cursor`` of the previous page; keyset on
     (source, path): deep pages cost what the first does) or by ``page`` number."""
+    return await lane.run(_media_files, core, user, source_id, include_missing, cursor, page, per_page)
+
+
+def _media_files(core: Core, user: User, source_id: int | None, include_missing: bool, cursor: str | None,
+                 page: int, per_page: int) -> Response:
     allowed = core.access.allowed(user)
     if allowed is not None:
         if source_id is None and len(allowed) == 1:

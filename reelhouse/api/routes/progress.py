@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import time
+
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from reelhouse.api.deps import CoreDep, CurrentUser, RowId, VisibleFile
+from reelhouse.api.page_cache import PageCache
+from reelhouse.api.read_lane import ReadLaneDep
 from reelhouse.api.render import json_response
 from reelhouse.api.schemas import ProgressIn, ProgressPublic, ResumePublic, WatchedIn
+from reelhouse.core import Core
+from reelhouse.db.models import User
 from reelhouse.library import queries
 
 __all__ = ["router"]
@@ -17,9 +23,24 @@ router = APIRouter(prefix="/api/library", tags=["library"])
 
 
 @router.get("/continue", response_model=list[ResumePublic])
-def continue_watching(core: CoreDep, user: CurrentUser) -> Response:
+async def continue_watching(request: Request, core: CoreDep, user: CurrentUser, lane: ReadLaneDep) -> Response:
     """What the current user stopped in the middle of, most recent first (files of
-    sources the user is granted only)."""
+    sources the user is granted only). Runs in the app's read lane; a user who sees
+    every source gets the answer kept since their progress and the library last
+    changed (:meth:`~reelhouse.api.page_cache.PageCache.resume_get`, issue 14)."""
+    cache: PageCache | None = getattr(request.app.state, "page_cache", None)
+    if cache is None or not (user.is_admin or not user.restrict_sources):
+        return await lane.run(_continue_watching, core, user)
+    body = cache.resume_get(user.id)
+    if body is not None:
+        return Response(body, media_type="application/json")
+    versions, seen = cache.versions(), time.monotonic()
+    response = await lane.run(_continue_watching, core, user)
+    cache.resume_put(user.id, versions, seen, bytes(response.body))
+    return response
+
+
+def _continue_watching(core: Core, user: User) -> Response:
     return json_response(list[ResumePublic], core.progress.continue_watching(
         user.id, sources=core.access.allowed(user)))
 

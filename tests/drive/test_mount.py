@@ -274,3 +274,28 @@ def test_bad_input_is_one_line_and_non_zero(ftp_server: EmbeddedFtpServer, tmp_p
     assert done.returncode != 0 and "already a mount" in done.stderr
     done = run_cli(drive_env, "drive", "unmount", str(tmp_path / "empty"))
     assert done.returncode != 0 and "nothing is mounted" in done.stderr
+
+
+def test_a_mount_point_reached_through_a_symlink(ftp_server: EmbeddedFtpServer, tmp_path: Path,
+                                                 drive_env: dict[str, str], mount: Mounter) -> None:
+    """A mount point given through a symlink is the folder the kernel mounts (what
+    /proc/mounts, df and file managers show): status names it, ``drive unmount`` takes
+    either path, and mounting the symlink again says "already a mount" (status kept the
+    symlink, so unmounting the real folder said "nothing is mounted", and a second mount
+    was told "not empty")."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    m = mount(*login(ftp_server), mp=tmp_path / "link", wait=False)
+    status_until(drive_env, lambda st: bool(st))
+    assert mounted(real)
+    assert [s["mount_point"] for s in status(drive_env)] == [str(real)]
+    done = run_cli(drive_env, "drive", "mount", str(tmp_path / "link"), *login(ftp_server), timeout=30)
+    assert done.returncode != 0 and "already a mount" in done.stderr, done.stderr
+    done = run_cli(drive_env, "drive", "unmount", str(real))
+    assert done.returncode == 0, done.stderr
+    assert m.proc.wait(timeout=30) == 0 and not mounted(real)
+    m = mount(*login(ftp_server), mp=real)
+    done = run_cli(drive_env, "drive", "unmount", str(tmp_path / "link"))
+    assert done.returncode == 0, done.stderr
+    assert m.proc.wait(timeout=30) == 0 and not mounted(real)

@@ -29,7 +29,8 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     550 → NotFound (PermissionDenied when the text says so; LinkNotFollowed for pyftpdlib's
     "points to a path which is outside the user's root directory"), 553 → PermissionDenied when
     the text says so (pure-ftpd: "Can't open that file: Permission denied"; vsftpd's "Could not
-    create file."), else 553 and
+    create file."), 451 → PermissionDenied when the text says so (pure-ftpd answers every
+    failed RNTO "451 Rename/move failure: <strerror>"), else 553 and
     500/501/504 (a request the server cannot parse, e.g. a name too long) → InvalidInput,
     452/552 → StorageFull, other 4xx → SourceUnavailable; network failures and timeouts
     → SourceUnavailable.
@@ -44,7 +45,7 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
         if code == "530":
             return SourceLoginRefused(f"FTP login refused: {text}")
         low = text.lower()
-        if code in ("550", "450", "553") and ("permission" in low or "denied" in low or "access" in low
+        if code in ("550", "450", "451", "553") and ("permission" in low or "denied" in low or "access" in low
                                                    or "privilege" in low
                                                    or (code == "553" and "could not create file" in low)):
             # vsftpd answers every STOR it cannot open with "553 Could not create file."

@@ -80,6 +80,13 @@ class Namespace:
             if not self.tree.entry(rel.rpartition("/")[0]).is_dir:
                 raise os_error(errno.ENOTDIR, path)
             self.guard.new_name(rel, path)
+            try:  # the server's own answer: the source's mkdir takes an existing folder as done,
+                self.source.stat(rel)  # and another client may have made it within the listing TTL
+            except NotFound:
+                pass
+            else:
+                self.listings.invalidate(rel.rpartition("/")[0])
+                raise os_error(errno.EEXIST, path)
             try:
                 self.source.mkdir(rel)
             except NotFound as exc:  # its folder is there (above): refused, said as vsftpd says it

@@ -317,3 +317,17 @@ def test_o_excl_asks_the_server_not_the_listing_cache(ftp_server: EmbeddedFtpSer
     os.write(fd, b"mine")
     os.close(fd)
     assert (ftp_root / "free").read_bytes() == b"mine"
+
+
+def test_mkdir_of_a_folder_another_client_made_is_eexist(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                          mount: Mounter) -> None:
+    """mkdir(2) is the lock of shell scripts (``mkdir lock || exit``): a folder another
+    client made since the listing was cached is EEXIST (the server's MKD "exists" was
+    taken as done: mkdir said yes twice)."""
+    m = mount(*login(ftp_server))
+    assert os.listdir(m.path) == []
+    (ftp_root / "lock").mkdir()
+    expect(errno.EEXIST, os.mkdir, m.path / "lock")
+    os.mkdir(m.path / "free")
+    assert (ftp_root / "free").is_dir()
+    expect(errno.EEXIST, os.mkdir, m.path / "free")

@@ -113,8 +113,9 @@ class Namespace:
 
     def rename(self, old: str, new: str, *, noreplace: bool = False) -> None:
         """Move ``old`` to ``new``, over an existing file (or empty folder) there unless
-        ``noreplace`` (Linux ``RENAME_NOREPLACE``: EEXIST). The check is ours: another
-        client creating ``new`` meanwhile is not seen (FTP has no exclusive rename)."""
+        ``noreplace`` (Linux ``RENAME_NOREPLACE``: EEXIST). The check is ours, asked of
+        the server itself for ``noreplace``: another client creating ``new`` between that
+        check and RNTO is not seen (FTP has no exclusive rename)."""
         src, dst = normalize_path(old), normalize_path(new)
         self.guard.writable(old)
         with self.guard.errors(old, write=True):
@@ -128,6 +129,14 @@ class Namespace:
             except NotFound:
                 target = None
                 self.guard.new_name(dst, new)
+                if noreplace:  # the server's own answer: another client may have made it
+                    try:  # within the listing TTL
+                        self.source.stat(dst)
+                    except NotFound:
+                        pass
+                    else:
+                        self.listings.invalidate(dst.rpartition("/")[0])
+                        raise os_error(errno.EEXIST, new) from None
             if target is not None:
                 if noreplace:
                     raise os_error(errno.EEXIST, new)

@@ -331,3 +331,15 @@ def test_mkdir_of_a_folder_another_client_made_is_eexist(ftp_server: EmbeddedFtp
     os.mkdir(m.path / "free")
     assert (ftp_root / "free").is_dir()
     expect(errno.EEXIST, os.mkdir, m.path / "free")
+
+
+def test_rename_noreplace_over_a_file_another_client_made_is_eexist(ftp_server: EmbeddedFtpServer,
+                                                                     ftp_root: Path, mount: Mounter) -> None:
+    """``mv -n`` (renameat2 RENAME_NOREPLACE) over a file another client made since the
+    listing was cached is EEXIST, both files kept (it was moved over it)."""
+    (ftp_root / "mine.txt").write_text("mine")
+    m = mount(*login(ftp_server))
+    assert os.listdir(m.path) == ["mine.txt"]
+    (ftp_root / "theirs.txt").write_text("theirs")
+    expect(errno.EEXIST, renameat2, m.path / "mine.txt", m.path / "theirs.txt", 1)
+    assert (ftp_root / "theirs.txt").read_text() == "theirs" and (ftp_root / "mine.txt").read_text() == "mine"

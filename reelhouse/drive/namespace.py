@@ -155,7 +155,11 @@ class Namespace:
             try:
                 self.source.rename(src, dst)
             except NotFound as exc:
-                raise self._refused_if_there(exc, src) from exc
+                refused = self._refused_if_there(exc, src)
+                if refused is not exc and self._refused_if_there(exc, dst.rpartition("/")[0]) is exc:
+                    self.listings.remove(dst.rpartition("/")[0])  # its folder went away meanwhile
+                    raise exc from None
+                raise refused from exc
             except SourceUnavailable:
                 raise
             except ReelhouseError:

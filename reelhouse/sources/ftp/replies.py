@@ -30,7 +30,8 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     "points to a path which is outside the user's root directory"), 553 → PermissionDenied when
     the text says so (pure-ftpd: "Can't open that file: Permission denied"; vsftpd's "Could not
     create file."), 451 → PermissionDenied when the text says so (pure-ftpd answers every
-    failed RNTO "451 Rename/move failure: <strerror>"), else 553 and
+    failed RNTO "451 Rename/move failure: <strerror>"; NotFound when that is "No such file
+    or directory"), else 553 and
     500/501/504 (a request the server cannot parse, e.g. a name too long) → InvalidInput,
     452/552 → StorageFull, other 4xx → SourceUnavailable; network failures and timeouts
     → SourceUnavailable.
@@ -55,7 +56,7 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
         if code == "550" and "outside the user's root" in low:  # pyftpdlib: a link out of its root
             return LinkNotFollowed(f"skipped: a link the FTP server will not follow (it points outside the "
                                    f"server's root) while {what}: {text}")
-        if code in ("550", "450"):
+        if code in ("550", "450") or (code == "451" and "no such file" in low):
             return NotFound(f"not found on the FTP server while {what}: {text}")
         if code == "501" and ("no such" in text.lower() or "not a dir" in text.lower()):
             return NotFound(f"not found on the FTP server while {what}: {text}")

@@ -142,6 +142,9 @@ def unmount(
 
     mp = os.path.abspath(os.path.expanduser(mount_point))
     owners = [m for m in live_mounts() if os.path.abspath(m["mount_point"]) == mp]
+    if not owners and not is_mount(Path(mp)):  # a symlink to the mount point, or a path through one
+        mp = os.path.realpath(mp)
+        owners = [m for m in live_mounts() if os.path.realpath(m["mount_point"]) == mp]
     if not owners:  # also a mount whose process died (kill -9): detached all the same
         if not is_mount(Path(mp)):
             raise e.NotFound(f"nothing is mounted at {mp}")

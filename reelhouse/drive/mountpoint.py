@@ -32,10 +32,13 @@ def check_platform() -> None:
 
 def check_mount_point(path: str) -> Path:
     """The mount point, checked: an existing, empty folder that is not a mount already
-    (a drive letter such as ``Z:`` on Windows). Raises InvalidInput."""
+    (a drive letter such as ``Z:`` on Windows). Raises InvalidInput.
+
+    Symlinks are resolved: the folder returned is the one the kernel mounts, what
+    ``/proc/mounts``, ``df`` and ``drive unmount`` see."""
     if sys.platform == "win32" and len(path) == 2 and path[1] == ":":
         return Path(path)
-    mp = Path(path).expanduser().absolute()
+    mp = Path(os.path.realpath(Path(path).expanduser()))
     if is_mount(mp):
         raise InvalidInput(f"mount point {str(mp)!r} is already a mount (unmount it first: "
                            f"reelhouse drive unmount {mp})")

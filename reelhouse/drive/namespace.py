@@ -91,6 +91,13 @@ class Namespace:
             if not self.tree.entry(rel.rpartition("/")[0]).is_dir:
                 raise os_error(errno.ENOTDIR, path)
             self.guard.new_name(rel, path)
+            try:  # the server's own answer: the source's mkdir takes an existing folder as done,
+                self.source.stat(rel)  # and another client may have made it within the listing TTL
+            except NotFound:
+                pass
+            else:
+                self.listings.invalidate(rel.rpartition("/")[0])
+                raise os_error(errno.EEXIST, path)
             try:
                 self.source.mkdir(rel)
             except NotFound as exc:  # its folder is there (above): refused, said as vsftpd says it
@@ -117,8 +124,9 @@ class Namespace:
 
     def rename(self, old: str, new: str, *, noreplace: bool = False) -> None:
         """Move ``old`` to ``new``, over an existing file (or empty folder) there unless
-        ``noreplace`` (Linux ``RENAME_NOREPLACE``: EEXIST). The check is ours: another
-        client creating ``new`` meanwhile is not seen (FTP has no exclusive rename)."""
+        ``noreplace`` (Linux ``RENAME_NOREPLACE``: EEXIST). The check is ours, asked of
+        the server itself for ``noreplace``: another client creating ``new`` between that
+        check and RNTO is not seen (FTP has no exclusive rename)."""
         src, dst = normalize_path(old), normalize_path(new)
         self.guard.writable(old)
         with self.guard.errors(old, write=True):
@@ -132,6 +140,14 @@ class Namespace:
             except NotFound:
                 target = None
                 self.guard.new_name(dst, new)
+                if noreplace:  # the server's own answer: another client may have made it
+                    try:  # within the listing TTL
+                        self.source.stat(dst)
+                    except NotFound:
+                        pass
+                    else:
+                        self.listings.invalidate(dst.rpartition("/")[0])
+                        raise os_error(errno.EEXIST, new) from None
             if target is not None:
                 if noreplace:
                     raise os_error(errno.EEXIST, new)
@@ -150,7 +166,11 @@ class Namespace:
             try:
                 self.source.rename(src, dst)
             except NotFound as exc:
-                raise self._refused_if_there(exc, src) from exc
+                refused = self._refused_if_there(exc, src)
+                if refused is not exc and self._refused_if_there(exc, dst.rpartition("/")[0]) is exc:
+                    self.listings.remove(dst.rpartition("/")[0])  # its folder went away meanwhile
+                    raise exc from None
+                raise refused from exc
             except SourceUnavailable:
                 raise
             except ReelhouseError:

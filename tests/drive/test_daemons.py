@@ -84,6 +84,43 @@ def test_pureftpd_read_write(pureftpd: tuple[int, Path], mount: Mounter) -> None
 
 
 @pytest.mark.ftpd
+def test_a_rename_pureftpd_refuses_is_eacces(pureftpd: tuple[int, Path], mount: Mounter) -> None:
+    """pure-ftpd answers every failed RNTO "451 Rename/move failure: <strerror>": a
+    folder its user may not write gives EACCES both ways and the server stays "up"
+    (a 4xx counted as the server going away: ENOTCONN)."""
+    port, home = pureftpd
+    (home / "locked").mkdir()
+    (home / "locked" / "in.txt").write_text("in")
+    (home / "locked").chmod(0o555)  # owned by root: pure-ftpd's user (nobody) may not write it
+    m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
+    for old, new in ((m.path / "locked" / "in.txt", m.path / "out.txt"),
+                     (m.path / NAMES[1], m.path / "locked" / "moved.mkv")):
+        with pytest.raises(OSError) as info:
+            os.rename(old, new)
+        assert info.value.errno == errno.EACCES, (old, info.value)
+    assert (m.path / "locked" / "in.txt").read_text() == "in" and (m.path / NAMES[1]).exists()
+    [seen] = status(m.env)
+    assert seen["state"] == "up", seen
+
+
+@pytest.mark.ftpd
+def test_a_rename_into_a_folder_gone_from_pureftpd_is_enoent(pureftpd: tuple[int, Path], mount: Mounter) -> None:
+    """A rename into a folder another client deleted within the listing TTL: pure-ftpd
+    says "451 Rename/move failure: No such file or directory", which is ENOENT (it was
+    ENOTCONN, as if the server had gone away), and the server stays "up"."""
+    port, home = pureftpd
+    m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
+    os.mkdir(m.path / "target")
+    (home / "target").rmdir()
+    with pytest.raises(OSError) as info:
+        os.rename(m.path / NAMES[1], m.path / "target" / "moved.mkv")
+    assert info.value.errno == errno.ENOENT, info.value
+    assert (home / NAMES[1]).exists()
+    [seen] = status(m.env)
+    assert seen["state"] == "up", seen
+
+
+@pytest.mark.ftpd
 def test_vsftpd_anonymous_list_only_and_refusing_writes(tmp_path: Path, mount: Mounter) -> None:
     anon = tmp_path / "anon"
     _tree(anon, 2)

@@ -274,3 +274,72 @@ def test_bad_input_is_one_line_and_non_zero(ftp_server: EmbeddedFtpServer, tmp_p
     assert done.returncode != 0 and "already a mount" in done.stderr
     done = run_cli(drive_env, "drive", "unmount", str(tmp_path / "empty"))
     assert done.returncode != 0 and "nothing is mounted" in done.stderr
+
+
+def test_a_mount_point_reached_through_a_symlink(ftp_server: EmbeddedFtpServer, tmp_path: Path,
+                                                 drive_env: dict[str, str], mount: Mounter) -> None:
+    """A mount point given through a symlink is the folder the kernel mounts (what
+    /proc/mounts, df and file managers show): status names it, ``drive unmount`` takes
+    either path, and mounting the symlink again says "already a mount" (status kept the
+    symlink, so unmounting the real folder said "nothing is mounted", and a second mount
+    was told "not empty")."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    m = mount(*login(ftp_server), mp=tmp_path / "link", wait=False)
+    status_until(drive_env, lambda st: bool(st))
+    assert mounted(real)
+    assert [s["mount_point"] for s in status(drive_env)] == [str(real)]
+    done = run_cli(drive_env, "drive", "mount", str(tmp_path / "link"), *login(ftp_server), timeout=30)
+    assert done.returncode != 0 and "already a mount" in done.stderr, done.stderr
+    done = run_cli(drive_env, "drive", "unmount", str(real))
+    assert done.returncode == 0, done.stderr
+    assert m.proc.wait(timeout=30) == 0 and not mounted(real)
+    m = mount(*login(ftp_server), mp=real)
+    done = run_cli(drive_env, "drive", "unmount", str(tmp_path / "link"))
+    assert done.returncode == 0, done.stderr
+    assert m.proc.wait(timeout=30) == 0 and not mounted(real)
+
+
+def test_o_excl_asks_the_server_not_the_listing_cache(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                      mount: Mounter) -> None:
+    """O_EXCL promises the name was free (git's index.lock, lock files of any tool): a
+    file another client made since the folder was listed is EEXIST, its bytes kept (the
+    cached listing said "absent", the create went ahead and its upload replaced the
+    other client's file)."""
+    m = mount(*login(ftp_server))
+    assert os.listdir(m.path) == []  # the folder's listing is cached (30 s)
+    (ftp_root / "lock").write_bytes(b"the other client's")
+    expect(errno.EEXIST, os.open, m.path / "lock", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    assert (ftp_root / "lock").read_bytes() == b"the other client's"
+    assert (m.path / "lock").read_bytes() == b"the other client's"
+    fd = os.open(m.path / "free", os.O_WRONLY | os.O_CREAT | os.O_EXCL)  # a free name still is
+    os.write(fd, b"mine")
+    os.close(fd)
+    assert (ftp_root / "free").read_bytes() == b"mine"
+
+
+def test_mkdir_of_a_folder_another_client_made_is_eexist(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                          mount: Mounter) -> None:
+    """mkdir(2) is the lock of shell scripts (``mkdir lock || exit``): a folder another
+    client made since the listing was cached is EEXIST (the server's MKD "exists" was
+    taken as done: mkdir said yes twice)."""
+    m = mount(*login(ftp_server))
+    assert os.listdir(m.path) == []
+    (ftp_root / "lock").mkdir()
+    expect(errno.EEXIST, os.mkdir, m.path / "lock")
+    os.mkdir(m.path / "free")
+    assert (ftp_root / "free").is_dir()
+    expect(errno.EEXIST, os.mkdir, m.path / "free")
+
+
+def test_rename_noreplace_over_a_file_another_client_made_is_eexist(ftp_server: EmbeddedFtpServer,
+                                                                     ftp_root: Path, mount: Mounter) -> None:
+    """``mv -n`` (renameat2 RENAME_NOREPLACE) over a file another client made since the
+    listing was cached is EEXIST, both files kept (it was moved over it)."""
+    (ftp_root / "mine.txt").write_text("mine")
+    m = mount(*login(ftp_server))
+    assert os.listdir(m.path) == ["mine.txt"]
+    (ftp_root / "theirs.txt").write_text("theirs")
+    expect(errno.EEXIST, renameat2, m.path / "mine.txt", m.path / "theirs.txt", 1)
+    assert (ftp_root / "theirs.txt").read_text() == "theirs" and (ftp_root / "mine.txt").read_text() == "mine"

@@ -29,7 +29,9 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     550 → NotFound (PermissionDenied when the text says so; LinkNotFollowed for pyftpdlib's
     "points to a path which is outside the user's root directory"), 553 → PermissionDenied when
     the text says so (pure-ftpd: "Can't open that file: Permission denied"; vsftpd's "Could not
-    create file."), else 553 and
+    create file."), 451 → PermissionDenied when the text says so (pure-ftpd answers every
+    failed RNTO "451 Rename/move failure: <strerror>"; NotFound when that is "No such file
+    or directory"), else 553 and
     500/501/504 (a request the server cannot parse, e.g. a name too long) → InvalidInput,
     452/552 → StorageFull, other 4xx → SourceUnavailable; network failures and timeouts
     → SourceUnavailable.
@@ -44,7 +46,7 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
         if code == "530":
             return SourceLoginRefused(f"FTP login refused: {text}")
         low = text.lower()
-        if code in ("550", "450", "553") and ("permission" in low or "denied" in low or "access" in low
+        if code in ("550", "450", "451", "553") and ("permission" in low or "denied" in low or "access" in low
                                                    or "privilege" in low
                                                    or (code == "553" and "could not create file" in low)):
             # vsftpd answers every STOR it cannot open with "553 Could not create file."
@@ -54,7 +56,7 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
         if code == "550" and "outside the user's root" in low:  # pyftpdlib: a link out of its root
             return LinkNotFollowed(f"skipped: a link the FTP server will not follow (it points outside the "
                                    f"server's root) while {what}: {text}")
-        if code in ("550", "450"):
+        if code in ("550", "450") or (code == "451" and "no such file" in low):
             return NotFound(f"not found on the FTP server while {what}: {text}")
         if code == "501" and ("no such" in text.lower() or "not a dir" in text.lower()):
             return NotFound(f"not found on the FTP server while {what}: {text}")

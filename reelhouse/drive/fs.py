@@ -184,8 +184,6 @@ class DriveFS:
             except NotFound:
                 existing = None
                 self.guard.new_name(rel, path)
-            if existing is None and flags & os.O_EXCL:
-                existing = self._made_meanwhile(rel)
             if existing is not None:
                 if flags & os.O_EXCL:
                     raise os_error(errno.EEXIST, path)
@@ -200,17 +198,6 @@ class DriveFS:
             node = self.spool.open(rel, new=new, remote_size=0 if existing is None else existing.size or 0)
             self.listings.put(node.entry())
             return self._add(Handle(rel, node=node))
-
-    def _made_meanwhile(self, rel: str) -> Entry | None:
-        """The server's own answer for a name the listing cache says is free: O_EXCL
-        promises the name was free (lock files, git's ``index.lock``), and another client
-        may have made it within the listing TTL. One server round trip, for O_EXCL only."""
-        try:
-            entry = self.source.stat(rel)
-        except NotFound:
-            return None
-        self.listings.invalidate(rel.rpartition("/")[0])
-        return entry
 
     def write(self, fh: int, offset: int, data: bytes | memoryview) -> int:
         """Write ``data`` at byte ``offset`` of open file ``fh``; returns the bytes

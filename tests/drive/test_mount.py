@@ -301,24 +301,6 @@ def test_a_mount_point_reached_through_a_symlink(ftp_server: EmbeddedFtpServer, 
     assert m.proc.wait(timeout=30) == 0 and not mounted(real)
 
 
-def test_o_excl_asks_the_server_not_the_listing_cache(ftp_server: EmbeddedFtpServer, ftp_root: Path,
-                                                      mount: Mounter) -> None:
-    """O_EXCL promises the name was free (git's index.lock, lock files of any tool): a
-    file another client made since the folder was listed is EEXIST, its bytes kept (the
-    cached listing said "absent", the create went ahead and its upload replaced the
-    other client's file)."""
-    m = mount(*login(ftp_server))
-    assert os.listdir(m.path) == []  # the folder's listing is cached (30 s)
-    (ftp_root / "lock").write_bytes(b"the other client's")
-    expect(errno.EEXIST, os.open, m.path / "lock", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
-    assert (ftp_root / "lock").read_bytes() == b"the other client's"
-    assert (m.path / "lock").read_bytes() == b"the other client's"
-    fd = os.open(m.path / "free", os.O_WRONLY | os.O_CREAT | os.O_EXCL)  # a free name still is
-    os.write(fd, b"mine")
-    os.close(fd)
-    assert (ftp_root / "free").read_bytes() == b"mine"
-
-
 def test_mkdir_of_a_folder_another_client_made_is_eexist(ftp_server: EmbeddedFtpServer, ftp_root: Path,
                                                           mount: Mounter) -> None:
     """mkdir(2) is the lock of shell scripts (``mkdir lock || exit``): a folder another

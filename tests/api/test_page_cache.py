@@ -150,7 +150,11 @@ def test_a_scan_in_another_process_is_seen_within_the_window(core: Core) -> None
     _cache(app).seconds = 60.0  # long enough that a loaded machine's slow write stays inside
     with TestClient(app) as c:
         log_in(c)
-        assert _titles(c) == ["Alpha"]
+        for _ in range(5):  # kept once no write of the app's own start-up lands mid-page
+            assert _titles(c) == ["Alpha"]
+            if len(_cache(app)):
+                break
+        assert len(_cache(app)) == 1
         other = Core(core.settings)  # another process's engine: this app's cache does not watch it
         try:
             _film(other, "disk", "Beta")

@@ -42,6 +42,14 @@ def user_name(name: str) -> str:
     return unicodedata.normalize("NFC", name)
 
 
+def _name_taken(s: Session, name: str, other_than: int | None = None) -> bool:
+    """Whether a user other than ``other_than`` has ``name`` in any letter case (Unicode
+    case folding, ``str.casefold``): ``Admin`` next to ``admin`` would pass for the other
+    in member lists. Reads every name: a server has tens of users, not thousands."""
+    folded = name.casefold()
+    return any(uid != other_than and n.casefold() == folded for uid, n in s.execute(select(User.id, User.name)))
+
+
 def check_password_shape(password: str) -> None:
     """Raise InvalidInput unless ``password`` has 8-256 characters."""
     if len(password) < MIN_PASSWORD:
@@ -73,7 +81,8 @@ class UserService:
             sources: Iterable[int] = ()) -> User:
         """Create a user, with the ``sources`` granted, in one transaction; raises
         InvalidInput (bad name, password not 8-256 characters, an unknown source: no user
-        is created) or Conflict (name taken). The name is kept in NFC (:func:`user_name`)."""
+        is created) or Conflict (name taken, in any letter case). The name is kept in NFC
+        (:func:`user_name`)."""
         name = user_name(name)
         if not _NAME.fullmatch(name):
             raise InvalidInput("user name must be 1-64 letters, digits or . @ + - _")
@@ -82,6 +91,8 @@ class UserService:
         user = User(name=name, password_hash=_hasher.hash(password), is_admin=is_admin,
                     disabled=False, restrict_sources=restrict_sources)
         with self.sessions() as s:
+            if _name_taken(s, name):
+                raise Conflict(f"user {name!r} exists already (names are the same in any letter case)")
             if wanted:
                 known = set(s.scalars(select(SourceRow.id).where(SourceRow.id.in_(wanted))))
                 if unknown := wanted - known:
@@ -148,6 +159,8 @@ class UserService:
             if user is None:
                 raise NotFound(f"no user with id {user_id}")
             if change.name is not None:
+                if _name_taken(s, change.name, other_than=user_id):
+                    raise Conflict(f"user {change.name!r} exists already (names are the same in any letter case)")
                 user.name = change.name
             if change.is_admin is not None:
                 revoke |= user.is_admin and not change.is_admin

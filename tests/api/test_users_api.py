@@ -359,3 +359,22 @@ def test_a_user_name_is_one_name_in_either_unicode_normal_form(core: Core, clien
     user_id = core.users.by_name(nfc).id
     r = client.patch(f"/api/users/{user_id}", json={"name": unicodedata.normalize("NFD", "Zoë")})
     assert r.status_code == 200 and r.json()["name"] == "Zoë", r.text
+
+
+def test_a_name_differing_only_in_letter_case_is_taken(client: TestClient) -> None:
+    """``Admin`` next to ``admin`` (or ``FRIEND`` next to ``friend``) would pass for the
+    other in party member lists and logs: a user name is taken whatever its letter case
+    (Unicode case folding), at creation and at a rename; the user's own name in another
+    case is a rename, not a conflict."""
+    r = client.post("/api/users", json={"name": "friend", "password": "friend-password"})
+    assert r.status_code == 201, r.text
+    friend_id = r.json()["id"]
+    for taken in ("Admin", "FRIEND", "Friend"):
+        r = client.post("/api/users", json={"name": taken, "password": "x" * 8})
+        assert r.status_code == 409 and "exists" in r.json()["detail"], (taken, r.text)
+    r = client.post("/api/users", json={"name": "other", "password": "x" * 8})
+    assert r.status_code == 201, r.text
+    r = client.patch(f"/api/users/{r.json()['id']}", json={"name": "ADMIN"})
+    assert r.status_code == 409, r.text
+    r = client.patch(f"/api/users/{friend_id}", json={"name": "Friend"})
+    assert r.status_code == 200 and r.json()["name"] == "Friend", r.text

@@ -19,6 +19,7 @@ reported as truncated, which FFmpeg alone accepts silently.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -84,6 +85,23 @@ class ProbeResult:
     bytes_read: int
     streams: tuple[StreamInfo, ...] = ()
     range_reads: int = 0
+
+
+#: FFmpeg's raw elementary-stream demuxers: they have no header to check, so their probes
+#: accept loose patterns (random bytes read as ``h263`` in 7 of 300 tries of 300 KB).
+_RAW_STREAMS = frozenset({"h261", "h263", "h264", "hevc", "vvc", "mjpeg", "mpegvideo", "m4v",
+                          "cavsvideo", "dirac", "vc1", "avs2", "avs3", "ingenient", "obu"})
+#: Extensions of containers with a header of their own: a file so named that FFmpeg can
+#: only read as a raw stream is not a film (MPEG-PS/TS and ``.m4v`` are left out: raw
+#: elementary streams are really sold under those names).
+_HEADED = frozenset({".mkv", ".mk3d", ".webm", ".mp4", ".mov", ".avi", ".wmv", ".asf",
+                     ".flv", ".ogv", ".3gp"})
+
+
+def _guessed_raw(name: str, path: str) -> bool:
+    """True when FFmpeg read ``path`` only as a raw elementary stream though its name
+    says it has a container header (then it is random data, not a film)."""
+    return name in _RAW_STREAMS and os.path.splitext(path)[1].lower() in _HEADED
 
 
 def _container(name: str, path: str) -> str:
@@ -246,6 +264,9 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
             first_audio = next((s for s in streams if s.type == "audio"), None)
             if first_video is None and first_audio is None:
                 raise ProbeFailed("no audio or video stream found (damaged or not media)")
+            if _guessed_raw(container.format.name, path):
+                raise ProbeFailed(f"no {os.path.splitext(path)[1]} container header found "
+                                  f"(damaged or not media)")
             name = _container(container.format.name, path)
             result = ProbeResult(
                 container=name,

@@ -3,30 +3,29 @@
 Precedence (highest first): keyword arguments, environment (``REELHOUSE_PORT=9000``),
 the TOML file named by ``REELHOUSE_CONFIG`` (keys as the field names, e.g. ``port =
 9000``), defaults. :func:`load_settings` turns validation failures into
-:class:`~reelhouse.errors.ConfigError` whose message names the setting.
+:class:`~reelhouse.errors.ConfigError` whose message names the setting. What the URL
+settings accept: :mod:`reelhouse.config_urls`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import os
-import secrets
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
+from reelhouse.config_urls import check_database_url, check_public_urls, check_redis_url, split_urls
 from reelhouse.errors import ConfigError
+from reelhouse.keys import secret_bytes
 
 __all__ = ["Settings", "load_settings"]
 
@@ -63,11 +62,12 @@ class Settings(BaseSettings):
         default=365, ge=0,
         description="Audit events older than this are deleted, days (0: keep every event).",
     )
-    public_urls: list[str] = Field(
+    public_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="The URLs users reach the server at (e.g. https://media.example.org); "
-        "state changes with cookie auth and WebSockets must come from one of them or from "
-        "the Host the request was sent to.",
+        description="The URLs users reach the server at (e.g. https://media.example.org): "
+        "http:// or https://, a host, an optional port, no path; state changes with cookie "
+        "auth and WebSockets must come from one of them or from the Host the request was "
+        "sent to. In the environment: a JSON list or URLs separated by commas.",
     )
     secure_cookies: bool | None = Field(
         default=None,
@@ -324,33 +324,22 @@ class Settings(BaseSettings):
     @field_validator("redis_url", "party_redis_url")
     @classmethod
     def _check_redis_url(cls, value: str | None) -> str | None:
-        """What redis-py's ``from_url`` takes (redis-py ``connection.parse_url``): a
-        ``redis://``, ``rediss://`` or ``unix://`` URL whose port fits 16 bits; the
-        message never repeats the URL (it may hold a password). Empty: unset."""
-        if not value:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("redis", "rediss", "unix"):
-            raise ValueError("must be a redis://host:port/db, rediss:// or unix:// URL")
-        try:
-            parts.port  # noqa: B018 (urllib checks the port when it is read)
-        except ValueError:
-            raise ValueError("its port must be a number from 0 to 65535") from None
-        return value
+        return check_redis_url(value)
+
+    @field_validator("public_urls", mode="before")
+    @classmethod
+    def _split_public_urls(cls, value: Any) -> Any:
+        return split_urls(value)
+
+    @field_validator("public_urls")
+    @classmethod
+    def _check_public_urls(cls, value: list[str]) -> list[str]:
+        return check_public_urls(value)
 
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("sqlite", "postgresql")):
-            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
-        if value is not None and value.startswith("postgresql"):
-            try:  # a broken host or port, said without the URL (it holds the password)
-                parts = urlsplit(value)
-                if "," not in parts.netloc:  # libpq's several hosts: left to it
-                    parts.port  # noqa: B018 (urllib checks the host and port when read)
-            except ValueError:
-                raise ValueError("its host or port is not valid") from None
-        return value
+        return check_database_url(value)
 
     @classmethod
     def settings_customise_sources(
@@ -398,53 +387,25 @@ class Settings(BaseSettings):
         return self.store_dir
 
     def secret(self, name: str, nbytes: int = 32) -> bytes:
-        """``nbytes`` of the persistent secret ``name`` ("signing" or "fernet").
-
-        From the setting ``<name>_key`` (environment ``REELHOUSE_<NAME>_KEY``), else the
-        file named by ``<name>_key_file``, else ``<data_dir>/<name>.key`` (random, mode
-        0600, created on first use: one node's own). A configured key that is url-safe
-        base64 of exactly ``nbytes`` bytes (a Fernet key) is used as it is; other text
-        (at least 32 characters) is hashed to ``nbytes`` bytes (SHA-256). Raises
-        ConfigError for a short key or an unreadable file.
-        """
-        value: SecretStr | None = getattr(self, f"{name}_key", None)
-        file: Path | None = getattr(self, f"{name}_key_file", None)
-        text: str | None = value.get_secret_value() if value is not None else None
-        if text is None and file is not None:
-            try:
-                text = file.read_text().strip()
-            except OSError as exc:
-                raise ConfigError(f"{name}_key_file: cannot read {file}: {exc.strerror}") from exc
-        if text is not None:
-            return _key_bytes(text, nbytes, name)
-        path = self.ensure_data_dir() / f"{name}.key"
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(secrets.token_bytes(nbytes))
-        return path.read_bytes()
-
-
-def _key_bytes(text: str, nbytes: int, name: str) -> bytes:
-    text = text.strip()
-    if len(text) < 32:
-        raise ConfigError(f"{name}_key (REELHOUSE_{name.upper()}_KEY) must be at least 32 characters")
-    try:
-        raw = base64.urlsafe_b64decode(text.encode())
-        if len(raw) == nbytes:
-            return raw
-    except (binascii.Error, ValueError):
-        pass
-    return hashlib.sha256(text.encode()).digest()[:nbytes]
+        """``nbytes`` of the persistent secret ``name`` ("signing", "fernet" …): the
+        setting ``<name>_key``, else the file ``<name>_key_file``, else
+        ``<data_dir>/<name>.key`` (:func:`reelhouse.keys.secret_bytes`, which says how a
+        key becomes bytes). Raises ConfigError for a short key or an unreadable file."""
+        return secret_bytes(name, nbytes, getattr(self, f"{name}_key", None),
+                            getattr(self, f"{name}_key_file", None), self.ensure_data_dir)
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Build and validate :class:`Settings`; raises :class:`ConfigError` naming the setting."""
     toml_path = os.environ.get("REELHOUSE_CONFIG")
+    if toml_path and Path(toml_path).is_dir():
+        raise ConfigError(f"REELHOUSE_CONFIG: {toml_path} is a folder; name the TOML settings file in it")
     if toml_path and not Path(toml_path).is_file():
         raise ConfigError(f"REELHOUSE_CONFIG: no such file: {toml_path}")
     try:
         return Settings(**overrides)
+    except OSError as exc:  # the file exists but cannot be read (permissions)
+        raise ConfigError(f"REELHOUSE_CONFIG: cannot read {toml_path}: {exc.strerror or exc}") from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():

@@ -3,6 +3,7 @@ the setting."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,6 @@ from reelhouse.errors import ConfigError
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No REELHOUSE_* setting from the outside world leaks into these tests."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("REELHOUSE_"):
             monkeypatch.delenv(name)
@@ -92,8 +91,23 @@ def test_missing_toml_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     with pytest.raises(ConfigError, match="REELHOUSE_CONFIG"):
         load_settings(data_dir=tmp_path)
     monkeypatch.setenv("REELHOUSE_CONFIG", str(tmp_path))  # a folder is not a file
-    with pytest.raises(ConfigError, match="REELHOUSE_CONFIG"):
+    with pytest.raises(ConfigError, match="REELHOUSE_CONFIG") as info:
         load_settings(data_dir=tmp_path)
+    # it exists: "no such file" sent the user looking for a typo in the path
+    assert "is a folder" in str(info.value) and "no such file" not in str(info.value)
+    assert str(tmp_path) in str(info.value)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_toml_file_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A settings file the server's user may not read was a PermissionError traceback."""
+    toml = tmp_path / "reelhouse.toml"
+    toml.write_text("port = 9000\n")
+    toml.chmod(0)
+    monkeypatch.setenv("REELHOUSE_CONFIG", str(toml))
+    with pytest.raises(ConfigError, match="REELHOUSE_CONFIG: cannot read") as info:
+        load_settings(data_dir=tmp_path)
+    assert str(toml) in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -158,3 +172,50 @@ def test_a_library_store_that_cannot_be_made_is_a_config_error(tmp_path: Path) -
     with pytest.raises(ConfigError, match="database_url") as info:
         load_settings(data_dir=tmp_path, database_url="postgresql+psycopg://u:s3cret-pw@[::1/x")
     assert "s3cret" not in str(info.value)
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("media.example.org", "http:// or https://"),  # no scheme
+    ("ftp://media.example.org", "http:// or https://"),
+    ("https://media.example.org/reelhouse", "without a path"),
+    ("https://media.example.org/?x=1", "without a path"),
+    ("https://media example.org", "space"),
+    ("https://media.example.org:99999", "port"),
+    ("https://user:pw@media.example.org", "host name"),
+    ("https://", "host name"),
+    ("", "empty"),
+])
+def test_a_bad_public_url_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                            url: str, problem: str) -> None:
+    """A public URL without its scheme, with a path or a space passed the settings and
+    was then ignored: every cookie-authenticated change from that address was refused
+    as cross-site (403) with nothing pointing at the setting. It is a settings error
+    at start naming the key and the URL, from the TOML file and from the environment."""
+    toml = tmp_path / "reelhouse.toml"
+    toml.write_text(f"public_urls = [{url!r}]\n".replace("'", '"'))
+    monkeypatch.setenv("REELHOUSE_CONFIG", str(toml))
+    with pytest.raises(ConfigError) as info:
+        load_settings(data_dir=tmp_path)
+    assert "public_urls" in str(info.value) and problem in str(info.value), str(info.value)
+    monkeypatch.delenv("REELHOUSE_CONFIG")
+    monkeypatch.setenv("REELHOUSE_PUBLIC_URLS", f"https://ok.example.org, {url}" if url else "[\"\"]")
+    with pytest.raises(ConfigError) as info:
+        load_settings(data_dir=tmp_path)
+    assert "public_urls (REELHOUSE_PUBLIC_URLS)" in str(info.value) and problem in str(info.value), str(info.value)
+
+
+def test_good_public_urls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Origins with a port, an IPv6 host, a trailing slash; in the environment a JSON
+    list or URLs separated by commas (a plain URL was "error parsing value")."""
+    good = ["https://media.example.org/", "http://192.168.1.5:8420", "http://[::1]:8420", "HTTPS://Media.Example.org"]
+    assert load_settings(data_dir=tmp_path, public_urls=good).public_urls == [
+        "https://media.example.org", "http://192.168.1.5:8420", "http://[::1]:8420", "HTTPS://Media.Example.org"]
+    monkeypatch.setenv("REELHOUSE_PUBLIC_URLS", "https://a.example.org")
+    assert load_settings(data_dir=tmp_path).public_urls == ["https://a.example.org"]
+    monkeypatch.setenv("REELHOUSE_PUBLIC_URLS", "https://a.example.org, http://b.example.org:8420")
+    assert load_settings(data_dir=tmp_path).public_urls == ["https://a.example.org", "http://b.example.org:8420"]
+    monkeypatch.setenv("REELHOUSE_PUBLIC_URLS", '["https://a.example.org"]')
+    assert load_settings(data_dir=tmp_path).public_urls == ["https://a.example.org"]
+    monkeypatch.setenv("REELHOUSE_PUBLIC_URLS", '["https://a.example.org"')
+    with pytest.raises(ConfigError, match=r"public_urls.*JSON list"):
+        load_settings(data_dir=tmp_path)

@@ -7,6 +7,9 @@ or deleting a user ends their sessions at once (:class:`~.sessions.SessionServic
 
 Passwords are 8 to :data:`MAX_PASSWORD` characters: the cap bounds the argon2 work an
 anonymous client can cause (OWASP ASVS 4.0 §2.1.2 allows a 128+ cap; ours is 256).
+Passwords, like user names, are hashed and checked in Unicode NFC (:func:`password_text`;
+RFC 8265 §4.1 applies NFC to passwords), so one typed with combining accents on one
+device and precomposed on another is one password.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from reelhouse.auth.sessions import SessionService
 from reelhouse.db.models import SourceRow, User, UserSource
 from reelhouse.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 
-__all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "UserChange", "UserService", "check_password_shape", "user_name"]
+__all__ = ["MAX_PASSWORD", "MIN_PASSWORD", "UserChange", "UserService", "check_password_shape", "password_text",
+           "user_name"]
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
@@ -42,6 +46,21 @@ def user_name(name: str) -> str:
     return unicodedata.normalize("NFC", name)
 
 
+def password_text(password: str) -> str:
+    """A password as it is hashed and checked: Unicode NFC, like :func:`user_name` (RFC
+    8265 §4.1, the OpaqueString profile, normalises passwords to NFC), so ``José`` typed
+    with a combining accent (NFD) on a Mac and precomposed on a phone is one password."""
+    return unicodedata.normalize("NFC", password)
+
+
+def _spellings(password: str) -> list[str]:
+    """The forms to check a password in, NFC first: a hash made before passwords were
+    normalised (reelhouse before NFC passwords) is of the password as typed, which was
+    NFD on a Mac; the NFD form and the form as typed (a mix) cover those hashes."""
+    forms = [password_text(password), unicodedata.normalize("NFD", password), password]
+    return list(dict.fromkeys(forms))
+
+
 def _name_taken(s: Session, name: str, other_than: int | None = None) -> bool:
     """Whether a user other than ``other_than`` has ``name`` in any letter case (Unicode
     case folding, ``str.casefold``): ``Admin`` next to ``admin`` would pass for the other
@@ -51,7 +70,8 @@ def _name_taken(s: Session, name: str, other_than: int | None = None) -> bool:
 
 
 def check_password_shape(password: str) -> None:
-    """Raise InvalidInput unless ``password`` has 8-256 characters."""
+    """Raise InvalidInput unless ``password`` has 8-256 characters (counted in NFC)."""
+    password = password_text(password)
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(f"password must have at least {MIN_PASSWORD} characters")
     if len(password) > MAX_PASSWORD:
@@ -68,6 +88,13 @@ class UserChange:
     password: str | None = None
     restrict_sources: bool | None = None
     sources: list[int] | None = None
+
+
+def _verifies(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 class UserService:
@@ -88,7 +115,7 @@ class UserService:
             raise InvalidInput("user name must be 1-64 letters, digits or . @ + - _")
         check_password_shape(password)
         wanted = set(sources)
-        user = User(name=name, password_hash=_hasher.hash(password), is_admin=is_admin,
+        user = User(name=name, password_hash=_hasher.hash(password_text(password)), is_admin=is_admin,
                     disabled=False, restrict_sources=restrict_sources)
         with self.sessions() as s:
             if _name_taken(s, name):
@@ -139,7 +166,7 @@ class UserService:
         with self.sessions() as s:
             row = s.get(User, user_id)
             assert row is not None
-            row.password_hash = _hasher.hash(new)
+            row.password_hash = _hasher.hash(password_text(new))
             s.commit()
         if self.auth_sessions is not None:
             self.auth_sessions.revoke_user(user_id, keep=keep_session)
@@ -169,7 +196,7 @@ class UserService:
                 revoke |= change.disabled and not user.disabled
                 user.disabled = change.disabled
             if change.password is not None:
-                user.password_hash = _hasher.hash(change.password)
+                user.password_hash = _hasher.hash(password_text(change.password))
                 revoke = True
             if change.restrict_sources is not None:
                 user.restrict_sources = change.restrict_sources
@@ -226,18 +253,30 @@ class UserService:
         was wrong; a disabled account says so only after a right password)."""
         if len(password) > MAX_PASSWORD:
             raise AuthenticationFailed("wrong user name or password")
+        spellings = _spellings(password)
         with self.sessions() as s:
             user = s.scalar(select(User).where(User.name == user_name(name)))
         if user is None:
-            _hasher.hash(password)  # same cost either way: no user enumeration by timing
+            for spelling in spellings:  # same cost either way: no user enumeration by timing
+                _hasher.hash(spelling)
             raise AuthenticationFailed("wrong user name or password")
-        try:
-            _hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError) as exc:
-            raise AuthenticationFailed("wrong user name or password") from exc
+        right = next((form for form in spellings if _verifies(user.password_hash, form)), None)
+        if right is None:
+            raise AuthenticationFailed("wrong user name or password")
         if user.disabled:
             raise AuthenticationFailed("this account is disabled")
+        if right != spellings[0] or _hasher.check_needs_rehash(user.password_hash):
+            self._rehash(user.id, user.password_hash, spellings[0])
         return user
+
+    def _rehash(self, user_id: int, old_hash: str, password: str) -> None:
+        """Replace a hash that verified (an old non-NFC one, or old parameters) with the
+        NFC password's, unless the password changed meanwhile."""
+        with self.sessions() as s:
+            row = s.get(User, user_id)
+            if row is not None and row.password_hash == old_hash:
+                row.password_hash = _hasher.hash(password)
+                s.commit()
 
     def get(self, user_id: int) -> User | None:
         with self.sessions() as s:

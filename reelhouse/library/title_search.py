@@ -1,7 +1,7 @@
 """Title search conditions shared by the library grid, the title lists and the Jellyfin
 API: the folded key of the words (:mod:`reelhouse.db.search_key`) anywhere in the
-title's stored key; a query without any letter or digit ("!!!") is compared with the
-lower-case title as typed.
+title's stored key; a query without any letter or digit ("!!!"), or with a sign glued
+to a word ("C++", "C#"), is compared with the lower-case title as typed.
 
 A key of three characters or more is looked up in the trigram index
 (:mod:`reelhouse.db.title_index`): on SQLite the FTS5 table gives the matching ids
@@ -11,6 +11,7 @@ have no trigram: they test the keys of the sort index, as before."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, func, literal
@@ -115,12 +116,23 @@ def literal_like(query: str) -> str:
     return f"%{text}%"
 
 
+#: Signs that make a name of their own when glued to a word ("C++" is not "C", "C#" not
+#: "C", "Disney+" not "Disney"); other punctuation separates words ("Spider-Man",
+#: "M*A*S*H", "(500) Days of Summer") and is left out of the folded key.
+_SIGNS = re.compile(r"\w[+#]|[+#]\w")
+
+
 def search_parameter(query: str) -> tuple[str, str]:
     """``(mode, pattern)``: how the search compares (:data:`TRIGRAM`, :data:`FOLDED`,
     :data:`LITERAL`) and the value of the bound ``q_like`` of a statement made by
-    :func:`title_condition` with ``bound=True`` and the same ``mode``."""
+    :func:`title_condition` with ``bound=True`` and the same ``mode``.
+
+    A query with a sign glued to a word (:data:`_SIGNS`: "C++", "C#") compares as
+    typed, in any ASCII case: its folded key ("c") found every title with a "c". Only
+    for an ASCII query: SQLite's ``lower()`` folds ASCII letters only, so an accented
+    capital would match on one engine and not the other; such a query uses its key."""
     pattern = search_pattern(query)
-    if pattern is None:
+    if pattern is None or (query.isascii() and _SIGNS.search(query)):
         return LITERAL, literal_like(query)
     return (TRIGRAM if len(pattern) - 2 >= MIN_KEY else FOLDED), pattern
 

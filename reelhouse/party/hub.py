@@ -10,7 +10,7 @@ A connection too slow to take its messages (``QUEUE_SIZE`` waiting) loses the ol
 every state message carries the whole playback state, so the newest is all a client
 needs of it; but members travel as changes (only those that changed), so a lost
 message that carried some marks the queue (:attr:`PartyQueue.lost_members`) and the
-connection sends a whole member list next (:meth:`reelhouse.party.live.LiveConnection.messages`).
+connection sends a whole member list next (:meth:`reelhouse.party.connection.LiveConnection.messages`).
 A lost ``queue`` message (the play queue changed; it carries nothing but that) marks
 the queue too (:attr:`PartyQueue.lost_queue`): the connection sends one next.
 """

@@ -33,7 +33,7 @@ server time ``at`` s the position is ``position`` s; while ``playing`` it advanc
 ``rate``), plus the code, mode, host, duration, and ``version``: one more with every
 change of the party, so a message is newer than another exactly when its version is
 higher (messages from several server processes may reach Redis out of order; a
-connection forwards only newer ones, :meth:`reelhouse.party.live.LiveConnection.messages`).
+connection forwards only newer ones, :meth:`reelhouse.party.connection.LiveConnection.messages`).
 MEMBER is ``{id, name, joined_at, connected, buffering}``; a member's status (playing · paused · waiting · idle ·
 buffering · disconnected) follows from it and the party state. State messages carry
 only the members that changed, so a play/pause/seek message stays small however big
@@ -58,7 +58,7 @@ VERSION = 1
 #: Largest client message accepted, bytes (every valid one is far smaller).
 MAX_MESSAGE = 4096
 #: The ``queue`` message, rendered: it has no party version (it says nothing of playback;
-#: a connection forwards every one, :meth:`reelhouse.party.live.LiveConnection.messages`).
+#: a connection forwards every one, :meth:`reelhouse.party.connection.LiveConnection.messages`).
 QUEUE_CHANGED = '{"v":1,"type":"queue"}'
 _TYPES = ("ping", "play", "pause", "seek", "buffering", "ready", "mode", "host", "leave")
 

@@ -95,8 +95,10 @@ def check_new_path(path: str, reserve: int = 0) -> str:
     folder reelhouse creates on a source; raise :class:`InvalidInput` saying why not.
 
     Refused, the same way for every source kind: control characters
-    (:func:`bad_name_characters`), and a component longer than :data:`NAME_MAX_BYTES`
-    UTF-8 bytes.
+    (:func:`bad_name_characters`), a component that ends with a space (pure-ftpd
+    stores ``"Film.mkv "`` as ``"Film.mkv_"`` and Windows drops the space: the upload
+    said "done" for a name that was not there and left the other behind), and a
+    component longer than :data:`NAME_MAX_BYTES` UTF-8 bytes.
     ``reserve``: bytes the last name must leave free for a suffix written first (an
     upload's ``.part``). Names already on a source are read as they are
     (:func:`normalize_path` only)."""
@@ -105,6 +107,9 @@ def check_new_path(path: str, reserve: int = 0) -> str:
         raise InvalidInput(f"a new file name may not contain {why}")
     parts = clean.split("/")
     for i, part in enumerate(parts):
+        if part.endswith(" "):
+            raise InvalidInput(f"a new name may not end with a space: {part!r} (some FTP servers and "
+                               "Windows store it under another name)")
         limit = NAME_MAX_BYTES - (reserve if i == len(parts) - 1 else 0)
         if len(part.encode("utf-8", "surrogateescape")) > limit:
             raise InvalidInput(f"a name in the path is longer than {limit} bytes: {part[:40]!r}…")

@@ -231,10 +231,13 @@ class LocalSource:
     def rename(self, old: str, new: str) -> None:
         """``os.replace``: a file replaces a file. Conflict (naming ``new``) when a file
         would replace a folder, a folder a file or a folder that is not empty, or a
-        folder of ``new`` is a file; NotFound when ``old`` does not exist."""
+        folder of ``new`` is a file; NotFound when ``old`` does not exist; InvalidInput
+        when ``new`` is inside the folder ``old``."""
         src, dst = normalize_path(old), normalize_path(new)
         if not src or not dst:
             raise InvalidInput("cannot rename the source root")
+        if dst.startswith(src + "/"):  # EINVAL from rename(2): "bad file name" named neither
+            raise InvalidInput(f"cannot move {src!r} into itself ({dst!r})")
         src_full = self._resolve(src)
         try:
             os.replace(src_full, self._resolve(dst))

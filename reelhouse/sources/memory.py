@@ -128,6 +128,8 @@ class MemorySource:
             return
         if src and src in self._dirs():
             prefix = src + "/"
+            if dst.startswith(prefix):
+                raise InvalidInput(f"cannot move {src!r} into itself ({dst!r})")
             for key in [k for k in self.files if k.startswith(prefix)]:
                 self.files[dst + "/" + key[len(prefix):]] = self.files.pop(key)
                 self.mtimes[dst + "/" + key[len(prefix):]] = self.mtimes.pop(key)

@@ -330,22 +330,22 @@ class SourceService:
         """Check a source now through its shared live Source (an FTP server's pool).
 
         Returns ``{"state": "up" | "degraded" | "down", "latency_ms", "error",
-        "pool"}``: down when listing the root fails, degraded when it took over 2 s or
+        "pool"}``: down when listing the root fails (also when the root folder is
+        missing: that NotFound is the source's state, not a 404), degraded when it took over 2 s or
         every pooled connection is busy. Never waits for a pooled connection (a check
         must answer while streams hold them all): then it reports degraded at once.
         """
         start = time.perf_counter()
         error: str | None = None
+        self.get(source_id)  # NotFound: no such source (a 404), unlike a NotFound below
         try:
             src = self.source(source_id)
             getattr(src, "list_now", src.list)("")
-        except NotFound:
-            raise
         except SourceBusy:
             pool = getattr(self.live(source_id), "pool", None)
             return {"state": "degraded", "latency_ms": None, "error": None,
                     "pool": pool.stats if pool is not None else None}
-        except ReelhouseError as exc:
+        except ReelhouseError as exc:  # a NotFound here: the source's root folder is missing
             error = exc.message
             src = self.live(source_id)  # type: ignore[assignment]
         latency = round((time.perf_counter() - start) * 1000, 1)

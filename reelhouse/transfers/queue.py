@@ -113,6 +113,8 @@ class TransferQueue:
         target = check_new_path(target_path) if target_path is not None else None
         if kind == "rename" and not target:
             raise InvalidInput("a rename needs target_path")
+        if kind == "rename" and target and target.startswith(remote + "/"):
+            raise InvalidInput(f"cannot move {remote!r} into itself ({target!r})")
         with self.sessions() as s:
             src = s.get(SourceRow, source_id)
             if src is None:
@@ -127,6 +129,8 @@ class TransferQueue:
             if "\x00" in str(local_path):
                 raise InvalidInput("local_path contains a NUL byte")
             path = Path(local_path).expanduser()
+            if path.is_dir():  # "no such local file" sent the user looking for a typo
+                raise InvalidInput(f"{path} is a folder: an upload sends one file (upload its files one by one)")
             if not path.is_file():
                 raise NotFound(f"no such local file: {path}")
             local = str(path.resolve())

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import FTP_PASSWORD, FTP_USER
+from helpers import FTP_PASSWORD, FTP_USER, wait_job
 
 
 def test_health_of_ftp_and_local_sources(
@@ -40,3 +40,23 @@ def test_health_down_when_the_server_is_gone(tmp_path: Path, client: TestClient)
     assert r.status_code == 200
     h = r.json()
     assert h["state"] == "down" and h["latency_ms"] is None and "FTP" in h["error"]
+
+
+def test_a_missing_ftp_root_is_down_and_says_so(ftp_server: EmbeddedFtpServer, client: TestClient) -> None:
+    """An FTP source whose root folder is not on the server: the health check was a 404
+    "not found on the FTP server while listing '/'" (as if the source did not exist)
+    and a scan failed with the same words; both now name the missing folder, as a
+    local source's do, and the health check says "down"."""
+    sid = client.post("/api/sources", json={"name": "seedbox", "kind": "ftp", "host": "127.0.0.1",
+                                             "port": ftp_server.port, "username": FTP_USER,
+                                             "password": FTP_PASSWORD, "path": "/Films/gone"}).json()["id"]
+    r = client.get(f"/api/sources/{sid}/health")
+    assert r.status_code == 200, r.text
+    h = r.json()
+    assert h["state"] == "down" and "source folder is missing" in h["error"] and "/Films/gone" in h["error"], h
+    r = client.post(f"/api/sources/{sid}/test")
+    assert r.status_code == 200 and not r.json()["ok"] and "/Films/gone" in r.json()["message"], r.text
+    job = wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])
+    assert job["state"] == "failed" and "source folder is missing" in str(job["error"]), job
+    assert "/Films/gone" in str(job["error"])
+    client.delete(f"/api/sources/{sid}")  # closes its pool before the server's leak check

@@ -6,10 +6,12 @@ import unicodedata
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
+from reelhouse.db.models import User
 from reelhouse.server import create_app
 
 from helpers import ADMIN, ADMIN_PASSWORD, log_in
@@ -359,6 +361,45 @@ def test_a_user_name_is_one_name_in_either_unicode_normal_form(core: Core, clien
     user_id = core.users.by_name(nfc).id
     r = client.patch(f"/api/users/{user_id}", json={"name": unicodedata.normalize("NFD", "Zoë")})
     assert r.status_code == 200 and r.json()["name"] == "Zoë", r.text
+
+
+def test_a_password_is_one_password_in_either_unicode_normal_form(core: Core, client: TestClient) -> None:
+    """A password typed as ``e`` + a combining accent (NFD: macOS, some phone keyboards
+    and password managers) on one device and as the precomposed ``é`` (NFC) on another
+    is one password: it was "wrong user name or password" on the other device. A hash
+    made before passwords were normalised (from the NFD spelling) still verifies in
+    either spelling, and is replaced by the NFC hash at that login."""
+    nfc, nfd = unicodedata.normalize("NFC", "José-secret"), unicodedata.normalize("NFD", "José-secret")
+    r = client.post("/api/users", json={"name": "jose", "password": nfd})
+    assert r.status_code == 201, r.text
+    for spelling in (nfc, nfd):
+        with _login(core, "jose", spelling) as c:
+            assert c.get("/api/auth/me").json()["name"] == "jose"
+    user_id = r.json()["id"]
+    r = client.patch(f"/api/users/{user_id}", json={"password": nfc})
+    assert r.status_code == 200, r.text
+    for spelling in (nfc, nfd):
+        with _login(core, "jose", spelling):
+            pass
+    r = client.post("/jellyfin/Users/AuthenticateByName", json={"Username": "jose", "Pw": nfd},
+                    headers={"X-Emby-Authorization": 'MediaBrowser Client="t", Device="d", DeviceId="i", '
+                                                     'Version="1"'})
+    assert r.status_code == 200, r.text
+    # a hash made by an older reelhouse from the NFD spelling, as typed
+    with core.sessions() as s:
+        row = s.get(User, user_id)
+        assert row is not None
+        row.password_hash = PasswordHasher().hash(nfd)
+        s.commit()
+    for spelling in (nfc, nfd):
+        with _login(core, "jose", spelling):
+            pass
+    with core.sessions() as s:
+        row = s.get(User, user_id)
+        assert row is not None
+        assert PasswordHasher().verify(row.password_hash, nfc)  # upgraded to the NFC hash
+    r = client.post("/api/auth/login", json={"username": "jose", "password": "Jose-secret"})
+    assert r.status_code == 401, r.text
 
 
 def test_a_name_differing_only_in_letter_case_is_taken(client: TestClient) -> None:

@@ -96,6 +96,21 @@ def test_names_that_look_like_terminal_markup_are_printed_as_they_are(tmp_path: 
     assert "Nope [/x] [eng].mkv" in run("transfer", "download", "disk[/red]", "Nope [/x] [eng].mkv", code=3).stderr
 
 
+def test_uploading_a_folder_says_it_is_a_folder(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    """``reelhouse transfer upload FOLDER`` said "no such local file: FOLDER" (exit 3),
+    which sent the user looking for a typo in a path that is there; it is a usage
+    mistake (exit 2) that says the path is a folder."""
+    media = tmp_path / "media"
+    media.mkdir()
+    folder = tmp_path / "Season 1"
+    folder.mkdir()
+    run("source", "add", "disk", "--local", str(media))
+    err = run("transfer", "upload", str(folder), "disk", "Season 1", code=2).stderr
+    assert err.startswith("error:") and len(err.strip().splitlines()) == 1, err
+    assert str(folder) in err and "is a folder" in err and "no such" not in err, err
+    assert list(media.iterdir()) == []
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("--port", "-5"), "--port"),  # went on to make the samples, then failed to bind
     (("--port", "70000"), "--port"),

@@ -237,7 +237,8 @@ def test_a_daemon_killed_mid_scan_then_a_wrong_password_then_a_missing_root_hide
                 scan(lib, sid, dataclasses.replace(fresh, password="not-the-password", connect_timeout=8,
                                                    read_timeout=8))
             assert library(lib, sid) == before
-        with pytest.raises(NotFound):  # the root is home/media, not there yet
+        # the root is home/media, not yet there
+        with pytest.raises(NotFound, match="source folder is missing"):
             scan(lib, sid, dataclasses.replace(fresh, root="media"))
         assert library(lib, sid) == before
         (home / "media").mkdir()

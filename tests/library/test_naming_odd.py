@@ -1,7 +1,7 @@
 """Odd file and folder names and the titles a user expects of them: a dash or plus
 glued to a title word is the title's ("-rf Film", "Film+"), a dash standing alone
 between spaces is a separator ("- Film -"); brackets, braces, emoji, right-to-left
-text and trailing dots or spaces. Pure: no I/O."""
+text, trailing dots or spaces and backslashes. Pure: no I/O."""
 
 from __future__ import annotations
 
@@ -75,6 +75,20 @@ TABLE: list[tuple[str, dict[str, object]]] = [
     # Windows-reserved names are titles like any other on a server
     ("CON (2019).mkv", dict(kind=M, title="CON", year=2019)),
     ("Films/NUL.mkv", dict(kind=M, title="NUL")),
+    # a number in brackets before a release name is the title's, a numbering is not
+    ("(500).Days.of.Summer.2009.1080p.BluRay.x264-GRP.mkv", dict(kind=M, title="(500) Days of Summer", year=2009)),
+    ("(500) Days of Summer 2009 1080p BluRay x264.mkv", dict(kind=M, title="(500) Days of Summer", year=2009)),
+    ("(01) Film 2009 1080p BluRay x264.mkv", dict(kind=M, title="Film", year=2009)),
+    # a backslash is a name character on Unix (FTP servers), not a folder separator:
+    # "Foo\\Bar (2001).mkv" was the film "Bar"
+    ("Foo\\Bar (2001).mkv", dict(kind=M, title="Foo\\Bar", year=2001)),
+    ("Films/Foo\\Bar (2001)/Foo\\Bar (2001).mkv", dict(kind=M, title="Foo\\Bar", year=2001)),
+    ("Foo\\Bar.2001.1080p.BluRay.x264-GRP.mkv", dict(kind=M, title="Foo\\Bar", year=2001)),
+    ("AC\\DC Live 2012 something x264 [group].mkv", dict(kind=M, title="AC\\DC Live", year=2012)),  # guessit's route
+    ("Foo\\Bar.mkv", dict(kind=M, title="Foo\\Bar")),
+    ("Shows/Foo\\Bar/Season 1/S01E02.mkv", dict(kind=E, title="Foo\\Bar", season=1, episode=2)),
+    ("Foo\\Bar.S01E03.720p.mkv", dict(kind=E, title="Foo\\Bar", season=1, episode=3)),
+    ("Foo\\Bar (2001)/Foo\\Bar (2001)-trailer.mkv", dict(kind=X, title="Foo\\Bar", year=2001, extra="trailer")),
 ]
 
 

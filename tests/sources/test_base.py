@@ -266,7 +266,7 @@ def test_aread_range_matches_read_range(source: Source) -> None:
 def test_every_door_asks_one_rule_for_the_characters_of_new_names(
         name: str, controls: bool, line_break: bool) -> None:
     """:func:`bad_name_characters`: the API and the transfer queue (check_new_path, a
-    400) refuse every control character; the FTP layer and the drive (name_error,
+    400) refuse every control character (and a trailing space); the FTP layer and the drive (name_error,
     new_name_errno: EINVAL) CR and LF only; the drive's risky_name knows the rest."""
     import errno
 
@@ -277,6 +277,9 @@ def test_every_door_asks_one_rule_for_the_characters_of_new_names(
     assert (bad_name_characters(name, line_breaks_only=True) is not None) is line_break
     if controls:
         with pytest.raises(InvalidInput, match="may not contain control characters"):
+            check_new_path(name)
+    elif name.endswith(" "):  # pure-ftpd stores it as "_", Windows drops it
+        with pytest.raises(InvalidInput, match="may not end with a space"):
             check_new_path(name)
     else:
         assert check_new_path(name) == name

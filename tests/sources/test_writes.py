@@ -117,3 +117,15 @@ def test_a_name_too_long_is_invalid_input(source: Source) -> None:
         source.mkdir("x" * 4000)
     with pytest.raises((InvalidInput, NotFound)):
         source.write("x" * 4000, [b"x"])
+
+
+def test_a_folder_moved_into_itself_is_refused_by_name(source: Source) -> None:
+    """A folder renamed to a path inside itself: rename(2)'s EINVAL was "bad file name:
+    'Films' (Invalid argument)" on a local disk (naming neither path's problem), and
+    each FTP server answered it its own way; every source kind says what is wrong."""
+    with pytest.raises(InvalidInput, match="cannot move 'Films' into itself") as info:
+        source.rename("Films", "Films/Sub/Films")
+    assert "'Films/Sub/Films'" in str(info.value)
+    assert read(source, "Films/old.mkv") == b"old"  # nothing moved
+    source.rename("Films", "Films2")  # a sibling whose name starts the same is no problem
+    assert read(source, "Films2/old.mkv") == b"old"

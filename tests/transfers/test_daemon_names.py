@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reelhouse.core import Core
+from reelhouse.errors import InvalidInput
 from reelhouse.transfers.sync import run_sync
 
 from helpers import PURE_PASSWORD, PURE_USER, pure_ftpd, vsftpd, wait_job
@@ -208,3 +209,32 @@ def test_odd_names_scan_rescan_and_download(kind: str, api: TestClient, tcore: C
             t = wait_transfer(api, r.json()["id"])
             assert t["state"] == "done", (rel, t)
             assert Path(t["local_path"]).read_bytes() == bytes([65 + i]) * (1000 + i)
+
+
+def test_a_name_ending_with_a_space_is_refused_before_pure_ftpd_rewrites_it(
+        api: TestClient, tcore: Core, tmp_path: Path) -> None:
+    """pure-ftpd stores a name ending with a space with a ``_`` instead: an upload to
+    ``Film.mkv `` said 201 "done" while the server held ``Film.mkv_`` (and the name
+    asked for did not exist), and an upload into ``Folder /`` made ``Folder_`` before
+    its 553. Such a name is refused (400) before anything is written, by every door
+    that makes names: the file API, the transfer queue (upload, mkdir, rename)."""
+    local = tmp_path / "up.bin"
+    local.write_bytes(b"u" * 1000)
+    with pure_ftpd(tmp_path) as (port, home):
+        sid = _add(api, {"port": port, "username": PURE_USER, "password": PURE_PASSWORD})
+        for path in ("Film.mkv ", "Folder /Film.mkv"):
+            r = api.put(f"/api/sources/{sid}/files", params={"path": path}, content=b"x" * 1000)
+            assert r.status_code == 400 and "may not end with a space" in r.text, r.text
+            with pytest.raises(InvalidInput, match="may not end with a space"):
+                tcore.transfers.submit("upload", sid, path, local_path=local)
+        r = api.post("/api/transfers", json={"kind": "mkdir", "source_id": sid, "remote_path": "Dir "})
+        assert r.status_code == 400 and "may not end with a space" in r.text, r.text
+        r = api.put(f"/api/sources/{sid}/files", params={"path": "Film.mkv"}, content=b"x" * 1000)
+        assert r.status_code == 201, r.text
+        r = api.post("/api/transfers", json={"kind": "rename", "source_id": sid, "remote_path": "Film.mkv",
+                                             "target_path": "Film2.mkv "})
+        assert r.status_code == 400 and "may not end with a space" in r.text, r.text
+        # a space inside a name, or leading, is kept as it is
+        r = api.put(f"/api/sources/{sid}/files", params={"path": " Lead/A Film .mkv"}, content=b"y" * 10)
+        assert r.status_code == 201, r.text
+        assert sorted(str(p.relative_to(home)) for p in home.rglob("*")) == [" Lead", " Lead/A Film .mkv", "Film.mkv"]

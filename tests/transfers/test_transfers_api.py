@@ -110,12 +110,16 @@ def test_bad_requests_are_4xx(ftp_server: EmbeddedFtpServer, api: TestClient, tm
         ({"kind": "upload", "source_id": sid, "remote_path": "x", "local_path": str(outside)}, 400),
         ({"kind": "upload", "source_id": sid, "remote_path": "x"}, 400),
         ({"kind": "rename", "source_id": sid, "remote_path": "x"}, 400),
+        # a folder into itself: refused when asked, not a failed transfer later
+        ({"kind": "rename", "source_id": sid, "remote_path": "Films", "target_path": "Films/Old/Films"}, 400),
         ({"kind": "download", "source_id": 999, "remote_path": "x"}, 404),
         ({"kind": "explode", "source_id": sid, "remote_path": "x"}, 422),
     ]
     for body, code in cases:
         r = api.post("/api/transfers", json=body)
         assert r.status_code == code, (body, r.text)
+        if body.get("target_path") == "Films/Old/Films":
+            assert "cannot move 'Films' into itself" in r.json()["detail"], r.text
     assert api.get("/api/transfers/999").status_code == 404
     assert api.post("/api/transfers/999/cancel").status_code == 404
     r = api.post("/api/transfers/upload", data={"source_id": str(sid), "folder": "../up"},

@@ -196,7 +196,7 @@ def series_folder_title(path: str) -> str | None:
     """The show a folder path names: the last folder, or the one above a season folder,
     without its season tag, release words, year and provider ids ("The.Show.S01.COMPLETE"
     → "The Show", "/something/The_Show/Season 10" → "The Show", "1923 (2022)" → "1923")."""
-    parts = [p for p in path.replace("\\", "/").split("/") if p]
+    parts = [p for p in path.split("/") if p]  # "\\" is a name character on Unix (FTP servers)
     while parts:
         parent = parts[-2] if len(parts) > 1 else None
         last = parts[-1]

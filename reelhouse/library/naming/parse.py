@@ -192,7 +192,7 @@ def _parse(path: str, *, guess: bool) -> Parsed:
     path = unicodedata.normalize("NFC", path)
     if not path.isascii():  # fullwidth brackets, as CJK names write them: "（2001）" is "(2001)"
         path = path.translate(_BRACKETS)
-    parts = [p for p in path.replace("\\", "/").split("/") if p]
+    parts = [p for p in path.split("/") if p]  # "\\" is a name character on Unix (FTP servers)
     name = parts[-1] if parts else path
     folders = parts[:-1]
     stem, ext = split_stem(name)

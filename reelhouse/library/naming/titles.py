@@ -93,10 +93,15 @@ def _first_int(value: Any, what: str) -> int | None:
     return storable_int(value, what, 0) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _text(value: Any) -> str | None:
+#: What guessit sees for a backslash (U+2216 SET MINUS: a word character to guessit).
+_BACKSLASH = "\u2216"
+
+
+def _text(value: Any, *, unescape: bool = False) -> str | None:
     if isinstance(value, list):
         value = " ".join(str(v) for v in value)
-    return str(value) if value else None
+    text = str(value) if value else None
+    return text.replace(_BACKSLASH, "\\") if text and unescape else text
 
 
 # -- titles ----------------------------------------------------------------------------
@@ -149,16 +154,26 @@ def _plain_stem_title(stem: str) -> str | None:
     return words or None
 
 
+#: A number of 3-4 digits in brackets before a release name's title, not a year:
+#: "(500).Days.of.Summer.2009" (a numbering such as "(01) Film" stays out of a title).
+_LEAD_NUMBER = re.compile(r"^\((?!(?:19|20)\d\d\))([1-9]\d{2,3})\)[ ._-]*")
+
+
 def guessed_title(stem: str, name: str, ext: str) -> tuple[str | None, int | None, int | None]:
     """``(title, year, part)`` of a film's release name by guessit (``name``: the file
     name, ``stem`` without its extension ``ext``), with the slips guessit is known to
     make on such names mended (each rule names its case). 5-20 ms a name."""
-    guessed = _guess(name if ext else stem + ".mkv")
+    # guessit reads "\\" as a Windows folder separator, but on Unix (FTP servers) it is a
+    # name character: "AC\\DC Live" is one title, so guessit sees a look-alike instead
+    text = name if ext else stem + ".mkv"
+    swap = "\\" in text and _BACKSLASH not in text
+    text = text.replace("\\", _BACKSLASH) if swap else text
+    guessed = _guess(text)
     if guessed.get("type") == "episode":  # no episode form: a film with a number
-        guessed = _guess(name if ext else stem + ".mkv", "movie")
-    title = _text(guessed.get("title"))
+        guessed = _guess(text, "movie")
+    title = _text(guessed.get("title"), unescape=swap)
     year = _first_int(guessed.get("year"), "guessit year")
-    alternative = _text(guessed.get("alternative_title"))
+    alternative = _text(guessed.get("alternative_title"), unescape=swap)
     if title and alternative and year is None and " - " in stem:
         title = f"{title} - {alternative}"  # "Star Trek 1 - The motion picture" is one title
     plain = _plain_stem_title(stem)
@@ -175,6 +190,8 @@ def guessed_title(stem: str, name: str, ext: str) -> tuple[str | None, int | Non
     elif title and lead and not title.startswith(lead.group(1)) and \
             title_key(stem[lead.end():]).startswith(title_key(title)):
         title = f"{lead.group(1)} {title}"  # "480 Super movie": guessit took 480 for a resolution
+    elif title and (paren := _LEAD_NUMBER.match(stem)) and title_key(stem[paren.end():]).startswith(title_key(title)):
+        title = f"({paren.group(1)}) {title}"  # "(500).Days.of.Summer": guessit dropped "(500)"
     if title and not title.strip():
         title = ""  # "\r.mkv": guessit's title is whitespace
     if not title and re.search(r"[^\W\d_]", stem):

@@ -328,6 +328,8 @@ class FtpClient(FtpLister):
         src, dst = normalize_path(old), normalize_path(new)
         if not src or not dst:
             raise InvalidInput("cannot rename the source root")
+        if dst.startswith(src + "/"):  # servers answer it as they like (pure-ftpd: 451)
+            raise InvalidInput(f"cannot move {src!r} into itself ({dst!r})")
         old_target, new_target = self._abs(src), self._abs(dst)  # InvalidInput before any command
         self._call(f"renaming {src!r} to {dst!r}", lambda: self._ftp().rename(old_target, new_target))
 

@@ -45,8 +45,23 @@ class FtpSource(RangeReads):
 
     def list(self, path: str) -> list[Entry]:
         """Entries of a folder; a symbolic link a LIST or MLSD server shows as a link
-        appears as the file it leads to, or not at all (:meth:`FtpClient.resolve_links`)."""
-        return self._run(lambda c: c.resolve_links(c.list(path)))
+        appears as the file it leads to, or not at all (:meth:`FtpClient.resolve_links`).
+        The source's root missing on the server is a NotFound naming it (:meth:`_root_error`)."""
+        try:
+            return self._run(lambda c: c.resolve_links(c.list(path)))
+        except NotFound as exc:
+            raise self._root_error(path, exc) from exc
+
+    def _root_error(self, path: str, error: ReelhouseError) -> ReelhouseError:
+        """``error`` of listing ``path``; for a NotFound of the source's root, a
+        NotFound that names the root folder on the server, as a local source says its
+        folder is missing ("not found … while listing '/'" named the root by its
+        relative path, as if the source itself were not there)."""
+        if not isinstance(error, NotFound) or normalize_path(path):
+            return error
+        reply = str(error.__cause__).strip() if error.__cause__ is not None else error.message
+        root = self.config.root or "(the login folder)"
+        return NotFound(f"source folder is missing on the FTP server {self.config.host}: {root!r} ({reply})")
 
     def list_now(self, path: str) -> builtins.list[Entry]:
         """:meth:`list` on a connection that is free now (health checks never wait
@@ -57,6 +72,9 @@ class FtpSource(RangeReads):
         client = got[0]
         try:
             entries = client.resolve_links(client.list(path))
+        except NotFound as exc:
+            self.pool.release(client, reusable=client.alive and not client.in_transfer)
+            raise self._root_error(path, exc) from exc
         except BaseException:
             self.pool.release(client, reusable=client.alive and not client.in_transfer)
             raise
@@ -110,8 +128,13 @@ class FtpSource(RangeReads):
 
     def _list_many(self, paths: builtins.list[str], tree: dict[str, builtins.list[Entry] | None] | None = None,
                    ) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
-        return self._run(lambda c: [r if isinstance(r, ReelhouseError) else c.resolve_links(r)
-                                    for r in c.list_many(paths, tree)])
+        try:
+            got = self._run(lambda c: [r if isinstance(r, ReelhouseError) else c.resolve_links(r)
+                                       for r in c.list_many(paths, tree)])
+        except NotFound as exc:  # the first folder's
+            raise self._root_error(paths[0], exc) from exc
+        return [self._root_error(p, r) if isinstance(r, ReelhouseError) else r
+                for p, r in zip(paths, got, strict=False)]
 
     # -- writing -----------------------------------------------------------------------
     def size(self, path: str) -> int | None:

@@ -86,21 +86,19 @@ def test_a_changed_user_is_read_again(core: Core) -> None:
 
 def test_another_process_revoking_is_seen_within_the_window(core: Core, tmp_path: Path) -> None:
     token, info = core.auth_sessions.create(core.users.by_name(ADMIN).id)
-    core.auth.identify(token)
+    cached_at = time.monotonic()
+    core.auth.identify(token)  # kept no earlier than cached_at
     other = Core(load_settings(data_dir=tmp_path / "data"), consume_jobs=False)  # e.g. a CLI command
     try:
         other.auth_sessions.revoke(info.id)
     finally:
         other.close()
-    start = time.monotonic()
-    while True:
-        try:
-            core.auth.identify(token)
-        except AuthenticationFailed:
-            break
-        assert time.monotonic() - start < IDENTITY_CACHE_SECONDS + 0.5
+    # no wall-clock bound (a loaded machine may be slow anywhere): once the window since
+    # the identity was kept has passed, the very next identify must see the revocation
+    while time.monotonic() - cached_at <= IDENTITY_CACHE_SECONDS:
         time.sleep(0.01)
-    assert time.monotonic() - start <= IDENTITY_CACHE_SECONDS + 0.1
+    with pytest.raises(AuthenticationFailed):
+        core.auth.identify(token)
 
 
 def test_an_answer_read_across_a_revocation_is_not_kept(core: Core) -> None:

@@ -45,15 +45,15 @@ connections every :data:`TEND` seconds.
 from __future__ import annotations
 
 import logging
-import queue
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Final, Protocol
+from typing import Final
 
 from reelhouse.sources.ftp.address import RESOLVED_TTL, server_address
 from reelhouse.sources.ftp.config import FtpConfig
+from reelhouse.sources.ftp.slot_helper import TEND, SlotHelper
+from reelhouse.sources.ftp.slot_store import FairSlots, SharedSlots
 
 __all__ = ["RESOLVED_TTL", "RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "SLOT_RETRY_LISTENING", "TEND",
            "UNSHARED", "WANT", "FairSlots", "ServerSlots",
@@ -66,8 +66,6 @@ log = logging.getLogger(__name__)
 UNSHARED: Final = ""
 #: Seconds a refused taker's "I wait" mark lasts (refreshed at each retry).
 WANT: Final = 1.0
-#: Seconds between two ticks of the helper thread (``tend``).
-TEND: Final = 0.5
 #: Seconds after a store failure before it is asked again.
 RETRY_STORE: Final = 10.0
 #: Seconds a pool makes no new connection after the cluster refused it a slot; its
@@ -80,38 +78,8 @@ SLOT_RETRY_LISTENING: Final = 1.0
 #: these seconds (then the server allows fewer: the 421 stands, the pool shrinks).
 SLOT_421_WINDOW: Final = 10.0
 
-_STOP: Final = object()
-_TEND_NOW: Final = object()
-_UNGRANTED: Final = object()
 
-
-class SharedSlots(Protocol):
-    """Counted slots shared by every process (:class:`reelhouse.leased_slots.LeasedSlots`).
-    Each method may block on the network and raises what its client raises when the
-    store is unreachable."""
-
-    def take(self, key: str, limit: int, want: float = 0.0) -> str | None: ...
-
-    def give_back(self, token: str) -> None: ...
-
-    def wanted(self, key: str) -> bool: ...
-
-
-class FairSlots(SharedSlots, Protocol):
-    """:class:`SharedSlots` that also keep users' fair shares over the cluster
-    (:meth:`reelhouse.leased_slots.LeasedSlots.take_share`: its arguments, answers
-    and errors)."""
-
-    def waiter(self) -> str: ...
-
-    def take_share(self, key: str, user: str, user_limit: int, *, limit: int = 0, want: float = 0.0,
-                   waiter: str = "", waited: float = 0.0, others: Sequence[tuple[str, int, float]] = (),
-                   returns: Sequence[str] = ()) -> tuple[str | None, str | None, str]: ...
-
-    def unwait(self, waiter: str) -> None: ...
-
-
-class ServerSlots:
+class ServerSlots(SlotHelper):
     """One pool's slots of its server+user, at most ``limit`` over the cluster.
 
     The pool's ``has_idle()`` and ``close_idle(older_than, keep)`` are called from the
@@ -124,6 +92,7 @@ class ServerSlots:
     def __init__(self, shared: SharedSlots, config: FtpConfig, limit: int, *, idle_close: float,
                  has_idle: Callable[[], bool], close_idle: Callable[[float, int], int],
                  wake: Callable[[], None] | None = None) -> None:
+        super().__init__()
         self.shared = shared
         self._config = config
         self.limit = limit
@@ -139,10 +108,7 @@ class ServerSlots:
         self.fair = callable(getattr(shared, "take_share", None))
         self._hold_until = 0.0  # monotonic: no new connection before (the cluster is full)
         self._last_421 = -SLOT_421_WINDOW  # monotonic: the last 421 despite a slot
-        self._returns: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._closed = False
         self._down_until = 0.0  # monotonic; the store failed: not asked before then
         self._down = False  # a warning said so (once per outage)
         self._wake = wake
@@ -218,8 +184,7 @@ class ServerSlots:
         """``waiter`` gave up (or was served without the store): it leaves the
         cluster's waiting set, from the helper thread (never blocks the caller)."""
         if waiter:
-            self._returns.put(("unwait", waiter))
-            self._start()
+            self.later(lambda: self._unwait_now(waiter))
 
     def hold_user(self, user: str | None) -> None:
         """The store refused ``user`` (their cap, or another user first in line): no
@@ -273,8 +238,7 @@ class ServerSlots:
         ones) at once instead of at its next tick. No I/O; returns at once."""
         now = time.monotonic()
         if (now < self._wanted_until or now < self._yield_until) and not self._closed and self._has_idle():
-            self._returns.put(_TEND_NOW)
-            self._start()
+            self.tend_now()
 
     def hold(self) -> None:
         """The cluster refused a slot: no new connection for :attr:`retry` seconds,
@@ -314,8 +278,7 @@ class ServerSlots:
             if grant == UNSHARED:
                 return
             self._ungranted.append(grant)
-        self._returns.put(_UNGRANTED)
-        self._start()
+        self.later(self._give_back_ungranted)
 
     def gone(self, connections: Iterable[object]) -> None:
         """These connections are closed: their slots (and grants) go back."""
@@ -357,8 +320,13 @@ class ServerSlots:
         never blocks the caller."""
         if token == UNSHARED:
             return
-        self._returns.put(token)
-        self._start()
+        self.later(lambda: self._give_back_now(token))
+
+    def _give_back_ungranted(self) -> None:
+        with self._lock:
+            grants, self._ungranted = self._ungranted, []
+        for grant in grants:
+            self._give_back_now(grant)
 
     def _give_back_now(self, token: str) -> None:
         try:
@@ -384,53 +352,12 @@ class ServerSlots:
             self._down = False
             log.warning("the shared count of FTP connections to %s answers again", self.key)
 
-    # -- the helper thread -------------------------------------------------------------
-    def _start(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=f"ftp-slots-{self.key}",
-                                                daemon=True)
-                self._thread.start()
+    # -- the helper thread (:class:`.slot_helper.SlotHelper`) ----------------------------
+    @property
+    def helper_name(self) -> str:
+        return f"ftp-slots-{self.key}"
 
-    def _run(self) -> None:
-        """Give back what is queued; tend the pool every :data:`TEND` seconds while it is
-        open; end when it is closed (or :meth:`join`) and nothing is queued."""
-        _quiet()
-        stopping = False
-        last_tend = time.monotonic()
-        while True:
-            try:
-                # the next tick is TEND after the last one, whatever came in between
-                item = self._returns.get_nowait() if stopping else self._returns.get(
-                    timeout=max(0.0, TEND - (time.monotonic() - last_tend)))
-            except queue.Empty:
-                item = None
-            if item is _STOP:
-                stopping = True
-            elif item is _TEND_NOW:
-                last_tend = -TEND
-            elif isinstance(item, str):
-                self._give_back_now(item)
-            elif isinstance(item, tuple):
-                self._unwait_now(item[1])
-            elif item is _UNGRANTED:
-                with self._lock:
-                    grants, self._ungranted = self._ungranted, []
-                for grant in grants:
-                    self._give_back_now(grant)
-            elif stopping or self._closed:
-                with self._lock:
-                    if self._returns.empty():
-                        self._thread = None
-                        return
-            if not (stopping or self._closed) and time.monotonic() - last_tend >= TEND:
-                last_tend = time.monotonic()
-                try:
-                    self._tend()
-                except Exception:  # a bug must not end the thread that gives slots back
-                    log.exception("tending the FTP pool of %s failed", self.key)
-
-    def _tend(self) -> None:
+    def tend(self) -> None:
         if not self._has_idle():
             return
         if time.monotonic() < self._yield_until or self.wanted():
@@ -446,20 +373,3 @@ class ServerSlots:
         unlisten = getattr(self.shared, "unlisten", None)
         if unlisten is not None and self._listened is not None:
             unlisten(self._listened, self._news)
-
-    def join(self, timeout: float) -> None:
-        """Give back what is queued, then end the helper thread (tests, shutdown);
-        a later :meth:`give_back` starts it again."""
-        with self._lock:
-            thread = self._thread
-        if thread is not None and thread.is_alive():
-            self._returns.put(_STOP)
-            thread.join(timeout)
-
-
-def _quiet() -> None:
-    """Leave the process's stop signals to the threads that wait for them (the main
-    thread; libfuse's loop in a drive mount): this thread inherits its creator's mask."""
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM,
-                                                  *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())})

@@ -104,6 +104,8 @@ class FtpPool(Granting):
         ask.finished = True
         if ask.waiter and not ask.served and self._slots is not None:
             self._slots.unwait(ask.waiter)
+        if ask.queued and self._slots is not None:  # it waits no more: off its user's queue
+            self._slots.give_back(ask.queued)
 
     def _ready(self, grant: Grant, ask: Ask, wait: bool = True) -> tuple[FtpClient, bool] | None:
         """Turn a grant into a usable connection (connect, or NOOP-check an old one);
@@ -120,7 +122,7 @@ class FtpPool(Granting):
             if shared is None:
                 self.release(client)  # idle again: for another caller here, or closed for another process
                 return None
-            self._slots.granted(client, shared[1])
+            self._slots.granted(client, shared[1], ask.user)
         if time.monotonic() - client.last_used > self.check_after:
             try:
                 client.noop()
@@ -174,7 +176,7 @@ class FtpPool(Granting):
             self._owner[id(fresh)] = user
         if self._slots is not None:
             self._slots.attach(fresh, token)
-            self._slots.granted(fresh, grant)
+            self._slots.granted(fresh, grant, user)
         return fresh, False
 
     def _gone(self, clients: list[FtpClient]) -> None:
@@ -208,7 +210,7 @@ class FtpPool(Granting):
         loop = asyncio.get_running_loop()
         try:
             while True:
-                grant = await self._grant_async(ask, deadline)
+                grant = await self._grant_async(ask, deadline, io)
                 job = loop.run_in_executor(io, self._ready, grant, ask)
                 try:
                     ready = await asyncio.shield(job)

@@ -106,6 +106,10 @@ class ServerSlots(SlotHelper):
         self._yield_until = 0.0  # monotonic: another process's waiter is first in line (once)
         #: whether the store keeps users' fair shares (:class:`FairSlots`)
         self.fair = callable(getattr(shared, "take_share", None))
+        self._queues = callable(getattr(shared, "enqueue", None))  # counts users' queued requests
+        self._adopts = callable(getattr(shared, "adopt", None))  # counts what the store missed
+        self._unshared: set[int] = set()  # id(connection) made while the store was unreachable
+        self._unshared_grants: dict[int, str] = {}  # id(connection) → its user's name, granted so
         self._hold_until = 0.0  # monotonic: no new connection before (the cluster is full)
         self._last_421 = -SLOT_421_WINDOW  # monotonic: the last 421 despite a slot
         self._lock = threading.Lock()
@@ -175,6 +179,24 @@ class ServerSlots(SlotHelper):
             return UNSHARED, UNSHARED, why
         self._start()
         return slot or UNSHARED, grant or UNSHARED, ""
+
+    def enqueue(self, user: str, bound: int) -> str | None:
+        """Count a request of ``user`` that waits for a connection over the cluster
+        (:meth:`FairSlots.enqueue`): its token (give it back with :meth:`give_back`
+        once it stops waiting), :data:`UNSHARED` when the store counts none or is
+        unreachable (the pool's own bound alone applies), or None when ``bound``
+        requests of theirs wait in the cluster already. Blocks on the store."""
+        if not self._queues or time.monotonic() < self._down_until:
+            return UNSHARED
+        try:
+            token = self.shared.enqueue(self.key, user, bound)  # type: ignore[attr-defined]
+        except Exception as exc:  # Redis down or unreachable: the pool's own bound
+            self._failed(exc)
+            return UNSHARED
+        self._answered()
+        if token is not None:
+            self._start()
+        return token  # type: ignore[no-any-return]
 
     def waiter(self) -> str:
         """A new waiter id for :meth:`share` ("" when the store keeps no shares)."""
@@ -257,17 +279,24 @@ class ServerSlots(SlotHelper):
         return time.monotonic() < self._hold_until
 
     def attach(self, connection: object, token: str) -> None:
-        """``connection`` (just connected) holds ``token`` until :meth:`gone`."""
-        if token != UNSHARED:
-            with self._lock:
+        """``connection`` (just connected) holds ``token`` until :meth:`gone`
+        (:data:`UNSHARED`: made while the store was unreachable; counted there once it
+        answers again)."""
+        with self._lock:
+            if token != UNSHARED:
                 self._tokens[id(connection)] = token
+            elif self._adopts:
+                self._unshared.add(id(connection))
 
-    def granted(self, connection: object, grant: str) -> None:
-        """``connection`` is in use under its user's ``grant`` until :meth:`ungrant`
-        (or :meth:`gone`)."""
-        if grant != UNSHARED:
-            with self._lock:
+    def granted(self, connection: object, grant: str, user: str | None = None) -> None:
+        """``connection`` is in use by ``user`` under their ``grant`` until
+        :meth:`ungrant` (or :meth:`gone`); :data:`UNSHARED` with fair shares: granted
+        while the store was unreachable, counted there once it answers again."""
+        with self._lock:
+            if grant != UNSHARED:
                 self._grants[id(connection)] = grant
+            elif self.fair and self._adopts:
+                self._unshared_grants[id(connection)] = user or ""
 
     def ungrant(self, connection: object) -> None:
         """``connection`` went back to the pool: its user's grant goes back, with the
@@ -275,6 +304,7 @@ class ServerSlots(SlotHelper):
         (never blocks the caller)."""
         with self._lock:
             grant = self._grants.pop(id(connection), UNSHARED)
+            self._unshared_grants.pop(id(connection), None)
             if grant == UNSHARED:
                 return
             self._ungranted.append(grant)
@@ -285,6 +315,9 @@ class ServerSlots(SlotHelper):
         with self._lock:
             tokens = [self._tokens.pop(id(c), UNSHARED) for c in connections]
             tokens += [self._grants.pop(id(c), UNSHARED) for c in connections]
+            for c in connections:
+                self._unshared.discard(id(c))
+                self._unshared_grants.pop(id(c), None)
         for token in tokens:
             self.give_back(token)
 
@@ -351,6 +384,32 @@ class ServerSlots(SlotHelper):
         if self._down:
             self._down = False
             log.warning("the shared count of FTP connections to %s answers again", self.key)
+            self.later(self._adopt)
+
+    def _adopt(self) -> None:
+        """From the helper thread, once the store answers again: count there the
+        connections (and users' grants) made while it was unreachable, so the
+        cluster's limits and fair shares hold again (issue 14). One closed (or
+        released) meanwhile is given back at once."""
+        with self._lock:
+            todo: list[tuple[int, str | None]] = [(c, None) for c in self._unshared]
+            todo += list(self._unshared_grants.items())
+        shared: FairSlots = self.shared  # type: ignore[assignment]
+        for cid, user in todo:
+            try:
+                token = shared.adopt(self.key, user)
+            except Exception as exc:  # down again: adopted when it answers next
+                self._failed(exc)
+                return
+            with self._lock:
+                if user is None and cid in self._unshared:
+                    self._unshared.discard(cid)
+                    self._tokens[cid], token = token, UNSHARED
+                elif user is not None and self._unshared_grants.get(cid) == user:
+                    del self._unshared_grants[cid]
+                    self._grants[cid], token = token, UNSHARED
+            if token != UNSHARED:
+                self._give_back_now(token)
 
     # -- the helper thread (:class:`.slot_helper.SlotHelper`) ----------------------------
     @property
@@ -358,6 +417,8 @@ class ServerSlots(SlotHelper):
         return f"ftp-slots-{self.key}"
 
     def tend(self) -> None:
+        if self._down and time.monotonic() >= self._down_until and (self._unshared or self._unshared_grants):
+            self.wanted()  # does the store answer again? (then what it missed is counted)
         if not self._has_idle():
             return
         if time.monotonic() < self._yield_until or self.wanted():

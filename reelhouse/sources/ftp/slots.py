@@ -410,6 +410,9 @@ class ServerSlots(SlotHelper):
                     self._grants[cid], token = token, UNSHARED
             if token != UNSHARED:
                 self._give_back_now(token)
+        if todo:
+            log.warning("counted %d connections and grants to %s made while the shared count was "
+                        "unreachable", len(todo), self.key)
 
     # -- the helper thread (:class:`.slot_helper.SlotHelper`) ----------------------------
     @property

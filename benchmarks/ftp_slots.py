@@ -30,7 +30,8 @@ A pyftpdlib server (own process) and a redis-server on loopback. Reported, in ms
   waits (with ``redis_url`` counted first among her waiting requests over the cluster,
   ``ftp_user_waiters``); from yann's ``release`` to alice holding the connection (a
   fair grant of the idle one). ``wait_named``: alice's ``acquire()`` from its call to
-  the moment it waits in the pool (the count's round trip, before any handover).
+  the moment it waits in the pool, counted in Redis (one round trip; before any
+  handover; before the count: to the moment it waits).
   ``--only named`` runs these two alone (to compare two commits in the same minutes).
 
 No peer: other FTP proxies (rclone) count per process. One JSON object on stdout.
@@ -161,8 +162,8 @@ def _handover_named(config: FtpConfig, url: str, rounds: int) -> tuple[list[floa
             t0 = time.perf_counter()
             alice = threading.Thread(target=wait)
             alice.start()
-            while pool.stats["waiting"] == 0:
-                time.sleep(0.0002)
+            while not (pool._waiters and getattr(pool._waiters[0].ask, "queued", "") is not None):
+                time.sleep(0.0002)  # waiting, and counted in Redis (the branch before: no count)
             waited.append(time.perf_counter() - t0)
             time.sleep(0.05)  # her count is in (the round trip ends before she waits)
             t = time.perf_counter()

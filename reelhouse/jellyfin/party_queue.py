@@ -26,7 +26,7 @@ from reelhouse.jellyfin.syncplay_queue import MAX_ITEMS, PlayQueue
 from reelhouse.party.clock import server_now
 from reelhouse.party.service import PartyInfo
 
-__all__ = ["EDITS_BURST", "EDITS_PER_SECOND", "check_edit_rate", "edit_of", "read_queue"]
+__all__ = ["EDITS_BURST", "EDITS_PER_SECOND", "EDITS_WINDOW", "check_edit_rate", "edit_of", "read_queue"]
 
 #: The browser's repeat modes as SyncPlay's (GroupRepeatMode, Jellyfin's OpenAPI).
 _REPEAT = {"none": "RepeatNone", "one": "RepeatOne", "all": "RepeatAll"}
@@ -38,13 +38,15 @@ _REPEAT_OF: dict[str, Literal["none", "one", "all"]] = {"RepeatNone": "none", "R
 #: the party, so a script's flood is cut (429). With Redis, counted over every node.
 EDITS_PER_SECOND = 5
 EDITS_BURST = 20
+#: The window the limit counts over, seconds.
+EDITS_WINDOW = EDITS_BURST // EDITS_PER_SECOND
 
 
 def check_edit_rate(core: Core, user_id: int) -> None:
     """Count a queue change of ``user_id`` (:class:`reelhouse.auth.rates.RateLimits`:
     in Redis for every node when configured, else in this process; blocking);
     TooManyRequests (retry after 1 s) when the user is too fast."""
-    if not core.rates.hit("party-queue-edits", EDITS_BURST, EDITS_BURST // EDITS_PER_SECOND, str(user_id)):
+    if not core.rates.hit("party-queue-edits", EDITS_BURST, EDITS_WINDOW, str(user_id)):
         raise TooManyRequests("too many queue changes; try again in 1 s", 1)
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from reelhouse.auth.rates import RateLimits
 
-from helpers import free_port
+from helpers import admin_core, free_port
 
 WINDOW = 600  # seconds: far longer than any test takes
 
@@ -64,3 +65,25 @@ def test_without_redis_each_process_counts_its_own(caplog: pytest.LogCaptureFixt
     finally:
         rates.close()
     assert sum("redis unavailable" in r.getMessage() for r in caplog.records) == 1
+
+
+@pytest.mark.requires_redis
+@pytest.mark.parametrize("setting", ["redis_url", "party_redis_url"])
+def test_the_party_queue_edit_limit_counts_every_node(redis_url: str, tmp_path: Path, setting: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two nodes (Cores) on one Redis: a member's queue changes on both count against
+    one limit (jellyfin/party_queue.py, 20 in any 4 s; the window widened to 10 min
+    here). 20 on one node fill it: the next, on the other node, is refused."""
+    from reelhouse.errors import TooManyRequests
+    from reelhouse.jellyfin import party_queue
+    from reelhouse.jellyfin.party_queue import EDITS_BURST, check_edit_rate
+
+    monkeypatch.setattr(party_queue, "EDITS_WINDOW", WINDOW)
+
+    with admin_core(tmp_path / "one", **{setting: redis_url}) as one, \
+            admin_core(tmp_path / "two", **{setting: redis_url}) as two:
+        for _ in range(EDITS_BURST):
+            check_edit_rate(one, 7)
+        with pytest.raises(TooManyRequests, match="too many queue changes"):
+            check_edit_rate(two, 7)
+        check_edit_rate(two, 8)  # another member

@@ -21,7 +21,14 @@ subscriber reconnects, so listeners keep a slow poll as well.
 
 Users' fair shares of a key (who may take a slot, or use one held already, while
 other users wait), over the cluster: :meth:`LeasedSlots.take_share`, the rule and
-the keys in :mod:`reelhouse.leased_shares`.
+the keys in :mod:`reelhouse.leased_shares`; the requests each user has waiting for a
+key: :meth:`LeasedSlots.enqueue`.
+
+After an outage: the renewal finds the leases Redis lost (restarted without
+persistence, or unreachable for longer than ``ttl``) and adds them back
+(:meth:`LeasedSlots.renew`); what a process made while Redis was unreachable is
+counted once it answers (:meth:`LeasedSlots.adopt`, called by its users); a lease
+whose giving back failed is renewed no more, and runs out.
 """
 
 from __future__ import annotations

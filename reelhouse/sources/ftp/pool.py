@@ -47,7 +47,8 @@ class FtpPool(Granting):
     than the 60-300 s idle timeouts of vsftpd/pure-ftpd/proftpd defaults).
     ``user_limit``: most connections one named user holds (default from the config,
     else ``size - 1``, at least 1); ``user_waiters``: most callers of one user waiting
-    at once (default from the config, 8).
+    at once (default from the config, 8; with ``shared`` that counts them, over the
+    cluster for the server+login: :mod:`.granting`).
     ``shared``: the slots counted over every process (:mod:`.slots`), at most ``size``
     connections to this server+user in the cluster; ``idle_close``: seconds after
     which idle connections beyond one are closed then (others may need the slots).

@@ -10,7 +10,10 @@ times ``ftp_pool_size`` connections, and a seedbox that allows a few per user an
 so a killed process's slots free themselves after the lease). A connection takes a
 slot before it connects and gives it back after it is closed. When the store fails
 (Redis down) the pool goes on with its own per-process limit: a warning once, a new
-try after :data:`RETRY_STORE` seconds; streams never fail because of Redis.
+try after :data:`RETRY_STORE` seconds; streams never fail because of Redis. When the
+store answers again (asked by a caller, or by the helper thread's tick once
+:data:`RETRY_STORE` has passed), the connections made and the grants given meanwhile
+are counted there (:meth:`ServerSlots._adopt`), so the cluster's limits hold again.
 
 When the cluster has no slot free, the pool makes no new connection for
 :data:`SLOT_RETRY` seconds (:meth:`ServerSlots.holding`); its waiters try again then.

@@ -26,6 +26,13 @@ A pyftpdlib server (own process) and a redis-server on loopback. Reported, in ms
   second one; bob waits in pool B; from xavier's ``release`` of one in A to bob
   holding a connection (A refuses alice, closes the idle connection, bob's process
   takes its slot).
+- ``handover_named``: one process, 2 slots held by xavier and yann, alice's request
+  waits (with ``redis_url`` counted first among her waiting requests over the cluster,
+  ``ftp_user_waiters``); from yann's ``release`` to alice holding the connection (a
+  fair grant of the idle one). ``wait_named``: alice's ``acquire()`` from its call to
+  the moment it waits in the pool, counted in Redis (one round trip; before any
+  handover; before the count: to the moment it waits).
+  ``--only named`` runs these two alone (to compare two commits in the same minutes).
 
 No peer: other FTP proxies (rclone) count per process. One JSON object on stdout.
 """
@@ -140,6 +147,38 @@ def _handover_fair(config: FtpConfig, url: str, rounds: int) -> list[float]:
     return out
 
 
+def _handover_named(config: FtpConfig, url: str, rounds: int) -> tuple[list[float], list[float]]:
+    slots = LeasedSlots(url, 15.0)
+    pool = FtpPool(config, size=2, shared=slots, wait_timeout=30)
+    handover, waited = [], []
+    try:
+        for _ in range(rounds):
+            xavier, yann = _as(pool, "xavier"), _as(pool, "yann")
+            got: list[tuple[Any, float]] = []
+
+            def wait(into: list[tuple[Any, float]] = got) -> None:
+                into.append((_as(pool, "alice"), time.perf_counter()))
+
+            t0 = time.perf_counter()
+            alice = threading.Thread(target=wait)
+            alice.start()
+            while not (pool._waiters and getattr(pool._waiters[0].ask, "queued", "") is not None):
+                time.sleep(0.0002)  # waiting, and counted in Redis (the branch before: no count)
+            waited.append(time.perf_counter() - t0)
+            time.sleep(0.05)  # her count is in (the round trip ends before she waits)
+            t = time.perf_counter()
+            pool.release(yann)
+            alice.join(30)
+            handover.append(got[0][1] - t)
+            pool.release(got[0][0])
+            pool.release(xavier)
+            time.sleep(0.02)
+    finally:
+        pool.close()
+        slots.close()
+    return handover, waited
+
+
 def _handover(config: FtpConfig, url: str, size: int, rounds: int, keep_idle: bool,
               kind: type[LeasedSlots] = LeasedSlots) -> list[float]:
     slots_a, slots_b = kind(url, 15.0), kind(url, 15.0)
@@ -177,6 +216,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--samples", type=int, default=200, help="acquires per figure (default 200)")
     p.add_argument("--handovers", type=int, default=20, help="handovers per way (default 20)")
+    p.add_argument("--only", choices=["named"], help="run only these figures")
     args = p.parse_args()
     port = free_port()
     redis = spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
@@ -193,6 +233,12 @@ def main() -> None:
                     break
                 except Exception:
                     time.sleep(0.1)
+            log("handover to a named waiter")
+            handover, waited = _handover_named(config, url, args.samples)
+            result["handover_named"], result["wait_named"] = _ms(handover), _ms(waited)
+            if args.only == "named":
+                slots.close()
+                return
             took = []
             for _ in range(args.samples):
                 t = time.perf_counter()
@@ -222,7 +268,7 @@ def main() -> None:
             result["handover_fair"] = _ms(_handover_fair(config, url, args.handovers))
     finally:
         kill_groups([redis])
-    emit(result)
+        emit(result)
 
 
 if __name__ == "__main__":

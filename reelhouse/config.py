@@ -122,7 +122,8 @@ class Settings(BaseSettings):
     ftp_user_waiters: int = Field(
         default=8, ge=1, le=1000,
         description="Most requests of one user waiting for an FTP connection of one source; "
-        "past it they get 503 at once.",
+        "past it they get 503 at once. With redis_url, counted over every process for the "
+        "source's server and login (reelhouse/leased_shares.py).",
     )
     stream_send_timeout: float = Field(
         default=30.0, gt=0,

@@ -12,6 +12,7 @@ from reelhouse.auth.access import SourceAccess
 from reelhouse.auth.apikeys import ApiKeyService
 from reelhouse.auth.audit import AuditLog
 from reelhouse.auth.identity import Authenticator
+from reelhouse.auth.rates import RateLimits
 from reelhouse.auth.revocations import RevocationBus
 from reelhouse.auth.sessions import SessionService
 from reelhouse.auth.throttle import LoginThrottle
@@ -80,6 +81,8 @@ class Core:
                                             redis_url=settings.redis_url)
         #: misses of watch-party invite codes (api/party_lookup.py); keys of its own
         self.party_code_throttle = LoginThrottle(10, 300.0, redis_url=settings.redis_url)
+        #: limits of accepted requests (the party queue's edits), with Redis over every node
+        self.rates = RateLimits(settings.redis_url or settings.party_redis_url)
         #: with Redis, FTP connections to a server are counted over every process
         #: (sources/ftp/slots.py); leases of a killed process run out after party_presence_ttl
         self.ftp_slots = LeasedSlots(settings.redis_url, settings.party_presence_ttl) if settings.redis_url else None
@@ -164,4 +167,5 @@ class Core:
             self.ftp_slots.close()  # every slot still held goes back: the process ends
         self.login_throttle.close()
         self.party_code_throttle.close()
+        self.rates.close()
         self.engine.dispose()

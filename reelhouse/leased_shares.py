@@ -34,15 +34,22 @@ thread, every ``ttl / 3`` s): a process killed with SIGKILL stops counting, and 
 being waited for, within ``ttl`` seconds. A grant given back, or a registered waiter
 leaving, publishes ``shares`` on ``reelhouse:slotnews:<key>``: refused callers try
 again at once.
+
+The requests each user has **queued** for the key (issue 14: "pool waiters are
+bounded per user"): the sorted set ``reelhouse:queued:<key>|<user>`` of tokens by
+lease end, one per request of that user waiting for a connection in any process
+(:meth:`LeasedSlots.enqueue`, the script of :meth:`LeasedSlots.take` with the bound
+``ftp_user_waiters`` as its limit), leased and renewed like the grants.
 """
 
 from __future__ import annotations
 
-__all__ = ["GRANTS", "TAKE_SHARE", "UNWAIT", "WAITING", "WAIT_INFO"]
+__all__ = ["GRANTS", "QUEUED", "TAKE_SHARE", "UNWAIT", "WAITING", "WAIT_INFO"]
 
 GRANTS = "reelhouse:shares:"
 WAITING = "reelhouse:waiting:"
 WAIT_INFO = "reelhouse:waitinfo:"
+QUEUED = "reelhouse:queued:"
 
 #: KEYS: slots, wanted, grants, waiting, waitinfo. ARGV: 1 slot limit (0: take no slot),
 #: 2 ttl, 3 slot token, 4 want ms, 5 user, 6 user limit (0: none), 7 grant token (16 hex),

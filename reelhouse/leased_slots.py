@@ -21,7 +21,14 @@ subscriber reconnects, so listeners keep a slow poll as well.
 
 Users' fair shares of a key (who may take a slot, or use one held already, while
 other users wait), over the cluster: :meth:`LeasedSlots.take_share`, the rule and
-the keys in :mod:`reelhouse.leased_shares`.
+the keys in :mod:`reelhouse.leased_shares`; the requests each user has waiting for a
+key: :meth:`LeasedSlots.enqueue`.
+
+After an outage: the renewal finds the leases Redis lost (restarted without
+persistence, or unreachable for longer than ``ttl``) and adds them back
+(:meth:`LeasedSlots.renew`); what a process made while Redis was unreachable is
+counted once it answers (:meth:`LeasedSlots.adopt`, called by its users); a lease
+whose giving back failed is renewed no more, and runs out.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from reelhouse.leased_shares import GRANTS, TAKE_SHARE, UNWAIT, WAIT_INFO, WAITING
+from reelhouse.leased_shares import GRANTS, QUEUED, TAKE_SHARE, UNWAIT, WAIT_INFO, WAITING
 
 __all__ = ["LeasedSlots"]
 
@@ -57,11 +64,33 @@ redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
 return 1
 """
 
+#: Returns the (1-based) indices of the members that were not there (Redis restarted, or
+#: unreachable for longer than a lease): not added back here (one given back meanwhile
+#: must stay gone), see :meth:`LeasedSlots.renew`.
 _RENEW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local missing = {}
 for i, key in ipairs(KEYS) do
-  if ARGV[i + 1] ~= '' then redis.call('ZADD', key, 'XX', now + tonumber(ARGV[1]), ARGV[i + 1]) end
+  local m = ARGV[i + 1]
+  if m ~= '' then
+    if redis.call('ZSCORE', key, m) then
+      redis.call('ZADD', key, 'XX', now + tonumber(ARGV[1]), m)
+    else
+      table.insert(missing, i)
+    end
+  end
+  redis.call('EXPIRE', key, math.ceil(tonumber(ARGV[1])) + 1)
+end
+return missing
+"""
+
+#: KEYS: sorted sets; ARGV: 1 ttl, then one member per key, added with a lease of ttl.
+_ADD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, now + tonumber(ARGV[1]), ARGV[i + 1])
   redis.call('EXPIRE', key, math.ceil(tonumber(ARGV[1])) + 1)
 end
 return #KEYS
@@ -82,10 +111,12 @@ class LeasedSlots:
         self._renew: Any = self._redis.register_script(_RENEW)
         self._take_share: Any = self._redis.register_script(TAKE_SHARE)
         self._unwait: Any = self._redis.register_script(UNWAIT)
+        self._add: Any = self._redis.register_script(_ADD)
         #: this process's prefix of waiter ids (``<id>.<n>``, :meth:`waiter`)
         self.id = secrets.token_hex(6) + "."
         self._ids = itertools.count()
         self._held: dict[str, tuple[str, str, str, str]] = {}  # token → (set, member, key, news)
+        self._leaving: set[str] = set()  # tokens being given back (renew adds none of them back)
         self._waiting: dict[str, str] = {}  # waiter id → key
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -168,6 +199,35 @@ class LeasedSlots:
             self._keeping()
         return (slot if limit else None), grant, ""
 
+    def enqueue(self, key: str, user: str, bound: int) -> str | None:
+        """Count one more request of ``user`` queued for ``key`` over the cluster (the
+        sorted set ``reelhouse:queued:<key>|<user>``, :mod:`reelhouse.leased_shares`):
+        a token for :meth:`give_back` (when it is served or gives up), or None when
+        ``bound`` of theirs are queued already. Leased like a slot: a killed process's
+        stop counting within ``ttl`` seconds. Blocks on Redis."""
+        token, where = secrets.token_hex(8), f"{QUEUED}{key}|{user}"
+        if not self._take(keys=[where, _WANTED + key], args=[bound, self.ttl, token, 0]):
+            return None
+        with self._lock:
+            self._held[token] = (where, token, key, "")  # "": its going back is no news
+            self._keeping()
+        return token
+
+    def adopt(self, key: str, user: str | None) -> str:
+        """Count what this process made while Redis was unreachable: a slot of ``key``
+        (``user`` None) or a grant of ``key`` to ``user``, whatever the limits (the
+        connection exists: the count should say so, and hold others off until it is
+        closed). A token for :meth:`give_back`, renewed like those of :meth:`take`.
+        Blocks on Redis."""
+        token = secrets.token_hex(8)
+        held = ((_PREFIX + key, token, key, "freed") if user is None
+                else (GRANTS + key, f"{token}|{user}", key, "shares"))
+        self._add(keys=[held[0]], args=[self.ttl, held[1]])
+        with self._lock:
+            self._held[token] = held
+            self._keeping()
+        return token
+
     def unwait(self, waiter: str) -> None:
         """``waiter`` waits no more (it gave up): gone from the cluster's waiting set."""
         with self._lock:
@@ -180,15 +240,22 @@ class LeasedSlots:
         (once); publishes ``freed`` (a slot) or ``shares`` (a grant)."""
         with self._lock:
             held = self._held.get(token)
-        if held is None:
-            return
+            if held is None:
+                return
+            self._leaving.add(token)
         where, member, key, news = held
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.zrem(where, member)
-        pipe.publish(_NEWS + key, news)
-        pipe.execute()
-        with self._lock:  # held until gone from Redis: a close() meanwhile gives it back too
-            self._held.pop(token, None)
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.zrem(where, member)
+            if news:
+                pipe.publish(_NEWS + key, news)
+            pipe.execute()
+        finally:
+            # held until asked to go from Redis (a close() meanwhile gives it back too);
+            # when Redis did not answer, it is renewed no more and runs out within ttl
+            with self._lock:
+                self._held.pop(token, None)
+                self._leaving.discard(token)
 
     def listen(self, key: str, callback: Callable[[str], None]) -> None:
         """Call ``callback("freed")`` when a slot of ``key`` is given back anywhere in
@@ -251,16 +318,33 @@ class LeasedSlots:
         return bool(self._redis.exists(_WANTED + key))
 
     def renew(self) -> None:
-        """Extend every slot and grant this process holds, and the registrations of its
-        waiters, by ``ttl`` seconds."""
+        """Extend every slot, grant and queued request this process holds, and the
+        registrations of its waiters, by ``ttl`` seconds. A slot, grant or queued
+        request that Redis lost (restarted without persistence, or unreachable for
+        longer than ``ttl``) is added back (logged), unless it is being given back:
+        the cluster's counts hold again once Redis answers. (A waiter lost registers
+        again at its next try.)"""
         with self._lock:
-            keys = [where for where, _, _, _ in self._held.values()]
-            members = [member for _, member, _, _ in self._held.values()]
+            held = list(self._held.items())
+            keys = [where for _, (where, _, _, _) in held]
+            members = [member for _, (_, member, _, _) in held]
             for waiter, key in self._waiting.items():
                 keys += [WAITING + key, WAIT_INFO + key]
                 members += [waiter, ""]  # "": the hash's expiry only
-        if keys:
-            self._renew(keys=keys, args=[self.ttl, *members])
+        if not keys:
+            return
+        missing = self._renew(keys=keys, args=[self.ttl, *members])
+        lost = [held[i - 1][0] for i in missing if 0 < i <= len(held)]
+        if not lost:
+            return
+        with self._lock:  # no give_back between this look and the add (it waits for the lock)
+            found = [self._held[t] for t in lost if t in self._held and t not in self._leaving]
+            if found:
+                self._add(keys=[where for where, _, _, _ in found],
+                          args=[self.ttl, *(member for _, member, _, _ in found)])
+        if found:
+            log.warning("Redis had lost %d shared slots, grants or queued requests of this process "
+                        "(restarted?): counted again", len(found))
 
     def _keep(self) -> None:
         _quiet()

@@ -10,7 +10,6 @@ has not joined is 403.
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable
 from posixpath import basename
 from typing import Literal
@@ -18,7 +17,6 @@ from typing import Literal
 from sqlalchemy import select
 
 from reelhouse.api.schemas import PartyQueuePublic, QueueEdit, QueueEntryPublic
-from reelhouse.api.ws_limits import MessageRate
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, Movie, User
 from reelhouse.errors import InvalidInput, NotFound, PermissionDenied, TooManyRequests
@@ -28,37 +26,28 @@ from reelhouse.jellyfin.syncplay_queue import MAX_ITEMS, PlayQueue
 from reelhouse.party.clock import server_now
 from reelhouse.party.service import PartyInfo
 
-__all__ = ["EDITS_BURST", "EDITS_PER_SECOND", "EditRate", "edit_of", "read_queue"]
+__all__ = ["EDITS_BURST", "EDITS_PER_SECOND", "EDITS_WINDOW", "check_edit_rate", "edit_of", "read_queue"]
 
 #: The browser's repeat modes as SyncPlay's (GroupRepeatMode, Jellyfin's OpenAPI).
 _REPEAT = {"none": "RepeatNone", "one": "RepeatOne", "all": "RepeatAll"}
 _REPEAT_OF: dict[str, Literal["none", "one", "all"]] = {"RepeatNone": "none", "RepeatOne": "one", "RepeatAll": "all"}
 
-#: Queue changes one user may make per second in this process on average, and in a
-#: burst: a hand at the panel makes one or two a second; each change writes a row and
-#: tells every app of the party, so a script's flood is cut (429).
-EDITS_PER_SECOND = 5.0
-EDITS_BURST = 20.0
+#: Queue changes one user may make: a burst of EDITS_BURST, EDITS_PER_SECOND a second on
+#: average (any EDITS_BURST / EDITS_PER_SECOND = 4 s hold at most EDITS_BURST). A hand at
+#: the panel makes one or two a second; each change writes a row and tells every app of
+#: the party, so a script's flood is cut (429). With Redis, counted over every node.
+EDITS_PER_SECOND = 5
+EDITS_BURST = 20
+#: The window the limit counts over, seconds.
+EDITS_WINDOW = EDITS_BURST // EDITS_PER_SECOND
 
 
-class EditRate:
-    """One token bucket per user (:class:`~reelhouse.api.ws_limits.MessageRate`) for
-    queue changes from the browser."""
-
-    def __init__(self) -> None:
-        self._buckets: dict[int, MessageRate] = {}
-        self._lock = threading.Lock()
-
-    def check(self, user_id: int) -> None:
-        """Take a token; TooManyRequests (retry after 1 s) when the user is too fast."""
-        with self._lock:
-            bucket = self._buckets.get(user_id)
-            if bucket is None:
-                if len(self._buckets) > 10_000:
-                    self._buckets.clear()
-                bucket = self._buckets[user_id] = MessageRate(EDITS_PER_SECOND, EDITS_BURST)
-            if not bucket.allow():
-                raise TooManyRequests("too many queue changes; try again in 1 s", 1)
+def check_edit_rate(core: Core, user_id: int) -> None:
+    """Count a queue change of ``user_id`` (:class:`reelhouse.auth.rates.RateLimits`:
+    in Redis for every node when configured, else in this process; blocking);
+    TooManyRequests (retry after 1 s) when the user is too fast."""
+    if not core.rates.hit("party-queue-edits", EDITS_BURST, EDITS_WINDOW, str(user_id)):
+        raise TooManyRequests("too many queue changes; try again in 1 s", 1)
 
 
 def read_queue(core: Core, info: PartyInfo, user_id: int) -> PartyQueuePublic:

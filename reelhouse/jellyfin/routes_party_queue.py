@@ -18,7 +18,7 @@ from reelhouse.api.deps import CoreDep, CurrentUser, client_address
 from reelhouse.api.party_lookup import find_party
 from reelhouse.api.schemas import PartyQueuePublic, QueueEdit
 from reelhouse.errors import InvalidInput, PermissionDenied
-from reelhouse.jellyfin.party_queue import EditRate, edit_of, read_queue
+from reelhouse.jellyfin.party_queue import check_edit_rate, edit_of, read_queue
 from reelhouse.jellyfin.routes_syncplay_queue import change_queue
 
 __all__ = ["router"]
@@ -52,10 +52,7 @@ async def edit_queue(code: Code, body: Annotated[dict[str, object], Body()], req
     info = await run_in_threadpool(find_party, core, code, user, client_address(request))
     if info.party.member(user.id) is None:
         raise PermissionDenied("join the party first")
-    rate: EditRate | None = getattr(request.app.state, "queue_edit_rate", None)
-    if rate is None:
-        rate = request.app.state.queue_edit_rate = EditRate()
-    rate.check(user.id)
+    await run_in_threadpool(check_edit_rate, core, user.id)
     try:
         edit = QueueEdit.model_validate(body)
     except ValidationError as exc:

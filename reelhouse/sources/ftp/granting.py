@@ -9,6 +9,12 @@ Fairness (nobody starves anybody): callers say who they are through the
   with stalled players can never take the connection another user needs.
 - At most ``user_waiters`` callers of one user wait at once; one more is refused with
   :class:`SourceBusy` at once (the API answers 503) instead of queueing for a minute.
+  Over a cluster (a store that counts them: :meth:`.slots.ServerSlots.enqueue`), the
+  callers of one user waiting for the server+login in every process together: a
+  caller about to wait is counted there first (one round trip, only when it waits),
+  so a user spreading requests over nodes, workers and drive mounts gets one queue's
+  worth, not one per process. Without the store, or while it is unreachable, each
+  process counts its own.
 - A freed connection goes to the waiter whose user holds the fewest connections, then
   the longest waiting: a second connection for a user only when no other user waits.
 
@@ -35,6 +41,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Executor
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Final
@@ -61,7 +68,10 @@ class Ask:
     ``seq`` keep its place; ``waiter``: its id in the cluster's waiting set (with fair
     shares), ``served``: the store granted it (and so forgot the waiter);
     ``finished``: the caller stopped waiting (cancelled while a grant of it was still
-    being readied in the executor: a refusal then must not leave it registered)."""
+    being readied in the executor: a refusal then must not leave it registered);
+    ``queued``: its token in the cluster's count of the user's waiting requests
+    (None: not counted yet, ``""``: not counted there), given back by the pool once
+    the caller stops waiting."""
 
     user: str | None
     seq: int
@@ -69,6 +79,7 @@ class Ask:
     waiter: str = ""
     served: bool = False
     finished: bool = False
+    queued: str | None = None
 
 
 @dataclass
@@ -197,8 +208,7 @@ class Granting:
             if grant is not None:
                 return grant
             if user is not None and sum(w.user == user for w in self._waiters) >= self.user_waiters:
-                raise SourceBusy(f"{self.user_waiters} requests of yours wait for this FTP "
-                                 "server already; try again when one has finished")
+                raise self._too_many(False)
             waiter = _Waiter(user, seq, wake, ask)
             self._waiters.append(waiter)
             return waiter
@@ -209,6 +219,25 @@ class Granting:
             if waiter.grant is None:
                 self._waiters.remove(waiter)
             return waiter.grant
+
+    def _too_many(self, cluster: bool) -> SourceBusy:
+        where = " (counted over every reelhouse process)" if cluster else ""
+        return SourceBusy(f"{self.user_waiters} requests of yours wait for this FTP server already{where}; "
+                          "try again when one has finished")
+
+    def _must_queue(self, ask: Ask) -> bool:
+        """Whether ``ask``, about to wait, is to be counted in the cluster first."""
+        return ask.queued is None and ask.user is not None and self._slots is not None and self._slots.fair
+
+    def _queue(self, ask: Ask) -> bool:
+        """Count ``ask`` among its user's waiting requests over the cluster (blocks on
+        the store); False when ``user_waiters`` of theirs wait there already."""
+        assert self._slots is not None and ask.user is not None
+        token = self._slots.enqueue(ask.user, self.user_waiters)
+        ask.queued = "" if token is None else token
+        if ask.finished and ask.queued:  # the caller is gone meanwhile (cancelled)
+            self._slots.give_back(ask.queued)
+        return token is not None
 
     def _busy(self) -> SourceBusy:
         where = " (counted over every reelhouse process)" if self._slots is not None else ""
@@ -231,14 +260,17 @@ class Granting:
         got = self._enqueue(ask, done.set)
         if not isinstance(got, _Waiter):
             return got
-        while not done.wait(self._slice(deadline)) and time.monotonic() < deadline:
+        queued = not self._must_queue(ask) or self._queue(ask)
+        while queued and not done.wait(self._slice(deadline)) and time.monotonic() < deadline:
             self._redispatch()
         grant = self._give_up(got)
         if grant is None:
-            raise self._busy()
+            raise self._busy() if queued else self._too_many(True)
         return grant
 
-    async def _grant_async(self, ask: Ask, deadline: float) -> Grant:
+    async def _grant_async(self, ask: Ask, deadline: float, io: Executor | None = None) -> Grant:
+        """:meth:`_grant_sync` on the event loop; counting the caller in the cluster
+        (:meth:`_queue`) runs in the executor ``io``."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
 
@@ -252,8 +284,11 @@ class Granting:
         got = self._enqueue(ask, wake)
         if not isinstance(got, _Waiter):
             return got
+        queued = True
         try:
-            while time.monotonic() < deadline:
+            if self._must_queue(ask):
+                queued = await asyncio.shield(loop.run_in_executor(io, self._queue, ask))
+            while queued and time.monotonic() < deadline:
                 try:
                     async with asyncio.timeout(self._slice(deadline)):
                         await asyncio.shield(fut)
@@ -267,7 +302,7 @@ class Granting:
             raise
         grant = self._give_up(got)
         if grant is None:
-            raise self._busy()
+            raise self._busy() if queued else self._too_many(True)
         return grant
 
     def _return_grant(self, grant: Grant, user: str | None) -> None:

@@ -47,7 +47,8 @@ class FtpPool(Granting):
     than the 60-300 s idle timeouts of vsftpd/pure-ftpd/proftpd defaults).
     ``user_limit``: most connections one named user holds (default from the config,
     else ``size - 1``, at least 1); ``user_waiters``: most callers of one user waiting
-    at once (default from the config, 8).
+    at once (default from the config, 8; with ``shared`` that counts them, over the
+    cluster for the server+login: :mod:`.granting`).
     ``shared``: the slots counted over every process (:mod:`.slots`), at most ``size``
     connections to this server+user in the cluster; ``idle_close``: seconds after
     which idle connections beyond one are closed then (others may need the slots).
@@ -104,6 +105,8 @@ class FtpPool(Granting):
         ask.finished = True
         if ask.waiter and not ask.served and self._slots is not None:
             self._slots.unwait(ask.waiter)
+        if ask.queued and self._slots is not None:  # it waits no more: off its user's queue
+            self._slots.give_back(ask.queued)
 
     def _ready(self, grant: Grant, ask: Ask, wait: bool = True) -> tuple[FtpClient, bool] | None:
         """Turn a grant into a usable connection (connect, or NOOP-check an old one);
@@ -120,7 +123,7 @@ class FtpPool(Granting):
             if shared is None:
                 self.release(client)  # idle again: for another caller here, or closed for another process
                 return None
-            self._slots.granted(client, shared[1])
+            self._slots.granted(client, shared[1], ask.user)
         if time.monotonic() - client.last_used > self.check_after:
             try:
                 client.noop()
@@ -174,7 +177,7 @@ class FtpPool(Granting):
             self._owner[id(fresh)] = user
         if self._slots is not None:
             self._slots.attach(fresh, token)
-            self._slots.granted(fresh, grant)
+            self._slots.granted(fresh, grant, user)
         return fresh, False
 
     def _gone(self, clients: list[FtpClient]) -> None:
@@ -208,7 +211,7 @@ class FtpPool(Granting):
         loop = asyncio.get_running_loop()
         try:
             while True:
-                grant = await self._grant_async(ask, deadline)
+                grant = await self._grant_async(ask, deadline, io)
                 job = loop.run_in_executor(io, self._ready, grant, ask)
                 try:
                     ready = await asyncio.shield(job)

@@ -10,7 +10,10 @@ times ``ftp_pool_size`` connections, and a seedbox that allows a few per user an
 so a killed process's slots free themselves after the lease). A connection takes a
 slot before it connects and gives it back after it is closed. When the store fails
 (Redis down) the pool goes on with its own per-process limit: a warning once, a new
-try after :data:`RETRY_STORE` seconds; streams never fail because of Redis.
+try after :data:`RETRY_STORE` seconds; streams never fail because of Redis. When the
+store answers again (asked by a caller, or by the helper thread's tick once
+:data:`RETRY_STORE` has passed), the connections made and the grants given meanwhile
+are counted there (:meth:`ServerSlots._adopt`), so the cluster's limits hold again.
 
 When the cluster has no slot free, the pool makes no new connection for
 :data:`SLOT_RETRY` seconds (:meth:`ServerSlots.holding`); its waiters try again then.
@@ -45,15 +48,15 @@ connections every :data:`TEND` seconds.
 from __future__ import annotations
 
 import logging
-import queue
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Final, Protocol
+from typing import Final
 
 from reelhouse.sources.ftp.address import RESOLVED_TTL, server_address
 from reelhouse.sources.ftp.config import FtpConfig
+from reelhouse.sources.ftp.slot_helper import TEND, SlotHelper
+from reelhouse.sources.ftp.slot_store import FairSlots, SharedSlots
 
 __all__ = ["RESOLVED_TTL", "RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "SLOT_RETRY_LISTENING", "TEND",
            "UNSHARED", "WANT", "FairSlots", "ServerSlots",
@@ -66,8 +69,6 @@ log = logging.getLogger(__name__)
 UNSHARED: Final = ""
 #: Seconds a refused taker's "I wait" mark lasts (refreshed at each retry).
 WANT: Final = 1.0
-#: Seconds between two ticks of the helper thread (``tend``).
-TEND: Final = 0.5
 #: Seconds after a store failure before it is asked again.
 RETRY_STORE: Final = 10.0
 #: Seconds a pool makes no new connection after the cluster refused it a slot; its
@@ -80,38 +81,8 @@ SLOT_RETRY_LISTENING: Final = 1.0
 #: these seconds (then the server allows fewer: the 421 stands, the pool shrinks).
 SLOT_421_WINDOW: Final = 10.0
 
-_STOP: Final = object()
-_TEND_NOW: Final = object()
-_UNGRANTED: Final = object()
 
-
-class SharedSlots(Protocol):
-    """Counted slots shared by every process (:class:`reelhouse.leased_slots.LeasedSlots`).
-    Each method may block on the network and raises what its client raises when the
-    store is unreachable."""
-
-    def take(self, key: str, limit: int, want: float = 0.0) -> str | None: ...
-
-    def give_back(self, token: str) -> None: ...
-
-    def wanted(self, key: str) -> bool: ...
-
-
-class FairSlots(SharedSlots, Protocol):
-    """:class:`SharedSlots` that also keep users' fair shares over the cluster
-    (:meth:`reelhouse.leased_slots.LeasedSlots.take_share`: its arguments, answers
-    and errors)."""
-
-    def waiter(self) -> str: ...
-
-    def take_share(self, key: str, user: str, user_limit: int, *, limit: int = 0, want: float = 0.0,
-                   waiter: str = "", waited: float = 0.0, others: Sequence[tuple[str, int, float]] = (),
-                   returns: Sequence[str] = ()) -> tuple[str | None, str | None, str]: ...
-
-    def unwait(self, waiter: str) -> None: ...
-
-
-class ServerSlots:
+class ServerSlots(SlotHelper):
     """One pool's slots of its server+user, at most ``limit`` over the cluster.
 
     The pool's ``has_idle()`` and ``close_idle(older_than, keep)`` are called from the
@@ -124,6 +95,7 @@ class ServerSlots:
     def __init__(self, shared: SharedSlots, config: FtpConfig, limit: int, *, idle_close: float,
                  has_idle: Callable[[], bool], close_idle: Callable[[float, int], int],
                  wake: Callable[[], None] | None = None) -> None:
+        super().__init__()
         self.shared = shared
         self._config = config
         self.limit = limit
@@ -137,12 +109,13 @@ class ServerSlots:
         self._yield_until = 0.0  # monotonic: another process's waiter is first in line (once)
         #: whether the store keeps users' fair shares (:class:`FairSlots`)
         self.fair = callable(getattr(shared, "take_share", None))
+        self._queues = callable(getattr(shared, "enqueue", None))  # counts users' queued requests
+        self._adopts = callable(getattr(shared, "adopt", None))  # counts what the store missed
+        self._unshared: set[int] = set()  # id(connection) made while the store was unreachable
+        self._unshared_grants: dict[int, str] = {}  # id(connection) → its user's name, granted so
         self._hold_until = 0.0  # monotonic: no new connection before (the cluster is full)
         self._last_421 = -SLOT_421_WINDOW  # monotonic: the last 421 despite a slot
-        self._returns: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._closed = False
         self._down_until = 0.0  # monotonic; the store failed: not asked before then
         self._down = False  # a warning said so (once per outage)
         self._wake = wake
@@ -210,6 +183,24 @@ class ServerSlots:
         self._start()
         return slot or UNSHARED, grant or UNSHARED, ""
 
+    def enqueue(self, user: str, bound: int) -> str | None:
+        """Count a request of ``user`` that waits for a connection over the cluster
+        (:meth:`FairSlots.enqueue`): its token (give it back with :meth:`give_back`
+        once it stops waiting), :data:`UNSHARED` when the store counts none or is
+        unreachable (the pool's own bound alone applies), or None when ``bound``
+        requests of theirs wait in the cluster already. Blocks on the store."""
+        if not self._queues or time.monotonic() < self._down_until:
+            return UNSHARED
+        try:
+            token = self.shared.enqueue(self.key, user, bound)  # type: ignore[attr-defined]
+        except Exception as exc:  # Redis down or unreachable: the pool's own bound
+            self._failed(exc)
+            return UNSHARED
+        self._answered()
+        if token is not None:
+            self._start()
+        return token  # type: ignore[no-any-return]
+
     def waiter(self) -> str:
         """A new waiter id for :meth:`share` ("" when the store keeps no shares)."""
         return self.shared.waiter() if self.fair else ""  # type: ignore[attr-defined]
@@ -218,8 +209,7 @@ class ServerSlots:
         """``waiter`` gave up (or was served without the store): it leaves the
         cluster's waiting set, from the helper thread (never blocks the caller)."""
         if waiter:
-            self._returns.put(("unwait", waiter))
-            self._start()
+            self.later(lambda: self._unwait_now(waiter))
 
     def hold_user(self, user: str | None) -> None:
         """The store refused ``user`` (their cap, or another user first in line): no
@@ -273,8 +263,7 @@ class ServerSlots:
         ones) at once instead of at its next tick. No I/O; returns at once."""
         now = time.monotonic()
         if (now < self._wanted_until or now < self._yield_until) and not self._closed and self._has_idle():
-            self._returns.put(_TEND_NOW)
-            self._start()
+            self.tend_now()
 
     def hold(self) -> None:
         """The cluster refused a slot: no new connection for :attr:`retry` seconds,
@@ -293,17 +282,24 @@ class ServerSlots:
         return time.monotonic() < self._hold_until
 
     def attach(self, connection: object, token: str) -> None:
-        """``connection`` (just connected) holds ``token`` until :meth:`gone`."""
-        if token != UNSHARED:
-            with self._lock:
+        """``connection`` (just connected) holds ``token`` until :meth:`gone`
+        (:data:`UNSHARED`: made while the store was unreachable; counted there once it
+        answers again)."""
+        with self._lock:
+            if token != UNSHARED:
                 self._tokens[id(connection)] = token
+            elif self._adopts:
+                self._unshared.add(id(connection))
 
-    def granted(self, connection: object, grant: str) -> None:
-        """``connection`` is in use under its user's ``grant`` until :meth:`ungrant`
-        (or :meth:`gone`)."""
-        if grant != UNSHARED:
-            with self._lock:
+    def granted(self, connection: object, grant: str, user: str | None = None) -> None:
+        """``connection`` is in use by ``user`` under their ``grant`` until
+        :meth:`ungrant` (or :meth:`gone`); :data:`UNSHARED` with fair shares: granted
+        while the store was unreachable, counted there once it answers again."""
+        with self._lock:
+            if grant != UNSHARED:
                 self._grants[id(connection)] = grant
+            elif self.fair and self._adopts:
+                self._unshared_grants[id(connection)] = user or ""
 
     def ungrant(self, connection: object) -> None:
         """``connection`` went back to the pool: its user's grant goes back, with the
@@ -311,17 +307,20 @@ class ServerSlots:
         (never blocks the caller)."""
         with self._lock:
             grant = self._grants.pop(id(connection), UNSHARED)
+            self._unshared_grants.pop(id(connection), None)
             if grant == UNSHARED:
                 return
             self._ungranted.append(grant)
-        self._returns.put(_UNGRANTED)
-        self._start()
+        self.later(self._give_back_ungranted)
 
     def gone(self, connections: Iterable[object]) -> None:
         """These connections are closed: their slots (and grants) go back."""
         with self._lock:
             tokens = [self._tokens.pop(id(c), UNSHARED) for c in connections]
             tokens += [self._grants.pop(id(c), UNSHARED) for c in connections]
+            for c in connections:
+                self._unshared.discard(id(c))
+                self._unshared_grants.pop(id(c), None)
         for token in tokens:
             self.give_back(token)
 
@@ -357,8 +356,13 @@ class ServerSlots:
         never blocks the caller."""
         if token == UNSHARED:
             return
-        self._returns.put(token)
-        self._start()
+        self.later(lambda: self._give_back_now(token))
+
+    def _give_back_ungranted(self) -> None:
+        with self._lock:
+            grants, self._ungranted = self._ungranted, []
+        for grant in grants:
+            self._give_back_now(grant)
 
     def _give_back_now(self, token: str) -> None:
         try:
@@ -383,54 +387,44 @@ class ServerSlots:
         if self._down:
             self._down = False
             log.warning("the shared count of FTP connections to %s answers again", self.key)
+            self.later(self._adopt)
 
-    # -- the helper thread -------------------------------------------------------------
-    def _start(self) -> None:
+    def _adopt(self) -> None:
+        """From the helper thread, once the store answers again: count there the
+        connections (and users' grants) made while it was unreachable, so the
+        cluster's limits and fair shares hold again (issue 14). One closed (or
+        released) meanwhile is given back at once."""
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name=f"ftp-slots-{self.key}",
-                                                daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        """Give back what is queued; tend the pool every :data:`TEND` seconds while it is
-        open; end when it is closed (or :meth:`join`) and nothing is queued."""
-        _quiet()
-        stopping = False
-        last_tend = time.monotonic()
-        while True:
+            todo: list[tuple[int, str | None]] = [(c, None) for c in self._unshared]
+            todo += list(self._unshared_grants.items())
+        shared: FairSlots = self.shared  # type: ignore[assignment]
+        for cid, user in todo:
             try:
-                # the next tick is TEND after the last one, whatever came in between
-                item = self._returns.get_nowait() if stopping else self._returns.get(
-                    timeout=max(0.0, TEND - (time.monotonic() - last_tend)))
-            except queue.Empty:
-                item = None
-            if item is _STOP:
-                stopping = True
-            elif item is _TEND_NOW:
-                last_tend = -TEND
-            elif isinstance(item, str):
-                self._give_back_now(item)
-            elif isinstance(item, tuple):
-                self._unwait_now(item[1])
-            elif item is _UNGRANTED:
-                with self._lock:
-                    grants, self._ungranted = self._ungranted, []
-                for grant in grants:
-                    self._give_back_now(grant)
-            elif stopping or self._closed:
-                with self._lock:
-                    if self._returns.empty():
-                        self._thread = None
-                        return
-            if not (stopping or self._closed) and time.monotonic() - last_tend >= TEND:
-                last_tend = time.monotonic()
-                try:
-                    self._tend()
-                except Exception:  # a bug must not end the thread that gives slots back
-                    log.exception("tending the FTP pool of %s failed", self.key)
+                token = shared.adopt(self.key, user)
+            except Exception as exc:  # down again: adopted when it answers next
+                self._failed(exc)
+                return
+            with self._lock:
+                if user is None and cid in self._unshared:
+                    self._unshared.discard(cid)
+                    self._tokens[cid], token = token, UNSHARED
+                elif user is not None and self._unshared_grants.get(cid) == user:
+                    del self._unshared_grants[cid]
+                    self._grants[cid], token = token, UNSHARED
+            if token != UNSHARED:
+                self._give_back_now(token)
+        if todo:
+            log.warning("counted %d connections and grants to %s made while the shared count was "
+                        "unreachable", len(todo), self.key)
 
-    def _tend(self) -> None:
+    # -- the helper thread (:class:`.slot_helper.SlotHelper`) ----------------------------
+    @property
+    def helper_name(self) -> str:
+        return f"ftp-slots-{self.key}"
+
+    def tend(self) -> None:
+        if self._down and time.monotonic() >= self._down_until and (self._unshared or self._unshared_grants):
+            self.wanted()  # does the store answer again? (then what it missed is counted)
         if not self._has_idle():
             return
         if time.monotonic() < self._yield_until or self.wanted():
@@ -446,20 +440,3 @@ class ServerSlots:
         unlisten = getattr(self.shared, "unlisten", None)
         if unlisten is not None and self._listened is not None:
             unlisten(self._listened, self._news)
-
-    def join(self, timeout: float) -> None:
-        """Give back what is queued, then end the helper thread (tests, shutdown);
-        a later :meth:`give_back` starts it again."""
-        with self._lock:
-            thread = self._thread
-        if thread is not None and thread.is_alive():
-            self._returns.put(_STOP)
-            thread.join(timeout)
-
-
-def _quiet() -> None:
-    """Leave the process's stop signals to the threads that wait for them (the main
-    thread; libfuse's loop in a drive mount): this thread inherits its creator's mask."""
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM,
-                                                  *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())})

@@ -99,13 +99,18 @@ def test_ctrl_c_says_interrupted(tmp_path: Path, command: list[str]) -> None:
         proc = subprocess.Popen([sys.executable, "-m", "reelhouse.cli", *command], env=full,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        time.sleep(3)
-        proc.send_signal(signal.SIGINT)
-        try:
-            _, err = proc.communicate(timeout=5)  # well before any connect timeout
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            pytest.fail("Ctrl-C did not end the command within 5 s")
+        # the command waits for the banner once it has connected (a fixed sleep was too
+        # short on a loaded machine: Python was still importing)
+        silent.settimeout(60)
+        conn, _ = silent.accept()
+        with conn:
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            try:  # before the 10 s connect timeout that began at the accept
+                _, err = proc.communicate(timeout=8)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                pytest.fail("Ctrl-C did not end the command within 8 s")
     assert proc.returncode == 130
     assert err.strip() == "interrupted"

@@ -132,11 +132,31 @@ def _keyframes(c: av.container.InputContainer, video: av.VideoStream) -> tuple[f
         base = video.time_base
         if base is None:
             return ()
-        times = [float(e.timestamp * base) for e in video.index_entries
-                 if e.is_keyframe and e.timestamp is not None]
+        stamps = sorted({e.timestamp for e in video.index_entries
+                         if e.is_keyframe and e.timestamp is not None})
+        shift = _decode_lead(c, video, stamps[0]) if stamps else 0
+        times = [float((t + shift) * base) for t in stamps]
     except (av.FFmpegError, OSError, ValueError):
         return ()
-    return tuple(sorted(set(times)))[:_MAX_KEYFRAMES]
+    return tuple(times)[:_MAX_KEYFRAMES]
+
+
+def _decode_lead(c: av.container.InputContainer, video: av.VideoStream, first: int) -> int:
+    """How far (``video``'s time base) a keyframe's picture comes after the index's time
+    for it. MP4's index holds decoding times: with B-frames (x264's every preset but
+    ultrafast) the first keyframe is decoded at -0.08 s and shown at 0, and so on for
+    each (a closed GOP's keyframes all lead by the same reordering delay). Matroska's
+    Cues hold the pictures' own times (0). Read from the first keyframe's packet
+    (``first``: its index time), which is the one at the index's time."""
+    c.seek(first, stream=video, backward=True)
+    for packet in c.demux(video):
+        if packet.pts is None or packet.dts is None:
+            if packet.size:  # a packet without both times: no lead to read
+                return 0
+            continue  # the demuxer's flush packet at the end
+        if packet.is_keyframe:
+            return packet.pts - packet.dts if packet.dts == first and packet.pts > packet.dts else 0
+    return 0
 
 
 def _codec(stream: av.stream.Stream) -> str:

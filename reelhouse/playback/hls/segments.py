@@ -137,9 +137,12 @@ class Segments:
             target = (begin + streams.keyframes[after]) / 2 if after < len(streams.keyframes) \
                 else begin + 0.5
             tmp = out.with_name(out.name + ".part")
+            # a stream copy stops in decoding order: with B-frames the next keyframe is
+            # decoded ``decode_lead`` before its picture, and cut at the picture's time
+            # it came along with the frames decoded next (the next segment's first ones)
             argv = ffmpeg.copy_segment_command(
                 self.plans.ffmpeg_path(), url, target - streams.start_time,
-                end if n + 1 < len(spans) else None, str(tmp))
+                end - streams.decode_lead if n + 1 < len(spans) else None, str(tmp))
             try:
                 proc = subprocess.run(argv, capture_output=True, timeout=120,
                                       stdin=subprocess.DEVNULL)

@@ -5,6 +5,8 @@ MP4's index (the sync-sample table) gives each keyframe's decoding time. With B-
 shown: the first at -0.08 s for a picture at 0. Read as picture times, the copy
 rendition's first span began at the second keyframe (the start of the film missing)
 and every span ended a few frames early. Matroska's Cues hold the pictures' times.
+A stream copy stops in decoding order: it must stop ``decode_lead`` before the next
+keyframe's picture, or the next segment's first frames came along.
 """
 
 from __future__ import annotations
@@ -39,3 +41,6 @@ def test_keyframes_are_the_pictures_times(tmp_path: Path, name: str, preset: str
     offset = streams.keyframes[0] if name.endswith(".mkv") else 0.0
     assert offset < 0.05
     assert streams.keyframes == pytest.approx([offset + 2.0 * k for k in range(6)], abs=0.002)
+    # x264 reorders pictures by two frames (0.08 s at 25 fps) with B-frames: a stream copy
+    # cut at a keyframe stops that long before its picture's time
+    assert streams.decode_lead == pytest.approx(0.0 if preset == "ultrafast" else 0.08, abs=0.002)

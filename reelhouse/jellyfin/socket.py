@@ -59,6 +59,9 @@ async def endpoint(ws: WebSocket) -> None:
         return
     await ws.accept()
     limits = _user_limits(ws)
+    if not limits.admit(caller.user.id):
+        await ws.close(code=CLOSE_POLICY, reason="reconnecting too often; wait a moment")
+        return
     rate = limits.open(caller.user.id)
     if rate is None:
         await ws.close(code=CLOSE_POLICY, reason="too many connections of this user; close some")

@@ -15,7 +15,8 @@ message over ``ws_message_limit`` bytes is refused by the server's protocol laye
 (uvicorn ``ws_max_size``, close 1009); more than ``ws_messages_per_second`` (bursts of
 twice that) from one user's sockets together closes the one that went over with 1008,
 and so does a socket past the user's ``ws_connections_per_user`` (with Redis, counted
-over every node: :mod:`reelhouse.leased_slots`); a binary frame
+over every node: :mod:`reelhouse.leased_slots`), and one of a user reconnecting in a
+loop (:meth:`~reelhouse.api.ws_limits.UserLimits.admit`); a binary frame
 closes with 1003. A party on a source the
 user was not granted is unknown to them (4404). A socket whose session ends (logout,
 user disabled or deleted, key revoked) closes with 4401 at its next message, and within
@@ -125,6 +126,9 @@ async def serve_socket(websocket: WebSocket, code: str) -> None:
         return
     await websocket.accept()
     limits = _user_limits(app)
+    if not limits.admit(user.id):
+        await websocket.close(CLOSE_POLICY, "reconnecting too often; wait a moment")
+        return
     rate = limits.open(user.id)
     if rate is None:
         await websocket.close(CLOSE_POLICY, "too many connections of this user; close some")

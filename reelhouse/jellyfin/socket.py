@@ -5,8 +5,11 @@ a number: clients parse it as one) and answers every ``KeepAlive`` with a
 ``KeepAlive``; other messages (``SessionsStart``, …) are read and ignored. The
 session's SyncPlay group speaks here too (``SyncPlayCommand``, ``SyncPlayGroupUpdate``:
 :mod:`.syncplay_socket`), for a user with SyncPlay access. A binary frame closes with
-1003, a message over 64 KiB with 1009, more than
-``ws_messages_per_second`` (bursts of twice that) with 1008. A missing or bad token
+1003, a message over 64 KiB with 1009, more than ``ws_messages_per_second`` (bursts of
+twice that) from one user's sockets together with 1008, and so does a socket past the
+user's ``ws_connections_per_user`` in this process (counted apart from the party
+sockets: each holds a file descriptor and ~70 KiB, and one user opening thousands
+locked everybody out once the server ran out of descriptors). A missing or bad token
 (``api_key`` in the query, or a header) is refused: the handshake is closed with 1008
 (policy violation) before it is accepted. A session that ends while its socket is
 open (``Sessions/Logout``, a revoked session or key, a disabled user) is seen within
@@ -25,10 +28,10 @@ from collections.abc import Awaitable, Callable
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, MessageRate
+from reelhouse.api.ws_limits import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED, MessageRate, UserLimits
 from reelhouse.core import Core
 from reelhouse.errors import AuthenticationFailed, ReelhouseError
-from reelhouse.jellyfin.deps import caller_of
+from reelhouse.jellyfin.deps import Caller, caller_of
 from reelhouse.jellyfin.routes_syncplay import leave_group
 from reelhouse.jellyfin.syncplay_socket import follow
 from reelhouse.jellyfin.users import syncplay_access
@@ -55,6 +58,31 @@ async def endpoint(ws: WebSocket) -> None:
         await ws.close(code=1008, reason="invalid or missing access token")
         return
     await ws.accept()
+    limits = _user_limits(ws)
+    if not limits.admit(caller.user.id):
+        await ws.close(code=CLOSE_POLICY, reason="reconnecting too often; wait a moment")
+        return
+    rate = limits.open(caller.user.id)
+    if rate is None:
+        await ws.close(code=CLOSE_POLICY, reason="too many connections of this user; close some")
+        return
+    try:
+        await _serve(ws, caller, rate)
+    finally:
+        limits.close(caller.user.id)
+
+
+def _user_limits(ws: WebSocket) -> UserLimits:
+    """The Jellyfin app's per-user socket limits, made on first use."""
+    limits: UserLimits | None = getattr(ws.app.state, "socket_user_limits", None)
+    if limits is None:
+        settings = ws.app.state.core.settings
+        limits = UserLimits(settings.ws_messages_per_second, settings.ws_connections_per_user)
+        ws.app.state.socket_user_limits = limits
+    return limits
+
+
+async def _serve(ws: WebSocket, caller: Caller, rate: MessageRate) -> None:
     lock = asyncio.Lock()
 
     async def send(text: str) -> None:
@@ -74,7 +102,7 @@ async def endpoint(ws: WebSocket) -> None:
     await send(_message("ForceKeepAlive", KEEPALIVE_SECONDS))
     watching = asyncio.create_task(_watch(ws, caller.grant, caller.user.id))
     try:
-        await _read(ws, core, send)
+        await _read(ws, rate, send)
     finally:
         watching.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -102,8 +130,7 @@ async def _watch(ws: WebSocket, grant: str, user_id: int) -> None:
             continue
 
 
-async def _read(ws: WebSocket, core: Core, send: Callable[[str], Awaitable[None]]) -> None:
-    rate = MessageRate(core.settings.ws_messages_per_second)
+async def _read(ws: WebSocket, rate: MessageRate, send: Callable[[str], Awaitable[None]]) -> None:
     try:
         while True:
             message = await ws.receive()

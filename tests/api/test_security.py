@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from reelhouse.api.security import CSP
+from reelhouse.api.ws_limits import CONNECTS_PER_SECOND
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
@@ -223,6 +225,30 @@ def test_websocket_message_size_binary_and_rate(live: tuple[int, str, str]) -> N
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
     with _ws(port, code, token, origin) as ws:  # the server is fine afterwards
         assert json.loads(ws.recv(timeout=5))["type"] == "welcome"  # type: ignore[attr-defined]
+
+
+def test_a_reconnect_storm_is_refused(live: tuple[int, str, str]) -> None:
+    """A member reconnecting in a loop (24 sockets a second, each closed at once) sent
+    every other member a join and a leave for each, 48 messages a second. Now a user's
+    new sockets have a budget: twice ``ws_connections_per_user`` at once, then one a
+    second; past it a socket closes with 1008 before anyone hears of it."""
+    port, token, code = live
+    origin = f"http://127.0.0.1:{port}"
+    burst = 2 * 16  # ws_connections_per_user's default
+    started = time.monotonic()
+    accepted = 0
+    refusal = None
+    for _ in range(burst + 200):
+        with _ws(port, code, token, origin) as ws:  # type: ignore[attr-defined]
+            try:
+                assert json.loads(ws.recv(timeout=5))["type"] == "welcome"
+                accepted += 1
+            except ConnectionClosed as exc:
+                refusal = exc.rcvd
+                break
+    assert refusal is not None and refusal.code == 1008 and "too often" in refusal.reason
+    # the budget refills at one a second, whatever the machine's speed
+    assert accepted <= burst + (time.monotonic() - started) * CONNECTS_PER_SECOND + 1
 
 
 def test_websocket_limits_hold_per_user(live: tuple[int, str, str]) -> None:

@@ -5,6 +5,7 @@ streaming of big unpaged answers, and the socket."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from urllib.parse import quote
 
@@ -276,6 +277,47 @@ def test_socket_refuses_binary_frames_and_floods(core: Core, jf: TestClient) -> 
             ws.send_json({"MessageType": "KeepAlive"})
         while True:
             ws.receive_json()
+    assert info.value.code == 1008
+
+
+def test_socket_limits_are_per_user(core: Core, jf: TestClient) -> None:
+    """One user opened as many ``/socket``s as they liked (2,000 took 147 MB and 2,000
+    file descriptors of the server: under the usual limit of 1,024 open files the
+    server then accepts nobody), each with its own message budget. Now, as on the party
+    socket: at most ``ws_connections_per_user`` of them per process (the next closes
+    with 1008) and one message budget for them together."""
+    token = token_of(jf)
+    url = f"/jellyfin/socket?api_key={token}&deviceId=dev-1"
+    cap = core.settings.ws_connections_per_user
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(jf.websocket_connect(url)) for _ in range(cap)]
+        for ws in sockets:
+            assert ws.receive_json()["MessageType"] == "ForceKeepAlive"
+        with pytest.raises(WebSocketDisconnect) as info, jf.websocket_connect(url) as extra:
+            extra.receive_json()
+            extra.receive_json()
+        assert info.value.code == 1008 and "too many connections" in info.value.reason
+        sockets[0].close()
+        with jf.websocket_connect(url) as again:  # one closed: room for one more
+            assert again.receive_json()["MessageType"] == "ForceKeepAlive"
+            again.send_json({"MessageType": "KeepAlive"})
+            assert again.receive_json()["MessageType"] == "KeepAlive"
+    # the budget is the user's: each of two sockets stays within a burst, together they
+    # go over it (unless the sends took ~2 s: the budget refills at the rate)
+    burst = int(core.settings.ws_messages_per_second * 2)
+    with pytest.raises(WebSocketDisconnect) as info, jf.websocket_connect(url) as a, \
+            jf.websocket_connect(url) as b:
+        a.receive_json()
+        b.receive_json()
+        for _ in range(burst - 2):
+            a.send_json({"MessageType": "KeepAlive"})
+        for _ in range(burst - 2):
+            assert a.receive_json()["MessageType"] == "KeepAlive"  # a took them all
+        for _ in range(burst):
+            b.send_json({"MessageType": "KeepAlive"})
+        for _ in range(burst):
+            b.receive_json()
+        pytest.fail("the second socket had a budget of its own")
     assert info.value.code == 1008
 
 

@@ -57,9 +57,10 @@ class SubtitleTrack:
 class FileStreams:
     """Container, duration and start time (seconds), the video stream's codec, size
     (pixels, as stored), pixel format and bitrate (bits/s), the audio and subtitle
-    tracks, the keyframes' times, the display rotation (degrees, a multiple of 90), and
-    in a file without a keyframe index the first keyframe's time (the file's clock: a
-    recording cut mid-GOP shows nothing before it)."""
+    tracks, the keyframes' times, the display rotation (degrees, a multiple of 90), in
+    a file without a keyframe index the first keyframe's time (the file's clock: a
+    recording cut mid-GOP shows nothing before it), and how long before its picture a
+    keyframe is decoded (seconds; 0 without B-frames)."""
 
     container: str | None
     duration: float
@@ -74,6 +75,7 @@ class FileStreams:
     keyframes: tuple[float, ...] = ()
     rotation: int = 0
     first_picture: float | None = None
+    decode_lead: float = 0.0
 
     @property
     def upright_size(self) -> tuple[int | None, int | None]:
@@ -120,23 +122,78 @@ _MAX_KEYFRAMES = 100_000
 _INDEXED = ("mov", "matroska", "avi")
 
 
-def _keyframes(c: av.container.InputContainer, video: av.VideoStream) -> tuple[float, ...]:
-    """The video keyframes' times (seconds, the file's own clock) from the container's
-    index: MP4's sync-sample table, Matroska's Cues (read by one seek, a few range reads
-    at the end of the file). Empty when the container has no index."""
+def _keyframes(c: av.container.InputContainer, video: av.VideoStream) -> tuple[tuple[float, ...], float]:
+    """The video keyframes' times (seconds, the file's own clock: when their pictures
+    are shown) from the container's index: MP4's sync-sample table, Matroska's Cues
+    (read by one seek, a few range reads at the end of the file); and how long before
+    its picture a keyframe is decoded (:func:`_decode_lead`). Empty and 0 when the
+    container has no index."""
     if c.format.name.split(",")[0] not in _INDEXED:
-        return ()
+        return (), 0.0
     try:
         if not len(video.index_entries) > 1 and c.duration:
             c.seek(c.duration // 2)  # Matroska loads its Cues on the first seek
         base = video.time_base
         if base is None:
-            return ()
-        times = [float(e.timestamp * base) for e in video.index_entries
-                 if e.is_keyframe and e.timestamp is not None]
+            return (), 0.0
+        stamps = sorted({e.timestamp for e in video.index_entries
+                         if e.is_keyframe and e.timestamp is not None})
+        if not stamps:
+            return (), 0.0
+        lead, decoding_times = _decode_lead(c, video, stamps[0])
+        shift = lead if decoding_times else 0
+        times = [float((t + shift) * base) for t in stamps]
     except (av.FFmpegError, OSError, ValueError):
-        return ()
-    return tuple(sorted(set(times)))[:_MAX_KEYFRAMES]
+        return (), 0.0
+    return tuple(times)[:_MAX_KEYFRAMES], float(lead * base)
+
+
+#: Packets read after the first keyframe to find the first decoding time (Matroska
+#: leaves it out of the packets reordered before it: two or three with B-frames).
+_LEAD_PACKETS = 16
+
+
+def _decode_lead(c: av.container.InputContainer, video: av.VideoStream, first: int) -> tuple[int, bool]:
+    """How long (``video``'s time base) a keyframe is decoded before its picture is
+    shown, and whether the index's ``first`` keyframe time is a decoding time.
+
+    With B-frames (x264's every preset but ultrafast) pictures are reordered: the first
+    keyframe is decoded at -0.08 s and shown at 0, and so is every keyframe of a closed
+    GOP, by the same reordering delay. MP4's index holds decoding times (so keyframe
+    times must be shifted by it); Matroska's Cues hold the pictures' times. A stream
+    copy cut at a keyframe stops in decoding order, so it must stop that long before
+    the keyframe's picture (:meth:`.segments.Segments.copy_segment`). Read from the
+    packets from the first keyframe: its decoding time, or (Matroska stores none for
+    the packets reordered before a later one) the first packet's that has one, one
+    frame per packet; 0 when that cannot be read."""
+    c.seek(first, stream=video, backward=True)
+    key: int | None = None
+    frame = 0
+    for i, packet in enumerate(c.demux(video)):
+        if i >= _LEAD_PACKETS:
+            break
+        if packet.pts is None and packet.dts is None:
+            continue  # the demuxer's flush packet at the end
+        if key is None:
+            if not packet.is_keyframe or packet.pts is None:
+                return 0, False
+            key = packet.pts
+            frame = packet.duration or _frame_ticks(video)
+            if packet.dts is not None:
+                return max(0, key - packet.dts), packet.dts == first
+            continue
+        if packet.dts is not None:
+            lead = key + i * frame - packet.dts
+            return (lead, False) if frame and 0 <= lead else (0, False)
+    return 0, False
+
+
+def _frame_ticks(video: av.VideoStream) -> int:
+    """One frame's duration in ``video``'s time base (0 when the rate is unknown)."""
+    rate, base = video.average_rate or video.guessed_rate, video.time_base
+    if not rate or base is None:
+        return 0
+    return round(1 / (rate * base))
 
 
 def _codec(stream: av.stream.Stream) -> str:
@@ -219,7 +276,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
                 raise ProbeFailed("no audio or video stream found (damaged or not media)")
             vcc = video.codec_context if video is not None else None
             rotation = _rotation(c, video) if video is not None else 0
-            keyframes = _keyframes(c, video) if video is not None else ()
+            keyframes, lead = _keyframes(c, video) if video is not None else ((), 0.0)
             first_picture = first_keyframe(c, video) if video is not None and not keyframes else None
             return FileStreams(
                 container=_container(c.format.name, path),
@@ -231,7 +288,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
                 pix_fmt=vcc.pix_fmt if vcc is not None else None,
                 bitrate=(video.bit_rate or c.bit_rate or None) if video is not None else None,
                 audio=audio, subtitles=tuple(subs), keyframes=keyframes, rotation=rotation,
-                first_picture=first_picture,
+                first_picture=first_picture, decode_lead=lead,
             )
     except ReelhouseError:
         raise

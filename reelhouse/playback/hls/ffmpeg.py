@@ -194,8 +194,9 @@ def video_command(ffmpeg: str, url: str, rendition: Rendition, start: int,
 def copy_segment_command(ffmpeg: str, url: str, seek: float, end: float | None,
                          out_path: str) -> list[str]:
     """ffmpeg argv writing one stream-copy segment (video only) to ``out_path`` as
-    MPEG-TS: from the keyframe before ``seek`` seconds after the file's start to ``end``
-    (the next segment's keyframe, in the file's clock; ``None``: to the end). The
+    MPEG-TS: from the keyframe before ``seek`` seconds after the file's start to the
+    packet decoded at ``end`` (the next segment's keyframe's decoding time, in the file's
+    clock; ``None``: to the end). The
     source's timestamps are kept, so copy segments sit on the same clock as the rest."""
     cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-ss", f"{seek:.3f}",
            "-copyts", "-i", url, "-map", "0:V:0", "-an", "-sn", "-dn", "-c:v", "copy"]

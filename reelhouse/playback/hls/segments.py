@@ -31,6 +31,17 @@ from reelhouse.playback.hls.playlists import segment_count
 
 __all__ = ["Segments"]
 
+#: The copy rendition's folder in the caches. Its segments are keyframe spans, and the
+#: spans of an MP4 with B-frames moved when keyframes were first read as the pictures'
+#: times (not the index's decoding times, :func:`.facts._decode_lead`): segments cut
+#: before that, cached or prepared, are not served as the new ones.
+_COPY_FOLDER = "copy-pts"
+
+
+def _folder(track: str) -> str:
+    """The folder of ``track``'s segments under a file's cache and prepared folders."""
+    return _COPY_FOLDER if track == "copy" else track
+
 
 def _has_data(path: Path) -> bool:
     """True when ``path`` is a non-empty file. ffmpeg can finish with status 0 and
@@ -92,10 +103,10 @@ class Segments:
         if n < 0 or n >= count:
             raise NotFound(f"segment {n} is past the end of the media")
         key = plans.file_key(target)
-        prepared = self.prepared_root / key / track / f"{n}.ts"
+        prepared = self.prepared_root / key / _folder(track) / f"{n}.ts"
         if _has_data(prepared):
             return prepared
-        out_dir = self.cache.track_dir(key, track)
+        out_dir = self.cache.track_dir(key, _folder(track))
         url = self.feed.url(source, target.path, target.size)
         if track == "copy":
             return self.copy_segment(url, streams, n, out_dir / f"{n}.ts")
@@ -126,9 +137,12 @@ class Segments:
             target = (begin + streams.keyframes[after]) / 2 if after < len(streams.keyframes) \
                 else begin + 0.5
             tmp = out.with_name(out.name + ".part")
+            # a stream copy stops in decoding order: with B-frames the next keyframe is
+            # decoded ``decode_lead`` before its picture, and cut at the picture's time
+            # it came along with the frames decoded next (the next segment's first ones)
             argv = ffmpeg.copy_segment_command(
                 self.plans.ffmpeg_path(), url, target - streams.start_time,
-                end if n + 1 < len(spans) else None, str(tmp))
+                end - streams.decode_lead if n + 1 < len(spans) else None, str(tmp))
             try:
                 proc = subprocess.run(argv, capture_output=True, timeout=120,
                                       stdin=subprocess.DEVNULL)
@@ -157,7 +171,7 @@ class Segments:
         url = self.feed.url(source, target.path, target.size)
         counts = {"tracks": len(tracks), "done": 0}
         for track in tracks:
-            final = self.prepared_root / key / track
+            final = self.prepared_root / key / _folder(track)
             if final.is_dir():
                 counts["done"] += 1
                 continue
@@ -199,4 +213,4 @@ class Segments:
         streams = plans.streams(file_id)
         root = self.prepared_root / plans.file_key(target)
         names = [r.name for r in plans.renditions(streams)] + [f"audio{a.index}" for a in streams.audio]
-        return all((root / n).is_dir() for n in names)
+        return all((root / _folder(n)).is_dir() for n in names)

@@ -16,6 +16,7 @@ import socket
 import ssl
 import time
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from reelhouse.errors import (
     Conflict,
@@ -31,7 +32,7 @@ from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.lister import FtpLister
 from reelhouse.sources.ftp.replies import final_reply, translate_error
 
-__all__ = ["FtpClient", "FtpConfig", "TlsMode", "translate_error"]  # config and replies re-exported
+__all__ = ["FtpClient", "FtpConfig", "TlsMode", "TransferEnd", "translate_error"]  # config and replies re-exported
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,14 @@ def _mdtm_time(reply: str) -> float | None:
         return when.timestamp() + (float(f"0.{frac}") if frac.isdigit() else 0.0)
     except ValueError:
         return None
+
+
+class TransferEnd(NamedTuple):
+    """How a RETR ended (:meth:`FtpClient.end_transfer`): ``in_sync``, the control
+    connection may be reused; ``done``, the server's final reply was 2xx."""
+
+    in_sync: bool
+    done: bool
 
 
 class FtpClient(FtpLister):
@@ -106,18 +115,23 @@ class FtpClient(FtpLister):
         self.in_transfer = False
         self.data = None
 
-    def end_transfer(self, data: socket.socket, complete: bool) -> bool:
+    def end_transfer(self, data: socket.socket, complete: bool) -> TransferEnd:
         """Close a data connection and read the server's final reply.
 
-        ``complete`` says the whole file was read to EOF (expect 226); otherwise the
-        transfer is cut short by closing the data connection, and the server's 426/451
-        (or 226 if it had finished sending) is read with a 2 s limit. Returns whether the
-        control connection is still in sync and reusable.
+        ``complete`` says the data connection reached its end (expect 226); otherwise
+        the transfer is cut short by closing the data connection, and the server's
+        426/451 (or 226 if it had finished sending) is read with a 2 s limit. Returns
+        whether the control connection is still in sync and reusable (a 2xx or 4xx
+        reply, but not 421: the server is closing it) and whether the reply was 2xx:
+        after the end of data only a 2xx says the server sent the whole file; a 4xx
+        (421 or 426 from a server that timed a stalled transfer out, RFC 959 §4.2)
+        says it gave up partway.
         """
         self._close_data(data, clean=complete)
         ftp = self.ftp
         if ftp is None or ftp.sock is None:
-            return False
+            return TransferEnd(False, False)
+        resp = ""
         try:
             ftp.sock.settimeout(self.config.read_timeout if complete else 2.0)
             resp = final_reply(ftp)
@@ -129,7 +143,8 @@ class FtpClient(FtpLister):
                     resp = final_reply(ftp)
                     if resp.startswith("200"):
                         break
-            ok = resp[:1] in ("2", "4")  # 226 done, or 426/450/451 cut: either way in sync
+            # 226 done, or 426/450/451 cut: either way in sync; 421 closes the session
+            ok = resp[:1] in ("2", "4") and not resp.startswith("421")
         except Exception:
             ok = False
         if ok:
@@ -140,7 +155,7 @@ class FtpClient(FtpLister):
         if not ok:
             self.close()
         self.last_used = time.monotonic()
-        return ok
+        return TransferEnd(ok, resp.startswith("2"))
 
     # -- writing -----------------------------------------------------------------------
     def size(self, path: str) -> int | None:

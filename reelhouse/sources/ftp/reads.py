@@ -111,8 +111,9 @@ def _wake(fut: asyncio.Future[bool], value: bool) -> None:
 class _Resume:
     """The resume decisions of one range read, for :meth:`RangeReads.read_range` and
     :meth:`RangeReads.aread_range` alike: each transfer starts at byte ``pos``; after
-    the n-th failure in a row (a broken transfer, an EOF without the server's 226, a
-    reconnect refused) the next one waits ``RESUME_DELAYS[n - 1]`` seconds, until they
+    the n-th failure in a row (a broken transfer, an EOF without the server's 226 — no
+    reply, or a 421/426 from a server that timed a stalled transfer out —, a reconnect
+    refused) the next one waits ``RESUME_DELAYS[n - 1]`` seconds, until they
     are used up; a transfer that brought bytes starts the count again. The byte loops
     keep their position in a local and report it when the transfer ends: nothing here
     runs per chunk."""
@@ -143,7 +144,7 @@ class _Resume:
 
     def ended(self, pos: int, outcome: str, clean: bool) -> bool:
         """A transfer stopped at byte ``pos``: ``outcome`` _PARTIAL (the range is read),
-        _EOF or _BROKEN; ``clean``: the server's final reply came. True when the read is
+        _EOF or _BROKEN; ``clean``: the server's final reply was 2xx. True when the read is
         over (all read, or an EOF the server confirmed: the file ends before the range),
         else another transfer is due."""
         if pos > self.pos:
@@ -199,10 +200,11 @@ class RangeReads(PooledSource):
 
     def _finish(self, client: FtpClient, data: socket.socket, complete: bool) -> bool:
         """End a transfer and release its connection; True if the server's final reply
-        came (226 after EOF, or 426/451 after a cut): the transfer ended cleanly."""
-        ok = client.end_transfer(data, complete)
-        self.pool.release(client, reusable=ok)
-        return ok
+        was 2xx: after the end of data, the file really ends there (a 421/426 after
+        it is a server that gave up on the transfer: a stalled one timed out)."""
+        end = client.end_transfer(data, complete)
+        self.pool.release(client, reusable=end.in_sync)
+        return end.done
 
     def read_range(self, path: str, offset: int, length: int) -> Iterator[bytes]:
         """Range read with mid-stream resume: if the connection dies (reset, timeout, or

@@ -285,10 +285,12 @@ def test_unmount_cuts_a_read_from_a_server_that_stopped_answering(tmp_path: Path
         time.sleep(1.0)  # the read is under way, waiting for the server
         assert reader.poll() is None
         started = time.monotonic()
-        done = run_cli(drive_env, "drive", "unmount", str(m.path), timeout=20)
+        done = run_cli(drive_env, "drive", "unmount", str(m.path), timeout=60)
         took = time.monotonic() - started
         assert done.returncode == 0, done.stderr
-        assert took < 10, took
+        # the bug waited the FTP timeouts (~60 s); a loaded CI machine needs seconds just
+        # to start the CLI, so the bound only separates the two
+        assert took < 35, took
         out, _ = reader.communicate(timeout=10)
         assert int(out) in (errno.EIO, errno.ENOTCONN, errno.ECONNABORTED, errno.ETIMEDOUT), out
         assert m.proc.wait(timeout=10) == 0
@@ -353,7 +355,7 @@ def test_unmount_keeps_uploads_to_a_server_that_stopped_answering(tmp_path: Path
         done = run_cli(drive_env, "drive", "unmount", str(m.path), timeout=120)
         took = time.monotonic() - started
         assert done.returncode == 0, done.stderr
-        assert took < 12, took
+        assert took < 40, took  # the bug: 30 s a try, 3 tries a file (loaded CI: the CLI's start alone takes seconds)
         assert "2 upload(s) kept in the spool" in " ".join(done.stdout.split()), done.stdout
         assert m.proc.wait(timeout=10) != 0  # uploads left pending
         assert not mounted(m.path)

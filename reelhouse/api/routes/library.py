@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from reelhouse.api.deps import CoreDep, CurrentUser, DbSession, RowId, RowIdQuery, VisibleFile
+from reelhouse.api.library_json import grid_item, orjson_response, show_public
 from reelhouse.api.read_lane import ReadLaneDep
 from reelhouse.api.render import json_response
 from reelhouse.api.schemas import (
@@ -71,8 +72,8 @@ async def library_items(
                        None if allowed is None else frozenset(allowed))
         with core.read_sessions() as db:
             result = grid_page(db, f, per_page, cursor, offset)
-        return json_response(Page[GridItemPublic], {"items": result.items, "total": result.total, "page": page,
-                                                    "per_page": per_page, "next_cursor": result.next_cursor})
+        return orjson_response({"items": [grid_item(i) for i in result.items], "total": result.total,
+                                "page": page, "per_page": per_page, "next_cursor": result.next_cursor})
 
     return await lane.run(read)
 
@@ -127,9 +128,12 @@ async def show(show_id: RowId, core: CoreDep, user: CurrentUser, lane: ReadLaneD
 
 
 def _show(show_id: int, core: Core, user: User) -> Response:
+    allowed = core.access.allowed(user)
     with core.read_sessions() as db:
         detail = views.show_detail(db, show_id)
-    found = visible_show(ShowPublic.model_validate(detail), core.access.allowed(user))
+    if allowed is None:
+        return orjson_response(show_public(detail))
+    found = visible_show(ShowPublic.model_validate(detail), allowed)
     if found is None:
         raise NotFound(f"no show with id {show_id}")
     return json_response(ShowPublic, found)
@@ -159,16 +163,16 @@ def _media_files(core: Core, user: User, source_id: int | None, include_missing:
         if source_id is None and len(allowed) == 1:
             source_id = next(iter(allowed))
         if source_id is None or source_id not in allowed:
-            return json_response(Page[MediaFilePublic], {"items": [], "total": 0, "page": page,
-                                                         "per_page": per_page, "next_cursor": None})
+            return orjson_response({"items": [], "total": 0, "page": page, "per_page": per_page,
+                                    "next_cursor": None})
     offset = 0 if cursor else (page - 1) * per_page
     if offset > 10_000:
         raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
     with core.read_sessions() as db:
         rows, total, next_cursor = views.media_files_page(db, source_id, include_missing, per_page, cursor,
                                                           offset)
-    return json_response(Page[MediaFilePublic], {"items": rows, "total": total, "page": page,
-                                                 "per_page": per_page, "next_cursor": next_cursor})
+    return orjson_response({"items": rows, "total": total, "page": page, "per_page": per_page,
+                            "next_cursor": next_cursor})
 
 
 @router.get("/media-files/{file_id}", response_model=MediaFileDetail)

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from reelhouse.api.deps import CoreDep, CurrentUser, RowId, VisibleFile
+from reelhouse.api.library_json import orjson_response, resume_item
 from reelhouse.api.page_cache import PageCache
 from reelhouse.api.read_lane import ReadLaneDep
-from reelhouse.api.render import json_response
 from reelhouse.api.schemas import ProgressIn, ProgressPublic, ResumePublic, WatchedIn
 from reelhouse.core import Core
 from reelhouse.db.models import User
@@ -41,8 +41,8 @@ async def continue_watching(request: Request, core: CoreDep, user: CurrentUser, 
 
 
 def _continue_watching(core: Core, user: User) -> Response:
-    return json_response(list[ResumePublic], core.progress.continue_watching(
-        user.id, sources=core.access.allowed(user)))
+    return orjson_response([resume_item(i) for i in core.progress.continue_watching(
+        user.id, sources=core.access.allowed(user))])
 
 
 @router.get("/media-files/{file_id}/progress", response_model=ProgressPublic)

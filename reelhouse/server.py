@@ -51,7 +51,8 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     # with Redis other nodes may write watch progress: continue watching is not kept
     page_cache.user_state = not core.settings.redis_url
     app.state.page_cache = page_cache
-    app.add_middleware(PageCacheMiddleware, cache=page_cache)  # inside SecurityMiddleware: its headers still apply
+    # inside SecurityMiddleware: its headers still apply; the hot reads skip FastAPI (api/fast_reads.py)
+    app.add_middleware(PageCacheMiddleware, cache=page_cache, fast_reads=True)
     app.add_middleware(SecurityMiddleware)
     install_api(app, core)
     app.include_router(party_queue_router)  # the browser's view of the SyncPlay queue

@@ -55,6 +55,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from reelhouse.api import fast_reads
+from reelhouse.api.fast_reads import FAST_PATHS
 from reelhouse.api.session_cookie import SESSION_COOKIE
 
 __all__ = ["LIBRARY_TABLES", "PAGE_CACHE_SECONDS", "PROGRESS_TABLES", "PageCache", "PageCacheMiddleware",
@@ -219,24 +221,31 @@ _Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 class PageCacheMiddleware:
     """Serve and keep the cacheable library pages (module docstring)."""
 
-    def __init__(self, app: ASGIApp, cache: PageCache) -> None:
+    def __init__(self, app: ASGIApp, cache: PageCache, fast_reads: bool = False) -> None:
+        """``fast_reads``: a miss of a plain request is answered by
+        :func:`reelhouse.api.fast_reads.answer` (the app's routes, without FastAPI's
+        routing and dependencies) when it can."""
         self.app = app
         self.cache = cache
+        self.fast_reads = fast_reads
         #: URL -> the answer being computed for an all-sources user (None: not kept)
         self._computing: dict[str, asyncio.Future[_Answer | None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not _CACHED_PATH.match(scope["path"]):
+        path = scope["path"] if scope["type"] == "http" and scope["method"] == "GET" else ""
+        if not ((self.fast_reads and FAST_PATHS.match(path)) or _CACHED_PATH.match(path)):
             await self.app(scope, receive, send)
             return
         query: bytes = scope.get("query_string", b"")
-        if b"unwatched" in query:
-            await self.app(scope, receive, send)
-            return
-        key = scope["path"] + "?" + query.decode("latin-1")
         token = _token(scope)
         core = scope["app"].state.core
         identity = core.auth.identify_cached(token) if token else None
+        if identity is not None:  # what the routes' dependency would find (api/deps.py)
+            scope.setdefault("state", {})["identity"] = identity
+        if b"unwatched" in query or not _CACHED_PATH.match(path):
+            await self._run(scope, receive, send, identity)
+            return
+        key = path + "?" + query.decode("latin-1")
         shared = identity is not None and _sees_all(identity)
         if shared:
             hit = self.cache.get(key)
@@ -252,13 +261,24 @@ class PageCacheMiddleware:
             future = self._computing[key] = asyncio.get_running_loop().create_future()
         answer: _Answer | None = None
         try:
-            answer = await self._compute(key, scope, receive, send)
+            answer = await self._compute(key, scope, receive, send, identity)
         finally:
             if future is not None:
                 del self._computing[key]
                 future.set_result(answer)
 
-    async def _compute(self, key: str, scope: Scope, receive: Receive, send: Send) -> _Answer | None:
+    async def _run(self, scope: Scope, receive: Receive, send: Send, identity: Any) -> None:
+        """Answer the request the fast way when it can (``identity``: resolved within
+        the window, else None), else through the app."""
+        if self.fast_reads and identity is not None:
+            response = await fast_reads.answer(scope, identity.user)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _compute(self, key: str, scope: Scope, receive: Receive, send: Send, identity: Any,
+                       ) -> _Answer | None:
         """Run the app for the request; the answer when it was kept in the cache."""
         version, seen = self.cache.version, time.monotonic()
         start: Message | None = None
@@ -276,7 +296,7 @@ class PageCacheMiddleware:
                 parts.append(message.get("body", b""))
             await send(message)
 
-        await self.app(scope, receive, capture)
+        await self._run(scope, receive, capture, identity)
         state = scope.get("state") or {}
         if keep and start is not None and _sees_all(state.get("identity")):
             headers, body = list(start.get("headers", [])), b"".join(parts)

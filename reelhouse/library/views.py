@@ -10,6 +10,7 @@ Only files that are not missing count, as in :mod:`reelhouse.library.queries`.
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -54,7 +55,6 @@ FILE_COLUMNS: tuple[tuple[str, Any], ...] = (
               SourceRow.last_listed_at > MediaFile.last_seen), SourceRow.last_listed_at),
         else_=MediaFile.last_seen), UTCDateTime)),  # as MediaFile.seen
 )
-_FILE_KEYS = tuple(k for k, _ in FILE_COLUMNS)
 _FILE_COLS = tuple(c for _, c in FILE_COLUMNS)
 _N_FILE = len(FILE_COLUMNS)
 
@@ -62,12 +62,25 @@ _TITLE_COLUMNS = ("id", "title", "year", "overview", "genres", "rating", "tmdb_i
                   "poster_image_id", "backdrop_image_id", "match_confidence", "needs_review", "locked")
 
 
-def _file(values: Sequence[Any]) -> dict[str, Any]:
-    return dict(zip(_FILE_KEYS, values, strict=True))
+def _file(v: Sequence[Any]) -> dict[str, Any]:
+    """A row of :data:`FILE_COLUMNS` as the JSON object ``MediaFilePublic`` writes: its
+    keys in the schema's order, ``name`` (the path's last part) and ``missing`` derived,
+    ``mtime`` and ``duration`` as floats (api/library_json.py writes it as it is)."""
+    mtime, duration, missing_since = v[6], v[9], v[16]
+    return {
+        "id": v[0], "source_id": v[1], "source_name": v[2], "source_kind": v[3], "path": v[4],
+        "name": posixpath.basename(v[4]), "size": v[5], "mtime": None if mtime is None else float(mtime),
+        "kind": v[7], "container": v[8], "duration": None if duration is None else float(duration),
+        "video_codec": v[10], "audio_codec": v[11], "width": v[12], "height": v[13], "bitrate": v[14],
+        "probe_error": v[15], "missing": missing_since is not None, "movie_id": v[17], "episode_id": v[18],
+        "show_id": v[19], "extra_type": v[20], "version": v[21], "part": v[22], "first_seen": v[23],
+        "last_seen": v[24],
+    }
 
 
 def file_rows(s: Session, stmt: Select[Any], params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The files ``stmt`` (a select of :data:`FILE_COLUMNS`) finds, as dicts. Run on the
+    """The files ``stmt`` (a select of :data:`FILE_COLUMNS`) finds, as dicts in the
+    shape of ``MediaFilePublic`` (:func:`_file`). Run on the
     session's connection: plain rows, none of the ORM's result machinery."""
     return [_file(r) for r in s.connection().execute(stmt, params)]
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from reelhouse.api.deps import CoreDep, CurrentUser, DbSession, RowId, RowIdQuery, VisibleFile
+from reelhouse.api.library_json import grid_item, orjson_response, show_public
 from reelhouse.api.read_lane import ReadLaneDep
 from reelhouse.api.render import json_response
 from reelhouse.api.schemas import (
@@ -30,7 +31,7 @@ from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.library import queries, views
 from reelhouse.library.grid import GridFilter, grid_page
 
-__all__ = ["router"]
+__all__ = ["items_answer", "media_files_answer", "movies_answer", "router", "show_answer", "shows_answer"]
 
 router = APIRouter(prefix="/api/library", tags=["library"])
 
@@ -60,21 +61,23 @@ async def library_items(
     type, source, genre, year, resolution, "unwatched" (by you) and first letter (A-Z
     jump; ``#`` for the rest). Pages by ``cursor`` (``next_cursor`` of the previous page:
     deep pages stay fast) or by ``page`` number."""
+    return await lane.run(items_answer, core, user, q, type, source_id, source_kind, genre, year, resolution, unwatched,
+                          letter, cursor, page, per_page)
+
+
+def items_answer(core: Core, user: User, q: str | None, type: str | None, source_id: int | None,
+           source_kind: str | None, genre: str | None, year: int | None, resolution: str | None, unwatched: bool,
+           letter: str | None, cursor: str | None, page: int, per_page: int) -> Response:
     offset = 0 if cursor else (page - 1) * per_page
     if offset > 10_000:
         raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
-
-    def read() -> Response:
-        allowed = core.access.allowed(user)
-        f = GridFilter(type, q, source_id, source_kind, genre, year, resolution,
-                       user.id if unwatched else None, letter,
-                       None if allowed is None else frozenset(allowed))
-        with core.read_sessions() as db:
-            result = grid_page(db, f, per_page, cursor, offset)
-        return json_response(Page[GridItemPublic], {"items": result.items, "total": result.total, "page": page,
-                                                    "per_page": per_page, "next_cursor": result.next_cursor})
-
-    return await lane.run(read)
+    allowed = core.access.allowed(user)
+    f = GridFilter(type, q, source_id, source_kind, genre, year, resolution, user.id if unwatched else None, letter,
+                   None if allowed is None else frozenset(allowed))
+    with core.read_sessions() as db:
+        result = grid_page(db, f, per_page, cursor, offset)
+    return orjson_response({"items": [grid_item(i) for i in result.items], "total": result.total,
+                            "page": page, "per_page": per_page, "next_cursor": result.next_cursor})
 
 
 @router.get("/movies", response_model=Page[MoviePublic])
@@ -82,10 +85,10 @@ async def movies(core: CoreDep, user: CurrentUser, lane: ReadLaneDep, page: Page
                  per_page: PerPage = 50) -> Response:
     """Movies with a file on their source, by title and year, with their files (the
     page is cut in SQL)."""
-    return await lane.run(_movies, core, user, page, per_page)
+    return await lane.run(movies_answer, core, user, page, per_page)
 
 
-def _movies(core: Core, user: User, page: int, per_page: int) -> Response:
+def movies_answer(core: Core, user: User, page: int, per_page: int) -> Response:
     allowed = core.access.allowed(user)
     with core.read_sessions() as db:
         ids, total = views.title_page(db, "movie", allowed, (page - 1) * per_page, per_page)
@@ -108,10 +111,10 @@ async def shows(core: CoreDep, user: CurrentUser, lane: ReadLaneDep, page: PageN
                 per_page: PerPage = 50) -> Response:
     """Shows with an episode file on their source, by title, with their seasons and
     episodes (the page is cut in SQL)."""
-    return await lane.run(_shows, core, user, page, per_page)
+    return await lane.run(shows_answer, core, user, page, per_page)
 
 
-def _shows(core: Core, user: User, page: int, per_page: int) -> Response:
+def shows_answer(core: Core, user: User, page: int, per_page: int) -> Response:
     allowed = core.access.allowed(user)
     with core.read_sessions() as db:
         ids, total = views.title_page(db, "show", allowed, (page - 1) * per_page, per_page)
@@ -123,13 +126,16 @@ def _shows(core: Core, user: User, page: int, per_page: int) -> Response:
 @router.get("/shows/{show_id}", response_model=ShowPublic)
 async def show(show_id: RowId, core: CoreDep, user: CurrentUser, lane: ReadLaneDep) -> Response:
     """A show with its seasons, episodes and their files, and its extras."""
-    return await lane.run(_show, show_id, core, user)
+    return await lane.run(show_answer, show_id, core, user)
 
 
-def _show(show_id: int, core: Core, user: User) -> Response:
+def show_answer(show_id: int, core: Core, user: User) -> Response:
+    allowed = core.access.allowed(user)
     with core.read_sessions() as db:
         detail = views.show_detail(db, show_id)
-    found = visible_show(ShowPublic.model_validate(detail), core.access.allowed(user))
+    if allowed is None:
+        return orjson_response(show_public(detail))
+    found = visible_show(ShowPublic.model_validate(detail), allowed)
     if found is None:
         raise NotFound(f"no show with id {show_id}")
     return json_response(ShowPublic, found)
@@ -149,26 +155,26 @@ async def media_files(
     """Media files by source and path (a user with source grants: one granted source
     at a time). Pages by ``cursor`` (``next_cursor`` of the previous page; keyset on
     (source, path): deep pages cost what the first does) or by ``page`` number."""
-    return await lane.run(_media_files, core, user, source_id, include_missing, cursor, page, per_page)
+    return await lane.run(media_files_answer, core, user, source_id, include_missing, cursor, page, per_page)
 
 
-def _media_files(core: Core, user: User, source_id: int | None, include_missing: bool, cursor: str | None,
+def media_files_answer(core: Core, user: User, source_id: int | None, include_missing: bool, cursor: str | None,
                  page: int, per_page: int) -> Response:
     allowed = core.access.allowed(user)
     if allowed is not None:
         if source_id is None and len(allowed) == 1:
             source_id = next(iter(allowed))
         if source_id is None or source_id not in allowed:
-            return json_response(Page[MediaFilePublic], {"items": [], "total": 0, "page": page,
-                                                         "per_page": per_page, "next_cursor": None})
+            return orjson_response({"items": [], "total": 0, "page": page, "per_page": per_page,
+                                    "next_cursor": None})
     offset = 0 if cursor else (page - 1) * per_page
     if offset > 10_000:
         raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
     with core.read_sessions() as db:
         rows, total, next_cursor = views.media_files_page(db, source_id, include_missing, per_page, cursor,
                                                           offset)
-    return json_response(Page[MediaFilePublic], {"items": rows, "total": total, "page": page,
-                                                 "per_page": per_page, "next_cursor": next_cursor})
+    return orjson_response({"items": rows, "total": total, "page": page, "per_page": per_page,
+                            "next_cursor": next_cursor})
 
 
 @router.get("/media-files/{file_id}", response_model=MediaFileDetail)

@@ -4,20 +4,23 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from reelhouse.api.deps import CoreDep, CurrentUser, RowId, VisibleFile
-from reelhouse.api.page_cache import PageCache
-from reelhouse.api.read_lane import ReadLaneDep
-from reelhouse.api.render import json_response
+from reelhouse.api.library_json import orjson_response, resume_item
+from reelhouse.api.read_lane import ReadLane, ReadLaneDep
 from reelhouse.api.schemas import ProgressIn, ProgressPublic, ResumePublic, WatchedIn
 from reelhouse.core import Core
 from reelhouse.db.models import User
 from reelhouse.library import queries
 
-__all__ = ["router"]
+if TYPE_CHECKING:  # page_cache imports this module (api/fast_reads.py)
+    from reelhouse.api.page_cache import PageCache
+
+__all__ = ["continue_answer", "router"]
 
 router = APIRouter(prefix="/api/library", tags=["library"])
 
@@ -28,7 +31,11 @@ async def continue_watching(request: Request, core: CoreDep, user: CurrentUser, 
     sources the user is granted only). Runs in the app's read lane; a user who sees
     every source gets the answer kept since their progress and the library last
     changed (:meth:`~reelhouse.api.page_cache.PageCache.resume_get`, issue 14)."""
-    cache: PageCache | None = getattr(request.app.state, "page_cache", None)
+    return await continue_answer(getattr(request.app.state, "page_cache", None), core, user, lane)
+
+
+async def continue_answer(cache: PageCache | None, core: Core, user: User, lane: ReadLane) -> Response:
+    """The continue-watching answer of ``user`` (see :func:`continue_watching`)."""
     if cache is None or not (user.is_admin or not user.restrict_sources):
         return await lane.run(_continue_watching, core, user)
     body = cache.resume_get(user.id)
@@ -41,8 +48,8 @@ async def continue_watching(request: Request, core: CoreDep, user: CurrentUser, 
 
 
 def _continue_watching(core: Core, user: User) -> Response:
-    return json_response(list[ResumePublic], core.progress.continue_watching(
-        user.id, sources=core.access.allowed(user)))
+    return orjson_response([resume_item(i) for i in core.progress.continue_watching(
+        user.id, sources=core.access.allowed(user))])
 
 
 @router.get("/media-files/{file_id}/progress", response_model=ProgressPublic)

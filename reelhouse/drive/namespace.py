@@ -56,6 +56,8 @@ class Namespace:
         once the server deleted it (or never had it: a file only in the spool); when
         the server refuses (EACCES) it stays with its unsent writes, still pending."""
         rel = normalize_path(path)
+        if self._drop_refused(rel, path):
+            return
         self.guard.writable(path)
         with self.guard.errors(path, write=True):
             entry = self.tree.entry(rel)
@@ -77,6 +79,23 @@ class Namespace:
             if node is not None:
                 self.spool.deleted(node)
             self.listings.remove(rel)
+
+    def _drop_refused(self, rel: str, path: str) -> bool:
+        """``rm`` of a file the server refused for good (kept in the spool, listed as
+        refused) that the server has no file of: dropped here, without a DELE (which a
+        server refusing writes refuses too, pyftpdlib even for a name it has not), so
+        also on a server that refuses every write. False for anything else."""
+        node = self.spool.node(rel)
+        if node is None or node.refused is None or node.unlinked:
+            return False
+        with self.guard.errors(path):
+            try:
+                self.source.stat(rel)
+            except NotFound:
+                self.spool.forget(rel)
+                self.listings.remove(rel)
+                return True
+        return False
 
     def mkdir(self, path: str) -> None:
         rel = normalize_path(path)

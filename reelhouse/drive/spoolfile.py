@@ -34,11 +34,18 @@ class SpoolFile:
 
     ``loaded``: the local copy holds the remote content (a new or truncated file is
     loaded at once; an existing one is fetched on first use). ``dirty``: it differs
-    from the server. ``error``: the last upload's failure, kept until one succeeds.
+    from the server. ``error``: the last upload's failure, kept until one succeeds;
+    ``refused``: the server's reply when it refused that upload for good (permission,
+    a name it does not allow), which nothing retries by itself (spool.py).
+
+    ``changes`` counts the changes (writes, truncates, a new empty file) and
+    ``attempted`` is that count at the end of the last upload, sent or not: a handle
+    whose last change is past it has something the server has not been asked to take
+    (:meth:`unsent_since`), which is what a close uploads.
     """
 
     def __init__(self, folder: Path, path: str, *, loaded: bool, remote_size: int = 0,
-                 ident: str | None = None,
+                 mtime: float | None = None, ident: str | None = None,
                  start_stream: Callable[[SpoolFile, int], Streamer] | None = None) -> None:
         self.ident = ident or uuid.uuid4().hex
         self.local = folder / f"{self.ident}.data"
@@ -52,8 +59,12 @@ class SpoolFile:
         #: done (then :attr:`unlinked`) or refused (then pending as before)
         self.deleting = False
         self.handles = 0
-        self.mtime = time.time()
+        #: seconds since the epoch: the server's file's (``mtime``) until it is changed
+        self.mtime = time.time() if mtime is None else mtime
         self.error: str | None = None
+        self.refused: str | None = None
+        self.changes = 0
+        self.attempted = 0
         #: a time set (utimens) while dirty, for the server once uploaded (``cp -a``, ``tar x``)
         self.set_mtime: float | None = None
         self.lock = threading.RLock()
@@ -74,6 +85,19 @@ class SpoolFile:
         self.upload_state: str | None = None
         self.sent = 0
         self.upload_size = 0
+
+    def unsent_since(self, change: int) -> bool:
+        """Was change number ``change`` (a handle's last, see :attr:`changes`) made after
+        the last upload began? Then a close of that handle uploads."""
+        return self.dirty and change > self.attempted
+
+    def changed(self) -> int:
+        """Count one change (under :attr:`lock`); returns its number."""
+        self.changes += 1
+        self.dirty = True
+        self.mtime = time.time()
+        self.set_mtime = None
+        return self.changes
 
     def stop_stream(self) -> None:
         """Stop the upload during the writes (if any); the spool file is then complete.
@@ -167,9 +191,7 @@ class SpoolFile:
                     except OSError as exc:  # no memory for the ring, say: uploaded at close
                         log.info("no upload during the writes of %r: %s", self.path, exc)
                         self.sequential = self.upload_state = None
-            self.dirty = True
-            self.mtime = time.time()
-            self.set_mtime = None
+            self.changed()
             return n
 
     def _append(self, streamer: Streamer, offset: int, data: bytes | memoryview) -> int:
@@ -198,9 +220,7 @@ class SpoolFile:
             if length == 0:
                 self.sequential = 0
             os.ftruncate(self.fd, length)
-            self.dirty = True
-            self.mtime = time.time()
-            self.set_mtime = None
+            self.changed()
 
     def chunks(self) -> Iterator[bytes]:
         self.settle()

@@ -57,7 +57,8 @@ def test_an_anonymous_server_refusing_writes(ftp_root: Path, mount: Mounter) -> 
     STOR, and the empty file is gone (nothing was written). A file with bytes fails the
     same way and stays, listed as refused with the server's reply; closes that wrote
     nothing, the unmount and the next mount send nothing; ``rm`` on the mount drops it,
-    also once the server is known to refuse every write."""
+    also once the server is known to refuse every write and while it is open (libfuse
+    first moves it to a ``.fuse_hidden…`` name: no upload is tried there)."""
     (ftp_root / "film.txt").write_text("a film")
     commands = Commands()
     server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=free_port(),
@@ -98,9 +99,13 @@ def test_an_anonymous_server_refusing_writes(ftp_root: Path, mount: Mounter) -> 
         with pytest.raises(OSError) as info:
             os.mkdir(m.path / "folder")  # the server is found to refuse every write
         assert info.value.errno == errno.EROFS
+        held = (m.path / "draft.txt").open("rb")  # rm while a program holds it open
         os.unlink(m.path / "draft.txt")  # dropped all the same: the server has no such file
         assert not (m.path / "draft.txt").exists()
-        assert _uploads(m, lambda ups: ups == []) == [] and _spool_files(m.env) == []
+        assert held.read() == b"a draft"
+        held.close()
+        assert _uploads(m, lambda ups: ups == []) == []
+        assert _until(lambda: _spool_files(m.env) == []), _spool_files(m.env)
         assert m.stop() == 0
         assert commands.changes() == []  # nothing tried again, nothing deleted
         assert sorted(os.listdir(ftp_root)) == ["film.txt"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from drive.support import Commands, Mount, Mounter, status_until
+from drive.support import Commands, Mount, Mounter, run_cli, status_until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -90,6 +90,9 @@ def test_an_anonymous_server_refusing_writes(ftp_root: Path, mount: Mounter) -> 
         assert m.stop() != 0  # something is kept
         assert len(_stors(commands)) == 1, commands.changes()  # not again at the last close or unmount
         assert "refused by the server" in m.output() and m.output().count("try 1 of") == 0, m.output()
+        said = " ".join(run_cli(m.env, "drive", "status").stdout.split())  # what the ended mount kept
+        assert "refused by the server: draft.txt (" in said and "550 Not enough privileges" in said, said
+        assert "the next mount of this server sends them" not in said, said
 
         commands.clear()
         m = mount(*anonymous)

@@ -73,6 +73,9 @@ class SpoolFile:
         # upload running during the writes, which also writes the spool file (streamer.py)
         self.sequential: int | None = 0 if loaded and remote_size == 0 else None
         self.streamer: Streamer | None = None
+        #: ``(.part, error)`` of an upload during the writes that failed and was stopped
+        #: (the uploader does not send the same refused ``.part`` again at close)
+        self.stream_error: tuple[str, BaseException] | None = None
         #: the name on the server its upload goes to before the rename (Spool._part_of)
         self.part: str | None = None
         #: the ``.part`` an upload running now sends to (set by the spool's upload)
@@ -108,6 +111,8 @@ class SpoolFile:
             if streamer is not None:
                 self.upload_state = None
                 streamer.close()
+                if streamer.error is not None:
+                    self.stream_error = (streamer.part, streamer.error)
 
     def settle(self) -> None:
         """Make the spool file hold every byte written (before it is read or uploaded

@@ -176,6 +176,9 @@ class Uploader:
         streamer, node.streamer = node.streamer, None
         streamed = streamer is not None and node.sequential == size and streamer.finish() \
             and streamer.sent == size and streamer.part == node.part
+        earlier, node.stream_error = node.stream_error, None
+        if streamer is not None and streamer.error is not None:
+            earlier = (streamer.part, streamer.error)
         chosen = node.part
         part = node.sending = self.part_of(node)
         if part != chosen:
@@ -186,6 +189,9 @@ class Uploader:
             except OSError as exc:
                 raise SourceUnavailable(f"spool file of {node.path!r}: {exc}") from exc
         if not streamed:
+            if earlier is not None and earlier[0] == part and isinstance(earlier[1], ReelhouseError) \
+                    and refusal(earlier[1]):
+                raise earlier[1]  # refused while the file was written: this STOR would be too
             self.source.write(part, node.chunks())
         got = remote_size(self.source, part)
         if got != size:

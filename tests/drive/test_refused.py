@@ -215,6 +215,35 @@ def test_each_try_of_a_failing_upload_is_logged_once(ftp_root: Path, tmp_path: P
         stop_without_leaks(server)
 
 
+def test_a_big_file_refused_while_written_is_not_sent_again_at_close(ftp_root: Path, mount: Mounter) -> None:
+    """A file past 8 MiB is uploaded while it is written; refused then (a folder without
+    write permission), the close does not STOR it again: one STOR, EACCES, kept with
+    every byte, listed as refused."""
+    (ftp_root / "locked").mkdir()
+    commands = Commands()
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=free_port(),
+                               handler_overrides=commands.overrides)
+    server.server.handler.authorizer.override_perm(  # type: ignore[attr-defined]
+        FTP_USER, str(ftp_root / "locked"), perm="elr", recursive=True)
+    server.start()
+    try:
+        m = mount("--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER, "--password",
+                  FTP_PASSWORD)
+        big = os.urandom(12 * 1024 * 1024 + 7)
+        with pytest.raises(PermissionError):
+            with (m.path / "locked" / "film.mkv").open("wb") as f:
+                for i in range(0, len(big), 1024 * 1024):
+                    f.write(big[i:i + 1024 * 1024])
+        assert _stors(commands) == ["STOR /locked/film.mkv.part"], commands.changes()
+        assert (m.path / "locked" / "film.mkv").read_bytes() == big
+        [upload] = _uploads(m, lambda ups: len(ups) == 1)
+        assert (upload["state"], upload["size"]) == ("refused", len(big)), upload
+        m.stop()
+        assert _stors(commands) == ["STOR /locked/film.mkv.part"], commands.changes()
+    finally:
+        stop_without_leaks(server)
+
+
 @pytest.mark.ftpd
 def test_pureftpd_refusals_are_kept_and_not_tried_again(tmp_path: Path, mount: Mounter) -> None:
     """pure-ftpd refusing a folder it cannot write ("553 Can't open that file: Permission

@@ -113,8 +113,8 @@ def mount(
         opened.close()
         raise
     if left:
-        raise e.SourceUnavailable(f"{len(left)} upload(s) failed and are kept in the spool; "
-                                  "they are retried on the next mount")
+        raise e.SourceUnavailable(f"{len(left)} upload(s) not on the server are kept in the spool "
+                                  "(see above); nothing written is lost")
 
 
 def _unmount_lazily(mp: str) -> None:
@@ -168,18 +168,26 @@ def unmount(
 
 
 def _say_kept(folder: Path) -> None:
-    """Name the uploads a mount that ended left in its spool ``folder`` (the server did
-    not take them, or stopped answering at unmount): nothing is lost, the next mount
-    of the same server sends them. Unreadable folders are passed over."""
+    """Name the uploads a mount that ended left in its spool ``folder``: those the server
+    did not take (or it stopped answering at unmount), which the next mount of the same
+    server sends, and those it refused for good, which stay until the user removes them
+    (``rm`` on a mount of that server). Nothing is lost. Unreadable folders are passed
+    over."""
     from reelhouse.drive.spool import kept_uploads
 
     try:
         kept = kept_uploads(folder) if folder.is_dir() else []
     except OSError:
         return
-    if kept:
-        console.print(f"{len(kept)} upload(s) kept in the spool {folder}; the next mount of this "
-                      f"server sends them: {', '.join(kept)}", highlight=False, soft_wrap=True)
+    pending = [k.path for k in kept if k.refused is None]
+    if pending:
+        console.print(f"{len(pending)} upload(s) kept in the spool {folder}; the next mount of this "
+                      f"server sends them: {', '.join(pending)}", highlight=False, soft_wrap=True)
+    for k in kept:
+        if k.refused is not None:
+            console.print(f"kept in the spool {folder}, refused by the server: {k.path} ({k.refused}); "
+                          "not sent again until written or moved on a mount of this server, rm there drops it",
+                          highlight=False, soft_wrap=True)
 
 
 @drive_app.command("status")
@@ -258,7 +266,8 @@ def _print_blocks(rows: Sequence[tuple[str, ...]], uploads: list[tuple[dict[str,
 
 #: an upload's state in the status file, as ``drive status`` prints it
 _UPLOAD_STATES = {"uploading": "uploading", "retrying": "retrying",
-                  "failed": "failed, kept in the spool"}
+                  "failed": "failed, kept in the spool",
+                  "refused": "refused by the server, kept in the spool (rm it on the mount to drop it)"}
 
 
 def _size(n: int) -> str:

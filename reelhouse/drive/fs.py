@@ -6,8 +6,9 @@ names and bytes; every failure is an ``OSError`` whose errno comes from
 EROFS, ENOSPC, ETIMEDOUT, ENOTCONN …). The FUSE adapter only converts.
 
 Writes go through the spool (:mod:`reelhouse.drive.spool`) and are uploaded on
-``flush`` (every ``close``) and ``fsync``; the listing cache is updated by our own
-changes at once, so a file just written, renamed or deleted shows as such.
+``flush`` (the ``close`` of a descriptor that wrote since the last upload: see
+:meth:`DriveFS.flush`) and ``fsync``; the listing cache is updated by our own changes
+at once, so a file just written, renamed or deleted shows as such.
 """
 
 from __future__ import annotations
@@ -149,7 +150,9 @@ class DriveFS:
                 self.guard.writable(path)
                 self.guard.reachable(path)
                 handle.node = self.spool.open(rel, new=bool(flags & os.O_TRUNC),
-                                              remote_size=entry.size or 0)
+                                              remote_size=entry.size or 0, remote_mtime=entry.mtime)
+                if flags & os.O_TRUNC:
+                    handle.change = handle.node.changes
             else:
                 handle.reader = FileReader(self.source, rel, entry.size or 0, entry.mtime,
                                            self.blocks, self.counters)
@@ -195,9 +198,10 @@ class DriveFS:
             # a file another process made since the kernel looked the name up keeps its
             # bytes unless O_TRUNC (two shells appending with ``>>`` to one new log)
             new = existing is None or bool(flags & os.O_TRUNC)
-            node = self.spool.open(rel, new=new, remote_size=0 if existing is None else existing.size or 0)
+            node = self.spool.open(rel, new=new, remote_size=0 if existing is None else existing.size or 0,
+                                   remote_mtime=None if existing is None else existing.mtime)
             self.listings.put(node.entry())
-            return self._add(Handle(rel, node=node))
+            return self._add(Handle(rel, node=node, change=node.changes if new else 0))
 
     def write(self, fh: int, offset: int, data: bytes | memoryview) -> int:
         """Write ``data`` at byte ``offset`` of open file ``fh``; returns the bytes
@@ -207,23 +211,30 @@ class DriveFS:
         if handle.node is None:
             raise os_error(errno.EBADF)
         with self.guard.errors(handle.path, write=True):
-            return handle.node.write(self.source, offset, data)
+            n = handle.node.write(self.source, offset, data)
+            handle.change = handle.node.changes
+            return n
 
     def truncate(self, path: str, length: int, fh: int | None = None) -> None:
         rel = normalize_path(path)
         self.guard.writable(path)
         with self.guard.errors(path, write=True):
-            node = self.handles.get(fh).node if fh is not None else self.spool.node(rel)
+            handle = self.handles.get(fh) if fh is not None else None
+            node = handle.node if handle is not None else self.spool.node(rel)
             if node is not None:
                 try:
                     node.truncate(self.source, length)
+                    if handle is not None:
+                        handle.change = node.changes
+                        return  # ftruncate: uploaded at its close or fsync
+                    self._upload(node)  # truncate(2) by name: no close of ours follows
                     return
                 except SpoolFileGone:
                     pass  # uploaded and dropped meanwhile: truncate the server's copy
             entry = self.tree.entry(rel)
             if entry.is_dir:
                 raise os_error(errno.EISDIR, path)
-            node = self.spool.open(rel, new=length == 0, remote_size=entry.size or 0)
+            node = self.spool.open(rel, new=length == 0, remote_size=entry.size or 0, remote_mtime=entry.mtime)
             try:
                 node.truncate(self.source, length)
                 self._upload(node)
@@ -244,14 +255,29 @@ class DriveFS:
             self.listings.put(entry)
 
     def flush(self, fh: int) -> None:
-        """Upload a written file (every ``close`` calls this); its errors reach close()."""
+        """Every ``close`` of a descriptor of ``fh`` calls this: when something was
+        written through ``fh`` since the file's last upload began (also: made, or
+        opened with O_TRUNC), upload the file, so that its bytes are on the server when
+        that close returns; its errors reach close(). Any other close asks nothing of
+        the server: a descriptor that only read, a copy a child process inherited and
+        closes after the writer's close, a second descriptor closed while another still
+        writes (the writer's close uploads), a file whose upload failed or was refused
+        and that nothing wrote to since (retried when the server is back up, or at the
+        next mount; a refused one is not retried by itself: spool.py)."""
+        handle = self.handles.get(fh)
+        node = handle.node
+        if node is not None and node.unsent_since(handle.change):
+            with self.guard.errors(handle.path, write=True):
+                self._upload(node)
+
+    def fsync(self, fh: int) -> None:
+        """Upload the file if it differs from the server, whichever descriptor wrote
+        it (fsync: the data is on the server when it returns); its errors reach the
+        caller. A file the server refused is asked again (the user asks for it)."""
         handle = self.handles.get(fh)
         if handle.node is not None:
             with self.guard.errors(handle.path, write=True):
                 self._upload(handle.node)
-
-    def fsync(self, fh: int) -> None:
-        self.flush(fh)
 
     def release(self, fh: int) -> None:
         handle = self.handles.pop(fh)
@@ -260,14 +286,17 @@ class DriveFS:
         self.counters.opened(-1)
         if handle.reader is not None:
             handle.reader.close()
-        if handle.node is not None:
+        node = handle.node
+        if node is not None:
             try:
-                with self.guard.errors(handle.path, write=True):
-                    self._upload(handle.node)
+                if node.unsent_since(handle.change):  # written after its flush (mmap), or no flush (unmount)
+                    with self.guard.errors(handle.path, write=True):
+                        self._upload(node)
             except OSError:
                 pass  # kept in the spool, listed as pending; flush already reported it
             finally:
-                self.spool.release(handle.node)
+                if self.spool.release(node):
+                    self.listings.remove(node.path)  # refused and empty: dropped, never on the server
 
     # -- names and times (drive/namespace.py) --------------------------------------------
     def unlink(self, path: str) -> None:

@@ -60,6 +60,12 @@ _RENAME_NOREPLACE = 0x4 if sys.platform == "darwin" else 0x1
 #: fuse_kernel).
 _MAX_IDLE_THREADS = 100_000
 
+#: ``utimensat`` "set to now" and "leave as is" (linux/stat.h ``UTIME_NOW``, ``UTIME_OMIT``),
+#: as they reach :meth:`utimens` (nanoseconds of a timespec of 0 s). Were they taken as
+#: times, ``touch`` set 1970-01-01 00:00:01 on the server.
+_UTIME_NOW = (1 << 30) - 1
+_UTIME_OMIT = (1 << 30) - 2
+
 _LOOP_ENDED = 8
 _FUSE_MAIN_ERRORS = {1: "bad options", 2: "no mount point", 3: "setup failed",
                      4: "the mount was refused", 5: "daemonize failed", 6: "signal handlers",
@@ -300,12 +306,16 @@ def _operations(fs: DriveFS, watch: _ExitWatch) -> Any:
             raise OSError(errno.EPERM, os.strerror(errno.EPERM))
 
         def utimens(self, path: str, times: tuple[int, int] | None = None) -> int:
-            mtime = times[1] / 1e9 if times else None
-            if mtime is None:
-                import time
+            """``times``: (atime, mtime) in ns as mfusepy adds up each timespec; libfuse
+            3 passes ``utimensat``'s UTIME_NOW (``touch``) and UTIME_OMIT (``touch -a``)
+            as a timespec of 0 s and that value in ``tv_nsec`` (lib/fuse.c, setattr)."""
+            import time
 
-                mtime = time.time()
-            fs.utimens(path, mtime)
+            mtime_ns = times[1] if times else _UTIME_NOW
+            if mtime_ns == _UTIME_OMIT:
+                fs.getattr(path)  # the time stays; the name must still be there
+                return 0
+            fs.utimens(path, time.time() if mtime_ns == _UTIME_NOW else mtime_ns / 1e9)
             return 0
 
         def chmod(self, path: str, mode: int) -> int:

@@ -27,6 +27,9 @@ class Handle:
     path: str
     reader: FileReader | None = None
     node: SpoolFile | None = None
+    #: the number of the last change made through this handle (:attr:`SpoolFile.changes`;
+    #: 0: none): its close uploads when that change is unsent (:meth:`SpoolFile.unsent_since`)
+    change: int = 0
 
 
 class Handles:

@@ -198,8 +198,8 @@ def _sweep_caches(root: Path) -> None:
 def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
           run: Callable[[DriveFS], None]) -> list[str]:
     """Mount ``opened`` at ``mount_point`` and serve until ``run`` returns (the FUSE
-    loop: unmount or signal). Returns the paths whose uploads are still pending in the
-    spool after the final flush. Raises AuthenticationFailed / SourceUnavailable when
+    loop: unmount or signal). Returns the paths kept in the spool after the final flush
+    (uploads that failed, and those the server refused for good). Raises AuthenticationFailed / SourceUnavailable when
     the server cannot be used at all (before anything is mounted)."""
     health = Health(down_after=max(3.0, s.retry_attempts * s.retry_delay_seconds * 2))
     if opened.probe:
@@ -261,8 +261,10 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
     def watch() -> None:
         """Every second while the server is not up, and once per keepalive interval when
         it is (an idle mount's status must not say "up" for a server gone since),
-        check it; keep idle pooled connections alive; when it is up again, upload what
-        failed while it was away."""
+        check it; keep idle pooled connections alive; when it is up again, and once per
+        keepalive interval while it is up, upload what failed (a close that wrote
+        nothing asks nothing of the server, and a server may fail STOR while it answers
+        listings); never what it refused for good (spool.py)."""
         pool = getattr(opened.source, "pool", None)
         last_keepalive = time.monotonic()
         was_up = health.state == "up"
@@ -270,7 +272,7 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
             due = time.monotonic() - last_keepalive >= s.keepalive_interval_seconds
             if opened.probe and (due or health.state != "up"):
                 probe()
-            if health.state == "up" and not was_up and not read_only:
+            if health.state == "up" and (not was_up or due) and not read_only:
                 spool.retry_failed(stop.is_set)  # uploads that failed while it was away
             was_up = health.state == "up"
             if due:
@@ -282,24 +284,34 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
         left = spool.recover()
         if left:
             log.warning("%d upload(s) from an earlier mount still pending: %s", len(left), ", ".join(left))
+        for path, reply in spool.refused().items():
+            log.warning("kept in the spool, refused by the server at an earlier mount (not sent again "
+                        "until written or moved; rm on the mount drops it): %r: %s", path, reply)
 
     write_status(status())
     threads = [_quiet_thread(publish, "drive-status"), _quiet_thread(watch, "drive-watch")]
     if not read_only:
         threads.append(_quiet_thread(recover, "drive-recover"))
     left: list[str] = []
+    refused: dict[str, str] = {}
     try:
         run(fs)
     finally:
         stop.set()
         left = _final_flush(fs, spool, read_only)
+        refused = spool.refused()
         spool.close()
         blocks.close()
         for thread in threads:
             thread.join(timeout=2.0)
         remove_status()
         opened.close()
-    if left:
+    pending = [path for path in left if path not in refused]
+    if pending:
         log.warning("%d upload(s) failed and stay in the spool %s; they are retried on the "
-                    "next mount: %s", len(left), spool.folder, ", ".join(left))
+                    "next mount: %s", len(pending), spool.folder, ", ".join(pending))
+    if refused:
+        log.warning("%d upload(s) refused by the server stay in the spool %s, not sent again "
+                    "(mount again and rm them to drop them, or write or move them): %s", len(refused),
+                    spool.folder, ", ".join(refused))
     return left

@@ -23,6 +23,10 @@ from reelhouse.sources.base import Entry, normalize_path
 
 __all__ = ["Namespace"]
 
+#: the names libfuse gives a file unlinked while open, until its last close
+#: (lib/fuse.c ``hide_node``: ``.fuse_hidden%08x%08x``)
+_HIDDEN = ".fuse_hidden"
+
 
 class Namespace:
     """Name and time changes over ``tree``; ``upload`` puts a file being written on
@@ -56,6 +60,8 @@ class Namespace:
         once the server deleted it (or never had it: a file only in the spool); when
         the server refuses (EACCES) it stays with its unsent writes, still pending."""
         rel = normalize_path(path)
+        if self._drop_refused(rel, path):
+            return
         self.guard.writable(path)
         with self.guard.errors(path, write=True):
             entry = self.tree.entry(rel)
@@ -77,6 +83,29 @@ class Namespace:
             if node is not None:
                 self.spool.deleted(node)
             self.listings.remove(rel)
+
+    def _drop_refused(self, rel: str, path: str) -> bool:
+        """``rm`` of a file the server refused for good (kept in the spool, listed as
+        refused) that the server has no file of: dropped here, without a DELE (which a
+        server refusing writes refuses too, pyftpdlib even for a name it has not), so
+        also on a server that refuses every write. False for anything else."""
+        if not self._refused_only_here(rel, path):
+            return False
+        self.spool.forget(rel)
+        self.listings.remove(rel)
+        return True
+
+    def _refused_only_here(self, rel: str, path: str) -> bool:
+        """Is ``rel`` a file the server refused for good and has no file of (asked)?"""
+        node = self.spool.node(rel)
+        if node is None or node.refused is None or node.unlinked:
+            return False
+        with self.guard.errors(path):
+            try:
+                self.source.stat(rel)
+            except NotFound:
+                return True
+        return False
 
     def mkdir(self, path: str) -> None:
         rel = normalize_path(path)
@@ -128,6 +157,13 @@ class Namespace:
         the server itself for ``noreplace``: another client creating ``new`` between that
         check and RNTO is not seen (FTP has no exclusive rename)."""
         src, dst = normalize_path(old), normalize_path(new)
+        if dst.rpartition("/")[2].startswith(_HIDDEN) and self._refused_only_here(src, old):
+            # libfuse hides a file removed while open (``rm`` of a refused file a program
+            # holds): moved here only, never sent; its last close removes it (unlink)
+            self.spool.rekey(src, dst)
+            self.handles.moved(src, dst)
+            self.listings.remove(src)
+            return
         self.guard.writable(old)
         with self.guard.errors(old, write=True):
             entry = self.tree.entry(src)

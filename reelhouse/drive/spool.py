@@ -7,26 +7,36 @@ the user's (on the server, or being written through the mount: a partial downloa
 folder copied in with ``film.mkv`` and ``film.mkv.part``) ``.<hash>.part``, so an
 upload never overwrites and renames away that file. An upload that still fails after
 its retries leaves the spool file with a manifest (``<id>.json``: the remote path and
-its ``.part``), ``drive status`` lists it as pending, and the next mount of the same
-server retries it (:meth:`Spool.recover`). Nothing written is dropped silently: a file
-is dropped only once the server deleted it, or once it was replaced. A mount holds its
-spool folder locked; a second live mount of the same server takes ``<folder>.2`` (…),
-and a recovery adopts only the files of folders whose mount is gone.
+its ``.part``: :mod:`~reelhouse.drive.manifest`), ``drive status`` lists it as
+pending, and the next mount of the same server retries it (:meth:`Spool.recover`).
+
+A file the server refused for good (:func:`~reelhouse.drive.uploader.refusal`:
+permission, a name it does not allow) is kept too, with the server's reply: ``drive
+status`` lists it as ``refused``, and nothing sends it again by itself (not a close
+that wrote nothing, not the server coming back, not the unmount or the next mount); the
+user's next write, ``mv`` or ``fsync`` of it tries again, and ``rm`` on the mount drops
+it (the server not asked when it has no such file, so also where it refuses every
+write). Only a refused file holding no byte is dropped at its last close (nothing
+written is lost; it never reached the server).
+
+Nothing written is dropped silently: a file is dropped only once the server deleted
+it, once it was replaced, or as said above. A mount holds its spool folder locked; a
+second live mount of the same server takes ``<folder>.2`` (…), and a recovery adopts
+only the files of folders whose mount is gone.
 """
 
 from __future__ import annotations
 
-import glob
 import hashlib
-import json
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from reelhouse.drive import manifest
+from reelhouse.drive.manifest import kept_uploads
 from reelhouse.drive.names import NAME_MAX
 from reelhouse.drive.spool_claim import claim_folder as _claim
 from reelhouse.drive.spool_claim import release_folder as _release
@@ -73,15 +83,17 @@ class Spool:
         with self.lock:
             return self.nodes.get(path)
 
-    def open(self, path: str, *, new: bool, remote_size: int = 0) -> SpoolFile:
+    def open(self, path: str, *, new: bool, remote_size: int = 0,
+             remote_mtime: float | None = None) -> SpoolFile:
         """The spool file of ``path`` (one per path), with one more handle. ``new``: the
         file starts empty (created, or opened with O_TRUNC) and is uploaded even if
-        nothing is written."""
+        nothing is written. ``remote_size`` (bytes) and ``remote_mtime`` (seconds since
+        the epoch) are the server's file's: what the mount shows until it is changed."""
         claimed: list[SpoolFile] = []
         with self.lock:
             node = self.nodes.get(path)
             if node is None:
-                node = SpoolFile(self.folder, path, loaded=new, remote_size=remote_size,
+                node = SpoolFile(self.folder, path, loaded=new, remote_size=remote_size, mtime=remote_mtime,
                                  start_stream=self._streamer if self.stream else None)
                 self.nodes[path] = node
                 claimed = self._claim_name(path)
@@ -93,18 +105,24 @@ class Spool:
                 node.stop_stream()
                 node.sequential = 0
                 os.ftruncate(node.fd, 0)
-                node.dirty = True
-                node.mtime = time.time()
+                node.changed()
         return node
 
-    def release(self, node: SpoolFile) -> None:
-        """One handle less; a clean spool file with no handles is removed."""
+    def release(self, node: SpoolFile) -> bool:
+        """One handle less. With no handles left, a clean spool file is removed, and so
+        is one the server refused that holds no byte (a ``touch`` of a new name where
+        the server takes no writes: nothing written is lost); True for the latter, which
+        is then gone from the mount too."""
         with self.lock:
             node.handles -= 1
-            if node.handles <= 0 and (not node.dirty or node.unlinked):
+            if node.handles > 0:
+                return False
+            empty = node.dirty and node.refused is not None and not node.unlinked and node.size_now() == 0
+            if not node.dirty or node.unlinked or empty:
                 if self.nodes.get(node.path) is node:
                     del self.nodes[node.path]
                 node.discard()
+            return empty
 
     def _claim_name(self, path: str) -> list[SpoolFile]:
         """``path`` is now a file the user writes (under :attr:`lock`): uploads that
@@ -263,9 +281,10 @@ class Spool:
         and ``size`` in bytes. ``state``: ``uploading`` (also while a big file is still
         being written and streams to the server: ``size`` then grows), ``retrying`` (a
         try failed; the next one waits or runs), ``failed`` (every try failed: the file
-        stays in the spool, uploaded again when the server is back up, at close, fsync or
-        the next mount). Never
-        waits for a running upload."""
+        stays in the spool, uploaded again when the server is back up, at fsync or the
+        next mount), ``refused`` (the server refused it for good, ``error`` its reply:
+        kept, not sent again until the user writes, moves or removes it). Never waits
+        for a running upload."""
         with self.lock:
             nodes = [n for n in self.nodes.values() if not n.unlinked]
         out: list[dict[str, Any]] = []
@@ -274,13 +293,22 @@ class Spool:
             if state is not None:
                 size = streamer.end if streamer is not None else n.upload_size
                 out.append({"path": n.path, "state": state, "sent": n.sent, "size": size, "error": n.error})
+            elif n.dirty and n.refused is not None:
+                out.append({"path": n.path, "state": "refused", "sent": 0, "size": n.size_now(),
+                            "error": n.refused})
             elif n.dirty and n.error:
                 out.append({"path": n.path, "state": "failed", "sent": 0, "size": n.size_now(),
                             "error": n.error})
         return out
 
     def _write_manifest(self, node: SpoolFile) -> None:
-        node.manifest.write_text(json.dumps({"path": node.path, "part": node.part}))
+        manifest.save(node)
+
+    def refused(self) -> dict[str, str]:
+        """The files the server refused for good (kept, not retried): path → its reply."""
+        with self.lock:
+            return {n.path: n.refused for n in self.nodes.values()
+                    if n.refused is not None and n.dirty and not n.unlinked}
 
     def upload(self, node: SpoolFile) -> Entry | None:
         """Upload ``node`` if it is dirty: ``.part``, size check, rename; with retries.
@@ -301,48 +329,32 @@ class Spool:
             finally:
                 node.upload_state = None
 
-    def _adopt(self) -> None:
-        """Move into this spool the files of the other spool folders of this server whose
-        mount is gone (their lock is free); a live mount's folder is left alone."""
-        for other in [self.base, *sorted(self.base.parent.glob(f"{glob.escape(self.base.name)}.*"))]:
-            if other == self.folder or not other.is_dir():
-                continue
-            try:
-                _, claim = _claim(other, create=False)
-            except BlockingIOError:
-                continue  # its mount is alive
-            try:
-                for data in other.glob("*.data"):
-                    manifest = data.with_suffix(".json")
-                    if manifest.exists():
-                        os.replace(data, self.folder / data.name)
-                        os.replace(manifest, self.folder / manifest.name)
-            finally:
-                _release(claim)
-            if other != self.base:
-                try:
-                    other.rmdir()  # an emptied spare folder
-                except OSError:
-                    pass
-
     def recover(self) -> list[str]:
         """Adopt the spool files a previous mount left (failed uploads) and upload them
-        now; returns the paths still pending."""
+        now; returns the paths still pending. Files the server refused for good are
+        adopted (shown on the mount, listed as refused) but not sent; one holding no
+        byte is dropped."""
         left = []
-        self._adopt()
-        for ident, path, part in _manifests(self.folder, tidy=True):
+        manifest.adopt(self.base, self.folder)
+        for kept in manifest.kept(self.folder, tidy=True):
             with self.lock:
-                if path in self.nodes:
+                if kept.path in self.nodes:
                     continue
-                node = SpoolFile(self.folder, path, loaded=True, ident=ident)
-                node.part = part  # its own, from the last try
+                node = SpoolFile(self.folder, kept.path, loaded=True, ident=kept.ident)
+                node.part = kept.part  # its own, from the last try
                 node.dirty = True
-                node.error = "left by an earlier mount"
-                self.nodes[path] = node
+                node.refused = kept.refused
+                node.error = kept.refused or "left by an earlier mount"
+                if node.refused is not None and node.size_now() == 0:
+                    node.discard()  # refused and empty: nothing written to keep
+                    continue
+                self.nodes[kept.path] = node
+            if node.refused is not None:
+                continue
             try:
                 self.upload(node)
             except ReelhouseError:
-                left.append(path)
+                left.append(kept.path)
                 continue
             self.release_clean(node)
         return left
@@ -360,8 +372,8 @@ class Spool:
         the server is back up); stops early once ``stopping()`` is true (unmount)."""
         with self.lock:
             nodes = [n for n in self.nodes.values()
-                     if n.dirty and n.error and n.upload_state is None and not n.unlinked
-                     and not n.deleting]
+                     if n.dirty and n.error and n.refused is None and n.upload_state is None
+                     and not n.unlinked and not n.deleting]
         for node in nodes:
             if stopping():
                 return
@@ -386,11 +398,15 @@ class Spool:
         self.uploader.stop()
 
     def flush_all(self) -> list[str]:
-        """Upload every dirty spool file (at unmount); returns the paths left pending."""
+        """Upload every dirty spool file (at unmount) but those the server refused for
+        good; returns the paths left in the spool (those too)."""
         left = []
         with self.lock:
             nodes = list(self.nodes.values())
         for node in nodes:
+            if node.dirty and node.refused is not None and not node.unlinked:
+                left.append(node.path)
+                continue
             try:
                 self.upload(node)
             except ReelhouseError:
@@ -405,13 +421,16 @@ class Spool:
                     node.stop_stream()
                 except OSError as exc:
                     log.warning("spool file of %r: %s", node.path, exc)
+                # a clean file goes, and a refused one holding no byte (nothing written)
+                gone = not node.dirty or (node.refused is not None and node.size_now() == 0)
                 fd, node.fd = node.fd, -1
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-                if not node.dirty:
+                if gone:
                     node.local.unlink(missing_ok=True)
+                    node.manifest.unlink(missing_ok=True)
             self.nodes.clear()
             _release(self._claim)
             self._claim = None
@@ -427,30 +446,3 @@ def _part(path: str, n: int = 0) -> str:
         key = name.encode("utf-8", "surrogateescape") + (f"\0{n}".encode() if n > 1 else b"")
         part = f".{hashlib.sha256(key).hexdigest()[:32]}.part"
     return f"{folder}/{part}" if folder else part
-
-
-def _manifests(folder: Path, tidy: bool = False) -> list[tuple[str, str, str | None]]:
-    """``(id, remote path, .part or None)`` of the spool files kept in ``folder`` (a
-    manifest with its ``<id>.data``), in a stable order; unreadable manifests are
-    skipped, and with ``tidy`` one whose data file is gone is removed."""
-    out = []
-    for manifest in sorted(folder.glob("*.json")):
-        try:
-            saved = json.loads(manifest.read_text())
-            path = str(saved["path"])
-            part = saved.get("part")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            continue
-        if not (folder / f"{manifest.stem}.data").exists():
-            if tidy:
-                manifest.unlink(missing_ok=True)
-            continue
-        out.append((manifest.stem, path, part if isinstance(part, str) else None))
-    return out
-
-
-def kept_uploads(folder: Path) -> list[str]:
-    """The remote paths (sorted) of the files kept in spool folder ``folder`` (uploads that did
-    not succeed: sent by the next mount of the same server). For a folder no live
-    mount holds (``drive unmount`` reports what a mount left)."""
-    return sorted(path for _, path, _ in _manifests(folder))

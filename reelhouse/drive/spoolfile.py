@@ -34,11 +34,18 @@ class SpoolFile:
 
     ``loaded``: the local copy holds the remote content (a new or truncated file is
     loaded at once; an existing one is fetched on first use). ``dirty``: it differs
-    from the server. ``error``: the last upload's failure, kept until one succeeds.
+    from the server. ``error``: the last upload's failure, kept until one succeeds;
+    ``refused``: the server's reply when it refused that upload for good (permission,
+    a name it does not allow), which nothing retries by itself (spool.py).
+
+    ``changes`` counts the changes (writes, truncates, a new empty file) and
+    ``attempted`` is that count at the end of the last upload, sent or not: a handle
+    whose last change is past it has something the server has not been asked to take
+    (:meth:`unsent_since`), which is what a close uploads.
     """
 
     def __init__(self, folder: Path, path: str, *, loaded: bool, remote_size: int = 0,
-                 ident: str | None = None,
+                 mtime: float | None = None, ident: str | None = None,
                  start_stream: Callable[[SpoolFile, int], Streamer] | None = None) -> None:
         self.ident = ident or uuid.uuid4().hex
         self.local = folder / f"{self.ident}.data"
@@ -52,8 +59,12 @@ class SpoolFile:
         #: done (then :attr:`unlinked`) or refused (then pending as before)
         self.deleting = False
         self.handles = 0
-        self.mtime = time.time()
+        #: seconds since the epoch: the server's file's (``mtime``) until it is changed
+        self.mtime = time.time() if mtime is None else mtime
         self.error: str | None = None
+        self.refused: str | None = None
+        self.changes = 0
+        self.attempted = 0
         #: a time set (utimens) while dirty, for the server once uploaded (``cp -a``, ``tar x``)
         self.set_mtime: float | None = None
         self.lock = threading.RLock()
@@ -62,6 +73,9 @@ class SpoolFile:
         # upload running during the writes, which also writes the spool file (streamer.py)
         self.sequential: int | None = 0 if loaded and remote_size == 0 else None
         self.streamer: Streamer | None = None
+        #: ``(.part, error)`` of an upload during the writes that failed and was stopped
+        #: (the uploader does not send the same refused ``.part`` again at close)
+        self.stream_error: tuple[str, BaseException] | None = None
         #: the name on the server its upload goes to before the rename (Spool._part_of)
         self.part: str | None = None
         #: the ``.part`` an upload running now sends to (set by the spool's upload)
@@ -75,6 +89,19 @@ class SpoolFile:
         self.sent = 0
         self.upload_size = 0
 
+    def unsent_since(self, change: int) -> bool:
+        """Was change number ``change`` (a handle's last, see :attr:`changes`) made after
+        the last upload began? Then a close of that handle uploads."""
+        return self.dirty and change > self.attempted
+
+    def changed(self) -> int:
+        """Count one change (under :attr:`lock`); returns its number."""
+        self.changes += 1
+        self.dirty = True
+        self.mtime = time.time()
+        self.set_mtime = None
+        return self.changes
+
     def stop_stream(self) -> None:
         """Stop the upload during the writes (if any); the spool file is then complete.
         Raises OSError when it cannot be (a full disk)."""
@@ -84,6 +111,8 @@ class SpoolFile:
             if streamer is not None:
                 self.upload_state = None
                 streamer.close()
+                if streamer.error is not None:
+                    self.stream_error = (streamer.part, streamer.error)
 
     def settle(self) -> None:
         """Make the spool file hold every byte written (before it is read or uploaded
@@ -167,9 +196,7 @@ class SpoolFile:
                     except OSError as exc:  # no memory for the ring, say: uploaded at close
                         log.info("no upload during the writes of %r: %s", self.path, exc)
                         self.sequential = self.upload_state = None
-            self.dirty = True
-            self.mtime = time.time()
-            self.set_mtime = None
+            self.changed()
             return n
 
     def _append(self, streamer: Streamer, offset: int, data: bytes | memoryview) -> int:
@@ -198,9 +225,7 @@ class SpoolFile:
             if length == 0:
                 self.sequential = 0
             os.ftruncate(self.fd, length)
-            self.dirty = True
-            self.mtime = time.time()
-            self.set_mtime = None
+            self.changed()
 
     def chunks(self) -> Iterator[bytes]:
         self.settle()

@@ -11,8 +11,12 @@ the manifest that keeps it for a later mount, are the spool's
 A try whose connection failed (SourceUnavailable: reset, timeout, server gone) is
 retried, ``attempts`` tries in all, waiting ``delay`` seconds, then twice that, …
 between them (``retry_attempts`` and ``retry_delay_seconds`` of ``[connection]``). One
-the server refused (permission, full, bad name) is not: trying again at once would not
-help. The last error is raised and the spool file stays, dirty, for a later retry.
+the server answered with a refusal is not: trying again at once would not help. The
+last error is raised and the spool file stays, dirty. A full server (452/552) is tried
+again later (when the server is back up, at the next mount); a refusal for good
+(:func:`refusal`: permission, a name the server does not allow) is kept with the
+server's reply (:attr:`SpoolFile.refused`) and tried again only when the user acts
+(writes the file, moves it, fsync).
 :meth:`Uploader.stop` (an unmount that cannot wait any longer) ends the retries and
 refuses new uploads; a file being deleted (:attr:`SpoolFile.deleting`) is not tried
 again either.
@@ -27,10 +31,10 @@ from collections.abc import Callable
 from reelhouse.drive.names import risky_name
 from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.status import Counters
-from reelhouse.errors import InvalidInput, NotFound, ReelhouseError, SourceUnavailable
+from reelhouse.errors import InvalidInput, NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
 
-__all__ = ["NameRewritten", "Uploader"]
+__all__ = ["NameRewritten", "Uploader", "refusal"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,15 @@ class NameRewritten(InvalidInput):
     """The server stored an upload under another name than the one asked for (pure-ftpd
     turns control characters and a trailing space into ``_``): the bytes are on the
     server, the name is not."""
+
+
+def refusal(exc: ReelhouseError) -> bool:
+    """Did the server refuse an upload for good: permission (550/553/532 that say so,
+    vsftpd's "553 Could not create file.") or a name it does not allow (553, 501; RFC 959
+    §4.2: 553 "Requested action not taken. File name not allowed.")? Such a file is not
+    tried again by itself (at a close that wrote nothing, when the server is back up,
+    at unmount, at the next mount); a full server (452/552) and a lost connection are."""
+    return isinstance(exc, PermissionDenied | InvalidInput) and not isinstance(exc, NameRewritten)
 
 
 class Uploader:
@@ -70,14 +83,26 @@ class Uploader:
     def send(self, node: SpoolFile, size: int) -> Entry:
         """Upload ``node``'s ``size`` bytes (the caller holds ``node.lock``, the file
         settled on disk) with the retries; updates its ``upload_state``, ``sent``,
-        ``error``, ``dirty`` and manifest. Returns the server's entry; raises the last
-        error (SourceUnavailable, PermissionDenied, StorageFull, InvalidInput, …), or
-        :class:`NameRewritten` (the file is then clean: its bytes are on the server)."""
+        ``error``, ``refused``, ``attempted``, ``dirty`` and manifest. Returns the
+        server's entry; raises the last error (SourceUnavailable, PermissionDenied,
+        StorageFull, InvalidInput, …), or :class:`NameRewritten` (the file is then clean:
+        its bytes are on the server).
+
+        Logs each failed try once: its number, the server's reply and the wait before
+        the next; then the end once (given up after the last try, or refused)."""
         if self.stopping:
             raise SourceUnavailable(f"not uploaded: the drive is being unmounted ({node.path!r} "
                                     "stays in the spool, sent by the next mount)")
+        change = node.changes
+        try:
+            return self._tries(node, size)
+        finally:
+            node.attempted = max(node.attempted, change)
+
+    def _tries(self, node: SpoolFile, size: int) -> Entry:
         error: ReelhouseError | None = None
         node.upload_size = size
+        tries = 0
         for attempt in range(self.attempts):
             if attempt or node.error:
                 node.upload_state, node.sent = "retrying", 0
@@ -85,30 +110,45 @@ class Uploader:
                 node.upload_state = "uploading"  # a streamed file's ``sent`` goes on
             if attempt and (self._stopping.wait(self.delay * 2 ** (attempt - 1)) or node.deleting):
                 break  # unmounting, or deleted meanwhile: no more tries
+            tries += 1
             try:
                 self._put(node, size)
             except NameRewritten as exc:
                 node.dirty = False
-                node.error = None
+                node.error = node.refused = None
                 node.manifest.unlink(missing_ok=True)
                 log.warning("%s", exc.message)
                 raise
             except ReelhouseError as exc:
                 error = exc
                 node.error = exc.message
-                log.warning("upload of %r failed (try %d of %d): %s",
-                            node.path, attempt + 1, self.attempts, exc.message)
+                if refusal(exc):  # trying again will not help: kept until the user acts
+                    node.refused = exc.message
+                    try:
+                        self.save(node)  # a later mount keeps it as refused too
+                    except OSError as disk:
+                        log.warning("spool file of %r: %s", node.path, disk)
+                    log.warning("upload of %r refused by the server: %s; kept in the spool, not "
+                                "sent again until it is written, moved or removed", node.path, exc.message)
+                    raise
+                node.refused = None
                 if not isinstance(exc, SourceUnavailable):
-                    break  # refused (permission, full, bad name): trying again now will not help
+                    break  # full (452/552), or the folder is gone: tried again later, not now
+                if attempt + 1 < self.attempts and not self.stopping:
+                    log.warning("upload of %r: try %d of %d failed: %s; next try in %g s", node.path,
+                                attempt + 1, self.attempts, exc.message, self.delay * 2 ** attempt)
                 continue
             node.dirty = False
-            node.error = None
+            node.error = node.refused = None
             node.remote_size = size
             node.manifest.unlink(missing_ok=True)
             self.counters.add_written(size)
             self._send_mtime(node)
             return node.entry()
-        assert error is not None
+        assert error is not None  # the first try always runs
+        log.warning("upload of %r failed after %d %s: %s; kept in the spool, sent again when the "
+                    "server is back up, at fsync or at the next mount", node.path, tries,
+                    "try" if tries == 1 else "tries", error.message)
         raise error
 
     def _send_mtime(self, node: SpoolFile) -> None:
@@ -136,6 +176,9 @@ class Uploader:
         streamer, node.streamer = node.streamer, None
         streamed = streamer is not None and node.sequential == size and streamer.finish() \
             and streamer.sent == size and streamer.part == node.part
+        earlier, node.stream_error = node.stream_error, None
+        if streamer is not None and streamer.error is not None:
+            earlier = (streamer.part, streamer.error)
         chosen = node.part
         part = node.sending = self.part_of(node)
         if part != chosen:
@@ -146,6 +189,9 @@ class Uploader:
             except OSError as exc:
                 raise SourceUnavailable(f"spool file of {node.path!r}: {exc}") from exc
         if not streamed:
+            if earlier is not None and earlier[0] == part and isinstance(earlier[1], ReelhouseError) \
+                    and refusal(earlier[1]):
+                raise earlier[1]  # refused while the file was written: this STOR would be too
             self.source.write(part, node.chunks())
         got = remote_size(self.source, part)
         if got != size:

@@ -101,3 +101,36 @@ def status_until(env: dict[str, str], check: Callable[[list[dict[str, Any]]], bo
     return seen
 
 
+
+
+#: the commands that change a file on the server
+CHANGES = ("STOR", "APPE", "RNFR", "RNTO", "DELE")
+
+
+class Commands:
+    """A pyftpdlib handler override (``handler_overrides=commands.overrides``) that
+    keeps every command line the server receives, in order (:attr:`lines`)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        from pyftpdlib.handlers import FTPHandler
+
+        lines = self.lines
+
+        def pre_process_command(handler: Any, line: str, cmd: str, arg: str) -> Any:
+            lines.append(line)
+            return FTPHandler.pre_process_command(handler, line, cmd, arg)
+
+        return {"pre_process_command": pre_process_command}
+
+    def changes(self) -> list[str]:
+        """The lines that change a file (:data:`CHANGES`), the probe of a read-only
+        server (an RNFR of a name that is not there) left out."""
+        return [line for line in self.lines if line.split(" ", 1)[0].upper() in CHANGES
+                and ".reelhouse-write-probe-" not in line]
+
+    def clear(self) -> None:
+        self.lines.clear()

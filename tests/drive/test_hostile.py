@@ -7,6 +7,8 @@ from __future__ import annotations
 import errno
 import multiprocessing
 import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,24 @@ def test_an_idle_mount_notices_its_server_going_away(tmp_path: Path, ftp_root: P
         m.stop()
     finally:
         server.kill()
+
+
+def test_touch_sets_the_time_to_now(ftp_server: EmbeddedFtpServer, ftp_root: Path, mount: Mounter) -> None:
+    """``touch`` asks for "now" (utimensat's UTIME_NOW) and ``touch -a`` leaves the
+    modification time alone (UTIME_OMIT): the server's file got 1970-01-01 00:00:01 for
+    both, the values taken as a time."""
+    (ftp_root / "old.txt").write_text("old")
+    (ftp_root / "kept.txt").write_text("kept")
+    os.utime(ftp_root / "old.txt", (1_000_000_000, 1_000_000_000))
+    os.utime(ftp_root / "kept.txt", (1_000_000_000, 1_000_000_000))
+    m = mount(*login(ftp_server))
+    before = time.time()
+    subprocess.run(["touch", str(m.path / "old.txt"), str(m.path / "new.txt")], check=True)
+    subprocess.run(["touch", "-a", str(m.path / "kept.txt")], check=True)
+    for name in ("old.txt", "new.txt"):
+        # MFMT takes whole seconds
+        assert before - 2 <= (ftp_root / name).stat().st_mtime <= time.time() + 2, name
+        assert before - 2 <= (m.path / name).stat().st_mtime <= time.time() + 2, name
+    assert (ftp_root / "kept.txt").stat().st_mtime == 1_000_000_000
+    assert (m.path / "kept.txt").stat().st_mtime == 1_000_000_000
+    m.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from reelhouse.drive.spool import Spool, SpoolFile
 from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import STREAM_AFTER
-from reelhouse.errors import ReelhouseError
+from reelhouse.errors import PermissionDenied, ReelhouseError
 from reelhouse.sources.memory import MemorySource
 
 MIB = 1024 * 1024
@@ -208,3 +209,59 @@ def test_stop_ends_the_retries_at_once(tmp_path: Path) -> None:
     assert node.dirty and node.manifest.exists() and "notes.txt" not in src.files
     spool.release(node)
     spool.close()
+
+
+class _Refusing(MemorySource):
+    """A MemorySource refusing every upload under ``locked/`` (as pyftpdlib's "550 Not
+    enough privileges."), counting the uploads it was asked for."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.writes: list[str] = []
+
+    def write(self, path: str, chunks: Iterable[bytes], offset: int = 0) -> int:
+        self.writes.append(path)
+        if path.startswith("locked/"):
+            raise PermissionDenied(f"FTP server denied access while writing {path!r}: 550 Not enough privileges.")
+        return super().write(path, chunks, offset)
+
+
+def test_a_refused_file_is_kept_and_never_sent_again_by_itself(tmp_path: Path) -> None:
+    """A refusal is not retried (one write however many attempts), is listed as
+    ``refused`` with the server's reply, and neither the server coming back
+    (retry_failed), the unmount (flush_all) nor the next mount (recover) sends it again;
+    the next mount keeps it with its bytes. A refused file holding no byte goes at its
+    last close (release says so), and at the next mount if a mount left one."""
+    src = _Refusing()
+    spool = Spool(tmp_path / "spool", src, Counters(), attempts=3, delay=0)
+    node = spool.open("locked/a.txt", new=True)
+    node.write(src, 0, b"a draft")
+    with pytest.raises(PermissionDenied):
+        spool.upload(node)
+    assert src.writes == ["locked/a.txt.part"]
+    [up] = spool.pending()
+    assert (up["path"], up["state"], up["size"]) == ("locked/a.txt", "refused", 7)
+    assert up["error"].endswith("550 Not enough privileges.")
+    spool.retry_failed(lambda: False)
+    assert spool.flush_all() == ["locked/a.txt"]
+    assert spool.release(node) is False  # bytes: kept
+    empty = spool.open("locked/e.txt", new=True)
+    with pytest.raises(PermissionDenied):
+        spool.upload(empty)
+    assert spool.refused().keys() == {"locked/a.txt", "locked/e.txt"}
+    assert spool.release(empty) is True  # nothing written: dropped
+    assert spool.refused().keys() == {"locked/a.txt"}
+    left_empty = spool.open("locked/left.txt", new=True)  # refused, still open at unmount
+    with pytest.raises(PermissionDenied):
+        spool.upload(left_empty)
+    assert len(src.writes) == 3
+    spool.close()
+    later = Spool(tmp_path / "spool", src, Counters(), attempts=3, delay=0)
+    assert later.recover() == []
+    assert len(src.writes) == 3  # nothing sent
+    assert later.refused() == {"locked/a.txt": up["error"]}
+    kept = later.node("locked/a.txt")
+    assert kept is not None and kept.read(src, 0, 100) == b"a draft"
+    later.forget("locked/a.txt")  # rm on the mount
+    later.close()
+    assert sorted(p.name for p in (tmp_path / "spool").iterdir()) == []

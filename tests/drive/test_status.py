@@ -108,8 +108,10 @@ def test_an_upload_in_flight_shows_its_progress(tmp_path: Path, ftp_root: Path, 
 
 
 def test_retrying_then_failed_and_kept_in_the_spool(tmp_path: Path, ftp_root: Path, mount: Mounter) -> None:
-    conf = tmp_path / "drive.toml"  # three tries: 1 s, then 2 s between them
-    conf.write_text("[connection]\nretry_attempts = 3\nretry_delay_seconds = 1.0\ntimeout_seconds = 5\n")
+    # three tries: 2 s, then 4 s between them (6 s of "retrying": the close's round is the
+    # only one, and a `drive status` run costs up to a second on a loaded machine)
+    conf = tmp_path / "drive.toml"
+    conf.write_text("[connection]\nretry_attempts = 3\nretry_delay_seconds = 2.0\ntimeout_seconds = 5\n")
     server = Restartable(ftp_root)
     try:
         m = mount(*login(server.port), "--config", str(conf))
@@ -122,7 +124,7 @@ def test_retrying_then_failed_and_kept_in_the_spool(tmp_path: Path, ftp_root: Pa
         assert up["error"], up  # why the last try failed
         assert "retrying" in text_status(m.env)
         assert writer.closed() in (errno.ENOTCONN, errno.ETIMEDOUT, errno.EIO)
-        sts = status_until(m.env, lambda s: any(u["state"] == "failed" for u in uploads(s)))
+        sts = status_until(m.env, lambda s: any(u["state"] == "failed" for u in uploads(s)), timeout=30)
         [up] = uploads(sts)
         assert (up["path"], up["state"], up["size"]) == ("notes.txt", "failed", 7), up
         text = text_status(m.env)

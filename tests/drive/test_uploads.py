@@ -6,14 +6,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter, status, status_until
+from drive.support import Commands, Mounter, status, status_until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import FTP_PASSWORD, FTP_USER
+from helpers import FTP_PASSWORD, FTP_USER, free_port, stop_without_leaks
 
 pytestmark = pytest.mark.requires_fuse
 
@@ -138,30 +139,93 @@ def test_a_refused_rm_keeps_a_files_unsent_edits(ftp_server: EmbeddedFtpServer, 
                                                  mount: Mounter) -> None:
     """A folder where the server refuses writes and deletes (pyftpdlib without ``w``
     and ``d``: "550 Not enough privileges." to STOR and DELE): a new file written there
-    and an existing one edited stay in the spool (EACCES at close). ``rm`` of either is
-    refused by the server: EACCES, and the file with its edits is still there, still
-    pending (the spool file was dropped before the DELE, and the edits with it)."""
+    and an existing one edited stay in the spool (EACCES at close), listed as refused.
+    ``rm`` of the edited one is refused by the server: EACCES, and the file with its
+    edits is still there, still listed (the spool file was dropped before the DELE, and
+    the edits with it). ``rm`` of the new one, which the server never had, drops it
+    (the user's way to let go of a refused file)."""
     (ftp_root / "locked").mkdir()
     (ftp_root / "locked" / "old.txt").write_text("the server's copy")
     ftp_server.server.handler.authorizer.override_perm(  # type: ignore[attr-defined]
         FTP_USER, str(ftp_root / "locked"), perm="elr", recursive=True)
     m = mount(*login(ftp_server))
-    edits = {"draft.txt": "a new draft", "old.txt": "the user's edit"}
+    edits = {"draft.txt": "a new draft", "old.txt": "the user's edit", "second.txt": "a second draft"}
     for name, text in edits.items():
         with pytest.raises(PermissionError):
             (m.path / "locked" / name).write_text(text)
-    for name, text in edits.items():
-        done = subprocess.run(["rm", "-f", str(m.path / "locked" / name)], capture_output=True, text=True)
-        assert done.returncode != 0 and "Permission denied" in done.stderr, done
-        with pytest.raises(PermissionError):
-            os.unlink(m.path / "locked" / name)
-        assert (m.path / "locked" / name).read_text() == text
-    assert sorted(os.listdir(m.path / "locked")) == ["draft.txt", "old.txt"]
-    pending = [u for s in status(m.env) for u in s["pending_uploads"]]
-    assert sorted((u["path"], u["state"]) for u in pending) == [("locked/draft.txt", "failed"),
-                                                                 ("locked/old.txt", "failed")]
+    done = subprocess.run(["rm", "-f", str(m.path / "locked" / "old.txt")], capture_output=True, text=True)
+    assert done.returncode != 0 and "Permission denied" in done.stderr, done
+    with pytest.raises(PermissionError):
+        os.unlink(m.path / "locked" / "old.txt")
+    assert (m.path / "locked" / "old.txt").read_text() == edits["old.txt"]
+    seen = status_until(m.env, lambda st: len([u for s in st for u in s["pending_uploads"]]) == 3)
+    pending = [u for s in seen for u in s["pending_uploads"]]
+    assert sorted((u["path"], u["state"]) for u in pending) == [("locked/draft.txt", "refused"),
+                                                                 ("locked/old.txt", "refused"),
+                                                                 ("locked/second.txt", "refused")]
+    assert all("550 Not enough privileges." in u["error"] for u in pending), pending
+    os.unlink(m.path / "locked" / "draft.txt")
+    assert sorted(os.listdir(m.path / "locked")) == ["old.txt", "second.txt"]
     assert (ftp_root / "locked" / "old.txt").read_text() == "the server's copy"
-    # moved to a folder the server takes, the draft reaches the server
-    os.rename(m.path / "locked" / "draft.txt", m.path / "draft.txt")
-    assert (ftp_root / "draft.txt").read_text() == "a new draft"
+    # moved to a folder the server takes, a draft reaches the server
+    os.rename(m.path / "locked" / "second.txt", m.path / "second.txt")
+    assert (ftp_root / "second.txt").read_text() == "a second draft"
+    seen = status_until(m.env, lambda st: len([u for s in st for u in s["pending_uploads"]]) == 1)
+    pending = [u for s in seen for u in s["pending_uploads"]]
+    assert [(u["path"], u["state"]) for u in pending] == [("locked/old.txt", "refused")]
+    m.stop()
+
+
+@pytest.fixture
+def counted(ftp_root: Path) -> Iterator[tuple[EmbeddedFtpServer, Commands]]:
+    """A pyftpdlib server keeping every command it receives."""
+    commands = Commands()
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=free_port(),
+                               handler_overrides=commands.overrides).start()
+    yield server, commands
+    stop_without_leaks(server)
+
+
+def test_a_close_uploads_only_what_its_descriptor_wrote(counted: tuple[EmbeddedFtpServer, Commands],
+                                                       ftp_root: Path, mount: Mounter) -> None:
+    """A close uploads when something was written through that descriptor since the
+    last upload, and then the bytes are on the server when close returns; any other
+    close (a descriptor opened for writing and only read, a child's copy of a clean
+    one, a second descriptor closed while the first still writes, ``touch`` of an
+    unchanged file) sends no STOR, RNFR, RNTO or DELE."""
+    server, commands = counted
+    (ftp_root / "a.txt").write_text("hello")
+    m = mount(*login(server))
+    assert (m.path / "a.txt").read_text() == "hello"
+    commands.clear()
+    # opened for writing, read, closed
+    fd = os.open(m.path / "a.txt", os.O_RDWR)
+    assert os.read(fd, 5) == b"hello"
+    os.close(fd)
+    # a clean descriptor a child inherits and closes, then the parent
+    fd = os.open(m.path / "a.txt", os.O_WRONLY | os.O_APPEND)
+    subprocess.run(["true"], pass_fds=[fd], check=True)
+    os.close(fd)
+    # touch of an unchanged file: its time only (MFMT)
+    subprocess.run(["touch", str(m.path / "a.txt")], check=True)
+    assert commands.changes() == []
+    # two descriptors: the one that only read closes while the other writes
+    writer = os.open(m.path / "a.txt", os.O_RDWR)
+    reader = os.open(m.path / "a.txt", os.O_RDWR)
+    os.pwrite(writer, b"HE", 0)
+    assert os.pread(reader, 5, 0) == b"HEllo"
+    os.close(reader)
+    assert commands.changes() == []
+    os.pwrite(writer, b"LL", 2)
+    os.close(writer)
+    assert (ftp_root / "a.txt").read_text() == "HELLo"  # on the server when close returns
+    assert [c.split()[0] for c in commands.changes()] == ["STOR", "RNFR", "RNTO"]
+    # written once, closed by a child that inherited it and by the writer: one upload
+    commands.clear()
+    with (m.path / "b.txt").open("w") as f:
+        f.write("bee")
+        f.flush()
+        subprocess.run(["true"], pass_fds=[f.fileno()], check=True)
+    assert (ftp_root / "b.txt").read_text() == "bee"
+    assert [c.split()[0] for c in commands.changes()] == ["STOR", "RNFR", "RNTO"]
     m.stop()

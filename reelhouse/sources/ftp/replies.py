@@ -25,7 +25,8 @@ __all__ = ["final_reply", "translate_error", "use_encoding"]
 def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     """Map an ftplib/socket/ssl exception to the reelhouse error tree.
 
-    Reply codes per RFC 959 §4.2: 421 → SourceBusy, 530 → SourceLoginRefused,
+    Reply codes per RFC 959 §4.2: 421 → SourceBusy, 530 → SourceLoginRefused, 532 ("Need
+    account for storing files") → PermissionDenied,
     550 → NotFound (PermissionDenied when the text says so; LinkNotFollowed for pyftpdlib's
     "points to a path which is outside the user's root directory"), 553 → PermissionDenied when
     the text says so (pure-ftpd: "Can't open that file: Permission denied"; vsftpd's "Could not
@@ -46,6 +47,8 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
         if code == "530":
             return SourceLoginRefused(f"FTP login refused: {text}")
         low = text.lower()
+        if code == "532":  # "Need account for storing files." (RFC 959 §4.2): never this login
+            return PermissionDenied(f"FTP server denied access while {what}: {text}")
         if code in ("550", "450", "451", "553") and ("permission" in low or "denied" in low or "access" in low
                                                    or "privilege" in low
                                                    or (code == "553" and "could not create file" in low)):

@@ -1,0 +1,95 @@
+"""What a spool keeps for a later mount: beside each spool file that is not on the
+server yet (``<id>.data``) a manifest, ``<id>.json``: the remote path, the ``.part``
+name of its last try, and the server's reply if it refused the file for good
+(``refused``: such a file is kept, listed, and not sent again by a later mount until
+the user writes, moves or removes it). A spool folder belongs to one live mount
+(:mod:`~reelhouse.drive.spool_claim`); :func:`adopt` moves the files of folders whose
+mount has ended into the folder of the mount starting now.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+from reelhouse.drive.spool_claim import claim_folder, release_folder
+from reelhouse.drive.spoolfile import SpoolFile
+
+__all__ = ["Kept", "adopt", "kept", "kept_uploads", "save"]
+
+
+class Kept(NamedTuple):
+    """One file a spool folder keeps: its id (``<id>.data``), its remote path, the
+    ``.part`` of its last try (None: not chosen yet), and the server's refusal (None:
+    not refused, sent by the next mount)."""
+
+    ident: str
+    path: str
+    part: str | None
+    refused: str | None
+
+
+def save(node: SpoolFile) -> None:
+    """Write the manifest of ``node`` (raises OSError)."""
+    saved: dict[str, str | None] = {"path": node.path, "part": node.part}
+    if node.refused is not None:
+        saved["refused"] = node.refused
+    node.manifest.write_text(json.dumps(saved))
+
+
+def kept(folder: Path, tidy: bool = False) -> list[Kept]:
+    """The files kept in spool folder ``folder`` (a manifest with its ``<id>.data``), in
+    a stable order; unreadable manifests are skipped, and with ``tidy`` one whose data
+    file is gone is removed."""
+    out = []
+    for manifest in sorted(folder.glob("*.json")):
+        try:
+            saved = json.loads(manifest.read_text())
+            path = str(saved["path"])
+            part, refused = saved.get("part"), saved.get("refused")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        if not (folder / f"{manifest.stem}.data").exists():
+            if tidy:
+                manifest.unlink(missing_ok=True)
+            continue
+        out.append(Kept(manifest.stem, path, part if isinstance(part, str) else None,
+                        refused if isinstance(refused, str) else None))
+    return out
+
+
+def kept_uploads(folder: Path) -> list[Kept]:
+    """The files kept in spool folder ``folder``, by remote path: uploads that did not
+    succeed (sent by the next mount of the same server) and uploads the server refused
+    (kept until the user removes them). For a folder no live mount holds (``drive
+    unmount`` reports what a mount left)."""
+    return sorted(kept(folder), key=lambda k: k.path)
+
+
+def adopt(base: Path, folder: Path) -> None:
+    """Move into spool folder ``folder`` the files of the other spool folders of the same
+    server (``base``, ``base.2``, …) whose mount is gone (their lock is free); a live
+    mount's folder is left alone, an emptied spare folder is removed."""
+    for other in [base, *sorted(base.parent.glob(f"{glob.escape(base.name)}.*"))]:
+        if other == folder or not other.is_dir():
+            continue
+        try:
+            _, claim = claim_folder(other, create=False)
+        except BlockingIOError:
+            continue  # its mount is alive
+        try:
+            for data in other.glob("*.data"):
+                manifest = data.with_suffix(".json")
+                if manifest.exists():
+                    os.replace(data, folder / data.name)
+                    os.replace(manifest, folder / manifest.name)
+        finally:
+            release_folder(claim)
+        if other != base:
+            try:
+                other.rmdir()  # an emptied spare folder
+            except OSError:
+                pass

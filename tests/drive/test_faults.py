@@ -285,10 +285,12 @@ def test_unmount_cuts_a_read_from_a_server_that_stopped_answering(tmp_path: Path
         time.sleep(1.0)  # the read is under way, waiting for the server
         assert reader.poll() is None
         started = time.monotonic()
-        done = run_cli(drive_env, "drive", "unmount", str(m.path), timeout=20)
+        done = run_cli(drive_env, "drive", "unmount", str(m.path), timeout=60)
         took = time.monotonic() - started
         assert done.returncode == 0, done.stderr
-        assert took < 10, took
+        # not the FTP timeouts (~60 s); 20 s: the CLI's own start-up on a loaded 2-core
+        # machine takes a few seconds
+        assert took < 20, took
         out, _ = reader.communicate(timeout=10)
         assert int(out) in (errno.EIO, errno.ENOTCONN, errno.ECONNABORTED, errno.ETIMEDOUT), out
         assert m.proc.wait(timeout=10) == 0
@@ -353,7 +355,7 @@ def test_unmount_keeps_uploads_to_a_server_that_stopped_answering(tmp_path: Path
         done = run_cli(drive_env, "drive", "unmount", str(m.path), timeout=120)
         took = time.monotonic() - started
         assert done.returncode == 0, done.stderr
-        assert took < 12, took
+        assert took < 25, took  # FINAL_STALL (3 s) and the CLI's start-up, not 3 x 30 s
         assert "2 upload(s) kept in the spool" in " ".join(done.stdout.split()), done.stdout
         assert m.proc.wait(timeout=10) != 0  # uploads left pending
         assert not mounted(m.path)

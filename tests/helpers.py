@@ -125,7 +125,7 @@ def vsftpd_binary() -> str:
 
 
 @contextmanager
-def daemon(argv: list[str], port: int, timeout: float = 10.0) -> Iterator[subprocess.Popen[bytes]]:
+def daemon(argv: list[str], port: int, timeout: float = 30.0) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server process (a system FTP daemon) until the block ends; waits until it
     accepts connections on ``port``; :func:`daemon_of` gives its pid meanwhile."""
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -328,7 +328,7 @@ class Restartable:
 
 
 @contextmanager
-def serving(app: object, timeout: float = 10.0, on_stop: Callable[[], object] | None = None,
+def serving(app: object, timeout: float = 30.0, on_stop: Callable[[], object] | None = None,
             **config: Any) -> Iterator[str]:
     """Serve an ASGI ``app`` with uvicorn in a thread on a free loopback port until the
     block ends; yields the base URL (``http://127.0.0.1:PORT``). ``config``: more

@@ -64,7 +64,7 @@ class App:
             time.sleep(0.01)
         self.api = self.client.jellyfin
 
-    def wait(self, match: Callable[[str, dict[str, Any]], bool], timeout: float = 10.0,
+    def wait(self, match: Callable[[str, dict[str, Any]], bool], timeout: float = 30.0,
              after: int = 0) -> tuple[int, dict[str, Any]]:
         """The first message from index ``after`` on that ``match``es: (index, data)."""
         deadline = time.monotonic() + timeout
@@ -186,7 +186,7 @@ def test_two_apps_play_pause_and_seek_together(apps: tuple[App, App], server: st
     playing_since = _when(go_b)
     expected = 2.0 + (_when(stop) - playing_since)
     assert stop["PositionTicks"] / TICKS == pytest.approx(expected, abs=0.05)
-    assert abs(_when(stop) - time.time()) < 2
+    assert abs(_when(stop) - time.time()) < 10  # now, not another time zone's (room for load)
 
     # alice seeks to 5 s: bob seeks there, and once both say ready it plays from there
     at_a, at_b = alice.mark(), bob.mark()
@@ -345,7 +345,7 @@ def test_utc_time_for_the_clock_estimate(apps: tuple[App, App]) -> None:
     before = datetime.now(UTC).replace(tzinfo=None)
     got = alice.api.utc_time()  # the client's own parser: 7 fractional digits and a Z
     assert got["request_received"] <= got["response_sent"]
-    assert abs((got["request_received"] - before).total_seconds()) < 2
+    assert abs((got["request_received"] - before).total_seconds()) < 10  # UTC, not local time (room for load)
 
 
 def _movie(core: Core, file_id: int) -> int:

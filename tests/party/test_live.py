@@ -43,7 +43,7 @@ def _member(client: TestClient, code: str, name: str) -> dict[str, Any]:
     return {**next(p for p in party["participants"] if p["name"] == name), "party": party}
 
 
-def _wait_for(check: Any, timeout: float = 10.0) -> None:
+def _wait_for(check: Any, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline, "timed out"

@@ -173,7 +173,7 @@ def test_a_wait_ends_on_time_when_the_one_who_started_it_has_gone(tmp_path: Any)
 
         def until(ws: Any, pred: Any) -> dict[str, Any]:
             while True:
-                msg: dict[str, Any] = json.loads(ws.recv(timeout=5))
+                msg: dict[str, Any] = json.loads(ws.recv(timeout=20))
                 if msg["type"] == "state" and pred(msg):
                     return msg
 
@@ -181,7 +181,7 @@ def test_a_wait_ends_on_time_when_the_one_who_started_it_has_gone(tmp_path: Any)
             sam.send(json.dumps({"v": 1, "type": "buffering"}))
             until(alex, lambda m: any(x["buffering"] for x in m["members"]))
             with connect(base, code, alex_token) as tab:
-                tab.recv(timeout=5)
+                tab.recv(timeout=20)
                 tab.send(json.dumps({"v": 1, "type": "play"}))  # this tab makes the party wait
                 until(alex, lambda m: m["party"]["state"] == "waiting")
             # the tab is closed; alex's other tab stays, sam still buffers

@@ -306,7 +306,7 @@ class Restartable:
         self.server.stop()  # closes every control and data connection at once
 
     def revive(self) -> None:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # a port in TIME_WAIT, a loaded machine
         while True:
             try:
                 self.server = EmbeddedFtpServer(self.root, FTP_USER, FTP_PASSWORD, port=self.port).start()

@@ -237,7 +237,7 @@ def test_a_browser_member_shares_the_group(apps: tuple[App, App], server: str, c
         _, seek = alice.command("Seek", at)
         assert seek["PositionTicks"] == 3 * TICKS
         alice.api.seek_sync_play(4 * TICKS)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # generous: a loaded 2-core machine
         while True:
             msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
             if msg.get("type") == "state" and msg["party"]["position"] == 4.0:
@@ -491,7 +491,7 @@ def test_the_queue_plays_item_after_item(apps: tuple[App, App], server: str, cor
             _, pause = app.command("Pause", mark)
             assert pause["PlaylistItemId"] == pids[2] and pause["PositionTicks"] == 0
         assert _party_file(core, group_id) == (library.files[EP2], "waiting")
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # generous: a loaded 2-core machine
         while True:  # the browser sees the party on another file: party.js reloads the page, joins again
             msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
             if msg.get("type") == "state" and msg["party"]["media_file_id"] == library.files[EP2]:
@@ -581,7 +581,7 @@ def test_the_queue_plays_item_after_item(apps: tuple[App, App], server: str, cor
     with websockets.sync.client.connect(ws_url, additional_headers={"authorization": f"Bearer {token}"}) as ws:
         assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
         ws.send(json.dumps({"v": 1, "type": "play"}))
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # generous: a loaded 2-core machine
         while True:
             msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
             if msg.get("type") == "error":
@@ -777,7 +777,7 @@ def test_a_browser_member_reads_the_queue(apps: tuple[App, App], server: str, co
 
 def _queue_message(ws: Any) -> None:
     """Read the party socket up to its next ``queue`` message (state messages go by)."""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # generous: a loaded 2-core machine
     while True:
         msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
         if msg["type"] == "queue":

@@ -84,6 +84,7 @@ def test_ctrl_c_says_interrupted(tmp_path: Path, command: list[str]) -> None:
     """Ctrl-C while a command waits for a server that never answers: 'interrupted' on
     stderr and exit 130 (Typer turned it into a silent exit 130), at once: not after
     the connect timeout of a worker thread that the exit would wait for."""
+    import contextlib
     import signal
     import socket
     import time
@@ -96,10 +97,24 @@ def test_ctrl_c_says_interrupted(tmp_path: Path, command: list[str]) -> None:
         assert _cli(env, "source", "add", "s", "--ftp", "127.0.0.1", "--port", port, "--user", "u",
                     "--password", "p").returncode == 0
         full = dict(os.environ, COLUMNS="200", NO_COLOR="1", **env)
+        silent.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            while True:  # connections made before this command's (none expected): not its
+                silent.accept()[0].close()
+        silent.settimeout(60)
         proc = subprocess.Popen([sys.executable, "-m", "reelhouse.cli", *command], env=full,
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        time.sleep(3)
+        # Ctrl-C once the command is connected and waits for the banner: a fixed 3 s could
+        # end before a loaded machine had even imported the CLI (a KeyboardInterrupt
+        # traceback, not the clean exit under test)
+        try:
+            waiting, _ = silent.accept()
+        except TimeoutError:
+            proc.kill()
+            proc.communicate()
+            pytest.fail("the command never connected to the server")
+        time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
         try:
             _, err = proc.communicate(timeout=5)  # well before any connect timeout
@@ -107,5 +122,6 @@ def test_ctrl_c_says_interrupted(tmp_path: Path, command: list[str]) -> None:
             proc.kill()
             proc.communicate()
             pytest.fail("Ctrl-C did not end the command within 5 s")
+        waiting.close()
     assert proc.returncode == 130
     assert err.strip() == "interrupted"

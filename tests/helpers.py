@@ -125,7 +125,7 @@ def vsftpd_binary() -> str:
 
 
 @contextmanager
-def daemon(argv: list[str], port: int, timeout: float = 10.0) -> Iterator[subprocess.Popen[bytes]]:
+def daemon(argv: list[str], port: int, timeout: float = 30.0) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server process (a system FTP daemon) until the block ends; waits until it
     accepts connections on ``port``; :func:`daemon_of` gives its pid meanwhile."""
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -254,7 +254,7 @@ def pure_ftpd(folder: Path, fill: Callable[[Path], None] = lambda home: None,
         yield port, home
 
 
-def stop_without_leaks(server: EmbeddedFtpServer, wait: float = 5.0) -> None:
+def stop_without_leaks(server: EmbeddedFtpServer, wait: float = 15.0) -> None:
     """Stop a test FTP server, failing if this process still holds a connection to it
     after ``wait`` seconds (the leak guard)."""
     deadline = time.monotonic() + wait
@@ -306,7 +306,7 @@ class Restartable:
         self.server.stop()  # closes every control and data connection at once
 
     def revive(self) -> None:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 30  # a port in TIME_WAIT, a loaded machine
         while True:
             try:
                 self.server = EmbeddedFtpServer(self.root, FTP_USER, FTP_PASSWORD, port=self.port).start()
@@ -328,7 +328,7 @@ class Restartable:
 
 
 @contextmanager
-def serving(app: object, timeout: float = 10.0, on_stop: Callable[[], object] | None = None,
+def serving(app: object, timeout: float = 30.0, on_stop: Callable[[], object] | None = None,
             **config: Any) -> Iterator[str]:
     """Serve an ASGI ``app`` with uvicorn in a thread on a free loopback port until the
     block ends; yields the base URL (``http://127.0.0.1:PORT``). ``config``: more

@@ -15,7 +15,7 @@ from reelhouse.server import make_server
 
 
 @contextmanager
-def production_server(core: Core, timeout: float = 10.0) -> Iterator[int]:
+def production_server(core: Core, timeout: float = 30.0) -> Iterator[int]:
     """Serve ``core`` with :func:`reelhouse.server.make_server` (the core is left open)
     until the block ends; yields the port on 127.0.0.1 once uvicorn has started (within
     ``timeout`` seconds)."""

@@ -148,6 +148,11 @@ def test_a_scan_in_another_process_is_seen_within_the_window(core: Core) -> None
     _film(core, "disk", "Alpha")
     app = create_app(core)
     _cache(app).seconds = 60.0  # long enough that a loaded machine's slow write stays inside
+    # the cache is read only for a token resolved within the identity window (0.5 s): a
+    # slow other-process write (a Core built, a commit) could let it lapse, and the
+    # 'stale' read below would compute the page afresh; widened so only the page's
+    # own window decides
+    core.auth.cache_seconds = 60.0
     with TestClient(app) as c:
         log_in(c)
         # the token stays resolved: a request after a lapsed identity window is computed, not

@@ -186,7 +186,7 @@ def live(core: Core) -> Iterator[tuple[int, str, str]]:
 def _ws(port: int, code: str, token: str, origin: str | None) -> object:
     headers = {"cookie": f"reelhouse_session={token}"}
     return connect(f"ws://127.0.0.1:{port}/api/parties/{code}/ws", additional_headers=headers,
-                   origin=origin, open_timeout=5)  # type: ignore[arg-type]
+                   origin=origin, open_timeout=20)  # type: ignore[arg-type]
 
 
 def test_websocket_origin(live: tuple[int, str, str]) -> None:
@@ -195,36 +195,36 @@ def test_websocket_origin(live: tuple[int, str, str]) -> None:
         _ws(port, code, token, f"http://127.0.0.1:{port + 1}")
     assert err.value.response.status_code == 403
     with _ws(port, code, token, f"http://127.0.0.1:{port}") as ws:  # type: ignore[attr-defined]
-        assert json.loads(ws.recv(timeout=5))["type"] == "welcome"
+        assert json.loads(ws.recv(timeout=20))["type"] == "welcome"
 
 
 def test_websocket_message_size_binary_and_rate(live: tuple[int, str, str]) -> None:
     port, token, code = live
     origin = f"http://127.0.0.1:{port}"
     with _ws(port, code, token, origin) as ws:  # type: ignore[attr-defined]
-        ws.recv(timeout=5)
+        ws.recv(timeout=20)
         ws.send(json.dumps({"type": "ping", "t0": 1, "pad": "x" * 8000}))
         with pytest.raises(ConnectionClosed) as closed:
             while True:
-                ws.recv(timeout=5)
+                ws.recv(timeout=20)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
     with _ws(port, code, token, origin) as ws:  # type: ignore[attr-defined]
-        ws.recv(timeout=5)
+        ws.recv(timeout=20)
         ws.send(os.urandom(100))
         with pytest.raises(ConnectionClosed) as closed:
             while True:
-                ws.recv(timeout=5)
+                ws.recv(timeout=20)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1003
     with _ws(port, code, token, origin) as ws:  # type: ignore[attr-defined]
-        ws.recv(timeout=5)
+        ws.recv(timeout=20)
         with pytest.raises(ConnectionClosed) as closed:
             for i in range(500):
                 ws.send(json.dumps({"type": "ping", "t0": i}))
             while True:
-                ws.recv(timeout=5)
+                ws.recv(timeout=20)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
     with _ws(port, code, token, origin) as ws:  # the server is fine afterwards
-        assert json.loads(ws.recv(timeout=5))["type"] == "welcome"  # type: ignore[attr-defined]
+        assert json.loads(ws.recv(timeout=20))["type"] == "welcome"  # type: ignore[attr-defined]
 
 
 def test_a_reconnect_storm_is_refused(live: tuple[int, str, str]) -> None:
@@ -261,29 +261,34 @@ def test_websocket_limits_hold_per_user(live: tuple[int, str, str]) -> None:
     opened = [_ws(port, code, token, origin) for _ in range(16)]
     try:
         for ws in opened:
-            assert json.loads(ws.recv(timeout=5))["type"] == "welcome"  # type: ignore[attr-defined]
+            assert json.loads(ws.recv(timeout=20))["type"] == "welcome"  # type: ignore[attr-defined]
         with _ws(port, code, token, origin) as extra:  # type: ignore[attr-defined]
             with pytest.raises(ConnectionClosed) as closed:
                 while True:
-                    extra.recv(timeout=5)
+                    extra.recv(timeout=20)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
             assert "connections" in closed.value.rcvd.reason
         codes = []
-        for ws in opened[:5]:  # 5 x 12 messages at once: past the shared burst of 40
+        # 15 x 12 messages at once: each socket under the burst of 40 (a bucket per socket
+        # would close none), together past it even if a loaded machine spreads them over
+        # 7 s of refill (20/s); 5 x 12 left one second
+        for ws in opened[:15]:
             for i in range(12):
                 with contextlib.suppress(ConnectionClosed):
                     ws.send(json.dumps({"v": 1, "type": "ping", "t0": i}))  # type: ignore[attr-defined]
-        for ws in opened[:5]:
-            with contextlib.suppress(ConnectionClosed, TimeoutError):
-                while True:
-                    ws.recv(timeout=0.5)  # type: ignore[attr-defined]
+        for ws in opened[:15]:
+            pongs = 0
+            with contextlib.suppress(ConnectionClosed):
+                while pongs < 12:  # every ping answered, or the socket closed
+                    msg = json.loads(ws.recv(timeout=20))  # type: ignore[attr-defined]
+                    pongs += msg["type"] == "pong"
             codes.append(ws.close_code)  # type: ignore[attr-defined]
         assert 1008 in codes, codes
     finally:
         for ws in opened:
             ws.close()  # type: ignore[attr-defined]
     with _ws(port, code, token, origin) as ws:  # room again once they are closed
-        assert json.loads(ws.recv(timeout=5))["type"] == "welcome"  # type: ignore[attr-defined]
+        assert json.loads(ws.recv(timeout=20))["type"] == "welcome"  # type: ignore[attr-defined]
 
 
 def test_csrf_token_stands_in_when_origin_headers_are_missing(core: Core, browser: TestClient) -> None:

@@ -33,6 +33,11 @@ def two_cores(tmp_path: Path, redis_url: str) -> Iterator[tuple[Core, Core]]:
         b.close()
 
 
+#: Seconds a refusal may take on B: far under B's 60 s window, so only the push can do
+#: it; a fraction of a second is usual, 10 s leaves room for a loaded 2-core CI machine.
+PUSH_LIMIT = 10.0
+
+
 def _refused_within(check: Callable[[], object], limit: float) -> float:
     start = time.monotonic()
     while time.monotonic() - start < limit:
@@ -51,17 +56,17 @@ def test_logout_disable_and_key_revocation_reach_the_other_process(two_cores: tu
     token, info = a.auth_sessions.create(uid)
     assert b.auth.identify(token).user.id == uid  # cached on B now
     a.auth_sessions.revoke(info.id)
-    print("logout on A refused on B after", _refused_within(lambda: b.auth.identify(token), 2.0), "s")
+    print("logout on A refused on B after", _refused_within(lambda: b.auth.identify(token), PUSH_LIMIT), "s")
 
     key, key_info = a.api_keys.create(uid, "tv")
     b.auth.identify(key)
     a.api_keys.revoke(key_info.id)
-    _refused_within(lambda: b.auth.identify(key), 2.0)
+    _refused_within(lambda: b.auth.identify(key), PUSH_LIMIT)
 
     token, _ = a.auth_sessions.create(uid)
     b.auth.identify(token)
     a.users.update(uid, UserChange(disabled=True))
-    _refused_within(lambda: b.auth.identify(token), 2.0)
+    _refused_within(lambda: b.auth.identify(token), PUSH_LIMIT)
 
 
 def test_own_messages_are_ignored_and_redis_away_keeps_the_window(tmp_path: Path) -> None:

@@ -36,13 +36,22 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
-def _until_refused(probes: dict[str, Callable[[], int]], limit: float = 5.0) -> dict[str, float]:
-    """Seconds until each probe answers 401 (polled every 20 ms)."""
+#: The most seconds a refusal on B may take in this test: the 0.5 s identity window
+#: (IDENTITY_CACHE_SECONDS) plus room for two server processes on a loaded 2-core CI
+#: machine, where one probe's round trip alone can take a few hundred ms. A refusal
+#: that waits for the session's next touch (60 s) or never comes still fails.
+REFUSED_WITHIN = 3.0
+
+
+def _until_refused(probes: dict[str, Callable[[], int]], limit: float = 15.0) -> dict[str, float]:
+    """Seconds from the start until each probe's first request answered 401 was sent
+    (polled every 20 ms): a slow answer does not count against the server's bound."""
     start, seen = time.monotonic(), {}
     while len(seen) < len(probes) and time.monotonic() - start < limit:
         for name, probe in probes.items():
+            sent = time.monotonic() - start
             if name not in seen and probe() == 401:
-                seen[name] = time.monotonic() - start
+                seen[name] = sent
         time.sleep(0.02)
     return seen
 
@@ -97,7 +106,7 @@ def test_revocation_reaches_the_other_process_at_once(pg_url: str, redis_url: st
                          headers={"authorization": f"Bearer {token}"}).status_code == 204
         times = _until_refused(checks)
         print("logout on A -> refused on B after (s):", times)
-        assert set(times) == set(checks) and max(times.values()) < 1.0, times
+        assert set(times) == set(checks) and max(times.values()) < REFUSED_WITHIN, times
 
         # 2. an admin on A disables a user logged in on B
         admin = login(a, ADMIN, ADMIN_PASSWORD)
@@ -110,4 +119,4 @@ def test_revocation_reaches_the_other_process_at_once(pg_url: str, redis_url: st
         assert r.status_code == 200
         times = _until_refused(checks)
         print("disabled on A -> refused on B after (s):", times)
-        assert set(times) == set(checks) and max(times.values()) < 1.0, times
+        assert set(times) == set(checks) and max(times.values()) < REFUSED_WITHIN, times

@@ -109,7 +109,7 @@ def test_tree_walk_lists_what_the_mlsd_walk_lists(pureftpd: int, monkeypatch: py
     assert by_tree["Show A/Season 01"]["Show A.S01E01.mkv"][2] == 1_790_000_037 - 1_790_000_037 % 60  # LIST's minute
     assert len(by_tree["Many"]) == 30
     assert by_tree["Show A/Locked"] == by_mlsd["Show A/Locked"] == {"error": (False, None, None)}
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while daemon_sessions(pureftpd) and time.monotonic() < deadline:  # a refused CWD left none waiting
         time.sleep(0.05)
     assert daemon_sessions(pureftpd) == 0

@@ -58,7 +58,7 @@ def test_a_refused_cwd_leaves_no_session_waiting(vsftpd_ro: tuple[int, Path], mo
         assert daemon_sessions(port) == 1  # the same connection all along
     finally:
         src.close()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while daemon_sessions(port) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert daemon_sessions(port) == 0

@@ -43,7 +43,7 @@ def server_connections(port: int) -> int:
     return sum(1 for cols in established_tcp() if cols[1].endswith(f":{port:04X}"))
 
 
-def wait_no_connections(port: int, wait: float = 5.0) -> None:
+def wait_no_connections(port: int, wait: float = 15.0) -> None:
     deadline = time.monotonic() + wait
     while server_connections(port) and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -41,7 +41,7 @@ def tree() -> dict[str, bytes]:
     return {f"S{s}/Season {e}/ep.mkv": b"x" for s in range(3) for e in range(3)}
 
 
-def wait_for(check: object, timeout: float = 10) -> None:
+def wait_for(check: object, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not check():  # type: ignore[operator]
         assert time.monotonic() < deadline

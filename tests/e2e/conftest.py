@@ -37,6 +37,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(missing)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _patient_expect() -> None:
+    """Playwright's ``expect(...)`` waits 5 s by default, whatever the context's default
+    timeout: too short for a page to follow a WebSocket message or a reload on a loaded
+    2-core CI machine. 20 s here; an assertion that holds returns at once all the same."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+
+
 # -- server ---------------------------------------------------------------------------
 @pytest.fixture
 def core(ftp_server: EmbeddedFtpServer, core: Core) -> Core:
@@ -73,7 +83,7 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
     # the app's CSP forbids that; test_accounts.py checks the CSP in contexts without it
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 860},
                                   bypass_csp=True)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     try:
         yield context.new_page()
     finally:

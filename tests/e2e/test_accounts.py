@@ -98,7 +98,7 @@ def empty_server(tmp_path: Path) -> Iterator[tuple[Core, str]]:
 @pytest.fixture
 def fresh_context(browser: Browser) -> Iterator[BrowserContext]:
     ctx = browser.new_context(viewport={"width": 1280, "height": 860})
-    ctx.set_default_timeout(10_000)
+    ctx.set_default_timeout(30_000)
     yield ctx
     ctx.close()
 
@@ -127,7 +127,7 @@ def test_first_run_setup_page(empty_server: tuple[Core, str], fresh_context: Bro
 
 def test_users_and_account_pages(core: Core, live_server: str, browser: Browser) -> None:
     admin_ctx = browser.new_context(base_url=live_server)  # the CSP enforced, as in real life
-    admin_ctx.set_default_timeout(10_000)
+    admin_ctx.set_default_timeout(30_000)
     page = admin_ctx.new_page()
     csp = _csp_watch(page)
     log_in(page, "/settings/users")
@@ -139,7 +139,7 @@ def test_users_and_account_pages(core: Core, live_server: str, browser: Browser)
 
     def friend_context() -> tuple[BrowserContext, Page]:
         ctx = browser.new_context(base_url=live_server)
-        ctx.set_default_timeout(10_000)
+        ctx.set_default_timeout(30_000)
         p = ctx.new_page()
         p.goto("/login")
         p.get_by_label("User name").fill("friend")

@@ -61,7 +61,7 @@ def site(tmp_path: Path, sample_mp4: Path) -> Iterator[tuple[Core, str]]:
 @pytest.fixture
 def page(browser: Browser, site: tuple[Core, str]) -> Iterator[Page]:
     context = browser.new_context(base_url=site[1], viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     refused: list[str] = []
     pg = context.new_page()
     pg.on("response", lambda r: refused.append(r.url) if r.status == 403 else None)

@@ -97,7 +97,7 @@ class Watch:
 @pytest.fixture
 def page(browser: Browser, site: tuple[Core, str]) -> Iterator[Page]:
     context = browser.new_context(base_url=site[1], viewport={"width": 1280, "height": 860})
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)
     try:
         yield context.new_page()
     finally:

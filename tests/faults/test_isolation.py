@@ -145,8 +145,9 @@ def test_stalled_readers_starve_nobody(site: Site) -> None:
                 assert r.status_code == 200 and r.json()["state"] in ("up", "degraded"), r.text
                 times["source"].append(time.perf_counter() - start)
         worst = {k: max(v) for k, v in times.items()}
-        # generous on a shared 2-core machine; benchmarks/isolation.py measures p99
-        assert all(t < 2.0 for t in worst.values()), worst
+        # generous on a shared, loaded 2-core CI machine (a starved request would wait
+        # out the 10 s client timeout or the pool's 60 s); benchmarks/isolation.py measures p99
+        assert all(t < 5.0 for t in worst.values()), worst
         assert site.ftp.pool.stats["in_use"] <= 5
     finally:
         for sock in hogs:
@@ -161,8 +162,8 @@ def test_a_client_that_stops_reading_is_timed_out(quick_site: Site) -> None:
         _wait(lambda: site.ftp.pool.stats["in_use"] == 1, 10, "the stream did not start")
         start = time.monotonic()
         # the client is still connected, but reads nothing: after ~1 s the stream ends
-        _wait(lambda: site.ftp.pool.stats["in_use"] == 0, 10, "the stalled stream kept its connection")
-        assert time.monotonic() - start < 8
+        _wait(lambda: site.ftp.pool.stats["in_use"] == 0, 30, "the stalled stream kept its connection")
+        assert time.monotonic() - start < 15  # the 1 s send timeout, with room for a loaded machine
         # and the connection serves the next viewer
         with httpx.Client(timeout=10) as http:
             r = http.get(site.url(site.stream_path(site.bob, site.ftp_file)),

@@ -45,7 +45,7 @@ def test_50_concurrent_streams_with_a_pool_of_5(ftp_server: EmbeddedFtpServer, f
         assert stats["in_use"] == 0 and stats["live"] <= 5, stats
     finally:
         src.close()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while ftp_connections(ftp_server.port) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ftp_connections(ftp_server.port) == 0

@@ -99,7 +99,7 @@ def _read_then_hang_up(live: Live, range_header: str | None, body_bytes: int) ->
         sock.close()
 
 
-def _wait_pool_idle(src: FtpSource, timeout: float = 2.0) -> dict[str, int]:
+def _wait_pool_idle(src: FtpSource, timeout: float = 10.0) -> dict[str, int]:
     deadline = time.monotonic() + timeout
     while True:
         stats = src.pool.stats
@@ -137,7 +137,8 @@ def test_full_request_releases_its_connection(live: Live) -> None:
 
 def test_hang_ups_release_ftp_connections(live: Live) -> None:
     """30 clients hang up mid-body (raw sockets and httpx, 200 and 206, some right after
-    the status line); after each one the pool must be idle again within 2 s. (A cleanup
+    the status line); after each one the pool must be idle again within 10 s (2 s
+    is usual; room for a loaded 2-core machine: a lost cleanup never comes). (A cleanup
     awaited unshielded in FtpSource.aread_range's finally lost ~20% of them.)"""
     headers = [None, "bytes=0-", "bytes={off}-", "bytes={off}-" + str(HUGE_SIZE - 1)]
     for i in range(30):
@@ -154,8 +155,8 @@ def test_hang_ups_release_ftp_connections(live: Live) -> None:
     # a normal request still goes through at once, with the right bytes
     start = time.monotonic()
     r = httpx.get(f"http://127.0.0.1:{live.port}{live.path}",
-                  headers={"range": f"bytes={100 * MiB}-{102 * MiB - 1}"}, timeout=10)
-    assert time.monotonic() - start < 5
+                  headers={"range": f"bytes={100 * MiB}-{102 * MiB - 1}"}, timeout=20)
+    assert time.monotonic() - start < 10  # not stuck behind a leaked connection (room for load)
     assert r.status_code == 206
     assert r.headers["content-range"] == f"bytes {100 * MiB}-{102 * MiB - 1}/{HUGE_SIZE}"
     assert r.content == b"\0" * (2 * MiB)

@@ -64,7 +64,7 @@ class App:
             time.sleep(0.01)
         self.api = self.client.jellyfin
 
-    def wait(self, match: Callable[[str, dict[str, Any]], bool], timeout: float = 10.0,
+    def wait(self, match: Callable[[str, dict[str, Any]], bool], timeout: float = 30.0,
              after: int = 0) -> tuple[int, dict[str, Any]]:
         """The first message from index ``after`` on that ``match``es: (index, data)."""
         deadline = time.monotonic() + timeout
@@ -186,7 +186,7 @@ def test_two_apps_play_pause_and_seek_together(apps: tuple[App, App], server: st
     playing_since = _when(go_b)
     expected = 2.0 + (_when(stop) - playing_since)
     assert stop["PositionTicks"] / TICKS == pytest.approx(expected, abs=0.05)
-    assert abs(_when(stop) - time.time()) < 2
+    assert abs(_when(stop) - time.time()) < 10  # now, not another time zone's (room for load)
 
     # alice seeks to 5 s: bob seeks there, and once both say ready it plays from there
     at_a, at_b = alice.mark(), bob.mark()
@@ -237,7 +237,7 @@ def test_a_browser_member_shares_the_group(apps: tuple[App, App], server: str, c
         _, seek = alice.command("Seek", at)
         assert seek["PositionTicks"] == 3 * TICKS
         alice.api.seek_sync_play(4 * TICKS)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # generous: a loaded 2-core machine
         while True:
             msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
             if msg.get("type") == "state" and msg["party"]["position"] == 4.0:
@@ -345,7 +345,7 @@ def test_utc_time_for_the_clock_estimate(apps: tuple[App, App]) -> None:
     before = datetime.now(UTC).replace(tzinfo=None)
     got = alice.api.utc_time()  # the client's own parser: 7 fractional digits and a Z
     assert got["request_received"] <= got["response_sent"]
-    assert abs((got["request_received"] - before).total_seconds()) < 2
+    assert abs((got["request_received"] - before).total_seconds()) < 10  # UTC, not local time (room for load)
 
 
 def _movie(core: Core, file_id: int) -> int:
@@ -491,7 +491,7 @@ def test_the_queue_plays_item_after_item(apps: tuple[App, App], server: str, cor
             _, pause = app.command("Pause", mark)
             assert pause["PlaylistItemId"] == pids[2] and pause["PositionTicks"] == 0
         assert _party_file(core, group_id) == (library.files[EP2], "waiting")
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # generous: a loaded 2-core machine
         while True:  # the browser sees the party on another file: party.js reloads the page, joins again
             msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
             if msg.get("type") == "state" and msg["party"]["media_file_id"] == library.files[EP2]:
@@ -581,7 +581,7 @@ def test_the_queue_plays_item_after_item(apps: tuple[App, App], server: str, cor
     with websockets.sync.client.connect(ws_url, additional_headers={"authorization": f"Bearer {token}"}) as ws:
         assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
         ws.send(json.dumps({"v": 1, "type": "play"}))
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30  # generous: a loaded 2-core machine
         while True:
             msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
             if msg.get("type") == "error":
@@ -777,7 +777,7 @@ def test_a_browser_member_reads_the_queue(apps: tuple[App, App], server: str, co
 
 def _queue_message(ws: Any) -> None:
     """Read the party socket up to its next ``queue`` message (state messages go by)."""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # generous: a loaded 2-core machine
     while True:
         msg = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
         if msg["type"] == "queue":
@@ -915,9 +915,14 @@ def test_a_browser_member_edits_the_queue(apps: tuple[App, App], server: str, co
 
 
 def test_a_flood_of_queue_changes_is_cut(apps: tuple[App, App], server: str, core: Core,
-                                         library: Library) -> None:
+                                         library: Library, monkeypatch: pytest.MonkeyPatch) -> None:
     """A member's script sending queue changes as fast as it can gets 429 with
     Retry-After once past the burst (20), and the queue holds what got through."""
+    from reelhouse.jellyfin import party_queue
+
+    # refilled at 0.5/s, not 5/s: 40 requests on a loaded 2-core machine can take over the
+    # 4 s in which 5/s refills the other 20, and none would be cut
+    monkeypatch.setattr(party_queue, "EDITS_PER_SECOND", 0.5)
     alice, bob = apps
     group_id = _group_of_two(alice, bob, _item(core, library, SINTEL))
     code = _party_code(core, group_id)

@@ -61,7 +61,7 @@ def test_cancel_queued_and_running(core: Core) -> None:
     t0 = time.monotonic()
     core.jobs.cancel(running.id)
     ended = _ended(core, running.id)
-    assert ended.state == "cancelled" and time.monotonic() - t0 < CANCEL_POLL + 2
+    assert ended.state == "cancelled" and time.monotonic() - t0 < CANCEL_POLL + 5  # room for a loaded machine
     core.jobs.close()  # nothing consumes now
     fresh = core.jobs.submit("endless")
     assert core.jobs.cancel(fresh.id).state == "cancelled"  # at once, no worker needed

@@ -39,7 +39,7 @@ def serve(app: object, **config: Any) -> Iterator[str]:
                                            ws="auto", timeout_graceful_shutdown=2, **options))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn-party")
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # generous: a loaded 2-core machine
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.01)

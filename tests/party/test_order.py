@@ -40,6 +40,7 @@ class _Member:
     def __init__(self, ws: Any) -> None:
         self.ws = ws
         self.parties: list[dict[str, Any]] = []
+        self.pongs: list[float] = []
         threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self) -> None:
@@ -48,29 +49,37 @@ class _Member:
                 msg = json.loads(raw)
                 if "party" in msg:
                     self.parties.append(msg["party"])
+                elif msg.get("type") == "pong":
+                    self.pongs.append(msg["t0"])
         except Exception:
             return
 
     def send(self, **msg: Any) -> None:
         self.ws.send(json.dumps({"v": 1, **msg}))
 
-    def wait(self, pred: Any, what: str, timeout: float = 10.0) -> None:
+    def wait(self, pred: Any, what: str, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while not any(pred(p) for p in list(self.parties)):
             assert time.monotonic() < deadline, what
             time.sleep(0.01)
 
 
-def _slow_to_publish(live: PartyLive, delay: float, kind: str) -> None:
-    """Node ``live`` commits as usual but publishes a ``kind`` change ``delay`` s late."""
+def _slow_to_publish(live: PartyLive, delay: float, kind: str) -> threading.Event:
+    """Node ``live`` commits as usual but publishes a ``kind`` change ``delay`` s late;
+    the event is set once that late change has been published."""
     broadcast = live.broadcast
+    published = threading.Event()
 
     async def late(before: st.Party, info: PartyInfo) -> None:
         if info.party.last is not None and info.party.last[0] == kind:
             await asyncio.sleep(delay)
+            await broadcast(before, info)
+            published.set()
+            return
         await broadcast(before, info)
 
     live.broadcast = late  # type: ignore[method-assign]
+    return published
 
 
 @pytest.mark.requires_redis
@@ -83,7 +92,7 @@ def test_a_late_message_from_another_node_does_not_undo_a_newer_state(tmp_path: 
             cores[0].users.add(name, password)
         media_id = add_media_file(cores[0], duration=3600.0)
         apps = [create_app(c) for c in cores]
-        _slow_to_publish(get_live(apps[0]), 0.5, "pause")
+        late_pause = _slow_to_publish(get_live(apps[0]), 0.5, "pause")
         with ExitStack() as stack:
             one, two = (stack.enter_context(serve(app)) for app in apps)
             sam, alex = login(one, "sam", USERS["sam"]), login(two, "alex", USERS["alex"])
@@ -98,14 +107,22 @@ def test_a_late_message_from_another_node_does_not_undo_a_newer_state(tmp_path: 
                 m.wait(lambda p: p["state"] == "playing", "not playing")
 
             a.send(type="pause")  # committed by node one at once, published 0.5 s later
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + 20
             while party(one, sam, code)["state"] != "paused":
                 assert time.monotonic() < deadline, "the pause was not applied"
                 time.sleep(0.01)
             b.send(type="seek", position=100.0)  # the next command, on node two: published first
-            time.sleep(1.5)  # both have come (the pause 0.5 s late)
+            # both have come (the pause 0.5 s late): waited for, not slept for, as a loaded
+            # machine may take longer; then a moment for the late one to cross Redis
+            assert late_pause.wait(30), "the pause was never published"
+            deadline = time.monotonic() + 30
+            while (truth := party(one, sam, code))["position"] != 100.0:
+                assert time.monotonic() < deadline, "the seek was not applied"
+                time.sleep(0.01)
+            for m in (a, b):
+                m.wait(lambda p: p["version"] >= truth["version"], "a member never saw the seek")
+            time.sleep(0.5)
 
-            truth = party(one, sam, code)
             assert (truth["state"], truth["position"]) == ("paused", 100.0)
             for m in (a, b):
                 last = m.parties[-1]
@@ -140,13 +157,15 @@ def test_two_members_pressing_at_once_end_in_one_state(tmp_path: Path) -> None:
             t.start()
         for t in threads:
             t.join()
+        # until every command sent has been handled: a ping after them is answered in
+        # order (a quiet 0.3 s, as before, is no proof on a loaded machine)
+        for m in members:
+            m.send(type="ping", t0=123456.0)
+        deadline = time.monotonic() + 30
+        while not all(123456.0 in m.pongs for m in members):
+            assert time.monotonic() < deadline, "the members' commands were not handled"
+            time.sleep(0.01)
         truth = party(base, sam, code)
-        while True:  # until every command sent has been handled
-            time.sleep(0.3)
-            now = party(base, sam, code)
-            if now["version"] == truth["version"]:
-                break
-            truth = now
         for m in members:
             m.wait(lambda p: p["version"] == truth["version"], "a member never saw the last change")
             last = m.parties[-1]

@@ -137,8 +137,10 @@ def test_timeouts_retry_then_give_up(make: Any, fake: FakeTmdb) -> None:
     tmdb = make(tmdb_timeout=0.5, tmdb_retries=1)
     with pytest.raises(SourceUnavailable, match="timed out"):
         tmdb.movie(45745)
-    fake.script("/3/movie/1091", [("sleep", 2.0)])
-    assert make(tmdb_timeout=0.5, tmdb_retries=1).movie(1091).title == "The Thing"  # the retry answers
+    # the retry must be answered within the timeout: 3 s, not 0.5 s, so a loaded 2-core CI
+    # machine cannot time the quick answer out too (the first try still sleeps past it)
+    fake.script("/3/movie/1091", [("sleep", 6.0)])
+    assert make(tmdb_timeout=3.0, tmdb_retries=1).movie(1091).title == "The Thing"  # the retry answers
 
 
 def test_unreachable_server(tmp_path: Path, sessions: sessionmaker[Session]) -> None:

@@ -277,7 +277,7 @@ def test_server_restart_is_transparent(ftp_root: Path, files: dict[str, bytes]) 
         assert s.pool.stats["in_use"] == 0 and s.pool.stats["live"] <= 2
     finally:
         s.close()
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 15
         while ftp_connections(port) and time.monotonic() < deadline:
             time.sleep(0.05)
         leaked = ftp_connections(port)

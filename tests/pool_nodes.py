@@ -1,14 +1,17 @@
 """Pools standing for separate processes on one Redis, against a real pyftpdlib server
 that allows a fixed number of connections from the test's address (shared by
-tests/sources/ftp/test_pool_cluster.py and test_pool_cluster_fair.py)."""
+tests/sources/ftp/test_pool_cluster.py, test_pool_cluster_fair.py and
+test_pool_cluster_waiters.py)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from reelhouse.leased_slots import LeasedSlots
-from reelhouse.sources.ftp.client import FtpConfig
-from reelhouse.sources.ftp.pool import FtpPool
+from reelhouse.sources.ftp.client import FtpClient, FtpConfig
+from reelhouse.sources.ftp.pool import FtpPool, pool_user
 
 from helpers import FTP_PASSWORD, FTP_USER, CappedFtpServer
 
@@ -36,3 +39,20 @@ class Node:
         assert self.pool._slots is not None
         self.pool._slots.join(5)
         self.slots.close()
+
+
+def until(cond: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    """Wait for a state (not a duration): fails only if it never comes."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.02)
+
+
+def acquire_as(pool: FtpPool, user: str | None) -> FtpClient:
+    """A connection of ``pool`` taken on behalf of ``user`` (the pool's fair shares)."""
+    token = pool_user.set(user)
+    try:
+        return pool.acquire()[0]
+    finally:
+        pool_user.reset(token)

@@ -25,6 +25,8 @@ from typing import Any
 
 import pytest
 from pool_nodes import CAP, Capped, Node
+from pool_nodes import acquire_as as _as
+from pool_nodes import until as _until
 
 from reelhouse.leased_slots import LeasedSlots
 from reelhouse.sources.ftp.client import FtpClient
@@ -70,21 +72,6 @@ def store(capped: Capped, redis_url: str) -> Iterator[Redis]:
     yield s
     s.r.close()
 
-
-def _until(cond: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    """Wait for a state (not a duration): fails only if it never comes."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, f"never: {what}"
-        time.sleep(0.02)
-
-
-def _as(pool: FtpPool, user: str | None) -> FtpClient:
-    token = pool_user.set(user)
-    try:
-        return pool.acquire()[0]
-    finally:
-        pool_user.reset(token)
 
 
 class Served:

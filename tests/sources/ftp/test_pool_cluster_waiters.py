@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pool_nodes import CAP, Capped, Node
+from pool_nodes import CAP, Capped, Node, until
+from pool_nodes import acquire_as as _as
 
 from reelhouse.errors import SourceBusy
 from reelhouse.sources.ftp.client import FtpClient
@@ -37,19 +38,7 @@ BOUND = 2  # ftp_user_waiters of every pool here
 
 
 def _until(cond: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    """Wait for a state (not a duration): fails only if it never comes."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, f"never: {what}"
-        time.sleep(0.02)
-
-
-def _as(pool: FtpPool, user: str | None) -> FtpClient:
-    token = pool_user.set(user)
-    try:
-        return pool.acquire()[0]
-    finally:
-        pool_user.reset(token)
+    until(cond, what, timeout)
 
 
 class Store:

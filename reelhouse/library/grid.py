@@ -330,7 +330,8 @@ def _sources_statement(kind: str, f: GridFilter, sqlite: bool) -> Any:
     bound value either way: an expanding ``IN`` of up to 60 parameters was rendered
     again by SQLAlchemy for each page, and each length was a statement of its own for
     the database to prepare (issue 14: the sources of a deep page of a 100,000-file
-    SQLite library took 0.89 ms of CPU that way, 0.46 ms this way)."""
+    SQLite library took 0.89 ms of CPU that way, 0.42-0.58 ms this way; see
+    benchmarks/README.md, "What makes the closed-loop tail")."""
     files = _file_filter(f)
 
     def owner_in(column: Any) -> Any:

@@ -286,7 +286,8 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
             log.warning("%d upload(s) from an earlier mount still pending: %s", len(left), ", ".join(left))
         for path, reply in spool.refused().items():
             log.warning("kept in the spool, refused by the server at an earlier mount (not sent again "
-                        "until written or moved; rm on the mount drops it): %r: %s", path, reply)
+                        "until written or moved; rm on the mount drops it, and so does `reelhouse drive "
+                        "spool discard` after the unmount): %r: %s", path, reply)
 
     write_status(status())
     threads = [_quiet_thread(publish, "drive-status"), _quiet_thread(watch, "drive-watch")]

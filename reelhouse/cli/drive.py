@@ -189,7 +189,7 @@ def _say_kept(folder: Path) -> None:
         if k.refused is not None:
             console.print(f"kept in the spool {folder}, refused by the server: {k.path} ({k.refused}); "
                           "not sent again until written or moved on a mount of this server; "
-                          f"`reelhouse drive spool retry {k.path}` sends it at the next mount, "
+                          f"`reelhouse drive spool retry {k.path}` has the next mount send it, "
                           f"`reelhouse drive spool discard {k.path}` drops it",
                           highlight=False, soft_wrap=True)
 
@@ -271,8 +271,8 @@ def _print_blocks(rows: Sequence[tuple[str, ...]], uploads: list[tuple[dict[str,
 #: an upload's state in the status file, as ``drive status`` prints it
 _UPLOAD_STATES = {"uploading": "uploading", "retrying": "retrying",
                   "failed": "failed, kept in the spool",
-                  "refused": "refused by the server, kept in the spool (write it again to retry; rm it on the "
-                             "mount, or `drive spool discard` after the unmount, to drop it)"}
+                  "refused": "refused by the server, kept in the spool (`drive spool retry` or write it again "
+                             "to retry; `drive spool discard` to drop it)"}
 
 
 def _size(n: int) -> str:

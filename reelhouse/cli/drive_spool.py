@@ -1,10 +1,10 @@
 """``reelhouse drive spool``: the uploads the drive keeps in its spool (not on the server:
 failed, or refused by it), listed, sent again, or discarded (:mod:`reelhouse.drive.spools`).
 
-``retry`` and ``discard`` act on the spools of mounts that have ended; a live mount's
-files are changed on the mount itself (write again, ``mv``, ``rm``) or after its
-unmount. Neither asks anything: ``discard`` takes the exact path ``list`` shows, or
-``--all``, and deletes only those spool files.
+``retry`` and ``discard`` act on the spools of mounts that have ended, and ask a live
+mount to act on its own (:mod:`reelhouse.drive.control`). Neither asks the user
+anything: each takes the exact path ``list`` shows, or ``--all``, and ``discard``
+deletes only those spool files, never the server's.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ spool_app = typer.Typer(help="Uploads kept in the drive spool (failed or refused
                         no_args_is_help=True)
 
 _PATH = typer.Argument(help="The exact path of a kept upload, as `drive spool list` shows it.")
-_ALL = typer.Option("--all", help="Every upload kept by mounts that have ended.")
+_ALL = typer.Option("--all", help="Every kept upload.")
 _SPOOL = typer.Option("--spool", help="Only this spool folder (its name or path, as `list` shows it).")
 
 
@@ -91,46 +91,62 @@ def _chosen(path: str | None, every: bool, spool: str | None) -> list[KeptFile]:
     return found
 
 
-def _live(skipped: list[KeptFile]) -> None:
-    if skipped:
-        raise e.Conflict(f"left alone: {len(skipped)} upload(s) kept by a live mount ("
-                         f"{', '.join(sorted({str(f.mount_point) for f in skipped}))}): on the mount write "
-                         "such a file again to send it or rm it to drop it, or unmount first")
+_TIMEOUT = typer.Option(help="Seconds to wait for a live mount's answer (a retry uploads the file).")
+
+
+def _act(f: KeptFile, action: str, timeout: float) -> str:
+    """``action`` (``retry`` | ``discard``) on kept file ``f``: in its spool folder when
+    its mount has ended, else asked of its live mount. Returns what to print."""
+    from reelhouse.drive import control, spools
+
+    if f.mount_point is not None:
+        if f.pid is None:
+            raise e.Conflict(f"{f.path!r} is kept in {f.folder}, which a mount starting now holds: try again")
+        return f"{control.ask(f.pid, action, f.path, timeout)} (the mount at {f.mount_point})"
+    if action == "discard":
+        spools.discard(f)
+        return f"discarded {f.path} ({_size(f.size)}, {f.state}) from the spool {f.folder}"
+    was = "refused" if spools.retry(f) else "not refused"
+    return f"{f.path} ({was}): the next mount of its server sends it (spool {f.folder})"
+
+
+def _run(action: str, path: str | None, every: bool, spool: str | None, timeout: float) -> None:
+    """``action`` on the kept files chosen; with ``--all`` each failure is said and the
+    others go on (the first failure's exit code at the end)."""
+    files = _chosen(path, every, spool)
+    if every and not files:
+        console.print("nothing kept in the drive spool")
+        return
+    failed: e.ReelhouseError | None = None
+    for f in files:
+        try:
+            console.print(_act(f, action, timeout), highlight=False, soft_wrap=True)
+        except e.ReelhouseError as exc:
+            if not every:
+                raise
+            console.print(f"{f.path}: {exc.message}", highlight=False, soft_wrap=True)
+            failed = failed or exc
+    if failed is not None:
+        raise type(failed)(f"not every kept upload was done (first: {failed.message})")
 
 
 @spool_app.command("retry")
 def spool_retry(path: Annotated[str | None, _PATH] = None, every: Annotated[bool, _ALL] = False,
-                spool: Annotated[str | None, _SPOOL] = None) -> None:
-    """Send refused uploads again: their refusal is cleared, and the next mount of their
-    server sends them (as every kept upload). Exit 3 when nothing is kept under PATH,
-    5 when a live mount holds it (write it again on the mount instead)."""
-    from reelhouse.drive.spools import retry
-
-    files = _chosen(path, every, spool)
-    for f in files if not every else [f for f in files if f.mount_point is None]:
-        was = "refused" if retry(f) else "not refused"  # a live mount's: Conflict, saying what to do
-        console.print(f"{f.path} ({was}): the next mount of its server sends it (spool {f.folder})",
-                      highlight=False, soft_wrap=True)
-    if every and not files:
-        console.print("nothing kept in the drive spool")
-    _live([f for f in files if f.mount_point is not None])
+                spool: Annotated[str | None, _SPOOL] = None, timeout: Annotated[float, _TIMEOUT] = 120.0) -> None:
+    """Send kept uploads again. A live mount clears the refusal and uploads the file now
+    (its answer says how it went); for a mount that has ended the refusal is cleared and
+    the next mount of its server sends the file. Exit 3 when nothing is kept under
+    PATH, 5 when the file is being uploaded, 6 when the mount does not answer in time;
+    a refusal again exits as the server's reply (4 permission, 2 a name, 3 not found)."""
+    _run("retry", path, every, spool, timeout)
 
 
 @spool_app.command("discard")
 def spool_discard(path: Annotated[str | None, _PATH] = None, every: Annotated[bool, _ALL] = False,
-                  spool: Annotated[str | None, _SPOOL] = None) -> None:
+                  spool: Annotated[str | None, _SPOOL] = None, timeout: Annotated[float, _TIMEOUT] = 30.0) -> None:
     """Delete kept uploads from the spool: their unsent bytes are gone for good, the
-    server's file (if any) stays as it is. Takes the exact PATH, or --all (every
-    upload kept by mounts that have ended, in --spool if given); asks nothing. Exit 3
-    when nothing is kept under PATH, 5 when a live mount holds it (rm it on the mount,
-    or unmount first)."""
-    from reelhouse.drive.spools import discard
-
-    files = _chosen(path, every, spool)
-    for f in files if not every else [f for f in files if f.mount_point is None]:
-        discard(f)  # a live mount's: Conflict, saying what to do
-        console.print(f"discarded {f.path} ({_size(f.size)}, {f.state}) from the spool {f.folder}",
-                      highlight=False, soft_wrap=True)
-    if every and not files:
-        console.print("nothing kept in the drive spool")
-    _live([f for f in files if f.mount_point is not None])
+    server's file (if any) stays as it is (and shows again on a live mount). Takes the
+    exact PATH, or --all (every kept upload, in --spool if given); asks nothing. Exit 3
+    when nothing is kept under PATH, 5 when the file is open on the mount or being
+    uploaded."""
+    _run("discard", path, every, spool, timeout)

@@ -5,8 +5,8 @@ A spool folder (``<data_dir>/drive-spool/<server>``, or a mount's ``spool_direct
 keeps ``<id>.data`` and its manifest ``<id>.json`` for each file not on the server
 (:mod:`~reelhouse.drive.manifest`). While a mount holds the folder (its ``flock``:
 :mod:`~reelhouse.drive.spool_claim`) its files are that mount's, live in its memory:
-they are listed from its status file, and changed only through the mount (write the
-file again, ``mv``, ``rm``) or once it has ended. A folder no live mount holds is
+they are listed from its status file, and changed only through the mount (the mount
+is asked: :mod:`~reelhouse.drive.control`) or once it has ended. A folder no live mount holds is
 locked for the length of each change here, so a mount starting meanwhile adopts
 nothing half-changed.
 
@@ -40,7 +40,8 @@ class KeptFile:
     ``state``: ``refused`` (the server refused it for good, ``error`` its reply: not sent
     again by itself) or ``pending`` (sent by the next mount of the server; a live
     mount's own states: ``failed``, ``uploading``, ``retrying``); ``size`` in bytes;
-    ``mount_point``: the live mount that holds the folder, None once it has ended."""
+    ``mount_point``: the live mount that holds the folder, None once it has ended;
+    ``pid``: that mount's process (None for a mount still starting: no status yet)."""
 
     folder: Path
     ident: str | None
@@ -49,6 +50,7 @@ class KeptFile:
     error: str | None
     size: int
     mount_point: str | None
+    pid: int | None = None
 
     def public(self) -> dict[str, Any]:
         """The JSON form (``drive spool list --json``)."""
@@ -82,7 +84,7 @@ def kept_files(root: Path, mounts: Iterable[Mapping[str, Any]]) -> list[KeptFile
         mount = live.get(name)
         if mount is not None:
             out += [KeptFile(folder, None, str(u["path"]), str(u.get("state", "failed")), u.get("error"),
-                             int(u.get("size") or 0), str(mount["mount_point"]))
+                             int(u.get("size") or 0), str(mount["mount_point"]), int(mount["pid"]))
                     for u in sorted(mount.get("pending_uploads", []), key=lambda u: str(u["path"]))]
             continue
         held = _held(folder)

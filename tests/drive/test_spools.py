@@ -1,7 +1,8 @@
 """``reelhouse drive spool list|retry|discard`` on real mounts of pyftpdlib: refused edits
 of a file the server has (``rm`` on the mount would delete the server's copy) are
 listed, sent again once the server takes them, or discarded, nothing else touched;
-a live mount's files are left alone; bad input is one line and a clear exit code."""
+on a live mount (asked through its run dir) and on the spool of one that has ended;
+bad input is one line and a clear exit code."""
 
 from __future__ import annotations
 
@@ -53,8 +54,12 @@ def _edit_refused(m: Mount, names: dict[str, str]) -> None:
     status_until(m.env, lambda st: len([u for s in st for u in s["pending_uploads"]]) == len(names))
 
 
-def test_refused_edits_are_listed_retried_and_discarded(ftp_server: EmbeddedFtpServer, ftp_root: Path,
-                                                        mount: Mounter) -> None:
+def test_a_live_mount_retries_and_discards_when_asked(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                      mount: Mounter) -> None:
+    """Refused edits of files the server has, on a live mount: listed with the mount
+    point; ``retry`` uploads at once (refused again while the server refuses: exit 4,
+    still kept; sent once it takes it); ``discard`` drops the edit and the mount shows
+    the server's copy again; a file open on the mount is not discarded (exit 5)."""
     locked = ftp_root / "locked"
     locked.mkdir()
     (locked / "old.txt").write_text("the server's copy")
@@ -63,18 +68,47 @@ def test_refused_edits_are_listed_retried_and_discarded(ftp_server: EmbeddedFtpS
     authorizer.override_perm(FTP_USER, str(locked), perm="elr", recursive=True)
     m = mount(*_login(ftp_server))
     _edit_refused(m, {"old.txt": "my edit", "other.txt": "my other edit"})
-
-    # while the mount lives: listed with its mount point, left alone by retry and discard
     kept = _kept(m.env)
     assert [(k["path"], k["state"], k["size"], k["mount_point"]) for k in kept] == [
         ("locked/old.txt", "refused", 7, str(m.path)), ("locked/other.txt", "refused", 13, str(m.path))], kept
     assert "550 Not enough privileges." in kept[0]["error"]
-    for verb in ("retry", "discard"):
-        done = run_cli(m.env, "drive", "spool", verb, "locked/old.txt")
-        assert done.returncode == 5 and "live mount at" in done.stderr, done
-        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
-    done = run_cli(m.env, "drive", "spool", "discard", "--all")
-    assert done.returncode == 5 and "left alone: 2 upload(s) kept by a live mount" in done.stderr, done
+
+    done = run_cli(m.env, "drive", "spool", "retry", "locked/old.txt")  # the server still refuses
+    assert done.returncode == 4 and "Not enough privileges" in done.stderr, done
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+    held = (m.path / "locked" / "other.txt").open("ab")  # a writer holds it
+    done = run_cli(m.env, "drive", "spool", "discard", "locked/other.txt")
+    assert done.returncode == 5 and "open on the mount" in done.stderr, done
+    held.close()
+    done = run_cli(m.env, "drive", "spool", "discard", "locked/other.txt")
+    assert done.returncode == 0 and "discarded locked/other.txt" in done.stdout, done
+    assert (m.path / "locked" / "other.txt").read_text() == "the server's other copy"
+    assert (locked / "other.txt").read_text() == "the server's other copy"
+    assert [(k["path"], k["state"]) for k in _kept(m.env)] == [("locked/old.txt", "refused")]
+
+    authorizer.override_perm(FTP_USER, str(locked), perm="elradfmwMT", recursive=True)
+    done = run_cli(m.env, "drive", "spool", "retry", "locked/old.txt")
+    assert done.returncode == 0 and "uploaded" in done.stdout, done
+    assert (locked / "old.txt").read_text() == "my edit"
+    assert _until(lambda: _kept(m.env) == [])
+    assert m.stop() == 0
+    assert _spool_files(m.env) == []
+
+
+def test_refused_edits_of_an_ended_mount_are_retried_and_discarded(ftp_server: EmbeddedFtpServer,
+                                                                   ftp_root: Path, mount: Mounter) -> None:
+    """The spool of a mount that has ended: listed; bad input is one line and a clear
+    exit code; ``discard PATH`` deletes that file's spool files only; ``retry PATH``
+    clears its refusal and the next mount sends it; ``discard --all`` empties the spool,
+    the server's files as they were."""
+    locked = ftp_root / "locked"
+    locked.mkdir()
+    (locked / "old.txt").write_text("the server's copy")
+    (locked / "other.txt").write_text("the server's other copy")
+    authorizer = ftp_server.server.handler.authorizer  # type: ignore[attr-defined]
+    authorizer.override_perm(FTP_USER, str(locked), perm="elr", recursive=True)
+    m = mount(*_login(ftp_server))
+    _edit_refused(m, {"old.txt": "my edit", "other.txt": "my other edit"})
     assert m.stop() != 0  # the refused edits are kept
 
     kept = _kept(m.env)
@@ -94,26 +128,22 @@ def test_refused_edits_are_listed_retried_and_discarded(ftp_server: EmbeddedFtpS
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert len(_spool_files(m.env)) == 4
 
-    # discard one by its exact path: its spool files go, the server's file stays
     done = run_cli(m.env, "drive", "spool", "discard", "locked/other.txt")
     assert done.returncode == 0 and "discarded locked/other.txt" in done.stdout, done
     assert [k["path"] for k in _kept(m.env)] == ["locked/old.txt"]
     assert len(_spool_files(m.env)) == 2
     assert (locked / "other.txt").read_text() == "the server's other copy"
 
-    # retry the other once the server takes it: the next mount sends it
     done = run_cli(m.env, "drive", "spool", "retry", "locked/old.txt")
     assert done.returncode == 0 and "next mount of its server sends it" in done.stdout, done
     assert [(k["path"], k["state"]) for k in _kept(m.env)] == [("locked/old.txt", "pending")]
     authorizer.override_perm(FTP_USER, str(locked), perm="elradfmwMT", recursive=True)
     m = mount(*_login(ftp_server))
     assert _until(lambda: (locked / "old.txt").read_text() == "my edit")
-    assert status_until(m.env, lambda st: [u for s in st for u in s["pending_uploads"]] == []) is not None
     assert (m.path / "locked" / "other.txt").read_text() == "the server's other copy"
     assert m.stop() == 0
     assert _kept(m.env) == [] and _spool_files(m.env) == []
 
-    # --all discards every kept upload of ended mounts
     authorizer.override_perm(FTP_USER, str(locked), perm="elr", recursive=True)
     m = mount(*_login(ftp_server))
     _edit_refused(m, {"old.txt": "again", "new.txt": "a new draft"})

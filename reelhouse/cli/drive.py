@@ -23,12 +23,14 @@ from rich.table import Table
 
 from reelhouse import errors as e
 from reelhouse.cli.common import console
+from reelhouse.cli.drive_spool import spool_app
 from reelhouse.drive.settings import DriveSettings, load_file
 
 __all__ = ["drive_app"]
 
 drive_app = typer.Typer(help="Mount an FTP server, a source or the library as a folder.",
                         no_args_is_help=True)
+drive_app.add_typer(spool_app, name="spool")
 
 
 def _logging(s: DriveSettings) -> None:
@@ -171,8 +173,8 @@ def _say_kept(folder: Path) -> None:
     """Name the uploads a mount that ended left in its spool ``folder``: those the server
     did not take (or it stopped answering at unmount), which the next mount of the same
     server sends, and those it refused for good, which stay until the user removes them
-    (``rm`` on a mount of that server). Nothing is lost. Unreadable folders are passed
-    over."""
+    (``rm`` on a mount of that server, or ``drive spool discard``). Nothing is lost.
+    Unreadable folders are passed over."""
     from reelhouse.drive.spool import kept_uploads
 
     try:
@@ -186,7 +188,9 @@ def _say_kept(folder: Path) -> None:
     for k in kept:
         if k.refused is not None:
             console.print(f"kept in the spool {folder}, refused by the server: {k.path} ({k.refused}); "
-                          "not sent again until written or moved on a mount of this server, rm there drops it",
+                          "not sent again until written or moved on a mount of this server; "
+                          f"`reelhouse drive spool retry {k.path}` has the next mount send it, "
+                          f"`reelhouse drive spool discard {k.path}` drops it",
                           highlight=False, soft_wrap=True)
 
 
@@ -267,7 +271,8 @@ def _print_blocks(rows: Sequence[tuple[str, ...]], uploads: list[tuple[dict[str,
 #: an upload's state in the status file, as ``drive status`` prints it
 _UPLOAD_STATES = {"uploading": "uploading", "retrying": "retrying",
                   "failed": "failed, kept in the spool",
-                  "refused": "refused by the server, kept in the spool (rm it on the mount to drop it)"}
+                  "refused": "refused by the server, kept in the spool (`drive spool retry` or write it again "
+                             "to retry; `drive spool discard` to drop it)"}
 
 
 def _size(n: int) -> str:

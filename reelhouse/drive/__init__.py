@@ -24,6 +24,9 @@ The package map (imports point down):
 - ``fs``        the filesystem operations over a :class:`~reelhouse.sources.base.Source`,
                 platform-free: paths in, :class:`~reelhouse.drive.tree.Attr` and bytes out,
                 ``OSError(errno)`` on failure (the façade over the five above)
+- ``spools``    the uploads kept in the spool folders of mounts that have ended:
+                list, clear a refusal, discard (``reelhouse drive spool``)
+- ``control``   a live mount asked by another process to retry or discard a kept upload
 - ``library``   the ``library`` view: the organised library as a read-only Source
 - ``mount``     one mount's life: checks, health monitor, keepalive, status, clean exit
 - ``fuse``      the thin mfusepy adapter (FUSE 3 on Linux, macFUSE, WinFsp)

@@ -26,6 +26,7 @@ __all__ = ["BlockCache", "ListingCache"]
 class _Listing:
     entries: dict[str, Entry]
     expires: float
+    fetched: float  # when the server gave it (our own changes are laid over it since)
 
 
 class ListingCache:
@@ -88,7 +89,7 @@ class ListingCache:
         with self._lock:
             if since is not None and self._stale(folder, since):
                 return
-            self._dirs[folder] = _Listing({x.name: x for x in entries}, now + self.directory_ttl)
+            self._dirs[folder] = _Listing({x.name: x for x in entries}, now + self.directory_ttl, now)
             for x in entries:
                 self._attrs[x.path] = (x, now + self.metadata_ttl)
 
@@ -99,6 +100,15 @@ class ListingCache:
             if got is None or got.expires <= self._clock():
                 return None
             return list(got.entries.values())
+
+    def listed_within(self, folder: str, seconds: float) -> bool:
+        """Was the cached listing of ``folder`` given by the server less than ``seconds``
+        ago (and is it still fresh)? Our own changes since are in it; another client's
+        are not."""
+        now = self._clock()
+        with self._lock:
+            got = self._dirs.get(folder)
+            return got is not None and got.expires > now and now - got.fetched < seconds
 
     def lookup(self, path: str) -> Entry | bool | None:
         """``Entry`` if known and fresh; ``False`` if a fresh listing of the parent

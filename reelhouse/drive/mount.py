@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reelhouse.drive import control
 from reelhouse.drive.cache import BlockCache, ListingCache
 from reelhouse.drive.fs import DriveFS
 from reelhouse.drive.settings import DriveSettings
@@ -286,10 +287,12 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
             log.warning("%d upload(s) from an earlier mount still pending: %s", len(left), ", ".join(left))
         for path, reply in spool.refused().items():
             log.warning("kept in the spool, refused by the server at an earlier mount (not sent again "
-                        "until written or moved; rm on the mount drops it): %r: %s", path, reply)
+                        "until written or moved, or `reelhouse drive spool retry`; rm on the mount or "
+                        "`reelhouse drive spool discard` drops it): %r: %s", path, reply)
 
     write_status(status())
-    threads = [_quiet_thread(publish, "drive-status"), _quiet_thread(watch, "drive-watch")]
+    threads = [_quiet_thread(publish, "drive-status"), _quiet_thread(watch, "drive-watch"),
+               _quiet_thread(lambda: control.serve(control.SpoolActions(fs), stop), "drive-control")]
     if not read_only:
         threads.append(_quiet_thread(recover, "drive-recover"))
     left: list[str] = []

@@ -11,13 +11,15 @@ its ``.part``: :mod:`~reelhouse.drive.manifest`), ``drive status`` lists it as
 pending, and the next mount of the same server retries it (:meth:`Spool.recover`).
 
 A file the server refused for good (:func:`~reelhouse.drive.uploader.refusal`:
-permission, a name it does not allow) is kept too, with the server's reply: ``drive
-status`` lists it as ``refused``, and nothing sends it again by itself (not a close
-that wrote nothing, not the server coming back, not the unmount or the next mount); the
-user's next write, ``mv`` or ``fsync`` of it tries again, and ``rm`` on the mount drops
-it (the server not asked when it has no such file, so also where it refuses every
-write). Only a refused file holding no byte is dropped at its last close (nothing
-written is lost; it never reached the server).
+permission, a name it does not allow, a STOR answered "not found") is kept too, with
+the server's reply: ``drive status`` lists it as ``refused``, and nothing sends it again
+by itself (not a close that wrote nothing, not the server coming back, not the unmount
+or the next mount); the user's next write, ``mv`` or ``fsync`` of it, or ``reelhouse
+drive spool retry``, tries again, and ``rm`` on the mount drops it (the server not asked
+when it has no such file, so also where it refuses every write), as does ``reelhouse
+drive spool discard`` (:mod:`~reelhouse.drive.control`, :mod:`~reelhouse.drive.spools`).
+Only a refused file holding no byte is dropped at its last close (nothing written is
+lost; it never reached the server).
 
 Nothing written is dropped silently: a file is dropped only once the server deleted
 it, once it was replaced, or as said above. A mount holds its spool folder locked; a

@@ -4,6 +4,7 @@ files being written in the spool laid over them.
 
 from __future__ import annotations
 
+import builtins
 import time
 from dataclasses import dataclass
 
@@ -79,6 +80,20 @@ class Tree:
         got = self.prefetch.take(folder)
         if got is not None:
             return got
+        since = self.listings.mark()
+        entries = self.source.list(folder)
+        self.health.ok()
+        self.listings.put_listing(folder, entries, since)
+        return entries
+
+    def recent(self, folder: str, within: float) -> builtins.list[Entry]:
+        """The server's listing of ``folder`` as it was at most ``within`` seconds ago:
+        the cached one if the server gave it that recently, else asked now (and
+        cached). Raises what a listing raises."""
+        if self.listings.listed_within(folder, within):
+            cached = self.listings.listing(folder)
+            if cached is not None:
+                return cached
         since = self.listings.mark()
         entries = self.source.list(folder)
         self.health.ok()

@@ -14,7 +14,8 @@ between them (``retry_attempts`` and ``retry_delay_seconds`` of ``[connection]``
 the server answered with a refusal is not: trying again at once would not help. The
 last error is raised and the spool file stays, dirty. A full server (452/552) is tried
 again later (when the server is back up, at the next mount); a refusal for good
-(:func:`refusal`: permission, a name the server does not allow) is kept with the
+(:func:`refusal`: permission, a name the server does not allow, a STOR answered "not
+found": :class:`StoreNotFound`) is kept with the
 server's reply (:attr:`SpoolFile.refused`) and tried again only when the user acts
 (writes the file, moves it, fsync).
 :meth:`Uploader.stop` (an unmount that cannot wait any longer) ends the retries and
@@ -34,7 +35,7 @@ from reelhouse.drive.status import Counters
 from reelhouse.errors import InvalidInput, NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
 
-__all__ = ["NameRewritten", "Uploader", "refusal"]
+__all__ = ["NameRewritten", "StoreNotFound", "Uploader", "refusal"]
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,33 @@ class NameRewritten(InvalidInput):
     server, the name is not."""
 
 
+class StoreNotFound(NotFound):
+    """The server answered the upload's STOR "not found" (550 "No such file or
+    directory" from pyftpdlib, pure-ftpd's 553 "Can't open that file: No such file or
+    directory"; 550 is also some servers' answer to a name they will not create, RFC 959
+    §4.2 "File unavailable"): the file's folder is gone (another client deleted it) or
+    the name is not allowed. Neither changes by itself: a refusal (:func:`refusal`),
+    ENOENT at close."""
+
+
 def refusal(exc: ReelhouseError) -> bool:
     """Did the server refuse an upload for good: permission (550/553/532 that say so,
-    vsftpd's "553 Could not create file.") or a name it does not allow (553, 501; RFC 959
-    §4.2: 553 "Requested action not taken. File name not allowed.")? Such a file is not
-    tried again by itself (at a close that wrote nothing, when the server is back up,
-    at unmount, at the next mount); a full server (452/552) and a lost connection are."""
+    vsftpd's "553 Could not create file."), a name it does not allow (553, 501; RFC 959
+    §4.2: 553 "Requested action not taken. File name not allowed."), or a STOR answered
+    "not found" (:class:`StoreNotFound`: the folder is gone)? Such a file is not tried
+    again by itself (at a close that wrote nothing, when the server is back up, at
+    unmount, at the next mount); a full server (452/552), a lost connection and a
+    ``.part`` that vanished after its STOR (another client's doing) are."""
+    if isinstance(exc, StoreNotFound):
+        return True
     return isinstance(exc, PermissionDenied | InvalidInput) and not isinstance(exc, NameRewritten)
+
+
+def _stor_error(exc: BaseException) -> BaseException:
+    """``exc`` as raised by a STOR: a NotFound becomes :class:`StoreNotFound`."""
+    if isinstance(exc, NotFound) and not isinstance(exc, StoreNotFound):
+        return StoreNotFound(exc.message)
+    return exc
 
 
 class Uploader:
@@ -133,7 +154,7 @@ class Uploader:
                     raise
                 node.refused = None
                 if not isinstance(exc, SourceUnavailable):
-                    break  # full (452/552), or the folder is gone: tried again later, not now
+                    break  # full (452/552), or the .part vanished: tried again later, not now
                 if attempt + 1 < self.attempts and not self.stopping:
                     log.warning("upload of %r: try %d of %d failed: %s; next try in %g s", node.path,
                                 attempt + 1, self.attempts, exc.message, self.delay * 2 ** attempt)
@@ -179,6 +200,8 @@ class Uploader:
         earlier, node.stream_error = node.stream_error, None
         if streamer is not None and streamer.error is not None:
             earlier = (streamer.part, streamer.error)
+        if earlier is not None:
+            earlier = (earlier[0], _stor_error(earlier[1]))
         chosen = node.part
         part = node.sending = self.part_of(node)
         if part != chosen:
@@ -192,7 +215,10 @@ class Uploader:
             if earlier is not None and earlier[0] == part and isinstance(earlier[1], ReelhouseError) \
                     and refusal(earlier[1]):
                 raise earlier[1]  # refused while the file was written: this STOR would be too
-            self.source.write(part, node.chunks())
+            try:
+                self.source.write(part, node.chunks())
+            except NotFound as exc:
+                raise _stor_error(exc) from exc
         got = remote_size(self.source, part)
         if got != size:
             raise SourceUnavailable(f"upload of {node.path!r} incomplete: the server has {got} "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,9 @@ from reelhouse.sources.memory import MemorySource
 
 
 def make_fs(tmp_path: Path, src: MemorySource, read_only: bool = False, ttl: float = 30.0,
-            spool_dir: str = "spool") -> DriveFS:
+            spool_dir: str = "spool", clock: Callable[[], float] | None = None) -> DriveFS:
     counters = Counters()
-    return DriveFS(src, listings=ListingCache(ttl, ttl), blocks=BlockCache(tmp_path / "blocks", 8 << 20,
+    return DriveFS(src, listings=ListingCache(ttl, ttl, clock), blocks=BlockCache(tmp_path / "blocks", 8 << 20,
                    block_size=64 * 1024), spool=Spool(tmp_path / spool_dir, src, counters, attempts=2, delay=0),
                    counters=counters, health=Health(), read_only=read_only)
 

@@ -5,11 +5,14 @@ hostile listing."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
+import pytest
 from drive.test_fs import make_fs
 
+from reelhouse.drive.fs import EXCLUSIVE_FRESH
 from reelhouse.sources.base import Entry
 from reelhouse.sources.memory import MemorySource
 
@@ -62,3 +65,35 @@ def test_a_listed_name_the_kernel_cannot_carry_is_left_out(tmp_path: Path) -> No
     fs = make_fs(tmp_path, Hostile({"a": b"real"}))
     assert [name for name, _ in fs.readdir("/")] == ["a"]
     assert fs.getattr("/a").size == 4
+
+
+def test_an_exclusive_create_lists_its_folder_again_unless_just_listed(tmp_path: Path) -> None:
+    # another client made "lock" after the folder was listed (the cache keeps it 30 s):
+    # within EXCLUSIVE_FRESH of that listing it is trusted (a cp of many files into one
+    # folder lists it at most that often); later, O_EXCL lists the folder again first:
+    # EEXIST, and the other client's bytes stay
+    class Counted(MemorySource):
+        listed = 0
+
+        def list(self, path: str) -> list[Entry]:
+            self.listed += 1
+            return super().list(path)
+
+    now = [1000.0]
+    src = Counted({"notes.txt": b"mine"})
+    fs = make_fs(tmp_path, src, clock=lambda: now[0])
+    assert [name for name, _ in fs.readdir("/")] == ["notes.txt"] and src.listed == 1
+    fh = fs.create("/early", os.O_WRONLY | os.O_CREAT | os.O_EXCL)  # just listed: no listing
+    fs.release(fh)
+    assert src.listed == 1
+    src.files["lock"], src.mtimes["lock"] = b"theirs", 1.0
+    now[0] += EXCLUSIVE_FRESH
+    with pytest.raises(OSError) as info:
+        fs.create("/lock", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    assert info.value.errno == errno.EEXIST and src.listed == 2
+    assert src.files["lock"] == b"theirs"
+    assert sorted(name for name, _ in fs.readdir("/")) == ["early", "lock", "notes.txt"] and src.listed == 2
+    now[0] += 0.1
+    fh = fs.create("/free", os.O_WRONLY | os.O_CREAT | os.O_EXCL)  # listed 0.1 s ago
+    fs.release(fh)
+    assert src.files["free"] == b"" and src.listed == 2

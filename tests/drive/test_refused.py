@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -281,3 +282,84 @@ def test_pureftpd_refusals_are_kept_and_not_tried_again(tmp_path: Path, mount: M
         assert "refused by the server:" not in m.output(), m.output()
         assert _spool_files(m.env) == []
         assert sorted(os.listdir(home)) == ["locked", "open.txt"] and os.listdir(home / "locked") == []
+
+
+def _vanished_folder_is_refused(m: Mount, folder: Path, stors: Callable[[], int]) -> None:
+    """Write ``gone/draft.txt`` through ``m`` while another client deletes ``gone``
+    (``folder``) on the server: the close's STOR is answered "not found" (ENOENT), once;
+    the file is kept, listed as refused with the reply, and not sent again by itself
+    (the mount retries what failed once per keepalive second: none comes)."""
+    f = (m.path / "gone" / "draft.txt").open("w")
+    f.write("a draft")
+    f.flush()
+    shutil.rmtree(folder)  # another client removes the folder meanwhile
+    with pytest.raises(OSError) as info:
+        f.close()
+    assert info.value.errno == errno.ENOENT, info.value
+    [upload] = _uploads(m, lambda ups: len(ups) == 1 and ups[0]["state"] == "refused")
+    assert (upload["path"], upload["state"], upload["size"]) == ("gone/draft.txt", "refused", 7), upload
+    time.sleep(3.5)  # three keepalive rounds, each of which retries a failed upload
+    assert stors() == 1
+    assert m.stop() != 0  # kept in the spool, said at exit
+    assert stors() == 1
+    assert m.output().count("upload of 'gone/draft.txt' refused by the server") == 1, m.output()
+    assert "try 1 of" not in m.output() and "failed after" not in m.output(), m.output()
+
+
+def test_a_stor_into_a_vanished_folder_is_refused_not_retried(ftp_root: Path, tmp_path: Path,
+                                                            mount: Mounter) -> None:
+    """pyftpdlib answers a STOR into a folder another client deleted "550 No such file or
+    directory.": a refusal (the folder will not come back by itself), not a failure
+    retried forever; the next mount keeps it as refused and sends nothing. A 550 for a
+    name (a server's own rule) is the same."""
+    from pyftpdlib.handlers import FTPHandler
+
+    def stor(self: FTPHandler, file: str, mode: str = "w") -> None:
+        if "nope" in os.path.basename(file):
+            self.respond("550 Prohibited file name.")
+        else:
+            FTPHandler.ftp_STOR(self, file, mode)
+
+    (ftp_root / "gone").mkdir()
+    commands = Commands()
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=free_port(),
+                               handler_overrides={**commands.overrides, "ftp_STOR": stor}).start()
+    conf = tmp_path / "drive.toml"
+    conf.write_text("[connection]\nretry_attempts = 3\nretry_delay_seconds = 0.2\nkeepalive_interval_seconds = 1\n")
+    args = ["--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER, "--password", FTP_PASSWORD,
+            "--config", str(conf)]
+    try:
+        m = mount(*args)
+        _vanished_folder_is_refused(m, ftp_root / "gone", lambda: len(_stors(commands)))
+        commands.clear()
+        m = mount(*args)
+        with pytest.raises(OSError) as info:
+            (m.path / "nope.txt").write_text("x")
+        assert info.value.errno == errno.ENOENT
+        uploads = _uploads(m, lambda ups: len(ups) == 2)
+        states = {u["path"]: (u["state"], u["error"].rpartition(": ")[2]) for u in uploads}
+        assert states == {"gone/draft.txt": ("refused", "550 No such file or directory."),
+                          "nope.txt": ("refused", "550 Prohibited file name.")}, states
+        time.sleep(2.5)
+        assert _stors(commands) == ["STOR /nope.txt.part"], commands.changes()
+        m.stop()
+    finally:
+        stop_without_leaks(server)
+
+
+@pytest.mark.ftpd
+def test_pureftpd_stor_into_a_vanished_folder_is_refused(tmp_path: Path, mount: Mounter) -> None:
+    """pure-ftpd answering a STOR into a folder deleted behind the mount: refused
+    (ENOENT), kept, not tried again by the keepalive rounds or the unmount."""
+    def fill(home: Path) -> None:
+        (home / "gone").mkdir()
+
+    with pure_ftpd(tmp_path, fill) as (port, home):
+        conf = tmp_path / "drive.toml"
+        conf.write_text("[connection]\nretry_attempts = 3\nretry_delay_seconds = 0.2\n"
+                        "keepalive_interval_seconds = 1\n[logging]\nlevel = \"info\"\n")
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD,
+                  "--config", str(conf))
+        _vanished_folder_is_refused(  # each try logs once (pure-ftpd's commands are not counted)
+            m, home / "gone", lambda: len(re.findall(r"upload of 'gone/draft.txt' (refused|failed)", m.output())))
+        assert sorted(os.listdir(home)) == []

@@ -32,7 +32,8 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     the text says so (pure-ftpd: "Can't open that file: Permission denied"; vsftpd's "Could not
     create file."), 451 → PermissionDenied when the text says so (pure-ftpd answers every
     failed RNTO "451 Rename/move failure: <strerror>"; NotFound when that is "No such file
-    or directory"), else 553 and
+    or directory"; so is pure-ftpd's 553 "Can't open that file: No such file or
+    directory", a STOR into a folder that is gone), else 553 and
     500/501/504 (a request the server cannot parse, e.g. a name too long) → InvalidInput,
     452/552 → StorageFull, other 4xx → SourceUnavailable; network failures and timeouts
     → SourceUnavailable.
@@ -59,7 +60,9 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
         if code == "550" and "outside the user's root" in low:  # pyftpdlib: a link out of its root
             return LinkNotFollowed(f"skipped: a link the FTP server will not follow (it points outside the "
                                    f"server's root) while {what}: {text}")
-        if code in ("550", "450") or (code == "451" and "no such file" in low):
+        if code in ("550", "450") or (code in ("451", "553") and "no such file" in low):
+            # 553: pure-ftpd's STOR into a folder that is gone ("Can't open that file: No
+            # such file or directory")
             return NotFound(f"not found on the FTP server while {what}: {text}")
         if code == "501" and ("no such" in text.lower() or "not a dir" in text.lower()):
             return NotFound(f"not found on the FTP server while {what}: {text}")

@@ -62,6 +62,8 @@ def test_config_repr_hides_the_password() -> None:
         (ftplib.error_perm("553 File name not allowed."), InvalidInput),
         (ftplib.error_perm("553 Can't open that file: Permission denied"), PermissionDenied),
         (ftplib.error_perm("553 Prohibited file name: .env"), InvalidInput),  # pure-ftpd -x
+        # pure-ftpd: a STOR into a folder that is gone
+        (ftplib.error_perm("553 Can't open that file: No such file or directory"), NotFound),
         (ftplib.error_perm("532 Need account for storing files."), PermissionDenied),  # RFC 959 §4.2
         (ftplib.error_temp("452 Insufficient storage space"), StorageFull),
         (ftplib.error_perm("552 Exceeded storage allocation"), StorageFull),

@@ -1,0 +1,157 @@
+"""``reelhouse drive spool list|retry|discard`` on real mounts of pyftpdlib: refused edits
+of a file the server has (``rm`` on the mount would delete the server's copy) are
+listed, sent again once the server takes them, or discarded, nothing else touched;
+on a live mount (asked through its run dir) and on the spool of one that has ended;
+bad input is one line and a clear exit code."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from drive.support import Mount, Mounter, run_cli, status_until
+
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+from helpers import FTP_PASSWORD, FTP_USER
+
+pytestmark = pytest.mark.requires_fuse
+
+
+def _login(server: EmbeddedFtpServer) -> list[str]:
+    return ["--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER, "--password", FTP_PASSWORD]
+
+
+def _kept(env: dict[str, str]) -> list[dict[str, Any]]:
+    done = run_cli(env, "drive", "spool", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    return list(json.loads(done.stdout))
+
+
+def _until(check: Callable[[], bool], timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def _spool_files(env: dict[str, str]) -> list[str]:
+    root = Path(env["REELHOUSE_DATA_DIR"]) / "drive-spool"
+    return sorted(p.name for p in root.rglob("*") if p.is_file() and p.suffix in (".data", ".json"))
+
+
+def _edit_refused(m: Mount, names: dict[str, str]) -> None:
+    """Write ``names`` (name → text) into ``locked/`` through ``m``: each close EACCES."""
+    for name, text in names.items():
+        with pytest.raises(PermissionError):
+            (m.path / "locked" / name).write_text(text)
+    status_until(m.env, lambda st: len([u for s in st for u in s["pending_uploads"]]) == len(names))
+
+
+def test_a_live_mount_retries_and_discards_when_asked(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                      mount: Mounter) -> None:
+    """Refused edits of files the server has, on a live mount: listed with the mount
+    point; ``retry`` uploads at once (refused again while the server refuses: exit 4,
+    still kept; sent once it takes it); ``discard`` drops the edit and the mount shows
+    the server's copy again; a file open on the mount is not discarded (exit 5)."""
+    locked = ftp_root / "locked"
+    locked.mkdir()
+    (locked / "old.txt").write_text("the server's copy")
+    (locked / "other.txt").write_text("the server's other copy")
+    authorizer = ftp_server.server.handler.authorizer  # type: ignore[attr-defined]
+    authorizer.override_perm(FTP_USER, str(locked), perm="elr", recursive=True)
+    m = mount(*_login(ftp_server))
+    _edit_refused(m, {"old.txt": "my edit", "other.txt": "my other edit"})
+    kept = _kept(m.env)
+    assert [(k["path"], k["state"], k["size"], k["mount_point"]) for k in kept] == [
+        ("locked/old.txt", "refused", 7, str(m.path)), ("locked/other.txt", "refused", 13, str(m.path))], kept
+    assert "550 Not enough privileges." in kept[0]["error"]
+
+    done = run_cli(m.env, "drive", "spool", "retry", "locked/old.txt")  # the server still refuses
+    assert done.returncode == 4 and "Not enough privileges" in done.stderr, done
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
+    held = (m.path / "locked" / "other.txt").open("ab")  # a writer holds it
+    done = run_cli(m.env, "drive", "spool", "discard", "locked/other.txt")
+    assert done.returncode == 5 and "open on the mount" in done.stderr, done
+    held.close()
+    done = run_cli(m.env, "drive", "spool", "discard", "locked/other.txt")
+    assert done.returncode == 0 and "discarded locked/other.txt" in done.stdout, done
+    assert (m.path / "locked" / "other.txt").read_text() == "the server's other copy"
+    assert (locked / "other.txt").read_text() == "the server's other copy"
+    assert [(k["path"], k["state"]) for k in _kept(m.env)] == [("locked/old.txt", "refused")]
+
+    authorizer.override_perm(FTP_USER, str(locked), perm="elradfmwMT", recursive=True)
+    done = run_cli(m.env, "drive", "spool", "retry", "locked/old.txt")
+    assert done.returncode == 0 and "uploaded" in done.stdout, done
+    assert (locked / "old.txt").read_text() == "my edit"
+    assert _until(lambda: _kept(m.env) == [])
+    assert m.stop() == 0
+    assert _spool_files(m.env) == []
+
+
+def test_refused_edits_of_an_ended_mount_are_retried_and_discarded(ftp_server: EmbeddedFtpServer,
+                                                                   ftp_root: Path, mount: Mounter) -> None:
+    """The spool of a mount that has ended: listed; bad input is one line and a clear
+    exit code; ``discard PATH`` deletes that file's spool files only; ``retry PATH``
+    clears its refusal and the next mount sends it; ``discard --all`` empties the spool,
+    the server's files as they were."""
+    locked = ftp_root / "locked"
+    locked.mkdir()
+    (locked / "old.txt").write_text("the server's copy")
+    (locked / "other.txt").write_text("the server's other copy")
+    authorizer = ftp_server.server.handler.authorizer  # type: ignore[attr-defined]
+    authorizer.override_perm(FTP_USER, str(locked), perm="elr", recursive=True)
+    m = mount(*_login(ftp_server))
+    _edit_refused(m, {"old.txt": "my edit", "other.txt": "my other edit"})
+    assert m.stop() != 0  # the refused edits are kept
+
+    kept = _kept(m.env)
+    assert [(k["path"], k["state"], k["mount_point"]) for k in kept] == [
+        ("locked/old.txt", "refused", None), ("locked/other.txt", "refused", None)], kept
+    said = " ".join(run_cli(m.env, "drive", "spool", "list").stdout.split())
+    assert "locked/old.txt" in said and "refused" in said, said
+
+    # bad input: one line, a clear exit code, nothing changed
+    for args, code, words in ((["discard"], 2, "give the exact PATH"),
+                              (["discard", "locked/old.txt", "--all"], 2, "not both"),
+                              (["discard", "old.txt"], 3, "no upload kept in the spool as 'old.txt'"),
+                              (["retry", "locked/nope.txt"], 3, "no upload kept"),
+                              (["discard", "--all", "--spool", "elsewhere"], 3, "nothing kept in a spool named")):
+        done = run_cli(m.env, "drive", "spool", *args)
+        assert done.returncode == code and words in done.stderr, (args, done)
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert len(_spool_files(m.env)) == 4
+
+    done = run_cli(m.env, "drive", "spool", "discard", "locked/other.txt")
+    assert done.returncode == 0 and "discarded locked/other.txt" in done.stdout, done
+    assert [k["path"] for k in _kept(m.env)] == ["locked/old.txt"]
+    assert len(_spool_files(m.env)) == 2
+    assert (locked / "other.txt").read_text() == "the server's other copy"
+
+    done = run_cli(m.env, "drive", "spool", "retry", "locked/old.txt")
+    assert done.returncode == 0 and "next mount of its server sends it" in done.stdout, done
+    assert [(k["path"], k["state"]) for k in _kept(m.env)] == [("locked/old.txt", "pending")]
+    authorizer.override_perm(FTP_USER, str(locked), perm="elradfmwMT", recursive=True)
+    m = mount(*_login(ftp_server))
+    assert _until(lambda: (locked / "old.txt").read_text() == "my edit")
+    assert (m.path / "locked" / "other.txt").read_text() == "the server's other copy"
+    assert m.stop() == 0
+    assert _kept(m.env) == [] and _spool_files(m.env) == []
+
+    authorizer.override_perm(FTP_USER, str(locked), perm="elr", recursive=True)
+    m = mount(*_login(ftp_server))
+    _edit_refused(m, {"old.txt": "again", "new.txt": "a new draft"})
+    assert m.stop() != 0
+    done = run_cli(m.env, "drive", "spool", "discard", "--all")
+    assert done.returncode == 0 and done.stdout.count("discarded ") == 2, done
+    assert _kept(m.env) == [] and _spool_files(m.env) == []
+    assert sorted(p.name for p in locked.iterdir()) == ["old.txt", "other.txt"]
+    assert (locked / "old.txt").read_text() == "my edit"
+    done = run_cli(m.env, "drive", "spool", "discard", "--all")
+    assert done.returncode == 0 and "nothing kept" in done.stdout, done

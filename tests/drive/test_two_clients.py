@@ -1,0 +1,89 @@
+"""Two clients of one server: a mount whose listing cache (30 s) still says a name is
+free, and a second FTP client (ftplib, as another machine) that has just made it. An
+exclusive create (``O_CREAT|O_EXCL``: lock files, git's ``index.lock``) and ``mkdir``
+through the mount must answer EEXIST from the server (a listing at most
+EXCLUSIVE_FRESH old; MLST), not from the cache, and leave the other client's file
+alone. pyftpdlib and pure-ftpd (MLST), vsftpd (a listing)."""
+
+from __future__ import annotations
+
+import errno
+import ftplib
+import io
+import os
+import time
+from pathlib import Path
+
+import pytest
+from drive.support import Mount, Mounter
+
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.drive.fs import EXCLUSIVE_FRESH
+
+from helpers import FTP_PASSWORD, FTP_USER, PURE_PASSWORD, PURE_USER, pure_ftpd, vsftpd
+
+pytestmark = pytest.mark.requires_fuse
+
+
+def _other_client(port: int, user: str, password: str, folder: str = "") -> ftplib.FTP:
+    ftp = ftplib.FTP()
+    ftp.connect("127.0.0.1", port, timeout=30)
+    ftp.login(user, password)
+    if folder:
+        ftp.cwd(folder)
+    return ftp
+
+
+def _race(m: Mount, server_dir: Path, port: int, user: str, password: str, folder: str = "") -> None:
+    """The mount lists its root (cached for 30 s); the other client makes ``lock`` and
+    ``taken/``; once that listing is older than EXCLUSIVE_FRESH, the mount's exclusive
+    create of ``lock`` and mkdir of ``taken`` are EEXIST, ``lock`` keeps the other
+    client's bytes; free names are made as usual."""
+    assert os.listdir(m.path) == []
+    listed = time.monotonic()
+    ftp = _other_client(port, user, password, folder)
+    try:
+        ftp.storbinary("STOR lock", io.BytesIO(b"theirs"))
+        ftp.mkd("taken")
+    finally:
+        ftp.quit()
+    time.sleep(max(0.0, listed + EXCLUSIVE_FRESH + 0.2 - time.monotonic()))
+    with pytest.raises(OSError) as info:
+        os.open(m.path / "lock", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    assert info.value.errno == errno.EEXIST
+    with pytest.raises(OSError) as info:
+        os.mkdir(m.path / "taken")
+    assert info.value.errno == errno.EEXIST
+    assert (server_dir / "lock").read_bytes() == b"theirs"
+    assert (m.path / "lock").read_bytes() == b"theirs"  # the folder was listed again
+    fd = os.open(m.path / "mine", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    os.write(fd, b"mine")
+    os.close(fd)
+    os.mkdir(m.path / "free")
+    assert (server_dir / "mine").read_bytes() == b"mine" and (server_dir / "free").is_dir()
+    assert sorted(os.listdir(m.path)) == ["free", "lock", "mine", "taken"]
+    assert m.stop() == 0
+
+
+def test_pyftpdlib_exclusive_create_and_mkdir_see_another_client(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                                  mount: Mounter) -> None:
+    m = mount("--host", "127.0.0.1", "--port", str(ftp_server.port), "--user", FTP_USER,
+              "--password", FTP_PASSWORD)
+    _race(m, ftp_root, ftp_server.port, FTP_USER, FTP_PASSWORD)
+
+
+@pytest.mark.ftpd
+def test_pureftpd_exclusive_create_and_mkdir_see_another_client(tmp_path: Path, mount: Mounter) -> None:
+    with pure_ftpd(tmp_path) as (port, home):
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
+        _race(m, home, port, PURE_USER, PURE_PASSWORD)
+
+
+@pytest.mark.ftpd
+def test_vsftpd_exclusive_create_and_mkdir_see_another_client(tmp_path: Path, mount: Mounter) -> None:
+    anon = tmp_path / "anon"
+    (anon / "incoming").mkdir(parents=True)
+    (anon / "incoming").chmod(0o777)
+    with vsftpd(tmp_path, anon, writable=True) as port:
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--root", "incoming")
+        _race(m, anon / "incoming", port, "anonymous", "", "incoming")

@@ -8,10 +8,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from reelhouse import errors as e
 
-__all__ = ["STATUS", "install_error_handlers", "status_for"]
+__all__ = ["CLIENT_GONE", "STATUS", "install_error_handlers", "status_for"]
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,19 @@ def _admin(request: Request) -> bool:
     return bool(identity is not None and identity.user.is_admin)
 
 
+#: The answer to a request whose client left before its body was whole (nobody reads it).
+CLIENT_GONE = "the connection closed before the request body was complete"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register handlers so no request ends in a traceback."""
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # A client that goes away mid-upload (a closed laptop, a dropped link) is an
+        # everyday event: a 400 for the log and the metrics, not a 500 and a traceback.
+        log.debug("%s %s: %s", request.method, request.url.path, CLIENT_GONE)
+        return JSONResponse({"detail": CLIENT_GONE}, status_code=400)
 
     @app.exception_handler(e.ReelhouseError)
     async def _domain(request: Request, exc: e.ReelhouseError) -> JSONResponse:

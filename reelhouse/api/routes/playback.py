@@ -55,6 +55,8 @@ _STREAM: dict[str, object] = {"content": {"video/*": {}, "audio/*": {}, "applica
 _STREAM_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {**_STREAM, "description": "the whole file"},
     206: {**_STREAM, "description": "the requested range (Content-Range)"},
+    304: {"description": "If-None-Match / If-Modified-Since: the client's copy is current (no body)"},
+    412: {"description": "If-Match / If-Unmodified-Since name another version of the file"},
     416: {"description": "a range outside the file (Content-Range: bytes */SIZE)"},
 }
 
@@ -66,7 +68,8 @@ async def stream(
     token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response:
     """The file's bytes with HTTP Range support (RFC 9110 §14): 200 or 206, 416 for a
-    range outside the file. Authenticated by ``?token=`` (a playback token) or by the
+    range outside the file; conditional requests (§13): 304 for a current ETag or date,
+    412 for a failed If-Match / If-Unmodified-Since. Authenticated by ``?token=`` (a playback token) or by the
     session cookie / bearer token. For an FTP file each range becomes REST + RETR; a
     file with an offline copy carries on from the copy when its source fails.
 
@@ -95,6 +98,7 @@ async def stream(
         user_key=f"user:{user_id}",
         send_timeout=core.settings.stream_send_timeout,
         open_streams=(core.playback.open_streams, target.source_id),
+        conditions=request.headers,
     )
 
 

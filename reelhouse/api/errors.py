@@ -90,6 +90,23 @@ def _admin(request: Request) -> bool:
 CLIENT_GONE = "the connection closed before the request body was complete"
 
 
+def _not_json(request: Request, exc: RequestValidationError) -> str | None:
+    """The 415 message when a JSON route's body came with another declared type
+    (FastAPI parses JSON only when ``Content-Type`` says so, and then reports the body as
+    "not a valid dictionary"); ``None`` otherwise. RFC 9110 §15.5.16."""
+    declared = request.headers.get("content-type")
+    if not declared:
+        return None
+    media = declared.split(";", 1)[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return None
+    whole_body = [err for err in exc.errors() if tuple(err.get("loc", ())) == ("body",)]
+    if not whole_body or any(err.get("type") not in ("model_attributes_type", "dict_type", "list_type")
+                             for err in whole_body):
+        return None
+    return f"this request takes a JSON body (Content-Type: application/json), not {media!r}"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register handlers so no request ends in a traceback."""
 
@@ -111,10 +128,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        wrong_type = _not_json(request, exc)
+        if wrong_type is not None:
+            return JSONResponse({"detail": wrong_type}, status_code=415)
         problems = []
         for err in exc.errors():
             loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-            problems.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
+            msg = "unknown field" if err.get("type") == "extra_forbidden" else err.get("msg")
+            problems.append(f"{loc}: {msg}" if loc else str(msg))
         return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
@@ -172,18 +172,27 @@ class TransferQueue:
                 raise NotFound(f"no transfer with id {transfer_id}")
             return row
 
-    def list(self, state: str | None = None, limit: int = 200) -> list[Transfer]:
-        """Transfers, running and queued first (by priority), then the most recent."""
+    def list(self, state: str | None = None, limit: int = 200, user_id: int | None = None) -> list[Transfer]:
+        """Transfers (``user_id``'s only, if given), running and queued first (by
+        priority), then the most recent; ``limit`` rows at most."""
         if state is not None and state not in STATES:
             raise InvalidInput(f"state must be one of {', '.join(STATES)}")
         with self.sessions() as s:
             q = select(Transfer)
             if state:
                 q = q.where(Transfer.state == state)
+            if user_id is not None:
+                q = q.where(Transfer.user_id == user_id)
             rows = list(s.scalars(q.order_by(Transfer.id.desc()).limit(limit)))
         order = {"running": 0, "queued": 1}
         return sorted(rows, key=lambda t: (order.get(t.state, 2), -t.priority if t.state ==
                                            "queued" else 0, -t.id))
+
+    def open_count(self, user_id: int) -> int:
+        """How many of ``user_id``'s transfers are queued or running."""
+        with self.sessions() as s:
+            return int(s.scalar(select(func.count()).select_from(Transfer).where(
+                Transfer.user_id == user_id, Transfer.state.in_(("queued", "running")))) or 0)
 
     def cancel(self, transfer_id: int) -> Transfer:
         """Cancel a queued or running transfer (a running one stops at its next chunk);

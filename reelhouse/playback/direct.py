@@ -38,7 +38,7 @@ from reelhouse.playback.ranges import ByteRange, content_range, if_range_matches
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp.pool import pool_user
 
-__all__ = ["OpenStreams", "RangeStreamResponse", "StreamObserver", "content_type_for", "entity_tag"]
+__all__ = ["OpenStreams", "RangeStreamResponse", "StreamObserver", "attachment", "content_type_for", "entity_tag"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,21 @@ _TYPES = {
 def content_type_for(path: str) -> str:
     """MIME type by extension (the container); ``application/octet-stream`` if unknown."""
     return _TYPES.get(posixpath.splitext(path)[1].lower(), "application/octet-stream")
+
+
+# RFC 8187 §3.2.1 attr-char: what filename* carries unescaped.
+_ATTR_CHAR = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
+
+
+def attachment(name: str) -> str:
+    """A ``Content-Disposition`` that saves the response as ``name`` (RFC 6266 §4.3):
+    ``filename*`` in UTF-8 (RFC 8187) for the real name, and ``filename`` with an ASCII
+    stand-in for clients that read only that (other characters, quotes, backslashes,
+    ``%`` (some clients decode it, §D) and controls become ``_``). The value is plain
+    ASCII, as a header must be."""
+    star = "".join(chr(b) if b in _ATTR_CHAR else f"%{b:02X}" for b in name.encode("utf-8", "replace"))
+    plain = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in name) or "download"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{star}"
 
 
 def entity_tag(source_id: int, path: str, size: int, mtime: float | None) -> str:

@@ -134,7 +134,11 @@ def install_error_handlers(app: FastAPI) -> None:
         problems = []
         for err in exc.errors():
             loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-            msg = "unknown field" if err.get("type") == "extra_forbidden" else err.get("msg")
+            msg = err.get("msg")
+            if err.get("type") == "extra_forbidden":
+                msg = "unknown field"
+            elif "Expected UploadFile" in str(msg):  # a text form field where a file goes
+                msg = "send a file (a multipart part with a file name), not a text field"
             problems.append(f"{loc}: {msg}" if loc else str(msg))
         return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
 

@@ -163,3 +163,13 @@ def test_a_json_route_says_it_takes_json(api: TestClient, ctype: str) -> None:
     r = api.post("/api/keys", content=json.dumps({"name": "k"}),
                  headers={"content-type": "application/json; charset=utf-8"})
     assert r.status_code == 201, r.text
+
+
+def test_an_upload_without_a_file_says_so(api: TestClient) -> None:
+    """A ``file`` form field that is text (no file name: a script's ``-F file=x``) read
+    "Value error, Expected UploadFile, received: <class 'str'>"."""
+    r = api.post("/api/transfers/upload", data={"source_id": "1", "file": "not a file"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == "file: send a file (a multipart part with a file name), not a text field"
+    r = api.post("/api/transfers/upload", data={"source_id": "1"})
+    assert r.status_code == 422 and "file: Field required" in r.json()["detail"], r.text

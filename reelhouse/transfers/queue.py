@@ -98,7 +98,8 @@ class TransferQueue:
         """Queue a transfer (a job of the job system). ``local_path``: the file to
         upload, or where a download goes (default ``<store>/<source name>/<remote_path>``;
         a relative path is under the store). ``target_path``: a rename's new name.
-        Raises InvalidInput or NotFound (no such source)."""
+        Raises InvalidInput, NotFound (no such source) or PermissionDenied (a change to a
+        read-only source)."""
         if kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
         for what, value in (("remote_path", remote_path), ("target_path", target_path), ("local_path", local_path)):
@@ -120,6 +121,8 @@ class TransferQueue:
             if src is None:
                 raise NotFound(f"no source with id {source_id}")
             source_name = src.name
+        if kind != "download":
+            self.sources.check_writable(source_id)  # fails now, not later in the queue
         local: str | None = None
         if kind == "download":
             local = str(self.local_target(source_name, remote, local_path))

@@ -458,6 +458,26 @@ def test_a_users_list_is_not_pushed_out_by_others(
     assert len(api.get("/api/transfers").json()) == 200
 
 
+def test_changes_to_a_read_only_source_are_refused_at_once(api: TestClient, tcore: Core) -> None:
+    """A Jellyfin source is read-only: ``PUT …/files`` said so (403), but a queued
+    upload, mkdir, rename or delete answered 201 and failed later in the queue, and a
+    browser upload was spooled whole first (up to ``upload_limit``) to fail there.
+    Found by an outside-in probe (a careless admin)."""
+    r = api.post("/api/sources", json={"name": "den", "kind": "jellyfin", "path": "http://127.0.0.1:9/jellyfin",
+                                       "username": "someone", "password": "pw"})
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    for body in ({"kind": "mkdir", "remote_path": "New"}, {"kind": "delete", "remote_path": "a.mkv"},
+                 {"kind": "rename", "remote_path": "a.mkv", "target_path": "b.mkv"}):
+        r = api.post("/api/transfers", json={"source_id": sid, **body})
+        assert r.status_code == 403 and "read-only" in r.json()["detail"], (body, r.text)
+    r = api.post("/api/transfers/upload", data={"source_id": str(sid)}, files={"file": ("a.mkv", b"x" * 100_000)})
+    assert r.status_code == 403 and "read-only" in r.json()["detail"], r.text
+    spool = tcore.settings.data_dir / "spool"
+    assert not spool.exists() or not any(spool.iterdir())
+    assert api.get("/api/transfers").json() == []
+
+
 def test_a_users_downloads_leave_the_reserve_free(
     ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core
 ) -> None:

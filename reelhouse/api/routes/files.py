@@ -34,7 +34,7 @@ async def put_file(
     it is down, 409 while another upload to that name runs (on any node). The body is
     spooled first; on the source it is written as ``NAME.part`` and renamed when
     complete."""
-    core.sources.get(source_id)
+    await run_in_threadpool(core.sources.check_writable, source_id)  # before spooling the body
     remote = check_new_path(path)
     if not remote:
         raise InvalidInput("path must name a file")

@@ -145,6 +145,7 @@ async def upload_file(
 ) -> TransferPublic:
     """Upload a browser file to a folder of a source (created if missing): the file is
     spooled under the data dir, then queued; the spool copy is removed when done."""
+    await run_in_threadpool(core.sources.check_writable, source_id)  # before spooling it
     name = normalize_path(file.filename or "")
     if not name or "/" in name:
         raise InvalidInput("the uploaded file needs a plain file name")

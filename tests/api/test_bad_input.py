@@ -136,7 +136,7 @@ def test_jellyfin_ids_past_the_database_range_are_404(api: TestClient) -> None:
     ("PATCH", "/api/users/1", {"disable": True}),
     ("POST", "/api/keys", {"name": "k", "expires": 5}),
     ("POST", "/api/transfers", {"kind": "download", "source_id": 1, "remote_path": "a.mkv", "prio": 9}),
-    ("POST", "/api/auth/password", {"current_password": "x" * 8, "new_password": "y" * 8, "other": 1}),
+    ("POST", "/api/auth/password", {"old_password": "x" * 8, "new_password": "y" * 8, "other": 1}),
     ("PATCH", "/api/library/movies/1", {"title": "T", "yr": 2001}),
     ("PUT", "/api/library/media-files/1/progress", {"position": 5, "postion": 6}),
     ("POST", "/api/parties", {"media_file_id": 1, "mod": "host"}),

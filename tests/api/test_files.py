@@ -11,8 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reelhouse.core import Core
+from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import cut_request, session_token
+from helpers import FTP_PASSWORD, FTP_USER, cut_request, session_token
 
 
 def test_a_client_gone_mid_body_is_no_server_error(
@@ -34,3 +35,29 @@ def test_a_client_gone_mid_body_is_no_server_error(
     # the server still takes the next upload
     r = client.put(f"/api/sources/{sid}/files?path=next.mkv", content=b"y" * 100)
     assert r.status_code == 201 and (media / "next.mkv").stat().st_size == 100
+
+
+@pytest.mark.parametrize("kind", ["local", "ftp"])
+def test_a_new_body_never_resumes_an_old_part(
+    kind: str, ftp_server: EmbeddedFtpServer, ftp_root: Path, client: TestClient, tmp_path: Path,
+) -> None:
+    """A PUT cut short (the source went away mid-upload) leaves ``NAME.part`` on the
+    source; the next PUT to that name sends a new body, which was resumed after the old
+    part by size: 201 "stored and verified" for a file that began with the old body's
+    bytes (found by an outside-in probe: a killed FTP server, then another file PUT to
+    the same name). Each PUT now starts its ``.part`` over."""
+    if kind == "ftp":
+        root = ftp_root
+        body: dict[str, object] = {"name": "seedbox", "kind": "ftp", "host": "127.0.0.1",
+                                   "port": ftp_server.port, "username": FTP_USER, "password": FTP_PASSWORD}
+    else:
+        root = tmp_path / "media"
+        root.mkdir()
+        body = {"name": "disk", "kind": "local", "path": str(root)}
+    sid = client.post("/api/sources", json=body).json()["id"]
+    (root / "Films").mkdir()
+    (root / "Films/x.mkv.part").write_bytes(b"A" * 600)  # what the cut upload left
+    r = client.put(f"/api/sources/{sid}/files", params={"path": "Films/x.mkv"}, content=b"B" * 1000)
+    assert r.status_code == 201, r.text
+    assert (root / "Films/x.mkv").read_bytes() == b"B" * 1000
+    assert not (root / "Films/x.mkv.part").exists()

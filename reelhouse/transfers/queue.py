@@ -111,6 +111,8 @@ class TransferQueue:
                   if kind in ("upload", "mkdir") else normalize_path(remote_path))
         if not remote:
             raise InvalidInput("remote_path may not be the source root")
+        if kind == "upload" and remote_path.endswith("/"):  # a folder's, not a file called so
+            raise InvalidInput(f"an upload's remote_path must name a file, not a folder: {remote_path!r}")
         target = check_new_path(target_path) if target_path is not None else None
         if kind == "rename" and not target:
             raise InvalidInput("a rename needs target_path")

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.errors import InvalidInput
 
 from helpers import FTP_PASSWORD, FTP_USER, cut_request, session_token
 
@@ -61,3 +62,19 @@ def test_a_new_body_never_resumes_an_old_part(
     assert r.status_code == 201, r.text
     assert (root / "Films/x.mkv").read_bytes() == b"B" * 1000
     assert not (root / "Films/x.mkv.part").exists()
+
+
+def test_a_path_ending_with_a_slash_is_no_file_name(core: Core, client: TestClient, tmp_path: Path) -> None:
+    """``PUT …?path=New/`` (a folder, as a careless admin or a script writes it) stored
+    a file named ``New``; it is a 400 now, and nothing is written."""
+    media = tmp_path / "media"
+    media.mkdir()
+    sid = client.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(media)}).json()["id"]
+    for path in ("New/", "Films/New/", "/"):
+        r = client.put(f"/api/sources/{sid}/files", params={"path": path}, content=b"x" * 10)
+        assert r.status_code == 400 and "file" in r.json()["detail"], (path, r.text)
+    local = tmp_path / "up.bin"
+    local.write_bytes(b"u" * 10)
+    with pytest.raises(InvalidInput, match="not a folder"):  # the queue's uploads alike
+        core.transfers.submit("upload", sid, "New/", local_path=local)
+    assert not list(media.iterdir())

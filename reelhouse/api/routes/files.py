@@ -37,8 +37,8 @@ async def put_file(
     complete."""
     await run_in_threadpool(core.sources.check_writable, source_id)  # before spooling the body
     remote = check_new_path(path)
-    if not remote:
-        raise InvalidInput("path must name a file")
+    if not remote or path.endswith("/"):  # "New/" names a folder, not a file called New
+        raise InvalidInput(f"path must name a file, not a folder: {path!r}")
     spool = core.settings.data_dir / "spool"
     spool.mkdir(parents=True, exist_ok=True)
     dest = spool / f"{uuid.uuid4().hex}.put"

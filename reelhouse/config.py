@@ -207,6 +207,11 @@ class Settings(BaseSettings):
     transfer_retry_delay: float = Field(
         default=2.0, ge=0, description="First retry wait, seconds (doubles, plus jitter)."
     )
+    transfer_max_open_per_user: int = Field(
+        default=100, ge=1, le=100_000,
+        description="Most transfers one user (not an admin) may have queued or running at once "
+        "(then 409): one user's loop of downloads cannot fill the queue everybody shares.",
+    )
     library_store: Path | None = Field(
         default=None,
         description="Folder for downloads and offline copies (default <data_dir>/library).",

@@ -516,3 +516,30 @@ def scanned_local(data_dir: Path, root: Path, **settings: Any) -> Iterator[tuple
         assert not report.errors, report.errors
         items = client.get("/api/library/media-files?per_page=50").json()["items"]
         yield core, client, {f["path"]: f["id"] for f in items}
+
+
+def cut_request(client: TestClient, method: str, path: str, query: bytes,
+                headers: list[tuple[bytes, bytes]]) -> int:
+    """Send ``client``'s app a request that announces 100,000 body bytes and whose
+    connection drops after 5,000 of them (``http.disconnect``, as uvicorn reports a
+    closed socket); the status of its answer (0: none)."""
+    sent: list[dict[str, Any]] = []
+    pieces: list[dict[str, Any]] = [
+        {"type": "http.request", "body": b"x" * 5000, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return pieces.pop(0) if pieces else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
+        "root_path": "", "server": ("testserver", 80), "client": ("127.0.0.1", 50000),
+        "headers": [(b"host", b"testserver"), (b"content-length", b"100000"), *headers],
+    }
+    client.portal.call(client.app, scope, receive, send)  # type: ignore[union-attr, arg-type]
+    return next((m["status"] for m in sent if m["type"] == "http.response.start"), 0)

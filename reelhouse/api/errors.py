@@ -8,10 +8,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from reelhouse import errors as e
 
-__all__ = ["STATUS", "install_error_handlers", "status_for"]
+__all__ = ["CLIENT_GONE", "STATUS", "install_error_handlers", "status_for"]
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ STATUS: list[tuple[type[e.ReelhouseError], int]] = [
     (e.PermissionDenied, 403),
     (e.SourceLoginRefused, 502),  # the source's login, not the user's: never 401
     (e.AuthenticationFailed, 401),
+    (e.PreconditionFailed, 412),
     (e.Conflict, 409),
     (e.StorageFull, 507),
     (e.SourceBusy, 503),
@@ -84,8 +86,36 @@ def _admin(request: Request) -> bool:
     return bool(identity is not None and identity.user.is_admin)
 
 
+#: The answer to a request whose client left before its body was whole (nobody reads it).
+CLIENT_GONE = "the connection closed before the request body was complete"
+
+
+def _not_json(request: Request, exc: RequestValidationError) -> str | None:
+    """The 415 message when a JSON route's body came with another declared type
+    (FastAPI parses JSON only when ``Content-Type`` says so, and then reports the body as
+    "not a valid dictionary"); ``None`` otherwise. RFC 9110 §15.5.16."""
+    declared = request.headers.get("content-type")
+    if not declared:
+        return None
+    media = declared.split(";", 1)[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        return None
+    whole_body = [err for err in exc.errors() if tuple(err.get("loc", ())) == ("body",)]
+    if not whole_body or any(err.get("type") not in ("model_attributes_type", "dict_type", "list_type")
+                             for err in whole_body):
+        return None
+    return f"this request takes a JSON body (Content-Type: application/json), not {media!r}"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register handlers so no request ends in a traceback."""
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # A client that goes away mid-upload (a closed laptop, a dropped link) is an
+        # everyday event: a 400 for the log and the metrics, not a 500 and a traceback.
+        log.debug("%s %s: %s", request.method, request.url.path, CLIENT_GONE)
+        return JSONResponse({"detail": CLIENT_GONE}, status_code=400)
 
     @app.exception_handler(e.ReelhouseError)
     async def _domain(request: Request, exc: e.ReelhouseError) -> JSONResponse:
@@ -98,10 +128,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        wrong_type = _not_json(request, exc)
+        if wrong_type is not None:
+            return JSONResponse({"detail": wrong_type}, status_code=415)
         problems = []
         for err in exc.errors():
             loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-            problems.append(f"{loc}: {err.get('msg')}" if loc else str(err.get("msg")))
+            msg = err.get("msg")
+            if err.get("type") == "extra_forbidden":
+                msg = "unknown field"
+            elif "Expected UploadFile" in str(msg):  # a text form field where a file goes
+                msg = "send a file (a multipart part with a file name), not a text field"
+            problems.append(f"{loc}: {msg}" if loc else str(msg))
         return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)

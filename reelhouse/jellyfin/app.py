@@ -17,9 +17,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect
 
 from reelhouse import errors as e
-from reelhouse.api.errors import error_headers, public_message, status_for
+from reelhouse.api.errors import CLIENT_GONE, error_headers, public_message, status_for
 from reelhouse.core import Core
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.auth import JellyfinAuth
@@ -84,6 +85,11 @@ def create_jellyfin_app(core: Core) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        log.debug("Jellyfin %s %s: %s", request.method, request.url.path, CLIENT_GONE)
+        return problem(400, CLIENT_GONE)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

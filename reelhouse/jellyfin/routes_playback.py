@@ -1,8 +1,9 @@
 """Playing: ``Items/{id}/PlaybackInfo`` (GET and POST with a DeviceProfile; its
 MediaStreams add the subtitle files beside the film, listed by the HLS service),
 ``Videos/{id}/stream`` and ``stream.{ext}`` (the file as it is, HTTP Range; the
-extension is ignored), ``Videos/{id}/master.m3u8`` and ``main.m3u8`` with their
-renditions and segments (reelhouse's HLS), and subtitles as WebVTT or SubRip."""
+extension is ignored), ``Items/{id}/Download`` (the same, to keep, named),
+``Videos/{id}/master.m3u8`` and ``main.m3u8`` with their renditions and segments
+(reelhouse's HLS), and subtitles as WebVTT or SubRip."""
 
 from __future__ import annotations
 
@@ -127,6 +128,18 @@ async def stream(item_id: str, request: Request, core: CoreDep) -> Response:
     if caller is not None:
         await run_in_threadpool(check_visible, core, caller.user, file_id, item_id)
     return await range_response(core, request, file_id, caller.user.id if caller else None)
+
+
+@router.api_route("/items/{item_id}/download", methods=["GET", "HEAD"])
+async def download(item_id: str, request: Request, core: CoreDep) -> Response:
+    """The item's file to keep (the apps' "Download"; items say ``CanDownload``): its
+    bytes as ``Videos/{id}/stream`` sends them, Range included, with a
+    Content-Disposition naming the file (RFC 6266, a UTF-8 ``filename*``)."""
+    caller = await _authorize(request, core)
+    assert caller is not None  # no playback token here: a user's token or a 401
+    file_id = await run_in_threadpool(file_for, core, item_id, request.query_params.get("mediasourceid"))
+    await run_in_threadpool(check_visible, core, caller.user, file_id, item_id)
+    return await range_response(core, request, file_id, caller.user.id, download=True)
 
 
 # -- HLS -------------------------------------------------------------------------------------

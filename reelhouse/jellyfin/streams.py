@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
@@ -11,7 +13,7 @@ from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, User
 from reelhouse.errors import NotFound
 from reelhouse.jellyfin import ids
-from reelhouse.playback.direct import RangeStreamResponse
+from reelhouse.playback.direct import RangeStreamResponse, attachment
 
 __all__ = ["check_visible", "file_for", "range_response"]
 
@@ -47,18 +49,22 @@ def check_visible(core: Core, user: User, file_id: int, item_id: str) -> None:
         raise NotFound(f"no playable file for {item_id}") from None
 
 
-async def range_response(core: Core, request: Request, file_id: int, user_id: int | None) -> Response:
+async def range_response(core: Core, request: Request, file_id: int, user_id: int | None,
+                         *, download: bool = False) -> Response:
     """The file's bytes through the playback service (its source, or the offline copy
-    when the source fails): 200/206 with an exact Content-Range, 416 outside the file."""
+    when the source fails): 200/206 with an exact Content-Range, 416 outside the file;
+    ``download``: with a Content-Disposition that saves it under its file name."""
     opened = await core.playback.stream(file_id)
     target = opened.target
     metrics = getattr(request.app.state, "metrics", None)
     return RangeStreamResponse(
         opened.source, target.path, target.size, method=request.method,
+        extra_headers={"content-disposition": attachment(posixpath.basename(target.path))} if download else None,
         range_header=request.headers.get("range"), if_range=request.headers.get("if-range"),
         etag=opened.etag, mtime=target.mtime,
         observer=metrics.stream_observer(opened.kind) if metrics else None,
         user_key=f"user:{user_id}" if user_id is not None else None,
         send_timeout=core.settings.stream_send_timeout,
         open_streams=(core.playback.open_streams, target.source_id),
+        conditions=request.headers,
     )

@@ -24,7 +24,7 @@ import logging
 import posixpath
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from email.utils import formatdate
 from typing import Any
 
@@ -32,12 +32,13 @@ import anyio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from reelhouse.errors import RangeNotSatisfiable
+from reelhouse.errors import PreconditionFailed, RangeNotSatisfiable
+from reelhouse.playback.conditions import NOT_MODIFIED, PRECONDITION_FAILED, evaluate
 from reelhouse.playback.ranges import ByteRange, content_range, if_range_matches, parse_range
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp.pool import pool_user
 
-__all__ = ["OpenStreams", "RangeStreamResponse", "StreamObserver", "content_type_for", "entity_tag"]
+__all__ = ["OpenStreams", "RangeStreamResponse", "StreamObserver", "attachment", "content_type_for", "entity_tag"]
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,21 @@ _TYPES = {
 def content_type_for(path: str) -> str:
     """MIME type by extension (the container); ``application/octet-stream`` if unknown."""
     return _TYPES.get(posixpath.splitext(path)[1].lower(), "application/octet-stream")
+
+
+# RFC 8187 §3.2.1 attr-char: what filename* carries unescaped.
+_ATTR_CHAR = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
+
+
+def attachment(name: str) -> str:
+    """A ``Content-Disposition`` that saves the response as ``name`` (RFC 6266 §4.3):
+    ``filename*`` in UTF-8 (RFC 8187) for the real name, and ``filename`` with an ASCII
+    stand-in for clients that read only that (other characters, quotes, backslashes,
+    ``%`` (some clients decode it, §D) and controls become ``_``). The value is plain
+    ASCII, as a header must be."""
+    star = "".join(chr(b) if b in _ATTR_CHAR else f"%{b:02X}" for b in name.encode("utf-8", "replace"))
+    plain = "".join(c if " " <= c <= "~" and c not in '"\\%' else "_" for c in name) or "download"
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{star}"
 
 
 def entity_tag(source_id: int, path: str, size: int, mtime: float | None) -> str:
@@ -119,10 +135,12 @@ class OpenStreams:
 
 
 class RangeStreamResponse(Response):
-    """Serve ``path`` of ``size`` bytes from ``source`` honouring Range/If-Range/HEAD.
+    """Serve ``path`` of ``size`` bytes from ``source`` honouring Range/If-Range/HEAD
+    and, given the request's ``conditions`` (its headers), If-Match / If-None-Match /
+    If-Modified-Since / If-Unmodified-Since (RFC 9110 §13.2.2): a 304 without a body.
 
-    Raises :class:`RangeNotSatisfiable` (→ 416) from the constructor for a range outside
-    the file, and the source's errors before any byte is sent.
+    Raises :class:`PreconditionFailed` (→ 412) and :class:`RangeNotSatisfiable` (→ 416)
+    from the constructor, and the source's errors before any byte is sent.
     """
 
     def __init__(
@@ -142,6 +160,7 @@ class RangeStreamResponse(Response):
         user_key: str | None = None,
         send_timeout: float | None = None,
         open_streams: tuple[OpenStreams, int] | None = None,
+        conditions: Mapping[str, str] | None = None,
     ) -> None:
         self.source = source
         self.open_streams = open_streams  # (the registry, the file's source id)
@@ -153,8 +172,12 @@ class RangeStreamResponse(Response):
         self.method = method.upper()
         self.background = None
         last_modified = formatdate(mtime or 0, usegmt=True)
+        verdict = evaluate(self.method, conditions or {}, etag, mtime)
+        if verdict == PRECONDITION_FAILED:
+            raise PreconditionFailed("the file is not the version the request names "
+                                     f"(If-Match / If-Unmodified-Since); it is {etag}")
         rng: ByteRange | None = None
-        if if_range_matches(if_range, etag, last_modified):
+        if verdict is None and if_range_matches(if_range, etag, last_modified):
             rng = parse_range(range_header, size)  # may raise RangeNotSatisfiable
         self.byte_range = rng
         headers: dict[str, str] = {
@@ -165,6 +188,12 @@ class RangeStreamResponse(Response):
             "cache-control": "private, max-age=0",
         }
         headers.update(extra_headers or {})
+        if verdict == NOT_MODIFIED:  # §15.4.5: the validators and caching fields, no body
+            self.status_code = 304
+            self.start, self.length = 0, 0
+            del headers["content-type"]
+            self.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+            return
         if rng is None:
             self.status_code = 200
             self.start, self.length = 0, size

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from reelhouse.config import Settings
 from reelhouse.db.limits import INT_MAX
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
-from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError, SourceBusy
+from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ReelhouseError, SourceBusy
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.ftp.slots import SharedSlots
@@ -132,6 +132,16 @@ class SourceService:
             if row is None:
                 raise NotFound(f"no source with id {source_id}")
             return row
+
+    def check_writable(self, source_id: int) -> SourceRow:
+        """The source's row if it takes changes (uploads, mkdir, rename, delete);
+        raises NotFound, or PermissionDenied for a media-server source (a kind of
+        :meth:`register_kind`, e.g. "jellyfin": a read-only catalogue), before anything
+        is spooled or queued."""
+        row = self.get(source_id)
+        if row.kind in self._remote:
+            raise PermissionDenied(f"a {row.kind} source is read-only")
+        return row
 
     def find(self, ref: str) -> SourceRow:
         """A source by id or by name (for the CLI)."""

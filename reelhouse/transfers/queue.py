@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
@@ -98,7 +98,8 @@ class TransferQueue:
         """Queue a transfer (a job of the job system). ``local_path``: the file to
         upload, or where a download goes (default ``<store>/<source name>/<remote_path>``;
         a relative path is under the store). ``target_path``: a rename's new name.
-        Raises InvalidInput or NotFound (no such source)."""
+        Raises InvalidInput, NotFound (no such source) or PermissionDenied (a change to a
+        read-only source)."""
         if kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
         for what, value in (("remote_path", remote_path), ("target_path", target_path), ("local_path", local_path)):
@@ -110,6 +111,8 @@ class TransferQueue:
                   if kind in ("upload", "mkdir") else normalize_path(remote_path))
         if not remote:
             raise InvalidInput("remote_path may not be the source root")
+        if kind == "upload" and remote_path.endswith("/"):  # a folder's, not a file called so
+            raise InvalidInput(f"an upload's remote_path must name a file, not a folder: {remote_path!r}")
         target = check_new_path(target_path) if target_path is not None else None
         if kind == "rename" and not target:
             raise InvalidInput("a rename needs target_path")
@@ -120,6 +123,8 @@ class TransferQueue:
             if src is None:
                 raise NotFound(f"no source with id {source_id}")
             source_name = src.name
+        if kind != "download":
+            self.sources.check_writable(source_id)  # fails now, not later in the queue
         local: str | None = None
         if kind == "download":
             local = str(self.local_target(source_name, remote, local_path))
@@ -172,18 +177,27 @@ class TransferQueue:
                 raise NotFound(f"no transfer with id {transfer_id}")
             return row
 
-    def list(self, state: str | None = None, limit: int = 200) -> list[Transfer]:
-        """Transfers, running and queued first (by priority), then the most recent."""
+    def list(self, state: str | None = None, limit: int = 200, user_id: int | None = None) -> list[Transfer]:
+        """Transfers (``user_id``'s only, if given), running and queued first (by
+        priority), then the most recent; ``limit`` rows at most."""
         if state is not None and state not in STATES:
             raise InvalidInput(f"state must be one of {', '.join(STATES)}")
         with self.sessions() as s:
             q = select(Transfer)
             if state:
                 q = q.where(Transfer.state == state)
+            if user_id is not None:
+                q = q.where(Transfer.user_id == user_id)
             rows = list(s.scalars(q.order_by(Transfer.id.desc()).limit(limit)))
         order = {"running": 0, "queued": 1}
         return sorted(rows, key=lambda t: (order.get(t.state, 2), -t.priority if t.state ==
                                            "queued" else 0, -t.id))
+
+    def open_count(self, user_id: int) -> int:
+        """How many of ``user_id``'s transfers are queued or running."""
+        with self.sessions() as s:
+            return int(s.scalar(select(func.count()).select_from(Transfer).where(
+                Transfer.user_id == user_id, Transfer.state.in_(("queued", "running")))) or 0)
 
     def cancel(self, transfer_id: int) -> Transfer:
         """Cancel a queued or running transfer (a running one stops at its next chunk);

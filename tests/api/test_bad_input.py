@@ -126,3 +126,50 @@ def test_jellyfin_ids_past_the_database_range_are_404(api: TestClient) -> None:
             path = "/jellyfin/" + path.format(item)
             r = api.request(method, path, headers=headers)
             assert r.status_code in (400, 404), (method, path, r.status_code, r.text)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("PATCH", "/api/sources/1", {"pasword": "new-secret"}),  # a typo: the password was kept
+    ("PATCH", "/api/sources/1", {"kind": "local"}),  # a kind cannot change: it stayed ftp
+    ("POST", "/api/sources", {"name": "d", "kind": "local", "path": "/tmp", "scan_intervall": 5}),
+    ("POST", "/api/users", {"name": "eve", "password": "eve-password", "role": "user", "admin": True}),
+    ("PATCH", "/api/users/1", {"disable": True}),
+    ("POST", "/api/keys", {"name": "k", "expires": 5}),
+    ("POST", "/api/transfers", {"kind": "download", "source_id": 1, "remote_path": "a.mkv", "prio": 9}),
+    ("POST", "/api/auth/password", {"old_password": "x" * 8, "new_password": "y" * 8, "other": 1}),
+    ("PATCH", "/api/library/movies/1", {"title": "T", "yr": 2001}),
+    ("PUT", "/api/library/media-files/1/progress", {"position": 5, "postion": 6}),
+    ("POST", "/api/parties", {"media_file_id": 1, "mod": "host"}),
+])
+def test_unknown_fields_are_422_naming_them(api: TestClient, method: str, path: str, body: dict[str, object]) -> None:
+    """A field the route does not take was dropped without a word: an admin who wrote
+    ``pasword`` or tried to change a source's ``kind`` read a 200 and the old value
+    (found by an outside-in probe). Now a 422 names the field, and nothing changed."""
+    users = api.get("/api/users").json()
+    r = api.request(method, path, json=body)
+    assert r.status_code == 422, (path, r.status_code, r.text)
+    unknown = list(body)[-1]  # each body's last field is the one the route does not take
+    assert f"{unknown}: unknown field" in r.json()["detail"], r.text
+    assert api.get("/api/users").json() == users
+
+
+@pytest.mark.parametrize("ctype", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+def test_a_json_route_says_it_takes_json(api: TestClient, ctype: str) -> None:
+    """A JSON body sent as another type read "Input should be a valid dictionary or
+    object to extract fields from": now a 415 that names the type to send."""
+    r = api.post("/api/keys", content=json.dumps({"name": "k"}), headers={"content-type": ctype})
+    assert r.status_code == 415, r.text
+    assert "application/json" in r.json()["detail"] and ctype in r.json()["detail"]
+    r = api.post("/api/keys", content=json.dumps({"name": "k"}),
+                 headers={"content-type": "application/json; charset=utf-8"})
+    assert r.status_code == 201, r.text
+
+
+def test_an_upload_without_a_file_says_so(api: TestClient) -> None:
+    """A ``file`` form field that is text (no file name: a script's ``-F file=x``) read
+    "Value error, Expected UploadFile, received: <class 'str'>"."""
+    r = api.post("/api/transfers/upload", data={"source_id": "1", "file": "not a file"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == "file: send a file (a multipart part with a file name), not a text field"
+    r = api.post("/api/transfers/upload", data={"source_id": "1"})
+    assert r.status_code == 422 and "file: Field required" in r.json()["detail"], r.text

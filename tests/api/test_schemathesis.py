@@ -15,8 +15,9 @@ Turned off, because they are noise here and say nothing about 500s or shapes:
 - ``status_code_conformance``: FastAPI documents 200/201/204 and 422 only; the 400,
   401, 403, 404, 409, 413, 416 and 429 that the API answers by design (each a
   ``{"detail": …}`` from :mod:`reelhouse.api.errors`) are not listed per route.
-- ``negative_data_rejection``: an unknown query argument or body field is ignored (as
-  by most HTTP APIs), which schemathesis counts as "accepting invalid data".
+- ``negative_data_rejection``: an unknown query argument is ignored (as by most HTTP
+  APIs), which schemathesis counts as "accepting invalid data" (an unknown body field
+  is a 422: tests/api/test_bad_input.py).
 - ``positive_data_acceptance``: schema-valid data can still be refused by the domain
   (an id that names no row is a 404, a source path that does not exist a 400).
 - ``missing_required_header``, ``unsupported_method``, ``ignored_auth``,

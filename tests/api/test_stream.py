@@ -214,6 +214,39 @@ def test_if_range(env: Env) -> None:
     assert r.status_code == 200 and len(r.content) == len(env.data)
 
 
+def test_conditional_requests(env: Env) -> None:
+    """RFC 9110 §13.1-13.2: a cache revalidating with the ETag or the date it was given
+    gets a 304 without the file; If-Match / If-Unmodified-Since that fail are a 412.
+    The stream sent the whole file to every revalidation and ignored both preconditions
+    (found by an outside-in probe)."""
+    head = env.client.head(env.url).headers
+    etag, last_modified = head["etag"], head["last-modified"]
+    for method in ("GET", "HEAD"):
+        for cond in ({"if-none-match": etag}, {"if-none-match": f'"x", W/{etag}'},
+                     {"if-none-match": "*"}, {"if-modified-since": last_modified},
+                     {"if-modified-since": "Fri, 01 Jan 2100 00:00:00 GMT"},
+                     {"if-none-match": etag, "range": "bytes=0-9"}):
+            r = env.client.request(method, env.url, headers=cond)
+            assert r.status_code == 304, (method, cond, r.status_code)
+            assert r.content == b"" and r.headers["etag"] == etag, cond
+            assert r.headers["last-modified"] == last_modified, cond
+        for cond in ({"if-match": '"other"'}, {"if-match": f"W/{etag}"},
+                     {"if-unmodified-since": "Mon, 01 Jan 1990 00:00:00 GMT"},
+                     {"if-match": '"other"', "range": "bytes=0-9"}):
+            r = env.client.request(method, env.url, headers=cond)
+            assert r.status_code == 412, (method, cond, r.status_code)
+    # a condition that holds, one that does not apply or cannot be read: the bytes
+    for cond in ({"if-none-match": '"other"'}, {"if-modified-since": "Mon, 01 Jan 1990 00:00:00 GMT"},
+                 {"if-modified-since": "yesterday"}, {"if-match": etag}, {"if-match": "*"},
+                 {"if-unmodified-since": last_modified}, {"if-unmodified-since": "not a date"},
+                 # If-None-Match wins over If-Modified-Since (§13.2.2 step 4)
+                 {"if-none-match": '"other"', "if-modified-since": last_modified}):
+        r = env.client.get(env.url, headers=cond)
+        assert r.status_code == 200 and r.content == env.data, (cond, r.status_code)
+    r = env.client.get(env.url, headers={"if-match": etag, "range": "bytes=10-20"})
+    check_206(r, env.data, 10, 20)
+
+
 def test_content_type(env: Env) -> None:
     ids = file_ids(env.client, env.source_id)
     assert env.client.head(env.url).headers["content-type"] == "video/x-matroska"

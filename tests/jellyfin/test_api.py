@@ -17,6 +17,8 @@ from starlette.websockets import WebSocketDisconnect
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
+from helpers import cut_request
+
 pytestmark = pytest.mark.requires_ffmpeg
 
 
@@ -378,3 +380,16 @@ def test_totals_follow_the_alphabet_bar(jf: TestClient, library: Library) -> Non
                                                      "Limit": "1", **params}).json()["TotalRecordCount"])
     assert (total(NameStartsWith="B"), total(NameStartsWith="S"), total(NameStartsWith="Q")) == (1, 1, 0)
     assert (total(NameLessThan="C"), total(NameLessThan="A"), total()) == (1, 0, 2)
+
+
+def test_a_client_gone_mid_body_is_400_not_500(jf: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    """A client whose connection dropped in the middle of its login or progress body
+    made ``read_body`` raise ClientDisconnect: a 500 and two tracebacks in the log.
+    Found by a hand probe (a slow connection cut mid-request)."""
+    for path in ("/jellyfin/Users/AuthenticateByName", "/jellyfin/Sessions/Playing/Progress"):
+        caplog.clear()
+        status = cut_request(jf, "POST", path, b"", [
+            (b"content-type", b"application/json"),
+            (b"authorization", jf.headers["authorization"].encode())])
+        assert status == 400, path
+        assert "unhandled error" not in caplog.text, path

@@ -120,6 +120,8 @@ TABLE: dict[tuple[str, str], tuple[object, object, object, object]] = {
     ("GET", "/videos/{item_id}/main.m3u8"): H,
     ("GET", "/videos/{item_id}/master.m3u8"): H,
     ("GET", "/videos/{item_id}/stream"): H,
+    ("GET", "/items/{item_id}/download"): H,
+    ("HEAD", "/items/{item_id}/download"): H,
     ("GET", "/videos/{item_id}/stream.{ext}"): H,
     ("GET", "/videos/{item_id}/subs/{key}.m3u8"): H,
     ("GET", "/videos/{item_id}/subs/{key}.vtt"): H,

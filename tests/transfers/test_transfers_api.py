@@ -377,6 +377,107 @@ def test_only_admins_change_files_on_a_source(
         assert r.status_code == 201
 
 
+def test_a_user_cannot_jump_the_queue(ftp_server: EmbeddedFtpServer, api: TestClient, tcore: Core) -> None:
+    """Every job (scans, probes, syncs, other users' transfers) shares one queue, higher
+    priority first: a plain user's downloads at priority 1000 went before all of them
+    (found by an outside-in probe). A user may lower a download's priority, not raise it."""
+    sid = add_ftp(api, ftp_server.port)
+    tcore.users.add("viewer", "viewer-password")
+    with TestClient(create_app(tcore)) as viewer:
+        log_in(viewer, "viewer", "viewer-password")
+        for priority in (1, 1000):
+            r = viewer.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                                    "remote_path": "x.mkv", "priority": priority})
+            assert r.status_code == 403 and "priority" in r.json()["detail"], r.text
+        r = viewer.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                                "remote_path": "x.mkv", "priority": -5})
+        assert r.status_code == 201 and r.json()["priority"] == -5, r.text
+    r = api.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "x.mkv",
+                                         "priority": 1000})
+    assert r.status_code == 201, r.text
+
+
+def test_a_user_has_a_bounded_number_of_open_transfers(
+    ftp_server: EmbeddedFtpServer, api: TestClient, tcore: Core
+) -> None:
+    """A plain user could queue downloads without end (a loop of POSTs: a job and a
+    transfer row each, the queue held for everyone); now at most
+    ``transfer_max_open_per_user`` of theirs wait or run at once, then a 409. Admins
+    are not counted. Found by an outside-in probe."""
+    sid = add_ftp(api, ftp_server.port)
+    tcore.settings.transfer_max_open_per_user = 3
+    tcore.users.add("viewer", "viewer-password")
+    viewer_id = tcore.users.by_name("viewer").id
+    body = {"kind": "download", "source_id": sid, "remote_path": "gone.mkv"}
+    with TestClient(create_app(tcore)) as viewer:
+        log_in(viewer, "viewer", "viewer-password")
+        ids = []
+        for _ in range(3):
+            r = viewer.post("/api/transfers", json=body)
+            assert r.status_code == 201, r.text
+            ids.append(r.json()["id"])
+        for tid in ids:  # a missing file fails at once: hold them as if they waited
+            wait_transfer(viewer, tid)
+        with tcore.sessions() as s:
+            s.execute(update(Transfer).where(Transfer.id.in_(ids)).values(state="queued"))
+            s.commit()
+        r = viewer.post("/api/transfers", json=body)
+        assert r.status_code == 409 and "3" in r.json()["detail"], r.text
+        with tcore.sessions() as s:
+            s.execute(update(Transfer).where(Transfer.id == ids[0]).values(state="done"))
+            s.commit()
+        r = viewer.post("/api/transfers", json=body)
+        assert r.status_code == 201, r.text
+        assert r.json()["id"] not in ids
+    for _ in range(5):  # an admin is not counted
+        assert api.post("/api/transfers", json=body).status_code == 201
+    with tcore.sessions() as s:
+        assert s.query(Transfer).filter(Transfer.user_id == viewer_id).count() == 4
+
+
+def test_a_users_list_is_not_pushed_out_by_others(
+    ftp_server: EmbeddedFtpServer, api: TestClient, tcore: Core
+) -> None:
+    """``GET /api/transfers`` took the 200 most recent transfers of everybody and then
+    kept the caller's: 200 newer transfers of other users (a sync, a busy admin, a
+    hostile friend) left a user with an empty list. Found by an outside-in probe."""
+    sid = add_ftp(api, ftp_server.port)
+    tcore.users.add("viewer", "viewer-password")
+    admin_id = tcore.users.by_name("admin").id
+    with TestClient(create_app(tcore)) as viewer:
+        log_in(viewer, "viewer", "viewer-password")
+        r = viewer.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "gone.mkv"})
+        assert r.status_code == 201, r.text
+        mine = r.json()["id"]
+        wait_transfer(viewer, mine)
+        with tcore.sessions() as s:
+            s.add_all([Transfer(kind="download", source_id=sid, remote_path=f"f{i}.mkv", priority=0,
+                                state="done", bytes_done=0, attempts=1, user_id=admin_id) for i in range(250)])
+            s.commit()
+        assert [t["id"] for t in viewer.get("/api/transfers").json()] == [mine]
+    assert len(api.get("/api/transfers").json()) == 200
+
+
+def test_changes_to_a_read_only_source_are_refused_at_once(api: TestClient, tcore: Core) -> None:
+    """A Jellyfin source is read-only: ``PUT …/files`` said so (403), but a queued
+    upload, mkdir, rename or delete answered 201 and failed later in the queue, and a
+    browser upload was spooled whole first (up to ``upload_limit``) to fail there.
+    Found by an outside-in probe (a careless admin)."""
+    r = api.post("/api/sources", json={"name": "den", "kind": "jellyfin", "path": "http://127.0.0.1:9/jellyfin",
+                                       "username": "someone", "password": "pw"})
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    for body in ({"kind": "mkdir", "remote_path": "New"}, {"kind": "delete", "remote_path": "a.mkv"},
+                 {"kind": "rename", "remote_path": "a.mkv", "target_path": "b.mkv"}):
+        r = api.post("/api/transfers", json={"source_id": sid, **body})
+        assert r.status_code == 403 and "read-only" in r.json()["detail"], (body, r.text)
+    r = api.post("/api/transfers/upload", data={"source_id": str(sid)}, files={"file": ("a.mkv", b"x" * 100_000)})
+    assert r.status_code == 403 and "read-only" in r.json()["detail"], r.text
+    spool = tcore.settings.data_dir / "spool"
+    assert not spool.exists() or not any(spool.iterdir())
+    assert api.get("/api/transfers").json() == []
+
+
 def test_a_users_downloads_leave_the_reserve_free(
     ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core
 ) -> None:

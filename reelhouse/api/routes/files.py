@@ -32,12 +32,13 @@ async def put_file(
     ``{"path", "size"}``, or 507 when the source is full, 400 for a name it refuses,
     502 when it refuses our login (never 401: that is the user's session), 503 when
     it is down, 409 while another upload to that name runs (on any node). The body is
-    spooled first; on the source it is written as ``NAME.part`` and renamed when
+    spooled first; on the source it is written as ``NAME.part`` (from byte 0: a
+    ``.part`` left by an earlier upload holds another body) and renamed when
     complete."""
-    core.sources.get(source_id)
+    await run_in_threadpool(core.sources.check_writable, source_id)  # before spooling the body
     remote = check_new_path(path)
-    if not remote:
-        raise InvalidInput("path must name a file")
+    if not remote or path.endswith("/"):  # "New/" names a folder, not a file called New
+        raise InvalidInput(f"path must name a file, not a folder: {path!r}")
     spool = core.settings.data_dir / "spool"
     spool.mkdir(parents=True, exist_ok=True)
     dest = spool / f"{uuid.uuid4().hex}.put"
@@ -48,7 +49,10 @@ async def put_file(
         source = await run_in_threadpool(core.sources.source, source_id)
         slot = await run_in_threadpool(core.transfers.claim_upload, source_id, remote)
         try:
-            size = await run_in_threadpool(upload, source, dest, remote)
+            # the signature of this spool file: a .part an earlier, cut-short upload
+            # left (another body) is started over, never resumed by its size
+            size = await run_in_threadpool(upload, source, dest, remote, None, None,
+                                           core.transfers.claims.signature(source_id, remote))
         finally:
             await run_in_threadpool(core.transfers.release_upload, slot)
     except OSError as exc:

@@ -5,6 +5,7 @@ itself (HTTP Range). The decisions are the playback service's
 
 from __future__ import annotations
 
+import posixpath
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -21,7 +22,7 @@ from reelhouse.api.deps import (
 )
 from reelhouse.api.schemas import ClientCapsIn, PlanOut, PlaybackOut, TrackOut
 from reelhouse.core import Core
-from reelhouse.playback.direct import RangeStreamResponse
+from reelhouse.playback.direct import RangeStreamResponse, attachment
 from reelhouse.playback.hls.decision import ClientCaps
 from reelhouse.playback.service import Playback
 
@@ -55,6 +56,8 @@ _STREAM: dict[str, object] = {"content": {"video/*": {}, "audio/*": {}, "applica
 _STREAM_RESPONSES: dict[int | str, dict[str, object]] = {
     200: {**_STREAM, "description": "the whole file"},
     206: {**_STREAM, "description": "the requested range (Content-Range)"},
+    304: {"description": "If-None-Match / If-Modified-Since: the client's copy is current (no body)"},
+    412: {"description": "If-Match / If-Unmodified-Since name another version of the file"},
     416: {"description": "a range outside the file (Content-Range: bytes */SIZE)"},
 }
 
@@ -64,9 +67,11 @@ async def stream(
     file_id: RowId,
     request: Request,
     token: Annotated[str | None, Query(max_length=2048)] = None,
+    download: Annotated[bool, Query(description="save as the file's name (Content-Disposition)")] = False,
 ) -> Response:
     """The file's bytes with HTTP Range support (RFC 9110 §14): 200 or 206, 416 for a
-    range outside the file. Authenticated by ``?token=`` (a playback token) or by the
+    range outside the file; conditional requests (§13): 304 for a current ETag or date,
+    412 for a failed If-Match / If-Unmodified-Since. Authenticated by ``?token=`` (a playback token) or by the
     session cookie / bearer token. For an FTP file each range becomes REST + RETR; a
     file with an offline copy carries on from the copy when its source fails.
 
@@ -95,6 +100,8 @@ async def stream(
         user_key=f"user:{user_id}",
         send_timeout=core.settings.stream_send_timeout,
         open_streams=(core.playback.open_streams, target.source_id),
+        conditions=request.headers,
+        extra_headers={"content-disposition": attachment(posixpath.basename(target.path))} if download else None,
     )
 
 
@@ -103,10 +110,11 @@ async def stream_head(
     file_id: RowId,
     request: Request,
     token: Annotated[str | None, Query(max_length=2048)] = None,
+    download: bool = False,
 ) -> Response:
     """The same headers as ``GET …/stream`` (status, Content-Length, Content-Range,
     Accept-Ranges, ETag), no body."""
-    return await stream(file_id, request, token)
+    return await stream(file_id, request, token, download)
 
 
 @router.post("/{file_id}/playback/plan", response_model=PlanOut, tags=["hls"])

@@ -79,8 +79,9 @@ def list_transfers(
     state: Literal["queued", "running", "done", "failed", "cancelled"] | None = None,
 ) -> list[TransferPublic]:
     """Running and queued transfers first, then the most recent (200 at most); a
-    non-admin sees their own."""
-    return [transfer_public(t, user, core.settings.store_dir) for t in core.transfers.list(state) if _mine(t, user)]
+    non-admin sees their own (their 200, however many others' came since)."""
+    rows = core.transfers.list(state, user_id=None if user.is_admin else user.id)
+    return [transfer_public(t, user, core.settings.store_dir) for t in rows]
 
 
 def _mine(t: Transfer, user: User) -> bool:
@@ -100,9 +101,21 @@ def create_transfer(body: TransferCreate, request: Request, core: CoreDep,
     """Queue an upload, download, delete, rename or mkdir on a source. Anything that
     changes a source (all but download) needs an admin, as editing sources does.
     ``local_path`` is confined to the library store (reelhouse/transfers/confine.py)
-    and may not name a file another user's transfer or offline copy wrote."""
+    and may not name a file another user's transfer or offline copy wrote.
+
+    A user who is not an admin may not raise a download's priority above 0 (403: every
+    job shares one queue) and may have ``transfer_max_open_per_user`` transfers queued
+    or running at once (then 409)."""
     if body.kind != "download" and not user.is_admin:
         raise PermissionDenied("only an admin may change files on a source")
+    if not user.is_admin:
+        if body.priority > 0:
+            raise PermissionDenied("only an admin may give a transfer a priority above 0 "
+                                   "(every job shares one queue)")
+        cap = core.settings.transfer_max_open_per_user
+        if core.transfers.open_count(user.id) >= cap:
+            raise Conflict(f"you have {cap} transfers waiting or running, the most one user may "
+                           "have; wait for some to end, or cancel some")
     core.access.check_source(user, body.source_id)
     local: Path | None = None
     if body.local_path is not None:
@@ -132,6 +145,7 @@ async def upload_file(
 ) -> TransferPublic:
     """Upload a browser file to a folder of a source (created if missing): the file is
     spooled under the data dir, then queued; the spool copy is removed when done."""
+    await run_in_threadpool(core.sources.check_writable, source_id)  # before spooling it
     name = normalize_path(file.filename or "")
     if not name or "/" in name:
         raise InvalidInput("the uploaded file needs a plain file name")

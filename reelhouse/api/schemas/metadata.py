@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from reelhouse.api.schemas.common import RequestBody
+
 __all__ = ["ItemUpdate", "MatchCandidatePublic", "MatchPick"]
 
 
@@ -19,11 +21,11 @@ class MatchCandidatePublic(BaseModel):
     confidence: float = Field(description="0..1 against the query")
 
 
-class MatchPick(BaseModel):
+class MatchPick(RequestBody):
     tmdb_id: int = Field(ge=1, le=2**31 - 1)
 
 
-class ItemUpdate(BaseModel):
+class ItemUpdate(RequestBody):
     """PATCH body: fields to set by hand (``year: null`` clears the year)."""
 
     title: str | None = Field(default=None, min_length=1, max_length=512)

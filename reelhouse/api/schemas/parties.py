@@ -6,12 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from reelhouse.api.schemas.common import RequestBody
 from reelhouse.db.limits import INT_MAX
 
 __all__ = ["ParticipantPublic", "PartyCreate", "PartyPublic", "PartyQueuePublic", "QueueEdit", "QueueEntryPublic"]
 
 
-class PartyCreate(BaseModel):
+class PartyCreate(RequestBody):
     media_file_id: int = Field(ge=1, le=INT_MAX)
     mode: Literal["host", "collaborative"] = "host"
 
@@ -66,7 +67,7 @@ class PartyQueuePublic(BaseModel):
     shuffle: bool = Field(description="items are in a shuffled play order (SyncPlay's Shuffle; false: Sorted)")
 
 
-class QueueEdit(BaseModel):
+class QueueEdit(RequestBody):
     """One change of a party's play queue from the browser: ``add`` (``media_file_id``,
     at the end), ``remove`` / ``move`` (``playlist_item_id``; ``index``: the new place
     in play order, clamped), ``next`` / ``previous``, ``play`` (``playlist_item_id``),

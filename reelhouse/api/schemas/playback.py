@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from reelhouse.api.schemas.common import RequestBody
 from reelhouse.api.schemas.hls import TrackOut
 
 __all__ = ["ClientCapsIn", "PlanOut", "PlaybackOut"]
@@ -21,7 +22,7 @@ class PlaybackOut(BaseModel):
     content_type: str
 
 
-class ClientCapsIn(BaseModel):
+class ClientCapsIn(RequestBody):
     """What the browser can decode, in FFmpeg names (the web player maps
     ``canPlayType`` / ``MediaSource.isTypeSupported`` answers to them)."""
 

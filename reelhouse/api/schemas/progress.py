@@ -6,15 +6,17 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reelhouse.api.schemas.common import RequestBody
+
 __all__ = ["ProgressIn", "ProgressPublic", "ResumePublic", "WatchedIn"]
 
 
-class ProgressIn(BaseModel):
+class ProgressIn(RequestBody):
     position: float = Field(ge=0, le=10**7, description="seconds from the start")
     duration: float | None = Field(default=None, gt=0, le=10**7, description="seconds; default: probed")
 
 
-class WatchedIn(BaseModel):
+class WatchedIn(RequestBody):
     watched: bool
 
 

@@ -7,10 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from reelhouse.api.schemas.common import RequestBody
+
 __all__ = ["SourceCreate", "SourceHealth", "SourcePublic", "SourceUpdate", "TestResult"]
 
 
-class SourceCreate(BaseModel):
+class SourceCreate(RequestBody):
     name: str = Field(min_length=1, max_length=128)
     kind: Literal["local", "ftp", "jellyfin"]
     path: str | None = Field(default=None, max_length=4096,
@@ -29,7 +31,7 @@ class SourceCreate(BaseModel):
                                  description="PEM certificate to trust (a self-signed server's)")
 
 
-class SourceUpdate(BaseModel):
+class SourceUpdate(RequestBody):
     name: str | None = Field(default=None, min_length=1, max_length=128)
     path: str | None = Field(default=None, max_length=4096)
     host: str | None = Field(default=None, max_length=255)

@@ -7,12 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reelhouse.api.schemas.common import RequestBody
 from reelhouse.db.limits import INT_MAX
 
 __all__ = ["TransferCreate", "TransferPublic"]
 
 
-class TransferCreate(BaseModel):
+class TransferCreate(RequestBody):
     """A queued operation. ``download``: ``local_path`` is relative to the library store
     (default ``<source name>/<remote_path>``). ``upload`` from the API takes a
     ``local_path`` inside the store (a browser file goes to ``POST /api/transfers/upload``).

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reelhouse.api.schemas.common import RequestBody
 from reelhouse.auth.users import MAX_PASSWORD
 from reelhouse.db.limits import INT_MAX
 
@@ -18,7 +19,7 @@ _Password = Field(min_length=1, max_length=MAX_PASSWORD)
 _SourceId = Annotated[int, Field(ge=1, le=INT_MAX)]
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(RequestBody):
     old_password: str = Field(min_length=1, max_length=MAX_PASSWORD)
     new_password: str = Field(min_length=1, max_length=MAX_PASSWORD)
 
@@ -52,7 +53,7 @@ class UserAdminPublic(BaseModel):
     created_at: datetime
 
 
-class UserCreate(BaseModel):
+class UserCreate(RequestBody):
     name: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=MAX_PASSWORD)
     role: Literal["admin", "user"] = "user"
@@ -60,7 +61,7 @@ class UserCreate(BaseModel):
     sources: list[_SourceId] = Field(default_factory=list, max_length=1000)
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(RequestBody):
     name: str | None = Field(default=None, min_length=1, max_length=64)
     role: Literal["admin", "user"] | None = None
     disabled: bool | None = None
@@ -70,12 +71,12 @@ class UserUpdate(BaseModel):
     sources: list[_SourceId] | None = Field(default=None, max_length=1000)
 
 
-class SetupIn(BaseModel):
+class SetupIn(RequestBody):
     name: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=MAX_PASSWORD)
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(RequestBody):
     name: str = Field(min_length=1, max_length=64)
     user_id: int | None = Field(default=None, ge=1, le=INT_MAX,
                                 description="whose key (default: yours)")

@@ -89,6 +89,14 @@ TABLE: list[tuple[str, dict[str, object]]] = [
     ("Shows/Foo\\Bar/Season 1/S01E02.mkv", dict(kind=E, title="Foo\\Bar", season=1, episode=2)),
     ("Foo\\Bar.S01E03.720p.mkv", dict(kind=E, title="Foo\\Bar", season=1, episode=3)),
     ("Foo\\Bar (2001)/Foo\\Bar (2001)-trailer.mkv", dict(kind=X, title="Foo\\Bar", year=2001, extra="trailer")),
+    # UTF-8 names read as latin-1 (an FTP server without UTF8 in FEAT: vsftpd's default)
+    # give their UTF-8 titles; true latin-1 names keep theirs
+    ("Films/AmÃ©lie (2001)/AmÃ©lie (2001).mkv", dict(kind=M, title="Amélie", year=2001)),
+    ("PokeÌ\x81mon (1998).mkv", dict(kind=M, title="Pokémon", year=1998)),
+    ("Shows/CrÃ¨me/Season 1/S01E02.mkv", dict(kind=E, title="Crème", season=1, episode=2)),
+    ("CafÃ©/Season 1/Ã‰pisode.S01E03.mkv", dict(kind=E, title="Café", season=1, episode=3)),  # each name alone
+    ("Café Society (2016).mkv", dict(kind=M, title="Café Society", year=2016)),
+    ("Ã la carte (2001).mkv", dict(kind=M, title="Ã la carte", year=2001)),  # "Ã " is not UTF-8
 ]
 
 

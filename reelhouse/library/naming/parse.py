@@ -186,7 +186,25 @@ def parse_media_paths(paths: Sequence[str],
 _BRACKETS = str.maketrans("（）［］｛｝【】", "()[]{}[]")
 
 
+def _as_utf8(part: str) -> str:
+    """A name that is UTF-8 bytes read as latin-1 ("AmÃ©lie"), as UTF-8 ("Amélie");
+    any other name as it is. An FTP server that does not announce UTF8 (RFC 2640 §3.2;
+    vsftpd's default, ``utf8_filesystem=NO``) sends its names' bytes as they are on
+    disk, UTF-8 on today's systems; its names are read as latin-1 so that every byte
+    round-trips (:mod:`reelhouse.sources.ftp.connection`). A latin-1 name is almost
+    never valid UTF-8 (an accented letter would have to be followed by 1-3 symbols of
+    U+0080-U+00BF), so it keeps its reading ("Café")."""
+    if part.isascii() or max(part) > "\xff":
+        return part
+    try:
+        return part.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return part
+
+
 def _parse(path: str, *, guess: bool) -> Parsed:
+    if not path.isascii():  # titles from UTF-8 names read as latin-1: see _as_utf8
+        path = "/".join(map(_as_utf8, path.split("/")))
     # titles in NFC whatever the names' form: a Mac names files in NFD ("e" + U+0301),
     # which looks the same but is other text in JSON, exports and Jellyfin apps
     path = unicodedata.normalize("NFC", path)

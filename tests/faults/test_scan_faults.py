@@ -266,6 +266,45 @@ def test_a_symlink_back_to_an_ancestor_is_walked_once(ftp_server: object, ftp_ro
         "Films/loop", "Shows/The Office (US)/Season 01/up"]
 
 
+@pytest.mark.parametrize("server", ["pyftpdlib", "pure-ftpd"])
+def test_folders_named_like_their_parent_are_no_loop(server: str, ftp_server: object, ftp_root: Path, lib: Core,
+                                                     tmp_path: Path) -> None:
+    """``Films/Films/Films/…`` made in one go (an archive unpacked into a folder of its
+    name, a copy into itself) lists each level exactly as the one above it (one folder,
+    same name, same time): the walk took it for a link back up, skipped it ("a folder
+    above it (a link back up?): not walked") and its films were not in the library.
+    The server's ``unique`` fact (RFC 3659 §7.5.2, asked by MLST) tells the folders
+    apart; a real link back up (``loop -> ..``) is still walked once."""
+    chain = "Films/" + "/".join(["Deep"] * 6)
+    files = [f"{chain}/Deep Film (2015).mkv", "Films/Deep/Deep/Other (2016).mkv", *FILES]
+
+    def fill_chain(home: Path) -> None:
+        fill(home)
+        for i, rel in enumerate(files[:2]):
+            (home / rel).parent.mkdir(parents=True, exist_ok=True)
+            (home / rel).write_bytes(b"x" * (2000 + i))
+        stamp = 1_700_000_000
+        for folder in sorted((p for p in home.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            os.utime(folder, (stamp, stamp))  # every level listed alike, to the second
+        os.symlink("..", home / "Films/Deep/Deep/loop")
+
+    sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(ftp_root))).id
+    if server == "pyftpdlib":
+        assert isinstance(ftp_server, EmbeddedFtpServer)
+        fill_chain(ftp_root)
+        report = scan(lib, sid, FtpConfig("127.0.0.1", ftp_server.port, FTP_USER, FTP_PASSWORD,
+                                          connect_timeout=3, read_timeout=3))
+    else:
+        (tmp_path / "pure").mkdir()
+        with pure_ftpd(tmp_path / "pure", fill_chain) as (port, _home):
+            report = scan(lib, sid, FtpConfig("127.0.0.1", port, PURE_USER, PURE_PASSWORD,
+                                              connect_timeout=3, read_timeout=3))
+    assert library(lib, sid)["present"] == sorted(files), report.errors
+    assert report.outcome == "done" and not report.folder_errors, report.folder_errors[:3]
+    if server == "pyftpdlib":  # pure-ftpd lists the link as a link, to a folder it skips
+        assert [line.split(":")[0] for line in report.errors] == ["Films/Deep/Deep/loop"]
+
+
 #: an MLSD handler of pyftpdlib's: ``(handler, path)``, what ``FTPHandler.ftp_MLSD`` returns
 Mlsd = Callable[[FTPHandler, str], object]
 #: the :func:`films_fault` fixture: ``(fault, timeout)`` -> the report during the fault, the port

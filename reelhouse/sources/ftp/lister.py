@@ -20,7 +20,7 @@ from reelhouse.errors import InvalidInput, NotFound, ReelhouseError
 from reelhouse.sources.base import Entry, normalize_path
 from reelhouse.sources.ftp import statlist, treelist
 from reelhouse.sources.ftp.config import FtpConfig
-from reelhouse.sources.ftp.connection import FtpConnection
+from reelhouse.sources.ftp.connection import MLST_FACTS, FtpConnection
 from reelhouse.sources.ftp.limits import ListingBudget
 from reelhouse.sources.ftp.listing import parse_mlsd_line
 from reelhouse.sources.ftp.listing_text import list_entries, mlsd_entries
@@ -299,3 +299,36 @@ class FtpLister(FtpConnection):
             if entry.name == name:
                 return entry
         raise NotFound(f"not found on the FTP server: {rel!r}")
+
+    def folder_id(self, path: str) -> str | None:
+        """The server's ``unique`` fact of folder ``path`` (RFC 3659 §7.5.2: two names
+        of one object share it; servers give the device and inode of the folder a path
+        leads to, through links: pure-ftpd, ProFTPD, pyftpdlib), by MLST; None where the
+        server has no MLST or gives no ``unique``, or the path is refused (then nothing
+        is known)."""
+        if "MLST" not in self.features:
+            return None
+        target = self._abs(normalize_path(path))
+        what = f"reading details of {path!r}"
+        try:  # unique for this one MLST only: the listings do without it (MLST_FACTS)
+            self._call(what, lambda: self._ftp().sendcmd("OPTS MLST type;unique;"))
+            chosen = True
+        except ReelhouseError:
+            chosen = False  # no OPTS MLST: the server sends the facts it sends
+        try:
+            reply: str = self._call(what, lambda: self._ftp().sendcmd(f"MLST {target}"))
+        except NotFound:
+            return None
+        finally:
+            if chosen and self.alive:
+                try:
+                    self._call(what, lambda: self._ftp().sendcmd(f"OPTS MLST {MLST_FACTS}"))
+                except ReelhouseError:
+                    self.close()  # never reused with listings that lack sizes and times
+        for line in reply.splitlines()[1:-1]:
+            facts = line.strip().partition("; ")[0] if "; " in line else line.strip().partition(" ")[0]
+            for fact in facts.split(";"):
+                key, _, value = fact.partition("=")
+                if key.lower() == "unique" and value:
+                    return value
+        return None

@@ -388,6 +388,8 @@ def test_a_server_too_slow_over_stat_hides_nothing(films_fault: FilmsFault) -> N
     report, _ = films_fault(None, 1, stat=late)
     assert "Films" in {line.split(":")[0] for line in report.folder_errors}, report.folder_errors
     assert all("timed out" in line for line in report.folder_errors), report.folder_errors
+    # one folder listed alone is named as such (it read "listing 1 folders from 'Films'")
+    assert all("1 folders" not in line for line in report.folder_errors), report.folder_errors
 
 
 def test_a_listing_cut_mid_transfer_hides_nothing(films_fault: FilmsFault) -> None:

@@ -116,7 +116,8 @@ class FtpLister(FtpConnection):
                 break
             rels.append(rel)
             targets.append(target)
-        what = f"listing {len(rels)} folders from {rels[0] or '/'!r}"
+        what = (f"listing {rels[0] or '/'!r}" if len(rels) == 1
+                else f"listing {len(rels)} folders from {rels[0] or '/'!r}")
         budget = ListingBudget(self.config.max_listing_bytes * len(rels), what)
         texts: builtins.list[str | ftplib.Error] | None = self._call(
             what, lambda: self._stat_texts(ftp, key, targets, budget))

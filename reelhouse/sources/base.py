@@ -18,9 +18,19 @@ from typing import Protocol, runtime_checkable
 from reelhouse.errors import InvalidInput, NotFound
 
 __all__ = [
-    "CONTROL_CHARACTERS", "NAME_MAX_BYTES", "Entry", "FolderLoop", "LinkNotFollowed", "Source", "bad_name_characters",
+    "CONTROL_CHARACTERS",
+    "NAME_MAX_BYTES",
+    "UNREAD_KEPT",
+    "Entry",
+    "FolderLoop",
+    "LinkNotFollowed",
+    "Listing",
+    "Source",
+    "bad_name_characters",
     "check_new_path",
-    "join", "normalize_path", "parent_of",
+    "join",
+    "normalize_path",
+    "parent_of",
 ]
 
 #: Default chunk size for range reads, bytes. Large chunks keep the per-chunk overhead
@@ -45,6 +55,22 @@ class Entry:
     size: int | None = None
     mtime: float | None = None
     link: bool = False
+
+
+#: Most unread lines a :class:`Listing` keeps: enough to name them.
+UNREAD_KEPT = 5
+
+
+class Listing(builtins.list[Entry]):
+    """A folder's entries (a list, as :meth:`Source.list` returns) read from a listing
+    that also held ``unread`` lines: lines that are no entry the reader knows and no
+    line that holds none by design (an FTP server's name with a line break, which
+    splits its line, or a listing format reelhouse cannot read). Entries may be behind
+    them: the scanner names the folder in its errors and marks nothing in it missing."""
+
+    def __init__(self, entries: Iterable[Entry] = (), unread: Sequence[str] = ()) -> None:
+        super().__init__(entries)
+        self.unread: tuple[str, ...] = tuple(unread)
 
 
 def normalize_path(path: str) -> str:

@@ -470,3 +470,45 @@ def test_a_link_the_server_will_not_follow_is_a_note_not_a_failed_folder(
     assert library(lib, sid)["present"] == sorted(FILES)
     assert scan(lib, sid, config).outcome == "done"  # and again: the same note, nothing hidden
     assert library(lib, sid)["present"] == sorted(FILES)
+
+
+@pytest.mark.parametrize("server", ["mlsd", "list", "vsftpd"])
+def test_a_name_with_a_line_break_is_named_and_hides_nothing(server: str, lib: Core, tmp_path: Path) -> None:
+    """A name with a line feed splits its listing line in two (FTP servers send names
+    as they are); the second half is no entry. It was dropped without a word: the
+    scan said "done" with no error, and a file of that folder listed as gone before
+    was marked missing though the unread line may be it. Now the folder is named in
+    the errors with its unread lines, and nothing in it is marked missing."""
+    home = tmp_path / "home"
+    films = home / "Films"
+    films.mkdir(parents=True)
+    (films / "Tears.of.Steel.2012.mkv").write_bytes(b"t" * 1500)
+    (films / "Sintel.2010.mkv").write_bytes(b"s" * 1200)
+    (home / "Other.2011.mkv").write_bytes(b"o" * 1300)
+    sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(home))).id
+
+    def serving() -> AbstractContextManager[FtpConfig]:
+        from contextlib import contextmanager
+
+        @contextmanager
+        def run() -> Iterator[FtpConfig]:
+            if server == "vsftpd":
+                with vsftpd(tmp_path, home) as port:
+                    yield FtpConfig("127.0.0.1", port, connect_timeout=5, read_timeout=5)
+                return
+            drop = {"MLSD", "MLST"} if server == "list" else set()
+            overrides = {"proto_cmds": {k: v for k, v in FTPHandler.proto_cmds.items() if k not in drop}}
+            with EmbeddedFtpServer(home, FTP_USER, FTP_PASSWORD, handler_overrides=overrides) as ftpd:
+                yield FtpConfig("127.0.0.1", ftpd.port, FTP_USER, FTP_PASSWORD, connect_timeout=5, read_timeout=5)
+
+        return run()
+
+    with serving() as config:
+        assert scan(lib, sid, config).outcome == "done"
+        (films / "Sintel.2010.mkv").rename(films / "Sintel\nDirector's Cut.2010.mkv")
+        report = scan(lib, sid, config)
+    assert report.outcome == "done" and report.missing == 0, report.counts()
+    [line] = report.errors
+    assert line.startswith("Films: 1 line(s) of its listing could not be read") and "Cut.2010.mkv" in line, line
+    assert library(lib, sid)["present"] == ["Films/Sintel.2010.mkv", "Films/Tears.of.Steel.2012.mkv",
+                                            "Other.2011.mkv"]

@@ -17,7 +17,7 @@ import logging
 from datetime import UTC, datetime
 
 from reelhouse.errors import InvalidInput, NotFound, ReelhouseError
-from reelhouse.sources.base import Entry, normalize_path
+from reelhouse.sources.base import Entry, Listing, normalize_path
 from reelhouse.sources.ftp import statlist, treelist
 from reelhouse.sources.ftp.config import FtpConfig
 from reelhouse.sources.ftp.connection import MLST_FACTS, FtpConnection
@@ -43,6 +43,12 @@ log = logging.getLogger(__name__)
 _BATCH_BYTES = 16 * 1024
 
 
+def _listing(entries: builtins.list[Entry], unread: builtins.list[str]) -> builtins.list[Entry]:
+    """``entries``, as a :class:`~reelhouse.sources.base.Listing` naming the ``unread``
+    lines of their listing when there are any."""
+    return Listing(entries, unread) if unread else entries
+
+
 class FtpLister(FtpConnection):
     """A control connection that lists folders and reads entries' details."""
 
@@ -64,7 +70,9 @@ class FtpLister(FtpConnection):
             # a name not in the server's encoding (latin-1 bytes on a UTF-8 server) keeps
             # its bytes as lone surrogates (PEP 383), as os.listdir does: one such name
             # failed the whole listing; the scanner skips it by name (library/scanner.py)
-            return mlsd_entries(raw.decode(self._ftp().encoding, "surrogateescape"), prefix)
+            unread: builtins.list[str] = []
+            return _listing(mlsd_entries(raw.decode(self._ftp().encoding, "surrogateescape"), prefix, unread),
+                            unread)
         entries: builtins.list[Entry] = self._call(what, lambda: self._list_unix(target, budget, prefix))
         return entries
 
@@ -241,10 +249,11 @@ class FtpLister(FtpConnection):
             if by_stat is not None and (entries := statlist.usable(key, by_stat)) is not None:
                 return entries
         raw = self._list_raw(budget, target)
-        parsed = list_entries(raw.decode(self._ftp().encoding, "surrogateescape"), now, prefix)
+        unread: builtins.list[str] = []
+        parsed = list_entries(raw.decode(self._ftp().encoding, "surrogateescape"), now, prefix, unread=unread)
         if by_stat is not None:
             statlist.learn(key, by_stat, parsed)
-        return parsed
+        return _listing(parsed, unread)
 
     def _list_raw(self, budget: ListingBudget, cwd: str) -> bytes:
         """LIST of folder ``cwd``; ``LIST -a`` (dot files too) when asked, and plain

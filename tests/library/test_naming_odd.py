@@ -105,6 +105,7 @@ TABLE: list[tuple[str, dict[str, object]]] = [
     ("Pixar.Shorts.2018.1080p.BluRay-GRP/For.the.Birds.mkv", dict(kind=M, title="For the Birds")),
     ("Movies/Heat (1995)/heat.mkv", dict(kind=M, title="Heat", year=1995)),
     ("grp-film.mkv", dict(kind=M, title="grp-film")),
+    ("The Spider-Man/man-of-steel.mkv", dict(kind=M, title="man-of-steel")),
     # UTF-8 names read as latin-1 (an FTP server without UTF8 in FEAT: vsftpd's default)
     # give their UTF-8 titles; true latin-1 names keep theirs
     ("Films/AmÃ©lie (2001)/AmÃ©lie (2001).mkv", dict(kind=M, title="Amélie", year=2001)),

@@ -259,6 +259,8 @@ def _cased(title: str, folders: list[str]) -> str:
 
 #: A folder holding one part of a film ("CD1", "Disc 2"; Kodi's stacking words).
 _PART_FOLDER = re.compile(r"(?:cd|dvd|disc|disk|part|pt)[ ._-]?(?:\d{1,2}|[a-d])", re.I)
+#: The season of a show's release name ("Show.S01.720p…", "Show.S01E02.720p…").
+_SEASON_MARK = re.compile(r"[._ ][Ss]\d{1,2}(?:[Ee]\d{1,3})?[._ ]")
 #: The release group at the end of a release name ("….x264-SPARKS").
 _GROUP = re.compile(r"[._ ][^._ -]+-([A-Za-z0-9]{2,20})$")
 
@@ -280,7 +282,12 @@ def _scene_group(folder: str, stem: str) -> str | None:
     m = _GROUP.search(folder)
     if m is None or len(stem) <= len(m.group(1)) + 1 or stem[len(m.group(1))] != "-":
         return None
-    return m.group(1) if stem[: len(m.group(1))].lower() == m.group(1).lower() else None
+    if stem[: len(m.group(1))].lower() != m.group(1).lower():
+        return None
+    # a release name ("The Spider-Man" is none): a film's, or a show's with its season
+    if _SEASON_MARK.search(folder) is None and release_title(folder) is None:
+        return None
+    return m.group(1)
 
 
 def _release_of(folders: list[str]) -> tuple[str, int] | None:

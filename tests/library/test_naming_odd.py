@@ -106,6 +106,10 @@ TABLE: list[tuple[str, dict[str, object]]] = [
     ("Movies/Heat (1995)/heat.mkv", dict(kind=M, title="Heat", year=1995)),
     ("grp-film.mkv", dict(kind=M, title="grp-film")),
     ("The Spider-Man/man-of-steel.mkv", dict(kind=M, title="man-of-steel")),
+    # anime name a later season in the title
+    ("Anime/[Erai-raws] Oshi no Ko 2nd Season - 03 [1080p].mkv", dict(kind=E, title="Oshi no Ko", season=2, episode=3)),
+    ("[Group] Show Season 2 - 03 [1080p].mkv", dict(kind=E, title="Show", season=2, episode=3)),
+    ("[Group] Show 3rd Season - 12 [1080p].mkv", dict(kind=E, title="Show", season=3, episode=12)),
     # UTF-8 names read as latin-1 (an FTP server without UTF8 in FEAT: vsftpd's default)
     # give their UTF-8 titles; true latin-1 names keep theirs
     ("Films/AmÃ©lie (2001)/AmÃ©lie (2001).mkv", dict(kind=M, title="Amélie", year=2001)),

@@ -322,6 +322,9 @@ def _episode(em: EpisodeMatch, folders: list[str], season_dir: int | None, show_
         return Parsed(kind="episode", title=title, year=year, season=y, episode=m * 100 + d,
                       episode_title=episode_title or em.air_date, air_date=em.air_date, **ids)
     season = em.season if em.season is not None else season_dir
+    if season is None and title and (sm := _TITLE_SEASON.search(title)) and sm.start() > 0:
+        # "[Erai-raws] Oshi no Ko 2nd Season - 03": anime name a later season in the title
+        title, season = title[: sm.start()], int(sm.group(1) or sm.group(2))
     if season is None and em.episode is not None:
         season = 1
     part = None
@@ -330,6 +333,9 @@ def _episode(em: EpisodeMatch, folders: list[str], season_dir: int | None, show_
     return Parsed(kind="episode", title=title, year=year, season=season, episode=em.episode,
                   episode_title=episode_title, episode_end=em.episode_end, part=part, **ids)
 
+
+#: A season at the end of an anime title: "2nd Season", "Season 2" (as Sonarr reads them).
+_TITLE_SEASON = re.compile(r"\s+(?:(\d{1,2})(?:st|nd|rd|th)\s+season|season\s+(\d{1,2}))$", re.I)
 
 # "S02E03 Part 1", "S01E01 - pt2", "S01E01.cd1": one episode split in files (Jellyfin, Plex)
 _EPISODE_PART = re.compile(r"(?:^|\s)(?:part|pt|cd|disc)\s?(\d{1,2})$", re.I)

@@ -53,11 +53,13 @@ def log_in(client: TestClient, name: str = ADMIN, password: str = ADMIN_PASSWORD
 
 
 def wait_job(client: TestClient, job_id: int, timeout: float = 60) -> dict[str, object]:
-    """Poll a job until done/failed; returns its JSON."""
+    """Poll a job until it ended (done, partial, failed, cancelled); returns its JSON."""
+    from reelhouse.jobs.system import ENDED
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job: dict[str, object] = client.get(f"/api/jobs/{job_id}").json()
-        if job["state"] in ("done", "failed"):
+        if job["state"] in ENDED:
             return job
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} did not finish in {timeout} s")

@@ -27,7 +27,9 @@ from reelhouse.library.naming import Parsed, match_key, parse_media_path
 __all__ = ["NAMING_VERSION", "link_file", "prune_unlinked_titles", "relink", "unplaced_extras"]
 
 #: The version of the naming rules; files placed by older rules are placed again.
-NAMING_VERSION = 3  # 3: release names without guessit, Fahrenheit.451.1080p, H.264 (issue 14)
+#: 3: release names without guessit, Fahrenheit.451.1080p, H.264 (issue 14); 4: scene releases
+#: named by their folder, UTF-8 names read as latin-1 (vsftpd)
+NAMING_VERSION = 4
 
 
 def _same_title(column: InstrumentedAttribute[str], key: str) -> ColumnElement[bool]:

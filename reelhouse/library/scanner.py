@@ -50,7 +50,7 @@ from reelhouse.library.naming import is_media_path, is_video_folder
 from reelhouse.library.probing import Enrich, Pending, probe_files
 from reelhouse.library.scan_index import BATCH, Index, Moves, digests, finish
 from reelhouse.library.scan_report import FAILED_SHARE, Phase2, Progress, ScanReport
-from reelhouse.sources.base import Entry, FolderLoop, LinkNotFollowed, Source
+from reelhouse.sources.base import UNREAD_KEPT, Entry, FolderLoop, LinkNotFollowed, Listing, Source
 
 __all__ = ["BATCH", "FAILED_SHARE", "PHASE1_DONE", "Enrich", "Phase2", "Progress", "ScanReport", "scan_source"]
 
@@ -124,8 +124,15 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
             report.folder_errors.append(f"{folder or '/'}: {result}")
             continue
         report.folders += 1
+        unread = result.unread if isinstance(result, Listing) else ()
         result = _storable_entries(result, report)
-        listings[folder] = result
+        if unread:  # files may be behind those lines: none is marked missing here
+            report.errors.append(
+                f"{folder or '/'}: {len(unread)}{'+' if len(unread) >= UNREAD_KEPT else ''} line(s) of its "
+                f"listing could not be read (a name with a line break, or a listing format reelhouse does "
+                f"not know), so nothing in it is marked missing: {', '.join(map(repr, unread))}")
+        else:
+            listings[folder] = result
         pending.sidecars.add(folder, result)  # indexed when phase 2 asks for it
         if is_video_folder(folder):  # films, episodes and their extras; no samples
             media.append(result)

@@ -18,9 +18,19 @@ from typing import Protocol, runtime_checkable
 from reelhouse.errors import InvalidInput, NotFound
 
 __all__ = [
-    "CONTROL_CHARACTERS", "NAME_MAX_BYTES", "Entry", "FolderLoop", "LinkNotFollowed", "Source", "bad_name_characters",
+    "CONTROL_CHARACTERS",
+    "NAME_MAX_BYTES",
+    "UNREAD_KEPT",
+    "Entry",
+    "FolderLoop",
+    "LinkNotFollowed",
+    "Listing",
+    "Source",
+    "bad_name_characters",
     "check_new_path",
-    "join", "normalize_path", "parent_of",
+    "join",
+    "normalize_path",
+    "parent_of",
 ]
 
 #: Default chunk size for range reads, bytes. Large chunks keep the per-chunk overhead
@@ -45,6 +55,22 @@ class Entry:
     size: int | None = None
     mtime: float | None = None
     link: bool = False
+
+
+#: Most unread lines a :class:`Listing` keeps: enough to name them.
+UNREAD_KEPT = 5
+
+
+class Listing(builtins.list[Entry]):
+    """A folder's entries (a list, as :meth:`Source.list` returns) read from a listing
+    that also held ``unread`` lines: lines that are no entry the reader knows and no
+    line that holds none by design (an FTP server's name with a line break, which
+    splits its line, or a listing format reelhouse cannot read). Entries may be behind
+    them: the scanner names the folder in its errors and marks nothing in it missing."""
+
+    def __init__(self, entries: Iterable[Entry] = (), unread: Sequence[str] = ()) -> None:
+        super().__init__(entries)
+        self.unread: tuple[str, ...] = tuple(unread)
 
 
 def normalize_path(path: str) -> str:
@@ -224,24 +250,56 @@ class _LoopGuard:
     (name, kind, size, mtime; their paths differ). A server that follows links in its
     listings (pyftpdlib's MLSD, ProFTPD's with links shown as their targets) shows no
     sign of a link: a folder whose listing, holding a folder, equals an ancestor's is
-    taken for one. RFC 3659's ``unique`` fact would say it for sure, where offered."""
+    taken for one, unless ``same(folder, ancestor)`` says they are two folders (the
+    source's own identity of a folder: RFC 3659's ``unique`` fact on FTP; None where it
+    cannot tell). ``Films/Films/Films``, made in one go, lists each level alike."""
 
-    def __init__(self) -> None:
+    def __init__(self, same: Callable[[str, str], bool | None] | None = None) -> None:
         self.seen: dict[str, int] = {}
+        self.same = same
 
-    def check(self, folder: str, entries: builtins.list[Entry]) -> FolderLoop | None:
-        """None, and ``folder`` remembered; or the loop it is (not remembered)."""
+    @staticmethod
+    def _key(entries: builtins.list[Entry]) -> int | None:
         if not any(e.is_dir for e in entries):
             return None  # nothing below it: nothing to go round
-        key = hash(tuple(sorted((e.name, e.is_dir, e.size or 0, e.mtime or 0.0) for e in entries)))
+        return hash(tuple(sorted((e.name, e.is_dir, e.size or 0, e.mtime or 0.0) for e in entries)))
+
+    def _alike(self, folder: str, key: int) -> Iterator[str]:
         parts = folder.split("/") if folder else []
         for depth in range(len(parts)):
             ancestor = "/".join(parts[:depth])
             if self.seen.get(ancestor) == key:
+                yield ancestor
+
+    def distinct(self, folder: str, entries: builtins.list[Entry]) -> frozenset[str]:
+        """The ancestors listed like ``folder`` that the source says are other folders.
+        Asks the source (a round trip each), so call it without holding a walk's lock;
+        only a folder listed like an ancestor is asked about."""
+        key = self._key(entries)
+        if key is None or self.same is None:
+            return frozenset()
+        return frozenset(a for a in self._alike(folder, key) if self.same(folder, a) is False)
+
+    def check(self, folder: str, entries: builtins.list[Entry],
+              distinct: frozenset[str] = frozenset()) -> FolderLoop | None:
+        """None, and ``folder`` remembered; or the loop it is (not remembered).
+        ``distinct``: :meth:`distinct` of this listing."""
+        key = self._key(entries)
+        if key is None:
+            return None
+        for ancestor in self._alike(folder, key):
+            if ancestor not in distinct:
                 return FolderLoop(f"listed as {ancestor or '/'!r}, a folder above it (a link back up?): "
                                   "not walked")
         self.seen[folder] = key
         return None
+
+
+def _same_folder(source: Source) -> Callable[[str, str], bool | None] | None:
+    """The source's ``same_folder(a, b)`` (whether two paths are one folder; None when
+    it cannot tell), if it has one: FTP asks the server (:class:`_LoopGuard`)."""
+    same = getattr(source, "same_folder", None)
+    return same if callable(same) else None
 
 
 def walk_source(
@@ -251,7 +309,7 @@ def walk_source(
     from reelhouse.errors import ReelhouseError
 
     stack = [normalize_path(path)]
-    loops = _LoopGuard()
+    loops = _LoopGuard(_same_folder(source))
     while stack:
         folder = stack.pop()
         try:
@@ -259,7 +317,7 @@ def walk_source(
         except ReelhouseError as exc:
             yield folder, exc
             continue
-        if (loop := loops.check(folder, entries)) is not None:
+        if (loop := loops.check(folder, entries, loops.distinct(folder, entries))) is not None:
             yield folder, loop
             continue
         yield folder, entries
@@ -305,7 +363,7 @@ def walk_parallel(
     done: queue.SimpleQueue[Listed | None] = queue.SimpleQueue()
     lock = threading.Lock()
     todo: deque[str] = deque([normalize_path(path)])
-    loops = _LoopGuard()  # with the lock held
+    loops = _LoopGuard(_same_folder(source))  # with the lock held, but for distinct()
     running = 0
     stop = False
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="walk")
@@ -335,10 +393,14 @@ def walk_parallel(
                     results = [exc]
                 listed = builtins.list(zip(rest, results, strict=False))
                 rest = rest[len(results):]
+                # a listing like an ancestor's asks the source, outside the lock (no
+                # worker waits on it while this one waits for a connection)
+                distinct = [frozenset() if isinstance(result, Exception) else loops.distinct(folder, result)
+                            for folder, result in listed]
                 with lock:
                     for i, (folder, result) in enumerate(listed):
                         if not isinstance(result, Exception):
-                            if (loop := loops.check(folder, result)) is not None:
+                            if (loop := loops.check(folder, result, distinct[i])) is not None:
                                 listed[i] = (folder, loop)
                                 continue
                             todo.extend(e.path for e in result if e.is_dir)

@@ -266,6 +266,45 @@ def test_a_symlink_back_to_an_ancestor_is_walked_once(ftp_server: object, ftp_ro
         "Films/loop", "Shows/The Office (US)/Season 01/up"]
 
 
+@pytest.mark.parametrize("server", ["pyftpdlib", "pure-ftpd"])
+def test_folders_named_like_their_parent_are_no_loop(server: str, ftp_server: object, ftp_root: Path, lib: Core,
+                                                     tmp_path: Path) -> None:
+    """``Films/Films/Films/…`` made in one go (an archive unpacked into a folder of its
+    name, a copy into itself) lists each level exactly as the one above it (one folder,
+    same name, same time): the walk took it for a link back up, skipped it ("a folder
+    above it (a link back up?): not walked") and its films were not in the library.
+    The server's ``unique`` fact (RFC 3659 §7.5.2, asked by MLST) tells the folders
+    apart; a real link back up (``loop -> ..``) is still walked once."""
+    chain = "Films/" + "/".join(["Deep"] * 6)
+    files = [f"{chain}/Deep Film (2015).mkv", "Films/Deep/Deep/Other (2016).mkv", *FILES]
+
+    def fill_chain(home: Path) -> None:
+        fill(home)
+        for i, rel in enumerate(files[:2]):
+            (home / rel).parent.mkdir(parents=True, exist_ok=True)
+            (home / rel).write_bytes(b"x" * (2000 + i))
+        stamp = 1_700_000_000
+        for folder in sorted((p for p in home.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+            os.utime(folder, (stamp, stamp))  # every level listed alike, to the second
+        os.symlink("..", home / "Films/Deep/Deep/loop")
+
+    sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(ftp_root))).id
+    if server == "pyftpdlib":
+        assert isinstance(ftp_server, EmbeddedFtpServer)
+        fill_chain(ftp_root)
+        report = scan(lib, sid, FtpConfig("127.0.0.1", ftp_server.port, FTP_USER, FTP_PASSWORD,
+                                          connect_timeout=3, read_timeout=3))
+    else:
+        (tmp_path / "pure").mkdir()
+        with pure_ftpd(tmp_path / "pure", fill_chain) as (port, _home):
+            report = scan(lib, sid, FtpConfig("127.0.0.1", port, PURE_USER, PURE_PASSWORD,
+                                              connect_timeout=3, read_timeout=3))
+    assert library(lib, sid)["present"] == sorted(files), report.errors
+    assert report.outcome == "done" and not report.folder_errors, report.folder_errors[:3]
+    if server == "pyftpdlib":  # pure-ftpd lists the link as a link, to a folder it skips
+        assert [line.split(":")[0] for line in report.errors] == ["Films/Deep/Deep/loop"]
+
+
 #: an MLSD handler of pyftpdlib's: ``(handler, path)``, what ``FTPHandler.ftp_MLSD`` returns
 Mlsd = Callable[[FTPHandler, str], object]
 #: the :func:`films_fault` fixture: ``(fault, timeout)`` -> the report during the fault, the port
@@ -349,6 +388,8 @@ def test_a_server_too_slow_over_stat_hides_nothing(films_fault: FilmsFault) -> N
     report, _ = films_fault(None, 1, stat=late)
     assert "Films" in {line.split(":")[0] for line in report.folder_errors}, report.folder_errors
     assert all("timed out" in line for line in report.folder_errors), report.folder_errors
+    # one folder listed alone is named as such (it read "listing 1 folders from 'Films'")
+    assert all("1 folders" not in line for line in report.folder_errors), report.folder_errors
 
 
 def test_a_listing_cut_mid_transfer_hides_nothing(films_fault: FilmsFault) -> None:
@@ -429,3 +470,45 @@ def test_a_link_the_server_will_not_follow_is_a_note_not_a_failed_folder(
     assert library(lib, sid)["present"] == sorted(FILES)
     assert scan(lib, sid, config).outcome == "done"  # and again: the same note, nothing hidden
     assert library(lib, sid)["present"] == sorted(FILES)
+
+
+@pytest.mark.parametrize("server", ["mlsd", "list", "vsftpd"])
+def test_a_name_with_a_line_break_is_named_and_hides_nothing(server: str, lib: Core, tmp_path: Path) -> None:
+    """A name with a line feed splits its listing line in two (FTP servers send names
+    as they are); the second half is no entry. It was dropped without a word: the
+    scan said "done" with no error, and a file of that folder listed as gone before
+    was marked missing though the unread line may be it. Now the folder is named in
+    the errors with its unread lines, and nothing in it is marked missing."""
+    home = tmp_path / "home"
+    films = home / "Films"
+    films.mkdir(parents=True)
+    (films / "Tears.of.Steel.2012.mkv").write_bytes(b"t" * 1500)
+    (films / "Sintel.2010.mkv").write_bytes(b"s" * 1200)
+    (home / "Other.2011.mkv").write_bytes(b"o" * 1300)
+    sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(home))).id
+
+    def serving() -> AbstractContextManager[FtpConfig]:
+        from contextlib import contextmanager
+
+        @contextmanager
+        def run() -> Iterator[FtpConfig]:
+            if server == "vsftpd":
+                with vsftpd(tmp_path, home) as port:
+                    yield FtpConfig("127.0.0.1", port, connect_timeout=5, read_timeout=5)
+                return
+            drop = {"MLSD", "MLST"} if server == "list" else set()
+            overrides = {"proto_cmds": {k: v for k, v in FTPHandler.proto_cmds.items() if k not in drop}}
+            with EmbeddedFtpServer(home, FTP_USER, FTP_PASSWORD, handler_overrides=overrides) as ftpd:
+                yield FtpConfig("127.0.0.1", ftpd.port, FTP_USER, FTP_PASSWORD, connect_timeout=5, read_timeout=5)
+
+        return run()
+
+    with serving() as config:
+        assert scan(lib, sid, config).outcome == "done"
+        (films / "Sintel.2010.mkv").rename(films / "Sintel\nDirector's Cut.2010.mkv")
+        report = scan(lib, sid, config)
+    assert report.outcome == "done" and report.missing == 0, report.counts()
+    [line] = report.errors
+    assert line.startswith("Films: 1 line(s) of its listing could not be read") and "Cut.2010.mkv" in line, line
+    assert library(lib, sid)["present"] == ["Films/Sintel.2010.mkv", "Films/Tears.of.Steel.2012.mkv",
+                                            "Other.2011.mkv"]

@@ -89,6 +89,35 @@ TABLE: list[tuple[str, dict[str, object]]] = [
     ("Shows/Foo\\Bar/Season 1/S01E02.mkv", dict(kind=E, title="Foo\\Bar", season=1, episode=2)),
     ("Foo\\Bar.S01E03.720p.mkv", dict(kind=E, title="Foo\\Bar", season=1, episode=3)),
     ("Foo\\Bar (2001)/Foo\\Bar (2001)-trailer.mkv", dict(kind=X, title="Foo\\Bar", year=2001, extra="trailer")),
+    # scene releases: the release folder names the film; its files are lower case, the
+    # group first and the title shortened ("sparks-thematrix-1080p" was the film "sparks-thematrix")
+    ("The.Matrix.1999.1080p.BluRay.x264-SPARKS/sparks-thematrix-1080p.mkv",
+     dict(kind=M, title="The Matrix", year=1999)),
+    ("Movies/Inception.2010.720p.BluRay.x264-REWARD/reward-inception-720p.mkv",
+     dict(kind=M, title="Inception", year=2010)),
+    ("The.Matrix.1999.1080p.BluRay.x264-GRP/the.matrix.1999.1080p.bluray.x264-grp.mkv",
+     dict(kind=M, title="The Matrix", year=1999)),
+    ("Some.Movie.2012.DVDRip.XviD-GRP/CD2/grp-somemovie-cd2.avi", dict(kind=M, title="Some Movie", year=2012, part=2)),
+    ("Show.S01E01.720p.HDTV.x264-KILLERS/killers-show-s01e01.mkv", dict(kind=E, title="Show", season=1, episode=1)),
+    ("Show.S01.720p.HDTV.x264-KILLERS/killers-show-s01e02.mkv", dict(kind=E, title="Show", season=1, episode=2)),
+    ("The.Show.S01.720p.HDTV.x264-GRP/the.show.s01e03.720p.mkv", dict(kind=E, title="The Show", season=1, episode=3)),
+    # ... but a film of another name in a release folder keeps its own
+    ("Pixar.Shorts.2018.1080p.BluRay-GRP/For.the.Birds.mkv", dict(kind=M, title="For the Birds")),
+    ("Movies/Heat (1995)/heat.mkv", dict(kind=M, title="Heat", year=1995)),
+    ("grp-film.mkv", dict(kind=M, title="grp-film")),
+    ("The Spider-Man/man-of-steel.mkv", dict(kind=M, title="man-of-steel")),
+    # anime name a later season in the title
+    ("Anime/[Erai-raws] Oshi no Ko 2nd Season - 03 [1080p].mkv", dict(kind=E, title="Oshi no Ko", season=2, episode=3)),
+    ("[Group] Show Season 2 - 03 [1080p].mkv", dict(kind=E, title="Show", season=2, episode=3)),
+    ("[Group] Show 3rd Season - 12 [1080p].mkv", dict(kind=E, title="Show", season=3, episode=12)),
+    # UTF-8 names read as latin-1 (an FTP server without UTF8 in FEAT: vsftpd's default)
+    # give their UTF-8 titles; true latin-1 names keep theirs
+    ("Films/AmÃ©lie (2001)/AmÃ©lie (2001).mkv", dict(kind=M, title="Amélie", year=2001)),
+    ("PokeÌ\x81mon (1998).mkv", dict(kind=M, title="Pokémon", year=1998)),
+    ("Shows/CrÃ¨me/Season 1/S01E02.mkv", dict(kind=E, title="Crème", season=1, episode=2)),
+    ("CafÃ©/Season 1/Ã‰pisode.S01E03.mkv", dict(kind=E, title="Café", season=1, episode=3)),  # each name alone
+    ("Café Society (2016).mkv", dict(kind=M, title="Café Society", year=2016)),
+    ("Ã la carte (2001).mkv", dict(kind=M, title="Ã la carte", year=2001)),  # "Ã " is not UTF-8
 ]
 
 

@@ -120,3 +120,34 @@ def test_nfd_and_nfc_names_are_one_title(client: TestClient, tmp_path: Path, sam
         assert wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
     items = client.get("/api/library/items").json()["items"]
     assert [(i["title"], i["file_count"]) for i in items] == [(unicodedata.normalize("NFC", "Amélie"), 2)]
+
+
+@pytest.mark.ftpd
+def test_utf8_names_on_a_vsftpd_without_utf8_give_their_titles(client: TestClient, tmp_path: Path,
+                                                                sample_mp4: Path) -> None:
+    """vsftpd's default (``utf8_filesystem=NO``) sends the names' bytes as they are on
+    disk without announcing UTF8: on today's systems those are UTF-8, read as latin-1
+    (the only safe reading of a server without UTF8). The films were "AmÃ©lie" and
+    "PokeÌ\\x81mon"; a true latin-1 name still gives its title, and every file plays."""
+    import unicodedata
+
+    from helpers import vsftpd
+
+    anon = tmp_path / "anon"
+    names = {"Films/Amélie (2001)/Amélie (2001).mp4".encode(): "Amélie",
+             unicodedata.normalize("NFD", "Films/Pokémon (1998).mp4").encode(): "Pokémon",
+             b"Films/Caf\xe9 Society (2016).mp4": "Café Society"}
+    for raw in names:
+        full = os.fsencode(anon) + b"/" + raw
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        shutil.copyfile(sample_mp4, full)
+    with vsftpd(tmp_path, anon, options={"utf8_filesystem": "NO"}) as port:
+        job, paths = _scan(client, {"name": "vsftpd", "kind": "ftp", "host": "127.0.0.1", "port": port})
+        assert job["state"] == "done" and len(paths) == 3, job
+        items = client.get("/api/library/items").json()["items"]
+        assert sorted(i["title"] for i in items) == sorted(names.values())
+        data = sample_mp4.read_bytes()
+        for f in client.get("/api/library/media-files").json()["items"]:
+            r = client.get(f"/api/library/media-files/{f['id']}/stream", headers={"Range": "bytes=100-199"})
+            assert r.status_code == 206 and r.content == data[100:200], f["path"]
+        client.delete("/api/sources/1")

@@ -186,7 +186,25 @@ def parse_media_paths(paths: Sequence[str],
 _BRACKETS = str.maketrans("（）［］｛｝【】", "()[]{}[]")
 
 
+def _as_utf8(part: str) -> str:
+    """A name that is UTF-8 bytes read as latin-1 ("AmÃ©lie"), as UTF-8 ("Amélie");
+    any other name as it is. An FTP server that does not announce UTF8 (RFC 2640 §3.2;
+    vsftpd's default, ``utf8_filesystem=NO``) sends its names' bytes as they are on
+    disk, UTF-8 on today's systems; its names are read as latin-1 so that every byte
+    round-trips (:mod:`reelhouse.sources.ftp.connection`). A latin-1 name is almost
+    never valid UTF-8 (an accented letter would have to be followed by 1-3 symbols of
+    U+0080-U+00BF), so it keeps its reading ("Café")."""
+    if part.isascii() or max(part) > "\xff":
+        return part
+    try:
+        return part.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return part
+
+
 def _parse(path: str, *, guess: bool) -> Parsed:
+    if not path.isascii():  # titles from UTF-8 names read as latin-1: see _as_utf8
+        path = "/".join(map(_as_utf8, path.split("/")))
     # titles in NFC whatever the names' form: a Mac names files in NFD ("e" + U+0301),
     # which looks the same but is other text in JSON, exports and Jellyfin apps
     path = unicodedata.normalize("NFC", path)
@@ -199,6 +217,9 @@ def _parse(path: str, *, guess: bool) -> Parsed:
     ids = provider_ids("/".join(parts))
     id_fields: dict[str, Any] = {"tmdb_id": ids.tmdb, "tvdb_id": ids.tvdb, "imdb_id": ids.imdb}
     clean = strip_ids(stem)
+    group = _scene_group(_release_folder_name(folders), clean) if folders else None
+    if group:
+        clean = clean[len(group) + 1:]  # "sparks-thematrix-1080p": the release group is no title
 
     context = _folders("/".join(folders))
     if context.extras_at is not None and context.extras_kind is not None:
@@ -222,7 +243,59 @@ def _parse(path: str, *, guess: bool) -> Parsed:
             show_dir = folders[-2] if len(folders) > 1 and not generic_folder(folders[-2]) else None
     if em is not None:
         return _episode(em, folders, season_dir, show_dir, from_folder, id_fields)
-    return _movie(folders, clean, ext, name, edition_tag(stem), id_fields, guess)
+    return _movie(folders, clean, ext, name, edition_tag(stem), id_fields, guess, scene=bool(group))
+
+
+def _cased(title: str, folders: list[str]) -> str:
+    """Lower-case ``title`` as the nearest folder above writes it, where that folder
+    names the same title ("show" in "Show.S01.720p.HDTV.x264-KILLERS" → "Show")."""
+    key = title_key(title)
+    for folder in reversed(folders):
+        named = folder_title_year(folder)[0]
+        if named and title_key(named) == key:
+            return named
+    return title
+
+
+#: A folder holding one part of a film ("CD1", "Disc 2"; Kodi's stacking words).
+_PART_FOLDER = re.compile(r"(?:cd|dvd|disc|disk|part|pt)[ ._-]?(?:\d{1,2}|[a-d])", re.I)
+#: The season of a show's release name ("Show.S01.720p…", "Show.S01E02.720p…").
+_SEASON_MARK = re.compile(r"[._ ][Ss]\d{1,2}(?:[Ee]\d{1,3})?[._ ]")
+#: The release group at the end of a release name ("….x264-SPARKS").
+_GROUP = re.compile(r"[._ ][^._ -]+-([A-Za-z0-9]{2,20})$")
+
+
+def _release_folder_name(folders: list[str]) -> str:
+    """The folder of a film's release: the nearest above its file that is not a part
+    folder ("CD1"), or "" when that is a library root ("Movies")."""
+    for folder in reversed(folders):
+        if not _PART_FOLDER.fullmatch(folder.strip()):
+            return "" if generic_folder(folder) else folder
+    return ""
+
+
+def _scene_group(folder: str, stem: str) -> str | None:
+    """The release group of release folder ``folder`` when file name ``stem`` starts
+    with it and a dash ("sparks-thematrix-1080p" in
+    "The.Matrix.1999.1080p.BluRay.x264-SPARKS"): scene rules name a release's files so,
+    lower case, the group first, the title shortened; else None."""
+    m = _GROUP.search(folder)
+    if m is None or len(stem) <= len(m.group(1)) + 1 or stem[len(m.group(1))] != "-":
+        return None
+    if stem[: len(m.group(1))].lower() != m.group(1).lower():
+        return None
+    # a release name ("The Spider-Man" is none): a film's, or a show's with its season
+    if _SEASON_MARK.search(folder) is None and release_title(folder) is None:
+        return None
+    return m.group(1)
+
+
+def _release_of(folders: list[str]) -> tuple[str, int] | None:
+    """``(title, year)`` of the release folder a film's file is in
+    ("The.Matrix.1999.1080p.BluRay.x264-SPARKS" → ("The Matrix", 1999)), or None."""
+    folder = _release_folder_name(folders)
+    found = release_title(folder) if folder else None
+    return (found.title, found.year) if found is not None and found.title and found.year else None
 
 
 def _episode(em: EpisodeMatch, folders: list[str], season_dir: int | None, show_dir: str | None,
@@ -240,6 +313,8 @@ def _episode(em: EpisodeMatch, folders: list[str], season_dir: int | None, show_
             title, year = folder_title, folder_yr
     if not title and folders and not generic_folder(folders[-1]) and season_dir is None:
         title = folder_title_year(folders[-1])[0] or ""
+    if title and title.lower() == title:  # "killers-show-s01e02.mkv" in "Show.S01.720p.HDTV.x264-KILLERS"
+        title = _cased(title, folders)
     title = title or "Unknown show"
     episode_title = strip_release_words(em.after) or None
     if em.air_date is not None:
@@ -247,6 +322,9 @@ def _episode(em: EpisodeMatch, folders: list[str], season_dir: int | None, show_
         return Parsed(kind="episode", title=title, year=year, season=y, episode=m * 100 + d,
                       episode_title=episode_title or em.air_date, air_date=em.air_date, **ids)
     season = em.season if em.season is not None else season_dir
+    if season is None and title and (sm := _TITLE_SEASON.search(title)) and sm.start() > 0:
+        # "[Erai-raws] Oshi no Ko 2nd Season - 03": anime name a later season in the title
+        title, season = title[: sm.start()], int(sm.group(1) or sm.group(2))
     if season is None and em.episode is not None:
         season = 1
     part = None
@@ -255,6 +333,9 @@ def _episode(em: EpisodeMatch, folders: list[str], season_dir: int | None, show_
     return Parsed(kind="episode", title=title, year=year, season=season, episode=em.episode,
                   episode_title=episode_title, episode_end=em.episode_end, part=part, **ids)
 
+
+#: A season at the end of an anime title: "2nd Season", "Season 2" (as Sonarr reads them).
+_TITLE_SEASON = re.compile(r"\s+(?:(\d{1,2})(?:st|nd|rd|th)\s+season|season\s+(\d{1,2}))$", re.I)
 
 # "S02E03 Part 1", "S01E01 - pt2", "S01E01.cd1": one episode split in files (Jellyfin, Plex)
 _EPISODE_PART = re.compile(r"(?:^|\s)(?:part|pt|cd|disc)\s?(\d{1,2})$", re.I)
@@ -283,7 +364,7 @@ def _extra(folders: list[str], stem: str, kind: str, ids: dict[str, Any]) -> Par
 
 
 def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | None,
-           ids: dict[str, Any], guess: bool = True) -> Parsed:
+           ids: dict[str, Any], guess: bool = True, scene: bool = False) -> Parsed:
     folder = folders[-1] if folders and not generic_folder(folders[-1]) else None
     folder_title, folder_yr = folder_title_year(folder) if folder else (None, None)
     version = edition
@@ -306,6 +387,11 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
         title, year, part = guessed_title(stem, name, ext)
     if folder is not None and folder_yr and (not year or not title):
         title, year = folder_title or title, folder_yr
+    elif (scene or (title and title.lower() == title)) and (named := _release_of(folders)) is not None \
+            and (not year or year == named[1]) and (scene or title_key(title or "") == title_key(named[0])):
+        # a scene release's file ("sparks-thematrix-1080p.mkv", "the.matrix.1999.….mkv":
+        # scene rules write file names in lower case) is named by its release folder
+        title, year = named
     if not title:
         return Parsed(kind="other", title=stem.strip() or name)
     return Parsed(kind="movie", title=title, year=year, part=part, version=version, **ids)

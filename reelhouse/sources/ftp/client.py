@@ -27,7 +27,7 @@ from reelhouse.errors import (
     SourceUnavailable,
     StorageFull,
 )
-from reelhouse.sources.base import Entry, normalize_path
+from reelhouse.sources.base import Entry, Listing, normalize_path
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.lister import FtpLister
 from reelhouse.sources.ftp.replies import final_reply, translate_error
@@ -218,7 +218,7 @@ class FtpClient(FtpLister):
                 log.info("ftp %s: %r is a link to no file the server reads; left out", self.config.host, e.path)
             else:
                 out.append(Entry(e.name, e.path, False, got[0], e.mtime if got[1] is None else got[1], True))
-        return out
+        return Listing(out, entries.unread) if isinstance(entries, Listing) else out
 
     def _ask_links(self, targets: list[str], mdtm: bool) -> list[str]:
         """``SIZE`` (and ``MDTM``) of each of ``targets`` written at once; their replies'

@@ -23,7 +23,11 @@ from reelhouse.sources.ftp.limits import BoundedFTP
 from reelhouse.sources.ftp.replies import translate_error, use_encoding
 from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
 
-__all__ = ["FtpConnection", "path_error"]
+__all__ = ["MLST_FACTS", "FtpConnection", "path_error"]
+
+#: The MLSD/MLST facts a connection asks for (RFC 3659 §7.9, ``OPTS MLST``): those the
+#: listings read.
+MLST_FACTS = "type;size;modify;"
 
 
 def path_error(path: str, encoding: str) -> str | None:
@@ -84,7 +88,7 @@ class FtpConnection:
                 self.features = set()
             if "MLST" in self.features:  # only the facts read (RFC 3659 §7.9): less for the server to do
                 try:
-                    ftp.sendcmd("OPTS MLST type;size;modify;")
+                    ftp.sendcmd(f"OPTS MLST {MLST_FACTS}")
                 except ftplib.Error:
                     pass
             if "UTF8" in self.features:

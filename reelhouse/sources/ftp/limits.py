@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from reelhouse.errors import SourceUnavailable
+from reelhouse.sources.ftp.passive import PassiveFallback
 
 __all__ = ["MAX_REPLY_BYTES", "BoundedFTP", "BoundedReplies", "ListingBudget"]
 
@@ -64,8 +65,8 @@ class BoundedReplies:
                 return "\n".join(parts)
 
 
-class BoundedFTP(BoundedReplies, ftplib.FTP):
-    """Plain FTP with bounded replies."""
+class BoundedFTP(PassiveFallback, BoundedReplies, ftplib.FTP):
+    """Plain FTP with bounded replies (and PASV where an IPv6 server lacks EPSV)."""
 
 
 class ListingBudget:

@@ -17,10 +17,10 @@ import logging
 from datetime import UTC, datetime
 
 from reelhouse.errors import InvalidInput, NotFound, ReelhouseError
-from reelhouse.sources.base import Entry, normalize_path
+from reelhouse.sources.base import Entry, Listing, normalize_path
 from reelhouse.sources.ftp import statlist, treelist
 from reelhouse.sources.ftp.config import FtpConfig
-from reelhouse.sources.ftp.connection import FtpConnection
+from reelhouse.sources.ftp.connection import MLST_FACTS, FtpConnection
 from reelhouse.sources.ftp.limits import ListingBudget
 from reelhouse.sources.ftp.listing import parse_mlsd_line
 from reelhouse.sources.ftp.listing_text import list_entries, mlsd_entries
@@ -41,6 +41,12 @@ log = logging.getLogger(__name__)
 #: Most bytes of commands :meth:`FtpLister.list_many` writes at once (Linux gives a TCP
 #: socket 16 KiB of send buffer at least, and the server's receive buffer takes more).
 _BATCH_BYTES = 16 * 1024
+
+
+def _listing(entries: builtins.list[Entry], unread: builtins.list[str]) -> builtins.list[Entry]:
+    """``entries``, as a :class:`~reelhouse.sources.base.Listing` naming the ``unread``
+    lines of their listing when there are any."""
+    return Listing(entries, unread) if unread else entries
 
 
 class FtpLister(FtpConnection):
@@ -64,7 +70,9 @@ class FtpLister(FtpConnection):
             # a name not in the server's encoding (latin-1 bytes on a UTF-8 server) keeps
             # its bytes as lone surrogates (PEP 383), as os.listdir does: one such name
             # failed the whole listing; the scanner skips it by name (library/scanner.py)
-            return mlsd_entries(raw.decode(self._ftp().encoding, "surrogateescape"), prefix)
+            unread: builtins.list[str] = []
+            return _listing(mlsd_entries(raw.decode(self._ftp().encoding, "surrogateescape"), prefix, unread),
+                            unread)
         entries: builtins.list[Entry] = self._call(what, lambda: self._list_unix(target, budget, prefix))
         return entries
 
@@ -116,7 +124,8 @@ class FtpLister(FtpConnection):
                 break
             rels.append(rel)
             targets.append(target)
-        what = f"listing {len(rels)} folders from {rels[0] or '/'!r}"
+        what = (f"listing {rels[0] or '/'!r}" if len(rels) == 1
+                else f"listing {len(rels)} folders from {rels[0] or '/'!r}")
         budget = ListingBudget(self.config.max_listing_bytes * len(rels), what)
         texts: builtins.list[str | ftplib.Error] | None = self._call(
             what, lambda: self._stat_texts(ftp, key, targets, budget))
@@ -240,10 +249,11 @@ class FtpLister(FtpConnection):
             if by_stat is not None and (entries := statlist.usable(key, by_stat)) is not None:
                 return entries
         raw = self._list_raw(budget, target)
-        parsed = list_entries(raw.decode(self._ftp().encoding, "surrogateescape"), now, prefix)
+        unread: builtins.list[str] = []
+        parsed = list_entries(raw.decode(self._ftp().encoding, "surrogateescape"), now, prefix, unread=unread)
         if by_stat is not None:
             statlist.learn(key, by_stat, parsed)
-        return parsed
+        return _listing(parsed, unread)
 
     def _list_raw(self, budget: ListingBudget, cwd: str) -> bytes:
         """LIST of folder ``cwd``; ``LIST -a`` (dot files too) when asked, and plain
@@ -299,3 +309,36 @@ class FtpLister(FtpConnection):
             if entry.name == name:
                 return entry
         raise NotFound(f"not found on the FTP server: {rel!r}")
+
+    def folder_id(self, path: str) -> str | None:
+        """The server's ``unique`` fact of folder ``path`` (RFC 3659 §7.5.2: two names
+        of one object share it; servers give the device and inode of the folder a path
+        leads to, through links: pure-ftpd, ProFTPD, pyftpdlib), by MLST; None where the
+        server has no MLST or gives no ``unique``, or the path is refused (then nothing
+        is known)."""
+        if "MLST" not in self.features:
+            return None
+        target = self._abs(normalize_path(path))
+        what = f"reading details of {path!r}"
+        try:  # unique for this one MLST only: the listings do without it (MLST_FACTS)
+            self._call(what, lambda: self._ftp().sendcmd("OPTS MLST type;unique;"))
+            chosen = True
+        except ReelhouseError:
+            chosen = False  # no OPTS MLST: the server sends the facts it sends
+        try:
+            reply: str = self._call(what, lambda: self._ftp().sendcmd(f"MLST {target}"))
+        except NotFound:
+            return None
+        finally:
+            if chosen and self.alive:
+                try:
+                    self._call(what, lambda: self._ftp().sendcmd(f"OPTS MLST {MLST_FACTS}"))
+                except ReelhouseError:
+                    self.close()  # never reused with listings that lack sizes and times
+        for line in reply.splitlines()[1:-1]:
+            facts = line.strip().partition("; ")[0] if "; " in line else line.strip().partition(" ")[0]
+            for fact in facts.split(";"):
+                key, _, value = fact.partition("=")
+                if key.lower() == "unique" and value:
+                    return value
+        return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from reelhouse.sources.base import Entry
+from reelhouse.sources.base import UNREAD_KEPT, Entry
 from reelhouse.sources.ftp.listing import (
     _MAX_DIGITS,
     _UNIX_LINE,
@@ -88,25 +88,35 @@ def parse_list_text(text: str, now: datetime, strict: bool = False) -> list[List
     return out
 
 
-def list_entries(text: str, now: datetime, prefix: str = "", strict: bool = False) -> list[Entry]:
+def list_entries(text: str, now: datetime, prefix: str = "", strict: bool = False,
+                 unread: list[str] | None = None) -> list[Entry]:
     """The folder entries of a LIST text: ``Entry(name, prefix + name, is_dir, size (None
     for a folder), mtime)`` for each entry of :func:`parse_list_text` whose name
     :func:`is_folder_entry_name` accepts, built in the same pass. ``prefix``: the
-    folder's source-relative path with a trailing ``/`` (``""`` for the root)."""
+    folder's source-relative path with a trailing ``/`` (``""`` for the root).
+    ``unread``: gets each line that is neither an entry nor one that holds none by
+    design (:func:`~.listing.is_skippable_list_line`), and each entry whose name holds a
+    CR (at most :data:`UNREAD_KEPT` of them)."""
     out: list[Entry] = []
     append = out.append
     for kind, size, month, day, hour, minute, year, name, other in _UNIX_TEXT.findall(text):
         if not kind:
             entry = parse_list_line(other, now)
             if entry is None:
-                if strict and not is_skippable_list_line(other):
-                    raise UnparsableLine(other[:200])
+                if not is_skippable_list_line(other):
+                    if strict:
+                        raise UnparsableLine(other[:200])
+                    _note(unread, other)
             elif is_folder_entry_name(entry.name):
                 append(_entry(entry, prefix))
+            elif "\r" in entry.name:
+                _note(unread, other)
             continue
         if kind == "l":
             name = name.partition(" -> ")[0]
         if name in ("", ".", "..") or "/" in name or "\r" in name:  # no LF: findall's lines
+            if "\r" in name:
+                _note(unread, name)
             continue
         if kind == "l":  # its size is the link's: the source asks the server for the target's
             append(Entry(name, prefix + name, False,
@@ -142,9 +152,11 @@ def parse_mlsd_text(text: str) -> list[ListingEntry]:
     return out
 
 
-def mlsd_entries(text: str, prefix: str = "") -> list[Entry]:
+def mlsd_entries(text: str, prefix: str = "", unread: list[str] | None = None) -> list[Entry]:
     """The folder entries of an MLSD text, as :func:`list_entries` makes them of LIST's
-    (RFC 3659 §7: ``modify`` is UTC to the second)."""
+    (RFC 3659 §7: ``modify`` is UTC to the second). ``unread``: as for
+    :func:`list_entries` (a line that holds none by design: blank, ``cdir``, ``pdir``,
+    ``.``, ``..``)."""
     out: list[Entry] = []
     append = out.append
     for kind, size, modify, name, modify2, size2, kind2, name2, other in _MLSD_TEXT.findall(text):
@@ -153,9 +165,13 @@ def mlsd_entries(text: str, prefix: str = "") -> list[Entry]:
                 entry = parse_mlsd_line(other)
                 if entry is not None and is_folder_entry_name(entry.name):
                     append(_entry(entry, prefix))
+                elif (entry is None and not _mlsd_skippable(other)) or (entry is not None and "\r" in entry.name):
+                    _note(unread, other)
                 continue
             kind, size, modify, name = kind2, size2, modify2, name2
         if name in ("", ".", "..") or "/" in name or "\r" in name:
+            if "\r" in name:
+                _note(unread, name)
             continue
         if kind == "file" or kind == "FILE":
             append(Entry(name, prefix + name, False, int(size), _parse_mlsd_time(modify)))
@@ -166,3 +182,19 @@ def mlsd_entries(text: str, prefix: str = "") -> list[Entry]:
         elif kind == "file":
             append(Entry(name, prefix + name, False, int(size), _parse_mlsd_time(modify)))
     return out
+
+
+def _note(unread: list[str] | None, line: str) -> None:
+    if unread is not None and len(unread) < UNREAD_KEPT:
+        unread.append(line.rstrip("\r")[:200])
+
+
+def _mlsd_skippable(line: str) -> bool:
+    """Whether an MLSD line :func:`~.listing.parse_mlsd_line` gave None for holds no
+    entry by design: blank, or ``cdir``/``pdir``, or ``.``/``..`` (RFC 3659 §7.2)."""
+    text = line.strip()
+    if not text:
+        return True
+    facts, sep, name = text.partition("; ")
+    low = facts.lower()
+    return bool(sep) and (name in (".", "..") or "type=cdir" in low or "type=pdir" in low)

@@ -126,6 +126,19 @@ class FtpSource(RangeReads):
 
         return walk_parallel(self, path, workers=self.pool.size, list_many=many, batch=WALK_BATCH)
 
+    def same_folder(self, a: str, b: str) -> bool | None:
+        """Whether paths ``a`` and ``b`` lead to one folder (a link back up), by the
+        server's ``unique`` facts (:meth:`FtpLister.folder_id`); None where the server
+        does not say. The walk asks only about a folder listed exactly like an ancestor."""
+        def ask(c: FtpClient) -> bool | None:
+            first = c.folder_id(a)
+            second = c.folder_id(b) if first is not None else None
+            return None if first is None or second is None else first == second
+        try:
+            return self._run(ask)
+        except ReelhouseError:
+            return None
+
     def _list_many(self, paths: builtins.list[str], tree: dict[str, builtins.list[Entry] | None] | None = None,
                    ) -> builtins.list[builtins.list[Entry] | ReelhouseError]:
         try:

@@ -11,6 +11,7 @@ from typing import Any
 
 from reelhouse.errors import InvalidInput
 from reelhouse.sources.ftp.limits import BoundedReplies
+from reelhouse.sources.ftp.passive import PassiveFallback
 
 __all__ = ["SessionReusingTLS", "tls_context"]
 
@@ -38,7 +39,7 @@ def tls_context(verify: bool, trusted_cert: str | None) -> ssl.SSLContext:
     return ctx
 
 
-class SessionReusingTLS(BoundedReplies, ftplib.FTP_TLS):
+class SessionReusingTLS(PassiveFallback, BoundedReplies, ftplib.FTP_TLS):
     """FTP_TLS that reuses the control connection's TLS session on data connections
     (vsftpd's ``require_ssl_reuse``) and can speak implicit FTPS (TLS from byte one)."""
 

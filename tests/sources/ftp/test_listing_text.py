@@ -147,3 +147,23 @@ def test_folder_entry_names(name: str) -> None:
 def test_list_text_of_ls_lines(lines: list[tuple[str, str, str, int, str, int, str, str]], end: str) -> None:
     text = "".join(f"{m} {n} {o} {o} {s} {mo} {d:2} {t} {name}{end}" for m, n, o, s, mo, d, t, name in lines)
     assert parse_list_text(text, NOW) == parse_list(text.split("\n"), NOW)
+
+
+def test_unread_lines_are_collected() -> None:
+    """Lines that hold no entry and are no ``total``/blank/``.``/``cdir`` line: a name
+    split by its line feed, a date form not read. Entries around them are kept."""
+    from datetime import UTC, datetime
+
+    from reelhouse.sources.ftp.listing_text import list_entries, mlsd_entries
+
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+    unread: list[str] = []
+    text = ("total 3\r\n-rw-r--r-- 1 u g 10 Jan 12 14:05 a.mkv\r\n-rw-r--r-- 1 u g 11 Jan 12 14:05 New\r\n"
+            "Line.mkv\r\n-rw-r--r-- 1 u g 12 2023-01-12 14:05 iso.mkv\r\n\r\n")
+    assert [e.name for e in list_entries(text, now, unread=unread)] == ["a.mkv", "New"]
+    assert unread == ["Line.mkv", "-rw-r--r-- 1 u g 12 2023-01-12 14:05 iso.mkv"]
+    unread = []
+    text = ("type=cdir;modify=20240101000000; .\r\ntype=file;size=1;modify=20240101000000; a.mkv\r\n"
+            "type=file;size=2;modify=20240101000000; New\r\nLine.mkv\r\ntype=file;size=3; C\rR.mkv\r\n")
+    assert [e.name for e in mlsd_entries(text, unread=unread)] == ["a.mkv", "New"]
+    assert unread == ["Line.mkv", "type=file;size=3; C\rR.mkv"]

@@ -169,3 +169,31 @@ def test_list_hidden_asks_list_a_and_falls_back_to_list(ftp_root: Path) -> None:
     finally:
         src.close()
         stop_without_leaks(server)
+
+
+def test_an_ipv6_server_without_epsv_takes_pasv(ftp_root: Path) -> None:
+    """ftplib asks only EPSV (RFC 2428) over IPv6: a server without it ("500 Command
+    not understood") could not list or send a file ("FTP server refused the request").
+    PASV is asked then, its port used at the control connection's address (pyftpdlib
+    answers "227 Entering passive mode (::1,p1,p2)."), and reads and listings work."""
+    import socket
+
+    from pyftpdlib.handlers import FTPHandler
+
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    (ftp_root / "Films").mkdir()
+    (ftp_root / "Films" / "a.mkv").write_bytes(DATA)
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, host="::1", handler_overrides={
+        "proto_cmds": {k: v for k, v in FTPHandler.proto_cmds.items() if k != "EPSV"}}).start()
+    src = FtpSource(FtpConfig("::1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1,
+                              connect_timeout=5, read_timeout=5))
+    try:
+        assert [e.name for e in src.list("Films")] == ["a.mkv"]
+        assert b"".join(src.read_range("Films/a.mkv", 1000, 50_000)) == DATA[1000:51_000]
+        assert b"".join(src.read_range("Films/a.mkv", 0, 10)) == DATA[:10]
+    finally:
+        src.close()
+        stop_without_leaks(server)

@@ -162,6 +162,10 @@ def test_master_playlist(world: World) -> None:
     heights = [int(line.split("RESOLUTION=")[1].split(",")[0].split("x")[1])
                for line in uhd.splitlines() if line.startswith("#EXT-X-STREAM-INF")]
     assert heights == [360, 720, 1080, 2160]  # capped at 1080p, plus the copy rendition
+    # the copy says what the stream is (x264 ultrafast: Constrained Baseline, level 5.1
+    # for 4K), not H.264 High 4.0, which a player checking CODECS would take for 1080p
+    copy = [line for line in uhd.splitlines() if 'NAME="copy"' in line]
+    assert len(copy) == 1 and 'CODECS="avc1.42c033"' in copy[0], copy
     assert "TYPE=AUDIO" not in uhd  # the 4K clip has no audio
 
 

@@ -14,6 +14,7 @@ the outside world once: HTTP status in ``api/errors.py``, exit codes in ``cli/er
     ├── PermissionDenied          the server or OS refused access
     ├── AuthenticationFailed      bad login (ours or the source's, e.g. FTP 530)
     ├── Conflict                  already exists / state does not allow it
+    │   └── PreconditionFailed    If-Match / If-Unmodified-Since did not hold (RFC 9110 §15.5.13)
     ├── StorageFull               no space left (FTP 452/552, ENOSPC)
     ├── SourceUnavailable         the source cannot be reached (timeouts, resets, refused)
     │   └── SourceBusy            the source refuses more connections (FTP 421)
@@ -35,6 +36,7 @@ __all__ = [
     "InvalidInput",
     "NotFound",
     "PermissionDenied",
+    "PreconditionFailed",
     "ProbeFailed",
     "RangeNotSatisfiable",
     "ReelhouseError",
@@ -88,6 +90,11 @@ class SourceLoginRefused(AuthenticationFailed):
 
 class Conflict(ReelhouseError):
     """The thing exists already, or its state does not allow the operation."""
+
+
+class PreconditionFailed(Conflict):
+    """A conditional request's precondition is false: the representation is not the one
+    the client named (If-Match) or changed since (If-Unmodified-Since)."""
 
 
 class StorageFull(ReelhouseError):

@@ -23,6 +23,7 @@ STATUS: list[tuple[type[e.ReelhouseError], int]] = [
     (e.PermissionDenied, 403),
     (e.SourceLoginRefused, 502),  # the source's login, not the user's: never 401
     (e.AuthenticationFailed, 401),
+    (e.PreconditionFailed, 412),
     (e.Conflict, 409),
     (e.StorageFull, 507),
     (e.SourceBusy, 503),

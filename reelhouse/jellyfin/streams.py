@@ -61,4 +61,5 @@ async def range_response(core: Core, request: Request, file_id: int, user_id: in
         user_key=f"user:{user_id}" if user_id is not None else None,
         send_timeout=core.settings.stream_send_timeout,
         open_streams=(core.playback.open_streams, target.source_id),
+        conditions=request.headers,
     )

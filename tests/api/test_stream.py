@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -212,6 +213,41 @@ def test_if_range(env: Env) -> None:
     # an If-Range that does not match also disarms an unsatisfiable range
     r = env.client.get(env.url, headers={"range": "bytes=99999999-", "if-range": '"wrong"'})
     assert r.status_code == 200 and len(r.content) == len(env.data)
+
+
+def test_conditional_requests(env: Env) -> None:
+    """RFC 9110 §13.2.2 on the file's validators (its size and mtime as the library
+    knows them): 304 for If-None-Match / If-Modified-Since, 412 for If-Match /
+    If-Unmodified-Since that do not hold. The stream answered 200 to all of them."""
+    head = env.client.head(env.url).headers
+    etag, last_modified = head["etag"], head["last-modified"]
+
+    def get(headers: dict[str, str], method: str = "GET") -> httpx.Response:
+        return env.client.request(method, env.url, headers=headers)
+
+    for headers in ({"if-none-match": etag}, {"if-none-match": f'"x", W/{etag}'},
+                    {"if-none-match": "*"}, {"if-modified-since": last_modified},
+                    {"if-modified-since": "Fri, 01 Jan 2100 00:00:00 GMT"}):
+        for method in ("GET", "HEAD"):
+            r = get(headers, method)
+            assert r.status_code == 304 and r.content == b"", (headers, method)
+            assert r.headers["etag"] == etag and "content-range" not in r.headers
+    # If-None-Match wins over If-Modified-Since (§13.1.3); a bad date is ignored
+    for headers in ({"if-none-match": '"other"', "if-modified-since": last_modified},
+                    {"if-modified-since": "Thu, 01 Jan 1970 00:00:00 GMT"},
+                    {"if-modified-since": "yesterday"}, {"if-match": etag},
+                    {"if-match": "*"}, {"if-unmodified-since": last_modified}):
+        r = get(headers)
+        assert r.status_code == 200 and r.content == env.data, headers
+    for headers in ({"if-match": '"other"'}, {"if-match": f"W/{etag}"},  # strong comparison
+                    {"if-unmodified-since": "Thu, 01 Jan 1970 00:00:00 GMT"},
+                    {"if-match": '"other"', "range": "bytes=0-9"}):
+        r = get(headers)
+        assert r.status_code == 412 and "changed" in r.json()["detail"], headers
+    r = get({"if-match": etag, "range": "bytes=10-20"})
+    check_206(r, env.data, 10, 20)
+    r = get({"if-none-match": '"other"', "range": "bytes=10-20", "if-range": etag})
+    check_206(r, env.data, 10, 20)
 
 
 def test_content_type(env: Env) -> None:

@@ -95,6 +95,7 @@ async def stream(
         user_key=f"user:{user_id}",
         send_timeout=core.settings.stream_send_timeout,
         open_streams=(core.playback.open_streams, target.source_id),
+        conditions=request.headers,
     )
 
 

@@ -92,6 +92,24 @@
                                             subtitleOptions().filter(([v]) => String(v).startsWith("burn:"))), -1);
   }
 
+  // The ``detail`` of the server's JSON error answer to a request hls.js gave up on:
+  // from the XHR's body when hls.js kept it, else asked again (a 4xx answers at once).
+  async function serverReason(data) {
+    const detailOf = (text) => {
+      try { const d = JSON.parse(text).detail; return typeof d === "string" ? d.slice(0, 300) : null; }
+      catch (_) { return null; }
+    };
+    const xhr = data.networkDetails;
+    if (xhr && xhr.response instanceof ArrayBuffer) {
+      const found = detailOf(new TextDecoder().decode(xhr.response));
+      if (found) return found;
+    }
+    const url = (data.frag && data.frag.url) || (data.context && data.context.url) || data.url;
+    if (!url) return null;
+    try { return detailOf(await (await fetch(url, { credentials: "same-origin" })).text()); }
+    catch (_) { return null; }
+  }
+
   function startHls(url, startPosition) {
     if (hls) hls.destroy();
     video.querySelectorAll("track").forEach((el) => el.remove()); // hls.js makes its own
@@ -129,16 +147,20 @@
         pendingSubtitle = -1;
       }
     });
-    hls.on(E.ERROR, (_, data) => {
+    hls.on(E.ERROR, async (_, data) => {
       const status = data.response && data.response.code;
       if (status === 503) show("The server is busy transcoding for other viewers; retrying…");
       if (!data.fatal) return;
       if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) {
         hls.recoverMediaError();
-      } else {
-        show("Playback failed (" + (data.details || "error") + "). Reload the page to try again, " +
-             "or open the HLS URL below in mpv or VLC.");
+        return;
       }
+      // A 4xx is the server's answer for good (a segment of a damaged file holds no
+      // media, a track is gone): say what it said, not "reload", which cannot help.
+      const why = status >= 400 && status < 500 ? await serverReason(data) : null;
+      if (why) show("Playback stopped: " + why + ". Open the HLS URL below in mpv or VLC to try the rest.");
+      else show("Playback failed (" + (data.details || "error") + "). Reload the page to try again, " +
+                "or open the HLS URL below in mpv or VLC.");
     });
   }
 

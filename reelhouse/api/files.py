@@ -15,7 +15,7 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
-from reelhouse.errors import NotFound
+from reelhouse.errors import ServiceBusy
 from reelhouse.playback.direct import precondition
 
 __all__ = ["file_response"]
@@ -23,12 +23,14 @@ __all__ = ["file_response"]
 
 def file_response(request: Request, path: Path, media_type: str, cache_control: str) -> Response:
     """``path`` as the answer to ``request``: 200/206, 304, or 412 (raises
-    :class:`PreconditionFailed`); :class:`NotFound` when the file went away (an evicted
-    segment)."""
+    :class:`PreconditionFailed`); :class:`ServiceBusy` (503: players ask again, and the
+    segment is made again) when the file went away before it was sent (a segment the
+    cache's trim took meanwhile; Starlette's FileResponse answered that with a 500)."""
     try:
         st = os.stat(path)
     except FileNotFoundError as exc:
-        raise NotFound("the file went away before it could be sent; request it again") from exc
+        raise ServiceBusy("the file went away (trimmed from the cache) before it could be "
+                          "sent; request it again") from exc
     ident = f"{path}\0{st.st_size}\0{st.st_mtime_ns}".encode()
     headers = {
         "etag": f'"{hashlib.blake2b(ident, digest_size=12).hexdigest()}"',

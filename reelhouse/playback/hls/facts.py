@@ -235,11 +235,17 @@ def _picture(stream: av.stream.Stream) -> bool:
 
 
 def _media_duration(c: av.container.InputContainer) -> float:
-    """Seconds of audio and video (the longest stream's own duration); the container's
-    when no stream says. A subtitle track running past the film no longer adds
-    segments that hold nothing."""
+    """Seconds of audio and video from the file's first timestamp (the longest stream's
+    own duration); the container's when no stream says. A subtitle track running past
+    the film no longer adds segments that hold nothing.
+
+    Matroska's Segment Duration and the DURATION tags FFmpeg's muxer writes are end
+    times on the segment's timeline, which starts at 0 (a recording that kept its
+    broadcast clock begins 10 h in: read as lengths, its 8 s lasted 10 h); they count
+    from the first timestamp when they lie past it (:func:`_from_start`)."""
     ends = []
     first = (c.start_time or 0) / 1_000_000
+    matroska = c.format.name.startswith("matroska")
     for s in (*c.streams.video, *c.streams.audio):
         if _picture(s) or s.time_base is None:
             continue
@@ -247,9 +253,19 @@ def _media_duration(c: av.container.InputContainer) -> float:
         if s.duration:
             ends.append(start + float(s.duration * s.time_base))
         elif (tag := _tag_seconds(s.metadata.get("DURATION"))) is not None:
-            ends.append(start + tag)  # Matroska: the muxer's per-track DURATION tag
+            # Matroska: the muxer's per-track DURATION tag
+            ends.append(_from_start(tag, first) if matroska else start + tag)
     container = (c.duration or 0) / 1_000_000
+    if matroska:
+        container = _from_start(container, first)
     return min(container, max(ends)) if ends and container else container
+
+
+def _from_start(end: float, first: float) -> float:
+    """A Matroska end time (seconds on the segment's timeline) as seconds after the
+    first timestamp ``first``; as it is when it does not lie past it (then it was a
+    length: a muxer that writes lengths)."""
+    return end - first if 0 < first < end else end
 
 
 def _rotation(c: av.container.InputContainer, video: av.VideoStream) -> int:

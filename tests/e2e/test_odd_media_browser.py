@@ -102,3 +102,19 @@ def test_a_download_cut_short_plays_then_says_why_it_stops(
     page.wait_for_function(f"{VIDEO}.currentTime > 1.0", timeout=20_000)
     page.evaluate(f"{VIDEO}.currentTime = 14")
     expect(page.locator("#player-note")).to_contain_text("no media data", timeout=60_000)
+
+
+def test_a_file_that_is_not_media_says_why(page: Page, live_server: str, core: Core, tmp_path: Path) -> None:
+    """Random bytes named .mkv: the plan is a 422 with the server's reason; the page fell
+    back to the file as it is and said only that the browser cannot play it."""
+    out = tmp_path / "odd" / "Noise (2017)" / "Noise.2017.mkv"
+    out.parent.mkdir(parents=True)
+    out.write_bytes(bytes((i * 7919 + 13) % 251 for i in range(300_000)))
+    source = core.sources.create(SourceSpec(name="Odd disk", kind="local", path=str(tmp_path / "odd")))
+    core.jobs.run_scan_now(source.id)  # names the file in its errors; it is listed all the same
+
+    log_in(page, "/")
+    page.locator(".tile", has_text="Noise").click()
+    page.locator(".file").get_by_role("link", name=re.compile("Play")).click()
+    expect(page.locator("#player-note")).to_contain_text(
+        "This file cannot be played: not a readable media file")

@@ -60,6 +60,7 @@
   // ?burn=KEY at the current position); the menus' listeners are attached once.
   let hls = null;
   let plan = null;
+  let planError = null;     // the server's reason when it could not plan (a 4xx detail)
   let burning = null;       // key of the picture subtitle burned in, or null
   let pendingSubtitle = -1; // text track to select once a reload has its tracks
 
@@ -197,6 +198,7 @@
         headers: window.reelhouse.csrfHeaders({ "content-type": "application/json" }),
         body: JSON.stringify(capabilities()) });
       if (r.ok) plan = await r.json();
+      else planError = ((await r.json().catch(() => ({}))).detail || null);
     } catch (_) { /* fall back to the file as it is */ }
     if (!plan) {
       video.src = video.dataset.streamUrl;
@@ -223,7 +225,9 @@
       if (video.dataset.mode && video.dataset.mode !== "direct") return; // hls.js reports its own
       const err = video.error;
       const what = [video.dataset.container, video.dataset.codecs].filter(Boolean).join(", ");
-      if (err && err.code === err.MEDIA_ERR_SRC_NOT_SUPPORTED) {
+      if (planError) { // the server could not read the file either: its reason says why
+        show("This file cannot be played: " + planError + ".");
+      } else if (err && err.code === err.MEDIA_ERR_SRC_NOT_SUPPORTED) {
         show("This browser cannot play this file" + (what ? " (" + what + ")" : "") +
              ". Copy the stream URL below into mpv or VLC to watch it.");
       } else if (err && err.code === err.MEDIA_ERR_DECODE) {

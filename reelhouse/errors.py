@@ -14,7 +14,7 @@ the outside world once: HTTP status in ``api/errors.py``, exit codes in ``cli/er
     ├── PermissionDenied          the server or OS refused access
     ├── AuthenticationFailed      bad login (ours or the source's, e.g. FTP 530)
     ├── Conflict                  already exists / state does not allow it
-    │   └── PreconditionFailed    an If-Match / If-Unmodified-Since names another version (RFC 9110 §15.5.13)
+    │   └── PreconditionFailed    If-Match / If-Unmodified-Since did not hold (RFC 9110 §15.5.13)
     ├── StorageFull               no space left (FTP 452/552, ENOSPC)
     ├── SourceUnavailable         the source cannot be reached (timeouts, resets, refused)
     │   └── SourceBusy            the source refuses more connections (FTP 421)
@@ -93,8 +93,8 @@ class Conflict(ReelhouseError):
 
 
 class PreconditionFailed(Conflict):
-    """A request asked to act only on a version of a file that is not the current one
-    (``If-Match``, ``If-Unmodified-Since``: RFC 9110 §13.1.1, §13.1.4)."""
+    """A conditional request's precondition is false: the representation is not the one
+    the client named (If-Match) or changed since (If-Unmodified-Since)."""
 
 
 class StorageFull(ReelhouseError):

@@ -14,12 +14,14 @@ hide (:meth:`~reelhouse.auth.access.SourceAccess.check_image`)."""
 from __future__ import annotations
 
 import hmac
+from pathlib import Path
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from reelhouse.api.files import file_response
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, Movie, Season, Show
 from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
@@ -103,8 +105,8 @@ def _file(request: Request, item_id: str, image_type: str, args: Args) -> tuple[
 
 @router.get("/items/{item_id}/images/{image_type}")
 @router.get("/items/{item_id}/images/{image_type}/{index}")
-async def image(item_id: str, image_type: str, request: Request) -> FileResponse:
+async def image(item_id: str, image_type: str, request: Request) -> Response:
     """The image, for a caller with a token or with the image's tag (see the module doc)."""
     args = Args(request.query_params.multi_items())
     path, content_type = await run_in_threadpool(_file, request, item_id, image_type[:16], args)
-    return FileResponse(path, media_type=content_type, headers={"cache-control": "private, max-age=86400"})
+    return file_response(request, Path(path), content_type, "private, max-age=86400")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
 
+from reelhouse.api.files import file_response
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
@@ -225,7 +226,7 @@ async def media(item_id: str, track: Track, request: Request, core: CoreDep) -> 
 async def segment(item_id: str, track: Track, n: Segment, request: Request, core: CoreDep) -> Response:
     file_id, _ = await _hls_file(request, core, item_id)
     path = await run_in_threadpool(core.hls.segment, file_id, track, n)
-    return FileResponse(path, media_type="video/mp2t", headers={"cache-control": "private, max-age=3600"})
+    return file_response(request, path, "video/mp2t", "private, max-age=3600")
 
 
 @router.get("/videos/{item_id}/subs/{key}.m3u8")
@@ -238,7 +239,7 @@ async def subtitle_playlist(item_id: str, key: SubKey, request: Request, core: C
 async def subtitle_vtt(item_id: str, key: SubKey, request: Request, core: CoreDep) -> Response:
     file_id, _ = await _hls_file(request, core, item_id)
     path = await run_in_threadpool(core.hls.subtitle_vtt, file_id, key)
-    return FileResponse(path, media_type="text/vtt; charset=utf-8")
+    return file_response(request, path, "text/vtt; charset=utf-8", "private, max-age=3600")
 
 
 #: The subtitle formats answered, by the extension asked for → (format, media type).

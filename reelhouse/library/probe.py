@@ -233,6 +233,20 @@ def _mkv_truncated(reader: SourceReader) -> int | None:
     return end if end > reader.size else None
 
 
+def _duration(container: av.container.InputContainer) -> float | None:
+    """The container's duration in seconds, or None. Matroska's Segment Duration is an
+    end time on the segment's timeline, which starts at 0 (FFmpeg's muxer writes the
+    last timestamp): a recording that kept its broadcast clock, its first timestamp 10 h
+    in, lasted 10 h. It counts from the first timestamp when it lies past it."""
+    if not container.duration:
+        return None
+    seconds = container.duration / 1_000_000
+    first = (container.start_time or 0) / 1_000_000
+    if container.format.name.startswith("matroska") and 0 < first < seconds:
+        return seconds - first
+    return seconds
+
+
 def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
           reader: SourceReader | None = None) -> ProbeResult:
     """Read the container header of ``path`` (``size`` bytes) and return its technical
@@ -270,7 +284,7 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
             name = _container(container.format.name, path)
             result = ProbeResult(
                 container=name,
-                duration=container.duration / 1_000_000 if container.duration else None,
+                duration=_duration(container),
                 video_codec=first_video.codec if first_video is not None else None,
                 audio_codec=first_audio.codec if first_audio is not None else None,
                 width=first_video.width if first_video is not None else None,

@@ -33,7 +33,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from reelhouse.errors import PreconditionFailed, RangeNotSatisfiable
-from reelhouse.playback.conditions import NOT_MODIFIED, PRECONDITION_FAILED, evaluate
+from reelhouse.playback.preconditions import evaluate
 from reelhouse.playback.ranges import ByteRange, content_range, if_range_matches, parse_range
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp.pool import pool_user
@@ -134,13 +134,37 @@ class OpenStreams:
         return len(stops)
 
 
-class RangeStreamResponse(Response):
-    """Serve ``path`` of ``size`` bytes from ``source`` honouring Range/If-Range/HEAD
-    and, given the request's ``conditions`` (its headers), If-Match / If-None-Match /
-    If-Modified-Since / If-Unmodified-Since (RFC 9110 §13.2.2): a 304 without a body.
+def precondition(conditions: Mapping[str, str] | None, method: str, etag: str | None,
+                 mtime: float | None) -> bool:
+    """Whether a request with headers ``conditions`` gets the representation (True) or a
+    304 (False) (:func:`.preconditions.evaluate`, RFC 9110 §13.2.2). Raises
+    :class:`PreconditionFailed` (→ 412) for a false If-Match / If-Unmodified-Since."""
+    if not conditions:
+        return True
+    outcome = evaluate(method, if_match=conditions.get("if-match"),
+                       if_none_match=conditions.get("if-none-match"),
+                       if_modified_since=conditions.get("if-modified-since"),
+                       if_unmodified_since=conditions.get("if-unmodified-since"),
+                       etag=etag, last_modified=mtime)
+    if outcome == "failed":
+        raise PreconditionFailed("the file is not the version the request names "
+                                 "(If-Match / If-Unmodified-Since): it changed")
+    return outcome == "proceed"
 
-    Raises :class:`PreconditionFailed` (→ 412) and :class:`RangeNotSatisfiable` (→ 416)
-    from the constructor, and the source's errors before any byte is sent.
+
+class RangeStreamResponse(Response):
+    """Serve ``path`` of ``size`` bytes from ``source`` honouring Range/If-Range/HEAD and
+    the conditional headers in ``conditions`` (the request's headers): 304 for a
+    matching If-None-Match / If-Modified-Since (RFC 9110 §15.4.5).
+
+    The validators (ETag, Last-Modified) are the file's size and ``mtime`` as the
+    library knows them; a file without an mtime has no stable validator, so it gets
+    neither header, a Range with If-Range gets the whole file (§13.1.5) and If-Match
+    fails.
+
+    Raises :class:`RangeNotSatisfiable` (→ 416) from the constructor for a range outside
+    the file, :class:`PreconditionFailed` (→ 412) for a false If-Match, and the source's
+    errors before any byte is sent.
     """
 
     def __init__(
@@ -171,27 +195,26 @@ class RangeStreamResponse(Response):
         self.size = size
         self.method = method.upper()
         self.background = None
-        last_modified = formatdate(mtime or 0, usegmt=True)
-        verdict = evaluate(self.method, conditions or {}, etag, mtime)
-        if verdict == PRECONDITION_FAILED:
-            raise PreconditionFailed("the file is not the version the request names "
-                                     f"(If-Match / If-Unmodified-Since); it is {etag}")
+        validators: dict[str, str] = {}
+        if mtime is not None:
+            validators = {"etag": etag, "last-modified": formatdate(mtime, usegmt=True)}
+        fresh = precondition(conditions, self.method, validators.get("etag"), mtime)
         rng: ByteRange | None = None
-        if verdict is None and if_range_matches(if_range, etag, last_modified):
+        if fresh and (if_range is None or (validators and if_range_matches(
+                if_range, validators["etag"], validators["last-modified"]))):
             rng = parse_range(range_header, size)  # may raise RangeNotSatisfiable
         self.byte_range = rng
         headers: dict[str, str] = {
             "accept-ranges": "bytes",
-            "etag": etag,
-            "last-modified": last_modified,
+            **validators,
             "content-type": media_type or content_type_for(path),
             "cache-control": "private, max-age=0",
         }
         headers.update(extra_headers or {})
-        if verdict == NOT_MODIFIED:  # §15.4.5: the validators and caching fields, no body
+        if not fresh:  # 304: the validators and caching headers, no content (§15.4.5)
             self.status_code = 304
-            self.start, self.length = 0, 0
-            del headers["content-type"]
+            self.start = self.length = 0
+            headers.pop("content-type")
             self.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
             return
         if rng is None:

@@ -162,6 +162,10 @@ def test_master_playlist(world: World) -> None:
     heights = [int(line.split("RESOLUTION=")[1].split(",")[0].split("x")[1])
                for line in uhd.splitlines() if line.startswith("#EXT-X-STREAM-INF")]
     assert heights == [360, 720, 1080, 2160]  # capped at 1080p, plus the copy rendition
+    # the copy says what the stream is (x264 ultrafast: Constrained Baseline, level 5.1
+    # for 4K), not H.264 High 4.0, which a player checking CODECS would take for 1080p
+    copy = [line for line in uhd.splitlines() if 'NAME="copy"' in line]
+    assert len(copy) == 1 and 'CODECS="avc1.42c033"' in copy[0], copy
     assert "TYPE=AUDIO" not in uhd  # the 4K clip has no audio
 
 
@@ -241,6 +245,32 @@ def test_far_seek_restarts_the_encoder(world: World, tmp_path: Path) -> None:
     assert hls.encoders.starts >= starts + 2  # 0 started one, 5 (far ahead) another
     start = float(probe(r.content, tmp_path)["format"]["start_time"])  # type: ignore[index]
     assert abs(start - (TS_OFFSET + 20)) < 0.05
+
+
+def test_segments_answer_conditional_requests(world: World) -> None:
+    """A segment's ETag holds while it is cached (a cache hit marked use in its mtime, so
+    the ETag changed on every request and no revalidation ever hit): 304 for a matching
+    If-None-Match / If-Modified-Since, 412 for If-Match of another, and a Range with a
+    stale If-Range gets the whole segment (RFC 9110 §13.1.5)."""
+    url = world.url("hevc", "audio0/2.ts")
+    first = world.client.get(url)
+    assert first.status_code == 200, first.text
+    etag, last_modified = first.headers["etag"], first.headers["last-modified"]
+    time.sleep(1.1)  # a hit a second later must not move Last-Modified either
+    again = world.client.get(url)
+    assert again.content == first.content
+    assert (again.headers["etag"], again.headers["last-modified"]) == (etag, last_modified)
+    for headers in ({"if-none-match": etag}, {"if-modified-since": last_modified}):
+        r = world.client.get(url, headers=headers)
+        assert r.status_code == 304 and r.content == b"" and r.headers["etag"] == etag, headers
+    assert world.client.get(url, headers={"if-match": '"old"'}).status_code == 412
+    r = world.client.get(url, headers={"range": "bytes=0-187", "if-range": etag})
+    assert r.status_code == 206 and r.content == first.content[:188]
+    r = world.client.get(url, headers={"range": "bytes=0-187", "if-range": '"old"'})
+    assert r.status_code == 200 and r.content == first.content
+    vtt = world.url("hevc", "subs/e0.vtt")
+    tag = world.client.get(vtt).headers["etag"]
+    assert world.client.get(vtt, headers={"if-none-match": tag}).status_code == 304
 
 
 def test_cached_segments_need_no_encoder(world: World) -> None:

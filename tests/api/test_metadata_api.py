@@ -103,6 +103,15 @@ def test_image_endpoint_resizes_and_needs_a_login(api: TestClient, tmdb_core: Co
         assert "max-age" in r.headers["cache-control"]
         with PILImage.open(io.BytesIO(r.content)) as img:
             assert img.size == expected
+    # cached artwork revalidates: 304 for its ETag or Last-Modified (it answered 200)
+    r = api.get(url, params={"w": 200})
+    assert api.get(url, params={"w": 200}).headers["etag"] == r.headers["etag"]
+    for headers in ({"if-none-match": r.headers["etag"]},
+                    {"if-modified-since": r.headers["last-modified"]}):
+        again = api.get(url, params={"w": 200}, headers=headers)
+        assert again.status_code == 304 and again.content == b"", headers
+    assert api.get(url, params={"w": 200}, headers={"if-none-match": '"x"'}).status_code == 200
+    assert api.get(url, params={"w": 200}, headers={"if-match": '"x"'}).status_code == 412
     assert api.get(url, params={"w": 300}).status_code == 400
     assert api.get(url, params={"w": "big"}).status_code == 422
     assert api.get("/api/images/999999").status_code == 404

@@ -78,3 +78,43 @@ def test_mp4_with_its_index_at_the_end_plays_and_seeks_from_ftp(
         page.evaluate(f"t => {{ {VIDEO}.currentTime = t; }}", target)
         page.wait_for_function(f"{VIDEO}.currentTime > {target + 0.3}", timeout=20_000)
     expect(page.locator("#player-note")).to_be_hidden()
+
+
+def test_a_download_cut_short_plays_then_says_why_it_stops(
+        page: Page, live_server: str, core: Core, tmp_path: Path) -> None:
+    """A Matroska file (AC-3 audio: HLS) cut in half (a download that stopped): it plays up to
+    the cut; a seek past it gets the server's reason (the segments there hold no media
+    data, a 404), not hls.js's bare "fragLoadError"."""
+    rel = "Cut (2015)/Cut.2015.mkv"
+    out = tmp_path / "odd" / rel
+    _ffmpeg(out, "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-f", "lavfi", "-i",
+            "sine=frequency=440:sample_rate=48000", "-t", "16", "-c:v", "libx264", "-preset",
+            "ultrafast", "-g", "25", "-c:a", "ac3")
+    with out.open("r+b") as f:
+        f.truncate(out.stat().st_size // 2)
+    source = core.sources.create(SourceSpec(name="Odd disk", kind="local", path=str(tmp_path / "odd")))
+    core.jobs.run_scan_now(source.id)  # reports the file as damaged; it stays playable
+
+    log_in(page, "/")
+    page.locator(".tile", has_text="Cut").click()
+    page.locator(".file").get_by_role("link", name=re.compile("Play")).click()
+    expect(page.locator("#playback-mode")).to_have_text("Remux (HLS)")
+    page.wait_for_function(f"{VIDEO}.currentTime > 1.0", timeout=20_000)
+    page.evaluate(f"{VIDEO}.currentTime = 14")
+    expect(page.locator("#player-note")).to_contain_text("no media data", timeout=60_000)
+
+
+def test_a_file_that_is_not_media_says_why(page: Page, live_server: str, core: Core, tmp_path: Path) -> None:
+    """Random bytes named .mkv: the plan is a 422 with the server's reason; the page fell
+    back to the file as it is and said only that the browser cannot play it."""
+    out = tmp_path / "odd" / "Noise (2017)" / "Noise.2017.mkv"
+    out.parent.mkdir(parents=True)
+    out.write_bytes(bytes((i * 7919 + 13) % 251 for i in range(300_000)))
+    source = core.sources.create(SourceSpec(name="Odd disk", kind="local", path=str(tmp_path / "odd")))
+    core.jobs.run_scan_now(source.id)  # names the file in its errors; it is listed all the same
+
+    log_in(page, "/")
+    page.locator(".tile", has_text="Noise").click()
+    page.locator(".file").get_by_role("link", name=re.compile("Play")).click()
+    expect(page.locator("#player-note")).to_contain_text(
+        "This file cannot be played: not a readable media file")

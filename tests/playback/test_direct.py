@@ -98,6 +98,21 @@ def test_constructor_ignores_range_when_if_range_differs(source: MemorySource) -
     assert r.status_code == 200 and r.byte_range is None
 
 
+def test_a_file_without_mtime_has_no_validators(source: MemorySource) -> None:
+    """Without an mtime the size alone names no version of the file (replaced by one of
+    the same size): no ETag or Last-Modified (it said 1 Jan 1970), an If-Range never
+    holds (the whole file, RFC 9110 §13.1.5), If-None-Match never gives a 304."""
+    r = RangeStreamResponse(source, "film.mkv", len(DATA), method="GET", range_header="bytes=0-9",
+                            if_range=ETAG, etag=ETAG, mtime=None,
+                            conditions={"if-none-match": ETAG})
+    names = {k.decode() for k, _ in r.raw_headers}
+    assert r.status_code == 200 and r.byte_range is None
+    assert not names & {"etag", "last-modified"}
+    r = RangeStreamResponse(source, "film.mkv", len(DATA), method="GET", range_header="bytes=0-9",
+                            if_range=None, etag=ETAG, mtime=None)
+    assert r.status_code == 206
+
+
 def test_full_response(http: TestClient) -> None:
     r = http.get("/f/film.mkv")
     assert r.status_code == 200

@@ -24,6 +24,7 @@ from reelhouse.api.deps import (
     playback_token_for,
     user_from_request,
 )
+from reelhouse.api.files import file_response
 from reelhouse.api.schemas import JobPublic, TrackOut
 from reelhouse.core import Core
 from reelhouse.library import queries
@@ -91,12 +92,12 @@ async def segment(file_id: RowId, track: Track, n: Segment, request: Request,
     """Segment ``n`` (MPEG-TS) of a track: from the prepared renditions or the cache, or
     made now by ffmpeg reading the file through its source. 503 with a message when the
     server runs its maximum of encoders; 404 for a segment with no media data (a
-    truncated file), never an empty 200."""
+    truncated file), never an empty 200. ETag / Last-Modified: 304 and If-Range as
+    :func:`~reelhouse.api.files.file_response` answers them."""
     tok = await _token(request, file_id, token)
     user = _core(request).signer.check_playback(tok, file_id).user_id
     path = await _core(request).hls.asegment(file_id, track, n, tok, user)
-    return FileResponse(path, media_type="video/mp2t",
-                        headers={"cache-control": "private, max-age=3600"})
+    return file_response(request, path, "video/mp2t", "private, max-age=3600")
 
 
 @router.get("/{file_id}/hls/subs/{key}.m3u8", name="hls_subtitle_playlist", response_class=Response,
@@ -115,8 +116,7 @@ async def subtitle(file_id: RowId, key: SubKey, request: Request, token: Token =
     as WebVTT; 400 for a picture track (PGS, VobSub)."""
     await _token(request, file_id, token)
     path = await run_in_threadpool(_core(request).hls.subtitle_vtt, file_id, key)
-    return FileResponse(path, media_type="text/vtt; charset=utf-8",
-                        headers={"cache-control": "private, max-age=3600"})
+    return file_response(request, path, "text/vtt; charset=utf-8", "private, max-age=3600")
 
 
 @router.post("/{file_id}/prepare", response_model=JobPublic, status_code=202)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from starlette.responses import FileResponse
+from fastapi import APIRouter, Query, Request
+from starlette.responses import FileResponse, Response
 
 from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId
+from reelhouse.api.files import file_response
 from reelhouse.api.schemas import ItemUpdate, MatchCandidatePublic, MatchPick, MoviePublic, ShowPublic
 from reelhouse.library import queries
 from reelhouse.library.metadata.service import ItemKind
@@ -24,16 +25,16 @@ SearchYear = Annotated[int | None, Query(ge=1870, le=2200)]
 
 @router.get("/api/images/{image_id}", response_class=FileResponse,
             responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}})
-def image(image_id: RowId, core: CoreDep, user: CurrentUser,
+def image(image_id: RowId, core: CoreDep, user: CurrentUser, request: Request,
           w: Annotated[int | None, Query(description="width in pixels: 200, 400 or 800; none: original")] = None,
-          ) -> FileResponse:
+          ) -> Response:
     """A cached poster, backdrop or still; ``w`` picks a resized copy (JPEG, never
     upscaled). 400 for another width, 404 for an unknown id or a picture of titles the
-    user may not see (source grants)."""
+    user may not see (source grants). ETag / Last-Modified: 304 for a
+    matching If-None-Match / If-Modified-Since."""
     core.access.check_image(user, image_id)
     path, content_type = core.metadata.images.file(image_id, w)
-    return FileResponse(path, media_type=content_type,
-                        headers={"cache-control": "private, max-age=86400"})
+    return file_response(request, path, content_type, "private, max-age=86400")
 
 
 def _search(core: CoreDep, kind: ItemKind, item_id: int, query: str | None,

@@ -1,8 +1,10 @@
 """The on-disk segment cache: ``<root>/<file key>/<track>/<n>.ts``, bounded in bytes,
 least recently used first out.
 
-A hit touches the file's mtime, so mtime order is use order. :meth:`SegmentCache.trim`
-deletes the oldest segments until the total is under the limit; encoders write through
+A hit sets the file's access time, so atime order is use order, and leaves its mtime:
+the mtime and size are the segment's validators (ETag, Last-Modified: a hit that moved
+the mtime made every conditional request miss). :meth:`SegmentCache.trim` deletes the
+least recently used segments until the total is under the limit; encoders write through
 ``.tmp`` names and rename, so a segment on disk is always complete.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 from pathlib import Path
 
 __all__ = ["SegmentCache"]
@@ -37,15 +40,15 @@ class SegmentCache:
 
     @staticmethod
     def hit(path: Path) -> bool:
-        """True if ``path`` exists (and mark it used now)."""
+        """True if ``path`` exists (and mark it used now: its atime; the mtime stays)."""
         try:
-            os.utime(path)
+            os.utime(path, ns=(time.time_ns(), os.stat(path).st_mtime_ns))
         except FileNotFoundError:
             return False
         return True
 
     def usage(self) -> tuple[int, list[tuple[float, int, Path]]]:
-        """(total bytes, [(mtime, size, path)] of the segments)."""
+        """(total bytes, [(last use: atime, size, path)] of the segments)."""
         total = 0
         files: list[tuple[float, int, Path]] = []
         for dirpath, _, names in os.walk(self.root):
@@ -56,7 +59,7 @@ class SegmentCache:
                 with contextlib.suppress(FileNotFoundError):
                     st = path.stat()
                     total += st.st_size
-                    files.append((st.st_mtime, st.st_size, path))
+                    files.append((st.st_atime, st.st_size, path))
         return total, files
 
     def trim(self) -> int:

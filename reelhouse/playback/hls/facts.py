@@ -15,6 +15,7 @@ import av
 
 from reelhouse.db.models import MediaFile
 from reelhouse.errors import ProbeFailed, ReelhouseError
+from reelhouse.playback.hls.codecs import audio_codec_string, video_codec_string
 from reelhouse.playback.hls.decision import MediaFacts
 from reelhouse.playback.hls.keyframes import film_video, first_keyframe
 from reelhouse.sources.base import Source
@@ -31,13 +32,15 @@ TEXT_SUBTITLES = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt",
 @dataclass(frozen=True, slots=True)
 class AudioTrack:
     """Audio stream ``index`` (0-based among audio streams), codec, language, title,
-    channels."""
+    channels, the RFC 6381 string of the track as stored (:mod:`.codecs`; HLS
+    re-encodes audio to AAC-LC)."""
 
     index: int
     codec: str
     language: str | None
     title: str | None
     channels: int | None
+    codecs: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +63,9 @@ class FileStreams:
     tracks, the keyframes' times, the display rotation (degrees, a multiple of 90), in
     a file without a keyframe index the first keyframe's time (the file's clock: a
     recording cut mid-GOP shows nothing before it), and how long before its picture a
-    keyframe is decoded (seconds; 0 without B-frames)."""
+    keyframe is decoded (seconds; 0 without B-frames), and the RFC 6381 string of the
+    video stream as stored (``avc1.4d401f``, ``hvc1.2.4.L120.90``; :mod:`.codecs`) or
+    None when it cannot be read."""
 
     container: str | None
     duration: float
@@ -76,6 +81,7 @@ class FileStreams:
     rotation: int = 0
     first_picture: float | None = None
     decode_lead: float = 0.0
+    video_codecs: str | None = None
 
     @property
     def upright_size(self) -> tuple[int | None, int | None]:
@@ -206,17 +212,40 @@ def _codec(stream: av.stream.Stream) -> str:
     return str(getattr(codec, "canonical_name", None) or cc.name)
 
 
+def _extradata(stream: av.stream.Stream) -> bytes | None:
+    """The stream's codec configuration (avcC, hvcC, AudioSpecificConfig, or Annex B
+    parameter sets), or None."""
+    cc = stream.codec_context
+    data = getattr(cc, "extradata", None) if cc is not None else None
+    return bytes(data) if data else None
+
+
+def _profile(stream: av.stream.Stream) -> str | None:
+    """FFmpeg's profile name (``High``, ``LC``), or None."""
+    try:
+        profile = stream.profile
+    except (AttributeError, ValueError):
+        return None
+    return str(profile) if profile else None
+
+
 def _picture(stream: av.stream.Stream) -> bool:
     """A cover image (``attached_pic``: an MP4's poster, a Matroska cover attachment)."""
     return bool(int(stream.disposition) & _ATTACHED_PIC)
 
 
 def _media_duration(c: av.container.InputContainer) -> float:
-    """Seconds of audio and video (the longest stream's own duration); the container's
-    when no stream says. A subtitle track running past the film no longer adds
-    segments that hold nothing."""
+    """Seconds of audio and video from the file's first timestamp (the longest stream's
+    own duration); the container's when no stream says. A subtitle track running past
+    the film no longer adds segments that hold nothing.
+
+    Matroska's Segment Duration and the DURATION tags FFmpeg's muxer writes are end
+    times on the segment's timeline, which starts at 0 (a recording that kept its
+    broadcast clock begins 10 h in: read as lengths, its 8 s lasted 10 h); they count
+    from the first timestamp when they lie past it (:func:`_from_start`)."""
     ends = []
     first = (c.start_time or 0) / 1_000_000
+    matroska = c.format.name.startswith("matroska")
     for s in (*c.streams.video, *c.streams.audio):
         if _picture(s) or s.time_base is None:
             continue
@@ -224,9 +253,19 @@ def _media_duration(c: av.container.InputContainer) -> float:
         if s.duration:
             ends.append(start + float(s.duration * s.time_base))
         elif (tag := _tag_seconds(s.metadata.get("DURATION"))) is not None:
-            ends.append(start + tag)  # Matroska: the muxer's per-track DURATION tag
+            # Matroska: the muxer's per-track DURATION tag
+            ends.append(_from_start(tag, first) if matroska else start + tag)
     container = (c.duration or 0) / 1_000_000
+    if matroska:
+        container = _from_start(container, first)
     return min(container, max(ends)) if ends and container else container
+
+
+def _from_start(end: float, first: float) -> float:
+    """A Matroska end time (seconds on the segment's timeline) as seconds after the
+    first timestamp ``first``; as it is when it does not lie past it (then it was a
+    length: a muxer that writes lengths)."""
+    return end - first if 0 < first < end else end
 
 
 def _rotation(c: av.container.InputContainer, video: av.VideoStream) -> int:
@@ -263,7 +302,8 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
             video = film_video(c)
             audio = tuple(
                 AudioTrack(i, _codec(s), _lang(dict(s.metadata)),
-                           s.metadata.get("title"), s.codec_context.channels or None)
+                           s.metadata.get("title"), s.codec_context.channels or None,
+                           audio_codec_string(_codec(s), _extradata(s), _profile(s)))
                 for i, s in enumerate(c.streams.audio))
             subs = []
             for i, s in enumerate(c.streams.subtitles):
@@ -289,6 +329,9 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
                 bitrate=(video.bit_rate or c.bit_rate or None) if video is not None else None,
                 audio=audio, subtitles=tuple(subs), keyframes=keyframes, rotation=rotation,
                 first_picture=first_picture, decode_lead=lead,
+                video_codecs=video_codec_string(
+                    _codec(video), _extradata(video), _profile(video),
+                    getattr(vcc, "level", None)) if video is not None else None,
             )
     except ReelhouseError:
         raise

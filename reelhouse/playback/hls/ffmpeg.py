@@ -197,9 +197,12 @@ def copy_segment_command(ffmpeg: str, url: str, seek: float, end: float | None,
     MPEG-TS: from the keyframe before ``seek`` seconds after the file's start to the
     packet decoded at ``end`` (the next segment's keyframe's decoding time, in the file's
     clock; ``None``: to the end). The
-    source's timestamps are kept, so copy segments sit on the same clock as the rest."""
-    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-ss", f"{seek:.3f}",
-           "-copyts", "-i", url, "-map", "0:V:0", "-an", "-sn", "-dn", "-c:v", "copy"]
+    source's timestamps are kept, so copy segments sit on the same clock as the rest.
+    A packet the file holds only in part (a download cut short, its MP4 index listing
+    samples past the end) is dropped (``-fflags +discardcorrupt``): copied, it stopped
+    the run ("Invalid NAL unit size") and lost the segment's every other frame."""
+    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-fflags", "+discardcorrupt",
+           "-ss", f"{seek:.3f}", "-copyts", "-i", url, "-map", "0:V:0", "-an", "-sn", "-dn", "-c:v", "copy"]
     if end is not None:
         cmd += ["-to", f"{end:.3f}"]
     # keep negative decoding times (B-frames before the first keyframe): shifting them

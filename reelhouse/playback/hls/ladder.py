@@ -20,6 +20,8 @@ AUDIO_CODECS = "mp4a.40.2"
 _STEPS = ((360, 800_000, "avc1.64001e"), (720, 2_800_000, "avc1.64001f"),
           (1080, 5_000_000, "avc1.640028"))
 
+#: The copy rendition's codecs when the stream's own could not be read: the highest
+#: profile and level a browser commonly takes (H.264 High 4.0, HEVC Main 4.0).
 _COPY_CODECS = {"h264": "avc1.640028", "hevc": "hvc1.1.6.L120.90"}
 
 
@@ -41,10 +43,13 @@ def _even(value: float) -> int:
 
 
 def ladder(width: int | None, height: int | None, video_codec: str | None,
-           copy_video: bool, source_bitrate: int | None = None) -> list[Rendition]:
+           copy_video: bool, source_bitrate: int | None = None,
+           copy_codecs: str | None = None) -> list[Rendition]:
     """The renditions, lowest first. Steps taller than the source are left out; a source
     smaller than 360p gets one rendition at its own size. Unknown sizes count as 1080p
-    16:9. With ``copy_video`` the copy rendition comes last (best quality)."""
+    16:9. With ``copy_video`` the copy rendition comes last (best quality), its CODECS
+    ``copy_codecs`` (the stream's own RFC 6381 string, :mod:`.codecs`) or, unknown, a
+    common profile of its codec."""
     src_w, src_h = (width or 1920), (height or 1080)
     out: list[Rendition] = []
     for step_h, rate, codecs in _STEPS:
@@ -56,7 +61,7 @@ def ladder(width: int | None, height: int | None, video_codec: str | None,
         out.append(Rendition(f"{h}p", _even(src_w), h, _STEPS[0][1], _STEPS[0][2]))
     if copy_video and video_codec in _COPY_CODECS:
         out.append(Rendition("copy", src_w, src_h, source_bitrate or _STEPS[-1][1],
-                             _COPY_CODECS[video_codec], copy=True))
+                             copy_codecs or _COPY_CODECS[video_codec], copy=True))
     return out
 
 

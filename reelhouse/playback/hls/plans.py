@@ -164,7 +164,8 @@ class Plans:
         copy = (burn is None and not streams.rotation and bool(self.copy_spans(streams))
                 and decide(facts, ClientCaps(video=frozenset({"h264", "hevc"}))).copy_video)
         width, height = streams.upright_size
-        out = ladder(width, height, streams.video_codec, copy, streams.bitrate)
+        out = ladder(width, height, streams.video_codec, copy, streams.bitrate,
+                     streams.video_codecs)
         if burn is not None:
             out = [dataclasses.replace(r, name=f"{r.name}-{burn}") for r in out]
         return out

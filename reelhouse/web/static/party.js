@@ -60,7 +60,7 @@
   const serverNow = () => localNow() + clock.offset;
 
   // -- state ---------------------------------------------------------------------------
-  let ws = null, me = null, auth = null, epoch = 0, retry = 0, closedForGood = false;
+  let ws = null, me = null, auth = null, epoch = 0, retry = 0, closedForGood = false, waiting = null;
   let aligning = false, correcting = false, alignLead = 0.5, startLag = 0.03;
   let buffering = false, stallTimer = null;
   const send = (msg) => { if (ws && ws.readyState === 1) ws.send(JSON.stringify({ v: 1, ...msg })); };
@@ -295,13 +295,38 @@
   // queue changed, "reelhouse:party-socket" {up} when this socket joined or closed.
   const tell = (name, detail) => document.dispatchEvent(new CustomEvent(name, { detail: detail || {} }));
 
+  // Close codes after which reconnecting cannot help: the server said no. 1000 normal
+  // closure (left), 1008 policy violation (RFC 6455 §7.4.1: too many messages or
+  // connections, reconnecting too often), and ours: 4400 bad request, 4401 signed out,
+  // 4403 no longer granted, 4404 no such party, 4410 ended.
+  const FINAL_CLOSES = [1000, 1008, 4400, 4401, 4403, 4404, 4410];
+  // A connection that lasted this long (ms) was a good one: the next loss starts the
+  // back-off afresh. (Reset on open, a server that accepts and closes at once was
+  // called back every 300 ms for ever.)
+  const GOOD_CONNECTION = 10000;
+  // Milliseconds before reconnect attempt ``attempt`` (0, 1, …): exponential from 0.5 s,
+  // capped at 15 s, with "equal jitter" (half of it fixed, half random; ``rand`` in
+  // [0, 1)) so the members of a party that lost the server do not all return at once.
+  // The browser's "online" event cuts the wait short (the network is back).
+  function backoff(attempt, rand) {
+    const d = Math.min(15000, 500 * 2 ** Math.min(attempt, 16));
+    return d / 2 + rand * d / 2;
+  }
+  function closedWhy(e) {
+    if (e.code === 4410 || (auth && auth.state === "ended")) return "This party has ended.";
+    if (e.code === 1008) return "Disconnected by the server: " + (e.reason || "policy violation") +
+      ". Not reconnecting — reload the page to join again.";
+    if (e.code === 4403) return e.reason || "You no longer have access to this film.";
+    return e.reason || "Disconnected.";
+  }
+
   function connect() {
     const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/api/parties/" + code + "/ws";
     ws = new WebSocket(url);
-    let pinger = null, opened = false;
+    let pinger = null, opened = false, openedAt = 0;
     ws.onopen = () => {
       opened = true;
-      retry = 0;
+      openedAt = Date.now();
       clock.samples = [];
       for (let i = 0; i < 8; i++) setTimeout(() => send({ type: "ping", t0: localNow() }), i * 60);
       pinger = setInterval(() => send({ type: "ping", t0: localNow() }), 2000);
@@ -324,17 +349,18 @@
     };
     ws.onclose = (e) => {
       clearInterval(pinger);
-      if (closedForGood || [4401, 4404, 4410, 1000].includes(e.code)) {
+      if (closedForGood || FINAL_CLOSES.includes(e.code)) {
         closedForGood = true;
         tell("reelhouse:party-socket", { up: false, final: true });
         if (e.code === 4401) location.href = "/login?next=" + encodeURIComponent(location.pathname);
-        showBanner(e.code === 4410 || (auth && auth.state === "ended") ? "This party has ended." : (e.reason || "Disconnected."));
+        showBanner(closedWhy(e));
         video.pause();
         return;
       }
       tell("reelhouse:party-socket", { up: false });
       showBanner("Connection lost — reconnecting…");
-      const again = () => setTimeout(connect, Math.min(5000, 300 * 2 ** retry++));
+      if (opened && Date.now() - openedAt >= GOOD_CONNECTION) retry = 0;
+      const again = () => { waiting = setTimeout(() => { waiting = null; connect(); }, backoff(retry++, Math.random())); };
       if (opened) again();
       else whyRefused().then((known) => { if (!known) again(); });
     };
@@ -446,7 +472,14 @@
     state: () => auth,
     expected: () => expected(serverNow()),
     send: (type, extra) => send({ type, ...(extra || {}) }),
+    backoff,
   };
   if (root.dataset.ended === "yes") { showBanner("This party has ended."); return; }
+  window.addEventListener("online", () => {
+    if (waiting === null || closedForGood) return;
+    clearTimeout(waiting);
+    waiting = null;
+    connect();
+  });
   connect();
 })();

@@ -60,6 +60,7 @@
   // ?burn=KEY at the current position); the menus' listeners are attached once.
   let hls = null;
   let plan = null;
+  let planError = null;     // the server's reason when it could not plan (a 4xx detail)
   let burning = null;       // key of the picture subtitle burned in, or null
   let pendingSubtitle = -1; // text track to select once a reload has its tracks
 
@@ -90,6 +91,24 @@
     Array.from(video.textTracks).forEach((t) => { t.mode = "disabled"; });
     fill(subtitleMenu, [[-1, "Off"]].concat(text.map((t, i) => [i, t.name || t.language || "Track " + (i + 1)]),
                                             subtitleOptions().filter(([v]) => String(v).startsWith("burn:"))), -1);
+  }
+
+  // The ``detail`` of the server's JSON error answer to a request hls.js gave up on:
+  // from the XHR's body when hls.js kept it, else asked again (a 4xx answers at once).
+  async function serverReason(data) {
+    const detailOf = (text) => {
+      try { const d = JSON.parse(text).detail; return typeof d === "string" ? d.slice(0, 300) : null; }
+      catch (_) { return null; }
+    };
+    const xhr = data.networkDetails;
+    if (xhr && xhr.response instanceof ArrayBuffer) {
+      const found = detailOf(new TextDecoder().decode(xhr.response));
+      if (found) return found;
+    }
+    const url = (data.frag && data.frag.url) || (data.context && data.context.url) || data.url;
+    if (!url) return null;
+    try { return detailOf(await (await fetch(url, { credentials: "same-origin" })).text()); }
+    catch (_) { return null; }
   }
 
   function startHls(url, startPosition) {
@@ -129,16 +148,20 @@
         pendingSubtitle = -1;
       }
     });
-    hls.on(E.ERROR, (_, data) => {
+    hls.on(E.ERROR, async (_, data) => {
       const status = data.response && data.response.code;
       if (status === 503) show("The server is busy transcoding for other viewers; retrying…");
       if (!data.fatal) return;
       if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) {
         hls.recoverMediaError();
-      } else {
-        show("Playback failed (" + (data.details || "error") + "). Reload the page to try again, " +
-             "or open the HLS URL below in mpv or VLC.");
+        return;
       }
+      // A 4xx is the server's answer for good (a segment of a damaged file holds no
+      // media, a track is gone): say what it said, not "reload", which cannot help.
+      const why = status >= 400 && status < 500 ? await serverReason(data) : null;
+      if (why) show("Playback stopped: " + why + ". Open the HLS URL below in mpv or VLC to try the rest.");
+      else show("Playback failed (" + (data.details || "error") + "). Reload the page to try again, " +
+                "or open the HLS URL below in mpv or VLC.");
     });
   }
 
@@ -175,6 +198,7 @@
         headers: window.reelhouse.csrfHeaders({ "content-type": "application/json" }),
         body: JSON.stringify(capabilities()) });
       if (r.ok) plan = await r.json();
+      else planError = ((await r.json().catch(() => ({}))).detail || null);
     } catch (_) { /* fall back to the file as it is */ }
     if (!plan) {
       video.src = video.dataset.streamUrl;
@@ -201,7 +225,9 @@
       if (video.dataset.mode && video.dataset.mode !== "direct") return; // hls.js reports its own
       const err = video.error;
       const what = [video.dataset.container, video.dataset.codecs].filter(Boolean).join(", ");
-      if (err && err.code === err.MEDIA_ERR_SRC_NOT_SUPPORTED) {
+      if (planError) { // the server could not read the file either: its reason says why
+        show("This file cannot be played: " + planError + ".");
+      } else if (err && err.code === err.MEDIA_ERR_SRC_NOT_SUPPORTED) {
         show("This browser cannot play this file" + (what ? " (" + what + ")" : "") +
              ". Copy the stream URL below into mpv or VLC to watch it.");
       } else if (err && err.code === err.MEDIA_ERR_DECODE) {

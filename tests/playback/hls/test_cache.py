@@ -25,3 +25,16 @@ def test_trim_drops_least_recently_used(tmp_path: Path) -> None:
     assert cache.trim() == 0
     cache.clear()
     assert cache.usage() == (0, [])
+
+
+def test_a_hit_keeps_the_mtime(tmp_path: Path) -> None:
+    """The mtime (with the size) is the segment's validator: ETag and Last-Modified. A
+    hit that moved it changed the ETag on every request, so If-None-Match never hit."""
+    cache = SegmentCache(tmp_path / "cache", max_bytes=3000)
+    p = cache.track_dir("1-abc", "720p") / "0.ts"
+    p.write_bytes(b"x" * 10)
+    os.utime(p, (time.time() - 100, time.time() - 100))
+    before = p.stat()
+    assert cache.hit(p)
+    after = p.stat()
+    assert after.st_mtime_ns == before.st_mtime_ns and after.st_atime > before.st_atime + 50

@@ -43,6 +43,17 @@ def place(src: Path, root: Path, rel: str) -> Path:
     return dest
 
 
+def random_file(root: Path, rel: str, size: int) -> bytes:
+    """Write ``size`` random bytes to ``root/rel`` (its folders made); the bytes. Random
+    bytes do not compress, so a stalled reader of a large one really holds its
+    connection (loopback buffers hold a few MB)."""
+    data = os.urandom(size)
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return data
+
+
 def log_in(client: TestClient, name: str = ADMIN, password: str = ADMIN_PASSWORD) -> TestClient:
     """Log ``client`` in as ``name`` (``POST /api/auth/login``, which must succeed) and
     send the session's token as a bearer token from then on; returns ``client``."""

@@ -5,7 +5,6 @@ so the caller (and the HTTP client) gets exactly the file's bytes."""
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from fastapi.testclient import TestClient
 from reelhouse.errors import SourceUnavailable
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 
-from helpers import FTP_PASSWORD, FTP_USER, Restartable, wait_job
+from helpers import FTP_PASSWORD, FTP_USER, Restartable, random_file, wait_job
 
 SIZE = 24 * 1024 * 1024 + 11
 NAME = "Films/Big.Buck.Bunny.2008.mkv"
@@ -25,11 +24,7 @@ NAME = "Films/Big.Buck.Bunny.2008.mkv"
 
 @pytest.fixture
 def film(tmp_path: Path) -> tuple[Path, bytes]:
-    data = os.urandom(SIZE)
-    path = tmp_path / "ftp" / NAME
-    path.parent.mkdir(parents=True)
-    path.write_bytes(data)
-    return tmp_path / "ftp", data
+    return tmp_path / "ftp", random_file(tmp_path / "ftp", NAME, SIZE)
 
 
 @pytest.fixture

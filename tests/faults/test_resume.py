@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reelhouse.errors import SourceUnavailable
-from reelhouse.sources.ftp import FtpConfig, FtpSource
+from reelhouse.sources.ftp import FtpConfig, FtpSource, reads
 
 from helpers import FTP_PASSWORD, FTP_USER, Restartable, random_file, wait_job
 
@@ -76,7 +76,10 @@ def test_async_read_resumes_after_server_restart(server: Restartable, film: tupl
         src.close()
 
 
-def test_server_that_stays_down_ends_with_a_clear_error(server: Restartable) -> None:
+def test_server_that_stays_down_ends_with_a_clear_error(server: Restartable, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as many reconnects, without the 9.5 s of waits between them (their schedule:
+    # tests/sources/ftp/test_reads.py)
+    monkeypatch.setattr(reads, "RESUME_DELAYS", (0.01,) * len(reads.RESUME_DELAYS))
     src = _source(server.port)
     try:
         chunks = src.read_range(NAME, 0, SIZE)

@@ -413,6 +413,24 @@ def postgres_schema(url: str, prefix: str = "rh_test") -> Iterator[str]:
 
 
 @contextmanager
+def migrating(url: str) -> Iterator[tuple[Any, Any]]:
+    """alembic's config of the database at ``url`` bound to one transaction of it, and
+    that connection: ``command.upgrade(cfg, "0014")``, rows written as they were then,
+    ``command.upgrade(cfg, "head")`` (committed when the block ends; engine disposed)."""
+    from reelhouse.db.engine import make_engine
+    from reelhouse.db.migrate import alembic_config
+
+    engine = make_engine(url)
+    cfg = alembic_config(url)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            yield cfg, conn
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def core_on(engine: str, data_dir: Path, prefix: str = "rh_test") -> Iterator[Core]:
     """A Core without users on ``data_dir``: on SQLite (``engine="sqlite"``) or, with
     ``"postgres"``, on a fresh schema of ``$REELHOUSE_TEST_POSTGRES_URL`` named after

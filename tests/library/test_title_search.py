@@ -16,14 +16,13 @@ from sqlalchemy import insert, select, text
 from synthetic_library import titled_films
 
 from reelhouse.core import Core
-from reelhouse.db.engine import make_engine
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.db.search_key import search_key, search_pattern, sort_key
 from reelhouse.jellyfin.query import ItemQuery, page
 from reelhouse.library import queries
 from reelhouse.library.grid import GridFilter, grid_page
 
-from helpers import ENGINES, core_on
+from helpers import ENGINES, core_on, migrating
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 FILMS = ["Amélie", "Spider-Man", "WALL·E", "Léon", "Straße", "ﬁve", "!!!", "100% Wolf", "under_score",
@@ -140,13 +139,7 @@ def test_migration_fills_existing_titles(tmp_path: Path) -> None:
     """Titles written before 0015 get their keys when 0015 and 0016 run."""
     from alembic import command
 
-    from reelhouse.db.migrate import alembic_config
-
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    engine = make_engine(url)
-    cfg = alembic_config(url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
+    with migrating(f"sqlite:///{tmp_path / 'db.sqlite'}") as (cfg, conn):
         command.upgrade(cfg, "0014")
         conn.execute(text("INSERT INTO movies (id, title, match_key, created_at, needs_review, locked)"
                           " VALUES (1, 'Amélie', 'a', '2026-01-01', 0, 0), (2, 'Léon', 'l', '2026-01-01', 0, 0)"))
@@ -156,4 +149,3 @@ def test_migration_fills_existing_titles(tmp_path: Path) -> None:
         assert conn.execute(select(Movie.id, Movie.search_key, Movie.sort_title).order_by(Movie.id)).all() == [
             (1, "amelie", "amelie"), (2, "leon", "leon")]
         assert conn.execute(select(Show.search_key, Show.sort_title)).one() == ("elite", "elite")
-    engine.dispose()

@@ -77,8 +77,10 @@ def ftp_root(tmp_path: Path) -> Path:
 @pytest.fixture
 def ftp_server(ftp_root: Path) -> Iterator[EmbeddedFtpServer]:
     """A pyftpdlib server on a free loopback port serving ``ftp_root``; after the test,
-    no connection from this process to it may remain open."""
-    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=free_port()).start()  # restartable
+    no connection from this process to it may remain open. A wrong password gets its 530
+    at once (pyftpdlib waits ``auth_failed_timeout``, 3 s, against guessing)."""
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=free_port(),  # restartable
+                               handler_overrides={"auth_failed_timeout": 0}).start()
     yield server
     stop_without_leaks(server)
 

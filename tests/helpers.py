@@ -43,6 +43,17 @@ def place(src: Path, root: Path, rel: str) -> Path:
     return dest
 
 
+def random_file(root: Path, rel: str, size: int) -> bytes:
+    """Write ``size`` random bytes to ``root/rel`` (its folders made); the bytes. Random
+    bytes do not compress, so a stalled reader of a large one really holds its
+    connection (loopback buffers hold a few MB)."""
+    data = os.urandom(size)
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return data
+
+
 def log_in(client: TestClient, name: str = ADMIN, password: str = ADMIN_PASSWORD) -> TestClient:
     """Log ``client`` in as ``name`` (``POST /api/auth/login``, which must succeed) and
     send the session's token as a bearer token from then on; returns ``client``."""
@@ -401,6 +412,24 @@ def postgres_schema(url: str, prefix: str = "rh_test") -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def migrating(url: str) -> Iterator[tuple[Any, Any]]:
+    """alembic's config of the database at ``url`` bound to one transaction of it, and
+    that connection: ``command.upgrade(cfg, "0014")``, rows written as they were then,
+    ``command.upgrade(cfg, "head")`` (committed when the block ends; engine disposed)."""
+    from reelhouse.db.engine import make_engine
+    from reelhouse.db.migrate import alembic_config
+
+    engine = make_engine(url)
+    cfg = alembic_config(url)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            yield cfg, conn
+    finally:
+        engine.dispose()
 
 
 @contextmanager

@@ -61,6 +61,14 @@ def hevc_mkv(path: Path, seconds: float = 24, width: int = 1280, height: int = 7
     return path
 
 
+def looped(src: Path, dest: Path, times: int) -> Path:
+    """``src``'s video and first audio track played ``times`` times over into ``dest``
+    (stream copy: a long film made in a moment, whose transcode takes long)."""
+    _run(["-stream_loop", str(times - 1), "-i", str(src), "-map", "0:v", "-map", "0:a:0", "-c", "copy",
+          str(dest)])
+    return dest
+
+
 def h264_mp4(path: Path, seconds: float = 8, width: int = 320, height: int = 180,
              fps: int = 24) -> Path:
     """H.264 + AAC, moov first (direct play in every browser)."""

@@ -5,6 +5,8 @@ test_pool_cluster_waiters.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -56,3 +58,32 @@ def acquire_as(pool: FtpPool, user: str | None) -> FtpClient:
         return pool.acquire()[0]
     finally:
         pool_user.reset(token)
+
+
+class Callers:
+    """Callers that wait for a connection in threads (sync, or ``on_loop`` through
+    ``aacquire`` on an event loop): ``got`` what each was served, in the order served;
+    ``errors`` what each refused raised."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[str | None, FtpPool, FtpClient]] = []
+        self.errors: list[tuple[str | None, BaseException]] = []
+        self.threads: list[threading.Thread] = []
+
+    def wait(self, pool: FtpPool, user: str | None, on_loop: bool = False) -> None:
+        """Start a caller that asks ``pool`` for a connection on behalf of ``user``."""
+        def run() -> None:
+            try:
+                if on_loop:
+                    async def main() -> FtpClient:
+                        pool_user.set(user)
+                        return (await pool.aacquire())[0]
+                    client = asyncio.run(main())
+                else:
+                    client = acquire_as(pool, user)
+                self.got.append((user, pool, client))
+            except BaseException as exc:
+                self.errors.append((user, exc))
+
+        self.threads.append(threading.Thread(target=run, name=f"waiter-{user}"))
+        self.threads[-1].start()

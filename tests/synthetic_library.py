@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, User, WatchProgress
 
-__all__ = ["fill"]
+__all__ = ["fill", "fill_with_gaps", "titled_films"]
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -46,3 +47,34 @@ def fill(core: Core, movies: int = 300, shows: int = 12) -> dict[str, int]:
                                            "watched": i % 4 == 0, "updated_at": NOW} for i in range(1, 60)])
         s.commit()
     return {"movies": movies, "shows": shows, "files": len(files)}
+
+
+def titled_films(core: Core, titles: list[str]) -> None:
+    """One local source (id 1) and a film a title (ids from 1, in order), written through
+    the ORM so that its title event fills the search and sort keys, one file each;
+    committed (the title-search tests)."""
+    with core.sessions() as s:
+        s.add(SourceRow(id=1, name="disk", kind="local", path="/m", created_at=NOW))
+        s.flush()
+        for i, title in enumerate(titles, start=1):
+            s.add(Movie(id=i, title=title, match_key=f"m{i}"))
+        s.execute(insert(MediaFile), [{"source_id": 1, "path": f"m/{i}.mkv", "size": 1, "kind": "movie",
+                                       "movie_id": i, "first_seen": NOW, "last_seen": NOW}
+                                      for i in range(1, len(titles) + 1)])
+        s.commit()
+
+
+def fill_with_gaps(core: Core, movies: int, source_name: str, files: list[dict[str, Any]]) -> None:
+    """:func:`fill` (``movies`` films, 4 shows), then a second source (id 2, FTP, named
+    ``source_name``) holding ``files`` (``MediaFile`` rows without ``source_id``), then
+    files gone missing: a whole season of show 3, one episode file of show 2 (episode
+    2102), every file of movie 5. Committed (the fast read paths' tests)."""
+    fill(core, movies=movies, shows=4)
+    with core.sessions() as s:
+        s.execute(insert(SourceRow), [{"id": 2, "name": source_name, "kind": "ftp", "path": "/", "host": "h",
+                                       "tls": "none", "verify_tls": True, "created_at": NOW}])
+        s.execute(insert(MediaFile), [{"source_id": 2, **f} for f in files])
+        s.execute(update(MediaFile).where(MediaFile.path.like("Shows/3/2/%")).values(missing_since=NOW))
+        s.execute(update(MediaFile).where(MediaFile.episode_id == 2102).values(missing_since=NOW))
+        s.execute(update(MediaFile).where(MediaFile.movie_id == 5).values(missing_since=NOW))
+        s.commit()

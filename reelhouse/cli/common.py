@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from reelhouse.config import Settings, load_settings
-from reelhouse.core import Core
 from reelhouse.redaction import Redactor, redact
+
+if TYPE_CHECKING:  # imported when a command makes one: ``drive`` commands never do
+    from reelhouse.core import Core
 
 __all__ = ["console", "err_console", "make_core", "open_core", "scrub"]
 
@@ -38,6 +41,8 @@ def scrub(text: str) -> str:
 def make_core(settings: Settings | None = None, consume_jobs: bool = False) -> Core:
     """The services; one-shot commands never pick up queued jobs (only ``serve`` and
     ``worker`` run them) and touch no job they did not start."""
+    from reelhouse.core import Core
+
     core = Core(settings or load_settings(), consume_jobs=consume_jobs)
     _redactors[:] = [core.redactor]
     return core

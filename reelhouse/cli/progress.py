@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from reelhouse.cli.common import scrub
-from reelhouse.core import Core
-from reelhouse.db.models import SourceRow
 from reelhouse.errors import ReelhouseError
+
+if TYPE_CHECKING:
+    from reelhouse.core import Core
+    from reelhouse.db.models import SourceRow
 
 __all__ = ["scan_with_progress"]
 

@@ -11,7 +11,6 @@ from rich.table import Table
 
 from reelhouse import errors as e
 from reelhouse.cli.common import console, open_core
-from reelhouse.sources.registry import SourceSpec
 
 __all__ = ["source_app"]
 
@@ -46,6 +45,8 @@ def source_add(
     (--jellyfin URL --user U --password P)."""
     if sum(x is not None for x in (local, ftp, jellyfin)) != 1:
         raise e.InvalidInput("give exactly one of --local PATH or --ftp HOST (or --jellyfin URL)")
+    from reelhouse.sources.registry import SourceSpec  # here: ``drive`` commands never load it
+
     if jellyfin is not None:
         if not user:
             raise e.InvalidInput("a Jellyfin source needs --user")

@@ -5,7 +5,7 @@ errors reach ``cli.main`` and become one line and an exit code there."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import (
@@ -21,8 +21,10 @@ from rich.text import Text
 
 from reelhouse import errors as e
 from reelhouse.cli.common import console, open_core
-from reelhouse.core import Core
-from reelhouse.db.models import Transfer
+
+if TYPE_CHECKING:
+    from reelhouse.core import Core
+    from reelhouse.db.models import Transfer
 
 __all__ = ["sync_command", "transfer_app"]
 

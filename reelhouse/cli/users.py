@@ -13,14 +13,16 @@ import getpass
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from reelhouse import errors as e
-from reelhouse.auth.users import UserChange
 from reelhouse.cli.common import console, open_core
+
+if TYPE_CHECKING:
+    from reelhouse.auth.users import UserChange
 
 __all__ = ["PASSWORD_ENV", "read_password", "user_app"]
 
@@ -91,18 +93,24 @@ def user_passwd(
 ) -> None:
     """Set a user's password; their sessions end."""
     secret = read_password(password_file, f"new password for {name}")
+    from reelhouse.auth.users import UserChange
+
     _change(name, UserChange(password=secret), "password changed; sessions ended", "user.password")
 
 
 @user_app.command("disable")
 def user_disable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
     """Stop a user from logging in; their sessions and API keys stop working at once."""
+    from reelhouse.auth.users import UserChange
+
     _change(name, UserChange(disabled=True), "disabled", "user.disable")
 
 
 @user_app.command("enable")
 def user_enable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
     """Let a disabled user log in again."""
+    from reelhouse.auth.users import UserChange
+
     _change(name, UserChange(disabled=False), "enabled", "user.enable")
 
 

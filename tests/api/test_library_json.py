@@ -14,14 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, update
-from synthetic_library import fill
+from synthetic_library import fill_with_gaps
 
 from reelhouse.api.library_json import grid_item, json_bytes, resume_item, show_public
 from reelhouse.api.render import json_response
 from reelhouse.api.schemas import GridItemPublic, MediaFilePublic, Page, ResumePublic, ShowPublic
 from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.db.models import Image, MediaFile, Season, Show, SourceRow, WatchProgress
+from reelhouse.db.models import Image, MediaFile, Season, Show, WatchProgress
 from reelhouse.library import queries, views
 from reelhouse.library.grid import GridFilter, grid_page
 from reelhouse.library.progress import ResumeItem
@@ -37,27 +37,21 @@ def _pydantic(schema: Any, value: Any) -> bytes:
 @pytest.fixture
 def core(tmp_path: Path) -> Iterator[Core]:
     core = Core(load_settings(data_dir=tmp_path / "data"))
-    fill(core, movies=30, shows=4)
+    fill_with_gaps(core, 30, "ftp «box» \"2\"", [
+        {"path": "Shows/2/trailer é.mkv", "size": 5, "kind": "extra", "show_id": 2, "extra_type": "trailer",
+         "first_seen": NOW, "last_seen": NOW},
+        {"path": "Shows/2/a.mkv", "size": 5, "kind": "extra", "show_id": 2, "extra_type": None,
+         "first_seen": NOW, "last_seen": NOW},
+        {"path": "Shows/2/1/1.b.mkv", "size": 2**40, "kind": "episode", "episode_id": 2101,
+         "mtime": 1700000000.25, "duration": 1234.5, "bitrate": 8_000_000, "width": 1920, "height": 1080,
+         "container": "matroska", "video_codec": "hevc", "audio_codec": "aac", "version": "Director's Cut",
+         "part": 2, "probe_error": "odd\nfile\x01", "first_seen": NOW + timedelta(microseconds=4500),
+         "last_seen": NOW + timedelta(days=3, seconds=7)},
+    ])
     with core.sessions() as s:
-        s.execute(insert(SourceRow), [{"id": 2, "name": "ftp «box» \"2\"", "kind": "ftp", "path": "/", "host": "h",
-                                       "tls": "none", "verify_tls": True, "created_at": NOW}])
-        s.execute(insert(MediaFile), [
-            {"source_id": 2, "path": "Shows/2/trailer é.mkv", "size": 5, "kind": "extra", "show_id": 2,
-             "extra_type": "trailer", "first_seen": NOW, "last_seen": NOW},
-            {"source_id": 2, "path": "Shows/2/a.mkv", "size": 5, "kind": "extra", "show_id": 2,
-             "extra_type": None, "first_seen": NOW, "last_seen": NOW},
-            {"source_id": 2, "path": "Shows/2/1/1.b.mkv", "size": 2**40, "kind": "episode", "episode_id": 2101,
-             "mtime": 1700000000.25, "duration": 1234.5, "bitrate": 8_000_000, "width": 1920, "height": 1080,
-             "container": "matroska", "video_codec": "hevc", "audio_codec": "aac", "version": "Director's Cut",
-             "part": 2, "probe_error": "odd\nfile\x01", "first_seen": NOW + timedelta(microseconds=4500),
-             "last_seen": NOW + timedelta(days=3, seconds=7)},
-        ])
         s.execute(insert(Image), [{"id": i, "origin": "tmdb", "ref": f"r{i}", "file": f"{i}.jpg",
                                    "content_type": "image/jpeg", "width": 1, "height": 1, "created_at": NOW}
                                   for i in (3, 7, 8)])
-        s.execute(update(MediaFile).where(MediaFile.path.like("Shows/3/2/%")).values(missing_since=NOW))
-        s.execute(update(MediaFile).where(MediaFile.episode_id == 2102).values(missing_since=NOW))
-        s.execute(update(MediaFile).where(MediaFile.movie_id == 5).values(missing_since=NOW))
         s.execute(update(MediaFile).where(MediaFile.episode_id == 2103).values(duration=60))
         s.execute(update(Show).where(Show.id == 2).values(
             genres=["Drama", "Sci-Fi 😀"], overview="ö\u2028/\\", poster_image_id=7, backdrop_image_id=8,

@@ -8,6 +8,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,7 +21,7 @@ from reelhouse.core import Core
 from reelhouse.demo.cluster import Cluster
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER
+from helpers import FTP_PASSWORD, FTP_USER, CappedFtpServer, random_file, stop_without_leaks
 
 PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 
@@ -69,3 +73,54 @@ def scan(client: httpx.Client, source: int, auth: dict[str, str], timeout: float
         job = client.get(f"/api/jobs/{job['id']}", headers=auth).json()
     assert job["state"] == "done", job
     return job
+
+
+FILM = "Films/Sintel (2010)/Sintel.2010.mkv"
+
+
+@dataclass
+class FilmCluster:
+    """What :func:`capped_film_cluster` yields: the cluster, its FTP server, the film's
+    bytes, a client of the proxy and one of each node, the admin's header, the film's
+    media-file id."""
+
+    cluster: Cluster
+    capped: CappedFtpServer
+    film: bytes
+    proxy: httpx.Client
+    nodes: list[httpx.Client]
+    admin: dict[str, str]
+    file_id: int
+
+    def stream_path(self, auth: dict[str, str]) -> str:
+        """The path (from ``/api/``) of a playback URL of the film for ``auth``."""
+        url = self.nodes[0].post(f"/api/library/media-files/{self.file_id}/playback", headers=auth).json()["url"]
+        return str(url[url.index("/api/"):])
+
+
+@contextmanager
+def capped_film_cluster(tmp_path: Path, pg_url: str, redis_url: str, *, cap: int, size: int,
+                        users: dict[str, str] | None = None,
+                        env: dict[str, str] | None = None) -> Iterator[FilmCluster]:
+    """Two nodes and a worker with ``ftp_pool_size`` ``cap`` (and ``env``), an FTP
+    source on a :class:`CappedFtpServer` allowing ``cap`` connections that holds one
+    film of ``size`` random bytes, ``users`` seeded (see :func:`seed`) and the source
+    scanned. The clients are closed and the server stopped (the leak guard) after."""
+    film = random_file(tmp_path / "ftp", FILM, size)
+    capped = CappedFtpServer(tmp_path / "ftp", cap)
+    try:
+        with Cluster(tmp_path / "cluster", pg_url, redis_url, nodes=2, workers=1,
+                     extra_env={"REELHOUSE_FTP_POOL_SIZE": str(cap), **(env or {})}) as cluster:
+            source = seed(cluster, ftp_source(capped.port), users)
+            proxy = httpx.Client(base_url=cluster.proxy_url, timeout=60)
+            nodes = [httpx.Client(base_url=u, timeout=120) for u in cluster.node_urls]
+            try:
+                admin = login(proxy)
+                scan(proxy, source, admin)
+                file_id = nodes[0].get("/api/library/media-files", headers=admin).json()["items"][0]["id"]
+                yield FilmCluster(cluster, capped, film, proxy, nodes, admin, file_id)
+            finally:
+                for c in (proxy, *nodes):
+                    c.close()
+    finally:
+        stop_without_leaks(capped.server)

@@ -7,27 +7,17 @@ password made on one node work on the other; a party made on one is seen on the 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
-from cluster.support import CLUSTER_MARKS, PG_URL, ftp_source, login, scan, seed
+from cluster.support import CLUSTER_MARKS, ftp_source, login, scan, seed
 
 from reelhouse.demo.cluster import Cluster
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import postgres_schema
-
 pytestmark = CLUSTER_MARKS
 
 FILM = "Films/Sintel (2010)/Sintel.2010.mkv"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    with postgres_schema(PG_URL, "rh_cluster") as url:
-        yield url
 
 
 def test_two_nodes_behind_nginx(pg_url: str, redis_url: str, ftp_server: EmbeddedFtpServer,

@@ -8,32 +8,19 @@ there too). Her first stream closed, the second is served."""
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from cluster.support import ADMIN_PASSWORD, CLUSTER_MARKS, PG_URL, ftp_source, login, scan, seed
+from cluster.support import CLUSTER_MARKS, capped_film_cluster
 
 from reelhouse.api.errors import SOURCE_UNAVAILABLE
-from reelhouse.demo.cluster import Cluster
-
-from helpers import CappedFtpServer, postgres_schema, stop_without_leaks
 
 pytestmark = [*CLUSTER_MARKS, pytest.mark.timeout(180)]
 
-FILM = "Films/Sintel (2010)/Sintel.2010.mkv"
 CAP = 2
 SIZE = 48 * 1024 * 1024  # more than loopback socket buffers hold: a stalled reader holds its connection
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    with postgres_schema(PG_URL, "rh_cluster_ftpwaiters") as url:
-        yield url
 
 
 def _queued(redis_url: str) -> int:
@@ -48,53 +35,35 @@ def _queued(redis_url: str) -> int:
 
 
 def test_a_users_waiting_requests_are_bounded_over_two_nodes(pg_url: str, redis_url: str, tmp_path: Path) -> None:
-    root = tmp_path / "ftp"
-    (root / FILM).parent.mkdir(parents=True)
-    film = os.urandom(SIZE)
-    (root / FILM).write_bytes(film)
-    capped = CappedFtpServer(root, CAP)
-    try:
-        with Cluster(tmp_path / "cluster", pg_url, redis_url, nodes=2, workers=1,
-                     extra_env={"REELHOUSE_FTP_POOL_SIZE": str(CAP), "REELHOUSE_FTP_USER_WAITERS": "1"}) as cluster:
-            source = seed(cluster, ftp_source(capped.port), {"admin": ADMIN_PASSWORD})
-            proxy = httpx.Client(base_url=cluster.proxy_url, timeout=60)
-            one, two = (httpx.Client(base_url=u, timeout=120) for u in cluster.node_urls)
-            try:
-                admin = login(proxy)
-                scan(proxy, source, admin)
-                file_id = one.get("/api/library/media-files", headers=admin).json()["items"][0]["id"]
-                url = one.post(f"/api/library/media-files/{file_id}/playback", headers=admin).json()["url"]
-                mine = str(url[url.index("/api/"):])
-                with one.stream("GET", mine) as stalled:  # read nothing more: it holds her connection
-                    assert stalled.status_code == 200
-                    second: list[Any] = []
-                    waiter = threading.Thread(target=lambda: second.append(
-                        two.get(mine, headers={"range": "bytes=0-999"})))
-                    waiter.start()
-                    pause = threading.Event()
-                    for _ in range(400):  # a state, not a duration: her second request is counted
-                        if _queued(redis_url) or second:
-                            break
-                        pause.wait(0.05)
-                    assert not second, "a second connection for her while she held one on the other node"
-                    assert _queued(redis_url) == 1
-                    third = one.get(mine, headers={"range": "bytes=1000-1999"})
-                    # the pool's refusal (SourceBusy), as past the bound within one node; a
-                    # playback-token request reads the users' wording of it (api/errors.py)
-                    assert third.status_code == 503, third.text
-                    assert third.json()["detail"] == SOURCE_UNAVAILABLE
-                    assert not second  # still waiting
-                # her first stream closed: the second request's turn
-                waiter.join(60)
-                assert second and second[0].status_code == 206 and second[0].content == film[:1000]
-                assert capped.refused == 0 and capped.peak <= CAP
-                for _ in range(200):  # its count given back once served
-                    if not _queued(redis_url):
-                        break
-                    pause.wait(0.05)
-                assert _queued(redis_url) == 0
-            finally:
-                for c in (proxy, one, two):
-                    c.close()
-    finally:
-        stop_without_leaks(capped.server)
+    with capped_film_cluster(tmp_path, pg_url, redis_url, cap=CAP, size=SIZE,
+                             env={"REELHOUSE_FTP_USER_WAITERS": "1"}) as c:
+        one, two = c.nodes
+        mine = c.stream_path(c.admin)
+        with one.stream("GET", mine) as stalled:  # read nothing more: it holds her connection
+            assert stalled.status_code == 200
+            second: list[Any] = []
+            waiter = threading.Thread(target=lambda: second.append(
+                two.get(mine, headers={"range": "bytes=0-999"})))
+            waiter.start()
+            pause = threading.Event()
+            for _ in range(400):  # a state, not a duration: her second request is counted
+                if _queued(redis_url) or second:
+                    break
+                pause.wait(0.05)
+            assert not second, "a second connection for her while she held one on the other node"
+            assert _queued(redis_url) == 1
+            third = one.get(mine, headers={"range": "bytes=1000-1999"})
+            # the pool's refusal (SourceBusy), as past the bound within one node; a
+            # playback-token request reads the users' wording of it (api/errors.py)
+            assert third.status_code == 503, third.text
+            assert third.json()["detail"] == SOURCE_UNAVAILABLE
+            assert not second  # still waiting
+        # her first stream closed: the second request's turn
+        waiter.join(60)
+        assert second and second[0].status_code == 206 and second[0].content == c.film[:1000]
+        assert c.capped.refused == 0 and c.capped.peak <= CAP
+        for _ in range(200):  # its count given back once served
+            if not _queued(redis_url):
+                break
+            pause.wait(0.05)
+        assert _queued(redis_url) == 0

@@ -36,14 +36,18 @@ FILMS = ["Films/One (2001)/One.2001.mkv", "Films/Two (2002)/Two.2002.mkv"]
 @pytest.fixture
 def world(redis_url: str, tmp_path: Path) -> Iterator[tuple[Cluster, dict[str, int], dict[str, str]]]:
     root = tmp_path / "films"
-    for film in FILMS:
+    clip = hls_clips.hevc_mkv(tmp_path / "clip.mkv", seconds=10, width=320, height=180)
+    for film, times in zip(FILMS, (90, 91), strict=True):
+        # 15 min: its transcode runs for seconds at full speed, so it is paused (2 segments
+        # ahead) long before it could end and give its slot back (a 90 s clip's encoder
+        # could end within one 0.5 s tick of the pausing monitor: a 200 instead of a 503)
         (root / film).parent.mkdir(parents=True)
-        hls_clips.hevc_mkv(root / film, seconds=90, width=320, height=180)  # longer than the encoder runs ahead
+        hls_clips.looped(clip, root / film, times)
     with ExitStack() as stack:
         pg_url = stack.enter_context(postgres_schema(PG_URL, "rh_cluster_hlscap"))
         c = stack.enter_context(Cluster(tmp_path / "cluster", pg_url, redis_url, nodes=2, workers=1, extra_env={
             "REELHOUSE_HLS_PRESET": "ultrafast", "REELHOUSE_HLS_MAX_ENCODERS_PER_USER": "1",
-            "REELHOUSE_HLS_MAX_ENCODERS": "2"}))
+            "REELHOUSE_HLS_MAX_ENCODERS": "2", "REELHOUSE_HLS_AHEAD_SEGMENTS": "2"}))
         source = seed(c, SourceSpec(name="disk", kind="local", path=str(root)), USERS)
         tokens = {name: httpx.post(c.proxy_url + "/api/auth/login", json={"username": name, "password": pw},
                                    timeout=30).json()["token"] for name, pw in USERS.items()}

@@ -89,6 +89,25 @@ def status(env: dict[str, str]) -> list[dict[str, Any]]:
 
 
 
+def fresh_status(env: dict[str, str], timeout: float = 15.0) -> list[dict[str, Any]]:
+    """``drive status`` as every mount republished it after this call (each does every
+    second): what they say of what the test just did, not a copy from before it."""
+    folder, since = Path(env["REELHOUSE_DRIVE_RUN_DIR"]), time.time()
+    deadline = time.monotonic() + timeout
+
+    def published() -> bool:
+        try:
+            files = list(folder.glob("*.json"))
+            return bool(files) and all(f.stat().st_mtime > since for f in files)
+        except FileNotFoundError:  # a dead mount's file removed meanwhile
+            return False
+
+    while not published():
+        assert time.monotonic() < deadline, "no mount republished its status"
+        time.sleep(0.05)
+    return status(env)
+
+
 def status_until(env: dict[str, str], check: Callable[[list[dict[str, Any]]], bool],
                  timeout: float = 15.0) -> list[dict[str, Any]]:
     """``drive status`` once ``check`` holds (the mount republishes it every second), or

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter, run_cli, status, status_until
+from drive.support import Mounter, fresh_status, run_cli, status_until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -99,7 +99,7 @@ def test_a_rename_pureftpd_refuses_is_eacces(pureftpd: tuple[int, Path], mount: 
             os.rename(old, new)
         assert info.value.errno == errno.EACCES, (old, info.value)
     assert (m.path / "locked" / "in.txt").read_text() == "in" and (m.path / NAMES[1]).exists()
-    [seen] = status(m.env)
+    [seen] = fresh_status(m.env)
     assert seen["state"] == "up", seen
 
 
@@ -116,7 +116,7 @@ def test_a_rename_into_a_folder_gone_from_pureftpd_is_enoent(pureftpd: tuple[int
         os.rename(m.path / NAMES[1], m.path / "target" / "moved.mkv")
     assert info.value.errno == errno.ENOENT, info.value
     assert (home / NAMES[1]).exists()
-    [seen] = status(m.env)
+    [seen] = fresh_status(m.env)
     assert seen["state"] == "up", seen
 
 
@@ -168,7 +168,7 @@ def test_a_folder_refused_on_a_writable_server_stays_eacces(ftp_server: Embedded
         assert info.value.errno == errno.EACCES, (fn, info.value)
     (m.path / "open.txt").write_text("still writable")  # the server itself takes writes
     assert (ftp_root / "open.txt").read_text() == "still writable"
-    assert [s["server_read_only"] for s in status(m.env)] == [False]
+    assert [s["server_read_only"] for s in fresh_status(m.env)] == [False]
     m.stop()
 
 

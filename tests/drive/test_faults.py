@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter, mounted, run_cli, status, status_until, wait_no_connections
+from drive.support import Mounter, fresh_status, mounted, run_cli, status, status_until, wait_no_connections
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -233,7 +233,7 @@ def test_server_killed_mid_streamed_upload_keeps_every_byte(tmp_path: Path, ftp_
             f.close()
         assert info.value.errno in (errno.ENOTCONN, errno.ETIMEDOUT, errno.EIO)
         payload = block * 18 + b"the end"
-        [st] = status(m.env)
+        [st] = fresh_status(m.env)
         assert [(p["path"], p["size"]) for p in st["pending_uploads"]] == [("season.mkv", len(payload))]
         assert (m.path / "season.mkv").read_bytes() == payload  # read back from the spool
         assert m.stop() != 0

@@ -12,7 +12,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter, status
+from drive.support import Mounter, fresh_status
 
 from helpers import PURE_PASSWORD, PURE_USER, pure_ftpd, vsftpd
 
@@ -83,7 +83,7 @@ def test_hostile_names_and_copies_on_pureftpd(tmp_path: Path, mount: Mounter) ->
         _expect(errno.EINVAL, os.rename, m.path / "tail_", m.path / "tail ")
         (m.path / " lead ok").write_text("a leading space is kept")
         assert (home / " lead ok").read_text() == "a leading space is kept"
-        [info] = status(m.env)
+        [info] = fresh_status(m.env)
         assert info["pending_uploads"] == [] and info["state"] == "up"
         m.stop()
 
@@ -106,7 +106,7 @@ def test_latin1_names_on_a_vsftpd_without_utf8(tmp_path: Path, mount: Mounter) -
         # a name latin-1 cannot carry: EINVAL at once, the server stays "up", nothing pending
         _expect(errno.EINVAL, open, m.path / "€uro.txt", "w")
         _expect(errno.EINVAL, os.mkdir, m.path / "日本")
-        [info] = status(m.env)
+        [info] = fresh_status(m.env)
         assert info["state"] == "up" and info["pending_uploads"] == [], info
         m.stop()
 
@@ -140,7 +140,7 @@ def test_latin1_bytes_on_a_utf8_pureftpd_round_trip(tmp_path: Path, mount: Mount
         os.mkdir(mp + b"/\xe9t\xe9")  # pure-ftpd echoes the name in its 257 reply
         os.rmdir(mp + b"/\xe9t\xe9")
         assert sorted(os.listdir(mp + b"/d\xe9j\xe0")) == [b"n\xe9w.txt", b"x.txt"]
-        [info] = status(m.env)
+        [info] = fresh_status(m.env)
         assert info["state"] == "up" and info["pending_uploads"] == [], info
         m.stop()
 
@@ -173,6 +173,6 @@ def test_hash_percent_and_dash_names_on_vsftpd(tmp_path: Path, mount: Mounter) -
             os.unlink(m.path / "--moved" / name)
         os.rmdir(m.path / "--moved")
         assert sorted(os.listdir(m.path)) == ["#x %d"] == sorted(os.listdir(anon / "pub"))
-        [info] = status(m.env)
+        [info] = fresh_status(m.env)
         assert info["state"] == "up" and info["pending_uploads"] == [], info
         m.stop()

@@ -33,6 +33,22 @@ def _new_file(tmp_path: Path, name: str, data: bytes = b"", attempts: int = 3,
     return src, spool, node
 
 
+def _upload_in_thread(spool: Spool, node: SpoolFile) -> tuple[threading.Thread, list[ReelhouseError]]:
+    """``spool.upload(node)`` started in a thread; the thread and the list its error
+    (if any) lands in."""
+    failed: list[ReelhouseError] = []
+
+    def upload() -> None:
+        try:
+            spool.upload(node)
+        except ReelhouseError as exc:
+            failed.append(exc)
+
+    uploading = threading.Thread(target=upload)
+    uploading.start()
+    return uploading, failed
+
+
 def test_an_upload_during_the_writes_shows_bytes_sent(tmp_path: Path) -> None:
     src, spool, node = _new_file(tmp_path, "big.bin", attempts=1, delay=0)
     block = os.urandom(MIB)
@@ -55,16 +71,7 @@ def test_an_upload_during_the_writes_shows_bytes_sent(tmp_path: Path) -> None:
 def test_retrying_then_failed(tmp_path: Path) -> None:
     src, spool, node = _new_file(tmp_path, "notes.txt", b"keep me", delay=0.4)
     src.offline = True
-    failed: list[ReelhouseError] = []
-
-    def upload() -> None:
-        try:
-            spool.upload(node)
-        except ReelhouseError as exc:
-            failed.append(exc)
-
-    uploading = threading.Thread(target=upload)
-    uploading.start()
+    uploading, failed = _upload_in_thread(spool, node)
     seen = set()
     while uploading.is_alive():
         for up in spool.pending():  # answers at once while the upload holds the lock
@@ -184,16 +191,7 @@ def test_stop_ends_the_retries_at_once(tmp_path: Path) -> None:
     without its delay, and no new upload starts; the file stays in the spool."""
     src, spool, node = _new_file(tmp_path, "notes.txt", b"keep me", attempts=3, delay=30)
     src.offline = True
-    failed: list[ReelhouseError] = []
-
-    def upload() -> None:
-        try:
-            spool.upload(node)
-        except ReelhouseError as exc:
-            failed.append(exc)
-
-    uploading = threading.Thread(target=upload)
-    uploading.start()
+    uploading, failed = _upload_in_thread(spool, node)
     deadline = time.monotonic() + 30  # generous: a loaded 2-core machine
     while not spool.pending() or spool.pending()[0]["state"] != "retrying":
         assert time.monotonic() < deadline

@@ -8,9 +8,10 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from drive.support import Commands, Mounter, status, status_until
+from drive.support import Commands, Mounter, status_until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -82,8 +83,12 @@ def test_a_refused_draft_moves_to_a_folder_the_server_takes(ftp_server: Embedded
         with pytest.raises(PermissionError):
             (m.path / "locked" / name).write_text(text)
         assert (m.path / "locked" / name).read_text() == text  # kept in the spool, shown
-    pending = [u["path"] for s in status(m.env) for u in s["pending_uploads"]]
-    assert sorted(pending) == ["locked/draft.txt", "locked/second.txt"]
+    def pending(st: list[dict[str, Any]]) -> list[str]:
+        return sorted(u["path"] for s in st for u in s["pending_uploads"])
+
+    # the mount republishes its status every second: the second draft's, within one
+    assert pending(status_until(m.env, lambda st: len(pending(st)) == 2)) == ["locked/draft.txt",
+                                                                             "locked/second.txt"]
     # to another folder the server refuses: EACCES, and the draft stays where it was
     with pytest.raises(PermissionError):
         os.rename(m.path / "locked" / "draft.txt", m.path / "locked2" / "draft.txt")

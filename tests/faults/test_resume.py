@@ -5,7 +5,6 @@ so the caller (and the HTTP client) gets exactly the file's bytes."""
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -15,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reelhouse.errors import SourceUnavailable
-from reelhouse.sources.ftp import FtpConfig, FtpSource
+from reelhouse.sources.ftp import FtpConfig, FtpSource, reads
 
-from helpers import FTP_PASSWORD, FTP_USER, Restartable, wait_job
+from helpers import FTP_PASSWORD, FTP_USER, Restartable, random_file, wait_job
 
 SIZE = 24 * 1024 * 1024 + 11
 NAME = "Films/Big.Buck.Bunny.2008.mkv"
@@ -25,11 +24,7 @@ NAME = "Films/Big.Buck.Bunny.2008.mkv"
 
 @pytest.fixture
 def film(tmp_path: Path) -> tuple[Path, bytes]:
-    data = os.urandom(SIZE)
-    path = tmp_path / "ftp" / NAME
-    path.parent.mkdir(parents=True)
-    path.write_bytes(data)
-    return tmp_path / "ftp", data
+    return tmp_path / "ftp", random_file(tmp_path / "ftp", NAME, SIZE)
 
 
 @pytest.fixture
@@ -81,7 +76,10 @@ def test_async_read_resumes_after_server_restart(server: Restartable, film: tupl
         src.close()
 
 
-def test_server_that_stays_down_ends_with_a_clear_error(server: Restartable) -> None:
+def test_server_that_stays_down_ends_with_a_clear_error(server: Restartable, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as many reconnects, without the 9.5 s of waits between them (their schedule:
+    # tests/sources/ftp/test_reads.py)
+    monkeypatch.setattr(reads, "RESUME_DELAYS", (0.01,) * len(reads.RESUME_DELAYS))
     src = _source(server.port)
     try:
         chunks = src.read_range(NAME, 0, SIZE)

@@ -12,7 +12,6 @@ on with REST at the byte reached.
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from reelhouse.server import create_app
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, playback_token, serving, stop_without_leaks
+from helpers import FTP_PASSWORD, FTP_USER, playback_token, random_file, serving, stop_without_leaks
 
 SIZE = 24 * 1024 * 1024 + 7
 NAME = "Films/Slow.Viewer.2019.mkv"
@@ -52,11 +51,7 @@ class _Impatient(DTPHandler):  # type: ignore[misc]
 
 @pytest.fixture
 def film(tmp_path: Path) -> tuple[Path, bytes]:
-    data = os.urandom(SIZE)
-    path = tmp_path / "ftp" / NAME
-    path.parent.mkdir(parents=True)
-    path.write_bytes(data)
-    return tmp_path / "ftp", data
+    return tmp_path / "ftp", random_file(tmp_path / "ftp", NAME, SIZE)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ Content-Length: uvicorn logged "Exception in ASGI application" with a traceback
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from reelhouse.library import queries
 from reelhouse.server import create_app
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, playback_token, serving
+from helpers import FTP_PASSWORD, FTP_USER, playback_token, random_file, serving
 
 NAME = "Films/Shrunk (2020)/Shrunk (2020).mkv"
 SIZE, NEW_SIZE = 300_000, 1000
@@ -36,9 +35,7 @@ def shrunk(request: pytest.FixtureRequest, ftp_server: EmbeddedFtpServer, ftp_ro
     """A served app whose one file (scanned at SIZE bytes) now has NEW_SIZE; yields the
     stream URL and the file's bytes now."""
     root = ftp_root if request.param == "ftp" else tmp_path / "disk"
-    data = os.urandom(SIZE)
-    (root / NAME).parent.mkdir(parents=True)
-    (root / NAME).write_bytes(data)
+    data = random_file(root, NAME, SIZE)
     core = Core(load_settings(data_dir=tmp_path / "data"))
     try:
         user = core.users.add("viewer", "viewer-password")

@@ -19,13 +19,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from reelhouse.core import Core
-from reelhouse.db.engine import make_engine
 from reelhouse.db.models import MediaFile, Movie, SourceRow
 from reelhouse.db.search_key import search_key
 from reelhouse.library import grid
 from reelhouse.library.grid import GridFilter, grid_page
 
-from helpers import core_on
+from helpers import core_on, migrating
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 WORDS = ["Amélie", "Straße", "東京物語", "Spider-Man", "ﬁve", "night", "River", "Öko", "ÉLITE", "a", "b2",
@@ -116,13 +115,7 @@ def test_every_write_keeps_the_index(core: Core) -> None:
 def test_migration_builds_the_index_for_an_existing_library(tmp_path: Path) -> None:
     from alembic import command
 
-    from reelhouse.db.migrate import alembic_config
-
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    engine = make_engine(url)
-    cfg = alembic_config(url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
+    with migrating(f"sqlite:///{tmp_path / 'db.sqlite'}") as (cfg, conn):
         command.upgrade(cfg, "0018d")
         conn.execute(text("INSERT INTO movies (id, title, match_key, created_at, needs_review, locked, search_key)"
                           " VALUES (1, 'Amélie', 'a', '2026-01-01', 0, 0, 'amelie')"))
@@ -130,7 +123,6 @@ def test_migration_builds_the_index_for_an_existing_library(tmp_path: Path) -> N
         assert conn.exec_driver_sql("SELECT rowid FROM movies_fts WHERE search_key LIKE '%meli%'").all() == [(1,)]
         command.downgrade(cfg, "0018d")
         assert conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE name LIKE 'movies_fts%'").all() == []
-    engine.dispose()
 
 
 def _triggers(engine: Engine) -> set[str]:

@@ -7,25 +7,22 @@ written by the ORM, by Core inserts and by the 0015/0016 migrations."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select, text
+from synthetic_library import titled_films
 
-from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.db.engine import make_engine
-from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
+from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.db.search_key import search_key, search_pattern, sort_key
 from reelhouse.jellyfin.query import ItemQuery, page
 from reelhouse.library import queries
 from reelhouse.library.grid import GridFilter, grid_page
 
-from helpers import postgres_schema
+from helpers import ENGINES, core_on, migrating
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 FILMS = ["Amélie", "Spider-Man", "WALL·E", "Léon", "Straße", "ﬁve", "!!!", "100% Wolf", "under_score",
@@ -57,41 +54,22 @@ def test_search_pattern_needs_no_escape() -> None:
 
 
 def _fill(core: Core) -> None:
-    with core.sessions() as s:
-        s.add(SourceRow(id=1, name="disk", kind="local", path="/m", created_at=NOW))
-        s.flush()
-        for i, title in enumerate(FILMS, start=1):  # the ORM path (its title event)
-            s.add(Movie(id=i, title=title, match_key=f"m{i}"))
-        # Core inserts (library.batchlink writes titles this way): the column default
+    titled_films(core, FILMS)  # the ORM path (its title event)
+    with core.sessions() as s:  # Core inserts (library.batchlink writes titles this way): the column default
         s.execute(insert(Show), [{"id": 1, "title": "Élite", "match_key": "s1"},
                                  {"id": 2, "title": "Dark", "match_key": "s2"}])
         s.execute(insert(Season), [{"id": 1, "show_id": 1, "number": 1}, {"id": 2, "show_id": 2, "number": 1}])
         s.execute(insert(Episode), [{"id": 1, "season_id": 1, "number": 1, "title": "Bienvenidos"},
                                     {"id": 2, "season_id": 2, "number": 1, "title": "Secrets"}])
-        files = [{"source_id": 1, "path": f"m/{i}.mkv", "size": 1, "kind": "movie", "movie_id": i,
-                  "first_seen": NOW, "last_seen": NOW} for i in range(1, len(FILMS) + 1)]
-        files += [{"source_id": 1, "path": f"s/{i}.mkv", "size": 1, "kind": "episode", "episode_id": i,
-                   "first_seen": NOW, "last_seen": NOW} for i in (1, 2)]
-        s.execute(insert(MediaFile), files)
+        s.execute(insert(MediaFile), [{"source_id": 1, "path": f"s/{i}.mkv", "size": 1, "kind": "episode",
+                                       "episode_id": i, "first_seen": NOW, "last_seen": NOW} for i in (1, 2)])
         s.commit()
 
 
-PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)])
+@pytest.fixture(scope="module", params=ENGINES)
 def core(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Core]:
     """One library per database engine for the whole module."""
-    data = tmp_path_factory.mktemp("data")
-    with contextlib.ExitStack() as stack:
-        if request.param == "postgres":
-            if not PG_URL:
-                pytest.skip("set REELHOUSE_TEST_POSTGRES_URL to run the PostgreSQL tests")
-            url = stack.enter_context(postgres_schema(PG_URL, "rh_search"))
-            core = Core(load_settings(data_dir=data, database_url=url))
-        else:
-            core = Core(load_settings(data_dir=data))
-        stack.callback(core.close)
+    with core_on(request.param, tmp_path_factory.mktemp("data"), "rh_search") as core:
         _fill(core)
         yield core
 
@@ -161,13 +139,7 @@ def test_migration_fills_existing_titles(tmp_path: Path) -> None:
     """Titles written before 0015 get their keys when 0015 and 0016 run."""
     from alembic import command
 
-    from reelhouse.db.migrate import alembic_config
-
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
-    engine = make_engine(url)
-    cfg = alembic_config(url)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
+    with migrating(f"sqlite:///{tmp_path / 'db.sqlite'}") as (cfg, conn):
         command.upgrade(cfg, "0014")
         conn.execute(text("INSERT INTO movies (id, title, match_key, created_at, needs_review, locked)"
                           " VALUES (1, 'Amélie', 'a', '2026-01-01', 0, 0), (2, 'Léon', 'l', '2026-01-01', 0, 0)"))
@@ -177,4 +149,3 @@ def test_migration_fills_existing_titles(tmp_path: Path) -> None:
         assert conn.execute(select(Movie.id, Movie.search_key, Movie.sort_title).order_by(Movie.id)).all() == [
             (1, "amelie", "amelie"), (2, "leon", "leon")]
         assert conn.execute(select(Show.search_key, Show.sort_title)).one() == ("elite", "elite")
-    engine.dispose()

@@ -6,50 +6,26 @@ API, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert
+from synthetic_library import titled_films
 
-from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, Movie, SourceRow
 from reelhouse.jellyfin.query import ItemQuery, page
 from reelhouse.library import queries
 from reelhouse.library.grid import GridFilter, grid_page
 
-from helpers import postgres_schema
+from helpers import ENGINES, core_on
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 FILMS = ["C++", "C# Basics", "Casablanca", "The C Programming Language", "Disney+ Special", "Disney Classics",
          "M*A*S*H", "Smash", "Se7en", "(500) Days of Summer", "Amélie", "WALL·E", "+1", "Film+"]
-PG_URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)])
+@pytest.fixture(scope="module", params=ENGINES)
 def core(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Core]:
-    data = tmp_path_factory.mktemp("data")
-    with contextlib.ExitStack() as stack:
-        if request.param == "postgres":
-            if not PG_URL:
-                pytest.skip("set REELHOUSE_TEST_POSTGRES_URL to run the PostgreSQL tests")
-            url = stack.enter_context(postgres_schema(PG_URL, "rh_signs"))
-            core = Core(load_settings(data_dir=data, database_url=url))
-        else:
-            core = Core(load_settings(data_dir=data))
-        stack.callback(core.close)
-        with core.sessions() as s:
-            s.add(SourceRow(id=1, name="disk", kind="local", path="/m", created_at=NOW))
-            s.flush()
-            for i, title in enumerate(FILMS, start=1):
-                s.add(Movie(id=i, title=title, match_key=f"m{i}"))
-            s.execute(insert(MediaFile), [{"source_id": 1, "path": f"m/{i}.mkv", "size": 1, "kind": "movie",
-                                           "movie_id": i, "first_seen": NOW, "last_seen": NOW}
-                                          for i in range(1, len(FILMS) + 1)])
-            s.commit()
+    with core_on(request.param, tmp_path_factory.mktemp("data"), "rh_signs") as core:
+        titled_films(core, FILMS)
         yield core
 
 

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select, update
-from synthetic_library import fill
+from sqlalchemy import func, select, update
+from synthetic_library import fill_with_gaps
 
 from reelhouse.api.schemas import MediaFilePublic, MoviePublic, ShowPublic
 from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, Movie, Show, SourceRow
+from reelhouse.db.models import MediaFile, Movie, Show
 from reelhouse.library import queries, views
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -24,24 +24,17 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 @pytest.fixture
 def core(tmp_path: Path) -> Iterator[Core]:
     core = Core(load_settings(data_dir=tmp_path / "data"))
-    fill(core, movies=40, shows=4)
+    fill_with_gaps(core, 40, "ftp box", [
+        {"path": "Shows/2/trailer.mkv", "size": 5, "kind": "extra", "show_id": 2, "extra_type": "trailer",
+         "first_seen": NOW, "last_seen": NOW},
+        {"path": "Films/3-extra.mkv", "size": 5, "kind": "extra", "movie_id": 3, "extra_type": "featurette",
+         "first_seen": NOW, "last_seen": NOW},
+        {"path": "Films/3.2160p.mkv", "size": 7, "kind": "movie", "movie_id": 3, "version": "2160p",
+         "height": 2160, "duration": 5400.5, "first_seen": NOW, "last_seen": NOW},
+        {"path": "Shows/2/1/1.b.mkv", "size": 5, "kind": "episode", "episode_id": 2101,
+         "first_seen": NOW, "last_seen": NOW},
+    ])
     with core.sessions() as s:
-        s.execute(insert(SourceRow), [{"id": 2, "name": "ftp box", "kind": "ftp", "path": "/", "host": "h",
-                                       "tls": "none", "verify_tls": True, "created_at": NOW}])
-        s.execute(insert(MediaFile), [
-            {"source_id": 2, "path": "Shows/2/trailer.mkv", "size": 5, "kind": "extra", "show_id": 2,
-             "extra_type": "trailer", "first_seen": NOW, "last_seen": NOW},
-            {"source_id": 2, "path": "Films/3-extra.mkv", "size": 5, "kind": "extra", "movie_id": 3,
-             "extra_type": "featurette", "first_seen": NOW, "last_seen": NOW},
-            {"source_id": 2, "path": "Films/3.2160p.mkv", "size": 7, "kind": "movie", "movie_id": 3,
-             "version": "2160p", "height": 2160, "duration": 5400.5, "first_seen": NOW, "last_seen": NOW},
-            {"source_id": 2, "path": "Shows/2/1/1.b.mkv", "size": 5, "kind": "episode", "episode_id": 2101,
-             "first_seen": NOW, "last_seen": NOW},
-        ])
-        # a whole season of show 3 missing, one episode file of show 2, every file of movie 5
-        s.execute(update(MediaFile).where(MediaFile.path.like("Shows/3/2/%")).values(missing_since=NOW))
-        s.execute(update(MediaFile).where(MediaFile.episode_id == 2102).values(missing_since=NOW))
-        s.execute(update(MediaFile).where(MediaFile.movie_id == 5).values(missing_since=NOW))
         s.execute(update(Show).where(Show.id == 2).values(genres=["Drama"], overview="ö", poster_image_id=None))
         s.commit()
     yield core

@@ -24,12 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from pool_nodes import CAP, Capped, Node
+from pool_nodes import CAP, Callers, Capped, Node
 from pool_nodes import acquire_as as _as
 from pool_nodes import until as _until
 
 from reelhouse.leased_slots import LeasedSlots
-from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.pool import FtpPool, pool_user
 
 from helpers import FTP_PASSWORD, FTP_USER
@@ -74,51 +73,29 @@ def store(capped: Capped, redis_url: str) -> Iterator[Redis]:
 
 
 
-class Served:
+class Served(Callers):
     """Callers that wait in threads (or on an event loop), in the order they were served."""
-
-    def __init__(self) -> None:
-        self.order: list[tuple[str | None, FtpPool, FtpClient]] = []
-        self.threads: list[threading.Thread] = []
-        self.errors: list[BaseException] = []
-
-    def wait(self, pool: FtpPool, user: str | None, on_loop: bool = False) -> None:
-        def run() -> None:
-            try:
-                if on_loop:
-                    async def main() -> FtpClient:
-                        pool_user.set(user)
-                        return (await pool.aacquire())[0]
-                    client = asyncio.run(main())
-                else:
-                    client = _as(pool, user)
-                self.order.append((user, pool, client))
-            except BaseException as exc:
-                self.errors.append(exc)
-
-        self.threads.append(threading.Thread(target=run, name=f"waiter-{user}"))
-        self.threads[-1].start()
 
     def release(self, i: int) -> None:
         """The ``i``-th served caller is done with its connection."""
-        user, pool, client = self.order[i]
+        user, pool, client = self.got[i]
         pool.release(client)
-        self.order[i] = (user, pool, None)  # type: ignore[assignment]
+        self.got[i] = (user, pool, None)  # type: ignore[assignment]
 
     def users(self) -> list[str | None]:
-        return [u for u, _, _ in self.order]
+        return [u for u, _, _ in self.got]
 
     def until(self, n: int) -> None:
-        _until(lambda: len(self.order) >= n or bool(self.errors), f"{n} served ({self.users()})")
+        _until(lambda: len(self.got) >= n or bool(self.errors), f"{n} served ({self.users()})")
         assert not self.errors, self.errors
 
     def close(self) -> None:
         for t in self.threads:
             t.join(30)
-        for i, (user, pool, client) in enumerate(self.order):
+        for i, (user, pool, client) in enumerate(self.got):
             if client is not None:
                 pool.release(client, reusable=False)
-                self.order[i] = (user, pool, None)  # type: ignore[assignment]
+                self.got[i] = (user, pool, None)  # type: ignore[assignment]
 
 
 @pytest.fixture
@@ -166,7 +143,7 @@ def test_a_users_cap_counts_their_connections_in_every_process(
     alice = [_as(p1.pool, "alice") for _ in range(CAP - 1)]
     try:
         served.wait(p2.pool, "alice")
-        _until(lambda: store.waiting() == ["alice"] or bool(served.order), "alice waiting or served")
+        _until(lambda: store.waiting() == ["alice"] or bool(served.got), "alice waiting or served")
         assert served.users() == [], "alice got more than her cap over two processes"
         carol = _as(p2.pool, "carol")  # the free connection
         assert store.grants() == Counter({"alice": CAP - 1, "carol": 1})
@@ -326,7 +303,7 @@ def test_a_busy_pool_still_gives_an_idle_connection_up_without_news(
         served.wait(b, None)  # the server's own work, as a's: fair shares ask nothing of a
         a.release(held.pop())  # idle in a: b's, once a's helper sees b waiting
         deadline = time.monotonic() + 20
-        while not served.order and not served.errors and time.monotonic() < deadline:
+        while not served.got and not served.errors and time.monotonic() < deadline:
             a.release(held[0])  # busy: a connection released and taken again (the warmest)
             held[0] = a.acquire()[0]
             time.sleep(0.05)

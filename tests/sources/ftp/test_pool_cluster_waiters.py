@@ -9,13 +9,11 @@ processes killed with SIGKILL. No timed assertions: each test waits for a state.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pool_nodes import CAP, Capped, Node, until
+from pool_nodes import CAP, Callers, Capped, Node, until
 from pool_nodes import acquire_as as _as
 
 from reelhouse.errors import SourceBusy
@@ -60,30 +58,8 @@ class Store:
         return int(self.r.zcard(f"reelhouse:slots:{self.key}"))
 
 
-class Waiting:
+class Waiting(Callers):
     """Callers waiting in threads (sync or on an event loop): what each got."""
-
-    def __init__(self) -> None:
-        self.got: list[tuple[str, FtpPool, FtpClient]] = []
-        self.errors: list[tuple[str, BaseException]] = []
-        self.threads: list[threading.Thread] = []
-
-    def wait(self, pool: FtpPool, user: str, on_loop: bool = False) -> None:
-        def run() -> None:
-            try:
-                if on_loop:
-                    async def main() -> FtpClient:
-                        pool_user.set(user)
-                        return (await pool.aacquire())[0]
-                    client = asyncio.run(main())
-                else:
-                    client = _as(pool, user)
-                self.got.append((user, pool, client))
-            except BaseException as exc:
-                self.errors.append((user, exc))
-
-        self.threads.append(threading.Thread(target=run, name=f"waiter-{user}"))
-        self.threads[-1].start()
 
     def close(self) -> None:
         """Release every connection served, as they come, until every caller is done."""

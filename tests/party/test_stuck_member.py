@@ -47,7 +47,8 @@ def _wait(what: str, check: Any, timeout: float) -> None:
 
 def test_a_member_that_reads_nothing_is_dropped_and_never_holds_the_others(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(party_socket, "SEND_TIMEOUT", 1.0, raising=False)
+    # the send timeout sets the bug's delay apart from a loaded machine's (8 s vs < 5 s)
+    monkeypatch.setattr(party_socket, "SEND_TIMEOUT", 8.0, raising=False)
     with live_party(tmp_path, ws_messages_per_second=100_000) as lp:
         base, tokens, code = lp.base, lp.tokens, lp.code
         with connect(base, code, tokens[ADMIN]) as host, connect(base, code, tokens["alex"]) as alex, \
@@ -69,14 +70,14 @@ def test_a_member_that_reads_nothing_is_dropped_and_never_holds_the_others(
             _wait("alex did not get the seek", lambda: any(
                 m.get("party", {}).get("position") == 1234.0 for _, m in alex_seen), 10)
             arrived = next(t for t, m in alex_seen if m.get("party", {}).get("position") == 1234.0)
-            assert arrived - sent < 1.0
+            assert arrived - sent < 5.0  # not behind the stuck member's 8 s send timeout
 
             # and the stuck member is dropped: shown disconnected, its socket's work ended
             def sam() -> dict[str, Any]:
                 return next(p for p in party(base, tokens[ADMIN], code)["participants"] if p["name"] == "sam")
 
             _wait("the member that reads nothing still counts as connected",
-                  lambda: not sam()["connected"], 10)
+                  lambda: not sam()["connected"], 40)
             assert any(m.get("event") and m["event"]["kind"] == "disconnect" and m["event"]["name"] == "sam"
                        for _, m in alex_seen)
 

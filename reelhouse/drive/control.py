@@ -21,6 +21,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +129,11 @@ class SpoolActions:
         raise e.InvalidInput(f"unknown action {action!r}")
 
 
-def serve(actions: SpoolActions, stop: threading.Event) -> None:
-    """Answer the questions to this process (:func:`ask`) until ``stop`` is set."""
+def serve(actions: SpoolActions, stop: threading.Event,
+          changed: Callable[[], None] = lambda: None) -> None:
+    """Answer the questions to this process (:func:`ask`) until ``stop`` is set;
+    ``changed()`` runs after each action and before its answer (the mount publishes its
+    status then, so `drive spool list` after the answer shows the spool as it is)."""
     folder, pid = run_dir(), os.getpid()
     while not stop.wait(POLL):
         for question in sorted(folder.glob(f"{pid}.ask.*")):
@@ -148,6 +152,10 @@ def serve(actions: SpoolActions, stop: threading.Event) -> None:
             except Exception as exc:  # the answer must come, whatever happened
                 log.exception("answering %s", asked)
                 reply = {"ok": False, "message": f"the mount failed: {exc}", "error": "ReelhouseError"}
+            try:
+                changed()
+            except Exception as exc:
+                log.warning("after answering %s: %s", question.name, exc)
             try:
                 _write(answer, reply)
             except OSError as exc:

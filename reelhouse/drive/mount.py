@@ -241,12 +241,15 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
                 "bytes_read": counters.bytes_read, "bytes_written": counters.bytes_written,
                 "pending_uploads": spool.pending(), "spool": str(spool.folder), "started_at": started}
 
+    def publish_now() -> None:
+        try:
+            write_status(status())
+        except OSError as exc:
+            log.warning("cannot write the drive status file: %s", exc)
+
     def publish() -> None:
         while True:
-            try:
-                write_status(status())
-            except OSError as exc:
-                log.warning("cannot write the drive status file: %s", exc)
+            publish_now()
             if stop.wait(1.0):
                 return
 
@@ -292,7 +295,8 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
 
     write_status(status())
     threads = [_quiet_thread(publish, "drive-status"), _quiet_thread(watch, "drive-watch"),
-               _quiet_thread(lambda: control.serve(control.SpoolActions(fs), stop), "drive-control")]
+               _quiet_thread(lambda: control.serve(control.SpoolActions(fs), stop, publish_now),
+                             "drive-control")]
     if not read_only:
         threads.append(_quiet_thread(recover, "drive-recover"))
     left: list[str] = []

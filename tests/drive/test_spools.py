@@ -82,6 +82,8 @@ def test_a_live_mount_retries_and_discards_when_asked(ftp_server: EmbeddedFtpSer
     held.close()
     done = run_cli(m.env, "drive", "spool", "discard", "locked/other.txt")
     assert done.returncode == 0 and "discarded locked/other.txt" in done.stdout, done
+    # the kernel keeps the edit's size for up to KERNEL_TTL (1 s) after the discard
+    assert _until(lambda: (m.path / "locked" / "other.txt").stat().st_size == len("the server's other copy"))
     assert (m.path / "locked" / "other.txt").read_text() == "the server's other copy"
     assert (locked / "other.txt").read_text() == "the server's other copy"
     assert [(k["path"], k["state"]) for k in _kept(m.env)] == [("locked/old.txt", "refused")]

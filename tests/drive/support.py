@@ -77,6 +77,16 @@ class Mounter(Protocol):
     def __call__(self, *args: str, mp: Path | None = None, wait: bool = True) -> Mount: ...
 
 
+def until(check: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Whether ``check()`` became true within ``timeout`` seconds (polled every 0.1 s)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def run_cli(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=timeout)
 

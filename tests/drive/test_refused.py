@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from drive.support import Commands, Mount, Mounter, run_cli, status_until
+from drive.support import Commands, Mount, Mounter, run_cli, status_until, until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -37,15 +37,6 @@ def _uploads(m: Mount, check: Callable[[list[dict[str, Any]]], bool] = lambda _:
 def _spool_files(env: dict[str, str]) -> list[str]:
     root = Path(env["REELHOUSE_DATA_DIR"]) / "drive-spool"
     return sorted(p.name for p in root.rglob("*") if p.is_file() and p.suffix in (".data", ".json"))
-
-
-def _until(check: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def _stors(commands: Commands) -> list[str]:
@@ -72,7 +63,7 @@ def test_an_anonymous_server_refusing_writes(ftp_root: Path, mount: Mounter) -> 
         done = subprocess.run(["touch", str(m.path / "empty.txt")], capture_output=True, text=True)
         assert done.returncode != 0 and "Read-only file system" in done.stderr, done
         assert len(_stors(commands)) == 1
-        assert _until(lambda: not (m.path / "empty.txt").exists())  # the last close drops it
+        assert until(lambda: not (m.path / "empty.txt").exists())  # the last close drops it
         assert _uploads(m, lambda ups: ups == []) == []
         assert m.stop() == 0  # nothing kept
         assert _spool_files(m.env) == [] and _stors(commands) == ["STOR /empty.txt.part"]
@@ -109,7 +100,7 @@ def test_an_anonymous_server_refusing_writes(ftp_root: Path, mount: Mounter) -> 
         assert held.read() == b"a draft"
         held.close()
         assert _uploads(m, lambda ups: ups == []) == []
-        assert _until(lambda: _spool_files(m.env) == []), _spool_files(m.env)
+        assert until(lambda: _spool_files(m.env) == []), _spool_files(m.env)
         assert m.stop() == 0
         assert commands.changes() == []  # nothing tried again, nothing deleted
         assert sorted(os.listdir(ftp_root)) == ["film.txt"]
@@ -196,7 +187,7 @@ def test_each_try_of_a_failing_upload_is_logged_once(ftp_root: Path, tmp_path: P
             (m.path / "log.txt").write_text("lines")
         assert info.value.errno == errno.ENOTCONN
         failing[0] = False
-        assert _until(lambda: (ftp_root / "log.txt").exists() and (ftp_root / "log.txt").read_text() == "lines")
+        assert until(lambda: (ftp_root / "log.txt").exists() and (ftp_root / "log.txt").read_text() == "lines")
         m.stop()
         lines = [line for line in m.output().splitlines() if "upload of 'log.txt'" in line]
         kinds = ""

@@ -7,13 +7,11 @@ bad input is one line and a clear exit code."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from drive.support import Mount, Mounter, run_cli, status_until
+from drive.support import Mount, Mounter, run_cli, status_until, until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -32,15 +30,6 @@ def _kept(env: dict[str, str]) -> list[dict[str, Any]]:
     return list(json.loads(done.stdout))
 
 
-def _until(check: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
-
-
 def _spool_files(env: dict[str, str]) -> list[str]:
     root = Path(env["REELHOUSE_DATA_DIR"]) / "drive-spool"
     return sorted(p.name for p in root.rglob("*") if p.is_file() and p.suffix in (".data", ".json"))
@@ -54,20 +43,27 @@ def _edit_refused(m: Mount, names: dict[str, str]) -> None:
     status_until(m.env, lambda st: len([u for s in st for u in s["pending_uploads"]]) == len(names))
 
 
+def _refused_edits(server: EmbeddedFtpServer, root: Path, mount: Mounter) -> tuple[Path, Any, Mount]:
+    """A folder ``locked`` with two files the user may read but not write, mounted, and
+    an edit of each refused by the server: ``(folder, the server's authorizer, mount)``."""
+    locked = root / "locked"
+    locked.mkdir()
+    (locked / "old.txt").write_text("the server's copy")
+    (locked / "other.txt").write_text("the server's other copy")
+    authorizer = server.server.handler.authorizer  # type: ignore[attr-defined]
+    authorizer.override_perm(FTP_USER, str(locked), perm="elr", recursive=True)
+    m = mount(*_login(server))
+    _edit_refused(m, {"old.txt": "my edit", "other.txt": "my other edit"})
+    return locked, authorizer, m
+
+
 def test_a_live_mount_retries_and_discards_when_asked(ftp_server: EmbeddedFtpServer, ftp_root: Path,
                                                       mount: Mounter) -> None:
     """Refused edits of files the server has, on a live mount: listed with the mount
     point; ``retry`` uploads at once (refused again while the server refuses: exit 4,
     still kept; sent once it takes it); ``discard`` drops the edit and the mount shows
     the server's copy again; a file open on the mount is not discarded (exit 5)."""
-    locked = ftp_root / "locked"
-    locked.mkdir()
-    (locked / "old.txt").write_text("the server's copy")
-    (locked / "other.txt").write_text("the server's other copy")
-    authorizer = ftp_server.server.handler.authorizer  # type: ignore[attr-defined]
-    authorizer.override_perm(FTP_USER, str(locked), perm="elr", recursive=True)
-    m = mount(*_login(ftp_server))
-    _edit_refused(m, {"old.txt": "my edit", "other.txt": "my other edit"})
+    locked, authorizer, m = _refused_edits(ftp_server, ftp_root, mount)
     kept = _kept(m.env)
     assert [(k["path"], k["state"], k["size"], k["mount_point"]) for k in kept] == [
         ("locked/old.txt", "refused", 7, str(m.path)), ("locked/other.txt", "refused", 13, str(m.path))], kept
@@ -83,7 +79,7 @@ def test_a_live_mount_retries_and_discards_when_asked(ftp_server: EmbeddedFtpSer
     done = run_cli(m.env, "drive", "spool", "discard", "locked/other.txt")
     assert done.returncode == 0 and "discarded locked/other.txt" in done.stdout, done
     # the kernel keeps the edit's size for up to KERNEL_TTL (1 s) after the discard
-    assert _until(lambda: (m.path / "locked" / "other.txt").stat().st_size == len("the server's other copy"))
+    assert until(lambda: (m.path / "locked" / "other.txt").stat().st_size == len("the server's other copy"))
     assert (m.path / "locked" / "other.txt").read_text() == "the server's other copy"
     assert (locked / "other.txt").read_text() == "the server's other copy"
     assert [(k["path"], k["state"]) for k in _kept(m.env)] == [("locked/old.txt", "refused")]
@@ -92,7 +88,7 @@ def test_a_live_mount_retries_and_discards_when_asked(ftp_server: EmbeddedFtpSer
     done = run_cli(m.env, "drive", "spool", "retry", "locked/old.txt")
     assert done.returncode == 0 and "uploaded" in done.stdout, done
     assert (locked / "old.txt").read_text() == "my edit"
-    assert _until(lambda: _kept(m.env) == [])
+    assert until(lambda: _kept(m.env) == [])
     assert m.stop() == 0
     assert _spool_files(m.env) == []
 
@@ -103,14 +99,7 @@ def test_refused_edits_of_an_ended_mount_are_retried_and_discarded(ftp_server: E
     exit code; ``discard PATH`` deletes that file's spool files only; ``retry PATH``
     clears its refusal and the next mount sends it; ``discard --all`` empties the spool,
     the server's files as they were."""
-    locked = ftp_root / "locked"
-    locked.mkdir()
-    (locked / "old.txt").write_text("the server's copy")
-    (locked / "other.txt").write_text("the server's other copy")
-    authorizer = ftp_server.server.handler.authorizer  # type: ignore[attr-defined]
-    authorizer.override_perm(FTP_USER, str(locked), perm="elr", recursive=True)
-    m = mount(*_login(ftp_server))
-    _edit_refused(m, {"old.txt": "my edit", "other.txt": "my other edit"})
+    locked, authorizer, m = _refused_edits(ftp_server, ftp_root, mount)
     assert m.stop() != 0  # the refused edits are kept
 
     kept = _kept(m.env)
@@ -141,7 +130,7 @@ def test_refused_edits_of_an_ended_mount_are_retried_and_discarded(ftp_server: E
     assert [(k["path"], k["state"]) for k in _kept(m.env)] == [("locked/old.txt", "pending")]
     authorizer.override_perm(FTP_USER, str(locked), perm="elradfmwMT", recursive=True)
     m = mount(*_login(ftp_server))
-    assert _until(lambda: (locked / "old.txt").read_text() == "my edit")
+    assert until(lambda: (locked / "old.txt").read_text() == "my edit")
     assert (m.path / "locked" / "other.txt").read_text() == "the server's other copy"
     assert m.stop() == 0
     assert _kept(m.env) == [] and _spool_files(m.env) == []

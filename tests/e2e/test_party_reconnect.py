@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, WebSocket, expect
+from playwright.sync_api import Browser, BrowserContext, WebSocket, expect
 from sqlalchemy import select
 
 from reelhouse.core import Core
@@ -39,16 +39,21 @@ def _party(core: Core, tmp_path: Path, film: Path) -> str:
     return core.parties.create(admin, film_id, "collaborative").code
 
 
+def _admin_context(core: Core, browser: Browser, live_server: str) -> BrowserContext:
+    """A browser context signed in as the admin (a session cookie), 20 s timeouts."""
+    ctx = browser.new_context(base_url=live_server)
+    ctx.set_default_timeout(20_000)
+    with core.sessions() as s:
+        admin_id = s.scalars(select(User.id).where(User.name == ADMIN)).one()
+    ctx.add_cookies([{"name": "reelhouse_session", "value": session_token(core, admin_id), "url": live_server}])
+    return ctx
+
+
 def test_a_policy_close_stops_the_reconnects_and_says_why(
         core: Core, tmp_path: Path, film: Path, browser: Browser, live_server: str) -> None:
     code = _party(core, tmp_path, film)
-    ctx = browser.new_context(base_url=live_server)
-    ctx.set_default_timeout(20_000)
+    ctx = _admin_context(core, browser, live_server)
     try:
-        with core.sessions() as s:
-            admin_id = s.scalars(select(User.id).where(User.name == ADMIN)).one()
-        ctx.add_cookies([{"name": "reelhouse_session", "value": session_token(core, admin_id),
-                          "url": live_server}])
         page = ctx.new_page()
         sockets: list[WebSocket] = []
         page.on("websocket", lambda ws: sockets.append(ws))
@@ -70,12 +75,8 @@ def test_a_policy_close_stops_the_reconnects_and_says_why(
 def test_other_closes_back_off_exponentially_with_jitter(
         core: Core, tmp_path: Path, film: Path, browser: Browser, live_server: str) -> None:
     code = _party(core, tmp_path, film)
-    ctx = browser.new_context(base_url=live_server)
+    ctx = _admin_context(core, browser, live_server)
     try:
-        with core.sessions() as s:
-            admin_id = s.scalars(select(User.id).where(User.name == ADMIN)).one()
-        ctx.add_cookies([{"name": "reelhouse_session", "value": session_token(core, admin_id),
-                          "url": live_server}])
         page = ctx.new_page()
         page.goto(f"/party/{code}")
         page.wait_for_function("() => window.reelParty.state() !== null")

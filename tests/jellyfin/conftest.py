@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from jellyfin.support import AUTH, Library
+from jellyfin.support import AUTH, Library, apiclient
 from jellyfin_apiclient_python import JellyfinClient
 
 from reelhouse.core import Core
@@ -70,10 +70,7 @@ def jelly(server: str, request: pytest.FixtureRequest) -> Iterator[JellyfinClien
     """jellyfin-apiclient-python connected to ``server`` (``connect_to_address``: the
     server found, nobody signed in), with a device id of the test module's own;
     stopped at the end."""
-    c = JellyfinClient(allow_multiple_clients=True)
-    c.config.app("reelhouse-tests", "1.0", "pytest", "device-" + request.module.__name__.rpartition(".")[2])
-    c.config.data["auth.ssl"] = False
-    c.auth.connect_to_address(server)
+    c = apiclient(server, "device-" + request.module.__name__.rpartition(".")[2])
     yield c
     c.stop()
 

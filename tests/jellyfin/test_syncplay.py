@@ -15,8 +15,7 @@ import pytest
 import requests
 import websocket._app
 import websockets.sync.client
-from jellyfin.support import Library
-from jellyfin_apiclient_python import JellyfinClient
+from jellyfin.support import Library, apiclient
 
 from reelhouse.auth.users import UserChange
 from reelhouse.core import Core
@@ -36,10 +35,7 @@ class App:
     """One app: a JellyfinClient signed in, its socket open, its messages kept."""
 
     def __init__(self, server: str, name: str, password: str, device: str) -> None:
-        self.client = JellyfinClient(allow_multiple_clients=True)
-        self.client.config.app("reelhouse-tests", "1.0", device, device)
-        self.client.config.data["auth.ssl"] = False
-        self.client.auth.connect_to_address(server)
+        self.client = apiclient(server, device)
         login = self.client.auth.login(server, name, password)
         assert login.get("AccessToken"), login
         self.token = login["AccessToken"]

@@ -7,7 +7,6 @@ FileResponse serves it (a mismatching If-Range gets the whole file, §13.1.5).""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from email.utils import formatdate
 from pathlib import Path
@@ -16,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from reelhouse.errors import ServiceBusy
-from reelhouse.playback.direct import precondition
+from reelhouse.playback.preconditions import entity_tag, precondition
 
 __all__ = ["file_response"]
 
@@ -31,9 +30,8 @@ def file_response(request: Request, path: Path, media_type: str, cache_control: 
     except FileNotFoundError as exc:
         raise ServiceBusy("the file went away (trimmed from the cache) before it could be "
                           "sent; request it again") from exc
-    ident = f"{path}\0{st.st_size}\0{st.st_mtime_ns}".encode()
     headers = {
-        "etag": f'"{hashlib.blake2b(ident, digest_size=12).hexdigest()}"',
+        "etag": entity_tag(path, st.st_size, st.st_mtime_ns),
         "last-modified": formatdate(st.st_mtime, usegmt=True),
         "cache-control": cache_control,
     }

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import itertools
 import logging
 import posixpath
@@ -32,13 +31,13 @@ import anyio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from reelhouse.errors import PreconditionFailed, RangeNotSatisfiable
-from reelhouse.playback.preconditions import evaluate
+from reelhouse.errors import RangeNotSatisfiable
+from reelhouse.playback.preconditions import precondition
 from reelhouse.playback.ranges import ByteRange, content_range, if_range_matches, parse_range
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp.pool import pool_user
 
-__all__ = ["OpenStreams", "RangeStreamResponse", "StreamObserver", "attachment", "content_type_for", "entity_tag"]
+__all__ = ["OpenStreams", "RangeStreamResponse", "StreamObserver", "attachment", "content_type_for"]
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +87,6 @@ def attachment(name: str) -> str:
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{star}"
 
 
-def entity_tag(source_id: int, path: str, size: int, mtime: float | None) -> str:
-    """A strong ETag from the file's identity and (size, mtime) signature."""
-    digest = hashlib.blake2b(
-        f"{source_id}\0{path}\0{size}\0{mtime}".encode(), digest_size=12
-    ).hexdigest()
-    return f'"{digest}"'
-
-
 class OpenStreams:
     """The direct streams being sent, by source id: :meth:`stop_source` ends those of a
     removed source. Thread-safe (streams run on event loops, a removal on a worker
@@ -132,24 +123,6 @@ class OpenStreams:
             with contextlib.suppress(RuntimeError):  # its event loop has closed: it ended
                 stop()
         return len(stops)
-
-
-def precondition(conditions: Mapping[str, str] | None, method: str, etag: str | None,
-                 mtime: float | None) -> bool:
-    """Whether a request with headers ``conditions`` gets the representation (True) or a
-    304 (False) (:func:`.preconditions.evaluate`, RFC 9110 §13.2.2). Raises
-    :class:`PreconditionFailed` (→ 412) for a false If-Match / If-Unmodified-Since."""
-    if not conditions:
-        return True
-    outcome = evaluate(method, if_match=conditions.get("if-match"),
-                       if_none_match=conditions.get("if-none-match"),
-                       if_modified_since=conditions.get("if-modified-since"),
-                       if_unmodified_since=conditions.get("if-unmodified-since"),
-                       etag=etag, last_modified=mtime)
-    if outcome == "failed":
-        raise PreconditionFailed("the file is not the version the request names "
-                                 "(If-Match / If-Unmodified-Since): it changed")
-    return outcome == "proceed"
 
 
 class RangeStreamResponse(Response):

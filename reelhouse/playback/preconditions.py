@@ -7,17 +7,22 @@ Rules from RFC 9110: §8.8.3.2 (strong and weak entity-tag comparison), §13.1.1
 a valid HTTP-date, or when the representation has no modification date), §13.2.2 (the
 order: If-Match, else If-Unmodified-Since → 412; then If-None-Match, else, for GET and
 HEAD, If-Modified-Since → 304 for GET/HEAD, 412 for other methods). If-Range with Range
-is :func:`.ranges.if_range_matches`. No I/O, no clock.
+is :func:`.ranges.if_range_matches`. :func:`entity_tag` makes the strong ETags of the
+streams and of the files this server made. No I/O, no clock.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Mapping
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
-__all__ = ["Outcome", "evaluate", "http_date_seconds"]
+from reelhouse.errors import PreconditionFailed
+
+__all__ = ["Outcome", "entity_tag", "evaluate", "http_date_seconds", "precondition"]
 
 #: ``proceed``: answer as usual (200/206); ``not_modified``: 304; ``failed``: 412.
 Outcome = Literal["proceed", "not_modified", "failed"]
@@ -95,3 +100,30 @@ def evaluate(method: str, *, if_match: str | None = None, if_none_match: str | N
         if since is not None and modified <= since:
             return "not_modified"
     return "proceed"
+
+
+def entity_tag(*identity: object) -> str:
+    """A strong ETag (RFC 9110 §8.8.3) naming one version of a representation: a
+    BLAKE2b digest (96 bits) of ``identity``, the parts that change when it does (e.g.
+    source id, path, size in bytes, mtime)."""
+    text = "\0".join(str(part) for part in identity)
+    return f'"{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"'
+
+
+def precondition(conditions: Mapping[str, str] | None, method: str, etag: str | None,
+                 mtime: float | None) -> bool:
+    """Whether a request with headers ``conditions`` (lower-case names, as Starlette's
+    ``request.headers``) gets the representation (True) or a 304 (False)
+    (:func:`evaluate`); ``mtime`` in seconds since the epoch. Raises
+    :class:`PreconditionFailed` (→ 412) for a false If-Match / If-Unmodified-Since."""
+    if not conditions:
+        return True
+    outcome = evaluate(method, if_match=conditions.get("if-match"),
+                       if_none_match=conditions.get("if-none-match"),
+                       if_modified_since=conditions.get("if-modified-since"),
+                       if_unmodified_since=conditions.get("if-unmodified-since"),
+                       etag=etag, last_modified=mtime)
+    if outcome == "failed":
+        raise PreconditionFailed("the file is not the version the request names "
+                                 "(If-Match / If-Unmodified-Since): it changed")
+    return outcome == "proceed"

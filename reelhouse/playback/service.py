@@ -19,10 +19,11 @@ from anyio import to_thread
 
 from reelhouse.auth.identity import Authenticator
 from reelhouse.errors import NotFound
-from reelhouse.playback.direct import OpenStreams, content_type_for, entity_tag
+from reelhouse.playback.direct import OpenStreams, content_type_for
 from reelhouse.playback.fallback import FallbackSource
 from reelhouse.playback.hls.decision import ClientCaps, Mode
 from reelhouse.playback.hls.service import HlsService
+from reelhouse.playback.preconditions import entity_tag
 from reelhouse.playback.targets import StreamTarget, StreamTargets
 from reelhouse.sources.base import Source
 from reelhouse.sources.registry import SourceService

@@ -18,9 +18,9 @@ from reelhouse.errors import RangeNotSatisfiable
 from reelhouse.playback.direct import (
     RangeStreamResponse,
     content_type_for,
-    entity_tag,
     unsatisfiable_headers,
 )
+from reelhouse.playback.preconditions import entity_tag
 from reelhouse.sources.memory import MemorySource
 
 DATA = os.urandom(300_000)

@@ -4,10 +4,12 @@ title's stored key; a query without any letter or digit ("!!!"), or with a sign 
 to a word ("C++", "C#"), is compared with the lower-case title as typed.
 
 A key of three characters or more is looked up in the trigram index
-(:mod:`reelhouse.db.title_index`): on SQLite the FTS5 table gives the matching ids
-(its LIKE on a contiguous key is an exact substring test, so the result is the same as
-the LIKE on the key), on PostgreSQL the GIN index serves the same LIKE. Shorter keys
-have no trigram: they test the keys of the sort index, as before."""
+(:mod:`reelhouse.db.title_index`): on SQLite the grid asks the FTS5 table for the ids
+holding the key as one phrase (:func:`trigram_ids`: the key's trigrams at consecutive
+positions, an exact substring test, so the result is the same as the LIKE on the key;
+other statements use the FTS5 table's LIKE), on PostgreSQL the GIN index serves the
+same LIKE. Shorter keys have no trigram: they test the keys of the sort index, as
+before."""
 
 from __future__ import annotations
 
@@ -110,7 +112,7 @@ def trigram_ids(conn: Connection, kind: str, pattern: str, limit: int) -> list[i
     the pattern, a phrase from the positions the index holds (the trigrams of the key at
     consecutive positions: the key as a substring). Same ids, half the time: 0.40–0.45
     against 0.80 ms a search of two of the benchmark's words on 20,000 films
-    (benchmarks/README.md, "Title search by phrase")."""
+    (benchmarks/README.md, "Computed pages, CPU per request")."""
     if conn.dialect.name != "sqlite" or not SQLITE_TRIGRAM:
         return None
     sql = _MATCH_MOVIES if kind == "movie" else _MATCH_SHOWS

@@ -27,7 +27,8 @@ POOL_OVERFLOW = 10
 #: cache with a ``pread`` each. A title search walks doclists of its trigrams spread over
 #: the FTS5 table, which the rotating pool's caches did not hold: on a 100,000-file
 #: library its server CPU fell from 3.3-4.0 to 2.8-3.3 ms a search (benchmarks/README.md,
-#: "Computed pages, CPU per request"). Writes still go through SQLite's own I/O.
+#: "Computed pages, CPU per request"). Writes still go through SQLite's own I/O. The
+#: pages a process has read count in its resident memory (shared, reclaimable file cache).
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 

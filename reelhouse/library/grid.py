@@ -61,6 +61,8 @@ _RANK = {"movie": 0, "show": 1}
 SEARCH_WINDOW = 300
 #: The statement key's ``q`` of a search by the ids the trigram index gave (SQLite).
 _IDS = "ids"
+#: Positions of the sort key and the year-or-0 in a row of _table_query.
+_SORT, _YEAR0 = 5, 6
 
 
 @dataclass(frozen=True)
@@ -296,14 +298,15 @@ def grid_page(s: Session, f: GridFilter, limit: int, cursor: str | None = None,
         if after is None and len(found) < fetch:  # the whole of this type: its own count
             counts[kind] = remember_count(("grid", kind, f), s, len(found))
         if after is not None and key_f.q is None and len(found) == fetch:
-            upper = found[-1].sort
-        rows += [((r.sort, r.year0, _RANK[kind], r.id), r, kind) for r in found]
+            upper = found[-1][_SORT]
+        rank = _RANK[kind]  # rows by position (_table_query's columns): a Row's attribute costs more
+        rows += [((r[_SORT], r[_YEAR0], rank, r[0]), r, kind) for r in found]
     rows.sort(key=lambda x: x[0])
     window = rows[offset : offset + limit + 1]
     more = len(window) > limit
     window = window[:limit]
-    items = [GridItem(kind, r.id, r.title, r.year, poster_image_id=r.poster_image_id,
-                      needs_review=bool(r.needs_review)) for _, r, kind in window]
+    items = [GridItem(kind, r[0], r[1], r[2], poster_image_id=r[3], needs_review=bool(r[4]))
+             for _, r, kind in window]
     _fill_sources(s, items, f)
     next_cursor = None
     if more and window:

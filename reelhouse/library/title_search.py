@@ -4,10 +4,12 @@ title's stored key; a query without any letter or digit ("!!!"), or with a sign 
 to a word ("C++", "C#"), is compared with the lower-case title as typed.
 
 A key of three characters or more is looked up in the trigram index
-(:mod:`reelhouse.db.title_index`): on SQLite the FTS5 table gives the matching ids
-(its LIKE on a contiguous key is an exact substring test, so the result is the same as
-the LIKE on the key), on PostgreSQL the GIN index serves the same LIKE. Shorter keys
-have no trigram: they test the keys of the sort index, as before."""
+(:mod:`reelhouse.db.title_index`): on SQLite the grid asks the FTS5 table for the ids
+holding the key as one phrase (:func:`trigram_ids`: the key's trigrams at consecutive
+positions, an exact substring test, so the result is the same as the LIKE on the key;
+other statements use the FTS5 table's LIKE), on PostgreSQL the GIN index serves the
+same LIKE. Shorter keys have no trigram: they test the keys of the sort index, as
+before."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ __all__ = [
     "LITERAL",
     "TRIGRAM",
     "literal_like",
+    "match_query",
     "search_order",
     "search_parameter",
     "title_condition",
@@ -98,16 +101,38 @@ def search_order(expr: Any, mode: str | None) -> Any:
 
 def trigram_ids(conn: Connection, kind: str, pattern: str, limit: int) -> list[int] | None:
     """SQLite: the ids of the titles of ``kind`` ("movie", "show") holding the trigram
-    search ``pattern``, read from the FTS5 table, if there are at most ``limit`` (reading
-    stops at ``limit + 1``: 0.2–0.4 ms with 20,000 films); None when there are more (a
-    page of common words is read faster by walking the sort index) or the database is
-    not SQLite (PostgreSQL's planner weighs the GIN index against the sort index itself)."""
+    search ``pattern`` (``%key%``, a key of :data:`MIN_KEY` characters or more), read
+    from the FTS5 table, if there are at most ``limit`` (reading stops at ``limit + 1``);
+    None when there are more (a page of common words is read faster by walking the sort
+    index) or the database is not SQLite (PostgreSQL's planner weighs the GIN index
+    against the sort index itself).
+
+    The key is looked up as one phrase (:func:`match_query`), not with ``LIKE``: FTS5
+    answers ``LIKE`` by reading each candidate's key from the title table again to test
+    the pattern, a phrase from the positions the index holds (the trigrams of the key at
+    consecutive positions: the key as a substring). Same ids, half the time: 0.40–0.45
+    against 0.80 ms a search of two of the benchmark's words on 20,000 films
+    (benchmarks/README.md, "Computed pages, CPU per request")."""
     if conn.dialect.name != "sqlite" or not SQLITE_TRIGRAM:
         return None
-    fts = "movies_fts" if kind == "movie" else "shows_fts"
-    sql = f"SELECT rowid FROM {fts} WHERE search_key LIKE ? LIMIT ?"  # noqa: S608 - a constant table
-    ids = [r[0] for r in conn.exec_driver_sql(sql, (pattern, limit + 1))]
+    sql = _MATCH_MOVIES if kind == "movie" else _MATCH_SHOWS
+    ids = [r[0] for r in conn.exec_driver_sql(sql, (match_query(pattern), limit + 1)).fetchall()]
     return ids if len(ids) <= limit else None
+
+
+_MATCH_MOVIES = "SELECT rowid FROM movies_fts WHERE movies_fts MATCH ? LIMIT ?"
+_MATCH_SHOWS = "SELECT rowid FROM shows_fts WHERE shows_fts MATCH ? LIMIT ?"
+
+
+def match_query(pattern: str) -> str:
+    """The FTS5 query (https://sqlite.org/fts5.html#full_text_query_syntax) of the
+    trigram search ``pattern`` (``%key%``): the key as one quoted phrase, ``"`` doubled.
+    With the ``trigram`` tokenizer a phrase is the key's trigrams at consecutive
+    positions, that is the key anywhere in a title's key: what ``LIKE`` finds. Both
+    sides are case-folded by the tokenizer as well; the stored keys and the query's
+    are folded already (:func:`reelhouse.db.search_key.search_key`)."""
+    key = pattern[1:-1] if pattern.startswith("%") and pattern.endswith("%") else pattern
+    return '"' + key.replace('"', '""') + '"'
 
 
 def literal_like(query: str) -> str:

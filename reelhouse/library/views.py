@@ -10,7 +10,6 @@ Only files that are not missing count, as in :mod:`reelhouse.library.queries`.
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -69,7 +68,7 @@ def _file(v: Sequence[Any]) -> dict[str, Any]:
     mtime, duration, missing_since = v[6], v[9], v[16]
     return {
         "id": v[0], "source_id": v[1], "source_name": v[2], "source_kind": v[3], "path": v[4],
-        "name": posixpath.basename(v[4]), "size": v[5], "mtime": None if mtime is None else float(mtime),
+        "name": v[4].rpartition("/")[2], "size": v[5], "mtime": None if mtime is None else float(mtime),
         "kind": v[7], "container": v[8], "duration": None if duration is None else float(duration),
         "video_codec": v[10], "audio_codec": v[11], "width": v[12], "height": v[13], "bitrate": v[14],
         "probe_error": v[15], "missing": missing_since is not None, "movie_id": v[17], "episode_id": v[18],
@@ -82,7 +81,7 @@ def file_rows(s: Session, stmt: Select[Any], params: dict[str, Any] | None = Non
     """The files ``stmt`` (a select of :data:`FILE_COLUMNS`) finds, as dicts in the
     shape of ``MediaFilePublic`` (:func:`_file`). Run on the
     session's connection: plain rows, none of the ORM's result machinery."""
-    return [_file(r) for r in s.connection().execute(stmt, params)]
+    return [_file(r) for r in s.connection().execute(stmt, params).all()]  # all(): one fetchall, not a fetch a row
 
 
 def _files_select() -> Select[Any]:
@@ -138,7 +137,7 @@ def show_detail(s: Session, show_id: int) -> dict[str, Any]:
     params = {"show_id": show_id}
     seasons: list[dict[str, Any]] = []
     episode: dict[str, Any] | None = None
-    for r in s.connection().execute(_statement(("episode_files",), _episode_files), params):
+    for r in s.connection().execute(_statement(("episode_files",), _episode_files), params).all():
         if not seasons or seasons[-1]["id"] != r[0]:
             seasons.append({"id": r[0], "number": r[1], "poster_image_id": r[2], "episodes": []})
             episode = None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from library.test_query_plans import plans
-from sqlalchemy import delete, insert, text, update
+from sqlalchemy import Connection, delete, insert, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from reelhouse.db.models import MediaFile, Movie, SourceRow
 from reelhouse.db.search_key import search_key
 from reelhouse.library import grid
 from reelhouse.library.grid import GridFilter, grid_page
+from reelhouse.library.title_search import match_query, trigram_ids
 
 from helpers import core_on, migrating
 
@@ -85,6 +86,58 @@ def test_index_search_equals_the_key_substring(core: Core, monkeypatch: pytest.M
             want = sorted(i for i, k in keys.items() if key in k) if key else \
                 sorted(i for i, t in enumerate(titles, start=1) if q.lower() in t.lower())
             assert _found(core, q) == want, q
+
+
+#: Queries with what the FTS5 query syntax or LIKE treat specially (quotes, ``%``, ``_``,
+#: ``*``, ``-``, ``:``, parentheses, keywords), 1-2 characters, accents, case, scripts.
+ODD_QUERIES = ['"night"', 'a"b', '""', "50%", "%", "_", "x_y", "ni%ht", "ni_ht", "night*", "-river", "night:river",
+               "(night)", "NOT river", "night OR river", "night AND", "NEAR(a b)", "^night", "élite", "ÉLITE",
+               "STRASSE", "straße", "東京物語", "ﬁve", "Crème Brûlée", "wall e", "wall·e", "b2", "é", "a", "ab"]
+
+
+def _old_trigram_ids(conn: Connection, kind: str, pattern: str, limit: int) -> list[int] | None:
+    """trigram_ids as it was before the phrase query: FTS5's LIKE."""
+    if conn.dialect.name != "sqlite":
+        return None
+    sql = ("SELECT rowid FROM movies_fts WHERE search_key LIKE ? LIMIT ?" if kind == "movie" else
+           "SELECT rowid FROM shows_fts WHERE search_key LIKE ? LIMIT ?")
+    ids = [r[0] for r in conn.exec_driver_sql(sql, (pattern, limit + 1))]
+    return ids if len(ids) <= limit else None
+
+
+def test_phrase_lookup_finds_what_like_found(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The phrase query (title_search.match_query) gives the same pages, items in the
+    same order, as FTS5's LIKE did, for narrow and common keys and odd queries."""
+    titles = [*_titles(240), 'The "Night" River', "50% Off", "x_y z", "NEAR Dark", "OR AND NOT"]
+    _fill(core, titles)
+
+    def pages(q: str) -> list[list[tuple[str, int]]]:
+        out = []
+        for window in (300, 8):
+            monkeypatch.setattr(grid, "SEARCH_WINDOW", window)
+            with core.sessions() as s:
+                page = grid_page(s, GridFilter(q=q), 1000)
+                out.append([(i.type, i.id) for i in page.items] + [("total", page.total)])
+        return out
+
+    for q in ODD_QUERIES + _queries(titles):
+        now = pages(q)
+        with monkeypatch.context() as m:
+            m.setattr(grid, "trigram_ids", _old_trigram_ids)
+            before = pages(q)
+        assert now == before, q
+    if core.engine.dialect.name == "sqlite":  # the lookup itself, whole keys of every title
+        with core.engine.connect() as conn:
+            for key in {search_key(t) for t in titles} | {search_key(q) for q in ODD_QUERIES}:
+                if len(key) >= 3:
+                    pattern = f"%{key}%"
+                    assert sorted(trigram_ids(conn, "movie", pattern, 10_000) or []) == \
+                        sorted(_old_trigram_ids(conn, "movie", pattern, 10_000) or []), key
+
+
+def test_match_query_quotes_the_key() -> None:
+    assert match_query("%nightriver%") == '"nightriver"'
+    assert match_query('%a"b%') == '"a""b"'
 
 
 def test_every_write_keeps_the_index(core: Core) -> None:
@@ -180,7 +233,9 @@ def test_plans_use_the_trigram_index(core: Core) -> None:
         assert "ix_movies_search_trgm" in plan, plan
     else:  # the ids from the FTS5 table, then each film read by its key, the few matches sorted
         fts, page = plan.split("\n\n")
-        assert "SCAN movies_fts VIRTUAL TABLE INDEX" in fts, plan
+        # "0:M…": FTS5's plan string for a MATCH constraint (a LIKE shows "L"): the phrase
+        # is answered from the index's positions, no title row read to test a pattern
+        assert "SCAN movies_fts VIRTUAL TABLE INDEX 0:M" in fts, plan
         assert "SEARCH movies USING INTEGER PRIMARY KEY" in page and "ix_movies_sort" not in page, plan
     # a key of two characters has no trigram: the sort index's walk, as before
     assert "ix_movies_sort" in _page_plan(core.engine, "il")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     DateTime,
@@ -35,6 +37,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], datetime | None]:
+        """What :meth:`process_result_value` does after the engine's own conversion
+        (SQLite: ``datetime.fromisoformat`` of the stored text), in one function a value.
+        TypeDecorator's own processor calls two more Python functions a value: a show page
+        of 80 files reads 240 datetimes (issue 14: CPU per request; benchmarks/README.md,
+        "Computed pages, CPU per request")."""
+        impl = self.impl_instance.result_processor(dialect, coltype)
+
+        def process(value: Any) -> datetime | None:
+            if value is None:
+                return None
+            if impl is not None:
+                value = impl(value)
+            return value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+        return process
 
 
 class Base(DeclarativeBase):

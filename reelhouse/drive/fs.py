@@ -193,6 +193,8 @@ class DriveFS:
                 self.guard.new_name(rel, path)
                 if flags & os.O_EXCL:
                     existing = self._made_elsewhere(rel)
+                elif not flags & os.O_TRUNC:
+                    existing = self._there_now(rel)
             if existing is not None:
                 if flags & os.O_EXCL:
                     raise os_error(errno.EEXIST, path)
@@ -227,6 +229,25 @@ class DriveFS:
             if entry.name == name:
                 return entry
         return None
+
+    def _there_now(self, rel: str) -> Entry | None:
+        """The server's entry of ``rel`` (which the listing cache says does not exist),
+        asked of the server itself (MLST; SIZE and MDTM, or a listing of the folder where
+        it has no MLST), for a create that neither truncates nor is exclusive (``touch``,
+        a shell's ``>>``, Python's ``open(name, "a")``): such a create of a name another
+        client made within the listing TTL opens that client's file (its bytes kept;
+        appended to), where trusting the cache uploaded an empty file over it at close.
+        One round trip per such create, which programs make one file at a time (``cp``,
+        editors and ``git`` create with O_EXCL or O_TRUNC). None when the server has no
+        such name. FTP has no exclusive create: a name made between this check and the
+        upload at close is still replaced."""
+        try:
+            entry = self.source.stat(rel)
+        except NotFound:
+            return None
+        self.listings.invalidate(rel.rpartition("/")[0])  # its listing missed it
+        self.listings.put(entry)
+        return entry
 
     def write(self, fh: int, offset: int, data: bytes | memoryview) -> int:
         """Write ``data`` at byte ``offset`` of open file ``fh``; returns the bytes

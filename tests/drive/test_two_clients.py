@@ -3,7 +3,8 @@ free, and a second FTP client (ftplib, as another machine) that has just made it
 exclusive create (``O_CREAT|O_EXCL``: lock files, git's ``index.lock``) and ``mkdir``
 through the mount must answer EEXIST from the server (a listing at most
 EXCLUSIVE_FRESH old; MLST), not from the cache, and leave the other client's file
-alone. pyftpdlib and pure-ftpd (MLST), vsftpd (a listing)."""
+alone; a create without O_EXCL or O_TRUNC (``touch``, ``>>``) opens that file instead of
+emptying it. pyftpdlib and pure-ftpd (MLST), vsftpd (a listing)."""
 
 from __future__ import annotations
 
@@ -44,10 +45,21 @@ def _race(m: Mount, server_dir: Path, port: int, user: str, password: str, folde
     ftp = _other_client(port, user, password, folder)
     try:
         ftp.storbinary("STOR lock", io.BytesIO(b"theirs"))
+        ftp.storbinary("STOR log", io.BytesIO(b"their line\n"))
+        ftp.storbinary("STOR touched", io.BytesIO(b"their bytes"))
         ftp.mkd("taken")
     finally:
         ftp.quit()
     time.sleep(max(0.0, listed + EXCLUSIVE_FRESH + 0.2 - time.monotonic()))
+    # creates without O_EXCL or O_TRUNC open the other client's file, never empty it:
+    # ``touch`` (O_CREAT only) and a shell's ``>>`` (O_CREAT|O_APPEND)
+    os.close(os.open(m.path / "touched", os.O_WRONLY | os.O_CREAT))
+    fd = os.open(m.path / "log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    os.write(fd, b"my line\n")
+    os.close(fd)
+    assert (server_dir / "touched").read_bytes() == b"their bytes"
+    assert (server_dir / "log").read_bytes() == b"their line\nmy line\n"
+    assert (m.path / "log").read_bytes() == b"their line\nmy line\n"
     with pytest.raises(OSError) as info:
         os.open(m.path / "lock", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     assert info.value.errno == errno.EEXIST
@@ -61,7 +73,7 @@ def _race(m: Mount, server_dir: Path, port: int, user: str, password: str, folde
     os.close(fd)
     os.mkdir(m.path / "free")
     assert (server_dir / "mine").read_bytes() == b"mine" and (server_dir / "free").is_dir()
-    assert sorted(os.listdir(m.path)) == ["free", "lock", "mine", "taken"]
+    assert sorted(os.listdir(m.path)) == ["free", "lock", "log", "mine", "taken", "touched"]
     assert m.stop() == 0
 
 

@@ -75,6 +75,11 @@ class DriveFS:
         self.handles = Handles()
         self.names = Namespace(self.tree, self.guard, self.handles, self._upload)
         spool.taken = self._taken
+        #: ``forget_kernel(rel)``: make the kernel drop what it keeps of ``rel`` (its
+        #: attributes, its cached pages), for a change it was not told of (``drive spool
+        #: discard`` brings the server's file back). Set by the FUSE adapter while
+        #: mounted; does nothing otherwise. Never call it from a request handler.
+        self.forget_kernel: Callable[[str], None] = lambda rel: None
 
     def _taken(self, rel: str) -> bool:
         """Is ``rel`` on the server (its folder's listing: cached, else asked now)? An

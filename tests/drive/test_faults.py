@@ -4,6 +4,7 @@ stays away), down at mount time (mounted anyway, "down", ENOTCONN until it is ba
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter, fresh_status, mounted, run_cli, status, status_until, wait_no_connections
+from drive.support import Mounter, fresh_status, mounted, run_cli, status, status_until, until, wait_no_connections
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -375,3 +376,54 @@ def test_unmount_keeps_uploads_to_a_server_that_stopped_answering(tmp_path: Path
         assert again.stop() == 0
     finally:
         server.stop()
+
+
+def test_a_mount_killed_mid_copy_keeps_the_file_and_leaves_no_part(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                                   mount: Mounter) -> None:
+    """The mount process killed (SIGKILL) while a big file is copied in (its ``.part``
+    streaming) and a small one is written: the next mount removes the partial
+    ``.part`` from the server and the copies no file had in its spool, keeps both files
+    as they were written (refused: shown, listed, not sent over the server's by
+    itself), and sends one when asked (``drive spool retry``). The spool kept a
+    manifest-less copy of each for good, and the server the ``.part``."""
+    (ftp_root / "notes.txt").write_text("the server's notes")
+    (ftp_root / "read.txt").write_text("only read")
+    m = mount(*login(ftp_server.port))
+    block = os.urandom(1024 * 1024)
+    big = (m.path / "season.mkv").open("wb", buffering=0)
+    for _ in range(12):  # past the 8 MiB after which the upload runs during the writes
+        big.write(block)
+    assert until(lambda: (ftp_root / "season.mkv.part").exists()
+                 and (ftp_root / "season.mkv.part").stat().st_size > 0)
+    small = (m.path / "notes.txt").open("r+b", buffering=0)
+    small.write(b"my")
+    untouched = (m.path / "read.txt").open("r+b", buffering=0)
+    assert untouched.read() == b"only read"  # its spool copy holds the server's bytes
+    m.proc.kill()
+    m.proc.wait()
+    for f in (big, small, untouched):
+        with contextlib.suppress(OSError):
+            f.close()
+    subprocess.run(["fusermount3", "-u", "-z", str(m.path)], check=False)
+    spool = Path(m.env["REELHOUSE_DATA_DIR"]) / "drive-spool"
+    assert len(list(spool.rglob("*.data"))) == 3
+
+    again = mount(*login(ftp_server.port), mp=m.path)
+    assert until(lambda: not (ftp_root / "season.mkv.part").exists())
+    assert sorted(p.name for p in ftp_root.iterdir()) == ["notes.txt", "read.txt"]
+    assert (ftp_root / "notes.txt").read_text() == "the server's notes"
+    [st] = status_until(again.env, lambda sts: bool(sts) and len(sts[0]["pending_uploads"]) == 2)
+    assert sorted((p["path"], p["state"], p["size"]) for p in st["pending_uploads"]) == [
+        ("notes.txt", "refused", len("the server's notes")), ("season.mkv", "refused", 12 * len(block))]
+    assert "the mount ended while the file was being written" in st["pending_uploads"][0]["error"]
+    assert (again.path / "season.mkv").read_bytes() == block * 12
+    assert (again.path / "notes.txt").read_text() == "mye server's notes"
+    assert len(list(spool.rglob("*.data"))) == 2  # read.txt's copy is gone
+    done = run_cli(again.env, "drive", "spool", "retry", "season.mkv")
+    assert done.returncode == 0 and "uploaded" in done.stdout, done
+    assert (ftp_root / "season.mkv").read_bytes() == block * 12
+    done = run_cli(again.env, "drive", "spool", "discard", "notes.txt")
+    assert done.returncode == 0, done
+    assert (again.path / "notes.txt").read_text() == "the server's notes"
+    assert again.stop() == 0
+    assert list(spool.rglob("*.data")) == []

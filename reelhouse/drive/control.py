@@ -105,6 +105,8 @@ class SpoolActions:
         self.fs.listings.remove(path)
         self.fs.listings.invalidate(path.rpartition("/")[0])  # the server's copy, if any, shows
         self.fs.forget_kernel(path)  # at once, not after the kernel's attribute TTL
+        # what a failed try left on the server, without holding the answer for it
+        threading.Thread(target=spool.remove_part, args=(node, size), name="drive-discard", daemon=True).start()
         log.warning("dropped from the spool as asked: %r (%d bytes, %s); the server's file is as it was",
                     path, size, state)
         return f"discarded {path} ({size} bytes, {state}) from the spool {spool.folder}"

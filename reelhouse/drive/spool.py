@@ -46,7 +46,7 @@ from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import Streamer
 from reelhouse.drive.uploader import NameRewritten, Uploader, remote_size
-from reelhouse.errors import ReelhouseError
+from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.sources.base import Entry, Source
 
 __all__ = ["NameRewritten", "Spool", "SpoolFile", "kept_uploads"]
@@ -380,25 +380,35 @@ class Spool:
 
     def _drop_part(self, node: SpoolFile) -> None:
         """Delete the ``.part`` an upload during the writes of ``node`` left on the server
-        when its mount ended (killed) mid-file: its head, at most the spool file's size
-        (a larger file of that name is not ours and stays). Asked once, at the next
-        mount; a server away keeps it (a later upload of the file overwrites it from
-        byte 0)."""
-        part, node.part = node.part, None
+        when its mount ended (killed) mid-file (:meth:`remove_part`), at the next mount."""
+        if self.remove_part(node):
+            try:
+                self._write_manifest(node)
+            except OSError as exc:
+                log.warning("spool file of %r: %s", node.path, exc)
+
+    def remove_part(self, node: SpoolFile, size: int | None = None) -> bool:
+        """Delete from the server the ``.part`` an earlier try of ``node``'s upload left
+        there (the server killed or full mid-upload), now that the file will not be sent
+        through it (deleted, discarded, or left by a mount that was killed): at most the
+        spool file's size (a larger file of that name is not ours and stays). A server
+        away or refusing keeps it (a later upload through it starts at byte 0). ``size``:
+        the spool file's (bytes), given when it is already dropped. True when ``node``
+        has no ``.part`` on the server any more (it forgets it then)."""
+        part = node.part
         if part is None:
-            return
+            return True
         try:
             got = remote_size(self.source, part)
-            if got is not None and got <= node.size_now():
+            if got is not None and got <= (node.size_now() if size is None else size):
                 self.source.delete(part)
-                log.warning("removed %r, the partial upload of %r an earlier mount left on the server",
-                            part, node.path)
+                log.warning("removed %r, a partial upload of %r, from the server", part, node.path)
+        except NotFound:
+            pass  # none there
         except ReelhouseError:
-            return
-        try:
-            self._write_manifest(node)
-        except OSError as exc:
-            log.warning("spool file of %r: %s", node.path, exc)
+            return False
+        node.part = None
+        return True
 
     def release_clean(self, node: SpoolFile) -> None:
         """Drop a spool file with no handles once it is uploaded."""

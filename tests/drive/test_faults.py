@@ -427,3 +427,37 @@ def test_a_mount_killed_mid_copy_keeps_the_file_and_leaves_no_part(ftp_server: E
     assert (again.path / "notes.txt").read_text() == "the server's notes"
     assert again.stop() == 0
     assert list(spool.rglob("*.data")) == []
+
+
+def test_a_dropped_upload_takes_its_part_off_the_server(tmp_path: Path, ftp_root: Path, mount: Mounter) -> None:
+    """A server that stores the head of an upload's ``.part`` and then answers 552 (over
+    its quota): the file stays in the spool (ENOSPC at close) and the ``.part`` on the
+    server; ``rm`` of the file on the mount, and ``drive spool discard`` of another,
+    remove that ``.part`` too (it stayed on the server for good). A file of the same
+    name larger than the spool copy is not the upload's and stays."""
+    from pyftpdlib.handlers import FTPHandler
+
+    def over_quota(self: FTPHandler, file: str, mode: str = "w") -> None:
+        if file.endswith(".part"):
+            Path(file).write_bytes(b"the head")
+        self.respond("552 Requested file action aborted. Exceeded storage allocation.")
+
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_STOR": over_quota}).start()
+    try:
+        m = mount(*login(server.port), *fast_retries(tmp_path, attempts=1))
+        for name in ("film.mkv", "other.mkv", "tiny.txt"):
+            with pytest.raises(OSError) as info, (m.path / name).open("wb") as f:
+                f.write(b"x" * 100_000 if name != "tiny.txt" else b"x")
+            assert info.value.errno == errno.ENOSPC
+        assert sorted(p.name for p in ftp_root.iterdir()) == ["film.mkv.part", "other.mkv.part", "tiny.txt.part"]
+        os.unlink(m.path / "film.mkv")
+        assert sorted(p.name for p in ftp_root.iterdir()) == ["other.mkv.part", "tiny.txt.part"]
+        status_until(m.env, lambda sts: bool(sts) and len(sts[0]["pending_uploads"]) == 2)
+        done = run_cli(m.env, "drive", "spool", "discard", "other.mkv")
+        assert done.returncode == 0, done
+        assert until(lambda: sorted(p.name for p in ftp_root.iterdir()) == ["tiny.txt.part"])
+        os.unlink(m.path / "tiny.txt")  # its .part (8 bytes) is larger than the file (1): not ours
+        assert sorted(p.name for p in ftp_root.iterdir()) == ["tiny.txt.part"]
+        assert m.stop() == 0
+    finally:
+        server.stop()

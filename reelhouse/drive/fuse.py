@@ -364,6 +364,12 @@ def _operations(fs: DriveFS, watch: _ExitWatch, kernel: _KernelCache) -> Any:
             fs.getattr(target.rpartition("/")[0] or "/")
             raise OSError(errno.EPERM, os.strerror(errno.EPERM))
 
+        def mknod(self, path: str, mode: int, dev: int) -> int:
+            # a regular file is made through create (lib/fuse.c, fuse_lib_mknod); a FIFO,
+            # socket or device node FTP cannot hold: EPERM, what mknod(2) gives "if the
+            # file system does not support the type of node requested" (was ENOSYS)
+            return self.link(path, "")
+
         def utimens(self, path: str, times: tuple[int, int] | None = None) -> int:
             """``times``: (atime, mtime) in ns as mfusepy adds up each timespec; libfuse
             3 passes ``utimensat``'s UTIME_NOW (``touch``) and UTIME_OMIT (``touch -a``)

@@ -101,6 +101,11 @@ def test_read_write_checklist(ftp_server: EmbeddedFtpServer, ftp_root: Path, big
     expect(errno.EPERM, os.symlink, "renamed.txt", mp / "Season 01" / "link")
     expect(errno.EPERM, os.link, mp / "Season 01" / "renamed.txt", mp / "Season 01" / "hard")
     expect(errno.ENOENT, os.symlink, "renamed.txt", mp / "Nowhere" / "link")
+    expect(errno.EPERM, os.mkfifo, mp / "Season 01" / "fifo")  # mknod(2): not ENOSYS
+    expect(errno.ENOENT, os.mkfifo, mp / "Nowhere" / "fifo")
+    os.mknod(mp / "Season 01" / "made by mknod")  # a regular file: made (libfuse's create)
+    assert (ftp_root / "Season 01" / "made by mknod").read_bytes() == b""
+    os.unlink(mp / "Season 01" / "made by mknod")
     expect(errno.ENOTEMPTY, os.rmdir, mp / "Season 01")
     expect(errno.EEXIST, os.mkdir, mp / "Season 01")
     expect(errno.EEXIST, os.open, mp / "copy.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL)

@@ -154,10 +154,14 @@ class DriveFS:
             entry = self.tree.entry(rel)
             if entry.is_dir:
                 raise os_error(errno.EISDIR, path)
-            handle = Handle(rel)
+            handle = Handle(rel, append=bool(flags & os.O_APPEND))
             if flags & _WRITE_FLAGS:
                 self.guard.writable(path)
                 self.guard.reachable(path)
+                if not flags & os.O_TRUNC and self.spool.node(rel) is None:
+                    entry = self._as_on_server(rel)
+                    if entry.is_dir:
+                        raise os_error(errno.EISDIR, path)
                 handle.node = self.spool.open(rel, new=bool(flags & os.O_TRUNC),
                                               remote_size=entry.size or 0, remote_mtime=entry.mtime)
                 if flags & os.O_TRUNC:
@@ -235,6 +239,18 @@ class DriveFS:
                 return entry
         return None
 
+    def _as_on_server(self, rel: str) -> Entry:
+        """The server's entry of ``rel`` now (MLST, or SIZE and MDTM, or a listing),
+        kept in the cache: an open for writing that keeps the file's bytes (no O_TRUNC)
+        starts from the file as it is on the server, not as a listing up to
+        ``metadata_ttl`` old had it. Its edits were laid over the cached size: a line
+        another client had appended meanwhile was cut off by the upload at close (a
+        ``>>``, ``dd conv=notrunc``, a database file). One round trip per such open, which
+        copies and saves do not make (they create, or truncate). Raises NotFound."""
+        entry = self.source.stat(rel)
+        self.listings.put(entry)
+        return entry
+
     def _there_now(self, rel: str) -> Entry | None:
         """The server's entry of ``rel`` (which the listing cache says does not exist),
         asked of the server itself (MLST; SIZE and MDTM, or a listing of the folder where
@@ -255,14 +271,16 @@ class DriveFS:
         return entry
 
     def write(self, fh: int, offset: int, data: bytes | memoryview) -> int:
-        """Write ``data`` at byte ``offset`` of open file ``fh``; returns the bytes
+        """Write ``data`` at byte ``offset`` of open file ``fh`` (at the file's end for a
+        handle opened with O_APPEND, whatever the kernel's idea of the size: another
+        client may have made the file longer since the kernel asked); returns the bytes
         written. ``data`` is read during the call only (the FUSE adapter passes a view
         of the kernel request's buffer)."""
         handle = self.handles.get(fh)
         if handle.node is None:
             raise os_error(errno.EBADF)
         with self.guard.errors(handle.path, write=True):
-            n = handle.node.write(self.source, offset, data)
+            n = handle.node.write(self.source, offset, data, append=handle.append)
             handle.change = handle.node.changes
             return n
 
@@ -283,6 +301,8 @@ class DriveFS:
                 except SpoolFileGone:
                     pass  # uploaded and dropped meanwhile: truncate the server's copy
             entry = self.tree.entry(rel)
+            if length and not entry.is_dir:
+                entry = self._as_on_server(rel)  # the bytes kept are the server's
             if entry.is_dir:
                 raise os_error(errno.EISDIR, path)
             node = self.spool.open(rel, new=length == 0, remote_size=entry.size or 0, remote_mtime=entry.mtime)

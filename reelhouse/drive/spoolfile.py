@@ -185,11 +185,13 @@ class SpoolFile:
             self.settle()
             return os.pread(self.fd, size, offset)
 
-    def write(self, source: Source, offset: int, data: bytes | memoryview) -> int:
+    def write(self, source: Source, offset: int, data: bytes | memoryview, append: bool = False) -> int:
         """Write ``data`` (read only during the call: it may be the kernel's buffer) at
-        ``offset``; returns the bytes written."""
+        ``offset``, or at the file's end with ``append``; returns the bytes written."""
         with self.lock:
             self._open_fd()
+            if append:
+                offset = self.size
             streamer = self.streamer
             if streamer is not None and offset == self.sequential:
                 n = self._append(streamer, offset, data)

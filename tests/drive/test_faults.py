@@ -226,6 +226,8 @@ def test_server_killed_mid_streamed_upload_keeps_every_byte(tmp_path: Path, ftp_
         for _ in range(12):  # past the 8 MiB after which the upload runs during the writes
             f.write(block)
         assert (m.path / "season.mkv").read_bytes() == block * 12  # a reader sees the written bytes
+        part = ftp_root / "season.mkv.part"
+        assert until(lambda: part.exists() and part.stat().st_size > 0)  # the upload runs
         server.kill()
         for _ in range(6):  # the writes go on into the spool
             f.write(block)
@@ -238,6 +240,9 @@ def test_server_killed_mid_streamed_upload_keeps_every_byte(tmp_path: Path, ftp_
         assert [(p["path"], p["size"]) for p in st["pending_uploads"]] == [("season.mkv", len(payload))]
         assert (m.path / "season.mkv").read_bytes() == payload  # read back from the spool
         assert m.stop() != 0
+        # the dead server kept the head of the upload: the next mount's retry through the
+        # same name starts again at byte 0 (STOR), never after it (APPE)
+        assert 0 < part.stat().st_size < len(payload)
         server.revive()
         again = mount(*login(server.port), mp=m.path)
         deadline = time.monotonic() + 20

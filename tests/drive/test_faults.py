@@ -466,3 +466,35 @@ def test_a_dropped_upload_takes_its_part_off_the_server(tmp_path: Path, ftp_root
         assert m.stop() == 0
     finally:
         server.stop()
+
+
+@pytest.mark.ftpd
+def test_pureftpd_sessions_killed_mid_upload_send_it_again_from_byte_0(tmp_path: Path, mount: Mounter) -> None:
+    """A real daemon's sessions (pure-ftpd: one process per connection) killed while a
+    big file streams to its ``.part``: the head the dead session wrote stays on the
+    server, the retry at close sends the ``.part`` again from byte 0 (not after that
+    head: the PUT of the web API once appended to such a leftover) and renames it; the
+    file arrives whole, no ``.part`` left."""
+    from helpers import PURE_PASSWORD, PURE_USER, daemon_of, pure_ftpd
+
+    block = os.urandom(1024 * 1024 + 5)
+    with pure_ftpd(tmp_path) as (port, home):
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD,
+                  *fast_retries(tmp_path, attempts=3, delay=0.2))
+        f = (m.path / "season.mkv").open("wb", buffering=0)
+        for _ in range(12):  # past the 8 MiB after which the upload runs during the writes
+            f.write(block)
+        part = home / "season.mkv.part"
+        assert until(lambda: part.exists() and part.stat().st_size > 0)
+        parent = daemon_of(port)
+        for proc in Path("/proc").iterdir():  # every session, the mount's upload among them
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                if proc.name.isdigit() and int((proc / "stat").read_text().rpartition(")")[2].split()[1]) == parent:
+                    os.kill(int(proc.name), 9)
+        assert until(lambda: 0 < part.stat().st_size)
+        for _ in range(4):
+            f.write(block)
+        f.close()  # the upload failed during the writes: sent again whole, through the same .part
+        assert (home / "season.mkv").read_bytes() == block * 16
+        assert sorted(p.name for p in home.iterdir()) == ["season.mkv"]
+        assert m.stop() == 0

@@ -218,7 +218,8 @@ class DriveFS:
             node = self.spool.open(rel, new=new, remote_size=0 if existing is None else existing.size or 0,
                                    remote_mtime=None if existing is None else existing.mtime)
             self.listings.put(node.entry())
-            return self._add(Handle(rel, node=node, change=node.changes if new else 0))
+            return self._add(Handle(rel, node=node, change=node.changes if new else 0,
+                                    append=bool(flags & os.O_APPEND)))
 
     def _made_elsewhere(self, rel: str) -> Entry | None:
         """The server's entry of ``rel`` (which the listing cache says does not exist)

@@ -396,8 +396,8 @@ class Spool:
         the spool file's (bytes), given when it is already dropped. True when ``node``
         has no ``.part`` on the server any more (it forgets it then)."""
         part = node.part
-        if part is None:
-            return True
+        if part is None or node.error is None:
+            return True  # no try, or the last one renamed its .part away
         try:
             got = remote_size(self.source, part)
             if got is not None and got <= (node.size_now() if size is None else size):

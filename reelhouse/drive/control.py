@@ -104,6 +104,9 @@ class SpoolActions:
             spool.forget(path)
         self.fs.listings.remove(path)
         self.fs.listings.invalidate(path.rpartition("/")[0])  # the server's copy, if any, shows
+        self.fs.forget_kernel(path)  # at once, not after the kernel's attribute TTL
+        # what a failed try left on the server, without holding the answer for it
+        threading.Thread(target=spool.remove_part, args=(node, size), name="drive-discard", daemon=True).start()
         log.warning("dropped from the spool as asked: %r (%d bytes, %s); the server's file is as it was",
                     path, size, state)
         return f"discarded {path} ({size} bytes, {state}) from the spool {spool.folder}"
@@ -118,6 +121,7 @@ class SpoolActions:
         if entry is not None:
             self.fs.listings.put(entry)
             self.fs.health.ok()
+            self.fs.forget_kernel(path)  # the server's time now
         self.fs.spool.release_clean(node)
         return f"{path} ({was}) uploaded"
 

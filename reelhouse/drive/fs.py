@@ -75,6 +75,11 @@ class DriveFS:
         self.handles = Handles()
         self.names = Namespace(self.tree, self.guard, self.handles, self._upload)
         spool.taken = self._taken
+        #: ``forget_kernel(rel)``: make the kernel drop what it keeps of ``rel`` (its
+        #: attributes, its cached pages), for a change it was not told of (``drive spool
+        #: discard`` brings the server's file back). Set by the FUSE adapter while
+        #: mounted; does nothing otherwise. Never call it from a request handler.
+        self.forget_kernel: Callable[[str], None] = lambda rel: None
 
     def _taken(self, rel: str) -> bool:
         """Is ``rel`` on the server (its folder's listing: cached, else asked now)? An
@@ -149,10 +154,14 @@ class DriveFS:
             entry = self.tree.entry(rel)
             if entry.is_dir:
                 raise os_error(errno.EISDIR, path)
-            handle = Handle(rel)
+            handle = Handle(rel, append=bool(flags & os.O_APPEND))
             if flags & _WRITE_FLAGS:
                 self.guard.writable(path)
                 self.guard.reachable(path)
+                if not flags & os.O_TRUNC and self.spool.node(rel) is None:
+                    entry = self._as_on_server(rel)
+                    if entry.is_dir:
+                        raise os_error(errno.EISDIR, path)
                 handle.node = self.spool.open(rel, new=bool(flags & os.O_TRUNC),
                                               remote_size=entry.size or 0, remote_mtime=entry.mtime)
                 if flags & os.O_TRUNC:
@@ -193,6 +202,8 @@ class DriveFS:
                 self.guard.new_name(rel, path)
                 if flags & os.O_EXCL:
                     existing = self._made_elsewhere(rel)
+                elif not flags & os.O_TRUNC:
+                    existing = self._there_now(rel)
             if existing is not None:
                 if flags & os.O_EXCL:
                     raise os_error(errno.EEXIST, path)
@@ -207,7 +218,8 @@ class DriveFS:
             node = self.spool.open(rel, new=new, remote_size=0 if existing is None else existing.size or 0,
                                    remote_mtime=None if existing is None else existing.mtime)
             self.listings.put(node.entry())
-            return self._add(Handle(rel, node=node, change=node.changes if new else 0))
+            return self._add(Handle(rel, node=node, change=node.changes if new else 0,
+                                    append=bool(flags & os.O_APPEND)))
 
     def _made_elsewhere(self, rel: str) -> Entry | None:
         """The server's entry of ``rel`` (which the listing cache says does not exist)
@@ -228,15 +240,48 @@ class DriveFS:
                 return entry
         return None
 
+    def _as_on_server(self, rel: str) -> Entry:
+        """The server's entry of ``rel`` now (MLST, or SIZE and MDTM, or a listing),
+        kept in the cache: an open for writing that keeps the file's bytes (no O_TRUNC)
+        starts from the file as it is on the server, not as a listing up to
+        ``metadata_ttl`` old had it. Its edits were laid over the cached size: a line
+        another client had appended meanwhile was cut off by the upload at close (a
+        ``>>``, ``dd conv=notrunc``, a database file). One round trip per such open, which
+        copies and saves do not make (they create, or truncate). Raises NotFound."""
+        entry = self.source.stat(rel)
+        self.listings.put(entry)
+        return entry
+
+    def _there_now(self, rel: str) -> Entry | None:
+        """The server's entry of ``rel`` (which the listing cache says does not exist),
+        asked of the server itself (MLST; SIZE and MDTM, or a listing of the folder where
+        it has no MLST), for a create that neither truncates nor is exclusive (``touch``,
+        a shell's ``>>``, Python's ``open(name, "a")``): such a create of a name another
+        client made within the listing TTL opens that client's file (its bytes kept;
+        appended to), where trusting the cache uploaded an empty file over it at close.
+        One round trip per such create, which programs make one file at a time (``cp``,
+        editors and ``git`` create with O_EXCL or O_TRUNC). None when the server has no
+        such name. FTP has no exclusive create: a name made between this check and the
+        upload at close is still replaced."""
+        try:
+            entry = self.source.stat(rel)
+        except NotFound:
+            return None
+        self.listings.invalidate(rel.rpartition("/")[0])  # its listing missed it
+        self.listings.put(entry)
+        return entry
+
     def write(self, fh: int, offset: int, data: bytes | memoryview) -> int:
-        """Write ``data`` at byte ``offset`` of open file ``fh``; returns the bytes
+        """Write ``data`` at byte ``offset`` of open file ``fh`` (at the file's end for a
+        handle opened with O_APPEND, whatever the kernel's idea of the size: another
+        client may have made the file longer since the kernel asked); returns the bytes
         written. ``data`` is read during the call only (the FUSE adapter passes a view
         of the kernel request's buffer)."""
         handle = self.handles.get(fh)
         if handle.node is None:
             raise os_error(errno.EBADF)
         with self.guard.errors(handle.path, write=True):
-            n = handle.node.write(self.source, offset, data)
+            n = handle.node.write(self.source, offset, data, append=handle.append)
             handle.change = handle.node.changes
             return n
 
@@ -257,6 +302,8 @@ class DriveFS:
                 except SpoolFileGone:
                     pass  # uploaded and dropped meanwhile: truncate the server's copy
             entry = self.tree.entry(rel)
+            if length and not entry.is_dir:
+                entry = self._as_on_server(rel)  # the bytes kept are the server's
             if entry.is_dir:
                 raise os_error(errno.EISDIR, path)
             node = self.spool.open(rel, new=length == 0, remote_size=entry.size or 0, remote_mtime=entry.mtime)

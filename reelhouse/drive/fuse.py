@@ -86,6 +86,10 @@ def _stat(attr: Attr, uid: int, gid: int) -> dict[str, Any]:
 
 
 
+def _nothing(rel: str) -> None:
+    pass
+
+
 class _OpenFolders:
     """The entries of each open folder handle, as sent to the kernel: a listing read in
     several requests is cut from one snapshot. Thread-safe."""
@@ -185,7 +189,58 @@ class _ExitWatch:
             self._thread.join()
 
 
-def _operations(fs: DriveFS, watch: _ExitWatch) -> Any:
+class _KernelCache:
+    """Drops what the kernel keeps of a path (its attributes for up to :data:`KERNEL_TTL`
+    and its cached pages) when the drive changes that path behind the kernel's back
+    (:attr:`DriveFS.forget_kernel <reelhouse.drive.fs.DriveFS.forget_kernel>`: ``drive
+    spool discard|retry``), with libfuse 3's ``fuse_invalidate_path`` (since 3.1;
+    lib/fuse.c: a ``FUSE_NOTIFY_INVAL_INODE`` of the path's inode, whole file). mfusepy
+    does not wrap it; the ``struct fuse *`` it needs is ``fuse_get_context()->fuse``,
+    taken in the ``init`` request (:meth:`start`) and dropped in ``destroy``
+    (:meth:`stop`), before libfuse frees it. Does nothing on libfuse 2 (macFUSE,
+    WinFsp), which lacks the call, and for a path the kernel does not hold.
+
+    Called from the drive's own threads, never from a request handler: the kernel may
+    wait there for the pages of a read being served."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fuse: int | None = None
+        self._call: Any = None
+        self._encode: Callable[[str], bytes] = lambda p: p.encode("utf-8", "surrogateescape")
+
+    def start(self, encode: Callable[[str], bytes]) -> None:
+        """Take the current request's ``struct fuse *`` (call in ``init``)."""
+        import ctypes
+
+        import mfusepy
+
+        lib = mfusepy._libfuse
+        call = getattr(lib, "fuse_invalidate_path", None) if fuse_major_version() == 3 else None
+        if call is None:
+            return
+        call.argtypes, call.restype = [ctypes.c_void_p, ctypes.c_char_p], ctypes.c_int
+        with self._lock:
+            self._fuse, self._call, self._encode = lib.fuse_get_context().contents.fuse, call, encode
+
+    def stop(self) -> None:
+        """Forget the ``struct fuse *`` (call in ``destroy``); waits for a call under way."""
+        with self._lock:
+            self._fuse = None
+
+    def forget(self, rel: str) -> None:
+        """Drop the kernel's attributes and pages of ``rel`` (source-relative path)."""
+        import ctypes
+
+        with self._lock:
+            if self._fuse is None:
+                return
+            got = self._call(ctypes.c_void_p(self._fuse), self._encode("/" + rel))
+        if got not in (0, -errno.ENOENT):  # ENOENT: the kernel holds no such path
+            log.info("could not drop the kernel's cache of %r: %s", rel, os.strerror(-got))
+
+
+def _operations(fs: DriveFS, watch: _ExitWatch, kernel: _KernelCache) -> Any:
     import mfusepy
 
     ttl = kernel_ttl(fs)
@@ -208,6 +263,8 @@ def _operations(fs: DriveFS, watch: _ExitWatch) -> Any:
 
         def init_with_config(self, conn: Any, config: Any) -> None:
             watch.start()
+            kernel.start(lambda p: p.encode("utf-8", "surrogateescape"))
+            fs.forget_kernel = kernel.forget
             if config is not None:
                 config.entry_timeout = ttl
                 config.attr_timeout = ttl
@@ -222,6 +279,8 @@ def _operations(fs: DriveFS, watch: _ExitWatch) -> Any:
                 conn.max_write = MAX_REQUEST  # also sets the kernel's largest request (max_pages)
 
         def destroy(self, path: str) -> None:
+            fs.forget_kernel = _nothing
+            kernel.stop()
             watch.stop()
 
         def getattr(self, path: str, fh: int | None = None) -> dict[str, Any]:
@@ -305,6 +364,12 @@ def _operations(fs: DriveFS, watch: _ExitWatch) -> Any:
             fs.getattr(target.rpartition("/")[0] or "/")
             raise OSError(errno.EPERM, os.strerror(errno.EPERM))
 
+        def mknod(self, path: str, mode: int, dev: int) -> int:
+            # a regular file is made through create (lib/fuse.c, fuse_lib_mknod); a FIFO,
+            # socket or device node FTP cannot hold: EPERM, what mknod(2) gives "if the
+            # file system does not support the type of node requested" (was ENOSYS)
+            return self.link(path, "")
+
         def utimens(self, path: str, times: tuple[int, int] | None = None) -> int:
             """``times``: (atime, mtime) in ns as mfusepy adds up each timespec; libfuse
             3 passes ``utimensat``'s UTIME_NOW (``touch``) and UTIME_OMIT (``touch -a``)
@@ -362,7 +427,7 @@ def run_fuse(fs: DriveFS, mount_point: str, label: str, read_only: bool) -> None
     if sys.platform == "darwin":
         options["volname"] = label
     try:
-        fuse_class()(_operations(fs, _ExitWatch(fs.interrupt)), mount_point, **options)
+        fuse_class()(_operations(fs, _ExitWatch(fs.interrupt), _KernelCache()), mount_point, **options)
     except RuntimeError as exc:
         # fuse_main's result (libfuse helper.c): 8 is "the loop ended with an error",
         # which is also how a signal (SIGINT/SIGTERM, our unmount) ends it

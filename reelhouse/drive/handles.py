@@ -30,6 +30,8 @@ class Handle:
     #: the number of the last change made through this handle (:attr:`SpoolFile.changes`;
     #: 0: none): its close uploads when that change is unsent (:meth:`SpoolFile.unsent_since`)
     change: int = 0
+    #: opened with O_APPEND: every write lands at the file's end as the drive knows it
+    append: bool = False
 
 
 class Handles:

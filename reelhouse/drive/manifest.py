@@ -18,7 +18,17 @@ from typing import NamedTuple
 from reelhouse.drive.spool_claim import claim_folder, release_folder
 from reelhouse.drive.spoolfile import SpoolFile
 
-__all__ = ["Kept", "adopt", "kept", "kept_uploads", "save"]
+__all__ = ["INTERRUPTED", "Kept", "adopt", "kept", "kept_uploads", "save", "tidy"]
+
+#: The reply kept for a file the mount was still writing when its process ended
+#: without an unmount (killed, a crash, the machine off): no upload of it had begun
+#: since its last change, so its writer never saw it stored and it may be short of
+#: what was meant. The next mount keeps it as refused (shown, listed, not sent by
+#: itself) instead of uploading a torn file over the server's: the user sends it
+#: (``drive spool retry``) or drops it (``discard``, ``rm``).
+INTERRUPTED = ("the mount ended while the file was being written (its writer got an error); kept as it was "
+               "then, maybe short of what was meant: `reelhouse drive spool retry` sends it as it is, "
+               "`discard` drops it")
 
 
 class Kept(NamedTuple):
@@ -35,9 +45,20 @@ class Kept(NamedTuple):
 def save(node: SpoolFile) -> None:
     """Write the manifest of ``node`` (raises OSError)."""
     saved: dict[str, str | None] = {"path": node.path, "part": node.part}
-    if node.refused is not None:
-        saved["refused"] = node.refused
+    refused = node.refused if node.refused is not None else INTERRUPTED if node.unsettled else None
+    if refused is not None:
+        saved["refused"] = refused
     node.manifest.write_text(json.dumps(saved))
+
+
+def tidy(folder: Path) -> None:
+    """Remove the spool files of ``folder`` that have no manifest (call while no file of
+    the folder is open): copies of files never changed since they were opened, which a
+    mount that ended without an unmount (killed) left, up to the size of every file it
+    had open for writing."""
+    for data in folder.glob("*.data"):
+        if not data.with_suffix(".json").exists():
+            data.unlink(missing_ok=True)
 
 
 def kept(folder: Path, tidy: bool = False) -> list[Kept]:
@@ -86,6 +107,7 @@ def adopt(base: Path, folder: Path) -> None:
                 if manifest.exists():
                     os.replace(data, folder / data.name)
                     os.replace(manifest, folder / manifest.name)
+            tidy(other)
         finally:
             release_folder(claim)
         if other != base:

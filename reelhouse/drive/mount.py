@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reelhouse.drive import control
+from reelhouse.drive import control, manifest
 from reelhouse.drive.cache import BlockCache, ListingCache
 from reelhouse.drive.fs import DriveFS
 from reelhouse.drive.settings import DriveSettings
@@ -289,6 +289,11 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
         if left:
             log.warning("%d upload(s) from an earlier mount still pending: %s", len(left), ", ".join(left))
         for path, reply in spool.refused().items():
+            if reply == manifest.INTERRUPTED:
+                log.warning("kept in the spool, not sent: %r was being written when an earlier mount "
+                            "ended without an unmount (`reelhouse drive spool retry` sends it as it is, "
+                            "`discard` or rm on the mount drops it)", path)
+                continue
             log.warning("kept in the spool, refused by the server at an earlier mount (not sent again "
                         "until written or moved, or `reelhouse drive spool retry`; rm on the mount or "
                         "`reelhouse drive spool discard` drops it): %r: %s", path, reply)

@@ -81,7 +81,9 @@ class Namespace:
                     self.spool.kept(node)
                 raise
             if node is not None:
+                size = node.size_now()
                 self.spool.deleted(node)
+                self.spool.remove_part(node, size)  # a failed try's, never to be renamed now
             self.listings.remove(rel)
 
     def _drop_refused(self, rel: str, path: str) -> bool:

@@ -45,8 +45,8 @@ from reelhouse.drive.spool_claim import release_folder as _release
 from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import Streamer
-from reelhouse.drive.uploader import NameRewritten, Uploader
-from reelhouse.errors import ReelhouseError
+from reelhouse.drive.uploader import NameRewritten, Uploader, remote_size
+from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.sources.base import Entry, Source
 
 __all__ = ["NameRewritten", "Spool", "SpoolFile", "kept_uploads"]
@@ -76,6 +76,7 @@ class Spool:
         self.lock = threading.RLock()
         self.base = folder
         self.folder, self._claim = _claim(folder)
+        manifest.tidy(self.folder)  # before any file of ours is open
         #: ``taken(path)``: is ``path`` a file or folder of the user's (on the server or
         #: being written)? The drive sets it (its listings); an upload's ``.part`` is
         #: never such a name. Not set: only the files being written here are avoided.
@@ -96,7 +97,8 @@ class Spool:
             node = self.nodes.get(path)
             if node is None:
                 node = SpoolFile(self.folder, path, loaded=new, remote_size=remote_size, mtime=remote_mtime,
-                                 start_stream=self._streamer if self.stream else None)
+                                 start_stream=self._streamer if self.stream else None,
+                                 on_unsettled=self._unsettled)
                 self.nodes[path] = node
                 claimed = self._claim_name(path)
             node.handles += 1
@@ -147,8 +149,19 @@ class Spool:
                 except OSError as exc:  # its spool disk failed: what is written stays
                     log.warning("spool file of %r: %s", n.path, exc)
 
+    def _unsettled(self, node: SpoolFile) -> None:
+        """``node`` was changed, for the first time since it was opened or an upload of
+        it began: its manifest says so (a mount that ends without an unmount leaves it
+        as :data:`~reelhouse.drive.manifest.INTERRUPTED`, not as an upload to send)."""
+        try:
+            self._write_manifest(node)
+        except OSError as exc:  # the write itself says it if the disk is gone
+            log.warning("spool file of %r: %s", node.path, exc)
+
     def _streamer(self, node: SpoolFile, start: int) -> Streamer:
-        return Streamer(self.source, self._part_of(node), node.local, node.fd, start, self.thread_init,
+        part = self._part_of(node)
+        self._unsettled(node)  # with its .part: a later mount removes what it sent
+        return Streamer(self.source, part, node.local, node.fd, start, self.thread_init,
                         on_sent=node.add_sent)
 
     def _part_of(self, node: SpoolFile) -> str:
@@ -325,6 +338,7 @@ class Spool:
             if not node.dirty or node.unlinked or node.deleting:
                 return None
             node.settle()  # complete on disk before anything can fail
+            node.unsettled = False  # its writer closed or synced it: sent by a later mount
             self._write_manifest(node)
             try:
                 return self.uploader.send(node, node.size)
@@ -342,7 +356,8 @@ class Spool:
             with self.lock:
                 if kept.path in self.nodes:
                     continue
-                node = SpoolFile(self.folder, kept.path, loaded=True, ident=kept.ident)
+                node = SpoolFile(self.folder, kept.path, loaded=True, ident=kept.ident,
+                                 on_unsettled=self._unsettled)
                 node.part = kept.part  # its own, from the last try
                 node.dirty = True
                 node.refused = kept.refused
@@ -351,6 +366,8 @@ class Spool:
                     node.discard()  # refused and empty: nothing written to keep
                     continue
                 self.nodes[kept.path] = node
+            if node.refused == manifest.INTERRUPTED:
+                self._drop_part(node)
             if node.refused is not None:
                 continue
             try:
@@ -360,6 +377,38 @@ class Spool:
                 continue
             self.release_clean(node)
         return left
+
+    def _drop_part(self, node: SpoolFile) -> None:
+        """Delete the ``.part`` an upload during the writes of ``node`` left on the server
+        when its mount ended (killed) mid-file (:meth:`remove_part`), at the next mount."""
+        if self.remove_part(node):
+            try:
+                self._write_manifest(node)
+            except OSError as exc:
+                log.warning("spool file of %r: %s", node.path, exc)
+
+    def remove_part(self, node: SpoolFile, size: int | None = None) -> bool:
+        """Delete from the server the ``.part`` an earlier try of ``node``'s upload left
+        there (the server killed or full mid-upload), now that the file will not be sent
+        through it (deleted, discarded, or left by a mount that was killed): at most the
+        spool file's size (a larger file of that name is not ours and stays). A server
+        away or refusing keeps it (a later upload through it starts at byte 0). ``size``:
+        the spool file's (bytes), given when it is already dropped. True when ``node``
+        has no ``.part`` on the server any more (it forgets it then)."""
+        part = node.part
+        if part is None or node.error is None:
+            return True  # no try, or the last one renamed its .part away
+        try:
+            got = remote_size(self.source, part)
+            if got is not None and got <= (node.size_now() if size is None else size):
+                self.source.delete(part)
+                log.warning("removed %r, a partial upload of %r, from the server", part, node.path)
+        except NotFound:
+            pass  # none there
+        except ReelhouseError:
+            return False
+        node.part = None
+        return True
 
     def release_clean(self, node: SpoolFile) -> None:
         """Drop a spool file with no handles once it is uploaded."""

@@ -46,7 +46,11 @@ class SpoolFile:
 
     def __init__(self, folder: Path, path: str, *, loaded: bool, remote_size: int = 0,
                  mtime: float | None = None, ident: str | None = None,
-                 start_stream: Callable[[SpoolFile, int], Streamer] | None = None) -> None:
+                 start_stream: Callable[[SpoolFile, int], Streamer] | None = None,
+                 on_unsettled: Callable[[SpoolFile], None] | None = None) -> None:
+        """``on_unsettled(file)`` runs (under :attr:`lock`) at the first change after
+        the file was opened or after an upload of it began (:attr:`unsettled`): the
+        spool writes its manifest then."""
         self.ident = ident or uuid.uuid4().hex
         self.local = folder / f"{self.ident}.data"
         self.manifest = folder / f"{self.ident}.json"
@@ -81,6 +85,10 @@ class SpoolFile:
         #: the ``.part`` an upload running now sends to (set by the spool's upload)
         self.sending: str | None = None
         self._start_stream = start_stream
+        self._on_unsettled = on_unsettled
+        #: changed since it was opened or since an upload of it last began: if the mount
+        #: ended now, its writer would not have seen it stored (manifest.INTERRUPTED)
+        self.unsettled = False
         #: the upload running now: "uploading" (also during the writes, streamed), or
         #: "retrying" (an earlier try failed); None when none runs. ``sent``: its bytes
         #: handed to the server so far, of ``upload_size`` (of the streamer's end while
@@ -100,6 +108,10 @@ class SpoolFile:
         self.dirty = True
         self.mtime = time.time()
         self.set_mtime = None
+        if not self.unsettled:
+            self.unsettled = True
+            if self._on_unsettled is not None:
+                self._on_unsettled(self)
         return self.changes
 
     def stop_stream(self) -> None:
@@ -173,11 +185,13 @@ class SpoolFile:
             self.settle()
             return os.pread(self.fd, size, offset)
 
-    def write(self, source: Source, offset: int, data: bytes | memoryview) -> int:
+    def write(self, source: Source, offset: int, data: bytes | memoryview, append: bool = False) -> int:
         """Write ``data`` (read only during the call: it may be the kernel's buffer) at
-        ``offset``; returns the bytes written."""
+        ``offset``, or at the file's end with ``append``; returns the bytes written."""
         with self.lock:
             self._open_fd()
+            if append:
+                offset = self.size
             streamer = self.streamer
             if streamer is not None and offset == self.sequential:
                 n = self._append(streamer, offset, data)

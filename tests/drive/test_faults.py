@@ -4,6 +4,7 @@ stays away), down at mount time (mounted anyway, "down", ENOTCONN until it is ba
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from drive.support import Mounter, fresh_status, mounted, run_cli, status, status_until, wait_no_connections
+from drive.support import Mounter, fresh_status, mounted, run_cli, status, status_until, until, wait_no_connections
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
@@ -225,6 +226,8 @@ def test_server_killed_mid_streamed_upload_keeps_every_byte(tmp_path: Path, ftp_
         for _ in range(12):  # past the 8 MiB after which the upload runs during the writes
             f.write(block)
         assert (m.path / "season.mkv").read_bytes() == block * 12  # a reader sees the written bytes
+        part = ftp_root / "season.mkv.part"
+        assert until(lambda: part.exists() and part.stat().st_size > 0)  # the upload runs
         server.kill()
         for _ in range(6):  # the writes go on into the spool
             f.write(block)
@@ -237,6 +240,9 @@ def test_server_killed_mid_streamed_upload_keeps_every_byte(tmp_path: Path, ftp_
         assert [(p["path"], p["size"]) for p in st["pending_uploads"]] == [("season.mkv", len(payload))]
         assert (m.path / "season.mkv").read_bytes() == payload  # read back from the spool
         assert m.stop() != 0
+        # the dead server kept the head of the upload: the next mount's retry through the
+        # same name starts again at byte 0 (STOR), never after it (APPE)
+        assert 0 < part.stat().st_size < len(payload)
         server.revive()
         again = mount(*login(server.port), mp=m.path)
         deadline = time.monotonic() + 20
@@ -375,3 +381,120 @@ def test_unmount_keeps_uploads_to_a_server_that_stopped_answering(tmp_path: Path
         assert again.stop() == 0
     finally:
         server.stop()
+
+
+def test_a_mount_killed_mid_copy_keeps_the_file_and_leaves_no_part(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                                   mount: Mounter) -> None:
+    """The mount process killed (SIGKILL) while a big file is copied in (its ``.part``
+    streaming) and a small one is written: the next mount removes the partial
+    ``.part`` from the server and the copies no file had in its spool, keeps both files
+    as they were written (refused: shown, listed, not sent over the server's by
+    itself), and sends one when asked (``drive spool retry``). The spool kept a
+    manifest-less copy of each for good, and the server the ``.part``."""
+    (ftp_root / "notes.txt").write_text("the server's notes")
+    (ftp_root / "read.txt").write_text("only read")
+    m = mount(*login(ftp_server.port))
+    block = os.urandom(1024 * 1024)
+    big = (m.path / "season.mkv").open("wb", buffering=0)
+    for _ in range(12):  # past the 8 MiB after which the upload runs during the writes
+        big.write(block)
+    assert until(lambda: (ftp_root / "season.mkv.part").exists()
+                 and (ftp_root / "season.mkv.part").stat().st_size > 0)
+    small = (m.path / "notes.txt").open("r+b", buffering=0)
+    small.write(b"my")
+    untouched = (m.path / "read.txt").open("r+b", buffering=0)
+    assert untouched.read() == b"only read"  # its spool copy holds the server's bytes
+    m.proc.kill()
+    m.proc.wait()
+    for f in (big, small, untouched):
+        with contextlib.suppress(OSError):
+            f.close()
+    subprocess.run(["fusermount3", "-u", "-z", str(m.path)], check=False)
+    spool = Path(m.env["REELHOUSE_DATA_DIR"]) / "drive-spool"
+    assert len(list(spool.rglob("*.data"))) == 3
+
+    again = mount(*login(ftp_server.port), mp=m.path)
+    assert until(lambda: not (ftp_root / "season.mkv.part").exists())
+    assert sorted(p.name for p in ftp_root.iterdir()) == ["notes.txt", "read.txt"]
+    assert (ftp_root / "notes.txt").read_text() == "the server's notes"
+    [st] = status_until(again.env, lambda sts: bool(sts) and len(sts[0]["pending_uploads"]) == 2)
+    assert sorted((p["path"], p["state"], p["size"]) for p in st["pending_uploads"]) == [
+        ("notes.txt", "refused", len("the server's notes")), ("season.mkv", "refused", 12 * len(block))]
+    assert "the mount ended while the file was being written" in st["pending_uploads"][0]["error"]
+    assert (again.path / "season.mkv").read_bytes() == block * 12
+    assert (again.path / "notes.txt").read_text() == "mye server's notes"
+    assert len(list(spool.rglob("*.data"))) == 2  # read.txt's copy is gone
+    done = run_cli(again.env, "drive", "spool", "retry", "season.mkv")
+    assert done.returncode == 0 and "uploaded" in done.stdout, done
+    assert (ftp_root / "season.mkv").read_bytes() == block * 12
+    done = run_cli(again.env, "drive", "spool", "discard", "notes.txt")
+    assert done.returncode == 0, done
+    assert (again.path / "notes.txt").read_text() == "the server's notes"
+    assert again.stop() == 0
+    assert list(spool.rglob("*.data")) == []
+
+
+def test_a_dropped_upload_takes_its_part_off_the_server(tmp_path: Path, ftp_root: Path, mount: Mounter) -> None:
+    """A server that stores the head of an upload's ``.part`` and then answers 552 (over
+    its quota): the file stays in the spool (ENOSPC at close) and the ``.part`` on the
+    server; ``rm`` of the file on the mount, and ``drive spool discard`` of another,
+    remove that ``.part`` too (it stayed on the server for good). A file of the same
+    name larger than the spool copy is not the upload's and stays."""
+    from pyftpdlib.handlers import FTPHandler
+
+    def over_quota(self: FTPHandler, file: str, mode: str = "w") -> None:
+        if file.endswith(".part"):
+            Path(file).write_bytes(b"the head")
+        self.respond("552 Requested file action aborted. Exceeded storage allocation.")
+
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_STOR": over_quota}).start()
+    try:
+        m = mount(*login(server.port), *fast_retries(tmp_path, attempts=1))
+        for name in ("film.mkv", "other.mkv", "tiny.txt"):
+            with pytest.raises(OSError) as info, (m.path / name).open("wb") as f:
+                f.write(b"x" * 100_000 if name != "tiny.txt" else b"x")
+            assert info.value.errno == errno.ENOSPC
+        assert sorted(p.name for p in ftp_root.iterdir()) == ["film.mkv.part", "other.mkv.part", "tiny.txt.part"]
+        os.unlink(m.path / "film.mkv")
+        assert sorted(p.name for p in ftp_root.iterdir()) == ["other.mkv.part", "tiny.txt.part"]
+        status_until(m.env, lambda sts: bool(sts) and len(sts[0]["pending_uploads"]) == 2)
+        done = run_cli(m.env, "drive", "spool", "discard", "other.mkv")
+        assert done.returncode == 0, done
+        assert until(lambda: sorted(p.name for p in ftp_root.iterdir()) == ["tiny.txt.part"])
+        os.unlink(m.path / "tiny.txt")  # its .part (8 bytes) is larger than the file (1): not ours
+        assert sorted(p.name for p in ftp_root.iterdir()) == ["tiny.txt.part"]
+        assert m.stop() == 0
+    finally:
+        server.stop()
+
+
+@pytest.mark.ftpd
+def test_pureftpd_sessions_killed_mid_upload_send_it_again_from_byte_0(tmp_path: Path, mount: Mounter) -> None:
+    """A real daemon's sessions (pure-ftpd: one process per connection) killed while a
+    big file streams to its ``.part``: the head the dead session wrote stays on the
+    server, the retry at close sends the ``.part`` again from byte 0 (not after that
+    head: the PUT of the web API once appended to such a leftover) and renames it; the
+    file arrives whole, no ``.part`` left."""
+    from helpers import PURE_PASSWORD, PURE_USER, daemon_of, pure_ftpd
+
+    block = os.urandom(1024 * 1024 + 5)
+    with pure_ftpd(tmp_path) as (port, home):
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD,
+                  *fast_retries(tmp_path, attempts=3, delay=0.2))
+        f = (m.path / "season.mkv").open("wb", buffering=0)
+        for _ in range(12):  # past the 8 MiB after which the upload runs during the writes
+            f.write(block)
+        part = home / "season.mkv.part"
+        assert until(lambda: part.exists() and part.stat().st_size > 0)
+        parent = daemon_of(port)
+        for proc in Path("/proc").iterdir():  # every session, the mount's upload among them
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                if proc.name.isdigit() and int((proc / "stat").read_text().rpartition(")")[2].split()[1]) == parent:
+                    os.kill(int(proc.name), 9)
+        assert until(lambda: 0 < part.stat().st_size)
+        for _ in range(4):
+            f.write(block)
+        f.close()  # the upload failed during the writes: sent again whole, through the same .part
+        assert (home / "season.mkv").read_bytes() == block * 16
+        assert sorted(p.name for p in home.iterdir()) == ["season.mkv"]
+        assert m.stop() == 0

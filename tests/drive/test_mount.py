@@ -101,6 +101,11 @@ def test_read_write_checklist(ftp_server: EmbeddedFtpServer, ftp_root: Path, big
     expect(errno.EPERM, os.symlink, "renamed.txt", mp / "Season 01" / "link")
     expect(errno.EPERM, os.link, mp / "Season 01" / "renamed.txt", mp / "Season 01" / "hard")
     expect(errno.ENOENT, os.symlink, "renamed.txt", mp / "Nowhere" / "link")
+    expect(errno.EPERM, os.mkfifo, mp / "Season 01" / "fifo")  # mknod(2): not ENOSYS
+    expect(errno.ENOENT, os.mkfifo, mp / "Nowhere" / "fifo")
+    os.mknod(mp / "Season 01" / "made by mknod")  # a regular file: made (libfuse's create)
+    assert (ftp_root / "Season 01" / "made by mknod").read_bytes() == b""
+    os.unlink(mp / "Season 01" / "made by mknod")
     expect(errno.ENOTEMPTY, os.rmdir, mp / "Season 01")
     expect(errno.EEXIST, os.mkdir, mp / "Season 01")
     expect(errno.EEXIST, os.open, mp / "copy.bin", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
@@ -171,6 +176,58 @@ def test_git_and_an_editors_atomic_save(ftp_server: EmbeddedFtpServer, ftp_root:
     os.replace(tmp, target)
     assert target.read_text() == "v2, saved atomically" == (ftp_root / "doc.txt").read_text()
     assert not (ftp_root / ".doc.txt.swp").exists()
+
+
+#: a folder as users copy them: spaces, ``#``, ``%``, leading dashes, quotes, shell
+#: characters, unicode, dot files
+ODD_NAMES = ("a b.txt", "#hash.txt", "100%.txt", "-dash.txt", "--double", "it's.txt", "x\\y.txt",
+             "ünïcødé ✓.txt", "日本語", "[br] {c}.txt", "a;b&c|d.txt", "$HOME.txt", "*star?.txt", ".hidden")
+
+
+def test_rsync_cp_and_editors_save_patterns(ftp_server: EmbeddedFtpServer, ftp_root: Path, mount: Mounter,
+                                            tmp_path: Path) -> None:
+    """What users do with a folder: ``cp -r`` and ``rsync -a`` (temp names, then renames;
+    times kept; a second run finds nothing to do) of a folder of odd names; vim's
+    save with a backup by rename (its ``4913`` probe, ``file~``); LibreOffice's lock
+    file (``.~lock.NAME#``, exclusive create, removed at close)."""
+    src = tmp_path / "src" / "odd folder #1 %20"
+    (src / "sub dir").mkdir(parents=True)
+    for name in ODD_NAMES:
+        (src / name).write_text(f"content of {name}")
+    (src / "sub dir" / "deep.txt").write_text("deep")
+    os.utime(src / "a b.txt", (1_000_000_000, 1_000_000_000))
+    m = mount(*login(ftp_server))
+    subprocess.run(["cp", "-r", str(src), str(m.path / "cp")], check=True)
+    subprocess.run(["diff", "-r", str(src), str(ftp_root / "cp")], check=True)
+    if shutil.which("rsync"):
+        subprocess.run(["rsync", "-a", f"{src}/", str(m.path / "rs")], check=True)
+        subprocess.run(["diff", "-r", str(src), str(ftp_root / "rs")], check=True)
+        assert (ftp_root / "rs" / "a b.txt").stat().st_mtime == 1_000_000_000
+        again = subprocess.run(["rsync", "-a", "--itemize-changes", f"{src}/", str(m.path / "rs")], check=True,
+                               capture_output=True, text=True)
+        assert again.stdout == ""  # sizes and times as rsync left them
+    # vim (backupcopy=no): probe, rename the file to its backup, write anew, drop the backup
+    (m.path / "v.txt").write_text("one\n")
+    os.close(os.open(m.path / "4913", os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o644))
+    os.unlink(m.path / "4913")
+    os.rename(m.path / "v.txt", m.path / "v.txt~")
+    fd = os.open(m.path / "v.txt", os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o644)
+    os.write(fd, b"one\ntwo\n")
+    os.fsync(fd)
+    os.close(fd)
+    os.unlink(m.path / "v.txt~")
+    assert (ftp_root / "v.txt").read_bytes() == b"one\ntwo\n"
+    # LibreOffice's lock file while a document is open
+    lock = m.path / ".~lock.doc.odt#"
+    fd = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    os.write(fd, b",user,host,29.11.2026 12:00,file:///home/u/.config/libreoffice/4;")
+    os.close(fd)
+    assert (ftp_root / ".~lock.doc.odt#").read_bytes().startswith(b",user,host")
+    expect(errno.EEXIST, os.open, lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    os.unlink(lock)
+    assert sorted(p.name for p in ftp_root.iterdir()) == ["cp", "rs", "v.txt"] if shutil.which("rsync") \
+        else ["cp", "v.txt"]
+    assert m.stop() == 0
 
 
 @pytest.mark.requires_ffmpeg

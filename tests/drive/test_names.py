@@ -106,6 +106,15 @@ def test_latin1_names_on_a_vsftpd_without_utf8(tmp_path: Path, mount: Mounter) -
         # a name latin-1 cannot carry: EINVAL at once, the server stays "up", nothing pending
         _expect(errno.EINVAL, open, m.path / "€uro.txt", "w")
         _expect(errno.EINVAL, os.mkdir, m.path / "日本")
+        # a folder of odd names latin-1 can carry, copied in with cp -r
+        odd = tmp_path / "odd folder #1 %20 é"
+        odd.mkdir()
+        for name in ("a b.txt", "#hash.txt", "100%.txt", "-dash.txt", "it's.txt", "x\\y.txt", "çà.txt",
+                     "[br] {c}.txt", "*star?.txt", ".hidden"):
+            (odd / name).write_text(f"content of {name}")
+        subprocess.run(["cp", "-r", str(odd), str(m.path)], check=True)
+        subprocess.run(["diff", "-r", str(odd), str(m.path / odd.name)], check=True)
+        assert os.fsencode(odd.name).replace("é".encode(), b"\xe9") in os.listdir(os.fsencode(anon / "pub"))
         [info] = fresh_status(m.env)
         assert info["state"] == "up" and info["pending_uploads"] == [], info
         m.stop()

@@ -110,9 +110,13 @@ def test_two_live_mounts_of_one_server_keep_their_own_spool(tmp_path: Path) -> N
     second = Spool(tmp_path / "spool", src, Counters(), attempts=1, delay=0)
     src.offline = False
     assert second.recover() == [] and "keep.txt" not in src.files
-    node.write(src, 8, b" and more")  # the first mount goes on writing
+    node.write(src, 8, b" and more")  # the first mount goes on writing, and closes
+    src.offline = True
+    with pytest.raises(ReelhouseError):
+        first.upload(node)
     first.close()  # (a crash: nothing uploaded, the spool file kept)
     second.close()
+    src.offline = False
     third = Spool(tmp_path / "spool", src, Counters(), attempts=1, delay=0)  # the next mount
     assert third.recover() == []
     assert src.files["keep.txt"] == b"precious and more"

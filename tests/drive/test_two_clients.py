@@ -3,7 +3,8 @@ free, and a second FTP client (ftplib, as another machine) that has just made it
 exclusive create (``O_CREAT|O_EXCL``: lock files, git's ``index.lock``) and ``mkdir``
 through the mount must answer EEXIST from the server (a listing at most
 EXCLUSIVE_FRESH old; MLST), not from the cache, and leave the other client's file
-alone. pyftpdlib and pure-ftpd (MLST), vsftpd (a listing)."""
+alone; a create without O_EXCL or O_TRUNC (``touch``, ``>>``) opens that file instead of
+emptying it. pyftpdlib and pure-ftpd (MLST), vsftpd (a listing)."""
 
 from __future__ import annotations
 
@@ -44,10 +45,21 @@ def _race(m: Mount, server_dir: Path, port: int, user: str, password: str, folde
     ftp = _other_client(port, user, password, folder)
     try:
         ftp.storbinary("STOR lock", io.BytesIO(b"theirs"))
+        ftp.storbinary("STOR log", io.BytesIO(b"their line\n"))
+        ftp.storbinary("STOR touched", io.BytesIO(b"their bytes"))
         ftp.mkd("taken")
     finally:
         ftp.quit()
     time.sleep(max(0.0, listed + EXCLUSIVE_FRESH + 0.2 - time.monotonic()))
+    # creates without O_EXCL or O_TRUNC open the other client's file, never empty it:
+    # ``touch`` (O_CREAT only) and a shell's ``>>`` (O_CREAT|O_APPEND)
+    os.close(os.open(m.path / "touched", os.O_WRONLY | os.O_CREAT))
+    fd = os.open(m.path / "log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    os.write(fd, b"my line\n")
+    os.close(fd)
+    assert (server_dir / "touched").read_bytes() == b"their bytes"
+    assert (server_dir / "log").read_bytes() == b"their line\nmy line\n"
+    assert (m.path / "log").read_bytes() == b"their line\nmy line\n"
     with pytest.raises(OSError) as info:
         os.open(m.path / "lock", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     assert info.value.errno == errno.EEXIST
@@ -61,7 +73,7 @@ def _race(m: Mount, server_dir: Path, port: int, user: str, password: str, folde
     os.close(fd)
     os.mkdir(m.path / "free")
     assert (server_dir / "mine").read_bytes() == b"mine" and (server_dir / "free").is_dir()
-    assert sorted(os.listdir(m.path)) == ["free", "lock", "mine", "taken"]
+    assert sorted(os.listdir(m.path)) == ["free", "lock", "log", "mine", "taken", "touched"]
     assert m.stop() == 0
 
 
@@ -87,3 +99,47 @@ def test_vsftpd_exclusive_create_and_mkdir_see_another_client(tmp_path: Path, mo
     with vsftpd(tmp_path, anon, writable=True) as port:
         m = mount("--host", "127.0.0.1", "--port", str(port), "--root", "incoming")
         _race(m, anon / "incoming", port, "anonymous", "", "incoming")
+
+
+def _grown_elsewhere(m: Mount, server_dir: Path, port: int, user: str, password: str, folder: str = "") -> None:
+    """The mount lists ``log`` and ``data`` (their sizes cached for 60 s); the other
+    client appends to both; once the kernel's 1 s attributes expired, a ``>>`` through
+    the mount appends after the other client's lines and an in-place edit (``dd
+    conv=notrunc``) keeps the bytes it added (both were cut to the cached size)."""
+    assert sorted(os.listdir(m.path)) == ["data", "log"]
+    assert (m.path / "log").stat().st_size == len(b"line 1\n")
+    ftp = _other_client(port, user, password, folder)
+    try:
+        ftp.storbinary("APPE log", io.BytesIO(b"their line 2\n"))
+        ftp.storbinary("APPE data", io.BytesIO(b"4567"))
+    finally:
+        ftp.quit()
+    time.sleep(1.5)  # past the kernel's 1 s TTL; the mount's own cache still says 7 and 4 bytes
+    with open(m.path / "log", "ab") as f:
+        f.write(b"my line 3\n")
+    fd = os.open(m.path / "data", os.O_WRONLY)
+    os.pwrite(fd, b"AB", 1)
+    os.close(fd)
+    assert (server_dir / "log").read_bytes() == b"line 1\ntheir line 2\nmy line 3\n"
+    assert (server_dir / "data").read_bytes() == b"0AB34567"
+    assert (m.path / "log").read_bytes() == b"line 1\ntheir line 2\nmy line 3\n"
+    assert m.stop() == 0
+
+
+def test_pyftpdlib_writes_keep_what_another_client_appended(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                            mount: Mounter) -> None:
+    (ftp_root / "log").write_bytes(b"line 1\n")
+    (ftp_root / "data").write_bytes(b"0123")
+    m = mount("--host", "127.0.0.1", "--port", str(ftp_server.port), "--user", FTP_USER,
+              "--password", FTP_PASSWORD)
+    _grown_elsewhere(m, ftp_root, ftp_server.port, FTP_USER, FTP_PASSWORD)
+
+
+@pytest.mark.ftpd
+def test_pureftpd_writes_keep_what_another_client_appended(tmp_path: Path, mount: Mounter) -> None:
+    def fill(home: Path) -> None:
+        (home / "log").write_bytes(b"line 1\n")
+        (home / "data").write_bytes(b"0123")
+    with pure_ftpd(tmp_path, fill) as (port, home):
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
+        _grown_elsewhere(m, home, port, PURE_USER, PURE_PASSWORD)

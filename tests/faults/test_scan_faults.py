@@ -266,7 +266,7 @@ def test_a_symlink_back_to_an_ancestor_is_walked_once(ftp_server: object, ftp_ro
         "Films/loop", "Shows/The Office (US)/Season 01/up"]
 
 
-@pytest.mark.parametrize("server", ["pyftpdlib", "pure-ftpd"])
+@pytest.mark.parametrize("server", ["pyftpdlib", "pure-ftpd", "vsftpd"])
 def test_folders_named_like_their_parent_are_no_loop(server: str, ftp_server: object, ftp_root: Path, lib: Core,
                                                      tmp_path: Path) -> None:
     """``Films/Films/Films/…`` made in one go (an archive unpacked into a folder of its
@@ -274,7 +274,10 @@ def test_folders_named_like_their_parent_are_no_loop(server: str, ftp_server: ob
     same name, same time): the walk took it for a link back up, skipped it ("a folder
     above it (a link back up?): not walked") and its films were not in the library.
     The server's ``unique`` fact (RFC 3659 §7.5.2, asked by MLST) tells the folders
-    apart; a real link back up (``loop -> ..``) is still walked once."""
+    apart; a real link back up (``loop -> ..``) is still walked once. vsftpd has no
+    MLST (LIST dates have minutes, or days: each level of a chain made within a minute
+    lists alike) and skipped the chain the same way: its ``PWD`` names the folder a
+    ``CWD`` reached, links resolved (getcwd(3)), which tells them apart."""
     chain = "Films/" + "/".join(["Deep"] * 6)
     files = [f"{chain}/Deep Film (2015).mkv", "Films/Deep/Deep/Other (2016).mkv", *FILES]
 
@@ -294,11 +297,16 @@ def test_folders_named_like_their_parent_are_no_loop(server: str, ftp_server: ob
         fill_chain(ftp_root)
         report = scan(lib, sid, FtpConfig("127.0.0.1", ftp_server.port, FTP_USER, FTP_PASSWORD,
                                           connect_timeout=3, read_timeout=3))
-    else:
+    elif server == "pure-ftpd":
         (tmp_path / "pure").mkdir()
         with pure_ftpd(tmp_path / "pure", fill_chain) as (port, _home):
             report = scan(lib, sid, FtpConfig("127.0.0.1", port, PURE_USER, PURE_PASSWORD,
                                               connect_timeout=3, read_timeout=3))
+    else:
+        (anon := tmp_path / "anon").mkdir()
+        fill_chain(anon)
+        with vsftpd(tmp_path, anon) as port:
+            report = scan(lib, sid, FtpConfig("127.0.0.1", port, connect_timeout=3, read_timeout=3))
     assert library(lib, sid)["present"] == sorted(files), report.errors
     assert report.outcome == "done" and not report.folder_errors, report.folder_errors[:3]
     if server == "pyftpdlib":  # pure-ftpd lists the link as a link, to a folder it skips

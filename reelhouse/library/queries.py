@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
@@ -22,7 +22,7 @@ from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.library.title_search import title_condition
 
 __all__ = ["GridItem", "cached_count", "decode_file_cursor", "encode_file_cursor", "get_media_file", "get_movie",
-           "get_show", "grid", "library_version", "list_media_files", "movies_by_ids", "remember_count",
+           "get_show", "grid", "library_version", "list_media_files", "movies_by_ids", "playable", "remember_count",
            "shows_by_ids"]
 
 
@@ -42,7 +42,17 @@ class GridItem:
 
 
 def _present() -> ColumnElement[bool]:
-    return MediaFile.missing_since.is_(None)
+    return and_(MediaFile.missing_since.is_(None), playable())
+
+
+def playable() -> ColumnElement[bool]:
+    """A file not known to be unplayable: its probe did not fail (``probe_error``: FFmpeg
+    could not read it — garbled, cut short, not a video at all — or it is empty). What
+    FFmpeg cannot read, no player can, so a title whose present files are all such is
+    no tile of the grid (:mod:`.grid`, :func:`.views.title_page`); the scan counts and
+    names them (``unreadable``) and the file list shows each with its reason. A file not
+    probed yet counts: it shows as soon as it is listed (issue 14)."""
+    return MediaFile.probe_error.is_(None)
 
 
 def grid(

@@ -40,7 +40,7 @@ from sqlalchemy.types import Integer, Text
 from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, WatchProgress
 from reelhouse.errors import InvalidInput
-from reelhouse.library.queries import GridItem, cached_count, playable, remember_count
+from reelhouse.library.queries import GridItem, cached_count, remember_count
 from reelhouse.library.title_search import (
     FOLDED,
     TRIGRAM,
@@ -120,9 +120,8 @@ def _fits(value: object) -> bool:
 
 
 def _file_filter(f: GridFilter) -> list[ColumnElement[bool]]:
-    """Conditions on a MediaFile for it to count (present, playable, source, resolution,
-    unwatched)."""
-    conds: list[ColumnElement[bool]] = [MediaFile.missing_since.is_(None), playable()]
+    """Conditions on a MediaFile for it to count (present, source, resolution, unwatched)."""
+    conds: list[ColumnElement[bool]] = [MediaFile.missing_since.is_(None)]
     # "source_id + 0": no index on source_id may serve these terms. Inside the EXISTS
     # per title SQLite otherwise walks every file of the source for each title
     # (24 s for a grid page of 20,000 films as a user with grants; 0.02 s this way;

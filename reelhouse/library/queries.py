@@ -8,7 +8,7 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,8 +22,8 @@ from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.library.title_search import title_condition
 
 __all__ = ["GridItem", "cached_count", "decode_file_cursor", "encode_file_cursor", "get_media_file", "get_movie",
-           "get_show", "grid", "library_version", "list_media_files", "movies_by_ids", "playable", "remember_count",
-           "shows_by_ids"]
+           "get_show", "grid", "library_version", "list_media_files", "movies_by_ids", "remember_count",
+           "shows_by_ids", "unplayable_titles"]
 
 
 @dataclass
@@ -42,17 +42,30 @@ class GridItem:
 
 
 def _present() -> ColumnElement[bool]:
-    return and_(MediaFile.missing_since.is_(None), playable())
+    return MediaFile.missing_since.is_(None)
 
 
-def playable() -> ColumnElement[bool]:
-    """A file not known to be unplayable: its probe did not fail (``probe_error``: FFmpeg
-    could not read it — garbled, cut short, not a video at all — or it is empty). What
-    FFmpeg cannot read, no player can, so a title whose present files are all such is
-    no tile of the grid (:mod:`.grid`, :func:`.views.title_page`); the scan counts and
-    names them (``unreadable``) and the file list shows each with its reason. A file not
-    probed yet counts: it shows as soon as it is listed (issue 14)."""
-    return MediaFile.probe_error.is_(None)
+def unplayable_titles(s: Session, items: Sequence[GridItem]) -> set[tuple[str, int]]:
+    """``(type, id)`` of the ``items`` (a grid page) whose present files all failed their
+    probe (``probe_error``: FFmpeg could not read them — garbled, cut short, not a video
+    at all — or they are empty): what FFmpeg cannot read, no player can, so the library
+    flags such a title as a problem rather than showing it as a playable film (the scan
+    counts and names the files: ``unreadable``). A file not probed yet is playable
+    until its probe says otherwise. Two queries, over the page's ids only."""
+    found: set[tuple[str, int]] = set()
+    movies = [i.id for i in items if i.type == "movie"]
+    shows = [i.id for i in items if i.type == "show"]
+    good = and_(MediaFile.missing_since.is_(None), MediaFile.probe_error.is_(None))
+    if movies:
+        ok = set(s.scalars(select(MediaFile.movie_id).where(MediaFile.movie_id.in_(movies),
+                                                             MediaFile.kind != "extra", good).distinct()))
+        found |= {("movie", i) for i in movies if i not in ok}
+    if shows:
+        ok = set(s.scalars(select(Season.show_id).join(Episode, Episode.season_id == Season.id)
+                           .join(MediaFile, MediaFile.episode_id == Episode.id)
+                           .where(Season.show_id.in_(shows), good).distinct()))
+        found |= {("show", i) for i in shows if i not in ok}
+    return found
 
 
 def grid(

@@ -34,7 +34,7 @@ from sqlalchemy.types import Integer, Text
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
 from reelhouse.db.models.base import UTCDateTime
 from reelhouse.errors import NotFound
-from reelhouse.library.queries import cached_count, decode_file_cursor, encode_file_cursor, playable
+from reelhouse.library.queries import cached_count, decode_file_cursor, encode_file_cursor
 
 __all__ = ["FILE_COLUMNS", "file_rows", "media_files_page", "show_detail", "title_page"]
 
@@ -198,9 +198,8 @@ def _files_page(all_sources: bool, include_missing: bool, after: bool) -> Select
 
 def _shown_condition(kind: str, allowed: Iterable[int] | None) -> ColumnElement[bool]:
     """A movie with an own present file / a show with an episode's present file (on
-    the ``allowed`` sources only, when given), not known to be unplayable
-    (:func:`~.queries.playable`)."""
-    conds: list[ColumnElement[bool]] = [MediaFile.missing_since.is_(None), playable()]
+    the ``allowed`` sources only, when given)."""
+    conds: list[ColumnElement[bool]] = [MediaFile.missing_since.is_(None)]
     if allowed is not None:  # "+ 0": off the source_id index (see grid._file_filter)
         conds.append((MediaFile.source_id + 0).in_(sorted(allowed)))
     if kind == "movie":

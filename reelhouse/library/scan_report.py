@@ -23,8 +23,9 @@ class ScanReport:
     ``folder_errors`` the failed folders' lines alone. Phase 1 fills the counts up to
     ``missing``/``moved`` and ``to_probe`` (files it left for phase 2); phase 2 adds
     ``probe_done`` (files it handled), ``probed``, ``matched`` and ``unreadable``
-    (files whose probe failed: broken, not a video, or empty; no tile of the grid,
-    :func:`~reelhouse.library.queries.playable`; each named in ``errors``)."""
+    (files whose probe failed: broken, not a video, or empty; the grid flags a title
+    with no other file, :func:`~reelhouse.library.queries.unplayable_titles`; each
+    named in ``errors``)."""
 
     folders: int = 0
     files_seen: int = 0

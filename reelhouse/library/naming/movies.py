@@ -30,6 +30,9 @@ _WORDS = "|".join(sorted(EXTRA_SUFFIXES, key=len, reverse=True))
 _SUFFIX = re.compile(rf"(?:^|\s*-\s*)({_WORDS})(\d{{0,2}})$", re.I)
 _SOFT_SUFFIX = re.compile(r"(?:^|[._]|\s-\s)(trailer|sample)(\d{0,2})$|[\[(](trailer|sample)[\])]$", re.I)
 _PREFIX = re.compile(r"^(sample)-", re.I)  # scene style "sample-grp-film"
+# "Heat (1995) Trailer", "Heat (1995) sample 2": after a film's "(Year)" no title word
+# follows, so an extra word there names an extra whatever separates it
+_AFTER_YEAR = re.compile(rf"\((?:19|20)\d\d\)[ ._-]*({_WORDS})[ ._]?(\d{{0,2}})$", re.I)
 _WORD_ENDINGS = tuple(w.lower() for w in EXTRA_SUFFIXES)
 
 
@@ -37,11 +40,12 @@ def extra_suffix(stem: str) -> tuple[str, str] | None:
     """``(owner stem, extra type)`` when file name ``stem`` names an extra by its suffix
     ("Dune (2021)-trailer" → ("Dune (2021)", "trailer")), else None. "I Live In A
     Trailer" and "The DNA Sample" are films: the word must follow a dash, dot or
-    underscore."""
+    underscore, or a film's "(Year)" ("Heat (1995) Trailer", which was a second
+    version of the film)."""
     text = stem.strip()
     # both suffix patterns end in a word, up to 2 digits and a bracket: a name that
     # does not (nearly every film and episode) skips their searches (scan cost)
-    if not text.rstrip("0123456789)]").lower().endswith(_WORD_ENDINGS):
+    if not text.rstrip("0123456789)]").rstrip(" ._").lower().endswith(_WORD_ENDINGS):
         return _prefix(text)
     if m := _SUFFIX.search(text):
         if m.start() == 0 or text[m.start():].lstrip().startswith("-"):
@@ -49,6 +53,8 @@ def extra_suffix(stem: str) -> tuple[str, str] | None:
     if m := _SOFT_SUFFIX.search(text):
         word = (m.group(1) or m.group(3)).lower()
         return trim_title(text[: m.start()], " .-_"), EXTRA_SUFFIXES[word]
+    if m := _AFTER_YEAR.search(text):
+        return trim_title(text[: m.start(1)], " .-_"), EXTRA_SUFFIXES[m.group(1).lower()]
     return _prefix(text)
 
 

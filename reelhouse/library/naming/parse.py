@@ -139,6 +139,9 @@ def _folders(joined: str) -> _Folders:
     season_dir = None
     if folders:
         season_dir = season_folder(folders[-1], folders[-2] if len(folders) > 1 else None)
+        if season_dir is not None and folders[-1].strip().isdigit() and len(folders) > 1 \
+                and generic_folder(folders[-2]):
+            season_dir = None  # "Anime/86", "Shows/24": a show named by a number, not a season
     show_dir: str | None = None
     if season_dir is not None:
         show_dir = folders[-2] if len(folders) > 1 else None
@@ -235,6 +238,9 @@ def _parse(path: str, *, guess: bool) -> Parsed:
         and title_key(title_year(clean)[0]) != title_key(show_dir)
     )
     em = find_episode(clean, in_show=in_show)
+    if em is not None and not em.before and em.season is None and show_dir is not None \
+            and re.match(re.escape(folder_title_year(show_dir)[0] or "\n") + r"(?=[ ._-])", clean):
+        em = find_episode(clean, in_show=False) or em  # "24/24 - 05": the leading number is the show's
     from_folder = False
     if em is None and folders and season_dir is None and re.fullmatch(r"[0-9a-f]{12,}|\w{1,6}", clean, re.I):
         em = find_episode(strip_ids(folders[-1]), in_show=False)  # an obfuscated file name

@@ -1,0 +1,54 @@
+"""Names a user's library holds that the scanner read wrong (found by trying release
+names, anime numbering, multi-episode files, season folder forms and extras as a user
+would), each with what the user expects. Pure: no I/O.
+
+- "Title (Year) Trailer.mkv" / "Title (Year) Sample.mkv" beside the film: after the
+  film's "(Year)" the word cannot be part of its title; they were a second version of
+  the film (a trailer played as "the film").
+- "[Group] Bleach - 001-002 [1080p].mkv": anime releases of two episodes in one file;
+  it was a film titled "Bleach - 001-002".
+- "Anime/86/[Group] 86 - 03.mkv": a show named by a number right under a library root
+  is no season folder: it was season 86 of a show named "86"; "Shows/24/24 - 05.mkv"
+  was season 24 episode 24 ("05") of "Unknown show".
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from reelhouse.library.naming import Parsed, parse_media_path
+from reelhouse.library.naming.media import is_video_file
+
+M, E, X = "movie", "episode", "extra"
+
+TABLE: list[tuple[str, dict[str, object]]] = [
+    # extras by a word after "Title (Year)"
+    ("Films/Heat (1995)/Heat (1995) Trailer.mkv", dict(kind=X, title="Heat", year=1995, extra="trailer")),
+    ("Films/Heat (1995)/Heat (1995) trailer 2.mkv", dict(kind=X, title="Heat", year=1995, extra="trailer")),
+    ("Films/Heat (1995)/Heat (1995).Trailer.mkv", dict(kind=X, title="Heat", year=1995, extra="trailer")),
+    ("Films/Heat (1995)/Heat (1995) - Director's Cut.mkv",
+     dict(kind=M, title="Heat", year=1995, version="Director's Cut")),
+    ("Films/I Live in a Trailer (2014)/I Live in a Trailer (2014).mkv",
+     dict(kind=M, title="I Live in a Trailer", year=2014)),
+    ("Films/Heat (1995)/Heat (1995) Featurette.mkv", dict(kind=X, title="Heat", year=1995, extra="featurette")),
+    # anime ranges
+    ("Anime/Bleach/[Group] Bleach - 001-002 [1080p].mkv",
+     dict(kind=E, title="Bleach", season=1, episode=1, episode_end=2)),
+    ("Anime/Bleach/Bleach - 365-366.mkv", dict(kind=E, title="Bleach", season=1, episode=365, episode_end=366)),
+    # a number-named show right under a library root
+    ("Anime/86/[Group] 86 - 03 [1080p].mkv", dict(kind=E, title="86", season=1, episode=3)),
+    ("Shows/24/24 - 05.mkv", dict(kind=E, title="24", season=1, episode=5)),
+    ("Shows/Show/2/Show - 05.mkv", dict(kind=E, title="Show", season=2, episode=5)),
+]
+
+
+@pytest.mark.parametrize(("path", "expected"), TABLE, ids=[p for p, _ in TABLE])
+def test_names_found_by_the_hunt(path: str, expected: dict[str, object]) -> None:
+    assert parse_media_path(path) == Parsed(**expected)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["Heat (1995) Sample.mkv", "Heat (1995) sample.mkv", "Heat (1995).SAMPLE.mkv",
+                                  "Heat (1995) - sample.mkv"])
+def test_a_sample_after_the_year_is_not_indexed(name: str) -> None:
+    assert not is_video_file(name)
+    assert is_video_file("Heat (1995).mkv") and is_video_file("Sample (2010).mkv")

@@ -10,6 +10,8 @@ would), each with what the user expects. Pure: no I/O.
 - "Anime/86/[Group] 86 - 03.mkv": a show named by a number right under a library root
   is no season folder: it was season 86 of a show named "86"; "Shows/24/24 - 05.mkv"
   was season 24 episode 24 ("05") of "Unknown show".
+- "Guardians.of.the.Galaxy.Vol.2.2017…": guessit takes "Vol. 2" out of the title, so
+  the film was "Guardians of the Galaxy" (2017), the title of the 2014 film.
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ TABLE: list[tuple[str, dict[str, object]]] = [
     ("Anime/86/[Group] 86 - 03 [1080p].mkv", dict(kind=E, title="86", season=1, episode=3)),
     ("Shows/24/24 - 05.mkv", dict(kind=E, title="24", season=1, episode=5)),
     ("Shows/Show/2/Show - 05.mkv", dict(kind=E, title="Show", season=2, episode=5)),
+    # guessit takes "Vol. 2" out of a title: "Guardians of the Galaxy" (2017) matched the 2014 film
+    ("Films/Guardians.of.the.Galaxy.Vol.2.2017.1080p.BluRay.x264-GRP.mkv",
+     dict(kind=M, title="Guardians of the Galaxy Vol. 2", year=2017)),
+    ("Films/Kill Bill Vol. 1 (2003)/Kill.Bill.Vol.1.2003.mkv", dict(kind=M, title="Kill Bill Vol. 1", year=2003)),
+    ("Films/Kill.Bill.Volume.1.2003.mkv", dict(kind=M, title="Kill Bill Vol. 1", year=2003)),
 ]
 
 

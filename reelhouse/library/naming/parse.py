@@ -391,6 +391,9 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
         raise _NeedsGuessit(name)
     else:
         title, year, part = guessed_title(stem, name, ext)
+        if folder_title and title and year == folder_yr and " Vol. " in title \
+                and title_key(title.rsplit(" Vol. ", 1)[0]) == title_key(folder_title):
+            title = folder_title  # "Kill Bill (2003)/Kill.Bill.Vol.1.2003.CD1.avi": the folder names the film
     if folder is not None and folder_yr and (not year or not title):
         title, year = folder_title or title, folder_yr
     elif (scene or (title and title.lower() == title)) and (named := _release_of(folders)) is not None \

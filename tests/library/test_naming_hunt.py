@@ -12,6 +12,9 @@ would), each with what the user expects. Pure: no I/O.
   was season 24 episode 24 ("05") of "Unknown show".
 - "Guardians.of.the.Galaxy.Vol.2.2017…": guessit takes "Vol. 2" out of the title, so
   the film was "Guardians of the Galaxy" (2017), the title of the 2014 film.
+- "Tenet.2020.IMAX.2160p.UHD.BluRay.x265-GROUP/Extras/…": the extra's owner was the raw
+  folder name ("Tenet 2020 IMAX 2160p UHD BluRay x265-GROUP", no year), a film of its
+  own, so the film's page showed none of its extras.
 """
 
 from __future__ import annotations
@@ -46,6 +49,13 @@ TABLE: list[tuple[str, dict[str, object]]] = [
      dict(kind=M, title="Guardians of the Galaxy Vol. 2", year=2017)),
     ("Films/Kill Bill Vol. 1 (2003)/Kill.Bill.Vol.1.2003.mkv", dict(kind=M, title="Kill Bill Vol. 1", year=2003)),
     ("Films/Kill.Bill.Volume.1.2003.mkv", dict(kind=M, title="Kill Bill Vol. 1", year=2003)),
+    # the extras of a release folder belong to the film the release names
+    ("Films/Tenet.2020.IMAX.2160p.UHD.BluRay.x265-GROUP/Extras/Tenet.Behind.the.Scenes.mkv",
+     dict(kind=X, title="Tenet", year=2020, extra="other")),
+    ("Films/Inception.2010.1080p.BluRay.x264-SPARKS/Featurettes/Dreams.mkv",
+     dict(kind=X, title="Inception", year=2010, extra="featurette")),
+    ("Films/Inception.2010.1080p.BluRay.x264-SPARKS/inception.2010.1080p.bluray.x264-sparks-trailer.mkv",
+     dict(kind=X, title="Inception", year=2010, extra="trailer")),
 ]
 
 

@@ -349,12 +349,16 @@ _EPISODE_PART = re.compile(r"(?:^|\s)(?:part|pt|cd|disc)\s?(\d{1,2})$", re.I)
 
 def _owner(folders: list[str], stem: str) -> tuple[str, int | None]:
     """The film or show an extra belongs to: the nearest folder above it that is not a
-    season folder, else the file name before the suffix."""
+    season folder (a film's release folder by the title and year it names:
+    "Tenet.2020.IMAX.2160p.UHD.BluRay.x265-GROUP" is "Tenet" (2020), the film its
+    main file names), else the file name before the suffix."""
     for i in range(len(folders) - 1, -1, -1):
         if season_folder(folders[i], folders[i - 1] if i else None) is not None:
             continue
         if generic_folder(folders[i]):
             break
+        if (release := release_title(folders[i])) is not None and release.title and release.year:
+            return release.title, release.year
         title, year = folder_title_year(folders[i])
         if title:
             return title, year

@@ -15,6 +15,8 @@ would), each with what the user expects. Pure: no I/O.
 - "Tenet.2020.IMAX.2160p.UHD.BluRay.x265-GROUP/Extras/…": the extra's owner was the raw
   folder name ("Tenet 2020 IMAX 2160p UHD BluRay x265-GROUP", no year), a film of its
   own, so the film's page showed none of its extras.
+- "Ocean's Eleven (2001)/Oceans.Eleven.2001….mkv": the film was "Oceans Eleven"; the
+  user's folder, the same words, spells it.
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ TABLE: list[tuple[str, dict[str, object]]] = [
      dict(kind=M, title="Guardians of the Galaxy Vol. 2", year=2017)),
     ("Films/Kill Bill Vol. 1 (2003)/Kill.Bill.Vol.1.2003.mkv", dict(kind=M, title="Kill Bill Vol. 1", year=2003)),
     ("Films/Kill.Bill.Volume.1.2003.mkv", dict(kind=M, title="Kill Bill Vol. 1", year=2003)),
+    # a dotted release name drops the title's signs; the film's "Title (Year)" folder keeps them
+    ("Films/Ocean's Eleven (2001)/Oceans.Eleven.2001.1080p.BluRay.x264-GRP.mkv",
+     dict(kind=M, title="Ocean's Eleven", year=2001)),
+    ("Films/Spider-Man No Way Home (2021)/Spider.Man.No.Way.Home.2021.2160p.mkv",
+     dict(kind=M, title="Spider-Man No Way Home", year=2021)),
     # the extras of a release folder belong to the film the release names
     ("Films/Tenet.2020.IMAX.2160p.UHD.BluRay.x265-GROUP/Extras/Tenet.Behind.the.Scenes.mkv",
      dict(kind=X, title="Tenet", year=2020, extra="other")),

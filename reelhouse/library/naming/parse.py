@@ -407,6 +407,8 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
         title, year = named
     if not title:
         return Parsed(kind="other", title=stem.strip() or name)
+    if folder_title and year == folder_yr and title != folder_title and title_key(title) == title_key(folder_title):
+        title = folder_title  # "Ocean's Eleven (2001)/Oceans.Eleven.2001.mkv": a dotted name drops its signs
     return Parsed(kind="movie", title=title, year=year, part=part, version=version, **ids)
 
 

@@ -17,6 +17,8 @@ would), each with what the user expects. Pure: no I/O.
   own, so the film's page showed none of its extras.
 - "Ocean's Eleven (2001)/Oceans.Eleven.2001….mkv": the film was "Oceans Eleven"; the
   user's folder, the same words, spells it.
+- "….2001.EXTENDED.1080p…" beside "….2001.1080p…": the edition after the year is the
+  version's label; both cuts were unlabelled versions (told apart by file name only).
 """
 
 from __future__ import annotations
@@ -56,6 +58,20 @@ TABLE: list[tuple[str, dict[str, object]]] = [
      dict(kind=M, title="Ocean's Eleven", year=2001)),
     ("Films/Spider-Man No Way Home (2021)/Spider.Man.No.Way.Home.2021.2160p.mkv",
      dict(kind=M, title="Spider-Man No Way Home", year=2021)),
+    # editions of release names are version labels (both cuts in one folder were two
+    # unlabelled "1080p" versions)
+    ("Films/The Lord of the Rings (2001)/The.Lord.of.the.Rings.The.Fellowship.of.the.Ring.2001.EXTENDED.1080p.BluRay"
+     ".x264-GRP.mkv", dict(kind=M, title="The Lord of the Rings The Fellowship of the Ring", year=2001,
+                           version="Extended")),
+    ("Films/Blade Runner (1982)/Blade.Runner.1982.Final.Cut.1080p.BluRay.x264.mkv",
+     dict(kind=M, title="Blade Runner", year=1982, version="Final Cut")),
+    ("Films/Blade Runner (1982)/Blade.Runner.1982.Directors.Cut.720p.mkv",
+     dict(kind=M, title="Blade Runner", year=1982, version="Director's Cut")),
+    ("Films/Blade Runner (1982)/Blade.Runner.1982.1080p.BluRay.x264.mkv",
+     dict(kind=M, title="Blade Runner", year=1982)),
+    ("Films/Avengers.Endgame.2019.IMAX.2160p.WEB-DL.mkv", dict(kind=M, title="Avengers Endgame", year=2019,
+                                                               version="IMAX")),
+    ("Films/The.Directors.Cut.2010.1080p.mkv", dict(kind=M, title="The Directors Cut", year=2010)),
     # the extras of a release folder belong to the film the release names
     ("Films/Tenet.2020.IMAX.2160p.UHD.BluRay.x265-GROUP/Extras/Tenet.Behind.the.Scenes.mkv",
      dict(kind=X, title="Tenet", year=2020, extra="other")),

@@ -15,7 +15,7 @@ import re
 
 from reelhouse.library.naming.folders import trim_title
 
-__all__ = ["EXTRA_SUFFIXES", "extra_suffix", "paren_year_title", "part_of", "version_label"]
+__all__ = ["EXTRA_SUFFIXES", "extra_suffix", "paren_year_title", "part_of", "release_edition", "version_label"]
 
 #: suffix word → extra type (Plex, Jellyfin, Kodi)
 EXTRA_SUFFIXES: dict[str, str] = {
@@ -118,3 +118,27 @@ def part_of(text: str) -> int | None:
         return None
     value = m.group(1).lower()
     return int(value) if value.isdigit() else "abcd".index(value) + 1
+
+
+#: Edition words of release names after the year ("….2001.EXTENDED.1080p",
+#: "….1982.Final.Cut.1080p"; guessit's edition vocabulary, Plex's editions) → the
+#: version label shown.
+_RELEASE_EDITION = re.compile(
+    r"(?:^|[._ ])(extended(?:[._ ](?:cut|edition))?|director'?s[._ ]cut|final[._ ]cut|theatrical(?:[._ ]cut)?"
+    r"|unrated|uncut|special[._ ]edition|ultimate[._ ]edition|imax|remastered|criterion)(?=$|[._ -])", re.I)
+_EDITION_LABELS = {"directors cut": "Director's Cut", "director's cut": "Director's Cut", "imax": "IMAX"}
+
+
+def release_edition(stem: str, year: int | None) -> str | None:
+    """The edition of a release-named film's file ("Extended", "Final Cut",
+    "Director's Cut"), from the words after its ``year`` (before it they are the
+    title's: "The Director's Cut 2010"), or None: a label for the player's choice of
+    versions where a folder holds the theatrical and the extended cut."""
+    if year is None or (at := re.search(rf"(?:^|[._ (\[]){year}(?=$|[._ )\]])", stem)) is None:
+        return None
+    m = _RELEASE_EDITION.search(stem, at.end())
+    if m is None:
+        return None
+    words = re.sub(r"[._ ]+", " ", m.group(1)).strip().lower()
+    return _EDITION_LABELS.get(words) or words.title()
+

@@ -31,7 +31,7 @@ from reelhouse.library.naming.folders import (
     season_folder,
     strip_ids,
 )
-from reelhouse.library.naming.movies import extra_suffix, paren_year_title, part_of, version_label
+from reelhouse.library.naming.movies import extra_suffix, paren_year_title, part_of, release_edition, version_label
 from reelhouse.library.naming.release import release_title
 from reelhouse.library.naming.titles import (
     TITLE_YEAR,
@@ -391,10 +391,12 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
         year, version = folder_yr, version or version_found
     elif (release := release_title(stem)) is not None:
         title, year, part = release.title, release.year, release.part
+        version = version or release_edition(stem, year)
     elif not guess:
         raise _NeedsGuessit(name)
     else:
         title, year, part = guessed_title(stem, name, ext)
+        version = version or release_edition(stem, year)
         if folder_title and title and year == folder_yr and " Vol. " in title \
                 and title_key(title.rsplit(" Vol. ", 1)[0]) == title_key(folder_title):
             title = folder_title  # "Kill Bill (2003)/Kill.Bill.Vol.1.2003.CD1.avi": the folder names the film

@@ -8,7 +8,9 @@ database + touching ``last_seen``) and a bare parallel listing, interleaved.
 
 Goal (issues 4 and 14): rescan ≤ 1.2× the listing. Also reported: this process's CPU
 time per sample (the client's work; the server is another process), which moves less
-than wall time on a loaded machine, and the load average. Prints one JSON object::
+than wall time on a loaded machine, the load average, and ``rclone lsf -R`` of the
+same server interleaved (the peer: issue 14 asks the listing ≥ 1.5× faster; the
+forking server's own CPU per folder bounds both). Prints one JSON object::
 
     python benchmarks/rescan.py [--samples 3]
 """
@@ -17,7 +19,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 from _setup import FTP_PASSWORD, FTP_USER, Ftpd, emit, ensure_tree, log, median, ratio
 
@@ -28,8 +33,9 @@ def main() -> None:
     p.add_argument("--shows", type=int, default=40)
     p.add_argument("--seasons", type=int, default=20)
     p.add_argument("--episodes", type=int, default=25)
+    p.add_argument("--no-rclone", action="store_true", help="leave out rclone lsf -R")
     args = p.parse_args()
-
+    from listing import rclone_count
     from sqlalchemy import update
 
     from reelhouse.config import load_settings
@@ -41,7 +47,9 @@ def main() -> None:
     load_before = [round(x, 2) for x in os.getloadavg()]
     root = ensure_tree(args.shows, args.seasons, args.episodes)
     data = root.parent / f"{root.name}-data"
-    with Ftpd(root, forking=True) as ftpd:
+    rclone = not args.no_rclone and shutil.which("rclone") is not None
+    with Ftpd(root, forking=True) as ftpd, tempfile.TemporaryDirectory() as tmp:
+        env = ftpd.rclone_env(Path(tmp))
         core = Core(load_settings(data_dir=data, log_level="WARNING"))
         try:
             rows = core.sources.list()
@@ -58,8 +66,10 @@ def main() -> None:
             first = scan_source(core.sessions, sid, source)
             log(f"first scan: {time.perf_counter() - t0:.1f} s, added {first.added}, unchanged {first.unchanged}")
             load_runs = [round(x, 2) for x in os.getloadavg()]
-            times: dict[str, list[float]] = {"rescan": [], "listing": []}
-            cpu: dict[str, list[float]] = {"rescan": [], "listing": []}
+            names = ["rescan", "listing", *(["rclone"] if rclone else [])]
+            rclone_files = 0
+            times: dict[str, list[float]] = {k: [] for k in names}
+            cpu: dict[str, list[float]] = {k: [] for k in names}
             for i in range(args.samples):
                 c0, t0 = time.process_time(), time.perf_counter()
                 files = sum(len(r) for _, r in source.walk("") if not isinstance(r, Exception))
@@ -71,8 +81,12 @@ def main() -> None:
                 cpu["rescan"].append(time.process_time() - c0)
                 assert report.unchanged == report.files_seen and report.probed == 0 and report.added == 0
                 assert report.to_probe == 0  # phase 2 is not queued again for unchanged files
-                log(f"run {i + 1}: listing {times['listing'][-1]:.2f} s (CPU {cpu['listing'][-1]:.2f} s), "
-                    f"rescan {times['rescan'][-1]:.2f} s (CPU {cpu['rescan'][-1]:.2f} s)")
+                if rclone:
+                    took, used, listed = rclone_count(env)
+                    times["rclone"].append(took)
+                    cpu["rclone"].append(used)
+                    rclone_files = listed  # every file: the scan's files_seen are the videos
+                log(f"run {i + 1}: " + ", ".join(f"{k} {times[k][-1]:.2f} s (CPU {cpu[k][-1]:.2f} s)" for k in names))
         finally:
             core.close()
     med = {k: round(median(v), 3) for k, v in times.items()}
@@ -81,9 +95,11 @@ def main() -> None:
         "benchmark": "rescan",
         "files": report.files_seen,
         "entries_listed": files,
+        "rclone_files": rclone_files,
         "seconds_median": med,
         "seconds_all": {k: [round(x, 3) for x in v] for k, v in times.items()},
         "rescan_over_listing": ratio(med["rescan"], med["listing"]),
+        "listing_speedup_vs_rclone": ratio(med["rclone"], med["listing"]) if rclone else None,
         "cpu_seconds_median": med_cpu,
         "cpu_rescan_over_listing": ratio(med_cpu["rescan"], med_cpu["listing"]),
         "load_before": load_before,

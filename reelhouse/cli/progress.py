@@ -66,6 +66,9 @@ def scan_with_progress(core: Core, rows: list[SourceRow], console: Console) -> i
             console.print(f"  {len(report.folder_errors)} of "
                           f"{len(report.folder_errors) + c['folders']} folders could not be listed "
                           "(their files were left as they were):", style="yellow")
+        if c["unreadable"]:
+            console.print(f"  {c['unreadable']} files cannot be played (broken, cut short, not a video or "
+                          "empty): not shown as films or episodes", style="yellow")
         for line in (report.folder_errors or report.errors)[:10]:
             console.print(f"  ! {line}", style="yellow")
     return failed

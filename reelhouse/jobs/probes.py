@@ -126,6 +126,7 @@ class ProbeJobs:
             report.probe_done += int(counts.get("done", 0))
             report.probed += int(counts.get("probed", 0))
             report.matched += int(counts.get("matched", 0))
+            report.unreadable += int(counts.get("failed", 0))
             if row.state == "done":
                 lines = [line for line in (row.error or "").split("\n") if line]
                 report.errors.extend(lines)

@@ -28,8 +28,9 @@ __all__ = ["NAMING_VERSION", "link_file", "prune_unlinked_titles", "relink", "un
 
 #: The version of the naming rules; files placed by older rules are placed again.
 #: 3: release names without guessit, Fahrenheit.451.1080p, H.264 (issue 14); 4: scene releases
-#: named by their folder, UTF-8 names read as latin-1 (vsftpd)
-NAMING_VERSION = 4
+#: named by their folder, UTF-8 names read as latin-1 (vsftpd); 5: trailers and samples named
+#: after the film, "Vol. N" kept, number-named shows, extras of a release folder, editions
+NAMING_VERSION = 5
 
 
 def _same_title(column: InstrumentedAttribute[str], key: str) -> ColumnElement[bool]:

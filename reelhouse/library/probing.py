@@ -118,13 +118,13 @@ def _apply(mf: MediaFile, entry: Entry, got: ProbeResult | ReelhouseError | None
     if not entry.size:
         mf.probe_error, mf.container = "empty file (0 bytes)", ext
         report.failed += 1
-        report.errors.append(f"{entry.path}: {mf.probe_error}")
+        report.errors.append(f"{entry.path}: cannot be played: {mf.probe_error}")
         return
     if isinstance(got, ProbeFailed):
         mf.probe_error, mf.probe_bytes, mf.container = got.message, None, ext
         store_streams(mf, ())
         report.failed += 1
-        report.errors.append(f"{entry.path}: {got.message}")
+        report.errors.append(f"{entry.path}: cannot be played: {got.message}")
     elif isinstance(got, ReelhouseError):  # the source failed mid-probe: not probed yet
         report.errors.append(f"{entry.path}: {got.message}")
         return

@@ -8,11 +8,11 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
@@ -23,7 +23,7 @@ from reelhouse.library.title_search import title_condition
 
 __all__ = ["GridItem", "cached_count", "decode_file_cursor", "encode_file_cursor", "get_media_file", "get_movie",
            "get_show", "grid", "library_version", "list_media_files", "movies_by_ids", "remember_count",
-           "shows_by_ids"]
+           "shows_by_ids", "unplayable_titles"]
 
 
 @dataclass
@@ -43,6 +43,29 @@ class GridItem:
 
 def _present() -> ColumnElement[bool]:
     return MediaFile.missing_since.is_(None)
+
+
+def unplayable_titles(s: Session, items: Sequence[GridItem]) -> set[tuple[str, int]]:
+    """``(type, id)`` of the ``items`` (a grid page) whose present files all failed their
+    probe (``probe_error``: FFmpeg could not read them — garbled, cut short, not a video
+    at all — or they are empty): what FFmpeg cannot read, no player can, so the library
+    flags such a title as a problem rather than showing it as a playable film (the scan
+    counts and names the files: ``unreadable``). A file not probed yet is playable
+    until its probe says otherwise. Two queries, over the page's ids only."""
+    found: set[tuple[str, int]] = set()
+    movies = [i.id for i in items if i.type == "movie"]
+    shows = [i.id for i in items if i.type == "show"]
+    good = and_(MediaFile.missing_since.is_(None), MediaFile.probe_error.is_(None))
+    if movies:
+        ok = set(s.scalars(select(MediaFile.movie_id).where(MediaFile.movie_id.in_(movies),
+                                                             MediaFile.kind != "extra", good).distinct()))
+        found |= {("movie", i) for i in movies if i not in ok}
+    if shows:
+        ok = set(s.scalars(select(Season.show_id).join(Episode, Episode.season_id == Season.id)
+                           .join(MediaFile, MediaFile.episode_id == Episode.id)
+                           .where(Season.show_id.in_(shows), good).distinct()))
+        found |= {("show", i) for i in shows if i not in ok}
+    return found
 
 
 def grid(

@@ -22,7 +22,10 @@ class ScanReport:
     """Counts of one scan; ``errors`` holds one line per failed folder or file,
     ``folder_errors`` the failed folders' lines alone. Phase 1 fills the counts up to
     ``missing``/``moved`` and ``to_probe`` (files it left for phase 2); phase 2 adds
-    ``probe_done`` (files it handled), ``probed`` and ``matched``."""
+    ``probe_done`` (files it handled), ``probed``, ``matched`` and ``unreadable``
+    (files whose probe failed: broken, not a video, or empty; the grid flags a title
+    with no other file, :func:`~reelhouse.library.queries.unplayable_titles`; each
+    named in ``errors``)."""
 
     folders: int = 0
     files_seen: int = 0
@@ -34,6 +37,7 @@ class ScanReport:
     moved: int = 0
     probed: int = 0
     matched: int = 0  # files sent through metadata matching (NFO, artwork, TMDB)
+    unreadable: int = 0  # files whose probe failed (this scan's probes)
     total: int = 0
     to_probe: int = 0
     probe_done: int = 0
@@ -64,6 +68,7 @@ class ScanReport:
         self.probe_done += got.done
         self.probed += got.probed
         self.matched += got.matched
+        self.unreadable += got.failed
         self.errors.extend(got.errors)
 
     def counts(self) -> dict[str, int]:
@@ -78,6 +83,7 @@ class ScanReport:
             "moved": self.moved,
             "probed": self.probed,
             "matched": self.matched,
+            "unreadable": self.unreadable,
             "errors": len(self.errors) + self.errors_unlisted,
             "folders_failed": len(self.folder_errors),
             "total": self.total,

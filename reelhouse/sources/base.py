@@ -259,9 +259,13 @@ class _LoopGuard:
         self.same = same
 
     @staticmethod
-    def _key(entries: builtins.list[Entry]) -> int | None:
+    def key(entries: builtins.list[Entry]) -> int | None:
+        """What :meth:`distinct` and :meth:`check` compare of a listing: a hash of its
+        entries sorted, or None for a listing without a folder (nothing to go round).
+        Made once per folder and handed to both (sorting and hashing a folder's
+        entries is the guard's whole cost on a rescan)."""
         if not any(e.is_dir for e in entries):
-            return None  # nothing below it: nothing to go round
+            return None
         return hash(tuple(sorted((e.name, e.is_dir, e.size or 0, e.mtime or 0.0) for e in entries)))
 
     def _alike(self, folder: str, key: int) -> Iterator[str]:
@@ -271,20 +275,18 @@ class _LoopGuard:
             if self.seen.get(ancestor) == key:
                 yield ancestor
 
-    def distinct(self, folder: str, entries: builtins.list[Entry]) -> frozenset[str]:
-        """The ancestors listed like ``folder`` that the source says are other folders.
-        Asks the source (a round trip each), so call it without holding a walk's lock;
-        only a folder listed like an ancestor is asked about."""
-        key = self._key(entries)
+    def distinct(self, folder: str, key: int | None) -> frozenset[str]:
+        """The ancestors listed like ``folder`` (its listing's :meth:`key`) that the
+        source says are other folders. Asks the source (a round trip each), so call it
+        without holding a walk's lock; only a folder listed like an ancestor is asked
+        about, and nothing is looked at where the source cannot tell."""
         if key is None or self.same is None:
             return frozenset()
         return frozenset(a for a in self._alike(folder, key) if self.same(folder, a) is False)
 
-    def check(self, folder: str, entries: builtins.list[Entry],
-              distinct: frozenset[str] = frozenset()) -> FolderLoop | None:
+    def check(self, folder: str, key: int | None, distinct: frozenset[str] = frozenset()) -> FolderLoop | None:
         """None, and ``folder`` remembered; or the loop it is (not remembered).
-        ``distinct``: :meth:`distinct` of this listing."""
-        key = self._key(entries)
+        ``key``: :meth:`key` of its listing; ``distinct``: :meth:`distinct` of it."""
         if key is None:
             return None
         for ancestor in self._alike(folder, key):
@@ -317,7 +319,8 @@ def walk_source(
         except ReelhouseError as exc:
             yield folder, exc
             continue
-        if (loop := loops.check(folder, entries, loops.distinct(folder, entries))) is not None:
+        key = loops.key(entries)
+        if (loop := loops.check(folder, key, loops.distinct(folder, key))) is not None:
             yield folder, loop
             continue
         yield folder, entries
@@ -395,12 +398,12 @@ def walk_parallel(
                 rest = rest[len(results):]
                 # a listing like an ancestor's asks the source, outside the lock (no
                 # worker waits on it while this one waits for a connection)
-                distinct = [frozenset() if isinstance(result, Exception) else loops.distinct(folder, result)
-                            for folder, result in listed]
+                keys = [None if isinstance(result, Exception) else loops.key(result) for _, result in listed]
+                distinct = [loops.distinct(folder, keys[i]) for i, (folder, _) in enumerate(listed)]
                 with lock:
                     for i, (folder, result) in enumerate(listed):
                         if not isinstance(result, Exception):
-                            if (loop := loops.check(folder, result, distinct[i])) is not None:
+                            if (loop := loops.check(folder, keys[i], distinct[i])) is not None:
                                 listed[i] = (folder, loop)
                                 continue
                             todo.extend(e.path for e in result if e.is_dir)

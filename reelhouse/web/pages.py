@@ -123,6 +123,7 @@ def library_page(
         # "empty" or "nothing matches": of the titles this user may see (not a hint of others')
         empty_library = not page.items and (
             not filtered or grid_page(s, GridFilter(source_ids=f.source_ids), 1).total == 0)
+        unplayable = queries.unplayable_titles(s, page.items)
     params = {"q": query, "type": kind or "", "source": source if (source_id or source_kind) else "",
               "genre": f.genre or "", "year": str(f.year or ""), "resolution": f.resolution or "",
               "unwatched": "1" if f.unwatched_by else "", "letter": f.letter or ""}
@@ -138,7 +139,7 @@ def library_page(
         first_url=link() if cursor else None,
         letters=[(c, link(letter=c if c != f.letter else "")) for c in "#ABCDEFGHIJKLMNOPQRSTUVWXYZ"],
         sources=_visible_sources(core, user),
-        filtered=filtered, empty_library=empty_library, resolutions=list(RESOLUTIONS),
+        filtered=filtered, empty_library=empty_library, resolutions=list(RESOLUTIONS), unplayable=unplayable,
         resume=core.progress.continue_watching(user.id, sources=core.access.allowed(user)), **context,
     )
 

@@ -85,8 +85,9 @@ def test_names_that_look_like_terminal_markup_are_printed_as_they_are(tmp_path: 
     assert "disk[/red]" in run("source", "list").stdout
     out = run("scan", "disk[/red]").stdout
     assert "disk[/red]: 2 files" in out, out
-    assert "Film [h264] (2019)/Film [eng] (2019).mkv: empty file" in out, out
-    assert "Bad [/x] (2019)/Bad.mkv: empty file" in out, out
+    assert "2 files cannot be played" in out, out
+    assert "Film [h264] (2019)/Film [eng] (2019).mkv: cannot be played: empty file" in out, out
+    assert "Bad [/x] (2019)/Bad.mkv: cannot be played: empty file" in out, out
     assert "disk[/red]: 0 added" in run("sync", "disk[/red]").stdout
     local = tmp_path / "up.mkv"
     local.write_bytes(b"z" * 1000)

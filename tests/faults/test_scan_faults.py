@@ -266,7 +266,7 @@ def test_a_symlink_back_to_an_ancestor_is_walked_once(ftp_server: object, ftp_ro
         "Films/loop", "Shows/The Office (US)/Season 01/up"]
 
 
-@pytest.mark.parametrize("server", ["pyftpdlib", "pure-ftpd"])
+@pytest.mark.parametrize("server", ["pyftpdlib", "pure-ftpd", "vsftpd"])
 def test_folders_named_like_their_parent_are_no_loop(server: str, ftp_server: object, ftp_root: Path, lib: Core,
                                                      tmp_path: Path) -> None:
     """``Films/Films/Films/…`` made in one go (an archive unpacked into a folder of its
@@ -274,7 +274,10 @@ def test_folders_named_like_their_parent_are_no_loop(server: str, ftp_server: ob
     same name, same time): the walk took it for a link back up, skipped it ("a folder
     above it (a link back up?): not walked") and its films were not in the library.
     The server's ``unique`` fact (RFC 3659 §7.5.2, asked by MLST) tells the folders
-    apart; a real link back up (``loop -> ..``) is still walked once."""
+    apart; a real link back up (``loop -> ..``) is still walked once. vsftpd has no
+    MLST (LIST dates have minutes, or days: each level of a chain made within a minute
+    lists alike) and skipped the chain the same way: its ``PWD`` names the folder a
+    ``CWD`` reached, links resolved (getcwd(3)), which tells them apart."""
     chain = "Films/" + "/".join(["Deep"] * 6)
     files = [f"{chain}/Deep Film (2015).mkv", "Films/Deep/Deep/Other (2016).mkv", *FILES]
 
@@ -294,11 +297,16 @@ def test_folders_named_like_their_parent_are_no_loop(server: str, ftp_server: ob
         fill_chain(ftp_root)
         report = scan(lib, sid, FtpConfig("127.0.0.1", ftp_server.port, FTP_USER, FTP_PASSWORD,
                                           connect_timeout=3, read_timeout=3))
-    else:
+    elif server == "pure-ftpd":
         (tmp_path / "pure").mkdir()
         with pure_ftpd(tmp_path / "pure", fill_chain) as (port, _home):
             report = scan(lib, sid, FtpConfig("127.0.0.1", port, PURE_USER, PURE_PASSWORD,
                                               connect_timeout=3, read_timeout=3))
+    else:
+        (anon := tmp_path / "anon").mkdir()
+        fill_chain(anon)
+        with vsftpd(tmp_path, anon) as port:
+            report = scan(lib, sid, FtpConfig("127.0.0.1", port, connect_timeout=3, read_timeout=3))
     assert library(lib, sid)["present"] == sorted(files), report.errors
     assert report.outcome == "done" and not report.folder_errors, report.folder_errors[:3]
     if server == "pyftpdlib":  # pure-ftpd lists the link as a link, to a folder it skips
@@ -512,3 +520,51 @@ def test_a_name_with_a_line_break_is_named_and_hides_nothing(server: str, lib: C
     assert line.startswith("Films: 1 line(s) of its listing could not be read") and "Cut.2010.mkv" in line, line
     assert library(lib, sid)["present"] == ["Films/Sintel.2010.mkv", "Films/Tears.of.Steel.2012.mkv",
                                             "Other.2011.mkv"]
+
+
+def _dated_fs(style: str) -> type:
+    """A pyftpdlib file system whose LIST (and STAT) lines carry ``ls``'s dates of
+    ``--time-style=long-iso`` or a Japanese LC_TIME (UTC), as servers running ``ls``
+    under them send."""
+    from datetime import UTC, datetime
+
+    from pyftpdlib.filesystems import AbstractedFS
+
+    class DatedFS(AbstractedFS):  # type: ignore[misc]
+        def format_list(self, basedir: str, listing: list[str], ignore_err: bool = True) -> Iterator[bytes]:
+            for name in listing:
+                st = os.lstat(os.path.join(basedir, name))
+                when = datetime.fromtimestamp(st.st_mtime, UTC)
+                date = (f"{when:%Y-%m-%d %H:%M}" if style == "long-iso"
+                        else f"{when.month:2d}月 {when.day:2d} {when:%H:%M}")
+                kind = "d" if os.path.isdir(os.path.join(basedir, name)) else "-"
+                yield f"{kind}rw-r--r--   1 owner    group    {st.st_size:8d} {date} {name}\r\n".encode(
+                    self.cmd_channel.encoding)
+
+    return DatedFS
+
+
+@pytest.mark.parametrize("style", ["long-iso", "ja_JP"])
+def test_a_server_listing_iso_or_cjk_dates_scans_whole(style: str, lib: Core, tmp_path: Path) -> None:
+    """A server whose LIST lines carry ISO (``2024-03-05 14:22``) or Japanese (``3月  5
+    14:22``) dates: every line was "unread", so each folder was named in the scan's
+    errors and nothing in it was added. Now the films are added with their times, and
+    a second scan adds, updates and misses nothing."""
+    home = tmp_path / "home"
+    fill(home)
+    stamp = int(time.time()) - 86400  # within six months: the "14:22" form
+    for rel in FILES:
+        os.utime(home / rel, (stamp, stamp))
+    sid = lib.sources.create(SourceSpec(name="ftp", kind="local", path=str(home))).id
+    overrides = {"proto_cmds": {k: v for k, v in FTPHandler.proto_cmds.items() if k not in {"MLSD", "MLST"}},
+                 "abstracted_fs": _dated_fs(style)}
+    with EmbeddedFtpServer(home, FTP_USER, FTP_PASSWORD, handler_overrides=overrides) as ftpd:
+        config = FtpConfig("127.0.0.1", ftpd.port, FTP_USER, FTP_PASSWORD, connect_timeout=5, read_timeout=5)
+        first = scan(lib, sid, config)
+        assert first.outcome == "done" and first.errors == [], first.errors[:3]
+        assert library(lib, sid)["present"] == sorted(FILES)
+        with lib.sessions() as s:
+            mtimes = set(s.scalars(select(MediaFile.mtime).where(MediaFile.source_id == sid)))
+        assert mtimes == {float(stamp - stamp % 60)}
+        again = scan(lib, sid, config)
+    assert again.errors == [] and (again.added, again.updated, again.missing) == (0, 0, 0), again.counts()

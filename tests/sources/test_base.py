@@ -291,3 +291,24 @@ def test_every_door_asks_one_rule_for_the_characters_of_new_names(
     finally:
         ftp.close()
     assert risky_name(name) is (controls or name.endswith(" "))
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_the_loop_guard_hashes_each_listing_once(workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk's loop guard sorts and hashes a folder's entries once (``distinct`` got
+    the entries and made the key again before looking whether the source can tell two
+    folders apart at all; ``check`` made it a third time): on the rescan's path, per
+    folder."""
+    from reelhouse.sources import base
+
+    hashed: list[int] = []
+
+    def counting_hash(value: object) -> int:
+        hashed.append(1)
+        return hash(value)
+
+    monkeypatch.setattr(base, "hash", counting_hash, raising=False)
+    src = MemorySource({f"Show {i}/Season {s}/e{s}.mkv": b"x" for i in range(3) for s in range(2)})
+    walked = list(walk_parallel(src, "", workers=workers))
+    with_folders = sum(1 for _, r in walked if isinstance(r, list) and any(e.is_dir for e in r))
+    assert with_folders == 4 and len(hashed) == with_folders

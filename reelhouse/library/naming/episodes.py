@@ -66,8 +66,8 @@ _US_DATE = re.compile(_B + r"(\d\d)([._ -])(\d\d)\2((?:19|20)\d\d)" + _E)
 _SHORT_DATE = re.compile(_B + r"(\d\d)(\d\d)(\d\d)" + _E)
 # anime: "S2 - 05" (a season, then the episode after " - ")
 _ANIME_SEASON = re.compile(r"[ ._]s(\d{1,2}) - (\d{1,4})(?:v\d)?" + _E, re.I)
-# anime: "Title - 136 [720p]", "Title - 01v2"
-_DASH = re.compile(r" - (\d{1,4})(?:v\d)?(?=$|[ .\[(]| - )")
+# anime: "Title - 136 [720p]", "Title - 01v2", "Title - 001-002" (two episodes in one file)
+_DASH = re.compile(r" - (\d{1,4})(?:-(\d{1,4}))?(?:v\d)?(?=$|[ .\[(]| - )")
 # anime: "[VCB-Studio] Title [21][Ma10p_1080p]"
 _BRACKET = re.compile(r"\[(\d{1,4})(?:v\d)?\]")
 # Spanish releases: "[Cap.201]" is season 2, episode 1; "[Cap.1901]" season 19, episode 1
@@ -134,7 +134,8 @@ def find_episode(stem: str, *, in_show: bool) -> EpisodeMatch | None:
     body = _GROUP.sub("", stem)
     cut = len(stem) - len(body)
     if (m := _DASH.search(body)) and not _before_year(body, m, in_show):
-        return EpisodeMatch(stem[: cut + m.start()], body[m.end():], None, int(m.group(1)), absolute=True)
+        end = int(m.group(2)) if m.group(2) and int(m.group(2)) > int(m.group(1)) else None
+        return EpisodeMatch(stem[: cut + m.start()], body[m.end():], None, int(m.group(1)), end, absolute=True)
     if m := _E_ONLY.search(stem):
         end = int(m.group(2)) if m.group(2) else None
         return EpisodeMatch(stem[: m.start()], stem[m.end():], None, int(m.group(1)),

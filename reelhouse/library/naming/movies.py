@@ -15,7 +15,7 @@ import re
 
 from reelhouse.library.naming.folders import trim_title
 
-__all__ = ["EXTRA_SUFFIXES", "extra_suffix", "paren_year_title", "part_of", "version_label"]
+__all__ = ["EXTRA_SUFFIXES", "extra_suffix", "paren_year_title", "part_of", "release_edition", "version_label"]
 
 #: suffix word → extra type (Plex, Jellyfin, Kodi)
 EXTRA_SUFFIXES: dict[str, str] = {
@@ -30,6 +30,9 @@ _WORDS = "|".join(sorted(EXTRA_SUFFIXES, key=len, reverse=True))
 _SUFFIX = re.compile(rf"(?:^|\s*-\s*)({_WORDS})(\d{{0,2}})$", re.I)
 _SOFT_SUFFIX = re.compile(r"(?:^|[._]|\s-\s)(trailer|sample)(\d{0,2})$|[\[(](trailer|sample)[\])]$", re.I)
 _PREFIX = re.compile(r"^(sample)-", re.I)  # scene style "sample-grp-film"
+# "Heat (1995) Trailer", "Heat (1995) sample 2": after a film's "(Year)" no title word
+# follows, so an extra word there names an extra whatever separates it
+_AFTER_YEAR = re.compile(rf"\((?:19|20)\d\d\)[ ._-]*({_WORDS})[ ._]?(\d{{0,2}})$", re.I)
 _WORD_ENDINGS = tuple(w.lower() for w in EXTRA_SUFFIXES)
 
 
@@ -37,11 +40,12 @@ def extra_suffix(stem: str) -> tuple[str, str] | None:
     """``(owner stem, extra type)`` when file name ``stem`` names an extra by its suffix
     ("Dune (2021)-trailer" → ("Dune (2021)", "trailer")), else None. "I Live In A
     Trailer" and "The DNA Sample" are films: the word must follow a dash, dot or
-    underscore."""
+    underscore, or a film's "(Year)" ("Heat (1995) Trailer", which was a second
+    version of the film)."""
     text = stem.strip()
     # both suffix patterns end in a word, up to 2 digits and a bracket: a name that
     # does not (nearly every film and episode) skips their searches (scan cost)
-    if not text.rstrip("0123456789)]").lower().endswith(_WORD_ENDINGS):
+    if not text.rstrip("0123456789)]").rstrip(" ._").lower().endswith(_WORD_ENDINGS):
         return _prefix(text)
     if m := _SUFFIX.search(text):
         if m.start() == 0 or text[m.start():].lstrip().startswith("-"):
@@ -49,6 +53,8 @@ def extra_suffix(stem: str) -> tuple[str, str] | None:
     if m := _SOFT_SUFFIX.search(text):
         word = (m.group(1) or m.group(3)).lower()
         return trim_title(text[: m.start()], " .-_"), EXTRA_SUFFIXES[word]
+    if m := _AFTER_YEAR.search(text):
+        return trim_title(text[: m.start(1)], " .-_"), EXTRA_SUFFIXES[m.group(1).lower()]
     return _prefix(text)
 
 
@@ -112,3 +118,27 @@ def part_of(text: str) -> int | None:
         return None
     value = m.group(1).lower()
     return int(value) if value.isdigit() else "abcd".index(value) + 1
+
+
+#: Edition words of release names after the year ("….2001.EXTENDED.1080p",
+#: "….1982.Final.Cut.1080p"; guessit's edition vocabulary, Plex's editions) → the
+#: version label shown.
+_RELEASE_EDITION = re.compile(
+    r"(?:^|[._ ])(extended(?:[._ ](?:cut|edition))?|director'?s[._ ]cut|final[._ ]cut|theatrical(?:[._ ]cut)?"
+    r"|unrated|uncut|special[._ ]edition|ultimate[._ ]edition|imax|remastered|criterion)(?=$|[._ -])", re.I)
+_EDITION_LABELS = {"directors cut": "Director's Cut", "director's cut": "Director's Cut", "imax": "IMAX"}
+
+
+def release_edition(stem: str, year: int | None) -> str | None:
+    """The edition of a release-named film's file ("Extended", "Final Cut",
+    "Director's Cut"), from the words after its ``year`` (before it they are the
+    title's: "The Director's Cut 2010"), or None: a label for the player's choice of
+    versions where a folder holds the theatrical and the extended cut."""
+    if year is None or (at := re.search(rf"(?:^|[._ (\[]){year}(?=$|[._ )\]])", stem)) is None:
+        return None
+    m = _RELEASE_EDITION.search(stem, at.end())
+    if m is None:
+        return None
+    words = re.sub(r"[._ ]+", " ", m.group(1)).strip().lower()
+    return _EDITION_LABELS.get(words) or words.title()
+

@@ -31,7 +31,7 @@ from reelhouse.library.naming.folders import (
     season_folder,
     strip_ids,
 )
-from reelhouse.library.naming.movies import extra_suffix, paren_year_title, part_of, version_label
+from reelhouse.library.naming.movies import extra_suffix, paren_year_title, part_of, release_edition, version_label
 from reelhouse.library.naming.release import release_title
 from reelhouse.library.naming.titles import (
     TITLE_YEAR,
@@ -139,6 +139,9 @@ def _folders(joined: str) -> _Folders:
     season_dir = None
     if folders:
         season_dir = season_folder(folders[-1], folders[-2] if len(folders) > 1 else None)
+        if season_dir is not None and folders[-1].strip().isdigit() and len(folders) > 1 \
+                and generic_folder(folders[-2]):
+            season_dir = None  # "Anime/86", "Shows/24": a show named by a number, not a season
     show_dir: str | None = None
     if season_dir is not None:
         show_dir = folders[-2] if len(folders) > 1 else None
@@ -235,6 +238,9 @@ def _parse(path: str, *, guess: bool) -> Parsed:
         and title_key(title_year(clean)[0]) != title_key(show_dir)
     )
     em = find_episode(clean, in_show=in_show)
+    if em is not None and not em.before and em.season is None and show_dir is not None \
+            and re.match(re.escape(folder_title_year(show_dir)[0] or "\n") + r"(?=[ ._-])", clean):
+        em = find_episode(clean, in_show=False) or em  # "24/24 - 05": the leading number is the show's
     from_folder = False
     if em is None and folders and season_dir is None and re.fullmatch(r"[0-9a-f]{12,}|\w{1,6}", clean, re.I):
         em = find_episode(strip_ids(folders[-1]), in_show=False)  # an obfuscated file name
@@ -343,12 +349,16 @@ _EPISODE_PART = re.compile(r"(?:^|\s)(?:part|pt|cd|disc)\s?(\d{1,2})$", re.I)
 
 def _owner(folders: list[str], stem: str) -> tuple[str, int | None]:
     """The film or show an extra belongs to: the nearest folder above it that is not a
-    season folder, else the file name before the suffix."""
+    season folder (a film's release folder by the title and year it names:
+    "Tenet.2020.IMAX.2160p.UHD.BluRay.x265-GROUP" is "Tenet" (2020), the film its
+    main file names), else the file name before the suffix."""
     for i in range(len(folders) - 1, -1, -1):
         if season_folder(folders[i], folders[i - 1] if i else None) is not None:
             continue
         if generic_folder(folders[i]):
             break
+        if (release := release_title(folders[i])) is not None and release.title and release.year:
+            return release.title, release.year
         title, year = folder_title_year(folders[i])
         if title:
             return title, year
@@ -381,10 +391,15 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
         year, version = folder_yr, version or version_found
     elif (release := release_title(stem)) is not None:
         title, year, part = release.title, release.year, release.part
+        version = version or release_edition(stem, year)
     elif not guess:
         raise _NeedsGuessit(name)
     else:
         title, year, part = guessed_title(stem, name, ext)
+        version = version or release_edition(stem, year)
+        if folder_title and title and year == folder_yr and " Vol. " in title \
+                and title_key(title.rsplit(" Vol. ", 1)[0]) == title_key(folder_title):
+            title = folder_title  # "Kill Bill (2003)/Kill.Bill.Vol.1.2003.CD1.avi": the folder names the film
     if folder is not None and folder_yr and (not year or not title):
         title, year = folder_title or title, folder_yr
     elif (scene or (title and title.lower() == title)) and (named := _release_of(folders)) is not None \
@@ -394,6 +409,8 @@ def _movie(folders: list[str], stem: str, ext: str, name: str, edition: str | No
         title, year = named
     if not title:
         return Parsed(kind="other", title=stem.strip() or name)
+    if folder_title and year == folder_yr and title != folder_title and title_key(title) == title_key(folder_title):
+        title = folder_title  # "Ocean's Eleven (2001)/Oceans.Eleven.2001.mkv": a dotted name drops its signs
     return Parsed(kind="movie", title=title, year=year, part=part, version=version, **ids)
 
 

@@ -141,6 +141,8 @@ def folder_title_year(folder: str) -> tuple[str | None, int | None]:
 
 # -- guessit's titles, mended --------------------------------------------------------
 
+#: "Vol.2", "Vol. 2", "Volume 2" in a film's name (Kill Bill, Guardians of the Galaxy).
+_TITLE_VOLUME = re.compile(r"(?:^|[ ._-])vol(?:ume)?[ ._]*(\d{1,2})(?=$|[ ._-])", re.I)
 _TITLE_PART = re.compile(r"(?:^|[ ._-])part[ ._-]?(\w+)[ ._-]+\(?(?:19|20)\d\d", re.I)
 _YEAR = re.compile(r"(?:^|[ ._(\[])((?:19|20)\d\d)(?=$|[ ._)\]])")
 
@@ -200,6 +202,10 @@ def guessed_title(stem: str, name: str, ext: str) -> tuple[str | None, int | Non
             (glued := re.match(r"\s*(-+)" + re.escape(title.split()[0]), stem)):
         title = glued.group(1) + title  # "-rf Film 1080p": guessit drops a dash glued to the title
     part = _first_int(guessed.get("cd"), "guessit cd") or _first_int(guessed.get("part"), "guessit part")
+    volume = _first_int(guessed.get("volume"), "guessit volume")
+    if title and volume is not None and (named := _TITLE_VOLUME.search(stem)) and int(named.group(1)) == volume \
+            and title_key(stem[: named.start()]).endswith(title_key(title)):
+        title = f"{title} Vol. {volume}"  # "Kill.Bill.Vol.1.2003": guessit takes the volume out of the title
     named_part = _TITLE_PART.search(stem)
     if named_part and title:  # "Dune Part Two (2024)" is a title, not a part of a file
         title, part = f"{title} Part {named_part.group(1)}", None

@@ -16,7 +16,7 @@ import ftplib
 import logging
 from datetime import UTC, datetime
 
-from reelhouse.errors import InvalidInput, NotFound, ReelhouseError
+from reelhouse.errors import InvalidInput, NotFound, PermissionDenied, ReelhouseError
 from reelhouse.sources.base import Entry, Listing, normalize_path
 from reelhouse.sources.ftp import statlist, treelist
 from reelhouse.sources.ftp.config import FtpConfig
@@ -37,6 +37,14 @@ from reelhouse.sources.ftp.replies import translate_error
 __all__ = ["FtpLister"]
 
 log = logging.getLogger(__name__)
+
+#: Greetings of servers whose ``PWD`` names the folder a ``CWD`` reached with links
+#: resolved, as getcwd(3) does: vsftpd (postlogin.c ``handle_pwd`` →
+#: ``vsf_sysutil_getcwd``; its default banner is ``220 (vsFTPd 3.0.3)``) and pure-ftpd
+#: (``Welcome to Pure-FTPd``; measured: ``CWD Films/Shows`` to a link to ``../Shows``
+#: gives ``257 "/Shows"``). Elsewhere (pyftpdlib, ProFTPD) PWD repeats the path as
+#: given, links and all: no word on what it leads to (:meth:`FtpLister.folder_place`).
+PWD_RESOLVES = ("(vsFTPd ", "Welcome to Pure-FTPd")
 
 #: Most bytes of commands :meth:`FtpLister.list_many` writes at once (Linux gives a TCP
 #: socket 16 KiB of send buffer at least, and the server's receive buffer takes more).
@@ -315,7 +323,8 @@ class FtpLister(FtpConnection):
         of one object share it; servers give the device and inode of the folder a path
         leads to, through links: pure-ftpd, ProFTPD, pyftpdlib), by MLST; None where the
         server has no MLST or gives no ``unique``, or the path is refused (then nothing
-        is known)."""
+        is known), and for a link (``type=OS.unix=slink``: pure-ftpd's MLST gives the
+        link's own ``unique``, not its folder's)."""
         if "MLST" not in self.features:
             return None
         target = self._abs(normalize_path(path))
@@ -337,8 +346,36 @@ class FtpLister(FtpConnection):
                     self.close()  # never reused with listings that lack sizes and times
         for line in reply.splitlines()[1:-1]:
             facts = line.strip().partition("; ")[0] if "; " in line else line.strip().partition(" ")[0]
-            for fact in facts.split(";"):
-                key, _, value = fact.partition("=")
-                if key.lower() == "unique" and value:
-                    return value
+            found = dict(fact.partition("=")[::2] for fact in facts.split(";"))
+            found = {key.lower(): value for key, value in found.items()}
+            if found.get("type", "").lower().startswith("os.unix=slink"):
+                return None
+            if found.get("unique"):
+                return found["unique"]
         return None
+
+    def folder_place(self, path: str) -> str | None:
+        """The folder ``path`` leads to, as the server's ``PWD`` names it after a
+        ``CWD path``, on a server whose PWD resolves links (:data:`PWD_RESOLVES`: known
+        by its greeting): two paths to one folder (``loop -> ..``) get one answer, two
+        folders two. None on other servers (their PWD echoes the path), and when the
+        CWD is refused or the reply names no folder (RFC 959 §4.1.3: ``257 "path"``,
+        ``"`` doubled inside). Leaves the connection in that folder (every command of
+        this class names absolute paths)."""
+        ftp = self._ftp()
+        if not any(mark in (ftp.welcome or "") for mark in PWD_RESOLVES):
+            return None
+        target = self._abs(normalize_path(path))
+        what = f"going into {path!r}"
+        try:
+            self._call(what, lambda: ftp.cwd(target))
+            reply: str = self._call(what, lambda: ftp.sendcmd("PWD"))
+        except (NotFound, InvalidInput, PermissionDenied):
+            return None
+        if not reply.startswith("257 ") or (start := reply.find('"')) < 0:
+            return None
+        end = start + 1
+        while (end := reply.find('"', end)) >= 0 and reply[end + 1:end + 2] == '"':
+            end += 2
+        return reply[start + 1:end].replace('""', '"') if end > start else None
+

@@ -20,6 +20,17 @@ Formats
       crw-rw-rw-   1 0        0        1, 3 Jan 12 14:05 null      (device: no size)
       lrwxrwxrwx   1 owner    group      12 Jan 12 14:05 link -> target
 
+  and the same lines with the dates ``ls`` prints under ``--time-style`` or a CJK
+  ``LC_TIME`` (recorded from GNU ls 9 in tests/sources/ftp/test_listing.py; Apache
+  commons-net's ``UnixFTPEntryParser`` reads the ISO and ``月``/``日`` forms too)::
+
+      2024-03-05 14:22            long-iso
+      2024-03-05 14:22:33.000000000 +0100   full-iso (the zone applied: an exact time)
+      03-05 14:22 / 2024-03-05    iso (recent / older than six months)
+      3月  5 14:22 / 3月  5  2024  ja_JP, zh_TW
+      10月 5日 14:22 / 2024年 3月 5日   zh_CN
+      10월  5일  14:22 / 2024년  3월  5일  ko_KR
+
 * **DOS LIST** as written by Microsoft IIS (and servers that copy it)::
 
       01-12-23  02:05PM       <DIR>          Folder Name
@@ -253,6 +264,28 @@ _UNIX_LINE = re.compile(_UNIX_TEMPLATE.replace("FIELDS", r"(?:[ \t]++[^ \t]++)+?
 # Servers that print no link count, owner or group.
 _UNIX_BARE = re.compile(_UNIX_TEMPLATE.replace("FIELDS", ""))
 
+# The dates of ``ls --time-style=long-iso|full-iso|iso`` and of CJK locales (module
+# docstring): one alternative each, groups named by the form (i: ISO with a time, o:
+# ISO day only, r: ISO recent, c: CJK with a year first, k: CJK month and day first).
+_ALT_DATE = (
+    r"(?:(?P<iy>[0-9]{4}+)-(?P<imo>[0-9]{2}+)-(?P<id>[0-9]{2}+)[ \t]++(?P<ih>[0-9]{2}+):(?P<imi>[0-9]{2}+)"
+    r"(?::(?P<isec>[0-9]{2}+)(?:\.(?P<ifrac>[0-9]{1,9}+))?+(?:[ \t]++(?P<iz>[-+][0-9]{4}+))?+)?+"
+    r"|(?P<oy>[0-9]{4}+)-(?P<omo>[0-9]{2}+)-(?P<od>[0-9]{2}+) ?"  # iso's "%Y-%m-%d " has its own space
+    r"|(?P<rmo>[0-9]{2}+)-(?P<rd>[0-9]{2}+)[ \t]++(?P<rh>[0-9]{2}+):(?P<rmi>[0-9]{2}+)"
+    r"|(?P<cy>[0-9]{4}+)[年년][ \t]*+(?P<cmo>[0-9]{1,2}+)[月월][ \t]*+(?P<cd>[0-9]{1,2}+)[日일]"
+    r"(?:[ \t]++(?P<ch>[0-9]{1,2}+):(?P<cmi>[0-9]{2}+))?+"
+    r"|(?P<kmo>[0-9]{1,2}+)[月월][ \t]*+(?P<kd>[0-9]{1,2}+)[日일]?+"
+    r"[ \t]++(?:(?P<kh>[0-9]{1,2}+):(?P<kmi>[0-9]{2}+)|(?P<ky>[0-9]{4}+)[年년]?+))"
+)
+_UNIX_ALT_TEMPLATE = (
+    r"(?P<kind>[-bcdDlnps?])[-a-zA-Z?]{9}[.+@]?+"
+    r"(?:[ \t]++[^ \t]++)+?"
+    r"[ \t]++(?P<size>[0-9]++(?:,[ \t]*+[0-9]++)?+)"
+    r"[ \t]++" + _ALT_DATE +
+    r" (?P<name>.*)"
+)
+_UNIX_ALT_LINE = re.compile(_UNIX_ALT_TEMPLATE)
+
 _DOS = re.compile(
     r"(?P<mo>[0-9]{1,2}+)[-/.](?P<d>[0-9]{1,2}+)[-/.](?P<y>[0-9]{4}+|[0-9]{2}+)"
     r"[ \t]++(?P<h>[0-9]{1,2}+):(?P<mi>[0-9]{2}+)(?::[0-9]{2}+)?+"
@@ -260,6 +293,12 @@ _DOS = re.compile(
     r"[ \t]++(?:(?P<dir><[Dd][Ii][Rr]>)|(?P<size>[0-9]{1,3}+(?:,[0-9]{3}+)++|[0-9]++))"
     r"(?P<sep>[ \t]++)(?P<name>.*)"
 )
+
+# ``ls -l``'s first line, "total N" in its locale's words (glibc's coreutils
+# translations: C, de, it, ru, ja, zh_CN old and new, zh_TW, ko); "total " before any
+# text, as before.
+_TOTAL = re.compile(
+    r"total .*|(?:insgesamt|totale|итого|合計|总计|总用量|總用量|總計|합계) [0-9]++(?:[.,][0-9]++)?+[KMGkmg]?+", re.S)
 
 # IIS pads "<DIR>" with exactly this many spaces before the name (the name column).
 _IIS_DIR_PAD = " " * 10
@@ -282,12 +321,7 @@ def _ls_time(
     if year is not None:
         return _timestamp(int(year), mon, d)
     assert hour is not None and minute is not None
-    h, mi = int(hour), int(minute)
-    ref = _as_utc(now)
-    stamp = _timestamp(ref.year, mon, d, h, mi)
-    if stamp is None or stamp > ref.timestamp() + SIX_MONTHS:
-        stamp = _timestamp(ref.year - 1, mon, d, h, mi)
-    return stamp
+    return _recent(mon, d, int(hour), int(minute), now)
 
 
 def _parse_unix(text: str, now: datetime) -> ListingEntry | None:
@@ -311,6 +345,58 @@ def _parse_unix(text: str, now: datetime) -> ListingEntry | None:
         is_link=kind == "l",
         link_target=link_target,
     )
+
+
+def _alt_time(m: re.Match[str], now: datetime) -> float | None:
+    """The mtime of an ISO or CJK ``ls`` date (:data:`_ALT_DATE`), read as UTC, but
+    for full-iso's explicit zone (``+0100``: taken off). A date without a year follows
+    ``ls``'s six-month rule (:func:`_ls_time`)."""
+    if m["iy"] is not None:
+        stamp = _timestamp(int(m["iy"]), int(m["imo"]), int(m["id"]), int(m["ih"]), int(m["imi"]))
+        if stamp is None or m["isec"] is None:
+            return stamp
+        if int(m["isec"]) > 60:
+            return None
+        frac = m["ifrac"] or ""
+        stamp += int(m["isec"]) + (int(frac) / 10 ** len(frac) if frac else 0.0)
+        if (zone := m["iz"]) is not None:
+            minutes = int(zone[1:3]) * 60 + int(zone[3:5])
+            stamp -= minutes * 60 if zone[0] == "+" else -minutes * 60
+        return stamp
+    if m["oy"] is not None:
+        return _timestamp(int(m["oy"]), int(m["omo"]), int(m["od"]))
+    if m["cy"] is not None:
+        return _timestamp(int(m["cy"]), int(m["cmo"]), int(m["cd"]), int(m["ch"] or 0), int(m["cmi"] or 0))
+    if m["ky"] is not None:
+        return _timestamp(int(m["ky"]), int(m["kmo"]), int(m["kd"]))
+    month, day, hour, minute = ((m["rmo"], m["rd"], m["rh"], m["rmi"]) if m["rmo"] is not None
+                                else (m["kmo"], m["kd"], m["kh"], m["kmi"]))
+    return _recent(int(month), int(day), int(hour), int(minute), now)
+
+
+def _recent(month: int, day: int, hour: int, minute: int, now: datetime) -> float | None:
+    """A yearless ``ls`` time: ``now``'s year unless that is more than six months
+    ahead of ``now``, then the year before (:func:`_ls_time`)."""
+    ref = _as_utc(now)
+    stamp = _timestamp(ref.year, month, day, hour, minute)
+    if stamp is None or stamp > ref.timestamp() + SIX_MONTHS:
+        stamp = _timestamp(ref.year - 1, month, day, hour, minute)
+    return stamp
+
+
+def _parse_unix_alt(text: str, now: datetime) -> ListingEntry | None:
+    m = _UNIX_ALT_LINE.fullmatch(text)
+    if m is None:
+        return None
+    kind, name = m["kind"], m["name"]
+    link_target: str | None = None
+    if kind == "l":
+        name, arrow, target = name.partition(" -> ")
+        link_target = target if arrow and target else None
+    if name in ("", ".", ".."):
+        return None
+    return ListingEntry(name=name, is_dir=kind == "d", size=None if kind in "bc" else _parse_size(m["size"]),
+                        mtime=_alt_time(m, now), is_link=kind == "l", link_target=link_target)
 
 
 def _dos_time(m: re.Match[str]) -> float | None:
@@ -367,9 +453,9 @@ def parse_list_line(line: str, now: datetime) -> ListingEntry | None:
     For a symlink (``name -> target``) the name is the part before the first ``" -> "``.
     """
     text = _strip_eol(line)
-    if "\n" in text or not text.strip() or text.startswith("total "):
+    if "\n" in text or not text.strip() or _TOTAL.fullmatch(text):
         return None
-    return _parse_unix(text, now) or _parse_dos(text)
+    return _parse_unix(text, now) or _parse_unix_alt(text, now) or _parse_dos(text)
 
 
 def is_skippable_list_line(line: str) -> bool:
@@ -379,9 +465,10 @@ def is_skippable_list_line(line: str) -> bool:
     text = _strip_eol(line)
     if "\n" in text:
         return False
-    if not text.strip() or text.startswith("total "):
+    if not text.strip() or _TOTAL.fullmatch(text):
         return True
-    m = _UNIX_LINE.fullmatch(text) or _UNIX_BARE.fullmatch(text) or _DOS.fullmatch(text)
+    m = (_UNIX_LINE.fullmatch(text) or _UNIX_BARE.fullmatch(text) or _UNIX_ALT_LINE.fullmatch(text)
+         or _DOS.fullmatch(text))
     return m is not None and m["name"] in (".", "..")
 
 

@@ -128,12 +128,19 @@ class FtpSource(RangeReads):
 
     def same_folder(self, a: str, b: str) -> bool | None:
         """Whether paths ``a`` and ``b`` lead to one folder (a link back up), by the
-        server's ``unique`` facts (:meth:`FtpLister.folder_id`); None where the server
-        does not say. The walk asks only about a folder listed exactly like an ancestor."""
+        server's ``unique`` facts (:meth:`FtpLister.folder_id`), else, on a server whose
+        ``PWD`` resolves links (vsftpd: LIST only, no MLST), by where a ``CWD`` to each
+        lands (:meth:`FtpLister.folder_place`); None where the server does not say. The
+        walk asks only about a folder listed exactly like an ancestor (LIST's minutes:
+        ``Show/Show/Show`` made within one minute lists each level alike)."""
         def ask(c: FtpClient) -> bool | None:
             first = c.folder_id(a)
             second = c.folder_id(b) if first is not None else None
-            return None if first is None or second is None else first == second
+            if first is not None and second is not None:
+                return first == second
+            here = c.folder_place(a)
+            there = c.folder_place(b) if here is not None else None
+            return None if here is None or there is None else here == there
         try:
             return self._run(ask)
         except ReelhouseError:

@@ -88,3 +88,33 @@ def test_many_links_in_a_folder(kind: str, tmp_path: Path) -> None:
         want = {f"{i:03d}.mkv": i + 1 for i in range(120)}
         assert got == {**want, **{f"link {name}": size for name, size in want.items()}}
         assert src.list("Films")  # the connection is in step after the batches
+
+
+@pytest.mark.parametrize("kind", ["pure-ftpd", "vsftpd"])
+def test_same_folder_tells_a_link_back_up_from_another_folder(kind: str, tmp_path: Path) -> None:
+    """What the walk asks of a folder listed exactly like another (its loop guard):
+    pure-ftpd answers by MLST's ``unique`` fact; vsftpd has no MLST and answered
+    nothing (None: a same-named chain made within a minute was skipped as a loop), now
+    its ``PWD`` after a ``CWD`` (getcwd(3): links resolved) does. The connection goes on
+    listing in step after."""
+    with _server(kind, tmp_path) as src:
+        assert src.same_folder("Films/Shows", "Shows") is True  # Films/Shows -> ../Shows
+        assert src.same_folder("Many", "Shows") is False
+        assert src.same_folder("Films/nowhere", "Shows") is None  # refused: nothing known
+        assert {e.name for e in src.list("Films")} == {"Heat (1995).mkv", "Heat link.mkv"}
+
+
+def test_same_folder_on_a_server_whose_pwd_echoes_the_path(tmp_path: Path) -> None:
+    """A greeting not known to resolve links in PWD (vsftpd with its own banner, like
+    pyftpdlib or ProFTPD) tells nothing: the walk keeps treating a folder listed like
+    an ancestor as a loop (a loop walked forever is worse than a chain skipped)."""
+    anon = tmp_path / "anon"
+    anon.mkdir()
+    _fill(anon, tmp_path / "outside")
+    subprocess.run(["chown", "-R", "nobody:nogroup", str(anon)], check=True)
+    with vsftpd(tmp_path, anon, options={"ftpd_banner": "Welcome"}) as port:
+        src = FtpSource(FtpConfig("127.0.0.1", port, pool_size=1))
+        try:
+            assert src.same_folder("Many", "Shows") is None
+        finally:
+            src.close()

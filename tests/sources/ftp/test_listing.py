@@ -790,6 +790,8 @@ LISTING_TOKENS = [
     "type=OS.unix=slink:", "size=", "size=12;", "modify=20241301000000;",
     "modify=99999999999999.9;", "sizd=;", ";", "=", " ", "  ", ".", "..", "total", "\t",
     "\r", "\x00", "千", "", "9" * 5000, "modify=20240101000000." + "1" * 5000 + ";",
+    "2024-03-05", "14:22:33.123456789", "+0100", "-9999", "03-05", "3月", "5日", "2024年", "12월", "31일",
+    "2024년", "合計", "9" * 12 + "月",
 ]  # fmt: skip
 
 
@@ -827,6 +829,10 @@ def test_hostile_long_lines_are_fast() -> None:
         "-rw-r--r-- " + " 1, 1" * 20_000,
         "-rw-r--r-- " + " a" * 50_000,
         "-rw-r--r-- " + " 1 Jan 1 2000" * 20_000 + "\n x",
+        "-rw-r--r-- " + " 1 2024-01-0" * 20_000,
+        "-rw-r--r-- " + " 1 3月 5日" * 20_000,
+        "-rw-r--r-- " + " 1 2024年 3月" * 20_000,
+        "-rw-r--r-- " + " 1 03-05 1" * 20_000,
     ):
         assert parse_list_line(text, NOW) is None
         assert parse_mlsd_line(text) is None
@@ -847,3 +853,110 @@ def test_embedded_line_feed_is_not_one_line() -> None:
 def test_dos_dir_marker_is_case_insensitive() -> None:
     entry = parse_list_line("01-12-23  02:05PM       <dir>          lower", NOW)
     assert entry == d("lower", None, ts(2023, 1, 12, 14, 5))
+
+
+# ------------------------------------------------------------- ISO and CJK ls dates
+
+#: Recorded from GNU ls 9.1 (`ls -la`, `--time-style=...` or `LC_ALL=xx_XX.UTF-8`) on
+#: 29 Nov 2026 12:48 UTC: a.mkv dated 2024-03-05 14:22:33, b.mkv 2026-10-05 14:22.
+LS_NOW = datetime(2026, 11, 29, 12, 48, 40, tzinfo=UTC)
+LS_OUTPUTS = {
+    "long-iso": """total 32
+drwxr-xr-x   3 root root  4096 2026-11-29 12:48 .
+drwxrwxrwt 105 root root 24576 2026-11-29 12:48 ..
+-rw-r--r--   1 root root     0 2024-03-05 14:22 a.mkv
+-rw-r--r--   1 root root     0 2026-10-05 14:22 b.mkv
+drwxr-xr-x   2 root root  4096 2026-11-29 12:48 dir
+""",
+    "full-iso": """total 32
+drwxr-xr-x   3 root root  4096 2026-11-29 12:48:34.979567869 +0000 .
+drwxrwxrwt 105 root root 24576 2026-11-29 12:48:34.955567869 +0000 ..
+-rw-r--r--   1 root root     0 2024-03-05 14:22:33.000000000 +0000 a.mkv
+-rw-r--r--   1 root root     0 2026-10-05 14:22:00.000000000 +0000 b.mkv
+drwxr-xr-x   2 root root  4096 2026-11-29 12:48:34.979567869 +0000 dir
+""",
+    "iso": """total 32
+drwxr-xr-x   3 root root  4096 11-29 12:48 .
+drwxrwxrwt 105 root root 24576 11-29 12:48 ..
+-rw-r--r--   1 root root     0 2024-03-05  a.mkv
+-rw-r--r--   1 root root     0 10-05 14:22 b.mkv
+drwxr-xr-x   2 root root  4096 11-29 12:48 dir
+""",
+    "ja_JP": """合計 32
+drwxr-xr-x   3 root root  4096 11月 29 12:48 .
+drwxrwxrwt 107 root root 24576 11月 29 12:48 ..
+-rw-r--r--   1 root root     0  3月  5  2024 a.mkv
+-rw-r--r--   1 root root     0 10月  5 14:22 b.mkv
+drwxr-xr-x   2 root root  4096 11月 29 12:48 dir
+""",
+    "zh_CN": """总计 32
+drwxr-xr-x   3 root root  4096 11月29日 12:48 .
+drwxrwxrwt 107 root root 24576 11月29日 12:48 ..
+-rw-r--r--   1 root root     0 2024年 3月 5日 a.mkv
+-rw-r--r--   1 root root     0 10月 5日 14:22 b.mkv
+drwxr-xr-x   2 root root  4096 11月29日 12:48 dir
+""",
+    "ko_KR": """합계 32
+drwxr-xr-x   3 root root  4096 11월 29일  12:48 .
+drwxrwxrwt 107 root root 24576 11월 29일  12:48 ..
+-rw-r--r--   1 root root     0 2024년  3월  5일 a.mkv
+-rw-r--r--   1 root root     0 10월  5일  14:22 b.mkv
+drwxr-xr-x   2 root root  4096 11월 29일  12:48 dir
+""",
+    "zh_TW": """總用量 32
+drwxr-xr-x   3 root root  4096 11月 29 12:48 .
+drwxrwxrwt 107 root root 24576 11月 29 12:48 ..
+-rw-r--r--   1 root root     0  3月  5  2024 a.mkv
+-rw-r--r--   1 root root     0 10月  5 14:22 b.mkv
+drwxr-xr-x   2 root root  4096 11月 29 12:48 dir
+""",
+}
+
+
+@pytest.mark.parametrize("style", sorted(LS_OUTPUTS))
+def test_iso_and_cjk_ls_dates_are_read(style: str) -> None:
+    """Servers whose ``ls`` runs with ``--time-style`` or a CJK LC_TIME: each of these
+    lines was 'unread' (the folder named in the scan's errors, its files neither added
+    nor marked gone); now entries with their dates (a day only where ls prints one,
+    seconds where full-iso does). The one-pass parser agrees and leaves nothing unread."""
+    from reelhouse.sources.ftp.listing_text import list_entries, parse_list_text
+
+    text = LS_OUTPUTS[style]
+    a_time = {"full-iso": ts(2024, 3, 5, 14, 22, 33), "long-iso": ts(2024, 3, 5, 14, 22)}.get(style, ts(2024, 3, 5))
+    want = [f("a.mkv", 0, a_time), f("b.mkv", 0, ts(2026, 10, 5, 14, 22)),
+            d("dir", 4096, ts(2026, 11, 29, 12, 48, 34.979567869 if style == "full-iso" else 0))]
+    got = parse_list(text.splitlines(), LS_NOW)
+    assert [(e.name, e.is_dir, e.size) for e in got] == [(e.name, e.is_dir, e.size) for e in want]
+    assert [e.mtime for e in got] == pytest.approx([e.mtime for e in want], abs=1e-6)
+    assert parse_list_text(text, LS_NOW, strict=True) == got
+    unread: list[str] = []
+    assert [e.name for e in list_entries(text, LS_NOW, "F/", unread=unread)] == ["a.mkv", "b.mkv", "dir"]
+    assert unread == []
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    # the brief's forms, and a link, a zone and a year-first CJK date with a time
+    ("-rw-r--r-- 1 ftp ftp 1234 2024-03-05 14:22 Show S01E01.mkv", f("Show S01E01.mkv", 1234, ts(2024, 3, 5, 14, 22))),
+    ("-rw-r--r-- 1 ftp ftp 1234 3月 5 14:22 x.mkv", f("x.mkv", 1234, ts(2024, 3, 5, 14, 22))),
+    ("-rw-r--r-- 1 ftp ftp 1234 2024年3月5日 x.mkv", f("x.mkv", 1234, ts(2024, 3, 5))),
+    ("-rw-r--r-- 1 ftp ftp 1234 2023年12月31日 23:59 x y.mkv", f("x y.mkv", 1234, ts(2023, 12, 31, 23, 59))),
+    ("-rw-r--r-- 1 ftp ftp 9 2024-03-05 14:22:33.5 +0130 z.mkv", f("z.mkv", 9, ts(2024, 3, 5, 12, 52, 33.5))),
+    ("lrwxrwxrwx 1 ftp ftp 5 2024-03-05 14:22 latest -> a.mkv", link("latest", 5, ts(2024, 3, 5, 14, 22), "a.mkv")),
+    ("-rw-r--r-- 1 ftp ftp 1 2024-03-05 one space.mkv", f("one space.mkv", 1, ts(2024, 3, 5))),
+    ("-rw-r--r-- 1 ftp ftp 1 12月 25 2023年 x.mkv", f("x.mkv", 1, ts(2023, 12, 25))),
+    # a year-less date more than six months ahead is last year's (ls's rule)
+    ("-rw-r--r-- 1 ftp ftp 1 12-25 10:00 x.mkv", f("x.mkv", 1, ts(2023, 12, 25, 10))),
+    # not dates: no entry, never an error
+    ("-rw-r--r-- 1 ftp ftp 1 2024-13-45 14:22 x.mkv", f("x.mkv", 1, None)),
+    ("-rw-r--r-- 1 ftp ftp 1 13月 5 14:22 x.mkv", f("x.mkv", 1, None)),
+    ("-rw-r--r-- 1 ftp ftp 1 3月 x.mkv", None),
+])
+def test_iso_and_cjk_list_lines(line: str, expected: ListingEntry | None) -> None:
+    assert parse_list_line(line, NOW) == expected
+
+
+@given(name=names, is_dir=st.booleans(), size=sizes, when=minute_times, owner=owners)
+def test_long_iso_and_cjk_forms_round_trip(name: str, is_dir: bool, size: int, when: datetime, owner: str) -> None:
+    for date in (when.strftime("%Y-%m-%d %H:%M"), f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}"):
+        line = unix_line("d" if is_dir else "-", name, size, date, owner, "ftp")
+        assert parse_list_line(line, NOW) == ListingEntry(name, is_dir, size, when.timestamp())

@@ -151,7 +151,8 @@ def test_list_text_of_ls_lines(lines: list[tuple[str, str, str, int, str, int, s
 
 def test_unread_lines_are_collected() -> None:
     """Lines that hold no entry and are no ``total``/blank/``.``/``cdir`` line: a name
-    split by its line feed, a date form not read. Entries around them are kept."""
+    split by its line feed, a listing form not read (VMS). Entries around them are
+    kept; an ISO date is read (it was unread before)."""
     from datetime import UTC, datetime
 
     from reelhouse.sources.ftp.listing_text import list_entries, mlsd_entries
@@ -159,9 +160,10 @@ def test_unread_lines_are_collected() -> None:
     now = datetime(2026, 11, 29, tzinfo=UTC)
     unread: list[str] = []
     text = ("total 3\r\n-rw-r--r-- 1 u g 10 Jan 12 14:05 a.mkv\r\n-rw-r--r-- 1 u g 11 Jan 12 14:05 New\r\n"
-            "Line.mkv\r\n-rw-r--r-- 1 u g 12 2023-01-12 14:05 iso.mkv\r\n\r\n")
-    assert [e.name for e in list_entries(text, now, unread=unread)] == ["a.mkv", "New"]
-    assert unread == ["Line.mkv", "-rw-r--r-- 1 u g 12 2023-01-12 14:05 iso.mkv"]
+            "Line.mkv\r\n-rw-r--r-- 1 u g 12 2023-01-12 14:05 iso.mkv\r\n\r\n"
+            "FILM.MKV;1  2/4  12-JAN-2023 14:05 [USER] (RWED,RWED,,)\r\n")
+    assert [e.name for e in list_entries(text, now, unread=unread)] == ["a.mkv", "New", "iso.mkv"]
+    assert unread == ["Line.mkv", "FILM.MKV;1  2/4  12-JAN-2023 14:05 [USER] (RWED,RWED,,)"]
     unread = []
     text = ("type=cdir;modify=20240101000000; .\r\ntype=file;size=1;modify=20240101000000; a.mkv\r\n"
             "type=file;size=2;modify=20240101000000; New\r\nLine.mkv\r\ntype=file;size=3; C\rR.mkv\r\n")

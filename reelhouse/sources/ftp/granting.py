@@ -14,7 +14,8 @@ Fairness (nobody starves anybody): callers say who they are through the
   caller about to wait is counted there first (one round trip, only when it waits),
   so a user spreading requests over nodes, workers and drive mounts gets one queue's
   worth, not one per process. Without the store, or while it is unreachable, each
-  process counts its own.
+  process counts its own; those still waiting when it answers again are counted there
+  then (:mod:`.slots`).
 - A freed connection goes to the waiter whose user holds the fewest connections, then
   the longest waiting: a second connection for a user only when no other user waits.
 
@@ -233,10 +234,10 @@ class Granting:
         """Count ``ask`` among its user's waiting requests over the cluster (blocks on
         the store); False when ``user_waiters`` of theirs wait there already."""
         assert self._slots is not None and ask.user is not None
-        token = self._slots.enqueue(ask.user, self.user_waiters)
+        token = self._slots.enqueue(ask.user, self.user_waiters, ask)
         ask.queued = "" if token is None else token
-        if ask.finished and ask.queued:  # the caller is gone meanwhile (cancelled)
-            self._slots.give_back(ask.queued)
+        if ask.finished:  # the caller is gone meanwhile (cancelled)
+            self._slots.dequeued(ask, ask.queued)
         return token is not None
 
     def _busy(self) -> SourceBusy:

@@ -23,6 +23,10 @@
   const VIDEO = { h264: 'video/mp4; codecs="avc1.64001f"', hevc: 'video/mp4; codecs="hvc1.1.6.L93.B0"',
                   vp9: 'video/webm; codecs="vp9"', vp8: 'video/webm; codecs="vp8"',
                   av1: 'video/mp4; codecs="av01.0.04M.08"' };
+  // … at 10 bits 4:2:0 (HEVC Main 10, VP9 profile 2, AV1 Main 10-bit): Safari, Edge with
+  // the HEVC extension, TVs
+  const VIDEO_10BIT = { hevc: 'video/mp4; codecs="hvc1.2.4.L120.90"', vp9: 'video/mp4; codecs="vp09.02.10.10"',
+                        av1: 'video/mp4; codecs="av01.0.04M.10"' };
   const AUDIO = { aac: 'audio/mp4; codecs="mp4a.40.2"', mp3: "audio/mpeg", opus: 'audio/webm; codecs="opus"',
                   vorbis: 'audio/webm; codecs="vorbis"', flac: 'audio/mp4; codecs="flac"',
                   ac3: 'audio/mp4; codecs="ac-3"', eac3: 'audio/mp4; codecs="ec-3"' };
@@ -37,7 +41,8 @@
     const hls = !!(window.Hls && window.Hls.isSupported()) ||
       video.canPlayType("application/vnd.apple.mpegurl") !== "";
     return { containers: pick(CONTAINERS, (t) => video.canPlayType(t) !== ""),
-             video: pick(VIDEO, plays), audio: pick(AUDIO, plays), hls };
+             video: pick(VIDEO, plays), audio: pick(AUDIO, plays), hls,
+             video_10bit: pick(VIDEO_10BIT, plays) };
   }
 
   // -- menus ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from reelhouse.api.errors import SOURCE_BUSY, SOURCE_DOWN, SOURCE_TIMEOUT
 from reelhouse.config import load_settings
@@ -34,7 +35,7 @@ from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.pool import pool_user
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, playback_token, serving
+from helpers import FTP_PASSWORD, FTP_USER, place, playback_token, serving
 
 AUTH = 'MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="refusals", Version="1.0"'
 
@@ -178,3 +179,37 @@ def test_a_refused_stream_says_why(site: Site, ftp_server: EmbeddedFtpServer, ca
             assert "127.0.0.1" not in r.text and str(ftp_server.port) not in r.text  # a user's answer
     finally:
         after()
+
+
+@pytest.mark.requires_ffmpeg
+def test_an_hls_segment_of_a_source_that_is_down_says_so(ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                                         tmp_path: Path, sample_mp4: Path) -> None:
+    """ffmpeg reads the film through the feed; the source is down, so ffmpeg fails: the
+    answer is the source's failure (502 ``source_down``), not "ffmpeg failed making
+    segment 0" (a 502 that reads like a broken file), for the copied and a transcoded
+    rendition alike."""
+    place(sample_mp4, ftp_root, "Films/Clip.2020.mp4")
+    core = Core(load_settings(data_dir=tmp_path / "data", ftp_connect_timeout=2, ftp_read_timeout=2))
+    try:
+        alice = core.users.add("alice", "alice-password").id
+        row = core.sources.create(SourceSpec(name="ftp", kind="ftp", host="127.0.0.1", port=ftp_server.port,
+                                             username=FTP_USER, password=FTP_PASSWORD))
+        assert not core.jobs.run_scan_now(row.id).errors
+        with core.sessions() as s:
+            (media, *_), _ = queries.list_media_files(s, row.id, False, 0, 10)
+        token = playback_token(core, alice, media.id)
+        base = f"/api/library/media-files/{media.id}/hls"
+        with TestClient(create_app(core), raise_server_exceptions=False) as c:
+            master = c.get(f"{base}/master.m3u8?token={token}")
+            assert master.status_code == 200, master.text
+            tracks = [line.split(".m3u8", 1)[0] for line in master.text.splitlines()
+                      if line and not line.startswith("#")]
+            assert "copy" in tracks and len(tracks) >= 2, tracks
+            ftp_server.stop()
+            for track in ("copy", tracks[0]):
+                r = c.get(f"{base}/{track}/0.ts?token={token}")
+                assert r.status_code == 502, (track, r.status_code, r.text)
+                assert r.json() == {"detail": SOURCE_DOWN, "reason": "source_down"}, track
+    finally:
+        core.close()
+        gc.collect()

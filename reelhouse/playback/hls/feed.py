@@ -10,6 +10,7 @@ so it works whatever serves the API (uvicorn, a test client).
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import secrets
 import threading
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     files: dict[str, tuple[Source, str, int]]
+    failures: dict[str, ReelhouseError]  # key → the error of its latest read, if it failed
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -59,12 +61,16 @@ class _Handler(BaseHTTPRequestHandler):
         start, end = (wanted.start, wanted.end) if wanted else (0, size - 1)
         length = max(0, end - start + 1)
         chunks = iter(source.read_range(path, start, length)) if body and length else iter(())
+        key = self.path.lstrip("/")
         try:
             first = next(chunks, b"")  # a source failure becomes a 503, not a cut body
         except ReelhouseError as exc:
             log.warning("feed: reading %s failed: %s", path, exc)
+            self.server.failures[key] = exc
             self.send_error(503, "source unavailable")
             return
+        if body and length:  # the source answered
+            self.server.failures.pop(key, None)
         self.send_response(206 if wanted else 200)
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Type", "application/octet-stream")
@@ -81,6 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # ffmpeg seeks by dropping the connection
         except ReelhouseError as exc:
             log.warning("feed: reading %s failed: %s", path, exc)
+            self.server.failures[key] = exc
             self.close_connection = True
         finally:
             with contextlib.suppress(Exception):
@@ -96,6 +103,7 @@ class SourceFeed:
         self._thread: threading.Thread | None = None
         self._keys: dict[tuple[int, str, int], str] = {}
         self._files: dict[str, tuple[Source, str, int]] = {}
+        self._failures: dict[str, ReelhouseError] = {}
 
     def url(self, source: Source, path: str, size: int) -> str:
         """A URL for ``path`` (``size`` bytes) on ``source``; starts the server on first use."""
@@ -103,6 +111,7 @@ class SourceFeed:
             if self._server is None:
                 self._server = _Server(("127.0.0.1", 0), _Handler)
                 self._server.files = self._files
+                self._server.failures = self._failures
                 self._thread = threading.Thread(target=self._server.serve_forever,
                                                 name="hls-feed", daemon=True)
                 self._thread.start()
@@ -115,10 +124,19 @@ class SourceFeed:
             port = self._server.server_address[1]
         return f"http://127.0.0.1:{port}/{key}"
 
+    def failure(self, url: str) -> ReelhouseError | None:
+        """The error of the latest read of ``url``'s file (:meth:`url`) when it failed
+        (its source down, timed out, the file gone), else None: what made an ffmpeg
+        reading it fail, for the caller to raise instead of "ffmpeg failed" (a new
+        instance each time: one error object is never raised by two threads)."""
+        found = self._failures.get(url.rsplit("/", 1)[-1])
+        return None if found is None else copy.copy(found)
+
     def close(self) -> None:
         with self._lock:
             server, self._server = self._server, None
             self._files.clear()
+            self._failures.clear()
             self._keys.clear()
         if server is not None:
             server.shutdown()

@@ -222,7 +222,13 @@ class Subtitles:
             else:
                 url = self.feed.url(source, target.path, target.size)
                 argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), url, int(key[1:]))
-                vtt = to_webvtt(argv)
+                try:
+                    vtt = to_webvtt(argv)
+                except TranscodeFailed as exc:  # because the source failed? then that is the answer
+                    failure = self.feed.failure(url)
+                    if failure is not None:
+                        raise failure from exc
+                    raise
             offset = self.plans.streams(file_id).start_time if info.path is None else 0.0
             mpegts = round((offset + ffmpeg.TS_OFFSET) * 90_000)
             body = vtt.split(b"\n", 1)[1] if b"\n" in vtt else b"\n"

@@ -25,12 +25,15 @@ import pytest
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
+from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.library import queries
 from reelhouse.server import create_app
+from reelhouse.sources.ftp import FtpSource
+from reelhouse.sources.ftp.pool import pool_user
 from reelhouse.sources.local import LocalSource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import install_source, playback_token, serving, session_token
+from helpers import FTP_PASSWORD, FTP_USER, install_source, playback_token, serving, session_token
 
 pytestmark = [pytest.mark.requires_ffmpeg]
 
@@ -161,3 +164,49 @@ def test_subtitle_conversions_starve_nobody(tmp_path: Path) -> None:
         core.close()
         gc.collect()
 
+
+
+def test_a_conversion_reads_in_its_users_share_of_the_ftp_pool(
+        ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path) -> None:
+    """The conversion's ffmpeg reads the film through the feed on alice's behalf: with
+    her share of the FTP pool taken (pool of 2, her cap 1), it waits for her own
+    connection instead of taking the one bob's stream needs (before, the feed read as
+    the server's own work and took it)."""
+    _film_with_subtitles(ftp_root / "Films" / "Ftp.Film.2020.mkv")
+    core = Core(load_settings(data_dir=tmp_path / "data", ftp_pool_size=2))
+    try:
+        alice = core.users.add("alice", "alice-password").id
+        bob = core.users.add("bob", "bob-password").id
+        row = core.sources.create(SourceSpec(name="ftp", kind="ftp", host="127.0.0.1", port=ftp_server.port,
+                                             username=FTP_USER, password=FTP_PASSWORD))
+        assert not core.jobs.run_scan_now(row.id).errors
+        with core.sessions() as s:
+            (film, *_), _ = queries.list_media_files(s, row.id, False, 0, 10)
+        src = core.sources.source(row.id)
+        assert isinstance(src, FtpSource)
+        token = pool_user.set(f"user:{alice}")
+        try:
+            held = src.pool.acquire()[0]  # alice's stalled player: her whole share
+        finally:
+            pool_user.reset(token)
+        got: list[httpx.Response] = []
+        with serving(create_app(core), on_stop=core.sources.close, log_level="critical") as base:
+            url = (f"{base}/api/library/media-files/{film.id}/hls/subs/e0.vtt"
+                   f"?token={playback_token(core, alice, film.id)}")
+            asking = threading.Thread(target=lambda: got.append(httpx.get(url, timeout=120)), name="alice-subs")
+            asking.start()
+            try:
+                _until(lambda: src.pool.stats["waiting"] >= 1, "the conversion waiting for alice's connection")
+                r = httpx.get(f"{base}/api/library/media-files/{film.id}/stream"
+                              f"?token={playback_token(core, bob, film.id)}", headers={"range": "bytes=0-99"},
+                              timeout=30)
+                assert r.status_code == 206 and len(r.content) == 100  # the connection left was bob's
+                assert not got  # alice's conversion still waits for her own
+            finally:
+                src.pool.release(held)
+                asking.join(120)
+            (answer,) = got
+            assert answer.status_code == 200 and "Embedded cue one" in answer.text, answer.text
+    finally:
+        core.close()
+        gc.collect()

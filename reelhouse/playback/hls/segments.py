@@ -107,7 +107,7 @@ class Segments:
         if _has_data(prepared):
             return prepared
         out_dir = self.cache.track_dir(key, _folder(track))
-        url = self.feed.url(source, target.path, target.size)
+        url = self.feed.url(source, target.path, target.size, None if user is None else f"user:{user}")
         try:
             if track == "copy":
                 return self.copy_segment(url, streams, n, out_dir / f"{n}.ts")

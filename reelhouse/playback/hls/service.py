@@ -137,7 +137,7 @@ class HlsService:
         health checks and other users' streams use; one user's conversions take at most
         all but one of the lane's threads. Cancelling the caller drops a conversion not
         started yet."""
-        return await self.subtitle_lane.run(user, self.subs.vtt, file_id, key)
+        return await self.subtitle_lane.run(user, self.subs.vtt, file_id, key, user)
 
     async def asegment(self, file_id: int, track: str, n: int, viewer: str | None = None,
                        user: int | None = None) -> Path:

@@ -10,8 +10,9 @@ time: time to first byte of a local stream and of an FTP stream (a new connectio
 Range GET each, as a seeking browser does), ``GET /api/health`` and
 ``GET /api/sources/{id}/health``. The same samples without alice's load are the
 baseline; a direct FTP ``REST``+``RETR`` on the same server under the same load is the
-limit. Goals: stream first byte p99 ≤ 250 ms, health p99 ≤ 100 ms. One JSON object on
-stdout.
+limit. Goals: stream first byte p99 ≤ 250 ms, health p99 ≤ 100 ms. ``alice_answers``
+counts what her requests got (streaming, waiting, or refused with a status and reason).
+One JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -147,6 +148,32 @@ def stall(port: int, path: str) -> socket.socket:
     return sock
 
 
+def answers(hogs: list[socket.socket]) -> dict[str, int]:
+    """What alice's requests got so far: ``"200"`` (streaming, stalled), ``"waiting"`` (no
+    answer yet: queued for a connection), or a refusal's status and reason
+    (``"503 queue_full"``: past ``ftp_user_waiters``, reelhouse/api/errors.py)."""
+    import json
+    from collections import Counter
+
+    seen: Counter[str] = Counter()
+    for sock in hogs:
+        sock.settimeout(0.5)
+        try:
+            head = sock.recv(4096)
+        except TimeoutError:
+            seen["waiting"] += 1
+            continue
+        status = head.split(b" ", 2)[1].decode() if head.startswith(b"HTTP/") else "?"
+        reason = ""
+        if status != "200" and b"\r\n\r\n" in head:
+            try:
+                reason = " " + str(json.loads(head.split(b"\r\n\r\n", 1)[1]).get("reason", ""))
+            except ValueError:
+                reason = ""
+        seen[status + reason] += 1
+    return dict(seen)
+
+
 def main() -> None:
     p = base_args("isolation under stalled readers", 40, "samples of each request (default 40)")
     p.add_argument("--stalled", type=int, default=6)
@@ -184,6 +211,7 @@ def main() -> None:
                 hogs = [stall(port, s["alice_ftp"]) for _ in range(args.stalled + args.queued)]
                 time.sleep(2.0)
                 loaded = measure(args.samples, port, ftpd.port, s)
+                alice = answers(hogs)
             finally:
                 for h in hogs:
                     h.close()
@@ -198,6 +226,7 @@ def main() -> None:
         "ftp_pool_size": 5,
         "baseline": baseline,
         "under_load": loaded,
+        "alice_answers": alice,
         "goal_stream_first_byte_p99_ms": GOAL_STREAM_P99_MS,
         "goal_health_p99_ms": GOAL_HEALTH_P99_MS,
         "goals_met": streams <= GOAL_STREAM_P99_MS and health <= GOAL_HEALTH_P99_MS,

@@ -16,8 +16,11 @@ the outside world once: HTTP status in ``api/errors.py``, exit codes in ``cli/er
     ├── Conflict                  already exists / state does not allow it
     │   └── PreconditionFailed    If-Match / If-Unmodified-Since did not hold (RFC 9110 §15.5.13)
     ├── StorageFull               no space left (FTP 452/552, ENOSPC)
-    ├── SourceUnavailable         the source cannot be reached (timeouts, resets, refused)
-    │   └── SourceBusy            the source refuses more connections (FTP 421)
+    ├── SourceUnavailable         the source cannot be used now
+    │   ├── SourceUnreachable     its server is down: refused, reset, name unknown
+    │   ├── SourceTimeout         its server did not answer in time
+    │   └── SourceBusy            its connections are all taken (FTP 421, the pool's wait)
+    │       └── QueueFull         too many of one user's requests wait for it already
     ├── ProbeFailed               a file could not be read as media
     ├── Cancelled                 a job was cancelled by a user
     ├── ServiceBusy               reelhouse is at a limit it set itself (concurrent encoders)
@@ -38,12 +41,15 @@ __all__ = [
     "PermissionDenied",
     "PreconditionFailed",
     "ProbeFailed",
+    "QueueFull",
     "RangeNotSatisfiable",
     "ReelhouseError",
     "ServiceBusy",
     "SourceBusy",
     "SourceLoginRefused",
+    "SourceTimeout",
     "SourceUnavailable",
+    "SourceUnreachable",
     "StorageFull",
     "TooManyRequests",
     "TranscodeFailed",
@@ -105,8 +111,35 @@ class SourceUnavailable(ReelhouseError):
     """The source cannot be reached now: refused, timed out, reset, TLS failure."""
 
 
+class SourceUnreachable(SourceUnavailable):
+    """The source's server cannot be reached: it refused the connection, reset or
+    dropped it, or its name does not resolve (the server or its network is down)."""
+
+
+class SourceTimeout(SourceUnavailable):
+    """The source's server did not answer within its timeout (connect or read)."""
+
+
 class SourceBusy(SourceUnavailable):
-    """The source refuses more connections now (FTP 421 "too many connections")."""
+    """The source has no connection for this request now: the server refuses more
+    (FTP 421 "too many connections"), or every pooled connection stayed in use for the
+    pool's whole wait. Waiting helps: ``retry_after`` seconds is a fair guess.
+    ``public``: the message names no server, so any user may read it as it is (else
+    the API shows users a generic "busy" message and admins this one)."""
+
+    def __init__(self, message: str, retry_after: int = 10, public: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.public = public
+
+
+class QueueFull(SourceBusy):
+    """Too many requests of this user wait for a connection of the source already
+    (``ftp_user_waiters``); one of theirs ending makes room. ``message`` names no
+    server (a user reads it as it is)."""
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message, retry_after, public=True)
 
 
 class ProbeFailed(ReelhouseError):

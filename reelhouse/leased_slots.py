@@ -27,7 +27,8 @@ key: :meth:`LeasedSlots.enqueue`.
 After an outage: the renewal finds the leases Redis lost (restarted without
 persistence, or unreachable for longer than ``ttl``) and adds them back
 (:meth:`LeasedSlots.renew`); what a process made while Redis was unreachable is
-counted once it answers (:meth:`LeasedSlots.adopt`, called by its users); a lease
+counted once it answers (:meth:`LeasedSlots.adopt`, :meth:`LeasedSlots.adopt_queued`,
+called by its users); a lease
 whose giving back failed is renewed no more, and runs out.
 """
 
@@ -225,6 +226,19 @@ class LeasedSlots:
         self._add(keys=[held[0]], args=[self.ttl, held[1]])
         with self._lock:
             self._held[token] = held
+            self._keeping()
+        return token
+
+    def adopt_queued(self, key: str, user: str) -> str:
+        """Count a request of ``user`` that began to wait for ``key`` while Redis was
+        unreachable (:meth:`enqueue` could not count it), whatever ``bound``: it waits
+        already, and the count should hold the user's other requests off until it stops
+        waiting. A token for :meth:`give_back`, renewed like those of :meth:`enqueue`.
+        Blocks on Redis."""
+        token, where = secrets.token_hex(8), f"{QUEUED}{key}|{user}"
+        self._add(keys=[where], args=[self.ttl, token])
+        with self._lock:
+            self._held[token] = (where, token, key, "")
             self._keeping()
         return token
 

@@ -1,4 +1,27 @@
-"""ReelhouseError → HTTP status, in one table. Every error body is ``{"detail": msg}``."""
+"""ReelhouseError → HTTP status, in one table. Every error body is ``{"detail": msg}``;
+a source or capacity failure adds ``"reason"`` (:func:`reason_for`), so a player can tell
+"wait and try again" from "the source is down" without parsing English.
+
+Why a request for a source's bytes failed, as a client reads it (RFC 9110 §15.6):
+
+======================  ======  ===========  ==========================================
+reason                  status  Retry-After  when
+======================  ======  ===========  ==========================================
+``queue_full``          503     5            the user's requests waiting for the source
+                                             are at ``ftp_user_waiters``
+``source_busy``         503     10           every connection of the source stayed in
+                                             use for the pool's wait, or the server
+                                             refused more (FTP 421)
+``encoder_limit``       503     5            the server's (or the user's) transcodes are
+                                             at their limit (``hls_max_encoders``)
+``source_down``         502                  the source's server refused or dropped the
+                                             connection, or its name does not resolve
+                                             (§15.6.3: the upstream failed)
+``source_timeout``      504                  the source's server did not answer in time
+                                             (§15.6.5)
+``source_unavailable``  503                  any other failure of the source
+======================  ======  ===========  ==========================================
+"""
 
 from __future__ import annotations
 
@@ -12,7 +35,8 @@ from starlette.requests import ClientDisconnect
 
 from reelhouse import errors as e
 
-__all__ = ["CLIENT_GONE", "STATUS", "install_error_handlers", "status_for"]
+__all__ = ["CLIENT_GONE", "STATUS", "error_body", "error_headers", "install_error_handlers", "public_message",
+           "reason_for", "status_for"]
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +51,12 @@ STATUS: list[tuple[type[e.ReelhouseError], int]] = [
     (e.PreconditionFailed, 412),
     (e.Conflict, 409),
     (e.StorageFull, 507),
-    (e.SourceBusy, 503),
+    (e.SourceBusy, 503),  # QueueFull too
     (e.ServiceBusy, 503),
     (e.TooManyRequests, 429),
     (e.TranscodeFailed, 502),
+    (e.SourceUnreachable, 502),  # RFC 9110 §15.6.3
+    (e.SourceTimeout, 504),  # RFC 9110 §15.6.5
     (e.SourceUnavailable, 503),
     (e.ProbeFailed, 422),
     (e.Cancelled, 409),
@@ -55,6 +81,37 @@ def _scrubbed(request: Request, message: str) -> str:
 
 #: What a user (not an admin) reads for a source that cannot be reached.
 SOURCE_UNAVAILABLE = "the source is unavailable right now; try again later"
+#: … for a source whose server is down (a user never reads its host or port).
+SOURCE_DOWN = "the source's server cannot be reached (it is down or refuses connections); try again later"
+#: … for a source whose server did not answer in time.
+SOURCE_TIMEOUT = "the source's server did not answer in time; try again later"
+#: … for a source whose connections are all in use.
+SOURCE_BUSY = "the source is busy: all its connections are in use; try again in a few seconds"
+
+#: (class, reason) for :func:`reason_for`, most specific first.
+_REASONS: list[tuple[type[e.ReelhouseError], str]] = [
+    (e.QueueFull, "queue_full"),
+    (e.SourceBusy, "source_busy"),
+    (e.ServiceBusy, "encoder_limit"),
+    (e.SourceUnreachable, "source_down"),
+    (e.SourceTimeout, "source_timeout"),
+    (e.SourceUnavailable, "source_unavailable"),
+]
+
+
+def reason_for(exc: e.ReelhouseError) -> str | None:
+    """The ``reason`` of an error answer (see the module's table), None for errors
+    that are not a source's or a capacity limit's."""
+    for cls, reason in _REASONS:
+        if isinstance(exc, cls):
+            return reason
+    return None
+
+
+def error_body(message: str, exc: e.ReelhouseError) -> dict[str, str]:
+    """``{"detail": message}``, with ``"reason"`` when :func:`reason_for` has one."""
+    reason = reason_for(exc)
+    return {"detail": message} if reason is None else {"detail": message, "reason": reason}
 
 
 def error_headers(exc: e.ReelhouseError) -> dict[str, str]:
@@ -65,6 +122,8 @@ def error_headers(exc: e.ReelhouseError) -> dict[str, str]:
         headers = {"content-range": f"bytes */{exc.size}", "accept-ranges": "bytes"}
     if isinstance(exc, e.ServiceBusy):
         headers["retry-after"] = "5"
+    if isinstance(exc, e.SourceBusy):
+        headers["retry-after"] = str(exc.retry_after)
     if isinstance(exc, e.TooManyRequests):
         headers["retry-after"] = str(exc.retry_after)
     return headers
@@ -73,8 +132,14 @@ def error_headers(exc: e.ReelhouseError) -> dict[str, str]:
 def public_message(request: Request, exc: e.ReelhouseError) -> str:
     """The message an error answer shows: a source's failure names the server (host,
     port, its reply), which only an admin reads (``GET /api/sources`` hides a source's
-    host from users, too)."""
+    host from users, too); a user reads what kind of failure it was."""
     if isinstance(exc, e.SourceUnavailable | e.SourceLoginRefused) and not _admin(request):
+        if isinstance(exc, e.SourceBusy):
+            return exc.message if exc.public else SOURCE_BUSY
+        if isinstance(exc, e.SourceUnreachable):
+            return SOURCE_DOWN
+        if isinstance(exc, e.SourceTimeout):
+            return SOURCE_TIMEOUT
         return SOURCE_UNAVAILABLE
     return exc.message
 
@@ -123,7 +188,7 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = error_headers(exc)
         if code == 401:
             headers["www-authenticate"] = "Bearer"
-        return JSONResponse({"detail": _scrubbed(request, public_message(request, exc))},
+        return JSONResponse(error_body(_scrubbed(request, public_message(request, exc)), exc),
                             status_code=code, headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -20,7 +20,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect
 
 from reelhouse import errors as e
-from reelhouse.api.errors import CLIENT_GONE, error_headers, public_message, status_for
+from reelhouse.api.errors import CLIENT_GONE, error_headers, public_message, reason_for, status_for
 from reelhouse.core import Core
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.auth import JellyfinAuth
@@ -33,13 +33,17 @@ log = logging.getLogger(__name__)
 _TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
            405: "Method Not Allowed", 409: "Conflict", 416: "Range Not Satisfiable",
            422: "Unprocessable Entity", 500: "Internal Server Error", 502: "Bad Gateway",
-           503: "Service Unavailable", 507: "Insufficient Storage"}
+           503: "Service Unavailable", 504: "Gateway Timeout", 507: "Insufficient Storage"}
 
 
-def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """A ProblemDetails error response (RFC 7807, as ASP.NET writes it)."""
-    body = {"type": f"https://httpstatuses.io/{status}", "title": _TITLES.get(status, "Error"),
-            "status": status, "detail": detail}
+def problem(status: int, detail: str, headers: dict[str, str] | None = None,
+            reason: str | None = None) -> JSONResponse:
+    """A ProblemDetails error response (RFC 7807, as ASP.NET writes it); ``reason``
+    (:func:`reelhouse.api.errors.reason_for`) as an extension member (RFC 7807 §3.2)."""
+    body: dict[str, object] = {"type": f"https://httpstatuses.io/{status}", "title": _TITLES.get(status, "Error"),
+                               "status": status, "detail": detail}
+    if reason is not None:
+        body["reason"] = reason
     return JSONResponse(body, status_code=status, headers=headers,
                         media_type="application/problem+json")
 
@@ -74,7 +78,7 @@ def create_jellyfin_app(core: Core) -> FastAPI:
         headers = error_headers(exc)
         if code == 401:
             headers["www-authenticate"] = 'MediaBrowser realm="Jellyfin"'
-        return problem(code, core.redactor(public_message(request, exc)), headers)
+        return problem(code, core.redactor(public_message(request, exc)), headers, reason_for(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -225,7 +225,7 @@ async def media(item_id: str, track: Track, request: Request, core: CoreDep) -> 
 @router.get("/videos/{item_id}/{track}/{n}.ts")
 async def segment(item_id: str, track: Track, n: Segment, request: Request, core: CoreDep) -> Response:
     file_id, _ = await _hls_file(request, core, item_id)
-    path = await run_in_threadpool(core.hls.segment, file_id, track, n)
+    path = await core.hls.asegment(file_id, track, n)  # HLS's own executor, not the shared pool
     return file_response(request, path, "video/mp2t", "private, max-age=3600")
 
 
@@ -237,8 +237,9 @@ async def subtitle_playlist(item_id: str, key: SubKey, request: Request, core: C
 
 @router.get("/videos/{item_id}/subs/{key}.vtt")
 async def subtitle_vtt(item_id: str, key: SubKey, request: Request, core: CoreDep) -> Response:
-    file_id, _ = await _hls_file(request, core, item_id)
-    path = await run_in_threadpool(core.hls.subtitle_vtt, file_id, key)
+    file_id, token = await _hls_file(request, core, item_id)
+    user = core.signer.check_playback(token, file_id).user_id
+    path = await core.hls.asubtitle_vtt(file_id, key, user)  # threads of its own
     return file_response(request, path, "text/vtt; charset=utf-8", "private, max-age=3600")
 
 
@@ -263,7 +264,7 @@ async def subtitle(item_id: str, source_id: str, index: Annotated[int, Path(ge=0
     if caller is not None:
         await run_in_threadpool(check_visible, core, caller.user, file_id, item_id)
 
-    def build() -> str:
+    def subtitle_key() -> str:
         # Jellyfin numbers streams across the file; reelhouse's keys count subtitle
         # streams (e0, e1 …) and then sidecar files (x0 …) after the last stream
         with core.sessions() as s:
@@ -275,8 +276,9 @@ async def subtitle(item_id: str, source_id: str, index: Annotated[int, Path(ge=0
         key = f"e{subs.index(index)}" if index in subs else f"x{index - last - 1}"
         if index not in subs and index <= last:
             raise NotFound(f"stream {index} is not a subtitle stream")
-        return str(core.hls.subtitle_vtt(file_id, key))
-    path = await run_in_threadpool(build)
+        return key
+    key = await run_in_threadpool(subtitle_key)
+    path = str(await core.hls.asubtitle_vtt(file_id, key, caller.user.id if caller else None))
     if fmt == "srt":
         text = await run_in_threadpool(lambda: vtt_to_srt(PathLib(path).read_text(encoding="utf-8")))
         return Response(text, media_type=media_type)

@@ -284,4 +284,4 @@ class SyncPlayGroups:
                     continue
                 s.commit()
                 return before, after, version + 1
-        raise SourceBusy("the SyncPlay queue is too busy right now; try again")
+        raise SourceBusy("the SyncPlay queue is too busy right now; try again", retry_after=1, public=True)

@@ -175,7 +175,7 @@ class PartyService:
                     return before, new
             except OperationalError:  # SQLite: another process holds or changed the file
                 time.sleep(0.005 * (attempt + 1))
-        raise SourceBusy("the party is too busy right now; try again")
+        raise SourceBusy("the party is too busy right now; try again", retry_after=1, public=True)
 
     def disconnect_everyone(self) -> int:
         """Mark every connected member of every open party disconnected; returns how

@@ -25,7 +25,14 @@ from typing import Any
 import anyio
 import httpx
 
-from reelhouse.errors import InvalidInput, NotFound, SourceLoginRefused, SourceUnavailable
+from reelhouse.errors import (
+    InvalidInput,
+    NotFound,
+    SourceLoginRefused,
+    SourceTimeout,
+    SourceUnavailable,
+    SourceUnreachable,
+)
 from reelhouse.sources.catalog import CatalogItem, CatalogSource
 
 __all__ = ["JellyfinRemote", "jellyfin_source"]
@@ -34,6 +41,16 @@ _VERSION = "1.0"  # of this client, as Jellyfin's session list shows it
 _FIELDS = "MediaSources,Overview,Genres,ProviderIds,DateCreated,PremiereDate"
 _PAGE = 1000
 _CHUNK = 256 * 1024
+
+
+def _failed(message: str, exc: httpx.HTTPError) -> SourceUnavailable:
+    """An httpx failure as our error: a timeout → SourceTimeout, a connection that
+    failed or broke → SourceUnreachable, anything else → SourceUnavailable."""
+    if isinstance(exc, httpx.TimeoutException):
+        return SourceTimeout(message)
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError):
+        return SourceUnreachable(message)
+    return SourceUnavailable(message)
 
 
 def _stamp(text: str | None) -> float | None:
@@ -123,7 +140,7 @@ class JellyfinRemote:
             r = self._http.post("/Users/AuthenticateByName", json={"Username": self.user, "Pw": self._password},
                                 headers={"Authorization": self._auth(None)})
         except httpx.HTTPError as exc:
-            raise SourceUnavailable(f"Jellyfin server {self.url} unreachable: {exc}") from exc
+            raise _failed(f"Jellyfin server {self.url} unreachable: {exc}", exc) from exc
         if r.status_code in (401, 403):
             raise SourceLoginRefused(f"Jellyfin server {self.url} refused user {self.user!r}")
         if r.status_code != 200:
@@ -140,7 +157,7 @@ class JellyfinRemote:
             try:
                 r = self._http.get(path, params=params, headers=self._headers())
             except httpx.HTTPError as exc:
-                raise SourceUnavailable(f"Jellyfin server {self.url}: {exc}") from exc
+                raise _failed(f"Jellyfin server {self.url}: {exc}", exc) from exc
             if r.status_code == 401 and attempt == 0:
                 self._token = None  # expired or revoked: log in again once
                 continue
@@ -205,7 +222,7 @@ class JellyfinRemote:
                 self._check_stream(r, offset)
                 yield from r.iter_bytes(_CHUNK)
         except httpx.HTTPError as exc:
-            raise SourceUnavailable(f"Jellyfin stream {key}: {exc}") from exc
+            raise _failed(f"Jellyfin stream {key}: {exc}", exc) from exc
 
     async def aread(self, key: str, offset: int, length: int) -> AsyncGenerator[bytes, None]:
         if length <= 0:
@@ -219,7 +236,7 @@ class JellyfinRemote:
                 async for chunk in r.aiter_bytes(_CHUNK):
                     yield chunk
         except httpx.HTTPError as exc:
-            raise SourceUnavailable(f"Jellyfin stream {key}: {exc}") from exc
+            raise _failed(f"Jellyfin stream {key}: {exc}", exc) from exc
 
     def _check_stream(self, r: httpx.Response, offset: int) -> None:
         if r.status_code == 404:

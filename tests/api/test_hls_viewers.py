@@ -88,6 +88,7 @@ def test_two_viewers_at_different_positions_are_both_served(ftp: EmbeddedFtpServ
         assert between < 25, "alice's encoder ran too far ahead"
         r = client.get(f"{base}/{track}/{between}.ts?token={carol}")
         assert r.status_code == 503 and "limit" in r.json()["detail"]
+        assert r.json()["reason"] == "encoder_limit" and r.headers["retry-after"] == "5"  # the player waits
         # but a segment one of them made already is served to her
         assert client.get(f"{base}/{track}/26.ts?token={carol}").status_code == 200
     finally:
@@ -116,6 +117,7 @@ def test_per_user_limit(ftp: EmbeddedFtpServer, tmp_path: Path) -> None:
         assert far < 40, "the encoder ran to the end"
         r = client.get(f"{base}/{track}/{far}.ts?token={tab2}")
         assert r.status_code == 503 and "per user" in r.json()["detail"]
+        assert r.json()["reason"] == "encoder_limit" and r.headers["retry-after"] == "5"
         # bob has his own share of the server's encoders
         bob = playback_token(core, core.users.add("bob", "bob-password").id, fid)
         assert client.get(f"{base}/{track}/{far}.ts?token={bob}").status_code == 200

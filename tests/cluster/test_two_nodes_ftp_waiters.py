@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 from cluster.support import CLUSTER_MARKS, capped_film_cluster
 
-from reelhouse.api.errors import SOURCE_UNAVAILABLE
-
 pytestmark = [*CLUSTER_MARKS, pytest.mark.timeout(180)]
 
 CAP = 2
@@ -53,10 +51,12 @@ def test_a_users_waiting_requests_are_bounded_over_two_nodes(pg_url: str, redis_
             assert not second, "a second connection for her while she held one on the other node"
             assert _queued(redis_url) == 1
             third = one.get(mine, headers={"range": "bytes=1000-1999"})
-            # the pool's refusal (SourceBusy), as past the bound within one node; a
-            # playback-token request reads the users' wording of it (api/errors.py)
+            # the pool's refusal (QueueFull), as past the bound within one node: a user
+            # reads it as it is (it names no server), with its reason (api/errors.py)
             assert third.status_code == 503, third.text
-            assert third.json()["detail"] == SOURCE_UNAVAILABLE
+            assert third.headers["retry-after"] == "5"
+            assert third.json()["reason"] == "queue_full"
+            assert "1 requests of yours wait for this FTP server already" in third.json()["detail"]
             assert not second  # still waiting
         # her first stream closed: the second request's turn
         waiter.join(60)

@@ -73,18 +73,18 @@ def test_server_down_before_a_scan_hides_nothing(
     assert api.get("/api/library/items").json()["total"] == 4
     source = api.get(f"/api/sources/{sid}").json()
     assert source["last_error"] and "refused" in source["last_error"]
-    # streaming from a server that is down: a clean 503, not a crash
+    # streaming from a server that is down: a clean 502 (the source is down, RFC 9110 §15.6.3), not a crash
     fid = api.get("/api/library/media-files").json()["items"][0]["id"]
     r = api.get(f"/api/library/media-files/{fid}/stream", headers={"range": "bytes=0-9"})
-    assert r.status_code == 503 and str(ftp_server.port) in r.json()["detail"]  # the admin reads why
-    # a user gets the 503 without the server's address (GET /api/sources hides it from users)
+    assert r.status_code == 502 and str(ftp_server.port) in r.json()["detail"]  # the admin reads why
+    # a user gets the 502 without the server's address (GET /api/sources hides it from users)
     core.users.add("friend", "friend-password")
     with TestClient(create_app(core), raise_server_exceptions=False) as friend:
         log_in(friend, "friend", "friend-password")
         r = friend.get(f"/api/library/media-files/{fid}/stream", headers={"range": "bytes=0-9"})
-        assert r.status_code == 503, r.text
+        assert r.status_code == 502, r.text
         assert "127.0.0.1" not in r.text and str(ftp_server.port) not in r.text
-        assert "unavailable" in r.json()["detail"]
+        assert "cannot be reached" in r.json()["detail"] and r.json()["reason"] == "source_down"
     r = api.post(f"/api/sources/{sid}/test")
     assert r.status_code == 200 and r.json()["ok"] is False
 
@@ -135,7 +135,7 @@ def test_scan_and_stream_recover_when_the_server_comes_back(
     assert api.get(url, headers={"range": "bytes=0-3"}).content == b"BBBB"
     port = ftp_server.port
     ftp_server.stop()
-    assert api.get(url, headers={"range": "bytes=0-3"}).status_code == 503
+    assert api.get(url, headers={"range": "bytes=0-3"}).status_code == 502
     again = EmbeddedFtpServer(filled, FTP_USER, FTP_PASSWORD, port=port).start()
     try:
         r = api.get(url, headers={"range": "bytes=0-3"})

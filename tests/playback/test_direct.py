@@ -188,4 +188,4 @@ def test_source_failure_before_first_byte_is_a_clean_error(
         r = c.get("/x")
     assert r.status_code == 503
     # no admin behind the request: not the reason, which may name the server
-    assert r.json() == {"detail": SOURCE_UNAVAILABLE}
+    assert r.json() == {"detail": SOURCE_UNAVAILABLE, "reason": "source_unavailable"}

@@ -30,8 +30,9 @@ async def put_file(
     """Upload the request body to ``path`` on the source now (``curl -T film.mkv``) and
     answer once it is stored under its final name with its size verified: 201
     ``{"path", "size"}``, or 507 when the source is full, 400 for a name it refuses,
-    502 when it refuses our login (never 401: that is the user's session), 503 when
-    it is down, 409 while another upload to that name runs (on any node). The body is
+    502 when it refuses our login (never 401: that is the user's session) or is down,
+    504 when it does not answer in time, 503 when its connections are busy, 409
+    while another upload to that name runs (on any node). The body is
     spooled first; on the source it is written as ``NAME.part`` (from byte 0: a
     ``.part`` left by an earlier upload holds another body) and renamed when
     complete."""

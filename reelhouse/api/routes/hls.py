@@ -114,8 +114,9 @@ async def subtitle_playlist(file_id: RowId, key: SubKey, request: Request,
 async def subtitle(file_id: RowId, key: SubKey, request: Request, token: Token = None) -> Response:
     """A text subtitle track (embedded SRT/ASS/mov_text, or a sidecar .srt/.ass/.vtt)
     as WebVTT; 400 for a picture track (PGS, VobSub)."""
-    await _token(request, file_id, token)
-    path = await run_in_threadpool(_core(request).hls.subtitle_vtt, file_id, key)
+    tok = await _token(request, file_id, token)
+    user = _core(request).signer.check_playback(tok, file_id).user_id
+    path = await _core(request).hls.asubtitle_vtt(file_id, key, user)  # threads of its own
     return file_response(request, path, "text/vtt; charset=utf-8", "private, max-age=3600")
 
 

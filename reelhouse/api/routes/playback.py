@@ -124,7 +124,8 @@ def plan(file_id: RowId, caps: ClientCapsIn, core: CoreDep, identity: CurrentIde
     (video copied into HLS) or **transcode** (H.264 renditions) — and say why; returns
     the URL to load with a fresh playback token, and the audio and subtitle tracks."""
     opened = core.playback.open(file_id, identity.user.id, ClientCaps(
-        frozenset(caps.containers), frozenset(caps.video), frozenset(caps.audio), caps.hls),
+        frozenset(caps.containers), frozenset(caps.video), frozenset(caps.audio), caps.hls,
+        frozenset(caps.video_10bit)),
         grant=identity.grant)
     stream_url, master_url = _urls(request, opened)
     return PlanOut(

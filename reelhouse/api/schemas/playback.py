@@ -33,6 +33,9 @@ class ClientCapsIn(RequestBody):
     audio: list[Annotated[str, _NAME]] = Field(default_factory=list, max_length=32,
                                               examples=[["aac", "mp3", "opus"]])
     hls: bool = Field(default=True, description="the client plays HLS (hls.js or natively)")
+    video_10bit: list[Annotated[str, _NAME]] = Field(
+        default_factory=list, max_length=32, examples=[["hevc"]],
+        description="the video codecs of ``video`` it decodes at 10 bits 4:2:0 too (hevc: HEVC Main 10)")
 
 
 class PlanOut(BaseModel):

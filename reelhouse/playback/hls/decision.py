@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["HLS_COPY_VIDEO", "ClientCaps", "Decision", "MediaFacts", "Mode", "decide"]
+__all__ = ["HLS_COPY_VIDEO", "PIX_10BIT", "ClientCaps", "Decision", "MediaFacts", "Mode", "decide"]
 
 Mode = Literal["direct", "remux", "transcode"]
 
@@ -32,6 +32,10 @@ HLS_COPY_VIDEO = frozenset({"h264", "hevc"})
 
 #: Pixel formats a browser decodes (8-bit 4:2:0); 10-bit H.264 (High 10) is not.
 _PLAYABLE_PIX = frozenset({"yuv420p", "yuvj420p", "nv12"})
+#: 10-bit 4:2:0 (HEVC Main 10, VP9 profile 2, AV1 Main 10-bit): played by the clients
+#: that say so for the codec (:attr:`ClientCaps.video_10bit`: Safari and Apple TV,
+#: Android TV boxes and TVs with HEVC Main 10 decoders).
+PIX_10BIT = frozenset({"yuv420p10le", "yuv420p10be", "p010le"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +56,15 @@ class MediaFacts:
 class ClientCaps:
     """What the client can decode, in FFmpeg names: ``containers`` it plays as whole
     files (``<video src>``), ``video``/``audio`` codecs it decodes (in those containers
-    and, with ``hls``, in HLS through Media Source Extensions or natively)."""
+    and, with ``hls``, in HLS through Media Source Extensions or natively) at 8 bits
+    4:2:0, and ``video_10bit`` those of them it decodes at 10 bits 4:2:0 too
+    (:data:`PIX_10BIT`; ``hevc``: HEVC Main 10)."""
 
     containers: frozenset[str] = field(default_factory=frozenset)
     video: frozenset[str] = field(default_factory=frozenset)
     audio: frozenset[str] = field(default_factory=frozenset)
     hls: bool = True
+    video_10bit: frozenset[str] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +84,8 @@ def _names(values: tuple[str, ...] | frozenset[str]) -> str:
 def decide(facts: MediaFacts, caps: ClientCaps) -> Decision:
     """Choose how ``facts`` plays on a client with ``caps`` (rules in the module doc)."""
     video = facts.video_codec
-    pix_ok = facts.pix_fmt is None or facts.pix_fmt in _PLAYABLE_PIX
+    pix_ok = (facts.pix_fmt is None or facts.pix_fmt in _PLAYABLE_PIX
+              or (facts.pix_fmt in PIX_10BIT and video in caps.video_10bit))
     video_ok = video is None or (video in caps.video and pix_ok)
     bad_audio = tuple(a for a in facts.audio_codecs if a not in caps.audio)
     container_ok = facts.container is not None and facts.container in caps.containers

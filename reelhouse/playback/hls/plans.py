@@ -160,9 +160,14 @@ class Plans:
         if not streams.video_codec:
             return []
         facts = streams.facts()
-        # MPEG-TS has no display matrix: a turned picture is only right transcoded
+        # MPEG-TS has no display matrix: a turned picture is only right transcoded. HEVC
+        # Main 10 is copied too when its CODECS string is known (a client picks the copy
+        # only if it decodes that profile: hls.js asks MediaSource.isTypeSupported,
+        # Safari and ExoPlayer match CODECS); a guessed Main string would mislead them
         copy = (burn is None and not streams.rotation and bool(self.copy_spans(streams))
-                and decide(facts, ClientCaps(video=frozenset({"h264", "hevc"}))).copy_video)
+                and decide(facts, ClientCaps(video=frozenset({"h264", "hevc"}),
+                                             video_10bit=frozenset({"hevc"} if streams.video_codecs else ())),
+                           ).copy_video)
         width, height = streams.upright_size
         out = ladder(width, height, streams.video_codec, copy, streams.bitrate,
                      streams.video_codecs)

@@ -107,14 +107,20 @@ class Segments:
         if _has_data(prepared):
             return prepared
         out_dir = self.cache.track_dir(key, _folder(track))
-        url = self.feed.url(source, target.path, target.size)
-        if track == "copy":
-            return self.copy_segment(url, streams, n, out_dir / f"{n}.ts")
-        heavy = not AUDIO_TRACK.fullmatch(track)
-        path = self.encoders.segment((key, track), n, out_dir,
-                                     lambda start: build(url, start, str(out_dir)), heavy=heavy,
-                                     viewer=viewer, user=None if user is None else f"user:{user}",
-                                     group=target.source_id)
+        url = self.feed.url(source, target.path, target.size, None if user is None else f"user:{user}")
+        try:
+            if track == "copy":
+                return self.copy_segment(url, streams, n, out_dir / f"{n}.ts")
+            heavy = not AUDIO_TRACK.fullmatch(track)
+            path = self.encoders.segment((key, track), n, out_dir,
+                                         lambda start: build(url, start, str(out_dir)), heavy=heavy,
+                                         viewer=viewer, user=None if user is None else f"user:{user}",
+                                         group=target.source_id)
+        except TranscodeFailed as exc:  # because the source failed? then that is the answer (502, 504 …)
+            failure = self.feed.failure(url)
+            if failure is not None:
+                raise failure from exc
+            raise
         if not _has_data(path):
             raise _no_data(path, n)
         self.cache.hit(path)  # the newest now: the LRU trim takes older ones first

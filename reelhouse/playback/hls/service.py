@@ -30,6 +30,7 @@ from reelhouse.playback.hls.encoders import EncoderPool
 from reelhouse.playback.hls.facts import FileStreams
 from reelhouse.playback.hls.feed import SourceFeed
 from reelhouse.playback.hls.ladder import Limit, Rendition
+from reelhouse.playback.hls.lane import FairLane
 from reelhouse.playback.hls.plans import Plans
 from reelhouse.playback.hls.playlists import AudioEntry
 from reelhouse.playback.hls.segments import Segments
@@ -60,6 +61,10 @@ class HlsService:
         )
         self.executor = ThreadPoolExecutor(max_workers=max(8, 4 * settings.hls_max_encoders),
                                            thread_name_prefix="hls-wait")
+        #: WebVTT conversions (ffmpeg reads a whole film for an embedded track): threads
+        #: of their own, ``hls_max_encoders + 1`` (an ffmpeg each, mostly waiting on the
+        #: source), fair between users, never the shared thread pool (issue 14)
+        self.subtitle_lane = FairLane(settings.hls_max_encoders + 1, "hls-subs")
         self.plans = Plans(settings, sources, targets)
         self.segments = Segments(self.plans, self.cache, self.feed, self.encoders, self.prepared_root)
         self.subs = Subtitles(self.plans, self.cache, self.feed)
@@ -125,6 +130,15 @@ class HlsService:
     def subtitle_vtt(self, file_id: int, key: str) -> Path:
         return self.subs.vtt(file_id, key)
 
+    async def asubtitle_vtt(self, file_id: int, key: str, user: int | None = None) -> Path:
+        """:meth:`subtitle_vtt` for the event loop, in :attr:`subtitle_lane` on behalf
+        of ``user`` (a user id, None for none): a conversion that reads a big film for
+        minutes holds one of the lane's threads, never one of the pool that logins,
+        health checks and other users' streams use; one user's conversions take at most
+        all but one of the lane's threads. Cancelling the caller drops a conversion not
+        started yet."""
+        return await self.subtitle_lane.run(user, self.subs.vtt, file_id, key, user)
+
     async def asegment(self, file_id: int, track: str, n: int, viewer: str | None = None,
                        user: int | None = None) -> Path:
         """:meth:`segment` for the event loop, in HLS's own bounded executor: requests
@@ -143,3 +157,4 @@ class HlsService:
             self.encoders.shared.close()
         self.feed.close()
         self.executor.shutdown(wait=False)
+        self.subtitle_lane.close()

@@ -29,6 +29,7 @@ from reelhouse.playback.hls.feed import SourceFeed
 from reelhouse.playback.hls.plans import SUB_KEY, Plans, display_name
 from reelhouse.playback.hls.playlists import SubtitleEntry, subtitle_playlist
 from reelhouse.sources.base import Source, parent_of
+from reelhouse.sources.ftp.pool import pool_user
 
 __all__ = ["SIDECAR_EXTENSIONS", "Sidecar", "SubtitleInfo", "Subtitles", "find_sidecars", "to_webvtt"]
 
@@ -202,10 +203,19 @@ class Subtitles:
                               f"{_MAX_SIDECAR} a subtitle file may have")
         return b"".join(source.read_range(path, 0, size)) if size else b""
 
-    def vtt(self, file_id: int, key: str) -> Path:
-        """The track as a WebVTT file (converted once, then cached). Cue times are in
+    def vtt(self, file_id: int, key: str, user: int | None = None) -> Path:
+        """The track as a WebVTT file (converted once, then cached), its source read in
+        ``user``'s share of the FTP pool (None: the server's own). Cue times are in
         source time; the ``X-TIMESTAMP-MAP`` header ties them to the segments' MPEG-TS
         clock (RFC 8216 §3.5)."""
+        who = None if user is None else f"user:{user}"
+        token = pool_user.set(who)
+        try:
+            return self._vtt(file_id, key, who)
+        finally:
+            pool_user.reset(token)
+
+    def _vtt(self, file_id: int, key: str, who: str | None) -> Path:
         info = self._text_track(file_id, key)
         target, source = self.plans.target(file_id)
         fkey = self.plans.file_key(target)
@@ -220,9 +230,15 @@ class Subtitles:
                 argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), "pipe:0", None)
                 vtt = to_webvtt(argv, stdin=text.encode("utf-8"))
             else:
-                url = self.feed.url(source, target.path, target.size)
+                url = self.feed.url(source, target.path, target.size, who)
                 argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), url, int(key[1:]))
-                vtt = to_webvtt(argv)
+                try:
+                    vtt = to_webvtt(argv)
+                except TranscodeFailed as exc:  # because the source failed? then that is the answer
+                    failure = self.feed.failure(url)
+                    if failure is not None:
+                        raise failure from exc
+                    raise
             offset = self.plans.streams(file_id).start_time if info.path is None else 0.0
             mpegts = round((offset + ffmpeg.TS_OFFSET) * 90_000)
             body = vtt.split(b"\n", 1)[1] if b"\n" in vtt else b"\n"

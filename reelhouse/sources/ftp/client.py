@@ -25,6 +25,7 @@ from reelhouse.errors import (
     PermissionDenied,
     ReelhouseError,
     SourceUnavailable,
+    SourceUnreachable,
     StorageFull,
 )
 from reelhouse.sources.base import Entry, Listing, normalize_path
@@ -286,7 +287,7 @@ class FtpClient(FtpLister):
         self._close_data(data, clean=failure is None)
         ftp = self.ftp
         if ftp is None or ftp.sock is None:
-            raise SourceUnavailable(f"FTP connection lost while {what}")
+            raise SourceUnreachable(f"FTP connection lost while {what}")
         try:
             ftp.sock.settimeout(self.config.read_timeout if failure is None else 5.0)
             resp = ftp.getresp()

@@ -8,13 +8,14 @@ Fairness (nobody starves anybody): callers say who they are through the
 - A user holds at most ``user_limit`` connections (default ``size - 1``), so one user
   with stalled players can never take the connection another user needs.
 - At most ``user_waiters`` callers of one user wait at once; one more is refused with
-  :class:`SourceBusy` at once (the API answers 503) instead of queueing for a minute.
+  :class:`~reelhouse.errors.QueueFull` at once (the API answers 503) instead of queueing for a minute.
   Over a cluster (a store that counts them: :meth:`.slots.ServerSlots.enqueue`), the
   callers of one user waiting for the server+login in every process together: a
   caller about to wait is counted there first (one round trip, only when it waits),
   so a user spreading requests over nodes, workers and drive mounts gets one queue's
   worth, not one per process. Without the store, or while it is unreachable, each
-  process counts its own.
+  process counts its own; those still waiting when it answers again are counted there
+  then (:mod:`.slots`).
 - A freed connection goes to the waiter whose user holds the fewest connections, then
   the longest waiting: a second connection for a user only when no other user waits.
 
@@ -46,7 +47,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Final
 
-from reelhouse.errors import SourceBusy, SourceUnavailable
+from reelhouse.errors import QueueFull, SourceBusy, SourceUnavailable
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.config import FtpConfig
 from reelhouse.sources.ftp.slots import ServerSlots
@@ -220,10 +221,10 @@ class Granting:
                 self._waiters.remove(waiter)
             return waiter.grant
 
-    def _too_many(self, cluster: bool) -> SourceBusy:
+    def _too_many(self, cluster: bool) -> QueueFull:
         where = " (counted over every reelhouse process)" if cluster else ""
-        return SourceBusy(f"{self.user_waiters} requests of yours wait for this FTP server already{where}; "
-                          "try again when one has finished")
+        return QueueFull(f"{self.user_waiters} requests of yours wait for this FTP server already{where}; "
+                         "try again when one has finished")
 
     def _must_queue(self, ask: Ask) -> bool:
         """Whether ``ask``, about to wait, is to be counted in the cluster first."""
@@ -233,10 +234,10 @@ class Granting:
         """Count ``ask`` among its user's waiting requests over the cluster (blocks on
         the store); False when ``user_waiters`` of theirs wait there already."""
         assert self._slots is not None and ask.user is not None
-        token = self._slots.enqueue(ask.user, self.user_waiters)
+        token = self._slots.enqueue(ask.user, self.user_waiters, ask)
         ask.queued = "" if token is None else token
-        if ask.finished and ask.queued:  # the caller is gone meanwhile (cancelled)
-            self._slots.give_back(ask.queued)
+        if ask.finished:  # the caller is gone meanwhile (cancelled)
+            self._slots.dequeued(ask, ask.queued)
         return token is not None
 
     def _busy(self) -> SourceBusy:

@@ -105,8 +105,8 @@ class FtpPool(Granting):
         ask.finished = True
         if ask.waiter and not ask.served and self._slots is not None:
             self._slots.unwait(ask.waiter)
-        if ask.queued and self._slots is not None:  # it waits no more: off its user's queue
-            self._slots.give_back(ask.queued)
+        if ask.queued is not None and self._slots is not None:  # it waits no more: off its user's queue
+            self._slots.dequeued(ask, ask.queued)
 
     def _ready(self, grant: Grant, ask: Ask, wait: bool = True) -> tuple[FtpClient, bool] | None:
         """Turn a grant into a usable connection (connect, or NOOP-check an old one);

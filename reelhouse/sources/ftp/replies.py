@@ -14,7 +14,9 @@ from reelhouse.errors import (
     ReelhouseError,
     SourceBusy,
     SourceLoginRefused,
+    SourceTimeout,
     SourceUnavailable,
+    SourceUnreachable,
     StorageFull,
 )
 from reelhouse.sources.base import LinkNotFollowed
@@ -35,8 +37,9 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     or directory"; so is pure-ftpd's 553 "Can't open that file: No such file or
     directory", a STOR into a folder that is gone), else 553 and
     500/501/504 (a request the server cannot parse, e.g. a name too long) → InvalidInput,
-    452/552 → StorageFull, other 4xx → SourceUnavailable; network failures and timeouts
-    → SourceUnavailable.
+    452/552 → StorageFull, other 4xx → SourceUnavailable; a timeout → SourceTimeout; a
+    refused, reset or dropped connection or a name that does not resolve →
+    SourceUnreachable (the API answers 504 and 502: RFC 9110 §15.6.5, §15.6.3).
     """
     if isinstance(exc, ReelhouseError):
         return exc
@@ -78,12 +81,14 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return SourceUnavailable(f"TLS certificate of the FTP server not trusted: {exc.verify_message}")
     if isinstance(exc, TimeoutError | socket.timeout):
-        return SourceUnavailable(f"FTP server timed out while {what}")
+        return SourceTimeout(f"FTP server timed out while {what}")
     if isinstance(exc, ConnectionRefusedError):
-        return SourceUnavailable(f"FTP server refused the connection while {what}")
+        return SourceUnreachable(f"FTP server refused the connection while {what}")
     if isinstance(exc, socket.gaierror):
-        return SourceUnavailable(f"cannot resolve the FTP host while {what}: {exc.strerror}")
-    if isinstance(exc, OSError | EOFError | ftplib.Error | ssl.SSLError | UnicodeError):
+        return SourceUnreachable(f"cannot resolve the FTP host while {what}: {exc.strerror}")
+    if isinstance(exc, OSError | EOFError) and not isinstance(exc, ssl.SSLError):  # reset, dropped, no route
+        return SourceUnreachable(f"FTP connection failed while {what}: {exc or type(exc).__name__}")
+    if isinstance(exc, ftplib.Error | ssl.SSLError | UnicodeError):
         return SourceUnavailable(f"FTP connection failed while {what}: {exc or type(exc).__name__}")
     return SourceUnavailable(f"FTP failure while {what}: {type(exc).__name__}: {exc}")
 

@@ -27,7 +27,8 @@ class FairSlots(SharedSlots, Protocol):
     (:meth:`reelhouse.leased_slots.LeasedSlots.take_share`: its arguments, answers
     and errors), the requests each user has queued (:meth:`~reelhouse.leased_slots.
     LeasedSlots.enqueue`), and take over what a process made while they were
-    unreachable (:meth:`~reelhouse.leased_slots.LeasedSlots.adopt`)."""
+    unreachable (:meth:`~reelhouse.leased_slots.LeasedSlots.adopt`,
+    :meth:`~reelhouse.leased_slots.LeasedSlots.adopt_queued`)."""
 
     def waiter(self) -> str: ...
 
@@ -40,3 +41,5 @@ class FairSlots(SharedSlots, Protocol):
     def enqueue(self, key: str, user: str, bound: int) -> str | None: ...
 
     def adopt(self, key: str, user: str | None) -> str: ...
+
+    def adopt_queued(self, key: str, user: str) -> str: ...

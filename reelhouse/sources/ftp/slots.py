@@ -15,6 +15,12 @@ store answers again (asked by a caller, or by the helper thread's tick once
 :data:`RETRY_STORE` has passed), the connections made and the grants given meanwhile
 are counted there (:meth:`ServerSlots._adopt`), so the cluster's limits hold again.
 
+Requests that begin to wait while the store is unreachable (:meth:`ServerSlots.enqueue`)
+are bounded by the process alone (fail-safe: nobody is refused because Redis is down; N
+processes let N bounds' worth wait, as bound / N would need the N only Redis knows).
+Once it answers, those still waiting are counted there, past the bound if need be (they
+wait already), so no process queues more of that user's until enough have ended.
+
 When the cluster has no slot free, the pool makes no new connection for
 :data:`SLOT_RETRY` seconds (:meth:`ServerSlots.holding`); its waiters try again then.
 The refusal leaves a :data:`WANT` mark: processes holding idle connections close them
@@ -113,6 +119,9 @@ class ServerSlots(SlotHelper):
         self._adopts = callable(getattr(shared, "adopt", None))  # counts what the store missed
         self._unshared: set[int] = set()  # id(connection) made while the store was unreachable
         self._unshared_grants: dict[int, str] = {}  # id(connection) → its user's name, granted so
+        #: id(request) → (request, user): waiting, counted by this process alone (store unreachable)
+        self._uncounted: dict[int, tuple[object, str]] = {}
+        self._recounted: dict[int, str] = {}  # id(request) → its token, counted once the store answered
         self._hold_until = 0.0  # monotonic: no new connection before (the cluster is full)
         self._last_421 = -SLOT_421_WINDOW  # monotonic: the last 421 despite a slot
         self._lock = threading.Lock()
@@ -183,23 +192,42 @@ class ServerSlots(SlotHelper):
         self._start()
         return slot or UNSHARED, grant or UNSHARED, ""
 
-    def enqueue(self, user: str, bound: int) -> str | None:
+    def enqueue(self, user: str, bound: int, request: object | None = None) -> str | None:
         """Count a request of ``user`` that waits for a connection over the cluster
-        (:meth:`FairSlots.enqueue`): its token (give it back with :meth:`give_back`
-        once it stops waiting), :data:`UNSHARED` when the store counts none or is
-        unreachable (the pool's own bound alone applies), or None when ``bound``
-        requests of theirs wait in the cluster already. Blocks on the store."""
-        if not self._queues or time.monotonic() < self._down_until:
+        (:meth:`FairSlots.enqueue`): its token, :data:`UNSHARED` when the store counts
+        none or is unreachable (then ``request``, any object standing for the caller,
+        is counted there once it answers: module doc), or None when ``bound`` of theirs
+        wait in the cluster already. :meth:`dequeued` once it stops waiting. Blocks."""
+        if not self._queues:
+            return UNSHARED
+        if time.monotonic() < self._down_until:
+            self._uncount(request, user)
             return UNSHARED
         try:
             token = self.shared.enqueue(self.key, user, bound)  # type: ignore[attr-defined]
         except Exception as exc:  # Redis down or unreachable: the pool's own bound
             self._failed(exc)
+            self._uncount(request, user)
             return UNSHARED
         self._answered()
         if token is not None:
             self._start()
         return token  # type: ignore[no-any-return]
+
+    def _uncount(self, request: object | None, user: str) -> None:
+        if request is not None and callable(getattr(self.shared, "adopt_queued", None)):
+            with self._lock:
+                self._uncounted[id(request)] = (request, user)
+
+    def dequeued(self, request: object, token: str | None) -> None:
+        """``request`` (:meth:`enqueue`'s, whose answer was ``token``) waits no more:
+        its count goes back, from the helper thread (never blocks the caller). Safe to
+        call twice."""
+        with self._lock:
+            self._uncounted.pop(id(request), None)
+            recounted = self._recounted.pop(id(request), UNSHARED)
+        for t in (token or UNSHARED, recounted):
+            self.give_back(t)
 
     def waiter(self) -> str:
         """A new waiter id for :meth:`share` ("" when the store keeps no shares)."""
@@ -397,7 +425,10 @@ class ServerSlots(SlotHelper):
         with self._lock:
             todo: list[tuple[int, str | None]] = [(c, None) for c in self._unshared]
             todo += list(self._unshared_grants.items())
+            waiting = [(rid, user) for rid, (_, user) in self._uncounted.items()]
         shared: FairSlots = self.shared  # type: ignore[assignment]
+        if not self._adopt_waiting(shared, waiting):
+            return
         for cid, user in todo:
             try:
                 token = shared.adopt(self.key, user)
@@ -417,14 +448,39 @@ class ServerSlots(SlotHelper):
             log.warning("counted %d connections and grants to %s made while the shared count was "
                         "unreachable", len(todo), self.key)
 
+    def _adopt_waiting(self, shared: FairSlots, waiting: list[tuple[int, str]]) -> bool:
+        """Count in the store the requests that began to wait while it was
+        unreachable (``(id(request), user)``); one that stopped waiting meanwhile is
+        given back at once. False when the store failed again."""
+        for rid, user in waiting:
+            try:
+                token = shared.adopt_queued(self.key, user)
+            except Exception as exc:  # down again: counted when it answers next
+                self._failed(exc)
+                return False
+            with self._lock:
+                if rid in self._uncounted:
+                    del self._uncounted[rid]
+                    self._recounted[rid], token = token, UNSHARED
+            if token != UNSHARED:
+                self._give_back_now(token)
+        if waiting:
+            log.warning("counted %d requests waiting for %s that began while the shared count was "
+                        "unreachable", len(waiting), self.key)
+        return True
+
     # -- the helper thread (:class:`.slot_helper.SlotHelper`) ----------------------------
     @property
     def helper_name(self) -> str:
         return f"ftp-slots-{self.key}"
 
     def tend(self) -> None:
-        if self._down and time.monotonic() >= self._down_until and (self._unshared or self._unshared_grants):
-            self.wanted()  # does the store answer again? (then what it missed is counted)
+        missed = bool(self._unshared or self._unshared_grants or self._uncounted)
+        if missed and time.monotonic() >= self._down_until:
+            if self._down:
+                self.wanted()  # does the store answer again? (then what it missed is counted)
+            else:  # counted while an answer was on its way (the outage's end raced it)
+                self._adopt()
         if not self._has_idle():
             return
         if time.monotonic() < self._yield_until or self.wanted():

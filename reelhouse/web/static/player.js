@@ -23,6 +23,10 @@
   const VIDEO = { h264: 'video/mp4; codecs="avc1.64001f"', hevc: 'video/mp4; codecs="hvc1.1.6.L93.B0"',
                   vp9: 'video/webm; codecs="vp9"', vp8: 'video/webm; codecs="vp8"',
                   av1: 'video/mp4; codecs="av01.0.04M.08"' };
+  // … at 10 bits 4:2:0 (HEVC Main 10, VP9 profile 2, AV1 Main 10-bit): Safari, Edge with
+  // the HEVC extension, TVs
+  const VIDEO_10BIT = { hevc: 'video/mp4; codecs="hvc1.2.4.L120.90"', vp9: 'video/mp4; codecs="vp09.02.10.10"',
+                        av1: 'video/mp4; codecs="av01.0.04M.10"' };
   const AUDIO = { aac: 'audio/mp4; codecs="mp4a.40.2"', mp3: "audio/mpeg", opus: 'audio/webm; codecs="opus"',
                   vorbis: 'audio/webm; codecs="vorbis"', flac: 'audio/mp4; codecs="flac"',
                   ac3: 'audio/mp4; codecs="ac-3"', eac3: 'audio/mp4; codecs="ec-3"' };
@@ -37,7 +41,8 @@
     const hls = !!(window.Hls && window.Hls.isSupported()) ||
       video.canPlayType("application/vnd.apple.mpegurl") !== "";
     return { containers: pick(CONTAINERS, (t) => video.canPlayType(t) !== ""),
-             video: pick(VIDEO, plays), audio: pick(AUDIO, plays), hls };
+             video: pick(VIDEO, plays), audio: pick(AUDIO, plays), hls,
+             video_10bit: pick(VIDEO_10BIT, plays) };
   }
 
   // -- menus ---------------------------------------------------------------------------
@@ -61,6 +66,7 @@
   let hls = null;
   let plan = null;
   let planError = null;     // the server's reason when it could not plan (a 4xx detail)
+  let planRefused = null;   // … when it refused to (a 5xx: refusal(), the source's state)
   let burning = null;       // key of the picture subtitle burned in, or null
   let pendingSubtitle = -1; // text track to select once a reload has its tracks
 
@@ -93,22 +99,44 @@
                                             subtitleOptions().filter(([v]) => String(v).startsWith("burn:"))), -1);
   }
 
-  // The ``detail`` of the server's JSON error answer to a request hls.js gave up on:
-  // from the XHR's body when hls.js kept it, else asked again (a 4xx answers at once).
-  async function serverReason(data) {
-    const detailOf = (text) => {
-      try { const d = JSON.parse(text).detail; return typeof d === "string" ? d.slice(0, 300) : null; }
-      catch (_) { return null; }
-    };
+  // The server's JSON error answer, ``{detail, reason}`` (reelhouse/api/errors.py), to a
+  // request hls.js gave up on: from the XHR's body when hls.js kept it, else (``ask``)
+  // asked again (a 4xx answers at once).
+  const answerOf = (text) => {
+    try {
+      const b = JSON.parse(text);
+      return typeof b.detail === "string" ? { detail: b.detail.slice(0, 300), reason: b.reason || null } : null;
+    } catch (_) { return null; }
+  };
+
+  async function serverAnswer(data, ask) {
     const xhr = data.networkDetails;
     if (xhr && xhr.response instanceof ArrayBuffer) {
-      const found = detailOf(new TextDecoder().decode(xhr.response));
+      const found = answerOf(new TextDecoder().decode(xhr.response));
+      if (found) return found;
+    } else if (xhr && typeof xhr.response === "string") {
+      const found = answerOf(xhr.response);
       if (found) return found;
     }
     const url = (data.frag && data.frag.url) || (data.context && data.context.url) || data.url;
-    if (!url) return null;
-    try { return detailOf(await (await fetch(url, { credentials: "same-origin" })).text()); }
+    if (!ask || !url) return null;
+    try { return answerOf(await (await fetch(url, { credentials: "same-origin" })).text()); }
     catch (_) { return null; }
+  }
+
+  // What a refused request means to the viewer, from its status (RFC 9110 §15.6: a 503
+  // passes if one waits; 502: the film's source is down; 504: it did not answer in time)
+  // and the server's reason; null for other statuses.
+  function refusal(status, answer, retrying) {
+    const why = answer ? answer.detail.charAt(0).toUpperCase() + answer.detail.slice(1) : null;
+    if (status === 503) {
+      return (why || "The server is busy; try again in a moment") + (retrying ? " — retrying…" : ".");
+    }
+    if (status === 502 || status === 504) {
+      return (why || (status === 504 ? "The film's source did not answer in time; try again later"
+                                     : "The film's source cannot be reached; try again later")) + ".";
+    }
+    return null;
   }
 
   function startHls(url, startPosition) {
@@ -150,16 +178,22 @@
     });
     hls.on(E.ERROR, async (_, data) => {
       const status = data.response && data.response.code;
-      if (status === 503) show("The server is busy transcoding for other viewers; retrying…");
+      if (status >= 500 && !data.fatal) { // hls.js tries again: say why meanwhile
+        show(refusal(status, await serverAnswer(data, false), true) ||
+             "The server is busy transcoding for other viewers; retrying…");
+      }
       if (!data.fatal) return;
       if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR) {
         hls.recoverMediaError();
         return;
       }
       // A 4xx is the server's answer for good (a segment of a damaged file holds no
-      // media, a track is gone): say what it said, not "reload", which cannot help.
-      const why = status >= 400 && status < 500 ? await serverReason(data) : null;
-      if (why) show("Playback stopped: " + why + ". Open the HLS URL below in mpv or VLC to try the rest.");
+      // media, a track is gone): say what it said, not "reload", which cannot help. A
+      // 5xx says whether waiting helps (503) or the source is down (502, 504).
+      const answer = status >= 400 ? await serverAnswer(data, true) : null;
+      const refused = refusal(status, answer, false);
+      if (refused) show("Playback stopped: " + refused);
+      else if (answer) show("Playback stopped: " + answer.detail + ". Open the HLS URL below in mpv or VLC to try the rest.");
       else show("Playback failed (" + (data.details || "error") + "). Reload the page to try again, " +
                 "or open the HLS URL below in mpv or VLC.");
     });
@@ -198,7 +232,11 @@
         headers: window.reelhouse.csrfHeaders({ "content-type": "application/json" }),
         body: JSON.stringify(capabilities()) });
       if (r.ok) plan = await r.json();
-      else planError = ((await r.json().catch(() => ({}))).detail || null);
+      else {
+        const answer = answerOf(await r.text().catch(() => ""));
+        if (r.status >= 500) planRefused = refusal(r.status, answer, false); // the source, not the file
+        else planError = answer ? answer.detail : null;
+      }
     } catch (_) { /* fall back to the file as it is */ }
     if (!plan) {
       video.src = video.dataset.streamUrl;
@@ -220,13 +258,29 @@
   }
 
   // -- errors of direct play -----------------------------------------------------------
+  // The server's refusal of the stream at ``url`` as the viewer reads it (refusal()), or
+  // null when it serves the stream (the browser could not play it) or gave no reason.
+  async function streamRefusal(url) {
+    if (!url) return null;
+    try {
+      const r = await fetch(url, { credentials: "same-origin", headers: { range: "bytes=0-0" } });
+      if (r.ok) { r.body && r.body.cancel(); return null; }
+      return refusal(r.status, answerOf(await r.text()), false);
+    } catch (_) { return null; }
+  }
+
   if (video) {
-    video.addEventListener("error", () => {
+    video.addEventListener("error", async () => {
       if (video.dataset.mode && video.dataset.mode !== "direct") return; // hls.js reports its own
       const err = video.error;
       const what = [video.dataset.container, video.dataset.codecs].filter(Boolean).join(", ");
+      // <video> hides the status of an answer it could not play: ask the server once
+      // (its first byte) whether it refused the stream, and why
+      const refused = planError ? null : (await streamRefusal(video.currentSrc)) || planRefused;
       if (planError) { // the server could not read the file either: its reason says why
         show("This file cannot be played: " + planError + ".");
+      } else if (refused) {
+        show("The stream could not start: " + refused);
       } else if (err && err.code === err.MEDIA_ERR_SRC_NOT_SUPPORTED) {
         show("This browser cannot play this file" + (what ? " (" + what + ")" : "") +
              ". Copy the stream URL below into mpv or VLC to watch it.");

@@ -14,6 +14,8 @@ CHROMIUM = ClientCaps(frozenset({"mp4", "webm", "mov"}), frozenset({"h264", "vp8
 #: Safari on macOS: HEVC and AC3/EAC3 decode, no WebM files.
 SAFARI = ClientCaps(frozenset({"mp4", "mov"}), frozenset({"h264", "hevc"}),
                     frozenset({"aac", "mp3", "ac3", "eac3", "flac"}))
+#: Safari on a Mac with HEVC Main 10 (Apple silicon): it says so for "hvc1.2.4…".
+SAFARI_10BIT = ClientCaps(SAFARI.containers, SAFARI.video, SAFARI.audio, video_10bit=frozenset({"hevc"}))
 #: A player without HLS (no MSE).
 NO_HLS = ClientCaps(frozenset({"mp4"}), frozenset({"h264"}), frozenset({"aac"}), hls=False)
 
@@ -36,6 +38,12 @@ TABLE = [
     (mf("mkv", "h264", "aac", pix="yuv420p10le"), CHROMIUM, "transcode", False, "yuv420p10le"),
     (mf("avi", "mpeg4", "mp3"), CHROMIUM, "transcode", False, "mpeg4"),
     (mf("mkv", "hevc", "eac3"), SAFARI, "remux", True, "mkv"),
+    # HEVC Main 10 (a 4K HDR release): copied for a client that decodes it, never otherwise
+    (mf("mkv", "hevc", "eac3", pix="yuv420p10le"), SAFARI_10BIT, "remux", True, "mkv"),
+    (mf("mp4", "hevc", "aac", pix="yuv420p10le"), SAFARI_10BIT, "direct", True, "hevc"),
+    (mf("mkv", "hevc", "eac3", pix="yuv420p10le"), SAFARI, "transcode", False, "yuv420p10le"),
+    (mf("mkv", "h264", "aac", pix="yuv420p10le"), SAFARI_10BIT, "transcode", False, "yuv420p10le"),  # High 10
+    (mf("mkv", "hevc", "aac", pix="yuv422p10le"), SAFARI_10BIT, "transcode", False, "yuv422p10le"),
     (mf("mp4", "hevc", "ac3"), SAFARI, "direct", True, "hevc"),
     (mf("mp4", "hevc", "truehd"), SAFARI, "remux", True, "truehd"),
     (mf("webm", "vp9", "opus"), SAFARI, "transcode", False, "vp9"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ftplib
 import socket
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from reelhouse.errors import (
     ReelhouseError,
     SourceBusy,
     SourceLoginRefused,
+    SourceTimeout,
     SourceUnavailable,
+    SourceUnreachable,
     StorageFull,
 )
 from reelhouse.sources.base import LinkNotFollowed
@@ -49,6 +52,7 @@ def test_config_repr_hides_the_password() -> None:
     ("exc", "expected"),
     [
         (ftplib.error_temp("421 Too many connections"), SourceBusy),
+        (ssl.SSLError(1, "bad record mac"), SourceUnavailable),  # not a down server
         (ftplib.error_perm("530 Login incorrect."), SourceLoginRefused),
         (ftplib.error_perm("550 No such file or directory."), NotFound),
         (ftplib.error_perm("550 Permission denied."), PermissionDenied),
@@ -70,11 +74,11 @@ def test_config_repr_hides_the_password() -> None:
         (ftplib.error_temp("451 Local error"), SourceUnavailable),
         (ftplib.error_reply("999 weird"), SourceUnavailable),
         (ftplib.error_proto("garbage"), SourceUnavailable),
-        (TimeoutError("timed out"), SourceUnavailable),
-        (ConnectionRefusedError(111, "refused"), SourceUnavailable),
-        (ConnectionResetError(104, "reset"), SourceUnavailable),
-        (socket.gaierror(-2, "Name or service not known"), SourceUnavailable),
-        (EOFError(), SourceUnavailable),
+        (TimeoutError("timed out"), SourceTimeout),
+        (ConnectionRefusedError(111, "refused"), SourceUnreachable),
+        (ConnectionResetError(104, "reset"), SourceUnreachable),
+        (socket.gaierror(-2, "Name or service not known"), SourceUnreachable),
+        (EOFError(), SourceUnreachable),
         (UnicodeDecodeError("utf-8", b"\xff", 0, 1, "bad"), SourceUnavailable),
         (RuntimeError("odd"), SourceUnavailable),
     ],

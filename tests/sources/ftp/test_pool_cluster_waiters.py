@@ -24,7 +24,7 @@ import pytest
 from pool_nodes import CAP, Callers, Capped, Node, until
 from pool_nodes import acquire_as as _as
 
-from reelhouse.errors import SourceBusy
+from reelhouse.errors import QueueFull, SourceBusy
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.pool import FtpPool, pool_user
 
@@ -334,3 +334,54 @@ def test_a_slot_whose_giving_back_failed_is_renewed_no_more(redis_port: int, tmp
                 r.close()
     finally:
         slots.close()
+
+
+def test_requests_that_began_to_wait_during_a_redis_outage_are_counted_once_it_is_back(
+        capped: Capped, redis_port: int, waiting: Waiting, caplog: pytest.LogCaptureFixture) -> None:
+    """Every connection is busy. Redis stops (and forgets everything); alice's BOUND
+    requests begin to wait in process 1, counted there alone (the fail-safe bound: one
+    process's worth, nobody refused because of Redis). Redis starts again: process 1
+    counts them there, so process 2 refuses alice's next request at once (before, Redis
+    counted none of them and process 2 let BOUND more wait: twice the bound until they
+    all ended). Served, they leave the count."""
+    url = f"redis://127.0.0.1:{redis_port}/0"
+    caplog.set_level(logging.WARNING)
+    p1: Node | None = Node(url, capped.config(), ttl=1.0, user_waiters=BOUND, wait_timeout=120)
+    p2: Node | None = None
+    assert p1 is not None
+    held: list[FtpClient] = []
+    try:
+        with _redis(redis_port):
+            held = [_as(p1.pool, "xavier") for _ in range(CAP - 1)] + [_as(p1.pool, "yann")]
+        # Redis is down: alice's requests wait, counted by process 1 alone
+        for _ in range(BOUND):
+            waiting.wait(p1.pool, "alice")
+        _until(lambda: p1 is not None and p1.pool.stats["waiting"] == BOUND, "alice's requests waiting")
+        with pytest.raises(QueueFull, match="requests of yours wait") as refused:
+            _as(p1.pool, "alice")  # the process's own bound holds meanwhile
+        assert "every reelhouse process" not in str(refused.value)
+        with _redis(redis_port):
+            store = Store(url, capped.port)
+            _until(lambda: store.queued("alice") == BOUND, "alice's waiting requests counted in Redis", 60)
+            p2 = Node(url, capped.config(), ttl=1.0, user_waiters=BOUND, wait_timeout=120)
+            with pytest.raises(QueueFull, match="counted over every reelhouse process"):
+                _as(p2.pool, "alice")
+            assert not waiting.errors
+            while held:
+                p1.pool.release(held.pop())
+            _until(lambda: len(waiting.got) == BOUND, "alice's requests served")
+            _until(lambda: store.queued("alice") == 0, "served requests off the count")
+            waiting.close()
+            for node in (p2, p1):
+                node.close()
+            p1 = p2 = None
+            store.r.close()
+    finally:
+        for c in held:
+            if p1 is not None:
+                p1.pool.release(c, reusable=False)
+        for n in (p1, p2):
+            if n is not None:
+                n.close()
+    assert any("requests waiting for" in r.getMessage() for r in caplog.records)
+    assert capped.refused == 0 and capped.peak <= CAP

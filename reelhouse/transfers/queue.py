@@ -199,9 +199,9 @@ class TransferQueue:
             return int(s.scalar(select(func.count()).select_from(Transfer).where(
                 Transfer.user_id == user_id, Transfer.state.in_(("queued", "running")))) or 0)
 
-    def cancel(self, transfer_id: int) -> Transfer:
+    def cancel(self, transfer_id: int, reason: str = "cancelled by a user") -> Transfer:
         """Cancel a queued or running transfer (a running one stops at its next chunk);
-        Conflict when it has ended already."""
+        Conflict when it has ended already. ``reason`` is kept as its error."""
         with self.sessions() as s:
             row = s.get(Transfer, transfer_id) if INT_MIN <= transfer_id <= INT_MAX else None
             if row is None:
@@ -211,8 +211,7 @@ class TransferQueue:
             was = row.state
             s.execute(update(Transfer).where(Transfer.id == transfer_id,
                                              Transfer.state.in_(("queued", "running")))
-                      .values(state="cancelled", finished_at=utcnow(),
-                              error="cancelled by a user"))
+                      .values(state="cancelled", finished_at=utcnow(), error=reason))
             s.commit()
         if row.job_id is not None:
             try:
@@ -222,6 +221,22 @@ class TransferQueue:
         if was == "queued" and row.attempts > 0:  # a retry's .part: no attempt will clean it
             self.runner.cleanup(row, remote_in_background=True)
         return self.get(transfer_id)
+
+    def cancel_owned(self, user_id: int, reason: str = "cancelled: its user was deleted") -> int:
+        """Cancel every queued or running transfer of ``user_id`` (a user being
+        deleted): running ones stop at their next chunk and, like queued ones that had
+        started, leave no ``.part``. Returns how many were cancelled."""
+        with self.sessions() as s:
+            ids = list(s.scalars(select(Transfer.id).where(
+                Transfer.user_id == user_id, Transfer.state.in_(("queued", "running")))))
+        done = 0
+        for tid in ids:
+            try:
+                self.cancel(tid, reason)
+                done += 1
+            except (Conflict, NotFound):  # ended meanwhile
+                continue
+        return done
 
     def run_now(self, transfer_id: int, progress: Progress | None = None) -> Transfer:
         """Run one transfer in the calling thread (the CLI), retries included, and

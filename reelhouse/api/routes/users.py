@@ -79,8 +79,9 @@ def update_user(user_id: RowId, body: UserUpdate, request: Request, core: CoreDe
 
 @router.delete("/users/{user_id}", status_code=204)
 def delete_user(user_id: RowId, request: Request, core: CoreDep, admin: AdminUser) -> Response:
-    """Delete a user: their sessions and API keys end at once; their transfers stay
-    (without an owner). 409 for the last enabled admin."""
+    """Delete a user: their sessions and API keys end at once; their queued and
+    running transfers are cancelled (no ``.part`` left), the ended ones stay without an
+    owner. 409 for the last enabled admin."""
     user = core.users.remove(user_id)
     # An admin deleting their own account is recorded by name: the row is gone (audit_log.user_id
     # references users), and an event naming it would be refused and lost.

@@ -1,0 +1,121 @@
+"""Whose transfers count and live: a deleted user's queued and running transfers end
+with them (no ``.part`` left), and "keep offline" counts against the per-user cap of
+open transfers (``transfer_max_open_per_user``) as the user's own downloads do. Both
+found by an outside-in probe."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pyftpdlib.handlers import ThrottledDTPHandler
+
+from reelhouse.core import Core
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.server import create_app
+
+from helpers import FTP_PASSWORD, FTP_USER, log_in, stop_without_leaks, wait_job
+
+DATA = os.urandom(3 * 1024 * 1024 + 7)
+EPISODES = [f"Shows/The Office (US)/Season 01/The.Office.S01E0{n}.mkv" for n in range(1, 6)]
+
+
+class _Slow(ThrottledDTPHandler):  # type: ignore[misc]
+    read_limit = 256 * 1024  # bytes/s: a 3 MiB download takes ~12 s
+    write_limit = 256 * 1024
+
+
+@pytest.fixture
+def slow_server(ftp_root: Path) -> Iterator[EmbeddedFtpServer]:
+    for name in ("a.bin", "b.bin"):
+        (ftp_root / name).write_bytes(DATA)
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,
+                               handler_overrides={"dtp_handler": _Slow, "use_sendfile": False}).start()
+    yield server
+    stop_without_leaks(server)
+
+
+def _add_ftp(api: TestClient, port: int) -> int:
+    r = api.post("/api/sources", json={"name": "seedbox", "kind": "ftp", "host": "127.0.0.1",
+                                       "port": port, "username": FTP_USER, "password": FTP_PASSWORD})
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
+def _until(pred: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_a_deleted_users_transfers_are_cancelled_and_leave_no_part(
+    slow_server: EmbeddedFtpServer, api: TestClient, tcore: Core
+) -> None:
+    """The user's downloads ran on after an admin deleted them (to the end, ~12 s each
+    on this server), writing into the store for nobody."""
+    sid = _add_ftp(api, slow_server.port)
+    tcore.users.add("viewer", "viewer-password")
+    with TestClient(create_app(tcore)) as viewer:
+        log_in(viewer, "viewer", "viewer-password")
+        ids = [viewer.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                                   "remote_path": name}).json()["id"] for name in ("a.bin", "b.bin")]
+        _until(lambda: any((viewer.get(f"/api/transfers/{t}").json()["bytes_done"] or 0) > 100_000 for t in ids))
+    locals_ = [Path(api.get(f"/api/transfers/{t}").json()["local_path"]) for t in ids]
+    r = api.delete(f"/api/users/{tcore.users.by_name('viewer').id}")
+    assert r.status_code == 204, r.text
+    for tid in ids:
+        t = api.get(f"/api/transfers/{tid}").json()
+        assert t["state"] == "cancelled", t
+        assert "deleted" in t["error"]
+    for local in locals_:
+        _until(lambda local=local: not local.with_name(local.name + ".part").exists())  # type: ignore[misc]
+        assert not local.exists()
+
+
+@pytest.fixture
+def season(ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient) -> int:
+    for rel in EPISODES:
+        (ftp_root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (ftp_root / rel).write_bytes(os.urandom(50_000))
+    sid = _add_ftp(api, ftp_server.port)
+    assert wait_job(api, api.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
+    show = next(i for i in api.get("/api/library/items").json()["items"] if i["type"] == "show")
+    return int(api.get(f"/api/library/shows/{show['id']}").json()["seasons"][0]["id"])
+
+
+def test_keep_offline_counts_against_the_open_transfer_cap(
+    season: int, api: TestClient, tcore: Core
+) -> None:
+    """"Keep offline" on a season queued a download of every episode whatever the cap
+    (a 500-episode show: 500 downloads from one request, and again after each drop)."""
+    tcore.settings.transfer_max_open_per_user = 4
+    tcore.jobs.close()  # nothing runs: every download stays queued, as on a busy server
+    tcore.users.add("viewer", "viewer-password")
+    with TestClient(create_app(tcore)) as viewer:
+        log_in(viewer, "viewer", "viewer-password")
+        r = viewer.post(f"/api/library/seasons/{season}/offline")
+        assert r.status_code == 409, r.text
+        assert "5 downloads" in r.json()["detail"] and "4" in r.json()["detail"]
+        assert viewer.get("/api/transfers").json() == []  # nothing queued
+        assert viewer.get("/api/offline").json() == []
+        # the user's own downloads and offline copies share the one cap
+        files = api.get("/api/library/media-files").json()["items"]
+        for f in files[:1]:
+            r = viewer.post("/api/transfers", json={"kind": "download", "source_id": f["source_id"],
+                                                    "remote_path": f["path"], "local_path": "mine.mkv"})
+            assert r.status_code == 201, r.text
+        tcore.settings.transfer_max_open_per_user = 5
+        assert viewer.post(f"/api/library/seasons/{season}/offline").status_code == 409
+        tcore.settings.transfer_max_open_per_user = 6
+        r = viewer.post(f"/api/library/seasons/{season}/offline")
+        assert r.status_code == 202, r.text
+        assert len(viewer.get("/api/transfers").json()) == 6
+        # the copies are pending already: asking again queues nothing and is no 409
+        assert viewer.post(f"/api/library/seasons/{season}/offline").status_code == 202
+    tcore.settings.transfer_max_open_per_user = 1
+    assert api.post(f"/api/library/seasons/{season}/offline").status_code == 202  # admins: no cap

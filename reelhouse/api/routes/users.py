@@ -70,8 +70,9 @@ def update_user(user_id: RowId, body: UserUpdate, request: Request, core: CoreDe
                         is_admin=None if body.role is None else body.role == "admin",
                         restrict_sources=body.restrict_sources, sources=body.sources)
     user = core.users.update(user_id, change)
-    fields = sorted(k for k, v in body.model_dump(exclude_unset=True).items() if k != "password")
-    what = ", ".join(fields + (["password"] if body.password is not None else []))
+    # null leaves a field as it is (UserChange): only the fields given a value are named
+    what = ", ".join(sorted(k for k, v in body.model_dump(exclude_unset=True).items()
+                            if v is not None)) or "nothing changed"
     core.audit.record("user.update", user=admin, target=f"user:{user_id} {user.name}: {what}",
                       address=client_address(request))
     return user_admin_public(core, user)

@@ -118,6 +118,7 @@ class Core:
         # a removed source's files are gone: no cached target, no stream still open from it
         self.sources.on_removed(lambda source_id: self.stream_targets.clear())
         self.sources.on_removed(self.playback.stop_source)
+        self.sources.on_removed(self.offline.source_removed)  # its copies' files
         self.syncs = SyncService(self.sessions, self.sources, self.jobs, settings.probe_budget_bytes,
                                  enrich=self.metadata.enrich_file, after_scan=self.stream_targets.clear,
                                  files_updated=self.offline.refresh_stale, phase2=self.jobs.probes.phase2)

@@ -9,6 +9,7 @@ when the source fails (``playback/fallback.py``).
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Collection
@@ -153,6 +154,14 @@ class OfflineCopies:
                 pass
         self._forget_ready()
         return len(copies)
+
+    def source_removed(self, source_id: int) -> None:
+        """A source was removed (its files' copies rows went with them): delete the
+        copies' files, ``<store>/offline/<source id>/``, which nothing would ever list or
+        serve again (a later source given the same id would find them in its way)."""
+        folder = self.store / "offline" / str(source_id)
+        shutil.rmtree(folder, ignore_errors=True)
+        self._forget_ready()
 
     def refresh_stale(self) -> int:
         """Download again the copies whose source file changed (size or mtime) since

@@ -39,13 +39,17 @@ from reelhouse.transfers.claims import UploadClaims
 from reelhouse.transfers.confine import confine, local_name
 from reelhouse.transfers.runner import TransferRunner
 
-__all__ = ["KINDS", "STATES", "TransferQueue"]
+__all__ = ["KINDS", "OWN_FOLDERS", "STATES", "TransferQueue", "check_not_own"]
 
 log = logging.getLogger(__name__)
 
 KINDS = ("upload", "download", "delete", "rename", "mkdir")
 STATES = ("queued", "running", "done", "failed", "cancelled")
 _ENDED = ("done", "failed", "cancelled")
+#: The store's top folders that reelhouse keeps for itself, compared case-folded (a
+#: case-insensitive disk takes ``Offline`` for ``offline``): offline copies
+#: (transfers/offline.py) and upload claims (transfers/claims.py).
+OWN_FOLDERS = ("offline", ".uploads")
 
 #: ``listener(transfer)`` runs after a transfer ends (done, failed or cancelled).
 Listener = Callable[[Transfer], None]
@@ -127,7 +131,7 @@ class TransferQueue:
             self.sources.check_writable(source_id)  # fails now, not later in the queue
         local: str | None = None
         if kind == "download":
-            local = str(self.local_target(source_name, remote, local_path))
+            local = str(self.local_target(source_name, remote, local_path, source_id=source_id))
         elif kind == "upload":
             if local_path is None:
                 raise InvalidInput("an upload needs local_path")
@@ -153,14 +157,16 @@ class TransferQueue:
         self.jobs.submit("transfer", source_id=source_id, priority=priority, attach=attach)
         return made[0]
 
-    def local_target(self, source_name: str, remote: str, local_path: str | Path | None) -> Path:
-        """Where a download is written: inside the store, never outside it. Raises
-        InvalidInput for a path outside it (or with a NUL byte)."""
+    def local_target(self, source_name: str, remote: str, local_path: str | Path | None,
+                     source_id: int | None = None) -> Path:
+        """Where a download is written: inside the store, never outside it; by default
+        ``<store>/<source folder>/<remote>`` (:func:`source_folder`). Raises InvalidInput
+        for a path outside it (or with a NUL byte)."""
         if local_path is not None and "\x00" in str(local_path):
             raise InvalidInput("local_path contains a NUL byte")
         store = self.store.resolve()
         if local_path is None:
-            rel = normalize_path(f"{_safe(source_name)}/{local_name(remote)}")
+            rel = normalize_path(f"{source_folder(source_name, source_id)}/{local_name(remote)}")
             return store / rel
         path = Path(local_path)
         if not path.is_absolute():
@@ -297,6 +303,26 @@ def _check_utf8(what: str, value: str | None) -> None:
         raise InvalidInput(f"{what} {shown!r} is not UTF-8 (rename the file, or name it in UTF-8)")
 
 
-def _safe(name: str) -> str:
-    """A source name as one folder name."""
-    return name.replace("/", "_").replace("\x00", "") or "source"
+def source_folder(name: str, source_id: int | None) -> str:
+    """A source's folder in the store, its downloads' default home: its name as one
+    folder name (``/`` → ``_``), but never ``.``, ``..`` or another name of dots (the
+    store itself, its parent: ``source <id>``) nor one of :data:`OWN_FOLDERS`
+    (``offline (source <id>)``): a source named ``offline`` wrote into the offline
+    copies' folder."""
+    folder = name.replace("/", "_").replace("\x00", "")
+    ident = "?" if source_id is None else str(source_id)
+    if not folder.strip("."):
+        return f"source {ident}"
+    if folder.casefold() in OWN_FOLDERS:
+        return f"{folder} (source {ident})"
+    return folder
+
+
+def check_not_own(store: Path, local: Path) -> None:
+    """InvalidInput when ``local`` (a path inside ``store``, as confine() gives it) is
+    in one of the folders reelhouse keeps for itself (:data:`OWN_FOLDERS`): a download
+    there would replace an offline copy or an upload claim, or be replaced by one."""
+    rel = local.relative_to(store.resolve()).parts
+    if rel and rel[0].casefold() in OWN_FOLDERS:
+        raise InvalidInput(f"{rel[0]}/ in the library store is reelhouse's own (offline copies, "
+                           "upload claims); choose another folder")

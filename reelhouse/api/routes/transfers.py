@@ -27,6 +27,7 @@ from reelhouse.db.models import OfflineCopy, Transfer, User
 from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StorageFull
 from reelhouse.sources.base import check_new_path, join, normalize_path
 from reelhouse.transfers.confine import confine
+from reelhouse.transfers.queue import check_not_own
 
 __all__ = ["router", "transfer_public"]
 
@@ -121,6 +122,7 @@ def create_transfer(body: TransferCreate, request: Request, core: CoreDep,
     if body.local_path is not None:
         local = confine(core.settings.store_dir, body.local_path)
         if body.kind == "download":
+            check_not_own(core.settings.store_dir, local)
             _refuse_others_file(core, local, user)
     if body.kind == "upload" and local is None:
         raise InvalidInput("an upload from the API needs local_path inside the library "

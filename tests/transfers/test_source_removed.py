@@ -1,0 +1,52 @@
+"""A careless admin deletes a source while its files are kept offline and downloads
+run: nothing of it stays behind in the store (found by an outside-in probe)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from reelhouse.core import Core
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+from helpers import FTP_PASSWORD, FTP_USER, wait_job
+
+FILMS = ["Films/Sintel.2010.mkv", "Films/Big.Buck.Bunny.2008.mkv"]
+
+
+def _until(pred: object, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_deleting_a_source_deletes_its_offline_copies_files(
+    ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core
+) -> None:
+    """The copies' rows went with the source's files, but their files stayed in
+    ``<store>/offline/<source id>/`` for ever (a whole season is gigabytes), seen by no
+    list; a new source given the freed id found them in its way."""
+    for rel in FILMS:
+        (ftp_root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (ftp_root / rel).write_bytes(os.urandom(200_000))
+    r = api.post("/api/sources", json={"name": "seedbox", "kind": "ftp", "host": "127.0.0.1",
+                                       "port": ftp_server.port, "username": FTP_USER, "password": FTP_PASSWORD})
+    sid = r.json()["id"]
+    assert wait_job(api, api.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
+    for movie in api.get("/api/library/items").json()["items"]:
+        assert api.post(f"/api/library/movies/{movie['id']}/offline").status_code == 202
+    _until(lambda: [c["state"] for c in api.get("/api/offline").json()] == ["ready", "ready"])
+    kept = tcore.settings.store_dir / "offline" / str(sid)
+    assert len([p for p in kept.rglob("*") if p.is_file()]) == 2
+    # the user's own download is theirs: it stays
+    r = api.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": FILMS[0]})
+    _until(lambda: api.get(f"/api/transfers/{r.json()['id']}").json()["state"] == "done")
+    mine = Path(api.get(f"/api/transfers/{r.json()['id']}").json()["local_path"])
+    assert api.delete(f"/api/sources/{sid}").status_code == 204
+    assert api.get("/api/offline").json() == []
+    assert not kept.exists()
+    assert mine.is_file()

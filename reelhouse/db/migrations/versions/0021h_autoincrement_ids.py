@@ -4,7 +4,7 @@ SQLite gives a new row ``max(rowid) + 1`` unless the table is declared
 ``AUTOINCREMENT`` (https://www.sqlite.org/autoinc.html), so deleting the newest media
 file, user, session or API key and adding another handed the old id out again: a
 playback token (which names a user, a session or key, and a media file; it lives up to
-``playback_token_ttl``, 6 h at most) or a bookmarked URL of the deleted row then named
+``playback_token_ttl``, 6 h by default) or a bookmarked URL of the deleted row then named
 the new one. PostgreSQL's sequences never go back; AUTOINCREMENT makes SQLite do the
 same. SQLite can only add it by rebuilding each table (Alembic's batch mode: copy,
 drop, rename; foreign keys are off meanwhile, reelhouse/db/migrate.py), which keeps

@@ -112,6 +112,7 @@ class Core:
         # every kind of background work registers with the one job system
         self.transfers = TransferQueue(self.sessions, self.sources, settings, self.jobs)
         self.users.on_removing(self.transfers.cancel_owned)  # a deleted user's transfers end
+        self.sources.on_removing(self.transfers.cancel_of_source)  # a removed source's too
         self.offline = OfflineCopies(self.sessions, self.transfers, settings.store_dir)
         self.playback = PlaybackService(settings.playback_token_ttl, self.auth, self.stream_targets,
                                         self.sources, self.offline, self.hls)

@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
@@ -226,15 +226,25 @@ class TransferQueue:
                 pass
         if was == "queued" and row.attempts > 0:  # a retry's .part: no attempt will clean it
             self.runner.cleanup(row, remote_in_background=True)
+        elif was == "queued" and row.remove_local and row.local_path:  # a spooled upload
+            Path(row.local_path).unlink(missing_ok=True)
         return self.get(transfer_id)
 
     def cancel_owned(self, user_id: int, reason: str = "cancelled: its user was deleted") -> int:
         """Cancel every queued or running transfer of ``user_id`` (a user being
         deleted): running ones stop at their next chunk and, like queued ones that had
         started, leave no ``.part``. Returns how many were cancelled."""
+        return self._cancel_all(Transfer.user_id == user_id, reason)
+
+    def cancel_of_source(self, source_id: int, reason: str = "cancelled: its source was removed") -> int:
+        """Cancel every queued or running transfer on ``source_id`` (a source being
+        removed), as :meth:`cancel_owned`: no ``.part`` and no spooled upload is left."""
+        return self._cancel_all(Transfer.source_id == source_id, reason)
+
+    def _cancel_all(self, which: ColumnElement[bool], reason: str) -> int:
         with self.sessions() as s:
             ids = list(s.scalars(select(Transfer.id).where(
-                Transfer.user_id == user_id, Transfer.state.in_(("queued", "running")))))
+                which, Transfer.state.in_(("queued", "running")))))
         done = 0
         for tid in ids:
             try:

@@ -50,3 +50,40 @@ def test_deleting_a_source_deletes_its_offline_copies_files(
     assert api.get("/api/offline").json() == []
     assert not kept.exists()
     assert mine.is_file()
+
+
+def _spooled(core: Core) -> list[Path]:
+    spool = core.settings.data_dir / "spool"
+    return sorted(spool.iterdir()) if spool.exists() else []
+
+
+def test_a_cancelled_browser_upload_leaves_no_spooled_copy(api: TestClient, tcore: Core, tmp_path: Path) -> None:
+    """Cancelling a browser upload that had not started kept its spooled copy under
+    the data dir for ever (an upload may be 64 GiB)."""
+    media = tmp_path / "media"
+    media.mkdir()
+    sid = api.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(media)}).json()["id"]
+    tcore.jobs.close()  # a busy server: the upload waits in the queue
+    r = api.post("/api/transfers/upload", data={"source_id": str(sid)},
+                 files={"file": ("Sintel.mkv", b"x" * 5000, "video/x-matroska")})
+    assert r.status_code == 201, r.text
+    assert len(_spooled(tcore)) == 1
+    assert api.post(f"/api/transfers/{r.json()['id']}/cancel").status_code == 202
+    assert _spooled(tcore) == []
+
+
+def test_deleting_a_source_cancels_its_transfers_and_their_spooled_uploads(
+    api: TestClient, tcore: Core, tmp_path: Path
+) -> None:
+    """The queued upload's row went with the source, its spooled copy stayed for ever."""
+    media = tmp_path / "media"
+    media.mkdir()
+    sid = api.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(media)}).json()["id"]
+    tcore.jobs.close()
+    r = api.post("/api/transfers/upload", data={"source_id": str(sid)},
+                 files={"file": ("Sintel.mkv", b"x" * 5000, "video/x-matroska")})
+    assert r.status_code == 201, r.text
+    assert len(_spooled(tcore)) == 1
+    assert api.delete(f"/api/sources/{sid}").status_code == 204
+    assert _spooled(tcore) == []
+    assert not list(media.iterdir())

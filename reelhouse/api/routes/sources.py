@@ -63,6 +63,9 @@ def edit_source(source_id: RowId, body: SourceUpdate, request: Request, core: Co
 
 @router.delete("/sources/{source_id}", status_code=204)
 def remove_source(source_id: RowId, request: Request, core: CoreDep, admin: AdminUser) -> Response:
+    """Remove a source and its files from the library (never a file on the source):
+    its transfers are cancelled (no ``.part`` or spooled upload left), its streams and
+    HLS encoders end, its offline copies' files are deleted."""
     core.sources.remove(source_id)
     core.audit.record("source.delete", user=admin, target=f"source:{source_id}",
                       address=client_address(request))

@@ -20,7 +20,9 @@ progress, retries); claims.py names the uploads running in the cluster.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -68,6 +70,7 @@ class TransferQueue:
         self.jobs = jobs
         self.store = settings.store_dir
         self.listeners: list[Listener] = []
+        self._admit = threading.Lock()  # a capped submit counts and queues as one step
         #: with Redis: the uploads running in the whole cluster (:meth:`claim_upload`);
         #: a dead worker's claim runs out before its job's lease does (the job runs again)
         self.claims = UploadClaims(settings.store_dir, settings.redis_url,
@@ -98,12 +101,16 @@ class TransferQueue:
         priority: int = 0,
         user_id: int | None = None,
         remove_local: bool = False,
+        max_open: int | None = None,
     ) -> Transfer:
         """Queue a transfer (a job of the job system). ``local_path``: the file to
         upload, or where a download goes (default ``<store>/<source name>/<remote_path>``;
         a relative path is under the store). ``target_path``: a rename's new name.
-        Raises InvalidInput, NotFound (no such source) or PermissionDenied (a change to a
-        read-only source)."""
+        ``max_open``: Conflict instead when ``user_id`` has that many transfers queued or
+        running (``transfer_max_open_per_user``), counted and queued as one step in this
+        process, so a burst of requests cannot all pass the count.
+        Raises InvalidInput, NotFound (no such source), PermissionDenied (a change to a
+        read-only source) or Conflict."""
         if kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
         for what, value in (("remote_path", remote_path), ("target_path", target_path), ("local_path", local_path)):
@@ -154,7 +161,11 @@ class TransferQueue:
             s.flush()
             made.append(row)
 
-        self.jobs.submit("transfer", source_id=source_id, priority=priority, attach=attach)
+        with self._admit if max_open is not None else contextlib.nullcontext():
+            if max_open is not None and user_id is not None and self.open_count(user_id) >= max_open:
+                raise Conflict(f"you have {max_open} transfers waiting or running, the most one user "
+                               "may have; wait for some to end, or cancel some")
+            self.jobs.submit("transfer", source_id=source_id, priority=priority, attach=attach)
         return made[0]
 
     def local_target(self, source_name: str, remote: str, local_path: str | Path | None,

@@ -6,6 +6,7 @@ found by an outside-in probe."""
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +17,9 @@ from pyftpdlib.handlers import ThrottledDTPHandler
 
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.errors import Conflict
 from reelhouse.server import create_app
+from reelhouse.sources.registry import SourceSpec
 
 from helpers import FTP_PASSWORD, FTP_USER, log_in, stop_without_leaks, wait_job
 
@@ -119,3 +122,33 @@ def test_keep_offline_counts_against_the_open_transfer_cap(
         assert viewer.post(f"/api/library/seasons/{season}/offline").status_code == 202
     tcore.settings.transfer_max_open_per_user = 1
     assert api.post(f"/api/library/seasons/{season}/offline").status_code == 202  # admins: no cap
+
+
+def test_the_cap_holds_against_a_burst(tcore: Core, tmp_path: Path) -> None:
+    """30 downloads sent at once by one user (a hostile friend's script) all passed
+    the count before any was queued: 4 and more open with a cap of 3."""
+
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "a.mkv").write_bytes(b"x" * 100)
+    sid = tcore.sources.create(SourceSpec(name="disk", kind="local", path=str(media))).id
+    tcore.jobs.close()  # they stay queued
+    uid = tcore.users.add("eve", "eve-password").id
+    start = threading.Barrier(30)
+    outcomes: list[str] = []
+
+    def one(i: int) -> None:
+        start.wait()
+        try:
+            tcore.transfers.submit("download", sid, "a.mkv", local_path=f"x{i}.mkv", user_id=uid, max_open=3)
+            outcomes.append("queued")
+        except Conflict:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["queued"] * 3 + ["refused"] * 27
+    assert tcore.transfers.open_count(uid) == 3

@@ -145,8 +145,12 @@ class TransferRunner:
         source = self.sources.source(row.source_id)
         if row.kind == "download":
             assert row.local_path is not None
-            return download(source, row.remote_path, Path(row.local_path), progress, should_stop,
-                            min_free=self.min_free)
+            slot = self.claims.claim_download(Path(row.local_path))
+            try:
+                return download(source, row.remote_path, Path(row.local_path), progress, should_stop,
+                                min_free=self.min_free)
+            finally:
+                self.claims.release(slot)
         if row.kind == "upload":
             assert row.local_path is not None
             slot = self.claims.claim(row.source_id, row.remote_path)

@@ -152,3 +152,36 @@ def test_the_cap_holds_against_a_burst(tcore: Core, tmp_path: Path) -> None:
         t.join()
     assert sorted(outcomes) == ["queued"] * 3 + ["refused"] * 27
     assert tcore.transfers.open_count(uid) == 3
+
+
+class _Slower(ThrottledDTPHandler):  # type: ignore[misc]
+    read_limit = 128 * 1024  # bytes/s: a 3 MiB download takes ~24 s
+    write_limit = 128 * 1024
+
+
+def test_two_downloads_to_one_file_never_write_it_together(ftp_root: Path, api: TestClient, tcore: Core) -> None:
+    """Two users (or one, twice) downloading one file to its default place wrote one
+    ``.part`` together: the first to end renamed it away and the other failed with "no
+    such local file: …" (a path the user had not named); two sources whose names map to
+    one folder (``a/b``, ``a_b``) would have mixed two files in it. The second now fails
+    at once saying a download there is running; the first ends with the exact bytes."""
+    (ftp_root / "a.bin").write_bytes(DATA)
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,
+                               handler_overrides={"dtp_handler": _Slower, "use_sendfile": False}).start()
+    try:
+        sid = _add_ftp(api, server.port)
+        body = {"kind": "download", "source_id": sid, "remote_path": "a.bin"}
+        first = api.post("/api/transfers", json=body).json()["id"]
+        _until(lambda: (api.get(f"/api/transfers/{first}").json()["bytes_done"] or 0) > 50_000)
+        second = api.post("/api/transfers", json=body).json()["id"]
+        _until(lambda: api.get(f"/api/transfers/{second}").json()["state"] in ("done", "failed", "cancelled"))
+        t = api.get(f"/api/transfers/{second}").json()
+        assert t["state"] == "failed" and "already running" in t["error"], t
+        assert api.get(f"/api/transfers/{first}").json()["state"] == "running"  # not disturbed
+        _until(lambda: api.get(f"/api/transfers/{first}").json()["state"] != "running", timeout=120)
+        t = api.get(f"/api/transfers/{first}").json()
+        assert t["state"] == "done", t
+        assert Path(t["local_path"]).read_bytes() == DATA
+    finally:
+        tcore.sources.close()  # the pool's idle connections, before the leak check
+        stop_without_leaks(server)

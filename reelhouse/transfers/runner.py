@@ -6,6 +6,7 @@ done, failed, cancelled, or queued again for a retry after :func:`backoff` secon
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -124,6 +125,10 @@ class TransferRunner:
                 self._finish(tid, state="queued", error=exc.message, finished=False,
                              not_before=utcnow() + timedelta(seconds=delay))
                 raise Retry(exc.message, delay) from exc
+            if isinstance(exc, NotFound) and row.kind == "download" and row.local_path:
+                # the file is gone from its source: nothing will resume this .part
+                with contextlib.suppress(OSError):
+                    discard_part(Path(row.local_path))
             self._finish(tid, state="failed", error=exc.message)
             raise
         except Exception as exc:

@@ -8,11 +8,12 @@ import time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from pyftpdlib.handlers import ThrottledDTPHandler
 
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import FTP_PASSWORD, FTP_USER, wait_job
+from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks, wait_job
 
 FILMS = ["Films/Sintel.2010.mkv", "Films/Big.Buck.Bunny.2008.mkv"]
 
@@ -87,3 +88,32 @@ def test_deleting_a_source_cancels_its_transfers_and_their_spooled_uploads(
     assert api.delete(f"/api/sources/{sid}").status_code == 204
     assert _spooled(tcore) == []
     assert not list(media.iterdir())
+
+
+class _Slow(ThrottledDTPHandler):  # type: ignore[misc]
+    read_limit = 256 * 1024  # bytes/s: a 3 MiB download takes ~12 s
+    write_limit = 256 * 1024
+
+
+def test_a_download_whose_file_goes_away_leaves_no_part(ftp_root: Path, api: TestClient, tcore: Core) -> None:
+    """The file deleted on the server mid-download: the transfer failed "not found"
+    and its ``.part`` (all it had read, here the whole file) and signature stayed in
+    the store for ever: nothing would resume them."""
+    (ftp_root / "f.bin").write_bytes(os.urandom(3 * 1024 * 1024))
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,
+                               handler_overrides={"dtp_handler": _Slow, "use_sendfile": False}).start()
+    try:
+        r = api.post("/api/sources", json={"name": "seedbox", "kind": "ftp", "host": "127.0.0.1",
+                                           "port": server.port, "username": FTP_USER, "password": FTP_PASSWORD})
+        tid = api.post("/api/transfers", json={"kind": "download", "source_id": r.json()["id"],
+                                               "remote_path": "f.bin"}).json()["id"]
+        _until(lambda: (api.get(f"/api/transfers/{tid}").json()["bytes_done"] or 0) > 100_000)
+        (ftp_root / "f.bin").unlink()
+        _until(lambda: api.get(f"/api/transfers/{tid}").json()["state"] != "running", timeout=60)
+        t = api.get(f"/api/transfers/{tid}").json()
+        assert t["state"] == "failed" and "not found" in t["error"], t
+        folder = Path(t["local_path"]).parent
+        assert [p.name for p in folder.iterdir()] == []
+    finally:
+        tcore.sources.close()
+        stop_without_leaks(server)

@@ -393,7 +393,13 @@ class Settings(BaseSettings):
 
     def ensure_store_dir(self) -> Path:
         """Create the library store (:attr:`store_dir`) if needed and return it; one that
-        cannot be made is a :class:`ConfigError` naming ``library_store``."""
+        cannot be made, or that holds the data dir (the database and keys, which a
+        download could then overwrite), is a :class:`ConfigError` naming ``library_store``."""
+        store, data = self.store_dir.resolve(), self.data_dir.resolve()
+        if data == store or data.is_relative_to(store):
+            raise ConfigError(f"library_store (REELHOUSE_LIBRARY_STORE) {self.store_dir} holds the data dir "
+                              f"{self.data_dir} (the database, the keys): a download could overwrite them; "
+                              "give the store a folder of its own")
         try:
             self.store_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

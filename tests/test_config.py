@@ -286,3 +286,18 @@ def test_every_duration_at_its_upper_bound_works(tmp_path: Path) -> None:
             backoff(attempt, core.settings.transfer_retry_delay)
     finally:
         core.close()
+
+
+@pytest.mark.parametrize("where", ["data", ".", "data/.."])
+def test_a_library_store_holding_the_data_dir_is_a_config_error(tmp_path: Path, where: str) -> None:
+    """``library_store`` set to the data dir (or a folder above it: "everything in
+    /data") put the database and the keys in the store, where a download's
+    ``local_path`` (``reelhouse.db``, ``signing.key``) or a source's folder (one named
+    ``hls``) could overwrite them. A store inside the data dir, like the default, is fine."""
+    from reelhouse.core import Core
+
+    with pytest.raises(ConfigError, match="library_store") as info:
+        Core(load_settings(data_dir=tmp_path / "data", library_store=tmp_path / where), consume_jobs=False)
+    assert "data dir" in str(info.value)
+    Core(load_settings(data_dir=tmp_path / "data", library_store=tmp_path / "data/films"), consume_jobs=False).close()
+    Core(load_settings(data_dir=tmp_path / "data", library_store=tmp_path / "films"), consume_jobs=False).close()

@@ -113,6 +113,7 @@ class Core:
         self.transfers = TransferQueue(self.sessions, self.sources, settings, self.jobs)
         self.users.on_removing(self.transfers.cancel_owned)  # a deleted user's transfers end
         self.sources.on_removing(self.transfers.cancel_of_source)  # a removed source's too
+        self.sources.on_removing(self.jobs.cancel_of_source)  # and its scans, syncs, probes
         self.offline = OfflineCopies(self.sessions, self.transfers, settings.store_dir)
         self.playback = PlaybackService(settings.playback_token_ttl, self.auth, self.stream_targets,
                                         self.sources, self.offline, self.hls)

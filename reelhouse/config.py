@@ -29,11 +29,20 @@ from reelhouse.keys import secret_bytes
 
 __all__ = ["Settings", "load_settings"]
 
+#: The longest lengths of time settings take, seconds. Past them a value is a typo, and
+#: far past them it overflowed: a date past year 9999 (``datetime``), a socket timeout
+#: past C's ``timeval``. Lifetimes (sessions, tokens, caches): ten years; waits on
+#: a network peer (timeouts, back-offs): a day.
+_TEN_YEARS = 10 * 365 * 86400
+_DAY = 86400
+
 
 class Settings(BaseSettings):
     """All settings of a reelhouse process. Units are in the field names' docs."""
 
-    model_config = SettingsConfigDict(env_prefix="REELHOUSE_", extra="forbid")
+    # no inf or nan: a length of time or a rate of "inf" overflowed deep inside (dates,
+    # socket timeouts) instead of being refused here
+    model_config = SettingsConfigDict(env_prefix="REELHOUSE_", extra="forbid", allow_inf_nan=False)
 
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("reelhouse")),
@@ -48,18 +57,18 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the web server binds.")
     port: int = Field(default=8420, ge=0, le=65535, description="TCP port of the web server.")
     playback_token_ttl: int = Field(
-        default=6 * 3600, ge=60, description="Lifetime of signed playback URLs, seconds."
+        default=6 * 3600, ge=60, le=_TEN_YEARS, description="Lifetime of signed playback URLs, seconds."
     )
     session_ttl: int = Field(
-        default=14 * 86400, ge=60,
+        default=14 * 86400, ge=60, le=_TEN_YEARS,
         description="Absolute lifetime of a login session (cookie or bearer), seconds.",
     )
     session_idle_ttl: int = Field(
-        default=3 * 86400, ge=60,
+        default=3 * 86400, ge=60, le=_TEN_YEARS,
         description="A session unused this long ends (idle timeout), seconds.",
     )
     audit_retention_days: int = Field(
-        default=365, ge=0,
+        default=365, ge=0, le=_TEN_YEARS // 86400,
         description="Audit events older than this are deleted, days (0: keep every event).",
     )
     public_urls: Annotated[list[str], NoDecode] = Field(
@@ -93,7 +102,7 @@ class Settings(BaseSettings):
         description="Failed logins per account or address before each further one waits.",
     )
     login_backoff_max: float = Field(
-        default=900.0, ge=1.0,
+        default=900.0, ge=1.0, le=_DAY,
         description="Longest wait after repeated failed logins (the wait doubles from 1 s), seconds.",
     )
     ws_message_limit: int = Field(
@@ -126,15 +135,15 @@ class Settings(BaseSettings):
         "source's server and login (reelhouse/leased_shares.py).",
     )
     stream_send_timeout: float = Field(
-        default=30.0, gt=0,
+        default=30.0, gt=0, le=_DAY,
         description="A stream whose client takes no data for this long is ended and its FTP "
         "connection goes back to the pool, seconds.",
     )
     ftp_connect_timeout: float = Field(
-        default=10.0, gt=0, description="FTP connect/login timeout, seconds."
+        default=10.0, gt=0, le=_DAY, description="FTP connect/login timeout, seconds."
     )
     ftp_read_timeout: float = Field(
-        default=30.0, gt=0, description="FTP socket read timeout, seconds."
+        default=30.0, gt=0, le=_DAY, description="FTP socket read timeout, seconds."
     )
     ftp_listing_limit: int = Field(
         default=64 * 1024 * 1024, ge=64 * 1024,
@@ -172,8 +181,8 @@ class Settings(BaseSettings):
         "worker runs it again (see reelhouse/jobs/leases.py for why 60).",
     )
     scan_interval_minutes: int = Field(
-        default=0, ge=0, description="Rescan every source this often (minutes; 0: only on demand). "
-        "A source's own interval wins.",
+        default=0, ge=0, le=_TEN_YEARS // 60,
+        description="Rescan every source this often (minutes; 0: only on demand). A source's own interval wins.",
     )
     tmdb_api_key: str | None = Field(
         default=None, repr=False,
@@ -186,13 +195,13 @@ class Settings(BaseSettings):
         default="https://image.tmdb.org/t/p", description="TMDB image base URL (a size and path follow)."
     )
     tmdb_language: str = Field(default="en-US", description="Language of TMDB titles and overviews.")
-    tmdb_timeout: float = Field(default=10.0, gt=0, description="Timeout of one TMDB request, seconds.")
+    tmdb_timeout: float = Field(default=10.0, gt=0, le=_DAY, description="Timeout of one TMDB request, seconds.")
     tmdb_retries: int = Field(default=3, ge=0, le=10, description="Retries of a TMDB request on 429/5xx/timeouts.")
     tmdb_rate_limit: int = Field(
         default=40, ge=1, description="TMDB requests allowed per 10 s (token bucket)."
     )
     tmdb_cache_ttl: int = Field(
-        default=7 * 86400, ge=0, description="How long a cached TMDB response is used, seconds."
+        default=7 * 86400, ge=0, le=_TEN_YEARS, description="How long a cached TMDB response is used, seconds."
     )
     match_threshold: float = Field(
         default=0.8, ge=0, le=1,
@@ -205,7 +214,7 @@ class Settings(BaseSettings):
         default=3, ge=0, le=20, description="Retries of a failed transfer before it fails."
     )
     transfer_retry_delay: float = Field(
-        default=2.0, ge=0, description="First retry wait, seconds (doubles, plus jitter)."
+        default=2.0, ge=0, le=3600, description="First retry wait, seconds (doubles, plus jitter)."
     )
     transfer_max_open_per_user: int = Field(
         default=100, ge=1, le=100_000,
@@ -243,7 +252,7 @@ class Settings(BaseSettings):
         "positions each get one).",
     )
     hls_idle_timeout: float = Field(
-        default=60.0, gt=0, description="An encoder nobody reads from stops after this, seconds."
+        default=60.0, gt=0, le=_DAY, description="An encoder nobody reads from stops after this, seconds."
     )
     hls_cache_bytes: int = Field(
         default=4 * 1024**3, ge=16 * 1024**2,
@@ -384,7 +393,13 @@ class Settings(BaseSettings):
 
     def ensure_store_dir(self) -> Path:
         """Create the library store (:attr:`store_dir`) if needed and return it; one that
-        cannot be made is a :class:`ConfigError` naming ``library_store``."""
+        cannot be made, or that holds the data dir (the database and keys, which a
+        download could then overwrite), is a :class:`ConfigError` naming ``library_store``."""
+        store, data = self.store_dir.resolve(), self.data_dir.resolve()
+        if data == store or data.is_relative_to(store):
+            raise ConfigError(f"library_store (REELHOUSE_LIBRARY_STORE) {self.store_dir} holds the data dir "
+                              f"{self.data_dir} (the database, the keys): a download could overwrite them; "
+                              "give the store a folder of its own")
         try:
             self.store_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -111,12 +111,16 @@ class Core:
         )
         # every kind of background work registers with the one job system
         self.transfers = TransferQueue(self.sessions, self.sources, settings, self.jobs)
+        self.users.on_removing(self.transfers.cancel_owned)  # a deleted user's transfers end
+        self.sources.on_removing(self.transfers.cancel_of_source)  # a removed source's too
+        self.sources.on_removing(self.jobs.cancel_of_source)  # and its scans, syncs, probes
         self.offline = OfflineCopies(self.sessions, self.transfers, settings.store_dir)
         self.playback = PlaybackService(settings.playback_token_ttl, self.auth, self.stream_targets,
                                         self.sources, self.offline, self.hls)
         # a removed source's files are gone: no cached target, no stream still open from it
         self.sources.on_removed(lambda source_id: self.stream_targets.clear())
         self.sources.on_removed(self.playback.stop_source)
+        self.sources.on_removed(self.offline.source_removed)  # its copies' files
         self.syncs = SyncService(self.sessions, self.sources, self.jobs, settings.probe_budget_bytes,
                                  enrich=self.metadata.enrich_file, after_scan=self.stream_targets.clear,
                                  files_updated=self.offline.refresh_stale, phase2=self.jobs.probes.phase2)

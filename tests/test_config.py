@@ -219,3 +219,85 @@ def test_good_public_urls(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("REELHOUSE_PUBLIC_URLS", '["https://a.example.org"')
     with pytest.raises(ConfigError, match=r"public_urls.*JSON list"):
         load_settings(data_dir=tmp_path)
+
+
+#: The settings that are lengths of time (seconds, minutes, days), by their names' ends.
+DURATIONS = [name for name, f in Settings.model_fields.items() if f.annotation in (int, float)
+             and name.endswith(("ttl", "timeout", "delay", "days", "minutes", "seconds", "backoff_max", "lease"))]
+
+
+def _upper(name: str) -> float:
+    bounds = [m.le for m in Settings.model_fields[name].metadata if hasattr(m, "le")]
+    assert bounds, f"{name} has no upper bound"
+    return float(bounds[0])
+
+
+@pytest.mark.parametrize("name", DURATIONS)
+@pytest.mark.parametrize("value", ["inf", "nan", "100000000000000"])
+def test_a_duration_past_any_use_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                   name: str, value: str) -> None:
+    """Found by a careless-admin probe: ``session_ttl=1e14`` made every login a 500,
+    ``session_idle_ttl=1e14`` every request; ``audit_retention_days`` and
+    ``tmdb_cache_ttl`` that large stopped the server at start with an OverflowError
+    traceback; ``ftp_read_timeout=inf`` failed every FTP operation ("timeout doesn't fit
+    into C timeval"). Each is now a ConfigError naming the setting."""
+    if value != "100000000000000" and Settings.model_fields[name].annotation is int:
+        pytest.skip("an int setting refuses inf and nan anyway")
+    env = f"REELHOUSE_{name.upper()}"
+    monkeypatch.setenv(env, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings(data_dir=tmp_path)
+    assert name in str(info.value) and env in str(info.value)
+
+
+def test_every_duration_at_its_upper_bound_works(tmp_path: Path) -> None:
+    """The longest lengths of time a setting takes still log in, audit, play and
+    schedule a transfer's last retry (no date past year 9999, no socket timeout past
+    what the C library takes)."""
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from reelhouse.core import Core
+    from reelhouse.db.models import utcnow
+    from reelhouse.server import create_app
+    from reelhouse.transfers.runner import backoff
+
+    longest = {name: (int if Settings.model_fields[name].annotation is int else float)(_upper(name))
+               for name in DURATIONS}
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "Sintel.2010.mkv").write_bytes(b"x" * 1000)
+    core = Core(load_settings(data_dir=tmp_path / "data", **longest))
+    try:
+        core.users.add("admin", "admin-password", is_admin=True)
+        with TestClient(create_app(core)) as c:
+            r = c.post("/api/auth/login", json={"username": "admin", "password": "admin-password"})
+            assert r.status_code == 200, r.text
+            c.headers["authorization"] = f"Bearer {r.json()['token']}"
+            sid = c.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(media)}).json()["id"]
+            core.jobs.run_scan_now(sid)
+            fid = c.get("/api/library/media-files").json()["items"][0]["id"]
+            url = c.post(f"/api/library/media-files/{fid}/playback", json={}).json()["url"]
+            assert c.get(url, headers={"range": "bytes=0-9"}).content == b"x" * 10
+            assert c.get("/api/audit").status_code == 200
+        for attempt in range(1, core.settings.transfer_retries + 2):
+            utcnow() + timedelta(seconds=2 * core.settings.transfer_retry_delay * 2 ** (attempt - 1))
+            backoff(attempt, core.settings.transfer_retry_delay)
+    finally:
+        core.close()
+
+
+@pytest.mark.parametrize("where", ["data", ".", "data/.."])
+def test_a_library_store_holding_the_data_dir_is_a_config_error(tmp_path: Path, where: str) -> None:
+    """``library_store`` set to the data dir (or a folder above it: "everything in
+    /data") put the database and the keys in the store, where a download's
+    ``local_path`` (``reelhouse.db``, ``signing.key``) or a source's folder (one named
+    ``hls``) could overwrite them. A store inside the data dir, like the default, is fine."""
+    from reelhouse.core import Core
+
+    with pytest.raises(ConfigError, match="library_store") as info:
+        Core(load_settings(data_dir=tmp_path / "data", library_store=tmp_path / where), consume_jobs=False)
+    assert "data dir" in str(info.value)
+    Core(load_settings(data_dir=tmp_path / "data", library_store=tmp_path / "data/films"), consume_jobs=False).close()
+    Core(load_settings(data_dir=tmp_path / "data", library_store=tmp_path / "films"), consume_jobs=False).close()

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -172,6 +172,27 @@ def _not_json(request: Request, exc: RequestValidationError) -> str | None:
     return f"this request takes a JSON body (Content-Type: application/json), not {media!r}"
 
 
+_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _not_form(request: Request) -> str | None:
+    """The 415 message when a form route's body came as another type (a script's
+    ``json=``), which FastAPI reports as every form field "Field required"; ``None``
+    otherwise. A route with a file takes ``multipart/form-data`` (RFC 7578). RFC 9110
+    §15.5.16."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    infos = [getattr(p, "field_info", None) for p in getattr(dependant, "body_params", None) or ()]
+    if not any(isinstance(i, params.Form) for i in infos):
+        return None
+    declared = request.headers.get("content-type", "")
+    media = declared.split(";", 1)[0].strip().lower()
+    if media in _FORMS:
+        return None
+    wanted = "multipart/form-data" if any(isinstance(i, params.File) for i in infos) else " or ".join(_FORMS)
+    sent = f"{media!r}" if media else "a body without a Content-Type"
+    return f"this request takes a form ({wanted}), not {sent}"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register handlers so no request ends in a traceback."""
 
@@ -193,7 +214,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        wrong_type = _not_json(request, exc)
+        wrong_type = _not_json(request, exc) or _not_form(request)
         if wrong_type is not None:
             return JSONResponse({"detail": wrong_type}, status_code=415)
         problems = []

@@ -351,3 +351,6 @@ async def _read(websocket: WebSocket, conn: LiveConnection, send: Any, settings:
             if status_for(exc) == 409:  # the party ended meanwhile
                 await websocket.close(CLOSE_ENDED, exc.message)
                 return
+            if status_for(exc) == 404 and not await conn.exists():  # removed with its film's source
+                await websocket.close(CLOSE_NOT_FOUND, "this party is gone: its film was removed")
+                return

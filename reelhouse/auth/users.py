@@ -15,9 +15,10 @@ device and precomposed on another is one password.
 from __future__ import annotations
 
 import builtins
+import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -37,6 +38,7 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 256
 _NAME = re.compile(r"[\w.@+-]{1,64}")  # fullmatch: "$" would let a trailing newline in
 _hasher = PasswordHasher()
+log = logging.getLogger(__name__)
 
 
 def user_name(name: str) -> str:
@@ -103,6 +105,13 @@ class UserService:
     def __init__(self, sessions: sessionmaker[Session], auth_sessions: SessionService | None = None) -> None:
         self.sessions = sessions
         self.auth_sessions = auth_sessions
+        self._on_removing: builtins.list[Callable[[int], object]] = []
+
+    def on_removing(self, hook: Callable[[int], object]) -> None:
+        """Call ``hook(user_id)`` when a user is about to be deleted (after the checks,
+        while the rows that name them still do): the transfer queue cancels their
+        transfers. A hook's failure is logged and does not stop the deletion."""
+        self._on_removing.append(hook)
 
     def add(self, name: str, password: str, is_admin: bool = False, *, restrict_sources: bool = False,
             sources: Iterable[int] = ()) -> User:
@@ -220,8 +229,9 @@ class UserService:
         return user
 
     def remove(self, user_id: int) -> User:
-        """Delete a user (their sessions, keys and grants go with them); refuses
-        (Conflict) to delete the last enabled admin."""
+        """Delete a user (their sessions, keys and grants go with them; the
+        :meth:`on_removing` hooks cancel their transfers); refuses (Conflict) to delete
+        the last enabled admin."""
         with self.sessions() as s:
             user = s.get(User, user_id)
             if user is None:
@@ -232,6 +242,11 @@ class UserService:
             raise Conflict("the server needs at least one enabled admin")
         if self.auth_sessions is not None:  # first, so no cached session outlives the user
             self.auth_sessions.revoke_user(user_id)
+        for hook in builtins.list(self._on_removing):
+            try:
+                hook(user_id)
+            except Exception:
+                log.exception("a hook on deleting user %d failed", user_id)
         with self.sessions() as s:
             s.execute(delete(User).where(User.id == user_id))
             s.commit()

@@ -35,7 +35,7 @@ from huey.api import Huey
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from reelhouse.db.models import Job, utcnow
+from reelhouse.db.models import Job, SourceRow, utcnow
 from reelhouse.errors import Cancelled, Conflict, InvalidInput, NotFound, ReelhouseError
 from reelhouse.jobs.leases import LeaseKeeper, process_id
 from reelhouse.jobs.progress import ThrottledProgress
@@ -52,6 +52,8 @@ CANCEL_POLL = 0.5
 #: Seconds between two progress writes of a job (its observer sees every call).
 PROGRESS_EVERY = 0.5
 ENDED = ("done", "partial", "failed", "cancelled")
+#: How a job whose source was removed under it ends (``cancelled``).
+_SOURCE_REMOVED = "cancelled: its source was removed"
 
 Attach = Callable[[Session, Job], None]
 
@@ -285,10 +287,18 @@ class JobSystem:
             self._end(job, "cancelled", error="interrupted (Ctrl-C)")
             raise
         except Exception as exc:
-            log.exception("job %s (%s) crashed", job.id, job.kind)
-            self._end(job, "failed", error=f"internal error: {exc}")
-            if reraise:
-                raise ReelhouseError(f"internal error: {exc}") from exc
+            if ctx.source_id is not None and not self._source_exists(ctx.source_id):
+                # its source was removed under it (its rows went: FOREIGN KEY failed, stale
+                # rows): the admin's act, not a crash
+                log.info("job %s (%s) stopped: its source was removed (%s)", job.id, job.kind, exc)
+                self._end(job, "cancelled", error=_SOURCE_REMOVED)
+                if reraise:
+                    raise Cancelled(_SOURCE_REMOVED) from exc
+            else:
+                log.exception("job %s (%s) crashed", job.id, job.kind)
+                self._end(job, "failed", error=f"internal error: {exc}")
+                if reraise:
+                    raise ReelhouseError(f"internal error: {exc}") from exc
         else:
             out = result if isinstance(result, Outcome) else Outcome(dict(result or {}))
             value = out.value
@@ -381,6 +391,25 @@ class JobSystem:
             else:
                 q = q.where(Job.kind.not_in([k for k, spec in self.specs.items() if not spec.listed]))
             return list(s.scalars(q.order_by(Job.id.desc()).limit(limit)))
+
+    def _source_exists(self, source_id: int) -> bool:
+        with self.sessions() as s:
+            return s.get(SourceRow, source_id) is not None
+
+    def cancel_of_source(self, source_id: int) -> int:
+        """Cancel every queued or running job of source ``source_id`` (a source being
+        removed: its scans, syncs and probes stop at their next check, see
+        :meth:`cancel`); returns how many."""
+        with self.sessions() as s:
+            ids = list(s.scalars(select(Job.id).where(Job.source_id == source_id, Job.state.not_in(ENDED))))
+        done = 0
+        for job_id in ids:
+            try:
+                self.cancel(job_id)
+                done += 1
+            except (Conflict, NotFound):  # ended meanwhile
+                continue
+        return done
 
     def cancel(self, job_id: int) -> Job:
         """Cancel a job: a queued one ends ``cancelled`` now, a running one is asked to

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from anyio import to_thread
 
-from reelhouse.errors import ReelhouseError
+from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.party import protocol
 from reelhouse.party import state as st
 from reelhouse.party.clock import server_now
@@ -57,6 +57,14 @@ class LiveConnection:
         return {"type": "welcome", "you": {"id": self.user_id, "name": self.name}, "server": server_now(),
                 "party": protocol.playback(info.code, info.media_file_id, info.party, info.version),
                 "members": [protocol.member(p) for p in info.party.participants]}
+
+    async def exists(self) -> bool:
+        """Whether the party is still stored (it goes with its film's source)."""
+        try:
+            await to_thread.run_sync(self.live.parties.get, self.code)
+        except NotFound:
+            return False
+        return True
 
     async def handle(self, raw: str) -> dict[str, Any] | None:
         """Handle one client message: the direct answer (``pong``) or None. Raises

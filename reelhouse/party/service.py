@@ -223,6 +223,13 @@ class PartyService:
             raise NotFound(f"no party with code {code[:16]!r}")
         return _Head(row[0], row[1], row[2])
 
+    def open_codes_of_source(self, source_id: int) -> list[str]:
+        """The codes of the parties not ended that play a file of source ``source_id``
+        (their rows go with the source's files when it is removed)."""
+        with self.sessions() as s:
+            return list(s.scalars(select(WatchSession.code).join(MediaFile, MediaFile.id == WatchSession.media_file_id)
+                                  .where(MediaFile.source_id == source_id, WatchSession.ended_at.is_(None))))
+
     # -- rows <-> state -----------------------------------------------------------------
     @staticmethod
     def _load(s: Session, code: str) -> WatchSession:

@@ -35,7 +35,8 @@ message before the moment it should start, so network latency does not become dr
 
 Events: :class:`Join`, :class:`Leave`, :class:`Disconnect`, :class:`Play`, :class:`Pause`,
 :class:`Seek`, :class:`Buffering`, :class:`Ready`, :class:`HostTransfer`, :class:`SetMode`,
-:class:`Tick` (time passes: timeouts), :class:`End`, :class:`Stop`, :class:`Load`. :func:`apply` returns the new
+:class:`Tick` (time passes: timeouts), :class:`End`, :class:`Stop`, :class:`Load`, :class:`Close` (the server
+ends it: its film's source is removed). :func:`apply` returns the new
 :class:`Party` or raises :class:`~reelhouse.errors.PermissionDenied` (a non-host command in
 host mode), :class:`~reelhouse.errors.InvalidInput` (bad seek position, unknown member) or
 :class:`~reelhouse.errors.Conflict` (the party has ended). Times are seconds on the
@@ -56,6 +57,7 @@ __all__ = [
     "DEFAULT_WAIT_TIMEOUT",
     "PAUSE_LAG",
     "Buffering",
+    "Close",
     "Disconnect",
     "End",
     "Event",
@@ -254,8 +256,16 @@ class Load:
     duration: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Close:
+    """The server ends the party, whoever is in it: the source of its film is being
+    removed (an admin's act, not a member's: no member or host check)."""
+
+    now: float
+
+
 Event = Join | Leave | Disconnect | Play | Pause | Seek | Buffering | Ready | HostTransfer | SetMode | Tick | End \
-    | Stop | Load
+    | Stop | Load | Close
 
 #: Events that control playback: refused from a non-host in host mode.
 COMMANDS = (Play, Pause, Seek, Stop, Load)
@@ -276,6 +286,9 @@ def _transition(party: Party, event: Event) -> Party:
         return _settle(party, now)
     if isinstance(event, Join):
         return _settle(_join(party, event), now)
+    if isinstance(event, Close):
+        pos = party.position_at(now)
+        return replace(party, state="ended", position=pos, at=now, last=("end", None, pos))
     member = party.member(event.user_id)
     if member is None:
         raise PermissionDenied("join the party first")

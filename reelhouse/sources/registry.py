@@ -112,6 +112,7 @@ class SourceService:
         self._fernet = Fernet(key)
         self._live: dict[int, tuple[tuple[Any, ...], Source]] = {}
         self._on_removed: builtins.list[Callable[[int], None]] = []
+        self._on_removing: builtins.list[Callable[[int], object]] = []
         self._lock = threading.Lock()
         self._remote: dict[str, RemoteFactory] = {}
 
@@ -241,7 +242,16 @@ class SourceService:
             return row
 
     def remove(self, source_id: int) -> None:
-        """Remove a source and its files from the library (the user asked for it)."""
+        """Remove a source and its files from the library (the user asked for it); the
+        :meth:`on_removing` hooks run first, the :meth:`on_removed` ones after."""
+        with self.sessions() as s:
+            if s.get(SourceRow, source_id) is None:
+                raise NotFound(f"no source with id {source_id}")
+        for early in builtins.list(self._on_removing):
+            try:
+                early(source_id)
+            except Exception:  # a hook's failure must not undo or fail the removal
+                log.exception("a hook on removing source %d failed", source_id)
         with self.sessions() as s:
             row = s.get(SourceRow, source_id)
             if row is None:
@@ -257,6 +267,12 @@ class SourceService:
             except Exception:  # a hook's failure must not undo or fail the removal
                 log.exception("stopping the streams of removed source %d failed", source_id)
         self._drop_live(source_id)  # closes its FTP pool
+
+    def on_removing(self, hook: Callable[[int], object]) -> None:
+        """Call ``hook(source_id)`` when a source is about to be removed, while the rows
+        that name it still do: the transfer queue cancels its transfers (their rows go
+        with the source)."""
+        self._on_removing.append(hook)
 
     def on_removed(self, hook: Callable[[int], None]) -> None:
         """Call ``hook(source_id)`` after a source is removed, before its live Source

@@ -1,5 +1,6 @@
 """Uploads by name: which upload runs where (one upload a name in the whole cluster)
-and where an upload keeps the version of the local file its ``.part`` began from."""
+and where an upload keeps the version of the local file its ``.part`` began from; and
+downloads by local file (one download a file in the whole cluster)."""
 
 from __future__ import annotations
 
@@ -43,14 +44,24 @@ class UploadClaims:
         refuses the second one only within its process); a token for :meth:`release`,
         None without Redis. Raises Conflict while another node or worker uploads there,
         SourceUnavailable when Redis is unreachable. Blocks."""
+        return self._take(upload_key(source_id, remote),
+                          f"an upload to {normalize_path(remote)!r} is already running; try again when it ends")
+
+    def claim_download(self, dest: Path) -> str | None:
+        """Claim, for the whole cluster, the download to local file ``dest`` (two would
+        write one ``.part`` together; copy.download refuses the second one only within
+        its process), as :meth:`claim`."""
+        return self._take(f"download:{dest}", f"a download to {dest} is already running; try again when it ends")
+
+    def _take(self, key: str, busy: str) -> str | None:
         if self.slots is None:
             return None
         try:
-            slot = self.slots.take(upload_key(source_id, remote), 1)
+            slot = self.slots.take(key, 1)
         except Exception as exc:  # redis.exceptions.RedisError, OSError
             raise SourceUnavailable(f"redis: {exc}") from exc
         if slot is None:
-            raise Conflict(f"an upload to {normalize_path(remote)!r} is already running; try again when it ends")
+            raise Conflict(busy)
         return slot
 
     def release(self, slot: str | None) -> None:

@@ -189,7 +189,9 @@ def download(
     """Copy ``remote`` on ``source`` to local file ``dest``; returns its size (bytes).
 
     Writes ``dest.part`` (resumed from its size if present), checks the size against
-    the source's, then renames it to ``dest``. Raises the source's errors,
+    the source's, then renames it to ``dest``. Raises the source's errors, ``Conflict``
+    while another download to ``dest`` runs in this process (two would write one
+    ``.part`` together; the first to end renames it away from the other),
     ``SourceUnavailable`` on a size mismatch (worth a retry), ``Cancelled`` when
     ``should_stop()`` turns true (the ``.part`` stays for a later resume),
     ``StorageFull`` when the local disk is full or the copy would leave less than
@@ -199,6 +201,20 @@ def download(
     with; a source file that changed while it streamed is ``SourceUnavailable`` (the
     ``.part`` is discarded, so the retry takes the new version whole).
     """
+    key = os.path.abspath(dest)
+    with _downloading_lock:
+        if key in _downloading:
+            raise Conflict(f"a download to {dest} is already running; try again when it ends")
+        _downloading.add(key)
+    try:
+        return _download(source, remote, dest, progress, should_stop, min_free)
+    finally:
+        with _downloading_lock:
+            _downloading.discard(key)
+
+
+def _download(source: Source, remote: str, dest: Path, progress: Progress | None,
+              should_stop: ShouldStop | None, min_free: int) -> int:
     note = progress or (lambda done, total: None)
     stop = should_stop or _never
     rel = normalize_path(remote)
@@ -343,6 +359,9 @@ def _remote_size(source: Source, path: str) -> int | None:
 #: name would append to each other's ``.part`` (an upload resumes from its size).
 _uploading: set[tuple[int, str]] = set()
 _uploading_lock = threading.Lock()
+#: The local files (absolute paths) the downloads running in this process write.
+_downloading: set[str] = set()
+_downloading_lock = threading.Lock()
 
 
 def _upload(source: Source, local: Path, rel: str, progress: Progress | None,

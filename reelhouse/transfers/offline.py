@@ -9,6 +9,7 @@ when the source fails (``playback/fallback.py``).
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 from collections.abc import Collection
@@ -62,22 +63,24 @@ class OfflineCopies:
 
     # -- marking ---------------------------------------------------------------------
     def keep(self, scope: str, user_id: int | None = None,
-             sources: Collection[int] | None = None) -> list[OfflineCopy]:
+             sources: Collection[int] | None = None, max_open: int | None = None) -> list[OfflineCopy]:
         """Keep a scope offline: ``movie:<id>`` or ``season:<id>``. Queues a download of
         every present file (on one of ``sources``, the asking user's granted sources;
         None: any) without a ready, current copy; returns the scope's copies (of those
-        files). Raises InvalidInput (bad scope), NotFound (no such movie/season, or no
-        file)."""
+        files). ``max_open``: how many transfers ``user_id`` may have queued or running
+        once these are queued (``transfer_max_open_per_user`` for a non-admin; None: no
+        limit). Raises InvalidInput (bad scope), NotFound (no such movie/season, or no
+        file), Conflict (past ``max_open``; nothing is queued)."""
         files = [mf for mf in self._files(scope) if sources is None or mf.source_id in sources]
         if not files:
             raise NotFound(f"nothing to keep offline in {scope}: no file is present")
+        if max_open is not None and user_id is not None:
+            self._check_room(files, user_id, max_open)
         out = []
         for mf in files:
             with self.sessions() as s:
                 copy = s.scalar(select(OfflineCopy).where(OfflineCopy.media_file_id == mf.id))
-                current = (copy is not None and copy.state in ("ready", "pending")
-                           and copy.size == mf.size and copy.mtime == mf.mtime)
-                if copy is not None and current:
+                if copy is not None and _current(copy, mf):
                     out.append(copy)
                     continue
                 rel = self._free_rel(mf.source_id, mf.id, mf.path)
@@ -101,6 +104,20 @@ class OfflineCopies:
                 self._transfer_ended(self.queue.get(copy.transfer_id))
         kept = {mf.id for mf in files}
         return [c for c in self.copies(scope) if sources is None or c.media_file_id in kept]
+
+    def _check_room(self, files: list[MediaFile], user_id: int, max_open: int) -> None:
+        """Conflict when queuing a download of each of ``files`` without a current copy
+        would give ``user_id`` more than ``max_open`` open transfers (their own downloads
+        and offline copies share the one cap: both hold places in the one queue)."""
+        with self.sessions() as s:
+            copies = {c.media_file_id: c for c in s.scalars(select(OfflineCopy).where(
+                OfflineCopy.media_file_id.in_([mf.id for mf in files])))}
+        new = sum(1 for mf in files if not _current(copies.get(mf.id), mf))
+        have = self.queue.open_count(user_id)
+        if new and have + new > max_open:
+            raise Conflict(f"keeping this offline queues {new} downloads and you have {have} transfers "
+                           f"waiting or running; one user may have {max_open} at once: wait for some to "
+                           "end, or cancel some")
 
     def _free_rel(self, source_id: int, file_id: int, path: str) -> str:
         """Where the copy of file ``file_id`` (at ``path`` on its source) goes in the
@@ -137,6 +154,14 @@ class OfflineCopies:
                 pass
         self._forget_ready()
         return len(copies)
+
+    def source_removed(self, source_id: int) -> None:
+        """A source was removed (its files' copies rows went with them): delete the
+        copies' files, ``<store>/offline/<source id>/``, which nothing would ever list or
+        serve again (a later source given the same id would find them in its way)."""
+        folder = self.store / "offline" / str(source_id)
+        shutil.rmtree(folder, ignore_errors=True)
+        self._forget_ready()
 
     def refresh_stale(self) -> int:
         """Download again the copies whose source file changed (size or mtime) since
@@ -236,6 +261,12 @@ class OfflineCopies:
 
     def mark_up(self, source_id: int) -> None:
         self._down.pop(source_id, None)
+
+
+def _current(copy: OfflineCopy | None, mf: MediaFile) -> bool:
+    """A ready or coming copy of the file as it is now (same size and mtime)."""
+    return (copy is not None and copy.state in ("ready", "pending")
+            and copy.size == mf.size and copy.mtime == mf.mtime)
 
 
 def _parse(scope: str) -> tuple[str, int]:

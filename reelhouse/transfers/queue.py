@@ -20,11 +20,13 @@ progress, retries); claims.py names the uploads running in the cluster.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
@@ -39,13 +41,17 @@ from reelhouse.transfers.claims import UploadClaims
 from reelhouse.transfers.confine import confine, local_name
 from reelhouse.transfers.runner import TransferRunner
 
-__all__ = ["KINDS", "STATES", "TransferQueue"]
+__all__ = ["KINDS", "OWN_FOLDERS", "STATES", "TransferQueue", "check_not_own"]
 
 log = logging.getLogger(__name__)
 
 KINDS = ("upload", "download", "delete", "rename", "mkdir")
 STATES = ("queued", "running", "done", "failed", "cancelled")
 _ENDED = ("done", "failed", "cancelled")
+#: The store's top folders that reelhouse keeps for itself, compared case-folded (a
+#: case-insensitive disk takes ``Offline`` for ``offline``): offline copies
+#: (transfers/offline.py) and upload claims (transfers/claims.py).
+OWN_FOLDERS = ("offline", ".uploads")
 
 #: ``listener(transfer)`` runs after a transfer ends (done, failed or cancelled).
 Listener = Callable[[Transfer], None]
@@ -64,6 +70,7 @@ class TransferQueue:
         self.jobs = jobs
         self.store = settings.store_dir
         self.listeners: list[Listener] = []
+        self._admit = threading.Lock()  # a capped submit counts and queues as one step
         #: with Redis: the uploads running in the whole cluster (:meth:`claim_upload`);
         #: a dead worker's claim runs out before its job's lease does (the job runs again)
         self.claims = UploadClaims(settings.store_dir, settings.redis_url,
@@ -94,12 +101,16 @@ class TransferQueue:
         priority: int = 0,
         user_id: int | None = None,
         remove_local: bool = False,
+        max_open: int | None = None,
     ) -> Transfer:
         """Queue a transfer (a job of the job system). ``local_path``: the file to
         upload, or where a download goes (default ``<store>/<source name>/<remote_path>``;
         a relative path is under the store). ``target_path``: a rename's new name.
-        Raises InvalidInput, NotFound (no such source) or PermissionDenied (a change to a
-        read-only source)."""
+        ``max_open``: Conflict instead when ``user_id`` has that many transfers queued or
+        running (``transfer_max_open_per_user``), counted and queued as one step in this
+        process, so a burst of requests cannot all pass the count.
+        Raises InvalidInput, NotFound (no such source), PermissionDenied (a change to a
+        read-only source) or Conflict."""
         if kind not in KINDS:
             raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
         for what, value in (("remote_path", remote_path), ("target_path", target_path), ("local_path", local_path)):
@@ -127,7 +138,7 @@ class TransferQueue:
             self.sources.check_writable(source_id)  # fails now, not later in the queue
         local: str | None = None
         if kind == "download":
-            local = str(self.local_target(source_name, remote, local_path))
+            local = str(self.local_target(source_name, remote, local_path, source_id=source_id))
         elif kind == "upload":
             if local_path is None:
                 raise InvalidInput("an upload needs local_path")
@@ -150,17 +161,23 @@ class TransferQueue:
             s.flush()
             made.append(row)
 
-        self.jobs.submit("transfer", source_id=source_id, priority=priority, attach=attach)
+        with self._admit if max_open is not None else contextlib.nullcontext():
+            if max_open is not None and user_id is not None and self.open_count(user_id) >= max_open:
+                raise Conflict(f"you have {max_open} transfers waiting or running, the most one user "
+                               "may have; wait for some to end, or cancel some")
+            self.jobs.submit("transfer", source_id=source_id, priority=priority, attach=attach)
         return made[0]
 
-    def local_target(self, source_name: str, remote: str, local_path: str | Path | None) -> Path:
-        """Where a download is written: inside the store, never outside it. Raises
-        InvalidInput for a path outside it (or with a NUL byte)."""
+    def local_target(self, source_name: str, remote: str, local_path: str | Path | None,
+                     source_id: int | None = None) -> Path:
+        """Where a download is written: inside the store, never outside it; by default
+        ``<store>/<source folder>/<remote>`` (:func:`source_folder`). Raises InvalidInput
+        for a path outside it (or with a NUL byte)."""
         if local_path is not None and "\x00" in str(local_path):
             raise InvalidInput("local_path contains a NUL byte")
         store = self.store.resolve()
         if local_path is None:
-            rel = normalize_path(f"{_safe(source_name)}/{local_name(remote)}")
+            rel = normalize_path(f"{source_folder(source_name, source_id)}/{local_name(remote)}")
             return store / rel
         path = Path(local_path)
         if not path.is_absolute():
@@ -199,9 +216,9 @@ class TransferQueue:
             return int(s.scalar(select(func.count()).select_from(Transfer).where(
                 Transfer.user_id == user_id, Transfer.state.in_(("queued", "running")))) or 0)
 
-    def cancel(self, transfer_id: int) -> Transfer:
+    def cancel(self, transfer_id: int, reason: str = "cancelled by a user") -> Transfer:
         """Cancel a queued or running transfer (a running one stops at its next chunk);
-        Conflict when it has ended already."""
+        Conflict when it has ended already. ``reason`` is kept as its error."""
         with self.sessions() as s:
             row = s.get(Transfer, transfer_id) if INT_MIN <= transfer_id <= INT_MAX else None
             if row is None:
@@ -211,8 +228,7 @@ class TransferQueue:
             was = row.state
             s.execute(update(Transfer).where(Transfer.id == transfer_id,
                                              Transfer.state.in_(("queued", "running")))
-                      .values(state="cancelled", finished_at=utcnow(),
-                              error="cancelled by a user"))
+                      .values(state="cancelled", finished_at=utcnow(), error=reason))
             s.commit()
         if row.job_id is not None:
             try:
@@ -221,7 +237,33 @@ class TransferQueue:
                 pass
         if was == "queued" and row.attempts > 0:  # a retry's .part: no attempt will clean it
             self.runner.cleanup(row, remote_in_background=True)
+        elif was == "queued" and row.remove_local and row.local_path:  # a spooled upload
+            Path(row.local_path).unlink(missing_ok=True)
         return self.get(transfer_id)
+
+    def cancel_owned(self, user_id: int, reason: str = "cancelled: its user was deleted") -> int:
+        """Cancel every queued or running transfer of ``user_id`` (a user being
+        deleted): running ones stop at their next chunk and, like queued ones that had
+        started, leave no ``.part``. Returns how many were cancelled."""
+        return self._cancel_all(Transfer.user_id == user_id, reason)
+
+    def cancel_of_source(self, source_id: int, reason: str = "cancelled: its source was removed") -> int:
+        """Cancel every queued or running transfer on ``source_id`` (a source being
+        removed), as :meth:`cancel_owned`: no ``.part`` and no spooled upload is left."""
+        return self._cancel_all(Transfer.source_id == source_id, reason)
+
+    def _cancel_all(self, which: ColumnElement[bool], reason: str) -> int:
+        with self.sessions() as s:
+            ids = list(s.scalars(select(Transfer.id).where(
+                which, Transfer.state.in_(("queued", "running")))))
+        done = 0
+        for tid in ids:
+            try:
+                self.cancel(tid, reason)
+                done += 1
+            except (Conflict, NotFound):  # ended meanwhile
+                continue
+        return done
 
     def run_now(self, transfer_id: int, progress: Progress | None = None) -> Transfer:
         """Run one transfer in the calling thread (the CLI), retries included, and
@@ -282,6 +324,26 @@ def _check_utf8(what: str, value: str | None) -> None:
         raise InvalidInput(f"{what} {shown!r} is not UTF-8 (rename the file, or name it in UTF-8)")
 
 
-def _safe(name: str) -> str:
-    """A source name as one folder name."""
-    return name.replace("/", "_").replace("\x00", "") or "source"
+def source_folder(name: str, source_id: int | None) -> str:
+    """A source's folder in the store, its downloads' default home: its name as one
+    folder name (``/`` → ``_``), but never ``.``, ``..`` or another name of dots (the
+    store itself, its parent: ``source <id>``) nor one of :data:`OWN_FOLDERS`
+    (``offline (source <id>)``): a source named ``offline`` wrote into the offline
+    copies' folder."""
+    folder = name.replace("/", "_").replace("\x00", "")
+    ident = "?" if source_id is None else str(source_id)
+    if not folder.strip("."):
+        return f"source {ident}"
+    if folder.casefold() in OWN_FOLDERS:
+        return f"{folder} (source {ident})"
+    return folder
+
+
+def check_not_own(store: Path, local: Path) -> None:
+    """InvalidInput when ``local`` (a path inside ``store``, as confine() gives it) is
+    in one of the folders reelhouse keeps for itself (:data:`OWN_FOLDERS`): a download
+    there would replace an offline copy or an upload claim, or be replaced by one."""
+    rel = local.relative_to(store.resolve()).parts
+    if rel and rel[0].casefold() in OWN_FOLDERS:
+        raise InvalidInput(f"{rel[0]}/ in the library store is reelhouse's own (offline copies, "
+                           "upload claims); choose another folder")

@@ -6,6 +6,7 @@ done, failed, cancelled, or queued again for a retry after :func:`backoff` secon
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -124,6 +125,10 @@ class TransferRunner:
                 self._finish(tid, state="queued", error=exc.message, finished=False,
                              not_before=utcnow() + timedelta(seconds=delay))
                 raise Retry(exc.message, delay) from exc
+            if isinstance(exc, NotFound) and row.kind == "download" and row.local_path:
+                # the file is gone from its source: nothing will resume this .part
+                with contextlib.suppress(OSError):
+                    discard_part(Path(row.local_path))
             self._finish(tid, state="failed", error=exc.message)
             raise
         except Exception as exc:
@@ -145,8 +150,12 @@ class TransferRunner:
         source = self.sources.source(row.source_id)
         if row.kind == "download":
             assert row.local_path is not None
-            return download(source, row.remote_path, Path(row.local_path), progress, should_stop,
-                            min_free=self.min_free)
+            slot = self.claims.claim_download(Path(row.local_path))
+            try:
+                return download(source, row.remote_path, Path(row.local_path), progress, should_stop,
+                                min_free=self.min_free)
+            finally:
+                self.claims.release(slot)
         if row.kind == "upload":
             assert row.local_path is not None
             slot = self.claims.claim(row.source_id, row.remote_path)

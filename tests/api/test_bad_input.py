@@ -173,3 +173,16 @@ def test_an_upload_without_a_file_says_so(api: TestClient) -> None:
     assert r.json()["detail"] == "file: send a file (a multipart part with a file name), not a text field"
     r = api.post("/api/transfers/upload", data={"source_id": "1"})
     assert r.status_code == 422 and "file: Field required" in r.json()["detail"], r.text
+
+
+@pytest.mark.parametrize("ctype", ["application/json", "text/plain", None])
+def test_a_form_route_says_it_takes_a_form(api: TestClient, ctype: str | None) -> None:
+    """A JSON body to the upload form (a script's ``requests.post(url, json=…)``) read
+    "file: Field required; source_id: Field required" — fields it had sent: now a 415
+    that names the type to send (RFC 9110 §15.5.16)."""
+    headers = {"content-type": ctype} if ctype else {}
+    r = api.post("/api/transfers/upload", content=json.dumps({"source_id": 1, "folder": "x"}), headers=headers)
+    assert r.status_code == 415, r.text
+    assert "multipart/form-data" in r.json()["detail"], r.text
+    if ctype:
+        assert ctype in r.json()["detail"], r.text

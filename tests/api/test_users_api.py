@@ -423,3 +423,21 @@ def test_a_name_differing_only_in_letter_case_is_taken(client: TestClient) -> No
     assert r.status_code == 409, r.text
     r = client.patch(f"/api/users/{friend_id}", json={"name": "Friend"})
     assert r.status_code == 200 and r.json()["name"] == "Friend", r.text
+
+
+@pytest.mark.parametrize("body", [{"password": None}, {"name": None, "disabled": None}, {}])
+def test_a_patch_that_changes_nothing_is_audited_as_such(core: Core, client: TestClient,
+                                                        body: dict[str, object]) -> None:
+    """``{"password": null}`` left the password as it was but wrote the audit line
+    "user:2 bob: " (an update of nothing named); ``{"name": null, "disabled": null}``
+    wrote "disabled, name" although neither changed. null leaves a field as it is."""
+    uid = core.users.add("bob", "bob-password").id
+    r = client.patch(f"/api/users/{uid}", json=body)
+    assert r.status_code == 200, r.text
+    log_in(TestClient(create_app(core)), "bob", "bob-password")  # the password is unchanged
+    event = next(e for e in client.get("/api/audit").json() if e["action"] == "user.update")
+    assert event["target"] == f"user:{uid} bob: nothing changed", event
+    r = client.patch(f"/api/users/{uid}", json={"password": "new-password", "disabled": None, "name": "bob"})
+    assert r.status_code == 200, r.text
+    event = next(e for e in client.get("/api/audit").json() if e["action"] == "user.update")
+    assert event["target"] == f"user:{uid} bob: name, password", event

@@ -362,3 +362,43 @@ def test_the_host_leaves_mid_play_and_comes_back(client: TestClient, sam: TestCl
             assert (welcome["state"], welcome["host_id"], welcome["at"]) == ("playing", sam_id, playing["at"])
             back.send_json({"v": 1, "type": "pause"})  # a guest now
             assert recv_until(back, "error")["status"] == 403
+
+
+def test_removing_the_source_of_a_partys_film_ends_the_party(core: Core, client: TestClient, sam: TestClient,
+                                                             media_id: int) -> None:
+    """A careless admin removed the source while a party watched one of its films: the
+    party's row went with the film, but its members' sockets stayed open, each command
+    answered "no party with code …" (404) and the socket open for ever. Now the party
+    ends (4410, as the host's end) before the source goes, and a socket of a party
+    removed some other way (``reelhouse source remove``) closes at its next command
+    with 4404."""
+    from reelhouse.db.models import MediaFile
+
+    with core.sessions() as s:
+        source_id = s.get(MediaFile, media_id).source_id  # type: ignore[union-attr]
+    code = client.post("/api/parties", json={"media_file_id": media_id, "mode": "collaborative"}).json()["code"]
+    assert sam.post(f"/api/parties/{code}/join").status_code == 200
+    with sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
+        recv_until(ws, "welcome")
+        assert client.delete(f"/api/sources/{source_id}").status_code == 204
+        # no command sent: a listening member is told too (before, nothing came: this
+        # waited for pytest's timeout)
+        assert closed_code(ws) == 4410
+    assert client.get(f"/api/parties/{code}").status_code == 404
+
+
+def test_a_socket_of_a_removed_party_closes_at_its_next_command(core: Core, client: TestClient, sam: TestClient,
+                                                                media_id: int) -> None:
+    from reelhouse.db.models import MediaFile
+
+    with core.sessions() as s:
+        source_id = s.get(MediaFile, media_id).source_id  # type: ignore[union-attr]
+    code = client.post("/api/parties", json={"media_file_id": media_id, "mode": "collaborative"}).json()["code"]
+    assert sam.post(f"/api/parties/{code}/join").status_code == 200
+    with sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
+        recv_until(ws, "welcome")
+        core.sources.remove(source_id)  # as `reelhouse source remove` does, without the server's sockets
+        ws.send_json({"v": 1, "type": "seek", "position": 7})
+        msg = ws.receive_json()
+        assert msg["type"] == "error" and msg["status"] == 404, msg
+        assert closed_code(ws) == 4404

@@ -59,7 +59,8 @@ def test_a_new_transfer_after_its_source_was_deleted_runs(
 def test_a_queued_transfer_of_a_deleted_source_ends(
     ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path
 ) -> None:
-    """Its job finds no transfer any more and ends failed; it never runs another
+    """Its job is cancelled with the source (it found no transfer any more and ended
+    failed before removing a source cancelled its transfers); it never runs another
     transfer that got the same id."""
     from reelhouse.config import load_settings
 
@@ -78,8 +79,7 @@ def test_a_queued_transfer_of_a_deleted_source_ends(
     consumer = Core(settings)
     try:
         assert _ended(consumer, new.id) == "done"
-        assert consumer.jobs.get(old.job_id).state == "failed"  # type: ignore[arg-type]
-        assert "removed" in (consumer.jobs.get(old.job_id).error or "")  # type: ignore[arg-type]
+        assert consumer.jobs.get(old.job_id).state == "cancelled"  # type: ignore[arg-type]
         assert consumer.jobs.get(new.job_id).state == "done"  # type: ignore[arg-type]
         assert not (settings.store_dir / "old.bin").exists()
     finally:

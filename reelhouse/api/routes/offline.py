@@ -24,6 +24,12 @@ def list_offline(core: CoreDep, user: CurrentUser) -> list[OfflineCopyPublic]:
             if user.is_admin or c.user_id == user.id]
 
 
+def _cap(core: Core, user: User) -> int | None:
+    """The open transfers a user may have, offline copies' downloads included
+    (``transfer_max_open_per_user``; admins: no limit), as for ``POST /api/transfers``."""
+    return None if user.is_admin else core.settings.transfer_max_open_per_user
+
+
 def _drop(core: Core, scope: str, user: User) -> None:
     """Drop a scope's copies; a non-admin only their own (else 404)."""
     copies = core.offline.copies(scope)
@@ -37,9 +43,10 @@ def _drop(core: Core, scope: str, user: User) -> None:
 def keep_movie_offline(movie_id: RowId, core: CoreDep, user: CurrentUser) -> list[OfflineCopyPublic]:
     """Keep a film offline: its files (those on sources the user was granted) are
     downloaded to the local store and play from there when the source is down; 404 when
-    there is none."""
+    there is none; 409 (nothing queued) when its downloads would take a user past
+    ``transfer_max_open_per_user`` open transfers."""
     return [OfflineCopyPublic.model_validate(c)
-            for c in core.offline.keep(f"movie:{movie_id}", user.id, core.access.allowed(user))]
+            for c in core.offline.keep(f"movie:{movie_id}", user.id, core.access.allowed(user), _cap(core, user))]
 
 
 @router.delete("/library/movies/{movie_id}/offline", status_code=204)
@@ -52,7 +59,7 @@ def drop_movie_offline(movie_id: RowId, core: CoreDep, user: CurrentUser) -> Non
 def keep_season_offline(season_id: RowId, core: CoreDep, user: CurrentUser) -> list[OfflineCopyPublic]:
     """Keep a season offline (every episode file the user may see)."""
     return [OfflineCopyPublic.model_validate(c)
-            for c in core.offline.keep(f"season:{season_id}", user.id, core.access.allowed(user))]
+            for c in core.offline.keep(f"season:{season_id}", user.id, core.access.allowed(user), _cap(core, user))]
 
 
 @router.delete("/library/seasons/{season_id}/offline", status_code=204)

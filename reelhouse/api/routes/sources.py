@@ -6,12 +6,14 @@ the sources granted to them, without where they live."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.deps import AdminUser, CoreDep, CurrentUser, RowId, client_address
+from reelhouse.api.party_socket import get_live
 from reelhouse.api.schemas import (
     JobPublic,
     SourceCreate,
@@ -21,6 +23,7 @@ from reelhouse.api.schemas import (
     TestResult,
 )
 from reelhouse.errors import ReelhouseError
+from reelhouse.party import state as st
 from reelhouse.sources.registry import SourceSpec
 
 __all__ = ["router"]
@@ -62,10 +65,19 @@ def edit_source(source_id: RowId, body: SourceUpdate, request: Request, core: Co
 
 
 @router.delete("/sources/{source_id}", status_code=204)
-def remove_source(source_id: RowId, request: Request, core: CoreDep, admin: AdminUser) -> Response:
-    core.sources.remove(source_id)
-    core.audit.record("source.delete", user=admin, target=f"source:{source_id}",
-                      address=client_address(request))
+async def remove_source(source_id: RowId, request: Request, core: CoreDep, admin: AdminUser) -> Response:
+    """Remove a source and its files from the library (never a file on the source):
+    the watch parties of its films end first (their sockets close with 4410, on every
+    node), its transfers are cancelled (no ``.part`` or spooled upload left), its
+    streams and HLS encoders end, its offline copies' files are deleted."""
+    await run_in_threadpool(core.sources.get, source_id)  # 404 before ending anything
+    live = get_live(request.app)
+    for code in await run_in_threadpool(core.parties.open_codes_of_source, source_id):
+        with contextlib.suppress(ReelhouseError):  # ended or gone meanwhile
+            await live.apply(code, st.Close)
+    await run_in_threadpool(core.sources.remove, source_id)
+    await run_in_threadpool(lambda: core.audit.record("source.delete", user=admin, target=f"source:{source_id}",
+                                                      address=client_address(request)))
     return Response(status_code=204)
 
 

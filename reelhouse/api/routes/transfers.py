@@ -27,6 +27,7 @@ from reelhouse.db.models import OfflineCopy, Transfer, User
 from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StorageFull
 from reelhouse.sources.base import check_new_path, join, normalize_path
 from reelhouse.transfers.confine import confine
+from reelhouse.transfers.queue import check_not_own
 
 __all__ = ["router", "transfer_public"]
 
@@ -112,22 +113,20 @@ def create_transfer(body: TransferCreate, request: Request, core: CoreDep,
         if body.priority > 0:
             raise PermissionDenied("only an admin may give a transfer a priority above 0 "
                                    "(every job shares one queue)")
-        cap = core.settings.transfer_max_open_per_user
-        if core.transfers.open_count(user.id) >= cap:
-            raise Conflict(f"you have {cap} transfers waiting or running, the most one user may "
-                           "have; wait for some to end, or cancel some")
     core.access.check_source(user, body.source_id)
     local: Path | None = None
     if body.local_path is not None:
         local = confine(core.settings.store_dir, body.local_path)
         if body.kind == "download":
+            check_not_own(core.settings.store_dir, local)
             _refuse_others_file(core, local, user)
     if body.kind == "upload" and local is None:
         raise InvalidInput("an upload from the API needs local_path inside the library "
                            "store; send a file with POST /api/transfers/upload")
     t = core.transfers.submit(body.kind, body.source_id, body.remote_path, local_path=local,
                               target_path=body.target_path, priority=body.priority,
-                              user_id=user.id)
+                              user_id=user.id,
+                              max_open=None if user.is_admin else core.settings.transfer_max_open_per_user)
     core.audit.record("transfer.create", user=user, address=client_address(request),
                       target=f"transfer:{t.id} {t.kind} source:{t.source_id} {t.remote_path}")
     return transfer_public(t, user, core.settings.store_dir)

@@ -70,8 +70,9 @@ def update_user(user_id: RowId, body: UserUpdate, request: Request, core: CoreDe
                         is_admin=None if body.role is None else body.role == "admin",
                         restrict_sources=body.restrict_sources, sources=body.sources)
     user = core.users.update(user_id, change)
-    fields = sorted(k for k, v in body.model_dump(exclude_unset=True).items() if k != "password")
-    what = ", ".join(fields + (["password"] if body.password is not None else []))
+    # null leaves a field as it is (UserChange): only the fields given a value are named
+    what = ", ".join(sorted(k for k, v in body.model_dump(exclude_unset=True).items()
+                            if v is not None)) or "nothing changed"
     core.audit.record("user.update", user=admin, target=f"user:{user_id} {user.name}: {what}",
                       address=client_address(request))
     return user_admin_public(core, user)
@@ -79,8 +80,9 @@ def update_user(user_id: RowId, body: UserUpdate, request: Request, core: CoreDe
 
 @router.delete("/users/{user_id}", status_code=204)
 def delete_user(user_id: RowId, request: Request, core: CoreDep, admin: AdminUser) -> Response:
-    """Delete a user: their sessions and API keys end at once; their transfers stay
-    (without an owner). 409 for the last enabled admin."""
+    """Delete a user: their sessions and API keys end at once; their queued and
+    running transfers are cancelled (no ``.part`` left), the ended ones stay without an
+    owner. 409 for the last enabled admin."""
     user = core.users.remove(user_id)
     # An admin deleting their own account is recorded by name: the row is gone (audit_log.user_id
     # references users), and an event naming it would be refused and lost.

@@ -19,6 +19,7 @@ class AuthSession(Base):
     ``expires_at`` is the absolute end; ``last_seen_at`` drives the idle timeout."""
 
     __tablename__ = "auth_sessions"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused (migration 0021h)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -37,6 +38,7 @@ class ApiKey(Base):
     SHA-256 is stored, ``prefix`` (the first characters) identifies it in lists."""
 
     __tablename__ = "api_keys"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused (migration 0021h)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

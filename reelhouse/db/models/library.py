@@ -140,7 +140,8 @@ class MediaFile(Base):
     of its folder no longer showed it."""
 
     __tablename__ = "media_files"
-    __table_args__ = (UniqueConstraint("source_id", "path"),)
+    # ids never reused (migration 0021h): playback tokens and URLs name them
+    __table_args__ = (UniqueConstraint("source_id", "path"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)

@@ -23,6 +23,7 @@ import shutil
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -201,16 +202,8 @@ def download(
     with; a source file that changed while it streamed is ``SourceUnavailable`` (the
     ``.part`` is discarded, so the retry takes the new version whole).
     """
-    key = os.path.abspath(dest)
-    with _downloading_lock:
-        if key in _downloading:
-            raise Conflict(f"a download to {dest} is already running; try again when it ends")
-        _downloading.add(key)
-    try:
+    with _DOWNLOADING.only(os.path.abspath(dest), f"a download to {dest}"):
         return _download(source, remote, dest, progress, should_stop, min_free)
-    finally:
-        with _downloading_lock:
-            _downloading.discard(key)
 
 
 def _download(source: Source, remote: str, dest: Path, progress: Progress | None,
@@ -309,16 +302,8 @@ def upload(
     rel = normalize_path(remote)
     if not rel:
         raise InvalidInput("upload needs a file name on the source")
-    key = (id(source), rel)
-    with _uploading_lock:
-        if key in _uploading:
-            raise Conflict(f"an upload to {rel!r} is already running; try again when it ends")
-        _uploading.add(key)
-    try:
+    with _UPLOADING.only((id(source), rel), f"an upload to {rel!r}"):
         return _upload(source, local, rel, progress, should_stop, signature)
-    finally:
-        with _uploading_lock:
-            _uploading.discard(key)
 
 
 #: What a server answers to a resume it does not do (APPE or REST refused, 5xx): the
@@ -355,13 +340,33 @@ def _remote_size(source: Source, path: str) -> int | None:
     return cast("int | None", size(path)) if callable(size) else source.stat(path).size
 
 
+class _Running:
+    """The keys of the copies running in this process; :meth:`only` lets one at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._keys: set[object] = set()
+
+    @contextmanager
+    def only(self, key: object, what: str) -> Iterator[None]:
+        """Run the block as the one copy of ``key``; raises :class:`Conflict` (409) naming
+        ``what`` when another runs."""
+        with self._lock:
+            if key in self._keys:
+                raise Conflict(f"{what} is already running; try again when it ends")
+            self._keys.add(key)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._keys.discard(key)
+
+
 #: (source object, path) of the uploads running in this process: two uploads of one
 #: name would append to each other's ``.part`` (an upload resumes from its size).
-_uploading: set[tuple[int, str]] = set()
-_uploading_lock = threading.Lock()
+_UPLOADING = _Running()
 #: The local files (absolute paths) the downloads running in this process write.
-_downloading: set[str] = set()
-_downloading_lock = threading.Lock()
+_DOWNLOADING = _Running()
 
 
 def _upload(source: Source, local: Path, rel: str, progress: Progress | None,

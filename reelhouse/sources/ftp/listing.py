@@ -324,16 +324,22 @@ def _ls_time(
     return _recent(mon, d, int(hour), int(minute), now)
 
 
+
+def _link(kind: str, name: str) -> tuple[str, str | None]:
+    """``(name, link target)`` of a LIST line's name field: a link (kind ``l``) reads
+    ``name -> target``; others have no target."""
+    if kind != "l":
+        return name, None
+    name, arrow, target = name.partition(" -> ")
+    return name, (target if arrow and target else None)
+
 def _parse_unix(text: str, now: datetime) -> ListingEntry | None:
     m = _UNIX_LINE.fullmatch(text) or _UNIX_BARE.fullmatch(text)
     if m is None:
         return None
     kind, name, size_text, month, day, hour, minute, year = m.group(
         "kind", "name", "size", "month", "day", "hour", "minute", "year")  # one call, not eight
-    link_target: str | None = None
-    if kind == "l":
-        name, arrow, target = name.partition(" -> ")
-        link_target = target if arrow and target else None
+    name, link_target = _link(kind, name)
     if name in ("", ".", ".."):
         return None
     size = None if kind in "bc" else _parse_size(size_text)
@@ -389,10 +395,7 @@ def _parse_unix_alt(text: str, now: datetime) -> ListingEntry | None:
     if m is None:
         return None
     kind, name = m["kind"], m["name"]
-    link_target: str | None = None
-    if kind == "l":
-        name, arrow, target = name.partition(" -> ")
-        link_target = target if arrow and target else None
+    name, link_target = _link(kind, name)
     if name in ("", ".", ".."):
         return None
     return ListingEntry(name=name, is_dir=kind == "d", size=None if kind in "bc" else _parse_size(m["size"]),

@@ -364,6 +364,18 @@ def test_the_host_leaves_mid_play_and_comes_back(client: TestClient, sam: TestCl
             assert recv_until(back, "error")["status"] == 403
 
 
+def _party_sam_joined(core: Core, client: TestClient, sam: TestClient, media_id: int) -> tuple[int, str]:
+    """(the film's source id, the code) of a collaborative party of ``media_id`` the
+    admin made and sam joined."""
+    from reelhouse.db.models import MediaFile
+
+    with core.sessions() as s:
+        source_id = s.get(MediaFile, media_id).source_id  # type: ignore[union-attr]
+    code = client.post("/api/parties", json={"media_file_id": media_id, "mode": "collaborative"}).json()["code"]
+    assert sam.post(f"/api/parties/{code}/join").status_code == 200
+    return source_id, code
+
+
 def test_removing_the_source_of_a_partys_film_ends_the_party(core: Core, client: TestClient, sam: TestClient,
                                                              media_id: int) -> None:
     """A careless admin removed the source while a party watched one of its films: the
@@ -372,12 +384,7 @@ def test_removing_the_source_of_a_partys_film_ends_the_party(core: Core, client:
     ends (4410, as the host's end) before the source goes, and a socket of a party
     removed some other way (``reelhouse source remove``) closes at its next command
     with 4404."""
-    from reelhouse.db.models import MediaFile
-
-    with core.sessions() as s:
-        source_id = s.get(MediaFile, media_id).source_id  # type: ignore[union-attr]
-    code = client.post("/api/parties", json={"media_file_id": media_id, "mode": "collaborative"}).json()["code"]
-    assert sam.post(f"/api/parties/{code}/join").status_code == 200
+    source_id, code = _party_sam_joined(core, client, sam, media_id)
     with sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
         recv_until(ws, "welcome")
         assert client.delete(f"/api/sources/{source_id}").status_code == 204
@@ -389,12 +396,7 @@ def test_removing_the_source_of_a_partys_film_ends_the_party(core: Core, client:
 
 def test_a_socket_of_a_removed_party_closes_at_its_next_command(core: Core, client: TestClient, sam: TestClient,
                                                                 media_id: int) -> None:
-    from reelhouse.db.models import MediaFile
-
-    with core.sessions() as s:
-        source_id = s.get(MediaFile, media_id).source_id  # type: ignore[union-attr]
-    code = client.post("/api/parties", json={"media_file_id": media_id, "mode": "collaborative"}).json()["code"]
-    assert sam.post(f"/api/parties/{code}/join").status_code == 200
+    source_id, code = _party_sam_joined(core, client, sam, media_id)
     with sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
         recv_until(ws, "welcome")
         core.sources.remove(source_id)  # as `reelhouse source remove` does, without the server's sockets

@@ -58,10 +58,9 @@ def _spooled(core: Core) -> list[Path]:
     return sorted(spool.iterdir()) if spool.exists() else []
 
 
-def test_a_cancelled_browser_upload_leaves_no_spooled_copy(api: TestClient, tcore: Core, tmp_path: Path) -> None:
-    """Cancelling a browser upload that had not started kept its spooled copy under
-    the data dir for ever (an upload may be 64 GiB)."""
-    media = tmp_path / "media"
+def _queued_upload(api: TestClient, tcore: Core, media: Path) -> tuple[int, int]:
+    """(source id, transfer id) of a browser upload to a new local source of folder
+    ``media``, waiting in the queue of a busy server (its copy spooled)."""
     media.mkdir()
     sid = api.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(media)}).json()["id"]
     tcore.jobs.close()  # a busy server: the upload waits in the queue
@@ -69,7 +68,14 @@ def test_a_cancelled_browser_upload_leaves_no_spooled_copy(api: TestClient, tcor
                  files={"file": ("Sintel.mkv", b"x" * 5000, "video/x-matroska")})
     assert r.status_code == 201, r.text
     assert len(_spooled(tcore)) == 1
-    assert api.post(f"/api/transfers/{r.json()['id']}/cancel").status_code == 202
+    return sid, r.json()["id"]
+
+
+def test_a_cancelled_browser_upload_leaves_no_spooled_copy(api: TestClient, tcore: Core, tmp_path: Path) -> None:
+    """Cancelling a browser upload that had not started kept its spooled copy under
+    the data dir for ever (an upload may be 64 GiB)."""
+    _, transfer = _queued_upload(api, tcore, tmp_path / "media")
+    assert api.post(f"/api/transfers/{transfer}/cancel").status_code == 202
     assert _spooled(tcore) == []
 
 
@@ -78,13 +84,7 @@ def test_deleting_a_source_cancels_its_transfers_and_their_spooled_uploads(
 ) -> None:
     """The queued upload's row went with the source, its spooled copy stayed for ever."""
     media = tmp_path / "media"
-    media.mkdir()
-    sid = api.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(media)}).json()["id"]
-    tcore.jobs.close()
-    r = api.post("/api/transfers/upload", data={"source_id": str(sid)},
-                 files={"file": ("Sintel.mkv", b"x" * 5000, "video/x-matroska")})
-    assert r.status_code == 201, r.text
-    assert len(_spooled(tcore)) == 1
+    sid, _ = _queued_upload(api, tcore, media)
     assert api.delete(f"/api/sources/{sid}").status_code == 204
     assert _spooled(tcore) == []
     assert not list(media.iterdir())

@@ -22,15 +22,16 @@ from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
-from reelhouse.library.naming import Parsed, match_key, parse_media_path
+from reelhouse.library.naming import Parsed, match_key, parse_media_path, parse_media_paths
 
 __all__ = ["NAMING_VERSION", "link_file", "prune_unlinked_titles", "relink", "unplaced_extras"]
 
 #: The version of the naming rules; files placed by older rules are placed again.
 #: 3: release names without guessit, Fahrenheit.451.1080p, H.264 (issue 14); 4: scene releases
 #: named by their folder, UTF-8 names read as latin-1 (vsftpd); 5: trailers and samples named
-#: after the film, "Vol. N" kept, number-named shows, extras of a release folder, editions
-NAMING_VERSION = 5
+#: after the film, "Vol. N" kept, number-named shows, extras of a release folder, editions;
+#: 6: "Friends - 101" in "Season 1" is S01E01 unless the folder's files are absolute numbers
+NAMING_VERSION = 6
 
 
 def _same_title(column: InstrumentedAttribute[str], key: str) -> ColumnElement[bool]:
@@ -194,10 +195,13 @@ def relink(s: Session, file_ids: list[int]) -> list[int]:
     """Place files ``file_ids`` again (rules changed, or extras whose film was missing);
     returns the ids whose title changed. Prunes the titles left without files."""
     changed: list[int] = []
+    paths = [path for start in range(0, len(file_ids), 500)
+             for path in s.scalars(select(MediaFile.path).where(MediaFile.id.in_(file_ids[start:start + 500])))]
+    parsed = dict(zip(paths, parse_media_paths(paths), strict=True))  # a season folder's files read together
     for start in range(0, len(file_ids), 500):
         for mf in s.scalars(select(MediaFile).where(MediaFile.id.in_(file_ids[start:start + 500]))):
             before = (mf.movie_id, mf.episode_id, mf.show_id)
-            link_file(s, mf)
+            link_file(s, mf, parsed.get(mf.path))
             if (mf.movie_id, mf.episode_id, mf.show_id) != before:
                 changed.append(mf.id)
     s.flush()

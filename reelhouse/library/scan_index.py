@@ -79,7 +79,8 @@ class Index:
     """Phase 1's writes: batches of new, changed, restored and moved files."""
 
     def __init__(self, sessions: sessionmaker[Session], source_id: int, known: dict[str, Known], moves: Moves,
-                 digests: dict[str, str], report: ScanReport, pending: Pending, now: datetime) -> None:
+                 digests: dict[str, str], report: ScanReport, pending: Pending, now: datetime,
+                 listings: dict[str, list[Entry]] | None = None) -> None:
         self.sessions, self.source_id, self.known, self.moves = sessions, source_id, known, moves
         self.digests, self.report, self.pending, self.now = digests, report, pending, now
         self.linker = BatchLinker()
@@ -87,6 +88,8 @@ class Index:
         self.stale: list[int] = []  # unchanged files placed by older naming rules
         self.retimed: list[tuple[int, float | None]] = []  # unchanged files listed with a moved time
         self.wrote = False  # a batch was written: files were placed (titles may be left without files)
+        #: folder → its listing, all of it (unchanged files too): a new file's naming context
+        self.listings = listings or {}
 
     def run(self, media: list[Entry], stop: Callable[[], bool], notify: Progress) -> None:
         """Index ``media``: the listed files but the clean rows listed unchanged."""
@@ -123,7 +126,10 @@ class Index:
         if stop():  # files indexed so far stay; nothing is marked missing by a partial scan
             raise Cancelled(f"scan cancelled after {self.report.files_seen} of {self.report.total} files")
         new = [entry.path for entry in batch if entry.path not in self.known]
-        parsed: dict[str, Parsed] = dict(zip(new, parse_media_paths(new), strict=True))
+        # the new files' folders as listed: "Naruto - 150" beside "Naruto - 220" is absolute
+        context = [e.path for folder in {p.rpartition("/")[0] for p in new}
+                   for e in self.listings.get(folder, ()) if not e.is_dir]
+        parsed: dict[str, Parsed] = dict(zip(new, parse_media_paths(new, context=context), strict=True))
         counted = (self.report.added, self.report.updated, self.report.restored, self.report.moved)
         try:
             self._transaction(batch, parsed)

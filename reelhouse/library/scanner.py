@@ -155,7 +155,7 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
         if path not in seen_paths and (k.missing is not None or is_gone(path, listed))
     })
     hashes = digests(source, [e for e in rest if e.path not in known and moves.candidates(e.size)], report)
-    index = Index(sessions, source_id, known, moves, hashes, report, pending, utcnow())
+    index = Index(sessions, source_id, known, moves, hashes, report, pending, utcnow(), listings)
     index.run(rest, stop, notify)
     finish(sessions, source_id, known, seen_paths, moves, listed, report, pending, index)
     if pending.ids():  # phase 2 keeps the sidecar entries only, not every listed entry

@@ -124,3 +124,47 @@ def test_group_versions_orders_like_jellyfin() -> None:
         "1080p · X (2016).mkv", "2160p", "1080p", "720p", "Directors Cut", "Theatrical Release"]
     same = [_F("a.mkv", height=1080), _F("b.mkv", height=1080)]
     assert [label for label, _ in group_versions(same)] == ["1080p · a.mkv", "1080p · b.mkv"]
+
+
+def _episodes_of(core: Core, show: str) -> dict[str, tuple[int, int]]:
+    from reelhouse.db.models import Episode, Season
+    with core.sessions() as s:
+        rows = s.execute(select(MediaFile.path, Season.number, Episode.number)
+                         .join(Episode, MediaFile.episode_id == Episode.id).join(Season, Episode.season_id == Season.id)
+                         .join(Show, Season.show_id == Show.id).where(Show.title == show))
+        return {path.rsplit("/", 1)[1]: (season, number) for path, season, number in rows}
+
+
+def test_season_folder_numbers_by_the_folders_files(tmp_path: Path) -> None:
+    """"Friends - 101" in Season 1 is S01E01; Naruto's Season 1 running 001-220 stays
+    absolute, in a first scan split in batches, in a later scan that adds one file, and
+    when older rules' files are placed again."""
+    from reelhouse.library import scan_index
+    naruto = [f"Naruto/Season 1/Naruto - {n:03d}.mkv" for n in (1, 2, 220, 101, 150)]
+    friends = ["Friends/Season 1/Friends - 101 - Pilot.mkv", "Friends/Season 1/Friends - 102 - Sonogram.mkv"]
+    core = Core(load_settings(data_dir=tmp_path / "data"), consume_jobs=False)
+    try:
+        sid = core.sources.create(SourceSpec(name="mem", kind="local", path=str(tmp_path))).id
+        source = MemorySource({p: p.encode() for p in naruto + friends})
+        old_batch, scan_index.BATCH = scan_index.BATCH, 2  # 101 and 150 come in a batch of their own
+        try:
+            scan_source(core.sessions, sid, source)
+        finally:
+            scan_index.BATCH = old_batch
+        want = {"Naruto - 001.mkv": (1, 1), "Naruto - 002.mkv": (1, 2), "Naruto - 220.mkv": (1, 220),
+                "Naruto - 101.mkv": (1, 101), "Naruto - 150.mkv": (1, 150)}
+        assert _episodes_of(core, "Naruto") == want
+        assert _episodes_of(core, "Friends") == {"Friends - 101 - Pilot.mkv": (1, 1),
+                                                 "Friends - 102 - Sonogram.mkv": (1, 2)}
+        source.files["Naruto/Season 1/Naruto - 151.mkv"] = b"x" * 10
+        source.mtimes["Naruto/Season 1/Naruto - 151.mkv"] = 1.0
+        scan_source(core.sessions, sid, source)
+        assert _episodes_of(core, "Naruto") == {**want, "Naruto - 151.mkv": (1, 151)}
+        with core.sessions() as s:  # as an older release would have left them
+            s.execute(update(MediaFile).values(naming_version=0))
+            s.commit()
+        scan_source(core.sessions, sid, source)
+        assert _episodes_of(core, "Naruto") == {**want, "Naruto - 151.mkv": (1, 151)}
+        assert _episodes_of(core, "Friends")["Friends - 101 - Pilot.mkv"] == (1, 1)
+    finally:
+        core.close()

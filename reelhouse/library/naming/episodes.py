@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-__all__ = ["EpisodeMatch", "find_episode", "strip_release_words"]
+__all__ = ["EpisodeMatch", "find_episode", "season_episode", "strip_release_words"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,9 @@ class EpisodeMatch:
     episode_end: int | None = None
     air_date: str | None = None
     absolute: bool = False  # an anime-style absolute number (no season given)
+    #: a bare number as written ("101" of "Show - 101 - Title", "02 - Pilot"): in a
+    #: season folder "101" may be season 1 episode 1 (parse.py decides by the folder)
+    number: str | None = None
 
 
 _B = r"(?:^|(?<=[ ._\-\[(]))"  # a word boundary that treats separators as boundaries
@@ -135,7 +138,8 @@ def find_episode(stem: str, *, in_show: bool) -> EpisodeMatch | None:
     cut = len(stem) - len(body)
     if (m := _DASH.search(body)) and not _before_year(body, m, in_show):
         end = int(m.group(2)) if m.group(2) and int(m.group(2)) > int(m.group(1)) else None
-        return EpisodeMatch(stem[: cut + m.start()], body[m.end():], None, int(m.group(1)), end, absolute=True)
+        return EpisodeMatch(stem[: cut + m.start()], body[m.end():], None, int(m.group(1)), end, absolute=True,
+                            number=None if m.group(2) else m.group(1))
     if m := _E_ONLY.search(stem):
         end = int(m.group(2)) if m.group(2) else None
         return EpisodeMatch(stem[: m.start()], stem[m.end():], None, int(m.group(1)),
@@ -153,11 +157,25 @@ def find_episode(stem: str, *, in_show: bool) -> EpisodeMatch | None:
         return None
     for m in _TRAILING.finditer(stem):
         if not _is_year(m.group(1)) and m.start() > 0:
-            return EpisodeMatch(stem[: m.start()], stem[m.end():], None, int(m.group(1)), absolute=True)
+            return EpisodeMatch(stem[: m.start()], stem[m.end():], None, int(m.group(1)), absolute=True,
+                                number=m.group(1))
     for m in _SCENE_SEE.finditer(stem):  # "Show/Season 1/Show.103.HDTV"
         if _scene_episode(stem, m):
             return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)))
     return None
+
+
+def season_episode(number: str, season: int) -> int | None:
+    """The episode of bare number ``number`` (its digits as written) read as season and
+    episode in a folder of season ``season``: "101" in season 1 → 1, "1003" in season 10
+    → 3; None when it has no such shape ("001", "220" or "100" in season 1, "1001" in
+    season 21: absolute numbers). The shape of guessit's and Sonarr's standard "101"
+    (one or two season digits, then episode 01-99); the folder's season keeps an
+    anime's absolute "1001" in "Season 21" absolute (Jellyfin's episode tests)."""
+    if len(number) not in (3, 4) or number[0] == "0" or season < 1 or number[:-2] != str(season):
+        return None
+    episode = int(number[-2:])
+    return episode if episode >= 1 else None
 
 
 def _leading(stem: str) -> EpisodeMatch | None:
@@ -167,7 +185,7 @@ def _leading(stem: str) -> EpisodeMatch | None:
         return None
     first, second = int(m.group(1)), m.group(2)
     end = int(second) if second is not None and int(second) > first else None
-    return EpisodeMatch("", stem[m.end():], None, first, end)
+    return EpisodeMatch("", stem[m.end():], None, first, end, number=None if second else m.group(1))
 
 
 def _before_year(body: str, m: re.Match[str], in_show: bool) -> bool:

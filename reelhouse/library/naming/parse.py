@@ -12,6 +12,7 @@ patterns (episodes.py, movies.py, folders.py); guessit reads the release names l
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import posixpath
 import re
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reelhouse.db.limits import fit_text
-from reelhouse.library.naming.episodes import EpisodeMatch, find_episode, strip_release_words
+from reelhouse.library.naming.episodes import EpisodeMatch, find_episode, season_episode, strip_release_words
 from reelhouse.library.naming.folders import (
     clean_words,
     edition_tag,
@@ -156,23 +157,32 @@ class _NeedsGuessit(Exception):
 
 def parse_media_path(path: str) -> Parsed:
     """Classify a source-relative path (``/`` separated; a leading ``/`` is ignored);
-    the folders above the file give context."""
+    the folders above the file give context. Alone, "Show - 101" in ``Season 1`` is
+    season 1 episode 1 by its shape (:func:`~reelhouse.library.naming.episodes.season_episode`);
+    :func:`parse_media_paths` also reads the files beside it."""
     return _parse(path, guess=True)
 
 
 def parse_media_paths(paths: Sequence[str],
                       guess_map: Callable[[Callable[[str], Parsed], list[str]], Iterable[Parsed]] | None = None,
-                      ) -> list[Parsed]:
+                      *, context: Iterable[str] = ()) -> list[Parsed]:
     """:func:`parse_media_path` of every path, in order: what the scanner calls for a
     listing. Folders are read once for all their files; the few names only guessit reads
     (release names with unknown words: ~3 % of a library, 5-20 ms each) are collected and
     named last, by ``guess_map(parse_media_path, those_paths)`` when given (e.g. a
-    process pool's ``map``), else here one after another."""
+    process pool's ``map``), else here one after another.
+
+    The files of a season folder are read together: "Friends - 101" in ``Season 1`` is
+    season 1 episode 1 unless a file beside it has a bare number of another shape
+    ("001", "220": an anime's absolute numbers, :func:`_absolute_folders`). ``context``:
+    more paths of the same listing (e.g. the files already known in those folders), read
+    only for that, not named."""
+    absolute = _absolute_folders([*paths, *context])
     out: list[Parsed | None] = []
     residue: list[int] = []
     for i, path in enumerate(paths):
         try:
-            out.append(_parse(path, guess=False))
+            out.append(_parse(path, guess=False, absolute=absolute))
         except _NeedsGuessit:
             out.append(None)
             residue.append(i)
@@ -205,7 +215,8 @@ def _as_utf8(part: str) -> str:
         return part
 
 
-def _parse(path: str, *, guess: bool) -> Parsed:
+def _parts(path: str) -> list[str]:
+    """The names of ``path``, read as :func:`_parse` reads them."""
     if not path.isascii():  # titles from UTF-8 names read as latin-1: see _as_utf8
         path = "/".join(map(_as_utf8, path.split("/")))
     # titles in NFC whatever the names' form: a Mac names files in NFD ("e" + U+0301),
@@ -213,7 +224,32 @@ def _parse(path: str, *, guess: bool) -> Parsed:
     path = unicodedata.normalize("NFC", path)
     if not path.isascii():  # fullwidth brackets, as CJK names write them: "（2001）" is "(2001)"
         path = path.translate(_BRACKETS)
-    parts = [p for p in path.split("/") if p]  # "\\" is a name character on Unix (FTP servers)
+    return [p for p in path.split("/") if p]  # "\\" is a name character on Unix (FTP servers)
+
+
+def _absolute_folders(paths: Iterable[str]) -> frozenset[str]:
+    """The season folders (``/``-joined, as :func:`_parts` reads them) among ``paths``'
+    where a file has a bare number that is no season-and-episode number of the folder's
+    season ("Naruto/Season 1" with "Naruto - 001" or "Naruto - 220"): there "Naruto -
+    150" is absolute too. Files written "S01E05" or "1x06" say nothing either way."""
+    absolute: set[str] = set()
+    for path in paths:
+        parts = _parts(path)
+        folder = "/".join(parts[:-1])
+        if not parts or folder in absolute:
+            continue
+        season = _folders(folder).season_dir
+        if season is None:
+            continue
+        em = find_episode(strip_ids(split_stem(parts[-1])[0]), in_show=True)
+        if em is not None and em.season is None and em.number is not None \
+                and season_episode(em.number, season) is None:
+            absolute.add(folder)
+    return frozenset(absolute)
+
+
+def _parse(path: str, *, guess: bool, absolute: frozenset[str] = frozenset()) -> Parsed:
+    parts = _parts(path)
     name = parts[-1] if parts else path
     folders = parts[:-1]
     stem, ext = split_stem(name)
@@ -247,6 +283,11 @@ def _parse(path: str, *, guess: bool) -> Parsed:
         from_folder = em is not None
         if from_folder:
             show_dir = folders[-2] if len(folders) > 1 and not generic_folder(folders[-2]) else None
+    if em is not None and em.number is not None and em.season is None and season_dir is not None \
+            and not from_folder and "/".join(folders) not in absolute \
+            and (episode := season_episode(em.number, season_dir)) is not None:
+        # "Friends/Season 1/Friends - 101 - Pilot": season 1 episode 1 (see parse_media_paths)
+        em = dataclasses.replace(em, season=season_dir, episode=episode, absolute=False, number=None)
     if em is not None:
         return _episode(em, folders, season_dir, show_dir, from_folder, id_fields)
     return _movie(folders, clean, ext, name, edition_tag(stem), id_fields, guess, scene=bool(group))

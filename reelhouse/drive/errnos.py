@@ -22,8 +22,11 @@ ERRNO_BY_ERROR: list[tuple[type[e.ReelhouseError], int]] = [
     (e.AuthenticationFailed, errno.EACCES),
     (e.Conflict, errno.EEXIST),
     (e.StorageFull, errno.ENOSPC),
-    (e.SourceBusy, errno.EAGAIN),
-    (e.SourceUnavailable, errno.ENOTCONN),
+    (e.SourceTimeout, errno.ETIMEDOUT),  # the server did not answer in time
+    (e.SourceUnreachable, errno.ENOTCONN),  # refused, reset, dropped, name unknown
+    (e.QueueFull, errno.EAGAIN),  # too many of this user's requests wait: try again (EBUSY on Windows)
+    (e.SourceBusy, errno.EAGAIN),  # 421, every pooled connection in use past the wait
+    (e.SourceUnavailable, errno.ENOTCONN),  # any other (TLS trust, a 4xx): see errno_for
     (e.InvalidInput, errno.EINVAL),
     (e.Cancelled, errno.EINTR),
 ]
@@ -70,15 +73,17 @@ def windows_errno(code: int) -> int:
 
 
 def errno_for(exc: BaseException) -> int:
-    """The errno for a reelhouse error (or an ``OSError``'s own), never 0.
-
-    A ``SourceUnavailable`` caused by a timeout is ``ETIMEDOUT``; any other is
-    ``ENOTCONN`` (the server stayed away after the retries). An error we do not know is
-    ``EIO``.
+    """The errno for a reelhouse error (or an ``OSError``'s own), never 0, by its type
+    (:data:`ERRNO_BY_ERROR`; issue 12's table): ``SourceTimeout`` is ``ETIMEDOUT``,
+    ``SourceUnreachable`` ``ENOTCONN`` (the server stayed away after the retries),
+    ``QueueFull`` and ``SourceBusy`` ``EAGAIN``. A plain ``SourceUnavailable`` (no subtype
+    says which) is ``ETIMEDOUT`` when a ``TimeoutError`` caused it or, failing that, its
+    message says "timed out", else ``ENOTCONN``. An error we do not know is ``EIO``.
     """
     if isinstance(exc, OSError) and isinstance(exc.errno, int) and exc.errno > 0:
         return exc.errno
-    if isinstance(exc, e.SourceUnavailable) and not isinstance(exc, e.SourceBusy):
+    if isinstance(exc, e.SourceUnavailable) \
+            and not isinstance(exc, e.SourceTimeout | e.SourceUnreachable | e.SourceBusy):  # no subtype says
         cause: BaseException | None = exc
         while cause is not None:
             if isinstance(cause, TimeoutError):

@@ -22,7 +22,7 @@ from reelhouse.library.batchlink import BatchLinker, NewFile
 from reelhouse.library.fingerprint import content_hash
 from reelhouse.library.known import Known, Listed, is_gone, same_mtime
 from reelhouse.library.linking import NAMING_VERSION, link_file, relink, unplaced_extras
-from reelhouse.library.naming import Parsed, parse_media_paths
+from reelhouse.library.naming import Parsed, absolute_folders, parse_media_paths
 from reelhouse.library.prefetch import workers_for
 from reelhouse.library.probing import Pending
 from reelhouse.library.scan_report import Progress, ScanReport
@@ -90,6 +90,8 @@ class Index:
         self.wrote = False  # a batch was written: files were placed (titles may be left without files)
         #: folder → its listing, all of it (unchanged files too): a new file's naming context
         self.listings = listings or {}
+        self.absolute: set[str] = set()  # season folders of absolute numbers (naming.absolute_folders)
+        self.folders_read: set[str] = set()  # the folders absolute_folders read
 
     def run(self, media: list[Entry], stop: Callable[[], bool], notify: Progress) -> None:
         """Index ``media``: the listed files but the clean rows listed unchanged."""
@@ -119,6 +121,20 @@ class Index:
                 notify(self.report.counts(), f"indexing {entry.path}")
         self._write(batch, stop, notify)
 
+    def _absolute(self, new: list[str]) -> set[str]:
+        """The season folders of absolute numbers among ``new``'s, each read once in all
+        its listing (unchanged files too): "Naruto - 150" beside "Naruto - 220" is absolute."""
+        todo: dict[str, list[str]] = {}
+        for path in new:
+            folder = path.rpartition("/")[0]
+            if folder not in self.folders_read:
+                todo.setdefault(folder, []).append(path)
+        for folder, paths in todo.items():
+            self.folders_read.add(folder)
+            listed = [e.path for e in self.listings.get(folder, ()) if not e.is_dir]
+            self.absolute |= absolute_folders(listed or paths)
+        return self.absolute
+
     def _write(self, batch: list[Entry], stop: Callable[[], bool], notify: Progress) -> None:
         """Name the batch's new files (CPU, outside any transaction), then write it."""
         if not batch:
@@ -126,10 +142,7 @@ class Index:
         if stop():  # files indexed so far stay; nothing is marked missing by a partial scan
             raise Cancelled(f"scan cancelled after {self.report.files_seen} of {self.report.total} files")
         new = [entry.path for entry in batch if entry.path not in self.known]
-        # the new files' folders as listed: "Naruto - 150" beside "Naruto - 220" is absolute
-        context = [e.path for folder in {p.rpartition("/")[0] for p in new}
-                   for e in self.listings.get(folder, ()) if not e.is_dir]
-        parsed: dict[str, Parsed] = dict(zip(new, parse_media_paths(new, context=context), strict=True))
+        parsed: dict[str, Parsed] = dict(zip(new, parse_media_paths(new, absolute=self._absolute(new)), strict=True))
         counted = (self.report.added, self.report.updated, self.report.restored, self.report.moved)
         try:
             self._transaction(batch, parsed)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from reelhouse.library.naming import parse_media_path, parse_media_paths
+from reelhouse.library.naming import absolute_folders, parse_media_path, parse_media_paths
 
 E = "episode"
 
@@ -78,3 +78,15 @@ def test_season_and_episode_files_beside_do_not_make_a_folder_absolute() -> None
     paths = ["Friends/Season 1/Friends - 107 - Title.mkv", "Friends/Season 1/Friends S01E05.mkv",
              "Friends/Season 1/Friends - 1x06.mkv"]
     assert _episodes(paths) == [(1, 7), (1, 5), (1, 6)]
+
+
+def test_absolute_folders_given_from_the_whole_listing() -> None:
+    """The scanner names a folder's new files only: the folders it found absolute in the
+    whole listing are passed in."""
+    listing = ["Naruto/Season 1/Naruto - 001.mkv", "Naruto/Season 1/Naruto - 150.mkv",
+               "Friends/Season 1/Friends - 101.mkv", "Films/Fahrenheit 451 (1966).mkv", "Naruto/Season 2/x.nfo"]
+    absolute = absolute_folders(listing)
+    assert absolute == {"Naruto/Season 1"}
+    new = ["Naruto/Season 1/Naruto - 150.mkv", "Friends/Season 1/Friends - 101.mkv"]
+    assert [(p.season, p.episode) for p in parse_media_paths(new, absolute=absolute)] == [(1, 150), (1, 1)]
+    assert [(p.season, p.episode) for p in parse_media_paths(new)] == [(1, 50), (1, 1)]  # alone: by shape

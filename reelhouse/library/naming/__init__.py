@@ -13,10 +13,17 @@
 
 from reelhouse.library.naming.folders import extras_folder, provider_ids, season_folder, series_folder_title
 from reelhouse.library.naming.media import is_media_file, is_media_folder, is_media_path, is_video_file, is_video_folder
-from reelhouse.library.naming.parse import MEDIA_EXTENSIONS, Parsed, match_key, parse_media_path, parse_media_paths
+from reelhouse.library.naming.parse import (
+    MEDIA_EXTENSIONS,
+    Parsed,
+    absolute_folders,
+    match_key,
+    parse_media_path,
+    parse_media_paths,
+)
 
 __all__ = [
-    "MEDIA_EXTENSIONS", "Parsed", "extras_folder", "is_media_file", "is_media_folder", "is_media_path",
-    "is_video_file", "is_video_folder", "match_key", "parse_media_path", "parse_media_paths", "provider_ids",
-    "season_folder", "series_folder_title",
+    "MEDIA_EXTENSIONS", "Parsed", "absolute_folders", "extras_folder", "is_media_file", "is_media_folder",
+    "is_media_path", "is_video_file", "is_video_folder", "match_key", "parse_media_path", "parse_media_paths",
+    "provider_ids", "season_folder", "series_folder_title",
 ]

@@ -18,6 +18,7 @@ import posixpath
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,8 @@ from reelhouse.library.naming.titles import (
     title_year,
 )
 
-__all__ = ["MEDIA_EXTENSIONS", "Parsed", "match_key", "parse_media_path", "parse_media_paths", "split_stem"]
+__all__ = ["MEDIA_EXTENSIONS", "Parsed", "absolute_folders", "match_key", "parse_media_path", "parse_media_paths",
+           "split_stem"]
 
 #: Extensions of video files the scanner indexes.
 MEDIA_EXTENSIONS = frozenset(
@@ -165,7 +167,7 @@ def parse_media_path(path: str) -> Parsed:
 
 def parse_media_paths(paths: Sequence[str],
                       guess_map: Callable[[Callable[[str], Parsed], list[str]], Iterable[Parsed]] | None = None,
-                      *, context: Iterable[str] = ()) -> list[Parsed]:
+                      *, absolute: AbstractSet[str] | None = None) -> list[Parsed]:
     """:func:`parse_media_path` of every path, in order: what the scanner calls for a
     listing. Folders are read once for all their files; the few names only guessit reads
     (release names with unknown words: ~3 % of a library, 5-20 ms each) are collected and
@@ -174,10 +176,11 @@ def parse_media_paths(paths: Sequence[str],
 
     The files of a season folder are read together: "Friends - 101" in ``Season 1`` is
     season 1 episode 1 unless a file beside it has a bare number of another shape
-    ("001", "220": an anime's absolute numbers, :func:`_absolute_folders`). ``context``:
-    more paths of the same listing (e.g. the files already known in those folders), read
-    only for that, not named."""
-    absolute = _absolute_folders([*paths, *context])
+    ("001", "220": an anime's absolute numbers). ``absolute``: those folders, as
+    :func:`absolute_folders` found them in the whole listing (the scanner names a
+    folder's new files only); by default, as found among ``paths``."""
+    if absolute is None:
+        absolute = absolute_folders(paths)
     out: list[Parsed | None] = []
     residue: list[int] = []
     for i, path in enumerate(paths):
@@ -227,28 +230,32 @@ def _parts(path: str) -> list[str]:
     return [p for p in path.split("/") if p]  # "\\" is a name character on Unix (FTP servers)
 
 
-def _absolute_folders(paths: Iterable[str]) -> frozenset[str]:
-    """The season folders (``/``-joined, as :func:`_parts` reads them) among ``paths``'
-    where a file has a bare number that is no season-and-episode number of the folder's
-    season ("Naruto/Season 1" with "Naruto - 001" or "Naruto - 220"): there "Naruto -
-    150" is absolute too. Files written "S01E05" or "1x06" say nothing either way."""
-    absolute: set[str] = set()
+def absolute_folders(paths: Iterable[str]) -> frozenset[str]:
+    """The season folders among ``paths``' (``/``-joined as :func:`parse_media_paths`
+    reads them) where a file has a bare number that is no season-and-episode number of
+    the folder's season ("Naruto/Season 1" with "Naruto - 001" or "Naruto - 220"): there
+    "Naruto - 150" is absolute too. Files written "S01E05" or "1x06" say nothing either
+    way. Files outside season folders cost one look at their folder (about 1 µs a path)."""
+    names: dict[str, list[str]] = {}
     for path in paths:
-        parts = _parts(path)
-        folder = "/".join(parts[:-1])
-        if not parts or folder in absolute:
-            continue
+        head, _, name = path.rpartition("/")
+        names.setdefault(head, []).append(name)
+    absolute: set[str] = set()
+    for head, files in names.items():
+        folder = "/".join(_parts(head))
         season = _folders(folder).season_dir
         if season is None:
             continue
-        em = find_episode(strip_ids(split_stem(parts[-1])[0]), in_show=True)
-        if em is not None and em.season is None and em.number is not None \
-                and season_episode(em.number, season) is None:
-            absolute.add(folder)
+        for name in files:
+            em = find_episode(strip_ids(split_stem(_parts(name)[-1] if name else "")[0]), in_show=True)
+            if em is not None and em.season is None and em.number is not None \
+                    and season_episode(em.number, season) is None:
+                absolute.add(folder)
+                break
     return frozenset(absolute)
 
 
-def _parse(path: str, *, guess: bool, absolute: frozenset[str] = frozenset()) -> Parsed:
+def _parse(path: str, *, guess: bool, absolute: AbstractSet[str] = frozenset()) -> Parsed:
     parts = _parts(path)
     name = parts[-1] if parts else path
     folders = parts[:-1]

@@ -35,7 +35,7 @@ from reelhouse.jellyfin.sqlorder import OrderedJoin
 from reelhouse.library.grid import genre_condition
 from reelhouse.library.title_search import literal_like, title_condition
 
-__all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "granted_files", "page", "parse_query",
+__all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "granted_files", "page", "parse_query", "playable_file",
            "resolve_genre_ids"]
 
 #: Jellyfin type names (lowercase) → our kinds.
@@ -162,7 +162,16 @@ def _default_kinds(q: ItemQuery) -> set[str]:
 
 # -- arms -------------------------------------------------------------------------------
 def _present() -> ColumnElement[bool]:
-    return MediaFile.missing_since.is_(None)
+    return playable_file()
+
+
+def playable_file() -> ColumnElement[bool]:
+    """A file that lists a title: still on its source and its probe did not fail (a
+    file not probed yet counts). A title whose present files all failed their probe
+    (garbled, cut short, not a video, empty) is no item of the Items, Latest, Resume
+    or NextUp lists: a Jellyfin app would offer it and fail to play it; the web grid
+    flags it instead (``reelhouse.library.queries.unplayable_reasons``)."""
+    return and_(MediaFile.missing_since.is_(None), MediaFile.probe_error.is_(None))
 
 
 def granted_files(sources: frozenset[int]) -> ColumnElement[bool]:

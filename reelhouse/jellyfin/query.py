@@ -214,7 +214,7 @@ def _favorite(q: ItemQuery, kind: str, col: Any) -> ColumnElement[bool]:
 def _title_filters(q: ItemQuery, table: type[Movie] | type[Show]) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if q.search:
-        out.append(title_condition(table, q.search))
+        out.append(title_condition(table, q.search, phrase=True))
     out += _name_range(q, table)
     if q.years:
         out.append(table.year.in_(q.years))
@@ -283,7 +283,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         elif p is not None and not (p.kind == "view" and p.id == 2):
             return None
         if q.search:
-            stmt = stmt.where(title_condition(Show, q.search))
+            stmt = stmt.where(title_condition(Show, q.search, phrase=True))
         stmt = stmt.where(*_name_range(q, Show), *_genre_filters(q, Show))
         order = [*show_order, Season.number]
         return _finish(q, kind, stmt, Season.id, {"indexnumber": [Season.number]}, order)
@@ -303,7 +303,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         return None
     if q.search:
         stmt = stmt.where(or_(func.lower(Episode.title).like(literal_like(q.search), escape="\\"),
-                              title_condition(Show, q.search)))
+                              title_condition(Show, q.search, phrase=True)))
     stmt = stmt.where(*_name_range(q, Show))
     if q.years:
         stmt = stmt.where(Show.year.in_(q.years))

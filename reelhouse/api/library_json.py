@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
+from reelhouse.api.schemas.library import files_unplayable_reason
 from reelhouse.library.progress import ResumeItem
 from reelhouse.library.queries import GridItem
 
@@ -50,11 +51,14 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def grid_item(item: GridItem) -> dict[str, Any]:
-    """A grid tile as ``GridItemPublic`` writes it."""
+def grid_item(item: GridItem, unplayable_reason: str | None = None) -> dict[str, Any]:
+    """A grid tile as ``GridItemPublic`` writes it; ``unplayable_reason`` is why its
+    files cannot be played (:func:`reelhouse.library.queries.unplayable_reasons`), None
+    for a playable title."""
     return {"type": item.type, "id": item.id, "title": item.title, "year": item.year,
             "source_kinds": item.source_kinds, "source_ids": item.source_ids, "file_count": item.file_count,
-            "poster_url": _image(item.poster_image_id), "needs_review": bool(item.needs_review)}
+            "poster_url": _image(item.poster_image_id), "needs_review": bool(item.needs_review),
+            "playable": unplayable_reason is None, "unplayable_reason": unplayable_reason}
 
 
 def title_public(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -93,6 +97,9 @@ def show_public(detail: Mapping[str, Any]) -> dict[str, Any]:
     out["seasons"] = seasons
     out["extras"] = sorted((f for f in _present(detail["extras"]) if f["kind"] == "extra"),
                            key=lambda f: (f["extra_type"] or "", f["path"]))
+    reason = files_unplayable_reason([f for season in seasons for ep in season["episodes"] for f in ep["files"]])
+    out["playable"] = reason is None
+    out["unplayable_reason"] = reason
     return out
 
 

@@ -106,12 +106,28 @@ class UserService:
         self.sessions = sessions
         self.auth_sessions = auth_sessions
         self._on_removing: builtins.list[Callable[[int], object]] = []
+        self._on_disabled: builtins.list[Callable[[int], object]] = []
 
     def on_removing(self, hook: Callable[[int], object]) -> None:
         """Call ``hook(user_id)`` when a user is about to be deleted (after the checks,
         while the rows that name them still do): the transfer queue cancels their
         transfers. A hook's failure is logged and does not stop the deletion."""
         self._on_removing.append(hook)
+
+    def on_disabled(self, hook: Callable[[int], object]) -> None:
+        """Call ``hook(user_id)`` when an enabled user has been disabled (after the
+        change is committed and their sessions revoked): the transfer queue cancels their
+        transfers, as for a deleted user. A hook's failure is logged and does not undo
+        the change."""
+        self._on_disabled.append(hook)
+
+    @staticmethod
+    def _run(hooks: builtins.list[Callable[[int], object]], user_id: int, what: str) -> None:
+        for hook in builtins.list(hooks):
+            try:
+                hook(user_id)
+            except Exception:
+                log.exception("a hook on %s user %d failed", what, user_id)
 
     def add(self, name: str, password: str, is_admin: bool = False, *, restrict_sources: bool = False,
             sources: Iterable[int] = ()) -> User:
@@ -182,14 +198,16 @@ class UserService:
 
     def update(self, user_id: int, change: UserChange) -> User:
         """Apply an admin's change. A new password, ``disabled`` or losing admin ends the
-        user's sessions. Refuses (Conflict) to leave the server without an enabled admin."""
+        user's sessions; disabling an enabled user runs the :meth:`on_disabled` hooks
+        (their queued and running transfers are cancelled). Refuses (Conflict) to leave
+        the server without an enabled admin."""
         if change.name is not None:
             change.name = user_name(change.name)
         if change.name is not None and not _NAME.fullmatch(change.name):
             raise InvalidInput("user name must be 1-64 letters, digits or . @ + - _")
         if change.password is not None:
             check_password_shape(change.password)
-        revoke = False
+        revoke = disabling = False
         with self.sessions() as s:
             user = s.get(User, user_id)
             if user is None:
@@ -202,7 +220,8 @@ class UserService:
                 revoke |= user.is_admin and not change.is_admin
                 user.is_admin = change.is_admin
             if change.disabled is not None:
-                revoke |= change.disabled and not user.disabled
+                disabling = change.disabled and not user.disabled
+                revoke |= disabling
                 user.disabled = change.disabled
             if change.password is not None:
                 user.password_hash = _hasher.hash(password_text(change.password))
@@ -226,6 +245,8 @@ class UserService:
             if revoke:
                 self.auth_sessions.revoke_user(user_id)
             self.auth_sessions.changed()  # name, rights, grants: cached identities are stale
+        if disabling:
+            self._run(self._on_disabled, user_id, "disabling")
         return user
 
     def remove(self, user_id: int) -> User:
@@ -242,11 +263,7 @@ class UserService:
             raise Conflict("the server needs at least one enabled admin")
         if self.auth_sessions is not None:  # first, so no cached session outlives the user
             self.auth_sessions.revoke_user(user_id)
-        for hook in builtins.list(self._on_removing):
-            try:
-                hook(user_id)
-            except Exception:
-                log.exception("a hook on deleting user %d failed", user_id)
+        self._run(self._on_removing, user_id, "deleting")
         with self.sessions() as s:
             s.execute(delete(User).where(User.id == user_id))
             s.commit()

@@ -15,7 +15,7 @@ from reelhouse.db.models import Episode, Favorite, MediaFile, Season, WatchProgr
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader
-from reelhouse.jellyfin.query import ItemQuery, granted_files, page
+from reelhouse.jellyfin.query import ItemQuery, granted_files, page, playable_file
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
 __all__ = ["files_of", "item", "latest", "mark_favorite", "mark_played", "next_up", "resume", "sidecars"]
@@ -108,7 +108,7 @@ def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0,
         .join(WatchProgress, and_(WatchProgress.media_file_id == MediaFile.id,
                                   WatchProgress.user_id == ctx.user_id))
         .where(WatchProgress.position > 0, WatchProgress.watched.is_(False),
-               MediaFile.missing_since.is_(None), *inside,
+               playable_file(), *inside,
                *([] if ctx.granted is None else [granted_files(ctx.granted)]))
         .order_by(WatchProgress.updated_at.desc()).limit(2000))
     refs: list[ids.Ref] = []
@@ -164,7 +164,7 @@ def next_up(s: Session, ctx: Ctx, series: ids.Ref | None, limit: int) -> list[di
             WatchProgress.user_id == ctx.user_id, WatchProgress.watched.is_(True))
         nxt = s.execute(
             select(Episode.id).join(Season, Season.id == Episode.season_id)
-            .join(MediaFile, and_(MediaFile.episode_id == Episode.id, MediaFile.missing_since.is_(None)))
+            .join(MediaFile, and_(MediaFile.episode_id == Episode.id, playable_file()))
             .where(Season.show_id == show_id, Season.number > 0,
                    (Season.number > season_no) | ((Season.number == season_no) & (Episode.number > ep_no)),
                    MediaFile.id.not_in(seen),

@@ -35,7 +35,7 @@ from reelhouse.jellyfin.sqlorder import OrderedJoin
 from reelhouse.library.grid import genre_condition
 from reelhouse.library.title_search import literal_like, title_condition
 
-__all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "granted_files", "page", "parse_query",
+__all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "granted_files", "page", "parse_query", "playable_file",
            "resolve_genre_ids"]
 
 #: Jellyfin type names (lowercase) → our kinds.
@@ -162,7 +162,16 @@ def _default_kinds(q: ItemQuery) -> set[str]:
 
 # -- arms -------------------------------------------------------------------------------
 def _present() -> ColumnElement[bool]:
-    return MediaFile.missing_since.is_(None)
+    return playable_file()
+
+
+def playable_file() -> ColumnElement[bool]:
+    """A file that lists a title: still on its source and its probe did not fail (a
+    file not probed yet counts). A title whose present files all failed their probe
+    (garbled, cut short, not a video, empty) is no item of the Items, Latest, Resume
+    or NextUp lists: a Jellyfin app would offer it and fail to play it; the web grid
+    flags it instead (``reelhouse.library.queries.unplayable_reasons``)."""
+    return and_(MediaFile.missing_since.is_(None), MediaFile.probe_error.is_(None))
 
 
 def granted_files(sources: frozenset[int]) -> ColumnElement[bool]:
@@ -205,7 +214,7 @@ def _favorite(q: ItemQuery, kind: str, col: Any) -> ColumnElement[bool]:
 def _title_filters(q: ItemQuery, table: type[Movie] | type[Show]) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if q.search:
-        out.append(title_condition(table, q.search))
+        out.append(title_condition(table, q.search, phrase=True))
     out += _name_range(q, table)
     if q.years:
         out.append(table.year.in_(q.years))
@@ -274,7 +283,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         elif p is not None and not (p.kind == "view" and p.id == 2):
             return None
         if q.search:
-            stmt = stmt.where(title_condition(Show, q.search))
+            stmt = stmt.where(title_condition(Show, q.search, phrase=True))
         stmt = stmt.where(*_name_range(q, Show), *_genre_filters(q, Show))
         order = [*show_order, Season.number]
         return _finish(q, kind, stmt, Season.id, {"indexnumber": [Season.number]}, order)
@@ -294,7 +303,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         return None
     if q.search:
         stmt = stmt.where(or_(func.lower(Episode.title).like(literal_like(q.search), escape="\\"),
-                              title_condition(Show, q.search)))
+                              title_condition(Show, q.search, phrase=True)))
     stmt = stmt.where(*_name_range(q, Show))
     if q.years:
         stmt = stmt.where(Show.year.in_(q.years))

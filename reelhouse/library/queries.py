@@ -23,7 +23,7 @@ from reelhouse.library.title_search import title_condition
 
 __all__ = ["GridItem", "cached_count", "decode_file_cursor", "encode_file_cursor", "get_media_file", "get_movie",
            "get_show", "grid", "library_version", "list_media_files", "movies_by_ids", "remember_count",
-           "shows_by_ids", "unplayable_titles"]
+           "shows_by_ids", "unplayable_reasons", "unplayable_titles"]
 
 
 @dataclass
@@ -47,24 +47,42 @@ def _present() -> ColumnElement[bool]:
 
 def unplayable_titles(s: Session, items: Sequence[GridItem]) -> set[tuple[str, int]]:
     """``(type, id)`` of the ``items`` (a grid page) whose present files all failed their
-    probe (``probe_error``: FFmpeg could not read them — garbled, cut short, not a video
-    at all — or they are empty): what FFmpeg cannot read, no player can, so the library
-    flags such a title as a problem rather than showing it as a playable film (the scan
-    counts and names the files: ``unreadable``). A file not probed yet is playable
-    until its probe says otherwise. Two queries, over the page's ids only."""
-    found: set[tuple[str, int]] = set()
+    probe: the keys of :func:`unplayable_reasons`."""
+    return set(unplayable_reasons(s, items))
+
+
+def unplayable_reasons(s: Session, items: Sequence[GridItem]) -> dict[tuple[str, int], str]:
+    """``(type, id) -> reason`` for the ``items`` (a grid page) whose present files all
+    failed their probe (``probe_error``: FFmpeg could not read them — garbled, cut short,
+    not a video at all — or they are empty): what FFmpeg cannot read, no player can, so
+    the library flags such a title as a problem rather than showing it as a playable
+    film (the scan counts and names the files: ``unreadable``). The reason is the
+    ``probe_error`` of its first such file (by id). A file not probed yet is playable
+    until its probe says otherwise. At most four queries, over the page's ids only."""
+    found: dict[tuple[str, int], str] = {}
     movies = [i.id for i in items if i.type == "movie"]
     shows = [i.id for i in items if i.type == "show"]
-    good = and_(MediaFile.missing_since.is_(None), MediaFile.probe_error.is_(None))
+    present = MediaFile.missing_since.is_(None)
+    good = and_(present, MediaFile.probe_error.is_(None))
     if movies:
         ok = set(s.scalars(select(MediaFile.movie_id).where(MediaFile.movie_id.in_(movies),
                                                              MediaFile.kind != "extra", good).distinct()))
-        found |= {("movie", i) for i in movies if i not in ok}
+        bad = [i for i in movies if i not in ok]
+        if bad:
+            for movie_id, reason in s.execute(
+                    select(MediaFile.movie_id, MediaFile.probe_error).where(
+                        MediaFile.movie_id.in_(bad), MediaFile.kind != "extra", present).order_by(MediaFile.id)):
+                found.setdefault(("movie", movie_id or 0), reason or "")
     if shows:
+        files = (select(Season.show_id, MediaFile.probe_error).join(Episode, Episode.season_id == Season.id)
+                 .join(MediaFile, MediaFile.episode_id == Episode.id))
         ok = set(s.scalars(select(Season.show_id).join(Episode, Episode.season_id == Season.id)
                            .join(MediaFile, MediaFile.episode_id == Episode.id)
                            .where(Season.show_id.in_(shows), good).distinct()))
-        found |= {("show", i) for i in shows if i not in ok}
+        bad = [i for i in shows if i not in ok]
+        if bad:
+            for show_id, reason in s.execute(files.where(Season.show_id.in_(bad), present).order_by(MediaFile.id)):
+                found.setdefault(("show", show_id), reason or "")
     return found
 
 

@@ -7,6 +7,7 @@ A key of three characters or more is looked up in the trigram index
 (:mod:`reelhouse.db.title_index`): on SQLite the grid asks the FTS5 table for the ids
 holding the key as one phrase (:func:`trigram_ids`: the key's trigrams at consecutive
 positions, an exact substring test, so the result is the same as the LIKE on the key;
+the Jellyfin API's search asks the same phrase inside its statement, ``phrase=True``;
 other statements use the FTS5 table's LIKE), on PostgreSQL the GIN index serves the
 same LIKE. Shorter keys have no trigram: they test the keys of the sort index, as
 before."""
@@ -68,6 +69,28 @@ def _key_like_sqlite(element: _KeyLike, compiler: Any, **kw: Any) -> str:
     fts = f"{element.keycol.table.name}_fts"  # the model's own table (db/title_index.py)
     return (f"{compiler.process(element.ident, **kw)} IN (SELECT rowid FROM {fts} "  # noqa: S608 - a model's table
             f"WHERE {fts}.search_key LIKE {compiler.process(element.pattern, **kw)})")
+
+
+class _KeyPhrase(_KeyLike):
+    """``key LIKE pattern`` of a title table; on SQLite through the table's FTS5 trigram
+    index as one phrase (:func:`match_query`, what :func:`trigram_ids` asks):
+    ``id IN (SELECT rowid FROM <table>_fts WHERE <table>_fts MATCH phrase)``."""
+
+    inherit_cache = True
+    _traverse_internals = [*_KeyLike._traverse_internals, ("phrase", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, key: Any, ident: Any, pattern: Any, phrase: Any) -> None:
+        super().__init__(key, ident, pattern)
+        self.phrase = phrase
+
+
+@compiles(_KeyPhrase, "sqlite")
+def _key_phrase_sqlite(element: _KeyPhrase, compiler: Any, **kw: Any) -> str:
+    if not SQLITE_TRIGRAM:
+        return _key_like(element, compiler, **kw)
+    fts = f"{element.keycol.table.name}_fts"  # the model's own table (db/title_index.py)
+    return (f"{compiler.process(element.ident, **kw)} IN (SELECT rowid FROM {fts} "  # noqa: S608 - a model's table
+            f"WHERE {fts} MATCH {compiler.process(element.phrase, **kw)})")
 
 
 class _Unindexed(ColumnElement[Any]):
@@ -163,15 +186,21 @@ def search_parameter(query: str) -> tuple[str, str]:
 
 
 def title_condition(model: Any, query: str, bound: bool = False,
-                    mode: str | None = None) -> ColumnElement[bool]:
+                    mode: str | None = None, phrase: bool = False) -> ColumnElement[bool]:
     """``model`` (Movie or Show) whose title matches ``query``. ``bound``: the pattern is
     the bound parameter ``q_like`` (see :func:`search_parameter`; ``mode`` says which
-    of the comparisons the statement makes), so one statement serves every search."""
+    of the comparisons the statement makes), so one statement serves every search.
+    ``phrase`` (not with ``bound``): a trigram search asks SQLite's FTS5 table for the
+    key as one phrase (:func:`match_query`, as :func:`trigram_ids` does) rather than
+    by its ``LIKE``: the same titles, read from the index's positions instead of each
+    candidate's key (the Jellyfin API's ``SearchTerm``)."""
     found_mode, value = search_parameter(query)
     if mode is None:
         mode = found_mode
     pattern: Any = bindparam("q_like", type_=Text) if bound else literal(value, Text)
     if mode == TRIGRAM:
+        if phrase and not bound:
+            return _KeyPhrase(model.search_key, model.id, pattern, literal(match_query(value), Text))
         return _KeyLike(model.search_key, model.id, pattern)
     if mode == FOLDED:
         return model.search_key.like(pattern)  # type: ignore[no-any-return]

@@ -243,8 +243,9 @@ class TransferQueue:
 
     def cancel_owned(self, user_id: int, reason: str = "cancelled: its user was deleted") -> int:
         """Cancel every queued or running transfer of ``user_id`` (a user being
-        deleted): running ones stop at their next chunk and, like queued ones that had
-        started, leave no ``.part``. Returns how many were cancelled."""
+        deleted or disabled; ``reason`` says which): running ones stop at their next
+        chunk and, like queued ones that had started, leave no ``.part``. Returns how
+        many were cancelled."""
         return self._cancel_all(Transfer.user_id == user_id, reason)
 
     def cancel_of_source(self, source_id: int, reason: str = "cancelled: its source was removed") -> int:

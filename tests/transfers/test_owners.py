@@ -1,7 +1,8 @@
-"""Whose transfers count and live: a deleted user's queued and running transfers end
-with them (no ``.part`` left), and "keep offline" counts against the per-user cap of
-open transfers (``transfer_max_open_per_user``) as the user's own downloads do. Both
-found by an outside-in probe."""
+"""Whose transfers count and live: a deleted or disabled user's queued and running
+transfers end with them (no ``.part`` left; a disabled user's ran on to the end), and
+"keep offline" counts against the per-user cap of open transfers
+(``transfer_max_open_per_user``) as the user's own downloads do. Both found by an
+outside-in probe."""
 
 from __future__ import annotations
 
@@ -56,11 +57,12 @@ def _until(pred: Callable[[], bool], timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
-def test_a_deleted_users_transfers_are_cancelled_and_leave_no_part(
-    slow_server: EmbeddedFtpServer, api: TestClient, tcore: Core
+@pytest.mark.parametrize("how", ["deleted", "disabled"])
+def test_a_deleted_or_disabled_users_transfers_are_cancelled_and_leave_no_part(
+    slow_server: EmbeddedFtpServer, api: TestClient, tcore: Core, how: str
 ) -> None:
     """The user's downloads ran on after an admin deleted them (to the end, ~12 s each
-    on this server), writing into the store for nobody."""
+    on this server), writing into the store for nobody; a disabled user's still did."""
     sid = _add_ftp(api, slow_server.port)
     tcore.users.add("viewer", "viewer-password")
     with TestClient(create_app(tcore)) as viewer:
@@ -69,12 +71,14 @@ def test_a_deleted_users_transfers_are_cancelled_and_leave_no_part(
                                                    "remote_path": name}).json()["id"] for name in ("a.bin", "b.bin")]
         _until(lambda: any((viewer.get(f"/api/transfers/{t}").json()["bytes_done"] or 0) > 100_000 for t in ids))
     locals_ = [Path(api.get(f"/api/transfers/{t}").json()["local_path"]) for t in ids]
-    r = api.delete(f"/api/users/{tcore.users.by_name('viewer').id}")
-    assert r.status_code == 204, r.text
+    user_id = tcore.users.by_name("viewer").id
+    r = api.delete(f"/api/users/{user_id}") if how == "deleted" else \
+        api.patch(f"/api/users/{user_id}", json={"disabled": True})
+    assert r.status_code == (204 if how == "deleted" else 200), r.text
     for tid in ids:
         t = api.get(f"/api/transfers/{tid}").json()
         assert t["state"] == "cancelled", t
-        assert "deleted" in t["error"]
+        assert t["error"] == f"cancelled: its user was {how}", t
     for local in locals_:
         _until(lambda local=local: not local.with_name(local.name + ".part").exists())  # type: ignore[misc]
         assert not local.exists()

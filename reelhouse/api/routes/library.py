@@ -76,7 +76,9 @@ def items_answer(core: Core, user: User, q: str | None, type: str | None, source
                    None if allowed is None else frozenset(allowed))
     with core.read_sessions() as db:
         result = grid_page(db, f, per_page, cursor, offset)
-    return orjson_response({"items": [grid_item(i) for i in result.items], "total": result.total,
+        unplayable = queries.unplayable_reasons(db, result.items)
+    items = [grid_item(i, unplayable.get((i.type, i.id))) for i in result.items]
+    return orjson_response({"items": items, "total": result.total,
                             "page": page, "per_page": per_page, "next_cursor": result.next_cursor})
 
 

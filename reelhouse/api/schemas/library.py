@@ -12,7 +12,16 @@ import posixpath
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    AliasPath,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from reelhouse.library.versions import group_versions
 
@@ -27,6 +36,7 @@ __all__ = [
     "ShowPublic",
     "TitlePublic",
     "VersionPublic",
+    "files_unplayable_reason",
     "image_url",
 ]
 
@@ -55,6 +65,23 @@ def _present(files: Any) -> Any:
     if files is None:
         return []
     return [f for f in files if _get(f, "missing_since") is None and _get(f, "missing") is not True]
+
+
+_PLAYABLE = ("false when every file of the title on its source failed its probe (FFmpeg cannot read it: "
+             "garbled, cut short, not a video, empty), or none is on its source: a player would fail")
+_REASON = "why playable is false: the probe_error of its first file, or that no file is on its source"
+_NO_FILE = "none of its files is on its source"
+
+
+def files_unplayable_reason(files: list[Any]) -> str | None:
+    """None when one of ``files`` (a title's present files) did not fail its probe (a
+    file not probed yet counts as playable); else why the title cannot be played: the
+    first file's ``probe_error``, or ``_NO_FILE`` for no file."""
+    if not files:
+        return _NO_FILE
+    if any(_get(f, "probe_error") is None for f in files):
+        return None
+    return str(_get(files[0], "probe_error"))
 
 
 def _has_present_file(episode: Any) -> bool:
@@ -203,6 +230,16 @@ class MoviePublic(TitlePublic):
     _files = field_validator("files", mode="before")(_own)
     _extra_files = field_validator("extras", mode="before")(_extras)
 
+    @computed_field(description=_PLAYABLE)  # type: ignore[prop-decorator]
+    @property
+    def playable(self) -> bool:
+        return self.unplayable_reason is None
+
+    @computed_field(description=_REASON)  # type: ignore[prop-decorator]
+    @property
+    def unplayable_reason(self) -> str | None:
+        return files_unplayable_reason(self.files)
+
     @model_validator(mode="after")
     def _versions(self) -> MoviePublic:
         if not self.versions:
@@ -251,6 +288,16 @@ class ShowPublic(TitlePublic):
 
     _extra_files = field_validator("extras", mode="before")(_extras)
 
+    @computed_field(description=_PLAYABLE)  # type: ignore[prop-decorator]
+    @property
+    def playable(self) -> bool:
+        return self.unplayable_reason is None
+
+    @computed_field(description=_REASON)  # type: ignore[prop-decorator]
+    @property
+    def unplayable_reason(self) -> str | None:
+        return files_unplayable_reason([f for season in self.seasons for ep in season.episodes for f in ep.files])
+
     @field_validator("seasons", mode="before")
     @classmethod
     def _present_seasons(cls, value: Any) -> Any:
@@ -273,5 +320,7 @@ class GridItemPublic(BaseModel):
     file_count: int
     poster_url: str | None = Field(default=None, validation_alias="poster_image_id")
     needs_review: bool = False
+    playable: bool = Field(default=True, description=_PLAYABLE)
+    unplayable_reason: str | None = Field(default=None, description=_REASON)
 
     _url = field_validator("poster_url", mode="before")(_image_url)

@@ -1,0 +1,66 @@
+"""A title whose present files all failed their probe (garbled, cut short, not a video,
+empty) cannot be played, and the JSON API says so: ``playable: false`` and the reason
+(the first file's ``probe_error``) on its grid item (``/items``), in ``/movies``,
+``/shows`` and on its own page. A title with one good file (a film's other version, a
+show's other episode) is playable. The web grid flagged such titles; the API listed
+them like any film (a client offered them and failed)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from helpers import place, wait_job
+
+pytestmark = pytest.mark.requires_ffmpeg
+
+GOOD = ["Films/Heat (1995)/Heat (1995).mkv", "Films/Two (2005)/Two.2005.mkv",
+        "Shows/Good Show/Season 01/Good.Show.S01E01.mkv"]
+BROKEN = ["Films/Garbled (2001)/Garbled.2001.mkv", "Films/Two (2005)/Two.2005.1080p.mkv",
+          "Shows/Broken Show/Season 01/Broken.Show.S01E01.mkv", "Shows/Good Show/Season 01/Good.Show.S01E02.mkv"]
+EMPTY = "Films/Hollow (2002)/Hollow.2002.mkv"
+UNPLAYABLE = {"Broken Show", "Garbled", "Hollow"}
+
+
+def scanned_library(client: TestClient, root: Path, sample_mkv: Path) -> None:
+    """A local source at ``root`` with good, garbled and empty files, scanned and probed."""
+    for rel in GOOD:
+        place(sample_mkv, root, rel)
+    for rel in BROKEN:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(os.urandom(150_000))
+    (root / EMPTY).parent.mkdir(parents=True, exist_ok=True)
+    (root / EMPTY).write_bytes(b"")
+    sid = client.post("/api/sources", json={"name": "nas", "kind": "local", "path": str(root)}).json()["id"]
+    job = wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])
+    assert job["state"] == "done", job
+
+
+def _check(titles: dict[str, dict[str, object]]) -> None:
+    assert sorted(titles) == ["Broken Show", "Garbled", "Good Show", "Heat", "Hollow", "Two"], sorted(titles)
+    for name, t in titles.items():
+        assert t["playable"] is (name not in UNPLAYABLE), (name, t)
+        if name in UNPLAYABLE:
+            assert isinstance(t["unplayable_reason"], str) and t["unplayable_reason"], (name, t)
+        else:
+            assert t["unplayable_reason"] is None, (name, t)
+
+
+def test_api_says_which_titles_cannot_be_played(client: TestClient, tmp_path: Path, sample_mkv: Path) -> None:
+    scanned_library(client, tmp_path / "disk", sample_mkv)
+
+    items = client.get("/api/library/items").json()["items"]
+    _check({i["title"]: i for i in items})
+    assert {i["title"]: i for i in items}["Hollow"]["unplayable_reason"] == next(
+        f["probe_error"] for f in client.get("/api/library/media-files").json()["items"] if f["path"] == EMPTY)
+
+    movies = client.get("/api/library/movies").json()["items"]
+    shows = client.get("/api/library/shows").json()["items"]
+    _check({t["title"]: t for t in [*movies, *shows]})
+
+    pages = [client.get(f"/api/library/movies/{m['id']}").json() for m in movies]
+    pages += [client.get(f"/api/library/shows/{s['id']}").json() for s in shows]
+    _check({t["title"]: t for t in pages})

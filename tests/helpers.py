@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import random
 import shutil
@@ -52,6 +53,19 @@ def random_file(root: Path, rel: str, size: int) -> bytes:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return data
+
+
+_GARBLED = itertools.count(1)
+
+
+def garbled(size: int) -> bytes:
+    """``size`` (≥ 16) bytes that FFmpeg cannot read as a film named .mp4, .mkv, .mov,
+    .webm, .avi or .ts (not .m4v: its raw MPEG-4 demuxer takes anything): zeros with a
+    serial number at bytes 8–15, so no two calls give the same file (a scan may take a
+    same-content file for a moved one). Random bytes will not do: FFmpeg read 2 of 300
+    random 200 kB ".mp4" files as LRC lyrics (measured with ffprobe 5.1), and a CI run
+    failed on one."""
+    return bytes(8) + next(_GARBLED).to_bytes(8, "big") + bytes(size - 16)
 
 
 def log_in(client: TestClient, name: str = ADMIN, password: str = ADMIN_PASSWORD) -> TestClient:

@@ -7,13 +7,12 @@ them like any film (a client offered them and failed)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import place, wait_job
+from helpers import garbled, place, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -31,7 +30,7 @@ def scanned_library(client: TestClient, root: Path, sample_mkv: Path) -> None:
         place(sample_mkv, root, rel)
     for rel in BROKEN:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(os.urandom(150_000))
+        (root / rel).write_bytes(garbled(150_000))
     (root / EMPTY).parent.mkdir(parents=True, exist_ok=True)
     (root / EMPTY).write_bytes(b"")
     sid = client.post("/api/sources", json={"name": "nas", "kind": "local", "path": str(root)}).json()["id"]

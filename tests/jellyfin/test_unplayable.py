@@ -9,7 +9,6 @@ them like any film and failed; the web grid and the JSON API flag them instead."
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from fastapi.testclient import TestClient
 from reelhouse.demo.probe_clips import make_probe_clip
 from reelhouse.jellyfin import ids
 
-from helpers import place, wait_job
+from helpers import garbled, place, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -29,9 +28,9 @@ MP4_ONLY = {"DeviceProfile": {"DirectPlayProfiles": [
 
 def _library(client: TestClient, root: Path, moov_at_end: Path) -> int:
     whole = moov_at_end.read_bytes()
-    files = {"Films/Garbled (2001)/Garbled.2001.mp4": os.urandom(200_000),
+    files = {"Films/Garbled (2001)/Garbled.2001.mp4": garbled(200_000),
              "Films/Cut Short (2004)/Cut.Short.2004.mp4": whole[:len(whole) // 2],
-             "Films/Noise (2003)/Noise.2003.mkv": os.urandom(200_000),
+             "Films/Noise (2003)/Noise.2003.mkv": garbled(200_000),
              "Films/Hollow (2002)/Hollow.2002.mkv": b""}
     for rel, data in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -112,7 +111,7 @@ def test_titles_that_cannot_be_played_are_not_listed(client: TestClient, jf: Tes
                 "Shows/Broken Show/Season 01/Broken.Show.S01E01.mp4",
                 "Shows/Good Show/Season 01/Good.Show.S01E02.mp4"):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(os.urandom(200_000))
+        (root / rel).write_bytes(garbled(200_000))
     r = client.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(root)})
     assert wait_job(client, client.post(f"/api/sources/{r.json()['id']}/scan").json()["id"])["state"] == "done"
     files = {f["path"]: f for f in client.get("/api/library/media-files").json()["items"]}

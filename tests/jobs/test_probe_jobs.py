@@ -25,7 +25,7 @@ from reelhouse.library.probe import ProbeResult
 from reelhouse.sources.memory import MemorySource
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, install_source, place, stop_without_leaks, wait_job
+from helpers import FTP_PASSWORD, FTP_USER, garbled, install_source, place, stop_without_leaks, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -115,7 +115,7 @@ def test_a_failed_probe_does_not_stop_the_others(core: Core, tmp_path: Path, sam
     import reelhouse.library.prefetch as prefetch
 
     good = sample_mp4.read_bytes()
-    src = MemorySource({"Films/Sintel.2010.mp4": good, "Films/Broken.2011.mp4": os.urandom(5000),
+    src = MemorySource({"Films/Sintel.2010.mp4": good, "Films/Broken.2011.mp4": garbled(5000),
                         "Films/Empty.2012.mp4": b"", "Films/Crash.2013.mp4": good,
                         "Films/Dune.2021.mp4": good})
     sid = install_source(core, tmp_path, src)

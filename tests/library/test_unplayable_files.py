@@ -10,14 +10,13 @@ harder to fix than a flagged one.)"""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import place, wait_job
+from helpers import garbled, place, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -34,7 +33,7 @@ def test_unplayable_files_are_problems_not_films(client: TestClient, tmp_path: P
         place(sample_mkv, root, rel)
     for rel in BROKEN:
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(os.urandom(150_000))
+        (root / rel).write_bytes(garbled(150_000))
     (root / EMPTY).parent.mkdir(parents=True, exist_ok=True)
     (root / EMPTY).write_bytes(b"")
     sid = client.post("/api/sources", json={"name": "nas", "kind": "local", "path": str(root)}).json()["id"]

@@ -21,7 +21,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
-from reelhouse.library.naming.episodes import find_episode, season_episode
+from reelhouse.library.naming.episodes import EpisodeMatch, find_episode, season_episode, season_episode_range
 from reelhouse.library.naming.films import NeedsGuessit, extra_parsed, movie_parsed, release_folder_name, scene_group
 from reelhouse.library.naming.folders import (
     edition_tag,
@@ -208,13 +208,31 @@ def _parse(path: str, *, guess: bool, absolute: AbstractSet[str] = frozenset()) 
         from_folder = em is not None
         if from_folder:
             show_dir = folders[-2] if len(folders) > 1 and not generic_folder(folders[-2]) else None
-    if em is not None and em.number is not None and em.season is None and season_dir is not None \
-            and not from_folder and "/".join(folders) not in absolute \
-            and (episode := season_episode(em.number, season_dir)) is not None:
-        # "Friends/Season 1/Friends - 101 - Pilot": season 1 episode 1 (see parse_media_paths)
-        em = dataclasses.replace(em, season=season_dir, episode=episode, absolute=False, number=None)
+    if em is not None and em.number is not None and em.season is None and not from_folder \
+            and "/".join(folders) not in absolute:
+        em = _season_numbers(em, season_dir)
     if em is not None:
         return episode_parsed(em, folders, season_dir, show_dir, from_folder, id_fields)
     return movie_parsed(folders, clean, ext, name, edition_tag(stem), id_fields, guess, scene=bool(group))
 
 
+def _season_numbers(em: EpisodeMatch, season_dir: int | None) -> EpisodeMatch:
+    """A bare number (or range) read as season and episode where its shape says so:
+    "Friends/Season 1/Friends - 101 - Pilot" is season 1 episode 1 and "… - 101-102"
+    episodes 1 to 2 (:func:`~.episodes.season_episode`; not in a folder of absolute
+    numbers: see parse_media_paths); outside a season folder only a range is
+    ("Friends - 101-102": :func:`~.episodes.season_episode_range`), a lone "Show - 101"
+    stays absolute (anime). Else ``em`` as it is."""
+    assert em.number is not None
+    if season_dir is not None:
+        episode = season_episode(em.number, season_dir)
+        end = season_episode(em.number_end, season_dir) if em.number_end is not None else None
+        if episode is None or (em.number_end is not None and (end is None or end <= episode)):
+            return em
+        return dataclasses.replace(em, season=season_dir, episode=episode, episode_end=end, absolute=False,
+                                   number=None, number_end=None)
+    if em.number_end is not None and (found := season_episode_range(em.number, em.number_end)) is not None:
+        season, episode, end = found
+        return dataclasses.replace(em, season=season, episode=episode, episode_end=end, absolute=False,
+                                   number=None, number_end=None)
+    return em

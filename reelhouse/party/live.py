@@ -259,7 +259,8 @@ class PartyLive:
         what a socket checks now and then (``reelhouse/api/party_socket.py``), for the
         changes no broadcast told this process — a ``reelhouse source remove`` run in
         another process without a Redis hub. One database read per party per
-        ``max_age`` seconds in this process, however many members it has here."""
+        ``max_age`` seconds in this process, however many members it has here; False
+        when the database cannot be read now."""
         now = asyncio.get_running_loop().time()
         seen = self._ended_seen.get(code)
         if seen is not None and now - seen[0] < max_age:
@@ -269,6 +270,9 @@ class PartyLive:
             ended = info.party.state == "ended"
         except NotFound:
             ended = True
+        except Exception:  # the database unreachable for a moment: no reason to end a party
+            log.warning("party %s: could not read whether it ended", code, exc_info=True)
+            return False
         if len(self._ended_seen) > 4096:
             self._ended_seen.clear()
         self._ended_seen[code] = (now, ended)

@@ -8,6 +8,7 @@ player could not play, the title page said the reverse)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,10 @@ from reelhouse.auth.users import UserChange
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
-from helpers import garbled, log_in, place, wait_job
+from helpers import admin_client, admin_core, garbled, log_in, place, postgres_schema, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
+URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 
 
 def _source(client: TestClient, name: str, root: Path) -> int:
@@ -61,6 +63,18 @@ def _playable(c: TestClient, **params: str) -> dict[str, bool]:
 
 def test_playable_is_judged_on_the_files_the_user_sees(core: Core, client: TestClient, tmp_path: Path,
                                                        sample_mkv: Path) -> None:
+    _check(core, client, tmp_path, sample_mkv)
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.skipif(not URL, reason="set REELHOUSE_TEST_POSTGRES_URL to a postgresql+psycopg:// URL")
+def test_playable_is_judged_on_the_files_the_user_sees_on_postgres(tmp_path: Path, sample_mkv: Path) -> None:
+    with postgres_schema(URL, "rh_grantplay") as url, admin_core(tmp_path / "data", database_url=url) as core, \
+            admin_client(core) as client:
+        _check(core, client, tmp_path, sample_mkv)
+
+
+def _check(core: Core, client: TestClient, tmp_path: Path, sample_mkv: Path) -> None:
     granted_world(core, client, tmp_path, sample_mkv)
     assert _playable(client) == {"Fine": True, "Split": True, "Split Show": True}
     with TestClient(create_app(core)) as guest:

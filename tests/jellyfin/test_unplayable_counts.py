@@ -11,6 +11,7 @@ unwatched present file, on any source — and uncounted."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -23,9 +24,10 @@ from reelhouse.core import Core
 from reelhouse.db.models import Show
 from reelhouse.server import create_app
 
-from helpers import garbled, place, wait_job
+from helpers import admin_client, admin_core, garbled, place, postgres_schema, wait_job
 
 pytestmark = pytest.mark.requires_ffmpeg
+URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 
 
 def _broken(root: Path, rel: str) -> None:
@@ -45,6 +47,18 @@ def _names(body: dict[str, object]) -> list[str]:
 
 def test_counts_leave_out_what_the_lists_hide(core: Core, client: TestClient, tmp_path: Path,
                                               sample_mp4: Path) -> None:
+    _check(core, client, tmp_path, sample_mp4)
+
+
+@pytest.mark.requires_postgres
+@pytest.mark.skipif(not URL, reason="set REELHOUSE_TEST_POSTGRES_URL to a postgresql+psycopg:// URL")
+def test_counts_leave_out_what_the_lists_hide_on_postgres(tmp_path: Path, sample_mp4: Path) -> None:
+    with postgres_schema(URL, "rh_jfcount") as url, admin_core(tmp_path / "data", database_url=url) as core, \
+            admin_client(core) as client:
+        _check(core, client, tmp_path, sample_mp4)
+
+
+def _check(core: Core, client: TestClient, tmp_path: Path, sample_mp4: Path) -> None:
     root, hidden = tmp_path / "disk", tmp_path / "hidden"
     place(sample_mp4, root, "Films/Good Film (2001)/Good.Film.2001.mp4")
     _broken(root, "Films/Broken Film (1999)/Broken.Film.1999.mp4")

@@ -30,6 +30,11 @@ DOUBLE = [
     "Friends - S01E01 & S01E02.mkv",
     "Friends S01E01 & E02.mkv",
     "Friends.S01E01+E02.mkv",
+    "Friends - 101+102.mkv",
+    "Friends - 101-102 - The One Where.mkv",
+    "Friends/Season 1/101-102 - The One Where.mkv",
+    "Friends/Season 1/Friends 101-102.mkv",
+    "Friends/Friends 101-102.mkv",
 ]
 
 
@@ -44,6 +49,7 @@ def test_a_double_episode_is_one_seasons_two_episodes(path: str) -> None:
     ("One Piece - 1001-1002.mkv", 1001, 1002),
     ("Anime/Bleach/[Group] Bleach - 001-002 [1080p].mkv", 1, 2),
     ("Friends - 101.mkv", 101, None),
+    ("One Piece/One Piece 1001-1002.mkv", 1001, 1002),
 ])
 def test_absolute_numbers_stay_absolute(path: str, episode: int, end: int | None) -> None:
     p = parse_media_path(path)

@@ -74,8 +74,8 @@ _SHORT_DATE = re.compile(_B + r"(\d\d)(\d\d)(\d\d)" + _E)
 # anime: "S2 - 05" (a season, then the episode after " - ")
 _ANIME_SEASON = re.compile(r"[ ._]s(\d{1,2}) - (\d{1,4})(?:v\d)?" + _E, re.I)
 # anime: "Title - 136 [720p]", "Title - 01v2", "Title - 001-002" (two episodes in one file);
-# "Friends - 101-102", "Friends - 101 & 102": a double episode (see season_episode_range)
-_DASH = re.compile(r" - (\d{1,4})(?:(?:-| ?& ?)(\d{1,4}))?(?:v\d)?(?=$|[ .\[(]| - )")
+# "Friends - 101-102", "Friends - 101 & 102", "… - 101+102": a double episode (season_episode_range)
+_DASH = re.compile(r" - (\d{1,4})(?:(?:-| ?[&+] ?)(\d{1,4}))?(?:v\d)?(?=$|[ .\[(]| - )")
 # anime: "[VCB-Studio] Title [21][Ma10p_1080p]"
 _BRACKET = re.compile(r"\[(\d{1,4})(?:v\d)?\]")
 # Spanish releases: "[Cap.201]" is season 2, episode 1; "[Cap.1901]" season 19, episode 1
@@ -89,9 +89,9 @@ _EP_WORD = re.compile(_B + r"(?:episode|ep)[ ._-]*(\d{1,4})" + _E, re.I)
 _E_ONLY = re.compile(_B + r"e(\d{1,4})(?:-e?(\d{1,4}))?" + _E, re.I)
 # inside a show folder: "02 - blah", "2. Infestation", "16 Some Title", "02-03 - blah", "1-12"
 _LEADING = re.compile(r"^(\d{1,4})(?:-(\d{1,4}))?(?=$|[ ._\-])(?!\.\d)")
-# inside a show folder: "One Piece 1001", "The Simpsons 889", "Hunter X Hunter - 101"
+# inside a show folder: "One Piece 1001", "The Simpsons 889", "Hunter X Hunter - 101", "Friends 101-102"
 _SEASON_DASH = re.compile(r"^(\d)-(\d{2,3})(?=$|[ ._])")
-_TRAILING = re.compile(r"[ ._](\d{1,4})(?:v\d)?(?=$|[ ._]*\[| - )")
+_TRAILING = re.compile(r"[ ._](\d{1,4})(?:-(\d{1,4}))?(?:v\d)?(?=$|[ ._]*\[| - )")
 _GROUP = re.compile(r"^\s*\[[^\]]*\]\s*")
 
 
@@ -166,8 +166,9 @@ def find_episode(stem: str, *, in_show: bool) -> EpisodeMatch | None:
         return None
     for m in _TRAILING.finditer(stem):
         if not _is_year(m.group(1)) and m.start() > 0:
-            return EpisodeMatch(stem[: m.start()], stem[m.end():], None, int(m.group(1)), absolute=True,
-                                number=m.group(1))
+            end = int(m.group(2)) if m.group(2) and int(m.group(2)) > int(m.group(1)) else None
+            return EpisodeMatch(stem[: m.start()], stem[m.end():], None, int(m.group(1)), end, absolute=True,
+                                number=m.group(1), number_end=m.group(2) if end is not None else None)
     for m in _SCENE_SEE.finditer(stem):  # "Show/Season 1/Show.103.HDTV"
         if _scene_episode(stem, m):
             return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)))
@@ -228,7 +229,8 @@ def _leading(stem: str) -> EpisodeMatch | None:
         return None
     first, second = int(m.group(1)), m.group(2)
     end = int(second) if second is not None and int(second) > first else None
-    return EpisodeMatch("", stem[m.end():], None, first, end, number=None if second else m.group(1))
+    return EpisodeMatch("", stem[m.end():], None, first, end, number=m.group(1),
+                        number_end=second if end is not None else None)
 
 
 def _before_year(body: str, m: re.Match[str], in_show: bool) -> bool:

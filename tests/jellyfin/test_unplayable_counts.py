@@ -82,6 +82,9 @@ def _check(core: Core, client: TestClient, tmp_path: Path, sample_mp4: Path) -> 
             films = _names(c.get("/jellyfin/Items", headers=who,
                                  params={"Recursive": "true", "IncludeItemTypes": "Movie"}).json())
             assert films == (["Good Film", "Split"] if heist else ["Good Film"]), films
+            latest = [i["Name"] for i in c.get("/jellyfin/Items/Latest", headers=who,
+                                               params={"IncludeItemTypes": "Movie"}).json()]
+            assert sorted(latest) == films, latest
             unplayed = _names(c.get("/jellyfin/Items", headers=who, params={
                 "Recursive": "true", "IncludeItemTypes": "Movie", "Filters": "IsUnplayed"}).json())
             assert unplayed == films, (who, unplayed)

@@ -76,7 +76,7 @@ def items_answer(core: Core, user: User, q: str | None, type: str | None, source
                    None if allowed is None else frozenset(allowed))
     with core.read_sessions() as db:
         result = grid_page(db, f, per_page, cursor, offset)
-        unplayable = queries.unplayable_reasons(db, result.items)
+        unplayable = queries.unplayable_reasons(db, result.items, f.source_ids)
     items = [grid_item(i, unplayable.get((i.type, i.id))) for i in result.items]
     return orjson_response({"items": items, "total": result.total,
                             "page": page, "per_page": per_page, "next_cursor": result.next_cursor})

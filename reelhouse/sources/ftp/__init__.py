@@ -1,6 +1,6 @@
 """The FTP layer, bottom up: ``config`` (FtpConfig), ``limits`` (size limits on what is
-read), ``passive`` (PASV where an IPv6 server lacks EPSV), ``listing_dates`` (LIST dates, read as UTC), ``listing`` (pure
-parsers of one listing line), ``listing_text`` (pure parsers of whole listings, straight into
+read), ``passive`` (PASV where an IPv6 server lacks EPSV), ``listing_dates`` (LIST
+dates, read as UTC), ``listing`` (pure parsers of one listing line), ``listing_text`` (pure parsers of whole listings, straight into
 Entry), ``replies`` (reply codes and failures → domain errors), ``tls``, ``pipeline`` (a
 listing in one write), ``statlist`` (listings over the control connection),
 ``connection`` (one control connection: login, TLS, features), ``lister`` (folder

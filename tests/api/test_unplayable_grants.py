@@ -18,22 +18,10 @@ from reelhouse.auth.users import UserChange
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
-from helpers import admin_client, admin_core, garbled, log_in, place, postgres_schema, wait_job
+from helpers import admin_client, admin_core, log_in, place, postgres_schema, put_garbled, scan_local
 
 pytestmark = pytest.mark.requires_ffmpeg
 URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
-
-
-def _source(client: TestClient, name: str, root: Path) -> int:
-    sid = int(client.post("/api/sources", json={"name": name, "kind": "local", "path": str(root)}).json()["id"])
-    job = wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])
-    assert job["state"] == "done", job
-    return sid
-
-
-def _broken(root: Path, rel: str) -> None:
-    (root / rel).parent.mkdir(parents=True, exist_ok=True)
-    (root / rel).write_bytes(garbled(150_000))
 
 
 def granted_world(core: Core, client: TestClient, tmp_path: Path, sample_mkv: Path) -> int:
@@ -44,14 +32,14 @@ def granted_world(core: Core, client: TestClient, tmp_path: Path, sample_mkv: Pa
     - "Split Show": S01E01 garbled on open, S01E02 good on hidden → guest cannot.
     """
     open_root, hidden_root = tmp_path / "open", tmp_path / "hidden"
-    _broken(open_root, "Split (2010)/Split.2010.mkv")
+    put_garbled(open_root, "Split (2010)/Split.2010.mkv")
     place(sample_mkv, open_root, "Fine (2011)/Fine.2011.mkv")
-    _broken(open_root, "Split Show/Season 01/Split.Show.S01E01.mkv")
+    put_garbled(open_root, "Split Show/Season 01/Split.Show.S01E01.mkv")
     place(sample_mkv, hidden_root, "Split (2010)/Split.2010.1080p.mkv")
-    _broken(hidden_root, "Fine (2011)/Fine.2011.1080p.mkv")
+    put_garbled(hidden_root, "Fine (2011)/Fine.2011.1080p.mkv")
     place(sample_mkv, hidden_root, "Split Show/Season 01/Split.Show.S01E02.mkv")
-    open_id = _source(client, "open", open_root)
-    _source(client, "hidden", hidden_root)
+    open_id = scan_local(client, "open", open_root)[0]
+    scan_local(client, "hidden", hidden_root)
     guest = core.users.add("guest", "guest-password")
     core.users.update(guest.id, UserChange(restrict_sources=True, sources=[open_id]))
     return guest.id

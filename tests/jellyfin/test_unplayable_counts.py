@@ -24,21 +24,10 @@ from reelhouse.core import Core
 from reelhouse.db.models import Show
 from reelhouse.server import create_app
 
-from helpers import admin_client, admin_core, garbled, place, postgres_schema, wait_job
+from helpers import admin_client, admin_core, place, postgres_schema, put_garbled, scan_local
 
 pytestmark = pytest.mark.requires_ffmpeg
 URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
-
-
-def _broken(root: Path, rel: str) -> None:
-    (root / rel).parent.mkdir(parents=True, exist_ok=True)
-    (root / rel).write_bytes(garbled(150_000))
-
-
-def _scan(client: TestClient, name: str, root: Path) -> int:
-    sid = int(client.post("/api/sources", json={"name": name, "kind": "local", "path": str(root)}).json()["id"])
-    assert wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
-    return sid
 
 
 def _names(body: dict[str, object]) -> list[str]:
@@ -61,14 +50,14 @@ def test_counts_leave_out_what_the_lists_hide_on_postgres(tmp_path: Path, sample
 def _check(core: Core, client: TestClient, tmp_path: Path, sample_mp4: Path) -> None:
     root, hidden = tmp_path / "disk", tmp_path / "hidden"
     place(sample_mp4, root, "Films/Good Film (2001)/Good.Film.2001.mp4")
-    _broken(root, "Films/Broken Film (1999)/Broken.Film.1999.mp4")
+    put_garbled(root, "Films/Broken Film (1999)/Broken.Film.1999.mp4")
     place(sample_mp4, root, "Shows/Half Show/Season 01/Half.Show.S01E01.mp4")
-    _broken(root, "Shows/Half Show/Season 01/Half.Show.S01E02.mp4")
-    _broken(root, "Shows/Half Show/Season 02/Half.Show.S02E01.mp4")
-    _broken(root, "Films/Split (2010)/Split.2010.mp4")
+    put_garbled(root, "Shows/Half Show/Season 01/Half.Show.S01E02.mp4")
+    put_garbled(root, "Shows/Half Show/Season 02/Half.Show.S02E01.mp4")
+    put_garbled(root, "Films/Split (2010)/Split.2010.mp4")
     place(sample_mp4, hidden, "Films/Split (2010)/Split.2010.1080p.mp4")
-    open_id = _scan(client, "disk", root)
-    _scan(client, "hidden", hidden)
+    open_id = scan_local(client, "disk", root)[0]
+    scan_local(client, "hidden", hidden)
     set_genres(core, "Good Film", ["Drama"])
     set_genres(core, "Broken Film", ["Noir"])
     set_genres(core, "Split", ["Heist"])

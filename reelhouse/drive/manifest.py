@@ -33,21 +33,30 @@ INTERRUPTED = ("the mount ended while the file was being written (its writer got
 
 class Kept(NamedTuple):
     """One file a spool folder keeps: its id (``<id>.data``), its remote path, the
-    ``.part`` of its last try (None: not chosen yet), and the server's refusal (None:
-    not refused, sent by the next mount)."""
+    ``.part`` of its last try (None: not chosen yet), the server's refusal (None:
+    not refused, sent by the next mount), and whether it is a conflict with a file
+    another client made (:mod:`~reelhouse.drive.uploader`)."""
 
     ident: str
     path: str
     part: str | None
     refused: str | None
+    #: the server had no file of its name when it was made (SpoolFile.absent)
+    absent: bool = False
+    #: its upload found one another client made meanwhile (SpoolFile.conflict)
+    conflict: bool = False
 
 
 def save(node: SpoolFile) -> None:
     """Write the manifest of ``node`` (raises OSError)."""
-    saved: dict[str, str | None] = {"path": node.path, "part": node.part}
+    saved: dict[str, str | bool | None] = {"path": node.path, "part": node.part}
     refused = node.refused if node.refused is not None else INTERRUPTED if node.unsettled else None
     if refused is not None:
         saved["refused"] = refused
+    if node.absent:
+        saved["absent"] = True
+    if node.conflict:
+        saved["conflict"] = True
     node.manifest.write_text(json.dumps(saved))
 
 
@@ -71,6 +80,7 @@ def kept(folder: Path, tidy: bool = False) -> list[Kept]:
             saved = json.loads(manifest.read_text())
             path = str(saved["path"])
             part, refused = saved.get("part"), saved.get("refused")
+            absent, conflict = saved.get("absent") is True, saved.get("conflict") is True
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         if not (folder / f"{manifest.stem}.data").exists():
@@ -78,7 +88,7 @@ def kept(folder: Path, tidy: bool = False) -> list[Kept]:
                 manifest.unlink(missing_ok=True)
             continue
         out.append(Kept(manifest.stem, path, part if isinstance(part, str) else None,
-                        refused if isinstance(refused, str) else None))
+                        refused if isinstance(refused, str) else None, absent, conflict))
     return out
 
 

@@ -87,11 +87,14 @@ class Spool:
             return self.nodes.get(path)
 
     def open(self, path: str, *, new: bool, remote_size: int = 0,
-             remote_mtime: float | None = None) -> SpoolFile:
+             remote_mtime: float | None = None, absent: bool = False) -> SpoolFile:
         """The spool file of ``path`` (one per path), with one more handle. ``new``: the
         file starts empty (created, or opened with O_TRUNC) and is uploaded even if
         nothing is written. ``remote_size`` (bytes) and ``remote_mtime`` (seconds since
-        the epoch) are the server's file's: what the mount shows until it is changed."""
+        the epoch) are the server's file's: what the mount shows until it is changed.
+        ``absent``: the server has no file ``path`` (a create without O_TRUNC): the
+        upload does not replace one another client makes meanwhile
+        (:attr:`SpoolFile.absent`)."""
         claimed: list[SpoolFile] = []
         with self.lock:
             node = self.nodes.get(path)
@@ -99,6 +102,7 @@ class Spool:
                 node = SpoolFile(self.folder, path, loaded=new, remote_size=remote_size, mtime=remote_mtime,
                                  start_stream=self._streamer if self.stream else None,
                                  on_unsettled=self._unsettled)
+                node.absent = absent
                 self.nodes[path] = node
                 claimed = self._claim_name(path)
             node.handles += 1
@@ -298,8 +302,10 @@ class Spool:
         try failed; the next one waits or runs), ``failed`` (every try failed: the file
         stays in the spool, uploaded again when the server is back up, at fsync or the
         next mount), ``refused`` (the server refused it for good, ``error`` its reply:
-        kept, not sent again until the user writes, moves or removes it). Never waits
-        for a running upload."""
+        kept, not sent again until the user writes, moves or removes it), ``conflict``
+        (another client made the file meanwhile, ``error`` says so: kept, not sent over
+        theirs until ``drive spool retry`` or a ``mv``). Never waits for a running
+        upload."""
         with self.lock:
             nodes = [n for n in self.nodes.values() if not n.unlinked]
         out: list[dict[str, Any]] = []
@@ -309,7 +315,8 @@ class Spool:
                 size = streamer.end if streamer is not None else n.upload_size
                 out.append({"path": n.path, "state": state, "sent": n.sent, "size": size, "error": n.error})
             elif n.dirty and n.refused is not None:
-                out.append({"path": n.path, "state": "refused", "sent": 0, "size": n.size_now(),
+                out.append({"path": n.path, "state": "conflict" if n.conflict else "refused",
+                            "sent": 0, "size": n.size_now(),
                             "error": n.refused})
             elif n.dirty and n.error:
                 out.append({"path": n.path, "state": "failed", "sent": 0, "size": n.size_now(),
@@ -361,6 +368,7 @@ class Spool:
                 node.part = kept.part  # its own, from the last try
                 node.dirty = True
                 node.refused = kept.refused
+                node.absent, node.conflict = kept.absent, kept.conflict
                 node.error = kept.refused or "left by an earlier mount"
                 if node.refused is not None and node.size_now() == 0:
                     node.discard()  # refused and empty: nothing written to keep

@@ -38,7 +38,8 @@ class KeptFile:
     ``folder``: the spool folder; ``ident``: its ``<id>`` there (None for a live mount's
     file, known from its status only); ``path``: the remote path, as the mount shows it;
     ``state``: ``refused`` (the server refused it for good, ``error`` its reply: not sent
-    again by itself) or ``pending`` (sent by the next mount of the server; a live
+    again by itself), ``conflict`` (another client made a file of that name before it
+    was sent: not sent over it by itself) or ``pending`` (sent by the next mount of the server; a live
     mount's own states: ``failed``, ``uploading``, ``retrying``); ``size`` in bytes;
     ``mount_point``: the live mount that holds the folder, None once it has ended;
     ``pid``: that mount's process (None for a mount still starting: no status yet)."""
@@ -97,7 +98,8 @@ def kept_files(root: Path, mounts: Iterable[Mapping[str, Any]]) -> list[KeptFile
                 size = (folder / f"{k.ident}.data").stat().st_size
             except OSError:
                 continue
-            out.append(KeptFile(folder, k.ident, k.path, "refused" if k.refused is not None else "pending",
+            state = "conflict" if k.conflict else "refused" if k.refused is not None else "pending"
+            out.append(KeptFile(folder, k.ident, k.path, state,
                                 k.refused, size, "(a mount starting now)" if held else None))
     return out
 
@@ -120,9 +122,10 @@ def _locked(file: KeptFile) -> int | None:
 
 def retry(file: KeptFile) -> bool:
     """Clear the refusal of ``file`` (a spool folder no live mount holds): the next mount
-    of its server sends it. Returns False when it was not refused (already sent by the
-    next mount). Raises Conflict (a live mount holds the folder), NotFound (the file is
-    gone meanwhile), PermissionDenied (the manifest cannot be written)."""
+    of its server sends it (a conflict: over the file another client made). Returns
+    False when it was not refused (already sent by the next mount). Raises Conflict (a
+    live mount holds the folder), NotFound (the file is gone meanwhile),
+    PermissionDenied (the manifest cannot be written)."""
     claim = _locked(file)
     try:
         manifest = file.folder / f"{file.ident}.json"
@@ -132,6 +135,8 @@ def retry(file: KeptFile) -> bool:
             raise NotFound(f"{file.path!r} is no longer kept in {file.folder}") from exc
         if not isinstance(saved, dict) or saved.pop("refused", None) is None:
             return False
+        saved.pop("absent", None)  # a conflict: sent over the file another client made
+        saved.pop("conflict", None)
         tmp = manifest.with_name(f".{manifest.name}.tmp")
         try:
             tmp.write_text(json.dumps(saved))

@@ -21,6 +21,16 @@ server's reply (:attr:`SpoolFile.refused`) and tried again only when the user ac
 :meth:`Uploader.stop` (an unmount that cannot wait any longer) ends the retries and
 refuses new uploads; a file being deleted (:attr:`SpoolFile.deleting`) is not tried
 again either.
+
+A file made through the drive where the server had no file of its name (a create
+without ``O_TRUNC``: :attr:`SpoolFile.absent`) is checked once more (SIZE of the real
+name) just before its RNFR/RNTO: FTP has no exclusive create and RNTO replaces what is
+there, so this is as small as the window gets (one round trip). A file another client
+made meanwhile is not replaced: the try ends with :class:`CreatedElsewhere` (EEXIST
+at close), the user's bytes stay in the spool as a conflict (listed by ``drive
+spool``, not sent by itself), and its ``.part`` is removed from the server. ``drive
+spool retry`` (or a ``mv`` of it on the mount) sends it, over the other file;
+``discard`` or ``rm`` on the mount drops it, the other client's file untouched.
 """
 
 from __future__ import annotations
@@ -32,10 +42,10 @@ from collections.abc import Callable
 from reelhouse.drive.names import risky_name
 from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.status import Counters
-from reelhouse.errors import InvalidInput, NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
+from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
 
-__all__ = ["NameRewritten", "StoreNotFound", "Uploader", "refusal"]
+__all__ = ["CreatedElsewhere", "NameRewritten", "StoreNotFound", "Uploader", "refusal"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +65,12 @@ class StoreNotFound(NotFound):
     ENOENT at close."""
 
 
+class CreatedElsewhere(Conflict):
+    """Another client made a file under the name of a file made here (which the server
+    did not have when it was created) before its upload's rename: the upload stops
+    short of replacing it (EEXIST; kept in the spool as a conflict)."""
+
+
 def refusal(exc: ReelhouseError) -> bool:
     """Did the server refuse an upload for good: permission (550/553/532 that say so,
     vsftpd's "553 Could not create file."), a name it does not allow (553, 501; RFC 959
@@ -63,7 +79,7 @@ def refusal(exc: ReelhouseError) -> bool:
     again by itself (at a close that wrote nothing, when the server is back up, at
     unmount, at the next mount); a full server (452/552), a lost connection and a
     ``.part`` that vanished after its STOR (another client's doing) are."""
-    if isinstance(exc, StoreNotFound):
+    if isinstance(exc, StoreNotFound | CreatedElsewhere):
         return True
     return isinstance(exc, PermissionDenied | InvalidInput) and not isinstance(exc, NameRewritten)
 
@@ -145,12 +161,16 @@ class Uploader:
                 node.error = exc.message
                 if refusal(exc):  # trying again will not help: kept until the user acts
                     node.refused = exc.message
+                    node.conflict = isinstance(exc, CreatedElsewhere)
                     try:
                         self.save(node)  # a later mount keeps it as refused too
                     except OSError as disk:
                         log.warning("spool file of %r: %s", node.path, disk)
-                    log.warning("upload of %r refused by the server: %s; kept in the spool, not "
-                                "sent again until it is written, moved or removed", node.path, exc.message)
+                    if node.conflict:
+                        log.warning("upload of %r stopped: %s", node.path, exc.message)
+                    else:
+                        log.warning("upload of %r refused by the server: %s; kept in the spool, not sent "
+                                    "again until it is written, moved or removed", node.path, exc.message)
                     raise
                 node.refused = None
                 if not isinstance(exc, SourceUnavailable):
@@ -159,7 +179,7 @@ class Uploader:
                     log.warning("upload of %r: try %d of %d failed: %s; next try in %g s", node.path,
                                 attempt + 1, self.attempts, exc.message, self.delay * 2 ** attempt)
                 continue
-            node.dirty = False
+            node.dirty = node.absent = node.conflict = False
             node.error = node.refused = None
             node.remote_size = size
             node.manifest.unlink(missing_ok=True)
@@ -223,6 +243,8 @@ class Uploader:
         if got != size:
             raise SourceUnavailable(f"upload of {node.path!r} incomplete: the server has {got} "
                                     f"of {size} bytes")
+        if node.absent:
+            self._still_absent(node, part)
         try:
             self.source.rename(part, node.path)
         except (NotFound, SourceUnavailable):
@@ -237,6 +259,27 @@ class Uploader:
             except NotFound:
                 raise NameRewritten(f"the FTP server stored {node.path!r} under another name "
                                     "(it rewrites control characters or a trailing space)") from None
+
+
+    def _still_absent(self, node: SpoolFile, part: str) -> None:
+        """Just before the rename of ``part`` over ``node.path``, which the server had no
+        file of when it was made here: raise :class:`CreatedElsewhere` if it has one now
+        (another client's), after removing ``part`` (the bytes stay in the spool; a
+        server refusing that keeps it, removed by a later discard or upload)."""
+        try:
+            theirs = remote_size(self.source, node.path)
+        except NotFound:
+            return
+        try:
+            self.source.delete(part)
+        except ReelhouseError as exc:
+            log.info("could not remove %r: %s", part, exc.message)
+        size = "" if theirs is None else f" ({theirs} bytes)"
+        raise CreatedElsewhere(
+            f"another client made {node.path!r}{size} on the server after it was created here: not "
+            "uploaded over it; kept in the spool as a conflict (`reelhouse drive spool retry` "
+            "replaces theirs, `discard` or rm on the mount drops yours, mv on the mount sends "
+            "yours under another name)")
 
 
 def remote_size(source: Source, path: str) -> int | None:

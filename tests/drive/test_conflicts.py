@@ -1,0 +1,103 @@
+"""A file made through the mount while another FTP client (ftplib, as another machine)
+makes the same name on the server before the mount's upload: the upload stops just
+before its rename (one SIZE of the name), the other client's file stays, close() says
+EEXIST, and the user's bytes are kept in the spool as a conflict that ``drive spool``
+lists and ``retry`` / ``discard`` settle (``mv`` and ``rm`` on the mount too).
+pyftpdlib and pure-ftpd."""
+
+from __future__ import annotations
+
+import errno
+import ftplib
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from drive.support import Mount, Mounter, run_cli, until
+
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+from helpers import FTP_PASSWORD, FTP_USER, PURE_PASSWORD, PURE_USER, pure_ftpd
+
+pytestmark = pytest.mark.requires_fuse
+
+
+def _theirs(port: int, user: str, password: str, files: dict[str, bytes]) -> None:
+    ftp = ftplib.FTP()
+    ftp.connect("127.0.0.1", port, timeout=30)
+    try:
+        ftp.login(user, password)
+        for name, data in files.items():
+            ftp.storbinary(f"STOR {name}", io.BytesIO(data))
+    finally:
+        ftp.quit()
+
+
+def _kept(env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    done = run_cli(env, "drive", "spool", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    return {f["path"]: f for f in json.loads(done.stdout)}
+
+
+def _conflicts(m: Mount, server_dir: Path, port: int, user: str, password: str) -> None:
+    assert os.listdir(m.path) == []
+    names = {"report.txt": os.O_CREAT, "lock": os.O_CREAT | os.O_EXCL, "notes": os.O_CREAT | os.O_APPEND,
+             "gone": os.O_CREAT}
+    fds = {}
+    for name, flags in names.items():  # the server has none of them: made here
+        fds[name] = os.open(m.path / name, os.O_WRONLY | flags)
+        os.write(fds[name], f"my {name}".encode())
+    _theirs(port, user, password, {name: f"their {name}".encode() for name in names})
+    for name, fd in fds.items():
+        with pytest.raises(OSError) as info:
+            os.close(fd)
+        assert info.value.errno == errno.EEXIST, name
+    # nothing of theirs replaced, no .part left behind
+    assert sorted(os.listdir(server_dir)) == sorted(names)
+    for name in names:
+        assert (server_dir / name).read_bytes() == f"their {name}".encode()
+    assert until(lambda: sorted(_kept(m.env)) == sorted(names))  # the mount's status, once a second
+    kept = _kept(m.env)
+    assert {f["state"] for f in kept.values()} == {"conflict"}
+    assert "another client made 'lock'" in kept["lock"]["error"]
+    assert (m.path / "report.txt").read_bytes() == b"my report.txt"  # the mount shows the user's
+    # writing it again does not send it over theirs either
+    with pytest.raises(OSError) as info:
+        with open(m.path / "report.txt", "ab") as f:
+            f.write(b" and more")
+    assert info.value.errno == errno.EEXIST
+    assert (server_dir / "report.txt").read_bytes() == b"their report.txt"
+
+    done = run_cli(m.env, "drive", "spool", "retry", "report.txt")  # the user's choice: replace theirs
+    assert done.returncode == 0, done.stderr
+    assert (server_dir / "report.txt").read_bytes() == b"my report.txt and more"
+    done = run_cli(m.env, "drive", "spool", "discard", "lock")  # the user's choice: theirs stays
+    assert done.returncode == 0, done.stderr
+    assert (server_dir / "lock").read_bytes() == b"their lock"
+    assert until(lambda: (m.path / "lock").read_bytes() == b"their lock")
+    os.rename(m.path / "notes", m.path / "notes-mine")  # mine under another name, theirs stays
+    assert (server_dir / "notes-mine").read_bytes() == b"my notes"
+    assert (server_dir / "notes").read_bytes() == b"their notes"
+    os.unlink(m.path / "gone")  # mine dropped, theirs stays and shows
+    assert (server_dir / "gone").read_bytes() == b"their gone"
+    assert (m.path / "gone").read_bytes() == b"their gone"
+    assert until(lambda: _kept(m.env) == {})
+    assert sorted(os.listdir(server_dir)) == ["gone", "lock", "notes", "notes-mine", "report.txt"]
+    assert m.stop() == 0
+
+
+def test_pyftpdlib_a_file_made_elsewhere_before_the_upload_is_not_replaced(
+        ftp_server: EmbeddedFtpServer, ftp_root: Path, mount: Mounter) -> None:
+    m = mount("--host", "127.0.0.1", "--port", str(ftp_server.port), "--user", FTP_USER,
+              "--password", FTP_PASSWORD)
+    _conflicts(m, ftp_root, ftp_server.port, FTP_USER, FTP_PASSWORD)
+
+
+@pytest.mark.ftpd
+def test_pureftpd_a_file_made_elsewhere_before_the_upload_is_not_replaced(tmp_path: Path, mount: Mounter) -> None:
+    with pure_ftpd(tmp_path) as (port, home):
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
+        _conflicts(m, home, port, PURE_USER, PURE_PASSWORD)

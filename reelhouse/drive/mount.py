@@ -26,6 +26,7 @@ from typing import Any
 from reelhouse.drive import control, manifest
 from reelhouse.drive.cache import BlockCache, ListingCache
 from reelhouse.drive.fs import DriveFS
+from reelhouse.drive.recovery import recover as recover_spool
 from reelhouse.drive.settings import DriveSettings
 from reelhouse.drive.spool import Spool
 from reelhouse.drive.status import Counters, Health, process_running, remove_status, write_status
@@ -158,7 +159,7 @@ def _final_flush(fs: DriveFS, spool: Spool, read_only: bool, stall: float = FINA
     once the uploads made no progress (:meth:`Spool.progress`) for ``stall`` seconds,
     they are cut (:meth:`DriveFS.interrupt`: FtpPool.interrupt) and no further try
     runs (:meth:`Spool.stop`): what is left stays in the spool with its manifest, and
-    the next mount of the same server sends it (:meth:`Spool.recover`). A slow upload
+    the next mount of the same server sends it (:mod:`~reelhouse.drive.recovery`). A slow upload
     that keeps sending is not cut."""
     done = threading.Event()
 
@@ -285,7 +286,7 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
                     pool.keepalive(s.keepalive_interval_seconds)
 
     def recover() -> None:
-        left = spool.recover()
+        left = recover_spool(spool)
         if left:
             log.warning("%d upload(s) from an earlier mount still pending: %s", len(left), ", ".join(left))
         for path, reply in spool.refused().items():

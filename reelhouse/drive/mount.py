@@ -34,7 +34,7 @@ from reelhouse.errors import InvalidInput, NotFound, SourceUnavailable
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 
-__all__ = ["Opened", "open_source", "serve"]
+__all__ = ["Opened", "open_source", "reach_settings", "serve"]
 
 log = logging.getLogger(__name__)
 _SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP} if hasattr(signal, "SIGHUP") else set()
@@ -51,6 +51,9 @@ class Opened:
     close: Callable[[], None]
     probe: bool = True  # check reachability at mount (not for the library view)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: how to reach the server again, no password (:func:`reach_settings`), kept in the
+    #: spool folder for ``drive spool discard`` without a mount; None: not writable
+    reach: dict[str, Any] | None = None
 
 
 def _ftp_config(s: DriveSettings) -> FtpConfig:
@@ -99,7 +102,8 @@ def open_source(s: DriveSettings, redis_url: str | None = None, slot_ttl: float 
             def close() -> None:
                 own.close()
                 core.close()
-        return Opened(src, f"source {row.name}", f"source-{row.id}", close)
+        return Opened(src, f"source {row.name}", f"source-{row.id}", close,
+                      reach={"source": str(row.id), "timeout_seconds": s.timeout_seconds})
     cfg = _ftp_config(s)
     slots = None
     if redis_url:
@@ -115,7 +119,24 @@ def open_source(s: DriveSettings, redis_url: str | None = None, slot_ttl: float 
         src.close()
         if slots is not None:
             slots.close()
-    return Opened(src, server, key, close_ftp)
+    reach = {"host": cfg.host, "port": cfg.port, "username": cfg.user, "tls": cfg.tls, "root": cfg.root,
+             "verify_tls": cfg.verify_tls, "tls_cert": os.path.abspath(s.tls_cert) if s.tls_cert else None,
+             "timeout_seconds": s.timeout_seconds}
+    return Opened(src, server, key, close_ftp, reach=reach)
+
+
+#: the settings :func:`reach_settings` takes from a spool folder's ``server.info``
+_REACH = ("host", "port", "username", "tls", "root", "verify_tls", "tls_cert", "timeout_seconds", "source")
+
+
+def reach_settings(reach: dict[str, Any], password: str | None = None) -> DriveSettings:
+    """Settings that reach the server of a spool folder again (what
+    :attr:`Opened.reach` kept, with ``password`` for a login that needs one), for
+    :func:`open_source`. Raises InvalidInput for a file that holds anything else."""
+    try:
+        return DriveSettings(**{k: v for k, v in reach.items() if k in _REACH}).override(password=password)
+    except TypeError as exc:
+        raise InvalidInput(f"unreadable server.info: {exc}") from exc
 
 
 def _refused(exc: BaseException) -> bool:
@@ -225,6 +246,11 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
     spool = Spool(spool_dir, opened.source, counters, s.retry_attempts, s.retry_delay_seconds,
                   thread_init=_block_signals)
     read_only = s.read_only or s.view == "library"
+    if opened.reach is not None and not read_only:
+        try:  # for `drive spool discard` while no mount runs: the .part a try left
+            manifest.save_server(spool.base, opened.reach)
+        except OSError as exc:
+            log.warning("cannot write %s in the spool %s: %s", manifest.SERVER, spool.base, exc)
     fs = DriveFS(opened.source, listings=ListingCache(*ttl), blocks=blocks, spool=spool,
                  counters=counters, health=health, read_only=read_only,
                  prefetch_workers=max(1, s.max_connections - 2) if s.cache_enabled else 0,

@@ -239,12 +239,19 @@ class Uploader:
                 self.source.write(part, node.chunks())
             except NotFound as exc:
                 raise _stor_error(exc) from exc
-        got = remote_size(self.source, part)
+        there: dict[str, int | None] = {}
+        if node.absent:  # the .part's size and whether the name is still free: one round trip
+            there = remote_sizes(self.source, [part, node.path])
+            if part not in there:
+                raise NotFound(f"{part!r} is not on the server after its upload")
+            got = there[part]
+        else:
+            got = remote_size(self.source, part)
         if got != size:
             raise SourceUnavailable(f"upload of {node.path!r} incomplete: the server has {got} "
                                     f"of {size} bytes")
-        if node.absent:
-            self._still_absent(node, part)
+        if node.path in there:
+            self._made_elsewhere(node, part, there[node.path])
         try:
             self.source.rename(part, node.path)
         except (NotFound, SourceUnavailable):
@@ -261,15 +268,12 @@ class Uploader:
                                     "(it rewrites control characters or a trailing space)") from None
 
 
-    def _still_absent(self, node: SpoolFile, part: str) -> None:
-        """Just before the rename of ``part`` over ``node.path``, which the server had no
-        file of when it was made here: raise :class:`CreatedElsewhere` if it has one now
-        (another client's), after removing ``part`` (the bytes stay in the spool; a
-        server refusing that keeps it, removed by a later discard or upload)."""
-        try:
-            theirs = remote_size(self.source, node.path)
-        except NotFound:
-            return
+    def _made_elsewhere(self, node: SpoolFile, part: str, theirs: int | None) -> None:
+        """``node.path``, which the server had no file of when it was made here, is a
+        file of ``theirs`` bytes now (another client's), found just before the rename
+        of ``part`` over it: remove ``part`` (the bytes stay in the spool; a server
+        refusing that keeps it, removed by a later discard or upload) and raise
+        :class:`CreatedElsewhere`."""
         try:
             self.source.delete(part)
         except ReelhouseError as exc:
@@ -290,3 +294,19 @@ def remote_size(source: Source, path: str) -> int | None:
         got = size(path)
         return int(got) if got is not None else None
     return source.stat(path).size
+
+
+def remote_sizes(source: Source, paths: list[str]) -> dict[str, int | None]:
+    """The sizes in bytes the server gives ``paths``, in one round trip where the source
+    can (FTP: pipelined SIZE), else one by one; a path it has no file of is left out,
+    None where it tells no size. Raises SourceUnavailable."""
+    sizes = getattr(source, "sizes", None)
+    if callable(sizes):
+        return dict(sizes(paths))
+    out: dict[str, int | None] = {}
+    for path in paths:
+        try:
+            out[path] = remote_size(source, path)
+        except NotFound:
+            continue
+    return out

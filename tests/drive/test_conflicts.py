@@ -3,7 +3,7 @@ makes the same name on the server before the mount's upload: the upload stops ju
 before its rename (one SIZE of the name), the other client's file stays, close() says
 EEXIST, and the user's bytes are kept in the spool as a conflict that ``drive spool``
 lists and ``retry`` / ``discard`` settle (``mv`` and ``rm`` on the mount too).
-pyftpdlib and pure-ftpd."""
+pyftpdlib, pure-ftpd (MLSD) and vsftpd (LIST only)."""
 
 from __future__ import annotations
 
@@ -20,16 +20,18 @@ from drive.support import Mount, Mounter, run_cli, until
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import FTP_PASSWORD, FTP_USER, PURE_PASSWORD, PURE_USER, pure_ftpd
+from helpers import FTP_PASSWORD, FTP_USER, PURE_PASSWORD, PURE_USER, pure_ftpd, vsftpd
 
 pytestmark = pytest.mark.requires_fuse
 
 
-def _theirs(port: int, user: str, password: str, files: dict[str, bytes]) -> None:
+def _theirs(port: int, user: str, password: str, files: dict[str, bytes], folder: str = "") -> None:
     ftp = ftplib.FTP()
     ftp.connect("127.0.0.1", port, timeout=30)
     try:
         ftp.login(user, password)
+        if folder:
+            ftp.cwd(folder)
         for name, data in files.items():
             ftp.storbinary(f"STOR {name}", io.BytesIO(data))
     finally:
@@ -42,7 +44,7 @@ def _kept(env: dict[str, str]) -> dict[str, dict[str, Any]]:
     return {f["path"]: f for f in json.loads(done.stdout)}
 
 
-def _conflicts(m: Mount, server_dir: Path, port: int, user: str, password: str) -> None:
+def _conflicts(m: Mount, server_dir: Path, port: int, user: str, password: str, folder: str = "") -> None:
     assert os.listdir(m.path) == []
     names = {"report.txt": os.O_CREAT, "lock": os.O_CREAT | os.O_EXCL, "notes": os.O_CREAT | os.O_APPEND,
              "gone": os.O_CREAT}
@@ -50,7 +52,7 @@ def _conflicts(m: Mount, server_dir: Path, port: int, user: str, password: str) 
     for name, flags in names.items():  # the server has none of them: made here
         fds[name] = os.open(m.path / name, os.O_WRONLY | flags)
         os.write(fds[name], f"my {name}".encode())
-    _theirs(port, user, password, {name: f"their {name}".encode() for name in names})
+    _theirs(port, user, password, {name: f"their {name}".encode() for name in names}, folder)
     for name, fd in fds.items():
         with pytest.raises(OSError) as info:
             os.close(fd)
@@ -101,3 +103,13 @@ def test_pureftpd_a_file_made_elsewhere_before_the_upload_is_not_replaced(tmp_pa
     with pure_ftpd(tmp_path) as (port, home):
         m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
         _conflicts(m, home, port, PURE_USER, PURE_PASSWORD)
+
+
+@pytest.mark.ftpd
+def test_vsftpd_a_file_made_elsewhere_before_the_upload_is_not_replaced(tmp_path: Path, mount: Mounter) -> None:
+    anon = tmp_path / "anon"
+    (anon / "incoming").mkdir(parents=True)
+    (anon / "incoming").chmod(0o777)
+    with vsftpd(tmp_path, anon, writable=True) as port:
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--root", "incoming")
+        _conflicts(m, anon / "incoming", port, "anonymous", "", "incoming")

@@ -315,7 +315,11 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
         left = recover_spool(spool)
         if left:
             log.warning("%d upload(s) from an earlier mount still pending: %s", len(left), ", ".join(left))
+        conflicts = spool.conflicts()
         for path, reply in spool.refused().items():
+            if path in conflicts:
+                log.warning("kept in the spool, not sent: %s", reply)
+                continue
             if reply == manifest.INTERRUPTED:
                 log.warning("kept in the spool, not sent: %r was being written when an earlier mount "
                             "ended without an unmount (`reelhouse drive spool retry` sends it as it is, "
@@ -338,7 +342,7 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
     finally:
         stop.set()
         left = _final_flush(fs, spool, read_only)
-        refused = spool.refused()
+        refused, conflicts = spool.refused(), spool.conflicts()
         spool.close()
         blocks.close()
         for thread in threads:
@@ -349,6 +353,11 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
     if pending:
         log.warning("%d upload(s) failed and stay in the spool %s; they are retried on the "
                     "next mount: %s", len(pending), spool.folder, ", ".join(pending))
+    if conflicts:
+        log.warning("%d file(s) another client made on the server meanwhile stay in the spool %s as "
+                    "conflicts, not sent over theirs (`reelhouse drive spool retry` sends them, "
+                    "`discard` drops them): %s", len(conflicts), spool.folder, ", ".join(sorted(conflicts)))
+    refused = {path: reply for path, reply in refused.items() if path not in conflicts}
     if refused:
         log.warning("%d upload(s) refused by the server stay in the spool %s, not sent again "
                     "(mount again and rm them to drop them, or write or move them): %s", len(refused),

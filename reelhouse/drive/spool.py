@@ -328,6 +328,12 @@ class Spool:
             return {n.path: n.refused for n in self.nodes.values()
                     if n.refused is not None and n.dirty and not n.unlinked}
 
+    def conflicts(self) -> set[str]:
+        """Of :meth:`refused`, the files kept as a conflict with one another client made
+        (uploader.CreatedElsewhere)."""
+        with self.lock:
+            return {n.path for n in self.nodes.values() if n.conflict and n.dirty and not n.unlinked}
+
     def upload(self, node: SpoolFile) -> Entry | None:
         """Upload ``node`` if it is dirty: ``.part``, size check, rename; with retries.
         Returns the uploaded entry (``None`` if there was nothing to do); raises the

@@ -113,3 +113,36 @@ def test_vsftpd_a_file_made_elsewhere_before_the_upload_is_not_replaced(tmp_path
     with vsftpd(tmp_path, anon, writable=True) as port:
         m = mount("--host", "127.0.0.1", "--port", str(port), "--root", "incoming")
         _conflicts(m, anon / "incoming", port, "anonymous", "", "incoming")
+
+
+def test_a_conflict_outlives_its_mount_and_is_sent_by_the_next_once_asked(
+        ftp_server: EmbeddedFtpServer, ftp_root: Path, mount: Mounter) -> None:
+    """A conflict still kept at unmount: the unmount says so (exit non-zero), ``drive
+    spool list`` shows it with no mount running, the next mount does not send it by
+    itself; ``drive spool retry`` (no mount running) has the mount after it send it,
+    over the other client's file."""
+    login = ("--host", "127.0.0.1", "--port", str(ftp_server.port), "--user", FTP_USER, "--password", FTP_PASSWORD)
+    m = mount(*login)
+    fd = os.open(m.path / "draft.txt", os.O_WRONLY | os.O_CREAT)
+    os.write(fd, b"my draft")
+    _theirs(ftp_server.port, FTP_USER, FTP_PASSWORD, {"draft.txt": b"their draft"})
+    with pytest.raises(OSError) as info:
+        os.close(fd)
+    assert info.value.errno == errno.EEXIST
+    assert m.stop() != 0
+    assert "as conflicts" in m.output() and "draft.txt" in m.output()
+    assert [(f["path"], f["state"], f["size"]) for f in _kept(m.env).values()] == [("draft.txt", "conflict", 8)]
+
+    again = mount(*login)  # not sent by itself
+    assert until(lambda: "draft.txt" in _kept(again.env))
+    assert (again.path / "draft.txt").read_bytes() == b"my draft"
+    assert again.stop() != 0
+    assert (ftp_root / "draft.txt").read_bytes() == b"their draft"
+
+    done = run_cli(m.env, "drive", "spool", "retry", "draft.txt")
+    assert done.returncode == 0, done.stderr
+    third = mount(*login)
+    assert until(lambda: (ftp_root / "draft.txt").read_bytes() == b"my draft")
+    assert until(lambda: _kept(third.env) == {})
+    assert third.stop() == 0
+    assert sorted(os.listdir(ftp_root)) == ["draft.txt"]

@@ -171,13 +171,8 @@ def test_refused_edits_of_an_ended_mount_are_retried_and_discarded(ftp_server: E
     assert done.returncode == 0 and "nothing kept" in done.stdout, done
 
 
-def test_discard_without_a_mount_takes_the_part_off_the_server(ftp_root: Path, tmp_path: Path,
-                                                               mount: Mounter) -> None:
-    """A server over its quota keeps the head of each upload's ``.part`` (552); the
-    mount ends with the files kept. ``drive spool discard`` with no mount running
-    connects (the spool's ``server.info``, the password from ``--password-env``) and
-    removes the ``.part``, but not a larger file of that name (not ours); without the
-    password it says so and the next mount of the server removes it."""
+def _over_quota(root: Path) -> EmbeddedFtpServer:
+    """A pyftpdlib that keeps the head of each ``.part`` uploaded, then answers 552."""
     from pyftpdlib.handlers import FTPHandler
 
     def over_quota(self: FTPHandler, file: str, mode: str = "w") -> None:
@@ -185,9 +180,49 @@ def test_discard_without_a_mount_takes_the_part_off_the_server(ftp_root: Path, t
             Path(file).write_bytes(b"the head")
         self.respond("552 Requested file action aborted. Exceeded storage allocation.")
 
+    return EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_STOR": over_quota}).start()
+
+
+def test_discard_without_a_mount_of_a_source_uses_its_stored_login(ftp_root: Path, tmp_path: Path,
+                                                                   drive_env: dict[str, str],
+                                                                   mount: Mounter) -> None:
+    from reelhouse.config import load_settings
+    from reelhouse.core import Core
+    from reelhouse.sources.registry import SourceSpec
+
+    server = _over_quota(ftp_root)
+    try:
+        core = Core(load_settings(data_dir=Path(drive_env["REELHOUSE_DATA_DIR"])))
+        try:
+            core.sources.create(SourceSpec(name="seedbox", kind="ftp", host="127.0.0.1", port=server.port,
+                                           username=FTP_USER, password=FTP_PASSWORD))
+        finally:
+            core.close()
+        conf = tmp_path / "drive.toml"
+        conf.write_text("[connection]\nretry_attempts = 1\ntimeout_seconds = 5\n")
+        m = mount("--source", "seedbox", "--config", str(conf))
+        with pytest.raises(OSError), (m.path / "film.mkv").open("wb") as f:
+            f.write(b"x" * 100_000)
+        assert m.stop() != 0
+        assert sorted(p.name for p in ftp_root.iterdir()) == ["film.mkv.part"]
+        done = run_cli(m.env, "drive", "spool", "discard", "film.mkv")  # no password asked: the stored one
+        assert done.returncode == 0, done.stderr
+        assert "removed its partial upload film.mkv.part" in done.stdout
+        assert list(ftp_root.iterdir()) == [] and _kept(m.env) == []
+    finally:
+        server.stop()
+
+
+def test_discard_without_a_mount_takes_the_part_off_the_server(ftp_root: Path, tmp_path: Path,
+                                                               mount: Mounter) -> None:
+    """A server over its quota keeps the head of each upload's ``.part`` (552); the
+    mount ends with the files kept. ``drive spool discard`` with no mount running
+    connects (the spool's ``server.info``, the password from ``--password-env``) and
+    removes the ``.part``, but not a larger file of that name (not ours); without the
+    password it says so and the next mount of the server removes it."""
     conf = tmp_path / "drive.toml"
     conf.write_text("[connection]\nretry_attempts = 1\ntimeout_seconds = 5\n")
-    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_STOR": over_quota}).start()
+    server = _over_quota(ftp_root)
     try:
         m = mount(*_login(server), "--config", str(conf))
         for name in ("a.mkv", "b.mkv", "tiny.txt"):

@@ -241,7 +241,13 @@ class Uploader:
                 raise _stor_error(exc) from exc
         there: dict[str, int | None] = {}
         if node.absent:  # the .part's size and whether the name is still free: one round trip
-            there = remote_sizes(self.source, [part, node.path])
+            try:
+                there = remote_sizes(self.source, [part, node.path])
+            except SourceUnavailable:
+                raise
+            except ReelhouseError as exc:  # a SIZE refused otherwise: the .part's asked alone
+                log.info("could not check whether %r is still free: %s", node.path, exc.message)
+                there = {part: remote_size(self.source, part)}
             if part not in there:
                 raise NotFound(f"{part!r} is not on the server after its upload")
             got = there[part]

@@ -146,3 +146,27 @@ def test_a_conflict_outlives_its_mount_and_is_sent_by_the_next_once_asked(
     assert until(lambda: _kept(third.env) == {})
     assert third.stop() == 0
     assert sorted(os.listdir(ftp_root)) == ["draft.txt"]
+
+
+def test_a_server_refusing_the_size_of_a_free_name_still_takes_the_file(ftp_root: Path, mount: Mounter) -> None:
+    """A server that answers the check's SIZE of the (free) name with "permission
+    denied" instead of "not found": the check cannot be made, the file is uploaded as
+    before it existed (not refused)."""
+    from pyftpdlib.handlers import FTPHandler
+
+    def ftp_SIZE(self: FTPHandler, path: str) -> None:
+        if not path.endswith(".part") and not os.path.exists(path):
+            self.respond("550 Permission denied.")
+            return
+        FTPHandler.ftp_SIZE(self, path)
+
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_SIZE": ftp_SIZE}).start()
+    try:
+        m = mount("--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER, "--password", FTP_PASSWORD)
+        fd = os.open(m.path / "new.txt", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        os.write(fd, b"mine")
+        os.close(fd)
+        assert (ftp_root / "new.txt").read_bytes() == b"mine"
+        assert m.stop() == 0
+    finally:
+        server.stop()

@@ -23,9 +23,12 @@ refuses new uploads; a file being deleted (:attr:`SpoolFile.deleting`) is not tr
 again either.
 
 A file made through the drive where the server had no file of its name (a create
-without ``O_TRUNC``: :attr:`SpoolFile.absent`) is checked once more (SIZE of the real
-name) just before its RNFR/RNTO: FTP has no exclusive create and RNTO replaces what is
-there, so this is as small as the window gets (one round trip). A file another client
+without ``O_TRUNC``: :attr:`SpoolFile.absent`) is checked once more just before its
+RNFR/RNTO: a SIZE of the real name, pipelined with the SIZE of the ``.part`` that
+verifies the upload (:func:`remote_sizes`: no round trip more). FTP has no exclusive
+create and RNTO replaces what is there, so the window left (the RNFR and RNTO round
+trips) is as small as the protocol allows. A server refusing that SIZE otherwise than
+"not found" gets the upload as before the check existed. A file another client
 made meanwhile is not replaced: the try ends with :class:`CreatedElsewhere` (EEXIST
 at close), the user's bytes stay in the spool as a conflict (listed by ``drive
 spool``, not sent by itself), and its ``.part`` is removed from the server. ``drive
@@ -272,7 +275,6 @@ class Uploader:
             except NotFound:
                 raise NameRewritten(f"the FTP server stored {node.path!r} under another name "
                                     "(it rewrites control characters or a trailing space)") from None
-
 
     def _made_elsewhere(self, node: SpoolFile, part: str, theirs: int | None) -> None:
         """``node.path``, which the server had no file of when it was made here, is a

@@ -12,6 +12,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import hls_clips
+import httpx
 import pytest
 from e2e.support import Library, log_in
 from playwright.sync_api import Page, expect
@@ -19,12 +21,17 @@ from playwright.sync_api import Page, expect
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.library import queries
+from reelhouse.server import create_app
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.pool import FtpPool, pool_user
+from reelhouse.sources.registry import SourceSpec
 
-from helpers import ADMIN, ADMIN_PASSWORD
+from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place, playback_token, serving
 
 VIDEO = "document.getElementById('player')"
+HEVC_A = "Hevc Film (2020)/Hevc.Film.2020.mkv"
+HEVC_B = "Other Film (2021)/Other.Film.2021.mkv"
 
 
 @pytest.fixture
@@ -78,3 +85,53 @@ def test_direct_play_waits_what_a_503_says(page: Page, live_server: str, core: C
     # asked again after the 5 s it was told (1 s of slack: Playwright reports events late)
     assert played_at - refused_at >= 4.0, streams
     expect(page.locator("#player-note")).to_be_hidden(timeout=60_000)
+
+
+@pytest.fixture(scope="module")
+def hevc_film(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("retry-after-e2e") / "film.mkv"
+    return hls_clips.hevc_mkv(path)
+
+
+@pytest.mark.requires_ffmpeg
+def test_hls_waits_what_a_503_says(page: Page, live_server: str, ftp_server: EmbeddedFtpServer, ftp_root: Path,
+                                   hevc_film: Path, tmp_path: Path) -> None:
+    """The server runs 1 encoder (``hls_max_encoders``); another user's transcode of
+    another film holds it, so the viewer's first segment is refused with 503
+    ``encoder_limit`` and ``Retry-After: 5``. hls.js asks again after those 5 s (its own
+    policy asked after 1 s, then 2, 4…: here its retries, all refused, would use up
+    the time the other encoder needs to go idle); meanwhile the page says
+    "retrying…". The other viewer stopped reading, their encoder ends after
+    ``hls_idle_timeout`` (2 s), and the film plays."""
+    core = Core(load_settings(data_dir=tmp_path / "hls-data", hls_preset="ultrafast", hls_idle_timeout=2.0,
+                              hls_max_encoders=1, hls_ahead_segments=1))
+    try:
+        core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
+        other = core.users.add("other", "other-password").id
+        for rel in (HEVC_A, HEVC_B):
+            place(hevc_film, ftp_root, rel)
+        source = core.sources.create(SourceSpec(name="Seedbox", kind="ftp", host=ftp_server.host,
+                                                port=ftp_server.port, username=FTP_USER, password=FTP_PASSWORD))
+        assert not core.jobs.run_scan_now(source.id).errors
+        with core.sessions() as s:
+            ids = {f.path: f.id for f in queries.list_media_files(s, source.id, False, 0, 10)[0]}
+        with serving(create_app(core)) as base:
+            page.set_default_timeout(60_000)
+            segments: list[tuple[float, str, int]] = []
+            page.on("response", lambda r: segments.append((time.monotonic(), r.url.split("?")[0], r.status))
+                    if r.url.split("?")[0].endswith(".ts") else None)
+            busy = httpx.get(f"{base}/api/library/media-files/{ids[HEVC_B]}/hls/360p/0.ts",
+                             params={"token": playback_token(core, other, ids[HEVC_B])}, timeout=120)
+            assert busy.status_code == 200  # the other viewer's encoder runs, one segment ahead
+            assert len(core.hls.encoders.running()) == 1
+            log_in(page, f"{base}/play/{ids[HEVC_A]}")
+            expect(page.locator("#player-note")).to_contain_text("retrying…", timeout=60_000)
+            page.wait_for_function(f"{VIDEO}.currentTime > 0.5", timeout=120_000)
+            refused = [(t, url) for t, url, status in segments if status == 503]
+            assert refused, segments
+            t0, url = refused[0]
+            after = [t for t, u, status in segments if u == url and t > t0]
+            assert after and after[0] - t0 >= 4.0, segments  # asked again after 5 s (1 s slack)
+            assert page.evaluate(f"{VIDEO}.dataset.retryAfter") == "5"
+    finally:
+        core.close()

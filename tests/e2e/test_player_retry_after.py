@@ -54,6 +54,7 @@ def test_direct_play_waits_what_a_503_says(page: Page, live_server: str, core: C
     finally:
         pool_user.reset(token)
     served: list[FtpClient] = []
+    pool.wait_timeout = 600.0  # her waiting request waits for the test, however slow the page
 
     def wait_as_admin() -> None:  # her one request allowed to wait: the next is refused
         pool_user.set(mine)
@@ -101,9 +102,9 @@ def test_hls_waits_what_a_503_says(page: Page, live_server: str, ftp_server: Emb
     ``encoder_limit`` and ``Retry-After: 5``. hls.js asks again after those 5 s (its own
     policy asked after 1 s, then 2, 4…: here its retries, all refused, would use up
     the time the other encoder needs to go idle); meanwhile the page says
-    "retrying…". The other viewer stopped reading, their encoder ends after
-    ``hls_idle_timeout`` (2 s), and the film plays."""
-    core = Core(load_settings(data_dir=tmp_path / "hls-data", hls_preset="ultrafast", hls_idle_timeout=2.0,
+    "retrying…". Then the other viewer leaves (their encoder is stopped, as its idle
+    timeout would: forced here, not timed) and the film plays."""
+    core = Core(load_settings(data_dir=tmp_path / "hls-data", hls_preset="ultrafast", hls_idle_timeout=600.0,
                               hls_max_encoders=1, hls_ahead_segments=1))
     try:
         core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
@@ -123,9 +124,11 @@ def test_hls_waits_what_a_503_says(page: Page, live_server: str, ftp_server: Emb
             busy = httpx.get(f"{base}/api/library/media-files/{ids[HEVC_B]}/hls/360p/0.ts",
                              params={"token": playback_token(core, other, ids[HEVC_B])}, timeout=120)
             assert busy.status_code == 200  # the other viewer's encoder runs, one segment ahead
-            assert len(core.hls.encoders.running()) == 1
+            running = core.hls.encoders.running()
+            assert len(running) == 1
             log_in(page, f"{base}/play/{ids[HEVC_A]}")
             expect(page.locator("#player-note")).to_contain_text("retrying…", timeout=60_000)
+            core.hls.encoders.stop_file(running[0].key[0])  # the other viewer leaves
             page.wait_for_function(f"{VIDEO}.currentTime > 0.5", timeout=120_000)
             refused = [(t, url) for t, url, status in segments if status == 503]
             assert refused, segments

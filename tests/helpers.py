@@ -450,6 +450,12 @@ def playback_token(core: Core, user_id: int, file_id: int) -> str:
     return core.signer.playback(user_id, file_id, f"s:{info.id}")
 
 
+#: The two database engines, for ``@pytest.mark.parametrize("core", ENGINES,
+#: indirect=True)`` (tests/conftest.py's ``core``): PostgreSQL's case carries the
+#: ``requires_postgres`` mark.
+ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)]
+
+
 @contextmanager
 def postgres_schema(url: str, prefix: str = "rh_test") -> Iterator[str]:
     """``url`` (a PostgreSQL URL) with a fresh schema first on the search_path, so tests

@@ -8,7 +8,6 @@ player could not play, the title page said the reverse)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -18,10 +17,9 @@ from reelhouse.auth.users import UserChange
 from reelhouse.core import Core
 from reelhouse.server import create_app
 
-from helpers import admin_client, admin_core, log_in, place, postgres_schema, put_garbled, scan_local
+from helpers import ENGINES, log_in, place, put_garbled, scan_local
 
 pytestmark = pytest.mark.requires_ffmpeg
-URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 
 
 def granted_world(core: Core, client: TestClient, tmp_path: Path, sample_mkv: Path) -> int:
@@ -49,17 +47,10 @@ def _playable(c: TestClient, **params: str) -> dict[str, bool]:
     return {i["title"]: i["playable"] for i in c.get("/api/library/items", params=params).json()["items"]}
 
 
+@pytest.mark.parametrize("core", ENGINES, indirect=True)
 def test_playable_is_judged_on_the_files_the_user_sees(core: Core, client: TestClient, tmp_path: Path,
                                                        sample_mkv: Path) -> None:
     _check(core, client, tmp_path, sample_mkv)
-
-
-@pytest.mark.requires_postgres
-@pytest.mark.skipif(not URL, reason="set REELHOUSE_TEST_POSTGRES_URL to a postgresql+psycopg:// URL")
-def test_playable_is_judged_on_the_files_the_user_sees_on_postgres(tmp_path: Path, sample_mkv: Path) -> None:
-    with postgres_schema(URL, "rh_grantplay") as url, admin_core(tmp_path / "data", database_url=url) as core, \
-            admin_client(core) as client:
-        _check(core, client, tmp_path, sample_mkv)
 
 
 def _check(core: Core, client: TestClient, tmp_path: Path, sample_mkv: Path) -> None:

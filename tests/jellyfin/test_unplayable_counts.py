@@ -11,7 +11,6 @@ unwatched present file, on any source — and uncounted."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -24,27 +23,18 @@ from reelhouse.core import Core
 from reelhouse.db.models import Show
 from reelhouse.server import create_app
 
-from helpers import admin_client, admin_core, place, postgres_schema, put_garbled, scan_local
+from helpers import ENGINES, place, put_garbled, scan_local
 
 pytestmark = pytest.mark.requires_ffmpeg
-URL = os.environ.get("REELHOUSE_TEST_POSTGRES_URL", "")
 
 
 def _names(body: dict[str, object]) -> list[str]:
     return [str(i["Name"]) for i in body["Items"]]  # type: ignore[attr-defined]
 
 
-def test_counts_leave_out_what_the_lists_hide(core: Core, client: TestClient, tmp_path: Path,
-                                              sample_mp4: Path) -> None:
+@pytest.mark.parametrize("core", ENGINES, indirect=True)
+def test_counts_leave_out_what_the_lists_hide(core: Core, client: TestClient, tmp_path: Path, sample_mp4: Path) -> None:
     _check(core, client, tmp_path, sample_mp4)
-
-
-@pytest.mark.requires_postgres
-@pytest.mark.skipif(not URL, reason="set REELHOUSE_TEST_POSTGRES_URL to a postgresql+psycopg:// URL")
-def test_counts_leave_out_what_the_lists_hide_on_postgres(tmp_path: Path, sample_mp4: Path) -> None:
-    with postgres_schema(URL, "rh_jfcount") as url, admin_core(tmp_path / "data", database_url=url) as core, \
-            admin_client(core) as client:
-        _check(core, client, tmp_path, sample_mp4)
 
 
 def _check(core: Core, client: TestClient, tmp_path: Path, sample_mp4: Path) -> None:

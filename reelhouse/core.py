@@ -112,6 +112,7 @@ class Core:
         # every kind of background work registers with the one job system
         self.transfers = TransferQueue(self.sessions, self.sources, settings, self.jobs)
         self.users.on_removing(self.transfers.cancel_owned)  # a deleted user's transfers end
+        self.users.on_removing(self.parties.user_removing)  # and they leave their parties
         self.users.on_disabled(  # and a disabled one's
             lambda user_id: self.transfers.cancel_owned(user_id, "cancelled: its user was disabled"))
         self.sources.on_removing(self.transfers.cancel_of_source)  # a removed source's too

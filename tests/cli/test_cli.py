@@ -55,6 +55,8 @@ def test_add_list_scan(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-
         (("source", "test", "99999999999999999999999"), 3, "99999999999999999999999"),
         (("transfer", "cancel", "99999999999999999999999"), 3, "99999999999999999999999"),
         (("worker", "--workers", "-1"), 2, "--workers"),  # started with -1 threads, ran nothing
+        # an empty name (`reelhouse scan "$SOURCE"` with the variable unset) scanned every source
+        (("scan", ""), 3, "no source named ''"),
     ],
 )
 def test_user_mistakes_exit_with_their_code(run, args: tuple[str, ...], code: int, message: str) -> None:  # type: ignore[no-untyped-def]

@@ -203,6 +203,8 @@ def test_guessing_invite_codes_is_throttled(client: TestClient, sam: TestClient,
     for path in (f"/api/parties/{code}", f"/api/parties/{guesses[-1]}"):
         r = sam.get(path)
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1, r.text
+        # it said "too many failed logins" to someone whose login had worked
+        assert r.json()["detail"].startswith("too many unknown party codes; try again in "), r.text
     for action in ("join", "leave", "end"):  # leave/end said 403 (not a member) for a real code: an oracle
         assert sam.post(f"/api/parties/{code}/{action}").status_code == 429, action
     with pytest.raises(WebSocketDisconnect) as refused, sam.websocket_connect(f"/api/parties/{code}/ws") as ws:

@@ -127,3 +127,49 @@ def test_demo_mistakes_are_one_line(tmp_path: Path, run, args: tuple[str, ...], 
     proc = run("demo", *args, code=2)
     assert proc.stderr.startswith("error:") and message in proc.stderr, proc.stderr
     assert not (tmp_path / "demo").exists()  # nothing made
+
+
+def test_the_demo_keeps_to_its_folder_whatever_the_environment_says(tmp_path: Path) -> None:
+    """`make demo` in a shell whose REELHOUSE_DATABASE_URL (or REELHOUSE_CONFIG) names a
+    real server's database: the demo added its two sources to that library and reset its
+    admin's password (ending the admin's sessions). The demo's settings are its folder's
+    only; the real library is left as it was."""
+    from reelhouse.config import load_settings
+    from reelhouse.core import Core
+    from reelhouse.demo.run import SAMPLES
+
+    real_db = tmp_path / "real" / "reelhouse.db"
+    real_db.parent.mkdir()
+    real = Core(load_settings(data_dir=tmp_path / "real"))
+    try:
+        real.users.add("admin", "real-admin-password", is_admin=True)
+    finally:
+        real.close()
+    demo = tmp_path / "demo"
+    for half, rel, *_ in SAMPLES:  # no clip making: files that are there already are kept
+        (demo / "media" / half / rel).parent.mkdir(parents=True, exist_ok=True)
+        (demo / "media" / half / rel).write_bytes(b"not a film")
+    env = dict(os.environ, REELHOUSE_DATABASE_URL=f"sqlite:///{real_db}", REELHOUSE_DATA_DIR=str(tmp_path / "real"),
+               COLUMNS="200", NO_COLOR="1")
+    env.pop("REELHOUSE_CONFIG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "reelhouse.cli", "demo", "--dir", str(demo), "--port", "0"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdin=subprocess.DEVNULL)
+    out = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # until it serves (or ends): generous, no fixed wait
+            out.append(line)
+            if "Ctrl-C to stop" in line:
+                break
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    assert any("Ctrl-C to stop" in line for line in out), "".join(out)
+    real = Core(load_settings(data_dir=tmp_path / "real", database_url=f"sqlite:///{real_db}"))
+    try:
+        assert [s.name for s in real.sources.list()] == []
+        assert real.users.authenticate("admin", "real-admin-password") is not None
+    finally:
+        real.close()
+    assert (demo / "data" / "reelhouse.db").exists()

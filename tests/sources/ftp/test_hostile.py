@@ -17,7 +17,7 @@ from reelhouse.errors import InvalidInput, SourceUnavailable
 from reelhouse.sources.ftp.client import FtpClient, FtpConfig
 from reelhouse.sources.ftp.limits import MAX_REPLY_BYTES
 
-from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
+from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks, wait_job
 
 LIMIT = 1024 * 1024
 
@@ -153,3 +153,6 @@ def test_a_listed_size_past_any_file_does_not_stop_the_scan(junk_sizes: Embedded
     assert "internal error" not in (j["error"] or ""), j
     files = client.get("/api/library/media-files", params={"source_id": sid, "include_missing": True}).json()
     assert "Heat.1995.mkv" in [f["name"] for f in files["items"]], files
+    again = wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"], timeout=60)
+    # nothing changed: the unknown size (kept as 0) is no change at every rescan
+    assert again["progress"]["updated"] == 0, again

@@ -88,9 +88,10 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _stamp(text: str | None) -> float | None:
-    """Epoch seconds of a Jellyfin date (``2024-05-01T12:00:00.0000000Z``, UTC)."""
-    if not text:
+def _stamp(text: Any) -> float | None:
+    """Epoch seconds of a Jellyfin date (``2024-05-01T12:00:00.0000000Z``, UTC); None
+    for anything else."""
+    if not text or not isinstance(text, str):
         return None
     try:
         return datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
@@ -131,7 +132,7 @@ def item_of(dto: dict[str, Any], series: dict[str, dict[str, Any]]) -> CatalogIt
         mtime=_stamp(dto.get("DateCreated")),
         year=_whole(dto.get("ProductionYear"), _MAX_YEAR),
         overview=_text(dto.get("Overview")),
-        genres=tuple(str(g) for g in dto.get("Genres") or ()),
+        genres=tuple(str(g) for g in genres) if isinstance(genres := dto.get("Genres"), builtins.list) else (),
         rating=rating if isinstance(rating, int | float) and not isinstance(rating, bool)
         and math.isfinite(rating) else None,
         tmdb_id=_text(ids.get("Tmdb")),

@@ -103,13 +103,15 @@ def test_junk_items_are_left_out_or_their_odd_values_absent(server: tuple[str, t
          "ParentIndexNumber": "one", "IndexNumber": 10**20, "MediaSources": [{"Id": "s", "Size": 7}]},
         {"Id": "a5", "Type": "Movie", "Name": "Sources as a dict", "MediaSources": {"Id": "s"}},
         {"Id": "a6", "Type": "Movie", "Name": "Good", "ProductionYear": 2001, "MediaSources": [{"Size": 100}]},
+        {"Id": "a7", "Type": "Movie", "Name": "Odd dates", "DateCreated": 5, "Genres": 7, "MediaSources": [{}]},
     )
     remote = JellyfinRemote(url, "a", "b", device_id="d", timeout=10)
     try:
         got = {i.title: i for i in remote.catalog()}
     finally:
         remote.close()
-    assert sorted(got) == ["Ep", "Good", "Huge", "Inf", "Text size"]
+    assert sorted(got) == ["Ep", "Good", "Huge", "Inf", "Odd dates", "Text size"]
+    assert (got["Odd dates"].mtime, got["Odd dates"].genres) == (None, ())
     assert [got[t].size for t in ("Text size", "Huge", "Inf", "Ep", "Good")] == [0, 0, 0, 7, 100]
     assert (got["Huge"].year, got["Huge"].rating, got["Huge"].imdb_id) == (None, None, None)
     assert (got["Ep"].season, got["Ep"].episode, got["Good"].year) == (None, None, 2001)

@@ -173,3 +173,20 @@ def test_the_demo_keeps_to_its_folder_whatever_the_environment_says(tmp_path: Pa
     finally:
         real.close()
     assert (demo / "data" / "reelhouse.db").exists()
+
+
+def test_serve_on_a_port_in_use_is_one_line(run) -> None:  # type: ignore[no-untyped-def]
+    """A port another server holds, or a host that is no address of this machine: one
+    line naming it and exit 7 (a setting), before anything starts. uvicorn said so after
+    the "reelhouse on …" line and the process exited 3, the code of "not found"."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run("serve", "--port", str(port), code=7)
+        assert proc.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}: "), proc.stderr
+        assert "reelhouse on" not in proc.stdout, proc.stdout
+    proc = run("serve", "--host", "no-such-host.invalid", "--port", "0", code=7)
+    assert proc.stderr.startswith("error: cannot listen on no-such-host.invalid:0: "), proc.stderr

@@ -80,7 +80,8 @@ class Core:
         self.login_throttle = LoginThrottle(settings.login_free_failures, settings.login_backoff_max,
                                             redis_url=settings.redis_url)
         #: misses of watch-party invite codes (api/party_lookup.py); keys of its own
-        self.party_code_throttle = LoginThrottle(10, 300.0, redis_url=settings.redis_url)
+        self.party_code_throttle = LoginThrottle(10, 300.0, redis_url=settings.redis_url,
+                                                 what="unknown party codes")
         #: limits of accepted requests (the party queue's edits), with Redis over every node
         self.rates = RateLimits(settings.redis_url or settings.party_redis_url)
         #: with Redis, FTP connections to a server are counted over every process
@@ -112,6 +113,7 @@ class Core:
         # every kind of background work registers with the one job system
         self.transfers = TransferQueue(self.sessions, self.sources, settings, self.jobs)
         self.users.on_removing(self.transfers.cancel_owned)  # a deleted user's transfers end
+        self.users.on_removing(self.parties.user_removing)  # and they leave their parties
         self.users.on_disabled(  # and a disabled one's
             lambda user_id: self.transfers.cancel_owned(user_id, "cancelled: its user was disabled"))
         self.sources.on_removing(self.transfers.cancel_of_source)  # a removed source's too

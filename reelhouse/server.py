@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from reelhouse import __version__
 from reelhouse.api import party_socket
 from reelhouse.api.app import install_api
+from reelhouse.api.head import HeadAsGet
 from reelhouse.api.http_protocol import bounded_protocol
 from reelhouse.api.page_cache import PageCache, PageCacheMiddleware
 from reelhouse.api.security import SecurityMiddleware
@@ -51,6 +52,7 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     # with Redis other nodes may write watch progress: continue watching is not kept
     page_cache.user_state = not core.settings.redis_url
     app.state.page_cache = page_cache
+    app.add_middleware(HeadAsGet)  # HEAD of every GET route (RFC 9110 §9.1), next to the routes
     # inside SecurityMiddleware: its headers still apply; the hot reads skip FastAPI (api/fast_reads.py)
     app.add_middleware(PageCacheMiddleware, cache=page_cache, fast_reads=True)
     app.add_middleware(SecurityMiddleware)

@@ -34,9 +34,10 @@ __all__ = ["LoginThrottle", "RedisCounts", "TooManyAttempts"]
 log = logging.getLogger(__name__)
 
 
-def TooManyAttempts(retry_after: int) -> TooManyRequests:
-    """The error of :meth:`LoginThrottle.check`; ``retry_after`` is whole seconds."""
-    return TooManyRequests(f"too many failed logins; try again in {retry_after} s", retry_after)
+def TooManyAttempts(retry_after: int, what: str = "failed logins") -> TooManyRequests:
+    """The error of :meth:`LoginThrottle.check`; ``retry_after`` is whole seconds,
+    ``what`` names the failures counted (the throttle's ``what``)."""
+    return TooManyRequests(f"too many {what}; try again in {retry_after} s", retry_after)
 
 
 @dataclass
@@ -84,11 +85,13 @@ class RedisCounts:
 class LoginThrottle:
     """Count failures and say how long to wait (times from ``clock``, seconds).
     ``redis_url``: keep the counts in Redis for every node (:class:`RedisCounts`; the
-    clock is then ``time.time``); None keeps them in this process's memory."""
+    clock is then ``time.time``); None keeps them in this process's memory. ``what``
+    names the failures in the refusal ("too many failed logins; try again in 4 s")."""
 
     def __init__(self, free: int = 5, max_wait: float = 900.0, forget_after: float = 3600.0,
                  clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000,
-                 redis_url: str | None = None) -> None:
+                 redis_url: str | None = None, what: str = "failed logins") -> None:
+        self.what = what
         self.free = free
         self.max_wait = max_wait
         self.forget_after = max(forget_after, max_wait)
@@ -131,7 +134,7 @@ class LoginThrottle:
         """Raise :class:`TooManyAttempts` if the account or the address must wait."""
         left = max(self.wait(k) for k in self.keys(user_name, address))
         if left > 0:
-            raise TooManyAttempts(max(1, math.ceil(left)))
+            raise TooManyAttempts(max(1, math.ceil(left)), self.what)
 
     def failed(self, user_name: str, address: str) -> None:
         now = self._clock()

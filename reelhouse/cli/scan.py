@@ -18,7 +18,7 @@ def scan(
 ) -> None:
     """Scan one source (or all) into the library, with a progress bar."""
     with open_core() as core:
-        rows = [core.sources.find(source)] if source else core.sources.list()
+        rows = [core.sources.find(source)] if source is not None else core.sources.list()
         if not rows:
             raise e.NotFound("no sources yet: add one with `reelhouse source add`")
         failed = scan_with_progress(core, rows, console)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Annotated
 
 import typer
 
 from reelhouse.cli.common import console, make_core, open_core
 from reelhouse.config import load_settings
-from reelhouse.errors import InvalidInput
+from reelhouse.errors import ConfigError, InvalidInput
 
 __all__ = ["demo", "serve", "worker"]
 
@@ -22,6 +23,7 @@ def serve(
 
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = load_settings(**overrides)
+    _check_listen(settings.host, settings.port)
     core = make_core(settings, consume_jobs=True)
     console.print(f"reelhouse on http://{settings.host}:{settings.port}/  (data: {settings.data_dir})")
     if core.users.count() == 0:
@@ -30,6 +32,28 @@ def serve(
     if problem:
         console.print(f"HLS (transcoded playback) is off: {problem}", style="yellow")
     run_server(core, settings.host, settings.port)
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Raise ConfigError (exit 7, one line) when ``host:port`` cannot be listened on (a
+    port in use, an address not of this machine, a name that does not resolve), before
+    anything starts: uvicorn said so after the "reelhouse on …" line and exited 3, the
+    code of "not found". Each address is bound as asyncio's ``create_server`` (uvicorn's)
+    binds it (every address of the name, SO_REUSEADDR, IPv6 only on IPv6), then closed;
+    port 0 (any free port) always binds."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            with socket.socket(family, kind, proto) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind(address)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def demo(

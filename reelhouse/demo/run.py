@@ -13,18 +13,19 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from rich.console import Console
 from rich.text import Text
 
-from reelhouse.config import load_settings
+from reelhouse.config import Settings
 from reelhouse.core import Core
 from reelhouse.db.models import SourceRow
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
-from reelhouse.errors import InvalidInput, NotFound
+from reelhouse.errors import ConfigError, InvalidInput, NotFound
 from reelhouse.sources.registry import SourceSpec
 
-__all__ = ["SAMPLES", "ScanWithProgress", "make_samples", "run_demo"]
+__all__ = ["SAMPLES", "ScanWithProgress", "demo_settings", "make_samples", "run_demo"]
 
 #: (half, path, seconds, width, height, test pattern, tone Hz). Names follow real
 #: releases so the scanner's parsing is exercised.
@@ -50,6 +51,32 @@ def make_samples(media: Path, console: Console | None = None) -> None:
         tmp = target.with_name(".tmp-" + target.name)
         make_clip(tmp, seconds=seconds, width=w, height=h, pattern=pattern, tone_hz=tone)
         tmp.replace(target)
+
+
+class _DemoSettings(Settings):
+    """Settings from the arguments only: no ``REELHOUSE_*`` variable, no ``REELHOUSE_CONFIG``."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def demo_settings(data_dir: Path) -> Settings:
+    """The demo's settings: its own data dir (SQLite database, keys, store) on loopback,
+    whatever the environment says. A shell that names a real server's database
+    (``REELHOUSE_DATABASE_URL``, a ``REELHOUSE_CONFIG`` file) made the demo add its
+    sources to that library and reset its admin's password. Raises ConfigError."""
+    try:
+        return _DemoSettings(data_dir=data_dir, host="127.0.0.1")
+    except ValueError as exc:  # pydantic's ValidationError
+        raise ConfigError(f"demo settings: {exc}") from exc
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -94,7 +121,7 @@ def run_demo(folder: str, port: int, console: Console, scan_with_progress: ScanW
     make_samples(media, console)
     ftp_password = secrets.token_urlsafe(12)
     ftpd = EmbeddedFtpServer(media / "ftp", "demo", ftp_password).start()
-    core = Core(load_settings(data_dir=base / "data", host="127.0.0.1"))
+    core = Core(demo_settings(base / "data"))
     try:
         ftp_id = _upsert(core, SourceSpec(
             name="Demo FTP", kind="ftp", host="127.0.0.1", port=ftpd.port, username="demo",

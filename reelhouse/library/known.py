@@ -95,7 +95,7 @@ class KnownFiles:
         for entries in listings:
             for e in entries:
                 i = ids.get(e.path)
-                if i is not None and sizes[e.path] == e.size and mtimes[e.path] == e.mtime:
+                if i is not None and sizes[e.path] == (e.size or 0) and mtimes[e.path] == e.mtime:
                     seen.append(i)
                 elif not e.is_dir and is_video_file(e.name):
                     rest.append(e)

@@ -37,7 +37,7 @@ from reelhouse.library.probe_normalise import (
     normalise_streams,
 )
 from reelhouse.sources.base import Source
-from reelhouse.sources.reader import SourceReader
+from reelhouse.sources.reader import FirstErrorOnly, SourceReader
 
 __all__ = ["PROBE_OPTIONS", "PROBE_SLOW_START", "ProbeResult", "probe"]
 
@@ -268,8 +268,9 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
         reader = SourceReader(source, path, size, slow_start=PROBE_SLOW_START)
     start_bytes, start_reads = reader.bytes_read, reader.range_reads
     reader.budget, reader.on_fetch = start_bytes + budget, look
+    file = FirstErrorOnly(reader)  # a failed read is one error, not one printed per retry
     try:
-        with av.open(reader, mode="r", options=PROBE_OPTIONS) as container:
+        with av.open(file, mode="r", options=PROBE_OPTIONS) as container:
             video = next((s for s in container.streams.video
                           if not int(s.disposition) & DISPOSITION_ATTACHED_PIC), None)
             facts = [_safe_facts(s, dolby and s is video) for s in container.streams]
@@ -293,6 +294,8 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
                 bytes_read=0,
                 streams=streams,
             )
+        if file.error is not None:  # FFmpeg took the failed read for the file's end
+            raise file.error
         check = {"mp4": _mp4_truncated, "mkv": _mkv_truncated, "webm": _mkv_truncated}.get(name)
         needed = check(reader) if check is not None else None
         if needed is not None:

@@ -99,7 +99,8 @@ class Index:
         last_note = time.monotonic()
         for entry in media:
             old = self.known.get(entry.path)
-            if old is not None and old.size == entry.size and same_mtime(old.mtime, entry.mtime) \
+            # an unknown size is stored as 0: no change at every rescan
+            if old is not None and old.size == (entry.size or 0) and same_mtime(old.mtime, entry.mtime) \
                     and old.missing is None:
                 if old.mtime != entry.mtime:  # the listing's time moved (zone, precision)
                     self.retimed.append((old.id, entry.mtime))
@@ -201,7 +202,7 @@ class Index:
                 continue
             if old.missing is not None:
                 self.report.restored += 1
-            changed = old.size != entry.size or not same_mtime(old.mtime, entry.mtime)
+            changed = old.size != (entry.size or 0) or not same_mtime(old.mtime, entry.mtime)
             mf.mtime = entry.mtime
             if changed:  # probed again in phase 2; the old values show until then
                 self.report.updated += 1

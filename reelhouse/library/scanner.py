@@ -146,6 +146,7 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
     unchanged, rest = files.split(media)  # no naming, no row for the files listed unchanged
     known = files.rest(sessions, unchanged)
     report.files_seen = report.unchanged = len(unchanged)
+    rest = _listed_once(rest, report)
     rest.sort(key=lambda e: not is_media_path(e.path))  # extras after the titles they belong to
     report.total = len(unchanged) + len(rest)
     listed = Listed(listings)
@@ -161,6 +162,23 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
     if pending.ids():  # phase 2 keeps the sidecar entries only, not every listed entry
         pending.sidecars.index_all()
     return pending
+
+
+def _listed_once(entries: list[Entry], report: ScanReport) -> list[Entry]:
+    """``entries`` (the files to index: new or changed ones) with each path once, the
+    first listed kept; each later one is named in the report's errors. A server that
+    lists a name twice (a broken or hostile one; overlapping virtual folders) failed the
+    whole scan on the database's unique (source, path): "internal error: UNIQUE
+    constraint failed"."""
+    seen: set[str] = set()
+    kept: list[Entry] = []
+    for e in entries:
+        if e.path in seen:
+            report.errors.append(f"{e.path}: listed twice by the server; the first entry is kept")
+            continue
+        seen.add(e.path)
+        kept.append(e)
+    return kept
 
 
 def _storable_entries(entries: list[Entry], report: ScanReport) -> list[Entry]:

@@ -193,6 +193,27 @@ class PartyService:
                 self.apply(code, functools.partial(_disconnect, user_id))
         return len(rows)
 
+    def open_codes_of_user(self, user_id: int) -> list[str]:
+        """The codes of the parties not ended that ``user_id`` is a member of."""
+        with self.sessions() as s:
+            return list(s.scalars(
+                select(WatchSession.code)
+                .join(WatchParticipant, WatchParticipant.session_id == WatchSession.id)
+                .where(WatchParticipant.user_id == user_id, WatchSession.ended_at.is_(None))))
+
+    def user_removing(self, user_id: int) -> int:
+        """Take ``user_id``, about to be deleted, out of their open parties as a
+        :class:`~reelhouse.party.state.Leave` would (a host's role passes to the
+        longest-present member); returns how many. The deletion would take their member
+        rows (and a host's ``host_id``) away under the rows' ``version``, unseen by every
+        process's cache: that process would write the deleted user back (a foreign key
+        error on every later change of the party) and show them as its host."""
+        codes = self.open_codes_of_user(user_id)
+        for code in codes:
+            with contextlib.suppress(ReelhouseError):  # ended or gone meanwhile
+                self.apply(code, functools.partial(_leave, user_id))
+        return len(codes)
+
     # -- the cache: the last party state this process wrote or read, by version ------------
     def _remember(self, version: int, info: PartyInfo) -> None:
         with self._locks_lock:
@@ -307,6 +328,10 @@ def _queue_emptied(s: Session, party_id: int) -> bool:
 
 def _disconnect(user_id: int, now: float) -> st.Event:
     return st.Disconnect(user_id, now)
+
+
+def _leave(user_id: int, now: float) -> st.Event:
+    return st.Leave(user_id, now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ httpx errors become SourceUnavailable, 401 SourceLoginRefused, 404 NotFound.
 from __future__ import annotations
 
 import builtins
+import math
 import threading
 from collections.abc import AsyncGenerator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -53,9 +54,44 @@ def _failed(message: str, exc: httpx.HTTPError) -> SourceUnavailable:
     return SourceUnavailable(message)
 
 
-def _stamp(text: str | None) -> float | None:
-    """Epoch seconds of a Jellyfin date (``2024-05-01T12:00:00.0000000Z``, UTC)."""
-    if not text:
+#: Largest file size, bytes (signed 64-bit: off_t, SQLite INTEGER, PostgreSQL bigint).
+_MAX_SIZE = 2**63 - 1
+#: Largest year and season/episode number taken (the database's ``integer``: 32-bit).
+_MAX_YEAR, _MAX_NUMBER = 9999, 2**31 - 1
+
+
+def _size(value: Any) -> int:
+    """A MediaSource's ``Size`` in bytes; 0 (unknown) for anything but a whole number
+    from 0 to :data:`_MAX_SIZE` (a server's junk: text, ``1e300``, ``10**30``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    if isinstance(value, float) and not value.is_integer():
+        return 0
+    return int(value) if 0 <= value <= _MAX_SIZE else 0
+
+
+def _whole(value: Any, most: int) -> int | None:
+    """A whole number from 0 to ``most`` (a year, a season or episode number), else None
+    (absent: text, ``true``, a fraction, a number past the column)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value) if 0 <= value <= most else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _stamp(text: Any) -> float | None:
+    """Epoch seconds of a Jellyfin date (``2024-05-01T12:00:00.0000000Z``, UTC); None
+    for anything else."""
+    if not text or not isinstance(text, str):
         return None
     try:
         return datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
@@ -65,24 +101,25 @@ def _stamp(text: str | None) -> float | None:
 
 def item_of(dto: dict[str, Any], series: dict[str, dict[str, Any]]) -> CatalogItem | None:
     """A CatalogItem from a BaseItemDto (Movie or Episode with a MediaSource), else
-    None (pure)."""
+    None (pure). A value of the wrong type or out of range (a broken or hostile server)
+    is absent, never an error that stops the scan."""
     kind = {"Movie": "movie", "Episode": "episode"}.get(str(dto.get("Type")))
-    sources = dto.get("MediaSources") or []
-    if kind is None or not sources or not isinstance(sources[0], dict):
+    sources = dto.get("MediaSources")
+    if kind is None or not isinstance(sources, builtins.list) or not sources or not isinstance(sources[0], dict):
         return None
     src = sources[0]
     item_id = str(dto.get("Id", ""))
-    ids = dto.get("ProviderIds") or {}
-    tags = dto.get("ImageTags") or {}
+    ids, tags = _mapping(dto.get("ProviderIds")), _mapping(dto.get("ImageTags"))
+    rating = dto.get("CommunityRating")
     images = {}
     if "Primary" in tags:
         images["thumb" if kind == "episode" else "poster"] = f"{item_id}/Primary"
     if dto.get("BackdropImageTags"):
         images["fanart"] = f"{item_id}/Backdrop"
     series_id = dto.get("SeriesId")
-    show = series.get(str(series_id), {}) if series_id else {}
+    show = _mapping(series.get(str(series_id))) if series_id else {}
     series_images = {}
-    if series_id and (dto.get("SeriesPrimaryImageTag") or (show.get("ImageTags") or {}).get("Primary")):
+    if series_id and (dto.get("SeriesPrimaryImageTag") or _mapping(show.get("ImageTags")).get("Primary")):
         series_images["poster"] = f"{series_id}/Primary"
     if series_id and (dto.get("ParentBackdropImageTags") or show.get("BackdropImageTags")):
         series_images["fanart"] = f"{series_id}/Backdrop"
@@ -91,21 +128,22 @@ def item_of(dto: dict[str, Any], series: dict[str, dict[str, Any]]) -> CatalogIt
         kind=kind,
         title=str(dto.get("Name") or "Untitled"),
         container=str(src.get("Container") or "mkv"),
-        size=int(src.get("Size") or 0),
+        size=_size(src.get("Size")),
         mtime=_stamp(dto.get("DateCreated")),
-        year=dto.get("ProductionYear"),
-        overview=dto.get("Overview"),
-        genres=tuple(str(g) for g in dto.get("Genres") or ()),
-        rating=dto.get("CommunityRating"),
-        tmdb_id=ids.get("Tmdb"),
-        imdb_id=ids.get("Imdb"),
+        year=_whole(dto.get("ProductionYear"), _MAX_YEAR),
+        overview=_text(dto.get("Overview")),
+        genres=tuple(str(g) for g in genres) if isinstance(genres := dto.get("Genres"), builtins.list) else (),
+        rating=rating if isinstance(rating, int | float) and not isinstance(rating, bool)
+        and math.isfinite(rating) else None,
+        tmdb_id=_text(ids.get("Tmdb")),
+        imdb_id=_text(ids.get("Imdb")),
         images=images,
-        series=dto.get("SeriesName"),
+        series=_text(dto.get("SeriesName")),
         series_key=str(series_id) if series_id else None,
-        series_year=show.get("ProductionYear"),
+        series_year=_whole(show.get("ProductionYear"), _MAX_YEAR),
         series_images=series_images,
-        season=dto.get("ParentIndexNumber"),
-        episode=dto.get("IndexNumber"),
+        season=_whole(dto.get("ParentIndexNumber"), _MAX_NUMBER),
+        episode=_whole(dto.get("IndexNumber"), _MAX_NUMBER),
     )
 
 
@@ -145,9 +183,25 @@ class JellyfinRemote:
             raise SourceLoginRefused(f"Jellyfin server {self.url} refused user {self.user!r}")
         if r.status_code != 200:
             raise SourceUnavailable(f"Jellyfin login at {self.url} failed: HTTP {r.status_code}")
-        body = r.json()
-        self._token, self._user_id = str(body["AccessToken"]), str(body["User"]["Id"])
+        body = self._body(r, "its login")
+        user = body.get("User")
+        token, user_id = body.get("AccessToken"), user.get("Id") if isinstance(user, dict) else None
+        if not isinstance(token, str) or not token or not isinstance(user_id, str | int):
+            raise SourceUnavailable(f"{self.url} does not answer as a Jellyfin server "
+                                    "(its login gave no AccessToken and User.Id)")
+        self._token, self._user_id = token, str(user_id)
         return self._token
+
+    def _body(self, r: httpx.Response, what: str) -> dict[str, Any]:
+        """The JSON object of a 200 answer; raises SourceUnavailable when it is none
+        (the address is another web server's: a page, a proxy's login form)."""
+        try:
+            body = r.json()
+        except ValueError:  # json.JSONDecodeError, UnicodeDecodeError
+            body = None
+        if not isinstance(body, dict):
+            raise SourceUnavailable(f"{self.url} does not answer as a Jellyfin server ({what} is not a JSON object)")
+        return body
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": self._auth(self._token or self._login())}
@@ -171,12 +225,16 @@ class JellyfinRemote:
     def _paged(self, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         start = 0
         while True:
-            body = self._get(f"/Users/{self._user_id}/Items",
-                             {**params, "StartIndex": start, "Limit": _PAGE}).json()
-            items = body.get("Items") or []
-            yield from items
+            body = self._body(self._get(f"/Users/{self._user_id}/Items",
+                                        {**params, "StartIndex": start, "Limit": _PAGE}), "its item list")
+            items = body.get("Items")
+            if not isinstance(items, builtins.list):
+                raise SourceUnavailable(f"{self.url} does not answer as a Jellyfin server (its item list has no Items)")
+            # an item without an id is not one (nothing could stream it): left out
+            yield from (i for i in items if isinstance(i, dict) and isinstance(i.get("Id"), str | int))
             start += len(items)
-            if not items or start >= int(body.get("TotalRecordCount") or 0):
+            total = body.get("TotalRecordCount")
+            if not items or not isinstance(total, int) or start >= total:
                 return
 
     def catalog(self) -> builtins.list[CatalogItem]:

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from reelhouse.errors import ProbeFailed
 from reelhouse.sources.base import Source
 
-__all__ = ["SourceReader"]
+__all__ = ["FirstErrorOnly", "SourceReader"]
 
 
 class SourceReader(io.RawIOBase):
@@ -184,6 +184,54 @@ class SourceReader(io.RawIOBase):
             self._pos += len(piece)
             n -= len(piece)
         return bytes(out)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+class FirstErrorOnly(io.RawIOBase):
+    """A demuxer's view of a binary file (for PyAV's ``av.open``): once a read or seek
+    of ``file`` raised, reads are at the end and seeks stay where they are, so the
+    demuxer stops there; :attr:`error` is that first error, for the caller to raise.
+
+    FFmpeg reads again after a read failed (it retries, probes other formats), and PyAV
+    keeps one error raised in its read callback and prints the one before to stderr
+    ("PyAV library exception being dropped:" and a traceback: three per file in a scan
+    of an FTP server refusing ``REST``)."""
+
+    def __init__(self, file: io.RawIOBase) -> None:
+        super().__init__()
+        self.file = file
+        self.error: Exception | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self.file.seekable()
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if self.error is not None:
+            return self.file.tell()
+        try:
+            return self.file.seek(offset, whence)
+        except Exception as exc:
+            self.error = exc
+            raise
+
+    def read(self, n: int = -1) -> bytes:
+        if self.error is not None:
+            return b""
+        try:
+            return self.file.read(n) or b""
+        except Exception as exc:
+            self.error = exc
+            raise
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self.read(len(buffer))

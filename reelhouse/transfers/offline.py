@@ -69,12 +69,17 @@ class OfflineCopies:
         None: any) without a ready, current copy; returns the scope's copies (of those
         files). ``max_open``: how many transfers ``user_id`` may have queued or running
         once these are queued (``transfer_max_open_per_user`` for a non-admin; None: no
-        limit). Raises InvalidInput (bad scope), NotFound (no such movie/season, or no
-        file), Conflict (past ``max_open``; nothing is queued, unless the user's other
+        limit). Raises InvalidInput (bad scope), NotFound (no such movie/season, also
+        one with no file on ``sources``, in the same words; or no file present),
+        Conflict (past ``max_open``; nothing is queued, unless the user's other
         transfers, on this node or another, were queued while these were: then each
         download is counted as it is queued, with the user's row locked
         (:meth:`TransferQueue.submit`), the cap holds, and those queued before stay)."""
         files = [mf for mf in self._files(scope) if sources is None or mf.source_id in sources]
+        if not files and sources is not None:  # all on sources not granted: as an unknown id
+            kind, ident = _parse(scope)
+            raise NotFound(f"no {kind} with id {ident}")
+        files = [mf for mf in files if mf.missing_since is None]
         if not files:
             raise NotFound(f"nothing to keep offline in {scope}: no file is present")
         if max_open is not None and user_id is not None:
@@ -201,6 +206,7 @@ class OfflineCopies:
             return {int(r[0]): str(r[1]) for r in rows}
 
     def _files(self, scope: str) -> list[MediaFile]:
+        """The scope's files, missing ones too; NotFound for an unknown movie or season."""
         kind, ident = _parse(scope)
         with self.sessions() as s:
             if kind == "movie":
@@ -211,7 +217,7 @@ class OfflineCopies:
                 if s.get(Season, ident) is None:
                     raise NotFound(f"no season with id {ident}")
                 q = select(MediaFile).join(Episode).where(Episode.season_id == ident)
-            return [mf for mf in s.scalars(q) if mf.missing_since is None]
+            return list(s.scalars(q))
 
     # -- following downloads -----------------------------------------------------------
     def _transfer_ended(self, transfer: Transfer) -> None:

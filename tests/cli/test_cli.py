@@ -55,6 +55,8 @@ def test_add_list_scan(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-
         (("source", "test", "99999999999999999999999"), 3, "99999999999999999999999"),
         (("transfer", "cancel", "99999999999999999999999"), 3, "99999999999999999999999"),
         (("worker", "--workers", "-1"), 2, "--workers"),  # started with -1 threads, ran nothing
+        # an empty name (`reelhouse scan "$SOURCE"` with the variable unset) scanned every source
+        (("scan", ""), 3, "no source named ''"),
     ],
 )
 def test_user_mistakes_exit_with_their_code(run, args: tuple[str, ...], code: int, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -125,3 +127,66 @@ def test_demo_mistakes_are_one_line(tmp_path: Path, run, args: tuple[str, ...], 
     proc = run("demo", *args, code=2)
     assert proc.stderr.startswith("error:") and message in proc.stderr, proc.stderr
     assert not (tmp_path / "demo").exists()  # nothing made
+
+
+def test_the_demo_keeps_to_its_folder_whatever_the_environment_says(tmp_path: Path) -> None:
+    """`make demo` in a shell whose REELHOUSE_DATABASE_URL (or REELHOUSE_CONFIG) names a
+    real server's database: the demo added its two sources to that library and reset its
+    admin's password (ending the admin's sessions). The demo's settings are its folder's
+    only; the real library is left as it was."""
+    from reelhouse.config import load_settings
+    from reelhouse.core import Core
+    from reelhouse.demo.run import SAMPLES
+
+    real_db = tmp_path / "real" / "reelhouse.db"
+    real_db.parent.mkdir()
+    real = Core(load_settings(data_dir=tmp_path / "real"))
+    try:
+        real.users.add("admin", "real-admin-password", is_admin=True)
+    finally:
+        real.close()
+    demo = tmp_path / "demo"
+    for half, rel, *_ in SAMPLES:  # no clip making: files that are there already are kept
+        (demo / "media" / half / rel).parent.mkdir(parents=True, exist_ok=True)
+        (demo / "media" / half / rel).write_bytes(b"not a film")
+    env = dict(os.environ, REELHOUSE_DATABASE_URL=f"sqlite:///{real_db}", REELHOUSE_DATA_DIR=str(tmp_path / "real"),
+               COLUMNS="200", NO_COLOR="1")
+    env.pop("REELHOUSE_CONFIG", None)
+    proc = subprocess.Popen([sys.executable, "-m", "reelhouse.cli", "demo", "--dir", str(demo), "--port", "0"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            stdin=subprocess.DEVNULL)
+    out = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # until it serves (or ends): generous, no fixed wait
+            out.append(line)
+            if "Ctrl-C to stop" in line:
+                break
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    assert any("Ctrl-C to stop" in line for line in out), "".join(out)
+    real = Core(load_settings(data_dir=tmp_path / "real", database_url=f"sqlite:///{real_db}"))
+    try:
+        assert [s.name for s in real.sources.list()] == []
+        assert real.users.authenticate("admin", "real-admin-password") is not None
+    finally:
+        real.close()
+    assert (demo / "data" / "reelhouse.db").exists()
+
+
+def test_serve_on_a_port_in_use_is_one_line(run) -> None:  # type: ignore[no-untyped-def]
+    """A port another server holds, or a host that is no address of this machine: one
+    line naming it and exit 7 (a setting), before anything starts. uvicorn said so after
+    the "reelhouse on …" line and the process exited 3, the code of "not found"."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run("serve", "--port", str(port), code=7)
+        assert proc.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}: "), proc.stderr
+        assert "reelhouse on" not in proc.stdout, proc.stdout
+    proc = run("serve", "--host", "no-such-host.invalid", "--port", "0", code=7)
+    assert proc.stderr.startswith("error: cannot listen on no-such-host.invalid:0: "), proc.stderr

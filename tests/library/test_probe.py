@@ -100,3 +100,29 @@ def test_source_errors_pass_through(sample_mp4: Path) -> None:
     src.offline = True
     with pytest.raises(SourceUnavailable):
         probe(src, "f.mp4", sample_mp4.stat().st_size)
+
+
+class _NoSeekingSource(MemorySource):
+    """Reads from byte 0 work, any other offset fails (an FTP server without REST)."""
+
+    def read_range(self, path: str, offset: int, length: int):  # type: ignore[no-untyped-def]
+        if offset > 0:
+            raise SourceUnavailable(f"unexpected FTP reply while opening {path!r} at byte {offset}: 502")
+        return super().read_range(path, offset, length)
+
+
+def test_a_read_that_fails_mid_probe_is_one_error_not_a_printed_traceback(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    """FFmpeg reads again after a read fails; each failure raised again inside PyAV's
+    read callback, and PyAV printed the one before to stderr ("PyAV library exception
+    being dropped:" and a traceback: three per file in `reelhouse scan` of a server
+    without REST). The first failure is the probe's error, and nothing is printed."""
+    from reelhouse.demo.media import make_clip
+
+    # its index (moov) at the end, 2 MiB in: read past the first fetch
+    data = make_clip(tmp_path / "late-moov.mp4", seconds=20, width=640, height=360, faststart=False).read_bytes()
+    assert len(data) > 2 * 1024 * 1024, len(data)
+    src = _NoSeekingSource({"f.mp4": data})
+    with pytest.raises((SourceUnavailable, ProbeFailed), match="502"):
+        probe(src, "f.mp4", len(data))
+    assert "exception being dropped" not in capfd.readouterr().err

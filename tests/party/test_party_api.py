@@ -203,6 +203,8 @@ def test_guessing_invite_codes_is_throttled(client: TestClient, sam: TestClient,
     for path in (f"/api/parties/{code}", f"/api/parties/{guesses[-1]}"):
         r = sam.get(path)
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1, r.text
+        # it said "too many failed logins" to someone whose login had worked
+        assert r.json()["detail"].startswith("too many unknown party codes; try again in "), r.text
     for action in ("join", "leave", "end"):  # leave/end said 403 (not a member) for a real code: an oracle
         assert sam.post(f"/api/parties/{code}/{action}").status_code == 429, action
     with pytest.raises(WebSocketDisconnect) as refused, sam.websocket_connect(f"/api/parties/{code}/ws") as ws:
@@ -404,3 +406,32 @@ def test_a_socket_of_a_removed_party_closes_at_its_next_command(core: Core, clie
         msg = ws.receive_json()
         assert msg["type"] == "error" and msg["status"] == 404, msg
         assert closed_code(ws) == 4404
+
+
+@pytest.mark.parametrize("how", ["api", "cli"])
+def test_a_deleted_member_leaves_their_parties(client: TestClient, sam: TestClient, core: Core, media_id: int,
+                                               how: str) -> None:
+    """Deleting a user (the API, or ``reelhouse user remove`` in another process: the
+    service alone) takes them out of their open parties as a leave would: the host role
+    passes on. The process's party cache held the deleted host: the next change of the
+    party was a 500 (FOREIGN KEY constraint failed) for every member, for good."""
+    code = sam.post("/api/parties", json={"media_file_id": media_id}).json()["code"]
+    assert client.post(f"/api/parties/{code}/join").status_code == 200  # cached: sam hosts
+    sam_id = next(u.id for u in core.users.list() if u.name == "sam")
+    if how == "api":  # told at once to the members' sockets
+        with client.websocket_connect(f"/api/parties/{code}/ws") as ws:
+            recv_until(ws, "welcome")
+            assert client.delete(f"/api/users/{sam_id}").status_code == 204
+            told = recv_until(ws, "state", lambda m: sam_id in m["gone"])
+            assert told["party"]["host_id"] != sam_id
+    else:
+        core.users.remove(sam_id)
+    party = client.get(f"/api/parties/{code}").json()
+    assert party["host_id"] != sam_id and [p["name"] for p in party["participants"]] == [ADMIN]
+    r = client.post(f"/api/parties/{code}/leave")
+    assert r.status_code == 200, r.text
+    assert client.post(f"/api/parties/{code}/join").status_code == 200
+    with client.websocket_connect(f"/api/parties/{code}/ws") as ws:
+        recv_until(ws, "welcome")
+        ws.send_json({"v": 1, "type": "play"})
+        assert recv_until(ws, "state")["party"]["state"] in ("waiting", "playing")

@@ -4,12 +4,14 @@ user exists)."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.deps import AdminUser, CoreDep, RowId, RowIdQuery, client_address
+from reelhouse.api.party_socket import get_live
 from reelhouse.api.schemas import LoginOut, UserPublic
 from reelhouse.api.schemas.users import (
     ApiKeyCreate,
@@ -25,6 +27,8 @@ from reelhouse.api.session_cookie import set_session_cookie
 from reelhouse.auth.users import UserChange
 from reelhouse.core import Core
 from reelhouse.db.models import User
+from reelhouse.errors import ReelhouseError
+from reelhouse.party.service import PartyInfo
 
 __all__ = ["router", "user_admin_public"]
 
@@ -79,16 +83,29 @@ def update_user(user_id: RowId, body: UserUpdate, request: Request, core: CoreDe
 
 
 @router.delete("/users/{user_id}", status_code=204)
-def delete_user(user_id: RowId, request: Request, core: CoreDep, admin: AdminUser) -> Response:
+async def delete_user(user_id: RowId, request: Request, core: CoreDep, admin: AdminUser) -> Response:
     """Delete a user: their sessions and API keys end at once; their queued and
     running transfers are cancelled (no ``.part`` left), the ended ones stay without an
-    owner. 409 for the last enabled admin."""
-    user = core.users.remove(user_id)
+    owner; they leave their open watch parties (a host's role passes on), told to the
+    other members at once. 409 for the last enabled admin."""
+    def before() -> dict[str, PartyInfo]:
+        return {code: core.parties.get(code) for code in core.parties.open_codes_of_user(user_id)}
+
+    parties = await run_in_threadpool(before)
+    user = await run_in_threadpool(core.users.remove, user_id)  # its hook takes them out of the parties
+    live = get_live(request.app)
+    for code, was in parties.items():
+        with contextlib.suppress(ReelhouseError):
+            await live.broadcast(was.party, await run_in_threadpool(core.parties.get, code))
+    await run_in_threadpool(lambda: _audit_deletion(core, user, user_id, admin, request))
+    return Response(status_code=204)
+
+
+def _audit_deletion(core: Core, user: User, user_id: int, admin: User, request: Request) -> None:
     # An admin deleting their own account is recorded by name: the row is gone (audit_log.user_id
     # references users), and an event naming it would be refused and lost.
     core.audit.record("user.delete", user=None if user_id == admin.id else admin, user_name=admin.name,
                       target=f"user:{user_id} {user.name}", address=client_address(request))
-    return Response(status_code=204)
 
 
 @router.post("/setup", response_model=LoginOut, status_code=201)

@@ -19,7 +19,7 @@ from reelhouse.playback.hls.codecs import audio_codec_string, video_codec_string
 from reelhouse.playback.hls.decision import MediaFacts
 from reelhouse.playback.hls.keyframes import film_video, first_keyframe
 from reelhouse.sources.base import Source
-from reelhouse.sources.reader import SourceReader
+from reelhouse.sources.reader import FirstErrorOnly, SourceReader
 
 __all__ = ["TEXT_SUBTITLES", "AudioTrack", "FileStreams", "SubtitleTrack", "facts_from_row",
            "probe_streams"]
@@ -296,7 +296,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
     (0 bytes)``, FFmpeg's reason without its errno and file name); source errors pass."""
     if size == 0:
         raise ProbeFailed("empty file (0 bytes)")
-    reader = SourceReader(source, path, size, budget=budget)
+    reader = FirstErrorOnly(SourceReader(source, path, size, budget=budget))  # one error, not one per retry
     try:
         with av.open(reader, mode="r", options={"probesize": "5000000"}) as c:
             video = film_video(c)
@@ -318,6 +318,8 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
             rotation = _rotation(c, video) if video is not None else 0
             keyframes, lead = _keyframes(c, video) if video is not None else ((), 0.0)
             first_picture = first_keyframe(c, video) if video is not None and not keyframes else None
+            if reader.error is not None:  # FFmpeg took the failed read for the file's end
+                raise reader.error
             return FileStreams(
                 container=_container(c.format.name, path),
                 duration=_media_duration(c),

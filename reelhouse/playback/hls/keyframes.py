@@ -22,6 +22,7 @@ from typing import BinaryIO
 import av
 
 from reelhouse.errors import ReelhouseError
+from reelhouse.sources.reader import FirstErrorOnly
 
 __all__ = ["WINDOWS", "film_video", "first_keyframe", "keyframe_before"]
 
@@ -49,6 +50,8 @@ def keyframe_before(file: str | BinaryIO | io.RawIOBase, at: float,
     :class:`~reelhouse.sources.reader.SourceReader`), or ``None`` when there is none
     within the last window or the file cannot be read (the caller then seeks as
     before). Reads the header and the packets of the windows only."""
+    if not isinstance(file, str):  # a failed read is one error, not one printed per retry
+        file = FirstErrorOnly(file)  # type: ignore[arg-type]
     try:
         with av.open(file, mode="r", options={"probesize": "1000000",
                                              "analyzeduration": "1000000"}) as c:

@@ -102,6 +102,10 @@ _DIGITS = re.compile(r"[0-9]+")
 #: Longest decimal number read as a size: 2**64 has 20 digits. Longer ones are junk, and
 #: ``int()`` refuses strings over ``sys.get_int_max_str_digits()`` (4300) digits anyway.
 _MAX_DIGITS = 30
+#: Largest size a file can have, bytes: POSIX ``off_t`` is a signed 64-bit integer, as are
+#: SQLite's INTEGER and PostgreSQL's ``bigint`` that store it. A bigger listed size is a
+#: server's junk (it stopped a scan: "Python int too large to convert to SQLite INTEGER").
+_MAX_SIZE = 2**63 - 1
 
 
 @functools.lru_cache(maxsize=4096)  # files of one folder often share an mtime
@@ -124,10 +128,11 @@ def _parse_mlsd_time(value: str) -> float | None:
 
 
 def _parse_size(value: str | None) -> int | None:
-    """A decimal byte count (ASCII digits only, at most ``_MAX_DIGITS``), or ``None``."""
+    """A decimal byte count (ASCII digits only, at most ``_MAX_SIZE``), or ``None``."""
     if value is None or len(value) > _MAX_DIGITS or _DIGITS.fullmatch(value) is None:
         return None
-    return int(value)
+    size = int(value)
+    return size if size <= _MAX_SIZE else None
 
 
 def parse_mlsd_line(line: str) -> ListingEntry | None:

@@ -16,7 +16,6 @@ from datetime import datetime
 
 from reelhouse.sources.base import UNREAD_KEPT, Entry
 from reelhouse.sources.ftp.listing import (
-    _MAX_DIGITS,
     _UNIX_LINE,
     ListingEntry,
     _parse_mlsd_time,
@@ -119,8 +118,7 @@ def list_entries(text: str, now: datetime, prefix: str = "", strict: bool = Fals
                 _note(unread, name)
             continue
         if kind == "l":  # its size is the link's: the source asks the server for the target's
-            append(Entry(name, prefix + name, False,
-                         int(size) if "," not in size and len(size) <= _MAX_DIGITS else None,
+            append(Entry(name, prefix + name, False, _size(size),
                          ls_time(month, day, hour or None, minute or None, year or None, now), True))
         elif kind == "d":
             append(Entry(name, prefix + name, True, None,
@@ -128,7 +126,7 @@ def list_entries(text: str, now: datetime, prefix: str = "", strict: bool = Fals
         else:
             append(Entry(name, prefix + name, False,
                          # the pattern's size is ASCII digits, or "major, minor" (a device)
-                         int(size) if kind not in "bc" and "," not in size and len(size) <= _MAX_DIGITS else None,
+                         _size(size) if kind not in "bc" else None,
                          ls_time(month, day, hour or None, minute or None, year or None, now)))
     return out
 
@@ -174,14 +172,22 @@ def mlsd_entries(text: str, prefix: str = "", unread: list[str] | None = None) -
                 _note(unread, name)
             continue
         if kind == "file" or kind == "FILE":
-            append(Entry(name, prefix + name, False, int(size), _parse_mlsd_time(modify)))
+            append(Entry(name, prefix + name, False, _size(size), _parse_mlsd_time(modify)))
             continue
         kind = kind.lower()
         if kind == "dir":
             append(Entry(name, prefix + name, True, None, _parse_mlsd_time(modify)))
         elif kind == "file":
-            append(Entry(name, prefix + name, False, int(size), _parse_mlsd_time(modify)))
+            append(Entry(name, prefix + name, False, _size(size), _parse_mlsd_time(modify)))
     return out
+
+
+def _size(digits: str) -> int | None:
+    """A size the patterns matched (ASCII digits, or a device's "major, minor"): bytes,
+    or None for a device's or one past :data:`~.listing._MAX_SIZE` (junk)."""
+    if len(digits) < 19:  # below 10**18: a size (the usual case, one int())
+        return int(digits) if "," not in digits else None
+    return _parse_size(digits)
 
 
 def _note(unread: list[str] | None, line: str) -> None:

@@ -17,7 +17,7 @@ from reelhouse.errors import InvalidInput, SourceUnavailable
 from reelhouse.sources.ftp.client import FtpClient, FtpConfig
 from reelhouse.sources.ftp.limits import MAX_REPLY_BYTES
 
-from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
+from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks, wait_job
 
 LIMIT = 1024 * 1024
 
@@ -119,3 +119,40 @@ def test_cr_lf_through_the_api_is_400(ftp_server: EmbeddedFtpServer, client: obj
         assert time.monotonic() < deadline
         time.sleep(0.05)
     assert t["state"] == "failed" and "CR or LF" in t["error"] and t["attempts"] == 1, t
+
+
+def _mlsd_of_junk_size(self: Any, path: str) -> None:
+    self.push_dtp_data(b"type=file;size=18446744073709551616;modify=20200101000000; Big.2020.mkv\r\n"
+                       b"type=file;size=1000;modify=20200101000000; Heat.1995.mkv\r\n", cmd="MLSD")
+
+
+@pytest.fixture
+def junk_sizes(ftp_root: Path) -> Iterator[EmbeddedFtpServer]:
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,
+                               handler_overrides={"ftp_MLSD": _mlsd_of_junk_size}).start()
+    yield server
+    stop_without_leaks(server)
+
+
+def test_a_listed_size_past_any_file_does_not_stop_the_scan(junk_sizes: EmbeddedFtpServer, client: object) -> None:
+    """A server listing a size past 2**63 - 1 bytes (junk) failed the whole scan
+    ("internal error: Python int too large to convert to SQLite INTEGER", a traceback in
+    the log) and none of the source's files were indexed; now that file's size is
+    unknown and the rest of the source scans."""
+    from fastapi.testclient import TestClient
+
+    assert isinstance(client, TestClient)
+    sid = client.post("/api/sources", json={"name": "ftp", "kind": "ftp", "host": "127.0.0.1",
+                                             "port": junk_sizes.port, "username": FTP_USER,
+                                             "password": FTP_PASSWORD}).json()["id"]
+    job = client.post(f"/api/sources/{sid}/scan").json()
+    deadline = time.monotonic() + 60  # generous: a loaded 2-core machine
+    while (j := client.get(f"/api/jobs/{job['id']}").json())["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, j
+        time.sleep(0.1)
+    assert "internal error" not in (j["error"] or ""), j
+    files = client.get("/api/library/media-files", params={"source_id": sid, "include_missing": True}).json()
+    assert "Heat.1995.mkv" in [f["name"] for f in files["items"]], files
+    again = wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"], timeout=60)
+    # nothing changed: the unknown size (kept as 0) is no change at every rescan
+    assert again["progress"]["updated"] == 0, again

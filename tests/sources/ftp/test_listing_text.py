@@ -169,3 +169,20 @@ def test_unread_lines_are_collected() -> None:
             "type=file;size=2;modify=20240101000000; New\r\nLine.mkv\r\ntype=file;size=3; C\rR.mkv\r\n")
     assert [e.name for e in mlsd_entries(text, unread=unread)] == ["a.mkv", "New"]
     assert unread == ["Line.mkv", "type=file;size=3; C\rR.mkv"]
+
+
+# past the largest file size (off_t, SQLite INTEGER and PostgreSQL bigint are signed
+# 64-bit): a server that lists one crashed the whole scan with "Python int too large to
+# convert to SQLite INTEGER", and no file of the source was indexed
+@pytest.mark.parametrize("size", [2**63, 2**64, 10**20 - 1, 10**29])
+def test_sizes_past_the_largest_file_are_unknown(size: int) -> None:
+    mlsd = f"type=file;size={size};modify=20261127224700; big.mkv\r\ntype=file;size=5;modify=20261127224700; ok.mkv\r\n"
+    odd = f"size={size};type=file;x=1;modify=20261127224700; big.mkv\r\n"  # the line parser's path
+    ls = f"-rw-r--r--    1 0        0  {size} Nov 27 22:35 big.mkv\r\n"
+    for entries in (mlsd_entries(mlsd), mlsd_entries(odd), list_entries(ls, NOW), parse_mlsd_text(mlsd),
+                    parse_list_text(ls, NOW), parse_mlsd(odd.split("\r\n")), parse_list(ls.split("\r\n"), NOW)):
+        big = [e for e in entries if e.name == "big.mkv"]
+        assert len(big) == 1 and big[0].size is None, entries
+    assert [e.size for e in mlsd_entries(mlsd) if e.name == "ok.mkv"] == [5]
+    largest = 2**63 - 1
+    assert next(e.size for e in mlsd_entries(mlsd.replace(str(size), str(largest)))) == largest

@@ -76,7 +76,8 @@ def items_answer(core: Core, user: User, q: str | None, type: str | None, source
                    None if allowed is None else frozenset(allowed))
     with core.read_sessions() as db:
         result = grid_page(db, f, per_page, cursor, offset)
-        unplayable = queries.unplayable_reasons(db, result.items)
+        # a title with a good file on the page's sources is playable (grid._fill_sources)
+        unplayable = queries.unplayable_reasons(db, [i for i in result.items if not i.good_files])
     items = [grid_item(i, unplayable.get((i.type, i.id))) for i in result.items]
     return orjson_response({"items": items, "total": result.total,
                             "page": page, "per_page": per_page, "next_cursor": result.next_cursor})

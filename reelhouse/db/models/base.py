@@ -67,7 +67,7 @@ class UTCDateTime(TypeDecorator[datetime]):
                 return None
             hit = memo.get(value)
             if hit is None:
-                made: datetime = impl(value)
+                made: datetime = impl(value)  # type: ignore[assignment]
                 hit = made if made.tzinfo is not None else made.replace(tzinfo=UTC)
                 if len(memo) >= _MEMO_MAX:
                     memo.clear()

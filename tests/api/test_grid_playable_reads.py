@@ -99,6 +99,8 @@ def test_playable_as_unplayable_reasons_says(lib: Core) -> None:
 
 
 def test_page_of_playable_titles_asks_nothing_more(lib: Core) -> None:
+    """No unplayable_reasons statement for a page of playable titles, and one
+    statement for the sources of its films and shows together."""
     user = _user(lib)
     statements: list[str] = []
 
@@ -113,6 +115,8 @@ def test_page_of_playable_titles_asks_nothing_more(lib: Core) -> None:
         assert sorted((i["type"], i["id"]) for i in body["items"]) == [("movie", 3), ("movie", 29), ("show", 3)]
         assert all(i["playable"] for i in body["items"]), body
         assert not [st for st in statements if "probe_error" in st and "DISTINCT" in st.upper()], statements
+        # the sources of the page's films and show: one statement
+        assert len([st for st in statements if "GROUP BY" in st]) == 1, statements
         statements.clear()
         body = json.loads(items_answer(lib, user, None, "movie", None, None, None, None, None, False, None, None,
                                        1, 500).body)

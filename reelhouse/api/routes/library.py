@@ -77,7 +77,8 @@ def items_answer(core: Core, user: User, q: str | None, type: str | None, source
     with core.read_sessions() as db:
         result = grid_page(db, f, per_page, cursor, offset)
         # a title with a good file on the page's sources is playable (grid._fill_sources)
-        unplayable = queries.unplayable_reasons(db, [i for i in result.items if not i.good_files])
+        unsure = [i for i in result.items if not i.good_files]
+        unplayable = queries.unplayable_reasons(db, unsure) if unsure else {}
     items = [grid_item(i, unplayable.get((i.type, i.id))) for i in result.items]
     return orjson_response({"items": items, "total": result.total,
                             "page": page, "per_page": per_page, "next_cursor": result.next_cursor})

@@ -27,7 +27,7 @@ check: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
 pytest: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest -q -ra; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+	$(BIN)/python -m pytest -q -ra --durations=40; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 test: check pytest
 

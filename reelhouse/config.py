@@ -132,7 +132,9 @@ class Settings(BaseSettings):
         default=8, ge=1, le=1000,
         description="Most requests of one user waiting for an FTP connection of one source; "
         "past it they get 503 at once. With redis_url, counted over every process for the "
-        "source's server and login (reelhouse/leased_shares.py).",
+        "source's server and login (reelhouse/leased_shares.py); while Redis is unreachable, "
+        "each process lets its share wait (this / the processes alive before, at least 1: "
+        "reelhouse/sources/ftp/slot_outage.py).",
     )
     stream_send_timeout: float = Field(
         default=30.0, gt=0, le=_DAY,

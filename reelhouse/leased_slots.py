@@ -22,7 +22,9 @@ subscriber reconnects, so listeners keep a slow poll as well.
 Users' fair shares of a key (who may take a slot, or use one held already, while
 other users wait), over the cluster: :meth:`LeasedSlots.take_share`, the rule and
 the keys in :mod:`reelhouse.leased_shares`; the requests each user has waiting for a
-key: :meth:`LeasedSlots.enqueue`.
+key: :meth:`LeasedSlots.enqueue`; the users of a key alive (pools of a server+login,
+whose share of a bound during an outage depends on how many they are):
+:meth:`LeasedSlots.present`.
 
 After an outage: the renewal finds the leases Redis lost (restarted without
 persistence, or unreachable for longer than ``ttl``) and adds them back
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 _PREFIX = "reelhouse:slots:"
 _WANTED = "reelhouse:wanted:"
 _NEWS = "reelhouse:slotnews:"
+_PRESENT_KEY = "reelhouse:present:"
 
 _TAKE = """
 local t = redis.call('TIME')
@@ -86,6 +89,17 @@ end
 return missing
 """
 
+#: KEYS: the presence set; ARGV: ttl, member. Adds (or renews) the member, drops the
+#: run-out ones, returns how many are left.
+_PRESENT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1])) + 1)
+return redis.call('ZCARD', KEYS[1])
+"""
+
 #: KEYS: sorted sets; ARGV: 1 ttl, then one member per key, added with a lease of ttl.
 _ADD = """
 local t = redis.call('TIME')
@@ -113,6 +127,7 @@ class LeasedSlots:
         self._take_share: Any = self._redis.register_script(TAKE_SHARE)
         self._unwait: Any = self._redis.register_script(UNWAIT)
         self._add: Any = self._redis.register_script(_ADD)
+        self._present: Any = self._redis.register_script(_PRESENT)
         #: this process's prefix of waiter ids (``<id>.<n>``, :meth:`waiter`)
         self.id = secrets.token_hex(6) + "."
         self._ids = itertools.count()
@@ -241,6 +256,20 @@ class LeasedSlots:
             self._held[token] = (where, token, key, "")
             self._keeping()
         return token
+
+    def present(self, key: str, token: str = "") -> tuple[str, int]:
+        """Say that one user of ``key`` (a pool of a server+login) is alive: ``token``
+        (``""`` the first time: a new one) joins or renews the presence set
+        ``reelhouse:present:<key>``, leased and renewed like a slot until
+        :meth:`give_back` (or this process dies: it runs out within ``ttl``).
+        Returns ``(token, how many are alive)``, this one included. Blocks on Redis."""
+        token = token or secrets.token_hex(8)
+        where = _PRESENT_KEY + key
+        with self._lock:
+            self._held[token] = (where, token, key, "")  # "": its going is no news
+            self._keeping()
+        alive = int(self._present(keys=[where], args=[self.ttl, token]))
+        return token, alive
 
     def unwait(self, waiter: str) -> None:
         """``waiter`` waits no more (it gave up): gone from the cluster's waiting set."""

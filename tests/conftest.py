@@ -27,9 +27,11 @@ from reelhouse.server import create_app
 from helpers import (
     FTP_PASSWORD,
     FTP_USER,
+    PG_URL,
     admin_client,
     admin_core,
     free_port,
+    postgres_schema,
     redis_server,
     stop_without_leaks,
 )
@@ -120,10 +122,18 @@ def big_file(clip_cache: Path) -> Path:
 
 # -- app ------------------------------------------------------------------------------
 @pytest.fixture
-def core(tmp_path: Path) -> Iterator[Core]:
-    """A Core on a fresh data dir (SQLite, or REELHOUSE_TEST_POSTGRES_URL if asked for
-    with ``@pytest.mark.parametrize('core', ['postgres'], indirect=True)``) with an admin."""
-    with admin_core(tmp_path / "data") as c:
+def core(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Core]:
+    """A Core on a fresh data dir with an admin: on SQLite, or on a fresh schema of
+    $REELHOUSE_TEST_POSTGRES_URL when asked for with :data:`ENGINES`
+    (``@pytest.mark.parametrize("core", ENGINES, indirect=True)``; skipped when that is
+    unset, a failure under CI=true)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        with admin_core(tmp_path / "data") as c:
+            yield c
+        return
+    if not PG_URL:
+        pytest.skip("set REELHOUSE_TEST_POSTGRES_URL to a postgresql+psycopg:// URL")
+    with postgres_schema(PG_URL, "rh_core") as url, admin_core(tmp_path / "data", database_url=url) as c:
         yield c
 
 

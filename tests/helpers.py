@@ -68,6 +68,45 @@ def garbled(size: int) -> bytes:
     return bytes(8) + next(_GARBLED).to_bytes(8, "big") + bytes(size - 16)
 
 
+def put_garbled(root: Path, rel: str, size: int = 150_000) -> None:
+    """Write a :func:`garbled` file of ``size`` bytes at ``root / rel`` (folders made)."""
+    (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / rel).write_bytes(garbled(size))
+
+
+#: A library of good, garbled and empty files (:func:`unplayable_library`): films "Heat"
+#: (good), "Two" (one good and one garbled version), "Garbled", "Hollow" (empty); shows
+#: "Good Show" (one good, one garbled episode) and "Broken Show" (garbled).
+UNPLAYABLE_GOOD = ["Films/Heat (1995)/Heat (1995).mkv", "Films/Two (2005)/Two.2005.mkv",
+                   "Shows/Good Show/Season 01/Good.Show.S01E01.mkv"]
+UNPLAYABLE_BROKEN = ["Films/Garbled (2001)/Garbled.2001.mkv", "Films/Two (2005)/Two.2005.1080p.mkv",
+                     "Shows/Broken Show/Season 01/Broken.Show.S01E01.mkv",
+                     "Shows/Good Show/Season 01/Good.Show.S01E02.mkv"]
+UNPLAYABLE_EMPTY = "Films/Hollow (2002)/Hollow.2002.mkv"
+
+
+def unplayable_library(root: Path, sample: Path) -> None:
+    """Fill ``root`` with :data:`UNPLAYABLE_GOOD` (copies of ``sample``),
+    :data:`UNPLAYABLE_BROKEN` (garbled) and :data:`UNPLAYABLE_EMPTY` (0 bytes)."""
+    for rel in UNPLAYABLE_GOOD:
+        place(sample, root, rel)
+    for rel in UNPLAYABLE_BROKEN:
+        put_garbled(root, rel)
+    (root / UNPLAYABLE_EMPTY).parent.mkdir(parents=True, exist_ok=True)
+    (root / UNPLAYABLE_EMPTY).write_bytes(b"")
+
+
+def scan_local(client: TestClient, name: str, root: Path,
+               expect: str | None = "done") -> tuple[int, dict[str, object]]:
+    """Add the local source ``name`` at ``root`` through the API, scan it and wait for
+    the scan, which must end in state ``expect`` (unless ``None``); returns ``(source
+    id, the scan job)``."""
+    sid = int(client.post("/api/sources", json={"name": name, "kind": "local", "path": str(root)}).json()["id"])
+    job = wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])
+    assert expect is None or job["state"] == expect, job
+    return sid, job
+
+
 def log_in(client: TestClient, name: str = ADMIN, password: str = ADMIN_PASSWORD) -> TestClient:
     """Log ``client`` in as ``name`` (``POST /api/auth/login``, which must succeed) and
     send the session's token as a bearer token from then on; returns ``client``."""
@@ -409,6 +448,12 @@ def playback_token(core: Core, user_id: int, file_id: int) -> str:
     """A playback token for ``file_id`` bound to a fresh session of ``user_id``."""
     _, info = core.auth_sessions.create(user_id, device="test")
     return core.signer.playback(user_id, file_id, f"s:{info.id}")
+
+
+#: The two database engines, for ``@pytest.mark.parametrize("core", ENGINES,
+#: indirect=True)`` (tests/conftest.py's ``core``): PostgreSQL's case carries the
+#: ``requires_postgres`` mark.
+ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.requires_postgres)]
 
 
 @contextmanager

@@ -21,7 +21,11 @@ closes with 1003. A party on a source the
 user was not granted is unknown to them (4404). A socket whose session ends (logout,
 user disabled or deleted, key revoked) closes with 4401 at its next message, and within
 ``RECHECK_SECONDS`` if it is quiet; one whose user loses the grant to the party's
-file's source (an admin's change) closes the same way with 4403.
+file's source (an admin's change) closes the same way with 4403. A party that ended
+or went where no broadcast reached this process (``reelhouse source remove`` in another
+process without a Redis hub: the removal ends its film's parties in the database)
+closes its sockets with 4410 within ``RECHECK_SECONDS`` too
+(:meth:`~reelhouse.party.live.PartyLive.ended`).
 
 A socket that takes nothing (a locked phone with the tab open, a client keeping its
 TCP window shut) is not waited for: its messages are skipped while it lags
@@ -268,8 +272,9 @@ async def _sweep(senders: set[_Sender]) -> None:
 
 async def _watch(websocket: WebSocket, check: Callable[[], Awaitable[tuple[int, str] | None]],
                  sender: _Sender) -> None:
-    """Close the socket once its session ends or its grant goes (checked every
-    RECHECK_SECONDS): a member who only listens stops getting the party's changes too."""
+    """Close the socket once its session ends, its grant goes or its party ended
+    unbeknown to this process (checked every RECHECK_SECONDS): a member who only
+    listens stops getting the party's changes too."""
     while True:
         await asyncio.sleep(RECHECK_SECONDS)
         refused = await check()
@@ -288,10 +293,16 @@ async def _serve(websocket: WebSocket, core: Core, code: str, file_id: int, user
     async def check() -> tuple[int, str] | None:
         return await _refusal(core, token, user_id, file_id)
 
+    async def watch() -> tuple[int, str] | None:
+        refused = await check()
+        if refused is None and await get_live(app).ended(code):
+            return CLOSE_ENDED, "this party has ended"
+        return refused
+
     try:
         async with get_live(app).connect(code, user_id, name) as conn:
             tasks = [asyncio.create_task(_forward(websocket, conn, send)),  # the welcome, then every change
-                     asyncio.create_task(_watch(websocket, check, sender))]
+                     asyncio.create_task(_watch(websocket, watch, sender))]
             read = asyncio.create_task(_read(websocket, conn, send, core.settings, rate, check))
             sender.tasks = [read, *tasks]
             _guard(sender)  # the socket takes nothing: its tasks are cancelled

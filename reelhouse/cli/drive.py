@@ -186,7 +186,12 @@ def _say_kept(folder: Path) -> None:
         console.print(f"{len(pending)} upload(s) kept in the spool {folder}; the next mount of this "
                       f"server sends them: {', '.join(pending)}", highlight=False, soft_wrap=True)
     for k in kept:
-        if k.refused is not None:
+        if k.conflict:
+            console.print(f"kept in the spool {folder}, a conflict: {k.refused} "
+                          f"(`reelhouse drive spool retry {k.path}` has the next mount send it over "
+                          f"theirs, `reelhouse drive spool discard {k.path}` drops it)",
+                          highlight=False, soft_wrap=True)
+        elif k.refused is not None:
             console.print(f"kept in the spool {folder}, refused by the server: {k.path} ({k.refused}); "
                           "not sent again until written or moved on a mount of this server; "
                           f"`reelhouse drive spool retry {k.path}` has the next mount send it, "
@@ -272,7 +277,9 @@ def _print_blocks(rows: Sequence[tuple[str, ...]], uploads: list[tuple[dict[str,
 _UPLOAD_STATES = {"uploading": "uploading", "retrying": "retrying",
                   "failed": "failed, kept in the spool",
                   "refused": "refused by the server, kept in the spool (`drive spool retry` or write it again "
-                             "to retry; `drive spool discard` to drop it)"}
+                             "to retry; `drive spool discard` to drop it)",
+                  "conflict": "a conflict: another client made the file before it was sent, kept in the "
+                              "spool (`drive spool retry` sends it over theirs, `drive spool discard` drops it)"}
 
 
 def _size(n: int) -> str:

@@ -4,14 +4,17 @@ failed, or refused by it), listed, sent again, or discarded (:mod:`reelhouse.dri
 ``retry`` and ``discard`` act on the spools of mounts that have ended, and ask a live
 mount to act on its own (:mod:`reelhouse.drive.control`). Neither asks the user
 anything: each takes the exact path ``list`` shows, or ``--all``, and ``discard``
-deletes only those spool files, never the server's.
+deletes only those spool files and the partial ``.part`` an earlier try left on the
+server, never the server's file.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -94,7 +97,54 @@ def _chosen(path: str | None, every: bool, spool: str | None) -> list[KeptFile]:
 _TIMEOUT = typer.Option(help="Seconds to wait for a live mount's answer (a retry uploads the file).")
 
 
-def _act(f: KeptFile, action: str, timeout: float) -> str:
+class _Servers:
+    """Connections to the servers of spool folders, opened when first needed (``drive
+    spool discard`` removing a ``.part`` while no mount runs), closed at the end."""
+
+    def __init__(self, password: str | None) -> None:
+        self.password = password
+        self.opened: dict[Path, Any] = {}
+
+    def remover(self, f: KeptFile) -> Callable[[str, int], str]:
+        """``remove_part(part, size)`` for :func:`reelhouse.drive.spools.discard`: connects
+        to ``f``'s server (its spool's ``server.info``; stored credentials of a source,
+        else the password given) and removes the ``.part`` by the rule of
+        :func:`reelhouse.drive.parts.remove_part`. Raises a reelhouse error saying why
+        it cannot (no ``server.info``, no password, the server away or refusing)."""
+        def remove(part: str, size: int) -> str:
+            from reelhouse.drive.parts import remove_part
+
+            got = remove_part(self._source(f.folder), part, size, f.path)
+            if got == "removed":
+                return f"removed its partial upload {part} from the server"
+            if got == "larger":
+                return f"{part} on the server is larger than the kept file (not its partial upload): left there"
+            return ""
+        return remove
+
+    def _source(self, folder: Path) -> Any:
+        from reelhouse.drive import manifest
+        from reelhouse.drive.mount import open_source, reach_settings
+
+        if folder not in self.opened:
+            reach = manifest.server(folder)
+            if reach is None:
+                raise e.SourceUnavailable(f"the spool {folder} does not say how to reach its server (kept by "
+                                          "an older version)")
+            anonymous = reach.get("username") in (None, "", "anonymous", "ftp")
+            if not reach.get("source") and not anonymous and self.password is None:
+                raise e.AuthenticationFailed(f"the login {reach.get('username')!r} needs a password: give "
+                                             "--password-env VAR to remove it now")
+            self.opened[folder] = open_source(reach_settings(reach, self.password))
+        return self.opened[folder].source
+
+    def close(self) -> None:
+        for opened in self.opened.values():
+            opened.close()
+        self.opened.clear()
+
+
+def _act(f: KeptFile, action: str, timeout: float, servers: _Servers) -> str:
     """``action`` (``retry`` | ``discard``) on kept file ``f``: in its spool folder when
     its mount has ended, else asked of its live mount. Returns what to print."""
     from reelhouse.drive import control, spools
@@ -104,13 +154,14 @@ def _act(f: KeptFile, action: str, timeout: float) -> str:
             raise e.Conflict(f"{f.path!r} is kept in {f.folder}, which a mount starting now holds: try again")
         return f"{control.ask(f.pid, action, f.path, timeout)} (the mount at {f.mount_point})"
     if action == "discard":
-        spools.discard(f)
-        return f"discarded {f.path} ({_size(f.size)}, {f.state}) from the spool {f.folder}"
+        said = spools.discard(f, servers.remover(f))
+        return f"discarded {f.path} ({_size(f.size)}, {f.state}) from the spool {f.folder}{'; ' + said if said else ''}"
     was = "refused" if spools.retry(f) else "not refused"
     return f"{f.path} ({was}): the next mount of its server sends it (spool {f.folder})"
 
 
-def _run(action: str, path: str | None, every: bool, spool: str | None, timeout: float) -> None:
+def _run(action: str, path: str | None, every: bool, spool: str | None, timeout: float,
+         password: str | None = None) -> None:
     """``action`` on the kept files chosen; with ``--all`` each failure is said and the
     others go on (the first failure's exit code at the end)."""
     files = _chosen(path, every, spool)
@@ -118,14 +169,18 @@ def _run(action: str, path: str | None, every: bool, spool: str | None, timeout:
         console.print("nothing kept in the drive spool")
         return
     failed: e.ReelhouseError | None = None
-    for f in files:
-        try:
-            console.print(_act(f, action, timeout), highlight=False, soft_wrap=True)
-        except e.ReelhouseError as exc:
-            if not every:
-                raise
-            console.print(f"{f.path}: {exc.message}", highlight=False, soft_wrap=True)
-            failed = failed or exc
+    servers = _Servers(password)
+    try:
+        for f in files:
+            try:
+                console.print(_act(f, action, timeout, servers), highlight=False, soft_wrap=True)
+            except e.ReelhouseError as exc:
+                if not every:
+                    raise
+                console.print(f"{f.path}: {exc.message}", highlight=False, soft_wrap=True)
+                failed = failed or exc
+    finally:
+        servers.close()
     if failed is not None:
         raise type(failed)(f"not every kept upload was done (first: {failed.message})")
 
@@ -143,10 +198,21 @@ def spool_retry(path: Annotated[str | None, _PATH] = None, every: Annotated[bool
 
 @spool_app.command("discard")
 def spool_discard(path: Annotated[str | None, _PATH] = None, every: Annotated[bool, _ALL] = False,
-                  spool: Annotated[str | None, _SPOOL] = None, timeout: Annotated[float, _TIMEOUT] = 30.0) -> None:
+                  spool: Annotated[str | None, _SPOOL] = None, timeout: Annotated[float, _TIMEOUT] = 30.0,
+                  password_env: Annotated[str | None, typer.Option(
+                      help="Read the FTP password from this variable (to remove a partial upload "
+                           "while no mount runs; a source's stored one and anonymous need none).")] = None) -> None:
     """Delete kept uploads from the spool: their unsent bytes are gone for good, the
-    server's file (if any) stays as it is (and shows again on a live mount). Takes the
-    exact PATH, or --all (every kept upload, in --spool if given); asks nothing. Exit 3
-    when nothing is kept under PATH, 5 when the file is open on the mount or being
-    uploaded."""
-    _run("discard", path, every, spool, timeout)
+    server's file (if any) stays as it is (and shows again on a live mount). The partial
+    upload (``name.part``) an earlier try left on the server goes too (not a larger file
+    of that name: not ours): a live mount removes it; with no mount running this
+    connects to the server (the spool keeps how, never the password); where it cannot,
+    the next mount of the server removes it. Takes the exact PATH, or --all (every kept
+    upload, in --spool if given); asks nothing. Exit 3 when nothing is kept under PATH,
+    5 when the file is open on the mount or being uploaded."""
+    password = None
+    if password_env is not None:
+        if password_env not in os.environ:
+            raise e.InvalidInput(f"--password-env: the variable {password_env} is not set")
+        password = os.environ[password_env]
+    _run("discard", path, every, spool, timeout, password)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import sys
 from typing import Annotated
@@ -11,6 +12,8 @@ from rich.table import Table
 
 from reelhouse import errors as e
 from reelhouse.cli.common import console, open_core
+from reelhouse.core import Core
+from reelhouse.party.live import PartyLive
 
 __all__ = ["source_app"]
 
@@ -84,11 +87,32 @@ def source_list() -> None:
 
 @source_app.command("remove")
 def source_remove(name: Annotated[str, typer.Argument(help="Source name or id.")]) -> None:
-    """Remove a source and its files from the library (nothing on the source is touched)."""
+    """Remove a source and its files from the library (nothing on the source is touched).
+    The watch parties of its films end first, as the API's removal ends them."""
     with open_core() as core:
         row = core.sources.find(name)
+        ended = _end_parties(core, row.id)
         core.sources.remove(row.id)
-    console.print(f"removed source {row.name!r}")
+    console.print(f"removed source {row.name!r}" + (f"; {len(ended)} watch parties ended" if ended else ""))
+
+
+def _end_parties(core: Core, source_id: int) -> list[str]:
+    """End the open parties of the source's films as the API's removal does
+    (:meth:`PartyLive.end_source`): with a Redis hub (``party_redis_url`` or
+    ``redis_url``) every server's members hear it at once and their sockets close with
+    4410; without one (one server process, no shared hub) the parties end in the
+    database and the server's sockets close within ``RECHECK_SECONDS`` (10 s) of it
+    (``reelhouse/api/party_socket.py``)."""
+    settings = core.settings
+    live = PartyLive(core.parties, settings.party_redis_url or settings.redis_url)
+
+    async def run() -> list[str]:
+        try:
+            return await live.end_source(source_id)
+        finally:
+            await live.close()
+
+    return asyncio.run(run())
 
 
 @source_app.command("test")

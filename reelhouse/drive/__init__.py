@@ -12,8 +12,12 @@ The package map (imports point down):
 - ``tee``       a streamed file's bytes, copied once into a ring feeding the spool
                 file (``O_DIRECT``) and the upload
 - ``streamer``  the upload that runs while a big file is still being written
+- ``manifest``  what a spool folder keeps for a later mount: manifests, notes of
+                discarded ``.part`` files, how to reach the server
+- ``parts``     the ``.part`` names of uploads; removing one an upload left
 - ``spool``     the write spool: local files uploaded as ``name.part``, size-verified,
                 renamed; retried with backoff, kept (and retried next mount) on failure
+- ``recovery``  a mount adopting and sending what earlier mounts kept
 - ``names``     names refused before a server sees them (ENAMETOOLONG, EINVAL)
 - ``prefetch``  background listing of the subfolders of a folder just read
 - ``tree``      entries and listings as the mount shows them (the server's, with the

@@ -10,7 +10,8 @@ user.
 
 What the mount does (:class:`SpoolActions`): ``discard`` drops a kept upload (failed or
 refused, not being uploaded, not open on the mount) from the spool, so the mount shows
-the server's file again (or none); ``retry`` clears a refusal and uploads the file now.
+the server's file again (or none); ``retry`` clears a refusal (or a conflict) and uploads
+the file now.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ class SpoolActions:
             node = self._kept(path)
             if node.handles > 0:
                 raise e.Conflict(f"{path!r} is open on the mount: close it first")
-            size, state = node.size_now(), "refused" if node.refused is not None else "failed"
+            size = node.size_now()
+            state = "conflict" if node.conflict else "refused" if node.refused is not None else "failed"
             spool.forget(path)
         self.fs.listings.remove(path)
         self.fs.listings.invalidate(path.rpartition("/")[0])  # the server's copy, if any, shows
@@ -112,11 +114,13 @@ class SpoolActions:
         return f"discarded {path} ({size} bytes, {state}) from the spool {spool.folder}"
 
     def retry(self, path: str) -> str:
-        """Clear the refusal of ``path`` and upload it now. Raises what the upload
-        raises (the file then stays kept, refused again if the server refuses)."""
+        """Clear the refusal of ``path`` and upload it now (a conflict: over the file
+        another client made). Raises what the upload raises (the file then stays kept,
+        refused again if the server refuses)."""
         node = self._kept(path)
-        was = "refused" if node.refused is not None else "failed"
+        was = "conflict" if node.conflict else "refused" if node.refused is not None else "failed"
         node.refused = None
+        node.absent = node.conflict = False  # asked: sent over the file another client made
         entry = self.fs.spool.upload(node)
         if entry is not None:
             self.fs.listings.put(entry)

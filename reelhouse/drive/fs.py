@@ -215,8 +215,11 @@ class DriveFS:
             # a file another process made since the kernel looked the name up keeps its
             # bytes unless O_TRUNC (two shells appending with ``>>`` to one new log)
             new = existing is None or bool(flags & os.O_TRUNC)
+            # a name the server did not have (asked, unless O_TRUNC): its upload will not
+            # replace a file another client makes before it (uploader.CreatedElsewhere)
             node = self.spool.open(rel, new=new, remote_size=0 if existing is None else existing.size or 0,
-                                   remote_mtime=None if existing is None else existing.mtime)
+                                   remote_mtime=None if existing is None else existing.mtime,
+                                   absent=existing is None and not flags & os.O_TRUNC)
             self.listings.put(node.entry())
             return self._add(Handle(rel, node=node, change=node.changes if new else 0,
                                     append=bool(flags & os.O_APPEND)))
@@ -233,7 +236,8 @@ class DriveFS:
         new file with ``O_EXCL``, and a round trip per copied file cost a copy of 1,000
         small files 13–46 % (commit adb8e23); a copy into one folder lists it again at
         most every :data:`EXCLUSIVE_FRESH` seconds. FTP has no exclusive create: a name
-        made between this check and the upload is still replaced."""
+        made between this check and the upload is checked for once more just before the
+        upload's rename (:class:`~reelhouse.drive.uploader.CreatedElsewhere`)."""
         folder, _, name = rel.rpartition("/")
         for entry in self.tree.recent(folder, EXCLUSIVE_FRESH):
             if entry.name == name:
@@ -262,7 +266,9 @@ class DriveFS:
         One round trip per such create, which programs make one file at a time (``cp``,
         editors and ``git`` create with O_EXCL or O_TRUNC). None when the server has no
         such name. FTP has no exclusive create: a name made between this check and the
-        upload at close is still replaced."""
+        upload at close is checked for once more just before the upload's rename, and not
+        replaced (:class:`~reelhouse.drive.uploader.CreatedElsewhere`: EEXIST at close,
+        the bytes kept in the spool as a conflict)."""
         try:
             entry = self.source.stat(rel)
         except NotFound:

@@ -26,6 +26,7 @@ from typing import Any
 from reelhouse.drive import control, manifest
 from reelhouse.drive.cache import BlockCache, ListingCache
 from reelhouse.drive.fs import DriveFS
+from reelhouse.drive.recovery import recover as recover_spool
 from reelhouse.drive.settings import DriveSettings
 from reelhouse.drive.spool import Spool
 from reelhouse.drive.status import Counters, Health, process_running, remove_status, write_status
@@ -33,7 +34,7 @@ from reelhouse.errors import InvalidInput, NotFound, SourceUnavailable
 from reelhouse.sources.base import Source
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 
-__all__ = ["Opened", "open_source", "serve"]
+__all__ = ["Opened", "open_source", "reach_settings", "serve"]
 
 log = logging.getLogger(__name__)
 _SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP} if hasattr(signal, "SIGHUP") else set()
@@ -50,6 +51,9 @@ class Opened:
     close: Callable[[], None]
     probe: bool = True  # check reachability at mount (not for the library view)
     extra: dict[str, Any] = field(default_factory=dict)
+    #: how to reach the server again, no password (:func:`reach_settings`), kept in the
+    #: spool folder for ``drive spool discard`` without a mount; None: not writable
+    reach: dict[str, Any] | None = None
 
 
 def _ftp_config(s: DriveSettings) -> FtpConfig:
@@ -98,7 +102,8 @@ def open_source(s: DriveSettings, redis_url: str | None = None, slot_ttl: float 
             def close() -> None:
                 own.close()
                 core.close()
-        return Opened(src, f"source {row.name}", f"source-{row.id}", close)
+        return Opened(src, f"source {row.name}", f"source-{row.id}", close,
+                      reach={"source": str(row.id), "timeout_seconds": s.timeout_seconds})
     cfg = _ftp_config(s)
     slots = None
     if redis_url:
@@ -114,7 +119,24 @@ def open_source(s: DriveSettings, redis_url: str | None = None, slot_ttl: float 
         src.close()
         if slots is not None:
             slots.close()
-    return Opened(src, server, key, close_ftp)
+    reach = {"host": cfg.host, "port": cfg.port, "username": cfg.user, "tls": cfg.tls, "root": cfg.root,
+             "verify_tls": cfg.verify_tls, "tls_cert": os.path.abspath(s.tls_cert) if s.tls_cert else None,
+             "timeout_seconds": s.timeout_seconds}
+    return Opened(src, server, key, close_ftp, reach=reach)
+
+
+#: the settings :func:`reach_settings` takes from a spool folder's ``server.info``
+_REACH = ("host", "port", "username", "tls", "root", "verify_tls", "tls_cert", "timeout_seconds", "source")
+
+
+def reach_settings(reach: dict[str, Any], password: str | None = None) -> DriveSettings:
+    """Settings that reach the server of a spool folder again (what
+    :attr:`Opened.reach` kept, with ``password`` for a login that needs one), for
+    :func:`open_source`. Raises InvalidInput for a file that holds anything else."""
+    try:
+        return DriveSettings(**{k: v for k, v in reach.items() if k in _REACH}).override(password=password)
+    except TypeError as exc:
+        raise InvalidInput(f"unreadable server.info: {exc}") from exc
 
 
 def _refused(exc: BaseException) -> bool:
@@ -158,7 +180,7 @@ def _final_flush(fs: DriveFS, spool: Spool, read_only: bool, stall: float = FINA
     once the uploads made no progress (:meth:`Spool.progress`) for ``stall`` seconds,
     they are cut (:meth:`DriveFS.interrupt`: FtpPool.interrupt) and no further try
     runs (:meth:`Spool.stop`): what is left stays in the spool with its manifest, and
-    the next mount of the same server sends it (:meth:`Spool.recover`). A slow upload
+    the next mount of the same server sends it (:mod:`~reelhouse.drive.recovery`). A slow upload
     that keeps sending is not cut."""
     done = threading.Event()
 
@@ -224,6 +246,11 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
     spool = Spool(spool_dir, opened.source, counters, s.retry_attempts, s.retry_delay_seconds,
                   thread_init=_block_signals)
     read_only = s.read_only or s.view == "library"
+    if opened.reach is not None and not read_only:
+        try:  # for `drive spool discard` while no mount runs: the .part a try left
+            manifest.save_server(spool.base, opened.reach)
+        except OSError as exc:
+            log.warning("cannot write %s in the spool %s: %s", manifest.SERVER, spool.base, exc)
     fs = DriveFS(opened.source, listings=ListingCache(*ttl), blocks=blocks, spool=spool,
                  counters=counters, health=health, read_only=read_only,
                  prefetch_workers=max(1, s.max_connections - 2) if s.cache_enabled else 0,
@@ -285,10 +312,14 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
                     pool.keepalive(s.keepalive_interval_seconds)
 
     def recover() -> None:
-        left = spool.recover()
+        left = recover_spool(spool)
         if left:
             log.warning("%d upload(s) from an earlier mount still pending: %s", len(left), ", ".join(left))
+        conflicts = spool.conflicts()
         for path, reply in spool.refused().items():
+            if path in conflicts:
+                log.warning("kept in the spool, not sent: %s", reply)
+                continue
             if reply == manifest.INTERRUPTED:
                 log.warning("kept in the spool, not sent: %r was being written when an earlier mount "
                             "ended without an unmount (`reelhouse drive spool retry` sends it as it is, "
@@ -311,7 +342,7 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
     finally:
         stop.set()
         left = _final_flush(fs, spool, read_only)
-        refused = spool.refused()
+        refused, conflicts = spool.refused(), spool.conflicts()
         spool.close()
         blocks.close()
         for thread in threads:
@@ -322,6 +353,11 @@ def serve(s: DriveSettings, mount_point: str, opened: Opened, data_dir: Path,
     if pending:
         log.warning("%d upload(s) failed and stay in the spool %s; they are retried on the "
                     "next mount: %s", len(pending), spool.folder, ", ".join(pending))
+    if conflicts:
+        log.warning("%d file(s) another client made on the server meanwhile stay in the spool %s as "
+                    "conflicts, not sent over theirs (`reelhouse drive spool retry` sends them, "
+                    "`discard` drops them): %s", len(conflicts), spool.folder, ", ".join(sorted(conflicts)))
+    refused = {path: reply for path, reply in refused.items() if path not in conflicts}
     if refused:
         log.warning("%d upload(s) refused by the server stay in the spool %s, not sent again "
                     "(mount again and rm them to drop them, or write or move them): %s", len(refused),

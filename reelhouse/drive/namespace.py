@@ -17,7 +17,7 @@ from reelhouse.drive.handles import Handles
 from reelhouse.drive.names import risky_name
 from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.tree import Tree
-from reelhouse.drive.uploader import NameRewritten
+from reelhouse.drive.uploader import CreatedElsewhere, NameRewritten
 from reelhouse.errors import NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, normalize_path
 
@@ -88,20 +88,28 @@ class Namespace:
 
     def _drop_refused(self, rel: str, path: str) -> bool:
         """``rm`` of a file the server refused for good (kept in the spool, listed as
-        refused) that the server has no file of: dropped here, without a DELE (which a
+        refused) that the server has no file of, or of a conflict (the server's file is
+        another client's, which stays and shows): dropped here, without a DELE (which a
         server refusing writes refuses too, pyftpdlib even for a name it has not), so
         also on a server that refuses every write. False for anything else."""
         if not self._refused_only_here(rel, path):
             return False
+        node = self.spool.node(rel)
         self.spool.forget(rel)
         self.listings.remove(rel)
+        if node is not None and node.conflict:  # the other client's file shows now
+            self.listings.invalidate(rel.rpartition("/")[0])
         return True
 
     def _refused_only_here(self, rel: str, path: str) -> bool:
-        """Is ``rel`` a file the server refused for good and has no file of (asked)?"""
+        """Is ``rel`` a file the server refused for good and has no file of (asked), or
+        one kept as a conflict (the server's file of that name is another client's,
+        which an ``rm`` of ours leaves alone)?"""
         node = self.spool.node(rel)
         if node is None or node.refused is None or node.unlinked:
             return False
+        if node.conflict:
+            return True
         with self.guard.errors(path):
             try:
                 self.source.stat(rel)
@@ -197,7 +205,16 @@ class Namespace:
                     raise os_error(errno.ENOTEMPTY, new)
             if unsent:
                 assert node is not None
-                self.spool.move_unsent(node, dst, self.upload)
+                # sent over what is at ``dst`` as a rename replaces it, unless a file
+                # appears at a name that was free (uploader.CreatedElsewhere)
+                was = node.absent, node.conflict, node.refused
+                node.absent, node.conflict = target is None, False
+                try:
+                    self.spool.move_unsent(node, dst, self.upload)
+                except BaseException:
+                    if node.path == src and not node.conflict:  # back at its old name, as it was
+                        node.absent, node.conflict, node.refused = was
+                    raise
                 self.handles.moved(src, dst)
                 self.listings.remove(src)
                 return
@@ -250,6 +267,8 @@ class Namespace:
         try:
             self.upload(node)
             return True
+        except CreatedElsewhere:
+            return False  # theirs stays at ``src``; ours moves on, sent under its new name
         except (SourceUnavailable, NameRewritten):
             raise
         except ReelhouseError:

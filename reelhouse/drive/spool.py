@@ -8,7 +8,7 @@ folder copied in with ``film.mkv`` and ``film.mkv.part``) ``.<hash>.part``, so a
 upload never overwrites and renames away that file. An upload that still fails after
 its retries leaves the spool file with a manifest (``<id>.json``: the remote path and
 its ``.part``: :mod:`~reelhouse.drive.manifest`), ``drive status`` lists it as
-pending, and the next mount of the same server retries it (:meth:`Spool.recover`).
+pending, and the next mount of the same server retries it (:mod:`~reelhouse.drive.recovery`).
 
 A file the server refused for good (:func:`~reelhouse.drive.uploader.refusal`:
 permission, a name it does not allow, a STOR answered "not found") is kept too, with
@@ -24,12 +24,11 @@ lost; it never reached the server).
 Nothing written is dropped silently: a file is dropped only once the server deleted
 it, once it was replaced, or as said above. A mount holds its spool folder locked; a
 second live mount of the same server takes ``<folder>.2`` (…), and a recovery adopts
-only the files of folders whose mount is gone.
+only the files of folders whose mount is gone (:mod:`~reelhouse.drive.recovery`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import threading
@@ -39,14 +38,14 @@ from typing import Any
 
 from reelhouse.drive import manifest
 from reelhouse.drive.manifest import kept_uploads
-from reelhouse.drive.names import NAME_MAX
+from reelhouse.drive.parts import part_name, remove_part
 from reelhouse.drive.spool_claim import claim_folder as _claim
 from reelhouse.drive.spool_claim import release_folder as _release
 from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import Streamer
-from reelhouse.drive.uploader import NameRewritten, Uploader, remote_size
-from reelhouse.errors import NotFound, ReelhouseError
+from reelhouse.drive.uploader import NameRewritten, Uploader
+from reelhouse.errors import ReelhouseError
 from reelhouse.sources.base import Entry, Source
 
 __all__ = ["NameRewritten", "Spool", "SpoolFile", "kept_uploads"]
@@ -69,7 +68,7 @@ class Spool:
         self.folder = folder
         self.source = source
         self.counters = counters
-        self.uploader = Uploader(source, counters, attempts, delay, self._part_of, self._write_manifest)
+        self.uploader = Uploader(source, counters, attempts, delay, self._part_of, manifest.save)
         self.nodes: dict[str, SpoolFile] = {}
         self.stream = stream
         self.thread_init = thread_init
@@ -87,18 +86,22 @@ class Spool:
             return self.nodes.get(path)
 
     def open(self, path: str, *, new: bool, remote_size: int = 0,
-             remote_mtime: float | None = None) -> SpoolFile:
+             remote_mtime: float | None = None, absent: bool = False) -> SpoolFile:
         """The spool file of ``path`` (one per path), with one more handle. ``new``: the
         file starts empty (created, or opened with O_TRUNC) and is uploaded even if
         nothing is written. ``remote_size`` (bytes) and ``remote_mtime`` (seconds since
-        the epoch) are the server's file's: what the mount shows until it is changed."""
+        the epoch) are the server's file's: what the mount shows until it is changed.
+        ``absent``: the server has no file ``path`` (a create without O_TRUNC): the
+        upload does not replace one another client makes meanwhile
+        (:attr:`SpoolFile.absent`)."""
         claimed: list[SpoolFile] = []
         with self.lock:
             node = self.nodes.get(path)
             if node is None:
                 node = SpoolFile(self.folder, path, loaded=new, remote_size=remote_size, mtime=remote_mtime,
                                  start_stream=self._streamer if self.stream else None,
-                                 on_unsettled=self._unsettled)
+                                 on_unsettled=self.unsettled)
+                node.absent = absent
                 self.nodes[path] = node
                 claimed = self._claim_name(path)
             node.handles += 1
@@ -149,18 +152,18 @@ class Spool:
                 except OSError as exc:  # its spool disk failed: what is written stays
                     log.warning("spool file of %r: %s", n.path, exc)
 
-    def _unsettled(self, node: SpoolFile) -> None:
+    def unsettled(self, node: SpoolFile) -> None:
         """``node`` was changed, for the first time since it was opened or an upload of
         it began: its manifest says so (a mount that ends without an unmount leaves it
         as :data:`~reelhouse.drive.manifest.INTERRUPTED`, not as an upload to send)."""
         try:
-            self._write_manifest(node)
+            manifest.save(node)
         except OSError as exc:  # the write itself says it if the disk is gone
             log.warning("spool file of %r: %s", node.path, exc)
 
     def _streamer(self, node: SpoolFile, start: int) -> Streamer:
         part = self._part_of(node)
-        self._unsettled(node)  # with its .part: a later mount removes what it sent
+        self.unsettled(node)  # with its .part: a later mount removes what it sent
         return Streamer(self.source, part, node.local, node.fd, start, self.thread_init,
                         on_sent=node.add_sent)
 
@@ -172,7 +175,7 @@ class Spool:
         if node.part is not None and node.part.rpartition("/")[0] == node.path.rpartition("/")[0]:
             return node.part
         for n in range(100):
-            part = _part(node.path, n)
+            part = part_name(node.path, n)
             if not (part in self.nodes or (self.taken is not None and self.taken(part))):
                 break
         node.part = part
@@ -192,7 +195,7 @@ class Spool:
                 self.nodes[node.path] = node
                 claimed += self._claim_name(node.path)
                 if node.dirty:
-                    self._write_manifest(node)
+                    manifest.save(node)
         self._move_off(claimed)
 
     def forget(self, path: str) -> None:
@@ -238,7 +241,7 @@ class Spool:
             if node.error is None and node.handles <= 0:
                 node.error = "not uploaded yet (its last handle closed while it was being deleted)"
         try:
-            self._write_manifest(node)  # kept by a later mount too, whatever happens next
+            manifest.save(node)  # kept by a later mount too, whatever happens next
         except OSError as exc:
             log.warning("spool file of %r: %s", node.path, exc)
 
@@ -298,8 +301,10 @@ class Spool:
         try failed; the next one waits or runs), ``failed`` (every try failed: the file
         stays in the spool, uploaded again when the server is back up, at fsync or the
         next mount), ``refused`` (the server refused it for good, ``error`` its reply:
-        kept, not sent again until the user writes, moves or removes it). Never waits
-        for a running upload."""
+        kept, not sent again until the user writes, moves or removes it), ``conflict``
+        (another client made the file meanwhile, ``error`` says so: kept, not sent over
+        theirs until ``drive spool retry`` or a ``mv``). Never waits for a running
+        upload."""
         with self.lock:
             nodes = [n for n in self.nodes.values() if not n.unlinked]
         out: list[dict[str, Any]] = []
@@ -309,21 +314,25 @@ class Spool:
                 size = streamer.end if streamer is not None else n.upload_size
                 out.append({"path": n.path, "state": state, "sent": n.sent, "size": size, "error": n.error})
             elif n.dirty and n.refused is not None:
-                out.append({"path": n.path, "state": "refused", "sent": 0, "size": n.size_now(),
+                out.append({"path": n.path, "state": "conflict" if n.conflict else "refused",
+                            "sent": 0, "size": n.size_now(),
                             "error": n.refused})
             elif n.dirty and n.error:
                 out.append({"path": n.path, "state": "failed", "sent": 0, "size": n.size_now(),
                             "error": n.error})
         return out
 
-    def _write_manifest(self, node: SpoolFile) -> None:
-        manifest.save(node)
-
     def refused(self) -> dict[str, str]:
         """The files the server refused for good (kept, not retried): path → its reply."""
         with self.lock:
             return {n.path: n.refused for n in self.nodes.values()
                     if n.refused is not None and n.dirty and not n.unlinked}
+
+    def conflicts(self) -> set[str]:
+        """Of :meth:`refused`, the files kept as a conflict with one another client made
+        (uploader.CreatedElsewhere)."""
+        with self.lock:
+            return {n.path for n in self.nodes.values() if n.conflict and n.dirty and not n.unlinked}
 
     def upload(self, node: SpoolFile) -> Entry | None:
         """Upload ``node`` if it is dirty: ``.part``, size check, rename; with retries.
@@ -339,72 +348,25 @@ class Spool:
                 return None
             node.settle()  # complete on disk before anything can fail
             node.unsettled = False  # its writer closed or synced it: sent by a later mount
-            self._write_manifest(node)
+            manifest.save(node)
             try:
                 return self.uploader.send(node, node.size)
             finally:
                 node.upload_state = None
 
-    def recover(self) -> list[str]:
-        """Adopt the spool files a previous mount left (failed uploads) and upload them
-        now; returns the paths still pending. Files the server refused for good are
-        adopted (shown on the mount, listed as refused) but not sent; one holding no
-        byte is dropped."""
-        left = []
-        manifest.adopt(self.base, self.folder)
-        for kept in manifest.kept(self.folder, tidy=True):
-            with self.lock:
-                if kept.path in self.nodes:
-                    continue
-                node = SpoolFile(self.folder, kept.path, loaded=True, ident=kept.ident,
-                                 on_unsettled=self._unsettled)
-                node.part = kept.part  # its own, from the last try
-                node.dirty = True
-                node.refused = kept.refused
-                node.error = kept.refused or "left by an earlier mount"
-                if node.refused is not None and node.size_now() == 0:
-                    node.discard()  # refused and empty: nothing written to keep
-                    continue
-                self.nodes[kept.path] = node
-            if node.refused == manifest.INTERRUPTED:
-                self._drop_part(node)
-            if node.refused is not None:
-                continue
-            try:
-                self.upload(node)
-            except ReelhouseError:
-                left.append(kept.path)
-                continue
-            self.release_clean(node)
-        return left
-
-    def _drop_part(self, node: SpoolFile) -> None:
-        """Delete the ``.part`` an upload during the writes of ``node`` left on the server
-        when its mount ended (killed) mid-file (:meth:`remove_part`), at the next mount."""
-        if self.remove_part(node):
-            try:
-                self._write_manifest(node)
-            except OSError as exc:
-                log.warning("spool file of %r: %s", node.path, exc)
-
     def remove_part(self, node: SpoolFile, size: int | None = None) -> bool:
         """Delete from the server the ``.part`` an earlier try of ``node``'s upload left
         there (the server killed or full mid-upload), now that the file will not be sent
         through it (deleted, discarded, or left by a mount that was killed): at most the
-        spool file's size (a larger file of that name is not ours and stays). A server
-        away or refusing keeps it (a later upload through it starts at byte 0). ``size``:
-        the spool file's (bytes), given when it is already dropped. True when ``node``
-        has no ``.part`` on the server any more (it forgets it then)."""
+        spool file's size (:func:`~reelhouse.drive.parts.remove_part`). A server away or
+        refusing keeps it (a later upload through it starts at byte 0). ``size``: the
+        spool file's (bytes), given when it is already dropped. True when ``node`` has
+        no ``.part`` on the server any more (it forgets it then)."""
         part = node.part
         if part is None or node.error is None:
             return True  # no try, or the last one renamed its .part away
         try:
-            got = remote_size(self.source, part)
-            if got is not None and got <= (node.size_now() if size is None else size):
-                self.source.delete(part)
-                log.warning("removed %r, a partial upload of %r, from the server", part, node.path)
-        except NotFound:
-            pass  # none there
+            remove_part(self.source, part, node.size_now() if size is None else size, node.path)
         except ReelhouseError:
             return False
         node.part = None
@@ -486,14 +448,3 @@ class Spool:
             _release(self._claim)
             self._claim = None
 
-
-def _part(path: str, n: int = 0) -> str:
-    """``name.part`` beside ``path``; for a name too long for the suffix (251–255 bytes),
-    or ``n`` > 0 (the ``n``-th spare, where ``name.part`` is taken), ``.<hash of the name
-    and n>.part`` instead (the server's NAME_MAX is 255 bytes)."""
-    folder, _, name = path.rpartition("/")
-    part = f"{name}.part"
-    if n or len(part.encode("utf-8", "surrogateescape")) > NAME_MAX:
-        key = name.encode("utf-8", "surrogateescape") + (f"\0{n}".encode() if n > 1 else b"")
-        part = f".{hashlib.sha256(key).hexdigest()[:32]}.part"
-    return f"{folder}/{part}" if folder else part

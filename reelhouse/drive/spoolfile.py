@@ -67,6 +67,13 @@ class SpoolFile:
         self.mtime = time.time() if mtime is None else mtime
         self.error: str | None = None
         self.refused: str | None = None
+        #: made here where the server had no file of that name (a create without
+        #: O_TRUNC), and not uploaded since: the upload's rename must not replace a file
+        #: another client made meanwhile (uploader.CreatedElsewhere)
+        self.absent = False
+        #: its upload found such a file (:attr:`refused` says which): kept, not sent
+        #: over it until the user says so (``drive spool retry``, a ``mv``)
+        self.conflict = False
         self.changes = 0
         self.attempted = 0
         #: a time set (utimens) while dirty, for the server once uploaded (``cp -a``, ``tar x``)

@@ -10,23 +10,25 @@ is asked: :mod:`~reelhouse.drive.control`) or once it has ended. A folder no liv
 locked for the length of each change here, so a mount starting meanwhile adopts
 nothing half-changed.
 
-Nothing here talks to a server: :func:`retry` clears a file's refusal so that the next
-mount of its server sends it (as it sends every other kept file), and :func:`discard`
-deletes the file's two spool files, nothing else (not the server's file).
+:func:`retry` clears a file's refusal so that the next mount of its server sends it (as
+it sends every other kept file), and :func:`discard` deletes the file's two spool files
+and, through the caller's connection, the partial ``.part`` an earlier try left on the
+server (never the server's file itself). Nothing else here talks to a server.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reelhouse.drive import manifest
 from reelhouse.drive.manifest import kept
 from reelhouse.drive.spool_claim import claim_folder, release_folder
-from reelhouse.errors import Conflict, NotFound, PermissionDenied
+from reelhouse.errors import Conflict, NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
 
 __all__ = ["KeptFile", "discard", "kept_files", "retry"]
 
@@ -38,7 +40,8 @@ class KeptFile:
     ``folder``: the spool folder; ``ident``: its ``<id>`` there (None for a live mount's
     file, known from its status only); ``path``: the remote path, as the mount shows it;
     ``state``: ``refused`` (the server refused it for good, ``error`` its reply: not sent
-    again by itself) or ``pending`` (sent by the next mount of the server; a live
+    again by itself), ``conflict`` (another client made a file of that name before it
+    was sent: not sent over it by itself) or ``pending`` (sent by the next mount of the server; a live
     mount's own states: ``failed``, ``uploading``, ``retrying``); ``size`` in bytes;
     ``mount_point``: the live mount that holds the folder, None once it has ended;
     ``pid``: that mount's process (None for a mount still starting: no status yet)."""
@@ -51,6 +54,8 @@ class KeptFile:
     size: int
     mount_point: str | None
     pid: int | None = None
+    #: the ``.part`` its last try went to (None: none chosen, or a live mount's file)
+    part: str | None = None
 
     def public(self) -> dict[str, Any]:
         """The JSON form (``drive spool list --json``)."""
@@ -97,8 +102,9 @@ def kept_files(root: Path, mounts: Iterable[Mapping[str, Any]]) -> list[KeptFile
                 size = (folder / f"{k.ident}.data").stat().st_size
             except OSError:
                 continue
-            out.append(KeptFile(folder, k.ident, k.path, "refused" if k.refused is not None else "pending",
-                                k.refused, size, "(a mount starting now)" if held else None))
+            state = "conflict" if k.conflict else "refused" if k.refused is not None else "pending"
+            out.append(KeptFile(folder, k.ident, k.path, state,
+                                k.refused, size, "(a mount starting now)" if held else None, part=k.part))
     return out
 
 
@@ -120,9 +126,10 @@ def _locked(file: KeptFile) -> int | None:
 
 def retry(file: KeptFile) -> bool:
     """Clear the refusal of ``file`` (a spool folder no live mount holds): the next mount
-    of its server sends it. Returns False when it was not refused (already sent by the
-    next mount). Raises Conflict (a live mount holds the folder), NotFound (the file is
-    gone meanwhile), PermissionDenied (the manifest cannot be written)."""
+    of its server sends it (a conflict: over the file another client made). Returns
+    False when it was not refused (already sent by the next mount). Raises Conflict (a
+    live mount holds the folder), NotFound (the file is gone meanwhile),
+    PermissionDenied (the manifest cannot be written)."""
     claim = _locked(file)
     try:
         manifest = file.folder / f"{file.ident}.json"
@@ -132,6 +139,8 @@ def retry(file: KeptFile) -> bool:
             raise NotFound(f"{file.path!r} is no longer kept in {file.folder}") from exc
         if not isinstance(saved, dict) or saved.pop("refused", None) is None:
             return False
+        saved.pop("absent", None)  # a conflict: sent over the file another client made
+        saved.pop("conflict", None)
         tmp = manifest.with_name(f".{manifest.name}.tmp")
         try:
             tmp.write_text(json.dumps(saved))
@@ -143,16 +152,33 @@ def retry(file: KeptFile) -> bool:
         release_folder(claim)
 
 
-def discard(file: KeptFile) -> None:
+def discard(file: KeptFile, remove_part: Callable[[str, int], str] | None = None) -> str:
     """Delete ``file``'s spool files (``<id>.data`` and its manifest) from a spool folder no
     live mount holds: its unsent bytes are gone, the server's file (if any) is left as
-    it is. Raises Conflict (a live mount holds the folder), PermissionDenied (the spool
-    folder cannot be changed)."""
+    it is. ``remove_part(part, size)`` (given by the caller, which connects to the
+    server: :func:`~reelhouse.drive.parts.remove_part`) removes the ``.part`` an
+    earlier try left, while the folder is locked (no mount starting meanwhile sends
+    through it); when it raises (the server away, no password to log in), a note is
+    kept and the next mount of the server removes it (:mod:`~reelhouse.drive.recovery`).
+    Returns what happened to the ``.part`` ("" when there was none to think of). Raises
+    Conflict (a live mount holds the folder), PermissionDenied (the spool folder cannot
+    be changed)."""
     claim = _locked(file)
     try:
+        said = ""
+        if file.part is not None:
+            try:
+                if remove_part is None:
+                    raise SourceUnavailable("no connection to the server was asked for")
+                said = remove_part(file.part, file.size)
+            except ReelhouseError as exc:
+                manifest.note_discarded(file.folder, file.ident or "", file.path, file.part, file.size)
+                said = (f"{file.part} (a partial upload) may be left on the server ({exc.message}): the next "
+                        "mount of the server removes it")
         (file.folder / f"{file.ident}.json").unlink(missing_ok=True)  # first: no manifest, no upload
         (file.folder / f"{file.ident}.data").unlink(missing_ok=True)
     except OSError as exc:
         raise PermissionDenied(f"cannot discard {file.path!r} from {file.folder}: {exc.strerror}") from exc
     finally:
         release_folder(claim)
+    return said

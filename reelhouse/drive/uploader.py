@@ -21,6 +21,19 @@ server's reply (:attr:`SpoolFile.refused`) and tried again only when the user ac
 :meth:`Uploader.stop` (an unmount that cannot wait any longer) ends the retries and
 refuses new uploads; a file being deleted (:attr:`SpoolFile.deleting`) is not tried
 again either.
+
+A file made through the drive where the server had no file of its name (a create
+without ``O_TRUNC``: :attr:`SpoolFile.absent`) is checked once more just before its
+RNFR/RNTO: a SIZE of the real name, pipelined with the SIZE of the ``.part`` that
+verifies the upload (:func:`remote_sizes`: no round trip more). FTP has no exclusive
+create and RNTO replaces what is there, so the window left (the RNFR and RNTO round
+trips) is as small as the protocol allows. A server refusing that SIZE otherwise than
+"not found" gets the upload as before the check existed. A file another client
+made meanwhile is not replaced: the try ends with :class:`CreatedElsewhere` (EEXIST
+at close), the user's bytes stay in the spool as a conflict (listed by ``drive
+spool``, not sent by itself), and its ``.part`` is removed from the server. ``drive
+spool retry`` (or a ``mv`` of it on the mount) sends it, over the other file;
+``discard`` or ``rm`` on the mount drops it, the other client's file untouched.
 """
 
 from __future__ import annotations
@@ -32,10 +45,10 @@ from collections.abc import Callable
 from reelhouse.drive.names import risky_name
 from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.status import Counters
-from reelhouse.errors import InvalidInput, NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
+from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
 
-__all__ = ["NameRewritten", "StoreNotFound", "Uploader", "refusal"]
+__all__ = ["CreatedElsewhere", "NameRewritten", "StoreNotFound", "Uploader", "refusal"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +68,12 @@ class StoreNotFound(NotFound):
     ENOENT at close."""
 
 
+class CreatedElsewhere(Conflict):
+    """Another client made a file under the name of a file made here (which the server
+    did not have when it was created) before its upload's rename: the upload stops
+    short of replacing it (EEXIST; kept in the spool as a conflict)."""
+
+
 def refusal(exc: ReelhouseError) -> bool:
     """Did the server refuse an upload for good: permission (550/553/532 that say so,
     vsftpd's "553 Could not create file."), a name it does not allow (553, 501; RFC 959
@@ -63,7 +82,7 @@ def refusal(exc: ReelhouseError) -> bool:
     again by itself (at a close that wrote nothing, when the server is back up, at
     unmount, at the next mount); a full server (452/552), a lost connection and a
     ``.part`` that vanished after its STOR (another client's doing) are."""
-    if isinstance(exc, StoreNotFound):
+    if isinstance(exc, StoreNotFound | CreatedElsewhere):
         return True
     return isinstance(exc, PermissionDenied | InvalidInput) and not isinstance(exc, NameRewritten)
 
@@ -145,12 +164,16 @@ class Uploader:
                 node.error = exc.message
                 if refusal(exc):  # trying again will not help: kept until the user acts
                     node.refused = exc.message
+                    node.conflict = isinstance(exc, CreatedElsewhere)
                     try:
                         self.save(node)  # a later mount keeps it as refused too
                     except OSError as disk:
                         log.warning("spool file of %r: %s", node.path, disk)
-                    log.warning("upload of %r refused by the server: %s; kept in the spool, not "
-                                "sent again until it is written, moved or removed", node.path, exc.message)
+                    if node.conflict:
+                        log.warning("upload of %r stopped: %s", node.path, exc.message)
+                    else:
+                        log.warning("upload of %r refused by the server: %s; kept in the spool, not sent "
+                                    "again until it is written, moved or removed", node.path, exc.message)
                     raise
                 node.refused = None
                 if not isinstance(exc, SourceUnavailable):
@@ -159,7 +182,7 @@ class Uploader:
                     log.warning("upload of %r: try %d of %d failed: %s; next try in %g s", node.path,
                                 attempt + 1, self.attempts, exc.message, self.delay * 2 ** attempt)
                 continue
-            node.dirty = False
+            node.dirty = node.absent = node.conflict = False
             node.error = node.refused = None
             node.remote_size = size
             node.manifest.unlink(missing_ok=True)
@@ -219,10 +242,25 @@ class Uploader:
                 self.source.write(part, node.chunks())
             except NotFound as exc:
                 raise _stor_error(exc) from exc
-        got = remote_size(self.source, part)
+        there: dict[str, int | None] = {}
+        if node.absent:  # the .part's size and whether the name is still free: one round trip
+            try:
+                there = remote_sizes(self.source, [part, node.path])
+            except SourceUnavailable:
+                raise
+            except ReelhouseError as exc:  # a SIZE refused otherwise: the .part's asked alone
+                log.info("could not check whether %r is still free: %s", node.path, exc.message)
+                there = {part: remote_size(self.source, part)}
+            if part not in there:
+                raise NotFound(f"{part!r} is not on the server after its upload")
+            got = there[part]
+        else:
+            got = remote_size(self.source, part)
         if got != size:
             raise SourceUnavailable(f"upload of {node.path!r} incomplete: the server has {got} "
                                     f"of {size} bytes")
+        if node.path in there:
+            self._made_elsewhere(node, part, there[node.path])
         try:
             self.source.rename(part, node.path)
         except (NotFound, SourceUnavailable):
@@ -238,6 +276,23 @@ class Uploader:
                 raise NameRewritten(f"the FTP server stored {node.path!r} under another name "
                                     "(it rewrites control characters or a trailing space)") from None
 
+    def _made_elsewhere(self, node: SpoolFile, part: str, theirs: int | None) -> None:
+        """``node.path``, which the server had no file of when it was made here, is a
+        file of ``theirs`` bytes now (another client's), found just before the rename
+        of ``part`` over it: remove ``part`` (the bytes stay in the spool; a server
+        refusing that keeps it, removed by a later discard or upload) and raise
+        :class:`CreatedElsewhere`."""
+        try:
+            self.source.delete(part)
+        except ReelhouseError as exc:
+            log.info("could not remove %r: %s", part, exc.message)
+        size = "" if theirs is None else f" ({theirs} bytes)"
+        raise CreatedElsewhere(
+            f"another client made {node.path!r}{size} on the server after it was created here: not "
+            "uploaded over it; kept in the spool as a conflict (`reelhouse drive spool retry` "
+            "replaces theirs, `discard` or rm on the mount drops yours, mv on the mount sends "
+            "yours under another name)")
+
 
 def remote_size(source: Source, path: str) -> int | None:
     """The size in bytes the server gives ``path`` (SIZE where the source has it, else
@@ -247,3 +302,19 @@ def remote_size(source: Source, path: str) -> int | None:
         got = size(path)
         return int(got) if got is not None else None
     return source.stat(path).size
+
+
+def remote_sizes(source: Source, paths: list[str]) -> dict[str, int | None]:
+    """The sizes in bytes the server gives ``paths``, in one round trip where the source
+    can (FTP: pipelined SIZE), else one by one; a path it has no file of is left out,
+    None where it tells no size. Raises SourceUnavailable."""
+    sizes = getattr(source, "sizes", None)
+    if callable(sizes):
+        return dict(sizes(paths))
+    out: dict[str, int | None] = {}
+    for path in paths:
+        try:
+            out[path] = remote_size(source, path)
+        except NotFound:
+            continue
+    return out

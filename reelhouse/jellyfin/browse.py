@@ -15,7 +15,8 @@ from reelhouse.db.models import Episode, Favorite, MediaFile, Season, WatchProgr
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader
-from reelhouse.jellyfin.query import ItemQuery, granted_files, page, playable_file
+from reelhouse.jellyfin.query import ItemQuery, page
+from reelhouse.jellyfin.visible import granted_files, playable_file
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
 __all__ = ["files_of", "item", "latest", "mark_favorite", "mark_played", "next_up", "resume", "sidecars"]

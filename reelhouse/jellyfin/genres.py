@@ -1,8 +1,9 @@
 """Genres as Jellyfin items: the names in the titles' metadata (NFO or TMDB), each
 with an id (:func:`ids.genre_id`) and its counts of films and series.
 
-Only titles the user may see count: a title with a present file on a source they are
-granted (or any, for a user without grants). So a genre that only a hidden source's
+Only titles the user may see count: a title with a present file whose probe did not
+fail on a source they are granted (or any, for a user without grants): the titles the
+Items lists show (:mod:`.visible`). So a genre that only a hidden source's
 titles have does not exist for that user: not listed, ``Genres/{name}`` is 404 and
 its id filters nothing. Names are compared in lower case (``Drama`` and ``drama`` are
 one genre, shown as most titles spell it; on a tie, the spelling that sorts first:
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.visible import playable_file
 
 __all__ = ["Genre", "genre_dto", "visible_genres", "visible_years"]
 
@@ -43,7 +45,7 @@ def _visible(s: Session, granted: frozenset[int] | None, kinds: Iterable[str], s
     """(is a film, ``column``'s value) of each visible film and series (see
     :func:`visible_genres` for the arguments)."""
     wanted = set(kinds)
-    present = [MediaFile.missing_since.is_(None)]
+    present = [playable_file()]  # what the Items lists show (visible.py): a count is what they list
     if granted is not None:
         present.append(MediaFile.source_id.in_(sorted(granted)))
     # IN (files …), not a correlated EXISTS per title: with a source filter SQLite ran

@@ -22,7 +22,7 @@ from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Sho
 from reelhouse.db.search_key import sort_key
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.media import media_source, sidecar_streams, ticks
-from reelhouse.jellyfin.query import granted_files
+from reelhouse.jellyfin.visible import granted_files, playable_file
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
 __all__ = ["VIEWS", "Ctx", "Loader", "view_dto"]
@@ -230,15 +230,24 @@ class Loader:
         return out
 
     def _episode_counts(self, col: Any, keys: list[int]) -> dict[int, tuple[int, int]]:
-        """Per show/season id: (present episodes, of which the user watched)."""
+        """Per show/season id: (episodes Items lists, of which the user watched)."""
         watched = select(WatchProgress.media_file_id).where(
             WatchProgress.user_id == self.ctx.user_id, WatchProgress.watched.is_(True))
         stmt = (select(col, func.count(func.distinct(Episode.id)),
                        func.count(func.distinct(case((MediaFile.id.in_(watched), Episode.id)))))
                 .select_from(Episode).join(Season, Season.id == Episode.season_id)
-                .join(MediaFile, and_(MediaFile.episode_id == Episode.id, MediaFile.missing_since.is_(None)))
+                .join(MediaFile, and_(MediaFile.episode_id == Episode.id, playable_file()))
                 .where(col.in_(keys), *self._granted()).group_by(col))
         return {row[0]: (int(row[1]), int(row[2])) for row in self.s.execute(stmt)}
+
+    def _season_counts(self, keys: list[int]) -> dict[int, int]:
+        """Per show id: its seasons that Items lists (an episode with a file the user
+        sees that is no failed probe: :mod:`.visible`)."""
+        stmt = (select(Season.show_id, func.count(func.distinct(Season.id))).select_from(Episode)
+                .join(Season, Season.id == Episode.season_id)
+                .join(MediaFile, and_(MediaFile.episode_id == Episode.id, playable_file()))
+                .where(Season.show_id.in_(keys), *self._granted()).group_by(Season.show_id))
+        return {row[0]: int(row[1]) for row in self.s.execute(stmt)}
 
     def _granted(self) -> list[Any]:
         g = self.ctx.granted
@@ -253,8 +262,7 @@ class Loader:
 
     def _shows(self, keys: list[int]) -> dict[tuple[str, int], dict[str, Any]]:
         counts = self._episode_counts(Season.show_id, keys)
-        seasons: dict[int, int] = dict(self.s.execute(select(Season.show_id, func.count(Season.id))
-                                                      .where(Season.show_id.in_(keys)).group_by(Season.show_id)).all())
+        seasons = self._season_counts(keys)
         favs = self._favorites("show", keys)
         out = {}
         for sh in self.s.scalars(select(Show).where(Show.id.in_(keys))):

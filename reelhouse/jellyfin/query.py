@@ -32,11 +32,11 @@ from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.genres import visible_genres
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.sqlorder import OrderedJoin
+from reelhouse.jellyfin.visible import granted_files, playable_file
 from reelhouse.library.grid import genre_condition
 from reelhouse.library.title_search import literal_like, title_condition
 
-__all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "granted_files", "page", "parse_query", "playable_file",
-           "resolve_genre_ids"]
+__all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "page", "parse_query", "resolve_genre_ids"]
 
 #: Jellyfin type names (lowercase) → our kinds.
 _TYPES = {"movie": "movie", "series": "show", "season": "season", "episode": "episode"}
@@ -162,35 +162,17 @@ def _default_kinds(q: ItemQuery) -> set[str]:
 
 # -- arms -------------------------------------------------------------------------------
 def _present() -> ColumnElement[bool]:
-    return playable_file()
-
-
-def playable_file() -> ColumnElement[bool]:
-    """A file that lists a title: still on its source and its probe did not fail (a
-    file not probed yet counts). A title whose present files all failed their probe
-    (garbled, cut short, not a video, empty) is no item of the Items, Latest, Resume
-    or NextUp lists: a Jellyfin app would offer it and fail to play it; the web grid
-    flags it instead (``reelhouse.library.queries.unplayable_reasons``)."""
-    return and_(MediaFile.missing_since.is_(None), MediaFile.probe_error.is_(None))
-
-
-def granted_files(sources: frozenset[int]) -> ColumnElement[bool]:
-    """``media_files.source_id IN (sources)`` written ``source_id + 0 IN …`` so that
-    no index on ``source_id`` serves it: inside an EXISTS per title SQLite otherwise
-    walks ``ix_media_files_source_id`` (every file of the source, per title: 22.7 s to
-    count 20,000 films for a restricted user) instead of the title's own file index
-    (9 ms). The "+ 0" is SQLite's documented way to keep a term off an index
-    (sqlite.org/optoverview.html, "Disqualifying WHERE clause terms")."""
-    return (MediaFile.source_id + 0).in_(sorted(sources))
+    return playable_file()  # the lists' rule: jellyfin/visible.py
 
 
 def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
     """EXISTS a present file joined by ``link`` — with the user's progress filters."""
-    stmt = select(MediaFile.id).where(link, _present())
+    visible = select(MediaFile.id).where(link, _present())
     if q.sources is not None:
-        stmt = stmt.where(granted_files(q.sources))
+        visible = visible.where(granted_files(q.sources))
     if q.since is not None:
-        stmt = stmt.where(MediaFile.first_seen >= q.since)
+        visible = visible.where(MediaFile.first_seen >= q.since)
+    stmt = visible
     if q.played is True or q.resumable:
         stmt = stmt.join(WatchProgress, and_(WatchProgress.media_file_id == MediaFile.id,
                                              WatchProgress.user_id == q.user_id))
@@ -201,7 +183,7 @@ def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]
         watched = select(WatchProgress.id).where(
             WatchProgress.media_file_id == MediaFile.id, WatchProgress.user_id == q.user_id,
             WatchProgress.watched.is_(True))
-        cond = exists(select(MediaFile.id).where(link, _present(), ~exists(watched)))
+        cond = exists(visible.where(~exists(watched)))  # of the files the user sees
     return cond
 
 

@@ -33,9 +33,9 @@ from reelhouse.jellyfin.playback import (
     max_bitrate_of,
     new_play_session,
 )
-from reelhouse.jellyfin.query import granted_files
 from reelhouse.jellyfin.streams import check_visible, file_for, range_response
 from reelhouse.jellyfin.subrip import vtt_to_srt
+from reelhouse.jellyfin.visible import granted_files
 from reelhouse.playback.hls.ladder import capped
 
 __all__ = ["router"]

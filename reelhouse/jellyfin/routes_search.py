@@ -7,6 +7,8 @@ Jellyfin's ``SearchHint``. reelhouse has no people, studios, genres or artists a
 so ``IncludePeople`` and the like add nothing. The filter menus offer the genres (by
 name, as ``Genres=`` filters by) and years of the titles the user may see;
 ``Filters2`` offers the genres with their ids (``GenreIds=``, :mod:`.genres`).
+``Items/Counts`` (Jellyfin's ``ItemCounts``) counts the films, series and episodes the
+Items lists show the user (:mod:`.visible`); reelhouse has none of the other kinds.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.core import Core
 from reelhouse.errors import InvalidInput
-from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep
+from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, check_user_path
 from reelhouse.jellyfin.genres import visible_years
 from reelhouse.jellyfin.loader import Ctx, Loader
 from reelhouse.jellyfin.params import Args
-from reelhouse.jellyfin.query import Counts, page, parse_query
+from reelhouse.jellyfin.query import Counts, ItemQuery, page, parse_query
 from reelhouse.jellyfin.routes_genres import genres_for, scope
 
 __all__ = ["hint", "router"]
@@ -114,3 +116,30 @@ async def filters(caller: CallerDep, core: CoreDep, args: ArgsDep) -> dict[str, 
     """``QueryFilters``: the genres of ``Genres`` (same arguments) as name and id; tags (none)."""
     found = await run_in_threadpool(genres_for, core, caller, args)
     return {"Genres": [{"Name": g.name, "Id": g.id} for g in found], "Tags": []}
+
+
+#: ``ItemCounts`` fields of kinds reelhouse does not have (music, books, live TV …).
+_NO_SUCH_KINDS = ("ArtistCount", "ProgramCount", "TrailerCount", "SongCount", "AlbumCount", "MusicVideoCount",
+                  "BoxSetCount", "BookCount")
+
+
+def _item_counts(core: Core, request: Request, caller: Caller, args: Args) -> dict[str, int]:
+    if args.has("userid"):
+        check_user_path(caller, args.text("userid", 64) or "")
+    ctx = _ctx(request, caller, core)
+    counts: Counts = request.app.state.counts
+    found: dict[str, int] = {}
+    with core.sessions() as s:
+        for kind, name in (("movie", "MovieCount"), ("show", "SeriesCount"), ("episode", "EpisodeCount")):
+            q = ItemQuery(user_id=caller.user.id, kinds={kind}, recursive=True, sources=ctx.granted)
+            if args.flag("isfavorite") is True:
+                q.favorite = True
+            found[name] = counts.get(s, q)
+    return {**found, **dict.fromkeys(_NO_SUCH_KINDS, 0), "ItemCount": sum(found.values())}
+
+
+@router.get("/items/counts")
+async def item_counts(request: Request, caller: CallerDep, core: CoreDep, args: ArgsDep) -> dict[str, int]:
+    """``ItemCounts``: how many films, series and episodes the user's Items lists hold
+    (``IsFavorite=true``: of their favourites only); ``ItemCount`` is their sum."""
+    return await run_in_threadpool(_item_counts, core, request, caller, args)

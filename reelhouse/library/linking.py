@@ -31,7 +31,8 @@ __all__ = ["NAMING_VERSION", "link_file", "prune_unlinked_titles", "relink", "un
 #: named by their folder, UTF-8 names read as latin-1 (vsftpd); 5: trailers and samples named
 #: after the film, "Vol. N" kept, number-named shows, extras of a release folder, editions;
 #: 6: "Friends - 101" in "Season 1" is S01E01 unless the folder's files are absolute numbers
-NAMING_VERSION = 6
+#: 7: double episodes "Friends - 101-102", "101 & 102", "Show.101.102", "1x01 & 1x02", "S01E01 & E02" (S01E01-E02)
+NAMING_VERSION = 7
 
 
 def _same_title(column: InstrumentedAttribute[str], key: str) -> ColumnElement[bool]:

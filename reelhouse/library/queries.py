@@ -8,7 +8,7 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,24 +48,31 @@ def _present() -> ColumnElement[bool]:
     return MediaFile.missing_since.is_(None)
 
 
-def unplayable_titles(s: Session, items: Sequence[GridItem]) -> set[tuple[str, int]]:
+def unplayable_titles(s: Session, items: Sequence[GridItem],
+                      sources: Collection[int] | None = None) -> set[tuple[str, int]]:
     """``(type, id)`` of the ``items`` (a grid page) whose present files all failed their
     probe: the keys of :func:`unplayable_reasons`."""
-    return set(unplayable_reasons(s, items))
+    return set(unplayable_reasons(s, items, sources))
 
 
-def unplayable_reasons(s: Session, items: Sequence[GridItem]) -> dict[tuple[str, int], str]:
+def unplayable_reasons(s: Session, items: Sequence[GridItem],
+                       sources: Collection[int] | None = None) -> dict[tuple[str, int], str]:
     """``(type, id) -> reason`` for the ``items`` (a grid page) whose present files all
     failed their probe (``probe_error``: FFmpeg could not read them — garbled, cut short,
     not a video at all — or they are empty): what FFmpeg cannot read, no player can, so
     the library flags such a title as a problem rather than showing it as a playable
     film (the scan counts and names the files: ``unreadable``). The reason is the
     ``probe_error`` of its first such file (by id). A file not probed yet is playable
-    until its probe says otherwise. At most four queries, over the page's ids only."""
+    until its probe says otherwise. ``sources``: the source ids the user may see (their
+    grants; None: all): only the files on them count, as on the title's own page — a
+    title whose one good file is on a source the user may not see cannot be played by
+    that user. At most four queries, over the page's ids only."""
     found: dict[tuple[str, int], str] = {}
     movies = [i.id for i in items if i.type == "movie"]
     shows = [i.id for i in items if i.type == "show"]
-    present = MediaFile.missing_since.is_(None)
+    present: ColumnElement[bool] = MediaFile.missing_since.is_(None)
+    if sources is not None:
+        present = and_(present, (MediaFile.source_id + 0).in_(sorted(sources)))  # see grid._file_filter
     good = and_(present, MediaFile.probe_error.is_(None))
     if movies:
         ok = set(s.scalars(select(MediaFile.movie_id).where(MediaFile.movie_id.in_(movies),

@@ -48,7 +48,7 @@ from typing import Any
 
 from anyio import to_thread
 
-from reelhouse.errors import ReelhouseError
+from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.party import protocol
 from reelhouse.party import state as st
 from reelhouse.party.clock import server_now
@@ -57,9 +57,13 @@ from reelhouse.party.connection import LiveConnection
 from reelhouse.party.hub import MemoryHub, RedisHub, make_hub
 from reelhouse.party.service import PartyInfo, PartyService
 
-__all__ = ["HOLD_WINDOW", "Connections", "LiveConnection", "PartyLive", "render"]
+__all__ = ["ENDED_CHECK_SECONDS", "HOLD_WINDOW", "Connections", "LiveConnection", "PartyLive", "render"]
 
 log = logging.getLogger(__name__)
+
+#: Seconds a process keeps what it read of a party's end (:meth:`PartyLive.ended`).
+ENDED_CHECK_SECONDS = 5.0
+
 
 def render(before: st.Party, info: PartyInfo) -> str:
     """The message that tells every member about the change ``before`` → ``info``."""
@@ -146,6 +150,7 @@ class PartyLive:
         self._keeper: asyncio.Task[None] | None = None
         self._ids = itertools.count(1)
         self._timers: set[asyncio.Task[None]] = set()  # the ticks that end waits on time
+        self._ended_seen: dict[str, tuple[float, bool]] = {}  # code → (monotonic time read, ended)
 
     def _shared(self) -> None:
         """Make the hub (and, with Redis, the presence and hold stores) in the running
@@ -236,6 +241,42 @@ class PartyLive:
         :meth:`PartyService.apply` raises."""
         before, info = await to_thread.run_sync(self.parties.apply, code, make_event)
         return await self._changed(code, before, info)
+
+    async def end_source(self, source_id: int) -> list[str]:
+        """End every open party that plays a file of source ``source_id`` (it is about to
+        be removed), told to every member in every process as :meth:`apply` tells a
+        change (their sockets close with 4410); returns their codes. A party that ended
+        or went meanwhile is skipped; with Redis unreachable the parties still end in
+        the database, and the sockets learn it from :meth:`ended`."""
+        codes = await to_thread.run_sync(self.parties.open_codes_of_source, source_id)
+        for code in codes:
+            with contextlib.suppress(ReelhouseError):
+                await self.apply(code, st.Close)
+        return codes
+
+    async def ended(self, code: str, max_age: float = ENDED_CHECK_SECONDS) -> bool:
+        """Whether the party ended or is gone (its film's source removed), as stored:
+        what a socket checks now and then (``reelhouse/api/party_socket.py``), for the
+        changes no broadcast told this process — a ``reelhouse source remove`` run in
+        another process without a Redis hub. One database read per party per
+        ``max_age`` seconds in this process, however many members it has here; False
+        when the database cannot be read now."""
+        now = asyncio.get_running_loop().time()
+        seen = self._ended_seen.get(code)
+        if seen is not None and now - seen[0] < max_age:
+            return seen[1]
+        try:
+            info = await to_thread.run_sync(self.parties.get, code)
+            ended = info.party.state == "ended"
+        except NotFound:
+            ended = True
+        except Exception:  # the database unreachable for a moment: no reason to end a party
+            log.warning("party %s: could not read whether it ended", code, exc_info=True)
+            return False
+        if len(self._ended_seen) > 4096:
+            self._ended_seen.clear()
+        self._ended_seen[code] = (now, ended)
+        return ended
 
     async def load(self, code: str, user_id: int, media_file_id: int, position: float) -> PartyInfo:
         """The party plays another file (:meth:`PartyService.load`), told to everyone as

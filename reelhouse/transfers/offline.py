@@ -70,7 +70,10 @@ class OfflineCopies:
         files). ``max_open``: how many transfers ``user_id`` may have queued or running
         once these are queued (``transfer_max_open_per_user`` for a non-admin; None: no
         limit). Raises InvalidInput (bad scope), NotFound (no such movie/season, or no
-        file), Conflict (past ``max_open``; nothing is queued)."""
+        file), Conflict (past ``max_open``; nothing is queued, unless the user's other
+        transfers, on this node or another, were queued while these were: then each
+        download is counted as it is queued, with the user's row locked
+        (:meth:`TransferQueue.submit`), the cap holds, and those queued before stay)."""
         files = [mf for mf in self._files(scope) if sources is None or mf.source_id in sources]
         if not files:
             raise NotFound(f"nothing to keep offline in {scope}: no file is present")
@@ -86,7 +89,7 @@ class OfflineCopies:
                 rel = self._free_rel(mf.source_id, mf.id, mf.path)
                 transfer = self.queue.submit("download", mf.source_id, mf.path,
                                              local_path=self.store / rel,
-                                             priority=OFFLINE_PRIORITY, user_id=user_id)
+                                             priority=OFFLINE_PRIORITY, user_id=user_id, max_open=max_open)
                 if copy is None:
                     copy = OfflineCopy(media_file_id=mf.id, user_id=user_id)
                     s.add(copy)

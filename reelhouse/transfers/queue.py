@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
 from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
-from reelhouse.db.models import Job, SourceRow, Transfer, utcnow
+from reelhouse.db.models import Job, SourceRow, Transfer, User, utcnow
 from reelhouse.errors import Conflict, InvalidInput, NotFound
 from reelhouse.jobs.system import JobSystem
 from reelhouse.jobs.tasks import TaskSpec
@@ -107,8 +107,9 @@ class TransferQueue:
         upload, or where a download goes (default ``<store>/<source name>/<remote_path>``;
         a relative path is under the store). ``target_path``: a rename's new name.
         ``max_open``: Conflict instead when ``user_id`` has that many transfers queued or
-        running (``transfer_max_open_per_user``), counted and queued as one step in this
-        process, so a burst of requests cannot all pass the count.
+        running (``transfer_max_open_per_user``), counted and queued in one transaction
+        with the user's row locked (:meth:`_check_open`), so a burst of requests, on one
+        node or several, cannot all pass the count.
         Raises InvalidInput, NotFound (no such source), PermissionDenied (a change to a
         read-only source) or Conflict."""
         if kind not in KINDS:
@@ -153,6 +154,8 @@ class TransferQueue:
         made: list[Transfer] = []
 
         def attach(s: Session, job: Job) -> None:
+            if max_open is not None and user_id is not None:
+                self._check_open(s, user_id, max_open)
             row = Transfer(kind=kind, source_id=source_id, remote_path=remote,
                            target_path=target, local_path=local, priority=priority,
                            state="queued", bytes_done=0, attempts=0, user_id=user_id,
@@ -162,11 +165,24 @@ class TransferQueue:
             made.append(row)
 
         with self._admit if max_open is not None else contextlib.nullcontext():
-            if max_open is not None and user_id is not None and self.open_count(user_id) >= max_open:
-                raise Conflict(f"you have {max_open} transfers waiting or running, the most one user "
-                               "may have; wait for some to end, or cancel some")
             self.jobs.submit("transfer", source_id=source_id, priority=priority, attach=attach)
         return made[0]
+
+    @staticmethod
+    def _check_open(s: Session, user_id: int, max_open: int) -> None:
+        """In the transaction that queues a transfer of ``user_id``: Conflict when
+        ``max_open`` of theirs are queued or running. The user's row is locked first
+        (``SELECT … FOR UPDATE`` on PostgreSQL, held until the transaction ends), so a
+        submit of theirs on another node waits for this one to commit and then counts
+        it: the cap holds over the cluster (issue 14). SQLite has no row locks and
+        serves one node; there the caller's lock (``_admit``) makes count and insert
+        one step."""
+        s.execute(select(User.id).where(User.id == user_id).with_for_update())
+        have = int(s.scalar(select(func.count()).select_from(Transfer).where(
+            Transfer.user_id == user_id, Transfer.state.in_(("queued", "running")))) or 0)
+        if have >= max_open:
+            raise Conflict(f"you have {max_open} transfers waiting or running, the most one user "
+                           "may have; wait for some to end, or cancel some")
 
     def local_target(self, source_name: str, remote: str, local_path: str | Path | None,
                      source_id: int | None = None) -> Path:

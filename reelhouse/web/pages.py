@@ -123,7 +123,7 @@ def library_page(
         # "empty" or "nothing matches": of the titles this user may see (not a hint of others')
         empty_library = not page.items and (
             not filtered or grid_page(s, GridFilter(source_ids=f.source_ids), 1).total == 0)
-        unplayable = queries.unplayable_titles(s, page.items)
+        unplayable = queries.unplayable_titles(s, page.items, f.source_ids)
     params = {"q": query, "type": kind or "", "source": source if (source_id or source_kind) else "",
               "genre": f.genre or "", "year": str(f.year or ""), "resolution": f.resolution or "",
               "unwatched": "1" if f.unwatched_by else "", "letter": f.letter or ""}

@@ -12,30 +12,18 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import garbled, place, wait_job
+from helpers import UNPLAYABLE_EMPTY as EMPTY
+from helpers import scan_local, unplayable_library
 
 pytestmark = pytest.mark.requires_ffmpeg
 
-GOOD = ["Films/Heat (1995)/Heat (1995).mkv", "Films/Two (2005)/Two.2005.mkv",
-        "Shows/Good Show/Season 01/Good.Show.S01E01.mkv"]
-BROKEN = ["Films/Garbled (2001)/Garbled.2001.mkv", "Films/Two (2005)/Two.2005.1080p.mkv",
-          "Shows/Broken Show/Season 01/Broken.Show.S01E01.mkv", "Shows/Good Show/Season 01/Good.Show.S01E02.mkv"]
-EMPTY = "Films/Hollow (2002)/Hollow.2002.mkv"
 UNPLAYABLE = {"Broken Show", "Garbled", "Hollow"}
 
 
 def scanned_library(client: TestClient, root: Path, sample_mkv: Path) -> None:
     """A local source at ``root`` with good, garbled and empty files, scanned and probed."""
-    for rel in GOOD:
-        place(sample_mkv, root, rel)
-    for rel in BROKEN:
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(garbled(150_000))
-    (root / EMPTY).parent.mkdir(parents=True, exist_ok=True)
-    (root / EMPTY).write_bytes(b"")
-    sid = client.post("/api/sources", json={"name": "nas", "kind": "local", "path": str(root)}).json()["id"]
-    job = wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])
-    assert job["state"] == "done", job
+    unplayable_library(root, sample_mkv)
+    scan_local(client, "nas", root)
 
 
 def _check(titles: dict[str, dict[str, object]]) -> None:

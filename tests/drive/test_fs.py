@@ -13,6 +13,7 @@ import pytest
 from reelhouse.drive.cache import BlockCache, ListingCache
 from reelhouse.drive.errnos import NTSTATUS, errno_for, windows_errno
 from reelhouse.drive.fs import DriveFS
+from reelhouse.drive.recovery import recover
 from reelhouse.drive.spool import Spool
 from reelhouse.drive.status import Counters, Health
 from reelhouse.errors import SourceUnavailable
@@ -152,7 +153,7 @@ def test_failed_upload_stays_in_the_spool_and_is_retried_next_mount(tmp_path: Pa
     assert len(list((tmp_path / "spool").glob("*.json"))) == 1
     src.offline = False
     again = make_fs(tmp_path, src)  # the next mount
-    assert again.spool.recover() == []
+    assert recover(again.spool) == []
     assert src.files["keep.txt"] == b"precious"
     assert not list((tmp_path / "spool").iterdir())
 

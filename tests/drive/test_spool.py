@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from reelhouse.drive.recovery import recover
 from reelhouse.drive.spool import Spool, SpoolFile
 from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import STREAM_AFTER
@@ -109,7 +110,7 @@ def test_two_live_mounts_of_one_server_keep_their_own_spool(tmp_path: Path) -> N
         first.upload(node)
     second = Spool(tmp_path / "spool", src, Counters(), attempts=1, delay=0)
     src.offline = False
-    assert second.recover() == [] and "keep.txt" not in src.files
+    assert recover(second) == [] and "keep.txt" not in src.files
     node.write(src, 8, b" and more")  # the first mount goes on writing, and closes
     src.offline = True
     with pytest.raises(ReelhouseError):
@@ -118,7 +119,7 @@ def test_two_live_mounts_of_one_server_keep_their_own_spool(tmp_path: Path) -> N
     second.close()
     src.offline = False
     third = Spool(tmp_path / "spool", src, Counters(), attempts=1, delay=0)  # the next mount
-    assert third.recover() == []
+    assert recover(third) == []
     assert src.files["keep.txt"] == b"precious and more"
     third.close()
 
@@ -259,7 +260,7 @@ def test_a_refused_file_is_kept_and_never_sent_again_by_itself(tmp_path: Path) -
     assert len(src.writes) == 3
     spool.close()
     later = Spool(tmp_path / "spool", src, Counters(), attempts=3, delay=0)
-    assert later.recover() == []
+    assert recover(later) == []
     assert len(src.writes) == 3  # nothing sent
     assert later.refused() == {"locked/a.txt": up["error"]}
     kept = later.node("locked/a.txt")

@@ -169,3 +169,88 @@ def test_refused_edits_of_an_ended_mount_are_retried_and_discarded(ftp_server: E
     assert (locked / "old.txt").read_text() == "my edit"
     done = run_cli(m.env, "drive", "spool", "discard", "--all")
     assert done.returncode == 0 and "nothing kept" in done.stdout, done
+
+
+def _over_quota(root: Path) -> EmbeddedFtpServer:
+    """A pyftpdlib that keeps the head of each ``.part`` uploaded, then answers 552."""
+    from pyftpdlib.handlers import FTPHandler
+
+    def over_quota(self: FTPHandler, file: str, mode: str = "w") -> None:
+        if file.endswith(".part"):
+            Path(file).write_bytes(b"the head")
+        self.respond("552 Requested file action aborted. Exceeded storage allocation.")
+
+    return EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_STOR": over_quota}).start()
+
+
+def test_discard_without_a_mount_of_a_source_uses_its_stored_login(ftp_root: Path, tmp_path: Path,
+                                                                   drive_env: dict[str, str],
+                                                                   mount: Mounter) -> None:
+    from reelhouse.config import load_settings
+    from reelhouse.core import Core
+    from reelhouse.sources.registry import SourceSpec
+
+    server = _over_quota(ftp_root)
+    try:
+        core = Core(load_settings(data_dir=Path(drive_env["REELHOUSE_DATA_DIR"])))
+        try:
+            core.sources.create(SourceSpec(name="seedbox", kind="ftp", host="127.0.0.1", port=server.port,
+                                           username=FTP_USER, password=FTP_PASSWORD))
+        finally:
+            core.close()
+        conf = tmp_path / "drive.toml"
+        conf.write_text("[connection]\nretry_attempts = 1\ntimeout_seconds = 5\n")
+        m = mount("--source", "seedbox", "--config", str(conf))
+        with pytest.raises(OSError), (m.path / "film.mkv").open("wb") as f:
+            f.write(b"x" * 100_000)
+        assert m.stop() != 0
+        assert sorted(p.name for p in ftp_root.iterdir()) == ["film.mkv.part"]
+        done = run_cli(m.env, "drive", "spool", "discard", "film.mkv")  # no password asked: the stored one
+        assert done.returncode == 0, done.stderr
+        assert "removed its partial upload film.mkv.part" in done.stdout
+        assert list(ftp_root.iterdir()) == [] and _kept(m.env) == []
+    finally:
+        server.stop()
+
+
+def test_discard_without_a_mount_takes_the_part_off_the_server(ftp_root: Path, tmp_path: Path,
+                                                               mount: Mounter) -> None:
+    """A server over its quota keeps the head of each upload's ``.part`` (552); the
+    mount ends with the files kept. ``drive spool discard`` with no mount running
+    connects (the spool's ``server.info``, the password from ``--password-env``) and
+    removes the ``.part``, but not a larger file of that name (not ours); without the
+    password it says so and the next mount of the server removes it."""
+    conf = tmp_path / "drive.toml"
+    conf.write_text("[connection]\nretry_attempts = 1\ntimeout_seconds = 5\n")
+    server = _over_quota(ftp_root)
+    try:
+        m = mount(*_login(server), "--config", str(conf))
+        for name in ("a.mkv", "b.mkv", "tiny.txt"):
+            with pytest.raises(OSError), (m.path / name).open("wb") as f:
+                f.write(b"x" * 100_000 if name != "tiny.txt" else b"x")
+        assert m.stop() != 0  # kept in the spool
+        parts = ["a.mkv.part", "b.mkv.part", "tiny.txt.part"]
+        assert sorted(p.name for p in ftp_root.iterdir()) == parts
+        assert sorted(f["path"] for f in _kept(m.env)) == ["a.mkv", "b.mkv", "tiny.txt"]
+
+        done = run_cli(m.env, "drive", "spool", "discard", "b.mkv")  # no password: said, left for later
+        assert done.returncode == 0, done.stderr
+        assert "needs a password" in done.stdout and "the next mount of the server removes it" in done.stdout
+        assert sorted(p.name for p in ftp_root.iterdir()) == parts
+        env = {**m.env, "FTP_PW": FTP_PASSWORD}
+        done = run_cli(env, "drive", "spool", "discard", "a.mkv", "--password-env", "FTP_PW")
+        assert done.returncode == 0, done.stderr
+        assert "removed its partial upload a.mkv.part" in done.stdout
+        assert sorted(p.name for p in ftp_root.iterdir()) == ["b.mkv.part", "tiny.txt.part"]
+        done = run_cli(env, "drive", "spool", "discard", "tiny.txt", "--password-env", "FTP_PW")
+        assert done.returncode == 0, done.stderr
+        assert "larger than the kept file" in done.stdout  # 8 bytes there, 1 kept: not ours
+        assert _kept(m.env) == []
+
+        again = mount(*_login(server), "--config", str(conf))  # removes what discard could not
+        assert until(lambda: sorted(p.name for p in ftp_root.iterdir()) == ["tiny.txt.part"])
+        assert again.stop() == 0
+        assert [p.name for p in (Path(m.env["REELHOUSE_DATA_DIR"]) / "drive-spool").rglob("*")
+                if p.is_file() and p.name != "server.info"] == []
+    finally:
+        server.stop()

@@ -39,7 +39,7 @@ FILES = [
 ]
 PASSWORD = "a long password"
 #: Scripts the pages load (anything else in the DOM was injected).
-PAGE_SCRIPTS = ("api.js", "app.js", "hls.min.js", "player.js", "transfers.js", "match.js",
+PAGE_SCRIPTS = ("api.js", "app.js", "hls.min.js", "retry_after.js", "player.js", "transfers.js", "match.js",
                 "prepare.js", "together.js", "party.js", "party_queue.js")
 
 

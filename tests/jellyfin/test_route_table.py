@@ -60,6 +60,7 @@ TABLE: dict[tuple[str, str], tuple[object, object, object, object]] = {
     ("GET", "/items"): U,
     ("GET", "/items/filters"): U,
     ("GET", "/items/filters2"): U,
+    ("GET", "/items/counts"): U,
     ("GET", "/items/latest"): U,
     ("GET", "/items/{item_id}"): H,
     ("GET", "/items/{item_id}/ancestors"): H,

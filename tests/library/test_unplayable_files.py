@@ -16,28 +16,17 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from helpers import garbled, place, wait_job
+from helpers import UNPLAYABLE_BROKEN as BROKEN
+from helpers import UNPLAYABLE_EMPTY as EMPTY
+from helpers import UNPLAYABLE_GOOD as GOOD
+from helpers import scan_local, unplayable_library
 
 pytestmark = pytest.mark.requires_ffmpeg
 
-GOOD = ["Films/Heat (1995)/Heat (1995).mkv", "Films/Two (2005)/Two.2005.mkv",
-        "Shows/Good Show/Season 01/Good.Show.S01E01.mkv"]
-BROKEN = ["Films/Garbled (2001)/Garbled.2001.mkv", "Films/Two (2005)/Two.2005.1080p.mkv",
-          "Shows/Broken Show/Season 01/Broken.Show.S01E01.mkv", "Shows/Good Show/Season 01/Good.Show.S01E02.mkv"]
-EMPTY = "Films/Hollow (2002)/Hollow.2002.mkv"
-
-
 def test_unplayable_files_are_problems_not_films(client: TestClient, tmp_path: Path, sample_mkv: Path) -> None:
     root = tmp_path / "disk"
-    for rel in GOOD:
-        place(sample_mkv, root, rel)
-    for rel in BROKEN:
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(garbled(150_000))
-    (root / EMPTY).parent.mkdir(parents=True, exist_ok=True)
-    (root / EMPTY).write_bytes(b"")
-    sid = client.post("/api/sources", json={"name": "nas", "kind": "local", "path": str(root)}).json()["id"]
-    job = wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])
+    unplayable_library(root, sample_mkv)
+    _, job = scan_local(client, "nas", root)
     assert job["state"] == "done", job  # every folder listed: broken files are no failed folders
     progress = job["progress"]
     assert isinstance(progress, dict) and progress["unreadable"] == len(BROKEN) + 1, progress

@@ -6,7 +6,6 @@ the sources granted to them, without where they live."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 
 from fastapi import APIRouter, Request, Response
@@ -23,7 +22,6 @@ from reelhouse.api.schemas import (
     TestResult,
 )
 from reelhouse.errors import ReelhouseError
-from reelhouse.party import state as st
 from reelhouse.sources.registry import SourceSpec
 
 __all__ = ["router"]
@@ -71,10 +69,7 @@ async def remove_source(source_id: RowId, request: Request, core: CoreDep, admin
     node), its transfers are cancelled (no ``.part`` or spooled upload left), its
     streams and HLS encoders end, its offline copies' files are deleted."""
     await run_in_threadpool(core.sources.get, source_id)  # 404 before ending anything
-    live = get_live(request.app)
-    for code in await run_in_threadpool(core.parties.open_codes_of_source, source_id):
-        with contextlib.suppress(ReelhouseError):  # ended or gone meanwhile
-            await live.apply(code, st.Close)
+    await get_live(request.app).end_source(source_id)
     await run_in_threadpool(core.sources.remove, source_id)
     await run_in_threadpool(lambda: core.audit.record("source.delete", user=admin, target=f"source:{source_id}",
                                                       address=client_address(request)))

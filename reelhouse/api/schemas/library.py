@@ -201,6 +201,20 @@ class TitlePublic(BaseModel):
     def _flag(cls, value: object) -> object:
         return bool(value)
 
+    def playable_files(self) -> list[MediaFilePublic]:
+        """The files that decide :attr:`playable` (a film's own, a show's episodes')."""
+        raise NotImplementedError
+
+    @computed_field(description=_PLAYABLE)  # type: ignore[prop-decorator]
+    @property
+    def playable(self) -> bool:
+        return self.unplayable_reason is None
+
+    @computed_field(description=_REASON)  # type: ignore[prop-decorator]
+    @property
+    def unplayable_reason(self) -> str | None:
+        return files_unplayable_reason(self.playable_files())
+
 
 def _own(files: Any) -> Any:
     """The film's own files (not its extras) still on their source."""
@@ -230,15 +244,8 @@ class MoviePublic(TitlePublic):
     _files = field_validator("files", mode="before")(_own)
     _extra_files = field_validator("extras", mode="before")(_extras)
 
-    @computed_field(description=_PLAYABLE)  # type: ignore[prop-decorator]
-    @property
-    def playable(self) -> bool:
-        return self.unplayable_reason is None
-
-    @computed_field(description=_REASON)  # type: ignore[prop-decorator]
-    @property
-    def unplayable_reason(self) -> str | None:
-        return files_unplayable_reason(self.files)
+    def playable_files(self) -> list[MediaFilePublic]:
+        return self.files
 
     @model_validator(mode="after")
     def _versions(self) -> MoviePublic:
@@ -288,15 +295,8 @@ class ShowPublic(TitlePublic):
 
     _extra_files = field_validator("extras", mode="before")(_extras)
 
-    @computed_field(description=_PLAYABLE)  # type: ignore[prop-decorator]
-    @property
-    def playable(self) -> bool:
-        return self.unplayable_reason is None
-
-    @computed_field(description=_REASON)  # type: ignore[prop-decorator]
-    @property
-    def unplayable_reason(self) -> str | None:
-        return files_unplayable_reason([f for season in self.seasons for ep in season.episodes for f in ep.files])
+    def playable_files(self) -> list[MediaFilePublic]:
+        return [f for season in self.seasons for ep in season.episodes for f in ep.files]
 
     @field_validator("seasons", mode="before")
     @classmethod

@@ -30,7 +30,7 @@ from reelhouse.library.metadata.nfo import MAX_NFO_BYTES, NfoInfo, parse_nfo
 from reelhouse.library.metadata.sidecars import FolderIndex
 from reelhouse.library.metadata.tmdb import MAX_IMAGE_BYTES, Details, SeasonInfo, TmdbClient
 from reelhouse.library.naming import parse_media_path
-from reelhouse.library.naming.parse import IMDB_MAX, TITLE_MAX
+from reelhouse.library.naming.parsed import IMDB_MAX, TITLE_MAX
 from reelhouse.sources.base import Entry, Source
 
 __all__ = ["Enricher", "ItemFields"]

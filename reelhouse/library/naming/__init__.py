@@ -2,6 +2,9 @@
 
 - ``parse`` — the whole source-relative path decides (``parse_media_path``; a listing at
   once: ``parse_media_paths``)
+- ``parsed`` — what a path names (``Parsed``), media extensions
+- ``shows`` — an episode's ``Parsed`` from its marker and folders
+- ``films`` — a film's or an extra's ``Parsed`` from its name and folders
 - ``titles`` — title clean-up rules: keys, a title and year from raw words or a folder,
   guessit's reading of a release name with its slips mended
 - ``release`` — release-named films by guessit's tag vocabulary, without its rule engine

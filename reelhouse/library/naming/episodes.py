@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-__all__ = ["EpisodeMatch", "find_episode", "season_episode", "strip_release_words"]
+__all__ = ["EpisodeMatch", "find_episode", "season_episode", "season_episode_range", "strip_release_words"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,20 +34,24 @@ class EpisodeMatch:
     #: a bare number as written ("101" of "Show - 101 - Title", "02 - Pilot"): in a
     #: season folder "101" may be season 1 episode 1 (parse.py decides by the folder)
     number: str | None = None
+    #: the last number of a bare range as written ("102" of "Show - 101-102", "Show - 101
+    #: & 102"): a double episode, S01E01-E02 unless the folder numbers absolutely
+    number_end: str | None = None
 
 
 _B = r"(?:^|(?<=[ ._\-\[(]))"  # a word boundary that treats separators as boundaries
 _E = r"(?=$|[ ._\-\])\[(,])"
-# S01E02, s01.e02, S01xE02, S01 E02, S003 E009, S2009E23; E02E03 / -E03 / -03 chains
+# S01E02, s01.e02, S01xE02, S01 E02, S003 E009, S2009E23; E02E03 / -E03 / -03 / & E03 / +E03 chains
 _SXE = re.compile(
     _B + r"s(\d{1,4})(?:[ ._]?|[ ._]?-[ ._]?)(?:x?[ ._]?ep?[ ._]?|x)(\d{1,5})(?!\d)"
-    r"((?:(?:[ ._]?-[ ._]?|[ ._]?)(?:s\d{1,4})?[ ._]?x?e\d{1,4}(?!\d)|-\d{1,4}(?![\dpi]))*)",
+    r"((?:(?:[ ._]?[-&+][ ._]?|[ ._]?)(?:s\d{1,4})?[ ._]?x?e\d{1,4}(?!\d)|-\d{1,4}(?![\dpi]))*)",
     re.I,
 )
-# 1x02, 2009x02, 02x03x04x15, 02x03-04-15, 02x03-E15, 02x03 - 02x04 - 02x15, 02x03 - x04
+# 1x02, 2009x02, 02x03x04x15, 02x03-04-15, 02x03-E15, 02x03 - 02x04 - 02x15, 02x03 - x04,
+# 1x01 & 1x02, 1x01.1x02
 _NXN = re.compile(
     _B + r"(\d{1,4})x(\d{1,3})(?![\dpi])"
-    r"((?:x\d{1,3}(?!\d)|-e?\d{1,3}(?![\dpi])|[ ._]?-[ ._]?(?:\d{1,4})?x\d{1,3}(?!\d))*)",
+    r"((?:x\d{1,3}(?!\d)|-e?\d{1,3}(?![\dpi])|[ ._]?[-&+][ ._]?(?:\d{1,4})?x\d{1,3}(?!\d)|[._]\d{1,2}x\d{2}(?!\d))*)",
     re.I,
 )
 _RESOLUTION = re.compile(r"(\d{3,4})x(\d{3,4})")
@@ -69,22 +73,25 @@ _US_DATE = re.compile(_B + r"(\d\d)([._ -])(\d\d)\2((?:19|20)\d\d)" + _E)
 _SHORT_DATE = re.compile(_B + r"(\d\d)(\d\d)(\d\d)" + _E)
 # anime: "S2 - 05" (a season, then the episode after " - ")
 _ANIME_SEASON = re.compile(r"[ ._]s(\d{1,2}) - (\d{1,4})(?:v\d)?" + _E, re.I)
-# anime: "Title - 136 [720p]", "Title - 01v2", "Title - 001-002" (two episodes in one file)
-_DASH = re.compile(r" - (\d{1,4})(?:-(\d{1,4}))?(?:v\d)?(?=$|[ .\[(]| - )")
+# anime: "Title - 136 [720p]", "Title - 01v2", "Title - 001-002" (two episodes in one file);
+# "Friends - 101-102", "Friends - 101 & 102", "… - 101+102": a double episode (season_episode_range)
+_DASH = re.compile(r" - (\d{1,4})(?:(?:-| ?[&+] ?)(\d{1,4}))?(?:v\d)?(?=$|[ .\[(]| - )")
 # anime: "[VCB-Studio] Title [21][Ma10p_1080p]"
 _BRACKET = re.compile(r"\[(\d{1,4})(?:v\d)?\]")
 # Spanish releases: "[Cap.201]" is season 2, episode 1; "[Cap.1901]" season 19, episode 1
 _CAP = re.compile(r"\[cap\.\s?(\d{1,2})(\d{2})\]", re.I)
 # scene "Title.103.720p.HDTV-GRP", "Title_209_Words": season 1 episode 3 (Sonarr, Jellyfin)
 _SCENE_SEE = re.compile(r"(?<=[._])([1-9]\d?)(\d{2})(?=$|[._-])")
+# scene double episodes "Title.101.102", "Title.101-102.720p": the same season twice
+_SCENE_RANGE = re.compile(r"(?<=[._])([1-9]\d?)(\d{2})[._-]\1(\d{2})(?=$|[._-])")
 # "Episode 16", "Ep 16", "Foo_ep_02", "E07" (a Chinese drama release)
 _EP_WORD = re.compile(_B + r"(?:episode|ep)[ ._-]*(\d{1,4})" + _E, re.I)
 _E_ONLY = re.compile(_B + r"e(\d{1,4})(?:-e?(\d{1,4}))?" + _E, re.I)
 # inside a show folder: "02 - blah", "2. Infestation", "16 Some Title", "02-03 - blah", "1-12"
 _LEADING = re.compile(r"^(\d{1,4})(?:-(\d{1,4}))?(?=$|[ ._\-])(?!\.\d)")
-# inside a show folder: "One Piece 1001", "The Simpsons 889", "Hunter X Hunter - 101"
+# inside a show folder: "One Piece 1001", "The Simpsons 889", "Hunter X Hunter - 101", "Friends 101-102"
 _SEASON_DASH = re.compile(r"^(\d)-(\d{2,3})(?=$|[ ._])")
-_TRAILING = re.compile(r"[ ._](\d{1,4})(?:v\d)?(?=$|[ ._]*\[| - )")
+_TRAILING = re.compile(r"[ ._](\d{1,4})(?:-(\d{1,4}))?(?:v\d)?(?=$|[ ._]*\[| - )")
 _GROUP = re.compile(r"^\s*\[[^\]]*\]\s*")
 
 
@@ -139,13 +146,15 @@ def find_episode(stem: str, *, in_show: bool) -> EpisodeMatch | None:
     if (m := _DASH.search(body)) and not _before_year(body, m, in_show):
         end = int(m.group(2)) if m.group(2) and int(m.group(2)) > int(m.group(1)) else None
         return EpisodeMatch(stem[: cut + m.start()], body[m.end():], None, int(m.group(1)), end, absolute=True,
-                            number=None if m.group(2) else m.group(1))
+                            number=m.group(1), number_end=m.group(2) if end is not None else None)
     if m := _E_ONLY.search(stem):
         end = int(m.group(2)) if m.group(2) else None
         return EpisodeMatch(stem[: m.start()], stem[m.end():], None, int(m.group(1)),
                             end if end is not None and end > int(m.group(1)) else None)
     if cut and (m := _BRACKET.search(body)) and not _is_year(m.group(1)):
         return EpisodeMatch(stem[: cut + m.start()], body[m.end():], None, int(m.group(1)), absolute=True)
+    if (scene_range := _scene_range(stem, lone=not in_show)) is not None:
+        return scene_range
     if not in_show:
         for m in _SCENE_SEE.finditer(stem):
             if _scene_episode(stem, m, lone=True):
@@ -157,8 +166,9 @@ def find_episode(stem: str, *, in_show: bool) -> EpisodeMatch | None:
         return None
     for m in _TRAILING.finditer(stem):
         if not _is_year(m.group(1)) and m.start() > 0:
-            return EpisodeMatch(stem[: m.start()], stem[m.end():], None, int(m.group(1)), absolute=True,
-                                number=m.group(1))
+            end = int(m.group(2)) if m.group(2) and int(m.group(2)) > int(m.group(1)) else None
+            return EpisodeMatch(stem[: m.start()], stem[m.end():], None, int(m.group(1)), end, absolute=True,
+                                number=m.group(1), number_end=m.group(2) if end is not None else None)
     for m in _SCENE_SEE.finditer(stem):  # "Show/Season 1/Show.103.HDTV"
         if _scene_episode(stem, m):
             return EpisodeMatch(stem[: m.start()], stem[m.end():], int(m.group(1)), int(m.group(2)))
@@ -178,6 +188,40 @@ def season_episode(number: str, season: int) -> int | None:
     return episode if episode >= 1 else None
 
 
+def season_episode_range(first: str, last: str) -> tuple[int, int, int] | None:
+    """``(season, episode, last episode)`` of a bare range read as one season's double
+    episode outside a season folder ("101-102" → season 1, episodes 1 to 2), or None:
+    both numbers of three digits ("1001-1002" stays One Piece's absolute numbers), the
+    same season digit, episodes 01 to ``_MAX_SCENE_EPISODE`` rising ("365-366" stays
+    Bleach's). The shape of the scene's and Plex's "101-102" (Sonarr's "S01E01-E02"
+    written short); a lone "Show - 101" stays absolute (anime), a range of two
+    episodes of one season is what a user of a TV show means."""
+    if len(first) != 3 or len(last) != 3 or first[0] != last[0] or first[0] == "0":
+        return None
+    episode, end = int(first[1:]), int(last[1:])
+    if not 1 <= episode < end <= _MAX_SCENE_EPISODE:
+        return None
+    return int(first[0]), episode, end
+
+
+def _scene_range(stem: str, *, lone: bool) -> EpisodeMatch | None:
+    """"Title.101.102", "Title.101-102.720p": season 1 episodes 1 to 2, on the terms of
+    :func:`_scene_episode` (a title before, no space, no year after) with episodes
+    rising, at most ``_MAX_SCENE_EPISODE`` in a lone file."""
+    for m in _SCENE_RANGE.finditer(stem):
+        episode, end = int(m.group(2)), int(m.group(3))
+        if not 1 <= episode < end or (lone and end > _MAX_SCENE_EPISODE):
+            continue
+        if " " in stem or m.start() < 2 or _is_year(m.group(1) + m.group(2)) or _is_year(m.group(1) + m.group(3)):
+            continue
+        after = stem[m.end():]
+        if _YEAR_ANYWHERE.search(after):
+            continue
+        if not after or _JUNK.match(after) or re.match(r"[._][A-Za-z]", after) or after[0] == "-":
+            return EpisodeMatch(stem[: m.start()], after, int(m.group(1)), episode, end)
+    return None
+
+
 def _leading(stem: str) -> EpisodeMatch | None:
     """"02 - Pilot", "2. Infestation", "16 Some Title", "02-03 - Two parts" in a show."""
     m = _LEADING.match(stem)
@@ -185,7 +229,8 @@ def _leading(stem: str) -> EpisodeMatch | None:
         return None
     first, second = int(m.group(1)), m.group(2)
     end = int(second) if second is not None and int(second) > first else None
-    return EpisodeMatch("", stem[m.end():], None, first, end, number=None if second else m.group(1))
+    return EpisodeMatch("", stem[m.end():], None, first, end, number=m.group(1),
+                        number_end=second if end is not None else None)
 
 
 def _before_year(body: str, m: re.Match[str], in_show: bool) -> bool:

@@ -11,7 +11,7 @@ import functools
 
 from reelhouse.library.naming.folders import extras_folder
 from reelhouse.library.naming.movies import extra_suffix
-from reelhouse.library.naming.parse import MEDIA_EXTENSIONS, split_stem
+from reelhouse.library.naming.parsed import MEDIA_EXTENSIONS, split_stem
 
 __all__ = ["is_media_file", "is_media_folder", "is_media_path", "is_video_file", "is_video_folder"]
 

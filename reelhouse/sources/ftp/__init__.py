@@ -1,15 +1,18 @@
 """The FTP layer, bottom up: ``config`` (FtpConfig), ``limits`` (size limits on what is
-read), ``passive`` (PASV where an IPv6 server lacks EPSV), ``listing`` (pure parsers of
-one listing line), ``listing_text`` (pure parsers of whole listings, straight into
-Entry), ``replies`` (reply codes and failures → domain errors), ``tls``, ``pipeline`` (a
-listing in one write), ``statlist`` (listings over the control connection),
-``connection`` (one control connection: login, TLS, features), ``lister`` (folder
-listings and entry details on it), ``client`` (reads, writes, tree edits on it),
-``address`` (the address a server is counted under), ``slots`` (connections and users'
-fair shares counted over the cluster), ``granting`` (who gets the next connection,
-fairly), ``pool`` (per-source connection pool), ``pooled`` (commands on pooled
-connections with one retry, the source's executor), ``reads`` (range reads with
-mid-stream resume), ``source`` (FtpSource: listings, the walk in batches, writes)."""
+read), ``passive`` (PASV where an IPv6 server lacks EPSV), ``listing_dates`` (LIST
+dates, read as UTC), ``listing`` (pure parsers of one listing line), ``listing_text``
+(pure parsers of whole listings, straight into Entry), ``replies`` (reply codes and
+failures → domain errors), ``tls``, ``pipeline`` (a listing in one write), ``statlist``
+(listings over the control connection), ``connection`` (one control connection: login,
+TLS, features), ``lister`` (folder listings and entry details on it), ``client`` (reads,
+writes, tree edits on it), ``address`` (the address a server is counted under),
+``slot_store`` (what the shared count asks of its store), ``slot_helper`` (its helper
+thread), ``slot_outage`` (its store's outages: per-process counts meanwhile, adopted
+after), ``slots`` (connections and users' fair shares counted over the cluster),
+``granting`` (who gets the next connection, fairly), ``pool`` (per-source connection
+pool), ``pooled`` (commands on pooled connections with one retry, the source's
+executor), ``reads`` (range reads with mid-stream resume), ``source`` (FtpSource:
+listings, the walk in batches, writes)."""
 
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.source import FtpSource

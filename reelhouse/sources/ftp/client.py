@@ -177,6 +177,52 @@ class FtpClient(FtpLister):
                 pass  # 501/504: SIZE not usable here, fall back to the listing
         return self.stat(rel).size
 
+    def sizes(self, paths: list[str]) -> dict[str, int | None]:
+        """The sizes in bytes of several files in one round trip: their ``SIZE``
+        commands (RFC 3659 §4) written at once, the replies read in order (RFC 959 §4.2
+        has a server answer commands in the order they came; servers read a stream:
+        :mod:`.pipeline`). A path the server has no file of is left out; None where it
+        tells no size. Without SIZE, or where it refuses SIZE (501/504), one by one
+        (:meth:`size`). Raises what :meth:`size` raises, but NotFound; a reply out of
+        place (4xx, a lost connection) closes the connection."""
+        rels = [normalize_path(p) for p in paths]
+        targets = [self._abs(rel) for rel in rels]
+        out: dict[str, int | None] = {}
+        if "SIZE" not in self.features or len(rels) < 2:
+            replies: list[str | ftplib.error_perm | None] = [None] * len(rels)
+        else:
+            replies = self._call(f"reading the sizes of {rels[0]!r} and others", lambda: self._sizes(targets))
+        for path, rel, reply in zip(paths, rels, replies, strict=True):
+            if isinstance(reply, str):
+                out[path] = int(reply[3:].strip()) if reply[:3] == "213" else None
+                continue
+            if reply is not None:
+                error = translate_error(reply, f"reading the size of {rel!r}")
+                if isinstance(error, NotFound):
+                    continue
+                if not isinstance(error, InvalidInput):
+                    raise error
+            try:
+                out[path] = self.size(rel)  # no SIZE here: the listing's
+            except NotFound:
+                continue
+        return out
+
+    def _sizes(self, targets: list[str]) -> list[str | ftplib.error_perm | None]:
+        ftp = self._ftp()
+        if not self._binary:
+            ftp.voidcmd("TYPE I")
+            self._binary = True
+        for target in targets:
+            ftp.putcmd(f"SIZE {target}")
+        replies: list[str | ftplib.error_perm | None] = []
+        for _ in targets:
+            try:
+                replies.append(ftp.getresp())
+            except ftplib.error_perm as exc:  # this one's answer; the next still comes
+                replies.append(exc)
+        return replies
+
     def _size(self, target: str) -> int | None:
         ftp = self._ftp()
         if not self._binary:

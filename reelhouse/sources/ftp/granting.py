@@ -13,9 +13,10 @@ Fairness (nobody starves anybody): callers say who they are through the
   callers of one user waiting for the server+login in every process together: a
   caller about to wait is counted there first (one round trip, only when it waits),
   so a user spreading requests over nodes, workers and drive mounts gets one queue's
-  worth, not one per process. Without the store, or while it is unreachable, each
-  process counts its own; those still waiting when it answers again are counted there
-  then (:mod:`.slots`).
+  worth, not one per process. Without the store each process counts its own; while it
+  is unreachable each pool lets its share of the bound wait (the bound divided by the
+  pools of the server+login alive when it last answered, at least 1), and those still
+  waiting when it answers again are counted there then (:mod:`.slot_outage`).
 - A freed connection goes to the waiter whose user holds the fewest connections, then
   the longest waiting: a second connection for a user only when no other user waits.
 
@@ -208,7 +209,7 @@ class Granting:
             grant = self._take(user)
             if grant is not None:
                 return grant
-            if user is not None and sum(w.user == user for w in self._waiters) >= self.user_waiters:
+            if user is not None and sum(w.user == user for w in self._waiters) >= self._waiters_bound():
                 raise self._too_many(False)
             waiter = _Waiter(user, seq, wake, ask)
             self._waiters.append(waiter)
@@ -221,10 +222,31 @@ class Granting:
                 self._waiters.remove(waiter)
             return waiter.grant
 
+    def _waiters_bound(self) -> int:
+        """Most requests of one user waiting in this pool now: ``user_waiters``, or this
+        pool's share of it while the cluster's count is unreachable
+        (:meth:`.slots.ServerSlots.waiters_bound`)."""
+        return self.user_waiters if self._slots is None else self._slots.waiters_bound(self.user_waiters)
+
     def _too_many(self, cluster: bool) -> QueueFull:
-        where = " (counted over every reelhouse process)" if cluster else ""
-        return QueueFull(f"{self.user_waiters} requests of yours wait for this FTP server already{where}; "
+        bound = self._waiters_bound()
+        if cluster:
+            where = " (counted over every reelhouse process)"
+        elif bound < self.user_waiters:
+            where = f" (this process's share of {self.user_waiters} while the shared count is unreachable)"
+        else:
+            where = ""
+        return QueueFull(f"{bound} requests of yours wait for this FTP server already{where}; "
                          "try again when one has finished")
+
+    def _outranked(self, ask: Ask) -> bool:
+        """Whether ``ask``, counted by this process alone (the store unreachable), is
+        past this pool's share: more of its user's waiting requests than the share
+        came before it (the first ones of an outage began to wait before the pool
+        knew of it)."""
+        with self._lock:
+            before = sum(w.user == ask.user and w.seq <= ask.seq for w in self._waiters)
+        return before > self._waiters_bound()
 
     def _must_queue(self, ask: Ask) -> bool:
         """Whether ``ask``, about to wait, is to be counted in the cluster first."""
@@ -236,9 +258,10 @@ class Granting:
         assert self._slots is not None and ask.user is not None
         token = self._slots.enqueue(ask.user, self.user_waiters, ask)
         ask.queued = "" if token is None else token
-        if ask.finished:  # the caller is gone meanwhile (cancelled)
+        refused = token is None or (token == "" and self._slots.store_down and self._outranked(ask))
+        if ask.finished or refused:  # the caller is gone meanwhile (cancelled), or refused
             self._slots.dequeued(ask, ask.queued)
-        return token is not None
+        return not refused
 
     def _busy(self) -> SourceBusy:
         where = " (counted over every reelhouse process)" if self._slots is not None else ""
@@ -266,8 +289,11 @@ class Granting:
             self._redispatch()
         grant = self._give_up(got)
         if grant is None:
-            raise self._busy() if queued else self._too_many(True)
+            raise self._busy() if queued else self._too_many(not self._slots_down())
         return grant
+
+    def _slots_down(self) -> bool:
+        return self._slots is not None and self._slots.store_down
 
     async def _grant_async(self, ask: Ask, deadline: float, io: Executor | None = None) -> Grant:
         """:meth:`_grant_sync` on the event loop; counting the caller in the cluster
@@ -303,7 +329,7 @@ class Granting:
             raise
         grant = self._give_up(got)
         if grant is None:
-            raise self._busy() if queued else self._too_many(True)
+            raise self._busy() if queued else self._too_many(not self._slots_down())
         return grant
 
     def _return_grant(self, grant: Grant, user: str | None) -> None:

@@ -51,14 +51,12 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-__all__ = ["ListingEntry", "is_skippable_list_line", "parse_list", "parse_list_line", "parse_mlsd",
+from reelhouse.sources.ftp.listing_dates import ALT_DATE, SIX_MONTHS, alt_time, dos_time, ls_time, timestamp
+
+__all__ = ["SIX_MONTHS", "ListingEntry", "is_skippable_list_line", "parse_list", "parse_list_line", "parse_mlsd",
            "parse_mlsd_line"]
-
-#: Half a mean Gregorian year, seconds: the window in which ``ls -l`` prints ``HH:MM``
-#: instead of the year (GNU coreutils ``ls.c``: ``six_months_ago = now - 31556952 / 2``).
-SIX_MONTHS = 31_556_952 / 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,27 +80,6 @@ class ListingEntry:
 
 # --------------------------------------------------------------------------- helpers
 
-# Month abbreviations as ``ls`` prints them: the C locale, plus the usual abbreviations
-# of servers run under a German, French, Spanish, Italian or Portuguese LC_TIME (glibc
-# locale data). Keys are lower case without a trailing dot.
-_MONTHS: dict[str, int] = {
-    **{m: i for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
-        start=1,
-    )},
-    "sept": 9,
-    # de
-    "jän": 1, "mär": 3, "mrz": 3, "mai": 5, "okt": 10, "dez": 12,
-    # fr
-    "janv": 1, "févr": 2, "fév": 2, "mars": 3, "avr": 4, "juin": 6, "juil": 7,
-    "août": 8, "aoû": 8, "déc": 12,
-    # es
-    "ene": 1, "abr": 4, "ago": 8, "dic": 12,
-    # it
-    "gen": 1, "mag": 5, "giu": 6, "lug": 7, "set": 9, "ott": 10,
-    # pt
-    "fev": 2, "out": 10,
-}  # fmt: skip
 
 
 def _strip_eol(line: str) -> str:
@@ -112,21 +89,6 @@ def _strip_eol(line: str) -> str:
     if line.endswith(("\n", "\r")):
         return line[:-1]
     return line
-
-
-def _timestamp(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> float | None:
-    """Seconds since the epoch of a UTC wall time; ``None`` if it is not a valid time."""
-    try:
-        return datetime(year, month, day, hour, minute, tzinfo=UTC).timestamp()
-    except (ValueError, OverflowError):
-        return None
-
-
-def _as_utc(now: datetime) -> datetime:
-    """``now`` in UTC; a naive ``now`` is taken to be UTC already."""
-    if now.tzinfo is None or now.utcoffset() is None:
-        return now.replace(tzinfo=UTC)
-    return now.astimezone(UTC)
 
 
 # ---------------------------------------------------------------------------- MLSD
@@ -154,7 +116,7 @@ def _parse_mlsd_time(value: str) -> float | None:
     seconds = int(m["s"])
     if seconds > 60:
         return None
-    base = _timestamp(int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]))
+    base = timestamp(int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"]), int(m["mi"]))
     if base is None:
         return None
     frac = (m["frac"] or "")[:9]  # nanoseconds are already below a float's precision
@@ -264,24 +226,12 @@ _UNIX_LINE = re.compile(_UNIX_TEMPLATE.replace("FIELDS", r"(?:[ \t]++[^ \t]++)+?
 # Servers that print no link count, owner or group.
 _UNIX_BARE = re.compile(_UNIX_TEMPLATE.replace("FIELDS", ""))
 
-# The dates of ``ls --time-style=long-iso|full-iso|iso`` and of CJK locales (module
-# docstring): one alternative each, groups named by the form (i: ISO with a time, o:
-# ISO day only, r: ISO recent, c: CJK with a year first, k: CJK month and day first).
-_ALT_DATE = (
-    r"(?:(?P<iy>[0-9]{4}+)-(?P<imo>[0-9]{2}+)-(?P<id>[0-9]{2}+)[ \t]++(?P<ih>[0-9]{2}+):(?P<imi>[0-9]{2}+)"
-    r"(?::(?P<isec>[0-9]{2}+)(?:\.(?P<ifrac>[0-9]{1,9}+))?+(?:[ \t]++(?P<iz>[-+][0-9]{4}+))?+)?+"
-    r"|(?P<oy>[0-9]{4}+)-(?P<omo>[0-9]{2}+)-(?P<od>[0-9]{2}+) ?"  # iso's "%Y-%m-%d " has its own space
-    r"|(?P<rmo>[0-9]{2}+)-(?P<rd>[0-9]{2}+)[ \t]++(?P<rh>[0-9]{2}+):(?P<rmi>[0-9]{2}+)"
-    r"|(?P<cy>[0-9]{4}+)[年년][ \t]*+(?P<cmo>[0-9]{1,2}+)[月월][ \t]*+(?P<cd>[0-9]{1,2}+)[日일]"
-    r"(?:[ \t]++(?P<ch>[0-9]{1,2}+):(?P<cmi>[0-9]{2}+))?+"
-    r"|(?P<kmo>[0-9]{1,2}+)[月월][ \t]*+(?P<kd>[0-9]{1,2}+)[日일]?+"
-    r"[ \t]++(?:(?P<kh>[0-9]{1,2}+):(?P<kmi>[0-9]{2}+)|(?P<ky>[0-9]{4}+)[年년]?+))"
-)
+# ``ls -l`` with an ISO or CJK date (:data:`.listing_dates.ALT_DATE`).
 _UNIX_ALT_TEMPLATE = (
     r"(?P<kind>[-bcdDlnps?])[-a-zA-Z?]{9}[.+@]?+"
     r"(?:[ \t]++[^ \t]++)+?"
     r"[ \t]++(?P<size>[0-9]++(?:,[ \t]*+[0-9]++)?+)"
-    r"[ \t]++" + _ALT_DATE +
+    r"[ \t]++" + ALT_DATE +
     r" (?P<name>.*)"
 )
 _UNIX_ALT_LINE = re.compile(_UNIX_ALT_TEMPLATE)
@@ -302,27 +252,6 @@ _TOTAL = re.compile(
 
 # IIS pads "<DIR>" with exactly this many spaces before the name (the name column).
 _IIS_DIR_PAD = " " * 10
-
-
-@functools.lru_cache(maxsize=4096)  # the files of one folder often share a date (one `now` per listing)
-def _ls_time(
-    month: str, day: str, hour: str | None, minute: str | None, year: str | None, now: datetime
-) -> float | None:
-    """The mtime of an ``ls -l`` date, read as UTC.
-
-    ``Jan 12  2023`` is midnight of that day. ``Jan 12 14:05`` has no year: it is
-    ``now``'s year unless that puts it more than six months after ``now``, then the year
-    before (``ls`` prints this form only for times within six months of its clock).
-    """
-    mon = _MONTHS.get(month.rstrip(".").lower())
-    if mon is None:
-        return None
-    d = int(day)
-    if year is not None:
-        return _timestamp(int(year), mon, d)
-    assert hour is not None and minute is not None
-    return _recent(mon, d, int(hour), int(minute), now)
-
 
 
 def _link(kind: str, name: str) -> tuple[str, str | None]:
@@ -347,47 +276,10 @@ def _parse_unix(text: str, now: datetime) -> ListingEntry | None:
         name=name,
         is_dir=kind == "d",
         size=size,
-        mtime=_ls_time(month, day, hour, minute, year, now),
+        mtime=ls_time(month, day, hour, minute, year, now),
         is_link=kind == "l",
         link_target=link_target,
     )
-
-
-def _alt_time(m: re.Match[str], now: datetime) -> float | None:
-    """The mtime of an ISO or CJK ``ls`` date (:data:`_ALT_DATE`), read as UTC, but
-    for full-iso's explicit zone (``+0100``: taken off). A date without a year follows
-    ``ls``'s six-month rule (:func:`_ls_time`)."""
-    if m["iy"] is not None:
-        stamp = _timestamp(int(m["iy"]), int(m["imo"]), int(m["id"]), int(m["ih"]), int(m["imi"]))
-        if stamp is None or m["isec"] is None:
-            return stamp
-        if int(m["isec"]) > 60:
-            return None
-        frac = m["ifrac"] or ""
-        stamp += int(m["isec"]) + (int(frac) / 10 ** len(frac) if frac else 0.0)
-        if (zone := m["iz"]) is not None:
-            minutes = int(zone[1:3]) * 60 + int(zone[3:5])
-            stamp -= minutes * 60 if zone[0] == "+" else -minutes * 60
-        return stamp
-    if m["oy"] is not None:
-        return _timestamp(int(m["oy"]), int(m["omo"]), int(m["od"]))
-    if m["cy"] is not None:
-        return _timestamp(int(m["cy"]), int(m["cmo"]), int(m["cd"]), int(m["ch"] or 0), int(m["cmi"] or 0))
-    if m["ky"] is not None:
-        return _timestamp(int(m["ky"]), int(m["kmo"]), int(m["kd"]))
-    month, day, hour, minute = ((m["rmo"], m["rd"], m["rh"], m["rmi"]) if m["rmo"] is not None
-                                else (m["kmo"], m["kd"], m["kh"], m["kmi"]))
-    return _recent(int(month), int(day), int(hour), int(minute), now)
-
-
-def _recent(month: int, day: int, hour: int, minute: int, now: datetime) -> float | None:
-    """A yearless ``ls`` time: ``now``'s year unless that is more than six months
-    ahead of ``now``, then the year before (:func:`_ls_time`)."""
-    ref = _as_utc(now)
-    stamp = _timestamp(ref.year, month, day, hour, minute)
-    if stamp is None or stamp > ref.timestamp() + SIX_MONTHS:
-        stamp = _timestamp(ref.year - 1, month, day, hour, minute)
-    return stamp
 
 
 def _parse_unix_alt(text: str, now: datetime) -> ListingEntry | None:
@@ -399,28 +291,7 @@ def _parse_unix_alt(text: str, now: datetime) -> ListingEntry | None:
     if name in ("", ".", ".."):
         return None
     return ListingEntry(name=name, is_dir=kind == "d", size=None if kind in "bc" else _parse_size(m["size"]),
-                        mtime=_alt_time(m, now), is_link=kind == "l", link_target=link_target)
-
-
-def _dos_time(m: re.Match[str]) -> float | None:
-    """The mtime of a DOS/IIS date (``MM-DD-YY``, 12 h or 24 h clock), read as UTC.
-
-    Two-digit years follow POSIX ``strptime %y``: 69–99 are 19xx, 00–68 are 20xx. A
-    first field above 12 is taken as a day (``DD-MM-YYYY`` servers).
-    """
-    month, day = int(m["mo"]), int(m["d"])
-    if month > 12 >= day:
-        month, day = day, month
-    year = int(m["y"])
-    if len(m["y"]) == 2:
-        year += 1900 if year >= 69 else 2000
-    hour = int(m["h"])
-    ampm = m["ampm"]
-    if ampm is not None:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if ampm.lower() == "pm" else 0)
-    return _timestamp(year, month, day, hour, int(m["mi"]))
+                        mtime=alt_time(m, now), is_link=kind == "l", link_target=link_target)
 
 
 def _parse_dos(text: str) -> ListingEntry | None:
@@ -443,7 +314,7 @@ def _parse_dos(text: str) -> ListingEntry | None:
         name=name,
         is_dir=is_dir,
         size=None if is_dir else _parse_size(m["size"].replace(",", "")),
-        mtime=_dos_time(m),
+        mtime=dos_time(m),
     )
 
 

@@ -19,13 +19,13 @@ from reelhouse.sources.ftp.listing import (
     _MAX_DIGITS,
     _UNIX_LINE,
     ListingEntry,
-    _ls_time,
     _parse_mlsd_time,
     _parse_size,
     is_skippable_list_line,
     parse_list_line,
     parse_mlsd_line,
 )
+from reelhouse.sources.ftp.listing_dates import ls_time
 
 __all__ = ["UnparsableLine", "is_folder_entry_name", "list_entries", "mlsd_entries", "parse_list_text",
            "parse_mlsd_text"]
@@ -84,7 +84,7 @@ def parse_list_text(text: str, now: datetime, strict: bool = False) -> list[List
             continue
         out.append(ListingEntry(
             name, kind == "d", None if kind in "bc" else _parse_size(size),
-            _ls_time(month, day, hour or None, minute or None, year or None, now), kind == "l", link_target))
+            ls_time(month, day, hour or None, minute or None, year or None, now), kind == "l", link_target))
     return out
 
 
@@ -121,15 +121,15 @@ def list_entries(text: str, now: datetime, prefix: str = "", strict: bool = Fals
         if kind == "l":  # its size is the link's: the source asks the server for the target's
             append(Entry(name, prefix + name, False,
                          int(size) if "," not in size and len(size) <= _MAX_DIGITS else None,
-                         _ls_time(month, day, hour or None, minute or None, year or None, now), True))
+                         ls_time(month, day, hour or None, minute or None, year or None, now), True))
         elif kind == "d":
             append(Entry(name, prefix + name, True, None,
-                         _ls_time(month, day, hour or None, minute or None, year or None, now)))
+                         ls_time(month, day, hour or None, minute or None, year or None, now)))
         else:
             append(Entry(name, prefix + name, False,
                          # the pattern's size is ASCII digits, or "major, minor" (a device)
                          int(size) if kind not in "bc" and "," not in size and len(size) <= _MAX_DIGITS else None,
-                         _ls_time(month, day, hour or None, minute or None, year or None, now)))
+                         ls_time(month, day, hour or None, minute or None, year or None, now)))
     return out
 
 

@@ -28,7 +28,8 @@ class FairSlots(SharedSlots, Protocol):
     and errors), the requests each user has queued (:meth:`~reelhouse.leased_slots.
     LeasedSlots.enqueue`), and take over what a process made while they were
     unreachable (:meth:`~reelhouse.leased_slots.LeasedSlots.adopt`,
-    :meth:`~reelhouse.leased_slots.LeasedSlots.adopt_queued`)."""
+    :meth:`~reelhouse.leased_slots.LeasedSlots.adopt_queued`), and count the pools of a
+    key alive in the cluster (:meth:`~reelhouse.leased_slots.LeasedSlots.present`)."""
 
     def waiter(self) -> str: ...
 
@@ -43,3 +44,5 @@ class FairSlots(SharedSlots, Protocol):
     def adopt(self, key: str, user: str | None) -> str: ...
 
     def adopt_queued(self, key: str, user: str) -> str: ...
+
+    def present(self, key: str, token: str = "") -> tuple[str, int]: ...

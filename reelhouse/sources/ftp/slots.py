@@ -9,17 +9,9 @@ times ``ftp_pool_size`` connections, and a seedbox that allows a few per user an
 :class:`reelhouse.leased_slots.LeasedSlots`, leases renewed while the process lives,
 so a killed process's slots free themselves after the lease). A connection takes a
 slot before it connects and gives it back after it is closed. When the store fails
-(Redis down) the pool goes on with its own per-process limit: a warning once, a new
-try after :data:`RETRY_STORE` seconds; streams never fail because of Redis. When the
-store answers again (asked by a caller, or by the helper thread's tick once
-:data:`RETRY_STORE` has passed), the connections made and the grants given meanwhile
-are counted there (:meth:`ServerSlots._adopt`), so the cluster's limits hold again.
-
-Requests that begin to wait while the store is unreachable (:meth:`ServerSlots.enqueue`)
-are bounded by the process alone (fail-safe: nobody is refused because Redis is down; N
-processes let N bounds' worth wait, as bound / N would need the N only Redis knows).
-Once it answers, those still waiting are counted there, past the bound if need be (they
-wait already), so no process queues more of that user's until enough have ended.
+(Redis down) the pool goes on with its own per-process limits, and the cluster's
+counts hold again once it answers: :mod:`.slot_outage` (requests of one user that
+wait meanwhile: each pool takes its share of ``ftp_user_waiters``).
 
 When the cluster has no slot free, the pool makes no new connection for
 :data:`SLOT_RETRY` seconds (:meth:`ServerSlots.holding`); its waiters try again then.
@@ -61,7 +53,8 @@ from typing import Final
 
 from reelhouse.sources.ftp.address import RESOLVED_TTL, server_address
 from reelhouse.sources.ftp.config import FtpConfig
-from reelhouse.sources.ftp.slot_helper import TEND, SlotHelper
+from reelhouse.sources.ftp.slot_helper import TEND
+from reelhouse.sources.ftp.slot_outage import RETRY_STORE, UNSHARED, StoreOutage
 from reelhouse.sources.ftp.slot_store import FairSlots, SharedSlots
 
 __all__ = ["RESOLVED_TTL", "RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "SLOT_RETRY_LISTENING", "TEND",
@@ -71,12 +64,8 @@ __all__ = ["RESOLVED_TTL", "RETRY_STORE", "SLOT_421_WINDOW", "SLOT_RETRY", "SLOT
 
 log = logging.getLogger(__name__)
 
-#: The token of a connection made while the store was unreachable (counted per process).
-UNSHARED: Final = ""
 #: Seconds a refused taker's "I wait" mark lasts (refreshed at each retry).
 WANT: Final = 1.0
-#: Seconds after a store failure before it is asked again.
-RETRY_STORE: Final = 10.0
 #: Seconds a pool makes no new connection after the cluster refused it a slot; its
 #: waiters try again after it (a few round trips a second at most).
 SLOT_RETRY: Final = 0.2
@@ -88,7 +77,7 @@ SLOT_RETRY_LISTENING: Final = 1.0
 SLOT_421_WINDOW: Final = 10.0
 
 
-class ServerSlots(SlotHelper):
+class ServerSlots(StoreOutage):
     """One pool's slots of its server+user, at most ``limit`` over the cluster.
 
     The pool's ``has_idle()`` and ``close_idle(older_than, keep)`` are called from the
@@ -101,32 +90,20 @@ class ServerSlots(SlotHelper):
     def __init__(self, shared: SharedSlots, config: FtpConfig, limit: int, *, idle_close: float,
                  has_idle: Callable[[], bool], close_idle: Callable[[float, int], int],
                  wake: Callable[[], None] | None = None) -> None:
-        super().__init__()
-        self.shared = shared
+        super().__init__(shared)
         self._config = config
         self.limit = limit
         self.idle_close = idle_close
         self._has_idle = has_idle
         self._close_idle = close_idle
-        self._tokens: dict[int, str] = {}  # id(connection) → its slot
-        self._grants: dict[int, str] = {}  # id(connection) → its user's grant (fair shares)
         self._ungranted: list[str] = []  # grants of released connections, to give back
         self._user_hold: dict[str | None, float] = {}  # user → monotonic: no grant before
         self._yield_until = 0.0  # monotonic: another process's waiter is first in line (once)
         #: whether the store keeps users' fair shares (:class:`FairSlots`)
         self.fair = callable(getattr(shared, "take_share", None))
         self._queues = callable(getattr(shared, "enqueue", None))  # counts users' queued requests
-        self._adopts = callable(getattr(shared, "adopt", None))  # counts what the store missed
-        self._unshared: set[int] = set()  # id(connection) made while the store was unreachable
-        self._unshared_grants: dict[int, str] = {}  # id(connection) → its user's name, granted so
-        #: id(request) → (request, user): waiting, counted by this process alone (store unreachable)
-        self._uncounted: dict[int, tuple[object, str]] = {}
-        self._recounted: dict[int, str] = {}  # id(request) → its token, counted once the store answered
         self._hold_until = 0.0  # monotonic: no new connection before (the cluster is full)
         self._last_421 = -SLOT_421_WINDOW  # monotonic: the last 421 despite a slot
-        self._lock = threading.Lock()
-        self._down_until = 0.0  # monotonic; the store failed: not asked before then
-        self._down = False  # a warning said so (once per outage)
         self._wake = wake
         self._listened: str | None = None  # the key whose news we hear
         #: Seconds between two looks of a waiter (:data:`SLOT_RETRY`, or
@@ -213,11 +190,6 @@ class ServerSlots(SlotHelper):
         if token is not None:
             self._start()
         return token  # type: ignore[no-any-return]
-
-    def _uncount(self, request: object | None, user: str) -> None:
-        if request is not None and callable(getattr(self.shared, "adopt_queued", None)):
-            with self._lock:
-                self._uncounted[id(request)] = (request, user)
 
     def dequeued(self, request: object, token: str | None) -> None:
         """``request`` (:meth:`enqueue`'s, whose answer was ``token``) waits no more:
@@ -392,82 +364,11 @@ class ServerSlots(SlotHelper):
         for grant in grants:
             self._give_back_now(grant)
 
-    def _give_back_now(self, token: str) -> None:
-        try:
-            self.shared.give_back(token)
-        except Exception as exc:  # its lease is not renewed any more: it runs out by itself
-            self._failed(exc)
-
     def _unwait_now(self, waiter: str) -> None:
         try:
             self.shared.unwait(waiter)  # type: ignore[attr-defined]
         except Exception as exc:  # not renewed any more: it runs out by itself
             self._failed(exc)
-
-    def _failed(self, exc: Exception) -> None:
-        self._down_until = time.monotonic() + RETRY_STORE
-        if not self._down:
-            self._down = True
-            log.warning("the shared count of FTP connections to %s is unreachable (%s); this "
-                        "process counts its own until it answers", self.key, exc)
-
-    def _answered(self) -> None:
-        if self._down:
-            self._down = False
-            log.warning("the shared count of FTP connections to %s answers again", self.key)
-            self.later(self._adopt)
-
-    def _adopt(self) -> None:
-        """From the helper thread, once the store answers again: count there the
-        connections (and users' grants) made while it was unreachable, so the
-        cluster's limits and fair shares hold again (issue 14). One closed (or
-        released) meanwhile is given back at once."""
-        with self._lock:
-            todo: list[tuple[int, str | None]] = [(c, None) for c in self._unshared]
-            todo += list(self._unshared_grants.items())
-            waiting = [(rid, user) for rid, (_, user) in self._uncounted.items()]
-        shared: FairSlots = self.shared  # type: ignore[assignment]
-        if not self._adopt_waiting(shared, waiting):
-            return
-        for cid, user in todo:
-            try:
-                token = shared.adopt(self.key, user)
-            except Exception as exc:  # down again: adopted when it answers next
-                self._failed(exc)
-                return
-            with self._lock:
-                if user is None and cid in self._unshared:
-                    self._unshared.discard(cid)
-                    self._tokens[cid], token = token, UNSHARED
-                elif user is not None and self._unshared_grants.get(cid) == user:
-                    del self._unshared_grants[cid]
-                    self._grants[cid], token = token, UNSHARED
-            if token != UNSHARED:
-                self._give_back_now(token)
-        if todo:
-            log.warning("counted %d connections and grants to %s made while the shared count was "
-                        "unreachable", len(todo), self.key)
-
-    def _adopt_waiting(self, shared: FairSlots, waiting: list[tuple[int, str]]) -> bool:
-        """Count in the store the requests that began to wait while it was
-        unreachable (``(id(request), user)``); one that stopped waiting meanwhile is
-        given back at once. False when the store failed again."""
-        for rid, user in waiting:
-            try:
-                token = shared.adopt_queued(self.key, user)
-            except Exception as exc:  # down again: counted when it answers next
-                self._failed(exc)
-                return False
-            with self._lock:
-                if rid in self._uncounted:
-                    del self._uncounted[rid]
-                    self._recounted[rid], token = token, UNSHARED
-            if token != UNSHARED:
-                self._give_back_now(token)
-        if waiting:
-            log.warning("counted %d requests waiting for %s that began while the shared count was "
-                        "unreachable", len(waiting), self.key)
-        return True
 
     # -- the helper thread (:class:`.slot_helper.SlotHelper`) ----------------------------
     @property
@@ -475,8 +376,9 @@ class ServerSlots(SlotHelper):
         return f"ftp-slots-{self.key}"
 
     def tend(self) -> None:
-        missed = bool(self._unshared or self._unshared_grants or self._uncounted)
-        if missed and time.monotonic() >= self._down_until:
+        if self._queues:
+            self._count_pools()
+        if self._missed() and time.monotonic() >= self._down_until:
             if self._down:
                 self.wanted()  # does the store answer again? (then what it missed is counted)
             else:  # counted while an answer was on its way (the outage's end raced it)
@@ -490,9 +392,10 @@ class ServerSlots(SlotHelper):
             self._close_idle(self.idle_close, 1)
 
     def close(self) -> None:
-        """Stop tending and listening; slots given back from now on still go back.
-        Returns at once."""
+        """Stop tending and listening, leave the store's presence set; slots given
+        back from now on still go back. Returns at once."""
         self._closed = True
+        self.later(self._leave)
         unlisten = getattr(self.shared, "unlisten", None)
         if unlisten is not None and self._listened is not None:
             unlisten(self._listened, self._news)

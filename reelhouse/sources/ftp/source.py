@@ -161,6 +161,11 @@ class FtpSource(RangeReads):
         """The file's size on the server (SIZE, else the listing); raises NotFound."""
         return self._run(lambda c: c.size(path))
 
+    def sizes(self, paths: builtins.list[str]) -> dict[str, int | None]:
+        """The sizes of several files in one round trip (pipelined SIZE:
+        :meth:`FtpClient.sizes`); a path the server has no file of is left out."""
+        return self._run(lambda c: c.sizes(paths))
+
     def exact_mtime(self, path: str) -> float | None:
         """The file's mtime to the second (MDTM), None where the server has none."""
         return self._run(lambda c: c.exact_mtime(path))

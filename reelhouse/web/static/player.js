@@ -142,7 +142,13 @@
   function startHls(url, startPosition) {
     if (hls) hls.destroy();
     video.querySelectorAll("track").forEach((el) => el.remove()); // hls.js makes its own
-    hls = new window.Hls({ capLevelToPlayerSize: false, maxBufferLength: 30, startPosition,
+    // a 503 with Retry-After is asked again after that wait (retry_after.js), saying so
+    const waits = window.reelhouseRetryAfter;
+    const loader = waits.loader(window.Hls.DefaultConfig.loader, async (seconds, xhr) => {
+      video.dataset.retryAfter = String(seconds); // for the browser tests
+      show(refusal(503, await serverAnswer({ networkDetails: xhr }, false), true));
+    });
+    hls = new window.Hls({ capLevelToPlayerSize: false, maxBufferLength: 30, startPosition, loader,
                            fragLoadPolicy: { default: { maxTimeToFirstByteMs: 30000,
                              maxLoadTimeMs: 60000, timeoutRetry: { maxNumRetry: 4, retryDelayMs: 0, maxRetryDelayMs: 0 },
                              errorRetry: { maxNumRetry: 6, retryDelayMs: 1000, maxRetryDelayMs: 8000 } } } });
@@ -260,13 +266,32 @@
   // -- errors of direct play -----------------------------------------------------------
   // The server's refusal of the stream at ``url`` as the viewer reads it (refusal()), or
   // null when it serves the stream (the browser could not play it) or gave no reason.
-  async function streamRefusal(url) {
+  // With ``wait``, a 503 with Retry-After (retry_after.js) is ``{ refused, seconds }``: the
+  // player asks again after that many seconds.
+  async function streamRefusal(url, wait) {
     if (!url) return null;
     try {
       const r = await fetch(url, { credentials: "same-origin", headers: { range: "bytes=0-0" } });
       if (r.ok) { r.body && r.body.cancel(); return null; }
-      return refusal(r.status, answerOf(await r.text()), false);
+      const seconds = wait ? window.reelhouseRetryAfter.seconds(r.status, r.headers.get("retry-after")) : null;
+      const refused = refusal(r.status, answerOf(await r.text()), seconds !== null);
+      return seconds === null ? refused : { refused, seconds };
     } catch (_) { return null; }
+  }
+
+  // Direct play refused with a 503 and Retry-After: wait what the server says (at most
+  // MAX_WAITED_S in all until it plays), then load the stream again where it was.
+  let waited = 0;
+  function retryDirect(url, refused, seconds) {
+    waited += seconds;
+    video.dataset.retryAfter = String(seconds); // for the browser tests
+    show("The stream could not start: " + refused);
+    const at = video.currentTime;
+    setTimeout(() => {
+      if (at > 0) video.addEventListener("loadedmetadata", () => { video.currentTime = at; }, { once: true });
+      video.src = url;
+      video.play().catch(() => {});
+    }, seconds * 1000);
   }
 
   if (video) {
@@ -276,7 +301,13 @@
       const what = [video.dataset.container, video.dataset.codecs].filter(Boolean).join(", ");
       // <video> hides the status of an answer it could not play: ask the server once
       // (its first byte) whether it refused the stream, and why
-      const refused = planError ? null : (await streamRefusal(video.currentSrc)) || planRefused;
+      const src = video.currentSrc;
+      const wait = planError ? null : await streamRefusal(src, waited < window.reelhouseRetryAfter.MAX_WAITED_S);
+      if (wait && typeof wait === "object") {
+        retryDirect(src, wait.refused, wait.seconds);
+        return;
+      }
+      const refused = planError ? null : wait || planRefused;
       if (planError) { // the server could not read the file either: its reason says why
         show("This file cannot be played: " + planError + ".");
       } else if (refused) {
@@ -294,7 +325,7 @@
              ". Reload the page to get a fresh link, or use the stream URL in mpv or VLC.");
       }
     });
-    video.addEventListener("playing", () => { note.hidden = true; });
+    video.addEventListener("playing", () => { note.hidden = true; waited = 0; });
     trackProgress(video);
     keyboard(video);
     start();

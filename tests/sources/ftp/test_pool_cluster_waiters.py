@@ -385,3 +385,53 @@ def test_requests_that_began_to_wait_during_a_redis_outage_are_counted_once_it_i
                 n.close()
     assert any("requests waiting for" in r.getMessage() for r in caplog.records)
     assert capped.refused == 0 and capped.peak <= CAP
+
+
+def test_during_a_redis_outage_each_process_lets_its_share_of_a_users_requests_wait(
+        capped: Capped, redis_port: int, waiting: Waiting) -> None:
+    """Two processes of the server+login were alive when Redis stopped. Every
+    connection is busy; alice's requests begin to wait during the outage: each process
+    lets its share of the bound wait (BOUND // 2, at least 1), so the cluster holds
+    BOUND of hers, not 2 × BOUND; each process still lets one of hers (and bob's)
+    wait: nobody is refused just because Redis is down."""
+    url = f"redis://127.0.0.1:{redis_port}/0"
+    bound = 4
+    p1: Node | None = Node(url, capped.config(), ttl=1.0, user_waiters=bound, wait_timeout=120)
+    p2: Node | None = Node(url, capped.config(), ttl=1.0, user_waiters=bound, wait_timeout=120)
+    assert p1 is not None and p2 is not None
+    held: list[FtpClient] = []
+    try:
+        with _redis(redis_port):
+            held = [_as(p1.pool, "xavier") for _ in range(CAP - 1)] + [_as(p1.pool, "yann")]
+            waiting.wait(p2.pool, "bob")  # process 2 talks to Redis too
+            store = Store(url, capped.port)
+            _until(lambda: store.queued("bob") == 1, "bob waiting in process 2")
+            for node in (p1, p2):
+                slots = node.pool._slots
+                assert slots is not None
+                _until(lambda s=slots: s.pools_known == 2, "both processes known alive")  # type: ignore[misc]
+            store.r.close()
+        # Redis is down: alice's requests begin to wait
+        for node in (p1, p2):
+            for _ in range(bound // 2):
+                waiting.wait(node.pool, "alice")
+        _until(lambda: p1 is not None and p2 is not None
+               and p1.pool.stats["waiting"] == bound // 2 and p2.pool.stats["waiting"] == bound // 2 + 1,
+               "each process lets its share of alice's requests wait")
+        for node in (p1, p2):
+            with pytest.raises(QueueFull, match="requests of yours wait"):
+                _as(node.pool, "alice")
+        assert not waiting.errors
+        p2.close()  # its waiters (bob's, alice's) get the pool's closing error
+        p2 = None
+        while held:
+            p1.pool.release(held.pop())
+        _until(lambda: sum(who == "alice" for who, _, _ in waiting.got) == bound // 2, "alice's served in 1")
+    finally:
+        for c in held:
+            if p1 is not None:
+                p1.pool.release(c, reusable=False)
+        for n in (p1, p2):
+            if n is not None:
+                n.close()
+    waiting.close()

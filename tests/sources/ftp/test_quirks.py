@@ -79,6 +79,10 @@ def test_list_stat_read_write(quirky: tuple[FtpSource, Path], tmp_path: Path) ->
     entry = src.stat("Films/Amélie.2001.mkv")
     assert entry.size == len(DATA) and not entry.is_dir
     assert src.size("Films/Amélie.2001.mkv") == len(DATA)
+    # several SIZEs in one round trip (pipelined; one by one without SIZE); a missing
+    # file left out, and the connection in step after it
+    assert src.sizes(["Films/none.mkv", "Films/Amélie.2001.mkv", "none"]) == {"Films/Amélie.2001.mkv": len(DATA)}
+    assert src.sizes(["Films/Amélie.2001.mkv", "Films/Amélie.2001.mkv"]) == {"Films/Amélie.2001.mkv": len(DATA)}
     assert b"".join(src.read_range("Films/Amélie.2001.mkv", 1000, 5000)) == DATA[1000:6000]
     # transfers: upload a name with accents, download it back
     local = tmp_path / "in.bin"

@@ -1,0 +1,172 @@
+"""A file made through the mount while another FTP client (ftplib, as another machine)
+makes the same name on the server before the mount's upload: the upload stops just
+before its rename (one SIZE of the name), the other client's file stays, close() says
+EEXIST, and the user's bytes are kept in the spool as a conflict that ``drive spool``
+lists and ``retry`` / ``discard`` settle (``mv`` and ``rm`` on the mount too).
+pyftpdlib, pure-ftpd (MLSD) and vsftpd (LIST only)."""
+
+from __future__ import annotations
+
+import errno
+import ftplib
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from drive.support import Mount, Mounter, run_cli, until
+
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+
+from helpers import FTP_PASSWORD, FTP_USER, PURE_PASSWORD, PURE_USER, pure_ftpd, vsftpd
+
+pytestmark = pytest.mark.requires_fuse
+
+
+def _theirs(port: int, user: str, password: str, files: dict[str, bytes], folder: str = "") -> None:
+    ftp = ftplib.FTP()
+    ftp.connect("127.0.0.1", port, timeout=30)
+    try:
+        ftp.login(user, password)
+        if folder:
+            ftp.cwd(folder)
+        for name, data in files.items():
+            ftp.storbinary(f"STOR {name}", io.BytesIO(data))
+    finally:
+        ftp.quit()
+
+
+def _kept(env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    done = run_cli(env, "drive", "spool", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    return {f["path"]: f for f in json.loads(done.stdout)}
+
+
+def _conflicts(m: Mount, server_dir: Path, port: int, user: str, password: str, folder: str = "") -> None:
+    assert os.listdir(m.path) == []
+    names = {"report.txt": os.O_CREAT, "lock": os.O_CREAT | os.O_EXCL, "notes": os.O_CREAT | os.O_APPEND,
+             "gone": os.O_CREAT}
+    fds = {}
+    for name, flags in names.items():  # the server has none of them: made here
+        fds[name] = os.open(m.path / name, os.O_WRONLY | flags)
+        os.write(fds[name], f"my {name}".encode())
+    _theirs(port, user, password, {name: f"their {name}".encode() for name in names}, folder)
+    for name, fd in fds.items():
+        with pytest.raises(OSError) as info:
+            os.close(fd)
+        assert info.value.errno == errno.EEXIST, name
+    # nothing of theirs replaced, no .part left behind
+    assert sorted(os.listdir(server_dir)) == sorted(names)
+    for name in names:
+        assert (server_dir / name).read_bytes() == f"their {name}".encode()
+    assert until(lambda: sorted(_kept(m.env)) == sorted(names))  # the mount's status, once a second
+    kept = _kept(m.env)
+    assert {f["state"] for f in kept.values()} == {"conflict"}
+    assert "another client made 'lock'" in kept["lock"]["error"]
+    assert (m.path / "report.txt").read_bytes() == b"my report.txt"  # the mount shows the user's
+    # writing it again does not send it over theirs either
+    with pytest.raises(OSError) as info:
+        with open(m.path / "report.txt", "ab") as f:
+            f.write(b" and more")
+    assert info.value.errno == errno.EEXIST
+    assert (server_dir / "report.txt").read_bytes() == b"their report.txt"
+
+    done = run_cli(m.env, "drive", "spool", "retry", "report.txt")  # the user's choice: replace theirs
+    assert done.returncode == 0, done.stderr
+    assert (server_dir / "report.txt").read_bytes() == b"my report.txt and more"
+    done = run_cli(m.env, "drive", "spool", "discard", "lock")  # the user's choice: theirs stays
+    assert done.returncode == 0, done.stderr
+    assert (server_dir / "lock").read_bytes() == b"their lock"
+    assert until(lambda: (m.path / "lock").read_bytes() == b"their lock")
+    os.rename(m.path / "notes", m.path / "notes-mine")  # mine under another name, theirs stays
+    assert (server_dir / "notes-mine").read_bytes() == b"my notes"
+    assert (server_dir / "notes").read_bytes() == b"their notes"
+    os.unlink(m.path / "gone")  # mine dropped, theirs stays and shows
+    assert (server_dir / "gone").read_bytes() == b"their gone"
+    assert (m.path / "gone").read_bytes() == b"their gone"
+    assert until(lambda: _kept(m.env) == {})
+    assert sorted(os.listdir(server_dir)) == ["gone", "lock", "notes", "notes-mine", "report.txt"]
+    assert m.stop() == 0
+
+
+def test_pyftpdlib_a_file_made_elsewhere_before_the_upload_is_not_replaced(
+        ftp_server: EmbeddedFtpServer, ftp_root: Path, mount: Mounter) -> None:
+    m = mount("--host", "127.0.0.1", "--port", str(ftp_server.port), "--user", FTP_USER,
+              "--password", FTP_PASSWORD)
+    _conflicts(m, ftp_root, ftp_server.port, FTP_USER, FTP_PASSWORD)
+
+
+@pytest.mark.ftpd
+def test_pureftpd_a_file_made_elsewhere_before_the_upload_is_not_replaced(tmp_path: Path, mount: Mounter) -> None:
+    with pure_ftpd(tmp_path) as (port, home):
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
+        _conflicts(m, home, port, PURE_USER, PURE_PASSWORD)
+
+
+@pytest.mark.ftpd
+def test_vsftpd_a_file_made_elsewhere_before_the_upload_is_not_replaced(tmp_path: Path, mount: Mounter) -> None:
+    anon = tmp_path / "anon"
+    (anon / "incoming").mkdir(parents=True)
+    (anon / "incoming").chmod(0o777)
+    with vsftpd(tmp_path, anon, writable=True) as port:
+        m = mount("--host", "127.0.0.1", "--port", str(port), "--root", "incoming")
+        _conflicts(m, anon / "incoming", port, "anonymous", "", "incoming")
+
+
+def test_a_conflict_outlives_its_mount_and_is_sent_by_the_next_once_asked(
+        ftp_server: EmbeddedFtpServer, ftp_root: Path, mount: Mounter) -> None:
+    """A conflict still kept at unmount: the unmount says so (exit non-zero), ``drive
+    spool list`` shows it with no mount running, the next mount does not send it by
+    itself; ``drive spool retry`` (no mount running) has the mount after it send it,
+    over the other client's file."""
+    login = ("--host", "127.0.0.1", "--port", str(ftp_server.port), "--user", FTP_USER, "--password", FTP_PASSWORD)
+    m = mount(*login)
+    fd = os.open(m.path / "draft.txt", os.O_WRONLY | os.O_CREAT)
+    os.write(fd, b"my draft")
+    _theirs(ftp_server.port, FTP_USER, FTP_PASSWORD, {"draft.txt": b"their draft"})
+    with pytest.raises(OSError) as info:
+        os.close(fd)
+    assert info.value.errno == errno.EEXIST
+    assert m.stop() != 0
+    assert "as conflicts" in m.output() and "draft.txt" in m.output()
+    assert [(f["path"], f["state"], f["size"]) for f in _kept(m.env).values()] == [("draft.txt", "conflict", 8)]
+
+    again = mount(*login)  # not sent by itself
+    assert until(lambda: "draft.txt" in _kept(again.env))
+    assert (again.path / "draft.txt").read_bytes() == b"my draft"
+    assert again.stop() != 0
+    assert (ftp_root / "draft.txt").read_bytes() == b"their draft"
+
+    done = run_cli(m.env, "drive", "spool", "retry", "draft.txt")
+    assert done.returncode == 0, done.stderr
+    third = mount(*login)
+    assert until(lambda: (ftp_root / "draft.txt").read_bytes() == b"my draft")
+    assert until(lambda: _kept(third.env) == {})
+    assert third.stop() == 0
+    assert sorted(os.listdir(ftp_root)) == ["draft.txt"]
+
+
+def test_a_server_refusing_the_size_of_a_free_name_still_takes_the_file(ftp_root: Path, mount: Mounter) -> None:
+    """A server that answers the check's SIZE of the (free) name with "permission
+    denied" instead of "not found": the check cannot be made, the file is uploaded as
+    before it existed (not refused)."""
+    from pyftpdlib.handlers import FTPHandler
+
+    def ftp_SIZE(self: FTPHandler, path: str) -> None:
+        if not path.endswith(".part") and not os.path.exists(path):
+            self.respond("550 Permission denied.")
+            return
+        FTPHandler.ftp_SIZE(self, path)
+
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_SIZE": ftp_SIZE}).start()
+    try:
+        m = mount("--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER, "--password", FTP_PASSWORD)
+        fd = os.open(m.path / "new.txt", os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        os.write(fd, b"mine")
+        os.close(fd)
+        assert (ftp_root / "new.txt").read_bytes() == b"mine"
+        assert m.stop() == 0
+    finally:
+        server.stop()

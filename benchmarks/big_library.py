@@ -1,7 +1,8 @@
 """Big libraries: API latency with 100,000 files, and first-scan speed (issue 14).
 
     .venv/bin/python benchmarks/big_library.py [--files 100000] [--samples 15] [--clients 20]
-        [--rate 1.5] [--postgres postgresql+psycopg://…] [--scan-local 2000] [--scan-ftp 1000]
+        [--rate 1.5] [--postgres postgresql+psycopg://…] [--before DIR [--alternate N]]
+        [--scan-local 2000] [--scan-ftp 1000]
         [--scan-only] [--scan-empty] [--scan-workers N]
 
 **API.** A synthetic library goes straight into the database (films, shows with
@@ -25,7 +26,10 @@ page (``per_page=50``, cursor). Three runs, on SQLite and (with ``--postgres`` o
 Both loaded runs give the server's CPU ms per request (``cpu_seconds`` of its process)
 and the load generator's (same machine, same two cores). ``--before DIR`` (a source
 tree of an earlier commit, e.g. ``git archive b810fc2 | tar -x -C DIR``) runs the same
-three against that code's server on the same database. Goal p99 ≤ 30 ms
+three against that code's server on the same database; with ``--alternate N`` too, first,
+N rounds of the spread closed loop with both servers running side by side, alternating,
+the order swapped each round (``alternating_spread``: each run's server CPU ms a
+request, requests/s, p99 and load average, and their means). Goal p99 ≤ 30 ms
 (``goal_met_paced``, ``goal_met_closed_loop``). The peer: ``count(*)`` of the files
 table, the cheapest query that reads them all.
 
@@ -413,6 +417,40 @@ def _phases(url: str, data: Path, fixture: dict[str, Any], clients: int, seconds
         kill_groups([server])
 
 
+def _alternating(url: str, data: Path, fixture: dict[str, Any], clients: int, seconds: float, before: Path,
+                 rounds: int) -> dict[str, Any]:
+    """The spread closed loop (wrk) against this tree's server and ``before``'s, both
+    running on the same database, in ``rounds`` rounds, each server once a round, the
+    order swapped every round (the machine's load moves within a minute: alternating
+    rounds compare the two in the same minutes). Each run: server CPU ms a request,
+    requests a second, p50/p99, the load average as it began; then the means."""
+    servers = {"reelhouse": serve(url, data), "before": serve(url, data, before)}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
+    try:
+        for _, port in servers.values():
+            asyncio.run(load(f"http://127.0.0.1:{port}", fixture, 4, 2.0))  # warm-up
+        for i in range(rounds):
+            order = list(servers.items())
+            for name, (server, port) in order if i % 2 == 0 else order[::-1]:
+                load_avg = os.getloadavg()[0]
+                out = _measured([server.pid], lambda port=port: load_wrk(f"http://127.0.0.1:{port}", fixture, clients,
+                                                                          seconds, data, True))
+                runs[name].append({"server_cpu_ms_per_request": out["server_cpu_ms_per_request"],
+                                   "requests_per_s": out["all"]["requests_per_s"], "p50_ms": out["all"]["p50_ms"],
+                                   "p99_ms": out["all"]["p99_ms"], "errors": out["error_count"],
+                                   "loadavg_1min": round(load_avg, 1)})
+    finally:
+        kill_groups([server for server, _ in servers.values()])
+
+    def mean(name: str, key: str) -> float:
+        return round(sum(r[key] for r in runs[name]) / max(1, len(runs[name])), 2)
+
+    return {"load_generator": "wrk (C), closed loop, clients far apart in the URL list; alternating rounds",
+            "rounds": runs,
+            "mean": {name: {key: mean(name, key) for key in ("server_cpu_ms_per_request", "requests_per_s",
+                                                              "p99_ms", "loadavg_1min")} for name in runs}}
+
+
 def _with_children(pids: list[int]) -> list[int]:
     """``pids`` and every process below them (Linux /proc)."""
     parent: dict[int, int] = {}
@@ -448,7 +486,7 @@ def _cluster_phases(url: str, data: Path, fixture: dict[str, Any], clients: int,
 
 
 def api_run(url: str, data: Path, files: int, clients: int, seconds: float, rate: float,
-            before: Path | None, nodes: int = 0, tool: str = "python") -> dict[str, Any]:
+            before: Path | None, nodes: int = 0, tool: str = "python", alternate: int = 0) -> dict[str, Any]:
     """Fill the library, then the three runs against this tree's server and (``before``:
     the source tree of an earlier commit) against that one's, on the same database."""
     t0 = time.monotonic()
@@ -464,6 +502,9 @@ def api_run(url: str, data: Path, files: int, clients: int, seconds: float, rate
     fill_s = time.monotonic() - t0
     out: dict[str, Any] = {"files": fixture["files"], "movies": fixture["movies"], "shows": fixture["shows"],
                            "fill_s": round(fill_s, 1), "goal_p99_ms": GOAL_P99_MS}
+    if before is not None and alternate > 0:
+        log(f"  {alternate} alternating rounds against the server of {before}")
+        out["alternating_spread"] = _alternating(url, data, fixture, clients, seconds, before, alternate)
     out["reelhouse"] = _phases(url, data, fixture, clients, seconds, rate, None, tool)
     if before is not None:
         log(f"  the same with the server of {before}")
@@ -657,6 +698,9 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--before", type=Path, default=None,
                    help="source tree of an earlier commit (git archive) to measure beside this one")
+    p.add_argument("--alternate", type=int, default=0,
+                   help="with --before: N rounds of the spread closed loop (wrk), the two servers side by side, "
+                        "alternating, order swapped each round (default: not)")
     p.add_argument("--nodes", type=int, default=0,
                    help="PostgreSQL: also N nodes + 1 worker behind nginx, with a redis-server (default: not)")
     p.add_argument("--rate", type=float, default=1.5,
@@ -688,7 +732,8 @@ def main() -> None:
         if not args.scan_only and not args.no_sqlite:
             log(f"SQLite: {args.files} files")
             result["sqlite"] = api_run(f"sqlite:///{tmp / 'sqlite' / 'reelhouse.db'}", tmp / "sqlite", args.files,
-                                       args.clients, args.samples, args.rate, args.before, tool=tool)
+                                       args.clients, args.samples, args.rate, args.before, tool=tool,
+                                       alternate=args.alternate)
         if args.postgres and not args.scan_only:
             from sqlalchemy import create_engine, text
 
@@ -705,7 +750,7 @@ def main() -> None:
                 sep = "&" if "?" in args.postgres else "?"
                 url = f"{args.postgres}{sep}options={quote(f'-csearch_path={schema}')}"
                 result["postgresql"] = api_run(url, tmp / "pg", args.files, args.clients, args.samples, args.rate,
-                                               args.before, args.nodes, tool=tool)
+                                               args.before, args.nodes, tool=tool, alternate=args.alternate)
             finally:
                 if args.keep is None:
                     with admin.begin() as conn:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    case,
     cast,
     exists,
     func,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -326,31 +328,35 @@ def _total(s: Session, f: GridFilter, kinds: list[str], known: dict[str, int]) -
     return total
 
 
-def _sources_statement(kind: str, f: GridFilter, sqlite: bool) -> Any:
-    """Source kind, source id and file count per owner (movie or show) of the ids in
-    the parameter ``ids``, for ``f``: on SQLite a JSON array of the ids (read by
+def _sources_statement(kind: str, f: GridFilter, sqlite: bool, param: str = "ids") -> Any:
+    """Source kind, source id, file count and count of the files without a probe error
+    per owner (movie or show) of the ids in the parameter ``ids``, for ``f``: on SQLite a JSON array of the ids (read by
     ``json_each``), on PostgreSQL a list (an ``int[]`` compared with ``= ANY``). One
     bound value either way: an expanding ``IN`` of up to 60 parameters was rendered
     again by SQLAlchemy for each page, and each length was a statement of its own for
     the database to prepare (issue 14: the sources of a deep page of a 100,000-file
     SQLite library took 0.89 ms of CPU that way, 0.42-0.58 ms this way; see
-    benchmarks/README.md, "What makes the closed-loop tail")."""
+    benchmarks/README.md, "What makes the closed-loop tail"). ``param``: the parameter's
+    name. Columns: owner, source kind, source id, files, good files; ordered by source id."""
     files = _file_filter(f)
 
     def owner_in(column: Any) -> Any:
         if sqlite:
             return column.in_(select(literal_column("value")).select_from(
-                func.json_each(bindparam("ids", type_=Text))).scalar_subquery())
-        return column == any_(bindparam("ids", type_=ARRAY(Integer)))
+                func.json_each(bindparam(param, type_=Text))).scalar_subquery())
+        return column == any_(bindparam(param, type_=ARRAY(Integer)))
 
+    good = func.sum(case((MediaFile.probe_error.is_(None), 1), else_=0))
     stmt: Any
     if kind == "movie":
-        stmt = (select(MediaFile.movie_id, SourceRow.kind, SourceRow.id, func.count())
+        stmt = (select(MediaFile.movie_id.label("owner"), SourceRow.kind.label("skind"), SourceRow.id.label("sid"),
+                       func.count().label("files"), good.label("good"))
                 .join(SourceRow, SourceRow.id == MediaFile.source_id)
                 .where(owner_in(MediaFile.movie_id), MediaFile.kind != "extra", *files)
                 .group_by(MediaFile.movie_id, SourceRow.kind, SourceRow.id))
     else:
-        stmt = (select(Season.show_id, SourceRow.kind, SourceRow.id, func.count())
+        stmt = (select(Season.show_id.label("owner"), SourceRow.kind.label("skind"), SourceRow.id.label("sid"),
+                       func.count().label("files"), good.label("good"))
                 .select_from(Season)
                 .join(Episode, Episode.season_id == Season.id)
                 .join(MediaFile, MediaFile.episode_id == Episode.id)
@@ -360,22 +366,47 @@ def _sources_statement(kind: str, f: GridFilter, sqlite: bool) -> Any:
     return stmt.order_by(SourceRow.id)
 
 
+def _both_sources_statement(f: GridFilter, sqlite: bool) -> Any:
+    """:func:`_sources_statement` of films (``movie_ids``) and of shows (``show_ids``)
+    in one statement (``UNION ALL``, a sixth column: 0 a film's row, 1 a show's),
+    ordered by source id: a page of both types asks once (a statement's own cost in
+    SQLAlchemy and, on PostgreSQL, a round trip; issue 14)."""
+    movies = _sources_statement("movie", f, sqlite, "movie_ids").order_by(None).add_columns(
+        literal_column("0").label("rank"))
+    shows = _sources_statement("show", f, sqlite, "show_ids").order_by(None).add_columns(
+        literal_column("1").label("rank"))
+    return union_all(movies, shows).order_by(literal_column("sid"))
+
+
 def _fill_sources(s: Session, items: list[GridItem], f: GridFilter) -> None:
-    """Source kinds, source ids and file counts of the page's items (one query a type)."""
+    """Source kinds, source ids, file counts and good-file counts of the page's items
+    (one query a type). The good files (present, on a source of ``f``, no
+    ``probe_error``) are a subset of what :func:`~reelhouse.library.queries.unplayable_reasons`
+    looks for with ``f``'s sources, so a title with one is playable and needs no query of
+    its own there (issue 14: two statements a page, half a grid page's CPU)."""
     by_key = {(i.type, i.id): i for i in items}
     key_f = replace(f, q=None)  # the files' conditions only
-    for kind in ("movie", "show"):
-        ids = [i.id for i in items if i.type == kind]
-        if not ids:
-            continue
-        conn = s.connection()
-        sqlite = conn.dialect.name == "sqlite"
-        stmt = _statement(("sources", kind, key_f, sqlite),
-                          lambda kind=kind, sqlite=sqlite: _sources_statement(kind, key_f, sqlite))
-        for owner, skind, sid, count in conn.execute(stmt, {"ids": json.dumps(ids) if sqlite else ids}):
-            item = by_key[(kind, owner)]
-            item.file_count += int(count)
-            if skind not in item.source_kinds:
-                item.source_kinds.append(skind)
-            if sid not in item.source_ids:
-                item.source_ids.append(sid)
+    movies = [i.id for i in items if i.type == "movie"]
+    shows = [i.id for i in items if i.type == "show"]
+    if not (movies or shows):
+        return
+    conn = s.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    rows: Any
+    if movies and shows:
+        stmt = _statement(("sources", "both", key_f, sqlite), lambda: _both_sources_statement(key_f, sqlite))
+        rows = conn.execute(stmt, {"movie_ids": json.dumps(movies) if sqlite else movies,
+                                   "show_ids": json.dumps(shows) if sqlite else shows})
+    else:
+        kind, ids = ("movie", movies) if movies else ("show", shows)
+        stmt = _statement(("sources", kind, key_f, sqlite), lambda: _sources_statement(kind, key_f, sqlite))
+        rank = _RANK[kind]
+        rows = ((*r, rank) for r in conn.execute(stmt, {"ids": json.dumps(ids) if sqlite else ids}))
+    for owner, skind, sid, count, good, rank in rows:
+        item = by_key[("movie" if rank == 0 else "show", owner)]
+        item.file_count += int(count)
+        item.good_files += int(good or 0)
+        if skind not in item.source_kinds:
+            item.source_kinds.append(skind)
+        if sid not in item.source_ids:
+            item.source_ids.append(sid)

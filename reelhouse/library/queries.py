@@ -39,6 +39,9 @@ class GridItem:
     file_count: int = 0
     poster_image_id: int | None = None
     needs_review: bool = False
+    #: of the ``file_count`` files, those without a probe error (playable, or not probed
+    #: yet): a title with one needs no :func:`unplayable_reasons` query
+    good_files: int = 0
 
 
 def _present() -> ColumnElement[bool]:

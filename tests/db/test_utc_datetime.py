@@ -34,3 +34,26 @@ def test_sqlite_text_reads_as_aware_utc(tmp_path: Path, stored: str | None, want
         back = conn.execute(select(table.c.at).where(table.c.id == 2)).scalar_one()
         assert back == written and back.tzinfo is UTC
     engine.dispose()
+
+
+def test_sqlite_texts_converted_once_and_right_past_the_memo(tmp_path: Path) -> None:
+    """A text read again is the same datetime object (converted once: the scan's
+    timestamps repeat on every file of a page), and every value stays right when more
+    distinct texts than the memo keeps are read."""
+    from reelhouse.db.models import base
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("at", UTCDateTime()))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    n = base._MEMO_MAX + 500
+    stamps = [start + timedelta(seconds=i // 3, microseconds=i % 3) for i in range(n)]
+    with engine.begin() as conn:
+        table.create(conn)
+        conn.execute(text("INSERT INTO t (id, at) VALUES (:id, :at)"),
+                     [{"id": i, "at": s.strftime("%Y-%m-%d %H:%M:%S.%f")} for i, s in enumerate(stamps)]
+                     + [{"id": n + i, "at": "2026-02-02 02:02:02.000000"} for i in range(5)])
+        got = conn.execute(select(table.c.at).order_by(table.c.id)).scalars().all()
+    engine.dispose()
+    assert got[:n] == stamps and all(g.tzinfo is UTC for g in got)
+    assert got[n] == datetime(2026, 2, 2, 2, 2, 2, tzinfo=UTC)
+    assert all(g is got[n] for g in got[n:])

@@ -76,7 +76,10 @@ def items_answer(core: Core, user: User, q: str | None, type: str | None, source
                    None if allowed is None else frozenset(allowed))
     with core.read_sessions() as db:
         result = grid_page(db, f, per_page, cursor, offset)
-        unplayable = queries.unplayable_reasons(db, result.items, f.source_ids)
+        # a title with a good file on the page's sources (the user's grants among them)
+        # is playable (grid._fill_sources): the others only are asked about
+        unsure = [i for i in result.items if not i.good_files]
+        unplayable = queries.unplayable_reasons(db, unsure, f.source_ids) if unsure else {}
     items = [grid_item(i, unplayable.get((i.type, i.id))) for i in result.items]
     return orjson_response({"items": items, "total": result.total,
                             "page": page, "per_page": per_page, "next_cursor": result.next_cursor})

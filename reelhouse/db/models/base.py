@@ -15,6 +15,9 @@ from sqlalchemy.orm import DeclarativeBase
 
 __all__ = ["Base", "UTCDateTime", "utcnow"]
 
+#: Distinct stored texts a column's result processor keeps converted (SQLite).
+_MEMO_MAX = 4096
+
 
 def utcnow() -> datetime:
     """Now, timezone-aware UTC."""
@@ -45,15 +48,33 @@ class UTCDateTime(TypeDecorator[datetime]):
         of 80 files reads 240 datetimes (issue 14: CPU per request; benchmarks/README.md,
         "Computed pages, CPU per request")."""
         impl = self.impl_instance.result_processor(dialect, coltype)
+        if impl is None:  # the driver gives datetimes (psycopg: aware ones)
 
-        def process(value: Any) -> datetime | None:
+            def process(value: Any) -> datetime | None:
+                if value is None or value.tzinfo is not None:
+                    return value  # type: ignore[no-any-return]
+                return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+            return process
+        # SQLite: the stored text, converted once per distinct text. A page's files share
+        # a few values (the scan's first_seen and last_seen), and datetimes are immutable,
+        # so one object serves every row and thread: a show page's 240 values cost ~0.2 ms
+        # of CPU converted one by one (issue 14)
+        memo: dict[Any, datetime] = {}
+
+        def convert(value: Any) -> datetime | None:
             if value is None:
                 return None
-            if impl is not None:
-                value = impl(value)
-            return value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+            hit = memo.get(value)
+            if hit is None:
+                made: datetime = impl(value)  # type: ignore[assignment]
+                hit = made if made.tzinfo is not None else made.replace(tzinfo=UTC)
+                if len(memo) >= _MEMO_MAX:
+                    memo.clear()
+                memo[value] = hit
+            return hit
 
-        return process
+        return convert
 
 
 class Base(DeclarativeBase):

@@ -40,8 +40,8 @@ already: the rename done on the server, the mount gone before it removed its man
 The next mount (:attr:`SpoolFile.maybe_sent`, :mod:`~reelhouse.drive.recovery`) looks
 first: where the server's file has the spool file's size, it is read back and compared
 byte for byte; the same bytes end the upload as done (nothing sent, the entry dropped
-without a word), anything else is uploaded (and checked) as above. Only the whole
-content tells: an FTP server's time (MDTM) has the server's clock and second
+with no warning or conflict, an info line in the log), anything else is uploaded (and
+checked) as above. Only the whole content tells: an FTP server's time (MDTM) has the server's clock and second
 precision, an MFMT after the upload changes it, and a hash is no command the servers
 share (pyftpdlib, pure-ftpd and vsftpd have none). So a file of the same size that is
 someone else's is never taken for the user's (its bytes differ somewhere: a conflict),

@@ -13,11 +13,9 @@ A refused taker may leave word that it waits (``take(..., want=seconds)``: the k
 ``reelhouse:wanted:<key>`` for that long), so holders that keep slots they do not need
 (idle FTP connections) can give them up at once (:meth:`LeasedSlots.wanted`).
 
-News of a key goes out on the pub/sub channel ``reelhouse:slotnews:<key>``: ``freed``
-when a slot is given back, ``wanted`` when a taker is refused with ``want``. A process
-that listens (:meth:`LeasedSlots.listen`) hears it at once (one subscriber connection and
-thread per process), so a waiter need not poll; pub/sub loses messages while a
-subscriber reconnects, so listeners keep a slow poll as well.
+News of a key (a slot freed, a taker refused, a grant given back) goes out on a
+pub/sub channel; a process that listens (:meth:`LeasedSlots.listen`) hears it at once:
+:mod:`reelhouse.leased_news`.
 
 Users' fair shares of a key (who may take a slot, or use one held already, while
 other users wait), over the cluster: :meth:`LeasedSlots.take_share`, the rule and
@@ -39,11 +37,13 @@ from __future__ import annotations
 import itertools
 import logging
 import secrets
-import signal
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from reelhouse.leased_news import NEWS as _NEWS
+from reelhouse.leased_news import SlotNews
+from reelhouse.leased_news import quiet as _quiet
 from reelhouse.leased_shares import GRANTS, QUEUED, TAKE_SHARE, UNWAIT, WAIT_INFO, WAITING
 
 __all__ = ["LeasedSlots"]
@@ -52,7 +52,6 @@ log = logging.getLogger(__name__)
 
 _PREFIX = "reelhouse:slots:"
 _WANTED = "reelhouse:wanted:"
-_NEWS = "reelhouse:slotnews:"
 _PRESENT_KEY = "reelhouse:present:"
 
 _TAKE = """
@@ -137,8 +136,8 @@ class LeasedSlots:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._listeners: dict[str, list[Callable[[str], None]]] = {}
-        self._listening: threading.Thread | None = None
+        #: the news of keys this process listens to (:meth:`listen`)
+        self.news = SlotNews(self._redis, self._stop)
 
     def take(self, key: str, limit: int, want: float = 0.0) -> str | None:
         """A slot of ``key`` (a token for :meth:`give_back`), or None when ``limit``
@@ -304,57 +303,13 @@ class LeasedSlots:
         """Call ``callback("freed")`` when a slot of ``key`` is given back anywhere in
         the cluster, ``callback("wanted")`` when a taker of it is refused with
         ``want``, ``callback("shares")`` when a grant of it is given back or a waiter
-        leaves (:meth:`take_share`); from this object's subscriber thread (keep it
-        short). Messages sent
-        while Redis is unreachable are lost: poll as well, slowly."""
-        with self._lock:
-            self._listeners.setdefault(key, []).append(callback)
-            if self._listening is None:
-                self._listening = threading.Thread(target=self._subscribe, name="leased-slots-news",
-                                                   daemon=True)
-                self._listening.start()
+        leaves (:meth:`take_share`); from the subscriber thread of :attr:`news` (keep it
+        short). Messages sent while Redis is unreachable are lost: poll as well, slowly."""
+        self.news.listen(key, callback)
 
     def unlisten(self, key: str, callback: Callable[[str], None]) -> None:
         """Stop calling ``callback`` for ``key`` (:meth:`listen`)."""
-        with self._lock:
-            callbacks = self._listeners.get(key, [])
-            if callback in callbacks:
-                callbacks.remove(callback)
-            if not callbacks:
-                self._listeners.pop(key, None)
-
-    def _subscribe(self) -> None:
-        _quiet()
-        warned = False
-        while not self._stop.is_set():
-            pubsub: Any = None
-            try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-                pubsub.psubscribe(_NEWS + "*")
-                warned = False
-                while not self._stop.is_set():
-                    message = pubsub.get_message(timeout=1.0)
-                    if message is None or message.get("type") != "pmessage":
-                        continue
-                    key = message["channel"].decode()[len(_NEWS):]
-                    with self._lock:
-                        callbacks = list(self._listeners.get(key, ()))
-                    for callback in callbacks:
-                        try:
-                            callback(message["data"].decode())
-                        except Exception:
-                            log.exception("a listener of shared slot news failed")
-            except Exception:  # Redis unreachable (its users warn): listeners poll meanwhile
-                if not warned and not self._stop.is_set():
-                    warned = True
-                    log.info("listening to shared slot news failed; trying again", exc_info=True)
-                self._stop.wait(1.0)
-            finally:
-                if pubsub is not None:
-                    try:
-                        pubsub.close()
-                    except Exception:  # already broken: nothing to close cleanly
-                        log.debug("closing the slot news subscriber failed", exc_info=True)
+        self.news.unlisten(key, callback)
 
     def wanted(self, key: str) -> bool:
         """Whether a taker of ``key`` was refused within its ``want`` seconds."""
@@ -413,11 +368,3 @@ class LeasedSlots:
             log.warning("giving back shared slots failed", exc_info=True)
         self._redis.close()
 
-
-def _quiet() -> None:
-    """Leave the process's stop signals to the threads that wait for them (the main
-    thread; libfuse's loop in a drive mount): a helper thread that took SIGTERM would
-    leave that loop waiting (the thread inherits its creator's signal mask)."""
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM,
-                                                  *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ())})

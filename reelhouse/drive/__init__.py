@@ -15,6 +15,7 @@ The package map (imports point down):
 - ``manifest``  what a spool folder keeps for a later mount: manifests, notes of
                 discarded ``.part`` files, how to reach the server
 - ``parts``     the ``.part`` names of uploads; removing one an upload left
+- ``spool_deletes`` the spool's side of a delete: a file deleted is never uploaded after
 - ``spool``     the write spool: local files uploaded as ``name.part``, size-verified,
                 renamed; retried with backoff, kept (and retried next mount) on failure
 - ``recovery``  a mount adopting and sending what earlier mounts kept

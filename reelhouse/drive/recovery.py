@@ -3,7 +3,10 @@
 are adopted, and each is shown on the mount again and sent now, but those the server
 refused for good, those kept as a conflict with another client's file, and those a
 killed mount was still writing (kept as refused: :data:`~reelhouse.drive.manifest.INTERRUPTED`,
-their partial ``.part`` removed). The ``.part`` of a kept upload discarded while no
+their partial ``.part`` removed). A file made here that the server may have taken
+already (the mount killed between its rename and noting it) is sent only if the server
+does not hold exactly its bytes (:attr:`~reelhouse.drive.spoolfile.SpoolFile.maybe_sent`:
+no false conflict with the mount's own upload). The ``.part`` of a kept upload discarded while no
 mount could reach the server (``drive spool discard``: its note
 :func:`~reelhouse.drive.manifest.discarded`) is removed from the server too.
 """
@@ -42,6 +45,7 @@ def recover(spool: Spool) -> list[str]:
             node.dirty = True
             node.refused = kept.refused
             node.absent, node.conflict = kept.absent, kept.conflict
+            node.maybe_sent = kept.refused is None  # renamed before the mount ended? (uploader)
             node.error = kept.refused or "left by an earlier mount"
             if node.refused is not None and node.size_now() == 0:
                 node.discard()  # refused and empty: nothing written to keep

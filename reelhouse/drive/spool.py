@@ -24,7 +24,9 @@ lost; it never reached the server).
 Nothing written is dropped silently: a file is dropped only once the server deleted
 it, once it was replaced, or as said above. A mount holds its spool folder locked; a
 second live mount of the same server takes ``<folder>.2`` (…), and a recovery adopts
-only the files of folders whose mount is gone (:mod:`~reelhouse.drive.recovery`).
+only the files of folders whose mount is gone (:mod:`~reelhouse.drive.recovery`). A
+file deleted through the drive is never uploaded once the server deleted it
+(:mod:`~reelhouse.drive.spool_deletes`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from reelhouse.drive.manifest import kept_uploads
 from reelhouse.drive.parts import part_name, remove_part
 from reelhouse.drive.spool_claim import claim_folder as _claim
 from reelhouse.drive.spool_claim import release_folder as _release
+from reelhouse.drive.spool_deletes import SpoolDeletes
 from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.status import Counters
 from reelhouse.drive.streamer import Streamer
@@ -53,7 +56,7 @@ __all__ = ["NameRewritten", "Spool", "SpoolFile", "kept_uploads"]
 log = logging.getLogger(__name__)
 
 
-class Spool:
+class Spool(SpoolDeletes):
     """Spool files of one server under ``folder``; uploads through ``source``.
 
     ``attempts`` uploads at most (``retry_attempts``), waiting ``delay`` seconds, then
@@ -197,65 +200,6 @@ class Spool:
                 if node.dirty:
                     manifest.save(node)
         self._move_off(claimed)
-
-    def forget(self, path: str) -> None:
-        """``path`` was deleted: its spool file is never uploaded."""
-        with self.lock:
-            node = self.nodes.get(path)
-            if node is not None:
-                self._drop(node)
-
-    def deleting(self, path: str) -> SpoolFile | None:
-        """``path`` is about to be deleted on the server: its upload during the writes
-        stops, an upload under way ends first, and none starts (an upload must not
-        bring the file back after the delete). Its bytes stay until :meth:`deleted`
-        (the server deleted it) or :meth:`kept` (the server refused: the file and its
-        unsent writes stay, pending as before). Returns its spool file, if any; raises
-        OSError when the upload during the writes cannot be stopped (a full disk)."""
-        with self.lock:
-            node = self.nodes.get(path)
-            if node is None:
-                return None
-            node.deleting = True
-        try:
-            node.stop_stream()  # under its lock: an upload running now ends first
-        except BaseException:
-            self.kept(node)
-            raise
-        return node
-
-    def deleted(self, node: SpoolFile) -> None:
-        """The server deleted the file of ``node`` (:meth:`deleting`): never uploaded."""
-        with self.lock:
-            node.deleting = False
-            self._drop(node)
-
-    def kept(self, node: SpoolFile) -> None:
-        """The server refused to delete the file of ``node`` (:meth:`deleting`): it stays
-        as it was; unsent writes are pending (listed, retried when the server is back
-        up, at close, fsync or the next mount)."""
-        with self.lock:
-            node.deleting = False
-            if not node.dirty or node.unlinked:
-                return
-            if node.error is None and node.handles <= 0:
-                node.error = "not uploaded yet (its last handle closed while it was being deleted)"
-        try:
-            manifest.save(node)  # kept by a later mount too, whatever happens next
-        except OSError as exc:
-            log.warning("spool file of %r: %s", node.path, exc)
-
-    def _drop(self, node: SpoolFile) -> None:
-        """``node`` is deleted (under :attr:`lock`): never uploaded; its local copy goes
-        with its last handle."""
-        node.stop_stream()
-        node.unlinked = True
-        node.dirty = False
-        node.manifest.unlink(missing_ok=True)
-        if node.handles <= 0:
-            if self.nodes.get(node.path) is node:
-                del self.nodes[node.path]
-            node.discard()
 
     def move_unsent(self, node: SpoolFile, new: str, upload: Callable[[SpoolFile], None]) -> None:
         """Rename a file that is only in the spool (the server refused its upload under

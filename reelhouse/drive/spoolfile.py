@@ -12,7 +12,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from reelhouse.drive.streamer import STREAM_AFTER, Streamer
@@ -74,6 +74,10 @@ class SpoolFile:
         #: its upload found such a file (:attr:`refused` says which): kept, not sent
         #: over it until the user says so (``drive spool retry``, a ``mv``)
         self.conflict = False
+        #: adopted from a mount that ended (killed) maybe after its upload's rename but
+        #: before it noted so: the upload first looks whether the server already holds
+        #: exactly these bytes (uploader, :meth:`holds`)
+        self.maybe_sent = False
         self.changes = 0
         self.attempted = 0
         #: a time set (utimens) while dirty, for the server once uploaded (``cp -a``, ``tar x``)
@@ -255,6 +259,16 @@ class SpoolFile:
             pos += len(chunk)
             yield chunk
             self.sent = pos
+
+    def holds(self, theirs: Iterable[bytes], size: int) -> bool:
+        """Are the ``size`` bytes of the local copy exactly ``theirs`` (chunks of any
+        length, read until the first difference; the caller holds :attr:`lock`)?"""
+        fd, pos = self._open_fd(), 0
+        for chunk in theirs:
+            if pos + len(chunk) > size or os.pread(fd, len(chunk), pos) != chunk:
+                return False
+            pos += len(chunk)
+        return pos == size == os.fstat(fd).st_size
 
     def discard(self) -> None:
         """Close and remove the local copy; a thread still holding this object then gets

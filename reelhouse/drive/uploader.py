@@ -34,6 +34,19 @@ at close), the user's bytes stay in the spool as a conflict (listed by ``drive
 spool``, not sent by itself), and its ``.part`` is removed from the server. ``drive
 spool retry`` (or a ``mv`` of it on the mount) sends it, over the other file;
 ``discard`` or ``rm`` on the mount drops it, the other client's file untouched.
+
+Such a file a mount kept when it ended without an unmount (killed) may have been sent
+already: the rename done on the server, the mount gone before it removed its manifest.
+The next mount (:attr:`SpoolFile.maybe_sent`, :mod:`~reelhouse.drive.recovery`) looks
+first: where the server's file has the spool file's size, it is read back and compared
+byte for byte; the same bytes end the upload as done (nothing sent, the entry dropped
+with no warning or conflict, an info line in the log), anything else is uploaded (and
+checked) as above. Only the whole content tells: an FTP server's time (MDTM) has the server's clock and second
+precision, an MFMT after the upload changes it, and a hash is no command the servers
+share (pyftpdlib, pure-ftpd and vsftpd have none). So a file of the same size that is
+someone else's is never taken for the user's (its bytes differ somewhere: a conflict),
+and one with exactly the user's bytes loses nothing when the entry goes. The read costs
+what the upload it spares would (only once, only where the sizes agree).
 """
 
 from __future__ import annotations
@@ -152,7 +165,7 @@ class Uploader:
                 break  # unmounting, or deleted meanwhile: no more tries
             tries += 1
             try:
-                self._put(node, size)
+                sent = self._put(node, size)
             except NameRewritten as exc:
                 node.dirty = False
                 node.error = node.refused = None
@@ -186,7 +199,8 @@ class Uploader:
             node.error = node.refused = None
             node.remote_size = size
             node.manifest.unlink(missing_ok=True)
-            self.counters.add_written(size)
+            if sent:
+                self.counters.add_written(size)
             self._send_mtime(node)
             return node.entry()
         assert error is not None  # the first try always runs
@@ -207,14 +221,49 @@ class Uploader:
         except ReelhouseError as exc:
             log.info("could not set the time of %r: %s", node.path, exc.message)
 
-    def _put(self, node: SpoolFile, size: int) -> None:
-        """One try; :attr:`SpoolFile.sending` names its ``.part`` while it runs."""
+    def _put(self, node: SpoolFile, size: int) -> bool:
+        """One try; :attr:`SpoolFile.sending` names its ``.part`` while it runs. False
+        when nothing was sent: the server had the file already (:meth:`_sent_before`)."""
+        if node.maybe_sent and node.absent and node.streamer is None and self._sent_before(node, size):
+            return False
         streamer = node.streamer
         node.sending = streamer.part if streamer is not None else node.part
         try:
             self._send(node, size)
         finally:
             node.sending = None
+        return True
+
+    def _sent_before(self, node: SpoolFile, size: int) -> bool:
+        """Does the server hold ``node.path`` with exactly the ``size`` bytes of the
+        spool file (an upload a killed mount finished, module docstring)? Read back only
+        where the server's size is ``size``; once told (yes or no) it is not asked
+        again. Raises SourceUnavailable (asked again at the next try)."""
+        try:
+            same = remote_size(self.source, node.path) == size and self._holds(node, size)
+        except SourceUnavailable:
+            raise
+        except NotFound:
+            same = False
+        except ReelhouseError as exc:  # a SIZE or RETR refused: uploaded (and checked) as any other
+            log.info("could not compare %r with the spool's copy: %s", node.path, exc.message)
+            same = False
+        node.maybe_sent = False
+        if same:
+            log.info("%r is on the server with exactly the spool's bytes (uploaded before the "
+                     "earlier mount ended): not sent again", node.path)
+        return same
+
+    def _holds(self, node: SpoolFile, size: int) -> bool:
+        """The server's ``node.path`` read back and compared with the spool file (the
+        transfer aborted at the first difference)."""
+        theirs = self.source.read_range(node.path, 0, size)
+        try:
+            return node.holds(theirs, size)
+        finally:
+            close = getattr(theirs, "close", None)
+            if callable(close):
+                close()
 
     def _send(self, node: SpoolFile, size: int) -> None:
         streamer, node.streamer = node.streamer, None

@@ -170,3 +170,63 @@ def test_a_server_refusing_the_size_of_a_free_name_still_takes_the_file(ftp_root
         assert m.stop() == 0
     finally:
         server.stop()
+
+
+def test_a_mount_killed_just_after_its_rename_shows_no_false_conflict(ftp_root: Path, mount: Mounter) -> None:
+    """The mount process killed (SIGKILL) after the server renamed two new files'
+    ``.part`` over their names but before the mount heard it (the server does the RNTO
+    and never answers: the mount never removed their manifests). The next mount finds
+    ``mine.txt`` on the server with exactly its bytes (its own upload): dropped from the
+    spool silently, no conflict. ``theirs.txt`` was replaced meanwhile by another
+    client's file of the same size: kept as a conflict, the user's bytes in the spool."""
+    import subprocess
+    import sys
+    import threading
+
+    from pyftpdlib.handlers import FTPHandler
+
+    hang, renamed = threading.Event(), threading.Semaphore(0)
+
+    def hung_rnto(self: FTPHandler, path: str) -> Any:
+        if not hang.is_set() or not self._rnfr:
+            return FTPHandler.ftp_RNTO(self, path)
+        src, self._rnfr = self._rnfr, None
+        self.run_as_current_user(self.fs.rename, src, path)  # done; its "250" never sent
+        renamed.release()
+        return None
+
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={"ftp_RNTO": hung_rnto}).start()
+    try:
+        login = ("--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER, "--password", FTP_PASSWORD)
+        m = mount(*login)
+        hang.set()
+        texts = {"mine.txt": b"my own upload", "theirs.txt": b"mine, replaced"}
+        create = "import sys; open(sys.argv[1], 'xb').write(sys.argv[2].encode())"  # O_EXCL: made here
+        writers = [subprocess.Popen([sys.executable, "-c", create, str(m.path / name), data.decode()])
+                   for name, data in texts.items()]
+        for _ in texts:  # both renamed on the server, the mount waiting for the replies
+            assert renamed.acquire(timeout=30)
+        m.proc.kill()
+        m.proc.wait()
+        for w in writers:
+            w.wait(timeout=30)  # their close() fails: the mount is gone
+        subprocess.run(["fusermount3", "-u", "-z", str(m.path)], check=False)
+        hang.clear()
+        assert {n: (ftp_root / n).read_bytes() for n in texts} == texts  # both uploads complete
+        (ftp_root / "theirs.txt").write_bytes(b"their file!!!!")  # another client's, same size
+        assert len(texts["theirs.txt"]) == len(b"their file!!!!")
+        assert len(list((Path(m.env["REELHOUSE_DATA_DIR"]) / "drive-spool").rglob("*.json"))) == 2
+
+        again = mount(*login, mp=m.path)
+        assert until(lambda: "kept in the spool, not sent: another client made 'theirs.txt'"
+                     in " ".join(again.output().split()), timeout=30)  # said once the recovery ended
+        assert until(lambda: {p: f["state"] for p, f in _kept(again.env).items()} == {"theirs.txt": "conflict"})
+        assert (again.path / "mine.txt").read_bytes() == b"my own upload"
+        assert (again.path / "theirs.txt").read_bytes() == b"mine, replaced"  # the user's, kept
+        assert (ftp_root / "mine.txt").read_bytes() == b"my own upload"
+        assert (ftp_root / "theirs.txt").read_bytes() == b"their file!!!!"
+        assert "mine.txt" not in again.output()
+        assert again.stop() != 0  # the conflict is kept
+        assert sorted(os.listdir(ftp_root)) == ["mine.txt", "theirs.txt"]
+    finally:
+        server.stop()

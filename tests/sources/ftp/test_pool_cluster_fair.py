@@ -330,9 +330,7 @@ class _NewsDuringTheAnswer(LeasedSlots):
         got = super().take_share(key, *args, **kw)
         news = {"full": "freed", "limit": "shares", "waits": "shares", "waits-elsewhere": "shares"}.get(got[2])
         if news:
-            with self._lock:
-                listeners = list(self._listeners.get(key, ()))
-            for callback in listeners:
+            for callback in self.news.callbacks(key):
                 callback(news)
         return got
 

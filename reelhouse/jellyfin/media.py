@@ -27,10 +27,25 @@ def ticks(seconds: float | None) -> int | None:
     return None if seconds is None else round(seconds * 10_000_000)
 
 
+#: The probe's containers (library/probe.py) → the extensions such a file may carry.
+_EXTENSIONS = {
+    "mp4": frozenset({"mp4", "m4v", "mov", "3gp", "3g2", "m4a"}),
+    "mkv": frozenset({"mkv", "mk3d", "mka", "webm"}),
+    "webm": frozenset({"webm", "mkv", "mka"}),
+    "mpegts": frozenset({"ts", "m2ts", "mts", "m2t", "tp", "trp"}),
+    "avi": frozenset({"avi", "divx"}),
+}
+
+
 def container_of(mf: MediaFile) -> str:
-    """The container as Jellyfin names it: the file's extension (``mkv``, ``mp4``)."""
+    """The container as Jellyfin names it: the file's extension (``mkv``, ``mp4``),
+    unless its probe read another container (an MP4 named ``.mkv`` is ``mp4``: a
+    client's DirectPlayProfile must match what the bytes are)."""
     ext = posixpath.splitext(mf.path)[1].lower().lstrip(".")
-    return ext or (mf.container or "").split(",")[0]
+    probed = (mf.container or "").split(",")[0]
+    if ext and ext not in _EXTENSIONS.get(probed, frozenset({ext})):
+        return "ts" if probed == "mpegts" else probed
+    return ext or probed
 
 
 def _stream(st: MediaStream, default_audio: int | None) -> dict[str, Any]:

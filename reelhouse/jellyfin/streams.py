@@ -58,7 +58,7 @@ async def range_response(core: Core, request: Request, file_id: int, user_id: in
     target = opened.target
     metrics = getattr(request.app.state, "metrics", None)
     return RangeStreamResponse(
-        opened.source, target.path, target.size, method=request.method,
+        opened.source, target.path, target.size, method=request.method, media_type=opened.content_type,
         extra_headers={"content-disposition": attachment(posixpath.basename(target.path))} if download else None,
         range_header=request.headers.get("range"), if_range=request.headers.get("if-range"),
         etag=opened.etag, mtime=target.mtime,

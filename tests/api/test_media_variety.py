@@ -1,0 +1,96 @@
+"""Media of the kinds users have, found by an outside-in hunt (HEVC 8/10-bit, VP9/Opus,
+AV1, MPEG-2 in .ts/.m2ts, Xvid in AVI, several languages, sidecars in latin-1 and
+UTF-16, no audio, audio only, rotated, odd sizes, empty, cut short, lying extensions)
+played through the JSON API and the Jellyfin API:
+
+- A file whose extension lies (an MP4 named ``.mkv``, as a careless rename or a
+  downloader makes): the probe reads an MP4, but its stream was served as
+  ``video/x-matroska`` and Jellyfin called it ``mkv`` (so Chromium's profile, which
+  plays MP4, got HLS).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from helpers import ADMIN, ADMIN_PASSWORD, scanned_local
+
+pytestmark = [
+    pytest.mark.requires_ffmpeg,
+    pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is missing"),
+]
+
+CAPS = {"containers": ["mp4", "webm"], "video": ["h264", "vp8", "vp9", "av1"],
+        "audio": ["aac", "mp3", "opus", "vorbis", "flac"]}
+VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=4"]
+TONE = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=4"]
+FILES = {
+    "liar": "Films/Liar (2015)/Liar.2015.mkv",
+}
+JF_AUTH = 'MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", Version="1.0"'
+#: what jellyfin-web in Chromium sends (abridged): H.264 in MP4 plays, the rest via HLS
+CHROME_PROFILE = {"DeviceProfile": {
+    "DirectPlayProfiles": [{"Container": "mp4,m4v", "Type": "Video", "VideoCodec": "h264",
+                            "AudioCodec": "aac,mp3"}],
+    "TranscodingProfiles": [{"Container": "ts", "Type": "Video", "VideoCodec": "h264",
+                             "AudioCodec": "aac", "Protocol": "hls", "Context": "Streaming"}]}}
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-y", "-v", "error", *args], check=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, int]]]:
+    root = tmp_path_factory.mktemp("variety")
+    for rel in FILES.values():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+    path = {k: str(root / rel) for k, rel in FILES.items()}
+    _ffmpeg(*VIDEO, *TONE, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+            "-f", "mp4", path["liar"])
+    with scanned_local(tmp_path_factory.mktemp("variety-data"), root, hls_preset="ultrafast",
+                       hls_segment_seconds=2) as (_core, client, by_path):
+        yield client, {k: by_path[rel] for k, rel in FILES.items() if rel in by_path}
+
+
+def _plan(client: TestClient, file_id: int) -> dict[str, Any]:
+    r = client.post(f"/api/library/media-files/{file_id}/playback/plan", json=CAPS)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def _jellyfin(client: TestClient) -> str:
+    r = client.post("/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
+                    headers={"authorization": JF_AUTH + ', Token=""'})
+    assert r.status_code == 200, r.text
+    return str(r.json()["AccessToken"])
+
+
+def _jf_item(client: TestClient, token: str, name: str) -> dict[str, Any]:
+    items = client.get("/jellyfin/Items", params={"Recursive": "true", "api_key": token},
+                       headers={"authorization": ""}).json()["Items"]
+    return dict(next(i for i in items if i["Name"].startswith(name)))
+
+
+def test_an_mp4_named_mkv_is_served_as_mp4(world: tuple[TestClient, dict[str, int]]) -> None:
+    client, ids = world
+    plan = _plan(client, ids["liar"])
+    assert plan["mode"] == "direct" and plan["content_type"] == "video/mp4", plan
+    r = client.get(str(plan["stream_url"]), headers={"Range": "bytes=0-99"})
+    assert r.status_code == 206 and r.headers["content-type"] == "video/mp4", r.headers
+    token = _jellyfin(client)
+    item = _jf_item(client, token, "Liar")
+    info = client.post(f"/jellyfin/Items/{item['Id']}/PlaybackInfo", params={"api_key": token},
+                       json=CHROME_PROFILE, headers={"authorization": ""})
+    assert info.status_code == 200, info.text
+    source = info.json()["MediaSources"][0]
+    assert source["Container"] == "mp4" and source["SupportsDirectPlay"], source
+    r = client.get(f"/jellyfin/Videos/{item['Id']}/stream", params={"static": "true", "api_key": token},
+                   headers={"authorization": "", "Range": "bytes=0-99"})
+    assert r.status_code == 206 and r.headers["content-type"] == "video/mp4", r.headers

@@ -23,8 +23,8 @@ from reelhouse.library.streams import unprobed
 from reelhouse.playback.hls.decision import ClientCaps, Decision, MediaFacts, decide
 from reelhouse.playback.hls.ladder import Limit
 
-__all__ = ["ANY_CONTAINER", "apply_decision", "caps_from_profile", "limit_of", "limit_query", "max_bitrate_of",
-           "new_play_session", "unsegmentable"]
+__all__ = ["ANY_CONTAINER", "apply_decision", "audio_index_of", "caps_from_profile", "limit_of", "limit_query",
+           "max_bitrate_of", "new_play_session", "unsegmentable"]
 
 #: Codec names used when a profile accepts "any" codec in a container.
 _ANY_VIDEO = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "vc1", "msmpeg4v3"})
@@ -125,6 +125,15 @@ def limit_query(args: Args) -> Limit:
                  _dimension(args, "maxstreamingbitrate"), _dimension(args, "videobitrate"))
 
 
+def audio_index_of(query: Args, body: Args) -> int | None:
+    """The client's ``AudioStreamIndex`` (a MediaStream ``Index``): the query's, else
+    the body's (PlaybackInfoDto); None when neither says. InvalidInput when not an
+    integer in -1..9999 (-1, as clients send for "none", is None)."""
+    args = query if query.has("audiostreamindex") else body
+    index = args.number("audiostreamindex", None, -1, 9999)
+    return None if index is None or index < 0 else index
+
+
 def _limit_params(limit: Limit | None) -> str:
     if limit is None:
         return ""
@@ -161,7 +170,7 @@ def unsegmentable(mf: MediaFile) -> str | None:
 def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | None, *,
                    allow_direct: bool, play_session: str, token: str,
                    max_bitrate: int | None = None, profile: Any = None,
-                   limit: Limit | None = None) -> Decision | None:
+                   limit: Limit | None = None, audio_index: int | None = None) -> Decision | None:
     """Set the SupportsDirect*/Transcoding* fields of a MediaSourceInfo for ``caps``.
     A file HLS cannot cut (:func:`unsegmentable`) gets no ``TranscodingUrl`` (it would
     only answer errors) and ``SupportsTranscoding`` false; nor direct play when it is
@@ -175,7 +184,9 @@ def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | Non
     not list its codec), ``AllowVideoStreamCopy=false``: transcoded renditions only.
     A client whose ``TranscodingProfiles`` have no video over HLS gets no
     TranscodingUrl. ``limit`` (:func:`limit_of`) goes into the TranscodingUrl: its
-    master playlist offers only the renditions within it."""
+    master playlist offers only the renditions within it; so does ``audio_index``
+    (the client's ``AudioStreamIndex``, the audio track the user chose): its master
+    playlist marks that track DEFAULT."""
     container = _CONTAINERS.get(container_of(mf), container_of(mf))
     caps = _for_file(caps, container)
     if unsegmentable(mf) is not None:
@@ -202,7 +213,8 @@ def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | Non
                                     f"&PlaySessionId={play_session}&api_key={token}"
                                     + ("" if copy else "&AllowVideoStreamCopy=false")
                                     + (f"&TranscodeReasons={','.join(reasons)}" if reasons else "")
-                                    + _limit_params(limit))
+                                    + _limit_params(limit)
+                                    + ("" if audio_index is None else f"&AudioStreamIndex={audio_index}"))
         source["TranscodingSubProtocol"] = "hls"
         source["TranscodingContainer"] = "ts"
     return decision

@@ -27,13 +27,14 @@ from reelhouse.jellyfin.media import media_source, sidecar_streams
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import (
     apply_decision,
+    audio_index_of,
     caps_from_profile,
     limit_of,
     limit_query,
     max_bitrate_of,
     new_play_session,
 )
-from reelhouse.jellyfin.streams import check_visible, file_for, range_response
+from reelhouse.jellyfin.streams import audio_position, check_visible, file_for, range_response
 from reelhouse.jellyfin.subrip import vtt_to_srt
 from reelhouse.jellyfin.visible import granted_files
 from reelhouse.playback.hls.ladder import capped
@@ -60,6 +61,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
     caps = caps_from_profile(profile)
     max_bitrate = max_bitrate_of(args, bargs, profile)
     limit = limit_of(args, bargs, profile, max_bitrate)
+    audio_index = audio_index_of(args, bargs)
     play_session = new_play_session()
     with core.sessions() as s:
         stmt = select(MediaFile).where(MediaFile.missing_since.is_(None)).options(
@@ -80,7 +82,8 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
             src["MediaStreams"] += sidecar_streams(mf, sidecars(core, mf.id), ids.encode(ref.kind, ref.id),
                                                    caller.token)
             apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
-                           token=caller.token, max_bitrate=max_bitrate, profile=profile, limit=limit)
+                           token=caller.token, max_bitrate=max_bitrate, profile=profile, limit=limit,
+                           audio_index=audio_index)
             sources.append(src)
     out: dict[str, Any] = {"MediaSources": sources, "PlaySessionId": play_session}
     if not any(src["SupportsDirectPlay"] or "TranscodingUrl" in src for src in sources):
@@ -183,11 +186,18 @@ async def master(item_id: str, request: Request, core: CoreDep) -> Response:
     copied video with ``AllowVideoStreamCopy=false`` (PlaybackInfo's TranscodingUrl
     says so when the client's CodecProfiles refuse the file's video); only the
     renditions within ``MaxWidth``, ``MaxHeight``, ``MaxStreamingBitrate`` and
-    ``VideoBitrate`` (the TranscodingUrl carries the DeviceProfile's), or the lowest."""
-    limit = limit_query(Args(request.query_params.multi_items()))
+    ``VideoBitrate`` (the TranscodingUrl carries the DeviceProfile's), or the lowest;
+    ``AudioStreamIndex`` (the track the user chose) is the DEFAULT audio track."""
+    args = Args(request.query_params.multi_items())
+    limit = limit_query(args)
+    chosen = audio_index_of(args, Args([]))
     file_id, token = await _hls_file(request, core, item_id)
     copy = _allow_copy(request)
-    return _playlist(await run_in_threadpool(core.hls.master, file_id, token, None, copy, limit))
+
+    def build() -> str:
+        audio = audio_position(core, file_id, chosen)
+        return core.hls.master(file_id, token, None, copy, limit, audio)
+    return _playlist(await run_in_threadpool(build))
 
 
 def _allow_copy(request: Request) -> bool:
@@ -197,8 +207,11 @@ def _allow_copy(request: Request) -> bool:
 @router.get("/videos/{item_id}/main.m3u8")
 async def main(item_id: str, request: Request, core: CoreDep) -> Response:
     """One rendition's playlist (the best one within the URL's limits, as master.m3u8),
-    for clients that ask for main.m3u8; of an audio-only file, its first audio track's."""
-    limit = limit_query(Args(request.query_params.multi_items()))
+    for clients that ask for main.m3u8; of an audio-only file, its first audio track's
+    (or the ``AudioStreamIndex`` chosen)."""
+    args = Args(request.query_params.multi_items())
+    limit = limit_query(args)
+    chosen = audio_index_of(args, Args([]))
     file_id, token = await _hls_file(request, core, item_id)
 
     def build() -> str:
@@ -207,7 +220,7 @@ async def main(item_id: str, request: Request, core: CoreDep) -> Response:
         if not renditions:
             if not streams.audio:
                 raise NotFound("the file has no video or audio stream to stream over HLS")
-            return core.hls.media(file_id, "audio0", token)
+            return core.hls.media(file_id, f"audio{audio_position(core, file_id, chosen) or 0}", token)
         if not _allow_copy(request):
             renditions = [r for r in renditions if r.name != "copy"] or renditions
         renditions = capped(renditions, limit)

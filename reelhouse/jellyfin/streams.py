@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, User
+from reelhouse.db.models import MediaFile, MediaStream, User
 from reelhouse.errors import NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.playback.direct import RangeStreamResponse, attachment
 
-__all__ = ["check_visible", "file_for", "range_response"]
+__all__ = ["audio_position", "check_visible", "file_for", "range_response"]
 
 
 def file_for(core: Core, item_id: str, media_source_id: str | None) -> int:
@@ -37,6 +37,19 @@ def file_for(core: Core, item_id: str, media_source_id: str | None) -> int:
     if found is None:
         raise NotFound(f"no playable file for {item_id}")
     return int(found)
+
+
+def audio_position(core: Core, file_id: int, stream_index: int | None) -> int | None:
+    """Which of ``file_id``'s audio streams (0-based among them, as HLS numbers its
+    ``audioN`` tracks) is Jellyfin's ``AudioStreamIndex`` ``stream_index`` (a
+    MediaStream ``Index``: among all the file's streams); None when it is None or no
+    audio stream of the file."""
+    if stream_index is None:
+        return None
+    with core.sessions() as s:
+        audio = list(s.scalars(select(MediaStream.index).where(
+            MediaStream.media_file_id == file_id, MediaStream.type == "audio").order_by(MediaStream.index)))
+    return audio.index(stream_index) if stream_index in audio else None
 
 
 def check_visible(core: Core, user: User, file_id: int, item_id: str) -> None:

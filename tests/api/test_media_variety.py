@@ -7,6 +7,11 @@ played through the JSON API and the Jellyfin API:
   downloader makes): the probe reads an MP4, but its stream was served as
   ``video/x-matroska`` and Jellyfin called it ``mkv`` (so Chromium's profile, which
   plays MP4, got HLS).
+- The audio track a Jellyfin user picks (``AudioStreamIndex``, which jellyfin-web sends
+  to PlaybackInfo when the user switches language during HLS playback, then loads the
+  TranscodingUrl it gets) was dropped: the TranscodingUrl did not carry it and the
+  master playlist marked the file's first audio track DEFAULT, so hls.js played English
+  after the user chose French.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=4"]
 TONE = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=4"]
 FILES = {
     "liar": "Films/Liar (2015)/Liar.2015.mkv",
+    "langs": "Films/Babel (2006)/Babel.2006.mkv",
 }
 JF_AUTH = 'MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", Version="1.0"'
 #: what jellyfin-web in Chromium sends (abridged): H.264 in MP4 plays, the rest via HLS
@@ -54,6 +60,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
     path = {k: str(root / rel) for k, rel in FILES.items()}
     _ffmpeg(*VIDEO, *TONE, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
             "-f", "mp4", path["liar"])
+    _ffmpeg(*VIDEO, *TONE, "-f", "lavfi", "-i", "sine=frequency=660:sample_rate=48000:duration=4",
+            "-map", "0:v", "-map", "1:a", "-map", "2:a", "-c:v", "libx264", "-preset", "ultrafast",
+            "-pix_fmt", "yuv420p", "-c:a", "aac", "-metadata:s:a:0", "language=eng",
+            "-metadata:s:a:1", "language=fre", path["langs"])
     with scanned_local(tmp_path_factory.mktemp("variety-data"), root, hls_preset="ultrafast",
                        hls_segment_seconds=2) as (_core, client, by_path):
         yield client, {k: by_path[rel] for k, rel in FILES.items() if rel in by_path}
@@ -94,3 +104,37 @@ def test_an_mp4_named_mkv_is_served_as_mp4(world: tuple[TestClient, dict[str, in
     r = client.get(f"/jellyfin/Videos/{item['Id']}/stream", params={"static": "true", "api_key": token},
                    headers={"authorization": "", "Range": "bytes=0-99"})
     assert r.status_code == 206 and r.headers["content-type"] == "video/mp4", r.headers
+
+
+def _default_audio(master: str) -> list[str]:
+    return [line.split('LANGUAGE="')[1].split('"')[0] for line in master.splitlines()
+            if "TYPE=AUDIO" in line and "DEFAULT=YES" in line]
+
+
+def test_jellyfin_audio_stream_index_is_the_default_audio(world: tuple[TestClient, dict[str, int]]) -> None:
+    client, _ = world
+    token = _jellyfin(client)
+    item = _jf_item(client, token, "Babel")
+    info = client.post(f"/jellyfin/Items/{item['Id']}/PlaybackInfo", params={"api_key": token},
+                       json=CHROME_PROFILE, headers={"authorization": ""}).json()
+    streams = info["MediaSources"][0]["MediaStreams"]
+    french = next(s["Index"] for s in streams if s["Type"] == "Audio" and s["Language"] == "fre")
+    url = info["MediaSources"][0]["TranscodingUrl"]
+    assert _default_audio(client.get("/jellyfin" + url, headers={"authorization": ""}).text) == ["eng"]
+    # the user picks French: jellyfin-web asks PlaybackInfo again with AudioStreamIndex
+    for how in ({"params": {"api_key": token, "AudioStreamIndex": str(french)}, "json": CHROME_PROFILE},
+                {"params": {"api_key": token}, "json": {**CHROME_PROFILE, "AudioStreamIndex": french}}):
+        info = client.post(f"/jellyfin/Items/{item['Id']}/PlaybackInfo", headers={"authorization": ""},
+                           **how).json()  # type: ignore[arg-type]
+        url = info["MediaSources"][0]["TranscodingUrl"]
+        assert f"AudioStreamIndex={french}" in url, url
+        master = client.get("/jellyfin" + url, headers={"authorization": ""})
+        assert master.status_code == 200 and _default_audio(master.text) == ["fre"], master.text
+    # an index that is no audio stream of the file: the first audio track, as before
+    video = next(s["Index"] for s in streams if s["Type"] == "Video")
+    master = client.get(f"/jellyfin/Videos/{item['Id']}/master.m3u8",
+                        params={"api_key": token, "AudioStreamIndex": str(video)}, headers={"authorization": ""})
+    assert master.status_code == 200 and _default_audio(master.text) == ["eng"], master.text
+    bad = client.get(f"/jellyfin/Videos/{item['Id']}/master.m3u8",
+                     params={"api_key": token, "AudioStreamIndex": "french"}, headers={"authorization": ""})
+    assert bad.status_code == 400, bad.text

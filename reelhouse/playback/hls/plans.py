@@ -188,10 +188,14 @@ class Plans:
         return index
 
     @staticmethod
-    def audio_entries(streams: FileStreams) -> list[AudioEntry]:
-        """One entry per audio stream, the first the default, with display names."""
+    def audio_entries(streams: FileStreams, default: int | None = None) -> list[AudioEntry]:
+        """One entry per audio stream, with display names; the default is audio stream
+        ``default`` (0-based among audio streams: the track a client chose), or the
+        first when ``default`` is None or names no audio stream of the file."""
+        if default is None or not 0 <= default < len(streams.audio):
+            default = 0
         return [AudioEntry(f"audio{a.index}", a.language,
-                           display_name(a.language, a.title, f"Track {a.index + 1}"), a.index == 0)
+                           display_name(a.language, a.title, f"Track {a.index + 1}"), a.index == default)
                 for a in streams.audio]
 
     def copy_spans(self, streams: FileStreams) -> list[tuple[float, float]]:
@@ -245,8 +249,11 @@ class Plans:
 
     # -- playlists ----------------------------------------------------------------------
     def master(self, file_id: int, token: str, subtitles: list[SubtitleEntry],
-               burn: str | None = None, copy: bool = True, limit: Limit | None = None) -> str:
+               burn: str | None = None, copy: bool = True, limit: Limit | None = None,
+               audio: int | None = None) -> str:
         """The master playlist text (RFC 8216 §4.3.4) with the text ``subtitles``;
+        ``audio``: the audio stream (0-based among audio streams) marked DEFAULT, the
+        one a player starts with (the first when None or not an audio stream);
         ``burn``: a picture subtitle track (``e2``) burned into every rendition;
         ``copy=False``: without the copied video (a client that cannot decode the
         file's own video, e.g. its H.264 level, gets transcoded renditions only);
@@ -257,7 +264,7 @@ class Plans:
         renditions = capped([r for r in self.renditions(streams, burn) if copy or r.name != "copy"], limit)
         if not renditions and not streams.audio:
             raise ProbeFailed("the file has no video or audio stream to stream over HLS")
-        return master_playlist(renditions, self.audio_entries(streams), subtitles, token)
+        return master_playlist(renditions, self.audio_entries(streams, audio), subtitles, token)
 
     def media(self, file_id: int, track: str, token: str) -> str:
         """A rendition's or audio track's complete VOD playlist; NotFound for an

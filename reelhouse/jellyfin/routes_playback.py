@@ -207,8 +207,8 @@ def _allow_copy(request: Request) -> bool:
 @router.get("/videos/{item_id}/main.m3u8")
 async def main(item_id: str, request: Request, core: CoreDep) -> Response:
     """One rendition's playlist (the best one within the URL's limits, as master.m3u8),
-    for clients that ask for main.m3u8; of an audio-only file, its first audio track's
-    (or the ``AudioStreamIndex`` chosen)."""
+    for clients that ask for main.m3u8; of an audio-only file, its default audio
+    track's (the ``AudioStreamIndex`` chosen, else the flagged or first one)."""
     args = Args(request.query_params.multi_items())
     limit = limit_query(args)
     chosen = audio_index_of(args, Args([]))
@@ -220,7 +220,8 @@ async def main(item_id: str, request: Request, core: CoreDep) -> Response:
         if not renditions:
             if not streams.audio:
                 raise NotFound("the file has no video or audio stream to stream over HLS")
-            return core.hls.media(file_id, f"audio{audio_position(core, file_id, chosen) or 0}", token)
+            entries = core.hls.audio_entries(streams, audio_position(core, file_id, chosen))
+            return core.hls.media(file_id, next(a.track for a in entries if a.default), token)
         if not _allow_copy(request):
             renditions = [r for r in renditions if r.name != "copy"] or renditions
         renditions = capped(renditions, limit)

@@ -12,6 +12,10 @@ played through the JSON API and the Jellyfin API:
   TranscodingUrl it gets) was dropped: the TranscodingUrl did not carry it and the
   master playlist marked the file's first audio track DEFAULT, so hls.js played English
   after the user chose French.
+- A file whose default audio track (the container's flag, as a release marks its
+  original language) is not its first: the master playlist marked the first DEFAULT,
+  so the web player (hls.js) and Jellyfin apps started in the other language, though
+  PlaybackInfo's DefaultAudioStreamIndex named the flagged one.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ TONE = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=4"]
 FILES = {
     "liar": "Films/Liar (2015)/Liar.2015.mkv",
     "langs": "Films/Babel (2006)/Babel.2006.mkv",
+    "flagged": "Films/Amelie (2001)/Amelie.2001.mkv",
 }
 JF_AUTH = 'MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", Version="1.0"'
 #: what jellyfin-web in Chromium sends (abridged): H.264 in MP4 plays, the rest via HLS
@@ -64,6 +69,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
             "-map", "0:v", "-map", "1:a", "-map", "2:a", "-c:v", "libx264", "-preset", "ultrafast",
             "-pix_fmt", "yuv420p", "-c:a", "aac", "-metadata:s:a:0", "language=eng",
             "-metadata:s:a:1", "language=fre", path["langs"])
+    _ffmpeg("-i", path["langs"], "-map", "0", "-c", "copy", "-disposition:a:0", "0",
+            "-disposition:a:1", "default", path["flagged"])
     with scanned_local(tmp_path_factory.mktemp("variety-data"), root, hls_preset="ultrafast",
                        hls_segment_seconds=2) as (_core, client, by_path):
         yield client, {k: by_path[rel] for k, rel in FILES.items() if rel in by_path}
@@ -138,3 +145,19 @@ def test_jellyfin_audio_stream_index_is_the_default_audio(world: tuple[TestClien
     bad = client.get(f"/jellyfin/Videos/{item['Id']}/master.m3u8",
                      params={"api_key": token, "AudioStreamIndex": "french"}, headers={"authorization": ""})
     assert bad.status_code == 400, bad.text
+
+
+def test_the_flagged_default_audio_track_is_the_default(world: tuple[TestClient, dict[str, int]]) -> None:
+    client, ids = world
+    plan = _plan(client, ids["flagged"])
+    master = client.get(str(plan["master_url"]))
+    assert master.status_code == 200 and _default_audio(master.text) == ["fre"], master.text
+    token = _jellyfin(client)
+    item = _jf_item(client, token, "Amelie")
+    info = client.post(f"/jellyfin/Items/{item['Id']}/PlaybackInfo", params={"api_key": token},
+                       json=CHROME_PROFILE, headers={"authorization": ""}).json()
+    source = info["MediaSources"][0]
+    french = next(s["Index"] for s in source["MediaStreams"] if s["Type"] == "Audio" and s["Language"] == "fre")
+    assert source["DefaultAudioStreamIndex"] == french, source
+    master = client.get("/jellyfin" + source["TranscodingUrl"], headers={"authorization": ""})
+    assert _default_audio(master.text) == ["fre"], master.text

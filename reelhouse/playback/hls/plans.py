@@ -190,10 +190,11 @@ class Plans:
     @staticmethod
     def audio_entries(streams: FileStreams, default: int | None = None) -> list[AudioEntry]:
         """One entry per audio stream, with display names; the default is audio stream
-        ``default`` (0-based among audio streams: the track a client chose), or the
-        first when ``default`` is None or names no audio stream of the file."""
+        ``default`` (0-based among audio streams: the track a client chose), or when
+        ``default`` is None or names no audio stream of the file, the first the
+        container flags as default (a release's original language), else the first."""
         if default is None or not 0 <= default < len(streams.audio):
-            default = 0
+            default = next((a.index for a in streams.audio if a.default), 0)
         return [AudioEntry(f"audio{a.index}", a.language,
                            display_name(a.language, a.title, f"Track {a.index + 1}"), a.index == default)
                 for a in streams.audio]

@@ -206,23 +206,31 @@ def _allow_copy(request: Request) -> bool:
 
 @router.get("/videos/{item_id}/main.m3u8")
 async def main(item_id: str, request: Request, core: CoreDep) -> Response:
-    """One rendition's playlist (the best one within the URL's limits, as master.m3u8),
-    for clients that ask for main.m3u8; of an audio-only file, its default audio
-    track's (the ``AudioStreamIndex`` chosen, else the flagged or first one)."""
+    """For clients that ask for main.m3u8: of a film with sound, the master playlist
+    (as master.m3u8 answers it: reelhouse's renditions hold no audio, which is a track
+    of its own, so one rendition's playlist played the film silent; HLS players tell a
+    master playlist from a media playlist by its tags, RFC 8216 §4.1); of a film
+    without sound, its best rendition's playlist within the URL's limits; of an
+    audio-only file, its default audio track's (the ``AudioStreamIndex`` chosen, else
+    the flagged or first one)."""
     args = Args(request.query_params.multi_items())
     limit = limit_query(args)
     chosen = audio_index_of(args, Args([]))
     file_id, token = await _hls_file(request, core, item_id)
+    copy = _allow_copy(request)
 
     def build() -> str:
         streams = core.hls.streams(file_id)
         renditions = core.hls.renditions(streams)
+        audio = audio_position(core, file_id, chosen)
+        if renditions and streams.audio:
+            return core.hls.master(file_id, token, None, copy, limit, audio)
         if not renditions:
             if not streams.audio:
                 raise NotFound("the file has no video or audio stream to stream over HLS")
-            entries = core.hls.audio_entries(streams, audio_position(core, file_id, chosen))
+            entries = core.hls.audio_entries(streams, audio)
             return core.hls.media(file_id, next(a.track for a in entries if a.default), token)
-        if not _allow_copy(request):
+        if not copy:
             renditions = [r for r in renditions if r.name != "copy"] or renditions
         renditions = capped(renditions, limit)
         best = renditions[-1].name  # lowest first: the copy, when there and allowed, is last

@@ -16,6 +16,9 @@ played through the JSON API and the Jellyfin API:
   original language) is not its first: the master playlist marked the first DEFAULT,
   so the web player (hls.js) and Jellyfin apps started in the other language, though
   PlaybackInfo's DefaultAudioStreamIndex named the flagged one.
+- Jellyfin's ``Videos/{id}/main.m3u8`` of a film with sound listed the video
+  rendition's segments, which hold no audio (reelhouse's renditions carry audio as
+  separate tracks): a client that plays main.m3u8 played the film silent.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -161,3 +165,39 @@ def test_the_flagged_default_audio_track_is_the_default(world: tuple[TestClient,
     assert source["DefaultAudioStreamIndex"] == french, source
     master = client.get("/jellyfin" + source["TranscodingUrl"], headers={"authorization": ""})
     assert _default_audio(master.text) == ["fre"], master.text
+
+
+def _codec_types(data: bytes, tmp: Path) -> set[str]:
+    path = tmp / "seg.ts"
+    path.write_bytes(data)
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0",
+                          str(path)], capture_output=True, text=True, timeout=30).stdout
+    return {line.strip() for line in out.splitlines() if line.strip()}
+
+
+def test_jellyfin_main_playlist_plays_with_sound(world: tuple[TestClient, dict[str, int]], tmp_path: Path) -> None:
+    """What a player fetches from main.m3u8 (a media playlist's segments, or a master
+    playlist's variant and its default audio track) holds both pictures and sound."""
+    client, _ = world
+    token = _jellyfin(client)
+    item = _jf_item(client, token, "Babel")
+    base = f"/jellyfin/Videos/{item['Id']}/"
+    main = client.get(base + "main.m3u8", params={"api_key": token, "AudioStreamIndex": "2"},
+                      headers={"authorization": ""})
+    assert main.status_code == 200, main.text
+    lines = main.text.splitlines()
+    playlists = [ln for ln in lines if ln and not ln.startswith("#")]
+    if "#EXT-X-STREAM-INF" in main.text:  # a master playlist: a variant and its audio track
+        playlists = playlists[:1] + [ln.split('URI="')[1].split('"')[0] for ln in lines
+                                     if "TYPE=AUDIO" in ln and "DEFAULT=YES" in ln]
+        assert 'LANGUAGE="fre",DEFAULT=YES' in main.text, main.text
+    else:
+        playlists = ["main.m3u8?api_key=" + token]
+    kinds: set[str] = set()
+    for uri in playlists:
+        text = client.get(base + uri, headers={"authorization": ""}).text
+        first = next(ln for ln in text.splitlines() if ln and not ln.startswith("#"))
+        seg = client.get(base + first, headers={"authorization": ""})
+        assert seg.status_code == 200, (uri, first, seg.text[:200])
+        kinds |= _codec_types(seg.content, tmp_path)
+    assert kinds == {"video", "audio"}, kinds

@@ -28,13 +28,15 @@ from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import (
     apply_decision,
     audio_index_of,
+    burn_in,
     caps_from_profile,
     limit_of,
     limit_query,
     max_bitrate_of,
     new_play_session,
+    subtitle_index_of,
 )
-from reelhouse.jellyfin.streams import audio_position, check_visible, file_for, range_response
+from reelhouse.jellyfin.streams import audio_position, burn_key, check_visible, file_for, range_response
 from reelhouse.jellyfin.subrip import vtt_to_srt
 from reelhouse.jellyfin.visible import granted_files
 from reelhouse.playback.hls.ladder import capped
@@ -44,7 +46,7 @@ __all__ = ["router"]
 router = APIRouter()
 
 _M3U8 = "application/vnd.apple.mpegurl"
-Track = Annotated[str, Path(max_length=16, pattern=r"^[a-z0-9]+$")]
+Track = Annotated[str, Path(max_length=16, pattern=r"^[a-z0-9]+(-e[0-9]{1,3})?$")]  # 720p, copy, audio0, 720p-e0
 SubKey = Annotated[str, Path(max_length=8, pattern=r"^[ex][0-9]{1,3}$")]
 Segment = Annotated[int, Path(ge=0, le=1_000_000)]
 
@@ -62,6 +64,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
     max_bitrate = max_bitrate_of(args, bargs, profile)
     limit = limit_of(args, bargs, profile, max_bitrate)
     audio_index = audio_index_of(args, bargs)
+    subtitle_index = subtitle_index_of(args, bargs)
     play_session = new_play_session()
     with core.sessions() as s:
         stmt = select(MediaFile).where(MediaFile.missing_since.is_(None)).options(
@@ -83,7 +86,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
                                                    caller.token)
             apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
                            token=caller.token, max_bitrate=max_bitrate, profile=profile, limit=limit,
-                           audio_index=audio_index)
+                           audio_index=audio_index, burn=burn_in(profile, mf, subtitle_index))
             sources.append(src)
     out: dict[str, Any] = {"MediaSources": sources, "PlaySessionId": play_session}
     if not any(src["SupportsDirectPlay"] or "TranscodingUrl" in src for src in sources):
@@ -187,7 +190,9 @@ async def master(item_id: str, request: Request, core: CoreDep) -> Response:
     says so when the client's CodecProfiles refuse the file's video); only the
     renditions within ``MaxWidth``, ``MaxHeight``, ``MaxStreamingBitrate`` and
     ``VideoBitrate`` (the TranscodingUrl carries the DeviceProfile's), or the lowest;
-    ``AudioStreamIndex`` (the track the user chose) is the DEFAULT audio track."""
+    ``AudioStreamIndex`` (the track the user chose) is the DEFAULT audio track; a
+    picture ``SubtitleStreamIndex`` with ``SubtitleMethod=Encode`` is burned into
+    every rendition (no copy)."""
     args = Args(request.query_params.multi_items())
     limit = limit_query(args)
     chosen = audio_index_of(args, Args([]))
@@ -196,8 +201,15 @@ async def master(item_id: str, request: Request, core: CoreDep) -> Response:
 
     def build() -> str:
         audio = audio_position(core, file_id, chosen)
-        return core.hls.master(file_id, token, None, copy, limit, audio)
+        return core.hls.master(file_id, token, _burn(core, file_id, args), copy, limit, audio)
     return _playlist(await run_in_threadpool(build))
+
+
+def _burn(core: Core, file_id: int, args: Args) -> str | None:
+    """The picture subtitle track to burn in (``e<i>``) of a URL that asks for it."""
+    if (args.text("subtitlemethod", 16) or "").lower() != "encode":
+        return None
+    return burn_key(core, file_id, subtitle_index_of(args, Args([])))
 
 
 def _allow_copy(request: Request) -> bool:
@@ -223,8 +235,9 @@ async def main(item_id: str, request: Request, core: CoreDep) -> Response:
         streams = core.hls.streams(file_id)
         renditions = core.hls.renditions(streams)
         audio = audio_position(core, file_id, chosen)
-        if renditions and streams.audio:
-            return core.hls.master(file_id, token, None, copy, limit, audio)
+        burn = _burn(core, file_id, args)
+        if renditions and (streams.audio or burn):
+            return core.hls.master(file_id, token, burn, copy, limit, audio)
         if not renditions:
             if not streams.audio:
                 raise NotFound("the file has no video or audio stream to stream over HLS")

@@ -14,8 +14,9 @@ from reelhouse.db.models import MediaFile, MediaStream, User
 from reelhouse.errors import NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.playback.direct import RangeStreamResponse, attachment
+from reelhouse.playback.hls.facts import TEXT_SUBTITLES
 
-__all__ = ["audio_position", "check_visible", "file_for", "range_response"]
+__all__ = ["audio_position", "burn_key", "check_visible", "file_for", "range_response"]
 
 
 def file_for(core: Core, item_id: str, media_source_id: str | None) -> int:
@@ -44,12 +45,27 @@ def audio_position(core: Core, file_id: int, stream_index: int | None) -> int | 
     ``audioN`` tracks) is Jellyfin's ``AudioStreamIndex`` ``stream_index`` (a
     MediaStream ``Index``: among all the file's streams); None when it is None or no
     audio stream of the file."""
-    if stream_index is None:
+    return _position(core, file_id, "audio", stream_index)[0]
+
+
+def burn_key(core: Core, file_id: int, stream_index: int | None) -> str | None:
+    """HLS's key (``e<i>``, :meth:`Plans.burnable`) of the picture subtitle stream
+    that is Jellyfin's ``SubtitleStreamIndex`` ``stream_index``; None when it is None,
+    no subtitle stream of the file, or a text one (served as WebVTT instead)."""
+    position, codec = _position(core, file_id, "subtitle", stream_index)
+    if position is None or (codec or "").lower() in TEXT_SUBTITLES:
         return None
+    return f"e{position}"
+
+
+def _position(core: Core, file_id: int, kind: str, stream_index: int | None) -> tuple[int | None, str | None]:
+    if stream_index is None:
+        return None, None
     with core.sessions() as s:
-        audio = list(s.scalars(select(MediaStream.index).where(
-            MediaStream.media_file_id == file_id, MediaStream.type == "audio").order_by(MediaStream.index)))
-    return audio.index(stream_index) if stream_index in audio else None
+        rows = list(s.execute(select(MediaStream.index, MediaStream.codec).where(
+            MediaStream.media_file_id == file_id, MediaStream.type == kind).order_by(MediaStream.index)))
+    found = next((i for i, row in enumerate(rows) if row[0] == stream_index), None)
+    return (found, rows[found][1]) if found is not None else (None, None)
 
 
 def check_visible(core: Core, user: User, file_id: int, item_id: str) -> None:

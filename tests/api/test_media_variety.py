@@ -19,6 +19,10 @@ played through the JSON API and the Jellyfin API:
 - Jellyfin's ``Videos/{id}/main.m3u8`` of a film with sound listed the video
   rendition's segments, which hold no audio (reelhouse's renditions carry audio as
   separate tracks): a client that plays main.m3u8 played the film silent.
+- A DVD rip's picture subtitles (VobSub) chosen in a Jellyfin app that cannot draw
+  them (jellyfin-web: its SubtitleProfiles have no ``dvdsub``): PlaybackInfo offered
+  direct play and a TranscodingUrl without the subtitle, so nothing was shown;
+  Jellyfin burns them in (``SubtitleMethod=Encode``), as reelhouse's own ``?burn=``.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hls_clips import vobsub_mkv
 
 from helpers import ADMIN, ADMIN_PASSWORD, scanned_local
 
@@ -47,6 +52,7 @@ FILES = {
     "liar": "Films/Liar (2015)/Liar.2015.mkv",
     "langs": "Films/Babel (2006)/Babel.2006.mkv",
     "flagged": "Films/Amelie (2001)/Amelie.2001.mkv",
+    "dvd": "Films/Metropolis (1927)/Metropolis.1927.mkv",
 }
 JF_AUTH = 'MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", Version="1.0"'
 #: what jellyfin-web in Chromium sends (abridged): H.264 in MP4 plays, the rest via HLS
@@ -75,6 +81,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
             "-metadata:s:a:1", "language=fre", path["langs"])
     _ffmpeg("-i", path["langs"], "-map", "0", "-c", "copy", "-disposition:a:0", "0",
             "-disposition:a:1", "default", path["flagged"])
+    vobsub_mkv(Path(path["dvd"]), seconds=4)
     with scanned_local(tmp_path_factory.mktemp("variety-data"), root, hls_preset="ultrafast",
                        hls_segment_seconds=2) as (_core, client, by_path):
         yield client, {k: by_path[rel] for k, rel in FILES.items() if rel in by_path}
@@ -201,3 +208,46 @@ def test_jellyfin_main_playlist_plays_with_sound(world: tuple[TestClient, dict[s
         assert seg.status_code == 200, (uri, first, seg.text[:200])
         kinds |= _codec_types(seg.content, tmp_path)
     assert kinds == {"video", "audio"}, kinds
+
+
+#: jellyfin-web in Chromium plays H.264/AAC/AC3 in MKV (abridged) and draws text subtitles only
+WEB_MKV = {"DeviceProfile": {
+    "DirectPlayProfiles": [{"Container": "mkv,mp4", "Type": "Video", "VideoCodec": "h264", "AudioCodec": "aac,ac3"}],
+    "TranscodingProfiles": CHROME_PROFILE["DeviceProfile"]["TranscodingProfiles"],
+    "SubtitleProfiles": [{"Format": "vtt", "Method": "External"}, {"Format": "ass", "Method": "External"}]}}
+#: jellyfin-mpv-shim (abridged): plays anything and draws picture subtitles itself
+MPV = {"DeviceProfile": {
+    "DirectPlayProfiles": [{"Type": "Video"}],
+    "TranscodingProfiles": CHROME_PROFILE["DeviceProfile"]["TranscodingProfiles"],
+    "SubtitleProfiles": [{"Format": "srt", "Method": "External"}, {"Format": "dvdsub", "Method": "Embed"},
+                         {"Format": "pgssub", "Method": "Embed"}]}}
+
+
+def test_jellyfin_burns_in_picture_subtitles_a_client_cannot_draw(world: tuple[TestClient, dict[str, int]]) -> None:
+    client, _ = world
+    token = _jellyfin(client)
+    item = _jf_item(client, token, "Metropolis")
+    url = f"/jellyfin/Items/{item['Id']}/PlaybackInfo"
+    plain = client.post(url, params={"api_key": token}, json=WEB_MKV, headers={"authorization": ""}).json()
+    source = plain["MediaSources"][0]
+    assert source["SupportsDirectPlay"], source  # no subtitle chosen: plays as it is
+    sub = next(s for s in source["MediaStreams"] if s["Type"] == "Subtitle")
+    assert sub["Codec"] in ("dvd_subtitle", "dvdsub") and not sub["IsTextSubtitleStream"], sub
+    for how in ({"params": {"api_key": token, "SubtitleStreamIndex": str(sub["Index"])}, "json": WEB_MKV},
+                {"params": {"api_key": token}, "json": {**WEB_MKV, "SubtitleStreamIndex": sub["Index"]}}):
+        chosen = client.post(url, headers={"authorization": ""}, **how).json()  # type: ignore[arg-type]
+        source = chosen["MediaSources"][0]
+        assert not source["SupportsDirectPlay"], source
+        assert f"SubtitleStreamIndex={sub['Index']}" in source["TranscodingUrl"], source
+        assert "SubtitleMethod=Encode" in source["TranscodingUrl"], source
+        master = client.get("/jellyfin" + source["TranscodingUrl"], headers={"authorization": ""})
+        assert master.status_code == 200 and "-e0.m3u8" in master.text and "copy" not in master.text, master.text
+        rendition = next(ln for ln in master.text.splitlines() if ln and not ln.startswith("#"))
+        media = client.get(f"/jellyfin/Videos/{item['Id']}/{rendition}", headers={"authorization": ""})
+        first = next(ln for ln in media.text.splitlines() if ln and not ln.startswith("#"))
+        seg = client.get(f"/jellyfin/Videos/{item['Id']}/{first}", headers={"authorization": ""})
+        assert seg.status_code == 200 and seg.content[:1] == b"\x47", (first, seg.text[:200])
+    # a player that draws them itself plays the file as it is
+    mpv = client.post(url, params={"api_key": token, "SubtitleStreamIndex": str(sub["Index"])}, json=MPV,
+                      headers={"authorization": ""}).json()["MediaSources"][0]
+    assert mpv["SupportsDirectPlay"], mpv

@@ -23,6 +23,9 @@ played through the JSON API and the Jellyfin API:
   them (jellyfin-web: its SubtitleProfiles have no ``dvdsub``): PlaybackInfo offered
   direct play and a TranscodingUrl without the subtitle, so nothing was shown;
   Jellyfin burns them in (``SubtitleMethod=Encode``), as reelhouse's own ``?burn=``.
+- Tags that are not UTF-8 (an old AVI's latin-1 title, an MKV track named by a
+  Windows tool): PyAV refused the whole file (UnicodeDecodeError), so a film that
+  plays was "cannot be played" and left out of the lists.
 """
 
 from __future__ import annotations
@@ -37,7 +40,9 @@ import pytest
 from fastapi.testclient import TestClient
 from hls_clips import vobsub_mkv
 
-from helpers import ADMIN, ADMIN_PASSWORD, scanned_local
+from reelhouse.sources.registry import SourceSpec
+
+from helpers import ADMIN, ADMIN_PASSWORD, admin_client, admin_core, scanned_local
 
 pytestmark = [
     pytest.mark.requires_ffmpeg,
@@ -251,3 +256,29 @@ def test_jellyfin_burns_in_picture_subtitles_a_client_cannot_draw(world: tuple[T
     mpv = client.post(url, params={"api_key": token, "SubtitleStreamIndex": str(sub["Index"])}, json=MPV,
                       headers={"authorization": ""}).json()["MediaSources"][0]
     assert mpv["SupportsDirectPlay"], mpv
+
+
+def test_tags_that_are_not_utf8_do_not_make_a_film_unplayable(tmp_path: Path) -> None:
+    root = tmp_path / "films"
+    root.mkdir()
+    title = "Caf\xe9 \xe9t\xe9".encode("latin-1")  # as an old Windows tool wrote it
+    base = ["ffmpeg", "-y", "-v", "error", *VIDEO, *TONE]
+    subprocess.run([*base, "-c:v", "mpeg4", "-c:a", "libmp3lame", b"-metadata", b"title=" + title,
+                    str(root / "Old Tags (1999).avi")], check=True, timeout=120)
+    subprocess.run([*base, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                    b"-metadata:s:a:0", b"title=" + title, str(root / "Track Name (1998).mkv")],
+                   check=True, timeout=120)
+    with admin_core(tmp_path / "data", hls_preset="ultrafast", hls_segment_seconds=2) as core, \
+            admin_client(core) as client:
+        report = core.jobs.run_scan_now(core.sources.create(SourceSpec(name="D", kind="local", path=str(root))).id)
+        assert not report.errors, report.errors
+        for f in client.get("/api/library/media-files").json()["items"]:
+            assert f["probe_error"] is None and f["duration"], f
+            plan = _plan(client, f["id"])
+            master = client.get(str(plan["master_url"]))
+            assert master.status_code == 200, master.text
+            audio = next(ln.split('URI="')[1].split('"')[0] for ln in master.text.splitlines() if "TYPE=AUDIO" in ln)
+            base_url = str(plan["master_url"]).split("master.m3u8")[0]
+            playlist = client.get(base_url + audio).text
+            first = next(ln for ln in playlist.splitlines() if ln and not ln.startswith("#"))
+            assert client.get(base_url + first).status_code == 200

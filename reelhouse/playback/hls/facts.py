@@ -300,7 +300,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
         raise ProbeFailed("empty file (0 bytes)")
     reader = SourceReader(source, path, size, budget=budget)
     try:
-        with av.open(reader, mode="r", options={"probesize": "5000000"}) as c:
+        with av.open(reader, mode="r", options={"probesize": "5000000"}, metadata_errors="replace") as c:
             video = film_video(c)
             audio = tuple(
                 AudioTrack(i, _codec(s), _lang(dict(s.metadata)),

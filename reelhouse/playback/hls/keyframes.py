@@ -50,8 +50,8 @@ def keyframe_before(file: str | BinaryIO | io.RawIOBase, at: float,
     within the last window or the file cannot be read (the caller then seeks as
     before). Reads the header and the packets of the windows only."""
     try:
-        with av.open(file, mode="r", options={"probesize": "1000000",
-                                             "analyzeduration": "1000000"}) as c:
+        with av.open(file, mode="r", options={"probesize": "1000000", "analyzeduration": "1000000"},
+                     metadata_errors="replace") as c:  # tags that are not UTF-8 (library/probe.py)
             video = film_video(c)
             if video is None or video.time_base is None:
                 return None

@@ -26,6 +26,9 @@ played through the JSON API and the Jellyfin API:
 - Tags that are not UTF-8 (an old AVI's latin-1 title, an MKV track named by a
   Windows tool): PyAV refused the whole file (UnicodeDecodeError), so a film that
   plays was "cannot be played" and left out of the lists.
+- An embedded SubRip track whose text is latin-1 (muxed by ffmpeg from a latin-1
+  .srt, ``-c:s copy``): its WebVTT was a 502 "subtitle conversion failed: … Invalid
+  UTF-8 in decoded subtitles text"; the track's bytes are now decoded as a sidecar's.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ FILES = {
     "langs": "Films/Babel (2006)/Babel.2006.mkv",
     "flagged": "Films/Amelie (2001)/Amelie.2001.mkv",
     "dvd": "Films/Metropolis (1927)/Metropolis.1927.mkv",
+    "latin_srt": "Films/Jour de fete (1949)/Jour.de.fete.1949.mkv",
 }
 JF_AUTH = 'MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", Version="1.0"'
 #: what jellyfin-web in Chromium sends (abridged): H.264 in MP4 plays, the rest via HLS
@@ -87,6 +91,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
     _ffmpeg("-i", path["langs"], "-map", "0", "-c", "copy", "-disposition:a:0", "0",
             "-disposition:a:1", "default", path["flagged"])
     vobsub_mkv(Path(path["dvd"]), seconds=4)
+    srt = root / "latin1.srt"
+    srt.write_bytes("1\n00:00:00,500 --> 00:00:02,000\nH\u00e9llo w\u00f6rld, \u00e7a va?\n".encode("latin-1"))
+    _ffmpeg(*VIDEO, *TONE, "-i", str(srt), "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264",
+            "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-c:s", "copy",
+            "-metadata:s:s:0", "language=fre", path["latin_srt"])
+    srt.unlink()
     with scanned_local(tmp_path_factory.mktemp("variety-data"), root, hls_preset="ultrafast",
                        hls_segment_seconds=2) as (_core, client, by_path):
         yield client, {k: by_path[rel] for k, rel in FILES.items() if rel in by_path}
@@ -282,3 +292,13 @@ def test_tags_that_are_not_utf8_do_not_make_a_film_unplayable(tmp_path: Path) ->
             playlist = client.get(base_url + audio).text
             first = next(ln for ln in playlist.splitlines() if ln and not ln.startswith("#"))
             assert client.get(base_url + first).status_code == 200
+
+
+def test_an_embedded_latin1_subrip_track_converts(world: tuple[TestClient, dict[str, int]]) -> None:
+    client, ids = world
+    plan = _plan(client, ids["latin_srt"])
+    assert [t["key"] for t in plan["subtitles"]] == ["e0"], plan
+    base = str(plan["master_url"]).split("master.m3u8")[0]
+    r = client.get(base + f"subs/e0.vtt?token={plan['token']}")
+    assert r.status_code == 200, r.text
+    assert "Héllo wörld, ça va?" in r.text, r.text

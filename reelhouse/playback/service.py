@@ -161,9 +161,9 @@ class PlaybackService:
                           for t in self.hls.subtitles(file_id))
         return Playback(
             file_id, decision.mode, decision.reason, token, self.token_ttl,
-            file_type if direct else HLS_CONTENT_TYPE, duration=streams.duration,
-            renditions=tuple(r.name for r in self.hls.renditions(streams)),
-            audio=audio, subtitles=subtitles, prepared=self.hls.prepared(file_id),
+            file_type if direct else HLS_CONTENT_TYPE, duration=streams.duration or None,
+            renditions=tuple(r.name for r in self.hls.renditions(streams)) if streams.duration > 0 else (),
+            audio=audio, subtitles=subtitles, prepared=streams.duration > 0 and self.hls.prepared(file_id),
         )
 
     def stop_source(self, source_id: int) -> None:

@@ -29,6 +29,10 @@ played through the JSON API and the Jellyfin API:
 - An embedded SubRip track whose text is latin-1 (muxed by ffmpeg from a latin-1
   .srt, ``-c:s copy``): its WebVTT was a 502 "subtitle conversion failed: … Invalid
   UTF-8 in decoded subtitles text"; the track's bytes are now decoded as a sidecar's.
+- A WebM recorded live (a browser's MediaRecorder, OBS): no duration in its header.
+  HLS cannot cut it, but Chromium plays it as it is; the plan was a 422 "the file's
+  duration is unknown; it cannot be segmented" for every client, so the web player
+  refused a film the browser plays.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ FILES = {
     "flagged": "Films/Amelie (2001)/Amelie.2001.mkv",
     "dvd": "Films/Metropolis (1927)/Metropolis.1927.mkv",
     "latin_srt": "Films/Jour de fete (1949)/Jour.de.fete.1949.mkv",
+    "recorded": "Films/Live (2024)/Live.2024.webm",
 }
 JF_AUTH = 'MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", Version="1.0"'
 #: what jellyfin-web in Chromium sends (abridged): H.264 in MP4 plays, the rest via HLS
@@ -97,6 +102,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
             "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-c:s", "copy",
             "-metadata:s:s:0", "language=fre", path["latin_srt"])
     srt.unlink()
+    _ffmpeg(*VIDEO, *TONE, "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "200k",
+            "-c:a", "libopus", "-live", "1", "-f", "webm", path["recorded"])
     with scanned_local(tmp_path_factory.mktemp("variety-data"), root, hls_preset="ultrafast",
                        hls_segment_seconds=2) as (_core, client, by_path):
         yield client, {k: by_path[rel] for k, rel in FILES.items() if rel in by_path}
@@ -302,3 +309,17 @@ def test_an_embedded_latin1_subrip_track_converts(world: tuple[TestClient, dict[
     r = client.get(base + f"subs/e0.vtt?token={plan['token']}")
     assert r.status_code == 200, r.text
     assert "Héllo wörld, ça va?" in r.text, r.text
+
+
+def test_a_live_recorded_webm_plays_directly_where_the_browser_plays_it(
+        world: tuple[TestClient, dict[str, int]]) -> None:
+    client, ids = world
+    assert client.get(f"/api/library/media-files/{ids['recorded']}").json()["duration"] is None
+    plan = _plan(client, ids["recorded"])
+    assert plan["mode"] == "direct" and plan["content_type"] == "video/webm", plan
+    r = client.get(str(plan["stream_url"]), headers={"Range": "bytes=0-99"})
+    assert r.status_code == 206, r.text
+    # a client that cannot play WebM still gets the clear refusal: HLS needs the duration
+    r = client.post(f"/api/library/media-files/{ids['recorded']}/playback/plan",
+                    json={"containers": ["mp4"], "video": ["h264"], "audio": ["aac"]})
+    assert r.status_code == 422 and "duration" in r.text, r.text

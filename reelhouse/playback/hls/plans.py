@@ -122,7 +122,16 @@ class Plans:
 
     def streams(self, file_id: int) -> FileStreams:
         """The file's streams (PyAV over the source, header only); cached per size+mtime.
-        Raises NotFound, ProbeFailed, SourceUnavailable."""
+        Raises NotFound, ProbeFailed (also for a file whose duration is unknown: HLS
+        cuts segments from it), SourceUnavailable."""
+        found = self.probed(file_id)
+        if found.duration <= 0:
+            raise ProbeFailed("the file's duration is unknown; it cannot be segmented")
+        return found
+
+    def probed(self, file_id: int) -> FileStreams:
+        """:meth:`streams`, also of a file whose duration is unknown (its ``duration``
+        is then 0): what lists its tracks and decides direct play needs."""
         target, source = self.target(file_id)
         ident = (file_id, target.size, target.mtime)
         with self._lock:
@@ -131,8 +140,6 @@ class Plans:
                 self._streams.move_to_end(ident)
                 return hit
         found = probe_streams(source, target.path, target.size, self.settings.probe_budget_bytes)
-        if found.duration <= 0:
-            raise ProbeFailed("the file's duration is unknown; it cannot be segmented")
         with self._lock:
             self._streams[ident] = found
             while len(self._streams) > 512:
@@ -142,9 +149,12 @@ class Plans:
     def plan(self, file_id: int, caps: ClientCaps) -> tuple[Decision, FileStreams]:
         """How ``file_id`` should play on a client with ``caps``, and its streams. When
         ffmpeg is missing or unfit, HLS is off: the answer is direct play, and the
-        reason says why."""
-        streams = self.streams(file_id)
+        reason says why. A file whose duration is unknown (a WebM recorded live) plays
+        only directly: ProbeFailed for a client that would need HLS."""
+        streams = self.probed(file_id)
         decision = decide(streams.facts(), caps)
+        if decision.mode != "direct" and streams.duration <= 0:
+            self.streams(file_id)  # raises ProbeFailed: HLS cuts segments from the duration
         if decision.mode != "direct":
             try:
                 self.ffmpeg_path()

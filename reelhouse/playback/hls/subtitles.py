@@ -151,7 +151,7 @@ class Subtitles:
             hit = self._lists.get(key)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        streams = self.plans.streams(file_id)
+        streams = self.plans.probed(file_id)  # a live recording's tracks, though HLS cannot cut it
         out = [SubtitleInfo(f"e{s.index}", s.language,
                             display_name(s.language, s.title, f"Subtitles {s.index + 1}"),
                             s.codec, s.text, s.forced)

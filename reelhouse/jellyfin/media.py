@@ -16,7 +16,7 @@ from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.jellyfin import ids
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
-__all__ = ["container_of", "media_source", "media_streams", "sidecar_streams", "ticks"]
+__all__ = ["PICTURE_SUBTITLES", "container_of", "media_source", "media_streams", "sidecar_streams", "ticks"]
 
 _TYPES = {"video": "Video", "audio": "Audio", "subtitle": "Subtitle"}  # MediaStreamType
 _TEXT_SUBS = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}
@@ -48,10 +48,17 @@ def container_of(mf: MediaFile) -> str:
     return ext or probed
 
 
+#: FFmpeg's picture subtitle codecs → Jellyfin's names (its ProbeResultNormalizer), which
+#: the apps' SubtitleProfiles and players match.
+PICTURE_SUBTITLES = {"dvd_subtitle": "dvdsub", "hdmv_pgs_subtitle": "pgssub", "dvb_subtitle": "dvbsub",
+                     "xsub": "xsub"}
+
+
 def _stream(st: MediaStream, default_audio: int | None) -> dict[str, Any]:
     kind = _TYPES.get(st.type, "Data")
+    codec = (st.codec or "").lower()
     out: dict[str, Any] = {
-        "Codec": (st.codec or "").lower() or None,
+        "Codec": (PICTURE_SUBTITLES.get(codec, codec) if kind == "Subtitle" else codec) or None,
         "Language": st.language,
         "Title": st.title,
         "Type": kind,

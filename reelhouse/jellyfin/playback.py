@@ -17,7 +17,7 @@ from typing import Any
 from reelhouse.db.models import MediaFile
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.conditions import codec_refusals, has_codec_profiles, takes_hls, video_limits
-from reelhouse.jellyfin.media import container_of
+from reelhouse.jellyfin.media import PICTURE_SUBTITLES, container_of
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.library.streams import unprobed
 from reelhouse.playback.hls.decision import ClientCaps, Decision, MediaFacts, decide
@@ -143,9 +143,7 @@ def subtitle_index_of(query: Args, body: Args) -> int | None:
 
 
 #: FFmpeg's picture subtitle codecs → the names DeviceProfiles' SubtitleProfiles use
-#: (Jellyfin's ProbeResultNormalizer).
-_PICTURE_SUBTITLES = {"dvd_subtitle": "dvdsub", "hdmv_pgs_subtitle": "pgssub", "dvb_subtitle": "dvbsub",
-                      "xsub": "xsub"}
+_PICTURE_SUBTITLES = PICTURE_SUBTITLES
 
 
 def burn_in(profile: Any, mf: MediaFile, index: int | None) -> int | None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
 from reelhouse.db.search_key import sort_key
 from reelhouse.jellyfin import ids
-from reelhouse.jellyfin.media import media_source, sidecar_streams, ticks
+from reelhouse.jellyfin.media import container_of, media_source, sidecar_streams, ticks
 from reelhouse.jellyfin.visible import granted_files, playable_file
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
@@ -173,7 +173,7 @@ class Loader:
         dto.update({"IsFolder": False, "MediaType": "Video", "VideoType": "VideoFile",
                     "MediaSourceCount": len(files) or None,
                     "RunTimeTicks": ticks(main.duration) if main else None,
-                    "Container": main and main.path.rsplit(".", 1)[-1].lower(),
+                    "Container": main and container_of(main),
                     "HasSubtitles": any(st.type == "subtitle" for mf in files for st in mf.streams)
                     if self.ctx.want_sources else None,
                     "DateCreated": _date(min(mf.first_seen for mf in files)) if files else None})

@@ -16,7 +16,7 @@ from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.jellyfin import ids
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
-__all__ = ["container_of", "media_source", "media_streams", "sidecar_streams", "ticks"]
+__all__ = ["PICTURE_SUBTITLES", "container_of", "media_source", "media_streams", "sidecar_streams", "ticks"]
 
 _TYPES = {"video": "Video", "audio": "Audio", "subtitle": "Subtitle"}  # MediaStreamType
 _TEXT_SUBS = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}
@@ -27,16 +27,38 @@ def ticks(seconds: float | None) -> int | None:
     return None if seconds is None else round(seconds * 10_000_000)
 
 
+#: The probe's containers (library/probe.py) → the extensions such a file may carry.
+_EXTENSIONS = {
+    "mp4": frozenset({"mp4", "m4v", "mov", "3gp", "3g2", "m4a"}),
+    "mkv": frozenset({"mkv", "mk3d", "mka", "webm"}),
+    "webm": frozenset({"webm", "mkv", "mka"}),
+    "mpegts": frozenset({"ts", "m2ts", "mts", "m2t", "tp", "trp"}),
+    "avi": frozenset({"avi", "divx"}),
+}
+
+
 def container_of(mf: MediaFile) -> str:
-    """The container as Jellyfin names it: the file's extension (``mkv``, ``mp4``)."""
+    """The container as Jellyfin names it: the file's extension (``mkv``, ``mp4``),
+    unless its probe read another container (an MP4 named ``.mkv`` is ``mp4``: a
+    client's DirectPlayProfile must match what the bytes are)."""
     ext = posixpath.splitext(mf.path)[1].lower().lstrip(".")
-    return ext or (mf.container or "").split(",")[0]
+    probed = (mf.container or "").split(",")[0]
+    if ext and ext not in _EXTENSIONS.get(probed, frozenset({ext})):
+        return "ts" if probed == "mpegts" else probed
+    return ext or probed
+
+
+#: FFmpeg's picture subtitle codecs → Jellyfin's names (its ProbeResultNormalizer), which
+#: the apps' SubtitleProfiles and players match.
+PICTURE_SUBTITLES = {"dvd_subtitle": "dvdsub", "hdmv_pgs_subtitle": "pgssub", "dvb_subtitle": "dvbsub",
+                     "xsub": "xsub"}
 
 
 def _stream(st: MediaStream, default_audio: int | None) -> dict[str, Any]:
     kind = _TYPES.get(st.type, "Data")
+    codec = (st.codec or "").lower()
     out: dict[str, Any] = {
-        "Codec": (st.codec or "").lower() or None,
+        "Codec": (PICTURE_SUBTITLES.get(codec, codec) if kind == "Subtitle" else codec) or None,
         "Language": st.language,
         "Title": st.title,
         "Type": kind,

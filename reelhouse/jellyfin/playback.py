@@ -17,14 +17,14 @@ from typing import Any
 from reelhouse.db.models import MediaFile
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.conditions import codec_refusals, has_codec_profiles, takes_hls, video_limits
-from reelhouse.jellyfin.media import container_of
+from reelhouse.jellyfin.media import PICTURE_SUBTITLES, container_of
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.library.streams import unprobed
 from reelhouse.playback.hls.decision import ClientCaps, Decision, MediaFacts, decide
 from reelhouse.playback.hls.ladder import Limit
 
-__all__ = ["ANY_CONTAINER", "apply_decision", "caps_from_profile", "limit_of", "limit_query", "max_bitrate_of",
-           "new_play_session", "unsegmentable"]
+__all__ = ["ANY_CONTAINER", "apply_decision", "audio_index_of", "burn_in", "caps_from_profile", "limit_of",
+           "limit_query", "max_bitrate_of", "new_play_session", "subtitle_index_of", "unsegmentable"]
 
 #: Codec names used when a profile accepts "any" codec in a container.
 _ANY_VIDEO = frozenset({"h264", "hevc", "vp8", "vp9", "av1", "mpeg4", "mpeg2video", "vc1", "msmpeg4v3"})
@@ -125,6 +125,50 @@ def limit_query(args: Args) -> Limit:
                  _dimension(args, "maxstreamingbitrate"), _dimension(args, "videobitrate"))
 
 
+def audio_index_of(query: Args, body: Args) -> int | None:
+    """The client's ``AudioStreamIndex`` (a MediaStream ``Index``): the query's, else
+    the body's (PlaybackInfoDto); None when neither says. InvalidInput when not an
+    integer in -1..9999 (-1, as clients send for "none", is None)."""
+    args = query if query.has("audiostreamindex") else body
+    index = args.number("audiostreamindex", None, -1, 9999)
+    return None if index is None or index < 0 else index
+
+
+def subtitle_index_of(query: Args, body: Args) -> int | None:
+    """The client's ``SubtitleStreamIndex`` (a MediaStream ``Index``), as
+    :func:`audio_index_of` reads ``AudioStreamIndex`` (-1, "no subtitles", is None)."""
+    args = query if query.has("subtitlestreamindex") else body
+    index = args.number("subtitlestreamindex", None, -1, 9999)
+    return None if index is None or index < 0 else index
+
+
+#: FFmpeg's picture subtitle codecs → the names DeviceProfiles' SubtitleProfiles use
+_PICTURE_SUBTITLES = PICTURE_SUBTITLES
+
+
+def burn_in(profile: Any, mf: MediaFile, index: int | None) -> int | None:
+    """``index`` (the client's SubtitleStreamIndex) when it names a picture subtitle
+    stream of ``mf`` (VobSub, PGS, DVB) that the DeviceProfile's ``SubtitleProfiles``
+    do not draw (no ``Method: Embed`` for its format): Jellyfin burns such a track into
+    the picture (``SubtitleMethod=Encode``), which takes HLS. None otherwise, and
+    without a DeviceProfile (a client that sends none plays the file as it is)."""
+    if index is None or not isinstance(profile, dict):
+        return None
+    stream = next((s for s in mf.streams if s.type == "subtitle" and s.index == index), None)
+    codec = ((stream.codec if stream is not None else None) or "").lower()
+    if codec not in _PICTURE_SUBTITLES:
+        return None
+    found = next((v for k, v in profile.items() if k.lower() == "subtitleprofiles"), None)
+    for entry in found[:100] if isinstance(found, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        low = {k.lower(): v for k, v in entry.items()}
+        if str(low.get("method", "")).lower() == "embed" and \
+                _split(low.get("format")) & {codec, _PICTURE_SUBTITLES[codec]}:
+            return None
+    return index
+
+
 def _limit_params(limit: Limit | None) -> str:
     if limit is None:
         return ""
@@ -161,7 +205,8 @@ def unsegmentable(mf: MediaFile) -> str | None:
 def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | None, *,
                    allow_direct: bool, play_session: str, token: str,
                    max_bitrate: int | None = None, profile: Any = None,
-                   limit: Limit | None = None) -> Decision | None:
+                   limit: Limit | None = None, audio_index: int | None = None,
+                   burn: int | None = None) -> Decision | None:
     """Set the SupportsDirect*/Transcoding* fields of a MediaSourceInfo for ``caps``.
     A file HLS cannot cut (:func:`unsegmentable`) gets no ``TranscodingUrl`` (it would
     only answer errors) and ``SupportsTranscoding`` false; nor direct play when it is
@@ -175,7 +220,11 @@ def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | Non
     not list its codec), ``AllowVideoStreamCopy=false``: transcoded renditions only.
     A client whose ``TranscodingProfiles`` have no video over HLS gets no
     TranscodingUrl. ``limit`` (:func:`limit_of`) goes into the TranscodingUrl: its
-    master playlist offers only the renditions within it."""
+    master playlist offers only the renditions within it; so does ``audio_index``
+    (the client's ``AudioStreamIndex``, the audio track the user chose): its master
+    playlist marks that track DEFAULT; and ``burn`` (:func:`burn_in`), a picture
+    subtitle stream to burn in: no direct play then, and the TranscodingUrl says
+    ``SubtitleStreamIndex`` with ``SubtitleMethod=Encode``."""
     container = _CONTAINERS.get(container_of(mf), container_of(mf))
     caps = _for_file(caps, container)
     if unsegmentable(mf) is not None:
@@ -190,7 +239,8 @@ def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | Non
     too_big = max_bitrate is not None and (mf.bitrate or 0) > max_bitrate
     refusals = codec_refusals(profile, mf, container)
     hls, copy_ok = takes_hls(profile, mf.video_codec)
-    direct = allow_direct and not too_big and not refusals and (decision is None or decision.mode == "direct")
+    direct = (allow_direct and not too_big and not refusals and burn is None
+              and (decision is None or decision.mode == "direct"))
     source["SupportsDirectPlay"] = direct
     source["SupportsDirectStream"] = direct
     source["SupportsTranscoding"] = hls
@@ -202,7 +252,9 @@ def apply_decision(source: dict[str, Any], mf: MediaFile, caps: ClientCaps | Non
                                     f"&PlaySessionId={play_session}&api_key={token}"
                                     + ("" if copy else "&AllowVideoStreamCopy=false")
                                     + (f"&TranscodeReasons={','.join(reasons)}" if reasons else "")
-                                    + _limit_params(limit))
+                                    + _limit_params(limit)
+                                    + ("" if audio_index is None else f"&AudioStreamIndex={audio_index}")
+                                    + ("" if burn is None else f"&SubtitleStreamIndex={burn}&SubtitleMethod=Encode"))
         source["TranscodingSubProtocol"] = "hls"
         source["TranscodingContainer"] = "ts"
     return decision

@@ -27,13 +27,16 @@ from reelhouse.jellyfin.media import media_source, sidecar_streams
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import (
     apply_decision,
+    audio_index_of,
+    burn_in,
     caps_from_profile,
     limit_of,
     limit_query,
     max_bitrate_of,
     new_play_session,
+    subtitle_index_of,
 )
-from reelhouse.jellyfin.streams import check_visible, file_for, range_response
+from reelhouse.jellyfin.streams import audio_position, burn_key, check_visible, file_for, range_response
 from reelhouse.jellyfin.subrip import vtt_to_srt
 from reelhouse.jellyfin.visible import granted_files
 from reelhouse.playback.hls.ladder import capped
@@ -43,7 +46,7 @@ __all__ = ["router"]
 router = APIRouter()
 
 _M3U8 = "application/vnd.apple.mpegurl"
-Track = Annotated[str, Path(max_length=16, pattern=r"^[a-z0-9]+$")]
+Track = Annotated[str, Path(max_length=16, pattern=r"^[a-z0-9]+(-e[0-9]{1,3})?$")]  # 720p, copy, audio0, 720p-e0
 SubKey = Annotated[str, Path(max_length=8, pattern=r"^[ex][0-9]{1,3}$")]
 Segment = Annotated[int, Path(ge=0, le=1_000_000)]
 
@@ -60,6 +63,8 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
     caps = caps_from_profile(profile)
     max_bitrate = max_bitrate_of(args, bargs, profile)
     limit = limit_of(args, bargs, profile, max_bitrate)
+    audio_index = audio_index_of(args, bargs)
+    subtitle_index = subtitle_index_of(args, bargs)
     play_session = new_play_session()
     with core.sessions() as s:
         stmt = select(MediaFile).where(MediaFile.missing_since.is_(None)).options(
@@ -80,7 +85,8 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
             src["MediaStreams"] += sidecar_streams(mf, sidecars(core, mf.id), ids.encode(ref.kind, ref.id),
                                                    caller.token)
             apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
-                           token=caller.token, max_bitrate=max_bitrate, profile=profile, limit=limit)
+                           token=caller.token, max_bitrate=max_bitrate, profile=profile, limit=limit,
+                           audio_index=audio_index, burn=burn_in(profile, mf, subtitle_index))
             sources.append(src)
     out: dict[str, Any] = {"MediaSources": sources, "PlaySessionId": play_session}
     if not any(src["SupportsDirectPlay"] or "TranscodingUrl" in src for src in sources):
@@ -183,11 +189,27 @@ async def master(item_id: str, request: Request, core: CoreDep) -> Response:
     copied video with ``AllowVideoStreamCopy=false`` (PlaybackInfo's TranscodingUrl
     says so when the client's CodecProfiles refuse the file's video); only the
     renditions within ``MaxWidth``, ``MaxHeight``, ``MaxStreamingBitrate`` and
-    ``VideoBitrate`` (the TranscodingUrl carries the DeviceProfile's), or the lowest."""
-    limit = limit_query(Args(request.query_params.multi_items()))
+    ``VideoBitrate`` (the TranscodingUrl carries the DeviceProfile's), or the lowest;
+    ``AudioStreamIndex`` (the track the user chose) is the DEFAULT audio track; a
+    picture ``SubtitleStreamIndex`` with ``SubtitleMethod=Encode`` is burned into
+    every rendition (no copy)."""
+    args = Args(request.query_params.multi_items())
+    limit = limit_query(args)
+    chosen = audio_index_of(args, Args([]))
     file_id, token = await _hls_file(request, core, item_id)
     copy = _allow_copy(request)
-    return _playlist(await run_in_threadpool(core.hls.master, file_id, token, None, copy, limit))
+
+    def build() -> str:
+        audio = audio_position(core, file_id, chosen)
+        return core.hls.master(file_id, token, _burn(core, file_id, args), copy, limit, audio)
+    return _playlist(await run_in_threadpool(build))
+
+
+def _burn(core: Core, file_id: int, args: Args) -> str | None:
+    """The picture subtitle track to burn in (``e<i>``) of a URL that asks for it."""
+    if (args.text("subtitlemethod", 16) or "").lower() != "encode":
+        return None
+    return burn_key(core, file_id, subtitle_index_of(args, Args([])))
 
 
 def _allow_copy(request: Request) -> bool:
@@ -196,19 +218,32 @@ def _allow_copy(request: Request) -> bool:
 
 @router.get("/videos/{item_id}/main.m3u8")
 async def main(item_id: str, request: Request, core: CoreDep) -> Response:
-    """One rendition's playlist (the best one within the URL's limits, as master.m3u8),
-    for clients that ask for main.m3u8; of an audio-only file, its first audio track's."""
-    limit = limit_query(Args(request.query_params.multi_items()))
+    """For clients that ask for main.m3u8: of a film with sound, the master playlist
+    (as master.m3u8 answers it: reelhouse's renditions hold no audio, which is a track
+    of its own, so one rendition's playlist played the film silent; HLS players tell a
+    master playlist from a media playlist by its tags, RFC 8216 §4.1); of a film
+    without sound, its best rendition's playlist within the URL's limits; of an
+    audio-only file, its default audio track's (the ``AudioStreamIndex`` chosen, else
+    the flagged or first one)."""
+    args = Args(request.query_params.multi_items())
+    limit = limit_query(args)
+    chosen = audio_index_of(args, Args([]))
     file_id, token = await _hls_file(request, core, item_id)
+    copy = _allow_copy(request)
 
     def build() -> str:
         streams = core.hls.streams(file_id)
         renditions = core.hls.renditions(streams)
+        audio = audio_position(core, file_id, chosen)
+        burn = _burn(core, file_id, args)
+        if renditions and (streams.audio or burn):
+            return core.hls.master(file_id, token, burn, copy, limit, audio)
         if not renditions:
             if not streams.audio:
                 raise NotFound("the file has no video or audio stream to stream over HLS")
-            return core.hls.media(file_id, "audio0", token)
-        if not _allow_copy(request):
+            entries = core.hls.audio_entries(streams, audio)
+            return core.hls.media(file_id, next(a.track for a in entries if a.default), token)
+        if not copy:
             renditions = [r for r in renditions if r.name != "copy"] or renditions
         renditions = capped(renditions, limit)
         best = renditions[-1].name  # lowest first: the copy, when there and allowed, is last

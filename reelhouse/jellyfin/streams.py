@@ -10,12 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, User
+from reelhouse.db.models import MediaFile, MediaStream, User
 from reelhouse.errors import NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.playback.direct import RangeStreamResponse, attachment
+from reelhouse.playback.hls.facts import TEXT_SUBTITLES
 
-__all__ = ["check_visible", "file_for", "range_response"]
+__all__ = ["audio_position", "burn_key", "check_visible", "file_for", "range_response"]
 
 
 def file_for(core: Core, item_id: str, media_source_id: str | None) -> int:
@@ -39,6 +40,34 @@ def file_for(core: Core, item_id: str, media_source_id: str | None) -> int:
     return int(found)
 
 
+def audio_position(core: Core, file_id: int, stream_index: int | None) -> int | None:
+    """Which of ``file_id``'s audio streams (0-based among them, as HLS numbers its
+    ``audioN`` tracks) is Jellyfin's ``AudioStreamIndex`` ``stream_index`` (a
+    MediaStream ``Index``: among all the file's streams); None when it is None or no
+    audio stream of the file."""
+    return _position(core, file_id, "audio", stream_index)[0]
+
+
+def burn_key(core: Core, file_id: int, stream_index: int | None) -> str | None:
+    """HLS's key (``e<i>``, :meth:`Plans.burnable`) of the picture subtitle stream
+    that is Jellyfin's ``SubtitleStreamIndex`` ``stream_index``; None when it is None,
+    no subtitle stream of the file, or a text one (served as WebVTT instead)."""
+    position, codec = _position(core, file_id, "subtitle", stream_index)
+    if position is None or (codec or "").lower() in TEXT_SUBTITLES:
+        return None
+    return f"e{position}"
+
+
+def _position(core: Core, file_id: int, kind: str, stream_index: int | None) -> tuple[int | None, str | None]:
+    if stream_index is None:
+        return None, None
+    with core.sessions() as s:
+        rows = list(s.execute(select(MediaStream.index, MediaStream.codec).where(
+            MediaStream.media_file_id == file_id, MediaStream.type == kind).order_by(MediaStream.index)))
+    found = next((i for i, row in enumerate(rows) if row[0] == stream_index), None)
+    return (found, rows[found][1]) if found is not None else (None, None)
+
+
 def check_visible(core: Core, user: User, file_id: int, item_id: str) -> None:
     """NotFound unless ``user`` may see media file ``file_id`` (source grants), worded
     as :func:`file_for`'s for an unknown item: the answer tells nothing of which hidden
@@ -58,7 +87,7 @@ async def range_response(core: Core, request: Request, file_id: int, user_id: in
     target = opened.target
     metrics = getattr(request.app.state, "metrics", None)
     return RangeStreamResponse(
-        opened.source, target.path, target.size, method=request.method,
+        opened.source, target.path, target.size, method=request.method, media_type=opened.content_type,
         extra_headers={"content-disposition": attachment(posixpath.basename(target.path))} if download else None,
         range_header=request.headers.get("range"), if_range=request.headers.get("if-range"),
         etag=opened.etag, mtime=target.mtime,

@@ -39,7 +39,7 @@ from reelhouse.library.probe_normalise import (
 from reelhouse.sources.base import Source
 from reelhouse.sources.reader import FirstErrorOnly, SourceReader
 
-__all__ = ["PROBE_OPTIONS", "PROBE_SLOW_START", "ProbeResult", "probe"]
+__all__ = ["METADATA_ERRORS", "PROBE_OPTIONS", "PROBE_SLOW_START", "ProbeResult", "probe"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,12 @@ _CONTAINERS = {
     "mov,mp4,m4a,3gp,3g2,mj2": "mp4",
     "matroska,webm": "mkv",
 }
+
+#: How PyAV decodes tags that are not UTF-8 (an old AVI's latin-1 title, a track named
+#: by a Windows tool): with U+FFFD, as Python's "replace" does. PyAV's default,
+#: "strict", raised UnicodeDecodeError from ``av.open`` and a film that plays was
+#: "cannot be played".
+METADATA_ERRORS = "replace"
 
 #: FFmpeg format options of every probe: ``probesize`` in bytes, ``analyzeduration``
 #: in microseconds (libavformat/options_table.h).
@@ -270,7 +276,7 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
     reader.budget, reader.on_fetch = start_bytes + budget, look
     file = FirstErrorOnly(reader)  # a failed read is one error, not one printed per retry
     try:
-        with av.open(file, mode="r", options=PROBE_OPTIONS) as container:
+        with av.open(file, mode="r", options=PROBE_OPTIONS, metadata_errors=METADATA_ERRORS) as container:
             video = next((s for s in container.streams.video
                           if not int(s.disposition) & DISPOSITION_ATTACHED_PIC), None)
             facts = [_safe_facts(s, dolby and s is video) for s in container.streams]

@@ -67,9 +67,33 @@ _TYPES = {
 }
 
 
-def content_type_for(path: str) -> str:
-    """MIME type by extension (the container); ``application/octet-stream`` if unknown."""
-    return _TYPES.get(posixpath.splitext(path)[1].lower(), "application/octet-stream")
+#: The probe's container names (library/probe.py) → the MIME types a file of that
+#: container may be served as (the first when its extension names another container).
+_CONTAINER_TYPES = {
+    "mp4": ("video/mp4", "video/quicktime", "video/3gpp", "audio/mp4"),
+    "mkv": ("video/x-matroska", "video/webm"),
+    "webm": ("video/webm", "video/x-matroska"),
+    "mpegts": ("video/mp2t",),
+    "avi": ("video/x-msvideo",),
+    "mpeg": ("video/mpeg",),
+    "asf": ("video/x-ms-wmv",),
+    "flv": ("video/x-flv",),
+    "ogg": ("video/ogg",),
+    "mp3": ("audio/mpeg",),
+    "flac": ("audio/flac",),
+}
+
+
+def content_type_for(path: str, container: str | None = None) -> str:
+    """MIME type by extension; ``application/octet-stream`` if unknown. ``container``
+    (the probe's name for what the file holds: ``mp4``, ``mkv``, ``mpegts`` …) wins
+    when the extension names another container: an MP4 named ``.mkv`` is
+    ``video/mp4``, which a browser's ``<video>`` and a Jellyfin app's profile match."""
+    by_name = _TYPES.get(posixpath.splitext(path)[1].lower(), "application/octet-stream")
+    types = _CONTAINER_TYPES.get(container or "")
+    if types is None or by_name in types:
+        return by_name
+    return types[0]
 
 
 # RFC 8187 §3.2.1 attr-char: what filename* carries unescaped.

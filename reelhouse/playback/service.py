@@ -108,6 +108,11 @@ class Stream:
         t = self.target
         return entity_tag(t.source_id, t.path, t.size, t.mtime)
 
+    @property
+    def content_type(self) -> str:
+        """The file's MIME type: by its probed container where its extension lies."""
+        return content_type_for(self.target.path, self.target.container)
+
 
 class PlaybackService:
     """Open playbacks and hand out streams. ``token_ttl``: seconds a playback token
@@ -145,7 +150,7 @@ class PlaybackService:
         :meth:`token_for`). Raises NotFound (no such file)."""
         target = self.targets.get(file_id)
         token = self.token_for(user_id, file_id, grant)
-        file_type = content_type_for(target.path)
+        file_type = content_type_for(target.path, target.container)
         if caps is None:
             return Playback(file_id, "direct", "the file as it is", token, self.token_ttl, file_type)
         decision, streams = self.hls.plan(file_id, caps)
@@ -156,9 +161,9 @@ class PlaybackService:
                           for t in self.hls.subtitles(file_id))
         return Playback(
             file_id, decision.mode, decision.reason, token, self.token_ttl,
-            file_type if direct else HLS_CONTENT_TYPE, duration=streams.duration,
-            renditions=tuple(r.name for r in self.hls.renditions(streams)),
-            audio=audio, subtitles=subtitles, prepared=self.hls.prepared(file_id),
+            file_type if direct else HLS_CONTENT_TYPE, duration=streams.duration or None,
+            renditions=tuple(r.name for r in self.hls.renditions(streams)) if streams.duration > 0 else (),
+            audio=audio, subtitles=subtitles, prepared=streams.duration > 0 and self.hls.prepared(file_id),
         )
 
     def stop_source(self, source_id: int) -> None:

@@ -24,7 +24,8 @@ __all__ = ["StreamTarget", "StreamTargets"]
 
 @dataclass(frozen=True, slots=True)
 class StreamTarget:
-    """A media file's source id, source-relative path, size (bytes), mtime (epoch s)."""
+    """A media file's source id, source-relative path, size (bytes), mtime (epoch s),
+    and the container its probe read (``mp4``, ``mkv`` …; None before a probe)."""
 
     file_id: int
     source_id: int
@@ -32,6 +33,7 @@ class StreamTarget:
     size: int
     mtime: float | None
     missing: bool
+    container: str | None = None
 
 
 class StreamTargets:
@@ -60,11 +62,11 @@ class StreamTargets:
         with self.sessions() as s:
             row = s.execute(
                 select(MediaFile.source_id, MediaFile.path, MediaFile.size, MediaFile.mtime,
-                       MediaFile.missing_since).where(MediaFile.id == file_id)
+                       MediaFile.missing_since, MediaFile.container).where(MediaFile.id == file_id)
             ).first()
         if row is None:
             raise NotFound(f"no media file with id {file_id}")
-        target = StreamTarget(file_id, row[0], row[1], row[2], row[3], row[4] is not None)
+        target = StreamTarget(file_id, row[0], row[1], row[2], row[3], row[4] is not None, row[5])
         with self._lock:
             self._cache[file_id] = (time.monotonic() + self.ttl, target)
             self._cache.move_to_end(file_id)

@@ -229,7 +229,7 @@ def play_page(request: Request, file_id: int, user: PageUser) -> Response:
         request, "play.html", user=user, nav="library", file=info, streams=streams, title=title,
         subtitle=subtitle, back_url=back_url, back_label=back_label, stream_url=stream_url,
         hls_url=hls_url, versions=versions,
-        content_type=content_type_for(info.path),
+        content_type=content_type_for(info.path, info.container),
         offline=core.offline.states([file_id]).get(file_id),
         token_minutes=max(1, core.settings.playback_token_ttl // 60),
     )

@@ -64,7 +64,7 @@ def party_page(request: Request, code: str, user: PageUser) -> Response:
         with core.sessions() as s:
             mf = queries.get_media_file(s, info.media_file_id)
             title, subtitle, back_url, back_label = _headline(mf)
-            path = mf.path
+            path, container = mf.path, mf.container
     except NotFound:
         return _error(request, user, NotFound("No party has this code. Check it with whoever invited you."))
     except ReelhouseError as exc:
@@ -74,5 +74,5 @@ def party_page(request: Request, code: str, user: PageUser) -> Response:
     invite_url = str(request.url_for("party_page", code=info.code))
     return render(request, "party.html", user=user, nav="parties", code=info.code, title=title,
                   subtitle=subtitle, back_url=back_url, back_label=back_label, stream_url=stream_url,
-                  content_type=content_type_for(path), invite_url=invite_url,
+                  content_type=content_type_for(path, container), invite_url=invite_url,
                   ended=info.party.state == "ended", duration=info.party.duration)

@@ -77,7 +77,7 @@ def world(
     for root in (ftp_root, local_root):
         place(big_file, root, BIG_NAME)
         place(sample_mp4, root, "Sintel (2010)/Sintel.2010.720p.mp4")
-        place(sample_mp4, root, "Films/Sintel.2010.mkv")  # an mp4 named .mkv: type by name
+        place(sample_mp4, root, "Films/Sintel.2010.mkv")  # an mp4 named .mkv: type by its probe
     server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD).start()
     core = Core(load_settings(data_dir=base / "data"))
     try:
@@ -256,7 +256,7 @@ def test_content_type(env: Env) -> None:
     mp4 = f"/api/library/media-files/{ids['Sintel (2010)/Sintel.2010.720p.mp4']}/stream"
     assert env.client.head(mp4).headers["content-type"] == "video/mp4"
     mkv = f"/api/library/media-files/{ids['Films/Sintel.2010.mkv']}/stream"
-    assert env.client.head(mkv).headers["content-type"] == "video/x-matroska"
+    assert env.client.head(mkv).headers["content-type"] == "video/mp4"
     r = env.client.post(f"/api/library/media-files/{ids['Sintel (2010)/Sintel.2010.720p.mp4']}"
                         "/playback")
     assert r.json()["content_type"] == "video/mp4"

@@ -212,9 +212,13 @@ def test_hls_through_the_jellyfin_paths(jf: TestClient, library: Library) -> Non
     seg = jf.get(base + first, headers={"authorization": ""})
     assert seg.status_code == 200 and seg.content[:1] == b"\x47"  # MPEG-TS sync byte
     main = jf.get(f"/jellyfin/Videos/{movie['Id']}/main.m3u8", params={"api_key": token_of(jf)})
-    assert main.status_code == 200 and "#EXTINF" in main.text
-    # its segment URIs sit under the movie's id and carry only the playback token
-    first = next(line for line in main.text.splitlines() if line and not line.startswith("#"))
+    # a film with sound: the master playlist (a rendition's segments hold no audio)
+    assert main.status_code == 200 and "#EXT-X-STREAM-INF" in main.text and "TYPE=AUDIO" in main.text
+    # its URIs sit under the movie's id and carry only the playback token
+    rendition = next(line for line in main.text.splitlines() if line and not line.startswith("#"))
+    media = jf.get(f"/jellyfin/Videos/{movie['Id']}/{rendition}", headers={"authorization": ""})
+    assert media.status_code == 200 and "#EXTINF" in media.text, media.text
+    first = next(line for line in media.text.splitlines() if line and not line.startswith("#"))
     seg = jf.get(f"/jellyfin/Videos/{movie['Id']}/{first}", headers={"authorization": ""})
     assert seg.status_code == 200 and seg.content[:1] == b"\x47", (first, seg.text[:200])
     bad = first.split("token=")[0] + "token=not-a-token"

@@ -92,6 +92,7 @@ async def stream(
         target.path,
         target.size,
         method=request.method,
+        media_type=opened.content_type,
         range_header=request.headers.get("range"),
         if_range=request.headers.get("if-range"),
         etag=opened.etag,

@@ -33,7 +33,7 @@ TEXT_SUBTITLES = frozenset({"subrip", "srt", "ass", "ssa", "mov_text", "webvtt",
 class AudioTrack:
     """Audio stream ``index`` (0-based among audio streams), codec, language, title,
     channels, the RFC 6381 string of the track as stored (:mod:`.codecs`; HLS
-    re-encodes audio to AAC-LC)."""
+    re-encodes audio to AAC-LC), and the container's default flag."""
 
     index: int
     codec: str
@@ -41,6 +41,7 @@ class AudioTrack:
     title: str | None
     channels: int | None
     codecs: str | None = None
+    default: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +116,9 @@ def _lang(meta: dict[str, str]) -> str | None:
     return None if not lang or lang.lower() in ("und", "unknown") else lang
 
 
-#: FFmpeg's AV_DISPOSITION_ATTACHED_PIC.
+#: FFmpeg's AV_DISPOSITION_ATTACHED_PIC and AV_DISPOSITION_DEFAULT (libavformat/avformat.h).
 _ATTACHED_PIC = 0x400
+_DEFAULT = 0x1
 
 #: Most keyframes kept (a 3-hour film with a keyframe every 2 s has 5,400).
 _MAX_KEYFRAMES = 100_000
@@ -298,12 +300,13 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
         raise ProbeFailed("empty file (0 bytes)")
     reader = FirstErrorOnly(SourceReader(source, path, size, budget=budget))  # one error, not one per retry
     try:
-        with av.open(reader, mode="r", options={"probesize": "5000000"}) as c:
+        with av.open(reader, mode="r", options={"probesize": "5000000"}, metadata_errors="replace") as c:
             video = film_video(c)
             audio = tuple(
                 AudioTrack(i, _codec(s), _lang(dict(s.metadata)),
                            s.metadata.get("title"), s.codec_context.channels or None,
-                           audio_codec_string(_codec(s), _extradata(s), _profile(s)))
+                           audio_codec_string(_codec(s), _extradata(s), _profile(s)),
+                           bool(int(s.disposition) & _DEFAULT))
                 for i, s in enumerate(c.streams.audio))
             subs = []
             for i, s in enumerate(c.streams.subtitles):

@@ -220,6 +220,15 @@ def audio_command(ffmpeg: str, url: str, audio_index: int, start: int,
     return cmd + _hls_output(out_dir, start, segment_seconds)
 
 
+def subtitle_copy_command(ffmpeg: str, url: str, subtitle_index: int, fmt: str) -> list[str]:
+    """ffmpeg argv printing the file's text subtitle stream ``subtitle_index`` (0-based
+    among subtitle streams) on stdout as its own bytes, undecoded, in subtitle format
+    ``fmt`` (``srt`` for SubRip, ``ass`` for ASS/SSA): for a track whose text is not
+    UTF-8, which ffmpeg's decoders refuse ("Invalid UTF-8 in decoded subtitles text")."""
+    return [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", url, "-map", f"0:s:{subtitle_index}",
+            "-c:s", "copy", "-f", fmt, "-"]
+
+
 def webvtt_command(ffmpeg: str, url: str, subtitle_index: int | None) -> list[str]:
     """ffmpeg argv printing a subtitle track as WebVTT on stdout: the file's subtitle
     stream ``subtitle_index`` (0-based among subtitle streams), or with ``None`` the

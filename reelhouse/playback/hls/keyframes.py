@@ -53,8 +53,8 @@ def keyframe_before(file: str | BinaryIO | io.RawIOBase, at: float,
     if not isinstance(file, str):  # a failed read is one error, not one printed per retry
         file = FirstErrorOnly(file)  # type: ignore[arg-type]
     try:
-        with av.open(file, mode="r", options={"probesize": "1000000",
-                                             "analyzeduration": "1000000"}) as c:
+        with av.open(file, mode="r", options={"probesize": "1000000", "analyzeduration": "1000000"},
+                     metadata_errors="replace") as c:  # tags that are not UTF-8 (library/probe.py)
             video = film_video(c)
             if video is None or video.time_base is None:
                 return None

@@ -122,7 +122,16 @@ class Plans:
 
     def streams(self, file_id: int) -> FileStreams:
         """The file's streams (PyAV over the source, header only); cached per size+mtime.
-        Raises NotFound, ProbeFailed, SourceUnavailable."""
+        Raises NotFound, ProbeFailed (also for a file whose duration is unknown: HLS
+        cuts segments from it), SourceUnavailable."""
+        found = self.probed(file_id)
+        if found.duration <= 0:
+            raise ProbeFailed("the file's duration is unknown; it cannot be segmented")
+        return found
+
+    def probed(self, file_id: int) -> FileStreams:
+        """:meth:`streams`, also of a file whose duration is unknown (its ``duration``
+        is then 0): what lists its tracks and decides direct play needs."""
         target, source = self.target(file_id)
         ident = (file_id, target.size, target.mtime)
         with self._lock:
@@ -131,8 +140,6 @@ class Plans:
                 self._streams.move_to_end(ident)
                 return hit
         found = probe_streams(source, target.path, target.size, self.settings.probe_budget_bytes)
-        if found.duration <= 0:
-            raise ProbeFailed("the file's duration is unknown; it cannot be segmented")
         with self._lock:
             self._streams[ident] = found
             while len(self._streams) > 512:
@@ -142,9 +149,12 @@ class Plans:
     def plan(self, file_id: int, caps: ClientCaps) -> tuple[Decision, FileStreams]:
         """How ``file_id`` should play on a client with ``caps``, and its streams. When
         ffmpeg is missing or unfit, HLS is off: the answer is direct play, and the
-        reason says why."""
-        streams = self.streams(file_id)
+        reason says why. A file whose duration is unknown (a WebM recorded live) plays
+        only directly: ProbeFailed for a client that would need HLS."""
+        streams = self.probed(file_id)
         decision = decide(streams.facts(), caps)
+        if decision.mode != "direct" and streams.duration <= 0:
+            self.streams(file_id)  # raises ProbeFailed: HLS cuts segments from the duration
         if decision.mode != "direct":
             try:
                 self.ffmpeg_path()
@@ -188,10 +198,15 @@ class Plans:
         return index
 
     @staticmethod
-    def audio_entries(streams: FileStreams) -> list[AudioEntry]:
-        """One entry per audio stream, the first the default, with display names."""
+    def audio_entries(streams: FileStreams, default: int | None = None) -> list[AudioEntry]:
+        """One entry per audio stream, with display names; the default is audio stream
+        ``default`` (0-based among audio streams: the track a client chose), or when
+        ``default`` is None or names no audio stream of the file, the first the
+        container flags as default (a release's original language), else the first."""
+        if default is None or not 0 <= default < len(streams.audio):
+            default = next((a.index for a in streams.audio if a.default), 0)
         return [AudioEntry(f"audio{a.index}", a.language,
-                           display_name(a.language, a.title, f"Track {a.index + 1}"), a.index == 0)
+                           display_name(a.language, a.title, f"Track {a.index + 1}"), a.index == default)
                 for a in streams.audio]
 
     def copy_spans(self, streams: FileStreams) -> list[tuple[float, float]]:
@@ -245,8 +260,11 @@ class Plans:
 
     # -- playlists ----------------------------------------------------------------------
     def master(self, file_id: int, token: str, subtitles: list[SubtitleEntry],
-               burn: str | None = None, copy: bool = True, limit: Limit | None = None) -> str:
+               burn: str | None = None, copy: bool = True, limit: Limit | None = None,
+               audio: int | None = None) -> str:
         """The master playlist text (RFC 8216 §4.3.4) with the text ``subtitles``;
+        ``audio``: the audio stream (0-based among audio streams) marked DEFAULT, the
+        one a player starts with (the first when None or not an audio stream);
         ``burn``: a picture subtitle track (``e2``) burned into every rendition;
         ``copy=False``: without the copied video (a client that cannot decode the
         file's own video, e.g. its H.264 level, gets transcoded renditions only);
@@ -257,7 +275,7 @@ class Plans:
         renditions = capped([r for r in self.renditions(streams, burn) if copy or r.name != "copy"], limit)
         if not renditions and not streams.audio:
             raise ProbeFailed("the file has no video or audio stream to stream over HLS")
-        return master_playlist(renditions, self.audio_entries(streams), subtitles, token)
+        return master_playlist(renditions, self.audio_entries(streams, audio), subtitles, token)
 
     def media(self, file_id: int, track: str, token: str) -> str:
         """A rendition's or audio track's complete VOD playlist; NotFound for an

@@ -88,16 +88,17 @@ class HlsService:
     def renditions(self, streams: FileStreams, burn: str | None = None) -> list[Rendition]:
         return self.plans.renditions(streams, burn)
 
-    def audio_entries(self, streams: FileStreams) -> list[AudioEntry]:
-        return self.plans.audio_entries(streams)
+    def audio_entries(self, streams: FileStreams, default: int | None = None) -> list[AudioEntry]:
+        return self.plans.audio_entries(streams, default)
 
     def copy_spans(self, streams: FileStreams) -> list[tuple[float, float]]:
         return self.plans.copy_spans(streams)
 
     def master(self, file_id: int, token: str, burn: str | None = None, copy: bool = True,
-               limit: Limit | None = None) -> str:
-        """The master playlist (:meth:`Plans.master`) with the file's text subtitles."""
-        return self.plans.master(file_id, token, self.subs.entries(file_id), burn, copy, limit)
+               limit: Limit | None = None, audio: int | None = None) -> str:
+        """The master playlist (:meth:`Plans.master`) with the file's text subtitles;
+        ``audio``: the default audio stream (0-based among audio streams)."""
+        return self.plans.master(file_id, token, self.subs.entries(file_id), burn, copy, limit, audio)
 
     def media(self, file_id: int, track: str, token: str) -> str:
         return self.plans.media(file_id, track, token)

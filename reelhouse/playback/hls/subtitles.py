@@ -109,6 +109,11 @@ def to_webvtt(argv: list[str], timeout: float = 300.0, stdin: bytes | None = Non
     return proc.stdout
 
 
+#: Embedded text subtitle codecs (FFmpeg names) whose packets, copied as they are,
+#: make a subtitle file of this format (:meth:`Subtitles._recoded`).
+_COPY_FORMATS = {"subrip": "srt", "srt": "srt", "ass": "ass", "ssa": "ass"}
+
+
 @dataclass(frozen=True, slots=True)
 class SubtitleInfo:
     """A subtitle track as the API lists it: ``key`` (``e0`` embedded, ``x0`` sidecar),
@@ -146,7 +151,7 @@ class Subtitles:
             hit = self._lists.get(key)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        streams = self.plans.streams(file_id)
+        streams = self.plans.probed(file_id)  # a live recording's tracks, though HLS cannot cut it
         out = [SubtitleInfo(f"e{s.index}", s.language,
                             display_name(s.language, s.title, f"Subtitles {s.index + 1}"),
                             s.codec, s.text, s.forced)
@@ -215,6 +220,22 @@ class Subtitles:
         finally:
             pool_user.reset(token)
 
+    def _recoded(self, url: str, index: int, fmt: str, language: str | None) -> bytes:
+        """WebVTT of an embedded text track whose text is not UTF-8 (a latin-1 SRT
+        muxed as it was): its bytes as they are stored, decoded as a sidecar's
+        (:mod:`.charsets`), then converted. Raises TranscodeFailed."""
+        argv = ffmpeg.subtitle_copy_command(self.plans.ffmpeg_path(), url, index, fmt)
+        try:
+            proc = subprocess.run(argv, capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise TranscodeFailed(f"subtitle conversion failed: {exc}") from exc
+        if proc.returncode != 0 or not proc.stdout.strip():
+            tail = proc.stderr.decode(errors="replace").strip()[-300:]
+            raise TranscodeFailed(f"subtitle conversion failed: {tail or 'no output'}")
+        text = decode_subtitle(proc.stdout, language)
+        return to_webvtt(ffmpeg.webvtt_command(self.plans.ffmpeg_path(), "pipe:0", None),
+                         stdin=text.encode("utf-8"))
+
     def _vtt(self, file_id: int, key: str, who: str | None) -> Path:
         info = self._text_track(file_id, key)
         target, source = self.plans.target(file_id)
@@ -233,7 +254,13 @@ class Subtitles:
                 url = self.feed.url(source, target.path, target.size, who)
                 argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), url, int(key[1:]))
                 try:
-                    vtt = to_webvtt(argv)
+                    try:
+                        vtt = to_webvtt(argv)
+                    except TranscodeFailed as exc:
+                        fmt = _COPY_FORMATS.get(info.codec)
+                        if fmt is None or "Invalid UTF-8" not in str(exc):
+                            raise
+                        vtt = self._recoded(url, int(key[1:]), fmt, info.language)
                 except TranscodeFailed as exc:  # because the source failed? then that is the answer
                     failure = self.feed.failure(url)
                     if failure is not None:

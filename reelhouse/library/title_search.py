@@ -62,15 +62,6 @@ def _key_like(element: _KeyLike, compiler: Any, **kw: Any) -> str:
     return f"{compiler.process(element.keycol, **kw)} LIKE {compiler.process(element.pattern, **kw)}"
 
 
-@compiles(_KeyLike, "sqlite")
-def _key_like_sqlite(element: _KeyLike, compiler: Any, **kw: Any) -> str:
-    if not SQLITE_TRIGRAM:
-        return _key_like(element, compiler, **kw)
-    fts = f"{element.keycol.table.name}_fts"  # the model's own table (db/title_index.py)
-    return (f"{compiler.process(element.ident, **kw)} IN (SELECT rowid FROM {fts} "  # noqa: S608 - a model's table
-            f"WHERE {fts}.search_key LIKE {compiler.process(element.pattern, **kw)})")
-
-
 class _KeyPhrase(_KeyLike):
     """``key LIKE pattern`` of a title table; on SQLite through the table's FTS5 trigram
     index as one phrase (:func:`match_query`, what :func:`trigram_ids` asks):
@@ -84,13 +75,20 @@ class _KeyPhrase(_KeyLike):
         self.phrase = phrase
 
 
+@compiles(_KeyLike, "sqlite")
 @compiles(_KeyPhrase, "sqlite")
-def _key_phrase_sqlite(element: _KeyPhrase, compiler: Any, **kw: Any) -> str:
+def _key_sqlite(element: _KeyLike, compiler: Any, **kw: Any) -> str:
+    """SQLite: ``id IN (SELECT rowid FROM <table>_fts WHERE …)``, the FTS5 table asked
+    for the key as one phrase (``MATCH``, a :class:`_KeyPhrase`) or by ``LIKE``; the
+    plain ``LIKE`` on the key where SQLite has no trigram tokenizer."""
     if not SQLITE_TRIGRAM:
         return _key_like(element, compiler, **kw)
     fts = f"{element.keycol.table.name}_fts"  # the model's own table (db/title_index.py)
-    return (f"{compiler.process(element.ident, **kw)} IN (SELECT rowid FROM {fts} "  # noqa: S608 - a model's table
-            f"WHERE {fts} MATCH {compiler.process(element.phrase, **kw)})")
+    if isinstance(element, _KeyPhrase):
+        test = f"{fts} MATCH {compiler.process(element.phrase, **kw)}"
+    else:
+        test = f"{fts}.search_key LIKE {compiler.process(element.pattern, **kw)}"
+    return f"{compiler.process(element.ident, **kw)} IN (SELECT rowid FROM {fts} WHERE {test})"  # noqa: S608 - a model's table
 
 
 class _Unindexed(ColumnElement[Any]):

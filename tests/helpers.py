@@ -118,7 +118,7 @@ def log_in(client: TestClient, name: str = ADMIN, password: str = ADMIN_PASSWORD
 
 def wait_job(client: TestClient, job_id: int, timeout: float = 60) -> dict[str, object]:
     """Poll a job until it ended (done, partial, failed, cancelled); returns its JSON."""
-    from reelhouse.jobs.system import ENDED
+    from reelhouse.jobs.board import ENDED
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -33,7 +33,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Job, MediaFile, utcnow
 from reelhouse.errors import Cancelled, Conflict, NotFound
-from reelhouse.jobs.system import ENDED, JobSystem
+from reelhouse.jobs.board import ENDED
+from reelhouse.jobs.system import JobSystem
 from reelhouse.jobs.tasks import JobContext, Outcome, TaskSpec
 from reelhouse.library.prefetch import workers_for
 from reelhouse.library.probing import Enrich, Pending, probe_files, sidecars_from_json, sidecars_to_json

@@ -14,8 +14,9 @@ prepares, offline copies) is a job of a registered kind (jobs/tasks.py) with a r
 - Progress: ``ctx.progress(counts, message)``, written at most every
   :data:`PROGRESS_EVERY` seconds (the last call always lands: jobs/progress.py), only
   while this process owns the job.
-- Cancel: :meth:`cancel` ends a queued job at once and asks a running one to stop
-  (``cancel_requested``, seen by its process within :data:`CANCEL_POLL` seconds).
+- Reading and cancelling (jobs/board.py): :meth:`cancel` ends a queued job at once and
+  asks a running one to stop (``cancel_requested``, seen by its process within
+  :data:`CANCEL_POLL` seconds).
 - Retries: a body raises :class:`~reelhouse.jobs.tasks.Retry` to run again after a
   delay (huey's eta); a process that stops queues its running jobs again.
 - One-shot CLI commands never consume: they run the jobs they start themselves
@@ -35,8 +36,9 @@ from huey.api import Huey
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from reelhouse.db.models import Job, SourceRow, utcnow
-from reelhouse.errors import Cancelled, Conflict, InvalidInput, NotFound, ReelhouseError
+from reelhouse.db.models import Job, utcnow
+from reelhouse.errors import Cancelled, InvalidInput, ReelhouseError
+from reelhouse.jobs.board import ENDED, JobBoard
 from reelhouse.jobs.leases import LeaseKeeper, process_id
 from reelhouse.jobs.progress import ThrottledProgress
 from reelhouse.jobs.queue import JobConsumer, start_consumer
@@ -51,26 +53,24 @@ log = logging.getLogger(__name__)
 CANCEL_POLL = 0.5
 #: Seconds between two progress writes of a job (its observer sees every call).
 PROGRESS_EVERY = 0.5
-ENDED = ("done", "partial", "failed", "cancelled")
 #: How a job whose source was removed under it ends (``cancelled``).
 _SOURCE_REMOVED = "cancelled: its source was removed"
 
 Attach = Callable[[Session, Job], None]
 
 
-class JobSystem:
-    """Register kinds, submit, claim, run, cancel and read jobs.
+class JobSystem(JobBoard):
+    """Register kinds, submit, claim and run jobs; read and cancel them (:class:`JobBoard`).
 
     ``lease``: seconds (jobs/leases.py). Nothing is consumed until :meth:`start`
     (threads in this process) or :meth:`run_worker` (the foreground worker).
     """
 
     def __init__(self, sessions: sessionmaker[Session], huey: Huey, *, lease: float = 60.0) -> None:
-        self.sessions = sessions
+        super().__init__(sessions)
         self.huey = huey
         self.owner = process_id()
         self.leases = LeaseKeeper(sessions, self.owner, lease)
-        self.specs: dict[str, TaskSpec] = {}
         self._lock = threading.Lock()
         self._stopping = False
         self._consumer: JobConsumer | None = None
@@ -356,76 +356,6 @@ class JobSystem:
             fresh = self.get(job.id)
             self._changed(fresh)
             self._announce(fresh)
-
-    def _end_queued(self, s: Session, job: Job, error: str) -> None:
-        res = s.execute(update(Job).where(Job.id == job.id, Job.state == "queued")
-                        .values(state="cancelled", error=error, finished_at=utcnow()))
-        s.commit()
-        if res.rowcount == 1:  # type: ignore[attr-defined]
-            s.refresh(job)
-            self._changed(job)
-
-    def _changed(self, job: Job) -> None:
-        spec = self.specs.get(job.kind)
-        if spec is not None and spec.on_change is not None:
-            try:
-                spec.on_change(job)
-            except Exception:
-                log.exception("job %s: on_change of %s failed", job.id, job.kind)
-
-    # -- reading and cancelling --------------------------------------------------------
-    def get(self, job_id: int) -> Job:
-        with self.sessions() as s:
-            job = s.get(Job, job_id)
-            if job is None:
-                raise NotFound(f"no job with id {job_id}")
-            return job
-
-    def recent(self, limit: int = 20, kinds: tuple[str, ...] | None = None) -> list[Job]:
-        """The latest jobs, newest first (of ``kinds`` only, if given; else of the
-        ``listed`` kinds)."""
-        with self.sessions() as s:
-            q = select(Job)
-            if kinds is not None:
-                q = q.where(Job.kind.in_(kinds))
-            else:
-                q = q.where(Job.kind.not_in([k for k, spec in self.specs.items() if not spec.listed]))
-            return list(s.scalars(q.order_by(Job.id.desc()).limit(limit)))
-
-    def _source_exists(self, source_id: int) -> bool:
-        with self.sessions() as s:
-            return s.get(SourceRow, source_id) is not None
-
-    def cancel_of_source(self, source_id: int) -> int:
-        """Cancel every queued or running job of source ``source_id`` (a source being
-        removed: its scans, syncs and probes stop at their next check, see
-        :meth:`cancel`); returns how many."""
-        with self.sessions() as s:
-            ids = list(s.scalars(select(Job.id).where(Job.source_id == source_id, Job.state.not_in(ENDED))))
-        done = 0
-        for job_id in ids:
-            try:
-                self.cancel(job_id)
-                done += 1
-            except (Conflict, NotFound):  # ended meanwhile
-                continue
-        return done
-
-    def cancel(self, job_id: int) -> Job:
-        """Cancel a job: a queued one ends ``cancelled`` now, a running one is asked to
-        stop. Raises NotFound, or Conflict when it has ended already."""
-        with self.sessions() as s:
-            job = s.get(Job, job_id)
-            if job is None:
-                raise NotFound(f"no job with id {job_id}")
-            if job.state in ENDED:
-                raise Conflict(f"job {job_id} has ended already ({job.state})")
-            s.execute(update(Job).where(Job.id == job_id).values(cancel_requested=True))
-            s.commit()
-            s.refresh(job)
-            if job.state == "queued":
-                self._end_queued(s, job, "cancelled before it started")
-            return job
 
 
 class _StopCheck:

@@ -24,13 +24,13 @@ would), each with what the user expects. Pure: no I/O.
 from __future__ import annotations
 
 import pytest
+from library.naming_cases import Case, assert_parsed, by_path
 
-from reelhouse.library.naming import Parsed, parse_media_path
 from reelhouse.library.naming.media import is_video_file
 
 M, E, X = "movie", "episode", "extra"
 
-TABLE: list[tuple[str, dict[str, object]]] = [
+TABLE: list[Case] = [
     # extras by a word after "Title (Year)"
     ("Films/Heat (1995)/Heat (1995) Trailer.mkv", dict(kind=X, title="Heat", year=1995, extra="trailer")),
     ("Films/Heat (1995)/Heat (1995) trailer 2.mkv", dict(kind=X, title="Heat", year=1995, extra="trailer")),
@@ -82,9 +82,9 @@ TABLE: list[tuple[str, dict[str, object]]] = [
 ]
 
 
-@pytest.mark.parametrize(("path", "expected"), TABLE, ids=[p for p, _ in TABLE])
+@by_path(TABLE)
 def test_names_found_by_the_hunt(path: str, expected: dict[str, object]) -> None:
-    assert parse_media_path(path) == Parsed(**expected)  # type: ignore[arg-type]
+    assert_parsed(path, expected)
 
 
 @pytest.mark.parametrize("name", ["Heat (1995) Sample.mkv", "Heat (1995) sample.mkv", "Heat (1995).SAMPLE.mkv",

@@ -5,13 +5,13 @@ text, trailing dots or spaces and backslashes. Pure: no I/O."""
 
 from __future__ import annotations
 
-import pytest
+from library.naming_cases import Case, assert_parsed, by_path
 
-from reelhouse.library.naming import Parsed, parse_media_path
+from reelhouse.library.naming import parse_media_path
 
 M, E, X = "movie", "episode", "extra"
 
-TABLE: list[tuple[str, dict[str, object]]] = [
+TABLE: list[Case] = [
     # a dash glued to the first word is part of the title, by every route that names a film
     ("-rf Film (2019).mkv", dict(kind=M, title="-rf Film", year=2019)),
     ("Films/-rf Film (2019)/-rf Film (2019).mkv", dict(kind=M, title="-rf Film", year=2019)),
@@ -121,9 +121,9 @@ TABLE: list[tuple[str, dict[str, object]]] = [
 ]
 
 
-@pytest.mark.parametrize(("path", "expected"), TABLE, ids=[p for p, _ in TABLE])
+@by_path(TABLE)
 def test_odd_names(path: str, expected: dict[str, object]) -> None:
-    assert parse_media_path(path) == Parsed(**expected)  # type: ignore[arg-type]
+    assert_parsed(path, expected)
 
 
 def test_the_table_has_no_duplicates() -> None:

@@ -7,13 +7,14 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from library.naming_cases import Case, assert_fields, assert_parsed, by_path
 
-from reelhouse.library.naming import Parsed, parse_media_path, provider_ids, season_folder
+from reelhouse.library.naming import provider_ids, season_folder
 from reelhouse.library.naming.episodes import find_episode
 
 M, E, X = "movie", "episode", "extra"
 
-TABLE: list[tuple[str, dict[str, object]]] = [
+TABLE: list[Case] = [
     # season folders decide the season
     ("Show/Season 2/Show - 05.mkv", dict(kind=E, title="Show", season=2, episode=5)),
     ("Show/Season 01/1 Pilot (1080p HD).mkv",
@@ -111,9 +112,9 @@ TABLE: list[tuple[str, dict[str, object]]] = [
 ]
 
 
-@pytest.mark.parametrize(("path", "expected"), TABLE, ids=[p for p, _ in TABLE])
+@by_path(TABLE)
 def test_rules(path: str, expected: dict[str, object]) -> None:
-    assert parse_media_path(path) == Parsed(**expected)  # type: ignore[arg-type]
+    assert_parsed(path, expected)
 
 
 @pytest.mark.parametrize(
@@ -178,7 +179,6 @@ NUMBERED_TITLES: list[tuple[str, dict[str, object]]] = [
 ]
 
 
-@pytest.mark.parametrize(("path", "expected"), NUMBERED_TITLES, ids=[p for p, _ in NUMBERED_TITLES])
+@by_path(NUMBERED_TITLES)
 def test_numbered_film_titles(path: str, expected: dict[str, object]) -> None:
-    parsed = parse_media_path(path)
-    assert {k: getattr(parsed, k) for k in expected} == expected, parsed
+    assert_fields(path, expected)

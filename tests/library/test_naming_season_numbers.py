@@ -6,14 +6,14 @@ folder's other files decide where the scanner sees them. Pure: no I/O."""
 
 from __future__ import annotations
 
-import pytest
+from library.naming_cases import Case, assert_fields, by_path
 
 from reelhouse.library.naming import absolute_folders, parse_media_path, parse_media_paths
 
 E = "episode"
 
 # one path at a time (a rescan of one file): the season folder and the number's shape decide
-ALONE: list[tuple[str, dict[str, object]]] = [
+ALONE: list[Case] = [
     ("Friends/Season 1/Friends - 101 - Pilot.mkv", dict(title="Friends", season=1, episode=1)),
     ("Friends/Season 1/Friends - 124 - The One Where Rachel Finds Out.mkv",
      dict(title="Friends", season=1, episode=24)),
@@ -36,11 +36,9 @@ ALONE: list[tuple[str, dict[str, object]]] = [
 ]
 
 
-@pytest.mark.parametrize(("path", "expected"), ALONE, ids=[p for p, _ in ALONE])
+@by_path(ALONE)
 def test_one_path(path: str, expected: dict[str, object]) -> None:
-    parsed = parse_media_path(path)
-    assert parsed.kind == E
-    assert {k: getattr(parsed, k) for k in expected} == expected
+    assert_fields(path, {"kind": E, **expected})
 
 
 def test_lone_number_without_any_folder_is_a_film() -> None:

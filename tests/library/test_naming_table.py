@@ -5,8 +5,9 @@ file, air date), or skipped (samples, trailers, extras). Pure: no I/O."""
 from __future__ import annotations
 
 import pytest
+from library.naming_cases import assert_parsed, by_path
 
-from reelhouse.library.naming import Parsed, is_media_path, parse_media_path
+from reelhouse.library.naming import is_media_path, parse_media_path
 
 M, E = "movie", "episode"
 SKIP = None
@@ -125,13 +126,13 @@ def test_the_table_is_big_enough() -> None:
     assert len(TABLE) >= 60 and len({p for p, _ in TABLE}) == len(TABLE)
 
 
-@pytest.mark.parametrize(("path", "expected"), TABLE, ids=[p for p, _ in TABLE])
+@by_path(TABLE)
 def test_classification(path: str, expected: dict[str, object] | None) -> None:
     if expected is None:
         assert not is_media_path(path)
         return
     assert is_media_path(path)
-    assert parse_media_path(path) == Parsed(**expected)  # type: ignore[arg-type]
+    assert_parsed(path, expected)
 
 
 def test_parts_and_editions_share_the_movie_key() -> None:

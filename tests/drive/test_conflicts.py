@@ -8,7 +8,6 @@ pyftpdlib, pure-ftpd (MLSD) and vsftpd (LIST only)."""
 from __future__ import annotations
 
 import errno
-import ftplib
 import io
 import json
 import os
@@ -16,22 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from drive.support import Mount, Mounter, run_cli, until
+from drive.support import Mounter, run_cli, until
+from drive.writable import Writable, embedded, pure_writable, vsftpd_writable
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 
-from helpers import FTP_PASSWORD, FTP_USER, PURE_PASSWORD, PURE_USER, pure_ftpd, vsftpd
+from helpers import FTP_PASSWORD, FTP_USER
 
 pytestmark = pytest.mark.requires_fuse
 
 
-def _theirs(port: int, user: str, password: str, files: dict[str, bytes], folder: str = "") -> None:
-    ftp = ftplib.FTP()
-    ftp.connect("127.0.0.1", port, timeout=30)
+def _theirs(server: Writable, files: dict[str, bytes]) -> None:
+    """Another client stores ``files`` (name → bytes) in the mount's root."""
+    ftp = server.other_client()
     try:
-        ftp.login(user, password)
-        if folder:
-            ftp.cwd(folder)
         for name, data in files.items():
             ftp.storbinary(f"STOR {name}", io.BytesIO(data))
     finally:
@@ -44,7 +41,8 @@ def _kept(env: dict[str, str]) -> dict[str, dict[str, Any]]:
     return {f["path"]: f for f in json.loads(done.stdout)}
 
 
-def _conflicts(m: Mount, server_dir: Path, port: int, user: str, password: str, folder: str = "") -> None:
+def _conflicts(mount: Mounter, server: Writable) -> None:
+    m, server_dir = mount(*server.options()), server.home
     assert os.listdir(m.path) == []
     names = {"report.txt": os.O_CREAT, "lock": os.O_CREAT | os.O_EXCL, "notes": os.O_CREAT | os.O_APPEND,
              "gone": os.O_CREAT}
@@ -52,7 +50,7 @@ def _conflicts(m: Mount, server_dir: Path, port: int, user: str, password: str, 
     for name, flags in names.items():  # the server has none of them: made here
         fds[name] = os.open(m.path / name, os.O_WRONLY | flags)
         os.write(fds[name], f"my {name}".encode())
-    _theirs(port, user, password, {name: f"their {name}".encode() for name in names}, folder)
+    _theirs(server, {name: f"their {name}".encode() for name in names})
     for name, fd in fds.items():
         with pytest.raises(OSError) as info:
             os.close(fd)
@@ -93,26 +91,19 @@ def _conflicts(m: Mount, server_dir: Path, port: int, user: str, password: str, 
 
 def test_pyftpdlib_a_file_made_elsewhere_before_the_upload_is_not_replaced(
         ftp_server: EmbeddedFtpServer, ftp_root: Path, mount: Mounter) -> None:
-    m = mount("--host", "127.0.0.1", "--port", str(ftp_server.port), "--user", FTP_USER,
-              "--password", FTP_PASSWORD)
-    _conflicts(m, ftp_root, ftp_server.port, FTP_USER, FTP_PASSWORD)
+    _conflicts(mount, embedded(ftp_server, ftp_root))
 
 
 @pytest.mark.ftpd
 def test_pureftpd_a_file_made_elsewhere_before_the_upload_is_not_replaced(tmp_path: Path, mount: Mounter) -> None:
-    with pure_ftpd(tmp_path) as (port, home):
-        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
-        _conflicts(m, home, port, PURE_USER, PURE_PASSWORD)
+    with pure_writable(tmp_path) as server:
+        _conflicts(mount, server)
 
 
 @pytest.mark.ftpd
 def test_vsftpd_a_file_made_elsewhere_before_the_upload_is_not_replaced(tmp_path: Path, mount: Mounter) -> None:
-    anon = tmp_path / "anon"
-    (anon / "incoming").mkdir(parents=True)
-    (anon / "incoming").chmod(0o777)
-    with vsftpd(tmp_path, anon, writable=True) as port:
-        m = mount("--host", "127.0.0.1", "--port", str(port), "--root", "incoming")
-        _conflicts(m, anon / "incoming", port, "anonymous", "", "incoming")
+    with vsftpd_writable(tmp_path) as server:
+        _conflicts(mount, server)
 
 
 def test_a_conflict_outlives_its_mount_and_is_sent_by_the_next_once_asked(
@@ -125,7 +116,7 @@ def test_a_conflict_outlives_its_mount_and_is_sent_by_the_next_once_asked(
     m = mount(*login)
     fd = os.open(m.path / "draft.txt", os.O_WRONLY | os.O_CREAT)
     os.write(fd, b"my draft")
-    _theirs(ftp_server.port, FTP_USER, FTP_PASSWORD, {"draft.txt": b"their draft"})
+    _theirs(embedded(ftp_server, ftp_root), {"draft.txt": b"their draft"})
     with pytest.raises(OSError) as info:
         os.close(fd)
     assert info.value.errno == errno.EEXIST

@@ -9,40 +9,30 @@ emptying it. pyftpdlib and pure-ftpd (MLST), vsftpd (a listing)."""
 from __future__ import annotations
 
 import errno
-import ftplib
 import io
 import os
 import time
 from pathlib import Path
 
 import pytest
-from drive.support import Mount, Mounter
+from drive.support import Mounter
+from drive.writable import Writable, embedded, pure_writable, vsftpd_writable
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.drive.fs import EXCLUSIVE_FRESH
 
-from helpers import FTP_PASSWORD, FTP_USER, PURE_PASSWORD, PURE_USER, pure_ftpd, vsftpd
-
 pytestmark = pytest.mark.requires_fuse
 
 
-def _other_client(port: int, user: str, password: str, folder: str = "") -> ftplib.FTP:
-    ftp = ftplib.FTP()
-    ftp.connect("127.0.0.1", port, timeout=30)
-    ftp.login(user, password)
-    if folder:
-        ftp.cwd(folder)
-    return ftp
-
-
-def _race(m: Mount, server_dir: Path, port: int, user: str, password: str, folder: str = "") -> None:
+def _race(mount: Mounter, server: Writable) -> None:
     """The mount lists its root (cached for 30 s); the other client makes ``lock`` and
     ``taken/``; once that listing is older than EXCLUSIVE_FRESH, the mount's exclusive
     create of ``lock`` and mkdir of ``taken`` are EEXIST, ``lock`` keeps the other
     client's bytes; free names are made as usual."""
+    m, server_dir = mount(*server.options()), server.home
     assert os.listdir(m.path) == []
     listed = time.monotonic()
-    ftp = _other_client(port, user, password, folder)
+    ftp = server.other_client()
     try:
         ftp.storbinary("STOR lock", io.BytesIO(b"theirs"))
         ftp.storbinary("STOR log", io.BytesIO(b"their line\n"))
@@ -79,36 +69,35 @@ def _race(m: Mount, server_dir: Path, port: int, user: str, password: str, folde
 
 def test_pyftpdlib_exclusive_create_and_mkdir_see_another_client(ftp_server: EmbeddedFtpServer, ftp_root: Path,
                                                                   mount: Mounter) -> None:
-    m = mount("--host", "127.0.0.1", "--port", str(ftp_server.port), "--user", FTP_USER,
-              "--password", FTP_PASSWORD)
-    _race(m, ftp_root, ftp_server.port, FTP_USER, FTP_PASSWORD)
+    _race(mount, embedded(ftp_server, ftp_root))
 
 
 @pytest.mark.ftpd
 def test_pureftpd_exclusive_create_and_mkdir_see_another_client(tmp_path: Path, mount: Mounter) -> None:
-    with pure_ftpd(tmp_path) as (port, home):
-        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
-        _race(m, home, port, PURE_USER, PURE_PASSWORD)
+    with pure_writable(tmp_path) as server:
+        _race(mount, server)
 
 
 @pytest.mark.ftpd
 def test_vsftpd_exclusive_create_and_mkdir_see_another_client(tmp_path: Path, mount: Mounter) -> None:
-    anon = tmp_path / "anon"
-    (anon / "incoming").mkdir(parents=True)
-    (anon / "incoming").chmod(0o777)
-    with vsftpd(tmp_path, anon, writable=True) as port:
-        m = mount("--host", "127.0.0.1", "--port", str(port), "--root", "incoming")
-        _race(m, anon / "incoming", port, "anonymous", "", "incoming")
+    with vsftpd_writable(tmp_path) as server:
+        _race(mount, server)
 
 
-def _grown_elsewhere(m: Mount, server_dir: Path, port: int, user: str, password: str, folder: str = "") -> None:
+def _log_and_data(home: Path) -> None:
+    (home / "log").write_bytes(b"line 1\n")
+    (home / "data").write_bytes(b"0123")
+
+
+def _grown_elsewhere(mount: Mounter, server: Writable) -> None:
     """The mount lists ``log`` and ``data`` (their sizes cached for 60 s); the other
     client appends to both; once the kernel's 1 s attributes expired, a ``>>`` through
     the mount appends after the other client's lines and an in-place edit (``dd
     conv=notrunc``) keeps the bytes it added (both were cut to the cached size)."""
+    m, server_dir = mount(*server.options()), server.home
     assert sorted(os.listdir(m.path)) == ["data", "log"]
     assert (m.path / "log").stat().st_size == len(b"line 1\n")
-    ftp = _other_client(port, user, password, folder)
+    ftp = server.other_client()
     try:
         ftp.storbinary("APPE log", io.BytesIO(b"their line 2\n"))
         ftp.storbinary("APPE data", io.BytesIO(b"4567"))
@@ -128,18 +117,11 @@ def _grown_elsewhere(m: Mount, server_dir: Path, port: int, user: str, password:
 
 def test_pyftpdlib_writes_keep_what_another_client_appended(ftp_server: EmbeddedFtpServer, ftp_root: Path,
                                                             mount: Mounter) -> None:
-    (ftp_root / "log").write_bytes(b"line 1\n")
-    (ftp_root / "data").write_bytes(b"0123")
-    m = mount("--host", "127.0.0.1", "--port", str(ftp_server.port), "--user", FTP_USER,
-              "--password", FTP_PASSWORD)
-    _grown_elsewhere(m, ftp_root, ftp_server.port, FTP_USER, FTP_PASSWORD)
+    _log_and_data(ftp_root)
+    _grown_elsewhere(mount, embedded(ftp_server, ftp_root))
 
 
 @pytest.mark.ftpd
 def test_pureftpd_writes_keep_what_another_client_appended(tmp_path: Path, mount: Mounter) -> None:
-    def fill(home: Path) -> None:
-        (home / "log").write_bytes(b"line 1\n")
-        (home / "data").write_bytes(b"0123")
-    with pure_ftpd(tmp_path, fill) as (port, home):
-        m = mount("--host", "127.0.0.1", "--port", str(port), "--user", PURE_USER, "--password", PURE_PASSWORD)
-        _grown_elsewhere(m, home, port, PURE_USER, PURE_PASSWORD)
+    with pure_writable(tmp_path, _log_and_data) as server:
+        _grown_elsewhere(mount, server)

@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, update
+from sqlalchemy.orm import Session
 
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, User, WatchProgress
 
-__all__ = ["fill", "fill_with_gaps", "titled_films"]
+__all__ = ["fill", "fill_with_gaps", "ftp_source", "titled_films"]
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -49,6 +51,17 @@ def fill(core: Core, movies: int = 300, shows: int = 12) -> dict[str, int]:
     return {"movies": movies, "shows": shows, "files": len(files)}
 
 
+def ftp_source(s: Session, files: Sequence[dict[str, Any]] = (), name: str = "ftp") -> None:
+    """Write a second source (id 2, FTP, named ``name``) and ``files`` on it in session
+    ``s`` (``MediaFile`` rows, in order; ``source_id`` 2, ``size`` 1 and first and last
+    seen :data:`NOW` unless they say otherwise); not committed."""
+    s.execute(insert(SourceRow), [{"id": 2, "name": name, "kind": "ftp", "path": "/", "host": "h",
+                                   "tls": "none", "verify_tls": True, "created_at": NOW}])
+    if files:
+        s.execute(insert(MediaFile), [{"source_id": 2, "size": 1, "first_seen": NOW, "last_seen": NOW, **f}
+                                      for f in files])
+
+
 def titled_films(core: Core, titles: list[str]) -> None:
     """One local source (id 1) and a film a title (ids from 1, in order), written through
     the ORM so that its title event fills the search and sort keys, one file each;
@@ -71,9 +84,7 @@ def fill_with_gaps(core: Core, movies: int, source_name: str, files: list[dict[s
     2102), every file of movie 5. Committed (the fast read paths' tests)."""
     fill(core, movies=movies, shows=4)
     with core.sessions() as s:
-        s.execute(insert(SourceRow), [{"id": 2, "name": source_name, "kind": "ftp", "path": "/", "host": "h",
-                                       "tls": "none", "verify_tls": True, "created_at": NOW}])
-        s.execute(insert(MediaFile), [{"source_id": 2, **f} for f in files])
+        ftp_source(s, files, source_name)
         s.execute(update(MediaFile).where(MediaFile.path.like("Shows/3/2/%")).values(missing_since=NOW))
         s.execute(update(MediaFile).where(MediaFile.episode_id == 2102).values(missing_since=NOW))
         s.execute(update(MediaFile).where(MediaFile.movie_id == 5).values(missing_since=NOW))

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, update
-from synthetic_library import fill
+from sqlalchemy import update
+from synthetic_library import fill, ftp_source
 
 from reelhouse.api import fast_reads
 from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, SourceRow, User
+from reelhouse.db.models import MediaFile, User
 from reelhouse.server import create_app
 from tests.helpers import ADMIN, ADMIN_PASSWORD, log_in
 
@@ -56,8 +56,7 @@ def core(tmp_path: Path) -> Iterator[Core]:
         fill(core, movies=30, shows=4)  # its user 1 has watched some (continue watching)
         core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
         with core.sessions() as s:
-            s.execute(insert(SourceRow), [{"id": 2, "name": "ftp", "kind": "ftp", "path": "/", "host": "h",
-                                           "tls": "none", "verify_tls": True, "created_at": NOW}])
+            ftp_source(s)
             s.execute(update(MediaFile).where(MediaFile.episode_id.in_([2101, 2102, 1101]))
                       .values(source_id=2))
             s.execute(update(MediaFile).where(MediaFile.movie_id == 3).values(source_id=2, missing_since=NOW))

@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, update
-from synthetic_library import fill
+from sqlalchemy import event, update
+from synthetic_library import NOW, fill, ftp_source
 
 from reelhouse.api.routes.library import items_answer
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, SourceRow, User
+from reelhouse.db.models import MediaFile, User
 from reelhouse.library import queries
 from reelhouse.library.grid import GridFilter, grid_page
 
 from helpers import ENGINES, core_on
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(params=ENGINES)
@@ -34,20 +31,14 @@ def lib(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Core]:
     with core_on(request.param, tmp_path / "data", "rh_gplay") as core:
         fill(core, movies=40, shows=4)  # source 1 (local): a file a film, 20 a show
         with core.sessions() as s:
-            s.execute(insert(SourceRow), [{"id": 2, "name": "ftp", "kind": "ftp", "path": "/", "host": "h",
-                                           "tls": "none", "verify_tls": True, "created_at": NOW}])
-            s.execute(insert(MediaFile), [
+            ftp_source(s, [
                 # film 3: garbled here, good on the FTP source; film 4: garbled on both
-                {"source_id": 2, "path": "f/3.mkv", "size": 1, "kind": "movie", "movie_id": 3,
-                 "first_seen": NOW, "last_seen": NOW},
-                {"source_id": 2, "path": "f/4.mkv", "size": 1, "kind": "movie", "movie_id": 4,
-                 "probe_error": "ftp: not a video", "first_seen": NOW, "last_seen": NOW},
+                {"path": "f/3.mkv", "kind": "movie", "movie_id": 3},
+                {"path": "f/4.mkv", "kind": "movie", "movie_id": 4, "probe_error": "ftp: not a video"},
                 # film 6: a good trailer (not a film's file) beside its garbled file
-                {"source_id": 1, "path": "f/6-trailer.mkv", "size": 1, "kind": "extra", "movie_id": 6,
-                 "first_seen": NOW, "last_seen": NOW},
+                {"source_id": 1, "path": "f/6-trailer.mkv", "kind": "extra", "movie_id": 6},
                 # film 8: a good copy gone missing beside its garbled file
-                {"source_id": 2, "path": "f/8.mkv", "size": 1, "kind": "movie", "movie_id": 8,
-                 "missing_since": NOW, "first_seen": NOW, "last_seen": NOW},
+                {"path": "f/8.mkv", "kind": "movie", "movie_id": 8, "missing_since": NOW},
             ])
             s.execute(update(MediaFile).where(MediaFile.movie_id.in_([3, 4, 6, 8, 9]), MediaFile.source_id == 1,
                                               MediaFile.kind == "movie").values(probe_error="cut short"))

@@ -9,13 +9,12 @@ database for each length)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, update
-from synthetic_library import fill
+from sqlalchemy import event, update
+from synthetic_library import NOW, fill, ftp_source
 
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, SourceRow
@@ -23,28 +22,20 @@ from reelhouse.library.grid import GridFilter, grid_page
 
 from helpers import ENGINES, core_on
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
 
 @pytest.fixture(params=ENGINES)
 def lib(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Core]:
     with core_on(request.param, tmp_path / "data", "rh_gsrc") as core:
         fill(core, movies=70, shows=6)  # source 1 (local): one file a film, 20 a show
         with core.sessions() as s:
-            s.execute(insert(SourceRow), [{"id": 2, "name": "ftp", "kind": "ftp", "path": "/", "host": "h",
-                                           "tls": "none", "verify_tls": True, "created_at": NOW}])
             # films 1-20: a second copy on the FTP source; every third of them a third
             # copy there; film 5 a trailer (not counted); film 7's copy gone missing
-            extra = [{"source_id": 2, "path": f"f/{i}.mkv", "size": 1, "kind": "movie", "movie_id": i,
-                      "first_seen": NOW, "last_seen": NOW} for i in range(1, 21)]
-            extra += [{"source_id": 2, "path": f"f/{i}b.mkv", "size": 1, "kind": "movie", "movie_id": i,
-                       "first_seen": NOW, "last_seen": NOW} for i in range(3, 21, 3)]
-            extra += [{"source_id": 2, "path": "f/5-trailer.mkv", "size": 1, "kind": "extra", "movie_id": 5,
-                       "first_seen": NOW, "last_seen": NOW}]
+            extra = [{"path": f"f/{i}.mkv", "kind": "movie", "movie_id": i} for i in range(1, 21)]
+            extra += [{"path": f"f/{i}b.mkv", "kind": "movie", "movie_id": i} for i in range(3, 21, 3)]
+            extra += [{"path": "f/5-trailer.mkv", "kind": "extra", "movie_id": 5}]
             # show 2: one episode also on the FTP source
-            extra += [{"source_id": 2, "path": "s/2.mkv", "size": 1, "kind": "episode", "episode_id": 2101,
-                       "first_seen": NOW, "last_seen": NOW}]
-            s.execute(insert(MediaFile), extra)
+            extra += [{"path": "s/2.mkv", "kind": "episode", "episode_id": 2101}]
+            ftp_source(s, extra)
             s.execute(update(MediaFile).where(MediaFile.path == "f/7.mkv").values(missing_since=NOW))
             s.commit()
         yield core

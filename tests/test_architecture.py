@@ -35,17 +35,24 @@ def _modules() -> dict[str, Path]:
     }
 
 
-def _imports(path: Path) -> set[str]:
-    """The reelhouse modules that ``path`` imports anywhere in its body (absolute
-    imports only: the package uses no relative ones)."""
+def _import_names(path: Path, members: bool) -> set[str]:
+    """The modules that ``path`` imports anywhere in its body (absolute imports only:
+    the package uses no relative ones); with ``members``, also ``module.name`` of each
+    ``from module import name`` (the name may be a submodule)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
-            found.update(f"{node.module}.{a.name}" for a in node.names)
-    return {n for n in found if n == "reelhouse" or n.startswith("reelhouse.")}
+            if members:
+                found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+def _imports(path: Path) -> set[str]:
+    """The reelhouse modules that ``path`` imports anywhere in its body."""
+    return {n for n in _import_names(path, members=True) if n == "reelhouse" or n.startswith("reelhouse.")}
 
 
 def _within(name: str, prefix: str) -> bool:
@@ -153,13 +160,7 @@ IO_MODULES = frozenset({
 
 
 def _all_imports(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-    return found
+    return _import_names(path, members=False)
 
 
 def _closure(module: str) -> set[str]:

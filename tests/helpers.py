@@ -26,6 +26,8 @@ from sqlalchemy import create_engine, text
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.sources.ftp import FtpConfig, FtpSource
+from reelhouse.sources.local import LocalSource
 from reelhouse.sources.registry import SourceSpec
 
 FTP_USER, FTP_PASSWORD = "reel", "h0use pass"
@@ -633,3 +635,16 @@ def cut_request(client: TestClient, method: str, path: str, query: bytes,
     }
     client.portal.call(client.app, scope, receive, send)  # type: ignore[union-attr, arg-type]
     return next((m["status"] for m in sent if m["type"] == "http.response.start"), 0)
+
+
+def local_or_ftp(kind: str, request: pytest.FixtureRequest, local: Path) -> tuple[Path, LocalSource | FtpSource]:
+    """The folder and the Source of a test run on a local folder and on FTP: ``local``
+    and a LocalSource over it, or (``kind`` "ftp") the ``ftp_root`` fixture and an
+    FtpSource of the ``ftp_server`` fixture (pool of 2), made at the first read. Fill
+    the folder before reading; the caller closes the source."""
+    if kind != "ftp":
+        local.mkdir(parents=True, exist_ok=True)
+        return local, LocalSource(local)
+    server: EmbeddedFtpServer = request.getfixturevalue("ftp_server")
+    root: Path = request.getfixturevalue("ftp_root")
+    return root, FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=2))

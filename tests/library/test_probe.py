@@ -9,14 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import ProbeFailed, SourceUnavailable
 from reelhouse.library.probe import probe
-from reelhouse.sources.ftp import FtpConfig, FtpSource
-from reelhouse.sources.local import LocalSource
+from reelhouse.sources.ftp import FtpSource
 from reelhouse.sources.memory import MemorySource
 
-from helpers import FTP_PASSWORD, FTP_USER, place
+from helpers import local_or_ftp, place
 
 pytestmark = pytest.mark.requires_ffmpeg
 
@@ -24,15 +22,9 @@ pytestmark = pytest.mark.requires_ffmpeg
 @pytest.mark.parametrize("kind", ["local", "ftp"])
 def test_probe_sample_clips(kind: str, request: pytest.FixtureRequest, tmp_path: Path,
                             sample_mp4: Path, sample_mkv: Path) -> None:
-    root = request.getfixturevalue("ftp_root") if kind == "ftp" else tmp_path
+    root, src = local_or_ftp(kind, request, tmp_path)
     place(sample_mp4, root, "Big Buck Bunny (2008)/Big.Buck.Bunny.2008.1080p.mp4")
     place(sample_mkv, root, "Amélie (2001)/Amélie [1080p] \"Director's Cut\".mkv")
-    if kind == "ftp":
-        server: EmbeddedFtpServer = request.getfixturevalue("ftp_server")
-        src: LocalSource | FtpSource = FtpSource(
-            FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=2))
-    else:
-        src = LocalSource(root)
     try:
         for rel, clip, container in [
             ("Big Buck Bunny (2008)/Big.Buck.Bunny.2008.1080p.mp4", sample_mp4, "mp4"),

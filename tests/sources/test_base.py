@@ -16,10 +16,9 @@ from hypothesis import strategies as st
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.sources.base import Entry, Source, join, normalize_path, parent_of, walk_parallel, walk_source
 from reelhouse.sources.ftp import FtpConfig, FtpSource
-from reelhouse.sources.local import LocalSource
 from reelhouse.sources.memory import MemorySource
 
-from helpers import FTP_PASSWORD, FTP_USER
+from helpers import local_or_ftp
 
 FILES = {
     "Films/Sintel.2010.mkv": os.urandom(200_000),
@@ -136,16 +135,11 @@ def source(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Source]:
     if kind == "memory":
         yield MemorySource(FILES)
         return
-    root = request.getfixturevalue("ftp_root") if kind == "ftp" else tmp_path / "local"
+    root, src = local_or_ftp(kind, request, tmp_path / "local")
     for rel, data in FILES.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(data)
     (root / "Empty Folder").mkdir()
-    if kind == "local":
-        yield LocalSource(root)
-        return
-    server = request.getfixturevalue("ftp_server")
-    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=2))
     yield src
     src.close()
 

@@ -11,14 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.errors import NotFound, ProbeFailed
-from reelhouse.sources.ftp import FtpConfig, FtpSource
-from reelhouse.sources.local import LocalSource
 from reelhouse.sources.memory import MemorySource
 from reelhouse.sources.reader import SourceReader
 
-from helpers import FTP_PASSWORD, FTP_USER
+from helpers import local_or_ftp
 
 DATA = os.urandom(100_000)
 
@@ -169,15 +166,9 @@ def test_matches_bytes_slicing(ops: list[tuple[int, int, int]], block: int) -> N
 
 @pytest.mark.parametrize("kind", ["local", "ftp"])
 def test_over_real_sources(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
-    root = request.getfixturevalue("ftp_root") if kind == "ftp" else tmp_path
+    root, src = local_or_ftp(kind, request, tmp_path)
     (root / "Films").mkdir()
     (root / "Films" / "a b.mkv").write_bytes(DATA)
-    if kind == "ftp":
-        server: EmbeddedFtpServer = request.getfixturevalue("ftp_server")
-        src: LocalSource | FtpSource = FtpSource(
-            FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=2))
-    else:
-        src = LocalSource(root)
     try:
         r = SourceReader(src, "Films/a b.mkv", len(DATA), block_size=8192, max_fetch=8192)
         r.seek(-100, io.SEEK_END)

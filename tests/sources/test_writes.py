@@ -11,11 +11,10 @@ import pytest
 
 from reelhouse.errors import Conflict, InvalidInput, NotFound, StorageFull
 from reelhouse.sources.base import Source
-from reelhouse.sources.ftp import FtpConfig, FtpSource
-from reelhouse.sources.local import LocalSource
+from reelhouse.sources.ftp import FtpSource
 from reelhouse.sources.memory import MemorySource
 
-from helpers import FTP_PASSWORD, FTP_USER
+from helpers import local_or_ftp
 
 DATA = os.urandom(300_000)
 
@@ -26,16 +25,12 @@ def source(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Source]:
     if kind == "memory":
         yield MemorySource({"Films/old.mkv": b"old"})
         return
-    root = request.getfixturevalue("ftp_root") if kind == "ftp" else tmp_path / "local"
+    root, src = local_or_ftp(kind, request, tmp_path / "local")
     (root / "Films").mkdir(parents=True)
     (root / "Films" / "old.mkv").write_bytes(b"old")
-    if kind == "local":
-        yield LocalSource(root)
-        return
-    server = request.getfixturevalue("ftp_server")
-    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=2))
     yield src
-    assert src.pool.stats["in_use"] == 0
+    if isinstance(src, FtpSource):
+        assert src.pool.stats["in_use"] == 0
     src.close()
 
 

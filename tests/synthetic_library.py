@@ -79,7 +79,7 @@ def titled_films(core: Core, titles: list[str]) -> None:
 
 def fill_with_gaps(core: Core, movies: int, source_name: str, files: list[dict[str, Any]]) -> None:
     """:func:`fill` (``movies`` films, 4 shows), then a second source (id 2, FTP, named
-    ``source_name``) holding ``files`` (``MediaFile`` rows without ``source_id``), then
+    ``source_name``) holding ``files`` (:func:`ftp_source`), then
     files gone missing: a whole season of show 3, one episode file of show 2 (episode
     2102), every file of movie 5. Committed (the fast read paths' tests)."""
     fill(core, movies=movies, shows=4)

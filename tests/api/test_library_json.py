@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, update
-from synthetic_library import fill_with_gaps
+from synthetic_library import NOW, fill_with_gaps
 
 from reelhouse.api.library_json import grid_item, json_bytes, resume_item, show_public
 from reelhouse.api.render import json_response
@@ -27,8 +27,6 @@ from reelhouse.library.grid import GridFilter, grid_page
 from reelhouse.library.progress import ResumeItem
 from reelhouse.library.queries import GridItem
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
 
 def _pydantic(schema: Any, value: Any) -> bytes:
     return bytes(json_response(schema, value).body)
@@ -38,10 +36,8 @@ def _pydantic(schema: Any, value: Any) -> bytes:
 def core(tmp_path: Path) -> Iterator[Core]:
     core = Core(load_settings(data_dir=tmp_path / "data"))
     fill_with_gaps(core, 30, "ftp «box» \"2\"", [
-        {"path": "Shows/2/trailer é.mkv", "size": 5, "kind": "extra", "show_id": 2, "extra_type": "trailer",
-         "first_seen": NOW, "last_seen": NOW},
-        {"path": "Shows/2/a.mkv", "size": 5, "kind": "extra", "show_id": 2, "extra_type": None,
-         "first_seen": NOW, "last_seen": NOW},
+        {"path": "Shows/2/trailer é.mkv", "size": 5, "kind": "extra", "show_id": 2, "extra_type": "trailer"},
+        {"path": "Shows/2/a.mkv", "size": 5, "kind": "extra", "show_id": 2, "extra_type": None},
         {"path": "Shows/2/1/1.b.mkv", "size": 2**40, "kind": "episode", "episode_id": 2101,
          "mtime": 1700000000.25, "duration": 1234.5, "bitrate": 8_000_000, "width": 1920, "height": 1080,
          "container": "matroska", "video_codec": "hevc", "audio_codec": "aac", "version": "Director's Cut",

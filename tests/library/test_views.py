@@ -5,7 +5,6 @@ files and extras, media-file pages, and title pages cut in SQL."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,21 +17,16 @@ from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, Movie, Show
 from reelhouse.library import queries, views
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
-
 
 @pytest.fixture
 def core(tmp_path: Path) -> Iterator[Core]:
     core = Core(load_settings(data_dir=tmp_path / "data"))
     fill_with_gaps(core, 40, "ftp box", [
-        {"path": "Shows/2/trailer.mkv", "size": 5, "kind": "extra", "show_id": 2, "extra_type": "trailer",
-         "first_seen": NOW, "last_seen": NOW},
-        {"path": "Films/3-extra.mkv", "size": 5, "kind": "extra", "movie_id": 3, "extra_type": "featurette",
-         "first_seen": NOW, "last_seen": NOW},
+        {"path": "Shows/2/trailer.mkv", "size": 5, "kind": "extra", "show_id": 2, "extra_type": "trailer"},
+        {"path": "Films/3-extra.mkv", "size": 5, "kind": "extra", "movie_id": 3, "extra_type": "featurette"},
         {"path": "Films/3.2160p.mkv", "size": 7, "kind": "movie", "movie_id": 3, "version": "2160p",
-         "height": 2160, "duration": 5400.5, "first_seen": NOW, "last_seen": NOW},
-        {"path": "Shows/2/1/1.b.mkv", "size": 5, "kind": "episode", "episode_id": 2101,
-         "first_seen": NOW, "last_seen": NOW},
+         "height": 2160, "duration": 5400.5},
+        {"path": "Shows/2/1/1.b.mkv", "size": 5, "kind": "episode", "episode_id": 2101},
     ])
     with core.sessions() as s:
         s.execute(update(Show).where(Show.id == 2).values(genres=["Drama"], overview="ö", poster_image_id=None))

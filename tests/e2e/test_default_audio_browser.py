@@ -5,41 +5,25 @@ hls.js starts with the master playlist's DEFAULT track, which was always the fir
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from e2e.support import log_in
+from e2e.support import VIDEO, first_file, log_in, make_film, seedbox
 from playwright.sync_api import Page
 
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
-from reelhouse.library import queries
-from reelhouse.sources.registry import SourceSpec
-
-from helpers import FTP_PASSWORD, FTP_USER
 
 pytestmark = pytest.mark.requires_ffmpeg
-
-VIDEO = "document.getElementById('player')"
 
 
 def test_the_flagged_audio_track_plays_first(page: Page, live_server: str, core: Core,
                                              ftp_server: EmbeddedFtpServer, ftp_root: Path) -> None:
-    film = ftp_root / "Amelie (2001)" / "Amelie.2001.mkv"
-    film.parent.mkdir()
-    subprocess.run(["ffmpeg", "-y", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=6",
-                    "-f", "lavfi", "-i", "sine=frequency=440:duration=6", "-f", "lavfi",
-                    "-i", "sine=frequency=660:duration=6", "-map", "0:v", "-map", "1:a", "-map", "2:a",
-                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
-                    "-metadata:s:a:0", "language=eng", "-metadata:s:a:1", "language=fre",
-                    "-disposition:a:0", "0", "-disposition:a:1", "default", str(film)],
-                   check=True, timeout=120)
-    source = core.sources.create(SourceSpec(name="Seedbox", kind="ftp", host=ftp_server.host,
-                                            port=ftp_server.port, username=FTP_USER, password=FTP_PASSWORD))
-    assert not core.jobs.run_scan_now(source.id).errors
-    with core.sessions() as s:
-        file_id = queries.list_media_files(s, source.id, False, 0, 10)[0][0].id
+    make_film(ftp_root / "Amelie (2001)" / "Amelie.2001.mkv", "-f", "lavfi", "-i", "sine=frequency=660:duration=6",
+              "-map", "0:v", "-map", "1:a", "-map", "2:a", "-c:v", "libx264", "-preset", "ultrafast",
+              "-pix_fmt", "yuv420p", "-c:a", "aac", "-metadata:s:a:0", "language=eng",
+              "-metadata:s:a:1", "language=fre", "-disposition:a:0", "0", "-disposition:a:1", "default")
+    file_id = first_file(core, seedbox(core, ftp_server))
     log_in(page, f"/play/{file_id}")
     page.wait_for_function(f"{VIDEO}.dataset.mode === 'remux'", timeout=30_000)
     page.wait_for_function(f"{VIDEO}.currentTime > 0.5", timeout=60_000)

@@ -12,20 +12,18 @@ from pathlib import Path
 
 import hls_clips
 import pytest
-from e2e.support import Library, log_in
+from e2e.support import VIDEO, Library, first_file, log_in, seedbox
 from playwright.sync_api import Page, expect
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.library import queries
-from reelhouse.sources.registry import SourceSpec
 
-from helpers import ADMIN, ADMIN_PASSWORD, FTP_PASSWORD, FTP_USER, place, playback_token
+from helpers import ADMIN, ADMIN_PASSWORD, place, playback_token
 
 pytestmark = pytest.mark.requires_ffmpeg
 
-VIDEO = "document.getElementById('player')"
 FILM_REL = "Hevc Film (2020)/Hevc.Film.2020.mkv"
 IDLE = 2.0
 
@@ -53,12 +51,7 @@ def test_hevc_mkv_plays_through_hls(
 ) -> None:
     place(hevc_film, ftp_root, FILM_REL)
     (ftp_root / FILM_REL.replace(".mkv", ".en.srt")).write_text(hls_clips.SIDECAR_SRT)
-    source = core.sources.create(SourceSpec(name="Seedbox", kind="ftp", host=ftp_server.host,
-                                            port=ftp_server.port, username=FTP_USER,
-                                            password=FTP_PASSWORD))
-    assert not core.jobs.run_scan_now(source.id).errors
-    with core.sessions() as s:
-        file_id = queries.list_media_files(s, source.id, False, 0, 10)[0][0].id
+    file_id = first_file(core, seedbox(core, ftp_server))
     # the master URL opens in an external player (ffprobe here: the token is in the URL)
     master = (f"{live_server}/api/library/media-files/{file_id}/hls/master.m3u8"
               f"?token={playback_token(core, 1, file_id)}")
@@ -133,12 +126,7 @@ def test_picture_subtitle_is_burned_in(
 ) -> None:
     (ftp_root / "Old Film (1999)").mkdir()
     hls_clips.vobsub_mkv(ftp_root / "Old Film (1999)" / "Old.Film.1999.mkv")
-    source = core.sources.create(SourceSpec(name="Seedbox", kind="ftp", host=ftp_server.host,
-                                            port=ftp_server.port, username=FTP_USER,
-                                            password=FTP_PASSWORD))
-    assert not core.jobs.run_scan_now(source.id).errors
-    with core.sessions() as s:
-        file_id = queries.list_media_files(s, source.id, False, 0, 10)[0][0].id
+    file_id = first_file(core, seedbox(core, ftp_server))
 
     log_in(page, f"/play/{file_id}")
     page.wait_for_function(f"{VIDEO}.dataset.mode === 'remux'", timeout=20_000)

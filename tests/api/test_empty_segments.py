@@ -8,12 +8,12 @@ exit status 0, until encoders decoded from the keyframe before their first segme
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from api.odd_files import CHROMIUM_CAPS, NEEDS_FFMPEG
 from fastapi.testclient import TestClient
 from hls_clips import hls_track, segment_duration
 
@@ -21,13 +21,8 @@ from reelhouse.core import Core
 
 from helpers import scanned_local
 
-pytestmark = [
-    pytest.mark.requires_ffmpeg,
-    pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is missing"),
-]
+pytestmark = NEEDS_FFMPEG
 
-CHROMIUM_CAPS = {"containers": ["mp4", "webm"], "video": ["h264", "vp8", "vp9", "av1"],
-                 "audio": ["aac", "mp3", "opus", "vorbis", "flac"]}
 GOP10 = "Films/Sparse (2010)/Sparse.2010.ts"
 CUT = "Films/Cut (2011)/Cut.2011.ts"
 

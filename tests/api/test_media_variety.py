@@ -37,29 +37,22 @@ played through the JSON API and the Jellyfin API:
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from api.odd_files import NEEDS_FFMPEG, chrome_profile, ffmpeg, film_paths, jf_item, jf_token, lavfi, plan_of
 from fastapi.testclient import TestClient
 from hls_clips import vobsub_mkv
 
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import ADMIN, ADMIN_PASSWORD, admin_client, admin_core, scanned_local
+from helpers import admin_client, admin_core, scanned_local
 
-pytestmark = [
-    pytest.mark.requires_ffmpeg,
-    pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is missing"),
-]
+pytestmark = NEEDS_FFMPEG
 
-CAPS = {"containers": ["mp4", "webm"], "video": ["h264", "vp8", "vp9", "av1"],
-        "audio": ["aac", "mp3", "opus", "vorbis", "flac"]}
-VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=4"]
-TONE = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=4"]
+VIDEO, TONE = lavfi(4)
 FILES = {
     "liar": "Films/Liar (2015)/Liar.2015.mkv",
     "langs": "Films/Babel (2006)/Babel.2006.mkv",
@@ -68,74 +61,44 @@ FILES = {
     "latin_srt": "Films/Jour de fete (1949)/Jour.de.fete.1949.mkv",
     "recorded": "Films/Live (2024)/Live.2024.webm",
 }
-JF_AUTH = 'MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", Version="1.0"'
 #: what jellyfin-web in Chromium sends (abridged): H.264 in MP4 plays, the rest via HLS
-CHROME_PROFILE = {"DeviceProfile": {
-    "DirectPlayProfiles": [{"Container": "mp4,m4v", "Type": "Video", "VideoCodec": "h264",
-                            "AudioCodec": "aac,mp3"}],
-    "TranscodingProfiles": [{"Container": "ts", "Type": "Video", "VideoCodec": "h264",
-                             "AudioCodec": "aac", "Protocol": "hls", "Context": "Streaming"}]}}
-
-
-def _ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-y", "-v", "error", *args], check=True, timeout=120)
+CHROME_PROFILE = chrome_profile("h264", "aac,mp3")
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, int]]]:
     root = tmp_path_factory.mktemp("variety")
-    for rel in FILES.values():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-    path = {k: str(root / rel) for k, rel in FILES.items()}
-    _ffmpeg(*VIDEO, *TONE, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
-            "-f", "mp4", path["liar"])
-    _ffmpeg(*VIDEO, *TONE, "-f", "lavfi", "-i", "sine=frequency=660:sample_rate=48000:duration=4",
-            "-map", "0:v", "-map", "1:a", "-map", "2:a", "-c:v", "libx264", "-preset", "ultrafast",
-            "-pix_fmt", "yuv420p", "-c:a", "aac", "-metadata:s:a:0", "language=eng",
-            "-metadata:s:a:1", "language=fre", path["langs"])
-    _ffmpeg("-i", path["langs"], "-map", "0", "-c", "copy", "-disposition:a:0", "0",
-            "-disposition:a:1", "default", path["flagged"])
+    path = film_paths(root, FILES)
+    ffmpeg(*VIDEO, *TONE, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+           "-f", "mp4", path["liar"])
+    ffmpeg(*VIDEO, *TONE, "-f", "lavfi", "-i", "sine=frequency=660:sample_rate=48000:duration=4",
+           "-map", "0:v", "-map", "1:a", "-map", "2:a", "-c:v", "libx264", "-preset", "ultrafast",
+           "-pix_fmt", "yuv420p", "-c:a", "aac", "-metadata:s:a:0", "language=eng",
+           "-metadata:s:a:1", "language=fre", path["langs"])
+    ffmpeg("-i", path["langs"], "-map", "0", "-c", "copy", "-disposition:a:0", "0",
+           "-disposition:a:1", "default", path["flagged"])
     vobsub_mkv(Path(path["dvd"]), seconds=4)
     srt = root / "latin1.srt"
     srt.write_bytes("1\n00:00:00,500 --> 00:00:02,000\nH\u00e9llo w\u00f6rld, \u00e7a va?\n".encode("latin-1"))
-    _ffmpeg(*VIDEO, *TONE, "-i", str(srt), "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264",
-            "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-c:s", "copy",
-            "-metadata:s:s:0", "language=fre", path["latin_srt"])
+    ffmpeg(*VIDEO, *TONE, "-i", str(srt), "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264",
+           "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-c:s", "copy",
+           "-metadata:s:s:0", "language=fre", path["latin_srt"])
     srt.unlink()
-    _ffmpeg(*VIDEO, *TONE, "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "200k",
-            "-c:a", "libopus", "-live", "1", "-f", "webm", path["recorded"])
+    ffmpeg(*VIDEO, *TONE, "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "200k",
+           "-c:a", "libopus", "-live", "1", "-f", "webm", path["recorded"])
     with scanned_local(tmp_path_factory.mktemp("variety-data"), root, hls_preset="ultrafast",
                        hls_segment_seconds=2) as (_core, client, by_path):
         yield client, {k: by_path[rel] for k, rel in FILES.items() if rel in by_path}
 
 
-def _plan(client: TestClient, file_id: int) -> dict[str, Any]:
-    r = client.post(f"/api/library/media-files/{file_id}/playback/plan", json=CAPS)
-    assert r.status_code == 200, r.text
-    return dict(r.json())
-
-
-def _jellyfin(client: TestClient) -> str:
-    r = client.post("/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
-                    headers={"authorization": JF_AUTH + ', Token=""'})
-    assert r.status_code == 200, r.text
-    return str(r.json()["AccessToken"])
-
-
-def _jf_item(client: TestClient, token: str, name: str) -> dict[str, Any]:
-    items = client.get("/jellyfin/Items", params={"Recursive": "true", "api_key": token},
-                       headers={"authorization": ""}).json()["Items"]
-    return dict(next(i for i in items if i["Name"].startswith(name)))
-
-
 def test_an_mp4_named_mkv_is_served_as_mp4(world: tuple[TestClient, dict[str, int]]) -> None:
     client, ids = world
-    plan = _plan(client, ids["liar"])
+    plan = plan_of(client, ids["liar"])
     assert plan["mode"] == "direct" and plan["content_type"] == "video/mp4", plan
     r = client.get(str(plan["stream_url"]), headers={"Range": "bytes=0-99"})
     assert r.status_code == 206 and r.headers["content-type"] == "video/mp4", r.headers
-    token = _jellyfin(client)
-    item = _jf_item(client, token, "Liar")
+    token = jf_token(client)
+    item = jf_item(client, token, "Liar")
     info = client.post(f"/jellyfin/Items/{item['Id']}/PlaybackInfo", params={"api_key": token},
                        json=CHROME_PROFILE, headers={"authorization": ""})
     assert info.status_code == 200, info.text
@@ -153,8 +116,8 @@ def _default_audio(master: str) -> list[str]:
 
 def test_jellyfin_audio_stream_index_is_the_default_audio(world: tuple[TestClient, dict[str, int]]) -> None:
     client, _ = world
-    token = _jellyfin(client)
-    item = _jf_item(client, token, "Babel")
+    token = jf_token(client)
+    item = jf_item(client, token, "Babel")
     info = client.post(f"/jellyfin/Items/{item['Id']}/PlaybackInfo", params={"api_key": token},
                        json=CHROME_PROFILE, headers={"authorization": ""}).json()
     streams = info["MediaSources"][0]["MediaStreams"]
@@ -182,11 +145,11 @@ def test_jellyfin_audio_stream_index_is_the_default_audio(world: tuple[TestClien
 
 def test_the_flagged_default_audio_track_is_the_default(world: tuple[TestClient, dict[str, int]]) -> None:
     client, ids = world
-    plan = _plan(client, ids["flagged"])
+    plan = plan_of(client, ids["flagged"])
     master = client.get(str(plan["master_url"]))
     assert master.status_code == 200 and _default_audio(master.text) == ["fre"], master.text
-    token = _jellyfin(client)
-    item = _jf_item(client, token, "Amelie")
+    token = jf_token(client)
+    item = jf_item(client, token, "Amelie")
     info = client.post(f"/jellyfin/Items/{item['Id']}/PlaybackInfo", params={"api_key": token},
                        json=CHROME_PROFILE, headers={"authorization": ""}).json()
     source = info["MediaSources"][0]
@@ -208,8 +171,8 @@ def test_jellyfin_main_playlist_plays_with_sound(world: tuple[TestClient, dict[s
     """What a player fetches from main.m3u8 (a media playlist's segments, or a master
     playlist's variant and its default audio track) holds both pictures and sound."""
     client, _ = world
-    token = _jellyfin(client)
-    item = _jf_item(client, token, "Babel")
+    token = jf_token(client)
+    item = jf_item(client, token, "Babel")
     base = f"/jellyfin/Videos/{item['Id']}/"
     main = client.get(base + "main.m3u8", params={"api_key": token, "AudioStreamIndex": "2"},
                       headers={"authorization": ""})
@@ -247,8 +210,8 @@ MPV = {"DeviceProfile": {
 
 def test_jellyfin_burns_in_picture_subtitles_a_client_cannot_draw(world: tuple[TestClient, dict[str, int]]) -> None:
     client, _ = world
-    token = _jellyfin(client)
-    item = _jf_item(client, token, "Metropolis")
+    token = jf_token(client)
+    item = jf_item(client, token, "Metropolis")
     url = f"/jellyfin/Items/{item['Id']}/PlaybackInfo"
     plain = client.post(url, params={"api_key": token}, json=WEB_MKV, headers={"authorization": ""}).json()
     source = plain["MediaSources"][0]
@@ -291,7 +254,7 @@ def test_tags_that_are_not_utf8_do_not_make_a_film_unplayable(tmp_path: Path) ->
         assert not report.errors, report.errors
         for f in client.get("/api/library/media-files").json()["items"]:
             assert f["probe_error"] is None and f["duration"], f
-            plan = _plan(client, f["id"])
+            plan = plan_of(client, f["id"])
             master = client.get(str(plan["master_url"]))
             assert master.status_code == 200, master.text
             audio = next(ln.split('URI="')[1].split('"')[0] for ln in master.text.splitlines() if "TYPE=AUDIO" in ln)
@@ -303,7 +266,7 @@ def test_tags_that_are_not_utf8_do_not_make_a_film_unplayable(tmp_path: Path) ->
 
 def test_an_embedded_latin1_subrip_track_converts(world: tuple[TestClient, dict[str, int]]) -> None:
     client, ids = world
-    plan = _plan(client, ids["latin_srt"])
+    plan = plan_of(client, ids["latin_srt"])
     assert [t["key"] for t in plan["subtitles"]] == ["e0"], plan
     base = str(plan["master_url"]).split("master.m3u8")[0]
     r = client.get(base + f"subs/e0.vtt?token={plan['token']}")
@@ -315,7 +278,7 @@ def test_a_live_recorded_webm_plays_directly_where_the_browser_plays_it(
         world: tuple[TestClient, dict[str, int]]) -> None:
     client, ids = world
     assert client.get(f"/api/library/media-files/{ids['recorded']}").json()["duration"] is None
-    plan = _plan(client, ids["recorded"])
+    plan = plan_of(client, ids["recorded"])
     assert plan["mode"] == "direct" and plan["content_type"] == "video/webm", plan
     r = client.get(str(plan["stream_url"]), headers={"Range": "bytes=0-99"})
     assert r.status_code == 206, r.text

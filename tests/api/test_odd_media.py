@@ -5,30 +5,20 @@ it lists is a real, non-empty MPEG-TS, every subtitle converts, never a 5xx."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from api.odd_files import NEEDS_FFMPEG, ffmpeg, jf_item, jf_token, plan_of
 from fastapi.testclient import TestClient
 from hls_clips import segment_duration
 
 from reelhouse.core import Core
 
-from helpers import ADMIN, ADMIN_PASSWORD, scanned_local
+from helpers import scanned_local
 
-JF_AUTH = ('MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", '
-           'Version="1.0"')
+pytestmark = NEEDS_FFMPEG
 
-pytestmark = [
-    pytest.mark.requires_ffmpeg,
-    pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is missing"),
-]
-
-CHROMIUM_CAPS = {"containers": ["mp4", "webm"], "video": ["h264", "vp8", "vp9", "av1"],
-                 "audio": ["aac", "mp3", "opus", "vorbis", "flac"]}
 VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25", "-t", "6"]
 TONE = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "6"]
 H264 = ["-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"]
@@ -40,34 +30,24 @@ FILES = {
 }
 
 
-def _ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-y", "-v", "error", *args], check=True, timeout=60)
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Core, TestClient, dict[str, int]]]:
     root = tmp_path_factory.mktemp("odd-media")
     for rel in FILES.values():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
-    _ffmpeg(*VIDEO, *TONE, *H264, str(root / FILES["ts"]))
-    _ffmpeg(*VIDEO, *TONE, *H264, str(root / FILES["latin1"]))
+    ffmpeg(*VIDEO, *TONE, *H264, str(root / FILES["ts"]))
+    ffmpeg(*VIDEO, *TONE, *H264, str(root / FILES["latin1"]))
     (root / FILES["latin1"]).with_suffix(".fr.srt").write_bytes(
         "1\r\n00:00:01,000 --> 00:00:03,000\r\nCafé crème à la fenêtre\r\n\r\n".encode("cp1252"))
     (root / FILES["latin1"]).with_suffix(".de.srt").write_bytes(  # Notepad's "Unicode"
         "1\r\n00:00:01,000 --> 00:00:03,000\r\nGrüße aus Köln\r\n\r\n".encode("utf-16"))
-    _ffmpeg(*TONE, "-c:a", "mp3", str(root / FILES["audio"]))
-    _ffmpeg(*VIDEO, *TONE, "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000", "-t", "6",
-            "-map", "0", "-map", "1", "-map", "2", "-metadata:s:a:0", "language=eng",
-            "-metadata:s:a:1", "language=fra", *H264, str(root / FILES["dubbed"]))
+    ffmpeg(*TONE, "-c:a", "mp3", str(root / FILES["audio"]))
+    ffmpeg(*VIDEO, *TONE, "-f", "lavfi", "-i", "sine=frequency=880:sample_rate=48000", "-t", "6",
+           "-map", "0", "-map", "1", "-map", "2", "-metadata:s:a:0", "language=eng",
+           "-metadata:s:a:1", "language=fra", *H264, str(root / FILES["dubbed"]))
 
     with scanned_local(tmp_path_factory.mktemp("odd-data"), root, hls_preset="ultrafast") as (core, client, by_path):
         yield core, client, {k: by_path[p] for k, p in FILES.items()}
-
-
-def _plan(client: TestClient, file_id: int) -> dict[str, Any]:
-    r = client.post(f"/api/library/media-files/{file_id}/playback/plan", json=CHROMIUM_CAPS)
-    assert r.status_code == 200, r.text
-    return dict(r.json())
 
 
 def _rel(url: str) -> str:
@@ -101,14 +81,14 @@ def _play_every_segment(client: TestClient, master_url: str, tmp: Path) -> list[
 def test_mpegts_recording_plays_in_every_rendition(world: tuple[Core, TestClient, dict[str, int]],
                                                    tmp_path: Path) -> None:
     _, client, ids = world
-    plan = _plan(client, ids["ts"])
+    plan = plan_of(client, ids["ts"])
     assert plan["mode"] == "remux"
     _play_every_segment(client, str(plan["master_url"]), tmp_path)
 
 
 def test_latin1_and_utf16_sidecar_srt_convert(world: tuple[Core, TestClient, dict[str, int]]) -> None:
     _, client, ids = world
-    plan = _plan(client, ids["latin1"])
+    plan = plan_of(client, ids["latin1"])
     subs = plan["subtitles"]
     assert isinstance(subs, list)
     keys = {s["language"]: s["key"] for s in subs}
@@ -122,7 +102,7 @@ def test_latin1_and_utf16_sidecar_srt_convert(world: tuple[Core, TestClient, dic
 def test_audio_only_file_plays_over_hls(world: tuple[Core, TestClient, dict[str, int]],
                                         tmp_path: Path) -> None:
     _, client, ids = world
-    plan = _plan(client, ids["audio"])
+    plan = plan_of(client, ids["audio"])
     assert plan["mode"] == "remux" and "audio only" in str(plan["reason"])
     assert "/hls/master.m3u8" in str(plan["url"])
     names = _play_every_segment(client, str(plan["master_url"]), tmp_path)
@@ -134,13 +114,8 @@ def test_audio_only_file_through_jellyfin_main_playlist(world: tuple[Core, TestC
     """Jellyfin clients that ask for ``Videos/{id}/main.m3u8`` get the audio track's
     playlist of an audio-only file, and its segments play."""
     _, client, _ = world
-    r = client.post("/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
-                    headers={"authorization": JF_AUTH + ', Token=""'})
-    assert r.status_code == 200, r.text
-    token = r.json()["AccessToken"]
-    item = next(i for i in client.get("/jellyfin/Items", params={"Recursive": "true", "api_key": token},
-                                      headers={"authorization": ""}).json()["Items"]
-                if i["Name"].startswith("Concert"))
+    token = jf_token(client)
+    item = jf_item(client, token, "Concert")
     main = client.get(f"/jellyfin/Videos/{item['Id']}/main.m3u8", params={"api_key": token},
                       headers={"authorization": ""})
     assert main.status_code == 200, main.text
@@ -155,7 +130,7 @@ def test_mp4_with_two_audio_tracks_goes_to_hls_for_the_choice(
     """A browser's <video> plays only an MP4's first audio track: the plan copies the
     video into HLS, whose master offers both tracks."""
     _, client, ids = world
-    plan = _plan(client, ids["dubbed"])
+    plan = plan_of(client, ids["dubbed"])
     assert plan["mode"] == "remux" and "2 audio tracks" in str(plan["reason"]), plan["reason"]
     assert [a["language"] for a in plan["audio"]] == ["eng", "fra"]
     names = _play_every_segment(client, str(plan["master_url"]), tmp_path)

@@ -12,27 +12,21 @@ capabilities, then every playlist and segment the server hands out):
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from api.odd_files import NEEDS_FFMPEG, chrome_profile, ffmpeg, film_paths, jf_item, jf_token, lavfi, plan_of
 from fastapi.testclient import TestClient
 from hls_clips import segment_duration
 
-from helpers import ADMIN, ADMIN_PASSWORD, scanned_local
+from helpers import scanned_local
 
-pytestmark = [
-    pytest.mark.requires_ffmpeg,
-    pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is missing"),
-]
+pytestmark = NEEDS_FFMPEG
 
-CAPS = {"containers": ["mp4", "webm"], "video": ["h264", "vp8", "vp9", "av1"],
-        "audio": ["aac", "mp3", "opus", "vorbis", "flac"]}
-VIDEO = ["-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=6"]
-TONE = ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=6"]
+VIDEO, TONE = lavfi(6)
 FILES = {
     "av1": "Films/Orbit (2004)/Orbit.2004.mp4",
     "dts": "Films/Thunder (2010)/Thunder.2010.mkv",
@@ -42,17 +36,8 @@ FILES = {
     "yuv444": "Films/Fourfour (2018)/Fourfour.2018.mp4",
     "phone": "Films/Upright (2016)/Upright.2016.mp4",
 }
-JF_AUTH = 'MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", Version="1.0"'
-#: what jellyfin-web in Chromium sends (abridged): H.264 in MP4 plays, the rest via HLS
-CHROME_PROFILE = {"DeviceProfile": {
-    "DirectPlayProfiles": [{"Container": "mp4,m4v", "Type": "Video", "VideoCodec": "h264,vp9,av1",
-                            "AudioCodec": "aac,mp3,opus,flac"}],
-    "TranscodingProfiles": [{"Container": "ts", "Type": "Video", "VideoCodec": "h264",
-                             "AudioCodec": "aac", "Protocol": "hls", "Context": "Streaming"}]}}
-
-
-def _ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-y", "-v", "error", *args], check=True, timeout=120)
+#: what jellyfin-web in Chromium sends (abridged): H.264, VP9 and AV1 in MP4 play, the rest via HLS
+CHROME_PROFILE = chrome_profile("h264,vp9,av1", "aac,mp3,opus,flac")
 
 
 def _has_encoder(name: str) -> bool:
@@ -63,45 +48,37 @@ def _has_encoder(name: str) -> bool:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, int]]]:
     root = tmp_path_factory.mktemp("odd-more")
-    for rel in FILES.values():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-    path = {k: str(root / rel) for k, rel in FILES.items()}
+    path = film_paths(root, FILES)
     if _has_encoder("libsvtav1"):
-        _ffmpeg(*VIDEO, *TONE, "-c:v", "libsvtav1", "-preset", "12", "-c:a", "aac", path["av1"])
+        ffmpeg(*VIDEO, *TONE, "-c:v", "libsvtav1", "-preset", "12", "-c:a", "aac", path["av1"])
     elif _has_encoder("libaom-av1"):
-        _ffmpeg(*VIDEO, *TONE, "-c:v", "libaom-av1", "-cpu-used", "8", "-c:a", "aac", path["av1"])
-    _ffmpeg(*VIDEO, *TONE, "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "dca", "-strict", "-2",
-            path["dts"])
+        ffmpeg(*VIDEO, *TONE, "-c:v", "libaom-av1", "-cpu-used", "8", "-c:a", "aac", path["av1"])
+    ffmpeg(*VIDEO, *TONE, "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "dca", "-strict", "-2",
+           path["dts"])
     picture = root / "poster.png"
-    _ffmpeg("-f", "lavfi", "-i", "color=c=red:size=300x450", "-frames:v", "1", str(picture))
-    _ffmpeg(*VIDEO, *TONE, "-i", str(picture), "-map", "0", "-map", "1", "-map", "2",
-            "-c:v:0", "libx264", "-preset", "ultrafast", "-c:v:1", "png", "-c:a", "aac",
-            "-disposition:v:1", "attached_pic", path["poster"])
-    _ffmpeg(*TONE, "-c:a", "libmp3lame", "-attach", str(picture), "-metadata:s:t",
-            "mimetype=image/png", "-metadata:s:t", "filename=cover.png", path["cover"])
+    ffmpeg("-f", "lavfi", "-i", "color=c=red:size=300x450", "-frames:v", "1", str(picture))
+    ffmpeg(*VIDEO, *TONE, "-i", str(picture), "-map", "0", "-map", "1", "-map", "2",
+           "-c:v:0", "libx264", "-preset", "ultrafast", "-c:v:1", "png", "-c:a", "aac",
+           "-disposition:v:1", "attached_pic", path["poster"])
+    ffmpeg(*TONE, "-c:a", "libmp3lame", "-attach", str(picture), "-metadata:s:t",
+           "mimetype=image/png", "-metadata:s:t", "filename=cover.png", path["cover"])
     srt = root / "long.srt"
     srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2\n00:00:09,000 --> 00:00:11,000\nBye\n")
-    _ffmpeg(*VIDEO, *TONE, "-i", str(srt), "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264",
-            "-preset", "ultrafast", "-c:a", "aac", "-c:s", "srt", path["longsub"])
-    _ffmpeg(*VIDEO, *TONE, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p",
-            "-c:a", "aac", path["yuv444"])
+    ffmpeg(*VIDEO, *TONE, "-i", str(srt), "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264",
+           "-preset", "ultrafast", "-c:a", "aac", "-c:s", "srt", path["longsub"])
+    ffmpeg(*VIDEO, *TONE, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv444p",
+           "-c:a", "aac", path["yuv444"])
     # a phone's portrait video: 320x180 pictures shown turned by 90° (the MP4 display matrix)
     landscape = root / "phone.mp4"
-    _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=6", *TONE, "-c:v", "libx265",
-            "-x265-params", "log-level=error", "-c:a", "aac", str(landscape))
-    _ffmpeg("-i", str(landscape), "-c", "copy", "-metadata:s:v:0", "rotate=90", path["phone"])
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=6", *TONE, "-c:v", "libx265",
+           "-x265-params", "log-level=error", "-c:a", "aac", str(landscape))
+    ffmpeg("-i", str(landscape), "-c", "copy", "-metadata:s:v:0", "rotate=90", path["phone"])
     landscape.unlink()
     picture.unlink()
     srt.unlink()
     with scanned_local(tmp_path_factory.mktemp("odd-more-data"), root, hls_preset="ultrafast",
                        hls_segment_seconds=2) as (_core, client, by_path):
         yield client, {k: by_path[rel] for k, rel in FILES.items() if rel in by_path}
-
-
-def _plan(client: TestClient, file_id: int) -> dict[str, Any]:
-    r = client.post(f"/api/library/media-files/{file_id}/playback/plan", json=CAPS)
-    assert r.status_code == 200, r.text
-    return dict(r.json())
 
 
 def _play_all(client: TestClient, plan: dict[str, Any], tmp: Path) -> dict[str, list[float]]:
@@ -131,20 +108,20 @@ def test_av1_in_mp4_plays_directly(world: tuple[TestClient, dict[str, int]]) -> 
     client, ids = world
     if "av1" not in ids:
         pytest.skip("this ffmpeg has no AV1 encoder")
-    plan = _plan(client, ids["av1"])
+    plan = plan_of(client, ids["av1"])
     assert plan["mode"] == "direct", plan["reason"]
 
 
 def test_dts_is_named_dts(world: tuple[TestClient, dict[str, int]], tmp_path: Path) -> None:
     client, ids = world
-    plan = _plan(client, ids["dts"])
+    plan = plan_of(client, ids["dts"])
     assert plan["mode"] == "remux" and "audio dts" in plan["reason"], plan["reason"]
     _play_all(client, plan, tmp_path)
 
 
 def test_a_films_poster_is_not_its_video(world: tuple[TestClient, dict[str, int]], tmp_path: Path) -> None:
     client, ids = world
-    plan = _plan(client, ids["poster"])
+    plan = plan_of(client, ids["poster"])
     played = _play_all(client, plan, tmp_path)
     assert "90p.m3u8" in played and "450p.m3u8" not in played, list(played)
     assert sum(played["90p.m3u8"]) == pytest.approx(6, abs=0.2)
@@ -153,7 +130,7 @@ def test_a_films_poster_is_not_its_video(world: tuple[TestClient, dict[str, int]
 def test_an_audio_file_with_a_cover_plays_as_audio(world: tuple[TestClient, dict[str, int]],
                                                     tmp_path: Path) -> None:
     client, ids = world
-    plan = _plan(client, ids["cover"])
+    plan = plan_of(client, ids["cover"])
     assert "audio only" in plan["reason"], plan["reason"]
     played = _play_all(client, plan, tmp_path)
     assert list(played) == ["audio0.m3u8"]
@@ -162,7 +139,7 @@ def test_an_audio_file_with_a_cover_plays_as_audio(world: tuple[TestClient, dict
 def test_a_subtitle_past_the_video_adds_no_empty_segment(world: tuple[TestClient, dict[str, int]],
                                                          tmp_path: Path) -> None:
     client, ids = world
-    plan = _plan(client, ids["longsub"])
+    plan = plan_of(client, ids["longsub"])
     played = _play_all(client, plan, tmp_path)
     for name, durations in played.items():
         assert sum(durations) == pytest.approx(6, abs=0.3), (name, durations)
@@ -173,13 +150,9 @@ def test_jellyfin_does_not_direct_play_what_the_browser_cannot_decode(
     """H.264 High 4:4:4 in MP4: Chromium plays MP4 and H.264 but not 4:4:4 (the web
     plan transcodes it); PlaybackInfo offered it for direct play."""
     client, ids = world
-    assert _plan(client, ids["yuv444"])["mode"] == "transcode"
-    r = client.post("/jellyfin/Users/AuthenticateByName", json={"Username": ADMIN, "Pw": ADMIN_PASSWORD},
-                    headers={"authorization": JF_AUTH + ', Token=""'})
-    token = r.json()["AccessToken"]
-    items = client.get("/jellyfin/Items", params={"Recursive": "true", "api_key": token},
-                       headers={"authorization": ""}).json()["Items"]
-    item = next(i for i in items if i["Name"].startswith("Fourfour"))
+    assert plan_of(client, ids["yuv444"])["mode"] == "transcode"
+    token = jf_token(client)
+    item = jf_item(client, token, "Fourfour")
     info = client.post(f"/jellyfin/Items/{item['Id']}/PlaybackInfo", params={"api_key": token},
                        json=CHROME_PROFILE, headers={"authorization": ""})
     assert info.status_code == 200, info.text
@@ -204,7 +177,7 @@ def test_a_rotated_phone_video_stays_upright(world: tuple[TestClient, dict[str, 
     landscape rendition squashed the turned picture); no copy rendition (MPEG-TS has
     no display matrix: a copy would play sideways)."""
     client, ids = world
-    plan = _plan(client, ids["phone"])
+    plan = plan_of(client, ids["phone"])
     assert plan["mode"] == "transcode", plan["reason"]
     master = client.get(str(plan["master_url"]).split("testserver", 1)[1])
     assert "RESOLUTION=180x320" in master.text and "copy.m3u8" not in master.text, master.text

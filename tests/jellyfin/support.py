@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jellyfin_apiclient_python import JellyfinClient
 from sqlalchemy import select
@@ -13,6 +14,12 @@ from reelhouse.db.models import Movie, Show
 
 AUTH = ('MediaBrowser Client="reelhouse tests", Device="pytest", DeviceId="dev-1", '
         'Version="1.0"')
+
+
+def ok(r: Any) -> Any:
+    """The JSON body of response ``r``, asserting a 200 (its text otherwise)."""
+    assert r.status_code == 200, r.text
+    return r.json()
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from jellyfin import sdk_models
-from jellyfin.support import Library
+from jellyfin.support import Library, ok
 from jsonschema import Draft7Validator
 
 pytestmark = [pytest.mark.requires_ffmpeg, pytest.mark.requires_node]
@@ -50,11 +50,6 @@ def check(body: Any, model: str, many: bool = False, id_check: bool = True) -> N
     assert not errors, "\n".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
                                  for e in errors[:10])
     assert not id_check or not _ids(body), _ids(body)
-
-
-def ok(r: Any) -> Any:
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def test_responses_match_the_sdk_models(jf: TestClient, library: Library) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from jellyfin.support import Library
+from jellyfin.support import Library, ok
 from openapi_schema_validator import OAS30Validator
 
 pytestmark = pytest.mark.requires_ffmpeg
@@ -53,11 +53,6 @@ def check_ref(body: Any, name: str) -> None:
     schema = {"$ref": f"#/components/schemas/{name}", "components": _doc()["components"]}
     errors = sorted(OAS30Validator(schema).iter_errors(body), key=str)
     assert not errors, "\n".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:10])
-
-
-def ok(r: Any) -> Any:
-    assert r.status_code == 200, r.text
-    return r.json()
 
 
 def test_responses_match_the_openapi_document(jf: TestClient, library: Library) -> None:

@@ -43,6 +43,26 @@ def _stors(commands: Commands) -> list[str]:
     return [line for line in commands.changes() if line.startswith("STOR")]
 
 
+def _stor_server(ftp_root: Path, stor: Callable[..., None], conf: Path,
+                 more: str = "") -> tuple[EmbeddedFtpServer, Commands, list[str]]:
+    """A pyftpdlib server of ``ftp_root`` whose STOR is ``stor``, the commands it gets
+    (kept), and the mount's options for it: 3 tries 0.2 s apart (``conf``, with ``more``
+    lines of its [connection])."""
+    commands = Commands()
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=free_port(),
+                               handler_overrides={**commands.overrides, "ftp_STOR": stor}).start()
+    conf.write_text(f"[connection]\nretry_attempts = 3\nretry_delay_seconds = 0.2\n{more}")
+    args = ["--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER, "--password", FTP_PASSWORD,
+            "--config", str(conf)]
+    return server, commands, args
+
+
+def _states(m: Mount, n: int) -> dict[str, tuple[str, str]]:
+    """The mount's pending uploads once there are ``n`` (or after 15 s): path → (state,
+    the server's last reply)."""
+    return {u["path"]: (u["state"], u["error"].rpartition(": ")[2]) for u in _uploads(m, lambda ups: len(ups) == n)}
+
+
 def test_an_anonymous_server_refusing_writes(ftp_root: Path, mount: Mounter) -> None:
     """Anonymous pyftpdlib without write permission ("550 Not enough privileges."):
     ``touch`` of a new name fails (EROFS: the server refuses every write) after one
@@ -123,13 +143,7 @@ def test_553_and_532_are_refusals_never_tried_again(ftp_root: Path, tmp_path: Pa
         else:
             FTPHandler.ftp_STOR(self, file, mode)
 
-    commands = Commands()
-    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=free_port(),
-                               handler_overrides={**commands.overrides, "ftp_STOR": stor}).start()
-    conf = tmp_path / "drive.toml"
-    conf.write_text("[connection]\nretry_attempts = 3\nretry_delay_seconds = 0.2\n")
-    args = ["--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER, "--password", FTP_PASSWORD,
-            "--config", str(conf)]
+    server, commands, args = _stor_server(ftp_root, stor, tmp_path / "drive.toml")
     try:
         m = mount(*args)
         for name, code in (("bad.txt", errno.EINVAL), ("acct.txt", errno.EACCES)):
@@ -139,8 +153,7 @@ def test_553_and_532_are_refusals_never_tried_again(ftp_root: Path, tmp_path: Pa
         (m.path / "fine.txt").write_text("fine")  # the server takes other names
         assert (ftp_root / "fine.txt").read_text() == "fine"
         assert sorted(_stors(commands)) == ["STOR /acct.txt.part", "STOR /bad.txt.part", "STOR /fine.txt.part"]
-        uploads = _uploads(m, lambda ups: len(ups) == 2)
-        states = {u["path"]: (u["state"], u["error"].rpartition(": ")[2]) for u in uploads}
+        states = _states(m, 2)
         assert states == {"bad.txt": ("refused", "553 File name not allowed."),
                           "acct.txt": ("refused", "532 Need account for storing files.")}, states
         m.stop()
@@ -312,13 +325,7 @@ def test_a_stor_into_a_vanished_folder_is_refused_not_retried(ftp_root: Path, tm
             FTPHandler.ftp_STOR(self, file, mode)
 
     (ftp_root / "gone").mkdir()
-    commands = Commands()
-    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, port=free_port(),
-                               handler_overrides={**commands.overrides, "ftp_STOR": stor}).start()
-    conf = tmp_path / "drive.toml"
-    conf.write_text("[connection]\nretry_attempts = 3\nretry_delay_seconds = 0.2\nkeepalive_interval_seconds = 1\n")
-    args = ["--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER, "--password", FTP_PASSWORD,
-            "--config", str(conf)]
+    server, commands, args = _stor_server(ftp_root, stor, tmp_path / "drive.toml", "keepalive_interval_seconds = 1\n")
     try:
         m = mount(*args)
         _vanished_folder_is_refused(m, ftp_root / "gone", lambda: len(_stors(commands)))
@@ -327,8 +334,7 @@ def test_a_stor_into_a_vanished_folder_is_refused_not_retried(ftp_root: Path, tm
         with pytest.raises(OSError) as info:
             (m.path / "nope.txt").write_text("x")
         assert info.value.errno == errno.ENOENT
-        uploads = _uploads(m, lambda ups: len(ups) == 2)
-        states = {u["path"]: (u["state"], u["error"].rpartition(": ")[2]) for u in uploads}
+        states = _states(m, 2)
         assert states == {"gone/draft.txt": ("refused", "550 No such file or directory."),
                           "nope.txt": ("refused", "550 Prohibited file name.")}, states
         time.sleep(2.5)

@@ -112,17 +112,24 @@ def test_logout_is_refused_at_once_not_answered_from_the_cache(core: Core) -> No
         assert c.get("/api/library/items").status_code == 401
 
 
+def _admin_and_user(admin: TestClient, client: TestClient, name: str) -> int:
+    """Log ``admin`` in as the admin (sending an Origin: it writes), have it add the user
+    ``name`` (password ``<name>-password``) and log ``client`` in as that user; returns the
+    user's id."""
+    log_in(admin)
+    admin.headers["origin"] = "http://testserver"
+    r = admin.post("/api/users", json={"name": name, "password": f"{name}-password"})
+    assert r.status_code == 201, r.text
+    log_in(client, name, f"{name}-password")
+    return int(r.json()["id"])
+
+
 def test_a_user_with_grants_never_reads_the_cache_and_grant_changes_apply_at_once(core: Core) -> None:
     kids = _film(core, "kids", "Film for kids")
     _film(core, "grown-ups", "Film for grown-ups")
     app = create_app(core)
     with TestClient(app) as admin, TestClient(app) as kid:
-        log_in(admin)
-        admin.headers["origin"] = "http://testserver"
-        r = admin.post("/api/users", json={"name": "kid", "password": "kid-password"})
-        assert r.status_code == 201, r.text
-        uid = r.json()["id"]
-        log_in(kid, "kid", "kid-password")
+        uid = _admin_and_user(admin, kid, "kid")
         everything = ["Film for grown-ups", "Film for kids"]
         for path in ("/api/library/items", "/api/library/movies", "/api/library/media-files"):
             admin.get(path)  # the admin's answers (all sources) are in the cache
@@ -342,12 +349,7 @@ def test_continue_watching_is_kept_per_user_and_never_stale(any_core: Core) -> N
     app = create_app(core)
     cache = _cache(app)
     with TestClient(app) as admin, TestClient(app) as other:
-        log_in(admin)
-        admin.headers["origin"] = "http://testserver"
-        r = admin.post("/api/users", json={"name": "viewer", "password": "viewer-password"})
-        assert r.status_code == 201, r.text
-        viewer_id = r.json()["id"]
-        log_in(other, "viewer", "viewer-password")
+        viewer_id = _admin_and_user(admin, other, "viewer")
         other.headers["origin"] = "http://testserver"
         assert not cache._resume  # nothing kept yet
         assert _resume(admin) == [] and _resume(other) == []

@@ -65,6 +65,14 @@ def test_ini_and_toml(tmp_path: Path) -> None:
     assert DriveSettings().directory_ttl_seconds == 30.0
 
 
+def _refused(path: Path, text: str) -> str:
+    """The message of the ConfigError that loading ``path``, holding ``text``, raises."""
+    path.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_file(path)
+    return info.value.message
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("[ftp]\nhots = x\n", "ftp.hots: unknown key"),
     ("[ftp]\nport = 99999\n", "ftp.port: must be a whole number from 1 to 65535, got '99999'"),
@@ -78,11 +86,8 @@ def test_ini_and_toml(tmp_path: Path) -> None:
     ("[connection]\nretry_attempts = 0\n", "connection.retry_attempts"),
 ])
 def test_bad_keys_and_values_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
-    path = tmp_path / "drive.ini"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as info:
-        load_file(path)
-    assert message in info.value.message and "\n" not in info.value.message
+    error = _refused(tmp_path / "drive.ini", text)
+    assert message in error and "\n" not in error
 
 
 def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
@@ -117,11 +122,8 @@ def test_toml_nan_and_inf_are_refused(tmp_path: Path) -> None:
 ])
 def test_a_toml_key_above_every_section_names_its_section(tmp_path: Path, text: str, message: str) -> None:
     """A key written before any ``[section]`` is not called an unknown section."""
-    path = tmp_path / "drive.toml"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as info:
-        load_file(path)
-    assert info.value.message.startswith(message) and "\n" not in info.value.message
+    error = _refused(tmp_path / "drive.toml", text)
+    assert error.startswith(message) and "\n" not in error
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -136,10 +138,8 @@ def test_an_ini_default_section_is_named_as_such(tmp_path: Path, drive_env: dict
     """configparser copies [DEFAULT] keys into every section: a key there was reported as
     ``ftp.<key>`` (or, with no other section, silently dropped)."""
     path = tmp_path / "drive.ini"
-    path.write_text(text)
-    with pytest.raises(ConfigError) as info:
-        load_file(path)
-    assert info.value.message.startswith(message) and "\n" not in info.value.message
+    error = _refused(path, text)
+    assert error.startswith(message) and "\n" not in error
     (tmp_path / "mp").mkdir()
     done = run_cli(drive_env, "drive", "mount", str(tmp_path / "mp"), "--config", str(path), timeout=30)
     assert done.returncode != 0 and message in done.stderr, done.stderr

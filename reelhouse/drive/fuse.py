@@ -42,6 +42,11 @@ MAX_READAHEAD = 4 * 1024 * 1024
 #: ``perf stat`` on the mount (28 Nov 2026, benchmarks/README.md): a 1 GiB ``cp`` is 1,029–1,036
 #: write requests, a 1 GiB ``copyfileobj`` of 1 MiB unaligned buffers 2,054–2,055 (each
 #: buffer spans 257 pages: the kernel splits it), which no mount option can merge.
+#: Asking for more breaks the mount: libfuse 3.14 passes a larger ``max_write`` on to the
+#: kernel but keeps its 1 MiB + 4 KiB buffer, and the kernel refuses every read of
+#: ``/dev/fuse`` with a buffer smaller than ``max_write`` allows ("fuse: reading device:
+#: Invalid argument", the mount ends before it is up), whatever ``max_pages_limit`` says
+#: (tried with 4 MiB at the default 256 and at 1024, kernel 6.18, 29 Nov 2026).
 MAX_REQUEST = 1024 * 1024
 #: libfuse 3 ``FUSE_CAP_READDIRPLUS_AUTO`` (fuse_common.h).
 _CAP_READDIRPLUS_AUTO = 1 << 14

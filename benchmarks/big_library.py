@@ -380,7 +380,7 @@ def _serve_on(port: int, url: str, data: Path, source: Path | None) -> tuple[sub
             if server.poll() is not None or time.monotonic() > deadline:
                 kill_groups([server])
                 text = logfile.read_text()
-                if "address already in use" in text:
+                if "address already in use" in text.lower():
                     raise PortTaken(port) from None
                 raise RuntimeError(f"reelhouse serve did not start: {text[-2000:]}") from None
             time.sleep(0.2)

@@ -21,7 +21,10 @@ page (``per_page=50``, cursor). Three runs, on SQLite and (with ``--postgres`` o
   second (random think times), latency from the planned send time: a realistic load;
 - ``limit_paced_health``: the paced run with ``GET /api/health`` only (answered on the
   event loop: no login, no database): the latency floor that this machine and its
-  load give any request, measured in the same minute.
+  load give any request, measured in the same minute;
+- ``limit_closed_loop_health`` (wrk only): the closed loop of ``--clients`` clients with
+  ``GET /api/health`` only: the closed loop's floor in the same minutes (a closed-loop
+  p99 of the pages can be no lower than this one's).
 
 Both loaded runs give the server's CPU ms per request (``cpu_seconds`` of its process)
 and the load generator's (same machine, same two cores). ``--before DIR`` (a source
@@ -254,7 +257,7 @@ WRK_SCRIPT = Path(__file__).resolve().parent / "big_library_wrk.lua"
 
 
 def load_wrk(base: str, fixture: dict[str, Any], clients: int, seconds: float, work: Path,
-             spread: bool = False) -> dict[str, Any]:
+             spread: bool = False, health: bool = False) -> dict[str, Any]:
     """The closed loop driven by wrk (a C load generator: a few µs of CPU a request,
     where the Python client spends about as much CPU as the server): ``clients``
     connections, one wrk thread and one login session each, the six kinds in turn as
@@ -264,9 +267,10 @@ def load_wrk(base: str, fixture: dict[str, Any], clients: int, seconds: float, w
     the previous one, so most ask for a page another client has just asked for (what
     the page cache serves); ``spread``: client i starts at line i * lines / clients
     instead, so clients rarely share a URL within the page cache's 5 s (the cost of
-    pages computed for each request)."""
+    pages computed for each request). ``health``: every request is ``GET /api/health``
+    (the floor: what the machine gives a request doing nothing under the same load)."""
     rng = random.Random(1)
-    kinds = _kinds(fixture, rng)
+    kinds = {"health": lambda: "/api/health"} if health else _kinds(fixture, rng)
     names = list(kinds)
     paths = work / "wrk-paths.tsv"
     paths.write_text("".join(f"{names[i % len(names)]}\t{kinds[names[i % len(names)]]()}\n"
@@ -376,7 +380,7 @@ def _serve_on(port: int, url: str, data: Path, source: Path | None) -> tuple[sub
             if server.poll() is not None or time.monotonic() > deadline:
                 kill_groups([server])
                 text = logfile.read_text()
-                if "address already in use" in text:
+                if "address already in use" in text.lower():
                     raise PortTaken(port) from None
                 raise RuntimeError(f"reelhouse serve did not start: {text[-2000:]}") from None
             time.sleep(0.2)
@@ -394,6 +398,9 @@ def _three_runs(base: str, pids: list[int], fixture: dict[str, Any], clients: in
         out["closed_loop"]["load_generator"] = "wrk (C), closed loop"
         out["closed_loop_spread"] = _measured(pids, lambda: load_wrk(base, fixture, clients, seconds, work, True))
         out["closed_loop_spread"]["load_generator"] = "wrk (C), closed loop, clients far apart in the URL list"
+        out["limit_closed_loop_health"] = _measured(pids, lambda: load_wrk(base, fixture, clients, seconds, work,
+                                                                            health=True))
+        out["limit_closed_loop_health"]["load_generator"] = "wrk (C), closed loop, GET /api/health only"
     if tool in ("python", "both"):
         key = "closed_loop_python" if tool == "both" else "closed_loop"
         out[key] = _measured(pids, lambda: asyncio.run(load(base, fixture, clients, seconds)))

@@ -12,7 +12,9 @@ Correctness:
 - **Who**: only a request whose token this process resolved within the identity
   window (:meth:`~reelhouse.auth.identity.Authenticator.identify_cached`, which every
   logout, password change, user or grant change empties at once, on every node with
-  Redis) and whose user sees every source (an admin, or no ``restrict_sources``) is
+  Redis) or, with ``fast_reads``, resolves for this request (the token read from the
+  database in the read lane, as the routes' dependency would; a token that fails there
+  goes the normal way and gets its 401) and whose user sees every source (an admin, or no ``restrict_sources``) is
   answered from or stored in the cache. A user with source grants always goes the
   normal way, so the hidden-source rule never depends on the cache; a token that is
   no longer trusted goes the normal way and gets its 401.
@@ -215,6 +217,19 @@ def _sees_all(identity: Any) -> bool:
     return user is not None and bool(user.is_admin or not user.restrict_sources)
 
 
+async def _resolve(scope: Scope, core: Any, token: str) -> Any:
+    """The identity of ``token`` read from the database in the app's read lane (what
+    the routes' dependency would read in anyio's pool), or None when it fails for any
+    reason: the app then answers as it always has (a 401, a 503)."""
+    lane = getattr(scope["app"].state, "read_lane", None)
+    if lane is None:
+        return None
+    try:
+        return await lane.run(core.auth.identify, token)
+    except Exception:  # AuthenticationFailed, a database error: the FastAPI way answers it
+        return None
+
+
 _Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
 
 
@@ -240,6 +255,8 @@ class PageCacheMiddleware:
         token = _token(scope)
         core = scope["app"].state.core
         identity = core.auth.identify_cached(token) if token else None
+        if identity is None and token and self.fast_reads:
+            identity = await _resolve(scope, core, token)
         if identity is not None:  # what the routes' dependency would find (api/deps.py)
             scope.setdefault("state", {})["identity"] = identity
         if b"unwatched" in query or not _CACHED_PATH.match(path):

@@ -163,3 +163,39 @@ def test_the_fast_way_takes_the_routes_parameters_and_defaults() -> None:
             seen.add(route.path)
     assert seen == set(specs)
     assert all(fast_reads.FAST_PATHS.match(p.replace("{show_id}", "7")) for p in specs)
+
+
+def test_a_token_not_resolved_yet_is_read_in_the_lane_and_answered_the_fast_way(
+        core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside the identity window (each client's first request, then one every half
+    second) the page cache reads the token itself and the fast way answers, with the
+    FastAPI way's bytes; a token that no longer resolves still gets FastAPI's 401."""
+    used: list[bool] = []
+    real = fast_reads.answer
+
+    async def spy(scope: Any, who: Any) -> Any:
+        answer = await real(scope, who)
+        used.append(answer is not None)
+        return answer
+
+    with TestClient(create_app(core)) as c:
+        log_in(c)
+        c.cookies.clear()
+        c.app.state.page_cache.seconds = 0.0  # type: ignore[attr-defined]
+        core.auth.cache_seconds = 0.0  # never trusted without reading the database
+        monkeypatch.setattr(fast_reads, "answer", _never)
+        slow = [c.get(url) for url in PLAIN]  # every one through FastAPI
+        monkeypatch.setattr(fast_reads, "answer", spy)
+        fast = [c.get(url) for url in PLAIN]
+        assert used == [True] * len(PLAIN)
+        for url, a, b in zip(PLAIN, slow, fast, strict=True):
+            assert (a.status_code, a.content) == (200, b.content), url
+            assert sorted(a.headers.items()) == sorted(b.headers.items()), url
+        assert c.post("/api/auth/logout").status_code == 204
+        used.clear()
+        gone = c.get("/api/library/items")
+        assert gone.status_code == 401 and used == []
+
+
+async def _never(scope: Any, who: Any) -> None:
+    return None

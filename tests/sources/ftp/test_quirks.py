@@ -201,3 +201,45 @@ def test_an_ipv6_server_without_epsv_takes_pasv(ftp_root: Path) -> None:
     finally:
         src.close()
         stop_without_leaks(server)
+
+
+@pytest.mark.parametrize("refusal", ["500", "502"])
+def test_an_epsv_only_ipv4_server_is_listed_read_and_written(ftp_root: Path, tmp_path: Path, refusal: str) -> None:
+    """A server that refuses PASV over IPv4 and takes only EPSV (RFC 2428 §3; "EPSV
+    ALL" set-ups, firewalls that only open EPSV ports): ftplib asks only PASV there,
+    so every listing and read failed ("502 PASV not allowed"). EPSV is asked then, on
+    that connection from then on, pipelined listings too; reads at an offset and
+    uploads work."""
+    from pyftpdlib.handlers import FTPHandler
+
+    from reelhouse.sources.ftp import passive, pipeline
+
+    asked: list[str] = []
+
+    def ftp_PASV(self: Any, line: str) -> None:
+        asked.append("PASV")
+        self.respond(f"{refusal} PASV not allowed, use EPSV.")
+
+    def ftp_EPSV(self: Any, line: str) -> Any:
+        asked.append("EPSV")
+        return FTPHandler.ftp_EPSV(self, line)
+
+    (ftp_root / "Films").mkdir()
+    (ftp_root / "Films" / "a.mkv").write_bytes(DATA)
+    server = _serve(ftp_root, ftp_PASV=ftp_PASV, ftp_EPSV=ftp_EPSV)
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1,
+                              connect_timeout=5, read_timeout=5))
+    try:
+        for _ in range(2):
+            assert [e.name for e in src.list("Films")] == ["a.mkv"]
+            assert b"".join(src.read_range("Films/a.mkv", 1000, 50_000)) == DATA[1000:51_000]
+        local = tmp_path / "in.bin"
+        local.write_bytes(DATA[:10_000])
+        assert upload(src, local, "Films/b.mkv") == 10_000
+        assert (ftp_root / "Films" / "b.mkv").read_bytes() == DATA[:10_000]
+        assert asked.count("EPSV") >= 3
+    finally:
+        src.close()
+        pipeline._NO_PIPELINING.discard(("127.0.0.1", server.port))
+        passive._EPSV_ONLY.discard(("127.0.0.1", server.port))
+        stop_without_leaks(server)

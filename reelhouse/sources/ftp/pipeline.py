@@ -13,7 +13,9 @@ A server (or a proxy before it) that answers a pipelined listing with a 4xx or a
 out-of-order reply is listed command by command from then on (``client._listing``);
 a 426/451 after the listing's 150 is the transfer failing (the folder's error), not that.
 A server that refuses PASV (500/502) is asked EPSV instead (:mod:`.passive`), pipelined
-too; the listing that found out goes command by command, once.
+too; the listing that found out goes command by command, once. A 450/550 to a plain LIST
+after its CWD entered the folder, saying there is nothing to list ("450 No files
+found": :func:`~.replies.empty_folder_reply`), is an empty folder, not a refusal.
 
 Plain IPv4 connections only (FTPS wraps each data connection in TLS, IPv6 uses EPSV):
 :func:`pipelined_listing` returns ``None`` for the others and the caller goes the
@@ -31,6 +33,7 @@ import ssl
 from reelhouse.errors import PermissionDenied, SourceUnavailable
 from reelhouse.sources.ftp.limits import ListingBudget
 from reelhouse.sources.ftp.passive import epsv_only, refused_pasv
+from reelhouse.sources.ftp.replies import empty_folder_reply
 
 __all__ = ["CwdRefused", "PipeliningRefused", "check_complete", "pipelined_listing", "pipelined_transfer", "retr_all",
            "transfer_all"]
@@ -103,7 +106,13 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
             raise
         conn = _data_connection(ftp, sock, passive_reply)
         pending -= 1
-        first = ftp.getresp()
+        try:
+            first = ftp.getresp()
+        except (ftplib.error_temp, ftplib.error_perm) as exc:
+            if cwd is None or cmd != "LIST" or not empty_folder_reply(exc):
+                raise
+            conn.close()  # the server never used it
+            return b"", str(exc)  # an empty folder (the CWD entered it): not a refusal
         if first[0] == "2":  # as ftplib's ntransfercmd: a 2xx may come before the 1xx
             first = ftp.getresp()
         if first[0] != "1":

@@ -243,3 +243,50 @@ def test_an_epsv_only_ipv4_server_is_listed_read_and_written(ftp_root: Path, tmp
         pipeline._NO_PIPELINING.discard(("127.0.0.1", server.port))
         passive._EPSV_ONLY.discard(("127.0.0.1", server.port))
         stop_without_leaks(server)
+
+
+@pytest.mark.parametrize("reply", ["550 No files found.", "450 No files found", "550 No such file or directory."])
+def test_an_empty_folder_answered_450_or_550_lists_empty(ftp_root: Path, reply: str) -> None:
+    """Servers that answer LIST of an empty folder with an error (wu-ftpd, Serv-U, some
+    NAS firmwares: "550 No files found.", "450 No files found"): the folder was entered
+    (its CWD said 250), so it is empty, not missing: an empty listing, pipelined and
+    command by command, and a 450 does not turn pipelining off for the server. A
+    refusal for permission stays PermissionDenied, a missing folder NotFound."""
+    from pyftpdlib.handlers import FTPHandler
+
+    from reelhouse.errors import NotFound, PermissionDenied
+    from reelhouse.sources.ftp import pipeline
+
+    def ftp_LIST(self: Any, path: str) -> Any:
+        if os.path.basename(path) == "Locked":
+            self.respond("550 Permission denied.")
+            return None
+        if not os.listdir(path):
+            self.respond(reply)
+            return None
+        return FTPHandler.ftp_LIST(self, path)
+
+    for name in ("Empty", "Locked", "Films"):
+        (ftp_root / name).mkdir()
+    (ftp_root / "Films" / "a.mkv").write_bytes(b"x" * 10)
+    server = _serve(ftp_root, ftp_LIST=ftp_LIST,
+                    proto_cmds={k: v for k, v in FTPHandler.proto_cmds.items() if k not in ("MLST", "MLSD")})
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1,
+                              connect_timeout=5, read_timeout=5))
+    key = ("127.0.0.1", server.port)
+    try:
+        for pipelined in (True, False):
+            if not pipelined:
+                pipeline._NO_PIPELINING.add(key)
+            for _ in range(2):
+                assert list(src.list("Empty")) == []
+                assert [e.name for e in src.list("Films")] == ["a.mkv"]
+                with pytest.raises(PermissionDenied):
+                    src.list("Locked")
+                with pytest.raises(NotFound):
+                    src.list("Missing")
+            assert (key in pipeline._NO_PIPELINING) is not pipelined
+    finally:
+        src.close()
+        pipeline._NO_PIPELINING.discard(key)
+        stop_without_leaks(server)

@@ -283,8 +283,8 @@ class FtpLister(FtpConnection):
         ftp = self._ftp()
         try:
             raw = pipelined_listing(ftp, cmd, budget, cwd, (self.config.host, self.config.port))
-        except PipeliningRefused:  # command by command from now on, on a fresh connection
-            self.close()
+        except PipeliningRefused:  # command by command on a fresh connection (from now on but
+            self.close()             # after a SessionEnded: the server timed the session out)
             self.connect()
             ftp, raw = self._ftp(), None
         finally:

@@ -35,8 +35,8 @@ from reelhouse.sources.ftp.limits import ListingBudget
 from reelhouse.sources.ftp.passive import epsv_only, refused_pasv
 from reelhouse.sources.ftp.replies import empty_folder_reply
 
-__all__ = ["CwdRefused", "PipeliningRefused", "check_complete", "pipelined_listing", "pipelined_transfer", "retr_all",
-           "transfer_all"]
+__all__ = ["CwdRefused", "PipeliningRefused", "SessionEnded", "check_complete", "pipelined_listing",
+           "pipelined_transfer", "retr_all", "transfer_all"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,13 @@ _NO_PIPELINING: set[tuple[str, int]] = set()
 class PipeliningRefused(Exception):
     """A 4xx or an out-of-order reply to pipelined commands: the server (or a proxy in
     front of it) may not take them. A 5xx is an answer (no such folder), not this."""
+
+
+class SessionEnded(PipeliningRefused):
+    """A 421 to pipelined commands: the server ended the session (an idle timeout,
+    RFC 959 §4.2 "Service not available, closing control connection"), which says
+    nothing of pipelining: the listing goes on a fresh connection, the server is not
+    remembered as refusing pipelined commands."""
 
 class CwdRefused(ftplib.error_perm):
     """The ``CWD`` before a pipelined listing was refused (5xx: no such folder, no
@@ -79,6 +86,9 @@ def pipelined_transfer(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: st
     try:
         return _pipelined(ftp, cmd, budget, cwd) if server not in _NO_PIPELINING else None
     except (ftplib.error_temp, ftplib.error_reply) as exc:
+        if str(exc).startswith("421"):
+            ftp.close()
+            raise SessionEnded(str(exc)) from exc
         _NO_PIPELINING.add(server)
         log.warning("ftp %s:%s: pipelined listing refused (%s); listing command by command", *server, exc)
         raise PipeliningRefused(str(exc)) from exc

@@ -290,3 +290,43 @@ def test_an_empty_folder_answered_450_or_550_lists_empty(ftp_root: Path, reply: 
         src.close()
         pipeline._NO_PIPELINING.discard(key)
         stop_without_leaks(server)
+
+
+def test_a_session_the_server_timed_out_is_relisted_and_pipelining_stays_on(ftp_root: Path) -> None:
+    """A server that ends idle sessions ("421 Control connection timed out.", then
+    closes: pyftpdlib's ``timeout``, vsftpd's ``idle_session_timeout``, pure-ftpd's
+    ``-I``): the next listing on the pooled connection reads that 421. It is listed on
+    a fresh connection without a user-visible error, and the 421 (the session's end,
+    not a refusal of pipelined commands) leaves pipelining on for the server."""
+    import threading
+
+    from pyftpdlib.handlers import FTPHandler
+
+    from reelhouse.sources.ftp import pipeline
+
+    timed_out = threading.Event()
+
+    def handle_timeout(self: Any) -> None:
+        FTPHandler.handle_timeout(self)
+        timed_out.set()
+
+    (ftp_root / "Films").mkdir()
+    (ftp_root / "Films" / "a.mkv").write_bytes(DATA)
+    server = _serve(ftp_root, timeout=1, handle_timeout=handle_timeout)
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1,
+                              connect_timeout=5, read_timeout=5))
+    key = ("127.0.0.1", server.port)
+    try:
+        for _ in range(2):
+            timed_out.clear()
+            assert [e.name for e in src.list("Films")] == ["a.mkv"]
+            assert timed_out.wait(60)  # the server said 421 and closed the idle session
+            timed_out.clear()
+            assert [e.name for e in src.list("Films")] == ["a.mkv"]
+            assert key not in pipeline._NO_PIPELINING
+            assert timed_out.wait(60)
+            assert b"".join(src.read_range("Films/a.mkv", 1000, 5000)) == DATA[1000:6000]
+    finally:
+        src.close()
+        pipeline._NO_PIPELINING.discard(key)
+        stop_without_leaks(server)

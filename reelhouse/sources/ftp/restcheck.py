@@ -18,9 +18,12 @@ read at an offset, at most :data:`MAX_TRIES` times, then trusted.
 
 from __future__ import annotations
 
+import ftplib
 import socket
 import threading
 from typing import TYPE_CHECKING
+
+from reelhouse.errors import ReelhouseError
 
 if TYPE_CHECKING:
     from reelhouse.sources.ftp.client import FtpClient
@@ -80,13 +83,23 @@ def forget(host: str, port: int) -> None:
 def check(client: FtpClient, target: str) -> None:
     """Check once whether ``client``'s server honours REST, on file ``target`` (a server
     path), unless it is :func:`known`: two short reads on the client's connection
-    (``REST 1`` + ``RETR``, then ``RETR``), each cut after :data:`PROBE_BYTES`. Raises
-    the reelhouse errors of the reads; a connection the cut left out of step is
-    reconnected."""
+    (``REST 1`` + ``RETR``, then ``RETR``), each cut after :data:`PROBE_BYTES`. A 5xx
+    to the first (REST refused, a missing file) ends the check: the read that follows
+    meets the same reply. Raises the reelhouse errors of the reads otherwise; a
+    connection the cut left out of step is reconnected."""
     key = (client.config.host, client.config.port)
     if known(*key):
         return
-    after_rest_1 = _head(client, target, 1, PROBE_BYTES)
+    try:
+        after_rest_1 = _head(client, target, 1, PROBE_BYTES)
+    except ReelhouseError as exc:
+        if not isinstance(exc.__cause__, ftplib.error_perm) or not client.alive:
+            raise
+        # REST or the file refused (5xx): the read itself meets that refusal and says
+        # it (or falls back); not a server that ignores REST, and not checked again
+        with _lock:
+            _verdicts[key] = True
+        return
     from_0 = _head(client, target, None, PROBE_BYTES + 1)
     found = verdict(after_rest_1, from_0)
     with _lock:

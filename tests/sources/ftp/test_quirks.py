@@ -372,3 +372,35 @@ def test_a_server_that_ignores_rest_is_detected_not_streamed_from_its_start(ftp_
         for server in (ignoring, honest):
             restcheck.forget("127.0.0.1", server.port)
             stop_without_leaks(server)
+
+
+def test_a_server_refusing_rest_is_not_taken_for_one_that_ignores_it(ftp_root: Path) -> None:
+    """REST refused (502) is the read's own matter (it meets the same reply): the
+    check records the server as not ignoring REST and asks nothing more of it."""
+    from reelhouse.errors import ReelhouseError
+    from reelhouse.sources.ftp import restcheck
+
+    asked: list[str] = []
+
+    def ftp_REST(self: Any, line: str) -> None:
+        asked.append(line)
+        self.respond("502 Command not implemented.")
+
+    (ftp_root / "a.mkv").write_bytes(DATA)
+    server = _serve(ftp_root, ftp_REST=ftp_REST)
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1, connect_timeout=5,
+                              read_timeout=5))
+    try:
+        for _ in range(2):
+            try:
+                b"".join(src.read_range("a.mkv", 1000, 5000))
+            except ReelhouseError as exc:  # refused REST: a clear error (or a fallback that reads)
+                assert "ignores REST" not in str(exc)
+        assert restcheck.known("127.0.0.1", server.port)
+        assert not restcheck.rest_ignored("127.0.0.1", server.port)
+        assert asked[0] == "1" and "1" not in asked[1:]
+        assert b"".join(src.read_range("a.mkv", 0, 10)) == DATA[:10]
+    finally:
+        src.close()
+        restcheck.forget("127.0.0.1", server.port)
+        stop_without_leaks(server)

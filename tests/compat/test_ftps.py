@@ -139,3 +139,24 @@ def test_source_service_stores_a_trusted_certificate(
             core.sources.source(row.id).list("")
     finally:
         core.close()
+
+
+def test_a_server_refusing_prot_p_is_a_clear_error_never_clear_data(tmp_path: Path, certfile: Path) -> None:
+    """A server that takes AUTH TLS but refuses ``PROT P`` (RFC 4217 §9: "536 Requested
+    PROT level not supported by mechanism"): its data connections would be in the
+    clear, so the source is refused (no silent PROT C), with a message that says why
+    instead of "unexpected FTP reply"."""
+    from reelhouse.errors import InvalidInput
+
+    def ftp_PROT(self: object, line: str) -> None:
+        self.respond("536 Requested PROT level not supported by mechanism.")  # type: ignore[attr-defined]
+
+    with EmbeddedFtpServer(tmp_path, USER, PASSWORD, certfile=certfile,
+                           handler_overrides={"ftp_PROT": ftp_PROT}) as server:
+        src = FtpSource(FtpConfig("127.0.0.1", server.port, USER, PASSWORD, tls="explicit", verify_tls=False,
+                                  connect_timeout=5, read_timeout=5))
+        try:
+            with pytest.raises(InvalidInput, match=r"does not encrypt data connections \(PROT P: 536"):
+                src.list("")
+        finally:
+            src.close()

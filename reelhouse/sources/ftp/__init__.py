@@ -1,11 +1,13 @@
 """The FTP layer, bottom up: ``config`` (FtpConfig), ``limits`` (size limits on what is
-read), ``passive`` (PASV where an IPv6 server lacks EPSV), ``listing_dates`` (LIST
+read), ``passive`` (PASV where an IPv6 server lacks EPSV, EPSV where an IPv4 one refuses
+PASV), ``listing_dates`` (LIST
 dates, read as UTC), ``listing`` (pure parsers of one listing line), ``listing_text``
 (pure parsers of whole listings, straight into Entry), ``replies`` (reply codes and
 failures → domain errors), ``tls``, ``pipeline`` (a listing in one write), ``statlist``
 (listings over the control connection), ``connection`` (one control connection: login,
-TLS, features), ``lister`` (folder listings and entry details on it), ``client`` (reads,
-writes, tree edits on it), ``address`` (the address a server is counted under),
+TLS, features), ``lister`` (folder listings and entry details on it), ``restcheck``
+(whether a server honours REST, checked once), ``client`` (reads, writes, tree edits on
+it), ``address`` (the address a server is counted under),
 ``slot_store`` (what the shared count asks of its store), ``slot_helper`` (its helper
 thread), ``slot_outage`` (its store's outages: per-process counts meanwhile, adopted
 after), ``slots`` (connections and users' fair shares counted over the cluster),

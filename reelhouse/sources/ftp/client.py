@@ -29,6 +29,7 @@ from reelhouse.errors import (
     StorageFull,
 )
 from reelhouse.sources.base import Entry, Listing, normalize_path
+from reelhouse.sources.ftp import restcheck
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
 from reelhouse.sources.ftp.lister import FtpLister
 from reelhouse.sources.ftp.replies import final_reply, translate_error
@@ -74,13 +75,19 @@ class FtpClient(FtpLister):
 
         The caller reads the socket, then calls :meth:`end_transfer`. Returns ``None``
         when the server says the offset is past the end of the file (554, RFC 3659 §5.5):
-        there is nothing to read there.
+        there is nothing to read there. The first read at an offset on a server checks
+        that it honours REST (:mod:`.restcheck`); SourceUnavailable on one that does not.
         """
         if offset < 0:
             raise InvalidInput("offset must be >= 0")
         rel = normalize_path(path)
         target = self._abs(rel)
         rest = offset if offset else None
+        if offset:  # a server that answers REST and sends from byte 0 gives wrong bytes
+            restcheck.check(self, target)
+            if restcheck.rest_ignored(self.config.host, self.config.port):
+                raise SourceUnavailable(f"the FTP server ignores REST (it sends {rel!r} from its start whatever "
+                                        f"the offset): it cannot be read at byte {offset}")
         def _open() -> tuple[socket.socket, int | None]:
             ftp = self._ftp()
             if not self._binary:

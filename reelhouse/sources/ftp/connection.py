@@ -78,7 +78,11 @@ class FtpConnection:
             ftp.connect(cfg.host, cfg.port, timeout=cfg.connect_timeout)
             ftp.login(cfg.user, cfg.password)
             if isinstance(ftp, ftplib.FTP_TLS):
-                ftp.prot_p()
+                try:
+                    ftp.prot_p()
+                except ftplib.error_perm as exc:  # RFC 4217 §9: 534/536; never fall back to clear data
+                    raise InvalidInput(f"the FTP server does not encrypt data connections (PROT P: {exc}); "
+                                       "files and listings would cross the network in the clear") from exc
             try:
                 feat = ftp.sendcmd("FEAT")
                 self.features = {

@@ -32,7 +32,7 @@ from reelhouse.sources.ftp.pipeline import (
     retr_all,
     transfer_all,
 )
-from reelhouse.sources.ftp.replies import translate_error
+from reelhouse.sources.ftp.replies import empty_folder_reply, translate_error
 
 __all__ = ["FtpLister"]
 
@@ -283,8 +283,8 @@ class FtpLister(FtpConnection):
         ftp = self._ftp()
         try:
             raw = pipelined_listing(ftp, cmd, budget, cwd, (self.config.host, self.config.port))
-        except PipeliningRefused:  # command by command from now on, on a fresh connection
-            self.close()
+        except PipeliningRefused:  # command by command on a fresh connection (from now on but
+            self.close()             # after a SessionEnded: the server timed the session out)
             self.connect()
             ftp, raw = self._ftp(), None
         finally:
@@ -296,7 +296,12 @@ class FtpLister(FtpConnection):
                     ftp.cwd(cwd)
                 except ftplib.error_perm as exc:
                     raise CwdRefused(*exc.args) from exc
-            raw = retr_all(ftp, cmd, budget)
+            try:
+                raw = retr_all(ftp, cmd, budget)
+            except (ftplib.error_temp, ftplib.error_perm) as exc:
+                if cwd is None or cmd != "LIST" or not empty_folder_reply(exc):  # "LIST -a": the option's answer
+                    raise
+                raw = b""  # "550 No files found." in the folder the CWD entered: empty
         return raw
 
     def stat(self, path: str) -> Entry:

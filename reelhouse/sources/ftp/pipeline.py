@@ -12,6 +12,10 @@ together, reads the replies as they come, and connects when the 227 arrives
 A server (or a proxy before it) that answers a pipelined listing with a 4xx or an
 out-of-order reply is listed command by command from then on (``client._listing``);
 a 426/451 after the listing's 150 is the transfer failing (the folder's error), not that.
+A server that refuses PASV (500/502) is asked EPSV instead (:mod:`.passive`), pipelined
+too; the listing that found out goes command by command, once. A 450/550 to a plain LIST
+after its CWD entered the folder, saying there is nothing to list ("450 No files
+found": :func:`~.replies.empty_folder_reply`), is an empty folder, not a refusal.
 
 Plain IPv4 connections only (FTPS wraps each data connection in TLS, IPv6 uses EPSV):
 :func:`pipelined_listing` returns ``None`` for the others and the caller goes the
@@ -28,9 +32,11 @@ import ssl
 
 from reelhouse.errors import PermissionDenied, SourceUnavailable
 from reelhouse.sources.ftp.limits import ListingBudget
+from reelhouse.sources.ftp.passive import epsv_only, refused_pasv
+from reelhouse.sources.ftp.replies import empty_folder_reply
 
-__all__ = ["CwdRefused", "PipeliningRefused", "check_complete", "pipelined_listing", "pipelined_transfer", "retr_all",
-           "transfer_all"]
+__all__ = ["CwdRefused", "PipeliningRefused", "SessionEnded", "check_complete", "pipelined_listing",
+           "pipelined_transfer", "retr_all", "transfer_all"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +47,13 @@ _NO_PIPELINING: set[tuple[str, int]] = set()
 class PipeliningRefused(Exception):
     """A 4xx or an out-of-order reply to pipelined commands: the server (or a proxy in
     front of it) may not take them. A 5xx is an answer (no such folder), not this."""
+
+
+class SessionEnded(PipeliningRefused):
+    """A 421 to pipelined commands: the server ended the session (an idle timeout,
+    RFC 959 §4.2 "Service not available, closing control connection"), which says
+    nothing of pipelining: the listing goes on a fresh connection, the server is not
+    remembered as refusing pipelined commands."""
 
 class CwdRefused(ftplib.error_perm):
     """The ``CWD`` before a pipelined listing was refused (5xx: no such folder, no
@@ -73,6 +86,9 @@ def pipelined_transfer(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: st
     try:
         return _pipelined(ftp, cmd, budget, cwd) if server not in _NO_PIPELINING else None
     except (ftplib.error_temp, ftplib.error_reply) as exc:
+        if str(exc).startswith("421"):
+            ftp.close()
+            raise SessionEnded(str(exc)) from exc
         _NO_PIPELINING.add(server)
         log.warning("ftp %s:%s: pipelined listing refused (%s); listing command by command", *server, exc)
         raise PipeliningRefused(str(exc)) from exc
@@ -82,7 +98,8 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
     sock = ftp.sock
     if isinstance(ftp, ftplib.FTP_TLS) or sock is None or ftp.af != socket.AF_INET:
         return None
-    commands = ([f"CWD {cwd}"] if cwd is not None else []) + ["PASV", cmd]
+    passive = "EPSV" if epsv_only(ftp) else "PASV"
+    commands = ([f"CWD {cwd}"] if cwd is not None else []) + [passive, cmd]
     sock.sendall("".join(c + "\r\n" for c in commands).encode(ftp.encoding, "surrogateescape"))
     pending = len(commands)  # replies not asked for yet (an error reply is read whole)
     conn: socket.socket | None = None
@@ -91,9 +108,21 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
             pending -= 1
             ftp.voidresp()
         pending -= 1
-        conn = _data_connection(ftp, sock, ftp.getresp())
+        try:
+            passive_reply = ftp.getresp()
+        except ftplib.error_perm as exc:
+            if passive == "PASV" and refused_pasv(ftp, exc):  # EPSV only: asked from now on
+                raise PipeliningRefused(str(exc)) from exc
+            raise
+        conn = _data_connection(ftp, sock, passive_reply)
         pending -= 1
-        first = ftp.getresp()
+        try:
+            first = ftp.getresp()
+        except (ftplib.error_temp, ftplib.error_perm) as exc:
+            if cwd is None or cmd != "LIST" or not empty_folder_reply(exc):
+                raise
+            conn.close()  # the server never used it
+            return b"", str(exc)  # an empty folder (the CWD entered it): not a refusal
         if first[0] == "2":  # as ftplib's ntransfercmd: a 2xx may come before the 1xx
             first = ftp.getresp()
         if first[0] != "1":
@@ -121,10 +150,14 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
 
 
 def _data_connection(ftp: ftplib.FTP, sock: socket.socket, pasv_reply: str) -> socket.socket:
-    """Connect to the passive port a 227 reply names (ftplib.error_reply for another
-    reply); as ftplib, at the control connection's peer address: a NAT'd server's PASV
-    address is ignored unless ``trust_server_pasv_ipv4_address`` (not in typeshed)."""
-    host, port = ftplib.parse227(pasv_reply)
+    """Connect to the passive port a 227 (PASV) or 229 (EPSV, RFC 2428 §3) reply names
+    (ftplib.error_reply for another reply); as ftplib, at the control connection's peer
+    address: a NAT'd server's PASV address is ignored unless
+    ``trust_server_pasv_ipv4_address`` (not in typeshed)."""
+    if pasv_reply.startswith("229"):
+        host, port = ftplib.parse229(pasv_reply, sock.getpeername())
+    else:
+        host, port = ftplib.parse227(pasv_reply)
     if not getattr(ftp, "trust_server_pasv_ipv4_address", False):
         host = sock.getpeername()[0]
     return socket.create_connection((host, port), ftp.timeout, source_address=ftp.source_address)
@@ -141,7 +174,7 @@ def _drain_after_refused_cwd(ftp: ftplib.FTP, sock: socket.socket) -> bool:
     unexpected (the caller closes the connection)."""
     try:
         pasv = ftp.getmultiline()
-        if pasv.startswith("227"):
+        if pasv.startswith(("227", "229")):
             _data_connection(ftp, sock, pasv).close()
         reply = ftp.getmultiline()
         while reply[:1] == "1":  # 150, then the listing's final reply

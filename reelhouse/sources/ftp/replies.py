@@ -4,6 +4,7 @@ place where ftplib, socket and ssl exceptions become our errors."""
 from __future__ import annotations
 
 import ftplib
+import re
 import socket
 import ssl
 
@@ -21,7 +22,12 @@ from reelhouse.errors import (
 )
 from reelhouse.sources.base import LinkNotFollowed
 
-__all__ = ["final_reply", "translate_error", "use_encoding"]
+__all__ = ["empty_folder_reply", "final_reply", "translate_error", "use_encoding"]
+
+# The words of a listing refused because there is nothing to list: wu-ftpd and Serv-U
+# ("550 No files found.", "450 No files found"), servers that glob "*" in an empty folder
+# ("550 No such file or directory."), NAS firmwares ("550 Directory is empty").
+_NOTHING_LISTED = re.compile(r"no files?\b|no such file|not found|\bempty\b", re.I)
 
 
 def translate_error(exc: BaseException, what: str) -> ReelhouseError:
@@ -91,6 +97,21 @@ def translate_error(exc: BaseException, what: str) -> ReelhouseError:
     if isinstance(exc, ftplib.Error | ssl.SSLError | UnicodeError):
         return SourceUnavailable(f"FTP connection failed while {what}: {exc or type(exc).__name__}")
     return SourceUnavailable(f"FTP failure while {what}: {type(exc).__name__}: {exc}")
+
+
+def empty_folder_reply(exc: BaseException) -> bool:
+    """Whether ``exc``, a 450/550 reply to a plain ``LIST`` (no argument: "550 -a: No such
+    file" answers an option) sent in the folder a ``CWD`` just entered (so the folder is
+    there), says the folder is empty rather than that
+    it cannot be read: its text speaks of nothing found and not of permission. Such a
+    folder lists as empty, a complete listing (RFC 959 §4.2 lets LIST answer 450/550;
+    LIST of an empty folder is 226 on most servers)."""
+    if not isinstance(exc, ftplib.error_temp | ftplib.error_perm):
+        return False
+    text = str(exc).strip()
+    low = text.lower()
+    return (text[:3] in ("450", "550") and _NOTHING_LISTED.search(text) is not None
+            and not any(word in low for word in ("permission", "denied", "access", "privilege")))
 
 
 def use_encoding(ftp: ftplib.FTP, encoding: str) -> None:

@@ -201,3 +201,206 @@ def test_an_ipv6_server_without_epsv_takes_pasv(ftp_root: Path) -> None:
     finally:
         src.close()
         stop_without_leaks(server)
+
+
+@pytest.mark.parametrize("refusal", ["500", "502"])
+def test_an_epsv_only_ipv4_server_is_listed_read_and_written(ftp_root: Path, tmp_path: Path, refusal: str) -> None:
+    """A server that refuses PASV over IPv4 and takes only EPSV (RFC 2428 §3; "EPSV
+    ALL" set-ups, firewalls that only open EPSV ports): ftplib asks only PASV there,
+    so every listing and read failed ("502 PASV not allowed"). EPSV is asked then, on
+    that connection from then on, pipelined listings too; reads at an offset and
+    uploads work."""
+    from pyftpdlib.handlers import FTPHandler
+
+    from reelhouse.sources.ftp import passive, pipeline
+
+    asked: list[str] = []
+
+    def ftp_PASV(self: Any, line: str) -> None:
+        asked.append("PASV")
+        self.respond(f"{refusal} PASV not allowed, use EPSV.")
+
+    def ftp_EPSV(self: Any, line: str) -> Any:
+        asked.append("EPSV")
+        return FTPHandler.ftp_EPSV(self, line)
+
+    (ftp_root / "Films").mkdir()
+    (ftp_root / "Films" / "a.mkv").write_bytes(DATA)
+    server = _serve(ftp_root, ftp_PASV=ftp_PASV, ftp_EPSV=ftp_EPSV)
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1,
+                              connect_timeout=5, read_timeout=5))
+    try:
+        for _ in range(2):
+            assert [e.name for e in src.list("Films")] == ["a.mkv"]
+            assert b"".join(src.read_range("Films/a.mkv", 1000, 50_000)) == DATA[1000:51_000]
+        local = tmp_path / "in.bin"
+        local.write_bytes(DATA[:10_000])
+        assert upload(src, local, "Films/b.mkv") == 10_000
+        assert (ftp_root / "Films" / "b.mkv").read_bytes() == DATA[:10_000]
+        assert asked.count("EPSV") >= 3
+    finally:
+        src.close()
+        pipeline._NO_PIPELINING.discard(("127.0.0.1", server.port))
+        passive._EPSV_ONLY.discard(("127.0.0.1", server.port))
+        stop_without_leaks(server)
+
+
+@pytest.mark.parametrize("reply", ["550 No files found.", "450 No files found", "550 No such file or directory."])
+def test_an_empty_folder_answered_450_or_550_lists_empty(ftp_root: Path, reply: str) -> None:
+    """Servers that answer LIST of an empty folder with an error (wu-ftpd, Serv-U, some
+    NAS firmwares: "550 No files found.", "450 No files found"): the folder was entered
+    (its CWD said 250), so it is empty, not missing: an empty listing, pipelined and
+    command by command, and a 450 does not turn pipelining off for the server. A
+    refusal for permission stays PermissionDenied, a missing folder NotFound."""
+    from pyftpdlib.handlers import FTPHandler
+
+    from reelhouse.errors import NotFound, PermissionDenied
+    from reelhouse.sources.ftp import pipeline
+
+    def ftp_LIST(self: Any, path: str) -> Any:
+        if os.path.basename(path) == "Locked":
+            self.respond("550 Permission denied.")
+            return None
+        if not os.listdir(path):
+            self.respond(reply)
+            return None
+        return FTPHandler.ftp_LIST(self, path)
+
+    for name in ("Empty", "Locked", "Films"):
+        (ftp_root / name).mkdir()
+    (ftp_root / "Films" / "a.mkv").write_bytes(b"x" * 10)
+    server = _serve(ftp_root, ftp_LIST=ftp_LIST,
+                    proto_cmds={k: v for k, v in FTPHandler.proto_cmds.items() if k not in ("MLST", "MLSD")})
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1,
+                              connect_timeout=5, read_timeout=5))
+    key = ("127.0.0.1", server.port)
+    try:
+        for pipelined in (True, False):
+            if not pipelined:
+                pipeline._NO_PIPELINING.add(key)
+            for _ in range(2):
+                assert list(src.list("Empty")) == []
+                assert [e.name for e in src.list("Films")] == ["a.mkv"]
+                with pytest.raises(PermissionDenied):
+                    src.list("Locked")
+                with pytest.raises(NotFound):
+                    src.list("Missing")
+            assert (key in pipeline._NO_PIPELINING) is not pipelined
+    finally:
+        src.close()
+        pipeline._NO_PIPELINING.discard(key)
+        stop_without_leaks(server)
+
+
+def test_a_session_the_server_timed_out_is_relisted_and_pipelining_stays_on(ftp_root: Path) -> None:
+    """A server that ends idle sessions ("421 Control connection timed out.", then
+    closes: pyftpdlib's ``timeout``, vsftpd's ``idle_session_timeout``, pure-ftpd's
+    ``-I``): the next listing on the pooled connection reads that 421. It is listed on
+    a fresh connection without a user-visible error, and the 421 (the session's end,
+    not a refusal of pipelined commands) leaves pipelining on for the server."""
+    import threading
+
+    from pyftpdlib.handlers import FTPHandler
+
+    from reelhouse.sources.ftp import pipeline
+
+    timed_out = threading.Event()
+
+    def handle_timeout(self: Any) -> None:
+        FTPHandler.handle_timeout(self)
+        timed_out.set()
+
+    (ftp_root / "Films").mkdir()
+    (ftp_root / "Films" / "a.mkv").write_bytes(DATA)
+    server = _serve(ftp_root, timeout=1, handle_timeout=handle_timeout)
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1,
+                              connect_timeout=5, read_timeout=5))
+    key = ("127.0.0.1", server.port)
+    try:
+        for _ in range(2):
+            timed_out.clear()
+            assert [e.name for e in src.list("Films")] == ["a.mkv"]
+            assert timed_out.wait(60)  # the server said 421 and closed the idle session
+            timed_out.clear()
+            assert [e.name for e in src.list("Films")] == ["a.mkv"]
+            assert key not in pipeline._NO_PIPELINING
+            assert timed_out.wait(60)
+            assert b"".join(src.read_range("Films/a.mkv", 1000, 5000)) == DATA[1000:6000]
+    finally:
+        src.close()
+        pipeline._NO_PIPELINING.discard(key)
+        stop_without_leaks(server)
+
+
+def test_a_server_that_ignores_rest_is_detected_not_streamed_from_its_start(ftp_root: Path) -> None:
+    """A server that answers ``REST n`` with 350 but sends the file from byte 0 (some
+    embedded and old Windows servers, proxies that drop REST): a read at an offset got
+    the file's first bytes as if they were those at the offset (a player showed
+    garbage, a probe read the wrong header, silently). The first read at an offset on
+    a server checks it once (REST 1 against a read from 0): such a server is named
+    (:func:`~reelhouse.sources.ftp.restcheck.rest_ignored`) and its reads at an offset
+    fail with a clear SourceUnavailable; a read from 0 still works. A server that
+    honours REST passes the check, a file starting with 32 KiB of zeros (an ISO image)
+    included."""
+    from reelhouse.errors import SourceUnavailable
+    from reelhouse.sources.ftp import restcheck
+
+    def ftp_REST(self: Any, line: str) -> None:
+        self.respond(f"350 Restarting at {line}. Send STORE or RETRIEVE to initiate transfer.")
+
+    (ftp_root / "a.mkv").write_bytes(DATA)
+    iso = bytes(32 * 1024) + DATA
+    (ftp_root / "b.iso").write_bytes(iso)
+    ignoring = _serve(ftp_root, ftp_REST=ftp_REST)
+    honest = _serve(ftp_root)
+    sources = [FtpSource(FtpConfig("127.0.0.1", s.port, FTP_USER, FTP_PASSWORD, pool_size=1, connect_timeout=5,
+                                   read_timeout=5)) for s in (ignoring, honest)]
+    bad, good = sources
+    try:
+        with pytest.raises(SourceUnavailable, match="ignores REST"):
+            b"".join(bad.read_range("a.mkv", 1000, 5000))
+        assert restcheck.rest_ignored("127.0.0.1", ignoring.port)
+        with pytest.raises(SourceUnavailable, match="ignores REST"):
+            b"".join(bad.read_range("b.iso", 40_000, 10))
+        assert b"".join(bad.read_range("a.mkv", 0, 5000)) == DATA[:5000]
+        assert b"".join(good.read_range("b.iso", 40_000, 5000)) == iso[40_000:45_000]
+        assert b"".join(good.read_range("a.mkv", 1000, 5000)) == DATA[1000:6000]
+        assert not restcheck.rest_ignored("127.0.0.1", honest.port)
+    finally:
+        for src in sources:
+            src.close()
+        for server in (ignoring, honest):
+            restcheck.forget("127.0.0.1", server.port)
+            stop_without_leaks(server)
+
+
+def test_a_server_refusing_rest_is_not_taken_for_one_that_ignores_it(ftp_root: Path) -> None:
+    """REST refused (502) is the read's own matter (it meets the same reply): the
+    check records the server as not ignoring REST and asks nothing more of it."""
+    from reelhouse.errors import ReelhouseError
+    from reelhouse.sources.ftp import restcheck
+
+    asked: list[str] = []
+
+    def ftp_REST(self: Any, line: str) -> None:
+        asked.append(line)
+        self.respond("502 Command not implemented.")
+
+    (ftp_root / "a.mkv").write_bytes(DATA)
+    server = _serve(ftp_root, ftp_REST=ftp_REST)
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1, connect_timeout=5,
+                              read_timeout=5))
+    try:
+        for _ in range(2):
+            try:
+                b"".join(src.read_range("a.mkv", 1000, 5000))
+            except ReelhouseError as exc:  # refused REST: a clear error (or a fallback that reads)
+                assert "ignores REST" not in str(exc)
+        assert restcheck.known("127.0.0.1", server.port)
+        assert not restcheck.rest_ignored("127.0.0.1", server.port)
+        assert asked[0] == "1" and "1" not in asked[1:]
+        assert b"".join(src.read_range("a.mkv", 0, 10)) == DATA[:10]
+    finally:
+        src.close()
+        restcheck.forget("127.0.0.1", server.port)
+        stop_without_leaks(server)

@@ -37,7 +37,7 @@ from helpers import (
     admin_client,
     admin_core,
     free_port,
-    postgres_at_head,
+    postgres_schema,
     redis_server,
     stop_without_leaks,
 )
@@ -183,7 +183,7 @@ def big_file(clip_cache: Path) -> Path:
 @pytest.fixture
 def core(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Core]:
     """A Core on a fresh data dir with an admin: on SQLite, or on a fresh schema of
-    $REELHOUSE_TEST_POSTGRES_URL (``helpers.postgres_at_head``) when asked for with :data:`ENGINES`
+    $REELHOUSE_TEST_POSTGRES_URL when asked for with :data:`ENGINES`
     (``@pytest.mark.parametrize("core", ENGINES, indirect=True)``; skipped when that is
     unset, a failure under CI=true)."""
     if getattr(request, "param", "sqlite") == "sqlite":
@@ -192,7 +192,7 @@ def core(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Core]:
         return
     if not PG_URL:
         pytest.skip("set REELHOUSE_TEST_POSTGRES_URL to a postgresql+psycopg:// URL")
-    with postgres_at_head(PG_URL, "rh_core") as url, admin_core(tmp_path / "data", database_url=url) as c:
+    with postgres_schema(PG_URL, "rh_core") as url, admin_core(tmp_path / "data", database_url=url) as c:
         yield c
 
 

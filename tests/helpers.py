@@ -473,23 +473,6 @@ def postgres_schema(url: str, prefix: str = "rh_test") -> Iterator[str]:
         admin.dispose()
 
 
-_CREATEDB: dict[str, bool] = {}
-
-
-@contextmanager
-def postgres_at_head(url: str, prefix: str = "rh_test") -> Iterator[str]:
-    """A URL of a fresh place on the PostgreSQL server of ``url`` for a Core, which finds
-    it at the migrations' head: a copy of a migrated database (``pg_template``) where
-    the role may create databases (.ci/run's may), else a fresh schema named after
-    ``prefix`` (:func:`postgres_schema`) that the Core migrates. Dropped after."""
-    from pg_template import database_at_head, may_create_databases
-
-    if url not in _CREATEDB:
-        _CREATEDB[url] = may_create_databases(url)
-    with database_at_head(url) if _CREATEDB[url] else postgres_schema(url, prefix) as place:
-        yield place
-
-
 @contextmanager
 def migrating(url: str) -> Iterator[tuple[Any, Any]]:
     """alembic's config of the database at ``url`` bound to one transaction of it, and
@@ -511,14 +494,13 @@ def migrating(url: str) -> Iterator[tuple[Any, Any]]:
 @contextmanager
 def core_on(engine: str, data_dir: Path, prefix: str = "rh_test") -> Iterator[Core]:
     """A Core without users on ``data_dir``: on SQLite (``engine="sqlite"``) or, with
-    ``"postgres"``, on a fresh database (or schema named after ``prefix``) of
-    ``$REELHOUSE_TEST_POSTGRES_URL`` at the migrations' head (:func:`postgres_at_head`;
-    the test is skipped when that is unset, a failure under CI=true). Closed when the
-    block ends."""
+    ``"postgres"``, on a fresh schema of ``$REELHOUSE_TEST_POSTGRES_URL`` named after
+    ``prefix`` (:func:`postgres_schema`; the test is skipped when that is unset, a
+    failure under CI=true). Closed when the block ends."""
     if engine == "postgres" and not PG_URL:
         pytest.skip("set REELHOUSE_TEST_POSTGRES_URL to a postgresql+psycopg:// URL")
     with contextlib.ExitStack() as stack:
-        url = stack.enter_context(postgres_at_head(PG_URL, prefix)) if engine == "postgres" else None
+        url = stack.enter_context(postgres_schema(PG_URL, prefix)) if engine == "postgres" else None
         core = Core(load_settings(data_dir=data_dir, **({"database_url": url} if url else {})))
         stack.callback(core.close)
         yield core

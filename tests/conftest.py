@@ -7,18 +7,25 @@ test with the reason, under ``CI=true`` such a skip fails the run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
+from reelhouse import core as core_module
+from reelhouse.auth import users as users_module
 from reelhouse.core import Core
+from reelhouse.db.engine import make_engine
+from reelhouse.db.migrate import upgrade as _real_upgrade
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.demo.media import make_clip
 from reelhouse.demo.probe_clips import make_probe_clips
@@ -36,6 +43,7 @@ from helpers import (
     stop_without_leaks,
 )
 
+_TESTS = Path(__file__).parent
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _NEEDS = ("requires_ffmpeg", "requires_chromium", "requires_postgres", "requires_fuse",
           "requires_redis", "ftpd", "requires_node")
@@ -48,6 +56,59 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if CI and report.skipped and any(item.get_closest_marker(m) for m in _NEEDS):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true (a system dependency is missing): {report.longrepr}"
+
+
+# -- per-test set-up costs ---------------------------------------------------------
+#: argon2id at its cheapest work (argon2-cffi's ``profiles.CHEAPEST`` cost, full-size
+#: salt and hash): every test adds an admin and logs in, which at the production
+#: parameters (RFC 9106 low-memory: t=3, 64 MiB, p=4) cost ~1 s of a loaded 2-core CI
+#: machine per test. A hash keeps its parameters, so a server in a child process (the
+#: production hasher) verifies these and rehashes them at the next login.
+_CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Callable[[], Path]:
+    """A SQLite database migrated to head by the real migrations, made once per session
+    (on first use): :func:`_quick_set_up` copies it where a Core opens a new one."""
+    made: list[Path] = []
+
+    def template() -> Path:
+        if not made:
+            path = tmp_path_factory.mktemp("migrated") / "reelhouse.db"
+            engine = make_engine(f"sqlite:///{path}")
+            try:
+                _real_upgrade(engine)
+                with engine.connect() as conn:  # everything in the file itself, no -wal
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                engine.dispose()
+            made.append(path)
+        return made[0]
+
+    return template
+
+
+@pytest.fixture(autouse=True)
+def _quick_set_up(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+                  _migrated_sqlite: Callable[[], Path]) -> None:
+    """Cut the set-up every test repeats, keeping what it means: a Core opening a SQLite
+    database that does not exist yet starts from a copy of :func:`_migrated_sqlite` (the
+    bytes the migrations would write; its own ``upgrade`` still runs and finds it at
+    head), and passwords are hashed with :data:`_CHEAP_HASHER`. Tests of the migrations
+    (tests/db) run them for real."""
+    monkeypatch.setattr(users_module, "_hasher", _CHEAP_HASHER)
+    if "db" in request.path.relative_to(_TESTS).parts[:1]:
+        return
+
+    def upgrade(engine: Engine) -> None:
+        db = engine.url.database
+        if engine.dialect.name == "sqlite" and db and db != ":memory:" and not os.path.exists(db):
+            with contextlib.suppress(OSError):  # a folder it may not write: the upgrade says so, as ever
+                shutil.copyfile(_migrated_sqlite(), db)
+        _real_upgrade(engine)
+
+    monkeypatch.setattr(core_module, "upgrade", upgrade)
 
 
 # -- leak guard -----------------------------------------------------------------------

@@ -5,15 +5,16 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from reelhouse import errors as e
 from reelhouse.cli.common import console, open_core
-from reelhouse.core import Core
-from reelhouse.party.live import PartyLive
+
+if TYPE_CHECKING:  # the Core (all of reelhouse) is imported by the command that makes one
+    from reelhouse.core import Core
 
 __all__ = ["source_app"]
 
@@ -103,6 +104,8 @@ def _end_parties(core: Core, source_id: int) -> list[str]:
     4410; without one (one server process, no shared hub) the parties end in the
     database and the server's sockets close within ``RECHECK_SECONDS`` (10 s) of it
     (``reelhouse/api/party_socket.py``)."""
+    from reelhouse.party.live import PartyLive  # heavy (the party hub): only when a source goes
+
     settings = core.settings
     live = PartyLive(core.parties, settings.party_redis_url or settings.redis_url)
 

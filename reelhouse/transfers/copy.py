@@ -195,6 +195,8 @@ def download(
     ``.part`` together; the first to end renames it away from the other),
     ``SourceUnavailable`` on a size mismatch (worth a retry), ``Cancelled`` when
     ``should_stop()`` turns true (the ``.part`` stays for a later resume),
+    ``Conflict`` when ``dest`` is a folder (before a byte is read; its ``.part`` is
+    removed when a folder takes the name during the download),
     ``StorageFull`` when the local disk is full or the copy would leave less than
     ``min_free`` bytes free on it (checked before the first byte and every 64 MiB:
     the database and caches share that disk, and any user may queue downloads).
@@ -217,6 +219,8 @@ def _download(source: Source, remote: str, dest: Path, progress: Progress | None
     total = entry.size
     part = local_part(dest)
     sig_path = part_signature_path(dest)
+    if dest.is_dir():  # before a byte is read: the rename at the end could never replace it
+        raise Conflict(f"cannot write {dest}: it is a folder")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         have = part.stat().st_size if part.exists() else 0
@@ -272,7 +276,10 @@ def _download(source: Source, remote: str, dest: Path, progress: Progress | None
         os.replace(part, dest)
         sig_path.unlink(missing_ok=True)
     except OSError as exc:
-        raise _local_error(exc, dest) from exc
+        error = _local_error(exc, dest)
+        if isinstance(error, Conflict):  # a folder took the name meanwhile: no retry can rename it
+            discard_part(dest)
+        raise error from exc
     return size
 
 

@@ -139,7 +139,12 @@ class TransferQueue:
             self.sources.check_writable(source_id)  # fails now, not later in the queue
         local: str | None = None
         if kind == "download":
-            local = str(self.local_target(source_name, remote, local_path, source_id=source_id))
+            dest = self.local_target(source_name, remote, local_path, source_id=source_id)
+            if dest.is_dir():  # refused now: the download would be read whole, then not renamed
+                where = dest.relative_to(self.store.resolve()).as_posix()
+                raise Conflict(f"{where!r} is a folder in the library store; a download needs "
+                               "a file's name")
+            local = str(dest)
         elif kind == "upload":
             if local_path is None:
                 raise InvalidInput("an upload needs local_path")

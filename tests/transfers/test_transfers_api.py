@@ -614,3 +614,35 @@ def test_a_name_in_the_way_is_a_conflict_alike_on_ftp_and_local(
             folder_onto_file = run({"kind": "rename", "remote_path": "Films/Empty", "target_path": "notes.txt"})
             assert folder_onto_file["error"] == "a file of that name exists already: 'notes.txt'"
         assert (root / "Films/Empty").is_dir() and (root / "notes.txt").read_bytes() == b"n"
+
+
+def test_a_download_into_a_folder_of_the_store_is_refused_when_asked(
+        ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core) -> None:
+    """A download whose ``local_path`` is a folder of the store, or ends with ``/``, is
+    refused when asked, with nothing read or left. It was queued, read the whole file
+    into ``NAME.part`` and failed at the rename ("it is a folder"), leaving the
+    ``.part``; ``Films/`` was taken as a file called ``Films``, written over whatever
+    file had that name (found by an outside-in hunt)."""
+    (ftp_root / "f.mkv").write_bytes(DATA)
+    sid = add_ftp(api, ftp_server.port)
+    store = tcore.settings.store_dir
+    (store / "Films").mkdir(parents=True)
+    (store / "old.mkv").write_bytes(b"old")
+    before = api.get("/api/transfers").json()
+    r = api.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                         "remote_path": "f.mkv", "local_path": "Films"})
+    assert r.status_code == 409, r.text
+    assert r.json()["detail"] == "'Films' is a folder in the library store; a download needs a file's name"
+    for path in ("old.mkv/", "Films/", "Films\\"):
+        r = api.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                             "remote_path": "f.mkv", "local_path": path})
+        assert r.status_code == 400, r.text
+        assert r.json()["detail"] == f"local_path must name a file, not a folder: {path!r}"
+    assert api.get("/api/transfers").json() == before
+    assert sorted(p.name for p in store.iterdir()) == ["Films", "old.mkv"]
+    assert (store / "old.mkv").read_bytes() == b"old" and list((store / "Films").iterdir()) == []
+    r = api.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                         "remote_path": "f.mkv", "local_path": "Films/f.mkv"})
+    assert r.status_code == 201, r.text
+    assert wait_transfer(api, r.json()["id"])["state"] == "done"
+    assert (store / "Films/f.mkv").read_bytes() == DATA

@@ -646,3 +646,16 @@ def test_a_download_into_a_folder_of_the_store_is_refused_when_asked(
     assert r.status_code == 201, r.text
     assert wait_transfer(api, r.json()["id"])["state"] == "done"
     assert (store / "Films/f.mkv").read_bytes() == DATA
+
+
+def test_a_put_refused_for_a_full_source_leaves_no_part(full_server: EmbeddedFtpServer, ftp_root: Path,
+                                                        api: TestClient) -> None:
+    """A ``PUT`` starts its ``.part`` over from byte 0, so the one a 507 cut short is of no
+    use: it is deleted. It was kept, and on a full disk the space it held refused every
+    other upload too, until the same name was sent again (found by an outside-in hunt on a
+    2 MiB tmpfs: a 3 MB PUT left a 2 MiB ``.part``, then a 0.5 MB one of another name was
+    a 507 as well)."""
+    sid = add_ftp(api, full_server.port)
+    r = api.put(f"/api/sources/{sid}/files", params={"path": "Films/big.bin"}, content=DATA)
+    assert r.status_code == 507, r.text
+    assert sorted(p.name for p in (ftp_root / "Films").iterdir()) == []

@@ -153,6 +153,9 @@ class TransferQueue:
             path = Path(local_path).expanduser()
             if path.is_dir():  # "no such local file" sent the user looking for a typo
                 raise InvalidInput(f"{path} is a folder: an upload sends one file (upload its files one by one)")
+            if path.exists() and not path.is_file():  # <(…) is /dev/fd/63: it exists
+                raise InvalidInput(f"{path} is not a regular file (a pipe, a device or a socket): "
+                                   "an upload sends a file whose size it knows; save it to a file first")
             if not path.is_file():
                 raise NotFound(f"no such local file: {path}")
             local = str(path.resolve())

@@ -659,3 +659,27 @@ def test_a_put_refused_for_a_full_source_leaves_no_part(full_server: EmbeddedFtp
     r = api.put(f"/api/sources/{sid}/files", params={"path": "Films/big.bin"}, content=DATA)
     assert r.status_code == 507, r.text
     assert sorted(p.name for p in (ftp_root / "Films").iterdir()) == []
+
+
+def test_a_browser_upload_keeps_the_quotes_of_its_name(tmp_path: Path, api: TestClient) -> None:
+    """Browsers (and httpx) send a file name's ``"`` as ``%22``, CR and LF as ``%0D`` and
+    ``%0A`` (WHATWG HTML, "multipart/form-data encoding algorithm"); the upload undoes it.
+    ``Film "Quoted".mkv`` picked in Chromium was stored as ``Film %22Quoted%22.mkv``
+    (found by an outside-in hunt through the Transfers page). A name with a line break
+    is then refused as such."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    r = api.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(disk)})
+    sid = int(r.json()["id"])
+    r = api.post("/api/transfers/upload", data={"source_id": str(sid), "folder": "Films"},
+                 files={"file": ('Tom\'s "Quote" (2010).mkv', b"abc", "video/x-matroska")})
+    assert r.status_code == 201, r.text
+    assert r.json()["remote_path"] == 'Films/Tom\'s "Quote" (2010).mkv'
+    assert wait_transfer(api, r.json()["id"])["state"] == "done"
+    assert (disk / 'Films/Tom\'s "Quote" (2010).mkv').read_bytes() == b"abc"
+    r = api.post("/api/transfers/upload", headers={"content-type": "multipart/form-data; boundary=b"},
+                 content=(f'--b\r\ncontent-disposition: form-data; name="source_id"\r\n\r\n{sid}\r\n'
+                          '--b\r\ncontent-disposition: form-data; name="file"; filename="a%0Ab.mkv"\r\n'
+                          "\r\nabc\r\n--b--\r\n").encode())
+    assert r.status_code == 400, r.text
+    assert "control characters" in r.json()["detail"]

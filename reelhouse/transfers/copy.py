@@ -16,6 +16,7 @@ is never a splice of two versions.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -305,6 +306,8 @@ def upload(
     while its ``.part`` exists; a ``.part`` is resumed only if ``local`` still has them
     (a file edited between two attempts starts over instead of ending as the old
     version's head and the new one's tail). Without it the ``.part`` is resumed by size.
+    A signature that cannot be written (the library store's disk is full) sends the
+    whole file rather than failing an upload to a source that has room.
     """
     rel = normalize_path(remote)
     if not rel:
@@ -402,8 +405,12 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
         try:
             signature.parent.mkdir(parents=True, exist_ok=True)
             signature.write_text(version, "utf-8")
-        except OSError as exc:
-            raise _local_error(exc, signature) from exc
+        except OSError:
+            # the store is full (or in the way) while the source may have room: send the
+            # whole file; a later attempt finds no signature of this version and starts
+            # over too, so a .part is never resumed on a guess
+            have = 0
+            _forget(signature)
     try:
         with open(local, "rb") as fh:
             try:
@@ -435,12 +442,17 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
             source.delete(part)
         except ReelhouseError:
             pass
-        if signature is not None:
-            signature.unlink(missing_ok=True)
+        _forget(signature)
         raise Conflict(f"a folder of that name exists already: {rel!r}") from exc
-    if signature is not None:
-        signature.unlink(missing_ok=True)
+    _forget(signature)
     return total
+
+
+def _forget(signature: Path | None) -> None:
+    """Remove an upload's signature file, if it has one (a store in the way: no matter)."""
+    if signature is not None:
+        with contextlib.suppress(OSError):
+            signature.unlink(missing_ok=True)
 
 
 def _is_folder(source: Source, path: str) -> bool:

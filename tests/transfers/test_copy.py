@@ -164,3 +164,21 @@ def test_upload_to_a_full_source(tmp_path: Path) -> None:
     with pytest.raises(StorageFull):
         upload(src, local, "f.mkv")
     assert "f.mkv" not in src.files  # never renamed into place
+
+
+def test_an_upload_does_not_need_room_in_the_store(tmp_path: Path) -> None:
+    """An upload keeps its local file's version in a small signature file in the library
+    store; when that cannot be written (the store's disk full, or a file in the way) the
+    upload sends the whole file rather than failing: ``reelhouse transfer upload`` of a
+    100 KB file to a source with room failed with "no space left in the local store for
+    '1173bb7d…'", the signature's hash name (found by an outside-in hunt with the store on a
+    full tmpfs). A stale ``.part`` is not resumed on a guess."""
+    local = tmp_path / "f.mkv"
+    local.write_bytes(DATA)
+    (tmp_path / "store").write_text("a file where the store's .uploads folder goes")
+    signature = tmp_path / "store" / ".uploads" / "sig"
+    src = MemorySource()
+    src.files["f.mkv.part"] = b"stale bytes of another file"
+    src.mtimes["f.mkv.part"] = 0.0
+    assert upload(src, local, "f.mkv", signature=signature) == len(DATA)
+    assert src.files["f.mkv"] == DATA and "f.mkv.part" not in src.files

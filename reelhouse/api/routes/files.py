@@ -76,6 +76,7 @@ async def put_file(
 def _drop_part(source: Source, remote: str, signature: Path) -> None:
     """Delete the ``.part`` of a failed ``PUT`` to ``remote`` and its signature (best
     effort: a source that refuses is left as it is)."""
-    signature.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        signature.unlink(missing_ok=True)
     with contextlib.suppress(ReelhouseError):
         source.delete(part_name(remote))

@@ -224,7 +224,12 @@ class LocalSource:
             in_the_way = self._file_in_the_way(rel)
             if in_the_way is not None:
                 raise Conflict(f"a file of that name exists already: {in_the_way!r}")
-            full.mkdir(parents=True, exist_ok=True)
+            if not full.is_dir():
+                # one level at a time, from the top: Path.mkdir(parents=True) recurses once
+                # a level and raised RecursionError (a 500) for a path ~1,000 folders deep
+                parts = rel.split("/")
+                for depth in range(1, len(parts) + 1):
+                    (self.root / "/".join(parts[:depth])).mkdir(exist_ok=True)
         except OSError as exc:
             raise _translate(exc, rel) from exc
 

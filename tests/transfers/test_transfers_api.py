@@ -683,3 +683,18 @@ def test_a_browser_upload_keeps_the_quotes_of_its_name(tmp_path: Path, api: Test
                           "\r\nabc\r\n--b--\r\n").encode())
     assert r.status_code == 400, r.text
     assert "control characters" in r.json()["detail"]
+
+
+def test_a_put_a_thousand_folders_deep_is_stored(tmp_path: Path, api: TestClient) -> None:
+    """``PUT …/files?path=a/a/…/x.bin`` 1,000 folders deep (2,001 characters, under the
+    4,096 a path may have) on a local disk was a 500: the folders were made by
+    ``Path.mkdir(parents=True)``, which recurses once a level (RecursionError; found by an
+    outside-in hunt). It is stored like any other path."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    r = api.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(disk)})
+    sid = int(r.json()["id"])
+    deep = "a/" * 1000 + "x.bin"
+    r = api.put(f"/api/sources/{sid}/files", params={"path": deep}, content=b"abc")
+    assert r.status_code == 201, r.text
+    assert (disk / deep).read_bytes() == b"abc"

@@ -115,6 +115,17 @@ class LocalSource:
         parts = rel.split("/") if rel else []
         return any(self._resolve("/".join(parts[:depth])) == target for depth in range(len(parts) + 1))
 
+    def same_folder(self, a: str, b: str) -> bool | None:
+        """Whether paths ``a`` and ``b`` are one folder (same device and inode: a link or
+        a bind mount back up), asked by the walk of a folder listed exactly like an
+        ancestor (``Films/Films/Films`` made by one ``mkdir -p`` lists each level alike,
+        to the clock's tick, and was skipped as a loop); None when either cannot be read."""
+        try:
+            first, second = os.stat(self._resolve(a)), os.stat(self._resolve(b))
+        except (OSError, ReelhouseError):
+            return None
+        return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
     def stat(self, path: str) -> Entry:
         rel = normalize_path(path)
         try:

@@ -115,16 +115,23 @@ class LocalSource:
         parts = rel.split("/") if rel else []
         return any(self._resolve("/".join(parts[:depth])) == target for depth in range(len(parts) + 1))
 
-    def same_folder(self, a: str, b: str) -> bool | None:
-        """Whether paths ``a`` and ``b`` are one folder (same device and inode: a link or
-        a bind mount back up), asked by the walk of a folder listed exactly like an
-        ancestor (``Films/Films/Films`` made by one ``mkdir -p`` lists each level alike,
-        to the clock's tick, and was skipped as a loop); None when either cannot be read."""
-        try:
-            first, second = os.stat(self._resolve(a)), os.stat(self._resolve(b))
-        except (OSError, ReelhouseError):
+    def folder_identity(self, path: str) -> tuple[int, int] | None:
+        """The folder at ``path`` as the disk knows it (device, inode), or None when it
+        cannot be read: two paths with one identity are one folder (a link or a bind
+        mount back up). The walk asks it of a folder listed exactly like an ancestor
+        (``Films/Films/Films`` made by one ``mkdir -p`` lists each level alike, to the
+        clock's tick, and was skipped as a loop), once a folder per walk."""
+        try:  # the kernel follows links (no confinement needed to compare two folders)
+            st = os.stat(self.root / normalize_path(path))
+        except OSError:
             return None
-        return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+        return st.st_dev, st.st_ino
+
+    def same_folder(self, a: str, b: str) -> bool | None:
+        """Whether paths ``a`` and ``b`` are one folder (:meth:`folder_identity`); None
+        when either cannot be read."""
+        first, second = self.folder_identity(a), self.folder_identity(b)
+        return None if first is None or second is None else first == second
 
     def stat(self, path: str) -> Entry:
         rel = normalize_path(path)

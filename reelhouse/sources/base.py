@@ -315,8 +315,8 @@ def _same_folder(source: Source) -> Callable[[str, str], bool | None] | None:
             return None if first is None or second is None else first == second
 
         return same
-    same = getattr(source, "same_folder", None)
-    return same if callable(same) else None
+    pairwise = getattr(source, "same_folder", None)
+    return pairwise if callable(pairwise) else None
 
 
 def walk_source(

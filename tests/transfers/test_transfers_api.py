@@ -698,3 +698,20 @@ def test_a_put_a_thousand_folders_deep_is_stored(tmp_path: Path, api: TestClient
     r = api.put(f"/api/sources/{sid}/files", params={"path": deep}, content=b"abc")
     assert r.status_code == 201, r.text
     assert (disk / deep).read_bytes() == b"abc"
+
+
+def test_a_put_path_that_is_not_utf8_is_refused(tmp_path: Path, api: TestClient) -> None:
+    """``PUT …/files?path=%E9t%E9.bin`` (latin-1 bytes) stored a file named ``�t�.bin``:
+    Starlette decodes a query's escapes with U+FFFD for bytes that are not UTF-8. It is a
+    400 saying so (found by an outside-in hunt); UTF-8 escapes are names as before."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    r = api.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(disk)})
+    sid = int(r.json()["id"])
+    r = api.put(f"/api/sources/{sid}/files?path=%E9t%E9.bin", content=b"abc")
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"].startswith("path is not UTF-8")
+    assert list(disk.iterdir()) == []
+    r = api.put(f"/api/sources/{sid}/files?path=%C3%A9t%C3%A9.bin", content=b"abc")
+    assert r.status_code == 201, r.text
+    assert (disk / "été.bin").read_bytes() == b"abc"

@@ -7,6 +7,7 @@ import contextlib
 import uuid
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -39,6 +40,7 @@ async def put_file(
     ``.part`` left by an earlier upload holds another body) and renamed when
     complete; a 507 deletes it (no later ``PUT`` would resume it)."""
     await run_in_threadpool(core.sources.check_writable, source_id)  # before spooling the body
+    _check_utf8_query(request)
     remote = check_new_path(path)
     if not remote or path.endswith("/"):  # "New/" names a folder, not a file called New
         raise InvalidInput(f"path must name a file, not a folder: {path!r}")
@@ -71,6 +73,18 @@ async def put_file(
         "file.upload", user=admin, address=client_address(request),
         target=f"source:{source_id} {remote} ({size} bytes)"))
     return {"path": remote, "size": size}
+
+
+def _check_utf8_query(request: Request) -> None:
+    """InvalidInput when the query's percent-escapes are not UTF-8 (``path=%E9t%E9.bin``,
+    latin-1): Starlette decodes them with U+FFFD in place of each byte, and the file was
+    stored as ``�t�.bin``, a name nobody typed (RFC 3986 §2.5: new URI schemes encode
+    text as UTF-8)."""
+    try:
+        parse_qs(request.scope.get("query_string", b"").decode("latin-1"), errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidInput("path is not UTF-8: percent-encode the UTF-8 bytes of its name "
+                           "(é is %C3%A9)") from None
 
 
 def _drop_part(source: Source, remote: str, signature: Path) -> None:

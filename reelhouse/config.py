@@ -23,7 +23,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from reelhouse.config_urls import check_database_url, check_public_urls, check_redis_url, split_urls
+from reelhouse.config_urls import (
+    check_database_url,
+    check_http_base_url,
+    check_public_urls,
+    check_redis_url,
+    split_urls,
+)
 from reelhouse.errors import ConfigError
 from reelhouse.keys import secret_bytes
 
@@ -35,6 +41,12 @@ __all__ = ["Settings", "load_settings"]
 #: a network peer (timeouts, back-offs): a day.
 _TEN_YEARS = 10 * 365 * 86400
 _DAY = 86400
+
+#: x264's presets, fastest first (x264 ``x264_preset_names``, common/base.h); ffmpeg's
+#: libx264 refuses any other name, so a typo failed every HLS transcode (502) instead of
+#: the start.
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
+                "slower", "veryslow", "placebo")
 
 
 class Settings(BaseSettings):
@@ -271,7 +283,8 @@ class Settings(BaseSettings):
     )
     hls_preset: str = Field(
         default="superfast",
-        description="x264 preset of HLS transcodes (ultrafast … medium). superfast: about "
+        description="x264 preset of HLS transcodes (ultrafast … placebo; another name stops the "
+        "start). superfast: about "
         "twice veryfast's speed on 2 cores (benchmarks/hls_seek.py), for seeks and real time.",
     )
     hls_threads: int = Field(
@@ -331,6 +344,19 @@ class Settings(BaseSettings):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return value
+
+    @field_validator("hls_preset")
+    @classmethod
+    def _check_preset(cls, value: str) -> str:
+        value = value.lower()
+        if value not in X264_PRESETS:
+            raise ValueError(f"must be one of {', '.join(X264_PRESETS)} (x264's presets)")
+        return value
+
+    @field_validator("tmdb_base_url", "tmdb_image_base_url")
+    @classmethod
+    def _check_http_url(cls, value: str) -> str:
+        return check_http_base_url(value)
 
     @model_validator(mode="after")
     def _check_jobs(self) -> Settings:
@@ -405,6 +431,9 @@ class Settings(BaseSettings):
         try:
             self.store_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
+            if self.library_store is None:  # the default store: the data dir is what was set
+                raise ConfigError(f"data_dir (REELHOUSE_DATA_DIR) {self.data_dir}: cannot make "
+                                  f"its library folder: {exc.strerror or exc}") from None
             raise ConfigError(f"library_store (REELHOUSE_LIBRARY_STORE) {self.store_dir}: "
                               f"{exc.strerror or exc}") from None
         return self.store_dir

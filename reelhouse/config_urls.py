@@ -1,5 +1,6 @@
 """What the URL settings of :mod:`reelhouse.config` accept: ``redis_url`` and
-``party_redis_url``, ``database_url``, ``public_urls``. Each check returns the value
+``party_redis_url``, ``database_url``, ``public_urls``, ``tmdb_base_url`` and
+``tmdb_image_base_url``. Each check returns the value
 to keep or raises ``ValueError`` with a message that completes "<setting>: …" (pydantic
 turns it into the settings error naming the key); a message never repeats a URL that
 may hold a password. Pure: no I/O."""
@@ -10,7 +11,8 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["check_database_url", "check_public_urls", "check_redis_url", "split_urls"]
+__all__ = ["check_database_url", "check_http_base_url", "check_public_urls", "check_redis_url",
+           "split_urls"]
 
 
 def check_redis_url(value: str | None) -> str | None:
@@ -41,6 +43,20 @@ def check_database_url(value: str | None) -> str | None:
         except ValueError:
             raise ValueError("its host or port is not valid") from None
     return value
+
+
+def check_http_base_url(value: str) -> str:
+    """An ``http(s)://host[:port][/path]`` URL that requests are made under (TMDB's API
+    and images; a trailing ``/`` is dropped): one without a scheme or a host failed every
+    lookup later, as an "unsupported protocol" in each scan's errors."""
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError("must be an http:// or https:// URL with a host (e.g. https://api.themoviedb.org/3)")
+    try:
+        parts.port  # noqa: B018 (urllib checks the port when it is read)
+    except ValueError:
+        raise ValueError("its port must be a number from 0 to 65535") from None
+    return value.rstrip("/")
 
 
 def split_urls(value: Any) -> Any:

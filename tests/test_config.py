@@ -300,3 +300,46 @@ def test_a_library_store_holding_the_data_dir_is_a_config_error(tmp_path: Path, 
     assert "data dir" in str(info.value)
     Core(load_settings(data_dir=tmp_path / "data", library_store=tmp_path / "data/films"), consume_jobs=False).close()
     Core(load_settings(data_dir=tmp_path / "data", library_store=tmp_path / "films"), consume_jobs=False).close()
+
+
+@pytest.mark.parametrize(("env", "value", "field", "problem"), [
+    ("REELHOUSE_HLS_PRESET", "superfst", "hls_preset", "ultrafast, superfast, veryfast"),
+    ("REELHOUSE_HLS_PRESET", "", "hls_preset", "x264's presets"),
+    ("REELHOUSE_TMDB_BASE_URL", "api.themoviedb.org/3", "tmdb_base_url", "http:// or https://"),
+    ("REELHOUSE_TMDB_BASE_URL", "https://", "tmdb_base_url", "with a host"),
+    ("REELHOUSE_TMDB_IMAGE_BASE_URL", "image.tmdb.org/t/p", "tmdb_image_base_url", "http:// or https://"),
+    ("REELHOUSE_TMDB_IMAGE_BASE_URL", "https://image.tmdb.org:99999/t/p", "tmdb_image_base_url", "port"),
+])
+def test_a_value_that_fails_later_stops_the_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                  env: str, value: str, field: str, problem: str) -> None:
+    """An x264 preset that is not one, or a TMDB URL without a scheme or host, passed
+    the settings: every HLS transcode was then a 502 "x264 [error]: invalid preset", every
+    TMDB lookup an error in each scan. Each is a settings error at start naming the key
+    (found by an outside-in hunt)."""
+    monkeypatch.setenv(env, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings(data_dir=tmp_path)
+    assert field in str(info.value) and env in str(info.value) and problem in str(info.value), str(info.value)
+
+
+def test_good_presets_and_tmdb_urls(tmp_path: Path) -> None:
+    s = load_settings(data_dir=tmp_path, hls_preset="VeryFast", tmdb_base_url="http://127.0.0.1:8080/3/",
+                      tmdb_image_base_url="https://image.tmdb.org/t/p")
+    assert (s.hls_preset, s.tmdb_base_url) == ("veryfast", "http://127.0.0.1:8080/3")
+    assert load_settings(data_dir=tmp_path).hls_preset == "superfast"
+
+
+def test_a_data_dir_whose_store_cannot_be_made_names_the_data_dir(tmp_path: Path) -> None:
+    """With no ``library_store`` set, a data dir where its ``library`` folder cannot be
+    made (read-only, a file in the way) named ``library_store (REELHOUSE_LIBRARY_STORE)``,
+    a setting the user never set; it names the data dir (found by an outside-in hunt on a
+    read-only mount)."""
+    from reelhouse.core import Core
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "library").write_text("x")
+    with pytest.raises(ConfigError) as info:
+        Core(load_settings(data_dir=data), consume_jobs=False)
+    assert str(info.value) == (f"data_dir (REELHOUSE_DATA_DIR) {data}: cannot make its library folder: "
+                               "File exists")

@@ -158,6 +158,17 @@ class UserService:
                 raise Conflict(f"user {name!r} exists already") from exc
         return user
 
+    def check_new_name(self, name: str) -> None:
+        """Raise what :meth:`add` would for ``name`` alone: InvalidInput (not 1-64 letters,
+        digits or ``. @ + - _``), Conflict (taken, in any letter case). The CLI asks it
+        before the password, which was typed twice for a name refused afterwards."""
+        name = user_name(name)
+        if not _NAME.fullmatch(name):
+            raise InvalidInput("user name must be 1-64 letters, digits or . @ + - _")
+        with self.sessions() as s:
+            if _name_taken(s, name):
+                raise Conflict(f"user {name!r} exists already (names are the same in any letter case)")
+
     def add_first_admin(self, name: str, password: str) -> User:
         """Create the first admin, only while no user exists (the setup page); raises
         Conflict once someone does."""

@@ -65,8 +65,9 @@ def user_add(
     password: Annotated[str | None, typer.Option(hidden=True, help="Deprecated: seen by ps.")] = None,
 ) -> None:
     """Create a user."""
-    secret = password if password is not None else read_password(password_file)
     with open_core() as core:
+        core.users.check_new_name(name)  # before the password is typed (twice)
+        secret = password if password is not None else read_password(password_file)
         core.users.add(name, secret, is_admin=admin)
         core.audit.record("user.create", user_name="(cli)", target=name)
     console.print(f"added {'admin' if admin else 'user'} {name!r}")
@@ -92,9 +93,11 @@ def user_passwd(
     password_file: _PasswordFile = None,
 ) -> None:
     """Set a user's password; their sessions end."""
-    secret = read_password(password_file, f"new password for {name}")
     from reelhouse.auth.users import UserChange
 
+    with open_core() as core:
+        core.users.by_name(name)  # an unknown name is said before the password is typed
+    secret = read_password(password_file, f"new password for {name}")
     _change(name, UserChange(password=secret), "password changed; sessions ended", "user.password")
 
 

@@ -298,10 +298,25 @@ class _LoopGuard:
 
 
 def _same_folder(source: Source) -> Callable[[str, str], bool | None] | None:
-    """The source's ``same_folder(a, b)`` (whether two paths are one folder; None when
-    it cannot tell), if it has one: FTP asks the server (:class:`_LoopGuard`)."""
-    same = getattr(source, "same_folder", None)
-    return same if callable(same) else None
+    """Whether two paths are one folder (None when it cannot tell), for one walk's
+    :class:`_LoopGuard`: by the source's ``folder_identity(path)`` where it has one (a
+    local disk: device and inode), each folder's asked once a walk (a chain of folders
+    listed alike, ``d/d/d/…``, asks each level about every one above it); else its
+    ``same_folder(a, b)``, if it has one (FTP asks the server)."""
+    identity = getattr(source, "folder_identity", None)
+    if callable(identity):
+        known: dict[str, object] = {}
+
+        def same(a: str, b: str) -> bool | None:
+            for path in (a, b):
+                if path not in known:
+                    known[path] = identity(path)
+            first, second = known[a], known[b]
+            return None if first is None or second is None else first == second
+
+        return same
+    pairwise = getattr(source, "same_folder", None)
+    return pairwise if callable(pairwise) else None
 
 
 def walk_source(

@@ -115,6 +115,24 @@ class LocalSource:
         parts = rel.split("/") if rel else []
         return any(self._resolve("/".join(parts[:depth])) == target for depth in range(len(parts) + 1))
 
+    def folder_identity(self, path: str) -> tuple[int, int] | None:
+        """The folder at ``path`` as the disk knows it (device, inode), or None when it
+        cannot be read: two paths with one identity are one folder (a link or a bind
+        mount back up). The walk asks it of a folder listed exactly like an ancestor
+        (``Films/Films/Films`` made by one ``mkdir -p`` lists each level alike, to the
+        clock's tick, and was skipped as a loop), once a folder per walk."""
+        try:  # the kernel follows links (no confinement needed to compare two folders)
+            st = os.stat(self.root / normalize_path(path))
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def same_folder(self, a: str, b: str) -> bool | None:
+        """Whether paths ``a`` and ``b`` are one folder (:meth:`folder_identity`); None
+        when either cannot be read."""
+        first, second = self.folder_identity(a), self.folder_identity(b)
+        return None if first is None or second is None else first == second
+
     def stat(self, path: str) -> Entry:
         rel = normalize_path(path)
         try:
@@ -224,7 +242,12 @@ class LocalSource:
             in_the_way = self._file_in_the_way(rel)
             if in_the_way is not None:
                 raise Conflict(f"a file of that name exists already: {in_the_way!r}")
-            full.mkdir(parents=True, exist_ok=True)
+            if not full.is_dir():
+                # one level at a time, from the top: Path.mkdir(parents=True) recurses once
+                # a level and raised RecursionError (a 500) for a path ~1,000 folders deep
+                parts = rel.split("/")
+                for depth in range(1, len(parts) + 1):
+                    (self.root / "/".join(parts[:depth])).mkdir(exist_ok=True)
         except OSError as exc:
             raise _translate(exc, rel) from exc
 

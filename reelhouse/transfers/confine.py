@@ -4,7 +4,8 @@ inside the library store. Pure apart from resolving symlinks already on disk.
 Rules: the path is normalised (``a/./b/../c`` → ``a/c``; backslashes are separators;
 an absolute path must start with the store's own path); it must name a
 file strictly inside the store — never empty, never the store itself, never outside
-it (``..``, an absolute path elsewhere, a symlink out); no NUL, CR or LF; at most
+it (``..``, an absolute path elsewhere, a symlink out), never ending with ``/`` (a
+folder's name); no NUL, CR or LF; at most
 4096 bytes; no component over 255 bytes (POSIX NAME_MAX on Linux file systems).
 
 :func:`local_name`: the local path a download or an offline copy of a remote file
@@ -75,6 +76,8 @@ def confine(store: Path, local_path: str) -> Path:
         if not text.startswith(rootstr):
             raise InvalidInput(f"local_path must be inside the library store ({root})")
         text = text[len(rootstr):]
+    if text.endswith("/") and text.strip("/"):  # "Films/" names a folder, not a file called Films
+        raise InvalidInput(f"local_path must name a file, not a folder: {local_path!r}")
     rel = posixpath.normpath(text) if text else ""
     if rel in ("", ".") or rel == ".." or rel.startswith("../"):
         raise InvalidInput("local_path must name a file inside the library store")

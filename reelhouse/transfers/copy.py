@@ -16,6 +16,7 @@ is never a splice of two versions.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -195,6 +196,8 @@ def download(
     ``.part`` together; the first to end renames it away from the other),
     ``SourceUnavailable`` on a size mismatch (worth a retry), ``Cancelled`` when
     ``should_stop()`` turns true (the ``.part`` stays for a later resume),
+    ``Conflict`` when ``dest`` is a folder (before a byte is read; its ``.part`` is
+    removed when a folder takes the name during the download),
     ``StorageFull`` when the local disk is full or the copy would leave less than
     ``min_free`` bytes free on it (checked before the first byte and every 64 MiB:
     the database and caches share that disk, and any user may queue downloads).
@@ -217,6 +220,8 @@ def _download(source: Source, remote: str, dest: Path, progress: Progress | None
     total = entry.size
     part = local_part(dest)
     sig_path = part_signature_path(dest)
+    if dest.is_dir():  # before a byte is read: the rename at the end could never replace it
+        raise Conflict(f"cannot write {dest}: it is a folder")
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         have = part.stat().st_size if part.exists() else 0
@@ -272,7 +277,10 @@ def _download(source: Source, remote: str, dest: Path, progress: Progress | None
         os.replace(part, dest)
         sig_path.unlink(missing_ok=True)
     except OSError as exc:
-        raise _local_error(exc, dest) from exc
+        error = _local_error(exc, dest)
+        if isinstance(error, Conflict):  # a folder took the name meanwhile: no retry can rename it
+            discard_part(dest)
+        raise error from exc
     return size
 
 
@@ -298,6 +306,8 @@ def upload(
     while its ``.part`` exists; a ``.part`` is resumed only if ``local`` still has them
     (a file edited between two attempts starts over instead of ending as the old
     version's head and the new one's tail). Without it the ``.part`` is resumed by size.
+    A signature that cannot be written (the library store's disk is full) sends the
+    whole file rather than failing an upload to a source that has room.
     """
     rel = normalize_path(remote)
     if not rel:
@@ -395,8 +405,12 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
         try:
             signature.parent.mkdir(parents=True, exist_ok=True)
             signature.write_text(version, "utf-8")
-        except OSError as exc:
-            raise _local_error(exc, signature) from exc
+        except OSError:
+            # the store is full (or in the way) while the source may have room: send the
+            # whole file; a later attempt finds no signature of this version and starts
+            # over too, so a .part is never resumed on a guess
+            have = 0
+            _forget(signature)
     try:
         with open(local, "rb") as fh:
             try:
@@ -428,12 +442,17 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
             source.delete(part)
         except ReelhouseError:
             pass
-        if signature is not None:
-            signature.unlink(missing_ok=True)
+        _forget(signature)
         raise Conflict(f"a folder of that name exists already: {rel!r}") from exc
-    if signature is not None:
-        signature.unlink(missing_ok=True)
+    _forget(signature)
     return total
+
+
+def _forget(signature: Path | None) -> None:
+    """Remove an upload's signature file, if it has one (a store in the way: no matter)."""
+    if signature is not None:
+        with contextlib.suppress(OSError):
+            signature.unlink(missing_ok=True)
 
 
 def _is_folder(source: Source, path: str) -> bool:

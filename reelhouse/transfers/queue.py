@@ -139,7 +139,12 @@ class TransferQueue:
             self.sources.check_writable(source_id)  # fails now, not later in the queue
         local: str | None = None
         if kind == "download":
-            local = str(self.local_target(source_name, remote, local_path, source_id=source_id))
+            dest = self.local_target(source_name, remote, local_path, source_id=source_id)
+            if dest.is_dir():  # refused now: the download would be read whole, then not renamed
+                where = dest.relative_to(self.store.resolve()).as_posix()
+                raise Conflict(f"{where!r} is a folder in the library store; a download needs "
+                               "a file's name")
+            local = str(dest)
         elif kind == "upload":
             if local_path is None:
                 raise InvalidInput("an upload needs local_path")
@@ -148,6 +153,9 @@ class TransferQueue:
             path = Path(local_path).expanduser()
             if path.is_dir():  # "no such local file" sent the user looking for a typo
                 raise InvalidInput(f"{path} is a folder: an upload sends one file (upload its files one by one)")
+            if path.exists() and not path.is_file():  # <(…) is /dev/fd/63: it exists
+                raise InvalidInput(f"{path} is not a regular file (a pipe, a device or a socket): "
+                                   "an upload sends a file whose size it knows; save it to a file first")
             if not path.is_file():
                 raise NotFound(f"no such local file: {path}")
             local = str(path.resolve())

@@ -47,3 +47,17 @@ def test_user_commands(tmp_path: Path) -> None:
         assert "admin" in _run(tmp_path, "remove", "boss", code=5).stderr
     finally:
         core.close()
+
+
+def test_a_refused_name_is_said_before_the_password_is_asked(tmp_path: Path) -> None:
+    """``reelhouse user passwd nobody`` and ``reelhouse user add`` of a taken or bad name
+    asked for the password (twice, at a terminal) and only then said the name was wrong;
+    without a terminal they said "no password". The name is checked first (found by an
+    outside-in hunt)."""
+    _run(tmp_path, "add", "boss", "--admin", env={"REELHOUSE_NEW_PASSWORD": "boss-password"})
+    err = _run(tmp_path, "passwd", "nobody", code=3).stderr
+    assert err.strip() == "error: no user named 'nobody'"
+    err = _run(tmp_path, "add", "BOSS", code=5).stderr
+    assert "exists already" in err, err
+    err = _run(tmp_path, "add", "bad name!", code=2).stderr
+    assert "user name must be" in err, err

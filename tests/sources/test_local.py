@@ -183,3 +183,22 @@ def test_unreadable_file_is_permission_denied(layout: tuple[Path, Path]) -> None
             read(LocalSource(layout[0]), "Films/ok.mkv")
     finally:
         path.chmod(0o644)
+
+
+def test_a_folder_named_like_its_parent_is_walked(tmp_path: Path) -> None:
+    """``Films/Films/Films/Heat (1995).mp4`` made by one ``mkdir -p``: each level lists
+    one folder ``Films`` with the same time (to the clock's tick), as a link back up would
+    list; the scan skipped the film ("Films: listed as '/', a folder above it (a link back
+    up?): not walked", found by an outside-in hunt). A local disk tells two folders apart
+    by their inodes; a real link back up is still not walked."""
+    root = tmp_path / "media"
+    deep = root / "Films" / "Films" / "Films"
+    deep.mkdir(parents=True)
+    (deep / "Heat (1995).mp4").write_bytes(b"x")
+    for level in (deep, deep.parent, deep.parent.parent, root):  # one time for every level
+        os.utime(level, (1_700_000_000, 1_700_000_000))
+    src = LocalSource(root)
+    walked = dict(src.walk(""))
+    assert [e.path for e in walked["Films/Films/Films"]] == ["Films/Films/Films/Heat (1995).mp4"]  # type: ignore[union-attr]
+    assert src.same_folder("Films", "Films/Films") is False and src.same_folder("Films", "Films/.") is True
+    assert src.same_folder("Films", "nope") is None

@@ -88,6 +88,38 @@ def test_a_file_in_the_way_of_a_download_is_a_conflict_naming_it(tmp_path: Path)
     assert (store / "Films/Heat (1995).mkv").read_bytes() == b"old"
 
 
+def test_a_download_to_a_folder_reads_nothing_and_leaves_nothing(tmp_path: Path) -> None:
+    """A download whose local name is a folder is refused before a byte is read; one
+    whose name a folder takes while it runs drops its ``.part``. It used to read the
+    whole file into ``NAME.part``, fail at the rename ("it is a folder") and leave the
+    ``.part`` and its signature in the store for good (found by an outside-in hunt:
+    ``reelhouse transfer download … --to`` an existing folder)."""
+    from reelhouse.errors import Conflict
+
+    class Counting(MemorySource):
+        read = 0
+
+        def read_range(self, path: str, offset: int, length: int):  # type: ignore[no-untyped-def]
+            for chunk in super().read_range(path, offset, length):
+                Counting.read += len(chunk)
+                yield chunk
+
+    store = tmp_path / "store"
+    (store / "Films").mkdir(parents=True)
+    src = Counting({"f.mkv": DATA})
+    with pytest.raises(Conflict, match="is a folder"):
+        download(src, "f.mkv", store / "Films")
+    assert Counting.read == 0 and os.listdir(store) == ["Films"]
+
+    def make_the_folder(done: int, total: int | None) -> None:
+        if done == total:
+            (store / "late.mkv").mkdir(exist_ok=True)
+
+    with pytest.raises(Conflict, match="is a folder"):
+        download(src, "f.mkv", store / "late.mkv", make_the_folder)
+    assert sorted(os.listdir(store)) == ["Films", "late.mkv"]  # no .part, no .partsig
+
+
 def test_download_keeps_the_reserve_free(tmp_path: Path) -> None:
     """Any user may queue downloads (and offline copies): one that would leave less than
     ``min_free`` bytes on the store's disk is StorageFull before its first byte, so a
@@ -132,3 +164,21 @@ def test_upload_to_a_full_source(tmp_path: Path) -> None:
     with pytest.raises(StorageFull):
         upload(src, local, "f.mkv")
     assert "f.mkv" not in src.files  # never renamed into place
+
+
+def test_an_upload_does_not_need_room_in_the_store(tmp_path: Path) -> None:
+    """An upload keeps its local file's version in a small signature file in the library
+    store; when that cannot be written (the store's disk full, or a file in the way) the
+    upload sends the whole file rather than failing: ``reelhouse transfer upload`` of a
+    100 KB file to a source with room failed with "no space left in the local store for
+    '1173bb7d…'", the signature's hash name (found by an outside-in hunt with the store on a
+    full tmpfs). A stale ``.part`` is not resumed on a guess."""
+    local = tmp_path / "f.mkv"
+    local.write_bytes(DATA)
+    (tmp_path / "store").write_text("a file where the store's .uploads folder goes")
+    signature = tmp_path / "store" / ".uploads" / "sig"
+    src = MemorySource()
+    src.files["f.mkv.part"] = b"stale bytes of another file"
+    src.mtimes["f.mkv.part"] = 0.0
+    assert upload(src, local, "f.mkv", signature=signature) == len(DATA)
+    assert src.files["f.mkv"] == DATA and "f.mkv.part" not in src.files

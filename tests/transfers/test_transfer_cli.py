@@ -113,3 +113,26 @@ def test_a_partial_sync_says_partial_with_its_counts(ftp_root: Path, tmp_path: P
     assert "partial" in r.stdout and "1 added" in r.stdout, r.stdout
     assert "Alien (1979)" in r.stdout
     assert "failed" not in r.stderr and "partial" in r.stderr, r.stderr
+
+
+def test_an_upload_of_a_pipe_or_a_device_says_what_it_is(tmp_path: Path, cli: Any) -> None:
+    """``reelhouse transfer upload <(…) …`` (a pipe: /dev/fd/63), a FIFO or /dev/null is
+    one line saying it is not a regular file (an upload sends a file whose size it checks)
+    and exit 2; it was "no such local file: /dev/fd/63" and exit 3, about a path that
+    exists (found by an outside-in hunt)."""
+    data_dir = tmp_path / "data"
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    r = cli(data_dir, "source", "add", "disk", "--local", str(disk))
+    assert r.returncode == 0, r.stderr
+    for local in (str(fifo), os.devnull):
+        r = cli(data_dir, "transfer", "upload", local, "disk", "x.mkv")
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.strip() == (f"error: {local} is not a regular file (a pipe, a device or a "
+                                    "socket): an upload sends a file whose size it knows; save it "
+                                    "to a file first")
+    assert list(disk.iterdir()) == []
+    r = cli(data_dir, "transfer", "upload", str(tmp_path / "nope.mkv"), "disk", "x.mkv")
+    assert r.returncode == 3 and r.stderr.strip() == f"error: no such local file: {tmp_path / 'nope.mkv'}"

@@ -614,3 +614,104 @@ def test_a_name_in_the_way_is_a_conflict_alike_on_ftp_and_local(
             folder_onto_file = run({"kind": "rename", "remote_path": "Films/Empty", "target_path": "notes.txt"})
             assert folder_onto_file["error"] == "a file of that name exists already: 'notes.txt'"
         assert (root / "Films/Empty").is_dir() and (root / "notes.txt").read_bytes() == b"n"
+
+
+def test_a_download_into_a_folder_of_the_store_is_refused_when_asked(
+        ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core) -> None:
+    """A download whose ``local_path`` is a folder of the store, or ends with ``/``, is
+    refused when asked, with nothing read or left. It was queued, read the whole file
+    into ``NAME.part`` and failed at the rename ("it is a folder"), leaving the
+    ``.part``; ``Films/`` was taken as a file called ``Films``, written over whatever
+    file had that name (found by an outside-in hunt)."""
+    (ftp_root / "f.mkv").write_bytes(DATA)
+    sid = add_ftp(api, ftp_server.port)
+    store = tcore.settings.store_dir
+    (store / "Films").mkdir(parents=True)
+    (store / "old.mkv").write_bytes(b"old")
+    before = api.get("/api/transfers").json()
+    r = api.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                         "remote_path": "f.mkv", "local_path": "Films"})
+    assert r.status_code == 409, r.text
+    assert r.json()["detail"] == "'Films' is a folder in the library store; a download needs a file's name"
+    for path in ("old.mkv/", "Films/", "Films\\"):
+        r = api.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                             "remote_path": "f.mkv", "local_path": path})
+        assert r.status_code == 400, r.text
+        assert r.json()["detail"] == f"local_path must name a file, not a folder: {path!r}"
+    assert api.get("/api/transfers").json() == before
+    assert sorted(p.name for p in store.iterdir()) == ["Films", "old.mkv"]
+    assert (store / "old.mkv").read_bytes() == b"old" and list((store / "Films").iterdir()) == []
+    r = api.post("/api/transfers", json={"kind": "download", "source_id": sid,
+                                         "remote_path": "f.mkv", "local_path": "Films/f.mkv"})
+    assert r.status_code == 201, r.text
+    assert wait_transfer(api, r.json()["id"])["state"] == "done"
+    assert (store / "Films/f.mkv").read_bytes() == DATA
+
+
+def test_a_put_refused_for_a_full_source_leaves_no_part(full_server: EmbeddedFtpServer, ftp_root: Path,
+                                                        api: TestClient) -> None:
+    """A ``PUT`` starts its ``.part`` over from byte 0, so the one a 507 cut short is of no
+    use: it is deleted. It was kept, and on a full disk the space it held refused every
+    other upload too, until the same name was sent again (found by an outside-in hunt on a
+    2 MiB tmpfs: a 3 MB PUT left a 2 MiB ``.part``, then a 0.5 MB one of another name was
+    a 507 as well)."""
+    sid = add_ftp(api, full_server.port)
+    r = api.put(f"/api/sources/{sid}/files", params={"path": "Films/big.bin"}, content=DATA)
+    assert r.status_code == 507, r.text
+    assert sorted(p.name for p in (ftp_root / "Films").iterdir()) == []
+
+
+def test_a_browser_upload_keeps_the_quotes_of_its_name(tmp_path: Path, api: TestClient) -> None:
+    """Browsers (and httpx) send a file name's ``"`` as ``%22``, CR and LF as ``%0D`` and
+    ``%0A`` (WHATWG HTML, "multipart/form-data encoding algorithm"); the upload undoes it.
+    ``Film "Quoted".mkv`` picked in Chromium was stored as ``Film %22Quoted%22.mkv``
+    (found by an outside-in hunt through the Transfers page). A name with a line break
+    is then refused as such."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    r = api.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(disk)})
+    sid = int(r.json()["id"])
+    r = api.post("/api/transfers/upload", data={"source_id": str(sid), "folder": "Films"},
+                 files={"file": ('Tom\'s "Quote" (2010).mkv', b"abc", "video/x-matroska")})
+    assert r.status_code == 201, r.text
+    assert r.json()["remote_path"] == 'Films/Tom\'s "Quote" (2010).mkv'
+    assert wait_transfer(api, r.json()["id"])["state"] == "done"
+    assert (disk / 'Films/Tom\'s "Quote" (2010).mkv').read_bytes() == b"abc"
+    r = api.post("/api/transfers/upload", headers={"content-type": "multipart/form-data; boundary=b"},
+                 content=(f'--b\r\ncontent-disposition: form-data; name="source_id"\r\n\r\n{sid}\r\n'
+                          '--b\r\ncontent-disposition: form-data; name="file"; filename="a%0Ab.mkv"\r\n'
+                          "\r\nabc\r\n--b--\r\n").encode())
+    assert r.status_code == 400, r.text
+    assert "control characters" in r.json()["detail"]
+
+
+def test_a_put_a_thousand_folders_deep_is_stored(tmp_path: Path, api: TestClient) -> None:
+    """``PUT …/files?path=a/a/…/x.bin`` 1,000 folders deep (2,001 characters, under the
+    4,096 a path may have) on a local disk was a 500: the folders were made by
+    ``Path.mkdir(parents=True)``, which recurses once a level (RecursionError; found by an
+    outside-in hunt). It is stored like any other path."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    r = api.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(disk)})
+    sid = int(r.json()["id"])
+    deep = "a/" * 1000 + "x.bin"
+    r = api.put(f"/api/sources/{sid}/files", params={"path": deep}, content=b"abc")
+    assert r.status_code == 201, r.text
+    assert (disk / deep).read_bytes() == b"abc"
+
+
+def test_a_put_path_that_is_not_utf8_is_refused(tmp_path: Path, api: TestClient) -> None:
+    """``PUT …/files?path=%E9t%E9.bin`` (latin-1 bytes) stored a file named ``�t�.bin``:
+    Starlette decodes a query's escapes with U+FFFD for bytes that are not UTF-8. It is a
+    400 saying so (found by an outside-in hunt); UTF-8 escapes are names as before."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    r = api.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(disk)})
+    sid = int(r.json()["id"])
+    r = api.put(f"/api/sources/{sid}/files?path=%E9t%E9.bin", content=b"abc")
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"].startswith("path is not UTF-8")
+    assert list(disk.iterdir()) == []
+    r = api.put(f"/api/sources/{sid}/files?path=%C3%A9t%C3%A9.bin", content=b"abc")
+    assert r.status_code == 201, r.text
+    assert (disk / "été.bin").read_bytes() == b"abc"

@@ -7,6 +7,7 @@ the body is read (see api/security.py)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -29,7 +30,7 @@ from reelhouse.sources.base import check_new_path, join, normalize_path
 from reelhouse.transfers.confine import confine
 from reelhouse.transfers.queue import check_not_own
 
-__all__ = ["router", "transfer_public"]
+__all__ = ["form_file_name", "router", "transfer_public"]
 
 router = APIRouter(prefix="/api", tags=["transfers"])
 
@@ -47,6 +48,20 @@ def transfer_public(t: Transfer, user: User | None = None, store: Path | None = 
         if t.state == "running" and t.rate:
             out.eta_seconds = round(max(0.0, (t.bytes_total - t.bytes_done) / t.rate), 1)
     return out
+
+
+#: What browsers escape in a multipart file name, and how (WHATWG HTML, "multipart/form-data
+#: encoding algorithm": LF, CR and ``"`` only; httpx does the same). python-multipart
+#: hands the name on as it came (``Film %22Quoted%22.mkv``).
+_FORM_ESCAPES = {"%22": '"', "%0a": "\n", "%0d": "\r"}
+_FORM_ESCAPED = re.compile("%22|%0a|%0d", re.IGNORECASE)
+
+
+def form_file_name(sent: str) -> str:
+    """The name of a file a browser uploaded, its ``%22``, ``%0A`` and ``%0D`` turned back
+    into ``"``, LF and CR (a name with a line break is then refused as such). A name with
+    a literal ``%22`` cannot be told apart: browsers do not escape ``%``."""
+    return _FORM_ESCAPED.sub(lambda m: _FORM_ESCAPES[m.group(0).lower()], sent)
 
 
 def _store_relative(local_path: str, store: Path) -> str:
@@ -145,7 +160,7 @@ async def upload_file(
     """Upload a browser file to a folder of a source (created if missing): the file is
     spooled under the data dir, then queued; the spool copy is removed when done."""
     await run_in_threadpool(core.sources.check_writable, source_id)  # before spooling it
-    name = normalize_path(file.filename or "")
+    name = normalize_path(form_file_name(file.filename or ""))
     if not name or "/" in name:
         raise InvalidInput("the uploaded file needs a plain file name")
     remote = check_new_path(join(normalize_path(folder), name))

@@ -31,7 +31,7 @@ import anyio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from reelhouse.errors import RangeNotSatisfiable
+from reelhouse.errors import RangeNotSatisfiable, SeekRefused
 from reelhouse.playback.preconditions import precondition
 from reelhouse.playback.ranges import ByteRange, content_range, if_range_matches, parse_range
 from reelhouse.sources.base import Source
@@ -243,6 +243,10 @@ class RangeStreamResponse(Response):
             first = await chunks.__anext__()  # errors here become a clean 4xx/5xx
         except StopAsyncIteration:
             first, ended = b"", True
+        except SeekRefused as exc:  # a seek too far on a server without REST: 416, this size
+            with anyio.CancelScope(shield=True):
+                await chunks.aclose()
+            raise SeekRefused(exc.message, self.size) from exc
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await chunks.aclose()

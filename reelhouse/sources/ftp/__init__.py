@@ -4,8 +4,9 @@ dates, read as UTC), ``listing`` (pure parsers of one listing line), ``listing_t
 (pure parsers of whole listings, straight into Entry), ``replies`` (reply codes and
 failures → domain errors), ``tls``, ``pipeline`` (a listing in one write), ``statlist``
 (listings over the control connection), ``connection`` (one control connection: login,
-TLS, features), ``lister`` (folder listings and entry details on it), ``client`` (reads,
-writes, tree edits on it), ``address`` (the address a server is counted under),
+TLS, features), ``lister`` (folder listings and entry details on it), ``retrieval``
+(RETR from an offset on it: REST, or a skip where REST is refused), ``client`` (writes,
+tree edits on it), ``address`` (the address a server is counted under),
 ``slot_store`` (what the shared count asks of its store), ``slot_helper`` (its helper
 thread), ``slot_outage`` (its store's outages: per-process counts meanwhile, adopted
 after), ``slots`` (connections and users' fair shares counted over the cluster),

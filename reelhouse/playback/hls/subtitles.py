@@ -109,6 +109,19 @@ def to_webvtt(argv: list[str], timeout: float = 300.0, stdin: bytes | None = Non
     return proc.stdout
 
 
+def _run(argv: list[str], what: str, timeout: float = 300.0) -> bytes:
+    """The stdout of ffmpeg command ``argv``; TranscodeFailed (naming ``what``) when it
+    fails or prints nothing."""
+    try:
+        proc = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TranscodeFailed(f"{what} failed: {exc}") from exc
+    if proc.returncode != 0 or not proc.stdout.strip():
+        tail = proc.stderr.decode(errors="replace").strip()[-300:]
+        raise TranscodeFailed(f"{what} failed: {tail or 'no output'}")
+    return proc.stdout
+
+
 #: Embedded text subtitle codecs (FFmpeg names) whose packets, copied as they are,
 #: make a subtitle file of this format (:meth:`Subtitles._recoded`).
 _COPY_FORMATS = {"subrip": "srt", "srt": "srt", "ass": "ass", "ssa": "ass"}
@@ -220,21 +233,61 @@ class Subtitles:
         finally:
             pool_user.reset(token)
 
+    def _copied(self, url: str, index: int, fmt: str, language: str | None) -> str:
+        """An embedded text track's own bytes (``fmt``: ``srt`` or ``ass``, ffmpeg's
+        stream copy, no decoding), as text decoded as a sidecar's (:mod:`.charsets`).
+        Raises TranscodeFailed."""
+        argv = ffmpeg.subtitle_copy_command(self.plans.ffmpeg_path(), url, index, fmt)
+        return decode_subtitle(_run(argv, "subtitle conversion"), language)
+
     def _recoded(self, url: str, index: int, fmt: str, language: str | None) -> bytes:
         """WebVTT of an embedded text track whose text is not UTF-8 (a latin-1 SRT
         muxed as it was): its bytes as they are stored, decoded as a sidecar's
         (:mod:`.charsets`), then converted. Raises TranscodeFailed."""
-        argv = ffmpeg.subtitle_copy_command(self.plans.ffmpeg_path(), url, index, fmt)
-        try:
-            proc = subprocess.run(argv, capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise TranscodeFailed(f"subtitle conversion failed: {exc}") from exc
-        if proc.returncode != 0 or not proc.stdout.strip():
-            tail = proc.stderr.decode(errors="replace").strip()[-300:]
-            raise TranscodeFailed(f"subtitle conversion failed: {tail or 'no output'}")
-        text = decode_subtitle(proc.stdout, language)
+        text = self._copied(url, index, fmt, language)
         return to_webvtt(ffmpeg.webvtt_command(self.plans.ffmpeg_path(), "pipe:0", None),
                          stdin=text.encode("utf-8"))
+
+    def ass(self, file_id: int, key: str, user: int | None = None) -> Path:
+        """The track as an ASS (SubStation Alpha v4+) file, made once, then cached: an
+        ASS/SSA track as it is, its styles kept (an embedded one's packets copied by
+        ffmpeg, a sidecar's own text); any other text track converted from its WebVTT
+        (:meth:`vtt`) by ffmpeg's ``ass`` encoder — what Jellyfin's SubtitleEncoder
+        answers ``Stream.ass`` with. Raises NotFound, InvalidInput (a picture track),
+        TranscodeFailed."""
+        who = None if user is None else f"user:{user}"
+        info = self._text_track(file_id, key)
+        target, source = self.plans.target(file_id)
+        fkey = self.plans.file_key(target)
+        path = self.cache.file_dir(fkey) / "subs" / f"{key}.ass"
+        with self._lock:
+            lock = self._locks.setdefault(f"{fkey}/{key}.ass", threading.Lock())
+        with lock:
+            if self.cache.hit(path):
+                return path
+            if _COPY_FORMATS.get(info.codec) != "ass":
+                vtt = self.vtt(file_id, key, user)
+                text = _run(ffmpeg.ass_command(self.plans.ffmpeg_path(), str(vtt)), "subtitle conversion")
+            elif info.path is not None:
+                text = decode_subtitle(self._sidecar_bytes(source, info.path), info.language).encode("utf-8")
+            else:
+                token = pool_user.set(who)
+                try:
+                    url = self.feed.url(source, target.path, target.size, who)
+                    try:
+                        text = self._copied(url, int(key[1:]), "ass", info.language).encode("utf-8")
+                    except TranscodeFailed as exc:
+                        failure = self.feed.failure(url)
+                        if failure is not None:
+                            raise failure from exc
+                        raise
+                finally:
+                    pool_user.reset(token)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".asstmp")
+            tmp.write_bytes(text)
+            os.replace(tmp, path)
+        return path
 
     def _vtt(self, file_id: int, key: str, who: str | None) -> Path:
         info = self._text_track(file_id, key)

@@ -23,7 +23,7 @@ from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.browse import sidecars
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_json
-from reelhouse.jellyfin.media import media_source, sidecar_streams
+from reelhouse.jellyfin.media import media_source, offered, sidecar_streams
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import (
     apply_decision,
@@ -76,7 +76,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
         allowed = core.access.allowed(caller.user)
         if allowed is not None:
             stmt = stmt.where(granted_files(frozenset(allowed)))
-        files = list(s.scalars(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.id)))
+        files = offered(list(s.scalars(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.id))))
         if not files:
             raise NotFound(f"no playable file for {item_id}")
         sources = []

@@ -36,7 +36,9 @@ def file_for(core: Core, item_id: str, media_source_id: str | None) -> int:
             stmt = stmt.where(MediaFile.episode_id == ref.id)
         if chosen is not None:
             stmt = stmt.where(MediaFile.id == chosen)
-        found = s.scalar(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.id).limit(1))
+        # a version that can be played first (jellyfin/media.py offered), then parts in order
+        found = s.scalar(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.probe_error.is_not(None),
+                                       MediaFile.id).limit(1))
     if found is None:
         raise NotFound(f"no playable file for {item_id}")
     return int(found)

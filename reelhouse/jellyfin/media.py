@@ -81,7 +81,8 @@ def _stream(st: MediaStream, default_audio: int | None) -> dict[str, Any]:
                     "PixelFormat": st.pixel_format, "BitDepth": st.bit_depth,
                     "ColorTransfer": st.color_transfer, "ColorPrimaries": st.color_primaries,
                     "VideoRange": "HDR" if st.hdr else "SDR", "IsAVC": st.codec == "h264",
-                    "AspectRatio": f"{st.width}:{st.height}" if st.width and st.height else None})
+                    "AspectRatio": f"{st.width}:{st.height}" if st.width and st.height else None,
+                    "Rotation": st.rotation})  # the display matrix's degrees (10.9+), absent: none
     elif kind == "Audio":
         out.update({"Channels": st.channels, "ChannelLayout": st.channel_layout,
                     "SampleRate": st.sample_rate, "Profile": st.profile})

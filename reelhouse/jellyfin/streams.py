@@ -3,20 +3,16 @@
 
 from __future__ import annotations
 
-import posixpath
-from collections.abc import Awaitable, Callable
-
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from reelhouse.api.streams import stream_response
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, MediaStream, User
 from reelhouse.errors import NotFound
 from reelhouse.jellyfin import ids
-from reelhouse.playback.direct import RangeStreamResponse, attachment
 from reelhouse.playback.hls.facts import TEXT_SUBTITLES
-from reelhouse.playback.service import Stream
 
 __all__ = ["audio_position", "burn_key", "check_visible", "file_for", "range_response"]
 
@@ -87,27 +83,4 @@ async def range_response(core: Core, request: Request, file_id: int, user_id: in
     """The file's bytes through the playback service (its source, or the offline copy
     when the source fails): 200/206 with an exact Content-Range, 416 outside the file;
     ``download``: with a Content-Disposition that saves it under its file name."""
-    metrics = getattr(request.app.state, "metrics", None)
-
-    def respond(opened: Stream, reopen: Callable[[], Awaitable[Response | None]] | None) -> Response:
-        target = opened.target
-        return RangeStreamResponse(
-            opened.source, target.path, target.size, method=request.method, media_type=opened.content_type,
-            extra_headers={"content-disposition": attachment(posixpath.basename(target.path))} if download else None,
-            range_header=request.headers.get("range"), if_range=request.headers.get("if-range"),
-            etag=opened.etag, mtime=target.mtime,
-            observer=metrics.stream_observer(opened.kind) if metrics else None,
-            user_key=f"user:{user_id}" if user_id is not None else None,
-            send_timeout=core.settings.stream_send_timeout,
-            open_streams=(core.playback.open_streams, target.source_id),
-            conditions=request.headers,
-            reopen=reopen,
-        )
-
-    opened = await core.playback.stream(file_id)
-
-    async def reopen() -> Response | None:  # the source has no such file: moved by another process's scan?
-        fresh = await core.playback.restream(file_id, opened.target)
-        return None if fresh is None else respond(fresh, None)
-
-    return respond(opened, reopen)
+    return await stream_response(core, request, file_id, user_id, download=download)

@@ -164,6 +164,12 @@ class Settings(BaseSettings):
         description="Most bytes one FTP folder listing may have (a hostile server cannot "
         "stream an endless MLSD into memory).",
     )
+    ftp_max_skip: int = Field(
+        default=1024 * 1024 * 1024, ge=0,
+        description="On an FTP server that refuses REST (resuming at a byte offset), most "
+        "bytes one range read (a seek) reads from the start of the file and throws away; a "
+        "seek further in is answered 416 (sources/ftp/reads.py).",
+    )
     probe_budget_bytes: int = Field(
         default=32 * 1024 * 1024,
         ge=64 * 1024,

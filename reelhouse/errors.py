@@ -10,6 +10,7 @@ the outside world once: HTTP status in ``api/errors.py``, exit codes in ``cli/er
     ReelhouseError
     ├── InvalidInput              bad argument, bad setting, bad request body
     │   └── RangeNotSatisfiable   a Range that selects no byte of the file (RFC 9110 §15.5.17)
+    │       └── SeekRefused       a read that would start too far in for the source (FTP without REST)
     ├── NotFound                  no such file, folder, row
     ├── PermissionDenied          the server or OS refused access
     ├── AuthenticationFailed      bad login (ours or the source's, e.g. FTP 530)
@@ -44,6 +45,7 @@ __all__ = [
     "QueueFull",
     "RangeNotSatisfiable",
     "ReelhouseError",
+    "SeekRefused",
     "ServiceBusy",
     "SourceBusy",
     "SourceLoginRefused",
@@ -74,6 +76,18 @@ class RangeNotSatisfiable(InvalidInput):
     def __init__(self, message: str, size: int) -> None:
         super().__init__(message)
         self.size = size
+
+
+class SeekRefused(RangeNotSatisfiable):
+    """A read cannot start at its offset on this source at a bounded cost: an FTP server
+    that refuses ``REST`` is read from byte 0 and the bytes before the offset thrown
+    away, up to a limit (``ftp_max_skip``; sources/ftp/reads.py). A 416 at the API (RFC
+    9110 §15.5.17 lets a server refuse ranges that cost it too much), EINVAL at the
+    drive. ``size`` is the file's size when the raiser knows it, else -1 (the stream
+    fills it in)."""
+
+    def __init__(self, message: str, size: int = -1) -> None:
+        super().__init__(message, size)
 
 
 class NotFound(ReelhouseError):

@@ -20,6 +20,9 @@ reason                  status  Retry-After  when
 ``source_timeout``      504                  the source's server did not answer in time
                                              (§15.6.5)
 ``source_unavailable``  503                  any other failure of the source
+``seek_too_far``        416                  the source cannot start a read there at a
+                                             bounded cost: an FTP server without REST,
+                                             past ``ftp_max_skip`` (§15.5.17)
 ======================  ======  ===========  ==========================================
 """
 
@@ -90,6 +93,7 @@ SOURCE_BUSY = "the source is busy: all its connections are in use; try again in 
 
 #: (class, reason) for :func:`reason_for`, most specific first.
 _REASONS: list[tuple[type[e.ReelhouseError], str]] = [
+    (e.SeekRefused, "seek_too_far"),
     (e.QueueFull, "queue_full"),
     (e.SourceBusy, "source_busy"),
     (e.ServiceBusy, "encoder_limit"),

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
 from reelhouse.db.search_key import sort_key
 from reelhouse.jellyfin import ids
-from reelhouse.jellyfin.media import container_of, media_source, sidecar_streams, ticks
+from reelhouse.jellyfin.media import container_of, media_source, offered, sidecar_streams, ticks
 from reelhouse.jellyfin.visible import granted_files, playable_file
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
@@ -169,6 +169,7 @@ class Loader:
                 "LocalTrailerCount": 0, "SpecialFeatureCount": 0}
 
     def _video(self, dto: dict[str, Any], files: list[MediaFile]) -> None:
+        files = offered(files)  # a version that cannot be played is not offered (media.py)
         main = files[0] if files else None
         dto.update({"IsFolder": False, "MediaType": "Video", "VideoType": "VideoFile",
                     "MediaSourceCount": len(files) or None,

@@ -16,7 +16,8 @@ from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.jellyfin import ids
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
-__all__ = ["PICTURE_SUBTITLES", "container_of", "media_source", "media_streams", "sidecar_streams", "ticks"]
+__all__ = ["PICTURE_SUBTITLES", "container_of", "media_source", "media_streams", "offered", "readable",
+           "sidecar_streams", "ticks"]
 
 _TYPES = {"video": "Video", "audio": "Audio", "subtitle": "Subtitle"}  # MediaStreamType
 _TEXT_SUBS = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}
@@ -80,7 +81,8 @@ def _stream(st: MediaStream, default_audio: int | None) -> dict[str, Any]:
                     "PixelFormat": st.pixel_format, "BitDepth": st.bit_depth,
                     "ColorTransfer": st.color_transfer, "ColorPrimaries": st.color_primaries,
                     "VideoRange": "HDR" if st.hdr else "SDR", "IsAVC": st.codec == "h264",
-                    "AspectRatio": f"{st.width}:{st.height}" if st.width and st.height else None})
+                    "AspectRatio": f"{st.width}:{st.height}" if st.width and st.height else None,
+                    "Rotation": st.rotation})  # the display matrix's degrees (10.9+), absent: none
     elif kind == "Audio":
         out.update({"Channels": st.channels, "ChannelLayout": st.channel_layout,
                     "SampleRate": st.sample_rate, "Profile": st.profile})
@@ -135,10 +137,24 @@ def sidecar_streams(mf: MediaFile, tracks: list[SubtitleInfo], item_id: str,
     return [{k: v for k, v in s.items() if v is not None} for s in out]
 
 
+def readable(mf: MediaFile) -> bool:
+    """Whether ``mf`` can be played at all: not empty, and its probe did not fail."""
+    return bool(mf.size) and mf.probe_error is None
+
+
+def offered(files: list[MediaFile]) -> list[MediaFile]:
+    """The files an item offers as MediaSources: those that can be played
+    (:func:`readable`); all of them when none can (PlaybackInfo then answers
+    NoCompatibleStream for them, as Jellyfin does). Jellyfin lists the versions it can
+    play; apps show MediaSources as a version picker and failed on a broken one."""
+    good = [mf for mf in files if readable(mf)]
+    return good or files
+
+
 def media_source(mf: MediaFile, item_id: str, token: str | None, with_streams: bool = True) -> dict[str, Any]:
     """A ``MediaSourceInfo`` for direct play of ``mf`` (PlaybackInfo adds the decision);
     an empty file or one whose probe failed plays in no way (playback.apply_decision)."""
-    readable = bool(mf.size) and mf.probe_error is None
+    playable = readable(mf)
     streams = media_streams(mf, item_id, token) if with_streams else []
     audio = [s["Index"] for s in streams if s["Type"] == "Audio"]
     default_audio = next((s["Index"] for s in streams if s["Type"] == "Audio" and s["IsDefault"]),
@@ -158,9 +174,9 @@ def media_source(mf: MediaFile, item_id: str, token: str | None, with_streams: b
         "IgnoreDts": False,
         "IgnoreIndex": False,
         "GenPtsInput": False,
-        "SupportsTranscoding": readable,
-        "SupportsDirectStream": readable,
-        "SupportsDirectPlay": readable,
+        "SupportsTranscoding": playable,
+        "SupportsDirectStream": playable,
+        "SupportsDirectPlay": playable,
         "IsInfiniteStream": False,
         "RequiresOpening": False,
         "RequiresClosing": False,

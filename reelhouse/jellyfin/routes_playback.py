@@ -23,7 +23,7 @@ from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.browse import sidecars
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_json
-from reelhouse.jellyfin.media import media_source, sidecar_streams
+from reelhouse.jellyfin.media import media_source, offered, sidecar_streams
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import (
     apply_decision,
@@ -76,7 +76,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
         allowed = core.access.allowed(caller.user)
         if allowed is not None:
             stmt = stmt.where(granted_files(frozenset(allowed)))
-        files = list(s.scalars(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.id)))
+        files = offered(list(s.scalars(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.id))))
         if not files:
             raise NotFound(f"no playable file for {item_id}")
         sources = []
@@ -281,7 +281,8 @@ async def subtitle_vtt(item_id: str, key: SubKey, request: Request, core: CoreDe
 #: The subtitle formats answered, by the extension asked for → (format, media type).
 _SUB_FORMATS = {"vtt": ("vtt", "text/vtt; charset=utf-8"), "webvtt": ("vtt", "text/vtt; charset=utf-8"),
                 "srt": ("srt", "application/x-subrip; charset=utf-8"),
-                "subrip": ("srt", "application/x-subrip; charset=utf-8")}
+                "subrip": ("srt", "application/x-subrip; charset=utf-8"),
+                "ass": ("ass", "text/x-ssa; charset=utf-8"), "ssa": ("ass", "text/x-ssa; charset=utf-8")}
 
 
 @router.get("/videos/{item_id}/{source_id}/subtitles/{index}/stream.{ext}")
@@ -289,11 +290,13 @@ _SUB_FORMATS = {"vtt": ("vtt", "text/vtt; charset=utf-8"), "webvtt": ("vtt", "te
 async def subtitle(item_id: str, source_id: str, index: Annotated[int, Path(ge=0, le=999)],
                    ext: str, request: Request, core: CoreDep) -> Response:
     """Subtitle stream ``index`` of a media source in the format of the extension:
-    ``vtt`` WebVTT, ``srt`` SubRip (``webvtt``/``subrip``, a stream's Codec, too);
-    another format is InvalidInput (400), not WebVTT under its name."""
+    ``vtt`` WebVTT, ``srt`` SubRip (``webvtt``/``subrip``, a stream's Codec, too),
+    ``ass``/``ssa`` ASS (an ASS track as it is, another text track converted: as
+    Jellyfin's SubtitleEncoder; ``text/x-ssa``, Jellyfin's MimeTypes); another format
+    is InvalidInput (400), not WebVTT under its name."""
     fmt, media_type = _SUB_FORMATS.get(ext.lower(), ("", ""))
     if not fmt:
-        raise InvalidInput(f"subtitles are served as .vtt or .srt, not .{ext[:16]}")
+        raise InvalidInput(f"subtitles are served as .vtt, .srt or .ass, not .{ext[:16]}")
     caller = await _authorize(request, core)
     file_id = await run_in_threadpool(file_for, core, item_id, source_id)
     if caller is not None:
@@ -313,6 +316,9 @@ async def subtitle(item_id: str, source_id: str, index: Annotated[int, Path(ge=0
             raise NotFound(f"stream {index} is not a subtitle stream")
         return key
     key = await run_in_threadpool(subtitle_key)
+    if fmt == "ass":
+        return FileResponse(await core.hls.asubtitle_ass(file_id, key, caller.user.id if caller else None),
+                            media_type=media_type)
     path = str(await core.hls.asubtitle_vtt(file_id, key, caller.user.id if caller else None))
     if fmt == "srt":
         text = await run_in_threadpool(lambda: vtt_to_srt(PathLib(path).read_text(encoding="utf-8")))

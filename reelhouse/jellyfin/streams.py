@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-import posixpath
-
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from reelhouse.api.streams import stream_response
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, MediaStream, User
 from reelhouse.errors import NotFound
 from reelhouse.jellyfin import ids
-from reelhouse.playback.direct import RangeStreamResponse, attachment
 from reelhouse.playback.hls.facts import TEXT_SUBTITLES
 
 __all__ = ["audio_position", "burn_key", "check_visible", "file_for", "range_response"]
@@ -34,7 +32,9 @@ def file_for(core: Core, item_id: str, media_source_id: str | None) -> int:
             stmt = stmt.where(MediaFile.episode_id == ref.id)
         if chosen is not None:
             stmt = stmt.where(MediaFile.id == chosen)
-        found = s.scalar(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.id).limit(1))
+        # a version that can be played first (jellyfin/media.py offered), then parts in order
+        found = s.scalar(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.probe_error.is_not(None),
+                                       MediaFile.id).limit(1))
     if found is None:
         raise NotFound(f"no playable file for {item_id}")
     return int(found)
@@ -83,17 +83,4 @@ async def range_response(core: Core, request: Request, file_id: int, user_id: in
     """The file's bytes through the playback service (its source, or the offline copy
     when the source fails): 200/206 with an exact Content-Range, 416 outside the file;
     ``download``: with a Content-Disposition that saves it under its file name."""
-    opened = await core.playback.stream(file_id)
-    target = opened.target
-    metrics = getattr(request.app.state, "metrics", None)
-    return RangeStreamResponse(
-        opened.source, target.path, target.size, method=request.method, media_type=opened.content_type,
-        extra_headers={"content-disposition": attachment(posixpath.basename(target.path))} if download else None,
-        range_header=request.headers.get("range"), if_range=request.headers.get("if-range"),
-        etag=opened.etag, mtime=target.mtime,
-        observer=metrics.stream_observer(opened.kind) if metrics else None,
-        user_key=f"user:{user_id}" if user_id is not None else None,
-        send_timeout=core.settings.stream_send_timeout,
-        open_streams=(core.playback.open_streams, target.source_id),
-        conditions=request.headers,
-    )
+    return await stream_response(core, request, file_id, user_id, download=download)

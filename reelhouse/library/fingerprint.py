@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 
+from reelhouse.errors import SeekRefused
 from reelhouse.sources.base import Source
 from reelhouse.sources.reader import SourceReader
+from reelhouse.sources.skipping import SkipAllowance, skip_allowance
 
 __all__ = ["EDGE_BYTES", "content_hash"]
 
@@ -23,12 +25,28 @@ def content_hash(source: Source, path: str, size: int, reader: SourceReader | No
     """Hex blake2b-256 of ``size``, the first and the last :data:`EDGE_BYTES` of ``path``
     (the whole file when it is at most twice that). With ``reader`` (a SourceReader of
     the same file, e.g. the probe's), blocks it already fetched are not read again.
-    Raises what the source raises (SourceUnavailable, NotFound …)."""
-    h = hashlib.blake2b(str(size).encode() + b"\0", digest_size=32)
+
+    A source that cannot start a read at the tail without reading the whole file first
+    (an FTP server refusing REST: sources/skipping.py) is not made to: the hash is then
+    of ``size`` and the first ``2 × EDGE_BYTES``, marked as such (always so for a file
+    of that server, so its moves are still recognised). Raises what the source raises
+    (SourceUnavailable, NotFound …)."""
     if size <= 2 * EDGE_BYTES:
-        spans = [(0, size)]
-    else:
-        spans = [(0, EDGE_BYTES), (size - EDGE_BYTES, EDGE_BYTES)]
+        return _hash(source, path, size, reader, [(0, size)], b"")
+    token = skip_allowance.set(SkipAllowance(0))  # two cheap reads, never a whole film
+    try:
+        return _hash(source, path, size, reader, [(0, EDGE_BYTES), (size - EDGE_BYTES, EDGE_BYTES)], b"")
+    except SeekRefused:
+        # one read from byte 0 (a reader's cached blocks would leave gaps read from
+        # their offsets, which such a server cannot start at either)
+        return _hash(source, path, size, None, [(0, 2 * EDGE_BYTES)], b"head\0")
+    finally:
+        skip_allowance.reset(token)
+
+
+def _hash(source: Source, path: str, size: int, reader: SourceReader | None,
+          spans: list[tuple[int, int]], mark: bytes) -> str:
+    h = hashlib.blake2b(mark + str(size).encode() + b"\0", digest_size=32)
     for offset, length in spans:
         if reader is not None:
             data = reader.pread(offset, length)

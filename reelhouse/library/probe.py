@@ -183,6 +183,25 @@ def _safe_facts(stream: Stream, dolby_vision: bool) -> StreamFacts:
         return StreamFacts(index=stream.index, type=str(_attr(stream, "type") or "data"))
 
 
+def _with_rotation(facts: list[StreamFacts], container: av.container.InputContainer, video: VideoStream,
+                   file: FirstErrorOnly) -> list[StreamFacts]:
+    """``facts`` with the video's display rotation (MP4/MOV, where phones write a
+    display matrix): PyAV reads it from the first decoded frame only. A decode that
+    fails (a damaged packet, the budget) leaves the rotation unknown (0), never fails
+    the probe: a read error it met is forgotten."""
+    before = file.error
+    try:
+        frame = next(container.decode(video), None)
+        degrees = int(frame.rotation) if frame is not None else 0
+    except (av.FFmpegError, OSError, ValueError, ReelhouseError):
+        degrees = 0
+    if before is None:
+        file.error = None
+    if not degrees:
+        return facts
+    return [replace(f, rotation=degrees) if f.index == video.index else f for f in facts]
+
+
 def _mp4_truncated(reader: SourceReader) -> int | None:
     """The size the top-level MP4 boxes need when it is more than the file's, else None
     (ISO/IEC 14496-12 §4.2: 32-bit size, 1 → 64-bit size follows, 0 → to the end)."""
@@ -280,6 +299,8 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
             video = next((s for s in container.streams.video
                           if not int(s.disposition) & DISPOSITION_ATTACHED_PIC), None)
             facts = [_safe_facts(s, dolby and s is video) for s in container.streams]
+            if video is not None and container.format.name.startswith("mov"):
+                facts = _with_rotation(facts, container, video, file)
             streams = tuple(normalise_streams(facts))
             first_video = next((s for s in streams if s.type == "video"), None)
             first_audio = next((s for s in streams if s.type == "audio"), None)

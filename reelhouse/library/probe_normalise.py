@@ -80,7 +80,10 @@ class StreamFacts:
     codec's level (``codec_context.level``: H.264 4.1 is 41, FFmpeg's -99 is unknown);
     ``color_primaries`` and ``color_trc`` the H.273 code points; ``disposition`` the ``AV_DISPOSITION_*``
     bit set; ``text_sub``/``bitmap_sub`` the codec properties (None: unknown);
-    ``dolby_vision`` whether a DV configuration was found for this stream.
+    ``dolby_vision`` whether a DV configuration was found for this stream; ``rotation``
+    the degrees its display matrix turns the picture (``frame.rotation`` of the first
+    decoded frame: what ffprobe's ``side_data_list`` says, -90 for a phone held upright;
+    0 for none).
     """
 
     index: int
@@ -105,6 +108,7 @@ class StreamFacts:
     disposition: int = 0
     text_sub: bool | None = None
     bitmap_sub: bool | None = None
+    rotation: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +141,7 @@ class StreamInfo:
     is_default: bool = False
     is_forced: bool = False
     subtitle_format: str | None = None
+    rotation: int | None = None
 
 
 def dolby_vision_in(header: bytes) -> bool:
@@ -195,6 +200,14 @@ def _subtitle_format(facts: StreamFacts) -> str | None:
     return None
 
 
+def _rotation(degrees: int) -> int | None:
+    """A display rotation as Jellyfin's ``Rotation`` (a multiple of 90 in -270…270, as
+    ffprobe reports it: its ProbeResultNormalizer copies the side data's), None for
+    none or an odd value."""
+    turned = round(degrees / 90) * 90 if -360 < degrees < 360 else 0
+    return turned or None
+
+
 def _positive(value: int | None) -> int | None:
     return value if value is not None and value > 0 else None
 
@@ -231,6 +244,7 @@ def normalise_stream(facts: StreamFacts) -> StreamInfo:
             color_transfer=transfer,
             color_primaries=_PRIMARIES.get(facts.color_primaries or 0),
             hdr=hdr_kind(transfer, dolby),
+            rotation=_rotation(facts.rotation),
         )
     if kind == "audio":
         return replace(

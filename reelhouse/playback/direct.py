@@ -23,7 +23,7 @@ import logging
 import posixpath
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from email.utils import formatdate
 from typing import Any
 
@@ -31,7 +31,7 @@ import anyio
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from reelhouse.errors import RangeNotSatisfiable
+from reelhouse.errors import NotFound, RangeNotSatisfiable, SeekRefused
 from reelhouse.playback.preconditions import precondition
 from reelhouse.playback.ranges import ByteRange, content_range, if_range_matches, parse_range
 from reelhouse.sources.base import Source
@@ -161,7 +161,10 @@ class RangeStreamResponse(Response):
 
     Raises :class:`RangeNotSatisfiable` (→ 416) from the constructor for a range outside
     the file, :class:`PreconditionFailed` (→ 412) for a false If-Match, and the source's
-    errors before any byte is sent.
+    errors before any byte is sent. ``reopen``: called once when the source says the
+    file is not there, before any byte is sent; the response it returns (the file's
+    row read again: another process's scan moved it) answers instead, None lets the
+    NotFound stand.
     """
 
     def __init__(
@@ -182,8 +185,10 @@ class RangeStreamResponse(Response):
         send_timeout: float | None = None,
         open_streams: tuple[OpenStreams, int] | None = None,
         conditions: Mapping[str, str] | None = None,
+        reopen: Callable[[], Awaitable[Response | None]] | None = None,
     ) -> None:
         self.source = source
+        self.reopen = reopen
         self.open_streams = open_streams  # (the registry, the file's source id)
         self.user_key = user_key
         self.send_timeout = send_timeout
@@ -243,6 +248,18 @@ class RangeStreamResponse(Response):
             first = await chunks.__anext__()  # errors here become a clean 4xx/5xx
         except StopAsyncIteration:
             first, ended = b"", True
+        except NotFound:  # the source has no such file: a stale target? (``reopen``)
+            with anyio.CancelScope(shield=True):
+                await chunks.aclose()
+            fresh = await self.reopen() if self.reopen is not None else None
+            if fresh is None:
+                raise
+            await fresh(scope, receive, send)
+            return
+        except SeekRefused as exc:  # a seek too far on a server without REST: 416, this size
+            with anyio.CancelScope(shield=True):
+                await chunks.aclose()
+            raise SeekRefused(exc.message, self.size) from exc
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await chunks.aclose()

@@ -4,7 +4,9 @@
 primary raises :class:`SourceUnavailable` — before the first byte or in the middle,
 after its own reconnects gave up — the rest of the range comes from the local copy,
 so the client gets one uninterrupted response with the file's bytes. Once a source
-failed, ``is_down`` says so for a while and later ranges go to the copy at once.
+failed, ``is_down`` says so for a while and later ranges go to the copy at once. A
+range the primary refuses as too costly to reach (:class:`SeekRefused`: an FTP server
+without REST) comes from the copy too, without marking the source down.
 ``served_from`` is ``"offline-copy"`` once any byte came from the copy
 (:class:`~reelhouse.playback.direct.RangeStreamResponse` reports it in the
 ``X-Reelhouse-Served-From`` header).
@@ -15,7 +17,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 
-from reelhouse.errors import InvalidInput, SourceUnavailable
+from reelhouse.errors import InvalidInput, SeekRefused, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
 
 __all__ = ["FallbackSource"]
@@ -50,6 +52,8 @@ class FallbackSource:
                     pos += len(chunk)
                     yield chunk
                 return
+            except SeekRefused:  # a seek the source cannot make cheaply (FTP without REST): the copy can
+                pass
             except SourceUnavailable:
                 self.mark_down()
         self.served_from = "offline-copy"
@@ -63,6 +67,8 @@ class FallbackSource:
                     pos += len(chunk)
                     yield chunk
                 return
+            except SeekRefused:
+                pass
             except SourceUnavailable:
                 self.mark_down()
         self.served_from = "offline-copy"

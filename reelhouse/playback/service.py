@@ -174,11 +174,29 @@ class PlaybackService:
     # -- streaming ------------------------------------------------------------------------
     async def stream(self, file_id: int) -> Stream:
         """The bytes of ``file_id`` for a range response. On the hot path (a cached
-        target, a live source) no thread hop and no database read. Raises NotFound (no
-        such file, or no longer on its source) and what building its source raises."""
+        target, a live source) no thread hop and no database read. A target cached as
+        missing is read again (another process's scan may have found the file since).
+        Raises NotFound (no such file, or no longer on its source) and what building
+        its source raises."""
         target = self.targets.cached(file_id)
         if target is None:
             target = await to_thread.run_sync(self.targets.get, file_id)
+        elif target.missing:
+            target = await to_thread.run_sync(self.targets.fresh, file_id)
+        return await self._open(file_id, target)
+
+    async def restream(self, file_id: int, stale: StreamTarget) -> Stream | None:
+        """After the source said NotFound for ``stale``: the target read again from the
+        database (another process's scan — the CLI's ``reelhouse scan``, another node —
+        may have moved or renamed the file; this process's cache keeps targets 10 s),
+        and its stream; None when the database still says ``stale`` (the file is gone
+        from its source and no scan has said so yet). Raises NotFound."""
+        target = await to_thread.run_sync(self.targets.fresh, file_id)
+        if target == stale:
+            return None
+        return await self._open(file_id, target)
+
+    async def _open(self, file_id: int, target: StreamTarget) -> Stream:
         if target.missing:
             raise NotFound("this file is no longer on its source")
         source = self.sources.live(target.source_id)

@@ -3,7 +3,10 @@
 A browser seeking through a film sends a Range request per seek; looking the file up in
 the database each time cost ~1.5 ms of a ~6 ms time-to-first-byte
 (benchmarks/seek_latency.py). Entries live ``ttl`` seconds (10 s), so a rescan's new
-size or a file gone missing is seen within that time.
+size or a file gone missing is seen within that time; a scan in this process clears
+the cache when it ends, and a target the source no longer has (another process's scan
+moved the file: the CLI's ``reelhouse scan``, another node) is read again at once
+(:meth:`StreamTargets.fresh`, playback/service.py).
 """
 
 from __future__ import annotations
@@ -73,6 +76,16 @@ class StreamTargets:
             while len(self._cache) > self.max_entries:
                 self._cache.popitem(last=False)
         return target
+
+    def forget(self, file_id: int) -> None:
+        """Drop ``file_id``'s cached target (no I/O)."""
+        with self._lock:
+            self._cache.pop(file_id, None)
+
+    def fresh(self, file_id: int) -> StreamTarget:
+        """The target read from the database now (and cached again); raises NotFound."""
+        self.forget(file_id)
+        return self.get(file_id)
 
     def clear(self) -> None:
         with self._lock:

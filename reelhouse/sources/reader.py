@@ -22,8 +22,9 @@ import io
 from collections import OrderedDict
 from collections.abc import Callable
 
-from reelhouse.errors import ProbeFailed
+from reelhouse.errors import ProbeFailed, SeekRefused
 from reelhouse.sources.base import Source
+from reelhouse.sources.skipping import SkipAllowance, skip_allowance
 
 __all__ = ["FirstErrorOnly", "SourceReader"]
 
@@ -122,7 +123,7 @@ class SourceReader(io.RawIOBase):
                     raise ProbeFailed(
                         f"reading {self.path!r} would exceed the budget of {self.budget} bytes"
                     )
-        data = b"".join(self.source.read_range(self.path, start, length))
+        data = self._read(start, length)
         self.bytes_read += len(data)
         self._run += len(data)
         self.range_reads += 1
@@ -134,6 +135,23 @@ class SourceReader(io.RawIOBase):
         while len(self._blocks) > self.cache_blocks:
             self._blocks.popitem(last=False)
         self._next_block = index + count
+
+    def _read(self, start: int, length: int) -> bytes:
+        """One range read. Within a budget, what the source reads and throws away to
+        reach ``start`` (an FTP server without REST: sources/skipping.py) counts in
+        :attr:`bytes_read` too, and may not pass what is left of the budget."""
+        if self.budget is None:
+            return b"".join(self.source.read_range(self.path, start, length))
+        allowance = SkipAllowance(self.budget - self.bytes_read - length)
+        token = skip_allowance.set(allowance)
+        try:
+            room = allowance.left
+            return b"".join(self.source.read_range(self.path, start, length))
+        except SeekRefused as exc:
+            raise ProbeFailed(f"cannot read {self.path!r}: {exc}") from exc
+        finally:
+            skip_allowance.reset(token)
+            self.bytes_read += room - allowance.left
 
     def pread(self, offset: int, length: int) -> bytes:
         """``length`` bytes at ``offset`` (fewer at the end), without moving the
@@ -155,7 +173,7 @@ class SourceReader(io.RawIOBase):
                 gap_end = pos
                 while gap_end < end and (gap_end // self.block_size) not in self._blocks:
                     gap_end = min(end, (gap_end // self.block_size + 1) * self.block_size)
-                piece = b"".join(self.source.read_range(self.path, pos, gap_end - pos))
+                piece = self._read(pos, gap_end - pos)
                 self.bytes_read += len(piece)
                 self.range_reads += 1
                 if self.on_fetch is not None and piece:

@@ -310,6 +310,7 @@ class SourceService:
             read_timeout=self.settings.ftp_read_timeout,
             pool_size=self.settings.ftp_pool_size,
             max_listing_bytes=self.settings.ftp_listing_limit,
+            max_skip=self.settings.ftp_max_skip,
             user_limit=self.settings.ftp_user_connections,
             user_waiters=self.settings.ftp_user_waiters,
         )

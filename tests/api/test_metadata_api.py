@@ -241,3 +241,27 @@ def test_refresh_endpoint(api: TestClient) -> None:
     r = api.post(f"/api/library/movies/{items['Sintel']['id']}/refresh")
     assert r.status_code == 409 and "unlock" in r.json()["detail"]
     assert api.post("/api/library/movies/999999/refresh").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["movies", "shows"])
+def test_a_title_of_only_spaces_or_control_characters_is_refused(api: TestClient, kind: str) -> None:
+    """``PATCH`` of a title: surrounding whitespace is trimmed; a title empty after the
+    trim (spaces, tabs, NBSPs), or with control characters (a newline, NUL, ESC),
+    is a 422 that says why, and changes nothing (before: a 200 that locked the item
+    and kept its old title, or stored the control characters)."""
+    name = "Sintel" if kind == "movies" else "The Office"
+    item = ids(api)[name]
+    url = f"/api/library/{kind}/{item['id']}"
+    for bad, why in [("   ", "empty"), ("\t \u00a0\u3000 ", "empty"), ("\u200b ", "empty"),
+                     ("Sin\ntel", "control"), ("\x1b[31mRed", "control"), ("Sin\u0085tel", "control"),
+                     ("Sin\u2028tel", "control")]:
+        r = api.patch(url, json={"title": bad})
+        assert r.status_code == 422, (bad, r.text)
+        assert why in r.text and "title" in r.text, r.text
+    r = api.patch(url, json={"title": "Sintel\x00"})  # a NUL anywhere in a body: nul_guard.py's 400
+    assert r.status_code == 400 and "NUL" in r.text, r.text
+    after = api.get(url).json()
+    assert after["title"] == item["title"] and not after["locked"]  # nothing changed, not locked
+    r = api.patch(url, json={"title": "  Sintel: Director's Cut \t"})
+    assert r.status_code == 200 and r.json()["title"] == "Sintel: Director's Cut"
+    assert api.delete(f"{url}/lock").status_code == 200

@@ -86,3 +86,38 @@ def test_a_file_deleted_on_the_server_while_open_is_an_error_not_an_early_end(
                           capture_output=True, text=True)
     assert done.returncode != 0 and "No such file" in done.stderr, done
     m.stop()
+
+
+def test_a_mount_of_a_server_without_rest_reads_every_offset(tmp_path: Path, mount: Mounter) -> None:
+    """A server that refuses REST (502): the mount's reads at any offset (its block
+    reads and its sequential stream) and a whole copy still give the file's bytes
+    (sources/ftp/reads.py reads from byte 0 and skips)."""
+    from helpers import free_port, stop_without_leaks
+
+    root = tmp_path / "norest"
+    root.mkdir()
+    data = os.urandom(5_000_000)
+    (root / "film.mkv").write_bytes(data)
+
+    def refuse(self: object, line: str) -> None:
+        self.respond("502 Command not implemented.")  # type: ignore[attr-defined]
+
+    server = EmbeddedFtpServer(root, FTP_USER, FTP_PASSWORD, port=free_port(),
+                               handler_overrides={"ftp_REST": refuse}).start()
+    try:
+        m = mount("--host", "127.0.0.1", "--port", str(server.port), "--user", FTP_USER,
+                  "--password", FTP_PASSWORD)
+        fd = os.open(m.path / "film.mkv", os.O_RDONLY)
+        try:
+            for offset in (4_000_000, 17, 2_500_001, 4_999_990):
+                assert os.pread(fd, 5000, offset) == data[offset:offset + 5000], offset
+        finally:
+            os.close(fd)
+        out = subprocess.run(["sha256sum", str(m.path / "film.mkv")], capture_output=True, text=True,
+                             check=True, timeout=120).stdout
+        import hashlib
+
+        assert out.split()[0] == hashlib.sha256(data).hexdigest()
+        m.stop()
+    finally:
+        stop_without_leaks(server)

@@ -15,6 +15,8 @@ from jellyfin.support import Library
 
 from reelhouse.jellyfin.subrip import vtt_to_srt
 
+from helpers import wait_job
+
 SRT = ("1\n00:00:00,500 --> 00:00:02,000\nHello.\n\n"
        "2\n00:00:02,500 --> 00:00:04,000\nHallo.\n\n")
 
@@ -107,3 +109,70 @@ def test_sidecar_subtitles_are_offered(jf: TestClient, library: Library, tmp_pat
 
 def _me(jf: TestClient) -> str:
     return str(jf.get("/jellyfin/Users/Me").json()["Id"])
+
+
+_ASS = """[Script Info]
+ScriptType: v4.00+
+PlayResX: 640
+PlayResY: 360
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, \
+Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, \
+MarginV, Encoding
+Style: Default,Arial,20,&H00FFFFFF,&H000000FF,&H00000000,&H00000000,0,0,0,0,100,100,0,0,1,2,0,2,10,10,10,1
+Style: Sign,Georgia,28,&H0000FFFF,&H000000FF,&H00000000,&H00000000,-1,0,0,0,100,100,0,0,1,2,0,8,10,10,10,1
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+Dialogue: 0,0:00:00.50,0:00:02.00,Default,,0,0,0,,Hello.
+Dialogue: 0,0:00:01.00,0:00:03.00,Sign,,0,0,0,,{\\pos(320,40)}SHOP
+"""
+
+
+@pytest.mark.requires_ffmpeg
+def test_stream_ass_is_ass(jf: TestClient, client: TestClient, library: Library, sample_mp4: Path,
+                           tmp_path: Path) -> None:
+    """``Stream.ass`` (Jellyfin apps ask it for ASS tracks, libass renders it): an ASS
+    track comes as it is, its styles and override tags kept; a SubRip track converted
+    to ASS, its cues the same (read back by FFmpeg's ASS demuxer). It was a 400."""
+    # the SubRip track of the library's MKV, converted
+    mkv = jf.get("/jellyfin/Items", params={"SearchTerm": "Big Buck", "Recursive": "true",
+                                            "Fields": "MediaSources"}).json()["Items"][0]
+    source = mkv["MediaSources"][0]
+    sub = next(s for s in source["MediaStreams"] if s["Type"] == "Subtitle")
+    base = f"/jellyfin/Videos/{mkv['Id']}/{source['Id']}/Subtitles/{sub['Index']}"
+    film = library.root / "Films/Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mkv"
+    expected = subprocess.run(["ffmpeg", "-v", "error", "-i", str(film), "-map", "0:s:0", "-f", "srt", "-"],
+                              capture_output=True, text=True, timeout=30, check=True).stdout.replace("\r\n", "\n")
+    r = jf.get(f"{base}/0/Stream.ass")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/x-ssa")
+    assert r.text.startswith("[Script Info]") and "Dialogue:" in r.text
+    # ASS times are centiseconds: what FFmpeg's own SubRip → ASS makes of the track
+    own = subprocess.run(["ffmpeg", "-v", "error", "-i", str(film), "-map", "0:s:0", "-f", "ass", "-"],
+                         capture_output=True, text=True, timeout=30, check=True).stdout
+    assert _demux(r.text, "ass", tmp_path) == _demux(own, "ass", tmp_path)
+    assert "Hello." in r.text and "Hallo." in r.text and expected.count("-->") == 2
+    assert jf.get(f"{base}/Stream.ssa").text == r.text
+
+    # a film with an ASS track of its own (styles, a sign with \pos): as it is
+    root = tmp_path / "anime"
+    ass = tmp_path / "signs.ass"
+    ass.write_text(_ASS, encoding="utf-8")
+    out = root / "Paprika (2006)" / "Paprika.2006.mkv"
+    out.parent.mkdir(parents=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(sample_mp4), "-i", str(ass), "-map", "0", "-map", "1",
+                    "-c", "copy", "-c:s", "ass", str(out)], check=True, timeout=60)
+    sid = client.post("/api/sources", json={"name": "anime", "kind": "local", "path": str(root)}).json()["id"]
+    assert wait_job(client, client.post(f"/api/sources/{sid}/scan").json()["id"])["state"] == "done"
+    item = jf.get("/jellyfin/Items", params={"SearchTerm": "Paprika", "Recursive": "true",
+                                             "Fields": "MediaSources"}).json()["Items"][0]
+    source = item["MediaSources"][0]
+    sub = next(s for s in source["MediaStreams"] if s["Type"] == "Subtitle")
+    assert sub["Codec"] == "ass"
+    r = jf.get(f"/jellyfin/Videos/{item['Id']}/{source['Id']}/Subtitles/{sub['Index']}/0/Stream.ass")
+    assert r.status_code == 200, r.text
+    text = r.text.replace("\r\n", "\n")
+    assert "Style: Sign,Georgia,28,&H0000FFFF" in text and "{\\pos(320,40)}SHOP" in text, text
+    assert "PlayResX: 640" in text

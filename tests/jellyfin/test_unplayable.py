@@ -142,3 +142,40 @@ def test_titles_that_cannot_be_played_are_not_listed(client: TestClient, jf: Tes
     assert client.put(f"/api/library/media-files/{first}/watched", json={"watched": True}).status_code == 200
     up = jf.get("/jellyfin/Shows/NextUp").json()["Items"]
     assert [(i["SeriesName"], i["IndexNumber"]) for i in up] == [("Good Show", 3)], up
+
+
+def test_a_version_that_cannot_be_played_is_not_offered(client: TestClient, jf: TestClient, tmp_path: Path,
+                                                        sample_mp4: Path) -> None:
+    """A film with two versions, one of them unreadable (its probe failed): apps offered
+    both in their version picker (MediaSources) and failed on the broken one. Jellyfin
+    lists in MediaSources what it can play; the broken version is left out everywhere
+    (Items, Items/{id}, PlaybackInfo; MediaSourceCount) and ``Videos/{id}/stream``
+    without a MediaSourceId plays the good one. Asked for by its id, it still answers
+    NoCompatibleStream."""
+    root = tmp_path / "media"
+    place(sample_mp4, root, "Films/Two (2005)/Two.2005.mp4")
+    broken_rel = "Films/Two (2005)/Two.2005.1080p.mp4"
+    (root / broken_rel).write_bytes(garbled(200_000))
+    r = client.post("/api/sources", json={"name": "disk", "kind": "local", "path": str(root)})
+    assert wait_job(client, client.post(f"/api/sources/{r.json()['id']}/scan").json()["id"])["state"] == "done"
+    files = {f["path"]: f for f in client.get("/api/library/media-files").json()["items"]}
+    good, broken = files["Films/Two (2005)/Two.2005.mp4"], files[broken_rel]
+    assert broken["probe_error"] and not good["probe_error"]
+    good_id, broken_id = ids.encode("file", good["id"]), ids.encode("file", broken["id"])
+    item_id = _item_id(client, "Two")
+
+    item = jf.get(f"/jellyfin/Items/{item_id}").json()
+    assert [s["Id"] for s in item["MediaSources"]] == [good_id]
+    assert item["MediaSourceCount"] == 1
+    listed = jf.get("/jellyfin/Items", params={"Recursive": "true", "IncludeItemTypes": "Movie",
+                                               "Fields": "MediaSources"}).json()["Items"]
+    assert [s["Id"] for s in listed[0]["MediaSources"]] == [good_id]
+    for body in (MP4_ONLY, None):
+        info = _info(jf, client, "Two", body)
+        assert [s["Id"] for s in info["MediaSources"]] == [good_id] and "ErrorCode" not in info
+    r = jf.get(f"/jellyfin/Videos/{item_id}/stream", params={"static": "true"})
+    assert r.status_code == 200 and r.content == sample_mp4.read_bytes()
+    chosen = jf.post(f"/jellyfin/Items/{item_id}/PlaybackInfo", params={"MediaSourceId": broken_id},
+                     json=MP4_ONLY).json()
+    assert [s["Id"] for s in chosen["MediaSources"]] == [broken_id]
+    assert chosen["ErrorCode"] == "NoCompatibleStream"

@@ -7,7 +7,7 @@ import asyncio
 import os
 from collections.abc import AsyncGenerator, Iterator
 
-from reelhouse.errors import SourceUnavailable
+from reelhouse.errors import SeekRefused, SourceUnavailable
 from reelhouse.playback.fallback import FallbackSource
 from reelhouse.sources.memory import MemorySource
 
@@ -68,3 +68,31 @@ def test_healthy_source_is_used_and_a_down_one_skipped() -> None:
     src = make(100, down)
     assert b"".join(src.read_range("f.mkv", 0, 10)) == DATA[:10]
     assert src.served_from == "offline-copy"
+
+
+class NoRest(MemorySource):
+    """A source that cannot start a read past byte 1000 (an FTP server without REST
+    past ``ftp_max_skip``: sources/ftp/retrieval.py)."""
+
+    def read_range(self, path: str, offset: int, length: int) -> Iterator[bytes]:
+        if offset > 1000:
+            raise SeekRefused("the FTP server does not support REST")
+        yield from super().read_range(path, offset, length)
+
+    async def aread_range(self, path: str, offset: int, length: int) -> AsyncGenerator[bytes, None]:
+        for chunk in self.read_range(path, offset, length):
+            yield chunk
+
+
+def test_a_seek_the_source_refuses_is_served_from_the_copy_without_marking_it_down() -> None:
+    down = [False]
+    src = FallbackSource(NoRest({"f.mkv": DATA}), MemorySource({"offline/1/f.mkv": DATA}), "offline/1/f.mkv",
+                         is_down=lambda: down[0], mark_down=lambda: down.__setitem__(0, True))
+    assert b"".join(src.read_range("f.mkv", 10, 100)) == DATA[10:110] and src.served_from is None
+    assert b"".join(src.read_range("f.mkv", 300_000, 1000)) == DATA[300_000:301_000]
+    assert src.served_from == "offline-copy" and not down[0]  # the source is fine: not down
+
+    async def collect() -> bytes:
+        return b"".join([c async for c in src.aread_range("f.mkv", 400_000, 50)])
+
+    assert asyncio.run(collect()) == DATA[400_000:400_050] and not down[0]

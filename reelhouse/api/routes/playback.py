@@ -5,7 +5,6 @@ itself (HTTP Range). The decisions are the playback service's
 
 from __future__ import annotations
 
-import posixpath
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -21,8 +20,8 @@ from reelhouse.api.deps import (
     user_from_request,
 )
 from reelhouse.api.schemas import ClientCapsIn, PlanOut, PlaybackOut, TrackOut
+from reelhouse.api.streams import stream_response
 from reelhouse.core import Core
-from reelhouse.playback.direct import RangeStreamResponse, attachment
 from reelhouse.playback.hls.decision import ClientCaps
 from reelhouse.playback.service import Playback
 
@@ -85,25 +84,7 @@ async def stream(
         user = await run_in_threadpool(user_from_request, request, core)
         await run_in_threadpool(core.access.check_file, user, file_id)
         user_id = user.id
-    opened = await core.playback.stream(file_id)
-    target = opened.target
-    return RangeStreamResponse(
-        opened.source,
-        target.path,
-        target.size,
-        method=request.method,
-        media_type=opened.content_type,
-        range_header=request.headers.get("range"),
-        if_range=request.headers.get("if-range"),
-        etag=opened.etag,
-        mtime=target.mtime,
-        observer=request.app.state.metrics.stream_observer(opened.kind),
-        user_key=f"user:{user_id}",
-        send_timeout=core.settings.stream_send_timeout,
-        open_streams=(core.playback.open_streams, target.source_id),
-        conditions=request.headers,
-        extra_headers={"content-disposition": attachment(posixpath.basename(target.path))} if download else None,
-    )
+    return await stream_response(core, request, file_id, user_id, download=download)
 
 
 @router.head("/{file_id}/stream", name="stream_head", response_class=Response, responses=_STREAM_RESPONSES)

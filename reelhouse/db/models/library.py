@@ -240,4 +240,6 @@ class MediaStream(Base):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     is_forced: Mapped[bool] = mapped_column(Boolean, default=False)
     subtitle_format: Mapped[str | None] = mapped_column(String(8), nullable=True)  # text | image
+    #: degrees the display matrix turns a video (-90: a phone held upright), None: none
+    rotation: Mapped[int | None] = mapped_column(Integer, nullable=True)
 

@@ -237,3 +237,11 @@ def webvtt_command(ffmpeg: str, url: str, subtitle_index: int | None) -> list[st
     cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", url]
     cmd += ["-map", f"0:s:{subtitle_index}" if subtitle_index is not None else "0:s:0"]
     return [*cmd, "-c:s", "webvtt", "-f", "webvtt", "-"]
+
+
+def ass_command(ffmpeg: str, vtt_path: str) -> list[str]:
+    """ffmpeg argv printing the WebVTT file ``vtt_path`` as ASS (SubStation Alpha v4+,
+    ffmpeg's ``ass`` encoder and muxer: a default style, the cues as Dialogue lines,
+    italics and bold as override tags) on stdout."""
+    return [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", vtt_path, "-map", "0:s:0",
+            "-c:s", "ass", "-f", "ass", "-"]

@@ -140,6 +140,11 @@ class HlsService:
         started yet."""
         return await self.subtitle_lane.run(user, self.subs.vtt, file_id, key, user)
 
+    async def asubtitle_ass(self, file_id: int, key: str, user: int | None = None) -> Path:
+        """The track as ASS (:meth:`Subtitles.ass`), in :attr:`subtitle_lane` as
+        :meth:`asubtitle_vtt`."""
+        return await self.subtitle_lane.run(user, self.subs.ass, file_id, key, user)
+
     async def asegment(self, file_id: int, track: str, n: int, viewer: str | None = None,
                        user: int | None = None) -> Path:
         """:meth:`segment` for the event loop, in HLS's own bounded executor: requests

@@ -18,8 +18,10 @@ import subprocess
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from reelhouse.errors import InvalidInput, NotFound, ProbeFailed, ReelhouseError, TranscodeFailed
 from reelhouse.playback.hls import ffmpeg
@@ -28,6 +30,7 @@ from reelhouse.playback.hls.charsets import decode_subtitle
 from reelhouse.playback.hls.feed import SourceFeed
 from reelhouse.playback.hls.plans import SUB_KEY, Plans, display_name
 from reelhouse.playback.hls.playlists import SubtitleEntry, subtitle_playlist
+from reelhouse.playback.targets import StreamTarget
 from reelhouse.sources.base import Source, parent_of
 from reelhouse.sources.ftp.pool import pool_user
 
@@ -89,6 +92,8 @@ def find_sidecars(media_path: str, names: list[str]) -> list[Sidecar]:
     return out
 
 
+T = TypeVar("T")
+
 #: Most bytes of a sidecar read (a feature film's .srt is ~100 KB, an .ass with styling
 #: a few MB).
 _MAX_SIDECAR = 32 << 20
@@ -106,6 +111,19 @@ def to_webvtt(argv: list[str], timeout: float = 300.0, stdin: bytes | None = Non
     if proc.returncode != 0 or not proc.stdout.startswith(b"WEBVTT"):
         tail = proc.stderr.decode(errors="replace").strip()[-300:]
         raise TranscodeFailed(f"subtitle conversion failed: {tail or 'no output'}")
+    return proc.stdout
+
+
+def _run(argv: list[str], what: str, timeout: float = 300.0) -> bytes:
+    """The stdout of ffmpeg command ``argv``; TranscodeFailed (naming ``what``) when it
+    fails or prints nothing."""
+    try:
+        proc = subprocess.run(argv, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise TranscodeFailed(f"{what} failed: {exc}") from exc
+    if proc.returncode != 0 or not proc.stdout.strip():
+        tail = proc.stderr.decode(errors="replace").strip()[-300:]
+        raise TranscodeFailed(f"{what} failed: {tail or 'no output'}")
     return proc.stdout
 
 
@@ -220,32 +238,81 @@ class Subtitles:
         finally:
             pool_user.reset(token)
 
+    def _copied(self, url: str, index: int, fmt: str, language: str | None) -> str:
+        """An embedded text track's own bytes (``fmt``: ``srt`` or ``ass``, ffmpeg's
+        stream copy, no decoding), as text decoded as a sidecar's (:mod:`.charsets`).
+        Raises TranscodeFailed."""
+        argv = ffmpeg.subtitle_copy_command(self.plans.ffmpeg_path(), url, index, fmt)
+        return decode_subtitle(_run(argv, "subtitle conversion"), language)
+
     def _recoded(self, url: str, index: int, fmt: str, language: str | None) -> bytes:
         """WebVTT of an embedded text track whose text is not UTF-8 (a latin-1 SRT
         muxed as it was): its bytes as they are stored, decoded as a sidecar's
         (:mod:`.charsets`), then converted. Raises TranscodeFailed."""
-        argv = ffmpeg.subtitle_copy_command(self.plans.ffmpeg_path(), url, index, fmt)
-        try:
-            proc = subprocess.run(argv, capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise TranscodeFailed(f"subtitle conversion failed: {exc}") from exc
-        if proc.returncode != 0 or not proc.stdout.strip():
-            tail = proc.stderr.decode(errors="replace").strip()[-300:]
-            raise TranscodeFailed(f"subtitle conversion failed: {tail or 'no output'}")
-        text = decode_subtitle(proc.stdout, language)
+        text = self._copied(url, index, fmt, language)
         return to_webvtt(ffmpeg.webvtt_command(self.plans.ffmpeg_path(), "pipe:0", None),
                          stdin=text.encode("utf-8"))
 
-    def _vtt(self, file_id: int, key: str, who: str | None) -> Path:
+    def ass(self, file_id: int, key: str, user: int | None = None) -> Path:
+        """The track as an ASS (SubStation Alpha v4+) file, made once, then cached: an
+        ASS/SSA track as it is, its styles kept (an embedded one's packets copied by
+        ffmpeg, a sidecar's own text); any other text track converted from its WebVTT
+        (:meth:`vtt`) by ffmpeg's ``ass`` encoder — what Jellyfin's SubtitleEncoder
+        answers ``Stream.ass`` with. Raises NotFound, InvalidInput (a picture track),
+        TranscodeFailed."""
+        who = None if user is None else f"user:{user}"
+
+        def make(info: SubtitleInfo, target: StreamTarget, source: Source) -> bytes:
+            if _COPY_FORMATS.get(info.codec) != "ass":
+                vtt = self.vtt(file_id, key, user)
+                return _run(ffmpeg.ass_command(self.plans.ffmpeg_path(), str(vtt)), "subtitle conversion")
+            if info.path is not None:
+                return decode_subtitle(self._sidecar_bytes(source, info.path), info.language).encode("utf-8")
+            token = pool_user.set(who)
+            try:
+                url = self.feed.url(source, target.path, target.size, who)
+                return self._through(url, lambda: self._copied(url, int(key[1:]), "ass", info.language)
+                                     ).encode("utf-8")
+            finally:
+                pool_user.reset(token)
+
+        return self._made_once(file_id, key, ".ass", make)
+
+    def _made_once(self, file_id: int, key: str, suffix: str,
+                   make: Callable[[SubtitleInfo, StreamTarget, Source], bytes]) -> Path:
+        """Track ``key``'s file ``<key><suffix>`` in the file's cache folder: made by
+        ``make(track, target, source)`` once (one maker at a time per file and track),
+        then served from the cache."""
         info = self._text_track(file_id, key)
         target, source = self.plans.target(file_id)
         fkey = self.plans.file_key(target)
-        path = self.cache.file_dir(fkey) / "subs" / f"{key}.vtt"
+        path = self.cache.file_dir(fkey) / "subs" / f"{key}{suffix}"
         with self._lock:
-            lock = self._locks.setdefault(f"{fkey}/{key}", threading.Lock())
+            lock = self._locks.setdefault(f"{fkey}/{key}{suffix}", threading.Lock())
         with lock:
             if self.cache.hit(path):
                 return path
+            data = make(info, target, source)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        return path
+
+    def _through(self, url: str, make: Callable[[], T]) -> T:
+        """``make()``, an ffmpeg run reading the film at ``url``; when it fails because
+        the source failed under it, that failure is the answer (SourceUnavailable …),
+        not "conversion failed"."""
+        try:
+            return make()
+        except TranscodeFailed as exc:
+            failure = self.feed.failure(url)
+            if failure is not None:
+                raise failure from exc
+            raise
+
+    def _vtt(self, file_id: int, key: str, who: str | None) -> Path:
+        def make(info: SubtitleInfo, target: StreamTarget, source: Source) -> bytes:
             if info.path is not None:
                 text = decode_subtitle(self._sidecar_bytes(source, info.path), info.language)
                 argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), "pipe:0", None)
@@ -253,25 +320,21 @@ class Subtitles:
             else:
                 url = self.feed.url(source, target.path, target.size, who)
                 argv = ffmpeg.webvtt_command(self.plans.ffmpeg_path(), url, int(key[1:]))
-                try:
+
+                def convert() -> bytes:
                     try:
-                        vtt = to_webvtt(argv)
+                        return to_webvtt(argv)
                     except TranscodeFailed as exc:
                         fmt = _COPY_FORMATS.get(info.codec)
                         if fmt is None or "Invalid UTF-8" not in str(exc):
                             raise
-                        vtt = self._recoded(url, int(key[1:]), fmt, info.language)
-                except TranscodeFailed as exc:  # because the source failed? then that is the answer
-                    failure = self.feed.failure(url)
-                    if failure is not None:
-                        raise failure from exc
-                    raise
+                        return self._recoded(url, int(key[1:]), fmt, info.language)
+
+                vtt = self._through(url, convert)
             offset = self.plans.streams(file_id).start_time if info.path is None else 0.0
             mpegts = round((offset + ffmpeg.TS_OFFSET) * 90_000)
             body = vtt.split(b"\n", 1)[1] if b"\n" in vtt else b"\n"
             header = f"WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:{mpegts},LOCAL:00:00:00.000\n".encode()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(header + body)
-            os.replace(tmp, path)
-        return path
+            return header + body
+
+        return self._made_once(file_id, key, ".vtt", make)

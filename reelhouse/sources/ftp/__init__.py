@@ -6,7 +6,8 @@ dates, read as UTC), ``listing`` (pure parsers of one listing line), ``listing_t
 failures → domain errors), ``tls``, ``pipeline`` (a listing in one write), ``statlist``
 (listings over the control connection), ``connection`` (one control connection: login,
 TLS, features), ``lister`` (folder listings and entry details on it), ``restcheck``
-(whether a server honours REST, checked once), ``client`` (reads, writes, tree edits on
+(whether a server honours REST, checked once), ``retrieval`` (RETR from an offset on
+it: REST, or a skip where REST is refused or ignored), ``client`` (writes, tree edits on
 it), ``address`` (the address a server is counted under),
 ``slot_store`` (what the shared count asks of its store), ``slot_helper`` (its helper
 thread), ``slot_outage`` (its store's outages: per-process counts meanwhile, adopted

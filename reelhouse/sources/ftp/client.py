@@ -1,6 +1,6 @@
 """An FTP client: one control connection (:mod:`.connection`) that lists (:mod:`.lister`),
-reads (REST + RETR), writes (STOR/APPE) and edits the tree (MKD, RNFR/RNTO, MFMT, DELE,
-RMD).
+reads (REST + RETR: :mod:`.retrieval`), writes (STOR/APPE) and edits the tree (MKD,
+RNFR/RNTO, MFMT, DELE, RMD).
 
 Every ftplib/socket/ssl error is translated into the reelhouse error tree as it leaves
 this module (:func:`~reelhouse.sources.ftp.replies.translate_error`). Commands and
@@ -13,28 +13,24 @@ import ftplib
 import functools
 import logging
 import socket
-import ssl
 import time
 from datetime import UTC, datetime
-from typing import NamedTuple
 
 from reelhouse.errors import (
     Conflict,
     InvalidInput,
     NotFound,
     PermissionDenied,
-    ReelhouseError,
     SourceUnavailable,
     SourceUnreachable,
     StorageFull,
 )
 from reelhouse.sources.base import Entry, Listing, normalize_path
-from reelhouse.sources.ftp import restcheck
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
-from reelhouse.sources.ftp.lister import FtpLister
 from reelhouse.sources.ftp.replies import final_reply, translate_error
+from reelhouse.sources.ftp.retrieval import Retrieval, TransferEnd
 
-__all__ = ["FtpClient", "FtpConfig", "TlsMode", "TransferEnd", "translate_error"]  # config and replies re-exported
+__all__ = ["FtpClient", "FtpConfig", "TlsMode", "TransferEnd", "translate_error"]  # re-exported
 
 log = logging.getLogger(__name__)
 
@@ -57,113 +53,9 @@ def _mdtm_time(reply: str) -> float | None:
         return None
 
 
-class TransferEnd(NamedTuple):
-    """How a RETR ended (:meth:`FtpClient.end_transfer`): ``in_sync``, the control
-    connection may be reused; ``done``, the server's final reply was 2xx."""
-
-    in_sync: bool
-    done: bool
-
-
-class FtpClient(FtpLister):
+class FtpClient(Retrieval):
     """One logged-in control connection that lists, reads and writes. Not thread-safe:
     the pool hands it to one user at a time. Raises reelhouse errors only."""
-
-    # -- reading -----------------------------------------------------------------------
-    def start_retr(self, path: str, offset: int) -> socket.socket | None:
-        """Open a data connection streaming ``path`` from byte ``offset`` (REST + RETR).
-
-        The caller reads the socket, then calls :meth:`end_transfer`. Returns ``None``
-        when the server says the offset is past the end of the file (554, RFC 3659 §5.5):
-        there is nothing to read there. The first read at an offset on a server checks
-        that it honours REST (:mod:`.restcheck`); SourceUnavailable on one that does not.
-        """
-        if offset < 0:
-            raise InvalidInput("offset must be >= 0")
-        rel = normalize_path(path)
-        target = self._abs(rel)
-        rest = offset if offset else None
-        if offset:  # a server that answers REST and sends from byte 0 gives wrong bytes
-            restcheck.check(self, target)
-            if restcheck.rest_ignored(self.config.host, self.config.port):
-                raise SourceUnavailable(f"the FTP server ignores REST (it sends {rel!r} from its start whatever "
-                                        f"the offset): it cannot be read at byte {offset}")
-        def _open() -> tuple[socket.socket, int | None]:
-            ftp = self._ftp()
-            if not self._binary:
-                ftp.voidcmd("TYPE I")
-                self._binary = True
-            return ftp.ntransfercmd(f"RETR {target}", rest)
-
-        conn: socket.socket
-        try:
-            conn, _ = self._call(f"opening {rel!r} at byte {offset}", _open)
-        except ReelhouseError as exc:
-            cause = exc.__cause__
-            if offset and isinstance(cause, ftplib.error_perm) and str(cause).startswith("554"):
-                return None
-            raise
-        self.in_transfer = True
-        self.data = conn
-        conn.settimeout(self.config.read_timeout)
-        return conn
-
-    def _close_data(self, data: socket.socket, clean: bool) -> None:
-        """Close a data connection (after a TLS close_notify when the transfer ended
-        cleanly; a cut one is just closed) and leave the transfer state."""
-        try:
-            if isinstance(data, ssl.SSLSocket) and clean:
-                try:
-                    data.unwrap()
-                except (OSError, ValueError):
-                    pass
-            data.close()
-        except OSError:
-            pass
-        self.in_transfer = False
-        self.data = None
-
-    def end_transfer(self, data: socket.socket, complete: bool) -> TransferEnd:
-        """Close a data connection and read the server's final reply.
-
-        ``complete`` says the data connection reached its end (expect 226); otherwise
-        the transfer is cut short by closing the data connection, and the server's
-        426/451 (or 226 if it had finished sending) is read with a 2 s limit. Returns
-        whether the control connection is still in sync and reusable (a 2xx or 4xx
-        reply, but not 421: the server is closing it) and whether the reply was 2xx:
-        after the end of data only a 2xx says the server sent the whole file; a 4xx
-        (421 or 426 from a server that timed a stalled transfer out, RFC 959 §4.2)
-        says it gave up partway.
-        """
-        self._close_data(data, clean=complete)
-        ftp = self.ftp
-        if ftp is None or ftp.sock is None:
-            return TransferEnd(False, False)
-        resp = ""
-        try:
-            ftp.sock.settimeout(self.config.read_timeout if complete else 2.0)
-            resp = final_reply(ftp)
-            if resp.startswith("1"):
-                # pure-ftpd reports a transfer cut by the client with a 1xx statistics
-                # line and nothing after it: prove the connection is in sync with NOOP.
-                ftp.putcmd("NOOP")
-                for _ in range(3):
-                    resp = final_reply(ftp)
-                    if resp.startswith("200"):
-                        break
-            # 226 done, or 426/450/451 cut: either way in sync; 421 closes the session
-            ok = resp[:1] in ("2", "4") and not resp.startswith("421")
-        except Exception:
-            ok = False
-        if ok:
-            try:
-                ftp.sock.settimeout(self.config.read_timeout)
-            except OSError:
-                ok = False
-        if not ok:
-            self.close()
-        self.last_used = time.monotonic()
-        return TransferEnd(ok, resp.startswith("2"))
 
     # -- writing -----------------------------------------------------------------------
     def size(self, path: str) -> int | None:

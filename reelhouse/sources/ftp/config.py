@@ -40,6 +40,10 @@ class FtpConfig:
     user_limit: int = 0  # most pooled connections one user holds; 0: pool_size - 1
     max_listing_bytes: int = 64 * 1024 * 1024  # one listing (MLSD/LIST data), bytes; see limits.py
     user_waiters: int = 8  # most requests of one user waiting for a connection
+    #: On a server that refuses REST, most bytes one range read throws away to reach its
+    #: offset (reads.py); a read further in is refused (SeekRefused). 1 GiB: seconds on
+    #: a LAN, and past it the cost of a seek is more than a player waits for.
+    max_skip: int = 1024 * 1024 * 1024
     list_hidden: bool = False  # "LIST -a" without MLSD: vsftpd lists no dot files otherwise
 
     def __post_init__(self) -> None:

@@ -56,6 +56,8 @@ class FtpConnection:
         #: the data connection of the transfer under way (RETR, STOR), for :meth:`cut`
         self.data: socket.socket | None = None
         self.home = "/"  # the login folder (PWD), learnt at connect
+        #: the server answered ``REST n`` with 500/502/504 (client.py): it does not do REST
+        self.rest_refused = False
         self._binary = False  # ftplib's retrlines switches to TYPE A; RETR needs TYPE I
 
     # -- connection -------------------------------------------------------------------

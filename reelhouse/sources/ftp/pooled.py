@@ -40,6 +40,8 @@ class PooledSource:
         self.pool = pool or FtpPool(config, shared=shared)
         self._io = ThreadPoolExecutor(max_workers=self.pool.size + 2,
                                       thread_name_prefix=f"ftp-io-{config.host}")
+        #: the server refused ``REST`` once (reads.py): later reads skip, never ask again
+        self.rest_refused = False
         #: how names travel (UTF-8, or latin-1 on a server without UTF8), once connected
         self.encoding = "utf-8"
 

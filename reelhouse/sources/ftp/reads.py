@@ -1,7 +1,9 @@
 """Range reads of an FTP file: ``REST offset`` + ``RETR`` (RFC 3659 §5), sync and async,
-with mid-stream resume; a read that stops before the end of the file closes the data
-connection and reads the server's 426/226 so the control connection can be reused, or
-drops it when the reply does not come."""
+with mid-stream resume; on a server that refuses REST, ``RETR`` from byte 0 with the
+bytes before the offset thrown away, bounded by ``FtpConfig.max_skip`` (client.py). A
+read that stops before the end of the file closes the data connection and reads the
+server's 426/226 so the control connection can be reused, or drops it when the reply
+does not come."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from reelhouse.errors import InvalidInput, SourceUnavailable
 from reelhouse.sources.base import normalize_path
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.pooled import PooledSource
+from reelhouse.sources.skipping import allowed_skip
 
 __all__ = ["MIN_RCVBUF", "RECV_SIZE", "RESUME_DELAYS", "SHORT_READ", "RangeReads"]
 
@@ -160,10 +163,18 @@ class RangeReads(PooledSource):
     """Range reads over the pool (the reading half of :class:`~.source.FtpSource`)."""
 
     def _start(self, path: str, offset: int) -> tuple[FtpClient, socket.socket | None]:
+        """A transfer of ``path`` from ``offset`` on a pooled connection: REST + RETR,
+        or on a server known to refuse REST (:attr:`rest_refused`, learnt by the first
+        refusal), RETR from byte 0 with the bytes before ``offset`` thrown away, up to
+        ``config.max_skip`` and the context's :data:`~reelhouse.sources.skipping.skip_allowance`
+        (else SeekRefused)."""
         if offset < 0:
             raise InvalidInput("offset must be >= 0")
         rel = normalize_path(path)
-        client, data = self._attempt(lambda c: c.start_retr(rel, offset))
+        limit, allowance = allowed_skip(self.config.max_skip)
+        client, data = self._attempt(
+            lambda c: c.start_retr(rel, offset, not self.rest_refused, limit, allowance))
+        self.rest_refused = self.rest_refused or client.rest_refused
         if data is None:  # offset past the end: nothing to read, connection in sync
             self.pool.release(client)
         return client, data
@@ -173,9 +184,10 @@ class RangeReads(PooledSource):
         REST/RETR handshake runs in this source's executor. A cancelled caller's
         connection still goes back to the pool once the handshake ends."""
         rel = normalize_path(path)
+        limit, allowance = allowed_skip(self.config.max_skip)  # the caller's context, not the executor's
         for attempt in (1, 2):
             client, reused = await self.pool.aacquire(self._io)
-            job = self._in_io(client.start_retr, rel, offset)
+            job = self._in_io(client.start_retr, rel, offset, not self.rest_refused, limit, allowance)
             try:
                 data = await asyncio.shield(job)
             except asyncio.CancelledError:
@@ -185,6 +197,7 @@ class RangeReads(PooledSource):
                 if self._failed(client, reused, attempt, exc):
                     continue
                 raise
+            self.rest_refused = self.rest_refused or client.rest_refused
             if data is None:  # offset past the end: nothing to read, connection in sync
                 self.pool.release(client)
             return client, data

@@ -7,8 +7,9 @@ if it were the bytes at the offset, silently (a player showed garbage, a probe r
 wrong header). So the first read at an offset on a server compares, on that file, the
 first :data:`PROBE_BYTES` bytes after ``REST 1`` with the bytes 1.. of a read from 0
 (:func:`check`); a server that sent its bytes 0.. again ignores REST
-(:func:`rest_ignored`), and its reads at an offset fail with a clear error (the caller,
-:meth:`~.client.FtpClient.start_retr`). The comparison itself is pure
+(:func:`rest_ignored`), and its reads at an offset are read from byte 0 with the bytes
+before the offset skipped, as on a server that refuses REST (the caller,
+:meth:`~.retrieval.Retrieval.start_retr`). The comparison itself is pure
 (:func:`verdict`).
 
 A file whose first bytes cannot tell (all alike: the zeros an ISO image starts with,
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 from reelhouse.errors import ReelhouseError
 
 if TYPE_CHECKING:
-    from reelhouse.sources.ftp.client import FtpClient
+    from reelhouse.sources.ftp.retrieval import Retrieval
 
 __all__ = ["MAX_TRIES", "PROBE_BYTES", "check", "forget", "known", "rest_ignored", "verdict"]
 
@@ -80,13 +81,14 @@ def forget(host: str, port: int) -> None:
         _tries.pop((host, port), None)
 
 
-def check(client: FtpClient, target: str) -> None:
+def check(client: Retrieval, target: str) -> None:
     """Check once whether ``client``'s server honours REST, on file ``target`` (a server
     path), unless it is :func:`known`: two short reads on the client's connection
     (``REST 1`` + ``RETR``, then ``RETR``), each cut after :data:`PROBE_BYTES`. A 5xx
-    to the first (REST refused, a missing file) ends the check: the read that follows
-    meets the same reply. Raises the reelhouse errors of the reads otherwise; a
-    connection the cut left out of step is reconnected."""
+    to the first ends the check: REST refused (500/502/504) sets the client's
+    ``rest_refused``; a missing file is met again by the read that follows. Raises the
+    reelhouse errors of the reads otherwise; a connection the cut left out of step is
+    reconnected."""
     key = (client.config.host, client.config.port)
     if known(*key):
         return
@@ -95,8 +97,12 @@ def check(client: FtpClient, target: str) -> None:
     except ReelhouseError as exc:
         if not isinstance(exc.__cause__, ftplib.error_perm) or not client.alive:
             raise
-        # REST or the file refused (5xx): the read itself meets that refusal and says
-        # it (or falls back); not a server that ignores REST, and not checked again
+        # REST or the file refused (5xx): not a server that ignores REST, and not
+        # checked again. A REST refusal (500/502/504, RFC 959 §4.2) is noted on the
+        # client so the read that follows skips from byte 0 without asking REST again;
+        # a missing file (550) is the read's own matter: it meets the same reply
+        if str(exc.__cause__)[:3] in ("500", "502", "504"):
+            client.rest_refused = True
         with _lock:
             _verdicts[key] = True
         return
@@ -111,7 +117,7 @@ def check(client: FtpClient, target: str) -> None:
                 _verdicts[key] = True
 
 
-def _head(client: FtpClient, target: str, rest: int | None, size: int) -> bytes:
+def _head(client: Retrieval, target: str, rest: int | None, size: int) -> bytes:
     """At most ``size`` bytes of ``target`` from ``REST rest`` (None: from 0)."""
     def _open() -> socket.socket:
         ftp = client._ftp()

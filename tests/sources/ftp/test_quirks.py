@@ -332,17 +332,17 @@ def test_a_session_the_server_timed_out_is_relisted_and_pipelining_stays_on(ftp_
         stop_without_leaks(server)
 
 
-def test_a_server_that_ignores_rest_is_detected_not_streamed_from_its_start(ftp_root: Path) -> None:
+def test_a_server_that_ignores_rest_is_detected_and_read_by_skipping(ftp_root: Path) -> None:
     """A server that answers ``REST n`` with 350 but sends the file from byte 0 (some
     embedded and old Windows servers, proxies that drop REST): a read at an offset got
     the file's first bytes as if they were those at the offset (a player showed
     garbage, a probe read the wrong header, silently). The first read at an offset on
     a server checks it once (REST 1 against a read from 0): such a server is named
-    (:func:`~reelhouse.sources.ftp.restcheck.rest_ignored`) and its reads at an offset
-    fail with a clear SourceUnavailable; a read from 0 still works. A server that
-    honours REST passes the check, a file starting with 32 KiB of zeros (an ISO image)
-    included."""
-    from reelhouse.errors import SourceUnavailable
+    (:func:`~reelhouse.sources.ftp.restcheck.rest_ignored`) and read as one that refuses
+    REST: from byte 0, the bytes before the offset skipped (up to ``max_skip``, past
+    it SeekRefused). A server that honours REST passes the check, a file starting with
+    32 KiB of zeros (an ISO image) included."""
+    from reelhouse.errors import SeekRefused
     from reelhouse.sources.ftp import restcheck
 
     def ftp_REST(self: Any, line: str) -> None:
@@ -354,14 +354,14 @@ def test_a_server_that_ignores_rest_is_detected_not_streamed_from_its_start(ftp_
     ignoring = _serve(ftp_root, ftp_REST=ftp_REST)
     honest = _serve(ftp_root)
     sources = [FtpSource(FtpConfig("127.0.0.1", s.port, FTP_USER, FTP_PASSWORD, pool_size=1, connect_timeout=5,
-                                   read_timeout=5)) for s in (ignoring, honest)]
+                                   read_timeout=5, max_skip=100_000)) for s in (ignoring, honest)]
     bad, good = sources
     try:
-        with pytest.raises(SourceUnavailable, match="ignores REST"):
-            b"".join(bad.read_range("a.mkv", 1000, 5000))
+        assert b"".join(bad.read_range("a.mkv", 1000, 5000)) == DATA[1000:6000]
         assert restcheck.rest_ignored("127.0.0.1", ignoring.port)
-        with pytest.raises(SourceUnavailable, match="ignores REST"):
-            b"".join(bad.read_range("b.iso", 40_000, 10))
+        assert b"".join(bad.read_range("b.iso", 40_000, 10)) == iso[40_000:40_010]
+        with pytest.raises(SeekRefused):
+            b"".join(bad.read_range("b.iso", 100_001, 10))
         assert b"".join(bad.read_range("a.mkv", 0, 5000)) == DATA[:5000]
         assert b"".join(good.read_range("b.iso", 40_000, 5000)) == iso[40_000:45_000]
         assert b"".join(good.read_range("a.mkv", 1000, 5000)) == DATA[1000:6000]

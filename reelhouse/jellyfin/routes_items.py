@@ -251,10 +251,21 @@ async def episodes(series_id: str, request: Request, caller: CallerDep, core: Co
     await run_in_threadpool(_exists, core, request, caller, args, ref)
     season = args.text("seasonid", 64)
     parent = ids.decode(season, "season") if season else ref
+    number = None if season else args.number("season", None, 0, 2**31 - 1)  # a SeasonId wins
+    if number is not None:
+        numbered = await run_in_threadpool(_season, core, ref, number)
+        if numbered is None:  # no such season: an empty list, as Jellyfin answers
+            return JSONResponse(_result([], 0))
+        parent = numbered
     q = ItemQuery(user_id=caller.user.id, kinds={"episode"}, parent=parent, recursive=True,
                   start=args.number("startindex", 0) or 0, limit=args.number("limit", None, 0, 100_000),
                   fields=args.lower_set("fields"))
     return await run_in_threadpool(_items, core, request, caller, args, q)
+
+
+def _season(core: Core, show: ids.Ref, number: int) -> ids.Ref | None:
+    with core.sessions() as s:
+        return browse.season_numbered(s, show.id, number)
 
 
 def _exists(core: Core, request: Request, caller: Caller, args: Args, ref: ids.Ref) -> None:

@@ -153,6 +153,28 @@ def test_queries_sort_page_filter_search(jf: TestClient, library: Library) -> No
     assert names(IsPlayed="true") == ["Sintel"]
 
 
+def test_episodes_of_one_season_by_number(jf: TestClient, library: Library) -> None:
+    """``Shows/{id}/Episodes?Season=n`` (Jellyfin's season number filter; Kodi's and
+    older apps' season pages send it) lists that season only: it was ignored, every
+    season's episodes came back. No such season: an empty list; a SeasonId wins."""
+    show = jf.get("/jellyfin/Items", params={"Recursive": "1", "IncludeItemTypes": "Series"}).json()["Items"][0]
+
+    def episodes(**params: str) -> list[tuple[int, int]]:
+        r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params=params)
+        assert r.status_code == 200, r.text
+        return [(e["ParentIndexNumber"], e["IndexNumber"]) for e in r.json()["Items"]]
+
+    assert episodes() == [(1, 1), (1, 2), (2, 1)]
+    assert episodes(Season="2") == [(2, 1)]
+    assert episodes(season="1") == [(1, 1), (1, 2)]
+    assert episodes(Season="0") == [] and episodes(Season="7") == []
+    seasons = jf.get(f"/jellyfin/Shows/{show['Id']}/Seasons").json()["Items"]
+    assert episodes(Season="1", SeasonId=seasons[1]["Id"]) == [(2, 1)]
+    for bad in ("x", "-1", "99999999999"):
+        r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"Season": bad})
+        assert r.status_code == 400 and "season" in r.json()["detail"], (bad, r.text)
+
+
 def test_series_user_data_and_latest(jf: TestClient, library: Library) -> None:
     show = jf.get("/jellyfin/Items", params={"Recursive": "1", "IncludeItemTypes": "Series"}).json()["Items"][0]
     assert show["UserData"]["UnplayedItemCount"] == 3 and show["ChildCount"] == 2

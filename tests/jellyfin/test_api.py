@@ -135,6 +135,12 @@ def test_queries_sort_page_filter_search(jf: TestClient, library: Library) -> No
         r = jf.get("/jellyfin/Items", params={"Recursive": "true", "Years": years})
         assert r.status_code == 400 and "Years" in r.json()["detail"], (years, r.text)
     assert names(SearchTerm="sint") == ["Sintel"]
+    # IsFolder / Filters=IsFolder,IsNotFolder: series and seasons are the folders (the
+    # filter was ignored: films came back as folders)
+    assert names(IsFolder="true") == names(Filters="IsFolder") == ["Example Show"]
+    assert names(IsFolder="false") == names(Filters="IsNotFolder") == ["Big Buck Bunny", "Sintel"]
+    assert names(IncludeItemTypes="Season,Episode", Filters="IsFolder") == ["Season 1", "Season 2"]
+    assert names(IncludeItemTypes="Episode", IsFolder="true") == []
     assert names(IncludeItemTypes="Episode") == ["Episode 1", "Episode 2", "Episode 1"]
     r = jf.get("/jellyfin/Items", params={"Recursive": "true", "IncludeItemTypes": "Movie", "Limit": "1",
                                           "EnableTotalRecordCount": "false"})

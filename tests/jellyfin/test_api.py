@@ -425,3 +425,25 @@ def test_a_client_gone_mid_body_is_400_not_500(jf: TestClient, caplog: pytest.Lo
             (b"authorization", jf.headers["authorization"].encode())])
         assert status == 400, path
         assert "unhandled error" not in caplog.text, path
+
+
+def test_media_source_id_may_be_the_item_id(jf: TestClient, library: Library) -> None:
+    """A Jellyfin server gives an item's first media source the item's own id, and apps
+    send it as ``MediaSourceId``: it picks the item's file (was a 404: a progress report
+    so sent was lost, PlaybackInfo and the stream failed). Another item's id is 404."""
+    films = jf.get("/jellyfin/Items", params={"Recursive": "1", "IncludeItemTypes": "Movie"}).json()["Items"]
+    sintel, other = (next(f for f in films if f["Name"] == name) for name in ("Sintel", "Big Buck Bunny"))
+    info = jf.post(f"/jellyfin/Items/{sintel['Id']}/PlaybackInfo", json={"MediaSourceId": sintel["Id"]})
+    assert info.status_code == 200, info.text
+    assert [s["Path"] for s in info.json()["MediaSources"]] == ["Sintel.2010.mp4"]
+    r = jf.get(f"/jellyfin/Videos/{sintel['Id']}/stream", params={"static": "true", "MediaSourceId": sintel["Id"]},
+               headers={"range": "bytes=0-9"})
+    assert r.status_code == 206 and r.content == (library.root / "Films/Sintel (2010)/Sintel.2010.mp4").read_bytes()[:10]
+    report = {"ItemId": sintel["Id"], "MediaSourceId": sintel["Id"], "PositionTicks": 2 * 10**7}
+    assert jf.post("/jellyfin/Sessions/Playing/Progress", json=report).status_code == 204
+    assert jf.get(f"/jellyfin/Items/{sintel['Id']}").json()["UserData"]["PlaybackPositionTicks"] == 2 * 10**7
+    for bad in (other["Id"], "not-an-id"):
+        r = jf.post("/jellyfin/Sessions/Playing/Progress", json={**report, "MediaSourceId": bad})
+        assert r.status_code == (400 if bad == "not-an-id" else 404), (bad, r.text)
+        r = jf.post(f"/jellyfin/Items/{sintel['Id']}/PlaybackInfo", json={"MediaSourceId": bad})
+        assert r.status_code == (400 if bad == "not-an-id" else 404), (bad, r.text)

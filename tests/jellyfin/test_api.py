@@ -159,7 +159,7 @@ def test_queries_sort_page_filter_search(jf: TestClient, library: Library) -> No
     assert names(IsPlayed="true") == ["Sintel"]
 
 
-def test_episodes_of_one_season_by_number(jf: TestClient, library: Library) -> None:
+def test_episodes_by_season_number_and_from_an_episode(jf: TestClient, library: Library) -> None:
     """``Shows/{id}/Episodes?Season=n`` (Jellyfin's season number filter; Kodi's and
     older apps' season pages send it) lists that season only: it was ignored, every
     season's episodes came back. No such season: an empty list; a SeasonId wins."""
@@ -179,6 +179,16 @@ def test_episodes_of_one_season_by_number(jf: TestClient, library: Library) -> N
     for bad in ("x", "-1", "99999999999"):
         r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"Season": bad})
         assert r.status_code == 400 and "season" in r.json()["detail"], (bad, r.text)
+    # StartItemId: from that episode on (the apps' "play from here"), then paged
+    all_ids = [e["Id"] for e in jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes").json()["Items"]]
+    r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": all_ids[1]}).json()
+    assert [e["Id"] for e in r["Items"]] == all_ids[1:] and r["TotalRecordCount"] == 2
+    r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": all_ids[0], "StartIndex": "1",
+                                                                  "Limit": "1"}).json()
+    assert [e["Id"] for e in r["Items"]] == all_ids[1:2] and r["TotalRecordCount"] == 3
+    r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": all_ids[0], "Season": "2"}).json()
+    assert r["Items"] == [] and r["TotalRecordCount"] == 0  # not in the list
+    assert jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": "zz"}).status_code == 400
 
 
 def test_series_user_data_and_latest(jf: TestClient, library: Library) -> None:
@@ -438,7 +448,8 @@ def test_media_source_id_may_be_the_item_id(jf: TestClient, library: Library) ->
     assert [s["Path"] for s in info.json()["MediaSources"]] == ["Sintel.2010.mp4"]
     r = jf.get(f"/jellyfin/Videos/{sintel['Id']}/stream", params={"static": "true", "MediaSourceId": sintel["Id"]},
                headers={"range": "bytes=0-9"})
-    assert r.status_code == 206 and r.content == (library.root / "Films/Sintel (2010)/Sintel.2010.mp4").read_bytes()[:10]
+    film = library.root / "Films/Sintel (2010)/Sintel.2010.mp4"
+    assert r.status_code == 206 and r.content == film.read_bytes()[:10]
     report = {"ItemId": sintel["Id"], "MediaSourceId": sintel["Id"], "PositionTicks": 2 * 10**7}
     assert jf.post("/jellyfin/Sessions/Playing/Progress", json=report).status_code == 204
     assert jf.get(f"/jellyfin/Items/{sintel['Id']}").json()["UserData"]["PlaybackPositionTicks"] == 2 * 10**7

@@ -189,6 +189,17 @@ def test_episodes_by_season_number_and_from_an_episode(jf: TestClient, library: 
     r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": all_ids[0], "Season": "2"}).json()
     assert r["Items"] == [] and r["TotalRecordCount"] == 0  # not in the list
     assert jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": "zz"}).status_code == 400
+    # AdjacentTo: the episode and its neighbours (jellyfin-apiclient-python's
+    # get_adjacent_episodes); one not in the list leaves the list whole
+    def adjacent(item_id: str) -> list[str]:
+        r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"AdjacentTo": item_id})
+        assert r.status_code == 200, r.text
+        assert r.json()["TotalRecordCount"] == len(r.json()["Items"])
+        return [e["Id"] for e in r.json()["Items"]]
+
+    assert adjacent(all_ids[1]) == all_ids and adjacent(all_ids[0]) == all_ids[:2]
+    assert adjacent(all_ids[2]) == all_ids[1:] and adjacent(show["Id"]) == all_ids
+    assert jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"AdjacentTo": "zz"}).status_code == 400
 
 
 def test_series_user_data_and_latest(jf: TestClient, library: Library) -> None:

@@ -97,6 +97,7 @@ TABLE: dict[tuple[str, str], tuple[object, object, object, object]] = {
     ("GET", "/getutctime"): P,
     ("GET", "/syncplay/list"): U,
     ("GET", "/syncplay/{group_id}"): N,
+    ("GET", "/system/configuration"): U,
     ("GET", "/system/endpoint"): U,
     ("GET", "/system/info"): U,
     ("GET", "/system/info/public"): P,

@@ -3,7 +3,9 @@ item (``UserItems/{id}/UserData``, read and updated: Kodi's add-on syncs with it
 an item's ``Ancestors`` (how Kodi's add-on finds an item's library), and the parts
 reelhouse has none of but the apps ask for on every detail page or playback —
 ``ThemeMedia``, ``MediaSegments`` (jellyfin-web 10.10's "skip intro"),
-``Videos/{id}/AdditionalParts`` — answered empty in Jellyfin's shapes instead of 404.
+``Videos/{id}/AdditionalParts``, ``Movies/Recommendations`` (jellyfin-web's
+"Suggestions" tab), ``Items/Suggestions`` — answered empty in Jellyfin's shapes
+instead of 404.
 """
 
 from __future__ import annotations
@@ -136,3 +138,18 @@ def none_of_them(item_id: str, caller: CallerDep) -> dict[str, Any]:
     ids.decode(item_id)
     return _empty()
 
+
+@router.get("/items/suggestions")
+@router.get("/users/{user_id}/suggestions")
+def suggestions(caller: CallerDep, user_id: str | None = None) -> dict[str, Any]:
+    """Suggested items (Jellyfin picks them from what is unwatched): none."""
+    if user_id is not None:
+        check_user_path(caller, user_id)
+    return _empty()
+
+
+@router.get("/movies/recommendations")
+def recommendations(caller: CallerDep) -> list[dict[str, Any]]:
+    """``RecommendationDto`` rows ("because you watched …"): none — reelhouse keeps no
+    similarity between titles (``Items/{id}/Similar`` is empty too)."""
+    return []

@@ -33,6 +33,9 @@ def test_start_up_and_side_calls(api: tuple[JellyfinClient, str], library: Libra
     assert j.get_endpoint_info() == {"IsLocal": True, "IsInNetwork": True}  # 127.0.0.1
     # get_system_info reads System/Configuration (apps check their connection with it;
     # it was a 404): the server's name and resume rule, no paths
+    # suggestions and recommendations: empty, in Jellyfin's shapes (were 404)
+    assert j.get_suggestion()["Items"] == [] and j.get_recommendation() == []
+    assert j.items("/Suggestions")["TotalRecordCount"] == 0
     config = j.get_system_info()
     assert config["ServerName"] == j.get_public_info(server)["ServerName"]
     assert (config["MinResumePct"], config["MaxResumePct"]) == (5, 90)

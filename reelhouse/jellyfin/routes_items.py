@@ -263,7 +263,7 @@ async def episodes(series_id: str, request: Request, caller: CallerDep, core: Co
     first, near = args.text("startitemid", 64), args.text("adjacentto", 64)
     if first or near:
         return await run_in_threadpool(_episodes_from, core, request, caller, args, q,
-                                       ids.decode(first, "episode") if first else None,
+                                       ids.decode(first) if first else None,
                                        ids.decode(near) if near else None)
     return await run_in_threadpool(_items, core, request, caller, args, q)
 

@@ -188,6 +188,8 @@ def test_episodes_by_season_number_and_from_an_episode(jf: TestClient, library: 
     assert [e["Id"] for e in r["Items"]] == all_ids[1:2] and r["TotalRecordCount"] == 3
     r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": all_ids[0], "Season": "2"}).json()
     assert r["Items"] == [] and r["TotalRecordCount"] == 0  # not in the list
+    r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": show["Id"]}).json()
+    assert r["Items"] == [] and r["TotalRecordCount"] == 0  # not an episode: not in it either
     assert jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": "zz"}).status_code == 400
     # AdjacentTo: the episode and its neighbours (jellyfin-apiclient-python's
     # get_adjacent_episodes); one not in the list leaves the list whole

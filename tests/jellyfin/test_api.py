@@ -245,6 +245,13 @@ def test_images(jf: TestClient, core: Core, library: Library, sample_mp4: object
     assert Image.open(io.BytesIO(r.content)).size[0] == 400
     assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Backdrop/0").status_code == 404
     assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Logo").status_code == 404
+    # the list of an item's images (was a 404): what ImageTags names, with its tags
+    listed = jf.get(f"/jellyfin/Items/{sintel['Id']}/Images")
+    assert listed.status_code == 200 and listed.json() == [{"ImageType": "Primary", "ImageTag": tag}]
+    big_buck = jf.get("/jellyfin/Items", params={"SearchTerm": "Big Buck", "Recursive": "1"}).json()["Items"][0]
+    assert jf.get(f"/jellyfin/Items/{big_buck['Id']}/Images").json() == []
+    assert jf.get(f"/jellyfin/Items/{unknown}/Images").status_code == 404
+    assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images", headers={"authorization": ""}).status_code == 401
 
 
 def test_hls_through_the_jellyfin_paths(jf: TestClient, library: Library) -> None:

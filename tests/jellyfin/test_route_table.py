@@ -64,6 +64,7 @@ TABLE: dict[tuple[str, str], tuple[object, object, object, object]] = {
     ("GET", "/items/latest"): U,
     ("GET", "/items/{item_id}"): H,
     ("GET", "/items/{item_id}/ancestors"): H,
+    ("GET", "/items/{item_id}/images"): H,
     ("GET", "/items/{item_id}/images/{image_type}"): N,
     ("GET", "/items/{item_id}/images/{image_type}/{index}"): N,
     ("GET", "/items/{item_id}/intros"): U,

@@ -100,8 +100,9 @@ def create_jellyfin_app(core: Core) -> FastAPI:
         log.exception("unhandled error on Jellyfin %s %s", request.method, request.url.path)
         return problem(500, "internal error")
 
-    # routes_search first: its Items/Filters must win over routes_items' Items/{id}
-    for module in (routes_system, routes_search, routes_items, routes_extras, routes_genres,
+    # routes_search and routes_extras first: their Items/Filters and Items/Suggestions
+    # must win over routes_items' Items/{id}
+    for module in (routes_system, routes_search, routes_extras, routes_items, routes_genres,
                    routes_syncplay, routes_syncplay_queue, routes_features, routes_playback, routes_sessions,
                    routes_images):
         app.include_router(module.router)

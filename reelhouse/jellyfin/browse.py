@@ -47,6 +47,14 @@ def item(s: Session, ctx: Ctx, ref: ids.Ref) -> dict[str, Any]:
     return found[0]
 
 
+def season_numbered(s: Session, show_id: int, number: int) -> ids.Ref | None:
+    """The season numbered ``number`` of show row ``show_id`` (None: it has none), as
+    ``Shows/{id}/Episodes?Season=n`` reads it (Jellyfin's TvShowsController: a missing
+    season gives an empty list, not an error)."""
+    row = s.scalar(select(Season.id).where(Season.show_id == show_id, Season.number == number))
+    return None if row is None else ids.Ref("season", row)
+
+
 def files_of(s: Session, ref: ids.Ref, granted: frozenset[int] | None = None) -> list[int]:
     """Present media file ids of an item (a show or season: of all its episodes), on
     ``granted`` sources only when given."""

@@ -41,6 +41,7 @@ __all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "page", "parse_query", "
 #: Jellyfin type names (lowercase) → our kinds.
 _TYPES = {"movie": "movie", "series": "show", "season": "season", "episode": "episode"}
 ARM_KINDS = ("movie", "show", "season", "episode")
+_FOLDERS = frozenset({"show", "season"})  # IsFolder=true of their DTOs
 _SORTS = {"sortname", "name", "datecreated", "productionyear", "premieredate",
           "communityrating", "random", "indexnumber"}
 MAX_LIMIT = 100_000
@@ -129,6 +130,10 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
             ref = ids.decode(text)
             q.only.setdefault(ref.kind, set()).add(ref.id)
         q.kinds = (q.kinds | set(q.only)) & set(ARM_KINDS) if not wanted else q.kinds
+    folder = args.flag("isfolder")
+    folder = True if "isfolder" in filters else False if "isnotfolder" in filters else folder
+    if folder is not None:  # series and seasons are folders (IsFolder of their DTOs)
+        q.kinds &= _FOLDERS if folder else set(ARM_KINDS) - _FOLDERS
     q.fields = args.lower_set("fields")
     q.since = _date_arg(args, "mindatelastsaved")
     q.root = q.parent is None and not q.recursive and not id_list and not wanted

@@ -1,9 +1,12 @@
 """Item side routes the apps call around browsing and playing: the user's data of one
 item (``UserItems/{id}/UserData``, read and updated: Kodi's add-on syncs with it),
-an item's ``Ancestors`` (how Kodi's add-on finds an item's library), and the parts
+an item's ``Ancestors`` (how Kodi's add-on finds an item's library), the list of an
+item's images (``Items/{id}/Images``), and the parts
 reelhouse has none of but the apps ask for on every detail page or playback —
 ``ThemeMedia``, ``MediaSegments`` (jellyfin-web 10.10's "skip intro"),
-``Videos/{id}/AdditionalParts`` — answered empty in Jellyfin's shapes instead of 404.
+``Videos/{id}/AdditionalParts``, ``Movies/Recommendations`` (jellyfin-web's
+"Suggestions" tab), ``Items/Suggestions`` — answered empty in Jellyfin's shapes
+instead of 404.
 """
 
 from __future__ import annotations
@@ -108,6 +111,24 @@ def _ancestors(core: Core, ctx: Ctx, item_id: str) -> list[dict[str, Any]]:
         return Loader(s, ctx).load(chain)
 
 
+def _images(core: Core, ctx: Ctx, item_id: str) -> list[dict[str, Any]]:
+    ref = ids.decode(item_id, "view", "movie", "show", "season", "episode")
+    with core.sessions() as s:
+        dto = browse.item(s, ctx, ref)  # NotFound first (grants too)
+    out = [{"ImageType": kind, "ImageTag": tag} for kind, tag in (dto.get("ImageTags") or {}).items()]
+    out += [{"ImageType": "Backdrop", "ImageIndex": n, "ImageTag": tag}
+            for n, tag in enumerate(dto.get("BackdropImageTags") or [])]
+    return out
+
+
+@router.get("/items/{item_id}/images")
+def images(item_id: str, request: Request, caller: CallerDep, core: CoreDep) -> list[dict[str, Any]]:
+    """``ImageInfo`` rows of the item's own pictures, as its ``ImageTags`` and
+    ``BackdropImageTags`` name them (jellyfin-apiclient-python's ``get_images``; was a
+    404): type, index of a backdrop, tag. 404 for an item the caller may not see."""
+    return _images(core, _ctx(request, caller, core), item_id)
+
+
 @router.get("/items/{item_id}/ancestors")
 def ancestors(item_id: str, request: Request, caller: CallerDep, core: CoreDep) -> list[dict[str, Any]]:
     return _ancestors(core, _ctx(request, caller, core), item_id)
@@ -136,3 +157,18 @@ def none_of_them(item_id: str, caller: CallerDep) -> dict[str, Any]:
     ids.decode(item_id)
     return _empty()
 
+
+@router.get("/items/suggestions")
+@router.get("/users/{user_id}/suggestions")
+def suggestions(caller: CallerDep, user_id: str | None = None) -> dict[str, Any]:
+    """Suggested items (Jellyfin picks them from what is unwatched): none."""
+    if user_id is not None:
+        check_user_path(caller, user_id)
+    return _empty()
+
+
+@router.get("/movies/recommendations")
+def recommendations(caller: CallerDep) -> list[dict[str, Any]]:
+    """``RecommendationDto`` rows ("because you watched …"): none — reelhouse keeps no
+    similarity between titles (``Items/{id}/Similar`` is empty too)."""
+    return []

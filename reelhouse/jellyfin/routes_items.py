@@ -251,10 +251,49 @@ async def episodes(series_id: str, request: Request, caller: CallerDep, core: Co
     await run_in_threadpool(_exists, core, request, caller, args, ref)
     season = args.text("seasonid", 64)
     parent = ids.decode(season, "season") if season else ref
+    number = None if season else args.number("season", None, 0, 2**31 - 1)  # a SeasonId wins
+    if number is not None:
+        numbered = await run_in_threadpool(_season, core, ref, number)
+        if numbered is None:  # no such season: an empty list, as Jellyfin answers
+            return JSONResponse(_result([], 0))
+        parent = numbered
     q = ItemQuery(user_id=caller.user.id, kinds={"episode"}, parent=parent, recursive=True,
                   start=args.number("startindex", 0) or 0, limit=args.number("limit", None, 0, 100_000),
                   fields=args.lower_set("fields"))
+    first, near = args.text("startitemid", 64), args.text("adjacentto", 64)
+    if first or near:
+        return await run_in_threadpool(_episodes_from, core, request, caller, args, q,
+                                       ids.decode(first) if first else None,
+                                       ids.decode(near) if near else None)
     return await run_in_threadpool(_items, core, request, caller, args, q)
+
+
+def _episodes_from(core: Core, request: Request, caller: Caller, args: Args, q: ItemQuery,
+                   first: ids.Ref | None, near: ids.Ref | None) -> Response:
+    """``Episodes?StartItemId=``: the list from that episode on (none when it is not in
+    the list); ``AdjacentTo=``: of that, the episode with the ones before and after it
+    (the whole list when it is not in it); then StartIndex/Limit, TotalRecordCount
+    counting what is left — in the order of Jellyfin's TvShowsController.GetEpisodes
+    (``SkipWhile``, ``FilterForAdjacency``, paging). A show's episode ids are read
+    whole: hundreds of rows at most, ids only."""
+    ctx = _ctx(request, caller, args)
+    q.sources = ctx.granted
+    start, limit = q.start, q.limit
+    q.start, q.limit = 0, None
+    with core.sessions() as s:
+        refs = list(page(s, q))
+        if first is not None:
+            refs = refs[refs.index(first):] if first in refs else []
+        if near is not None and near in refs:
+            at = refs.index(near)
+            refs = refs[max(0, at - 1):at + 2]
+        chosen = refs[start:] if limit is None else refs[start:start + limit]
+        return JSONResponse(_result(Loader(s, ctx).load(chosen), len(refs), start))
+
+
+def _season(core: Core, show: ids.Ref, number: int) -> ids.Ref | None:
+    with core.sessions() as s:
+        return browse.season_numbered(s, show.id, number)
 
 
 def _exists(core: Core, request: Request, caller: Caller, args: Args, ref: ids.Ref) -> None:

@@ -36,7 +36,14 @@ from reelhouse.jellyfin.playback import (
     new_play_session,
     subtitle_index_of,
 )
-from reelhouse.jellyfin.streams import audio_position, burn_key, check_visible, file_for, range_response
+from reelhouse.jellyfin.streams import (
+    audio_position,
+    burn_key,
+    check_visible,
+    chosen_file,
+    file_for,
+    range_response,
+)
 from reelhouse.jellyfin.subrip import vtt_to_srt
 from reelhouse.jellyfin.visible import granted_files
 from reelhouse.playback.hls.ladder import capped
@@ -56,7 +63,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
     ref = ids.decode(item_id, "movie", "episode", "file")
     bargs = body_args(body if isinstance(body, dict) else {})
     wanted = args.text("mediasourceid", 64) or bargs.text("mediasourceid", 64)
-    chosen = ids.decode(wanted, "file").id if wanted else None
+    chosen = chosen_file(ref, wanted)
     allow_direct = bool(args.flag("enabledirectplay", True)) and bool(bargs.flag("enabledirectplay", True))
     profile = next((v for k, v in (body or {}).items() if k.lower() == "deviceprofile"), None) \
         if isinstance(body, dict) else None

@@ -1,5 +1,5 @@
 """System, branding, users and login: ``System/Info/Public`` (no auth),
-``System/Info``, ``System/Ping``, ``System/Endpoint``, ``Playback/BitrateTest``,
+``System/Info``, ``System/Configuration`` (read only), ``System/Ping``, ``System/Endpoint``, ``Playback/BitrateTest``,
 ``Branding/Configuration``,
 ``Users/AuthenticateByName``, ``Users/Public`` (empty: no user list before login),
 ``Users/Me``, ``Users/{id}``, ``Sessions/Logout``, ``DisplayPreferences/{id}`` (read and
@@ -25,6 +25,7 @@ from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, check_u
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.routes_syncplay import leave_group
 from reelhouse.jellyfin.users import NEVER, now_iso, syncplay_access, user_dto
+from reelhouse.library.progress import MAX_RESUME, MIN_RESUME
 
 __all__ = ["JELLYFIN_VERSION", "router"]
 
@@ -77,6 +78,31 @@ def info(request: Request, caller: CallerDep) -> dict[str, Any]:
         "SystemArchitecture": "X64" if platform.machine() in ("x86_64", "AMD64") else "Arm64",
     })
     return out
+
+
+@router.get("/system/configuration")
+def configuration(caller: CallerDep) -> dict[str, Any]:
+    """A read-only ``ServerConfiguration`` of what is true of reelhouse — no paths,
+    ports or secrets. jellyfin-apiclient-python's ``get_system_info`` reads this route
+    (not ``System/Info``), and apps built on it check their connection with it (it was a
+    404). The resume percentages are reelhouse's rule (library/progress.py)."""
+    return {
+        "ServerName": _server_name(),
+        "IsStartupWizardCompleted": True,
+        "UICulture": "en-US",
+        "PreferredMetadataLanguage": "en",
+        "MetadataCountryCode": "US",
+        "MinResumePct": round(MIN_RESUME * 100),
+        "MaxResumePct": round(MAX_RESUME * 100),
+        "EnableFolderView": False,
+        "EnableGroupingIntoCollections": False,
+        "QuickConnectAvailable": False,
+        "EnableMetrics": False,
+        "EnableCaseSensitiveItemIds": True,
+        "ContentTypes": [],
+        "CodecsUsed": [],
+        "PluginRepositories": [],
+    }
 
 
 @router.get("/system/endpoint")

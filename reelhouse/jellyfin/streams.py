@@ -14,14 +14,31 @@ from reelhouse.errors import NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.playback.hls.facts import TEXT_SUBTITLES
 
-__all__ = ["audio_position", "burn_key", "check_visible", "file_for", "range_response"]
+__all__ = ["audio_position", "burn_key", "check_visible", "chosen_file", "file_for", "range_response"]
+
+
+def chosen_file(ref: ids.Ref, media_source_id: str | None) -> int | None:
+    """The media file id a ``MediaSourceId`` picks for item ``ref``; None for none, or
+    for the item's own id: a Jellyfin server gives an item's first media source the
+    item's id, so apps send it as the MediaSourceId (Kodi's add-ons, reports of a
+    playback begun from a cached item). Raises InvalidInput for a malformed id, NotFound
+    for the id of anything else."""
+    if not media_source_id:
+        return None
+    source = ids.decode(media_source_id, "file", "movie", "episode")
+    if source.kind == "file":
+        return source.id
+    if source != ref:
+        raise NotFound(f"no media source {media_source_id} of item {ids.encode(ref.kind, ref.id)}")
+    return None
 
 
 def file_for(core: Core, item_id: str, media_source_id: str | None) -> int:
     """The media file id of ``Videos/{item_id}`` (an item or a media source id), with
-    ``MediaSourceId`` choosing among an item's files. Raises InvalidInput/NotFound."""
+    ``MediaSourceId`` choosing among an item's files (:func:`chosen_file`). Raises
+    InvalidInput/NotFound."""
     ref = ids.decode(item_id, "movie", "episode", "file")
-    chosen = ids.decode(media_source_id, "file").id if media_source_id else None
+    chosen = chosen_file(ref, media_source_id)
     with core.sessions() as s:
         stmt = select(MediaFile.id).where(MediaFile.missing_since.is_(None))
         if ref.kind == "file":

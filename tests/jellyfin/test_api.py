@@ -135,6 +135,12 @@ def test_queries_sort_page_filter_search(jf: TestClient, library: Library) -> No
         r = jf.get("/jellyfin/Items", params={"Recursive": "true", "Years": years})
         assert r.status_code == 400 and "Years" in r.json()["detail"], (years, r.text)
     assert names(SearchTerm="sint") == ["Sintel"]
+    # IsFolder / Filters=IsFolder,IsNotFolder: series and seasons are the folders (the
+    # filter was ignored: films came back as folders)
+    assert names(IsFolder="true") == names(Filters="IsFolder") == ["Example Show"]
+    assert names(IsFolder="false") == names(Filters="IsNotFolder") == ["Big Buck Bunny", "Sintel"]
+    assert names(IncludeItemTypes="Season,Episode", Filters="IsFolder") == ["Season 1", "Season 2"]
+    assert names(IncludeItemTypes="Episode", IsFolder="true") == []
     assert names(IncludeItemTypes="Episode") == ["Episode 1", "Episode 2", "Episode 1"]
     r = jf.get("/jellyfin/Items", params={"Recursive": "true", "IncludeItemTypes": "Movie", "Limit": "1",
                                           "EnableTotalRecordCount": "false"})
@@ -151,6 +157,51 @@ def test_queries_sort_page_filter_search(jf: TestClient, library: Library) -> No
     assert names(Filters="IsPlayed") == ["Sintel"]
     assert "Sintel" not in names(Filters="IsUnplayed")
     assert names(IsPlayed="true") == ["Sintel"]
+
+
+def test_episodes_by_season_number_and_from_an_episode(jf: TestClient, library: Library) -> None:
+    """``Shows/{id}/Episodes?Season=n`` (Jellyfin's season number filter; Kodi's and
+    older apps' season pages send it) lists that season only: it was ignored, every
+    season's episodes came back. No such season: an empty list; a SeasonId wins."""
+    show = jf.get("/jellyfin/Items", params={"Recursive": "1", "IncludeItemTypes": "Series"}).json()["Items"][0]
+
+    def episodes(**params: str) -> list[tuple[int, int]]:
+        r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params=params)
+        assert r.status_code == 200, r.text
+        return [(e["ParentIndexNumber"], e["IndexNumber"]) for e in r.json()["Items"]]
+
+    assert episodes() == [(1, 1), (1, 2), (2, 1)]
+    assert episodes(Season="2") == [(2, 1)]
+    assert episodes(season="1") == [(1, 1), (1, 2)]
+    assert episodes(Season="0") == [] and episodes(Season="7") == []
+    seasons = jf.get(f"/jellyfin/Shows/{show['Id']}/Seasons").json()["Items"]
+    assert episodes(Season="1", SeasonId=seasons[1]["Id"]) == [(2, 1)]
+    for bad in ("x", "-1", "99999999999"):
+        r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"Season": bad})
+        assert r.status_code == 400 and "season" in r.json()["detail"], (bad, r.text)
+    # StartItemId: from that episode on (the apps' "play from here"), then paged
+    all_ids = [e["Id"] for e in jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes").json()["Items"]]
+    r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": all_ids[1]}).json()
+    assert [e["Id"] for e in r["Items"]] == all_ids[1:] and r["TotalRecordCount"] == 2
+    r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": all_ids[0], "StartIndex": "1",
+                                                                  "Limit": "1"}).json()
+    assert [e["Id"] for e in r["Items"]] == all_ids[1:2] and r["TotalRecordCount"] == 3
+    r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": all_ids[0], "Season": "2"}).json()
+    assert r["Items"] == [] and r["TotalRecordCount"] == 0  # not in the list
+    r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": show["Id"]}).json()
+    assert r["Items"] == [] and r["TotalRecordCount"] == 0  # not an episode: not in it either
+    assert jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"StartItemId": "zz"}).status_code == 400
+    # AdjacentTo: the episode and its neighbours (jellyfin-apiclient-python's
+    # get_adjacent_episodes); one not in the list leaves the list whole
+    def adjacent(item_id: str) -> list[str]:
+        r = jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"AdjacentTo": item_id})
+        assert r.status_code == 200, r.text
+        assert r.json()["TotalRecordCount"] == len(r.json()["Items"])
+        return [e["Id"] for e in r.json()["Items"]]
+
+    assert adjacent(all_ids[1]) == all_ids and adjacent(all_ids[0]) == all_ids[:2]
+    assert adjacent(all_ids[2]) == all_ids[1:] and adjacent(show["Id"]) == all_ids
+    assert jf.get(f"/jellyfin/Shows/{show['Id']}/Episodes", params={"AdjacentTo": "zz"}).status_code == 400
 
 
 def test_series_user_data_and_latest(jf: TestClient, library: Library) -> None:
@@ -194,6 +245,13 @@ def test_images(jf: TestClient, core: Core, library: Library, sample_mp4: object
     assert Image.open(io.BytesIO(r.content)).size[0] == 400
     assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Backdrop/0").status_code == 404
     assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images/Logo").status_code == 404
+    # the list of an item's images (was a 404): what ImageTags names, with its tags
+    listed = jf.get(f"/jellyfin/Items/{sintel['Id']}/Images")
+    assert listed.status_code == 200 and listed.json() == [{"ImageType": "Primary", "ImageTag": tag}]
+    big_buck = jf.get("/jellyfin/Items", params={"SearchTerm": "Big Buck", "Recursive": "1"}).json()["Items"][0]
+    assert jf.get(f"/jellyfin/Items/{big_buck['Id']}/Images").json() == []
+    assert jf.get(f"/jellyfin/Items/{unknown}/Images").status_code == 404
+    assert jf.get(f"/jellyfin/Items/{sintel['Id']}/Images", headers={"authorization": ""}).status_code == 401
 
 
 def test_hls_through_the_jellyfin_paths(jf: TestClient, library: Library) -> None:
@@ -397,3 +455,26 @@ def test_a_client_gone_mid_body_is_400_not_500(jf: TestClient, caplog: pytest.Lo
             (b"authorization", jf.headers["authorization"].encode())])
         assert status == 400, path
         assert "unhandled error" not in caplog.text, path
+
+
+def test_media_source_id_may_be_the_item_id(jf: TestClient, library: Library) -> None:
+    """A Jellyfin server gives an item's first media source the item's own id, and apps
+    send it as ``MediaSourceId``: it picks the item's file (was a 404: a progress report
+    so sent was lost, PlaybackInfo and the stream failed). Another item's id is 404."""
+    films = jf.get("/jellyfin/Items", params={"Recursive": "1", "IncludeItemTypes": "Movie"}).json()["Items"]
+    sintel, other = (next(f for f in films if f["Name"] == name) for name in ("Sintel", "Big Buck Bunny"))
+    info = jf.post(f"/jellyfin/Items/{sintel['Id']}/PlaybackInfo", json={"MediaSourceId": sintel["Id"]})
+    assert info.status_code == 200, info.text
+    assert [s["Path"] for s in info.json()["MediaSources"]] == ["Sintel.2010.mp4"]
+    r = jf.get(f"/jellyfin/Videos/{sintel['Id']}/stream", params={"static": "true", "MediaSourceId": sintel["Id"]},
+               headers={"range": "bytes=0-9"})
+    film = library.root / "Films/Sintel (2010)/Sintel.2010.mp4"
+    assert r.status_code == 206 and r.content == film.read_bytes()[:10]
+    report = {"ItemId": sintel["Id"], "MediaSourceId": sintel["Id"], "PositionTicks": 2 * 10**7}
+    assert jf.post("/jellyfin/Sessions/Playing/Progress", json=report).status_code == 204
+    assert jf.get(f"/jellyfin/Items/{sintel['Id']}").json()["UserData"]["PlaybackPositionTicks"] == 2 * 10**7
+    for bad in (other["Id"], "not-an-id"):
+        r = jf.post("/jellyfin/Sessions/Playing/Progress", json={**report, "MediaSourceId": bad})
+        assert r.status_code == (400 if bad == "not-an-id" else 404), (bad, r.text)
+        r = jf.post(f"/jellyfin/Items/{sintel['Id']}/PlaybackInfo", json={"MediaSourceId": bad})
+        assert r.status_code == (400 if bad == "not-an-id" else 404), (bad, r.text)

@@ -140,3 +140,14 @@ def test_socket_keepalive(jelly: JellyfinClient, server: str) -> None:
     jelly.stop()
     jelly.wsc.join(10)
     assert "WebSocketError" not in seen
+
+
+def test_episodes_from_one_on_and_adjacent(jelly_admin: JellyfinClient, library: Library) -> None:
+    """The client's ``get_episodes(start_item_id=…)`` (what Kodi's add-on plays on from)
+    and ``get_adjacent_episodes`` (previous / next): both answered the whole show."""
+    api = jelly_admin.jellyfin
+    show = api.get_items_by_letter(media="Series")["Items"][0]
+    every = [e["Id"] for e in api.get_episodes(show["Id"])["Items"]]
+    assert len(every) == 3
+    assert [e["Id"] for e in api.get_episodes(show["Id"], start_item_id=every[1])["Items"]] == every[1:]
+    assert [e["Id"] for e in api.get_adjacent_episodes(show["Id"], every[0])["Items"]] == every[:2]

@@ -31,6 +31,15 @@ def test_start_up_and_side_calls(api: tuple[JellyfinClient, str], library: Libra
                          "SupportedCommands": []})
     assert j.get_user_settings()["CustomPrefs"] == {}
     assert j.get_endpoint_info() == {"IsLocal": True, "IsInNetwork": True}  # 127.0.0.1
+    # get_system_info reads System/Configuration (apps check their connection with it;
+    # it was a 404): the server's name and resume rule, no paths
+    # suggestions and recommendations: empty, in Jellyfin's shapes (were 404)
+    assert j.get_suggestion()["Items"] == [] and j.get_recommendation() == []
+    assert j.items("/Suggestions")["TotalRecordCount"] == 0
+    config = j.get_system_info()
+    assert config["ServerName"] == j.get_public_info(server)["ServerName"]
+    assert (config["MinResumePct"], config["MaxResumePct"]) == (5, 90)
+    assert not [k for k in config if "path" in k.lower() or "password" in k.lower()]
     views = j.get_views()["Items"]
     films, shows = views[0]["Id"], views[1]["Id"]
     assert {i["Name"] for i in j.get_recently_added(parent_id=films)} == {"Sintel", "Big Buck Bunny"}

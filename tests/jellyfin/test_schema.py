@@ -58,6 +58,8 @@ def check_ref(body: Any, name: str) -> None:
 def test_responses_match_the_openapi_document(jf: TestClient, library: Library) -> None:
     check(ok(jf.get("/jellyfin/System/Info/Public")), "/System/Info/Public")
     check(ok(jf.get("/jellyfin/System/Info")), "/System/Info")
+    check(ok(jf.get("/jellyfin/System/Configuration")), "/System/Configuration")
+    check(ok(jf.get("/jellyfin/Movies/Recommendations")), "/Movies/Recommendations")
     check(ok(jf.get("/jellyfin/Branding/Configuration")), "/Branding/Configuration")
     me = ok(jf.get("/jellyfin/Users/Me"))
     check(me, "/Users/Me")

@@ -21,6 +21,15 @@ SRT = ("1\n00:00:00,500 --> 00:00:02,000\nHello.\n\n"
        "2\n00:00:02,500 --> 00:00:04,000\nHallo.\n\n")
 
 
+def _subrip_track(jf: TestClient) -> str:
+    """The subtitle URL base (``…/Subtitles/{index}``) of the library MKV's SubRip track."""
+    mkv = jf.get("/jellyfin/Items", params={"SearchTerm": "Big Buck", "Recursive": "true",
+                                            "Fields": "MediaSources"}).json()["Items"][0]
+    source = mkv["MediaSources"][0]
+    sub = next(s for s in source["MediaStreams"] if s["Type"] == "Subtitle")
+    return f"/jellyfin/Videos/{mkv['Id']}/{source['Id']}/Subtitles/{sub['Index']}"
+
+
 def _demux(text: str, fmt: str, tmp: Path) -> str:
     """The cues as FFmpeg's ``fmt`` demuxer reads them, written back as SubRip."""
     path = tmp / f"sub.{fmt}"
@@ -33,11 +42,7 @@ def _demux(text: str, fmt: str, tmp: Path) -> str:
 
 @pytest.mark.requires_ffmpeg
 def test_stream_srt_is_subrip_and_vtt_is_webvtt(jf: TestClient, library: Library, tmp_path: Path) -> None:
-    mkv = jf.get("/jellyfin/Items", params={"SearchTerm": "Big Buck", "Recursive": "true",
-                                            "Fields": "MediaSources"}).json()["Items"][0]
-    source = mkv["MediaSources"][0]
-    sub = next(s for s in source["MediaStreams"] if s["Type"] == "Subtitle")
-    base = f"/jellyfin/Videos/{mkv['Id']}/{source['Id']}/Subtitles/{sub['Index']}"
+    base = _subrip_track(jf)
     # what FFmpeg itself makes of the film's track as SubRip (its cues sit at 0.523 s:
     # the muxer shifted them with the video's first timestamp)
     film = library.root / "Films/Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mkv"
@@ -137,11 +142,7 @@ def test_stream_ass_is_ass(jf: TestClient, client: TestClient, library: Library,
     track comes as it is, its styles and override tags kept; a SubRip track converted
     to ASS, its cues the same (read back by FFmpeg's ASS demuxer). It was a 400."""
     # the SubRip track of the library's MKV, converted
-    mkv = jf.get("/jellyfin/Items", params={"SearchTerm": "Big Buck", "Recursive": "true",
-                                            "Fields": "MediaSources"}).json()["Items"][0]
-    source = mkv["MediaSources"][0]
-    sub = next(s for s in source["MediaStreams"] if s["Type"] == "Subtitle")
-    base = f"/jellyfin/Videos/{mkv['Id']}/{source['Id']}/Subtitles/{sub['Index']}"
+    base = _subrip_track(jf)
     film = library.root / "Films/Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mkv"
     expected = subprocess.run(["ffmpeg", "-v", "error", "-i", str(film), "-map", "0:s:0", "-f", "srt", "-"],
                               capture_output=True, text=True, timeout=30, check=True).stdout.replace("\r\n", "\n")

@@ -108,10 +108,7 @@ class FtpClient(Retrieval):
         return out
 
     def _sizes(self, targets: list[str]) -> list[str | ftplib.error_perm | None]:
-        ftp = self._ftp()
-        if not self._binary:
-            ftp.voidcmd("TYPE I")
-            self._binary = True
+        ftp = self._binary_ftp()
         for target in targets:
             ftp.putcmd(f"SIZE {target}")
         replies: list[str | ftplib.error_perm | None] = []
@@ -123,10 +120,7 @@ class FtpClient(Retrieval):
         return replies
 
     def _size(self, target: str) -> int | None:
-        ftp = self._ftp()
-        if not self._binary:
-            ftp.voidcmd("TYPE I")
-            self._binary = True
+        ftp = self._binary_ftp()
         return ftp.size(target)
 
     def resolve_links(self, entries: list[Entry]) -> list[Entry]:
@@ -169,10 +163,7 @@ class FtpClient(Retrieval):
     def _ask_links(self, targets: list[str], mdtm: bool) -> list[str]:
         """``SIZE`` (and ``MDTM``) of each of ``targets`` written at once; their replies'
         texts in order, whatever their codes."""
-        ftp = self._ftp()
-        if not self._binary:
-            ftp.voidcmd("TYPE I")
-            self._binary = True
+        ftp = self._binary_ftp()
         commands = [c for t in targets for c in ((f"SIZE {t}", f"MDTM {t}") if mdtm else (f"SIZE {t}",))]
         assert ftp.sock is not None
         ftp.sock.sendall("".join(f"{c}\r\n" for c in commands).encode(ftp.encoding, "surrogateescape"))
@@ -208,18 +199,12 @@ class FtpClient(Retrieval):
         rest = offset if offset and not append else None
 
         def _open() -> tuple[socket.socket, int | None]:
-            ftp = self._ftp()
-            if not self._binary:
-                ftp.voidcmd("TYPE I")
-                self._binary = True
+            ftp = self._binary_ftp()
             return ftp.ntransfercmd(cmd, rest)
 
         conn: socket.socket
         conn, _ = self._call(f"writing {rel!r} at byte {offset}", _open)
-        self.in_transfer = True
-        self.data = conn
-        conn.settimeout(self.config.read_timeout)
-        return conn
+        return self._in_transfer(conn)
 
     def end_upload(self, data: socket.socket, what: str, failure: BaseException | None) -> None:
         """Close an upload's data connection and read the server's verdict.

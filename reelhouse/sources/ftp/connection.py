@@ -168,6 +168,23 @@ class FtpConnection:
             raise SourceUnavailable("FTP connection is closed")
         return self.ftp
 
+    def _binary_ftp(self) -> ftplib.FTP:
+        """The connection in binary mode (``TYPE I``, RFC 959 §3.1.1.3: what RETR,
+        STOR and SIZE need; ftplib's retrlines leaves it in ``TYPE A``)."""
+        ftp = self._ftp()
+        if not self._binary:
+            ftp.voidcmd("TYPE I")
+            self._binary = True
+        return ftp
+
+    def _in_transfer(self, conn: socket.socket) -> socket.socket:
+        """Enter the transfer of data connection ``conn`` (for :meth:`cut`), its reads
+        and writes timed by ``read_timeout``; returns ``conn``."""
+        self.in_transfer = True
+        self.data = conn
+        conn.settimeout(self.config.read_timeout)
+        return conn
+
     def _abs(self, path: str) -> str:
         """The server path of a source-relative path (under the source's root).
         InvalidInput for a path no FTP command can carry (:func:`path_error`: CR or LF,

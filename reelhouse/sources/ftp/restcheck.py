@@ -120,19 +120,14 @@ def check(client: Retrieval, target: str) -> None:
 def _head(client: Retrieval, target: str, rest: int | None, size: int) -> bytes:
     """At most ``size`` bytes of ``target`` from ``REST rest`` (None: from 0)."""
     def _open() -> socket.socket:
-        ftp = client._ftp()
-        if not client._binary:  # as a read: TYPE I
-            ftp.voidcmd("TYPE I")
-            client._binary = True
+        ftp = client._binary_ftp()
         conn, _ = ftp.ntransfercmd(f"RETR {target}", rest)
         return conn
 
-    conn: socket.socket = client._call(f"checking that the server honours REST on {target!r}", _open)
-    client.in_transfer, client.data = True, conn
+    conn = client._in_transfer(client._call(f"checking that the server honours REST on {target!r}", _open))
     chunks: list[bytes] = []
     got, complete = 0, False
     try:
-        conn.settimeout(client.config.read_timeout)
         while got < size:
             chunk = conn.recv(min(65536, size - got))
             if not chunk:

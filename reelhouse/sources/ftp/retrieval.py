@@ -114,10 +114,7 @@ class Retrieval(FtpLister):
         A REST refusal leaves the control connection in sync (:class:`_RestRefused`)."""
 
         def _open() -> tuple[socket.socket, int | None]:
-            ftp = self._ftp()
-            if not self._binary:
-                ftp.voidcmd("TYPE I")
-                self._binary = True
+            ftp = self._binary_ftp()
             if offset:
                 try:
                     resp = ftp.sendcmd(f"REST {offset}")
@@ -131,10 +128,7 @@ class Retrieval(FtpLister):
 
         conn: socket.socket
         conn, _ = self._call(f"opening {rel!r} at byte {offset}", _open)
-        self.in_transfer = True
-        self.data = conn
-        conn.settimeout(self.config.read_timeout)
-        return conn
+        return self._in_transfer(conn)
 
     def _skip(self, conn: socket.socket, rel: str, count: int) -> bool:
         """Read and throw away the first ``count`` bytes of a transfer: True when they

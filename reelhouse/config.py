@@ -469,6 +469,8 @@ def load_settings(**overrides: Any) -> Settings:
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"]) or "settings"
             problems.append(f"{loc} (REELHOUSE_{loc.upper()}): {err['msg']}")
-        raise ConfigError("invalid settings: " + "; ".join(problems)) from exc
+        where = f" (settings file {toml_path}, or the environment)" if toml_path else ""
+        raise ConfigError(f"invalid settings{where}: " + "; ".join(problems)) from exc
     except ValueError as exc:  # e.g. a TOML syntax error
-        raise ConfigError(f"invalid settings file: {exc}") from exc
+        where = f"invalid settings file {toml_path}" if toml_path else "invalid settings"
+        raise ConfigError(f"{where}: {exc}") from exc

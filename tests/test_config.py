@@ -128,6 +128,7 @@ def test_bad_toml_is_config_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     with pytest.raises(ConfigError) as info:
         load_settings(data_dir=tmp_path)
     assert needle in str(info.value)
+    assert str(toml) in str(info.value)  # the file is named: the user knows where to look
 
 
 def test_secret_is_persistent_and_private(tmp_path: Path) -> None:

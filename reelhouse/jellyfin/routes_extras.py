@@ -88,9 +88,16 @@ async def update_user_data(item_id: str, request: Request, caller: CallerDep, co
 
 
 def _path_user(request: Request, caller: Caller) -> None:
+    """The user named by the path (``/Users/{userId}/…``) or by ``userId`` in the query
+    (``UserItems/{id}/UserData?userId=``, Jellyfin 10.9+) must be the caller, unless an
+    admin (:func:`check_user_path`): another user's id was answered with the caller's
+    own data (found by an outside-in hunt); Jellyfin answers 403."""
     user_id = request.path_params.get("user_id")
     if user_id is not None:
         check_user_path(caller, str(user_id))
+    for key, value in request.query_params.multi_items():
+        if key.lower() == "userid" and value:
+            check_user_path(caller, value)
 
 
 def _ancestors(core: Core, ctx: Ctx, item_id: str) -> list[dict[str, Any]]:

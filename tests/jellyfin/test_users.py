@@ -15,6 +15,7 @@ from sqlalchemy import select
 from reelhouse.auth.users import UserChange
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile
+from reelhouse.jellyfin import ids
 from reelhouse.server import create_app
 
 from helpers import place, wait_job
@@ -80,3 +81,24 @@ def test_source_grants(core: Core, client: TestClient, library: Library, tmp_pat
         with core.sessions() as s:
             secret_file = s.scalar(select(MediaFile.id).where(MediaFile.source_id == sid))
         assert secret_file is not None and core.progress.get(user.id, secret_file) is None
+
+
+def test_user_data_of_another_user_by_query_is_403(core: Core, jf: TestClient, library: Library) -> None:
+    """``UserItems/{id}/UserData?userId=<someone else>`` from a user who is not an admin
+    answered 200 with the caller's own data (nothing leaked, but not what was asked);
+    Jellyfin answers 403, as for ``/Users/{otherId}/…``. An admin may name anyone."""
+    friend = core.users.add("friend", "friend-password")
+    other = core.users.add("other", "other-password")
+    movie = jf.get("/jellyfin/Items", params={"Recursive": "true", "IncludeItemTypes": "Movie"}).json()["Items"][0]
+    with TestClient(create_app(core)) as c:
+        c.headers["x-emby-token"] = login(c, "friend", "friend-password")
+        me = c.get("/jellyfin/Users/Me").json()["Id"]
+        other_id = ids.encode("user", other.id)
+        url = f"/jellyfin/UserItems/{movie['Id']}/UserData"
+        assert c.get(url, params={"userId": me}).status_code == 200
+        r = c.get(url, params={"userId": other_id})
+        assert r.status_code == 403, r.text
+        assert c.post(url, params={"UserId": other_id}, json={"IsFavorite": True}).status_code == 403
+        assert c.get(url).status_code == 200  # no userId: the caller
+    assert friend.id != other.id
+    assert jf.get(f"/jellyfin/UserItems/{movie['Id']}/UserData", params={"userId": other_id}).status_code == 200

@@ -6,7 +6,7 @@ the database each time cost ~1.5 ms of a ~6 ms time-to-first-byte
 size or a file gone missing is seen within that time; a scan in this process clears
 the cache when it ends, and a target the source no longer has (another process's scan
 moved the file: the CLI's ``reelhouse scan``, another node) is read again at once
-(:meth:`StreamTargets.fresh`, playback/service.py).
+(:meth:`StreamTargets.fresh`, playback/service.py; HLS: playback/hls/service.py).
 """
 
 from __future__ import annotations

@@ -20,8 +20,10 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 from reelhouse.config import Settings
+from reelhouse.errors import NotFound
 from reelhouse.leased_slots import LeasedSlots
 from reelhouse.playback.hls import ffmpeg
 from reelhouse.playback.hls.cache import SegmentCache
@@ -39,6 +41,8 @@ from reelhouse.playback.targets import StreamTargets
 from reelhouse.sources.registry import SourceService
 
 __all__ = ["HlsService", "SubtitleInfo"]
+
+_T = TypeVar("_T")
 
 
 class HlsService:
@@ -98,15 +102,16 @@ class HlsService:
                limit: Limit | None = None, audio: int | None = None) -> str:
         """The master playlist (:meth:`Plans.master`) with the file's text subtitles;
         ``audio``: the default audio stream (0-based among audio streams)."""
-        return self.plans.master(file_id, token, self.subs.entries(file_id), burn, copy, limit, audio)
+        return self._moved(file_id, lambda: self.plans.master(file_id, token, self.subs.entries(file_id), burn,
+                                                              copy, limit, audio))
 
     def media(self, file_id: int, track: str, token: str) -> str:
-        return self.plans.media(file_id, track, token)
+        return self._moved(file_id, lambda: self.plans.media(file_id, track, token))
 
     # -- segments -------------------------------------------------------------------------
     def segment(self, file_id: int, track: str, n: int, viewer: str | None = None,
                 user: int | None = None) -> Path:
-        return self.segments.segment(file_id, track, n, viewer, user)
+        return self._moved(file_id, lambda: self.segments.segment(file_id, track, n, viewer, user))
 
     def prepare(self, file_id: int, progress: Callable[[dict[str, int], str], None],
                 should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
@@ -128,8 +133,11 @@ class HlsService:
     def subtitle_playlist(self, file_id: int, key: str, token: str) -> str:
         return self.subs.playlist(file_id, key, token)
 
-    def subtitle_vtt(self, file_id: int, key: str) -> Path:
-        return self.subs.vtt(file_id, key)
+    def subtitle_vtt(self, file_id: int, key: str, user: int | None = None) -> Path:
+        return self._moved(file_id, lambda: self.subs.vtt(file_id, key, user))
+
+    def subtitle_ass(self, file_id: int, key: str, user: int | None = None) -> Path:
+        return self._moved(file_id, lambda: self.subs.ass(file_id, key, user))
 
     async def asubtitle_vtt(self, file_id: int, key: str, user: int | None = None) -> Path:
         """:meth:`subtitle_vtt` for the event loop, in :attr:`subtitle_lane` on behalf
@@ -138,12 +146,12 @@ class HlsService:
         health checks and other users' streams use; one user's conversions take at most
         all but one of the lane's threads. Cancelling the caller drops a conversion not
         started yet."""
-        return await self.subtitle_lane.run(user, self.subs.vtt, file_id, key, user)
+        return await self.subtitle_lane.run(user, self.subtitle_vtt, file_id, key, user)
 
     async def asubtitle_ass(self, file_id: int, key: str, user: int | None = None) -> Path:
         """The track as ASS (:meth:`Subtitles.ass`), in :attr:`subtitle_lane` as
         :meth:`asubtitle_vtt`."""
-        return await self.subtitle_lane.run(user, self.subs.ass, file_id, key, user)
+        return await self.subtitle_lane.run(user, self.subtitle_ass, file_id, key, user)
 
     async def asegment(self, file_id: int, track: str, n: int, viewer: str | None = None,
                        user: int | None = None) -> Path:
@@ -152,6 +160,20 @@ class HlsService:
         health checks and the rest of the API use (issue 14)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, self.segment, file_id, track, n, viewer, user)
+
+    def _moved(self, file_id: int, call: Callable[[], _T]) -> _T:
+        """``call()``; once more when it raised NotFound and the file's row, read again
+        now, names another path, size or source than the cached target it was made from
+        (another process's scan moved the file: ``reelhouse scan`` from the CLI, another
+        node; the cache, playback/targets.py, keeps a target 10 s). A file really gone
+        keeps its NotFound."""
+        before = self.plans.targets.get(file_id)
+        try:
+            return call()
+        except NotFound:
+            if self.plans.targets.fresh(file_id) == before:
+                raise
+        return call()
 
     def stop_source(self, source_id: int) -> None:
         """A source was removed: kill the encoders reading its files."""

@@ -3,33 +3,23 @@
 Precedence (highest first): keyword arguments, environment (``REELHOUSE_PORT=9000``),
 the TOML file named by ``REELHOUSE_CONFIG`` (keys as the field names, e.g. ``port =
 9000``), defaults. :func:`load_settings` turns validation failures into
-:class:`~reelhouse.errors.ConfigError` whose message names the setting. What the URL
-settings accept: :mod:`reelhouse.config_urls`.
+:class:`~reelhouse.errors.ConfigError` whose message names the setting. This module
+lists the settings; what the checked ones accept: :mod:`reelhouse.config_checks` (URLs:
+:mod:`reelhouse.config_urls`); where they are read from: :mod:`reelhouse.config_sources`.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
 
-from reelhouse.config_urls import (
-    check_database_url,
-    check_http_base_url,
-    check_public_urls,
-    check_redis_url,
-    split_urls,
-)
+from reelhouse.config_checks import X264_PRESETS as X264_PRESETS  # re-exported
+from reelhouse.config_checks import DatabaseUrl, HttpBaseUrl, LogLevel, PublicUrls, RedisUrl, X264Preset
+from reelhouse.config_sources import ENV_PREFIX, EnvTomlSettings, config_file, settings_error
 from reelhouse.errors import ConfigError
 from reelhouse.keys import secret_bytes
 
@@ -42,25 +32,19 @@ __all__ = ["Settings", "load_settings"]
 _TEN_YEARS = 10 * 365 * 86400
 _DAY = 86400
 
-#: x264's presets, fastest first (x264 ``x264_preset_names``, common/base.h); ffmpeg's
-#: libx264 refuses any other name, so a typo failed every HLS transcode (502) instead of
-#: the start.
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow",
-                "slower", "veryslow", "placebo")
 
-
-class Settings(BaseSettings):
+class Settings(EnvTomlSettings):
     """All settings of a reelhouse process. Units are in the field names' docs."""
 
     # no inf or nan: a length of time or a rate of "inf" overflowed deep inside (dates,
     # socket timeouts) instead of being refused here
-    model_config = SettingsConfigDict(env_prefix="REELHOUSE_", extra="forbid", allow_inf_nan=False)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", allow_inf_nan=False)
 
     data_dir: Path = Field(
         default_factory=lambda: Path(platformdirs.user_data_dir("reelhouse")),
         description="Folder for the database, keys, caches (a per-user data dir by default).",
     )
-    database_url: str | None = Field(
+    database_url: DatabaseUrl = Field(
         default=None,
         repr=False,  # may carry a PostgreSQL password
         description="SQLAlchemy URL; default sqlite:///<data_dir>/reelhouse.db. "
@@ -83,7 +67,7 @@ class Settings(BaseSettings):
         default=365, ge=0, le=_TEN_YEARS // 86400,
         description="Audit events older than this are deleted, days (0: keep every event).",
     )
-    public_urls: Annotated[list[str], NoDecode] = Field(
+    public_urls: PublicUrls = Field(
         default_factory=list,
         description="The URLs users reach the server at (e.g. https://media.example.org): "
         "http:// or https://, a host, an optional port, no path; state changes with cookie "
@@ -175,8 +159,8 @@ class Settings(BaseSettings):
         ge=64 * 1024,
         description="Most bytes a probe may read from one file before it gives up.",
     )
-    log_level: str = Field(default="INFO", description="Python logging level name.")
-    redis_url: str | None = Field(
+    log_level: LogLevel = Field(default="INFO", description="Python logging level name.")
+    redis_url: RedisUrl = Field(
         default=None,
         description="redis://host:port/db for scale-out (job queue, watch-party hub, limits "
         "counted over every process such as FTP connections); unset: in-process only.",
@@ -208,10 +192,10 @@ class Settings(BaseSettings):
         default=None, repr=False,
         description="TMDB API key (v3 key, or a v4 read access token); unset: no TMDB lookups.",
     )
-    tmdb_base_url: str = Field(
+    tmdb_base_url: HttpBaseUrl = Field(
         default="https://api.themoviedb.org/3", description="TMDB API base URL (tests point it at a fake)."
     )
-    tmdb_image_base_url: str = Field(
+    tmdb_image_base_url: HttpBaseUrl = Field(
         default="https://image.tmdb.org/t/p", description="TMDB image base URL (a size and path follow)."
     )
     tmdb_language: str = Field(default="en-US", description="Language of TMDB titles and overviews.")
@@ -287,7 +271,7 @@ class Settings(BaseSettings):
         default=10, ge=1, le=1000,
         description="An encoder this many segments ahead of its viewers pauses until they catch up.",
     )
-    hls_preset: str = Field(
+    hls_preset: X264Preset = Field(
         default="superfast",
         description="x264 preset of HLS transcodes (ultrafast … placebo; another name stops the "
         "start). superfast: about "
@@ -318,7 +302,7 @@ class Settings(BaseSettings):
         default=None, max_length=64,
         description="This process's name in a cluster, shown by /api/health (default: host:port).",
     )
-    party_redis_url: str | None = Field(
+    party_redis_url: RedisUrl = Field(
         default=None,
         description="Redis URL (redis://host:port/db) for watch parties served by several "
         "API processes; unset: redis_url, else one process, in memory.",
@@ -343,67 +327,11 @@ class Settings(BaseSettings):
         "'everyone', 'admins' only, or 'nobody' (the apps hide SyncPlay).",
     )
 
-    @field_validator("log_level")
-    @classmethod
-    def _check_level(cls, value: str) -> str:
-        value = value.upper()
-        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
-        return value
-
-    @field_validator("hls_preset")
-    @classmethod
-    def _check_preset(cls, value: str) -> str:
-        value = value.lower()
-        if value not in X264_PRESETS:
-            raise ValueError(f"must be one of {', '.join(X264_PRESETS)} (x264's presets)")
-        return value
-
-    @field_validator("tmdb_base_url", "tmdb_image_base_url")
-    @classmethod
-    def _check_http_url(cls, value: str) -> str:
-        return check_http_base_url(value)
-
     @model_validator(mode="after")
     def _check_jobs(self) -> Settings:
         if self.jobs_backend == "redis" and not self.redis_url:
             raise ValueError("jobs_backend 'redis' needs redis_url")
         return self
-
-    @field_validator("redis_url", "party_redis_url")
-    @classmethod
-    def _check_redis_url(cls, value: str | None) -> str | None:
-        return check_redis_url(value)
-
-    @field_validator("public_urls", mode="before")
-    @classmethod
-    def _split_public_urls(cls, value: Any) -> Any:
-        return split_urls(value)
-
-    @field_validator("public_urls")
-    @classmethod
-    def _check_public_urls(cls, value: list[str]) -> list[str]:
-        return check_public_urls(value)
-
-    @field_validator("database_url")
-    @classmethod
-    def _check_url(cls, value: str | None) -> str | None:
-        return check_database_url(value)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        toml_path = os.environ.get("REELHOUSE_CONFIG")
-        if toml_path:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
-        return tuple(sources)
 
     @property
     def db_url(self) -> str:
@@ -454,23 +382,12 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Build and validate :class:`Settings`; raises :class:`ConfigError` naming the setting."""
-    toml_path = os.environ.get("REELHOUSE_CONFIG")
-    if toml_path and Path(toml_path).is_dir():
-        raise ConfigError(f"REELHOUSE_CONFIG: {toml_path} is a folder; name the TOML settings file in it")
-    if toml_path and not Path(toml_path).is_file():
-        raise ConfigError(f"REELHOUSE_CONFIG: no such file: {toml_path}")
+    """Build and validate :class:`Settings`; raises :class:`ConfigError` naming the setting
+    (or the file: :mod:`reelhouse.config_sources`)."""
+    toml_path = config_file()
     try:
         return Settings(**overrides)
     except OSError as exc:  # the file exists but cannot be read (permissions)
-        raise ConfigError(f"REELHOUSE_CONFIG: cannot read {toml_path}: {exc.strerror or exc}") from None
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "settings"
-            problems.append(f"{loc} (REELHOUSE_{loc.upper()}): {err['msg']}")
-        where = f" (settings file {toml_path}, or the environment)" if toml_path else ""
-        raise ConfigError(f"invalid settings{where}: " + "; ".join(problems)) from exc
-    except ValueError as exc:  # e.g. a TOML syntax error
-        where = f"invalid settings file {toml_path}" if toml_path else "invalid settings"
-        raise ConfigError(f"{where}: {exc}") from exc
+        raise settings_error(exc, toml_path) from None
+    except ValueError as exc:  # pydantic's ValidationError; a TOML syntax error
+        raise settings_error(exc, toml_path) from exc

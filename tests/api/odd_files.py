@@ -1,12 +1,14 @@
 """What the odd-media API tests (test_odd_media.py, test_odd_media_more.py,
 test_media_variety.py, test_empty_segments.py) share: Chromium's capabilities for the
-web player's plan, jellyfin-web's device profile in Chromium and its login, and ffmpeg
-to make the films."""
+web player's plan, jellyfin-web's device profile in Chromium and its login, ffmpeg to
+make the films, and a scanned library of them (:func:`films_world`)."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from jellyfin.support import AUTH as JF_AUTH
 
-from helpers import ADMIN, ADMIN_PASSWORD
+from helpers import ADMIN, ADMIN_PASSWORD, scanned_local
 
 #: the marks of a module that makes films with ffmpeg and reads them with ffprobe
 NEEDS_FFMPEG = [
@@ -54,6 +56,20 @@ def film_paths(root: Path, files: dict[str, str]) -> dict[str, str]:
     for rel in files.values():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
     return {k: str(root / rel) for k, rel in files.items()}
+
+
+@contextmanager
+def films_world(factory: pytest.TempPathFactory, name: str, files: dict[str, str],
+                make: Callable[[Path, dict[str, str]], None]) -> Iterator[tuple[TestClient, dict[str, int]]]:
+    """The films of ``files`` (key → path under a new folder ``name``) made by
+    ``make(root, paths)`` (:func:`film_paths`' absolute paths), scanned as a local
+    source with quick HLS (x264 ultrafast, 2 s segments): yields the admin's client
+    and the media file id of each film found, by key."""
+    root = factory.mktemp(name)
+    make(root, film_paths(root, files))
+    with scanned_local(factory.mktemp(f"{name}-data"), root, hls_preset="ultrafast",
+                       hls_segment_seconds=2) as (_core, client, by_path):
+        yield client, {k: by_path[rel] for k, rel in files.items() if rel in by_path}
 
 
 def plan_of(client: TestClient, file_id: int, caps: dict[str, list[str]] = CHROMIUM_CAPS) -> dict[str, Any]:

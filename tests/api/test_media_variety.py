@@ -42,13 +42,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api.odd_files import NEEDS_FFMPEG, chrome_profile, ffmpeg, film_paths, jf_item, jf_token, lavfi, plan_of
+from api.odd_files import NEEDS_FFMPEG, chrome_profile, ffmpeg, films_world, jf_item, jf_token, lavfi, plan_of
 from fastapi.testclient import TestClient
 from hls_clips import vobsub_mkv
 
 from reelhouse.sources.registry import SourceSpec
 
-from helpers import admin_client, admin_core, scanned_local
+from helpers import admin_client, admin_core
 
 pytestmark = NEEDS_FFMPEG
 
@@ -65,10 +65,8 @@ FILES = {
 CHROME_PROFILE = chrome_profile("h264", "aac,mp3")
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, int]]]:
-    root = tmp_path_factory.mktemp("variety")
-    path = film_paths(root, FILES)
+def _make(root: Path, path: dict[str, str]) -> None:
+    """Make the films of FILES at ``path`` (absolute, by key) with ffmpeg."""
     ffmpeg(*VIDEO, *TONE, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
            "-f", "mp4", path["liar"])
     ffmpeg(*VIDEO, *TONE, "-f", "lavfi", "-i", "sine=frequency=660:sample_rate=48000:duration=4",
@@ -86,9 +84,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
     srt.unlink()
     ffmpeg(*VIDEO, *TONE, "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "200k",
            "-c:a", "libopus", "-live", "1", "-f", "webm", path["recorded"])
-    with scanned_local(tmp_path_factory.mktemp("variety-data"), root, hls_preset="ultrafast",
-                       hls_segment_seconds=2) as (_core, client, by_path):
-        yield client, {k: by_path[rel] for k, rel in FILES.items() if rel in by_path}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, int]]]:
+    with films_world(tmp_path_factory, "variety", FILES, _make) as made:
+        yield made
 
 
 def test_an_mp4_named_mkv_is_served_as_mp4(world: tuple[TestClient, dict[str, int]]) -> None:

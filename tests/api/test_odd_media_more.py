@@ -18,11 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api.odd_files import NEEDS_FFMPEG, chrome_profile, ffmpeg, film_paths, jf_item, jf_token, lavfi, plan_of
+from api.odd_files import NEEDS_FFMPEG, chrome_profile, ffmpeg, films_world, jf_item, jf_token, lavfi, plan_of
 from fastapi.testclient import TestClient
 from hls_clips import segment_duration
-
-from helpers import scanned_local
 
 pytestmark = NEEDS_FFMPEG
 
@@ -45,10 +43,8 @@ def _has_encoder(name: str) -> bool:
     return f" {name} " in out.stdout
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, int]]]:
-    root = tmp_path_factory.mktemp("odd-more")
-    path = film_paths(root, FILES)
+def _make(root: Path, path: dict[str, str]) -> None:
+    """Make the films of FILES at ``path`` (absolute, by key) with ffmpeg."""
     if _has_encoder("libsvtav1"):
         ffmpeg(*VIDEO, *TONE, "-c:v", "libsvtav1", "-preset", "12", "-c:a", "aac", path["av1"])
     elif _has_encoder("libaom-av1"):
@@ -76,9 +72,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient
     landscape.unlink()
     picture.unlink()
     srt.unlink()
-    with scanned_local(tmp_path_factory.mktemp("odd-more-data"), root, hls_preset="ultrafast",
-                       hls_segment_seconds=2) as (_core, client, by_path):
-        yield client, {k: by_path[rel] for k, rel in FILES.items() if rel in by_path}
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, dict[str, int]]]:
+    with films_world(tmp_path_factory, "odd-more", FILES, _make) as made:
+        yield made
 
 
 def _play_all(client: TestClient, plan: dict[str, Any], tmp: Path) -> dict[str, list[float]]:

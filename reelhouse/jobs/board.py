@@ -13,6 +13,7 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from reelhouse.db.lookup import get_row
 from reelhouse.db.models import Job, SourceRow, utcnow
 from reelhouse.errors import Conflict, NotFound
 from reelhouse.jobs.tasks import TaskSpec
@@ -36,10 +37,7 @@ class JobBoard:
     def get(self, job_id: int) -> Job:
         """The job ``job_id`` as it is now. Raises NotFound."""
         with self.sessions() as s:
-            job = s.get(Job, job_id)
-            if job is None:
-                raise NotFound(f"no job with id {job_id}")
-            return job
+            return get_row(s, Job, job_id, "job")
 
     def recent(self, limit: int = 20, kinds: tuple[str, ...] | None = None) -> list[Job]:
         """The latest jobs, newest first (of ``kinds`` only, if given; else of the
@@ -75,9 +73,7 @@ class JobBoard:
         """Cancel a job: a queued one ends ``cancelled`` now, a running one is asked to
         stop. Raises NotFound, or Conflict when it has ended already."""
         with self.sessions() as s:
-            job = s.get(Job, job_id)
-            if job is None:
-                raise NotFound(f"no job with id {job_id}")
+            job = get_row(s, Job, job_id, "job")
             if job.state in ENDED:
                 raise Conflict(f"job {job_id} has ended already ({job.state})")
             s.execute(update(Job).where(Job.id == job_id).values(cancel_requested=True))

@@ -22,6 +22,7 @@ from huey.api import Huey
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from reelhouse.db.lookup import get_row
 from reelhouse.db.models import Job, SourceRow, utcnow
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.jobs.probes import CHUNK, ProbeJobs
@@ -85,8 +86,7 @@ class JobRunner(JobSystem):
 
     def _check_source(self, source_id: int) -> None:
         with self.sessions() as s:
-            if s.get(SourceRow, source_id) is None:
-                raise NotFound(f"no source with id {source_id}")
+            get_row(s, SourceRow, source_id, "source")
 
     def _scan_body(self, ctx: JobContext) -> Outcome:
         if ctx.source_id is None:

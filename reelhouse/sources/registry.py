@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
 from reelhouse.db.limits import INT_MAX
+from reelhouse.db.lookup import get_row
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow
 from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ReelhouseError, SourceBusy
 from reelhouse.sources.base import Source
@@ -129,10 +130,7 @@ class SourceService:
 
     def get(self, source_id: int) -> SourceRow:
         with self.sessions() as s:
-            row = s.get(SourceRow, source_id)
-            if row is None:
-                raise NotFound(f"no source with id {source_id}")
-            return row
+            return get_row(s, SourceRow, source_id, "source")
 
     def check_writable(self, source_id: int) -> SourceRow:
         """The source's row if it takes changes (uploads, mkdir, rename, delete);
@@ -220,9 +218,7 @@ class SourceService:
     def update(self, source_id: int, spec: SourceSpec) -> SourceRow:
         """Change fields of a source (``None`` fields stay as they are)."""
         with self.sessions() as s:
-            row = s.get(SourceRow, source_id)
-            if row is None:
-                raise NotFound(f"no source with id {source_id}")
+            row = get_row(s, SourceRow, source_id, "source")
             s.expunge(row)
         self._apply(row, spec)
         saved = self._save(row, merge=True)
@@ -245,17 +241,14 @@ class SourceService:
         """Remove a source and its files from the library (the user asked for it); the
         :meth:`on_removing` hooks run first, the :meth:`on_removed` ones after."""
         with self.sessions() as s:
-            if s.get(SourceRow, source_id) is None:
-                raise NotFound(f"no source with id {source_id}")
+            get_row(s, SourceRow, source_id, "source")
         for early in builtins.list(self._on_removing):
             try:
                 early(source_id)
             except Exception:  # a hook's failure must not undo or fail the removal
                 log.exception("a hook on removing source %d failed", source_id)
         with self.sessions() as s:
-            row = s.get(SourceRow, source_id)
-            if row is None:
-                raise NotFound(f"no source with id {source_id}")
+            row = get_row(s, SourceRow, source_id, "source")
             s.execute(delete(MediaFile).where(MediaFile.source_id == source_id))
             s.delete(row)
             s.flush()

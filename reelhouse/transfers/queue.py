@@ -30,7 +30,8 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
-from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
+from reelhouse.db.limits import storable_text
+from reelhouse.db.lookup import get_row
 from reelhouse.db.models import Job, SourceRow, Transfer, User, utcnow
 from reelhouse.errors import Conflict, InvalidInput, NotFound
 from reelhouse.jobs.system import JobSystem
@@ -131,10 +132,7 @@ class TransferQueue:
         if kind == "rename" and target and target.startswith(remote + "/"):
             raise InvalidInput(f"cannot move {remote!r} into itself ({target!r})")
         with self.sessions() as s:
-            src = s.get(SourceRow, source_id)
-            if src is None:
-                raise NotFound(f"no source with id {source_id}")
-            source_name = src.name
+            source_name = get_row(s, SourceRow, source_id, "source").name
         if kind != "download":
             self.sources.check_writable(source_id)  # fails now, not later in the queue
         local: str | None = None
@@ -213,10 +211,7 @@ class TransferQueue:
 
     def get(self, transfer_id: int) -> Transfer:
         with self.sessions() as s:
-            row = s.get(Transfer, transfer_id)
-            if row is None:
-                raise NotFound(f"no transfer with id {transfer_id}")
-            return row
+            return get_row(s, Transfer, transfer_id, "transfer")
 
     def list(self, state: str | None = None, limit: int = 200, user_id: int | None = None) -> list[Transfer]:
         """Transfers (``user_id``'s only, if given), running and queued first (by
@@ -244,9 +239,7 @@ class TransferQueue:
         """Cancel a queued or running transfer (a running one stops at its next chunk);
         Conflict when it has ended already. ``reason`` is kept as its error."""
         with self.sessions() as s:
-            row = s.get(Transfer, transfer_id) if INT_MIN <= transfer_id <= INT_MAX else None
-            if row is None:
-                raise NotFound(f"no transfer with id {transfer_id}")
+            row = get_row(s, Transfer, transfer_id, "transfer")
             if row.state in _ENDED:
                 raise Conflict(f"transfer {transfer_id} has ended already ({row.state})")
             was = row.state

@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from reelhouse.db.lookup import get_row
 from reelhouse.db.models import Job, SourceRow, SyncRun, utcnow
 from reelhouse.errors import Cancelled, NotFound, ReelhouseError
 from reelhouse.jobs.system import JobSystem
@@ -80,10 +81,7 @@ class SyncService:
 
     def get(self, run_id: int) -> SyncRun:
         with self.sessions() as s:
-            run = s.get(SyncRun, run_id)
-            if run is None:
-                raise NotFound(f"no sync run with id {run_id}")
-            return run
+            return get_row(s, SyncRun, run_id, "sync run")
 
     def history(self, source_id: int | None = None, limit: int = 50) -> list[SyncRun]:
         with self.sessions() as s:
@@ -95,8 +93,7 @@ class SyncService:
     # -- the job -----------------------------------------------------------------------
     def _check(self, source_id: int) -> None:
         with self.sessions() as s:
-            if s.get(SourceRow, source_id) is None:
-                raise NotFound(f"no source with id {source_id}")
+            get_row(s, SourceRow, source_id, "source")
 
     def _run_of(self, job: Job) -> SyncRun:
         with self.sessions() as s:

@@ -17,10 +17,8 @@ is never a splice of two versions.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import os
-import shutil
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -36,9 +34,11 @@ from reelhouse.errors import (
     PermissionDenied,
     ReelhouseError,
     SourceUnavailable,
-    StorageFull,
 )
 from reelhouse.sources.base import Entry, Source, normalize_path, parent_of
+from reelhouse.transfers.store_checks import ROOM_CHECK_EVERY as _ROOM_CHECK_EVERY
+from reelhouse.transfers.store_checks import check_room as _check_room
+from reelhouse.transfers.store_checks import local_error as _local_error
 
 __all__ = ["CHUNK", "PART_SUFFIX", "Meter", "discard_part", "download", "local_part", "part_name",
            "part_signature_path", "upload"]
@@ -145,39 +145,8 @@ class Meter:
         return max(0.0, (total - done) / rate)
 
 
-def _local_error(exc: OSError, path: Path) -> ReelhouseError:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return StorageFull(f"no space left in the local store for {path.name!r}")
-    if isinstance(exc, FileNotFoundError):
-        return NotFound(f"no such local file: {path}")
-    if isinstance(exc, PermissionError):
-        return PermissionDenied(f"permission denied: {path}")
-    if exc.errno in (errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
-        if path.is_dir():  # (a file replaced by a folder of its name on the server, or the reverse)
-            return Conflict(f"cannot write {path}: it is a folder")
-        for folder in path.parents:
-            if folder.exists() and not folder.is_dir():
-                return Conflict(f"cannot write {path}: {folder} is a file (an earlier download?)")
-    return InvalidInput(f"cannot use local file {path}: {exc.strerror or exc}")
-
-
 def _never() -> bool:
     return False
-
-
-#: Bytes written between two checks of the disk's free space during a download.
-_ROOM_CHECK_EVERY = 64 * 1024 * 1024
-
-
-def _check_room(folder: Path, need: int, min_free: int, name: str) -> None:
-    """StorageFull unless writing ``need`` more bytes in ``folder`` leaves ``min_free``
-    bytes free on its disk (``shutil.disk_usage``)."""
-    if min_free <= 0:
-        return
-    free = shutil.disk_usage(folder).free
-    if free - need < min_free:
-        raise StorageFull(f"no space left in the local store for {name!r} (the disk's last "
-                          f"{min_free} bytes are kept free for the server)")
 
 
 def download(

@@ -143,6 +143,7 @@ PURE_MODULES = (
     "reelhouse.playback.ranges",
     "reelhouse.library.naming",
     "reelhouse.party.state",
+    "reelhouse.party.events",
     "reelhouse.party.protocol",
     "reelhouse.playback.hls.decision",
     "reelhouse.playback.hls.ladder",

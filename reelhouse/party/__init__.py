@@ -1,6 +1,7 @@
 """Watch parties: friends watch one media file together, in sync.
 
 - ``state``     the pure state machine (idle · waiting · paused · playing · ended)
+- ``events``    its events (join, play, seek, buffering, tick, close …), pure too
 - ``clock``     the server clock and the NTP-style offset estimate clients run
 - ``protocol``  the versioned JSON messages of the WebSocket (parse and render)
 - ``codes``     short invite codes from an unambiguous alphabet

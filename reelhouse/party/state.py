@@ -33,9 +33,10 @@ message before the moment it should start, so network latency does not become dr
   for their ``ready``, at most ``wait_timeout`` s, then plays (Jellyfin's
   SetAllBuffering(true) on a new playing item).
 
-Events: :class:`Join`, :class:`Leave`, :class:`Disconnect`, :class:`Play`, :class:`Pause`,
-:class:`Seek`, :class:`Buffering`, :class:`Ready`, :class:`HostTransfer`, :class:`SetMode`,
-:class:`Tick` (time passes: timeouts), :class:`End`, :class:`Stop`, :class:`Load`, :class:`Close` (the server
+Events (:mod:`reelhouse.party.events`, importable from here too): :class:`Join`,
+:class:`Leave`, :class:`Disconnect`, :class:`Play`, :class:`Pause`, :class:`Seek`,
+:class:`Buffering`, :class:`Ready`, :class:`HostTransfer`, :class:`SetMode`, :class:`Tick`
+(time passes: timeouts), :class:`End`, :class:`Stop`, :class:`Load`, :class:`Close` (the server
 ends it: its film's source is removed). :func:`apply` returns the new
 :class:`Party` or raises :class:`~reelhouse.errors.PermissionDenied` (a non-host command in
 host mode), :class:`~reelhouse.errors.InvalidInput` (bad seek position, unknown member) or
@@ -50,6 +51,26 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from reelhouse.errors import Conflict, InvalidInput, PermissionDenied
+from reelhouse.party.events import (
+    COMMANDS,
+    Buffering,
+    Close,
+    Disconnect,
+    End,
+    Event,
+    HostTransfer,
+    Join,
+    Leave,
+    Load,
+    Mode,
+    Pause,
+    Play,
+    Ready,
+    Seek,
+    SetMode,
+    Stop,
+    Tick,
+)
 
 __all__ = [
     "COMMANDS",
@@ -82,7 +103,6 @@ __all__ = [
 ]
 
 PlaybackState = Literal["idle", "waiting", "paused", "playing", "ended"]
-Mode = Literal["host", "collaborative"]
 
 #: Seconds a buffering participant may hold the party before it plays on without them.
 DEFAULT_WAIT_TIMEOUT = 8.0
@@ -150,125 +170,6 @@ class Party:
         times = [p.buffering_since for p in self.participants
                  if p.connected and p.buffering_since is not None]
         return max(times) + self.wait_timeout if times else None
-
-
-# -- events ---------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Join:
-    """``connected``: the member has a live connection (False: joined over REST)."""
-
-    user_id: int
-    name: str
-    now: float
-    connected: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Leave:
-    user_id: int
-    now: float
-
-
-@dataclass(frozen=True, slots=True)
-class Disconnect:
-    user_id: int
-    now: float
-
-
-@dataclass(frozen=True, slots=True)
-class Play:
-    user_id: int
-    now: float
-
-
-@dataclass(frozen=True, slots=True)
-class Pause:
-    """``position`` (s): where the party was, by the sender's clock, when it pressed
-    pause; used when it is at most ``PAUSE_LAG`` s from the running position (the
-    message took that long to come), else the running position is."""
-
-    user_id: int
-    now: float
-    position: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Seek:
-    user_id: int
-    now: float
-    position: float
-
-
-@dataclass(frozen=True, slots=True)
-class Buffering:
-    """``holds``: the party waits for this member (False: it has held the party long
-    enough lately, see ``live``; it is shown buffering and the others play on)."""
-
-    user_id: int
-    now: float
-    holds: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Ready:
-    user_id: int
-    now: float
-
-
-@dataclass(frozen=True, slots=True)
-class HostTransfer:
-    user_id: int
-    now: float
-    to_user_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class SetMode:
-    user_id: int
-    now: float
-    mode: Mode
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
-    now: float
-
-
-@dataclass(frozen=True, slots=True)
-class End:
-    user_id: int
-    now: float
-
-
-@dataclass(frozen=True, slots=True)
-class Stop:
-    user_id: int
-    now: float
-
-
-@dataclass(frozen=True, slots=True)
-class Load:
-    """Another file from ``position`` (s); ``duration`` (s): the new file's, None if unknown."""
-
-    user_id: int
-    now: float
-    position: float = 0.0
-    duration: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Close:
-    """The server ends the party, whoever is in it: the source of its film is being
-    removed (an admin's act, not a member's: no member or host check)."""
-
-    now: float
-
-
-Event = Join | Leave | Disconnect | Play | Pause | Seek | Buffering | Ready | HostTransfer | SetMode | Tick | End \
-    | Stop | Load | Close
-
-#: Events that control playback: refused from a non-host in host mode.
-COMMANDS = (Play, Pause, Seek, Stop, Load)
 
 
 # -- transitions ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ The package map (imports point down):
                 (``reelhouse drive status``)
 - ``reading``   per-handle reads: sequential streaming with read-ahead, REST preads
 - ``tee``       a streamed file's bytes, copied once into a ring feeding the spool
-                file (``O_DIRECT``) and the upload
+                file (``O_DIRECT``) and the upload; ``rings`` its memory (huge pages, one kept)
 - ``streamer``  the upload that runs while a big file is still being written
 - ``manifest``  what a spool folder keeps for a later mount: manifests, notes of
                 discarded ``.part`` files, how to reach the server

@@ -29,14 +29,14 @@ of the mount process in the middle of a write.
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import mmap
 import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from reelhouse.drive.rings import HUGE, IDLE_RINGS, drop_ring, take_ring
 
 __all__ = ["ALIGN", "HUGE", "IDLE_RINGS", "RING", "SPOOL_NICE", "Tee", "TeeCancelled"]
 
@@ -47,12 +47,6 @@ log = logging.getLogger(__name__)
 ALIGN = 4096
 #: The ring buffer, bytes: what may be written but not yet on disk or not yet sent.
 RING = 16 * 1024 * 1024
-#: A transparent huge page, bytes (x86-64 and arm64 with 4 KiB pages): the ring's
-#: alignment where the platform backs it with huge pages (:func:`_ring`).
-HUGE = 2 * 1024 * 1024
-#: ``madvise(2)``: fault the range in, writable (Linux 5.14; Python's ``mmap`` names it
-#: from 3.13 on). Older kernels answer EINVAL.
-_MADV_POPULATE_WRITE = getattr(mmap, "MADV_POPULATE_WRITE", 23)
 #: Bytes the spool thread gathers before a write (``_WRITE_AT``) and the upload before
 #: it sends (``_SEND_AT``), unless the stream ends: each wakes once per few requests
 #: (a wake-up is a context switch on a busy machine: 4 MiB took ~10 % less of the
@@ -66,95 +60,10 @@ _MOST = 8 * 1024 * 1024
 #: 1 GiB ``cp`` writes each at load 2–9, the median ratio to ``STOR`` went from
 #: 0.60–0.64 to 0.72–0.74 (benchmarks/README.md).
 SPOOL_NICE = 10
-#: Rings kept for the next streamed file once their file is done (each :data:`RING`
-#: bytes, plus up to :data:`HUGE` of alignment slack, of resident memory). A new ring
-#: is mapped and faulted in (:func:`_ring`) inside the write request that reaches
-#: ``STREAM_AFTER``, while the writer waits: 2–99 ms on the benchmark machine, whose
-#: host hands out fresh memory slowly (benchmarks/README.md, 29 Nov 2026); one kept
-#: ring makes that a list pop for every file but the first of a copy.
-IDLE_RINGS = 1
-
-_Ring = tuple[mmap.mmap, memoryview, memoryview]
-_idle: list[_Ring] = []
-_idle_lock = threading.Lock()
 
 
 class TeeCancelled(Exception):
     """The upload reading from the tee was cancelled."""
-
-
-def _address(buf: mmap.mmap) -> int:
-    """The address of ``buf``'s first byte."""
-    probe = ctypes.c_char.from_buffer(buf)
-    try:
-        return ctypes.addressof(probe)
-    finally:
-        del probe  # the export ends here: ``buf`` can be closed later
-
-
-def _ring(size: int) -> tuple[mmap.mmap, memoryview, memoryview]:
-    """``size`` bytes of anonymous memory: ``(mapping, its view, the ring's view)``.
-
-    Where the platform has transparent huge pages (Linux ``MADV_HUGEPAGE``, honoured
-    in the default ``madvise`` mode), the ring is :data:`HUGE`-aligned (inside a
-    mapping one :data:`HUGE` larger where the kernel did not align it) and backed by
-    2 MiB pages: a direct write of the spool file then pins a few huge pages and
-    reaches the disk as a few large requests instead of one segment per 4 KiB page
-    (the benchmark machine's virtio disk takes 254 segments a request: ~1 MiB). In an
-    A/B of paired 1 GiB writes the median ratio to ``STOR`` went from 0.78 to 0.86–0.87
-    (benchmarks/README.md). The pages are faulted in at once: ``MADV_POPULATE_WRITE``
-    (Linux 5.14), else a write of zeros; elsewhere ``MAP_POPULATE`` where it exists."""
-    huge = getattr(mmap, "MADV_HUGEPAGE", None)
-    if huge is None:
-        populate = getattr(mmap, "MAP_POPULATE", 0)
-        if populate:
-            buf = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | populate)
-        else:
-            buf = mmap.mmap(-1, size)
-        whole = memoryview(buf)
-        return buf, whole, whole[:]
-    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS
-    buf = mmap.mmap(-1, size, flags=flags)
-    if _address(buf) % HUGE:  # Linux aligns big mappings itself since 6.7; else make room
-        buf.close()
-        buf = mmap.mmap(-1, size + HUGE, flags=flags)
-    try:
-        buf.madvise(huge)
-    except OSError as exc:
-        log.debug("no huge pages for the ring: %s", exc)
-    try:
-        buf.madvise(_MADV_POPULATE_WRITE)
-    except OSError:
-        buf.write(bytes(len(buf)))  # older kernels: touch every page
-    whole = memoryview(buf)
-    skip = -_address(buf) % HUGE
-    return buf, whole, whole[skip:skip + size]
-
-
-def _take_ring(size: int) -> _Ring:
-    """A kept ring of ``size`` bytes (:data:`IDLE_RINGS`), else a new one."""
-    with _idle_lock:
-        for i, ring in enumerate(_idle):
-            if len(ring[2]) == size:
-                return _idle.pop(i)
-    return _ring(size)
-
-
-def _drop_ring(ring: _Ring, keep: bool) -> None:
-    """Keep ``ring`` for the next file (``keep``: nobody holds a view of it any more,
-    and fewer than :data:`IDLE_RINGS` are kept), else unmap it."""
-    if keep:
-        with _idle_lock:
-            if len(_idle) < IDLE_RINGS:
-                _idle.append(ring)
-                return
-    buf, whole, view = ring
-    view.release()
-    whole.release()
-    try:
-        buf.close()
-    except BufferError:  # an upload stuck in sendall still holds a view: freed with it
-        pass
 
 
 def _yield_cpu() -> None:
@@ -197,7 +106,7 @@ class Tee:
         self._dfd = _open_direct(path)
         head = start % ALIGN if self._dfd is not None else 0
         self._size = size
-        self._ring = _take_ring(size)
+        self._ring = take_ring(size)
         #: this tee's own view of the ring: released at :meth:`close`, so a late use
         #: fails instead of touching a ring kept for another file
         self._view = self._ring[2][:]
@@ -312,7 +221,7 @@ class Tee:
             # an upload that never detached may still be sending from a view (stuck in
             # sendall): that ring is never reused
             reusable = not self._uploading
-        _drop_ring(self._ring, keep=reusable)
+        drop_ring(self._ring, keep=reusable)
         if self._dfd is not None:
             os.close(self._dfd)
             self._dfd = None

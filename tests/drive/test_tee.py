@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from drive.test_fs import make_fs
 
-from reelhouse.drive import tee as tee_module
+from reelhouse.drive import rings
 from reelhouse.drive.streamer import STREAM_AFTER
-from reelhouse.drive.tee import ALIGN, HUGE, RING, SPOOL_NICE, Tee, TeeCancelled, _address, _ring
+from reelhouse.drive.tee import ALIGN, SPOOL_NICE, Tee, TeeCancelled
 from reelhouse.sources.memory import MemorySource
 
 SMALL_RING = 8 * 1024 * 1024  # the smallest ring: the writer waits for room often
@@ -57,27 +57,6 @@ def test_odd_sizes_from_an_unaligned_start_reach_file_and_upload(tmp_path: Path)
     os.close(fd)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="transparent huge pages are Linux's")
-def test_the_ring_sits_on_huge_page_boundaries_and_frees_its_mapping() -> None:
-    for _ in range(3):
-        buf, whole, ring = _ring(RING)
-        try:
-            assert len(ring) == RING
-            assert len(buf) in (RING, RING + HUGE)  # one huge page more where not aligned
-            ring[:4] = b"ring"
-            ring[-4:] = b"last"
-            index = bytes(whole).find(b"ring")
-            assert 0 <= index <= len(buf) - RING
-            assert (_address(buf) + index) % HUGE == 0
-            assert bytes(whole[index + RING - 4:index + RING]) == b"last"
-        finally:
-            ring.release()
-            whole.release()
-            buf.close()
-        assert buf.closed
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a nice value per thread is Linux's")
 def _stream(tee: Tee, data: bytes) -> bytes:
     """Append ``data`` while an upload thread takes it; the bytes the upload got."""
     sent = bytearray()
@@ -92,7 +71,7 @@ def _stream(tee: Tee, data: bytes) -> bytes:
 
 
 def test_the_next_file_reuses_the_ring_and_sees_none_of_the_last_files_bytes(tmp_path: Path) -> None:
-    tee_module._idle.clear()
+    rings._idle.clear()
     first = os.urandom(SMALL_RING + 12_345)  # wraps the ring
     path, fd = spool_file(tmp_path)
     tee = Tee(path, fd, 0, size=SMALL_RING)
@@ -100,7 +79,7 @@ def test_the_next_file_reuses_the_ring_and_sees_none_of_the_last_files_bytes(tmp
     assert _stream(tee, first) == first
     tee.close()
     tee.close()  # a second close does nothing (the ring is kept once)
-    assert tee_module._idle == [ring]
+    assert rings._idle == [ring]
     with pytest.raises(ValueError):  # the closed tee can no longer touch the kept ring
         tee.append(b"late")
     os.close(fd)
@@ -111,7 +90,7 @@ def test_the_next_file_reuses_the_ring_and_sees_none_of_the_last_files_bytes(tmp
     fd2 = os.open(path2, os.O_RDWR | os.O_CREAT, 0o600)
     os.pwrite(fd2, head, 0)
     tee2 = Tee(path2, fd2, len(head), size=SMALL_RING)
-    assert tee2._ring is ring and tee_module._idle == []
+    assert tee2._ring is ring and rings._idle == []
     try:
         assert _stream(tee2, second) == second
     finally:
@@ -128,7 +107,7 @@ def test_the_next_file_reuses_the_ring_and_sees_none_of_the_last_files_bytes(tmp
 
 
 def test_a_ring_an_upload_may_still_hold_is_not_reused(tmp_path: Path) -> None:
-    tee_module._idle.clear()
+    rings._idle.clear()
     path, fd = spool_file(tmp_path)
     tee = Tee(path, fd, 0, size=SMALL_RING)
     tee.append(b"x" * (4 << 20))
@@ -136,13 +115,14 @@ def test_a_ring_an_upload_may_still_hold_is_not_reused(tmp_path: Path) -> None:
     held = next(chunks)  # an upload stuck in sendall with this view
     tee.settle()
     tee.close()
-    assert tee_module._idle == []
+    assert rings._idle == []
     assert bytes(held[:1]) == b"x"  # its memory stays valid for it
     held.release()
     chunks.close()
     os.close(fd)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a nice value per thread is Linux's")
 def test_the_spool_thread_gives_way_to_the_others(tmp_path: Path) -> None:
     path, fd = spool_file(tmp_path)
     tee = Tee(path, fd, 0, size=SMALL_RING)

@@ -34,5 +34,6 @@ The package map (imports point down):
 - ``control``   a live mount asked by another process to retry or discard a kept upload
 - ``library``   the ``library`` view: the organised library as a read-only Source
 - ``mount``     one mount's life: checks, health monitor, keepalive, status, clean exit
-- ``fuse``      the thin mfusepy adapter (FUSE 3 on Linux, macFUSE, WinFsp)
+- ``fuse``      the thin mfusepy adapter (FUSE 3 on Linux, macFUSE, WinFsp); ``fuse_session``
+                its libfuse session helpers (cut requests at unmount, drop kernel caches)
 """

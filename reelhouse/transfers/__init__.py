@@ -1,7 +1,9 @@
 """Moving files between sources and the local library store.
 
 - ``copy``    upload and download of one file: temporary ``.part`` name, resume from
-              what is already there, size check, rename on completion; a rate/ETA meter
+              what is already there, size check, rename on completion
+- ``store_checks`` room on the local store's disk; what a failed local write means
+- ``meter``   a transfer's rate and time left (pure)
 - ``queue``   the persistent priority queue (``transfers`` table): submit, list,
               cancel, restart recovery
 - ``runner``  one transfer as a job: progress, retries with backoff and jitter, the

@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import os
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +35,7 @@ from reelhouse.errors import (
     SourceUnavailable,
 )
 from reelhouse.sources.base import Entry, Source, normalize_path, parent_of
+from reelhouse.transfers.meter import Meter
 from reelhouse.transfers.store_checks import ROOM_CHECK_EVERY as _ROOM_CHECK_EVERY
 from reelhouse.transfers.store_checks import check_room as _check_room
 from reelhouse.transfers.store_checks import local_error as _local_error
@@ -114,35 +114,6 @@ def _read_signature(path: Path) -> str | None:
         return path.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-
-
-class Meter:
-    """Transfer rate (bytes/s) over a sliding window and time left (s). Pure: the
-    caller passes the clock (``now``, seconds, monotonic)."""
-
-    def __init__(self, window: float = 3.0) -> None:
-        self.window = window
-        self._samples: deque[tuple[float, int]] = deque()
-
-    def add(self, now: float, done: int) -> None:
-        self._samples.append((now, done))
-        while len(self._samples) > 2 and now - self._samples[0][0] > self.window:
-            self._samples.popleft()
-
-    @property
-    def rate(self) -> float | None:
-        """Bytes per second over the window; None before two samples."""
-        if len(self._samples) < 2:
-            return None
-        (t0, b0), (t1, b1) = self._samples[0], self._samples[-1]
-        return (b1 - b0) / (t1 - t0) if t1 > t0 else None
-
-    def eta(self, done: int, total: int | None) -> float | None:
-        """Seconds left at the current rate; None if unknown."""
-        rate = self.rate
-        if total is None or not rate or rate <= 0:
-            return None
-        return max(0.0, (total - done) / rate)
 
 
 def _never() -> bool:

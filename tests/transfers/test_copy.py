@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from reelhouse.errors import Cancelled, NotFound, SourceUnavailable, StorageFull
 from reelhouse.sources.memory import MemorySource
-from reelhouse.transfers.copy import CHUNK, Meter, download, upload
+from reelhouse.transfers.copy import CHUNK, download, upload
+from reelhouse.transfers.meter import Meter
 from reelhouse.transfers.runner import backoff
 
 DATA = os.urandom(3 * 1024 * 1024 + 5)

@@ -29,7 +29,7 @@ from reelhouse.drive.reading import FileReader
 from reelhouse.drive.spool import Spool
 from reelhouse.drive.spoolfile import SpoolFile, SpoolFileGone
 from reelhouse.drive.status import Counters, Health
-from reelhouse.drive.tree import Attr, Tree
+from reelhouse.drive.tree import EXCLUSIVE_FRESH, Attr, Tree
 from reelhouse.drive.uploader import NameRewritten
 from reelhouse.errors import NotFound
 from reelhouse.sources.base import Entry, Source, normalize_path
@@ -39,10 +39,6 @@ log = logging.getLogger(__name__)
 __all__ = ["EXCLUSIVE_FRESH", "Attr", "DriveFS"]
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR
-#: An ``O_EXCL`` create trusts a listing of its folder the server gave at most this many
-#: seconds ago, else lists the folder again first (:meth:`DriveFS._made_elsewhere`): a
-#: name another client made longer ago than this is EEXIST, whatever the cache's TTL.
-EXCLUSIVE_FRESH = 0.5
 
 
 class DriveFS:
@@ -51,7 +47,8 @@ class DriveFS:
     to refuse every write (:meth:`Guard.refused <reelhouse.drive.guard.Guard.refused>`).
 
     The parts: :class:`~reelhouse.drive.tree.Tree` (entries and listings as the mount
-    shows them), :class:`~reelhouse.drive.guard.Guard` (errno mapping, write refusal),
+    shows them, and the server's entry of a name being created),
+    :class:`~reelhouse.drive.guard.Guard` (errno mapping, write refusal),
     :class:`~reelhouse.drive.handles.Handles` (open files),
     :class:`~reelhouse.drive.namespace.Namespace` (unlink, mkdir, rmdir, rename,
     utimens); reading and writing file contents are here."""
@@ -159,7 +156,7 @@ class DriveFS:
                 self.guard.writable(path)
                 self.guard.reachable(path)
                 if not flags & os.O_TRUNC and self.spool.node(rel) is None:
-                    entry = self._as_on_server(rel)
+                    entry = self.tree.as_on_server(rel)
                     if entry.is_dir:
                         raise os_error(errno.EISDIR, path)
                 handle.node = self.spool.open(rel, new=bool(flags & os.O_TRUNC),
@@ -201,9 +198,9 @@ class DriveFS:
                 existing = None
                 self.guard.new_name(rel, path)
                 if flags & os.O_EXCL:
-                    existing = self._made_elsewhere(rel)
+                    existing = self.tree.made_elsewhere(rel)
                 elif not flags & os.O_TRUNC:
-                    existing = self._there_now(rel)
+                    existing = self.tree.there_now(rel)
             if existing is not None:
                 if flags & os.O_EXCL:
                     raise os_error(errno.EEXIST, path)
@@ -223,59 +220,6 @@ class DriveFS:
             self.listings.put(node.entry())
             return self._add(Handle(rel, node=node, change=node.changes if new else 0,
                                     append=bool(flags & os.O_APPEND)))
-
-    def _made_elsewhere(self, rel: str) -> Entry | None:
-        """The server's entry of ``rel`` (which the listing cache says does not exist)
-        from a listing of its folder no older than :data:`EXCLUSIVE_FRESH` seconds: an
-        ``O_EXCL`` create (lock files of shell scripts, editors' swap files, git's
-        ``index.lock``) fails with EEXIST when another client made the name more than
-        that long ago, instead of trusting a listing up to ``directory_ttl`` old. None
-        when the listing has no such name.
-
-        One listing of the folder, not one ``MLST`` per create: GNU ``cp`` creates every
-        new file with ``O_EXCL``, and a round trip per copied file cost a copy of 1,000
-        small files 13–46 % (commit adb8e23); a copy into one folder lists it again at
-        most every :data:`EXCLUSIVE_FRESH` seconds. FTP has no exclusive create: a name
-        made between this check and the upload is checked for once more just before the
-        upload's rename (:class:`~reelhouse.drive.uploader.CreatedElsewhere`)."""
-        folder, _, name = rel.rpartition("/")
-        for entry in self.tree.recent(folder, EXCLUSIVE_FRESH):
-            if entry.name == name:
-                return entry
-        return None
-
-    def _as_on_server(self, rel: str) -> Entry:
-        """The server's entry of ``rel`` now (MLST, or SIZE and MDTM, or a listing),
-        kept in the cache: an open for writing that keeps the file's bytes (no O_TRUNC)
-        starts from the file as it is on the server, not as a listing up to
-        ``metadata_ttl`` old had it. Its edits were laid over the cached size: a line
-        another client had appended meanwhile was cut off by the upload at close (a
-        ``>>``, ``dd conv=notrunc``, a database file). One round trip per such open, which
-        copies and saves do not make (they create, or truncate). Raises NotFound."""
-        entry = self.source.stat(rel)
-        self.listings.put(entry)
-        return entry
-
-    def _there_now(self, rel: str) -> Entry | None:
-        """The server's entry of ``rel`` (which the listing cache says does not exist),
-        asked of the server itself (MLST; SIZE and MDTM, or a listing of the folder where
-        it has no MLST), for a create that neither truncates nor is exclusive (``touch``,
-        a shell's ``>>``, Python's ``open(name, "a")``): such a create of a name another
-        client made within the listing TTL opens that client's file (its bytes kept;
-        appended to), where trusting the cache uploaded an empty file over it at close.
-        One round trip per such create, which programs make one file at a time (``cp``,
-        editors and ``git`` create with O_EXCL or O_TRUNC). None when the server has no
-        such name. FTP has no exclusive create: a name made between this check and the
-        upload at close is checked for once more just before the upload's rename, and not
-        replaced (:class:`~reelhouse.drive.uploader.CreatedElsewhere`: EEXIST at close,
-        the bytes kept in the spool as a conflict)."""
-        try:
-            entry = self.source.stat(rel)
-        except NotFound:
-            return None
-        self.listings.invalidate(rel.rpartition("/")[0])  # its listing missed it
-        self.listings.put(entry)
-        return entry
 
     def write(self, fh: int, offset: int, data: bytes | memoryview) -> int:
         """Write ``data`` at byte ``offset`` of open file ``fh`` (at the file's end for a
@@ -309,7 +253,7 @@ class DriveFS:
                     pass  # uploaded and dropped meanwhile: truncate the server's copy
             entry = self.tree.entry(rel)
             if length and not entry.is_dir:
-                entry = self._as_on_server(rel)  # the bytes kept are the server's
+                entry = self.tree.as_on_server(rel)  # the bytes kept are the server's
             if entry.is_dir:
                 raise os_error(errno.EISDIR, path)
             node = self.spool.open(rel, new=length == 0, remote_size=entry.size or 0, remote_mtime=entry.mtime)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, TomlConfigSettingsSource
@@ -50,7 +51,12 @@ def settings_error(exc: Exception, toml_path: str | None) -> ConfigError:
 
 class EnvTomlSettings(BaseSettings):
     """Settings read from keyword arguments, then the environment, then the TOML file of
-    ``REELHOUSE_CONFIG`` (no ``.env`` file, no secrets folder)."""
+    ``REELHOUSE_CONFIG`` (no ``.env`` file, no secrets folder); a subclass that sets
+    :attr:`arguments_only` reads the keyword arguments alone."""
+
+    #: Read neither the environment nor ``REELHOUSE_CONFIG``: the keyword arguments and
+    #: the defaults only (the demo's settings, whatever the shell says).
+    arguments_only: ClassVar[bool] = False
 
     @classmethod
     def settings_customise_sources(
@@ -61,6 +67,8 @@ class EnvTomlSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if cls.arguments_only:
+            return (init_settings,)
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         toml_path = os.environ.get("REELHOUSE_CONFIG")
         if toml_path:

@@ -13,7 +13,6 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from rich.console import Console
 from rich.text import Text
 
@@ -56,16 +55,7 @@ def make_samples(media: Path, console: Console | None = None) -> None:
 class _DemoSettings(Settings):
     """Settings from the arguments only: no ``REELHOUSE_*`` variable, no ``REELHOUSE_CONFIG``."""
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
+    arguments_only = True
 
 
 def demo_settings(data_dir: Path) -> Settings:

@@ -129,6 +129,23 @@
     });
   });
 
+  // -- release a claim / remove a copy (transfers page) -------------------------------------
+  document.querySelectorAll("button[data-release-claim], button[data-remove-copy]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const claim = button.dataset.releaseClaim;
+      const url = claim ? "/api/offline/claims/" + claim : "/api/offline/copies/" + button.dataset.removeCopy;
+      button.disabled = true;
+      try {
+        await api("DELETE", url);
+        // a claim in the admin's list goes alone; a copy, or a claim in "yours", with its line
+        (button.closest(".offline-claim") || button.closest("li")).remove();
+      } catch (err) {
+        button.textContent = "Failed: " + err.message;
+        button.disabled = false;
+      }
+    });
+  });
+
   // -- the player: say when the stream comes from the offline copy ------------------------
   const video = document.getElementById("player");
   if (video && video.dataset.offline === "ready") {

@@ -75,8 +75,8 @@
     refresh();
     setInterval(refresh, 1000);
 
-    const form = $("upload-form");
-    form.addEventListener("submit", (ev) => {
+    const form = $("upload-form");  // admins only: without it the rest of this file must still run
+    if (form) form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       const file = $("upload-file").files[0];
       const status = $("upload-status");

@@ -83,7 +83,8 @@ class OfflineCopies:
         the user a claim on the copy of every present file (on one of ``sources``, the
         asking user's granted sources; None: any) and queues a download of each file
         without a ready, current copy (as a transfer of ``user_id``); a copy another user
-        keeps is shared, not made again. Returns the copies of those files. ``max_open``:
+        keeps is shared, not made again (``user_id`` None: no claim, a copy only admins
+        see). Returns the copies of those files. ``max_open``:
         how many transfers ``user_id`` may have queued or running once these are queued
         (``transfer_max_open_per_user`` for a non-admin; None: no limit); joining a copy
         that is there or coming queues nothing and costs nothing. Raises InvalidInput

@@ -48,6 +48,18 @@ def _library(api: TestClient, port: int) -> tuple[int, int]:
     return sid, int(movie["id"])
 
 
+def _both_keep(api: TestClient, ftp_root: Path, port: int, users: dict[str, TestClient]) -> tuple[int, int]:
+    """A 300 kB film on the FTP server, scanned; ann then bob keep it offline, the copy
+    is ready. Returns (source id, movie id)."""
+    (ftp_root / FILM).parent.mkdir(parents=True, exist_ok=True)
+    (ftp_root / FILM).write_bytes(os.urandom(300_000))
+    sid, movie = _library(api, port)
+    for name in ("ann", "bob"):
+        assert users[name].post(f"/api/library/movies/{movie}/offline").status_code == 202
+    _until(lambda: [c["state"] for c in _mine(users["bob"])] == ["ready"])
+    return sid, movie
+
+
 @pytest.fixture
 def users(tcore: Core) -> Iterator[dict[str, TestClient]]:
     """Three logged-in users who are not admins: ann, bob and cat."""
@@ -127,13 +139,8 @@ def test_an_admin_lists_and_releases_every_claim(
     ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core,
     users: dict[str, TestClient],
 ) -> None:
-    (ftp_root / FILM).parent.mkdir(parents=True, exist_ok=True)
-    (ftp_root / FILM).write_bytes(os.urandom(300_000))
-    _, movie = _library(api, ftp_server.port)
+    _, movie = _both_keep(api, ftp_root, ftp_server.port, users)
     ann, bob = users["ann"], users["bob"]
-    for who in (ann, bob):
-        assert who.post(f"/api/library/movies/{movie}/offline").status_code == 202
-    _until(lambda: [c["state"] for c in _mine(bob)] == ["ready"])
     assert _mine(api) == []  # the admin keeps nothing themselves
     assert _kept_button(api, movie) == "Keep offline"
     [entry] = api.get("/api/offline/copies").json()
@@ -154,12 +161,7 @@ def test_a_deleted_users_claims_go_and_the_copy_with_the_last(
     ftp_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core,
     users: dict[str, TestClient],
 ) -> None:
-    (ftp_root / FILM).parent.mkdir(parents=True, exist_ok=True)
-    (ftp_root / FILM).write_bytes(os.urandom(300_000))
-    _, movie = _library(api, ftp_server.port)
-    for name in ("ann", "bob"):
-        assert users[name].post(f"/api/library/movies/{movie}/offline").status_code == 202
-    _until(lambda: [c["state"] for c in _mine(users["bob"])] == ["ready"])
+    _both_keep(api, ftp_root, ftp_server.port, users)
     copy = _copies(tcore) / "1" / FILM
     assert api.delete(f"/api/users/{tcore.users.by_name('ann').id}").status_code == 204
     [entry] = api.get("/api/offline/copies").json()
@@ -174,13 +176,8 @@ def test_a_file_gone_from_the_source_keeps_its_copy_and_claims(
 ) -> None:
     """A sync that finds the file gone marks it missing and deletes nothing: the copy
     and every claim stay (the file may come back); releasing still works."""
-    (ftp_root / FILM).parent.mkdir(parents=True, exist_ok=True)
-    (ftp_root / FILM).write_bytes(os.urandom(300_000))
-    sid, movie = _library(api, ftp_server.port)
+    sid, movie = _both_keep(api, ftp_root, ftp_server.port, users)
     ann, bob = users["ann"], users["bob"]
-    for who in (ann, bob):
-        assert who.post(f"/api/library/movies/{movie}/offline").status_code == 202
-    _until(lambda: [c["state"] for c in _mine(ann)] == ["ready"])
     (ftp_root / FILM).unlink()
     assert run_sync(tcore, sid).deleted == 1
     copy = _copies(tcore) / "1" / FILM

@@ -203,13 +203,13 @@ def slow_server(ftp_root: Path) -> Iterator[EmbeddedFtpServer]:
     stop_without_leaks(server)
 
 
-@pytest.mark.parametrize("how", ["released", "deleted"])
+@pytest.mark.parametrize("how", ["released", "deleted", "disabled"])
 def test_a_download_another_user_wants_is_handed_over_not_cancelled(
     slow_server: EmbeddedFtpServer, api: TestClient, tcore: Core, users: dict[str, TestClient], how: str,
 ) -> None:
     """ann's claim queued the download; bob joined while it ran. ann may not cancel it
-    under bob (409); when she releases or is deleted it goes on as bob's transfer and
-    his copy becomes ready. Before, her release or deletion cancelled it."""
+    under bob (409); when she releases, is deleted or disabled it goes on as bob's
+    transfer and his copy becomes ready. Before, each of these cancelled it."""
     _, movie = _library(api, slow_server.port)
     ann, bob = users["ann"], users["bob"]
     assert ann.post(f"/api/library/movies/{movie}/offline").status_code == 202
@@ -220,8 +220,11 @@ def test_a_download_another_user_wants_is_handed_over_not_cancelled(
     assert r.status_code == 409 and "release" in r.json()["detail"], r.text
     if how == "released":
         assert ann.delete(f"/api/library/movies/{movie}/offline").status_code == 204
-    else:
+    elif how == "deleted":
         assert api.delete(f"/api/users/{tcore.users.by_name('ann').id}").status_code == 204
+    else:  # her claim stays (she may be enabled again), her transfers end: not this one
+        r = api.patch(f"/api/users/{tcore.users.by_name('ann').id}", json={"disabled": True})
+        assert r.status_code == 200, r.text
     t = bob.get(f"/api/transfers/{transfer}").json()  # his now
     assert t["state"] in ("queued", "running"), t
     assert _mine(bob)[0]["transfer_id"] == transfer

@@ -112,13 +112,17 @@ class Core:
         )
         # every kind of background work registers with the one job system
         self.transfers = TransferQueue(self.sessions, self.sources, settings, self.jobs)
-        self.users.on_removing(self.transfers.cancel_owned)  # a deleted user's transfers end
+        self.offline = OfflineCopies(self.sessions, self.transfers, settings.store_dir)
+        # a deleted user's offline claims go, the downloads others still want are handed
+        # to them, then the user's transfers end
+        self.users.on_removing(self.offline.user_removing)
+        self.users.on_removing(self.transfers.cancel_owned)
         self.users.on_removing(self.parties.user_removing)  # and they leave their parties
-        self.users.on_disabled(  # and a disabled one's
+        self.users.on_disabled(self.offline.user_disabled)  # and a disabled one's, but their claims stay
+        self.users.on_disabled(
             lambda user_id: self.transfers.cancel_owned(user_id, "cancelled: its user was disabled"))
         self.sources.on_removing(self.transfers.cancel_of_source)  # a removed source's too
         self.sources.on_removing(self.jobs.cancel_of_source)  # and its scans, syncs, probes
-        self.offline = OfflineCopies(self.sessions, self.transfers, settings.store_dir)
         self.playback = PlaybackService(settings.playback_token_ttl, self.auth, self.stream_targets,
                                         self.sources, self.offline, self.hls)
         # a removed source's files are gone: no cached target, no stream still open from it

@@ -15,6 +15,7 @@ from reelhouse import errors as e
 from reelhouse.cli.common import err_console, scrub
 from reelhouse.cli.drive import drive_app
 from reelhouse.cli.errors import exit_code
+from reelhouse.cli.offline import offline_app
 from reelhouse.cli.scan import scan
 from reelhouse.cli.serve import demo, serve, worker
 from reelhouse.cli.sources import source_app
@@ -35,6 +36,7 @@ app.add_typer(source_app, name="source")
 app.command()(scan)
 app.command("sync")(sync_command)
 app.add_typer(transfer_app, name="transfer")
+app.add_typer(offline_app, name="offline")
 app.command()(worker)
 app.add_typer(user_app, name="user")
 app.add_typer(drive_app, name="drive")

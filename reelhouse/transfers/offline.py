@@ -1,7 +1,10 @@
 """Offline copies: a film or a season the user wants to keep playable when its source
 is down. Marking one queues a download of each of its files into
 ``<store>/offline/<source id>/<path>`` (priority -10: after the user's own transfers);
-when a download ends the copy becomes ready (or failed). The stream endpoint asks
+when a download ends the copy becomes ready (or failed). A copy is made once per file
+and shared: each user who keeps it holds a claim (``transfers/offline_claims.py``),
+releasing removes only that claim, and the copy and its file go with the last claim.
+Whoever plays the file gets the copy as a fallback. The stream endpoint asks
 :meth:`OfflineCopies.ready_copy` (memory only, no I/O) and falls back to the copy
 when the source fails (``playback/fallback.py``).
 """
@@ -17,16 +20,28 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from reelhouse.db.models import Episode, MediaFile, Movie, OfflineCopy, Season, Transfer, utcnow
+from reelhouse.db.models import (
+    Episode,
+    MediaFile,
+    Movie,
+    OfflineClaim,
+    OfflineCopy,
+    Season,
+    Transfer,
+    utcnow,
+)
 from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError
 from reelhouse.sources.base import normalize_path
 from reelhouse.sources.local import LocalSource
+from reelhouse.transfers import offline_claims as claims
 from reelhouse.transfers.confine import local_name
+from reelhouse.transfers.offline_claims import ClaimView, CopyClaims
 from reelhouse.transfers.queue import TransferQueue
 
-__all__ = ["OFFLINE_PRIORITY", "LocalCopy", "OfflineCopies"]
+__all__ = ["OFFLINE_PRIORITY", "ClaimView", "CopyClaims", "LocalCopy", "OfflineCopies"]
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +79,21 @@ class OfflineCopies:
     # -- marking ---------------------------------------------------------------------
     def keep(self, scope: str, user_id: int | None = None,
              sources: Collection[int] | None = None, max_open: int | None = None) -> list[OfflineCopy]:
-        """Keep a scope offline: ``movie:<id>`` or ``season:<id>``. Queues a download of
-        every present file (on one of ``sources``, the asking user's granted sources;
-        None: any) without a ready, current copy; returns the scope's copies (of those
-        files). ``max_open``: how many transfers ``user_id`` may have queued or running
-        once these are queued (``transfer_max_open_per_user`` for a non-admin; None: no
-        limit). Raises InvalidInput (bad scope), NotFound (no such movie/season, also
-        one with no file on ``sources``, in the same words; or no file present),
-        Conflict (past ``max_open``; nothing is queued, unless the user's other
-        transfers, on this node or another, were queued while these were: then each
-        download is counted as it is queued, with the user's row locked
-        (:meth:`TransferQueue.submit`), the cap holds, and those queued before stay)."""
+        """Keep a scope offline for ``user_id``: ``movie:<id>`` or ``season:<id>``. Gives
+        the user a claim on the copy of every present file (on one of ``sources``, the
+        asking user's granted sources; None: any) and queues a download of each file
+        without a ready, current copy (as a transfer of ``user_id``); a copy another user
+        keeps is shared, not made again (``user_id`` None: no claim, a copy only admins
+        see). Returns the copies of those files. ``max_open``:
+        how many transfers ``user_id`` may have queued or running once these are queued
+        (``transfer_max_open_per_user`` for a non-admin; None: no limit); joining a copy
+        that is there or coming queues nothing and costs nothing. Raises InvalidInput
+        (bad scope), NotFound (no such movie/season, also one with no file on
+        ``sources``, in the same words; or no file present), Conflict (past
+        ``max_open``; nothing is queued, unless the user's other transfers, on this node
+        or another, were queued while these were: then each download is counted as it
+        is queued, with the user's row locked (:meth:`TransferQueue.submit`), the cap
+        holds, and those queued before stay)."""
         files = [mf for mf in self._files(scope) if sources is None or mf.source_id in sources]
         if not files and sources is not None:  # all on sources not granted: as an unknown id
             kind, ident = _parse(scope)
@@ -86,32 +105,52 @@ class OfflineCopies:
             self._check_room(files, user_id, max_open)
         out = []
         for mf in files:
-            with self.sessions() as s:
-                copy = s.scalar(select(OfflineCopy).where(OfflineCopy.media_file_id == mf.id))
-                if copy is not None and _current(copy, mf):
-                    out.append(copy)
-                    continue
-                rel = self._free_rel(mf.source_id, mf.id, mf.path)
-                transfer = self.queue.submit("download", mf.source_id, mf.path,
-                                             local_path=self.store / rel,
-                                             priority=OFFLINE_PRIORITY, user_id=user_id, max_open=max_open)
-                if copy is None:
-                    copy = OfflineCopy(media_file_id=mf.id, user_id=user_id)
-                    s.add(copy)
-                elif user_id is not None:
-                    copy.user_id = user_id  # who asked last owns the new copy
-                copy.scope, copy.local_path, copy.size, copy.mtime = scope, rel, mf.size, mf.mtime
-                copy.state, copy.transfer_id, copy.error, copy.ready_at = (
-                    "pending", transfer.id, None, None)
-                s.commit()
-                out.append(copy)
+            try:
+                out.append(self._keep_file(scope, mf, user_id, max_open))
+            except IntegrityError:  # another request made the copy or claim meanwhile
+                out.append(self._keep_file(scope, mf, user_id, max_open))
         self._forget_ready()
         # a download may have ended before the copy row pointed at it
         for copy in out:
             if copy.transfer_id is not None and copy.state == "pending":
                 self._transfer_ended(self.queue.get(copy.transfer_id))
         kept = {mf.id for mf in files}
-        return [c for c in self.copies(scope) if sources is None or c.media_file_id in kept]
+        return [c for c in self.copies() if c.media_file_id in kept]
+
+    def _keep_file(self, scope: str, mf: MediaFile, user_id: int | None,
+                   max_open: int | None) -> OfflineCopy:
+        """Claim the copy of ``mf`` for ``user_id``, queuing its download unless a
+        current copy is there or coming; in one transaction."""
+        with self.sessions() as s:
+            copy = s.scalar(select(OfflineCopy).where(OfflineCopy.media_file_id == mf.id))
+            if copy is None or not _current(copy, mf):
+                copy = self._queue(s, copy, scope, mf, user_id, max_open)
+            if user_id is not None:
+                claims.add_claim(s, copy.id, user_id)
+            s.commit()  # (a claim made meanwhile by the same user: IntegrityError, tried again)
+            return copy
+
+    def _queue(self, s: Session, copy: OfflineCopy | None, scope: str, mf: MediaFile,
+               user_id: int | None, max_open: int | None) -> OfflineCopy:
+        """Queue a download of ``mf`` into the store and point its copy row (made if
+        ``copy`` is None) at it; flushed, not committed."""
+        rel = self._free_rel(mf.source_id, mf.id, mf.path)
+        transfer = self.queue.submit("download", mf.source_id, mf.path, local_path=self.store / rel,
+                                     priority=OFFLINE_PRIORITY, user_id=user_id, max_open=max_open)
+        if copy is None:
+            copy = OfflineCopy(media_file_id=mf.id)
+            s.add(copy)
+        copy.scope, copy.local_path, copy.size, copy.mtime = scope, rel, mf.size, mf.mtime
+        copy.state, copy.transfer_id, copy.error, copy.ready_at = "pending", transfer.id, None, None
+        try:
+            s.flush()
+        except IntegrityError:  # another request made the copy meanwhile: theirs stands
+            try:
+                self.queue.cancel(transfer.id, "cancelled: the file is being kept offline already")
+            except (Conflict, NotFound):
+                pass
+            raise
+        return copy
 
     def _check_room(self, files: list[MediaFile], user_id: int, max_open: int) -> None:
         """Conflict when queuing a download of each of ``files`` without a current copy
@@ -141,18 +180,83 @@ class OfflineCopies:
             rel = normalize_path(f"offline/{source_id}/_apart/{file_id}/{name}")
         return rel
 
-    def drop(self, scope: str) -> int:
-        """Stop keeping a scope offline: cancel pending downloads, delete the copies and
-        their files. Returns how many copies were removed."""
-        _parse(scope)
+    def release(self, scope: str, user_id: int) -> int:
+        """Stop keeping a scope offline for ``user_id``: remove their claims on the
+        copies of the scope's files (its files now, and copies made for it); a copy
+        left with no claim is removed with its file and its pending download; one that
+        others still claim stays, and a download of it that was ``user_id``'s is handed
+        to them. Returns how many claims were removed (0: the user kept nothing there).
+        Raises InvalidInput (bad scope), NotFound (no such movie/season)."""
+        files = {mf.id for mf in self._files(scope)}
         with self.sessions() as s:
-            copies = list(s.scalars(select(OfflineCopy).where(OfflineCopy.scope == scope)))
-            s.execute(delete(OfflineCopy).where(OfflineCopy.scope == scope))
+            ids = set(s.scalars(select(OfflineCopy.id).where(
+                OfflineCopy.media_file_id.in_(files) | (OfflineCopy.scope == scope))))
+        return self._let_go(user_id, ids)
+
+    def release_claim(self, claim_id: int, user_id: int | None) -> None:
+        """Remove one claim, as :meth:`release` does; ``user_id``: only if it is theirs
+        (None: an admin, any claim). NotFound when there is no such claim (of theirs)."""
+        with self.sessions() as s:
+            claim = s.get(OfflineClaim, claim_id)
+            if claim is None or (user_id is not None and claim.user_id != user_id):
+                raise NotFound(f"no offline claim with id {claim_id}")
+            owner, copy_id = claim.user_id, claim.copy_id
+        self._let_go(owner, {copy_id})
+
+    def remove_copy(self, copy_id: int) -> None:
+        """Remove a copy whoever claims it (an admin's act): its claims, its file and
+        its pending download go. NotFound when there is no such copy."""
+        with self.sessions() as s:
+            copy = s.get(OfflineCopy, copy_id)
+            if copy is None:
+                raise NotFound(f"no offline copy with id {copy_id}")
+            s.execute(delete(OfflineCopy).where(OfflineCopy.id == copy_id))
             s.commit()
+        self._remove_files([copy])
+
+    def user_removing(self, user_id: int) -> None:
+        """A user is about to be deleted: their claims go (copies nobody else keeps are
+        removed) and the downloads they queued for copies others keep are handed over
+        (before the queue cancels the user's transfers)."""
+        self._let_go(user_id, None)
+
+    def user_disabled(self, user_id: int) -> None:
+        """A user was disabled: their claims stay, but the downloads they queued for
+        copies others keep are handed over (the queue then cancels the rest)."""
+        with self.sessions() as s:
+            ids = list(s.scalars(select(OfflineClaim.copy_id).where(OfflineClaim.user_id == user_id)))
+            claims.hand_over(s, ids, user_id)
+            s.commit()
+
+    def shared_download(self, transfer_id: int, user_id: int) -> bool:
+        """Is transfer ``transfer_id`` the download of a pending copy that a user other
+        than ``user_id`` claims too? (Cancelling it would fail their copy.)"""
+        with self.sessions() as s:
+            copy_id = s.scalar(select(OfflineCopy.id).where(OfflineCopy.transfer_id == transfer_id,
+                                                            OfflineCopy.state == "pending"))
+            return copy_id is not None and s.scalar(select(OfflineClaim.id).where(
+                OfflineClaim.copy_id == copy_id, OfflineClaim.user_id != user_id).limit(1)) is not None
+
+    def _let_go(self, user_id: int, copy_ids: set[int] | None) -> int:
+        """Remove ``user_id``'s claims (on ``copy_ids`` only, if given): hand their
+        downloads of copies others keep to them, remove the copies left unclaimed.
+        Returns how many claims were removed."""
+        with self.sessions() as s:
+            held = claims.drop_claims(s, user_id, copy_ids)
+            claims.hand_over(s, held, user_id)
+            gone = claims.unclaimed(s, held)
+            if gone:
+                s.execute(delete(OfflineCopy).where(OfflineCopy.id.in_([c.id for c in gone])))
+            s.commit()
+        self._remove_files(gone)
+        return len(held)
+
+    def _remove_files(self, copies: list[OfflineCopy]) -> None:
+        """Cancel the pending downloads of removed copies and delete their files."""
         for copy in copies:
             if copy.state == "pending" and copy.transfer_id is not None:
                 try:
-                    self.queue.cancel(copy.transfer_id)
+                    self.queue.cancel(copy.transfer_id, "cancelled: nobody keeps the file offline any more")
                 except (Conflict, NotFound):
                     pass
             try:
@@ -161,7 +265,6 @@ class OfflineCopies:
             except (OSError, InvalidInput):
                 pass
         self._forget_ready()
-        return len(copies)
 
     def source_removed(self, source_id: int) -> None:
         """A source was removed (its files' copies rows went with them): delete the
@@ -173,37 +276,55 @@ class OfflineCopies:
 
     def refresh_stale(self) -> int:
         """Download again the copies whose source file changed (size or mtime) since
-        they were made, e.g. after a sync found it updated; returns how many scopes
-        were queued again. A copy of an older version is never served meanwhile."""
+        they were made, e.g. after a sync found it updated; returns how many were
+        queued again (no one's claim changes; the downloads are no user's). A copy of an
+        older version is never served meanwhile."""
         with self.sessions() as s:
-            rows = s.execute(select(OfflineCopy.scope).join(MediaFile)
-                             .where(MediaFile.missing_since.is_(None),
-                                    OfflineCopy.state != "pending",
-                                    (OfflineCopy.size != MediaFile.size)
-                                    | (OfflineCopy.mtime != MediaFile.mtime)))
-            scopes = sorted({str(r[0]) for r in rows})
-        for scope in scopes:
-            try:
-                self.keep(scope)
-            except (NotFound, InvalidInput):
-                continue
-        return len(scopes)
+            stale = list(s.execute(select(OfflineCopy.id, MediaFile).join(MediaFile)
+                                   .where(MediaFile.missing_since.is_(None),
+                                          OfflineCopy.state != "pending",
+                                          (OfflineCopy.size != MediaFile.size)
+                                          | (OfflineCopy.mtime != MediaFile.mtime))))
+        queued = []
+        for copy_id, mf in stale:
+            with self.sessions() as s:
+                copy = s.get(OfflineCopy, copy_id)
+                if copy is None or _current(copy, mf):
+                    continue
+                try:
+                    queued.append(self._queue(s, copy, copy.scope, mf, None, None))
+                except (NotFound, InvalidInput) as exc:
+                    log.warning("offline copy %s not refreshed: %s", copy_id, exc)
+                    continue
+                s.commit()
+        self._forget_ready()
+        for copy in queued:
+            if copy.transfer_id is not None:
+                self._transfer_ended(self.queue.get(copy.transfer_id))
+        return len(queued)
 
-    def copies(self, scope: str | None = None) -> list[OfflineCopy]:
+    def copies(self) -> list[OfflineCopy]:
+        """Every copy, oldest first (whoever claims it: :meth:`mine` and
+        :meth:`every_copy` say who)."""
         with self.sessions() as s:
-            q = select(OfflineCopy)
-            if scope is not None:
-                q = q.where(OfflineCopy.scope == scope)
-            return list(s.scalars(q.order_by(OfflineCopy.id)))
+            return list(s.scalars(select(OfflineCopy).order_by(OfflineCopy.id)))
 
-    def states(self, file_ids: list[int]) -> dict[int, str]:
-        """``{media_file_id: "pending" | "ready" | "failed"}`` for the given files."""
+    def mine(self, user_id: int, file_ids: Collection[int] | None = None) -> list[ClaimView]:
+        """``user_id``'s claims with their copies (on ``file_ids`` only, if given)."""
+        with self.sessions() as s:
+            return claims.claims_of(s, user_id, file_ids)
+
+    def every_copy(self) -> list[CopyClaims]:
+        """Every copy with who claims it (an admin's view)."""
+        with self.sessions() as s:
+            return claims.every_copy(s)
+
+    def states(self, file_ids: list[int], user_id: int) -> dict[int, str]:
+        """``{media_file_id: "pending" | "ready" | "failed"}`` for the given files that
+        ``user_id`` keeps offline (another user's copy is not theirs to see)."""
         if not file_ids:
             return {}
-        with self.sessions() as s:
-            rows = s.execute(select(OfflineCopy.media_file_id, OfflineCopy.state)
-                             .where(OfflineCopy.media_file_id.in_(file_ids)))
-            return {int(r[0]): str(r[1]) for r in rows}
+        return {v.copy.media_file_id: v.copy.state for v in self.mine(user_id, file_ids)}
 
     def _files(self, scope: str) -> list[MediaFile]:
         """The scope's files, missing ones too; NotFound for an unknown movie or season."""

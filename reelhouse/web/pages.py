@@ -160,7 +160,7 @@ def movie_page(request: Request, movie_id: int, user: PageUser) -> Response:
         return _error(request, user, exc)
     offline = _core(request).offline
     return render(request, "movie.html", user=user, nav="library", movie=movie, streams=streams,
-                  offline=offline.states([f.id for f in movie.files]))
+                  offline=offline.states([f.id for f in movie.files], user.id))
 
 
 @router.get("/shows/{show_id:int}", name="show_page")
@@ -179,7 +179,7 @@ def show_page(request: Request, show_id: int, user: PageUser) -> Response:
     except ReelhouseError as exc:
         return _error(request, user, exc)
     ids = [f.id for season in show.seasons for ep in season.episodes for f in ep.files]
-    offline = _core(request).offline.states(ids)
+    offline = _core(request).offline.states(ids, user.id)  # the user's own claims only
     kept = {season.id for season in show.seasons for ep in season.episodes for f in ep.files
             if f.id in offline}
     return render(request, "show.html", user=user, nav="library", show=show, streams=streams,
@@ -230,7 +230,7 @@ def play_page(request: Request, file_id: int, user: PageUser) -> Response:
         subtitle=subtitle, back_url=back_url, back_label=back_label, stream_url=stream_url,
         hls_url=hls_url, versions=versions,
         content_type=content_type_for(info.path, info.container),
-        offline=core.offline.states([file_id]).get(file_id),
+        offline=core.offline.states([file_id], user.id).get(file_id),
         token_minutes=max(1, core.settings.playback_token_ttl // 60),
     )
 
@@ -247,10 +247,11 @@ def sources_page(request: Request, user: PageUser) -> Response:
 
 @router.get("/transfers", name="transfers_page")
 def transfers_page(request: Request, user: PageUser) -> Response:
-    """The transfer queue (live progress through the API), a browser upload form and
-    the offline copies."""
+    """The transfer queue (live progress through the API), a browser upload form, the
+    offline copies the user keeps and, for an admin, every copy with who keeps it."""
     core = _core(request)
     return render(request, "transfers.html", user=user, nav="transfers",
                   sources=_visible_sources(core, user) if user.is_admin else [],
-                  copies=[c for c in core.offline.copies() if user.is_admin or c.user_id == user.id],
+                  copies=core.offline.mine(user.id),
+                  every_copy=core.offline.every_copy() if user.is_admin else [],
                   store=str(core.settings.store_dir) if user.is_admin else "the library store")

@@ -22,7 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from reelhouse.api.schemas import QueueEdit
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, Movie, OfflineCopy, SourceRow, Transfer
+from reelhouse.db.models import MediaFile, Movie, OfflineClaim, OfflineCopy, SourceRow, Transfer
 from reelhouse.server import create_app
 
 from helpers import session_token
@@ -88,9 +88,13 @@ TABLE: dict[tuple[str, str], tuple[object, object, object]] = {
     ("GET", "/api/transfers/{transfer_id}"): O,
     ("POST", "/api/transfers/{transfer_id}/cancel"): O,
     ("PUT", "/api/sources/{source_id}/files"): A,
-    ("GET", "/api/offline"): U,
+    ("GET", "/api/offline"): U,  # the caller's own claims
+    ("GET", "/api/offline/copies"): A,  # every copy and who keeps it
+    ("DELETE", "/api/offline/copies/{copy_id}"): A,
+    ("DELETE", "/api/offline/claims/{claim_id}"): O,  # "other"'s claim
     ("POST", "/api/library/movies/{movie_id}/offline"): U,
-    ("DELETE", "/api/library/movies/{movie_id}/offline"): O,
+    # releases the caller's own claim (each kept the film in the row above)
+    ("DELETE", "/api/library/movies/{movie_id}/offline"): U,
     ("POST", "/api/library/seasons/{season_id}/offline"): U,
     ("DELETE", "/api/library/seasons/{season_id}/offline"): (401, 404, 404),  # none kept
     ("POST", "/api/sources/{source_id}/sync"): A,
@@ -174,13 +178,18 @@ def world(core: Core) -> Iterator[World]:
                             user_id=other)
         s.add(transfer)
         s.flush()
-        s.add(OfflineCopy(media_file_id=file_id, scope=f"movie:{movie.id}", local_path="offline/x",
-                          size=1000, state="ready", user_id=other))
+        copy = OfflineCopy(media_file_id=file_id, scope=f"movie:{movie.id}", local_path="offline/x",
+                           size=1000, state="ready")
+        s.add(copy)
+        s.flush()
+        claim = OfflineClaim(copy_id=copy.id, user_id=other)
+        s.add(claim)
         s.commit()
         ids = {"file_id": file_id, "movie_id": movie.id, "source_id": spare.id,
                "transfer_id": transfer.id, "show_id": 999, "season_id": 999, "job_id": 999,
                "run_id": 999, "image_id": 999, "key_id": 999, "n": 0,
-               "user_id": core.users.by_name("victim").id}
+               "user_id": core.users.by_name("victim").id,
+               "copy_id": copy.id, "claim_id": claim.id}
     _, session = core.auth_sessions.create(other)
     ids["session_id"] = session.id
     party = core.parties.create(core.users.get_or_404(1), file_id, "host")

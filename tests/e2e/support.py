@@ -40,11 +40,11 @@ class Library:
     local_source_id: int
 
 
-def log_in(page: Page, path: str = "/") -> None:
-    """Open ``path`` (→ login form), log in as the admin, land back on ``path``."""
+def log_in(page: Page, path: str = "/", name: str = ADMIN, password: str = ADMIN_PASSWORD) -> None:
+    """Open ``path`` (→ login form), log in as ``name`` (the admin), land back on ``path``."""
     page.goto(path)
-    page.get_by_label("User name").fill(ADMIN)
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: "/login" not in url)
 

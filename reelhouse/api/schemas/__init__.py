@@ -22,7 +22,7 @@ from reelhouse.api.schemas.library import (
     image_url,
 )
 from reelhouse.api.schemas.metadata import ItemUpdate, MatchCandidatePublic, MatchPick
-from reelhouse.api.schemas.offline import OfflineCopyPublic
+from reelhouse.api.schemas.offline import OfflineClaimPublic, OfflineCopyAdmin, OfflineCopyPublic
 from reelhouse.api.schemas.parties import (
     ParticipantPublic,
     PartyCreate,
@@ -51,6 +51,8 @@ __all__ = [
     "MediaFilePublic",
     "MediaStreamPublic",
     "MoviePublic",
+    "OfflineClaimPublic",
+    "OfflineCopyAdmin",
     "OfflineCopyPublic",
     "Page",
     "ParticipantPublic",

@@ -11,7 +11,7 @@ import X`` is the import path to use.
 - ``metadata``: ``Image``, ``TmdbCache``
 - ``progress``: ``WatchProgress``, ``Favorite``
 - ``jobs``: ``Job``
-- ``transfers``: ``Transfer``, ``SyncRun``, ``OfflineCopy``
+- ``transfers``: ``Transfer``, ``SyncRun``, ``OfflineCopy``, ``OfflineClaim``
 - ``parties``: ``WatchSession``, ``WatchParticipant``
 - ``prefs``: ``DisplayPrefs`` (Jellyfin apps' display preferences)
 """
@@ -25,7 +25,7 @@ from reelhouse.db.models.parties import SyncPlayMember, SyncPlayQueue, WatchPart
 from reelhouse.db.models.prefs import DisplayPrefs
 from reelhouse.db.models.progress import Favorite, WatchProgress
 from reelhouse.db.models.sources import SourceRow
-from reelhouse.db.models.transfers import OfflineCopy, SyncRun, Transfer
+from reelhouse.db.models.transfers import OfflineClaim, OfflineCopy, SyncRun, Transfer
 from reelhouse.db.models.users import User
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "MediaFile",
     "MediaStream",
     "Movie",
+    "OfflineClaim",
     "OfflineCopy",
     "Season",
     "Show",

@@ -13,12 +13,13 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from reelhouse.db.models.base import Base, UTCDateTime, utcnow
 
-__all__ = ["OfflineCopy", "SyncRun", "Transfer"]
+__all__ = ["OfflineClaim", "OfflineCopy", "SyncRun", "Transfer"]
 
 
 class Transfer(Base):
@@ -81,8 +82,9 @@ class OfflineCopy(Base):
     """A media file kept in the local store so it plays when its source is down.
     ``local_path`` is relative to the store; ``size``/``mtime`` are the source file's
     signature when the copy was made (a copy of an older version is not served).
-    ``scope`` says what the user marked ("movie:3", "season:7"). State: pending |
-    ready | failed."""
+    ``scope`` says what was marked ("movie:3", "season:7"). State: pending | ready |
+    failed. One copy per file, shared by every user who keeps it: who wants it are its
+    :class:`OfflineClaim` rows; the copy goes with the last of them."""
 
     __tablename__ = "offline_copies"
 
@@ -101,6 +103,17 @@ class OfflineCopy(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
-    )
+
+
+class OfflineClaim(Base):
+    """One user's wish to keep an offline copy: "keep offline" adds the user's claim
+    (the copy is made once), "release" removes it; the copy is removed with its last
+    claim. A user sees and releases only their own claims; admins all."""
+
+    __tablename__ = "offline_claims"
+    __table_args__ = (UniqueConstraint("copy_id", "user_id", name="uq_offline_claims_copy_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    copy_id: Mapped[int] = mapped_column(ForeignKey("offline_copies.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -75,8 +75,8 @@
     refresh();
     setInterval(refresh, 1000);
 
-    const form = $("upload-form");
-    form.addEventListener("submit", (ev) => {
+    const form = $("upload-form");  // admins only: without it the rest of this file must still run
+    if (form) form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       const file = $("upload-file").files[0];
       const status = $("upload-status");
@@ -124,6 +124,23 @@
       } catch (err) {
         button.textContent = "Failed: " + err.message;
       } finally {
+        button.disabled = false;
+      }
+    });
+  });
+
+  // -- release a claim / remove a copy (transfers page) -------------------------------------
+  document.querySelectorAll("button[data-release-claim], button[data-remove-copy]").forEach((button) => {
+    button.addEventListener("click", async () => {
+      const claim = button.dataset.releaseClaim;
+      const url = claim ? "/api/offline/claims/" + claim : "/api/offline/copies/" + button.dataset.removeCopy;
+      button.disabled = true;
+      try {
+        await api("DELETE", url);
+        // a claim in the admin's list goes alone; a copy, or a claim in "yours", with its line
+        (button.closest(".offline-claim") || button.closest("li")).remove();
+      } catch (err) {
+        button.textContent = "Failed: " + err.message;
         button.disabled = false;
       }
     });

@@ -29,6 +29,7 @@ from av.stream import Stream
 from av.video.stream import VideoStream
 
 from reelhouse.errors import ProbeFailed, ReelhouseError
+from reelhouse.library.mkv_tail import tail_duration, vint
 from reelhouse.library.probe_normalise import (
     DISPOSITION_ATTACHED_PIC,
     StreamFacts,
@@ -224,20 +225,6 @@ def _mp4_truncated(reader: SourceReader) -> int | None:
     return None
 
 
-def _vint(data: bytes, pos: int) -> tuple[int, int, bool] | None:
-    """An EBML variable-size integer at ``pos``: (value, length, all-ones=unknown)."""
-    if pos >= len(data) or data[pos] == 0:
-        return None
-    first = data[pos]
-    length = 8 - first.bit_length() + 1
-    if pos + length > len(data):
-        return None
-    value = first & (0xFF >> length)
-    for b in data[pos + 1 : pos + length]:
-        value = (value << 8) | b
-    return value, length, value == (1 << (7 * length)) - 1
-
-
 def _mkv_truncated(reader: SourceReader) -> int | None:
     """The end of the Matroska ``Segment`` when it lies past the file's end, else None
     (RFC 8794 §4 for EBML sizes; RFC 9559 §5.1 for the Segment)."""
@@ -245,13 +232,13 @@ def _mkv_truncated(reader: SourceReader) -> int | None:
     head = reader.read(256)
     if not head.startswith(_EBML):
         return None
-    size = _vint(head, 4)
+    size = vint(head, 4)
     if size is None:
         return None
     pos = 4 + size[1] + size[0]
     if head[pos : pos + 4] != _SEGMENT:
         return None
-    seg = _vint(head, pos + 4)
+    seg = vint(head, pos + 4)
     if seg is None or seg[2]:  # unknown size (live streams): nothing to check
         return None
     end = pos + 4 + seg[1] + seg[0]
@@ -310,6 +297,9 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
                 raise ProbeFailed(f"no {os.path.splitext(path)[1]} container header found "
                                   f"(damaged or not media)")
             name = _container(container.format.name, path)
+            timed = next((s for s in container.streams if s.time_base), None)
+            tick = float(timed.time_base) if timed is not None and timed.time_base else 0.001
+            start = (container.start_time or 0) / 1_000_000
             result = ProbeResult(
                 container=name,
                 duration=_duration(container),
@@ -329,6 +319,11 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
             raise ProbeFailed(
                 f"damaged: the file is truncated ({size} bytes, its container needs {needed})"
             )
+        if result.duration is None and name in ("mkv", "webm"):
+            seconds = tail_duration(reader, tick, start)
+            if seconds is not None:
+                result = replace(result, duration=seconds,
+                                 bitrate=result.bitrate or round(size * 8 / seconds))
     except ReelhouseError:
         raise
     except av.FFmpegError as exc:

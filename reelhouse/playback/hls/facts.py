@@ -15,6 +15,7 @@ import av
 
 from reelhouse.db.models import MediaFile
 from reelhouse.errors import ProbeFailed, ReelhouseError
+from reelhouse.library.mkv_tail import tail_duration
 from reelhouse.playback.hls.codecs import audio_codec_string, video_codec_string
 from reelhouse.playback.hls.decision import MediaFacts
 from reelhouse.playback.hls.keyframes import film_video, first_keyframe
@@ -263,6 +264,17 @@ def _media_duration(c: av.container.InputContainer) -> float:
     return min(container, max(ends)) if ends and container else container
 
 
+def _duration_at_end(c: av.container.InputContainer, reader: SourceReader) -> float:
+    """Seconds of a Matroska file whose header names no duration (a live recording cut
+    off), from its last cluster (library/mkv_tail.py); 0 for other containers or when
+    the tail does not tell."""
+    if not c.format.name.startswith("matroska"):
+        return 0.0
+    timed = next((s for s in c.streams if s.time_base), None)
+    tick = float(timed.time_base) if timed is not None and timed.time_base else 0.001
+    return tail_duration(reader, tick, (c.start_time or 0) / 1_000_000) or 0.0
+
+
 def _from_start(end: float, first: float) -> float:
     """A Matroska end time (seconds on the segment's timeline) as seconds after the
     first timestamp ``first``; as it is when it does not lie past it (then it was a
@@ -298,7 +310,8 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
     (0 bytes)``, FFmpeg's reason without its errno and file name); source errors pass."""
     if size == 0:
         raise ProbeFailed("empty file (0 bytes)")
-    reader = FirstErrorOnly(SourceReader(source, path, size, budget=budget))  # one error, not one per retry
+    raw = SourceReader(source, path, size, budget=budget)
+    reader = FirstErrorOnly(raw)  # one error, not one per retry
     try:
         with av.open(reader, mode="r", options={"probesize": "5000000"}, metadata_errors="replace") as c:
             video = film_video(c)
@@ -325,7 +338,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
                 raise reader.error
             return FileStreams(
                 container=_container(c.format.name, path),
-                duration=_media_duration(c),
+                duration=_media_duration(c) or _duration_at_end(c, raw),
                 start_time=max(0.0, (c.start_time or 0) / 1_000_000),
                 video_codec=_codec(video) if video is not None else None,
                 width=(vcc.width or None) if vcc is not None else None,

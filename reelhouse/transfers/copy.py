@@ -35,6 +35,7 @@ from reelhouse.errors import (
     NotFound,
     PermissionDenied,
     ReelhouseError,
+    SourceLoginRefused,
     SourceUnavailable,
     StorageFull,
 )
@@ -201,12 +202,27 @@ def download(
     ``StorageFull`` when the local disk is full or the copy would leave less than
     ``min_free`` bytes free on it (checked before the first byte and every 64 MiB:
     the database and caches share that disk, and any user may queue downloads).
+
+    What becomes of the ``.part`` when the download fails: kept after ``Cancelled``,
+    ``SourceUnavailable`` and ``SourceLoginRefused`` (a stop, a source down or refusing
+    its stored login, a short read: the job's retry or a later download of the same
+    version resumes from it; a cancel by a user removes it, transfers/runner.py);
+    removed after any other error, which no retry follows
+    (the disk full, also ENOSPC with ``min_free`` 0, where its bytes are what fills the
+    disk; the file gone; a name refused).
     A ``.part`` is resumed only if the source file's size and mtime are those it began
     with; a source file that changed while it streamed is ``SourceUnavailable`` (the
     ``.part`` is discarded, so the retry takes the new version whole).
     """
     with _DOWNLOADING.only(os.path.abspath(dest), f"a download to {dest}"):
-        return _download(source, remote, dest, progress, should_stop, min_free)
+        try:
+            return _download(source, remote, dest, progress, should_stop, min_free)
+        except (Cancelled, SourceUnavailable, SourceLoginRefused):
+            raise  # kept on purpose: the retry or a later download resumes from it
+        except ReelhouseError:
+            with contextlib.suppress(OSError):  # failed for good: nothing resumes it
+                discard_part(dest)
+            raise
 
 
 def _download(source: Source, remote: str, dest: Path, progress: Progress | None,

@@ -1,8 +1,8 @@
 """Upload and download of one file, safe against interruption.
 
-A file is written under a temporary name (``NAME.part``, next to the final name) and
-renamed only after its size was checked, so a half-written file is never taken for a
-whole one. A ``.part`` left by an interrupted attempt is resumed from its size: a
+A file is written under a temporary name (``NAME.reelhouse.part``, next to the final
+name: a user's ``NAME.part`` is left alone) and renamed only after its size was checked,
+so a half-written file is never taken for a whole one. A ``.part`` left by an interrupted attempt is resumed from its size: a
 download asks the source for the rest (FTP ``REST`` + ``RETR``), an upload sends the
 rest (FTP ``APPE``, or ``REST`` + ``STOR``). The size the other side reports decides
 where to resume, never the count of bytes sent: bytes in flight may have been lost.
@@ -39,7 +39,7 @@ from reelhouse.errors import (
     SourceUnavailable,
     StorageFull,
 )
-from reelhouse.sources.base import Entry, Source, normalize_path, parent_of
+from reelhouse.sources.base import TEMP_SUFFIX, Entry, Source, normalize_path, parent_of, temp_name
 
 __all__ = ["CHUNK", "PART_SUFFIX", "Meter", "discard_part", "download", "local_part", "part_name",
            "part_signature_path", "upload"]
@@ -54,32 +54,22 @@ ShouldStop = Callable[[], bool]
 
 
 #: What a transfer's temporary name adds to the final one (:func:`part_name`).
-PART_SUFFIX = ".part"
-
-
-def _part_of(name: str, hidden: str) -> str:
-    """``NAME.part``, or for a name too long for the suffix (251-255 UTF-8 bytes: legal,
-    but NAME_MAX is 255 bytes on Linux file systems and FTP servers on them)
-    ``<hidden><hash of the name>.part``."""
-    part = f"{name}{PART_SUFFIX}"
-    if len(part.encode("utf-8", "surrogateescape")) > 255:
-        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:24]
-        part = f"{hidden}{digest}{PART_SUFFIX}"
-    return part
+PART_SUFFIX = TEMP_SUFFIX
 
 
 def part_name(path: str) -> str:
-    """The temporary name an upload writes to on the source: ``NAME.part`` in the same
-    folder, or ``<hash of NAME>.part`` for a 251-255-byte ``NAME`` (not a dot-file:
-    vsftpd's LIST hides those, and the upload reads the .part's size from it)."""
+    """The temporary name an upload writes to on the source: ``NAME.reelhouse.part`` in
+    the same folder (sources/base.py ``temp_name``: never a user's ``NAME.part``), or
+    ``<hash of NAME>.reelhouse.part`` for a name too long for the suffix (not a
+    dot-file: vsftpd's LIST hides those, and the upload reads its size from it)."""
     folder, _, name = path.rpartition("/")
-    return f"{folder}/{_part_of(name, '')}" if folder else _part_of(name, "")
+    return f"{folder}/{temp_name(name)}" if folder else temp_name(name)
 
 
 def local_part(dest: Path) -> Path:
-    """The ``.part`` a download to ``dest`` writes: ``NAME.part`` beside it, or for a
-    name too long for the suffix ``.<hash of the name>.part``."""
-    return dest.with_name(_part_of(dest.name, "."))
+    """The file a download to ``dest`` writes: ``NAME.reelhouse.part`` beside it, or
+    for a name too long for the suffix ``.<hash of the name>.reelhouse.part``."""
+    return dest.with_name(temp_name(dest.name, hidden=True))
 
 
 def part_signature_path(dest: Path) -> Path:

@@ -5,8 +5,8 @@ name: a user's ``NAME.part`` is left alone) and renamed only after its size was 
 so a half-written file is never taken for a whole one. A ``.part`` left by an
 interrupted attempt is resumed from its size: a download asks the source for the rest
 (FTP ``REST`` + ``RETR``), an upload sends the rest (FTP ``APPE``, or ``REST`` + ``STOR``).
-The size the other side reports decides
-where to resume, never the count of bytes sent: bytes in flight may have been lost.
+The size the other side reports decides where to resume, never the count of bytes
+sent: bytes in flight may have been lost.
 
 A download's ``.part`` is resumed only while the source file is the version it began
 with: its size and mtime are kept beside it (:func:`part_signature_path`), a ``.part``

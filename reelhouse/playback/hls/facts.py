@@ -16,6 +16,7 @@ import av
 from reelhouse.db.models import MediaFile
 from reelhouse.errors import ProbeFailed, ReelhouseError
 from reelhouse.library.mkv_tail import tail_duration
+from reelhouse.library.probe import check_truncation
 from reelhouse.playback.hls.codecs import audio_codec_string, video_codec_string
 from reelhouse.playback.hls.decision import MediaFacts
 from reelhouse.playback.hls.keyframes import film_video, first_keyframe
@@ -336,8 +337,10 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
             first_picture = first_keyframe(c, video) if video is not None and not keyframes else None
             if reader.error is not None:  # FFmpeg took the failed read for the file's end
                 raise reader.error
+            container = _container(c.format.name, path)
+            check_truncation(raw, "mp4" if container == "mov" else container)  # as the library's probe
             return FileStreams(
-                container=_container(c.format.name, path),
+                container=container,
                 duration=_media_duration(c) or _duration_at_end(c, raw),
                 start_time=max(0.0, (c.start_time or 0) / 1_000_000),
                 video_codec=_codec(video) if video is not None else None,

@@ -68,7 +68,8 @@ class FileStreams:
     recording cut mid-GOP shows nothing before it), and how long before its picture a
     keyframe is decoded (seconds; 0 without B-frames), and the RFC 6381 string of the
     video stream as stored (``avc1.4d401f``, ``hvc1.2.4.L120.90``; :mod:`.codecs`) or
-    None when it cannot be read."""
+    None when it cannot be read; ``duration_from_end``: the container names no duration,
+    it was read from the file's last cluster (a live recording cut off)."""
 
     container: str | None
     duration: float
@@ -85,6 +86,7 @@ class FileStreams:
     first_picture: float | None = None
     decode_lead: float = 0.0
     video_codecs: str | None = None
+    duration_from_end: bool = False
 
     @property
     def upright_size(self) -> tuple[int | None, int | None]:
@@ -96,7 +98,7 @@ class FileStreams:
 
     def facts(self) -> MediaFacts:
         return MediaFacts(self.container, self.video_codec, tuple(a.codec for a in self.audio),
-                          self.width, self.height, self.pix_fmt)
+                          self.width, self.height, self.pix_fmt, self.duration_from_end)
 
 
 def facts_from_row(row: MediaFile) -> MediaFacts:
@@ -339,9 +341,12 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
                 raise reader.error
             container = _container(c.format.name, path)
             check_truncation(raw, "mp4" if container == "mov" else container)  # as the library's probe
+            named = _media_duration(c)
+            at_end = 0.0 if named else _duration_at_end(c, raw)
             return FileStreams(
                 container=container,
-                duration=_media_duration(c) or _duration_at_end(c, raw),
+                duration=named or at_end,
+                duration_from_end=at_end > 0,
                 start_time=max(0.0, (c.start_time or 0) / 1_000_000),
                 video_codec=_codec(video) if video is not None else None,
                 width=(vcc.width or None) if vcc is not None else None,

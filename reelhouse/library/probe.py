@@ -36,6 +36,7 @@ from reelhouse.library.probe_normalise import (
     StreamInfo,
     dolby_vision_in,
     normalise_streams,
+    still_covers,
 )
 from reelhouse.sources.base import Source
 from reelhouse.sources.reader import FirstErrorOnly, SourceReader
@@ -295,8 +296,10 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
     file = FirstErrorOnly(reader)  # a failed read is one error, not one printed per retry
     try:
         with av.open(file, mode="r", options=PROBE_OPTIONS, metadata_errors=METADATA_ERRORS) as container:
-            video = next((s for s in container.streams.video
-                          if not int(s.disposition) & DISPOSITION_ATTACHED_PIC), None)
+            flagged = [s for s in container.streams.video if not int(s.disposition) & DISPOSITION_ATTACHED_PIC]
+            covers = still_covers([(s.index, _attr(_attr(_attr(s, "codec_context"), "codec"), "canonical_name"))
+                                   for s in flagged])
+            video = next((s for s in flagged if s.index not in covers), None)
             facts = [_safe_facts(s, dolby and s is video) for s in container.streams]
             if video is not None and container.format.name.startswith("mov"):
                 facts = _with_rotation(facts, container, video, file)

@@ -9,10 +9,16 @@ played as the web player in Chromium asks for it:
 - A SubRip sidecar in UTF-16 without a byte order mark (some tools write it so): read as
   a code page with its NUL bytes kept, FFmpeg refused it ("subtitle conversion failed:
   Invalid data found when processing input", a 502), so the track could not be shown.
+- A Matroska film whose first video track is its cover, a one-frame PNG (Matroska has
+  no attached_pic flag for tracks: a tagger's, or an MP4's ``covr`` remuxed): the
+  library gave the film "png 200x300", the plan transcoded the cover (``-map 0:V:0``)
+  and the player showed a still red picture with the sound. The cover is now an
+  attachment, and HLS maps the film's video by its index.
 """
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +38,7 @@ H264 = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a"
 FILES = {
     "cut": "Films/Cut (2007)/Cut.2007.mkv",
     "subs": "Films/Koeln (2012)/Koeln.2012.mp4",
+    "cover": "Films/Coverfirst (2016)/Coverfirst.2016.mkv",
 }
 
 
@@ -46,6 +53,10 @@ def world(tmp_path: Path, ftp_server: EmbeddedFtpServer, ftp_root: Path) -> Iter
     ffmpeg(*VIDEO, *TONE, *H264, str(ftp_root / FILES["subs"]))
     (ftp_root / FILES["subs"]).with_suffix(".de.srt").write_bytes(
         "1\r\n00:00:01,000 --> 00:00:03,000\r\nGrüße aus Köln\r\n\r\n".encode("utf-16-le"))
+    ffmpeg("-f", "lavfi", "-i", "color=red:size=200x300", "-frames:v", "1", str(tmp_path / "cover.png"))
+    ffmpeg(*VIDEO, *TONE, "-i", str(tmp_path / "cover.png"), "-map", "2", "-map", "0", "-map", "1",
+           "-c:v:0", "png", "-c:v:1", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+           str(ftp_root / FILES["cover"]))
     with admin_core(tmp_path / "data", hls_preset="ultrafast", hls_segment_seconds=2) as core, \
             admin_client(core) as client:
         source = core.sources.create(SourceSpec(name="Seedbox", kind="ftp", host=ftp_server.host,
@@ -72,3 +83,26 @@ def test_a_utf16_sidecar_without_a_byte_order_mark_converts(world: tuple[TestCli
     r = client.get(vtt)
     assert r.status_code == 200, r.text
     assert "Grüße aus Köln" in r.text and "\x00" not in r.text, r.text
+
+
+def test_a_cover_kept_as_the_first_video_track_is_not_the_film(world: tuple[TestClient, dict[str, int]],
+                                                               tmp_path: Path) -> None:
+    client, ids = world
+    info = client.get(f"/api/library/media-files/{ids['cover']}").json()
+    assert (info["video_codec"], info["width"], info["height"]) == ("h264", 160, 90), info
+    assert [s["type"] for s in info["streams"]] == ["attachment", "video", "audio"], info["streams"]
+    plan = client.post(f"/api/library/media-files/{ids['cover']}/playback/plan", json=CHROMIUM_CAPS).json()
+    assert plan["mode"] == "remux", plan  # the H.264 film copied, not the PNG transcoded
+    base = str(plan["master_url"]).split("master.m3u8")[0]
+    token = str(plan["master_url"]).split("?")[1]
+    for rendition in plan["renditions"]:
+        media = client.get(f"{base}{rendition}.m3u8?{token}")
+        first = next(line for line in media.text.splitlines() if line and not line.startswith("#"))
+        segment = client.get(base + first)
+        assert segment.status_code == 200, segment.text
+        (tmp_path / f"{rendition}.ts").write_bytes(segment.content)
+        probe = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
+                                "-show_entries", "stream=codec_name,nb_read_frames", "-of", "default=nw=1:nk=1",
+                                str(tmp_path / f"{rendition}.ts")], capture_output=True, text=True, check=True)
+        codec, frames = probe.stdout.split()[:2]
+        assert codec == "h264" and int(frames) > 10, (rendition, probe.stdout)  # moving, not one still

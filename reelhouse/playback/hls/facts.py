@@ -69,7 +69,8 @@ class FileStreams:
     keyframe is decoded (seconds; 0 without B-frames), and the RFC 6381 string of the
     video stream as stored (``avc1.4d401f``, ``hvc1.2.4.L120.90``; :mod:`.codecs`) or
     None when it cannot be read; ``duration_from_end``: the container names no duration,
-    it was read from the file's last cluster (a live recording cut off)."""
+    it was read from the file's last cluster (a live recording cut off); ``video_stream``
+    the film video's stream index (:func:`.keyframes.film_video`)."""
 
     container: str | None
     duration: float
@@ -87,6 +88,13 @@ class FileStreams:
     decode_lead: float = 0.0
     video_codecs: str | None = None
     duration_from_end: bool = False
+    video_stream: int | None = None
+
+    @property
+    def video_map(self) -> str:
+        """ffmpeg's ``-map`` of the film's video stream: its index (a cover picture kept
+        as a track may come before it, and ``0:V:0`` skips only flagged covers)."""
+        return f"0:{self.video_stream}" if self.video_stream is not None else "0:V:0"
 
     @property
     def upright_size(self) -> tuple[int | None, int | None]:
@@ -347,6 +355,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
                 container=container,
                 duration=named or at_end,
                 duration_from_end=at_end > 0,
+                video_stream=video.index if video is not None else None,
                 start_time=max(0.0, (c.start_time or 0) / 1_000_000),
                 video_codec=_codec(video) if video is not None else None,
                 width=(vcc.width or None) if vcc is not None else None,

@@ -14,6 +14,9 @@ played as the web player in Chromium asks for it:
   library gave the film "png 200x300", the plan transcoded the cover (``-map 0:V:0``)
   and the player showed a still red picture with the sound. The cover is now an
   attachment, and HLS maps the film's video by its index.
+- A sidecar past the 32 MiB a subtitle file may have (a 44 MB .srt) or an empty one was
+  offered in the player's menu, and choosing it showed nothing (a 422, a 502). They are
+  left out of the tracks.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ def world(tmp_path: Path, ftp_server: EmbeddedFtpServer, ftp_root: Path) -> Iter
     ffmpeg(*VIDEO, *TONE, *H264, str(ftp_root / FILES["subs"]))
     (ftp_root / FILES["subs"]).with_suffix(".de.srt").write_bytes(
         "1\r\n00:00:01,000 --> 00:00:03,000\r\nGrüße aus Köln\r\n\r\n".encode("utf-16-le"))
+    (ftp_root / FILES["subs"]).with_suffix(".fr.srt").write_bytes(b"")
+    with open((ftp_root / FILES["subs"]).with_suffix(".en.srt"), "wb") as big:
+        cue = b"1\n00:00:01,000 --> 00:00:02,000\nThe same line again and again and again\n\n"
+        big.write(cue * (33 * 1024 * 1024 // len(cue) + 1))
     ffmpeg("-f", "lavfi", "-i", "color=red:size=200x300", "-frames:v", "1", str(tmp_path / "cover.png"))
     ffmpeg(*VIDEO, *TONE, "-i", str(tmp_path / "cover.png"), "-map", "2", "-map", "0", "-map", "1",
            "-c:v:0", "png", "-c:v:1", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
@@ -78,7 +85,7 @@ def test_a_truncated_mkv_is_not_planned_for_play(world: tuple[TestClient, dict[s
 def test_a_utf16_sidecar_without_a_byte_order_mark_converts(world: tuple[TestClient, dict[str, int]]) -> None:
     client, ids = world
     plan = client.post(f"/api/library/media-files/{ids['subs']}/playback/plan", json=CHROMIUM_CAPS).json()
-    (track,) = plan["subtitles"]
+    (track,) = plan["subtitles"]  # not the empty .fr.srt nor the 33 MiB .en.srt
     vtt = str(plan["master_url"]).replace("/hls/master.m3u8", f"/hls/subs/{track['key']}.vtt")
     r = client.get(vtt)
     assert r.status_code == 200, r.text

@@ -29,6 +29,7 @@ from av.stream import Stream
 from av.video.stream import VideoStream
 
 from reelhouse.errors import ProbeFailed, ReelhouseError
+from reelhouse.library.durations import media_duration
 from reelhouse.library.mkv_tail import tail_duration, vint
 from reelhouse.library.probe_normalise import (
     DISPOSITION_ATTACHED_PIC,
@@ -258,20 +259,6 @@ def check_truncation(reader: SourceReader, container: str | None) -> None:
         raise ProbeFailed(f"damaged: the file is truncated ({reader.size} bytes, its container needs {needed})")
 
 
-def _duration(container: av.container.InputContainer) -> float | None:
-    """The container's duration in seconds, or None. Matroska's Segment Duration is an
-    end time on the segment's timeline, which starts at 0 (FFmpeg's muxer writes the
-    last timestamp): a recording that kept its broadcast clock, its first timestamp 10 h
-    in, lasted 10 h. It counts from the first timestamp when it lies past it."""
-    if not container.duration:
-        return None
-    seconds = container.duration / 1_000_000
-    first = (container.start_time or 0) / 1_000_000
-    if container.format.name.startswith("matroska") and 0 < first < seconds:
-        return seconds - first
-    return seconds
-
-
 def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
           reader: SourceReader | None = None) -> ProbeResult:
     """Read the container header of ``path`` (``size`` bytes) and return its technical
@@ -317,7 +304,7 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
             start = (container.start_time or 0) / 1_000_000
             result = ProbeResult(
                 container=name,
-                duration=_duration(container),
+                duration=media_duration(container) or None,
                 video_codec=first_video.codec if first_video is not None else None,
                 audio_codec=first_audio.codec if first_audio is not None else None,
                 width=first_video.width if first_video is not None else None,

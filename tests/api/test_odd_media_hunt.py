@@ -17,6 +17,10 @@ played as the web player in Chromium asks for it:
 - A sidecar past the 32 MiB a subtitle file may have (a 44 MB .srt) or an empty one was
   offered in the player's menu, and choosing it showed nothing (a 422, a 502). They are
   left out of the tracks.
+- A film with an embedded subtitle track that runs past it (an .srt of another cut, its
+  last cue at 1:06:40 on a 6-second film): HLS listed 6 s, but the library said 4,000 s
+  (the container's length), and so did Jellyfin's RunTimeTicks and the resume rule.
+  The library's probe now takes the length of the audio and video, as HLS does.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api.odd_files import CHROMIUM_CAPS, NEEDS_FFMPEG, ffmpeg, lavfi
+from api.odd_files import CHROMIUM_CAPS, NEEDS_FFMPEG, ffmpeg, jf_item, jf_token, lavfi
 from fastapi.testclient import TestClient
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
@@ -42,6 +46,7 @@ FILES = {
     "cut": "Films/Cut (2007)/Cut.2007.mkv",
     "subs": "Films/Koeln (2012)/Koeln.2012.mp4",
     "cover": "Films/Coverfirst (2016)/Coverfirst.2016.mkv",
+    "longsub": "Films/Longsub (2017)/Longsub.2017.mkv",
 }
 
 
@@ -64,6 +69,10 @@ def world(tmp_path: Path, ftp_server: EmbeddedFtpServer, ftp_root: Path) -> Iter
     ffmpeg(*VIDEO, *TONE, "-i", str(tmp_path / "cover.png"), "-map", "2", "-map", "0", "-map", "1",
            "-c:v:0", "png", "-c:v:1", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
            str(ftp_root / FILES["cover"]))
+    (tmp_path / "long.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nHello\n\n"
+                                       "2\n01:06:39,000 --> 01:06:40,000\nStill here\n\n")
+    ffmpeg(*VIDEO, *TONE, "-i", str(tmp_path / "long.srt"), "-map", "0", "-map", "1", "-map", "2", *H264,
+           "-c:s", "srt", str(ftp_root / FILES["longsub"]))
     with admin_core(tmp_path / "data", hls_preset="ultrafast", hls_segment_seconds=2) as core, \
             admin_client(core) as client:
         source = core.sources.create(SourceSpec(name="Seedbox", kind="ftp", host=ftp_server.host,
@@ -113,3 +122,13 @@ def test_a_cover_kept_as_the_first_video_track_is_not_the_film(world: tuple[Test
                                 str(tmp_path / f"{rendition}.ts")], capture_output=True, text=True, check=True)
         codec, frames = probe.stdout.split()[:2]
         assert codec == "h264" and int(frames) > 10, (rendition, probe.stdout)  # moving, not one still
+
+
+def test_a_subtitle_track_past_the_film_does_not_lengthen_it(world: tuple[TestClient, dict[str, int]]) -> None:
+    client, ids = world
+    info = client.get(f"/api/library/media-files/{ids['longsub']}").json()
+    assert info["duration"] == pytest.approx(6, abs=0.2), info
+    plan = client.post(f"/api/library/media-files/{ids['longsub']}/playback/plan", json=CHROMIUM_CAPS).json()
+    assert plan["duration"] == pytest.approx(6, abs=0.2), plan
+    token = jf_token(client)
+    assert jf_item(client, token, "Longsub")["RunTimeTicks"] == pytest.approx(6 * 10**7, rel=0.05)

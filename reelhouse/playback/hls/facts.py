@@ -15,6 +15,7 @@ import av
 
 from reelhouse.db.models import MediaFile
 from reelhouse.errors import ProbeFailed, ReelhouseError
+from reelhouse.library.durations import media_duration
 from reelhouse.library.mkv_tail import tail_duration
 from reelhouse.library.probe import check_truncation
 from reelhouse.playback.hls.codecs import audio_codec_string, video_codec_string
@@ -128,8 +129,7 @@ def _lang(meta: dict[str, str]) -> str | None:
     return None if not lang or lang.lower() in ("und", "unknown") else lang
 
 
-#: FFmpeg's AV_DISPOSITION_ATTACHED_PIC and AV_DISPOSITION_DEFAULT (libavformat/avformat.h).
-_ATTACHED_PIC = 0x400
+#: FFmpeg's AV_DISPOSITION_DEFAULT (libavformat/avformat.h).
 _DEFAULT = 0x1
 
 #: Most keyframes kept (a 3-hour film with a keyframe every 2 s has 5,400).
@@ -243,56 +243,6 @@ def _profile(stream: av.stream.Stream) -> str | None:
     return str(profile) if profile else None
 
 
-def _picture(stream: av.stream.Stream) -> bool:
-    """A cover image (``attached_pic``: an MP4's poster, a Matroska cover attachment)."""
-    return bool(int(stream.disposition) & _ATTACHED_PIC)
-
-
-def _media_duration(c: av.container.InputContainer) -> float:
-    """Seconds of audio and video from the file's first timestamp (the longest stream's
-    own duration); the container's when no stream says. A subtitle track running past
-    the film no longer adds segments that hold nothing.
-
-    Matroska's Segment Duration and the DURATION tags FFmpeg's muxer writes are end
-    times on the segment's timeline, which starts at 0 (a recording that kept its
-    broadcast clock begins 10 h in: read as lengths, its 8 s lasted 10 h); they count
-    from the first timestamp when they lie past it (:func:`_from_start`)."""
-    ends = []
-    first = (c.start_time or 0) / 1_000_000
-    matroska = c.format.name.startswith("matroska")
-    for s in (*c.streams.video, *c.streams.audio):
-        if _picture(s) or s.time_base is None:
-            continue
-        start = float((s.start_time or 0) * s.time_base) - first
-        if s.duration:
-            ends.append(start + float(s.duration * s.time_base))
-        elif (tag := _tag_seconds(s.metadata.get("DURATION"))) is not None:
-            # Matroska: the muxer's per-track DURATION tag
-            ends.append(_from_start(tag, first) if matroska else start + tag)
-    container = (c.duration or 0) / 1_000_000
-    if matroska:
-        container = _from_start(container, first)
-    return min(container, max(ends)) if ends and container else container
-
-
-def _duration_at_end(c: av.container.InputContainer, reader: SourceReader) -> float:
-    """Seconds of a Matroska file whose header names no duration (a live recording cut
-    off), from its last cluster (library/mkv_tail.py); 0 for other containers or when
-    the tail does not tell."""
-    if not c.format.name.startswith("matroska"):
-        return 0.0
-    timed = next((s for s in c.streams if s.time_base), None)
-    tick = float(timed.time_base) if timed is not None and timed.time_base else 0.001
-    return tail_duration(reader, tick, (c.start_time or 0) / 1_000_000) or 0.0
-
-
-def _from_start(end: float, first: float) -> float:
-    """A Matroska end time (seconds on the segment's timeline) as seconds after the
-    first timestamp ``first``; as it is when it does not lie past it (then it was a
-    length: a muxer that writes lengths)."""
-    return end - first if 0 < first < end else end
-
-
 def _rotation(c: av.container.InputContainer, video: av.VideoStream) -> int:
     """The degrees the display matrix turns the picture (MP4/MOV, where phones write
     it), read from the first decoded frame; 0 elsewhere or when it cannot be read."""
@@ -305,13 +255,15 @@ def _rotation(c: av.container.InputContainer, video: av.VideoStream) -> int:
     return round(frame.rotation / 90) * 90 % 360 if frame is not None else 0
 
 
-def _tag_seconds(value: str | None) -> float | None:
-    """Seconds of a Matroska ``DURATION`` tag (``00:00:06.021000000``), or None."""
-    try:
-        h, m, sec = (value or "").split(":")
-        return int(h) * 3600 + int(m) * 60 + float(sec)
-    except ValueError:
-        return None
+def _duration_at_end(c: av.container.InputContainer, reader: SourceReader) -> float:
+    """Seconds of a Matroska file whose header names no duration (a live recording cut
+    off), from its last cluster (library/mkv_tail.py); 0 for other containers or when
+    the tail does not tell."""
+    if not c.format.name.startswith("matroska"):
+        return 0.0
+    timed = next((s for s in c.streams if s.time_base), None)
+    tick = float(timed.time_base) if timed is not None and timed.time_base else 0.001
+    return tail_duration(reader, tick, (c.start_time or 0) / 1_000_000) or 0.0
 
 
 def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStreams:
@@ -349,7 +301,7 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
                 raise reader.error
             container = _container(c.format.name, path)
             check_truncation(raw, "mp4" if container == "mov" else container)  # as the library's probe
-            named = _media_duration(c)
+            named = media_duration(c)
             at_end = 0.0 if named else _duration_at_end(c, raw)
             return FileStreams(
                 container=container,

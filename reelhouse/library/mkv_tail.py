@@ -18,6 +18,8 @@ budget (the library's probe and HLS's both use it).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from reelhouse.errors import ProbeFailed
 from reelhouse.sources.reader import SourceReader
 
@@ -80,20 +82,27 @@ def _block_time(data: bytes, pos: int, end: int) -> int | None:
     return int.from_bytes(data[at : at + 2], "big", signed=True)
 
 
+def _children(data: bytes, pos: int, end: int) -> Iterator[tuple[int, int, int]]:
+    """(ID, body start, body size) of each element from ``pos`` until ``end`` or an
+    element header that cannot be read."""
+    while pos < end:
+        head = _element(data, pos)
+        if head is None:
+            return
+        ident, body, size, _ = head
+        yield ident, body, size
+        pos = body + size
+
+
 def _group_end(data: bytes, pos: int, end: int) -> int | None:
     """The relative end of a BlockGroup's Block (its timestamp + BlockDuration)."""
     time: int | None = None
     duration = 0
-    while pos < end:
-        head = _element(data, pos)
-        if head is None:
-            break
-        ident, body, size, _ = head
+    for ident, body, size in _children(data, pos, end):
         if ident == _BLOCK:
             time = _block_time(data, body, end)
         elif ident == _BLOCKDURATION and 0 < size <= 8 and body + size <= len(data):
             duration = int.from_bytes(data[body : body + size], "big")
-        pos = body + size
     return None if time is None else time + duration
 
 
@@ -113,12 +122,7 @@ def _cluster_end(data: bytes, pos: int) -> int | None:
         return None
     base = int.from_bytes(data[first[1] : first[1] + first[2]], "big")
     latest: int | None = None
-    at = first[1] + first[2]
-    while at < end:
-        child = _element(data, at)
-        if child is None:
-            break
-        ident, start, length, _ = child
+    for ident, start, length in _children(data, first[1] + first[2], end):
         if ident == _SIMPLEBLOCK:
             rel = _block_time(data, start, start + length)
         elif ident == _BLOCKGROUP:
@@ -129,7 +133,6 @@ def _cluster_end(data: bytes, pos: int) -> int | None:
             break  # the next top-level element (Cues, Tags, Cluster) or damage
         if rel is not None and base + rel >= 0:
             latest = base + rel if latest is None else max(latest, base + rel)
-        at = start + length
     return latest
 
 

@@ -9,11 +9,10 @@ file there, so the disk stayed full and every other download failed too."""
 from __future__ import annotations
 
 import os
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from transfers.test_daemons import small_disk  # noqa: F401  (a 2 MiB tmpfs)
 from transfers.test_transfers_api import add_ftp, wait_transfer
 
 from reelhouse.demo.ftpd import EmbeddedFtpServer
@@ -26,29 +25,16 @@ from helpers import admin_client, admin_core
 DATA = os.urandom(3 * 1024 * 1024 + 7)
 
 
-@pytest.fixture
-def small_store(tmp_path: Path) -> Iterator[Path]:
-    """A 2 MiB tmpfs (root only) as the library store; unmounted after the test."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mnt = tmp_path / "store"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], check=True)
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
-
-
 def _files(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if not p.is_dir())
 
 
 def test_a_download_that_fills_the_disk_leaves_no_partial_file(
-        small_store: Path, ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path) -> None:
+        request: pytest.FixtureRequest, ftp_server: EmbeddedFtpServer, ftp_root: Path, tmp_path: Path) -> None:
+    store: Path = request.getfixturevalue("small_disk")  # the library store: a 2 MiB tmpfs
     (ftp_root / "big.mkv").write_bytes(DATA)
     (ftp_root / "small.mkv").write_bytes(DATA[:1024 * 1024])
-    with admin_core(tmp_path / "data", library_store=str(small_store), store_min_free=0,
+    with admin_core(tmp_path / "data", library_store=str(store), store_min_free=0,
                     transfer_retry_delay=0.05) as core, admin_client(core) as api:
         sid = add_ftp(api, ftp_server.port)
         r = api.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "big.mkv",
@@ -56,12 +42,12 @@ def test_a_download_that_fills_the_disk_leaves_no_partial_file(
         assert r.status_code == 201, r.text
         t = wait_transfer(api, r.json()["id"])
         assert t["state"] == "failed" and "no space left" in t["error"], t
-        assert _files(small_store) == []
+        assert _files(store) == []
         # the space it took is free again: a download that fits is stored
         r = api.post("/api/transfers", json={"kind": "download", "source_id": sid, "remote_path": "small.mkv",
                                              "local_path": "small.mkv"})
         assert wait_transfer(api, r.json()["id"])["state"] == "done"
-        assert _files(small_store) == ["small.mkv"]
+        assert _files(store) == ["small.mkv"]
 
 
 def test_a_download_whose_file_vanished_mid_way_leaves_no_partial_file(tmp_path: Path) -> None:

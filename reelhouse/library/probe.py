@@ -42,7 +42,7 @@ from reelhouse.library.probe_normalise import (
 from reelhouse.sources.base import Source
 from reelhouse.sources.reader import FirstErrorOnly, SourceReader
 
-__all__ = ["METADATA_ERRORS", "PROBE_OPTIONS", "PROBE_SLOW_START", "ProbeResult", "check_truncation", "probe"]
+__all__ = ["METADATA_ERRORS", "PROBE_OPTIONS", "PROBE_SLOW_START", "ProbeResult", "probe"]
 
 log = logging.getLogger(__name__)
 
@@ -247,12 +247,11 @@ def _mkv_truncated(reader: SourceReader) -> int | None:
     return end if end > reader.size else None
 
 
-def check_truncation(reader: SourceReader, container: str | None) -> None:
+def _check_truncation(reader: SourceReader, container: str | None) -> None:
     """Raise :class:`ProbeFailed` ("damaged: the file is truncated …") when the file of
     ``reader`` is shorter than its ``container`` (``mp4``, ``mkv``, ``webm``; others are
     not checked) says: its top-level MP4 boxes or Matroska ``Segment`` end past the
-    file's end. FFmpeg reads such a file without a word. The library's probe and HLS's
-    both ask, so a film the library calls damaged is not planned for play either."""
+    file's end. FFmpeg reads such a file without a word."""
     check = {"mp4": _mp4_truncated, "mkv": _mkv_truncated, "webm": _mkv_truncated}.get(container or "")
     needed = check(reader) if check is not None else None
     if needed is not None:
@@ -315,7 +314,7 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
             )
         if file.error is not None:  # FFmpeg took the failed read for the file's end
             raise file.error
-        check_truncation(reader, name)
+        _check_truncation(reader, name)
         if result.duration is None and name in ("mkv", "webm"):
             seconds = tail_duration(reader, tick, start)
             if seconds is not None:

@@ -17,7 +17,6 @@ from reelhouse.db.models import MediaFile
 from reelhouse.errors import ProbeFailed, ReelhouseError
 from reelhouse.library.durations import media_duration
 from reelhouse.library.mkv_tail import tail_duration
-from reelhouse.library.probe import check_truncation
 from reelhouse.playback.hls.codecs import audio_codec_string, video_codec_string
 from reelhouse.playback.hls.decision import MediaFacts
 from reelhouse.playback.hls.keyframes import film_video, first_keyframe
@@ -300,7 +299,6 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
             if reader.error is not None:  # FFmpeg took the failed read for the file's end
                 raise reader.error
             container = _container(c.format.name, path)
-            check_truncation(raw, "mp4" if container == "mov" else container)  # as the library's probe
             named = media_duration(c)
             at_end = 0.0 if named else _duration_at_end(c, raw)
             return FileStreams(

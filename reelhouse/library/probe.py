@@ -29,12 +29,15 @@ from av.stream import Stream
 from av.video.stream import VideoStream
 
 from reelhouse.errors import ProbeFailed, ReelhouseError
+from reelhouse.library.durations import media_duration
+from reelhouse.library.mkv_tail import tail_duration, vint
 from reelhouse.library.probe_normalise import (
     DISPOSITION_ATTACHED_PIC,
     StreamFacts,
     StreamInfo,
     dolby_vision_in,
     normalise_streams,
+    still_covers,
 )
 from reelhouse.sources.base import Source
 from reelhouse.sources.reader import FirstErrorOnly, SourceReader
@@ -224,20 +227,6 @@ def _mp4_truncated(reader: SourceReader) -> int | None:
     return None
 
 
-def _vint(data: bytes, pos: int) -> tuple[int, int, bool] | None:
-    """An EBML variable-size integer at ``pos``: (value, length, all-ones=unknown)."""
-    if pos >= len(data) or data[pos] == 0:
-        return None
-    first = data[pos]
-    length = 8 - first.bit_length() + 1
-    if pos + length > len(data):
-        return None
-    value = first & (0xFF >> length)
-    for b in data[pos + 1 : pos + length]:
-        value = (value << 8) | b
-    return value, length, value == (1 << (7 * length)) - 1
-
-
 def _mkv_truncated(reader: SourceReader) -> int | None:
     """The end of the Matroska ``Segment`` when it lies past the file's end, else None
     (RFC 8794 §4 for EBML sizes; RFC 9559 §5.1 for the Segment)."""
@@ -245,31 +234,28 @@ def _mkv_truncated(reader: SourceReader) -> int | None:
     head = reader.read(256)
     if not head.startswith(_EBML):
         return None
-    size = _vint(head, 4)
+    size = vint(head, 4)
     if size is None:
         return None
     pos = 4 + size[1] + size[0]
     if head[pos : pos + 4] != _SEGMENT:
         return None
-    seg = _vint(head, pos + 4)
+    seg = vint(head, pos + 4)
     if seg is None or seg[2]:  # unknown size (live streams): nothing to check
         return None
     end = pos + 4 + seg[1] + seg[0]
     return end if end > reader.size else None
 
 
-def _duration(container: av.container.InputContainer) -> float | None:
-    """The container's duration in seconds, or None. Matroska's Segment Duration is an
-    end time on the segment's timeline, which starts at 0 (FFmpeg's muxer writes the
-    last timestamp): a recording that kept its broadcast clock, its first timestamp 10 h
-    in, lasted 10 h. It counts from the first timestamp when it lies past it."""
-    if not container.duration:
-        return None
-    seconds = container.duration / 1_000_000
-    first = (container.start_time or 0) / 1_000_000
-    if container.format.name.startswith("matroska") and 0 < first < seconds:
-        return seconds - first
-    return seconds
+def _check_truncation(reader: SourceReader, container: str | None) -> None:
+    """Raise :class:`ProbeFailed` ("damaged: the file is truncated …") when the file of
+    ``reader`` is shorter than its ``container`` (``mp4``, ``mkv``, ``webm``; others are
+    not checked) says: its top-level MP4 boxes or Matroska ``Segment`` end past the
+    file's end. FFmpeg reads such a file without a word."""
+    check = {"mp4": _mp4_truncated, "mkv": _mkv_truncated, "webm": _mkv_truncated}.get(container or "")
+    needed = check(reader) if check is not None else None
+    if needed is not None:
+        raise ProbeFailed(f"damaged: the file is truncated ({reader.size} bytes, its container needs {needed})")
 
 
 def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
@@ -296,8 +282,10 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
     file = FirstErrorOnly(reader)  # a failed read is one error, not one printed per retry
     try:
         with av.open(file, mode="r", options=PROBE_OPTIONS, metadata_errors=METADATA_ERRORS) as container:
-            video = next((s for s in container.streams.video
-                          if not int(s.disposition) & DISPOSITION_ATTACHED_PIC), None)
+            flagged = [s for s in container.streams.video if not int(s.disposition) & DISPOSITION_ATTACHED_PIC]
+            covers = still_covers([(s.index, _attr(_attr(_attr(s, "codec_context"), "codec"), "canonical_name"))
+                                   for s in flagged])
+            video = next((s for s in flagged if s.index not in covers), None)
             facts = [_safe_facts(s, dolby and s is video) for s in container.streams]
             if video is not None and container.format.name.startswith("mov"):
                 facts = _with_rotation(facts, container, video, file)
@@ -310,9 +298,12 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
                 raise ProbeFailed(f"no {os.path.splitext(path)[1]} container header found "
                                   f"(damaged or not media)")
             name = _container(container.format.name, path)
+            timed = next((s for s in container.streams if s.time_base), None)
+            tick = float(timed.time_base) if timed is not None and timed.time_base else 0.001
+            start = (container.start_time or 0) / 1_000_000
             result = ProbeResult(
                 container=name,
-                duration=_duration(container),
+                duration=media_duration(container) or None,
                 video_codec=first_video.codec if first_video is not None else None,
                 audio_codec=first_audio.codec if first_audio is not None else None,
                 width=first_video.width if first_video is not None else None,
@@ -323,12 +314,12 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
             )
         if file.error is not None:  # FFmpeg took the failed read for the file's end
             raise file.error
-        check = {"mp4": _mp4_truncated, "mkv": _mkv_truncated, "webm": _mkv_truncated}.get(name)
-        needed = check(reader) if check is not None else None
-        if needed is not None:
-            raise ProbeFailed(
-                f"damaged: the file is truncated ({size} bytes, its container needs {needed})"
-            )
+        _check_truncation(reader, name)
+        if result.duration is None and name in ("mkv", "webm"):
+            seconds = tail_duration(reader, tick, start)
+            if seconds is not None:
+                result = replace(result, duration=seconds,
+                                 bitrate=result.bitrate or round(size * 8 / seconds))
     except ReelhouseError:
         raise
     except av.FFmpegError as exc:

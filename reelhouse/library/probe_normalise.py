@@ -32,17 +32,24 @@ __all__ = [
     "DISPOSITION_ATTACHED_PIC",
     "DISPOSITION_DEFAULT",
     "DISPOSITION_FORCED",
+    "STILL_IMAGE_CODECS",
     "StreamFacts",
     "StreamInfo",
     "dolby_vision_in",
     "hdr_kind",
     "normalise_stream",
     "normalise_streams",
+    "still_covers",
 ]
 
 DISPOSITION_DEFAULT = 0x0001
 DISPOSITION_FORCED = 0x0040
 DISPOSITION_ATTACHED_PIC = 0x0400
+#: Codecs of still pictures (FFmpeg names). A video stream of one of them beside a
+#: moving video is a cover even without the attached_pic flag: Matroska has no such
+#: flag for tracks, so a cover kept as a track (a tagger's, a remux of an MP4's
+#: ``covr``) is a one-frame PNG or JPEG video, and it may come first.
+STILL_IMAGE_CODECS = frozenset({"png", "mjpeg", "bmp", "tiff", "webp", "gif", "jpeg2000", "jpegls", "qoi"})
 
 # AVColorPrimaries → av_color_primaries_name (2 "unspecified" and reserved values → None)
 _PRIMARIES = {
@@ -258,6 +265,19 @@ def normalise_stream(facts: StreamFacts) -> StreamInfo:
     return common
 
 
+def still_covers(codecs: list[tuple[int, str | None]]) -> set[int]:
+    """The indexes of the cover pictures among a file's video streams ``codecs``
+    ((index, FFmpeg codec name) of each video stream not flagged attached_pic): the
+    still-image ones (:data:`STILL_IMAGE_CODECS`) when another is moving video; none
+    when every one is a still (an MJPEG film is a film)."""
+    stills = {i for i, codec in codecs if codec in STILL_IMAGE_CODECS}
+    return stills if len(stills) < len(codecs) else set()
+
+
 def normalise_streams(facts: list[StreamFacts]) -> list[StreamInfo]:
-    """All streams of a file, in index order."""
-    return [normalise_stream(f) for f in sorted(facts, key=lambda f: f.index)]
+    """All streams of a file, in index order; a still picture beside a moving video
+    (:func:`still_covers`) becomes an attachment, as a flagged cover."""
+    covers = still_covers([(f.index, f.codec) for f in facts
+                           if f.type == "video" and not f.disposition & DISPOSITION_ATTACHED_PIC])
+    return [normalise_stream(replace(f, disposition=f.disposition | DISPOSITION_ATTACHED_PIC)
+                             if f.index in covers else f) for f in sorted(facts, key=lambda f: f.index)]

@@ -9,6 +9,7 @@ root.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import posixpath
 import re
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
@@ -20,6 +21,7 @@ from reelhouse.errors import InvalidInput, NotFound
 __all__ = [
     "CONTROL_CHARACTERS",
     "NAME_MAX_BYTES",
+    "TEMP_SUFFIX",
     "UNREAD_KEPT",
     "Entry",
     "FolderLoop",
@@ -31,6 +33,7 @@ __all__ = [
     "join",
     "normalize_path",
     "parent_of",
+    "temp_name",
 ]
 
 #: Default chunk size for range reads, bytes. Large chunks keep the per-chunk overhead
@@ -96,6 +99,13 @@ def normalize_path(path: str) -> str:
 #: bytes: NAME_MAX of Linux file systems (ext4, XFS, btrfs) and of most FTP servers'
 #: disks; a longer one fails on most sources with an error that does not say why.
 NAME_MAX_BYTES = 255
+#: What reelhouse adds to a file's name while it writes it (an upload on a source, a
+#: download or offline copy in the store), renamed away once the file is whole and its
+#: size checked: ``Film.mkv.reelhouse.part``. A suffix of its own, not ``.part``: a
+#: user's ``Film.mkv.part`` (a browser's or torrent client's partial download) was
+#: overwritten by an upload of ``Film.mkv`` and then renamed over it.
+#: :func:`check_new_path` refuses new names that end with it.
+TEMP_SUFFIX = ".reelhouse.part"
 #: C0 control characters and DEL (see :func:`bad_name_characters`).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -136,10 +146,25 @@ def check_new_path(path: str, reserve: int = 0) -> str:
         if part.endswith(" "):
             raise InvalidInput(f"a new name may not end with a space: {part!r} (some FTP servers and "
                                "Windows store it under another name)")
+        if part.endswith(TEMP_SUFFIX):
+            raise InvalidInput(f"a new name may not end with {TEMP_SUFFIX!r}: reelhouse writes files under "
+                               f"such names until they are whole ({part!r})")
         limit = NAME_MAX_BYTES - (reserve if i == len(parts) - 1 else 0)
         if len(part.encode("utf-8", "surrogateescape")) > limit:
             raise InvalidInput(f"a name in the path is longer than {limit} bytes: {part[:40]!r}…")
     return clean
+
+
+def temp_name(name: str, hidden: bool = False) -> str:
+    """The name reelhouse writes ``name`` (one path component) under until it is whole:
+    ``name`` + :data:`TEMP_SUFFIX`, or for a name too long for the suffix (NAME_MAX is
+    255 bytes) ``<hash of name>`` + the suffix, a dot-file when ``hidden`` (not on FTP:
+    vsftpd's LIST hides dot-files, and an upload reads its temporary file's size)."""
+    part = f"{name}{TEMP_SUFFIX}"
+    if len(part.encode("utf-8", "surrogateescape")) > NAME_MAX_BYTES:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+        part = f"{'.' if hidden else ''}{digest}{TEMP_SUFFIX}"
+    return part
 
 
 def join(folder: str, name: str) -> str:

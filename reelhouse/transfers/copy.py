@@ -1,11 +1,12 @@
 """Upload and download of one file, safe against interruption.
 
-A file is written under a temporary name (``NAME.part``, next to the final name) and
-renamed only after its size was checked, so a half-written file is never taken for a
-whole one. A ``.part`` left by an interrupted attempt is resumed from its size: a
-download asks the source for the rest (FTP ``REST`` + ``RETR``), an upload sends the
-rest (FTP ``APPE``, or ``REST`` + ``STOR``). The size the other side reports decides
-where to resume, never the count of bytes sent: bytes in flight may have been lost.
+A file is written under a temporary name (``NAME.reelhouse.part``, next to the final
+name: a user's ``NAME.part`` is left alone) and renamed only after its size was checked,
+so a half-written file is never taken for a whole one. A ``.part`` left by an
+interrupted attempt is resumed from its size: a download asks the source for the rest
+(FTP ``REST`` + ``RETR``), an upload sends the rest (FTP ``APPE``, or ``REST`` + ``STOR``).
+The size the other side reports decides where to resume, never the count of bytes
+sent: bytes in flight may have been lost.
 
 A download's ``.part`` is resumed only while the source file is the version it began
 with: its size and mtime are kept beside it (:func:`part_signature_path`), a ``.part``
@@ -32,9 +33,10 @@ from reelhouse.errors import (
     NotFound,
     PermissionDenied,
     ReelhouseError,
+    SourceLoginRefused,
     SourceUnavailable,
 )
-from reelhouse.sources.base import Entry, Source, normalize_path, parent_of
+from reelhouse.sources.base import TEMP_SUFFIX, Entry, Source, normalize_path, parent_of, temp_name
 from reelhouse.transfers.meter import Meter
 from reelhouse.transfers.store_checks import ROOM_CHECK_EVERY as _ROOM_CHECK_EVERY
 from reelhouse.transfers.store_checks import check_room as _check_room
@@ -53,32 +55,22 @@ ShouldStop = Callable[[], bool]
 
 
 #: What a transfer's temporary name adds to the final one (:func:`part_name`).
-PART_SUFFIX = ".part"
-
-
-def _part_of(name: str, hidden: str) -> str:
-    """``NAME.part``, or for a name too long for the suffix (251-255 UTF-8 bytes: legal,
-    but NAME_MAX is 255 bytes on Linux file systems and FTP servers on them)
-    ``<hidden><hash of the name>.part``."""
-    part = f"{name}{PART_SUFFIX}"
-    if len(part.encode("utf-8", "surrogateescape")) > 255:
-        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:24]
-        part = f"{hidden}{digest}{PART_SUFFIX}"
-    return part
+PART_SUFFIX = TEMP_SUFFIX
 
 
 def part_name(path: str) -> str:
-    """The temporary name an upload writes to on the source: ``NAME.part`` in the same
-    folder, or ``<hash of NAME>.part`` for a 251-255-byte ``NAME`` (not a dot-file:
-    vsftpd's LIST hides those, and the upload reads the .part's size from it)."""
+    """The temporary name an upload writes to on the source: ``NAME.reelhouse.part`` in
+    the same folder (sources/base.py ``temp_name``: never a user's ``NAME.part``), or
+    ``<hash of NAME>.reelhouse.part`` for a name too long for the suffix (not a
+    dot-file: vsftpd's LIST hides those, and the upload reads its size from it)."""
     folder, _, name = path.rpartition("/")
-    return f"{folder}/{_part_of(name, '')}" if folder else _part_of(name, "")
+    return f"{folder}/{temp_name(name)}" if folder else temp_name(name)
 
 
 def local_part(dest: Path) -> Path:
-    """The ``.part`` a download to ``dest`` writes: ``NAME.part`` beside it, or for a
-    name too long for the suffix ``.<hash of the name>.part``."""
-    return dest.with_name(_part_of(dest.name, "."))
+    """The file a download to ``dest`` writes: ``NAME.reelhouse.part`` beside it, or
+    for a name too long for the suffix ``.<hash of the name>.reelhouse.part``."""
+    return dest.with_name(temp_name(dest.name, hidden=True))
 
 
 def part_signature_path(dest: Path) -> Path:
@@ -141,12 +133,27 @@ def download(
     ``StorageFull`` when the local disk is full or the copy would leave less than
     ``min_free`` bytes free on it (checked before the first byte and every 64 MiB:
     the database and caches share that disk, and any user may queue downloads).
+
+    What becomes of the ``.part`` when the download fails: kept after ``Cancelled``,
+    ``SourceUnavailable`` and ``SourceLoginRefused`` (a stop, a source down or refusing
+    its stored login, a short read: the job's retry or a later download of the same
+    version resumes from it; a cancel by a user removes it, transfers/runner.py);
+    removed after any other error, which no retry follows
+    (the disk full, also ENOSPC with ``min_free`` 0, where its bytes are what fills the
+    disk; the file gone; a name refused).
     A ``.part`` is resumed only if the source file's size and mtime are those it began
     with; a source file that changed while it streamed is ``SourceUnavailable`` (the
     ``.part`` is discarded, so the retry takes the new version whole).
     """
     with _DOWNLOADING.only(os.path.abspath(dest), f"a download to {dest}"):
-        return _download(source, remote, dest, progress, should_stop, min_free)
+        try:
+            return _download(source, remote, dest, progress, should_stop, min_free)
+        except (Cancelled, SourceUnavailable, SourceLoginRefused):
+            raise  # kept on purpose: the retry or a later download resumes from it
+        except ReelhouseError:
+            with contextlib.suppress(OSError):  # failed for good: nothing resumes it
+                discard_part(dest)
+            raise
 
 
 def _download(source: Source, remote: str, dest: Path, progress: Progress | None,

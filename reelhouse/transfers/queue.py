@@ -36,7 +36,7 @@ from reelhouse.db.models import Job, SourceRow, Transfer, User, utcnow
 from reelhouse.errors import Conflict, InvalidInput, NotFound
 from reelhouse.jobs.system import JobSystem
 from reelhouse.jobs.tasks import TaskSpec
-from reelhouse.sources.base import check_new_path, normalize_path
+from reelhouse.sources.base import TEMP_SUFFIX, check_new_path, normalize_path
 from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.claims import UploadClaims
 from reelhouse.transfers.confine import confine, local_name
@@ -197,6 +197,9 @@ class TransferQueue:
         for a path outside it (or with a NUL byte)."""
         if local_path is not None and "\x00" in str(local_path):
             raise InvalidInput("local_path contains a NUL byte")
+        if Path(str(local_path or remote)).name.endswith(TEMP_SUFFIX):
+            raise InvalidInput(f"a download may not be written to a name ending with {TEMP_SUFFIX!r}: "
+                               "reelhouse writes files under such names until they are whole")
         store = self.store.resolve()
         if local_path is None:
             rel = normalize_path(f"{source_folder(source_name, source_id)}/{local_name(remote)}")

@@ -57,11 +57,11 @@ def test_a_new_body_never_resumes_an_old_part(
         body = {"name": "disk", "kind": "local", "path": str(root)}
     sid = client.post("/api/sources", json=body).json()["id"]
     (root / "Films").mkdir()
-    (root / "Films/x.mkv.part").write_bytes(b"A" * 600)  # what the cut upload left
+    (root / "Films/x.mkv.reelhouse.part").write_bytes(b"A" * 600)  # what the cut upload left
     r = client.put(f"/api/sources/{sid}/files", params={"path": "Films/x.mkv"}, content=b"B" * 1000)
     assert r.status_code == 201, r.text
     assert (root / "Films/x.mkv").read_bytes() == b"B" * 1000
-    assert not (root / "Films/x.mkv.part").exists()
+    assert not (root / "Films/x.mkv.reelhouse.part").exists()
 
 
 def test_a_path_ending_with_a_slash_is_no_file_name(core: Core, client: TestClient, tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ def transfer_round_trip(src: FtpSource, tmp_path: Path, on_disk: Path, folder: s
     film = at("Films/Amélie (2001)/Amélie.mkv")
     assert upload(src, local, film) == len(data)
     assert (on_disk / film).read_bytes() == data
-    src.write(at("second.mkv.part"), [data[: len(data) // 2]])
+    src.write(at("second.mkv.reelhouse.part"), [data[: len(data) // 2]])
     assert upload(src, local, at("second.mkv")) == len(data)
     assert (on_disk / at("second.mkv")).read_bytes() == data
     out = tmp_path / "back.mkv"

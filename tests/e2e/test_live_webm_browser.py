@@ -4,6 +4,7 @@ file's duration is unknown") for every client, and the player refused it."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,4 +25,26 @@ def test_a_live_recorded_webm_plays(page: Page, live_server: str, core: Core, ft
     log_in(page, f"/play/{file_id}")
     page.wait_for_function(f"{VIDEO}.dataset.mode === 'direct'", timeout=30_000)
     page.wait_for_function(f"{VIDEO}.currentTime > 0.5", timeout=60_000)
+    assert page.evaluate(f"{VIDEO}.error") is None
+
+
+def test_a_live_recorded_mkv_has_a_seek_bar_and_seeks(page: Page, live_server: str, core: Core,
+                                                      ftp_server: EmbeddedFtpServer, ftp_root: Path) -> None:
+    """An H.264 MKV written by ffmpeg to a pipe (no Duration element): Chromium played
+    it directly with an endless timeline (``duration`` Infinity, no seek bar), and a seek
+    ended in PIPELINE_ERROR_DECODE. Its duration now comes from its last cluster, and
+    the web player gets it through HLS (the video copied), where it seeks."""
+    out = ftp_root / "Broadcast (2024)" / "Broadcast.2024.mkv"
+    out.parent.mkdir(parents=True)
+    args = ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=6",
+            "-f", "lavfi", "-i", "sine=frequency=440:duration=6", "-c:v", "libx264", "-preset", "ultrafast",
+            "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "matroska", "pipe:1"]
+    out.write_bytes(subprocess.run(args, stdout=subprocess.PIPE, check=True, timeout=120).stdout)
+    file_id = first_file(core, seedbox(core, ftp_server))
+    log_in(page, f"/play/{file_id}")
+    page.wait_for_function(f"{VIDEO}.dataset.mode === 'remux'", timeout=30_000)
+    page.wait_for_function(f"{VIDEO}.currentTime > 0.5", timeout=60_000)
+    assert 5.5 < page.evaluate(f"{VIDEO}.duration") < 6.5
+    page.evaluate(f"{VIDEO}.currentTime = 4")
+    page.wait_for_function(f"{VIDEO}.currentTime > 4.2 && !{VIDEO}.seeking", timeout=60_000)
     assert page.evaluate(f"{VIDEO}.error") is None

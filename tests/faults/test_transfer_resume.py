@@ -79,7 +79,7 @@ def test_upload_interrupted_at_half_resumes_byte_identical(
     assert done.attempts >= 2
     stored = server.root / "Films/Film.2020.mkv"
     assert hashlib.sha256(stored.read_bytes()).digest() == hashlib.sha256(data).digest()
-    assert not (server.root / "Films/Film.2020.mkv.part").exists()
+    assert not (server.root / "Films/Film.2020.mkv.reelhouse.part").exists()
     assert time.monotonic() - start < 30
 
 

@@ -21,6 +21,7 @@ from reelhouse.library.probe_normalise import (
     hdr_kind,
     normalise_stream,
     normalise_streams,
+    still_covers,
 )
 
 
@@ -211,3 +212,15 @@ def test_normalise_never_raises(facts: StreamFacts) -> None:
     assert info.fps is None or 0 < info.fps < 1000
     for value in (info.width, info.height, info.bit_depth, info.channels, info.sample_rate):
         assert value is None or value > 0
+
+
+def test_a_still_picture_beside_a_moving_video_is_a_cover() -> None:
+    """A cover kept as a Matroska track (no attached_pic flag there) may come first."""
+    assert still_covers([(0, "png"), (1, "h264")]) == {0}
+    assert still_covers([(0, "h264"), (3, "mjpeg")]) == {3}
+    assert still_covers([(0, "mjpeg")]) == set()  # an MJPEG film is a film
+    assert still_covers([(0, "png"), (1, "mjpeg")]) == set()
+    assert still_covers([]) == set()
+    rows = normalise_streams([StreamFacts(0, "video", codec="png", width=200, height=300),
+                              StreamFacts(1, "video", codec="h264", width=1920, height=1080)])
+    assert [r.type for r in rows] == ["attachment", "video"]

@@ -53,18 +53,18 @@ def test_download_resumes_a_part_and_renames(tmp_path: Path) -> None:
     src = MemorySource({"Films/f.mkv": DATA})
     dest = tmp_path / "store" / "f.mkv"
     dest.parent.mkdir()
-    (tmp_path / "store" / "f.mkv.part").write_bytes(DATA[:1000])  # of an unknown version
+    (tmp_path / "store" / "f.mkv.reelhouse.part").write_bytes(DATA[:1000])  # of an unknown version
     seen: list[int] = []
     with pytest.raises(Cancelled):
         download(src, "Films/f.mkv", dest, lambda d, t: seen.append(d),
                  should_stop=lambda: seen[-1] >= CHUNK)
     assert seen[0] == 0  # started over: the .part's version was not known
-    have = (tmp_path / "store" / "f.mkv.part").stat().st_size
+    have = (tmp_path / "store" / "f.mkv.reelhouse.part").stat().st_size
     seen.clear()
     assert download(src, "Films/f.mkv", dest, lambda d, t: seen.append(d)) == len(DATA)
     assert seen[0] == have > 0 and seen[-1] == len(DATA)
     assert os.listdir(tmp_path / "store") == ["f.mkv"]  # no .part, no signature left
-    assert dest.read_bytes() == DATA and not (tmp_path / "store" / "f.mkv.part").exists()
+    assert dest.read_bytes() == DATA and not (tmp_path / "store" / "f.mkv.reelhouse.part").exists()
     with pytest.raises(NotFound):
         download(src, "Films/nope.mkv", tmp_path / "x")
 
@@ -130,7 +130,7 @@ def test_download_keeps_the_reserve_free(tmp_path: Path) -> None:
     free = shutil.disk_usage(tmp_path).free
     with pytest.raises(StorageFull, match="kept free"):
         download(src, "Films/f.mkv", dest, min_free=free - len(DATA) // 2)
-    assert not dest.exists() and not dest.with_name("f.mkv.part").exists()
+    assert not dest.exists() and not dest.with_name("f.mkv.reelhouse.part").exists()
     assert download(src, "Films/f.mkv", dest, min_free=max(0, free - 64 * len(DATA))) == len(DATA)
 
 
@@ -141,17 +141,17 @@ def test_download_of_a_short_read_is_retryable(tmp_path: Path) -> None:
 
     with pytest.raises(SourceUnavailable, match="resumed"):
         download(Short({"f": DATA}), "f", tmp_path / "f")
-    assert (tmp_path / "f.part").stat().st_size == 1000 and not (tmp_path / "f").exists()
+    assert (tmp_path / "f.reelhouse.part").stat().st_size == 1000 and not (tmp_path / "f").exists()
 
 
 def test_upload_resumes_from_the_sources_part_and_cancels(tmp_path: Path) -> None:
     local = tmp_path / "f.mkv"
     local.write_bytes(DATA)
     src = MemorySource()
-    src.files["New/f.mkv.part"] = DATA[:12345]
-    src.mtimes["New/f.mkv.part"] = 0.0
+    src.files["New/f.mkv.reelhouse.part"] = DATA[:12345]
+    src.mtimes["New/f.mkv.reelhouse.part"] = 0.0
     assert upload(src, local, "New/f.mkv") == len(DATA)
-    assert src.files["New/f.mkv"] == DATA and "New/f.mkv.part" not in src.files
+    assert src.files["New/f.mkv"] == DATA and "New/f.mkv.reelhouse.part" not in src.files
     with pytest.raises(Cancelled):
         upload(src, local, "Other/g.mkv", should_stop=lambda: True)
     assert "Other/g.mkv" not in src.files
@@ -179,7 +179,7 @@ def test_an_upload_does_not_need_room_in_the_store(tmp_path: Path) -> None:
     (tmp_path / "store").write_text("a file where the store's .uploads folder goes")
     signature = tmp_path / "store" / ".uploads" / "sig"
     src = MemorySource()
-    src.files["f.mkv.part"] = b"stale bytes of another file"
-    src.mtimes["f.mkv.part"] = 0.0
+    src.files["f.mkv.reelhouse.part"] = b"stale bytes of another file"
+    src.mtimes["f.mkv.reelhouse.part"] = 0.0
     assert upload(src, local, "f.mkv", signature=signature) == len(DATA)
-    assert src.files["f.mkv"] == DATA and "f.mkv.part" not in src.files
+    assert src.files["f.mkv"] == DATA and "f.mkv.reelhouse.part" not in src.files

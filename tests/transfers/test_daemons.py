@@ -49,7 +49,7 @@ def test_upload_restarts_whole_where_appe_and_rest_are_refused(no_resume: tuple[
     src, incoming = no_resume
     local = tmp_path / "film.mkv"
     local.write_bytes(DATA)
-    (incoming / "film.mkv.part").write_bytes(DATA[:1_000_000])  # an interrupted attempt's
+    (incoming / "film.mkv.reelhouse.part").write_bytes(DATA[:1_000_000])  # an interrupted attempt's
     assert upload(src, local, "film.mkv") == len(DATA)
     assert (incoming / "film.mkv").read_bytes() == DATA
     assert sorted(p.name for p in incoming.iterdir()) == ["film.mkv"]
@@ -118,7 +118,7 @@ def test_a_full_server_disk_is_storage_full_and_the_upload_resumes_later(
     with daemon_on(kind, small_disk, tmp_path) as (src, home):
         with pytest.raises(StorageFull):
             upload(src, local, "Films/film.mkv")
-        kept = (home / "Films/film.mkv.part").read_bytes()
+        kept = (home / "Films/film.mkv.reelhouse.part").read_bytes()
         assert 0 < len(kept) < len(DATA) and DATA.startswith(kept)
         assert src.pool.stats["in_use"] == 0
         grow(small_disk)
@@ -162,7 +162,7 @@ def test_sessions_killed_mid_transfer_resume_to_identical_bytes(kind: str, tmp_p
         with pytest.raises(SourceUnavailable):
             upload(src, local, "up/big.mkv", progress=kill_once)
         assert killed and killed[0] >= 1
-        kept = (home / "up/big.mkv.part").read_bytes()
+        kept = (home / "up/big.mkv.reelhouse.part").read_bytes()
         assert 0 < len(kept) < len(BIG) and BIG.startswith(kept)
         assert upload(src, local, "up/big.mkv") == len(BIG)
         assert hashlib.sha256((home / "up/big.mkv").read_bytes()).hexdigest() == want

@@ -50,7 +50,7 @@ def test_a_resumed_download_of_a_file_replaced_on_the_server_is_not_a_splice(
     with pytest.raises(Cancelled):
         download(src, "f.mkv", dest, lambda d, t: seen.append(d),
                  should_stop=lambda: bool(seen) and seen[-1] >= SIZE // 2)
-    assert dest.with_name("f.mkv.part").exists()
+    assert dest.with_name("f.mkv.reelhouse.part").exists()
     (ftp_root / "f.mkv").write_bytes(new)  # a new version (a new mtime) while we were away
     assert download(src, "f.mkv", dest) == len(new)
     assert _sha(dest.read_bytes()) == _sha(new)
@@ -116,7 +116,7 @@ def test_cancelling_a_download_waiting_for_its_retry_leaves_no_part(
         server.stop()
     t = _wait(api, tid, lambda t: t["state"] == "queued" and t["attempts"] == 1)
     store = tcore.settings.store_dir
-    assert [p.name for p in store.rglob("*.part")] == ["big.mkv.part"], t
+    assert [p.name for p in store.rglob("*.part")] == ["big.mkv.reelhouse.part"], t
     r = api.post(f"/api/transfers/{tid}/cancel")
     assert r.status_code == 202 and r.json()["state"] == "cancelled"
     assert [p.name for p in store.rglob("*") if p.is_file()] == []
@@ -177,7 +177,7 @@ def test_a_resumed_upload_of_a_file_edited_in_between_is_not_a_splice(
     with pytest.raises(Cancelled):
         upload(src, local, "up/f.mkv", lambda d, t: seen.append(d),
                should_stop=lambda: bool(seen) and seen[-1] >= SIZE // 2, signature=signature)
-    assert (ftp_root / "up" / "f.mkv.part").exists() and signature.exists()
+    assert (ftp_root / "up" / "f.mkv.reelhouse.part").exists() and signature.exists()
     if edited:
         time.sleep(0.01)
         local.write_bytes(new)

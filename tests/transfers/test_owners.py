@@ -80,7 +80,7 @@ def test_a_deleted_or_disabled_users_transfers_are_cancelled_and_leave_no_part(
         assert t["state"] == "cancelled", t
         assert t["error"] == f"cancelled: its user was {how}", t
     for local in locals_:
-        _until(lambda local=local: not local.with_name(local.name + ".part").exists())  # type: ignore[misc]
+        _until(lambda local=local: not local.with_name(local.name + ".reelhouse.part").exists())  # type: ignore[misc]
         assert not local.exists()
 
 

@@ -57,7 +57,7 @@ def test_upload_then_download_are_byte_identical(
     assert up["state"] == "done", up
     assert (up["bytes_done"], up["bytes_total"], up["percent"]) == (len(DATA), len(DATA), 100.0)
     assert (ftp_root / "New/Films/Sintel.2010.mkv").read_bytes() == DATA
-    assert not (ftp_root / "New/Films/Sintel.2010.mkv.part").exists()
+    assert not (ftp_root / "New/Films/Sintel.2010.mkv.reelhouse.part").exists()
     assert list((tcore.settings.data_dir / "spool").iterdir()) == []  # spool copy removed
 
     r = api.post("/api/transfers", json={"kind": "download", "source_id": sid,
@@ -325,7 +325,7 @@ def test_cancel_a_running_download_shows_progress_first(
     r = api.post(f"/api/transfers/{tid}/cancel")
     assert r.status_code == 202 and r.json()["state"] == "cancelled"
     local = Path(r.json()["local_path"])
-    _wait(lambda: not local.with_name(local.name + ".part").exists())  # no .part left
+    _wait(lambda: not local.with_name(local.name + ".reelhouse.part").exists())  # no .part left
     assert not local.exists()
 
 
@@ -346,7 +346,7 @@ def test_a_stopped_server_resumes_its_transfer_at_the_next_start(
     first.close()  # the server stops mid-download
     stopped = first.transfers.get(t.id)
     assert stopped.state == "queued" and "server stopped" in (stopped.error or "")
-    part = Path(str(stopped.local_path) + ".part")
+    part = Path(str(stopped.local_path) + ".reelhouse.part")
     assert 0 < part.stat().st_size < len(DATA)
     second = Core(settings)
     try:
@@ -564,7 +564,7 @@ def test_new_names_are_refused_alike_on_ftp_and_local(
     assert sorted(p.name for p in disk.iterdir()) == ["old.mkv"]
     assert sorted(p.name for p in ftp_root.iterdir()) == ["old.mkv"]
     assert api.put("/api/sources/1/files", params={"path": "Films/" + "x" * 246 + ".mkv"},
-                   content=b"abc").status_code == 201  # 250 bytes (255 with .part): still a name
+                   content=b"abc").status_code == 201  # 250 bytes (265 with the suffix: a hashed one): still a name
 
 
 def test_a_name_in_the_way_is_a_conflict_alike_on_ftp_and_local(

@@ -46,7 +46,7 @@ def test_an_upload_running_elsewhere_holds_its_name(ftp_server: EmbeddedFtpServe
         assert r.status_code == 201, r.text
         failed = wait_transfer(api, r.json()["id"])
         assert failed["state"] == "failed" and "already running" in failed["error"], failed
-        assert not (ftp_root / "Films/x.mkv.part").exists()
+        assert not (ftp_root / "Films/x.mkv.reelhouse.part").exists()
         # another name is free
         assert api.put(f"/api/sources/{sid}/files", params={"path": "Films/y.mkv"}, content=DATA).status_code == 201
         other_node.give_back(claim)  # the other upload ended

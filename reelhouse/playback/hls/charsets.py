@@ -4,7 +4,12 @@ Subtitles made before UTF-8 was the norm are in the legacy code page of their la
 CP1251 Russian, CP1253 Greek, GBK Chinese, Shift-JIS Japanese… :func:`decode_subtitle`
 decides, first rule that applies:
 
-1. A byte order mark (UTF-8, UTF-32, UTF-16: Notepad's "Unicode").
+1. A byte order mark (UTF-8, UTF-32, UTF-16: Notepad's "Unicode"); without one, UTF-16
+   LE or BE when NUL bytes fill most odd (or even) bytes of the head and few of the
+   others (:func:`_utf16_without_bom`): text in any legacy code page or UTF-8 has no
+   NUL, and a subtitle's digits, ``-->`` and line breaks are ASCII, a NUL beside each
+   in UTF-16 (some tools write it without a BOM; it was decoded as a code page with
+   its NULs kept, and FFmpeg refused it: a 502).
 2. Valid UTF-8 (plain ASCII included): certain enough, as a legacy text is practically
    never valid UTF-8.
 3. chardet's detection (its byte-bigram models per language and encoding) among the
@@ -170,12 +175,29 @@ def _unsure_and_foreign(best: Mapping[str, object], hint: str) -> bool:
     return name is None or hint not in REGISTRY[name].languages
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when the first 4 KiB of ``data`` read as UTF-16
+    without a byte order mark: over half of the odd (LE) or even (BE) bytes are NUL and
+    under a tenth of the others; else None."""
+    head = data[:4096]
+    if len(head) < 8 or b"\x00" not in head:
+        return None
+    even, odd = head[0::2].count(0) / len(head[0::2]), head[1::2].count(0) / len(head[1::2])
+    if odd > 0.5 and even < 0.1:
+        return "utf-16-le"
+    if even > 0.5 and odd < 0.1:
+        return "utf-16-be"
+    return None
+
+
 def subtitle_encoding(data: bytes, language: str | None = None) -> str:
     """The codec name :func:`decode_subtitle` decodes ``data`` with (rules in the module
     doc); ``language``: the ISO 639 tag in the file's name, if any."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             return name
+    if (wide := _utf16_without_bom(data)) is not None:
+        return wide
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:

@@ -10,7 +10,10 @@ Rules, first match wins:
 1. **direct** — the client plays the container and every codec in it: the file's bytes
    go out as they are (HTTP Range). Not with several audio tracks when the video can be
    copied into HLS: ``<video>`` plays only the first (Chromium and Firefox offer no
-   ``audioTracks``), HLS lets the viewer switch — a remux.
+   ``audioTracks``), HLS lets the viewer switch — a remux. Nor when the file names no
+   duration (:attr:`MediaFacts.duration_from_end`: a live recording cut off, whose
+   length only its last cluster tells) and its video can be copied: Chromium plays it
+   with an endless timeline and a seek ends in a decode error, HLS seeks.
 2. **remux** — the client can decode the video codec inside HLS (MPEG-TS carries H.264
    and HEVC, RFC 8216 §3.2), but not the container, or not the audio: the video is copied
    into HLS segments, the audio becomes AAC (cheap).
@@ -42,7 +45,8 @@ PIX_10BIT = frozenset({"yuv420p10le", "yuv420p10be", "p010le"})
 class MediaFacts:
     """What a file holds. Codec and container names are FFmpeg's (``h264``, ``hevc``,
     ``aac``, ``ac3``; ``mp4``, ``mkv``, ``webm``); ``height`` in pixels; ``pix_fmt``
-    ``None`` when unknown (then assumed playable)."""
+    ``None`` when unknown (then assumed playable); ``duration_from_end``: the container
+    names no duration, it was read from the file's end (library/mkv_tail.py)."""
 
     container: str | None
     video_codec: str | None
@@ -50,6 +54,7 @@ class MediaFacts:
     width: int | None = None
     height: int | None = None
     pix_fmt: str | None = None
+    duration_from_end: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +103,9 @@ def decide(facts: MediaFacts, caps: ClientCaps) -> Decision:
             return Decision("remux", f"{len(facts.audio_codecs)} audio tracks: a browser plays "
                             f"only a file's first; the {video} video is copied into HLS, where "
                             "the viewer chooses the track", True)
+        if facts.duration_from_end and copy_video:
+            return Decision("remux", f"the {facts.container} file names no duration (a live recording): "
+                            f"a browser cannot seek in it; the {video} video is copied into HLS", True)
         return Decision("direct", f"the client plays {facts.container} with "
                         f"{_names(tuple(filter(None, (video,))) + facts.audio_codecs)}", copy_video)
     if not caps.hls:

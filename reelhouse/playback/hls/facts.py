@@ -15,6 +15,8 @@ import av
 
 from reelhouse.db.models import MediaFile
 from reelhouse.errors import ProbeFailed, ReelhouseError
+from reelhouse.library.durations import media_duration
+from reelhouse.library.mkv_tail import tail_duration
 from reelhouse.playback.hls.codecs import audio_codec_string, video_codec_string
 from reelhouse.playback.hls.decision import MediaFacts
 from reelhouse.playback.hls.keyframes import film_video, first_keyframe
@@ -66,7 +68,9 @@ class FileStreams:
     recording cut mid-GOP shows nothing before it), and how long before its picture a
     keyframe is decoded (seconds; 0 without B-frames), and the RFC 6381 string of the
     video stream as stored (``avc1.4d401f``, ``hvc1.2.4.L120.90``; :mod:`.codecs`) or
-    None when it cannot be read."""
+    None when it cannot be read; ``duration_from_end``: the container names no duration,
+    it was read from the file's last cluster (a live recording cut off); ``video_stream``
+    the film video's stream index (:func:`.keyframes.film_video`)."""
 
     container: str | None
     duration: float
@@ -83,6 +87,14 @@ class FileStreams:
     first_picture: float | None = None
     decode_lead: float = 0.0
     video_codecs: str | None = None
+    duration_from_end: bool = False
+    video_stream: int | None = None
+
+    @property
+    def video_map(self) -> str:
+        """ffmpeg's ``-map`` of the film's video stream: its index (a cover picture kept
+        as a track may come before it, and ``0:V:0`` skips only flagged covers)."""
+        return f"0:{self.video_stream}" if self.video_stream is not None else "0:V:0"
 
     @property
     def upright_size(self) -> tuple[int | None, int | None]:
@@ -94,7 +106,7 @@ class FileStreams:
 
     def facts(self) -> MediaFacts:
         return MediaFacts(self.container, self.video_codec, tuple(a.codec for a in self.audio),
-                          self.width, self.height, self.pix_fmt)
+                          self.width, self.height, self.pix_fmt, self.duration_from_end)
 
 
 def facts_from_row(row: MediaFile) -> MediaFacts:
@@ -116,8 +128,7 @@ def _lang(meta: dict[str, str]) -> str | None:
     return None if not lang or lang.lower() in ("und", "unknown") else lang
 
 
-#: FFmpeg's AV_DISPOSITION_ATTACHED_PIC and AV_DISPOSITION_DEFAULT (libavformat/avformat.h).
-_ATTACHED_PIC = 0x400
+#: FFmpeg's AV_DISPOSITION_DEFAULT (libavformat/avformat.h).
 _DEFAULT = 0x1
 
 #: Most keyframes kept (a 3-hour film with a keyframe every 2 s has 5,400).
@@ -231,45 +242,6 @@ def _profile(stream: av.stream.Stream) -> str | None:
     return str(profile) if profile else None
 
 
-def _picture(stream: av.stream.Stream) -> bool:
-    """A cover image (``attached_pic``: an MP4's poster, a Matroska cover attachment)."""
-    return bool(int(stream.disposition) & _ATTACHED_PIC)
-
-
-def _media_duration(c: av.container.InputContainer) -> float:
-    """Seconds of audio and video from the file's first timestamp (the longest stream's
-    own duration); the container's when no stream says. A subtitle track running past
-    the film no longer adds segments that hold nothing.
-
-    Matroska's Segment Duration and the DURATION tags FFmpeg's muxer writes are end
-    times on the segment's timeline, which starts at 0 (a recording that kept its
-    broadcast clock begins 10 h in: read as lengths, its 8 s lasted 10 h); they count
-    from the first timestamp when they lie past it (:func:`_from_start`)."""
-    ends = []
-    first = (c.start_time or 0) / 1_000_000
-    matroska = c.format.name.startswith("matroska")
-    for s in (*c.streams.video, *c.streams.audio):
-        if _picture(s) or s.time_base is None:
-            continue
-        start = float((s.start_time or 0) * s.time_base) - first
-        if s.duration:
-            ends.append(start + float(s.duration * s.time_base))
-        elif (tag := _tag_seconds(s.metadata.get("DURATION"))) is not None:
-            # Matroska: the muxer's per-track DURATION tag
-            ends.append(_from_start(tag, first) if matroska else start + tag)
-    container = (c.duration or 0) / 1_000_000
-    if matroska:
-        container = _from_start(container, first)
-    return min(container, max(ends)) if ends and container else container
-
-
-def _from_start(end: float, first: float) -> float:
-    """A Matroska end time (seconds on the segment's timeline) as seconds after the
-    first timestamp ``first``; as it is when it does not lie past it (then it was a
-    length: a muxer that writes lengths)."""
-    return end - first if 0 < first < end else end
-
-
 def _rotation(c: av.container.InputContainer, video: av.VideoStream) -> int:
     """The degrees the display matrix turns the picture (MP4/MOV, where phones write
     it), read from the first decoded frame; 0 elsewhere or when it cannot be read."""
@@ -282,13 +254,15 @@ def _rotation(c: av.container.InputContainer, video: av.VideoStream) -> int:
     return round(frame.rotation / 90) * 90 % 360 if frame is not None else 0
 
 
-def _tag_seconds(value: str | None) -> float | None:
-    """Seconds of a Matroska ``DURATION`` tag (``00:00:06.021000000``), or None."""
-    try:
-        h, m, sec = (value or "").split(":")
-        return int(h) * 3600 + int(m) * 60 + float(sec)
-    except ValueError:
-        return None
+def _duration_at_end(c: av.container.InputContainer, reader: SourceReader) -> float:
+    """Seconds of a Matroska file whose header names no duration (a live recording cut
+    off), from its last cluster (library/mkv_tail.py); 0 for other containers or when
+    the tail does not tell."""
+    if not c.format.name.startswith("matroska"):
+        return 0.0
+    timed = next((s for s in c.streams if s.time_base), None)
+    tick = float(timed.time_base) if timed is not None and timed.time_base else 0.001
+    return tail_duration(reader, tick, (c.start_time or 0) / 1_000_000) or 0.0
 
 
 def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStreams:
@@ -298,7 +272,8 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
     (0 bytes)``, FFmpeg's reason without its errno and file name); source errors pass."""
     if size == 0:
         raise ProbeFailed("empty file (0 bytes)")
-    reader = FirstErrorOnly(SourceReader(source, path, size, budget=budget))  # one error, not one per retry
+    raw = SourceReader(source, path, size, budget=budget)
+    reader = FirstErrorOnly(raw)  # one error, not one per retry
     try:
         with av.open(reader, mode="r", options={"probesize": "5000000"}, metadata_errors="replace") as c:
             video = film_video(c)
@@ -323,9 +298,14 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
             first_picture = first_keyframe(c, video) if video is not None and not keyframes else None
             if reader.error is not None:  # FFmpeg took the failed read for the file's end
                 raise reader.error
+            container = _container(c.format.name, path)
+            named = media_duration(c)
+            at_end = 0.0 if named else _duration_at_end(c, raw)
             return FileStreams(
-                container=_container(c.format.name, path),
-                duration=_media_duration(c),
+                container=container,
+                duration=named or at_end,
+                duration_from_end=at_end > 0,
+                video_stream=video.index if video is not None else None,
                 start_time=max(0.0, (c.start_time or 0) / 1_000_000),
                 video_codec=_codec(video) if video is not None else None,
                 width=(vcc.width or None) if vcc is not None else None,

@@ -144,7 +144,8 @@ def _input(ffmpeg: str, url: str, seek: float) -> list[str]:
 def video_command(ffmpeg: str, url: str, rendition: Rendition, start: int,
                   segment_seconds: float, out_dir: str, preset: str = "superfast",
                   threads: int = 0, burn: int | None = None, decode_from: float | None = None,
-                  start_time: float = 0.0, first_picture: float | None = None) -> list[str]:
+                  start_time: float = 0.0, first_picture: float | None = None,
+                  video_map: str = "0:V:0") -> list[str]:
     """ffmpeg argv writing video-only segments ``start, start+1, …`` of ``rendition`` to
     ``out_dir/{n}.ts`` (H.264 with a keyframe at every segment start, or a stream copy).
     ``burn``: the subtitle stream (0-based among subtitle streams, a picture format: PGS,
@@ -158,7 +159,9 @@ def video_command(ffmpeg: str, url: str, rendition: Rendition, start: int,
 
     ``first_picture`` (the file's clock): the first decodable picture of a recording
     cut mid-GOP; segments before it are black (``tpad``), so they begin where the
-    playlist says rather than all at that picture."""
+    playlist says rather than all at that picture.
+
+    ``video_map``: the film's video stream (``0:3``; FileStreams.video_map)."""
     seek = start * segment_seconds
     begin = start_time + start * segment_seconds
     trim = ""
@@ -171,13 +174,13 @@ def video_command(ffmpeg: str, url: str, rendition: Rendition, start: int,
     cmd = _input(ffmpeg, url, seek)
     scale = f"scale={rendition.width}:{rendition.height}:flags=bicubic,format=yuv420p"
     if rendition.copy:
-        cmd += ["-map", "0:V:0", "-an", "-sn", "-dn", "-c:v", "copy"]
+        cmd += ["-map", video_map, "-an", "-sn", "-dn", "-c:v", "copy"]
     else:
         kbit = rendition.bitrate // 1000
         if burn is None:
-            cmd += ["-map", "0:V:0", "-an", "-sn", "-dn", "-vf", trim + scale]
+            cmd += ["-map", video_map, "-an", "-sn", "-dn", "-vf", trim + scale]
         else:
-            video = f"[0:V:0]{trim.rstrip(',')}[in];[in]" if trim else "[0:V:0]"
+            video = f"[{video_map}]{trim.rstrip(',')}[in];[in]" if trim else f"[{video_map}]"
             cmd += ["-filter_complex", f"{video}[0:s:{burn}]overlay=eof_action=pass,{scale}[v]",
                     "-map", "[v]", "-an", "-sn", "-dn"]
         cmd += [
@@ -192,7 +195,7 @@ def video_command(ffmpeg: str, url: str, rendition: Rendition, start: int,
 
 
 def copy_segment_command(ffmpeg: str, url: str, seek: float, end: float | None,
-                         out_path: str) -> list[str]:
+                         out_path: str, video_map: str = "0:V:0") -> list[str]:
     """ffmpeg argv writing one stream-copy segment (video only) to ``out_path`` as
     MPEG-TS: from the keyframe before ``seek`` seconds after the file's start to the
     packet decoded at ``end`` (the next segment's keyframe's decoding time, in the file's
@@ -202,7 +205,7 @@ def copy_segment_command(ffmpeg: str, url: str, seek: float, end: float | None,
     samples past the end) is dropped (``-fflags +discardcorrupt``): copied, it stopped
     the run ("Invalid NAL unit size") and lost the segment's every other frame."""
     cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-fflags", "+discardcorrupt",
-           "-ss", f"{seek:.3f}", "-copyts", "-i", url, "-map", "0:V:0", "-an", "-sn", "-dn", "-c:v", "copy"]
+           "-ss", f"{seek:.3f}", "-copyts", "-i", url, "-map", video_map, "-an", "-sn", "-dn", "-c:v", "copy"]
     if end is not None:
         cmd += ["-to", f"{end:.3f}"]
     # keep negative decoding times (B-frames before the first keyframe): shifting them

@@ -22,6 +22,7 @@ from typing import BinaryIO
 import av
 
 from reelhouse.errors import ReelhouseError
+from reelhouse.library.probe_normalise import still_covers
 from reelhouse.sources.reader import FirstErrorOnly
 
 __all__ = ["WINDOWS", "film_video", "first_keyframe", "keyframe_before"]
@@ -38,9 +39,14 @@ _ATTACHED_PIC = 0x400
 
 def film_video(c: av.container.InputContainer) -> av.VideoStream | None:
     """The first video stream that is not a cover picture (``attached_pic``: an MP4's
-    ``covr``, a Matroska cover attachment), or None. A cover may come first: an MP4
-    whose tags precede its tracks numbers it stream 0."""
-    return next((v for v in c.streams.video if not int(v.disposition) & _ATTACHED_PIC), None)
+    ``covr``, a Matroska cover attachment; or a still image beside a moving video, a
+    cover kept as a Matroska track: library/probe_normalise.py ``still_covers``), or
+    None. A cover may come first: an MP4 whose tags precede its tracks numbers it
+    stream 0."""
+    flagged = [v for v in c.streams.video if not int(v.disposition) & _ATTACHED_PIC]
+    covers = still_covers([(v.index, v.codec_context.name if v.codec_context is not None else None)
+                           for v in flagged])
+    return next((v for v in flagged if v.index not in covers), None)
 
 
 def keyframe_before(file: str | BinaryIO | io.RawIOBase, at: float,

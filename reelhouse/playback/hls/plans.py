@@ -236,7 +236,7 @@ class Plans:
                     self.ffmpeg_path(), url, r, start, seg, out, self.settings.hls_preset,
                     self.settings.hls_threads, burn_index,
                     None if file_id is None else self.decode_from(file_id, streams, start),
-                    streams.start_time, streams.first_picture)
+                    streams.start_time, streams.first_picture, streams.video_map)
         raise NotFound(f"no HLS track {track!r} for this file")
 
     def decode_from(self, file_id: int, streams: FileStreams, start: int) -> float | None:

@@ -148,7 +148,7 @@ class Segments:
             # it came along with the frames decoded next (the next segment's first ones)
             argv = ffmpeg.copy_segment_command(
                 self.plans.ffmpeg_path(), url, target - streams.start_time,
-                end - streams.decode_lead if n + 1 < len(spans) else None, str(tmp))
+                end - streams.decode_lead if n + 1 < len(spans) else None, str(tmp), streams.video_map)
             try:
                 proc = subprocess.run(argv, capture_output=True, timeout=120,
                                       stdin=subprocess.DEVNULL)

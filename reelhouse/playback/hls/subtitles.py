@@ -187,8 +187,12 @@ class Subtitles:
 
     @staticmethod
     def _sidecars(path: str, source: Source) -> list[SubtitleInfo]:
+        """The sidecars of ``path`` a player can be given: an empty one (no cue) or one
+        past :data:`_MAX_SIDECAR` bytes is left out, not offered and then refused (the
+        web player listed a 44 MB .srt, and choosing it showed nothing: a 422)."""
         try:
-            names = [e.name for e in source.list(parent_of(path)) if not e.is_dir]
+            names = [e.name for e in source.list(parent_of(path))
+                     if not e.is_dir and (e.size is None or 0 < e.size <= _MAX_SIDECAR)]
         except ReelhouseError as exc:
             log.warning("listing sidecars of %s failed: %s", path, exc)
             names = []

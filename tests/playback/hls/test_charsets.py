@@ -86,6 +86,16 @@ def test_byte_order_marks(encoding: str) -> None:
     assert decode_subtitle(data) == text
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("line", ["Grüße aus Köln", "plain ascii", "Где ты был? 你好"])
+def test_utf16_without_a_byte_order_mark(encoding: str, line: str) -> None:
+    """Some tools write UTF-16 with no BOM: it was read as a code page (or, all ASCII,
+    as UTF-8) with its NUL bytes kept, and FFmpeg refused the text (a 502)."""
+    text = _srt(line)
+    assert subtitle_encoding(text.encode(encoding)) == encoding
+    assert decode_subtitle(text.encode(encoding), "de") == text
+
+
 def test_utf8_and_ascii_stay_utf8() -> None:
     assert subtitle_encoding(_srt("plain ascii").encode()) == "utf-8"
     assert subtitle_encoding(_srt("Café crème").encode()) == "utf-8"

@@ -16,6 +16,8 @@ SAFARI = ClientCaps(frozenset({"mp4", "mov"}), frozenset({"h264", "hevc"}),
                     frozenset({"aac", "mp3", "ac3", "eac3", "flac"}))
 #: Safari on a Mac with HEVC Main 10 (Apple silicon): it says so for "hvc1.2.4…".
 SAFARI_10BIT = ClientCaps(SAFARI.containers, SAFARI.video, SAFARI.audio, video_10bit=frozenset({"hevc"}))
+#: Chromium builds that say they play Matroska files (canPlayType("video/x-matroska")).
+MKV_CHROMIUM = ClientCaps(CHROMIUM.containers | {"mkv"}, CHROMIUM.video, CHROMIUM.audio)
 #: A player without HLS (no MSE).
 NO_HLS = ClientCaps(frozenset({"mp4"}), frozenset({"h264"}), frozenset({"aac"}), hls=False)
 
@@ -55,6 +57,10 @@ TABLE = [
     (mf("webm", "vp9", "opus", "opus"), CHROMIUM, "direct", False, "webm"),  # no transcode for it
     (MediaFacts("mp3", None, ("mp3",)), CHROMIUM, "remux", False, "audio only"),
     (MediaFacts("mkv", None, ()), CHROMIUM, "transcode", False, "not probed"),
+    # a live recording cut off (no duration in its header): HLS seeks, a browser cannot
+    (MediaFacts("mkv", "h264", ("aac",), duration_from_end=True), MKV_CHROMIUM, "remux", True, "no duration"),
+    (MediaFacts("webm", "vp9", ("opus",), duration_from_end=True), CHROMIUM, "direct", False, "webm"),
+    (MediaFacts("mkv", "h264", ("aac",), duration_from_end=True), NO_HLS, "direct", False, "no HLS"),
 ]
 
 

@@ -1,0 +1,63 @@
+"""A live recording cut off (``ffmpeg -f matroska`` to a pipe, OBS, a DVB recorder: no
+``Duration`` element) on an FTP server, scanned and played through the API and the
+Jellyfin API. Before, it had no duration anywhere: the library showed none, a client
+that needs HLS got a 422 "the file's duration is unknown", Jellyfin had no
+RunTimeTicks. Now the probe reads the last cluster in the file's tail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from api.odd_files import NEEDS_FFMPEG, jf_item, jf_token
+from fastapi.testclient import TestClient
+from library.test_mkv_tail import piped
+
+from reelhouse.core import Core
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.sources.registry import SourceSpec
+
+from helpers import FTP_PASSWORD, FTP_USER, admin_client, admin_core
+
+pytestmark = NEEDS_FFMPEG
+
+MP4_ONLY = {"containers": ["mp4"], "video": ["h264"], "audio": ["aac"]}
+
+
+@pytest.fixture
+def recorded(tmp_path: Path, ftp_server: EmbeddedFtpServer, ftp_root: Path) -> tuple[Core, TestClient, int]:
+    piped(ftp_root / "Recordings" / "Broadcast (2024)" / "Broadcast.2024.mkv", 8)
+    with admin_core(tmp_path / "data", hls_preset="ultrafast", hls_segment_seconds=2) as core, \
+            admin_client(core) as client:
+        source = core.sources.create(SourceSpec(name="Seedbox", kind="ftp", host=ftp_server.host,
+                                                port=ftp_server.port, username=FTP_USER, password=FTP_PASSWORD))
+        assert not core.jobs.run_scan_now(source.id).errors
+        items = client.get("/api/library/media-files?per_page=5").json()["items"]
+        yield core, client, items[0]["id"]
+
+
+def test_a_recording_without_duration_has_one_and_plays_over_hls(recorded: tuple[Core, TestClient, int]) -> None:
+    _core, client, file_id = recorded
+    info = client.get(f"/api/library/media-files/{file_id}").json()
+    assert info["duration"] == pytest.approx(8, abs=0.2), info
+    r = client.post(f"/api/library/media-files/{file_id}/playback/plan", json=MP4_ONLY)
+    assert r.status_code == 200, r.text
+    plan = r.json()
+    assert plan["mode"] == "remux" and plan["duration"] == pytest.approx(8, abs=0.2), plan
+    master = client.get(plan["master_url"])
+    assert master.status_code == 200, master.text
+    variant = next(line for line in master.text.splitlines() if line and not line.startswith("#"))
+    base = str(plan["master_url"]).split("master.m3u8")[0]
+    media = client.get(base + variant)
+    assert media.status_code == 200, media.text
+    listed = sum(float(line.split(":")[1].rstrip(",")) for line in media.text.splitlines()
+                 if line.startswith("#EXTINF:"))
+    assert listed == pytest.approx(8, abs=0.3), media.text
+    assert "#EXT-X-ENDLIST" in media.text
+
+
+def test_jellyfin_gives_a_recording_without_duration_its_runtime(recorded: tuple[Core, TestClient, int]) -> None:
+    _core, client, _file_id = recorded
+    token = jf_token(client)
+    item = jf_item(client, token, "Broadcast")
+    assert item["RunTimeTicks"] == pytest.approx(8 * 10**7, rel=0.03), item

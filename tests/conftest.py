@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine
 
 from reelhouse import core as core_module
@@ -42,6 +44,12 @@ from helpers import (
     redis_server,
     stop_without_leaks,
 )
+
+# Speed is measured in benchmarks/, not in tests: Hypothesis's per-example deadline
+# (200 ms) and its "too slow" health check turned a loaded CI machine into failures
+# (test_syncplay_pure's round trip took ~430 ms at load 10).
+hypothesis_settings.register_profile("reelhouse", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("reelhouse")
 
 _TESTS = Path(__file__).parent
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

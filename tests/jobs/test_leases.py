@@ -55,6 +55,8 @@ def _killed_worker_job_runs_elsewhere(tmp_path: Path, port: int, backend: dict[s
         done = web.transfers.get(t.id)
         assert done.state == "done", done.error
         assert Path(str(done.local_path)).read_bytes() == DATA
+        # the job's row ends a moment after its transfer's (two commits)
+        until(lambda: web.jobs.get(t.job_id).state not in ("queued", "running"), 30, "the job never ended")
         job = web.jobs.get(t.job_id)
         assert job.state == "done" and job.attempts == 2 and "failed" not in states
     finally:

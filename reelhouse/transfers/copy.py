@@ -39,6 +39,7 @@ from reelhouse.errors import (
     StorageFull,
 )
 from reelhouse.sources.base import Entry, Source, normalize_path, parent_of
+from reelhouse.sources.skipping import skip_stop
 
 __all__ = ["CHUNK", "PART_SUFFIX", "Meter", "discard_part", "download", "local_part", "part_name",
            "part_signature_path", "upload"]
@@ -238,6 +239,8 @@ def _download(source: Source, remote: str, dest: Path, progress: Progress | None
                 length = (total - have) if total is not None else 1 << 62
                 chunks = source.read_range(rel, have, length)
                 next_check = done + _ROOM_CHECK_EVERY
+                # a resume on a server without REST skips ``have`` bytes first: a cancel stops that too
+                stopping = skip_stop.set(stop)
                 try:
                     for chunk in chunks:
                         fh.write(chunk)
@@ -257,6 +260,7 @@ def _download(source: Source, remote: str, dest: Path, progress: Progress | None
                     fh.seek(0)
                     fh.truncate(0)
                 finally:
+                    skip_stop.reset(stopping)
                     close = getattr(chunks, "close", None)
                     if close is not None:
                         close()

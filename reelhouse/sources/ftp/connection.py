@@ -43,6 +43,11 @@ def path_error(path: str, encoding: str) -> str | None:
     return None
 
 
+#: Most preliminary (1xx) greetings read before the 220 (a server stuck at 120 says
+#: so until ``connect_timeout`` per reply; then the login fails).
+_MAX_PRELIMINARY = 5
+
+
 class FtpConnection:
     """One logged-in control connection. Not thread-safe: the pool hands it to one user
     at a time. Raises reelhouse errors only."""
@@ -78,6 +83,14 @@ class FtpConnection:
             ftp.encoding = "utf-8"
             self.ftp = ftp
             ftp.connect(cfg.host, cfg.port, timeout=cfg.connect_timeout)
+            for _ in range(_MAX_PRELIMINARY):
+                if not (ftp.welcome or "").startswith("1"):
+                    break
+                # RFC 959 §5.4: "120 Service ready in nnn minutes", then 220 (read one
+                # behind, every reply after answered the command before it)
+                ftp.welcome = ftp.getresp()
+            if not (ftp.welcome or "").startswith("2"):
+                raise ftplib.error_reply(ftp.welcome or "no greeting")
             ftp.login(cfg.user, cfg.password)
             if isinstance(ftp, ftplib.FTP_TLS):
                 try:

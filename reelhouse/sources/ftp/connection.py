@@ -20,7 +20,7 @@ from reelhouse.errors import InvalidInput, SourceUnavailable
 from reelhouse.sources.base import bad_name_characters, normalize_path
 from reelhouse.sources.ftp.config import FtpConfig
 from reelhouse.sources.ftp.limits import BoundedFTP
-from reelhouse.sources.ftp.replies import translate_error, use_encoding
+from reelhouse.sources.ftp.replies import pwd_path, translate_error, use_encoding
 from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
 
 __all__ = ["MLST_FACTS", "FtpConnection", "path_error"]
@@ -121,7 +121,7 @@ class FtpConnection:
                 # same byte, so every name lists, opens and round-trips unchanged.
                 use_encoding(ftp, "latin-1")
             try:
-                home = ftp.pwd()
+                home = pwd_path(ftp.sendcmd("PWD")) or "/"
                 self.home = home if home.startswith("/") else "/"
             except ftplib.Error:
                 self.home = "/"

@@ -130,7 +130,8 @@ def test_waiting_callers_share_one_login_retry_and_all_are_served(tmp_path: Path
                 other.quit()
             for w in workers:
                 w.join(60)
-            assert sorted(r for r in results if isinstance(r, bytes)) == sorted(data[i:i + 1000] for i in range(8)), results
+            want = sorted(data[i:i + 1000] for i in range(8))
+            assert sorted(r for r in results if isinstance(r, bytes)) == want, results
             # one login at a time while refused: the first wave (at most the pool's 5) and
             # then one per backoff, not one per waiting stream per backoff
             assert len(refused) <= first + 6, (first, len(refused))

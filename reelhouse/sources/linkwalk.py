@@ -87,7 +87,7 @@ class LinkGuard:
     def check(self, folder: str, entries: list[Entry]) -> dict[str, LinkedFolderSkipped]:
         """The links to folders among ``entries`` (the listing of ``folder``) that are
         not to be walked, by path, with why; the others are remembered as walked."""
-        links = [e for e in entries if e.is_dir and e.link]
+        links = sorted((e for e in entries if e.is_dir and e.link), key=lambda e: e.name)  # one order each walk
         if not links:
             return {}
         skipped: dict[str, LinkedFolderSkipped] = {}

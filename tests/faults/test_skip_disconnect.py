@@ -20,12 +20,10 @@ from pyftpdlib.handlers import FTPHandler, ThrottledDTPHandler
 from reelhouse.config import load_settings
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
-from reelhouse.library import queries
 from reelhouse.server import create_app
 from reelhouse.sources.ftp import FtpSource
-from reelhouse.sources.registry import SourceSpec
 
-from helpers import FTP_PASSWORD, FTP_USER, playback_token, serving, stop_without_leaks
+from helpers import FTP_PASSWORD, FTP_USER, playback_token, scan_ftp, serving, stop_without_leaks
 
 MiB = 1024 * 1024
 SIZE = 64 * MiB  # sparse
@@ -89,12 +87,8 @@ def test_a_client_gone_during_a_skip_stops_it(setup: tuple[EmbeddedFtpServer, _T
     core = Core(load_settings(data_dir=tmp_path / "data", ftp_pool_size=2))
     try:
         user = core.users.add("viewer", "viewer-password")
-        row = core.sources.create(SourceSpec(name="ftp", kind="ftp", host="127.0.0.1", port=server.port,
-                                             username=FTP_USER, password=FTP_PASSWORD))
-        core.jobs.run_scan_now(row.id)
-        with core.sessions() as s:
-            files, _ = queries.list_media_files(s, row.id, False, 0, 10)
-        src = core.sources.source(row.id)
+        source_id, files = scan_ftp(core, server.port)
+        src = core.sources.source(source_id)
         assert isinstance(src, FtpSource)
         token = playback_token(core, user.id, files[0].id)
         with serving(create_app(core), on_stop=core.sources.close, lifespan="on",

@@ -5,7 +5,9 @@ At most ``size`` connections exist at once; a caller that finds none free waits 
 ``check_after`` seconds are checked with NOOP before reuse; dead ones are replaced.
 A connection left out of sync (an aborted transfer whose reply did not come) is
 dropped, never handed out again. A server that answers 421 ("too many connections")
-lowers the limit to the connections that exist instead of failing the caller.
+lowers the limit to the connections that exist instead of failing the caller; with
+none of ours open, the pool tries again with backoff, one login at a time
+(:mod:`.refusals`).
 
 Who gets the next connection, fairly between users: :mod:`.granting`.
 

@@ -301,8 +301,10 @@ def upload(
 
     Writes ``remote.part`` (resumed from the size the source reports for it), checks
     the source's size of it, then renames it to ``remote`` (replacing a file of that
-    name). Errors as :func:`download`; ``StorageFull`` when the source is full (FTP
-    452/552), ``InvalidInput`` for a name the source refuses (FTP 553), ``Conflict``
+    name) and checks the name is there (``InvalidInput`` when the server stored it
+    under another: pure-ftpd makes ``a.mkv `` ``a.mkv_``, and said nothing). Errors
+    as :func:`download`; ``StorageFull`` when the source is full (FTP 452/552),
+    ``InvalidInput`` for a name the source refuses (FTP 553), ``Conflict``
     while another upload to the same name on the same source runs in this process,
     or when the name is a folder's (its ``.part`` is then removed).
 
@@ -449,6 +451,11 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
         _forget(signature)
         raise Conflict(f"a folder of that name exists already: {rel!r}") from exc
     _forget(signature)
+    try:
+        _remote_size(source, rel)
+    except NotFound as exc:  # the server took the rename, then stored another name
+        raise InvalidInput(f"the server stored {rel!r} under another name (pure-ftpd turns spaces at the "
+                           "end of a name into '_'): rename the file and upload it again") from exc
     return total
 
 

@@ -610,6 +610,21 @@ def scanned_local(data_dir: Path, root: Path, **settings: Any) -> Iterator[tuple
         yield core, client, {f["path"]: f["id"] for f in items}
 
 
+def scan_ftp(core: Core, port: int, **spec: Any) -> tuple[int, list[Any]]:
+    """Add the FTP server on loopback ``port`` to ``core`` as a source (``spec``: more
+    SourceSpec fields; the test login by default) and scan it now; returns the source's
+    id and its media files (the ORM rows, by path)."""
+    from reelhouse.library import queries
+
+    login = {"username": FTP_USER, "password": FTP_PASSWORD} if "username" not in spec else {}
+    row = core.sources.create(SourceSpec(**{"name": "ftp", "kind": "ftp", "host": "127.0.0.1", "port": port,
+                                            **login, **spec}))
+    core.jobs.run_scan_now(row.id)
+    with core.sessions() as s:
+        files, _ = queries.list_media_files(s, row.id, False, 0, 100)
+    return row.id, sorted(files, key=lambda f: f.path)
+
+
 def cut_request(client: TestClient, method: str, path: str, query: bytes,
                 headers: list[tuple[bytes, bytes]]) -> int:
     """Send ``client``'s app a request that announces 100,000 body bytes and whose

@@ -71,4 +71,6 @@ def scan_with_progress(core: Core, rows: list[SourceRow], console: Console) -> i
                           "empty): not shown as films or episodes", style="yellow")
         for line in (report.folder_errors or report.errors)[:10]:
             console.print(f"  ! {line}", style="yellow")
+        for line in report.notes[:10]:
+            console.print(f"  · {line}")
     return failed

@@ -26,6 +26,7 @@ from concurrent.futures import Future
 from reelhouse.drive.cache import ListingCache
 from reelhouse.errors import ReelhouseError, SourceBusy, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
+from reelhouse.sources.linkwalk import without_loops
 
 __all__ = ["Prefetcher"]
 
@@ -113,7 +114,7 @@ class Prefetcher:
     def _list(self, folder: str, future: Future[list[Entry]], depth: int) -> list[Entry]:
         try:
             since = self.listings.mark()
-            entries = self.source.list(folder)
+            entries = without_loops(self.source, folder, self.source.list(folder))
             self.listings.put_listing(folder, entries, since)
             future.set_result(entries)
         except BaseException as exc:

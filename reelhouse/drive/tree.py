@@ -15,6 +15,7 @@ from reelhouse.drive.spoolfile import SpoolFileGone
 from reelhouse.drive.status import Health
 from reelhouse.errors import NotFound
 from reelhouse.sources.base import Entry, Source
+from reelhouse.sources.linkwalk import without_loops
 
 __all__ = ["EXCLUSIVE_FRESH", "ROOT", "Attr", "Tree"]
 
@@ -87,7 +88,7 @@ class Tree:
         if got is not None:
             return got
         since = self.listings.mark()
-        entries = self.source.list(folder)
+        entries = without_loops(self.source, folder, self.source.list(folder))
         self.health.ok()
         self.listings.put_listing(folder, entries, since)
         return entries
@@ -101,7 +102,7 @@ class Tree:
             if cached is not None:
                 return cached
         since = self.listings.mark()
-        entries = self.source.list(folder)
+        entries = without_loops(self.source, folder, self.source.list(folder))
         self.health.ok()
         self.listings.put_listing(folder, entries, since)
         return entries

@@ -25,7 +25,9 @@ class ScanReport:
     ``probe_done`` (files it handled), ``probed``, ``matched`` and ``unreadable``
     (files whose probe failed: broken, not a video, or empty; the grid flags a title
     with no other file, :func:`~reelhouse.library.queries.unplayable_titles`; each
-    named in ``errors``)."""
+    named in ``errors``). ``notes``: one line per link to a folder a walk did not go
+    into (a loop, or a folder walked through another path:
+    :class:`~reelhouse.sources.base.LinkedFolderSkipped`); not errors."""
 
     folders: int = 0
     files_seen: int = 0
@@ -44,6 +46,7 @@ class ScanReport:
     errors: list[str] = field(default_factory=list)
     folder_errors: list[str] = field(default_factory=list)
     errors_unlisted: int = 0  # errors of probe jobs past the lines each one keeps
+    notes: list[str] = field(default_factory=list)
 
     @property
     def outcome(self) -> str:
@@ -86,6 +89,7 @@ class ScanReport:
             "unreadable": self.unreadable,
             "errors": len(self.errors) + self.errors_unlisted,
             "folders_failed": len(self.folder_errors),
+            "notes": len(self.notes),
             "total": self.total,
             "done": self.files_seen,
             "to_probe": self.to_probe,

@@ -50,7 +50,7 @@ from reelhouse.library.naming import is_media_path, is_video_folder
 from reelhouse.library.probing import Enrich, Pending, probe_files
 from reelhouse.library.scan_index import BATCH, Index, Moves, digests, finish
 from reelhouse.library.scan_report import FAILED_SHARE, Phase2, Progress, ScanReport
-from reelhouse.sources.base import UNREAD_KEPT, Entry, FolderLoop, LinkNotFollowed, Listing, Source
+from reelhouse.sources.base import UNREAD_KEPT, Entry, FolderLoop, LinkedFolderSkipped, LinkNotFollowed, Listing, Source
 
 __all__ = ["BATCH", "FAILED_SHARE", "PHASE1_DONE", "Enrich", "Phase2", "Progress", "ScanReport", "scan_source"]
 
@@ -113,6 +113,9 @@ def _phase1(sessions: sessionmaker[Session], source_id: int, source: Source, sto
             raise Cancelled("scan cancelled while listing; nothing was changed")
         if not storable_text(folder):
             continue  # under a folder named as skipped below (FTP: its listing fails)
+        if isinstance(result, LinkedFolderSkipped):  # a loop, or walked through another path
+            report.notes.append(f"{folder}: {result}")
+            continue
         if isinstance(result, FolderLoop | LinkNotFollowed):  # a link back up: its files are listed
             # where it leads; a link the server will not follow: no listing will ever show it
             report.errors.append(f"{folder}: {result}")

@@ -23,7 +23,7 @@ import logging
 import posixpath
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from email.utils import formatdate
 from typing import Any
 
@@ -245,7 +245,12 @@ class RangeStreamResponse(Response):
         chunks = self.source.aread_range(self.path, self.start, self.length)
         ended = False
         try:
-            first = await chunks.__anext__()  # errors here become a clean 4xx/5xx
+            first = await _first_chunk(chunks, receive)  # errors here become a clean 4xx/5xx
+        except _ClientGone:
+            with anyio.CancelScope(shield=True):
+                await chunks.aclose()
+            log.info("request for %r ended before its first byte: the client went away", self.path)
+            return
         except StopAsyncIteration:
             first, ended = b"", True
         except NotFound:  # the source has no such file: a stale target? (``reopen``)
@@ -347,6 +352,37 @@ class RangeStreamResponse(Response):
     def _observe(self, sent: int, first_byte: float) -> None:
         if self.observer is not None:
             self.observer(self.status_code, sent, first_byte)
+
+
+class _ClientGone(Exception):
+    """The client disconnected before the first chunk of its body came."""
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _first_chunk(chunks: AsyncIterator[bytes], receive: Receive) -> bytes:
+    """The first chunk of ``chunks``, watching the client meanwhile. A source may take
+    long before its first byte (an FTP server without REST reads up to ``ftp_max_skip``
+    bytes to reach the offset): when the client goes away first, the read is cancelled
+    (the skip stops, its FTP connection goes back to the pool or is dropped) and
+    :class:`_ClientGone` is raised. Raises what the read raises (StopAsyncIteration:
+    no byte)."""
+    read = asyncio.ensure_future(chunks.__anext__())
+    watch = asyncio.ensure_future(_disconnected(receive))
+    try:
+        await asyncio.wait((read, watch), return_when=asyncio.FIRST_COMPLETED)
+    finally:  # also when this task is cancelled (the server stopping)
+        watch.cancel()
+        if not read.done():
+            read.cancel()
+            with anyio.CancelScope(shield=True):
+                await asyncio.wait((read,))
+    if read.cancelled():
+        raise _ClientGone
+    return read.result()
 
 
 def unsatisfiable_headers(exc: RangeNotSatisfiable) -> dict[str, str]:

@@ -26,6 +26,7 @@ __all__ = [
     "Entry",
     "FolderLoop",
     "LinkNotFollowed",
+    "LinkedFolderSkipped",
     "Listing",
     "Source",
     "bad_name_characters",
@@ -261,6 +262,14 @@ class FolderLoop(InvalidInput):
     under it."""
 
 
+class LinkedFolderSkipped(InvalidInput):
+    """A link to a folder a walk does not go into (:mod:`reelhouse.sources.linkwalk`):
+    it leads to a folder above it (a loop), into the folders the walk lists anyway, to
+    one another link led to already, or too many links deep. A walk yields it for the
+    link's path; the scanner notes it (not an error), neither adding nor hiding files
+    under it."""
+
+
 class LinkNotFollowed(NotFound):
     """A link the server lists but will not follow: pyftpdlib lists a link to a folder
     outside its root as a folder, then answers its listing (or a read of a file behind
@@ -347,11 +356,14 @@ def _same_folder(source: Source) -> Callable[[str, str], bool | None] | None:
 def walk_source(
     source: Source, path: str = ""
 ) -> Iterator[tuple[str, builtins.list[Entry] | Exception]]:
-    """Generic depth-first walk over ``source.list`` (see :meth:`Source.walk`)."""
+    """Generic depth-first walk over ``source.list`` (see :meth:`Source.walk`); links to
+    folders as :mod:`reelhouse.sources.linkwalk` says."""
     from reelhouse.errors import ReelhouseError
+    from reelhouse.sources.linkwalk import LinkGuard
 
     stack = [normalize_path(path)]
     loops = _LoopGuard(_same_folder(source))
+    links = LinkGuard(source, stack[0])
     while stack:
         folder = stack.pop()
         try:
@@ -364,7 +376,10 @@ def walk_source(
             yield folder, loop
             continue
         yield folder, entries
-        stack.extend(e.path for e in sorted(entries, key=lambda e: e.name, reverse=True) if e.is_dir)
+        skipped = links.check(folder, entries)
+        yield from skipped.items()
+        stack.extend(e.path for e in sorted(entries, key=lambda e: e.name, reverse=True)
+                     if e.is_dir and e.path not in skipped)
 
 
 def walk_parallel(
@@ -392,6 +407,7 @@ def walk_parallel(
     from concurrent.futures import ThreadPoolExecutor
 
     from reelhouse.errors import ReelhouseError
+    from reelhouse.sources.linkwalk import LinkGuard
 
     if workers <= 1 and list_many is None:
         yield from walk_source(source, path)
@@ -407,6 +423,7 @@ def walk_parallel(
     lock = threading.Lock()
     todo: deque[str] = deque([normalize_path(path)])
     loops = _LoopGuard(_same_folder(source))  # with the lock held, but for distinct()
+    links = LinkGuard(source, todo[0])  # links to folders: asked outside the lock
     running = 0
     stop = False
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="walk")
@@ -440,16 +457,21 @@ def walk_parallel(
                 # worker waits on it while this one waits for a connection)
                 keys = [None if isinstance(result, Exception) else loops.key(result) for _, result in listed]
                 distinct = [loops.distinct(folder, keys[i]) for i, (folder, _) in enumerate(listed)]
+                skips = [{} if isinstance(result, Exception) else links.check(folder, result)
+                         for folder, result in listed]
                 with lock:
                     for i, (folder, result) in enumerate(listed):
                         if not isinstance(result, Exception):
                             if (loop := loops.check(folder, keys[i], distinct[i])) is not None:
                                 listed[i] = (folder, loop)
+                                skips[i] = {}
                                 continue
-                            todo.extend(e.path for e in result if e.is_dir)
+                            todo.extend(e.path for e in result if e.is_dir and e.path not in skips[i])
                     _start()
-                for item in listed:
+                for i, item in enumerate(listed):
                     done.put(item)
+                    for skipped in skips[i].items():
+                        done.put(skipped)
 
     try:
         with lock:

@@ -8,13 +8,19 @@ sources/ftp/reads.py) reads from byte 0 and discards up to the offset. Its own l
 source charges what it discards to it and refuses a skip past what is left. A context
 variable, not an argument: the ``Source.read_range`` protocol stays the same for every
 source, and only the callers that care set it.
+
+A skip reads up to ``max_skip`` bytes before the caller gets its first one: a caller
+that goes away meanwhile says so with :data:`skip_stop` (a check the skip calls between
+chunks: a download's cancel, transfers/copy.py); an async read stops its skip when its
+task is cancelled (an HTTP client gone: sources/ftp/reads.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 
-__all__ = ["SkipAllowance", "allowed_skip", "skip_allowance"]
+__all__ = ["SkipAllowance", "allowed_skip", "skip_allowance", "skip_stop"]
 
 
 class SkipAllowance:
@@ -42,3 +48,8 @@ def allowed_skip(limit: int) -> tuple[int, SkipAllowance | None]:
     if allowance is None:
         return limit, None
     return min(limit, allowance.left), allowance
+
+
+#: A check that says the caller of the reads made in this context has gone (True: stop
+#: skipping), or None. Called from the thread that skips, once per chunk skipped.
+skip_stop: ContextVar[Callable[[], bool] | None] = ContextVar("skip_stop", default=None)

@@ -37,6 +37,7 @@ from reelhouse.errors import (
     SourceUnavailable,
 )
 from reelhouse.sources.base import TEMP_SUFFIX, Entry, Source, normalize_path, parent_of, temp_name
+from reelhouse.sources.skipping import skip_stop
 from reelhouse.transfers.meter import Meter
 from reelhouse.transfers.store_checks import ROOM_CHECK_EVERY as _ROOM_CHECK_EVERY
 from reelhouse.transfers.store_checks import check_room as _check_room
@@ -185,6 +186,8 @@ def _download(source: Source, remote: str, dest: Path, progress: Progress | None
                 length = (total - have) if total is not None else 1 << 62
                 chunks = source.read_range(rel, have, length)
                 next_check = done + _ROOM_CHECK_EVERY
+                # a resume on a server without REST skips ``have`` bytes first: a cancel stops that too
+                stopping = skip_stop.set(stop)
                 try:
                     for chunk in chunks:
                         fh.write(chunk)
@@ -204,6 +207,7 @@ def _download(source: Source, remote: str, dest: Path, progress: Progress | None
                     fh.seek(0)
                     fh.truncate(0)
                 finally:
+                    skip_stop.reset(stopping)
                     close = getattr(chunks, "close", None)
                     if close is not None:
                         close()
@@ -244,8 +248,10 @@ def upload(
 
     Writes ``remote.part`` (resumed from the size the source reports for it), checks
     the source's size of it, then renames it to ``remote`` (replacing a file of that
-    name). Errors as :func:`download`; ``StorageFull`` when the source is full (FTP
-    452/552), ``InvalidInput`` for a name the source refuses (FTP 553), ``Conflict``
+    name) and checks the name is there (``InvalidInput`` when the server stored it
+    under another: pure-ftpd makes ``a.mkv `` ``a.mkv_``, and said nothing). Errors
+    as :func:`download`; ``StorageFull`` when the source is full (FTP 452/552),
+    ``InvalidInput`` for a name the source refuses (FTP 553), ``Conflict``
     while another upload to the same name on the same source runs in this process,
     or when the name is a folder's (its ``.part`` is then removed).
 
@@ -392,6 +398,11 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
         _forget(signature)
         raise Conflict(f"a folder of that name exists already: {rel!r}") from exc
     _forget(signature)
+    try:
+        _remote_size(source, rel)
+    except NotFound as exc:  # the server took the rename, then stored another name
+        raise InvalidInput(f"the server stored {rel!r} under another name (pure-ftpd turns spaces at the "
+                           "end of a name into '_'): rename the file and upload it again") from exc
     return total
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from reelhouse.errors import Cancelled, SourceUnavailable, StorageFull
+from reelhouse.errors import Cancelled, InvalidInput, SourceUnavailable, StorageFull
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.transfers.copy import _version, download, local_part, part_signature_path, upload
 
@@ -240,3 +240,23 @@ def test_implicit_ftps_with_session_reuse_round_trip(tmp_path: Path) -> None:
             transfer_round_trip(src, tmp_path, anon / "incoming", seed=3)
         finally:
             src.close()
+
+
+@pytest.mark.parametrize("kind", ["pure-ftpd", "vsftpd"])
+def test_a_name_the_server_stores_otherwise_is_an_error_not_a_success(kind: str, tmp_path: Path) -> None:
+    """pure-ftpd stores ``Heat (1995).mkv `` (a space at the end) as ``Heat (1995).mkv_``
+    and answers the rename with success: the upload said it was done, and the file was
+    not at its name (the drive and the library then never find it). Now it is a clear
+    InvalidInput; vsftpd keeps the name and the upload works."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    local = tmp_path / "l.mkv"
+    local.write_bytes(b"h" * 5000)
+    with daemon_on(kind, disk, tmp_path) as (src, home):
+        if kind == "vsftpd":
+            assert upload(src, local, "in/Heat (1995).mkv ") == 5000
+            assert (home / "in" / "Heat (1995).mkv ").read_bytes() == b"h" * 5000
+            return
+        with pytest.raises(InvalidInput, match="under another name"):
+            upload(src, local, "in/Heat (1995).mkv ")
+        assert sorted(p.name for p in (home / "in").iterdir()) == ["Heat (1995).mkv_"]

@@ -127,12 +127,15 @@ class FtpClient(Retrieval):
         """``entries`` with each symbolic link (:attr:`Entry.link`, listed with the link's
         own size) as the file it leads to: ``SIZE`` and ``MDTM`` follow links (pure-ftpd,
         vsftpd), so its size and time become the target's, as a download and a stream
-        see them. A link ``SIZE`` refuses (550: dangling, out of the server's chroot, or
-        a folder: "I can only retrieve regular files") is left out: no listing, read or
-        download of it would work. A server without ``SIZE`` keeps its entries as listed.
-        The commands of up to :data:`_LINK_BATCH` links go in one write (RFC 959 §4.2:
-        replies come in order), one round trip per batch, not two per link. Raises what
-        the connection raises (SourceUnavailable …)."""
+        see them. A link ``SIZE`` refuses (550) is a link to a folder when a ``CWD`` to
+        it is taken (vsftpd: "Could not get file size.", pure-ftpd: "I can only retrieve
+        regular files"): it lists as a folder (``is_dir``, ``link``; a walk goes into it
+        with :mod:`reelhouse.sources.linkwalk`'s rules against loops); else (dangling,
+        out of the server's chroot) it is left out: no listing, read or download of it
+        would work. A server without ``SIZE`` keeps its entries as listed. The commands
+        of up to :data:`_LINK_BATCH` links go in one write (RFC 959 §4.2: replies come in
+        order), one round trip per batch, not two per link. Raises what the connection
+        raises (SourceUnavailable …)."""
         if "SIZE" not in self.features or not any(e.link and not e.is_dir for e in entries):
             return entries
         links = [e for e in entries if e.link and not e.is_dir]
@@ -150,10 +153,19 @@ class FtpClient(Retrieval):
                     continue
                 mtime = _mdtm_time(replies[k * per + 1]) if mdtm else None
                 found[e.path] = (int(size_reply[4:].strip()), mtime)
+        unread = [e for e in links if found.get(e.path) is None]
+        folders: set[str] = set()
+        for i in range(0, len(unread), _LINK_BATCH):
+            batch = unread[i:i + _LINK_BATCH]
+            targets = [self._abs(e.path) for e in batch]
+            cwd: list[str] = self._call("reading what links lead to", lambda: self._ask_folders(targets))  # noqa: B023
+            folders.update(e.path for e, reply in zip(batch, cwd, strict=True) if reply.startswith("2"))
         out: list[Entry] = []
         for e in entries:
             if not e.link or e.is_dir:
                 out.append(e)
+            elif e.path in folders:
+                out.append(Entry(e.name, e.path, True, None, e.mtime, True))
             elif (got := found.get(e.path)) is None:
                 log.info("ftp %s: %r is a link to no file the server reads; left out", self.config.host, e.path)
             else:
@@ -168,6 +180,15 @@ class FtpClient(Retrieval):
         assert ftp.sock is not None
         ftp.sock.sendall("".join(f"{c}\r\n" for c in commands).encode(ftp.encoding, "surrogateescape"))
         return [final_reply(ftp) for _ in commands]
+
+    def _ask_folders(self, targets: list[str]) -> list[str]:
+        """``CWD`` to each of ``targets`` written at once; their replies' texts in order
+        (2xx: a folder). Leaves the connection in the last folder entered (every command
+        of this class names absolute paths)."""
+        ftp = self._ftp()
+        assert ftp.sock is not None
+        ftp.sock.sendall("".join(f"CWD {t}\r\n" for t in targets).encode(ftp.encoding, "surrogateescape"))
+        return [final_reply(ftp) for _ in targets]
 
     def exact_mtime(self, path: str) -> float | None:
         """A file's modification time to the second (seconds since the epoch): ``MDTM``

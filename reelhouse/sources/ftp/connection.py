@@ -20,7 +20,7 @@ from reelhouse.errors import InvalidInput, SourceUnavailable
 from reelhouse.sources.base import bad_name_characters, normalize_path
 from reelhouse.sources.ftp.config import FtpConfig
 from reelhouse.sources.ftp.limits import BoundedFTP
-from reelhouse.sources.ftp.replies import translate_error, use_encoding
+from reelhouse.sources.ftp.replies import pwd_path, translate_error, use_encoding
 from reelhouse.sources.ftp.tls import SessionReusingTLS, tls_context
 
 __all__ = ["MLST_FACTS", "FtpConnection", "path_error"]
@@ -41,6 +41,11 @@ def path_error(path: str, encoding: str) -> str | None:
     except UnicodeEncodeError:
         return f"the FTP server's names are {encoding}: {path!r} cannot be sent"
     return None
+
+
+#: Most preliminary (1xx) greetings read before the 220 (a server stuck at 120 says
+#: so until ``connect_timeout`` per reply; then the login fails).
+_MAX_PRELIMINARY = 5
 
 
 class FtpConnection:
@@ -78,6 +83,14 @@ class FtpConnection:
             ftp.encoding = "utf-8"
             self.ftp = ftp
             ftp.connect(cfg.host, cfg.port, timeout=cfg.connect_timeout)
+            for _ in range(_MAX_PRELIMINARY):
+                if not (ftp.welcome or "").startswith("1"):
+                    break
+                # RFC 959 §5.4: "120 Service ready in nnn minutes", then 220 (read one
+                # behind, every reply after answered the command before it)
+                ftp.welcome = ftp.getresp()
+            if not (ftp.welcome or "").startswith("2"):
+                raise ftplib.error_reply(ftp.welcome or "no greeting")
             ftp.login(cfg.user, cfg.password)
             if isinstance(ftp, ftplib.FTP_TLS):
                 try:
@@ -108,7 +121,7 @@ class FtpConnection:
                 # same byte, so every name lists, opens and round-trips unchanged.
                 use_encoding(ftp, "latin-1")
             try:
-                home = ftp.pwd()
+                home = pwd_path(ftp.sendcmd("PWD")) or "/"
                 self.home = home if home.startswith("/") else "/"
             except ftplib.Error:
                 self.home = "/"

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import threading
 import time
 from collections import Counter, deque
@@ -51,9 +52,12 @@ from typing import Final
 from reelhouse.errors import QueueFull, SourceBusy, SourceUnavailable
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.config import FtpConfig
+from reelhouse.sources.ftp.refusals import RETRY_FOR, Refusals
 from reelhouse.sources.ftp.slots import ServerSlots
 
 __all__ = ["Ask", "Granting", "pool_user"]
+
+log = logging.getLogger(__name__)
 
 #: Who the current pool work is for (e.g. ``"user:3"``); ``None``: the server's own.
 pool_user: ContextVar[str | None] = ContextVar("reelhouse_pool_user", default=None)
@@ -73,7 +77,8 @@ class Ask:
     being readied in the executor: a refusal then must not leave it registered);
     ``queued``: its token in the cluster's count of the user's waiting requests
     (None: not counted yet, ``""``: not counted there), given back by the pool once
-    the caller stops waiting."""
+    the caller stops waiting. ``refused_at``: when it first found the server refusing
+    the pool's logins (:mod:`.refusals`), ``refusal_wait``: seconds it waits from then."""
 
     user: str | None
     seq: int
@@ -82,6 +87,8 @@ class Ask:
     served: bool = False
     finished: bool = False
     queued: str | None = None
+    refused_at: float | None = None
+    refusal_wait: float = RETRY_FOR
 
 
 @dataclass
@@ -115,6 +122,8 @@ class Granting:
         self._closed = False
         self._interrupted = False  # FtpPool.interrupt: new callers refused until resume
         self._slots: ServerSlots | None = None  # the shared count, set by the pool
+        self._refusals = Refusals()  # 421s with none of our connections open (refusals.py)
+        self._connecting = 0  # NEW grants logging in now
 
     def release(self, client: FtpClient, reusable: bool = True) -> None:
         """Give a connection back (the pool's)."""
@@ -144,14 +153,17 @@ class Granting:
     def _eligible(self, user: str | None) -> bool:
         return self._held[user] < self._cap(user) and (self._slots is None or not self._slots.holding_user(user))
 
-    def _take(self, user: str | None) -> Grant | None:
+    def _take(self, user: str | None, seq: int = -1) -> Grant | None:
+        """An idle connection or a NEW grant for ``user`` (the caller ``seq``), or None."""
         if not self._eligible(user):
             return None
         if self._idle:
             client = self._idle.pop()  # most recently used: warmest
             self._owner[id(client)] = user
-        elif self._live < self.size and (self._slots is None or not self._slots.holding()):
+        elif (self._live < self.size and (self._slots is None or not self._slots.holding())
+              and not self._refusals.blocks_new(time.monotonic())):
             self._live += 1
+            self._refusals.begin(seq)  # while the server refuses: the one login tried
             client = None
         else:
             return None
@@ -167,7 +179,7 @@ class Granting:
             if not ready:
                 break
             best = min(ready, key=lambda w: (self._held[w.user], w.seq))
-            grant = self._take(best.user)
+            grant = self._take(best.user, best.seq)
             if grant is None:
                 break
             self._waiters.remove(best)
@@ -206,7 +218,7 @@ class Granting:
                 raise SourceUnavailable("the FTP source was closed")
             if self._interrupted:
                 raise SourceUnavailable("the FTP source is stopping: its commands were cut")
-            grant = self._take(user)
+            grant = self._take(user, seq)
             if grant is not None:
                 return grant
             if user is not None and sum(w.user == user for w in self._waiters) >= self._waiters_bound():
@@ -264,14 +276,30 @@ class Granting:
         return not refused
 
     def _busy(self) -> SourceBusy:
+        if self._refusals.active:
+            return self._refusals.error(self.config.host)
         where = " (counted over every reelhouse process)" if self._slots is not None else ""
         return SourceBusy(f"all {self.size} FTP connections to {self.config.host}{where} stayed "
                           f"busy for {self.wait_timeout:.0f} s")
 
     def _slice(self, deadline: float) -> float:
-        """Seconds to wait: to the deadline, with ``shared`` its ``retry`` at most."""
-        left = max(0.0, deadline - time.monotonic())
+        """Seconds to wait: to the deadline, with ``shared`` its ``retry`` at most, while
+        the server refuses logins the backoff's end at most (:mod:`.refusals`)."""
+        now = time.monotonic()
+        left = max(0.0, deadline - now)
+        backoff = self._refusals.wait(now)
+        if backoff is not None:
+            left = min(left, backoff + 0.01)
         return left if self._slots is None else min(left, self._slots.retry)
+
+    def _deadline(self, ask: Ask, deadline: float) -> float:
+        """When ``ask`` stops waiting: ``deadline``, or sooner while the server refuses
+        the pool's logins (``ask.refusal_wait`` after ``ask`` first found it so)."""
+        if not self._refusals.active:
+            return deadline
+        if ask.refused_at is None:
+            ask.refused_at = time.monotonic()
+        return min(deadline, ask.refused_at + ask.refusal_wait)
 
     def _redispatch(self) -> None:
         with self._lock:
@@ -285,7 +313,8 @@ class Granting:
         if not isinstance(got, _Waiter):
             return got
         queued = not self._must_queue(ask) or self._queue(ask)
-        while queued and not done.wait(self._slice(deadline)) and time.monotonic() < deadline:
+        while (queued and not done.wait(self._slice(self._deadline(ask, deadline)))
+               and time.monotonic() < self._deadline(ask, deadline)):
             self._redispatch()
         grant = self._give_up(got)
         if grant is None:
@@ -315,9 +344,9 @@ class Granting:
         try:
             if self._must_queue(ask):
                 queued = await asyncio.shield(loop.run_in_executor(io, self._queue, ask))
-            while queued and time.monotonic() < deadline:
+            while queued and time.monotonic() < self._deadline(ask, deadline):
                 try:
-                    async with asyncio.timeout(self._slice(deadline)):
+                    async with asyncio.timeout(self._slice(self._deadline(ask, deadline))):
                         await asyncio.shield(fut)
                     break
                 except TimeoutError:
@@ -325,22 +354,48 @@ class Granting:
         except BaseException:
             grant = self._give_up(got)
             if grant is not None:
-                self._return_grant(grant, ask.user)
+                self._return_grant(grant, ask)
             raise
         grant = self._give_up(got)
         if grant is None:
             raise self._busy() if queued else self._too_many(not self._slots_down())
         return grant
 
-    def _return_grant(self, grant: Grant, user: str | None) -> None:
+    def _return_grant(self, grant: Grant, ask: Ask) -> None:
         if isinstance(grant, FtpClient):
             self.release(grant)
         elif grant == NEW:
-            self._forget(user)
+            self._forget(ask.user, ask.seq)
 
-    def _forget(self, user: str | None) -> None:
+    def _forget(self, user: str | None, seq: int = -1) -> None:
+        """A NEW grant of ``user`` (the caller ``seq``) ends with no connection."""
         with self._lock:
             self._live -= 1
             self._held[user] -= 1
+            self._refusals.ended(seq)
             wakes = self._dispatch()
         self._call(wakes)
+
+    def _shrink(self, user: str | None, reply: str, seq: int) -> bool:
+        """The server refused ``user``'s ``NEW`` grant (421 "too many connections",
+        ``reply``; the caller ``seq``): forget it and lower the limit to the connections
+        that exist, at once (no other grant in between would hide them), so callers
+        wait for those instead of failing. False when none is logged in: then the pool
+        backs off before its next login (:mod:`.refusals`) and does not lower its limit
+        (logins under way, refused in turn, would leave it at one connection for good)."""
+        with self._lock:
+            self._live -= 1
+            self._held[user] -= 1
+            established = self._live - self._connecting
+            if 0 < established and self._live < self.size:
+                log.warning("FTP server %s allows %d connections; pool limit lowered from %d",
+                            self.config.host, self._live, self.size)
+                self.size = self._live
+                if self._slots is not None:
+                    self._slots.limit = self.size
+            exist = established > 0
+            if not exist:
+                self._refusals.refused(reply, time.monotonic(), seq)
+            wakes = self._dispatch()
+        self._call(wakes)
+        return exist

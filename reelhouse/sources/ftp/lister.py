@@ -32,7 +32,7 @@ from reelhouse.sources.ftp.pipeline import (
     retr_all,
     transfer_all,
 )
-from reelhouse.sources.ftp.replies import empty_folder_reply, translate_error
+from reelhouse.sources.ftp.replies import empty_folder_reply, pwd_path, translate_error
 
 __all__ = ["FtpLister"]
 
@@ -377,10 +377,5 @@ class FtpLister(FtpConnection):
             reply: str = self._call(what, lambda: ftp.sendcmd("PWD"))
         except (NotFound, InvalidInput, PermissionDenied):
             return None
-        if not reply.startswith("257 ") or (start := reply.find('"')) < 0:
-            return None
-        end = start + 1
-        while (end := reply.find('"', end)) >= 0 and reply[end + 1:end + 2] == '"':
-            end += 2
-        return reply[start + 1:end].replace('""', '"') if end > start else None
+        return pwd_path(reply)
 

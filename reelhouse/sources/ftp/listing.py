@@ -127,9 +127,29 @@ def _parse_mlsd_time(value: str) -> float | None:
     return base + seconds + (int(frac) / 10 ** len(frac) if frac else 0.0)
 
 
+#: A byte count printed with thousands separators, one kind per number: ``,`` (C/en),
+#: ``.`` (de, it, es, pt, nl...), ``'`` and ``’`` (de_CH: Windows, glibc), no-break
+#: space U+00A0 and narrow no-break space U+202F (fr, ru, pl, sv...: Windows before/after
+#: 2018, glibc). ``ls -l`` prints them when the block size starts with ``'``
+#: (``--block-size="'1"``, ``LS_BLOCK_SIZE``; GNU coreutils manual, "Block size"), and
+#: Windows/IIS-style ``dir`` listings with the server's regional settings; FileZilla's
+#: ``directorylistingparser.cpp`` (``ParseAsDos``) drops ``,`` and ``.`` from DOS sizes.
+#: Groups are exactly three digits, so a plain number never matches. No capture group:
+#: :mod:`.listing_text` ``findall``s a pattern built on it.
+GROUPED_SIZE = (r"[0-9]{1,3}+(?:(?:,[0-9]{3}+)++|(?:\.[0-9]{3}+)++|(?:'[0-9]{3}+)++|(?:\u2019[0-9]{3}+)++"
+                r"|(?:\u00a0[0-9]{3}+)++|(?:\u202f[0-9]{3}+)++)")
+_GROUPED = re.compile(GROUPED_SIZE)
+_SEPARATORS = str.maketrans("", "", ",.'\u2019\u00a0\u202f")
+
+
 def _parse_size(value: str | None) -> int | None:
-    """A decimal byte count (ASCII digits only, at most ``_MAX_SIZE``), or ``None``."""
-    if value is None or len(value) > _MAX_DIGITS or _DIGITS.fullmatch(value) is None:
+    """A decimal byte count (ASCII digits, or :data:`GROUPED_SIZE` with thousands
+    separators; at most ``_MAX_SIZE``), or ``None``."""
+    if value is None:
+        return None
+    if not value.isdigit() and len(value) <= 2 * _MAX_DIGITS and _GROUPED.fullmatch(value):
+        value = value.translate(_SEPARATORS)
+    if len(value) > _MAX_DIGITS or _DIGITS.fullmatch(value) is None:
         return None
     size = int(value)
     return size if size <= _MAX_SIZE else None
@@ -217,7 +237,7 @@ def parse_mlsd(lines: Iterable[str]) -> list[ListingEntry]:
 _UNIX_TEMPLATE = (
     r"(?P<kind>[-bcdDlnps?])[-a-zA-Z?]{9}[.+@]?+"
     r"FIELDS"
-    r"[ \t]++(?P<size>[0-9]++(?:,[ \t]*+[0-9]++)?+)"
+    r"[ \t]++(?P<size>" + GROUPED_SIZE + r"|[0-9]++(?:,[ \t]*+[0-9]++)?+)"
     r"[ \t]++(?P<month>[^\W\d_]{3,4}+\.?+)"
     r"[ \t]++(?P<day>[0-9]{1,2}+)"
     r"[ \t]++(?:(?P<hour>[0-9]{1,2}+):(?P<minute>[0-9]{2}+)|(?P<year>[0-9]{4}+))"
@@ -235,17 +255,17 @@ _UNIX_BARE = re.compile(_UNIX_TEMPLATE.replace("FIELDS", ""))
 _UNIX_ALT_TEMPLATE = (
     r"(?P<kind>[-bcdDlnps?])[-a-zA-Z?]{9}[.+@]?+"
     r"(?:[ \t]++[^ \t]++)+?"
-    r"[ \t]++(?P<size>[0-9]++(?:,[ \t]*+[0-9]++)?+)"
+    r"[ \t]++(?P<size>" + GROUPED_SIZE + r"|[0-9]++(?:,[ \t]*+[0-9]++)?+)"
     r"[ \t]++" + ALT_DATE +
     r" (?P<name>.*)"
 )
 _UNIX_ALT_LINE = re.compile(_UNIX_ALT_TEMPLATE)
 
 _DOS = re.compile(
-    r"(?P<mo>[0-9]{1,2}+)[-/.](?P<d>[0-9]{1,2}+)[-/.](?P<y>[0-9]{4}+|[0-9]{2}+)"
+    r"(?P<mo>[0-9]{1,2}+)(?P<dsep>[-/.])(?P<d>[0-9]{1,2}+)(?P=dsep)(?P<y>[0-9]{4}+|[0-9]{2}+)"
     r"[ \t]++(?P<h>[0-9]{1,2}+):(?P<mi>[0-9]{2}+)(?::[0-9]{2}+)?+"
     r"(?:[ \t]*+(?P<ampm>[AaPp][Mm]))?+"
-    r"[ \t]++(?:(?P<dir><[Dd][Ii][Rr]>)|(?P<size>[0-9]{1,3}+(?:,[0-9]{3}+)++|[0-9]++))"
+    r"[ \t]++(?:(?P<dir><[Dd][Ii][Rr]>)|(?P<size>" + GROUPED_SIZE + r"|[0-9]++))"
     r"(?P<sep>[ \t]++)(?P<name>.*)"
 )
 
@@ -318,7 +338,7 @@ def _parse_dos(text: str) -> ListingEntry | None:
     return ListingEntry(
         name=name,
         is_dir=is_dir,
-        size=None if is_dir else _parse_size(m["size"].replace(",", "")),
+        size=None if is_dir else _parse_size(m["size"]),
         mtime=dos_time(m),
     )
 

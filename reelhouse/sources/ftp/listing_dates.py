@@ -61,7 +61,10 @@ def as_utc(now: datetime) -> datetime:
 
 # The dates of ``ls --time-style=long-iso|full-iso|iso`` and of CJK locales (the
 # docstring of :mod:`.listing`): one alternative each, groups named by the form (i: ISO with a time, o:
-# ISO day only, r: ISO recent, c: CJK with a year first, k: CJK month and day first).
+# ISO day only, r: ISO recent, c: CJK with a year first, k: CJK month and day first),
+# and dotted numeric dates (e: ``29.11.2026 20:15`` / ``29.11.26``, day first as in
+# :func:`dos_time`, from a ``--time-style=+%d.%m.%Y`` or a server that formats dates by
+# its locale; n: ``2004.07.15``, year first: FileZilla's tests/dirparsertest.cpp entry 35).
 ALT_DATE = (
     r"(?:(?P<iy>[0-9]{4}+)-(?P<imo>[0-9]{2}+)-(?P<id>[0-9]{2}+)[ \t]++(?P<ih>[0-9]{2}+):(?P<imi>[0-9]{2}+)"
     r"(?::(?P<isec>[0-9]{2}+)(?:\.(?P<ifrac>[0-9]{1,9}+))?+(?:[ \t]++(?P<iz>[-+][0-9]{4}+))?+)?+"
@@ -70,7 +73,10 @@ ALT_DATE = (
     r"|(?P<cy>[0-9]{4}+)[年년][ \t]*+(?P<cmo>[0-9]{1,2}+)[月월][ \t]*+(?P<cd>[0-9]{1,2}+)[日일]"
     r"(?:[ \t]++(?P<ch>[0-9]{1,2}+):(?P<cmi>[0-9]{2}+))?+"
     r"|(?P<kmo>[0-9]{1,2}+)[月월][ \t]*+(?P<kd>[0-9]{1,2}+)[日일]?+"
-    r"[ \t]++(?:(?P<kh>[0-9]{1,2}+):(?P<kmi>[0-9]{2}+)|(?P<ky>[0-9]{4}+)[年년]?+))"
+    r"[ \t]++(?:(?P<kh>[0-9]{1,2}+):(?P<kmi>[0-9]{2}+)|(?P<ky>[0-9]{4}+)[年년]?+)"
+    r"|(?P<ed>[0-9]{1,2}+)\.(?P<emo>[0-9]{1,2}+)\.(?P<ey>[0-9]{4}+|[0-9]{2}+)"
+    r"(?:[ \t]++(?P<eh>[0-9]{1,2}+):(?P<emi>[0-9]{2}+))?+"
+    r"|(?P<ny>[0-9]{4}+)\.(?P<nmo>[0-9]{2}+)\.(?P<nd>[0-9]{2}+)(?:[ \t]++(?P<nh>[0-9]{1,2}+):(?P<nmi>[0-9]{2}+))?+)"
 )
 
 
@@ -96,7 +102,7 @@ def ls_time(
 
 
 def alt_time(m: re.Match[str], now: datetime) -> float | None:
-    """The mtime of an ISO or CJK ``ls`` date (:data:`ALT_DATE`), read as UTC, but
+    """The mtime of an ISO, CJK or dotted ``ls`` date (:data:`ALT_DATE`), read as UTC, but
     for full-iso's explicit zone (``+0100``: taken off). A date without a year follows
     ``ls``'s six-month rule (:func:`ls_time`)."""
     if m["iy"] is not None:
@@ -117,6 +123,13 @@ def alt_time(m: re.Match[str], now: datetime) -> float | None:
         return timestamp(int(m["cy"]), int(m["cmo"]), int(m["cd"]), int(m["ch"] or 0), int(m["cmi"] or 0))
     if m["ky"] is not None:
         return timestamp(int(m["ky"]), int(m["kmo"]), int(m["kd"]))
+    if m["ey"] is not None:
+        year = int(m["ey"])
+        if len(m["ey"]) == 2:
+            year += 1900 if year >= 69 else 2000  # POSIX strptime %y, as dos_time
+        return timestamp(year, int(m["emo"]), int(m["ed"]), int(m["eh"] or 0), int(m["emi"] or 0))
+    if m["ny"] is not None:
+        return timestamp(int(m["ny"]), int(m["nmo"]), int(m["nd"]), int(m["nh"] or 0), int(m["nmi"] or 0))
     month, day, hour, minute = ((m["rmo"], m["rd"], m["rh"], m["rmi"]) if m["rmo"] is not None
                                 else (m["kmo"], m["kd"], m["kh"], m["kmi"]))
     return recent_time(int(month), int(day), int(hour), int(minute), now)
@@ -133,13 +146,24 @@ def recent_time(month: int, day: int, hour: int, minute: int, now: datetime) -> 
 
 
 def dos_time(m: re.Match[str]) -> float | None:
-    """The mtime of a DOS/IIS date (``MM-DD-YY``, 12 h or 24 h clock), read as UTC.
+    """The mtime of a DOS/IIS date, read as UTC: ``m`` is a match of
+    :data:`.listing._DOS` (groups ``mo``, ``dsep``, ``d``, ``y``, ``h``, ``mi``, ``ampm``).
 
-    Two-digit years follow POSIX ``strptime %y``: 69–99 are 19xx, 00–68 are 20xx. A
-    first field above 12 is taken as a day (``DD-MM-YYYY`` servers).
+    * ``MM-DD-YY`` / ``MM-DD-YYYY`` and ``MM/DD/YY``, 12 h or 24 h clock: month first,
+      as Microsoft IIS writes them (``01-12-23  02:05PM``; the MS-DOS date of
+      learn.microsoft.com "MS-DOS Date and Time"; Windows CE in 24 h, pyfilesystem2
+      issue 438). A first field above 12 is taken as a day (``DD-MM-YYYY`` servers).
+    * ``DD.MM.YYYY`` / ``DD.MM.YY`` (``29.11.2026  20:15``): **day first**. A dot is the
+      date separator of the locales that write the day first (de, ru, pl, cs, fi, nb...:
+      CLDR short dates ``dd.MM.y``, glibc ``d_fmt "%d.%m.%Y"``); Windows servers listing
+      with their regional settings and IBM i (``18.09.06 14:21:26``, FileZilla's
+      tests/dirparsertest.cpp entry 55) print them. FileZilla's client reads them the
+      same way (``directorylistingparser.cpp``, ``ParseShortDate``: "Maybe dd.mm.yyyy").
+
+    Two-digit years follow POSIX ``strptime %y``: 69–99 are 19xx, 00–68 are 20xx.
     """
     month, day = int(m["mo"]), int(m["d"])
-    if month > 12 >= day:
+    if m["dsep"] == "." or month > 12 >= day:
         month, day = day, month
     year = int(m["y"])
     if len(m["y"]) == 2:

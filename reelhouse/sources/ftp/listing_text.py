@@ -183,10 +183,11 @@ def mlsd_entries(text: str, prefix: str = "", unread: list[str] | None = None) -
 
 
 def _size(digits: str) -> int | None:
-    """A size the patterns matched (ASCII digits, or a device's "major, minor"): bytes,
-    or None for a device's or one past :data:`~.listing._MAX_SIZE` (junk)."""
-    if len(digits) < 19:  # below 10**18: a size (the usual case, one int())
-        return int(digits) if "," not in digits else None
+    """A size the patterns matched (ASCII digits, thousands groups, or a device's
+    "major, minor"): bytes, or None for a device's or one past
+    :data:`~.listing._MAX_SIZE` (junk)."""
+    if len(digits) < 19 and digits.isdigit():  # below 10**18: a size (the usual case, one int())
+        return int(digits)
     return _parse_size(digits)
 
 

@@ -5,7 +5,9 @@ At most ``size`` connections exist at once; a caller that finds none free waits 
 ``check_after`` seconds are checked with NOOP before reuse; dead ones are replaced.
 A connection left out of sync (an aborted transfer whose reply did not come) is
 dropped, never handed out again. A server that answers 421 ("too many connections")
-lowers the limit to the connections that exist instead of failing the caller.
+lowers the limit to the connections that exist instead of failing the caller; with
+none of ours open, the pool tries again with backoff, one login at a time
+(:mod:`.refusals`).
 
 Who gets the next connection, fairly between users: :mod:`.granting`.
 
@@ -21,7 +23,6 @@ cap and the order of the waiting users hold over every process (:mod:`.granting`
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 import weakref
 from collections.abc import Iterator
@@ -32,12 +33,10 @@ from reelhouse.errors import ReelhouseError, SourceBusy, SourceUnavailable
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.config import FtpConfig
 from reelhouse.sources.ftp.granting import CLOSED, Ask, Grant, Granting, pool_user
+from reelhouse.sources.ftp.refusals import HEALTH_RETRY_FOR
 from reelhouse.sources.ftp.slots import UNSHARED, ServerSlots, SharedSlots
 
 __all__ = ["FtpPool", "pool_user"]
-
-log = logging.getLogger(__name__)
-
 
 class FtpPool(Granting):
     """Thread-safe pool of :class:`FtpClient` for one server.
@@ -144,37 +143,49 @@ class FtpPool(Granting):
         if self._slots is not None and self._slots.fair:
             shared = self._share(ask, wait, new=True)
             if shared is None:
-                self._forget(user)
+                self._forget(user, ask.seq)
                 return None
             token, grant = shared
         elif self._slots is not None:
             got = self._slots.take(want=wait)
             if got is None:
                 self._slots.hold()
-                self._forget(user)
+                self._forget(user, ask.seq)
                 return None
             token = got
         fresh = FtpClient(self.config)
         self._clients.add(fresh)  # before it connects: interrupt() cuts a login too
+        with self._lock:
+            self._connecting += 1
         try:
-            fresh.connect()
-        except SourceBusy:  # connect() closed the socket
+            try:
+                fresh.connect()
+            finally:
+                with self._lock:
+                    self._connecting -= 1
+        except SourceBusy as exc:  # connect() closed the socket
             if self._slots is not None:
                 self._slots.give_back(grant)
             if self._slots is not None and self._slots.refused(token):
-                self._forget(user)
+                self._forget(user, ask.seq)
                 return None
-            if not self._shrink(user):
-                raise
-            return None  # wait for one of the connections we have
+            if self._shrink(user, str(exc.__cause__ or exc), ask.seq):
+                return None  # wait for one of the connections we have
+            if time.monotonic() < self._deadline(ask, ask.started + self.wait_timeout):
+                return None  # none of ours: the server's limit is someone else's; try again soon
+            raise self._refusals.error(self.config.host) from exc
         except BaseException:
             if self._slots is not None:
                 self._slots.give_back(token)
                 self._slots.give_back(grant)
-            self._forget(user)
+            self._forget(user, ask.seq)
             raise
         with self._lock:
             self._owner[id(fresh)] = user
+            refused = self._refusals.active
+            self._refusals.accepted()
+            wakes = self._dispatch() if refused else []  # the server takes logins again: the others may connect
+        self._call(wakes)
         if self._slots is not None:
             self._slots.attach(fresh, token)
             self._slots.granted(fresh, grant, user)
@@ -224,38 +235,31 @@ class FtpPool(Granting):
             self._done(ask)
 
     def try_acquire(self) -> tuple[FtpClient, bool] | None:
-        """A connection now, never waiting (for health checks); None when none is free."""
+        """A connection now, never waiting behind other callers (for health checks);
+        None when none is free. While the server refuses the pool's logins with none of
+        ours open (:mod:`.refusals`) it waits for the pool's next try, up to
+        :data:`~.refusals.HEALTH_RETRY_FOR` seconds, then raises SourceBusy quoting the
+        server."""
         ask = self._ask()
-        with self._lock:
-            if self._closed:
-                raise SourceUnavailable("the FTP source was closed")
-            grant = self._take(ask.user)
-        return self._ready(grant, ask, wait=False) if grant is not None else None
+        ask.refusal_wait = HEALTH_RETRY_FOR
+        while True:
+            with self._lock:
+                if self._closed:
+                    raise SourceUnavailable("the FTP source was closed")
+                grant = self._take(ask.user, ask.seq)
+            ready = self._ready(grant, ask, wait=False) if grant is not None else None
+            if ready is not None or not self._refusals.active:
+                return ready
+            now = time.monotonic()
+            if now >= self._deadline(ask, now + 1):
+                raise self._refusals.error(self.config.host)
+            time.sleep(min(self._deadline(ask, now + 1) - now, self._slice(now + 1)))
 
     def _release_abandoned(self, job: asyncio.Future[tuple[FtpClient, bool] | None]) -> None:
         if not job.cancelled() and job.exception() is None:
             ready = job.result()
             if ready is not None:
                 self.release(ready[0])
-
-    def _shrink(self, user: str | None) -> bool:
-        """The server refused ``user``'s ``NEW`` grant (421 "too many connections"):
-        forget it and lower the limit to the connections that exist, at once (no other
-        grant in between would hide them), so callers wait for those instead of
-        failing. False when there are none to wait for."""
-        with self._lock:
-            self._live -= 1
-            self._held[user] -= 1
-            if 0 < self._live < self.size:
-                log.warning("FTP server %s allows %d connections; pool limit lowered from %d",
-                            self.config.host, self._live, self.size)
-                self.size = self._live
-                if self._slots is not None:
-                    self._slots.limit = self.size
-            exist = self._live > 0
-            wakes = self._dispatch()
-        self._call(wakes)
-        return exist
 
     def release(self, client: FtpClient, reusable: bool = True) -> None:
         """Give a connection back; a broken or out-of-sync one is closed instead."""

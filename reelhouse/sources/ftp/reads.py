@@ -13,6 +13,7 @@ import logging
 import socket
 import ssl
 import sys
+import threading
 import time
 from collections.abc import AsyncGenerator, Iterator
 
@@ -20,7 +21,7 @@ from reelhouse.errors import InvalidInput, SourceUnavailable
 from reelhouse.sources.base import normalize_path
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.pooled import PooledSource
-from reelhouse.sources.skipping import allowed_skip
+from reelhouse.sources.skipping import allowed_skip, skip_stop
 
 __all__ = ["MIN_RCVBUF", "RECV_SIZE", "RESUME_DELAYS", "SHORT_READ", "RangeReads"]
 
@@ -172,8 +173,9 @@ class RangeReads(PooledSource):
             raise InvalidInput("offset must be >= 0")
         rel = normalize_path(path)
         limit, allowance = allowed_skip(self.config.max_skip)
+        stop = skip_stop.get()
         client, data = self._attempt(
-            lambda c: c.start_retr(rel, offset, not self.rest_refused, limit, allowance))
+            lambda c: c.start_retr(rel, offset, not self.rest_refused, limit, allowance, stop))
         self.rest_refused = self.rest_refused or client.rest_refused
         if data is None:  # offset past the end: nothing to read, connection in sync
             self.pool.release(client)
@@ -182,15 +184,19 @@ class RangeReads(PooledSource):
     async def _astart(self, path: str, offset: int) -> tuple[FtpClient, socket.socket | None]:
         """:meth:`_start` for the event loop: the pool wait holds no thread, the
         REST/RETR handshake runs in this source's executor. A cancelled caller's
-        connection still goes back to the pool once the handshake ends."""
+        connection still goes back to the pool once the handshake ends; a skip to the
+        offset (a server without REST) stops at its next chunk then (:meth:`Retrieval.start_retr
+        <reelhouse.sources.ftp.retrieval.Retrieval.start_retr>`'s ``stop``)."""
         rel = normalize_path(path)
         limit, allowance = allowed_skip(self.config.max_skip)  # the caller's context, not the executor's
         for attempt in (1, 2):
             client, reused = await self.pool.aacquire(self._io)
-            job = self._in_io(client.start_retr, rel, offset, not self.rest_refused, limit, allowance)
+            gone = threading.Event()
+            job = self._in_io(client.start_retr, rel, offset, not self.rest_refused, limit, allowance, gone.is_set)
             try:
                 data = await asyncio.shield(job)
             except asyncio.CancelledError:
+                gone.set()  # a skip under way stops at its next chunk
                 job.add_done_callback(functools.partial(self._abandon, client))
                 raise
             except BaseException as exc:

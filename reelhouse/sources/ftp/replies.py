@@ -22,7 +22,7 @@ from reelhouse.errors import (
 )
 from reelhouse.sources.base import LinkNotFollowed
 
-__all__ = ["empty_folder_reply", "final_reply", "translate_error", "use_encoding"]
+__all__ = ["empty_folder_reply", "final_reply", "pwd_path", "translate_error", "use_encoding"]
 
 # The words of a listing refused because there is nothing to list: wu-ftpd and Serv-U
 # ("550 No files found.", "450 No files found"), servers that glob "*" in an empty folder
@@ -128,3 +128,21 @@ def final_reply(ftp: ftplib.FTP) -> str:
         return ftp.getresp()
     except (ftplib.error_temp, ftplib.error_perm, ftplib.error_reply) as exc:
         return str(exc)
+
+
+def pwd_path(reply: str) -> str | None:
+    """The folder a ``257`` reply names (to PWD, RFC 959 §4.1.3 and Appendix II):
+    ``257 "PATHNAME" comment`` with each ``"`` inside doubled; from a server that does
+    not quote it (``257 /home/me is the current directory``), its first word when that
+    is an absolute path. None for any other reply."""
+    if not reply.startswith("257"):
+        return None
+    text = reply[4:]
+    start = text.find('"')
+    if start < 0:
+        word = text.split(" ", 1)[0].strip()
+        return word if word.startswith("/") else None
+    end = start + 1
+    while (end := text.find('"', end)) >= 0 and text[end + 1:end + 2] == '"':
+        end += 2
+    return text[start + 1:end].replace('""', '"') if end > start else None

@@ -14,9 +14,10 @@ import logging
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from typing import NamedTuple
 
-from reelhouse.errors import InvalidInput, ReelhouseError, SeekRefused
+from reelhouse.errors import Cancelled, InvalidInput, ReelhouseError, SeekRefused
 from reelhouse.sources.base import normalize_path
 from reelhouse.sources.ftp import restcheck
 from reelhouse.sources.ftp.lister import FtpLister
@@ -52,7 +53,8 @@ class Retrieval(FtpLister):
     """A control connection's reads: RETR from an offset, the end of a transfer."""
 
     def start_retr(self, path: str, offset: int, rest: bool = True, max_skip: int = 0,
-                   allowance: SkipAllowance | None = None) -> socket.socket | None:
+                   allowance: SkipAllowance | None = None,
+                   stop: Callable[[], bool] | None = None) -> socket.socket | None:
         """Open a data connection streaming ``path`` from byte ``offset`` (REST + RETR).
 
         The caller reads the socket, then calls :meth:`end_transfer`. Returns ``None``
@@ -67,7 +69,10 @@ class Retrieval(FtpLister):
         byte 0 and the first ``offset`` bytes thrown away, if ``offset`` is at most
         ``max_skip`` bytes (else :class:`SeekRefused`, before any transfer starts);
         ``allowance`` is charged what was thrown away. Returns ``None`` too when the
-        file ends before ``offset``.
+        file ends before ``offset``. ``stop`` (called between skipped chunks): True
+        when the caller has gone; the skip then ends its transfer (the data connection
+        closed, the server's 426 read: the control connection stays in sync, else it
+        is closed) and raises :class:`~reelhouse.errors.Cancelled`.
         """
         if offset < 0:
             raise InvalidInput("offset must be >= 0")
@@ -102,7 +107,7 @@ class Retrieval(FtpLister):
                 f"reading {rel!r} from byte {offset} means reading and throwing away {offset} bytes "
                 f"first: more than the {max_skip} bytes allowed ({why})")
         conn = self._retr(rel, target, 0)
-        if offset and not self._skip(conn, rel, offset):
+        if offset and not self._skip(conn, rel, offset, stop):
             self.end_transfer(conn, complete=True)  # the file ends before the offset
             return None
         if allowance is not None:
@@ -130,15 +135,23 @@ class Retrieval(FtpLister):
         conn, _ = self._call(f"opening {rel!r} at byte {offset}", _open)
         return self._in_transfer(conn)
 
-    def _skip(self, conn: socket.socket, rel: str, count: int) -> bool:
+    def _skip(self, conn: socket.socket, rel: str, count: int, stop: Callable[[], bool] | None = None) -> bool:
         """Read and throw away the first ``count`` bytes of a transfer: True when they
         came, False at an EOF before them. A broken data connection drops the control
-        connection too and raises (translate_error: SourceUnreachable, SourceTimeout)."""
+        connection too and raises (translate_error: SourceUnreachable, SourceTimeout).
+        ``stop`` returning True (the caller has gone) ends the transfer and raises
+        Cancelled (:meth:`start_retr`)."""
         buf = bytearray(_SKIP_CHUNK)
         view = memoryview(buf)
         left = count
         try:
             while left:
+                if stop is not None and stop():
+                    end = self.end_transfer(conn, complete=False)
+                    log.info("skip to byte %d of %r stopped at byte %d: its reader has gone (connection %s)",
+                             count, rel, count - left, "kept" if end.in_sync else "dropped")
+                    raise Cancelled(f"the read of {rel!r} was stopped while skipping to byte {count}: "
+                                    "its reader has gone")
                 got = conn.recv_into(view, min(left, _SKIP_CHUNK))
                 if not got:
                     return False

@@ -126,6 +126,16 @@ class FtpSource(RangeReads):
 
         return walk_parallel(self, path, workers=self.pool.size, list_many=many, batch=WALK_BATCH)
 
+    def folder_place(self, path: str) -> str | None:
+        """The folder ``path`` leads to, as a server whose ``PWD`` resolves links names
+        it (vsftpd, pure-ftpd: :meth:`FtpLister.folder_place`); None where the server does
+        not say or the path is no folder it enters. For the walk's links to folders
+        (:mod:`reelhouse.sources.linkwalk`)."""
+        try:
+            return self._run(lambda c: c.folder_place(path))
+        except ReelhouseError:
+            return None
+
     def same_folder(self, a: str, b: str) -> bool | None:
         """Whether paths ``a`` and ``b`` lead to one folder (a link back up), by the
         server's ``unique`` facts (:meth:`FtpLister.folder_id`), else, on a server whose

@@ -2,8 +2,9 @@
 ``l… name -> target``, MLSD ``type=OS.unix=slink``) with the size of the link itself
 (the length of its target's path), while ``SIZE``, ``MDTM`` and ``RETR`` follow it.
 A link to a file lists as that file (its size and time), so a scan indexes it with the
-size a download and a stream get; a link the server will not follow (dangling, or out
-of its chroot) or a link to a folder is no file and is left out."""
+size a download and a stream get; a link to a folder lists as a folder (a walk goes
+into it or notes why not: tests/compat/test_vsftpd_links.py); a link the server will
+not follow (dangling, or out of its chroot) is no file and is left out."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from reelhouse.sources.base import LinkedFolderSkipped
 from reelhouse.sources.ftp import FtpConfig, FtpSource
 from reelhouse.transfers.copy import download
 
@@ -70,10 +72,13 @@ def _server(kind: str, tmp_path: Path) -> Iterator[FtpSource]:
 @pytest.mark.parametrize("kind", ["pure-ftpd", "vsftpd"])
 def test_a_link_to_a_file_lists_as_the_file(kind: str, tmp_path: Path) -> None:
     with _server(kind, tmp_path) as src:
-        for listing in (src.list("Films"), dict(src.walk(""))["Films"]):
+        walked = dict(src.walk(""))
+        for listing in (src.list("Films"), walked["Films"]):
             assert not isinstance(listing, Exception)
             got = {e.name: (e.is_dir, e.size) for e in listing}
-            assert got == {"Heat (1995).mkv": (False, len(FILM)), "Heat link.mkv": (False, len(FILM))}, got
+            assert got == {"Heat (1995).mkv": (False, len(FILM)), "Heat link.mkv": (False, len(FILM)),
+                           "Shows": (True, None)}, got
+        assert isinstance(walked["Films/Shows"], LinkedFolderSkipped)  # ../Shows: walked as Shows
         link = src.stat("Films/Heat link.mkv")
         assert (link.is_dir, link.size, link.mtime) == (False, len(FILM), 1_700_000_000)
         out = tmp_path / "got.mkv"
@@ -101,7 +106,7 @@ def test_same_folder_tells_a_link_back_up_from_another_folder(kind: str, tmp_pat
         assert src.same_folder("Films/Shows", "Shows") is True  # Films/Shows -> ../Shows
         assert src.same_folder("Many", "Shows") is False
         assert src.same_folder("Films/nowhere", "Shows") is None  # refused: nothing known
-        assert {e.name for e in src.list("Films")} == {"Heat (1995).mkv", "Heat link.mkv"}
+        assert {e.name for e in src.list("Films")} == {"Heat (1995).mkv", "Heat link.mkv", "Shows"}
 
 
 def test_same_folder_on_a_server_whose_pwd_echoes_the_path(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from reelhouse.sources.ftp.listing import (
     parse_mlsd,
     parse_mlsd_line,
 )
+from reelhouse.sources.ftp.listing_text import parse_list_text
 
 NOW = datetime(2024, 3, 15, 12, 0, tzinfo=UTC)
 GiB = 1024**3
@@ -376,6 +377,27 @@ DOS_CASES: list[tuple[str, str, ListingEntry | None]] = [
         f("x.mkv", None, ts(2024, 3, 14, 21, 0)),
     ),
     ("dos-no-name", "03-14-24  09:00PM       <DIR>          ", None),
+    (
+        "dotted-date-is-day-first",
+        "05.11.2023  20:15       <DIR>          Films",
+        d("Films", None, ts(2023, 11, 5, 20, 15)),
+    ),
+    (
+        "dotted-two-digit-year-and-dotted-groups",
+        "04.01.24  09:05             1.234.567 Heat (1995).mkv",
+        f("Heat (1995).mkv", 1_234_567, ts(2024, 1, 4, 9, 5)),
+    ),
+    (
+        "nbsp-groups",
+        "04.01.24  09:05        5\u00a0368\u00a0709\u00a0120 big.mkv",
+        f("big.mkv", 5 * GiB, ts(2024, 1, 4, 9, 5)),
+    ),
+    (
+        "slash-date-stays-month-first",
+        "01/04/24  09:05AM                  100 us.mkv",
+        f("us.mkv", 100, ts(2024, 1, 4, 9, 5)),
+    ),
+    ("mixed-date-separators-are-no-date", "04.01-24  09:05                  100 x.mkv", None),
 ]
 
 
@@ -960,3 +982,20 @@ def test_long_iso_and_cjk_forms_round_trip(name: str, is_dir: bool, size: int, w
     for date in (when.strftime("%Y-%m-%d %H:%M"), f"{when.year}年{when.month}月{when.day}日 {when:%H:%M}"):
         line = unix_line("d" if is_dir else "-", name, size, date, owner, "ftp")
         assert parse_list_line(line, NOW) == ListingEntry(name, is_dir, size, when.timestamp())
+
+
+GROUP_SEPARATORS = [",", ".", "'", "\u2019", "\u00a0", "\u202f"]
+
+
+@given(name=names, size=sizes, sep=st.sampled_from(GROUP_SEPARATORS), day=st.integers(1, 28),
+       month=st.integers(1, 12))
+def test_grouped_sizes_and_dotted_dates_round_trip(name: str, size: int, sep: str, day: int, month: int) -> None:
+    """Sizes printed with a locale's thousands separator (``ls --block-size="'1"``,
+    Windows regional settings) and dotted day-first dates read back exactly, in Unix
+    and DOS lines and through the whole-text parser."""
+    grouped = f"{size:,}".replace(",", sep)
+    unix = f"-rw-r--r--   1 ftp      ftp      {grouped} Mar 01 10:00 {name}"
+    assert parse_list_line(unix, NOW) == ListingEntry(name, False, size, ts(2024, 3, 1, 10, 0))
+    dos = f"{day:02d}.{month:02d}.2023  10:00 {grouped:>20} {name}"
+    assert parse_list_line(dos, NOW) == ListingEntry(name, False, size, ts(2023, month, day, 10, 0))
+    assert parse_list_text(unix + "\r\n" + dos + "\r\n", NOW) == [parse_list_line(unix, NOW), parse_list_line(dos, NOW)]

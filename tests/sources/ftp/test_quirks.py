@@ -404,3 +404,49 @@ def test_a_server_refusing_rest_is_not_taken_for_one_that_ignores_it(ftp_root: P
         src.close()
         restcheck.forget("127.0.0.1", server.port)
         stop_without_leaks(server)
+
+
+def test_a_greeting_of_120_then_220_logs_in(ftp_root: Path) -> None:
+    """RFC 959 §5.4: a server may greet with ``120 Service ready in nnn minutes`` and
+    then ``220``. The 220 was read as the answer to USER, every later reply one
+    behind: the login failed as "530 Log in with USER and PASS first" (a wrong
+    password, said the source's status)."""
+    from pyftpdlib.handlers import FTPHandler
+
+    def handle(self: Any) -> None:
+        self.push("120-The server starts.\r\n120 Service ready in 1 minute.\r\n")
+        FTPHandler.handle(self)
+
+    (ftp_root / "Films").mkdir()
+    (ftp_root / "Films" / "Heat (1995).mkv").write_bytes(DATA)
+    server = _serve(ftp_root, handle=handle)
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1,
+                              connect_timeout=5, read_timeout=5))
+    try:
+        assert [e.name for e in src.list("Films")] == ["Heat (1995).mkv"]
+        assert b"".join(src.read_range("Films/Heat (1995).mkv", 1000, 100)) == DATA[1000:1100]
+    finally:
+        src.close()
+        stop_without_leaks(server)
+
+
+def test_a_pwd_reply_without_quotes_names_the_login_folder(ftp_root: Path) -> None:
+    """RFC 959 quotes the path of a 257 (``257 "/home/me"``); some servers do not
+    (``257 /home/me is the current directory``). ftplib reads no path from that, and
+    the source's root became the server's ``/`` instead of the login folder: another
+    folder's files were listed (and read) as the source's."""
+    def ftp_PWD(self: Any, line: str) -> None:
+        self.respond("257 /Home is the current directory.")
+
+    (ftp_root / "Home" / "Films").mkdir(parents=True)
+    (ftp_root / "Home" / "Films" / "Heat (1995).mkv").write_bytes(DATA)
+    (ftp_root / "Other").mkdir()
+    server = _serve(ftp_root, ftp_PWD=ftp_PWD)
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1,
+                              connect_timeout=5, read_timeout=5))
+    try:
+        assert [e.name for e in src.list("")] == ["Films"]
+        assert b"".join(src.read_range("Films/Heat (1995).mkv", 0, 10)) == DATA[:10]
+    finally:
+        src.close()
+        stop_without_leaks(server)

@@ -320,7 +320,8 @@ def test_cancel_a_running_download_shows_progress_first(
     _wait(lambda: (api.get(f"/api/transfers/{tid}").json()["bytes_done"] or 0) > 300_000)
     running = api.get(f"/api/transfers/{tid}").json()
     assert running["state"] == "running" and running["bytes_total"] == len(DATA)
-    assert running["rate"] and 50_000 < running["rate"] < 2_000_000  # bytes/s
+    # bytes/s, under the throttle; no lower bound: a loaded machine is slow
+    assert running["rate"] and 0 < running["rate"] < 2_000_000
     assert running["eta_seconds"] is not None and 0 < running["percent"] < 100
     r = api.post(f"/api/transfers/{tid}/cancel")
     assert r.status_code == 202 and r.json()["state"] == "cancelled"

@@ -21,9 +21,9 @@ own on the same database, and writes their answers' bytes.
   arrival order (an :class:`anyio.CapacityLimiter`, FIFO), as in the read lane. Nothing
   else is queued in the processes; memory is N processes and their engines.
 - **Failures**: a process that dies (or whose socket breaks) is dropped and its request
-  raises :class:`ReadProcessLost` (the fast way answers the FastAPI way); the next
-  request starts a new one. A request cancelled while it waits for its answer drops its
-  process too (half a frame may be left on the socket).
+  raises :class:`ReadProcessLost` (the fast way answers the FastAPI way); a request
+  :data:`RESTART_SECONDS` later starts a new one. An exception that would not unpickle
+  here comes as a RuntimeError with its text; a cancelled request's answer is dropped.
 - **Start and stop**: processes start on first use (from a ``forkserver``, or ``spawn``
   where there is none: never ``fork`` of a process with an event loop and threads) and
   end with :meth:`ReadProcesses.close` (the app's shutdown), or when the server
@@ -41,6 +41,7 @@ import itertools
 import multiprocessing
 import socket
 import threading
+import time
 import weakref
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -57,6 +58,9 @@ __all__ = ["PreparedResponse", "ReadProcessLost", "ReadProcesses"]
 
 #: Seconds a closed process is given to end before it is killed.
 STOP_SECONDS = 2.0
+#: Seconds after a read process was lost before another is started (meanwhile the
+#: pages are answered the FastAPI way, in the server process).
+RESTART_SECONDS = 1.0
 
 
 class ReadProcessLost(RuntimeError):
@@ -200,6 +204,7 @@ class ReadProcesses:
         self._lock = threading.Lock()
         self._closed = False
         self._ids = itertools.count()
+        self._next_start = 0.0
         # an app that is never shut down (a test's) still ends its processes when dropped
         self._finalizer = weakref.finalize(self, _stop_all, self._procs)
 
@@ -214,6 +219,8 @@ class ReadProcesses:
         async with self._limiter:
             proc = self._pick()
             if proc is None:
+                if time.monotonic() < self._next_start:
+                    raise ReadProcessLost("a read process was lost a moment ago")
                 proc = await anyio.to_thread.run_sync(self._start)
             try:
                 answer = await proc.call(request_id, request)
@@ -246,6 +253,8 @@ class ReadProcesses:
     def _drop(self, proc: _Process) -> None:
         proc.lost = True
         proc.detach()
+        # one that keeps dying (a database it cannot open) is not started for every request
+        self._next_start = time.monotonic() + RESTART_SECONDS
         with self._lock:
             if proc in self._procs:
                 self._procs.remove(proc)

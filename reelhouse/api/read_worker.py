@@ -102,7 +102,8 @@ def serve(sock: socket.socket, url: str, threads: int) -> None:
         except Exception as exc:  # the main process answers the FastAPI way
             try:
                 out = frame((request_id, (False, exc)))
-            except Exception:  # an exception that does not pickle
+                unframe(out[HEADER.size:])  # one that would not unpickle there is sent as text
+            except Exception:
                 out = frame((request_id, (False, RuntimeError(f"{type(exc).__name__}: {exc}"))))
         with send_lock, contextlib.suppress(OSError):  # the main process gone: the reading loop ends
             sock.sendall(out)

@@ -26,8 +26,8 @@ page (``per_page=50``, cursor). Three runs, on SQLite and (with ``--postgres`` o
   ``GET /api/health`` only: the closed loop's floor in the same minutes (a closed-loop
   p99 of the pages can be no lower than this one's).
 
-Both loaded runs give the server's CPU ms per request (``cpu_seconds`` of its process and its children: the read processes)
-and the load generator's (same machine, same two cores). ``--before DIR`` (a source
+Both loaded runs give the server's CPU ms per request (``cpu_seconds`` of its process and
+its children: the read processes) and the load generator's (same machine, same two cores). ``--before DIR`` (a source
 tree of an earlier commit, e.g. ``git archive b810fc2 | tar -x -C DIR``) runs the same
 three against that code's server on the same database; with ``--alternate N`` too, first,
 N rounds of the spread closed loop with both servers running side by side, alternating,

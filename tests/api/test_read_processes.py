@@ -182,8 +182,9 @@ def _descendants(pid: int) -> list[int]:
     return out[1:]
 
 
-@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
-def test_no_read_process_outlives_reelhouse_serve(tmp_path: Path, how: signal.Signals) -> None:
+def test_no_read_process_outlives_reelhouse_serve(tmp_path: Path) -> None:
+    """SIGTERM (what systemd and docker stop send): uvicorn shuts the app down, the app
+    its read processes."""
     data = tmp_path / "data"
     _made(data)
     port = free_port()
@@ -204,13 +205,49 @@ def test_no_read_process_outlives_reelhouse_serve(tmp_path: Path, how: signal.Si
         assert r.status_code == 200 and json.loads(r.content)["id"] == 2
         children = _descendants(proc.pid)
         assert children, "a read process (and its forkserver) run beside the server"
-        proc.send_signal(how)
+        proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         assert not _wait_gone(children), "read processes outlived the server"
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+_KILLED_PARENT = """
+import asyncio, sys, time
+from reelhouse.api.read_processes import ReadProcesses
+
+async def main() -> None:
+    procs = ReadProcesses(sys.argv[1], 2)
+    await asyncio.gather(procs.answer("show", 1, True, (2,)), procs.answer("show", 1, True, (1,)))
+    print(*procs.pids(), flush=True)
+    time.sleep(600)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def test_no_read_process_outlives_a_killed_server(core: Core) -> None:
+    """SIGKILL of the server process (the OOM killer): its read processes see their
+    socket end and stop; the forkserver sees its parent go and stops."""
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_PARENT, core.settings.db_url], stdout=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert pids
+        children = _descendants(proc.pid)
+        assert set(pids) <= set(children)
+        proc.kill()
+        proc.wait(timeout=30)
+        assert not _wait_gone(children), "read processes outlived the server"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def _made(data: Path) -> None:

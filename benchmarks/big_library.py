@@ -26,8 +26,8 @@ page (``per_page=50``, cursor). Three runs, on SQLite and (with ``--postgres`` o
   ``GET /api/health`` only: the closed loop's floor in the same minutes (a closed-loop
   p99 of the pages can be no lower than this one's).
 
-Both loaded runs give the server's CPU ms per request (``cpu_seconds`` of its process)
-and the load generator's (same machine, same two cores). ``--before DIR`` (a source
+Both loaded runs give the server's CPU ms per request (``cpu_seconds`` of its process and
+its children: the read processes) and the load generator's (same machine, same two cores). ``--before DIR`` (a source
 tree of an earlier commit, e.g. ``git archive b810fc2 | tar -x -C DIR``) runs the same
 three against that code's server on the same database; with ``--alternate N`` too, first,
 N rounds of the spread closed loop with both servers running side by side, alternating,
@@ -311,12 +311,15 @@ def load_wrk(base: str, fixture: dict[str, Any], clients: int, seconds: float, w
 def _measured(pids: list[int], phase: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Run ``phase`` and add the server's CPU ms per answered request (all its
     processes) and the load generator's own (same machine, same cores)."""
-    server0 = sum(cpu_seconds(p) for p in pids)
+    server0 = {p: cpu_seconds(p) for p in _with_children(pids)}  # read processes (read_processes) too
     client0 = resource.getrusage(resource.RUSAGE_SELF)
     out = phase()
     client1 = resource.getrusage(resource.RUSAGE_SELF)
     n = max(1, out["all"]["n"])
-    out["server_cpu_ms_per_request"] = round((sum(cpu_seconds(p) for p in pids) - server0) * 1000 / n, 2)
+    server1 = {p: cpu_seconds(p) for p in _with_children(pids)}
+    used = sum(t - server0.get(p, 0.0) for p, t in server1.items() if t == t)  # a process gone: nan
+    out["server_cpu_ms_per_request"] = round(used * 1000 / n, 2)
+    out["server_processes"] = len(server1)
     out.setdefault("client_cpu_ms_per_request", round(  # wrk's is measured by load_wrk
         ((client1.ru_utime - client0.ru_utime) + (client1.ru_stime - client0.ru_stime)) * 1000 / n, 2))
     out["server_cpu_cores"] = round(out["server_cpu_ms_per_request"] * out["all"]["requests_per_s"] / 1000, 2)
@@ -334,13 +337,14 @@ def single(base: str, fixture: dict[str, Any], pids: list[int], n: int = 60) -> 
     with httpx.Client(base_url=base, timeout=30,
                       headers={"authorization": f"Bearer {fixture['token']}"}) as http:
         for kind, url in _kinds(fixture, rng).items():
-            cpu0 = sum(cpu_seconds(p) for p in pids)
+            cpu0 = sum(cpu_seconds(p) for p in _with_children(pids))
             ms = []
             for _ in range(n):
                 t0 = time.perf_counter()
                 http.get(url()).raise_for_status()
                 ms.append((time.perf_counter() - t0) * 1000)
-            out[kind] = {"server_cpu_ms": round((sum(cpu_seconds(p) for p in pids) - cpu0) * 1000 / n, 2),
+            out[kind] = {"server_cpu_ms": round((sum(cpu_seconds(p) for p in _with_children(pids)) - cpu0) * 1000 / n,
+                                                2),
                          "p50_ms": round(percentile(ms, 50), 1)}
     return out
 
@@ -443,6 +447,7 @@ def _alternating(url: str, data: Path, fixture: dict[str, Any], clients: int, se
                 out = _measured([server.pid], lambda port=port: load_wrk(f"http://127.0.0.1:{port}", fixture, clients,
                                                                           seconds, data, True))
                 runs[name].append({"server_cpu_ms_per_request": out["server_cpu_ms_per_request"],
+                                   "server_processes": out["server_processes"],
                                    "requests_per_s": out["all"]["requests_per_s"], "p50_ms": out["all"]["p50_ms"],
                                    "p99_ms": out["all"]["p99_ms"], "errors": out["error_count"],
                                    "loadavg_1min": round(load_avg, 1)})

@@ -174,6 +174,13 @@ class Settings(EnvTomlSettings):
         description="Run background jobs inside the web server; false when `reelhouse worker` processes do.",
     )
     job_workers: int = Field(default=2, ge=1, le=32, description="Jobs run at once per process (threads).")
+    read_processes: int | None = Field(
+        default=None, ge=0, le=16,
+        description="Processes that compute the big-library pages (grid, title lists, a show, media files, "
+        "continue watching) beside the server's event loop, on another core (api/read_processes.py); "
+        "0: threads of the server process. Unset: 2 on SQLite with two cores or more, else 0 "
+        "(benchmarks/README.md, 'Library pages in read processes').",
+    )
     probe_job_files: int = Field(
         default=200, ge=1, le=10_000,
         description="Files per probe job: phase 2 of a scan (probes, fingerprints, metadata) runs as "
@@ -337,6 +344,15 @@ class Settings(EnvTomlSettings):
     def db_url(self) -> str:
         """The effective database URL."""
         return self.database_url or f"sqlite:///{self.data_dir / 'reelhouse.db'}"
+
+    @property
+    def read_process_count(self) -> int:
+        """The read processes to run (``read_processes``, or its default when unset: 2
+        on SQLite with two cores or more, 0 otherwise; measured in benchmarks/README.md,
+        "Library pages in read processes")."""
+        if self.read_processes is not None:
+            return self.read_processes
+        return 2 if self.db_url.startswith("sqlite") and (os.cpu_count() or 1) >= 2 else 0
 
     @property
     def store_dir(self) -> Path:

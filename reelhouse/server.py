@@ -12,6 +12,7 @@ import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 import uvicorn
 from fastapi import FastAPI
 
@@ -41,6 +42,10 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
         party_socket.start_live(app)
         yield
         await party_socket.close_live(app)
+        procs = app.state.read_processes
+        if procs is not None:
+            procs.detach()
+            await anyio.to_thread.run_sync(procs.close)
         if close_core:
             core.close()
 

@@ -15,6 +15,7 @@ from reelhouse.api.deps import CurrentUser
 from reelhouse.api.errors import install_error_handlers
 from reelhouse.api.metrics import Metrics
 from reelhouse.api.read_lane import ReadLane
+from reelhouse.api.read_processes import ReadProcesses
 from reelhouse.api.routes import ROUTERS
 from reelhouse.core import Core
 
@@ -26,6 +27,7 @@ def install_api(app: FastAPI, core: Core) -> None:
     app.state.core = core
     app.state.metrics = Metrics(core.sources)
     app.state.read_lane = ReadLane()
+    app.state.read_processes = _read_processes(core)
     install_error_handlers(app)
 
     node = core.settings.node_name or f"{core.settings.host}:{core.settings.port}"
@@ -46,6 +48,17 @@ def install_api(app: FastAPI, core: Core) -> None:
     for router in ROUTERS:
         app.include_router(router)
     _document_errors(app)
+
+
+def _read_processes(core: Core) -> ReadProcesses | None:
+    """The app's read processes (``read_processes`` setting), or None: the read lane's
+    threads compute the pages (also for an in-memory SQLite database, which no other
+    process can open)."""
+    n, url = core.settings.read_process_count, core.settings.db_url
+    in_memory = url.startswith("sqlite") and (":memory:" in url or url.rstrip("/") in ("sqlite:", "sqlite+pysqlite:"))
+    if n < 1 or in_memory:
+        return None
+    return ReadProcesses(url, n)
 
 
 def _document_errors(app: FastAPI) -> None:

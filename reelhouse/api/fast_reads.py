@@ -9,14 +9,16 @@ whose token this process resolved within the identity window
 plain — each parameter one the route takes, given once, with a value the route's
 declaration accepts as it is (ASCII digits in range without a leading zero, one of the
 listed words, ``true``/``false``/``1``/``0``, a non-empty string within its length) —
-:func:`answer` runs the route's own body (``…_answer`` of
-:mod:`reelhouse.api.routes.library`, :func:`~reelhouse.api.routes.progress.continue_answer`)
-in the app's read lane and returns its response.
+:func:`answer` runs the route's own body (``…_body`` of
+:mod:`reelhouse.api.routes.library`, :func:`~reelhouse.api.routes.progress.continue_body`)
+in the app's read processes (``read_processes``: :mod:`reelhouse.api.read_processes`)
+or, without them, in its read lane, and returns its response.
 
 Anything else goes the FastAPI way and is answered as it always was: an unknown,
 repeated or empty parameter, a value FastAPI would refuse (422) or convert, and any
 error the body raises (a bad cursor, a page too deep, no such show: the body runs again
-there and its error handlers write the answer; so does any other exception). So the fast way only answers what the
+there and its error handlers write the answer; so does any other exception, and a read
+process lost before it answered). So the fast way only answers what the
 route would have answered with a 200, with the same bytes and headers
 (``tests/api/test_fast_reads.py``).
 
@@ -34,7 +36,9 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from reelhouse.api.read_lane import ReadLane
-from reelhouse.api.routes import library, progress
+from reelhouse.api.read_processes import ReadProcesses
+from reelhouse.api.read_worker import BODIES
+from reelhouse.api.routes import progress
 from reelhouse.core import Core
 from reelhouse.db.limits import INT_MAX, INT_MIN
 
@@ -133,30 +137,39 @@ async def answer(scope: Scope, user: Any) -> Response | None:
     app = scope["app"]
     core: Core = app.state.core
     lane: ReadLane = app.state.read_lane
+    procs: ReadProcesses | None = getattr(app.state, "read_processes", None)
+
+    async def body(name: str, *args: Any) -> Response:
+        if procs is not None:  # another process computes it (api/read_processes.py)
+            return await procs.answer(name, user.id, bool(user.is_admin or not user.restrict_sources), args)
+        return await lane.run(_here, core, user, name, args)
+
     try:
         if path == "/api/library/items":
             p = _params(query, _ITEMS)
-            return await lane.run(library.items_answer, core, user, p["q"], p["type"], p["source_id"],
-                                  p["source_kind"], p["genre"], p["year"], p["resolution"], p["unwatched"],
-                                  p["letter"], p["cursor"], p["page"], p["per_page"])
+            return await body("items", p["q"], p["type"], p["source_id"], p["source_kind"], p["genre"], p["year"],
+                              p["resolution"], p["unwatched"], p["letter"], p["cursor"], p["page"], p["per_page"])
         if path == "/api/library/media-files":
             p = _params(query, _FILES)
-            return await lane.run(library.media_files_answer, core, user, p["source_id"], p["include_missing"],
-                                  p["cursor"], p["page"], p["per_page"])
+            return await body("media-files", p["source_id"], p["include_missing"], p["cursor"], p["page"],
+                              p["per_page"])
         if path == "/api/library/movies" or path == "/api/library/shows":
             p = _params(query, _TITLES)
-            body = library.movies_answer if path.endswith("movies") else library.shows_answer
-            return await lane.run(body, core, user, p["page"], p["per_page"])
+            return await body(path.rsplit("/", 1)[1], p["page"], p["per_page"])
         if path == "/api/library/continue":
             _params(query, _NONE)
             cache = getattr(app.state, "page_cache", None)
-            return await progress.continue_answer(cache, core, user, lane)
+            return await progress.continue_answer(cache, user, lambda: body("continue"))
         if path.startswith("/api/library/shows/"):
             _params(query, _NONE)
-            show_id = _ID(path.rsplit("/", 1)[1])
-            return await lane.run(library.show_answer, show_id, core, user)
+            return await body("show", _ID(path.rsplit("/", 1)[1]))
     except _Refer:
         return None
     except Exception:  # the FastAPI way runs it again and answers as it always has
         return None
     return None
+
+
+def _here(core: Core, user: Any, name: str, args: tuple[Any, ...]) -> Response:
+    """Body ``name`` computed in this process (a read lane thread)."""
+    return BODIES[name](core.read_sessions, core.access.allowed(user), user.id, *args)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["make_engine", "make_sessionmaker"]
+__all__ = ["make_engine", "make_read_engine", "make_sessionmaker"]
 
 
 #: Connections a process keeps open (and how many more it may open for a burst). The
@@ -51,6 +51,39 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+
+
+def make_read_engine(url: str, pool_size: int = 2) -> Engine:
+    """An engine for ``url`` that only reads, for a process that serves read pages
+    (api/read_processes.py): SQLite as :func:`make_engine` plus ``PRAGMA query_only``
+    (https://sqlite.org/pragma.html#pragma_query_only); PostgreSQL in autocommit (each
+    statement reads a snapshot of its own, no BEGIN/ROLLBACK round trips) with
+    ``default_transaction_read_only`` on. Any write statement fails. ``pool_size``:
+    connections kept (one thread reads at a time there)."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=pool_size, max_overflow=pool_size)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+            cur.execute("PRAGMA query_only=ON")
+            cur.close()
+
+        return engine
+    engine = create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size,
+                           isolation_level="AUTOCOMMIT")
+
+    @event.listens_for(engine, "connect")
+    def _read_only(dbapi_conn: Any, _record: Any) -> None:
+        # a statement of its own (the URL's ``options`` stay as they are: a search_path)
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET SESSION default_transaction_read_only = on")
+        dbapi_conn.commit()
+
+    return engine
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -49,9 +49,11 @@ NOT_PLAIN = [
 ]
 
 
-@pytest.fixture
-def core(tmp_path: Path) -> Iterator[Core]:
-    core = Core(load_settings(data_dir=tmp_path / "data"))
+@pytest.fixture(params=[0, 1], ids=["threads", "processes"])
+def core(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Core]:
+    """The library of these tests; its pages computed in the read lane's threads, or in
+    a read process (``read_processes``: api/read_processes.py)."""
+    core = Core(load_settings(data_dir=tmp_path / "data", read_processes=request.param))
     try:
         fill(core, movies=30, shows=4)  # its user 1 has watched some (continue watching)
         core.users.add(ADMIN, ADMIN_PASSWORD, is_admin=True)
@@ -65,6 +67,9 @@ def core(tmp_path: Path) -> Iterator[Core]:
         yield core
     finally:
         core.close()
+
+
+_computed_elsewhere: list[bool] = []
 
 
 def _answers(core: Core, urls: list[str], fast: bool, monkeypatch: pytest.MonkeyPatch, user: str = ADMIN,
@@ -95,6 +100,8 @@ def _answers(core: Core, urls: list[str], fast: bool, monkeypatch: pytest.Monkey
             app_cache.seconds = 0.0  # no page served from the cache: each one computed
             r = c.get(url)
             out.append((r.status_code, sorted(r.headers.items()), r.content))
+        procs = c.app.state.read_processes  # type: ignore[attr-defined]
+        _computed_elsewhere.append(procs is not None and bool(procs.pids()))
     monkeypatch.setattr(fast_reads, "answer", real)
     return out, used
 
@@ -104,6 +111,7 @@ def test_plain_requests_get_the_fastapi_answer(core: Core, monkeypatch: pytest.M
     fastapi, _ = _answers(core, PLAIN, False, monkeypatch, user)
     fast, used = _answers(core, PLAIN, True, monkeypatch, user)
     assert len(used) == len(PLAIN) and all(used)
+    assert core.settings.read_processes == 0 or _computed_elsewhere[-1], "the read process computed them"
     for url, a, b in zip(PLAIN, fastapi, fast, strict=True):
         assert a[0] == 200, (url, a)
         assert a == b, url

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import Response
 
 from reelhouse.api.deps import CoreDep, CurrentUser, DbSession, RowId, RowIdQuery, VisibleFile
@@ -31,7 +32,11 @@ from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.library import queries, views
 from reelhouse.library.grid import GridFilter, grid_page
 
-__all__ = ["items_answer", "media_files_answer", "movies_answer", "router", "show_answer", "shows_answer"]
+__all__ = ["Reads", "items_answer", "items_body", "media_files_answer", "media_files_body", "movies_answer",
+           "movies_body", "router", "show_answer", "show_body", "shows_answer", "shows_body"]
+
+#: Sessions that read the library (``Core.read_sessions``, or a read process's own).
+Reads = sessionmaker[Session]
 
 router = APIRouter(prefix="/api/library", tags=["library"])
 
@@ -68,13 +73,24 @@ async def library_items(
 def items_answer(core: Core, user: User, q: str | None, type: str | None, source_id: int | None,
            source_kind: str | None, genre: str | None, year: int | None, resolution: str | None, unwatched: bool,
            letter: str | None, cursor: str | None, page: int, per_page: int) -> Response:
+    """The grid's answer for ``user`` (see :func:`library_items`)."""
+    return items_body(core.read_sessions, core.access.allowed(user), user.id, q, type, source_id, source_kind, genre,
+                      year, resolution, unwatched, letter, cursor, page, per_page)
+
+
+def items_body(reads: Reads, allowed: set[int] | None, user_id: int, q: str | None, type: str | None,
+               source_id: int | None, source_kind: str | None, genre: str | None, year: int | None,
+               resolution: str | None, unwatched: bool, letter: str | None, cursor: str | None, page: int,
+               per_page: int) -> Response:
+    """The grid's answer, read through ``reads`` (sessions) for user ``user_id`` who
+    sees the sources ``allowed`` (None: all): plain arguments, so that another process
+    can compute it (api/read_processes.py)."""
     offset = 0 if cursor else (page - 1) * per_page
     if offset > 10_000:
         raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
-    allowed = core.access.allowed(user)
-    f = GridFilter(type, q, source_id, source_kind, genre, year, resolution, user.id if unwatched else None, letter,
+    f = GridFilter(type, q, source_id, source_kind, genre, year, resolution, user_id if unwatched else None, letter,
                    None if allowed is None else frozenset(allowed))
-    with core.read_sessions() as db:
+    with reads() as db:
         result = grid_page(db, f, per_page, cursor, offset)
         # a title with a good file on the page's sources (the user's grants among them)
         # is playable (grid._fill_sources): the others only are asked about
@@ -94,8 +110,12 @@ async def movies(core: CoreDep, user: CurrentUser, lane: ReadLaneDep, page: Page
 
 
 def movies_answer(core: Core, user: User, page: int, per_page: int) -> Response:
-    allowed = core.access.allowed(user)
-    with core.read_sessions() as db:
+    return movies_body(core.read_sessions, core.access.allowed(user), user.id, page, per_page)
+
+
+def movies_body(reads: Reads, allowed: set[int] | None, user_id: int, page: int, per_page: int) -> Response:
+    """A page of movies (plain arguments: see :func:`items_body`)."""
+    with reads() as db:
         ids, total = views.title_page(db, "movie", allowed, (page - 1) * per_page, per_page)
         items = [m for m in (visible_movie(MoviePublic.model_validate(m), allowed)
                              for m in queries.movies_by_ids(db, ids)) if m is not None and m.files]
@@ -120,8 +140,12 @@ async def shows(core: CoreDep, user: CurrentUser, lane: ReadLaneDep, page: PageN
 
 
 def shows_answer(core: Core, user: User, page: int, per_page: int) -> Response:
-    allowed = core.access.allowed(user)
-    with core.read_sessions() as db:
+    return shows_body(core.read_sessions, core.access.allowed(user), user.id, page, per_page)
+
+
+def shows_body(reads: Reads, allowed: set[int] | None, user_id: int, page: int, per_page: int) -> Response:
+    """A page of shows (plain arguments: see :func:`items_body`)."""
+    with reads() as db:
         ids, total = views.title_page(db, "show", allowed, (page - 1) * per_page, per_page)
         items = [s for s in (visible_show(ShowPublic.model_validate(s), allowed)
                              for s in queries.shows_by_ids(db, ids)) if s is not None and s.seasons]
@@ -135,8 +159,13 @@ async def show(show_id: RowId, core: CoreDep, user: CurrentUser, lane: ReadLaneD
 
 
 def show_answer(show_id: int, core: Core, user: User) -> Response:
-    allowed = core.access.allowed(user)
-    with core.read_sessions() as db:
+    return show_body(core.read_sessions, core.access.allowed(user), user.id, show_id)
+
+
+def show_body(reads: Reads, allowed: set[int] | None, user_id: int, show_id: int) -> Response:
+    """A show's page (plain arguments: see :func:`items_body`); NotFound when
+    ``allowed`` shows none of its episodes."""
+    with reads() as db:
         detail = views.show_detail(db, show_id)
     if allowed is None:
         return orjson_response(show_public(detail))
@@ -165,7 +194,13 @@ async def media_files(
 
 def media_files_answer(core: Core, user: User, source_id: int | None, include_missing: bool, cursor: str | None,
                  page: int, per_page: int) -> Response:
-    allowed = core.access.allowed(user)
+    return media_files_body(core.read_sessions, core.access.allowed(user), user.id, source_id, include_missing,
+                            cursor, page, per_page)
+
+
+def media_files_body(reads: Reads, allowed: set[int] | None, user_id: int, source_id: int | None,
+                     include_missing: bool, cursor: str | None, page: int, per_page: int) -> Response:
+    """A page of media files (plain arguments: see :func:`items_body`)."""
     if allowed is not None:
         if source_id is None and len(allowed) == 1:
             source_id = next(iter(allowed))
@@ -175,7 +210,7 @@ def media_files_answer(core: Core, user: User, source_id: int | None, include_mi
     offset = 0 if cursor else (page - 1) * per_page
     if offset > 10_000:
         raise InvalidInput("page is too deep for page numbers: follow next_cursor instead")
-    with core.read_sessions() as db:
+    with reads() as db:
         rows, total, next_cursor = views.media_files_page(db, source_id, include_missing, per_page, cursor,
                                                           offset)
     return orjson_response({"items": rows, "total": total, "page": page, "per_page": per_page,

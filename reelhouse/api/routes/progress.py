@@ -4,23 +4,26 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import Response
 
 from reelhouse.api.deps import CoreDep, CurrentUser, RowId, VisibleFile
 from reelhouse.api.library_json import orjson_response, resume_item
-from reelhouse.api.read_lane import ReadLane, ReadLaneDep
+from reelhouse.api.read_lane import ReadLaneDep
 from reelhouse.api.schemas import ProgressIn, ProgressPublic, ResumePublic, WatchedIn
 from reelhouse.core import Core
 from reelhouse.db.models import User
 from reelhouse.library import queries
+from reelhouse.library.progress import ProgressService
 
 if TYPE_CHECKING:  # page_cache imports this module (api/fast_reads.py)
     from reelhouse.api.page_cache import PageCache
 
-__all__ = ["continue_answer", "router"]
+__all__ = ["continue_answer", "continue_body", "router"]
 
 router = APIRouter(prefix="/api/library", tags=["library"])
 
@@ -31,25 +34,36 @@ async def continue_watching(request: Request, core: CoreDep, user: CurrentUser, 
     sources the user is granted only). Runs in the app's read lane; a user who sees
     every source gets the answer kept since their progress and the library last
     changed (:meth:`~reelhouse.api.page_cache.PageCache.resume_get`, issue 14)."""
-    return await continue_answer(getattr(request.app.state, "page_cache", None), core, user, lane)
+    return await continue_answer(getattr(request.app.state, "page_cache", None), user,
+                                 lambda: lane.run(_continue_watching, core, user))
 
 
-async def continue_answer(cache: PageCache | None, core: Core, user: User, lane: ReadLane) -> Response:
-    """The continue-watching answer of ``user`` (see :func:`continue_watching`)."""
+async def continue_answer(cache: PageCache | None, user: User, compute: Callable[[], Awaitable[Response]],
+                          ) -> Response:
+    """The continue-watching answer of ``user`` (see :func:`continue_watching`):
+    the one kept in ``cache``, else what ``compute()`` answers (in the read lane's
+    threads, or its processes: :func:`continue_body`)."""
     if cache is None or not (user.is_admin or not user.restrict_sources):
-        return await lane.run(_continue_watching, core, user)
+        return await compute()
     body = cache.resume_get(user.id)
     if body is not None:
         return Response(body, media_type="application/json")
     versions, seen = cache.versions(), time.monotonic()
-    response = await lane.run(_continue_watching, core, user)
+    response = await compute()
     cache.resume_put(user.id, versions, seen, bytes(response.body))
     return response
 
 
 def _continue_watching(core: Core, user: User) -> Response:
-    return orjson_response([resume_item(i) for i in core.progress.continue_watching(
-        user.id, sources=core.access.allowed(user))])
+    return continue_body(core.read_sessions, core.access.allowed(user), user.id)
+
+
+def continue_body(reads: sessionmaker[Session], allowed: set[int] | None, user_id: int) -> Response:
+    """User ``user_id``'s continue watching, read through ``reads``, on the sources
+    ``allowed`` (None: all); plain arguments, so that another process can compute it
+    (api/read_processes.py)."""
+    return orjson_response([resume_item(i) for i in ProgressService(reads).continue_watching(
+        user_id, sources=allowed)])
 
 
 @router.get("/media-files/{file_id}/progress", response_model=ProgressPublic)

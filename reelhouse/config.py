@@ -10,6 +10,7 @@ lists the settings; what the checked ones accept: :mod:`reelhouse.config_checks`
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 

@@ -1,0 +1,108 @@
+"""Jellyfin apps' calls made through the official TypeScript SDK (``sdk/calls.mjs``: a
+list of typed SDK requests against a live reelhouse): stream facts (``AspectRatio`` as
+Jellyfin writes it), sorting on several keys, and syncing what changed for the user
+(``MinDateLastSavedForUser``)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jellyfin.support import Library
+from sqlalchemy import select, update
+
+from reelhouse.core import Core
+from reelhouse.db.models import MediaFile, Movie, Show
+
+from helpers import ADMIN, ADMIN_PASSWORD
+
+SDK = Path(__file__).parent / "sdk"
+
+pytestmark = [pytest.mark.requires_ffmpeg, pytest.mark.requires_node]
+
+
+@pytest.fixture(autouse=True)
+def _sdk_installed() -> None:
+    if shutil.which("node") is None or not (SDK / "node_modules" / "@jellyfin" / "sdk").exists():
+        pytest.skip("node or @jellyfin/sdk missing: run `npm ci` in tests/jellyfin/sdk")
+
+
+def sdk(server: str, *calls: tuple[str, str, dict[str, Any]]) -> list[list[Any]]:
+    """``[status, data]`` per SDK call (see sdk/calls.mjs), as the admin."""
+    out = subprocess.run(["node", "calls.mjs", server, ADMIN, ADMIN_PASSWORD, json.dumps(calls)], cwd=SDK,
+                         capture_output=True, text=True, timeout=90)
+    assert out.returncode == 0, out.stderr
+    got: list[list[Any]] = json.loads(out.stdout)
+    return got
+
+
+def names(answer: list[Any]) -> list[str]:
+    assert answer[0] == 200, answer
+    return [i["Name"] for i in answer[1]["Items"]]
+
+
+def test_aspect_ratio_is_written_as_jellyfin_writes_it(server: str, library: Library) -> None:
+    """A 320x240 clip is ``4:3`` (Jellyfin's ProbeResultNormalizer.GetAspectRatio),
+    not ``320:240``."""
+    got = sdk(server, ("items", "getItems", {"userId": "$userId", "recursive": True, "searchTerm": "sintel",
+                                             "includeItemTypes": ["Movie"], "fields": ["MediaStreams"]}))
+    video = [st for st in got[0][1]["Items"][0]["MediaStreams"] if st["Type"] == "Video"]
+    assert [st["AspectRatio"] for st in video] == ["4:3"]
+
+
+def _same_year(core: Core, year: int) -> None:
+    with core.sessions() as s:
+        s.execute(update(Movie).values(year=year))
+        s.execute(update(Show).values(year=year))
+        s.commit()
+
+
+def test_sort_by_several_keys(server: str, core: Core, library: Library) -> None:
+    """``SortBy=ProductionYear,SortName``: titles of one year are in name order, with
+    a ``SortOrder`` per key, or the first order for keys past the list (Jellyfin's
+    RequestHelpers.GetOrderBy); also across films and series (two SQL arms)."""
+    _same_year(core, 2010)
+    base = {"userId": "$userId", "recursive": True, "includeItemTypes": ["Movie", "Series"]}
+    got = sdk(server,
+              ("items", "getItems", {**base, "sortBy": ["ProductionYear", "SortName"],
+                                     "sortOrder": ["Descending", "Ascending"]}),
+              ("items", "getItems", {**base, "sortBy": ["ProductionYear", "SortName"], "sortOrder": ["Descending"]}),
+              ("items", "getItems", {**base, "includeItemTypes": ["Movie"], "sortBy": ["ProductionYear", "SortName"],
+                                     "sortOrder": ["Ascending", "Descending"]}),
+              ("items", "getItems", {**base, "sortBy": ["CommunityRating", "SortName"],
+                                     "sortOrder": ["Descending", "Descending"], "limit": 2, "startIndex": 1}))
+    assert names(got[0]) == ["Big Buck Bunny", "Example Show", "Sintel"]
+    assert names(got[1]) == ["Sintel", "Example Show", "Big Buck Bunny"]
+    assert names(got[2]) == ["Sintel", "Big Buck Bunny"]
+    assert names(got[3]) == ["Example Show", "Big Buck Bunny"] and got[3][1]["TotalRecordCount"] == 3
+
+
+def test_min_date_last_saved_for_user(server: str, core: Core, library: Library) -> None:
+    """``MinDateLastSavedForUser``: only the titles that changed for this user since
+    then (added, or played or marked by them) — an app's incremental sync."""
+    with core.sessions() as s:
+        s.execute(update(MediaFile).values(first_seen=datetime.now(UTC) - timedelta(days=3)))
+        s.commit()
+        sintel = s.scalar(select(Movie).where(Movie.title == "Sintel"))
+        assert sintel is not None
+    since = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.0000000Z")
+    base = {"userId": "$userId", "recursive": True, "includeItemTypes": ["Movie", "Series", "Episode"]}
+    got = sdk(server,
+              ("items", "getItems", {**base, "minDateLastSavedForUser": since}),
+              ("items", "getItems", {**base, "searchTerm": "sintel"}),
+              ("playstate", "markPlayedItem", {"itemId": "$1.Items.0.Id", "userId": "$userId"}),
+              ("items", "getItems", {**base, "minDateLastSavedForUser": since}),
+              ("items", "getItems", {**base, "searchTerm": "example", "includeItemTypes": ["Series"]}),
+              ("user-library", "markFavoriteItem", {"itemId": "$4.Items.0.Id", "userId": "$userId"}),
+              ("items", "getItems", {**base, "minDateLastSavedForUser": since}),
+              ("items", "getItems", {**base, "minDateLastSavedForUser": "yesterday"}))
+    assert names(got[0]) == [] and got[0][1]["TotalRecordCount"] == 0
+    assert got[2][0] == 200
+    assert names(got[3]) == ["Sintel"]
+    assert names(got[6]) == ["Example Show", "Sintel"] and got[6][1]["TotalRecordCount"] == 2
+    assert got[7][0] == 400

@@ -44,6 +44,14 @@ ARM_KINDS = ("movie", "show", "season", "episode")
 _FOLDERS = frozenset({"show", "season"})  # IsFolder=true of their DTOs
 _SORTS = {"sortname", "name", "datecreated", "productionyear", "premieredate",
           "communityrating", "random", "indexnumber"}
+#: Every ``ItemSortBy`` Jellyfin knows (Jellyfin.Data/Enums/ItemSortBy.cs): a known key
+#: takes its place in the ``SortOrder`` list even when reelhouse cannot sort by it.
+_JELLYFIN_SORTS = frozenset({
+    "default", "airedepisodeorder", "album", "albumartist", "artist", "datecreated", "officialrating",
+    "dateplayed", "premieredate", "startdate", "sortname", "name", "random", "runtime", "communityrating",
+    "productionyear", "playcount", "criticrating", "isfolder", "isunplayed", "isplayed", "seriessortname",
+    "videobitrate", "airtime", "studio", "isfavoriteorliked", "datelastcontentadded", "seriesdateplayed",
+    "parentindexnumber", "indexnumber"})
 MAX_LIMIT = 100_000
 #: Filters on what reelhouse does not store (people, studios, tags): no title has any.
 _NONE_STORED = ("personids", "person", "studioids", "studios", "tags")
@@ -63,6 +71,7 @@ class ItemQuery:
     recursive: bool = False
     sort: str = "sortname"
     descending: bool = False
+    then: list[tuple[str, bool]] = field(default_factory=list)  # further SortBy keys: (key, descending)
     start: int = 0
     limit: int | None = None
     search: str | None = None
@@ -98,9 +107,9 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     q.kinds -= {_TYPES[t] for t in args.lower_set("excludeitemtypes") if t in _TYPES}
     if any(args.values(name) for name in _NONE_STORED):
         q.kinds = set()  # titles with a person, studio or tag: reelhouse stores none
-    # the first sort key we know decides; the rest (and unknown ones) are ignored
-    q.sort = next((s for s in (v.lower() for v in args.values("sortby")) if s in _SORTS), "sortname")
-    q.descending = (args.values("sortorder") or ["Ascending"])[0].lower() == "descending"
+    sorts, q.descending = _order_by(args)
+    if sorts:
+        (q.sort, q.descending), q.then = sorts[0], sorts[1:]
     q.start = args.number("startindex", 0) or 0
     q.limit = args.number("limit", None, 0, MAX_LIMIT)
     q.search = args.text("searchterm", 200)
@@ -138,6 +147,23 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     q.since = _date_arg(args, "mindatelastsaved")
     q.root = q.parent is None and not q.recursive and not id_list and not wanted
     return q
+
+
+def _order_by(args: Args) -> tuple[list[tuple[str, bool]], bool]:
+    """``SortBy`` with ``SortOrder`` as (key, descending) pairs, and the first order.
+
+    As Jellyfin's RequestHelpers.GetOrderBy: the n-th order goes with the n-th key, keys
+    past the orders take the first order (ascending when none is given); a value that
+    is no ``ItemSortBy``/``SortOrder`` is dropped first, as its model binder drops what
+    it cannot convert. Keys reelhouse cannot sort by (``Runtime``, ``PlayCount`` …) are
+    then left out, and ``Random`` only counts as the first key."""
+    keys = [k for k in (v.lower() for v in args.values("sortby", 30)) if k in _JELLYFIN_SORTS]
+    orders = [o == "descending" for o in (v.lower() for v in args.values("sortorder", 30))
+              if o in ("ascending", "descending")]
+    first = orders[0] if orders else False
+    pairs = [(key, orders[n] if n < len(orders) else first) for n, key in enumerate(keys)]
+    known = [(key, desc) for key, desc in pairs if key in _SORTS]
+    return [pair for n, pair in enumerate(known) if n == 0 or pair[0] != "random"], first
 
 
 def _date_arg(args: Args, name: str) -> datetime | None:
@@ -310,15 +336,19 @@ def _finish(q: ItemQuery, kind: str, stmt: Select[Any], id_col: Any, keys: dict[
     if q.favorite is not None:
         stmt = stmt.where(_favorite(q, kind, id_col))
     if q.sort == "random":
-        order: list[Any] = [func.random()]
-    else:
-        order = [*keys.get(q.sort, []), *name_order, id_col]
-    return stmt.add_columns(*order), order
+        return stmt.add_columns(func.random()), [(func.random(), False)]
+    order: list[tuple[Any, bool]] = []
+    for key, desc in [(q.sort, q.descending), *q.then, ("sortname", q.descending)]:
+        for col in name_order if key in ("sortname", "name") else keys.get(key, []):
+            if not any(col is have for have, _desc in order):
+                order.append((col, desc))
+    order.append((id_col, q.descending))
+    return stmt.add_columns(*(col for col, _desc in order)), order
 
 
-def _rows(s: Session, stmt: Select[Any], order: list[Any], desc: bool, n: int | None,
+def _rows(s: Session, stmt: Select[Any], order: list[tuple[Any, bool]], n: int | None,
           skip: int = 0) -> Iterator[tuple[Any, ...]]:
-    ordered = [o.desc() if desc else o.asc() for o in order]
+    ordered = [col.desc() if desc else col.asc() for col, desc in order]
     stmt = stmt.order_by(*ordered)
     if n is not None:
         stmt = stmt.limit(n)
@@ -328,19 +358,24 @@ def _rows(s: Session, stmt: Select[Any], order: list[Any], desc: bool, n: int | 
 
 
 class _Key:
-    """A row's sort key that compares None lowest, in either direction."""
+    """A row's sort key, each column ascending or descending (``descs``), that compares
+    None lowest in either direction."""
 
-    __slots__ = ("desc", "values")
+    __slots__ = ("descs", "values")
 
-    def __init__(self, values: tuple[Any, ...], desc: bool) -> None:
+    def __init__(self, values: tuple[Any, ...], descs: tuple[bool, ...]) -> None:
         self.values = tuple((v is not None, v if v is not None else 0) for v in values)
-        self.desc = desc
+        self.descs = descs
 
     def __lt__(self, other: _Key) -> bool:
-        try:
-            return (self.values > other.values) if self.desc else (self.values < other.values)
-        except TypeError:
-            return str(self.values) < str(other.values)
+        for mine, theirs, desc in zip(self.values, other.values, self.descs, strict=False):
+            try:
+                if mine == theirs:
+                    continue
+                return bool(mine > theirs) if desc else bool(mine < theirs)
+            except TypeError:
+                return str(mine) < str(theirs)
+        return len(self.values) < len(other.values)
 
 
 def arms(q: ItemQuery) -> list[tuple[str, Select[Any], list[Any]]]:
@@ -353,9 +388,9 @@ def arms(q: ItemQuery) -> list[tuple[str, Select[Any], list[Any]]]:
     return out
 
 
-def _keyed(kind: str, rows: Iterator[tuple[Any, ...]], desc: bool) -> Iterator[tuple[_Key, str, int]]:
+def _keyed(kind: str, rows: Iterator[tuple[Any, ...]], descs: tuple[bool, ...]) -> Iterator[tuple[_Key, str, int]]:
     for r in rows:
-        yield _Key(tuple(r[1:]), desc), kind, r[0]
+        yield _Key(tuple(r[1:]), descs), kind, r[0]
 
 
 def page(s: Session, q: ItemQuery) -> Iterator[ids.Ref]:
@@ -365,11 +400,11 @@ def page(s: Session, q: ItemQuery) -> Iterator[ids.Ref]:
     built = arms(q)
     if len(built) == 1:  # one arm: the database skips and cuts (the indexes do the work)
         kind, stmt, order = built[0]
-        for row in _rows(s, stmt, order, q.descending, q.limit, q.start):
+        for row in _rows(s, stmt, order, q.limit, q.start):
             yield ids.Ref(kind, row[0])  # type: ignore[arg-type]
         return
     need = None if q.limit is None else q.start + q.limit
-    streams = [_keyed(kind, _rows(s, stmt, order, q.descending, need), q.descending)
+    streams = [_keyed(kind, _rows(s, stmt, order, need), tuple(desc for _col, desc in order))
                for kind, stmt, order in built]
     merged = heapq.merge(*streams, key=lambda t: t[0])
     for n, (_key, kind, row_id) in enumerate(merged):

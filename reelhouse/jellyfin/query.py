@@ -4,7 +4,8 @@ An :class:`ItemQuery` is read from Jellyfin's arguments (``ParentId``, ``Recursi
 ``IncludeItemTypes``, ``SortBy``, ``SortOrder``, ``StartIndex``, ``Limit``,
 ``SearchTerm``, ``Filters``, ``Years``, ``Genres`` (names, ``|``-separated as in
 Jellyfin, or commas; ASCII letters in any case), ``GenreIds`` (:mod:`.genres`), ``Ids``, ``SeriesId``,
-``SeasonId``, ``IsPlayed``, ``IsFavorite``; ``PersonIds``, ``StudioIds``, ``Tags`` …
+``SeasonId``, ``IsPlayed``, ``IsFavorite``, ``MinDateLastSaved``, ``MinDateLastSavedForUser``;
+``PersonIds``, ``StudioIds``, ``Tags`` …
 match nothing: none are stored). Each item type is one SQL "arm" (movies,
 series, seasons, episodes) that returns only ``(sort key, id)`` rows, ordered and cut
 in SQL with the indexes; arms are merged in order and only the page's rows are then
@@ -88,6 +89,9 @@ class ItemQuery:
     fields: set[str] = field(default_factory=set)
     root: bool = False  # no parent, not recursive: the user's views
     since: datetime | None = None  # MinDateLastSaved: titles with a file added since
+    #: MinDateLastSavedForUser: titles with a file added since, or played or made a
+    #: favourite by the user since (an unfavourite leaves no trace: not seen)
+    since_user: datetime | None = None
     sources: frozenset[int] | None = None  # the user's granted sources (None: all)
 
 
@@ -145,6 +149,7 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
         q.kinds &= _FOLDERS if folder else set(ARM_KINDS) - _FOLDERS
     q.fields = args.lower_set("fields")
     q.since = _date_arg(args, "mindatelastsaved")
+    q.since_user = _date_arg(args, "mindatelastsavedforuser")
     q.root = q.parent is None and not q.recursive and not id_list and not wanted
     return q
 
@@ -277,7 +282,8 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         keys: dict[str, list[Any]] = {"datecreated": [Movie.created_at],
                 "productionyear": [Movie.year], "premieredate": [Movie.year],
                 "communityrating": [Movie.rating]}
-        return _finish(q, kind, stmt, Movie.id, keys, [Movie.sort_title, func.coalesce(Movie.year, _ZERO)])
+        return _finish(q, kind, stmt, Movie.id, keys, [Movie.sort_title, func.coalesce(Movie.year, _ZERO)],
+                       MediaFile.movie_id == Movie.id)
     if kind == "show":
         if p is not None and not (p.kind == "view" and p.id == 2):
             return None
@@ -287,7 +293,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         keys = {"datecreated": [Show.created_at],
                 "productionyear": [Show.year], "premieredate": [Show.year],
                 "communityrating": [Show.rating]}
-        return _finish(q, kind, stmt, Show.id, keys, show_order[:2])
+        return _finish(q, kind, stmt, Show.id, keys, show_order[:2], link)
     if kind == "season":
         link = and_(MediaFile.episode_id == Episode.id, Episode.season_id == Season.id)
         stmt = select(Season.id).join(Show, Show.id == Season.show_id).where(_file_filter(q, link))
@@ -299,7 +305,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
             stmt = stmt.where(title_condition(Show, q.search, phrase=True))
         stmt = stmt.where(*_name_range(q, Show), *_genre_filters(q, Show))
         order = [*show_order, Season.number]
-        return _finish(q, kind, stmt, Season.id, {"indexnumber": [Season.number]}, order)
+        return _finish(q, kind, stmt, Season.id, {"indexnumber": [Season.number]}, order, link)
     link = MediaFile.episode_id == Episode.id
     if p is None or p.kind == "view":  # the whole library: series in title order, no sort
         tables = OrderedJoin(OrderedJoin(Show.__table__, Season.__table__, Season.show_id == Show.id),
@@ -326,11 +332,29 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
     order = [*show_order, Season.number, Episode.number]
     keys = {"datecreated": [first_seen], "productionyear": [Show.year],
             "premieredate": [Episode.air_date]}
-    return _finish(q, kind, stmt, Episode.id, keys, order)
+    return _finish(q, kind, stmt, Episode.id, keys, order, link)
+
+
+def _changed_for_user(q: ItemQuery, kind: str, id_col: Any, link: ColumnElement[bool],
+                      since: datetime) -> ColumnElement[bool]:
+    """``MinDateLastSavedForUser``: one of the title's files (``link``) the user sees was
+    added, or played by the user (progress saved, marked played or unplayed), at or
+    after ``since``; or the user made the title a favourite then."""
+    played = select(WatchProgress.id).where(WatchProgress.media_file_id == MediaFile.id,
+                                            WatchProgress.user_id == q.user_id,
+                                            WatchProgress.updated_at >= since)
+    files = select(MediaFile.id).where(link, _present(), or_(MediaFile.first_seen >= since, exists(played)))
+    if q.sources is not None:
+        files = files.where(granted_files(q.sources))
+    favourite = select(Favorite.id).where(Favorite.user_id == q.user_id, Favorite.item_kind == kind,
+                                          Favorite.item_id == id_col, Favorite.created_at >= since)
+    return or_(exists(files), exists(favourite))
 
 
 def _finish(q: ItemQuery, kind: str, stmt: Select[Any], id_col: Any, keys: dict[str, list[Any]],
-            name_order: list[Any]) -> tuple[Select[Any], list[Any]]:
+            name_order: list[Any], link: ColumnElement[bool]) -> tuple[Select[Any], list[Any]]:
+    if q.since_user is not None:
+        stmt = stmt.where(_changed_for_user(q, kind, id_col, link, q.since_user))
     if q.only is not None:
         stmt = stmt.where(id_col.in_(sorted(q.only.get(kind, set()))))
     if q.favorite is not None:
@@ -444,7 +468,7 @@ class Counts:
                 tuple(sorted(q.sources)) if q.sources is not None else None)
 
     def get(self, s: Session, q: ItemQuery, now: float | None = None) -> int:
-        if q.played is not None or q.resumable or q.favorite is not None:
+        if q.played is not None or q.resumable or q.favorite is not None or q.since_user is not None:
             return count(s, q)
         key = self.key(q)
         now = time.monotonic() if now is None else now

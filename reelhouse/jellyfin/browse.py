@@ -5,6 +5,7 @@ so an app's "played" is the web player's "watched")."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -147,40 +148,52 @@ def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int,
     return Loader(s, ctx).load(page(s, q))
 
 
-def next_up(s: Session, ctx: Ctx, series: ids.Ref | None, limit: int) -> list[dict[str, Any]]:
-    """Per series the user watched an episode of: the first present, unwatched regular
-    (not season 0) episode after the last watched one, a multi-episode file counting to
-    its last number (most recently watched series first)."""
+def next_up(s: Session, ctx: Ctx, series: ids.Ref | None, start: int = 0, limit: int | None = None,
+            cutoff: datetime | None = None, resumable: bool = True) -> tuple[list[dict[str, Any]], int]:
+    """Next up, one page (``start``, ``limit``; None: all) and how many there are.
+
+    As Jellyfin's TVSeriesManager/NextUpService: the series are those the user played
+    anything of (a progress row on one of their episodes' files), most recently played
+    first, not before ``cutoff`` (``NextUpDateCutoff``); with ``series`` (``SeriesId``)
+    that one alone, played or not. Per series: the first present, unwatched regular (not
+    season 0) episode after the last watched regular one, a multi-episode file counting
+    to its last number, or the first regular one when none is watched; left out, when
+    ``resumable`` is false (``EnableResumable=false``), if the user stopped in it."""
     reached = func.coalesce(Episode.last_number, Episode.number)  # S01E01E02 reaches E02
-    watched = (select(Season.show_id, Season.number, reached, WatchProgress.updated_at)
-               .select_from(WatchProgress)
-               .join(MediaFile, MediaFile.id == WatchProgress.media_file_id)
-               .join(Episode, Episode.id == MediaFile.episode_id)
-               .join(Season, Season.id == Episode.season_id)
-               .where(WatchProgress.user_id == ctx.user_id, WatchProgress.watched.is_(True)))
+    granted = [] if ctx.granted is None else [granted_files(ctx.granted)]
+    played = (select(Season.show_id, Season.number, reached, WatchProgress.watched, WatchProgress.updated_at)
+              .select_from(WatchProgress)
+              .join(MediaFile, MediaFile.id == WatchProgress.media_file_id)
+              .join(Episode, Episode.id == MediaFile.episode_id)
+              .join(Season, Season.id == Episode.season_id)
+              .where(WatchProgress.user_id == ctx.user_id))
     if series is not None:
-        watched = watched.where(Season.show_id == series.id)
-    last: dict[int, tuple[int, int, Any]] = {}
-    for show_id, season_no, ep_no, at in s.execute(watched):
-        cur = last.get(show_id)
-        if cur is None or (season_no, ep_no) > cur[:2]:
-            last[show_id] = (season_no, ep_no, max(at, cur[2]) if cur else at)
-        elif at > cur[2]:
-            last[show_id] = (cur[0], cur[1], at)
+        played = played.where(Season.show_id == series.id)
+    last: dict[int, tuple[int, int]] = {}  # show id → (season, episode) last watched
+    when: dict[int, datetime] = {}  # show id → last played
+    for show_id, season_no, ep_no, watched, at in s.execute(played):
+        when[show_id] = max(at, when.get(show_id, at))
+        if watched and season_no > 0 and (season_no, ep_no) > last.get(show_id, (0, 0)):
+            last[show_id] = (season_no, ep_no)
+    if series is not None:
+        when.setdefault(series.id, datetime.min.replace(tzinfo=UTC))
+    elif cutoff is not None:
+        when = {show: at for show, at in when.items() if at >= cutoff}
+    seen = select(WatchProgress.media_file_id).where(WatchProgress.user_id == ctx.user_id,
+                                                     WatchProgress.watched.is_(True))
+    stopped_in = select(WatchProgress.media_file_id).where(WatchProgress.user_id == ctx.user_id,
+                                                           WatchProgress.position > 0)
     refs = []
-    for show_id, (season_no, ep_no, _at) in sorted(last.items(), key=lambda kv: kv[1][2], reverse=True):
-        seen = select(WatchProgress.media_file_id).where(
-            WatchProgress.user_id == ctx.user_id, WatchProgress.watched.is_(True))
+    for show_id in sorted(when, key=lambda show: when[show], reverse=True):
+        season_no, ep_no = last.get(show_id, (0, 0))
         nxt = s.execute(
-            select(Episode.id).join(Season, Season.id == Episode.season_id)
+            select(Episode.id, MediaFile.id.in_(stopped_in)).join(Season, Season.id == Episode.season_id)
             .join(MediaFile, and_(MediaFile.episode_id == Episode.id, playable_file()))
             .where(Season.show_id == show_id, Season.number > 0,
                    (Season.number > season_no) | ((Season.number == season_no) & (Episode.number > ep_no)),
-                   MediaFile.id.not_in(seen),
-                   *([] if ctx.granted is None else [granted_files(ctx.granted)]))
-            .order_by(Season.number, Episode.number).limit(1)).scalar()
-        if nxt is not None:
-            refs.append(ids.Ref("episode", nxt))
-        if len(refs) >= limit:
-            break
-    return Loader(s, ctx).load(refs)
+                   MediaFile.id.not_in(seen), *granted)
+            .order_by(Season.number, Episode.number).limit(1)).first()
+        if nxt is not None and (resumable or not nxt[1]):
+            refs.append(ids.Ref("episode", nxt[0]))
+    chosen = refs[start:] if limit is None else refs[start:start + limit]
+    return Loader(s, ctx).load(chosen), len(refs)

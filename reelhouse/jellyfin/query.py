@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal_column, or_, select
@@ -148,8 +148,8 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     if folder is not None:  # series and seasons are folders (IsFolder of their DTOs)
         q.kinds &= _FOLDERS if folder else set(ARM_KINDS) - _FOLDERS
     q.fields = args.lower_set("fields")
-    q.since = _date_arg(args, "mindatelastsaved")
-    q.since_user = _date_arg(args, "mindatelastsavedforuser")
+    q.since = args.date("mindatelastsaved")
+    q.since_user = args.date("mindatelastsavedforuser")
     q.root = q.parent is None and not q.recursive and not id_list and not wanted
     return q
 
@@ -169,18 +169,6 @@ def _order_by(args: Args) -> tuple[list[tuple[str, bool]], bool]:
     pairs = [(key, orders[n] if n < len(orders) else first) for n, key in enumerate(keys)]
     known = [(key, desc) for key, desc in pairs if key in _SORTS]
     return [pair for n, pair in enumerate(known) if n == 0 or pair[0] != "random"], first
-
-
-def _date_arg(args: Args, name: str) -> datetime | None:
-    """An ISO 8601 date/time argument (``2024-05-01T12:00:00.0000000Z``), UTC."""
-    text = args.text(name, 40)
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text[:19])
-    except ValueError as exc:
-        raise InvalidInput(f"{name} must be an ISO 8601 date, not {text!r}") from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _default_kinds(q: ItemQuery) -> set[str]:

@@ -227,11 +227,16 @@ def empty_list(item_id: str, request: Request, caller: CallerDep) -> list[Any]:
 # -- shows -----------------------------------------------------------------------------------
 @router.get("/shows/nextup")
 def next_up(request: Request, caller: CallerDep, core: CoreDep, args: ArgsDep) -> dict[str, Any]:
+    """Next up (browse.next_up): ``SeriesId``, ``StartIndex``, ``Limit`` (absent or 0:
+    all, as Jellyfin's GetResult), ``NextUpDateCutoff``, ``EnableResumable``."""
     series = ids.decode(args.text("seriesid", 64) or "", "show") if args.has("seriesid") else None
-    limit = args.number("limit", 20, 0, 500) or 0
+    start = args.number("startindex", 0) or 0
+    limit = args.number("limit", None, 0, 100_000) or None
+    cutoff = args.date("nextupdatecutoff")
+    resumable = bool(args.flag("enableresumable", True))
     with core.sessions() as s:
-        items = browse.next_up(s, _ctx(request, caller, args), series, limit)
-    return _result(items, len(items))
+        items, total = browse.next_up(s, _ctx(request, caller, args), series, start, limit, cutoff, resumable)
+    return _result(items, total if args.flag("enabletotalrecordcount", True) else len(items) + start, start)
 
 
 @router.get("/shows/{series_id}/seasons")

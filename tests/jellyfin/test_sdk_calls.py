@@ -106,3 +106,34 @@ def test_min_date_last_saved_for_user(server: str, core: Core, library: Library)
     assert names(got[3]) == ["Sintel"]
     assert names(got[6]) == ["Example Show", "Sintel"] and got[6][1]["TotalRecordCount"] == 2
     assert got[7][0] == 400
+
+
+def test_next_up_as_the_apps_ask_for_it(server: str, library: Library) -> None:
+    """``Shows/NextUp`` as Jellyfin answers it (TVSeriesManager): with ``SeriesId`` the
+    first episode of a series not started (the series page's "Next up" and play
+    button); a series the user stopped in counts, its episode included unless
+    ``EnableResumable=false``; ``StartIndex``/``Limit`` page it (``Limit=0``: all) with
+    the total of all pages; ``NextUpDateCutoff`` leaves out series played before."""
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    got = sdk(server,
+              ("items", "getItems", {"userId": "$userId", "recursive": True, "includeItemTypes": ["Series"]}),
+              ("tv-shows", "getEpisodes", {"seriesId": "$0.Items.0.Id", "userId": "$userId"}),
+              ("tv-shows", "getNextUp", {"userId": "$userId", "seriesId": "$0.Items.0.Id"}),
+              ("tv-shows", "getNextUp", {"userId": "$userId"}),
+              ("playstate", "reportPlaybackStopped", {"playbackStopInfo": {"ItemId": "$1.Items.0.Id",
+                                                                           "PositionTicks": 30_000_000}}),
+              ("tv-shows", "getNextUp", {"userId": "$userId"}),
+              ("tv-shows", "getNextUp", {"userId": "$userId", "enableResumable": False}),
+              ("playstate", "markPlayedItem", {"itemId": "$1.Items.0.Id", "userId": "$userId"}),
+              ("tv-shows", "getNextUp", {"userId": "$userId", "limit": 0}),
+              ("tv-shows", "getNextUp", {"userId": "$userId", "startIndex": 1, "limit": 5}),
+              ("tv-shows", "getNextUp", {"userId": "$userId", "nextUpDateCutoff": tomorrow}))
+    assert [c[0] for c in got] == [200, 200, 200, 200, 204, 200, 200, 200, 200, 200, 200], got
+    first, second = (e["Id"] for e in got[1][1]["Items"][:2])
+    assert [e["Id"] for e in got[2][1]["Items"]] == [first]
+    assert got[3][1]["Items"] == []  # nothing played: no row on the home screen
+    assert [e["Id"] for e in got[5][1]["Items"]] == [first]  # stopped in E01
+    assert got[6][1]["Items"] == []
+    assert [e["Id"] for e in got[8][1]["Items"]] == [second]
+    assert got[9][1]["Items"] == [] and got[9][1]["TotalRecordCount"] == 1
+    assert got[10][1]["Items"] == []

@@ -17,7 +17,7 @@ from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.jellyfin import ids
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
-__all__ = ["PICTURE_SUBTITLES", "aspect_ratio", "container_of", "media_source", "media_streams", "offered", "readable",
+__all__ = ["PICTURE_SUBTITLES", "aspect_ratio", "choose_streams", "container_of", "media_source", "media_streams", "offered", "readable",
            "sidecar_streams", "ticks"]
 
 _TYPES = {"video": "Video", "audio": "Audio", "subtitle": "Subtitle"}  # MediaStreamType
@@ -217,3 +217,30 @@ def media_source(mf: MediaFile, item_id: str, token: str | None, with_streams: b
         "DefaultAudioStreamIndex": default_audio,
     }
     return {k: v for k, v in out.items() if v is not None}
+
+
+def choose_streams(source: dict[str, Any], audio: int | None = None, subtitle: int | None = None) -> None:
+    """Set a MediaSourceInfo's ``DefaultAudioStreamIndex`` and
+    ``DefaultSubtitleStreamIndex`` (after its sidecar subtitles are added).
+
+    ``audio``/``subtitle``: the indexes the client asked for (PlaybackInfo's
+    ``AudioStreamIndex``/``SubtitleStreamIndex``; ``subtitle`` -1: none); a client's
+    choice of a stream the source has is echoed, as Jellyfin's MediaInfoHelper does
+    (apps start playback with the tracks these name). Otherwise the subtitle is
+    Jellyfin's pick in its default mode (MediaStreamSelector.GetDefaultSubtitleStreamIndex,
+    ``SubtitlePlaybackMode.Default``): an external, default or forced track, in that
+    order of preference; none when there is no such track."""
+    streams = source.get("MediaStreams", [])
+    if audio is not None and any(st["Type"] == "Audio" and st["Index"] == audio for st in streams):
+        source["DefaultAudioStreamIndex"] = audio
+    if subtitle is not None and (subtitle == -1 or any(st["Type"] == "Subtitle" and st["Index"] == subtitle
+                                                        for st in streams)):
+        source["DefaultSubtitleStreamIndex"] = subtitle
+        return
+    subs = [st for st in streams if st["Type"] == "Subtitle"
+            and (st["IsExternal"] or st["IsDefault"] or st["IsForced"])]
+    subs.sort(key=lambda st: (not st["IsExternal"], not st["IsDefault"],
+                              not (st["IsForced"] and st.get("Language") in (None, "und")), not st["IsForced"]))
+    source.pop("DefaultSubtitleStreamIndex", None)
+    if subs:
+        source["DefaultSubtitleStreamIndex"] = subs[0]["Index"]

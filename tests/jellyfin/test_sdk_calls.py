@@ -137,3 +137,27 @@ def test_next_up_as_the_apps_ask_for_it(server: str, library: Library) -> None:
     assert [e["Id"] for e in got[8][1]["Items"]] == [second]
     assert got[9][1]["Items"] == [] and got[9][1]["TotalRecordCount"] == 1
     assert got[10][1]["Items"] == []
+
+
+def test_playback_info_names_the_chosen_tracks(server: str, library: Library) -> None:
+    """PlaybackInfo with the tracks a user picked (``AudioStreamIndex``,
+    ``SubtitleStreamIndex``, -1: subtitles off) answers them as the source's
+    ``DefaultAudioStreamIndex``/``DefaultSubtitleStreamIndex`` (Jellyfin's
+    MediaInfoHelper; apps start with those); asked for nothing, the subtitle is
+    Jellyfin's default-mode pick: the MKV's forced SubRip track (stream 3)."""
+    profile = {"DirectPlayProfiles": [{"Container": "mkv,mp4", "Type": "Video"}],
+               "SubtitleProfiles": [{"Format": "vtt", "Method": "External"}]}
+    movie = {"userId": "$userId", "recursive": True, "searchTerm": "bunny", "includeItemTypes": ["Movie"]}
+    got = sdk(server,
+              ("items", "getItems", movie),
+              ("media-info", "getPostedPlaybackInfo", {"itemId": "$0.Items.0.Id", "playbackInfoDto": {
+                  "UserId": "$userId", "DeviceProfile": profile, "AudioStreamIndex": 2, "SubtitleStreamIndex": 3}}),
+              ("media-info", "getPostedPlaybackInfo", {"itemId": "$0.Items.0.Id", "playbackInfoDto": {
+                  "UserId": "$userId", "DeviceProfile": profile, "SubtitleStreamIndex": -1}}),
+              ("media-info", "getPostedPlaybackInfo", {"itemId": "$0.Items.0.Id", "playbackInfoDto": {
+                  "UserId": "$userId", "DeviceProfile": profile, "AudioStreamIndex": 7}}),
+              ("user-library", "getItem", {"itemId": "$0.Items.0.Id", "userId": "$userId"}))
+    chosen = [(src["DefaultAudioStreamIndex"], src.get("DefaultSubtitleStreamIndex"))
+              for src in (got[1][1]["MediaSources"][0], got[2][1]["MediaSources"][0],
+                          got[3][1]["MediaSources"][0], got[4][1]["MediaSources"][0])]
+    assert chosen == [(2, 3), (1, -1), (1, 3), (1, 3)]

@@ -30,6 +30,7 @@ from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Sho
 from reelhouse.db.search_key import sort_key
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.filters import Narrowing, narrowing_conditions, read_narrowing
 from reelhouse.jellyfin.genres import visible_genres
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.sqlorder import OrderedJoin
@@ -92,6 +93,7 @@ class ItemQuery:
     #: MinDateLastSavedForUser: titles with a file added since, or played or made a
     #: favourite by the user since (an unfavourite leaves no trace: not seen)
     since_user: datetime | None = None
+    narrowing: Narrowing = field(default_factory=Narrowing)  # filters.py
     sources: frozenset[int] | None = None  # the user's granted sources (None: all)
 
 
@@ -150,6 +152,7 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     q.fields = args.lower_set("fields")
     q.since = args.date("mindatelastsaved")
     q.since_user = args.date("mindatelastsavedforuser")
+    q.narrowing = read_narrowing(args)
     q.root = q.parent is None and not q.recursive and not id_list and not wanted
     return q
 
@@ -343,6 +346,11 @@ def _finish(q: ItemQuery, kind: str, stmt: Select[Any], id_col: Any, keys: dict[
             name_order: list[Any], link: ColumnElement[bool]) -> tuple[Select[Any], list[Any]]:
     if q.since_user is not None:
         stmt = stmt.where(_changed_for_user(q, kind, id_col, link, q.since_user))
+    if q.narrowing.asked:
+        files = select(MediaFile.id).where(link, _present())
+        if q.sources is not None:
+            files = files.where(granted_files(q.sources))
+        stmt = stmt.where(*narrowing_conditions(q.narrowing, kind, id_col, files))
     if q.only is not None:
         stmt = stmt.where(id_col.in_(sorted(q.only.get(kind, set()))))
     if q.favorite is not None:
@@ -453,7 +461,7 @@ class Counts:
         only = tuple(sorted((k, tuple(sorted(v))) for k, v in q.only.items())) if q.only is not None else None
         return (tuple(sorted(q.kinds)), q.parent, q.recursive, q.search, tuple(q.years),
                 tuple(q.genres), tuple(q.genre_ids), q.name_prefix, q.name_before, only, q.since,
-                tuple(sorted(q.sources)) if q.sources is not None else None)
+                tuple(sorted(q.sources)) if q.sources is not None else None, q.narrowing)
 
     def get(self, s: Session, q: ItemQuery, now: float | None = None) -> int:
         if q.played is not None or q.resumable or q.favorite is not None or q.since_user is not None:

@@ -161,3 +161,31 @@ def test_playback_info_names_the_chosen_tracks(server: str, library: Library) ->
               for src in (got[1][1]["MediaSources"][0], got[2][1]["MediaSources"][0],
                           got[3][1]["MediaSources"][0], got[4][1]["MediaSources"][0])]
     assert chosen == [(2, 3), (1, -1), (1, 3), (1, 3)]
+
+
+def test_narrowing_filters(server: str, core: Core, library: Library) -> None:
+    """``ExcludeItemIds`` (a "more like this" row without the title shown),
+    ``ParentIndexNumber``/``IndexNumber`` (S02, E02), ``IsHD``/``Is4K`` (Jellyfin's
+    buckets: the clips are 320x240, SD), ``HasTmdbId`` and ``MinCommunityRating``: all
+    were ignored (every title matched)."""
+    with core.sessions() as s:
+        s.execute(update(Movie).where(Movie.title == "Sintel").values(rating=7.5, tmdb_id=45745))
+        s.commit()
+    items = {"userId": "$userId", "recursive": True}
+    got = sdk(server,
+              ("items", "getItems", {**items, "searchTerm": "sintel", "includeItemTypes": ["Movie"]}),
+              ("items", "getItems", {**items, "includeItemTypes": ["Movie"], "excludeItemIds": ["$0.Items.0.Id"]}),
+              ("items", "getItems", {**items, "includeItemTypes": ["Episode"], "parentIndexNumber": 2}),
+              ("items", "getItems", {**items, "includeItemTypes": ["Episode", "Season"], "indexNumber": 2}),
+              ("items", "getItems", {**items, "includeItemTypes": ["Movie"], "isHd": True}),
+              ("items", "getItems", {**items, "includeItemTypes": ["Movie"], "isHd": False}),
+              ("items", "getItems", {**items, "includeItemTypes": ["Movie", "Series"], "is4K": True}),
+              ("items", "getItems", {**items, "includeItemTypes": ["Movie", "Series"], "hasTmdbId": True}),
+              ("items", "getItems", {**items, "includeItemTypes": ["Movie", "Series"], "minCommunityRating": 7}),
+              ("items", "getItems", {**items, "excludeItemIds": ["not-an-id"]}))
+    assert names(got[1]) == ["Big Buck Bunny"]
+    assert [(e["ParentIndexNumber"], e["IndexNumber"]) for e in got[2][1]["Items"]] == [(2, 1)]
+    assert sorted((e["Type"], e["IndexNumber"]) for e in got[3][1]["Items"]) == [("Episode", 2), ("Season", 2)]
+    assert names(got[4]) == [] and names(got[5]) == ["Big Buck Bunny", "Sintel"] and names(got[6]) == []
+    assert names(got[7]) == ["Sintel"] == names(got[8])
+    assert got[9][0] == 400

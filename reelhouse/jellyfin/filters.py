@@ -1,0 +1,112 @@
+"""The Items query's narrower filters, one SQL condition per arm (movie, show, season,
+episode): ``ExcludeItemIds``, ``ParentIndexNumber``, ``IndexNumber``, ``IsHD``/``Is4K``,
+``HasTmdbId``/``HasImdbId``, ``MinCommunityRating`` — read as Jellyfin's
+BaseItemRepository.TranslateQuery reads them, over what reelhouse stores (a season or
+an episode has no provider id or rating of its own: it matches ``HasTmdbId=false`` and
+never ``MinCommunityRating``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, true
+
+from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
+from reelhouse.errors import InvalidInput, NotFound
+from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.params import Args
+
+__all__ = ["Narrowing", "narrowing_conditions", "read_narrowing"]
+
+#: Jellyfin's resolution buckets on a video's size in pixels (TranslateQuery: HDWidth,
+#: UHDWidth, UHDHeight): SD under 1200 wide, HD from 1200, 4K from 3800 wide or 2100 high.
+HD_WIDTH, UHD_WIDTH, UHD_HEIGHT = 1200, 3800, 2100
+
+
+@dataclass(frozen=True)
+class Narrowing:
+    """The filters of the module doc; None or empty: not asked for."""
+
+    exclude: frozenset[tuple[str, int]] = frozenset()  # (kind, row id)
+    parent_index: int | None = None
+    index: int | None = None
+    resolutions: frozenset[str] = frozenset()  # of "sd", "hd", "4k"
+    tmdb: bool | None = None
+    imdb: bool | None = None
+    min_rating: float | None = None
+
+    @property
+    def asked(self) -> bool:
+        return self != Narrowing()
+
+
+def read_narrowing(args: Args) -> Narrowing:
+    """The filters from Jellyfin's arguments; InvalidInput for unreadable values (a
+    malformed id in ``ExcludeItemIds`` too; an id of no reelhouse item excludes nothing)."""
+    exclude = set()
+    for text in args.values("excludeitemids", 1000):
+        try:
+            ref = ids.decode(text)
+        except NotFound:
+            continue
+        exclude.add((ref.kind, ref.id))
+    hd, uhd = args.flag("ishd"), args.flag("is4k")
+    resolutions = {"hd" if hd else "sd"} if hd is not None else set()
+    if uhd:
+        resolutions.add("4k")
+    return Narrowing(frozenset(exclude), args.number("parentindexnumber", None, 0, 2**31 - 1),
+                     args.number("indexnumber", None, 0, 2**31 - 1), frozenset(resolutions),
+                     args.flag("hastmdbid"), args.flag("hasimdbid"), _rating(args.text("mincommunityrating", 32)))
+
+
+def _rating(text: str | None) -> float | None:
+    """``MinCommunityRating``: a finite number (Jellyfin's ratings run 0..10)."""
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise InvalidInput(f"MinCommunityRating must be a number, not {text!r}") from exc
+    if not math.isfinite(value):
+        raise InvalidInput("MinCommunityRating must be a finite number")
+    return value
+
+
+def narrowing_conditions(n: Narrowing, kind: str, id_col: Any, files: Select[Any]) -> list[ColumnElement[bool]]:
+    """Conditions on the arm of ``kind`` (``id_col`` its row id; ``files``: the ids of
+    its present files the user sees, for the resolution buckets: a title is in a bucket
+    when one of its files is; a series or a season when one of its episodes' is)."""
+    out: list[ColumnElement[bool]] = []
+    excluded = sorted(row for k, row in n.exclude if k == kind)
+    if excluded:
+        out.append(id_col.not_in(excluded))
+    if n.parent_index is not None:
+        out.append(Season.number == n.parent_index if kind == "episode" else false())
+    if n.index is not None:
+        number = {"episode": Episode.number, "season": Season.number}.get(kind)
+        out.append(number == n.index if number is not None else false())
+    if n.resolutions:
+        out.append(exists(files.where(or_(*[_bucket(r) for r in sorted(n.resolutions)]))))
+    table: type[Movie] | type[Show] | None = {"movie": Movie, "show": Show}.get(kind)
+    for wanted, col in ((n.tmdb, "tmdb_id"), (n.imdb, "imdb_id")):
+        if wanted is not None:
+            if table is None:
+                out.append(false() if wanted else true())
+            else:
+                value = getattr(table, col)
+                out.append(value.is_not(None) if wanted else value.is_(None))
+    if n.min_rating is not None:
+        out.append(table.rating >= n.min_rating if table is not None else false())
+    return out
+
+
+def _bucket(name: str) -> ColumnElement[bool]:
+    uhd = or_(MediaFile.width >= UHD_WIDTH, MediaFile.height >= UHD_HEIGHT)
+    if name == "4k":
+        return uhd
+    if name == "hd":
+        return and_(MediaFile.width >= HD_WIDTH, ~uhd)
+    return and_(MediaFile.width > 0, MediaFile.width < HD_WIDTH)

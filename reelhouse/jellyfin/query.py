@@ -45,7 +45,8 @@ _TYPES = {"movie": "movie", "series": "show", "season": "season", "episode": "ep
 ARM_KINDS = ("movie", "show", "season", "episode")
 _FOLDERS = frozenset({"show", "season"})  # IsFolder=true of their DTOs
 _SORTS = {"sortname", "name", "datecreated", "productionyear", "premieredate",
-          "communityrating", "random", "indexnumber"}
+          "communityrating", "random", "indexnumber", "dateplayed", "runtime", "playcount",
+          "datelastcontentadded", "seriessortname", "parentindexnumber"}
 #: Every ``ItemSortBy`` Jellyfin knows (Jellyfin.Data/Enums/ItemSortBy.cs): a known key
 #: takes its place in the ``SortOrder`` list even when reelhouse cannot sort by it.
 _JELLYFIN_SORTS = frozenset({
@@ -296,7 +297,8 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
             stmt = stmt.where(title_condition(Show, q.search, phrase=True))
         stmt = stmt.where(*_name_range(q, Show), *_genre_filters(q, Show))
         order = [*show_order, Season.number]
-        return _finish(q, kind, stmt, Season.id, {"indexnumber": [Season.number]}, order, link)
+        keys = {"indexnumber": [Season.number], "seriessortname": [Show.sort_title]}
+        return _finish(q, kind, stmt, Season.id, keys, order, link)
     link = MediaFile.episode_id == Episode.id
     if p is None or p.kind == "view":  # the whole library: series in title order, no sort
         tables = OrderedJoin(OrderedJoin(Show.__table__, Season.__table__, Season.show_id == Show.id),
@@ -322,7 +324,8 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
                   .scalar_subquery())
     order = [*show_order, Season.number, Episode.number]
     keys = {"datecreated": [first_seen], "productionyear": [Show.year],
-            "premieredate": [Episode.air_date]}
+            "premieredate": [Episode.air_date], "seriessortname": [Show.sort_title],
+            "parentindexnumber": [Season.number], "indexnumber": [Season.number, Episode.number]}
     return _finish(q, kind, stmt, Episode.id, keys, order, link)
 
 
@@ -342,6 +345,21 @@ def _changed_for_user(q: ItemQuery, kind: str, id_col: Any, link: ColumnElement[
     return or_(exists(files), exists(favourite))
 
 
+def _file_keys(q: ItemQuery, link: ColumnElement[bool]) -> dict[str, list[Any]]:
+    """Sort keys from a title's files (``link``), as scalar subqueries: ``DatePlayed``
+    (the user's last progress on one), ``PlayCount`` (how many the user watched),
+    ``Runtime`` (the longest) and ``DateLastContentAdded`` (the newest)."""
+    mine = and_(WatchProgress.media_file_id == MediaFile.id, WatchProgress.user_id == q.user_id)
+    played = select(func.max(WatchProgress.updated_at)).select_from(MediaFile).join(WatchProgress, mine)
+    watched = select(func.count(WatchProgress.id)).select_from(MediaFile).join(
+        WatchProgress, and_(mine, WatchProgress.watched.is_(True)))
+    return {"dateplayed": [played.where(link).scalar_subquery()],
+            "playcount": [watched.where(link).scalar_subquery()],
+            "runtime": [select(func.max(MediaFile.duration)).where(link, _present()).scalar_subquery()],
+            "datelastcontentadded": [select(func.max(MediaFile.first_seen)).where(link, _present())
+                                     .scalar_subquery()]}
+
+
 def _finish(q: ItemQuery, kind: str, stmt: Select[Any], id_col: Any, keys: dict[str, list[Any]],
             name_order: list[Any], link: ColumnElement[bool]) -> tuple[Select[Any], list[Any]]:
     if q.since_user is not None:
@@ -358,6 +376,7 @@ def _finish(q: ItemQuery, kind: str, stmt: Select[Any], id_col: Any, keys: dict[
     if q.sort == "random":
         return stmt.add_columns(func.random()), [(func.random(), False)]
     order: list[tuple[Any, bool]] = []
+    keys = {**_file_keys(q, link), **keys}
     for key, desc in [(q.sort, q.descending), *q.then, ("sortname", q.descending)]:
         for col in name_order if key in ("sortname", "name") else keys.get(key, []):
             if not any(col is have for have, _desc in order):

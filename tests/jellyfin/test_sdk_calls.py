@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, Movie, Show
 
-from helpers import ADMIN, ADMIN_PASSWORD
+from helpers import ADMIN, ADMIN_PASSWORD, ENGINES
 
 SDK = Path(__file__).parent / "sdk"
 
@@ -62,6 +62,7 @@ def _same_year(core: Core, year: int) -> None:
         s.commit()
 
 
+@pytest.mark.parametrize("core", ENGINES, indirect=True)
 def test_sort_by_several_keys(server: str, core: Core, library: Library) -> None:
     """``SortBy=ProductionYear,SortName``: titles of one year are in name order, with
     a ``SortOrder`` per key, or the first order for keys past the list (Jellyfin's
@@ -82,6 +83,7 @@ def test_sort_by_several_keys(server: str, core: Core, library: Library) -> None
     assert names(got[3]) == ["Example Show", "Big Buck Bunny"] and got[3][1]["TotalRecordCount"] == 3
 
 
+@pytest.mark.parametrize("core", ENGINES, indirect=True)
 def test_min_date_last_saved_for_user(server: str, core: Core, library: Library) -> None:
     """``MinDateLastSavedForUser``: only the titles that changed for this user since
     then (added, or played or marked by them) — an app's incremental sync."""
@@ -189,3 +191,34 @@ def test_narrowing_filters(server: str, core: Core, library: Library) -> None:
     assert names(got[4]) == [] and names(got[5]) == ["Big Buck Bunny", "Sintel"] and names(got[6]) == []
     assert names(got[7]) == ["Sintel"] == names(got[8])
     assert got[9][0] == 400
+
+
+@pytest.mark.parametrize("core", ENGINES, indirect=True)
+def test_sort_by_what_the_apps_offer(server: str, core: Core, library: Library) -> None:
+    """The sort menus of the apps: ``DatePlayed`` (last played first), ``PlayCount``,
+    ``Runtime``, ``DateLastContentAdded`` (series by their newest episode),
+    ``SeriesSortName,ParentIndexNumber,IndexNumber`` (episodes across series, as
+    Kodi's add-on lists them): all were ignored (name order)."""
+    with core.sessions() as s:
+        bunny = s.scalar(select(MediaFile).where(MediaFile.path.like("%Bunny%")))
+        assert bunny is not None
+        bunny.duration = 600.0
+        s.commit()
+    films = {"userId": "$userId", "recursive": True, "includeItemTypes": ["Movie"]}
+    got = sdk(server,
+              ("items", "getItems", {**films, "searchTerm": "sintel"}),
+              ("items", "getItems", {**films, "searchTerm": "bunny"}),
+              ("playstate", "markPlayedItem", {"itemId": "$1.Items.0.Id", "userId": "$userId"}),
+              ("playstate", "markPlayedItem", {"itemId": "$0.Items.0.Id", "userId": "$userId"}),
+              ("items", "getItems", {**films, "sortBy": ["DatePlayed"], "sortOrder": ["Descending"]}),
+              ("playstate", "markUnplayedItem", {"itemId": "$0.Items.0.Id", "userId": "$userId"}),
+              ("items", "getItems", {**films, "sortBy": ["PlayCount", "SortName"], "sortOrder": ["Descending"]}),
+              ("items", "getItems", {**films, "sortBy": ["Runtime"], "sortOrder": ["Ascending"]}),
+              ("items", "getItems", {**films, "sortBy": ["Runtime"], "sortOrder": ["Descending"]}),
+              ("items", "getItems", {"userId": "$userId", "recursive": True, "includeItemTypes": ["Episode"],
+                                     "sortBy": ["SeriesSortName", "ParentIndexNumber", "IndexNumber"],
+                                     "sortOrder": ["Ascending", "Descending", "Ascending"]}))
+    assert names(got[4]) == ["Sintel", "Big Buck Bunny"]  # last played first
+    assert names(got[6]) == ["Big Buck Bunny", "Sintel"]  # Sintel unplayed again: 0 plays
+    assert names(got[7]) == ["Sintel", "Big Buck Bunny"] and names(got[8]) == ["Big Buck Bunny", "Sintel"]
+    assert [(e["ParentIndexNumber"], e["IndexNumber"]) for e in got[9][1]["Items"]] == [(2, 1), (1, 1), (1, 2)]

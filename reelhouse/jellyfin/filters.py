@@ -1,6 +1,6 @@
 """The Items query's narrower filters, one SQL condition per arm (movie, show, season,
 episode): ``ExcludeItemIds``, ``ParentIndexNumber``, ``IndexNumber``, ``IsHD``/``Is4K``,
-``HasTmdbId``/``HasImdbId``, ``MinCommunityRating`` — read as Jellyfin's
+``HasTmdbId``/``HasImdbId``, ``MinCommunityRating``, ``MinDateLastSavedForUser`` — read as Jellyfin's
 BaseItemRepository.TranslateQuery reads them, over what reelhouse stores (a season or
 an episode has no provider id or rating of its own: it matches ``HasTmdbId=false`` and
 never ``MinCommunityRating``).
@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
-from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
+from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.params import Args
+from reelhouse.jellyfin.visible import granted_files, playable_file
 
-__all__ = ["Narrowing", "narrowing_conditions", "read_narrowing"]
+__all__ = ["Narrowing", "changed_for_user", "narrowing_conditions", "read_narrowing"]
 
 #: Jellyfin's resolution buckets on a video's size in pixels (TranslateQuery: HDWidth,
 #: UHDWidth, UHDHeight): SD under 1200 wide, HD from 1200, 4K from 3800 wide or 2100 high.
@@ -90,7 +92,7 @@ def narrowing_conditions(n: Narrowing, kind: str, id_col: Any, files: Select[Any
         out.append(number == n.index if number is not None else false())
     if n.resolutions:
         out.append(exists(files.where(or_(*[_bucket(r) for r in sorted(n.resolutions)]))))
-    table: type[Movie] | type[Show] | None = {"movie": Movie, "show": Show}.get(kind)
+    table: type[Movie] | type[Show] | None = Movie if kind == "movie" else Show if kind == "show" else None
     for wanted, col in ((n.tmdb, "tmdb_id"), (n.imdb, "imdb_id")):
         if wanted is not None:
             if table is None:
@@ -110,3 +112,20 @@ def _bucket(name: str) -> ColumnElement[bool]:
     if name == "hd":
         return and_(MediaFile.width >= HD_WIDTH, ~uhd)
     return and_(MediaFile.width > 0, MediaFile.width < HD_WIDTH)
+
+
+def changed_for_user(user_id: int, sources: frozenset[int] | None, kind: str, id_col: Any,
+                     link: ColumnElement[bool], since: datetime) -> ColumnElement[bool]:
+    """``MinDateLastSavedForUser``: one of the title's files (``link``) the user sees
+    (``sources``: their granted sources, None: all) was added, or played by the user
+    (progress saved, marked played or unplayed), at or after ``since``; or the user
+    made the title (``kind``, ``id_col``) a favourite then."""
+    played = select(WatchProgress.id).where(WatchProgress.media_file_id == MediaFile.id,
+                                            WatchProgress.user_id == user_id,
+                                            WatchProgress.updated_at >= since)
+    files = select(MediaFile.id).where(link, playable_file(), or_(MediaFile.first_seen >= since, exists(played)))
+    if sources is not None:
+        files = files.where(granted_files(sources))
+    favourite = select(Favorite.id).where(Favorite.user_id == user_id, Favorite.item_kind == kind,
+                                          Favorite.item_id == id_col, Favorite.created_at >= since)
+    return or_(exists(files), exists(favourite))

@@ -17,8 +17,8 @@ from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.jellyfin import ids
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
-__all__ = ["PICTURE_SUBTITLES", "aspect_ratio", "choose_streams", "container_of", "media_source", "media_streams", "offered", "readable",
-           "sidecar_streams", "ticks"]
+__all__ = ["PICTURE_SUBTITLES", "aspect_ratio", "choose_streams", "container_of", "media_source", "media_streams",
+           "offered", "readable", "sidecar_streams", "ticks"]
 
 _TYPES = {"video": "Video", "audio": "Audio", "subtitle": "Subtitle"}  # MediaStreamType
 _TEXT_SUBS = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}

@@ -30,8 +30,9 @@ from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Sho
 from reelhouse.db.search_key import sort_key
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids
-from reelhouse.jellyfin.filters import Narrowing, narrowing_conditions, read_narrowing
+from reelhouse.jellyfin.filters import Narrowing, changed_for_user, narrowing_conditions, read_narrowing
 from reelhouse.jellyfin.genres import visible_genres
+from reelhouse.jellyfin.ordering import MergeKey, file_keys, order_by
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.sqlorder import OrderedJoin
 from reelhouse.jellyfin.visible import granted_files, playable_file
@@ -44,17 +45,6 @@ __all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "page", "parse_query", "
 _TYPES = {"movie": "movie", "series": "show", "season": "season", "episode": "episode"}
 ARM_KINDS = ("movie", "show", "season", "episode")
 _FOLDERS = frozenset({"show", "season"})  # IsFolder=true of their DTOs
-_SORTS = {"sortname", "name", "datecreated", "productionyear", "premieredate",
-          "communityrating", "random", "indexnumber", "dateplayed", "runtime", "playcount",
-          "datelastcontentadded", "seriessortname", "parentindexnumber"}
-#: Every ``ItemSortBy`` Jellyfin knows (Jellyfin.Data/Enums/ItemSortBy.cs): a known key
-#: takes its place in the ``SortOrder`` list even when reelhouse cannot sort by it.
-_JELLYFIN_SORTS = frozenset({
-    "default", "airedepisodeorder", "album", "albumartist", "artist", "datecreated", "officialrating",
-    "dateplayed", "premieredate", "startdate", "sortname", "name", "random", "runtime", "communityrating",
-    "productionyear", "playcount", "criticrating", "isfolder", "isunplayed", "isplayed", "seriessortname",
-    "videobitrate", "airtime", "studio", "isfavoriteorliked", "datelastcontentadded", "seriesdateplayed",
-    "parentindexnumber", "indexnumber"})
 MAX_LIMIT = 100_000
 #: Filters on what reelhouse does not store (people, studios, tags): no title has any.
 _NONE_STORED = ("personids", "person", "studioids", "studios", "tags")
@@ -114,7 +104,7 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     q.kinds -= {_TYPES[t] for t in args.lower_set("excludeitemtypes") if t in _TYPES}
     if any(args.values(name) for name in _NONE_STORED):
         q.kinds = set()  # titles with a person, studio or tag: reelhouse stores none
-    sorts, q.descending = _order_by(args)
+    sorts, q.descending = order_by(args)
     if sorts:
         (q.sort, q.descending), q.then = sorts[0], sorts[1:]
     q.start = args.number("startindex", 0) or 0
@@ -156,23 +146,6 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     q.narrowing = read_narrowing(args)
     q.root = q.parent is None and not q.recursive and not id_list and not wanted
     return q
-
-
-def _order_by(args: Args) -> tuple[list[tuple[str, bool]], bool]:
-    """``SortBy`` with ``SortOrder`` as (key, descending) pairs, and the first order.
-
-    As Jellyfin's RequestHelpers.GetOrderBy: the n-th order goes with the n-th key, keys
-    past the orders take the first order (ascending when none is given); a value that
-    is no ``ItemSortBy``/``SortOrder`` is dropped first, as its model binder drops what
-    it cannot convert. Keys reelhouse cannot sort by (``Runtime``, ``PlayCount`` …) are
-    then left out, and ``Random`` only counts as the first key."""
-    keys = [k for k in (v.lower() for v in args.values("sortby", 30)) if k in _JELLYFIN_SORTS]
-    orders = [o == "descending" for o in (v.lower() for v in args.values("sortorder", 30))
-              if o in ("ascending", "descending")]
-    first = orders[0] if orders else False
-    pairs = [(key, orders[n] if n < len(orders) else first) for n, key in enumerate(keys)]
-    known = [(key, desc) for key, desc in pairs if key in _SORTS]
-    return [pair for n, pair in enumerate(known) if n == 0 or pair[0] != "random"], first
 
 
 def _default_kinds(q: ItemQuery) -> set[str]:
@@ -329,41 +302,10 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
     return _finish(q, kind, stmt, Episode.id, keys, order, link)
 
 
-def _changed_for_user(q: ItemQuery, kind: str, id_col: Any, link: ColumnElement[bool],
-                      since: datetime) -> ColumnElement[bool]:
-    """``MinDateLastSavedForUser``: one of the title's files (``link``) the user sees was
-    added, or played by the user (progress saved, marked played or unplayed), at or
-    after ``since``; or the user made the title a favourite then."""
-    played = select(WatchProgress.id).where(WatchProgress.media_file_id == MediaFile.id,
-                                            WatchProgress.user_id == q.user_id,
-                                            WatchProgress.updated_at >= since)
-    files = select(MediaFile.id).where(link, _present(), or_(MediaFile.first_seen >= since, exists(played)))
-    if q.sources is not None:
-        files = files.where(granted_files(q.sources))
-    favourite = select(Favorite.id).where(Favorite.user_id == q.user_id, Favorite.item_kind == kind,
-                                          Favorite.item_id == id_col, Favorite.created_at >= since)
-    return or_(exists(files), exists(favourite))
-
-
-def _file_keys(q: ItemQuery, link: ColumnElement[bool]) -> dict[str, list[Any]]:
-    """Sort keys from a title's files (``link``), as scalar subqueries: ``DatePlayed``
-    (the user's last progress on one), ``PlayCount`` (how many the user watched),
-    ``Runtime`` (the longest) and ``DateLastContentAdded`` (the newest)."""
-    mine = and_(WatchProgress.media_file_id == MediaFile.id, WatchProgress.user_id == q.user_id)
-    played = select(func.max(WatchProgress.updated_at)).select_from(MediaFile).join(WatchProgress, mine)
-    watched = select(func.count(WatchProgress.id)).select_from(MediaFile).join(
-        WatchProgress, and_(mine, WatchProgress.watched.is_(True)))
-    return {"dateplayed": [played.where(link).scalar_subquery()],
-            "playcount": [watched.where(link).scalar_subquery()],
-            "runtime": [select(func.max(MediaFile.duration)).where(link, _present()).scalar_subquery()],
-            "datelastcontentadded": [select(func.max(MediaFile.first_seen)).where(link, _present())
-                                     .scalar_subquery()]}
-
-
 def _finish(q: ItemQuery, kind: str, stmt: Select[Any], id_col: Any, keys: dict[str, list[Any]],
             name_order: list[Any], link: ColumnElement[bool]) -> tuple[Select[Any], list[Any]]:
     if q.since_user is not None:
-        stmt = stmt.where(_changed_for_user(q, kind, id_col, link, q.since_user))
+        stmt = stmt.where(changed_for_user(q.user_id, q.sources, kind, id_col, link, q.since_user))
     if q.narrowing.asked:
         files = select(MediaFile.id).where(link, _present())
         if q.sources is not None:
@@ -376,7 +318,7 @@ def _finish(q: ItemQuery, kind: str, stmt: Select[Any], id_col: Any, keys: dict[
     if q.sort == "random":
         return stmt.add_columns(func.random()), [(func.random(), False)]
     order: list[tuple[Any, bool]] = []
-    keys = {**_file_keys(q, link), **keys}
+    keys = {**file_keys(q.user_id, link), **keys}
     for key, desc in [(q.sort, q.descending), *q.then, ("sortname", q.descending)]:
         for col in name_order if key in ("sortname", "name") else keys.get(key, []):
             if not any(col is have for have, _desc in order):
@@ -396,27 +338,6 @@ def _rows(s: Session, stmt: Select[Any], order: list[tuple[Any, bool]], n: int |
     yield from s.execute(stmt.execution_options(yield_per=_CHUNK))
 
 
-class _Key:
-    """A row's sort key, each column ascending or descending (``descs``), that compares
-    None lowest in either direction."""
-
-    __slots__ = ("descs", "values")
-
-    def __init__(self, values: tuple[Any, ...], descs: tuple[bool, ...]) -> None:
-        self.values = tuple((v is not None, v if v is not None else 0) for v in values)
-        self.descs = descs
-
-    def __lt__(self, other: _Key) -> bool:
-        for mine, theirs, desc in zip(self.values, other.values, self.descs, strict=False):
-            try:
-                if mine == theirs:
-                    continue
-                return bool(mine > theirs) if desc else bool(mine < theirs)
-            except TypeError:
-                return str(mine) < str(theirs)
-        return len(self.values) < len(other.values)
-
-
 def arms(q: ItemQuery) -> list[tuple[str, Select[Any], list[Any]]]:
     out = []
     for kind in ARM_KINDS:
@@ -427,9 +348,9 @@ def arms(q: ItemQuery) -> list[tuple[str, Select[Any], list[Any]]]:
     return out
 
 
-def _keyed(kind: str, rows: Iterator[tuple[Any, ...]], descs: tuple[bool, ...]) -> Iterator[tuple[_Key, str, int]]:
+def _keyed(kind: str, rows: Iterator[tuple[Any, ...]], descs: tuple[bool, ...]) -> Iterator[tuple[MergeKey, str, int]]:
     for r in rows:
-        yield _Key(tuple(r[1:]), descs), kind, r[0]
+        yield MergeKey(tuple(r[1:]), descs), kind, r[0]
 
 
 def page(s: Session, q: ItemQuery) -> Iterator[ids.Ref]:

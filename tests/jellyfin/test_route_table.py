@@ -80,6 +80,13 @@ TABLE: dict[tuple[str, str], tuple[object, object, object, object]] = {
     ("GET", "/mediasegments/{item_id}"): U,
     ("GET", "/movies/{item_id}/similar"): U,
     ("GET", "/persons"): U,
+    ("GET", "/years"): U,
+    ("GET", "/years/{year}"): U,
+    ("GET", "/localization/cultures"): U,
+    ("GET", "/localization/countries"): U,
+    ("GET", "/localization/parentalratings"): U,
+    ("GET", "/localization/options"): U,
+    ("DELETE", "/videos/activeencodings"): U,
     ("GET", "/persons/{name}"): N,
     ("GET", "/playback/bitratetest"): U,
     ("GET", "/playlists/{playlist_id}"): N,
@@ -215,7 +222,8 @@ def world(core: Core, library: Library) -> Iterator[World]:
     values = {"item_id": ids.encode("movie", movie_id), "source_id": ids.encode("file", file_id),
               "series_id": ids.encode("show", show_id), "user_id": ids.encode("user", 1),
               "image_type": "Primary", "index": str(sub), "track": "copy", "n": "0", "key": "e0",
-              "ext": "vtt", "start": "0", "pref_id": "usersettings", "name": "Drama", "group_id": "0" * 32,
+              "ext": "vtt", "start": "0", "pref_id": "usersettings", "name": "Drama", "year": "2010",
+              "group_id": "0" * 32,
               "command": "NextItem", "playlist_id": "0" * 32, "new_index": "0"}
     yield World(core, values, {"anon": None, "user": core.users.by_name("friend").id,
                                "hidden": hidden.id, "admin": 1})

@@ -222,3 +222,29 @@ def test_sort_by_what_the_apps_offer(server: str, core: Core, library: Library) 
     assert names(got[6]) == ["Big Buck Bunny", "Sintel"]  # Sintel unplayed again: 0 plays
     assert names(got[7]) == ["Sintel", "Big Buck Bunny"] and names(got[8]) == ["Big Buck Bunny", "Sintel"]
     assert [(e["ParentIndexNumber"], e["IndexNumber"]) for e in got[9][1]["Items"]] == [(2, 1), (1, 1), (1, 2)]
+
+
+def test_years_localization_and_stopping_a_transcode(server: str, library: Library) -> None:
+    """What was 404: ``Years`` (Kodi's JellyCon builds its Years and Decades menus
+    from it: the visible titles' years, scoped and sorted), ``Years/{year}``, the
+    ``Localization`` lists jellyfin-web's settings pages load first, and ``DELETE
+    Videos/ActiveEncodings`` (a client ending a transcode)."""
+    films = "000000067265656c0000000000000001"
+    got = sdk(server,
+              ("years", "getYears", {"userId": "$userId", "recursive": True}),
+              ("years", "getYears", {"userId": "$userId", "parentId": films, "sortOrder": ["Descending"],
+                                     "includeItemTypes": ["Movie"]}),
+              ("years", "getYears", {"userId": "$userId", "startIndex": 1, "limit": 1}),
+              ("years", "getYear", {"year": 2010, "userId": "$userId"}),
+              ("localization", "getCultures", {}),
+              ("localization", "getCountries", {}),
+              ("localization", "getParentalRatings", {}),
+              ("hls-segment", "stopEncodingProcess", {"deviceId": "sdk-calls-device", "playSessionId": "x"}))
+    assert [c[0] for c in got] == [200, 200, 200, 200, 200, 200, 200, 204], got
+    assert [(y["Name"], y["Type"]) for y in got[0][1]["Items"]] == [("2008", "Year"), ("2010", "Year")]
+    assert [y["Name"] for y in got[1][1]["Items"]] == ["2010", "2008"]
+    assert [y["Name"] for y in got[2][1]["Items"]] == ["2010"] and got[2][1]["TotalRecordCount"] == 2
+    assert got[3][1]["Id"] == got[0][1]["Items"][1]["Id"]
+    german = next(c for c in got[4][1] if c["TwoLetterISOLanguageName"] == "de")
+    assert german["DisplayName"] == "German" and german["ThreeLetterISOLanguageNames"][:2] == ["ger", "deu"]
+    assert any(c["TwoLetterISORegionName"] == "DE" for c in got[5][1]) and got[6][1] == []

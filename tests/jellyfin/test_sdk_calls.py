@@ -32,9 +32,10 @@ def _sdk_installed() -> None:
         pytest.skip("node or @jellyfin/sdk missing: run `npm ci` in tests/jellyfin/sdk")
 
 
-def sdk(server: str, *calls: tuple[str, str, dict[str, Any]]) -> list[list[Any]]:
-    """``[status, data]`` per SDK call (see sdk/calls.mjs), as the admin."""
-    out = subprocess.run(["node", "calls.mjs", server, ADMIN, ADMIN_PASSWORD, json.dumps(calls)], cwd=SDK,
+def sdk(server: str, *calls: tuple[str, str, dict[str, Any]], user: tuple[str, str] = (ADMIN, ADMIN_PASSWORD)
+        ) -> list[list[Any]]:
+    """``[status, data]`` per SDK call (see sdk/calls.mjs), as ``user`` (name, password)."""
+    out = subprocess.run(["node", "calls.mjs", server, *user, json.dumps(calls)], cwd=SDK,
                          capture_output=True, text=True, timeout=90)
     assert out.returncode == 0, out.stderr
     got: list[list[Any]] = json.loads(out.stdout)
@@ -248,3 +249,33 @@ def test_years_localization_and_stopping_a_transcode(server: str, library: Libra
     german = next(c for c in got[4][1] if c["TwoLetterISOLanguageName"] == "de")
     assert german["DisplayName"] == "German" and german["ThreeLetterISOLanguageNames"][:2] == ["ger", "deu"]
     assert any(c["TwoLetterISORegionName"] == "DE" for c in got[5][1]) and got[6][1] == []
+
+
+def test_naming_another_user_is_403_everywhere(server: str, core: Core, library: Library) -> None:
+    """A user who is not an admin passing another user's ``userId`` (a hostile client)
+    is refused on every route, as Jellyfin refuses it; before, Genres and Filters
+    refused it while Items, Latest, Resume, NextUp, PlaybackInfo, Search and the
+    played/favourite marks answered as if it was not there. Their own id, or none, is
+    fine; a malformed one is 400."""
+    core.users.add("friend", "friend-password")
+    admin = "000000077265656c0000000000000001"
+    sintel = {"userId": "$userId", "recursive": True, "searchTerm": "sintel"}
+    friend = ("friend", "friend-password")
+    got = sdk(server,
+              ("items", "getItems", sintel),
+              ("items", "getItems", {**sintel, "userId": admin}),
+              ("user-library", "getItem", {"itemId": "$0.Items.0.Id", "userId": admin}),
+              ("user-library", "getLatestMedia", {"userId": admin}),
+              ("items", "getResumeItems", {"userId": admin}),
+              ("tv-shows", "getNextUp", {"userId": admin}),
+              ("media-info", "getPlaybackInfo", {"itemId": "$0.Items.0.Id", "userId": admin}),
+              ("search", "getSearchHints", {"searchTerm": "sin", "userId": admin}),
+              ("playstate", "markPlayedItem", {"itemId": "$0.Items.0.Id", "userId": admin}),
+              ("user-library", "markFavoriteItem", {"itemId": "$0.Items.0.Id", "userId": admin}),
+              ("user-views", "getUserViews", {"userId": admin}),
+              ("items", "getItems", {**sintel, "userId": "not-a-guid"}),
+              ("playstate", "markPlayedItem", {"itemId": "$0.Items.0.Id", "userId": "$userId"}),
+              user=friend)
+    assert got[0][0] == 200 and got[12][0] == 200
+    assert [c[0] for c in got[1:11]] == [403] * 10, [(c[0], c[1]) for c in got[1:11]]
+    assert got[11][0] == 400

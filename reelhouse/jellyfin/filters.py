@@ -1,6 +1,7 @@
 """The Items query's narrower filters, one SQL condition per arm (movie, show, season,
 episode): ``ExcludeItemIds``, ``ParentIndexNumber``, ``IndexNumber``, ``IsHD``/``Is4K``,
-``HasTmdbId``/``HasImdbId``, ``MinCommunityRating``, ``MinDateLastSavedForUser`` — read as Jellyfin's
+``HasTmdbId``/``HasImdbId``, ``MinCommunityRating``, ``HasSubtitles``, ``HasOverview``,
+``MinDateLastSavedForUser`` — read as Jellyfin's
 BaseItemRepository.TranslateQuery reads them, over what reelhouse stores (a season or
 an episode has no provider id or rating of its own: it matches ``HasTmdbId=false`` and
 never ``MinCommunityRating``).
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
-from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
+from reelhouse.db.models import Episode, Favorite, MediaFile, MediaStream, Movie, Season, Show, WatchProgress
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.params import Args
@@ -39,6 +40,8 @@ class Narrowing:
     tmdb: bool | None = None
     imdb: bool | None = None
     min_rating: float | None = None
+    subtitles: bool | None = None
+    overview: bool | None = None
 
     @property
     def asked(self) -> bool:
@@ -61,7 +64,8 @@ def read_narrowing(args: Args) -> Narrowing:
         resolutions.add("4k")
     return Narrowing(frozenset(exclude), args.number("parentindexnumber", None, 0, 2**31 - 1),
                      args.number("indexnumber", None, 0, 2**31 - 1), frozenset(resolutions),
-                     args.flag("hastmdbid"), args.flag("hasimdbid"), _rating(args.text("mincommunityrating", 32)))
+                     args.flag("hastmdbid"), args.flag("hasimdbid"), _rating(args.text("mincommunityrating", 32)),
+                     args.flag("hassubtitles"), args.flag("hasoverview"))
 
 
 def _rating(text: str | None) -> float | None:
@@ -102,6 +106,14 @@ def narrowing_conditions(n: Narrowing, kind: str, id_col: Any, files: Select[Any
                 out.append(value.is_not(None) if wanted else value.is_(None))
     if n.min_rating is not None:
         out.append(table.rating >= n.min_rating if table is not None else false())
+    if n.subtitles is not None:  # an embedded subtitle track (files beside it are not listed here)
+        subs: ColumnElement[bool] = exists(files.where(exists(select(MediaStream.id).where(
+            MediaStream.media_file_id == MediaFile.id, MediaStream.type == "subtitle"))))
+        out.append(subs if n.subtitles else ~subs)
+    if n.overview is not None:
+        text = {"movie": Movie.overview, "show": Show.overview, "episode": Episode.overview}.get(kind)
+        has = and_(text.is_not(None), text != "") if text is not None else false()
+        out.append(has if n.overview else ~has)
     return out
 
 

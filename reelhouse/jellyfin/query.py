@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal_column, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
 from reelhouse.db.search_key import sort_key
@@ -70,6 +70,7 @@ class ItemQuery:
     search: str | None = None
     name_prefix: str = ""  # NameStartsWith, as a sort key (db.search_key.sort_key)
     name_before: str = ""  # NameLessThan, as a sort key
+    name_from: str = ""  # NameStartsWithOrGreater, as a sort key
     years: list[int] = field(default_factory=list)
     genres: list[str] = field(default_factory=list)
     genre_ids: list[str] = field(default_factory=list)  # GenreIds, as ids.genre_id gives them
@@ -113,6 +114,7 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     # the alphabet bar: NameStartsWith=A, and NameLessThan=A for "#" (titles before A)
     q.name_prefix = sort_key(args.text("namestartswith", 200))
     q.name_before = sort_key(args.text("namelessthan", 200))
+    q.name_from = sort_key(args.text("namestartswithorgreater", 200))
     q.years = [_year(y) for y in args.values("years")][:100]
     q.genres = [g.strip() for v in args.values("genres", 50) for g in v.split("|") if g.strip()][:50]
     for text in args.values("genreids", 50):
@@ -128,7 +130,9 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     if "isunplayed" in filters:
         q.played = False
     q.resumable = "isresumable" in filters
-    q.favorite = True if "isfavorite" in filters else args.flag("isfavorite")
+    q.favorite = True if filters & {"isfavorite", "isfavoriteorlikes"} else args.flag("isfavorite")
+    if filters & {"likes", "dislikes"}:
+        q.kinds = set()  # reelhouse keeps no likes
     id_list = args.values("ids", 1000)
     if id_list:
         q.only = {}
@@ -136,6 +140,9 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
             ref = ids.decode(text)
             q.only.setdefault(ref.kind, set()).add(ref.id)
         q.kinds = (q.kinds | set(q.only)) & set(ARM_KINDS) if not wanted else q.kinds
+    media = args.lower_set("mediatypes")
+    if media:  # series and seasons have none (MediaType "Unknown"); films and episodes are Video
+        q.kinds &= {"movie", "episode"} if "video" in media else set()
     folder = args.flag("isfolder")
     folder = True if "isfolder" in filters else False if "isnotfolder" in filters else folder
     if folder is not None:  # series and seasons are folders (IsFolder of their DTOs)
@@ -166,26 +173,49 @@ def _present() -> ColumnElement[bool]:
     return playable_file()  # the lists' rule: jellyfin/visible.py
 
 
-def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
-    """EXISTS a present file joined by ``link`` — with the user's progress filters."""
+def _visible(q: ItemQuery, link: ColumnElement[bool]) -> Select[Any]:
+    """The ids of the present files joined by ``link`` that the user sees."""
     visible = select(MediaFile.id).where(link, _present())
-    if q.sources is not None:
-        visible = visible.where(granted_files(q.sources))
+    return visible if q.sources is None else visible.where(granted_files(q.sources))
+
+
+def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
+    """EXISTS a present file joined by ``link`` — with ``MinDateLastSaved`` and the
+    resumable filter (played or not: :func:`_played`)."""
+    stmt = _visible(q, link)
     if q.since is not None:
-        visible = visible.where(MediaFile.first_seen >= q.since)
-    stmt = visible
-    if q.played is True or q.resumable:
+        stmt = stmt.where(MediaFile.first_seen >= q.since)
+    if q.resumable:
         stmt = stmt.join(WatchProgress, and_(WatchProgress.media_file_id == MediaFile.id,
-                                             WatchProgress.user_id == q.user_id))
-        stmt = stmt.where(WatchProgress.watched.is_(True)) if q.played else stmt.where(
+                                             WatchProgress.user_id == q.user_id)).where(
             WatchProgress.watched.is_(False), WatchProgress.position > 0)
-    cond = exists(stmt)
-    if q.played is False:
-        watched = select(WatchProgress.id).where(
-            WatchProgress.media_file_id == MediaFile.id, WatchProgress.user_id == q.user_id,
-            WatchProgress.watched.is_(True))
-        cond = exists(visible.where(~exists(watched)))  # of the files the user sees
-    return cond
+    return exists(stmt)
+
+
+def _watched(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
+    """EXISTS a file joined by ``link`` that the user sees and watched."""
+    return exists(_visible(q, link).join(WatchProgress, and_(
+        WatchProgress.media_file_id == MediaFile.id, WatchProgress.user_id == q.user_id,
+        WatchProgress.watched.is_(True))))
+
+
+def _played(q: ItemQuery, kind: str) -> ColumnElement[bool]:
+    """``IsPlayed``/``IsUnplayed`` as the items' ``UserData.Played`` says (loader.py):
+    a film or an episode is played when the user watched one of its files; a series or
+    a season when every episode in it with a file they see is (Jellyfin's folders: no
+    unplayed child), so one watched episode of three leaves the series unplayed."""
+    if kind in ("movie", "episode"):
+        watched = _watched(q, MediaFile.movie_id == Movie.id if kind == "movie" else MediaFile.episode_id == Episode.id)
+        return watched if q.played else ~watched
+    ep = aliased(Episode)
+    mine = select(ep.id).where(exists(_visible(q, MediaFile.episode_id == ep.id)),
+                               ~_watched(q, MediaFile.episode_id == ep.id))
+    if kind == "show":
+        season = aliased(Season)
+        mine = mine.join(season, season.id == ep.season_id).where(season.show_id == Show.id)
+    else:
+        mine = mine.where(ep.season_id == Season.id)
+    return ~exists(mine) if q.played else exists(mine)
 
 
 def _favorite(q: ItemQuery, kind: str, col: Any) -> ColumnElement[bool]:
@@ -232,6 +262,8 @@ def _name_range(q: ItemQuery, table: type[Movie] | type[Show]) -> list[ColumnEle
         out.append(table.sort_title.like(q.name_prefix + "%"))
     if q.name_before:
         out.append(table.sort_title < q.name_before)
+    if q.name_from:
+        out.append(table.sort_title >= q.name_from)
     return out
 
 
@@ -304,6 +336,8 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
 
 def _finish(q: ItemQuery, kind: str, stmt: Select[Any], id_col: Any, keys: dict[str, list[Any]],
             name_order: list[Any], link: ColumnElement[bool]) -> tuple[Select[Any], list[Any]]:
+    if q.played is not None:
+        stmt = stmt.where(_played(q, kind))
     if q.since_user is not None:
         stmt = stmt.where(changed_for_user(q.user_id, q.sources, kind, id_col, link, q.since_user))
     if q.narrowing.asked:
@@ -400,7 +434,7 @@ class Counts:
     def key(q: ItemQuery) -> tuple[Any, ...]:
         only = tuple(sorted((k, tuple(sorted(v))) for k, v in q.only.items())) if q.only is not None else None
         return (tuple(sorted(q.kinds)), q.parent, q.recursive, q.search, tuple(q.years),
-                tuple(q.genres), tuple(q.genre_ids), q.name_prefix, q.name_before, only, q.since,
+                tuple(q.genres), tuple(q.genre_ids), q.name_prefix, q.name_before, q.name_from, only, q.since,
                 tuple(sorted(q.sources)) if q.sources is not None else None, q.narrowing)
 
     def get(self, s: Session, q: ItemQuery, now: float | None = None) -> int:

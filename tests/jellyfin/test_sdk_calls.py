@@ -279,3 +279,38 @@ def test_naming_another_user_is_403_everywhere(server: str, core: Core, library:
     assert got[0][0] == 200 and got[12][0] == 200
     assert [c[0] for c in got[1:11]] == [403] * 10, [(c[0], c[1]) for c in got[1:11]]
     assert got[11][0] == 400
+
+
+def test_library_filters_of_the_apps(server: str, library: Library) -> None:
+    """Filters of the apps' library screens, each answering as the items' own
+    ``UserData``/fields say: ``IsPlayed``/``IsUnplayed`` on series and seasons (a
+    series with one of three episodes watched is unplayed: it was listed as played),
+    ``IsFavoriteOrLikes`` (favourites; no likes are kept), ``Likes``, ``MediaTypes``
+    (series and seasons have none), ``NameStartsWithOrGreater``, ``HasSubtitles`` (the
+    MKV's SubRip track) and ``HasOverview`` — the last six were ignored."""
+    base = {"userId": "$userId", "recursive": True}
+    got = sdk(server,
+              ("items", "getItems", {**base, "includeItemTypes": ["Series"]}),
+              ("tv-shows", "getEpisodes", {"seriesId": "$0.Items.0.Id", "userId": "$userId"}),
+              ("playstate", "markPlayedItem", {"itemId": "$1.Items.0.Id", "userId": "$userId"}),
+              ("items", "getItems", {**base, "includeItemTypes": ["Series", "Season"], "filters": ["IsPlayed"]}),
+              ("items", "getItems", {**base, "includeItemTypes": ["Series", "Season"], "filters": ["IsUnplayed"]}),
+              ("items", "getItems", {**base, "includeItemTypes": ["Episode"], "isPlayed": True}),
+              ("user-library", "markFavoriteItem", {"itemId": "$0.Items.0.Id", "userId": "$userId"}),
+              ("items", "getItems", {**base, "filters": ["IsFavoriteOrLikes"]}),
+              ("items", "getItems", {**base, "filters": ["Likes"]}),
+              ("items", "getItems", {**base, "mediaTypes": ["Video"], "includeItemTypes": ["Movie", "Series"]}),
+              ("items", "getItems", {**base, "mediaTypes": ["Audio"]}),
+              ("items", "getItems", {**base, "includeItemTypes": ["Movie", "Series"], "nameStartsWithOrGreater": "C"}),
+              ("items", "getItems", {**base, "includeItemTypes": ["Movie"], "hasSubtitles": True}),
+              ("items", "getItems", {**base, "includeItemTypes": ["Movie"], "hasOverview": True}),
+              ("playstate", "markPlayedItem", {"itemId": "$1.Items.1.Id", "userId": "$userId"}),
+              ("items", "getItems", {**base, "includeItemTypes": ["Season", "Series"], "filters": ["IsPlayed"]}))
+    assert [c[0] for c in got] == [200] * 16, [c[0] for c in got]
+    assert names(got[15]) == ["Season 1"]  # both its episodes watched; the series still has S02E01
+    assert names(got[3]) == [] and sorted(i["Type"] for i in got[4][1]["Items"]) == ["Season", "Season", "Series"]
+    assert [(e["ParentIndexNumber"], e["IndexNumber"]) for e in got[5][1]["Items"]] == [(1, 1)]
+    assert names(got[7]) == ["Example Show"] and names(got[8]) == []
+    assert names(got[9]) == ["Big Buck Bunny", "Sintel"] and names(got[10]) == []
+    assert names(got[11]) == ["Example Show", "Sintel"]
+    assert names(got[12]) == ["Big Buck Bunny"] and names(got[13]) == []

@@ -1,7 +1,7 @@
 """The Items query's narrower filters, one SQL condition per arm (movie, show, season,
 episode): ``ExcludeItemIds``, ``ParentIndexNumber``, ``IndexNumber``, ``IsHD``/``Is4K``,
 ``HasTmdbId``/``HasImdbId``, ``MinCommunityRating``, ``HasSubtitles``, ``HasOverview``,
-``MinDateLastSavedForUser`` — read as Jellyfin's
+``MinDateLastSavedForUser``, ``IsPlayed``/``IsUnplayed`` — read as Jellyfin's
 BaseItemRepository.TranslateQuery reads them, over what reelhouse stores (a season or
 an episode has no provider id or rating of its own: it matches ``HasTmdbId=false`` and
 never ``MinCommunityRating``).
@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 
 from reelhouse.db.models import Episode, Favorite, MediaFile, MediaStream, Movie, Season, Show, WatchProgress
 from reelhouse.errors import InvalidInput, NotFound
@@ -22,7 +23,7 @@ from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.visible import granted_files, playable_file
 
-__all__ = ["Narrowing", "changed_for_user", "narrowing_conditions", "read_narrowing"]
+__all__ = ["Narrowing", "changed_for_user", "narrowing_conditions", "played_condition", "read_narrowing"]
 
 #: Jellyfin's resolution buckets on a video's size in pixels (TranslateQuery: HDWidth,
 #: UHDWidth, UHDHeight): SD under 1200 wide, HD from 1200, 4K from 3800 wide or 2100 high.
@@ -141,3 +142,37 @@ def changed_for_user(user_id: int, sources: frozenset[int] | None, kind: str, id
     favourite = select(Favorite.id).where(Favorite.user_id == user_id, Favorite.item_kind == kind,
                                           Favorite.item_id == id_col, Favorite.created_at >= since)
     return or_(exists(files), exists(favourite))
+
+
+def _visible(user_id: int, sources: frozenset[int] | None, link: ColumnElement[bool]) -> Select[Any]:
+    """The ids of the present files joined by ``link`` that the user sees."""
+    visible = select(MediaFile.id).where(link, playable_file())
+    return visible if sources is None else visible.where(granted_files(sources))
+
+
+def _watched(user_id: int, sources: frozenset[int] | None, link: ColumnElement[bool]) -> ColumnElement[bool]:
+    """EXISTS a file joined by ``link`` that the user sees and watched."""
+    return exists(_visible(user_id, sources, link).join(WatchProgress, and_(
+        WatchProgress.media_file_id == MediaFile.id, WatchProgress.user_id == user_id,
+        WatchProgress.watched.is_(True))))
+
+
+def played_condition(user_id: int, sources: frozenset[int] | None, kind: str, played: bool) -> ColumnElement[bool]:
+    """``IsPlayed``/``IsUnplayed`` on the arm of ``kind`` as the items' ``UserData.Played``
+    says (loader.py): a film or an episode is played when the user watched one of its
+    files (``sources``: the ones they see, None: all); a series or a season when every
+    episode in it with a file they see is (Jellyfin's folders: no unplayed child), so
+    one watched episode of three leaves the series unplayed."""
+    if kind in ("movie", "episode"):
+        link = MediaFile.movie_id == Movie.id if kind == "movie" else MediaFile.episode_id == Episode.id
+        watched = _watched(user_id, sources, link)
+        return watched if played else ~watched
+    ep = aliased(Episode)
+    unwatched = select(ep.id).where(exists(_visible(user_id, sources, MediaFile.episode_id == ep.id)),
+                                    ~_watched(user_id, sources, MediaFile.episode_id == ep.id))
+    if kind == "show":
+        season = aliased(Season)
+        unwatched = unwatched.join(season, season.id == ep.season_id).where(season.show_id == Show.id)
+    else:
+        unwatched = unwatched.where(ep.season_id == Season.id)
+    return ~exists(unwatched) if played else exists(unwatched)

@@ -24,13 +24,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal_column, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
 from reelhouse.db.search_key import sort_key
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids
-from reelhouse.jellyfin.filters import Narrowing, changed_for_user, narrowing_conditions, read_narrowing
+from reelhouse.jellyfin.filters import (
+    Narrowing,
+    changed_for_user,
+    narrowing_conditions,
+    played_condition,
+    read_narrowing,
+)
 from reelhouse.jellyfin.genres import visible_genres
 from reelhouse.jellyfin.ordering import MergeKey, file_keys, order_by
 from reelhouse.jellyfin.params import Args
@@ -181,7 +187,7 @@ def _visible(q: ItemQuery, link: ColumnElement[bool]) -> Select[Any]:
 
 def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
     """EXISTS a present file joined by ``link`` — with ``MinDateLastSaved`` and the
-    resumable filter (played or not: :func:`_played`)."""
+    resumable filter (played or not: :func:`.filters.played_condition`)."""
     stmt = _visible(q, link)
     if q.since is not None:
         stmt = stmt.where(MediaFile.first_seen >= q.since)
@@ -190,32 +196,6 @@ def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]
                                              WatchProgress.user_id == q.user_id)).where(
             WatchProgress.watched.is_(False), WatchProgress.position > 0)
     return exists(stmt)
-
-
-def _watched(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
-    """EXISTS a file joined by ``link`` that the user sees and watched."""
-    return exists(_visible(q, link).join(WatchProgress, and_(
-        WatchProgress.media_file_id == MediaFile.id, WatchProgress.user_id == q.user_id,
-        WatchProgress.watched.is_(True))))
-
-
-def _played(q: ItemQuery, kind: str) -> ColumnElement[bool]:
-    """``IsPlayed``/``IsUnplayed`` as the items' ``UserData.Played`` says (loader.py):
-    a film or an episode is played when the user watched one of its files; a series or
-    a season when every episode in it with a file they see is (Jellyfin's folders: no
-    unplayed child), so one watched episode of three leaves the series unplayed."""
-    if kind in ("movie", "episode"):
-        watched = _watched(q, MediaFile.movie_id == Movie.id if kind == "movie" else MediaFile.episode_id == Episode.id)
-        return watched if q.played else ~watched
-    ep = aliased(Episode)
-    mine = select(ep.id).where(exists(_visible(q, MediaFile.episode_id == ep.id)),
-                               ~_watched(q, MediaFile.episode_id == ep.id))
-    if kind == "show":
-        season = aliased(Season)
-        mine = mine.join(season, season.id == ep.season_id).where(season.show_id == Show.id)
-    else:
-        mine = mine.where(ep.season_id == Season.id)
-    return ~exists(mine) if q.played else exists(mine)
 
 
 def _favorite(q: ItemQuery, kind: str, col: Any) -> ColumnElement[bool]:
@@ -337,7 +317,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
 def _finish(q: ItemQuery, kind: str, stmt: Select[Any], id_col: Any, keys: dict[str, list[Any]],
             name_order: list[Any], link: ColumnElement[bool]) -> tuple[Select[Any], list[Any]]:
     if q.played is not None:
-        stmt = stmt.where(_played(q, kind))
+        stmt = stmt.where(played_condition(q.user_id, q.sources, kind, q.played))
     if q.since_user is not None:
         stmt = stmt.where(changed_for_user(q.user_id, q.sources, kind, id_col, link, q.since_user))
     if q.narrowing.asked:

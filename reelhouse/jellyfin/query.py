@@ -52,8 +52,14 @@ _TYPES = {"movie": "movie", "series": "show", "season": "season", "episode": "ep
 ARM_KINDS = ("movie", "show", "season", "episode")
 _FOLDERS = frozenset({"show", "season"})  # IsFolder=true of their DTOs
 MAX_LIMIT = 100_000
-#: Filters on what reelhouse does not store (people, studios, tags): no title has any.
-_NONE_STORED = ("personids", "person", "studioids", "studios", "tags")
+#: Filters on what reelhouse does not store (people, studios, tags, official and critic
+#: ratings, music): no title has any.
+_NONE_STORED = ("personids", "person", "studioids", "studios", "tags", "officialratings", "mincriticrating",
+                "artists", "artistids", "albums", "albumids", "albumartistids", "contributingartistids")
+#: Flags on what no reelhouse title has (trailers, theme media, extras, ratings, 3D,
+#: locked metadata, TVDB ids, placeholders, missing episodes): ``true`` matches nothing.
+_NEVER_TRUE = ("hastrailer", "hasthemesong", "hasthemevideo", "hasspecialfeature", "hasofficialrating",
+               "hasparentalrating", "is3d", "islocked", "hastvdbid", "isplaceholder", "ismissing")
 #: A literal 0, not a bound parameter: ``coalesce(year, ?)`` would not match the
 #: expression index ``coalesce(year, 0)`` and SQLite would sort the whole table.
 _ZERO: ColumnElement[int] = literal_column("0")
@@ -109,8 +115,8 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     else:
         q.kinds = wanted or _default_kinds(q)
     q.kinds -= {_TYPES[t] for t in args.lower_set("excludeitemtypes") if t in _TYPES}
-    if any(args.values(name) for name in _NONE_STORED):
-        q.kinds = set()  # titles with a person, studio or tag: reelhouse stores none
+    if any(args.values(name) for name in _NONE_STORED) or any(args.flag(name) for name in _NEVER_TRUE):
+        q.kinds = set()  # titles with a person, studio, tag, trailer …: reelhouse stores none
     sorts, q.descending = order_by(args)
     if sorts:
         (q.sort, q.descending), q.then = sorts[0], sorts[1:]

@@ -314,3 +314,21 @@ def test_library_filters_of_the_apps(server: str, library: Library) -> None:
     assert names(got[9]) == ["Big Buck Bunny", "Sintel"] and names(got[10]) == []
     assert names(got[11]) == ["Example Show", "Sintel"]
     assert names(got[12]) == ["Big Buck Bunny"] and names(got[13]) == []
+
+
+def test_filters_on_what_no_title_has(server: str, library: Library) -> None:
+    """jellyfin-web's "Features" filters and others on what reelhouse never stores
+    (trailers, theme songs, special features, official ratings, 3D, TVDB ids …) match
+    no title when asked for, as on a Jellyfin server whose titles have none; asked to
+    be absent (``false``) they leave the list whole. They were ignored: every title."""
+    base = {"userId": "$userId", "recursive": True, "includeItemTypes": ["Movie", "Series"]}
+    got = sdk(server,
+              ("items", "getItems", {**base, "hasTrailer": True}),
+              ("items", "getItems", {**base, "hasThemeSong": True}),
+              ("items", "getItems", {**base, "hasSpecialFeature": True}),
+              ("items", "getItems", {**base, "officialRatings": ["PG-13"]}),
+              ("items", "getItems", {**base, "is3D": True}),
+              ("items", "getItems", {**base, "hasTvdbId": True}),
+              ("items", "getItems", {**base, "minCriticRating": 50}),
+              ("items", "getItems", {**base, "hasTrailer": False, "isMissing": False}))
+    assert [len(names(c)) for c in got] == [0, 0, 0, 0, 0, 0, 0, 3]

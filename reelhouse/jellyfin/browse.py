@@ -134,9 +134,11 @@ def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0,
 
 
 def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int,
-           wanted: set[str] | None = None) -> list[dict[str, Any]]:
+           wanted: set[str] | None = None, played: bool | None = None) -> list[dict[str, Any]]:
     """Newest titles: films, and series by when they were added; ``wanted`` (our kinds,
-    from ``IncludeItemTypes``) narrows them, ``episode`` giving episodes one by one."""
+    from ``IncludeItemTypes``) narrows them, ``episode`` giving episodes one by one;
+    ``played`` (None: all) keeps only played or unplayed ones (a series is played when
+    all its episodes are)."""
     kinds = {"movie", "show"} if wanted is None else set(wanted)
     if parent is not None and parent.kind == "view":
         default = {"movie"} if parent.id == 1 else {"show"}
@@ -144,7 +146,7 @@ def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int,
     elif parent is not None:
         kinds = {"episode"}
     q = ItemQuery(user_id=ctx.user_id, kinds=kinds, parent=parent, recursive=True,
-                  sort="datecreated", descending=True, limit=limit, sources=ctx.granted)
+                  sort="datecreated", descending=True, limit=limit, sources=ctx.granted, played=played)
     return Loader(s, ctx).load(page(s, q))
 
 

@@ -133,8 +133,11 @@ def _latest(core: Core, request: Request, caller: Caller, args: Args) -> list[di
     episodes = "episode" if args.flag("groupitems", True) is False else "show"
     wanted = {k for t, k in (("movie", "movie"), ("series", "show"), ("episode", episodes)) if t in types} \
         if types else None
+    # IsPlayed; without it, unplayed titles only: the user's HidePlayedInLatest, which
+    # Jellyfin defaults to (and users.py reports) true
+    played = args.flag("isplayed", False)
     with core.sessions() as s:
-        return browse.latest(s, _ctx(request, caller, args), parent, limit, wanted)
+        return browse.latest(s, _ctx(request, caller, args), parent, limit, wanted, played)
 
 
 @router.get("/items/latest")

@@ -332,3 +332,20 @@ def test_filters_on_what_no_title_has(server: str, library: Library) -> None:
               ("items", "getItems", {**base, "minCriticRating": 50}),
               ("items", "getItems", {**base, "hasTrailer": False, "isMissing": False}))
     assert [len(names(c)) for c in got] == [0, 0, 0, 0, 0, 0, 0, 3]
+
+
+def test_latest_hides_what_the_user_played(server: str, library: Library) -> None:
+    """The home screen's "Latest" rows leave out what the user played, as Jellyfin does
+    for its default ``HidePlayedInLatest`` (which ``Users/Me`` reports true); a film
+    watched stayed in the row. ``IsPlayed=true`` asks for the played ones."""
+    got = sdk(server,
+              ("items", "getItems", {"userId": "$userId", "recursive": True, "searchTerm": "sintel"}),
+              ("user-library", "getLatestMedia", {"userId": "$userId"}),
+              ("playstate", "markPlayedItem", {"itemId": "$0.Items.0.Id", "userId": "$userId"}),
+              ("user-library", "getLatestMedia", {"userId": "$userId"}),
+              ("user-library", "getLatestMedia", {"userId": "$userId", "isPlayed": True}),
+              ("user", "getCurrentUser", {}))
+    assert sorted(i["Name"] for i in got[1][1]) == ["Big Buck Bunny", "Example Show", "Sintel"]
+    assert sorted(i["Name"] for i in got[3][1]) == ["Big Buck Bunny", "Example Show"]
+    assert [i["Name"] for i in got[4][1]] == ["Sintel"]
+    assert got[5][1]["Configuration"]["HidePlayedInLatest"] is True

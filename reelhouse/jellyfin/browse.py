@@ -8,16 +8,17 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from reelhouse.core import Core
-from reelhouse.db.models import Episode, Favorite, MediaFile, Season, WatchProgress
+from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader
 from reelhouse.jellyfin.query import ItemQuery, page
 from reelhouse.jellyfin.visible import granted_files, playable_file
+from reelhouse.library.title_search import literal_like, title_condition
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
 __all__ = ["files_of", "item", "latest", "mark_favorite", "mark_played", "next_up", "resume", "sidecars"]
@@ -105,14 +106,23 @@ def mark_favorite(core: Core, ctx: Ctx, ref: ids.Ref, favorite: bool) -> dict[st
 
 
 def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0,
-           within: ids.Ref | None = None) -> tuple[list[dict[str, Any]], int]:
+           within: ids.Ref | None = None, search: str | None = None) -> tuple[list[dict[str, Any]], int]:
     """Titles the user stopped in the middle of, most recently played first; with
-    ``within`` (a show or season: ``ParentId``) only its episodes."""
-    inside = []
+    ``within`` (a show or season: ``ParentId``) only its episodes; with ``search``
+    (``SearchTerm``) only films, series or episodes whose title has it, as Items'
+    ``SearchTerm`` matches (library/title_search.py)."""
+    inside: list[ColumnElement[bool]] = []
     if within is not None:
         seasons = select(Season.id).where(Season.show_id == within.id) if within.kind == "show" else \
             select(Season.id).where(Season.id == within.id)
         inside = [MediaFile.episode_id.in_(select(Episode.id).where(Episode.season_id.in_(seasons)))]
+    if search:
+        episodes = (select(Episode.id).join(Season, Season.id == Episode.season_id)
+                    .join(Show, Show.id == Season.show_id)
+                    .where(or_(func.lower(Episode.title).like(literal_like(search), escape="\\"),
+                               title_condition(Show, search, phrase=True))))
+        inside.append(or_(MediaFile.movie_id.in_(select(Movie.id).where(title_condition(Movie, search, phrase=True))),
+                          MediaFile.episode_id.in_(episodes)))
     rows = s.execute(
         select(MediaFile.movie_id, MediaFile.episode_id)
         .join(WatchProgress, and_(WatchProgress.media_file_id == MediaFile.id,

@@ -156,6 +156,7 @@ def user_items_latest(user_id: str, request: Request, caller: CallerDep, core: C
 def _resume(core: Core, request: Request, caller: Caller, args: Args) -> dict[str, Any]:
     wanted = args.lower_set("includeitemtypes")
     kinds = {k for t, k in (("movie", "movie"), ("episode", "episode")) if not wanted or t in wanted}
+    kinds -= {k for t, k in (("movie", "movie"), ("episode", "episode")) if t in args.lower_set("excludeitemtypes")}
     if "video" not in args.lower_set("mediatypes") and args.has("mediatypes"):
         kinds = set()
     limit = args.number("limit", 100, 0, 1000) or 0
@@ -167,7 +168,8 @@ def _resume(core: Core, request: Request, caller: Caller, args: Args) -> dict[st
         kinds &= ({"movie"} if parent.id == 1 else {"episode"}) if parent.kind == "view" else {"episode"}
     within = parent if parent is not None and parent.kind != "view" else None
     with core.sessions() as s:
-        items, total = browse.resume(s, _ctx(request, caller, args), kinds, limit, start, within)
+        items, total = browse.resume(s, _ctx(request, caller, args), kinds, limit, start, within,
+                                     args.text("searchterm", 200))
     return _result(items, total, start)
 
 

@@ -349,3 +349,25 @@ def test_latest_hides_what_the_user_played(server: str, library: Library) -> Non
     assert sorted(i["Name"] for i in got[3][1]) == ["Big Buck Bunny", "Example Show"]
     assert [i["Name"] for i in got[4][1]] == ["Sintel"]
     assert got[5][1]["Configuration"]["HidePlayedInLatest"] is True
+
+
+def test_resume_row_filters(server: str, library: Library) -> None:
+    """``UserItems/Resume`` takes ``ExcludeItemTypes`` (a films-only "Continue
+    watching" row) and ``SearchTerm`` as Jellyfin does; both were ignored."""
+    base = {"userId": "$userId", "recursive": True}
+    got = sdk(server,
+              ("items", "getItems", {**base, "searchTerm": "sintel"}),
+              ("items", "getItems", {**base, "includeItemTypes": ["Episode"]}),
+              ("playstate", "reportPlaybackStopped", {"playbackStopInfo": {"ItemId": "$0.Items.0.Id",
+                                                                           "PositionTicks": 30_000_000}}),
+              ("playstate", "reportPlaybackStopped", {"playbackStopInfo": {"ItemId": "$1.Items.0.Id",
+                                                                           "PositionTicks": 30_000_000}}),
+              ("items", "getResumeItems", {"userId": "$userId"}),
+              ("items", "getResumeItems", {"userId": "$userId", "excludeItemTypes": ["Episode"]}),
+              ("items", "getResumeItems", {"userId": "$userId", "excludeItemTypes": ["Movie"]}),
+              ("items", "getResumeItems", {"userId": "$userId", "searchTerm": "sintel"}),
+              ("items", "getResumeItems", {"userId": "$userId", "searchTerm": "example"}),
+              ("items", "getResumeItems", {"userId": "$userId", "searchTerm": "nothing like it"}))
+    assert [len(got[n][1]["Items"]) for n in range(4, 10)] == [2, 1, 1, 1, 1, 0]
+    assert names(got[5]) == ["Sintel"] == names(got[7])
+    assert [i["Type"] for i in got[6][1]["Items"]] == ["Episode"] == [i["Type"] for i in got[8][1]["Items"]]

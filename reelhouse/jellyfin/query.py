@@ -101,9 +101,11 @@ class ItemQuery:
     sources: frozenset[int] | None = None  # the user's granted sources (None: all)
 
 
-def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuery:
-    """Read an :class:`ItemQuery`; raises InvalidInput for unreadable values and
-    NotFound for a ParentId that is not ours."""
+def parse_query(args: Args, user_id: int, parent: str | None = None,
+                default_kinds: set[str] | None = None) -> ItemQuery:
+    """Read an :class:`ItemQuery`; ``default_kinds``: the kinds without
+    ``IncludeItemTypes`` (None: by the parent, as Jellyfin lists a folder); raises
+    InvalidInput for unreadable values and NotFound for a ParentId that is not ours."""
     q = ItemQuery(user_id=user_id)
     pid = parent or args.text("parentid", 64) or args.text("seasonid", 64) or args.text("seriesid", 64)
     if pid:
@@ -113,7 +115,7 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     if args.values("includeitemtypes") and not wanted:
         q.kinds = set()  # only types reelhouse does not have (BoxSet, Audio …)
     else:
-        q.kinds = wanted or _default_kinds(q)
+        q.kinds = wanted or (set(default_kinds) if default_kinds is not None else _default_kinds(q))
     q.kinds -= {_TYPES[t] for t in args.lower_set("excludeitemtypes") if t in _TYPES}
     if any(args.values(name) for name in _NONE_STORED) or any(args.flag(name) for name in _NEVER_TRUE):
         q.kinds = set()  # titles with a person, studio, tag, trailer …: reelhouse stores none

@@ -371,3 +371,17 @@ def test_resume_row_filters(server: str, library: Library) -> None:
     assert [len(got[n][1]["Items"]) for n in range(4, 10)] == [2, 1, 1, 1, 1, 0]
     assert names(got[5]) == ["Sintel"] == names(got[7])
     assert [i["Type"] for i in got[6][1]["Items"]] == ["Episode"] == [i["Type"] for i in got[8][1]["Items"]]
+
+
+def test_search_hints_take_the_items_filters(server: str, library: Library) -> None:
+    """``Search/Hints`` reads its filters as Items does: ``MediaTypes=Video`` (films and
+    episodes, not series), ``ExcludeItemTypes``, ``IsMovie``-style flags on what no
+    title has; without ``IncludeItemTypes`` it searched films, series and episodes
+    whatever else was asked."""
+    got = sdk(server,
+              ("search", "getSearchHints", {"searchTerm": "e"}),
+              ("search", "getSearchHints", {"searchTerm": "e", "mediaTypes": ["Video"]}),
+              ("search", "getSearchHints", {"searchTerm": "e", "excludeItemTypes": ["Episode"]}),
+              ("search", "getSearchHints", {"searchTerm": "e", "mediaTypes": ["Audio"]}))
+    kinds = [sorted({h["Type"] for h in c[1]["SearchHints"]}) for c in got]
+    assert kinds == [["Episode", "Movie", "Series"], ["Episode", "Movie"], ["Movie", "Series"], []]

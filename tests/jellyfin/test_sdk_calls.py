@@ -6,7 +6,6 @@ Jellyfin writes it), sorting on several keys, and syncing what changed for the u
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,13 +22,7 @@ from helpers import ADMIN, ADMIN_PASSWORD, ENGINES
 
 SDK = Path(__file__).parent / "sdk"
 
-pytestmark = [pytest.mark.requires_ffmpeg, pytest.mark.requires_node]
-
-
-@pytest.fixture(autouse=True)
-def _sdk_installed() -> None:
-    if shutil.which("node") is None or not (SDK / "node_modules" / "@jellyfin" / "sdk").exists():
-        pytest.skip("node or @jellyfin/sdk missing: run `npm ci` in tests/jellyfin/sdk")
+pytestmark = [pytest.mark.requires_ffmpeg, pytest.mark.requires_node, pytest.mark.usefixtures("jellyfin_sdk")]
 
 
 def sdk(server: str, *calls: tuple[str, str, dict[str, Any]], user: tuple[str, str] = (ADMIN, ADMIN_PASSWORD)

@@ -378,3 +378,28 @@ def test_search_hints_take_the_items_filters(server: str, library: Library) -> N
               ("search", "getSearchHints", {"searchTerm": "e", "mediaTypes": ["Audio"]}))
     kinds = [sorted({h["Type"] for h in c[1]["SearchHints"]}) for c in got]
     assert kinds == [["Episode", "Movie", "Series"], ["Episode", "Movie"], ["Movie", "Series"], []]
+
+
+def test_tabs_and_rows_of_features_reelhouse_has_none_of(server: str, library: Library) -> None:
+    """What the apps load on their pages and got 404 for: theme songs and videos (the
+    Android TV app plays theme music), critic reviews, upcoming episodes and trailers
+    (jellyfin-web's tabs), channels, Live TV info (off), plugin pages (none) — empty
+    answers in Jellyfin's shapes — and the libraries as grouping options (jellyfin-web's
+    home settings page)."""
+    item = "$0.Items.0.Id"
+    got = sdk(server,
+              ("items", "getItems", {"userId": "$userId", "recursive": True, "includeItemTypes": ["Movie"]}),
+              ("library", "getThemeSongs", {"itemId": item, "userId": "$userId", "inheritFromParent": True}),
+              ("library", "getThemeVideos", {"itemId": item, "userId": "$userId"}),
+              ("library", "getCriticReviews", {"itemId": item}),
+              ("tv-shows", "getUpcomingEpisodes", {"userId": "$userId", "limit": 24}),
+              ("trailers", "getTrailers", {"userId": "$userId", "recursive": True}),
+              ("channels", "getChannels", {"userId": "$userId"}),
+              ("live-tv", "getLiveTvInfo", {}),
+              ("dashboard", "getConfigurationPages", {"enableInMainMenu": True}),
+              ("user-views", "getGroupingOptions", {"userId": "$userId"}))
+    assert [c[0] for c in got] == [200] * 10, [(c[0], c[1]) for c in got]
+    assert got[1][1]["OwnerId"] == got[0][1]["Items"][0]["Id"] and got[1][1]["Items"] == []
+    assert all(got[n][1]["Items"] == [] for n in (2, 3, 4, 5, 6))
+    assert got[7][1]["IsEnabled"] is False and got[8][1] == []
+    assert [v["Name"] for v in got[9][1]] == ["Films", "Shows"]

@@ -43,6 +43,7 @@ class Narrowing:
     min_rating: float | None = None
     subtitles: bool | None = None
     overview: bool | None = None
+    special_season: bool | None = None  # Shows/{id}/Seasons?IsSpecialSeason=: season 0 or not
 
     @property
     def asked(self) -> bool:
@@ -111,6 +112,9 @@ def narrowing_conditions(n: Narrowing, kind: str, id_col: Any, files: Select[Any
         subs: ColumnElement[bool] = exists(files.where(exists(select(MediaStream.id).where(
             MediaStream.media_file_id == MediaFile.id, MediaStream.type == "subtitle"))))
         out.append(subs if n.subtitles else ~subs)
+    if n.special_season is not None:
+        special = Season.number == 0
+        out.append((special if n.special_season else ~special) if kind == "season" else true())
     if n.overview is not None:
         text = {"movie": Movie.overview, "show": Show.overview, "episode": Episode.overview}.get(kind)
         has = and_(text.is_not(None), text != "") if text is not None else false()

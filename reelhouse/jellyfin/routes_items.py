@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from reelhouse.core import Core
 from reelhouse.jellyfin import browse, ids
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, check_user_path
+from reelhouse.jellyfin.filters import Narrowing
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader, view_dto
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.query import Counts, ItemQuery, page, parse_query
@@ -250,7 +251,8 @@ async def seasons(series_id: str, request: Request, caller: CallerDep, core: Cor
     ref = ids.decode(series_id, "show")
     await run_in_threadpool(_exists, core, request, caller, args, ref)
     q = ItemQuery(user_id=caller.user.id, kinds={"season"}, parent=ref, sort="indexnumber",
-                  fields=args.lower_set("fields"))
+                  fields=args.lower_set("fields"),
+                  narrowing=Narrowing(special_season=args.flag("isspecialseason")))
     return await run_in_threadpool(_items, core, request, caller, args, q)
 
 

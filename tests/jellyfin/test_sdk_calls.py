@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from jellyfin.support import Library
 from sqlalchemy import select, update
 
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, Movie, Show
 
-from helpers import ADMIN, ADMIN_PASSWORD, ENGINES
+from helpers import ADMIN, ADMIN_PASSWORD, ENGINES, place, wait_job
 
 SDK = Path(__file__).parent / "sdk"
 
@@ -403,3 +404,19 @@ def test_tabs_and_rows_of_features_reelhouse_has_none_of(server: str, library: L
     assert all(got[n][1]["Items"] == [] for n in (2, 3, 4, 5, 6))
     assert got[7][1]["IsEnabled"] is False and got[8][1] == []
     assert [v["Name"] for v in got[9][1]] == ["Films", "Shows"]
+
+
+def test_seasons_with_or_without_specials(server: str, client: TestClient, library: Library,
+                                          sample_mp4: Path) -> None:
+    """``Shows/{id}/Seasons?IsSpecialSeason=``: false leaves the specials (season 0)
+    out, true lists only them (the Android TV app's season rows); it was ignored."""
+    place(sample_mp4, library.root, "Shows/Example Show/Specials/Example.Show.S00E01.mp4")
+    job = client.post(f"/api/sources/{library.source_id}/scan").json()["id"]
+    assert wait_job(client, job)["state"] == "done"
+    got = sdk(server,
+              ("items", "getItems", {"userId": "$userId", "recursive": True, "includeItemTypes": ["Series"]}),
+              ("tv-shows", "getSeasons", {"seriesId": "$0.Items.0.Id", "userId": "$userId"}),
+              ("tv-shows", "getSeasons", {"seriesId": "$0.Items.0.Id", "userId": "$userId", "isSpecialSeason": False}),
+              ("tv-shows", "getSeasons", {"seriesId": "$0.Items.0.Id", "userId": "$userId", "isSpecialSeason": True}))
+    numbers = [[s["IndexNumber"] for s in c[1]["Items"]] for c in got[1:]]
+    assert numbers == [[0, 1, 2], [1, 2], [0]]

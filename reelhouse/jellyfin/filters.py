@@ -1,7 +1,7 @@
 """The Items query's narrower filters, one SQL condition per arm (movie, show, season,
 episode): ``ExcludeItemIds``, ``ParentIndexNumber``, ``IndexNumber``, ``IsHD``/``Is4K``,
 ``HasTmdbId``/``HasImdbId``, ``MinCommunityRating``, ``HasSubtitles``, ``HasOverview``,
-``MinDateLastSavedForUser``, ``IsPlayed``/``IsUnplayed`` — read as Jellyfin's
+``MinPremiereDate``/``MaxPremiereDate``, ``MinDateLastSavedForUser``, ``IsPlayed``/``IsUnplayed`` — read as Jellyfin's
 BaseItemRepository.TranslateQuery reads them, over what reelhouse stores (a season or
 an episode has no provider id or rating of its own: it matches ``HasTmdbId=false`` and
 never ``MinCommunityRating``).
@@ -44,6 +44,8 @@ class Narrowing:
     subtitles: bool | None = None
     overview: bool | None = None
     special_season: bool | None = None  # Shows/{id}/Seasons?IsSpecialSeason=: season 0 or not
+    premiered_from: datetime | None = None  # MinPremiereDate
+    premiered_until: datetime | None = None  # MaxPremiereDate
 
     @property
     def asked(self) -> bool:
@@ -67,7 +69,8 @@ def read_narrowing(args: Args) -> Narrowing:
     return Narrowing(frozenset(exclude), args.number("parentindexnumber", None, 0, 2**31 - 1),
                      args.number("indexnumber", None, 0, 2**31 - 1), frozenset(resolutions),
                      args.flag("hastmdbid"), args.flag("hasimdbid"), _rating(args.text("mincommunityrating", 32)),
-                     args.flag("hassubtitles"), args.flag("hasoverview"))
+                     args.flag("hassubtitles"), args.flag("hasoverview"), None,
+                     args.date("minpremieredate"), args.date("maxpremieredate"))
 
 
 def _rating(text: str | None) -> float | None:
@@ -112,6 +115,8 @@ def narrowing_conditions(n: Narrowing, kind: str, id_col: Any, files: Select[Any
         subs: ColumnElement[bool] = exists(files.where(exists(select(MediaStream.id).where(
             MediaStream.media_file_id == MediaFile.id, MediaStream.type == "subtitle"))))
         out.append(subs if n.subtitles else ~subs)
+    if n.premiered_from is not None or n.premiered_until is not None:
+        out.append(_premiered(n, kind))
     if n.special_season is not None:
         special = Season.number == 0
         out.append((special if n.special_season else ~special) if kind == "season" else true())
@@ -180,3 +185,27 @@ def played_condition(user_id: int, sources: frozenset[int] | None, kind: str, pl
     else:
         unwatched = unwatched.where(ep.season_id == Season.id)
     return ~exists(unwatched) if played else exists(unwatched)
+
+
+def _premiered(n: Narrowing, kind: str) -> ColumnElement[bool]:
+    """``MinPremiereDate``/``MaxPremiereDate`` on the ``PremiereDate`` the items carry
+    (loader.py): a film's or a series' is 1 January of its year, an episode's its air
+    date (date-named episodes only); a season has none, nor a title without them."""
+    conds: list[ColumnElement[bool]] = []
+    if kind in ("movie", "show"):
+        year = Movie.year if kind == "movie" else Show.year
+        low, high = n.premiered_from, n.premiered_until
+        if low is not None:  # 1 January of the year, at midnight UTC, is on or after low
+            first = low.year if (low.month, low.day, low.hour, low.minute, low.second) == (1, 1, 0, 0, 0) \
+                else low.year + 1
+            conds.append(year >= first)
+        if high is not None:
+            conds.append(year <= high.year)
+        return and_(year.is_not(None), *conds)
+    if kind == "episode":
+        if n.premiered_from is not None:
+            conds.append(Episode.air_date >= n.premiered_from.date().isoformat())
+        if n.premiered_until is not None:
+            conds.append(Episode.air_date <= n.premiered_until.date().isoformat())
+        return and_(Episode.air_date.is_not(None), *conds)
+    return false()

@@ -420,3 +420,15 @@ def test_seasons_with_or_without_specials(server: str, client: TestClient, libra
               ("tv-shows", "getSeasons", {"seriesId": "$0.Items.0.Id", "userId": "$userId", "isSpecialSeason": True}))
     numbers = [[s["IndexNumber"] for s in c[1]["Items"]] for c in got[1:]]
     assert numbers == [[0, 1, 2], [1, 2], [0]]
+
+
+def test_premiere_date_range(server: str, library: Library) -> None:
+    """``MinPremiereDate``/``MaxPremiereDate`` on the items' ``PremiereDate`` (a film's
+    is 1 January of its year): were ignored."""
+    base = {"userId": "$userId", "recursive": True, "includeItemTypes": ["Movie", "Series"]}
+    got = sdk(server,
+              ("items", "getItems", {**base, "minPremiereDate": "2009-01-01T00:00:00.000Z"}),
+              ("items", "getItems", {**base, "maxPremiereDate": "2009-01-01T00:00:00.000Z"}),
+              ("items", "getItems", {**base, "minPremiereDate": "2010-01-01T00:00:00.000Z"}),
+              ("items", "getItems", {**base, "minPremiereDate": "2010-06-01T00:00:00.000Z"}))
+    assert [names(c) for c in got] == [["Sintel"], ["Big Buck Bunny"], ["Sintel"], []]

@@ -89,9 +89,10 @@ class JellyfinAuth:
         """Check the password (blocking: argon2); the user and a new session token.
         Raises TooManyRequests while the name or address must wait, AuthenticationFailed."""
         core = self.core
+        name = self._stored_name(name)  # "Admin" and "admin" are one name for the throttle too
         core.login_throttle.check(name, address)
         try:
-            user = core.users.authenticate(self._stored_name(name), password)
+            user = core.users.authenticate(name, password)
         except AuthenticationFailed:
             core.login_throttle.failed(name, address)
             core.audit.record("login", user_name=name[:64], address=address, ok=False)

@@ -163,8 +163,9 @@ def theme_media(item_id: str, caller: CallerDep) -> dict[str, Any]:
 
 @router.get("/mediasegments/{item_id}")
 @router.get("/videos/{item_id}/additionalparts")
+@router.get("/items/{item_id}/criticreviews")
 def none_of_them(item_id: str, caller: CallerDep) -> dict[str, Any]:
-    """Media segments (intro, outro …) and additional parts: none."""
+    """Media segments (intro, outro …), additional parts, critic reviews: none."""
     ids.decode(item_id)
     return _empty()
 
@@ -191,13 +192,6 @@ def theme_list(item_id: str, caller: CallerDep) -> dict[str, Any]:
     """``ThemeMediaResult``: no theme songs or videos."""
     ref = ids.decode(item_id)
     return _empty(ids.encode(ref.kind, ref.id))
-
-
-@router.get("/items/{item_id}/criticreviews")
-def critic_reviews(item_id: str, caller: CallerDep) -> dict[str, Any]:
-    """Critic reviews: none stored."""
-    ids.decode(item_id)
-    return _empty()
 
 
 @router.get("/shows/upcoming")

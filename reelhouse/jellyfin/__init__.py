@@ -6,7 +6,9 @@ browse and play a reelhouse library (mounted under ``/jellyfin`` by the app fact
 - ``auth``: authorization header forms, tokens as reelhouse sessions
 - ``ids``: 32-hex ids ↔ (kind, row id)
 - ``params``: query/body arguments the way clients send them
-- ``query``: the Items query (SQL arms, merged, paged) · ``loader``: BaseItemDto in bulk
+- ``query``: the Items query (SQL arms, merged, paged) · ``filters``: its narrower
+  filters (played, resolution, premiere dates …) · ``ordering``: SortBy/SortOrder and
+  the arms' merge key · ``loader``: BaseItemDto in bulk
 - ``media``: MediaSourceInfo/MediaStream · ``playback``: PlaybackInfo decisions
 - ``subrip``: WebVTT → SubRip for ``Stream.srt``
 - ``streams``: Range streaming of a file · ``browse``: one item, resume, latest, next up, marks
@@ -14,7 +16,8 @@ browse and play a reelhouse library (mounted under ``/jellyfin`` by the app fact
   DeviceProfile CodecProfiles/TranscodingProfiles · ``prefs``: DisplayPreferences
 - ``routes_*``: the HTTP routes (``routes_search``: Search/Hints, filter menus;
   ``routes_extras``: UserData, Ancestors, empty ThemeMedia/MediaSegments/AdditionalParts;
-  ``routes_genres``: Genres, Persons, Studios; ``routes_features``: Quick Connect,
+  ``routes_genres``: Genres, Persons, Studios; ``routes_reference``: Years,
+  Localization; ``routes_features``: Quick Connect,
   SyncPlay and Playlists, answered as switched off)
 - ``socket``: the ``/socket`` WebSocket
 """

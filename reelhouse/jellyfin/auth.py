@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from reelhouse.auth.identity import Identity
+from reelhouse.auth.users import user_name
 from reelhouse.core import Core
 from reelhouse.db.models import User
 from reelhouse.errors import AuthenticationFailed
@@ -88,6 +89,7 @@ class JellyfinAuth:
         """Check the password (blocking: argon2); the user and a new session token.
         Raises TooManyRequests while the name or address must wait, AuthenticationFailed."""
         core = self.core
+        name = self._stored_name(name)  # "Admin" and "admin" are one name for the throttle too
         core.login_throttle.check(name, address)
         try:
             user = core.users.authenticate(name, password)
@@ -102,6 +104,19 @@ class JellyfinAuth:
                                              client=client[:128], address=address)
         core.audit.record("login", user=user, address=address)
         return user, token
+
+    def _stored_name(self, name: str) -> str:
+        """``name``, or the one user name it matches ignoring case (``str.casefold``)
+        when no user has it exactly: Jellyfin matches names at login ignoring case
+        (UserManager, OrdinalIgnoreCase), and TV and phone keyboards capitalise the
+        first letter ("Admin"). New names are unique in any case (auth/users.py); two
+        older ones that differ only in case keep needing the exact one."""
+        wanted = user_name(name)
+        names = [u.name for u in self.core.users.list()]
+        if wanted in names:
+            return wanted
+        same = [n for n in names if n.casefold() == wanted.casefold()]
+        return same[0] if len(same) == 1 else wanted
 
     def resolve(self, token: str | None) -> Identity:
         """The identity (user + session or API key) of a token; raises

@@ -5,18 +5,20 @@ so an app's "played" is the web player's "watched")."""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from reelhouse.core import Core
-from reelhouse.db.models import Episode, Favorite, MediaFile, Season, WatchProgress
+from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader
 from reelhouse.jellyfin.query import ItemQuery, page
 from reelhouse.jellyfin.visible import granted_files, playable_file
+from reelhouse.library.title_search import literal_like, title_condition
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
 __all__ = ["files_of", "item", "latest", "mark_favorite", "mark_played", "next_up", "resume", "sidecars"]
@@ -104,14 +106,23 @@ def mark_favorite(core: Core, ctx: Ctx, ref: ids.Ref, favorite: bool) -> dict[st
 
 
 def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0,
-           within: ids.Ref | None = None) -> tuple[list[dict[str, Any]], int]:
+           within: ids.Ref | None = None, search: str | None = None) -> tuple[list[dict[str, Any]], int]:
     """Titles the user stopped in the middle of, most recently played first; with
-    ``within`` (a show or season: ``ParentId``) only its episodes."""
-    inside = []
+    ``within`` (a show or season: ``ParentId``) only its episodes; with ``search``
+    (``SearchTerm``) only films, series or episodes whose title has it, as Items'
+    ``SearchTerm`` matches (library/title_search.py)."""
+    inside: list[ColumnElement[bool]] = []
     if within is not None:
         seasons = select(Season.id).where(Season.show_id == within.id) if within.kind == "show" else \
             select(Season.id).where(Season.id == within.id)
         inside = [MediaFile.episode_id.in_(select(Episode.id).where(Episode.season_id.in_(seasons)))]
+    if search:
+        episodes = (select(Episode.id).join(Season, Season.id == Episode.season_id)
+                    .join(Show, Show.id == Season.show_id)
+                    .where(or_(func.lower(Episode.title).like(literal_like(search), escape="\\"),
+                               title_condition(Show, search, phrase=True))))
+        inside.append(or_(MediaFile.movie_id.in_(select(Movie.id).where(title_condition(Movie, search, phrase=True))),
+                          MediaFile.episode_id.in_(episodes)))
     rows = s.execute(
         select(MediaFile.movie_id, MediaFile.episode_id)
         .join(WatchProgress, and_(WatchProgress.media_file_id == MediaFile.id,
@@ -133,9 +144,11 @@ def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0,
 
 
 def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int,
-           wanted: set[str] | None = None) -> list[dict[str, Any]]:
+           wanted: set[str] | None = None, played: bool | None = None) -> list[dict[str, Any]]:
     """Newest titles: films, and series by when they were added; ``wanted`` (our kinds,
-    from ``IncludeItemTypes``) narrows them, ``episode`` giving episodes one by one."""
+    from ``IncludeItemTypes``) narrows them, ``episode`` giving episodes one by one;
+    ``played`` (None: all) keeps only played or unplayed ones (a series is played when
+    all its episodes are)."""
     kinds = {"movie", "show"} if wanted is None else set(wanted)
     if parent is not None and parent.kind == "view":
         default = {"movie"} if parent.id == 1 else {"show"}
@@ -143,44 +156,56 @@ def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int,
     elif parent is not None:
         kinds = {"episode"}
     q = ItemQuery(user_id=ctx.user_id, kinds=kinds, parent=parent, recursive=True,
-                  sort="datecreated", descending=True, limit=limit, sources=ctx.granted)
+                  sort="datecreated", descending=True, limit=limit, sources=ctx.granted, played=played)
     return Loader(s, ctx).load(page(s, q))
 
 
-def next_up(s: Session, ctx: Ctx, series: ids.Ref | None, limit: int) -> list[dict[str, Any]]:
-    """Per series the user watched an episode of: the first present, unwatched regular
-    (not season 0) episode after the last watched one, a multi-episode file counting to
-    its last number (most recently watched series first)."""
+def next_up(s: Session, ctx: Ctx, series: ids.Ref | None, start: int = 0, limit: int | None = None,
+            cutoff: datetime | None = None, resumable: bool = True) -> tuple[list[dict[str, Any]], int]:
+    """Next up, one page (``start``, ``limit``; None: all) and how many there are.
+
+    As Jellyfin's TVSeriesManager/NextUpService: the series are those the user played
+    anything of (a progress row on one of their episodes' files), most recently played
+    first, not before ``cutoff`` (``NextUpDateCutoff``); with ``series`` (``SeriesId``)
+    that one alone, played or not. Per series: the first present, unwatched regular (not
+    season 0) episode after the last watched regular one, a multi-episode file counting
+    to its last number, or the first regular one when none is watched; left out, when
+    ``resumable`` is false (``EnableResumable=false``), if the user stopped in it."""
     reached = func.coalesce(Episode.last_number, Episode.number)  # S01E01E02 reaches E02
-    watched = (select(Season.show_id, Season.number, reached, WatchProgress.updated_at)
-               .select_from(WatchProgress)
-               .join(MediaFile, MediaFile.id == WatchProgress.media_file_id)
-               .join(Episode, Episode.id == MediaFile.episode_id)
-               .join(Season, Season.id == Episode.season_id)
-               .where(WatchProgress.user_id == ctx.user_id, WatchProgress.watched.is_(True)))
+    granted = [] if ctx.granted is None else [granted_files(ctx.granted)]
+    played = (select(Season.show_id, Season.number, reached, WatchProgress.watched, WatchProgress.updated_at)
+              .select_from(WatchProgress)
+              .join(MediaFile, MediaFile.id == WatchProgress.media_file_id)
+              .join(Episode, Episode.id == MediaFile.episode_id)
+              .join(Season, Season.id == Episode.season_id)
+              .where(WatchProgress.user_id == ctx.user_id))
     if series is not None:
-        watched = watched.where(Season.show_id == series.id)
-    last: dict[int, tuple[int, int, Any]] = {}
-    for show_id, season_no, ep_no, at in s.execute(watched):
-        cur = last.get(show_id)
-        if cur is None or (season_no, ep_no) > cur[:2]:
-            last[show_id] = (season_no, ep_no, max(at, cur[2]) if cur else at)
-        elif at > cur[2]:
-            last[show_id] = (cur[0], cur[1], at)
+        played = played.where(Season.show_id == series.id)
+    last: dict[int, tuple[int, int]] = {}  # show id → (season, episode) last watched
+    when: dict[int, datetime] = {}  # show id → last played
+    for show_id, season_no, ep_no, watched, at in s.execute(played):
+        when[show_id] = max(at, when.get(show_id, at))
+        if watched and season_no > 0 and (season_no, ep_no) > last.get(show_id, (0, 0)):
+            last[show_id] = (season_no, ep_no)
+    if series is not None:
+        when.setdefault(series.id, datetime.min.replace(tzinfo=UTC))
+    elif cutoff is not None:
+        when = {show: at for show, at in when.items() if at >= cutoff}
+    seen = select(WatchProgress.media_file_id).where(WatchProgress.user_id == ctx.user_id,
+                                                     WatchProgress.watched.is_(True))
+    stopped_in = select(WatchProgress.media_file_id).where(WatchProgress.user_id == ctx.user_id,
+                                                           WatchProgress.position > 0)
     refs = []
-    for show_id, (season_no, ep_no, _at) in sorted(last.items(), key=lambda kv: kv[1][2], reverse=True):
-        seen = select(WatchProgress.media_file_id).where(
-            WatchProgress.user_id == ctx.user_id, WatchProgress.watched.is_(True))
+    for show_id in sorted(when, key=lambda show: when[show], reverse=True):
+        season_no, ep_no = last.get(show_id, (0, 0))
         nxt = s.execute(
-            select(Episode.id).join(Season, Season.id == Episode.season_id)
+            select(Episode.id, MediaFile.id.in_(stopped_in)).join(Season, Season.id == Episode.season_id)
             .join(MediaFile, and_(MediaFile.episode_id == Episode.id, playable_file()))
             .where(Season.show_id == show_id, Season.number > 0,
                    (Season.number > season_no) | ((Season.number == season_no) & (Episode.number > ep_no)),
-                   MediaFile.id.not_in(seen),
-                   *([] if ctx.granted is None else [granted_files(ctx.granted)]))
-            .order_by(Season.number, Episode.number).limit(1)).scalar()
-        if nxt is not None:
-            refs.append(ids.Ref("episode", nxt))
-        if len(refs) >= limit:
-            break
-    return Loader(s, ctx).load(refs)
+                   MediaFile.id.not_in(seen), *granted)
+            .order_by(Season.number, Episode.number).limit(1)).first()
+        if nxt is not None and (resumable or not nxt[1]):
+            refs.append(ids.Ref("episode", nxt[0]))
+    chosen = refs[start:] if limit is None else refs[start:start + limit]
+    return Loader(s, ctx).load(chosen), len(refs)

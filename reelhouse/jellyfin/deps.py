@@ -63,7 +63,15 @@ def caller_of(conn: HTTPConnection) -> Caller:
 
 
 async def get_caller(request: Request) -> Caller:
-    return await run_in_threadpool(caller_of, request)
+    """The caller of a route; a ``userId`` query argument (Jellyfin's "as this user",
+    sent by the apps on most calls) must name the caller, as :func:`check_user_path`
+    rules: a user naming someone else is 403 on every route, as Jellyfin's
+    RequestHelpers.GetUserId rules (it was 403 on some, the caller's own answer on others)."""
+    caller = await run_in_threadpool(caller_of, request)
+    named = Args(request.query_params.multi_items()).text("userid", 64)
+    if named:
+        check_user_path(caller, named)
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

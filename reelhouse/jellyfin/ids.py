@@ -21,10 +21,12 @@ from reelhouse.errors import InvalidInput, NotFound
 
 __all__ = ["Kind", "Ref", "decode", "encode", "genre_id", "image_key", "image_tag", "server_id", "try_decode"]
 
-Kind = Literal["movie", "show", "season", "episode", "file", "view", "user", "image", "genre", "party", "syncgroup"]
+Kind = Literal["movie", "show", "season", "episode", "file", "view", "user", "image", "genre", "party", "syncgroup",
+               "year"]
 
 _CODES: dict[Kind, int] = {"movie": 1, "show": 2, "season": 3, "episode": 4, "file": 5,
-                           "view": 6, "user": 7, "image": 8, "genre": 9, "party": 10, "syncgroup": 11}
+                           "view": 6, "user": 7, "image": 8, "genre": 9, "party": 10, "syncgroup": 11,
+                           "year": 12}
 _KINDS = {v: k for k, v in _CODES.items()}
 _MARK = "7265656c"
 _HEX32 = re.compile(r"[0-9a-f]{32}")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
 from reelhouse.db.search_key import sort_key
 from reelhouse.jellyfin import ids
-from reelhouse.jellyfin.media import container_of, media_source, offered, sidecar_streams, ticks
+from reelhouse.jellyfin.media import choose_streams, container_of, media_source, offered, sidecar_streams, ticks
 from reelhouse.jellyfin.visible import granted_files, playable_file
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
@@ -188,6 +188,8 @@ class Loader:
                                                            self.ctx.token)
                 dto["HasSubtitles"] = any(st["Type"] == "Subtitle" for src in dto["MediaSources"]
                                           for st in src["MediaStreams"])
+            for src in dto["MediaSources"]:
+                choose_streams(src)
             dto["MediaStreams"] = dto["MediaSources"][0]["MediaStreams"] if files else []
 
     @staticmethod

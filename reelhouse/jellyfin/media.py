@@ -9,6 +9,7 @@ the stream's index in the file; sidecar subtitle files follow the last embedded 
 
 from __future__ import annotations
 
+import math
 import posixpath
 from typing import Any
 
@@ -16,8 +17,8 @@ from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.jellyfin import ids
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
-__all__ = ["PICTURE_SUBTITLES", "container_of", "media_source", "media_streams", "offered", "readable",
-           "sidecar_streams", "ticks"]
+__all__ = ["PICTURE_SUBTITLES", "aspect_ratio", "choose_streams", "container_of", "media_source", "media_streams",
+           "offered", "readable", "sidecar_streams", "ticks"]
 
 _TYPES = {"video": "Video", "audio": "Audio", "subtitle": "Subtitle"}  # MediaStreamType
 _TEXT_SUBS = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}
@@ -26,6 +27,29 @@ _TEXT_SUBS = {"subrip", "srt", "ass", "ssa", "webvtt", "mov_text", "text"}
 def ticks(seconds: float | None) -> int | None:
     """Seconds → Jellyfin ticks (100 ns units)."""
     return None if seconds is None else round(seconds * 10_000_000)
+
+
+#: Jellyfin's named display aspect ratios: (ratio, tolerance, name), tried in this order
+#: (MediaBrowser.MediaEncoding/Probing/ProbeResultNormalizer.cs, GetAspectRatio, IsClose).
+_NAMED_RATIOS = ((16 / 9, 0.03, "16:9"), (4 / 3, 0.05, "4:3"), (1.41, 0.005, "1.41:1"),
+                 (1.5, 0.005, "1.5:1"), (1.6, 0.005, "1.6:1"), (5 / 3, 0.005, "5:3"),
+                 (1.85, 0.02, "1.85:1"), (2.35, 0.025, "2.35:1"), (2.4, 0.025, "2.40:1"))
+
+
+def aspect_ratio(width: int | None, height: int | None) -> str | None:
+    """A video stream's ``AspectRatio`` as Jellyfin writes it, from its size in pixels:
+    the nearest of its named ratios (``16:9``, ``4:3``, ``2.40:1`` …), else the
+    reduced fraction FFmpeg gives as the display aspect ratio (``5:4`` for 720x576).
+    Pixels are taken as square: the probe keeps no sample aspect ratio, so an
+    anamorphic DVD (720x576 shown 16:9) reads ``5:4``. None without a size."""
+    if not width or not height or width < 0 or height < 0:
+        return None
+    ratio = width / height
+    for target, tolerance, name in _NAMED_RATIOS:
+        if abs(ratio - target) <= tolerance:
+            return name
+    common = math.gcd(width, height)
+    return f"{width // common}:{height // common}"
 
 
 #: The probe's containers (library/probe.py) → the extensions such a file may carry.
@@ -81,7 +105,7 @@ def _stream(st: MediaStream, default_audio: int | None) -> dict[str, Any]:
                     "PixelFormat": st.pixel_format, "BitDepth": st.bit_depth,
                     "ColorTransfer": st.color_transfer, "ColorPrimaries": st.color_primaries,
                     "VideoRange": "HDR" if st.hdr else "SDR", "IsAVC": st.codec == "h264",
-                    "AspectRatio": f"{st.width}:{st.height}" if st.width and st.height else None,
+                    "AspectRatio": aspect_ratio(st.width, st.height),
                     "Rotation": st.rotation})  # the display matrix's degrees (10.9+), absent: none
     elif kind == "Audio":
         out.update({"Channels": st.channels, "ChannelLayout": st.channel_layout,
@@ -193,3 +217,30 @@ def media_source(mf: MediaFile, item_id: str, token: str | None, with_streams: b
         "DefaultAudioStreamIndex": default_audio,
     }
     return {k: v for k, v in out.items() if v is not None}
+
+
+def choose_streams(source: dict[str, Any], audio: int | None = None, subtitle: int | None = None) -> None:
+    """Set a MediaSourceInfo's ``DefaultAudioStreamIndex`` and
+    ``DefaultSubtitleStreamIndex`` (after its sidecar subtitles are added).
+
+    ``audio``/``subtitle``: the indexes the client asked for (PlaybackInfo's
+    ``AudioStreamIndex``/``SubtitleStreamIndex``; ``subtitle`` -1: none); a client's
+    choice of a stream the source has is echoed, as Jellyfin's MediaInfoHelper does
+    (apps start playback with the tracks these name). Otherwise the subtitle is
+    Jellyfin's pick in its default mode (MediaStreamSelector.GetDefaultSubtitleStreamIndex,
+    ``SubtitlePlaybackMode.Default``): an external, default or forced track, in that
+    order of preference; none when there is no such track."""
+    streams = source.get("MediaStreams", [])
+    if audio is not None and any(st["Type"] == "Audio" and st["Index"] == audio for st in streams):
+        source["DefaultAudioStreamIndex"] = audio
+    if subtitle is not None and (subtitle == -1 or any(st["Type"] == "Subtitle" and st["Index"] == subtitle
+                                                        for st in streams)):
+        source["DefaultSubtitleStreamIndex"] = subtitle
+        return
+    subs = [st for st in streams if st["Type"] == "Subtitle"
+            and (st["IsExternal"] or st["IsDefault"] or st["IsForced"])]
+    subs.sort(key=lambda st: (not st["IsExternal"], not st["IsDefault"],
+                              not (st["IsForced"] and st.get("Language") in (None, "und")), not st["IsForced"]))
+    source.pop("DefaultSubtitleStreamIndex", None)
+    if subs:
+        source["DefaultSubtitleStreamIndex"] = subs[0]["Index"]

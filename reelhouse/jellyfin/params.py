@@ -9,6 +9,7 @@ enum values in any case. Unknown names are ignored, as the Jellyfin server does
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from reelhouse.errors import InvalidInput
@@ -65,6 +66,19 @@ class Args:
         if low in _FALSE:
             return False
         raise InvalidInput(f"{name} must be true or false, not {text!r}")
+
+    def date(self, name: str) -> datetime | None:
+        """An ISO 8601 date/time (``2024-05-01T12:00:00.0000000Z``, ``2024-05-01``), UTC
+        when it names no zone (as Jellyfin reads it: ``ToUniversalTime``); anything
+        else is InvalidInput."""
+        text = self.text(name, 40)
+        if text is None:
+            return None
+        try:
+            value = datetime.fromisoformat(text[:19])
+        except ValueError as exc:
+            raise InvalidInput(f"{name} must be an ISO 8601 date, not {text!r}") from exc
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
     def values(self, name: str, max_items: int = 200) -> list[str]:
         """Comma-separated and/or repeated values, stripped, empty ones dropped."""

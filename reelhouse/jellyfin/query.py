@@ -4,7 +4,8 @@ An :class:`ItemQuery` is read from Jellyfin's arguments (``ParentId``, ``Recursi
 ``IncludeItemTypes``, ``SortBy``, ``SortOrder``, ``StartIndex``, ``Limit``,
 ``SearchTerm``, ``Filters``, ``Years``, ``Genres`` (names, ``|``-separated as in
 Jellyfin, or commas; ASCII letters in any case), ``GenreIds`` (:mod:`.genres`), ``Ids``, ``SeriesId``,
-``SeasonId``, ``IsPlayed``, ``IsFavorite``; ``PersonIds``, ``StudioIds``, ``Tags`` …
+``SeasonId``, ``IsPlayed``, ``IsFavorite``, ``MinDateLastSaved``, ``MinDateLastSavedForUser``;
+``PersonIds``, ``StudioIds``, ``Tags`` …
 match nothing: none are stored). Each item type is one SQL "arm" (movies,
 series, seasons, episodes) that returns only ``(sort key, id)`` rows, ordered and cut
 in SQL with the indexes; arms are merged in order and only the page's rows are then
@@ -19,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal_column, or_, select
@@ -29,7 +30,15 @@ from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Sho
 from reelhouse.db.search_key import sort_key
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.filters import (
+    Narrowing,
+    changed_for_user,
+    narrowing_conditions,
+    played_condition,
+    read_narrowing,
+)
 from reelhouse.jellyfin.genres import visible_genres
+from reelhouse.jellyfin.ordering import MergeKey, file_keys, order_by
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.sqlorder import OrderedJoin
 from reelhouse.jellyfin.visible import granted_files, playable_file
@@ -42,11 +51,15 @@ __all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "page", "parse_query", "
 _TYPES = {"movie": "movie", "series": "show", "season": "season", "episode": "episode"}
 ARM_KINDS = ("movie", "show", "season", "episode")
 _FOLDERS = frozenset({"show", "season"})  # IsFolder=true of their DTOs
-_SORTS = {"sortname", "name", "datecreated", "productionyear", "premieredate",
-          "communityrating", "random", "indexnumber"}
 MAX_LIMIT = 100_000
-#: Filters on what reelhouse does not store (people, studios, tags): no title has any.
-_NONE_STORED = ("personids", "person", "studioids", "studios", "tags")
+#: Filters on what reelhouse does not store (people, studios, tags, official and critic
+#: ratings, music): no title has any.
+_NONE_STORED = ("personids", "person", "studioids", "studios", "tags", "officialratings", "mincriticrating",
+                "artists", "artistids", "albums", "albumids", "albumartistids", "contributingartistids")
+#: Flags on what no reelhouse title has (trailers, theme media, extras, ratings, 3D,
+#: locked metadata, TVDB ids, placeholders, missing episodes): ``true`` matches nothing.
+_NEVER_TRUE = ("hastrailer", "hasthemesong", "hasthemevideo", "hasspecialfeature", "hasofficialrating",
+               "hasparentalrating", "is3d", "islocked", "hastvdbid", "isplaceholder", "ismissing")
 #: A literal 0, not a bound parameter: ``coalesce(year, ?)`` would not match the
 #: expression index ``coalesce(year, 0)`` and SQLite would sort the whole table.
 _ZERO: ColumnElement[int] = literal_column("0")
@@ -63,11 +76,13 @@ class ItemQuery:
     recursive: bool = False
     sort: str = "sortname"
     descending: bool = False
+    then: list[tuple[str, bool]] = field(default_factory=list)  # further SortBy keys: (key, descending)
     start: int = 0
     limit: int | None = None
     search: str | None = None
     name_prefix: str = ""  # NameStartsWith, as a sort key (db.search_key.sort_key)
     name_before: str = ""  # NameLessThan, as a sort key
+    name_from: str = ""  # NameStartsWithOrGreater, as a sort key
     years: list[int] = field(default_factory=list)
     genres: list[str] = field(default_factory=list)
     genre_ids: list[str] = field(default_factory=list)  # GenreIds, as ids.genre_id gives them
@@ -79,12 +94,18 @@ class ItemQuery:
     fields: set[str] = field(default_factory=set)
     root: bool = False  # no parent, not recursive: the user's views
     since: datetime | None = None  # MinDateLastSaved: titles with a file added since
+    #: MinDateLastSavedForUser: titles with a file added since, or played or made a
+    #: favourite by the user since (an unfavourite leaves no trace: not seen)
+    since_user: datetime | None = None
+    narrowing: Narrowing = field(default_factory=Narrowing)  # filters.py
     sources: frozenset[int] | None = None  # the user's granted sources (None: all)
 
 
-def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuery:
-    """Read an :class:`ItemQuery`; raises InvalidInput for unreadable values and
-    NotFound for a ParentId that is not ours."""
+def parse_query(args: Args, user_id: int, parent: str | None = None,
+                default_kinds: set[str] | None = None) -> ItemQuery:
+    """Read an :class:`ItemQuery`; ``default_kinds``: the kinds without
+    ``IncludeItemTypes`` (None: by the parent, as Jellyfin lists a folder); raises
+    InvalidInput for unreadable values and NotFound for a ParentId that is not ours."""
     q = ItemQuery(user_id=user_id)
     pid = parent or args.text("parentid", 64) or args.text("seasonid", 64) or args.text("seriesid", 64)
     if pid:
@@ -94,19 +115,20 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     if args.values("includeitemtypes") and not wanted:
         q.kinds = set()  # only types reelhouse does not have (BoxSet, Audio …)
     else:
-        q.kinds = wanted or _default_kinds(q)
+        q.kinds = wanted or (set(default_kinds) if default_kinds is not None else _default_kinds(q))
     q.kinds -= {_TYPES[t] for t in args.lower_set("excludeitemtypes") if t in _TYPES}
-    if any(args.values(name) for name in _NONE_STORED):
-        q.kinds = set()  # titles with a person, studio or tag: reelhouse stores none
-    # the first sort key we know decides; the rest (and unknown ones) are ignored
-    q.sort = next((s for s in (v.lower() for v in args.values("sortby")) if s in _SORTS), "sortname")
-    q.descending = (args.values("sortorder") or ["Ascending"])[0].lower() == "descending"
+    if any(args.values(name) for name in _NONE_STORED) or any(args.flag(name) for name in _NEVER_TRUE):
+        q.kinds = set()  # titles with a person, studio, tag, trailer …: reelhouse stores none
+    sorts, q.descending = order_by(args)
+    if sorts:
+        (q.sort, q.descending), q.then = sorts[0], sorts[1:]
     q.start = args.number("startindex", 0) or 0
     q.limit = args.number("limit", None, 0, MAX_LIMIT)
     q.search = args.text("searchterm", 200)
     # the alphabet bar: NameStartsWith=A, and NameLessThan=A for "#" (titles before A)
     q.name_prefix = sort_key(args.text("namestartswith", 200))
     q.name_before = sort_key(args.text("namelessthan", 200))
+    q.name_from = sort_key(args.text("namestartswithorgreater", 200))
     q.years = [_year(y) for y in args.values("years")][:100]
     q.genres = [g.strip() for v in args.values("genres", 50) for g in v.split("|") if g.strip()][:50]
     for text in args.values("genreids", 50):
@@ -122,7 +144,9 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
     if "isunplayed" in filters:
         q.played = False
     q.resumable = "isresumable" in filters
-    q.favorite = True if "isfavorite" in filters else args.flag("isfavorite")
+    q.favorite = True if filters & {"isfavorite", "isfavoriteorlikes"} else args.flag("isfavorite")
+    if filters & {"likes", "dislikes"}:
+        q.kinds = set()  # reelhouse keeps no likes
     id_list = args.values("ids", 1000)
     if id_list:
         q.only = {}
@@ -130,26 +154,19 @@ def parse_query(args: Args, user_id: int, parent: str | None = None) -> ItemQuer
             ref = ids.decode(text)
             q.only.setdefault(ref.kind, set()).add(ref.id)
         q.kinds = (q.kinds | set(q.only)) & set(ARM_KINDS) if not wanted else q.kinds
+    media = args.lower_set("mediatypes")
+    if media:  # series and seasons have none (MediaType "Unknown"); films and episodes are Video
+        q.kinds &= {"movie", "episode"} if "video" in media else set()
     folder = args.flag("isfolder")
     folder = True if "isfolder" in filters else False if "isnotfolder" in filters else folder
     if folder is not None:  # series and seasons are folders (IsFolder of their DTOs)
         q.kinds &= _FOLDERS if folder else set(ARM_KINDS) - _FOLDERS
     q.fields = args.lower_set("fields")
-    q.since = _date_arg(args, "mindatelastsaved")
+    q.since = args.date("mindatelastsaved")
+    q.since_user = args.date("mindatelastsavedforuser")
+    q.narrowing = read_narrowing(args)
     q.root = q.parent is None and not q.recursive and not id_list and not wanted
     return q
-
-
-def _date_arg(args: Args, name: str) -> datetime | None:
-    """An ISO 8601 date/time argument (``2024-05-01T12:00:00.0000000Z``), UTC."""
-    text = args.text(name, 40)
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text[:19])
-    except ValueError as exc:
-        raise InvalidInput(f"{name} must be an ISO 8601 date, not {text!r}") from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _default_kinds(q: ItemQuery) -> set[str]:
@@ -170,26 +187,23 @@ def _present() -> ColumnElement[bool]:
     return playable_file()  # the lists' rule: jellyfin/visible.py
 
 
-def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
-    """EXISTS a present file joined by ``link`` — with the user's progress filters."""
+def _visible(q: ItemQuery, link: ColumnElement[bool]) -> Select[Any]:
+    """The ids of the present files joined by ``link`` that the user sees."""
     visible = select(MediaFile.id).where(link, _present())
-    if q.sources is not None:
-        visible = visible.where(granted_files(q.sources))
+    return visible if q.sources is None else visible.where(granted_files(q.sources))
+
+
+def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]:
+    """EXISTS a present file joined by ``link`` — with ``MinDateLastSaved`` and the
+    resumable filter (played or not: :func:`.filters.played_condition`)."""
+    stmt = _visible(q, link)
     if q.since is not None:
-        visible = visible.where(MediaFile.first_seen >= q.since)
-    stmt = visible
-    if q.played is True or q.resumable:
+        stmt = stmt.where(MediaFile.first_seen >= q.since)
+    if q.resumable:
         stmt = stmt.join(WatchProgress, and_(WatchProgress.media_file_id == MediaFile.id,
-                                             WatchProgress.user_id == q.user_id))
-        stmt = stmt.where(WatchProgress.watched.is_(True)) if q.played else stmt.where(
+                                             WatchProgress.user_id == q.user_id)).where(
             WatchProgress.watched.is_(False), WatchProgress.position > 0)
-    cond = exists(stmt)
-    if q.played is False:
-        watched = select(WatchProgress.id).where(
-            WatchProgress.media_file_id == MediaFile.id, WatchProgress.user_id == q.user_id,
-            WatchProgress.watched.is_(True))
-        cond = exists(visible.where(~exists(watched)))  # of the files the user sees
-    return cond
+    return exists(stmt)
 
 
 def _favorite(q: ItemQuery, kind: str, col: Any) -> ColumnElement[bool]:
@@ -236,6 +250,8 @@ def _name_range(q: ItemQuery, table: type[Movie] | type[Show]) -> list[ColumnEle
         out.append(table.sort_title.like(q.name_prefix + "%"))
     if q.name_before:
         out.append(table.sort_title < q.name_before)
+    if q.name_from:
+        out.append(table.sort_title >= q.name_from)
     return out
 
 
@@ -251,7 +267,8 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         keys: dict[str, list[Any]] = {"datecreated": [Movie.created_at],
                 "productionyear": [Movie.year], "premieredate": [Movie.year],
                 "communityrating": [Movie.rating]}
-        return _finish(q, kind, stmt, Movie.id, keys, [Movie.sort_title, func.coalesce(Movie.year, _ZERO)])
+        return _finish(q, kind, stmt, Movie.id, keys, [Movie.sort_title, func.coalesce(Movie.year, _ZERO)],
+                       MediaFile.movie_id == Movie.id)
     if kind == "show":
         if p is not None and not (p.kind == "view" and p.id == 2):
             return None
@@ -261,7 +278,7 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
         keys = {"datecreated": [Show.created_at],
                 "productionyear": [Show.year], "premieredate": [Show.year],
                 "communityrating": [Show.rating]}
-        return _finish(q, kind, stmt, Show.id, keys, show_order[:2])
+        return _finish(q, kind, stmt, Show.id, keys, show_order[:2], link)
     if kind == "season":
         link = and_(MediaFile.episode_id == Episode.id, Episode.season_id == Season.id)
         stmt = select(Season.id).join(Show, Show.id == Season.show_id).where(_file_filter(q, link))
@@ -273,7 +290,8 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
             stmt = stmt.where(title_condition(Show, q.search, phrase=True))
         stmt = stmt.where(*_name_range(q, Show), *_genre_filters(q, Show))
         order = [*show_order, Season.number]
-        return _finish(q, kind, stmt, Season.id, {"indexnumber": [Season.number]}, order)
+        keys = {"indexnumber": [Season.number], "seriessortname": [Show.sort_title]}
+        return _finish(q, kind, stmt, Season.id, keys, order, link)
     link = MediaFile.episode_id == Episode.id
     if p is None or p.kind == "view":  # the whole library: series in title order, no sort
         tables = OrderedJoin(OrderedJoin(Show.__table__, Season.__table__, Season.show_id == Show.id),
@@ -299,48 +317,47 @@ def _arm(q: ItemQuery, kind: str) -> tuple[Select[Any], list[Any]] | None:
                   .scalar_subquery())
     order = [*show_order, Season.number, Episode.number]
     keys = {"datecreated": [first_seen], "productionyear": [Show.year],
-            "premieredate": [Episode.air_date]}
-    return _finish(q, kind, stmt, Episode.id, keys, order)
+            "premieredate": [Episode.air_date], "seriessortname": [Show.sort_title],
+            "parentindexnumber": [Season.number], "indexnumber": [Season.number, Episode.number]}
+    return _finish(q, kind, stmt, Episode.id, keys, order, link)
 
 
 def _finish(q: ItemQuery, kind: str, stmt: Select[Any], id_col: Any, keys: dict[str, list[Any]],
-            name_order: list[Any]) -> tuple[Select[Any], list[Any]]:
+            name_order: list[Any], link: ColumnElement[bool]) -> tuple[Select[Any], list[Any]]:
+    if q.played is not None:
+        stmt = stmt.where(played_condition(q.user_id, q.sources, kind, q.played))
+    if q.since_user is not None:
+        stmt = stmt.where(changed_for_user(q.user_id, q.sources, kind, id_col, link, q.since_user))
+    if q.narrowing.asked:
+        files = select(MediaFile.id).where(link, _present())
+        if q.sources is not None:
+            files = files.where(granted_files(q.sources))
+        stmt = stmt.where(*narrowing_conditions(q.narrowing, kind, id_col, files))
     if q.only is not None:
         stmt = stmt.where(id_col.in_(sorted(q.only.get(kind, set()))))
     if q.favorite is not None:
         stmt = stmt.where(_favorite(q, kind, id_col))
     if q.sort == "random":
-        order: list[Any] = [func.random()]
-    else:
-        order = [*keys.get(q.sort, []), *name_order, id_col]
-    return stmt.add_columns(*order), order
+        return stmt.add_columns(func.random()), [(func.random(), False)]
+    order: list[tuple[Any, bool]] = []
+    keys = {**file_keys(q.user_id, link), **keys}
+    for key, desc in [(q.sort, q.descending), *q.then, ("sortname", q.descending)]:
+        for col in name_order if key in ("sortname", "name") else keys.get(key, []):
+            if not any(col is have for have, _desc in order):
+                order.append((col, desc))
+    order.append((id_col, q.descending))
+    return stmt.add_columns(*(col for col, _desc in order)), order
 
 
-def _rows(s: Session, stmt: Select[Any], order: list[Any], desc: bool, n: int | None,
+def _rows(s: Session, stmt: Select[Any], order: list[tuple[Any, bool]], n: int | None,
           skip: int = 0) -> Iterator[tuple[Any, ...]]:
-    ordered = [o.desc() if desc else o.asc() for o in order]
+    ordered = [col.desc() if desc else col.asc() for col, desc in order]
     stmt = stmt.order_by(*ordered)
     if n is not None:
         stmt = stmt.limit(n)
     if skip:
         stmt = stmt.offset(skip)
     yield from s.execute(stmt.execution_options(yield_per=_CHUNK))
-
-
-class _Key:
-    """A row's sort key that compares None lowest, in either direction."""
-
-    __slots__ = ("desc", "values")
-
-    def __init__(self, values: tuple[Any, ...], desc: bool) -> None:
-        self.values = tuple((v is not None, v if v is not None else 0) for v in values)
-        self.desc = desc
-
-    def __lt__(self, other: _Key) -> bool:
-        try:
-            return (self.values > other.values) if self.desc else (self.values < other.values)
-        except TypeError:
-            return str(self.values) < str(other.values)
 
 
 def arms(q: ItemQuery) -> list[tuple[str, Select[Any], list[Any]]]:
@@ -353,9 +370,9 @@ def arms(q: ItemQuery) -> list[tuple[str, Select[Any], list[Any]]]:
     return out
 
 
-def _keyed(kind: str, rows: Iterator[tuple[Any, ...]], desc: bool) -> Iterator[tuple[_Key, str, int]]:
+def _keyed(kind: str, rows: Iterator[tuple[Any, ...]], descs: tuple[bool, ...]) -> Iterator[tuple[MergeKey, str, int]]:
     for r in rows:
-        yield _Key(tuple(r[1:]), desc), kind, r[0]
+        yield MergeKey(tuple(r[1:]), descs), kind, r[0]
 
 
 def page(s: Session, q: ItemQuery) -> Iterator[ids.Ref]:
@@ -365,11 +382,11 @@ def page(s: Session, q: ItemQuery) -> Iterator[ids.Ref]:
     built = arms(q)
     if len(built) == 1:  # one arm: the database skips and cuts (the indexes do the work)
         kind, stmt, order = built[0]
-        for row in _rows(s, stmt, order, q.descending, q.limit, q.start):
+        for row in _rows(s, stmt, order, q.limit, q.start):
             yield ids.Ref(kind, row[0])  # type: ignore[arg-type]
         return
     need = None if q.limit is None else q.start + q.limit
-    streams = [_keyed(kind, _rows(s, stmt, order, q.descending, need), q.descending)
+    streams = [_keyed(kind, _rows(s, stmt, order, need), tuple(desc for _col, desc in order))
                for kind, stmt, order in built]
     merged = heapq.merge(*streams, key=lambda t: t[0])
     for n, (_key, kind, row_id) in enumerate(merged):
@@ -405,11 +422,11 @@ class Counts:
     def key(q: ItemQuery) -> tuple[Any, ...]:
         only = tuple(sorted((k, tuple(sorted(v))) for k, v in q.only.items())) if q.only is not None else None
         return (tuple(sorted(q.kinds)), q.parent, q.recursive, q.search, tuple(q.years),
-                tuple(q.genres), tuple(q.genre_ids), q.name_prefix, q.name_before, only, q.since,
-                tuple(sorted(q.sources)) if q.sources is not None else None)
+                tuple(q.genres), tuple(q.genre_ids), q.name_prefix, q.name_before, q.name_from, only, q.since,
+                tuple(sorted(q.sources)) if q.sources is not None else None, q.narrowing)
 
     def get(self, s: Session, q: ItemQuery, now: float | None = None) -> int:
-        if q.played is not None or q.resumable or q.favorite is not None:
+        if q.played is not None or q.resumable or q.favorite is not None or q.since_user is not None:
             return count(s, q)
         key = self.key(q)
         now = time.monotonic() if now is None else now

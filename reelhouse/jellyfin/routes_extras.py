@@ -5,8 +5,12 @@ item's images (``Items/{id}/Images``), and the parts
 reelhouse has none of but the apps ask for on every detail page or playback —
 ``ThemeMedia``, ``MediaSegments`` (jellyfin-web 10.10's "skip intro"),
 ``Videos/{id}/AdditionalParts``, ``Movies/Recommendations`` (jellyfin-web's
-"Suggestions" tab), ``Items/Suggestions`` — answered empty in Jellyfin's shapes
-instead of 404.
+"Suggestions" tab), ``Items/Suggestions``, ``Items/{id}/ThemeSongs`` and
+``ThemeVideos`` (the Android TV app's theme music), ``Items/{id}/CriticReviews``,
+``Shows/Upcoming`` and ``Trailers`` (jellyfin-web's tabs), ``Channels``,
+``LiveTv/Info`` (switched off), ``web/ConfigurationPages`` (no plugins) — answered
+empty in Jellyfin's shapes instead of 404; and ``UserViews/GroupingOptions`` (the
+libraries, for jellyfin-web's home settings page).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from reelhouse.db.models import Episode, Season
 from reelhouse.errors import InvalidInput
 from reelhouse.jellyfin import browse, ids
 from reelhouse.jellyfin.deps import Caller, CallerDep, CoreDep, check_user_path, read_json
-from reelhouse.jellyfin.loader import Ctx, Loader
+from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader
 from reelhouse.jellyfin.params import body_args
 
 __all__ = ["router"]
@@ -159,8 +163,9 @@ def theme_media(item_id: str, caller: CallerDep) -> dict[str, Any]:
 
 @router.get("/mediasegments/{item_id}")
 @router.get("/videos/{item_id}/additionalparts")
+@router.get("/items/{item_id}/criticreviews")
 def none_of_them(item_id: str, caller: CallerDep) -> dict[str, Any]:
-    """Media segments (intro, outro …) and additional parts: none."""
+    """Media segments (intro, outro …), additional parts, critic reviews: none."""
     ids.decode(item_id)
     return _empty()
 
@@ -179,3 +184,41 @@ def recommendations(caller: CallerDep) -> list[dict[str, Any]]:
     """``RecommendationDto`` rows ("because you watched …"): none — reelhouse keeps no
     similarity between titles (``Items/{id}/Similar`` is empty too)."""
     return []
+
+
+@router.get("/items/{item_id}/themesongs")
+@router.get("/items/{item_id}/themevideos")
+def theme_list(item_id: str, caller: CallerDep) -> dict[str, Any]:
+    """``ThemeMediaResult``: no theme songs or videos."""
+    ref = ids.decode(item_id)
+    return _empty(ids.encode(ref.kind, ref.id))
+
+
+@router.get("/shows/upcoming")
+@router.get("/trailers")
+@router.get("/channels")
+def no_items(caller: CallerDep) -> dict[str, Any]:
+    """Upcoming episodes (every episode reelhouse lists has a file), trailers, channels:
+    an empty ``BaseItemDtoQueryResult``."""
+    return _empty()
+
+
+@router.get("/livetv/info")
+def live_tv_info(caller: CallerDep) -> dict[str, Any]:
+    """``LiveTvInfo``: no tuner, switched off (the apps hide Live TV)."""
+    return {"Services": [], "IsEnabled": False, "EnabledUsers": []}
+
+
+@router.get("/web/configurationpages")
+def configuration_pages(caller: CallerDep) -> list[Any]:
+    """Plugin pages for the web client's menu: reelhouse has no plugins."""
+    return []
+
+
+@router.get("/userviews/groupingoptions")
+@router.get("/users/{user_id}/groupingoptions")
+def grouping_options(caller: CallerDep, user_id: str | None = None) -> list[dict[str, str]]:
+    """``SpecialViewOptionDto`` of each library (jellyfin-web's home settings list them)."""
+    if user_id is not None:
+        check_user_path(caller, user_id)
+    return [{"Name": name, "Id": ids.encode("view", view_id)} for view_id, (name, _kind) in VIEWS.items()]

@@ -1,7 +1,7 @@
 """``Items/{id}/Images/{type}`` (and ``/{index}``): Primary (poster; an episode's
 still, else its season's or series' poster), Backdrop and Thumb (the backdrop), from
-reelhouse's image cache; ``maxWidth``/``fillWidth``/``width`` pick the smallest cached
-width that is large enough. 404 where there is no such image.
+reelhouse's image cache; ``maxWidth``, ``maxHeight``, ``fillWidth``, ``fillHeight``
+pick the smallest cached width that is large enough (:func:`_width`). 404 where there is no such image.
 
 Who may fetch: a caller with a token (header or ``api_key``), or anybody with the
 image's ``tag`` from the item's ``ImageTags`` (``<img>`` tags cannot send headers;
@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.files import file_response
 from reelhouse.core import Core
-from reelhouse.db.models import Episode, Movie, Season, Show
+from reelhouse.db.models import Episode, Image, Movie, Season, Show
 from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.deps import Caller, caller_of
@@ -62,9 +62,22 @@ def _image_id(core: Core, ref: ids.Ref, kind: str) -> int | None:
     return None
 
 
-def _width(args: Args) -> int | None:
-    want = (args.number("maxwidth", None, 1, 100_000) or args.number("fillwidth", None, 1, 100_000)
-            or args.number("width", None, 1, 100_000))
+def _width(args: Args, size: tuple[int, int] | None) -> int | None:
+    """The cached width to serve: the smallest of :data:`WIDTHS` at least as wide as
+    asked, or None (the original). ``maxWidth``/``width`` ask for that width;
+    ``maxHeight``/``height`` (Android TV's cards) for the width that gives that height
+    at the image's ``size`` (width, height in pixels); ``fillWidth``/``fillHeight``
+    (jellyfin-web's cards) for the width that covers both (the larger)."""
+    def number(name: str) -> int | None:
+        return args.number(name, None, 1, 100_000)
+
+    def across(height: int | None) -> int | None:
+        return None if height is None or size is None else -(-height * size[0] // max(size[1], 1))
+
+    fills = [w for w in (number("fillwidth"), across(number("fillheight"))) if w]
+    bounds = [w for w in (number("maxwidth"), number("width"), across(number("maxheight")),
+                          across(number("height"))) if w]
+    want = max(fills) if fills else min(bounds) if bounds else None
     if want is None:
         return None
     return next((w for w in WIDTHS if w >= want), None)
@@ -99,7 +112,10 @@ def _file(request: Request, item_id: str, image_type: str, args: Args) -> tuple[
     tag = args.text("tag") or ""
     if not authorized and not hmac.compare_digest(tag, ids.image_tag(request.app.state.image_key, image)):
         raise AuthenticationFailed("an image needs a token or its tag")
-    path, content_type = core.metadata.images.file(image, _width(args))
+    with core.sessions() as s:
+        row = s.get(Image, image)
+        size = (row.width, row.height) if row is not None and row.width and row.height else None
+    path, content_type = core.metadata.images.file(image, _width(args, size))
     return str(path), content_type
 
 

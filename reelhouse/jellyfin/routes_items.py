@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from reelhouse.core import Core
 from reelhouse.jellyfin import browse, ids
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, check_user_path
+from reelhouse.jellyfin.filters import Narrowing
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader, view_dto
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.query import Counts, ItemQuery, page, parse_query
@@ -133,8 +134,11 @@ def _latest(core: Core, request: Request, caller: Caller, args: Args) -> list[di
     episodes = "episode" if args.flag("groupitems", True) is False else "show"
     wanted = {k for t, k in (("movie", "movie"), ("series", "show"), ("episode", episodes)) if t in types} \
         if types else None
+    # IsPlayed; without it, unplayed titles only: the user's HidePlayedInLatest, which
+    # Jellyfin defaults to (and users.py reports) true
+    played = args.flag("isplayed", False)
     with core.sessions() as s:
-        return browse.latest(s, _ctx(request, caller, args), parent, limit, wanted)
+        return browse.latest(s, _ctx(request, caller, args), parent, limit, wanted, played)
 
 
 @router.get("/items/latest")
@@ -153,6 +157,7 @@ def user_items_latest(user_id: str, request: Request, caller: CallerDep, core: C
 def _resume(core: Core, request: Request, caller: Caller, args: Args) -> dict[str, Any]:
     wanted = args.lower_set("includeitemtypes")
     kinds = {k for t, k in (("movie", "movie"), ("episode", "episode")) if not wanted or t in wanted}
+    kinds -= {k for t, k in (("movie", "movie"), ("episode", "episode")) if t in args.lower_set("excludeitemtypes")}
     if "video" not in args.lower_set("mediatypes") and args.has("mediatypes"):
         kinds = set()
     limit = args.number("limit", 100, 0, 1000) or 0
@@ -164,7 +169,8 @@ def _resume(core: Core, request: Request, caller: Caller, args: Args) -> dict[st
         kinds &= ({"movie"} if parent.id == 1 else {"episode"}) if parent.kind == "view" else {"episode"}
     within = parent if parent is not None and parent.kind != "view" else None
     with core.sessions() as s:
-        items, total = browse.resume(s, _ctx(request, caller, args), kinds, limit, start, within)
+        items, total = browse.resume(s, _ctx(request, caller, args), kinds, limit, start, within,
+                                     args.text("searchterm", 200))
     return _result(items, total, start)
 
 
@@ -227,11 +233,16 @@ def empty_list(item_id: str, request: Request, caller: CallerDep) -> list[Any]:
 # -- shows -----------------------------------------------------------------------------------
 @router.get("/shows/nextup")
 def next_up(request: Request, caller: CallerDep, core: CoreDep, args: ArgsDep) -> dict[str, Any]:
+    """Next up (browse.next_up): ``SeriesId``, ``StartIndex``, ``Limit`` (absent or 0:
+    all, as Jellyfin's GetResult), ``NextUpDateCutoff``, ``EnableResumable``."""
     series = ids.decode(args.text("seriesid", 64) or "", "show") if args.has("seriesid") else None
-    limit = args.number("limit", 20, 0, 500) or 0
+    start = args.number("startindex", 0) or 0
+    limit = args.number("limit", None, 0, 100_000) or None
+    cutoff = args.date("nextupdatecutoff")
+    resumable = bool(args.flag("enableresumable", True))
     with core.sessions() as s:
-        items = browse.next_up(s, _ctx(request, caller, args), series, limit)
-    return _result(items, len(items))
+        items, total = browse.next_up(s, _ctx(request, caller, args), series, start, limit, cutoff, resumable)
+    return _result(items, total if args.flag("enabletotalrecordcount", True) else len(items) + start, start)
 
 
 @router.get("/shows/{series_id}/seasons")
@@ -240,7 +251,8 @@ async def seasons(series_id: str, request: Request, caller: CallerDep, core: Cor
     ref = ids.decode(series_id, "show")
     await run_in_threadpool(_exists, core, request, caller, args, ref)
     q = ItemQuery(user_id=caller.user.id, kinds={"season"}, parent=ref, sort="indexnumber",
-                  fields=args.lower_set("fields"))
+                  fields=args.lower_set("fields"),
+                  narrowing=Narrowing(special_season=args.flag("isspecialseason")))
     return await run_in_threadpool(_items, core, request, caller, args, q)
 
 

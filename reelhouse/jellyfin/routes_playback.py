@@ -23,7 +23,7 @@ from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.browse import sidecars
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_json
-from reelhouse.jellyfin.media import media_source, offered, sidecar_streams
+from reelhouse.jellyfin.media import choose_streams, media_source, offered, sidecar_streams
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import (
     apply_decision,
@@ -72,6 +72,8 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
     limit = limit_of(args, bargs, profile, max_bitrate)
     audio_index = audio_index_of(args, bargs)
     subtitle_index = subtitle_index_of(args, bargs)
+    asked = (args if args.has("subtitlestreamindex") else bargs).number("subtitlestreamindex", None, -1, 9999)
+    shown = -1 if asked == -1 else subtitle_index  # -1: the client turned subtitles off
     play_session = new_play_session()
     with core.sessions() as s:
         stmt = select(MediaFile).where(MediaFile.missing_since.is_(None)).options(
@@ -94,6 +96,7 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
             apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
                            token=caller.token, max_bitrate=max_bitrate, profile=profile, limit=limit,
                            audio_index=audio_index, burn=burn_in(profile, mf, subtitle_index))
+            choose_streams(src, audio_index, shown)
             sources.append(src)
     out: dict[str, Any] = {"MediaSources": sources, "PlaySessionId": play_session}
     if not any(src["SupportsDirectPlay"] or "TranscodingUrl" in src for src in sources):

@@ -67,10 +67,8 @@ def _hints(core: Core, request: Request, caller: Caller, args: Args) -> dict[str
     term = args.text("searchterm", 200)
     if not term or not term.strip():
         raise InvalidInput("searchTerm is required")
-    q = parse_query(args, caller.user.id)
+    q = parse_query(args, caller.user.id, default_kinds={"movie", "show", "episode"})
     q.recursive, q.root = True, False
-    if not args.values("includeitemtypes"):
-        q.kinds = {"movie", "show", "episode"} - _excluded(args)
     if args.flag("includemedia", True) is False:
         q.kinds = set()
     q.limit = min(q.limit if q.limit is not None else _HINT_LIMIT, _HINT_LIMIT)
@@ -81,11 +79,6 @@ def _hints(core: Core, request: Request, caller: Caller, args: Args) -> dict[str
         items = Loader(s, ctx).load(page(s, q))
         total = counts.get(s, q)
     return {"SearchHints": [hint(d, term) for d in items], "TotalRecordCount": total}
-
-
-def _excluded(args: Args) -> set[str]:
-    names = {"movie": "movie", "series": "show", "episode": "episode", "season": "season"}
-    return {names[t] for t in args.lower_set("excludeitemtypes") if t in names}
 
 
 @router.get("/search/hints")

@@ -1,6 +1,7 @@
 """Playback reports: ``Sessions/Playing``, ``Sessions/Playing/Progress``,
 ``Sessions/Playing/Stopped`` (``PositionTicks`` → the progress service: one user, one
-position, whichever client), ``Sessions/Capabilities(/Full)``, ``Sessions``."""
+position, whichever client), ``Sessions/Capabilities(/Full)``, ``Sessions``,
+``Videos/ActiveEncodings`` (stop a transcode)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,14 @@ async def stopped(request: Request, caller: CallerDep, core: CoreDep) -> Respons
 @router.post("/sessions/capabilities/full", status_code=204)
 def capabilities(caller: CallerDep) -> Response:
     """Accepted and ignored (reelhouse offers no remote control)."""
+    return Response(status_code=204)
+
+
+@router.delete("/videos/activeencodings", status_code=204)
+def stop_encodings(caller: CallerDep) -> Response:
+    """A client's "stop my transcode" when its playback ends (jellyfin-web, Kodi's
+    JellyCon): accepted. reelhouse's HLS encoders are shared by everyone watching a
+    file and stop by themselves once nobody asks for their segments."""
     return Response(status_code=204)
 
 

@@ -5,6 +5,7 @@ server (uvicorn on port 0) with jellyfin-apiclient-python clients of it."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +44,16 @@ def library(client: TestClient, tmp_path: Path, sample_mp4: Path, subs_mkv: Path
     files = {i["path"].lstrip("/"): int(i["id"]) for i in items}
     assert set(files) == set(rels), files
     return Library(root, sid, files)
+
+
+@pytest.fixture
+def jellyfin_sdk() -> Path:
+    """tests/jellyfin/sdk, where ``npm ci`` installed ``@jellyfin/sdk``; skipped without
+    node or the packages (a failure under CI=true, as for every ``requires_node`` test)."""
+    sdk = Path(__file__).parent / "sdk"
+    if shutil.which("node") is None or not (sdk / "node_modules" / "@jellyfin" / "sdk").exists():
+        pytest.skip("node or @jellyfin/sdk missing: run `npm ci` in tests/jellyfin/sdk")
+    return sdk
 
 
 @pytest.fixture

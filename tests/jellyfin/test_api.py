@@ -210,8 +210,10 @@ def test_series_user_data_and_latest(jf: TestClient, library: Library) -> None:
     jf.post(f"/jellyfin/UserPlayedItems/{show['Id']}")
     show = jf.get(f"/jellyfin/Items/{show['Id']}").json()
     assert show["UserData"]["Played"] is True and show["UserData"]["UnplayedItemCount"] == 0
-    latest = jf.get("/jellyfin/Items/Latest").json()
-    assert isinstance(latest, list) and {i["Name"] for i in latest} == {"Sintel", "Big Buck Bunny", "Example Show"}
+    latest = jf.get("/jellyfin/Items/Latest").json()  # unplayed titles only (HidePlayedInLatest)
+    assert isinstance(latest, list) and {i["Name"] for i in latest} == {"Sintel", "Big Buck Bunny"}
+    latest = jf.get("/jellyfin/Items/Latest", params={"IsPlayed": "true"}).json()
+    assert [i["Name"] for i in latest] == ["Example Show"]
 
 
 def test_images(jf: TestClient, core: Core, library: Library, sample_mp4: object) -> None:

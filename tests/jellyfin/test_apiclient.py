@@ -16,6 +16,8 @@ from jellyfin.support import Library
 from jellyfin_apiclient_python import JellyfinClient
 from jellyfin_apiclient_python.connection_manager import CONNECTION_STATE
 
+from reelhouse.core import Core
+
 from helpers import ADMIN, ADMIN_PASSWORD
 
 pytestmark = pytest.mark.requires_ffmpeg
@@ -151,3 +153,36 @@ def test_episodes_from_one_on_and_adjacent(jelly_admin: JellyfinClient, library:
     assert len(every) == 3
     assert [e["Id"] for e in api.get_episodes(show["Id"], start_item_id=every[1])["Items"]] == every[1:]
     assert [e["Id"] for e in api.get_adjacent_episodes(show["Id"], every[0])["Items"]] == every[:2]
+
+
+def test_image_sizes_from_heights(jelly_admin: JellyfinClient, core: Core, library: Library) -> None:
+    """A card asks for a poster by height (Android TV: ``maxHeight``; jellyfin-web and
+    this client: ``fillWidth`` with ``fillHeight``): the smallest cached width that
+    gives that height is served, not the original (600x900 here)."""
+    import io
+
+    from PIL import Image
+    from sqlalchemy import update
+
+    from reelhouse.db.models import Movie
+
+    buf = io.BytesIO()
+    Image.new("RGB", (600, 900), (20, 90, 200)).save(buf, "JPEG")
+    image_id = core.metadata.images.put("source", "test:tall.jpg", buf.getvalue())
+    with core.sessions() as s:
+        s.execute(update(Movie).where(Movie.title == "Sintel").values(poster_image_id=image_id))
+        s.commit()
+    api = jelly_admin.jellyfin
+    sintel = api.user_items(params={"SearchTerm": "Sintel", "Recursive": True})["Items"][0]
+    tag = sintel["ImageTags"]["Primary"]
+
+    def width(url: str) -> int:
+        r = requests.get(url, timeout=30)
+        assert r.status_code == 200, r.text
+        return int(Image.open(io.BytesIO(r.content)).size[0])
+
+    assert width(api.image_url(sintel["Id"], tag=tag, fill_width=133, fill_height=200)) == 200
+    assert width(api.image_url(sintel["Id"], tag=tag, fill_width=100, fill_height=450)) == 400
+    assert width(api.image_url(sintel["Id"], tag=tag) + "&maxHeight=300") == 200
+    assert width(api.image_url(sintel["Id"], tag=tag) + "&maxHeight=2000") == 600  # never upscaled
+    assert width(api.image_url(sintel["Id"], tag=tag, max_width=300)) == 400

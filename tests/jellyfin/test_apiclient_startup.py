@@ -13,6 +13,10 @@ from fastapi.testclient import TestClient
 from jellyfin.support import Library
 from jellyfin_apiclient_python import JellyfinClient
 
+from reelhouse.core import Core
+
+from helpers import ADMIN, ADMIN_PASSWORD
+
 pytestmark = pytest.mark.requires_ffmpeg
 
 
@@ -86,3 +90,13 @@ def test_start_up_and_side_calls(api: tuple[JellyfinClient, str], library: Libra
     sub = next(s for s in source["MediaStreams"] if s["Type"] == "Subtitle")
     srt = requests.get(j.subtitle_url(mkv["Id"], source["Id"], sub["Index"], "srt"), timeout=20)
     assert srt.status_code == 200 and srt.text.startswith("1\n00:00:00,") and "Hello." in srt.text
+
+
+def test_login_ignores_the_case_of_the_name(jelly: JellyfinClient, server: str, core: Core) -> None:
+    """A TV or phone keyboard capitalises the first letter: "Admin" logs in as
+    ``admin``, as on a Jellyfin server (names match ignoring case at login); it was a
+    401 "wrong user name or password"."""
+    assert jelly.auth.login(server, "Admin", ADMIN_PASSWORD).get("User", {}).get("Name") == ADMIN
+    core.users.add("Émile", "emile-password")
+    assert jelly.auth.login(server, "éMILE", "emile-password")["User"]["Name"] == "Émile"
+    assert jelly.auth.login(server, "ADMIN", "wrong password") == {}

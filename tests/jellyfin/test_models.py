@@ -101,3 +101,22 @@ def test_responses_match_the_sdk_models(jf: TestClient, library: Library) -> Non
         check(ok(jf.get(f"/jellyfin/Items/{item_id}/PlaybackInfo")), "PlaybackInfoResponse")
         body = {"DeviceProfile": {"DirectPlayProfiles": [{"Container": "webm", "Type": "Video"}]}}
         check(ok(jf.post(f"/jellyfin/Items/{item_id}/PlaybackInfo", json=body)), "PlaybackInfoResponse")
+
+
+def test_reference_lists_match_the_sdk_models(jf: TestClient, library: Library) -> None:
+    """Years (``Year`` items), cultures, countries and the other lists answered for the
+    apps' pages (Live TV info, grouping options, upcoming, theme songs), as the SDK
+    models them."""
+    years = ok(jf.get("/jellyfin/Years", params={"Recursive": "true"}))
+    check(years, "BaseItemDtoQueryResult")
+    check(ok(jf.get(f"/jellyfin/Years/{years['Items'][0]['Name']}")), "BaseItemDto")
+    check(ok(jf.get("/jellyfin/Localization/Cultures")), "CultureDto", many=True)
+    check(ok(jf.get("/jellyfin/Localization/Countries")), "CountryInfo", many=True)
+    check(ok(jf.get("/jellyfin/Localization/ParentalRatings")), "ParentalRating", many=True)
+    check(ok(jf.get("/jellyfin/Localization/Options")), "LocalizationOption", many=True)
+    check(ok(jf.get("/jellyfin/Shows/NextUp", params={"StartIndex": 0, "Limit": 0})), "BaseItemDtoQueryResult")
+    check(ok(jf.get("/jellyfin/LiveTv/Info")), "LiveTvInfo")
+    check(ok(jf.get("/jellyfin/UserViews/GroupingOptions")), "SpecialViewOptionDto", many=True)
+    check(ok(jf.get("/jellyfin/Shows/Upcoming")), "BaseItemDtoQueryResult")
+    movie = ok(jf.get("/jellyfin/Items", params={"Recursive": "true", "IncludeItemTypes": "Movie"}))["Items"][0]
+    check(ok(jf.get(f"/jellyfin/Items/{movie['Id']}/ThemeSongs")), "ThemeMediaResult")

@@ -12,7 +12,7 @@ from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.asgi import normal_path
 from reelhouse.jellyfin.auth import parse_authorization, token_of
-from reelhouse.jellyfin.media import ticks
+from reelhouse.jellyfin.media import aspect_ratio, ticks
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import ANY_CONTAINER, caps_from_profile, max_bitrate_of
 
@@ -154,3 +154,16 @@ def test_device_profiles() -> None:
 def test_ticks(seconds: float) -> None:
     value = ticks(seconds)
     assert isinstance(value, int) and abs(value / 10**7 - seconds) <= 1e-7 + 1e-9 * seconds
+
+
+@pytest.mark.parametrize(("width", "height", "want"), [
+    (1920, 1080, "16:9"), (1280, 720, "16:9"), (640, 360, "16:9"), (1920, 1088, "16:9"),  # within 0.03
+    (320, 240, "4:3"), (1440, 1080, "4:3"), (1998, 1080, "1.85:1"), (1920, 1038, "1.85:1"),
+    (1920, 818, "2.35:1"), (1920, 800, "2.40:1"), (3840, 1608, "2.40:1"), (1200, 800, "1.5:1"),
+    (1280, 800, "1.6:1"), (1000, 600, "5:3"), (720, 576, "5:4"), (1080, 1920, "9:16"), (1000, 1000, "1:1"),
+    (0, 240, None), (320, None, None), (None, None, None),
+])
+def test_aspect_ratio_as_jellyfin_names_it(width: int | None, height: int | None, want: str | None) -> None:
+    """Jellyfin's ProbeResultNormalizer.GetAspectRatio on the stream's size; a ratio
+    it does not name is the reduced fraction FFmpeg's display_aspect_ratio gives."""
+    assert aspect_ratio(width, height) == want

@@ -9,7 +9,6 @@ packages the test skips locally (and fails under CI=true)."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -23,13 +22,7 @@ from helpers import ADMIN, ADMIN_PASSWORD
 
 SDK = Path(__file__).parent / "sdk"
 
-pytestmark = [pytest.mark.requires_ffmpeg, pytest.mark.requires_node]
-
-
-@pytest.fixture(autouse=True)
-def _sdk_installed() -> None:
-    if shutil.which("node") is None or not (SDK / "node_modules" / "@jellyfin" / "sdk").exists():
-        pytest.skip("node or @jellyfin/sdk missing: run `npm ci` in tests/jellyfin/sdk")
+pytestmark = [pytest.mark.requires_ffmpeg, pytest.mark.requires_node, pytest.mark.usefixtures("jellyfin_sdk")]
 
 
 def test_sdk_logs_in_and_browses(server: str, library: Library) -> None:

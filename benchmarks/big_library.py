@@ -122,7 +122,8 @@ def fill(url: str, data: Path, files: int) -> dict[str, Any]:
                      "height": rng.choice([720, 1080, 2160]), "first_seen": NOW, "last_seen": NOW}
                     for i in range(1, n_movies + 1)]
             rows += [{"source_id": 1, "path": f"Shows/{e['id']:09d}.mkv", "size": 1, "kind": "episode",
-                      "episode_id": e["id"], "height": 1080, "first_seen": NOW, "last_seen": NOW} for e in eps]
+                      "episode_id": e["id"], "show_id": e["season_id"] // 10, "height": 1080, "first_seen": NOW,
+                      "last_seen": NOW} for e in eps]
             for lo in range(0, len(rows), 10000):
                 s.execute(insert(MediaFile), rows[lo : lo + 10000])
             s.execute(insert(WatchProgress), [{"user_id": 1, "media_file_id": i, "position": 60.0,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from reelhouse.core import Core
@@ -65,10 +65,10 @@ def files_of(s: Session, ref: ids.Ref, granted: frozenset[int] | None = None) ->
         stmt = stmt.where(MediaFile.movie_id == ref.id)
     elif ref.kind == "episode":
         stmt = stmt.where(MediaFile.episode_id == ref.id)
-    elif ref.kind in ("season", "show"):
-        stmt = stmt.join(Episode, Episode.id == MediaFile.episode_id)
-        stmt = (stmt.where(Episode.season_id == ref.id) if ref.kind == "season" else
-                stmt.join(Season, Season.id == Episode.season_id).where(Season.show_id == ref.id))
+    elif ref.kind == "season":
+        stmt = stmt.join(Episode, Episode.id == MediaFile.episode_id).where(Episode.season_id == ref.id)
+    elif ref.kind == "show":  # an episode file names its show (db/episode_show.py)
+        stmt = stmt.where(MediaFile.show_id == ref.id, MediaFile.episode_id.is_not(None))
     elif ref.kind == "file":
         stmt = stmt.where(MediaFile.id == ref.id)
     else:
@@ -107,11 +107,10 @@ def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0,
            within: ids.Ref | None = None) -> tuple[list[dict[str, Any]], int]:
     """Titles the user stopped in the middle of, most recently played first; with
     ``within`` (a show or season: ``ParentId``) only its episodes."""
-    inside = []
+    inside: list[ColumnElement[bool]] = []
     if within is not None:
-        seasons = select(Season.id).where(Season.show_id == within.id) if within.kind == "show" else \
-            select(Season.id).where(Season.id == within.id)
-        inside = [MediaFile.episode_id.in_(select(Episode.id).where(Episode.season_id.in_(seasons)))]
+        inside = ([MediaFile.show_id == within.id, MediaFile.episode_id.is_not(None)] if within.kind == "show"
+                  else [MediaFile.episode_id.in_(select(Episode.id).where(Episode.season_id == within.id))])
     rows = s.execute(
         select(MediaFile.movie_id, MediaFile.episode_id)
         .join(WatchProgress, and_(WatchProgress.media_file_id == MediaFile.id,

@@ -28,7 +28,6 @@ from sqlalchemy import (
     cast,
     exists,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -40,7 +39,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import Integer, Text
 
 from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
-from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, WatchProgress
+from reelhouse.db.models import MediaFile, Movie, Show, SourceRow, WatchProgress
 from reelhouse.errors import InvalidInput
 from reelhouse.library.queries import GridItem, cached_count, remember_count
 from reelhouse.library.title_search import (
@@ -163,13 +162,8 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
     if kind == "movie":
         # a film's own files: its trailer alone does not make it a tile (extras: naming)
         has_file = exists().where(MediaFile.movie_id == Movie.id, MediaFile.kind != "extra", *files)
-    else:
-        has_file = exists(
-            select(literal(1)).select_from(Season)
-            .join(Episode, Episode.season_id == Season.id)
-            .join(MediaFile, MediaFile.episode_id == Episode.id)
-            .where(Season.show_id == Show.id, *files)
-        )
+    else:  # an episode file names its show (db/episode_show.py): no seasons and episodes
+        has_file = exists().where(MediaFile.show_id == Show.id, MediaFile.episode_id.is_not(None), *files)
     stmt = select(model.id, model.title, model.year, model.poster_image_id, model.needs_review,
                   sort.label("sort"), year0.label("year0")).where(has_file)
     if f.q == _IDS and bound_q:  # the ids the trigram index gave (grid_page, SQLite): ``q_ids``, a
@@ -355,14 +349,13 @@ def _sources_statement(kind: str, f: GridFilter, sqlite: bool, param: str = "ids
                 .where(owner_in(MediaFile.movie_id), MediaFile.kind != "extra", *files)
                 .group_by(MediaFile.movie_id, SourceRow.kind, SourceRow.id))
     else:
-        stmt = (select(Season.show_id.label("owner"), SourceRow.kind.label("skind"), SourceRow.id.label("sid"),
+        # the episode files by their own show_id (db/episode_show.py): ~80 files a show
+        # without walking seasons and episodes (issue 14)
+        stmt = (select(MediaFile.show_id.label("owner"), SourceRow.kind.label("skind"), SourceRow.id.label("sid"),
                        func.count().label("files"), good.label("good"))
-                .select_from(Season)
-                .join(Episode, Episode.season_id == Season.id)
-                .join(MediaFile, MediaFile.episode_id == Episode.id)
                 .join(SourceRow, SourceRow.id == MediaFile.source_id)
-                .where(owner_in(Season.show_id), *files)
-                .group_by(Season.show_id, SourceRow.kind, SourceRow.id))
+                .where(owner_in(MediaFile.show_id), MediaFile.episode_id.is_not(None), *files)
+                .group_by(MediaFile.show_id, SourceRow.kind, SourceRow.id))
     return stmt.order_by(SourceRow.id)
 
 

@@ -3,7 +3,8 @@
 ``media_files.show_id`` named only the show of an extra; it now also names the show of
 an episode file (its episode's season's show), so a show's files are read from
 ``media_files`` alone (the grid's counts and sources, the show page; issue 14), with
-the index ``ix_media_files_show_present`` (show_id, missing_since), which takes the
+the index ``ix_media_files_show_present`` (show_id, missing_since, source_id,
+episode_id, probe_error), which takes the
 place of ``ix_media_files_show_id``. The ORM keeps it for every write from now on
 (reelhouse/db/episode_show.py). Downgrade: episode files name no show again; the
 one-column index is back.
@@ -27,7 +28,10 @@ def upgrade() -> None:
         "UPDATE media_files SET show_id = (SELECT seasons.show_id FROM episodes"
         " JOIN seasons ON seasons.id = episodes.season_id WHERE episodes.id = media_files.episode_id)"
         " WHERE episode_id IS NOT NULL"))
-    op.create_index('ix_media_files_show_present', 'media_files', ['show_id', 'missing_since'])
+    # also source_id, episode_id and probe_error: a grid page's per-show counts read the
+    # index alone (reelhouse/library/grid.py, _sources_statement)
+    op.create_index('ix_media_files_show_present', 'media_files',
+                    ['show_id', 'missing_since', 'source_id', 'episode_id', 'probe_error'])
     op.drop_index('ix_media_files_show_id', table_name='media_files')
 
 

@@ -17,6 +17,7 @@ tree's migration head: the comparison is the ratio of the two, measured side by 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import random
@@ -36,12 +37,13 @@ def main() -> None:
     p.add_argument("--kinds", default="grid_deep_page,title_search,show_page,media_files_deep_page,grid_first_page")
     args = p.parse_args()
 
-    import reelhouse  # first: the tree on PYTHONPATH (big_library puts this repo's first on sys.path)
-    from big_library import WORDS
+    # reelhouse first: the tree on PYTHONPATH (big_library puts this repo's first on sys.path)
+    import reelhouse
     from reelhouse.api.routes import library
     from reelhouse.config import load_settings
     from reelhouse.core import Core
     from reelhouse.db.models import User
+    words_of = importlib.import_module("big_library").WORDS  # after: it puts this repo first on sys.path
 
     fixture = json.loads((args.data / f"fixture-{args.files}.json").read_text())
     core = Core(load_settings(data_dir=args.data, database_url=args.url, log_level="WARNING"))
@@ -53,7 +55,7 @@ def main() -> None:
         rng = random.Random(20)
         n = args.n
         grid = [rng.choice(fixture["grid_cursors"]) for _ in range(n)]
-        words = [f"{rng.choice(WORDS)} {rng.choice(WORDS)}" for _ in range(n)]
+        words = [f"{rng.choice(words_of)} {rng.choice(words_of)}" for _ in range(n)]
         shows = [rng.choice(fixture["show_ids"]) for _ in range(n)]
         files = [rng.choice(fixture["file_cursors"]) for _ in range(n)]
 

@@ -2,8 +2,9 @@
 
 A server of an earlier commit cannot start on a database this tree has migrated past
 its head (Alembic: "Can't locate revision"), and reading this tree's columns would
-not measure that commit. So when the two trees' migration heads differ, the ``before``
-server gets a copy of the library downgraded to its head by this tree's migrations:
+not measure that commit. So when the earlier tree does not know this tree's head, the
+``before`` server gets a copy of the library taken down by this tree's migrations to
+the newest revision both trees have (its server upgrades the copy to its own head):
 SQLite, a copy of the data dir; PostgreSQL, a copy of the schema (``pg_dump`` of the
 schema, renamed, into ``psql``). Same rows, same sessions (the fixture's tokens work on
 both), each server on the schema its code expects.
@@ -24,19 +25,34 @@ _REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
 _DOWN = re.compile(r"^down_revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
 
 
-def _head(tree: Path) -> str:
-    """The one head of the migrations of source tree ``tree`` (read, not imported)."""
-    revisions, downs = set(), set()
+def _revisions(tree: Path) -> dict[str, str | None]:
+    """revision -> down_revision of the migrations of source tree ``tree`` (read, not
+    imported)."""
+    out: dict[str, str | None] = {}
     for path in (tree / "reelhouse" / "db" / "migrations" / "versions").glob("*.py"):
         text = path.read_text()
         if (m := _REVISION.search(text)) is not None:
-            revisions.add(m.group(1))
-        if (m := _DOWN.search(text)) is not None:
-            downs.add(m.group(1))
-    heads = revisions - downs
+            down = _DOWN.search(text)
+            out[m.group(1)] = down.group(1) if down is not None else None
+    return out
+
+
+def _head(revisions: dict[str, str | None]) -> str:
+    heads = set(revisions) - {d for d in revisions.values() if d is not None}
     if len(heads) != 1:
-        raise RuntimeError(f"{tree}: migration heads {sorted(heads)}")
+        raise RuntimeError(f"migration heads {sorted(heads)}")
     return heads.pop()
+
+
+def _shared(here: dict[str, str | None], there: dict[str, str | None]) -> str:
+    """The newest revision of this tree's chain that the other tree has too: the copy
+    is taken down to it, and the other tree's server upgrades it to its own head."""
+    rev: str | None = _head(here)
+    while rev is not None and rev not in there:
+        rev = here[rev]
+    if rev is None:
+        raise RuntimeError("the two trees share no migration")
+    return rev
 
 
 def _downgrade(url: str, head: str) -> None:
@@ -70,11 +86,12 @@ def _libpq(url: str) -> str:
 
 def before_database(url: str, data: Path, before: Path) -> tuple[str, Path]:
     """(database URL, data dir) for the server of source tree ``before``: ``url`` and
-    ``data`` themselves when both trees have the same migration head, else a fresh copy
-    at ``before``'s head (SQLite: ``<data>-before``; PostgreSQL: ``<schema>_before``)."""
-    here = Path(__file__).resolve().parent.parent
-    head, now = _head(before), _head(here)
-    if head == now:
+    ``data`` themselves when ``before`` knows this tree's migration head, else a fresh
+    copy taken down to the newest revision both trees have (SQLite: ``<data>-before``;
+    PostgreSQL: ``<schema>_before``); ``before``'s server upgrades it to its own head."""
+    here, there = _revisions(Path(__file__).resolve().parent.parent), _revisions(before)
+    head = _shared(here, there)
+    if head == _head(here):
         return url, data
     if url.startswith("sqlite"):
         copy = data.with_name(data.name + "-before")

@@ -111,7 +111,19 @@ def before_database(url: str, data: Path, before: Path) -> tuple[str, Path]:
                    capture_output=True)
     copied = url.replace(quote(f"-csearch_path={schema}"), quote(f"-csearch_path={target}"))
     _downgrade(copied, head)
+    _analyze(copied)  # a restored schema has no statistics: the planner would guess
     return copied, data
+
+
+def _analyze(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    finally:
+        engine.dispose()
 
 
 def drop_before_schema(url: str) -> None:

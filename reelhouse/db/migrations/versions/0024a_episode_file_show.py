@@ -4,10 +4,9 @@
 an episode file (its episode's season's show), so a show's files are read from
 ``media_files`` alone (the grid's counts and sources, the show page; issue 14), with
 the index ``ix_media_files_show_present`` (show_id, missing_since, source_id,
-episode_id, probe_error), which takes the
-place of ``ix_media_files_show_id``. The ORM keeps it for every write from now on
-(reelhouse/db/episode_show.py). Downgrade: episode files name no show again; the
-one-column index is back.
+episode_id, probe_error), which takes the place of ``ix_media_files_show_id``. The ORM
+keeps it for every write from now on (reelhouse/db/episode_show.py). Downgrade:
+episode files name no show again; the one-column index is back.
 
 Revision ID: 0024a
 Revises: 0023a

@@ -29,7 +29,8 @@ page (``per_page=50``, cursor). Three runs, on SQLite and (with ``--postgres`` o
 Both loaded runs give the server's CPU ms per request (``cpu_seconds`` of its process and
 its children: the read processes) and the load generator's (same machine, same two cores). ``--before DIR`` (a source
 tree of an earlier commit, e.g. ``git archive b810fc2 | tar -x -C DIR``) runs the same
-three against that code's server on the same database; with ``--alternate N`` too, first,
+three against that code's server on the same database (on a copy at its migration head
+when this tree migrated past it: _before_db.py); with ``--alternate N`` too, first,
 N rounds of the spread closed loop with both servers running side by side, alternating,
 the order swapped each round (``alternating_spread``: each run's server CPU ms a
 request, requests/s, p99 and load average, and their means). Goal p99 ≤ 30 ms
@@ -73,6 +74,7 @@ from urllib.parse import quote
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _before_db import before_database, drop_before_schema
 from _setup import Ftpd, base_args, cpu_seconds, emit, free_port, kill_groups, log, percentile, spawn
 
 GOAL_P99_MS = 30.0
@@ -122,7 +124,8 @@ def fill(url: str, data: Path, files: int) -> dict[str, Any]:
                      "height": rng.choice([720, 1080, 2160]), "first_seen": NOW, "last_seen": NOW}
                     for i in range(1, n_movies + 1)]
             rows += [{"source_id": 1, "path": f"Shows/{e['id']:09d}.mkv", "size": 1, "kind": "episode",
-                      "episode_id": e["id"], "height": 1080, "first_seen": NOW, "last_seen": NOW} for e in eps]
+                      "episode_id": e["id"], "show_id": e["season_id"] // 10, "height": 1080, "first_seen": NOW,
+                      "last_seen": NOW} for e in eps]
             for lo in range(0, len(rows), 10000):
                 s.execute(insert(MediaFile), rows[lo : lo + 10000])
             s.execute(insert(WatchProgress), [{"user_id": 1, "media_file_id": i, "position": 60.0,
@@ -429,13 +432,14 @@ def _phases(url: str, data: Path, fixture: dict[str, Any], clients: int, seconds
 
 
 def _alternating(url: str, data: Path, fixture: dict[str, Any], clients: int, seconds: float, before: Path,
-                 rounds: int) -> dict[str, Any]:
+                 rounds: int, before_url: str, before_data: Path) -> dict[str, Any]:
     """The spread closed loop (wrk) against this tree's server and ``before``'s, both
-    running on the same database, in ``rounds`` rounds, each server once a round, the
+    running on the same database (``before_url`` and ``before_data``: its copy at the
+    earlier tree's migration head, _before_db.py), in ``rounds`` rounds, each server once a round, the
     order swapped every round (the machine's load moves within a minute: alternating
     rounds compare the two in the same minutes). Each run: server CPU ms a request,
     requests a second, p50/p99, the load average as it began; then the means."""
-    servers = {"reelhouse": serve(url, data), "before": serve(url, data, before)}
+    servers = {"reelhouse": serve(url, data), "before": serve(before_url, before_data, before)}
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in servers}
     try:
         for _, port in servers.values():
@@ -514,13 +518,17 @@ def api_run(url: str, data: Path, files: int, clients: int, seconds: float, rate
     fill_s = time.monotonic() - t0
     out: dict[str, Any] = {"files": fixture["files"], "movies": fixture["movies"], "shows": fixture["shows"],
                            "fill_s": round(fill_s, 1), "goal_p99_ms": GOAL_P99_MS}
+    # the earlier tree on its own copy when this tree migrated past its head (_before_db.py)
+    before_url, before_data = before_database(url, data, before) if before is not None else (url, data)
     if before is not None and alternate > 0:
         log(f"  {alternate} alternating rounds against the server of {before}")
-        out["alternating_spread"] = _alternating(url, data, fixture, clients, seconds, before, alternate)
+        out["alternating_spread"] = _alternating(url, data, fixture, clients, seconds, before, alternate,
+                                                 before_url, before_data)
     out["reelhouse"] = _phases(url, data, fixture, clients, seconds, rate, None, tool)
     if before is not None:
         log(f"  the same with the server of {before}")
-        out["before"] = _phases(url, data, fixture, clients, seconds, rate, before, tool)
+        out["before"] = _phases(before_url, before_data, fixture, clients, seconds, rate, before, tool)
+        drop_before_schema(url)
     if nodes > 0:
         log(f"  {nodes} nodes behind nginx")
         out[f"nodes_{nodes}_nginx"] = _cluster_phases(url, data, fixture, clients, seconds, rate, nodes, tool)

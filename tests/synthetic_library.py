@@ -42,7 +42,8 @@ def fill(core: Core, movies: int = 300, shows: int = 12) -> dict[str, int]:
                   "height": 1080 if i % 2 else 720, "first_seen": NOW, "last_seen": NOW}
                  for i in range(1, movies + 1)]
         files += [{"source_id": 1, "path": f"Shows/{sh}/{n}/{e}.mkv", "size": 1, "kind": "episode",
-                   "episode_id": (sh * 10 + n) * 100 + e, "height": 720, "first_seen": NOW, "last_seen": NOW}
+                   "episode_id": (sh * 10 + n) * 100 + e, "show_id": sh, "height": 720, "first_seen": NOW,
+                   "last_seen": NOW}
                   for sh in range(1, shows + 1) for n in (1, 2) for e in range(1, 11)]
         s.execute(insert(MediaFile), files)
         s.execute(insert(WatchProgress), [{"user_id": 1, "media_file_id": i, "position": 10.0,
@@ -57,8 +58,9 @@ def ftp_source(s: Session, files: Sequence[dict[str, Any]] = (), name: str = "ft
     seen :data:`NOW` unless they say otherwise); not committed."""
     s.execute(insert(SourceRow), [{"id": 2, "name": name, "kind": "ftp", "path": "/", "host": "h",
                                    "tls": "none", "verify_tls": True, "created_at": NOW}])
-    if files:
-        s.execute(insert(MediaFile), [{"source_id": 2, "size": 1, "first_seen": NOW, "last_seen": NOW, **f}
+    if files:  # an episode file names its show (db/episode_show.py): episode (sh*10+n)*100+e is show sh's
+        s.execute(insert(MediaFile), [{"source_id": 2, "size": 1, "first_seen": NOW, "last_seen": NOW,
+                                       **({"show_id": f["episode_id"] // 1000} if f.get("episode_id") else {}), **f}
                                       for f in files])
 
 

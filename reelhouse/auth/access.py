@@ -72,8 +72,8 @@ class SourceAccess:
         if kind == "movie":
             stmt = select(MediaFile.id).where(MediaFile.movie_id == item_id, granted)
         else:
-            stmt = (select(MediaFile.id).join(Episode, Episode.id == MediaFile.episode_id)
-                    .join(Season, Season.id == Episode.season_id).where(Season.show_id == item_id, granted))
+            stmt = select(MediaFile.id).where(  # an episode file names its show (db/episode_show.py)
+                MediaFile.show_id == item_id, MediaFile.episode_id.is_not(None), granted)
         with self.db() as s:
             if s.execute(stmt.limit(1)).first() is None:
                 raise NotFound(f"no {kind} with id {item_id}")

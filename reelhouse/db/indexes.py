@@ -6,8 +6,12 @@
   keyset — and the A-Z jump read the index in order; then ``search_key``, so a title
   search tests each entry in the index and reads the table row of matches only
   (SQLite, 20,000 films: 1.3–2.9 ms a search instead of 5–12 ms).
-- ``ix_media_files_movie_present`` / ``ix_media_files_episode_present``: "has a file
-  that is not missing" answered from the index alone.
+- ``ix_media_files_movie_present`` / ``ix_media_files_episode_present`` /
+  ``ix_media_files_show_present``: "has a file that is not missing" answered from the
+  index alone; the last also a show's files (episodes and extras, db/episode_show.py)
+  without seasons and episodes, and a page's per-show, per-source counts from the
+  index alone (its source_id, episode_id, probe_error: grid._sources_statement;
+  migration 0024a).
 - ``ix_watch_progress_user_updated``: a user's continue-watching row, newest first.
 - ``ix_movies_created_at`` / ``ix_shows_created_at``: newest first (Jellyfin's
   ``Items/Latest`` and ``SortBy=DateCreated``, jellyfin/query.py).
@@ -28,6 +32,8 @@ INDEXES = (
     Index("ix_shows_sort", Show.sort_title, func.coalesce(Show.year, 0), Show.id, Show.search_key),
     Index("ix_media_files_movie_present", MediaFile.movie_id, MediaFile.missing_since),
     Index("ix_media_files_episode_present", MediaFile.episode_id, MediaFile.missing_since),
+    Index("ix_media_files_show_present", MediaFile.show_id, MediaFile.missing_since, MediaFile.source_id,
+          MediaFile.episode_id, MediaFile.probe_error),
     Index("ix_watch_progress_user_updated", WatchProgress.user_id, WatchProgress.updated_at),
     Index("ix_movies_created_at", Movie.created_at),
     Index("ix_shows_created_at", Show.created_at),

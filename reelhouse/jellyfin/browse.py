@@ -67,10 +67,10 @@ def files_of(s: Session, ref: ids.Ref, granted: frozenset[int] | None = None) ->
         stmt = stmt.where(MediaFile.movie_id == ref.id)
     elif ref.kind == "episode":
         stmt = stmt.where(MediaFile.episode_id == ref.id)
-    elif ref.kind in ("season", "show"):
-        stmt = stmt.join(Episode, Episode.id == MediaFile.episode_id)
-        stmt = (stmt.where(Episode.season_id == ref.id) if ref.kind == "season" else
-                stmt.join(Season, Season.id == Episode.season_id).where(Season.show_id == ref.id))
+    elif ref.kind == "season":
+        stmt = stmt.join(Episode, Episode.id == MediaFile.episode_id).where(Episode.season_id == ref.id)
+    elif ref.kind == "show":  # an episode file names its show (db/episode_show.py)
+        stmt = stmt.where(MediaFile.show_id == ref.id, MediaFile.episode_id.is_not(None))
     elif ref.kind == "file":
         stmt = stmt.where(MediaFile.id == ref.id)
     else:
@@ -113,9 +113,8 @@ def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0,
     ``SearchTerm`` matches (library/title_search.py)."""
     inside: list[ColumnElement[bool]] = []
     if within is not None:
-        seasons = select(Season.id).where(Season.show_id == within.id) if within.kind == "show" else \
-            select(Season.id).where(Season.id == within.id)
-        inside = [MediaFile.episode_id.in_(select(Episode.id).where(Episode.season_id.in_(seasons)))]
+        inside = ([MediaFile.show_id == within.id, MediaFile.episode_id.is_not(None)] if within.kind == "show"
+                  else [MediaFile.episode_id.in_(select(Episode.id).where(Episode.season_id == within.id))])
     if search:
         episodes = (select(Episode.id).join(Season, Season.id == Episode.season_id)
                     .join(Show, Show.id == Season.show_id)

@@ -83,8 +83,10 @@ class BatchLinker:
             if p.kind == "movie":
                 row["movie_id"] = self.movies[match_key(p.title, p.year)]
             else:
-                season = self.seasons[(self.shows[_identity(p)], p.season or 0)]
-                row["episode_id"] = self.episodes[(season, p.episode or 0)]
+                show = self.shows[_identity(p)]
+                season = self.seasons[(show, p.season or 0)]
+                # the episode's show beside it (db/episode_show.py keeps it for ORM writes)
+                row["episode_id"], row["show_id"] = self.episodes[(season, p.episode or 0)], show
             rows.append(row)
         ids: dict[str, int] = {}
         if rows:  # Core, not the ORM: no objects for 100,000 rows; rows come back in any order

@@ -24,11 +24,9 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
-    case,
     cast,
     exists,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -40,7 +38,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import Integer, Text
 
 from reelhouse.db.limits import INT_MAX, INT_MIN, storable_text
-from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, SourceRow, WatchProgress
+from reelhouse.db.models import MediaFile, Movie, Show, SourceRow, WatchProgress
 from reelhouse.errors import InvalidInput
 from reelhouse.library.queries import GridItem, cached_count, remember_count
 from reelhouse.library.title_search import (
@@ -163,13 +161,8 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
     if kind == "movie":
         # a film's own files: its trailer alone does not make it a tile (extras: naming)
         has_file = exists().where(MediaFile.movie_id == Movie.id, MediaFile.kind != "extra", *files)
-    else:
-        has_file = exists(
-            select(literal(1)).select_from(Season)
-            .join(Episode, Episode.season_id == Season.id)
-            .join(MediaFile, MediaFile.episode_id == Episode.id)
-            .where(Season.show_id == Show.id, *files)
-        )
+    else:  # an episode file names its show (db/episode_show.py): no seasons and episodes
+        has_file = exists().where(MediaFile.show_id == Show.id, MediaFile.episode_id.is_not(None), *files)
     stmt = select(model.id, model.title, model.year, model.poster_image_id, model.needs_review,
                   sort.label("sort"), year0.label("year0")).where(has_file)
     if f.q == _IDS and bound_q:  # the ids the trigram index gave (grid_page, SQLite): ``q_ids``, a
@@ -346,24 +339,22 @@ def _sources_statement(kind: str, f: GridFilter, sqlite: bool, param: str = "ids
                 func.json_each(bindparam(param, type_=Text))).scalar_subquery())
         return column == any_(bindparam(param, type_=ARRAY(Integer)))
 
-    good = func.sum(case((MediaFile.probe_error.is_(None), 1), else_=0))
-    stmt: Any
+    # per owner and source id over the files alone, then the source's kind for each of
+    # those few groups: grouped by the columns of ix_media_files_show_present (show_id,
+    # missing_since, source_id, episode_id, probe_error), a page's shows are counted from
+    # the index alone and in its order, no sort for the grouping, no join a file
+    # (20 shows of 80 files, SQLite: 0.88 ms through seasons and episodes, 0.17 ms so)
+    owner: Any
     if kind == "movie":
-        stmt = (select(MediaFile.movie_id.label("owner"), SourceRow.kind.label("skind"), SourceRow.id.label("sid"),
-                       func.count().label("files"), good.label("good"))
-                .join(SourceRow, SourceRow.id == MediaFile.source_id)
-                .where(owner_in(MediaFile.movie_id), MediaFile.kind != "extra", *files)
-                .group_by(MediaFile.movie_id, SourceRow.kind, SourceRow.id))
-    else:
-        stmt = (select(Season.show_id.label("owner"), SourceRow.kind.label("skind"), SourceRow.id.label("sid"),
-                       func.count().label("files"), good.label("good"))
-                .select_from(Season)
-                .join(Episode, Episode.season_id == Season.id)
-                .join(MediaFile, MediaFile.episode_id == Episode.id)
-                .join(SourceRow, SourceRow.id == MediaFile.source_id)
-                .where(owner_in(Season.show_id), *files)
-                .group_by(Season.show_id, SourceRow.kind, SourceRow.id))
-    return stmt.order_by(SourceRow.id)
+        owner, own = MediaFile.movie_id, MediaFile.kind != "extra"  # a trailer alone is not a copy
+    else:  # the episode files by their own show_id (db/episode_show.py)
+        owner, own = MediaFile.show_id, MediaFile.episode_id.is_not(None)
+    groups = (select(owner.label("owner"), MediaFile.source_id.label("sid"), func.count().label("files"),
+                     (func.count() - func.count(MediaFile.probe_error)).label("good"))
+              .where(owner_in(owner), own, *files)
+              .group_by(owner, MediaFile.source_id)).subquery("g")
+    return (select(groups.c.owner, SourceRow.kind.label("skind"), groups.c.sid, groups.c.files, groups.c.good)
+            .join(SourceRow, SourceRow.id == groups.c.sid).order_by(groups.c.sid))
 
 
 def _both_sources_statement(f: GridFilter, sqlite: bool) -> Any:

@@ -84,15 +84,15 @@ def unplayable_reasons(s: Session, items: Sequence[GridItem],
                         MediaFile.movie_id.in_(bad), MediaFile.kind != "extra", present).order_by(MediaFile.id)):
                 found.setdefault(("movie", movie_id or 0), reason or "")
     if shows:
-        files = (select(Season.show_id, MediaFile.probe_error).join(Episode, Episode.season_id == Season.id)
-                 .join(MediaFile, MediaFile.episode_id == Episode.id))
-        ok = set(s.scalars(select(Season.show_id).join(Episode, Episode.season_id == Season.id)
-                           .join(MediaFile, MediaFile.episode_id == Episode.id)
-                           .where(Season.show_id.in_(shows), good).distinct()))
+        episode = MediaFile.episode_id.is_not(None)  # an episode file names its show (db/episode_show.py)
+        ok = set(s.scalars(select(MediaFile.show_id).where(MediaFile.show_id.in_(shows), episode, good)
+                           .distinct()))
         bad = [i for i in shows if i not in ok]
         if bad:
-            for show_id, reason in s.execute(files.where(Season.show_id.in_(bad), present).order_by(MediaFile.id)):
-                found.setdefault(("show", show_id), reason or "")
+            for show_id, reason in s.execute(
+                    select(MediaFile.show_id, MediaFile.probe_error).where(
+                        MediaFile.show_id.in_(bad), episode, present).order_by(MediaFile.id)):
+                found.setdefault(("show", show_id or 0), reason or "")
     return found
 
 

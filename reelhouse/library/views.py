@@ -21,8 +21,8 @@ from sqlalchemy import (
     case,
     exists,
     func,
-    literal,
     literal_column,
+    or_,
     select,
     tuple_,
     type_coerce,
@@ -108,36 +108,41 @@ def _title_row(s: Session, model: Any, ident: int) -> dict[str, Any] | None:
     return dict(zip(_TITLE_COLUMNS, row, strict=True)) if row is not None else None
 
 
-def _episode_files() -> Any:
+def _show_files() -> Any:
+    """A show's present files, episode files and extras in one statement, read by their
+    own ``show_id`` (db/episode_show.py; ``ix_media_files_show_present``), each episode
+    file with its season and episode (NULL for an extra); seasons and episodes by
+    number, files by id (extras first on SQLite, last on PostgreSQL: NULLs sort so)."""
     return (
         select(Season.id, Season.number, Season.poster_image_id, Episode.id, Episode.number, Episode.title,
                Episode.last_number, Episode.air_date, Episode.overview, Episode.still_image_id, *_FILE_COLS)
-        .select_from(Season)
-        .join(Episode, Episode.season_id == Season.id)
-        .join(MediaFile, MediaFile.episode_id == Episode.id)
+        .select_from(MediaFile)
         .join(SourceRow, SourceRow.id == MediaFile.source_id)
-        .where(Season.show_id == bindparam("show_id", type_=Integer), MediaFile.missing_since.is_(None))
+        .outerjoin(Episode, Episode.id == MediaFile.episode_id)
+        .outerjoin(Season, Season.id == Episode.season_id)
+        .where(MediaFile.show_id == bindparam("show_id", type_=Integer), MediaFile.missing_since.is_(None),
+               or_(MediaFile.episode_id.is_not(None), MediaFile.kind == "extra"))
         .order_by(Season.number, Episode.number, MediaFile.id)
     )
 
 
-def _show_extras() -> Select[Any]:
-    return (_files_select().where(MediaFile.show_id == bindparam("show_id", type_=Integer),
-                                  MediaFile.missing_since.is_(None))
-            .order_by(MediaFile.path))
-
-
 def show_detail(s: Session, show_id: int) -> dict[str, Any]:
     """A show with its seasons, episodes and their present files (seasons and episodes
-    by number, files by id) and its present extras, in the shape of ``ShowPublic``.
+    by number, files by id) and its present extras (by path), in the shape of
+    ``ShowPublic``. Two statements: the show's row and its files (:func:`_show_files`).
     Raises NotFound."""
     show = _title_row(s, Show, show_id)
     if show is None:
         raise NotFound(f"no show with id {show_id}")
-    params = {"show_id": show_id}
     seasons: list[dict[str, Any]] = []
+    extras: list[dict[str, Any]] = []
     episode: dict[str, Any] | None = None
-    for r in s.connection().execute(_statement(("episode_files",), _episode_files), params).all():
+    rows = s.connection().execute(_statement(("show_files",), _show_files), {"show_id": show_id}).all()
+    for r in rows:
+        if r[0] is None:  # an extra (or an episode file whose episode went meanwhile)
+            if r[10 + 7] == "extra":  # FILE_COLUMNS' "kind"
+                extras.append(_file(r[10 : 10 + _N_FILE]))
+            continue
         if not seasons or seasons[-1]["id"] != r[0]:
             seasons.append({"id": r[0], "number": r[1], "poster_image_id": r[2], "episodes": []})
             episode = None
@@ -147,7 +152,7 @@ def show_detail(s: Session, show_id: int) -> dict[str, Any]:
             seasons[-1]["episodes"].append(episode)
         episode["files"].append(_file(r[10 : 10 + _N_FILE]))
     show["seasons"] = seasons
-    show["extras"] = file_rows(s, _statement(("show_extras",), _show_extras), params)
+    show["extras"] = sorted(extras, key=lambda f: f["path"])
     return show
 
 
@@ -203,10 +208,8 @@ def _shown_condition(kind: str, allowed: Iterable[int] | None) -> ColumnElement[
         conds.append((MediaFile.source_id + 0).in_(sorted(allowed)))
     if kind == "movie":
         return exists().where(MediaFile.movie_id == Movie.id, MediaFile.kind != "extra", *conds)
-    return exists(select(literal(1)).select_from(Season)
-                  .join(Episode, Episode.season_id == Season.id)
-                  .join(MediaFile, MediaFile.episode_id == Episode.id)
-                  .where(Season.show_id == Show.id, *conds))
+    # an episode file names its show (db/episode_show.py)
+    return exists().where(MediaFile.show_id == Show.id, MediaFile.episode_id.is_not(None), *conds)
 
 
 def title_page(s: Session, kind: str, allowed: set[int] | None, offset: int, limit: int) -> tuple[list[int], int]:

@@ -20,7 +20,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 def _run(url: str) -> None:
     with migrating(url) as (cfg, conn):
-        command.upgrade(cfg, "0023a")
+        command.upgrade(cfg, "0024a")
         conn.execute(sa.text("INSERT INTO sources (id, name, kind, path, tls, verify_tls, scan_interval, created_at) "
                              "VALUES (1, 'disk', 'local', '/x', 'none', true, 0, :now)"), {"now": NOW})
         for uid, name in ((1, "ann"), (2, "bob")):
@@ -52,7 +52,7 @@ def _run(url: str) -> None:
             with conn.begin():
                 cfg = alembic_config(url)
                 cfg.attributes["connection"] = conn
-                command.downgrade(cfg, "0023a")
+                command.downgrade(cfg, "0024a")
                 owners = [tuple(r) for r in conn.execute(
                     sa.text("SELECT id, user_id FROM offline_copies ORDER BY id"))]
         assert owners == [(1, 1), (2, 2), (3, None)]

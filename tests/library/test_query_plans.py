@@ -1,6 +1,7 @@
 """The big-library queries use indexes (issue 14): the plans of the grid page (also a
-deep keyset page and the A-Z jump), the media-file keyset page, a show page (the ORM
-one and the API's), the /movies and /shows pages and continue watching, by
+deep keyset page and the A-Z jump; a page of shows' files by their own show_id), the
+media-file keyset page, a show page (the ORM one and the API's, by the files' show_id),
+the /movies and /shows pages and continue watching, by
 ``EXPLAIN QUERY PLAN`` on SQLite and ``EXPLAIN`` on PostgreSQL (with sequential scans
 priced out, so a small test table shows what a big one gets).
 Also: keyset pages walk the whole grid and the whole file list, each item once."""
@@ -103,14 +104,22 @@ def _assert_plans(core: Core) -> None:
                else "INTEGER PRIMARY KEY", marker="WHERE shows.id")
         _check(e, lambda: queries.get_show(s, 3), "episodes", "episodes_season_id_number_key"
                if e.dialect.name == "postgresql" else "sqlite_autoindex_episodes", marker="episodes.season_id IN")
-        # the API's show page (library/views.py): one join for the episodes' files, the extras
+        # the API's show page (library/views.py): its episode files and extras in one
+        # statement, by the files' own show_id (migration 0024a), not through seasons
         pg = e.dialect.name == "postgresql"
-        plan = _check(e, lambda: views.show_detail(s, 3), "seasons", "seasons_show_id_number_key" if pg
-                      else "sqlite_autoindex_seasons", marker="seasons.show_id =")
-        assert ("episodes_season_id_number_key" if pg else "sqlite_autoindex_episodes") in plan, plan
-        assert "ix_media_files_episode" in plan, plan
-        _check(e, lambda: views.show_detail(s, 3), "media_files", "ix_media_files_show_id",
-               marker="media_files.show_id =")
+        plan = _check(e, lambda: views.show_detail(s, 3), "media_files", "ix_media_files_show_present",
+                      marker="media_files.show_id =")
+        assert ("episodes_pkey" if pg else "episodes USING INTEGER PRIMARY KEY") in plan, plan
+        assert "seasons_show_id" not in plan and "autoindex_seasons" not in plan, plan
+        # a grid page of shows: "has an episode file" and its sources by the same index
+        # (PostgreSQL reads this test's whole 12-show page's files by ix_media_files_episode_id)
+        for marker in ("media_files.show_id = shows.id", "GROUP BY media_files.show_id"):
+            plan = _check(e, lambda: grid_page(s, GridFilter(kind="show"), 50), "media_files",
+                          "ix_media_files_show_present" if sqlite or "shows.id" in marker else "media_files",
+                          marker=marker)
+            assert "seasons" not in plan and "episodes" not in plan, plan
+            if sqlite and "GROUP BY" in marker:  # the counts from the index alone, grouped in its order
+                assert "COVERING INDEX ix_media_files_show_present" in plan and "FOR GROUP BY" not in plan, plan
         # /movies and /shows pages in the grid's index order
         for plan in (_check(e, lambda: views.title_page(s, "movie", None, 100, 50), "movies", "ix_movies_sort"),
                      _check(e, lambda: views.title_page(s, "show", None, 0, 50), "shows", "ix_shows_sort")):

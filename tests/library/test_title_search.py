@@ -62,7 +62,8 @@ def _fill(core: Core) -> None:
         s.execute(insert(Episode), [{"id": 1, "season_id": 1, "number": 1, "title": "Bienvenidos"},
                                     {"id": 2, "season_id": 2, "number": 1, "title": "Secrets"}])
         s.execute(insert(MediaFile), [{"source_id": 1, "path": f"s/{i}.mkv", "size": 1, "kind": "episode",
-                                       "episode_id": i, "first_seen": NOW, "last_seen": NOW} for i in (1, 2)])
+                                       "episode_id": i, "show_id": i, "first_seen": NOW, "last_seen": NOW}
+                                      for i in (1, 2)])
         s.commit()
 
 

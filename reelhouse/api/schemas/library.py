@@ -114,7 +114,7 @@ class MediaFilePublic(BaseModel):
     missing: bool = Field(validation_alias="missing_since")
     movie_id: int | None
     episode_id: int | None
-    show_id: int | None = Field(default=None, description="the show this file is an extra of")
+    show_id: int | None = Field(default=None, description="the show of this episode file or extra")
     extra_type: str | None = Field(
         default=None, description="an extra: trailer, featurette, deleted, behindthescenes, interview, scene, "
                                   "short, clip, themevideo or other")

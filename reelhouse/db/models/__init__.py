@@ -63,4 +63,6 @@ __all__ = [
 
 # Indexes of the big-library queries live beside the queries' needs (db/indexes.py);
 # imported here so that every user of the models (migrations' check, create_all) has them.
+# The show of an episode file kept on the file for every ORM write (db/episode_show.py).
+from reelhouse.db import episode_show as _episode_show  # noqa: F401
 from reelhouse.db import indexes as _indexes  # noqa: F401

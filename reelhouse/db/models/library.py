@@ -38,6 +38,9 @@ def _title_sort(context: Any) -> str:
     return sort_key(context.get_current_parameters().get("title"))
 
 
+_EXTRA_OF_SHOW = "and_(foreign(MediaFile.show_id) == Show.id, MediaFile.kind == 'extra')"
+
+
 class _TitleMetadata:
     """Metadata columns shared by movies and shows (NFO / TMDB / manual);
     ``locked``: a user's choice that scans keep."""
@@ -87,8 +90,9 @@ class Show(_TitleMetadata, Base):
     seasons: Mapped[list[Season]] = relationship(
         back_populates="show", cascade="all, delete-orphan", order_by="Season.number"
     )
+    # the files of kind "extra" naming the show (its episode files name it too: db/episode_show.py)
     extras: Mapped[list[MediaFile]] = relationship(
-        back_populates="show", primaryjoin="foreign(MediaFile.show_id) == Show.id", order_by="MediaFile.path")
+        back_populates="show", primaryjoin=_EXTRA_OF_SHOW, order_by="MediaFile.path")
 
 
 @event.listens_for(Movie.title, "set")
@@ -182,11 +186,13 @@ class MediaFile(Base):
     episode_id: Mapped[int | None] = mapped_column(
         ForeignKey("episodes.id", ondelete="SET NULL"), nullable=True, index=True
     )
-    # the show this file is an extra of. No FOREIGN KEY: SQLite can add one only by
-    # copying media_files, which would empty the tables pointing at it (migration 0012);
-    # shows are deleted only when no file names them (linking.prune_unlinked_titles,
-    # registry.prune_orphans)
-    show_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    # the show this file is an extra of (kind "extra"), or the show of its episode (kept
+    # by db/episode_show.py for every ORM write; migration 0024a). No FOREIGN KEY: SQLite
+    # can add one only by copying media_files, which would empty the tables pointing at
+    # it (migration 0012); shows are deleted only when no file names them
+    # (linking.prune_unlinked_titles, registry.prune_orphans)
+    # (indexed by ix_media_files_show_present, db/indexes.py)
+    show_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     source: Mapped[SourceRow] = relationship(back_populates="files")
 
@@ -199,8 +205,8 @@ class MediaFile(Base):
         return self.last_seen
     movie: Mapped[Movie | None] = relationship(back_populates="files")
     episode: Mapped[Episode | None] = relationship(back_populates="files")
-    show: Mapped[Show | None] = relationship(
-        back_populates="extras", primaryjoin="foreign(MediaFile.show_id) == Show.id")
+    show: Mapped[Show | None] = relationship(  # the show of an extra (not of an episode file)
+        back_populates="extras", primaryjoin=_EXTRA_OF_SHOW)
     streams: Mapped[list[MediaStream]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="MediaStream.index"
     )

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.config import Settings
-from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
+from reelhouse.db.models import MediaFile, Movie, Show
 from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError
 from reelhouse.library.metadata.enrich import BACKDROP_SIZE, POSTER_SIZE, Enricher, merge
 from reelhouse.library.metadata.images import ImageStore
@@ -146,8 +146,8 @@ class MetadataService:
             if kind == "movie":
                 stmt = stmt.where(MediaFile.movie_id == item_id)
             else:
-                stmt = (stmt.join(Episode, Episode.id == MediaFile.episode_id)
-                        .join(Season, Season.id == Episode.season_id).where(Season.show_id == item_id))
+                # an episode file names its show (db/episode_show.py)
+                stmt = stmt.where(MediaFile.show_id == item_id, MediaFile.episode_id.is_not(None))
             files = list(s.execute(stmt.order_by(MediaFile.path)))
         index = FolderIndex()
         listed: set[tuple[int, str]] = set()

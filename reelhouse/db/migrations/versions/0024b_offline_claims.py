@@ -9,14 +9,14 @@ was deleted (``user_id`` NULL) has none: it stays, and an admin sees and removes
 claim's user back.
 
 Revision ID: 0024b
-Revises: 0023a
+Revises: 0024a
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0024b'
-down_revision = '0023a'
+down_revision = '0024a'
 branch_labels = None
 depends_on = None
 

@@ -1,5 +1,39 @@
-// Library page: a filter select re-renders the grid at once (the form works without JS too).
+// Library page: a filter picked from a select's list re-renders the grid at once (the
+// form works without JS too). Arrow keys (and letters, Home, End…) on a closed select
+// change its value one option at a time: the page submitted at the first press and the
+// new page put the focus back at its start, so a keyboard user could not reach the
+// third option (WCAG 2.2 SC 3.2.2, On Input). A value chosen with keys is sent with Enter
+// (or the Search button); after a submit from a select, the new page focuses it again.
 "use strict";
-document.querySelectorAll("form.filters select").forEach((select) => {
-  select.addEventListener("change", () => select.form.submit());
-});
+(() => {
+  const FOCUS = "reelhouse.filterFocus";
+  const changesValue = (e) => !e.altKey && !e.ctrlKey && !e.metaKey
+    && (/^(Arrow|Page)|^(Home|End)$/.test(e.key) || (e.key.length === 1 && e.key !== " "));
+  const submit = (select) => {
+    try { sessionStorage.setItem(FOCUS, select.name); } catch (_) { /* storage off: no focus back */ }
+    select.form.requestSubmit();
+  };
+  document.querySelectorAll("form.filters select").forEach((select) => {
+    let keyed = false;
+    select.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        submit(select);
+      } else {
+        keyed = changesValue(e);
+      }
+    });
+    select.addEventListener("pointerdown", () => { keyed = false; });
+    select.addEventListener("change", () => {
+      if (!keyed) submit(select);
+      keyed = false;
+    });
+  });
+  let name = null;
+  try {
+    name = sessionStorage.getItem(FOCUS);
+    sessionStorage.removeItem(FOCUS);
+  } catch (_) { /* storage off */ }
+  const again = name && [...document.querySelectorAll("form.filters select")].find((s) => s.name === name);
+  if (again) again.focus();
+})();

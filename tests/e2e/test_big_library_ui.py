@@ -132,3 +132,30 @@ def test_a_show_of_thirty_seasons_shows_one_season_at_a_time(long_show: int, pag
     for bad in ("x", "99", "-1", "１"):  # not a season of the show: the first season
         page.goto(f"/shows/{long_show}?season={bad}")
         expect(page.locator(".episode-code").first).to_have_text("S01E01")
+
+
+def test_back_and_forward_show_the_filters_of_the_grid(big: Core, page: Page) -> None:
+    """Back showed the page as it was left: the grid of all titles under the "2160p" just
+    chosen (or a genre typed and sent), a filter shown that was not applied (found by an
+    outside-in hunt). The fields now say what filters the grid on every page of the history."""
+    log_in(page)
+    expect(page.locator(".count")).to_have_text(f"{FILMS} titles")
+    page.get_by_label("Resolution").select_option("2160p")
+    page.wait_for_url("**resolution=2160p**")
+    expect(page.locator(".count")).to_have_text(f"{FILMS // 13} titles")
+    page.get_by_label("Genre").fill("Comedy")
+    page.get_by_label("Genre").press("Enter")
+    page.wait_for_url("**genre=Comedy**")
+    page.go_back()
+    page.wait_for_url(lambda url: "genre=Comedy" not in url)
+    expect(page.locator(".count")).to_have_text(f"{FILMS // 13} titles")
+    expect(page.get_by_label("Genre")).to_have_value("")
+    expect(page.get_by_label("Resolution")).to_have_value("2160p")
+    page.go_back()
+    page.wait_for_url(lambda url: "resolution" not in url)
+    expect(page.locator(".count")).to_have_text(f"{FILMS} titles")
+    expect(page.get_by_label("Resolution")).to_have_value("")
+    page.go_forward()
+    page.wait_for_url("**resolution=2160p**")
+    expect(page.get_by_label("Resolution")).to_have_value("2160p")
+    expect(page.get_by_label("Genre")).to_have_value("")

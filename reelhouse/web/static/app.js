@@ -4,6 +4,7 @@
 // new page put the focus back at its start, so a keyboard user could not reach the
 // third option (WCAG 2.2 SC 3.2.2, On Input). A value chosen with keys is sent with Enter
 // (or the Search button); after a submit from a select, the new page focuses it again.
+// Back and Forward show each page's fields as its grid is filtered.
 "use strict";
 (() => {
   const FOCUS = "reelhouse.filterFocus";
@@ -28,6 +29,16 @@
       if (!keyed) submit(select);
       keyed = false;
     });
+  });
+  // Back and Forward show a page as it was left (the back/forward cache), or refill its
+  // fields with what was typed: the grid of one filter under the fields of another (the
+  // "2160p" just chosen above all the titles). The fields go back to what the page was
+  // made with, the filters of its grid.
+  // Only then: a first load's pageshow waits for the posters, and might wipe what was typed.
+  window.addEventListener("pageshow", (e) => {
+    const nav = performance.getEntriesByType("navigation")[0];
+    if (!e.persisted && !(nav && nav.type === "back_forward")) return;
+    document.querySelectorAll("form.filters").forEach((form) => form.reset());
   });
   let name = null;
   try {

@@ -159,3 +159,23 @@ def test_back_and_forward_show_the_filters_of_the_grid(big: Core, page: Page) ->
     page.wait_for_url("**resolution=2160p**")
     expect(page.get_by_label("Resolution")).to_have_value("2160p")
     expect(page.get_by_label("Genre")).to_have_value("")
+
+
+def test_a_new_search_looks_past_the_letter(big: Core, page: Page) -> None:
+    """The A-Z letter is a hidden field of the filters: a search typed on the K page
+    looked among the titles under K only, and "Nothing matches" did not say why (found
+    by an outside-in hunt). A new search drops the letter; other filters keep it."""
+    log_in(page)
+    page.locator("nav.az").get_by_role("link", name="K", exact=True).click()
+    page.wait_for_url("**letter=K**")
+    page.get_by_label("Search titles").fill("Bfilm 001")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**q=Bfilm**")
+    assert "letter=K" not in page.url
+    expect(page.locator(".grid .tile-title")).to_have_text(["Bfilm 001"])
+    page.locator("nav.az").get_by_role("link", name="B", exact=True).click()  # the letter with the search
+    page.wait_for_url("**letter=B**")
+    page.get_by_label("Type").select_option("movie")  # a filter keeps both
+    page.wait_for_url("**type=movie**")
+    assert "letter=B" in page.url and "q=Bfilm" in page.url
+    expect(page.locator(".grid .tile-title")).to_have_text(["Bfilm 001"])

@@ -4,7 +4,8 @@
 // new page put the focus back at its start, so a keyboard user could not reach the
 // third option (WCAG 2.2 SC 3.2.2, On Input). A value chosen with keys is sent with Enter
 // (or the Search button); after a submit from a select, the new page focuses it again.
-// Back and Forward show each page's fields as its grid is filtered.
+// Back and Forward show each page's fields as its grid is filtered; a new search drops
+// the A-Z letter.
 "use strict";
 (() => {
   const FOCUS = "reelhouse.filterFocus";
@@ -39,6 +40,14 @@
     const nav = performance.getEntriesByType("navigation")[0];
     if (!e.persisted && !(nav && nav.type === "back_forward")) return;
     document.querySelectorAll("form.filters").forEach((form) => form.reset());
+  });
+  // A new search looks through the whole library, not within the letter jumped to: "river"
+  // sent from the K page said "Nothing matches" (the letter is a hidden field).
+  document.querySelectorAll("form.filters").forEach((form) => {
+    form.addEventListener("submit", () => {
+      const q = form.elements.namedItem("q"), letter = form.elements.namedItem("letter");
+      if (q && letter && q.value.trim() && q.value.trim() !== q.defaultValue.trim()) letter.value = "";
+    });
   });
   let name = null;
   try {

@@ -177,6 +177,19 @@ def _not_json(request: Request, exc: RequestValidationError) -> str | None:
 
 
 _FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+#: The first element of a validation error's ``loc``: where the value came from.
+_PLACES = ("body", "query", "path", "header", "cookie")
+
+
+def _field(loc: object) -> str:
+    """The field a validation error names ("port", "items.0.name"), without the place
+    it came from: only the first element is a place, so a field called ``path`` or
+    ``query`` keeps its name (``("body", "path")`` → "path"; it was dropped, which left
+    "String should have at most 4096 characters" naming no field)."""
+    parts = list(loc) if isinstance(loc, list | tuple) else []
+    if parts and parts[0] in _PLACES:
+        parts = parts[1:]
+    return ".".join(str(p) for p in parts)
 
 
 def _not_form(request: Request) -> str | None:
@@ -223,7 +236,7 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": wrong_type}, status_code=415)
         problems = []
         for err in exc.errors():
-            loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+            loc = _field(err.get("loc", ()))
             msg = err.get("msg")
             if err.get("type") == "extra_forbidden":
                 msg = "unknown field"

@@ -4,7 +4,13 @@ one user could try ~500 codes a second and land in a stranger's party within hou
 Misses count per user and per address in their own throttle (the login throttle's
 rules and Redis sharing, its own keys): after ``FREE_MISSES`` each try waits 1, 2, 4 … s
 (429 with ``Retry-After``). A party on a source the user was not granted is a miss,
-answered word for word as an unknown code."""
+answered word for word as an unknown code.
+
+A member of the party (or its creator) is never throttled for it: they know the code
+already. The address count was shared by everyone behind one address (a household's
+router, a reverse proxy on the same machine), so a friend guessing codes made every
+other member's reload and socket reconnect a 429 (1008 on the socket: the page stopped)
+for up to five minutes."""
 
 from __future__ import annotations
 
@@ -23,11 +29,19 @@ def find_party(core: Core, code: str, user: User, address: str) -> PartyInfo:
     """The party of ``code`` (any case) if ``user`` may see it; raises NotFound, or
     TooManyRequests while the user or the address must wait (blocking: database)."""
     who, where = f"party-code:{user.id}", f"party-code:{address}"
-    core.party_code_throttle.check(who, where)
     try:
-        info = core.parties.get(code)
+        info: PartyInfo | None = core.parties.get(code)
+    except NotFound:
+        info = None
+    member = info is not None and (info.created_by == user.id or info.party.member(user.id) is not None)
+    if not member:  # a hit and a miss alike: no answer while the user or the address waits
+        core.party_code_throttle.check(who, where)
+    try:
+        if info is None:
+            raise NotFound(code)
         core.access.check_file(user, info.media_file_id)
     except NotFound:
-        core.party_code_throttle.failed(who, where)
+        if not member:
+            core.party_code_throttle.failed(who, where)
         raise NotFound(f"no party with code {code[:16]!r}") from None
     return info

@@ -90,8 +90,8 @@ class LiveConnection:
             return  # another connection of this member already says so
         budget = self.live.parties.wait_timeout
         store = self.live.holds
-        if not flag:
-            await store.ended(code, user_id, server_now(), budget)
+        if not flag:  # the others wait on until the party starts, ``lead`` s after the ready
+            await store.ended(code, user_id, server_now() + self.live.parties.lead, budget)
             await self.live.apply(code, lambda now: st.Ready(user_id, now))
             return
         holds = await store.may_hold(code, user_id, server_now(), budget)

@@ -16,7 +16,10 @@ and the runtime turns it into member events:
   buffers again and again, each time for less than the timeout, and would stop the
   party for everyone for ever. Past that budget its ``buffering`` is applied as one that
   holds nobody (shown, not waited for: ``state.Buffering.holds``). With Redis the
-  budget is one per member for every process (:mod:`.cluster`).
+  budget is one per member for every process (:mod:`.cluster`). A hold counts until
+  the party plays again, the start's ``lead`` after the ready: a guest on a 1 Mbit/s
+  line stalling every 2-3 s for under a second cost the others half as much again as
+  its budget said (12 s of a film's first 31 s against a budget of 8).
 
 With several server processes (Redis hub), the connections of one member may sit in
 different processes: when a broadcast shows a member disconnected while this process

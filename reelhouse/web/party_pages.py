@@ -12,7 +12,7 @@ from reelhouse.api.party_lookup import find_party
 from reelhouse.core import Core
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.library import queries
-from reelhouse.party.codes import normalize_code
+from reelhouse.party.codes import code_problem, normalize_code
 from reelhouse.playback.direct import content_type_for
 from reelhouse.web.guard import PageUser
 from reelhouse.web.pages import _error, _headline
@@ -37,7 +37,7 @@ def parties_page(request: Request, user: PageUser, code: str = "") -> Response:
         clean = normalize_code(code[:32])
         if clean is not None:
             return RedirectResponse(f"/party/{clean}", status_code=303)
-        error = "A party code is 6 letters and digits, like KQ7ART."
+        error = code_problem(code[:32])
     core = _core(request)
     mine = []
     for info in core.parties.list_for(user.id):

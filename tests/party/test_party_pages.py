@@ -12,6 +12,8 @@ def test_party_pages(client: TestClient, anon: TestClient, media_id: int) -> Non
     assert r.status_code == 303 and r.headers["location"] == f"/party/{code}"
     r = client.get("/party?code=nope")
     assert r.status_code == 400 and "6 letters and digits" in r.text
+    r = client.get("/party?code=ZZ-zz 1o")  # six of them, but no code has Z, 1 or O
+    assert r.status_code == 400 and "No party code has Z 1 O: codes leave out look-alikes" in r.text
     r = client.get("/party")
     assert r.status_code == 200 and f"/party/{code}" in r.text  # my parties
 

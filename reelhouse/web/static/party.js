@@ -456,9 +456,42 @@
   playBtn.addEventListener("click", () => {
     send(running() ? { type: "pause", position: expected(serverNow()) } : { type: "play" });
   });
-  $("party-back").addEventListener("click", () => send({ type: "seek", position: Math.max(0, expected(serverNow()) - 10) }));
-  $("party-fwd").addEventListener("click", () => send({ type: "seek", position: expected(serverNow()) + 10 }));
-  seekBar.addEventListener("change", () => send({ type: "seek", position: Number(seekBar.value) }));
+  // Seeks leave at most one per SEEK_GAP ms: the first at once, the last of a burst when
+  // the gap ends. A held arrow key on the seek bar (about 30 changes a second) or a held
+  // Enter on ±10 s sent one message each, and past ws_messages_per_second (20, burst 40)
+  // the server closed the host's socket for flooding: the page stopped.
+  const SEEK_GAP = 250, SEEK_STEP = 5;
+  let seekSentAt = -Infinity, seekLater = null, seekTimer = null;
+  function requestSeek(position) {
+    const wait = SEEK_GAP - (performance.now() - seekSentAt);
+    seekLater = position;
+    if (seekTimer !== null) return;
+    const go = () => {
+      seekTimer = null;
+      seekSentAt = performance.now();
+      send({ type: "seek", position: seekLater });
+    };
+    if (wait <= 0) go();
+    else seekTimer = setTimeout(go, wait);
+  }
+  $("party-back").addEventListener("click", () => requestSeek(Math.max(0, expected(serverNow()) - 10)));
+  $("party-fwd").addEventListener("click", () => requestSeek(expected(serverNow()) + 10));
+  seekBar.addEventListener("change", () => requestSeek(Number(seekBar.value)));
+  // Arrow keys on the seek bar move SEEK_STEP s (the bar's step, 0.1 s, made a keyboard
+  // seek through a film thousands of presses long), from the bar's value while keys
+  // follow each other, else from where the party is now.
+  let keyedAt = -Infinity;
+  seekBar.addEventListener("keydown", (e) => {
+    const dir = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1 }[e.key];
+    if (!dir || seekBar.disabled || e.altKey || e.ctrlKey || e.metaKey) return;
+    e.preventDefault();
+    const base = performance.now() - keyedAt < 1500 ? Number(seekBar.value) : expected(serverNow());
+    keyedAt = performance.now();
+    const end = Number(seekBar.max) > 0 ? Number(seekBar.max) : Infinity;
+    const position = Math.min(end, Math.max(0, base + dir * SEEK_STEP));
+    seekBar.value = String(position);
+    requestSeek(position);
+  });
   $("party-collab").addEventListener("change", (e) => send({ type: "mode", mode: e.target.checked ? "collaborative" : "host" }));
   $("copy-invite").addEventListener("click", async () => {
     const field = $("invite-url");

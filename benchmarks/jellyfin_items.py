@@ -72,7 +72,8 @@ def build(data: Path, films: int, shows: int, seasons: int, episodes: int) -> No
                       "video_codec": "h264", "audio_codec": "aac", "width": 1920, "height": 1080}
                      for i in range(1, films + 1)]
             files += [{"id": films + e, "source_id": 1, "path": f"/Shows/{e}.mkv", "size": 1_000_000_000 + e,
-                       "kind": "episode", "episode_id": e, "duration": 2700.0, "container": "matroska,webm",
+                       "kind": "episode", "episode_id": e, "show_id": (e - 1) // episodes // seasons + 1,
+                       "duration": 2700.0, "container": "matroska,webm",
                        "video_codec": "h264", "audio_codec": "aac", "width": 1920, "height": 1080}
                       for e in range(1, n_eps + 1)]
             s.execute(insert(MediaFile), files)

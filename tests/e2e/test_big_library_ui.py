@@ -92,7 +92,7 @@ def long_show(core: Core, tmp_path: Path) -> int:
                for n in range(31) for e in range(1, (3 if n == 0 else 31))]
         s.execute(insert(Episode), eps)
         s.execute(insert(MediaFile), [{"id": e["id"], "source_id": 1, "path": f"Long/{e['id']}.mkv", "size": 1,
-                                       "kind": "episode", "episode_id": e["id"], "first_seen": NOW,
+                                       "kind": "episode", "episode_id": e["id"], "show_id": 7, "first_seen": NOW,
                                        "last_seen": NOW} for e in eps])
         s.commit()
     return 7

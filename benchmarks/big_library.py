@@ -657,9 +657,9 @@ def scan_run(local_n: int, ftp_n: int, tmp: Path, clip: bool = True, workers: in
     """First scans of ``local_n`` local and ``ftp_n`` FTP files (see the module doc)."""
     from reelhouse.config import load_settings
     from reelhouse.core import Core
-    from reelhouse.sources.base import walk_parallel
     from reelhouse.sources.local import LocalSource
     from reelhouse.sources.registry import SourceSpec
+    from reelhouse.sources.walk import walk_parallel
 
     media = _tiny_clip(tmp) if clip else None
     out: dict[str, Any] = {"content": "1 s H.264/AAC clip (hard links)" if clip else "empty files",

@@ -104,7 +104,7 @@ def walk_count(ftpd: Any, workers: int, how: str = "") -> tuple[float, float, in
     """Seconds, CPU seconds, files and folders of one full walk (a fresh pool, so
     connection set-up counts): ``FtpSource.walk`` on the default pool of 5 (5 folders in
     flight), or a sequential walk for ``workers=1``; ``how``: a :func:`variant`."""
-    from reelhouse.sources.base import walk_source
+    from reelhouse.sources.walk import walk_source
 
     source = ftpd.source(pool_size=5)
     files = folders = 0

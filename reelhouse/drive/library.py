@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.errors import NotFound, PermissionDenied
-from reelhouse.sources.base import CONTROL_CHARACTERS, NAME_MAX_BYTES, Entry, Source, normalize_path, walk_source
+from reelhouse.sources.base import CONTROL_CHARACTERS, NAME_MAX_BYTES, Entry, Source, normalize_path
+from reelhouse.sources.walk import walk_source
 
 __all__ = ["LibrarySource", "library_paths", "portable", "title_folders"]
 

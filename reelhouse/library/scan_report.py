@@ -27,7 +27,7 @@ class ScanReport:
     with no other file, :func:`~reelhouse.library.queries.unplayable_titles`; each
     named in ``errors``). ``notes``: one line per link to a folder a walk did not go
     into (a loop, or a folder walked through another path:
-    :class:`~reelhouse.sources.base.LinkedFolderSkipped`); not errors."""
+    :class:`~reelhouse.sources.walk.LinkedFolderSkipped`); not errors."""
 
     folders: int = 0
     files_seen: int = 0

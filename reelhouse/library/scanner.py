@@ -50,7 +50,8 @@ from reelhouse.library.naming import is_media_path, is_video_folder
 from reelhouse.library.probing import Enrich, Pending, probe_files
 from reelhouse.library.scan_index import BATCH, Index, Moves, digests, finish
 from reelhouse.library.scan_report import FAILED_SHARE, Phase2, Progress, ScanReport
-from reelhouse.sources.base import UNREAD_KEPT, Entry, FolderLoop, LinkedFolderSkipped, LinkNotFollowed, Listing, Source
+from reelhouse.sources.base import UNREAD_KEPT, Entry, LinkNotFollowed, Listing, Source
+from reelhouse.sources.walk import FolderLoop, LinkedFolderSkipped
 
 __all__ = ["BATCH", "FAILED_SHARE", "PHASE1_DONE", "Enrich", "Phase2", "Progress", "ScanReport", "scan_source"]
 

@@ -30,7 +30,8 @@ from xml.sax.saxutils import escape
 import anyio
 
 from reelhouse.errors import NotFound, PermissionDenied, ReelhouseError
-from reelhouse.sources.base import Entry, normalize_path, parent_of, walk_source
+from reelhouse.sources.base import Entry, normalize_path, parent_of
+from reelhouse.sources.walk import walk_source
 
 __all__ = ["CatalogItem", "CatalogSource", "Remote"]
 

@@ -13,10 +13,10 @@ resolved, as getcwd(3) does), a link is not walked when its folder is
   (the first link to reach it wins: a walk's order decides between two such links);
 
 and no link is walked past :data:`MAX_LINK_DEPTH` links in one path. Each of these
-is a :class:`~reelhouse.sources.base.LinkedFolderSkipped` the walk yields for the
+is a :class:`~reelhouse.sources.walk.LinkedFolderSkipped` the walk yields for the
 link's path: a note, not an error (the scanner neither adds nor hides files under it).
 Where the source cannot say (``folder_place`` None, or absent), links are walked and the
-walk's guard against listings equal to an ancestor's (:class:`~reelhouse.sources.base.FolderLoop`)
+walk's guard against listings equal to an ancestor's (:class:`~reelhouse.sources.walk.FolderLoop`)
 and the depth bound stop loops.
 
 A mount shows a folder's links to folders but those that are loops
@@ -31,7 +31,8 @@ from collections.abc import Callable
 from typing import Final
 
 from reelhouse.errors import ReelhouseError
-from reelhouse.sources.base import Entry, LinkedFolderSkipped, Listing, parent_of
+from reelhouse.sources.base import Entry, Listing, parent_of
+from reelhouse.sources.walk import LinkedFolderSkipped
 
 __all__ = ["MAX_LINK_DEPTH", "LinkGuard", "without_loops"]
 

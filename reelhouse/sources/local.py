@@ -21,7 +21,8 @@ from reelhouse.errors import (
     SourceUnavailable,
     StorageFull,
 )
-from reelhouse.sources.base import DEFAULT_CHUNK, Entry, join, normalize_path, walk_source
+from reelhouse.sources.base import DEFAULT_CHUNK, Entry, join, normalize_path
+from reelhouse.sources.walk import walk_source
 
 __all__ = ["LocalSource"]
 

@@ -6,7 +6,8 @@ import builtins
 from collections.abc import AsyncGenerator, Iterable, Iterator
 
 from reelhouse.errors import Conflict, InvalidInput, NotFound, SourceUnavailable, StorageFull
-from reelhouse.sources.base import Entry, normalize_path, parent_of, walk_source
+from reelhouse.sources.base import Entry, normalize_path, parent_of
+from reelhouse.sources.walk import walk_source
 
 __all__ = ["MemorySource"]
 

@@ -13,7 +13,7 @@ import ssl
 from collections.abc import Iterable, Iterator
 
 from reelhouse.errors import InvalidInput, NotFound, ReelhouseError, SourceBusy
-from reelhouse.sources.base import Entry, normalize_path, walk_parallel
+from reelhouse.sources.base import Entry, normalize_path
 from reelhouse.sources.ftp.client import FtpClient
 from reelhouse.sources.ftp.connection import path_error
 from reelhouse.sources.ftp.reads import (  # noqa: F401 - their home before the split (tests)
@@ -24,6 +24,7 @@ from reelhouse.sources.ftp.reads import (  # noqa: F401 - their home before the 
     RangeReads,
     _cap_receive_window,
 )
+from reelhouse.sources.walk import walk_parallel
 
 __all__ = ["FtpSource"]
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from reelhouse.sources.base import LinkedFolderSkipped
 from reelhouse.sources.ftp import FtpConfig, FtpSource
+from reelhouse.sources.walk import LinkedFolderSkipped
 from reelhouse.transfers.copy import download
 
 from helpers import PURE_PASSWORD, PURE_USER, pure_ftpd, vsftpd

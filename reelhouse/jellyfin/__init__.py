@@ -6,7 +6,8 @@ browse and play a reelhouse library (mounted under ``/jellyfin`` by the app fact
 - ``auth``: authorization header forms, tokens as reelhouse sessions
 - ``ids``: 32-hex ids ↔ (kind, row id)
 - ``params``: query/body arguments the way clients send them
-- ``query``: the Items query (SQL arms, merged, paged) · ``filters``: its narrower
+- ``query``: the Items query (its arguments, one SQL arm per item type) · ``paging``:
+  one page of it (arms merged, cut) and TotalRecordCount · ``filters``: its narrower
   filters (played, resolution, premiere dates …) · ``ordering``: SortBy/SortOrder and
   the arms' merge key · ``loader``: BaseItemDto in bulk
 - ``media``: MediaSourceInfo/MediaStream · ``playback``: PlaybackInfo decisions

@@ -24,7 +24,7 @@ from reelhouse.api.errors import CLIENT_GONE, error_headers, public_message, rea
 from reelhouse.core import Core
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.auth import JellyfinAuth
-from reelhouse.jellyfin.query import Counts
+from reelhouse.jellyfin.paging import Counts
 
 __all__ = ["create_jellyfin_app", "problem"]
 

@@ -16,7 +16,8 @@ from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Sho
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader
-from reelhouse.jellyfin.query import ItemQuery, page
+from reelhouse.jellyfin.paging import page
+from reelhouse.jellyfin.query import ItemQuery
 from reelhouse.jellyfin.visible import granted_files, playable_file
 from reelhouse.library.title_search import literal_like, title_condition
 from reelhouse.playback.hls.subtitles import SubtitleInfo

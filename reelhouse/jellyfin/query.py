@@ -8,17 +8,13 @@ Jellyfin, or commas; ASCII letters in any case), ``GenreIds`` (:mod:`.genres`), 
 ``PersonIds``, ``StudioIds``, ``Tags`` …
 match nothing: none are stored). Each item type is one SQL "arm" (movies,
 series, seasons, episodes) that returns only ``(sort key, id)`` rows, ordered and cut
-in SQL with the indexes; arms are merged in order and only the page's rows are then
-loaded in full (:mod:`.loader`). So a page costs what its rows cost, not the library's
+in SQL with the indexes; arms are merged in order (:mod:`.paging`) and only the page's
+rows are then loaded in full (:mod:`.loader`). So a page costs what its rows cost, not the library's
 size (jellyfin/jellyfin#15063: 20-50 s on 20k items).
 """
 
 from __future__ import annotations
 
-import heapq
-import threading
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,14 +34,14 @@ from reelhouse.jellyfin.filters import (
     read_narrowing,
 )
 from reelhouse.jellyfin.genres import visible_genres
-from reelhouse.jellyfin.ordering import MergeKey, file_keys, order_by
+from reelhouse.jellyfin.ordering import file_keys, order_by
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.sqlorder import OrderedJoin
 from reelhouse.jellyfin.visible import granted_files, playable_file
 from reelhouse.library.grid import genre_condition
 from reelhouse.library.title_search import literal_like, title_condition
 
-__all__ = ["ARM_KINDS", "Counts", "ItemQuery", "count", "page", "parse_query", "resolve_genre_ids"]
+__all__ = ["ARM_KINDS", "MAX_LIMIT", "ItemQuery", "arms", "parse_query", "resolve_genre_ids"]
 
 #: Jellyfin type names (lowercase) → our kinds.
 _TYPES = {"movie": "movie", "series": "show", "season": "season", "episode": "episode"}
@@ -63,7 +59,6 @@ _NEVER_TRUE = ("hastrailer", "hasthemesong", "hasthemevideo", "hasspecialfeature
 #: A literal 0, not a bound parameter: ``coalesce(year, ?)`` would not match the
 #: expression index ``coalesce(year, 0)`` and SQLite would sort the whole table.
 _ZERO: ColumnElement[int] = literal_column("0")
-_CHUNK = 500
 
 
 @dataclass
@@ -91,7 +86,6 @@ class ItemQuery:
     played: bool | None = None
     resumable: bool = False
     favorite: bool | None = None
-    fields: set[str] = field(default_factory=set)
     root: bool = False  # no parent, not recursive: the user's views
     since: datetime | None = None  # MinDateLastSaved: titles with a file added since
     #: MinDateLastSavedForUser: titles with a file added since, or played or made a
@@ -161,7 +155,6 @@ def parse_query(args: Args, user_id: int, parent: str | None = None,
     folder = True if "isfolder" in filters else False if "isnotfolder" in filters else folder
     if folder is not None:  # series and seasons are folders (IsFolder of their DTOs)
         q.kinds &= _FOLDERS if folder else set(ARM_KINDS) - _FOLDERS
-    q.fields = args.lower_set("fields")
     q.since = args.date("mindatelastsaved")
     q.since_user = args.date("mindatelastsavedforuser")
     q.narrowing = read_narrowing(args)
@@ -349,18 +342,11 @@ def _finish(q: ItemQuery, kind: str, stmt: Select[Any], id_col: Any, keys: dict[
     return stmt.add_columns(*(col for col, _desc in order)), order
 
 
-def _rows(s: Session, stmt: Select[Any], order: list[tuple[Any, bool]], n: int | None,
-          skip: int = 0) -> Iterator[tuple[Any, ...]]:
-    ordered = [col.desc() if desc else col.asc() for col, desc in order]
-    stmt = stmt.order_by(*ordered)
-    if n is not None:
-        stmt = stmt.limit(n)
-    if skip:
-        stmt = stmt.offset(skip)
-    yield from s.execute(stmt.execution_options(yield_per=_CHUNK))
-
-
 def arms(q: ItemQuery) -> list[tuple[str, Select[Any], list[Any]]]:
+    """The query's arms, one per kind asked that its parent can hold, in
+    :data:`ARM_KINDS` order: ``(kind, statement, order)``, the statement selecting
+    ``id`` then the sort columns, ``order`` its ``(column, descending)`` pairs (what
+    :mod:`.paging` orders, cuts and merges by)."""
     out = []
     for kind in ARM_KINDS:
         if kind in q.kinds:
@@ -368,85 +354,6 @@ def arms(q: ItemQuery) -> list[tuple[str, Select[Any], list[Any]]]:
             if built is not None:
                 out.append((kind, *built))
     return out
-
-
-def _keyed(kind: str, rows: Iterator[tuple[Any, ...]], descs: tuple[bool, ...]) -> Iterator[tuple[MergeKey, str, int]]:
-    for r in rows:
-        yield MergeKey(tuple(r[1:]), descs), kind, r[0]
-
-
-def page(s: Session, q: ItemQuery) -> Iterator[ids.Ref]:
-    """The refs of the requested page, in order (lazily: an unpaged query of 10,000
-    items is read from the database as it is written out)."""
-    resolve_genre_ids(s, q)
-    built = arms(q)
-    if len(built) == 1:  # one arm: the database skips and cuts (the indexes do the work)
-        kind, stmt, order = built[0]
-        for row in _rows(s, stmt, order, q.limit, q.start):
-            yield ids.Ref(kind, row[0])  # type: ignore[arg-type]
-        return
-    need = None if q.limit is None else q.start + q.limit
-    streams = [_keyed(kind, _rows(s, stmt, order, need), tuple(desc for _col, desc in order))
-               for kind, stmt, order in built]
-    merged = heapq.merge(*streams, key=lambda t: t[0])
-    for n, (_key, kind, row_id) in enumerate(merged):
-        if need is not None and n >= need:
-            break
-        if n >= q.start:
-            yield ids.Ref(kind, row_id)  # type: ignore[arg-type]
-
-
-def count(s: Session, q: ItemQuery) -> int:
-    """TotalRecordCount: how many items match (all pages)."""
-    total = 0
-    resolve_genre_ids(s, q)
-    for _kind, stmt, _order in arms(q):
-        inner = stmt.with_only_columns(stmt.selected_columns[0]).subquery()
-        total += int(s.scalar(select(func.count()).select_from(inner)) or 0)
-    return total
-
-
-class Counts:
-    """TotalRecordCount per filter, kept ``ttl`` seconds (10 s): a client paging
-    through a grid sends the same filter with every page, and counting 60,000 episodes
-    costs more than serving the page. Filters on the user's own marks (played,
-    resumable, favourite) are counted every time. Thread-safe; at most ``size`` kept."""
-
-    def __init__(self, ttl: float = 10.0, size: int = 256) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._hits: dict[tuple[Any, ...], tuple[float, int]] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def key(q: ItemQuery) -> tuple[Any, ...]:
-        only = tuple(sorted((k, tuple(sorted(v))) for k, v in q.only.items())) if q.only is not None else None
-        return (tuple(sorted(q.kinds)), q.parent, q.recursive, q.search, tuple(q.years),
-                tuple(q.genres), tuple(q.genre_ids), q.name_prefix, q.name_before, q.name_from, only, q.since,
-                tuple(sorted(q.sources)) if q.sources is not None else None, q.narrowing)
-
-    def get(self, s: Session, q: ItemQuery, now: float | None = None) -> int:
-        if q.played is not None or q.resumable or q.favorite is not None or q.since_user is not None:
-            return count(s, q)
-        key = self.key(q)
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            hit = self._hits.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        value = count(s, q)
-        with self._lock:
-            if len(self._hits) >= self.size:
-                self._hits = {k: v for k, v in self._hits.items() if v[0] > now}
-                if len(self._hits) >= self.size:
-                    self._hits.clear()
-            self._hits[key] = (now + self.ttl, value)
-        return value
-
-    def clear(self) -> None:
-        """Forget every count (a mark changed what a personal filter matches)."""
-        with self._lock:
-            self._hits.clear()
 
 
 def _year(text: str) -> int:

@@ -17,8 +17,9 @@ from reelhouse.jellyfin import browse, ids
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, check_user_path
 from reelhouse.jellyfin.filters import Narrowing
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader, view_dto
+from reelhouse.jellyfin.paging import Counts, page
 from reelhouse.jellyfin.params import Args
-from reelhouse.jellyfin.query import Counts, ItemQuery, page, parse_query
+from reelhouse.jellyfin.query import ItemQuery, parse_query
 
 __all__ = ["STREAM_OVER", "router"]
 
@@ -251,7 +252,6 @@ async def seasons(series_id: str, request: Request, caller: CallerDep, core: Cor
     ref = ids.decode(series_id, "show")
     await run_in_threadpool(_exists, core, request, caller, args, ref)
     q = ItemQuery(user_id=caller.user.id, kinds={"season"}, parent=ref, sort="indexnumber",
-                  fields=args.lower_set("fields"),
                   narrowing=Narrowing(special_season=args.flag("isspecialseason")))
     return await run_in_threadpool(_items, core, request, caller, args, q)
 
@@ -270,8 +270,7 @@ async def episodes(series_id: str, request: Request, caller: CallerDep, core: Co
             return JSONResponse(_result([], 0))
         parent = numbered
     q = ItemQuery(user_id=caller.user.id, kinds={"episode"}, parent=parent, recursive=True,
-                  start=args.number("startindex", 0) or 0, limit=args.number("limit", None, 0, 100_000),
-                  fields=args.lower_set("fields"))
+                  start=args.number("startindex", 0) or 0, limit=args.number("limit", None, 0, 100_000))
     first, near = args.text("startitemid", 64), args.text("adjacentto", 64)
     if first or near:
         return await run_in_threadpool(_episodes_from, core, request, caller, args, q,

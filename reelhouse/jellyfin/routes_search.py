@@ -23,8 +23,9 @@ from reelhouse.errors import InvalidInput
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, check_user_path
 from reelhouse.jellyfin.genres import visible_years
 from reelhouse.jellyfin.loader import Ctx, Loader
+from reelhouse.jellyfin.paging import Counts, page
 from reelhouse.jellyfin.params import Args
-from reelhouse.jellyfin.query import Counts, ItemQuery, page, parse_query
+from reelhouse.jellyfin.query import ItemQuery, parse_query
 from reelhouse.jellyfin.routes_genres import genres_for, scope
 
 __all__ = ["hint", "router"]

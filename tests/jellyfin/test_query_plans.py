@@ -11,7 +11,8 @@ from synthetic_library import fill
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.jellyfin.query import ItemQuery, count, page
+from reelhouse.jellyfin.paging import count, page
+from reelhouse.jellyfin.query import ItemQuery
 
 
 def test_restricted_items_do_not_walk_the_source_index(tmp_path: Path) -> None:

@@ -17,7 +17,8 @@ from sqlalchemy import ColumnElement
 
 from reelhouse.core import Core
 from reelhouse.jellyfin import query
-from reelhouse.jellyfin.query import ItemQuery, arms, count, page
+from reelhouse.jellyfin.paging import count, page
+from reelhouse.jellyfin.query import ItemQuery, arms
 from reelhouse.library import title_search
 
 from helpers import core_on

@@ -18,7 +18,8 @@ from synthetic_library import titled_films
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.db.search_key import search_key, search_pattern, sort_key
-from reelhouse.jellyfin.query import ItemQuery, page
+from reelhouse.jellyfin.paging import page
+from reelhouse.jellyfin.query import ItemQuery
 from reelhouse.library import queries
 from reelhouse.library.grid import GridFilter, grid_page
 

@@ -12,7 +12,8 @@ import pytest
 from synthetic_library import titled_films
 
 from reelhouse.core import Core
-from reelhouse.jellyfin.query import ItemQuery, page
+from reelhouse.jellyfin.paging import page
+from reelhouse.jellyfin.query import ItemQuery
 from reelhouse.library import queries
 from reelhouse.library.grid import GridFilter, grid_page
 

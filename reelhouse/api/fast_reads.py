@@ -39,6 +39,7 @@ from reelhouse.api.read_lane import ReadLane
 from reelhouse.api.read_processes import ReadProcesses
 from reelhouse.api.read_worker import BODIES
 from reelhouse.api.routes import progress
+from reelhouse.auth.access import sees_all
 from reelhouse.core import Core
 from reelhouse.db.limits import INT_MAX, INT_MIN
 
@@ -141,7 +142,7 @@ async def answer(scope: Scope, user: Any) -> Response | None:
 
     async def body(name: str, *args: Any) -> Response:
         if procs is not None:  # another process computes it (api/read_processes.py)
-            return await procs.answer(name, user.id, bool(user.is_admin or not user.restrict_sources), args)
+            return await procs.answer(name, user.id, sees_all(user), args)
         return await lane.run(_here, core, user, name, args)
 
     try:

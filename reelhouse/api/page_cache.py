@@ -60,6 +60,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from reelhouse.api import fast_reads
 from reelhouse.api.fast_reads import FAST_PATHS
 from reelhouse.api.session_cookie import SESSION_COOKIE
+from reelhouse.auth.access import sees_all
 
 __all__ = ["LIBRARY_TABLES", "PAGE_CACHE_SECONDS", "PROGRESS_TABLES", "PageCache", "PageCacheMiddleware",
            "touches_library"]
@@ -214,7 +215,7 @@ def _token(scope: Scope) -> str | None:
 
 def _sees_all(identity: Any) -> bool:
     user = getattr(identity, "user", None)
-    return user is not None and bool(user.is_admin or not user.restrict_sources)
+    return user is not None and sees_all(user)
 
 
 async def _resolve(scope: Scope, core: Any, token: str) -> Any:

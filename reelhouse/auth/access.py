@@ -16,7 +16,15 @@ from reelhouse.auth.users import UserService
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show, User
 from reelhouse.errors import NotFound
 
-__all__ = ["SourceAccess"]
+__all__ = ["SourceAccess", "sees_all"]
+
+
+def sees_all(user: User) -> bool:
+    """Whether ``user`` sees every source: an admin, or a user without
+    ``restrict_sources`` (the one statement of that rule). Reads the user row only,
+    never the database: the cheap test for a cache shared by such users
+    (api/page_cache.py) or a read process told so (api/read_processes.py)."""
+    return bool(user.is_admin or not user.restrict_sources)
 
 
 class SourceAccess:
@@ -27,8 +35,9 @@ class SourceAccess:
         self.users = users
 
     def allowed(self, user: User) -> set[int] | None:
-        """Source ids ``user`` may see, or None for all."""
-        return self.users.allowed_sources(user)
+        """Source ids ``user`` may see, or None for all (:func:`sees_all`: then without
+        reading the database; else their grants, one query)."""
+        return None if sees_all(user) else set(self.users.granted_sources(user.id))
 
     def may_see_source(self, user: User, source_id: int | None) -> bool:
         allowed = self.allowed(user)

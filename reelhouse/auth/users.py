@@ -2,7 +2,7 @@
 
 Roles: ``admin`` (``is_admin``: everything) and ``user`` (browse, play, parties, own
 progress, own downloads). A user with ``restrict_sources`` sees only the sources an
-admin granted (:meth:`UserService.allowed_sources`). Changing a password, disabling
+admin granted (:class:`~.access.SourceAccess`). Changing a password, disabling
 or deleting a user ends their sessions at once (:class:`~.sessions.SessionService`).
 
 Passwords are 8 to :data:`MAX_PASSWORD` characters: the cap bounds the argon2 work an
@@ -338,9 +338,3 @@ class UserService:
         with self.sessions() as s:
             return sorted(s.scalars(select(UserSource.source_id).where(UserSource.user_id == user_id)))
 
-    def allowed_sources(self, user: User) -> set[int] | None:
-        """The source ids ``user`` may see, or None for all of them (admins, and users
-        without ``restrict_sources``)."""
-        if user.is_admin or not user.restrict_sources:
-            return None
-        return set(self.granted_sources(user.id))

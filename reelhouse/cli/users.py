@@ -76,11 +76,12 @@ def user_add(
 @user_app.command("list")
 def user_list() -> None:
     """Show every user with role, state and source restriction."""
+    from reelhouse.auth.access import sees_all
+
     with open_core() as core:
         table = Table("id", "name", "role", "state", "sources", "sessions")
         for u in core.users.list():
-            sources = ", ".join(map(str, core.users.granted_sources(u.id))) or "none" \
-                if u.restrict_sources else "all"
+            sources = "all" if sees_all(u) else ", ".join(map(str, core.users.granted_sources(u.id))) or "none"
             table.add_row(str(u.id), u.name, "admin" if u.is_admin else "user",
                           "disabled" if u.disabled else "enabled", sources,
                           str(len(core.auth_sessions.list(u.id))))

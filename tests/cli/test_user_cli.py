@@ -61,3 +61,17 @@ def test_a_refused_name_is_said_before_the_password_is_asked(tmp_path: Path) -> 
     assert "exists already" in err, err
     err = _run(tmp_path, "add", "bad name!", code=2).stderr
     assert "user name must be" in err, err
+
+
+def test_list_says_all_sources_for_an_admin_whatever_their_restriction(tmp_path: Path) -> None:
+    """An admin sees every source (auth/access.py ``sees_all``); ``user list`` showed
+    an admin whose ``restrict_sources`` was set (the API accepts it) as seeing "none"."""
+    core = Core(load_settings(data_dir=tmp_path / "data"), consume_jobs=False)
+    try:
+        core.users.add("chief", "chief-password", is_admin=True, restrict_sources=True)
+        core.users.add("bob", "bob-password", restrict_sources=True)
+    finally:
+        core.close()
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in _run(tmp_path, "list").stdout.splitlines()]
+    sources = {row[1]: row[4] for row in cells if len(row) == 6}  # id, name, role, state, sources, sessions
+    assert sources == {"chief": "all", "bob": "none"}, cells

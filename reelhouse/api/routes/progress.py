@@ -15,6 +15,7 @@ from reelhouse.api.deps import CoreDep, CurrentUser, RowId, VisibleFile
 from reelhouse.api.library_json import orjson_response, resume_item
 from reelhouse.api.read_lane import ReadLaneDep
 from reelhouse.api.schemas import ProgressIn, ProgressPublic, ResumePublic, WatchedIn
+from reelhouse.auth.access import sees_all
 from reelhouse.core import Core
 from reelhouse.db.models import User
 from reelhouse.library import queries
@@ -43,7 +44,7 @@ async def continue_answer(cache: PageCache | None, user: User, compute: Callable
     """The continue-watching answer of ``user`` (see :func:`continue_watching`):
     the one kept in ``cache``, else what ``compute()`` answers (in the read lane's
     threads, or its processes: :func:`continue_body`)."""
-    if cache is None or not (user.is_admin or not user.restrict_sources):
+    if cache is None or not sees_all(user):
         return await compute()
     body = cache.resume_get(user.id)
     if body is not None:

@@ -4,7 +4,8 @@ is down. Marking one queues a download of each of its files into
 when a download ends the copy becomes ready (or failed). A copy is made once per file
 and shared: each user who keeps it holds a claim (``transfers/offline_claims.py``),
 releasing removes only that claim, and the copy and its file go with the last claim.
-Whoever plays the file gets the copy as a fallback. The stream endpoint asks
+Whoever plays the file gets the copy as a fallback. What a scope holds and where a
+copy goes in the store: ``transfers/offline_scope.py``. The stream endpoint asks
 :meth:`OfflineCopies.ready_copy` (memory only, no I/O) and falls back to the copy
 when the source fails (``playback/fallback.py``).
 """
@@ -17,28 +18,18 @@ import threading
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from reelhouse.db.models import (
-    Episode,
-    MediaFile,
-    Movie,
-    OfflineClaim,
-    OfflineCopy,
-    Season,
-    Transfer,
-    utcnow,
-)
+from reelhouse.db.models import MediaFile, OfflineClaim, OfflineCopy, Transfer, utcnow
 from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError
-from reelhouse.sources.base import normalize_path
 from reelhouse.sources.local import LocalSource
 from reelhouse.transfers import offline_claims as claims
-from reelhouse.transfers.confine import local_name
 from reelhouse.transfers.offline_claims import ClaimView, CopyClaims
+from reelhouse.transfers.offline_scope import copy_place, is_current, parse_scope, scope_files
 from reelhouse.transfers.queue import TransferQueue
 
 __all__ = ["OFFLINE_PRIORITY", "ClaimView", "CopyClaims", "LocalCopy", "OfflineCopies"]
@@ -96,7 +87,7 @@ class OfflineCopies:
         holds, and those queued before stay)."""
         files = [mf for mf in self._files(scope) if sources is None or mf.source_id in sources]
         if not files and sources is not None:  # all on sources not granted: as an unknown id
-            kind, ident = _parse(scope)
+            kind, ident = parse_scope(scope)
             raise NotFound(f"no {kind} with id {ident}")
         files = [mf for mf in files if mf.missing_since is None]
         if not files:
@@ -123,7 +114,7 @@ class OfflineCopies:
         current copy is there or coming; in one transaction."""
         with self.sessions() as s:
             copy = s.scalar(select(OfflineCopy).where(OfflineCopy.media_file_id == mf.id))
-            if copy is None or not _current(copy, mf):
+            if copy is None or not is_current(copy, mf):
                 copy = self._queue(s, copy, scope, mf, user_id, max_open)
             if user_id is not None:
                 claims.add_claim(s, copy.id, user_id)
@@ -134,7 +125,7 @@ class OfflineCopies:
                user_id: int | None, max_open: int | None) -> OfflineCopy:
         """Queue a download of ``mf`` into the store and point its copy row (made if
         ``copy`` is None) at it; flushed, not committed."""
-        rel = self._free_rel(mf.source_id, mf.id, mf.path)
+        rel = copy_place(self.store, mf.source_id, mf.id, mf.path)
         transfer = self.queue.submit("download", mf.source_id, mf.path, local_path=self.store / rel,
                                      priority=OFFLINE_PRIORITY, user_id=user_id, max_open=max_open)
         if copy is None:
@@ -159,26 +150,12 @@ class OfflineCopies:
         with self.sessions() as s:
             copies = {c.media_file_id: c for c in s.scalars(select(OfflineCopy).where(
                 OfflineCopy.media_file_id.in_([mf.id for mf in files])))}
-        new = sum(1 for mf in files if not _current(copies.get(mf.id), mf))
+        new = sum(1 for mf in files if not is_current(copies.get(mf.id), mf))
         have = self.queue.open_count(user_id)
         if new and have + new > max_open:
             raise Conflict(f"keeping this offline queues {new} downloads and you have {have} transfers "
                            f"waiting or running; one user may have {max_open} at once: wait for some to "
                            "end, or cancel some")
-
-    def _free_rel(self, source_id: int, file_id: int, path: str) -> str:
-        """Where the copy of file ``file_id`` (at ``path`` on its source) goes in the
-        store: ``offline/<source>/<path>``, unless another copy is in its way — a file
-        where its folder would be, or a folder where it would be (a file replaced by a
-        folder of its name on the server, or the reverse: the old copy stays until it is
-        removed) — then ``offline/<source>/_apart/<file id>/<name>``."""
-        rel = normalize_path(f"offline/{source_id}/{local_name(path)}")
-        full = self.store / rel
-        folders = [self.store / p for p in PurePosixPath(rel).parents if str(p) != "."]
-        if full.is_dir() or any(f.exists() and not f.is_dir() for f in folders):
-            name = local_name(path.rpartition("/")[2])
-            rel = normalize_path(f"offline/{source_id}/_apart/{file_id}/{name}")
-        return rel
 
     def release(self, scope: str, user_id: int) -> int:
         """Stop keeping a scope offline for ``user_id``: remove their claims on the
@@ -289,7 +266,7 @@ class OfflineCopies:
         for copy_id, mf in stale:
             with self.sessions() as s:
                 copy = s.get(OfflineCopy, copy_id)
-                if copy is None or _current(copy, mf):
+                if copy is None or is_current(copy, mf):
                     continue
                 try:
                     queued.append(self._queue(s, copy, copy.scope, mf, None, None))
@@ -327,18 +304,9 @@ class OfflineCopies:
         return {v.copy.media_file_id: v.copy.state for v in self.mine(user_id, file_ids)}
 
     def _files(self, scope: str) -> list[MediaFile]:
-        """The scope's files, missing ones too; NotFound for an unknown movie or season."""
-        kind, ident = _parse(scope)
+        """The scope's files, missing ones too (:func:`.offline_scope.scope_files`)."""
         with self.sessions() as s:
-            if kind == "movie":
-                if s.get(Movie, ident) is None:
-                    raise NotFound(f"no movie with id {ident}")
-                q = select(MediaFile).where(MediaFile.movie_id == ident, MediaFile.kind != "extra")
-            else:
-                if s.get(Season, ident) is None:
-                    raise NotFound(f"no season with id {ident}")
-                q = select(MediaFile).join(Episode).where(Episode.season_id == ident)
-            return list(s.scalars(q))
+            return scope_files(s, scope)
 
     # -- following downloads -----------------------------------------------------------
     def _transfer_ended(self, transfer: Transfer) -> None:
@@ -391,16 +359,3 @@ class OfflineCopies:
 
     def mark_up(self, source_id: int) -> None:
         self._down.pop(source_id, None)
-
-
-def _current(copy: OfflineCopy | None, mf: MediaFile) -> bool:
-    """A ready or coming copy of the file as it is now (same size and mtime)."""
-    return (copy is not None and copy.state in ("ready", "pending")
-            and copy.size == mf.size and copy.mtime == mf.mtime)
-
-
-def _parse(scope: str) -> tuple[str, int]:
-    kind, _, ident = scope.partition(":")
-    if kind not in ("movie", "season") or not ident.isdigit() or len(ident) > 18:
-        raise InvalidInput("scope must be movie:<id> or season:<id>")
-    return kind, int(ident)

@@ -28,6 +28,12 @@ own on the same database, and writes their answers' bytes.
   where there is none: never ``fork`` of a process with an event loop and threads) and
   end with :meth:`ReadProcesses.close` (the app's shutdown), or when the server
   process dies (their socket ends: :func:`~reelhouse.api.read_worker.serve`).
+- **Not the main script again**: a ``forkserver`` or ``spawn`` child runs the parent's
+  main script (``__main__``, as ``__mp_main__``) before its target, so that what the
+  script defined can be unpickled; a user's script that serves reelhouse without
+  ``if __name__ == "__main__":`` served it again in every read process. Their target
+  is :mod:`~reelhouse.api.read_worker`'s, never the script's: they start without it
+  (:func:`_without_main`).
 - **IPC**: a socket pair per process, read and written by the event loop itself
   (``loop.add_reader``, ``loop.sock_sendall``), no thread hop; requests and answers are
   tagged with an id, so a cancelled caller's answer is dropped when it comes.
@@ -43,6 +49,8 @@ import socket
 import threading
 import time
 import weakref
+from collections.abc import Callable
+from multiprocessing import spawn
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -61,6 +69,8 @@ STOP_SECONDS = 2.0
 #: Seconds after a read process was lost before another is started (meanwhile the
 #: pages are answered the FastAPI way, in the server process).
 RESTART_SECONDS = 1.0
+#: The name of a read process (``ps``, and how :func:`_without_main` knows one).
+PROCESS_NAME = "reelhouse-read"
 
 
 class ReadProcessLost(RuntimeError):
@@ -85,7 +95,7 @@ class _Process:
     def __init__(self, ctx: Any, url: str, threads: int) -> None:
         mine, theirs = socket.socketpair()
         self.process: BaseProcess = ctx.Process(target=read_worker.serve, args=(theirs, url, threads), daemon=True,
-                                                name="reelhouse-read")
+                                                name=PROCESS_NAME)
         try:
             self.process.start()
         finally:
@@ -179,7 +189,40 @@ class _Process:
             self.process.join(1.0)
 
 
+_PREPARED_LOCK = threading.Lock()
+
+
+def _without_main(prepare: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+    """``prepare`` (:func:`multiprocessing.spawn.get_preparation_data`: what a
+    ``spawn`` or ``forkserver`` child is told of its parent, by process name) telling a
+    read process (:data:`PROCESS_NAME`) nothing of the main module: no
+    ``init_main_from_path`` (a script run as ``python script.py``) nor
+    ``init_main_from_name`` (``python -m package.module``), the keys after which the
+    child runs the script again (``multiprocessing.spawn.prepare``). Other processes
+    are told as before."""
+
+    def prepared(name: str) -> dict[str, Any]:
+        data = prepare(name)
+        if name == PROCESS_NAME:
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    prepared.reelhouse_without_main = True  # type: ignore[attr-defined]
+    return prepared
+
+
+def _keep_main_out() -> None:
+    """Make read processes start without the main script (:func:`_without_main`),
+    once per process: every start method but ``fork`` asks
+    ``multiprocessing.spawn.get_preparation_data`` (popen_forkserver, popen_spawn_*)."""
+    with _PREPARED_LOCK:
+        if not getattr(spawn.get_preparation_data, "reelhouse_without_main", False):
+            spawn.get_preparation_data = _without_main(spawn.get_preparation_data)  # type: ignore[assignment]
+
+
 def _context() -> Any:
+    _keep_main_out()
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")

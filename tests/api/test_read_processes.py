@@ -1,8 +1,8 @@
 """Library pages computed in read processes (api/read_processes.py, ``read_processes``):
 what a write did is seen by the next read, grants and their revocation hold, answers
 of concurrent requests do not mix, a read process that dies is replaced and its
-request answered the FastAPI way, and no read process outlives its server (shut down,
-SIGTERM of ``reelhouse serve``, or killed)."""
+request answered the FastAPI way, no read process outlives its server (shut down,
+SIGTERM of ``reelhouse serve``, or killed), and none runs the main script again."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from synthetic_library import fill, ftp_source
 
-from reelhouse.api.read_processes import ReadProcesses
+from reelhouse.api.read_processes import PROCESS_NAME, ReadProcesses, _without_main
 from reelhouse.auth.users import UserChange
 from reelhouse.config import load_settings
 from reelhouse.core import Core
@@ -191,17 +191,8 @@ def test_no_read_process_outlives_reelhouse_serve(tmp_path: Path) -> None:
     proc = _serve(data, port)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/api/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert proc.poll() is None and time.monotonic() < deadline, "reelhouse serve did not start"
-                time.sleep(0.1)
-        token = httpx.post(base + "/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD}).json()
-        r = httpx.get(base + "/api/library/shows/2", headers={"authorization": f"Bearer {token['token']}"},
-                      timeout=60)
+        token = _logged_in(proc, base)
+        r = httpx.get(base + "/api/library/shows/2", headers={"authorization": f"Bearer {token}"}, timeout=60)
         assert r.status_code == 200 and json.loads(r.content)["id"] == 2
         children = _descendants(proc.pid)
         assert children, "a read process (and its forkserver) run beside the server"
@@ -214,9 +205,67 @@ def test_no_read_process_outlives_reelhouse_serve(tmp_path: Path) -> None:
             proc.wait()
 
 
+#: A user's script that serves reelhouse without ``if __name__ == "__main__":``. Each
+#: run of it writes its process id to the file named by $RUNS.
+_GUARDLESS = """
+import os, sys
+with open(os.environ["RUNS"], "a") as runs:
+    runs.write(f"{os.getpid()}\\n")
+from reelhouse.cli import main
+sys.argv[1:] = ["serve", "--port", os.environ["PORT"]]
+main()
+"""
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
+    """A read process starts from a forkserver (or spawn), whose children run the
+    main script again (as ``__mp_main__``, to find what was defined there): a script
+    serving reelhouse without ``if __name__ == "__main__":`` started its server again in
+    every read process. The read processes are started without the main module
+    (api/read_processes.py ``_without_main``): the script runs once."""
+    data, runs, script = tmp_path / "data", tmp_path / "runs", tmp_path / "serve_library.py"
+    _made(data)
+    script.write_text(_GUARDLESS)
+    port = free_port()
+    env = {**os.environ, "REELHOUSE_DATA_DIR": str(data), "REELHOUSE_READ_PROCESSES": "1",
+           "RUNS": str(runs), "PORT": str(port)}
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, cwd=tmp_path,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        token = _logged_in(proc, f"http://127.0.0.1:{port}")
+        r = httpx.get(f"http://127.0.0.1:{port}/api/library/shows/2",
+                      headers={"authorization": f"Bearer {token}"}, timeout=60)
+        assert r.status_code == 200 and json.loads(r.content)["id"] == 2
+        children = _descendants(proc.pid)
+        assert children, "a read process (and its forkserver) run beside the server"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        assert not _wait_gone(children), "read processes outlived the server"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert runs.read_text().split() == [str(proc.pid)]
+
+
+def _logged_in(proc: subprocess.Popen[bytes], base: str) -> str:
+    """The admin's token once the server of ``proc`` answers (60 s at most)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(base + "/api/health", timeout=1)
+            break
+        except httpx.HTTPError:
+            assert proc.poll() is None and time.monotonic() < deadline, "reelhouse serve did not start"
+            time.sleep(0.1)
+    token: str = httpx.post(base + "/api/auth/login", json={"username": ADMIN, "password": ADMIN_PASSWORD},
+                            timeout=60).json()["token"]
+    return token
+
+
 _KILLED_PARENT = """
 import asyncio, sys, time
-from reelhouse.api.read_processes import ReadProcesses
+from reelhouse.api.read_processes import PROCESS_NAME, ReadProcesses, _without_main
 
 async def main() -> None:
     procs = ReadProcesses(sys.argv[1], 2)
@@ -275,3 +324,13 @@ def test_the_bodys_error_comes_back_as_it_was_raised(core: Core) -> None:
         assert ok.status_code == 200 and json.loads(ok.body)["id"] == 2
     finally:
         procs.close()
+
+
+def test_only_a_read_process_is_told_nothing_of_the_main_module() -> None:
+    """What a forkserver or spawn child is told of its parent (``_without_main``): a
+    read process gets neither key after which ``multiprocessing.spawn.prepare`` runs the
+    main script (by path or by module name); any other process is told as before."""
+    told = {"init_main_from_path": "/home/me/serve.py", "init_main_from_name": "mine.serve", "sys_path": ["/x"]}
+    prepare = _without_main(lambda name: dict(told))
+    assert prepare(PROCESS_NAME) == {"sys_path": ["/x"]}
+    assert prepare("another") == told

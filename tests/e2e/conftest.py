@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from e2e.party_pages import make_party, signed_in
 from e2e.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, FILM_REL, LOCAL_REL, Library
 
 from reelhouse.core import Core
@@ -20,7 +21,7 @@ from reelhouse.sources.registry import SourceSpec
 from helpers import FTP_PASSWORD, FTP_USER, place, serving
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, BrowserContext, Page
 
 
 E2E = Path(__file__).resolve().parent
@@ -91,6 +92,19 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
 
 
 @pytest.fixture
+def admin_party(core: Core, tmp_path: Path, small_film: Path, browser: Browser,
+                live_server: str) -> Iterator[tuple[str, BrowserContext]]:
+    """A party of the admin's on :func:`small_film` (its code) and a browser context
+    signed in as the admin, closed after the test (e2e/party_pages.py)."""
+    code = make_party(core, tmp_path, small_film)
+    ctx = signed_in(browser, core, live_server)
+    try:
+        yield code, ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
 def artifacts() -> Path:
     """``test-artifacts/`` at the repository root (screenshots)."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -102,6 +116,12 @@ def artifacts() -> Path:
 def film(clip_cache: Path) -> Path:
     """A 30 s 640x360 H.264/AAC MP4 (moov first), like a web-friendly release."""
     return make_clip(clip_cache / "film.mp4", seconds=30, width=640, height=360)
+
+
+@pytest.fixture(scope="session")
+def small_film(clip_cache: Path) -> Path:
+    """A 30 s 160x90 MP4: a film for pages that test their controls, not its pictures."""
+    return make_clip(clip_cache / "small.mp4", seconds=30, width=160, height=90)
 
 
 @pytest.fixture

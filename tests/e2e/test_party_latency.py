@@ -12,18 +12,18 @@ from pathlib import Path
 
 import pytest
 from e2e.latency_proxy import Proxy, latency_proxy
+from e2e.party_pages import make_party, open_party, signed_in
 from e2e.party_sync import SETTLE, Window, drift, samples, server_time, start_sampling, wait_members, wait_state
 from party.support import USERS
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, User
+from reelhouse.db.models import User
 from reelhouse.demo.media import make_clip
 from reelhouse.party import state as st
-from reelhouse.sources.registry import SourceSpec
 
-from helpers import ADMIN, place, session_token
+from helpers import ADMIN
 
 pytestmark = [
     pytest.mark.requires_ffmpeg,
@@ -31,6 +31,7 @@ pytestmark = [
 ]
 
 ONE_WAY = 0.15  # s: a 300 ms round trip
+_VIEW = {"viewport": {"width": 1000, "height": 700}}
 
 
 @pytest.fixture(scope="session")
@@ -44,37 +45,15 @@ def far_server(live_server: str) -> Iterator[Proxy]:
         yield proxy
 
 
-def _context(browser: Browser, core: Core, base: str, name: str) -> BrowserContext:
-    ctx = browser.new_context(base_url=base, viewport={"width": 1000, "height": 700})
-    ctx.set_default_timeout(20_000)
-    with core.sessions() as s:
-        user_id = s.scalars(select(User.id).where(User.name == name)).one()
-    ctx.add_cookies([{"name": "reelhouse_session", "value": session_token(core, user_id), "url": base}])
-    return ctx
-
-
 def _position(page: Page) -> float:
     return float(page.evaluate("() => window.reelParty.video.currentTime"))
 
 
-def _party(core: Core, tmp_path: Path, film: Path) -> str:
-    """A collaborative party of the admin's on ``film`` (scanned from a local folder); sam
-    and alex exist. Returns its code."""
-    place(film, tmp_path / "films", "Big Buck Bunny (2008)/Big.Buck.Bunny.2008.mp4")
-    src = core.sources.create(SourceSpec(name="Home disk", kind="local", path=str(tmp_path / "films")))
-    assert not core.jobs.run_scan_now(src.id).errors
-    for name, password in USERS.items():
-        core.users.add(name, password)
-    with core.sessions() as s:
-        film_id = s.scalars(select(MediaFile.id)).one()
-        admin = s.scalars(select(User).where(User.name == ADMIN)).one()
-    return core.parties.create(admin, film_id, "collaborative").code
-
-
 def test_a_far_friend_joins_mid_play_seeks_and_pauses_in_sync(
         core: Core, tmp_path: Path, party_film: Path, browser: Browser, live_server: str, far_server: Proxy) -> None:
-    code = _party(core, tmp_path, party_film)
-    near_ctx, far_ctx = _context(browser, core, live_server, ADMIN), _context(browser, core, far_server.url, "sam")
+    code = make_party(core, tmp_path, party_film, USERS)
+    near_ctx = signed_in(browser, core, live_server, **_VIEW)
+    far_ctx = signed_in(browser, core, far_server.url, "sam", **_VIEW)
     try:
         host, friend = near_ctx.new_page(), far_ctx.new_page()
         host.goto(f"/party/{code}")
@@ -129,12 +108,10 @@ def test_a_friend_whose_network_was_down_while_the_party_ended_is_told(
     meanwhile. Back online, its page's reconnect is refused at the handshake (HTTP 403:
     the browser sees only close code 1006, as for a network error); the page must find
     out why, not retry for ever saying it is reconnecting."""
-    code = _party(core, tmp_path, party_film)
-    ctx = _context(browser, core, far_server.url, "sam")
+    code = make_party(core, tmp_path, party_film, USERS)
+    ctx = signed_in(browser, core, far_server.url, "sam", **_VIEW)
     try:
-        friend = ctx.new_page()
-        friend.goto(f"/party/{code}")
-        friend.wait_for_function("() => window.reelParty.state() !== null")
+        friend = open_party(ctx, code)
         far_server.refusing = True
         far_server.cut()
         expect(friend.locator("#party-banner")).to_have_text("Connection lost — reconnecting…")
@@ -153,8 +130,9 @@ def test_a_page_whose_clock_stopped_while_asleep_is_back_in_sync_at_once(
     performance.now() stopped meanwhile and is now 5 s behind. The next pong shows the
     jump; the page must not keep an older clock sample (it wins on round trip for up to
     8 pings, 16 s) and play 5 s behind the others."""
-    code = _party(core, tmp_path, party_film)
-    near_ctx, far_ctx = _context(browser, core, live_server, ADMIN), _context(browser, core, far_server.url, "sam")
+    code = make_party(core, tmp_path, party_film, USERS)
+    near_ctx = signed_in(browser, core, live_server, **_VIEW)
+    far_ctx = signed_in(browser, core, far_server.url, "sam", **_VIEW)
     try:
         host, friend = near_ctx.new_page(), far_ctx.new_page()
         for p in (host, friend):

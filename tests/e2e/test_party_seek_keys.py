@@ -8,58 +8,36 @@ step): a keyboard seek through a film took thousands of presses."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from e2e.test_party_reconnect import _admin_context, _party
-from playwright.sync_api import Browser, WebSocket, expect
-
-from reelhouse.core import Core
-from reelhouse.demo.media import make_clip
+from e2e.party_pages import open_party
+from playwright.sync_api import BrowserContext, WebSocket, expect
 
 pytestmark = [pytest.mark.requires_ffmpeg, pytest.mark.timeout(180)]
 
 
-@pytest.fixture(scope="module")
-def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_clip(tmp_path_factory.mktemp("seekkeys") / "film.mp4", seconds=30, width=160, height=90)
+def test_a_held_arrow_key_on_the_seek_bar_seeks_without_flooding(admin_party: tuple[str, BrowserContext]) -> None:
+    code, ctx = admin_party
+    seeks: list[str] = []
+    closed: list[bool] = []
 
+    def watch(ws: WebSocket) -> None:
+        ws.on("framesent", lambda text: seeks.append(str(text)) if '"seek"' in str(text) else None)
+        ws.on("close", lambda _ws: closed.append(True))
 
-def _position(page: object) -> float:
-    return float(page.evaluate("() => window.reelParty.state().position"))  # type: ignore[attr-defined]
-
-
-def test_a_held_arrow_key_on_the_seek_bar_seeks_without_flooding(
-        core: Core, tmp_path: Path, film: Path, browser: Browser, live_server: str) -> None:
-    code = _party(core, tmp_path, film)
-    ctx = _admin_context(core, browser, live_server)
-    try:
-        page = ctx.new_page()
-        seeks: list[str] = []
-        closed: list[bool] = []
-
-        def watch(ws: WebSocket) -> None:
-            ws.on("framesent", lambda text: seeks.append(str(text)) if '"seek"' in str(text) else None)
-            ws.on("close", lambda _ws: closed.append(True))
-
-        page.on("websocket", watch)
-        page.goto(f"/party/{code}")
-        page.wait_for_function("() => window.reelParty.state() !== null")
-        bar = page.locator("#party-seek")
-        expect(bar).to_be_enabled()
-        bar.focus()
-        # a held key: as fast as the browser takes them, far over 20 messages a second
-        for _ in range(300):
-            page.keyboard.press("ArrowRight")
-        # the last change arrives: the end of the film (30 s), and the socket stayed open
-        page.wait_for_function("() => Math.abs(window.reelParty.state().position - 30) < 0.01")
-        expect(page.locator("#party-banner")).not_to_contain_text("Disconnected")
-        assert not closed
-        assert len(seeks) < 100, len(seeks)  # one per 250 ms at most, not one per key
-        # one press: 5 s back, not the bar's 0.1 s step
-        page.keyboard.press("ArrowLeft")
-        page.wait_for_function("() => Math.abs(window.reelParty.state().position - 25) < 0.01")
-        page.keyboard.press("ArrowLeft")
-        page.wait_for_function("() => Math.abs(window.reelParty.state().position - 20) < 0.01")
-    finally:
-        ctx.close()
+    page = open_party(ctx, code, watch)
+    bar = page.locator("#party-seek")
+    expect(bar).to_be_enabled()
+    bar.focus()
+    # a held key: as fast as the browser takes them, far over 20 messages a second
+    for _ in range(300):
+        page.keyboard.press("ArrowRight")
+    # the last change arrives: the end of the film (30 s), and the socket stayed open
+    page.wait_for_function("() => Math.abs(window.reelParty.state().position - 30) < 0.01")
+    expect(page.locator("#party-banner")).not_to_contain_text("Disconnected")
+    assert not closed
+    assert len(seeks) < 100, len(seeks)  # one per 250 ms at most, not one per key
+    # one press: 5 s back, not the bar's 0.1 s step
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => Math.abs(window.reelParty.state().position - 25) < 0.01")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => Math.abs(window.reelParty.state().position - 20) < 0.01")

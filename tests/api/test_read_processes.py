@@ -188,7 +188,12 @@ def test_no_read_process_outlives_reelhouse_serve(tmp_path: Path) -> None:
     data = tmp_path / "data"
     _made(data)
     port = free_port()
-    proc = _serve(data, port)
+    _read_then_terminate(_serve(data, port), port)
+
+
+def _read_then_terminate(proc: subprocess.Popen[bytes], port: int) -> None:
+    """Once the server of ``proc`` answers on ``port``: a page from a read process, then
+    SIGTERM; the server and its read processes end (``proc`` is killed if not)."""
     try:
         base = f"http://127.0.0.1:{port}"
         token = _logged_in(proc, base)
@@ -231,20 +236,7 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path: Path) -> None:
            "RUNS": str(runs), "PORT": str(port)}
     proc = subprocess.Popen([sys.executable, str(script)], env=env, cwd=tmp_path,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        token = _logged_in(proc, f"http://127.0.0.1:{port}")
-        r = httpx.get(f"http://127.0.0.1:{port}/api/library/shows/2",
-                      headers={"authorization": f"Bearer {token}"}, timeout=60)
-        assert r.status_code == 200 and json.loads(r.content)["id"] == 2
-        children = _descendants(proc.pid)
-        assert children, "a read process (and its forkserver) run beside the server"
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-        assert not _wait_gone(children), "read processes outlived the server"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    _read_then_terminate(proc, port)
     assert runs.read_text().split() == [str(proc.pid)]
 
 

@@ -14,9 +14,9 @@ import logging
 from typing import Literal
 
 from reelhouse.drive.names import NAME_MAX
-from reelhouse.drive.uploader import remote_size
 from reelhouse.errors import NotFound
 from reelhouse.sources.base import Source
+from reelhouse.sources.sizes import remote_size
 
 __all__ = ["part_name", "remove_part"]
 

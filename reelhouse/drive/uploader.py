@@ -25,7 +25,7 @@ again either.
 A file made through the drive where the server had no file of its name (a create
 without ``O_TRUNC``: :attr:`SpoolFile.absent`) is checked once more just before its
 RNFR/RNTO: a SIZE of the real name, pipelined with the SIZE of the ``.part`` that
-verifies the upload (:func:`remote_sizes`: no round trip more). FTP has no exclusive
+verifies the upload (:func:`~reelhouse.sources.sizes.remote_sizes`: no round trip more). FTP has no exclusive
 create and RNTO replaces what is there, so the window left (the RNFR and RNTO round
 trips) is as small as the protocol allows. A server refusing that SIZE otherwise than
 "not found" gets the upload as before the check existed. A file another client
@@ -60,6 +60,7 @@ from reelhouse.drive.spoolfile import SpoolFile
 from reelhouse.drive.status import Counters
 from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Entry, Source
+from reelhouse.sources.sizes import remote_size, remote_sizes
 
 __all__ = ["CreatedElsewhere", "NameRewritten", "StoreNotFound", "Uploader", "refusal"]
 
@@ -341,29 +342,3 @@ class Uploader:
             "uploaded over it; kept in the spool as a conflict (`reelhouse drive spool retry` "
             "replaces theirs, `discard` or rm on the mount drops yours, mv on the mount sends "
             "yours under another name)")
-
-
-def remote_size(source: Source, path: str) -> int | None:
-    """The size in bytes the server gives ``path`` (SIZE where the source has it, else
-    its entry); None when it tells none. Raises NotFound, SourceUnavailable."""
-    size = getattr(source, "size", None)
-    if callable(size):
-        got = size(path)
-        return int(got) if got is not None else None
-    return source.stat(path).size
-
-
-def remote_sizes(source: Source, paths: list[str]) -> dict[str, int | None]:
-    """The sizes in bytes the server gives ``paths``, in one round trip where the source
-    can (FTP: pipelined SIZE), else one by one; a path it has no file of is left out,
-    None where it tells no size. Raises SourceUnavailable."""
-    sizes = getattr(source, "sizes", None)
-    if callable(sizes):
-        return dict(sizes(paths))
-    out: dict[str, int | None] = {}
-    for path in paths:
-        try:
-            out[path] = remote_size(source, path)
-        except NotFound:
-            continue
-    return out

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 from reelhouse.errors import (
     Cancelled,
@@ -37,6 +37,7 @@ from reelhouse.errors import (
     SourceUnavailable,
 )
 from reelhouse.sources.base import TEMP_SUFFIX, Entry, Source, normalize_path, parent_of, temp_name
+from reelhouse.sources.sizes import remote_size
 from reelhouse.sources.skipping import skip_stop
 from reelhouse.transfers.meter import Meter
 from reelhouse.transfers.store_checks import ROOM_CHECK_EVERY as _ROOM_CHECK_EVERY
@@ -296,13 +297,6 @@ def _send(source: Source, fh: BinaryIO, part: str, have: int, total: int, note: 
     source.write(part, chunks(), offset=have)
 
 
-def _remote_size(source: Source, path: str) -> int | None:
-    """The size of ``path`` on ``source``: FTP ``SIZE`` where there is one (a LIST
-    server may hide the name: vsftpd lists no dot-files), else its entry's."""
-    size = getattr(source, "size", None)
-    return cast("int | None", size(path)) if callable(size) else source.stat(path).size
-
-
 class _Running:
     """The keys of the copies running in this process; :meth:`only` lets one at a time."""
 
@@ -349,7 +343,7 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
         source.mkdir(folder)
     part = part_name(rel)
     try:
-        have = _remote_size(source, part) or 0
+        have = remote_size(source, part) or 0
     except NotFound:
         have = 0
     if have > total or (signature is not None and have and _read_signature(signature) != version):
@@ -380,7 +374,7 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
                 _send(source, fh, part, 0, total, note, stop, rel)
     except OSError as exc:
         raise _local_error(exc, local) from exc
-    size = _remote_size(source, part)
+    size = remote_size(source, part)
     if size != total:
         raise SourceUnavailable(
             f"upload of {rel!r}: the source has {size} of {total} bytes; it will be resumed")
@@ -399,7 +393,7 @@ def _upload(source: Source, local: Path, rel: str, progress: Progress | None,
         raise Conflict(f"a folder of that name exists already: {rel!r}") from exc
     _forget(signature)
     try:
-        _remote_size(source, rel)
+        remote_size(source, rel)
     except NotFound as exc:  # the server took the rename, then stored another name
         raise InvalidInput(f"the server stored {rel!r} under another name (pure-ftpd turns spaces at the "
                            "end of a name into '_'): rename the file and upload it again") from exc

@@ -9,7 +9,7 @@ The size the other side reports decides where to resume, never the count of byte
 sent: bytes in flight may have been lost.
 
 A download's ``.part`` is resumed only while the source file is the version it began
-with: its size and mtime are kept beside it (:func:`part_signature_path`), a ``.part``
+with: its size and mtime are kept beside it (:mod:`.part_files`), a ``.part``
 of another version (or of none known) starts over, and a file whose size or mtime
 changed while it streamed is discarded and downloaded again (a retry), so a download
 is never a splice of two versions.
@@ -18,7 +18,6 @@ is never a splice of two versions.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -36,16 +35,16 @@ from reelhouse.errors import (
     SourceLoginRefused,
     SourceUnavailable,
 )
-from reelhouse.sources.base import TEMP_SUFFIX, Entry, Source, normalize_path, parent_of, temp_name
+from reelhouse.sources.base import Entry, Source, normalize_path, parent_of
 from reelhouse.sources.sizes import remote_size
 from reelhouse.sources.skipping import skip_stop
 from reelhouse.transfers.meter import Meter
+from reelhouse.transfers.part_files import discard_part, local_part, part_name, part_signature_path
 from reelhouse.transfers.store_checks import ROOM_CHECK_EVERY as _ROOM_CHECK_EVERY
 from reelhouse.transfers.store_checks import check_room as _check_room
 from reelhouse.transfers.store_checks import local_error as _local_error
 
-__all__ = ["CHUNK", "PART_SUFFIX", "Meter", "discard_part", "download", "local_part", "part_name",
-           "part_signature_path", "upload"]
+__all__ = ["CHUNK", "Meter", "download", "upload"]
 
 #: Bytes read from the local file per write to the source (1 MiB: few syscalls and
 #: progress callbacks per second at LAN speeds).
@@ -54,39 +53,6 @@ CHUNK = 1024 * 1024
 #: ``progress(bytes_done, bytes_total)``; ``bytes_total`` is None when unknown.
 Progress = Callable[[int, int | None], None]
 ShouldStop = Callable[[], bool]
-
-
-#: What a transfer's temporary name adds to the final one (:func:`part_name`).
-PART_SUFFIX = TEMP_SUFFIX
-
-
-def part_name(path: str) -> str:
-    """The temporary name an upload writes to on the source: ``NAME.reelhouse.part`` in
-    the same folder (sources/base.py ``temp_name``: never a user's ``NAME.part``), or
-    ``<hash of NAME>.reelhouse.part`` for a name too long for the suffix (not a
-    dot-file: vsftpd's LIST hides those, and the upload reads its size from it)."""
-    folder, _, name = path.rpartition("/")
-    return f"{folder}/{temp_name(name)}" if folder else temp_name(name)
-
-
-def local_part(dest: Path) -> Path:
-    """The file a download to ``dest`` writes: ``NAME.reelhouse.part`` beside it, or
-    for a name too long for the suffix ``.<hash of the name>.reelhouse.part``."""
-    return dest.with_name(temp_name(dest.name, hidden=True))
-
-
-def part_signature_path(dest: Path) -> Path:
-    """Where a download's ``.part`` keeps the size and mtime of the source file it is a
-    prefix of: a hidden file beside it whose name is a hash of ``dest``'s (fixed length,
-    so a 255-byte name still fits NAME_MAX)."""
-    digest = hashlib.sha256(dest.name.encode("utf-8", "surrogateescape")).hexdigest()[:24]
-    return dest.with_name(f".{digest}.partsig")
-
-
-def discard_part(dest: Path) -> None:
-    """Remove a download's ``.part`` and its signature (a cancel; a changed source)."""
-    local_part(dest).unlink(missing_ok=True)
-    part_signature_path(dest).unlink(missing_ok=True)
 
 
 def _signature(entry: Entry, exact: float | None = None) -> str:

@@ -24,7 +24,8 @@ from reelhouse.jobs.system import JobSystem
 from reelhouse.jobs.tasks import JobContext, Retry
 from reelhouse.sources.registry import SourceService
 from reelhouse.transfers.claims import UploadClaims
-from reelhouse.transfers.copy import Meter, discard_part, download, part_name, upload
+from reelhouse.transfers.copy import Meter, download, upload
+from reelhouse.transfers.part_files import discard_part, part_name
 
 __all__ = ["PROGRESS_EVERY", "TransferRunner", "backoff"]
 

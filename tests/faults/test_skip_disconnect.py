@@ -120,7 +120,8 @@ def test_a_download_cancelled_during_a_skip_stops_it(setup: tuple[EmbeddedFtpSer
     chunk). The connection goes back to the pool in sync."""
     from reelhouse.errors import Cancelled
     from reelhouse.sources.ftp import FtpConfig
-    from reelhouse.transfers.copy import download, local_part
+    from reelhouse.transfers.copy import download
+    from reelhouse.transfers.part_files import local_part
 
     server, transfers, _ = setup
     src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1))

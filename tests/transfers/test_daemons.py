@@ -17,7 +17,8 @@ import pytest
 
 from reelhouse.errors import Cancelled, InvalidInput, SourceUnavailable, StorageFull
 from reelhouse.sources.ftp import FtpConfig, FtpSource
-from reelhouse.transfers.copy import _version, download, local_part, part_signature_path, upload
+from reelhouse.transfers.copy import _version, download, upload
+from reelhouse.transfers.part_files import local_part, part_signature_path
 
 from helpers import PURE_PASSWORD, PURE_USER, daemon_of, pure_ftpd, vsftpd
 

@@ -15,7 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from reelhouse.api.deps import AdminUser, CoreDep, RowId, client_address
 from reelhouse.errors import InvalidInput, ReelhouseError, StorageFull
 from reelhouse.sources.base import Source, check_new_path
-from reelhouse.transfers.copy import part_name, upload
+from reelhouse.transfers.copy import upload
+from reelhouse.transfers.part_files import part_name
 
 __all__ = ["router"]
 

@@ -42,7 +42,8 @@ from reelhouse.library.probe_normalise import (
 from reelhouse.sources.base import Source
 from reelhouse.sources.reader import FirstErrorOnly, SourceReader
 
-__all__ = ["METADATA_ERRORS", "PROBE_OPTIONS", "PROBE_SLOW_START", "ProbeResult", "probe"]
+__all__ = ["MEDIA_READ_ERRORS", "METADATA_ERRORS", "PROBE_OPTIONS", "PROBE_SLOW_START", "ProbeResult", "probe",
+           "probe_failed"]
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,23 @@ def _check_truncation(reader: SourceReader, container: str | None) -> None:
         raise ProbeFailed(f"damaged: the file is truncated ({reader.size} bytes, its container needs {needed})")
 
 
+#: What reading a file as media raises when the file is not (or not wholly) media:
+#: PyAV's errors, and the reader's end of data or bad values (:func:`probe_failed`).
+MEDIA_READ_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError)
+
+
+def probe_failed(exc: BaseException) -> ProbeFailed:
+    """One of :data:`MEDIA_READ_ERRORS` as :class:`ProbeFailed`, in words: FFmpeg's
+    reason (its strerror, without errno and file name: "not a readable media file:
+    Invalid data found when processing input"), else "could not read media header:
+    …". The one wording of :func:`probe` and of HLS's ``probe_streams``
+    (playback/hls/facts.py)."""
+    if isinstance(exc, av.FFmpegError):
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return ProbeFailed(f"not a readable media file: {reason}")
+    return ProbeFailed(f"could not read media header: {exc}")
+
+
 def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
           reader: SourceReader | None = None) -> ProbeResult:
     """Read the container header of ``path`` (``size`` bytes) and return its technical
@@ -322,11 +340,8 @@ def probe(source: Source, path: str, size: int, budget: int = 32 * 1024 * 1024,
                                  bitrate=result.bitrate or round(size * 8 / seconds))
     except ReelhouseError:
         raise
-    except av.FFmpegError as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ProbeFailed(f"not a readable media file: {reason}") from exc
-    except (OSError, ValueError, EOFError) as exc:
-        raise ProbeFailed(f"could not read media header: {exc}") from exc
+    except MEDIA_READ_ERRORS as exc:
+        raise probe_failed(exc) from exc
     except Exception as exc:  # a damaged file must never stop a scan
         log.warning("unexpected error probing %r", path, exc_info=True)
         raise ProbeFailed(f"could not read media header: {type(exc).__name__}: {exc}") from exc

@@ -17,6 +17,7 @@ from reelhouse.db.models import MediaFile
 from reelhouse.errors import ProbeFailed, ReelhouseError
 from reelhouse.library.durations import media_duration
 from reelhouse.library.mkv_tail import tail_duration
+from reelhouse.library.probe import MEDIA_READ_ERRORS, probe_failed
 from reelhouse.playback.hls.codecs import audio_codec_string, video_codec_string
 from reelhouse.playback.hls.decision import MediaFacts
 from reelhouse.playback.hls.keyframes import film_video, first_keyframe
@@ -320,8 +321,5 @@ def probe_streams(source: Source, path: str, size: int, budget: int) -> FileStre
             )
     except ReelhouseError:
         raise
-    except av.FFmpegError as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ProbeFailed(f"not a readable media file: {reason}") from exc
-    except (OSError, ValueError, EOFError) as exc:
-        raise ProbeFailed(f"could not read media header: {exc}") from exc
+    except MEDIA_READ_ERRORS as exc:
+        raise probe_failed(exc) from exc

@@ -120,37 +120,71 @@ class OfflineCopies:
     def _keep_file(self, scope: str, mf: MediaFile, user_id: int | None,
                    max_open: int | None) -> OfflineCopy:
         """Claim the copy of ``mf`` for ``user_id``, queuing its download unless a
-        current copy is there or coming; in one transaction."""
+        current copy is there or coming. The claim is made with the copy's row locked
+        (:func:`~reelhouse.transfers.offline_claims.lock_copies`): a release of the
+        copy's last claim meanwhile comes first (the copy is gone and made again) or
+        waits and sees this claim. A download is queued between two such transactions
+        (the queue writes in a session of its own, which SQLite's write lock, held,
+        would make wait for ever)."""
         with self.sessions() as s:
-            copy = s.scalar(select(OfflineCopy).where(OfflineCopy.media_file_id == mf.id))
-            if copy is None or not _current(copy, mf):
-                copy = self._queue(s, copy, scope, mf, user_id, max_open)
-            if user_id is not None:
-                claims.add_claim(s, copy.id, user_id)
-            s.commit()  # (a claim made meanwhile by the same user: IntegrityError, tried again)
-            return copy
+            copy = self._locked(s, mf.id)
+            if copy is not None and _current(copy, mf):
+                self._claim(s, copy, user_id)
+                return copy
+        rel, transfer = self._submit(mf, user_id, max_open)
+        made = self._point(scope, mf, rel, transfer.id, user_id)
+        assert made is not None  # (None only for a refresh)
+        return made
 
-    def _queue(self, s: Session, copy: OfflineCopy | None, scope: str, mf: MediaFile,
-               user_id: int | None, max_open: int | None) -> OfflineCopy:
-        """Queue a download of ``mf`` into the store and point its copy row (made if
-        ``copy`` is None) at it; flushed, not committed."""
+    def _locked(self, s: Session, file_id: int) -> OfflineCopy | None:
+        return next(iter(claims.lock_copies(s, OfflineCopy.media_file_id == file_id)), None)
+
+    @staticmethod
+    def _claim(s: Session, copy: OfflineCopy, user_id: int | None) -> None:
+        if user_id is not None:
+            claims.add_claim(s, copy.id, user_id)
+        s.commit()  # (a claim made meanwhile by the same user: IntegrityError, tried again)
+
+    def _submit(self, mf: MediaFile, user_id: int | None, max_open: int | None) -> tuple[str, Transfer]:
+        """Queue a download of ``mf`` into the store (``user_id``'s transfer, within
+        ``max_open``); (its path in the store, the transfer)."""
         rel = self._free_rel(mf.source_id, mf.id, mf.path)
         transfer = self.queue.submit("download", mf.source_id, mf.path, local_path=self.store / rel,
                                      priority=OFFLINE_PRIORITY, user_id=user_id, max_open=max_open)
-        if copy is None:
-            copy = OfflineCopy(media_file_id=mf.id)
-            s.add(copy)
-        copy.scope, copy.local_path, copy.size, copy.mtime = scope, rel, mf.size, mf.mtime
-        copy.state, copy.transfer_id, copy.error, copy.ready_at = "pending", transfer.id, None, None
+        return rel, transfer
+
+    def _point(self, scope: str, mf: MediaFile, rel: str, transfer_id: int, user_id: int | None,
+               refresh: bool = False) -> OfflineCopy | None:
+        """With the copy of ``mf`` locked: point it (made if there is none, unless
+        ``refresh``) at download ``transfer_id`` into ``rel`` and give ``user_id`` a
+        claim on it. A current copy there by then (another keep or refresh made it
+        meanwhile) gets the claim instead, and the download is cancelled, as it is when
+        a copy to ``refresh`` is gone (then None)."""
         try:
-            s.flush()
+            with self.sessions() as s:
+                copy = self._locked(s, mf.id)
+                theirs = copy is not None and _current(copy, mf)
+                if copy is None and not refresh:
+                    copy = OfflineCopy(media_file_id=mf.id)
+                    s.add(copy)
+                if copy is not None and not theirs:
+                    copy.scope, copy.local_path, copy.size, copy.mtime = scope, rel, mf.size, mf.mtime
+                    copy.state, copy.transfer_id, copy.error, copy.ready_at = "pending", transfer_id, None, None
+                    s.flush()
+                if copy is not None:
+                    self._claim(s, copy, user_id)
         except IntegrityError:  # another request made the copy meanwhile: theirs stands
-            try:
-                self.queue.cancel(transfer.id, "cancelled: the file is being kept offline already")
-            except (Conflict, NotFound):
-                pass
+            self._cancel(transfer_id)
             raise
+        if theirs or copy is None:
+            self._cancel(transfer_id)
         return copy
+
+    def _cancel(self, transfer_id: int) -> None:
+        try:
+            self.queue.cancel(transfer_id, "cancelled: the file is being kept offline already")
+        except (Conflict, NotFound):
+            pass
 
     def _check_room(self, files: list[MediaFile], user_id: int, max_open: int) -> None:
         """Conflict when queuing a download of each of ``files`` without a current copy
@@ -207,7 +241,7 @@ class OfflineCopies:
         """Remove a copy whoever claims it (an admin's act): its claims, its file and
         its pending download go. NotFound when there is no such copy."""
         with self.sessions() as s:
-            copy = s.get(OfflineCopy, copy_id)
+            copy = next(iter(claims.lock_copies(s, OfflineCopy.id == copy_id)), None)
             if copy is None:
                 raise NotFound(f"no offline copy with id {copy_id}")
             s.execute(delete(OfflineCopy).where(OfflineCopy.id == copy_id))
@@ -242,6 +276,10 @@ class OfflineCopies:
         downloads of copies others keep to them, remove the copies left unclaimed.
         Returns how many claims were removed."""
         with self.sessions() as s:
+            # the copies locked first: a keep of one of them waits, and is seen (its claim
+            # keeps the copy) or finds it gone (and makes it again); never dropped with it
+            mine = select(OfflineClaim.copy_id).where(OfflineClaim.user_id == user_id)
+            claims.lock_copies(s, OfflineCopy.id.in_(mine if copy_ids is None else list(copy_ids)))
             held = claims.drop_claims(s, user_id, copy_ids)
             claims.hand_over(s, held, user_id)
             gone = claims.unclaimed(s, held)
@@ -280,23 +318,21 @@ class OfflineCopies:
         queued again (no one's claim changes; the downloads are no user's). A copy of an
         older version is never served meanwhile."""
         with self.sessions() as s:
-            stale = list(s.execute(select(OfflineCopy.id, MediaFile).join(MediaFile)
+            stale = list(s.execute(select(OfflineCopy.scope, MediaFile).join(MediaFile)
                                    .where(MediaFile.missing_since.is_(None),
                                           OfflineCopy.state != "pending",
                                           (OfflineCopy.size != MediaFile.size)
                                           | (OfflineCopy.mtime != MediaFile.mtime))))
         queued = []
-        for copy_id, mf in stale:
-            with self.sessions() as s:
-                copy = s.get(OfflineCopy, copy_id)
-                if copy is None or _current(copy, mf):
-                    continue
-                try:
-                    queued.append(self._queue(s, copy, copy.scope, mf, None, None))
-                except (NotFound, InvalidInput) as exc:
-                    log.warning("offline copy %s not refreshed: %s", copy_id, exc)
-                    continue
-                s.commit()
+        for scope, mf in stale:
+            try:
+                rel, transfer = self._submit(mf, None, None)
+            except (NotFound, InvalidInput) as exc:
+                log.warning("offline copy of file %s not refreshed: %s", mf.id, exc)
+                continue
+            copy = self._point(scope, mf, rel, transfer.id, None, refresh=True)
+            if copy is not None and copy.transfer_id == transfer.id:
+                queued.append(copy)
         self._forget_ready()
         for copy in queued:
             if copy.transfer_id is not None:
@@ -342,8 +378,14 @@ class OfflineCopies:
 
     # -- following downloads -----------------------------------------------------------
     def _transfer_ended(self, transfer: Transfer) -> None:
+        if transfer.state not in ("done", "failed", "cancelled"):
+            return
         with self.sessions() as s:
-            copy = s.scalar(select(OfflineCopy).where(OfflineCopy.transfer_id == transfer.id))
+            if s.scalar(select(OfflineCopy.id).where(OfflineCopy.transfer_id == transfer.id,
+                                                     OfflineCopy.state == "pending")) is None:
+                return  # not a copy's download (most transfers): nothing locked
+        with self.sessions() as s:  # locked: not removed between this read and the update
+            copy = next(iter(claims.lock_copies(s, OfflineCopy.transfer_id == transfer.id)), None)
             if copy is None or copy.state != "pending":
                 return
             if transfer.state == "done":

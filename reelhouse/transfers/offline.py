@@ -51,6 +51,9 @@ OFFLINE_PRIORITY = -10
 #: offline copy at once instead of waiting for the source to fail again.
 DOWN_FOR = 15.0
 
+#: The error of a copy's download cancelled because the user let go of the copy.
+_GONE = "cancelled: no longer kept offline"
+
 
 @dataclass(frozen=True, slots=True)
 class LocalCopy:
@@ -262,26 +265,44 @@ class OfflineCopies:
             claims.hand_over(s, ids, user_id)
             s.commit()
 
-    def shared_download(self, transfer_id: int, user_id: int) -> bool:
-        """Is transfer ``transfer_id`` the download of a pending copy that a user other
-        than ``user_id`` claims too? (Cancelling it would fail their copy.)"""
+    def leave_download(self, transfer_id: int, user_id: int) -> Transfer | None:
+        """A user (not an admin) cancels transfer ``transfer_id`` of theirs: when it is
+        the download of a pending copy, their claim on the copy goes instead, as
+        :meth:`release` does (the download is cancelled with the copy if nobody else
+        keeps the file, else it goes on as the next keeper's), and the transfer is
+        returned as they last own it, cancelled — the same answer either way, so a
+        user learns nothing of other users' claims (the cancel used to be a 409 saying
+        that other users keep the file). None when it is no copy's download (cancel it
+        as any other). Raises Conflict when it has ended already."""
         with self.sessions() as s:
             copy_id = s.scalar(select(OfflineCopy.id).where(OfflineCopy.transfer_id == transfer_id,
                                                             OfflineCopy.state == "pending"))
-            return copy_id is not None and s.scalar(select(OfflineClaim.id).where(
-                OfflineClaim.copy_id == copy_id, OfflineClaim.user_id != user_id).limit(1)) is not None
+        if copy_id is None:
+            return None
+        before = self.queue.get(transfer_id)
+        if before.state not in ("queued", "running"):
+            raise Conflict(f"transfer {transfer_id} has ended already ({before.state})")
+        self._let_go(user_id, {copy_id}, also_unclaimed=True)
+        after = self.queue.get(transfer_id)
+        if after.user_id == user_id and after.state in ("queued", "running"):
+            return self.queue.cancel(transfer_id, _GONE)  # nobody keeps it (not even a claim of theirs)
+        if after.user_id == user_id:
+            return after
+        before.state, before.error, before.finished_at = "cancelled", _GONE, utcnow()
+        return before  # (a detached row: nothing is written)
 
-    def _let_go(self, user_id: int, copy_ids: set[int] | None) -> int:
+    def _let_go(self, user_id: int, copy_ids: set[int] | None, also_unclaimed: bool = False) -> int:
         """Remove ``user_id``'s claims (on ``copy_ids`` only, if given): hand their
         downloads of copies others keep to them, remove the copies left unclaimed.
-        Returns how many claims were removed."""
+        ``also_unclaimed``: the downloads of ``copy_ids`` that are ``user_id``'s without
+        a claim of theirs are handed over too. Returns how many claims were removed."""
         with self.sessions() as s:
             # the copies locked first: a keep of one of them waits, and is seen (its claim
             # keeps the copy) or finds it gone (and makes it again); never dropped with it
             mine = select(OfflineClaim.copy_id).where(OfflineClaim.user_id == user_id)
             claims.lock_copies(s, OfflineCopy.id.in_(mine if copy_ids is None else list(copy_ids)))
             held = claims.drop_claims(s, user_id, copy_ids)
-            claims.hand_over(s, held, user_id)
+            claims.hand_over(s, copy_ids if also_unclaimed and copy_ids is not None else held, user_id)
             gone = claims.unclaimed(s, held)
             if gone:
                 s.execute(delete(OfflineCopy).where(OfflineCopy.id.in_([c.id for c in gone])))
@@ -294,7 +315,7 @@ class OfflineCopies:
         for copy in copies:
             if copy.state == "pending" and copy.transfer_id is not None:
                 try:
-                    self.queue.cancel(copy.transfer_id, "cancelled: nobody keeps the file offline any more")
+                    self.queue.cancel(copy.transfer_id, _GONE)
                 except (Conflict, NotFound):
                     pass
             try:

@@ -439,6 +439,12 @@ class OfflineCopies:
         except ReelhouseError:
             return False
 
+    def copy_gone(self, media_file_id: int) -> None:
+        """A stream found the ready copy of ``media_file_id`` gone from the store
+        (removed by another process, or by hand): the ready copies are read again."""
+        log.info("the offline copy of file %s is gone from the store", media_file_id)
+        self._forget_ready()
+
     def _forget_ready(self) -> None:
         with self._lock:
             self._ready = None

@@ -5,18 +5,15 @@ when a download ends the copy becomes ready (or failed). A copy is made once per
 and shared: each user who keeps it holds a claim (``transfers/offline_claims.py``),
 releasing removes only that claim, and the copy and its file go with the last claim.
 Whoever plays the file gets the copy as a fallback. The stream endpoint asks
-:meth:`OfflineCopies.ready_copy` (memory only, no I/O) and falls back to the copy
-when the source fails (``playback/fallback.py``).
+:meth:`OfflineCopies.ready_copy` (memory only, no I/O: ``transfers/offline_ready.py``)
+and falls back to the copy when the source fails (``playback/fallback.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-import threading
-import time
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy import delete, select
@@ -33,12 +30,12 @@ from reelhouse.db.models import (
     Transfer,
     utcnow,
 )
-from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError
+from reelhouse.errors import Conflict, InvalidInput, NotFound
 from reelhouse.sources.base import normalize_path
-from reelhouse.sources.local import LocalSource
 from reelhouse.transfers import offline_claims as claims
 from reelhouse.transfers.confine import local_name
 from reelhouse.transfers.offline_claims import ClaimView, CopyClaims
+from reelhouse.transfers.offline_ready import LocalCopy, ReadyCopies
 from reelhouse.transfers.queue import TransferQueue
 
 __all__ = ["OFFLINE_PRIORITY", "ClaimView", "CopyClaims", "LocalCopy", "OfflineCopies"]
@@ -47,36 +44,16 @@ log = logging.getLogger(__name__)
 
 OFFLINE_PRIORITY = -10
 
-#: Seconds a source that failed a stream is taken as down: seeks in that time go to the
-#: offline copy at once instead of waiting for the source to fail again.
-DOWN_FOR = 15.0
-
 #: The error of a copy's download cancelled because the user let go of the copy.
 _GONE = "cancelled: no longer kept offline"
 
 
-@dataclass(frozen=True, slots=True)
-class LocalCopy:
-    """A ready offline copy: its path in the store and the source file's signature."""
-
-    media_file_id: int
-    path: str  # relative to the store
-    size: int
-    mtime: float | None
-
-
-class OfflineCopies:
+class OfflineCopies(ReadyCopies):
     """Mark / unmark scopes, follow their downloads, answer "is there a copy"."""
 
     def __init__(self, sessions: sessionmaker[Session], queue: TransferQueue, store: Path) -> None:
-        self.sessions = sessions
+        super().__init__(sessions, store)
         self.queue = queue
-        self.store = store
-        store.mkdir(parents=True, exist_ok=True)
-        self.local = LocalSource(store)
-        self._ready: dict[int, LocalCopy] | None = None
-        self._down: dict[int, float] = {}
-        self._lock = threading.Lock()
         queue.listeners.append(self._transfer_ended)
 
     # -- marking ---------------------------------------------------------------------
@@ -417,49 +394,6 @@ class OfflineCopies:
                 return
             s.commit()
         self._forget_ready()
-
-    # -- serving ---------------------------------------------------------------------
-    def ready_copy(self, media_file_id: int) -> LocalCopy | None:
-        """The ready copy of a file, from memory (loaded once, refreshed on changes);
-        copies whose file is missing or of the wrong size are left out."""
-        ready = self._ready
-        if ready is None:
-            with self.sessions() as s:
-                rows = s.scalars(select(OfflineCopy).where(OfflineCopy.state == "ready"))
-                ready = {c.media_file_id: LocalCopy(c.media_file_id, c.local_path, c.size, c.mtime)
-                         for c in rows if self._intact(c.local_path, c.size)}
-            with self._lock:
-                self._ready = ready
-        return ready.get(media_file_id)
-
-    def _intact(self, rel: str, size: int) -> bool:
-        """The copy's file is there with its full size (a crash may have cut it)."""
-        try:
-            return self.local.stat(rel).size == size
-        except ReelhouseError:
-            return False
-
-    def copy_gone(self, media_file_id: int) -> None:
-        """A stream found the ready copy of ``media_file_id`` gone from the store
-        (removed by another process, or by hand): the ready copies are read again."""
-        log.info("the offline copy of file %s is gone from the store", media_file_id)
-        self._forget_ready()
-
-    def _forget_ready(self) -> None:
-        with self._lock:
-            self._ready = None
-
-    def source_down(self, source_id: int) -> bool:
-        """Did a stream from this source fail in the last :data:`DOWN_FOR` seconds?"""
-        return self._down.get(source_id, 0.0) > time.monotonic()
-
-    def mark_down(self, source_id: int) -> None:
-        log.warning("source %s failed a stream; playing offline copies for %.0f s",
-                    source_id, DOWN_FOR)
-        self._down[source_id] = time.monotonic() + DOWN_FOR
-
-    def mark_up(self, source_id: int) -> None:
-        self._down.pop(source_id, None)
 
 
 def _current(copy: OfflineCopy | None, mf: MediaFile) -> bool:

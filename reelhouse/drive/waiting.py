@@ -25,9 +25,10 @@ thread ended is stopped (the other thread's read asks again).
 
 from __future__ import annotations
 
+import functools
+import os
 import signal
 from collections.abc import Callable
-from pathlib import Path
 
 __all__ = ["reader_gone"]
 
@@ -35,23 +36,27 @@ __all__ = ["reader_gone"]
 #: bit n-1 for signal n).
 _KILL_BIT = 1 << (int(signal.SIGKILL) - 1)
 
-_PROC = Path("/proc")
-
 
 def reader_gone(pid: int) -> Callable[[], bool] | None:
     """A check that says True once process (or thread) ``pid`` no longer waits for
     its read: it has ended, is a zombie, or has ``SIGKILL`` pending. None when that
     cannot be told (``pid`` 0: a reader outside the mount's PID namespace; no
-    ``/proc``, as on macOS and Windows)."""
-    if pid <= 0 or not (_PROC / "self" / "status").exists():
+    ``/proc``, as on macOS and Windows). Called for every read of the mount: nothing
+    is asked of ``/proc`` until the check is (a skip)."""
+    if pid <= 0 or not _has_proc():
         return None
-    status = _PROC / str(pid) / "status"
-    return lambda: _ended(status)
+    return functools.partial(_ended, pid)
 
 
-def _ended(status: Path) -> bool:
+@functools.cache
+def _has_proc() -> bool:
+    return os.path.exists("/proc/self/status")
+
+
+def _ended(pid: int) -> bool:
     try:
-        text = status.read_text(encoding="ascii", errors="replace")
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            text = f.read()
     except FileNotFoundError:
         return True  # reaped, or the thread ended
     except OSError:

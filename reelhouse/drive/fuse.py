@@ -21,7 +21,9 @@ from reelhouse.drive.fs import Attr, DriveFS
 from reelhouse.drive.fuse_kernel import fuse_class, fuse_major_version
 from reelhouse.drive.fuse_session import ExitWatch, KernelCache
 from reelhouse.drive.mountpoint import check_mount_point, check_platform, is_mount
+from reelhouse.drive.waiting import reader_gone
 from reelhouse.errors import ConfigError
+from reelhouse.sources.skipping import skip_stop
 
 __all__ = ["check_mount_point", "check_platform", "is_mount", "kernel_ttl", "run_fuse"]
 
@@ -200,7 +202,13 @@ def _operations(fs: DriveFS, watch: ExitWatch, kernel: KernelCache) -> Any:
             return fs.create(path, flags)
 
         def read(self, path: str, size: int, offset: int, fh: int) -> bytes:
-            return fs.read(fh, offset, size)
+            # a skip to the offset (a server without REST) stops once the reader is gone:
+            # FUSE sends no interrupt for the page cache's reads (drive/waiting.py)
+            token = skip_stop.set(reader_gone(mfusepy.fuse_get_context()[2]))
+            try:
+                return fs.read(fh, offset, size)
+            finally:
+                skip_stop.reset(token)
 
         def write(self, path: str, data: memoryview, offset: int, fh: int) -> int:
             return fs.write(fh, offset, data)

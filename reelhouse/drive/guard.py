@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from reelhouse.drive.errnos import errno_for, os_error
-from reelhouse.drive.names import new_name_errno
+from reelhouse.drive.names import keeps_trailing_spaces, new_name_errno, risky_name
 from reelhouse.drive.status import Health
 from reelhouse.errors import PermissionDenied, ReelhouseError, SourceUnavailable
 from reelhouse.sources.base import Source
@@ -38,8 +38,10 @@ class Guard:
         self.read_only = read_only
         #: the server refuses every write for this login (found by :meth:`refused`)
         self.server_read_only = False
-        #: the server stored an upload under another name (uploader.NameRewritten)
+        #: the server stored an upload under another name (uploader.NameRewritten), or
+        #: a name ending with a space as another (:meth:`new_name`'s check)
         self.names_rewritten = False
+        self._names_checked = False
         self._probed = False
         self._lock = threading.Lock()
 
@@ -110,7 +112,17 @@ class Guard:
 
     def new_name(self, rel: str, path: str) -> None:
         """A name about to be made that the server cannot take fails now, not at the
-        upload (:func:`~reelhouse.drive.names.new_name_errno`)."""
+        upload (:func:`~reelhouse.drive.names.new_name_errno`). Before the mount's first
+        :func:`~reelhouse.drive.names.risky_name`, whether the server keeps a trailing
+        space is asked once (:func:`~reelhouse.drive.names.keeps_trailing_spaces`): on
+        pure-ftpd that first name too is EINVAL at once (it was uploaded, stored as
+        ``name_``, and EINVAL only at its close)."""
+        if not self.names_rewritten and not self._names_checked and risky_name(rel):
+            with self._lock:
+                if not self._names_checked:
+                    kept = keeps_trailing_spaces(self.source, rel.rpartition("/")[0])
+                    self._names_checked = kept is not None
+                    self.names_rewritten = self.names_rewritten or kept is False
         refused = new_name_errno(self.source, rel, self.names_rewritten)
         if refused is not None:
             log.info("refused the name %r: %s", rel, refused[1])

@@ -4,10 +4,15 @@ other names: the checks behind ENAMETOOLONG and EINVAL on create, mkdir and rena
 from __future__ import annotations
 
 import errno
+import logging
+import secrets
 
-from reelhouse.sources.base import NAME_MAX_BYTES, Source, bad_name_characters
+from reelhouse.errors import NotFound, ReelhouseError
+from reelhouse.sources.base import NAME_MAX_BYTES, Source, bad_name_characters, join
 
-__all__ = ["NAME_MAX", "new_name_errno", "risky_name"]
+__all__ = ["NAME_MAX", "keeps_trailing_spaces", "new_name_errno", "risky_name"]
+
+log = logging.getLogger(__name__)
 
 #: the longest name (bytes) most servers' file systems take (ext4, XFS, NTFS: 255)
 NAME_MAX = NAME_MAX_BYTES
@@ -36,3 +41,38 @@ def new_name_errno(source: Source, rel: str, names_rewritten: bool) -> tuple[int
     check = getattr(source, "name_error", None)
     why = check(rel) if callable(check) else bad_name_characters(rel, line_breaks_only=True)
     return (errno.EINVAL, str(why)) if why else None
+
+
+def keeps_trailing_spaces(source: Source, folder: str) -> bool | None:
+    """Does the server store a name ending with a space as it is? Asked by making a
+    hidden folder ``.reelhouse-name-check-<random> `` in ``folder`` and looking it up
+    (pure-ftpd stores it as ``…_``, and says nothing; vsftpd and pyftpdlib keep it);
+    the folder is removed under whatever name the server gave it. None when that
+    cannot be told (the folder refused, the server failing): the upload's own check
+    after its rename stays (:class:`~reelhouse.drive.uploader.NameRewritten`)."""
+    prefix = f".reelhouse-name-check-{secrets.token_hex(4)}"
+    probe = join(folder, prefix + " ")
+    try:
+        source.mkdir(probe)
+    except ReelhouseError as exc:
+        log.info("could not check how the server stores names ending with a space: %s", exc.message)
+        return None
+    try:
+        try:
+            source.stat(probe)
+            kept: bool | None = True
+        except NotFound:
+            kept = False
+        made = [e.name for e in source.list(folder) if e.name.startswith(prefix)]
+    except ReelhouseError as exc:
+        log.info("could not check how the server stores names ending with a space: %s", exc.message)
+        return None
+    for name in made:
+        try:
+            source.delete(join(folder, name))
+        except ReelhouseError as exc:
+            log.info("could not remove %r: %s", join(folder, name), exc.message)
+    if not kept:
+        log.info("the server stores names ending with a space as other names (%s): they are refused (EINVAL)",
+                 ", ".join(repr(n) for n in made) or "not found")
+    return kept

@@ -54,6 +54,7 @@ class OfflineStore(Protocol):
     def ready_copy(self, media_file_id: int) -> OfflineCopy | None: ...
     def source_down(self, source_id: int) -> bool: ...
     def mark_down(self, source_id: int) -> None: ...
+    def copy_gone(self, media_file_id: int) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,5 +209,6 @@ class PlaybackService:
             sid = target.source_id
             source = FallbackSource(source, self.offline.local, copy.path,
                                     is_down=lambda: self.offline.source_down(sid),
-                                    mark_down=lambda: self.offline.mark_down(sid))
+                                    mark_down=lambda: self.offline.mark_down(sid),
+                                    copy_gone=lambda: self.offline.copy_gone(file_id))
         return Stream(source, target, kind)

@@ -6,18 +6,15 @@ and shared: each user who keeps it holds a claim (``transfers/offline_claims.py`
 releasing removes only that claim, and the copy and its file go with the last claim.
 Whoever plays the file gets the copy as a fallback. What a scope holds and where a
 copy goes in the store: ``transfers/offline_scope.py``. The stream endpoint asks
-:meth:`OfflineCopies.ready_copy` (memory only, no I/O) and falls back to the copy
-when the source fails (``playback/fallback.py``).
+:meth:`OfflineCopies.ready_copy` (memory only, no I/O: ``transfers/offline_ready.py``)
+and falls back to the copy when the source fails (``playback/fallback.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
-import threading
-import time
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -25,10 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from reelhouse.db.models import MediaFile, OfflineClaim, OfflineCopy, Transfer, utcnow
-from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError
-from reelhouse.sources.local import LocalSource
+from reelhouse.errors import Conflict, InvalidInput, NotFound
 from reelhouse.transfers import offline_claims as claims
 from reelhouse.transfers.offline_claims import ClaimView, CopyClaims
+from reelhouse.transfers.offline_ready import LocalCopy, ReadyCopies
 from reelhouse.transfers.offline_scope import copy_place, is_current, parse_scope, scope_files
 from reelhouse.transfers.queue import TransferQueue
 
@@ -38,33 +35,16 @@ log = logging.getLogger(__name__)
 
 OFFLINE_PRIORITY = -10
 
-#: Seconds a source that failed a stream is taken as down: seeks in that time go to the
-#: offline copy at once instead of waiting for the source to fail again.
-DOWN_FOR = 15.0
+#: The error of a copy's download cancelled because the user let go of the copy.
+_GONE = "cancelled: no longer kept offline"
 
 
-@dataclass(frozen=True, slots=True)
-class LocalCopy:
-    """A ready offline copy: its path in the store and the source file's signature."""
-
-    media_file_id: int
-    path: str  # relative to the store
-    size: int
-    mtime: float | None
-
-
-class OfflineCopies:
+class OfflineCopies(ReadyCopies):
     """Mark / unmark scopes, follow their downloads, answer "is there a copy"."""
 
     def __init__(self, sessions: sessionmaker[Session], queue: TransferQueue, store: Path) -> None:
-        self.sessions = sessions
+        super().__init__(sessions, store)
         self.queue = queue
-        self.store = store
-        store.mkdir(parents=True, exist_ok=True)
-        self.local = LocalSource(store)
-        self._ready: dict[int, LocalCopy] | None = None
-        self._down: dict[int, float] = {}
-        self._lock = threading.Lock()
         queue.listeners.append(self._transfer_ended)
 
     # -- marking ---------------------------------------------------------------------
@@ -111,37 +91,71 @@ class OfflineCopies:
     def _keep_file(self, scope: str, mf: MediaFile, user_id: int | None,
                    max_open: int | None) -> OfflineCopy:
         """Claim the copy of ``mf`` for ``user_id``, queuing its download unless a
-        current copy is there or coming; in one transaction."""
+        current copy is there or coming. The claim is made with the copy's row locked
+        (:func:`~reelhouse.transfers.offline_claims.lock_copies`): a release of the
+        copy's last claim meanwhile comes first (the copy is gone and made again) or
+        waits and sees this claim. A download is queued between two such transactions
+        (the queue writes in a session of its own, which SQLite's write lock, held,
+        would make wait for ever)."""
         with self.sessions() as s:
-            copy = s.scalar(select(OfflineCopy).where(OfflineCopy.media_file_id == mf.id))
-            if copy is None or not is_current(copy, mf):
-                copy = self._queue(s, copy, scope, mf, user_id, max_open)
-            if user_id is not None:
-                claims.add_claim(s, copy.id, user_id)
-            s.commit()  # (a claim made meanwhile by the same user: IntegrityError, tried again)
-            return copy
+            copy = self._locked(s, mf.id)
+            if copy is not None and is_current(copy, mf):
+                self._claim(s, copy, user_id)
+                return copy
+        rel, transfer = self._submit(mf, user_id, max_open)
+        made = self._point(scope, mf, rel, transfer.id, user_id)
+        assert made is not None  # (None only for a refresh)
+        return made
 
-    def _queue(self, s: Session, copy: OfflineCopy | None, scope: str, mf: MediaFile,
-               user_id: int | None, max_open: int | None) -> OfflineCopy:
-        """Queue a download of ``mf`` into the store and point its copy row (made if
-        ``copy`` is None) at it; flushed, not committed."""
+    def _locked(self, s: Session, file_id: int) -> OfflineCopy | None:
+        return next(iter(claims.lock_copies(s, OfflineCopy.media_file_id == file_id)), None)
+
+    @staticmethod
+    def _claim(s: Session, copy: OfflineCopy, user_id: int | None) -> None:
+        if user_id is not None:
+            claims.add_claim(s, copy.id, user_id)
+        s.commit()  # (a claim made meanwhile by the same user: IntegrityError, tried again)
+
+    def _submit(self, mf: MediaFile, user_id: int | None, max_open: int | None) -> tuple[str, Transfer]:
+        """Queue a download of ``mf`` into the store (``user_id``'s transfer, within
+        ``max_open``); (its path in the store, the transfer)."""
         rel = copy_place(self.store, mf.source_id, mf.id, mf.path)
         transfer = self.queue.submit("download", mf.source_id, mf.path, local_path=self.store / rel,
                                      priority=OFFLINE_PRIORITY, user_id=user_id, max_open=max_open)
-        if copy is None:
-            copy = OfflineCopy(media_file_id=mf.id)
-            s.add(copy)
-        copy.scope, copy.local_path, copy.size, copy.mtime = scope, rel, mf.size, mf.mtime
-        copy.state, copy.transfer_id, copy.error, copy.ready_at = "pending", transfer.id, None, None
+        return rel, transfer
+
+    def _point(self, scope: str, mf: MediaFile, rel: str, transfer_id: int, user_id: int | None,
+               refresh: bool = False) -> OfflineCopy | None:
+        """With the copy of ``mf`` locked: point it (made if there is none, unless
+        ``refresh``) at download ``transfer_id`` into ``rel`` and give ``user_id`` a
+        claim on it. A current copy there by then (another keep or refresh made it
+        meanwhile) gets the claim instead, and the download is cancelled, as it is when
+        a copy to ``refresh`` is gone (then None)."""
         try:
-            s.flush()
+            with self.sessions() as s:
+                copy = self._locked(s, mf.id)
+                theirs = copy is not None and is_current(copy, mf)
+                if copy is None and not refresh:
+                    copy = OfflineCopy(media_file_id=mf.id)
+                    s.add(copy)
+                if copy is not None and not theirs:
+                    copy.scope, copy.local_path, copy.size, copy.mtime = scope, rel, mf.size, mf.mtime
+                    copy.state, copy.transfer_id, copy.error, copy.ready_at = "pending", transfer_id, None, None
+                    s.flush()
+                if copy is not None:
+                    self._claim(s, copy, user_id)
         except IntegrityError:  # another request made the copy meanwhile: theirs stands
-            try:
-                self.queue.cancel(transfer.id, "cancelled: the file is being kept offline already")
-            except (Conflict, NotFound):
-                pass
+            self._cancel(transfer_id)
             raise
+        if theirs or copy is None:
+            self._cancel(transfer_id)
         return copy
+
+    def _cancel(self, transfer_id: int) -> None:
+        try:
+            self.queue.cancel(transfer_id, "cancelled: the file is being kept offline already")
+        except (Conflict, NotFound):
+            pass
 
     def _check_room(self, files: list[MediaFile], user_id: int, max_open: int) -> None:
         """Conflict when queuing a download of each of ``files`` without a current copy
@@ -184,7 +198,7 @@ class OfflineCopies:
         """Remove a copy whoever claims it (an admin's act): its claims, its file and
         its pending download go. NotFound when there is no such copy."""
         with self.sessions() as s:
-            copy = s.get(OfflineCopy, copy_id)
+            copy = next(iter(claims.lock_copies(s, OfflineCopy.id == copy_id)), None)
             if copy is None:
                 raise NotFound(f"no offline copy with id {copy_id}")
             s.execute(delete(OfflineCopy).where(OfflineCopy.id == copy_id))
@@ -205,22 +219,44 @@ class OfflineCopies:
             claims.hand_over(s, ids, user_id)
             s.commit()
 
-    def shared_download(self, transfer_id: int, user_id: int) -> bool:
-        """Is transfer ``transfer_id`` the download of a pending copy that a user other
-        than ``user_id`` claims too? (Cancelling it would fail their copy.)"""
+    def leave_download(self, transfer_id: int, user_id: int) -> Transfer | None:
+        """A user (not an admin) cancels transfer ``transfer_id`` of theirs: when it is
+        the download of a pending copy, their claim on the copy goes instead, as
+        :meth:`release` does (the download is cancelled with the copy if nobody else
+        keeps the file, else it goes on as the next keeper's), and the transfer is
+        returned as they last own it, cancelled — the same answer either way, so a
+        user learns nothing of other users' claims (the cancel used to be a 409 saying
+        that other users keep the file). None when it is no copy's download (cancel it
+        as any other). Raises Conflict when it has ended already."""
         with self.sessions() as s:
             copy_id = s.scalar(select(OfflineCopy.id).where(OfflineCopy.transfer_id == transfer_id,
                                                             OfflineCopy.state == "pending"))
-            return copy_id is not None and s.scalar(select(OfflineClaim.id).where(
-                OfflineClaim.copy_id == copy_id, OfflineClaim.user_id != user_id).limit(1)) is not None
+        if copy_id is None:
+            return None
+        before = self.queue.get(transfer_id)
+        if before.state not in ("queued", "running"):
+            raise Conflict(f"transfer {transfer_id} has ended already ({before.state})")
+        self._let_go(user_id, {copy_id}, also_unclaimed=True)
+        after = self.queue.get(transfer_id)
+        if after.user_id == user_id and after.state in ("queued", "running"):
+            return self.queue.cancel(transfer_id, _GONE)  # nobody keeps it (not even a claim of theirs)
+        if after.user_id == user_id:
+            return after
+        before.state, before.error, before.finished_at = "cancelled", _GONE, utcnow()
+        return before  # (a detached row: nothing is written)
 
-    def _let_go(self, user_id: int, copy_ids: set[int] | None) -> int:
+    def _let_go(self, user_id: int, copy_ids: set[int] | None, also_unclaimed: bool = False) -> int:
         """Remove ``user_id``'s claims (on ``copy_ids`` only, if given): hand their
         downloads of copies others keep to them, remove the copies left unclaimed.
-        Returns how many claims were removed."""
+        ``also_unclaimed``: the downloads of ``copy_ids`` that are ``user_id``'s without
+        a claim of theirs are handed over too. Returns how many claims were removed."""
         with self.sessions() as s:
+            # the copies locked first: a keep of one of them waits, and is seen (its claim
+            # keeps the copy) or finds it gone (and makes it again); never dropped with it
+            mine = select(OfflineClaim.copy_id).where(OfflineClaim.user_id == user_id)
+            claims.lock_copies(s, OfflineCopy.id.in_(mine if copy_ids is None else list(copy_ids)))
             held = claims.drop_claims(s, user_id, copy_ids)
-            claims.hand_over(s, held, user_id)
+            claims.hand_over(s, copy_ids if also_unclaimed and copy_ids is not None else held, user_id)
             gone = claims.unclaimed(s, held)
             if gone:
                 s.execute(delete(OfflineCopy).where(OfflineCopy.id.in_([c.id for c in gone])))
@@ -233,7 +269,7 @@ class OfflineCopies:
         for copy in copies:
             if copy.state == "pending" and copy.transfer_id is not None:
                 try:
-                    self.queue.cancel(copy.transfer_id, "cancelled: nobody keeps the file offline any more")
+                    self.queue.cancel(copy.transfer_id, _GONE)
                 except (Conflict, NotFound):
                     pass
             try:
@@ -257,23 +293,21 @@ class OfflineCopies:
         queued again (no one's claim changes; the downloads are no user's). A copy of an
         older version is never served meanwhile."""
         with self.sessions() as s:
-            stale = list(s.execute(select(OfflineCopy.id, MediaFile).join(MediaFile)
+            stale = list(s.execute(select(OfflineCopy.scope, MediaFile).join(MediaFile)
                                    .where(MediaFile.missing_since.is_(None),
                                           OfflineCopy.state != "pending",
                                           (OfflineCopy.size != MediaFile.size)
                                           | (OfflineCopy.mtime != MediaFile.mtime))))
         queued = []
-        for copy_id, mf in stale:
-            with self.sessions() as s:
-                copy = s.get(OfflineCopy, copy_id)
-                if copy is None or is_current(copy, mf):
-                    continue
-                try:
-                    queued.append(self._queue(s, copy, copy.scope, mf, None, None))
-                except (NotFound, InvalidInput) as exc:
-                    log.warning("offline copy %s not refreshed: %s", copy_id, exc)
-                    continue
-                s.commit()
+        for scope, mf in stale:
+            try:
+                rel, transfer = self._submit(mf, None, None)
+            except (NotFound, InvalidInput) as exc:
+                log.warning("offline copy of file %s not refreshed: %s", mf.id, exc)
+                continue
+            copy = self._point(scope, mf, rel, transfer.id, None, refresh=True)
+            if copy is not None and copy.transfer_id == transfer.id:
+                queued.append(copy)
         self._forget_ready()
         for copy in queued:
             if copy.transfer_id is not None:
@@ -310,8 +344,14 @@ class OfflineCopies:
 
     # -- following downloads -----------------------------------------------------------
     def _transfer_ended(self, transfer: Transfer) -> None:
+        if transfer.state not in ("done", "failed", "cancelled"):
+            return
         with self.sessions() as s:
-            copy = s.scalar(select(OfflineCopy).where(OfflineCopy.transfer_id == transfer.id))
+            if s.scalar(select(OfflineCopy.id).where(OfflineCopy.transfer_id == transfer.id,
+                                                     OfflineCopy.state == "pending")) is None:
+                return  # not a copy's download (most transfers): nothing locked
+        with self.sessions() as s:  # locked: not removed between this read and the update
+            copy = next(iter(claims.lock_copies(s, OfflineCopy.transfer_id == transfer.id)), None)
             if copy is None or copy.state != "pending":
                 return
             if transfer.state == "done":
@@ -323,39 +363,3 @@ class OfflineCopies:
             s.commit()
         self._forget_ready()
 
-    # -- serving ---------------------------------------------------------------------
-    def ready_copy(self, media_file_id: int) -> LocalCopy | None:
-        """The ready copy of a file, from memory (loaded once, refreshed on changes);
-        copies whose file is missing or of the wrong size are left out."""
-        ready = self._ready
-        if ready is None:
-            with self.sessions() as s:
-                rows = s.scalars(select(OfflineCopy).where(OfflineCopy.state == "ready"))
-                ready = {c.media_file_id: LocalCopy(c.media_file_id, c.local_path, c.size, c.mtime)
-                         for c in rows if self._intact(c.local_path, c.size)}
-            with self._lock:
-                self._ready = ready
-        return ready.get(media_file_id)
-
-    def _intact(self, rel: str, size: int) -> bool:
-        """The copy's file is there with its full size (a crash may have cut it)."""
-        try:
-            return self.local.stat(rel).size == size
-        except ReelhouseError:
-            return False
-
-    def _forget_ready(self) -> None:
-        with self._lock:
-            self._ready = None
-
-    def source_down(self, source_id: int) -> bool:
-        """Did a stream from this source fail in the last :data:`DOWN_FOR` seconds?"""
-        return self._down.get(source_id, 0.0) > time.monotonic()
-
-    def mark_down(self, source_id: int) -> None:
-        log.warning("source %s failed a stream; playing offline copies for %.0f s",
-                    source_id, DOWN_FOR)
-        self._down[source_id] = time.monotonic() + DOWN_FOR
-
-    def mark_up(self, source_id: int) -> None:
-        self._down.pop(source_id, None)

@@ -9,6 +9,12 @@ The download behind a pending copy is a transfer of the user whose claim queued 
 list); a user who joins a pending or ready copy queues nothing. When that user lets go
 (releases, is deleted or disabled) while others still claim the copy, the download is
 handed to the earliest remaining claimer instead of being cancelled under them.
+
+Keeping and letting go are atomic: each begins by locking the copy rows it reads
+(:func:`lock_copies`), so a keep that lands while the last claim is released either
+comes first (its claim holds the copy) or finds the copy gone and makes it again;
+before, on PostgreSQL, its claim was deleted with the copy (``ON DELETE CASCADE``)
+while the keep answered "kept".
 """
 
 from __future__ import annotations
@@ -17,13 +23,13 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
 
 from reelhouse.db.models import OfflineClaim, OfflineCopy, Transfer, User, utcnow
 
 __all__ = ["ClaimView", "CopyClaims", "add_claim", "claims_of", "drop_claims", "every_copy",
-           "hand_over", "unclaimed"]
+           "hand_over", "lock_copies", "unclaimed"]
 
 _OPEN = ("queued", "running")
 
@@ -46,6 +52,22 @@ class CopyClaims:
 
     copy: OfflineCopy
     claims: list[tuple[int, int, str, datetime]]
+
+
+def lock_copies(s: Session, where: ColumnElement[bool]) -> list[OfflineCopy]:
+    """The copies matching ``where``, locked until the caller's transaction ends, by
+    id (one order for every caller: no deadlock between two). Call it first in a
+    fresh session, before anything is read: PostgreSQL locks the rows (``SELECT … FOR
+    UPDATE``; a row deleted meanwhile is not returned, READ COMMITTED re-reads it:
+    https://www.postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED);
+    SQLite has no row locks, so its write lock is taken at once (``BEGIN IMMEDIATE``:
+    https://sqlite.org/lang_transaction.html), before the rows are read, and every
+    other writer waits for the commit (up to the busy timeout)."""
+    q = select(OfflineCopy).where(where).order_by(OfflineCopy.id)
+    if s.get_bind().dialect.name == "sqlite":
+        s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        return list(s.scalars(q))
+    return list(s.scalars(q.with_for_update()))
 
 
 def add_claim(s: Session, copy_id: int, user_id: int) -> None:

@@ -46,6 +46,9 @@ class Store:
     def mark_down(self, source_id: int) -> None:
         self.down.add(source_id)
 
+    def copy_gone(self, media_file_id: int) -> None:
+        self.copy = None
+
 
 @pytest.fixture
 def film(core: Core, tmp_path: Path) -> MediaFile:

@@ -207,17 +207,15 @@ def slow_server(ftp_root: Path) -> Iterator[EmbeddedFtpServer]:
 def test_a_download_another_user_wants_is_handed_over_not_cancelled(
     slow_server: EmbeddedFtpServer, api: TestClient, tcore: Core, users: dict[str, TestClient], how: str,
 ) -> None:
-    """ann's claim queued the download; bob joined while it ran. ann may not cancel it
-    under bob (409); when she releases, is deleted or disabled it goes on as bob's
-    transfer and his copy becomes ready. Before, each of these cancelled it."""
+    """ann's claim queued the download; bob joined while it ran. When she releases,
+    is deleted or disabled it goes on as bob's transfer and his copy becomes ready.
+    Before, each of these cancelled it (her cancel: below)."""
     _, movie = _library(api, slow_server.port)
     ann, bob = users["ann"], users["bob"]
     assert ann.post(f"/api/library/movies/{movie}/offline").status_code == 202
     [anns] = _mine(ann)
     transfer = anns["transfer_id"]
     assert bob.post(f"/api/library/movies/{movie}/offline").json()[0]["state"] == "pending"
-    r = ann.post(f"/api/transfers/{transfer}/cancel")
-    assert r.status_code == 409 and "release" in r.json()["detail"], r.text
     if how == "released":
         assert ann.delete(f"/api/library/movies/{movie}/offline").status_code == 204
     elif how == "deleted":
@@ -230,3 +228,37 @@ def test_a_download_another_user_wants_is_handed_over_not_cancelled(
     assert _mine(bob)[0]["transfer_id"] == transfer
     _until(lambda: _mine(bob)[0]["state"] == "ready", timeout=60)
     assert (_copies(tcore) / "1" / FILM).stat().st_size == 2 * 1024 * 1024
+
+
+def test_cancelling_a_shared_download_tells_nothing_of_the_other_keepers(
+    slow_server: EmbeddedFtpServer, ftp_root: Path, api: TestClient, tcore: Core, users: dict[str, TestClient],
+) -> None:
+    """ann and bob keep one film, cat another alone; each of ann and cat cancels the
+    download their claim queued. Both answers are the same cancelled transfer (before:
+    ann got a 409 saying other users keep the file, cat a 202): her claim is released,
+    and the download goes on as bob's; cat's stops with his copy."""
+    (ftp_root / "Films/Ronin.1998.mkv").write_bytes(os.urandom(2 * 1024 * 1024))
+    _library(api, slow_server.port)
+    heat, ronin = (next(i["id"] for i in api.get("/api/library/items").json()["items"] if i["title"] == t)
+                   for t in ("Heat", "Ronin"))
+    ann, bob, cat = users["ann"], users["bob"], users["cat"]
+    for who, movie in ((ann, heat), (bob, heat), (cat, ronin)):
+        assert who.post(f"/api/library/movies/{movie}/offline").status_code == 202
+    shared, alone = _mine(ann)[0]["transfer_id"], _mine(cat)[0]["transfer_id"]
+    answers = []
+    for who, transfer in ((ann, shared), (cat, alone)):
+        r = who.post(f"/api/transfers/{transfer}/cancel")
+        assert r.status_code == 202, r.text
+        answers.append(r.json())
+    keys = ("state", "error", "kind", "eta_seconds")
+    assert [{k: a[k] for k in keys} for a in answers] == \
+        [{"state": "cancelled", "error": "cancelled: no longer kept offline", "kind": "download",
+          "eta_seconds": None}] * 2, answers
+    assert sorted(answers[0]) == sorted(answers[1])  # the same fields, none naming bob
+    assert _mine(ann) == [] and _mine(cat) == []  # both claims released
+    assert ann.post(f"/api/transfers/{shared}/cancel").status_code == 404  # not hers any more
+    t = bob.get(f"/api/transfers/{shared}").json()  # his now, still going
+    assert t["state"] in ("queued", "running"), t
+    assert _mine(bob)[0]["state"] == "pending" and _mine(bob)[0]["transfer_id"] == shared
+    assert cat.get(f"/api/transfers/{alone}").json()["state"] == "cancelled"
+    assert [c["media_file_id"] for c in api.get("/api/offline/copies").json()] == [_mine(bob)[0]["media_file_id"]]

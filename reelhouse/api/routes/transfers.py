@@ -196,11 +196,11 @@ def get_transfer(transfer_id: RowId, core: CoreDep, user: CurrentUser) -> Transf
 
 @router.post("/transfers/{transfer_id}/cancel", response_model=TransferPublic, status_code=202)
 def cancel_transfer(transfer_id: RowId, core: CoreDep, user: CurrentUser) -> TransferPublic:
-    """Cancel a queued or running transfer of yours (409 when it has ended). A download
-    of an offline copy that other users keep too is not cancelled under them (409): a
-    user releases their claim instead (the download is then handed to the others)."""
+    """Cancel a queued or running transfer of yours (409 when it has ended). For a
+    non-admin, cancelling the download of an offline copy releases their claim on it
+    (the download stops, or goes on for other users who keep the file: they are not
+    named, and the answer is the same cancelled transfer either way)."""
     _own_transfer(core, transfer_id, user)
-    if not user.is_admin and core.offline.shared_download(transfer_id, user.id):
-        raise Conflict("this download makes an offline copy that other users keep too: release "
-                       "yours instead (\"Keep offline\" on its page, or DELETE /api/offline/claims/<id>)")
-    return transfer_public(core.transfers.cancel(transfer_id), user, core.settings.store_dir)
+    left = None if user.is_admin else core.offline.leave_download(transfer_id, user.id)
+    t = left if left is not None else core.transfers.cancel(transfer_id)
+    return transfer_public(t, user, core.settings.store_dir)

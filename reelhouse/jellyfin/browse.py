@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
+from reelhouse.db.models.base import utcnow
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader
@@ -91,16 +93,21 @@ def mark_played(core: Core, ctx: Ctx, ref: ids.Ref, played: bool) -> dict[str, A
 
 
 def mark_favorite(core: Core, ctx: Ctx, ref: ids.Ref, favorite: bool) -> dict[str, Any]:
-    """Add or remove a favourite; returns the item's UserData."""
+    """Add or remove a favourite; returns the item's UserData. Removing keeps the row
+    (``is_favorite`` false) with the time, as Jellyfin keeps its UserData: a client
+    syncing with ``MinDateLastSavedForUser`` sees the item changed."""
     with core.sessions() as s:
         item(s, ctx, ref)
         row = s.scalar(select(Favorite).where(Favorite.user_id == ctx.user_id,
                                               Favorite.item_kind == ref.kind, Favorite.item_id == ref.id))
-        if favorite and row is None:
+        if row is None and favorite:
             s.add(Favorite(user_id=ctx.user_id, item_kind=ref.kind, item_id=ref.id))
-        elif not favorite and row is not None:
-            s.delete(row)
-        s.commit()
+        elif row is not None and row.is_favorite != favorite:
+            row.is_favorite, row.updated_at = favorite, utcnow()
+        try:
+            s.commit()
+        except IntegrityError:  # a concurrent first mark made the row: it stands
+            s.rollback()
         data: dict[str, Any] = item(s, ctx, ref)["UserData"]
         return data
 

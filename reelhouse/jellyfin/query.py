@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal_column, or_, select
+from sqlalchemy import Column, ColumnElement, Select, and_, exists, false, func, literal_column, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
 from reelhouse.db.search_key import sort_key
@@ -350,9 +351,34 @@ def _finish(q: ItemQuery, kind: str, stmt: Select[Any], id_col: Any, keys: dict[
     return stmt.add_columns(*(col for col, _desc in order)), order
 
 
+def _nullable(col: Any) -> bool:
+    """Whether an order column may hold NULL: a mapped column by its ``nullable``
+    (``sort_title`` never is: the models fill it from the title, migration 0016 filled
+    the rows before), a ``coalesce`` never (it ends in a literal here), anything else (a
+    subquery) may."""
+    if col is Movie.sort_title or col is Show.sort_title:
+        return False
+    expr = getattr(col, "expression", col)
+    if isinstance(expr, Column):
+        return bool(expr.nullable)
+    return not (isinstance(expr, FunctionElement) and expr.name == "coalesce")
+
+
+def _ordered(col: Any, desc: bool) -> Any:
+    """``col`` ascending or descending with NULL lowest either way, written out (``NULLS
+    FIRST`` ascending, ``NULLS LAST`` descending): SQLite's order, which
+    :class:`.ordering.MergeKey` merges the arms by; PostgreSQL's default is the
+    reverse (NULL highest, docs §7.5), which put a film without a year on the other
+    end of the list than on SQLite. Left out for a column that holds no NULL, so its
+    index still gives the order."""
+    if not _nullable(col):
+        return col.desc() if desc else col.asc()
+    return col.desc().nulls_last() if desc else col.asc().nulls_first()
+
+
 def _rows(s: Session, stmt: Select[Any], order: list[tuple[Any, bool]], n: int | None,
           skip: int = 0) -> Iterator[tuple[Any, ...]]:
-    ordered = [col.desc() if desc else col.asc() for col, desc in order]
+    ordered = [_ordered(col, desc) for col, desc in order]
     stmt = stmt.order_by(*ordered)
     if n is not None:
         stmt = stmt.limit(n)

@@ -20,7 +20,7 @@ from reelhouse.api.files import file_response
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, WatchProgress
 from reelhouse.errors import AuthenticationFailed, NotFound
-from reelhouse.jellyfin import ids
+from reelhouse.jellyfin import ids, progressive
 from reelhouse.jellyfin.browse import sidecars
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, authorize, read_json
 from reelhouse.jellyfin.media import choose_streams, media_source, offered, sidecar_streams
@@ -139,16 +139,29 @@ async def playback_info_post(item_id: str, request: Request, caller: CallerDep, 
 # -- direct ----------------------------------------------------------------------------------
 @router.api_route("/videos/{item_id}/stream", methods=["GET", "HEAD"])
 @router.api_route("/videos/{item_id}/stream.{ext}", methods=["GET", "HEAD"])
-async def stream(item_id: str, request: Request, core: CoreDep) -> Response:
-    """The file as it is (``static=true`` or not: reelhouse does not transcode into a
-    progressive stream), with HTTP Range (RFC 9110 §14): 206 + exact Content-Range,
-    416 outside the file."""
+async def stream(item_id: str, request: Request, core: CoreDep, ext: str | None = None) -> Response:
+    """The file as it is, with HTTP Range (RFC 9110 §14): 206 + exact Content-Range,
+    416 outside the file; or, for ``static=false`` asking for a container or codecs
+    the file is not in, a transcode written as one stream (:mod:`.progressive`)."""
     caller = await authorize(request, core)
     q = request.query_params
     file_id = await run_in_threadpool(file_for, core, item_id, q.get("mediasourceid"))
     if caller is not None:
         await run_in_threadpool(check_visible, core, caller.user, file_id, item_id)
-    return await range_response(core, request, file_id, caller.user.id if caller else None)
+    args = Args(q.multi_items())
+    user_id = caller.user.id if caller else None
+    if not args.flag("static", False) and (ext or args.has("container")):
+        def planned() -> progressive.Progressive | None:
+            with core.sessions() as s:
+                mf = s.scalar(select(MediaFile).where(MediaFile.id == file_id)
+                              .options(selectinload(MediaFile.streams)))
+                if mf is None:
+                    raise NotFound(f"no media file {item_id}")
+                return progressive.plan(mf, ext, args)
+        what = await run_in_threadpool(planned)
+        if what is not None:
+            return await progressive.respond(core, request, file_id, user_id, what)
+    return await range_response(core, request, file_id, user_id)
 
 
 @router.api_route("/items/{item_id}/download", methods=["GET", "HEAD"])

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import command
 
 from reelhouse.db.engine import make_engine
-from reelhouse.db.migrate import alembic_config, upgrade
-from tests.helpers import PG_URL, migrating, postgres_schema
+from reelhouse.db.migrate import upgrade
+from tests.helpers import PG_URL, downgraded, migrating, postgres_schema
 
 MADE = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -35,16 +35,9 @@ def _run(url: str) -> None:
                 "SELECT id, is_favorite, updated_at = created_at FROM favorites ORDER BY id"))]
             assert rows == [(1, True, True), (2, True, True)]
             conn.execute(sa.text("UPDATE favorites SET is_favorite = false WHERE id = 2"))  # unfavourited
-        with engine.connect() as conn:
-            if conn.dialect.name == "sqlite":  # a table rebuild with foreign keys on would cascade
-                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                conn.commit()
-            with conn.begin():
-                cfg = alembic_config(url)
-                cfg.attributes["connection"] = conn
-                command.downgrade(cfg, "0024b")
-                left = [r[0] for r in conn.execute(sa.text("SELECT id FROM favorites ORDER BY id"))]
-                columns = {c["name"] for c in sa.inspect(conn).get_columns("media_streams")}
+        with downgraded(engine, url, "0024b") as conn:
+            left = [r[0] for r in conn.execute(sa.text("SELECT id FROM favorites ORDER BY id"))]
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("media_streams")}
         assert left == [1] and "sample_aspect_ratio" not in columns
     finally:
         engine.dispose()

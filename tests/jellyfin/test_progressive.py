@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from jellyfin.support import Library
 from jellyfin.test_sdk_calls import sdk
 from jellyfin_apiclient_python import JellyfinClient
@@ -19,8 +22,9 @@ from sqlalchemy import select
 
 from reelhouse.core import Core
 from reelhouse.db.models import User
+from reelhouse.demo.media import make_clip
 
-from helpers import ADMIN
+from helpers import ADMIN, scan_local
 
 pytestmark = [pytest.mark.requires_ffmpeg, pytest.mark.requires_node, pytest.mark.usefixtures("jellyfin_sdk")]
 
@@ -29,6 +33,11 @@ def _items(server: str) -> dict[str, Any]:
     got = sdk(server, ("items", "getItems", {"userId": "$userId", "recursive": True,
                                              "includeItemTypes": ["Movie"]}))
     return {i["Name"]: i["Id"] for i in got[0][1]["Items"]}
+
+
+def _admin(core: Core) -> int | None:
+    with core.sessions() as s:
+        return s.scalar(select(User.id).where(User.name == ADMIN))
 
 
 def _probe(url: str) -> dict[str, Any]:
@@ -78,8 +87,7 @@ def test_a_progressive_transcode_counts_against_the_user_limit(server: str, core
     is a 503 (as an HLS encoder past the limit); a finished stream gives its slot
     back, so the next one plays."""
     core.hls.encoders.max_per_user = 1
-    with core.sessions() as s:
-        admin = s.scalar(select(User.id).where(User.name == ADMIN))
+    admin = _admin(core)
     url = jelly_admin.jellyfin._get_url(f"Videos/{_items(server)['Sintel']}/stream.mp4",
                                         {"static": "false", "VideoCodec": "h264", "MaxHeight": 120})
     release = core.hls.encoders.hold(f"user:{admin}")  # another transcode of the user, running
@@ -90,3 +98,29 @@ def test_a_progressive_transcode_counts_against_the_user_limit(server: str, core
         for _ in range(2):
             r = http.get(url)
             assert r.status_code == 200 and r.headers["content-type"] == "video/mp4" and r.content[4:8] == b"ftyp"
+
+
+def test_a_client_that_leaves_frees_its_transcode(server: str, core: Core, client: TestClient, tmp_path: Path,
+                                                   jelly_admin: JellyfinClient) -> None:
+    """A transcode holds the user's slot while its client reads (a second one is a
+    503), and a client that leaves mid-stream ends its ffmpeg and frees the slot."""
+    root = tmp_path / "long"
+    make_clip(root / "Films/Long Take (2020)/Long.Take.2020.mp4", seconds=180, width=320, height=240)
+    scan_local(client, "long", root)
+    core.hls.encoders.max_per_user = 1
+    url = jelly_admin.jellyfin._get_url(f"Videos/{_items(server)['Long Take']}/stream.mkv",
+                                        {"static": "false", "VideoCodec": "h264", "MaxHeight": 200,
+                                         "VideoBitRate": 8_000_000})
+    with httpx.Client(timeout=60) as http:
+        with http.stream("GET", url) as first:  # 180 s at 8 Mbit/s: far more than socket buffers hold
+            assert first.status_code == 200 and first.headers["content-type"] == "video/x-matroska"
+            chunks = first.iter_bytes()  # kept: a generator dropped closes the response
+            assert next(chunks)
+            busy = http.get(url)
+            assert busy.status_code == 503, busy.status_code
+        deadline = time.monotonic() + 60
+        while core.hls.encoders._held[f"user:{_admin(core)}"] and time.monotonic() < deadline:
+            time.sleep(0.1)  # the server sees the client gone, kills ffmpeg, gives the slot back
+        assert not core.hls.encoders._held[f"user:{_admin(core)}"]
+        with http.stream("GET", url) as again:
+            assert again.status_code == 200

@@ -1,7 +1,8 @@
 """Playing: ``Items/{id}/PlaybackInfo`` (GET and POST with a DeviceProfile; its
 MediaStreams add the subtitle files beside the film, listed by the HLS service),
-``Videos/{id}/stream`` and ``stream.{ext}`` (the file as it is, HTTP Range; the
-extension is ignored), ``Items/{id}/Download`` (the same, to keep, named),
+``Videos/{id}/stream`` and ``stream.{ext}`` (the file as it is, HTTP Range; with
+``static=false``, a stream made in the container the extension names when the file is
+not in it: :mod:`.progressive`), ``Items/{id}/Download`` (the same, to keep, named),
 ``Videos/{id}/master.m3u8`` and ``main.m3u8`` with their renditions and segments
 (reelhouse's HLS) and its WebVTT subtitle renditions. Jellyfin's subtitle URLs are
 :mod:`.routes_subtitles`'."""
@@ -139,7 +140,7 @@ async def playback_info_post(item_id: str, request: Request, caller: CallerDep, 
 # -- direct ----------------------------------------------------------------------------------
 @router.api_route("/videos/{item_id}/stream", methods=["GET", "HEAD"])
 @router.api_route("/videos/{item_id}/stream.{ext}", methods=["GET", "HEAD"])
-async def stream(item_id: str, request: Request, core: CoreDep, ext: str | None = None) -> Response:
+async def stream(item_id: str, request: Request, core: CoreDep) -> Response:
     """The file as it is, with HTTP Range (RFC 9110 §14): 206 + exact Content-Range,
     416 outside the file; or, for ``static=false`` asking for a container or codecs
     the file is not in, a transcode written as one stream (:mod:`.progressive`)."""
@@ -149,6 +150,7 @@ async def stream(item_id: str, request: Request, core: CoreDep, ext: str | None 
     if caller is not None:
         await run_in_threadpool(check_visible, core, caller.user, file_id, item_id)
     args = Args(q.multi_items())
+    ext = request.path_params.get("ext")
     user_id = caller.user.id if caller else None
     if not args.flag("static", False) and (ext or args.has("container")):
         def planned() -> progressive.Progressive | None:

@@ -12,7 +12,9 @@ added within 24 hours of the series' newest one; the card is
 
 Films are cards of their own; with no library (``ParentId``) both are merged newest
 first. ``GroupItems=false`` lists new episodes one by one. When an episode was added is
-the first sighting of its first file (as its ``DateCreated``).
+the first sighting of its first file (as its ``DateCreated``). The episodes are read
+newest first from an index and only until the cards are known: the row costs what
+its new episodes cost, not the library's size.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from reelhouse.db.models import Episode, MediaFile, Movie, Season, Show
 from reelhouse.jellyfin import ids
@@ -35,6 +37,7 @@ __all__ = ["RECENT_WINDOW", "latest"]
 #: Episodes added this close to a series' newest one were "added together" (Jellyfin's
 #: RecentAdditionWindowHours).
 RECENT_WINDOW = timedelta(hours=24)
+_BATCH = 256
 
 
 def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int, wanted: set[str] | None = None,
@@ -93,54 +96,77 @@ def _added(s: Session, refs: list[ids.Ref]) -> dict[ids.Ref, datetime]:
     return out
 
 
-def _episodes(ctx: Ctx, parent: ids.Ref | None, played: bool | None) -> Select[int, int, int, datetime]:
-    """(episode, season, series, added) of the episodes with a file the user sees."""
-    conds: list[ColumnElement[bool]] = [playable_file()]
+def _conditions(ctx: Ctx, parent: ids.Ref | None, played: bool | None) -> list[ColumnElement[bool]]:
+    """Episode files (joined to their episode) the user sees under ``parent``, played
+    or not as ``played`` asks, each episode's first one only (a file whose episode
+    has an older one the user sees is skipped: an episode was added when its first
+    file was)."""
+    conds: list[ColumnElement[bool]] = [MediaFile.episode_id.is_not(None), playable_file()]
     if ctx.granted is not None:
         conds.append(granted_files(ctx.granted))
+    older = aliased(MediaFile)
+    earlier = select(older.id).where(older.episode_id == MediaFile.episode_id, older.missing_since.is_(None),
+                                     older.first_seen < MediaFile.first_seen)
+    if ctx.granted is not None:
+        earlier = earlier.where(older.source_id.in_(sorted(ctx.granted)))
+    conds.append(~exists(earlier))
     if parent is not None and parent.kind == "show":
-        conds.append(Season.show_id == parent.id)
+        conds.append(MediaFile.show_id == parent.id)
     elif parent is not None and parent.kind == "season":
         conds.append(Episode.season_id == parent.id)
     if played is not None:
         conds.append(played_condition(ctx.user_id, ctx.granted, "episode", played))
-    return (select(Episode.id, Episode.season_id, Season.show_id, func.min(MediaFile.first_seen).label("added"))
-            .join(Season, Season.id == Episode.season_id)
-            .join(MediaFile, MediaFile.episode_id == Episode.id)
-            .where(*conds).group_by(Episode.id, Episode.season_id, Season.show_id))
+    return conds
+
+
+def _newest_episodes(ctx: Ctx, parent: ids.Ref | None,
+                     played: bool | None) -> Select[int, int, int | None, datetime]:
+    """(episode, season, series, added) of the episodes (:func:`_conditions`), newest
+    first, read from ``ix_media_files_episode_added``."""
+    return (select(Episode.id, Episode.season_id, MediaFile.show_id, MediaFile.first_seen)
+            .select_from(MediaFile).join(Episode, Episode.id == MediaFile.episode_id)
+            .where(*_conditions(ctx, parent, played))
+            .order_by(MediaFile.first_seen.desc(), MediaFile.id.desc()))
 
 
 def _series_cards(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int,
                   played: bool | None) -> list[tuple[datetime, ids.Ref]]:
     """One card per series with new episodes (see the module doc), the ``limit``
-    series with the newest ones."""
-    eps = _episodes(ctx, parent, played).subquery()
-    top = list(s.execute(select(eps.c.show_id, func.max(eps.c.added).label("newest"))
-                         .group_by(eps.c.show_id).order_by(func.max(eps.c.added).desc(), eps.c.show_id.desc())
-                         .limit(limit)))
-    if not top:
+    series with the newest ones: found by reading the episodes newest first until
+    there are ``limit`` series; then each one's new episodes are counted (its files by
+    its own index)."""
+    newest: dict[int, tuple[datetime, int, int]] = {}  # series → (added, episode, season) of its newest
+    result = s.execute(_newest_episodes(ctx, parent, played).execution_options(yield_per=_BATCH))
+    try:
+        for ep_id, season_id, show_id, at in result:
+            if show_id is not None and at is not None and show_id not in newest:
+                newest[show_id] = (at, ep_id, season_id)
+                if len(newest) >= limit:
+                    break
+    finally:
+        result.close()
+    if not newest:
         return []
-    newest = {show: at for show, at in top}
-    cutoff = min(newest.values()) - RECENT_WINDOW
-    rows = list(s.execute(select(eps.c.id, eps.c.season_id, eps.c.show_id, eps.c.added)
-                          .where(eps.c.show_id.in_(list(newest)), eps.c.added >= cutoff)
-                          .order_by(eps.c.added.desc(), eps.c.id.desc())))
-    recent: dict[int, list[tuple[int, int]]] = {}  # series → [(episode, season)] newest first
-    for ep_id, season_id, show_id, at in rows:
-        if at >= newest[show_id] - RECENT_WINDOW:
-            recent.setdefault(show_id, []).append((ep_id, season_id))
-    seasons = {sid for eps_ in recent.values() for _e, sid in eps_}
+    conds = _conditions(ctx, parent, played)
+    new: dict[int, tuple[int, int]] = {}  # series → (new episodes, their seasons)
+    for show_id, (at, _ep, _season) in newest.items():
+        row = s.execute(select(func.count(func.distinct(Episode.id)), func.count(func.distinct(Episode.season_id)))
+                        .select_from(MediaFile).join(Episode, Episode.id == MediaFile.episode_id)
+                        .where(MediaFile.show_id == show_id, MediaFile.first_seen >= at - RECENT_WINDOW,
+                               *conds)).one()
+        new[show_id] = (int(row[0]), int(row[1]))
+    seasons = {season for _at, _ep, season in newest.values()}
     in_season = dict(s.execute(select(Episode.season_id, func.count(Episode.id))
                                .where(Episode.season_id.in_(seasons)).group_by(Episode.season_id)).all())
     of_series = dict(s.execute(select(Season.show_id, func.count(Season.id))
-                               .where(Season.show_id.in_(list(recent))).group_by(Season.show_id)).all())
+                               .where(Season.show_id.in_(list(newest))).group_by(Season.show_id)).all())
     cards = []
-    for show_id, new in recent.items():
-        new_seasons = {sid for _e, sid in new}
-        card = ids.Ref("episode", new[0][0])
-        if len(new_seasons) > 1:
+    for show_id, (at, ep_id, season_id) in newest.items():
+        count, spread = new[show_id]
+        card = ids.Ref("episode", ep_id)
+        if spread > 1:
             card = ids.Ref("show", show_id)
-        elif len(new) > 1 or len(new) == in_season.get(new[0][1], 0):
-            card = ids.Ref("season", new[0][1]) if of_series.get(show_id, 1) > 1 else ids.Ref("show", show_id)
-        cards.append((newest[show_id], card))
+        elif count > 1 or count == in_season.get(season_id, 0):
+            card = ids.Ref("season", season_id) if of_series.get(show_id, 1) > 1 else ids.Ref("show", show_id)
+        cards.append((at, card))
     return cards

@@ -10,6 +10,8 @@
 - ``watch_progress.audio_stream_index``/``subtitle_stream_index``: the tracks the user
   last played a file with (Jellyfin's UserItemData, "RememberAudioSelections"); -1
   subtitles: off. NULL: none chosen.
+- ``ix_media_files_episode_added``: episode files newest first (``Items/Latest`` of
+  the series reads the newest and stops; db/indexes.py).
 
 Revision ID: 0025a
 Revises: 0024b
@@ -36,9 +38,12 @@ def upgrade() -> None:
     with op.batch_alter_table('watch_progress') as batch:
         batch.add_column(sa.Column('audio_stream_index', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('subtitle_stream_index', sa.Integer(), nullable=True))
+    op.create_index('ix_media_files_episode_added', 'media_files', ['first_seen', 'id'],
+                    sqlite_where=sa.text('episode_id IS NOT NULL'), postgresql_where=sa.text('episode_id IS NOT NULL'))
 
 
 def downgrade() -> None:
+    op.drop_index('ix_media_files_episode_added', table_name='media_files')
     with op.batch_alter_table('watch_progress') as batch:
         batch.drop_column('subtitle_stream_index')
         batch.drop_column('audio_stream_index')

@@ -7,7 +7,8 @@ what Jellyfin clients ask for: a page of 100 films as jellyfin-web's library gri
 (``SortBy=SortName``, ``Fields=PrimaryImageAspectRatio,MediaSourceCount``) at random
 ``StartIndex``; the same with ``Fields=MediaSources,MediaStreams,Overview`` (what
 Findroid and Swiftfin ask for); a page of episodes across the whole library; films and
-series mixed by ``DateCreated``; ``Items/Latest``; and one unpaged query of 10,000+
+series mixed by ``DateCreated``; ``Items/Latest`` of the films and of the series (new
+episodes grouped per series); and one unpaged query of 10,000+
 items (time to first byte, total, and the server's peak RSS before and after).
 
 Goal (issue 16): p99 ≤ 100 ms for a page of 100. On a shared, loaded machine the
@@ -188,6 +189,8 @@ def main() -> None:
                                                                 "SortOrder": "Descending", "Limit": 100,
                                                                 "StartIndex": rnd.randrange(0, 5000)}),
                 "latest": lambda: ("/Items/Latest", {"Limit": 16, "ParentId": films_view}),
+                # new episodes grouped per series (jellyfin/latest.py)
+                "latest_series": lambda: ("/Items/Latest", {"Limit": 16, "ParentId": shows_view}),
             }
             results: dict[str, Any] = {}
             for name, make in scenarios.items():

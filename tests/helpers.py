@@ -494,6 +494,26 @@ def migrating(url: str) -> Iterator[tuple[Any, Any]]:
 
 
 @contextmanager
+def downgraded(engine: Any, url: str, revision: str) -> Iterator[Any]:
+    """A connection of ``engine`` (the database at ``url``) inside the transaction that
+    has just downgraded it to ``revision`` (on SQLite with foreign keys off: a table
+    rebuild with them on would cascade), to read the rows as they came down."""
+    from alembic import command
+
+    from reelhouse.db.migrate import alembic_config
+
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        with conn.begin():
+            cfg = alembic_config(url)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+            yield conn
+
+
+@contextmanager
 def core_on(engine: str, data_dir: Path, prefix: str = "rh_test") -> Iterator[Core]:
     """A Core without users on ``data_dir``: on SQLite (``engine="sqlite"``) or, with
     ``"postgres"``, on a fresh schema of ``$REELHOUSE_TEST_POSTGRES_URL`` named after

@@ -15,6 +15,9 @@
 - ``ix_watch_progress_user_updated``: a user's continue-watching row, newest first.
 - ``ix_movies_created_at`` / ``ix_shows_created_at``: newest first (Jellyfin's
   ``Items/Latest`` and ``SortBy=DateCreated``, jellyfin/query.py).
+- ``ix_media_files_episode_added``: episode files, newest first (partial: films' files
+  are not in it), so ``Items/Latest`` of the series reads the newest episodes and stops
+  (jellyfin/latest.py; migration 0025a).
 
 ``tests/library/test_query_plans.py`` shows the query plans use them.
 """
@@ -37,4 +40,6 @@ INDEXES = (
     Index("ix_watch_progress_user_updated", WatchProgress.user_id, WatchProgress.updated_at),
     Index("ix_movies_created_at", Movie.created_at),
     Index("ix_shows_created_at", Show.created_at),
+    Index("ix_media_files_episode_added", MediaFile.first_seen, MediaFile.id,
+          sqlite_where=MediaFile.episode_id.is_not(None), postgresql_where=MediaFile.episode_id.is_not(None)),
 )

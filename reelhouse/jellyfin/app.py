@@ -60,6 +60,7 @@ def create_jellyfin_app(core: Core) -> FastAPI:
         routes_reference,
         routes_search,
         routes_sessions,
+        routes_subtitles,
         routes_syncplay,
         routes_syncplay_queue,
         routes_system,
@@ -104,8 +105,8 @@ def create_jellyfin_app(core: Core) -> FastAPI:
     # routes_search and routes_extras first: their Items/Filters and Items/Suggestions
     # must win over routes_items' Items/{id}
     for module in (routes_system, routes_search, routes_extras, routes_items, routes_genres,
-                   routes_syncplay, routes_syncplay_queue, routes_features, routes_playback, routes_sessions,
-                   routes_images, routes_reference):
+                   routes_syncplay, routes_syncplay_queue, routes_features, routes_playback, routes_subtitles,
+                   routes_sessions, routes_images, routes_reference):
         app.include_router(module.router)
     app.add_api_websocket_route("/socket", socket.endpoint)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"],

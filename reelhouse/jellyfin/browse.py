@@ -9,20 +9,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from reelhouse.core import Core
 from reelhouse.db.models import Episode, Favorite, MediaFile, Movie, Season, Show, WatchProgress
+from reelhouse.db.models.base import utcnow
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader
-from reelhouse.jellyfin.paging import page
-from reelhouse.jellyfin.query import ItemQuery
 from reelhouse.jellyfin.visible import granted_files, playable_file
 from reelhouse.library.title_search import literal_like, title_condition
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
-__all__ = ["files_of", "item", "latest", "mark_favorite", "mark_played", "next_up", "resume", "sidecars"]
+__all__ = ["files_of", "item", "mark_favorite", "mark_played", "next_up", "resume", "sidecars"]
 
 log = logging.getLogger(__name__)
 
@@ -92,16 +92,21 @@ def mark_played(core: Core, ctx: Ctx, ref: ids.Ref, played: bool) -> dict[str, A
 
 
 def mark_favorite(core: Core, ctx: Ctx, ref: ids.Ref, favorite: bool) -> dict[str, Any]:
-    """Add or remove a favourite; returns the item's UserData."""
+    """Add or remove a favourite; returns the item's UserData. Removing keeps the row
+    (``is_favorite`` false) with the time, as Jellyfin keeps its UserData: a client
+    syncing with ``MinDateLastSavedForUser`` sees the item changed."""
     with core.sessions() as s:
         item(s, ctx, ref)
         row = s.scalar(select(Favorite).where(Favorite.user_id == ctx.user_id,
                                               Favorite.item_kind == ref.kind, Favorite.item_id == ref.id))
-        if favorite and row is None:
+        if row is None and favorite:
             s.add(Favorite(user_id=ctx.user_id, item_kind=ref.kind, item_id=ref.id))
-        elif not favorite and row is not None:
-            s.delete(row)
-        s.commit()
+        elif row is not None and row.is_favorite != favorite:
+            row.is_favorite, row.updated_at = favorite, utcnow()
+        try:
+            s.commit()
+        except IntegrityError:  # a concurrent first mark made the row: it stands
+            s.rollback()
         data: dict[str, Any] = item(s, ctx, ref)["UserData"]
         return data
 
@@ -143,25 +148,9 @@ def resume(s: Session, ctx: Ctx, kinds: set[str], limit: int, start: int = 0,
     return Loader(s, ctx).load(refs[start:start + limit]), len(refs)
 
 
-def latest(s: Session, ctx: Ctx, parent: ids.Ref | None, limit: int,
-           wanted: set[str] | None = None, played: bool | None = None) -> list[dict[str, Any]]:
-    """Newest titles: films, and series by when they were added; ``wanted`` (our kinds,
-    from ``IncludeItemTypes``) narrows them, ``episode`` giving episodes one by one;
-    ``played`` (None: all) keeps only played or unplayed ones (a series is played when
-    all its episodes are)."""
-    kinds = {"movie", "show"} if wanted is None else set(wanted)
-    if parent is not None and parent.kind == "view":
-        default = {"movie"} if parent.id == 1 else {"show"}
-        kinds = default if wanted is None else kinds & ({"movie"} if parent.id == 1 else {"show", "episode"})
-    elif parent is not None:
-        kinds = {"episode"}
-    q = ItemQuery(user_id=ctx.user_id, kinds=kinds, parent=parent, recursive=True,
-                  sort="datecreated", descending=True, limit=limit, sources=ctx.granted, played=played)
-    return Loader(s, ctx).load(page(s, q))
-
-
 def next_up(s: Session, ctx: Ctx, series: ids.Ref | None, start: int = 0, limit: int | None = None,
-            cutoff: datetime | None = None, resumable: bool = True) -> tuple[list[dict[str, Any]], int]:
+            cutoff: datetime | None = None, resumable: bool = True,
+            parent: ids.Ref | None = None) -> tuple[list[dict[str, Any]], int]:
     """Next up, one page (``start``, ``limit``; None: all) and how many there are.
 
     As Jellyfin's TVSeriesManager/NextUpService: the series are those the user played
@@ -170,7 +159,17 @@ def next_up(s: Session, ctx: Ctx, series: ids.Ref | None, start: int = 0, limit:
     that one alone, played or not. Per series: the first present, unwatched regular (not
     season 0) episode after the last watched regular one, a multi-episode file counting
     to its last number, or the first regular one when none is watched; left out, when
-    ``resumable`` is false (``EnableResumable=false``), if the user stopped in it."""
+    ``resumable`` is false (``EnableResumable=false``), if the user stopped in it.
+    ``parent`` (``ParentId``) keeps the series inside it: none in the films library,
+    all in the series library, the one of a series or season."""
+    only: int | None = None  # the one series the parent holds
+    if parent is not None and parent.kind == "view" and parent.id != 2:
+        return [], 0  # the films library: no series in it
+    if parent is not None and parent.kind != "view":
+        only = parent.id if parent.kind == "show" else s.scalar(
+            select(Season.show_id).where(Season.id == parent.id))
+        if only is None or (series is not None and series.id != only):
+            return [], 0
     reached = func.coalesce(Episode.last_number, Episode.number)  # S01E01E02 reaches E02
     granted = [] if ctx.granted is None else [granted_files(ctx.granted)]
     played = (select(Season.show_id, Season.number, reached, WatchProgress.watched, WatchProgress.updated_at)
@@ -179,8 +178,8 @@ def next_up(s: Session, ctx: Ctx, series: ids.Ref | None, start: int = 0, limit:
               .join(Episode, Episode.id == MediaFile.episode_id)
               .join(Season, Season.id == Episode.season_id)
               .where(WatchProgress.user_id == ctx.user_id))
-    if series is not None:
-        played = played.where(Season.show_id == series.id)
+    if series is not None or only is not None:
+        played = played.where(Season.show_id == (series.id if series is not None else only))
     last: dict[int, tuple[int, int]] = {}  # show id → (season, episode) last watched
     when: dict[int, datetime] = {}  # show id → last played
     for show_id, season_no, ep_no, watched, at in s.execute(played):

@@ -18,7 +18,8 @@ from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.auth import ClientInfo, JellyfinAuth, token_of
 from reelhouse.jellyfin.params import Args
 
-__all__ = ["ArgsDep", "Caller", "CallerDep", "CoreDep", "caller_of", "check_user_path", "read_body", "read_json"]
+__all__ = ["ArgsDep", "Caller", "CallerDep", "CoreDep", "authorize", "caller_of", "check_user_path", "read_body",
+           "read_json"]
 
 
 def get_core(request: HTTPConnection) -> Core:
@@ -118,3 +119,13 @@ async def read_json(request: Request, what: str, empty: Any = None) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInput(f"the body must be JSON ({what})") from exc
+
+
+async def authorize(request: Request, core: Core, file_id: int | None = None) -> Caller | None:
+    """The caller (Jellyfin token in a header or ``api_key``) or, inside HLS playlists,
+    a playback ``token`` bound to ``file_id``."""
+    token = request.query_params.get("token")
+    if token and file_id is not None:
+        await run_in_threadpool(core.playback.check_token, token, file_id)
+        return None
+    return await run_in_threadpool(caller_of, request)

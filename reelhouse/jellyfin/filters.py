@@ -141,7 +141,7 @@ def changed_for_user(user_id: int, sources: frozenset[int] | None, kind: str, id
     """``MinDateLastSavedForUser``: one of the title's files (``link``) the user sees
     (``sources``: their granted sources, None: all) was added, or played by the user
     (progress saved, marked played or unplayed), at or after ``since``; or the user
-    made the title (``kind``, ``id_col``) a favourite then."""
+    made the title (``kind``, ``id_col``) a favourite, or no more one, then."""
     played = select(WatchProgress.id).where(WatchProgress.media_file_id == MediaFile.id,
                                             WatchProgress.user_id == user_id,
                                             WatchProgress.updated_at >= since)
@@ -149,7 +149,7 @@ def changed_for_user(user_id: int, sources: frozenset[int] | None, kind: str, id
     if sources is not None:
         files = files.where(granted_files(sources))
     favourite = select(Favorite.id).where(Favorite.user_id == user_id, Favorite.item_kind == kind,
-                                          Favorite.item_id == id_col, Favorite.created_at >= since)
+                                          Favorite.item_id == id_col, Favorite.updated_at >= since)
     return or_(exists(files), exists(favourite))
 
 

@@ -137,7 +137,7 @@ class Loader:
     def _favorites(self, kind: str, keys: list[int]) -> set[int]:
         return set(self.s.scalars(select(Favorite.item_id).where(
             Favorite.user_id == self.ctx.user_id, Favorite.item_kind == kind,
-            Favorite.item_id.in_(keys))))
+            Favorite.item_id.in_(keys), Favorite.is_favorite.is_(True))))
 
     def _user_data(self, item_id: str, files: list[MediaFile], progress: dict[int, WatchProgress],
                    favorite: bool) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.jellyfin import ids
 from reelhouse.playback.hls.subtitles import SubtitleInfo
 
-__all__ = ["PICTURE_SUBTITLES", "aspect_ratio", "choose_streams", "container_of", "media_source", "media_streams",
+__all__ = ["PICTURE_SUBTITLES", "anamorphic", "aspect_ratio", "choose_streams", "container_of", "media_source",
+           "media_streams",
            "offered", "readable", "sidecar_streams", "ticks"]
 
 _TYPES = {"video": "Video", "audio": "Audio", "subtitle": "Subtitle"}  # MediaStreamType
@@ -36,20 +37,37 @@ _NAMED_RATIOS = ((16 / 9, 0.03, "16:9"), (4 / 3, 0.05, "4:3"), (1.41, 0.005, "1.
                  (1.85, 0.02, "1.85:1"), (2.35, 0.025, "2.35:1"), (2.4, 0.025, "2.40:1"))
 
 
-def aspect_ratio(width: int | None, height: int | None) -> str | None:
-    """A video stream's ``AspectRatio`` as Jellyfin writes it, from its size in pixels:
-    the nearest of its named ratios (``16:9``, ``4:3``, ``2.40:1`` …), else the
-    reduced fraction FFmpeg gives as the display aspect ratio (``5:4`` for 720x576).
-    Pixels are taken as square: the probe keeps no sample aspect ratio, so an
-    anamorphic DVD (720x576 shown 16:9) reads ``5:4``. None without a size."""
+def _sar(text: str | None) -> tuple[int, int] | None:
+    num, _, den = (text or "").partition(":")
+    if num.isdigit() and den.isdigit() and int(num) > 0 and int(den) > 0:
+        return int(num), int(den)
+    return None
+
+
+def aspect_ratio(width: int | None, height: int | None, sar: str | None = None) -> str | None:
+    """A video stream's ``AspectRatio`` as Jellyfin writes it, from its display aspect
+    ratio: the pixel size scaled by the sample aspect ratio ``sar`` (``"64:45"``: a
+    720x576 DVD shown 16:9; None: square pixels), as ffprobe's ``display_aspect_ratio``;
+    the nearest of Jellyfin's named ratios (``16:9``, ``4:3``, ``2.40:1`` …), else that
+    reduced fraction (``5:4`` for 720x576 with square pixels). None without a size
+    (ProbeResultNormalizer.cs, GetAspectRatio)."""
     if not width or not height or width < 0 or height < 0:
         return None
+    num, den = _sar(sar) or (1, 1)
+    width, height = width * num, height * den
     ratio = width / height
     for target, tolerance, name in _NAMED_RATIOS:
         if abs(ratio - target) <= tolerance:
             return name
     common = math.gcd(width, height)
     return f"{width // common}:{height // common}"
+
+
+def anamorphic(sar: str | None) -> bool | None:
+    """Jellyfin's ``IsAnamorphic``: the pixels are not square (a sample aspect ratio
+    more than 1 % from 1:1, its IsNearSquarePixelSar); None when the probe kept none."""
+    ratio = _sar(sar)
+    return None if ratio is None else abs(ratio[0] / ratio[1] - 1) > 0.01
 
 
 #: The probe's containers (library/probe.py) → the extensions such a file may carry.
@@ -105,7 +123,8 @@ def _stream(st: MediaStream, default_audio: int | None) -> dict[str, Any]:
                     "PixelFormat": st.pixel_format, "BitDepth": st.bit_depth,
                     "ColorTransfer": st.color_transfer, "ColorPrimaries": st.color_primaries,
                     "VideoRange": "HDR" if st.hdr else "SDR", "IsAVC": st.codec == "h264",
-                    "AspectRatio": aspect_ratio(st.width, st.height),
+                    "AspectRatio": aspect_ratio(st.width, st.height, st.sample_aspect_ratio),
+                    "IsAnamorphic": anamorphic(st.sample_aspect_ratio),
                     "Rotation": st.rotation})  # the display matrix's degrees (10.9+), absent: none
     elif kind == "Audio":
         out.update({"Channels": st.channels, "ChannelLayout": st.channel_layout,

@@ -15,9 +15,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Column, Select, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
+from reelhouse.db.models import Movie, Show
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.ordering import MergeKey
 from reelhouse.jellyfin.query import ItemQuery, arms, resolve_genre_ids
@@ -27,9 +29,34 @@ __all__ = ["Counts", "count", "page"]
 _CHUNK = 500  # rows fetched at a time (yield_per)
 
 
+def _nullable(col: Any) -> bool:
+    """Whether an order column may hold NULL: a mapped column by its ``nullable``
+    (``sort_title`` never is: the models fill it from the title, migration 0016 filled
+    the rows before), a ``coalesce`` never (it ends in a literal here), anything else (a
+    subquery) may."""
+    if col is Movie.sort_title or col is Show.sort_title:
+        return False
+    expr = getattr(col, "expression", col)
+    if isinstance(expr, Column):
+        return bool(expr.nullable)
+    return not (isinstance(expr, FunctionElement) and expr.name == "coalesce")
+
+
+def _ordered(col: Any, desc: bool) -> Any:
+    """``col`` ascending or descending with NULL lowest either way, written out (``NULLS
+    FIRST`` ascending, ``NULLS LAST`` descending): SQLite's order, which
+    :class:`.ordering.MergeKey` merges the arms by; PostgreSQL's default is the
+    reverse (NULL highest, docs §7.5), which put a film without a year on the other
+    end of the list than on SQLite. Left out for a column that holds no NULL, so its
+    index still gives the order."""
+    if not _nullable(col):
+        return col.desc() if desc else col.asc()
+    return col.desc().nulls_last() if desc else col.asc().nulls_first()
+
+
 def _rows(s: Session, stmt: Select[Any], order: list[tuple[Any, bool]], n: int | None,
           skip: int = 0) -> Iterator[tuple[Any, ...]]:
-    ordered = [col.desc() if desc else col.asc() for col, desc in order]
+    ordered = [_ordered(col, desc) for col, desc in order]
     stmt = stmt.order_by(*ordered)
     if n is not None:
         stmt = stmt.limit(n)

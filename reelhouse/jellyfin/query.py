@@ -88,8 +88,8 @@ class ItemQuery:
     favorite: bool | None = None
     root: bool = False  # no parent, not recursive: the user's views
     since: datetime | None = None  # MinDateLastSaved: titles with a file added since
-    #: MinDateLastSavedForUser: titles with a file added since, or played or made a
-    #: favourite by the user since (an unfavourite leaves no trace: not seen)
+    #: MinDateLastSavedForUser: titles with a file added since, or played, made a
+    #: favourite or unfavourited by the user since
     since_user: datetime | None = None
     narrowing: Narrowing = field(default_factory=Narrowing)  # filters.py
     sources: frozenset[int] | None = None  # the user's granted sources (None: all)
@@ -201,7 +201,8 @@ def _file_filter(q: ItemQuery, link: ColumnElement[bool]) -> ColumnElement[bool]
 
 def _favorite(q: ItemQuery, kind: str, col: Any) -> ColumnElement[bool]:
     cond = exists(select(Favorite.id).where(Favorite.user_id == q.user_id,
-                                            Favorite.item_kind == kind, Favorite.item_id == col))
+                                            Favorite.item_kind == kind, Favorite.item_id == col,
+                                            Favorite.is_favorite.is_(True)))
     return cond if q.favorite else ~cond
 
 

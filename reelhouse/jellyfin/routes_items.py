@@ -16,6 +16,7 @@ from reelhouse.core import Core
 from reelhouse.jellyfin import browse, ids
 from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, check_user_path
 from reelhouse.jellyfin.filters import Narrowing
+from reelhouse.jellyfin.latest import latest
 from reelhouse.jellyfin.loader import VIEWS, Ctx, Loader, view_dto
 from reelhouse.jellyfin.paging import Counts, page
 from reelhouse.jellyfin.params import Args
@@ -129,17 +130,16 @@ def _latest(core: Core, request: Request, caller: Caller, args: Args) -> list[di
     parent = ids.decode(args.text("parentid", 64) or "", "view", "show", "season") \
         if args.has("parentid") else None
     limit = args.number("limit", 20, 0, 500) or 20
-    # IncludeItemTypes: Episode is by series unless GroupItems=false (Jellyfin groups
-    # a series' new episodes into the series)
+    # IncludeItemTypes; new episodes are grouped by series unless GroupItems=false
     types = args.lower_set("includeitemtypes")
-    episodes = "episode" if args.flag("groupitems", True) is False else "show"
-    wanted = {k for t, k in (("movie", "movie"), ("series", "show"), ("episode", episodes)) if t in types} \
+    wanted = {k for t, k in (("movie", "movie"), ("series", "show"), ("episode", "episode")) if t in types} \
         if types else None
     # IsPlayed; without it, unplayed titles only: the user's HidePlayedInLatest, which
     # Jellyfin defaults to (and users.py reports) true
     played = args.flag("isplayed", False)
     with core.sessions() as s:
-        return browse.latest(s, _ctx(request, caller, args), parent, limit, wanted, played)
+        return latest(s, _ctx(request, caller, args), parent, limit, wanted, played,
+                      group=args.flag("groupitems", True) is not False)
 
 
 @router.get("/items/latest")
@@ -234,15 +234,19 @@ def empty_list(item_id: str, request: Request, caller: CallerDep) -> list[Any]:
 # -- shows -----------------------------------------------------------------------------------
 @router.get("/shows/nextup")
 def next_up(request: Request, caller: CallerDep, core: CoreDep, args: ArgsDep) -> dict[str, Any]:
-    """Next up (browse.next_up): ``SeriesId``, ``StartIndex``, ``Limit`` (absent or 0:
-    all, as Jellyfin's GetResult), ``NextUpDateCutoff``, ``EnableResumable``."""
+    """Next up (browse.next_up): ``SeriesId``, ``ParentId`` (a library, series or
+    season), ``StartIndex``, ``Limit`` (absent or 0: all, as Jellyfin's GetResult),
+    ``NextUpDateCutoff``, ``EnableResumable``."""
     series = ids.decode(args.text("seriesid", 64) or "", "show") if args.has("seriesid") else None
+    parent = ids.decode(args.text("parentid", 64) or "", "view", "show", "season") \
+        if args.has("parentid") else None
     start = args.number("startindex", 0) or 0
     limit = args.number("limit", None, 0, 100_000) or None
     cutoff = args.date("nextupdatecutoff")
     resumable = bool(args.flag("enableresumable", True))
     with core.sessions() as s:
-        items, total = browse.next_up(s, _ctx(request, caller, args), series, start, limit, cutoff, resumable)
+        items, total = browse.next_up(s, _ctx(request, caller, args), series, start, limit, cutoff, resumable,
+                                      parent)
     return _result(items, total if args.flag("enabletotalrecordcount", True) else len(items) + start, start)
 
 

@@ -1,28 +1,29 @@
 """Playing: ``Items/{id}/PlaybackInfo`` (GET and POST with a DeviceProfile; its
 MediaStreams add the subtitle files beside the film, listed by the HLS service),
-``Videos/{id}/stream`` and ``stream.{ext}`` (the file as it is, HTTP Range; the
-extension is ignored), ``Items/{id}/Download`` (the same, to keep, named),
+``Videos/{id}/stream`` and ``stream.{ext}`` (the file as it is, HTTP Range; with
+``static=false``, a stream made in the container the extension names when the file is
+not in it: :mod:`.progressive`), ``Items/{id}/Download`` (the same, to keep, named),
 ``Videos/{id}/master.m3u8`` and ``main.m3u8`` with their renditions and segments
-(reelhouse's HLS), and subtitles as WebVTT or SubRip."""
+(reelhouse's HLS) and its WebVTT subtitle renditions. Jellyfin's subtitle URLs are
+:mod:`.routes_subtitles`'."""
 
 from __future__ import annotations
 
-from pathlib import Path as PathLib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.files import file_response
 from reelhouse.core import Core
-from reelhouse.db.models import MediaFile, MediaStream
-from reelhouse.errors import AuthenticationFailed, InvalidInput, NotFound
-from reelhouse.jellyfin import ids
+from reelhouse.db.models import MediaFile, WatchProgress
+from reelhouse.errors import AuthenticationFailed, NotFound
+from reelhouse.jellyfin import ids, progressive
 from reelhouse.jellyfin.browse import sidecars
-from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, caller_of, read_json
+from reelhouse.jellyfin.deps import ArgsDep, Caller, CallerDep, CoreDep, authorize, read_json
 from reelhouse.jellyfin.media import choose_streams, media_source, offered, sidecar_streams
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import (
@@ -44,7 +45,6 @@ from reelhouse.jellyfin.streams import (
     file_for,
     range_response,
 )
-from reelhouse.jellyfin.subrip import vtt_to_srt
 from reelhouse.jellyfin.visible import granted_files
 from reelhouse.playback.hls.ladder import capped
 
@@ -88,15 +88,23 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
         files = offered(list(s.scalars(stmt.order_by(MediaFile.part.nulls_first(), MediaFile.id))))
         if not files:
             raise NotFound(f"no playable file for {item_id}")
+        remembered = {wp.media_file_id: wp for wp in s.scalars(select(WatchProgress).where(
+            WatchProgress.user_id == caller.user.id, WatchProgress.media_file_id.in_([mf.id for mf in files])))}
         sources = []
         for mf in files:
             src = media_source(mf, ids.encode(ref.kind, ref.id), caller.token)
             src["MediaStreams"] += sidecar_streams(mf, sidecars(core, mf.id), ids.encode(ref.kind, ref.id),
                                                    caller.token)
+            # no choice in the request: the tracks the user last played this file with
+            # (Jellyfin's MediaSourceManager.SetDefaultAudioAndSubtitleStreamIndices)
+            last = remembered.get(mf.id)
+            audio = audio_index if audio_index is not None or last is None else last.audio_stream_index
+            sub = shown if asked is not None or last is None else last.subtitle_stream_index
             apply_decision(src, mf, caps, allow_direct=allow_direct, play_session=play_session,
                            token=caller.token, max_bitrate=max_bitrate, profile=profile, limit=limit,
-                           audio_index=audio_index, burn=burn_in(profile, mf, subtitle_index))
-            choose_streams(src, audio_index, shown)
+                           audio_index=audio_index if audio_index is not None else _has(src, "Audio", audio),
+                           burn=burn_in(profile, mf, None if sub is None or sub < 0 else sub))
+            choose_streams(src, audio, sub)
             sources.append(src)
     out: dict[str, Any] = {"MediaSources": sources, "PlaySessionId": play_session}
     if not any(src["SupportsDirectPlay"] or "TranscodingUrl" in src for src in sources):
@@ -104,6 +112,13 @@ def _playback_info(core: Core, request: Request, caller: Caller, item_id: str, a
         # clients show "no compatible stream" instead of trying a URL that cannot work
         out["ErrorCode"] = "NoCompatibleStream"
     return out
+
+
+def _has(source: dict[str, Any], kind: str, index: int | None) -> int | None:
+    """``index`` if ``source`` has a ``kind`` stream of that index (a remembered track
+    of a file since probed again may be gone), else None."""
+    streams = source.get("MediaStreams", [])
+    return index if any(st["Type"] == kind and st["Index"] == index for st in streams) else None
 
 
 @router.get("/items/{item_id}/playbackinfo")
@@ -123,28 +138,32 @@ async def playback_info_post(item_id: str, request: Request, caller: CallerDep, 
 
 
 # -- direct ----------------------------------------------------------------------------------
-async def _authorize(request: Request, core: Core, file_id: int | None = None) -> Caller | None:
-    """The caller (Jellyfin token in a header or ``api_key``) or, inside HLS playlists,
-    a playback ``token`` bound to ``file_id``."""
-    token = request.query_params.get("token")
-    if token and file_id is not None:
-        await run_in_threadpool(core.playback.check_token, token, file_id)
-        return None
-    return await run_in_threadpool(caller_of, request)
-
-
 @router.api_route("/videos/{item_id}/stream", methods=["GET", "HEAD"])
 @router.api_route("/videos/{item_id}/stream.{ext}", methods=["GET", "HEAD"])
 async def stream(item_id: str, request: Request, core: CoreDep) -> Response:
-    """The file as it is (``static=true`` or not: reelhouse does not transcode into a
-    progressive stream), with HTTP Range (RFC 9110 §14): 206 + exact Content-Range,
-    416 outside the file."""
-    caller = await _authorize(request, core)
+    """The file as it is, with HTTP Range (RFC 9110 §14): 206 + exact Content-Range,
+    416 outside the file; or, for ``static=false`` asking for a container or codecs
+    the file is not in, a transcode written as one stream (:mod:`.progressive`)."""
+    caller = await authorize(request, core)
     q = request.query_params
     file_id = await run_in_threadpool(file_for, core, item_id, q.get("mediasourceid"))
     if caller is not None:
         await run_in_threadpool(check_visible, core, caller.user, file_id, item_id)
-    return await range_response(core, request, file_id, caller.user.id if caller else None)
+    args = Args(q.multi_items())
+    ext = request.path_params.get("ext")
+    user_id = caller.user.id if caller else None
+    if not args.flag("static", False) and (ext or args.has("container")):
+        def planned() -> progressive.Progressive | None:
+            with core.sessions() as s:
+                mf = s.scalar(select(MediaFile).where(MediaFile.id == file_id)
+                              .options(selectinload(MediaFile.streams)))
+                if mf is None:
+                    raise NotFound(f"no media file {item_id}")
+                return progressive.plan(mf, ext, args)
+        what = await run_in_threadpool(planned)
+        if what is not None:
+            return await progressive.respond(core, request, file_id, user_id, what)
+    return await range_response(core, request, file_id, user_id)
 
 
 @router.api_route("/items/{item_id}/download", methods=["GET", "HEAD"])
@@ -152,7 +171,7 @@ async def download(item_id: str, request: Request, core: CoreDep) -> Response:
     """The item's file to keep (the apps' "Download"; items say ``CanDownload``): its
     bytes as ``Videos/{id}/stream`` sends them, Range included, with a
     Content-Disposition naming the file (RFC 6266, a UTF-8 ``filename*``)."""
-    caller = await _authorize(request, core)
+    caller = await authorize(request, core)
     assert caller is not None  # no playback token here: a user's token or a 401
     file_id = await run_in_threadpool(file_for, core, item_id, request.query_params.get("mediasourceid"))
     await run_in_threadpool(check_visible, core, caller.user, file_id, item_id)
@@ -172,7 +191,7 @@ async def _hls_file(request: Request, core: Core, item_id: str) -> tuple[int, st
             hint = await run_in_threadpool(file_for, core, item_id, source_id)
         except NotFound as exc:
             raise AuthenticationFailed("the playback token is not for this item") from exc
-    caller = await _authorize(request, core, hint)
+    caller = await authorize(request, core, hint)
     file_id = hint if caller is None and hint is not None else \
         await run_in_threadpool(file_for, core, item_id, source_id)
     token = request.query_params.get("token")
@@ -189,7 +208,7 @@ def _file_hint(item_id: str) -> int | None:
     return ref.id if ref else None
 
 
-def _playlist(text: str) -> Response:
+def playlist(text: str) -> Response:
     return Response(text, media_type=_M3U8, headers={"cache-control": "private, no-cache"})
 
 
@@ -212,7 +231,7 @@ async def master(item_id: str, request: Request, core: CoreDep) -> Response:
     def build() -> str:
         audio = audio_position(core, file_id, chosen)
         return core.hls.master(file_id, token, _burn(core, file_id, args), copy, limit, audio)
-    return _playlist(await run_in_threadpool(build))
+    return playlist(await run_in_threadpool(build))
 
 
 def _burn(core: Core, file_id: int, args: Args) -> str | None:
@@ -258,13 +277,13 @@ async def main(item_id: str, request: Request, core: CoreDep) -> Response:
         renditions = capped(renditions, limit)
         best = renditions[-1].name  # lowest first: the copy, when there and allowed, is last
         return core.hls.media(file_id, best, token)  # its URIs resolve to videos/{id}/{best}/n.ts
-    return _playlist(await run_in_threadpool(build))
+    return playlist(await run_in_threadpool(build))
 
 
 @router.get("/videos/{item_id}/{track}.m3u8")
 async def media(item_id: str, track: Track, request: Request, core: CoreDep) -> Response:
     file_id, token = await _hls_file(request, core, item_id)
-    return _playlist(await run_in_threadpool(core.hls.media, file_id, track, token))
+    return playlist(await run_in_threadpool(core.hls.media, file_id, track, token))
 
 
 @router.get("/videos/{item_id}/{track}/{n}.ts")
@@ -275,9 +294,9 @@ async def segment(item_id: str, track: Track, n: Segment, request: Request, core
 
 
 @router.get("/videos/{item_id}/subs/{key}.m3u8")
-async def subtitle_playlist(item_id: str, key: SubKey, request: Request, core: CoreDep) -> Response:
+async def subtitleplaylist(item_id: str, key: SubKey, request: Request, core: CoreDep) -> Response:
     file_id, token = await _hls_file(request, core, item_id)
-    return _playlist(await run_in_threadpool(core.hls.subtitle_playlist, file_id, key, token))
+    return playlist(await run_in_threadpool(core.hls.subtitle_playlist, file_id, key, token))
 
 
 @router.get("/videos/{item_id}/subs/{key}.vtt")
@@ -286,51 +305,3 @@ async def subtitle_vtt(item_id: str, key: SubKey, request: Request, core: CoreDe
     user = core.signer.check_playback(token, file_id).user_id
     path = await core.hls.asubtitle_vtt(file_id, key, user)  # threads of its own
     return file_response(request, path, "text/vtt; charset=utf-8", "private, max-age=3600")
-
-
-#: The subtitle formats answered, by the extension asked for → (format, media type).
-_SUB_FORMATS = {"vtt": ("vtt", "text/vtt; charset=utf-8"), "webvtt": ("vtt", "text/vtt; charset=utf-8"),
-                "srt": ("srt", "application/x-subrip; charset=utf-8"),
-                "subrip": ("srt", "application/x-subrip; charset=utf-8"),
-                "ass": ("ass", "text/x-ssa; charset=utf-8"), "ssa": ("ass", "text/x-ssa; charset=utf-8")}
-
-
-@router.get("/videos/{item_id}/{source_id}/subtitles/{index}/stream.{ext}")
-@router.get("/videos/{item_id}/{source_id}/subtitles/{index}/{start}/stream.{ext}")
-async def subtitle(item_id: str, source_id: str, index: Annotated[int, Path(ge=0, le=999)],
-                   ext: str, request: Request, core: CoreDep) -> Response:
-    """Subtitle stream ``index`` of a media source in the format of the extension:
-    ``vtt`` WebVTT, ``srt`` SubRip (``webvtt``/``subrip``, a stream's Codec, too),
-    ``ass``/``ssa`` ASS (an ASS track as it is, another text track converted: as
-    Jellyfin's SubtitleEncoder; ``text/x-ssa``, Jellyfin's MimeTypes); another format
-    is InvalidInput (400), not WebVTT under its name."""
-    fmt, media_type = _SUB_FORMATS.get(ext.lower(), ("", ""))
-    if not fmt:
-        raise InvalidInput(f"subtitles are served as .vtt, .srt or .ass, not .{ext[:16]}")
-    caller = await _authorize(request, core)
-    file_id = await run_in_threadpool(file_for, core, item_id, source_id)
-    if caller is not None:
-        await run_in_threadpool(check_visible, core, caller.user, file_id, item_id)
-
-    def subtitle_key() -> str:
-        # Jellyfin numbers streams across the file; reelhouse's keys count subtitle
-        # streams (e0, e1 …) and then sidecar files (x0 …) after the last stream
-        with core.sessions() as s:
-            rows = list(s.execute(select(MediaStream.index, MediaStream.type)
-                                  .where(MediaStream.media_file_id == file_id)
-                                  .order_by(MediaStream.index)))
-        subs = [i for i, kind in rows if kind == "subtitle"]
-        last = max((i for i, _ in rows), default=-1)
-        key = f"e{subs.index(index)}" if index in subs else f"x{index - last - 1}"
-        if index not in subs and index <= last:
-            raise NotFound(f"stream {index} is not a subtitle stream")
-        return key
-    key = await run_in_threadpool(subtitle_key)
-    if fmt == "ass":
-        return FileResponse(await core.hls.asubtitle_ass(file_id, key, caller.user.id if caller else None),
-                            media_type=media_type)
-    path = str(await core.hls.asubtitle_vtt(file_id, key, caller.user.id if caller else None))
-    if fmt == "srt":
-        text = await run_in_threadpool(lambda: vtt_to_srt(PathLib(path).read_text(encoding="utf-8")))
-        return Response(text, media_type=media_type)
-    return FileResponse(path, media_type=media_type)

@@ -1,6 +1,7 @@
 """Playback reports: ``Sessions/Playing``, ``Sessions/Playing/Progress``,
 ``Sessions/Playing/Stopped`` (``PositionTicks`` → the progress service: one user, one
-position, whichever client), ``Sessions/Capabilities(/Full)``, ``Sessions``,
+position, whichever client; ``AudioStreamIndex``/``SubtitleStreamIndex`` remembered
+for the next PlaybackInfo of the file), ``Sessions/Capabilities(/Full)``, ``Sessions``,
 ``Videos/ActiveEncodings`` (stop a transcode)."""
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def _report(core: Core, caller: Caller, args: Args, stopped: bool) -> None:
         raise InvalidInput("ItemId is required")
     file_id = file_for(core, item_id, args.text("mediasourceid", 64))
     check_visible(core, caller.user, file_id, item_id)  # a hidden item is as unknown as a missing one
+    audio = args.number("audiostreamindex", None, -1, 9999)
+    core.progress.remember_tracks(caller.user.id, file_id, None if audio is None or audio < 0 else audio,
+                                  args.number("subtitlestreamindex", None, -1, 9999))
     position = args.number("positionticks", None, 0, 2**62)
     if position is None:
         return  # a "playing" report without a position: nothing to record yet

@@ -136,6 +136,12 @@ def _attr(obj: object, name: str) -> Any:
         return None
 
 
+def _ratio(value: object) -> tuple[int, int] | None:
+    """A PyAV ``Fraction`` as (numerator, denominator), None for none."""
+    num, den = getattr(value, "numerator", None), getattr(value, "denominator", None)
+    return (num, den) if isinstance(num, int) and isinstance(den, int) else None
+
+
 def _facts(stream: Stream, dolby_vision: bool) -> StreamFacts:
     """Copy what PyAV says about ``stream`` (see :class:`StreamFacts`)."""
     cc = _attr(stream, "codec_context")
@@ -167,6 +173,7 @@ def _facts(stream: Stream, dolby_vision: bool) -> StreamFacts:
             color_primaries=int(vc.color_primaries),
             color_trc=int(vc.color_trc),
             dolby_vision=dolby_vision,
+            sar=_ratio(_attr(stream, "sample_aspect_ratio") or _attr(vc, "sample_aspect_ratio")),
         )
     if isinstance(stream, AudioStream):
         ac = stream.codec_context

@@ -25,6 +25,7 @@ Sources of the rules:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 
@@ -90,7 +91,8 @@ class StreamFacts:
     ``dolby_vision`` whether a DV configuration was found for this stream; ``rotation``
     the degrees its display matrix turns the picture (``frame.rotation`` of the first
     decoded frame: what ffprobe's ``side_data_list`` says, -90 for a phone held upright;
-    0 for none).
+    0 for none); ``sar`` the sample (pixel) aspect ratio as (num, den) (the stream's,
+    else the codec's: what ffprobe's ``sample_aspect_ratio`` says; None: unknown).
     """
 
     index: int
@@ -116,6 +118,7 @@ class StreamFacts:
     text_sub: bool | None = None
     bitmap_sub: bool | None = None
     rotation: int = 0
+    sar: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +152,7 @@ class StreamInfo:
     is_forced: bool = False
     subtitle_format: str | None = None
     rotation: int | None = None
+    sample_aspect_ratio: str | None = None
 
 
 def dolby_vision_in(header: bytes) -> bool:
@@ -215,6 +219,18 @@ def _rotation(degrees: int) -> int | None:
     return turned or None
 
 
+def _sar(ratio: tuple[int, int] | None) -> str | None:
+    """A sample aspect ratio as ffprobe writes it (``"64:45"``, reduced), None for an
+    unknown one (FFmpeg's ``0:1``) or one past 1000:1 either way (a broken header)."""
+    if ratio is None:
+        return None
+    num, den = ratio
+    if num <= 0 or den <= 0 or num > 1000 * den or den > 1000 * num:
+        return None
+    common = math.gcd(num, den)
+    return f"{num // common}:{den // common}"
+
+
 def _positive(value: int | None) -> int | None:
     return value if value is not None and value > 0 else None
 
@@ -252,6 +268,7 @@ def normalise_stream(facts: StreamFacts) -> StreamInfo:
             color_primaries=_PRIMARIES.get(facts.color_primaries or 0),
             hdr=hdr_kind(transfer, dolby),
             rotation=_rotation(facts.rotation),
+            sample_aspect_ratio=_sar(facts.sar),
         )
     if kind == "audio":
         return replace(

@@ -91,6 +91,36 @@ class ProgressService:
                 return self.save(user_id, file_id, position, duration, watched)
             return row
 
+    def remember_tracks(self, user_id: int, file_id: int, audio: int | None, subtitle: int | None) -> None:
+        """Remember the audio and subtitle streams (``MediaStream.index``; ``subtitle``
+        -1: subtitles off) a user plays a file with, for the next play to start with
+        them (Jellyfin's SessionManager.UpdatePlaybackSettings with its defaults
+        RememberAudioSelections and RememberSubtitleSelections on). None leaves that
+        choice as it was; a file with no progress yet gets a row at position 0.
+        Raises NotFound for an unknown file."""
+        if audio is None and subtitle is None:
+            return
+        with self.sessions() as s:
+            row = s.scalar(select(WatchProgress).where(
+                WatchProgress.user_id == user_id, WatchProgress.media_file_id == file_id))
+            if row is None:
+                mf = s.get(MediaFile, file_id)
+                if mf is None:
+                    raise NotFound(f"no media file with id {file_id}")
+                row = WatchProgress(user_id=user_id, media_file_id=file_id, position=0.0,
+                                    duration=mf.duration, watched=False)
+                s.add(row)
+            audio = row.audio_stream_index if audio is None else audio
+            subtitle = row.subtitle_stream_index if subtitle is None else subtitle
+            if row.id is not None and (audio, subtitle) == (row.audio_stream_index, row.subtitle_stream_index):
+                return  # nothing new: the row (and its time) stays as it is
+            row.audio_stream_index, row.subtitle_stream_index, row.updated_at = audio, subtitle, utcnow()
+            try:
+                s.commit()
+            except IntegrityError:  # a concurrent first save made the row: set it there
+                s.rollback()
+                self.remember_tracks(user_id, file_id, audio, subtitle)
+
     def get(self, user_id: int, file_id: int) -> WatchProgress | None:
         with self.sessions() as s:
             return s.scalar(select(WatchProgress).where(

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import command
 
 from reelhouse.db.engine import make_engine
-from reelhouse.db.migrate import alembic_config, upgrade
-from tests.helpers import PG_URL, migrating, postgres_schema
+from reelhouse.db.migrate import upgrade
+from tests.helpers import PG_URL, downgraded, migrating, postgres_schema
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -45,16 +45,8 @@ def _run(url: str) -> None:
             # a second owner of copy 1; back down, the earliest claim owns it again
             conn.execute(sa.text("INSERT INTO offline_claims (copy_id, user_id, created_at) "
                                  "VALUES (1, 2, :at)"), {"at": datetime(2026, 2, 1, tzinfo=UTC)})
-        with engine.connect() as conn:
-            if conn.dialect.name == "sqlite":  # a table rebuild with foreign keys on would cascade
-                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                conn.commit()
-            with conn.begin():
-                cfg = alembic_config(url)
-                cfg.attributes["connection"] = conn
-                command.downgrade(cfg, "0024a")
-                owners = [tuple(r) for r in conn.execute(
-                    sa.text("SELECT id, user_id FROM offline_copies ORDER BY id"))]
+        with downgraded(engine, url, "0024a") as conn:
+            owners = [tuple(r) for r in conn.execute(sa.text("SELECT id, user_id FROM offline_copies ORDER BY id"))]
         assert owners == [(1, 1), (2, 2), (3, None)]
     finally:
         engine.dispose()

@@ -12,7 +12,7 @@ from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.jellyfin.asgi import normal_path
 from reelhouse.jellyfin.auth import parse_authorization, token_of
-from reelhouse.jellyfin.media import aspect_ratio, ticks
+from reelhouse.jellyfin.media import anamorphic, aspect_ratio, ticks
 from reelhouse.jellyfin.params import Args, body_args
 from reelhouse.jellyfin.playback import ANY_CONTAINER, caps_from_profile, max_bitrate_of
 
@@ -167,3 +167,19 @@ def test_aspect_ratio_as_jellyfin_names_it(width: int | None, height: int | None
     """Jellyfin's ProbeResultNormalizer.GetAspectRatio on the stream's size; a ratio
     it does not name is the reduced fraction FFmpeg's display_aspect_ratio gives."""
     assert aspect_ratio(width, height) == want
+
+
+@pytest.mark.parametrize(("width", "height", "sar", "want", "wide"), [
+    (720, 576, "64:45", "16:9", True), (720, 576, "16:15", "4:3", True), (720, 480, "32:27", "16:9", True),
+    (720, 480, "8:9", "4:3", True), (1440, 1080, "4:3", "16:9", True), (1920, 1080, "1:1", "16:9", False),
+    (1920, 1080, "3201:3200", "16:9", False), (720, 576, None, "5:4", None), (720, 576, "0:1", "5:4", None),
+    (720, 576, "junk", "5:4", None), (None, 576, "64:45", None, True),
+])
+def test_aspect_ratio_of_anamorphic_video(width: int | None, height: int | None, sar: str | None,
+                                          want: str | None, wide: bool | None) -> None:
+    """With the sample aspect ratio the probe read, ``AspectRatio`` is the display
+    ratio (ffprobe's display_aspect_ratio, named as Jellyfin names it): a 720x576 PAL
+    DVD shown 16:9 (SAR 64:45) is ``16:9``, not ``5:4``; ``IsAnamorphic`` as Jellyfin's
+    IsNearSquarePixelSar (1 % from 1:1 is square)."""
+    assert aspect_ratio(width, height, sar) == want
+    assert anamorphic(sar) is wide

@@ -148,6 +148,7 @@ TABLE: dict[tuple[str, str], tuple[object, object, object, object]] = {
     ("GET", "/videos/{item_id}/stream.{ext}"): H,
     ("GET", "/videos/{item_id}/subs/{key}.m3u8"): H,
     ("GET", "/videos/{item_id}/subs/{key}.vtt"): H,
+    ("GET", "/videos/{item_id}/{source_id}/subtitles/{index}/subtitles.m3u8"): H,
     ("GET", "/videos/{item_id}/{source_id}/subtitles/{index}/stream.{ext}"): H,
     ("GET", "/videos/{item_id}/{source_id}/subtitles/{index}/{start}/stream.{ext}"): H,
     ("GET", "/videos/{item_id}/{track}.m3u8"): H,

@@ -79,6 +79,29 @@ def test_sort_by_several_keys(server: str, core: Core, library: Library) -> None
 
 
 @pytest.mark.parametrize("core", ENGINES, indirect=True)
+def test_titles_without_a_value_sort_alike_on_both_engines(server: str, core: Core, library: Library) -> None:
+    """A film without a year or a rating sorts lowest on SQLite and PostgreSQL alike
+    (first ascending, last descending), across films and series (two SQL arms merged):
+    PostgreSQL puts NULL highest by default, which put it at the other end."""
+    with core.sessions() as s:
+        s.execute(update(Movie).where(Movie.title == "Sintel").values(year=None, rating=None))
+        s.execute(update(Movie).where(Movie.title == "Big Buck Bunny").values(year=2008, rating=6.0))
+        s.execute(update(Show).values(year=2005, rating=8.0))
+        s.commit()
+    base = {"userId": "$userId", "recursive": True, "includeItemTypes": ["Movie", "Series"]}
+    got = sdk(server,
+              ("items", "getItems", {**base, "sortBy": ["ProductionYear"], "sortOrder": ["Ascending"]}),
+              ("items", "getItems", {**base, "sortBy": ["ProductionYear"], "sortOrder": ["Descending"]}),
+              ("items", "getItems", {**base, "sortBy": ["CommunityRating"], "sortOrder": ["Ascending"]}),
+              ("items", "getItems", {**base, "sortBy": ["CommunityRating"], "sortOrder": ["Descending"],
+                                     "limit": 2, "startIndex": 1}))
+    assert names(got[0]) == ["Sintel", "Example Show", "Big Buck Bunny"]
+    assert names(got[1]) == ["Big Buck Bunny", "Example Show", "Sintel"]
+    assert names(got[2]) == ["Sintel", "Big Buck Bunny", "Example Show"]
+    assert names(got[3]) == ["Big Buck Bunny", "Sintel"]
+
+
+@pytest.mark.parametrize("core", ENGINES, indirect=True)
 def test_min_date_last_saved_for_user(server: str, core: Core, library: Library) -> None:
     """``MinDateLastSavedForUser``: only the titles that changed for this user since
     then (added, or played or marked by them) — an app's incremental sync."""

@@ -177,3 +177,33 @@ def test_stream_ass_is_ass(jf: TestClient, client: TestClient, library: Library,
     text = r.text.replace("\r\n", "\n")
     assert "Style: Sign,Georgia,28,&H0000FFFF" in text and "{\\pos(320,40)}SHOP" in text, text
     assert "PlayResX: 640" in text
+
+
+@pytest.mark.requires_ffmpeg
+@pytest.mark.requires_node
+@pytest.mark.usefixtures("jellyfin_sdk")
+def test_subtitles_m3u8_is_a_playlist_of_the_webvtt(server: str, library: Library) -> None:
+    """``…/Subtitles/{index}/subtitles.m3u8`` (the SDK's getSubtitlePlaylist) is an HLS
+    VOD playlist of the track's WebVTT, as Jellyfin's GetSubtitlePlaylist answers it:
+    FFmpeg's HLS demuxer plays it to the film's cues; a stream that is no subtitle is a
+    404."""
+    from jellyfin.test_sdk_calls import sdk
+
+    item = {"itemId": "$0.Items.0.Id", "mediaSourceId": "$0.Items.0.MediaSources.0.Id", "segmentLength": 30}
+    got = sdk(server, ("items", "getItems", {"userId": "$userId", "recursive": True, "searchTerm": "big buck",
+                                             "fields": ["MediaSources"]}),
+              ("subtitle", "getSubtitlePlaylist", {**item, "index": 3}),
+              ("subtitle", "getSubtitlePlaylist", {**item, "index": 1}))
+    assert got[1][0] == 200, got[1]
+    lines = got[1][1].splitlines()
+    assert lines[0] == "#EXTM3U" and "#EXT-X-PLAYLIST-TYPE:VOD" in lines and lines[-1] == "#EXT-X-ENDLIST"
+    segment = next(line for line in lines if not line.startswith("#"))
+    assert segment.startswith("stream.vtt?api_key=")
+    assert got[2][0] == 404
+    film = got[0][1]["Items"][0]
+    url = (f"{server}/Videos/{film['Id']}/{film['MediaSources'][0]['Id']}/Subtitles/3/subtitles.m3u8?"
+           + segment.partition("?")[2])
+    out = subprocess.run(["ffmpeg", "-v", "error", "-i", url, "-map", "0:s:0", "-f", "srt", "-"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert [line for line in out.stdout.splitlines() if line.endswith(".")] == ["Hello.", "Hallo."]

@@ -248,4 +248,7 @@ class MediaStream(Base):
     subtitle_format: Mapped[str | None] = mapped_column(String(8), nullable=True)  # text | image
     #: degrees the display matrix turns a video (-90: a phone held upright), None: none
     rotation: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: a video's sample (pixel) aspect ratio "num:den" ("64:45": a 720x576 DVD shown
+    #: 16:9), None: unknown (square pixels assumed)
+    sample_aspect_ratio: Mapped[str | None] = mapped_column(String(16), nullable=True)
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,11 +34,18 @@ class WatchProgress(Base):
     duration: Mapped[float | None] = mapped_column(Float, nullable=True)
     watched: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the audio and subtitle streams (``MediaStream.index``; subtitles -1: off) the
+    #: user last played the file with, None: none chosen (Jellyfin's UserItemData
+    #: ``AudioStreamIndex``/``SubtitleStreamIndex``)
+    audio_stream_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    subtitle_stream_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Favorite(Base):
-    """A title a user marked as favourite (Jellyfin's ``IsFavorite``): ``item_kind`` is
-    movie | show | season | episode and ``item_id`` that row's id."""
+    """A title's favourite mark for a user (Jellyfin's ``IsFavorite``): ``item_kind`` is
+    movie | show | season | episode and ``item_id`` that row's id. Unfavouriting keeps
+    the row with ``is_favorite`` false, so ``updated_at`` (when the mark was last set or
+    cleared) tells a syncing client (``MinDateLastSavedForUser``) of the change."""
 
     __tablename__ = "favorites"
     __table_args__ = (UniqueConstraint("user_id", "item_kind", "item_id"),)
@@ -47,3 +55,5 @@ class Favorite(Base):
     item_kind: Mapped[str] = mapped_column(String(16))
     item_id: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    is_favorite: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

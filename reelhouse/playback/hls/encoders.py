@@ -11,7 +11,8 @@ viewers made 6 of 10 segment requests fail with 502):
   replaces its own old encoder of that track, unless another viewer asked that encoder
   for something in the last ``stale_after`` seconds.
 - Limits: ``max_encoders`` video transcodes on the server, ``max_per_user`` of them per
-  user (with ``shared``, several nodes: in the whole cluster, as leased slots in Redis),
+  user (with ``shared``, several nodes: in the whole cluster, as leased slots in Redis;
+  progressive streams, :meth:`EncoderPool.hold`, count too),
   ``max_per_track`` encoders per (file, track). At a limit, an encoder no viewer
   asked anything of for ``stale_after`` seconds makes room; else
   :class:`~reelhouse.errors.ServiceBusy` (503, never a 502).
@@ -34,6 +35,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +118,7 @@ class EncoderPool:
         self.tick = min(tick, max(0.05, idle_timeout / 4))
         self.on_tick = on_tick
         self._encoders: dict[Key, list[Encoder]] = {}
+        self._held: Counter[str | None] = Counter()  # transcodes outside the pool, by user (hold)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._monitor: threading.Thread | None = None
@@ -224,11 +227,13 @@ class EncoderPool:
             transcodes = [e for e in alive if e.heavy]
             mine = [e for e in transcodes if user is not None and e.owner == user]
             track = [e for e in alive if e.key == key]
-            if heavy and len(mine) >= self.max_per_user:
-                blocking, what = mine, (f"your {len(mine)} transcode(s), the limit per user "
+            n_mine = len(mine) + (self._held[user] if user is not None else 0)
+            n_all = len(transcodes) + sum(self._held.values())
+            if heavy and n_mine >= self.max_per_user:
+                blocking, what = mine, (f"your {n_mine} transcode(s), the limit per user "
                                         "(hls_max_encoders_per_user)")
-            elif heavy and len(transcodes) >= self.max_encoders:
-                blocking, what = transcodes, (f"{len(transcodes)} transcode(s), the server's limit "
+            elif heavy and n_all >= self.max_encoders:
+                blocking, what = transcodes, (f"{n_all} transcode(s), the server's limit "
                                               "(hls_max_encoders)")
             elif len(track) >= self.max_per_track:
                 blocking, what = track, f"{len(track)} encoders of this track, its limit"
@@ -357,6 +362,27 @@ class EncoderPool:
                     enc.paused = True
                 elif enc.paused and enc.next <= enc.wanted + self.ahead // 2:
                     self._resume_if_needed(enc)
+
+    def hold(self, user: str | None) -> Callable[[], None]:
+        """Count one video transcode run outside the pool (a progressive stream: one
+        ffmpeg writing to one client) against the limits, ``user``'s included, until
+        the returned release is called (once is enough; more calls do nothing).
+        Encoders nobody watches make room first. Raises ServiceBusy at a limit."""
+        with self._lock:
+            stale = time.monotonic() - self.stale_after
+            self._make_room(("", ""), True, user, None, stale)
+            slot = self._shared_slot(True, user, None, stale)
+            self._held[user] += 1
+        released = threading.Event()
+
+        def release() -> None:
+            if released.is_set():
+                return
+            released.set()
+            with self._lock:
+                self._held[user] -= 1
+            self._give_back(slot)
+        return release
 
     def running(self) -> list[Encoder]:
         with self._lock:

@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from reelhouse.errors import Cancelled, ConfigError, TranscodeFailed
 from reelhouse.playback.hls.ladder import AUDIO_BITRATE, Rendition
 
-__all__ = ["TS_OFFSET", "FfmpegInfo", "audio_command", "check", "copy_segment_command", "locate",
-           "run_until_done", "video_command", "webvtt_command"]
+__all__ = ["PROGRESSIVE_FORMATS", "TS_OFFSET", "FfmpegInfo", "audio_command", "check", "copy_segment_command",
+           "locate", "progressive_command", "run_until_done", "video_command", "webvtt_command"]
 
 #: Seconds FFmpeg's MPEG-TS muxer adds to the first timestamp (measured: a source
 #: starting at 0 gives segments whose first PTS is 1.400 s).
@@ -248,3 +248,38 @@ def ass_command(ffmpeg: str, vtt_path: str) -> list[str]:
     italics and bold as override tags) on stdout."""
     return [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-i", vtt_path, "-map", "0:s:0",
             "-c:s", "ass", "-f", "ass", "-"]
+
+
+#: Progressive outputs: container → ffmpeg's muxer and its options (an MP4 written as
+#: fragments after an empty ``moov``: a pipe cannot be seeked back to write the index).
+PROGRESSIVE_FORMATS = {
+    "mp4": ["-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof"],
+    "mkv": ["-f", "matroska"],
+    "ts": ["-f", "mpegts"],
+}
+
+
+def progressive_command(ffmpeg: str, url: str, container: str, *, video_map: str, audio_map: str | None,
+                        copy_video: bool, copy_audio: bool, seek: float = 0.0, max_width: int | None = None,
+                        max_height: int | None = None, video_kbit: int | None = None,
+                        preset: str = "superfast") -> list[str]:
+    """ffmpeg argv writing the file at ``url`` as one stream to stdout in ``container``
+    (a key of :data:`PROGRESSIVE_FORMATS`), from ``seek`` s: its video (``video_map``)
+    copied or H.264 (at most ``max_width`` x ``max_height``, ``video_kbit`` kbit/s),
+    and one audio track (``audio_map``; None: none) copied or AAC stereo."""
+    cmd = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error"]
+    if seek > 0:
+        cmd += ["-ss", f"{seek:.3f}"]
+    cmd += ["-i", url, "-map", video_map, *(["-map", audio_map] if audio_map else []), "-sn", "-dn"]
+    if copy_video:
+        cmd += ["-c:v", "copy"]
+    else:
+        width, height = max_width or 4096, max_height or 2160
+        cmd += ["-vf", f"scale=w='min({width},iw)':h='min({height},ih)':force_original_aspect_ratio=decrease"
+                       ":force_divisible_by=2,format=yuv420p",
+                "-c:v", "libx264", "-preset", preset, "-profile:v", "high"]
+        if video_kbit:
+            cmd += ["-b:v", f"{video_kbit}k", "-maxrate", f"{video_kbit * 3 // 2}k", "-bufsize", f"{video_kbit * 2}k"]
+    cmd += ["-c:a", "copy"] if copy_audio else ["-c:a", "aac", "-ac", "2", "-b:a", "192k"]
+    return [*cmd, *PROGRESSIVE_FORMATS[container], "pipe:1"]
+

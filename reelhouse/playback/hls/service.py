@@ -113,6 +113,29 @@ class HlsService:
                 user: int | None = None) -> Path:
         return self._moved(file_id, lambda: self.segments.segment(file_id, track, n, viewer, user))
 
+    def progressive(self, file_id: int, user: int | None, container: str, *, video_map: str,
+                    audio_map: str | None, copy_video: bool, copy_audio: bool, seek: float = 0.0,
+                    max_width: int | None = None, max_height: int | None = None,
+                    video_kbit: int | None = None) -> tuple[list[str], Callable[[], None]]:
+        """The ffmpeg argv of a progressive stream of the file (ffmpeg.progressive_command:
+        its source read on ``user``'s behalf) and the release of its encoder slot: a
+        video transcode counts against ``hls_max_encoders`` and the user's
+        ``hls_max_encoders_per_user`` while it runs (the caller releases it when the
+        stream ends; a copy holds none). Raises NotFound, ServiceBusy (a limit)."""
+        target, source = self.plans.target(file_id)
+        who = None if user is None else f"user:{user}"
+        release = _nothing if copy_video else self.encoders.hold(who)
+        try:
+            url = self.feed.url(source, target.path, target.size, who)
+            argv = ffmpeg.progressive_command(
+                self.ffmpeg_path(), url, container, video_map=video_map, audio_map=audio_map,
+                copy_video=copy_video, copy_audio=copy_audio, seek=seek, max_width=max_width,
+                max_height=max_height, video_kbit=video_kbit, preset=self.settings.hls_preset)
+        except BaseException:
+            release()
+            raise
+        return argv, release
+
     def prepare(self, file_id: int, progress: Callable[[dict[str, int], str], None],
                 should_stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
         return self.segments.prepare(file_id, progress, should_stop)
@@ -186,3 +209,7 @@ class HlsService:
         self.feed.close()
         self.executor.shutdown(wait=False)
         self.subtitle_lane.close()
+
+
+def _nothing() -> None:
+    """The release of a stream that holds no encoder slot."""

@@ -35,6 +35,8 @@ async def perform_login(core: Core, request: Request, username: str, password: s
     session; returns ``(user, token)``. Raises TooManyRequests (429) while the account
     or address must wait, AuthenticationFailed for a wrong name or password."""
     address = client_address(request)
+    # the stored spelling: "Alice" and "alice" are one account for the throttle and the audit
+    username = await run_in_threadpool(core.users.login_name, username[:256])
     await run_in_threadpool(core.login_throttle.check, username, address)  # Redis, when shared
     try:
         user = await run_in_threadpool(core.users.authenticate, username, password)

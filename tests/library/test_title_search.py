@@ -160,3 +160,15 @@ def test_migration_fills_existing_titles(tmp_path: Path) -> None:
         assert conn.execute(select(Movie.id, Movie.search_key, Movie.sort_title).order_by(Movie.id)).all() == [
             (1, "amelie", "amelie"), (2, "leon", "leon")]
         assert conn.execute(select(Show.search_key, Show.sort_title)).one() == ("elite", "elite")
+
+
+def test_grid_letters(core: Core) -> None:
+    """The A-Z bar's letters with titles follow the folded sort keys and the filters."""
+    from reelhouse.library.letters import grid_letters
+
+    with core.sessions() as s:
+        assert grid_letters(s, GridFilter()) == set("#ADEFLMOQSTUWZ")
+        assert grid_letters(s, GridFilter(letter="b")) == set("#ADEFLMOQSTUWZ")  # its own letter ignored
+        assert grid_letters(s, GridFilter(q="ornen")) == {"O"}
+        assert grid_letters(s, GridFilter(kind="show")) == {"D", "E"}
+        assert grid_letters(s, GridFilter(q="nothing")) == set()

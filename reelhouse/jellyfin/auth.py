@@ -96,7 +96,7 @@ class JellyfinAuth:
             core.login_throttle.failed(name, address)
             core.audit.record("login", user_name=name[:64], address=address, ok=False)
             raise
-        core.login_throttle.succeeded(name)
+        core.login_throttle.succeeded(name, address)
         device = " ".join(x for x in (info.device, f"({info.device_id})" if info.device_id else None) if x)
         client = " ".join(x for x in (info.client, info.version) if x)
         token, _ = core.auth_sessions.create(user.id, kind="jellyfin", device=device[:128],

@@ -23,7 +23,7 @@ import logging
 import posixpath
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from email.utils import formatdate
 from typing import Any
 
@@ -319,7 +319,7 @@ class RangeStreamResponse(Response):
                         "the library says (changed since the last scan?)", self.path,
                         self.start + sent, self.start + self.length)
 
-    async def _first(self, chunks: AsyncIterator[bytes], scope: Scope, receive: Receive,
+    async def _first(self, chunks: AsyncGenerator[bytes, None], scope: Scope, receive: Receive,
                      send: Send) -> bytes | None:
         """The first chunk of ``chunks``; None when the request is answered already: the
         client went away, or the source had no such file and :attr:`reopen`'s response

@@ -12,10 +12,11 @@ import httpx
 import pytest
 from api.live_server import production_server
 
-from helpers import ADMIN, ADMIN_PASSWORD, admin_core, place, scan_ftp
 from reelhouse.core import Core
 from reelhouse.demo.ftpd import EmbeddedFtpServer
 from reelhouse.sources.registry import SourceSpec
+
+from helpers import ADMIN, ADMIN_PASSWORD, admin_core, place, scan_ftp
 
 
 def _raw(port: int, method: str, path: str, token: str, extra: str = "") -> tuple[int, bytes]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import httpx
 import pytest
 from api.live_server import production_server
-from helpers import ENGINES
 
 from reelhouse.core import Core
+
+from helpers import ENGINES
 
 JF_AUTH = 'MediaBrowser Client="test", Device="pytest", DeviceId="case-1", Version="1.0", Token=""'
 

@@ -19,7 +19,15 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from reelhouse.config_checks import X264_PRESETS as X264_PRESETS  # re-exported
-from reelhouse.config_checks import DatabaseUrl, HttpBaseUrl, LogLevel, PublicUrls, RedisUrl, X264Preset
+from reelhouse.config_checks import (
+    DatabaseUrl,
+    HttpBaseUrl,
+    LogLevel,
+    ProxyAddresses,
+    PublicUrls,
+    RedisUrl,
+    X264Preset,
+)
 from reelhouse.config_sources import ENV_PREFIX, EnvTomlSettings, config_file, settings_error
 from reelhouse.errors import ConfigError
 from reelhouse.keys import secret_bytes
@@ -96,7 +104,16 @@ class Settings(EnvTomlSettings):
     )
     login_free_failures: int = Field(
         default=5, ge=1, le=1000,
-        description="Failed logins per account or address before each further one waits.",
+        description="Failed logins of one account from one address before each further one "
+        "waits; an address (over all accounts) and an account (over all addresses) get four "
+        "times as many.",
+    )
+    trusted_proxies: ProxyAddresses = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="Reverse proxies whose X-Forwarded-For (the client's address: login "
+        "throttling, sessions, audit) and X-Forwarded-Proto are believed: IP addresses or "
+        "networks (10.0.0.0/24), '*' for any peer; from other peers the headers are ignored. "
+        "In the environment: a JSON list or addresses separated by commas.",
     )
     login_backoff_max: float = Field(
         default=900.0, ge=1.0, le=_DAY,

@@ -6,6 +6,7 @@ rules themselves: :mod:`reelhouse.config_urls`. Pure: no I/O.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator
@@ -19,8 +20,8 @@ from reelhouse.config_urls import (
     split_urls,
 )
 
-__all__ = ["X264_PRESETS", "DatabaseUrl", "HttpBaseUrl", "LogLevel", "PublicUrls", "RedisUrl",
-           "X264Preset"]
+__all__ = ["X264_PRESETS", "DatabaseUrl", "HttpBaseUrl", "LogLevel", "ProxyAddresses", "PublicUrls",
+           "RedisUrl", "X264Preset"]
 
 #: x264's presets, fastest first (x264 ``x264_preset_names``, common/base.h); ffmpeg's
 #: libx264 refuses any other name, so a typo failed every HLS transcode (502) instead of
@@ -43,6 +44,28 @@ def _check_preset(value: str) -> str:
     return value
 
 
+def _split_addresses(value: object) -> object:
+    """The environment's text of a list of addresses: a JSON list, or separated by commas."""
+    if isinstance(value, str) and not value.lstrip().startswith("["):
+        return [a.strip() for a in value.split(",") if a.strip()]
+    return split_urls(value)
+
+
+def _check_proxies(value: list[str]) -> list[str]:
+    """Each an IP address or network (``10.0.0.0/8``, ``fd00::/8``), or ``*`` (any peer):
+    what uvicorn's ``forwarded_allow_ips`` takes. A name or a typo would be trusted by no
+    peer, and every client behind the proxy would share its address without a word."""
+    for entry in value:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24) "
+                             "nor '*'") from None
+    return value
+
+
 #: A Python logging level name, any case; kept upper case.
 LogLevel = Annotated[str, AfterValidator(_check_level)]
 #: One of :data:`X264_PRESETS`, any case; kept lower case.
@@ -56,3 +79,6 @@ DatabaseUrl = Annotated[str | None, AfterValidator(check_database_url)]
 #: Origins (``http(s)://host[:port]``); in the environment a JSON list or URLs separated
 #: by commas (:func:`split_urls`, :func:`check_public_urls`).
 PublicUrls = Annotated[list[str], NoDecode, BeforeValidator(split_urls), AfterValidator(check_public_urls)]
+#: Peers whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed: IP addresses,
+#: networks or ``*``; in the environment a JSON list or separated by commas.
+ProxyAddresses = Annotated[list[str], NoDecode, BeforeValidator(_split_addresses), AfterValidator(_check_proxies)]

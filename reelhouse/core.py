@@ -77,8 +77,10 @@ class Core:
         self.api_keys = ApiKeyService(self.sessions, on_revoke=self.auth_sessions.changed)
         self.access = SourceAccess(self.sessions, self.users)
         self.audit = AuditLog(self.sessions, settings.audit_retention_days)
+        # per (address, account), and four times looser per address and per account (auth/throttle.py)
         self.login_throttle = LoginThrottle(settings.login_free_failures, settings.login_backoff_max,
-                                            redis_url=settings.redis_url)
+                                            redis_url=settings.redis_url,
+                                            shared_free=4 * settings.login_free_failures)
         #: misses of watch-party invite codes (api/party_lookup.py); keys of its own
         self.party_code_throttle = LoginThrottle(10, 300.0, redis_url=settings.redis_url,
                                                  what="unknown party codes")

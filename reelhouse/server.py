@@ -87,6 +87,10 @@ def make_server(core: Core, host: str, port: int, close_core: bool = True) -> uv
         loop="auto",
         lifespan="on",
         ws_max_size=core.settings.ws_message_limit,
+        # the client's address and scheme from these proxies' X-Forwarded-For/-Proto only
+        # (uvicorn's ProxyHeadersMiddleware: the right-most address no trusted proxy added)
+        proxy_headers=True,
+        forwarded_allow_ips=list(settings.trusted_proxies),
     )
     return uvicorn.Server(config)
 

@@ -344,3 +344,18 @@ def test_a_data_dir_whose_store_cannot_be_made_names_the_data_dir(tmp_path: Path
         Core(load_settings(data_dir=data), consume_jobs=False)
     assert str(info.value) == (f"data_dir (REELHOUSE_DATA_DIR) {data}: cannot make its library folder: "
                                "File exists")
+
+
+def test_trusted_proxies(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Addresses and networks, from the environment separated by commas or as a JSON
+    list; a host name (not an address) is a settings error naming the key and the entry."""
+    assert load_settings(data_dir=tmp_path).trusted_proxies == ["127.0.0.1", "::1"]
+    monkeypatch.setenv("REELHOUSE_TRUSTED_PROXIES", "10.0.0.5, 10.1.0.0/16,fd00::/8")
+    assert load_settings(data_dir=tmp_path).trusted_proxies == ["10.0.0.5", "10.1.0.0/16", "fd00::/8"]
+    monkeypatch.setenv("REELHOUSE_TRUSTED_PROXIES", '["*"]')
+    assert load_settings(data_dir=tmp_path).trusted_proxies == ["*"]
+    monkeypatch.setenv("REELHOUSE_TRUSTED_PROXIES", "")
+    assert load_settings(data_dir=tmp_path).trusted_proxies == []
+    monkeypatch.setenv("REELHOUSE_TRUSTED_PROXIES", "10.0.0.5, nginx.lan")
+    with pytest.raises(ConfigError, match=r"trusted_proxies.*'nginx.lan' is not an IP address"):
+        load_settings(data_dir=tmp_path)

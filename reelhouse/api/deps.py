@@ -71,8 +71,8 @@ def request_token(request: HTTPConnection) -> tuple[str | None, str]:
 
 
 def client_address(request: HTTPConnection) -> str:
-    """The peer's IP address (as uvicorn reports it: behind a proxy, set
-    ``--forwarded-allow-ips`` so it is the client's)."""
+    """The client's IP address as uvicorn reports it: the peer's, or behind a proxy of
+    ``trusted_proxies`` (reelhouse/server.py) the address its ``X-Forwarded-For`` gives."""
     return request.client.host if request.client else ""
 
 

@@ -1,7 +1,7 @@
 """The session cookie: ``HttpOnly``, ``SameSite=Lax``, ``Secure`` when the server is
 reached over https (a public URL is https, or the login request itself came over https:
-TLS here, or a TLS proxy on this machine whose ``X-Forwarded-Proto`` uvicorn trusts by
-default, ``forwarded_allow_ips``).
+TLS here, or a TLS proxy of ``trusted_proxies`` whose ``X-Forwarded-Proto`` uvicorn
+believes: by default one on this machine).
 
 Lax, not Strict: a watch-party invite link opened from a chat app is a cross-site
 top-level navigation, and a Strict cookie would not come with it (the friend would

@@ -1,14 +1,29 @@
-"""Login throttling: per account and per client address, exponential backoff.
+"""Login throttling: per account and address, exponential backoff.
 
-After ``free`` failed attempts for a key (``user:<name>`` or ``addr:<ip>``), each
-further attempt must wait ``2 ** (failures - free)`` seconds (1, 2, 4, … capped at
-``max_wait``) after the previous failure; an attempt made too early is refused with
-the wait left (HTTP 429 with ``Retry-After``, RFC 6585 §4) without checking the
-password, so guessing costs time and no argon2 work. A success clears the account's
-count (the address keeps its count, so one address cannot reset its budget by
-logging into its own account). Counts fade: a key unused for ``forget_after``
-seconds starts again from zero (the OWASP Authentication Cheat Sheet's "account
-lockout" advice, as a delay rather than a lock, so nobody can lock a user out for long).
+After ``free`` failed attempts for a key, each further attempt must wait
+``2 ** (failures - free)`` seconds (1, 2, 4, … capped at ``max_wait``) after the
+previous failure; an attempt made too early is refused with the wait left (HTTP 429
+with ``Retry-After``, RFC 6585 §4) without checking the password, so guessing costs
+time and no argon2 work. Counts fade: a key unused for ``forget_after`` seconds starts
+again from zero (the OWASP Authentication Cheat Sheet's "account lockout" advice, as a
+delay rather than a lock, so nobody can lock a user out for long).
+
+The keys of an attempt (:meth:`LoginThrottle.keys`), with ``shared_free`` set (logins):
+
+- ``pair:<ip>|<name>``: one account guessed from one address, ``free`` failures;
+- ``addr:<ip>``: every account from one address, ``shared_free`` (looser): behind a
+  household router, or a proxy that forwards no client address, everybody shares one
+  address, and one friend guessing at one account made everybody there wait; now that
+  friend waits after ``free`` misses while the others log in, until the address as a
+  whole has missed ``shared_free`` times (guessing at many accounts from one address);
+- ``user:<name>``: one account from every address, ``shared_free``: many addresses
+  guessing at one account (from one address, the pair's backoff makes reaching it take
+  hours).
+
+Without ``shared_free`` (the party-code throttle) the keys are ``user:<name>`` and
+``addr:<ip>``, each with ``free``. A success clears the account's keys (the pair and
+the account; the address keeps its count, so one address cannot reset its budget by
+logging into its own account). Names count in any letter case and Unicode form.
 
 The counts live in memory, per process, or with a Redis URL (:class:`RedisCounts`) in
 Redis, shared by every node and process of a cluster, so N nodes do not give a guesser
@@ -90,9 +105,11 @@ class LoginThrottle:
 
     def __init__(self, free: int = 5, max_wait: float = 900.0, forget_after: float = 3600.0,
                  clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000,
-                 redis_url: str | None = None, what: str = "failed logins") -> None:
+                 redis_url: str | None = None, what: str = "failed logins",
+                 shared_free: int | None = None) -> None:
         self.what = what
         self.free = free
+        self.shared_free = shared_free
         self.max_wait = max_wait
         self.forget_after = max(forget_after, max_wait)
         self._clock = time.time if redis_url else clock
@@ -111,13 +128,20 @@ class LoginThrottle:
             log.warning("login throttle: redis unavailable, using this process's counts: %s", exc)
             return False, None
 
-    @staticmethod
-    def keys(user_name: str, address: str) -> list[str]:
+    def keys(self, user_name: str, address: str) -> list[tuple[str, int]]:
+        """The keys an attempt of ``user_name`` from ``address`` counts under, each with
+        its free failures (module docstring); the account's first."""
         # one count per user whatever the spelling: letter case, and NFC/NFD (users.user_name)
-        return [f"user:{unicodedata.normalize('NFC', user_name).lower()}", f"addr:{address}"]
+        user = unicodedata.normalize("NFC", user_name).casefold()
+        if self.shared_free is None:
+            return [(f"user:{user}", self.free), (f"addr:{address}", self.free)]
+        return [(f"user:{user}", self.shared_free), (f"pair:{address}|{user}", self.free),
+                (f"addr:{address}", self.shared_free)]
 
-    def wait(self, key: str) -> float:
-        """Seconds ``key`` must still wait before its next attempt (0: go ahead)."""
+    def wait(self, key: str, free: int | None = None) -> float:
+        """Seconds ``key`` must still wait before its next attempt (0: go ahead), after
+        ``free`` failures without a wait (None: ``self.free``)."""
+        free = self.free if free is None else free
         now = self._clock()
         shared, c = self._shared_get(key)
         with self._lock:
@@ -125,14 +149,14 @@ class LoginThrottle:
                 c = self._counts.get(key)
             if c is None or now - c.last > self.forget_after:
                 return 0.0
-            if c.failures < self.free:
+            if c.failures < free:
                 return 0.0
-            delay = min(self.max_wait, 2.0 ** (c.failures - self.free))
+            delay = min(self.max_wait, 2.0 ** (c.failures - free))
             return max(0.0, c.last + delay - now)
 
     def check(self, user_name: str, address: str) -> None:
         """Raise :class:`TooManyAttempts` if the account or the address must wait."""
-        left = max(self.wait(k) for k in self.keys(user_name, address))
+        left = max(self.wait(k, free) for k, free in self.keys(user_name, address))
         if left > 0:
             raise TooManyAttempts(max(1, math.ceil(left)), self.what)
 
@@ -140,14 +164,14 @@ class LoginThrottle:
         now = self._clock()
         if self._shared is not None:
             try:
-                self._shared.add(self.keys(user_name, address), now)
+                self._shared.add([k for k, _ in self.keys(user_name, address)], now)
                 return
             except Exception as exc:  # redis.exceptions.RedisError, OSError
                 log.warning("login throttle: redis unavailable, counting in this process: %s", exc)
         with self._lock:
             if len(self._counts) >= self._max_keys:
                 self._expire(now)
-            for key in self.keys(user_name, address):
+            for key, _ in self.keys(user_name, address):
                 c = self._counts.get(key)
                 if c is None or now - c.last > self.forget_after:
                     self._counts[key] = _Count(1, now)
@@ -155,14 +179,19 @@ class LoginThrottle:
                     c.failures += 1
                     c.last = now
 
-    def succeeded(self, user_name: str) -> None:
+    def succeeded(self, user_name: str, address: str = "") -> None:
+        """Clear the counts of the account (over every address, and from ``address``);
+        the address's own count stays."""
+        cleared = [k for k, _ in self.keys(user_name, address) if not k.startswith("addr:")]
         if self._shared is not None:
             try:
-                self._shared.clear(self.keys(user_name, "")[0])
+                for key in cleared:
+                    self._shared.clear(key)
             except Exception as exc:  # redis.exceptions.RedisError, OSError
                 log.warning("login throttle: redis unavailable: %s", exc)
         with self._lock:
-            self._counts.pop(self.keys(user_name, "")[0], None)
+            for key in cleared:
+                self._counts.pop(key, None)
 
     def close(self) -> None:
         if self._shared is not None:

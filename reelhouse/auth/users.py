@@ -63,6 +63,23 @@ def _spellings(password: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
+def _find(s: Session, name: str) -> User | None:
+    """The user ``name`` names: the one with exactly this name (NFC), else the only one
+    whose name is the same in any letter case (``str.casefold``, so "ALICE" and "Alice"
+    log in as "alice", and "STRASSE" as "straße"), else None. Python folds, not the
+    database: SQLite's ``lower()`` folds ASCII only, and PostgreSQL's depends on the
+    database's locale, so both engines find the same user. Two older names that differ
+    only in case (new ones cannot: :func:`_name_taken`) keep needing the exact one.
+    Reads every name when there is no exact match: a server has tens of users."""
+    name = user_name(name)
+    user = s.scalar(select(User).where(User.name == name))
+    if user is not None:
+        return user
+    folded = name.casefold()
+    same = [uid for uid, n in s.execute(select(User.id, User.name)) if n.casefold() == folded]
+    return s.get(User, same[0]) if len(same) == 1 else None
+
+
 def _name_taken(s: Session, name: str, other_than: int | None = None) -> bool:
     """Whether a user other than ``other_than`` has ``name`` in any letter case (Unicode
     case folding, ``str.casefold``): ``Admin`` next to ``admin`` would pass for the other
@@ -177,11 +194,19 @@ class UserService:
         return self.add(name, password, is_admin=True)
 
     def by_name(self, name: str) -> User:
+        """The user named ``name`` in any letter case (:func:`_find`); raises NotFound."""
         with self.sessions() as s:
-            user = s.scalar(select(User).where(User.name == user_name(name)))
+            user = _find(s, name)
         if user is None:
             raise NotFound(f"no user named {name!r}")
         return user
+
+    def login_name(self, name: str) -> str:
+        """The stored name of the user ``name`` names in any letter case (:func:`_find`),
+        or ``name`` in NFC when none: one spelling for the login throttle and the audit."""
+        with self.sessions() as s:
+            user = _find(s, name)
+        return user.name if user is not None else user_name(name)
 
     def get_or_404(self, user_id: int) -> User:
         user = self.get(user_id)
@@ -291,14 +316,16 @@ class UserService:
             raise Conflict("the server needs at least one enabled admin")
 
     def authenticate(self, name: str, password: str) -> User:
-        """The user if the password is right and the account enabled; raises
+        """The user if the password is right and the account enabled; ``name`` in any
+        letter case (:func:`_find`: Jellyfin matches names at login ignoring case too,
+        and phone keyboards capitalise the first letter). Raises
         AuthenticationFailed otherwise (same message whether the name or the password
         was wrong; a disabled account says so only after a right password)."""
         if len(password) > MAX_PASSWORD:
             raise AuthenticationFailed("wrong user name or password")
         spellings = _spellings(password)
         with self.sessions() as s:
-            user = s.scalar(select(User).where(User.name == user_name(name)))
+            user = _find(s, name)
         if user is None:
             for spelling in spellings:  # same cost either way: no user enumeration by timing
                 _hasher.hash(spelling)

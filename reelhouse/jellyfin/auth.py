@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from reelhouse.auth.identity import Identity
-from reelhouse.auth.users import user_name
 from reelhouse.core import Core
 from reelhouse.db.models import User
 from reelhouse.errors import AuthenticationFailed
@@ -97,7 +96,7 @@ class JellyfinAuth:
             core.login_throttle.failed(name, address)
             core.audit.record("login", user_name=name[:64], address=address, ok=False)
             raise
-        core.login_throttle.succeeded(name)
+        core.login_throttle.succeeded(name, address)
         device = " ".join(x for x in (info.device, f"({info.device_id})" if info.device_id else None) if x)
         client = " ".join(x for x in (info.client, info.version) if x)
         token, _ = core.auth_sessions.create(user.id, kind="jellyfin", device=device[:128],
@@ -106,17 +105,11 @@ class JellyfinAuth:
         return user, token
 
     def _stored_name(self, name: str) -> str:
-        """``name``, or the one user name it matches ignoring case (``str.casefold``)
-        when no user has it exactly: Jellyfin matches names at login ignoring case
-        (UserManager, OrdinalIgnoreCase), and TV and phone keyboards capitalise the
-        first letter ("Admin"). New names are unique in any case (auth/users.py); two
-        older ones that differ only in case keep needing the exact one."""
-        wanted = user_name(name)
-        names = [u.name for u in self.core.users.list()]
-        if wanted in names:
-            return wanted
-        same = [n for n in names if n.casefold() == wanted.casefold()]
-        return same[0] if len(same) == 1 else wanted
+        """The stored name of the user ``name`` names in any letter case
+        (:meth:`~reelhouse.auth.users.UserService.login_name`): Jellyfin matches names
+        at login ignoring case (UserManager, OrdinalIgnoreCase), and TV and phone
+        keyboards capitalise the first letter ("Admin")."""
+        return self.core.users.login_name(name)
 
     def resolve(self, token: str | None) -> Identity:
         """The identity (user + session or API key) of a token; raises

@@ -50,7 +50,7 @@ from reelhouse.library.title_search import (
     trigram_ids,
 )
 
-__all__ = ["RESOLUTIONS", "GridFilter", "GridPage", "genre_condition", "grid_page"]
+__all__ = ["RESOLUTIONS", "GridFilter", "GridPage", "genre_condition", "grid_page", "title_rows"]
 
 #: Resolution filter → the video heights (pixels) it takes, [low, high).
 RESOLUTIONS: dict[str, tuple[int, int]] = {
@@ -183,6 +183,12 @@ def _table_query(kind: str, f: GridFilter, bound_q: bool = False,
             low = f.letter.lower()
             stmt = stmt.where(sort >= low, sort < chr(ord(low) + 1))
     return stmt, sort, year0, model.id
+
+
+def title_rows(kind: str, f: GridFilter) -> Select[Any]:
+    """The rows of ``kind`` ("movie", "show") that pass ``f``, as the grid reads them
+    (columns id, title, year, poster_image_id, needs_review, sort, year0)."""
+    return _table_query(kind, f)[0]
 
 
 def genre_condition(model: Any, genre: str) -> ColumnElement[bool]:

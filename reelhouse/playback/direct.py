@@ -23,7 +23,7 @@ import logging
 import posixpath
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
 from email.utils import formatdate
 from typing import Any
 
@@ -235,44 +235,26 @@ class RangeStreamResponse(Response):
             "status": self.status_code,
             "headers": self.raw_headers,
         }
-        if self.method == "HEAD" or self.length == 0:
+        if self.length == 0:
             await send(start_msg)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             self._observe(0, 0.0)
             return
         started = time.perf_counter()
         pool_user.set(self.user_key)  # whose share of the FTP pool this stream uses
-        chunks = self.source.aread_range(self.path, self.start, self.length)
-        ended = False
-        try:
-            first = await _first_chunk(chunks, receive)  # errors here become a clean 4xx/5xx
-        except _ClientGone:
-            with anyio.CancelScope(shield=True):
-                await chunks.aclose()
-            log.info("request for %r ended before its first byte: the client went away", self.path)
+        # HEAD reads the range's first byte as GET would (RFC 9110 §9.3.2: the same
+        # status and headers): a file gone from its source is 404 for both, not 200
+        chunks = self.source.aread_range(self.path, self.start, 1 if self.method == "HEAD" else self.length)
+        first = await self._first(chunks, scope, receive, send)
+        if first is None:  # answered already (by the file's row read again), or nobody to answer
             return
-        except StopAsyncIteration:
-            first, ended = b"", True
-        except NotFound:  # the source has no such file: a stale target? (``reopen``)
+        if self.method == "HEAD":
             with anyio.CancelScope(shield=True):
                 await chunks.aclose()
-            fresh = await self.reopen() if self.reopen is not None else None
-            if fresh is None:
-                raise
-            await fresh(scope, receive, send)
+            await send(start_msg)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            self._observe(0, 0.0)
             return
-        except SeekRefused as exc:  # a seek too far on a server without REST: 416, this size
-            with anyio.CancelScope(shield=True):
-                await chunks.aclose()
-            raise SeekRefused(exc.message, self.size) from exc
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await chunks.aclose()
-            raise
-        if ended:  # no byte at ``start``: the file shrank on its source since the scan
-            with anyio.CancelScope(shield=True):
-                await chunks.aclose()
-            raise await self._shrunk()
         first_byte = time.perf_counter() - started
         served_from = getattr(self.source, "served_from", None)  # playback/fallback.py
         if served_from:
@@ -336,6 +318,42 @@ class RangeStreamResponse(Response):
             log.warning("stream of %r cut at byte %d of %d: the file on its source is shorter than "
                         "the library says (changed since the last scan?)", self.path,
                         self.start + sent, self.start + self.length)
+
+    async def _first(self, chunks: AsyncGenerator[bytes, None], scope: Scope, receive: Receive,
+                     send: Send) -> bytes | None:
+        """The first chunk of ``chunks``; None when the request is answered already: the
+        client went away, or the source had no such file and :attr:`reopen`'s response
+        (the file's row read again) answered. Closes ``chunks`` on every error. Raises
+        NotFound (no such file, nothing to reopen), SeekRefused and RangeNotSatisfiable
+        (416: a seek refused, or the file shrank below ``start`` since the scan) and
+        what the source raises: errors here become a clean 4xx/5xx (no byte is sent)."""
+        try:
+            return await _first_chunk(chunks, receive)
+        except _ClientGone:
+            with anyio.CancelScope(shield=True):
+                await chunks.aclose()
+            log.info("request for %r ended before its first byte: the client went away", self.path)
+            return None
+        except StopAsyncIteration:  # no byte at ``start``: the file shrank on its source since the scan
+            with anyio.CancelScope(shield=True):
+                await chunks.aclose()
+            raise await self._shrunk() from None
+        except NotFound:  # the source has no such file: a stale target? (``reopen``)
+            with anyio.CancelScope(shield=True):
+                await chunks.aclose()
+            fresh = await self.reopen() if self.reopen is not None else None
+            if fresh is None:
+                raise
+            await fresh(scope, receive, send)
+            return None
+        except SeekRefused as exc:  # a seek too far on a server without REST: 416, this size
+            with anyio.CancelScope(shield=True):
+                await chunks.aclose()
+            raise SeekRefused(exc.message, self.size) from exc
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await chunks.aclose()
+            raise
 
     async def _shrunk(self) -> RangeNotSatisfiable:
         """The 416 (RFC 9110 §15.5.17) for a stream whose source has no byte at its start:

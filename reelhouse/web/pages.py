@@ -22,6 +22,7 @@ from reelhouse.db.models import MediaFile, User
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.library import queries, views
 from reelhouse.library.grid import RESOLUTIONS, GridFilter, grid_page
+from reelhouse.library.letters import LETTERS, grid_letters
 from reelhouse.library.streams import streams_by_file
 from reelhouse.playback.direct import content_type_for
 from reelhouse.web.format import episode_code, extra_label
@@ -124,6 +125,7 @@ def library_page(
         empty_library = not page.items and (
             not filtered or grid_page(s, GridFilter(source_ids=f.source_ids), 1).total == 0)
         unplayable = queries.unplayable_titles(s, page.items, f.source_ids)
+        present = grid_letters(s, f)  # the bar's letters with a title (the others are disabled)
     params = {"q": query, "type": kind or "", "source": source if (source_id or source_kind) else "",
               "genre": f.genre or "", "year": str(f.year or ""), "resolution": f.resolution or "",
               "unwatched": "1" if f.unwatched_by else "", "letter": f.letter or ""}
@@ -137,7 +139,9 @@ def library_page(
         request, "library.html", user=user, nav="library", items=page.items, total=page.total,
         next_url=link(cursor=page.next_cursor) if page.next_cursor else None,
         first_url=link() if cursor else None,
-        letters=[(c, link(letter=c if c != f.letter else "")) for c in "#ABCDEFGHIJKLMNOPQRSTUVWXYZ"],
+        # (letter, its link or None: no title under it; the current letter stays a link, to leave it)
+        letters=[(c, link(letter=c if c != f.letter else "") if c in present or c == f.letter else None)
+                 for c in LETTERS],
         sources=_visible_sources(core, user),
         filtered=filtered, empty_library=empty_library, resolutions=list(RESOLUTIONS), unplayable=unplayable,
         resume=core.progress.continue_watching(user.id, sources=core.access.allowed(user)), **context,

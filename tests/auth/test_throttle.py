@@ -99,3 +99,35 @@ def test_redis_away_falls_back_to_the_process_counts() -> None:
             t.check("bob", "10.0.0.1")
     finally:
         t.close()
+
+
+def test_pairs_of_address_and_account_with_looser_shared_keys() -> None:
+    """Logins (``shared_free``): one account guessed from one address waits after
+    ``free`` misses, while the other accounts at that address (a household, a proxy that
+    forwards no client address) still log in; the address as a whole, and the account
+    over every address, wait only after ``shared_free`` misses."""
+    clock = Clock()
+    t = LoginThrottle(free=2, max_wait=60, clock=clock, shared_free=8)
+    for _ in range(2):
+        t.check("Alice", "10.0.0.1")
+        t.failed("Alice", "10.0.0.1")
+    with pytest.raises(TooManyRequests):
+        t.check("ALICE", "10.0.0.1")  # the guessed account from that address (any letter case)
+    t.check("bob", "10.0.0.1")  # another account from the same address: free
+    t.check("alice", "10.0.0.2")  # the account from another address: free
+    t.succeeded("alice", "10.0.0.2")  # its owner logs in elsewhere: the guesser still waits
+    with pytest.raises(TooManyRequests):
+        t.check("alice", "10.0.0.1")
+    for i in range(6):  # spraying accounts from one address: 2 + 6 misses there
+        t.failed(f"user{i}", "10.0.0.1")
+    with pytest.raises(TooManyRequests) as err:
+        t.check("carol", "10.0.0.1")  # the address waits as a whole now
+    assert err.value.retry_after == 1
+    t.succeeded("carol", "10.0.0.1")  # a success does not reset the address
+    with pytest.raises(TooManyRequests):
+        t.check("dave", "10.0.0.1")
+    t.check("dave", "10.0.0.3")
+    for i in range(8):  # many addresses at one account: the account waits everywhere
+        t.failed("victim", f"192.0.2.{i}")
+    with pytest.raises(TooManyRequests):
+        t.check("victim", "198.51.100.1")

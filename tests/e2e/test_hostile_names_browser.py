@@ -40,7 +40,7 @@ FILES = [
 PASSWORD = "a long password"
 #: Scripts the pages load (anything else in the DOM was injected).
 PAGE_SCRIPTS = ("api.js", "app.js", "hls.min.js", "retry_after.js", "player.js", "transfers.js", "match.js",
-                "prepare.js", "together.js", "party.js", "party_queue.js")
+                "prepare.js", "together.js", "drift.js", "party.js", "party_queue.js")
 
 
 @pytest.fixture

@@ -27,13 +27,17 @@ from helpers import ENGINES, core_on, migrating
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 FILMS = ["Amélie", "Spider-Man", "WALL·E", "Léon", "Straße", "ﬁve", "!!!", "100% Wolf", "under_score",
-         "The Matrix", "A Quiet Place", "Zodiac", "Theory of Everything"]
+         "The Matrix", "A Quiet Place", "Zodiac", "Theory of Everything", "Ørnen", "Æon Flux"]
 
 
 @pytest.mark.parametrize(("title", "key"), [
     ("Amélie", "amelie"), ("ÉLITE", "elite"), ("Spider-Man: No Way Home", "spidermannowayhome"),
     ("Straße", "strasse"), ("ﬁve", "five"), ("WALL·E", "walle"), ("!!!", ""), (None, ""),
     ("Ötzi", "otzi"), ("東京物語", "東京物語"), ("Crème brûlée", "cremebrulee"),
+    # Latin letters without a decomposition, as ASCII (anyascii); other scripts as they are
+    ("Ørnen", "ornen"), ("Æon Flux", "aeonflux"), ("Œdipe roi", "oediperoi"), ("Łódź", "lodz"),
+    ("Đorđe", "dorde"), ("Þór", "thor"), ("Ðe", "de"), ("İstanbul", "istanbul"), ("Brød & Bæst", "brodbaest"),
+    ("Брат", "брат"), ("Ζορμπάς", "ζορμπασ"), ("x" * 500 + "Þ" * 500, "x" * 500 + "th" * 300),
 ])
 def test_search_key(title: str | None, key: str) -> None:
     assert search_key(title) == key
@@ -42,6 +46,7 @@ def test_search_key(title: str | None, key: str) -> None:
 @pytest.mark.parametrize(("title", "key"), [
     ("The Matrix", "matrix"), ("A Quiet Place", "quiet place"), ("An Education", "education"),
     ("Élite", "elite"), ("Spider-Man: Far From Home", "spider man far from home"), ("The", "the"),
+    ("The Ørnen", "ornen"), ("Æon Flux", "aeon flux"), ("Łódź", "lodz"),
     ("Theory of Everything", "theory of everything"), ("Anastasia", "anastasia"), ("!!!", ""), (None, ""),
 ])
 def test_sort_key(title: str | None, key: str) -> None:
@@ -83,6 +88,8 @@ CASES = [
     ("wall-e", ["WALL·E"]), ("leon", ["Léon"]), ("strasse", ["Straße"]), ("five", ["ﬁve"]),
     ("100%", ["100% Wolf"]), ("under_score", ["under_score"]), ("under%score", ["under_score"]),
     ("!!!", ["!!!"]), ("%", ["100% Wolf"]), ("_", ["under_score"]), ("nothing", []),
+    ("ornen", ["Ørnen"]), ("ØRNEN", ["Ørnen"]), ("ørnen", ["Ørnen"]), ("aeon flux", ["Æon Flux"]),
+    ("æon", ["Æon Flux"]), ("ÆON", ["Æon Flux"]),
 ]
 
 
@@ -104,7 +111,8 @@ def test_jellyfin_search(core: Core, q: str, titles: list[str]) -> None:
     assert got == titles
 
 
-ORDER = ["!!!", "100% Wolf", "Amélie", "Dark", "Élite", "ﬁve", "Léon", "The Matrix", "A Quiet Place",
+ORDER = ["!!!", "100% Wolf", "Æon Flux", "Amélie", "Dark", "Élite", "ﬁve", "Léon", "The Matrix", "Ørnen",
+         "A Quiet Place",
          "Spider-Man", "Straße", "Theory of Everything", "under_score", "WALL·E", "Zodiac"]
 
 
@@ -119,8 +127,9 @@ def test_grid_order_and_letters(core: Core) -> None:
                 break
         assert got == ORDER
         assert [i.title for i in queries.grid(s)] == ORDER
-        letter = {x: [i.title for i in grid_page(s, GridFilter(letter=x), 50).items] for x in "emt#"}
-    assert letter == {"e": ["Élite"], "m": ["The Matrix"], "t": ["Theory of Everything"], "#": ["!!!", "100% Wolf"]}
+        letter = {x: [i.title for i in grid_page(s, GridFilter(letter=x), 50).items] for x in "aemot#"}
+    assert letter == {"a": ["Æon Flux", "Amélie"], "e": ["Élite"], "m": ["The Matrix"], "o": ["Ørnen"],
+                      "t": ["Theory of Everything"], "#": ["!!!", "100% Wolf"]}
 
 
 def test_jellyfin_sort_and_alphabet(core: Core) -> None:
@@ -134,6 +143,7 @@ def test_jellyfin_sort_and_alphabet(core: Core) -> None:
     assert titles() == ORDER
     assert titles(name_prefix="m") == ["The Matrix"]
     assert titles(name_prefix="e") == ["Élite"]
+    assert titles(name_prefix="o") == ["Ørnen"]
     assert titles(name_before="a") == ["!!!", "100% Wolf"]
 
 
@@ -151,3 +161,15 @@ def test_migration_fills_existing_titles(tmp_path: Path) -> None:
         assert conn.execute(select(Movie.id, Movie.search_key, Movie.sort_title).order_by(Movie.id)).all() == [
             (1, "amelie", "amelie"), (2, "leon", "leon")]
         assert conn.execute(select(Show.search_key, Show.sort_title)).one() == ("elite", "elite")
+
+
+def test_grid_letters(core: Core) -> None:
+    """The A-Z bar's letters with titles follow the folded sort keys and the filters."""
+    from reelhouse.library.letters import grid_letters
+
+    with core.sessions() as s:
+        assert grid_letters(s, GridFilter()) == set("#ADEFLMOQSTUWZ")
+        assert grid_letters(s, GridFilter(letter="b")) == set("#ADEFLMOQSTUWZ")  # its own letter ignored
+        assert grid_letters(s, GridFilter(q="ornen")) == {"O"}
+        assert grid_letters(s, GridFilter(kind="show")) == {"D", "E"}
+        assert grid_letters(s, GridFilter(q="nothing")) == set()

@@ -35,6 +35,8 @@ async def perform_login(core: Core, request: Request, username: str, password: s
     session; returns ``(user, token)``. Raises TooManyRequests (429) while the account
     or address must wait, AuthenticationFailed for a wrong name or password."""
     address = client_address(request)
+    # the stored spelling: "Alice" and "alice" are one account for the throttle and the audit
+    username = await run_in_threadpool(core.users.login_name, username[:256])
     await run_in_threadpool(core.login_throttle.check, username, address)  # Redis, when shared
     try:
         user = await run_in_threadpool(core.users.authenticate, username, password)
@@ -43,7 +45,7 @@ async def perform_login(core: Core, request: Request, username: str, password: s
         await run_in_threadpool(core.audit.record, "login", user_name=username[:64],
                                 address=address, ok=False)
         raise
-    await run_in_threadpool(core.login_throttle.succeeded, username)
+    await run_in_threadpool(core.login_throttle.succeeded, username, address)
     token, _ = await run_in_threadpool(
         lambda: core.auth_sessions.create(user.id, kind=kind, address=address,
                                           device=request.headers.get("user-agent", "")[:128]))
@@ -101,7 +103,7 @@ def change_password(body: PasswordChange, request: Request, core: CoreDep,
         core.audit.record("user.password", user=identity.user, target=f"user:{identity.user.id}",
                           address=address, ok=False)
         raise
-    core.login_throttle.succeeded(name)
+    core.login_throttle.succeeded(name, address)
     core.audit.record("user.password", user=identity.user, target=f"user:{identity.user.id}",
                       address=address)
     return Response(status_code=204)

@@ -4,9 +4,10 @@
 // `position` (s), advancing at `rate` while playing". This page keeps an NTP-style
 // estimate of the server clock (ping/pong, lowest round trip of the last 8, refreshed
 // every 2 s) and steers its <video> towards where it should be:
-//   drift < 40 ms: nothing · up to 2 s: playbackRate ±5 % until back in sync · beyond: seek;
-//   and right after a stall (the position stopped advancing), a drift over 120 ms is
-//   jumped over with one seek rather than worked off at 5 % for seconds.
+//   drift < 40 ms: nothing · up to 2 s: playbackRate nudged in proportion to the drift
+//   (1 % per 10 ms, at most ±20 %) until back in sync · beyond: seek; and right after a
+//   stall (the position stopped advancing), a drift over 120 ms is jumped over with one
+//   seek rather than worked off for seconds (the rules and numbers: drift.js).
 // Starting (play, seek while playing, join, reload) is an "alignment": seek to where the
 // party will be a moment ahead, wait for the frame, start at that moment.
 // Buffering (no data for 250 ms while it should play, or a slow seek) is reported so the
@@ -219,17 +220,16 @@
     lastLocal = t;
     if (video.seeking) return;
     const drift = video.currentTime - expected(now);
-    const size = Math.abs(drift);
-    if (size > 2) { correcting = false; align(); return; }
-    if (size > 0.12 && t - stallAt < 3 && t - lastJump > 1.5) { jump(); return; }
-    if (size < 0.04 && (!correcting || size < 0.01)) {
+    const step = window.ReelhouseDrift.decide(drift, correcting, t - stallAt, t - lastJump);  // drift.js
+    if (step.action === "align") { correcting = false; align(); return; }
+    if (step.action === "jump") { jump(); return; }
+    if (step.action === "settle") {
       correcting = false;
       if (video.playbackRate !== 1) video.playbackRate = 1;
       return;
     }
     correcting = true;
-    const rate = 1 - Math.max(-0.05, Math.min(0.05, drift));  // 1 s of drift → the full 5 %
-    if (Math.abs(video.playbackRate - rate) > 0.002) video.playbackRate = rate;
+    if (Math.abs(video.playbackRate - step.rate) > 0.002) video.playbackRate = step.rate;
   }
   setInterval(steer, 100);
 

@@ -29,7 +29,7 @@ def _keys(conn: sa.Connection, table: str) -> list[tuple[int, str, str]]:
 
 def _run(url: str) -> None:
     with migrating(url) as (cfg, conn):
-        command.upgrade(cfg, "0024b")
+        command.upgrade(cfg, "0025a")
         for table, rows in (("movies", MOVIES), ("shows", SHOWS)):
             for i, title, key, sort, _, _ in rows:
                 conn.execute(sa.text(f"INSERT INTO {table} (id, title, match_key, search_key, sort_title, "
@@ -46,7 +46,7 @@ def _run(url: str) -> None:
     with engine.begin() as conn:
         cfg = alembic_config(url)
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0024b")
+        command.downgrade(cfg, "0025a")
         assert _keys(conn, "movies") == [(i, k, s) for i, _, k, s, _, _ in MOVIES]
         assert _keys(conn, "shows") == [(i, k, s) for i, _, k, s, _, _ in SHOWS]
     engine.dispose()

@@ -10,7 +10,7 @@ through its triggers, PostgreSQL's GIN index by itself. The downgrade writes the
 as the code before it made them.
 
 Revision ID: 0025b
-Revises: 0024b
+Revises: 0025a
 """
 import re
 import unicodedata
@@ -23,7 +23,7 @@ from reelhouse.db.search_key import search_key, sort_key
 
 
 revision = '0025b'
-down_revision = '0024b'
+down_revision = '0025a'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,85 @@
+"""A server that skips the preliminary reply of a listing (no ``150`` before ``LIST`` or
+``MLSD``: the data connection, then ``226``), on a real pyftpdlib server whose handler
+is made to do so (reelhouse/sources/ftp/receive.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reelhouse.demo.ftpd import EmbeddedFtpServer
+from reelhouse.errors import NotFound
+from reelhouse.sources.ftp import FtpConfig, FtpSource, pipeline
+
+from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
+
+
+def _no_preliminary(first: str | None = None) -> Any:
+    """pyftpdlib's ``push_dtp_data`` without the ``150``/``125`` before a listing's data
+    (``first``: a reply sent instead, e.g. ftplib's "200 before the 150")."""
+    from pyftpdlib.handlers import FTPHandler
+
+    def push_dtp_data(self: Any, data: Any, isproducer: bool = False, file: Any = None, cmd: Any = None) -> None:
+        if cmd not in ("LIST", "MLSD"):
+            FTPHandler.push_dtp_data(self, data, isproducer, file, cmd)
+            return
+        if first is not None:
+            self.respond(first)
+            self.respond("150 File status okay. About to open data connection.")
+        if self.data_channel is None:
+            self._out_dtp_queue = (data, isproducer, file, cmd)
+            return
+        self.data_channel.cmd = cmd
+        if isproducer:
+            self.data_channel.push_with_producer(data)
+        else:
+            self.data_channel.push(data)
+        self.data_channel.close_when_done()
+
+    return push_dtp_data
+
+
+@pytest.mark.parametrize("facts", ["MLSD", "LIST"])
+@pytest.mark.parametrize("first", [None, "200 Listing follows."])
+def test_a_server_without_the_150_before_a_listing_lists(ftp_root: Path, facts: str, first: str | None) -> None:
+    """No 150 before the listing: ftplib read the 226 as a reply come early and waited
+    for the 150 (every folder failed after ``read_timeout``: SourceTimeout), and a
+    listing bigger than the socket buffers left the server blocked on it. Now small and
+    big folders (6,000 entries, ~500 KB of LIST) list whole, pipelined and command by
+    command, and then a read works on the same connection; a missing folder is still
+    NotFound. A "200" before the 150 (ftplib's tolerance) still lists too."""
+    from pyftpdlib.handlers import FTPHandler
+
+    (ftp_root / "Small").mkdir()
+    (ftp_root / "Small" / "a.mkv").write_bytes(b"a" * 1000)
+    big = ftp_root / "Big"
+    big.mkdir()
+    for i in range(6000):
+        (big / f"Some.Show.S01E{i:04d}.1080p.WEB-DL.x264-GROUP.mkv").write_bytes(b"")
+    overrides: dict[str, Any] = {"push_dtp_data": _no_preliminary(first)}
+    if facts == "LIST":
+        overrides["proto_cmds"] = {k: v for k, v in FTPHandler.proto_cmds.items() if k not in ("MLST", "MLSD")}
+        overrides["ftp_STAT"] = lambda self, path: self.respond("502 STAT not implemented.")  # data connections
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides=overrides).start()
+    key = ("127.0.0.1", server.port)
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1,
+                              connect_timeout=5, read_timeout=30))
+    try:
+        for pipelined in (True, False):
+            if not pipelined:
+                pipeline._NO_PIPELINING.add(key)
+            assert [(e.name, e.size) for e in src.list("Small")] == [("a.mkv", 1000)]
+            assert len(src.list("Big")) == 6000
+            with pytest.raises(NotFound):
+                src.list("Missing")
+            assert b"".join(src.read_range("Small/a.mkv", 10, 20)) == b"a" * 20
+            walked = dict(src.walk(""))
+            assert sorted(walked) == ["", "Big", "Small"]
+            assert len(walked["Big"]) == 6000  # type: ignore[arg-type]
+    finally:
+        src.close()
+        pipeline._NO_PIPELINING.discard(key)
+        stop_without_leaks(server)
+

@@ -43,7 +43,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api.odd_files import CHROMIUM_CAPS, NEEDS_FFMPEG, chrome_profile, ffmpeg, films_world, jf_item, jf_token, lavfi, plan_of
+from api.odd_files import (
+    CHROMIUM_CAPS,
+    NEEDS_FFMPEG,
+    chrome_profile,
+    ffmpeg,
+    films_world,
+    jf_item,
+    jf_token,
+    lavfi,
+    plan_of,
+)
 from fastapi.testclient import TestClient
 from hls_clips import vobsub_mkv
 

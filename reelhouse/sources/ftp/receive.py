@@ -28,10 +28,11 @@ import ftplib
 import select
 import socket
 import ssl
+from typing import NamedTuple
 
 from reelhouse.sources.ftp.limits import ListingBudget
 
-__all__ = ["FINAL", "await_reply", "read_rest"]
+__all__ = ["FINAL", "Opened", "await_reply", "open_transfer", "read_rest"]
 
 #: Replies that end a transfer (RFC 959 §4.2: 226 closing the data connection, 250
 #: requested file action completed, 225 data connection open, no transfer in progress).
@@ -90,3 +91,62 @@ def read_rest(conn: socket.socket, budget: ListingBudget, chunks: list[bytes]) -
     while chunk := conn.recv(_RECV):
         budget.take(len(chunk))
         chunks.append(chunk)
+
+
+class Opened(NamedTuple):
+    """A transfer opened by :func:`open_transfer`: its data connection; ``final``, the
+    final reply when it came before the data was read (a server without the 1xx that
+    sent a small file whole: nothing more to wait for at its end); ``preliminary_due``,
+    the data came before any reply (a server without the 1xx, or a 1xx still on its
+    way: one read at the end before the final reply is skipped)."""
+
+    conn: socket.socket
+    final: str | None
+    preliminary_due: bool
+
+
+def open_transfer(ftp: ftplib.FTP, cmd: str) -> Opened:
+    """Open a passive data connection and send ``cmd`` (``RETR path``, after any
+    ``REST``) on a plain connection, without waiting for a 1xx the server may never
+    send (:func:`await_reply`'s rule: a final 2xx first is the transfer done, another
+    2xx is skipped); the data is not read. On TLS, ftplib's way (the data connection's
+    handshake follows the 1xx). Raises ftplib's errors (a 4xx/5xx reply: the data
+    connection is closed), TimeoutError as :func:`await_reply`."""
+    if isinstance(ftp, ftplib.FTP_TLS):
+        return Opened(ftp.ntransfercmd(cmd)[0], None, False)
+    host, port = ftp.makepasv()  # the control connection's peer, as ftplib's (NAT)
+    conn = socket.create_connection((host, port), ftp.timeout, source_address=ftp.source_address)
+    try:
+        ftp.putcmd(cmd)
+        ctrl = ftp.sock
+        assert ctrl is not None
+        poller = select.poll()
+        poller.register(ctrl, select.POLLIN)
+        watch_data = True
+        poller.register(conn, select.POLLIN)
+        wait_ms = None if ftp.timeout is None else max(1, int(ftp.timeout * 1000))
+        while True:
+            if not _reply_waiting(ftp, ctrl):
+                ready = {fd for fd, _ in poller.poll(wait_ms)}
+                if not ready:
+                    raise TimeoutError("timed out")
+                if ctrl.fileno() not in ready and watch_data:
+                    try:
+                        sent = conn.recv(1, socket.MSG_PEEK)
+                    except OSError:
+                        sent = b""  # reset: as closed
+                    if sent:
+                        return Opened(conn, None, True)  # data, no reply yet
+                    poller.unregister(conn)  # closed with nothing sent: the reply says why
+                    watch_data = False
+                    continue
+            reply = ftp.getresp()  # a 4xx/5xx raises
+            if reply[:1] == "1":
+                return Opened(conn, None, False)
+            if reply[:3] in FINAL:
+                return Opened(conn, reply, False)
+            if reply[:1] != "2":
+                raise ftplib.error_reply(reply)
+    except BaseException:
+        conn.close()
+        raise

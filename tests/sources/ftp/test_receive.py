@@ -4,6 +4,7 @@ is made to do so (reelhouse/sources/ftp/receive.py)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,13 @@ from reelhouse.sources.ftp import FtpConfig, FtpSource, pipeline
 from helpers import FTP_PASSWORD, FTP_USER, stop_without_leaks
 
 
-def _no_preliminary(first: str | None = None) -> Any:
-    """pyftpdlib's ``push_dtp_data`` without the ``150``/``125`` before a listing's data
-    (``first``: a reply sent instead, e.g. ftplib's "200 before the 150")."""
+def _no_preliminary(first: str | None = None, commands: tuple[str, ...] = ("LIST", "MLSD")) -> Any:
+    """pyftpdlib's ``push_dtp_data`` without the ``150``/``125`` before the data of
+    ``commands`` (``first``: a reply sent instead, e.g. ftplib's "200 before the 150")."""
     from pyftpdlib.handlers import FTPHandler
 
     def push_dtp_data(self: Any, data: Any, isproducer: bool = False, file: Any = None, cmd: Any = None) -> None:
-        if cmd not in ("LIST", "MLSD"):
+        if cmd not in commands:
             FTPHandler.push_dtp_data(self, data, isproducer, file, cmd)
             return
         if first is not None:
@@ -32,6 +33,8 @@ def _no_preliminary(first: str | None = None) -> Any:
             self._out_dtp_queue = (data, isproducer, file, cmd)
             return
         self.data_channel.cmd = cmd
+        if file:
+            self.data_channel.file_obj = file
         if isproducer:
             self.data_channel.push_with_producer(data)
         else:
@@ -83,3 +86,32 @@ def test_a_server_without_the_150_before_a_listing_lists(ftp_root: Path, facts: 
         pipeline._NO_PIPELINING.discard(key)
         stop_without_leaks(server)
 
+
+
+def test_a_server_without_the_150_before_a_file_is_read(ftp_root: Path) -> None:
+    """No 150 before RETR's data either (such servers skip it for every transfer):
+    every read, and the check of REST before the first read at an offset, failed after
+    ``read_timeout``. Now a file streams whole (3 MB: more than the socket buffers), from
+    an offset, in part (the transfer cut, the 226 or 426 read), and the connection
+    goes on serving listings and reads."""
+    data = os.urandom(3_000_000)
+    (ftp_root / "Films").mkdir()
+    (ftp_root / "Films" / "a.mkv").write_bytes(data)
+    (ftp_root / "Films" / "tiny.nfo").write_bytes(b"<movie/>")
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD, handler_overrides={
+        "push_dtp_data": _no_preliminary(commands=("LIST", "MLSD", "RETR"))}).start()
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1,
+                              connect_timeout=5, read_timeout=30))
+    try:
+        for _ in range(2):
+            assert b"".join(src.read_range("Films/a.mkv", 0, len(data))) == data
+            assert b"".join(src.read_range("Films/a.mkv", 1_000_000, 70_000)) == data[1_000_000:1_070_000]
+            assert b"".join(src.read_range("Films/a.mkv", 5, 10)) == data[5:15]
+            assert b"".join(src.read_range("Films/tiny.nfo", 0, 8)) == b"<movie/>"
+            assert b"".join(src.read_range("Films/tiny.nfo", 2, 3)) == b"ovi"
+            assert sorted(e.name for e in src.list("Films")) == ["a.mkv", "tiny.nfo"]
+            with pytest.raises(NotFound):
+                b"".join(src.read_range("Films/missing.mkv", 0, 10))
+    finally:
+        src.close()
+        stop_without_leaks(server)

@@ -176,6 +176,7 @@ class Retrieval(FtpLister):
             pass
         self.in_transfer = False
         self.data = None
+        self.transfer_final, self.preliminary_due = None, False
 
     def end_transfer(self, data: socket.socket, complete: bool) -> TransferEnd:
         """Close a data connection and read the server's final reply.

@@ -36,6 +36,21 @@ def recorded(tmp_path: Path, ftp_server: EmbeddedFtpServer, ftp_root: Path) -> t
         yield core, client, items[0]["id"]
 
 
+def _first_variant(client: TestClient, plan: dict[str, object], seconds: float) -> tuple[str, str]:
+    """The URL and text of the first media playlist of ``plan``'s master playlist,
+    asserting that it lists ``seconds`` of segments and ends (``#EXT-X-ENDLIST``)."""
+    master = client.get(str(plan["master_url"]))
+    assert master.status_code == 200, master.text
+    variant = next(line for line in master.text.splitlines() if line and not line.startswith("#"))
+    url = str(plan["master_url"]).split("master.m3u8")[0] + variant
+    media = client.get(url)
+    assert media.status_code == 200, media.text
+    listed = sum(float(line.split(":")[1].rstrip(",")) for line in media.text.splitlines()
+                 if line.startswith("#EXTINF:"))
+    assert listed == pytest.approx(seconds, abs=0.3) and "#EXT-X-ENDLIST" in media.text, media.text
+    return url, media.text
+
+
 def test_a_recording_without_duration_has_one_and_plays_over_hls(recorded: tuple[Core, TestClient, int]) -> None:
     _core, client, file_id = recorded
     info = client.get(f"/api/library/media-files/{file_id}").json()
@@ -44,16 +59,7 @@ def test_a_recording_without_duration_has_one_and_plays_over_hls(recorded: tuple
     assert r.status_code == 200, r.text
     plan = r.json()
     assert plan["mode"] == "remux" and plan["duration"] == pytest.approx(8, abs=0.2), plan
-    master = client.get(plan["master_url"])
-    assert master.status_code == 200, master.text
-    variant = next(line for line in master.text.splitlines() if line and not line.startswith("#"))
-    base = str(plan["master_url"]).split("master.m3u8")[0]
-    media = client.get(base + variant)
-    assert media.status_code == 200, media.text
-    listed = sum(float(line.split(":")[1].rstrip(",")) for line in media.text.splitlines()
-                 if line.startswith("#EXTINF:"))
-    assert listed == pytest.approx(8, abs=0.3), media.text
-    assert "#EXT-X-ENDLIST" in media.text
+    _first_variant(client, plan, 8)
 
 
 def test_jellyfin_gives_a_recording_without_duration_its_runtime(recorded: tuple[Core, TestClient, int]) -> None:
@@ -101,18 +107,9 @@ def test_a_live_vp9_webm_is_transcoded_into_hls_with_its_duration(tmp_path: Path
         plan = r.json()
         assert plan["mode"] == "transcode" and "no duration" in plan["reason"], plan
         assert plan["duration"] == pytest.approx(8, abs=0.3), plan
-        master = client.get(plan["master_url"])
-        assert master.status_code == 200, master.text
-        variant = next(line for line in master.text.splitlines() if line and not line.startswith("#"))
-        base = str(plan["master_url"]).split("master.m3u8")[0]
-        media = client.get(base + variant)
-        assert media.status_code == 200, media.text
-        listed = sum(float(line.split(":")[1].rstrip(",")) for line in media.text.splitlines()
-                     if line.startswith("#EXTINF:"))
-        assert listed == pytest.approx(8, abs=0.3) and "#EXT-X-ENDLIST" in media.text, media.text
-        segments = [line for line in media.text.splitlines() if line and not line.startswith("#")]
-        variant_base = (base + variant).rsplit("/", 1)[0]
-        last = client.get(f"{variant_base}/{segments[-1]}")
+        variant_url, media = _first_variant(client, plan, 8)
+        segments = [line for line in media.splitlines() if line and not line.startswith("#")]
+        last = client.get(f"{variant_url.rsplit('/', 1)[0]}/{segments[-1]}")
         assert last.status_code == 200 and len(last.content) > 1000, last.text[:200]
         out = tmp_path / "last.ts"
         out.write_bytes(last.content)

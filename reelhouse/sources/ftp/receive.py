@@ -15,6 +15,9 @@ end, then the final reply); a final ``2xx`` first (225, 226, 250) is a server wi
 the ``1xx`` (the data to its end, and that reply is the final one); another ``2xx``
 (ftplib's "200 before the 150") is skipped. Plain data connections only: a TLS data
 connection (RFC 4217) needs its handshake first, which ftplib does after the ``1xx``.
+A file is read the same way (:func:`open_transfer`), and a server seen skipping the
+``1xx`` gets its uploads' data at once (:func:`open_upload`: it would wait for the data
+without a word).
 
 A reply may be read already when the command is sent: it came with the one before
 (pipelined commands, :mod:`.pipeline`: a ``550`` right behind the ``227``), held by the
@@ -32,7 +35,7 @@ from typing import NamedTuple
 
 from reelhouse.sources.ftp.limits import ListingBudget
 
-__all__ = ["FINAL", "Opened", "await_reply", "open_transfer", "read_rest"]
+__all__ = ["FINAL", "Opened", "await_reply", "open_transfer", "open_upload", "read_rest", "skips_preliminary"]
 
 #: Replies that end a transfer (RFC 959 §4.2: 226 closing the data connection, 250
 #: requested file action completed, 225 data connection open, no transfer in progress).
@@ -40,6 +43,21 @@ FINAL = ("225", "226", "250")
 
 #: Bytes asked of one recv on a listing's data connection.
 _RECV = 1 << 20
+
+#: Servers (host, port) seen answering a transfer with its final reply and no 1xx
+#: before: an upload to them does not wait for a 1xx (:func:`open_upload`).
+_NO_PRELIMINARY: set[tuple[str, int]] = set()
+
+
+def skips_preliminary(ftp: ftplib.FTP) -> bool:
+    """Whether ``ftp``'s server was seen sending a transfer's final reply with no 1xx."""
+    return (ftp.host, ftp.port) in _NO_PRELIMINARY
+
+
+def _final_first(ftp: ftplib.FTP, reply: str) -> str:
+    """Note ``ftp``'s server as one that skips the 1xx (its final ``reply`` came first)."""
+    _NO_PRELIMINARY.add((ftp.host, ftp.port))
+    return reply
 
 
 def await_reply(ftp: ftplib.FTP, conn: socket.socket, budget: ListingBudget, chunks: list[bytes]) -> tuple[str, bool]:
@@ -71,7 +89,9 @@ def await_reply(ftp: ftplib.FTP, conn: socket.socket, budget: ListingBudget, chu
             budget.take(len(chunk))
             chunks.append(chunk)
         reply = ftp.getresp()
-        if reply[:1] != "2" or reply[:3] in FINAL:
+        if reply[:3] in FINAL:
+            return _final_first(ftp, reply), ended
+        if reply[:1] != "2":
             return reply, ended
 
 
@@ -144,9 +164,31 @@ def open_transfer(ftp: ftplib.FTP, cmd: str) -> Opened:
             if reply[:1] == "1":
                 return Opened(conn, None, False)
             if reply[:3] in FINAL:
-                return Opened(conn, reply, False)
+                return Opened(conn, _final_first(ftp, reply), False)
             if reply[:1] != "2":
                 raise ftplib.error_reply(reply)
     except BaseException:
         conn.close()
         raise
+
+
+def open_upload(ftp: ftplib.FTP, cmd: str, rest: int | None = None) -> Opened:
+    """Open a passive data connection and send ``cmd`` (``STOR``/``APPE``, after ``REST
+    rest`` when given) to a server that skips the 1xx (:func:`skips_preliminary`; on
+    TLS, or another server, ftplib's way: the 1xx awaited): the server waits for the
+    data without a word, so none is awaited; its final reply, and any 1xx before it
+    (``preliminary_due``), is read after the data. Raises ftplib's errors."""
+    if isinstance(ftp, ftplib.FTP_TLS) or not skips_preliminary(ftp):
+        return Opened(ftp.ntransfercmd(cmd, rest)[0], None, False)
+    host, port = ftp.makepasv()
+    conn = socket.create_connection((host, port), ftp.timeout, source_address=ftp.source_address)
+    try:
+        if rest is not None:
+            reply = ftp.sendcmd(f"REST {rest}")
+            if reply[:1] != "3":  # as ftplib's ntransfercmd: 350 expected
+                raise ftplib.error_reply(reply)
+        ftp.putcmd(cmd)
+    except BaseException:
+        conn.close()
+        raise
+    return Opened(conn, None, True)

@@ -1,6 +1,6 @@
-"""A server that skips the preliminary reply of a listing (no ``150`` before ``LIST`` or
-``MLSD``: the data connection, then ``226``), on a real pyftpdlib server whose handler
-is made to do so (reelhouse/sources/ftp/receive.py)."""
+"""A server that skips the preliminary reply of a transfer (no ``150`` before ``LIST``,
+``MLSD``, ``RETR`` or ``STOR``: the data connection, then ``226``), on a real pyftpdlib
+server whose handler is made to do so (reelhouse/sources/ftp/receive.py)."""
 
 from __future__ import annotations
 
@@ -114,4 +114,54 @@ def test_a_server_without_the_150_before_a_file_is_read(ftp_root: Path) -> None:
                 b"".join(src.read_range("Films/missing.mkv", 0, 10))
     finally:
         src.close()
+        stop_without_leaks(server)
+
+
+def test_a_server_without_any_150_takes_uploads_once_known(ftp_root: Path) -> None:
+    """A server that sends no 150 for any transfer waits for an upload's data without a
+    word: the upload waited for a 150 until ``read_timeout`` (SourceTimeout; the drive's
+    and the transfer queue's writes to it all failed). Once a listing has shown the
+    server answers with no 150 (every scan lists first), uploads send at once: a new
+    file, a resumed one (REST + STOR, and APPE), and a refused one still names its error."""
+    from reelhouse.errors import PermissionDenied
+    from reelhouse.sources.ftp import receive
+
+    (ftp_root / "Films").mkdir()
+    (ftp_root / "Films" / "a.mkv").write_bytes(b"a" * 10)
+    data = os.urandom(2_000_000)
+
+    def respond(self: Any, resp: str, logfun: Any = None) -> None:
+        from pyftpdlib.handlers import FTPHandler
+
+        if resp[:3] not in ("150", "125"):
+            FTPHandler.respond(self, resp)
+
+    def ftp_STOR(self: Any, file: str, mode: str = "w") -> Any:
+        from pyftpdlib.handlers import FTPHandler
+
+        if os.path.basename(file) == "refused.mkv":
+            self.respond("553 Could not create file.")
+            return None
+        return FTPHandler.ftp_STOR(self, file, mode)
+
+    server = EmbeddedFtpServer(ftp_root, FTP_USER, FTP_PASSWORD,
+                               handler_overrides={"respond": respond, "ftp_STOR": ftp_STOR}).start()
+    key = ("127.0.0.1", server.port)
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=1,
+                              connect_timeout=5, read_timeout=30))
+    try:
+        assert [e.name for e in src.list("Films")] == ["a.mkv"]
+        assert key in receive._NO_PRELIMINARY
+        assert src.write("Films/new.mkv", [data[:700_000], data[700_000:]]) == len(data)
+        assert (ftp_root / "Films" / "new.mkv").read_bytes() == data
+        assert src.write("Films/part.mkv", [data[:1000]]) == 1000
+        assert src.write("Films/part.mkv", [data[1000:]], offset=1000) == len(data) - 1000  # APPE
+        assert (ftp_root / "Films" / "part.mkv").read_bytes() == data
+        with pytest.raises(PermissionDenied, match="553 Could not create file"):
+            src.write("Films/refused.mkv", [b"x" * 1000])
+        assert b"".join(src.read_range("Films/new.mkv", 5, 10)) == data[5:15]
+        assert sorted(e.name for e in src.list("Films")) == ["a.mkv", "new.mkv", "part.mkv"]
+    finally:
+        src.close()
+        receive._NO_PRELIMINARY.discard(key)
         stop_without_leaks(server)

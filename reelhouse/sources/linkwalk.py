@@ -9,10 +9,16 @@ resolved, as getcwd(3) does), a link is not walked when its folder is
 
 * the folder it is listed in, or one above it (``loop -> ..``, ``self -> .``): a loop;
 * the walk's own folder or one under it: its files are walked there already;
-* the folder of a link walked already, or one under it: walked through that link
-  (the first link to reach it wins: a walk's order decides between two such links);
+* the folder of a link walked already, or one under it: walked through that link;
 
-and no link is walked past :data:`MAX_LINK_DEPTH` links in one path. Each of these
+and no link is walked past :data:`MAX_LINK_DEPTH` links in one path. Which of two links
+to one folder is walked does not hang on the order the listings come back in (a
+parallel walk's, which changes from scan to scan, so a scan would move the files from
+one path to the other): links to folders are held (:meth:`LinkGuard.check`) until
+the walk has listed every other folder, then decided together
+(:meth:`LinkGuard.release`), a link to a folder holding another's first, then by path
+(``A/Films`` before ``B/Films``), and the folders of the links walked are listed in
+turn, their own links held the same way. Each of these
 is a :class:`~reelhouse.sources.walk.LinkedFolderSkipped` the walk yields for the
 link's path: a note, not an error (the scanner neither adds nor hides files under it).
 Where the source cannot say (``folder_place`` None, or absent), links are walked and the
@@ -27,7 +33,7 @@ search) sees folders, not links, and would go round for ever.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Final
 
 from reelhouse.errors import ReelhouseError
@@ -62,6 +68,7 @@ class LinkGuard:
         self._lock = threading.Lock()
         self._followed: dict[str, str | None] = {}  # link path walked -> its place (None: unknown)
         self._places: dict[str, str | None] = {}  # folder path -> its place, asked once
+        self._held: dict[str, str] = {}  # link path -> its place: decided at release()
 
     def _where(self, path: str) -> str | None:
         with self._lock:
@@ -85,13 +92,14 @@ class LinkGuard:
                 depth += 1
         return depth
 
-    def check(self, folder: str, entries: list[Entry]) -> dict[str, LinkedFolderSkipped]:
+    def check(self, folder: str, entries: list[Entry]) -> dict[str, LinkedFolderSkipped | None]:
         """The links to folders among ``entries`` (the listing of ``folder``) that are
-        not to be walked, by path, with why; the others are remembered as walked."""
+        not to be walked now, by path: each with why it is not walked at all, or None
+        for one held until :meth:`release` (where the source names the folders links
+        lead to); the others are remembered as walked."""
         links = sorted((e for e in entries if e.is_dir and e.link), key=lambda e: e.name)  # one order each walk
         if not links:
             return {}
-        skipped: dict[str, LinkedFolderSkipped] = {}
         with self._lock:
             deep = self._depth(links[0].path) >= MAX_LINK_DEPTH
         if deep:
@@ -104,20 +112,47 @@ class LinkGuard:
         here = self._where(folder)
         if self._root_place == _UNKNOWN:
             self._root_place = self._where(self._root) or ""
+        verdicts: dict[str, LinkedFolderSkipped | None] = {}
         for e in links:
             target = self._where(e.path)
             why = self._why(target, here) if target is not None else None
             with self._lock:
-                if why is None and target is not None:
-                    for other, place in self._followed.items():
-                        if place is not None and _within(target, place):
-                            why = f"leads to {target!r}, walked already through {other!r}"
-                            break
-                if why is None:
-                    self._followed[e.path] = target
-            if why is not None:
-                skipped[e.path] = LinkedFolderSkipped(f"a link to a folder not walked: it {why}")
-        return skipped
+                if why is not None:
+                    verdicts[e.path] = LinkedFolderSkipped(f"a link to a folder not walked: it {why}")
+                elif target is None:
+                    self._followed[e.path] = None  # nowhere known: walked (the loop guards stop loops)
+                else:
+                    self._held[e.path] = target
+                    verdicts[e.path] = None
+        return verdicts
+
+    def drop(self, paths: Iterable[str]) -> None:
+        """Forget the links of ``paths`` held by :meth:`check` (their folder is not
+        walked after all: a loop)."""
+        with self._lock:
+            for path in paths:
+                self._held.pop(path, None)
+
+    def release(self) -> tuple[list[str], dict[str, LinkedFolderSkipped]]:
+        """Decide the links held by :meth:`check` (call it when the walk has no other
+        folder to list): the paths to walk now, and the links not walked with why.
+        A link whose folder holds another's (or is it) goes first, then by path, and
+        a link to a folder walked already, or to one under it, is not walked."""
+        with self._lock:
+            held, self._held = self._held, {}
+            follow: list[str] = []
+            skipped: dict[str, LinkedFolderSkipped] = {}
+            for path in sorted(held, key=lambda p: (held[p].rstrip("/").count("/"), held[p], p)):
+                target = held[path]
+                other = next((o for o, place in self._followed.items()
+                              if place is not None and _within(target, place)), None)
+                if other is not None:
+                    skipped[path] = LinkedFolderSkipped(
+                        f"a link to a folder not walked: it leads to {target!r}, walked already through {other!r}")
+                else:
+                    self._followed[path] = target
+                    follow.append(path)
+            return follow, skipped
 
     def _why(self, target: str, here: str | None) -> str | None:
         """Why a link listed in the folder at ``here`` to ``target`` is not walked."""

@@ -135,10 +135,14 @@ def walk_source(
             yield folder, loop
             continue
         yield folder, entries
-        skipped = links.check(folder, entries)
-        yield from skipped.items()
+        skipped = links.check(folder, entries)  # None: a link held until the rest is walked
+        yield from ((p, why) for p, why in skipped.items() if why is not None)
         stack.extend(e.path for e in sorted(entries, key=lambda e: e.name, reverse=True)
                      if e.is_dir and e.path not in skipped)
+        if not stack:
+            follow, not_walked = links.release()
+            yield from not_walked.items()
+            stack.extend(sorted(follow, reverse=True))
 
 
 def walk_parallel(
@@ -191,6 +195,12 @@ def walk_parallel(
         nonlocal running
         while True:
             with lock:
+                if not stop and not todo and running == 1:  # the rest is walked: the links held
+                    follow, not_walked = links.release()
+                    todo.extend(follow)
+                    for link, reason in not_walked.items():
+                        done.put((link, reason))
+                    _start()
                 if stop or not todo:
                     running -= 1
                     if not running:
@@ -217,14 +227,16 @@ def walk_parallel(
                         if not isinstance(result, Exception):
                             if (loop := loops.check(folder, keys[i], distinct[i])) is not None:
                                 listed[i] = (folder, loop)
+                                links.drop(skips[i])  # its links are not walked either
                                 skips[i] = {}
                                 continue
                             todo.extend(e.path for e in result if e.is_dir and e.path not in skips[i])
                     _start()
                 for i, item in enumerate(listed):
                     done.put(item)
-                    for skipped in skips[i].items():
-                        done.put(skipped)
+                    for link, why in skips[i].items():
+                        if why is not None:  # None: held (LinkGuard.release)
+                            done.put((link, why))
 
     try:
         with lock:

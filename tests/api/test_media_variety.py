@@ -43,7 +43,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api.odd_files import NEEDS_FFMPEG, chrome_profile, ffmpeg, films_world, jf_item, jf_token, lavfi, plan_of
+from api.odd_files import (
+    CHROMIUM_CAPS,
+    NEEDS_FFMPEG,
+    chrome_profile,
+    ffmpeg,
+    films_world,
+    jf_item,
+    jf_token,
+    lavfi,
+    plan_of,
+)
 from fastapi.testclient import TestClient
 from hls_clips import vobsub_mkv
 
@@ -276,15 +286,23 @@ def test_an_embedded_latin1_subrip_track_converts(world: tuple[TestClient, dict[
     assert "Héllo wörld, ça va?" in r.text, r.text
 
 
-def test_a_live_recorded_webm_plays_directly_where_the_browser_plays_it(
-        world: tuple[TestClient, dict[str, int]]) -> None:
+def test_a_live_recorded_webm_is_transcoded_for_a_seek_bar(world: tuple[TestClient, dict[str, int]]) -> None:
+    """A live VP9 WebM played directly where the browser plays WebM, with no seek bar
+    (no duration in its header); it is transcoded into HLS now, with the duration read
+    from its end. A client without HLS still gets the file as it is."""
     client, ids = world
     assert client.get(f"/api/library/media-files/{ids['recorded']}").json()["duration"] == pytest.approx(4, abs=0.2)
     plan = plan_of(client, ids["recorded"])
-    assert plan["mode"] == "direct" and plan["content_type"] == "video/webm", plan
-    r = client.get(str(plan["stream_url"]), headers={"Range": "bytes=0-99"})
+    assert plan["mode"] == "transcode" and "no duration" in plan["reason"], plan
+    assert plan["duration"] == pytest.approx(4, abs=0.2), plan
+    r = client.post(f"/api/library/media-files/{ids['recorded']}/playback/plan",
+                    json={**CHROMIUM_CAPS, "hls": False})
+    assert r.status_code == 200, r.text
+    direct = r.json()
+    assert direct["mode"] == "direct" and direct["content_type"] == "video/webm", direct
+    r = client.get(str(direct["stream_url"]), headers={"Range": "bytes=0-99"})
     assert r.status_code == 206, r.text
-    # a client that cannot play WebM gets HLS: the duration came from the file's end
+    # a client that cannot play WebM gets HLS too
     r = client.post(f"/api/library/media-files/{ids['recorded']}/playback/plan",
                     json={"containers": ["mp4"], "video": ["h264"], "audio": ["aac"]})
     assert r.status_code == 200 and r.json()["mode"] == "transcode", r.text

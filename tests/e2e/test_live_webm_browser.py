@@ -1,6 +1,7 @@
 """The web player in Debian's Chromium plays a WebM recorded live (a browser's
-MediaRecorder, OBS: no duration in its header) as it is: the plan was a 422 ("the
-file's duration is unknown") for every client, and the player refused it."""
+MediaRecorder, OBS: no duration in its header): the plan was a 422 ("the file's
+duration is unknown") for every client, and the player refused it; then it played
+directly with no seek bar; now it is transcoded into HLS, with its duration."""
 
 from __future__ import annotations
 
@@ -17,14 +18,20 @@ from reelhouse.demo.ftpd import EmbeddedFtpServer
 pytestmark = pytest.mark.requires_ffmpeg
 
 
-def test_a_live_recorded_webm_plays(page: Page, live_server: str, core: Core, ftp_server: EmbeddedFtpServer,
-                                    ftp_root: Path) -> None:
+def test_a_live_recorded_webm_plays_with_a_seek_bar(page: Page, live_server: str, core: Core,
+                                                     ftp_server: EmbeddedFtpServer, ftp_root: Path) -> None:
+    """A VP9 WebM written live (``-live 1``: no Duration, no Cues) played directly with
+    an endless timeline: ``duration`` Infinity, no seek bar. Its VP9 cannot be copied
+    into HLS, so it is transcoded: the player shows its 6 s and seeks."""
     make_film(ftp_root / "Live (2024)" / "Live.2024.webm", "-c:v", "libvpx-vp9", "-deadline", "realtime",
               "-cpu-used", "8", "-b:v", "200k", "-c:a", "libopus", "-live", "1", "-f", "webm")
     file_id = first_file(core, seedbox(core, ftp_server))
     log_in(page, f"/play/{file_id}")
-    page.wait_for_function(f"{VIDEO}.dataset.mode === 'direct'", timeout=30_000)
-    page.wait_for_function(f"{VIDEO}.currentTime > 0.5", timeout=60_000)
+    page.wait_for_function(f"{VIDEO}.dataset.mode === 'transcode'", timeout=30_000)
+    page.wait_for_function(f"{VIDEO}.currentTime > 0.5", timeout=90_000)
+    assert 5.5 < page.evaluate(f"{VIDEO}.duration") < 6.5
+    page.evaluate(f"{VIDEO}.currentTime = 4")
+    page.wait_for_function(f"{VIDEO}.currentTime > 4.2 && !{VIDEO}.seeking", timeout=90_000)
     assert page.evaluate(f"{VIDEO}.error") is None
 
 

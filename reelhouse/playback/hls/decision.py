@@ -11,9 +11,12 @@ Rules, first match wins:
    go out as they are (HTTP Range). Not with several audio tracks when the video can be
    copied into HLS: ``<video>`` plays only the first (Chromium and Firefox offer no
    ``audioTracks``), HLS lets the viewer switch — a remux. Nor when the file names no
-   duration (:attr:`MediaFacts.duration_from_end`: a live recording cut off, whose
-   length only its last cluster tells) and its video can be copied: Chromium plays it
-   with an endless timeline and a seek ends in a decode error, HLS seeks.
+   duration (:attr:`MediaFacts.duration_from_end`: a live recording cut off, or a WebM
+   a browser's MediaRecorder or OBS wrote, whose length only its last cluster tells)
+   and the client has HLS: Chromium plays it with an endless timeline (no seek bar)
+   and a seek ends in a decode error, HLS seeks — a remux when the video can be copied
+   (or there is none), else a transcode (VP9, AV1: MPEG-TS does not carry them; a
+   seek bar is worth the encode for a file the viewer could not move in at all).
 2. **remux** — the client can decode the video codec inside HLS (MPEG-TS carries H.264
    and HEVC, RFC 8216 §3.2), but not the container, or not the audio: the video is copied
    into HLS segments, the audio becomes AAC (cheap).
@@ -103,9 +106,14 @@ def decide(facts: MediaFacts, caps: ClientCaps) -> Decision:
             return Decision("remux", f"{len(facts.audio_codecs)} audio tracks: a browser plays "
                             f"only a file's first; the {video} video is copied into HLS, where "
                             "the viewer chooses the track", True)
-        if facts.duration_from_end and copy_video:
-            return Decision("remux", f"the {facts.container} file names no duration (a live recording): "
-                            f"a browser cannot seek in it; the {video} video is copied into HLS", True)
+        if facts.duration_from_end and caps.hls:
+            live = f"the {facts.container} file names no duration (a live recording): a browser cannot seek in it"
+            if copy_video:
+                return Decision("remux", f"{live}; the {video} video is copied into HLS", True)
+            if video is None:
+                return Decision("remux", f"{live}; audio only, converted to AAC in HLS", False)
+            return Decision("transcode", f"{live}, and {video} video cannot be carried in HLS segments: "
+                            "re-encoded to H.264 in HLS, where it seeks", False)
         return Decision("direct", f"the client plays {facts.container} with "
                         f"{_names(tuple(filter(None, (video,))) + facts.audio_codecs)}", copy_video)
     if not caps.hls:

@@ -3,7 +3,8 @@ read), ``passive`` (PASV where an IPv6 server lacks EPSV, EPSV where an IPv4 one
 PASV), ``listing_dates`` (LIST
 dates, read as UTC), ``listing`` (pure parsers of one listing line), ``listing_text``
 (pure parsers of whole listings, straight into Entry), ``replies`` (reply codes and
-failures → domain errors), ``tls``, ``pipeline`` (a listing in one write), ``statlist``
+failures → domain errors), ``tls``, ``receive`` (a listing's data read while its replies are watched: servers
+without the 150), ``pipeline`` (a listing in one write), ``statlist``
 (listings over the control connection), ``connection`` (one control connection: login,
 TLS, features), ``lister`` (folder listings and entry details on it), ``restcheck``
 (whether a server honours REST, checked once), ``retrieval`` (RETR from an offset on

@@ -27,6 +27,7 @@ from reelhouse.errors import (
 )
 from reelhouse.sources.base import Entry, Listing, normalize_path
 from reelhouse.sources.ftp.config import FtpConfig, TlsMode
+from reelhouse.sources.ftp.receive import Opened, open_upload
 from reelhouse.sources.ftp.replies import final_reply, translate_error
 from reelhouse.sources.ftp.retrieval import Retrieval, TransferEnd
 
@@ -219,13 +220,9 @@ class FtpClient(Retrieval):
         cmd = f"APPE {target}" if offset and append else f"STOR {target}"
         rest = offset if offset and not append else None
 
-        def _open() -> tuple[socket.socket, int | None]:
-            ftp = self._binary_ftp()
-            return ftp.ntransfercmd(cmd, rest)
-
-        conn: socket.socket
-        conn, _ = self._call(f"writing {rel!r} at byte {offset}", _open)
-        return self._in_transfer(conn)
+        opened: Opened = self._call(f"writing {rel!r} at byte {offset}",
+                                    lambda: open_upload(self._binary_ftp(), cmd, rest))  # no 1xx: :mod:`.receive`
+        return self._in_transfer(opened.conn, None, opened.preliminary_due)
 
     def end_upload(self, data: socket.socket, what: str, failure: BaseException | None) -> None:
         """Close an upload's data connection and read the server's verdict.
@@ -235,6 +232,7 @@ class FtpClient(Retrieval):
         StorageFull), also when the data connection broke first (``failure``: the
         server often closes it and then says why). No reply → SourceUnavailable and
         the control connection is dropped."""
+        due = self.preliminary_due
         self._close_data(data, clean=failure is None)
         ftp = self.ftp
         if ftp is None or ftp.sock is None:
@@ -242,6 +240,8 @@ class FtpClient(Retrieval):
         try:
             ftp.sock.settimeout(self.config.read_timeout if failure is None else 5.0)
             resp = ftp.getresp()
+            if due and resp[:1] == "1":  # not awaited (a server that skips it): the final is next
+                resp = ftp.getresp()
         except (ftplib.error_temp, ftplib.error_perm) as exc:
             self.last_used = time.monotonic()  # an error reply: the connection is in sync
             text = str(exc)

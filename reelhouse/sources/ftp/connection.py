@@ -60,6 +60,11 @@ class FtpConnection:
         self.in_transfer = False
         #: the data connection of the transfer under way (RETR, STOR), for :meth:`cut`
         self.data: socket.socket | None = None
+        #: of that transfer: its final reply, read already (a server without the 1xx
+        #: that sent it whole at once), and whether a 1xx may still come before the
+        #: final one (its data came first): :mod:`.receive`
+        self.transfer_final: str | None = None
+        self.preliminary_due = False
         self.home = "/"  # the login folder (PWD), learnt at connect
         #: the server answered ``REST n`` with 500/502/504 (client.py): it does not do REST
         self.rest_refused = False
@@ -190,11 +195,14 @@ class FtpConnection:
             self._binary = True
         return ftp
 
-    def _in_transfer(self, conn: socket.socket) -> socket.socket:
+    def _in_transfer(self, conn: socket.socket, final: str | None = None, preliminary_due: bool = False,
+                     ) -> socket.socket:
         """Enter the transfer of data connection ``conn`` (for :meth:`cut`), its reads
-        and writes timed by ``read_timeout``; returns ``conn``."""
+        and writes timed by ``read_timeout``; returns ``conn``. ``final`` and
+        ``preliminary_due``: what :func:`.receive.open_transfer` found."""
         self.in_transfer = True
         self.data = conn
+        self.transfer_final, self.preliminary_due = final, preliminary_due
         conn.settimeout(self.config.read_timeout)
         return conn
 

@@ -12,22 +12,71 @@ from __future__ import annotations
 
 import ftplib
 import io
+import socket
 import sys
 from typing import Any
 
 from reelhouse.errors import SourceUnavailable
 from reelhouse.sources.ftp.passive import PassiveFallback
 
-__all__ = ["MAX_REPLY_BYTES", "BoundedFTP", "BoundedReplies", "ListingBudget"]
+__all__ = ["MAX_REPLY_BYTES", "BoundedFTP", "BoundedReplies", "ListingBudget", "ReplyReader"]
 
 MAX_REPLY_BYTES = 256 * 1024
 
 
+class ReplyReader:
+    """The reply lines of a control connection, read from its socket: what ftplib reads
+    through ``socket.makefile`` (``readline``), with the bytes it holds unread known
+    (:meth:`buffered`: a reply that came with the one before is not on the socket any
+    more, :mod:`.receive`). A line ends at LF (RFC 959 §4.2: CRLF); a lone CR stays in
+    its line (a text file's universal newlines split a reply echoing a name with a CR
+    in two, and the second half was read as the next reply). Names not in ``encoding``
+    keep their bytes (PEP 383 lone surrogates)."""
+
+    def __init__(self, sock: socket.socket, encoding: str) -> None:
+        self._sock = sock
+        self._encoding = encoding
+        self._buf = bytearray()
+
+    def readline(self, limit: int = -1) -> str:
+        """The next line with its line end, or up to ``limit`` bytes of it; ``""`` at the
+        end of the stream. Raises the socket's errors (TimeoutError after its timeout)."""
+        scanned = 0
+        while True:
+            end = self._buf.find(b"\n", scanned)
+            if end >= 0 and (limit < 0 or end < limit):
+                return self._take(end + 1)
+            if 0 <= limit <= len(self._buf):
+                return self._take(limit)
+            scanned = len(self._buf)
+            chunk = self._sock.recv(_LINE_RECV)
+            if not chunk:
+                return self._take(len(self._buf))
+            self._buf += chunk
+
+    def _take(self, n: int) -> str:
+        line = bytes(self._buf[:n])
+        del self._buf[:n]
+        return line.decode(self._encoding, "surrogateescape")
+
+    def buffered(self) -> int:
+        """Bytes read from the socket and not returned yet."""
+        return len(self._buf)
+
+    def close(self) -> None:
+        """Nothing to release: the socket is ftplib's to close."""
+
+
+#: Bytes asked of one recv of a control connection's replies.
+_LINE_RECV = 8192
+
+
 class BoundedReplies:
-    """Mixin for ``ftplib.FTP`` subclasses: multi-line replies are capped; a name that is
-    not in the connection's encoding (latin-1 bytes on a UTF-8 server) travels as its
-    bytes both ways (PEP 383 lone surrogates, as listings decode it: a reply echoing
-    it no longer breaks the connection, and the name can be sent back)."""
+    """Mixin for ``ftplib.FTP`` subclasses: replies are read by a :class:`ReplyReader`;
+    multi-line replies are capped; a name that is not in the connection's encoding
+    (latin-1 bytes on a UTF-8 server) travels as its bytes both ways (PEP 383 lone
+    surrogates, as listings decode it: a reply echoing it no longer breaks the
+    connection, and the name can be sent back)."""
 
     _reply_file: Any = None
 
@@ -38,8 +87,10 @@ class BoundedReplies:
 
     @file.setter
     def file(self, reader: Any) -> None:
-        if isinstance(reader, io.TextIOWrapper):
-            reader.reconfigure(errors="surrogateescape")
+        ftp: ftplib.FTP = self  # type: ignore[assignment]
+        if isinstance(reader, io.TextIOWrapper) and ftp.sock is not None:
+            reader.close()  # just made by socket.makefile: nothing read (frees its hold on the socket)
+            reader = ReplyReader(ftp.sock, ftp.encoding)
         self._reply_file = reader
 
     def putline(self, line: str) -> None:

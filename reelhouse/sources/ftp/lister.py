@@ -165,6 +165,8 @@ class FtpLister(FtpConnection):
         STAT's entries when the server is (now) known to give MLSD's, cut to its
         precision, so a walk gives every folder's times alike; else MLSD's."""
         exact = self.list(path)
+        if isinstance(exact, Listing):  # lines MLSD could not read: noted, which STAT's would not be
+            return exact
         rel = normalize_path(path)
         try:
             text = statlist.stat_text(self._ftp(), self._abs(rel), ListingBudget(self.config.max_listing_bytes,

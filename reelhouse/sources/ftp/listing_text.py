@@ -95,7 +95,8 @@ def list_entries(text: str, now: datetime, prefix: str = "", strict: bool = Fals
     folder's source-relative path with a trailing ``/`` (``""`` for the root).
     ``unread``: gets each line that is neither an entry nor one that holds none by
     design (:func:`~.listing.is_skippable_list_line`), and each entry whose name holds a
-    CR (at most :data:`UNREAD_KEPT` of them)."""
+    CR (at most :data:`UNREAD_KEPT` of them). ``strict``: UnparsableLine for either
+    (a STAT listing: the folder is listed over a data connection, where it is noted)."""
     out: list[Entry] = []
     append = out.append
     for kind, size, month, day, hour, minute, year, name, other in _UNIX_TEXT.findall(text):
@@ -109,12 +110,16 @@ def list_entries(text: str, now: datetime, prefix: str = "", strict: bool = Fals
             elif is_folder_entry_name(entry.name):
                 append(_entry(entry, prefix))
             elif "\r" in entry.name:
+                if strict:
+                    raise UnparsableLine(other[:200])
                 _note(unread, other)
             continue
         if kind == "l":
             name = name.partition(" -> ")[0]
         if name in ("", ".", "..") or "/" in name or "\r" in name:  # no LF: findall's lines
             if "\r" in name:
+                if strict:  # named by the folder's listing over a data connection
+                    raise UnparsableLine(name[:200])
                 _note(unread, name)
             continue
         if kind == "l":  # its size is the link's: the source asks the server for the target's

@@ -12,8 +12,9 @@ together, reads the replies as they come, and connects when the 227 arrives
 A server (or a proxy before it) that answers a pipelined listing with a 4xx or an
 out-of-order reply is listed command by command from then on (``client._listing``);
 a 426/451 after the listing's 150 is the transfer failing (the folder's error), not that.
-A server that refuses PASV (500/502) is asked EPSV instead (:mod:`.passive`), pipelined
-too; the listing that found out goes command by command, once. A 450/550 to a plain LIST
+A server that sends the listing with no 1xx before (a 226 at once) is read all the same
+(:mod:`.receive`). A server that refuses PASV (500/502) is asked EPSV instead
+(:mod:`.passive`), pipelined too; the listing that found out goes command by command, once. A 450/550 to a plain LIST
 after its CWD entered the folder, saying there is nothing to list ("450 No files
 found": :func:`~.replies.empty_folder_reply`), is an empty folder, not a refusal.
 
@@ -33,6 +34,7 @@ import ssl
 from reelhouse.errors import PermissionDenied, SourceUnavailable
 from reelhouse.sources.ftp.limits import ListingBudget
 from reelhouse.sources.ftp.passive import epsv_only, refused_pasv
+from reelhouse.sources.ftp.receive import FINAL, await_reply, read_rest
 from reelhouse.sources.ftp.replies import empty_folder_reply
 
 __all__ = ["CwdRefused", "PipeliningRefused", "SessionEnded", "check_complete", "pipelined_listing",
@@ -59,10 +61,6 @@ class CwdRefused(ftplib.error_perm):
     """The ``CWD`` before a pipelined listing was refused (5xx: no such folder, no
     permission); the listing commands sent after it were answered and the connection
     is still in step (:func:`_drain_after_refused_cwd`)."""
-
-
-#: Bytes asked of one recv on a listing's data connection.
-_RECV = 1 << 20
 
 
 def pipelined_listing(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None = None,
@@ -116,23 +114,22 @@ def _pipelined(ftp: ftplib.FTP, cmd: str, budget: ListingBudget, cwd: str | None
             raise
         conn = _data_connection(ftp, sock, passive_reply)
         pending -= 1
-        try:
-            first = ftp.getresp()
+        chunks: list[bytes] = []
+        try:  # the data read meanwhile: a server may send it with no 1xx before (:mod:`.receive`)
+            first, ended = await_reply(ftp, conn, budget, chunks)
         except (ftplib.error_temp, ftplib.error_perm) as exc:
             if cwd is None or cmd != "LIST" or not empty_folder_reply(exc):
                 raise
             conn.close()  # the server never used it
             return b"", str(exc)  # an empty folder (the CWD entered it): not a refusal
-        if first[0] == "2":  # as ftplib's ntransfercmd: a 2xx may come before the 1xx
-            first = ftp.getresp()
-        if first[0] != "1":
+        if first[0] != "1" and first[:3] not in FINAL:
             raise ftplib.error_reply(first)
-        chunks: list[bytes] = []
-        while chunk := conn.recv(_RECV):
-            budget.take(len(chunk))
-            chunks.append(chunk)
+        if not ended:
+            read_rest(conn, budget, chunks)
         conn.close()
         conn = None
+        if first[:3] in FINAL:  # no 1xx: that was the final reply
+            return b"".join(chunks), first
         try:
             final = ftp.voidresp()
         except ftplib.error_temp as exc:  # 426/451 after the 150: the transfer failed, not pipelining
@@ -198,12 +195,23 @@ def retr_all(ftp: ftplib.FTP, cmd: str, budget: ListingBudget) -> bytes:
 
 
 def transfer_all(ftp: ftplib.FTP, cmd: str, budget: ListingBudget) -> tuple[bytes, str]:
-    """As :func:`retr_all`, with the final reply (its text unchecked)."""
+    """As :func:`retr_all`, with the final reply (its text unchecked). On a plain
+    connection the data is read while the control connection is watched (a server
+    may send it with no 1xx before: :mod:`.receive`); a TLS one goes ftplib's way
+    (its data connection's handshake comes after the 1xx)."""
     chunks: list[bytes] = []
+    if not isinstance(ftp, ftplib.FTP_TLS):
+        host, port = ftp.makepasv()  # the control connection's peer, as ftplib's (NAT)
+        with socket.create_connection((host, port), ftp.timeout, source_address=ftp.source_address) as plain:
+            ftp.putcmd(cmd)
+            first, ended = await_reply(ftp, plain, budget, chunks)
+            if first[0] != "1" and first[:3] not in FINAL:
+                raise ftplib.error_reply(first)
+            if not ended:
+                read_rest(plain, budget, chunks)
+        return b"".join(chunks), first if first[:3] in FINAL else ftp.voidresp()
     with ftp.transfercmd(cmd) as conn:
-        while chunk := conn.recv(_RECV):
-            budget.take(len(chunk))
-            chunks.append(chunk)
+        read_rest(conn, budget, chunks)
         if isinstance(conn, ssl.SSLSocket):
             conn.unwrap()
     return b"".join(chunks), ftp.voidresp()

@@ -20,11 +20,11 @@ read at an offset, at most :data:`MAX_TRIES` times, then trusted.
 from __future__ import annotations
 
 import ftplib
-import socket
 import threading
 from typing import TYPE_CHECKING
 
 from reelhouse.errors import ReelhouseError
+from reelhouse.sources.ftp.receive import Opened, open_transfer
 
 if TYPE_CHECKING:
     from reelhouse.sources.ftp.retrieval import Retrieval
@@ -119,12 +119,16 @@ def check(client: Retrieval, target: str) -> None:
 
 def _head(client: Retrieval, target: str, rest: int | None, size: int) -> bytes:
     """At most ``size`` bytes of ``target`` from ``REST rest`` (None: from 0)."""
-    def _open() -> socket.socket:
+    def _open() -> Opened:
         ftp = client._binary_ftp()
-        conn, _ = ftp.ntransfercmd(f"RETR {target}", rest)
-        return conn
+        if rest is not None:
+            resp = ftp.sendcmd(f"REST {rest}")
+            if not resp.startswith("3"):  # as ftplib's ntransfercmd: 350 expected
+                raise ftplib.error_reply(resp)
+        return open_transfer(ftp, f"RETR {target}")  # a server may send no 1xx (:mod:`.receive`)
 
-    conn = client._in_transfer(client._call(f"checking that the server honours REST on {target!r}", _open))
+    opened: Opened = client._call(f"checking that the server honours REST on {target!r}", _open)
+    conn = client._in_transfer(opened.conn, opened.final, opened.preliminary_due)
     chunks: list[bytes] = []
     got, complete = 0, False
     try:

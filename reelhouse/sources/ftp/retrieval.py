@@ -21,6 +21,7 @@ from reelhouse.errors import Cancelled, InvalidInput, ReelhouseError, SeekRefuse
 from reelhouse.sources.base import normalize_path
 from reelhouse.sources.ftp import restcheck
 from reelhouse.sources.ftp.lister import FtpLister
+from reelhouse.sources.ftp.receive import Opened, open_transfer
 from reelhouse.sources.ftp.replies import final_reply, translate_error
 from reelhouse.sources.skipping import SkipAllowance
 
@@ -118,7 +119,7 @@ class Retrieval(FtpLister):
         """``REST offset`` (if not 0) and ``RETR``: the data connection, in transfer.
         A REST refusal leaves the control connection in sync (:class:`_RestRefused`)."""
 
-        def _open() -> tuple[socket.socket, int | None]:
+        def _open() -> Opened:
             ftp = self._binary_ftp()
             if offset:
                 try:
@@ -129,11 +130,10 @@ class Retrieval(FtpLister):
                     raise
                 if not resp.startswith("3"):  # as ftplib's ntransfercmd: 350 expected
                     raise ftplib.error_reply(resp)
-            return ftp.ntransfercmd(f"RETR {target}")
+            return open_transfer(ftp, f"RETR {target}")  # a server may send no 1xx (:mod:`.receive`)
 
-        conn: socket.socket
-        conn, _ = self._call(f"opening {rel!r} at byte {offset}", _open)
-        return self._in_transfer(conn)
+        opened: Opened = self._call(f"opening {rel!r} at byte {offset}", _open)
+        return self._in_transfer(opened.conn, opened.final, opened.preliminary_due)
 
     def _skip(self, conn: socket.socket, rel: str, count: int, stop: Callable[[], bool] | None = None) -> bool:
         """Read and throw away the first ``count`` bytes of a transfer: True when they
@@ -176,6 +176,7 @@ class Retrieval(FtpLister):
             pass
         self.in_transfer = False
         self.data = None
+        self.transfer_final, self.preliminary_due = None, False
 
     def end_transfer(self, data: socket.socket, complete: bool) -> TransferEnd:
         """Close a data connection and read the server's final reply.
@@ -189,6 +190,7 @@ class Retrieval(FtpLister):
         (421 or 426 from a server that timed a stalled transfer out, RFC 959 §4.2)
         says it gave up partway.
         """
+        early, due = self.transfer_final, self.preliminary_due
         self._close_data(data, clean=complete)
         ftp = self.ftp
         if ftp is None or ftp.sock is None:
@@ -196,7 +198,9 @@ class Retrieval(FtpLister):
         resp = ""
         try:
             ftp.sock.settimeout(self.config.read_timeout if complete else 2.0)
-            resp = final_reply(ftp)
+            resp = early if early is not None else final_reply(ftp)
+            if due and resp.startswith("1"):  # the 1xx came after the first data: the final is next
+                resp = final_reply(ftp)
             if resp.startswith("1"):
                 # pure-ftpd reports a transfer cut by the client with a 1xx statistics
                 # line and nothing after it: prove the connection is in sync with NOOP.

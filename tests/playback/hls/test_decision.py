@@ -59,7 +59,12 @@ TABLE = [
     (MediaFacts("mkv", None, ()), CHROMIUM, "transcode", False, "not probed"),
     # a live recording cut off (no duration in its header): HLS seeks, a browser cannot
     (MediaFacts("mkv", "h264", ("aac",), duration_from_end=True), MKV_CHROMIUM, "remux", True, "no duration"),
-    (MediaFacts("webm", "vp9", ("opus",), duration_from_end=True), CHROMIUM, "direct", False, "webm"),
+    # VP9/AV1 cannot be copied into MPEG-TS: transcoded, so it has a seek bar (it played
+    # directly with an endless timeline); an audio-only one is remuxed to AAC
+    (MediaFacts("webm", "vp9", ("opus",), duration_from_end=True), CHROMIUM, "transcode", False, "no duration"),
+    (MediaFacts("webm", "av1", ("opus",), duration_from_end=True), CHROMIUM, "transcode", False, "av1 video"),
+    (MediaFacts("webm", None, ("opus",), duration_from_end=True), CHROMIUM, "remux", False, "audio only"),
+    (MediaFacts("webm", "vp9", ("opus",), duration_from_end=True), NO_HLS, "direct", False, "no HLS"),
     (MediaFacts("mkv", "h264", ("aac",), duration_from_end=True), NO_HLS, "direct", False, "no HLS"),
 ]
 

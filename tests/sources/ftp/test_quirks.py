@@ -450,3 +450,45 @@ def test_a_pwd_reply_without_quotes_names_the_login_folder(ftp_root: Path) -> No
     finally:
         src.close()
         stop_without_leaks(server)
+
+
+@pytest.mark.parametrize("facts", ["MLSD", "LIST"])
+def test_a_name_with_a_cr_is_named_in_every_walk(ftp_root: Path, tmp_path: Path, facts: str) -> None:
+    """A file whose name holds a CR (no FTP command can name it, RFC 959 §4.1.3) is
+    named in the scan's errors, and the folder's other files are not marked missing.
+    Before, only a folder's first listing said so: the walk's listings over the control
+    connection (STAT, learnt once it agreed with LIST or MLSD) dropped the name
+    silently, so the second scan, and a walk of an MLSD server from the first, hid it."""
+    from pyftpdlib.handlers import FTPHandler
+
+    from reelhouse.config import load_settings
+    from reelhouse.core import Core
+    from reelhouse.sources.base import Listing
+
+    from helpers import scan_ftp
+
+    (ftp_root / "Films").mkdir()
+    (ftp_root / "Films" / "Heat (1995).mkv").write_bytes(DATA)
+    (ftp_root / "Films" / "Odd\rName (2006).mkv").write_bytes(DATA)
+    overrides: dict[str, Any] = {}
+    if facts == "LIST":
+        overrides["proto_cmds"] = {k: v for k, v in FTPHandler.proto_cmds.items() if k not in ("MLST", "MLSD")}
+    server = _serve(ftp_root, **overrides)
+    src = FtpSource(FtpConfig("127.0.0.1", server.port, FTP_USER, FTP_PASSWORD, pool_size=2,
+                              connect_timeout=5, read_timeout=5))
+    core = Core(load_settings(data_dir=tmp_path / "data"))
+    try:
+        for _ in range(3):
+            walked = dict(src.walk(""))
+            films = walked["Films"]
+            assert isinstance(films, Listing) and films.unread == ("Odd\rName (2006).mkv",), films
+            assert [e.name for e in films] == ["Heat (1995).mkv"]
+        source_id, files = scan_ftp(core, server.port)
+        assert [f.path for f in files] == ["Films/Heat (1995).mkv"]
+        for _ in range(2):
+            report = core.jobs.run_scan_now(source_id)
+            assert report.missing == 0 and any("Odd\\rName" in e for e in report.errors), report.errors
+    finally:
+        core.close()
+        src.close()
+        stop_without_leaks(server)

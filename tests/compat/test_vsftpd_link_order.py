@@ -12,8 +12,8 @@ import pytest
 
 from reelhouse.config import load_settings
 from reelhouse.core import Core
-from reelhouse.sources.base import LinkedFolderSkipped
 from reelhouse.sources.ftp import FtpConfig, FtpSource
+from reelhouse.sources.walk import LinkedFolderSkipped
 
 from helpers import scan_ftp, vsftpd
 

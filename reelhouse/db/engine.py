@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["make_engine", "make_read_engine", "make_sessionmaker"]
+__all__ = ["PLAN_EACH_TIME", "make_engine", "make_read_engine", "make_sessionmaker", "plan_each_time"]
 
 
 #: Connections a process keeps open (and how many more it may open for a burst). The
@@ -32,6 +32,41 @@ POOL_OVERFLOW = 10
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 
+#: A compiled statement's execution option (set by :func:`plan_each_time`): on
+#: PostgreSQL it is sent unprepared, so the server plans it with its bound values each
+#: time. psycopg 3 prepares a statement run 5 times on a connection
+#: (``prepare_threshold``, https://www.psycopg.org/psycopg3/docs/advanced/prepare.html),
+#: and after 5 executions of a prepared statement PostgreSQL may keep a generic plan
+#: (``plan_cache_mode``, https://www.postgresql.org/docs/current/sql-prepare.html), made
+#: without the values: for a title search's ``search_key LIKE $n`` that plan walks the
+#: whole sort index and tests every title (20,000 films: 6.7 ms of the backend's CPU a
+#: search) instead of asking the trigram index (1.2 ms with its parse and plan; issue 14,
+#: benchmarks/README.md "Title searches planned with their words").
+PLAN_EACH_TIME = "reelhouse_plan_each_time"
+
+
+def plan_each_time(compiler: Any) -> None:
+    """Mark the statement being compiled by ``compiler`` (a SQLAlchemy ``SQLCompiler``,
+    in a ``@compiles`` function) as :data:`PLAN_EACH_TIME`; the mark is kept with the
+    compiled form in SQLAlchemy's statement cache."""
+    if not compiler.execution_options.get(PLAN_EACH_TIME):
+        compiler.execution_options = compiler.execution_options.union({PLAN_EACH_TIME: True})
+
+
+def _plan_marked_each_time(engine: Engine) -> None:
+    """PostgreSQL: run statements marked by :func:`plan_each_time` with psycopg's
+    ``prepare=False``; the rest as psycopg decides (prepared from their 5th run on a
+    connection: parsed and planned once)."""
+
+    @event.listens_for(engine, "do_execute")
+    def _unprepared(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
+        compiled = getattr(context, "compiled", None)
+        if compiled is not None and compiled.execution_options.get(PLAN_EACH_TIME):
+            cursor.execute(statement, parameters, prepare=False)
+            return True
+        return None
+
+
 def make_engine(url: str) -> Engine:
     """Create the engine for ``url``; SQLite gets WAL, ``foreign_keys=ON``, 30 s busy wait."""
     if url.startswith("sqlite"):
@@ -50,7 +85,9 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    _plan_marked_each_time(engine)
+    return engine
 
 
 def make_read_engine(url: str, pool_size: int = 2) -> Engine:
@@ -91,6 +128,7 @@ def make_read_engine(url: str, pool_size: int = 2) -> Engine:
             cur.execute("SET SESSION default_transaction_read_only = on")
         dbapi_conn.commit()
 
+    _plan_marked_each_time(engine)
     return engine
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean, Text
 
+from reelhouse.db.engine import plan_each_time
 from reelhouse.db.search_key import search_pattern
 from reelhouse.db.title_index import MIN_KEY, SQLITE_TRIGRAM
 
@@ -59,6 +60,9 @@ class _KeyLike(ColumnElement[bool]):
 
 @compiles(_KeyLike)
 def _key_like(element: _KeyLike, compiler: Any, **kw: Any) -> str:
+    """``key LIKE pattern`` through PostgreSQL's trigram index, which only a plan made
+    with the pattern uses: the statement is planned each time (db/engine.py)."""
+    plan_each_time(compiler)
     return f"{compiler.process(element.keycol, **kw)} LIKE {compiler.process(element.pattern, **kw)}"
 
 

@@ -249,14 +249,9 @@ def generic_plans(core: Core, call: Callable[[], object]) -> list[tuple[str, str
         assert cur.fetchone() == ("force_generic_plan",)
         cur.execute("SET enable_seqscan = off")
         for sql, params in seen:
-            names: list[str] = []
-
-            def number(m: re.Match[str]) -> str:
-                if m.group(1) not in names:
-                    names.append(m.group(1))
-                return f"${names.index(m.group(1)) + 1}"
-
-            cur.execute("PREPARE q AS " + re.sub(r"%\((\w+)\)s", number, sql).replace("%%", "%"))
+            names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))  # psycopg's %(name)s, in order
+            numbered = re.sub(r"%\((\w+)\)s", lambda m, names=names: f"${names.index(m.group(1)) + 1}", sql)
+            cur.execute("PREPARE q AS " + numbered.replace("%%", "%"))
             values = psql.SQL(", ").join(psql.Literal(params[n]) for n in names).as_string(raw)
             cur.execute(f"EXPLAIN EXECUTE q({values})" if names else "EXPLAIN EXECUTE q")
             out.append((sql, "\n".join(str(row[0]) for row in cur.fetchall())))
@@ -295,7 +290,7 @@ def test_postgres_read_engine_plans_once_and_uses_the_indexes(pg_core: Core) -> 
     assert "ix_shows_sort" in plan_of(lambda: items(cursor=cursor), "FROM shows")
     search = plan_of(lambda: items(q="ilm 12"), "FROM movies")
     assert "ix_movies_search_trgm" in search and "ix_movies_sort" not in search, search
-    written = [sql for sql, _ in generic_plans(pg_core, lambda: items(q="ilm 12")) if "FROM movies" in sql][0]
+    written = next(sql for sql, _ in generic_plans(pg_core, lambda: items(q="ilm 12")) if "FROM movies" in sql)
     assert "LIKE '%%ilm12%%'" in written and "LIMIT 300" in written, written  # (psycopg's %% for %)
     assert "ix_media_files_show_present" in plan_of(lambda: BODIES["show"](reads, None, 1, 3),
                                                     "media_files.show_id =")

@@ -16,8 +16,10 @@ __all__ = ["READ_POOL_OVERFLOW", "READ_POOL_SIZE", "make_engine", "make_read_eng
 #: Connections a process keeps open (and how many more it may open for a burst). The
 #: API runs sync routes on up to 40 threads; with SQLAlchemy's default of 5 kept, 20
 #: concurrent requests opened a new connection on one checkout in 14 (SQLite) or 48
-#: (PostgreSQL: a backend fork each; issue 14). 20 + 10 per process leaves room for two
-#: nodes and workers under PostgreSQL's default ``max_connections`` of 100.
+#: (PostgreSQL: a backend fork each; issue 14). On PostgreSQL a node also has the read
+#: engine's :data:`READ_POOL_SIZE` + :data:`READ_POOL_OVERFLOW` (8 + 4): two nodes and a
+#: worker keep at most 20 + 8 + 20 + 8 + 20 = 76 connections open, under PostgreSQL's
+#: default ``max_connections`` of 100; the overflows open more only for a burst.
 POOL_SIZE = 20
 POOL_OVERFLOW = 10
 

@@ -31,11 +31,11 @@ from helpers import core_on
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def plans(engine: Engine, call: Callable[[], object], sorts: bool = False) -> list[tuple[str, str]]:
-    """(SQL, its plan) of every SELECT that ``call`` runs; PostgreSQL prices out
-    sequential scans, and sorts unless ``sorts``. Only this thread's statements count:
-    the core's background threads (the page cache warm-up, the scheduler) share the
-    engine and once put a fifth query into a test that expected four."""
+def selects(engine: Engine, call: Callable[[], object]) -> list[tuple[str, Any]]:
+    """(SQL, parameters) of every SELECT that ``call`` runs on ``engine`` in this
+    thread. Only this thread's statements count: the core's background threads (the
+    page cache warm-up, the scheduler) share the engine and once put a fifth query into
+    a test that expected four."""
     seen: list[tuple[str, Any]] = []
     me = threading.get_ident()
 
@@ -48,6 +48,13 @@ def plans(engine: Engine, call: Callable[[], object], sorts: bool = False) -> li
         call()
     finally:
         event.remove(engine, "before_cursor_execute", capture)
+    return seen
+
+
+def plans(engine: Engine, call: Callable[[], object], sorts: bool = False) -> list[tuple[str, str]]:
+    """(SQL, its plan) of every SELECT that ``call`` runs (:func:`selects`); PostgreSQL
+    prices out sequential scans, and sorts unless ``sorts``."""
+    seen = selects(engine, call)
     out = []
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection
@@ -228,18 +235,7 @@ def generic_plans(core: Core, call: Callable[[], object]) -> list[tuple[str, str
 
     engine = core.read_engine
     assert engine is not None
-    seen: list[tuple[str, Any]] = []
-    me = threading.get_ident()
-
-    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        if threading.get_ident() == me and statement.lstrip().upper().startswith("SELECT"):
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        call()
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
+    seen = selects(engine, call)
     out = []
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection

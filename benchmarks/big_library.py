@@ -311,10 +311,13 @@ def load_wrk(base: str, fixture: dict[str, Any], clients: int, seconds: float, w
     return result
 
 
-def _measured(pids: list[int], phase: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _measured(pids: list[int], phase: Callable[[], dict[str, Any]], database: str | None = None) -> dict[str, Any]:
     """Run ``phase`` and add the server's CPU ms per answered request (all its
-    processes) and the load generator's own (same machine, same cores)."""
+    processes) and the load generator's own (same machine, same cores); ``database``
+    (a PostgreSQL database's name): also the CPU of that database's backends
+    (``db_cpu_ms_per_request``, every backend connected to it: run one server at a time)."""
     server0 = {p: cpu_seconds(p) for p in _with_children(pids)}  # read processes (read_processes) too
+    db0 = _backends_cpu(database) if database else {}
     client0 = resource.getrusage(resource.RUSAGE_SELF)
     out = phase()
     client1 = resource.getrusage(resource.RUSAGE_SELF)
@@ -327,6 +330,35 @@ def _measured(pids: list[int], phase: Callable[[], dict[str, Any]]) -> dict[str,
         ((client1.ru_utime - client0.ru_utime) + (client1.ru_stime - client0.ru_stime)) * 1000 / n, 2))
     out["server_cpu_cores"] = round(out["server_cpu_ms_per_request"] * out["all"]["requests_per_s"] / 1000, 2)
     out["client_cpu_cores"] = round(out["client_cpu_ms_per_request"] * out["all"]["requests_per_s"] / 1000, 2)
+    if database:
+        db1 = _backends_cpu(database)
+        db_used = sum(t - db0.get(p, 0.0) for p, t in db1.items() if t == t)
+        out["db_cpu_ms_per_request"] = round(db_used * 1000 / n, 2)
+        out["db_cpu_cores"] = round(out["db_cpu_ms_per_request"] * out["all"]["requests_per_s"] / 1000, 2)
+    return out
+
+
+def _database(url: str) -> str | None:
+    """The database name of a PostgreSQL ``url``; None for SQLite."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.database if parsed.get_backend_name() == "postgresql" else None
+
+
+def _backends_cpu(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to ``database`` (by the
+    process title, "postgres: … USER DATABASE HOST(PORT) …"; readable as root, or as
+    the user PostgreSQL runs as)."""
+    out: dict[int, float] = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and f" {database} " in title:
+            pid = int(cmdline.parent.name)
+            out[pid] = cpu_seconds(pid)
     return out
 
 
@@ -394,25 +426,30 @@ def _serve_on(port: int, url: str, data: Path, source: Path | None) -> tuple[sub
 
 
 def _three_runs(base: str, pids: list[int], fixture: dict[str, Any], clients: int, seconds: float,
-                rate: float, tool: str, work: Path) -> dict[str, Any]:
+                rate: float, tool: str, work: Path, database: str | None = None) -> dict[str, Any]:
     """``tool``: the closed loop's load generator, ``wrk``, ``python`` or ``both``
-    (``closed_loop`` by wrk, ``closed_loop_python`` by the asyncio + httpx client)."""
+    (``closed_loop`` by wrk, ``closed_loop_python`` by the asyncio + httpx client);
+    ``database``: PostgreSQL's, whose backends' CPU is counted too (:func:`_measured`)."""
     asyncio.run(load(base, fixture, 4, 2.0))  # warm-up
     alone = single(base, fixture, pids)
+
+    def measured(phase: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        return _measured(pids, phase, database)
+
     out: dict[str, Any] = {"alone": alone}
     if tool in ("wrk", "both"):
-        out["closed_loop"] = _measured(pids, lambda: load_wrk(base, fixture, clients, seconds, work))
+        out["closed_loop"] = measured(lambda: load_wrk(base, fixture, clients, seconds, work))
         out["closed_loop"]["load_generator"] = "wrk (C), closed loop"
-        out["closed_loop_spread"] = _measured(pids, lambda: load_wrk(base, fixture, clients, seconds, work, True))
+        out["closed_loop_spread"] = measured(lambda: load_wrk(base, fixture, clients, seconds, work, True))
         out["closed_loop_spread"]["load_generator"] = "wrk (C), closed loop, clients far apart in the URL list"
-        out["limit_closed_loop_health"] = _measured(pids, lambda: load_wrk(base, fixture, clients, seconds, work,
-                                                                            health=True))
+        out["limit_closed_loop_health"] = measured(lambda: load_wrk(base, fixture, clients, seconds, work,
+                                                                    health=True))
         out["limit_closed_loop_health"]["load_generator"] = "wrk (C), closed loop, GET /api/health only"
     if tool in ("python", "both"):
         key = "closed_loop_python" if tool == "both" else "closed_loop"
-        out[key] = _measured(pids, lambda: asyncio.run(load(base, fixture, clients, seconds)))
+        out[key] = measured(lambda: asyncio.run(load(base, fixture, clients, seconds)))
         out[key]["load_generator"] = "asyncio + httpx (Python), closed loop"
-    paced = _measured(pids, lambda: asyncio.run(load(base, fixture, clients, seconds, rate)))
+    paced = measured(lambda: asyncio.run(load(base, fixture, clients, seconds, rate)))
     paced["load_generator"] = "asyncio + httpx (Python), paced: latency from the planned send time"
     limit = asyncio.run(load(base, fixture, clients, seconds, rate, health_only=True))["all"]
     closed = out["closed_loop"]
@@ -426,7 +463,8 @@ def _phases(url: str, data: Path, fixture: dict[str, Any], clients: int, seconds
             source: Path | None, tool: str) -> dict[str, Any]:
     server, port = serve(url, data, source)
     try:
-        return _three_runs(f"http://127.0.0.1:{port}", [server.pid], fixture, clients, seconds, rate, tool, data)
+        return _three_runs(f"http://127.0.0.1:{port}", [server.pid], fixture, clients, seconds, rate, tool, data,
+                           _database(url))
     finally:
         kill_groups([server])
 
@@ -449,9 +487,11 @@ def _alternating(url: str, data: Path, fixture: dict[str, Any], clients: int, se
             for name, (server, port) in order if i % 2 == 0 else order[::-1]:
                 load_avg = os.getloadavg()[0]
                 out = _measured([server.pid], lambda port=port: load_wrk(f"http://127.0.0.1:{port}", fixture, clients,
-                                                                          seconds, data, True))
+                                                                          seconds, data, True), _database(url))
                 runs[name].append({"server_cpu_ms_per_request": out["server_cpu_ms_per_request"],
                                    "server_processes": out["server_processes"],
+                                   **({"db_cpu_ms_per_request": out["db_cpu_ms_per_request"]}
+                                      if "db_cpu_ms_per_request" in out else {}),
                                    "requests_per_s": out["all"]["requests_per_s"], "p50_ms": out["all"]["p50_ms"],
                                    "p99_ms": out["all"]["p99_ms"], "errors": out["error_count"],
                                    "loadavg_1min": round(load_avg, 1)})
@@ -459,12 +499,14 @@ def _alternating(url: str, data: Path, fixture: dict[str, Any], clients: int, se
         kill_groups([server for server, _ in servers.values()])
 
     def mean(name: str, key: str) -> float:
-        return round(sum(r[key] for r in runs[name]) / max(1, len(runs[name])), 2)
+        return round(sum(r[key] or 0 for r in runs[name]) / max(1, len(runs[name])), 2)
 
     return {"load_generator": "wrk (C), closed loop, clients far apart in the URL list; alternating rounds",
             "rounds": runs,
-            "mean": {name: {key: mean(name, key) for key in ("server_cpu_ms_per_request", "requests_per_s",
-                                                              "p99_ms", "loadavg_1min")} for name in runs}}
+            "mean": {name: {key: mean(name, key) for key in ("server_cpu_ms_per_request", "db_cpu_ms_per_request",
+                                                              "requests_per_s", "p99_ms", "loadavg_1min")
+                            if key != "db_cpu_ms_per_request" or _database(url)}
+                     for name in runs}}
 
 
 def _with_children(pids: list[int]) -> list[int]:

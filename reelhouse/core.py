@@ -7,6 +7,8 @@ import logging
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+from sqlalchemy import Engine
+
 from reelhouse import redaction
 from reelhouse.auth.access import SourceAccess
 from reelhouse.auth.apikeys import ApiKeyService
@@ -19,7 +21,13 @@ from reelhouse.auth.throttle import LoginThrottle
 from reelhouse.auth.tokens import TokenSigner
 from reelhouse.auth.users import UserService
 from reelhouse.config import Settings
-from reelhouse.db.engine import make_engine, make_sessionmaker
+from reelhouse.db.engine import (
+    READ_POOL_OVERFLOW,
+    READ_POOL_SIZE,
+    make_engine,
+    make_read_engine,
+    make_sessionmaker,
+)
 from reelhouse.db.migrate import upgrade
 from reelhouse.db.models import SourceRow
 from reelhouse.errors import ReelhouseError
@@ -66,11 +74,14 @@ class Core:
         upgrade(self.engine)
         self.sessions = make_sessionmaker(self.engine)
         #: Sessions for the API's hot read pages (grid, show, media files, continue
-        #: watching): on PostgreSQL in autocommit, so a request's reads cost no BEGIN
-        #: and ROLLBACK round trips (each statement reads a snapshot of its own); SQLite
-        #: (pysqlite) opens no transaction for a SELECT anyway.
-        self.read_sessions = (self.sessions if self.engine.dialect.name == "sqlite" else
-                              make_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT")))
+        #: watching): on PostgreSQL an engine of their own (db/engine.py,
+        #: ``make_read_engine``): in autocommit, so a request's reads cost no BEGIN and
+        #: ROLLBACK round trips (each statement reads a snapshot of its own), read-only,
+        #: and with plans made once per connection; SQLite (pysqlite) opens no
+        #: transaction for a SELECT anyway.
+        self.read_engine: Engine | None = (None if self.engine.dialect.name == "sqlite" else
+                                           make_read_engine(settings.db_url, READ_POOL_SIZE, READ_POOL_OVERFLOW))
+        self.read_sessions = self.sessions if self.read_engine is None else make_sessionmaker(self.read_engine)
         self.auth_sessions = SessionService(self.sessions, absolute_ttl=settings.session_ttl,
                                             idle_ttl=settings.session_idle_ttl)
         self.users = UserService(self.sessions, self.auth_sessions)
@@ -182,4 +193,6 @@ class Core:
         self.login_throttle.close()
         self.party_code_throttle.close()
         self.rates.close()
+        if self.read_engine is not None:
+            self.read_engine.dispose()
         self.engine.dispose()

@@ -44,6 +44,7 @@ from reelhouse.library.queries import GridItem, cached_count, remember_count
 from reelhouse.library.title_search import (
     FOLDED,
     TRIGRAM,
+    planned_with,
     search_order,
     search_parameter,
     title_condition,
@@ -240,7 +241,10 @@ def _page_statement(kind: str, f: GridFilter, relation: str, bounded: bool = Fal
     if relation:  # implied by the row comparison, but a range SQLite walks the index from
         stmt = stmt.where(sort >= c_sort)  # (it does not range-scan an expression index by a row value)
     order = search_order(sort, TRIGRAM if f.q == _IDS else f.q)  # a search by ids sorts its few rows
-    return stmt.order_by(order, year0, ident).limit(bindparam("lim", type_=Integer))
+    limit: Any = bindparam("lim", type_=Integer)
+    if f.q == TRIGRAM:  # PostgreSQL plans a trigram search with its pattern and limit (title_search)
+        limit = planned_with(limit)
+    return stmt.order_by(order, year0, ident).limit(limit)
 
 
 _STATEMENTS: dict[tuple[object, ...], Any] = {}

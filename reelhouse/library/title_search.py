@@ -31,6 +31,7 @@ __all__ = [
     "TRIGRAM",
     "literal_like",
     "match_query",
+    "planned_with",
     "search_order",
     "search_parameter",
     "title_condition",
@@ -62,6 +63,21 @@ def _key_like(element: _KeyLike, compiler: Any, **kw: Any) -> str:
     return f"{compiler.process(element.keycol, **kw)} LIKE {compiler.process(element.pattern, **kw)}"
 
 
+@compiles(_KeyLike, "postgresql")
+def _key_postgresql(element: _KeyLike, compiler: Any, **kw: Any) -> str:
+    """PostgreSQL: ``key LIKE 'pattern'``, the pattern written into the statement when
+    it runs (SQLAlchemy's ``literal_execute``, quoted by its PostgreSQL dialect), so that
+    every plan of the statement is made with it. Only a plan that knows the pattern asks
+    the trigram index (``ix_movies_search_trgm``); a generic plan of ``LIKE $n`` — what
+    PostgreSQL runs for a statement prepared by psycopg after 5 runs on a connection
+    (``plan_cache_mode`` auto), and for every statement of the read engine
+    (db/engine.py, ``force_generic_plan``) — walked the whole sort index testing each
+    title: 6.7 ms of the backend's CPU a search of 20,000 films, 1.2 ms so (issue 14,
+    benchmarks/README.md "Plans of the hot reads on PostgreSQL")."""
+    pattern = compiler.process(element.pattern, literal_execute=True, **kw)
+    return f"{compiler.process(element.keycol, **kw)} LIKE {pattern}"
+
+
 class _KeyPhrase(_KeyLike):
     """``key LIKE pattern`` of a title table; on SQLite through the table's FTS5 trigram
     index as one phrase (:func:`match_query`, what :func:`trigram_ids` asks):
@@ -89,6 +105,38 @@ def _key_sqlite(element: _KeyLike, compiler: Any, **kw: Any) -> str:
     else:
         test = f"{fts}.search_key LIKE {compiler.process(element.pattern, **kw)}"
     return f"{compiler.process(element.ident, **kw)} IN (SELECT rowid FROM {fts} WHERE {test})"  # noqa: S608 - a model's table
+
+
+class _PlannedWith(ColumnElement[Any]):
+    """A bound value; on PostgreSQL written into the statement (see :func:`planned_with`)."""
+
+    inherit_cache = True
+    _traverse_internals = [("value", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.type = value.type
+
+
+@compiles(_PlannedWith)
+def _planned_with(element: _PlannedWith, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.value, **kw))
+
+
+@compiles(_PlannedWith, "postgresql")
+def _planned_with_postgresql(element: _PlannedWith, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.value, literal_execute=True, **kw))
+
+
+def planned_with(value: Any) -> Any:
+    """The bound parameter ``value`` (a ``bindparam``); on PostgreSQL written into the
+    statement when it runs (SQLAlchemy's ``literal_execute``), as a trigram search's
+    pattern is (:func:`_key_postgresql`): a title search's ``LIMIT``. With the pattern
+    alone written in, a plan made without the limit's value (a generic plan: the read
+    engine's, db/engine.py) still walked the sort index for searches with more than a
+    few matches: 4.3 ms of the backend's CPU a search of 20,000 films, 1.3–1.5 ms with
+    both (benchmarks/README.md, "Plans of the hot reads on PostgreSQL")."""
+    return _PlannedWith(value)
 
 
 class _Unindexed(ColumnElement[Any]):

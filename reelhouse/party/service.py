@@ -96,6 +96,20 @@ class PartyService:
             ).all()
             return [self._info(s, r) for r in rows]
 
+    def files_of(self, info: PartyInfo) -> set[int]:
+        """The media files party ``info`` plays: its file and every file of its SyncPlay
+        play queue (``syncplay_queues.data["items"]``: ``[item id, entry id, file id]``
+        each, reelhouse/jellyfin/syncplay_queue.py). Who may not see one of them may not
+        see the party (Jellyfin's Group.HasAccessToPlayQueue)."""
+        with self.sessions() as s:
+            data = s.scalar(select(SyncPlayQueue.data).where(SyncPlayQueue.party_id == info.id))
+        files = {info.media_file_id}
+        items = data.get("items") if isinstance(data, dict) else None
+        for entry in items if isinstance(items, list) else ():
+            if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[2], int):
+                files.add(entry[2])
+        return files
+
     # -- writes -----------------------------------------------------------------------
     def create(self, user: User, media_file_id: int, mode: st.Mode = "host") -> PartyInfo:
         """A new party on ``media_file_id`` with ``user`` as host and first member;

@@ -7,6 +7,7 @@ files: a user restricted to one source joined a party by its code and read the t
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+
 from reelhouse.auth.users import UserChange
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, Movie, SourceRow

@@ -80,8 +80,9 @@ def test_display_preferences_are_bounded_per_user(jf: TestClient, core: Core, mo
     for n in range(5):
         assert jf.post(f"/jellyfin/DisplayPreferences/p{n}", params={"client": f"c{n}"},
                        json={"SortBy": f"s{n}"}).status_code == 204
-    assert jf.post("/jellyfin/DisplayPreferences/p0", params={"client": "c0"}, json={"SortBy": "again"}).status_code == 204
-    assert jf.post("/jellyfin/DisplayPreferences/p5", params={"client": "c5"}, json={"SortBy": "s5"}).status_code == 204
+    for n, sort in ((0, "again"), (5, "s5")):  # p0 saved again, then one more: p1 is the least recent
+        assert jf.post(f"/jellyfin/DisplayPreferences/p{n}", params={"client": f"c{n}"},
+                       json={"SortBy": sort}).status_code == 204
     sort_by = {n: jf.get(f"/jellyfin/DisplayPreferences/p{n}", params={"client": f"c{n}"}).json()["SortBy"]
                for n in range(6)}
     assert sort_by == {0: "again", 1: "SortName", 2: "s2", 3: "s3", 4: "s4", 5: "s5"}  # p1 made room

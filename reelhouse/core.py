@@ -37,7 +37,7 @@ from reelhouse.jobs.tasks import JobContext, TaskSpec
 from reelhouse.leased_slots import LeasedSlots
 from reelhouse.library.metadata.service import MetadataService
 from reelhouse.library.progress import ProgressService
-from reelhouse.party.service import PartyService
+from reelhouse.party.service import NEW_PARTIES, NEW_PARTIES_WINDOW, PartyService
 from reelhouse.playback.hls.service import HlsService
 from reelhouse.playback.service import PlaybackService
 from reelhouse.playback.targets import StreamTargets
@@ -114,7 +114,7 @@ class Core:
         self.stream_targets = StreamTargets(self.sessions)
         self.progress = ProgressService(self.sessions, self.read_sessions)
         self.parties = PartyService(self.sessions, wait_timeout=settings.party_wait_timeout,
-                                    max_open=settings.party_max_open)
+                                    max_open=settings.party_max_open, admit_new=self._admit_new_party)
         self.metadata = MetadataService(settings, self.sessions)
         self.hls = HlsService(settings, self.sources, self.stream_targets)
         self.jobs = JobRunner(
@@ -175,6 +175,10 @@ class Core:
         """Another process revoked a session, key or user: drop what this one trusts."""
         self.auth_sessions.drop_cached()
         self.auth.forget()
+
+    def _admit_new_party(self, user_id: int) -> bool:
+        """Count a new watch party of ``user_id`` (party/service.py NEW_PARTIES)."""
+        return self.rates.hit("party-creates", NEW_PARTIES, NEW_PARTIES_WINDOW, str(user_id))
 
     def _hls_prepare(self, ctx: JobContext) -> dict[str, int]:
         """The ``hls_prepare`` job: every rendition of ``payload["file_id"]`` ahead of time."""

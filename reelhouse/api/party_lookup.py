@@ -4,7 +4,9 @@ one user could try ~500 codes a second and land in a stranger's party within hou
 Misses count per user and per address in their own throttle (the login throttle's
 rules and Redis sharing, its own keys): after ``FREE_MISSES`` each try waits 1, 2, 4 … s
 (429 with ``Retry-After``). A party on a source the user was not granted is a miss,
-answered word for word as an unknown code.
+answered word for word as an unknown code; so is one whose play queue holds a file of
+such a source (Jellyfin's Group.HasAccessToPlayQueue: the queue shows every member its
+titles).
 
 A member of the party (or its creator) is never throttled for it: they know the code
 already. The address count was shared by everyone behind one address (a household's
@@ -14,12 +16,13 @@ for up to five minutes."""
 
 from __future__ import annotations
 
+from reelhouse.auth.access import sees_all
 from reelhouse.core import Core
 from reelhouse.db.models import User
 from reelhouse.errors import NotFound
 from reelhouse.party.service import PartyInfo
 
-__all__ = ["FREE_MISSES", "find_party"]
+__all__ = ["FREE_MISSES", "find_party", "may_see_party"]
 
 #: Unknown codes a user (or an address) may try before waiting.
 FREE_MISSES = 10
@@ -39,9 +42,24 @@ def find_party(core: Core, code: str, user: User, address: str) -> PartyInfo:
     try:
         if info is None:
             raise NotFound(code)
-        core.access.check_file(user, info.media_file_id)
+        if not may_see_party(core, user, info):
+            raise NotFound(code)
     except NotFound:
         if not member:
             core.party_code_throttle.failed(who, where)
         raise NotFound(f"no party with code {code[:16]!r}") from None
     return info
+
+
+def may_see_party(core: Core, user: User, info: PartyInfo) -> bool:
+    """Whether ``user`` may see party ``info``: its file, and every file of its play
+    queue that still exists, is on a source granted to them (blocking: database). The
+    one rule of the REST API, the socket, the pages and Jellyfin's SyncPlay groups
+    (no database read for a user who sees every source)."""
+    if sees_all(user):
+        return True
+    try:
+        core.access.check_file(user, info.media_file_id)
+    except NotFound:
+        return False
+    return core.access.sees_files(user, core.parties.files_of(info))

@@ -9,6 +9,8 @@ error messages (they name hosts and paths).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -70,6 +72,18 @@ class SourceAccess:
             sid = s.scalar(select(MediaFile.source_id).where(MediaFile.id == file_id))
         if sid is None or sid not in allowed:
             raise NotFound(f"no media file with id {file_id}")
+
+    def sees_files(self, user: User, file_ids: Iterable[int]) -> bool:
+        """Whether ``user`` may see every media file of ``file_ids`` that still exists
+        (one query for a restricted user; a file gone with its source counts for none):
+        a watch party's files (party/service.py ``files_of``), each of which the party
+        shows to its members by title."""
+        allowed = self.allowed(user)
+        if allowed is None:
+            return True
+        with self.db() as s:
+            sources = set(s.scalars(select(MediaFile.source_id).where(MediaFile.id.in_(sorted(set(file_ids))))))
+        return sources <= allowed
 
     def check_title(self, user: User, kind: str, item_id: int) -> None:
         """NotFound unless ``user`` may see movie (``kind`` "movie") or show ("show")

@@ -12,7 +12,7 @@ the playing entry's (a party made in the browser has no row: its one file).
 
 Group ids: ``ids.encode("party", party id)``, ``ids.encode("syncgroup", row id)`` for
 a group without an item yet. Who sees a group (List, get, Join): a user who may see
-its file (source grants; to get or join it, every file of its queue), for parties
+its file and every file of its queue (source grants: api/party_lookup.py), for parties
 that an app session is in or that the user is a member of; a browser party's code
 stays its secret until someone brings an app in.
 All methods block (database): call them from a worker thread.
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from reelhouse.api.party_lookup import may_see_party
 from reelhouse.core import Core
 from reelhouse.db.models import ApiKey, MediaFile, SyncPlayMember, SyncPlayQueue, User, WatchParticipant, WatchSession
 from reelhouse.errors import Conflict, InvalidInput, NotFound, PermissionDenied, SourceBusy
@@ -95,7 +96,7 @@ class SyncPlayGroups:
         groups = [Group(ids.encode("syncgroup", rid), name, None) for rid, name in pending]
         for code in codes:
             info = self._party(code)
-            if info is not None and self.core.access.may_play(user.id, info.media_file_id):
+            if info is not None and may_see_party(self.core, user, info):  # Jellyfin: HasAccessToPlayQueue
                 groups.append(Group(ids.encode("party", info.id), party_name(info.code), info))
         return groups
 
@@ -125,10 +126,7 @@ class SyncPlayGroups:
                 WatchSession.id == ref.id, WatchSession.ended_at.is_(None),
                 or_(WatchSession.id.in_(self._apps()), WatchSession.id.in_(self._mine(user.id)))))
         info = self._party(code) if code else None
-        if info is None or not self.core.access.may_play(user.id, info.media_file_id):
-            raise NotFound("no such SyncPlay group")
-        queue, _ = self.queue(info)
-        if not all(self.core.access.may_play(user.id, f) for f in {e.file_id for e in queue.items}):
+        if info is None or not may_see_party(self.core, user, info):
             raise NotFound("no such SyncPlay group")  # Jellyfin: HasAccessToPlayQueue
         return Group(ids.encode("party", info.id), party_name(info.code), info)
 

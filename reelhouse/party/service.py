@@ -21,12 +21,19 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from reelhouse.db.models import MediaFile, SyncPlayQueue, User, WatchParticipant, WatchSession, utcnow
-from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError, SourceBusy
+from reelhouse.errors import Conflict, InvalidInput, NotFound, ReelhouseError, SourceBusy, TooManyRequests
 from reelhouse.party import state as st
 from reelhouse.party.clock import server_now
 from reelhouse.party.codes import new_code, normalize_code
 
-__all__ = ["PartyInfo", "PartyService"]
+__all__ = ["NEW_PARTIES", "NEW_PARTIES_WINDOW", "PartyInfo", "PartyService"]
+
+#: New parties one user (not an admin) may start in NEW_PARTIES_WINDOW seconds. An
+#: evening's few are far below it; a script that started and ended parties in a loop
+#: (54 a second on a busy 2-core machine) grew the party tables without bound, as
+#: ended parties stay (their members are told it ended).
+NEW_PARTIES = 30
+NEW_PARTIES_WINDOW = 600
 
 _RETRIES = 20
 
@@ -49,7 +56,9 @@ class PartyService:
     """Create, read and change parties. ``clock`` gives server time (s);
     ``wait_timeout`` and ``lead`` (s) are the state machine's (see ``state``);
     ``max_open``: most parties one user started that have not ended and that they
-    still host (or nobody does: they may join again and end it)."""
+    still host (or nobody does: they may join again and end it); ``admit_new``: counts
+    a non-admin's new party (user id → False when over NEW_PARTIES in
+    NEW_PARTIES_WINDOW s: core passes its rate limits, shared by the nodes with Redis)."""
 
     def __init__(
         self,
@@ -58,9 +67,11 @@ class PartyService:
         wait_timeout: float = st.DEFAULT_WAIT_TIMEOUT,
         lead: float = st.DEFAULT_LEAD,
         max_open: int = 20,
+        admit_new: Callable[[int], bool] | None = None,
     ) -> None:
         self.sessions = sessions
         self.max_open = max_open
+        self.admit_new = admit_new
         self.clock = clock
         self.wait_timeout = wait_timeout
         self.lead = lead
@@ -96,14 +107,32 @@ class PartyService:
             ).all()
             return [self._info(s, r) for r in rows]
 
+    def files_of(self, info: PartyInfo) -> set[int]:
+        """The media files party ``info`` plays: its file and every file of its SyncPlay
+        play queue (``syncplay_queues.data["items"]``: ``[item id, entry id, file id]``
+        each, reelhouse/jellyfin/syncplay_queue.py). Who may not see one of them may not
+        see the party (Jellyfin's Group.HasAccessToPlayQueue)."""
+        with self.sessions() as s:
+            data = s.scalar(select(SyncPlayQueue.data).where(SyncPlayQueue.party_id == info.id))
+        files = {info.media_file_id}
+        items = data.get("items") if isinstance(data, dict) else None
+        for entry in items if isinstance(items, list) else ():
+            if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[2], int):
+                files.add(entry[2])
+        return files
+
     # -- writes -----------------------------------------------------------------------
     def create(self, user: User, media_file_id: int, mode: st.Mode = "host") -> PartyInfo:
         """A new party on ``media_file_id`` with ``user`` as host and first member;
-        raises NotFound (no such file), InvalidInput (bad mode) or Conflict (``user``
+        raises NotFound (no such file), InvalidInput (bad mode), Conflict (``user``
         already has ``max_open`` parties open: parties never end by themselves, so one
-        user looping on create would grow the tables and their list without bound)."""
+        user looping on create would grow the tables and their list without bound) or
+        TooManyRequests (a non-admin past NEW_PARTIES in NEW_PARTIES_WINDOW s)."""
         if mode not in ("host", "collaborative"):
             raise InvalidInput("mode must be 'host' or 'collaborative'")
+        if not user.is_admin and self.admit_new is not None and not self.admit_new(user.id):
+            raise TooManyRequests(f"you started {NEW_PARTIES} watch parties in the last "
+                                  f"{NEW_PARTIES_WINDOW // 60} minutes; try again later", 60)
         now = self.clock()
         with self.sessions() as s:
             if s.get(MediaFile, media_file_id) is None:

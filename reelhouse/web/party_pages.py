@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from reelhouse.api.deps import client_address, playback_token_for
-from reelhouse.api.party_lookup import find_party
+from reelhouse.api.party_lookup import find_party, may_see_party
 from reelhouse.core import Core
 from reelhouse.errors import NotFound, ReelhouseError
 from reelhouse.library import queries
@@ -41,8 +41,8 @@ def parties_page(request: Request, user: PageUser, code: str = "") -> Response:
     core = _core(request)
     mine = []
     for info in core.parties.list_for(user.id):
-        if not core.access.may_play(user.id, info.media_file_id):
-            continue  # its source was taken from this user since they joined
+        if not may_see_party(core, user, info):
+            continue  # a source of its files was taken from this user since they joined
         with core.sessions() as s:
             try:
                 title = _headline(queries.get_media_file(s, info.media_file_id))[0]

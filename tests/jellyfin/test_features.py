@@ -63,6 +63,33 @@ def test_display_preferences_refuse_bad_input(jf: TestClient) -> None:
     assert jf.get(url, params={"client": "emby"}).json()["SortOrder"] == "Descending"  # bad saves changed nothing
 
 
+def test_display_preferences_are_bounded_per_user(jf: TestClient, core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every new id or client name was a new row of up to the body limit (256 KiB): one
+    user filled the database (60 saves, 15 MB). A save is at most MAX_BYTES of JSON
+    (else 400), and a user keeps MAX_ROWS saves: a new one drops their least recently
+    saved, which reads back as Jellyfin's defaults."""
+    from sqlalchemy import func, select
+
+    from reelhouse.db.models import DisplayPrefs
+    from reelhouse.jellyfin import prefs
+
+    big = {"CustomPrefs": {f"k{i}": "x" * 1200 for i in range(60)}}  # ~72 KiB: under the body limit
+    r = jf.post("/jellyfin/DisplayPreferences/usersettings", json=big)
+    assert r.status_code == 400 and "at most 64 KiB" in r.json()["detail"]
+    monkeypatch.setattr(prefs, "MAX_ROWS", 5)
+    for n in range(5):
+        assert jf.post(f"/jellyfin/DisplayPreferences/p{n}", params={"client": f"c{n}"},
+                       json={"SortBy": f"s{n}"}).status_code == 204
+    for n, sort in ((0, "again"), (5, "s5")):  # p0 saved again, then one more: p1 is the least recent
+        assert jf.post(f"/jellyfin/DisplayPreferences/p{n}", params={"client": f"c{n}"},
+                       json={"SortBy": sort}).status_code == 204
+    sort_by = {n: jf.get(f"/jellyfin/DisplayPreferences/p{n}", params={"client": f"c{n}"}).json()["SortBy"]
+               for n in range(6)}
+    assert sort_by == {0: "again", 1: "SortName", 2: "s2", 3: "s3", 4: "s4", 5: "s5"}  # p1 made room
+    with core.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(DisplayPrefs)) == 5
+
+
 def test_quick_connect_is_off(jelly: JellyfinClient, server: str, jf: TestClient) -> None:
     auth = jelly.auth.API  # the client's own Quick Connect calls
     assert auth.quick_connect_enabled(server) is False

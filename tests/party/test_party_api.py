@@ -116,6 +116,28 @@ def test_open_parties_per_user_are_bounded(core: Core, client: TestClient, sam: 
     assert len(sam.get("/api/parties").json()) == 2  # the two made since
 
 
+def test_new_parties_per_user_are_rate_limited(core: Core, client: TestClient, sam: TestClient,
+                                               media_id: int) -> None:
+    """``max_open`` bounds the open parties only: a script that started and ended parties
+    in a loop grew the tables without bound (54 a second, live server). Past
+    NEW_PARTIES new ones in NEW_PARTIES_WINDOW s a user gets 429 with Retry-After, from
+    the REST API and from SyncPlay (which makes a party too); admins are not limited."""
+    from reelhouse.party.service import NEW_PARTIES
+
+    for _ in range(NEW_PARTIES):
+        r = sam.post("/api/parties", json={"media_file_id": media_id})
+        assert r.status_code == 201, r.text
+        assert sam.post(f"/api/parties/{r.json()['code']}/end").status_code == 200
+    r = sam.post("/api/parties", json={"media_file_id": media_id})
+    assert r.status_code == 429 and "watch parties" in r.json()["detail"] and int(r.headers["retry-after"]) > 0
+    jf = _jf(core, "sam")
+    assert client.post("/jellyfin/SyncPlay/New", json={"GroupName": "g"}, headers=jf).status_code == 200
+    r = client.post("/jellyfin/SyncPlay/SetNewQueue", headers=jf,  # the row has no film: its file's id
+                    json={"PlayingQueue": [_file_item(media_id)], "PlayingItemPosition": 0})
+    assert r.status_code == 429, r.text
+    assert client.post("/api/parties", json={"media_file_id": media_id}).status_code == 201  # the admin
+
+
 def test_a_socket_ends_with_its_session(core: Core, client: TestClient, sam: TestClient, media_id: int,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """The socket's user was checked at the handshake only: after a logout (or being
@@ -460,3 +482,15 @@ def test_a_deleted_member_leaves_their_parties(client: TestClient, sam: TestClie
         recv_until(ws, "welcome")
         ws.send_json({"v": 1, "type": "play"})
         assert recv_until(ws, "state")["party"]["state"] in ("waiting", "playing")
+
+
+def _jf(core: Core, name: str) -> dict[str, str]:
+    from helpers import session_token
+
+    return {"x-emby-token": session_token(core, core.users.by_name(name).id)}
+
+
+def _file_item(media_id: int) -> str:
+    from reelhouse.jellyfin import ids
+
+    return ids.encode("file", media_id)

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Request, WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from reelhouse.api.deps import CoreDep, CurrentUser, client_address
-from reelhouse.api.party_lookup import find_party
+from reelhouse.api.party_lookup import find_party, may_see_party
 from reelhouse.api.party_socket import get_live, serve_socket
 from reelhouse.api.schemas import PartyCreate, PartyPublic
 from reelhouse.party import protocol
@@ -45,9 +45,10 @@ async def create_party(body: PartyCreate, core: CoreDep, user: CurrentUser) -> P
 @router.get("", response_model=list[PartyPublic])
 async def my_parties(core: CoreDep, user: CurrentUser) -> list[PartyPublic]:
     """The parties you are a member of that have not ended, newest first; not those
-    whose file is on a source taken from you since you joined (as the /party page)."""
+    with a file (playing or queued) on a source taken from you since you joined (as
+    the /party page)."""
     def visible() -> list[PartyInfo]:
-        return [i for i in core.parties.list_for(user.id) if core.access.may_play(user.id, i.media_file_id)]
+        return [i for i in core.parties.list_for(user.id) if may_see_party(core, user, i)]
 
     return [party_public(i) for i in await run_in_threadpool(visible)]
 

@@ -9,7 +9,7 @@ not in it: :mod:`.progressive`), ``Items/{id}/Download`` (the same, to keep, nam
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
@@ -43,16 +43,16 @@ from reelhouse.jellyfin.streams import (
     check_visible,
     chosen_file,
     file_for,
+    playlist,
     range_response,
 )
 from reelhouse.jellyfin.visible import granted_files
-from reelhouse.playback.hls.ladder import capped
+from reelhouse.playback.hls.ladder import Limit, capped
 
 __all__ = ["router"]
 
 router = APIRouter()
 
-_M3U8 = "application/vnd.apple.mpegurl"
 Track = Annotated[str, Path(max_length=16, pattern=r"^[a-z0-9]+(-e[0-9]{1,3})?$")]  # 720p, copy, audio0, 720p-e0
 SubKey = Annotated[str, Path(max_length=8, pattern=r"^[ex][0-9]{1,3}$")]
 Segment = Annotated[int, Path(ge=0, le=1_000_000)]
@@ -208,10 +208,6 @@ def _file_hint(item_id: str) -> int | None:
     return ref.id if ref else None
 
 
-def playlist(text: str) -> Response:
-    return Response(text, media_type=_M3U8, headers={"cache-control": "private, no-cache"})
-
-
 @router.get("/videos/{item_id}/master.m3u8")
 async def master(item_id: str, request: Request, core: CoreDep) -> Response:
     """reelhouse's master playlist: renditions, audio and subtitle groups; without the
@@ -222,11 +218,7 @@ async def master(item_id: str, request: Request, core: CoreDep) -> Response:
     ``AudioStreamIndex`` (the track the user chose) is the DEFAULT audio track; a
     picture ``SubtitleStreamIndex`` with ``SubtitleMethod=Encode`` is burned into
     every rendition (no copy)."""
-    args = Args(request.query_params.multi_items())
-    limit = limit_query(args)
-    chosen = audio_index_of(args, Args([]))
-    file_id, token = await _hls_file(request, core, item_id)
-    copy = _allow_copy(request)
+    args, limit, chosen, copy, file_id, token = await _master_ask(request, core, item_id)
 
     def build() -> str:
         audio = audio_position(core, file_id, chosen)
@@ -241,8 +233,28 @@ def _burn(core: Core, file_id: int, args: Args) -> str | None:
     return burn_key(core, file_id, subtitle_index_of(args, Args([])))
 
 
-def _allow_copy(request: Request) -> bool:
-    return Args(request.query_params.multi_items()).flag("allowvideostreamcopy", True) is not False
+def _allow_copy(args: Args) -> bool:
+    return args.flag("allowvideostreamcopy", True) is not False
+
+
+class _MasterAsk(NamedTuple):
+    """What ``master.m3u8`` and ``main.m3u8`` read from a request alike."""
+
+    args: Args  # the query (its burn-in arguments: :func:`_burn`)
+    limit: Limit  # MaxWidth, MaxHeight, MaxStreamingBitrate, VideoBitrate
+    chosen: int | None  # AudioStreamIndex
+    copy: bool  # AllowVideoStreamCopy
+    file_id: int
+    token: str  # the playback token of the playlists' URIs
+
+
+async def _master_ask(request: Request, core: Core, item_id: str) -> _MasterAsk:
+    """The query's arguments (InvalidInput for a malformed one, before any access
+    check, as before), then the file and token (:func:`_hls_file`)."""
+    args = Args(request.query_params.multi_items())
+    limit, chosen, copy = limit_query(args), audio_index_of(args, Args([])), _allow_copy(args)
+    file_id, token = await _hls_file(request, core, item_id)
+    return _MasterAsk(args, limit, chosen, copy, file_id, token)
 
 
 @router.get("/videos/{item_id}/main.m3u8")
@@ -254,11 +266,7 @@ async def main(item_id: str, request: Request, core: CoreDep) -> Response:
     without sound, its best rendition's playlist within the URL's limits; of an
     audio-only file, its default audio track's (the ``AudioStreamIndex`` chosen, else
     the flagged or first one)."""
-    args = Args(request.query_params.multi_items())
-    limit = limit_query(args)
-    chosen = audio_index_of(args, Args([]))
-    file_id, token = await _hls_file(request, core, item_id)
-    copy = _allow_copy(request)
+    args, limit, chosen, copy, file_id, token = await _master_ask(request, core, item_id)
 
     def build() -> str:
         streams = core.hls.streams(file_id)

@@ -21,8 +21,7 @@ from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin.browse import sidecars
 from reelhouse.jellyfin.deps import CoreDep, authorize, caller_of
-from reelhouse.jellyfin.routes_playback import playlist
-from reelhouse.jellyfin.streams import check_visible, file_for
+from reelhouse.jellyfin.streams import check_visible, file_for, playlist
 from reelhouse.jellyfin.subrip import vtt_to_srt
 
 __all__ = ["router"]

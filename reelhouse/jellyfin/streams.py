@@ -14,7 +14,12 @@ from reelhouse.errors import NotFound
 from reelhouse.jellyfin import ids
 from reelhouse.playback.hls.facts import TEXT_SUBTITLES
 
-__all__ = ["audio_position", "burn_key", "check_visible", "chosen_file", "file_for", "range_response"]
+__all__ = [
+    "M3U8", "audio_position", "burn_key", "check_visible", "chosen_file", "file_for", "playlist", "range_response",
+]
+
+#: HLS playlists' media type (RFC 8216 §4).
+M3U8 = "application/vnd.apple.mpegurl"
 
 
 def chosen_file(ref: ids.Ref, media_source_id: str | None) -> int | None:
@@ -101,3 +106,9 @@ async def range_response(core: Core, request: Request, file_id: int, user_id: in
     when the source fails): 200/206 with an exact Content-Range, 416 outside the file;
     ``download``: with a Content-Disposition that saves it under its file name."""
     return await stream_response(core, request, file_id, user_id, download=download)
+
+
+def playlist(text: str) -> Response:
+    """An HLS playlist response: ``text`` as :data:`M3U8`, never cached by a shared
+    cache and asked again each time (its URIs carry the caller's token)."""
+    return Response(text, media_type=M3U8, headers={"cache-control": "private, no-cache"})

@@ -13,8 +13,11 @@ viewers made 6 of 10 segment requests fail with 502):
 - Limits: ``max_encoders`` video transcodes on the server, ``max_per_user`` of them per
   user (with ``shared``, several nodes: in the whole cluster, as leased slots in Redis;
   progressive streams, :meth:`EncoderPool.hold`, count too),
-  ``max_per_track`` encoders per (file, track). At a limit, an encoder no viewer
-  asked anything of for ``stale_after`` seconds makes room; else
+  ``max_per_track`` encoders per (file, track), ``4 * max_encoders`` of every kind on
+  the server and ``4 * max_per_user`` audio-only encoders (HLS audio renditions) per
+  user on this node, so one user's audio tracks never take every other user's. At a
+  limit, an encoder no viewer asked anything of for ``stale_after`` seconds makes
+  room; else
   :class:`~reelhouse.errors.ServiceBusy` (503, never a 502).
 - An encoder that catches up with the segments another one of its track made stops.
 - A request whose encoder was stopped meanwhile asks again instead of failing.
@@ -28,75 +31,23 @@ costs nothing after the timeout and a paused film costs no CPU.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import signal
-import subprocess
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from reelhouse.errors import NotFound, ServiceBusy, TranscodeFailed
 from reelhouse.leased_slots import LeasedSlots
+from reelhouse.playback.hls.encoder import Encoder, Key
 
-__all__ = ["Encoder", "EncoderPool"]
+__all__ = ["Encoder", "EncoderPool", "Key"]
 
 log = logging.getLogger(__name__)
 
-Key = tuple[str, str]  # (file key, track)
-
-_CAN_PAUSE = hasattr(signal, "SIGSTOP")
-
 #: :meth:`EncoderPool._ensure`'s answer "start an encoder: build its command first".
 _BUILD = object()
-
-
-@dataclass(eq=False)
-class Encoder:
-    """One running ffmpeg: writes ``start, start+1, …`` into ``out_dir``; ``next`` is the
-    first segment not yet on disk, ``wanted`` the furthest one asked for; ``viewers``
-    the last request time (monotonic s) of each viewer it served; ``owner`` the user
-    who started it."""
-
-    key: Key
-    proc: subprocess.Popen[bytes]
-    out_dir: Path
-    start: int
-    log_path: Path
-    last_used: float
-    heavy: bool = True
-    next: int = 0
-    wanted: int = 0
-    paused: bool = False
-    owner: str | None = None
-    stopped: bool = False  # killed by the pool (not an ffmpeg failure)
-    group: int | None = None  # the file's source id (:meth:`EncoderPool.stop_group`)
-    slot: str | None = None  # its owner's slot in the cluster (EncoderPool ``shared``)
-    gone: bool = False  # killed because its source was removed
-    viewers: dict[str | None, float] = field(default_factory=dict)
-    started_at: float = field(default_factory=time.monotonic)
-
-    def advance(self) -> int:
-        while (self.out_dir / f"{self.next}.ts").exists():
-            self.next += 1
-        return self.next
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def error_tail(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace").strip()[-400:]
-        except OSError:
-            return ""
-
-    def others_recent(self, viewer: str | None, since: float) -> bool:
-        """Did a viewer other than ``viewer`` ask it for something after ``since``?"""
-        return any(t > since for v, t in self.viewers.items() if v != viewer)
 
 
 class EncoderPool:
@@ -123,6 +74,13 @@ class EncoderPool:
         self._stop = threading.Event()
         self._monitor: threading.Thread | None = None
         self.starts = 0  # encoders started (for tests and metrics)
+
+    @property
+    def max_audio_per_user(self) -> int:
+        """Most audio-only encoders (``heavy=False``) of one user on this node: 4 per
+        transcode the user may run, as the server allows ``4 * max_encoders`` of every
+        kind."""
+        return 4 * self.max_per_user
 
     # -- requests -----------------------------------------------------------------------
     def segment(self, key: Key, n: int, out_dir: Path, command: Callable[[int], list[str]],
@@ -193,7 +151,7 @@ class EncoderPool:
                 best.wanted = max(best.wanted, n)
                 best.last_used = now
                 best.viewers[viewer] = now
-                self._resume_if_needed(best)
+                best.resume()
             if path.exists():
                 return None
             if best is not None and best.next <= n:  # (past n: n left the cache)
@@ -226,6 +184,7 @@ class EncoderPool:
             alive = [e for es in self._encoders.values() for e in es if e.alive()]
             transcodes = [e for e in alive if e.heavy]
             mine = [e for e in transcodes if user is not None and e.owner == user]
+            my_audio = [e for e in alive if not e.heavy and user is not None and e.owner == user]
             track = [e for e in alive if e.key == key]
             n_mine = len(mine) + (self._held[user] if user is not None else 0)
             n_all = len(transcodes) + sum(self._held.values())
@@ -235,6 +194,9 @@ class EncoderPool:
             elif heavy and n_all >= self.max_encoders:
                 blocking, what = transcodes, (f"{n_all} transcode(s), the server's limit "
                                               "(hls_max_encoders)")
+            elif not heavy and len(my_audio) >= self.max_audio_per_user:
+                blocking, what = my_audio, (f"your {len(my_audio)} audio encoder(s), the limit per user "
+                                            "(4 × hls_max_encoders_per_user)")
             elif len(track) >= self.max_per_track:
                 blocking, what = track, f"{len(track)} encoders of this track, its limit"
             elif len(alive) >= 4 * self.max_encoders:
@@ -276,30 +238,10 @@ class EncoderPool:
                 log.warning("hls: giving back a shared encoder slot failed", exc_info=True)
 
     def _start(self, key: Key, n: int, out_dir: Path, argv: list[str], now: float) -> Encoder:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        if not self._encoders.get(key):  # no other encoder of the track writes here
-            for stale in out_dir.glob("*.tmp"):
-                with contextlib.suppress(OSError):
-                    stale.unlink()
-        log_path = out_dir / f"encoder-{n}.log"
-        with open(log_path, "wb") as err:
-            try:
-                proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=err)
-            except OSError as exc:
-                raise TranscodeFailed(f"could not start ffmpeg: {exc}") from exc
-        enc = Encoder(key, proc, out_dir, n, log_path, now, next=n, wanted=n)
+        enc = Encoder.launch(key, n, out_dir, argv, now, first=not self._encoders.get(key))
         self._encoders.setdefault(key, []).append(enc)
         self.starts += 1
-        log.debug("encoder %s started at segment %d (pid %d)", key, n, proc.pid)
         return enc
-
-    @staticmethod
-    def _resume_if_needed(enc: Encoder) -> None:
-        if enc.paused and enc.alive() and _CAN_PAUSE:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(enc.proc.pid, signal.SIGCONT)
-        enc.paused = False
 
     def _kill(self, enc: Encoder) -> None:
         encs = self._encoders.get(enc.key, [])
@@ -307,14 +249,7 @@ class EncoderPool:
             encs.remove(enc)
         if not encs:
             self._encoders.pop(enc.key, None)
-        if enc.alive():
-            enc.stopped = True
-            with contextlib.suppress(ProcessLookupError):
-                enc.proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            enc.proc.wait(5)
-        with contextlib.suppress(OSError):
-            enc.log_path.unlink()
+        enc.terminate()
         slot, enc.slot = enc.slot, None
         self._give_back(slot)
 
@@ -356,12 +291,10 @@ class EncoderPool:
                 elif now - enc.last_used > self.idle_timeout:
                     log.debug("encoder %s idle for %.1f s: stopped", enc.key, now - enc.last_used)
                     self._kill(enc)
-                elif _CAN_PAUSE and not enc.paused and enc.next > enc.wanted + self.ahead:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(enc.proc.pid, signal.SIGSTOP)
-                    enc.paused = True
+                elif not enc.paused and enc.next > enc.wanted + self.ahead:
+                    enc.pause()
                 elif enc.paused and enc.next <= enc.wanted + self.ahead // 2:
-                    self._resume_if_needed(enc)
+                    enc.resume()
 
     def hold(self, user: str | None) -> Callable[[], None]:
         """Count one video transcode run outside the pool (a progressive stream: one

@@ -27,6 +27,7 @@ from reelhouse.core import Core
 from reelhouse.jellyfin.app import create_jellyfin_app
 from reelhouse.jellyfin.asgi import JellyfinMount
 from reelhouse.jellyfin.routes_party_queue import router as party_queue_router
+from reelhouse.playback import ended
 from reelhouse.web.routes import install_web
 
 _HTTPTOOLS = importlib.util.find_spec("httptools") is not None
@@ -68,6 +69,9 @@ def create_app(core: Core, close_core: bool = False) -> FastAPI:
     jellyfin.state.metrics = app.state.metrics
     jellyfin.state.live_owner = app  # one party runtime: SyncPlay groups are the site's parties
     app.add_middleware(JellyfinMount, jellyfin=jellyfin)
+    # outermost: a stream ended short on purpose logs its own line, not uvicorn's ERROR
+    app.add_middleware(ended.TrackEnded)
+    ended.install_filter()
     return app
 
 

@@ -32,6 +32,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from reelhouse.errors import NotFound, RangeNotSatisfiable, SeekRefused
+from reelhouse.playback import ended
 from reelhouse.playback.preconditions import precondition
 from reelhouse.playback.ranges import ByteRange, content_range, if_range_matches, parse_range
 from reelhouse.sources.base import Source
@@ -308,6 +309,8 @@ class RangeStreamResponse(Response):
             with anyio.CancelScope(shield=True):
                 await chunks.aclose()
             self._observe(sent, first_byte)
+        if cut or stalled or short:
+            ended.mark()  # its line below, not uvicorn's "without completing response" ERROR
         if cut:
             log.info("stream of %r cut after %d bytes: its source was removed", self.path, sent)
         if stalled:

@@ -9,27 +9,34 @@ track and at most ``MaxWidth`` x ``MaxHeight``. reelhouse does the same
 encoder limits, the user's included: 503 past them). A request the file already meets
 (its container and codecs, no seek, no smaller size) gets the file as it is, with
 Range, as before; so does ``static=true``. The stream has no length and no Range
-(``Accept-Ranges: none``): a seek is a new request with ``StartTimeTicks``.
+(``Accept-Ranges: none``): a seek is a new request with ``StartTimeTicks``. A client
+that reads nothing for ``stream_send_timeout`` seconds (it stopped reading but keeps
+the connection: a paused TV app, a hostile friend) is cut off as a direct stream is
+(playback/direct.py), so its ffmpeg and encoder slot go back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import subprocess
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+import anyio
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Message, Send
 
 from reelhouse.core import Core
 from reelhouse.db.models import MediaFile, MediaStream
 from reelhouse.errors import InvalidInput, TranscodeFailed
 from reelhouse.jellyfin.media import container_of
 from reelhouse.jellyfin.params import Args
+from reelhouse.playback import ended
 
 __all__ = ["Progressive", "plan", "respond"]
 
@@ -42,6 +49,8 @@ _AUDIO_IN = {"mp4": {"aac", "mp3", "ac3", "eac3", "alac", "opus", "flac"}, "ts":
              "mkv": None}
 _MEDIA_TYPES = {"mp4": "video/mp4", "mkv": "video/x-matroska", "ts": "video/mp2t"}
 _CHUNK = 64 * 1024
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +156,39 @@ async def respond(core: Core, request: Request, file_id: int, user_id: int | Non
     if not first:
         stop()
         raise TranscodeFailed("ffmpeg wrote nothing for this stream")
-    return StreamingResponse(_body(proc.stdout, first, stop), media_type=media_type, headers=headers,
-                             background=BackgroundTask(stop))
+    return _TimedStream(_body(proc.stdout, first, stop), media_type=media_type, headers=headers,
+                        background=BackgroundTask(stop), send_timeout=core.settings.stream_send_timeout,
+                        file_id=file_id)
+
+
+class _Stalled(Exception):
+    """The client took no data for the send timeout."""
+
+
+class _TimedStream(StreamingResponse):
+    """A :class:`StreamingResponse` whose every send must complete within
+    ``send_timeout`` seconds; past it the response ends short (logged once at INFO,
+    :mod:`reelhouse.playback.ended`) and its background task (killing ffmpeg, giving the
+    slot back) runs."""
+
+    def __init__(self, *args: object, send_timeout: float, file_id: int, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.send_timeout = send_timeout
+        self.file_id = file_id
+
+    async def stream_response(self, send: Send) -> None:
+        async def timed(message: Message) -> None:
+            with anyio.move_on_after(self.send_timeout) as scope:
+                await send(message)
+            if scope.cancelled_caught:
+                raise _Stalled
+
+        try:
+            await super().stream_response(timed)
+        except _Stalled:
+            ended.mark()  # its line below, not uvicorn's "without completing response" ERROR
+            log.info("transcoded stream of media file %d ended: the client read nothing for %s s",
+                     self.file_id, self.send_timeout)
 
 
 def _stopper(proc: asyncio.subprocess.Process, release: Callable[[], None]) -> Callable[[], None]:

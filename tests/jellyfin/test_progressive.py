@@ -7,6 +7,7 @@ a video transcode counts against the user's HLS encoder limit (503 past it)."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -124,3 +125,33 @@ def test_a_client_that_leaves_frees_its_transcode(server: str, core: Core, clien
         assert not core.hls.encoders._held[f"user:{_admin(core)}"]
         with http.stream("GET", url) as again:
             assert again.status_code == 200
+
+
+def test_a_client_that_stops_reading_frees_its_transcode(server: str, core: Core, client: TestClient,
+                                                          tmp_path: Path, jelly_admin: JellyfinClient) -> None:
+    """A client that keeps its connection but reads nothing (a paused app, a hostile
+    friend) is cut off after ``stream_send_timeout``: its ffmpeg ends and the user's
+    transcode slot is free again, as for a direct stream."""
+    root = tmp_path / "stall"
+    make_clip(root / "Films/Still Water (2021)/Still.Water.2021.mp4", seconds=180, width=320, height=240)
+    scan_local(client, "stall", root)
+    core.hls.encoders.max_per_user = 1
+    core.settings.stream_send_timeout = 1.0
+    url = httpx.URL(jelly_admin.jellyfin._get_url(f"Videos/{_items(server)['Still Water']}/stream.mkv",
+                                                  {"static": "false", "VideoCodec": "h264", "MaxHeight": 200,
+                                                   "VideoBitRate": 8_000_000}))
+    key = f"user:{_admin(core)}"
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024)
+        sock.connect((url.host, url.port or 80))
+        target = url.raw_path.decode()
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {url.host}\r\n\r\n".encode())
+        assert sock.recv(64).startswith(b"HTTP/1.1 200")  # then nothing more is read
+        deadline = time.monotonic() + 60
+        while not core.hls.encoders._held[key] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        while core.hls.encoders._held[key] and time.monotonic() < deadline:
+            time.sleep(0.1)  # the sends stall, the server gives up, kills ffmpeg, frees the slot
+        assert not core.hls.encoders._held[key]
+    with httpx.Client(timeout=60) as http, http.stream("GET", str(url)) as again:
+        assert again.status_code == 200

@@ -13,6 +13,7 @@ from reelhouse import redaction
 from reelhouse.auth.access import SourceAccess
 from reelhouse.auth.apikeys import ApiKeyService
 from reelhouse.auth.audit import AuditLog
+from reelhouse.auth.devices import DeviceCookies
 from reelhouse.auth.identity import Authenticator
 from reelhouse.auth.rates import RateLimits
 from reelhouse.auth.revocations import RevocationBus
@@ -104,6 +105,8 @@ class Core:
         self.sources.register_kind("jellyfin", _jellyfin)
         self.signer = TokenSigner(settings.secret("signing"), settings.playback_token_ttl)
         self.auth = Authenticator(self.auth_sessions, self.api_keys, self.signer)
+        #: browsers that logged in to an account before skip its lockout (auth/devices.py)
+        self.device_cookies = DeviceCookies(settings.secret("signing"))
         self.auth.file_access = self.access.may_play  # playback URLs follow source grants
         #: with Redis, a revocation here reaches every node at once (auth/revocations.py)
         shared_redis = settings.redis_url or settings.party_redis_url

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from reelhouse.auth.devices import DEVICE_COOKIE, DEVICE_COOKIE_SECONDS
 from reelhouse.config import Settings
 
-__all__ = ["SESSION_COOKIE", "clear_session_cookie", "cookie_secure", "set_session_cookie"]
+__all__ = ["SESSION_COOKIE", "clear_session_cookie", "cookie_secure", "set_device_cookie",
+           "set_session_cookie"]
 
 SESSION_COOKIE = "reelhouse_session"
 
@@ -38,3 +40,9 @@ def set_session_cookie(response: Response, settings: Settings, token: str, schem
 def clear_session_cookie(response: Response, settings: Settings, scheme: str = "http") -> None:
     response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax",
                            secure=cookie_secure(settings, scheme), path="/")
+
+
+def set_device_cookie(response: Response, settings: Settings, value: str, scheme: str = "http") -> None:
+    """Set the device cookie (:mod:`reelhouse.auth.devices`); it outlives logouts."""
+    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_COOKIE_SECONDS, httponly=True,
+                        samesite="lax", secure=cookie_secure(settings, scheme), path="/")

@@ -21,7 +21,10 @@ The same service serves browsers (cookie), API clients (bearer) and Jellyfin cli
 
 Lifetimes (seconds): ``absolute_ttl`` from creation (``Settings.session_ttl``) and
 ``idle_ttl`` since the last use (``Settings.session_idle_ttl``); ``last_seen_at`` is
-written at most once per :data:`TOUCH_SECONDS` per session.
+written at most once per :data:`TOUCH_SECONDS` per session. Expired rows are deleted
+when used, and all at once by :meth:`SessionService.purge_expired`, which a login runs
+at most once per :data:`PURGE_SECONDS` per process (the first login of a process
+runs it), so sessions of devices that never came back do not pile up.
 """
 
 from __future__ import annotations
@@ -40,11 +43,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from reelhouse.db.models import AuthSession, User
 from reelhouse.errors import AuthenticationFailed, NotFound
 
-__all__ = ["LIVE_CACHE_SECONDS", "SESSION_PREFIX", "TOUCH_SECONDS", "SessionInfo",
+__all__ = ["LIVE_CACHE_SECONDS", "PURGE_SECONDS", "SESSION_PREFIX", "TOUCH_SECONDS", "SessionInfo",
            "SessionService", "token_hash"]
 
 SESSION_PREFIX = "rhs_"
 TOUCH_SECONDS = 60.0
+PURGE_SECONDS = 600.0
 LIVE_CACHE_SECONDS = 0.5
 _FIELD = 128
 
@@ -86,6 +90,7 @@ class SessionService:
         self._live: dict[int, tuple[float, int]] = {}  # session id -> (monotonic time, user id)
         self._lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
+        self._next_purge = 0.0  # monotonic time of the next purge on create
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` (no arguments, no I/O) after any revocation here or
@@ -113,7 +118,11 @@ class SessionService:
                address: str = "") -> tuple[str, SessionInfo]:
         """Start a session for ``user_id``; returns ``(token, info)``. The token is shown
         once: only its hash is stored. ``device``/``client`` are free text (cut to 128
-        characters), ``address`` the client's IP address."""
+        characters), ``address`` the client's IP address. Expired sessions of everyone
+        are deleted first, at most once per :data:`PURGE_SECONDS` per service."""
+        if time.monotonic() >= self._next_purge:
+            self._next_purge = time.monotonic() + PURGE_SECONDS
+            self.purge_expired()
         token = SESSION_PREFIX + secrets.token_urlsafe(32)
         now = self._now()
         row = AuthSession(user_id=user_id, token_hash=token_hash(token), kind=kind[:16],
@@ -124,6 +133,41 @@ class SessionService:
             s.add(row)
             s.commit()
             return token, SessionInfo.of(row)
+
+    def purge_expired(self) -> int:
+        """Delete every session past its absolute or idle lifetime; returns how many
+        went (such rows could never be used again)."""
+        now = self._now()
+        with self.db() as s:
+            gone = s.execute(delete(AuthSession).where(
+                (AuthSession.expires_at <= now)
+                | (AuthSession.last_seen_at <= now - timedelta(seconds=self.idle_ttl))))
+            s.commit()
+        return int(gone.rowcount or 0)  # type: ignore[attr-defined]
+
+    def of_device(self, user_id: int, kind: str, device_suffix: str) -> list[int]:
+        """Ids of the live sessions of ``user_id`` of ``kind`` whose device text ends
+        with ``device_suffix`` (Jellyfin apps: ``"(<DeviceId>)"``), oldest first."""
+        now = self._now()
+        with self.db() as s:
+            return list(s.scalars(
+                select(AuthSession.id).where(
+                    AuthSession.user_id == user_id, AuthSession.kind == kind,
+                    AuthSession.device.endswith(device_suffix, autoescape=True),
+                    AuthSession.expires_at > now,
+                    AuthSession.last_seen_at > now - timedelta(seconds=self.idle_ttl))
+                .order_by(AuthSession.id)))
+
+    def revoke_many(self, ids: Iterable[int]) -> int:
+        """End the sessions ``ids`` (those still there); returns how many ended."""
+        ids = list(ids)
+        if not ids:
+            return 0
+        with self.db() as s:
+            gone = s.execute(delete(AuthSession).where(AuthSession.id.in_(ids)))
+            s.commit()
+        self._forget(ids)
+        return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
     def resolve(self, token: str) -> tuple[User, SessionInfo]:
         """The user and session behind ``token``; raises AuthenticationFailed when the

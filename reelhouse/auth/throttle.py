@@ -18,7 +18,14 @@ The keys of an attempt (:meth:`LoginThrottle.keys`), with ``shared_free`` set (l
   whole has missed ``shared_free`` times (guessing at many accounts from one address);
 - ``user:<name>``: one account from every address, ``shared_free``: many addresses
   guessing at one account (from one address, the pair's backoff makes reaching it take
-  hours).
+  hours);
+- ``device:<id>`` instead of ``user:<name>`` when the attempt comes from a *known
+  device* of the account (a browser carrying a signed device cookie of an earlier
+  successful login, :mod:`.devices`; a Jellyfin app whose DeviceId holds a session of
+  the account), with ``free``: OWASP's "Slow Down Online Guessing Attacks with Device
+  Cookies". A friend failing at the admin's account every time the wait ends keeps
+  the account key at ``max_wait`` for ever; the admin's own browser does not count
+  under it, only under its own device key (and the pair and address keys).
 
 Without ``shared_free`` (the party-code throttle) the keys are ``user:<name>`` and
 ``addr:<ip>``, each with ``free``. A success clears the account's keys (the pair and
@@ -128,15 +135,16 @@ class LoginThrottle:
             log.warning("login throttle: redis unavailable, using this process's counts: %s", exc)
             return False, None
 
-    def keys(self, user_name: str, address: str) -> list[tuple[str, int]]:
+    def keys(self, user_name: str, address: str, device: str | None = None) -> list[tuple[str, int]]:
         """The keys an attempt of ``user_name`` from ``address`` counts under, each with
-        its free failures (module docstring); the account's first."""
+        its free failures (module docstring); the account's (or the known ``device``'s,
+        an opaque id of at most 128 characters) first."""
         # one count per user whatever the spelling: letter case, and NFC/NFD (users.user_name)
         user = unicodedata.normalize("NFC", user_name).casefold()
         if self.shared_free is None:
             return [(f"user:{user}", self.free), (f"addr:{address}", self.free)]
-        return [(f"user:{user}", self.shared_free), (f"pair:{address}|{user}", self.free),
-                (f"addr:{address}", self.shared_free)]
+        first = (f"device:{device[:128]}", self.free) if device else (f"user:{user}", self.shared_free)
+        return [first, (f"pair:{address}|{user}", self.free), (f"addr:{address}", self.shared_free)]
 
     def wait(self, key: str, free: int | None = None) -> float:
         """Seconds ``key`` must still wait before its next attempt (0: go ahead), after
@@ -154,24 +162,26 @@ class LoginThrottle:
             delay = min(self.max_wait, 2.0 ** (c.failures - free))
             return max(0.0, c.last + delay - now)
 
-    def check(self, user_name: str, address: str) -> None:
-        """Raise :class:`TooManyAttempts` if the account or the address must wait."""
-        left = max(self.wait(k, free) for k, free in self.keys(user_name, address))
+    def check(self, user_name: str, address: str, device: str | None = None) -> None:
+        """Raise :class:`TooManyAttempts` if the account (or the known ``device``) or the
+        address must wait."""
+        left = max(self.wait(k, free) for k, free in self.keys(user_name, address, device))
         if left > 0:
             raise TooManyAttempts(max(1, math.ceil(left)), self.what)
 
-    def failed(self, user_name: str, address: str) -> None:
+    def failed(self, user_name: str, address: str, device: str | None = None) -> None:
+        """Count a failure under the keys of :meth:`keys`."""
         now = self._clock()
         if self._shared is not None:
             try:
-                self._shared.add([k for k, _ in self.keys(user_name, address)], now)
+                self._shared.add([k for k, _ in self.keys(user_name, address, device)], now)
                 return
             except Exception as exc:  # redis.exceptions.RedisError, OSError
                 log.warning("login throttle: redis unavailable, counting in this process: %s", exc)
         with self._lock:
             if len(self._counts) >= self._max_keys:
                 self._expire(now)
-            for key, _ in self.keys(user_name, address):
+            for key, _ in self.keys(user_name, address, device):
                 c = self._counts.get(key)
                 if c is None or now - c.last > self.forget_after:
                     self._counts[key] = _Count(1, now)
@@ -179,10 +189,12 @@ class LoginThrottle:
                     c.failures += 1
                     c.last = now
 
-    def succeeded(self, user_name: str, address: str = "") -> None:
-        """Clear the counts of the account (over every address, and from ``address``);
-        the address's own count stays."""
-        cleared = [k for k, _ in self.keys(user_name, address) if not k.startswith("addr:")]
+    def succeeded(self, user_name: str, address: str = "", device: str | None = None) -> None:
+        """Clear the counts of the account (over every address, and from ``address``)
+        and of ``device``; the address's own count stays."""
+        cleared = [k for k, _ in self.keys(user_name, address, device) if not k.startswith("addr:")]
+        if device and self.shared_free is not None:
+            cleared.append(self.keys(user_name, address)[0][0])
         if self._shared is not None:
             try:
                 for key in cleared:

@@ -20,9 +20,9 @@ from urllib.parse import unquote
 from reelhouse.auth.identity import Identity
 from reelhouse.core import Core
 from reelhouse.db.models import User
-from reelhouse.errors import AuthenticationFailed
+from reelhouse.errors import AuthenticationFailed, NotFound
 
-__all__ = ["ClientInfo", "JellyfinAuth", "parse_authorization", "token_of"]
+__all__ = ["ClientInfo", "JellyfinAuth", "device_label", "parse_authorization", "stored_client", "token_of"]
 
 _PAIR = re.compile(r'([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"([^"]*)"|([^,\s]*))')
 _SCHEMES = ("mediabrowser", "emby")
@@ -63,6 +63,33 @@ def parse_authorization(value: str | None) -> ClientInfo:
     )
 
 
+def device_label(info: ClientInfo) -> str:
+    """The session's device text: ``"<Device> (<DeviceId>)"``, at most 128 characters,
+    the device name cut first so the id stays whole (:meth:`JellyfinAuth.login` finds
+    a device's sessions by it) unless the id alone is longer than 100."""
+    if not info.device_id:
+        return (info.device or "")[:128]
+    tail = f"({info.device_id})"
+    if len(tail) > 100:
+        return " ".join(x for x in (info.device, tail) if x)[:128]
+    name = (info.device or "")[: 128 - len(tail) - 1]
+    return f"{name} {tail}" if name else tail
+
+
+def stored_client(device: str, client: str) -> ClientInfo:
+    """The client info a session was made with, back from its stored texts
+    (:func:`device_label` and ``"<Client> <Version>"``)."""
+    name, device_id = device, None
+    if device.endswith(")") and "(" in device:
+        head, _, tail = device[:-1].rpartition("(")
+        name, device_id = head.rstrip(), tail or None
+    app, version = client, None
+    head, _, last = client.rpartition(" ")
+    if head and last[:1].isdigit():
+        app, version = head, last
+    return ClientInfo(client=app or None, device=name or None, device_id=device_id, version=version)
+
+
 def token_of(headers: dict[str, str], query: dict[str, str]) -> tuple[str | None, ClientInfo]:
     """The token (or None) and client info of a request: ``headers`` with lowercase
     names, ``query`` with lowercase names."""
@@ -86,23 +113,45 @@ class JellyfinAuth:
 
     def login(self, name: str, password: str, info: ClientInfo, address: str) -> tuple[User, str]:
         """Check the password (blocking: argon2); the user and a new session token.
-        Raises TooManyRequests while the name or address must wait, AuthenticationFailed."""
+        A new login of a user from a DeviceId ends the sessions that DeviceId already
+        had for that user (Jellyfin's SessionManager logs the device's old access
+        tokens out). A DeviceId that holds a live session of the account is a known
+        device: its failures count under the device, not the account
+        (auth/throttle.py), so others failing at the account do not lock that app out.
+        Raises TooManyRequests while the name (or device) or address must wait,
+        AuthenticationFailed."""
         core = self.core
         name = self._stored_name(name)  # "Admin" and "admin" are one name for the throttle too
-        core.login_throttle.check(name, address)
+        label = device_label(info)
+        old = self._device_sessions(name, label, info.device_id) if info.device_id else []
+        device = f"jellyfin:{old[0][0]}|{info.device_id}" if old else None
+        core.login_throttle.check(name, address, device)
         try:
             user = core.users.authenticate(name, password)
         except AuthenticationFailed:
-            core.login_throttle.failed(name, address)
+            core.login_throttle.failed(name, address, device)
             core.audit.record("login", user_name=name[:64], address=address, ok=False)
             raise
-        core.login_throttle.succeeded(name, address)
-        device = " ".join(x for x in (info.device, f"({info.device_id})" if info.device_id else None) if x)
+        core.login_throttle.succeeded(name, address, device)
         client = " ".join(x for x in (info.client, info.version) if x)
-        token, _ = core.auth_sessions.create(user.id, kind="jellyfin", device=device[:128],
+        if old and old[0][0] == user.id:
+            core.auth_sessions.revoke_many(i for _, i in old)
+        token, _ = core.auth_sessions.create(user.id, kind="jellyfin", device=label,
                                              client=client[:128], address=address)
         core.audit.record("login", user=user, address=address)
         return user, token
+
+    def _device_sessions(self, name: str, label: str, device_id: str) -> list[tuple[int, int]]:
+        """``(user id, session id)`` of the live Jellyfin sessions of the user ``name``
+        from ``device_id`` (none when :func:`device_label` had to cut the id)."""
+        suffix = f"({device_id})"
+        if not label.endswith(suffix):
+            return []
+        try:
+            user = self.core.users.by_name(name)
+        except NotFound:
+            return []
+        return [(user.id, i) for i in self.core.auth_sessions.of_device(user.id, "jellyfin", suffix)]
 
     def _stored_name(self, name: str) -> str:
         """The stored name of the user ``name`` names in any letter case

@@ -12,8 +12,9 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from reelhouse.core import Core
-from reelhouse.errors import InvalidInput
+from reelhouse.errors import InvalidInput, NotFound
 from reelhouse.jellyfin import ids
+from reelhouse.jellyfin.auth import ClientInfo, stored_client
 from reelhouse.jellyfin.deps import Caller, CallerDep, CoreDep, read_json
 from reelhouse.jellyfin.params import Args
 from reelhouse.jellyfin.streams import check_visible, file_for
@@ -91,10 +92,28 @@ def stop_encodings(caller: CallerDep) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/sessions")
-def sessions(request: Request, caller: CallerDep) -> list[dict[str, Any]]:
-    """The caller's own session."""
+def _client_of(core: Core, caller: Caller) -> ClientInfo:
+    """The app as this request names it, the blanks filled from what the session was
+    made with (its login's authorization header: apps send only a token later)."""
     info = caller.client
+    kind, _, num = caller.grant.partition(":")
+    if kind != "s" or (info.client and info.device and info.device_id and info.version):
+        return info
+    try:
+        row = core.auth_sessions.get(int(num))
+    except NotFound:
+        return info
+    made = stored_client(row.device, row.client)
+    return ClientInfo(client=info.client or made.client, device=info.device or made.device,
+                      device_id=info.device_id or made.device_id, version=info.version or made.version)
+
+
+@router.get("/sessions")
+def sessions(request: Request, caller: CallerDep, core: CoreDep) -> list[dict[str, Any]]:
+    """The caller's own session; ``Client``, ``DeviceName``, ``DeviceId`` and
+    ``ApplicationVersion`` from this request's authorization header, else from the
+    login's."""
+    info = _client_of(core, caller)
     return [{"Id": ids.encode("user", caller.user.id), "UserId": caller.user_id,
              "UserName": caller.user.name, "Client": info.client or "", "DeviceName": info.device or "",
              "DeviceId": info.device_id or "", "ApplicationVersion": info.version or "",

@@ -9,8 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from reelhouse.api.deps import request_token, user_from_request
-from reelhouse.api.routes.auth import perform_login
-from reelhouse.api.session_cookie import clear_session_cookie, set_session_cookie
+from reelhouse.api.routes.auth import perform_login, set_login_cookies
+from reelhouse.api.session_cookie import clear_session_cookie
 from reelhouse.auth.users import MAX_PASSWORD
 from reelhouse.core import Core
 from reelhouse.errors import AuthenticationFailed, TooManyRequests
@@ -56,7 +56,7 @@ async def login_submit(
     try:
         if len(password) > MAX_PASSWORD:
             raise AuthenticationFailed("wrong user name or password")
-        _, token = await perform_login(core, request, username, password)
+        _, token, device = await perform_login(core, request, username, password)
     except TooManyRequests as exc:
         page = render(request, "login.html", status_code=429, next=target, username=username,
                       error=exc.message[:1].upper() + exc.message[1:] + ".")
@@ -66,7 +66,7 @@ async def login_submit(
         return render(request, "login.html", status_code=401, next=target, username=username,
                       error=exc.message[:1].upper() + exc.message[1:] + ".")
     response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, core.settings, token, request.url.scheme)
+    set_login_cookies(response, core, request, token, device)
     return response
 
 

@@ -13,7 +13,7 @@ from reelhouse.db.models import MediaFile
 from reelhouse.errors import AuthenticationFailed, NotFound
 from reelhouse.server import create_app
 
-from helpers import ADMIN, ADMIN_PASSWORD
+from helpers import ADMIN, ADMIN_PASSWORD, ENGINES
 
 
 class Clock:
@@ -45,6 +45,26 @@ def test_the_database_keeps_no_token(core: Core) -> None:
     with core.engine.connect() as conn:
         rows = conn.exec_driver_sql("select token_hash from auth_sessions").all()
     assert rows and all(token not in r[0] and len(r[0]) == 64 for r in rows)
+
+
+@pytest.mark.parametrize("core", ENGINES, indirect=True)
+def test_expired_sessions_are_deleted(core: Core) -> None:
+    """Sessions of devices that never come back were kept for ever (only a use of the
+    token deleted an expired row); now the first login of a process, and one every
+    PURGE_SECONDS after, deletes every expired session (idle or absolute)."""
+    clock = Clock()
+    svc = SessionService(core.sessions, absolute_ttl=1000, idle_ttl=100, clock=clock)
+    _, idle = svc.create(1)
+    used, kept = svc.create(1)
+    clock.now += 70
+    svc.resolve(used)  # touched (70 s >= TOUCH_SECONDS): idle for 40 s below
+    clock.now += 40
+    assert {i.id for i in svc.list()} == {idle.id, kept.id}  # the idle one is still a row
+    _, new = SessionService(core.sessions, absolute_ttl=1000, idle_ttl=100, clock=clock).create(1)
+    assert {i.id for i in svc.list()} == {kept.id, new.id}
+    clock.now += 2000  # past the absolute lifetime of both
+    assert svc.purge_expired() == 2 and svc.list() == []
+    assert svc.purge_expired() == 0
 
 
 def test_idle_and_absolute_lifetimes(core: Core) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from jellyfin.support import Library, ok
+from jellyfin.support import AUTH, Library, ok
 from openapi_schema_validator import OAS30Validator
 
 pytestmark = pytest.mark.requires_ffmpeg
@@ -67,6 +67,8 @@ def test_responses_match_the_openapi_document(jf: TestClient, library: Library) 
     check(ok(jf.get(f"/jellyfin/Users/{uid}")), "/Users/{userId}")
     login = jf.post("/jellyfin/Users/AuthenticateByName", json={"Username": "admin", "Pw": "admin-password"})
     check(ok(login), "/Users/AuthenticateByName", "post")
+    # a new login from the same DeviceId replaces the device's session (as Jellyfin's)
+    jf.headers["authorization"] = AUTH + ', Token="{}"'.format(login.json()["AccessToken"])
 
     views = ok(jf.get("/jellyfin/UserViews", params={"userId": uid}))
     check(views, "/Users/{userId}/Views")

@@ -17,40 +17,51 @@ from reelhouse.api.deps import (
 )
 from reelhouse.api.schemas import LoginIn, LoginOut, UserPublic
 from reelhouse.api.schemas.users import PasswordChange, SessionPublic
-from reelhouse.api.session_cookie import clear_session_cookie, set_session_cookie
+from reelhouse.api.session_cookie import clear_session_cookie, set_device_cookie, set_session_cookie
+from reelhouse.auth.devices import DEVICE_COOKIE
 from reelhouse.auth.sessions import SessionInfo
 from reelhouse.core import Core
 from reelhouse.db.models import User
 from reelhouse.errors import AuthenticationFailed
 
-__all__ = ["perform_login", "router"]
+__all__ = ["perform_login", "router", "set_login_cookies"]
 
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
 async def perform_login(core: Core, request: Request, username: str, password: str,
-                        kind: str = "web") -> tuple[User, str]:
+                        kind: str = "web") -> tuple[User, str, str]:
     """Throttle, check the password (argon2, off the event loop), audit, and start a
-    session; returns ``(user, token)``. Raises TooManyRequests (429) while the account
-    or address must wait, AuthenticationFailed for a wrong name or password."""
+    session; returns ``(user, token, device cookie)``: the caller sets both cookies
+    (:func:`set_login_cookies`). A request with the device cookie of an earlier login
+    to this account counts its failures under that device, not the account
+    (auth/devices.py). Raises TooManyRequests (429) while the account (or device) or
+    address must wait, AuthenticationFailed for a wrong name or password."""
     address = client_address(request)
     # the stored spelling: "Alice" and "alice" are one account for the throttle and the audit
     username = await run_in_threadpool(core.users.login_name, username[:256])
-    await run_in_threadpool(core.login_throttle.check, username, address)  # Redis, when shared
+    device = core.device_cookies.device_of(request.cookies.get(DEVICE_COOKIE), username)
+    await run_in_threadpool(core.login_throttle.check, username, address, device)  # Redis, when shared
     try:
         user = await run_in_threadpool(core.users.authenticate, username, password)
     except AuthenticationFailed:
-        await run_in_threadpool(core.login_throttle.failed, username, address)
+        await run_in_threadpool(core.login_throttle.failed, username, address, device)
         await run_in_threadpool(core.audit.record, "login", user_name=username[:64],
                                 address=address, ok=False)
         raise
-    await run_in_threadpool(core.login_throttle.succeeded, username, address)
+    await run_in_threadpool(core.login_throttle.succeeded, username, address, device)
     token, _ = await run_in_threadpool(
         lambda: core.auth_sessions.create(user.id, kind=kind, address=address,
                                           device=request.headers.get("user-agent", "")[:128]))
     await run_in_threadpool(core.audit.record, "login", user=user, address=address)
-    return user, token
+    return user, token, core.device_cookies.issue(username)
+
+
+def set_login_cookies(response: Response, core: Core, request: Request, token: str, device: str) -> None:
+    """Set the session cookie and the device cookie of a successful login."""
+    set_session_cookie(response, core.settings, token, request.url.scheme)
+    set_device_cookie(response, core.settings, device, request.url.scheme)
 
 
 def session_public(info: SessionInfo, current: int | None) -> SessionPublic:
@@ -62,10 +73,10 @@ def session_public(info: SessionInfo, current: int | None) -> SessionPublic:
 @router.post("/login", response_model=LoginOut)
 async def login(body: LoginIn, request: Request, response: Response, core: CoreDep) -> LoginOut:
     """Check a user name and password; returns a bearer token and sets the session
-    cookie (both the same server-side session). 429 with ``Retry-After`` after
-    repeated failures."""
-    user, token = await perform_login(core, request, body.username, body.password)
-    set_session_cookie(response, core.settings, token, request.url.scheme)
+    cookie (both the same server-side session) and the device cookie. 429 with
+    ``Retry-After`` after repeated failures."""
+    user, token, device = await perform_login(core, request, body.username, body.password)
+    set_login_cookies(response, core, request, token, device)
     return LoginOut(token=token, expires_in=core.settings.session_ttl,
                     user=UserPublic.model_validate(user))
 

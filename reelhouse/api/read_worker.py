@@ -91,7 +91,7 @@ def serve(sock: socket.socket, url: str, threads: int) -> None:
     waits for several round trips: the threads overlap them, as the read lane's do) and
     its answer is written as soon as it is ready, tagged with the request's id."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    engine = make_read_engine(url, pool_size=threads)
+    engine = make_read_engine(url, pool_size=threads, max_overflow=0)  # one connection a thread
     reads = make_sessionmaker(engine)
     gc.freeze()  # the modules' objects: no full collection walks them (server.freeze_startup_objects)
     send_lock = threading.Lock()
